@@ -1,0 +1,3 @@
+app_name = "campaigns-api"
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+app_name = "customers-api"
+
+urlpatterns: list = []

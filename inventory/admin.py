@@ -1,0 +1,368 @@
+"""Managers' admin for the catalog and stock.
+
+The catalog and locations are edited here. Stock is only looked at: levels, the ledger,
+reservations and transfers change through ``inventory.services`` (the staff screens and
+the transfer actions below), so every change has its ledger row.
+"""
+
+import re
+
+from django.contrib import admin, messages
+from django.db.models import F
+from django.utils.html import format_html
+
+from omnistore.core.exceptions import ApplicationError
+
+from . import services
+from .models import (
+    Category,
+    Location,
+    Product,
+    Reservation,
+    StockLevel,
+    StockMovement,
+    Transfer,
+    TransferEvent,
+    TransferLine,
+    Variant,
+)
+
+TRANSFER_NUMBER = re.compile(r"^[Tt]?0*(\d{1,12})$")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A history: listed and opened, never added, edited or deleted by hand."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# --- catalog and locations -------------------------------------------------------
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "parent"]
+    list_select_related = ["parent"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    autocomplete_fields = ["parent"]
+
+
+class VariantInline(admin.TabularInline):
+    model = Variant
+    extra = 0
+    fields = ["sku", "barcode", "colour", "size", "price", "weight_grams", "active"]
+    show_change_link = True
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ["name", "brand", "category", "active", "created_at"]
+    list_filter = ["category", "active", "brand"]
+    list_select_related = ["category"]
+    search_fields = ["name", "brand", "variants__sku", "variants__barcode"]
+    autocomplete_fields = ["category"]
+    inlines = [VariantInline]
+
+
+@admin.register(Variant)
+class VariantAdmin(admin.ModelAdmin):
+    list_display = ["sku", "product", "colour", "size", "price", "barcode", "active"]
+    list_filter = ["active", "product__category"]
+    list_select_related = ["product"]
+    search_fields = ["sku", "barcode", "product__name"]
+    raw_id_fields = ["product"]
+
+
+@admin.register(Location)
+class LocationAdmin(admin.ModelAdmin):
+    list_display = [
+        "code",
+        "name",
+        "kind",
+        "city",
+        "sells_in_store",
+        "click_and_collect",
+        "ships_online_orders",
+        "active",
+    ]
+    list_filter = [
+        "kind",
+        "sells_in_store",
+        "click_and_collect",
+        "ships_online_orders",
+        "active",
+    ]
+    search_fields = ["code", "name", "city"]
+
+
+# --- stock: looked at, changed only by services ----------------------------------
+
+
+class LowStockFilter(admin.SimpleListFilter):
+    title = "stock"
+    parameter_name = "stock"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("low", "Low (available ≤ threshold)"),
+            ("out", "Out (nothing available)"),
+            ("ok", "Above threshold"),
+        ]
+
+    def queryset(self, request, queryset):
+        available = F("on_hand") - F("reserved")
+        value = self.value()
+        if value == "low":
+            return queryset.alias(units=available).filter(
+                units__lte=F("low_stock_threshold")
+            )
+        if value == "out":
+            return queryset.alias(units=available).filter(units__lte=0)
+        if value == "ok":
+            return queryset.alias(units=available).filter(
+                units__gt=F("low_stock_threshold")
+            )
+        return queryset
+
+
+@admin.register(StockLevel)
+class StockLevelAdmin(admin.ModelAdmin):
+    """Only the safety stock and the low-stock threshold are settings a manager may
+    change; on hand and reserved move only with a ledger row, through the services."""
+
+    list_display = [
+        "sku",
+        "item",
+        "location",
+        "on_hand",
+        "reserved",
+        "available_units",
+        "safety_stock",
+        "low_stock_threshold",
+        "updated_at",
+    ]
+    list_filter = [LowStockFilter, "location"]
+    list_select_related = ["variant__product", "location"]
+    search_fields = [
+        "variant__sku",
+        "variant__barcode",
+        "location__code",
+        "location__name",
+    ]
+    fields = [
+        "variant",
+        "location",
+        "on_hand",
+        "reserved",
+        "available_units",
+        "safety_stock",
+        "low_stock_threshold",
+        "updated_at",
+    ]
+    readonly_fields = [
+        "variant",
+        "location",
+        "on_hand",
+        "reserved",
+        "available_units",
+        "updated_at",
+    ]
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        return (
+            super().get_queryset(request).annotate(units=F("on_hand") - F("reserved"))
+        )
+
+    @admin.display(description="SKU", ordering="variant__sku")
+    def sku(self, obj):
+        return obj.variant.sku
+
+    @admin.display(description="item")
+    def item(self, obj):
+        return obj.variant.name
+
+    @admin.display(description="available", ordering="units")
+    def available_units(self, obj):
+        units = obj.available
+        if units <= 0:
+            return format_html('<strong style="color:#b91c1c">{}</strong>', units)
+        if units <= obj.low_stock_threshold:
+            return format_html('<strong style="color:#b45309">{}</strong>', units)
+        return units
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        # Write the two settings only: a full save would put back the on-hand and
+        # reserved read when the page was opened, undoing sales made since.
+        obj.save(update_fields=["safety_stock", "low_stock_threshold", "updated_at"])
+
+
+@admin.register(StockMovement)
+class StockMovementAdmin(ReadOnlyAdmin):
+    list_display = [
+        "created_at",
+        "sku",
+        "location",
+        "delta_on_hand",
+        "delta_reserved",
+        "reason",
+        "reference",
+        "actor",
+        "note",
+    ]
+    list_filter = ["reason", "location"]
+    list_select_related = ["variant", "location", "actor"]
+    search_fields = ["variant__sku", "reference_id", "note"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+    @admin.display(description="SKU", ordering="variant__sku")
+    def sku(self, obj):
+        return obj.variant.sku
+
+    @admin.display(description="reference")
+    def reference(self, obj):
+        return f"{obj.reference_type} {obj.reference_id}".strip()
+
+
+@admin.register(Reservation)
+class ReservationAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "sku",
+        "location",
+        "quantity",
+        "status",
+        "reference_type",
+        "reference_id",
+        "expires_at",
+        "created_at",
+    ]
+    list_filter = ["status", "reference_type", "location"]
+    list_select_related = ["variant", "location"]
+    search_fields = ["variant__sku", "reference_id"]
+    show_full_result_count = False
+
+    @admin.display(description="SKU", ordering="variant__sku")
+    def sku(self, obj):
+        return obj.variant.sku
+
+
+class TransferLineInline(ReadOnlyInline):
+    model = TransferLine
+    fields = ["variant", "quantity", "quantity_shipped", "quantity_received"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("variant__product")
+
+
+class TransferEventInline(ReadOnlyInline):
+    model = TransferEvent
+    fields = ["created_at", "from_status", "to_status", "actor", "note"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+
+@admin.register(Transfer)
+class TransferAdmin(ReadOnlyAdmin):
+    """Transfers are requested from the staff screens; here managers follow them and
+    can ship or receive in bulk, through the same services."""
+
+    list_display = [
+        "__str__",
+        "source",
+        "destination",
+        "status",
+        "requested_by",
+        "created_at",
+        "shipped_at",
+        "received_at",
+    ]
+    list_filter = ["status", "source", "destination"]
+    list_select_related = ["source", "destination", "requested_by"]
+    search_fields = ["source__code", "destination__code", "reference_id"]
+    date_hierarchy = "created_at"
+    inlines = [TransferLineInline, TransferEventInline]
+    actions = ["ship", "receive_everything"]
+
+    def get_search_results(self, request, queryset, search_term):
+        """Also find a transfer by its number as printed, e.g. ``T000042``."""
+        results, duplicates = super().get_search_results(request, queryset, search_term)
+        number = TRANSFER_NUMBER.match(search_term.strip())
+        if number:
+            results |= queryset.filter(pk=int(number.group(1)))
+        return results, duplicates
+
+    def has_move_permission(self, request):
+        return request.user.has_perm("inventory.change_transfer")
+
+    def _run(self, request, queryset, service, done: str):
+        moved = 0
+        for transfer in queryset.order_by("pk"):
+            try:
+                service(transfer, request.user)
+            except ApplicationError as error:
+                self.message_user(
+                    request, f"{transfer}: {error.message}", messages.ERROR
+                )
+            else:
+                moved += 1
+        if moved:
+            self.message_user(request, f"{moved} transfer(s) {done}.", messages.SUCCESS)
+
+    @admin.action(description="Ship the selected transfers", permissions=["move"])
+    def ship(self, request, queryset):
+        self._run(
+            request,
+            queryset,
+            lambda t, user: services.ship_transfer(
+                transfer=t, actor=user, note="shipped from admin"
+            ),
+            "shipped",
+        )
+
+    @admin.action(
+        description="Receive everything outstanding on the selected transfers",
+        permissions=["move"],
+    )
+    def receive_everything(self, request, queryset):
+        self._run(
+            request,
+            queryset,
+            lambda t, user: services.receive_transfer(
+                transfer=t, quantities=None, actor=user, note="received from admin"
+            ),
+            "received",
+        )

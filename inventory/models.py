@@ -1,0 +1,367 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+
+class Category(models.Model):
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=120, unique=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self):
+        return self.name
+
+
+class Product(models.Model):
+    name = models.CharField(max_length=200, db_index=True)
+    description = models.TextField(blank=True)
+    brand = models.CharField(max_length=100, blank=True)
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, related_name="products"
+    )
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class Variant(models.Model):
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="variants"
+    )
+    sku = models.CharField(max_length=64, unique=True)
+    barcode = models.CharField(max_length=32, unique=True, null=True, blank=True)
+    size = models.CharField(max_length=20, blank=True)
+    colour = models.CharField(max_length=40, blank=True)
+    attributes = models.JSONField(default=dict, blank=True)
+    price = models.DecimalField(max_digits=10, decimal_places=2)
+    weight_grams = models.PositiveIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["product_id", "sku"]
+        constraints = [
+            models.CheckConstraint(
+                name="variant_price_not_negative", condition=Q(price__gte=0)
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.sku} · {self.name}"
+
+    @property
+    def name(self) -> str:
+        details = " / ".join(x for x in (self.colour, self.size) if x)
+        return f"{self.product.name} ({details})" if details else self.product.name
+
+
+class LocationKind(models.TextChoices):
+    WAREHOUSE = "warehouse", "Warehouse"
+    SHOP = "shop", "Shop"
+
+
+class Location(models.Model):
+    code = models.CharField(max_length=20, unique=True)
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=20, choices=LocationKind.choices)
+    address = models.CharField(max_length=250, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    postcode = models.CharField(max_length=20, blank=True)
+    country = models.CharField(max_length=2, default="IT")
+    latitude = models.DecimalField(max_digits=9, decimal_places=6)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6)
+    opening_hours = models.CharField(max_length=200, blank=True)
+    phone = models.CharField(max_length=30, blank=True)
+    sells_in_store = models.BooleanField(default=False)
+    click_and_collect = models.BooleanField(default=False)
+    ships_online_orders = models.BooleanField(default=False)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                name="location_latitude_range",
+                condition=Q(latitude__gte=-90, latitude__lte=90),
+            ),
+            models.CheckConstraint(
+                name="location_longitude_range",
+                condition=Q(longitude__gte=-180, longitude__lte=180),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+    @property
+    def is_shop(self) -> bool:
+        return self.kind == LocationKind.SHOP
+
+
+class StockLevel(models.Model):
+    """Quantities of one variant at one location; ``available = on_hand - reserved``.
+
+    Changed only by ``inventory.services``, always together with a StockMovement row.
+    """
+
+    variant = models.ForeignKey(
+        Variant, on_delete=models.PROTECT, related_name="stock_levels"
+    )
+    location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="stock_levels"
+    )
+    on_hand = models.IntegerField(default=0)
+    reserved = models.IntegerField(default=0)
+    safety_stock = models.IntegerField(default=0)
+    low_stock_threshold = models.IntegerField(default=3)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["location_id", "variant_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["variant", "location"], name="stock_level_unique"
+            ),
+            models.CheckConstraint(
+                name="stock_on_hand_gte_0", condition=Q(on_hand__gte=0)
+            ),
+            models.CheckConstraint(
+                name="stock_reserved_gte_0", condition=Q(reserved__gte=0)
+            ),
+            models.CheckConstraint(
+                name="stock_reserved_lte_on_hand",
+                condition=Q(reserved__lte=F("on_hand")),
+            ),
+            models.CheckConstraint(
+                name="stock_safety_gte_0", condition=Q(safety_stock__gte=0)
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["location", "variant"], name="stock_location_variant")
+        ]
+
+    def __str__(self):
+        return f"{self.variant_id}@{self.location_id}: {self.on_hand}/{self.reserved}"
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved
+
+    @property
+    def is_low(self) -> bool:
+        return self.available <= self.low_stock_threshold
+
+
+class MovementReason(models.TextChoices):
+    RECEIPT = "receipt", "Receipt"
+    SALE = "sale", "Sale"
+    RESERVATION = "reservation", "Reservation"
+    RELEASE = "release", "Release"
+    PICKUP = "pickup", "Pickup"
+    SHIPMENT = "shipment", "Shipment"
+    RETURN_RESTOCK = "return_restock", "Return restock"
+    DAMAGE = "damage", "Damage"
+    ADJUSTMENT = "adjustment", "Adjustment"
+    TRANSFER_OUT = "transfer_out", "Transfer out"
+    TRANSFER_IN = "transfer_in", "Transfer in"
+    COUNT = "count", "Count"
+
+
+class StockMovement(models.Model):
+    """Append-only ledger: the sum of deltas per (variant, location) equals the level."""
+
+    variant = models.ForeignKey(Variant, on_delete=models.PROTECT, related_name="+")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
+    delta_on_hand = models.IntegerField(default=0)
+    delta_reserved = models.IntegerField(default=0)
+    reason = models.CharField(max_length=20, choices=MovementReason.choices)
+    reference_type = models.CharField(max_length=30, blank=True)
+    reference_id = models.CharField(max_length=64, blank=True)
+    note = models.CharField(max_length=250, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(
+                fields=["variant", "location"], name="movement_variant_location"
+            ),
+            models.Index(
+                fields=["reference_type", "reference_id"], name="movement_reference"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.reason} {self.delta_on_hand:+}/{self.delta_reserved:+}"
+
+
+class ReservationStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    RELEASED = "released", "Released"
+    CONSUMED = "consumed", "Consumed"
+
+
+class Reservation(models.Model):
+    """Stock held at a location for an order line, a transfer or a checkout hold."""
+
+    variant = models.ForeignKey(
+        Variant, on_delete=models.PROTECT, related_name="reservations"
+    )
+    location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="reservations"
+    )
+    quantity = models.PositiveIntegerField()
+    status = models.CharField(
+        max_length=10,
+        choices=ReservationStatus.choices,
+        default=ReservationStatus.ACTIVE,
+    )
+    reference_type = models.CharField(max_length=30, blank=True)
+    reference_id = models.CharField(max_length=64, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                name="reservation_quantity_gt_0", condition=Q(quantity__gt=0)
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["reference_type", "reference_id"], name="reservation_reference"
+            ),
+            models.Index(
+                fields=["expires_at"],
+                name="reservation_active_expiry",
+                condition=Q(status="active"),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} × {self.variant_id}@{self.location_id} ({self.status})"
+
+
+class TransferStatus(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    IN_TRANSIT = "in_transit", "In transit"
+    PARTIALLY_RECEIVED = "partially_received", "Partially received"
+    RECEIVED = "received", "Received"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Transfer(models.Model):
+    source = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="transfers_out"
+    )
+    destination = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="transfers_in"
+    )
+    status = models.CharField(
+        max_length=20, choices=TransferStatus.choices, default=TransferStatus.REQUESTED
+    )
+    note = models.CharField(max_length=250, blank=True)
+    reference_type = models.CharField(max_length=30, blank=True)
+    reference_id = models.CharField(max_length=64, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                name="transfer_source_not_destination",
+                condition=~Q(source=F("destination")),
+            )
+        ]
+
+    def __str__(self):
+        return f"T{self.pk:06d}" if self.pk else "new transfer"
+
+
+class TransferLine(models.Model):
+    transfer = models.ForeignKey(
+        Transfer, on_delete=models.PROTECT, related_name="lines"
+    )
+    variant = models.ForeignKey(Variant, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField()
+    quantity_shipped = models.PositiveIntegerField(default=0)
+    quantity_received = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                name="transfer_line_qty_gt_0", condition=Q(quantity__gt=0)
+            ),
+            models.CheckConstraint(
+                name="transfer_line_shipped_lte_qty",
+                condition=Q(quantity_shipped__lte=F("quantity")),
+            ),
+            models.CheckConstraint(
+                name="transfer_line_received_lte_shipped",
+                condition=Q(quantity_received__lte=F("quantity_shipped")),
+            ),
+            models.UniqueConstraint(
+                fields=["transfer", "variant"], name="transfer_line_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} × {self.variant_id}"
+
+    @property
+    def outstanding(self) -> int:
+        return self.quantity_shipped - self.quantity_received
+
+
+class TransferEvent(models.Model):
+    """Status history of a transfer: who moved it, when, from what to what."""
+
+    transfer = models.ForeignKey(
+        Transfer, on_delete=models.PROTECT, related_name="events"
+    )
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    note = models.CharField(max_length=250, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.from_status or '-'} → {self.to_status}"

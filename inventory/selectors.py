@@ -1,0 +1,424 @@
+"""Reads of the catalog and of stock. Each returns a queryset or plain data in a fixed
+number of queries, whatever the number of rows."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Greatest, Upper
+
+from .models import (
+    Location,
+    LocationKind,
+    Product,
+    StockLevel,
+    StockMovement,
+    Transfer,
+    TransferEvent,
+    TransferLine,
+    TransferStatus,
+    Variant,
+)
+
+EARTH_RADIUS_KM = 6371.0
+
+
+def product_list(*, query: str = "", category: str | None = None) -> QuerySet[Product]:
+    """Active products with their active variants prefetched; search by name, SKU or barcode."""
+    products = Product.objects.filter(active=True).select_related("category")
+    if category:
+        products = products.filter(
+            Q(category__slug=category) | Q(category__parent__slug=category)
+        )
+    if query:
+        query = query.strip()
+        products = products.filter(
+            Q(name__icontains=query)
+            | Q(brand__iexact=query)
+            | Exists(
+                Variant.objects.filter(product=OuterRef("pk")).filter(
+                    Q(sku__iexact=query) | Q(sku__istartswith=query) | Q(barcode=query)
+                )
+            )
+        )
+    return products.prefetch_related(
+        Prefetch(
+            "variants", queryset=Variant.objects.filter(active=True).order_by("sku")
+        )
+    )
+
+
+def variant_search(*, query: str, limit: int = 25) -> list[Variant]:
+    """Exact barcode or SKU first (a scan), then SKU prefix and product name matches."""
+    query = (query or "").strip()
+    if not query:
+        return []
+    base = Variant.objects.filter(active=True, product__active=True).select_related(
+        "product"
+    )
+    exact = list(base.filter(Q(barcode=query) | Q(sku__iexact=query))[:1])
+    if exact:
+        return exact
+    return list(
+        base.filter(
+            Q(sku__istartswith=query) | Q(product__name__icontains=query)
+        ).order_by("product__name", "sku")[:limit]
+    )
+
+
+def available_expression():
+    return F("on_hand") - F("reserved")
+
+
+def online_available(*, variant_ids) -> dict[int, int]:
+    """Units sellable online per variant: over active locations that ship online orders,
+    available minus safety stock, never below zero per location."""
+    variant_ids = list(variant_ids)
+    rows = (
+        StockLevel.objects.filter(
+            variant_id__in=variant_ids,
+            location__active=True,
+            location__ships_online_orders=True,
+        )
+        .values("variant_id")
+        .annotate(
+            units=Sum(
+                Greatest(
+                    F("on_hand") - F("reserved") - F("safety_stock"),
+                    Value(0),
+                    output_field=IntegerField(),
+                )
+            )
+        )
+    )
+    result = dict.fromkeys(variant_ids, 0)
+    result.update({row["variant_id"]: row["units"] or 0 for row in rows})
+    return result
+
+
+def levels_for_variant(*, variant: Variant) -> QuerySet[StockLevel]:
+    """Stock of one variant at every active location, shops and warehouses."""
+    return (
+        StockLevel.objects.filter(variant=variant, location__active=True)
+        .select_related("location")
+        .annotate(available_units=available_expression())
+        .order_by("location__kind", "location__name")
+    )
+
+
+def levels_for_variants(
+    *, variant_ids, location_ids=None
+) -> dict[tuple[int, int], StockLevel]:
+    qs = StockLevel.objects.filter(variant_id__in=list(variant_ids))
+    if location_ids is not None:
+        qs = qs.filter(location_id__in=list(location_ids))
+    return {(lvl.variant_id, lvl.location_id): lvl for lvl in qs}
+
+
+@dataclass
+class StoreAvailability:
+    location: Location
+    distance_km: float | None
+    available: int
+
+    @property
+    def click_and_collect(self) -> bool:
+        return self.location.click_and_collect
+
+
+def haversine_km(lat1, lng1, lat2, lng2) -> float:
+    lat1, lng1, lat2, lng2 = (math.radians(float(x)) for x in (lat1, lng1, lat2, lng2))
+    a = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lng2 - lng1) / 2) ** 2
+    )
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))
+
+
+def _distance_order(lat: float, lng: float):
+    """Equirectangular squared distance: monotone with the true distance at city scale and
+    plain arithmetic, so PostgreSQL and SQLite order shops the same way in SQL."""
+    k = Decimal(str(math.cos(math.radians(lat))))
+    dx = (F("longitude") - Value(Decimal(str(lng)))) * Value(k)
+    dy = F("latitude") - Value(Decimal(str(lat)))
+    return dx * dx + dy * dy
+
+
+def shops(*, lat: float | None = None, lng: float | None = None) -> QuerySet[Location]:
+    qs = Location.objects.filter(active=True, kind=LocationKind.SHOP)
+    if lat is not None and lng is not None:
+        return qs.annotate(distance_sq=_distance_order(lat, lng)).order_by(
+            "distance_sq", "id"
+        )
+    return qs.order_by("name")
+
+
+def with_distance(locations, lat, lng) -> list[tuple[Location, float | None]]:
+    if lat is None or lng is None:
+        return [(loc, None) for loc in locations]
+    return [
+        (loc, round(haversine_km(lat, lng, loc.latitude, loc.longitude), 1))
+        for loc in locations
+    ]
+
+
+def stores_with_availability(
+    *,
+    variant: Variant,
+    lat: float | None = None,
+    lng: float | None = None,
+    limit: int = 20,
+) -> list[StoreAvailability]:
+    """Shops nearest first (or by name), each with the variant's available units."""
+    units = (
+        StockLevel.objects.filter(variant=variant, location=OuterRef("pk"))
+        .values("location")
+        .annotate(units=F("on_hand") - F("reserved"))
+        .values("units")[:1]
+    )
+    locations = shops(lat=lat, lng=lng).annotate(
+        available_units=Coalesce(Subquery(units, output_field=IntegerField()), Value(0))
+    )[:limit]
+    return [
+        StoreAvailability(
+            location=loc, distance_km=dist, available=max(loc.available_units, 0)
+        )
+        for loc, dist in with_distance(list(locations), lat, lng)
+    ]
+
+
+def stores_with_availability_by_variant(
+    *, variant_ids, lat: float | None = None, lng: float | None = None, limit: int = 20
+) -> dict[int, list[StoreAvailability]]:
+    """``stores_with_availability`` for every variant of a product at once: the nearest
+    shops in one query and their levels in another, whatever the number of variants."""
+    variant_ids = list(variant_ids)
+    located = with_distance(list(shops(lat=lat, lng=lng)[:limit]), lat, lng)
+    levels = levels_for_variants(
+        variant_ids=variant_ids, location_ids=[loc.pk for loc, _ in located]
+    )
+
+    def units(variant_id, location_id) -> int:
+        level = levels.get((variant_id, location_id))
+        return max(level.available, 0) if level else 0
+
+    return {
+        v: [
+            StoreAvailability(location=loc, distance_km=km, available=units(v, loc.pk))
+            for loc, km in located
+        ]
+        for v in variant_ids
+    }
+
+
+def low_stock(*, location: Location) -> QuerySet[StockLevel]:
+    """Levels at or under their threshold at one location, emptiest first."""
+    return (
+        StockLevel.objects.filter(location=location, variant__active=True)
+        .annotate(available_units=available_expression())
+        .filter(available_units__lte=F("low_stock_threshold"))
+        .select_related("variant__product")
+        .order_by("available_units", "variant__sku")
+    )
+
+
+def ledger_discrepancies() -> list[dict]:
+    """Levels whose ledger does not sum to them (empty when the books are right)."""
+    sums = StockMovement.objects.filter(
+        variant=OuterRef("variant"), location=OuterRef("location")
+    ).values("variant", "location")
+    on_hand = sums.annotate(total=Sum("delta_on_hand")).values("total")
+    reserved = sums.annotate(total=Sum("delta_reserved")).values("total")
+    levels = StockLevel.objects.annotate(
+        ledger_on_hand=Coalesce(
+            Subquery(on_hand, output_field=IntegerField()), Value(0)
+        ),
+        ledger_reserved=Coalesce(
+            Subquery(reserved, output_field=IntegerField()), Value(0)
+        ),
+    ).filter(~Q(ledger_on_hand=F("on_hand")) | ~Q(ledger_reserved=F("reserved")))
+    orphans = (
+        StockMovement.objects.values("variant_id", "location_id")
+        .annotate(n=Sum("delta_on_hand"))
+        .filter(
+            ~Exists(
+                StockLevel.objects.filter(
+                    variant=OuterRef("variant_id"), location=OuterRef("location_id")
+                )
+            )
+        )
+    )
+    rows = [
+        {
+            "variant_id": lvl.variant_id,
+            "location_id": lvl.location_id,
+            "on_hand": lvl.on_hand,
+            "ledger_on_hand": lvl.ledger_on_hand,
+            "reserved": lvl.reserved,
+            "ledger_reserved": lvl.ledger_reserved,
+        }
+        for lvl in levels
+    ]
+    rows += [
+        {"variant_id": o["variant_id"], "location_id": o["location_id"], "orphan": True}
+        for o in orphans
+    ]
+    return rows
+
+
+# --- staff stock screens ----------------------------------------------------------
+
+
+def variants_by_codes(*, codes) -> dict[str, Variant]:
+    """Match each code as a SKU or a barcode in one query.
+
+    A label carries either, and staff type SKUs in any case: an exact SKU wins, then a
+    barcode, then a SKU that differs only in case.
+    """
+    codes = {str(c).strip() for c in codes if c and str(c).strip()}
+    if not codes:
+        return {}
+    candidates = list(
+        Variant.objects.select_related("product")
+        .annotate(sku_upper=Upper("sku"))
+        .filter(Q(sku_upper__in={c.upper() for c in codes}) | Q(barcode__in=codes))
+    )
+    by_sku = {v.sku: v for v in candidates}
+    by_barcode = {v.barcode: v for v in candidates if v.barcode}
+    by_upper = {v.sku.upper(): v for v in candidates}
+    found = {}
+    for code in codes:
+        match = by_sku.get(code) or by_barcode.get(code) or by_upper.get(code.upper())
+        if match is not None:
+            found[code] = match
+    return found
+
+
+def variant_by_code(*, code: str) -> Variant | None:
+    code = (code or "").strip()
+    return variants_by_codes(codes=[code]).get(code)
+
+
+def variant_detail(*, pk: int) -> Variant | None:
+    return Variant.objects.select_related("product__category").filter(pk=pk).first()
+
+
+def availability_here_and_elsewhere(
+    *, variant_ids, location: Location | None
+) -> dict[int, tuple[int, int]]:
+    """Per variant: units available at ``location`` and at every other active one."""
+    variant_ids = list(variant_ids)
+    result = dict.fromkeys(variant_ids, (0, 0))
+    if not variant_ids:
+        return result
+    here_id = location.pk if location is not None else 0
+    rows = (
+        StockLevel.objects.filter(variant_id__in=variant_ids, location__active=True)
+        .values("variant_id")
+        .annotate(
+            here=Sum(
+                Case(
+                    When(location_id=here_id, then=available_expression()),
+                    default=Value(0),
+                    output_field=IntegerField(),
+                )
+            ),
+            elsewhere=Sum(
+                Case(
+                    When(location_id=here_id, then=Value(0)),
+                    default=available_expression(),
+                    output_field=IntegerField(),
+                )
+            ),
+        )
+    )
+    for row in rows:
+        result[row["variant_id"]] = (row["here"] or 0, row["elsewhere"] or 0)
+    return result
+
+
+def recent_movements(
+    *, variant: Variant, location: Location, limit: int = 15
+) -> list[StockMovement]:
+    return list(
+        StockMovement.objects.filter(variant=variant, location=location)
+        .select_related("actor")
+        .order_by("-id")[:limit]
+    )
+
+
+def active_locations() -> QuerySet[Location]:
+    return Location.objects.filter(active=True).order_by("kind", "name")
+
+
+OPEN_TRANSFER_STATUSES = (
+    TransferStatus.REQUESTED,
+    TransferStatus.IN_TRANSIT,
+    TransferStatus.PARTIALLY_RECEIVED,
+)
+
+
+def transfer_list(
+    *, location: Location | None = None, open_only: bool = False
+) -> QuerySet[Transfer]:
+    """Transfers in and out of ``location`` (every transfer when None), newest first,
+    with their number of lines and units."""
+    transfers = Transfer.objects.all()
+    if location is not None:
+        transfers = transfers.filter(Q(source=location) | Q(destination=location))
+    if open_only:
+        transfers = transfers.filter(status__in=OPEN_TRANSFER_STATUSES)
+    return (
+        transfers.select_related("source", "destination", "requested_by")
+        .annotate(line_count=Count("lines"), units=Coalesce(Sum("lines__quantity"), 0))
+        .order_by("-id")
+    )
+
+
+def transfer_detail(*, pk: int, location_ids=None) -> Transfer | None:
+    """One transfer with its lines and status history, only if it leaves or reaches
+    one of ``location_ids`` (any location when None)."""
+    transfers = Transfer.objects.filter(pk=pk)
+    if location_ids is not None:
+        location_ids = list(location_ids)
+        transfers = transfers.filter(
+            Q(source_id__in=location_ids) | Q(destination_id__in=location_ids)
+        )
+    return (
+        transfers.select_related("source", "destination", "requested_by")
+        .prefetch_related(
+            Prefetch(
+                "lines",
+                queryset=TransferLine.objects.select_related("variant__product"),
+            ),
+            Prefetch("events", queryset=TransferEvent.objects.select_related("actor")),
+        )
+        .first()
+    )
+
+
+def transfers_awaiting(*, location: Location) -> dict[str, int]:
+    """Open work for a shop: transfers it must ship and transfers it must receive."""
+    arriving = [TransferStatus.IN_TRANSIT, TransferStatus.PARTIALLY_RECEIVED]
+    transfers = Transfer.objects.filter(Q(source=location) | Q(destination=location))
+    return transfers.aggregate(
+        to_ship=Count("pk", filter=Q(source=location, status=TransferStatus.REQUESTED)),
+        to_receive=Count("pk", filter=Q(destination=location, status__in=arriving)),
+    )

@@ -1,0 +1,20 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.stock_lookup, name="stock_lookup"),
+    path("variant/<int:pk>/", views.stock_variant, name="stock_variant"),
+    path("receive/", views.stock_receive, name="stock_receive"),
+    path("adjust/", views.stock_adjust, name="stock_adjust"),
+    path("count/", views.stock_count, name="stock_count"),
+    path("low/", views.low_stock, name="low_stock"),
+    path("transfers/", views.transfer_list, name="transfer_list"),
+    path("transfers/new/", views.transfer_create, name="transfer_create"),
+    path("transfers/<int:pk>/", views.transfer_detail, name="transfer_detail"),
+    path("transfers/<int:pk>/ship/", views.transfer_ship, name="transfer_ship"),
+    path(
+        "transfers/<int:pk>/receive/", views.transfer_receive, name="transfer_receive"
+    ),
+    path("transfers/<int:pk>/cancel/", views.transfer_cancel, name="transfer_cancel"),
+]

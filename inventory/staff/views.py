@@ -1,0 +1,494 @@
+"""Staff stock screens: lookup across locations, receive / adjust / count at the shop,
+and transfers between locations.
+
+Shop staff act only at their own shop; HQ acts at the shop chosen in the header and may
+ship, receive or cancel any transfer (warehouses have no staff of their own). A transfer
+outside someone's reach is answered with 404, as if it did not exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from inventory import selectors, services
+from inventory.forms import (
+    AdjustStockForm,
+    CountStockForm,
+    ReceiveStockForm,
+    TransferReceiveForm,
+    TransferRequestForm,
+    add_service_error,
+)
+from inventory.models import StockLevel, Transfer, TransferStatus
+from omnistore.core.exceptions import ApplicationError
+from omnistore.staff import views as staff_views
+from omnistore.staff.auth import (
+    current_store,
+    require_store,
+    staff_required,
+    visible_locations,
+)
+
+LOOKUP_LIMIT = 25
+INVALID = 422
+
+
+def _partial(request) -> bool:
+    """An HTMX request wants a fragment, except when it restores a page from history."""
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def _redirect(request, url: str):
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+# --- lookup ---------------------------------------------------------------------------
+
+
+def _exact_hit(query: str, variants):
+    if len(variants) != 1 or not query:
+        return None
+    variant = variants[0]
+    if variant.barcode == query or variant.sku.lower() == query.lower():
+        return variant
+    return None
+
+
+@staff_required
+def stock_lookup(request):
+    """Search by name, SKU or barcode. A scanner types the code and Enter: an exact hit
+    submitted as a page goes straight to the item; live (HTMX) results never jump."""
+    store = current_store(request)
+    query = request.GET.get("q", "").strip()
+    variants = selectors.variant_search(query=query, limit=LOOKUP_LIMIT)
+    exact = _exact_hit(query, variants)
+    if exact is not None and not _partial(request):
+        return redirect("staff:stock_variant", pk=exact.pk)
+    availability = selectors.availability_here_and_elsewhere(
+        variant_ids=[v.pk for v in variants], location=store
+    )
+    context = {
+        "q": query,
+        "results": [(v, *availability[v.pk]) for v in variants],
+        "exact": exact,
+        "limit": LOOKUP_LIMIT,
+    }
+    template = "inventory/staff/_lookup_results.html"
+    if not _partial(request):
+        template = "inventory/staff/lookup.html"
+    return render(request, template, context)
+
+
+@staff_required
+def stock_variant(request, pk: int):
+    store = current_store(request)
+    variant = selectors.variant_detail(pk=pk)
+    if variant is None:
+        raise Http404("No such item.")
+    here, others = None, []
+    for level in selectors.levels_for_variant(variant=variant):
+        if store is not None and level.location_id == store.pk:
+            here = level
+        else:
+            distance = None
+            if store is not None:
+                distance = round(
+                    selectors.haversine_km(
+                        store.latitude,
+                        store.longitude,
+                        level.location.latitude,
+                        level.location.longitude,
+                    ),
+                    1,
+                )
+            others.append((level, distance))
+    # Where a customer can be sent: locations with stock first, nearest first.
+    others.sort(
+        key=lambda row: (row[0].available <= 0, row[1] or 0, row[0].location.name)
+    )
+    if store is not None and here is None:
+        here = StockLevel(variant=variant, location=store)
+    movements = (
+        selectors.recent_movements(variant=variant, location=store) if store else []
+    )
+    return render(
+        request,
+        "inventory/staff/variant.html",
+        {
+            "variant": variant,
+            "here": here,
+            "others": others,
+            "movements": movements,
+            "elsewhere_available": sum(max(lvl.available, 0) for lvl, _ in others),
+            "currency": settings.OMNISTORE_CURRENCY,
+        },
+    )
+
+
+# --- receive, adjust, count at this shop ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class StockOperation:
+    url_name: str
+    title: str
+    intro: str
+    button: str
+    form_class: type
+    perform: Callable[..., StockLevel]
+    describe: Callable[[dict], str]
+
+
+def _receive(data, *, location, actor) -> StockLevel:
+    return services.receive_stock(
+        variant=data["code"],
+        location=location,
+        quantity=data["quantity"],
+        actor=actor,
+        note=data["note"],
+    )
+
+
+def _adjust(data, *, location, actor) -> StockLevel:
+    return services.adjust_stock(
+        variant=data["code"],
+        location=location,
+        delta=data["delta"],
+        reason=data["reason"],
+        note=data["note"],
+        actor=actor,
+    )
+
+
+def _count(data, *, location, actor) -> StockLevel:
+    return services.count_stock(
+        variant=data["code"],
+        location=location,
+        counted=data["counted"],
+        actor=actor,
+        note=data["note"],
+    )
+
+
+RECEIVE = StockOperation(
+    url_name="staff:stock_receive",
+    title="Receive stock",
+    intro="Goods delivered to this shop: scan each item, or type its SKU and units.",
+    button="Receive",
+    form_class=ReceiveStockForm,
+    perform=_receive,
+    describe=lambda d: f"Received {d['quantity']} × {d['code'].sku}.",
+)
+ADJUST = StockOperation(
+    url_name="staff:stock_adjust",
+    title="Adjust stock",
+    intro="Correct the units on hand (found, lost, damaged), always with a reason. "
+    "Units reserved for customers cannot be removed.",
+    button="Adjust",
+    form_class=AdjustStockForm,
+    perform=_adjust,
+    describe=lambda d: f"Adjusted {d['code'].sku} by {d['delta']:+d} ({d['reason']}).",
+)
+COUNT = StockOperation(
+    url_name="staff:stock_count",
+    title="Count stock",
+    intro="Record what is physically on the shelf: on hand becomes the counted units.",
+    button="Save count",
+    form_class=CountStockForm,
+    perform=_count,
+    describe=lambda d: f"Counted {d['counted']} × {d['code'].sku}.",
+)
+
+
+def _stock_operation(request, operation: StockOperation):
+    store = require_store(request)
+    context = {"op": operation, "store": store, "level": None, "success": None}
+    status = 200
+    if request.method == "POST":
+        form = operation.form_class(request.POST)
+        if form.is_valid():
+            try:
+                level = operation.perform(
+                    form.cleaned_data, location=store, actor=request.user
+                )
+            except ApplicationError as error:
+                add_service_error(form, error)
+            else:
+                message = (
+                    f"{operation.describe(form.cleaned_data)} Now at {store.name}: "
+                    f"{level.on_hand} on hand, {level.reserved} reserved, "
+                    f"{level.available} available."
+                )
+                if not request.htmx:
+                    messages.success(request, message)
+                    return redirect(operation.url_name)
+                form = operation.form_class()
+                context.update(success=message, level=level)
+        if form.errors:
+            status = INVALID
+    else:
+        form = operation.form_class(initial={"code": request.GET.get("code", "")})
+    context["form"] = form
+    template = "inventory/staff/_stock_form.html"
+    if not _partial(request):
+        template = "inventory/staff/stock_form.html"
+    return render(request, template, context, status=status)
+
+
+@staff_required
+def stock_receive(request):
+    return _stock_operation(request, RECEIVE)
+
+
+@staff_required
+def stock_adjust(request):
+    return _stock_operation(request, ADJUST)
+
+
+@staff_required
+def stock_count(request):
+    return _stock_operation(request, COUNT)
+
+
+@staff_required
+def low_stock(request):
+    store = require_store(request)
+    page = Paginator(selectors.low_stock(location=store), 50).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request, "inventory/staff/low_stock.html", {"page": page, "store": store}
+    )
+
+
+# --- transfers ------------------------------------------------------------------------
+
+
+def _transfer_scope(user):
+    """Location ids whose transfers a user may see; None means every location."""
+    return None if user.sees_all_stores else [user.store_id]
+
+
+def _may(user, transfer: Transfer, action: str) -> bool:
+    if user.sees_all_stores:
+        return True
+    if action == "ship":
+        return transfer.source_id == user.store_id
+    if action == "receive":
+        return transfer.destination_id == user.store_id
+    return user.store_id in (transfer.source_id, transfer.destination_id)
+
+
+def _transfer_or_404(request, pk: int, action: str | None = None) -> Transfer:
+    transfer = selectors.transfer_detail(
+        pk=pk, location_ids=_transfer_scope(request.user)
+    )
+    if transfer is None or (action and not _may(request.user, transfer, action)):
+        raise Http404("No such transfer.")
+    return transfer
+
+
+@staff_required
+def transfer_list(request):
+    user = request.user
+    store = require_store(request)
+    show = "all" if request.GET.get("show") == "all" else "open"
+    location, locations = store, None
+    if user.sees_all_stores:
+        locations = selectors.active_locations()
+        chosen = request.GET.get("location", "")
+        if chosen == "all":
+            location = None
+        elif chosen.isdigit():
+            location = locations.filter(pk=int(chosen)).first() or store
+    transfers = selectors.transfer_list(location=location, open_only=show == "open")
+    page = Paginator(transfers, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "inventory/staff/transfer_list.html",
+        {
+            "page": page,
+            "location": location,
+            "locations": locations,
+            "show": show,
+            "open_statuses": selectors.OPEN_TRANSFER_STATUSES,
+        },
+    )
+
+
+@staff_required
+def transfer_create(request):
+    store = require_store(request)
+    user = request.user
+    sources = (
+        selectors.active_locations()
+        if user.sees_all_stores
+        else visible_locations(user)
+    )
+    form_kwargs = {"sources": sources, "destinations": selectors.active_locations()}
+    status = 200
+    if request.method == "POST":
+        form = TransferRequestForm(request.POST, **form_kwargs)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                transfer = services.request_transfer(
+                    source=data["source"],
+                    destination=data["destination"],
+                    lines=data["lines"],
+                    actor=user,
+                    note=data["note"],
+                )
+            except ApplicationError as error:
+                add_service_error(form, error, field_map={"quantity": "lines"})
+            else:
+                messages.success(
+                    request,
+                    f"Transfer {transfer} requested from {transfer.source.name} to "
+                    f"{transfer.destination.name}; the units are reserved at the "
+                    "source.",
+                )
+                return _redirect(
+                    request, reverse("staff:transfer_detail", args=[transfer.pk])
+                )
+        status = INVALID
+    else:
+        form = TransferRequestForm(initial={"source": store.pk}, **form_kwargs)
+    context = {"form": form, "fixed_source": None if user.sees_all_stores else store}
+    template = "inventory/staff/_transfer_form.html"
+    if not _partial(request):
+        template = "inventory/staff/transfer_form.html"
+    return render(request, template, context, status=status)
+
+
+def _detail_context(request, transfer: Transfer, **extra) -> dict:
+    user = request.user
+    can_receive = transfer.status in {
+        TransferStatus.IN_TRANSIT,
+        TransferStatus.PARTIALLY_RECEIVED,
+    } and _may(user, transfer, "receive")
+    requested = transfer.status == TransferStatus.REQUESTED
+    labels = dict(TransferStatus.choices)
+    events = list(transfer.events.all())
+    for event in events:
+        event.from_label = labels.get(event.from_status, event.from_status)
+        event.to_label = labels.get(event.to_status, event.to_status)
+    context = {
+        "transfer": transfer,
+        "lines": list(transfer.lines.all()),
+        "events": events,
+        "can_ship": requested and _may(user, transfer, "ship"),
+        "can_cancel": requested and _may(user, transfer, "cancel"),
+        "receive_form": TransferReceiveForm(transfer=transfer) if can_receive else None,
+        "action_error": None,
+    }
+    context.update(extra)
+    return context
+
+
+@staff_required
+def transfer_detail(request, pk: int):
+    transfer = _transfer_or_404(request, pk)
+    return render(
+        request,
+        "inventory/staff/transfer_detail.html",
+        _detail_context(request, transfer),
+    )
+
+
+def _transfer_step(request, pk: int, *, action: str, service, done: str):
+    """Ship or cancel: one button, one service call; a refusal is shown on the page."""
+    transfer = _transfer_or_404(request, pk, action)
+    note = request.POST.get("note", "").strip()[:250]
+    try:
+        service(transfer=transfer, actor=request.user, note=note)
+    except ApplicationError as error:
+        transfer = _transfer_or_404(request, pk)
+        context = _detail_context(request, transfer, action_error=error.message)
+        return render(
+            request, "inventory/staff/transfer_detail.html", context, status=INVALID
+        )
+    messages.success(request, f"Transfer {transfer} {done}.")
+    return _redirect(request, reverse("staff:transfer_detail", args=[transfer.pk]))
+
+
+@staff_required
+@require_POST
+def transfer_ship(request, pk: int):
+    return _transfer_step(
+        request, pk, action="ship", service=services.ship_transfer, done="shipped"
+    )
+
+
+@staff_required
+@require_POST
+def transfer_cancel(request, pk: int):
+    return _transfer_step(
+        request, pk, action="cancel", service=services.cancel_transfer, done="cancelled"
+    )
+
+
+@staff_required
+@require_POST
+def transfer_receive(request, pk: int):
+    transfer = _transfer_or_404(request, pk, "receive")
+    form = TransferReceiveForm(request.POST, transfer=transfer)
+    if form.is_valid():
+        try:
+            transfer = services.receive_transfer(
+                transfer=transfer,
+                quantities=form.quantities,
+                actor=request.user,
+                note=form.cleaned_data["note"],
+            )
+        except ApplicationError as error:
+            add_service_error(form, error, field_map=form.service_field_map)
+        else:
+            received = sum(form.quantities.values())
+            messages.success(
+                request,
+                f"Received {received} units on transfer {transfer} "
+                f"({transfer.get_status_display().lower()}).",
+            )
+            return _redirect(
+                request, reverse("staff:transfer_detail", args=[transfer.pk])
+            )
+    if _partial(request):
+        return render(
+            request,
+            "inventory/staff/_transfer_receive.html",
+            {"transfer": transfer, "receive_form": form},
+            status=INVALID,
+        )
+    context = _detail_context(request, transfer, receive_form=form)
+    return render(
+        request, "inventory/staff/transfer_detail.html", context, status=INVALID
+    )
+
+
+# --- dashboard ------------------------------------------------------------------------
+
+
+def transfers_panel(request, store) -> dict:
+    """Dashboard card: transfers this shop must ship or receive (one query)."""
+    if store is None:
+        return {}
+    return {"transfers_awaiting": selectors.transfers_awaiting(location=store)}
+
+
+if not any(
+    getattr(panel, "__qualname__", "") == transfers_panel.__qualname__
+    and getattr(panel, "__module__", "") == __name__
+    for panel in staff_views.dashboard_panels
+):
+    staff_views.dashboard_panels.append(transfers_panel)

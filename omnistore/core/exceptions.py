@@ -1,0 +1,64 @@
+"""One error family for every layer.
+
+Services raise these; the API renders them as ``{"message", "code", "extra"}`` with
+``status``; HTMX views show ``message`` next to the form with status 422.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ApplicationError(Exception):
+    status = 400
+    default_code = "invalid"
+
+    def __init__(
+        self, message: str, code: str | None = None, extra: dict[str, Any] | None = None
+    ):
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.default_code
+        self.extra = extra or {}
+
+
+class ValidationFailed(ApplicationError):
+    """Input is well-formed but breaks a business rule; ``extra`` holds field errors."""
+
+
+class NotFound(ApplicationError):
+    status = 404
+    default_code = "not_found"
+
+
+class PermissionDenied(ApplicationError):
+    status = 403
+    default_code = "permission_denied"
+
+
+class Conflict(ApplicationError):
+    status = 409
+    default_code = "conflict"
+
+
+class InsufficientStock(Conflict):
+    """Raised once for a whole request, naming every short line in ``extra['lines']``."""
+
+    default_code = "insufficient_stock"
+
+    def __init__(self, lines: list[dict[str, Any]], message: str | None = None):
+        self.lines = lines
+        skus = ", ".join(str(line.get("sku", line.get("variant_id"))) for line in lines)
+        super().__init__(
+            message or f"Not enough stock for: {skus}", extra={"lines": lines}
+        )
+
+
+class IllegalTransition(Conflict):
+    default_code = "illegal_transition"
+
+    def __init__(self, *, obj: str, current: str, target: str):
+        super().__init__(
+            f"{obj} cannot go from '{current}' to '{target}'.",
+            extra={"from": current, "to": target},
+        )

@@ -1,0 +1,55 @@
+"""Who may use the staff UI, and at which shop they act."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404
+
+from inventory.models import Location, LocationKind
+
+SESSION_STORE_KEY = "staff_store_id"
+
+
+def staff_required(view):
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        user = request.user
+        if not user.is_authenticated or not user.is_store_staff:
+            return redirect_to_login(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def current_store(request) -> Location | None:
+    """The shop the staff member acts for: their own; HQ picks one (kept in the session)."""
+    user = request.user
+    if not user.is_authenticated:
+        return None
+    if getattr(request, "_staff_store", None) is not None:
+        return request._staff_store
+    store = None
+    if user.sees_all_stores:
+        store_id = request.session.get(SESSION_STORE_KEY)
+        shops = Location.objects.filter(active=True, kind=LocationKind.SHOP)
+        store = shops.filter(pk=store_id).first() if store_id else None
+        store = store or shops.order_by("name").first()
+    elif user.store_id:
+        store = user.store
+    request._staff_store = store
+    return store
+
+
+def require_store(request) -> Location:
+    store = current_store(request)
+    if store is None:
+        raise Http404("No shop to act for.")
+    return store
+
+
+def visible_locations(user):
+    """Locations whose details a user may act on: all for HQ, their shop otherwise."""
+    qs = Location.objects.filter(active=True)
+    return qs if user.sees_all_stores else qs.filter(pk=user.store_id)

@@ -1,0 +1,16 @@
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from . import views
+
+app_name = "staff"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("login/", views.StaffLoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("store/", views.switch_store, name="switch_store"),
+    path("stock/", include("inventory.staff.urls")),
+    path("customers/", include("customers.staff.urls")),
+    path("orders/", include("orders.staff.urls")),
+]

@@ -1,0 +1,45 @@
+from django import forms
+from django.contrib.auth import views as auth_views
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from inventory import selectors as inventory_selectors
+from inventory.models import Location, LocationKind
+
+from .auth import SESSION_STORE_KEY, current_store, staff_required
+
+
+class StaffLoginView(auth_views.LoginView):
+    template_name = "staff/login.html"
+    redirect_authenticated_user = True
+
+
+@staff_required
+def dashboard(request):
+    store = current_store(request)
+    low = list(inventory_selectors.low_stock(location=store)[:10]) if store else []
+    context = {"low_stock": low, "low_stock_count": len(low)}
+    for panel in dashboard_panels:
+        context.update(panel(request, store))
+    return render(request, "staff/dashboard.html", context)
+
+
+# Apps above ``omnistore`` append callables ``(request, store) -> dict`` here.
+dashboard_panels: list = []
+
+
+class StoreSwitchForm(forms.Form):
+    store = forms.ModelChoiceField(
+        queryset=Location.objects.filter(active=True, kind=LocationKind.SHOP)
+    )
+
+
+@staff_required
+@require_POST
+def switch_store(request):
+    form = StoreSwitchForm(request.POST)
+    if request.user.sees_all_stores and form.is_valid():
+        request.session[SESSION_STORE_KEY] = form.cleaned_data["store"].pk
+    return HttpResponseRedirect(request.POST.get("next") or reverse("staff:dashboard"))

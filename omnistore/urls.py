@@ -1,0 +1,26 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+admin.site.site_header = "Omnistore back office"
+admin.site.site_title = "Omnistore"
+admin.site.index_title = "Managers"
+
+api_v1 = [
+    path("", include("inventory.api.urls")),
+    path("", include("customers.api.urls")),
+    path("", include("orders.api.urls")),
+    path("", include("campaigns.api.urls")),
+]
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="staff:dashboard", permanent=False)),
+    path("admin/", admin.site.urls),
+    path("staff/", include("omnistore.staff.urls")),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path(
+        "api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"
+    ),
+]

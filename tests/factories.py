@@ -1,0 +1,92 @@
+"""factory_boy factories for the lower layers (accounts, catalog, locations, stock)."""
+
+from decimal import Decimal
+
+import factory
+from factory.django import DjangoModelFactory
+
+from inventory import services as inventory_services
+from inventory.models import Category, Location, LocationKind, Product, Variant
+from omnistore.accounts.models import Role, User
+
+
+class LocationFactory(DjangoModelFactory):
+    class Meta:
+        model = Location
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"SHOP{n:03d}")
+    name = factory.Sequence(lambda n: f"Shop {n}")
+    kind = LocationKind.SHOP
+    city = "Milano"
+    address = factory.Sequence(lambda n: f"Via Roma {n}")
+    latitude = Decimal("45.464200")
+    longitude = Decimal("9.190000")
+    sells_in_store = True
+    click_and_collect = True
+    ships_online_orders = False
+
+
+class WarehouseFactory(LocationFactory):
+    code = factory.Sequence(lambda n: f"WH{n:03d}")
+    name = factory.Sequence(lambda n: f"Warehouse {n}")
+    kind = LocationKind.WAREHOUSE
+    sells_in_store = False
+    click_and_collect = False
+    ships_online_orders = True
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    first_name = "Alex"
+    last_name = factory.Sequence(lambda n: f"Rossi{n}")
+    password = factory.django.Password("pass-1234")
+    role = Role.CUSTOMER
+
+
+class StaffFactory(UserFactory):
+    username = factory.Sequence(lambda n: f"associate{n}")
+    role = Role.ASSOCIATE
+    store = factory.SubFactory(LocationFactory)
+
+
+class CategoryFactory(DjangoModelFactory):
+    class Meta:
+        model = Category
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Category {n}")
+    slug = factory.Sequence(lambda n: f"category-{n}")
+
+
+class ProductFactory(DjangoModelFactory):
+    class Meta:
+        model = Product
+
+    name = factory.Sequence(lambda n: f"Linen shirt {n}")
+    brand = "Omni"
+    category = factory.SubFactory(CategoryFactory)
+
+
+class VariantFactory(DjangoModelFactory):
+    class Meta:
+        model = Variant
+
+    product = factory.SubFactory(ProductFactory)
+    sku = factory.Sequence(lambda n: f"SKU-{n:06d}")
+    barcode = factory.Sequence(lambda n: f"80{n:011d}")
+    size = "M"
+    colour = "Blue"
+    price = Decimal("49.90")
+
+
+def stock(variant, location, quantity: int):
+    """Put ``quantity`` units on hand through the real service (ledger included)."""
+    return inventory_services.receive_stock(
+        variant=variant, location=location, quantity=quantity
+    )
