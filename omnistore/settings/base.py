@@ -153,6 +153,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "SalesChannelEnum": "customers.models.Channel",
+        "ConsentChannelEnum": "customers.models.ConsentChannel",
+    },
 }
 
 # --- Celery ---------------------------------------------------------------

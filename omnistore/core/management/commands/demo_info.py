@@ -1,0 +1,103 @@
+import re
+
+from django.core.management.base import BaseCommand
+from django.urls import URLPattern, URLResolver, get_resolver
+from rest_framework.authtoken.models import Token
+
+from inventory.demo import DEMO_PASSWORD, STAFF
+from omnistore.accounts.models import Role, User
+
+PAGES = [
+    ("Staff UI (shops, tablet)", "staff/"),
+    ("Admin (managers)", "admin/"),
+    ("API docs (Swagger UI)", "api/docs/"),
+    ("OpenAPI schema", "api/schema/"),
+]
+DEMO_CUSTOMER_EMAIL = "customer@example.com"
+
+
+def api_routes(prefix: str = "api/v1/") -> list[str]:
+    """First path segments served under the API prefix, e.g. ``["me", "products"]``."""
+
+    def walk(patterns):
+        for entry in patterns:
+            text = str(entry.pattern).lstrip("^")
+            if isinstance(entry, URLResolver) and not text:
+                yield from walk(entry.url_patterns)
+            elif isinstance(entry, URLPattern | URLResolver):
+                match = re.match(r"[A-Za-z0-9_-]+", text)
+                if match:
+                    yield match.group(0)
+
+    for entry in get_resolver().url_patterns:
+        if isinstance(entry, URLResolver) and str(entry.pattern) == prefix:
+            return sorted(set(walk(entry.url_patterns)))
+    return []
+
+
+def demo_customer() -> User | None:
+    customers = User.objects.filter(role=Role.CUSTOMER, is_active=True)
+    return (
+        customers.filter(email__iexact=DEMO_CUSTOMER_EMAIL).first()
+        or customers.order_by("id").first()
+    )
+
+
+class Command(BaseCommand):
+    help = "Print where the demo runs and how to sign in (only what exists)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", default="8000")
+
+    def handle(self, *args, host: str, port: str, **options):
+        base = f"http://{host}:{port}"
+        out = self.stdout.write
+        out("")
+        out(self.style.MIGRATE_HEADING(f"Omnistore is served at {base}/"))
+        for label, path in PAGES:
+            out(f"  {label:<26} {base}/{path}")
+        routes = api_routes()
+        if routes:
+            listed = ", ".join(f"{r}/" for r in routes)
+            out(f"  {'Storefront API':<26} {base}/api/v1/  ({listed})")
+
+        order = {username: i for i, (username, *_rest) in enumerate(STAFF)}
+        staff = sorted(
+            User.objects.filter(username__in=order, is_active=True).select_related(
+                "store"
+            ),
+            key=lambda user: order[user.username],
+        )
+        if staff:
+            out("")
+            out(self.style.MIGRATE_HEADING(f"Staff logins (password: {DEMO_PASSWORD})"))
+            for user in staff:
+                where = user.store.name if user.store else "all shops"
+                extra = ", also /admin/" if user.is_staff else ""
+                out(f"  {user.username:<22} {user.get_role_display()} · {where}{extra}")
+            out(f"  Sign in at {base}/staff/login/")
+
+        customer = demo_customer()
+        if customer is not None:
+            token, _ = Token.objects.get_or_create(user=customer)
+            out("")
+            out(self.style.MIGRATE_HEADING(f"Customer API token ({customer.email})"))
+            if customer.email.lower() == DEMO_CUSTOMER_EMAIL:
+                out(
+                    f"  (the storefront login is {DEMO_CUSTOMER_EMAIL} / {DEMO_PASSWORD})"
+                )
+            out(f"  {token.key}")
+            if "me" in routes:
+                path = "me/"
+            elif routes:
+                path = f"{routes[0]}/"
+            else:
+                path = None
+            if path:
+                out(
+                    f'  curl -H "Authorization: Token {token.key}" {base}/api/v1/{path}'
+                )
+            else:
+                out(f'  Send it as the header "Authorization: Token {token.key}".')
+        out("")
