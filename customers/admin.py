@@ -1,0 +1,360 @@
+"""Managers' admin for customer profiles.
+
+Profiles are looked at and lightly corrected here; identities, consents, points,
+merges and the timeline change only through ``customers.services`` (so each change is
+normalised and recorded), which the actions below call.
+"""
+
+from django.contrib import admin, messages
+from django.db.models import Q
+
+from omnistore.core.exceptions import ApplicationError
+
+from . import services
+from .models import (
+    Address,
+    Consent,
+    ConsentChange,
+    ConsentChannel,
+    Customer,
+    CustomerEvent,
+    CustomerIdentity,
+    CustomerMerge,
+    DuplicateCandidate,
+    DuplicateStatus,
+    LoyaltyTransaction,
+    StaffNote,
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A history: listed and opened, never added, edited or deleted by hand."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class IdentityInline(ReadOnlyInline):
+    model = CustomerIdentity
+    fields = ["kind", "value", "verified", "channel", "created_at"]
+
+
+class ConsentInline(ReadOnlyInline):
+    model = Consent
+    fields = ["channel", "granted", "source_channel", "location", "actor", "updated_at"]
+
+
+class AddressInline(admin.TabularInline):
+    model = Address
+    extra = 0
+    fields = ["label", "name", "line1", "line2", "postcode", "city", "country", "phone"]
+
+
+class NoteInline(ReadOnlyInline):
+    model = StaffNote
+    fields = ["created_at", "text", "author", "location"]
+
+
+class EmailConsentFilter(admin.SimpleListFilter):
+    title = "email consent"
+    parameter_name = "email_consent"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("granted", "Granted"),
+            ("withdrawn", "Withdrawn"),
+            ("never", "Never asked"),
+        ]
+
+    def queryset(self, request, queryset):
+        channel = ConsentChannel.EMAIL
+        if self.value() == "granted":
+            return queryset.filter(consents__channel=channel, consents__granted=True)
+        if self.value() == "withdrawn":
+            return queryset.filter(consents__channel=channel, consents__granted=False)
+        if self.value() == "never":
+            return queryset.exclude(consents__channel=channel)
+        return queryset
+
+
+class MergedFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [("live", "Live"), ("merged", "Merged away"), ("erased", "Erased")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "live":
+            return queryset.filter(merged_into__isnull=True, is_anonymised=False)
+        if self.value() == "merged":
+            return queryset.filter(merged_into__isnull=False)
+        if self.value() == "erased":
+            return queryset.filter(is_anonymised=True)
+        return queryset
+
+
+def _merge_pair(modeladmin, request, customers) -> None:
+    survivor, other = sorted(customers, key=lambda c: (c.created_at, c.pk))
+    try:
+        merge = services.merge_customers(
+            survivor=survivor, other=other, actor=request.user
+        )
+    except ApplicationError as error:
+        modeladmin.message_user(request, error.message, level=messages.ERROR)
+        return
+    moved = sum(merge.summary.get("moved", {}).values())
+    modeladmin.message_user(
+        request,
+        f"{other} (#{other.pk}) merged into {survivor} (#{survivor.pk}), the older "
+        f"profile; {moved} records moved.",
+        level=messages.SUCCESS,
+    )
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "__str__",
+        "email",
+        "phone",
+        "loyalty_number",
+        "points_balance",
+        "created_channel",
+        "preferred_store",
+        "created_at",
+        "merged_into",
+    ]
+    list_select_related = ["preferred_store", "merged_into"]
+    list_filter = [
+        "created_channel",
+        "preferred_store",
+        EmailConsentFilter,
+        MergedFilter,
+    ]
+    search_fields = ["first_name", "last_name", "email", "phone", "loyalty_number"]
+    search_help_text = "Name, email, phone in any format or loyalty card."
+    date_hierarchy = "created_at"
+    inlines = [IdentityInline, ConsentInline, AddressInline, NoteInline]
+    actions = ["merge_selected"]
+    fields = [
+        "first_name",
+        "last_name",
+        "birthday",
+        "preferred_store",
+        "preferences",
+        "email",
+        "phone",
+        "loyalty_number",
+        "points_balance",
+        "store_credit_balance",
+        "created_channel",
+        "created_location",
+        "created_at",
+        "user",
+        "merged_into",
+        "is_anonymised",
+        "erased_at",
+    ]
+    readonly_fields = [
+        "email",
+        "phone",
+        "loyalty_number",
+        "points_balance",
+        "store_credit_balance",
+        "created_channel",
+        "created_location",
+        "created_at",
+        "user",
+        "merged_into",
+        "is_anonymised",
+        "erased_at",
+    ]
+
+    def has_add_permission(self, request):
+        # Profiles come from matching identities in a channel, never typed in blank.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_search_results(self, request, queryset, search_term):
+        """Also find customers by any identity, the phone read in any format."""
+        results, may_have_duplicates = super().get_search_results(
+            request, queryset, search_term
+        )
+        term = search_term.strip()
+        if not term:
+            return results, may_have_duplicates
+        values = {term, term.lower()}
+        for value in (
+            services.normalize_email(term),
+            services.normalize_phone(term),
+            services.normalize_loyalty_number(term),
+        ):
+            if value:
+                values.add(value)
+        owners = CustomerIdentity.objects.filter(value__in=values).values("customer_id")
+        return results | queryset.filter(Q(pk__in=owners)), may_have_duplicates
+
+    def save_model(self, request, obj, form, change):
+        """Corrections go through the profile service, so they are on the timeline."""
+        if not change:  # pragma: no cover - adding is disabled
+            return super().save_model(request, obj, form, change)
+        editable = ["first_name", "last_name", "birthday", "preferred_store"]
+        changes = {f: form.cleaned_data[f] for f in editable if f in form.changed_data}
+        if "preferences" in form.changed_data:
+            changes["preferences"] = form.cleaned_data["preferences"] or {}
+        if changes:
+            services.update_profile(customer=obj, actor=request.user, **changes)
+
+    @admin.action(description="Merge selected customers (the oldest profile survives)")
+    def merge_selected(self, request, queryset):
+        customers = list(queryset)
+        if len(customers) != 2:
+            self.message_user(
+                request,
+                "Select exactly two customers to merge.",
+                level=messages.ERROR,
+            )
+            return
+        _merge_pair(self, request, customers)
+
+
+@admin.register(DuplicateCandidate)
+class DuplicateCandidateAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "customer_a",
+        "customer_b",
+        "reason",
+        "status",
+        "channel",
+        "created_at",
+        "resolved_by",
+    ]
+    list_select_related = ["customer_a", "customer_b", "resolved_by"]
+    list_filter = ["status", "channel"]
+    search_fields = [
+        "customer_a__first_name",
+        "customer_a__last_name",
+        "customer_b__first_name",
+        "customer_b__last_name",
+        "reason",
+    ]
+    actions = ["merge_pairs", "dismiss_pairs"]
+    readonly_fields = [
+        "customer_a",
+        "customer_b",
+        "reason",
+        "status",
+        "channel",
+        "created_at",
+        "resolved_by",
+        "resolved_at",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Merge each pair (the older profile survives)")
+    def merge_pairs(self, request, queryset):
+        for candidate in queryset.filter(status=DuplicateStatus.PENDING):
+            a = Customer.objects.get(pk=candidate.customer_a_id)
+            b = Customer.objects.get(pk=candidate.customer_b_id)
+            if a.merged_into_id or b.merged_into_id:
+                self.message_user(
+                    request,
+                    f"Pair {candidate.pk}: one profile was already merged.",
+                    level=messages.WARNING,
+                )
+                continue
+            _merge_pair(self, request, [a, b])
+
+    @admin.action(description="Different people: dismiss")
+    def dismiss_pairs(self, request, queryset):
+        count = 0
+        for candidate in queryset.filter(status=DuplicateStatus.PENDING):
+            services.dismiss_duplicate(candidate=candidate, actor=request.user)
+            count += 1
+        self.message_user(request, f"{count} pair(s) dismissed.")
+
+
+@admin.register(CustomerEvent)
+class CustomerEventAdmin(ReadOnlyAdmin):
+    list_display = [
+        "occurred_at",
+        "customer",
+        "kind",
+        "summary",
+        "channel",
+        "location",
+        "actor",
+    ]
+    list_select_related = ["customer", "location", "actor"]
+    list_filter = ["kind", "channel"]
+    search_fields = ["summary", "customer__last_name", "reference_id"]
+    date_hierarchy = "occurred_at"
+    raw_id_fields = ["customer"]
+
+
+@admin.register(CustomerMerge)
+class CustomerMergeAdmin(ReadOnlyAdmin):
+    list_display = ["at", "survivor", "merged", "actor"]
+    list_select_related = ["survivor", "merged", "actor"]
+    raw_id_fields = ["survivor", "merged"]
+
+
+@admin.register(ConsentChange)
+class ConsentChangeAdmin(ReadOnlyAdmin):
+    list_display = [
+        "at",
+        "customer",
+        "channel",
+        "granted",
+        "source_channel",
+        "location",
+    ]
+    list_select_related = ["customer", "location"]
+    list_filter = ["channel", "granted", "source_channel"]
+    raw_id_fields = ["customer"]
+
+
+@admin.register(LoyaltyTransaction)
+class LoyaltyTransactionAdmin(ReadOnlyAdmin):
+    list_display = [
+        "created_at",
+        "customer",
+        "kind",
+        "points",
+        "reason",
+        "reference_id",
+    ]
+    list_select_related = ["customer"]
+    list_filter = ["kind"]
+    search_fields = ["reference_id", "customer__loyalty_number"]
+    raw_id_fields = ["customer"]

@@ -1,0 +1,178 @@
+"""Input and output shapes of the storefront account, profile and privacy endpoints."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from customers.models import Channel, Consent, ConsentChannel, Customer, CustomerEvent
+
+# --- input -------------------------------------------------------------------------
+
+
+class RegisterSerializer(serializers.Serializer):
+    email = serializers.CharField(max_length=254, help_text="Also the login.")
+    password = serializers.CharField(
+        max_length=128, write_only=True, style={"input_type": "password"}
+    )
+    first_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    last_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    phone = serializers.CharField(
+        max_length=30,
+        required=False,
+        allow_blank=True,
+        help_text="Any format; national numbers are read as Italian (+39) by default.",
+    )
+    channel = serializers.ChoiceField(
+        choices=[Channel.WEB, Channel.APP],
+        default=Channel.WEB,
+        help_text="Where the customer signs up.",
+    )
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    email = serializers.CharField(max_length=254)
+    password = serializers.CharField(
+        max_length=128, write_only=True, style={"input_type": "password"}
+    )
+
+
+class ProfileUpdateSerializer(serializers.Serializer):
+    first_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    last_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    birthday = serializers.DateField(required=False, allow_null=True)
+    preferred_store = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, help_text="Id of an open shop."
+    )
+    preferences = serializers.JSONField(
+        required=False,
+        help_text='{"sizes": {"<category slug>": "M"}, '
+        '"favourite_categories": ["<category slug>"]}',
+    )
+
+
+class ConsentUpdateSerializer(serializers.Serializer):
+    email = serializers.BooleanField(required=False)
+    sms = serializers.BooleanField(required=False)
+    push = serializers.BooleanField(required=False)
+    channel = serializers.ChoiceField(
+        choices=[Channel.WEB, Channel.APP],
+        default=Channel.WEB,
+        help_text="Where the customer decides: the website or the app.",
+    )
+
+    def validate(self, attrs):
+        if not any(channel in attrs for channel in ConsentChannel.values):
+            raise serializers.ValidationError(
+                {"non_field_errors": ["Give at least one of email, sms, push."]}
+            )
+        return attrs
+
+
+class EraseSerializer(serializers.Serializer):
+    confirm = serializers.BooleanField(
+        help_text="Must be true: erasing personal data cannot be undone."
+    )
+
+    def validate_confirm(self, value):
+        if value is not True:
+            raise serializers.ValidationError("Confirm to erase your personal data.")
+        return value
+
+
+# --- output ------------------------------------------------------------------------
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text='Send as "Authorization: Token <token>".')
+    customer_id = serializers.IntegerField(required=False)
+
+
+class IdentityOutSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    value = serializers.CharField()
+    verified = serializers.BooleanField()
+
+
+class ProfileSerializer(serializers.ModelSerializer):
+    preferred_store_name = serializers.SerializerMethodField()
+    identities = IdentityOutSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Customer
+        fields = [
+            "id",
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "birthday",
+            "preferred_store",
+            "preferred_store_name",
+            "preferences",
+            "loyalty_number",
+            "points_balance",
+            "store_credit_balance",
+            "created_channel",
+            "created_at",
+            "identities",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_preferred_store_name(self, customer) -> str | None:
+        return customer.preferred_store.name if customer.preferred_store_id else None
+
+
+class ConsentOutSerializer(serializers.Serializer):
+    channel = serializers.CharField(help_text="email, sms or push.")
+    granted = serializers.BooleanField()
+    source_channel = serializers.CharField(allow_blank=True)
+    updated_at = serializers.DateTimeField(allow_null=True)
+
+    @classmethod
+    def rows(cls, state: dict[str, Consent | None]) -> list[dict]:
+        return [
+            {
+                "channel": channel,
+                "granted": bool(consent and consent.granted),
+                "source_channel": consent.source_channel if consent else "",
+                "updated_at": consent.updated_at if consent else None,
+            }
+            for channel, consent in state.items()
+        ]
+
+
+class EventSerializer(serializers.ModelSerializer):
+    by = serializers.SerializerMethodField(help_text="Staff member, when not yourself.")
+    location = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CustomerEvent
+        fields = [
+            "id",
+            "kind",
+            "summary",
+            "channel",
+            "location",
+            "by",
+            "reference_type",
+            "reference_id",
+            "occurred_at",
+        ]
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_by(self, event) -> str | None:
+        actor = event.actor
+        if actor is None or not actor.is_store_staff:
+            return None
+        return actor.display_name
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_location(self, event) -> str | None:
+        return event.location.name if event.location_id else None
+
+
+class ErrorSerializer(serializers.Serializer):
+    message = serializers.CharField()
+    code = serializers.CharField()
+    extra = serializers.DictField(help_text="Field errors or details of the refusal.")

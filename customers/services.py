@@ -1,0 +1,1416 @@
+"""Writes on customer profiles: matching, timeline, loyalty, consents, merge, erasure.
+
+Rules kept here:
+- an identity (kind, value) belongs to at most one customer (a unique constraint); when
+  two requests race to create the same person, the loser's insert fails and it re-reads;
+- two profiles are never merged automatically: conflicting identities are recorded as a
+  ``DuplicateCandidate`` for staff;
+- a customer row is locked (``SELECT ... FOR UPDATE``) before its balances change or it
+  is merged, and a merge locks both rows in pk order, so a merge waits for a checkout
+  that matched the loser and the checkout's rows are then carried to the survivor;
+- a merged profile keeps its id: ``merged_into`` leads to the survivor.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import phonenumbers
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from inventory.models import Category, Location, LocationKind
+from omnistore.core.exceptions import Conflict, NotFound, ValidationFailed
+
+from .models import (
+    Address,
+    Channel,
+    Consent,
+    ConsentChange,
+    ConsentChannel,
+    Customer,
+    CustomerEvent,
+    CustomerIdentity,
+    CustomerMerge,
+    DuplicateCandidate,
+    DuplicateStatus,
+    IdentityKind,
+    LoyaltyKind,
+    LoyaltyTransaction,
+    StaffNote,
+)
+from .signals import customer_erased, customer_merged, customer_merging
+
+# Timeline kinds written by this app; other apps pass their own strings.
+EVENT_CREATED = "customer_created"
+EVENT_IDENTITY_ADDED = "identity_added"
+EVENT_PROFILE_UPDATED = "profile_updated"
+EVENT_CONSENT_GRANTED = "consent_granted"
+EVENT_CONSENT_WITHDRAWN = "consent_withdrawn"
+EVENT_NOTE_ADDED = "note_added"
+EVENT_MERGED = "customer_merged"
+EVENT_ERASED = "customer_erased"
+EVENT_POINTS_EARNED = "points_earned"
+EVENT_POINTS_REVERSED = "points_reversed"
+
+ERASED_TEXT = "[erased]"
+_UNSET: Any = object()
+
+
+# --- Normalisation ------------------------------------------------------------------
+
+
+def normalize_email(value, *, strict: bool = False) -> str | None:
+    """Trimmed and lower-cased; ``None`` when empty or invalid (``strict`` raises)."""
+    if value is None:
+        return None
+    text = str(value).strip().lower()
+    if not text:
+        return None
+    try:
+        validate_email(text)
+    except DjangoValidationError:
+        if strict:
+            raise ValidationFailed(
+                "Enter a valid email address.",
+                extra={"email": ["Enter a valid email address."]},
+            ) from None
+        return None
+    return text
+
+
+def normalize_phone(
+    value, *, region: str | None = None, strict: bool = False
+) -> str | None:
+    """E.164 ("+393331234567"); national numbers are read in ``region`` (the shop's
+    country, default ``OMNISTORE_DEFAULT_REGION``). ``None`` when empty or invalid."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not text:
+        return None
+    if text.startswith("00"):
+        # "00" is the international prefix in most of the world; read it as "+".
+        text = "+" + text[2:]
+    region = (region or settings.OMNISTORE_DEFAULT_REGION or "").upper() or None
+    number = None
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        if strict:
+            raise ValidationFailed(
+                "Enter a valid phone number.",
+                extra={"phone": ["Enter a valid phone number."]},
+            )
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalize_loyalty_number(value) -> str | None:
+    if value is None:
+        return None
+    text = "".join(str(value).split()).upper()
+    return text or None
+
+
+def _luhn_digit(digits: str) -> str:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2 == 0:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return str((10 - total % 10) % 10)
+
+
+def generate_loyalty_number(rng=None) -> str:
+    """Twelve digits starting with 7, the last a Luhn check digit (catches typos)."""
+    if rng is None:
+        body = "7" + "".join(secrets.choice("0123456789") for _ in range(10))
+    else:
+        body = "7" + "".join(rng.choice("0123456789") for _ in range(10))
+    return body + _luhn_digit(body)
+
+
+def _check_channel(channel: str, field: str = "channel") -> str:
+    if channel not in Channel.values:
+        raise ValidationFailed(
+            f"Unknown channel '{channel}'.",
+            extra={field: [f"Must be one of: {', '.join(Channel.values)}."]},
+        )
+    return channel
+
+
+# --- Resolution and locking ---------------------------------------------------------
+
+
+def resolve_customer(customer_id) -> Customer:
+    """The live profile for an id, following ``merged_into`` to the survivor."""
+    pk = customer_id.pk if isinstance(customer_id, Customer) else customer_id
+    try:
+        customer = Customer.objects.get(pk=pk)
+    except (Customer.DoesNotExist, ValueError, TypeError):
+        raise NotFound("Customer not found.") from None
+    seen = {customer.pk}
+    while customer.merged_into_id is not None:
+        customer = Customer.objects.get(pk=customer.merged_into_id)
+        if customer.pk in seen:  # pragma: no cover - a merge never makes a cycle
+            break
+        seen.add(customer.pk)
+    return customer
+
+
+def _lock(customer: Customer | int) -> Customer:
+    """Lock the live row for ``customer`` (following merges) for the transaction."""
+    pk = customer.pk if isinstance(customer, Customer) else customer
+    while True:
+        try:
+            locked = Customer.objects.select_for_update().get(pk=pk)
+        except Customer.DoesNotExist:
+            raise NotFound("Customer not found.") from None
+        if locked.merged_into_id is None:
+            return locked
+        pk = locked.merged_into_id
+
+
+def _follow(customer: Customer) -> Customer:
+    """The survivor of a freshly read profile."""
+    return (
+        resolve_customer(customer.merged_into_id)
+        if customer.merged_into_id
+        else customer
+    )
+
+
+def _live(customer: Customer) -> Customer:
+    """The survivor when ``customer`` was merged, even if this object predates it."""
+    merged_into = (
+        Customer.objects.filter(pk=customer.pk)
+        .values_list("merged_into_id", flat=True)
+        .first()
+    )
+    return resolve_customer(merged_into) if merged_into else customer
+
+
+# --- Timeline -----------------------------------------------------------------------
+
+
+def record_event(
+    *,
+    customer: Customer,
+    kind: str,
+    summary: str,
+    actor=None,
+    location=None,
+    channel: str = "",
+    data: dict | None = None,
+    reference_type: str = "",
+    reference_id: str = "",
+    occurred_at=None,
+) -> CustomerEvent:
+    """The one writer of the customer timeline, used by every app."""
+    if not kind:
+        raise ValidationFailed("An event needs a kind.", extra={"kind": ["Required."]})
+    customer = _live(customer)
+    return CustomerEvent.objects.create(
+        customer=customer,
+        kind=kind[:40],
+        summary=(summary or "")[:255],
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        location=location,
+        channel=channel or "",
+        data=data or {},
+        reference_type=reference_type or "",
+        reference_id=str(reference_id or ""),
+        occurred_at=occurred_at or timezone.now(),
+    )
+
+
+# --- Matching -----------------------------------------------------------------------
+
+# When a request's identities belong to different profiles, the first one here wins.
+_STRENGTH = ("user", IdentityKind.LOYALTY, IdentityKind.EMAIL, IdentityKind.PHONE)
+_STRENGTH_LABEL = {
+    "user": "login",
+    IdentityKind.LOYALTY: "loyalty card",
+    IdentityKind.EMAIL: "email",
+    IdentityKind.PHONE: "phone",
+}
+
+
+def _where(channel: str, location) -> str:
+    label = Channel(channel).label if channel in Channel.values else channel
+    return f"{label} · {location.name}" if location is not None else label
+
+
+def _create_customer(
+    *,
+    first_name: str,
+    last_name: str,
+    channel: str,
+    location=None,
+    user=None,
+    actor=None,
+) -> Customer:
+    """A new profile with its own loyalty card (number retried on a collision)."""
+    for _ in range(10):
+        number = generate_loyalty_number()
+        try:
+            with transaction.atomic():
+                customer = Customer.objects.create(
+                    first_name=(first_name or "").strip()[:100],
+                    last_name=(last_name or "").strip()[:100],
+                    user=user,
+                    loyalty_number=number,
+                    created_channel=channel,
+                    created_location=location,
+                )
+                CustomerIdentity.objects.create(
+                    customer=customer,
+                    kind=IdentityKind.LOYALTY,
+                    value=number,
+                    verified=True,
+                    channel=channel,
+                )
+        except IntegrityError:
+            if Customer.objects.filter(loyalty_number=number).exists() or (
+                CustomerIdentity.objects.filter(
+                    kind=IdentityKind.LOYALTY, value=number
+                ).exists()
+            ):
+                continue
+            raise
+        record_event(
+            customer=customer,
+            kind=EVENT_CREATED,
+            summary=f"Profile created ({_where(channel, location)})",
+            actor=actor,
+            location=location,
+            channel=channel,
+        )
+        return customer
+    raise Conflict("Could not issue a loyalty number; try again.")  # pragma: no cover
+
+
+def flag_duplicate(
+    *, customer: Customer, other: Customer, reason: str, channel: str = ""
+) -> DuplicateCandidate | None:
+    """Record that two profiles seem to be one person (once per pair)."""
+    if customer.pk == other.pk:
+        return None
+    a, b = sorted([customer.pk, other.pk])
+    try:
+        with transaction.atomic():
+            candidate, _ = DuplicateCandidate.objects.get_or_create(
+                customer_a_id=a,
+                customer_b_id=b,
+                defaults={"reason": reason[:250], "channel": channel},
+            )
+    except IntegrityError:
+        candidate = DuplicateCandidate.objects.get(customer_a_id=a, customer_b_id=b)
+    return candidate
+
+
+def _attach_identity(
+    customer: Customer,
+    kind: str,
+    value: str,
+    *,
+    channel: str,
+    location,
+    actor,
+    announce: bool = True,
+) -> CustomerIdentity:
+    identity = CustomerIdentity.objects.create(
+        customer=customer, kind=kind, value=value, channel=channel
+    )
+    if not announce:  # a new profile's own creation event says enough
+        return identity
+    record_event(
+        customer=customer,
+        kind=EVENT_IDENTITY_ADDED,
+        summary=(
+            f"{IdentityKind(kind).label} {value} added ({_where(channel, location)})"
+        ),
+        actor=actor,
+        location=location,
+        channel=channel,
+        data={"kind": kind, "value": value},
+    )
+    return identity
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    customer: Customer
+    created: bool
+    duplicates: tuple[int, ...] = ()
+
+
+def _clean_identities(*, email, phone, loyalty_number, region) -> dict[str, str]:
+    errors: dict[str, list[str]] = {}
+    found: dict[str, str] = {}
+    if loyalty_number not in (None, ""):
+        value = normalize_loyalty_number(loyalty_number)
+        if value:
+            found[IdentityKind.LOYALTY] = value
+    if email not in (None, ""):
+        value = normalize_email(email)
+        if value is None:
+            errors["email"] = ["Enter a valid email address."]
+        else:
+            found[IdentityKind.EMAIL] = value
+    if phone not in (None, ""):
+        value = normalize_phone(phone, region=region)
+        if value is None:
+            errors["phone"] = ["Enter a valid phone number."]
+        else:
+            found[IdentityKind.PHONE] = value
+    if errors:
+        raise ValidationFailed("Check the highlighted fields.", extra=errors)
+    return found
+
+
+def _match_once(
+    *, wanted, user, first_name, last_name, channel, location, actor
+) -> MatchResult:
+    owners: dict[str, Customer | None] = {}
+    if user is not None:
+        profile = Customer.objects.filter(user=user).first()
+        owners["user"] = _follow(profile) if profile else None
+    for kind, value in wanted.items():
+        identity = (
+            CustomerIdentity.objects.select_related("customer")
+            .filter(kind=kind, value=value)
+            .first()
+        )
+        owners[kind] = _follow(identity.customer) if identity else None
+    if IdentityKind.LOYALTY in wanted and owners[IdentityKind.LOYALTY] is None:
+        raise ValidationFailed(
+            "Unknown loyalty card.", extra={"loyalty_number": ["Unknown loyalty card."]}
+        )
+
+    ranked = [owners.get(k) for k in _STRENGTH]
+    matched = next((c for c in ranked if c is not None), None)
+    created = False
+    if matched is None:
+        matched = _create_customer(
+            first_name=first_name,
+            last_name=last_name,
+            channel=channel,
+            location=location,
+            user=user,
+            actor=actor,
+        )
+        created = True
+    else:
+        matched = _lock(matched)
+        if user is not None and owners.get("user") is None:
+            if matched.user_id is None:
+                matched.user = user
+                matched.save(update_fields=["user", "updated_at"])
+            else:
+                # The profile already has another login: this login gets its own
+                # profile, and staff decide whether they are one person.
+                first = matched
+                matched = _create_customer(
+                    first_name=first_name,
+                    last_name=last_name,
+                    channel=channel,
+                    location=location,
+                    user=user,
+                    actor=actor,
+                )
+                created = True
+                owners["user"] = matched
+                flag_duplicate(
+                    customer=first,
+                    other=matched,
+                    reason="A second login signed up with an identity of this profile.",
+                    channel=channel,
+                )
+
+    duplicates = []
+    for kind, owner in owners.items():
+        if owner is None or owner.pk == matched.pk:
+            continue
+        value = wanted.get(kind, "")
+        label = _STRENGTH_LABEL[kind]
+        candidate = flag_duplicate(
+            customer=matched,
+            other=owner,
+            reason=" ".join(
+                f"Same person? {label} {value} is on the other profile.".split()
+            ),
+            channel=channel,
+        )
+        if candidate is not None:
+            duplicates.append(owner.pk)
+
+    for kind, value in wanted.items():
+        if owners[kind] is None:
+            _attach_identity(
+                matched,
+                kind,
+                value,
+                channel=channel,
+                location=location,
+                actor=actor,
+                announce=not created,
+            )
+
+    fields = []
+    if not matched.first_name and first_name:
+        matched.first_name = first_name.strip()[:100]
+        fields.append("first_name")
+    if not matched.last_name and last_name:
+        matched.last_name = last_name.strip()[:100]
+        fields.append("last_name")
+    owned = {
+        k for k, owner in owners.items() if owner is None or owner.pk == matched.pk
+    }
+    if (
+        not matched.email
+        and IdentityKind.EMAIL in wanted
+        and IdentityKind.EMAIL in owned
+    ):
+        matched.email = wanted[IdentityKind.EMAIL]
+        fields.append("email")
+    if (
+        not matched.phone
+        and IdentityKind.PHONE in wanted
+        and IdentityKind.PHONE in owned
+    ):
+        matched.phone = wanted[IdentityKind.PHONE]
+        fields.append("phone")
+    if fields:
+        matched.save(update_fields=[*fields, "updated_at"])
+    return MatchResult(customer=matched, created=created, duplicates=tuple(duplicates))
+
+
+@transaction.atomic
+def match_customer_result(
+    *,
+    email=None,
+    phone=None,
+    loyalty_number=None,
+    user=None,
+    first_name: str = "",
+    last_name: str = "",
+    channel: str,
+    location=None,
+    actor=None,
+    region: str | None = None,
+) -> MatchResult:
+    """``match_customer`` that also tells whether the profile was created."""
+    _check_channel(channel)
+    if region is None and location is not None:
+        region = getattr(location, "country", None)
+    wanted = _clean_identities(
+        email=email, phone=phone, loyalty_number=loyalty_number, region=region
+    )
+    if not wanted and user is None:
+        raise ValidationFailed(
+            "Give an email, a phone number or a loyalty card.",
+            extra={
+                "non_field_errors": ["Give an email, a phone number or a loyalty card."]
+            },
+        )
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                return _match_once(
+                    wanted=wanted,
+                    user=user,
+                    first_name=first_name or "",
+                    last_name=last_name or "",
+                    channel=channel,
+                    location=location,
+                    actor=actor,
+                )
+        except IntegrityError:
+            # Another request attached the same identity first: read it again.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def match_customer(
+    *,
+    email=None,
+    phone=None,
+    loyalty_number=None,
+    user=None,
+    first_name: str = "",
+    last_name: str = "",
+    channel: str,
+    location=None,
+    actor=None,
+    region: str | None = None,
+) -> Customer:
+    """The profile for whoever arrives with these identities, created when unknown.
+
+    The strongest known identity wins (login > loyalty card > email > phone); when the
+    identities belong to different profiles they are not merged but flagged as a
+    ``DuplicateCandidate``. Unowned identities are attached to the matched profile. The
+    returned row stays locked until the caller's transaction ends, so a concurrent merge
+    waits and then carries what the caller wrote.
+    """
+    return match_customer_result(
+        email=email,
+        phone=phone,
+        loyalty_number=loyalty_number,
+        user=user,
+        first_name=first_name,
+        last_name=last_name,
+        channel=channel,
+        location=location,
+        actor=actor,
+        region=region,
+    ).customer
+
+
+@transaction.atomic
+def create_customer_at_counter(
+    *,
+    first_name: str = "",
+    last_name: str = "",
+    email=None,
+    phone=None,
+    store: Location,
+    actor,
+    email_consent: bool | None = None,
+    sms_consent: bool | None = None,
+) -> MatchResult:
+    """An associate registers someone; an existing profile is found, not duplicated."""
+    result = match_customer_result(
+        email=email,
+        phone=phone,
+        first_name=first_name,
+        last_name=last_name,
+        channel=Channel.STORE,
+        location=store,
+        actor=actor,
+        region=store.country if store is not None else None,
+    )
+    for channel, granted in (
+        (ConsentChannel.EMAIL, email_consent),
+        (ConsentChannel.SMS, sms_consent),
+    ):
+        if granted is not None:
+            set_consent(
+                customer=result.customer,
+                channel=channel,
+                granted=granted,
+                source_channel=Channel.STORE,
+                location=store,
+                actor=actor,
+            )
+    return result
+
+
+# --- Loyalty ------------------------------------------------------------------------
+
+
+def _positive_points(points) -> int:
+    if not isinstance(points, int) or isinstance(points, bool) or points <= 0:
+        raise ValidationFailed(
+            "Points must be a positive whole number.",
+            extra={"points": ["Must be a positive whole number."]},
+        )
+    return points
+
+
+def _book_points(
+    *,
+    kind: str,
+    customer: Customer,
+    points: int,
+    reason: str,
+    reference_type: str,
+    reference_id,
+    actor,
+) -> LoyaltyTransaction:
+    points = _positive_points(points)
+    reference_id = str(reference_id or "")
+    customer = _lock(customer)
+    if reference_id:
+        done = LoyaltyTransaction.objects.filter(
+            kind=kind, reference_type=reference_type, reference_id=reference_id
+        ).first()
+        if done is not None:
+            return done
+    signed = points if kind == LoyaltyKind.EARN else -points
+    try:
+        with transaction.atomic():
+            txn = LoyaltyTransaction.objects.create(
+                customer=customer,
+                kind=kind,
+                points=signed,
+                reason=(reason or "")[:250],
+                reference_type=reference_type or "",
+                reference_id=reference_id,
+                actor=actor if getattr(actor, "is_authenticated", False) else None,
+            )
+    except IntegrityError:
+        return LoyaltyTransaction.objects.get(
+            kind=kind, reference_type=reference_type, reference_id=reference_id
+        )
+    Customer.objects.filter(pk=customer.pk).update(
+        points_balance=F("points_balance") + signed
+    )
+    record_event(
+        customer=customer,
+        kind=EVENT_POINTS_EARNED if signed > 0 else EVENT_POINTS_REVERSED,
+        summary=f"{signed:+} points: {reason}",
+        actor=actor,
+        data={"points": signed},
+        reference_type=reference_type,
+        reference_id=reference_id,
+    )
+    return txn
+
+
+@transaction.atomic
+def earn_points(
+    *,
+    customer: Customer,
+    points: int,
+    reason: str,
+    reference_type: str = "",
+    reference_id: str = "",
+    actor=None,
+) -> LoyaltyTransaction:
+    """Credit points; the same (reference_type, reference_id) is credited once only."""
+    return _book_points(
+        kind=LoyaltyKind.EARN,
+        customer=customer,
+        points=points,
+        reason=reason,
+        reference_type=reference_type,
+        reference_id=reference_id,
+        actor=actor,
+    )
+
+
+@transaction.atomic
+def reverse_points(
+    *,
+    customer: Customer,
+    points: int,
+    reason: str,
+    reference_type: str = "",
+    reference_id: str = "",
+    actor=None,
+) -> LoyaltyTransaction:
+    """Take back ``points`` (a positive number); once per reference, like earning."""
+    return _book_points(
+        kind=LoyaltyKind.REVERSE,
+        customer=customer,
+        points=points,
+        reason=reason,
+        reference_type=reference_type,
+        reference_id=reference_id,
+        actor=actor,
+    )
+
+
+# --- Consents, notes, profile -------------------------------------------------------
+
+
+@transaction.atomic
+def set_consent(
+    *,
+    customer: Customer,
+    channel: str,
+    granted: bool,
+    source_channel: str,
+    location=None,
+    actor=None,
+) -> Consent:
+    """Record a consent decision: history keeps every change, ``Consent`` the latest.
+
+    Repeating the current decision changes nothing.
+    """
+    if channel not in ConsentChannel.values:
+        raise ValidationFailed(
+            f"Unknown consent channel '{channel}'.",
+            extra={"channel": [f"Must be one of: {', '.join(ConsentChannel.values)}."]},
+        )
+    if not isinstance(granted, bool):
+        raise ValidationFailed(
+            "Say yes or no.", extra={"granted": ["Must be a boolean."]}
+        )
+    _check_channel(source_channel, "source_channel")
+    customer = _lock(customer)
+    actor = actor if getattr(actor, "is_authenticated", False) else None
+    current = Consent.objects.filter(customer=customer, channel=channel).first()
+    if current is not None and current.granted == granted:
+        return current
+    now = timezone.now()
+    ConsentChange.objects.create(
+        customer=customer,
+        channel=channel,
+        granted=granted,
+        source_channel=source_channel,
+        location=location,
+        actor=actor,
+        at=now,
+    )
+    values = {
+        "granted": granted,
+        "source_channel": source_channel,
+        "location": location,
+        "actor": actor,
+        "updated_at": now,
+    }
+    if current is None:
+        current = Consent.objects.create(customer=customer, channel=channel, **values)
+    else:
+        for field, value in values.items():
+            setattr(current, field, value)
+        current.save(update_fields=list(values))
+    label = ConsentChannel(channel).label
+    by = f", by {actor.display_name}" if actor is not None else ""
+    record_event(
+        customer=customer,
+        kind=EVENT_CONSENT_GRANTED if granted else EVENT_CONSENT_WITHDRAWN,
+        summary=(
+            f"{label} consent {'granted' if granted else 'withdrawn'} "
+            f"({_where(source_channel, location)}{by})"
+        ),
+        actor=actor,
+        location=location,
+        channel=source_channel,
+        data={"channel": channel, "granted": granted},
+    )
+    return current
+
+
+@transaction.atomic
+def set_consents(
+    *,
+    customer: Customer,
+    decisions: dict[str, bool],
+    source_channel: str,
+    location=None,
+    actor=None,
+) -> dict[str, Consent]:
+    """Several channels at once, all or nothing."""
+    return {
+        channel: set_consent(
+            customer=customer,
+            channel=channel,
+            granted=granted,
+            source_channel=source_channel,
+            location=location,
+            actor=actor,
+        )
+        for channel, granted in decisions.items()
+    }
+
+
+@transaction.atomic
+def add_note(*, customer: Customer, text: str, actor, location=None) -> StaffNote:
+    """A staff note, shown on the timeline so every shop sees it."""
+    text = (text or "").strip()
+    if not text:
+        raise ValidationFailed("Write a note first.", extra={"text": ["Required."]})
+    if len(text) > 2000:
+        raise ValidationFailed(
+            "Keep notes under 2000 characters.", extra={"text": ["Too long."]}
+        )
+    customer = _live(customer)
+    note = StaffNote.objects.create(
+        customer=customer, text=text, author=actor, location=location
+    )
+    record_event(
+        customer=customer,
+        kind=EVENT_NOTE_ADDED,
+        summary=text if len(text) <= 255 else text[:254] + "…",
+        actor=actor,
+        location=location,
+        channel=Channel.STORE if location is not None else "",
+        reference_type="staff_note",
+        reference_id=str(note.pk),
+    )
+    return note
+
+
+def _clean_preferences(value) -> dict:
+    if not isinstance(value, dict):
+        raise ValidationFailed(
+            "Preferences must be an object.",
+            extra={"preferences": ["Must be an object."]},
+        )
+    unknown = set(value) - {"sizes", "favourite_categories"}
+    if unknown:
+        raise ValidationFailed(
+            "Unknown preference.",
+            extra={"preferences": [f"Unknown keys: {', '.join(sorted(unknown))}."]},
+        )
+    sizes = value.get("sizes", {})
+    favourites = value.get("favourite_categories", [])
+    if not isinstance(sizes, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and 0 < len(v) <= 20
+        for k, v in sizes.items()
+    ):
+        raise ValidationFailed(
+            "Sizes must map a category to a size.",
+            extra={"preferences": ["sizes: {category_slug: size} expected."]},
+        )
+    if not isinstance(favourites, list) or not all(
+        isinstance(x, str) for x in favourites
+    ):
+        raise ValidationFailed(
+            "Favourite categories must be a list.",
+            extra={"preferences": ["favourite_categories: list of slugs expected."]},
+        )
+    slugs = set(sizes) | set(favourites)
+    known = set(Category.objects.filter(slug__in=slugs).values_list("slug", flat=True))
+    if slugs - known:
+        raise ValidationFailed(
+            "Unknown category.",
+            extra={
+                "preferences": [
+                    f"Unknown categories: {', '.join(sorted(slugs - known))}."
+                ]
+            },
+        )
+    return {
+        "sizes": dict(sizes),
+        "favourite_categories": list(dict.fromkeys(favourites)),
+    }
+
+
+def _clean_store(value) -> Location | None:
+    if value is None or value == "":
+        return None
+    pk = value.pk if isinstance(value, Location) else value
+    store = None
+    if str(pk).isdigit():
+        shops = Location.objects.filter(kind=LocationKind.SHOP, active=True)
+        store = shops.filter(pk=pk).first()
+    if store is None:
+        raise ValidationFailed(
+            "Choose an open shop.", extra={"preferred_store": ["Not an active shop."]}
+        )
+    return store
+
+
+@transaction.atomic
+def update_profile(
+    *,
+    customer: Customer,
+    actor=None,
+    channel: str = "",
+    first_name=_UNSET,
+    last_name=_UNSET,
+    birthday=_UNSET,
+    preferred_store=_UNSET,
+    preferences=_UNSET,
+) -> Customer:
+    """Change only the fields given; the change is on the timeline."""
+    customer = _lock(customer)
+    if customer.is_anonymised:
+        raise Conflict("This profile was erased.")
+    changes: dict[str, Any] = {}
+    if first_name is not _UNSET:
+        changes["first_name"] = (first_name or "").strip()[:100]
+    if last_name is not _UNSET:
+        changes["last_name"] = (last_name or "").strip()[:100]
+    if birthday is not _UNSET:
+        if birthday is not None and birthday > timezone.localdate():
+            raise ValidationFailed(
+                "A birthday cannot be in the future.",
+                extra={"birthday": ["Cannot be in the future."]},
+            )
+        changes["birthday"] = birthday
+    if preferred_store is not _UNSET:
+        changes["preferred_store"] = _clean_store(preferred_store)
+    if preferences is not _UNSET:
+        changes["preferences"] = _clean_preferences(preferences)
+    changed = [f for f, v in changes.items() if getattr(customer, f) != v]
+    if not changed:
+        return customer
+    for field in changed:
+        setattr(customer, field, changes[field])
+    customer.save(update_fields=[*changed, "updated_at"])
+    record_event(
+        customer=customer,
+        kind=EVENT_PROFILE_UPDATED,
+        summary="Profile updated: " + ", ".join(f.replace("_", " ") for f in changed),
+        actor=actor,
+        channel=channel,
+        data={"fields": changed},
+    )
+    return customer
+
+
+@transaction.atomic
+def dismiss_duplicate(*, candidate: DuplicateCandidate, actor) -> DuplicateCandidate:
+    """Staff decided the two profiles are different people."""
+    candidate = DuplicateCandidate.objects.select_for_update().get(pk=candidate.pk)
+    if candidate.status != DuplicateStatus.PENDING:
+        raise Conflict("This pair was already decided.")
+    candidate.status = DuplicateStatus.DISMISSED
+    candidate.resolved_by = actor
+    candidate.resolved_at = timezone.now()
+    candidate.save(update_fields=["status", "resolved_by", "resolved_at"])
+    return candidate
+
+
+# --- Merge --------------------------------------------------------------------------
+
+# Relations to Customer that the merge handles itself rather than re-pointing.
+_MERGE_OWN = {CustomerMerge, DuplicateCandidate, Consent}
+
+
+def _reverse_relations():
+    """Every foreign key (and m2m through-table key) pointing at Customer, in any app.
+
+    ``_meta.related_objects`` hides relations declared with ``related_name="+"``; they
+    must move too, so hidden ones are included (m2m are reached by their through table).
+    """
+    for rel in Customer._meta.get_fields(include_hidden=True):
+        if not (rel.auto_created and not rel.concrete and rel.is_relation):
+            continue
+        if rel.many_to_many:
+            continue
+        model = rel.related_model
+        if model in _MERGE_OWN or model._meta.proxy:
+            continue
+        yield model, rel.field
+
+
+def _move_rows(model, field, *, survivor: Customer, other: Customer) -> tuple[int, int]:
+    """Re-point rows from ``other`` to ``survivor``; returns (moved, kept behind).
+
+    A row whose move would break a uniqueness rule (one per customer) stays where it
+    is; the app owning it folds it in from ``customer_merging``.
+    """
+    manager = model._base_manager
+    rows = manager.filter(**{field.attname: other.pk})
+    if field.unique:
+        if manager.filter(**{field.attname: survivor.pk}).exists():
+            return 0, rows.count()
+        return rows.update(**{field.attname: survivor.pk}), 0
+    try:
+        with transaction.atomic():
+            return rows.update(**{field.attname: survivor.pk}), 0
+    except IntegrityError:
+        pass
+    moved = kept = 0
+    for pk in rows.values_list("pk", flat=True).order_by("pk"):
+        try:
+            with transaction.atomic():
+                manager.filter(pk=pk).update(**{field.attname: survivor.pk})
+            moved += 1
+        except IntegrityError:
+            kept += 1
+    return moved, kept
+
+
+def _merge_consents(survivor: Customer, other: Customer) -> int:
+    """The later decision per channel wins: it is the person's most recent word."""
+    mine = {c.channel: c for c in Consent.objects.filter(customer=survivor)}
+    moved = 0
+    for theirs in Consent.objects.filter(customer=other):
+        current = mine.get(theirs.channel)
+        if current is None:
+            theirs.customer = survivor
+            theirs.save(update_fields=["customer"])
+            moved += 1
+            continue
+        if theirs.updated_at > current.updated_at:
+            for f in ("granted", "source_channel", "location", "actor", "updated_at"):
+                setattr(current, f, getattr(theirs, f))
+            current.save()
+            moved += 1
+        theirs.delete()
+    return moved
+
+
+def _merge_duplicates(survivor: Customer, other: Customer, actor) -> None:
+    now = timezone.now()
+    pair = sorted([survivor.pk, other.pk])
+    DuplicateCandidate.objects.filter(
+        customer_a_id=pair[0], customer_b_id=pair[1]
+    ).update(status=DuplicateStatus.MERGED, resolved_by=actor, resolved_at=now)
+    pending = DuplicateCandidate.objects.filter(
+        Q(customer_a=other) | Q(customer_b=other), status=DuplicateStatus.PENDING
+    )
+    for candidate in pending:
+        third_id = (
+            candidate.customer_b_id
+            if candidate.customer_a_id == other.pk
+            else candidate.customer_a_id
+        )
+        if third_id != survivor.pk:
+            third = Customer(pk=third_id)
+            flag_duplicate(
+                customer=survivor,
+                other=third,
+                reason=candidate.reason,
+                channel=candidate.channel,
+            )
+    pending.update(status=DuplicateStatus.MERGED, resolved_by=actor, resolved_at=now)
+
+
+@transaction.atomic
+def merge_customers(*, survivor: Customer, other: Customer, actor) -> CustomerMerge:
+    """Fold ``other`` into ``survivor``; ``other`` stays as a pointer to the survivor.
+
+    Both rows are locked in pk order (the order every merge uses) so two merges of
+    overlapping pairs cannot deadlock, and a checkout holding the loser's lock finishes
+    first. Rows of every app pointing at the loser are re-pointed here, so models added
+    later (orders, returns, wishlists) move without this app knowing them.
+    """
+    if survivor.pk == other.pk:
+        raise ValidationFailed(
+            "Choose two different customers.", extra={"other": ["Same customer."]}
+        )
+    locked = {
+        c.pk: c
+        for c in Customer.objects.select_for_update()
+        .filter(pk__in=[survivor.pk, other.pk])
+        .order_by("pk")
+    }
+    if len(locked) != 2:
+        raise NotFound("Customer not found.")
+    survivor, other = locked[survivor.pk], locked[other.pk]
+    for customer in (survivor, other):
+        if customer.merged_into_id is not None:
+            raise Conflict(
+                f"Customer {customer.pk} was already merged into "
+                f"{customer.merged_into_id}.",
+                extra={"merged_into": customer.merged_into_id},
+            )
+
+    summary: dict[str, Any] = {
+        "merged": {
+            "id": other.pk,
+            "name": other.full_name,
+            "loyalty_number": other.loyalty_number,
+        }
+    }
+    customer_merging.send(
+        sender=Customer, survivor=survivor, other=other, summary=summary
+    )
+
+    summary["consents"] = _merge_consents(survivor, other)
+    _merge_duplicates(survivor, other, actor)
+    moved: dict[str, int] = {}
+    kept: dict[str, int] = {}
+    for model, field in _reverse_relations():
+        done, left = _move_rows(model, field, survivor=survivor, other=other)
+        label = f"{model._meta.label_lower}.{field.name}"
+        if done:
+            moved[label] = done
+        if left:
+            kept[label] = left
+    summary["moved"] = moved
+    if kept:
+        summary["kept_on_merged"] = kept
+    summary["points"] = other.points_balance
+    summary["store_credit"] = str(other.store_credit_balance)
+
+    # Profile fields: the survivor's win, the loser's fill the blanks.
+    fields = ["points_balance", "store_credit_balance", "merged_into", "updated_at"]
+    survivor.points_balance = F("points_balance") + other.points_balance
+    survivor.store_credit_balance = (
+        F("store_credit_balance") + other.store_credit_balance
+    )
+    survivor_fields = ["points_balance", "store_credit_balance", "updated_at"]
+    for name in (
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "birthday",
+        "preferred_store",
+    ):
+        if not getattr(survivor, name) and getattr(other, name):
+            setattr(survivor, name, getattr(other, name))
+            survivor_fields.append(name)
+    prefs = other.preferences or {}
+    if prefs:
+        merged_prefs = dict(survivor.preferences or {})
+        merged_prefs["sizes"] = {
+            **prefs.get("sizes", {}),
+            **merged_prefs.get("sizes", {}),
+        }
+        merged_prefs["favourite_categories"] = list(
+            dict.fromkeys(
+                [
+                    *merged_prefs.get("favourite_categories", []),
+                    *prefs.get("favourite_categories", []),
+                ]
+            )
+        )
+        survivor.preferences = merged_prefs
+        survivor_fields.append("preferences")
+    move_user = survivor.user_id is None and other.user_id is not None
+    user = other.user if move_user else None
+
+    other.points_balance = 0
+    other.store_credit_balance = Decimal("0.00")
+    other.merged_into = survivor
+    if move_user:
+        other.user = None
+        fields.append("user")
+    other.save(update_fields=fields)
+    if move_user:
+        survivor.user = user
+        survivor_fields.append("user")
+    survivor.save(update_fields=survivor_fields)
+    survivor.refresh_from_db()
+    if move_user:
+        summary["user"] = user.pk
+
+    merge = CustomerMerge.objects.create(
+        survivor=survivor,
+        merged=other,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        summary=summary,
+    )
+    name = other.full_name or f"#{other.pk}"
+    record_event(
+        customer=survivor,
+        kind=EVENT_MERGED,
+        summary=f"Profile {name} (#{other.pk}) merged into this one",
+        actor=actor,
+        data=summary,
+        reference_type="customer_merge",
+        reference_id=str(merge.pk),
+    )
+    customer_merged.send(sender=Customer, survivor=survivor, other=other, merge=merge)
+    return merge
+
+
+# --- Erasure ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def erase_customer(*, customer: Customer, actor=None, channel: str = "") -> Customer:
+    """Forget the person, keep the books.
+
+    Names, contact data, identities, addresses, preferences and note texts go;
+    consents are withdrawn (the withdrawal stays as proof); orders and ledgers stay for
+    accounting, on an anonymous profile. The login is disabled. Erasing twice changes
+    nothing.
+    """
+    customer = _lock(customer)
+    if customer.is_anonymised:
+        return customer
+    for consent in Consent.objects.filter(customer=customer, granted=True):
+        set_consent(
+            customer=customer,
+            channel=consent.channel,
+            granted=False,
+            source_channel=channel or customer.created_channel,
+            actor=actor,
+        )
+    CustomerIdentity.objects.filter(customer=customer).delete()
+    Address.objects.filter(customer=customer).delete()
+    StaffNote.objects.filter(customer=customer).update(text=ERASED_TEXT)
+    CustomerEvent.objects.filter(customer=customer).update(data={})
+    CustomerEvent.objects.filter(
+        customer=customer,
+        kind__in=[EVENT_NOTE_ADDED, EVENT_IDENTITY_ADDED, EVENT_MERGED],
+    ).update(summary=ERASED_TEXT)
+    DuplicateCandidate.objects.filter(
+        Q(customer_a=customer) | Q(customer_b=customer), status=DuplicateStatus.PENDING
+    ).update(
+        status=DuplicateStatus.DISMISSED,
+        resolved_by=actor if getattr(actor, "is_authenticated", False) else None,
+        resolved_at=timezone.now(),
+    )
+    user = customer.user
+    if user is not None:
+        from rest_framework.authtoken.models import Token
+
+        Token.objects.filter(user=user).delete()
+        user.username = f"erased-{user.pk}"
+        user.email = ""
+        user.first_name = ""
+        user.last_name = ""
+        user.is_active = False
+        user.set_unusable_password()
+        user.save()
+    now = timezone.now()
+    Customer.objects.filter(merged_into=customer).update(
+        first_name="",
+        last_name="",
+        email="",
+        phone="",
+        birthday=None,
+        preferences={},
+        is_anonymised=True,
+        erased_at=now,
+    )
+    for merge in CustomerMerge.objects.filter(survivor=customer):
+        merge.summary = {**merge.summary, "merged": {"id": merge.merged_id}}
+        merge.save(update_fields=["summary"])
+    customer.first_name = ""
+    customer.last_name = ""
+    customer.email = ""
+    customer.phone = ""
+    customer.birthday = None
+    customer.preferences = {}
+    customer.preferred_store = None
+    customer.is_anonymised = True
+    customer.erased_at = now
+    customer.save(
+        update_fields=[
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "birthday",
+            "preferences",
+            "preferred_store",
+            "is_anonymised",
+            "erased_at",
+            "updated_at",
+        ]
+    )
+    record_event(
+        customer=customer,
+        kind=EVENT_ERASED,
+        summary="Personal data erased on request",
+        actor=actor,
+        channel=channel,
+    )
+    customer_erased.send(sender=Customer, customer=customer)
+    return customer
+
+
+# --- Storefront accounts ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Registration:
+    user: Any
+    customer: Customer
+    token: str
+
+
+@transaction.atomic
+def register_customer(
+    *,
+    email,
+    password: str,
+    first_name: str = "",
+    last_name: str = "",
+    phone=None,
+    channel: str = Channel.WEB,
+) -> Registration:
+    """A storefront login and its profile: an existing profile with the same email or
+    phone (a guest order, a shop sale) becomes this login's profile."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.password_validation import validate_password
+    from rest_framework.authtoken.models import Token
+
+    from omnistore.accounts.models import Role
+
+    if channel not in (Channel.WEB, Channel.APP):
+        raise ValidationFailed(
+            "Sign-up comes from the website or the app.",
+            extra={"channel": ["Must be web or app."]},
+        )
+    address = normalize_email(email)
+    if address is None:
+        raise ValidationFailed(
+            "Enter a valid email address.",
+            extra={"email": ["Enter a valid email address."]},
+        )
+    user_model = get_user_model()
+    taken = user_model.objects.filter(
+        Q(email__iexact=address) | Q(username__iexact=address)
+    ).exists()
+    if taken:
+        raise ValidationFailed(
+            "An account with this email already exists.",
+            extra={"email": ["An account with this email already exists."]},
+            code="email_taken",
+        )
+    user = user_model(
+        username=address,
+        email=address,
+        first_name=(first_name or "").strip()[:150],
+        last_name=(last_name or "").strip()[:150],
+        role=Role.CUSTOMER,
+    )
+    try:
+        validate_password(password or "", user=user)
+    except DjangoValidationError as error:
+        raise ValidationFailed(
+            "Choose a stronger password.", extra={"password": list(error.messages)}
+        ) from None
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        raise ValidationFailed(
+            "An account with this email already exists.",
+            extra={"email": ["An account with this email already exists."]},
+            code="email_taken",
+        ) from None
+    customer = match_customer(
+        email=address,
+        phone=phone,
+        user=user,
+        first_name=first_name,
+        last_name=last_name,
+        channel=channel,
+    )
+    token, _ = Token.objects.get_or_create(user=user)
+    return Registration(user=user, customer=customer, token=token.key)
+
+
+def issue_token(*, email, password: str) -> str:
+    """The API token of a storefront customer; staff sign in to the staff UI instead."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
+    from rest_framework.authtoken.models import Token
+
+    from omnistore.accounts.models import Role
+
+    refused = ValidationFailed(
+        "Wrong email or password.",
+        code="invalid_credentials",
+        extra={"non_field_errors": ["Wrong email or password."]},
+    )
+    address = normalize_email(email)
+    if address is None or not password:
+        raise refused
+    user = (
+        get_user_model()
+        .objects.filter(
+            Q(username__iexact=address) | Q(email__iexact=address),
+            role=Role.CUSTOMER,
+            is_active=True,
+        )
+        .order_by("pk")
+        .first()
+    )
+    if user is None:
+        make_password(password)  # the same time spent whether or not the user exists
+        raise refused
+    if not user.check_password(password):
+        raise refused
+    token, _ = Token.objects.get_or_create(user=user)
+    return token.key

@@ -1,0 +1,89 @@
+"""Forms of the staff customer screens: they parse input; services decide."""
+
+from django import forms
+
+from customers.services import normalize_email, normalize_phone
+from omnistore.core.exceptions import ApplicationError
+
+
+def add_service_error(form: forms.Form, error: ApplicationError) -> None:
+    """A service refusal on the form: its message on top, field errors by their field."""
+    placed = False
+    for key, messages in (error.extra or {}).items():
+        if key in form.fields and isinstance(messages, list | tuple):
+            for message in messages:
+                form.add_error(key, str(message))
+            placed = True
+    if not placed or error.message:
+        form.add_error(None, error.message)
+
+
+class CounterCustomerForm(forms.Form):
+    """Register a customer at the counter; email or phone is needed to recognise them."""
+
+    first_name = forms.CharField(max_length=100, required=False)
+    last_name = forms.CharField(max_length=100, required=False)
+    email = forms.CharField(
+        max_length=254,
+        required=False,
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
+    phone = forms.CharField(
+        max_length=30,
+        required=False,
+        help_text="Any format: 333 123 4567, +39 333 1234567, 0039…",
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+    )
+    email_consent = forms.BooleanField(required=False, label="Agrees to receive emails")
+    sms_consent = forms.BooleanField(required=False, label="Agrees to receive SMS")
+
+    def __init__(self, *args, region: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.region = region
+
+    def clean_email(self):
+        value = self.cleaned_data.get("email", "").strip()
+        if value and normalize_email(value) is None:
+            raise forms.ValidationError("Enter a valid email address.")
+        return normalize_email(value) or ""
+
+    def clean_phone(self):
+        value = self.cleaned_data.get("phone", "").strip()
+        if value and normalize_phone(value, region=self.region) is None:
+            raise forms.ValidationError(
+                "Enter a valid phone number, e.g. 333 123 4567 or +39 333 123 4567."
+            )
+        return normalize_phone(value, region=self.region) or ""
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        if not data.get("email") and not data.get("phone"):
+            raise forms.ValidationError(
+                "Give an email or a phone number so the customer is recognised "
+                "in every channel."
+            )
+        if data.get("email_consent") and not data.get("email"):
+            self.add_error("email_consent", "Email consent needs an email address.")
+        if data.get("sms_consent") and not data.get("phone"):
+            self.add_error("sms_consent", "SMS consent needs a phone number.")
+        return data
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(
+        max_length=2000,
+        label="Add a note",
+        widget=forms.Textarea(
+            attrs={"rows": 2, "placeholder": "What should colleagues know?"}
+        ),
+    )
+
+
+class MergeForm(forms.Form):
+    other = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    confirm = forms.BooleanField(
+        label="I checked that these profiles are the same person",
+        error_messages={"required": "Tick the box to confirm the merge."},
+    )

@@ -1,0 +1,38 @@
+from django import template
+
+from customers.models import Channel
+
+register = template.Library()
+
+LABELS = {
+    "customer_created": "Profile",
+    "identity_added": "Contact",
+    "profile_updated": "Profile",
+    "consent_granted": "Consent",
+    "consent_withdrawn": "Consent",
+    "note_added": "Note",
+    "customer_merged": "Merge",
+    "customer_erased": "Erasure",
+    "points_earned": "Points",
+    "points_reversed": "Points",
+}
+
+
+@register.filter
+def event_label(kind: str) -> str:
+    """A short label for a timeline kind; kinds of other apps read from their name."""
+    if kind in LABELS:
+        return LABELS[kind]
+    return kind.split("_", 1)[0].capitalize() if kind else ""
+
+
+@register.filter
+def event_family(kind: str) -> str:
+    """CSS family of a timeline kind: its first word (order, return, wishlist…)."""
+    return (kind or "other").split("_", 1)[0]
+
+
+@register.filter
+def channel_label(value: str) -> str:
+    """Store, Website, App, Phone for channel codes; other strings as they are."""
+    return Channel(value).label if value in Channel.values else value

@@ -1,0 +1,163 @@
+"""Managers' admin: search by any identity, consent filter, merge action, read-only history."""
+
+import pytest
+from django.contrib.messages import get_messages
+
+from customers import services
+from customers.models import (
+    Channel,
+    Customer,
+    CustomerEvent,
+    CustomerMerge,
+    DuplicateCandidate,
+    DuplicateStatus,
+)
+from omnistore.accounts.models import Role
+from tests.customers.factories import make_customer
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "/admin/customers/customer/"
+
+
+@pytest.fixture
+def admin_client(client):
+    manager = UserFactory(
+        username="boss", role=Role.HQ, is_staff=True, is_superuser=True
+    )
+    client.force_login(manager)
+    client.manager = manager
+    return client
+
+
+def _listed(response) -> set[int]:
+    return {c.pk for c in response.context["cl"].result_list}
+
+
+@pytest.mark.parametrize("term", ["+39 333 123 4567", "3331234567", "0039 333 1234567"])
+def test_admin_search_finds_a_phone_typed_in_any_format(admin_client, term):
+    customer = make_customer(phone="333 123 4567", first_name="Pia")
+    make_customer(email="else@example.com")
+    response = admin_client.get(CHANGELIST, {"q": term})
+    assert response.status_code == 200
+    assert _listed(response) == {customer.pk}
+
+
+def test_admin_search_by_name_email_loyalty_and_an_old_identity(admin_client):
+    customer = make_customer(
+        email="pia@example.com", first_name="Pia", last_name="Moro"
+    )
+    other = make_customer(email="x@example.com", first_name="Ugo")
+    for term in ("Moro", "PIA@example.com", customer.loyalty_number):
+        assert _listed(admin_client.get(CHANGELIST, {"q": term})) == {customer.pk}, term
+    assert other.pk not in _listed(admin_client.get(CHANGELIST, {"q": "pia"}))
+
+
+def test_email_consent_filter(admin_client):
+    yes = make_customer(email="yes@example.com")
+    no = make_customer(email="no@example.com")
+    never = make_customer(email="never@example.com")
+    services.set_consent(
+        customer=yes, channel="email", granted=True, source_channel="web"
+    )
+    services.set_consent(
+        customer=no, channel="email", granted=False, source_channel="web"
+    )
+    assert _listed(admin_client.get(CHANGELIST, {"email_consent": "granted"})) == {
+        yes.pk
+    }
+    assert _listed(admin_client.get(CHANGELIST, {"email_consent": "withdrawn"})) == {
+        no.pk
+    }
+    assert never.pk in _listed(admin_client.get(CHANGELIST, {"email_consent": "never"}))
+    channel = admin_client.get(CHANGELIST, {"created_channel__exact": Channel.WEB})
+    assert _listed(channel) == {yes.pk, no.pk, never.pk}
+
+
+def test_merge_action_merges_exactly_two_and_the_oldest_survives(admin_client):
+    older = make_customer(email="older@example.com", first_name="Old")
+    newer = make_customer(phone="3336667777", first_name="New")
+    response = admin_client.post(
+        CHANGELIST,
+        {"action": "merge_selected", "_selected_action": [newer.pk, older.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    newer.refresh_from_db()
+    assert newer.merged_into == older
+    merge = CustomerMerge.objects.get()
+    assert merge.survivor == older and merge.actor == admin_client.manager
+    text = " ".join(str(m) for m in get_messages(response.wsgi_request))
+    assert "merged into" in text
+
+
+def test_merge_action_refuses_anything_but_two(admin_client):
+    customers = [make_customer(email=f"m{i}@example.com") for i in range(3)]
+    response = admin_client.post(
+        CHANGELIST,
+        {"action": "merge_selected", "_selected_action": [c.pk for c in customers]},
+        follow=True,
+    )
+    text = " ".join(str(m) for m in get_messages(response.wsgi_request))
+    assert "exactly two" in text
+    assert not Customer.objects.filter(merged_into__isnull=False).exists()
+
+
+def test_duplicate_candidates_list_and_merge_pairs_action(admin_client):
+    a = make_customer(email="pair@example.com")
+    b = make_customer(phone="3331110000", channel=Channel.STORE)
+    services.match_customer(email="pair@example.com", phone="3331110000", channel="app")
+    candidate = DuplicateCandidate.objects.get()
+    listing = admin_client.get("/admin/customers/duplicatecandidate/")
+    assert listing.status_code == 200 and "pair" in listing.content.decode().lower()
+    admin_client.post(
+        "/admin/customers/duplicatecandidate/",
+        {"action": "merge_pairs", "_selected_action": [candidate.pk]},
+        follow=True,
+    )
+    b.refresh_from_db()
+    candidate.refresh_from_db()
+    assert b.merged_into == a and candidate.status == DuplicateStatus.MERGED
+
+
+def test_profile_edit_goes_through_the_service_and_lands_on_the_timeline(admin_client):
+    customer = make_customer(email="edit@example.com", first_name="Ann")
+    url = f"{CHANGELIST}{customer.pk}/change/"
+    page = admin_client.get(url)
+    assert page.status_code == 200
+    form = page.context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None}
+    data.update(
+        {
+            "first_name": "Anna",
+            "last_name": "",
+            "birthday": "",
+            "preferred_store": "",
+            "preferences": "{}",
+        }
+    )
+    for inline in page.context["inline_admin_formsets"]:
+        formset = inline.formset
+        data[f"{formset.prefix}-TOTAL_FORMS"] = formset.total_form_count()
+        data[f"{formset.prefix}-INITIAL_FORMS"] = formset.initial_form_count()
+        for i, inline_form in enumerate(formset.forms):
+            data[f"{formset.prefix}-{i}-id"] = inline_form.instance.pk
+            data[f"{formset.prefix}-{i}-customer"] = customer.pk
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    customer.refresh_from_db()
+    assert customer.first_name == "Anna"
+    assert CustomerEvent.objects.filter(
+        customer=customer, kind="profile_updated"
+    ).exists()
+
+
+def test_timeline_events_are_read_only_in_admin(admin_client):
+    customer = make_customer(email="ro@example.com")
+    event = CustomerEvent.objects.filter(customer=customer).first()
+    assert admin_client.get("/admin/customers/customerevent/").status_code == 200
+    assert admin_client.get("/admin/customers/customerevent/add/").status_code == 403
+    page = admin_client.get(f"/admin/customers/customerevent/{event.pk}/change/")
+    assert page.status_code == 200 and 'name="summary"' not in page.content.decode()
+    assert admin_client.get("/admin/customers/customer/add/").status_code == 403

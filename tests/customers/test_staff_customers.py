@@ -1,0 +1,316 @@
+"""Staff customer screens: search, 360° view, notes, counter sign-up, merges."""
+
+import pytest
+from django.urls import reverse
+
+from customers import services
+from customers.models import (
+    Channel,
+    Customer,
+    CustomerEvent,
+    CustomerMerge,
+    DuplicateCandidate,
+    DuplicateStatus,
+    StaffNote,
+)
+from customers.staff import views as staff_views
+from tests.customers.factories import make_customer
+from tests.factories import LocationFactory, StaffFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def shop():
+    return LocationFactory(country="IT")
+
+
+@pytest.fixture
+def associate(shop):
+    return StaffFactory(store=shop, first_name="Sara", last_name="Colombo")
+
+
+@pytest.fixture
+def staff_client(client, associate):
+    client.force_login(associate)
+    return client
+
+
+def test_customer_screens_need_a_staff_login(client):
+    customer = make_customer(email="x@example.com")
+    for url in (
+        reverse("staff:customer_search"),
+        reverse("staff:customer_detail", args=[customer.pk]),
+        reverse("staff:customer_create"),
+    ):
+        response = client.get(url)
+        assert response.status_code == 302 and "/staff/login/" in response["Location"]
+    client.force_login(UserFactory())  # a storefront customer
+    assert client.get(reverse("staff:customer_search")).status_code == 302
+
+
+@pytest.mark.parametrize(
+    "typed", ["+39 333 123 4567", "3331234567", "0039 333 1234567"]
+)
+def test_phone_search_finds_one_number_in_any_format(staff_client, typed):
+    customer = make_customer(phone="333 123 4567", first_name="Rita", last_name="Neri")
+    make_customer(phone="333 123 4568", first_name="Other", last_name="Person")
+    response = staff_client.get(reverse("staff:customer_search"), {"q": typed}, **HTMX)
+    assert response.status_code == 200
+    assert list(response.context["results"]) == [customer]
+    assert "Rita Neri" in response.content.decode()
+    assert "<html" not in response.content.decode()  # a fragment for live results
+
+
+def test_search_by_name_email_and_loyalty_card(staff_client):
+    rita = make_customer(
+        email="rita.neri@example.com", first_name="Rita", last_name="Neri"
+    )
+    make_customer(email="marco@example.com", first_name="Marco", last_name="Verdi")
+    url = reverse("staff:customer_search")
+    for query in (
+        "rita",
+        "Neri Rita",
+        "RITA.NERI@example.com",
+        rita.loyalty_number,
+        "rita.neri@exam",
+    ):
+        results = staff_client.get(url, {"q": query}).context["results"]
+        assert list(results) == [rita], query
+    empty = staff_client.get(url, {"q": "nobody"})
+    assert "Create a profile" in empty.content.decode()
+
+
+def test_a_merged_profile_found_by_old_identity_shows_the_survivor(
+    staff_client, associate
+):
+    survivor = make_customer(email="s@example.com", first_name="Sam")
+    other = make_customer(phone="3330001111", first_name="Sam")
+    services.merge_customers(survivor=survivor, other=other, actor=associate)
+    results = staff_client.get(
+        reverse("staff:customer_search"), {"q": "333 000 1111"}
+    ).context["results"]
+    assert list(results) == [survivor]
+
+
+def test_360_page_shows_identities_consents_preferences_points_and_timeline(
+    staff_client, associate, shop
+):
+    customer = make_customer(
+        email="vera@example.com",
+        phone="3401112222",
+        first_name="Vera",
+        last_name="Sala",
+    )
+    Customer.objects.filter(pk=customer.pk).update(
+        preferences={
+            "sizes": {"women-shoes": "38"},
+            "favourite_categories": ["knitwear"],
+        }
+    )
+    services.set_consent(
+        customer=customer,
+        channel="email",
+        granted=True,
+        source_channel="store",
+        location=shop,
+    )
+    services.earn_points(
+        customer=customer, points=25, reason="Order W-7", reference_id="W-7"
+    )
+    response = staff_client.get(reverse("staff:customer_detail", args=[customer.pk]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    for text in (
+        "Vera Sala",
+        "vera@example.com",
+        "+393401112222",
+        customer.loyalty_number,
+        "women-shoes",
+        "38",
+        "Order W-7",
+        "Email consent granted",
+        'data-testid="timeline"',
+    ):
+        assert text in html, text
+
+
+def _history(customer, n):
+    CustomerEvent.objects.bulk_create(
+        [
+            CustomerEvent(customer=customer, kind="order_placed", summary=f"Order {i}")
+            for i in range(n)
+        ]
+    )
+
+
+@pytest.mark.parametrize("history", [3, 40])
+def test_360_page_costs_a_fixed_number_of_queries(
+    staff_client, associate, django_assert_max_num_queries, history, monkeypatch
+):
+    """The profile, its cards and the first timeline page; sections of other apps
+    (their own fixed cost, pinned by their tests) are left out here."""
+    monkeypatch.setattr(staff_views, "customer_panels", [])
+    customer = make_customer(email="q@example.com", phone="3405550000")
+    other = make_customer(phone="3405550001")
+    services.flag_duplicate(customer=customer, other=other, reason="same name")
+    for i in range(3):
+        services.add_note(customer=customer, text=f"note {i}", actor=associate)
+        services.earn_points(
+            customer=customer, points=1, reason="x", reference_id=str(i)
+        )
+    _history(customer, history)
+    url = reverse("staff:customer_detail", args=[customer.pk])
+    with django_assert_max_num_queries(10):
+        response = staff_client.get(url)
+    assert response.status_code == 200
+    total = history + 1 + 3 + 3  # + profile created, notes, points
+    rows = response.content.decode().count('class="event ')
+    assert rows == min(total, 20)
+    assert response.context["page"].has_next is (total > 20)
+
+
+def test_load_more_returns_the_next_page_of_the_timeline(staff_client):
+    customer = make_customer(email="lm@example.com")
+    _history(customer, 30)  # + "profile created" = 31 events
+    url = reverse("staff:customer_timeline", args=[customer.pk])
+    response = staff_client.get(url, {"page": 2}, **HTMX)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.count('class="event ') == 11
+    assert "Load more" not in html
+    assert "Profile created" in html
+
+
+def test_merged_id_redirects_to_the_survivor(staff_client, associate):
+    survivor = make_customer(email="keep@example.com")
+    other = make_customer(email="lose@example.com")
+    services.merge_customers(survivor=survivor, other=other, actor=associate)
+    response = staff_client.get(reverse("staff:customer_detail", args=[other.pk]))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("staff:customer_detail", args=[survivor.pk])
+    assert (
+        staff_client.get(reverse("staff:customer_detail", args=[999999])).status_code
+        == 404
+    )
+
+
+def test_adding_a_note_shows_it_on_the_timeline_at_once(staff_client, associate, shop):
+    customer = make_customer(email="note@example.com")
+    url = reverse("staff:customer_add_note", args=[customer.pk])
+    response = staff_client.post(url, {"text": "Collects on Saturdays"}, **HTMX)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Collects on Saturdays" in html and "Note added" in html
+    assert f"by {associate.display_name}" in html and shop.name in html
+    note = StaffNote.objects.get(customer=customer)
+    assert note.author == associate and note.location == shop
+
+
+def test_an_empty_note_is_refused_with_422_and_nothing_saved(staff_client):
+    customer = make_customer(email="empty@example.com")
+    url = reverse("staff:customer_add_note", args=[customer.pk])
+    response = staff_client.post(url, {"text": "  "}, **HTMX)
+    assert response.status_code == 422
+    assert "This field is required" in response.content.decode()
+    assert not StaffNote.objects.exists()
+
+
+def test_counter_sign_up_creates_a_profile_in_the_shop(staff_client, shop, associate):
+    response = staff_client.post(
+        reverse("staff:customer_create"),
+        {
+            "first_name": "Lia",
+            "last_name": "Fontana",
+            "phone": "347 765 4321",
+            "email": "",
+            "sms_consent": "on",
+        },
+    )
+    customer = Customer.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("staff:customer_detail", args=[customer.pk])
+    assert customer.created_channel == Channel.STORE
+    assert customer.created_location == shop and customer.phone == "+393477654321"
+    assert customer.consents.get(channel="sms").actor == associate
+
+
+def test_counter_sign_up_of_a_known_phone_opens_the_existing_profile(staff_client):
+    known = make_customer(email="known@example.com", phone="3471112222")
+    response = staff_client.post(
+        reverse("staff:customer_create"),
+        {"first_name": "K", "phone": "+39 347 111 2222"},
+        **HTMX,
+    )
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == reverse("staff:customer_detail", args=[known.pk])
+    assert Customer.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "data, field, message",
+    [
+        ({"phone": "12345"}, "phone", "valid phone number"),
+        ({"email": "nope@"}, "email", "valid email"),
+        ({"first_name": "Only"}, None, "Give an email or a phone number"),
+        (
+            {"email": "", "phone": "3471112222", "email_consent": "on"},
+            "email_consent",
+            "needs an email",
+        ),
+    ],
+)
+def test_counter_sign_up_errors_are_clear_and_nothing_is_saved(
+    staff_client, data, field, message
+):
+    response = staff_client.post(reverse("staff:customer_create"), data, **HTMX)
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert message in html
+    if field:
+        assert f'data-testid="error-{field}"' in html
+    assert not Customer.objects.exists()
+
+
+def test_merge_flow_from_the_duplicates_card(staff_client, associate):
+    survivor = make_customer(email="dup@example.com", first_name="Dora")
+    other = make_customer(phone="3390001234", first_name="Dora", channel="store")
+    services.match_customer(email="dup@example.com", phone="3390001234", channel="app")
+    detail = staff_client.get(reverse("staff:customer_detail", args=[survivor.pk]))
+    merge_url = reverse("staff:customer_merge", args=[survivor.pk])
+    assert f"{merge_url}?other={other.pk}" in detail.content.decode()
+    confirm = staff_client.get(merge_url, {"other": other.pk})
+    assert confirm.status_code == 200 and "+393390001234" in confirm.content.decode()
+    unconfirmed = staff_client.post(merge_url, {"other": other.pk})
+    assert unconfirmed.status_code == 422
+    assert not CustomerMerge.objects.exists()
+    done = staff_client.post(merge_url, {"other": other.pk, "confirm": "on"})
+    assert done.status_code == 302
+    other.refresh_from_db()
+    assert other.merged_into == survivor
+    assert CustomerMerge.objects.get().actor == associate
+    assert DuplicateCandidate.objects.get().status == DuplicateStatus.MERGED
+    # The merged profile cannot be merged again.
+    assert staff_client.get(merge_url, {"other": other.pk}).status_code == 404
+
+
+def test_dismissing_a_duplicate_keeps_both_profiles(staff_client, associate):
+    a = make_customer(email="a1@example.com")
+    b = make_customer(phone="3390009999")
+    candidate = services.flag_duplicate(customer=a, other=b, reason="same name")
+    response = staff_client.post(
+        reverse("staff:customer_duplicate_dismiss", args=[candidate.pk]),
+        {"customer": a.pk},
+    )
+    assert response.status_code == 302
+    candidate.refresh_from_db()
+    assert candidate.status == DuplicateStatus.DISMISSED
+    assert candidate.resolved_by == associate
+    assert Customer.objects.filter(merged_into__isnull=True).count() == 2
+
+
+def test_staff_nav_links_to_customers(staff_client):
+    html = staff_client.get(reverse("staff:dashboard")).content.decode()
+    assert reverse("staff:customer_search") in html
