@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from omnistore.core import webhooks
 from omnistore.core.exceptions import (
     IllegalTransition,
     InsufficientStock,
@@ -98,6 +99,23 @@ def _announce(pairs: Iterable[tuple[int, int]]) -> None:
 def _movements(rows: list[StockMovement]) -> None:
     StockMovement.objects.bulk_create(rows)
     _announce((m.variant_id, m.location_id) for m in rows)
+    webhooks.emit(
+        "stock.changed",
+        {
+            "movements": [
+                {
+                    "variant_id": m.variant_id,
+                    "location_id": m.location_id,
+                    "delta_on_hand": m.delta_on_hand,
+                    "delta_reserved": m.delta_reserved,
+                    "reason": m.reason,
+                    "reference_type": m.reference_type,
+                    "reference_id": m.reference_id,
+                }
+                for m in rows
+            ]
+        },
+    )
 
 
 def _shortages(requests: Sequence[StockRequest]) -> list[dict]:

@@ -5,3 +5,6 @@ class CoreConfig(AppConfig):
     name = "omnistore.core"
     label = "core"
     verbose_name = "Platform"
+
+    def ready(self):
+        from . import webhooks  # noqa: F401  (registers the webhook outbox handler)

@@ -29,3 +29,57 @@ class OutboxMessage(models.Model):
 
     def __str__(self):
         return f"{self.topic} #{self.pk}"
+
+
+class WebhookEndpoint(models.Model):
+    """A subscriber to domain events (order, return, stock, customer), called with a
+    signed JSON body; ``event_types`` empty means every event."""
+
+    name = models.CharField(max_length=100)
+    url = models.URLField(max_length=500)
+    secret = models.CharField(
+        max_length=128, help_text="Shared key for the HMAC signature."
+    )
+    event_types = models.JSONField(default=list, blank=True)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def wants(self, event_type: str) -> bool:
+        return not self.event_types or any(
+            event_type == t or (t.endswith(".*") and event_type.startswith(t[:-1]))
+            for t in self.event_types
+        )
+
+
+class WebhookDelivery(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.PROTECT, related_name="deliveries"
+    )
+    event_type = models.CharField(max_length=60, db_index=True)
+    payload = models.JSONField()
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    response_status = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "webhook deliveries"
+
+    def __str__(self):
+        return f"{self.event_type} → {self.endpoint_id} ({self.status})"

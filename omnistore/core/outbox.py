@@ -20,6 +20,17 @@ _HANDLERS: dict[str, Callable[[dict], None]] = {}
 MAX_ATTEMPTS = 8
 
 
+class Retry:
+    """Returned (not raised) by a handler whose own bookkeeping must be kept while the
+    message is retried later, e.g. a webhook attempt that the subscriber refused."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+
+    def __repr__(self):
+        return f"Retry({self.reason!r})"
+
+
 def handler(topic: str):
     def register(func):
         _HANDLERS[topic] = func
@@ -73,13 +84,15 @@ def drain(*, limit: int = 200) -> int:
                 if func is None:
                     raise LookupError(f"no handler for topic {message.topic!r}")
                 with transaction.atomic():
-                    func(message.payload)
+                    outcome = func(message.payload)
             except Exception as exc:  # recorded and retried with back-off
+                outcome = Retry(repr(exc))
+                logger.exception("outbox: %s failed", message)
+            if isinstance(outcome, Retry):
                 message.attempts += 1
-                message.last_error = repr(exc)[:2000]
+                message.last_error = outcome.reason[:2000]
                 message.available_at = now + timedelta(seconds=30 * 2**message.attempts)
                 message.save(update_fields=["attempts", "last_error", "available_at"])
-                logger.exception("outbox: %s failed", message)
                 continue
             message.attempts += 1
             message.processed_at = timezone.now()

@@ -1,0 +1,135 @@
+"""Events out: signed webhooks, delivered through the outbox so they survive a broker
+outage and are retried with back-off when the subscriber fails.
+
+The body is JSON ``{"id", "type", "created_at", "data"}``; the signature header is
+``X-Omnistore-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">`` so a
+subscriber can reject replays and forgeries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+import urllib.error
+import urllib.request
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils import timezone
+
+from . import outbox
+from .models import WebhookDelivery, WebhookEndpoint
+
+TOPIC = "core.webhook"
+TIMEOUT_SECONDS = 5
+
+
+def emit(event_type: str, data: dict) -> int:
+    """Queue ``event_type`` for every active endpoint that wants it, in the caller's
+    transaction; returns how many deliveries were queued."""
+    endpoints = [
+        e for e in WebhookEndpoint.objects.filter(active=True) if e.wants(event_type)
+    ]
+    if not endpoints:
+        return 0
+    payload = json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+    deliveries = WebhookDelivery.objects.bulk_create(
+        [
+            WebhookDelivery(endpoint=e, event_type=event_type, payload=payload)
+            for e in endpoints
+        ]
+    )
+    for delivery in deliveries:
+        outbox.enqueue(
+            TOPIC, {"delivery_id": delivery.pk}, dedupe_key=f"webhook:{delivery.pk}"
+        )
+    return len(deliveries)
+
+
+def sign(secret: str, body: bytes, timestamp: int) -> str:
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"t={timestamp},v1={digest.hexdigest()}"
+
+
+def verify(secret: str, body: bytes, header: str, *, tolerance: int = 300) -> bool:
+    """What a subscriber does with the header (used by the tests and documented)."""
+    try:
+        parts = dict(item.split("=", 1) for item in header.split(","))
+        timestamp = int(parts["t"])
+    except (ValueError, KeyError):
+        return False
+    if abs(time.time() - timestamp) > tolerance:
+        return False
+    return hmac.compare_digest(sign(secret, body, timestamp), header)
+
+
+@outbox.handler(TOPIC)
+def deliver(payload: dict) -> outbox.Retry | None:
+    delivery = (
+        WebhookDelivery.objects.select_related("endpoint")
+        .filter(pk=payload["delivery_id"])
+        .first()
+    )
+    if delivery is None or delivery.status == WebhookDelivery.Status.DELIVERED:
+        return
+    body = json.dumps(
+        {
+            "id": delivery.pk,
+            "type": delivery.event_type,
+            "created_at": delivery.created_at.isoformat(),
+            "data": delivery.payload,
+        }
+    ).encode()
+    request = urllib.request.Request(
+        delivery.endpoint.url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": "Omnistore-Webhooks/1",
+            "X-Omnistore-Event": delivery.event_type,
+            "X-Omnistore-Delivery": str(delivery.pk),
+            "X-Omnistore-Signature": sign(
+                delivery.endpoint.secret, body, int(time.time())
+            ),
+        },
+    )
+    delivery.attempts += 1
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
+            delivery.response_status = response.status
+    except urllib.error.HTTPError as exc:
+        delivery.response_status = exc.code
+        delivery.last_error = f"HTTP {exc.code}"
+    except (urllib.error.URLError, OSError) as exc:
+        delivery.response_status = None
+        delivery.last_error = str(exc)[:1000]
+    ok = delivery.response_status is not None and 200 <= delivery.response_status < 300
+    delivery.status = (
+        WebhookDelivery.Status.DELIVERED
+        if ok
+        else (
+            WebhookDelivery.Status.FAILED
+            if delivery.attempts >= outbox.MAX_ATTEMPTS
+            else WebhookDelivery.Status.PENDING
+        )
+    )
+    if ok:
+        delivery.delivered_at = timezone.now()
+        delivery.last_error = ""
+    delivery.save(
+        update_fields=[
+            "attempts",
+            "response_status",
+            "last_error",
+            "status",
+            "delivered_at",
+        ]
+    )
+    if not ok:
+        # The attempt is kept; the outbox row stays pending and is retried with back-off.
+        return outbox.Retry(
+            f"webhook {delivery.pk} not accepted: {delivery.last_error}"
+        )
+    return None

@@ -1,0 +1,130 @@
+"""Signed webhooks leave through the outbox and are retried until the subscriber accepts."""
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from django.db import transaction
+
+from omnistore.core import outbox, webhooks
+from omnistore.core.models import OutboxMessage, WebhookDelivery, WebhookEndpoint
+
+SECRET = "s3cret-key"
+
+
+class Receiver:
+    """A real HTTP subscriber on 127.0.0.1 answering with the next queued status."""
+
+    def __init__(self):
+        self.requests: list[dict] = []
+        self.statuses: list[int] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.requests.append({"headers": dict(self.headers), "body": body})
+                status = receiver.statuses.pop(0) if receiver.statuses else 204
+                self.send_response(status)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.server.shutdown()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_event_is_posted_after_commit_with_a_valid_signature(receiver):
+    WebhookEndpoint.objects.create(name="erp", url=receiver.url, secret=SECRET)
+    with transaction.atomic():
+        assert webhooks.emit("order.placed", {"number": "OS-1", "total": "10.00"}) == 1
+        assert receiver.requests == []  # nothing leaves before commit
+    assert len(receiver.requests) == 1
+    request = receiver.requests[0]
+    body = json.loads(request["body"])
+    assert body["type"] == "order.placed"
+    assert body["data"] == {"number": "OS-1", "total": "10.00"}
+    assert request["headers"]["X-Omnistore-Event"] == "order.placed"
+    assert webhooks.verify(
+        SECRET, request["body"], request["headers"]["X-Omnistore-Signature"]
+    )
+    assert not webhooks.verify(
+        "wrong", request["body"], request["headers"]["X-Omnistore-Signature"]
+    )
+    assert not webhooks.verify(
+        SECRET, request["body"] + b" ", request["headers"]["X-Omnistore-Signature"]
+    )
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == WebhookDelivery.Status.DELIVERED
+    assert delivery.response_status == 204
+
+
+@pytest.mark.django_db(transaction=True)
+def test_refused_delivery_is_kept_and_retried_until_accepted(receiver):
+    WebhookEndpoint.objects.create(name="erp", url=receiver.url, secret=SECRET)
+    receiver.statuses = [500]
+    with transaction.atomic():
+        webhooks.emit("return.refunded", {"code": "R-1"})
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == WebhookDelivery.Status.PENDING
+    assert delivery.attempts == 1 and delivery.response_status == 500
+    message = OutboxMessage.objects.get(topic=webhooks.TOPIC)
+    assert message.processed_at is None and message.available_at is not None
+
+    # The back-off has passed: the periodic drain tries again and the subscriber accepts.
+    OutboxMessage.objects.filter(pk=message.pk).update(available_at=None)
+    assert outbox.drain() == 1
+    delivery.refresh_from_db()
+    assert delivery.status == WebhookDelivery.Status.DELIVERED
+    assert delivery.attempts == 2
+    assert len(receiver.requests) == 2
+
+
+@pytest.mark.django_db
+def test_endpoints_receive_only_the_event_types_they_subscribed_to():
+    WebhookEndpoint.objects.create(
+        name="stock", url="http://127.0.0.1:9/x", secret=SECRET, event_types=["stock.*"]
+    )
+    WebhookEndpoint.objects.create(
+        name="off", url="http://127.0.0.1:9/y", secret=SECRET, active=False
+    )
+    assert webhooks.emit("order.placed", {}) == 0
+    assert webhooks.emit("stock.changed", {"sku": "A"}) == 1
+    assert list(WebhookDelivery.objects.values_list("event_type", flat=True)) == [
+        "stock.changed"
+    ]
+
+
+@pytest.mark.django_db
+def test_every_stock_movement_is_announced_to_stock_subscribers():
+    from inventory import services as inventory_services
+    from tests.factories import LocationFactory, VariantFactory
+
+    WebhookEndpoint.objects.create(
+        name="wms", url="http://127.0.0.1:9/x", secret=SECRET, event_types=["stock.*"]
+    )
+    variant, shop = VariantFactory(), LocationFactory()
+    inventory_services.receive_stock(variant=variant, location=shop, quantity=4)
+    delivery = WebhookDelivery.objects.get(event_type="stock.changed")
+    assert delivery.payload["movements"] == [
+        {
+            "variant_id": variant.pk,
+            "location_id": shop.pk,
+            "delta_on_hand": 4,
+            "delta_reserved": 0,
+            "reason": "receipt",
+            "reference_type": "",
+            "reference_id": "",
+        }
+    ]
