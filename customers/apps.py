@@ -3,3 +3,7 @@ from django.apps import AppConfig
 
 class CustomersConfig(AppConfig):
     name = "customers"
+
+    def ready(self):
+        # Outbox handlers (wishlist sharing) register on import, in every process.
+        from . import services  # noqa: F401

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, wishlist_views
 
 urlpatterns = [
     path("", views.customer_search, name="customer_search"),
@@ -13,5 +13,23 @@ urlpatterns = [
         "duplicates/<int:pk>/dismiss/",
         views.duplicate_dismiss,
         name="customer_duplicate_dismiss",
+    ),
+]
+
+urlpatterns += [
+    path(
+        "<int:pk>/wishlists/",
+        wishlist_views.customer_wishlists,
+        name="customer_wishlists",
+    ),
+    path(
+        "<int:pk>/wishlists/add/",
+        wishlist_views.wishlist_add,
+        name="customer_wishlist_add",
+    ),
+    path(
+        "<int:pk>/wishlists/items/<int:item_id>/remove/",
+        wishlist_views.wishlist_remove,
+        name="customer_wishlist_remove",
     ),
 ]

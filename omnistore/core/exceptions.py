@@ -62,3 +62,10 @@ class IllegalTransition(Conflict):
             f"{obj} cannot go from '{current}' to '{target}'.",
             extra={"from": current, "to": target},
         )
+
+
+class ReturnNotAllowed(Conflict):
+    """A return the policy refuses (outside the window, nothing handed over yet);
+    ``extra`` says why and whether staff may override it with a reason."""
+
+    default_code = "return_not_allowed"

@@ -1,3 +1,30 @@
+from django.urls import path
+
+from . import views
+
 app_name = "orders-api"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("cart/", views.CartView.as_view(), name="cart"),
+    path("cart/lines/", views.CartLinesView.as_view(), name="cart-lines"),
+    path("cart/lines/<int:line_id>/", views.CartLineView.as_view(), name="cart-line"),
+    path("checkout/", views.CheckoutView.as_view(), name="checkout"),
+    path("orders/", views.OrderListView.as_view(), name="order-list"),
+    path("orders/<str:number>/", views.OrderDetailView.as_view(), name="order-detail"),
+    path(
+        "orders/<str:number>/cancel/",
+        views.OrderCancelView.as_view(),
+        name="order-cancel",
+    ),
+]
+
+# Returns: started online, brought to any shop.
+from . import returns  # noqa: E402
+
+urlpatterns += [
+    path("returns/", returns.ReturnListView.as_view(), name="return-list"),
+    path(
+        "returns/<str:code>/", returns.ReturnDetailView.as_view(), name="return-detail"
+    ),
+    path("returns/<str:code>/qr.png", returns.ReturnQrView.as_view(), name="return-qr"),
+]

@@ -1,0 +1,411 @@
+"""The signed-in customer's wishlists, and a shared list read by its link.
+
+Lists are always looked up among the signed-in customer's own (after merges, the
+survivor's): another person's list answers 404, as if it did not exist. Availability
+is at the customer's preferred shop.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from rest_framework import generics, serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.views import APIView
+
+from customers import selectors, services
+from customers.models import Wishlist, WishlistItem
+
+from .serializers import ErrorSerializer
+from .views import _channel, _valid
+
+BAD_INPUT = OpenApiResponse(
+    ErrorSerializer, description="Invalid input; nothing changed."
+)
+NOT_FOUND = OpenApiResponse(
+    ErrorSerializer, description="No such list among yours (or no profile)."
+)
+TAGS = ["wishlists"]
+
+
+class ShareThrottle(SimpleRateThrottle):
+    """Sharing sends email to any address: a few per hour per customer."""
+
+    scope = "wishlist_share"
+
+    def get_rate(self):
+        rates = settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {})
+        return rates.get(self.scope, "30/hour")
+
+    def get_cache_key(self, request, view):
+        ident = request.user.pk if request.user.is_authenticated else None
+        return self.cache_format % {
+            "scope": self.scope,
+            "ident": ident or self.get_ident(request),
+        }
+
+
+# --- input -------------------------------------------------------------------------
+
+
+class WishlistCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text='Defaults to "My wishlist".',
+    )
+
+
+class WishlistRenameSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+
+
+class WishlistItemCreateSerializer(serializers.Serializer):
+    variant = serializers.IntegerField(min_value=1, help_text="Variant id.")
+    note = serializers.CharField(
+        max_length=250,
+        required=False,
+        allow_blank=True,
+        help_text="Adding a variant already on the list replaces its note.",
+    )
+
+
+class WishlistShareSerializer(serializers.Serializer):
+    email = serializers.CharField(max_length=254, help_text="Whom to send it to.")
+    message = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+
+# --- output ------------------------------------------------------------------------
+
+
+class WishlistVariantSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    sku = serializers.CharField()
+    name = serializers.CharField()
+    price = serializers.DecimalField(max_digits=10, decimal_places=2)
+    currency = serializers.SerializerMethodField()
+
+    def get_currency(self, variant) -> str:
+        return settings.OMNISTORE_CURRENCY
+
+
+class AddedBySerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["customer", "staff"])
+    name = serializers.CharField(
+        allow_null=True, help_text='The associate, as "Giulia B."; null for you.'
+    )
+    store = serializers.CharField(allow_null=True, help_text="Shop where it was added.")
+
+
+class WishlistStoreAvailabilitySerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="location.pk")
+    name = serializers.CharField(source="location.name")
+    available = serializers.IntegerField(help_text="Units available now.")
+
+
+class WishlistNearbyAvailabilitySerializer(WishlistStoreAvailabilitySerializer):
+    distance_km = serializers.FloatField(
+        allow_null=True, help_text="From your preferred shop."
+    )
+
+
+def associate_public_name(user) -> str:
+    """First name and initial ("Giulia B."): enough to ask for them in the shop."""
+    first = (user.first_name or "").strip()
+    last = (user.last_name or "").strip()
+    if first and last:
+        return f"{first} {last[0]}."
+    return first or "A store associate"
+
+
+class WishlistItemSerializer(serializers.ModelSerializer):
+    variant = WishlistVariantSerializer()
+    added_by = serializers.SerializerMethodField()
+    availability_at_preferred_store = serializers.SerializerMethodField(
+        help_text="Null when you have no preferred shop."
+    )
+    available_nearby = serializers.SerializerMethodField(
+        help_text="Other shops near your preferred shop that have it, nearest first."
+    )
+
+    class Meta:
+        model = WishlistItem
+        fields = [
+            "id",
+            "variant",
+            "note",
+            "added_by",
+            "added_via",
+            "added_at",
+            "price_at_add",
+            "availability_at_preferred_store",
+            "available_nearby",
+        ]
+
+    @extend_schema_field(AddedBySerializer)
+    def get_added_by(self, item) -> dict:
+        store = item.added_at_location.name if item.added_at_location_id else None
+        if item.added_by_staff_id:
+            name = associate_public_name(item.added_by_staff)
+            return {"type": "staff", "name": name, "store": store}
+        return {"type": "customer", "name": None, "store": store}
+
+    @extend_schema_field(WishlistStoreAvailabilitySerializer(allow_null=True))
+    def get_availability_at_preferred_store(self, item) -> dict | None:
+        availability = getattr(item, "availability", None)
+        if availability is None or availability.store is None:
+            return None
+        return WishlistStoreAvailabilitySerializer(availability.store).data
+
+    @extend_schema_field(WishlistNearbyAvailabilitySerializer(many=True))
+    def get_available_nearby(self, item) -> list:
+        availability = getattr(item, "availability", None)
+        if availability is None:
+            return []
+        return WishlistNearbyAvailabilitySerializer(availability.nearby, many=True).data
+
+
+class WishlistSerializer(serializers.ModelSerializer):
+    items = WishlistItemSerializer(source="active_items", many=True)
+    share_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Wishlist
+        fields = ["id", "name", "share_url", "created_at", "updated_at", "items"]
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_share_url(self, wishlist) -> str:
+        return services.shared_wishlist_url(wishlist)
+
+
+class SharedItemSerializer(serializers.ModelSerializer):
+    variant = WishlistVariantSerializer()
+
+    class Meta:
+        model = WishlistItem
+        fields = ["variant", "added_at"]
+
+
+class SharedWishlistSerializer(serializers.ModelSerializer):
+    """What anyone with the link sees: no notes, no staff, no stock."""
+
+    owner = serializers.SerializerMethodField()
+    items = SharedItemSerializer(source="active_items", many=True)
+
+    class Meta:
+        model = Wishlist
+        fields = ["name", "owner", "updated_at", "items"]
+
+    def get_owner(self, wishlist) -> str:
+        return wishlist.customer.first_name or ""
+
+
+class ShareResultSerializer(serializers.Serializer):
+    queued = serializers.BooleanField(
+        help_text="False when this list, unchanged, was already sent to this address."
+    )
+
+
+# --- views -------------------------------------------------------------------------
+
+
+def _customer(request):
+    if not hasattr(request, "_wishlist_customer"):
+        request._wishlist_customer = selectors.customer_for_user(request.user)
+    return request._wishlist_customer
+
+
+def _render(request, wishlist_id, *, status_code=status.HTTP_200_OK) -> Response:
+    customer = _customer(request)
+    wishlist = selectors.wishlist_for_customer(customer, wishlist_id)
+    selectors.attach_wishlist_availability([wishlist], store=customer.preferred_store)
+    return Response(WishlistSerializer(wishlist).data, status=status_code)
+
+
+def _owned(request, wishlist_id) -> Wishlist:
+    return selectors.wishlist_for_customer(_customer(request), wishlist_id)
+
+
+class WishlistListView(generics.ListAPIView):
+    serializer_class = WishlistSerializer
+    filter_backends: list = []
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Wishlist.objects.none()
+        return selectors.customer_wishlists(_customer(self.request))
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        if page is not None:
+            customer = _customer(self.request)
+            selectors.attach_wishlist_availability(page, store=customer.preferred_store)
+        return page
+
+    @extend_schema(
+        summary="My wishlists",
+        description=(
+            "Open lists with their items (also those an associate added for you in a "
+            "shop) and stock at your preferred shop. The first list is your default."
+        ),
+        responses={200: WishlistSerializer(many=True), 404: NOT_FOUND},
+        tags=TAGS,
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="New wishlist",
+        request=WishlistCreateSerializer,
+        responses={201: WishlistSerializer, 400: BAD_INPUT, 404: NOT_FOUND},
+        tags=TAGS,
+    )
+    def post(self, request):
+        data = _valid(WishlistCreateSerializer, request)
+        wishlist = services.create_wishlist(
+            customer=_customer(request),
+            name=data.get("name", ""),
+            actor=request.user,
+            channel=_channel(request),
+        )
+        return _render(request, wishlist.pk, status_code=status.HTTP_201_CREATED)
+
+
+class WishlistDetailView(APIView):
+    @extend_schema(
+        summary="One of my wishlists",
+        responses={200: WishlistSerializer, 404: NOT_FOUND},
+        tags=TAGS,
+    )
+    def get(self, request, pk: int):
+        return _render(request, pk)
+
+    @extend_schema(
+        summary="Rename a wishlist",
+        request=WishlistRenameSerializer,
+        responses={200: WishlistSerializer, 400: BAD_INPUT, 404: NOT_FOUND},
+        tags=TAGS,
+    )
+    def patch(self, request, pk: int):
+        wishlist = _owned(request, pk)
+        data = _valid(WishlistRenameSerializer, request)
+        services.rename_wishlist(
+            wishlist=wishlist,
+            name=data["name"],
+            actor=request.user,
+            channel=_channel(request),
+        )
+        return _render(request, pk)
+
+    @extend_schema(
+        summary="Delete a wishlist",
+        description="The list disappears and its shared link stops working.",
+        responses={204: None, 404: NOT_FOUND},
+        tags=TAGS,
+    )
+    def delete(self, request, pk: int):
+        wishlist = _owned(request, pk)
+        services.archive_wishlist(
+            wishlist=wishlist, actor=request.user, channel=_channel(request)
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class WishlistItemsView(APIView):
+    @extend_schema(
+        summary="Add to a wishlist",
+        description=(
+            "Adds a variant; one already on the list is not added twice (a new note "
+            "replaces its note) and the answer is 200 instead of 201."
+        ),
+        request=WishlistItemCreateSerializer,
+        responses={
+            201: WishlistItemSerializer,
+            200: WishlistItemSerializer,
+            400: BAD_INPUT,
+            404: NOT_FOUND,
+        },
+        tags=TAGS,
+    )
+    def post(self, request, pk: int):
+        customer = _customer(request)
+        wishlist = _owned(request, pk)
+        data = _valid(WishlistItemCreateSerializer, request)
+        added = services.add_wishlist_item(
+            wishlist=wishlist,
+            variant=data["variant"],
+            note=data.get("note", ""),
+            actor=request.user,
+            channel=_channel(request),
+        )
+        wishlist = selectors.wishlist_for_customer(customer, pk)
+        selectors.attach_wishlist_availability(
+            [wishlist], store=customer.preferred_store
+        )
+        item = next(i for i in wishlist.active_items if i.pk == added.item.pk)
+        return Response(
+            WishlistItemSerializer(item).data,
+            status=status.HTTP_201_CREATED if added.created else status.HTTP_200_OK,
+        )
+
+
+class WishlistItemView(APIView):
+    @extend_schema(
+        summary="Remove from a wishlist",
+        responses={204: None, 404: NOT_FOUND},
+        tags=TAGS,
+    )
+    def delete(self, request, pk: int, item_id: int):
+        wishlist = _owned(request, pk)
+        services.remove_wishlist_item(
+            wishlist=wishlist,
+            item_id=item_id,
+            actor=request.user,
+            channel=_channel(request),
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class WishlistShareView(APIView):
+    throttle_classes = [ShareThrottle]
+
+    @extend_schema(
+        summary="Share a wishlist by email",
+        description=(
+            "Emails the list with its link. Sending the same unchanged list to the "
+            "same address again does nothing (`queued`: false)."
+        ),
+        request=WishlistShareSerializer,
+        responses={202: ShareResultSerializer, 400: BAD_INPUT, 404: NOT_FOUND},
+        tags=TAGS,
+    )
+    def post(self, request, pk: int):
+        wishlist = _owned(request, pk)
+        data = _valid(WishlistShareSerializer, request)
+        queued = services.share_wishlist_by_email(
+            wishlist=wishlist,
+            email=data["email"],
+            message=data.get("message", ""),
+            actor=request.user,
+            channel=_channel(request),
+        )
+        return Response({"queued": queued}, status=status.HTTP_202_ACCEPTED)
+
+
+class SharedWishlistView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(
+        summary="A shared wishlist",
+        description="Read-only, for anyone holding the link.",
+        responses={200: SharedWishlistSerializer, 404: NOT_FOUND},
+        tags=TAGS,
+    )
+    def get(self, request, token: str):
+        wishlist = selectors.wishlist_by_share_token(token)
+        return Response(SharedWishlistSerializer(wishlist).data)

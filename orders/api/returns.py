@@ -1,0 +1,212 @@
+"""Storefront returns: a customer starts a return of their own order online and gets a
+code and QR to bring to any shop (or to put in the parcel). Views parse, call one
+service, render; other customers' returns and orders answer 404.
+"""
+
+from __future__ import annotations
+
+import base64
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from customers.models import Channel
+from orders import selectors, services
+from orders.emails import qr_png
+from orders.models import RefundMethod, Return, ReturnReason
+
+ERRORS = {
+    400: OpenApiResponse(description="Field errors: {message, code, extra}"),
+    404: OpenApiResponse(description="Unknown order or return (or someone else's)"),
+    409: OpenApiResponse(description="Outside the return window, or not returnable"),
+}
+
+
+def instructions(return_request) -> str:
+    days = settings.OMNISTORE_RETURN_WINDOW_DAYS
+    return (
+        f"Bring the items with code {return_request.code} (or show the QR) to any of "
+        "our shops: staff scan it, check the items and refund you on the spot. By "
+        f"post, write {return_request.code} on a note inside the parcel. Returns are "
+        f"accepted within {days} days of collection or delivery."
+    )
+
+
+# --- input ---------------------------------------------------------------------------
+
+
+class ReturnLineInput(serializers.Serializer):
+    order_line = serializers.IntegerField(min_value=1)
+    quantity = serializers.IntegerField(min_value=1, max_value=99)
+    reason = serializers.ChoiceField(choices=ReturnReason.choices)
+    note = serializers.CharField(
+        max_length=250, required=False, allow_blank=True, default=""
+    )
+
+
+class ReturnCreateInput(serializers.Serializer):
+    order = serializers.CharField(max_length=20, help_text="The order number.")
+    lines = ReturnLineInput(many=True, allow_empty=False)
+    refund_method = serializers.ChoiceField(
+        choices=RefundMethod.choices, default=RefundMethod.ORIGINAL
+    )
+    channel = serializers.ChoiceField(
+        choices=[Channel.WEB, Channel.APP], default=Channel.WEB
+    )
+    note = serializers.CharField(
+        max_length=500, required=False, allow_blank=True, default=""
+    )
+
+
+# --- output --------------------------------------------------------------------------
+
+
+class ReturnLineOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    order_line = serializers.IntegerField(source="order_line_id")
+    sku = serializers.CharField(source="order_line.sku")
+    name = serializers.CharField(source="order_line.name")
+    quantity = serializers.IntegerField()
+    reason = serializers.CharField()
+    note = serializers.CharField()
+    condition = serializers.CharField()
+    disposition = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+
+
+class ShopRef(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class ReturnSummaryOutput(serializers.Serializer):
+    code = serializers.CharField()
+    status = serializers.CharField()
+    order = serializers.CharField(source="order.number")
+    started_channel = serializers.CharField()
+    refund_method = serializers.CharField()
+    refund_total = serializers.DecimalField(max_digits=12, decimal_places=2)
+    currency = serializers.CharField(source="order.currency")
+    receiving_location = ShopRef(allow_null=True)
+    created_at = serializers.DateTimeField()
+    received_at = serializers.DateTimeField(allow_null=True)
+    refunded_at = serializers.DateTimeField(allow_null=True)
+    lines = ReturnLineOutput(many=True)
+
+
+class ReturnStatusOutput(serializers.Serializer):
+    from_status = serializers.CharField()
+    to_status = serializers.CharField()
+    at = serializers.DateTimeField()
+
+
+class ReturnDetailOutput(ReturnSummaryOutput):
+    qr = serializers.SerializerMethodField()
+    qr_url = serializers.SerializerMethodField()
+    instructions = serializers.SerializerMethodField()
+    points_reversed = serializers.IntegerField()
+    history = ReturnStatusOutput(many=True)
+
+    def get_qr(self, obj) -> str:
+        """The return code as a PNG data URI, to show on screen at the shop."""
+        png = qr_png(selectors.return_qr_payload(obj), scale=6)
+        return "data:image/png;base64," + base64.b64encode(png).decode()
+
+    def get_qr_url(self, obj) -> str:
+        path = reverse("orders-api:return-qr", args=[obj.code])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+    def get_instructions(self, obj) -> str:
+        return instructions(obj)
+
+
+# --- views ---------------------------------------------------------------------------
+
+
+def _customer(request):
+    return services.storefront_customer(user=request.user)
+
+
+class ReturnListView(generics.ListAPIView):
+    """The signed-in customer's returns, newest first."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = ReturnSummaryOutput
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the schema has no customer
+            return Return.objects.none()
+        return selectors.customer_returns(_customer(self.request))
+
+    @extend_schema(
+        operation_id="return_create",
+        request=ReturnCreateInput,
+        responses={201: ReturnDetailOutput, **ERRORS},
+    )
+    def post(self, request):
+        """Start a return of some lines of one of your orders; the answer carries the
+        return code, its QR and what to do next."""
+        data = ReturnCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        data = data.validated_data
+        created = services.request_return(
+            order=data["order"],
+            customer=_customer(request),
+            channel=data["channel"],
+            refund_method=data["refund_method"],
+            note=data["note"],
+            actor=request.user,
+            lines=[
+                services.ReturnLineRequest(
+                    order_line=line["order_line"],
+                    quantity=line["quantity"],
+                    reason=line["reason"],
+                    note=line["note"],
+                )
+                for line in data["lines"]
+            ],
+        )
+        body = ReturnDetailOutput(
+            selectors.return_by_id(created.pk), context={"request": request}
+        ).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class ReturnDetailView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="return_retrieve",
+        responses={200: ReturnDetailOutput, **ERRORS},
+    )
+    def get(self, request, code: str):
+        found = selectors.return_detail(code=code, customer=_customer(request))
+        return Response(ReturnDetailOutput(found, context={"request": request}).data)
+
+
+class ReturnQrView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="return_qr",
+        responses={
+            (200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY),
+            404: ERRORS[404],
+        },
+    )
+    def get(self, request, code: str):
+        """The return QR as a PNG, for an app to show or a page to print."""
+        found = selectors.return_detail(code=code, customer=_customer(request))
+        png = qr_png(selectors.return_qr_payload(found))
+        response = HttpResponse(png, content_type="image/png")
+        response["Cache-Control"] = "private, max-age=3600"
+        return response

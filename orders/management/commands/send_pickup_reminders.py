@@ -1,0 +1,16 @@
+from django.core.management.base import BaseCommand
+
+from orders import services
+
+
+class Command(BaseCommand):
+    help = (
+        "Remind customers whose pickup expires within OMNISTORE_PICKUP_REMINDER_DAYS "
+        "(each order once)."
+    )
+
+    def handle(self, *args, **options):
+        numbers = services.send_pickup_reminders()
+        for number in numbers:
+            self.stdout.write(f"reminded {number}")
+        self.stdout.write(self.style.SUCCESS(f"{len(numbers)} reminder(s) queued"))

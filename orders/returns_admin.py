@@ -1,0 +1,270 @@
+"""Managers' admin for returns and store credit, and the returns rate report.
+
+Returns are looked at here, never edited: their lines, history and refunds are
+read-only; the actions call ``orders.services``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+
+from omnistore.core.exceptions import ApplicationError
+
+from . import selectors, services
+from .admin import ReadOnlyAdmin, ReadOnlyInline
+from .models import (
+    Return,
+    ReturnLine,
+    ReturnRefund,
+    ReturnStatus,
+    ReturnStatusChange,
+    StoreCreditTransaction,
+)
+
+PERIODS = [(30, "Last 30 days"), (90, "Last 90 days"), (365, "Last year"), (0, "All")]
+BAR_HEIGHT = 22
+BAR_GAP = 8
+CHART_WIDTH = 760
+LABEL_WIDTH = 230
+VALUE_WIDTH = 150
+
+
+class ReturnLineInline(ReadOnlyInline):
+    model = ReturnLine
+    fields = [
+        "sku",
+        "item",
+        "quantity",
+        "reason",
+        "note",
+        "condition",
+        "disposition",
+        "amount",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("order_line")
+
+    @admin.display(description="SKU")
+    def sku(self, obj):
+        return obj.order_line.sku
+
+    @admin.display(description="Item")
+    def item(self, obj):
+        return obj.order_line.name
+
+
+class ReturnHistoryInline(ReadOnlyInline):
+    model = ReturnStatusChange
+    verbose_name = "status change"
+    verbose_name_plural = "status history"
+    fields = ["at", "from_status", "to_status", "actor", "location", "note"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor", "location")
+
+
+class ReturnRefundInline(ReadOnlyInline):
+    model = ReturnRefund
+    verbose_name = "refund to a payment"
+    fields = ["payment", "amount", "refund"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("payment", "refund")
+
+
+class StoreCreditInline(ReadOnlyInline):
+    model = StoreCreditTransaction
+    fk_name = "return_request"
+    verbose_name = "store credit"
+    verbose_name_plural = "store credit"
+    fields = ["created_at", "customer", "amount", "currency", "reference"]
+    readonly_fields = fields
+
+
+@admin.register(Return)
+class ReturnAdmin(ReadOnlyAdmin):
+    list_display = [
+        "code",
+        "order",
+        "customer",
+        "status",
+        "started_channel",
+        "receiving_location",
+        "refund_method",
+        "refund_total",
+        "created_at",
+    ]
+    list_select_related = ["order", "customer", "receiving_location"]
+    list_filter = [
+        "status",
+        "lines__reason",
+        "receiving_location",
+        "lines__disposition",
+        "started_channel",
+        "refund_method",
+        "created_at",
+    ]
+    search_fields = [
+        "=code",
+        "=order__number",
+        "customer__last_name",
+        "customer__email",
+    ]
+    ordering = ["-created_at", "-id"]
+    show_full_result_count = False
+    list_per_page = 50
+    actions = ["close_returns"]
+    change_list_template = "orders/staff/returns/admin_change_list.html"
+    inlines = [
+        ReturnLineInline,
+        ReturnRefundInline,
+        StoreCreditInline,
+        ReturnHistoryInline,
+    ]
+    fields = [
+        "code",
+        "status",
+        "order",
+        "customer",
+        "started_channel",
+        "receiving_location",
+        "created_by",
+        "refund_method",
+        "refund_total",
+        "points_reversed",
+        "override_reason",
+        "note",
+        "exchange_order",
+        "created_at",
+        "received_at",
+        "refunded_at",
+        "closed_at",
+        "cancelled_at",
+    ]
+
+    def get_urls(self):
+        report = self.admin_site.admin_view(self.report_view)
+        return [
+            path("report/", report, name="orders_return_report"),
+            *super().get_urls(),
+        ]
+
+    def has_close_permission(self, request) -> bool:
+        return request.user.has_perm("orders.view_return")
+
+    @admin.action(description="Close selected refunded returns", permissions=["close"])
+    def close_returns(self, request, queryset):
+        closed = []
+        for ret in queryset.filter(status=ReturnStatus.REFUNDED).order_by("id"):
+            try:
+                services.close_return(
+                    return_request=ret, actor=request.user, note="Closed in admin"
+                )
+            except ApplicationError as error:
+                self.message_user(
+                    request, f"{ret.code}: {error.message}", level=messages.ERROR
+                )
+            else:
+                closed.append(ret.code)
+        self.message_user(
+            request,
+            f"Closed {len(closed)} return{'s' if len(closed) != 1 else ''}"
+            + (f": {', '.join(closed)}." if closed else " (only refunded ones close)."),
+            level=messages.SUCCESS if closed else messages.WARNING,
+        )
+
+    def report_view(self, request):
+        """Returned units against units sold, by shop and by product, as bars."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            days = int(request.GET.get("days", 90))
+        except ValueError:
+            days = 90
+        days = days if days in dict(PERIODS) else 90
+        since = timezone.now() - timedelta(days=days) if days else None
+        by_shop = selectors.returns_rate_by_shop(since=since)
+        by_product = selectors.returns_rate_by_product(since=since)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Returns rate",
+            "opts": self.model._meta,
+            "periods": PERIODS,
+            "days": days,
+            "by_shop": by_shop,
+            "by_product": by_product,
+            "shop_chart": rate_chart("Returns rate by shop", by_shop),
+            "product_chart": rate_chart(
+                "Returns rate by product (most returned)", by_product
+            ),
+            "changelist_url": reverse("admin:orders_return_changelist"),
+        }
+        return TemplateResponse(
+            request, "orders/staff/returns/admin_report.html", context
+        )
+
+
+def rate_chart(title: str, rows) -> dict:
+    """Horizontal bars, one per row, as numbers for a server-rendered SVG."""
+    top = max((row.rate for row in rows), default=0.0) or 1.0
+    span = CHART_WIDTH - LABEL_WIDTH - VALUE_WIDTH
+    bars = []
+    for index, row in enumerate(rows):
+        y = index * (BAR_HEIGHT + BAR_GAP) + 6
+        width = round(span * row.rate / top, 1)
+        bars.append(
+            {
+                "label": row.label if len(row.label) <= 30 else row.label[:29] + "…",
+                "y": y,
+                "text_y": y + BAR_HEIGHT - 6,
+                "width": max(width, 1 if row.returned else 0),
+                "value_x": LABEL_WIDTH + width + 8,
+                "value": f"{row.percent} ({row.returned}/{row.sold})",
+                "title": f"{row.label}: {row.returned} returned of {row.sold} sold",
+            }
+        )
+    return {
+        "title": title,
+        "width": CHART_WIDTH,
+        "height": max(len(rows), 1) * (BAR_HEIGHT + BAR_GAP) + 12,
+        "label_x": LABEL_WIDTH - 8,
+        "bar_x": LABEL_WIDTH,
+        "bar_height": BAR_HEIGHT,
+        "bars": bars,
+        "empty": not rows,
+    }
+
+
+@admin.register(StoreCreditTransaction)
+class StoreCreditTransactionAdmin(ReadOnlyAdmin):
+    list_display = [
+        "created_at",
+        "customer",
+        "kind",
+        "amount",
+        "currency",
+        "reason",
+        "return_request",
+        "order",
+    ]
+    list_select_related = ["customer", "return_request", "order"]
+    list_filter = ["kind", "created_at"]
+    search_fields = [
+        "=reference",
+        "customer__last_name",
+        "customer__email",
+        "=return_request__code",
+        "=order__number",
+    ]
+    ordering = ["-created_at", "-id"]
+    show_full_result_count = False

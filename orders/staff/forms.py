@@ -1,0 +1,375 @@
+"""Forms of the staff order screens: they parse what staff scan and type; the views
+pass the cleaned values to ``orders.services``, which decides."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from customers.models import IdentityKind
+from customers.services import (
+    normalize_email,
+    normalize_loyalty_number,
+    normalize_phone,
+)
+from inventory.forms import VariantCodeField
+from omnistore.core.exceptions import (
+    ApplicationError,
+    IllegalTransition,
+    InsufficientStock,
+)
+from orders.models import OrderStatus, PaymentMethod
+from orders.services import MAX_LINE_QUANTITY, PaymentRequest
+
+NUMERIC = {"inputmode": "numeric"}
+DECIMAL = {"inputmode": "decimal", "step": "0.01", "min": "0.01"}
+TENDER_ROWS = 3
+# What a shop counter takes: gift cards and store credit are not taken here yet.
+COUNTER_TENDERS = [
+    (PaymentMethod.CARD_IN_STORE, "Card"),
+    (PaymentMethod.CASH, "Cash"),
+    (PaymentMethod.MOBILE_WALLET, "Mobile wallet"),
+]
+
+
+def _quantity_field(*, min_value: int, **kwargs) -> forms.IntegerField:
+    return forms.IntegerField(
+        min_value=min_value,
+        max_value=MAX_LINE_QUANTITY,
+        widget=forms.NumberInput(attrs=dict(NUMERIC)),
+        error_messages={
+            "invalid": "Enter a whole number.",
+            "min_value": "Must be at least %(limit_value)s.",
+            "max_value": "At most %(limit_value)s per line.",
+        },
+        **kwargs,
+    )
+
+
+class ScanForm(forms.Form):
+    code = VariantCodeField(label="Scan or type a SKU / barcode")
+    quantity = _quantity_field(min_value=1, initial=1, required=False, label="Units")
+
+    def clean_quantity(self) -> int:
+        return self.cleaned_data.get("quantity") or 1
+
+
+class LineQuantityForm(forms.Form):
+    quantity = _quantity_field(min_value=0, label="Units")
+
+
+class CustomerForm(forms.Form):
+    """Who is buying: one identity; ``place_order`` finds the profile or creates it."""
+
+    KINDS = [
+        (IdentityKind.PHONE, "Phone"),
+        (IdentityKind.EMAIL, "Email"),
+        (IdentityKind.LOYALTY, "Loyalty card"),
+    ]
+
+    kind = forms.ChoiceField(choices=KINDS, initial=IdentityKind.PHONE, label="Find by")
+    value = forms.CharField(
+        label="Phone, email or card number",
+        max_length=254,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        error_messages={"required": "Type the phone, email or card number."},
+    )
+    first_name = forms.CharField(max_length=100, required=False)
+    last_name = forms.CharField(max_length=100, required=False)
+
+    def __init__(self, *args, region: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.region = region
+
+    def clean(self):
+        data = super().clean()
+        kind, value = data.get("kind"), data.get("value")
+        if not kind or not value:
+            return data
+        if kind == IdentityKind.PHONE:
+            clean = normalize_phone(value, region=self.region)
+            message = "That is not a valid phone number."
+        elif kind == IdentityKind.EMAIL:
+            clean = normalize_email(value)
+            message = "That is not a valid email address."
+        else:
+            clean = normalize_loyalty_number(value)
+            message = "That is not a card number."
+        if not clean:
+            self.add_error("value", message)
+        else:
+            data["value"] = clean
+        return data
+
+
+class PaymentForm(forms.Form):
+    """One tender, or a split over up to three; together they pay the total exactly.
+
+    A single tender with no amount pays the whole total.
+    """
+
+    def __init__(self, *args, total: Decimal, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.total = total
+        for row in range(1, TENDER_ROWS + 1):
+            first = row == 1
+            self.fields[f"method_{row}"] = forms.ChoiceField(
+                label="Paid by" if first else f"Also paid by (tender {row})",
+                choices=COUNTER_TENDERS if first else [("", "—"), *COUNTER_TENDERS],
+                required=first,
+                initial=PaymentMethod.CARD_IN_STORE if first else "",
+                widget=forms.RadioSelect if first else forms.Select,
+                error_messages={"required": "Choose how the customer pays."},
+            )
+            self.fields[f"amount_{row}"] = forms.DecimalField(
+                label="Amount",
+                required=False,
+                min_value=Decimal("0.01"),
+                max_digits=10,
+                decimal_places=2,
+                widget=forms.NumberInput(attrs=dict(DECIMAL)),
+                error_messages={
+                    "invalid": "Enter an amount such as 12.50.",
+                    "min_value": "Enter an amount above zero.",
+                    "max_decimal_places": "Use at most two decimals.",
+                },
+            )
+
+    @property
+    def rows(self):
+        return [
+            (self[f"method_{row}"], self[f"amount_{row}"])
+            for row in range(1, TENDER_ROWS + 1)
+        ]
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        tenders: list[tuple[str, Decimal | None]] = []
+        for row in range(1, TENDER_ROWS + 1):
+            method, amount = data.get(f"method_{row}"), data.get(f"amount_{row}")
+            if not method and amount is not None:
+                self.add_error(f"method_{row}", "Choose how this amount is paid.")
+            elif method:
+                tenders.append((method, amount))
+        if self.errors:
+            return data
+        if len(tenders) == 1 and tenders[0][1] is None:
+            tenders = [(tenders[0][0], self.total)]
+        if any(amount is None for _, amount in tenders):
+            raise ValidationError(
+                "With more than one tender, enter the amount of each.",
+                code="split_amounts",
+            )
+        paid = sum((amount for _, amount in tenders), Decimal("0.00"))
+        if paid != self.total:
+            gap = self.total - paid
+            detail = f"{gap} still to pay" if gap > 0 else f"{-gap} too much"
+            raise ValidationError(
+                "The payments add up to %(paid)s but the total is %(total)s "
+                "(%(detail)s). Nothing was charged.",
+                code="tenders_do_not_add_up",
+                params={"paid": paid, "total": self.total, "detail": detail},
+            )
+        data["tenders"] = [
+            PaymentRequest(method=method, amount=amount) for method, amount in tenders
+        ]
+        return data
+
+
+def _required(message: str) -> dict:
+    return {"required": message}
+
+
+class DeliveryForm(forms.Form):
+    name = forms.CharField(label="Deliver to (name)", max_length=200, required=False)
+    line1 = forms.CharField(
+        label="Address",
+        max_length=250,
+        error_messages=_required("Enter the street and number."),
+    )
+    line2 = forms.CharField(label="Address line 2", max_length=250, required=False)
+    postcode = forms.CharField(
+        label="Postcode", max_length=20, error_messages=_required("Enter the postcode.")
+    )
+    city = forms.CharField(
+        label="City", max_length=100, error_messages=_required("Enter the city.")
+    )
+    country = forms.CharField(
+        label="Country",
+        max_length=2,
+        min_length=2,
+        initial="IT",
+        error_messages={
+            "required": "Enter the country.",
+            "min_length": "Use the two-letter code, e.g. IT.",
+        },
+    )
+    phone = forms.CharField(
+        label="Phone for the courier", max_length=30, required=False
+    )
+
+    def clean_country(self) -> str:
+        return self.cleaned_data["country"].upper()
+
+    @property
+    def address(self) -> dict:
+        return {key: self.cleaned_data.get(key, "") for key in self.fields}
+
+
+class ShopChoiceField(forms.ModelChoiceField):
+    """A shop named with its city, and whether it already holds the whole basket."""
+
+    def __init__(self, *args, complete=frozenset(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.complete = set(complete)
+
+    def label_from_instance(self, obj) -> str:
+        label = f"{obj.name} · {obj.city}" if obj.city else obj.name
+        if obj.pk in self.complete:
+            label += " — has everything"
+        return label
+
+
+class PickupStoreForm(forms.Form):
+    def __init__(self, *args, shops, complete=frozenset(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["store"] = ShopChoiceField(
+            queryset=shops,
+            complete=complete,
+            label="Collect at",
+            empty_label="Choose a shop",
+            error_messages={
+                "required": "Choose the shop the customer collects from.",
+                "invalid_choice": "This shop does not hand over orders.",
+            },
+        )
+
+
+class CollectForm(forms.Form):
+    """Hand over with the pickup code, or after checking an identity document when the
+    customer lost the code (then the note says what was seen, for the history)."""
+
+    code = forms.CharField(
+        label="Pickup code",
+        max_length=64,
+        required=False,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "off",
+                "autocapitalize": "characters",
+                "spellcheck": "false",
+                "placeholder": "Code from the email or QR",
+                "autofocus": True,
+            }
+        ),
+    )
+    identity_checked = forms.BooleanField(
+        label="The customer lost the code: I checked their identity", required=False
+    )
+    note = forms.CharField(
+        label="Document seen / note",
+        max_length=200,
+        required=False,
+        help_text="Required without the code, e.g. “ID card AX123, name matches”.",
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("identity_checked"):
+            if not (data.get("note") or "").strip():
+                self.add_error("note", "Say how the customer's identity was checked.")
+        elif not (data.get("code") or "").strip():
+            self.add_error("code", "Enter the pickup code.")
+        return data
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason",
+        max_length=200,
+        error_messages={"required": "Say why the order is cancelled."},
+    )
+
+    def clean_reason(self) -> str:
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise ValidationError("Say why the order is cancelled.", code="required")
+        return reason
+
+
+class ShipForm(forms.Form):
+    tracking_reference = forms.CharField(
+        label="Tracking number", max_length=100, required=False
+    )
+
+
+def field_errors(extra) -> dict[str, list[str]]:
+    """A service's ``extra`` as field -> messages; nested dicts (an address) flatten."""
+    found: dict[str, list[str]] = {}
+    for key, value in (extra or {}).items():
+        if isinstance(value, dict):
+            for inner, messages in field_errors(value).items():
+                found.setdefault(inner, []).extend(messages)
+        elif isinstance(value, list | tuple):
+            found.setdefault(key, []).extend(m for m in value if isinstance(m, str))
+    return found
+
+
+def place_service_error(
+    forms_: list[forms.Form], error: ApplicationError, field_map: dict | None = None
+) -> list[str]:
+    """Put a service refusal's field errors on whichever form has that field; return
+    the messages for the top of the page (the refusal and anything unplaced).
+
+    Short stock names every short line with what is available, so staff can change the
+    quantities or send the order from elsewhere.
+    """
+    top = [explain(error)]
+    if isinstance(error, InsufficientStock):
+        return top
+    field_map = field_map or {}
+    for key, messages in field_errors(error.extra).items():
+        name = field_map.get(key, key)
+        form = next((f for f in forms_ if name in f.fields), None)
+        for message in messages:
+            if form is not None:
+                form.add_error(name, message)
+            elif message not in top:
+                top.append(message)
+    return top
+
+
+def add_service_error(
+    form: forms.Form, error: ApplicationError, field_map: dict | None = None
+) -> None:
+    """A service refusal on one form: messages on top, field errors by field."""
+    for message in place_service_error([form], error, field_map):
+        form.add_error(None, message)
+
+
+def explain(error: ApplicationError) -> str:
+    """A refusal in the words of the shop floor."""
+    if isinstance(error, InsufficientStock):
+        return shortage_message(error)
+    if isinstance(error, IllegalTransition):
+        labels = dict(OrderStatus.choices)
+        current = str(labels.get(error.extra.get("from"), error.extra.get("from")))
+        target = str(labels.get(error.extra.get("to"), error.extra.get("to")))
+        return (
+            f"Not possible now: the order is {current.lower()} and cannot become "
+            f"{target.lower()}."
+        )
+    return error.message
+
+
+def shortage_message(error: InsufficientStock) -> str:
+    short = "; ".join(
+        f"{line.get('sku') or line.get('variant_id')}: {line.get('requested')} asked, "
+        f"{line.get('available')} available"
+        for line in error.lines
+    )
+    return f"Not enough stock — nothing was sold or reserved. {short}."

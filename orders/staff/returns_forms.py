@@ -1,0 +1,319 @@
+"""Forms of the returns desk: they parse what staff choose per line; the views pass the
+cleaned values to ``orders.services``, which checks the policy and the quantities again
+under lock (another desk may have taken the same units meanwhile)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from inventory.forms import VariantCodeField
+from orders.models import (
+    PaymentMethod,
+    RefundMethod,
+    ReturnCondition,
+    ReturnDisposition,
+    ReturnReason,
+)
+from orders.services import (
+    MAX_LINE_QUANTITY,
+    PaymentRequest,
+    ReceiveLine,
+    ReturnLineRequest,
+)
+
+NUMERIC = {"inputmode": "numeric"}
+REASON_CHOICES = [("", "Why?"), *ReturnReason.choices]
+DISPOSITION_CHOICES = [("", "As its condition"), *ReturnDisposition.choices]
+DIFFERENCE_TENDERS = [
+    (PaymentMethod.CARD_IN_STORE, "Card"),
+    (PaymentMethod.CASH, "Cash"),
+    (PaymentMethod.MOBILE_WALLET, "Mobile wallet"),
+]
+REPLACEMENT_ROWS = 3
+
+
+class OptionalVariantCodeField(VariantCodeField):
+    """A replacement row left empty is no item, not an unknown one."""
+
+    def clean(self, value):
+        if value in self.empty_values and not self.required:
+            return None
+        return super().clean(value)
+
+
+def _refund_method_field() -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label="Refund to",
+        choices=RefundMethod.choices,
+        initial=RefundMethod.ORIGINAL,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose how to refund."},
+    )
+
+
+def _override_field() -> forms.CharField:
+    return forms.CharField(
+        label="Accept outside the return window because",
+        max_length=250,
+        required=False,
+        help_text="Kept on the return and in its history, e.g. “faulty seam, "
+        "manager approved”.",
+    )
+
+
+class LineRow:
+    """The fields of one order line, for the template."""
+
+    def __init__(self, form: forms.Form, line):
+        self.line = line
+        self.quantity = form[f"qty_{line.pk}"]
+        self.reason = form[f"reason_{line.pk}"]
+        self.condition = form[f"condition_{line.pk}"]
+        self.disposition = form[f"disposition_{line.pk}"]
+
+    @property
+    def errors(self) -> list[str]:
+        return [
+            *self.quantity.errors,
+            *self.reason.errors,
+            *self.condition.errors,
+            *self.disposition.errors,
+        ]
+
+
+class ReturnLinesForm(forms.Form):
+    """Units of each order line to take back (0 keeps it), why, and what staff see.
+
+    ``lines`` carry ``returnable`` (bought minus already returned); outside the window
+    (``needs_override``) a reason to accept the return anyway is required.
+    """
+
+    note = forms.CharField(label="Note", max_length=500, required=False)
+
+    def __init__(
+        self,
+        *args,
+        lines,
+        needs_override: bool = False,
+        with_refund_method: bool = True,
+        **kwargs,
+    ):
+        super().__init__(*args, **kwargs)
+        self.lines = list(lines)
+        self.needs_override = needs_override
+        if with_refund_method:
+            self.fields["refund_method"] = _refund_method_field()
+        if needs_override:
+            self.fields["override_reason"] = _override_field()
+        for line in self.lines:
+            top = min(line.returnable, MAX_LINE_QUANTITY)
+            self.fields[f"qty_{line.pk}"] = forms.IntegerField(
+                label=f"Units of {line.sku} to return",
+                min_value=0,
+                max_value=top,
+                initial=0,
+                required=False,
+                disabled=top == 0,
+                widget=forms.NumberInput(attrs={**NUMERIC, "class": "qty-input"}),
+                error_messages={
+                    "invalid": "Enter a whole number.",
+                    "min_value": "Cannot be negative.",
+                    "max_value": "At most %(limit_value)s can be returned.",
+                },
+            )
+            self.fields[f"reason_{line.pk}"] = forms.ChoiceField(
+                label=f"Reason for {line.sku}", choices=REASON_CHOICES, required=False
+            )
+            self.fields[f"condition_{line.pk}"] = forms.ChoiceField(
+                label=f"Condition of {line.sku}",
+                choices=ReturnCondition.choices,
+                initial=ReturnCondition.SELLABLE,
+                required=False,
+            )
+            self.fields[f"disposition_{line.pk}"] = forms.ChoiceField(
+                label=f"Where {line.sku} goes",
+                choices=DISPOSITION_CHOICES,
+                required=False,
+            )
+
+    @property
+    def rows(self) -> list[LineRow]:
+        return [LineRow(self, line) for line in self.lines]
+
+    def clean(self):
+        data = super().clean()
+        chosen = []
+        for line in self.lines:
+            units = data.get(f"qty_{line.pk}") or 0
+            if not units:
+                continue
+            reason = data.get(f"reason_{line.pk}")
+            if not reason:
+                self.add_error(f"reason_{line.pk}", "Say why it comes back.")
+                continue
+            condition = data.get(f"condition_{line.pk}") or ReturnCondition.SELLABLE
+            disposition = data.get(f"disposition_{line.pk}") or ""
+            if (
+                condition == ReturnCondition.DAMAGED
+                and disposition == ReturnDisposition.RESTOCK
+            ):
+                self.add_error(
+                    f"disposition_{line.pk}",
+                    "A damaged item cannot go back to sellable stock.",
+                )
+                continue
+            chosen.append(
+                ReturnLineRequest(
+                    order_line=line.pk,
+                    quantity=units,
+                    reason=reason,
+                    condition=condition,
+                    disposition=disposition,
+                )
+            )
+        if self.needs_override and not (data.get("override_reason") or "").strip():
+            self.add_error(
+                "override_reason",
+                "Outside the return window: say why it is accepted anyway.",
+            )
+        line_errors = any(
+            name.startswith(("qty_", "reason_", "disposition_")) for name in self.errors
+        )
+        if not chosen and not line_errors:
+            raise ValidationError(
+                "Choose at least one item to return (units above zero).",
+                code="nothing_chosen",
+            )
+        data["lines"] = chosen
+        return data
+
+
+class ReceiveReturnForm(forms.Form):
+    """What staff see on each line of a return started online, and where it goes."""
+
+    def __init__(self, *args, lines, with_refund_method: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lines = list(lines)
+        if with_refund_method:
+            self.fields["refund_method"] = _refund_method_field()
+        for line in self.lines:
+            sku = line.order_line.sku
+            self.fields[f"condition_{line.pk}"] = forms.ChoiceField(
+                label=f"Condition of {sku}",
+                choices=ReturnCondition.choices,
+                initial=line.condition,
+            )
+            self.fields[f"disposition_{line.pk}"] = forms.ChoiceField(
+                label=f"Where {sku} goes", choices=DISPOSITION_CHOICES, required=False
+            )
+
+    @property
+    def rows(self):
+        return [
+            (
+                line,
+                self[f"condition_{line.pk}"],
+                self[f"disposition_{line.pk}"],
+            )
+            for line in self.lines
+        ]
+
+    def clean(self):
+        data = super().clean()
+        received = []
+        for line in self.lines:
+            condition = data.get(f"condition_{line.pk}") or line.condition
+            disposition = data.get(f"disposition_{line.pk}") or ""
+            if (
+                condition == ReturnCondition.DAMAGED
+                and disposition == ReturnDisposition.RESTOCK
+            ):
+                self.add_error(
+                    f"disposition_{line.pk}",
+                    "A damaged item cannot go back to sellable stock.",
+                )
+            received.append(ReceiveLine(line.pk, condition, disposition))
+        data["lines"] = received
+        return data
+
+
+class RefundForm(forms.Form):
+    refund_method = _refund_method_field()
+
+
+class CancelReturnForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason",
+        max_length=200,
+        error_messages={"required": "Say why the return is cancelled."},
+    )
+
+    def clean_reason(self) -> str:
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise ValidationError("Say why the return is cancelled.", code="required")
+        return reason
+
+
+class ExchangeForm(ReturnLinesForm):
+    """The lines coming back plus what the customer takes instead: taken now, or from
+    the endless aisle for pickup at a shop. Any difference is paid with one tender."""
+
+    FULFILMENTS = [("carry_out", "Takes it now"), ("pickup", "Pick up at a shop")]
+
+    def __init__(self, *args, shops, **kwargs):
+        kwargs["with_refund_method"] = False
+        super().__init__(*args, **kwargs)
+        for row in range(1, REPLACEMENT_ROWS + 1):
+            self.fields[f"code_{row}"] = OptionalVariantCodeField(
+                label="Replacement: scan or type a SKU / barcode"
+                if row == 1
+                else f"Replacement {row}",
+                required=row == 1,
+            )
+            self.fields[f"units_{row}"] = forms.IntegerField(
+                label="Units",
+                min_value=1,
+                max_value=MAX_LINE_QUANTITY,
+                initial=1,
+                required=False,
+                widget=forms.NumberInput(attrs=dict(NUMERIC)),
+            )
+        self.fields["fulfilment"] = forms.ChoiceField(
+            label="Replacement",
+            choices=self.FULFILMENTS,
+            initial="carry_out",
+            widget=forms.RadioSelect,
+        )
+        self.fields["store"] = forms.ModelChoiceField(
+            queryset=shops,
+            label="Collect at",
+            required=False,
+            empty_label="Choose a shop",
+        )
+        self.fields["tender"] = forms.ChoiceField(
+            label="Difference paid by",
+            choices=DIFFERENCE_TENDERS,
+            initial=PaymentMethod.CARD_IN_STORE,
+        )
+
+    @property
+    def replacement_rows(self):
+        return [
+            (self[f"code_{row}"], self[f"units_{row}"])
+            for row in range(1, REPLACEMENT_ROWS + 1)
+        ]
+
+    def clean(self):
+        data = super().clean()
+        wanted = []
+        for row in range(1, REPLACEMENT_ROWS + 1):
+            variant = data.get(f"code_{row}")
+            if variant:
+                wanted.append((variant, data.get(f"units_{row}") or 1))
+        data["replacement"] = wanted
+        if data.get("fulfilment") == "pickup" and not data.get("store"):
+            self.add_error("store", "Choose the shop the customer collects from.")
+        data["payments"] = [PaymentRequest(method=data.get("tender") or "cash")]
+        return data

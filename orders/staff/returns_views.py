@@ -1,0 +1,432 @@
+"""The returns desk: one search box for an order (number, receipt, pickup QR), a return
+started online (its code or QR), or a customer (email, phone in any format, loyalty
+card, name); then the return itself — lines, condition, where each item goes, the
+refund — in one confirm or two steps; and exchanges.
+
+Any shop takes back any order. A return started online has no shop until it is
+received, so every desk finds it by its code; once it lands at a shop only that shop
+(and HQ) sees it, anything else answers 404.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from customers.staff import views as customer_views
+from omnistore.core.exceptions import ApplicationError, NotFound
+from omnistore.staff.auth import require_store, staff_required
+from orders import selectors, services
+from orders.models import (
+    Order,
+    RefundMethod,
+    Return,
+    ReturnStatus,
+)
+
+from . import queries
+from .forms import add_service_error, explain
+from .returns_forms import (
+    CancelReturnForm,
+    ExchangeForm,
+    ReceiveReturnForm,
+    RefundForm,
+    ReturnLinesForm,
+)
+
+INVALID = 422
+STATUS_LABELS = dict(ReturnStatus.choices)
+
+
+def _partial(request) -> bool:
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def _redirect(request, url: str):
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+def _may_see(user, ret: Return, store) -> bool:
+    """Started online and not received yet: every desk; else its shop and HQ."""
+    return (
+        user.sees_all_stores
+        or ret.receiving_location_id is None
+        or ret.receiving_location_id == store.pk
+    )
+
+
+def _return_or_404(request, code: str, store) -> Return:
+    try:
+        ret = selectors.return_detail(code=code)
+    except NotFound:
+        raise Http404("No such return.") from None
+    if not _may_see(request.user, ret, store):
+        raise Http404("No such return.")
+    return ret
+
+
+def _order_or_404(number: str) -> Order:
+    try:
+        return selectors.order_detail(number=number)
+    except NotFound:
+        raise Http404("No such order.") from None
+
+
+# --- the desk ---------------------------------------------------------------------------
+
+
+@staff_required
+def returns_desk(request):
+    """Search, and the returns waiting at this shop. A code, a scanned QR or an order
+    number that names one thing opens it straight away."""
+    store = require_store(request)
+    query = request.GET.get("q", "").strip()[:100]
+    found = selectors.return_desk_search(query=query, region=store.country)
+    hidden = found.return_request is not None and not _may_see(
+        request.user, found.return_request, store
+    )
+    if hidden:
+        found.return_request = None
+    if not _partial(request):
+        if found.return_request is not None:
+            return redirect("staff:return_detail", code=found.return_request.code)
+        if found.order is not None:
+            return redirect("staff:return_start", number=found.order.number)
+    context = {"store": store, "q": query, "found": found}
+    if _partial(request):
+        return render(request, "orders/staff/returns/_desk_results.html", context)
+    context["waiting"] = list(selectors.returns_waiting(location=store))
+    return render(request, "orders/staff/returns/desk.html", context)
+
+
+# --- a return at the counter ------------------------------------------------------------
+
+
+def _start_context(request, store, order: Order, form=None) -> dict:
+    lines = selectors.returnable_lines(order)
+    deadline = selectors.return_deadline(order)
+    outside = deadline is not None and timezone.now() > deadline
+    returnable = order.status in selectors.RETURNABLE_ORDER_STATUSES
+    if form is None:
+        form = ReturnLinesForm(lines=lines, needs_override=outside)
+    return {
+        "store": store,
+        "order": order,
+        "form": form,
+        "deadline": deadline,
+        "handed_over": selectors.handed_over_at(order),
+        "outside": outside,
+        "returnable": returnable,
+        "anything_left": any(line.returnable for line in lines),
+        "earlier": list(selectors.order_returns(order)),
+        "payments": list(order.payments.all()),
+    }
+
+
+@staff_required
+def return_start(request, number: str):
+    """Take back lines of any order from any channel, here and now: received at this
+    shop and, with "Receive and refund", refunded in the same confirm."""
+    store = require_store(request)
+    order = _order_or_404(number)
+    if order.number != number:
+        return redirect("staff:return_start", number=order.number)
+    if request.method != "POST":
+        return render(
+            request,
+            "orders/staff/returns/start.html",
+            _start_context(request, store, order),
+        )
+    context = _start_context(request, store, order)
+    form = ReturnLinesForm(
+        request.POST,
+        lines=context["form"].lines,
+        needs_override=context["outside"],
+    )
+    context["form"] = form
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            ret = services.return_at_counter(
+                order=order,
+                lines=data["lines"],
+                location=store,
+                actor=request.user,
+                refund_method=data["refund_method"],
+                refund_now=request.POST.get("action") != "receive",
+                override_reason=data.get("override_reason", ""),
+                note=data.get("note", ""),
+            )
+        except ApplicationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, _done_message(ret))
+            return _redirect(request, reverse("staff:return_detail", args=[ret.code]))
+    template = "orders/staff/returns/start.html"
+    if _partial(request):
+        template = "orders/staff/returns/_start_form.html"
+    return render(request, template, context, status=INVALID)
+
+
+def _done_message(ret: Return) -> str:
+    currency = ret.order.currency
+    if ret.status == ReturnStatus.REFUNDED:
+        where = (
+            "store credit"
+            if ret.refund_method == RefundMethod.STORE_CREDIT
+            else "the original payment"
+        )
+        return f"Return {ret.code} refunded: {ret.refund_total} {currency} to {where}."
+    return f"Return {ret.code} received; refund it when ready."
+
+
+# --- a return by its code ---------------------------------------------------------------
+
+
+def _detail_context(request, store, ret: Return, **forms_) -> dict:
+    lines = list(ret.lines.all())
+    history = list(ret.history.all())
+    for change in history:
+        change.from_label = STATUS_LABELS.get(change.from_status, change.from_status)
+        change.to_label = STATUS_LABELS.get(change.to_status, change.to_status)
+    status = ret.status
+    context = {
+        "store": store,
+        "ret": ret,
+        "order": ret.order,
+        "lines": lines,
+        "history": history,
+        "refunds": list(ret.refunds.all()),
+        "credits": list(ret.store_credit.all()),
+        "total": sum(line.amount for line in lines),
+        "can_receive": status == ReturnStatus.REQUESTED,
+        "can_refund": status == ReturnStatus.RECEIVED,
+        "can_close": status == ReturnStatus.REFUNDED,
+        "can_cancel": status == ReturnStatus.REQUESTED,
+        "action_error": None,
+    }
+    if context["can_receive"]:
+        context["receive_form"] = ReceiveReturnForm(
+            lines=lines, initial={"refund_method": ret.refund_method}
+        )
+    if context["can_refund"]:
+        context["refund_form"] = RefundForm(
+            initial={"refund_method": ret.refund_method}
+        )
+    context["cancel_form"] = CancelReturnForm()
+    context.update(forms_)
+    return context
+
+
+@staff_required
+def return_detail(request, code: str):
+    store = require_store(request)
+    ret = _return_or_404(request, code, store)
+    if ret.code != code:
+        return redirect("staff:return_detail", code=ret.code)
+    return render(
+        request,
+        "orders/staff/returns/detail.html",
+        _detail_context(request, store, ret),
+    )
+
+
+def _refused(request, store, code: str, message: str | None, **forms_):
+    ret = _return_or_404(request, code, store)
+    context = _detail_context(request, store, ret, action_error=message, **forms_)
+    template = "orders/staff/returns/detail.html"
+    if _partial(request):
+        template = "orders/staff/returns/_actions.html"
+    return render(request, template, context, status=INVALID)
+
+
+@staff_required
+@require_POST
+def return_receive(request, code: str):
+    """The goods are here: per line, what staff see and where it goes; with "Receive
+    and refund" the money goes back in the same confirm."""
+    store = require_store(request)
+    ret = _return_or_404(request, code, store)
+    form = ReceiveReturnForm(request.POST, lines=list(ret.lines.all()))
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            if request.POST.get("action") == "receive":
+                ret = services.receive_return(
+                    return_request=ret,
+                    location=store,
+                    actor=request.user,
+                    lines=data["lines"],
+                )
+            else:
+                ret = services.receive_and_refund_return(
+                    return_request=ret,
+                    location=store,
+                    actor=request.user,
+                    lines=data["lines"],
+                    method=data["refund_method"],
+                )
+        except ApplicationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, _done_message(ret))
+            return _redirect(request, reverse("staff:return_detail", args=[ret.code]))
+    refusal = " ".join(form.non_field_errors()) or None
+    return _refused(request, store, code, refusal, receive_form=form)
+
+
+@staff_required
+@require_POST
+def return_refund(request, code: str):
+    """Refund a received return. A second confirm (a double tap, a second tablet)
+    finds it refunded and pays nothing more."""
+    store = require_store(request)
+    ret = _return_or_404(request, code, store)
+    form = RefundForm(request.POST)
+    if form.is_valid():
+        try:
+            ret = services.refund_return(
+                return_request=ret,
+                actor=request.user,
+                method=form.cleaned_data["refund_method"],
+                location=store,
+            )
+        except ApplicationError as error:
+            add_service_error(form, error)
+        else:
+            if getattr(ret, "already_refunded", False):
+                messages.info(request, f"Return {ret.code} was already refunded.")
+            else:
+                messages.success(request, _done_message(ret))
+            return _redirect(request, reverse("staff:return_detail", args=[ret.code]))
+    refusal = " ".join(form.non_field_errors()) or None
+    return _refused(request, store, code, refusal, refund_form=form)
+
+
+@staff_required
+@require_POST
+def return_close(request, code: str):
+    store = require_store(request)
+    ret = _return_or_404(request, code, store)
+    try:
+        ret = services.close_return(return_request=ret, actor=request.user)
+    except ApplicationError as error:
+        return _refused(request, store, code, explain(error))
+    messages.success(request, f"Return {ret.code} closed.")
+    return _redirect(request, reverse("staff:return_detail", args=[ret.code]))
+
+
+@staff_required
+@require_POST
+def return_cancel(request, code: str):
+    store = require_store(request)
+    ret = _return_or_404(request, code, store)
+    form = CancelReturnForm(request.POST)
+    if form.is_valid():
+        try:
+            ret = services.cancel_return(
+                return_request=ret,
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+                location=store,
+            )
+        except ApplicationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, f"Return {ret.code} cancelled.")
+            return _redirect(request, reverse("staff:return_detail", args=[ret.code]))
+    refusal = " ".join(form.non_field_errors()) or None
+    return _refused(request, store, code, refusal, cancel_form=form)
+
+
+# --- exchanges --------------------------------------------------------------------------
+
+
+@staff_required
+def return_exchange(request, number: str):
+    """Swap items: the returned value pays the replacement (taken now or picked up at
+    a shop); the customer pays any difference, and what is left stays as their store
+    credit. All or nothing."""
+    store = require_store(request)
+    order = _order_or_404(number)
+    context = _start_context(request, store, order)
+    shops = queries.pickup_shops(origin=store)
+    lines = context["form"].lines
+    form = ExchangeForm(
+        request.POST or None,
+        lines=lines,
+        needs_override=context["outside"],
+        shops=shops,
+    )
+    context["form"] = form
+    if request.method != "POST":
+        return render(request, "orders/staff/returns/exchange.html", context)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            result = services.exchange_items(
+                order=order,
+                lines=data["lines"],
+                replacement=data["replacement"],
+                location=store,
+                actor=request.user,
+                fulfilment=data["fulfilment"],
+                pickup_store=data.get("store"),
+                payments=data["payments"],
+                override_reason=data.get("override_reason", ""),
+                note=data.get("note", ""),
+            )
+        except ApplicationError as error:
+            add_service_error(form, error, field_map={"replacement": "code_1"})
+        else:
+            currency = order.currency
+            text = (
+                f"Exchange done: return {result.return_request.code}, new order "
+                f"{result.order.number}. Store credit used {result.credit_used} "
+                f"{currency}"
+            )
+            if result.paid:
+                text += f", paid {result.paid} {currency}"
+            if result.credit_left:
+                text += f"; {result.credit_left} {currency} left as store credit"
+            messages.success(request, text + ".")
+            return _redirect(
+                request, reverse("staff:sale_receipt", args=[result.order.number])
+            )
+    return render(
+        request, "orders/staff/returns/exchange.html", context, status=INVALID
+    )
+
+
+# --- panels on other pages --------------------------------------------------------------
+
+CUSTOMER_RETURNS_SHOWN = 5
+
+
+def customer_returns_panel(request, customer) -> dict | None:
+    """Returns and store credit on the 360° page (two queries)."""
+    returns = list(selectors.customer_returns(customer)[:CUSTOMER_RETURNS_SHOWN])
+    if not returns and not customer.store_credit_balance:
+        return None
+    return {
+        "template": "orders/staff/returns/_customer_returns.html",
+        "returns": returns,
+        "customer": customer,
+    }
+
+
+def _register(panels: list, panel) -> None:
+    if not any(
+        getattr(p, "__qualname__", "") == panel.__qualname__
+        and getattr(p, "__module__", "") == panel.__module__
+        for p in panels
+    ):
+        panels.append(panel)
+
+
+_register(customer_views.customer_panels, customer_returns_panel)

@@ -1,0 +1,309 @@
+"""Storefront wishlists: a customer sees items an associate added for them, with the
+associate's name and stock at their preferred shop; nobody reaches another person's
+lists; sharing by email goes out once, after commit."""
+
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from customers import services
+from customers.models import Channel, CustomerEvent, Wishlist, WishlistItem
+from tests.customers.factories import CustomerUserFactory
+from tests.factories import LocationFactory, StaffFactory, VariantFactory, stock
+
+pytestmark = pytest.mark.django_db
+
+LIST_URL = reverse("customers-api:wishlist-list")
+
+
+def detail_url(wishlist) -> str:
+    return reverse("customers-api:wishlist-detail", args=[wishlist.pk])
+
+
+def items_url(wishlist) -> str:
+    return reverse("customers-api:wishlist-items", args=[wishlist.pk])
+
+
+def item_url(wishlist, item) -> str:
+    return reverse("customers-api:wishlist-item", args=[wishlist.pk, item.pk])
+
+
+def share_url(wishlist) -> str:
+    return reverse("customers-api:wishlist-share", args=[wishlist.pk])
+
+
+@pytest.fixture
+def milano():
+    return LocationFactory(
+        name="Milano Centro", latitude=Decimal("45.4642"), longitude=Decimal("9.19")
+    )
+
+
+@pytest.fixture
+def monza():
+    return LocationFactory(
+        name="Monza", latitude=Decimal("45.5845"), longitude=Decimal("9.2744")
+    )
+
+
+@pytest.fixture
+def shopper(milano):
+    user = CustomerUserFactory(first_name="Martina", last_name="Ferrari")
+    customer = user.customer_profile
+    services.update_profile(customer=customer, preferred_store=milano)
+    return user
+
+
+@pytest.fixture
+def client_a(api_client, shopper):
+    api_client.force_authenticate(shopper)
+    return api_client
+
+
+def test_the_customer_sees_what_an_associate_added_with_their_name_and_stock(
+    client_a, shopper, milano, monza
+):
+    associate = StaffFactory(first_name="Giulia", last_name="Bianchi", store=milano)
+    variant = VariantFactory(
+        sku="BLZ-40", product__name="Blazer", colour="Navy", size="40", price="129.00"
+    )
+    stock(variant, milano, 2)
+    stock(variant, monza, 5)
+    services.add_wishlist_item(
+        customer=shopper.customer_profile,
+        variant=variant,
+        note="Try with the grey trousers",
+        actor=associate,
+        channel=Channel.STORE,
+    )
+    response = client_a.get(LIST_URL)
+    assert response.status_code == 200
+    (wishlist,) = response.json()["results"]
+    assert wishlist["name"] == "My wishlist"
+    (item,) = wishlist["items"]
+    assert item["variant"] == {
+        "id": variant.pk,
+        "sku": "BLZ-40",
+        "name": "Blazer (Navy / 40)",
+        "price": "129.00",
+        "currency": "EUR",
+    }
+    assert item["note"] == "Try with the grey trousers"
+    assert item["added_by"] == {
+        "type": "staff",
+        "name": "Giulia B.",
+        "store": "Milano Centro",
+    }
+    assert item["added_via"] == "store"
+    assert item["availability_at_preferred_store"] == {
+        "id": milano.pk,
+        "name": "Milano Centro",
+        "available": 2,
+    }
+    (nearby,) = item["available_nearby"]
+    assert nearby["name"] == "Monza" and nearby["available"] == 5
+    assert 10 < nearby["distance_km"] < 20
+
+
+def test_items_the_customer_adds_are_theirs_and_re_adding_does_not_duplicate(
+    client_a, shopper
+):
+    variant = VariantFactory()
+    wishlist = client_a.post(LIST_URL, {"name": "Summer"}, format="json").json()
+    assert wishlist["name"] == "Summer" and wishlist["items"] == []
+    target = Wishlist.objects.get(pk=wishlist["id"])
+    first = client_a.post(
+        items_url(target), {"variant": variant.pk, "note": "M"}, format="json"
+    )
+    assert first.status_code == 201
+    assert first.json()["added_by"] == {"type": "customer", "name": None, "store": None}
+    again = client_a.post(
+        items_url(target), {"variant": variant.pk, "note": "L"}, format="json"
+    )
+    assert again.status_code == 200
+    assert again.json()["id"] == first.json()["id"] and again.json()["note"] == "L"
+    assert WishlistItem.objects.filter(wishlist=target).count() == 1
+
+
+def test_app_requests_are_recorded_as_the_app_channel(client_a, shopper):
+    wishlist = services.ensure_default_wishlist(customer=shopper.customer_profile)
+    response = client_a.post(
+        items_url(wishlist),
+        {"variant": VariantFactory().pk},
+        format="json",
+        HTTP_X_CLIENT_CHANNEL="app",
+    )
+    assert response.json()["added_via"] == "app"
+    assert CustomerEvent.objects.get(kind="wishlist_item_added").channel == "app"
+
+
+def test_bad_input_is_a_400_with_field_errors_and_changes_nothing(client_a, shopper):
+    wishlist = services.ensure_default_wishlist(customer=shopper.customer_profile)
+    gone = VariantFactory(active=False)
+    for body in ({}, {"variant": "x"}, {"variant": gone.pk}, {"variant": 10**9}):
+        response = client_a.post(items_url(wishlist), body, format="json")
+        assert response.status_code == 400, body
+        assert "variant" in response.json()["extra"]
+    response = client_a.patch(detail_url(wishlist), {"name": ""}, format="json")
+    assert response.status_code == 400 and "name" in response.json()["extra"]
+    response = client_a.post(share_url(wishlist), {"email": "nope"}, format="json")
+    assert response.status_code == 400
+    assert not WishlistItem.objects.exists()
+    assert Wishlist.objects.get().name == "My wishlist"
+
+
+def test_another_customer_cannot_see_or_touch_my_lists(api_client, shopper):
+    mine = services.ensure_default_wishlist(customer=shopper.customer_profile)
+    item = services.add_wishlist_item(
+        wishlist=mine, variant=VariantFactory(), channel=Channel.WEB
+    ).item
+    other = CustomerUserFactory()
+    api_client.force_authenticate(other)
+    assert api_client.get(LIST_URL).json()["results"] == []
+    variant = VariantFactory()
+    attempts = [
+        api_client.get(detail_url(mine)),
+        api_client.patch(detail_url(mine), {"name": "Mine now"}, format="json"),
+        api_client.delete(detail_url(mine)),
+        api_client.post(items_url(mine), {"variant": variant.pk}, format="json"),
+        api_client.delete(item_url(mine, item)),
+        api_client.post(share_url(mine), {"email": "x@example.com"}, format="json"),
+    ]
+    assert [r.status_code for r in attempts] == [404] * 6
+    mine.refresh_from_db()
+    assert mine.name == "My wishlist" and mine.archived_at is None
+    assert list(mine.items.filter(removed_at__isnull=True)) == [item]
+    assert mail.outbox == []
+
+
+def test_an_item_id_of_another_list_is_not_found(client_a, shopper):
+    customer = shopper.customer_profile
+    first = services.ensure_default_wishlist(customer=customer)
+    second = services.create_wishlist(customer=customer, channel=Channel.WEB)
+    item = services.add_wishlist_item(
+        wishlist=first, variant=VariantFactory(), channel=Channel.WEB
+    ).item
+    assert client_a.delete(item_url(second, item)).status_code == 404
+    assert WishlistItem.objects.get().removed_at is None
+
+
+def test_anonymous_requests_are_refused(api_client, shopper):
+    wishlist = services.ensure_default_wishlist(customer=shopper.customer_profile)
+    assert api_client.get(LIST_URL).status_code in (401, 403)
+    assert api_client.get(detail_url(wishlist)).status_code in (401, 403)
+
+
+def test_removing_soft_deletes_and_leaves_a_timeline_event(client_a, shopper):
+    wishlist = services.ensure_default_wishlist(customer=shopper.customer_profile)
+    item = services.add_wishlist_item(
+        wishlist=wishlist, variant=VariantFactory(), channel=Channel.WEB
+    ).item
+    assert client_a.delete(item_url(wishlist, item)).status_code == 204
+    item.refresh_from_db()
+    assert item.removed_at is not None and item.removed_by == shopper
+    assert client_a.get(detail_url(wishlist)).json()["items"] == []
+    assert CustomerEvent.objects.filter(kind="wishlist_item_removed").count() == 1
+    timeline = client_a.get(reverse("customers-api:me-timeline")).json()["results"]
+    assert timeline[0]["kind"] == "wishlist_item_removed"
+    assert client_a.delete(item_url(wishlist, item)).status_code == 404
+
+
+def test_rename_and_delete_a_list(client_a, shopper):
+    wishlist = services.create_wishlist(
+        customer=shopper.customer_profile, name="Ideas", channel=Channel.WEB
+    )
+    response = client_a.patch(detail_url(wishlist), {"name": "Gifts"}, format="json")
+    assert response.status_code == 200 and response.json()["name"] == "Gifts"
+    shared = reverse("customers-api:wishlist-shared", args=[wishlist.share_token])
+    assert client_a.get(shared).status_code == 200
+    assert client_a.delete(detail_url(wishlist)).status_code == 204
+    assert client_a.get(detail_url(wishlist)).status_code == 404
+    assert client_a.get(shared).status_code == 404
+    assert Wishlist.objects.get().archived_at is not None  # kept on record
+
+
+def test_share_by_email_sends_one_email_after_commit(
+    client_a, shopper, django_capture_on_commit_callbacks
+):
+    wishlist = services.ensure_default_wishlist(customer=shopper.customer_profile)
+    services.add_wishlist_item(
+        wishlist=wishlist,
+        variant=VariantFactory(product__name="Silk scarf"),
+        channel=Channel.WEB,
+    )
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client_a.post(
+            share_url(wishlist), {"email": "friend@example.com"}, format="json"
+        )
+    assert response.status_code == 202 and response.json() == {"queued": True}
+    assert len(callbacks) == 1
+    (message,) = mail.outbox
+    assert message.to == ["friend@example.com"] and "Silk scarf" in message.body
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_a.post(
+            share_url(wishlist), {"email": "friend@example.com"}, format="json"
+        )
+    assert response.json() == {"queued": False}
+    assert len(mail.outbox) == 1
+
+
+def test_a_shared_list_is_readable_by_its_link_without_notes_or_staff(
+    api_client, shopper
+):
+    associate = StaffFactory(first_name="Giulia", last_name="Bianchi")
+    wishlist = services.ensure_default_wishlist(customer=shopper.customer_profile)
+    variant = VariantFactory()
+    services.add_wishlist_item(
+        wishlist=wishlist,
+        variant=variant,
+        note="private",
+        actor=associate,
+        channel=Channel.STORE,
+    )
+    url = reverse("customers-api:wishlist-shared", args=[wishlist.share_token])
+    response = api_client.get(url)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["owner"] == "Martina" and body["name"] == "My wishlist"
+    assert [i["variant"]["sku"] for i in body["items"]] == [variant.sku]
+    assert "private" not in response.content.decode()
+    assert "Giulia" not in response.content.decode()
+    bad = reverse("customers-api:wishlist-shared", args=["not-a-token"])
+    assert api_client.get(bad).status_code == 404
+
+
+@pytest.mark.parametrize("count", [1, 10])
+def test_the_list_endpoint_costs_a_fixed_number_of_queries(
+    client_a, shopper, milano, monza, django_assert_max_num_queries, count
+):
+    customer = shopper.customer_profile
+    associate = StaffFactory(store=milano)
+    for i in range(count):
+        wishlist = services.create_wishlist(customer=customer, channel=Channel.WEB)
+        for _ in range(2):
+            variant = VariantFactory()
+            stock(variant, monza if i % 2 else milano, 3)
+            services.add_wishlist_item(
+                wishlist=wishlist,
+                variant=variant,
+                actor=associate if i % 2 else None,
+                channel=Channel.STORE if i % 2 else Channel.WEB,
+            )
+    # auth token-less session: profile, count, lists, items, shops, levels
+    with django_assert_max_num_queries(6):
+        response = client_a.get(LIST_URL)
+    assert response.status_code == 200
+    assert response.json()["count"] == count
+    assert sum(len(w["items"]) for w in response.json()["results"]) == 2 * count
+
+
+def test_the_schema_documents_the_wishlist_endpoints(api_client):
+    schema = api_client.get("/api/schema/", {"format": "json"}).json()
+    paths = schema["paths"]
+    assert "/api/v1/wishlists/" in paths
+    assert "/api/v1/wishlists/{id}/items/{item_id}/" in paths
+    assert "/api/v1/wishlists/shared/{token}/" in paths
+    item = schema["components"]["schemas"]["WishlistItem"]["properties"]
+    assert "availability_at_preferred_store" in item and "added_by" in item

@@ -1,0 +1,428 @@
+"""Wishlist services: attribution to the associate and shop, no duplicates, soft
+removal with history, sharing by email after commit, merges and erasure."""
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.db import IntegrityError, connection, connections, transaction
+
+from customers import selectors, services
+from customers.models import (
+    Channel,
+    CustomerEvent,
+    Wishlist,
+    WishlistItem,
+)
+from omnistore.core import outbox
+from omnistore.core.exceptions import NotFound, ValidationFailed
+from omnistore.core.models import OutboxMessage
+from tests.customers.factories import make_customer
+from tests.factories import LocationFactory, StaffFactory, VariantFactory, stock
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def shop():
+    return LocationFactory(name="Milano Centro")
+
+
+@pytest.fixture
+def associate(shop):
+    return StaffFactory(first_name="Giulia", last_name="Bianchi", store=shop)
+
+
+@pytest.fixture
+def customer():
+    return make_customer(email="martina@example.com", first_name="Martina")
+
+
+def deliver_outbox() -> int:
+    total = 0
+    for _ in range(5):
+        delivered = outbox.drain()
+        total += delivered
+        if not delivered:
+            break
+    return total
+
+
+def test_an_associate_adds_on_the_customers_behalf_attributed_to_them_and_their_shop(
+    customer, associate, shop
+):
+    variant = VariantFactory(price=Decimal("79.00"))
+    added = services.add_wishlist_item(
+        customer=customer,
+        variant=variant,
+        note="Try in 40",
+        actor=associate,
+        channel=Channel.STORE,
+    )
+    item = WishlistItem.objects.get()
+    assert added.created and added.item == item
+    assert item.wishlist.customer == customer
+    assert item.wishlist.name == "My wishlist"
+    assert item.added_by_staff == associate
+    assert item.added_at_location == shop  # the associate's home shop by default
+    assert item.added_via == Channel.STORE
+    assert item.price_at_add == Decimal("79.00")
+    assert item.note == "Try in 40"
+    event = CustomerEvent.objects.get(customer=customer, kind="wishlist_item_added")
+    assert "by Giulia Bianchi at Milano Centro" in event.summary
+    assert variant.sku in event.summary
+    assert event.actor == associate and event.location == shop
+    assert event.channel == Channel.STORE
+
+
+def test_a_customer_adding_online_is_not_attributed_to_staff(customer):
+    variant = VariantFactory()
+    services.add_wishlist_item(
+        customer=customer, variant=variant, actor=customer.user, channel=Channel.WEB
+    )
+    item = WishlistItem.objects.get()
+    assert item.added_by_staff is None and item.added_at_location is None
+    assert item.added_via == Channel.WEB
+    event = CustomerEvent.objects.get(kind="wishlist_item_added")
+    assert " by " not in event.summary
+
+
+def test_the_default_list_is_created_once_on_demand(customer, associate):
+    for variant in VariantFactory.create_batch(3):
+        services.add_wishlist_item(
+            customer=customer, variant=variant, actor=associate, channel=Channel.STORE
+        )
+    (wishlist,) = Wishlist.objects.filter(customer=customer)
+    assert wishlist.items.count() == 3
+
+
+def test_re_adding_an_active_variant_updates_the_note_instead_of_duplicating(
+    customer, associate
+):
+    variant = VariantFactory()
+    first = services.add_wishlist_item(
+        customer=customer,
+        variant=variant,
+        note="Size 40",
+        actor=associate,
+        channel=Channel.STORE,
+    )
+    again = services.add_wishlist_item(
+        wishlist=first.item.wishlist,
+        variant=variant,
+        note="Size 42 after all",
+        channel=Channel.WEB,
+    )
+    assert not again.created and again.item.pk == first.item.pk
+    assert WishlistItem.objects.count() == 1
+    item = WishlistItem.objects.get()
+    assert item.note == "Size 42 after all"
+    assert item.added_by_staff == associate  # who added it first stays on record
+    assert CustomerEvent.objects.filter(kind="wishlist_item_updated").count() == 1
+    # A scan without a note keeps the note.
+    services.add_wishlist_item(customer=customer, variant=variant, channel=Channel.APP)
+    item.refresh_from_db()
+    assert item.note == "Size 42 after all"
+    assert CustomerEvent.objects.filter(kind="wishlist_item_added").count() == 1
+
+
+def test_the_database_refuses_two_active_rows_for_one_variant_on_a_list(customer):
+    variant = VariantFactory()
+    item = services.add_wishlist_item(
+        customer=customer, variant=variant, channel=Channel.WEB
+    ).item
+    with pytest.raises(IntegrityError), transaction.atomic():
+        WishlistItem.objects.create(
+            wishlist=item.wishlist,
+            variant=variant,
+            added_via=Channel.WEB,
+            price_at_add=variant.price,
+        )
+
+
+def test_removal_soft_deletes_leaves_history_and_allows_adding_again(
+    customer, associate, shop
+):
+    variant = VariantFactory()
+    item = services.add_wishlist_item(
+        customer=customer, variant=variant, channel=Channel.WEB
+    ).item
+    removed = services.remove_wishlist_item(
+        wishlist=item.wishlist,
+        item_id=item.pk,
+        actor=associate,
+        channel=Channel.STORE,
+    )
+    assert removed.pk == item.pk
+    item.refresh_from_db()
+    assert item.removed_at is not None and item.removed_by == associate
+    event = CustomerEvent.objects.get(kind="wishlist_item_removed")
+    assert "by Giulia Bianchi at Milano Centro" in event.summary
+    assert event.location == shop
+    assert selectors.customer_wishlists(customer).get().active_items == []
+    with pytest.raises(NotFound):
+        services.remove_wishlist_item(
+            wishlist=item.wishlist, item_id=item.pk, channel=Channel.WEB
+        )
+    again = services.add_wishlist_item(
+        customer=customer, variant=variant, channel=Channel.WEB
+    )
+    assert again.created and again.item.pk != item.pk
+    assert WishlistItem.objects.count() == 2  # the removed row is kept
+
+
+def test_discontinued_or_unknown_items_are_refused_and_nothing_changes(customer):
+    gone = VariantFactory(active=False)
+    for variant in (gone, 999999, "abc"):
+        with pytest.raises(ValidationFailed) as refused:
+            services.add_wishlist_item(
+                customer=customer, variant=variant, channel=Channel.WEB
+            )
+        assert "variant" in refused.value.extra
+    with pytest.raises(ValidationFailed):
+        services.add_wishlist_item(
+            customer=customer, variant=VariantFactory(), channel=Channel.PHONE
+        )
+    assert not WishlistItem.objects.exists()
+    assert not CustomerEvent.objects.filter(kind__startswith="wishlist").exists()
+
+
+def test_create_rename_and_archive_are_on_the_timeline(customer):
+    wishlist = services.create_wishlist(
+        customer=customer, name="  Wedding   ideas ", channel=Channel.APP
+    )
+    assert wishlist.name == "Wedding ideas"
+    services.rename_wishlist(wishlist=wishlist, name="Wedding", channel=Channel.APP)
+    services.archive_wishlist(wishlist=wishlist, channel=Channel.APP)
+    wishlist.refresh_from_db()
+    assert wishlist.name == "Wedding" and wishlist.archived_at is not None
+    kinds = list(
+        CustomerEvent.objects.filter(kind__startswith="wishlist")
+        .order_by("id")
+        .values_list("kind", flat=True)
+    )
+    assert kinds == ["wishlist_created", "wishlist_renamed", "wishlist_archived"]
+    with pytest.raises(NotFound):
+        services.add_wishlist_item(
+            wishlist=wishlist, variant=VariantFactory(), channel=Channel.APP
+        )
+    with pytest.raises(ValidationFailed):
+        services.create_wishlist(customer=customer, name="x" * 101, channel=Channel.WEB)
+
+
+def test_sharing_sends_one_email_after_commit(
+    customer, associate, django_capture_on_commit_callbacks
+):
+    variant = VariantFactory(product__name="Linen dress", colour="Sand", size="S")
+    item = services.add_wishlist_item(
+        customer=customer, variant=variant, channel=Channel.WEB
+    ).item
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        queued = services.share_wishlist_by_email(
+            wishlist=item.wishlist,
+            email=" Friend@Example.com ",
+            message="For my birthday!",
+            channel=Channel.WEB,
+        )
+        assert queued is True
+        assert mail.outbox == []  # nothing leaves inside the transaction
+    (message,) = mail.outbox
+    assert message.to == ["friend@example.com"]
+    assert message.subject == "Martina shared a wishlist with you: My wishlist"
+    assert "Linen dress (Sand / S)" in message.body
+    assert "For my birthday!" in message.body
+    assert f"/api/v1/wishlists/shared/{item.wishlist.share_token}/" in message.body
+    event = CustomerEvent.objects.get(kind="wishlist_shared")
+    assert "f…@example.com" in event.summary
+    assert deliver_outbox() == 0  # delivered exactly once
+    assert len(mail.outbox) == 1
+
+
+def test_sharing_the_same_unchanged_list_twice_sends_once_until_it_changes(
+    customer, django_capture_on_commit_callbacks
+):
+    wishlist = services.add_wishlist_item(
+        customer=customer, variant=VariantFactory(), channel=Channel.WEB
+    ).item.wishlist
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.share_wishlist_by_email(
+            wishlist=wishlist, email="a@example.com", channel=Channel.WEB
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert not services.share_wishlist_by_email(
+            wishlist=wishlist, email="a@example.com", channel=Channel.WEB
+        )
+    assert len(mail.outbox) == 1
+    assert CustomerEvent.objects.filter(kind="wishlist_shared").count() == 1
+    services.add_wishlist_item(
+        wishlist=wishlist, variant=VariantFactory(), channel=Channel.WEB
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.share_wishlist_by_email(
+            wishlist=wishlist, email="a@example.com", channel=Channel.WEB
+        )
+    assert len(mail.outbox) == 2
+
+
+def test_sharing_refuses_a_bad_address_or_an_empty_list(customer):
+    wishlist = services.create_wishlist(customer=customer, channel=Channel.WEB)
+    with pytest.raises(ValidationFailed) as refused:
+        services.share_wishlist_by_email(
+            wishlist=wishlist, email="a@example.com", channel=Channel.WEB
+        )
+    assert "wishlist" in refused.value.extra
+    services.add_wishlist_item(
+        wishlist=wishlist, variant=VariantFactory(), channel=Channel.WEB
+    )
+    with pytest.raises(ValidationFailed) as refused:
+        services.share_wishlist_by_email(
+            wishlist=wishlist, email="not-an-address", channel=Channel.WEB
+        )
+    assert "email" in refused.value.extra
+    assert not OutboxMessage.objects.exists()
+
+
+def test_a_list_deleted_before_delivery_sends_nothing(customer):
+    wishlist = services.add_wishlist_item(
+        customer=customer, variant=VariantFactory(), channel=Channel.WEB
+    ).item.wishlist
+    services.share_wishlist_by_email(
+        wishlist=wishlist, email="a@example.com", channel=Channel.WEB
+    )
+    services.archive_wishlist(wishlist=wishlist, channel=Channel.WEB)
+    assert deliver_outbox() == 1
+    assert mail.outbox == []
+
+
+def test_a_merge_carries_the_lists_to_the_survivor(customer, associate):
+    other = make_customer(phone="333 765 4321", first_name="Martina")
+    variant = VariantFactory()
+    services.add_wishlist_item(
+        customer=other, variant=variant, actor=associate, channel=Channel.STORE
+    )
+    services.merge_customers(survivor=customer, other=other, actor=associate)
+    (wishlist,) = selectors.customer_wishlists(customer)
+    assert [i.variant for i in wishlist.active_items] == [variant]
+    # Writing through the merged profile lands on the survivor.
+    services.add_wishlist_item(
+        customer=other, variant=VariantFactory(), channel=Channel.WEB
+    )
+    assert Wishlist.objects.filter(customer=customer).count() == 1
+    assert wishlist.items.count() == 2
+
+
+def test_erasure_forgets_notes_names_and_shared_links(customer):
+    wishlist = services.create_wishlist(
+        customer=customer, name="Gifts for Marco", channel=Channel.WEB
+    )
+    services.add_wishlist_item(
+        wishlist=wishlist,
+        variant=VariantFactory(),
+        note="His size is L",
+        channel=Channel.WEB,
+    )
+    token = wishlist.share_token
+    services.erase_customer(customer=customer)
+    wishlist.refresh_from_db()
+    assert wishlist.name == "My wishlist" and wishlist.share_token != token
+    assert wishlist.items.get().note == ""
+    summaries = CustomerEvent.objects.filter(kind="wishlist_created").values_list(
+        "summary", flat=True
+    )
+    assert list(summaries) == ["[erased]"]
+    with pytest.raises(NotFound):
+        selectors.wishlist_by_share_token(token)
+
+
+def test_items_for_variants_reads_only_active_items_of_open_lists(customer):
+    wanted, other = VariantFactory(), VariantFactory()
+    kept = services.add_wishlist_item(
+        customer=customer, variant=wanted, channel=Channel.WEB
+    ).item
+    removed = services.add_wishlist_item(
+        wishlist=services.create_wishlist(customer=customer, channel=Channel.WEB),
+        variant=wanted,
+        channel=Channel.WEB,
+    ).item
+    services.remove_wishlist_item(
+        wishlist=removed.wishlist, item_id=removed.pk, channel=Channel.WEB
+    )
+    archived = services.create_wishlist(customer=customer, channel=Channel.WEB)
+    services.add_wishlist_item(wishlist=archived, variant=wanted, channel=Channel.WEB)
+    services.archive_wishlist(wishlist=archived, channel=Channel.WEB)
+    services.add_wishlist_item(customer=customer, variant=other, channel=Channel.WEB)
+    rows = list(selectors.wishlist_items_for_variants([wanted.pk]))
+    assert rows == [kept]
+    assert rows[0].wishlist.customer == customer
+
+
+def _fill(customer, shops, count):
+    wishlist = services.ensure_default_wishlist(customer=customer)
+    for i in range(count):
+        variant = VariantFactory()
+        stock(variant, shops[i % len(shops)], 2)
+        services.add_wishlist_item(
+            wishlist=wishlist, variant=variant, channel=Channel.WEB
+        )
+
+
+@pytest.mark.parametrize("count", [2, 12])
+def test_lists_with_availability_cost_four_queries_whatever_their_length(
+    customer, shop, django_assert_max_num_queries, count
+):
+    shops = [shop, *(LocationFactory() for _ in range(3))]
+    _fill(customer, shops, count)
+    second = services.create_wishlist(customer=customer, channel=Channel.WEB)
+    services.add_wishlist_item(
+        wishlist=second, variant=VariantFactory(), channel=Channel.WEB
+    )
+    with django_assert_max_num_queries(4):
+        wishlists = selectors.wishlists_with_availability(customer, store=shop)
+        rows = [
+            (
+                item.variant.name,
+                item.availability.store.available,
+                [s.location.name for s in item.availability.nearby],
+            )
+            for w in wishlists
+            for item in w.active_items
+        ]
+    assert len(rows) == count + 1
+    here = sum(1 for _, units, _ in rows if units == 2)
+    assert here == len(range(0, count, len(shops)))  # stocked at this shop only
+    assert all(len(nearby) <= 3 for _, _, nearby in rows)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_adds_of_one_item_make_one_list_and_one_item():
+    """Eight devices add the same item for a customer with no list yet, at once."""
+    customer = make_customer(email="race@example.com")
+    variant = VariantFactory()
+    barrier = threading.Barrier(8)
+    created, errors = [], []
+
+    def add(note):
+        try:
+            barrier.wait(timeout=10)
+            added = services.add_wishlist_item(
+                customer=customer, variant=variant, note=note, channel=Channel.APP
+            )
+            created.append(added.created)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=add, args=(f"n{i}",)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(created) == [False] * 7 + [True]
+    assert Wishlist.objects.filter(customer=customer).count() == 1
+    assert WishlistItem.objects.count() == 1
+    assert CustomerEvent.objects.filter(kind="wishlist_item_added").count() == 1
+    assert connection.vendor == "postgresql"

@@ -1,0 +1,250 @@
+"""Managers' admin for orders: read-only pages, filters and search, the cancel action
+through the service, the CSV export, read-only carts."""
+
+import csv
+import io
+from decimal import Decimal
+
+import pytest
+from django.contrib.messages import get_messages
+
+from customers.models import Channel
+from inventory.models import StockLevel
+from omnistore.accounts.models import Role
+from orders import selectors, services
+from orders.models import Cart, Order, OrderStatus, PaymentStatus
+from tests.customers.factories import make_customer
+from tests.factories import LocationFactory, UserFactory, VariantFactory, stock
+from tests.orders.factories import pickup_order, ready_order
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "/admin/orders/order/"
+
+
+@pytest.fixture
+def admin_client(client):
+    manager = UserFactory(
+        username="boss",
+        first_name="Anna",
+        last_name="Capo",
+        role=Role.HQ,
+        is_staff=True,
+        is_superuser=True,
+    )
+    client.force_login(manager)
+    client.manager = manager
+    return client
+
+
+@pytest.fixture
+def shop():
+    return LocationFactory(code="MI01", name="Milano Centro")
+
+
+@pytest.fixture
+def shirt(shop):
+    item = VariantFactory(sku="SHIRT-BLU-M", price="40.00")
+    stock(item, shop, 50)
+    return item
+
+
+def listed(response) -> set[str]:
+    return {order.number for order in response.context["cl"].result_list}
+
+
+def store_sale(shop, variant, quantity=1, **kwargs):
+    return services.place_order(
+        lines=[(variant, quantity)],
+        channel=Channel.STORE,
+        fulfilment="carry_out",
+        placing_location=shop,
+        payments=[services.PaymentRequest(method="cash")],
+        **kwargs,
+    )
+
+
+# --- lists, search, filters ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("count", [2, 12])
+def test_changelist_costs_the_same_queries_for_any_length(
+    admin_client, shop, shirt, django_assert_max_num_queries, count
+):
+    for index in range(count):
+        customer = make_customer(email=f"c{index}@example.com", first_name=f"C{index}")
+        pickup_order(store=shop, lines=[(shirt, 1)], customer=customer)
+    with django_assert_max_num_queries(5):
+        response = admin_client.get(CHANGELIST)
+    assert response.status_code == 200
+    assert len(listed(response)) == count
+
+
+def test_search_by_number_email_phone_and_customer_name(admin_client, shop, shirt):
+    pia = make_customer(
+        email="pia@example.com",
+        phone="333 123 4567",
+        first_name="Pia",
+        last_name="Moro",
+    )
+    wanted = pickup_order(store=shop, lines=[(shirt, 1)], customer=pia)
+    other = pickup_order(store=shop, lines=[(shirt, 1)], email="ugo@example.com")
+    for term in (wanted.number.lower(), "pia@example.com", "Moro", "+39 333 1234567"):
+        assert listed(admin_client.get(CHANGELIST, {"q": term})) == {wanted.number}, (
+            term
+        )
+    assert listed(admin_client.get(CHANGELIST, {"q": "ugo@example.com"})) == {
+        other.number
+    }
+
+
+def test_filters_by_channel_status_shop_and_method(admin_client, shop, shirt):
+    online = pickup_order(store=shop, lines=[(shirt, 1)])
+    in_store = store_sale(shop, shirt)
+    assert listed(admin_client.get(CHANGELIST, {"channel__exact": "store"})) == {
+        in_store.number
+    }
+    assert listed(admin_client.get(CHANGELIST, {"status__exact": "placed"})) == {
+        online.number
+    }
+    by_shop = admin_client.get(CHANGELIST, {"placing_location__id__exact": shop.pk})
+    assert listed(by_shop) == {in_store.number}
+    by_method = admin_client.get(CHANGELIST, {"fulfilment_method__exact": "pickup"})
+    assert listed(by_method) == {online.number}
+
+
+def test_an_order_is_shown_read_only_with_everything_inline(admin_client, shop, shirt):
+    order = ready_order(store=shop, lines=[(shirt, 2)])
+    services.cancel_order(order=order, reason="Shop closed")
+    url = f"{CHANGELIST}{order.pk}/change/"
+    response = admin_client.get(url)
+    html = response.content.decode()
+    assert response.status_code == 200
+    for heading in ("Order lines", "Fulfilments", "Payments", "Status history"):
+        assert heading in html, heading
+    assert "Shop closed" in html  # the refund reason and the history note
+    assert 'name="_save"' not in html
+    posted = admin_client.post(url, {"status": "placed", "total": "0"})
+    assert posted.status_code == 403
+    order.refresh_from_db()
+    assert (order.status, order.total) == (OrderStatus.CANCELLED, Decimal("80.00"))
+    assert admin_client.get(f"{CHANGELIST}add/").status_code == 403
+
+
+# --- cancel action --------------------------------------------------------------------
+
+
+def test_cancel_action_asks_for_a_reason_first(admin_client, shop, shirt):
+    order = pickup_order(store=shop, lines=[(shirt, 1)])
+    response = admin_client.post(
+        CHANGELIST, {"action": "cancel_orders", "_selected_action": [order.pk]}
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert order.number in html and 'name="reason"' in html
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.PLACED
+
+
+def test_cancel_action_cancels_through_the_service_and_reports_refusals(
+    admin_client, shop, shirt
+):
+    first = pickup_order(store=shop, lines=[(shirt, 2)])
+    second = ready_order(store=shop, lines=[(shirt, 1)])
+    done = store_sale(shop, shirt)  # completed at the counter: cannot be cancelled
+    response = admin_client.post(
+        CHANGELIST,
+        {
+            "action": "cancel_orders",
+            "_selected_action": [first.pk, second.pk, done.pk],
+            "confirm": "yes",
+            "reason": "Supplier recall",
+        },
+        follow=True,
+    )
+    assert response.status_code == 200
+    notes = [str(m) for m in get_messages(response.wsgi_request)]
+    refusals = [n for n in notes if n.startswith(f"{done.number}:")]
+    assert len(refusals) == 1
+    assert "cannot go from 'completed' to 'cancelled'" in refusals[0]
+    assert any("Cancelled 2 orders" in n for n in notes), notes
+    for order in (first, second):
+        order = selectors.order_by_id(order.pk)
+        assert order.status == OrderStatus.CANCELLED
+        change = order.history.last()
+        assert (change.to_status, change.actor, change.note) == (
+            OrderStatus.CANCELLED,
+            admin_client.manager,
+            "Supplier recall",
+        )
+        assert order.payments.get().status == PaymentStatus.REFUNDED
+    assert Order.objects.get(pk=done.pk).status == OrderStatus.COMPLETED
+    assert StockLevel.objects.get(variant=shirt, location=shop).reserved == 0
+
+
+# --- CSV export -----------------------------------------------------------------------
+
+
+def _export(client, orders):
+    response = client.post(
+        CHANGELIST,
+        {"action": "export_csv", "_selected_action": [o.pk for o in orders]},
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    body = b"".join(response.streaming_content).decode()
+    return list(csv.DictReader(io.StringIO(body)))
+
+
+def test_csv_export_has_one_row_per_order_with_money_and_units(
+    admin_client, shop, shirt
+):
+    pia = make_customer(email="pia@example.com", first_name="Pia", last_name="Moro")
+    placed = pickup_order(store=shop, lines=[(shirt, 3)], customer=pia)
+    sale = store_sale(shop, shirt, 2)
+    cancelled = pickup_order(store=shop, lines=[(shirt, 1)], email="=cmd@example.com")
+    services.cancel_order(order=cancelled, reason="test")
+    rows = {
+        row["number"]: row for row in _export(admin_client, [placed, sale, cancelled])
+    }
+    assert set(rows) == {placed.number, sale.number, cancelled.number}
+    assert rows[placed.number]["customer_name"] == "Pia Moro"
+    assert rows[placed.number]["units"] == "3"
+    assert rows[placed.number]["total"] == "120.00"
+    assert rows[placed.number]["paid"] == "120.00"
+    assert rows[sale.number]["channel"] == "store"
+    assert rows[sale.number]["placing_shop"] == "MI01"
+    assert rows[sale.number]["fulfilment"] == "carry_out"
+    assert rows[cancelled.number]["refunded"] == "40.00"
+    assert rows[cancelled.number]["status"] == "cancelled"
+    # A cell a spreadsheet would run as a formula is written as text.
+    assert rows[cancelled.number]["email"] == "'=cmd@example.com"
+
+
+@pytest.mark.parametrize("count", [2, 12])
+def test_csv_export_costs_the_same_queries_for_any_length(
+    admin_client, shop, shirt, django_assert_max_num_queries, count
+):
+    orders = [pickup_order(store=shop, lines=[(shirt, 1)]) for _ in range(count)]
+    with django_assert_max_num_queries(6):
+        rows = _export(admin_client, orders)
+    assert len(rows) == count
+
+
+# --- carts ----------------------------------------------------------------------------
+
+
+def test_carts_are_read_only_and_hide_their_token(admin_client, shirt):
+    customer = make_customer(email="pia@example.com")
+    cart = services.create_cart(customer=customer)
+    services.add_cart_lines(cart=cart, lines=[(shirt.pk, 2)])
+    listing = admin_client.get("/admin/orders/cart/")
+    assert listing.status_code == 200
+    assert cart.token not in listing.content.decode()
+    page = admin_client.get(f"/admin/orders/cart/{cart.pk}/change/")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "SHIRT-BLU-M" in html
+    assert cart.token not in html
+    assert 'name="_save"' not in html
+    assert admin_client.get("/admin/orders/cart/add/").status_code == 403
+    assert Cart.objects.get(pk=cart.pk).lines.get().quantity == 2

@@ -1,0 +1,219 @@
+"""Checkout through the API: validation, stock conflicts, idempotency, payment."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from customers.services import match_customer
+from inventory.models import Reservation, StockLevel, StockMovement
+from inventory.selectors import ledger_discrepancies
+from orders.models import Cart, CartStatus, Order
+from tests.orders.factories import shop, stocked, warehouse
+
+pytestmark = pytest.mark.django_db
+
+CARD = {"method": "card_online", "token": "tok_visa"}
+ADDRESS = {"line1": "Via Torino 1", "city": "Milano", "postcode": "20123"}
+
+
+def cart_with(client, *lines) -> str:
+    token = client.post("/api/v1/cart/").json()["token"]
+    client.credentials(HTTP_X_CART_TOKEN=token)
+    response = client.post(
+        "/api/v1/cart/lines/",
+        {"lines": [{"variant": v.pk, "quantity": q} for v, q in lines]},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    return token
+
+
+def checkout(client, key=None, **body):
+    body = {"payment": CARD, "email": "guest@example.com", **body}
+    headers = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
+    return client.post("/api/v1/checkout/", body, format="json", **headers)
+
+
+def test_out_of_stock_is_a_409_naming_each_short_line_and_nothing_is_held():
+    store = shop()
+    plenty = stocked(store, 10)
+    scarce = stocked(store, 1)
+    client = APIClient()
+    cart_with(client, (plenty, 2), (scarce, 3))
+    before = list(StockLevel.objects.values_list("on_hand", "reserved").order_by("id"))
+
+    response = checkout(client, fulfilment="pickup", store=store.pk)
+
+    assert response.status_code == 409
+    body = response.json()
+    assert body["code"] == "insufficient_stock"
+    assert [
+        (line["sku"], line["requested"], line["available"])
+        for line in body["extra"]["lines"]
+    ] == [(scarce.sku, 3, 1)]
+    assert not Order.objects.exists()
+    assert not Reservation.objects.exists()
+    assert (
+        list(StockLevel.objects.values_list("on_hand", "reserved").order_by("id"))
+        == before
+    )
+    assert Cart.objects.get().status == CartStatus.OPEN  # the customer can fix the cart
+
+
+def test_the_same_idempotency_key_returns_the_same_order_once():
+    store = shop()
+    item = stocked(store, 5)
+    client = APIClient()
+    cart_with(client, (item, 2))
+
+    first = checkout(client, key="abc-123", fulfilment="pickup", store=store.pk)
+    again = checkout(client, key="abc-123", fulfilment="pickup", store=store.pk)
+
+    assert first.status_code == 201
+    assert again.status_code == 200
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json()["number"] == first.json()["number"]
+    assert Order.objects.count() == 1
+    assert StockLevel.objects.get(variant=item, location=store).reserved == 2
+
+
+def test_a_cart_checked_out_once_cannot_make_a_second_order_without_a_key():
+    store = shop()
+    item = stocked(store, 5)
+    client = APIClient()
+    cart_with(client, (item, 1))
+    assert checkout(client, fulfilment="pickup", store=store.pk).status_code == 201
+    second = checkout(client, fulfilment="pickup", store=store.pk)
+    assert second.status_code == 409
+    assert second.json()["code"] == "cart_closed"
+    assert Order.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"fulfilment": "pickup"}, "store"),
+        ({"fulfilment": "delivery"}, "address"),
+        ({"fulfilment": "teleport", "address": ADDRESS}, "fulfilment"),
+        ({"fulfilment": "delivery", "address": ADDRESS, "email": ""}, "email"),
+        (
+            {"fulfilment": "delivery", "address": ADDRESS, "email": "not-an-email"},
+            "email",
+        ),
+        ({"fulfilment": "delivery", "address": {"line1": "Via Po"}}, "address"),
+        (
+            {
+                "fulfilment": "delivery",
+                "address": ADDRESS,
+                "payment": {"method": "cash"},
+            },
+            "payment",
+        ),
+    ],
+)
+def test_bad_checkout_input_is_a_400_with_field_errors_and_changes_nothing(body, field):
+    store = shop()
+    item = stocked(store, 5)
+    warehouse()
+    client = APIClient()
+    cart_with(client, (item, 1))
+    response = client.post(
+        "/api/v1/checkout/",
+        {"payment": CARD, "email": "g@example.com", **body},
+        format="json",
+    )
+    assert response.status_code == 400, response.json()
+    assert field in response.json()["extra"]
+    assert not Order.objects.exists()
+    assert not Reservation.objects.exists()
+
+
+def test_pickup_at_a_shop_without_click_and_collect_is_refused():
+    store = shop(click_and_collect=False)
+    item = stocked(store, 5)
+    client = APIClient()
+    cart_with(client, (item, 1))
+    response = checkout(client, fulfilment="pickup", store=store.pk)
+    assert response.status_code == 400
+    assert response.json()["extra"]["store"] == [
+        "This shop does not offer click and collect."
+    ]
+
+
+def test_a_declined_card_is_a_402_and_nothing_is_reserved():
+    store = shop()
+    item = stocked(store, 5)
+    client = APIClient()
+    cart_with(client, (item, 1))
+    response = checkout(
+        client,
+        fulfilment="pickup",
+        store=store.pk,
+        payment={"method": "card_online", "token": "tok_declined"},
+    )
+    assert response.status_code == 402
+    assert response.json()["code"] == "payment_declined"
+    assert not Order.objects.exists()
+    assert StockLevel.objects.get(variant=item, location=store).reserved == 0
+    assert ledger_discrepancies() == []
+
+
+def test_an_empty_cart_cannot_be_checked_out():
+    client = APIClient()
+    client.credentials(HTTP_X_CART_TOKEN=client.post("/api/v1/cart/").json()["token"])
+    response = checkout(client, fulfilment="delivery", address=ADDRESS)
+    assert response.status_code == 400
+    assert response.json()["extra"] == {"cart": ["The cart is empty."]}
+
+
+def test_delivery_comes_from_a_warehouse_that_has_every_line():
+    near_shop = shop(ships_online_orders=True)
+    depot = warehouse()
+    a = stocked(depot, 5)
+    b = stocked(depot, 5)
+    from tests.factories import stock
+
+    stock(a, near_shop, 5)
+    client = APIClient()
+    cart_with(client, (a, 1), (b, 2))
+    response = checkout(client, fulfilment="delivery", address=ADDRESS)
+    assert response.status_code == 201, response.json()
+    fulfilments = response.json()["fulfilments"]
+    assert [(f["method"], f["location"]["id"]) for f in fulfilments] == [
+        ("delivery", depot.pk)
+    ]
+    assert StockLevel.objects.get(variant=b, location=depot).reserved == 2
+
+
+def test_guest_checkout_attaches_to_the_profile_that_has_the_email():
+    store = shop()
+    item = stocked(store, 5)
+    known = match_customer(email="Known@Example.com", channel="store", location=store)
+    client = APIClient()
+    cart_with(client, (item, 1))
+    response = checkout(
+        client, fulfilment="pickup", store=store.pk, email="known@example.com "
+    )
+    assert response.status_code == 201
+    assert Order.objects.get().customer == known
+
+
+def test_guest_pickup_checkout_stays_within_the_statement_budget():
+    """One commit and a bounded number of SQL statements for the whole checkout."""
+    store = shop()
+    a = stocked(store, 5)
+    b = stocked(store, 5)
+    match_customer(email="regular@example.com", channel="web")
+    client = APIClient()
+    cart_with(client, (a, 1), (b, 1))
+    with CaptureQueriesContext(connection) as queries:
+        response = checkout(
+            client, fulfilment="pickup", store=store.pk, email="regular@example.com"
+        )
+    assert response.status_code == 201
+    assert len(queries) <= 30, "\n".join(q["sql"][:100] for q in queries)
+    assert (
+        StockMovement.objects.filter(reference_id=response.json()["number"]).count()
+        == 2
+    )

@@ -1,0 +1,88 @@
+"""Real threads, real connections, real row locks: checkout under contention."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from customers.services import match_customer
+from inventory.models import Reservation, StockLevel
+from inventory.selectors import ledger_discrepancies
+from omnistore.core.exceptions import InsufficientStock
+from orders.models import Order, Payment
+from tests.orders.factories import pickup_order, shop, stocked
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def run_parallel(jobs):
+    """Start every job at the same moment, each on its own thread and connection."""
+    barrier = threading.Barrier(len(jobs))
+    results: list = [None] * len(jobs)
+
+    def worker(index, job):
+        try:
+            barrier.wait()
+            results[index] = job()
+        except Exception as exc:  # collected and asserted by the caller
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=worker, args=(i, job)) for i, job in enumerate(jobs)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def test_twenty_checkouts_for_the_last_five_units_make_exactly_five_orders():
+    store = shop()
+    item = stocked(store, 5)
+    customers = [
+        match_customer(email=f"c{i}@example.com", channel="web") for i in range(20)
+    ]
+
+    results = run_parallel(
+        [
+            (lambda c=c: pickup_order(store=store, lines=[(item, 1)], customer=c))
+            for c in customers
+        ]
+    )
+
+    orders = [r for r in results if isinstance(r, Order)]
+    refused = [r for r in results if isinstance(r, InsufficientStock)]
+    assert len(orders) == 5, results
+    assert len(refused) == 15, results
+    assert Order.objects.count() == 5
+    assert Payment.objects.count() == 5
+    level = StockLevel.objects.get(variant=item, location=store)
+    assert (level.on_hand, level.reserved) == (5, 5)
+    assert Reservation.objects.filter(status="active").count() == 5
+    assert ledger_discrepancies() == []
+
+
+def test_the_same_idempotency_key_sent_twice_at_once_makes_one_order():
+    store = shop()
+    item = stocked(store, 10)
+
+    def attempt():
+        return pickup_order(
+            store=store, lines=[(item, 2)], email="new.guest@example.com", key="dup-1"
+        )
+
+    results = run_parallel([attempt, attempt])
+
+    assert all(isinstance(r, Order) for r in results), results
+    assert results[0].number == results[1].number
+    assert sorted(getattr(r, "idempotent_replay", False) for r in results) == [
+        False,
+        True,
+    ]
+    assert Order.objects.count() == 1
+    assert StockLevel.objects.get(variant=item, location=store).reserved == 2
+    assert Payment.objects.count() == 1
+    assert ledger_discrepancies() == []

@@ -1,0 +1,188 @@
+"""Real threads, real connections, real row locks: returns and store credit under
+contention at several desks at once."""
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from inventory.models import StockLevel
+from inventory.selectors import ledger_discrepancies
+from omnistore.core.exceptions import ValidationFailed
+from orders import selectors, services
+from orders.models import (
+    Order,
+    PaymentMethod,
+    Refund,
+    RefundMethod,
+    Return,
+    ReturnLine,
+    ReturnStatus,
+)
+from tests.customers.factories import make_customer
+from tests.factories import StaffFactory
+from tests.orders.factories import shop, stocked
+from tests.orders.returns_helpers import counter_sale
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def run_parallel(jobs):
+    """Start every job at the same moment, each on its own thread and connection."""
+    barrier = threading.Barrier(len(jobs))
+    results: list = [None] * len(jobs)
+
+    def worker(index, job):
+        try:
+            barrier.wait()
+            results[index] = job()
+        except Exception as exc:  # collected and asserted by the caller
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=worker, args=(i, job)) for i, job in enumerate(jobs)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def test_two_desks_returning_the_same_line_cannot_exceed_what_was_bought():
+    milano, torino = shop(code="MI01"), shop(code="TO01")
+    item = stocked(milano, 5, price="30.00")
+    customer = make_customer(phone="+393331234567")
+    sale = counter_sale(
+        store=milano,
+        lines=[(item, 2)],
+        staff=StaffFactory(store=milano),
+        customer=customer,
+    )
+    line = sale.lines.get()
+    desks = [(milano, StaffFactory(store=milano)), (torino, StaffFactory(store=torino))]
+
+    def at(desk):
+        location, associate = desk
+        return lambda: services.return_at_counter(
+            order=sale.number,
+            lines=[services.ReturnLineRequest(line.pk, 2, "changed_mind")],
+            location=location,
+            actor=associate,
+        )
+
+    results = run_parallel([at(desk) for desk in desks] * 2)
+
+    done = [r for r in results if isinstance(r, Return)]
+    refused = [r for r in results if isinstance(r, ValidationFailed)]
+    assert len(done) == 1, results
+    assert len(refused) == 3, results
+    assert all(r.code == "return_quantity" for r in refused)
+    assert ReturnLine.objects.get().quantity == 2
+    assert Refund.objects.count() == 1
+    back = sum(
+        StockLevel.objects.get(variant=item, location=loc).on_hand
+        for loc in (milano, torino)
+        if StockLevel.objects.filter(variant=item, location=loc).exists()
+    )
+    assert back == 5  # 3 left + the 2 returned, wherever they landed
+    assert ledger_discrepancies() == []
+
+
+def test_many_single_unit_returns_at_once_return_exactly_what_was_bought():
+    store = shop()
+    item = stocked(store, 10, price="10.00")
+    customer = make_customer(phone="+393331234567")
+    associate = StaffFactory(store=store)
+    sale = counter_sale(
+        store=store, lines=[(item, 3)], staff=associate, customer=customer
+    )
+    line = sale.lines.get()
+
+    results = run_parallel(
+        [
+            lambda: services.request_return(
+                order=sale.number,
+                lines=[services.ReturnLineRequest(line.pk, 1, "other")],
+                channel="store",
+                actor=associate,
+                location=store,
+            )
+            for _ in range(8)
+        ]
+    )
+
+    assert len([r for r in results if isinstance(r, Return)]) == 3, results
+    assert len([r for r in results if isinstance(r, ValidationFailed)]) == 5
+    assert selectors.returned_quantities([line.pk]) == {line.pk: 3}
+
+
+def test_a_refund_confirmed_at_once_on_two_tablets_pays_out_once():
+    store = shop()
+    item = stocked(store, 5, price="40.00")
+    customer = make_customer(phone="+393331234567")
+    associate = StaffFactory(store=store)
+    sale = counter_sale(
+        store=store, lines=[(item, 1)], staff=associate, customer=customer
+    )
+    ret = services.request_return(
+        order=sale.number,
+        lines=[services.ReturnLineRequest(sale.lines.get().pk, 1, "other")],
+        channel="store",
+        actor=associate,
+        location=store,
+    )
+    services.receive_return(return_request=ret, location=store, actor=associate)
+
+    results = run_parallel(
+        [
+            lambda: services.refund_return(return_request=ret.code, actor=associate)
+            for _ in range(4)
+        ]
+    )
+
+    assert all(isinstance(r, Return) for r in results), results
+    assert sorted(r.already_refunded for r in results) == [False, True, True, True]
+    assert Refund.objects.count() == 1
+    assert Return.objects.get().status == ReturnStatus.REFUNDED
+
+
+def test_store_credit_is_spent_once_by_two_checkouts_at_once():
+    store = shop()
+    item = stocked(store, 10, price="40.00")
+    customer = make_customer(phone="+393331234567")
+    associate = StaffFactory(store=store)
+    sale = counter_sale(
+        store=store, lines=[(item, 1)], staff=associate, customer=customer
+    )
+    services.return_at_counter(
+        order=sale.number,
+        lines=[services.ReturnLineRequest(sale.lines.get().pk, 1, "other")],
+        location=store,
+        actor=associate,
+        refund_method=RefundMethod.STORE_CREDIT,
+    )
+    before = Order.objects.count()
+
+    def spend():
+        return counter_sale(
+            store=store,
+            lines=[(item, 1)],
+            staff=associate,
+            customer=customer,
+            tenders=[(PaymentMethod.STORE_CREDIT, "40.00")],
+        )
+
+    results = run_parallel([spend, spend, spend])
+
+    assert len([r for r in results if isinstance(r, Order)]) == 1, results
+    refused = [r for r in results if isinstance(r, ValidationFailed)]
+    assert [r.code for r in refused] == ["insufficient_store_credit"] * 2
+    assert Order.objects.count() == before + 1
+    customer.refresh_from_db()
+    assert customer.store_credit_balance == Decimal("0.00")
+    assert selectors.store_credit_discrepancies() == []
+    assert ledger_discrepancies() == []

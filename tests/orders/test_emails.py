@@ -1,0 +1,176 @@
+"""Order emails leave through the outbox after commit, even when the broker was down."""
+
+import io
+import struct
+import zlib
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.utils import timezone
+
+from customers.models import CustomerEvent
+from omnistore.core.models import OutboxMessage
+from orders import services
+from orders.emails import qr_png
+from orders.models import Order, OrderStatus
+from orders.selectors import pickup_qr_payload
+from tests.factories import StaffFactory
+from tests.orders.factories import (
+    deliver_outbox,
+    pickup_order,
+    ready_order,
+    shop,
+    stocked,
+)
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+@pytest.mark.django_db
+def test_receipt_is_sent_after_commit_and_recorded_on_the_timeline():
+    store = shop(name="Torino Centro")
+    order = pickup_order(store=store, lines=[(stocked(store, 2, price="19.90"), 2)])
+    assert mail.outbox == []  # nothing leaves inside the transaction
+    deliver_outbox()
+    (message,) = mail.outbox
+    assert message.to == ["ada@example.com"]
+    assert message.subject == f"Your order {order.number}"
+    assert "39.80 EUR" in message.body and "Torino Centro" in message.body
+    html, mime = message.alternatives[0]
+    assert mime == "text/html" and order.number in html
+    event = CustomerEvent.objects.get(kind="message_sent", reference_id=order.number)
+    assert event.summary == f"Email sent: Your order {order.number}"
+    deliver_outbox()
+    assert len(mail.outbox) == 1  # delivered once
+
+
+@pytest.mark.django_db
+def test_ready_email_carries_the_pickup_code_and_its_qr_image():
+    store = shop()
+    order = ready_order(store=store, lines=[(stocked(store, 2), 1)])
+    deliver_outbox()
+    order.refresh_from_db()
+    message = next(m for m in mail.outbox if "ready for pickup" in m.subject)
+    assert order.pickup_code in message.body
+    html = message.alternatives[0][0]
+    assert 'src="cid:pickup-qr"' in html
+    images = [
+        part for part in message.attachments if part.get_content_type() == "image/png"
+    ]
+    assert len(images) == 1
+    image = images[0]
+    assert image["Content-ID"] == "<pickup-qr>"
+    width, height = png_size(image.get_payload(decode=True))
+    assert width == height and width >= 21 * 8
+
+
+def test_qr_png_is_a_valid_image_of_the_code():
+    data = qr_png("OMNISTORE-PICKUP:OS-AAAAA-BBBBB:ACDEF3", scale=2, border=4)
+    width, height = png_size(data)
+    assert width == height
+    body = data[data.index(b"IDAT") + 4 :]
+    length = struct.unpack(">I", data[data.index(b"IDAT") - 4 : data.index(b"IDAT")])[0]
+    raw = zlib.decompress(body[:length])
+    row = 1 + (width + 7) // 8
+    assert len(raw) == row * height
+    assert raw[1] == 0xFF  # the quiet zone is white
+
+
+@pytest.mark.django_db
+def test_orders_without_an_email_get_no_email():
+    store = shop()
+    sale = services.place_order(
+        lines=[(stocked(store, 1), 1)],
+        channel="store",
+        fulfilment="carry_out",
+        placing_location=store,
+        phone="+393331112222",
+        payments=[services.PaymentRequest(method="cash")],
+    )
+    deliver_outbox()
+    assert sale.customer is not None
+    assert mail.outbox == []
+
+
+@pytest.mark.django_db
+def test_cancel_and_shipping_emails(settings):
+    from tests.orders.factories import delivery_order, warehouse
+
+    depot = warehouse()
+    shipped = delivery_order(lines=[(stocked(depot, 3), 1)])
+    services.mark_picked(order=shipped)
+    services.ship_order(order=shipped, tracking_reference="TRK-9")
+    cancelled = delivery_order(lines=[(stocked(depot, 3), 1)], email="bo@example.com")
+    services.cancel_order(order=cancelled, reason="Out of patience")
+    deliver_outbox()
+    subjects = {m.subject: m for m in mail.outbox}
+    assert "TRK-9" in subjects[f"Order {shipped.number} is on its way"].body
+    refund_mail = subjects[f"Order {cancelled.number} is cancelled"]
+    assert f"Refunded: {cancelled.total} EUR" in refund_mail.body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_the_broker_down_at_commit_the_periodic_drain_still_sends_the_email(
+    settings,
+):
+    from omnistore.celery import app
+
+    store = shop()
+    item = stocked(store, 2)
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    app.conf.task_always_eager = False
+    app.conf.broker_url = "redis://127.0.0.1:1/0"
+    try:
+        order = pickup_order(store=store, lines=[(item, 1)])
+    finally:
+        app.conf.task_always_eager = True
+        app.conf.broker_url = "memory://"
+        settings.CELERY_TASK_ALWAYS_EAGER = True
+    assert Order.objects.filter(pk=order.pk).exists()
+    assert mail.outbox == []
+    assert OutboxMessage.objects.filter(processed_at__isnull=True).count() == 1
+
+    deliver_outbox()  # the beat task's drain
+
+    assert [m.subject for m in mail.outbox] == [f"Your order {order.number}"]
+    assert not OutboxMessage.objects.filter(processed_at__isnull=True).exists()
+    order.refresh_from_db()
+    assert order.loyalty_points > 0
+
+
+@pytest.mark.django_db
+def test_management_commands_expire_and_remind_with_the_same_services(settings):
+    settings.OMNISTORE_PICKUP_EXPIRY_DAYS = 7
+    store = shop()
+    staff = StaffFactory(store=store)
+    item = stocked(store, 5)
+    stale = pickup_order(store=store, lines=[(item, 1)])
+    services.mark_picked(order=stale, actor=staff)
+    services.mark_ready(
+        order=stale, actor=staff, now=timezone.now() - timedelta(days=8)
+    )
+    soon = pickup_order(store=store, lines=[(item, 1)])
+    services.mark_picked(order=soon, actor=staff)
+    services.mark_ready(order=soon, actor=staff, now=timezone.now() - timedelta(days=6))
+
+    out = io.StringIO()
+    call_command("send_pickup_reminders", stdout=out)
+    call_command("expire_pickups", stdout=out)
+    assert f"reminded {soon.number}" in out.getvalue()
+    assert f"cancelled {stale.number}" in out.getvalue()
+
+    stale.refresh_from_db()
+    soon.refresh_from_db()
+    assert stale.status == OrderStatus.CANCELLED
+    assert soon.status == OrderStatus.READY and soon.reminder_sent_at is not None
+    deliver_outbox()
+    subjects = [m.subject for m in mail.outbox]
+    assert f"Reminder: order {soon.number} is waiting for you" in subjects
+    assert f"Order {stale.number} is cancelled" in subjects
+    assert pickup_qr_payload(soon).endswith(soon.pickup_code)

@@ -1,0 +1,141 @@
+"""Managers look at returns in the admin (read-only, filtered) and read the returns
+rate by shop and by product, drawn as server-rendered bars."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from orders import services
+from orders.models import Return, ReturnStatus
+from tests.customers.factories import make_customer
+from tests.factories import LocationFactory, ProductFactory, StaffFactory, UserFactory
+from tests.orders.factories import stocked
+from tests.orders.returns_helpers import counter_sale
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def manager(client):
+    user = UserFactory(username="boss", is_staff=True, is_superuser=True, role="hq")
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def returns():
+    """Milano sold 4 shirts and 2 belts; 1 shirt came back to Milano, 1 belt (damaged)
+    to Torino."""
+    milano = LocationFactory(code="MI01", name="Milano Centro")
+    torino = LocationFactory(code="TO01", name="Torino Porta Nuova")
+    shirt = stocked(milano, 10, product=ProductFactory(name="Oxford shirt"))
+    belt = stocked(milano, 10, product=ProductFactory(name="Leather belt"))
+    staff = StaffFactory(store=milano)
+    customer = make_customer(phone="+393331234567")
+    sale = counter_sale(
+        store=milano, lines=[(shirt, 4), (belt, 2)], staff=staff, customer=customer
+    )
+    lines = {line.variant_id: line for line in sale.lines.all()}
+    kept = services.return_at_counter(
+        order=sale.number,
+        lines=[services.ReturnLineRequest(lines[shirt.pk].pk, 1, "too_small")],
+        location=milano,
+        actor=staff,
+    )
+    broken = services.return_at_counter(
+        order=sale.number,
+        lines=[
+            services.ReturnLineRequest(
+                lines[belt.pk].pk, 1, "damaged", condition="damaged"
+            )
+        ],
+        location=torino,
+        actor=StaffFactory(store=torino),
+    )
+    return {"kept": kept, "broken": broken, "milano": milano, "torino": torino}
+
+
+def test_the_changelist_filters_by_reason_shop_disposition_and_status(manager, returns):
+    url = reverse("admin:orders_return_changelist")
+    page = manager.get(url).content.decode()
+    assert returns["kept"].code in page and returns["broken"].code in page
+    assert reverse("admin:orders_return_report") in page
+
+    damaged = manager.get(url, {"lines__disposition__exact": "damaged"}).content
+    assert returns["broken"].code.encode() in damaged
+    assert returns["kept"].code.encode() not in damaged
+
+    small = manager.get(url, {"lines__reason__exact": "too_small"}).content
+    assert returns["kept"].code.encode() in small
+    assert returns["broken"].code.encode() not in small
+
+    torino = manager.get(
+        url, {"receiving_location__id__exact": returns["torino"].pk}
+    ).content
+    assert returns["broken"].code.encode() in torino
+    assert returns["kept"].code.encode() not in torino
+
+    refunded = manager.get(url, {"status__exact": "refunded"}).content
+    assert refunded.count(b"R-") >= 2
+
+
+def test_a_return_opens_read_only_with_lines_and_history(manager, returns):
+    ret = returns["broken"]
+    page = manager.get(reverse("admin:orders_return_change", args=[ret.pk]))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "status history" in text.lower()
+    assert "Arrived damaged" in text
+    assert 'name="_save"' not in text  # nothing to save: it is read-only
+    assert manager.post(
+        reverse("admin:orders_return_change", args=[ret.pk]), {"status": "closed"}
+    ).status_code in (302, 403)
+    assert Return.objects.get(pk=ret.pk).status == ReturnStatus.REFUNDED
+
+
+def test_the_close_action_goes_through_the_service(manager, returns):
+    response = manager.post(
+        reverse("admin:orders_return_changelist"),
+        {
+            "action": "close_returns",
+            "_selected_action": [returns["kept"].pk, returns["broken"].pk],
+        },
+    )
+    assert response.status_code == 302
+    assert set(Return.objects.values_list("status", flat=True)) == {"closed"}
+    assert returns["kept"].history.filter(to_status="closed").get().note == (
+        "Closed in admin"
+    )
+
+
+def test_the_returns_rate_report_draws_bars_by_shop_and_product(manager, returns):
+    response = manager.get(reverse("admin:orders_return_report"), {"days": 30})
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert text.count('<figure class="rate-chart">') == 2
+    assert len(re.findall(r'<rect class="bar"', text)) == 4
+    # Milano handed over 6 units and took 1 back; Torino took 1 back, sold none.
+    assert re.search(
+        r"Milano Centro</td><td class=\"num\">6</td><td class=\"num\">1</td><td class=\"num\">16.7%",
+        text,
+    )
+    assert re.search(
+        r"Torino Porta Nuova</td><td class=\"num\">0</td><td class=\"num\">1</td>", text
+    )
+    assert re.search(
+        r"Leather belt</td><td class=\"num\">2</td><td class=\"num\">1</td><td class=\"num\">50.0%",
+        text,
+    )
+    assert re.search(
+        r"Oxford shirt</td><td class=\"num\">4</td><td class=\"num\">1</td><td class=\"num\">25.0%",
+        text,
+    )
+    assert "cdn" not in text.lower()
+
+
+def test_the_report_needs_admin_access(client, returns):
+    client.force_login(StaffFactory(store=returns["milano"]))
+    response = client.get(reverse("admin:orders_return_report"))
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]

@@ -1,0 +1,531 @@
+"""Staff order work: picking, the pickup desk, the order page, shop scoping, the
+dashboard and customer panels, and fixed query counts on the lists."""
+
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from customers.models import Channel
+from inventory.models import StockLevel
+from omnistore.accounts.models import Role
+from omnistore.core import outbox
+from orders import selectors, services
+from orders.models import OrderStatus, PaymentStatus
+from orders.staff import views as staff_order_views
+from tests.customers.factories import make_customer
+from tests.factories import (
+    LocationFactory,
+    StaffFactory,
+    UserFactory,
+    VariantFactory,
+    WarehouseFactory,
+    stock,
+)
+from tests.orders.factories import delivery_order, pickup_order, ready_order
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def shop():
+    return LocationFactory(
+        code="MI01",
+        name="Milano Centro",
+        latitude=Decimal("45.464200"),
+        longitude=Decimal("9.190000"),
+        ships_online_orders=True,
+    )
+
+
+@pytest.fixture
+def other_shop():
+    return LocationFactory(
+        code="RM01",
+        name="Roma Termini",
+        latitude=Decimal("41.902800"),
+        longitude=Decimal("12.496400"),
+    )
+
+
+@pytest.fixture
+def associate(shop):
+    return StaffFactory(store=shop, first_name="Giulia", last_name="Bianchi")
+
+
+@pytest.fixture
+def staff(client, associate):
+    client.force_login(associate)
+    return client
+
+
+@pytest.fixture
+def stranger(client, other_shop):
+    """An associate of another shop."""
+    client.force_login(StaffFactory(store=other_shop, username="marco"))
+    return client
+
+
+@pytest.fixture
+def shirt(shop, other_shop):
+    item = VariantFactory(sku="SHIRT-BLU-M", barcode="8000000000017", price="40.00")
+    stock(item, shop, 10)
+    stock(item, other_shop, 10)
+    return item
+
+
+def level(variant, location) -> StockLevel:
+    return StockLevel.objects.get(variant=variant, location=location)
+
+
+def refresh(order):
+    return selectors.order_by_id(order.pk)
+
+
+# --- picking --------------------------------------------------------------------------
+
+
+def test_picking_lists_pickups_here_and_deliveries_sourced_here(
+    staff, shop, other_shop, shirt
+):
+    here = pickup_order(store=shop, lines=[(shirt, 2)])
+    shipped_from_here = delivery_order(lines=[(shirt, 1)], email="bo@example.com")
+    elsewhere = pickup_order(store=other_shop, lines=[(shirt, 1)])
+    response = staff.get(reverse("staff:picking"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert f'data-testid="pick-{here.number}"' in html
+    assert f'data-testid="pick-{shipped_from_here.number}"' in html
+    assert elsewhere.number not in html
+    assert "8000000000017" in html  # the barcode to scan at the shelf
+    summary = response.context["summary"]
+    assert [(row["sku"], row["units"]) for row in summary] == [("SHIRT-BLU-M", 3)]
+
+
+def test_pick_then_ready_issues_a_code_and_emails_the_customer(
+    staff, associate, shop, shirt
+):
+    order = pickup_order(store=shop, lines=[(shirt, 2)], email="ada@example.com")
+    picked = staff.post(
+        reverse("staff:order_pick", args=[order.number]),
+        {"from": "picking", "next": reverse("staff:picking")},
+    )
+    assert picked.status_code == 302
+    assert picked["Location"] == reverse("staff:picking")
+    order = refresh(order)
+    assert order.status == OrderStatus.PICKED
+    change = order.history.last()
+    assert (change.from_status, change.to_status, change.actor, change.location) == (
+        OrderStatus.PLACED,
+        OrderStatus.PICKED,
+        associate,
+        shop,
+    )
+    page = staff.get(reverse("staff:picking")).content.decode()
+    assert f'data-testid="ready-{order.number}"' in page
+
+    staff.post(reverse("staff:order_ready", args=[order.number]))
+    order = refresh(order)
+    assert order.status == OrderStatus.READY
+    assert len(order.pickup_code) == 6
+    assert order.pickup_expires_at is not None
+    outbox.drain()
+    ready = [m for m in mail.outbox if "ready for pickup" in m.subject]
+    assert len(ready) == 1
+    assert ready[0].to == ["ada@example.com"]
+    assert order.pickup_code in ready[0].body
+
+
+def test_a_delivery_sourced_here_is_shipped_with_its_tracking_number(
+    staff, shop, shirt
+):
+    order = delivery_order(lines=[(shirt, 2)])
+    assert order.fulfilments.get().location == shop
+    staff.post(reverse("staff:order_pick", args=[order.number]))
+    page = staff.get(reverse("staff:picking")).content.decode()
+    assert f'data-testid="ship-{order.number}"' in page
+    response = staff.post(
+        reverse("staff:order_ship", args=[order.number]),
+        {"tracking_reference": "BRT-123", "from": "picking"},
+    )
+    assert response.status_code == 302
+    order = refresh(order)
+    assert order.status == OrderStatus.SHIPPED
+    assert order.fulfilments.get().tracking_reference == "BRT-123"
+    stock_here = level(shirt, shop)
+    assert (stock_here.on_hand, stock_here.reserved) == (8, 0)
+
+
+def test_a_refused_step_is_shown_on_the_picking_list_and_changes_nothing(
+    staff, shop, shirt
+):
+    order = pickup_order(store=shop, lines=[(shirt, 1)])
+    response = staff.post(
+        reverse("staff:order_ready", args=[order.number]), {"from": "picking"}
+    )
+    assert response.status_code == 422
+    assert 'data-testid="action-error"' in response.content.decode()
+    assert (
+        "the order is placed and cannot become ready for pickup"
+        in response.content.decode()
+    )
+    assert refresh(order).status == OrderStatus.PLACED
+
+
+def test_a_pickup_waiting_for_a_transfer_is_shown_as_on_the_way(staff, shop):
+    warehouse = WarehouseFactory(code="WH01", name="Piacenza DC")
+    coat = VariantFactory(sku="COAT-BLK-L")
+    stock(coat, warehouse, 5)
+    order = pickup_order(store=shop, lines=[(coat, 1)])
+    response = staff.get(reverse("staff:picking"))
+    html = response.content.decode()
+    assert 'data-testid="awaiting"' in html
+    assert order.number in html
+    assert [o.number for o in response.context["to_pick"]] == []
+
+
+# --- scoping --------------------------------------------------------------------------
+
+
+def test_another_shop_may_look_at_an_order_but_not_act_on_it(stranger, shop, shirt):
+    order = pickup_order(store=shop, lines=[(shirt, 1)])
+    page = stranger.get(reverse("staff:order_detail", args=[order.number]))
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert order.number in html
+    assert 'data-testid="order-actions"' not in html
+    assert 'data-testid="view-only"' in html
+    for name in ("order_pick", "order_ready", "order_ship", "order_cancel"):
+        response = stranger.post(
+            reverse(f"staff:{name}", args=[order.number]), {"reason": "no"}
+        )
+        assert response.status_code == 404, name
+    assert (
+        stranger.get(reverse("staff:pickup_collect", args=[order.number])).status_code
+        == 404
+    )
+    assert refresh(order).status == OrderStatus.PLACED
+
+
+def test_the_shop_sending_a_transfer_does_not_pick_or_hand_over_the_order(
+    stranger, shop, other_shop
+):
+    other_shop.ships_online_orders = True
+    other_shop.save(update_fields=["ships_online_orders"])
+    coat = VariantFactory(sku="COAT-BLK-L")
+    stock(coat, other_shop, 3)
+    order = pickup_order(store=shop, lines=[(coat, 1)])
+    fulfilment = order.fulfilments.get()
+    assert (fulfilment.location, fulfilment.pickup_location) == (other_shop, shop)
+    assert fulfilment.transfer_id is not None
+    for name in ("order_pick", "order_ready"):
+        response = stranger.post(reverse(f"staff:{name}", args=[order.number]))
+        assert response.status_code == 404, name
+    collect = reverse("staff:pickup_collect", args=[order.number])
+    assert stranger.get(collect).status_code == 404
+    assert refresh(order).status == OrderStatus.PLACED
+
+
+def test_hq_acts_on_any_shops_order(client, other_shop, shirt):
+    order = pickup_order(store=other_shop, lines=[(shirt, 1)])
+    client.force_login(UserFactory(role=Role.HQ, username="hq"))
+    client.post(reverse("staff:order_pick", args=[order.number]))
+    order = refresh(order)
+    assert order.status == OrderStatus.PICKED
+    assert order.history.last().location == other_shop
+
+
+def test_unknown_order_numbers_are_not_found(staff):
+    assert staff.get(reverse("staff:order_detail", args=["OS-NOPE"])).status_code == 404
+    assert staff.post(reverse("staff:order_pick", args=["OS-NOPE"])).status_code == 404
+
+
+def test_order_search_opens_any_order_by_number(stranger, shop, shirt):
+    order = pickup_order(store=shop, lines=[(shirt, 1)])
+    response = stranger.get(reverse("staff:order_search"), {"q": order.number.lower()})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("staff:order_detail", args=[order.number])
+    missing = stranger.get(reverse("staff:order_search"), {"q": "OS-XXXXX-XXXXX"})
+    assert 'data-testid="order-not-found"' in missing.content.decode()
+
+
+# --- pickup desk ----------------------------------------------------------------------
+
+
+def test_the_pickup_desk_lists_orders_ready_here_with_their_expiry(
+    staff, shop, other_shop, shirt
+):
+    customer = make_customer(phone="333 123 4567", first_name="Pia", last_name="Moro")
+    mine = ready_order(store=shop, lines=[(shirt, 2)], customer=customer)
+    not_ready = pickup_order(store=shop, lines=[(shirt, 1)])
+    elsewhere = ready_order(store=other_shop, lines=[(shirt, 1)])
+    response = staff.get(reverse("staff:pickup_desk"))
+    html = response.content.decode()
+    assert [o.number for o in response.context["orders"]] == [mine.number]
+    assert not_ready.number not in html and elsewhere.number not in html
+    expires = refresh(mine).pickup_expires_at
+    assert expires.strftime("%-d %b") in html
+
+
+@pytest.mark.parametrize(
+    "query", ["Pia", "moro pia", "+39 333 123 4567", "3331234567", "pia@example.com"]
+)
+def test_the_pickup_desk_finds_an_order_by_customer_name_phone_or_email(
+    staff, shop, shirt, query
+):
+    customer = make_customer(
+        phone="333 123 4567",
+        email="pia@example.com",
+        first_name="Pia",
+        last_name="Moro",
+    )
+    wanted = ready_order(store=shop, lines=[(shirt, 1)], customer=customer)
+    ready_order(store=shop, lines=[(shirt, 1)], email="someone@example.com")
+    response = staff.get(reverse("staff:pickup_desk"), {"q": query}, **HTMX)
+    assert response.status_code == 200
+    assert [o.number for o in response.context["orders"]] == [wanted.number]
+
+
+def test_a_scanned_qr_or_typed_number_opens_the_order(staff, shop, shirt):
+    order = refresh(ready_order(store=shop, lines=[(shirt, 1)]))
+    for query in (order.number, selectors.pickup_qr_payload(order)):
+        response = staff.get(reverse("staff:pickup_desk"), {"q": query})
+        assert response.status_code == 302
+        assert response["Location"] == reverse(
+            "staff:pickup_collect", args=[order.number]
+        )
+
+
+def test_a_wrong_code_changes_nothing_and_the_right_code_hands_over(
+    staff, associate, shop, shirt
+):
+    order = refresh(ready_order(store=shop, lines=[(shirt, 2)]))
+    url = reverse("staff:pickup_collect", args=[order.number])
+    page = staff.get(url)
+    assert page.status_code == 200
+    assert 'data-testid="pickup-expiry"' in page.content.decode()
+
+    wrong = staff.post(url, {"code": "WRONG1"}, **HTMX)
+    assert wrong.status_code == 422
+    assert "Wrong pickup code" in wrong.content.decode()
+    assert refresh(order).status == OrderStatus.READY
+    assert (level(shirt, shop).on_hand, level(shirt, shop).reserved) == (10, 2)
+
+    right = staff.post(url, {"code": order.pickup_code.lower()}, **HTMX)
+    assert right.status_code == 200
+    assert 'data-testid="collected"' in right.content.decode()
+    order = refresh(order)
+    assert order.status == OrderStatus.COLLECTED
+    change = order.history.last()
+    assert (change.actor, change.location, change.note) == (
+        associate,
+        shop,
+        "Pickup code verified",
+    )
+    assert (level(shirt, shop).on_hand, level(shirt, shop).reserved) == (8, 0)
+
+
+def test_a_lost_code_needs_a_note_of_the_identity_checked(staff, shop, shirt):
+    order = ready_order(store=shop, lines=[(shirt, 1)])
+    url = reverse("staff:pickup_collect", args=[order.number])
+    refused = staff.post(url, {"identity_checked": "on"}, **HTMX)
+    assert refused.status_code == 422
+    assert "Say how the customer" in refused.content.decode()
+    assert refresh(order).status == OrderStatus.READY
+    empty = staff.post(url, {"code": ""}, **HTMX)
+    assert empty.status_code == 422
+    assert "Enter the pickup code" in empty.content.decode()
+
+    done = staff.post(
+        url, {"identity_checked": "on", "note": "ID card AX123, name matches"}
+    )
+    assert done.status_code == 302
+    assert done["Location"] == reverse("staff:pickup_desk")
+    order = refresh(order)
+    assert order.status == OrderStatus.COLLECTED
+    assert order.history.last().note == "Identity checked: ID card AX123, name matches"
+
+
+def test_an_order_already_collected_cannot_be_handed_over_twice(staff, shop, shirt):
+    order = refresh(ready_order(store=shop, lines=[(shirt, 1)]))
+    url = reverse("staff:pickup_collect", args=[order.number])
+    staff.post(url, {"code": order.pickup_code})
+    again = staff.post(url, {"code": order.pickup_code}, **HTMX)
+    assert again.status_code == 422
+    page = staff.get(url).content.decode()
+    assert 'data-testid="not-ready"' in page
+    assert level(shirt, shop).on_hand == 9
+
+
+# --- order page -----------------------------------------------------------------------
+
+
+def test_the_order_page_shows_lines_payments_fulfilments_and_history(
+    staff, associate, shop, shirt
+):
+    order = ready_order(store=shop, lines=[(shirt, 2)], staff=associate)
+    response = staff.get(reverse("staff:order_detail", args=[order.number]))
+    html = response.content.decode()
+    assert response.status_code == 200
+    for testid in ("order-lines", "payments", "fulfilments", "order-history"):
+        assert f'data-testid="{testid}"' in html
+    history = [(c.from_status, c.to_status) for c in response.context["history"]]
+    assert history == [("", "placed"), ("placed", "picked"), ("picked", "ready")]
+    assert "Giulia Bianchi" in html
+    assert "Card online" in html and "80.00" in html
+
+
+def test_cancel_with_a_reason_refunds_and_records_it(staff, associate, shop, shirt):
+    order = pickup_order(store=shop, lines=[(shirt, 2)])
+    url = reverse("staff:order_cancel", args=[order.number])
+    refused = staff.post(url, {"reason": "  "}, **HTMX)
+    assert refused.status_code == 422
+    assert "Say why the order is cancelled" in refused.content.decode()
+    assert refresh(order).status == OrderStatus.PLACED
+
+    done = staff.post(url, {"reason": "Customer changed their mind"}, **HTMX)
+    assert done.status_code == 200
+    assert done["HX-Redirect"] == reverse("staff:order_detail", args=[order.number])
+    order = refresh(order)
+    assert order.status == OrderStatus.CANCELLED
+    change = order.history.last()
+    assert (change.actor, change.note) == (associate, "Customer changed their mind")
+    assert order.payments.get().status == PaymentStatus.REFUNDED
+    assert level(shirt, shop).reserved == 0
+    page = staff.get(reverse("staff:order_detail", args=[order.number]))
+    assert 'data-testid="refunds"' in page.content.decode()
+
+
+def test_cancelling_a_collected_order_is_refused_on_the_page(staff, shop, shirt):
+    order = refresh(ready_order(store=shop, lines=[(shirt, 1)]))
+    services.collect_order(order=order, actor=None, code=order.pickup_code)
+    response = staff.post(
+        reverse("staff:order_cancel", args=[order.number]), {"reason": "late"}
+    )
+    assert response.status_code == 422
+    assert (
+        "the order is collected and cannot become cancelled"
+        in response.content.decode()
+    )
+    assert refresh(order).status == OrderStatus.COLLECTED
+
+
+def test_the_placing_shop_may_cancel_an_endless_aisle_order(staff, associate, shop):
+    warehouse = WarehouseFactory(code="WH01", name="Piacenza DC")
+    coat = VariantFactory(sku="COAT-BLK-L")
+    stock(coat, warehouse, 3)
+    order = delivery_order(
+        lines=[(coat, 1)],
+        channel=Channel.STORE,
+        placing_location=shop,
+        staff=associate,
+        payments=[services.PaymentRequest(method="cash")],
+    )
+    assert order.fulfilments.get().location == warehouse
+    response = staff.post(
+        reverse("staff:order_cancel", args=[order.number]), {"reason": "Wrong size"}
+    )
+    assert response.status_code == 302
+    assert refresh(order).status == OrderStatus.CANCELLED
+
+
+# --- panels ---------------------------------------------------------------------------
+
+
+def test_the_dashboard_counts_orders_to_pick_and_pickups_waiting(staff, shop, shirt):
+    pickup_order(store=shop, lines=[(shirt, 1)])
+    pickup_order(store=shop, lines=[(shirt, 1)])
+    ready_order(store=shop, lines=[(shirt, 1)])
+    response = staff.get(reverse("staff:dashboard"))
+    assert response.context["order_work"] == {"orders_to_pick": 2, "pickups_waiting": 1}
+    html = response.content.decode()
+    assert 'data-testid="orders-to-pick"' in html
+    assert 'data-testid="pickups-waiting"' in html
+
+
+def test_the_customer_page_lists_orders_from_every_channel(staff, shop, shirt):
+    customer = make_customer(email="pia@example.com", first_name="Pia")
+    online = pickup_order(store=shop, lines=[(shirt, 1)], customer=customer)
+    in_store = services.place_order(
+        lines=[(shirt, 1)],
+        channel=Channel.STORE,
+        fulfilment="carry_out",
+        placing_location=shop,
+        customer=customer,
+        payments=[services.PaymentRequest(method="cash")],
+    )
+    response = staff.get(reverse("staff:customer_detail", args=[customer.pk]))
+    html = response.content.decode()
+    assert 'data-testid="customer-orders"' in html
+    assert online.number in html and in_store.number in html
+    assert reverse("staff:order_detail", args=[in_store.number]) in html
+
+
+# --- query counts ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("count", [1, 6])
+def test_the_picking_list_costs_the_same_queries_for_any_length(
+    staff, shop, shirt, django_assert_max_num_queries, count
+):
+    """Every section filled: to pick, picked (ready and ship) and on the way."""
+    warehouse = WarehouseFactory(code="WH01", name="Piacenza DC")
+    coat = VariantFactory(sku="COAT-BLK-L")
+    stock(coat, warehouse, 20)
+    stock(shirt, shop, 30)
+    for _ in range(count):
+        pickup_order(store=shop, lines=[(shirt, 1)])
+        services.mark_picked(order=pickup_order(store=shop, lines=[(shirt, 1)]))
+        services.mark_picked(order=delivery_order(lines=[(shirt, 1)]))
+        pickup_order(store=shop, lines=[(coat, 1)])
+    with django_assert_max_num_queries(12):
+        response = staff.get(reverse("staff:picking"))
+    context = response.context
+    assert len(context["to_pick"]) == count
+    assert (len(context["to_ready"]), len(context["to_ship"])) == (count, count)
+    assert len(context["awaiting"]) == count
+
+
+@pytest.mark.parametrize("count", [1, 12])
+def test_the_customer_orders_panel_costs_two_queries_for_any_history(
+    rf, associate, shop, shirt, django_assert_max_num_queries, count
+):
+    customer = make_customer(email="pia@example.com")
+    stock(shirt, shop, 20)
+    for _ in range(count):
+        pickup_order(store=shop, lines=[(shirt, 1)], customer=customer)
+    request = rf.get("/staff/customers/")
+    request.user = associate
+    with django_assert_max_num_queries(2):
+        panel = staff_order_views.customer_orders_panel(request, customer)
+        html = render_to_string(panel["template"], {"panel": panel})
+    assert html.count('href="/staff/orders/OS-') == min(count, 10)
+    assert panel["more"] is (count > 10)
+
+
+@pytest.mark.parametrize("count", [1, 6])
+def test_the_pickup_desk_costs_the_same_queries_for_any_length(
+    staff, shop, shirt, django_assert_max_num_queries, count
+):
+    for _ in range(count):
+        ready_order(store=shop, lines=[(shirt, 1)])
+    with django_assert_max_num_queries(6):
+        response = staff.get(reverse("staff:pickup_desk"))
+    assert len(response.context["orders"]) == count
+
+
+@pytest.mark.parametrize("lines", [1, 6])
+def test_the_order_page_costs_the_same_queries_for_any_size(
+    staff, shop, django_assert_max_num_queries, lines
+):
+    variants = [VariantFactory(price="10.00") for _ in range(lines)]
+    for variant in variants:
+        stock(variant, shop, 3)
+    order = ready_order(store=shop, lines=[(v, 1) for v in variants])
+    with django_assert_max_num_queries(9):
+        response = staff.get(reverse("staff:order_detail", args=[order.number]))
+    assert len(response.context["lines"]) == lines
