@@ -114,10 +114,12 @@ def pickup_search(
 
 
 def work_counts(*, location: Location) -> dict[str, int]:
-    """Dashboard: orders to pick here and pickups waiting at the desk (two queries)."""
+    """Dashboard: orders to pick here, pickups waiting at the desk and returns to
+    process at this shop (three queries)."""
     return {
         "orders_to_pick": selectors.orders_to_pick(location=location).count(),
         "pickups_waiting": selectors.pickups_waiting(location=location).count(),
+        "returns_waiting": selectors.returns_waiting(location=location).count(),
     }
 
 

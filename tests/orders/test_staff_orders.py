@@ -441,10 +441,38 @@ def test_the_dashboard_counts_orders_to_pick_and_pickups_waiting(staff, shop, sh
     pickup_order(store=shop, lines=[(shirt, 1)])
     ready_order(store=shop, lines=[(shirt, 1)])
     response = staff.get(reverse("staff:dashboard"))
-    assert response.context["order_work"] == {"orders_to_pick": 2, "pickups_waiting": 1}
+    assert response.context["order_work"] == {
+        "orders_to_pick": 2,
+        "pickups_waiting": 1,
+        "returns_waiting": 0,
+    }
     html = response.content.decode()
     assert 'data-testid="orders-to-pick"' in html
     assert 'data-testid="pickups-waiting"' in html
+
+
+def test_the_dashboard_counts_returns_received_here_and_not_yet_refunded(
+    staff, associate, shop, shirt
+):
+    from tests.orders.returns_helpers import collected_order, shopper
+
+    _user, customer = shopper()
+    order = collected_order(store=shop, lines=[(shirt, 1)], customer=customer)
+    line = order.lines.get()
+    ret = services.request_return(
+        order=order,
+        lines=[services.ReturnLineRequest(order_line=line.pk, quantity=1)],
+        channel=Channel.STORE,
+        actor=associate,
+        location=shop,
+    )
+    services.receive_return(return_request=ret, location=shop, actor=associate)
+    response = staff.get(reverse("staff:dashboard"))
+    assert response.context["order_work"]["returns_waiting"] == 1
+    assert 'data-testid="returns-waiting"' in response.content.decode()
+    services.refund_return(return_request=ret, actor=associate, location=shop)
+    response = staff.get(reverse("staff:dashboard"))
+    assert response.context["order_work"]["returns_waiting"] == 0
 
 
 def test_the_customer_page_lists_orders_from_every_channel(staff, shop, shirt):

@@ -1,0 +1,237 @@
+"""Demo orders, placed through the real services so stock, ledger, payments, points and
+timelines are all consistent: in-store sales, online deliveries, click-and-collect orders
+at every step for the demo shop's desks, and returns (one started online, one refunded).
+
+Deterministic (``random.Random(11)``); runs once per database.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from datetime import timedelta
+
+from django.db.models import F
+from django.test import override_settings
+from django.utils import timezone
+
+from customers.models import Customer, CustomerIdentity, IdentityKind
+from inventory.models import Location, LocationKind, StockLevel
+from omnistore.accounts.models import Role, User
+from omnistore.core.exceptions import ApplicationError
+
+from . import services
+from .models import Channel, FulfilmentMethod, Order, PaymentMethod
+
+DEMO_SHOP_STAFF = "associate"
+ADDRESS = {
+    "name": "Demo Customer",
+    "line1": "Via Torino 21",
+    "city": "Milano",
+    "postcode": "20123",
+    "country": "IT",
+}
+
+
+def _printer(stdout):
+    return (lambda text: stdout.write(text + "\n")) if stdout else (lambda text: None)
+
+
+def _customers(limit: int) -> list[tuple[Customer, str]]:
+    rows = (
+        CustomerIdentity.objects.filter(
+            kind=IdentityKind.EMAIL, customer__merged_into__isnull=True
+        )
+        .select_related("customer")
+        .order_by("customer_id")[:limit]
+    )
+    return [(row.customer, row.value) for row in rows]
+
+
+def _stocked_variants(location: Location, limit: int) -> list[int]:
+    """Variants with plenty available at ``location``, so demo orders never run short."""
+    return list(
+        StockLevel.objects.filter(location=location, variant__active=True)
+        .annotate(free=F("on_hand") - F("reserved"))
+        .filter(free__gte=4)
+        .order_by("variant_id")
+        .values_list("variant_id", flat=True)[:limit]
+    )
+
+
+def seed_orders(*, scale: int = 1, stdout=None) -> dict[str, int]:
+    """Place the demo order book (independent of ``scale``: benchmarks seed their own)."""
+    say = _printer(stdout)
+    if Order.objects.exists():
+        say("Orders: demo data already present, skipped.")
+        return {}
+    associate = User.objects.filter(
+        username=DEMO_SHOP_STAFF, role=Role.ASSOCIATE
+    ).first()
+    customers = _customers(60)
+    if associate is None or len(customers) < 10:
+        say("Orders: seed the inventory and customers first, skipped.")
+        return {}
+    started = time.monotonic()
+    rng = random.Random(11)
+    shop = associate.store
+    shops = list(
+        Location.objects.filter(kind=LocationKind.SHOP, active=True).order_by("code")
+    )
+    shop_staff = {
+        u.store_id: u
+        for u in User.objects.filter(role=Role.ASSOCIATE).order_by("username")
+    }
+    here = _stocked_variants(shop, 200)
+    now = timezone.now()
+    counts = {"store": 0, "delivery": 0, "pickup": 0, "returns": 0}
+
+    def lines(pool, n=2):
+        return [(v, rng.randint(1, 2)) for v in rng.sample(pool, n)]
+
+    def attempt(func, **kwargs):
+        try:
+            return func(**kwargs)
+        except ApplicationError as exc:  # a shop short of an item: the demo moves on
+            say(f"  skipped one demo order: {exc.message}")
+            return None
+
+    # Emails of the past are delivered to memory, not printed over the seed's output.
+    with override_settings(
+        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"
+    ):
+        # In-store sales over the last two months, in several shops.
+        for i, (customer, _email) in enumerate(customers[:24]):
+            where = shop if i % 3 == 0 else rng.choice(shops)
+            pool = _stocked_variants(where, 60)
+            if len(pool) < 2:
+                continue
+            order = attempt(
+                services.place_order,
+                lines=lines(pool),
+                channel=Channel.STORE,
+                fulfilment=FulfilmentMethod.CARRY_OUT,
+                placing_location=where,
+                staff=shop_staff.get(where.pk),
+                customer=customer,
+                payments=[
+                    services.PaymentRequest(
+                        rng.choice([PaymentMethod.CASH, PaymentMethod.CARD_IN_STORE])
+                    )
+                ],
+                now=now - timedelta(days=rng.randint(3, 60), hours=rng.randint(0, 8)),
+            )
+            counts["store"] += order is not None
+
+        # Online deliveries, some shipped and delivered.
+        for i, (_customer, email) in enumerate(customers[24:36]):
+            placed_at = now - timedelta(days=rng.randint(2, 40))
+            order = attempt(
+                services.place_order,
+                lines=lines(here),
+                channel=rng.choice([Channel.WEB, Channel.APP]),
+                fulfilment=FulfilmentMethod.DELIVERY,
+                address=ADDRESS,
+                email=email,
+                payments=[
+                    services.PaymentRequest(PaymentMethod.CARD_ONLINE, "tok_visa")
+                ],
+                now=placed_at,
+            )
+            if order is None:
+                continue
+            counts["delivery"] += 1
+            if i % 3:
+                services.mark_picked(order=order, now=placed_at + timedelta(hours=3))
+                services.ship_order(
+                    order=order,
+                    tracking_reference=f"TRK{order.pk:08d}",
+                    now=placed_at + timedelta(hours=20),
+                )
+
+        # Click and collect at the demo shop: some to pick, picked, ready, collected.
+        steps = ["placed"] * 3 + ["picked"] * 2 + ["ready"] * 3 + ["collected"] * 4
+        collected = []
+        for step, (_customer, email) in zip(steps, customers[36:48], strict=False):
+            placed_at = now - timedelta(
+                days=8 if step == "collected" else 1, hours=rng.randint(1, 6)
+            )
+            order = attempt(
+                services.place_order,
+                lines=lines(here),
+                channel=Channel.WEB,
+                fulfilment=FulfilmentMethod.PICKUP,
+                pickup_store=shop,
+                email=email,
+                payments=[
+                    services.PaymentRequest(PaymentMethod.CARD_ONLINE, "tok_visa")
+                ],
+                now=placed_at,
+            )
+            if order is None:
+                continue
+            counts["pickup"] += 1
+            if step == "placed":
+                continue
+            services.mark_picked(
+                order=order,
+                actor=associate,
+                location=shop,
+                now=placed_at + timedelta(hours=2),
+            )
+            if step == "picked":
+                continue
+            order = services.mark_ready(
+                order=order,
+                actor=associate,
+                location=shop,
+                now=placed_at + timedelta(hours=3),
+            )
+            if step == "collected":
+                services.collect_order(
+                    order=order,
+                    actor=associate,
+                    code=order.pickup_code,
+                    location=shop,
+                    now=placed_at + timedelta(days=1),
+                )
+                collected.append(order)
+
+        # Returns: one started online (waiting for a shop), one received and refunded.
+        for index, order in enumerate(collected[:2]):
+            line = order.lines.order_by("id").first()
+            ret = attempt(
+                services.request_return,
+                order=order,
+                lines=[
+                    services.ReturnLineRequest(
+                        order_line=line.pk, quantity=1, reason="too_small"
+                    )
+                ],
+                channel=Channel.WEB,
+                customer=order.customer,
+                now=now - timedelta(days=2),
+            )
+            if ret is None:
+                continue
+            counts["returns"] += 1
+            if index == 1:
+                services.receive_return(
+                    return_request=ret,
+                    location=shop,
+                    actor=associate,
+                    now=now - timedelta(days=1),
+                )
+                services.refund_return(
+                    return_request=ret,
+                    actor=associate,
+                    location=shop,
+                    now=now - timedelta(days=1),
+                )
+
+    say(
+        f"Orders: {counts['store']} in-store sales, {counts['delivery']} deliveries, "
+        f"{counts['pickup']} click-and-collect orders, {counts['returns']} returns "
+        f"in {time.monotonic() - started:.1f} s."
+    )
+    return counts

@@ -1,0 +1,37 @@
+"""The demo order book is placed through the real services and keeps every book true."""
+
+import pytest
+
+from customers.demo import seed_customers
+from inventory.demo import seed_inventory
+from inventory.selectors import ledger_discrepancies
+from orders.demo import seed_orders
+from orders.models import Channel, FulfilmentMethod, Order, OrderStatus, Return
+
+
+@pytest.mark.django_db
+def test_demo_orders_cover_every_desk_and_keep_the_ledger_true(api_client):
+    seed_inventory(scale=1)
+    seed_customers(scale=1)
+    counts = seed_orders(scale=1)
+
+    assert counts["store"] > 10 and counts["delivery"] > 5 and counts["pickup"] >= 10
+    pickups = Order.objects.filter(fulfilment_method=FulfilmentMethod.PICKUP)
+    for status in (OrderStatus.PLACED, OrderStatus.PICKED, OrderStatus.READY):
+        assert pickups.filter(status=status).exists(), status
+    assert pickups.filter(status=OrderStatus.COLLECTED).count() >= 2
+    assert Order.objects.filter(status=OrderStatus.SHIPPED).exists()
+    assert Return.objects.count() == 2
+    assert ledger_discrepancies() == []
+
+    # The demo login sees its in-store purchase through the storefront API.
+    token = api_client.post(
+        "/api/v1/auth/token/",
+        {"email": "customer@example.com", "password": "omnistore-demo"},
+        format="json",
+    ).json()["token"]
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    orders = api_client.get("/api/v1/orders/").json()["results"]
+    assert any(o["channel"] == Channel.STORE for o in orders)
+
+    assert seed_orders(scale=1) == {}  # a second run changes nothing
