@@ -8,10 +8,12 @@ refunded and recorded. The actions below call those services.
 from __future__ import annotations
 
 import csv
+from datetime import timedelta
 from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import (
     Count,
     DecimalField,
@@ -29,9 +31,10 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from customers.services import normalize_phone
+from omnistore.core.charts import bar_chart
 from omnistore.core.exceptions import ApplicationError
 
-from . import services
+from . import selectors, services
 from .models import (
     Cart,
     CartLine,
@@ -298,6 +301,60 @@ class OrderAdmin(PhoneAwareSearch, ReadOnlyAdmin):
     ordering = ["-created_at", "-id"]
     show_full_result_count = False
     list_per_page = 50
+    change_list_template = "admin/orders/order/change_list.html"
+
+    def get_urls(self):
+        from django.urls import path
+
+        report = self.admin_site.admin_view(self.sales_report_view)
+        return [
+            path("report/", report, name="orders_order_report"),
+            *super().get_urls(),
+        ]
+
+    def sales_report_view(self, request):
+        """Sales by channel and shop, click-and-collect share, cross-channel buyers."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        days = _report_days(request)
+        since = timezone.now() - timedelta(days=days) if days else None
+        report = selectors.sales_report(since=since)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Sales report",
+            "opts": self.model._meta,
+            "periods": REPORT_PERIODS,
+            "days": days,
+            "report": report,
+            "channel_chart": bar_chart(
+                "Revenue by channel",
+                [(row["channel"], [row["revenue"]]) for row in report.by_channel],
+                series=["revenue"],
+                unit="money",
+            ),
+            "shop_chart": bar_chart(
+                "Revenue by shop: counter sales and click and collect",
+                [
+                    (row["shop"], [row["counter_revenue"], row["pickup_revenue"]])
+                    for row in report.by_shop[:15]
+                ],
+                series=["counter", "click and collect"],
+                unit="money",
+            ),
+            "cross_chart": bar_chart(
+                "Customers by the channels they buy in",
+                [
+                    ("online and in store", [report.cross_channel["both"]]),
+                    ("online only", [report.cross_channel["online_only"]]),
+                    ("in store only", [report.cross_channel["store_only"]]),
+                ],
+                series=["customers"],
+            ),
+        }
+        return TemplateResponse(
+            request, "admin/orders/order/sales_report.html", context
+        )
+
     actions = ["cancel_orders", "export_csv"]
     inlines = [OrderLineInline, FulfilmentInline, PaymentInline, StatusHistoryInline]
     fieldsets = [
@@ -523,3 +580,19 @@ class CartAdmin(ReadOnlyAdmin):
 
 # Returns, store credit and the returns rate report register themselves.
 from . import returns_admin  # noqa: E402, F401
+
+REPORT_PERIODS = [
+    (7, "7 days"),
+    (30, "30 days"),
+    (90, "90 days"),
+    (365, "a year"),
+    (0, "all time"),
+]
+
+
+def _report_days(request) -> int:
+    try:
+        days = int(request.GET.get("days", 30))
+    except ValueError:
+        return 30
+    return days if days in dict(REPORT_PERIODS) else 30

@@ -68,7 +68,7 @@ def seed_orders(*, scale: int = 1, stdout=None) -> dict[str, int]:
     associate = User.objects.filter(
         username=DEMO_SHOP_STAFF, role=Role.ASSOCIATE
     ).first()
-    customers = _customers(60)
+    customers = _customers(30)
     if associate is None or len(customers) < 10:
         say("Orders: seed the inventory and customers first, skipped.")
         return {}
@@ -124,7 +124,7 @@ def seed_orders(*, scale: int = 1, stdout=None) -> dict[str, int]:
             counts["store"] += order is not None
 
         # Online deliveries, some shipped and delivered.
-        for i, (_customer, email) in enumerate(customers[24:36]):
+        for i, (_customer, email) in enumerate(customers[16:28]):
             placed_at = now - timedelta(days=rng.randint(2, 40))
             order = attempt(
                 services.place_order,
@@ -152,7 +152,7 @@ def seed_orders(*, scale: int = 1, stdout=None) -> dict[str, int]:
         # Click and collect at the demo shop: some to pick, picked, ready, collected.
         steps = ["placed"] * 3 + ["picked"] * 2 + ["ready"] * 3 + ["collected"] * 4
         collected = []
-        for step, (_customer, email) in zip(steps, customers[36:48], strict=False):
+        for step, (_customer, email) in zip(steps, customers[:12], strict=False):
             placed_at = now - timedelta(
                 days=8 if step == "collected" else 1, hours=rng.randint(1, 6)
             )

@@ -7,6 +7,7 @@ from inventory.demo import seed_inventory
 from inventory.selectors import ledger_discrepancies
 from orders.demo import seed_orders
 from orders.models import Channel, FulfilmentMethod, Order, OrderStatus, Return
+from orders.selectors import sales_report
 
 
 @pytest.mark.django_db
@@ -23,6 +24,7 @@ def test_demo_orders_cover_every_desk_and_keep_the_ledger_true(api_client):
     assert Order.objects.filter(status=OrderStatus.SHIPPED).exists()
     assert Return.objects.count() == 2
     assert ledger_discrepancies() == []
+    assert sales_report().cross_channel["both"] >= 5  # the same people online and in shops
 
     # The demo login sees its in-store purchase through the storefront API.
     token = api_client.post(
