@@ -1,0 +1,307 @@
+"""Segments, campaigns (broadcasts and automations) and the messages they send.
+
+An automation is a campaign with a trigger (abandoned cart, post-purchase, win-back):
+it shares templates, messages, tracking and reports with broadcasts. A message is one
+row per (campaign, customer, channel, trigger); the unique constraint on that key is
+what makes every send, resend and automation run idempotent.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class MessageChannel(models.TextChoices):
+    EMAIL = "email", "Email"
+    SMS = "sms", "SMS"
+    PUSH = "push", "Push"
+
+
+class Segment(models.Model):
+    """A saved audience: ``rules`` is data in the rule language of ``segments.py``,
+    compiled to one SQL query over live customers whenever it is used."""
+
+    name = models.CharField(max_length=120, unique=True)
+    description = models.TextField(blank=True)
+    rules = models.JSONField(
+        default=dict,
+        help_text=(
+            'Groups {"all": [...]}, {"any": [...]}, {"not": rule}; leaves '
+            '{"field": ..., "op": ..., "value": ...}. See the field list below.'
+        ),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        from .segments import rule_errors
+
+        errors = rule_errors(self.rules)
+        if errors:
+            raise ValidationError({"rules": errors})
+
+
+class CampaignKind(models.TextChoices):
+    BROADCAST = "broadcast", "Broadcast"
+    ABANDONED_CART = "abandoned_cart", "Abandoned cart"
+    POST_PURCHASE = "post_purchase", "Post-purchase follow-up"
+    WIN_BACK = "win_back", "Win-back"
+
+
+AUTOMATION_KINDS = frozenset(
+    {CampaignKind.ABANDONED_CART, CampaignKind.POST_PURCHASE, CampaignKind.WIN_BACK}
+)
+
+
+class CampaignStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SCHEDULED = "scheduled", "Scheduled"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    CANCELLED = "cancelled", "Cancelled"
+    ACTIVE = "active", "Active (automation)"
+    PAUSED = "paused", "Paused (automation)"
+
+
+class Campaign(models.Model):
+    name = models.CharField(max_length=150)
+    kind = models.CharField(
+        max_length=20, choices=CampaignKind.choices, default=CampaignKind.BROADCAST
+    )
+    status = models.CharField(
+        max_length=10, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT
+    )
+    segment = models.ForeignKey(
+        Segment,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="campaigns",
+        help_text="Audience; required for broadcasts, narrows an automation if set.",
+    )
+    channels = models.JSONField(
+        default=list, help_text='Channels to send on, e.g. ["email", "sms"].'
+    )
+    discount_code = models.CharField(max_length=40, blank=True)
+    featured_variants = models.ManyToManyField(
+        "inventory.Variant",
+        blank=True,
+        related_name="+",
+        help_text="Shown with the stock at each customer's preferred store.",
+    )
+    send_at = models.DateTimeField(null=True, blank=True)
+    trigger_after = models.DurationField(
+        null=True,
+        blank=True,
+        help_text=(
+            "Automations: wait after the trigger (cart left, order paid, last order). "
+            "'4:00:00' is four hours, '90 00:00:00' ninety days."
+        ),
+    )
+    lease_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="A send in progress holds the campaign until then.",
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["send_at"],
+                name="campaign_due",
+                condition=Q(status__in=["scheduled", "sending"]),
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_automation(self) -> bool:
+        return self.kind in AUTOMATION_KINDS
+
+    @property
+    def is_multichannel(self) -> bool:
+        return len(self.channels or []) > 1
+
+    def clean(self):
+        errors: dict[str, list[str]] = {}
+        channels = self.channels
+        if not isinstance(channels, list) or not channels:
+            errors["channels"] = ["Choose at least one channel."]
+        else:
+            unknown = [c for c in channels if c not in MessageChannel.values]
+            if unknown:
+                errors["channels"] = [
+                    f"Unknown channel(s): {', '.join(map(str, unknown))}; use "
+                    f"{', '.join(MessageChannel.values)}."
+                ]
+            elif len(set(channels)) != len(channels):
+                errors["channels"] = ["Each channel once."]
+        if self.kind == CampaignKind.BROADCAST:
+            if self.segment_id is None:
+                errors["segment"] = ["A broadcast needs a segment."]
+            if self.trigger_after is not None:
+                errors["trigger_after"] = ["Only automations wait for a trigger."]
+            if self.status in (CampaignStatus.ACTIVE, CampaignStatus.PAUSED):
+                errors["status"] = ["Broadcasts are scheduled and sent."]
+        else:
+            if self.trigger_after is None or self.trigger_after.total_seconds() <= 0:
+                errors["trigger_after"] = ["Say how long to wait after the trigger."]
+            if self.status not in (
+                CampaignStatus.DRAFT,
+                CampaignStatus.ACTIVE,
+                CampaignStatus.PAUSED,
+            ):
+                errors["status"] = ["Automations are draft, active or paused."]
+        if errors:
+            raise ValidationError(errors)
+
+
+class MessageTemplate(models.Model):
+    """Subject (email subject, push title) and body for one channel of a campaign,
+    in Django template syntax over a restricted context (see ``rendering.py``)."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="templates"
+    )
+    channel = models.CharField(max_length=10, choices=MessageChannel.choices)
+    subject = models.CharField(max_length=200, blank=True)
+    body = models.TextField()
+
+    class Meta:
+        ordering = ["campaign_id", "channel"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "channel"], name="campaign_template_per_channel"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.campaign_id}/{self.channel}"
+
+    def clean(self):
+        from .rendering import template_errors
+
+        errors = template_errors(
+            channel=self.channel, subject=self.subject, body=self.body
+        )
+        if errors:
+            raise ValidationError(errors)
+
+
+class CampaignStatusChange(models.Model):
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="history"
+    )
+    from_status = models.CharField(max_length=10, blank=True)
+    to_status = models.CharField(max_length=10, choices=CampaignStatus.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    at = models.DateTimeField(default=timezone.now)
+    note = models.CharField(max_length=250, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.from_status or '∅'} → {self.to_status}"
+
+
+class MessageStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped (no consent at send time)"
+
+
+class Message(models.Model):
+    """One message to one customer on one channel. Providers get the message id as
+    their client reference, so a delivery receipt finds its row by that id."""
+
+    # No single-column indexes: the unique constraint's index leads with the
+    # campaign, ``message_click`` with the customer (fewer indexes, faster sends).
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="messages", db_index=False
+    )
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+    )
+    channel = models.CharField(max_length=10, choices=MessageChannel.choices)
+    trigger_key = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        help_text="What fired an automation (cart:12, order:34); empty for broadcasts.",
+    )
+    status = models.CharField(
+        max_length=10, choices=MessageStatus.choices, default=MessageStatus.QUEUED
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    clicked_at = models.DateTimeField(null=True, blank=True)
+    last_clicked_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "customer", "channel", "trigger_key"],
+                name="message_once_per_trigger",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["campaign", "id"],
+                name="message_queued",
+                condition=Q(status="queued"),
+            ),
+            models.Index(fields=["customer", "last_clicked_at"], name="message_click"),
+            models.Index(fields=["customer", "opened_at"], name="message_open"),
+        ]
+
+    def __str__(self):
+        return f"{self.channel} #{self.pk} ({self.status})"

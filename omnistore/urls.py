@@ -19,6 +19,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("staff/", include("omnistore.staff.urls")),
     path("api/v1/", include(api_v1)),
+    path("t/", include("campaigns.tracking_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path(
         "api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"

@@ -194,6 +194,10 @@ OMNISTORE_RETURN_WINDOW_DAYS = int(os.environ.get("OMNISTORE_RETURN_WINDOW_DAYS"
 OMNISTORE_ATTRIBUTION_WINDOW = timedelta(days=7)
 OMNISTORE_LOYALTY_POINTS_PER_UNIT = Decimal("1")
 OMNISTORE_SITE_URL = os.environ.get("OMNISTORE_SITE_URL", "http://127.0.0.1:8000")
+# How long a process keeps its list of active webhook endpoints (0: read every time).
+OMNISTORE_WEBHOOK_ENDPOINTS_TTL = float(
+    os.environ.get("OMNISTORE_WEBHOOK_ENDPOINTS_TTL", "5")
+)
 
 LOGGING = {
     "version": 1,
@@ -201,3 +205,31 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# --- Campaigns ------------------------------------------------------------
+OMNISTORE_SMS_BACKEND = os.environ.get(
+    "OMNISTORE_SMS_BACKEND", "campaigns.backends.ConsoleBackend"
+)
+OMNISTORE_PUSH_BACKEND = os.environ.get(
+    "OMNISTORE_PUSH_BACKEND", "campaigns.backends.ConsoleBackend"
+)
+OMNISTORE_CAMPAIGN_BATCH_SIZE = int(
+    os.environ.get("OMNISTORE_CAMPAIGN_BATCH_SIZE", "1000")
+)
+OMNISTORE_MEMORY_BACKEND_KEEP = 10_000
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "campaigns-send-due": {
+            "task": "campaigns.tasks.send_due_campaigns",
+            "schedule": 60.0,
+        },
+        "campaigns-run-automations": {
+            "task": "campaigns.tasks.run_automations",
+            "schedule": 900.0,
+        },
+        "campaigns-attribute-orders": {
+            "task": "campaigns.tasks.attribute_recent_orders",
+            "schedule": 600.0,
+        },
+    }
+)

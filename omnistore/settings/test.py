@@ -10,3 +10,5 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Tests create and drop endpoints inside rolled-back transactions: read them every time.
+OMNISTORE_WEBHOOK_ENDPOINTS_TTL = 0

@@ -1,0 +1,365 @@
+"""Managers' admin for segments, campaigns, automations and messages.
+
+Segments are previewed here (count and the first customers); campaigns are written
+here and go out through the actions, which call ``campaigns.services``; messages are a
+read-only history. The performance report (with SVG charts) hangs off the campaign list.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django import forms
+from django.contrib import admin, messages
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+
+from omnistore.core.exceptions import ApplicationError
+
+from . import selectors, services
+from .charts import bar_chart
+from .models import (
+    Campaign,
+    CampaignStatus,
+    CampaignStatusChange,
+    Message,
+    MessageChannel,
+    MessageTemplate,
+    Segment,
+)
+from .segments import field_reference, rule_errors
+
+LOCKED_STATUSES = (
+    CampaignStatus.SENDING,
+    CampaignStatus.SENT,
+    CampaignStatus.CANCELLED,
+)
+
+
+class IndentedJSONField(forms.JSONField):
+    def prepare_value(self, value):
+        if isinstance(value, forms.fields.InvalidJSONInput):
+            return value
+        return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+class SegmentForm(forms.ModelForm):
+    rules = IndentedJSONField(
+        widget=forms.Textarea(attrs={"rows": 14, "cols": 90, "spellcheck": "false"}),
+        help_text='Example: {"all": [{"field": "consent.email", "op": "is_true"}, '
+        '{"field": "bought_in_store_within_days", "op": "is_true", "value": 90}]}',
+    )
+
+    class Meta:
+        model = Segment
+        fields = ["name", "description", "rules"]
+
+    def clean_rules(self):
+        rules = self.cleaned_data["rules"]
+        errors = rule_errors(rules)
+        if errors:
+            raise forms.ValidationError(errors)
+        return rules
+
+
+@admin.register(Segment)
+class SegmentAdmin(admin.ModelAdmin):
+    form = SegmentForm
+    list_display = ["name", "description", "updated_at", "created_by"]
+    list_select_related = ["created_by"]
+    search_fields = ["name", "description"]
+    readonly_fields = ["preview", "reference"]
+    fieldsets = [
+        (None, {"fields": ["name", "description", "rules"]}),
+        ("Preview", {"fields": ["preview"]}),
+        ("Rule fields", {"fields": ["reference"], "classes": ["collapse"]}),
+    ]
+
+    @admin.display(description="Customers in the segment now")
+    def preview(self, obj):
+        if obj is None or obj.pk is None:
+            return "Save the segment to see how many customers it selects."
+        try:
+            preview = selectors.segment_preview(obj)
+        except ApplicationError as error:
+            return error.message
+        rows = format_html_join(
+            "",
+            '<tr><td><a href="{}">#{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>',
+            (
+                (
+                    reverse("admin:customers_customer_change", args=[c.pk]),
+                    c.pk,
+                    c.full_name or "—",
+                    c.email or c.phone or "—",
+                    c.preferred_store.name if c.preferred_store_id else "—",
+                )
+                for c in preview.sample
+            ),
+        )
+        return format_html(
+            '<p><strong class="segment-count">{}</strong> customer(s); the first {}:</p>'
+            "<table><thead><tr><th>Id</th><th>Name</th><th>Contact</th>"
+            "<th>Preferred store</th></tr></thead><tbody>{}</tbody></table>",
+            preview.count,
+            len(preview.sample),
+            rows,
+        )
+
+    @admin.display(description="Fields, operators and options")
+    def reference(self, obj):
+        return format_html(
+            "<table><thead><tr><th>Field</th><th>Operators</th><th>Options</th>"
+            "<th>Meaning</th></tr></thead><tbody>{}</tbody></table>",
+            format_html_join(
+                "",
+                "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                (
+                    (
+                        f["field"],
+                        ", ".join(f["ops"]) or "—",
+                        ", ".join(f["options"] + f["choices"]) or "—",
+                        f["help"],
+                    )
+                    for f in field_reference()
+                ),
+            ),
+        )
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if change:
+            services.update_segment(
+                segment=obj,
+                name=data["name"],
+                rules=data["rules"],
+                description=data.get("description", ""),
+            )
+        else:
+            created = services.create_segment(
+                name=data["name"],
+                rules=data["rules"],
+                description=data.get("description", ""),
+                actor=request.user,
+            )
+            obj.pk = created.pk
+            obj.created_at = created.created_at
+
+
+class CampaignForm(forms.ModelForm):
+    channels = forms.MultipleChoiceField(
+        choices=MessageChannel.choices, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "name",
+            "kind",
+            "segment",
+            "channels",
+            "discount_code",
+            "featured_variants",
+            "send_at",
+            "trigger_after",
+        ]
+
+    def clean_discount_code(self):
+        return (self.cleaned_data.get("discount_code") or "").strip().upper()
+
+
+class TemplateInline(admin.StackedInline):
+    model = MessageTemplate
+    extra = 0
+    fields = ["channel", "subject", "body"]
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None or obj.status not in LOCKED_STATUSES
+
+    has_add_permission = has_change_permission
+    has_delete_permission = has_change_permission
+
+
+class HistoryInline(admin.TabularInline):
+    model = CampaignStatusChange
+    extra = 0
+    can_delete = False
+    fields = ["at", "from_status", "to_status", "actor", "note"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    form = CampaignForm
+    change_list_template = "campaigns/admin/campaign_change_list.html"
+    list_display = [
+        "name",
+        "kind",
+        "status",
+        "channel_list",
+        "segment",
+        "send_at",
+        "finished_at",
+    ]
+    list_filter = ["kind", "status"]
+    list_select_related = ["segment"]
+    search_fields = ["name", "discount_code"]
+    raw_id_fields = ["featured_variants"]
+    inlines = [TemplateInline, HistoryInline]
+    actions = ["schedule_now", "cancel", "activate", "pause"]
+    readonly_fields = [
+        "status",
+        "report_link",
+        "started_at",
+        "finished_at",
+        "created_by",
+    ]
+    fieldsets = [
+        (None, {"fields": ["name", "kind", "status", "segment", "channels"]}),
+        ("Content", {"fields": ["discount_code", "featured_variants"]}),
+        ("When", {"fields": ["send_at", "trigger_after", "started_at", "finished_at"]}),
+        ("Performance", {"fields": ["report_link", "created_by"]}),
+    ]
+
+    @admin.display(description="Channels")
+    def channel_list(self, obj):
+        return ", ".join(MessageChannel(c).label for c in obj.channels or [])
+
+    @admin.display(description="Report")
+    def report_link(self, obj):
+        if obj is None or obj.pk is None:
+            return "—"
+        url = reverse("admin:campaigns_campaign_report") + f"?campaign={obj.pk}"
+        return format_html('<a href="{}">Performance of this campaign</a>', url)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.status in LOCKED_STATUSES:
+            return [*self.form.Meta.fields, *self.readonly_fields]
+        return self.readonly_fields
+
+    def has_delete_permission(self, request, obj=None):
+        return obj is None or (
+            obj.status == CampaignStatus.DRAFT and not obj.messages.exists()
+        )
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def _each(self, request, queryset, call, done: str):
+        ok = 0
+        for campaign in queryset:
+            try:
+                call(campaign=campaign, actor=request.user)
+            except ApplicationError as error:
+                self.message_user(
+                    request, f"{campaign}: {error.message}", messages.ERROR
+                )
+            else:
+                ok += 1
+        if ok:
+            self.message_user(request, f"{ok} campaign(s) {done}.", messages.SUCCESS)
+
+    @admin.action(description="Schedule (send at its time, now if none)")
+    def schedule_now(self, request, queryset):
+        def schedule(*, campaign, actor):
+            services.schedule_campaign(
+                campaign=campaign, send_at=campaign.send_at, actor=actor
+            )
+
+        self._each(request, queryset, schedule, "scheduled")
+
+    @admin.action(description="Cancel sending")
+    def cancel(self, request, queryset):
+        self._each(request, queryset, services.cancel_campaign, "cancelled")
+
+    @admin.action(description="Activate automation")
+    def activate(self, request, queryset):
+        self._each(request, queryset, services.activate_automation, "activated")
+
+    @admin.action(description="Pause automation")
+    def pause(self, request, queryset):
+        self._each(request, queryset, services.pause_automation, "paused")
+
+    def get_urls(self):
+        report = path(
+            "report/",
+            self.admin_site.admin_view(self.report_view),
+            name="campaigns_campaign_report",
+        )
+        return [report, *super().get_urls()]
+
+    def report_view(self, request):
+        ids = None
+        chosen = request.GET.get("campaign", "")
+        if chosen.isdigit():
+            ids = [int(chosen)]
+        report = selectors.campaign_report(campaign_ids=ids)
+        shown = report.campaigns[:25]
+        rates = bar_chart(
+            "Open and click rate per campaign",
+            [(c.name, [c.open_rate, c.click_rate]) for c in shown],
+            series=["Open rate", "Click rate"],
+            unit="%",
+            max_value=100,
+        )
+        revenue = bar_chart(
+            "Attributed revenue per campaign",
+            [(c.name, [c.revenue]) for c in shown],
+            series=["Revenue"],
+            unit="money",
+        )
+        groups = [report.single, report.multi]
+        comparison = bar_chart(
+            "Single-channel vs multi-channel campaigns",
+            [(g.label, [g.open_rate, g.click_rate, g.conversion_rate]) for g in groups],
+            series=["Open rate", "Click rate", "Conversion rate"],
+            unit="%",
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Campaign performance",
+            "report": report,
+            "groups": groups,
+            "charts": [rates, revenue, comparison],
+            "chosen": ids[0] if ids else None,
+        }
+        return TemplateResponse(request, "campaigns/admin/report.html", context)
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "campaign",
+        "customer",
+        "channel",
+        "status",
+        "sent_at",
+        "opened_at",
+        "clicked_at",
+    ]
+    list_filter = ["channel", "status", "campaign__kind"]
+    list_select_related = ["campaign", "customer"]
+    search_fields = ["campaign__name", "customer__last_name", "trigger_key"]
+    raw_id_fields = ["campaign", "customer"]
+    readonly_fields = [f.name for f in Message._meta.fields]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,169 @@
+"""Managers' API for segments and campaign reports (HQ and superusers only).
+
+Rules are validated by the same code as the admin; an invalid rule answers 400 with
+every error under ``extra.rules``, each naming where in the rules it is.
+"""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import serializers
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from campaigns import selectors, services
+from campaigns.models import Segment
+from campaigns.segments import field_reference
+from omnistore.accounts.models import Role
+
+
+class IsManager(BasePermission):
+    def has_permission(self, request, view):
+        user = request.user
+        return bool(
+            user
+            and user.is_authenticated
+            and user.is_active
+            and (user.role == Role.HQ or user.is_superuser)
+        )
+
+
+class SegmentInSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=120)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    rules = serializers.JSONField()
+
+
+class RulesSerializer(serializers.Serializer):
+    rules = serializers.JSONField()
+
+
+class SegmentOutSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Segment
+        fields = ["id", "name", "description", "rules", "created_at", "updated_at"]
+
+
+class CustomerSampleSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    first_name = serializers.CharField()
+    last_name = serializers.CharField()
+
+
+class PreviewSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    sample = CustomerSampleSerializer(many=True)
+
+
+def _preview(rules_or_segment) -> dict:
+    preview = selectors.segment_preview(rules_or_segment)
+    return PreviewSerializer(preview).data
+
+
+class SegmentListView(APIView):
+    permission_classes = [IsManager]
+
+    @extend_schema(responses=SegmentOutSerializer(many=True), tags=["campaigns"])
+    def get(self, request):
+        segments = Segment.objects.order_by("name")
+        return Response(SegmentOutSerializer(segments, many=True).data)
+
+    @extend_schema(
+        request=SegmentInSerializer,
+        responses={201: SegmentOutSerializer},
+        tags=["campaigns"],
+    )
+    def post(self, request):
+        data = SegmentInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        segment = services.create_segment(**data.validated_data, actor=request.user)
+        return Response(SegmentOutSerializer(segment).data, status=201)
+
+
+class SegmentPreviewView(APIView):
+    permission_classes = [IsManager]
+
+    @extend_schema(
+        request=RulesSerializer, responses=PreviewSerializer, tags=["campaigns"]
+    )
+    def post(self, request):
+        data = RulesSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        rules = services.validate_segment_rules(rules=data.validated_data["rules"])
+        return Response(_preview(rules))
+
+
+class SavedSegmentPreviewView(APIView):
+    permission_classes = [IsManager]
+
+    @extend_schema(responses=PreviewSerializer, tags=["campaigns"])
+    def get(self, request, pk: int):
+        return Response(_preview(get_object_or_404(Segment, pk=pk)))
+
+
+class RuleFieldSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    ops = serializers.ListField(child=serializers.CharField())
+    options = serializers.ListField(child=serializers.CharField())
+    choices = serializers.ListField(child=serializers.CharField())
+    help = serializers.CharField()
+
+
+class RuleFieldsView(APIView):
+    permission_classes = [IsManager]
+
+    @extend_schema(responses=RuleFieldSerializer(many=True), tags=["campaigns"])
+    def get(self, request):
+        return Response(RuleFieldSerializer(field_reference(), many=True).data)
+
+
+class ChannelReportSerializer(serializers.Serializer):
+    channel = serializers.CharField()
+    sent = serializers.IntegerField()
+    delivered = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    open_rate = serializers.DecimalField(max_digits=5, decimal_places=1)
+    click_rate = serializers.DecimalField(max_digits=5, decimal_places=1)
+    conversions = serializers.IntegerField()
+    revenue = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+class CampaignReportSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="campaign_id")
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    multichannel = serializers.BooleanField()
+    sent = serializers.IntegerField()
+    open_rate = serializers.DecimalField(max_digits=5, decimal_places=1)
+    click_rate = serializers.DecimalField(max_digits=5, decimal_places=1)
+    conversions = serializers.IntegerField()
+    revenue = serializers.DecimalField(max_digits=14, decimal_places=2)
+    channels = serializers.SerializerMethodField()
+
+    @extend_schema_field(ChannelReportSerializer(many=True))
+    def get_channels(self, stats):
+        return ChannelReportSerializer(stats.by_channel.values(), many=True).data
+
+
+class GroupReportSerializer(serializers.Serializer):
+    campaigns = serializers.IntegerField()
+    sent = serializers.IntegerField()
+    open_rate = serializers.DecimalField(max_digits=5, decimal_places=1)
+    click_rate = serializers.DecimalField(max_digits=5, decimal_places=1)
+    conversions = serializers.IntegerField()
+    conversion_rate = serializers.DecimalField(max_digits=5, decimal_places=1)
+    revenue = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+class ReportSerializer(serializers.Serializer):
+    campaigns = CampaignReportSerializer(many=True)
+    single_channel = GroupReportSerializer(source="single")
+    multi_channel = GroupReportSerializer(source="multi")
+
+
+class ReportView(APIView):
+    permission_classes = [IsManager]
+
+    @extend_schema(responses=ReportSerializer, tags=["campaigns"])
+    def get(self, request):
+        return Response(ReportSerializer(selectors.campaign_report()).data)

@@ -1,0 +1,21 @@
+from datetime import timedelta
+
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from campaigns import services
+
+
+class Command(BaseCommand):
+    help = (
+        "Attribute orders of the last N days to the campaign clicked within the "
+        "attribution window before each order (orders already attributed are kept)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--days", type=int, default=1)
+
+    def handle(self, *args, **options):
+        since = timezone.now() - timedelta(days=max(options["days"], 0))
+        count = services.attribute_orders(since=since)
+        self.stdout.write(self.style.SUCCESS(f"{count} order(s) attributed"))

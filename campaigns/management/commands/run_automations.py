@@ -1,0 +1,19 @@
+from django.core.management.base import BaseCommand
+
+from campaigns import services
+
+
+class Command(BaseCommand):
+    help = (
+        "Run every active automation once (abandoned cart, post-purchase, win-back) "
+        "and the pickup reminders; each customer is messaged once per trigger."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--batch-size", type=int, default=None)
+
+    def handle(self, *args, **options):
+        sent = services.run_automations(batch_size=options["batch_size"])
+        for name, count in sent.items():
+            self.stdout.write(f"{name}: {count}")
+        self.stdout.write(self.style.SUCCESS(f"{sum(sent.values())} message(s) sent"))

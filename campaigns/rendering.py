@@ -1,0 +1,228 @@
+"""Message templates: Django template syntax over a small, plain-data context.
+
+Templates are written by managers, so they run in an engine of their own: no loaders,
+no tag libraries, only the flow tags listed in ``ALLOWED_TAGS``, and a context made of
+strings, numbers, lists and dicts (never model instances), so a template cannot reach
+beyond what it is given.
+
+Context of every message::
+
+    first_name, store {name, city, address, opening_hours} or None,
+    featured [{name, sku, price, in_store}], recommendations [{name, category, price}],
+    discount_code, shop_url, unsubscribe_url,
+    cart {lines [{name, quantity, only_left}], low_stock}   (abandoned cart)
+    order {number, total, currency}                          (post-purchase, win-back)
+
+Links in the rendered text are rewritten to signed click-tracking links; email gets
+an HTML part with the open pixel and, if the template has none, an unsubscribe line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from html import escape
+
+from django.template import Context, Engine, TemplateSyntaxError
+from django.template.base import Lexer, TokenType
+
+from . import tracking
+from .models import MessageChannel
+
+ALLOWED_TAGS = frozenset(
+    {
+        "if",
+        "elif",
+        "else",
+        "endif",
+        "for",
+        "empty",
+        "endfor",
+        "with",
+        "endwith",
+        "firstof",
+        "cycle",
+        "comment",
+        "endcomment",
+        "spaceless",
+        "endspaceless",
+        "filter",
+        "endfilter",
+    }
+)
+SUBJECT_REQUIRED = frozenset({MessageChannel.EMAIL, MessageChannel.PUSH})
+SMS_MAX_LENGTH = 612  # four concatenated SMS parts
+URL_RE = re.compile(r"https?://[^\s<>\"'\]\)]+")
+
+SAMPLE_CONTEXT = {
+    "first_name": "Giulia",
+    "store": {
+        "name": "Milano Centro",
+        "city": "Milano",
+        "address": "Via Roma 1",
+        "opening_hours": "9-19",
+    },
+    "featured": [
+        {"name": "Linen shirt", "sku": "SKU-1", "price": "49.90", "in_store": 2}
+    ],
+    "recommendations": [
+        {"name": "Linen trousers", "category": "Trousers", "price": "59.90"}
+    ],
+    "discount_code": "SPRING10",
+    "shop_url": "https://shop.example.com/",
+    "unsubscribe_url": "https://shop.example.com/t/u/sample/",
+    "cart": {
+        "lines": [{"name": "Linen shirt", "quantity": 1, "only_left": 2}],
+        "low_stock": True,
+    },
+    "order": {"number": "OS-AAAAA-BBBBB", "total": "49.90", "currency": "EUR"},
+}
+
+
+@lru_cache(maxsize=1)
+def _engine() -> Engine:
+    return Engine(
+        dirs=[],
+        app_dirs=False,
+        loaders=[],
+        libraries={},
+        builtins=[],
+        autoescape=False,
+        string_if_invalid="",
+        debug=False,
+    )
+
+
+def _tag_errors(source: str) -> list[str]:
+    errors = []
+    for token in Lexer(source).tokenize():
+        if token.token_type != TokenType.BLOCK:
+            continue
+        parts = token.split_contents()
+        name = parts[0] if parts else ""
+        if name not in ALLOWED_TAGS:
+            errors.append(
+                f"The tag {{% {name} %}} is not allowed in messages; use "
+                f"{', '.join(sorted(t for t in ALLOWED_TAGS if not t.startswith('end')))}."
+            )
+    return errors
+
+
+def template_errors(*, channel: str, subject: str, body: str) -> dict[str, list[str]]:
+    """Field errors of a message template (empty when it renders)."""
+    errors: dict[str, list[str]] = {}
+    if channel not in MessageChannel.values:
+        errors["channel"] = [f"Use one of: {', '.join(MessageChannel.values)}."]
+    if channel in SUBJECT_REQUIRED and not (subject or "").strip():
+        errors["subject"] = ["Email and push messages need a subject (push title)."]
+    if not (body or "").strip():
+        errors["body"] = ["Write the message."]
+    for name, source in (("subject", subject or ""), ("body", body or "")):
+        problems = _tag_errors(source)
+        if not problems:
+            try:
+                _engine().from_string(source).render(Context(SAMPLE_CONTEXT))
+            except TemplateSyntaxError as error:
+                problems = [f"Template error: {error}"]
+        if problems:
+            errors.setdefault(name, []).extend(problems)
+    if channel == MessageChannel.SMS and "body" not in errors:
+        sample = _engine().from_string(body).render(Context(SAMPLE_CONTEXT))
+        if len(sample) > SMS_MAX_LENGTH:
+            errors["body"] = [f"An SMS is at most {SMS_MAX_LENGTH} characters."]
+    return errors
+
+
+@dataclass(frozen=True)
+class CompiledTemplate:
+    channel: str
+    subject: object
+    body: object
+    mentions: frozenset[str]
+
+    def uses(self, name: str) -> bool:
+        """Whether the template reads ``name`` (costly context is built only then)."""
+        return name in self.mentions
+
+
+def compile_template(*, channel: str, subject: str, body: str) -> CompiledTemplate:
+    engine = _engine()
+    source = f"{subject}\n{body}"
+    mentions = frozenset(
+        name
+        for name in ("featured", "recommendations", "store", "cart", "order")
+        if name in source
+    )
+    return CompiledTemplate(
+        channel=channel,
+        subject=engine.from_string(subject or ""),
+        body=engine.from_string(body),
+        mentions=mentions
+        | ({"unsubscribe_url"} if "unsubscribe_url" in body else set()),
+    )
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    subject: str
+    text: str
+    html: str = ""
+    unsubscribe_url: str = ""
+
+
+def _track_links(text: str, message_id: int, skip: str) -> tuple[str, list[tuple]]:
+    """The text with every link replaced by its click-tracking link, and the pieces
+    (plain text or link) the HTML part is built from."""
+    pieces: list[tuple] = []
+    out: list[str] = []
+    position = 0
+    for match in URL_RE.finditer(text):
+        url = match.group(0).rstrip(".,;:!?")
+        end = match.start() + len(url)
+        before = text[position : match.start()]
+        out.append(before)
+        pieces.append(("text", before))
+        tracked = url if url.startswith(skip) else tracking.click_url(message_id, url)
+        out.append(tracked)
+        pieces.append(("link", tracked, url))
+        position = end
+    rest = text[position:]
+    out.append(rest)
+    pieces.append(("text", rest))
+    return "".join(out), pieces
+
+
+def _html(pieces: list[tuple], pixel: str) -> str:
+    parts = []
+    for piece in pieces:
+        if piece[0] == "text":
+            parts.append(escape(piece[1]))
+        else:
+            parts.append(f'<a href="{escape(piece[1])}">{escape(piece[2])}</a>')
+    body = "".join(parts).strip()
+    paragraphs = [p.replace("\n", "<br>") for p in re.split(r"\n{2,}", body) if p]
+    content = "".join(f"<p>{p}</p>" for p in paragraphs)
+    return (
+        '<!doctype html><html><body style="font-family:sans-serif">'
+        f'{content}<img src="{escape(pixel)}" width="1" height="1" alt=""></body></html>'
+    )
+
+
+def render_message(
+    template: CompiledTemplate, context: dict, *, message_id: int
+) -> RenderedMessage:
+    email = template.channel == MessageChannel.EMAIL
+    unsubscribe = ""
+    if email or template.uses("unsubscribe_url"):
+        unsubscribe = tracking.unsubscribe_url(message_id)
+    ctx = Context({**context, "unsubscribe_url": unsubscribe}, autoescape=False)
+    subject = " ".join(template.subject.render(ctx).split())[:200]
+    body = template.body.render(ctx).strip()
+    if email and not template.uses("unsubscribe_url"):
+        body += f"\n\nUnsubscribe: {unsubscribe}"
+    text, pieces = _track_links(body, message_id, tracking.tracking_prefix())
+    html = _html(pieces, tracking.open_url(message_id)) if email else ""
+    return RenderedMessage(
+        subject=subject, text=text, html=html, unsubscribe_url=unsubscribe
+    )

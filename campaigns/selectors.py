@@ -1,0 +1,618 @@
+"""Reads of the campaigns app: audiences, personal content and reports.
+
+Everything here works on sets: a segment is one query, the personal content of a batch
+of messages a fixed number of queries, and the report a few aggregate queries whatever
+the number of campaigns and messages.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Window,
+)
+from django.db.models.functions import RowNumber
+from django.utils import timezone
+
+from customers.models import Consent, Customer
+from inventory.models import Location, StockLevel
+from orders.models import Order, OrderLine, OrderStatus
+
+from .models import (
+    Campaign,
+    CampaignKind,
+    CampaignStatus,
+    Message,
+    MessageChannel,
+    MessageStatus,
+    Segment,
+)
+from .segments import compile_rules, live_customers
+
+PREVIEW_SAMPLE = 20
+BEST_SELLER_DAYS = 90
+BEST_SELLERS_PER_CATEGORY = 12
+RECOMMENDATIONS = 3
+
+
+# --- Audiences ----------------------------------------------------------------------
+
+
+def segment_customers(segment: Segment | dict, *, now: datetime | None = None):
+    rules = segment.rules if isinstance(segment, Segment) else segment
+    return compile_rules(rules, now=now)
+
+
+@dataclass
+class SegmentPreview:
+    count: int
+    sample: list[Customer]
+
+
+def segment_preview(segment: Segment | dict, *, limit: int = PREVIEW_SAMPLE):
+    """How many customers the rules select and the first ``limit`` of them (two
+    queries)."""
+    customers = segment_customers(segment)
+    sample = list(customers.select_related("preferred_store").order_by("pk")[:limit])
+    count = len(sample) if len(sample) < limit else customers.count()
+    return SegmentPreview(count=count, sample=sample)
+
+
+def reachable(channel: str, *, via: str = "") -> Q:
+    """Customers with a granted consent and an address for ``channel``; ``via`` is the
+    relation to the customer when filtering another model (``"customer"``)."""
+    ref = f"{via}_id" if via else "pk"
+    prefix = f"{via}__" if via else ""
+    condition = Q(
+        Exists(
+            Consent.objects.filter(
+                customer=OuterRef(ref), channel=channel, granted=True
+            )
+        )
+    )
+    if channel == MessageChannel.EMAIL:
+        condition &= ~Q(**{f"{prefix}email": ""})
+    elif channel == MessageChannel.SMS:
+        condition &= ~Q(**{f"{prefix}phone": ""})
+    return condition
+
+
+def reachable_flags(channels, *, via: str = "") -> dict:
+    """``ok_<channel>`` annotations: may this row's customer get ``channel``?"""
+    return {
+        f"ok_{channel}": ExpressionWrapper(
+            reachable(channel, via=via), output_field=BooleanField()
+        )
+        for channel in channels
+    }
+
+
+def reachable_on_any(channels, *, via: str = "") -> Q:
+    either = Q()
+    for channel in channels:
+        either |= reachable(channel, via=via)
+    return either
+
+
+def campaign_audience(campaign: Campaign, *, now: datetime | None = None):
+    """Customers of the campaign's segment (all live customers when it has none)
+    reachable on at least one of its channels, annotated ``ok_<channel>``."""
+    customers = (
+        segment_customers(campaign.segment, now=now)
+        if campaign.segment_id
+        else live_customers()
+    )
+    return customers.filter(reachable_on_any(campaign.channels)).annotate(
+        **reachable_flags(campaign.channels)
+    )
+
+
+def message_deliverable() -> Q:
+    """Checked again when a queued message is sent: consent still granted, an address
+    still there, the profile neither merged away nor erased."""
+    consent = Exists(
+        Consent.objects.filter(
+            customer=OuterRef("customer_id"), channel=OuterRef("channel"), granted=True
+        )
+    )
+    no_address = Q(channel=MessageChannel.EMAIL, customer__email="") | Q(
+        channel=MessageChannel.SMS, customer__phone=""
+    )
+    return (
+        Q(consent)
+        & Q(customer__merged_into__isnull=True, customer__is_anonymised=False)
+        & ~no_address
+    )
+
+
+# --- Automations: what triggers -----------------------------------------------------
+
+
+def abandoned_carts(*, after: timedelta, now: datetime, max_age: timedelta):
+    """Open carts of live customers, with lines, untouched since ``after`` ago (and not
+    older than ``max_age`` more), whose customer has not bought since."""
+    from orders.models import Cart, CartLine, CartStatus
+
+    cutoff = now - after
+    return (
+        Cart.objects.filter(
+            status=CartStatus.OPEN,
+            customer__isnull=False,
+            customer__merged_into__isnull=True,
+            customer__is_anonymised=False,
+            updated_at__lte=cutoff,
+            updated_at__gt=cutoff - max_age,
+        )
+        .filter(Exists(CartLine.objects.filter(cart=OuterRef("pk"))))
+        .exclude(
+            Exists(
+                Order.objects.filter(
+                    customer=OuterRef("customer"),
+                    created_at__gte=OuterRef("updated_at"),
+                )
+            )
+        )
+    )
+
+
+def paid_orders(*, after: timedelta, now: datetime, max_age: timedelta):
+    """Paid, not cancelled orders of live customers placed ``after`` ago (not older
+    than ``max_age`` more)."""
+    from orders.models import Payment, PaymentStatus
+
+    cutoff = now - after
+    return (
+        Order.objects.filter(
+            customer__isnull=False,
+            customer__merged_into__isnull=True,
+            customer__is_anonymised=False,
+            created_at__lte=cutoff,
+            created_at__gt=cutoff - max_age,
+        )
+        .exclude(status=OrderStatus.CANCELLED)
+        .filter(
+            Exists(
+                Payment.objects.filter(
+                    order=OuterRef("pk"),
+                    status__in=[PaymentStatus.CAPTURED, PaymentStatus.AUTHORISED],
+                )
+            )
+        )
+    )
+
+
+def lapsed_customers(*, after: timedelta, now: datetime):
+    """Live customers who bought before but not in the last ``after``, annotated with
+    their latest order's id (``last_order_id``): buying again makes a new trigger."""
+    purchases = Order.objects.filter(customer=OuterRef("pk")).exclude(
+        status=OrderStatus.CANCELLED
+    )
+    latest = purchases.order_by("-created_at", "-id").values("pk")[:1]
+    return (
+        live_customers()
+        .filter(Exists(purchases))
+        .exclude(Exists(purchases.filter(created_at__gt=now - after)))
+        .annotate(last_order_id=Subquery(latest))
+    )
+
+
+# --- Personal content ---------------------------------------------------------------
+
+
+def store_cards(store_ids) -> dict[int, dict]:
+    return {
+        loc["pk"]: {
+            "name": loc["name"],
+            "city": loc["city"],
+            "address": loc["address"],
+            "opening_hours": loc["opening_hours"],
+        }
+        for loc in Location.objects.filter(pk__in=set(store_ids)).values(
+            "pk", "name", "city", "address", "opening_hours"
+        )
+    }
+
+
+def featured_items(campaign: Campaign) -> list[dict]:
+    return [
+        {
+            "variant_id": v.pk,
+            "name": v.name,
+            "sku": v.sku,
+            "price": str(v.price),
+        }
+        for v in campaign.featured_variants.select_related("product").order_by("pk")
+    ]
+
+
+def store_stock(*, variant_ids, store_ids) -> dict[tuple[int, int], int]:
+    """Units available per (variant, store), in one query."""
+    if not variant_ids or not store_ids:
+        return {}
+    rows = StockLevel.objects.filter(
+        variant_id__in=list(variant_ids), location_id__in=list(set(store_ids))
+    ).values_list("variant_id", "location_id", "on_hand", "reserved")
+    return {(v, loc): max(on_hand - reserved, 0) for v, loc, on_hand, reserved in rows}
+
+
+def best_sellers(*, now: datetime | None = None) -> dict[int, list[dict]]:
+    """Per category, the products sold most in the last ``BEST_SELLER_DAYS`` days
+    (top ``BEST_SELLERS_PER_CATEGORY``), in one windowed query."""
+    since = (now or timezone.now()) - timedelta(days=BEST_SELLER_DAYS)
+    rows = (
+        OrderLine.objects.filter(order__created_at__gte=since)
+        .exclude(order__status=OrderStatus.CANCELLED)
+        .values(
+            "variant__product_id",
+            "variant__product__name",
+            "variant__product__category_id",
+            "variant__product__category__name",
+        )
+        .annotate(units=Sum("quantity"), price=Min("variant__price"))
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("variant__product__category_id")],
+                order_by=[F("units").desc(), F("variant__product_id").asc()],
+            )
+        )
+        .filter(rank__lte=BEST_SELLERS_PER_CATEGORY)
+        .order_by("variant__product__category_id", "rank")
+    )
+    result: dict[int, list[dict]] = defaultdict(list)
+    for row in rows:
+        result[row["variant__product__category_id"]].append(
+            {
+                "product_id": row["variant__product_id"],
+                "name": row["variant__product__name"],
+                "category": row["variant__product__category__name"],
+                "price": str(row["price"]),
+            }
+        )
+    return dict(result)
+
+
+def recommendations(
+    *, customer_ids, sellers: dict[int, list[dict]], limit: int = RECOMMENDATIONS
+) -> dict[int, list[dict]]:
+    """Per customer: best sellers of the categories they bought from, not bought yet
+    (one query for a batch of customers; ``sellers`` comes from ``best_sellers``)."""
+    bought = (
+        OrderLine.objects.filter(order__customer_id__in=list(customer_ids))
+        .exclude(order__status=OrderStatus.CANCELLED)
+        .values_list(
+            "order__customer_id",
+            "variant__product_id",
+            "variant__product__category_id",
+        )
+        .distinct()
+    )
+    products: dict[int, set[int]] = defaultdict(set)
+    categories: dict[int, list[int]] = defaultdict(list)
+    for customer_id, product_id, category_id in bought:
+        products[customer_id].add(product_id)
+        if category_id not in categories[customer_id]:
+            categories[customer_id].append(category_id)
+    result: dict[int, list[dict]] = {}
+    for customer_id in customer_ids:
+        picks: list[dict] = []
+        own = products.get(customer_id, set())
+        for category_id in sorted(categories.get(customer_id, [])):
+            for item in sellers.get(category_id, []):
+                if item["product_id"] not in own and item not in picks:
+                    picks.append(item)
+                if len(picks) >= limit:
+                    break
+            if len(picks) >= limit:
+                break
+        result[customer_id] = [
+            {"name": p["name"], "category": p["category"], "price": p["price"]}
+            for p in picks
+        ]
+    return result
+
+
+def cart_contents(cart_ids) -> dict[int, dict]:
+    """Lines of abandoned carts with low-stock urgency: ``only_left`` is the number of
+    units still sellable online when it is at or under the low-stock threshold."""
+    from inventory.selectors import online_available
+    from orders.models import CartLine
+
+    lines = list(
+        CartLine.objects.filter(cart_id__in=list(cart_ids))
+        .select_related("variant__product")
+        .order_by("cart_id", "pk")
+    )
+    units = online_available(variant_ids={line.variant_id for line in lines})
+    threshold = settings.OMNISTORE_LOW_STOCK_DEFAULT
+    carts: dict[int, dict] = {}
+    for line in lines:
+        left = units.get(line.variant_id, 0)
+        only_left = left if 0 < left <= threshold else None
+        cart = carts.setdefault(line.cart_id, {"lines": [], "low_stock": False})
+        cart["lines"].append(
+            {
+                "name": line.variant.name,
+                "quantity": line.quantity,
+                "only_left": only_left,
+            }
+        )
+        cart["low_stock"] = cart["low_stock"] or only_left is not None
+    return carts
+
+
+def order_cards(order_ids) -> dict[int, dict]:
+    return {
+        row["pk"]: {
+            "number": row["number"],
+            "total": str(row["total"]),
+            "currency": row["currency"],
+        }
+        for row in Order.objects.filter(pk__in=list(order_ids)).values(
+            "pk", "number", "total", "currency"
+        )
+    }
+
+
+# --- Reports ------------------------------------------------------------------------
+
+
+def _rate(part: int, whole: int) -> Decimal:
+    if not whole:
+        return Decimal("0.0")
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"))
+
+
+@dataclass
+class ChannelStats:
+    channel: str
+    sent: int = 0
+    delivered: int = 0
+    failed: int = 0
+    queued: int = 0
+    opened: int = 0
+    clicked: int = 0
+    conversions: int = 0
+    revenue: Decimal = Decimal("0.00")
+
+    @property
+    def open_rate(self) -> Decimal:
+        return _rate(self.opened, self.sent)
+
+    @property
+    def click_rate(self) -> Decimal:
+        return _rate(self.clicked, self.sent)
+
+    @property
+    def label(self) -> str:
+        return MessageChannel(self.channel).label
+
+
+@dataclass
+class CampaignStats:
+    campaign_id: int
+    name: str
+    kind: str
+    status: str
+    channels: list[str]
+    by_channel: dict[str, ChannelStats] = field(default_factory=dict)
+    conversions: int = 0
+    revenue: Decimal = Decimal("0.00")
+
+    @property
+    def multichannel(self) -> bool:
+        return len(self.channels) > 1
+
+    @property
+    def kind_label(self) -> str:
+        return CampaignKind(self.kind).label
+
+    @property
+    def status_label(self) -> str:
+        return CampaignStatus(self.status).label
+
+    @property
+    def by_channel_any(self) -> bool:
+        """Whether any message of the campaign exists (sent, failed or queued)."""
+        return any(s.sent or s.failed or s.queued for s in self.by_channel.values())
+
+    def _sum(self, name: str) -> int:
+        return sum(getattr(stats, name) for stats in self.by_channel.values())
+
+    @property
+    def sent(self) -> int:
+        return self._sum("sent")
+
+    @property
+    def delivered(self) -> int:
+        return self._sum("delivered")
+
+    @property
+    def opened(self) -> int:
+        return self._sum("opened")
+
+    @property
+    def clicked(self) -> int:
+        return self._sum("clicked")
+
+    @property
+    def open_rate(self) -> Decimal:
+        return _rate(self.opened, self.sent)
+
+    @property
+    def click_rate(self) -> Decimal:
+        return _rate(self.clicked, self.sent)
+
+    @property
+    def conversion_rate(self) -> Decimal:
+        return _rate(self.conversions, self.sent)
+
+
+@dataclass
+class GroupStats:
+    label: str
+    campaigns: int = 0
+    sent: int = 0
+    opened: int = 0
+    clicked: int = 0
+    conversions: int = 0
+    revenue: Decimal = Decimal("0.00")
+
+    @property
+    def open_rate(self) -> Decimal:
+        return _rate(self.opened, self.sent)
+
+    @property
+    def click_rate(self) -> Decimal:
+        return _rate(self.clicked, self.sent)
+
+    @property
+    def conversion_rate(self) -> Decimal:
+        return _rate(self.conversions, self.sent)
+
+    @property
+    def revenue_per_message(self) -> Decimal:
+        if not self.sent:
+            return Decimal("0.00")
+        return (self.revenue / self.sent).quantize(Decimal("0.01"))
+
+
+@dataclass
+class CampaignReport:
+    campaigns: list[CampaignStats]
+    single: GroupStats
+    multi: GroupStats
+
+
+def _click_channel():
+    """The channel of the campaign message last clicked by the buyer before the order
+    (the message the attribution followed)."""
+    window = settings.OMNISTORE_ATTRIBUTION_WINDOW
+    return Subquery(
+        Message.objects.filter(
+            campaign_id=OuterRef("attributed_campaign_id"),
+            customer_id=OuterRef("customer_id"),
+            last_clicked_at__lte=OuterRef("created_at"),
+            last_clicked_at__gte=OuterRef("created_at") - window,
+        )
+        .order_by("-last_clicked_at")
+        .values("channel")[:1]
+    )
+
+
+def campaign_report(*, campaign_ids=None) -> CampaignReport:
+    """Per campaign and channel: sent, delivered, opens, clicks, conversions and
+    revenue (attributed orders not cancelled), then single-channel and multi-channel
+    campaigns side by side. Three aggregate queries."""
+    campaigns = Campaign.objects.order_by("-created_at", "-id")
+    if campaign_ids is not None:
+        campaigns = campaigns.filter(pk__in=list(campaign_ids))
+    rows = {
+        c.pk: CampaignStats(
+            campaign_id=c.pk,
+            name=c.name,
+            kind=c.kind,
+            status=c.status,
+            channels=list(c.channels or []),
+        )
+        for c in campaigns.only("pk", "name", "kind", "status", "channels")
+    }
+    messages = (
+        Message.objects.filter(campaign_id__in=list(rows))
+        .values("campaign_id", "channel")
+        .annotate(
+            sent=Count("pk", filter=Q(status=MessageStatus.SENT)),
+            delivered=Count("pk", filter=Q(delivered_at__isnull=False)),
+            failed=Count("pk", filter=Q(status=MessageStatus.FAILED)),
+            queued=Count("pk", filter=Q(status=MessageStatus.QUEUED)),
+            opened=Count("pk", filter=Q(opened_at__isnull=False)),
+            clicked=Count("pk", filter=Q(clicked_at__isnull=False)),
+        )
+        .order_by()
+    )
+    for row in messages:
+        stats = rows[row["campaign_id"]]
+        stats.by_channel[row["channel"]] = ChannelStats(
+            channel=row["channel"],
+            sent=row["sent"],
+            delivered=row["delivered"],
+            failed=row["failed"],
+            queued=row["queued"],
+            opened=row["opened"],
+            clicked=row["clicked"],
+        )
+    orders = (
+        Order.objects.filter(attributed_campaign_id__in=list(rows))
+        .exclude(status=OrderStatus.CANCELLED)
+        .annotate(click_channel=_click_channel())
+        .values("attributed_campaign_id", "click_channel")
+        .annotate(conversions=Count("pk"), revenue=Sum("total"))
+        .order_by()
+    )
+    for row in orders:
+        stats = rows[row["attributed_campaign_id"]]
+        stats.conversions += row["conversions"]
+        stats.revenue += row["revenue"] or Decimal("0")
+        channel = row["click_channel"]
+        if channel:
+            per = stats.by_channel.setdefault(channel, ChannelStats(channel=channel))
+            per.conversions += row["conversions"]
+            per.revenue += row["revenue"] or Decimal("0")
+    for stats in rows.values():
+        for channel in stats.channels:
+            stats.by_channel.setdefault(channel, ChannelStats(channel=channel))
+        stats.by_channel = dict(
+            sorted(
+                stats.by_channel.items(),
+                key=lambda item: MessageChannel.values.index(item[0]),
+            )
+        )
+    # Campaigns that never sent anything (drafts, automations not yet triggered) are
+    # left out: they would only dilute the comparison.
+    shown = [s for s in rows.values() if s.by_channel_any or s.conversions]
+    single = GroupStats(label="Single-channel")
+    multi = GroupStats(label="Multi-channel")
+    for stats in shown:
+        group = multi if stats.multichannel else single
+        group.campaigns += 1
+        group.sent += stats.sent
+        group.opened += stats.opened
+        group.clicked += stats.clicked
+        group.conversions += stats.conversions
+        group.revenue += stats.revenue
+    return CampaignReport(campaigns=shown, single=single, multi=multi)
+
+
+def campaign_messages(campaign: Campaign) -> QuerySet[Message]:
+    return Message.objects.filter(campaign=campaign).select_related("customer")
+
+
+def due_campaigns(*, now: datetime) -> list[int]:
+    """Broadcasts whose time has come, and sends left unfinished (a crash, a provider
+    outage) whose lease has expired."""
+    return list(
+        Campaign.objects.filter(
+            kind=CampaignKind.BROADCAST,
+            status__in=[CampaignStatus.SCHEDULED, CampaignStatus.SENDING],
+            send_at__lte=now,
+        )
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=timezone.now()))
+        .order_by("send_at", "pk")
+        .values_list("pk", flat=True)
+    )

@@ -1,0 +1,62 @@
+"""Tracking endpoints reached from messages: open pixel, click redirect, unsubscribe.
+
+They are public (a message is read anywhere) and trust only the signed token: a token
+that does not verify answers 404, exactly like an unknown one.
+"""
+
+from __future__ import annotations
+
+import base64
+
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from . import services, tracking
+from .models import Message, MessageChannel
+
+PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+
+
+@never_cache
+@require_GET
+def open_pixel(request, token: str):
+    message_id = tracking.read_open_token(token)
+    if message_id is None or not services.message_exists(message_id):
+        raise Http404("Unknown message.")
+    services.record_open(message_id=message_id)
+    return HttpResponse(PIXEL, content_type="image/gif")
+
+
+@never_cache
+@require_GET
+def click(request, token: str):
+    found = tracking.read_click_token(token)
+    if found is None or not services.message_exists(found[0]):
+        raise Http404("Unknown link.")
+    message_id, url = found
+    services.record_click(message_id=message_id, url=url)
+    return HttpResponseRedirect(url)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token: str):
+    message_id = tracking.read_unsubscribe_token(token)
+    message = (
+        Message.objects.select_related("campaign").filter(pk=message_id).first()
+        if message_id is not None
+        else None
+    )
+    if message is None:
+        raise Http404("Unknown message.")
+    channel = MessageChannel(message.channel).label
+    if request.method == "POST":
+        services.unsubscribe(message_id=message.pk)
+        return render(request, "campaigns/unsubscribe_done.html", {"channel": channel})
+    return render(
+        request,
+        "campaigns/unsubscribe.html",
+        {"channel": channel, "campaign": message.campaign.name},
+    )

@@ -1,0 +1,167 @@
+"""Customers, purchases and campaigns for the campaigns tests, made through the real
+services of every app (orders are placed by checkout, consents set by the customers
+app)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from campaigns import services
+from campaigns.models import (
+    Campaign,
+    CampaignKind,
+    CampaignStatus,
+    MessageTemplate,
+    Segment,
+)
+from customers import services as customer_services
+from customers.models import Channel, Customer
+from orders import services as order_services
+from tests.factories import LocationFactory, VariantFactory, WarehouseFactory, stock
+
+ADDRESS = {
+    "name": "Ada",
+    "line1": "Via Torino 1",
+    "city": "Milano",
+    "postcode": "20123",
+}
+_serial = iter(range(1, 10**9))
+
+
+def person(first_name="Giulia", *, email=True, phone=False, **kwargs) -> Customer:
+    n = next(_serial)
+    return customer_services.match_customer(
+        email=f"person{n}@example.com" if email else None,
+        phone=f"+39333{n:07d}" if phone else None,
+        first_name=first_name,
+        last_name=kwargs.pop("last_name", f"Rossi{n}"),
+        channel=kwargs.pop("channel", Channel.WEB),
+        **kwargs,
+    )
+
+
+def grant(customer: Customer, *channels: str, granted: bool = True) -> None:
+    for channel in channels:
+        customer_services.set_consent(
+            customer=customer,
+            channel=channel,
+            granted=granted,
+            source_channel=Channel.WEB,
+        )
+
+
+class Shop:
+    """A shop and a warehouse, both stocked with ``variant``."""
+
+    def __init__(self, *, city="Milano", price="50.00", category=None, units=500):
+        self.store = LocationFactory(city=city)
+        self.warehouse = WarehouseFactory()
+        extra = {"product__category": category} if category is not None else {}
+        self.variant = VariantFactory(price=Decimal(price), **extra)
+        stock(self.variant, self.store, units)
+        stock(self.variant, self.warehouse, units)
+
+    def sell_in_store(
+        self, customer, *, days_ago=0, quantity=1, variant=None, now=None
+    ):
+        variant = variant or self.variant
+        return order_services.place_order(
+            lines=[order_services.LineRequest(variant, quantity)],
+            channel=Channel.STORE,
+            fulfilment="carry_out",
+            placing_location=self.store,
+            customer=customer,
+            payments=[order_services.PaymentRequest(method="cash")],
+            now=(now or timezone.now()) - timedelta(days=days_ago),
+        )
+
+    def sell_online(
+        self,
+        customer,
+        *,
+        days_ago=0,
+        channel=Channel.WEB,
+        variant=None,
+        now=None,
+        cart=None,
+        quantity=1,
+    ):
+        variant = variant or self.variant
+        return order_services.place_order(
+            lines=[order_services.LineRequest(variant, quantity)],
+            channel=channel,
+            fulfilment="delivery",
+            address=ADDRESS,
+            customer=customer,
+            payments=[
+                order_services.PaymentRequest(method="card_online", token="tok_visa")
+            ],
+            cart=cart,
+            now=(now or timezone.now()) - timedelta(days=days_ago),
+        )
+
+    def sell_by_phone(self, customer, *, days_ago=0, channel=Channel.PHONE):
+        """An assisted order taken by phone (or in the shop, for home delivery)."""
+        return order_services.place_order(
+            lines=[order_services.LineRequest(self.variant, 1)],
+            channel=channel,
+            fulfilment="delivery",
+            address=ADDRESS,
+            placing_location=self.store,
+            customer=customer,
+            payments=[
+                order_services.PaymentRequest(method="card_online", token="tok_visa")
+            ],
+            now=timezone.now() - timedelta(days=days_ago),
+        )
+
+
+def segment(rules, name=None) -> Segment:
+    return services.create_segment(name=name or f"Segment {next(_serial)}", rules=rules)
+
+
+def campaign(
+    *,
+    rules=None,
+    channels=("email",),
+    kind=CampaignKind.BROADCAST,
+    templates=None,
+    status=None,
+    trigger_after=None,
+    name=None,
+    **kwargs,
+) -> Campaign:
+    audience = segment(rules) if rules is not None else None
+    created = Campaign.objects.create(
+        name=name or f"Campaign {next(_serial)}",
+        kind=kind,
+        segment=audience,
+        channels=list(channels),
+        trigger_after=trigger_after,
+        **kwargs,
+    )
+    defaults = {
+        "email": (
+            "Hello {{ first_name }}",
+            "Hi {{ first_name }}, see https://shop.example.org/new",
+        ),
+        "sms": ("", "Hi {{ first_name }}: https://shop.example.org/sms"),
+        "push": ("News for you", "Hi {{ first_name }}"),
+    }
+    for channel in channels:
+        subject, body = (templates or {}).get(channel, defaults[channel])
+        MessageTemplate.objects.create(
+            campaign=created, channel=channel, subject=subject, body=body
+        )
+    if status == CampaignStatus.SCHEDULED:
+        services.schedule_campaign(campaign=created, send_at=timezone.now())
+    elif status == CampaignStatus.ACTIVE:
+        services.activate_automation(campaign=created)
+    created.refresh_from_db()
+    return created
+
+
+EVERYONE = {"field": "created_channel", "op": "in", "value": list(Channel.values)}

@@ -1,0 +1,76 @@
+"""Managers' API: segments are validated by the same rules, previews are counted."""
+
+import pytest
+
+from campaigns.models import Segment
+from omnistore.accounts.models import Role
+from tests.campaigns.factories import Shop, person
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def manager(api_client):
+    api_client.force_authenticate(UserFactory(role=Role.HQ))
+    return api_client
+
+
+def test_bad_rules_answer_400_with_every_error(manager):
+    response = manager.post(
+        "/api/v1/campaigns/segments/",
+        {
+            "name": "Bad",
+            "rules": {
+                "any": [
+                    {"field": "has_wishlist_item", "op": "is_true"},
+                    {"field": "orders_count", "op": "contains", "value": 1},
+                ]
+            },
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid_segment"
+    assert len(body["extra"]["rules"]) == 2
+    assert "wishlists" in body["extra"]["rules"][0]
+    assert (
+        "operator 'contains' is not valid for 'orders_count'"
+        in body["extra"]["rules"][1]
+    )
+    assert not Segment.objects.exists()
+
+
+def test_create_and_preview(manager):
+    shop = Shop()
+    buyer = person("Ada")
+    shop.sell_online(buyer)
+    rules = {"field": "channels_used", "op": "eq", "value": "online_only"}
+    preview = manager.post(
+        "/api/v1/campaigns/segments/preview/", {"rules": rules}, format="json"
+    )
+    assert preview.status_code == 200
+    assert preview.json() == {
+        "count": 1,
+        "sample": [{"id": buyer.pk, "first_name": "Ada", "last_name": buyer.last_name}],
+    }
+    created = manager.post(
+        "/api/v1/campaigns/segments/", {"name": "Online", "rules": rules}, format="json"
+    )
+    assert created.status_code == 201
+    saved = manager.get(f"/api/v1/campaigns/segments/{created.json()['id']}/preview/")
+    assert saved.json()["count"] == 1
+    assert manager.get("/api/v1/campaigns/report/").status_code == 200
+    fields = manager.get("/api/v1/campaigns/rule-fields/").json()
+    assert "bought_in_store_within_days" in {f["field"] for f in fields}
+
+
+@pytest.mark.parametrize("role", [Role.CUSTOMER, Role.HQ, None])
+def test_only_managers_use_it(api_client, role):
+    if role == Role.CUSTOMER:
+        api_client.force_authenticate(UserFactory(role=role))
+    elif role == Role.HQ:
+        api_client.force_authenticate(UserFactory(role=role, is_active=True))
+    status = api_client.get("/api/v1/campaigns/segments/").status_code
+    assert status == (200 if role == Role.HQ else 403 if role else 401)
