@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test venv system-deps lint migrate seed serve bench clean
+.PHONY: demo test venv system-deps lint migrate seed serve bench bench-segments clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,9 @@ lint: venv
 
 bench: venv system-deps
 	$(PY) bench/checkout.py
+
+bench-segments: venv system-deps
+	$(PY) bench/segments.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 test-artifacts

@@ -14,7 +14,8 @@
 6. prints PASS/MISS against the targets. It only reads the clock; nothing here asserts.
 
 Environment: BENCH_SECONDS (per concurrency, default 15), BENCH_VARIANTS (default 100000),
-BENCH_SHOPS (300), BENCH_CUSTOMERS (100000), BENCH_ORDERS (300000), BENCH_WORKERS (4).
+BENCH_SHOPS (300), BENCH_CUSTOMERS (100000), BENCH_ORDERS (300000), BENCH_WORKERS (4),
+BENCH_WORKER_CLASS (sync; gthread with BENCH_THREADS), BENCH_THREADS (1).
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ N_SHOPS = int(os.environ.get("BENCH_SHOPS", "300"))
 N_CUSTOMERS = int(os.environ.get("BENCH_CUSTOMERS", "100000"))
 N_ORDERS = int(os.environ.get("BENCH_ORDERS", "300000"))
 N_WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
+WORKER_CLASS = os.environ.get("BENCH_WORKER_CLASS", "sync")
+THREADS = int(os.environ.get("BENCH_THREADS", "1"))
 HOT = 2000  # variants every shop stocks
 CONCURRENCY = (1, 8, 32)
 TARGET_FLOWS_PER_S = 130
@@ -149,7 +152,9 @@ def start_gunicorn(env) -> int:
             "--workers",
             str(N_WORKERS),
             "--worker-class",
-            "sync",
+            WORKER_CLASS,
+            "--threads",
+            str(THREADS),
             "--bind",
             f"127.0.0.1:{port}",
             "--log-level",
@@ -658,7 +663,8 @@ def main() -> None:
 
     port = start_gunicorn(env)
     print(
-        f"gunicorn: {N_WORKERS} sync workers on 127.0.0.1:{port}; "
+        f"gunicorn: {N_WORKERS} {WORKER_CLASS} workers"
+        f"{f' x {THREADS} threads' if THREADS > 1 else ''} on 127.0.0.1:{port}; "
         f"{'Redis + 1 Celery worker' if broker else 'eager Celery'}; "
         f"{os.cpu_count()} CPU cores; fsync on"
     )

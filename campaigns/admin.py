@@ -15,10 +15,10 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from omnistore.core.charts import bar_chart
 from omnistore.core.exceptions import ApplicationError
 
 from . import selectors, services
-from .charts import bar_chart
 from .models import (
     Campaign,
     CampaignStatus,
@@ -26,7 +26,10 @@ from .models import (
     Message,
     MessageChannel,
     MessageTemplate,
+    Restock,
     Segment,
+    StockSnapshot,
+    StockWatch,
 )
 from .segments import field_reference, rule_errors
 
@@ -334,6 +337,48 @@ class CampaignAdmin(admin.ModelAdmin):
             "chosen": ids[0] if ids else None,
         }
         return TemplateResponse(request, "campaigns/admin/report.html", context)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Restock)
+class RestockAdmin(ReadOnlyAdmin):
+    """Wished variants that came back: what back-in-stock messages are about."""
+
+    list_display = ["at", "variant", "where", "number", "units"]
+    list_select_related = ["variant__product", "location"]
+    search_fields = ["=variant__sku", "variant__product__name"]
+    date_hierarchy = "at"
+
+    @admin.display(description="Where", ordering="location__name")
+    def where(self, obj):
+        return obj.location.name if obj.location_id else "Online"
+
+
+@admin.register(StockSnapshot)
+class StockSnapshotAdmin(ReadOnlyAdmin):
+    """Units of wished variants as last seen by the back-in-stock step."""
+
+    list_display = ["variant", "location", "units", "observed_at"]
+    list_select_related = ["variant__product", "location"]
+    search_fields = ["=variant__sku", "variant__product__name"]
+
+
+@admin.register(StockWatch)
+class StockWatchAdmin(ReadOnlyAdmin):
+    """Stock changes of wished variants waiting for the next automation run."""
+
+    list_display = ["created_at", "variant", "location"]
+    list_select_related = ["variant__product", "location"]
 
 
 @admin.register(Message)

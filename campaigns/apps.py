@@ -5,5 +5,5 @@ class CampaignsConfig(AppConfig):
     name = "campaigns"
 
     def ready(self):
-        # Tasks register on import, in every process.
-        from . import tasks  # noqa: F401
+        # Tasks and signal receivers register on import, in every process.
+        from . import receivers, tasks  # noqa: F401

@@ -1,9 +1,14 @@
 """Segments, campaigns (broadcasts and automations) and the messages they send.
 
-An automation is a campaign with a trigger (abandoned cart, post-purchase, win-back):
-it shares templates, messages, tracking and reports with broadcasts. A message is one
-row per (campaign, customer, channel, trigger); the unique constraint on that key is
-what makes every send, resend and automation run idempotent.
+An automation is a campaign with a trigger (abandoned cart, post-purchase, win-back,
+back in stock, price drop): it shares templates, messages, tracking and reports with
+broadcasts. A message is one row per (campaign, customer, channel, trigger); the unique
+constraint on that key is what makes every send, resend and automation run idempotent.
+
+Back in stock is fed by the inventory's ``stock_changed`` signal: a changed
+(variant, shop) of a wishlisted variant becomes a ``StockWatch`` row; the automation run
+looks at those, compares the units now with the units last seen (``StockSnapshot``) and
+records each return from nothing as a ``Restock``, which the automation messages.
 """
 
 from __future__ import annotations
@@ -63,10 +68,18 @@ class CampaignKind(models.TextChoices):
     ABANDONED_CART = "abandoned_cart", "Abandoned cart"
     POST_PURCHASE = "post_purchase", "Post-purchase follow-up"
     WIN_BACK = "win_back", "Win-back"
+    BACK_IN_STOCK = "back_in_stock", "Back in stock (wishlist)"
+    PRICE_DROP = "price_drop", "Price drop (wishlist)"
 
 
 AUTOMATION_KINDS = frozenset(
-    {CampaignKind.ABANDONED_CART, CampaignKind.POST_PURCHASE, CampaignKind.WIN_BACK}
+    {
+        CampaignKind.ABANDONED_CART,
+        CampaignKind.POST_PURCHASE,
+        CampaignKind.WIN_BACK,
+        CampaignKind.BACK_IN_STOCK,
+        CampaignKind.PRICE_DROP,
+    }
 )
 
 
@@ -111,7 +124,8 @@ class Campaign(models.Model):
         null=True,
         blank=True,
         help_text=(
-            "Automations: wait after the trigger (cart left, order paid, last order). "
+            "Automations: wait after the trigger (cart left, order paid, last order, "
+            "item back in stock; for a price drop, time the item has been wished). "
             "'4:00:00' is four hours, '90 00:00:00' ninety days."
         ),
     )
@@ -270,7 +284,10 @@ class Message(models.Model):
         max_length=64,
         blank=True,
         default="",
-        help_text="What fired an automation (cart:12, order:34); empty for broadcasts.",
+        help_text=(
+            "What fired an automation (cart:12, order:34, restock:<variant>:<n>, "
+            "price:<item>:<price>); empty for broadcasts."
+        ),
     )
     status = models.CharField(
         max_length=10, choices=MessageStatus.choices, default=MessageStatus.QUEUED
@@ -305,3 +322,107 @@ class Message(models.Model):
 
     def __str__(self):
         return f"{self.channel} #{self.pk} ({self.status})"
+
+
+# --- Back in stock ------------------------------------------------------------------
+
+
+class StockWatch(models.Model):
+    """A wishlisted variant whose stock moved at a location, waiting to be looked at.
+
+    Written after the stock change committed, one row per pair however often it moved
+    (``ON CONFLICT DO NOTHING``); the automation run deletes the rows it takes before
+    reading the stock, so a change committed meanwhile leaves a row of its own.
+    """
+
+    # The unique constraint's index leads with the variant.
+    variant = models.ForeignKey(
+        "inventory.Variant",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+    )
+    location = models.ForeignKey(
+        "inventory.Location", on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["variant", "location"], name="stock_watch_once"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.variant_id} at {self.location_id}"
+
+
+class StockSnapshot(models.Model):
+    """Units of a wishlisted variant last seen online (no location: every active
+    location shipping online orders, less safety stock) or at one shop; the base that
+    tells a return from nothing from a mere top-up. ``units`` is empty until seen."""
+
+    variant = models.ForeignKey(
+        "inventory.Variant", on_delete=models.CASCADE, related_name="+"
+    )
+    location = models.ForeignKey(
+        "inventory.Location",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    units = models.IntegerField(null=True, blank=True)
+    observed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["variant", "location"],
+                name="stock_snapshot_at_shop",
+                condition=Q(location__isnull=False),
+            ),
+            models.UniqueConstraint(
+                fields=["variant"],
+                name="stock_snapshot_online",
+                condition=Q(location__isnull=True),
+            ),
+        ]
+
+    def __str__(self):
+        where = f"at {self.location_id}" if self.location_id else "online"
+        return f"{self.variant_id} {where}: {self.units}"
+
+
+class Restock(models.Model):
+    """A wishlisted variant came back from nothing: online (no location) or at a shop.
+
+    ``number`` counts the variant's restocks; the rows of one look share it, so a
+    customer who hears of both (online and at the preferred shop) is messaged once.
+    """
+
+    variant = models.ForeignKey(
+        "inventory.Variant",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,  # ``restock_by_variant`` leads with it
+    )
+    location = models.ForeignKey(
+        "inventory.Location",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    number = models.PositiveIntegerField()
+    units = models.PositiveIntegerField()
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["variant", "at"], name="restock_by_variant")]
+
+    def __str__(self):
+        where = f"at {self.location_id}" if self.location_id else "online"
+        return f"{self.variant_id} back {where} (#{self.number})"

@@ -12,6 +12,8 @@ Context of every message::
     discount_code, shop_url, unsubscribe_url,
     cart {lines [{name, quantity, only_left}], low_stock}   (abandoned cart)
     order {number, total, currency}                          (post-purchase, win-back)
+    wishlist_item {name, sku, price, online, in_store,       (back in stock,
+                   was_price, saving_percent}                 price drop)
 
 Links in the rendered text are rewritten to signed click-tracking links; email gets
 an HTML part with the open pixel and, if the template has none, an unsubscribe line.
@@ -77,6 +79,15 @@ SAMPLE_CONTEXT = {
         "low_stock": True,
     },
     "order": {"number": "OS-AAAAA-BBBBB", "total": "49.90", "currency": "EUR"},
+    "wishlist_item": {
+        "name": "Linen shirt (Blue / M)",
+        "sku": "SKU-1",
+        "price": "39.90",
+        "online": 12,
+        "in_store": 2,
+        "was_price": "49.90",
+        "saving_percent": 20,
+    },
 }
 
 
@@ -151,7 +162,14 @@ def compile_template(*, channel: str, subject: str, body: str) -> CompiledTempla
     source = f"{subject}\n{body}"
     mentions = frozenset(
         name
-        for name in ("featured", "recommendations", "store", "cart", "order")
+        for name in (
+            "featured",
+            "recommendations",
+            "store",
+            "cart",
+            "order",
+            "wishlist_item",
+        )
         if name in source
     )
     return CompiledTemplate(

@@ -11,7 +11,8 @@ Rules are JSON data::
     ]}
 
 Groups are ``{"all": [...]}``, ``{"any": [...]}`` and ``{"not": rule}``; leaves are
-``{"field", "op", "value"}`` plus the options a field allows (``days``, ``campaign``).
+``{"field", "op", "value"}`` plus the options a field allows (``days``, ``campaign``,
+``category``, ``variant``).
 Every leaf compiles to a condition on ``Customer`` (a column test, an ``EXISTS`` or a
 correlated aggregate), so a segment is one ``SELECT`` whatever its shape, and merged or
 erased profiles are never in it.
@@ -21,6 +22,12 @@ Purchases are orders that were not cancelled. "Online" means the website and the
 days since the latest purchase: customers who never bought match none of its
 comparisons. ``*_within_days`` and ``engaged_with_campaign`` take the number of days as
 their value and ``is_true``/``is_false``.
+
+Wishlist fields look at active items (not removed) on open lists (not archived);
+``category`` (a slug, subcategories included) and ``variant`` (an id) narrow them::
+
+    {"field": "has_wishlist_item", "op": "is_true", "category": "shirts"}
+    {"field": "wishlist_item_added_within_days", "op": "is_true", "value": 30}
 """
 
 from __future__ import annotations
@@ -47,8 +54,14 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from customers.models import Channel, Consent, ConsentChannel, Customer
-from inventory.models import Category, Location
+from customers.models import (
+    Channel,
+    Consent,
+    ConsentChannel,
+    Customer,
+    WishlistItem,
+)
+from inventory.models import Category, Location, Variant
 from omnistore.core.exceptions import ValidationFailed
 from orders.models import Order, OrderLine, OrderStatus
 
@@ -84,7 +97,7 @@ class _Build:
 @dataclass(frozen=True)
 class FieldSpec:
     name: str
-    kind: str  # text, choice, int, decimal, bool, window, ref, unavailable
+    kind: str  # text, choice, slug, int, decimal, bool, window, ref
     ops: tuple[str, ...]
     help: str
     choices: tuple = ()
@@ -265,6 +278,35 @@ def _engaged(op, value, rule, b: _Build) -> Q:
     return engaged if op == "is_true" else ~engaged
 
 
+def _wished(rule, since: datetime | None = None) -> Q:
+    """An active item on an open list of the customer, narrowed by the rule's options:
+    one semi-join the wishlist's customer index answers."""
+    items = WishlistItem.objects.filter(
+        wishlist__customer=OuterRef("pk"),
+        wishlist__archived_at__isnull=True,
+        removed_at__isnull=True,
+    )
+    if rule.get("variant") is not None:
+        items = items.filter(variant_id=rule["variant"])
+    if rule.get("category") is not None:
+        slug = rule["category"]
+        items = items.filter(
+            Q(variant__product__category__slug=slug)
+            | Q(variant__product__category__parent__slug=slug)
+        )
+    return Q(Exists(_windowed(items, since, "added_at")))
+
+
+def _has_wishlist_item(op, value, rule, b: _Build) -> Q:
+    wished = _wished(rule)
+    return wished if op == "is_true" else ~wished
+
+
+def _wishlist_added_within(op, value, rule, b: _Build) -> Q:
+    added = _wished(rule, b.now - timedelta(days=value))
+    return added if op == "is_true" else ~added
+
+
 def _preferred_store(op, value, rule, b: _Build) -> Q:
     if op == "in":
         return Q(preferred_store_id__in=list(value))
@@ -416,9 +458,23 @@ FIELDS: dict[str, FieldSpec] = {
         ),
         FieldSpec(
             "has_wishlist_item",
-            "unavailable",
-            (),
-            "Not available yet: wishlists are not part of the back office yet.",
+            "bool",
+            BOOL_OPS,
+            'Has an item on an open wishlist; optional "category" (slug, '
+            'subcategories included) and "variant" (id).',
+            options=("category", "variant"),
+            build=_has_wishlist_item,
+        ),
+        FieldSpec(
+            "wishlist_item_added_within_days",
+            "window",
+            BOOL_OPS,
+            "Put an item (still there) on an open wishlist within the last <value> "
+            'days; optional "category" and "variant".',
+            options=("category", "variant"),
+            minimum=1,
+            maximum=MAX_DAYS,
+            build=_wishlist_added_within,
         ),
     ]
 }
@@ -429,6 +485,14 @@ FIELDS: dict[str, FieldSpec] = {
 
 def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_id(value) -> bool:
+    return _is_int(value) and value > 0
+
+
+def _is_slug(value) -> bool:
+    return isinstance(value, str) and bool(value.strip()) and len(value) <= 200
 
 
 def _check_value(spec: FieldSpec, op: str, value, where: str) -> list[str]:
@@ -527,9 +591,6 @@ def _walk(rule, path: str, depth: int, errors: list[str], leaves: list) -> None:
             f"{where}: unknown field {name!r}; known fields: {', '.join(FIELDS)}."
         )
         return
-    if spec.kind == "unavailable":
-        errors.append(f"{where}: field '{name}' is unavailable. {spec.help}")
-        return
     unknown = set(rule) - {"field", "op", "value", *spec.options}
     if unknown:
         allowed = ", ".join(["field", "op", "value", *spec.options])
@@ -555,6 +616,12 @@ def _walk(rule, path: str, depth: int, errors: list[str], leaves: list) -> None:
     campaign = rule.get("campaign")
     if campaign is not None and (not _is_int(campaign) or campaign <= 0):
         errors.append(f"{where}.campaign: expected a campaign id.")
+    category = rule.get("category")
+    if "category" in spec.options and category is not None and not _is_slug(category):
+        errors.append(f"{where}.category: expected a category slug.")
+    variant = rule.get("variant")
+    if "variant" in spec.options and variant is not None and not _is_id(variant):
+        errors.append(f"{where}.variant: expected a variant id.")
 
 
 def structure_errors(rules) -> list[str]:
@@ -582,10 +649,12 @@ def _leaves(rule):
 
 
 def reference_errors(rules) -> list[str]:
-    """Stores, categories and campaigns named by the rules must exist."""
+    """Stores, categories, variants and campaigns named by the rules must exist."""
     stores: set[int] = set()
     slugs: set[str] = set()
     campaigns: set[int] = set()
+    wished_slugs: set[str] = set()
+    variants: set[int] = set()
     for leaf in _leaves(rules):
         value = leaf.get("value")
         values = value if isinstance(value, list) else [value]
@@ -595,6 +664,10 @@ def reference_errors(rules) -> list[str]:
             slugs.update(values)
         elif leaf.get("field") == "engaged_with_campaign" and leaf.get("campaign"):
             campaigns.add(leaf["campaign"])
+        if leaf.get("category") is not None:
+            wished_slugs.add(leaf["category"])
+        if leaf.get("variant") is not None:
+            variants.add(leaf["variant"])
     errors = []
     if stores:
         missing = stores - set(
@@ -614,6 +687,20 @@ def reference_errors(rules) -> list[str]:
         )
         if missing:
             errors.append(f"engaged_with_campaign: no campaign {sorted(missing)}.")
+    if wished_slugs:
+        missing = wished_slugs - set(
+            Category.objects.filter(slug__in=wished_slugs).values_list(
+                "slug", flat=True
+            )
+        )
+        if missing:
+            errors.append(f"category: no category {sorted(missing)}.")
+    if variants:
+        missing = variants - set(
+            Variant.objects.filter(pk__in=variants).values_list("pk", flat=True)
+        )
+        if missing:
+            errors.append(f"variant: no variant with id {sorted(missing)}.")
     return errors
 
 

@@ -13,7 +13,10 @@ Rules kept here:
   still queued (the batch in flight at a crash may reach a provider twice, never more);
 - a campaign being sent holds a lease (``lease_until``) renewed every batch, so a
   duplicate task exits at once and a crashed run is resumed once the lease expires;
-- memory stays bounded: only ids and one batch of rows are ever held.
+- memory stays bounded: only ids and one batch of rows are ever held;
+- back in stock is found from watched stock changes (see ``detect_restocks``) at the
+  start of every automation run; each restock is messaged once per customer, whatever
+  number of lists the variant is on.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -31,14 +35,15 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    Max,
     OuterRef,
     Q,
     Subquery,
 )
 from django.utils import timezone
 
-from customers.models import Channel, Customer, CustomerEvent
-from customers.services import record_event, set_consent
+from customers.models import Channel, Customer
+from customers.services import record_event, record_events, set_consent
 from omnistore.core.exceptions import (
     Conflict,
     IllegalTransition,
@@ -59,7 +64,10 @@ from .models import (
     Message,
     MessageChannel,
     MessageStatus,
+    Restock,
     Segment,
+    StockSnapshot,
+    StockWatch,
 )
 from .rendering import (
     CompiledTemplate,
@@ -76,6 +84,8 @@ MAX_ATTEMPTS = 3
 # An automation looks back this far beyond its wait, so switching one on does not
 # write to every cart or order of the past.
 AUTOMATION_LOOKBACK = timedelta(days=7)
+# Watched stock changes looked at per transaction.
+RESTOCK_BATCH = 1000
 
 EVENT_SENT = "message_sent"
 EVENT_OPENED = "message_opened"
@@ -421,6 +431,30 @@ def _queue_automation(campaign: Campaign, *, size: int, now: datetime) -> int:
             size=size,
             now=now,
         )
+    if campaign.kind == CampaignKind.BACK_IN_STOCK:
+        items = selectors.restocked_items(
+            after=wait, now=now, max_age=AUTOMATION_LOOKBACK
+        )
+        return _queue_wished(
+            campaign,
+            items,
+            ["variant_id", "restock"],
+            lambda r: (r[1], f"restock:{r[2]}:{r[3]}", *r[4:]),
+            size=size,
+            now=now,
+        )
+    if campaign.kind == CampaignKind.PRICE_DROP:
+        items = selectors.price_drop_items(
+            after=wait, now=now, percent=settings.OMNISTORE_PRICE_DROP_MIN_PERCENT
+        )
+        return _queue_wished(
+            campaign,
+            items,
+            ["price"],
+            lambda r: (r[1], f"price:{r[0]}:{r[2]:.2f}", *r[3:]),
+            size=size,
+            now=now,
+        )
     if campaign.kind == CampaignKind.WIN_BACK:
         lapsed = selectors.lapsed_customers(after=wait, now=now)
         lapsed = _in_segment(campaign, lapsed, "pk", now)
@@ -435,6 +469,19 @@ def _queue_automation(campaign: Campaign, *, size: int, now: datetime) -> int:
             now=now,
         )
     raise ValidationFailed(f"Not an automation: {campaign.kind}.")  # pragma: no cover
+
+
+def _queue_wished(campaign: Campaign, items, columns, make_row, *, size, now) -> int:
+    """Wishlist items to messages: rows are (item, customer, *columns, *flags); the
+    customer is in the message key, so an item on two of their lists is one message."""
+    channels = campaign.channels
+    via = "wishlist__customer"
+    items = _in_segment(campaign, items, f"{via}_id", now)
+    items = items.filter(selectors.reachable_on_any(channels, via=via))
+    items = items.annotate(**selectors.reachable_flags(channels, via=via))
+    return _queue_stream(
+        campaign, items, [f"{via}_id", *columns], make_row, size=size, now=now
+    )
 
 
 # --- Delivery -----------------------------------------------------------------------
@@ -515,12 +562,21 @@ def _contexts(run: _Run, rows) -> dict[int, dict]:
         )
     carts: dict = {}
     orders: dict = {}
+    wished = _Wished()
     if run.campaign.is_automation:
         keys = [row[3].split(":", 1) for row in rows if ":" in row[3]]
         cart_ids = {int(v) for k, v in keys if k == "cart"}
         order_ids = {int(v) for k, v in keys if k == "order"}
         carts = selectors.cart_contents(cart_ids) if cart_ids else {}
         orders = selectors.order_cards(order_ids) if order_ids else {}
+        variant_ids = {int(v.split(":")[0]) for k, v in keys if k == "restock"}
+        item_ids = {int(v.split(":")[0]) for k, v in keys if k == "price"}
+        if (variant_ids or item_ids) and run.uses("wishlist_item"):
+            wished = _Wished(
+                *selectors.wishlist_cards(
+                    variant_ids=variant_ids, item_ids=item_ids, store_ids=stores
+                )
+            )
     site = settings.OMNISTORE_SITE_URL
     contexts = {}
     for pk, customer_id, _channel, trigger, _ok, first_name, _e, _p, store in rows:
@@ -542,8 +598,48 @@ def _contexts(run: _Run, rows) -> dict[int, dict]:
             "shop_url": site,
             "cart": carts.get(int(ref)) if kind == "cart" and ref else None,
             "order": orders.get(int(ref)) if kind == "order" and ref else None,
+            "wishlist_item": wished.card(kind, ref, store),
         }
     return contexts
+
+
+@dataclass
+class _Wished:
+    """The wishlist content of a batch (``selectors.wishlist_cards``)."""
+
+    variants: dict = field(default_factory=dict)
+    items: dict = field(default_factory=dict)
+    stock: dict = field(default_factory=dict)
+
+    def card(self, kind: str, ref: str, store: int | None) -> dict | None:
+        """``restock:<variant>:<n>`` and ``price:<item>:<price>`` as the message
+        shows them: the price drop at the price it was decided on."""
+        head, _, rest = ref.partition(":")
+        if kind == "restock":
+            variant_id, price, was = int(head), None, None
+        elif kind == "price" and int(head) in self.items:
+            item = self.items[int(head)]
+            variant_id, price, was = (
+                item["variant_id"],
+                Decimal(rest),
+                item["price_at_add"],
+            )
+        else:
+            return None
+        card = self.variants.get(variant_id)
+        if card is None:
+            return None
+        shown = {
+            **card,
+            "in_store": self.stock.get((variant_id, store), 0) if store else None,
+            "was_price": None,
+            "saving_percent": None,
+        }
+        if price is not None and was:
+            shown["price"] = f"{price:.2f}"
+            shown["was_price"] = f"{was:.2f}"
+            shown["saving_percent"] = int((was - price) * 100 / was)
+        return shown
 
 
 def _address(channel: str, row) -> str:
@@ -669,27 +765,20 @@ def _record_results(run: _Run, messages, results, by_pk, counts: SendResult) -> 
 
 
 def _record_sent_events(run: _Run, messages: list[OutgoingMessage], by_pk) -> None:
-    """One timeline row per message sent, inserted together.
-
-    ``record_event`` writes one row at a time; a batch of a thousand sends is one
-    INSERT here instead. The recipients were checked live (not merged, not erased) in
-    the query that claimed them, which is what ``record_event`` would resolve.
-    """
+    """One timeline row per message sent: a batch of a thousand sends is one INSERT."""
     campaign = run.campaign
-    CustomerEvent.objects.bulk_create(
+    record_events(
         [
-            CustomerEvent(
-                customer_id=by_pk[m.message_id][1],
-                kind=EVENT_SENT,
-                summary=f"{MessageChannel(m.channel).label} sent: {campaign.name}"[
-                    :255
-                ],
-                channel=m.channel,
-                data={"campaign_id": campaign.pk, "message_id": m.message_id},
-                reference_type=REFERENCE,
-                reference_id=str(m.message_id),
-                occurred_at=run.now,
-            )
+            {
+                "customer": by_pk[m.message_id][1],
+                "kind": EVENT_SENT,
+                "summary": f"{MessageChannel(m.channel).label} sent: {campaign.name}",
+                "channel": m.channel,
+                "data": {"campaign_id": campaign.pk, "message_id": m.message_id},
+                "reference_type": REFERENCE,
+                "reference_id": m.message_id,
+                "occurred_at": run.now,
+            }
             for m in messages
         ]
     )
@@ -779,9 +868,11 @@ def run_automation(
 
 
 def run_automations(*, now: datetime | None = None, batch_size=None) -> dict[str, int]:
-    """Every active automation once, then the pickup reminders of the orders app (its
-    own flow, each order reminded once). Returns messages sent per automation."""
+    """Restocks first (what back in stock messages), every active automation once,
+    then the pickup reminders of the orders app (its own flow, each order reminded
+    once). Returns messages sent per automation."""
     now = now or timezone.now()
+    detect_restocks(now=now)
     sent: dict[str, int] = {}
     automations = Campaign.objects.filter(
         kind__in=AUTOMATION_KINDS, status=CampaignStatus.ACTIVE
@@ -791,6 +882,156 @@ def run_automations(*, now: datetime | None = None, batch_size=None) -> dict[str
         sent[name] = result.sent
     sent["pickup reminders"] = len(order_services.send_pickup_reminders(now=now))
     return sent
+
+
+# --- Back in stock ------------------------------------------------------------------
+
+
+def watch_stock_changes(*, changes) -> int:
+    """Note the (variant, location) pairs of a committed stock change whose variant is
+    on a wishlist, for ``detect_restocks``.
+
+    Runs in the request that changed the stock, after its commit: one read of the
+    wishlist items' variant index, and an INSERT only when a changed variant is wished
+    (``ON CONFLICT DO NOTHING``: a pair already waiting is not written again). Rows go
+    in (variant, location) order, so two inserts of the same pairs cannot deadlock.
+    """
+    pairs = sorted({(int(variant), int(location)) for variant, location in changes})
+    if not pairs:
+        return 0
+    wished = selectors.wished_variant_ids({variant for variant, _ in pairs})
+    rows = [
+        StockWatch(variant_id=variant, location_id=location)
+        for variant, location in pairs
+        if variant in wished
+    ]
+    if rows:
+        StockWatch.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
+def detect_restocks(*, now: datetime | None = None, batch_size: int | None = None):
+    """Record a ``Restock`` for every watched variant that came back from nothing:
+    online, or at a shop that is a wisher's preferred store. Returns how many.
+
+    "From nothing" compares the units now with those last seen (``StockSnapshot``).
+    A scope not seen since the variant's earliest active wishlist item was added is
+    compared with its units at that moment, read back from the ledger: an item wished
+    while sold out comes back even if nobody looked in between. A top-up of stock that
+    was there, or stock that went and came back between two runs, is no restock.
+
+    Safe to run twice at once: a watched pair is taken by one run only, and the
+    snapshots of a variant are locked while it is looked at.
+    """
+    now = now or timezone.now()
+    size = max(int(batch_size or RESTOCK_BATCH), 1)
+    found = 0
+    while True:
+        taken, recorded = _detect_restock_batch(now, size)
+        found += recorded
+        if taken < size:
+            return found
+
+
+@transaction.atomic
+def _detect_restock_batch(now: datetime, size: int) -> tuple[int, int]:
+    """Take watched pairs and delete them *before* reading the stock: a change that
+    committed while its pair was still waiting is in what is read here; one that
+    commits later writes a new pair for the next run."""
+    taken = list(
+        StockWatch.objects.select_for_update(skip_locked=True)
+        .order_by("pk")
+        .values_list("pk", "variant_id", "location_id")[:size]
+    )
+    if not taken:
+        return 0, 0
+    StockWatch.objects.filter(pk__in=[pk for pk, _, _ in taken]).delete()
+    wished = selectors.wished_stock({variant for _, variant, _ in taken})
+    shops = {
+        (variant, location)
+        for _, variant, location in taken
+        if variant in wished and location in wished[variant].stores
+    }
+    scopes = {(variant, None) for variant in wished} | shops
+    if not scopes:
+        return len(taken), 0
+    snapshots = _lock_snapshots(scopes)
+    units = selectors.wished_units(variant_ids=list(wished), pairs=shops)
+    stale = {
+        key
+        for key, seen in snapshots.items()
+        if seen.units is None or seen.observed_at < wished[key[0]].since
+    }
+    before = selectors.wished_units_at(
+        since={variant: wished[variant].since for variant, _ in stale},
+        pairs=[key for key in stale if key[1] is not None],
+    )
+    back = []
+    for key, seen in snapshots.items():
+        was = before[key] if key in stale else seen.units
+        if was <= 0 < units[key]:
+            back.append((key, units[key]))
+        seen.units = units[key]
+        seen.observed_at = now
+    StockSnapshot.objects.bulk_update(
+        list(snapshots.values()), ["units", "observed_at"]
+    )
+    if back:
+        _record_restocks(back, now)
+    return len(taken), len(back)
+
+
+def _scope_order(scope) -> tuple[int, int]:
+    return scope[0], scope[1] or 0
+
+
+def _lock_snapshots(scopes) -> dict:
+    """The snapshot of each scope (created unseen when missing), locked in
+    primary-key order, so two runs looking at one variant take turns."""
+    StockSnapshot.objects.bulk_create(
+        [
+            StockSnapshot(variant_id=variant, location_id=location)
+            for variant, location in sorted(scopes, key=_scope_order)
+        ],
+        ignore_conflicts=True,
+    )
+    rows = (
+        StockSnapshot.objects.select_for_update()
+        .filter(variant_id__in={variant for variant, _ in scopes})
+        .order_by("pk")
+    )
+    return {
+        (row.variant_id, row.location_id): row
+        for row in rows
+        if (row.variant_id, row.location_id) in scopes
+    }
+
+
+def _record_restocks(back, now: datetime) -> None:
+    """One number per variant and look, shared by its scopes (its snapshots are
+    locked, so the number cannot be taken twice)."""
+    variants = {variant for (variant, _), _ in back}
+    last = dict(
+        Restock.objects.filter(variant_id__in=variants)
+        .order_by()
+        .values("variant_id")
+        .annotate(n=Max("number"))
+        .values_list("variant_id", "n")
+    )
+    Restock.objects.bulk_create(
+        [
+            Restock(
+                variant_id=variant,
+                location_id=location,
+                number=last.get(variant, 0) + 1,
+                units=units,
+                at=now,
+            )
+            for (variant, location), units in sorted(
+                back, key=lambda pair: _scope_order(pair[0])
+            )
+        ]
+    )
 
 
 # --- Tracking -----------------------------------------------------------------------

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from contextlib import nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -32,6 +33,7 @@ from django.utils import timezone
 
 from inventory.models import Category, Location, LocationKind, Variant
 from omnistore.core import outbox
+from omnistore.core.db import insert_unless_duplicate
 from omnistore.core.exceptions import Conflict, NotFound, ValidationFailed
 
 from .models import (
@@ -205,11 +207,12 @@ def _follow(customer: Customer) -> Customer:
 
 def _live(customer: Customer) -> Customer:
     """The survivor when ``customer`` was merged, even if this object predates it."""
-    merged_into = (
+    found = (  # unordered: a profile's ordering costs more than this read
         Customer.objects.filter(pk=customer.pk)
-        .values_list("merged_into_id", flat=True)
-        .first()
+        .order_by()
+        .values_list("merged_into_id", flat=True)[:1]
     )
+    merged_into = found[0] if found else None
     return resolve_customer(merged_into) if merged_into else customer
 
 
@@ -228,11 +231,19 @@ def record_event(
     reference_type: str = "",
     reference_id: str = "",
     occurred_at=None,
+    locked: bool = False,
 ) -> CustomerEvent:
-    """The one writer of the customer timeline, used by every app."""
+    """The one writer of the customer timeline, used by every app.
+
+    The event goes to the survivor when ``customer`` was merged meanwhile (one read),
+    unless the caller says the row is ``locked``: it holds the live profile's row lock
+    in this transaction (``match_customer``, a points booking), so no merge can have
+    moved it.
+    """
     if not kind:
         raise ValidationFailed("An event needs a kind.", extra={"kind": ["Required."]})
-    customer = _live(customer)
+    if not locked:
+        customer = _live(customer)
     return CustomerEvent.objects.create(
         customer=customer,
         kind=kind[:40],
@@ -245,6 +256,69 @@ def record_event(
         reference_id=str(reference_id or ""),
         occurred_at=occurred_at or timezone.now(),
     )
+
+
+_EVENT_FIELDS = frozenset(
+    {
+        "customer",
+        "kind",
+        "summary",
+        "actor",
+        "location",
+        "channel",
+        "data",
+        "reference_type",
+        "reference_id",
+        "occurred_at",
+    }
+)
+
+
+def record_events(events: list[dict]) -> int:
+    """Many timeline rows in one INSERT (a campaign batch of sends), each dict taking
+    ``record_event``'s arguments under the same rules: a kind is required (nothing is
+    written when one lacks it), texts are cut to their columns, and an event of a
+    merged profile goes to the survivor — found in one read for the whole batch.
+    Returns the number of rows written."""
+    events = list(events)
+    for index, event in enumerate(events):
+        unknown = set(event) - _EVENT_FIELDS
+        if unknown:
+            raise TypeError(f"Unknown event field(s): {', '.join(sorted(unknown))}.")
+        if not event.get("kind"):
+            raise ValidationFailed(
+                "An event needs a kind.",
+                extra={"kind": [f"Required (event {index + 1} of {len(events)})."]},
+            )
+    if not events:
+        return 0
+    ids = {getattr(e["customer"], "pk", e["customer"]) for e in events}
+    moved = Customer.objects.filter(pk__in=ids, merged_into__isnull=False)
+    survivors = {
+        pk: resolve_customer(into).pk
+        for pk, into in moved.values_list("pk", "merged_into_id")
+    }
+    now = timezone.now()
+    rows = []
+    for event in events:
+        customer_id = getattr(event["customer"], "pk", event["customer"])
+        actor = event.get("actor")
+        rows.append(
+            CustomerEvent(
+                customer_id=survivors.get(customer_id, customer_id),
+                kind=event["kind"][:40],
+                summary=(event.get("summary") or "")[:255],
+                actor=actor if getattr(actor, "is_authenticated", False) else None,
+                location=event.get("location"),
+                channel=event.get("channel") or "",
+                data=event.get("data") or {},
+                reference_type=event.get("reference_type") or "",
+                reference_id=str(event.get("reference_id") or ""),
+                occurred_at=event.get("occurred_at") or now,
+            )
+        )
+    CustomerEvent.objects.bulk_create(rows)
+    return len(rows)
 
 
 # --- Matching -----------------------------------------------------------------------
@@ -480,6 +554,17 @@ def _match_once(
                 announce=not created,
             )
 
+    owned = {
+        k for k, owner in owners.items() if owner is None or owner.pk == matched.pk
+    }
+    _fill_in(matched, wanted, owned, first_name, last_name)
+    return MatchResult(customer=matched, created=created, duplicates=tuple(duplicates))
+
+
+def _fill_in(
+    matched: Customer, wanted: dict[str, str], owned: set, first_name, last_name
+) -> None:
+    """Names, email and phone the profile lacks, from what this visit brought."""
     fields = []
     if not matched.first_name and first_name:
         matched.first_name = first_name.strip()[:100]
@@ -487,9 +572,6 @@ def _match_once(
     if not matched.last_name and last_name:
         matched.last_name = last_name.strip()[:100]
         fields.append("last_name")
-    owned = {
-        k for k, owner in owners.items() if owner is None or owner.pk == matched.pk
-    }
     if (
         not matched.email
         and IdentityKind.EMAIL in wanted
@@ -506,10 +588,26 @@ def _match_once(
         fields.append("phone")
     if fields:
         matched.save(update_fields=[*fields, "updated_at"])
-    return MatchResult(customer=matched, created=created, duplicates=tuple(duplicates))
 
 
-@transaction.atomic
+def _known_profile(wanted: dict[str, str], user) -> Customer | None:
+    """The live profile that already owns the one identity given, locked by a single
+    read; None when the identity is new or a login comes with it (the full match runs
+    then). A merged owner leads to its survivor, locked after it, as ``_lock`` does."""
+    if user is not None or len(wanted) != 1:
+        return None
+    [(kind, value)] = wanted.items()
+    try:
+        found = Customer.objects.select_for_update(of=("self",)).get(
+            identities__kind=kind, identities__value=value
+        )
+    except Customer.DoesNotExist:
+        return None
+    if found.merged_into_id is None:
+        return found
+    return _lock(found.merged_into_id)
+
+
 def match_customer_result(
     *,
     email=None,
@@ -537,6 +635,14 @@ def match_customer_result(
                 "non_field_errors": ["Give an email, a phone number or a loyalty card."]
             },
         )
+    if transaction.get_connection().in_atomic_block:
+        # A returning customer (the usual checkout) writes nothing here: one locking
+        # read in the caller's transaction. Inserts run below, in a savepoint each
+        # attempt, so a parallel insert of the same identity is read again.
+        known = _known_profile(wanted, user)
+        if known is not None:
+            _fill_in(known, wanted, set(wanted), first_name or "", last_name or "")
+            return MatchResult(customer=known, created=False)
     for attempt in range(3):
         try:
             with transaction.atomic():
@@ -655,25 +761,19 @@ def _book_points(
     points = _positive_points(points)
     reference_id = str(reference_id or "")
     customer = _lock(customer)
-    if reference_id:
-        done = LoyaltyTransaction.objects.filter(
-            kind=kind, reference_type=reference_type, reference_id=reference_id
-        ).first()
-        if done is not None:
-            return done
     signed = points if kind == LoyaltyKind.EARN else -points
-    try:
-        with transaction.atomic():
-            txn = LoyaltyTransaction.objects.create(
-                customer=customer,
-                kind=kind,
-                points=signed,
-                reason=(reason or "")[:250],
-                reference_type=reference_type or "",
-                reference_id=reference_id,
-                actor=actor if getattr(actor, "is_authenticated", False) else None,
-            )
-    except IntegrityError:
+    txn = LoyaltyTransaction(
+        customer=customer,
+        kind=kind,
+        points=signed,
+        reason=(reason or "")[:250],
+        reference_type=reference_type or "",
+        reference_id=reference_id,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    if not reference_id:
+        txn.save(force_insert=True)
+    elif not insert_unless_duplicate(txn):  # booked before: once per reference
         return LoyaltyTransaction.objects.get(
             kind=kind, reference_type=reference_type, reference_id=reference_id
         )
@@ -688,11 +788,20 @@ def _book_points(
         data={"points": signed},
         reference_type=reference_type,
         reference_id=reference_id,
+        locked=True,
     )
     return txn
 
 
-@transaction.atomic
+def _in_transaction():
+    """The caller's transaction when there is one, without a savepoint (a booking
+    raises only before it writes, so nothing half-done is left to roll back to);
+    otherwise a transaction of its own."""
+    if transaction.get_connection().in_atomic_block:
+        return nullcontext()
+    return transaction.atomic()
+
+
 def earn_points(
     *,
     customer: Customer,
@@ -703,18 +812,18 @@ def earn_points(
     actor=None,
 ) -> LoyaltyTransaction:
     """Credit points; the same (reference_type, reference_id) is credited once only."""
-    return _book_points(
-        kind=LoyaltyKind.EARN,
-        customer=customer,
-        points=points,
-        reason=reason,
-        reference_type=reference_type,
-        reference_id=reference_id,
-        actor=actor,
-    )
+    with _in_transaction():
+        return _book_points(
+            kind=LoyaltyKind.EARN,
+            customer=customer,
+            points=points,
+            reason=reason,
+            reference_type=reference_type,
+            reference_id=reference_id,
+            actor=actor,
+        )
 
 
-@transaction.atomic
 def reverse_points(
     *,
     customer: Customer,
@@ -725,15 +834,16 @@ def reverse_points(
     actor=None,
 ) -> LoyaltyTransaction:
     """Take back ``points`` (a positive number); once per reference, like earning."""
-    return _book_points(
-        kind=LoyaltyKind.REVERSE,
-        customer=customer,
-        points=points,
-        reason=reason,
-        reference_type=reference_type,
-        reference_id=reference_id,
-        actor=actor,
-    )
+    with _in_transaction():
+        return _book_points(
+            kind=LoyaltyKind.REVERSE,
+            customer=customer,
+            points=points,
+            reason=reason,
+            reference_type=reference_type,
+            reference_id=reference_id,
+            actor=actor,
+        )
 
 
 # --- Consents, notes, profile -------------------------------------------------------

@@ -266,7 +266,6 @@ def count_stock(
 # --- reservations -------------------------------------------------------------------
 
 
-@transaction.atomic
 def reserve_stock(
     *,
     requests: Iterable[StockRequest],
@@ -278,12 +277,27 @@ def reserve_stock(
     """Hold stock for every request or for none.
 
     One guarded UPDATE per line: ``reserved += q WHERE on_hand - reserved >= q``. A line
-    that matches no row is short; when any line is short the transaction is rolled back and
-    one ``InsufficientStock`` names them all.
+    that matches no row is short (a missing level row holds nothing, so none is
+    created); when any line is short one ``InsufficientStock`` names them all and
+    nothing stays held.
+
+    Inside a caller's transaction (checkout) this joins it without a savepoint: the
+    lines already held are given back by the same guarded rows before raising, so a
+    caller that goes on after the error finds the stock as it was. Called on its own,
+    it is its own transaction.
     """
+    if transaction.get_connection().in_atomic_block:
+        return _reserve(requests, reference_type, reference_id, actor, expires_at)
+    with transaction.atomic():
+        return _reserve(requests, reference_type, reference_id, actor, expires_at)
+
+
+def _reserve(
+    requests, reference_type, reference_id, actor, expires_at
+) -> list[Reservation]:
     requests = _merge(requests)
-    _ensure_levels((r.variant_id, r.location_id) for r in requests)
     now = timezone.now()
+    held = []
     short = []
     for req in requests:
         updated = StockLevel.objects.filter(
@@ -291,9 +305,12 @@ def reserve_stock(
             location_id=req.location_id,
             on_hand__gte=F("reserved") + req.quantity,
         ).update(reserved=F("reserved") + req.quantity, updated_at=now)
-        if not updated:
-            short.append(req)
+        (held if updated else short).append(req)
     if short:
+        for req in held:  # this transaction still holds these rows' locks
+            StockLevel.objects.filter(
+                variant_id=req.variant_id, location_id=req.location_id
+            ).update(reserved=F("reserved") - req.quantity)
         raise InsufficientStock(_shortages(short))
     reservations = Reservation.objects.bulk_create(
         [

@@ -596,3 +596,7 @@ def _report_days(request) -> int:
     except ValueError:
         return 30
     return days if days in dict(REPORT_PERIODS) else 30
+
+
+# Discount codes register themselves.
+from . import discounts_admin  # noqa: E402, F401

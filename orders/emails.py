@@ -22,7 +22,7 @@ from customers.services import record_event
 from omnistore.core import outbox
 
 from .models import Order
-from .selectors import order_by_id, pickup_qr_payload
+from .selectors import order_for_email, pickup_qr_payload
 
 TOPIC = "orders.email"
 SUBJECTS = {
@@ -120,8 +120,8 @@ def build_order_email(*, order: Order, kind: str) -> EmailMultiAlternatives:
 
 @outbox.handler(TOPIC)
 def deliver_order_email(payload: dict) -> None:
-    order = order_by_id(payload["order_id"])
     kind = payload["kind"]
+    order = order_for_email(payload["order_id"], refunds=kind == "cancelled")
     if not order.email:
         return
     message = build_order_email(order=order, kind=kind)

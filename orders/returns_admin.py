@@ -14,6 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
+from omnistore.core.charts import Chart, bar_chart
 from omnistore.core.exceptions import ApplicationError
 
 from . import selectors, services
@@ -28,11 +29,6 @@ from .models import (
 )
 
 PERIODS = [(30, "Last 30 days"), (90, "Last 90 days"), (365, "Last year"), (0, "All")]
-BAR_HEIGHT = 22
-BAR_GAP = 8
-CHART_WIDTH = 760
-LABEL_WIDTH = 230
-VALUE_WIDTH = 150
 
 
 class ReturnLineInline(ReadOnlyInline):
@@ -214,35 +210,14 @@ class ReturnAdmin(ReadOnlyAdmin):
         )
 
 
-def rate_chart(title: str, rows) -> dict:
-    """Horizontal bars, one per row, as numbers for a server-rendered SVG."""
-    top = max((row.rate for row in rows), default=0.0) or 1.0
-    span = CHART_WIDTH - LABEL_WIDTH - VALUE_WIDTH
-    bars = []
-    for index, row in enumerate(rows):
-        y = index * (BAR_HEIGHT + BAR_GAP) + 6
-        width = round(span * row.rate / top, 1)
-        bars.append(
-            {
-                "label": row.label if len(row.label) <= 30 else row.label[:29] + "…",
-                "y": y,
-                "text_y": y + BAR_HEIGHT - 6,
-                "width": max(width, 1 if row.returned else 0),
-                "value_x": LABEL_WIDTH + width + 8,
-                "value": f"{row.percent} ({row.returned}/{row.sold})",
-                "title": f"{row.label}: {row.returned} returned of {row.sold} sold",
-            }
-        )
-    return {
-        "title": title,
-        "width": CHART_WIDTH,
-        "height": max(len(rows), 1) * (BAR_HEIGHT + BAR_GAP) + 12,
-        "label_x": LABEL_WIDTH - 8,
-        "bar_x": LABEL_WIDTH,
-        "bar_height": BAR_HEIGHT,
-        "bars": bars,
-        "empty": not rows,
-    }
+def rate_chart(title: str, rows) -> Chart:
+    """One bar per row: its returned units as a share of the units sold."""
+    return bar_chart(
+        title,
+        [(row.label, [row.rate * 100]) for row in rows],
+        series=["Returns rate"],
+        unit="%",
+    )
 
 
 @admin.register(StoreCreditTransaction)

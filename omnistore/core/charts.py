@@ -1,7 +1,8 @@
 """Geometry of server-rendered SVG bar charts (no JavaScript, nothing from a CDN).
 
 ``bar_chart`` turns rows of labelled values into rectangles and text positions; the
-template ``campaigns/admin/_bar_chart.html`` only draws them.
+template ``admin/_bar_chart.html`` only draws them (``empty_text`` says what an empty
+chart shows). Every report uses these two.
 """
 
 from __future__ import annotations

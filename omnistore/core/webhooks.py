@@ -11,11 +11,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import threading
 import time
 import urllib.error
 import urllib.request
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 
 from . import outbox
@@ -24,13 +29,57 @@ from .models import WebhookDelivery, WebhookEndpoint
 TOPIC = "core.webhook"
 TIMEOUT_SECONDS = 5
 
+_endpoints: tuple[float, list[WebhookEndpoint]] | None = None
+_changing = threading.local()
+
+
+def active_endpoints() -> list[WebhookEndpoint]:
+    """The active endpoints, kept by each process for
+    ``OMNISTORE_WEBHOOK_ENDPOINTS_TTL`` seconds (0: read every time).
+
+    Every batch of stock movements asks, and endpoints change rarely: reading them once
+    per batch was one query per checkout. A save or delete in this process drops the
+    copy at once (and the thread that made it reads fresh until its transaction
+    commits, so an uncommitted endpoint is never kept); other processes see a new,
+    changed or deactivated endpoint within the TTL, and events raised meanwhile follow
+    the endpoints as they were.
+    """
+    global _endpoints
+    ttl = settings.OMNISTORE_WEBHOOK_ENDPOINTS_TTL
+    if ttl <= 0 or getattr(_changing, "active", False):
+        return list(WebhookEndpoint.objects.filter(active=True))
+    now = time.monotonic()
+    kept = _endpoints
+    if kept is None or now - kept[0] >= ttl:
+        kept = (now, list(WebhookEndpoint.objects.filter(active=True)))
+        _endpoints = kept
+    return kept[1]
+
+
+@receiver(post_save, sender=WebhookEndpoint, dispatch_uid="webhooks.endpoint_saved")
+@receiver(post_delete, sender=WebhookEndpoint, dispatch_uid="webhooks.endpoint_deleted")
+def _endpoints_changed(**kwargs) -> None:
+    global _endpoints
+    _endpoints = None
+    _changing.active = True
+    transaction.on_commit(_endpoints_committed)
+
+
+def _endpoints_committed() -> None:
+    forget_endpoints()
+
+
+def forget_endpoints() -> None:
+    """Drop this process's copy: the next event reads the endpoints again."""
+    global _endpoints
+    _endpoints = None
+    _changing.active = False
+
 
 def emit(event_type: str, data: dict) -> int:
     """Queue ``event_type`` for every active endpoint that wants it, in the caller's
     transaction; returns how many deliveries were queued."""
-    endpoints = [
-        e for e in WebhookEndpoint.objects.filter(active=True) if e.wants(event_type)
-    ]
+    endpoints = [e for e in active_endpoints() if e.wants(event_type)]
     if not endpoints:
         return 0
     payload = json.loads(json.dumps(data, cls=DjangoJSONEncoder))

@@ -6,6 +6,8 @@ signed-in request carrying the token of an anonymous cart folds it into the cust
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -106,7 +108,6 @@ def _cart_body(request, cart, lines=None) -> dict:
     availability = selectors.cart_availability(
         variant_ids=[line.variant_id for line in lines], store_id=store
     )
-    context = {"availability": availability, "fulfilment": method}
     return {
         "token": cart.token,
         "status": cart.status,
@@ -114,10 +115,31 @@ def _cart_body(request, cart, lines=None) -> dict:
         "currency": settings.OMNISTORE_CURRENCY,
         "fulfilment": method,
         "store": store,
-        "lines": s.CartLineOutput(lines, many=True, context=context).data,
+        "lines": s.cart_lines_data(lines, availability=availability, fulfilment=method),
         "item_count": sum(line.quantity for line in lines),
         "subtotal": str(sum((line.variant.price * line.quantity for line in lines), 0)),
         "updated_at": s.serializers.DateTimeField().to_representation(cart.updated_at),
+    }
+
+
+DISCOUNT_CODE = OpenApiParameter(
+    "discount_code",
+    OpenApiTypes.STR,
+    description="Preview a discount code on this cart: adds `discount_code`, "
+    "`discount_total` and `total`; an unusable code is a 400 with the reason in "
+    "`extra.discount_code`.",
+)
+
+
+def _discount_preview(request, cart, body: dict, code: str) -> dict:
+    subtotal = Decimal(body["subtotal"])
+    amount = services.preview_discount(
+        code=code, subtotal=subtotal, customer=_customer(request), channel=cart.channel
+    )
+    return {
+        "discount_code": services.normalize_discount_code(code),
+        "discount_total": str(amount),
+        "total": str(subtotal - amount),
     }
 
 
@@ -126,12 +148,19 @@ class CartView(APIView):
 
     @extend_schema(
         operation_id="cart_retrieve",
-        parameters=[CART_TOKEN, *FULFILMENT_PARAMS],
+        parameters=[CART_TOKEN, *FULFILMENT_PARAMS, DISCOUNT_CODE],
         responses={200: s.CartOutput, **ERRORS},
     )
     def get(self, request):
-        """The current cart with availability for the chosen fulfilment."""
-        return Response(_cart_body(request, _cart(request)))
+        """The current cart with availability for the chosen fulfilment; with
+        ``?discount_code=`` also what the code takes off (nothing is held: checkout
+        checks the code again and claims it)."""
+        cart = _cart(request)
+        body = _cart_body(request, cart)
+        code = request.query_params.get("discount_code", "")
+        if code.strip():
+            body.update(_discount_preview(request, cart, body, code))
+        return Response(body)
 
     @extend_schema(
         operation_id="cart_create",
@@ -208,6 +237,10 @@ class CheckoutView(APIView):
             200: OpenApiResponse(s.OrderDetailOutput, description="Replayed key"),
             402: OpenApiResponse(description="Payment declined"),
             **ERRORS,
+            409: OpenApiResponse(
+                description="Out of stock (extra.lines), closed cart, or the discount "
+                "code's last use went to another order (extra.discount_code)"
+            ),
         },
     )
     def post(self, request):
@@ -262,7 +295,7 @@ class CheckoutView(APIView):
 
     def _render(self, order, *, replayed: bool) -> Response:
         response = Response(
-            s.OrderDetailOutput(order).data,
+            s.order_detail_data(order),
             status=status.HTTP_200_OK if replayed else status.HTTP_201_CREATED,
         )
         if replayed:

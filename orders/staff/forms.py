@@ -104,6 +104,31 @@ class CustomerForm(forms.Form):
         return data
 
 
+class DiscountForm(forms.Form):
+    """A code the customer brings (printed, in an email, on the phone screen)."""
+
+    code = forms.CharField(
+        label="Discount code",
+        max_length=40,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "off",
+                "autocapitalize": "characters",
+                "spellcheck": "false",
+            }
+        ),
+        error_messages={"required": "Type the discount code."},
+    )
+
+    def __init__(self, *args, **kwargs):
+        # The scan box on the same page is also "code": keep the ids apart.
+        kwargs.setdefault("auto_id", "id_discount_%s")
+        super().__init__(*args, **kwargs)
+
+    def clean_code(self) -> str:
+        return self.cleaned_data["code"].strip().upper()
+
+
 class PaymentForm(forms.Form):
     """One tender, or a split over up to three; together they pay the total exactly.
 

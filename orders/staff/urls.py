@@ -8,6 +8,7 @@ urlpatterns = [
     path("sale/add/", views.sale_add, name="sale_add"),
     path("sale/lines/<int:line_id>/", views.sale_line, name="sale_line"),
     path("sale/customer/", views.sale_customer, name="sale_customer"),
+    path("sale/discount/", views.sale_discount, name="sale_discount"),
     path("sale/checkout/", views.sale_checkout, name="sale_checkout"),
     path("sale/clear/", views.sale_clear, name="sale_clear"),
     path("receipt/<str:number>/", views.sale_receipt, name="sale_receipt"),

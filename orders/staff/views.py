@@ -27,7 +27,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from customers import selectors as customer_selectors
-from customers.models import Channel, IdentityKind
+from customers.models import Channel, Customer, IdentityKind
 from customers.staff import views as customer_views
 from inventory import selectors as inventory_selectors
 from omnistore.core.exceptions import ApplicationError, InsufficientStock, NotFound
@@ -48,6 +48,7 @@ from .forms import (
     CollectForm,
     CustomerForm,
     DeliveryForm,
+    DiscountForm,
     LineQuantityForm,
     PaymentForm,
     PickupStoreForm,
@@ -55,6 +56,7 @@ from .forms import (
     ShipForm,
     add_service_error,
     explain,
+    field_errors,
     place_service_error,
 )
 
@@ -62,6 +64,7 @@ INVALID = 422
 CART_KEY = "sale_cart_token"
 CUSTOMER_KEY = "sale_customer"
 MODE_KEY = "sale_mode"
+DISCOUNT_KEY = "sale_discount_code"
 MODES = {
     FulfilmentMethod.CARRY_OUT: "Take now",
     FulfilmentMethod.DELIVERY: "Deliver home",
@@ -118,25 +121,52 @@ def _sale_cart(request, *, create: bool = False) -> Cart | None:
 
 
 def _end_sale(request) -> None:
-    for key in (CART_KEY, CUSTOMER_KEY, MODE_KEY):
+    for key in (CART_KEY, CUSTOMER_KEY, MODE_KEY, DISCOUNT_KEY):
         request.session.pop(key, None)
 
 
-def _basket(store, cart) -> dict:
-    """Lines with units available here and elsewhere: two queries."""
+def _basket(store, cart, *, request=None) -> dict:
+    """Lines with units available here and elsewhere: two queries. With ``request``,
+    the discount code applied to the sale is priced too (what it takes off now, or
+    why it no longer applies); checkout claims it."""
     lines = selectors.cart_lines(cart) if cart is not None else []
     availability = inventory_selectors.availability_here_and_elsewhere(
         variant_ids=[line.variant_id for line in lines], location=store
     )
     rows = [BasketRow(line, *availability[line.variant_id]) for line in lines]
-    return {
+    total = sum((row.line_total for row in rows), Decimal("0.00"))
+    basket = {
         "rows": rows,
-        "total": sum((row.line_total for row in rows), Decimal("0.00")),
+        "total": total,
         "units": sum(line.quantity for line in lines),
         "short_here": [row for row in rows if row.short],
         "wanted": {line.variant_id: line.quantity for line in lines},
         "currency": settings.OMNISTORE_CURRENCY,
+        "discount_code": "",
+        "discount": Decimal("0.00"),
+        "discount_error": "",
+        "to_pay": total,
     }
+    code = request.session.get(DISCOUNT_KEY, "") if request is not None else ""
+    if code and rows:
+        basket["discount_code"] = code
+        try:
+            discount = _preview_discount(request, code, total)
+        except ApplicationError as error:
+            basket["discount_error"] = error.message
+        else:
+            basket.update(discount=discount, to_pay=total - discount)
+    return basket
+
+
+def _preview_discount(request, code: str, subtotal: Decimal) -> Decimal:
+    customer_id = (_sale_customer(request) or {}).get("customer_id")
+    return services.preview_discount(
+        code=code,
+        subtotal=subtotal,
+        customer=Customer(pk=customer_id) if customer_id else None,
+        channel=Channel.STORE,
+    )
 
 
 def _mode(request, value=None) -> str:
@@ -217,7 +247,7 @@ def _checkout_context(
         "mode": mode,
         "modes": MODES.items(),
         "sources": sources,
-        "payment_form": payment_form or PaymentForm(total=basket["total"]),
+        "payment_form": payment_form or PaymentForm(total=basket["to_pay"]),
         "delivery_form": delivery_form,
         "pickup_form": pickup_form,
         "checkout_errors": errors or [],
@@ -228,27 +258,38 @@ def _checkout_context(
 @staff_required
 def sale(request):
     store = require_store(request)
-    basket = _basket(store, _sale_cart(request))
+    basket = _basket(store, _sale_cart(request), request=request)
     mode = _mode(request, request.GET.get("mode"))
     context = {
         "scan_form": ScanForm(),
         "customer_form": CustomerForm(region=_region(store)),
+        "discount_form": DiscountForm(),
         **_checkout_context(request, store, basket, mode),
     }
     return render(request, "orders/staff/sale.html", context)
 
 
-def _render_basket(request, store, *, scan_form=None, errors=(), status=200, cart=None):
+def _render_basket(
+    request,
+    store,
+    *,
+    scan_form=None,
+    discount_form=None,
+    errors=(),
+    status=200,
+    cart=None,
+):
     """The basket, and out of band the checkout total and where the items are."""
     if not _partial(request):
         problems = list(errors)
-        if scan_form is not None:
-            problems += [e for field in scan_form.errors.values() for e in field]
+        for form in (scan_form, discount_form):
+            if form is not None:
+                problems += [e for field in form.errors.values() for e in field]
         for problem in problems:
             messages.error(request, problem)
         return redirect("staff:sale")
     cart = cart if cart is not None else _sale_cart(request)
-    basket = _basket(store, cart)
+    basket = _basket(store, cart, request=request)
     mode = _mode(request)
     context = {
         "store": store,
@@ -256,6 +297,7 @@ def _render_basket(request, store, *, scan_form=None, errors=(), status=200, car
         "mode": mode,
         "sources": _sources(store, basket, mode),
         "scan_form": scan_form or ScanForm(),
+        "discount_form": discount_form or DiscountForm(),
         "basket_errors": list(errors),
         "oob": True,
     }
@@ -311,6 +353,32 @@ def sale_line(request, line_id: int):
     return _render_basket(
         request, store, errors=errors, status=INVALID if errors else 200, cart=cart
     )
+
+
+@staff_required
+@require_POST
+def sale_discount(request):
+    """Apply the customer's discount code to the basket — the amount it takes off and
+    the total after it are shown; checkout claims the use — or remove it."""
+    store = require_store(request)
+    if request.POST.get("action") == "remove":
+        request.session.pop(DISCOUNT_KEY, None)
+        return _render_basket(request, store)
+    form = DiscountForm(request.POST)
+    if form.is_valid():
+        code = form.cleaned_data["code"]
+        subtotal = _basket(store, _sale_cart(request))["total"]
+        try:
+            _preview_discount(request, code, subtotal)
+        except ApplicationError as error:
+            for message in field_errors(error.extra).get("discount_code") or [
+                explain(error)
+            ]:
+                form.add_error("code", message)
+        else:
+            request.session[DISCOUNT_KEY] = code
+            return _render_basket(request, store)
+    return _render_basket(request, store, discount_form=form, status=INVALID)
 
 
 @staff_required
@@ -379,14 +447,14 @@ def sale_checkout(request):
     if request.method != "POST":
         if not _partial(request):
             return redirect(f"{reverse('staff:sale')}?mode={mode}")
-        basket = _basket(store, _sale_cart(request))
+        basket = _basket(store, _sale_cart(request), request=request)
         context = {**_checkout_context(request, store, basket, mode), "partial": True}
         return render(request, "orders/staff/_checkout.html", context)
 
     cart = _sale_cart(request)
-    basket = _basket(store, cart)
+    basket = _basket(store, cart, request=request)
     sources = None
-    payment_form = PaymentForm(request.POST, total=basket["total"])
+    payment_form = PaymentForm(request.POST, total=basket["to_pay"])
     delivery_form = pickup_form = None
     if mode == FulfilmentMethod.DELIVERY:
         delivery_form = DeliveryForm(request.POST)
@@ -417,6 +485,7 @@ def sale_checkout(request):
                 placing_location=store,
                 staff=request.user,
                 idempotency_key=f"sale:{cart.token}",
+                discount_code=request.session.get(DISCOUNT_KEY, ""),
                 cart=cart,
                 **_checkout_customer(request),
             )
@@ -449,7 +518,9 @@ def sale_checkout(request):
         context["partial"] = True
         return render(request, "orders/staff/_checkout.html", context, status=INVALID)
     context.update(
-        scan_form=ScanForm(), customer_form=CustomerForm(region=_region(store))
+        scan_form=ScanForm(),
+        customer_form=CustomerForm(region=_region(store)),
+        discount_form=DiscountForm(),
     )
     return render(request, "orders/staff/sale.html", context, status=INVALID)
 

@@ -5,9 +5,11 @@ from django.core import mail
 
 from campaigns import services
 from campaigns.models import Campaign, CampaignStatus, Message, Segment
+from customers import services as customer_services
+from inventory import services as inventory_services
 from omnistore.accounts.models import Role
 from tests.campaigns.factories import EVERYONE, Shop, campaign, grant, person
-from tests.factories import UserFactory
+from tests.factories import LocationFactory, UserFactory, VariantFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -144,3 +146,35 @@ def test_campaign_and_message_lists_cost_a_fixed_number_of_queries(
         assert admin_client.get("/admin/campaigns/message/").status_code == 200
     with django_assert_max_num_queries(10):
         assert admin_client.get(SEGMENTS).status_code == 200
+
+
+def _restocks(n: int, capture) -> None:
+    shop = LocationFactory(name="Brera")
+    wisher = person()
+    customer_services.update_profile(customer=wisher, preferred_store=shop.pk)
+    for _ in range(n):
+        variant = VariantFactory()
+        customer_services.add_wishlist_item(
+            customer=wisher, variant=variant, channel="web"
+        )
+        with capture(execute=True):
+            inventory_services.receive_stock(variant=variant, location=shop, quantity=2)
+    services.detect_restocks()
+
+
+@pytest.mark.parametrize("count", [1, 4])
+def test_restocks_are_listed_read_only_in_a_fixed_number_of_queries(
+    admin_client,
+    django_assert_max_num_queries,
+    django_capture_on_commit_callbacks,
+    count,
+):
+    _restocks(count, django_capture_on_commit_callbacks)
+    with django_assert_max_num_queries(10):
+        response = admin_client.get("/admin/campaigns/restock/")
+    html = response.content.decode()
+    assert html.count('<td class="field-where">Brera</td>') == count
+    assert "/admin/campaigns/restock/add/" not in html
+    with django_assert_max_num_queries(10):
+        assert admin_client.get("/admin/campaigns/stocksnapshot/").status_code == 200
+    assert admin_client.get("/admin/campaigns/stockwatch/").status_code == 200

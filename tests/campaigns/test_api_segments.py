@@ -23,7 +23,7 @@ def test_bad_rules_answer_400_with_every_error(manager):
             "name": "Bad",
             "rules": {
                 "any": [
-                    {"field": "has_wishlist_item", "op": "is_true"},
+                    {"field": "has_wishlist_item", "op": "is_true", "variant": "x"},
                     {"field": "orders_count", "op": "contains", "value": 1},
                 ]
             },
@@ -34,7 +34,7 @@ def test_bad_rules_answer_400_with_every_error(manager):
     body = response.json()
     assert body["code"] == "invalid_segment"
     assert len(body["extra"]["rules"]) == 2
-    assert "wishlists" in body["extra"]["rules"][0]
+    assert "any[0].variant: expected a variant id" in body["extra"]["rules"][0]
     assert (
         "operator 'contains' is not valid for 'orders_count'"
         in body["extra"]["rules"][1]

@@ -291,8 +291,28 @@ def test_every_field_together_is_still_one_query(django_assert_num_queries):
             "unknown key(s) weeks",
         ),
         (
-            {"field": "has_wishlist_item", "op": "is_true"},
-            "field 'has_wishlist_item' is unavailable",
+            {"field": "has_wishlist_item", "op": "is_true", "category": 5},
+            "category: expected a category slug",
+        ),
+        (
+            {"field": "has_wishlist_item", "op": "is_true", "category": "nope"},
+            "category: no category ['nope']",
+        ),
+        (
+            {"field": "has_wishlist_item", "op": "is_true", "variant": 999999},
+            "variant: no variant with id [999999]",
+        ),
+        (
+            {"field": "has_wishlist_item", "op": "is_true", "value": 3},
+            "takes no value",
+        ),
+        (
+            {"field": "wishlist_item_added_within_days", "op": "is_true", "value": 0},
+            "must be at least 1",
+        ),
+        (
+            {"field": "first_name", "op": "eq", "value": "Ada", "variant": 1},
+            "unknown key(s) variant",
         ),
         ({"field": "preferred_store", "op": "eq", "value": 999999}, "no store with id"),
         ({"field": "bought_category", "op": "eq", "value": "nope"}, "no category"),

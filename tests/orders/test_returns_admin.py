@@ -113,8 +113,11 @@ def test_the_returns_rate_report_draws_bars_by_shop_and_product(manager, returns
     response = manager.get(reverse("admin:orders_return_report"), {"days": 30})
     assert response.status_code == 200
     text = response.content.decode()
-    assert text.count('<figure class="rate-chart">') == 2
+    assert text.count('<figure class="report-chart">') == 2
     assert len(re.findall(r'<rect class="bar"', text)) == 4
+    # The shared chart: one bar per shop and per product, valued as a rate.
+    assert "<title>Milano Centro · Returns rate: 16.7%</title>" in text
+    assert "<title>Leather belt · Returns rate: 50.0%</title>" in text
     # Milano handed over 6 units and took 1 back; Torino took 1 back, sold none.
     assert re.search(
         r"Milano Centro</td><td class=\"num\">6</td><td class=\"num\">1</td><td class=\"num\">16.7%",

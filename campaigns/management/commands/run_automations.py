@@ -5,7 +5,8 @@ from campaigns import services
 
 class Command(BaseCommand):
     help = (
-        "Run every active automation once (abandoned cart, post-purchase, win-back) "
+        "Look at watched stock changes for restocks, run every active automation "
+        "once (abandoned cart, post-purchase, win-back, back in stock, price drop) "
         "and the pickup reminders; each customer is messaged once per trigger."
     )
 

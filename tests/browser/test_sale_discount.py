@@ -1,0 +1,94 @@
+"""An associate applies the customer's discount code at the counter and takes the
+discounted total in cash."""
+
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from orders import selectors
+from orders.models import DiscountCode
+from tests.factories import (
+    LocationFactory,
+    ProductFactory,
+    StaffFactory,
+    VariantFactory,
+    stock,
+)
+from tests.orders.discount_helpers import discount_code
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+@pytest.fixture
+def counter():
+    shop = LocationFactory(code="MI01", name="Milano Centro")
+    StaffFactory(username="giulia", first_name="Giulia", store=shop)
+    shirt = VariantFactory(
+        product=ProductFactory(name="Oxford shirt"),
+        sku="SHIRT-BLU-M",
+        price=Decimal("40.00"),
+    )
+    belt = VariantFactory(
+        product=ProductFactory(name="Leather belt"),
+        sku="BELT-BRN",
+        price=Decimal("15.50"),
+    )
+    stock(shirt, shop, 5)
+    stock(belt, shop, 5)
+    discount_code("SHOP10", "percentage", "10", channels="store")
+    return shop
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_associate_applies_a_code_and_takes_the_discounted_total(
+    live_server, page, counter
+):
+    page.set_viewport_size({"width": 1024, "height": 768})
+    ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        page.goto(f"{live_server.url}/staff/login/")
+        page.fill("#id_username", "giulia")
+        page.fill("#id_password", "pass-1234")
+        page.click("button[type=submit]")
+        page.goto(f"{live_server.url}/staff/orders/sale/")
+        basket = page.get_by_test_id("basket")
+        for sku in ("SHIRT-BLU-M", "BELT-BRN"):
+            page.get_by_label("Scan or type a SKU / barcode").fill(sku)
+            page.keyboard.press("Enter")
+            expect(basket.get_by_test_id(f"qty-{sku}")).to_have_text("1")
+
+        # A wrong code is refused next to the field; nothing changes.
+        page.get_by_label("Discount code").fill("NOPE")
+        basket.get_by_role("button", name="Apply").click()
+        expect(basket.get_by_test_id("error-code")).to_contain_text(
+            "Unknown discount code NOPE."
+        )
+        expect(page.locator("#checkout-total")).to_have_text("55.50 EUR")
+        page.screenshot(path=str(ARTIFACTS / "sale-discount-refused.png"))
+
+        page.get_by_label("Discount code").fill("shop10")
+        basket.get_by_role("button", name="Apply").click()
+        expect(basket.get_by_test_id("basket-discount")).to_have_text("−5.55 EUR")
+        expect(basket.get_by_test_id("basket-total")).to_have_text("49.95 EUR")
+        expect(page.locator("#checkout-total")).to_have_text("49.95 EUR")
+        page.screenshot(path=str(ARTIFACTS / "sale-discount-applied.png"))
+
+        checkout = page.get_by_test_id("checkout")
+        checkout.get_by_role("radio", name="Cash").check()
+        checkout.get_by_test_id("take-payment").click()
+        number = page.get_by_test_id("order-number")
+        expect(number).to_have_text(re.compile(r"^OS-[0-9A-Z]{5}-[0-9A-Z]{5}$"))
+        expect(page.get_by_test_id("receipt")).to_contain_text("−5.55")
+        shown = number.inner_text()
+    finally:
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(ARTIFACTS / "sale-discount.png"), full_page=True)
+
+    order = selectors.order_detail(number=shown)
+    assert (order.discount_code, order.total) == ("SHOP10", Decimal("49.95"))
+    assert [p.amount for p in order.payments.all()] == [Decimal("49.95")]
+    assert DiscountCode.objects.get().times_used == 1

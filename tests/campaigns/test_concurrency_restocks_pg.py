@@ -1,0 +1,81 @@
+"""Real threads and connections: stock arriving in several places at once while
+several automation runs look at it is one restock and one message."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.db import connection
+from django.utils import timezone
+
+from campaigns import services
+from campaigns.models import CampaignKind, CampaignStatus, Message, Restock, StockWatch
+from customers import services as customer_services
+from customers.models import Channel
+from inventory import services as inventory_services
+from tests.campaigns.factories import campaign, grant, person
+from tests.factories import VariantFactory, WarehouseFactory
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def run_parallel(jobs):
+    """Start every job at the same moment, each on its own thread and connection."""
+    barrier = threading.Barrier(len(jobs))
+    results: list = [None] * len(jobs)
+
+    def worker(index, job):
+        try:
+            barrier.wait()
+            results[index] = job()
+        except Exception as exc:  # collected and asserted by the caller
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=worker, args=(i, job)) for i, job in enumerate(jobs)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def test_receipts_everywhere_and_parallel_runs_make_one_restock_and_one_message():
+    shirt = VariantFactory()
+    warehouses = [WarehouseFactory() for _ in range(6)]
+    ada = person("Ada")
+    grant(ada, "email")
+    customer_services.add_wishlist_item(
+        customer=ada, variant=shirt, channel=Channel.WEB
+    )
+    automation = campaign(
+        kind=CampaignKind.BACK_IN_STOCK,
+        trigger_after=timedelta(minutes=15),
+        templates={"email": ("Back", "{{ wishlist_item.name }} is back")},
+        status=CampaignStatus.ACTIVE,
+    )
+
+    receipts = [
+        (
+            lambda w=w: inventory_services.receive_stock(
+                variant=shirt, location=w, quantity=2
+            )
+        )
+        for w in warehouses
+    ]
+    looks = [services.detect_restocks for _ in range(4)]
+    results = run_parallel(receipts + looks)
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    services.detect_restocks()
+    assert not StockWatch.objects.exists()
+    assert Restock.objects.count() == 1
+    later = timezone.now() + timedelta(minutes=20)
+    services.run_automation(campaign=automation, now=later)
+    services.run_automation(campaign=automation, now=later)
+    assert Message.objects.filter(campaign=automation).count() == 1
+    assert [m.to for m in mail.outbox] == [[ada.email]]

@@ -1,0 +1,390 @@
+"""Back in stock and price drop for wishlist items: stock changes are watched after
+they commit, each return from nothing is messaged once per customer, price drops once
+per (item, price), and only on channels the customer consented to."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from campaigns import services
+from campaigns.backends import MemoryBackend
+from campaigns.models import (
+    CampaignKind,
+    CampaignStatus,
+    Message,
+    MessageStatus,
+    Restock,
+    StockWatch,
+)
+from customers import services as customer_services
+from customers.models import Channel
+from inventory import services as inventory_services
+from inventory.models import Variant
+from tests.campaigns.factories import campaign, grant, person
+from tests.factories import LocationFactory, VariantFactory, WarehouseFactory
+
+pytestmark = pytest.mark.django_db
+
+WAIT = timedelta(minutes=15)
+BACK = (
+    "{{ wishlist_item.name }} is back",
+    "Hi {{ first_name }}, {{ wishlist_item.name }} is back: "
+    "{{ wishlist_item.online }} online"
+    "{% if wishlist_item.in_store %}, {{ wishlist_item.in_store }} at "
+    "{{ store.name }}{% endif %}. https://shop.example.org/wishlist",
+)
+DROP = (
+    "Now {{ wishlist_item.price }}",
+    "{{ wishlist_item.name }}: {{ wishlist_item.price }} instead of "
+    "{{ wishlist_item.was_price }} (-{{ wishlist_item.saving_percent }}%)",
+)
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """Run a stock service and what it announces after commit (the signal)."""
+
+    def run(call, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return call(**kwargs)
+
+    return run
+
+
+@pytest.fixture
+def places():
+    return {"warehouse": WarehouseFactory(), "shop": LocationFactory(name="Brera")}
+
+
+def receive(committed, variant, location, quantity):
+    committed(
+        inventory_services.receive_stock,
+        variant=variant,
+        location=location,
+        quantity=quantity,
+    )
+
+
+def write_off(committed, variant, location, quantity):
+    committed(
+        inventory_services.adjust_stock,
+        variant=variant,
+        location=location,
+        delta=-quantity,
+        reason="damage",
+        note="Water damage",
+    )
+
+
+def wish(customer, variant, *, wishlist=None):
+    return customer_services.add_wishlist_item(
+        customer=None if wishlist else customer,
+        wishlist=wishlist,
+        variant=variant,
+        channel=Channel.WEB,
+    ).item
+
+
+def back_in_stock(channels=("email",)):
+    return campaign(
+        kind=CampaignKind.BACK_IN_STOCK,
+        channels=channels,
+        trigger_after=WAIT,
+        templates={"email": BACK, "sms": ("", "Back: {{ wishlist_item.name }}")},
+        status=CampaignStatus.ACTIVE,
+    )
+
+
+def later(minutes=20):
+    return timezone.now() + timedelta(minutes=minutes)
+
+
+def test_restock_of_a_wished_sold_out_item_messages_once(committed, places):
+    shirt = VariantFactory(product__name="Linen shirt")
+    ada = person("Ada")
+    grant(ada, "email")
+    wish(ada, shirt)
+    bea = person("Bea")  # the shirt on two of her lists: one message all the same
+    grant(bea, "email")
+    wish(bea, shirt)
+    second = customer_services.create_wishlist(
+        customer=bea, name="Summer", channel=Channel.WEB
+    )
+    wish(bea, shirt, wishlist=second.pk)
+    automation = back_in_stock()
+
+    receive(committed, shirt, places["warehouse"], 5)
+    assert services.run_automations()[automation.name] == 0  # waits WAIT first
+    [restock] = Restock.objects.all()
+    assert (restock.variant_id, restock.location_id, restock.number) == (
+        shirt.pk,
+        None,
+        1,
+    )
+
+    assert services.run_automations(now=later())[automation.name] == 2
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([ada.email, bea.email])
+    email = next(m for m in mail.outbox if m.to == [ada.email])
+    assert email.subject == "Linen shirt (Blue / M) is back"
+    assert "Hi Ada, Linen shirt (Blue / M) is back: 5 online." in email.body
+    assert set(Message.objects.values_list("trigger_key", flat=True)) == {
+        f"restock:{shirt.pk}:1"
+    }
+
+    # More stock of something that is there is no restock: nothing more is sent.
+    receive(committed, shirt, places["warehouse"], 3)
+    services.run_automations(now=later(40))
+    services.run_automations(now=later(60))
+    assert Restock.objects.count() == 1
+    assert Message.objects.count() == 2
+    assert len(mail.outbox) == 2
+
+
+def test_no_consent_on_the_channel_no_message(committed, places):
+    shirt = VariantFactory()
+    sms_only = person("Ada", phone=True)
+    grant(sms_only, "sms")
+    wish(sms_only, shirt)
+    silent = person("Bea")
+    wish(silent, shirt)
+    withdrawn = person("Cai")
+    grant(withdrawn, "email")
+    wish(withdrawn, shirt)
+    automation = back_in_stock()
+
+    receive(committed, shirt, places["warehouse"], 2)
+    services.run_automations()
+    grant(withdrawn, "email", granted=False)
+    services.run_automations(now=later())
+
+    assert not Message.objects.filter(campaign=automation).exists()
+    assert mail.outbox == [] and list(MemoryBackend.outbox) == []
+
+
+def test_sold_out_and_back_again_is_a_new_restock_top_ups_are_not(committed, places):
+    shirt = VariantFactory()
+    receive(committed, shirt, places["warehouse"], 2)
+    ada = person("Ada", phone=True)
+    grant(ada, "sms")
+    wish(ada, shirt)  # wished while in stock
+    automation = back_in_stock(channels=("sms",))
+
+    receive(committed, shirt, places["warehouse"], 2)  # a top-up
+    services.run_automations(now=later())
+    assert not Restock.objects.exists()
+
+    write_off(committed, shirt, places["warehouse"], 4)  # sold out, seen so
+    services.run_automations(now=later())
+    receive(committed, shirt, places["warehouse"], 1)
+    services.run_automations()
+    services.run_automations(now=later())
+    write_off(committed, shirt, places["warehouse"], 1)
+    services.run_automations(now=later(30))
+    receive(committed, shirt, places["warehouse"], 6)
+    services.run_automations(now=later(30))
+    services.run_automations(now=later(60))
+
+    assert list(
+        Message.objects.filter(campaign=automation)
+        .order_by("pk")
+        .values_list("trigger_key", "status")
+    ) == [
+        (f"restock:{shirt.pk}:1", MessageStatus.SENT),
+        (f"restock:{shirt.pk}:2", MessageStatus.SENT),
+    ]
+    assert [m.body for m in MemoryBackend.outbox] == [f"Back: {shirt.name}"] * 2
+
+
+def test_back_at_the_preferred_shop_reaches_who_shops_there(committed, places):
+    shirt = VariantFactory()
+    local = person("Ada")
+    grant(local, "email")
+    customer_services.update_profile(customer=local, preferred_store=places["shop"].pk)
+    wish(local, shirt)
+    elsewhere = person("Bea")
+    grant(elsewhere, "email")
+    wish(elsewhere, shirt)
+    back_in_stock()
+
+    receive(committed, shirt, places["shop"], 3)  # a shop: not sold online
+    services.run_automations()
+    services.run_automations(now=later())
+
+    [email] = mail.outbox
+    assert email.to == [local.email]
+    assert "is back: 0 online, 3 at Brera." in email.body
+    assert Restock.objects.get().location_id == places["shop"].pk
+
+
+def test_an_item_wished_after_it_came_back_is_not_messaged(committed, places):
+    shirt = VariantFactory()
+    early = person("Ada")
+    grant(early, "email")
+    wish(early, shirt)
+    back_in_stock()
+    receive(committed, shirt, places["warehouse"], 3)
+    services.run_automations()
+    late = person("Bea")
+    grant(late, "email")
+    wish(late, shirt)
+
+    services.run_automations(now=later())
+
+    assert [m.to for m in mail.outbox] == [[early.email]]
+
+
+def test_a_restock_sold_out_again_before_the_wait_is_not_announced(committed, places):
+    shirt = VariantFactory()
+    ada = person("Ada")
+    grant(ada, "email")
+    wish(ada, shirt)
+    back_in_stock()
+    receive(committed, shirt, places["warehouse"], 1)
+    services.run_automations()
+    write_off(committed, shirt, places["warehouse"], 1)
+
+    services.run_automations(now=later())
+
+    assert Restock.objects.count() == 1
+    assert mail.outbox == []
+
+
+def test_stock_last_seen_before_the_wish_is_read_back_from_the_ledger(
+    committed, places
+):
+    shirt = VariantFactory()
+    ada = person("Ada")
+    grant(ada, "email")
+    first = wish(ada, shirt)
+    receive(committed, shirt, places["warehouse"], 3)
+    services.run_automations()  # seen: 3 online (nothing came back: none before)
+    customer_services.remove_wishlist_item(
+        wishlist=first.wishlist_id, item_id=first.pk, channel=Channel.WEB
+    )
+    write_off(committed, shirt, places["warehouse"], 3)  # nobody wishes it: unseen
+    wish(ada, shirt)  # wished again, while sold out
+    back_in_stock()
+
+    receive(committed, shirt, places["warehouse"], 2)
+    services.run_automations()
+    services.run_automations(now=later())
+
+    assert [m.to for m in mail.outbox] == [[ada.email]]
+
+
+def test_stock_changes_are_watched_only_for_wished_variants(
+    committed, places, django_assert_num_queries
+):
+    wished, other = VariantFactory(), VariantFactory()
+    wish(person(), wished)
+
+    with django_assert_num_queries(1):  # one read, nothing written
+        assert (
+            services.watch_stock_changes(changes=[(other.pk, places["shop"].pk)]) == 0
+        )
+    receive(committed, other, places["warehouse"], 2)
+    assert not StockWatch.objects.exists()
+
+    receive(committed, wished, places["warehouse"], 2)
+    receive(committed, wished, places["warehouse"], 2)  # waiting already: one row
+    receive(committed, wished, places["shop"], 1)
+    assert set(StockWatch.objects.values_list("variant_id", "location_id")) == {
+        (wished.pk, places["warehouse"].pk),
+        (wished.pk, places["shop"].pk),
+    }
+    services.detect_restocks()
+    assert not StockWatch.objects.exists()
+
+
+def price_drop(**kwargs):
+    return campaign(
+        kind=CampaignKind.PRICE_DROP,
+        trigger_after=timedelta(hours=1),
+        templates={"email": DROP},
+        status=CampaignStatus.ACTIVE,
+        **kwargs,
+    )
+
+
+def reprice(variant, price: str):
+    Variant.objects.filter(pk=variant.pk).update(price=Decimal(price))
+
+
+def test_price_drop_messages_once_per_item_and_price(places, settings):
+    settings.OMNISTORE_PRICE_DROP_MIN_PERCENT = Decimal("10")
+    coat = VariantFactory(product__name="Wool coat", price=Decimal("200.00"))
+    inventory_services.receive_stock(
+        variant=coat, location=places["warehouse"], quantity=4
+    )
+    ada = person("Ada")
+    grant(ada, "email")
+    item = wish(ada, coat)
+    no_consent = person("Bea")
+    wish(no_consent, coat)
+    automation = price_drop()
+    hours = timezone.now() + timedelta(hours=2)
+
+    reprice(coat, "190.00")  # 5 % off: under the threshold
+    assert services.run_automations(now=hours)[automation.name] == 0
+
+    reprice(coat, "150.00")
+    assert services.run_automations(now=timezone.now())[automation.name] == 0  # new
+    assert services.run_automations(now=hours)[automation.name] == 1
+    assert services.run_automations(now=hours)[automation.name] == 0
+    [email] = mail.outbox
+    assert email.to == [ada.email]
+    assert email.subject == "Now 150.00"
+    assert "Wool coat (Blue / M): 150.00 instead of 200.00 (-25%)" in email.body
+
+    reprice(coat, "120.00")  # a new, lower price: a new message
+    services.run_automations(now=hours)
+    assert list(
+        Message.objects.filter(campaign=automation)
+        .order_by("pk")
+        .values_list("customer_id", "trigger_key")
+    ) == [
+        (ada.pk, f"price:{item.pk}:150.00"),
+        (ada.pk, f"price:{item.pk}:120.00"),
+    ]
+
+
+def test_no_price_drop_message_for_what_cannot_be_had(places):
+    coat = VariantFactory(price=Decimal("200.00"))
+    ada = person("Ada")
+    grant(ada, "email")
+    wish(ada, coat)
+    price_drop()
+    reprice(coat, "100.00")
+
+    services.run_automations(now=timezone.now() + timedelta(hours=2))
+
+    assert mail.outbox == []
+
+
+@pytest.mark.parametrize("wishers", [1, 6])
+def test_a_back_in_stock_run_costs_the_same_queries_for_more_wishers(
+    committed, places, wishers, django_assert_max_num_queries
+):
+    shirts = [VariantFactory() for _ in range(2)]
+    for n in range(wishers):
+        customer = person(f"W{n}")
+        grant(customer, "email")
+        customer_services.update_profile(
+            customer=customer, preferred_store=places["shop"].pk
+        )
+        for shirt in shirts:
+            wish(customer, shirt)
+    automation = back_in_stock()
+    for shirt in shirts:
+        receive(committed, shirt, places["warehouse"], 4)
+        receive(committed, shirt, places["shop"], 1)
+    with django_assert_max_num_queries(14):
+        services.detect_restocks()
+
+    with django_assert_max_num_queries(29):
+        result = services.run_automation(campaign=automation, now=later())
+    assert result.sent == 2 * wishers
+    assert "1 at Brera" in mail.outbox[0].body

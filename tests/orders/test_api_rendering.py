@@ -1,0 +1,107 @@
+"""The cart after an add and the order just placed are rendered without building a
+serializer per request; they must say exactly what the documented serializers say."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from orders import selectors, services
+from orders.api import serializers as s
+from tests.factories import StaffFactory, stock
+from tests.orders.factories import (
+    delivery_order,
+    pickup_order,
+    ready_order,
+    shop,
+    stocked,
+    warehouse,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_placed_order_renders_as_its_serializer_fresh_and_reloaded():
+    store = shop()
+    here = stocked(store, 5, price="19.90")
+    depot = warehouse()
+    elsewhere = stocked(depot, 5, price="5.05")  # travels to the shop first
+    order = pickup_order(store=store, lines=[(here, 2), (elsewhere, 1)])
+
+    assert s.order_detail_data(order) == s.OrderDetailOutput(order).data
+    reloaded = selectors.order_by_id(order.pk)
+    assert s.order_detail_data(reloaded) == s.OrderDetailOutput(reloaded).data
+    assert len(s.order_detail_data(reloaded)["fulfilments"]) == 2
+
+
+def test_delivered_ready_and_cancelled_orders_render_as_their_serializer():
+    store = shop()
+    depot = warehouse()
+    item = stocked(depot, 9, price="12.50")
+    delivery = delivery_order(lines=[(item, 3)])
+    staff = StaffFactory(store=store)
+    stock(item, store, 4)
+    ready = ready_order(store=store, lines=[(item, 1)], staff=staff)
+    cancelled = pickup_order(store=store, lines=[(item, 2)])
+    services.cancel_order(order=cancelled, actor=staff, reason="Changed mind")
+
+    for order in (delivery, ready, cancelled):
+        loaded = selectors.order_by_id(order.pk)
+        assert s.order_detail_data(loaded) == s.OrderDetailOutput(loaded).data
+    rendered = s.order_detail_data(selectors.order_by_id(cancelled.pk))
+    assert rendered["payments"][0]["refunds"]  # the refund is part of the shape
+    assert s.order_detail_data(selectors.order_by_id(ready.pk))["pickup_code"]
+
+
+@pytest.mark.parametrize("fulfilment", ["pickup", "delivery"])
+def test_cart_lines_render_as_their_serializer(fulfilment):
+    store = shop()
+    depot = warehouse()
+    at_shop = stocked(store, 5, price="10.00")
+    from_depot = stocked(depot, 5, price="7.35")
+    short = stocked(store, 1, price="3.10")
+    cart = services.create_cart()
+    lines = services.add_cart_lines(
+        cart=cart, lines=[(at_shop.pk, 2), (from_depot.pk, 3), (short.pk, 4)]
+    )
+    availability = selectors.cart_availability(
+        variant_ids=[line.variant_id for line in lines],
+        store_id=store.pk if fulfilment == "pickup" else None,
+    )
+
+    fast = s.cart_lines_data(lines, availability=availability, fulfilment=fulfilment)
+    documented = s.CartLineOutput(
+        lines,
+        many=True,
+        context={"availability": availability, "fulfilment": fulfilment},
+    ).data
+    assert fast == documented
+    assert {line["availability"] for line in fast} == (
+        {"in_stock", "ships_to_store", "short"}
+        if fulfilment == "pickup"
+        else {"in_stock", "short"}
+    )
+
+
+def test_the_checkout_response_is_the_order_detail_shape():
+    store = shop()
+    item = stocked(store, 5)
+    client = APIClient()
+    token = client.post("/api/v1/cart/").json()["token"]
+    client.credentials(HTTP_X_CART_TOKEN=token)
+    client.post("/api/v1/cart/lines/", {"variant": item.pk}, format="json")
+
+    response = client.post(
+        "/api/v1/checkout/",
+        {
+            "fulfilment": "pickup",
+            "store": store.pk,
+            "email": "ada@example.com",
+            "payment": {"method": "card_online", "token": "tok_visa"},
+        },
+        format="json",
+    )
+
+    assert response.status_code == 201
+    order = selectors.order_by_id(
+        selectors.order_detail(number=response.json()["number"]).pk
+    )
+    assert response.json() == s.OrderDetailOutput(order).data

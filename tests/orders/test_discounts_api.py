@@ -1,0 +1,233 @@
+"""Discount codes through the storefront API: the cart preview (?discount_code=), the
+checkout applying the code to the order and its lines, refusals as 400s on
+``discount_code``, and a later return of a discounted line refunding what was paid."""
+
+from decimal import Decimal
+
+import pytest
+from rest_framework.test import APIClient
+
+from inventory.models import StockLevel
+from orders import services
+from orders.models import (
+    Cart,
+    CartStatus,
+    DiscountCode,
+    DiscountRedemption,
+    Order,
+    Payment,
+)
+from tests.factories import StaffFactory
+from tests.orders.discount_helpers import discount_code
+from tests.orders.factories import shop, stocked
+from tests.orders.returns_helpers import api_client_for, shopper
+
+pytestmark = pytest.mark.django_db
+
+CARD = {"method": "card_online", "token": "tok_visa"}
+
+
+@pytest.fixture
+def store():
+    return shop(code="MI01", name="Milano Centro")
+
+
+@pytest.fixture
+def shirt(store):
+    return stocked(store, 10, price="40.00", sku="SHIRT")
+
+
+@pytest.fixture
+def belt(store):
+    return stocked(store, 10, price="15.50", sku="BELT")
+
+
+def fill_cart(client, *lines) -> str:
+    """Lines into the client's cart: a signed-in customer's own, else a new anonymous
+    one addressed by its token."""
+    token = client.post("/api/v1/cart/").json()["token"]
+    if "HTTP_AUTHORIZATION" not in client._credentials:
+        client.credentials(HTTP_X_CART_TOKEN=token)
+    response = client.post(
+        "/api/v1/cart/lines/",
+        {"lines": [{"variant": v.pk, "quantity": q} for v, q in lines]},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    return token
+
+
+def checkout(client, store, **body):
+    body = {
+        "payment": CARD,
+        "email": "guest@example.com",
+        "fulfilment": "pickup",
+        "store": store.pk,
+        **body,
+    }
+    return client.post("/api/v1/checkout/", body, format="json")
+
+
+# --- the cart preview ------------------------------------------------------------------
+
+
+def test_the_cart_previews_a_code_with_the_amount_and_the_total_after_it(
+    store, shirt, belt
+):
+    discount_code("SPRING10", "percentage", "10")
+    client = APIClient()
+    fill_cart(client, (shirt, 1), (belt, 1))
+
+    plain = client.get("/api/v1/cart/").json()
+    body = client.get("/api/v1/cart/", {"discount_code": " spring10 "}).json()
+
+    assert "discount_total" not in plain
+    assert body["subtotal"] == "55.50"
+    assert (body["discount_code"], body["discount_total"], body["total"]) == (
+        "SPRING10",
+        "5.55",
+        "49.95",
+    )
+    assert DiscountCode.objects.get().times_used == 0  # a preview holds nothing
+
+
+@pytest.mark.parametrize(
+    ("terms", "code"),
+    [
+        ({"channels": "store"}, "discount_wrong_channel"),
+        ({"min_subtotal": Decimal("100")}, "discount_minimum"),
+        ({"active": False}, "discount_inactive"),
+    ],
+)
+def test_a_code_the_cart_cannot_use_is_a_400_on_discount_code(
+    store, shirt, terms, code
+):
+    discount_code("SPRING10", "percentage", "10", **terms)
+    client = APIClient()
+    fill_cart(client, (shirt, 1))
+
+    response = client.get("/api/v1/cart/", {"discount_code": "SPRING10"})
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == code
+    assert body["extra"]["discount_code"] == [body["message"]]
+
+
+def test_a_signed_in_customer_is_told_they_already_used_a_once_per_customer_code(
+    store, shirt
+):
+    user, customer = shopper()
+    client = api_client_for(user)
+    discount_code("WELCOME", "percentage", "10", max_uses_per_customer=1)
+    fill_cart(client, (shirt, 1))
+    assert checkout(client, store, discount_code="WELCOME").status_code == 201
+    fill_cart(client, (shirt, 1))
+
+    response = client.get("/api/v1/cart/", {"discount_code": "WELCOME"})
+
+    assert response.status_code == 400
+    assert response.json()["extra"]["discount_code"] == [
+        "You have already used this code."
+    ]
+
+
+# --- checkout --------------------------------------------------------------------------
+
+
+def test_checkout_with_a_code_discounts_the_order_and_its_lines(store, shirt, belt):
+    discount_code("TENOFF", "fixed", "10")
+    client = APIClient()
+    fill_cart(client, (shirt, 1), (belt, 2))
+
+    response = checkout(client, store, discount_code="tenoff")
+
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert (body["subtotal"], body["discount_total"], body["total"]) == (
+        "71.00",
+        "10.00",
+        "61.00",
+    )
+    assert body["discount_code"] == "TENOFF"
+    lines = {line["sku"]: line for line in body["lines"]}
+    assert (lines["SHIRT"]["discount"], lines["SHIRT"]["line_total"]) == (
+        "5.63",
+        "34.37",
+    )
+    assert (lines["BELT"]["discount"], lines["BELT"]["line_total"]) == (
+        "4.37",
+        "26.63",
+    )
+    assert body["payments"][0]["amount"] == "61.00"
+    order = Order.objects.get(number=body["number"])
+    assert DiscountRedemption.objects.get().order == order
+    assert DiscountCode.objects.get().times_used == 1
+
+
+def test_a_code_checkout_cannot_use_is_a_400_and_the_cart_stays_open(store, shirt):
+    discount_code("ONCE", "fixed", "5", max_uses=1)
+    first = APIClient()
+    fill_cart(first, (shirt, 1))
+    assert checkout(first, store, discount_code="ONCE").status_code == 201
+    client = APIClient()
+    fill_cart(client, (shirt, 2))
+
+    response = checkout(client, store, discount_code="ONCE", email="b@example.com")
+    unknown = checkout(client, store, discount_code="NOSUCH", email="b@example.com")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "discount_used_up"
+    assert response.json()["extra"]["discount_code"] == ["This code has been used up."]
+    assert unknown.status_code == 400
+    assert unknown.json()["extra"]["discount_code"] == ["Unknown discount code NOSUCH."]
+    assert Order.objects.count() == 1
+    assert StockLevel.objects.get(variant=shirt, location=store).reserved == 1
+    assert Cart.objects.filter(status=CartStatus.OPEN).count() == 1
+
+
+def test_returning_a_discounted_line_bought_online_refunds_the_discounted_amount(
+    store, shirt, belt
+):
+    user, customer = shopper()
+    client = api_client_for(user)
+    associate = StaffFactory(store=store)
+    discount_code("TENOFF", "fixed", "10")
+    fill_cart(client, (shirt, 1), (belt, 2))
+    number = checkout(client, store, discount_code="TENOFF").json()["number"]
+    order = Order.objects.get(number=number)
+    services.mark_picked(order=order, actor=associate, location=store)
+    order = services.mark_ready(order=order, actor=associate, location=store)
+    services.collect_order(
+        order=order, actor=associate, code=order.pickup_code, location=store
+    )
+    belt_line = order.lines.get(sku="BELT")
+
+    started = client.post(
+        "/api/v1/returns/",
+        {
+            "order": number,
+            "lines": [{"order_line": belt_line.pk, "quantity": 2, "reason": "too_big"}],
+        },
+        format="json",
+    )
+    assert started.status_code == 201, started.json()
+    assert started.json()["lines"][0]["amount"] == "26.63"
+    ret = services.receive_and_refund_return(
+        return_request=started.json()["code"], location=store, actor=associate
+    )
+
+    assert ret.refund_total == Decimal("26.63")  # 31.00 less its 4.37 share of 10.00
+    assert Payment.objects.get(order=order).refunded_amount == Decimal("26.63")
+
+
+def test_the_schema_documents_the_preview_and_the_checkout_code(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    cart = schema["paths"]["/api/v1/cart/"]["get"]
+    assert "discount_code" in [p["name"] for p in cart["parameters"]]
+    output = schema["components"]["schemas"]["CartOutput"]["properties"]
+    assert {"discount_code", "discount_total", "total"} <= set(output)
+    checkout_input = schema["components"]["schemas"]["CheckoutInputRequest"][
+        "properties"
+    ]
+    assert "discount_code" in checkout_input
