@@ -32,7 +32,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from inventory.models import Category, Location, LocationKind, Variant
-from omnistore.core import outbox
+from omnistore.core import outbox, webhooks
 from omnistore.core.db import insert_unless_duplicate
 from omnistore.core.exceptions import Conflict, NotFound, ValidationFailed
 
@@ -558,6 +558,15 @@ def _match_once(
         k for k, owner in owners.items() if owner is None or owner.pk == matched.pk
     }
     _fill_in(matched, wanted, owned, first_name, last_name)
+    if created:
+        webhooks.emit(
+            "customer.created",
+            {
+                "customer_id": matched.pk,
+                "channel": channel,
+                "location_id": getattr(location, "pk", None),
+            },
+        )
     return MatchResult(customer=matched, created=created, duplicates=tuple(duplicates))
 
 
@@ -1316,6 +1325,10 @@ def merge_customers(*, survivor: Customer, other: Customer, actor) -> CustomerMe
         reference_id=str(merge.pk),
     )
     customer_merged.send(sender=Customer, survivor=survivor, other=other, merge=merge)
+    webhooks.emit(
+        "customer.merged",
+        {"survivor_id": survivor.pk, "merged_id": other.pk, "merge_id": merge.pk},
+    )
     return merge
 
 
@@ -1414,6 +1427,7 @@ def erase_customer(*, customer: Customer, actor=None, channel: str = "") -> Cust
         channel=channel,
     )
     customer_erased.send(sender=Customer, customer=customer)
+    webhooks.emit("customer.erased", {"customer_id": customer.pk})
     return customer
 
 

@@ -49,7 +49,7 @@ from inventory.models import (
     Variant,
 )
 from inventory.selectors import haversine_km
-from omnistore.core import outbox
+from omnistore.core import outbox, webhooks
 from omnistore.core.exceptions import (
     Conflict,
     IllegalTransition,
@@ -1074,6 +1074,7 @@ def _write_order(checkout: _Checkout, *, number: str) -> Order:
     outbox.enqueue(
         "orders.placed", {"order_id": order.pk}, dedupe_key=f"orders.placed:{order.pk}"
     )
+    _order_webhook(order, "placed")
     _cache(order, "lines", order_lines)
     _cache(order, "fulfilments", fulfilments)
     _cache(order, "payments", payment_rows)
@@ -1179,6 +1180,7 @@ def _transition(
             current=order.status,
             target=target,
         )
+    history_from = order.status
     OrderStatusChange.objects.create(
         order=order,
         from_status=order.status,
@@ -1190,6 +1192,24 @@ def _transition(
     )
     order.status = target
     order.updated_at = now
+    _order_webhook(order, "status_changed", previous=history_from)
+
+
+def _order_webhook(order: Order, event: str, *, previous: str = "") -> None:
+    """Subscribers hear of every new order and every status change (signed webhooks)."""
+    webhooks.emit(
+        f"order.{event}",
+        {
+            "number": order.number,
+            "customer_id": order.customer_id,
+            "channel": order.channel,
+            "fulfilment": order.fulfilment_method,
+            "status": order.status,
+            "previous_status": previous,
+            "total": str(order.total),
+            "currency": order.currency,
+        },
+    )
 
 
 def _order_reservations(order: Order):
@@ -1712,7 +1732,6 @@ def expire_uncollected_pickups(*, now: datetime | None = None) -> list[str]:
 # - store credit moves by one conditional ``UPDATE`` (``balance >= amount`` to spend),
 #   with its ledger row, whose unique reference makes every movement happen once.
 
-from omnistore.core import webhooks  # noqa: E402
 from omnistore.core.exceptions import ReturnNotAllowed  # noqa: E402
 
 from .models import (  # noqa: E402

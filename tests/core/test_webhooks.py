@@ -128,3 +128,45 @@ def test_every_stock_movement_is_announced_to_stock_subscribers():
             "reference_id": "",
         }
     ]
+
+
+@pytest.mark.django_db
+def test_orders_and_customers_announce_their_lifecycle():
+    from customers.services import match_customer, merge_customers
+    from orders import services as order_services
+    from tests.factories import LocationFactory, StaffFactory, VariantFactory, stock
+
+    WebhookEndpoint.objects.create(
+        name="crm",
+        url="http://127.0.0.1:9/x",
+        secret=SECRET,
+        event_types=["order.*", "customer.*"],
+    )
+    shop, shirt = LocationFactory(), VariantFactory()
+    stock(shirt, shop, 5)
+    order = order_services.place_order(
+        lines=[(shirt, 1)],
+        channel="web",
+        fulfilment="pickup",
+        pickup_store=shop,
+        email="ada@example.com",
+        payments=[order_services.PaymentRequest(method="card_online", token="tok_visa")],
+    )
+    order_services.mark_picked(order=order, actor=StaffFactory(store=shop))
+    other = match_customer(phone="+393331234567", channel="store")
+    merge_customers(survivor=order.customer, other=other, actor=None)
+
+    events = list(WebhookDelivery.objects.order_by("id").values_list("event_type", "payload"))
+    kinds = [kind for kind, _ in events]
+    assert kinds == [
+        "customer.created",
+        "order.placed",
+        "order.status_changed",
+        "customer.created",
+        "customer.merged",
+    ]
+    placed = events[1][1]
+    assert placed["number"] == order.number and placed["status"] == "placed"
+    changed = events[2][1]
+    assert changed["status"] == "picked" and changed["previous_status"] == "placed"
+    assert events[4][1]["survivor_id"] == order.customer_id
