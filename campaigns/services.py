@@ -51,7 +51,7 @@ from omnistore.core.exceptions import (
     ValidationFailed,
 )
 from orders import services as order_services
-from orders.models import Order
+from orders.models import DiscountCode, Order
 
 from . import selectors
 from .backends import OutgoingMessage, get_backend
@@ -198,7 +198,36 @@ def campaign_errors(campaign: Campaign) -> dict[str, list[str]]:
             errors.setdefault("templates", []).extend(
                 f"{MessageChannel(channel).label} {name}: {m}" for m in messages
             )
+    problem = _discount_code_problem(campaign)
+    if problem:
+        errors.setdefault("discount_code", []).append(problem)
     return errors
+
+
+def _discount_code_problem(campaign: Campaign) -> str:
+    """A campaign's code must exist, be active and belong to no other campaign: the
+    code is how checkout attributes an order to the campaign."""
+    if not campaign.discount_code:
+        return ""
+    code = DiscountCode.objects.filter(code=campaign.discount_code).first()
+    if code is None:
+        return (
+            f"There is no discount code {campaign.discount_code}: create it under "
+            "Orders › Discount codes first."
+        )
+    if not code.active:
+        return f"The discount code {code.code} is not active."
+    if code.campaign_id not in (None, campaign.pk):
+        return f"The discount code {code.code} belongs to another campaign."
+    return ""
+
+
+def _link_discount_code(campaign: Campaign, actor) -> None:
+    """Tie the campaign's code to it, so orders using the code are attributed to it."""
+    if campaign.discount_code:
+        order_services.update_discount_code(
+            code=campaign.discount_code, campaign_id=campaign.pk, actor=actor
+        )
 
 
 def _require_ready(campaign: Campaign) -> None:
@@ -240,6 +269,7 @@ def schedule_campaign(
             target=CampaignStatus.SCHEDULED,
         )
     _require_ready(campaign)
+    _link_discount_code(campaign, actor)
     now = timezone.now()
     campaign.send_at = send_at or now
     note = f"To send at {timezone.localtime(campaign.send_at):%Y-%m-%d %H:%M}"
@@ -276,6 +306,7 @@ def activate_automation(*, campaign: Campaign | int, actor=None) -> Campaign:
     if campaign.status == CampaignStatus.ACTIVE:
         return campaign
     _require_ready(campaign)
+    _link_discount_code(campaign, actor)
     _record_status(campaign, CampaignStatus.ACTIVE, actor=actor)
     campaign.save(update_fields=["status", "updated_at"])
     return campaign
