@@ -17,6 +17,7 @@ from campaigns.models import (
 from customers import services as customer_services
 from customers.models import CustomerEvent
 from omnistore.core.exceptions import IllegalTransition, ValidationFailed
+from orders import services as order_services
 from tests.campaigns.factories import EVERYONE, Shop, campaign, grant, person
 from tests.factories import CategoryFactory, StaffFactory, VariantFactory, stock
 
@@ -203,6 +204,7 @@ def test_the_email_is_personal_tracked_and_carries_an_unsubscribe_link():
     shop.sell_in_store(fan)
     for _ in range(3):  # another customer makes the linen shirt a best seller
         shop.sell_online(person(), variant=favourite)
+    order_services.create_discount_code(code="SPRING10", kind="percentage", value=10)
     featured = campaign(
         rules={"field": "consent.email", "op": "is_true"},
         templates={
