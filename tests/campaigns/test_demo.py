@@ -1,0 +1,29 @@
+"""The demo marketing data is ready to preview and send."""
+
+import pytest
+
+from campaigns import selectors, services
+from campaigns.demo import seed_campaigns
+from campaigns.models import Campaign, Message
+from customers.demo import seed_customers
+from inventory.demo import seed_inventory
+from orders.demo import seed_orders
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_campaign_is_ready_and_sends_only_to_its_segment():
+    seed_inventory(scale=1)
+    seed_customers(scale=1)
+    seed_orders(scale=1)
+    assert seed_campaigns(scale=1) == {"segments": 2, "campaigns": 1}
+    campaign = Campaign.objects.get(discount_code="WELCOME10")
+    assert services.campaign_errors(campaign) == {}
+    audience = set(
+        selectors.segment_customers(campaign.segment).values_list("pk", flat=True)
+    )
+    assert audience  # the demo has shop-only buyers with email consent
+    services.schedule_campaign(campaign=campaign)
+    services.send_campaign(campaign=campaign)
+    assert set(Message.objects.values_list("customer_id", flat=True)) == audience
+    assert seed_campaigns(scale=1) == {}
