@@ -34,10 +34,11 @@ lint: venv
 	$(VENV)/bin/lint-imports
 
 bench: venv system-deps
-	$(PY) bench/checkout.py
+	@command -v redis-server >/dev/null || { [ "$$(id -u)" -eq 0 ] && apt-get install -y -qq redis-server >/dev/null; } || echo "redis-server missing: emails run in the request"
+	PG_DURABLE=1 bash .ci/pg.sh $(PY) bench/checkout.py
 
 bench-segments: venv system-deps
-	$(PY) bench/segments.py
+	PG_DURABLE=1 bash .ci/pg.sh $(PY) bench/segments.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 test-artifacts
