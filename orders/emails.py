@@ -22,7 +22,12 @@ from customers.services import record_event
 from omnistore.core import outbox
 
 from .models import Order
-from .selectors import order_for_email, pickup_qr_payload
+from .selectors import (
+    order_for_email,
+    pickup_qr_payload,
+    return_by_id,
+    return_qr_payload,
+)
 
 TOPIC = "orders.email"
 SUBJECTS = {
@@ -144,7 +149,6 @@ def deliver_order_email(payload: dict) -> None:
 # handler re-reads the return, renders ``templates/orders/email/<kind>.txt|.html`` and
 # records the message on the customer's timeline.
 
-from .selectors import return_by_id, return_qr_payload  # noqa: E402
 
 RETURN_TOPIC = "orders.return_email"
 RETURN_SUBJECTS = {

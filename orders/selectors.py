@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
 from django.db.models import (
     Case,
     Count,
+    DecimalField,
     Exists,
     F,
     IntegerField,
@@ -12,14 +18,16 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
     When,
 )
-from django.db.models.functions import Greatest
+from django.db.models.functions import Coalesce, Greatest
 
 from customers.models import Customer
-from inventory.models import StockLevel, TransferStatus
+from customers.selectors import search_customers
+from inventory.models import Location, StockLevel, TransferStatus
 from omnistore.core.exceptions import NotFound
 
 from .models import (
@@ -34,6 +42,12 @@ from .models import (
     OrderStatusChange,
     Payment,
     Refund,
+    Return,
+    ReturnLine,
+    ReturnRefund,
+    ReturnStatus,
+    ReturnStatusChange,
+    StoreCreditTransaction,
 )
 
 PICKUP_QR_PREFIX = "OMNISTORE-PICKUP"
@@ -345,28 +359,6 @@ def replayed_order(
 # queries whatever their length), what is left to return on an order, and the returns
 # rate report.
 
-from dataclasses import dataclass as _dataclass  # noqa: E402
-from datetime import datetime as _datetime  # noqa: E402
-from datetime import timedelta as _timedelta  # noqa: E402
-from decimal import Decimal as _Decimal  # noqa: E402
-
-from django.conf import settings as _settings  # noqa: E402
-from django.db.models import DecimalField as _DecimalField  # noqa: E402
-from django.db.models import Subquery as _Subquery  # noqa: E402
-from django.db.models.functions import Coalesce as _Coalesce  # noqa: E402
-
-from customers.selectors import search_customers as _search_customers  # noqa: E402
-from inventory.models import Location as _Location  # noqa: E402
-
-from .models import (  # noqa: E402
-    Return,
-    ReturnLine,
-    ReturnRefund,
-    ReturnStatus,
-    ReturnStatusChange,
-    StoreCreditTransaction,
-)
-
 RETURN_QR_PREFIX = "OMNISTORE-RETURN"
 RETURNABLE_ORDER_STATUSES = frozenset(
     {
@@ -381,7 +373,7 @@ OPEN_RETURN_STATUSES = (ReturnStatus.REQUESTED, ReturnStatus.RECEIVED)
 DESK_RESULTS = 20
 
 
-def handed_over_at(order: Order) -> _datetime | None:
+def handed_over_at(order: Order) -> datetime | None:
     """When the customer got the goods: collection, delivery, shipment (when delivery
     was never confirmed) or, for a shop sale, the sale itself."""
     if order.collected_at:
@@ -395,13 +387,13 @@ def handed_over_at(order: Order) -> _datetime | None:
     return None
 
 
-def return_deadline(order: Order) -> _datetime | None:
+def return_deadline(order: Order) -> datetime | None:
     """Last moment of the return window (``OMNISTORE_RETURN_WINDOW_DAYS`` from the
     handover); None while nothing has been handed over."""
     since = handed_over_at(order)
     if since is None:
         return None
-    return since + _timedelta(days=_settings.OMNISTORE_RETURN_WINDOW_DAYS)
+    return since + timedelta(days=settings.OMNISTORE_RETURN_WINDOW_DAYS)
 
 
 def _returned_filter():
@@ -415,7 +407,7 @@ def returnable_lines(order: Order) -> list[OrderLine]:
         OrderLine.objects.filter(order=order)
         .select_related("variant__product")
         .annotate(
-            returned=_Coalesce(
+            returned=Coalesce(
                 Sum("return_lines__quantity", filter=_returned_filter()), Value(0)
             )
         )
@@ -527,7 +519,7 @@ def customer_returns(customer: Customer) -> QuerySet[Return]:
     )
 
 
-def returns_waiting(*, location: _Location) -> QuerySet[Return]:
+def returns_waiting(*, location: Location) -> QuerySet[Return]:
     """Returns this shop still owes work: started at its counter and not received yet,
     or received here and not refunded. Online-started returns have no shop until they
     are received; every desk finds them by their code. Oldest first, two queries."""
@@ -538,7 +530,7 @@ def returns_waiting(*, location: _Location) -> QuerySet[Return]:
     ).order_by("created_at", "id")
 
 
-@_dataclass
+@dataclass
 class ReturnDeskSearch:
     """What the returns desk found for a query: one return (code or QR), one order
     (number, receipt or pickup QR), or the returnable orders and open returns of the
@@ -573,7 +565,7 @@ def return_desk_search(*, query: str, region: str | None = None) -> ReturnDeskSe
     result.order = Order.objects.filter(number=number).first()
     if result.order is not None:
         return result
-    customers = _search_customers(query, region=region, limit=DESK_RESULTS)
+    customers = search_customers(query, region=region, limit=DESK_RESULTS)
     if not customers:
         return result
     ids = [c.pk for c in customers]
@@ -608,11 +600,11 @@ def store_credit_discrepancies() -> list[dict]:
     )
     rows = (
         Customer.objects.annotate(
-            ledger=_Coalesce(
-                _Subquery(
-                    ledger, output_field=_DecimalField(max_digits=12, decimal_places=2)
+            ledger=Coalesce(
+                Subquery(
+                    ledger, output_field=DecimalField(max_digits=12, decimal_places=2)
                 ),
-                Value(_Decimal("0.00")),
+                Value(Decimal("0.00")),
             )
         )
         .exclude(ledger=F("store_credit_balance"))
@@ -631,7 +623,7 @@ def store_credit_discrepancies() -> list[dict]:
 # --- Returns rate report ----------------------------------------------------------------
 
 
-@_dataclass
+@dataclass
 class RateRow:
     key: int
     label: str
@@ -647,14 +639,14 @@ class RateRow:
         return f"{self.rate * 100:.1f}%"
 
 
-def _sold_lines(since: _datetime | None) -> QuerySet[OrderLine]:
+def _sold_lines(since: datetime | None) -> QuerySet[OrderLine]:
     lines = OrderLine.objects.exclude(order__status=OrderStatus.CANCELLED)
     if since is not None:
         lines = lines.filter(order__created_at__gte=since)
     return lines
 
 
-def _returned_lines(since: _datetime | None) -> QuerySet[ReturnLine]:
+def _returned_lines(since: datetime | None) -> QuerySet[ReturnLine]:
     """Units actually back: returns received (refunded, closed), not just asked for."""
     lines = ReturnLine.objects.filter(
         return_request__status__in=[
@@ -668,11 +660,11 @@ def _returned_lines(since: _datetime | None) -> QuerySet[ReturnLine]:
     return lines
 
 
-def returns_rate_by_shop(*, since: _datetime | None = None) -> list[RateRow]:
+def returns_rate_by_shop(*, since: datetime | None = None) -> list[RateRow]:
     """Per shop: units handed over there (sold at its counter, collected there, or
     shipped from it) against units returned there. Two grouped queries and one for
     the names."""
-    handed = _Coalesce("fulfilment__pickup_location", "fulfilment__location")
+    handed = Coalesce("fulfilment__pickup_location", "fulfilment__location")
     sold = {
         row["shop"]: row["units"]
         for row in _sold_lines(since)
@@ -691,7 +683,7 @@ def returns_rate_by_shop(*, since: _datetime | None = None) -> list[RateRow]:
         .order_by()
     }
     ids = set(sold) | set(returned)
-    names = dict(_Location.objects.filter(pk__in=ids).values_list("pk", "name"))
+    names = dict(Location.objects.filter(pk__in=ids).values_list("pk", "name"))
     rows = [
         RateRow(pk, names.get(pk, str(pk)), sold.get(pk, 0), returned.get(pk, 0))
         for pk in ids
@@ -700,7 +692,7 @@ def returns_rate_by_shop(*, since: _datetime | None = None) -> list[RateRow]:
 
 
 def returns_rate_by_product(
-    *, since: _datetime | None = None, limit: int = 20
+    *, since: datetime | None = None, limit: int = 20
 ) -> list[RateRow]:
     """Per product: units sold against units returned, the most returned first."""
     returned_rows = list(
@@ -740,7 +732,7 @@ def order_returns(order: Order) -> QuerySet[Return]:
 ONLINE_CHANNELS = ("web", "app")
 
 
-@_dataclass
+@dataclass
 class SalesReport:
     by_channel: list[dict]
     by_shop: list[dict]
@@ -774,7 +766,7 @@ def sales_report(*, since=None) -> SalesReport:
             "counter_orders": row["orders"],
             "counter_revenue": row["revenue"],
             "pickup_orders": 0,
-            "pickup_revenue": _Decimal("0.00"),
+            "pickup_revenue": Decimal("0.00"),
         }
     pickups = (
         orders.filter(fulfilment_method=FulfilmentMethod.PICKUP)
@@ -789,7 +781,7 @@ def sales_report(*, since=None) -> SalesReport:
             {
                 "shop": row["fulfilments__pickup_location__name"],
                 "counter_orders": 0,
-                "counter_revenue": _Decimal("0.00"),
+                "counter_revenue": Decimal("0.00"),
             },
         )
         entry["pickup_orders"] = row["orders"]

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import hmac
 import math
+import re
 import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
 from django.conf import settings
@@ -55,6 +56,7 @@ from omnistore.core.exceptions import (
     IllegalTransition,
     InsufficientStock,
     NotFound,
+    ReturnNotAllowed,
     ValidationFailed,
 )
 
@@ -62,6 +64,10 @@ from .models import (
     Cart,
     CartLine,
     CartStatus,
+    DiscountChannels,
+    DiscountCode,
+    DiscountKind,
+    DiscountRedemption,
     Fulfilment,
     FulfilmentMethod,
     FulfilmentStatus,
@@ -73,8 +79,32 @@ from .models import (
     PaymentMethod,
     PaymentStatus,
     Refund,
+    RefundMethod,
+    Return,
+    ReturnCondition,
+    ReturnDisposition,
+    ReturnLine,
+    ReturnReason,
+    ReturnRefund,
+    ReturnStatus,
+    ReturnStatusChange,
+    StoreCreditKind,
+    StoreCreditTransaction,
 )
-from .payments import get_provider
+from .payments import (
+    ChargeResult,
+    PaymentDeclined,
+    PaymentProvider,
+    RefundResult,
+    get_provider,
+    register_provider,
+)
+from .selectors import (
+    RETURNABLE_ORDER_STATUSES,
+    handed_over_at,
+    return_deadline,
+    returned_quantities,
+)
 
 MAX_LINE_QUANTITY = 99
 MAX_LINES = 50
@@ -1732,35 +1762,6 @@ def expire_uncollected_pickups(*, now: datetime | None = None) -> list[str]:
 # - store credit moves by one conditional ``UPDATE`` (``balance >= amount`` to spend),
 #   with its ledger row, whose unique reference makes every movement happen once.
 
-from omnistore.core.exceptions import ReturnNotAllowed  # noqa: E402
-
-from .models import (  # noqa: E402
-    RefundMethod,
-    Return,
-    ReturnCondition,
-    ReturnDisposition,
-    ReturnLine,
-    ReturnReason,
-    ReturnRefund,
-    ReturnStatus,
-    ReturnStatusChange,
-    StoreCreditKind,
-    StoreCreditTransaction,
-)
-from .payments import (  # noqa: E402
-    ChargeResult,
-    PaymentDeclined,
-    PaymentProvider,
-    RefundResult,
-    register_provider,
-)
-from .selectors import (  # noqa: E402
-    RETURNABLE_ORDER_STATUSES,
-    handed_over_at,
-    return_deadline,
-    returned_quantities,
-)
-
 RETURN_REFERENCE = "return"
 STORE_CREDIT_PROVIDER = "store_credit"
 EVENT_RETURN_REQUESTED = "return_requested"
@@ -2848,16 +2849,6 @@ def exchange_items(
 # row until the order commits; the per-customer count is read after the claim, so it
 # sees every earlier claim of that code. Lock order: customer → code → stock (cancel:
 # order → customer → code → stock).
-
-import re  # noqa: E402
-from decimal import ROUND_HALF_UP  # noqa: E402
-
-from .models import (  # noqa: E402
-    DiscountChannels,
-    DiscountCode,
-    DiscountKind,
-    DiscountRedemption,
-)
 
 DISCOUNT_FIELD = "discount_code"
 _CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9_-]{2,39}$")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import returns, views
 
 app_name = "orders-api"
 
@@ -19,7 +19,6 @@ urlpatterns = [
 ]
 
 # Returns: started online, brought to any shop.
-from . import returns  # noqa: E402
 
 urlpatterns += [
     path("returns/", returns.ReturnListView.as_view(), name="return-list"),

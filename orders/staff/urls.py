@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import returns_views, views
 
 urlpatterns = [
     path("", views.order_search, name="order_search"),
@@ -23,7 +23,6 @@ urlpatterns = [
 ]
 
 # The returns desk. Its paths go first: "<number>/" above would take "returns/".
-from . import returns_views  # noqa: E402
 
 urlpatterns[:0] = [
     path("returns/", returns_views.returns_desk, name="returns_desk"),
