@@ -338,7 +338,9 @@ def flow_requests(data, rng: random.Random):
 
 
 class Counter:
-    """SQL statements and commits of this process's default connection."""
+    """SQL statements and commits of this process's default connection, counted over
+    one request as gunicorn serves it: the kept connection's health check (a
+    ``SELECT 1`` sent past Django's cursor wrappers) counts as a statement."""
 
     def __init__(self):
         from django.db import connection
@@ -361,19 +363,29 @@ class Counter:
         conn = self.connection
         conn.ensure_connection()
         original = conn.commit
+        usable = conn.is_usable
 
         def commit():
             self.commits += 1
             return original()
 
+        def is_usable():
+            self.statements += 1
+            return usable()
+
         conn.commit = commit
+        conn.is_usable = is_usable
+        # What request_started does (the test client leaves it out): a kept
+        # connection is checked again on its first use in the request.
+        conn.close_if_unusable_or_obsolete()
         self._wrap = conn.execute_wrapper(self)
         self._wrap.__enter__()
         return self
 
     def __exit__(self, *exc):
         self._wrap.__exit__(*exc)
-        del self.connection.commit  # the class's method again
+        del self.connection.commit  # the class's methods again
+        del self.connection.is_usable
 
 
 def count_statements(data) -> dict:
@@ -454,6 +466,7 @@ def machine_busy() -> tuple[float, float]:
 
 
 def drive(port, data, clients: int, seconds: float) -> dict:
+    load = os.getloadavg()[0]  # the 1-minute load average as the run starts
     cpu_before, busy_before = cpu_by_command(), machine_busy()
     stop = time.perf_counter() + seconds
     flows: list[float] = []
@@ -521,6 +534,7 @@ def drive(port, data, clients: int, seconds: float) -> dict:
         "errors": errors,
         "cpu": cpu,
         "busy": busy,
+        "load": load,
     }
 
 
@@ -709,7 +723,7 @@ def main() -> None:
             f"  {r['clients']:>3} clients: "
             + "  ".join(f"{g} {parts[g] / n * 1000:.1f}" for g in groups)
             + f"  other processes {other / n * 1000:.1f}"
-            + f"  | machine busy {r['busy'] * 100:.0f}%"
+            + f"  | machine busy {r['busy'] * 100:.0f}%, load {r['load']:.1f}"
         )
     print("  (other = processes on the machine that are not part of this benchmark)")
     raw_rate = len(raw["latencies"]) / raw["elapsed"]

@@ -18,7 +18,7 @@ import urllib.request
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -38,11 +38,13 @@ def active_endpoints() -> list[WebhookEndpoint]:
     ``OMNISTORE_WEBHOOK_ENDPOINTS_TTL`` seconds (0: read every time).
 
     Every batch of stock movements asks, and endpoints change rarely: reading them once
-    per batch was one query per checkout. A save or delete in this process drops the
-    copy at once (and the thread that made it reads fresh until its transaction
-    commits, so an uncommitted endpoint is never kept); other processes see a new,
-    changed or deactivated endpoint within the TTL, and events raised meanwhile follow
-    the endpoints as they were.
+    per batch was one query per checkout. The copy only names candidates: deliveries
+    are inserted for those still active at that moment, so deactivating or deleting
+    an endpoint counts at once everywhere. A new endpoint (or a change of its event
+    types) reaches other processes within the TTL; events raised meanwhile follow
+    the list as it was. A save or delete in this process drops the copy at once, and
+    the thread that made it reads fresh until its transaction commits, so an
+    uncommitted endpoint is never kept.
     """
     global _endpoints
     ttl = settings.OMNISTORE_WEBHOOK_ENDPOINTS_TTL
@@ -79,21 +81,49 @@ def forget_endpoints() -> None:
 def emit(event_type: str, data: dict) -> int:
     """Queue ``event_type`` for every active endpoint that wants it, in the caller's
     transaction; returns how many deliveries were queued."""
-    endpoints = [e for e in active_endpoints() if e.wants(event_type)]
-    if not endpoints:
+    candidates = [e.pk for e in active_endpoints() if e.wants(event_type)]
+    if not candidates:
         return 0
     payload = json.loads(json.dumps(data, cls=DjangoJSONEncoder))
-    deliveries = WebhookDelivery.objects.bulk_create(
-        [
-            WebhookDelivery(endpoint=e, event_type=event_type, payload=payload)
-            for e in endpoints
-        ]
-    )
-    for delivery in deliveries:
-        outbox.enqueue(
-            TOPIC, {"delivery_id": delivery.pk}, dedupe_key=f"webhook:{delivery.pk}"
-        )
+    deliveries = _insert_deliveries(candidates, event_type, payload)
+    for pk in deliveries:
+        outbox.enqueue(TOPIC, {"delivery_id": pk}, dedupe_key=f"webhook:{pk}")
     return len(deliveries)
+
+
+def _insert_deliveries(endpoint_ids: list[int], event_type: str, payload) -> list[int]:
+    """One ``INSERT ... SELECT`` over the endpoints that are active now: the kept list
+    only names candidates, so an endpoint deactivated or deleted by another process
+    meanwhile gets nothing (and a deleted one cannot fail the caller's commit)."""
+    connection = connections[router.db_for_write(WebhookDelivery)]
+    quote = connection.ops.quote_name
+    delivery, endpoint = WebhookDelivery._meta, WebhookEndpoint._meta
+    column = {
+        name: quote(delivery.get_field(name).column)
+        for name in ("endpoint", "event_type", "payload", "status", "attempts")
+        + ("last_error", "created_at")
+    }
+    prepare = delivery.get_field("payload").get_db_prep_save
+    stamp = delivery.get_field("created_at").get_db_prep_save
+    sql = (
+        f"INSERT INTO {quote(delivery.db_table)} ({', '.join(column.values())}) "
+        f"SELECT {quote(endpoint.pk.column)}, %s, %s, %s, 0, '', %s "
+        f"FROM {quote(endpoint.db_table)} "
+        f"WHERE {quote(endpoint.pk.column)} IN ({', '.join(['%s'] * len(endpoint_ids))})"
+        f" AND {quote(endpoint.get_field('active').column)} = %s "
+        f"ORDER BY {quote(endpoint.pk.column)} RETURNING {quote(delivery.pk.column)}"
+    )
+    params = [
+        event_type,
+        prepare(payload, connection),
+        WebhookDelivery.Status.PENDING.value,
+        stamp(timezone.now(), connection),
+        *endpoint_ids,
+        True,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
 
 
 def sign(secret: str, body: bytes, timestamp: int) -> str:

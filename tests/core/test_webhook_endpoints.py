@@ -2,7 +2,7 @@
 movement asks for them, and they change rarely."""
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
 from omnistore.core import webhooks
 from omnistore.core.models import WebhookDelivery, WebhookEndpoint
@@ -80,8 +80,28 @@ def test_a_change_made_elsewhere_counts_once_the_copy_is_older_than_the_ttl(
     WebhookEndpoint.objects.filter(pk=hook.pk).update(active=False)
     clock[0] += 4.9
     assert webhooks.active_endpoints() == [hook]
+    # Still a candidate here, but the insert checks it is active: nothing is queued.
+    assert webhooks.emit("stock.changed", {"movements": []}) == 0
     clock[0] += 0.2
     assert webhooks.active_endpoints() == []
+    assert not WebhookDelivery.objects.exists()
+
+
+def test_an_endpoint_deleted_elsewhere_gets_nothing_and_breaks_nothing(clock, commit):
+    with commit():
+        gone = endpoint(name="Gone")
+        kept_one = endpoint(name="Kept")
+    assert webhooks.active_endpoints() == [gone, kept_one]
+    with connection.cursor() as cursor:  # another process: no signal here
+        cursor.execute(
+            f"DELETE FROM {WebhookEndpoint._meta.db_table} WHERE id = %s", [gone.pk]
+        )
+
+    assert webhooks.emit("stock.changed", {"movements": []}) == 1
+    assert list(WebhookDelivery.objects.values_list("endpoint_id", flat=True)) == [
+        kept_one.pk
+    ]
+    connection.check_constraints()  # no delivery points at the deleted endpoint
 
 
 def test_an_endpoint_of_a_rolled_back_transaction_is_never_kept(clock):
