@@ -14,6 +14,7 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 
 from customers.models import Channel
+from omnistore.core.models import StatusChange
 
 
 class CartStatus(models.TextChoices):
@@ -409,32 +410,9 @@ class Refund(models.Model):
         return f"refund {self.amount} ({self.reference})"
 
 
-class OrderStatusChange(models.Model):
+class OrderStatusChange(StatusChange):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="history")
-    from_status = models.CharField(max_length=10, blank=True)
     to_status = models.CharField(max_length=10, choices=OrderStatus.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    location = models.ForeignKey(
-        "inventory.Location",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    at = models.DateTimeField(default=timezone.now)
-    note = models.CharField(max_length=250, blank=True)
-
-    class Meta:
-        ordering = ["at", "id"]
-
-    def __str__(self):
-        return f"{self.from_status or '∅'} → {self.to_status}"
 
 
 # --- Returns --------------------------------------------------------------------------
@@ -595,34 +573,11 @@ class ReturnLine(models.Model):
         return f"{self.quantity} × {self.order_line_id}"
 
 
-class ReturnStatusChange(models.Model):
+class ReturnStatusChange(StatusChange):
     return_request = models.ForeignKey(
         Return, on_delete=models.CASCADE, related_name="history"
     )
-    from_status = models.CharField(max_length=10, blank=True)
     to_status = models.CharField(max_length=10, choices=ReturnStatus.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    location = models.ForeignKey(
-        "inventory.Location",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    at = models.DateTimeField(default=timezone.now)
-    note = models.CharField(max_length=250, blank=True)
-
-    class Meta:
-        ordering = ["at", "id"]
-
-    def __str__(self):
-        return f"{self.from_status or '∅'} → {self.to_status}"
 
 
 class ReturnRefund(models.Model):

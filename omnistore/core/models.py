@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class OutboxMessage(models.Model):
@@ -83,3 +85,34 @@ class WebhookDelivery(models.Model):
 
     def __str__(self):
         return f"{self.event_type} → {self.endpoint_id} ({self.status})"
+
+
+class StatusChange(models.Model):
+    """One step in the life of an order, a return, ...: from what, to what, who, where,
+    when and why. Subclasses add the object's foreign key and ``to_status`` with the
+    object's choices."""
+
+    from_status = models.CharField(max_length=10, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    location = models.ForeignKey(
+        "inventory.Location",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    at = models.DateTimeField(default=timezone.now)
+    note = models.CharField(max_length=250, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.from_status or '∅'} → {self.to_status}"
