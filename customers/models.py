@@ -173,12 +173,9 @@ class ConsentChannel(models.TextChoices):
     PUSH = "push", "Push"
 
 
-class Consent(models.Model):
-    """Current consent per (customer, channel): what campaigns read, one row each."""
+class ConsentDecision(models.Model):
+    """What a consent decision says: channel, granted or not, where and by whom."""
 
-    customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="consents"
-    )
     channel = models.CharField(max_length=10, choices=ConsentChannel.choices)
     granted = models.BooleanField()
     source_channel = models.CharField(max_length=10, choices=Channel.choices)
@@ -195,6 +192,17 @@ class Consent(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+    )
+
+    class Meta:
+        abstract = True
+
+
+class Consent(ConsentDecision):
+    """Current consent per (customer, channel): what campaigns read, one row each."""
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="consents"
     )
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -217,28 +225,11 @@ class Consent(models.Model):
         return f"{self.channel}: {'granted' if self.granted else 'withdrawn'}"
 
 
-class ConsentChange(models.Model):
+class ConsentChange(ConsentDecision):
     """Append-only history of every consent decision: what, when, where, by whom."""
 
     customer = models.ForeignKey(
         Customer, on_delete=models.CASCADE, related_name="consent_changes"
-    )
-    channel = models.CharField(max_length=10, choices=ConsentChannel.choices)
-    granted = models.BooleanField()
-    source_channel = models.CharField(max_length=10, choices=Channel.choices)
-    location = models.ForeignKey(
-        "inventory.Location",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
     )
     at = models.DateTimeField(default=timezone.now)
 
