@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
@@ -26,14 +27,18 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from inventory.models import Category, Location, LocationKind, Variant
 from omnistore.core import outbox, webhooks
-from omnistore.core.db import insert_unless_duplicate
+from omnistore.core.db import (
+    connection_for,
+    insert_rows,
+    load,
+)
 from omnistore.core.exceptions import Conflict, NotFound, ValidationFailed
 
 from .models import (
@@ -186,14 +191,32 @@ def resolve_customer(customer_id) -> Customer:
 def _lock(customer: Customer | int) -> Customer:
     """Lock the live row for ``customer`` (following merges) for the transaction."""
     pk = customer.pk if isinstance(customer, Customer) else customer
-    while True:
-        try:
-            locked = Customer.objects.select_for_update().get(pk=pk)
-        except Customer.DoesNotExist:
-            raise NotFound("Customer not found.") from None
-        if locked.merged_into_id is None:
-            return locked
-        pk = locked.merged_into_id
+    return _lock_many([pk])[pk]
+
+
+def _lock_many(pks) -> dict[int, Customer]:
+    """Lock the live rows for the profiles ``pks``, following merges to the survivors:
+    one query per step of the longest merge chain, each locking its rows in pk order
+    (the order merges lock in). Keyed by the ids asked for."""
+    live: dict[int, Customer] = {}
+    try:  # asked for -> the row to look at next
+        pending = {pk: int(pk) for pk in pks}
+    except (ValueError, TypeError):
+        raise NotFound("Customer not found.") from None
+    while pending:
+        rows = Customer.objects.select_for_update().filter(pk__in=set(pending.values()))
+        found = {row.pk: row for row in rows.order_by("pk")}
+        following = {}
+        for asked, pk in pending.items():
+            row = found.get(pk)
+            if row is None:
+                raise NotFound("Customer not found.")
+            if row.merged_into_id is None:
+                live[asked] = row
+            else:
+                following[asked] = row.merged_into_id
+        pending = following
+    return live
 
 
 def _follow(customer: Customer) -> Customer:
@@ -244,7 +267,7 @@ def record_event(
         raise ValidationFailed("An event needs a kind.", extra={"kind": ["Required."]})
     if not locked:
         customer = _live(customer)
-    return CustomerEvent.objects.create(
+    event = CustomerEvent(
         customer=customer,
         kind=kind[:40],
         summary=(summary or "")[:255],
@@ -256,6 +279,8 @@ def record_event(
         reference_id=str(reference_id or ""),
         occurred_at=occurred_at or timezone.now(),
     )
+    insert_rows([event])
+    return event
 
 
 _EVENT_FIELDS = frozenset(
@@ -274,12 +299,13 @@ _EVENT_FIELDS = frozenset(
 )
 
 
-def record_events(events: list[dict]) -> int:
+def record_events(events: list[dict], *, locked: bool = False) -> int:
     """Many timeline rows in one INSERT (a campaign batch of sends), each dict taking
     ``record_event``'s arguments under the same rules: a kind is required (nothing is
     written when one lacks it), texts are cut to their columns, and an event of a
-    merged profile goes to the survivor — found in one read for the whole batch.
-    Returns the number of rows written."""
+    merged profile goes to the survivor — found in one read for the whole batch,
+    unless the caller holds the live profiles' row locks (``locked``, a points
+    booking). Returns the number of rows written."""
     events = list(events)
     for index, event in enumerate(events):
         unknown = set(event) - _EVENT_FIELDS
@@ -292,12 +318,14 @@ def record_events(events: list[dict]) -> int:
             )
     if not events:
         return 0
-    ids = {getattr(e["customer"], "pk", e["customer"]) for e in events}
-    moved = Customer.objects.filter(pk__in=ids, merged_into__isnull=False)
-    survivors = {
-        pk: resolve_customer(into).pk
-        for pk, into in moved.values_list("pk", "merged_into_id")
-    }
+    survivors: dict[int, int] = {}
+    if not locked:
+        ids = {getattr(e["customer"], "pk", e["customer"]) for e in events}
+        moved = Customer.objects.filter(pk__in=ids, merged_into__isnull=False)
+        survivors = {
+            pk: resolve_customer(into).pk
+            for pk, into in moved.values_list("pk", "merged_into_id")
+        }
     now = timezone.now()
     rows = []
     for event in events:
@@ -606,12 +634,18 @@ def _known_profile(wanted: dict[str, str], user) -> Customer | None:
     if user is not None or len(wanted) != 1:
         return None
     [(kind, value)] = wanted.items()
-    try:
-        found = Customer.objects.select_for_update(of=("self",)).get(
-            identities__kind=kind, identities__value=value
-        )
-    except Customer.DoesNotExist:
+    connection = connection_for(Customer)
+    lock = " FOR UPDATE OF c" if connection.features.has_select_for_update else ""
+    rows = load(  # kept as SQL: every returning guest's checkout runs it
+        [(Customer, "c")],
+        "FROM customers_customer c"
+        " JOIN customers_customeridentity i ON i.customer_id = c.id"
+        f" WHERE i.kind = %s AND i.value = %s{lock}",
+        [kind, value],
+    )
+    if not rows:
         return None
+    found = rows[0][0]
     if found.merged_into_id is None:
         return found
     return _lock(found.merged_into_id)
@@ -757,6 +791,20 @@ def _positive_points(points) -> int:
     return points
 
 
+@dataclass(frozen=True)
+class PointsBooking:
+    """One entry for the points ledger: ``customer`` (a profile or its id; a merged
+    one is followed to the survivor), positive ``points``, the ``reason`` staff and
+    the customer see, and the reference it is booked once for."""
+
+    customer: Customer | int
+    points: int
+    reason: str
+    reference_type: str = ""
+    reference_id: str = ""
+    actor: Any = None
+
+
 def _book_points(
     *,
     kind: str,
@@ -767,39 +815,101 @@ def _book_points(
     reference_id,
     actor,
 ) -> LoyaltyTransaction:
-    points = _positive_points(points)
-    reference_id = str(reference_id or "")
-    customer = _lock(customer)
-    signed = points if kind == LoyaltyKind.EARN else -points
-    txn = LoyaltyTransaction(
+    booking = PointsBooking(
         customer=customer,
-        kind=kind,
-        points=signed,
-        reason=(reason or "")[:250],
-        reference_type=reference_type or "",
-        reference_id=reference_id,
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
-    )
-    if not reference_id:
-        txn.save(force_insert=True)
-    elif not insert_unless_duplicate(txn):  # booked before: once per reference
-        return LoyaltyTransaction.objects.get(
-            kind=kind, reference_type=reference_type, reference_id=reference_id
-        )
-    Customer.objects.filter(pk=customer.pk).update(
-        points_balance=F("points_balance") + signed
-    )
-    record_event(
-        customer=customer,
-        kind=EVENT_POINTS_EARNED if signed > 0 else EVENT_POINTS_REVERSED,
-        summary=f"{signed:+} points: {reason}",
-        actor=actor,
-        data={"points": signed},
+        points=points,
+        reason=reason,
         reference_type=reference_type,
         reference_id=reference_id,
+        actor=actor,
+    )
+    booked = _book_many(kind=kind, bookings=[booking])
+    if booked:
+        return booked[0]
+    return LoyaltyTransaction.objects.get(  # booked before: once per reference
+        kind=kind,
+        reference_type=reference_type,
+        reference_id=str(reference_id or ""),
+    )
+
+
+def _book_many(
+    *, kind: str, bookings: Sequence[PointsBooking]
+) -> list[LoyaltyTransaction]:
+    """The one writer of the points ledger, a fixed number of queries for any number
+    of bookings. Every booking is checked before anything is written; the live
+    profiles are locked in pk order; a reference is booked once (the unique key
+    decides, in the same INSERT, so a booking made before or twice in ``bookings`` is
+    skipped); only the rows that went in move the balances (one UPDATE, so bookings
+    of one profile add up) and reach the timelines (one INSERT). Returns those rows
+    in the order of ``bookings``."""
+    amounts = [_positive_points(booking.points) for booking in bookings]
+    if not bookings:
+        return []
+    live = _lock_many({getattr(b.customer, "pk", b.customer) for b in bookings})
+    sign = 1 if kind == LoyaltyKind.EARN else -1
+    entries: list[tuple[LoyaltyTransaction, PointsBooking]] = []
+    referenced, unreferenced, seen = [], [], set()
+    for booking, points in zip(bookings, amounts, strict=True):
+        txn = LoyaltyTransaction(
+            customer=live[getattr(booking.customer, "pk", booking.customer)],
+            kind=kind,
+            points=sign * points,
+            reason=(booking.reason or "")[:250],
+            reference_type=booking.reference_type or "",
+            reference_id=str(booking.reference_id or ""),
+            actor=(
+                booking.actor
+                if getattr(booking.actor, "is_authenticated", False)
+                else None
+            ),
+        )
+        reference = (txn.reference_type, txn.reference_id)
+        if not txn.reference_id:
+            unreferenced.append(txn)
+        elif reference not in seen:
+            seen.add(reference)
+            referenced.append(txn)
+        else:
+            continue
+        entries.append((txn, booking))
+    insert_rows(
+        referenced,
+        ignore_duplicates=True,
+        key=("kind", "reference_type", "reference_id"),
+    )
+    LoyaltyTransaction.objects.bulk_create(unreferenced)
+    entries = [(txn, booking) for txn, booking in entries if txn.pk is not None]
+    if not entries:
+        return []
+    totals: dict[int, int] = {}
+    for txn, _ in entries:
+        totals[txn.customer_id] = totals.get(txn.customer_id, 0) + txn.points
+    Customer.objects.filter(pk__in=totals).update(
+        points_balance=F("points_balance")
+        + Case(
+            *(When(pk=pk, then=Value(points)) for pk, points in totals.items()),
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+    )
+    event_kind = EVENT_POINTS_EARNED if sign > 0 else EVENT_POINTS_REVERSED
+    record_events(
+        [
+            {
+                "customer": txn.customer_id,
+                "kind": event_kind,
+                "summary": f"{txn.points:+} points: {booking.reason}",
+                "actor": booking.actor,
+                "data": {"points": txn.points},
+                "reference_type": txn.reference_type,
+                "reference_id": txn.reference_id,
+            }
+            for txn, booking in entries
+        ],
         locked=True,
     )
-    return txn
+    return [txn for txn, _ in entries]
 
 
 def _in_transaction():
@@ -831,6 +941,15 @@ def earn_points(
             reference_id=reference_id,
             actor=actor,
         )
+
+
+def earn_points_in_bulk(
+    *, bookings: Sequence[PointsBooking]
+) -> list[LoyaltyTransaction]:
+    """Credit many bookings (a batch of paid orders) with a fixed number of queries,
+    each reference once, like ``earn_points``; returns the ledger rows written."""
+    with _in_transaction():
+        return _book_many(kind=LoyaltyKind.EARN, bookings=bookings)
 
 
 def reverse_points(

@@ -20,6 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from omnistore.core import webhooks
+from omnistore.core.db import connection_for, db_value, insert_rows
 from omnistore.core.exceptions import (
     IllegalTransition,
     InsufficientStock,
@@ -97,7 +98,7 @@ def _announce(pairs: Iterable[tuple[int, int]]) -> None:
 
 
 def _movements(rows: list[StockMovement]) -> None:
-    StockMovement.objects.bulk_create(rows)
+    insert_rows(rows)
     _announce((m.variant_id, m.location_id) for m in rows)
     webhooks.emit(
         "stock.changed",
@@ -266,6 +267,13 @@ def count_stock(
 # --- reservations -------------------------------------------------------------------
 
 
+# The guarded hold, kept as SQL: it runs for every line of every checkout.
+_HOLD_SQL = (
+    "UPDATE inventory_stocklevel SET reserved = reserved + %s, updated_at = %s"
+    " WHERE variant_id = %s AND location_id = %s AND on_hand >= reserved + %s"
+)
+
+
 def reserve_stock(
     *,
     requests: Iterable[StockRequest],
@@ -299,20 +307,22 @@ def _reserve(
     now = timezone.now()
     held = []
     short = []
-    for req in requests:
-        updated = StockLevel.objects.filter(
-            variant_id=req.variant_id,
-            location_id=req.location_id,
-            on_hand__gte=F("reserved") + req.quantity,
-        ).update(reserved=F("reserved") + req.quantity, updated_at=now)
-        (held if updated else short).append(req)
+    connection = connection_for(StockLevel)
+    stamp = db_value(StockLevel._meta.get_field("updated_at"), now, connection)
+    with connection.cursor() as cursor:
+        for req in requests:  # in (location, variant) order: no deadlock between two
+            cursor.execute(
+                _HOLD_SQL,
+                [req.quantity, stamp, req.variant_id, req.location_id, req.quantity],
+            )
+            (held if cursor.rowcount else short).append(req)
     if short:
         for req in held:  # this transaction still holds these rows' locks
             StockLevel.objects.filter(
                 variant_id=req.variant_id, location_id=req.location_id
             ).update(reserved=F("reserved") - req.quantity)
         raise InsufficientStock(_shortages(short))
-    reservations = Reservation.objects.bulk_create(
+    reservations = insert_rows(
         [
             Reservation(
                 variant_id=r.variant_id,

@@ -3,32 +3,36 @@
 Each email is one outbox row (topic ``orders.email``) deduplicated per order and kind,
 so a retried task or a second run of a periodic job never sends it twice. The handler
 re-reads the order, renders ``templates/orders/email/<kind>.txt|.html`` and records the
-message on the customer's timeline.
+message on the customer's timeline. ``deliver_order_emails`` does this for many orders
+at once (the receipts of a drained batch of placed orders) with a fixed number of
+queries and one mail connection; a single email is a batch of one.
 """
 
 from __future__ import annotations
 
+import logging
 import struct
 import zlib
 from email.mime.image import MIMEImage
 
 import qrcode
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from customers.services import record_event
+from customers.services import record_event, record_events
 from omnistore.core import outbox
 
 from .models import Order
 from .selectors import (
-    order_for_email,
+    orders_for_email,
     pickup_qr_payload,
     return_by_id,
     return_qr_payload,
 )
 
+logger = logging.getLogger(__name__)
 TOPIC = "orders.email"
 SUBJECTS = {
     "receipt": "Your order {number}",
@@ -124,23 +128,59 @@ def build_order_email(*, order: Order, kind: str) -> EmailMultiAlternatives:
 
 
 @outbox.handler(TOPIC)
-def deliver_order_email(payload: dict) -> None:
-    kind = payload["kind"]
-    order = order_for_email(payload["order_id"], refunds=kind == "cancelled")
-    if not order.email:
-        return
-    message = build_order_email(order=order, kind=kind)
-    message.send()
-    if order.customer_id:
-        record_event(
-            customer=order.customer,
-            kind="message_sent",
-            summary=f"Email sent: {message.subject}",
-            channel="email",
-            data={"template": f"orders.{kind}", "to": order.email},
-            reference_type="order",
-            reference_id=order.number,
+def deliver_order_email(payload: dict) -> outbox.Retry | None:
+    return deliver_order_emails([payload])[0]
+
+
+def deliver_order_emails(payloads: list[dict]) -> list[outbox.Retry | None]:
+    """Send the email each payload (``order_id``, ``kind``) asks for, then record the
+    sent ones on the customers' timelines; one outcome per payload.
+
+    Every message is rendered before the first one leaves, and they leave one at a
+    time over one connection: when the mail server fails, the messages before are
+    recorded as sent and the failed one and those after it come back as ``Retry``,
+    so a retry never sends an email twice. An order without an address gets none.
+    """
+    orders = orders_for_email(
+        [payload["order_id"] for payload in payloads],
+        refunds=any(payload["kind"] == "cancelled" for payload in payloads),
+    )
+    outcomes: list[outbox.Retry | None] = [None] * len(payloads)
+    pending = [
+        (index, order, kind, build_order_email(order=order, kind=kind))
+        for index, (order, kind) in enumerate(
+            zip(orders, (payload["kind"] for payload in payloads), strict=True)
         )
+        if order.email
+    ]
+    sent = []
+    if pending:
+        with get_connection() as connection:
+            for position, (_, order, kind, message) in enumerate(pending):
+                try:
+                    connection.send_messages([message])
+                except Exception as exc:  # the rest wait for the retry
+                    logger.exception("order email to %s failed", order.number)
+                    for later, *_ in pending[position:]:
+                        outcomes[later] = outbox.Retry(repr(exc))
+                    break
+                sent.append((order, kind, message))
+    record_events(
+        [
+            {
+                "customer": order.customer_id,
+                "kind": "message_sent",
+                "summary": f"Email sent: {message.subject}",
+                "channel": "email",
+                "data": {"template": f"orders.{kind}", "to": order.email},
+                "reference_type": "order",
+                "reference_id": order.number,
+            }
+            for order, kind, message in sent
+            if order.customer_id
+        ]
+    )
+    return outcomes
 
 
 # --- Returns --------------------------------------------------------------------------

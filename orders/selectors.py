@@ -8,12 +8,10 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import (
-    Case,
     Count,
     DecimalField,
     Exists,
     F,
-    IntegerField,
     OuterRef,
     Prefetch,
     Q,
@@ -21,13 +19,13 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
-    When,
 )
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models.functions import Coalesce
 
 from customers.models import Customer
 from customers.selectors import search_customers
-from inventory.models import Location, StockLevel, TransferStatus
+from inventory.models import Location, Product, StockLevel, TransferStatus, Variant
+from omnistore.core.db import connection_for, fetch, load
 from omnistore.core.exceptions import NotFound
 
 from .models import (
@@ -62,32 +60,51 @@ def find_cart(
     """The customer's open cart, or the anonymous cart with this token (open ones only
     unless ``open_only`` is False: a checkout retry finds the cart it converted)."""
     if customer is not None:
-        return _one(Cart.objects.filter(customer=customer, status=CartStatus.OPEN))
-    if token:
-        carts = Cart.objects.filter(token=token, customer__isnull=True)
+        where, params = "c.customer_id = %s AND c.status = %s", [customer.pk]
+        params.append(CartStatus.OPEN)
+    elif token:
+        where, params = "c.token = %s AND c.customer_id IS NULL", [token]
         if open_only:
-            carts = carts.filter(status=CartStatus.OPEN)
-        return _one(carts)
-    return None
+            where += " AND c.status = %s"
+            params.append(CartStatus.OPEN)
+    else:
+        return None
+    rows = load([(Cart, "c")], f"FROM orders_cart c WHERE {where}", params)
+    return rows[0][0] if rows else None
 
 
-def _one(queryset):
-    """The row of a query that matches one at most (a unique key), unordered: ordering
-    costs Django more than the read itself."""
-    rows = list(queryset.order_by()[:1])
-    return rows[0] if rows else None
+# The storefront reads a cart's lines on every cart and checkout request: kept as SQL
+# (see omnistore.core.db.load), lines in the order they were added.
+_LINES_FROM = (
+    "FROM orders_cartline l"
+    " JOIN inventory_variant v ON v.id = l.variant_id"
+    " JOIN inventory_product p ON p.id = v.product_id"
+)
 
 
-def _in_order(lines) -> list[CartLine]:
-    """Lines in the order they were added, sorted here: an ORDER BY over a wide
-    ``select_related`` costs Django more than sorting a cart's few lines."""
-    return sorted(lines, key=lambda line: line.pk)
+def _linked(rows) -> list[CartLine]:
+    lines = []
+    for line, variant, product, *cart in rows:
+        variant.product = product
+        line.variant = variant
+        if cart:
+            line.cart = cart[0]
+        lines.append(line)
+    return lines
 
 
 def cart_lines(cart: Cart) -> list[CartLine]:
-    return _in_order(
-        CartLine.objects.filter(cart=cart).select_related("variant__product").order_by()
+    """A cart's lines with variant and product, in the order they were added."""
+    lines = _linked(
+        load(
+            [(CartLine, "l"), (Variant, "v"), (Product, "p")],
+            f"{_LINES_FROM} WHERE l.cart_id = %s ORDER BY l.id",
+            [cart.pk],
+        )
     )
+    for line in lines:
+        line.cart = cart
+    return lines
 
 
 def open_cart_lines(
@@ -97,65 +114,56 @@ def open_cart_lines(
     token) with their cart, variant and product, in one query; empty when there is no
     such cart or it has no lines."""
     if customer is not None:
-        where = Q(cart__customer=customer)
+        where, params = "c.customer_id = %s", [customer.pk]
     elif token:
-        where = Q(cart__token=token, cart__customer__isnull=True)
+        where, params = "c.token = %s AND c.customer_id IS NULL", [token]
     else:
         return []
-    return _in_order(
-        CartLine.objects.filter(where, cart__status=CartStatus.OPEN)
-        .select_related("cart", "variant__product")
-        .order_by()
+    cart = None
+    lines = _linked(
+        load(
+            [(CartLine, "l"), (Variant, "v"), (Product, "p"), (Cart, "c")],
+            f"{_LINES_FROM} JOIN orders_cart c ON c.id = l.cart_id"
+            f" WHERE {where} AND c.status = %s ORDER BY l.id",
+            [*params, CartStatus.OPEN],
+        )
     )
+    for line in lines:  # one cart object for all its lines
+        cart = cart or line.cart
+        line.cart = cart
+    return lines
 
 
-def _units():
-    return Greatest(
-        F("on_hand") - F("reserved") - F("safety_stock"),
-        Value(0),
-        output_field=IntegerField(),
-    )
+_UNITS = "s.on_hand - s.reserved - s.safety_stock"
+_POSITIVE = f"CASE WHEN {_UNITS} > 0 THEN {_UNITS} ELSE 0 END"
 
 
 def cart_availability(*, variant_ids, store_id: int | None = None) -> dict[int, dict]:
     """Per variant: units online (locations shipping online orders, safety stock kept
-    back) and, when a shop is chosen, units at that shop — one query."""
+    back) and, when a shop is chosen, units at that shop — one query, kept as SQL
+    (every cart response runs it)."""
     variant_ids = list(variant_ids)
     result = {pk: {"online": 0, "at_store": 0} for pk in variant_ids}
     if not variant_ids:
         return result
-    where = Q(location__ships_online_orders=True)
-    annotations = {
-        "online": Sum(
-            Case(
-                When(location__ships_online_orders=True, then=_units()),
-                default=Value(0),
-                output_field=IntegerField(),
-            )
-        )
-    }
+    at_store, where, params = "0", "l.ships_online_orders", []
     if store_id is not None:
-        where |= Q(location_id=store_id)
-        annotations["at_store"] = Sum(
-            Case(
-                When(location_id=store_id, then=_units()),
-                default=Value(0),
-                output_field=IntegerField(),
-            )
-        )
-    rows = (
-        StockLevel.objects.filter(
-            where, variant_id__in=variant_ids, location__active=True
-        )
-        .values("variant_id")
-        .annotate(**annotations)
-        .order_by()
+        at_store = f"CASE WHEN s.location_id = %s THEN {_POSITIVE} ELSE 0 END"
+        where = "(l.ships_online_orders OR s.location_id = %s)"
+        params = [store_id]
+    rows = fetch(
+        connection_for(StockLevel),
+        "SELECT s.variant_id,"
+        f" SUM(CASE WHEN l.ships_online_orders THEN {_POSITIVE} ELSE 0 END),"
+        f" SUM({at_store})"
+        " FROM inventory_stocklevel s JOIN inventory_location l ON l.id = s.location_id"
+        f" WHERE s.variant_id IN ({', '.join(['%s'] * len(variant_ids))})"
+        f" AND {where} AND l.active GROUP BY s.variant_id",
+        [*params, *variant_ids, *params],
+        [None, None, None],
     )
-    for row in rows:
-        result[row["variant_id"]] = {
-            "online": row["online"] or 0,
-            "at_store": row.get("at_store") or 0,
-        }
+    for variant_id, online, here in rows:
+        result[variant_id] = {"online": int(online or 0), "at_store": int(here or 0)}
     return result
 
 
@@ -223,29 +231,39 @@ def order_by_id(pk: int) -> Order:
 
 
 def order_for_email(pk: int, *, refunds: bool = False) -> Order:
-    """An order with what its emails show: customer, placing shop, lines, payments
+    return orders_for_email([pk], refunds=refunds)[0]
+
+
+def orders_for_email(pks: list[int], *, refunds: bool = False) -> list[Order]:
+    """Orders with what their emails show: customer, placing shop, lines, payments
     (with their refunds when asked) and fulfilments with the pickup shop — four or five
-    light queries, as every order gets a receipt."""
+    light queries however many orders, as every order gets a receipt. In the order of
+    ``pks``; one unknown id makes it NotFound."""
     payments = Payment.objects.all()
     if refunds:
         payments = payments.prefetch_related(
             Prefetch("refunds", queryset=Refund.objects.order_by("id"))
         )
     try:
-        return (
-            Order.objects.select_related("customer", "placing_location")
-            .prefetch_related(
-                "lines",
-                Prefetch("payments", queryset=payments),
-                Prefetch(
-                    "fulfilments",
-                    queryset=Fulfilment.objects.select_related("pickup_location"),
-                ),
-            )
-            .get(pk=pk)
-        )
-    except Order.DoesNotExist:
+        ids = [int(pk) for pk in pks]
+    except (TypeError, ValueError):
         raise NotFound("Order not found.") from None
+    found = {
+        order.pk: order
+        for order in Order.objects.select_related("customer", "placing_location")
+        .prefetch_related(
+            "lines",
+            Prefetch("payments", queryset=payments),
+            Prefetch(
+                "fulfilments",
+                queryset=Fulfilment.objects.select_related("pickup_location"),
+            ),
+        )
+        .filter(pk__in=set(ids))
+    }
+    if any(pk not in found for pk in ids):
+        raise NotFound("Order not found.")
+    return [found[pk] for pk in ids]
 
 
 def _staff_list(qs: QuerySet[Order]) -> QuerySet[Order]:

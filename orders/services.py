@@ -27,13 +27,14 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from customers.models import Channel, Customer
 from customers.selectors import customer_for_user
 from customers.services import (
-    earn_points,
+    PointsBooking,
+    earn_points_in_bulk,
     match_customer,
     record_event,
     reverse_points,
@@ -43,6 +44,7 @@ from inventory.models import (
     Location,
     LocationKind,
     MovementReason,
+    Product,
     Reservation,
     ReservationStatus,
     StockLevel,
@@ -51,6 +53,7 @@ from inventory.models import (
 )
 from inventory.selectors import haversine_km
 from omnistore.core import outbox, webhooks
+from omnistore.core.db import connection_for, db_value, fetch, insert_rows, load
 from omnistore.core.exceptions import (
     Conflict,
     IllegalTransition,
@@ -101,6 +104,7 @@ from .payments import (
 )
 from .selectors import (
     RETURNABLE_ORDER_STATUSES,
+    cart_lines,
     handed_over_at,
     return_deadline,
     returned_quantities,
@@ -185,12 +189,15 @@ def _check_quantity(quantity, field: str = "quantity") -> int:
 def _sellable_variants(variant_ids: Iterable[int]) -> dict[int, Variant]:
     """Active variants of active products by id; unknown or retired ones are refused."""
     ids = set(variant_ids)
-    found = {
-        v.pk: v
-        for v in Variant.objects.filter(pk__in=ids, active=True, product__active=True)
-        .select_related("product")
-        .order_by()
-    }
+    found = {}
+    for variant, product in load(
+        [(Variant, "v"), (Product, "p")],
+        "FROM inventory_variant v JOIN inventory_product p ON p.id = v.product_id"
+        f" WHERE v.id IN ({', '.join(['%s'] * len(ids))}) AND v.active AND p.active",
+        list(ids),
+    ) if ids else []:
+        variant.product = product
+        found[variant.pk] = variant
     missing = sorted(ids - found.keys())
     if missing:
         raise ValidationFailed(
@@ -206,7 +213,9 @@ def create_cart(
     """A new anonymous cart, or the customer's open cart (there is one at most)."""
     if customer is not None:
         return ensure_customer_cart(customer=customer, channel=channel)
-    return Cart.objects.create(token=_new_token(), channel=channel)
+    cart = Cart(token=_new_token(), channel=channel)
+    insert_rows([cart])
+    return cart
 
 
 def ensure_customer_cart(*, customer: Customer, channel: str = Channel.WEB) -> Cart:
@@ -238,12 +247,7 @@ def add_cart_lines(
     for variant_id, quantity in lines:
         wanted[int(variant_id)] += _check_quantity(quantity)
     now = now or timezone.now()
-    current = {
-        line.variant_id: line
-        for line in CartLine.objects.filter(cart=cart)
-        .select_related("variant__product")
-        .order_by()
-    }
+    current = {line.variant_id: line for line in cart_lines(cart)}
     new_ids = [pk for pk in wanted if pk not in current]
     variants = _sellable_variants(new_ids) if new_ids else {}
     if len(current) + len(new_ids) > MAX_LINES:
@@ -261,27 +265,41 @@ def add_cart_lines(
         else:
             line.quantity = _check_quantity(line.quantity + quantity)
         rows.append(line)
-    saved = CartLine.objects.bulk_create(
-        rows,
-        update_conflicts=True,
-        unique_fields=["cart", "variant"],
-        update_fields=["quantity"],
-    )
-    for row, line in zip(saved, rows, strict=True):
-        if line.pk is None:
-            line.pk = row.pk
+    insert_rows(rows, update_on=("cart", "variant"), update_fields=("quantity",))
     _touch(cart, now)
-    result = list(current.values())
-    if any(line.pk is None for line in result):  # a backend that returns no ids
-        return list(
-            CartLine.objects.filter(cart=cart).select_related("variant__product")
-        )
-    return sorted(result, key=lambda line: line.pk)
+    return sorted(current.values(), key=lambda line: line.pk)
 
 
 def _touch(cart: Cart, now: datetime) -> None:
-    Cart.objects.filter(pk=cart.pk).update(updated_at=now)
+    connection = connection_for(Cart)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE orders_cart SET updated_at = %s WHERE id = %s",
+            [db_value(Cart._meta.get_field("updated_at"), now, connection), cart.pk],
+        )
     cart.updated_at = now
+
+
+def _close_cart(cart: Cart, order: Order, now: datetime) -> bool:
+    """Mark the open cart converted into ``order``; False when it was not open (a
+    parallel checkout of the same cart got there first)."""
+    connection = connection_for(Cart)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE orders_cart SET status = %s, order_id = %s, updated_at = %s"
+            " WHERE id = %s AND status = %s",
+            [
+                CartStatus.CONVERTED,
+                order.pk,
+                db_value(Cart._meta.get_field("updated_at"), now, connection),
+                cart.pk,
+                CartStatus.OPEN,
+            ],
+        )
+        closed = cursor.rowcount == 1
+    if closed:
+        cart.status, cart.order, cart.updated_at = CartStatus.CONVERTED, order, now
+    return closed
 
 
 def _cart_line(cart: Cart, line_id) -> CartLine:
@@ -428,11 +446,17 @@ def _location(value, field: str) -> Location | None:
     if isinstance(value, Location):
         return value
     try:
-        return Location.objects.get(pk=int(value), active=True)
-    except (Location.DoesNotExist, TypeError, ValueError):
-        raise ValidationFailed(
-            "Unknown location.", extra={field: ["Unknown location."]}
-        ) from None
+        pk = int(value)
+    except (TypeError, ValueError):
+        pk = None
+    rows = (
+        load([(Location, "l")], "FROM inventory_location l WHERE l.id = %s AND l.active", [pk])
+        if pk is not None
+        else []
+    )
+    if not rows:
+        raise ValidationFailed("Unknown location.", extra={field: ["Unknown location."]})
+    return rows[0][0]
 
 
 def _clean_address(address) -> dict:
@@ -491,26 +515,7 @@ def _plan_legs(
     Candidates are ranked from plain rows (dozens of locations hold a best seller);
     only the locations chosen are loaded, none when the pickup shop has everything.
     """
-    where = Q(location__ships_online_orders=True)
-    if pickup_store is not None:
-        where |= Q(location_id=pickup_store.pk)
-    rows = (
-        StockLevel.objects.filter(
-            where, variant_id__in=list(wanted), location__active=True
-        )
-        .annotate(units=F("on_hand") - F("reserved") - F("safety_stock"))
-        .filter(units__gt=0)
-        .order_by()
-        .values_list(
-            "location_id",
-            "variant_id",
-            "units",
-            "location__kind",
-            "location__latitude",
-            "location__longitude",
-            "location__ships_online_orders",
-        )
-    )
+    rows = _candidate_stock(list(wanted), pickup_store)
     stock: dict[int, dict[int, int]] = defaultdict(dict)
     locations: dict[int, _Place] = {}
     for location_id, variant_id, units, *place in rows:
@@ -583,6 +588,39 @@ def _plan_legs(
             ]
         )
     return _load_locations(legs + list(by_location.values()))
+
+
+def _candidate_stock(variant_ids: list[int], pickup_store: Location | None) -> list:
+    """(location, variant, units, kind, latitude, longitude, ships online) for every
+    active location holding units of these variants that ships online orders or is
+    the pickup shop. Kept as SQL: every checkout runs it."""
+    connection = connection_for(StockLevel)
+    where = "l.ships_online_orders"
+    params: list = list(variant_ids)
+    if pickup_store is not None:
+        where = "(l.ships_online_orders OR s.location_id = %s)"
+        params.append(pickup_store.pk)
+    field = Location._meta.get_field
+    return fetch(
+        connection,
+        "SELECT s.location_id, s.variant_id,"
+        " s.on_hand - s.reserved - s.safety_stock,"
+        " l.kind, l.latitude, l.longitude, l.ships_online_orders"
+        " FROM inventory_stocklevel s JOIN inventory_location l ON l.id = s.location_id"
+        f" WHERE s.variant_id IN ({', '.join(['%s'] * len(variant_ids))})"
+        f" AND {where} AND l.active"
+        " AND s.on_hand - s.reserved - s.safety_stock > 0",
+        params,
+        [
+            None,
+            None,
+            None,
+            None,
+            field("latitude"),
+            field("longitude"),
+            field("ships_online_orders"),
+        ],
+    )
 
 
 class _Place(NamedTuple):
@@ -919,7 +957,7 @@ def _write_order(checkout: _Checkout, *, number: str) -> Order:
     checkout.scope = _scope(checkout, customer)
     methods = {leg.method for leg in checkout.legs}
     carry_out = checkout.method == FulfilmentMethod.CARRY_OUT
-    order = Order.objects.create(
+    order = Order(
         number=number,
         customer=customer,
         channel=checkout.channel,
@@ -942,12 +980,9 @@ def _write_order(checkout: _Checkout, *, number: str) -> Order:
         created_at=now,
         updated_at=now,
     )
-    if checkout.cart is not None:
-        closed = Cart.objects.filter(
-            pk=checkout.cart.pk, status=CartStatus.OPEN
-        ).update(status=CartStatus.CONVERTED, order=order, updated_at=now)
-        if not closed:
-            raise Conflict("This cart was already checked out.", code="cart_closed")
+    insert_rows([order])
+    if checkout.cart is not None and not _close_cart(checkout.cart, order, now):
+        raise Conflict("This cart was already checked out.", code="cart_closed")
     if checkout.discount is not None:
         _claim_discount(checkout, order, customer)
 
@@ -987,7 +1022,7 @@ def _write_order(checkout: _Checkout, *, number: str) -> Order:
                 created_at=now,
             )
         )
-    Fulfilment.objects.bulk_create(fulfilments)
+    insert_rows(fulfilments)
 
     order_lines = []
     for leg, fulfilment in zip(checkout.legs, fulfilments, strict=True):
@@ -1008,7 +1043,7 @@ def _write_order(checkout: _Checkout, *, number: str) -> Order:
                     line_total=price * quantity - discount,
                 )
             )
-    OrderLine.objects.bulk_create(order_lines)
+    insert_rows(order_lines)
 
     if carry_out:
         inventory.sell_stock(
@@ -1064,7 +1099,7 @@ def _write_order(checkout: _Checkout, *, number: str) -> Order:
                 created_at=now,
             )
         )
-    Payment.objects.bulk_create(payment_rows)
+    insert_rows(payment_rows)
     history = [
         OrderStatusChange(
             order=order,
@@ -1075,7 +1110,7 @@ def _write_order(checkout: _Checkout, *, number: str) -> Order:
             note=f"Placed via {Channel(order.channel).label}",
         )
     ]
-    OrderStatusChange.objects.bulk_create(history)
+    insert_rows(history)
 
     if customer is not None:
         where = checkout.placing_location or checkout.pickup_store
@@ -1135,48 +1170,80 @@ def order_points(order: Order) -> int:
 
 
 def award_order_points(*, order: Order | int) -> int:
-    """Points for a paid order, once; a cancelled order earns none.
+    """Points for a paid order, once; a cancelled order earns none."""
+    return award_points_for_orders(orders=[order])[0]
 
-    The order row is locked first so this and ``cancel_order`` see each other: points
-    are either credited before the cancel (which then reverses them) or not at all.
-    Inside a caller's transaction (the outbox handler) it joins it without a
-    savepoint: it raises only before it writes.
+
+def award_points_for_orders(*, orders: Sequence[Order | int]) -> list[int]:
+    """Points for paid orders, once each; a cancelled order earns none. Returns the
+    points of each order (0 when it earns none).
+
+    The order rows are locked first, in id order, so this and ``cancel_order`` see
+    each other: points are either credited before the cancel (which then reverses
+    them) or not at all. The ledger, balances, timelines and orders are then written
+    with the same few queries for any number of orders. Inside a caller's transaction
+    (the outbox handler) it joins it without a savepoint: it raises only before it
+    writes.
     """
     if transaction.get_connection().in_atomic_block:
-        return _award_points(order)
+        return _award_points(orders)
     with transaction.atomic():
-        return _award_points(order)
+        return _award_points(orders)
 
 
-def _award_points(order: Order | int) -> int:
-    order = _lock_order(order)
-    if (
-        order.customer_id is None
-        or order.status == OrderStatus.CANCELLED
-        or order.loyalty_points
-    ):
-        return 0
-    paid = sum(
-        (
-            p.amount
-            for p in order.payments.all()
-            if p.status in (PaymentStatus.CAPTURED, PaymentStatus.AUTHORISED)
-        ),
-        Decimal("0"),
-    )
-    points = order_points(order)
-    if points <= 0 or paid < order.total:
-        return 0
-    earn_points(
-        customer=Customer(pk=order.customer_id),  # locked (and followed) by pk there
-        points=points,
-        reason=f"Order {order.number}",
-        reference_type=ORDER_REFERENCE,
-        reference_id=order.number,
-    )
-    order.loyalty_points = points
-    order.save(update_fields=["loyalty_points"])
-    return points
+def _award_points(orders: Sequence[Order | int]) -> list[int]:
+    try:
+        pks = [o.pk if isinstance(o, Order) else int(o) for o in orders]
+        locked = {
+            order.pk: order
+            for order in Order.objects.select_for_update()
+            .filter(pk__in=set(pks))
+            .order_by("pk")
+            .prefetch_related("payments")
+        }
+        due = {pk: locked[pk] for pk in pks}
+    except (KeyError, TypeError, ValueError):
+        raise NotFound("Order not found.") from None
+    points: dict[int, int] = {}
+    for order in due.values():
+        if (
+            order.customer_id is None
+            or order.status == OrderStatus.CANCELLED
+            or order.loyalty_points
+        ):
+            continue
+        paid = sum(
+            (
+                p.amount
+                for p in order.payments.all()
+                if p.status in (PaymentStatus.CAPTURED, PaymentStatus.AUTHORISED)
+            ),
+            Decimal("0"),
+        )
+        earned = order_points(order)
+        if earned > 0 and paid >= order.total:
+            points[order.pk] = earned
+    if points:
+        earn_points_in_bulk(  # profiles locked (and followed) by pk there
+            bookings=[
+                PointsBooking(
+                    customer=due[pk].customer_id,
+                    points=earned,
+                    reason=f"Order {due[pk].number}",
+                    reference_type=ORDER_REFERENCE,
+                    reference_id=due[pk].number,
+                )
+                for pk, earned in points.items()
+            ]
+        )
+        Order.objects.filter(pk__in=points).update(
+            loyalty_points=Case(
+                *(When(pk=pk, then=Value(earned)) for pk, earned in points.items()),
+                default=F("loyalty_points"),
+                output_field=IntegerField(),
+            )
+        )
+    return [points.get(pk, 0) for pk in pks]
 
 
 # --- Lifecycle ----------------------------------------------------------------------

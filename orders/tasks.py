@@ -5,15 +5,17 @@ from celery import shared_task
 from omnistore.core import outbox
 
 from . import services
-from .emails import deliver_order_email
+from .emails import deliver_order_emails
 
 
-@outbox.handler("orders.placed")
-def after_order_placed(payload: dict) -> None:
-    """Points for the paid order, then the receipt. One handler, one transaction: when
-    sending fails the whole message is retried, and crediting points is idempotent."""
-    services.award_order_points(order=payload["order_id"])
-    deliver_order_email({"order_id": payload["order_id"], "kind": "receipt"})
+@outbox.batch_handler("orders.placed")
+def after_orders_placed(payloads: list[dict]) -> list[outbox.Retry | None]:
+    """Points for the paid orders, then their receipts, in one savepoint. Receipts
+    leave last, so when the mail server fails only the unsent ones are retried (their
+    points stay credited; crediting again changes nothing)."""
+    orders = [payload["order_id"] for payload in payloads]
+    services.award_points_for_orders(orders=orders)
+    return deliver_order_emails([{"order_id": pk, "kind": "receipt"} for pk in orders])
 
 
 @shared_task(name="orders.tasks.send_pickup_reminders", ignore_result=True)

@@ -211,6 +211,11 @@ OMNISTORE_SITE_URL = os.environ.get("OMNISTORE_SITE_URL", "http://127.0.0.1:8000
 OMNISTORE_WEBHOOK_ENDPOINTS_TTL = float(
     os.environ.get("OMNISTORE_WEBHOOK_ENDPOINTS_TTL", "5")
 )
+# Seconds between the first commit that writes an outbox row and the drain that
+# delivers it: what is committed meanwhile goes in the same batch.
+OMNISTORE_OUTBOX_DRAIN_DELAY = float(
+    os.environ.get("OMNISTORE_OUTBOX_DRAIN_DELAY", "0.2")
+)
 
 LOGGING = {
     "version": 1,
