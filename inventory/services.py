@@ -92,14 +92,28 @@ def _ensure_levels(pairs: Iterable[tuple[int, int]]) -> None:
 
 def _announce(pairs: Iterable[tuple[int, int]]) -> None:
     changes = sorted(set(pairs))
+    if not changes:
+        return
     transaction.on_commit(
         lambda: stock_changed.send(sender=StockLevel, changes=changes)
     )
 
 
-def _movements(rows: list[StockMovement]) -> None:
+def _movements(
+    rows: list[StockMovement], *, still_available: frozenset = frozenset()
+) -> None:
+    """Write ledger rows and tell listeners and subscribers which levels moved.
+
+    ``still_available`` names (variant, location) pairs a hold took units from while
+    leaving units free there (beyond the safety stock): such a change cannot bring an
+    item back nor empty a location, so ``stock_changed`` leaves them out (its
+    listener, back in stock, follows only what can start or end availability)."""
     insert_rows(rows)
-    _announce((m.variant_id, m.location_id) for m in rows)
+    _announce(
+        pair
+        for pair in ((m.variant_id, m.location_id) for m in rows)
+        if pair not in still_available
+    )
     webhooks.emit(
         "stock.changed",
         {
@@ -271,6 +285,7 @@ def count_stock(
 _HOLD_SQL = (
     "UPDATE inventory_stocklevel SET reserved = reserved + %s, updated_at = %s"
     " WHERE variant_id = %s AND location_id = %s AND on_hand >= reserved + %s"
+    " RETURNING on_hand - reserved - safety_stock"
 )
 
 
@@ -307,6 +322,7 @@ def _reserve(
     now = timezone.now()
     held = []
     short = []
+    free: set[tuple[int, int]] = set()  # held from, with units still free there
     connection = connection_for(StockLevel)
     stamp = db_value(StockLevel._meta.get_field("updated_at"), now, connection)
     with connection.cursor() as cursor:
@@ -315,7 +331,10 @@ def _reserve(
                 _HOLD_SQL,
                 [req.quantity, stamp, req.variant_id, req.location_id, req.quantity],
             )
-            (held if cursor.rowcount else short).append(req)
+            row = cursor.fetchone()
+            (held if row is not None else short).append(req)
+            if row is not None and row[0] > 0:
+                free.add((req.variant_id, req.location_id))
     if short:
         for req in held:  # this transaction still holds these rows' locks
             StockLevel.objects.filter(
@@ -347,7 +366,8 @@ def _reserve(
                 actor=actor,
             )
             for r in requests
-        ]
+        ],
+        still_available=frozenset(free),
     )
     return reservations
 

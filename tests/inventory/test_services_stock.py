@@ -494,3 +494,31 @@ def test_a_refused_request_announces_nothing(
         reserve((variant, shop, 1))
 
     assert callbacks == []
+
+
+def test_holds_announce_only_the_locations_they_leave_without_free_units(
+    variant, shop, django_capture_on_commit_callbacks
+):
+    """A hold cannot bring an item back, and one that leaves units free cannot empty
+    its location: back in stock need not hear of it. The hold that takes the last free
+    unit (the safety stock kept back) is heard."""
+    other = VariantFactory(sku="TEE-L")
+    stock(variant, shop, 5)
+    stock(other, shop, 3)
+    StockLevel.objects.filter(variant=other, location=shop).update(safety_stock=1)
+    heard = []
+
+    def listener(sender, changes, **kwargs):
+        heard.append(changes)
+
+    stock_changed.connect(listener)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            reserve((variant, shop, 2), (other, shop, 2))
+        with django_capture_on_commit_callbacks(execute=True):
+            reserve((variant, shop, 3), ref="2")
+    finally:
+        stock_changed.disconnect(listener)
+
+    assert heard == [[(other.pk, shop.pk)], [(variant.pk, shop.pk)]]
+    assert level(variant, shop).reserved == 5
