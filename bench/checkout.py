@@ -16,7 +16,8 @@
 Environment: BENCH_SECONDS (per concurrency, default 15), BENCH_VARIANTS (default 100000),
 BENCH_SHOPS (300), BENCH_CUSTOMERS (100000), BENCH_ORDERS (300000), BENCH_WORKERS (4),
 BENCH_WORKER_CLASS (sync; gthread with BENCH_THREADS), BENCH_THREADS (1),
-BENCH_CONCURRENCY (the client counts to run, default 1,8,32; 8 is needed for the targets).
+BENCH_CONCURRENCY (the client counts to run, default 1,8,32; 8 is needed for the targets),
+BENCH_WARMUP (seconds of load at 8 clients before anything is measured, default 10).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "15"))
+WARMUP = float(os.environ.get("BENCH_WARMUP", "10"))
 N_VARIANTS = int(os.environ.get("BENCH_VARIANTS", "100000"))
 N_SHOPS = int(os.environ.get("BENCH_SHOPS", "300"))
 N_CUSTOMERS = int(os.environ.get("BENCH_CUSTOMERS", "100000"))
@@ -701,7 +703,7 @@ def main() -> None:
         f"{'Redis + 1 Celery worker' if broker else 'eager Celery'}; "
         f"{os.cpu_count()} CPU cores; fsync on"
     )
-    drive(port, data, 4, 3)  # warm-up: connections, caches
+    drive(port, data, 8, WARMUP)  # warm-up: connections, caches, database buffers
     results = [drive(port, data, clients, SECONDS) for clients in CONCURRENCY]
     raw = raw_sql(data, 8, min(SECONDS, 10))
 

@@ -25,6 +25,7 @@ from django.db.models.functions import Coalesce
 from customers.models import Customer
 from customers.selectors import search_customers
 from inventory.models import Location, Product, StockLevel, TransferStatus, Variant
+from inventory.selectors import sourcing_locations_sql
 from omnistore.core.db import connection_for, fetch, load
 from omnistore.core.exceptions import NotFound
 
@@ -146,19 +147,20 @@ def cart_availability(*, variant_ids, store_id: int | None = None) -> dict[int, 
     result = {pk: {"online": 0, "at_store": 0} for pk in variant_ids}
     if not variant_ids:
         return result
-    at_store, where, params = "0", "l.ships_online_orders", []
+    at_store, params = "0", []
     if store_id is not None:
         at_store = f"CASE WHEN s.location_id = %s THEN {_POSITIVE} ELSE 0 END"
-        where = "(l.ships_online_orders OR s.location_id = %s)"
         params = [store_id]
+    connection = connection_for(StockLevel)
+    where = sourcing_locations_sql(connection, with_store=store_id is not None)
     rows = fetch(
-        connection_for(StockLevel),
+        connection,
         "SELECT s.variant_id,"
         f" SUM(CASE WHEN l.ships_online_orders THEN {_POSITIVE} ELSE 0 END),"
         f" SUM({at_store})"
         " FROM inventory_stocklevel s JOIN inventory_location l ON l.id = s.location_id"
         f" WHERE s.variant_id IN ({', '.join(['%s'] * len(variant_ids))})"
-        f" AND {where} AND l.active GROUP BY s.variant_id",
+        f" AND {where} GROUP BY s.variant_id",
         [*params, *variant_ids, *params],
         [None, None, None],
     )

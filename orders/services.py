@@ -51,7 +51,7 @@ from inventory.models import (
     TransferStatus,
     Variant,
 )
-from inventory.selectors import haversine_km
+from inventory.selectors import haversine_km, sourcing_locations_sql
 from omnistore.core import outbox, webhooks
 from omnistore.core.db import connection_for, db_value, fetch, insert_rows, load
 from omnistore.core.exceptions import (
@@ -190,12 +190,16 @@ def _sellable_variants(variant_ids: Iterable[int]) -> dict[int, Variant]:
     """Active variants of active products by id; unknown or retired ones are refused."""
     ids = set(variant_ids)
     found = {}
-    for variant, product in load(
-        [(Variant, "v"), (Product, "p")],
-        "FROM inventory_variant v JOIN inventory_product p ON p.id = v.product_id"
-        f" WHERE v.id IN ({', '.join(['%s'] * len(ids))}) AND v.active AND p.active",
-        list(ids),
-    ) if ids else []:
+    for variant, product in (
+        load(
+            [(Variant, "v"), (Product, "p")],
+            "FROM inventory_variant v JOIN inventory_product p ON p.id = v.product_id"
+            f" WHERE v.id IN ({', '.join(['%s'] * len(ids))}) AND v.active AND p.active",
+            list(ids),
+        )
+        if ids
+        else []
+    ):
         variant.product = product
         found[variant.pk] = variant
     missing = sorted(ids - found.keys())
@@ -450,12 +454,18 @@ def _location(value, field: str) -> Location | None:
     except (TypeError, ValueError):
         pk = None
     rows = (
-        load([(Location, "l")], "FROM inventory_location l WHERE l.id = %s AND l.active", [pk])
+        load(
+            [(Location, "l")],
+            "FROM inventory_location l WHERE l.id = %s AND l.active",
+            [pk],
+        )
         if pk is not None
         else []
     )
     if not rows:
-        raise ValidationFailed("Unknown location.", extra={field: ["Unknown location."]})
+        raise ValidationFailed(
+            "Unknown location.", extra={field: ["Unknown location."]}
+        )
     return rows[0][0]
 
 
@@ -504,7 +514,7 @@ def _plan_legs(
     pickup_store: Location | None,
     origin,
 ) -> list[_Leg]:
-    """Choose where every line comes from, in one query over the candidate levels.
+    """Choose where every line comes from.
 
     Pickup: the pickup shop for what it has; the rest from one other location if one
     has all of it (else line by line), transferred to the shop. Delivery: one location
@@ -512,19 +522,24 @@ def _plan_legs(
     that ship online orders, warehouses before shops, nearest first; their safety stock
     is kept back. Short lines are refused together.
 
-    Candidates are ranked from plain rows (dozens of locations hold a best seller);
-    only the locations chosen are loaded, none when the pickup shop has everything.
+    The pickup shop's levels are read first, and the candidates' only for what it
+    lacks: one query when it has everything (the usual click and collect), two
+    otherwise; delivery reads the candidates. They are ranked from plain rows (dozens
+    of locations hold a best seller); only the locations chosen are loaded, none when
+    the pickup shop has everything.
     """
-    rows = _candidate_stock(list(wanted), pickup_store)
     stock: dict[int, dict[int, int]] = defaultdict(dict)
     locations: dict[int, _Place] = {}
-    for location_id, variant_id, units, *place in rows:
-        stock[location_id][variant_id] = units
-        locations[location_id] = _Place(location_id, *place)
+
+    def read(rows) -> None:
+        for location_id, variant_id, units, *place in rows:
+            stock[location_id][variant_id] = units
+            locations[location_id] = _Place(location_id, *place)
 
     legs: list[_Leg] = []
     remaining = dict(wanted)
     if pickup_store is not None:
+        read(_candidate_stock(list(wanted), at=pickup_store))
         here = stock.get(pickup_store.pk, {})
         local = {v: q for v, q in remaining.items() if here.get(v, 0) >= q}
         if local:
@@ -537,6 +552,7 @@ def _plan_legs(
     if not remaining:
         return legs
 
+    read(_candidate_stock(list(remaining)))
     candidates = sorted(
         (
             loc
@@ -590,16 +606,15 @@ def _plan_legs(
     return _load_locations(legs + list(by_location.values()))
 
 
-def _candidate_stock(variant_ids: list[int], pickup_store: Location | None) -> list:
-    """(location, variant, units, kind, latitude, longitude, ships online) for every
-    active location holding units of these variants that ships online orders or is
-    the pickup shop. Kept as SQL: every checkout runs it."""
+def _candidate_stock(variant_ids: list[int], *, at: Location | None = None) -> list:
+    """(location, variant, units, kind, latitude, longitude, ships online) for the
+    levels with units free of these variants: at the shop ``at``, or else at every
+    active location that ships online orders. Kept as SQL: every checkout runs it."""
     connection = connection_for(StockLevel)
-    where = "l.ships_online_orders"
-    params: list = list(variant_ids)
-    if pickup_store is not None:
-        where = "(l.ships_online_orders OR s.location_id = %s)"
-        params.append(pickup_store.pk)
+    if at is not None:
+        where, params = "s.location_id = %s", [at.pk]
+    else:
+        where, params = sourcing_locations_sql(connection, with_store=False), []
     field = Location._meta.get_field
     return fetch(
         connection,
@@ -608,9 +623,8 @@ def _candidate_stock(variant_ids: list[int], pickup_store: Location | None) -> l
         " l.kind, l.latitude, l.longitude, l.ships_online_orders"
         " FROM inventory_stocklevel s JOIN inventory_location l ON l.id = s.location_id"
         f" WHERE s.variant_id IN ({', '.join(['%s'] * len(variant_ids))})"
-        f" AND {where} AND l.active"
-        " AND s.on_hand - s.reserved - s.safety_stock > 0",
-        params,
+        f" AND {where} AND s.on_hand - s.reserved - s.safety_stock > 0",
+        [*variant_ids, *params],
         [
             None,
             None,

@@ -5,17 +5,18 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from customers.models import Channel
+from omnistore.core.api import InputSerializer
 from orders.models import FulfilmentMethod, OrderStatus, PaymentMethod
 
 # --- input ---------------------------------------------------------------------------
 
 
-class CartLineInput(serializers.Serializer):
+class CartLineInput(InputSerializer):
     variant = serializers.IntegerField(min_value=1)
     quantity = serializers.IntegerField(min_value=1, max_value=99, default=1)
 
 
-class CartLinesInput(serializers.Serializer):
+class CartLinesInput(InputSerializer):
     """One line (``variant``, ``quantity``) or several (``lines``)."""
 
     variant = serializers.IntegerField(min_value=1, required=False)
@@ -39,7 +40,7 @@ class CartLineUpdateInput(serializers.Serializer):
     quantity = serializers.IntegerField(min_value=1, max_value=99)
 
 
-class AddressInput(serializers.Serializer):
+class AddressInput(InputSerializer):
     name = serializers.CharField(max_length=200, required=False, allow_blank=True)
     line1 = serializers.CharField(max_length=250)
     line2 = serializers.CharField(max_length=250, required=False, allow_blank=True)
@@ -55,7 +56,7 @@ class AddressInput(serializers.Serializer):
     )
 
 
-class PaymentInput(serializers.Serializer):
+class PaymentInput(InputSerializer):
     method = serializers.ChoiceField(
         choices=[
             PaymentMethod.CARD_ONLINE,
@@ -67,7 +68,7 @@ class PaymentInput(serializers.Serializer):
     token = serializers.CharField(max_length=200, allow_blank=True, default="")
 
 
-class CheckoutInput(serializers.Serializer):
+class CheckoutInput(InputSerializer):
     fulfilment = serializers.ChoiceField(
         choices=[FulfilmentMethod.DELIVERY, FulfilmentMethod.PICKUP]
     )
