@@ -89,6 +89,9 @@ def test_associate_scans_attaches_a_customer_and_takes_cash(live_server, page, c
         expect(basket.get_by_test_id("qty-BELT-BRN")).to_have_text("1")
         expect(basket.get_by_test_id("basket-total")).to_contain_text("55.50")
         expect(page.locator("#checkout-total")).to_contain_text("55.50")
+        # The basket has settled (the scan box took the focus back) before the
+        # associate moves on to the customer, as a person at the counter would see it.
+        expect(page.get_by_label("Scan or type a SKU / barcode")).to_be_focused()
 
         customer = page.get_by_test_id("sale-customer")
         customer.get_by_label("Phone, email or card number").fill("333 123 4567")

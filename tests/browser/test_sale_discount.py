@@ -60,6 +60,8 @@ def test_associate_applies_a_code_and_takes_the_discounted_total(
             page.get_by_label("Scan or type a SKU / barcode").fill(sku)
             page.keyboard.press("Enter")
             expect(basket.get_by_test_id(f"qty-{sku}")).to_have_text("1")
+            # settled: the scan box has the focus back for the next item
+            expect(page.get_by_label("Scan or type a SKU / barcode")).to_be_focused()
 
         # A wrong code is refused next to the field; nothing changes.
         page.get_by_label("Discount code").fill("NOPE")
@@ -70,6 +72,10 @@ def test_associate_applies_a_code_and_takes_the_discounted_total(
         expect(page.locator("#checkout-total")).to_have_text("55.50 EUR")
         page.screenshot(path=str(ARTIFACTS / "sale-discount-refused.png"))
 
+        # every swap settled (htmx may move the focus as it settles)
+        page.wait_for_function(
+            "!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
+        )
         page.get_by_label("Discount code").fill("shop10")
         basket.get_by_role("button", name="Apply").click()
         expect(basket.get_by_test_id("basket-discount")).to_have_text("−5.55 EUR")
