@@ -1,8 +1,8 @@
 """Database helpers shared by the apps' services.
 
 The hot paths (cart, checkout) write through ``insert_rows`` and read through
-``fetch``: the SQL of each statement shape is built once per process and kept, and
-values go through the model fields' own adaptation (``get_db_prep_save``) and
+``fetch`` and ``load``: the SQL of each statement shape is built once per process and
+kept; values go through the model fields' own adaptation (``get_db_prep_save``) and
 converters (``from_db_value`` and the backend's), so what is written and read is
 exactly what the ORM would write and read, on PostgreSQL and SQLite alike. The ORM's
 query building and compilation costs 0.2 to 0.4 ms of Python per statement; a kept
@@ -194,16 +194,6 @@ def fetch(
             row[index] = value
         result.append(row)
     return result
-
-
-def instance(model: type[models.Model], connection, names: Sequence[str], values):
-    """A model instance from loaded values of the fields ``names`` (attnames, in any
-    order), as a query set would build it; fields not loaded are deferred."""
-    loaded = dict(zip(names, values, strict=True))
-    attnames = [f.attname for f in model._meta.concrete_fields if f.attname in loaded]
-    return model.from_db(
-        connection.alias, attnames, [loaded[name] for name in attnames]
-    )
 
 
 _SELECTS: dict[tuple, tuple[str, list]] = {}
