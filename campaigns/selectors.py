@@ -303,12 +303,16 @@ def wished_units(*, variant_ids, pairs) -> dict[Scope, int]:
 def wished_units_at(*, since: dict[int, datetime], pairs) -> dict[Scope, int]:
     """Units as they were at ``since[variant]``, counted like ``wished_units``: the
     levels now less the ledger's movements since then, location by location (with
-    today's safety stock). Two queries."""
+    today's safety stock). Two queries, the levels first: stock that arrives between
+    the two is then taken off levels that do not hold it yet, and the units at
+    ``since`` come out lower (never below zero per location), not higher. Read the
+    other way round, a receipt committed in between counted as stock that was already
+    there, and its return from nothing went unseen."""
     if not since:
         return {}
     pairs = {(v, loc) for v, loc in pairs if v in since}
     stores = {loc for _, loc in pairs}
-    levels = (
+    levels = list(
         StockLevel.objects.filter(variant_id__in=list(since))
         .filter(
             Q(location__active=True, location__ships_online_orders=True)

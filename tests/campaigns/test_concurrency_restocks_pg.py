@@ -54,9 +54,10 @@ def run_parallel(jobs):
 
 def test_receipts_everywhere_and_parallel_runs_never_make_two_restocks_or_messages():
     """Parallel receipts and detection runs never count one return twice nor send two
-    messages for it. (A detection run racing the receipts has, rarely, missed the
-    restock altogether; the state is printed when it happens. The sequential detection
-    is pinned in test_services_wishlist_automations.)"""
+    messages for it. (A detection run racing the receipts once missed the restock
+    altogether: the units at the time of the wish were read movements first, levels
+    second. The state is printed should a count come out otherwise. The sequential
+    detection is pinned in test_services_wishlist_automations.)"""
     shirt = VariantFactory()
     warehouses = [WarehouseFactory() for _ in range(6)]
     ada = person("Ada")
