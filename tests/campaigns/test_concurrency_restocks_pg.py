@@ -1,12 +1,10 @@
 """Real threads and connections: stock arriving in several places at once while
 several automation runs look at it is one restock and one message."""
 
-import threading
 from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.db import connection
 from django.utils import timezone
 
 from campaigns import services
@@ -23,33 +21,10 @@ from customers.models import Channel
 from inventory import services as inventory_services
 from inventory.models import StockLevel
 from tests.campaigns.factories import campaign, grant, person
+from tests.concurrency import run_parallel
 from tests.factories import VariantFactory, WarehouseFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_parallel(jobs):
-    """Start every job at the same moment, each on its own thread and connection."""
-    barrier = threading.Barrier(len(jobs))
-    results: list = [None] * len(jobs)
-
-    def worker(index, job):
-        try:
-            barrier.wait()
-            results[index] = job()
-        except Exception as exc:  # collected and asserted by the caller
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [
-        threading.Thread(target=worker, args=(i, job)) for i, job in enumerate(jobs)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def test_receipts_everywhere_and_parallel_runs_never_make_two_restocks_or_messages():

@@ -1,42 +1,16 @@
 """Real threads, real connections, real row locks: checkout under contention."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from customers.services import match_customer
 from inventory.models import Reservation, StockLevel
 from inventory.selectors import ledger_discrepancies
 from omnistore.core.exceptions import InsufficientStock
 from orders.models import Order, Payment
+from tests.concurrency import run_parallel
 from tests.orders.factories import pickup_order, shop, stocked
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_parallel(jobs):
-    """Start every job at the same moment, each on its own thread and connection."""
-    barrier = threading.Barrier(len(jobs))
-    results: list = [None] * len(jobs)
-
-    def worker(index, job):
-        try:
-            barrier.wait()
-            results[index] = job()
-        except Exception as exc:  # collected and asserted by the caller
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [
-        threading.Thread(target=worker, args=(i, job)) for i, job in enumerate(jobs)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def test_twenty_checkouts_for_the_last_five_units_make_exactly_five_orders():

@@ -1,11 +1,9 @@
 """Real threads, real connections, real row locks: returns and store credit under
 contention at several desks at once."""
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from inventory.models import StockLevel
 from inventory.selectors import ledger_discrepancies
@@ -20,36 +18,13 @@ from orders.models import (
     ReturnLine,
     ReturnStatus,
 )
+from tests.concurrency import run_parallel
 from tests.customers.factories import make_customer
 from tests.factories import StaffFactory
 from tests.orders.factories import shop, stocked
 from tests.orders.returns_helpers import counter_sale
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_parallel(jobs):
-    """Start every job at the same moment, each on its own thread and connection."""
-    barrier = threading.Barrier(len(jobs))
-    results: list = [None] * len(jobs)
-
-    def worker(index, job):
-        try:
-            barrier.wait()
-            results[index] = job()
-        except Exception as exc:  # collected and asserted by the caller
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [
-        threading.Thread(target=worker, args=(i, job)) for i, job in enumerate(jobs)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def test_two_desks_returning_the_same_line_cannot_exceed_what_was_bought():
