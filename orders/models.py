@@ -8,6 +8,7 @@ Money is Decimal in the order's currency; every status change leaves an
 from __future__ import annotations
 
 from django.conf import settings
+from django.core import signing
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Upper
@@ -22,6 +23,11 @@ class CartStatus(models.TextChoices):
     CONVERTED = "converted", "Converted to an order"
     MERGED = "merged", "Merged into another cart"
     ABANDONED = "abandoned", "Abandoned"
+
+
+# Cart tokens are issued signed: a storefront cart is stored with its first line, and
+# until then its token alone (ours, unforged) stands for an empty open cart.
+CART_TOKENS = signing.Signer(salt="orders.cart.token")
 
 
 class Cart(models.Model):

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core import signing
 from django.db.models import (
     Count,
     DecimalField,
@@ -30,6 +31,7 @@ from omnistore.core.db import connection_for, fetch, load
 from omnistore.core.exceptions import NotFound
 
 from .models import (
+    CART_TOKENS,
     Cart,
     CartLine,
     CartStatus,
@@ -74,6 +76,16 @@ def find_cart(
     return rows[0][0] if rows else None
 
 
+def started_cart(*, token: str) -> Cart | None:
+    """The empty open cart that a token issued by ``services.start_cart`` stands for
+    until its first line stores it; None for a token that is not ours."""
+    try:
+        CART_TOKENS.unsign(token)
+    except signing.BadSignature:
+        return None
+    return Cart(token=token)
+
+
 # The storefront reads a cart's lines on every cart and checkout request: kept as SQL
 # (see omnistore.core.db.load), lines in the order they were added.
 _LINES_FROM = (
@@ -96,6 +108,8 @@ def _linked(rows) -> list[CartLine]:
 
 def cart_lines(cart: Cart) -> list[CartLine]:
     """A cart's lines with variant and product, in the order they were added."""
+    if cart.pk is None:  # started, not stored yet: empty
+        return []
     lines = _linked(
         load(
             [(CartLine, "l"), (Variant, "v"), (Product, "p")],

@@ -64,6 +64,7 @@ from omnistore.core.exceptions import (
 )
 
 from .models import (
+    CART_TOKENS,
     Cart,
     CartLine,
     CartStatus,
@@ -217,9 +218,21 @@ def create_cart(
     """A new anonymous cart, or the customer's open cart (there is one at most)."""
     if customer is not None:
         return ensure_customer_cart(customer=customer, channel=channel)
-    cart = Cart(token=_new_token(), channel=channel)
+    cart = start_cart(channel=channel)
     insert_rows([cart])
     return cart
+
+
+def start_cart(*, channel: str = Channel.WEB) -> Cart:
+    """A new anonymous cart, not stored yet: its first line stores it.
+
+    The storefront hands out the token at once, signed (only an anonymous cart's
+    token is): it stands for an empty open cart until then. A visitor who never adds
+    anything, and every crawler, leaves no row behind, and starting a cart costs no
+    write.
+    """
+    token = CART_TOKENS.sign(secrets.token_urlsafe(12))  # 60 characters
+    return Cart(token=token, channel=channel)
 
 
 def ensure_customer_cart(*, customer: Customer, channel: str = Channel.WEB) -> Cart:
@@ -233,6 +246,20 @@ def ensure_customer_cart(*, customer: Customer, channel: str = Channel.WEB) -> C
             )
     except IntegrityError:  # a parallel request created it first
         return Cart.objects.get(customer=customer, status=CartStatus.OPEN)
+
+
+def _store_cart(cart: Cart, now: datetime) -> bool:
+    """Store a started cart with its first lines; False when a parallel request with
+    the same token stored it first (``cart`` is then that row)."""
+    cart.created_at = cart.updated_at = now
+    if insert_rows([cart], ignore_duplicates=True):
+        return True
+    stored = Cart.objects.get(token=cart.token)
+    if stored.status != CartStatus.OPEN or stored.customer_id is not None:
+        raise Conflict("This cart is closed.", code="cart_closed")
+    cart.pk, cart.created_at = stored.pk, stored.created_at
+    cart._state.adding, cart._state.db = False, stored._state.db
+    return False
 
 
 @transaction.atomic
@@ -251,7 +278,10 @@ def add_cart_lines(
     for variant_id, quantity in lines:
         wanted[int(variant_id)] += _check_quantity(quantity)
     now = now or timezone.now()
-    current = {line.variant_id: line for line in cart_lines(cart)}
+    stored_now = cart.pk is None and _store_cart(cart, now)
+    current = {
+        line.variant_id: line for line in ([] if stored_now else cart_lines(cart))
+    }
     new_ids = [pk for pk in wanted if pk not in current]
     variants = _sellable_variants(new_ids) if new_ids else {}
     if len(current) + len(new_ids) > MAX_LINES:
@@ -270,7 +300,8 @@ def add_cart_lines(
             line.quantity = _check_quantity(line.quantity + quantity)
         rows.append(line)
     insert_rows(rows, update_on=("cart", "variant"), update_fields=("quantity",))
-    _touch(cart, now)
+    if not stored_now:
+        _touch(cart, now)
     return sorted(current.values(), key=lambda line: line.pk)
 
 

@@ -2,6 +2,8 @@
 
 Anonymous carts are addressed by the ``X-Cart-Token`` header (or ``?cart_token=``); a
 signed-in request carrying the token of an anonymous cart folds it into the customer's.
+A new anonymous cart is stored with its first line; until then its (signed) token
+stands for an empty open cart.
 """
 
 from __future__ import annotations
@@ -76,12 +78,14 @@ def _cart(request, *, create: bool = False, open_only: bool = True):
             customer=customer
         )
     if token:
-        cart = selectors.find_cart(token=token, open_only=open_only)
-        if cart is None:
+        cart = selectors.find_cart(token=token, open_only=False) or (
+            selectors.started_cart(token=token)
+        )
+        if cart is None or (open_only and cart.status != CartStatus.OPEN):
             raise NotFound("Cart not found.")
         return cart
     if create:
-        return services.create_cart()
+        return services.start_cart()
     raise NotFound("No cart yet: POST /api/v1/cart/ starts one.")
 
 
@@ -169,7 +173,8 @@ class CartView(APIView):
         responses={200: s.CartOutput, 201: s.CartOutput},
     )
     def post(self, request):
-        """Start an anonymous cart (keep its token), or get the signed-in customer's."""
+        """Start an anonymous cart (keep its token: the cart is stored with its first
+        line), or get the signed-in customer's."""
         created = not request.user.is_authenticated and not _token(request)
         cart = _cart(request, create=True)
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK

@@ -4,6 +4,8 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from omnistore.core.exceptions import Conflict
+from orders import services
 from orders.models import Cart, CartLine, CartStatus
 from tests.factories import UserFactory, stock
 from tests.orders.factories import shop, stocked, warehouse
@@ -64,6 +66,76 @@ def test_a_cart_token_is_needed_and_unknown_tokens_are_not_found():
     assert client.get("/api/v1/cart/", HTTP_X_CART_TOKEN="nope").status_code == 404
     token = client.post("/api/v1/cart/").json()["token"]
     assert client.get(f"/api/v1/cart/?cart_token={token}").status_code == 200
+
+
+def test_a_started_cart_is_stored_with_its_first_line_and_is_empty_until_then():
+    item = stocked(warehouse(), 5, price="9.50")
+    client, token = anonymous_cart()
+    assert not Cart.objects.exists()
+    empty = client.get("/api/v1/cart/").json()
+    assert (empty["token"], empty["status"], empty["lines"]) == (token, "open", [])
+    checkout = client.post(
+        "/api/v1/checkout/",
+        {
+            "fulfilment": "delivery",
+            "email": "a@example.com",
+            "payment": {},
+            "address": {"line1": "Via Roma 1", "city": "Milano", "postcode": "20100"},
+        },
+        format="json",
+    )
+    assert checkout.status_code == 400
+    assert "cart" in checkout.json()["extra"]
+
+    body = client.post(
+        "/api/v1/cart/lines/", {"variant": item.pk, "quantity": 2}, format="json"
+    ).json()
+    cart = Cart.objects.get()
+    assert (cart.token, cart.status, cart.customer_id) == (token, "open", None)
+    assert [(line["variant"], line["quantity"]) for line in body["lines"]] == [
+        (item.pk, 2)
+    ]
+    assert body["subtotal"] == "19.00"
+    client.post("/api/v1/cart/lines/", {"variant": item.pk}, format="json")
+    assert Cart.objects.count() == 1
+    assert CartLine.objects.get().quantity == 3
+
+
+def test_a_forged_or_altered_cart_token_is_not_found_and_stores_nothing():
+    item = stocked(warehouse(), 5)
+    _, token = anonymous_cart()
+    forged = token[:-1] + ("A" if token[-1] != "A" else "B")
+    for bad in (forged, "made-up-token"):
+        client = APIClient()
+        client.credentials(HTTP_X_CART_TOKEN=bad)
+        assert client.get("/api/v1/cart/").status_code == 404
+        response = client.post(
+            "/api/v1/cart/lines/", {"variant": item.pk}, format="json"
+        )
+        assert response.status_code == 404
+    assert not Cart.objects.exists()
+
+
+def test_a_started_cart_stored_meanwhile_by_another_request_gets_the_lines():
+    first, second = stocked(warehouse(), 5), stocked(warehouse(), 5)
+    started = services.start_cart()
+    stored = Cart.objects.get(
+        pk=services.add_cart_lines(
+            cart=Cart(token=started.token), lines=[(first.pk, 1)]
+        )[0].cart_id
+    )
+    lines = services.add_cart_lines(cart=started, lines=[(second.pk, 2)])
+    assert started.pk == stored.pk
+    assert sorted((line.variant_id, line.quantity) for line in lines) == [
+        (first.pk, 1),
+        (second.pk, 2),
+    ]
+    assert Cart.objects.count() == 1
+
+    Cart.objects.filter(pk=stored.pk).update(status=CartStatus.CONVERTED)
+    with pytest.raises(Conflict):
+        services.add_cart_lines(cart=Cart(token=started.token), lines=[(second.pk, 1)])
+    assert CartLine.objects.filter(cart=stored).count() == 2
 
 
 def test_anonymous_requests_cannot_use_a_customers_cart_or_another_carts_lines():
