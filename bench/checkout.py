@@ -167,6 +167,8 @@ def start_gunicorn(env) -> int:
             "60",
             "--backlog",
             "256",
+            "--worker-tmp-dir",
+            "/dev/shm",
         ],
         cwd=ROOT,
         env=env,
