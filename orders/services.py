@@ -500,6 +500,61 @@ def _location(value, field: str) -> Location | None:
     return rows[0][0]
 
 
+def _pickup_shop(value, variant_ids: list[int]) -> tuple[Location | None, list]:
+    """The pickup shop (active) and its free units of these variants, in one query:
+    rows as ``_candidate_stock`` gives them. Unknown shop: a field error on ``store``."""
+    if isinstance(value, Location) or value is None or value == "":
+        shop = _location(value, "store")
+        return shop, _candidate_stock(variant_ids, at=shop) if shop else []
+    try:
+        pk = int(value)
+    except (TypeError, ValueError):
+        pk = None
+    connection = connection_for(Location)
+    fields = Location._meta.concrete_fields
+    rows = (
+        fetch(
+            connection,
+            _pickup_shop_sql(connection, len(variant_ids)),
+            [*variant_ids, pk],
+            [*fields, None, None],
+        )
+        if pk is not None
+        else []
+    )
+    if not rows:
+        raise ValidationFailed(
+            "Unknown location.", extra={"store": ["Unknown location."]}
+        )
+    n = len(fields)
+    shop = Location.from_db(connection.alias, [f.attname for f in fields], rows[0][:n])
+    place = (shop.kind, shop.latitude, shop.longitude, shop.ships_online_orders)
+    return shop, [
+        (shop.pk, row[n], row[n + 1], *place) for row in rows if row[n] is not None
+    ]
+
+
+_PICKUP_SQL: dict[tuple, str] = {}
+
+
+def _pickup_shop_sql(connection, count: int) -> str:
+    key = (connection.alias, count)
+    if key not in _PICKUP_SQL:
+        quote = connection.ops.quote_name
+        columns = ", ".join(
+            f"l.{quote(f.column)}" for f in Location._meta.concrete_fields
+        )
+        _PICKUP_SQL[key] = (
+            f"SELECT {columns}, s.variant_id, s.on_hand - s.reserved - s.safety_stock"
+            " FROM inventory_location l LEFT JOIN inventory_stocklevel s"
+            " ON s.location_id = l.id"
+            f" AND s.variant_id IN ({', '.join(['%s'] * count)})"
+            " AND s.on_hand - s.reserved - s.safety_stock > 0"
+            " WHERE l.id = %s AND l.active"
+        )
+    return _PICKUP_SQL[key]
+
+
 def _clean_address(address) -> dict:
     address = address if isinstance(address, dict) else {}
     errors = {}
@@ -544,6 +599,7 @@ def _plan_legs(
     variants: dict[int, Variant],
     pickup_store: Location | None,
     origin,
+    pickup_stock: list | None = None,
 ) -> list[_Leg]:
     """Choose where every line comes from.
 
@@ -553,9 +609,10 @@ def _plan_legs(
     that ship online orders, warehouses before shops, nearest first; their safety stock
     is kept back. Short lines are refused together.
 
-    The pickup shop's levels are read first, and the candidates' only for what it
-    lacks: one query when it has everything (the usual click and collect), two
-    otherwise; delivery reads the candidates. They are ranked from plain rows (dozens
+    The pickup shop's levels are read first (``pickup_stock``: already read with the
+    shop), and the candidates' only for what it lacks: no query when it has
+    everything (the usual click and collect), one otherwise; delivery reads the
+    candidates. They are ranked from plain rows (dozens
     of locations hold a best seller); only the locations chosen are loaded, none when
     the pickup shop has everything.
     """
@@ -570,7 +627,11 @@ def _plan_legs(
     legs: list[_Leg] = []
     remaining = dict(wanted)
     if pickup_store is not None:
-        read(_candidate_stock(list(wanted), at=pickup_store))
+        read(
+            _candidate_stock(list(wanted), at=pickup_store)
+            if pickup_stock is None
+            else pickup_stock
+        )
         here = stock.get(pickup_store.pk, {})
         local = {v: q for v, q in remaining.items() if here.get(v, 0) >= q}
         if local:
@@ -863,11 +924,11 @@ def _prepare_checkout(*, lines, channel, method, **kw) -> _Checkout:
         loaded.update(_sellable_variants(stale))
 
     placing = _location(kw["placing_location"], "placing_location")
-    pickup_store = None
+    pickup_store, pickup_stock = None, None
     address: dict = {}
     origin = None
     if method == FulfilmentMethod.PICKUP:
-        pickup_store = _location(kw["pickup_store"], "store")
+        pickup_store, pickup_stock = _pickup_shop(kw["pickup_store"], list(wanted))
         if pickup_store is None:
             errors["store"] = ["Choose the shop to collect from."]
         elif not (
@@ -931,6 +992,7 @@ def _prepare_checkout(*, lines, channel, method, **kw) -> _Checkout:
             wanted=dict(wanted),
             variants=loaded,
             pickup_store=pickup_store,
+            pickup_stock=pickup_stock,
             origin=origin,
         )
     return _Checkout(

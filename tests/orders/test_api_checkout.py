@@ -286,3 +286,44 @@ def test_a_returning_guest_keeps_their_profile_and_fills_in_a_missing_name():
     assert (known.first_name, known.last_name) == ("Ada", "Lovelace")
     assert known.events.filter(kind="order_placed", reference_id=order.number).exists()
     assert known.identities.count() == 2  # the email and the loyalty card, no more
+
+
+def test_the_storefront_flow_takes_a_fixed_number_of_statements_and_commits(
+    django_assert_num_queries, settings
+):
+    """New cart, two lines, click and collect where the shop has both, by a returning
+    guest: what a storefront runs most, one statement per table written. (Each
+    request's transaction shows here as a savepoint and its release: the test runs
+    inside a transaction of its own.)"""
+    store = shop()
+    first, second = stocked(store, 5), stocked(store, 5)
+    match_customer(email="regular@example.com", first_name="Ada", channel="web")
+    settings.OMNISTORE_WEBHOOK_ENDPOINTS_TTL = 60  # kept by the process, as deployed
+    webhooks.forget_endpoints()
+    webhooks.active_endpoints()
+    client = APIClient()
+    with django_assert_num_queries(0):
+        token = client.post("/api/v1/cart/").json()["token"]
+    client.credentials(HTTP_X_CART_TOKEN=token)
+    with django_assert_num_queries(5 + 2):
+        added = client.post(
+            "/api/v1/cart/lines/",
+            {"lines": [{"variant": first.pk}, {"variant": second.pk, "quantity": 2}]},
+            format="json",
+        )
+    assert added.status_code == 201
+    with django_assert_num_queries(15 + 2):
+        placed = checkout(
+            client,
+            key="flow-1",
+            fulfilment="pickup",
+            store=store.pk,
+            email="regular@example.com",
+        )
+    assert placed.status_code == 201, placed.json()
+    order = Order.objects.get()
+    assert order.customer.email == "regular@example.com"
+    assert sorted(
+        Reservation.objects.filter(location=store).values_list("quantity", flat=True)
+    ) == [1, 2]
+    webhooks.forget_endpoints()
