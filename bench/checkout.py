@@ -488,6 +488,23 @@ def machine_busy() -> tuple[float, float]:
     return sum(values) - idle, sum(values)
 
 
+def outbox_backlog(timeout: float = 120.0) -> tuple[int, float]:
+    """Outbox rows still pending as a run's load stops, and how long the Celery worker
+    then took to deliver them: the measured rate counts only if the worker keeps up."""
+    from django.db import connection
+
+    from omnistore.core.models import OutboxMessage
+
+    pending = OutboxMessage.objects.filter(processed_at__isnull=True)
+    backlog, started = pending.count(), time.perf_counter()
+    while pending.exists() and time.perf_counter() - started < timeout:
+        time.sleep(0.05)
+    waited = time.perf_counter() - started
+    drained_in = waited if not pending.exists() else float("inf")
+    connection.close()
+    return backlog, drained_in
+
+
 def drive(port, data, clients: int, seconds: float) -> dict:
     load = os.getloadavg()[0]  # the 1-minute load average as the run starts
     cpu_before, busy_before = cpu_by_command(), machine_busy()
@@ -549,7 +566,10 @@ def drive(port, data, clients: int, seconds: float) -> dict:
         if cpu_after[name] - cpu_before.get(name, 0.0) > 0
     }
     busy = (busy_after[0] - busy_before[0]) / max(busy_after[1] - busy_before[1], 1)
+    backlog, drained_in = outbox_backlog()
     return {
+        "backlog": backlog,
+        "drained_in": drained_in,
         "clients": clients,
         "elapsed": elapsed,
         "flows": flows,
@@ -749,6 +769,13 @@ def main() -> None:
             + f"  | machine busy {r['busy'] * 100:.0f}%, load {r['load']:.1f}"
         )
     print("  (other = processes on the machine that are not part of this benchmark)")
+    print()
+    print("Outbox (receipts, points, timeline) as each run's load stopped:")
+    for r in results:
+        print(
+            f"  {r['clients']:>3} clients: {r['backlog']} rows pending,"
+            f" delivered {r['drained_in']:.1f} s later"
+        )
     raw_rate = len(raw["latencies"]) / raw["elapsed"]
     print()
     print(
@@ -794,6 +821,11 @@ def main() -> None:
             str(total_commits),
         ),
         ("checkout = 1 commit", checkout_commits == 1, str(checkout_commits)),
+        (
+            "outbox delivered within 2 s of the load",
+            at8["drained_in"] <= 2.0,
+            f"{at8['drained_in']:.1f} s ({at8['backlog']} rows pending)",
+        ),
     ]
     for label, ok, value in checks:
         print(f"  {'PASS' if ok else 'MISS'}  {label:<38} measured {value}")
