@@ -28,7 +28,9 @@ def connection_for(model: type[models.Model]) -> BaseDatabaseWrapper:
 def _insert_sql(
     connection, model, fields, rows: int, conflict: str, keys, updates
 ) -> str:
-    key = (connection.alias, model, tuple(fields), rows, conflict, keys, updates)
+    # ``fields`` follow from the model (every concrete field but the key): left out of
+    # the key, which is then hashed without hashing each field again.
+    key = (connection.alias, model, rows, conflict, keys, updates)
     sql = _STATEMENTS.get(key)
     if sql is None:
         quote = connection.ops.quote_name
@@ -152,8 +154,10 @@ def db_value(field: models.Field, value, connection: BaseDatabaseWrapper):
     return field.get_db_prep_save(value, connection)
 
 
-def _converters(connection, fields) -> list:
-    key = (connection.alias, tuple(fields))
+def _converters(connection, sql: str, fields) -> list:
+    # Kept by statement: the SQL names its columns, and a string keeps its hash (a
+    # tuple of fields would hash every field again on every call).
+    key = (connection.alias, sql)
     found = _CONVERTERS.get(key)
     if found is None:
         found = []
@@ -181,7 +185,7 @@ def fetch(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    converters = _converters(connection, fields)
+    converters = _converters(connection, sql, fields)
     if not converters:
         return [list(row) for row in rows]
     result = []
