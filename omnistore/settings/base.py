@@ -153,6 +153,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "omnistore.core.api.exception_handler",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "omnistore.core.negotiation.ContentNegotiation",
     "DEFAULT_THROTTLE_CLASSES": ["omnistore.core.throttling.CallerRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "anon": os.environ.get("THROTTLE_ANON", "600/minute"),
