@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import secrets
 import shutil
 import signal
@@ -450,13 +451,22 @@ def request(port, method, path, body=None, headers=None):
     )
     with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
         sock.sendall(head.encode() + payload)
-        chunks = []
-        while data := sock.recv(65536):
-            chunks.append(data)
-    response = b"".join(chunks)
-    header, _, raw = response.partition(b"\r\n\r\n")
-    if b"transfer-encoding: chunked" in header.lower():  # not sent by Django's JSON
-        raise RuntimeError("chunked responses are not read here")
+        response = b""
+        while b"\r\n\r\n" not in response:
+            data = sock.recv(65536)
+            if not data:
+                break
+            response += data
+        header, _, raw = response.partition(b"\r\n\r\n")
+        lowered = header.lower()
+        if b"transfer-encoding: chunked" in lowered:  # not sent by Django's JSON
+            raise RuntimeError("chunked responses are not read here")
+        found = re.search(rb"\r\ncontent-length: *(\d+)", lowered)
+        length = int(found.group(1)) if found else None
+        # As a browser does: the body read to its length, the socket closed (without
+        # a length, read until the server closes)
+        while (length is None or len(raw) < length) and (data := sock.recv(65536)):
+            raw += data
     return int(header.split(b" ", 2)[1]), raw
 
 
