@@ -521,6 +521,11 @@ def outbox_backlog(timeout: float = 120.0) -> tuple[int, float]:
     return backlog, drained_in
 
 
+def sustained(run: dict) -> float:
+    """Flows per second over the load and the delivery of its outbox rows after it."""
+    return len(run["flows"]) / (run["elapsed"] + run["drained_in"])
+
+
 def drive(port, data, clients: int, seconds: float) -> dict:
     load = os.getloadavg()[0]  # the 1-minute load average as the run starts
     cpu_before, busy_before = cpu_by_command(), machine_busy()
@@ -575,6 +580,9 @@ def drive(port, data, clients: int, seconds: float) -> dict:
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - started
+    # the orders' side effects are part of the run: CPU is counted until the worker
+    # has delivered them, and the sustained rate spreads the flows over that time too
+    backlog, drained_in = outbox_backlog()
     cpu_after, busy_after = cpu_by_command(), machine_busy()
     cpu = {
         name: cpu_after[name] - cpu_before.get(name, 0.0)
@@ -582,7 +590,6 @@ def drive(port, data, clients: int, seconds: float) -> dict:
         if cpu_after[name] - cpu_before.get(name, 0.0) > 0
     }
     busy = (busy_after[0] - busy_before[0]) / max(busy_after[1] - busy_before[1], 1)
-    backlog, drained_in = outbox_backlog()
     return {
         "backlog": backlog,
         "drained_in": drained_in,
@@ -760,13 +767,14 @@ def main() -> None:
     print()
     print("Flow = new cart + add 2 lines + checkout (3 HTTP requests):")
     print(
-        f"  {'clients':>7} {'flows/s':>8} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7}"
-        f" {'checkout p50':>12} {'checkout p99':>12} {'errors':>7}"
+        f"  {'clients':>7} {'flows/s':>8} {'sustained':>9} {'req/s':>7} {'p50 ms':>7}"
+        f" {'p99 ms':>7} {'checkout p50':>12} {'checkout p99':>12} {'errors':>7}"
     )
     for r in results:
         rate = len(r["flows"]) / r["elapsed"]
         print(
-            f"  {r['clients']:>7} {rate:>8.1f} {rate * 3:>7.1f} {pct(r['flows'], 50):>7.1f}"
+            f"  {r['clients']:>7} {rate:>8.1f} {sustained(r):>9.1f} {rate * 3:>7.1f}"
+            f" {pct(r['flows'], 50):>7.1f}"
             f" {pct(r['flows'], 99):>7.1f} {pct(r['per_request']['checkout'], 50):>12.1f}"
             f" {pct(r['per_request']['checkout'], 99):>12.1f} {sum(r['errors'].values()):>7}"
             + (f"  {r['errors']}" if r["errors"] else "")
@@ -785,6 +793,10 @@ def main() -> None:
             + f"  | machine busy {r['busy'] * 100:.0f}%, load {r['load']:.1f}"
         )
     print("  (other = processes on the machine that are not part of this benchmark)")
+    print(
+        "  (CPU counted until the outbox rows of the run were delivered; sustained ="
+        " flows over the load plus that delivery time)"
+    )
     print()
     print("Outbox (receipts, points, timeline) as each run's load stopped:")
     for r in results:
@@ -801,13 +813,13 @@ def main() -> None:
     )
 
     at8 = next(r for r in results if r["clients"] == 8)
-    rate8 = len(at8["flows"]) / at8["elapsed"]
+    rate8 = sustained(at8)
     checkout_statements, checkout_commits = counts["checkout"]
     print()
     print("Targets at 8 clients:")
     checks = [
         (
-            f"flows/s >= {TARGET_FLOWS_PER_S}",
+            f"sustained flows/s >= {TARGET_FLOWS_PER_S}",
             rate8 >= TARGET_FLOWS_PER_S,
             f"{rate8:.1f}",
         ),
