@@ -15,12 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-
-class Channel(models.TextChoices):
-    WEB = "web", "Website"
-    APP = "app", "App"
-    STORE = "store", "Store"
-    PHONE = "phone", "Phone"
+from omnistore.core.channels import Channel
 
 
 class Customer(models.Model):

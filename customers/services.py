@@ -188,6 +188,24 @@ def resolve_customer(customer_id) -> Customer:
     return customer
 
 
+def live_customer_id(pk: int) -> int:
+    """The id of the live profile for ``pk``, following ``merged_into`` without
+    loading the rows: one narrow read per step of the merge chain."""
+    seen = set()
+    while pk not in seen:
+        seen.add(pk)
+        found = (
+            Customer.objects.filter(pk=pk)
+            .order_by()
+            .values_list("merged_into_id", flat=True)
+            .first()
+        )
+        if found is None:
+            return pk
+        pk = found
+    return pk  # pragma: no cover - merges never make a cycle
+
+
 def _lock(customer: Customer | int) -> Customer:
     """Lock the live row for ``customer`` (following merges) for the transaction."""
     pk = customer.pk if isinstance(customer, Customer) else customer

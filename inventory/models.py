@@ -158,8 +158,25 @@ class StockLevel(models.Model):
         return self.on_hand - self.reserved
 
     @property
+    def free(self) -> int:
+        """Units that may still be promised: see ``free_units``."""
+        return self.on_hand - self.reserved - self.safety_stock
+
+    @property
     def is_low(self) -> bool:
         return self.available <= self.low_stock_threshold
+
+
+def free_units(prefix: str = ""):
+    """Units of a stock level that may still be promised to a new order: on hand, less
+    what is held for orders, less the safety stock kept back. The one definition of
+    free stock; ``prefix`` reaches it across a relation (``"stock_levels__"``)."""
+    return F(f"{prefix}on_hand") - F(f"{prefix}reserved") - F(f"{prefix}safety_stock")
+
+
+def free_units_sql(alias: str) -> str:
+    """``free_units`` for hand-written SQL over ``inventory_stocklevel AS alias``."""
+    return f"{alias}.on_hand - {alias}.reserved - {alias}.safety_stock"
 
 
 class MovementReason(models.TextChoices):

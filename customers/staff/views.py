@@ -17,16 +17,13 @@ from customers import selectors, services
 from customers.models import Customer, DuplicateCandidate, DuplicateStatus
 from omnistore.core.exceptions import ApplicationError, NotFound
 from omnistore.staff.auth import current_store, staff_required
+from omnistore.staff.panels import customer_panels, render_customer_panels  # noqa: F401
 
 from .forms import CounterCustomerForm, MergeForm, NoteForm, add_service_error
 
 INVALID = 422
 SEARCH_LIMIT = 25
 
-# Apps above ``customers`` append callables ``(request, customer) -> dict | None``; a
-# dict with a "template" key is rendered on the 360° page with the dict as context
-# (orders, wishlists). Nothing here imports them.
-customer_panels: list = []
 
 
 def _partial(request) -> bool:
@@ -59,15 +56,6 @@ def customer_search(request):
     return render(request, template, context)
 
 
-def _panels(request, customer) -> list[dict]:
-    panels = []
-    for panel in customer_panels:
-        data = panel(request, customer)
-        if data:
-            panels.append(data)
-    return panels
-
-
 @staff_required
 def customer_detail(request, pk: int):
     try:
@@ -81,7 +69,7 @@ def customer_detail(request, pk: int):
         "customer": view.customer,
         "page": view.timeline,
         "note_form": NoteForm(),
-        "panels": _panels(request, view.customer),
+        "panels": render_customer_panels(request, view.customer),
     }
     return render(request, "customers/staff/detail.html", context)
 

@@ -9,6 +9,7 @@ from inventory import selectors as inventory_selectors
 from inventory.models import Location, LocationKind
 
 from .auth import SESSION_STORE_KEY, current_store, staff_required
+from .panels import dashboard_context, dashboard_panels  # noqa: F401
 
 
 class StaffLoginView(auth_views.LoginView):
@@ -21,13 +22,10 @@ def dashboard(request):
     store = current_store(request)
     low = list(inventory_selectors.low_stock(location=store)[:10]) if store else []
     context = {"low_stock": low, "low_stock_count": len(low)}
-    for panel in dashboard_panels:
-        context.update(panel(request, store))
+    context.update(dashboard_context(request, store))
     return render(request, "staff/dashboard.html", context)
 
 
-# Apps above ``omnistore`` append callables ``(request, store) -> dict`` here.
-dashboard_panels: list = []
 
 
 class StoreSwitchForm(forms.Form):

@@ -1,0 +1,81 @@
+"""What every staff screen does with HTMX and forms, in one place.
+
+- ``is_partial``: answer with the fragment, not the page (an HTMX request that is not
+  a history restore);
+- ``redirect_to``: an HTMX client redirect, or a plain one without JavaScript;
+- ``render_invalid``: the page or fragment again with status 422 (``INVALID``), which
+  htmx is configured to swap so the form errors show;
+- ``field_errors`` / ``place_service_error`` / ``add_service_error``: a service's
+  refusal (``ApplicationError``) put on the form fields it names, the rest on top.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django import forms
+from django.shortcuts import redirect, render
+from django_htmx.http import HttpResponseClientRedirect
+
+from omnistore.core.exceptions import ApplicationError
+
+INVALID = 422
+
+
+def is_partial(request) -> bool:
+    return bool(getattr(request, "htmx", False)) and not request.htmx.history_restore_request
+
+
+def redirect_to(request, url: str):
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+def render_invalid(request, template: str, context: dict):
+    return render(request, template, context, status=INVALID)
+
+
+def field_errors(extra) -> dict[str, list[str]]:
+    """A service's ``extra`` as field -> messages; nested dicts (an address) flatten."""
+    found: dict[str, list[str]] = {}
+    for key, value in (extra or {}).items():
+        if isinstance(value, dict):
+            for inner, messages in field_errors(value).items():
+                found.setdefault(inner, []).extend(messages)
+        elif isinstance(value, list | tuple):
+            found.setdefault(key, []).extend(str(m) for m in value if isinstance(m, str))
+    return found
+
+
+def place_service_error(
+    forms_: list[forms.Form],
+    error: ApplicationError,
+    field_map: dict | None = None,
+    *,
+    explain: Callable[[ApplicationError], str] | None = None,
+) -> list[str]:
+    """Put a refusal's field errors on whichever form has that field; return the
+    messages for the top of the page: the refusal in the shop floor's words
+    (``explain``, else its message) and anything no form could take."""
+    top = [explain(error) if explain else error.message]
+    field_map = field_map or {}
+    for key, messages in field_errors(error.extra).items():
+        name = field_map.get(key, key)
+        form = next((f for f in forms_ if name in f.fields), None)
+        for message in messages:
+            if form is not None:
+                form.add_error(name, message)
+            elif message not in top:
+                top.append(message)
+    return [message for message in top if message]
+
+
+def add_service_error(
+    form: forms.Form,
+    error: ApplicationError,
+    field_map: dict | None = None,
+    *,
+    explain: Callable[[ApplicationError], str] | None = None,
+) -> None:
+    """A refusal on one form: its message on top, field errors by their field."""
+    for message in place_service_error([form], error, field_map, explain=explain):
+        form.add_error(None, message)
