@@ -13,7 +13,7 @@ from customers.models import (
     DuplicateStatus,
     StaffNote,
 )
-from customers.staff import views as staff_views
+from omnistore.staff import panels
 from tests.customers.factories import make_customer
 from tests.factories import LocationFactory, StaffFactory, UserFactory
 
@@ -152,7 +152,7 @@ def test_360_page_costs_a_fixed_number_of_queries(
 ):
     """The profile, its cards and the first timeline page; sections of other apps
     (their own fixed cost, pinned by their tests) are left out here."""
-    monkeypatch.setattr(staff_views, "customer_panels", [])
+    monkeypatch.setattr(panels, "customer_panels", [])
     customer = make_customer(email="q@example.com", phone="3405550000")
     other = make_customer(phone="3405550001")
     services.flag_duplicate(customer=customer, other=other, reason="same name")
