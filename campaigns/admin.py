@@ -15,10 +15,17 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from campaigns.services.campaigns import (
+    activate_automation,
+    cancel_campaign,
+    pause_automation,
+    schedule_campaign,
+)
+from campaigns.services.segments import create_segment, update_segment
 from omnistore.core.charts import bar_chart
 from omnistore.core.exceptions import ApplicationError
 
-from . import selectors, services
+from . import selectors
 from .models import (
     Campaign,
     CampaignStatus,
@@ -133,14 +140,14 @@ class SegmentAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         if change:
-            services.update_segment(
+            update_segment(
                 segment=obj,
                 name=data["name"],
                 rules=data["rules"],
                 description=data.get("description", ""),
             )
         else:
-            created = services.create_segment(
+            created = create_segment(
                 name=data["name"],
                 rules=data["rules"],
                 description=data.get("description", ""),
@@ -274,23 +281,21 @@ class CampaignAdmin(admin.ModelAdmin):
     @admin.action(description="Schedule (send at its time, now if none)")
     def schedule_now(self, request, queryset):
         def schedule(*, campaign, actor):
-            services.schedule_campaign(
-                campaign=campaign, send_at=campaign.send_at, actor=actor
-            )
+            schedule_campaign(campaign=campaign, send_at=campaign.send_at, actor=actor)
 
         self._each(request, queryset, schedule, "scheduled")
 
     @admin.action(description="Cancel sending")
     def cancel(self, request, queryset):
-        self._each(request, queryset, services.cancel_campaign, "cancelled")
+        self._each(request, queryset, cancel_campaign, "cancelled")
 
     @admin.action(description="Activate automation")
     def activate(self, request, queryset):
-        self._each(request, queryset, services.activate_automation, "activated")
+        self._each(request, queryset, activate_automation, "activated")
 
     @admin.action(description="Pause automation")
     def pause(self, request, queryset):
-        self._each(request, queryset, services.pause_automation, "paused")
+        self._each(request, queryset, pause_automation, "paused")
 
     def get_urls(self):
         report = path(

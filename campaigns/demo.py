@@ -3,7 +3,7 @@ broadcast using it, ready for a manager to preview, schedule and measure."""
 
 from __future__ import annotations
 
-from campaigns import selectors, services
+from campaigns import selectors
 from campaigns.models import (
     Campaign,
     CampaignKind,
@@ -11,6 +11,7 @@ from campaigns.models import (
     MessageTemplate,
     Segment,
 )
+from campaigns.services.segments import create_segment
 from orders import services as order_services
 from orders.models import DiscountCode
 
@@ -40,12 +41,12 @@ def seed_campaigns(*, scale: int = 1, stdout=None) -> dict[str, int]:
     if Segment.objects.exists():
         say("Campaigns: demo data already present, skipped.")
         return {}
-    store_only = services.create_segment(
+    store_only = create_segment(
         name="Shop buyers, never online (90 days)",
         rules=STORE_ONLY,
         description="Bought in a shop in the last 90 days, never online, email consent.",
     )
-    services.create_segment(name="Buy online and in shops", rules=EVERY_CHANNEL)
+    create_segment(name="Buy online and in shops", rules=EVERY_CHANNEL)
     if not DiscountCode.objects.filter(code="WELCOME10").exists():
         order_services.create_discount_code(
             code="WELCOME10", kind="percentage", value=10, max_uses_per_customer=1

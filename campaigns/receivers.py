@@ -4,9 +4,8 @@ import logging
 
 from django.dispatch import receiver
 
+from campaigns.services.restocks import watch_stock_changes
 from inventory.signals import stock_changed
-
-from . import services
 
 logger = logging.getLogger(__name__)
 
@@ -17,6 +16,6 @@ def watch_wished_stock(sender, changes, **kwargs):
     here must not turn a sale that went through into an error page, so it is logged
     (at worst one back-in-stock message is not sent)."""
     try:
-        services.watch_stock_changes(changes=changes)
+        watch_stock_changes(changes=changes)
     except Exception:
         logger.exception("campaigns: stock changes not watched: %s", changes[:20])

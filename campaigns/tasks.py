@@ -5,18 +5,19 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
-from . import selectors, services
+from campaigns.selectors import due_campaigns
+from campaigns.services import attribution, automations, sending
 
 
 @shared_task(name="campaigns.tasks.send_campaign", ignore_result=True)
 def send_campaign(campaign_id: int) -> int:
-    return services.send_campaign(campaign=campaign_id).sent
+    return sending.send_campaign(campaign=campaign_id).sent
 
 
 @shared_task(name="campaigns.tasks.send_due_campaigns", ignore_result=True)
 def send_due_campaigns() -> int:
     """One task per due campaign, so sends run side by side and retry on their own."""
-    due = selectors.due_campaigns(now=timezone.now())
+    due = due_campaigns(now=timezone.now())
     for pk in due:
         send_campaign.delay(pk)
     return len(due)
@@ -24,9 +25,9 @@ def send_due_campaigns() -> int:
 
 @shared_task(name="campaigns.tasks.run_automations", ignore_result=True)
 def run_automations() -> int:
-    return sum(services.run_automations().values())
+    return sum(automations.run_automations().values())
 
 
 @shared_task(name="campaigns.tasks.attribute_recent_orders", ignore_result=True)
 def attribute_recent_orders() -> int:
-    return services.attribute_orders(since=timezone.now() - timedelta(days=1))
+    return attribution.attribute_orders(since=timezone.now() - timedelta(days=1))

@@ -13,7 +13,9 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from . import services, tracking
+from campaigns.services import engagement
+
+from . import tracking
 from .models import Message, MessageChannel
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
@@ -23,9 +25,9 @@ PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRA
 @require_GET
 def open_pixel(request, token: str):
     message_id = tracking.read_open_token(token)
-    if message_id is None or not services.message_exists(message_id):
+    if message_id is None or not engagement.message_exists(message_id):
         raise Http404("Unknown message.")
-    services.record_open(message_id=message_id)
+    engagement.record_open(message_id=message_id)
     return HttpResponse(PIXEL, content_type="image/gif")
 
 
@@ -33,10 +35,10 @@ def open_pixel(request, token: str):
 @require_GET
 def click(request, token: str):
     found = tracking.read_click_token(token)
-    if found is None or not services.message_exists(found[0]):
+    if found is None or not engagement.message_exists(found[0]):
         raise Http404("Unknown link.")
     message_id, url = found
-    services.record_click(message_id=message_id, url=url)
+    engagement.record_click(message_id=message_id, url=url)
     return HttpResponseRedirect(url)
 
 
@@ -53,7 +55,7 @@ def unsubscribe(request, token: str):
         raise Http404("Unknown message.")
     channel = MessageChannel(message.channel).label
     if request.method == "POST":
-        services.unsubscribe(message_id=message.pk)
+        engagement.unsubscribe(message_id=message.pk)
         return render(request, "campaigns/unsubscribe_done.html", {"channel": channel})
     return render(
         request,

@@ -11,9 +11,10 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from campaigns import selectors, services
+from campaigns import selectors
 from campaigns.models import Segment
 from campaigns.segments import field_reference
+from campaigns.services.segments import create_segment, validate_segment_rules
 from omnistore.accounts.models import Role
 
 
@@ -76,7 +77,7 @@ class SegmentListView(APIView):
     def post(self, request):
         data = SegmentInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        segment = services.create_segment(**data.validated_data, actor=request.user)
+        segment = create_segment(**data.validated_data, actor=request.user)
         return Response(SegmentOutSerializer(segment).data, status=201)
 
 
@@ -89,7 +90,7 @@ class SegmentPreviewView(APIView):
     def post(self, request):
         data = RulesSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        rules = services.validate_segment_rules(rules=data.validated_data["rules"])
+        rules = validate_segment_rules(rules=data.validated_data["rules"])
         return Response(_preview(rules))
 
 

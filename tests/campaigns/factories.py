@@ -9,7 +9,6 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from campaigns import services
 from campaigns.models import (
     Campaign,
     CampaignKind,
@@ -17,6 +16,8 @@ from campaigns.models import (
     MessageTemplate,
     Segment,
 )
+from campaigns.services.campaigns import activate_automation, schedule_campaign
+from campaigns.services.segments import create_segment
 from customers import services as customer_services
 from customers.models import Channel, Customer
 from orders import services as order_services
@@ -120,7 +121,7 @@ class Shop:
 
 
 def segment(rules, name=None) -> Segment:
-    return services.create_segment(name=name or f"Segment {next(_serial)}", rules=rules)
+    return create_segment(name=name or f"Segment {next(_serial)}", rules=rules)
 
 
 def campaign(
@@ -157,9 +158,9 @@ def campaign(
             campaign=created, channel=channel, subject=subject, body=body
         )
     if status == CampaignStatus.SCHEDULED:
-        services.schedule_campaign(campaign=created, send_at=timezone.now())
+        schedule_campaign(campaign=created, send_at=timezone.now())
     elif status == CampaignStatus.ACTIVE:
-        services.activate_automation(campaign=created)
+        activate_automation(campaign=created)
     created.refresh_from_db()
     return created
 

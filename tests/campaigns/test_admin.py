@@ -3,8 +3,9 @@
 import pytest
 from django.core import mail
 
-from campaigns import services
 from campaigns.models import Campaign, CampaignStatus, Message, Segment
+from campaigns.services.restocks import detect_restocks
+from campaigns.services.sending import send_campaign
 from customers import services as customer_services
 from inventory import services as inventory_services
 from omnistore.accounts.models import Role
@@ -83,7 +84,7 @@ def test_schedule_action_and_the_readonly_message_history(admin_client):
     assert draft.status == CampaignStatus.SCHEDULED
     assert draft.history.get().actor == admin_client.manager
 
-    services.send_campaign(campaign=draft)
+    send_campaign(campaign=draft)
     message = Message.objects.get()
     page = admin_client.get(f"/admin/campaigns/message/{message.pk}/change/")
     assert page.status_code == 200
@@ -112,7 +113,7 @@ def _sent_campaigns(n: int):
         news = campaign(
             rules=EVERYONE, channels=("email", "sms"), status=CampaignStatus.SCHEDULED
         )
-        services.send_campaign(campaign=news)
+        send_campaign(campaign=news)
 
 
 @pytest.mark.parametrize("count", [1, 4])
@@ -159,7 +160,7 @@ def _restocks(n: int, capture) -> None:
         )
         with capture(execute=True):
             inventory_services.receive_stock(variant=variant, location=shop, quantity=2)
-    services.detect_restocks()
+    detect_restocks()
 
 
 @pytest.mark.parametrize("count", [1, 4])

@@ -9,9 +9,11 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
-from campaigns import selectors, services
+from campaigns import selectors
 from campaigns.backends import MemoryBackend
 from campaigns.models import CampaignStatus, Message
+from campaigns.services.attribution import attribute_orders
+from campaigns.services.sending import send_campaign
 from omnistore.accounts.models import Role
 from orders.models import Order
 from tests.campaigns.factories import EVERYONE, Shop, campaign, grant, person
@@ -34,11 +36,11 @@ def test_a_click_then_an_order_is_attributed_and_reported(client, api_client):
     multi = campaign(
         rules=EVERYONE, channels=("email", "sms"), status=CampaignStatus.SCHEDULED
     )
-    services.send_campaign(campaign=multi)
+    send_campaign(campaign=multi)
     single = campaign(
         rules=EVERYONE, channels=("email",), status=CampaignStatus.SCHEDULED
     )
-    services.send_campaign(campaign=single)
+    send_campaign(campaign=single)
 
     sms = next(m for m in MemoryBackend.outbox if m.to == clicker.phone)
     click(client, sms.body)  # Ada clicks the multi-channel SMS ...
@@ -47,8 +49,8 @@ def test_a_click_then_an_order_is_attributed_and_reported(client, api_client):
     reader_email = [m for m in mail.outbox if m.to == [reader.email]][-1]  # single
     click(client, reader_email.body)
 
-    assert services.attribute_orders(since=timezone.now() - timedelta(days=2)) == 1
-    assert services.attribute_orders(since=timezone.now() - timedelta(days=2)) == 0
+    assert attribute_orders(since=timezone.now() - timedelta(days=2)) == 1
+    assert attribute_orders(since=timezone.now() - timedelta(days=2)) == 0
     order.refresh_from_db()
     earlier.refresh_from_db()
     assert order.attributed_campaign_id == multi.pk
@@ -92,7 +94,7 @@ def test_a_click_outside_the_window_does_not_attribute(client, settings):
     customer = person()
     grant(customer, "email")
     news = campaign(rules=EVERYONE, status=CampaignStatus.SCHEDULED)
-    services.send_campaign(campaign=news)
+    send_campaign(campaign=news)
     click(client, mail.outbox[0].body)
     Message.objects.update(
         clicked_at=timezone.now() - timedelta(days=9),

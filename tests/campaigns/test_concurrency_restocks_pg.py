@@ -7,7 +7,6 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from campaigns import services
 from campaigns.models import (
     CampaignKind,
     CampaignStatus,
@@ -16,6 +15,8 @@ from campaigns.models import (
     StockSnapshot,
     StockWatch,
 )
+from campaigns.services.automations import run_automation
+from campaigns.services.restocks import detect_restocks
 from customers import services as customer_services
 from customers.models import Channel
 from inventory import services as inventory_services
@@ -55,11 +56,11 @@ def test_receipts_everywhere_and_parallel_runs_make_exactly_one_restock_and_mess
         )
         for w in warehouses
     ]
-    looks = [services.detect_restocks for _ in range(4)]
+    looks = [detect_restocks for _ in range(4)]
     results = run_parallel(receipts + looks)
 
     assert not [r for r in results if isinstance(r, Exception)], results
-    last = services.detect_restocks()
+    last = detect_restocks()
     assert not StockWatch.objects.exists()
     # what each run found, and what was seen, should this ever come out otherwise
     state = {
@@ -72,7 +73,7 @@ def test_receipts_everywhere_and_parallel_runs_make_exactly_one_restock_and_mess
     restocks = Restock.objects.count()
     assert restocks == 1, state
     later = timezone.now() + timedelta(minutes=20)
-    services.run_automation(campaign=automation, now=later)
-    services.run_automation(campaign=automation, now=later)
+    run_automation(campaign=automation, now=later)
+    run_automation(campaign=automation, now=later)
     assert Message.objects.filter(campaign=automation).count() == restocks, state
     assert [m.to for m in mail.outbox] == [[ada.email]] * restocks, state

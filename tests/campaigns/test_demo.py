@@ -2,9 +2,11 @@
 
 import pytest
 
-from campaigns import selectors, services
+from campaigns import selectors
 from campaigns.demo import seed_campaigns
 from campaigns.models import Campaign, Message
+from campaigns.services.campaigns import campaign_errors, schedule_campaign
+from campaigns.services.sending import send_campaign
 from customers.demo import seed_customers
 from inventory.demo import seed_inventory
 from orders.demo import seed_orders
@@ -18,12 +20,12 @@ def test_demo_campaign_is_ready_and_sends_only_to_its_segment():
     seed_orders(scale=1)
     assert seed_campaigns(scale=1) == {"segments": 2, "campaigns": 1}
     campaign = Campaign.objects.get(discount_code="WELCOME10")
-    assert services.campaign_errors(campaign) == {}
+    assert campaign_errors(campaign) == {}
     audience = set(
         selectors.segment_customers(campaign.segment).values_list("pk", flat=True)
     )
     assert audience  # the demo has shop-only buyers with email consent
-    services.schedule_campaign(campaign=campaign)
-    services.send_campaign(campaign=campaign)
+    schedule_campaign(campaign=campaign)
+    send_campaign(campaign=campaign)
     assert set(Message.objects.values_list("customer_id", flat=True)) == audience
     assert seed_campaigns(scale=1) == {}

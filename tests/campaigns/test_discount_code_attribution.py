@@ -4,8 +4,9 @@ from decimal import Decimal
 
 import pytest
 
-from campaigns import selectors, services
+from campaigns import selectors
 from campaigns.models import CampaignStatus
+from campaigns.services.campaigns import schedule_campaign
 from omnistore.core.exceptions import ValidationFailed
 from orders import services as order_services
 from orders.models import DiscountCode
@@ -26,7 +27,7 @@ def code():
 def test_a_campaign_without_its_code_cannot_be_scheduled():
     draft = campaign(rules=EVERYONE, discount_code="NOPE")
     with pytest.raises(ValidationFailed) as refused:
-        services.schedule_campaign(campaign=draft)
+        schedule_campaign(campaign=draft)
     assert "NOPE" in refused.value.extra["discount_code"][0]
     draft.refresh_from_db()
     assert draft.status == CampaignStatus.DRAFT
@@ -34,12 +35,12 @@ def test_a_campaign_without_its_code_cannot_be_scheduled():
 
 def test_a_code_belongs_to_one_campaign(code):
     first = campaign(rules=EVERYONE, discount_code="SPRING10")
-    services.schedule_campaign(campaign=first)
+    schedule_campaign(campaign=first)
     code.refresh_from_db()
     assert code.campaign_id == first.pk
     second = campaign(rules=EVERYONE, discount_code="SPRING10")
     with pytest.raises(ValidationFailed) as refused:
-        services.schedule_campaign(campaign=second)
+        schedule_campaign(campaign=second)
     assert "another campaign" in refused.value.extra["discount_code"][0]
 
 
@@ -47,7 +48,7 @@ def test_orders_with_the_code_count_as_conversions_of_the_campaign(code, api_cli
     buyer = person("Lia", email=True)
     grant(buyer, "email")
     spring = campaign(rules=EVERYONE, discount_code="SPRING10")
-    services.schedule_campaign(campaign=spring)
+    schedule_campaign(campaign=spring)
     shop, shirt = LocationFactory(), VariantFactory(price=Decimal("50.00"))
     stock(shirt, shop, 5)
 

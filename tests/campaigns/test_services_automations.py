@@ -8,9 +8,10 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
-from campaigns import services
 from campaigns.backends import MemoryBackend
 from campaigns.models import CampaignKind, CampaignStatus, Message, MessageStatus
+from campaigns.services.automations import run_automation, run_automations
+from campaigns.services.campaigns import pause_automation
 from orders import services as order_services
 from orders.models import Order
 from tests.campaigns.factories import Shop, campaign, grant, person
@@ -69,7 +70,7 @@ def test_abandoned_cart_fires_once_after_x_hours_and_not_for_carts_that_became_o
     cart_with(no_consent, shop.variant, hours_ago=6)
     automation = abandoned_cart_automation()
 
-    first = services.run_automations()
+    first = run_automations()
 
     [email] = mail.outbox
     assert email.to == [left.email]
@@ -82,7 +83,7 @@ def test_abandoned_cart_fires_once_after_x_hours_and_not_for_carts_that_became_o
     )
 
     # Hours later Ada's cart is still there: not messaged again; Bea's is now due.
-    again = services.run_automations(now=timezone.now() + timedelta(hours=3))
+    again = run_automations(now=timezone.now() + timedelta(hours=3))
     assert again[automation.name] == 1
     assert Message.objects.filter(campaign=automation).count() == 2
     assert set(
@@ -99,8 +100,8 @@ def test_a_paused_automation_sends_nothing():
     grant(customer, "email")
     cart_with(customer, shop.variant, hours_ago=10)
     automation = abandoned_cart_automation()
-    services.pause_automation(campaign=automation)
-    assert automation.name not in services.run_automations()
+    pause_automation(campaign=automation)
+    assert automation.name not in run_automations()
     assert not Message.objects.exists()
 
 
@@ -128,8 +129,8 @@ def test_post_purchase_follow_up_once_per_paid_order():
         status=CampaignStatus.ACTIVE,
     )
 
-    services.run_automations()
-    services.run_automations()
+    run_automations()
+    run_automations()
 
     [sms] = MemoryBackend.outbox
     assert sms.to == buyer.phone
@@ -156,12 +157,12 @@ def test_win_back_after_n_days_without_purchase_and_again_after_the_next_lapse()
         status=CampaignStatus.ACTIVE,
     )
 
-    services.run_automation(campaign=win_back)
-    services.run_automation(campaign=win_back)
+    run_automation(campaign=win_back)
+    run_automation(campaign=win_back)
     assert [m.to for m in MemoryBackend.outbox] == [f"customer:{lapsed.pk}"]
 
     comeback = shop.sell_in_store(lapsed, days_ago=70)
-    services.run_automation(campaign=win_back)
+    run_automation(campaign=win_back)
     assert Message.objects.filter(customer=lapsed).count() == 2
     assert Message.objects.filter(customer=lapsed).latest("pk").trigger_key == (
         f"order:{comeback.pk}"
@@ -178,7 +179,7 @@ def test_a_segment_narrows_an_automation():
     grant(other, "email")
     cart_with(other, shop.variant, hours_ago=6)
     abandoned_cart_automation(rules={"field": "first_name", "op": "eq", "value": "Ada"})
-    services.run_automations()
+    run_automations()
     assert [m.to for m in mail.outbox] == [[vip.email]]
 
 
@@ -200,10 +201,10 @@ def test_run_automations_also_sends_pickup_reminders_through_the_orders_flow():
     order.refresh_from_db()
     due = order.pickup_expires_at - timedelta(days=1)
 
-    sent = services.run_automations(now=due)
+    sent = run_automations(now=due)
     assert sent["pickup reminders"] == 1
     assert Order.objects.get(pk=order.pk).reminder_sent_at == due
-    assert services.run_automations(now=due)["pickup reminders"] == 0
+    assert run_automations(now=due)["pickup reminders"] == 0
 
 
 def test_run_automations_command(capsys):

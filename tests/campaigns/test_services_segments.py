@@ -6,9 +6,14 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from campaigns import selectors, services
+from campaigns import selectors
 from campaigns.models import Segment
 from campaigns.segments import compile_rules
+from campaigns.services.segments import (
+    create_segment,
+    update_segment,
+    validate_segment_rules,
+)
 from customers import services as customer_services
 from customers.models import Channel
 from omnistore.core.exceptions import ValidationFailed
@@ -320,7 +325,7 @@ def test_every_field_together_is_still_one_query(django_assert_num_queries):
 )
 def test_bad_rules_are_refused_with_a_clear_error_and_nothing_saved(rules, message):
     with pytest.raises(ValidationFailed) as refused:
-        services.create_segment(name="Bad", rules=rules)
+        create_segment(name="Bad", rules=rules)
     assert any(message in error for error in refused.value.extra["rules"]), (
         refused.value.extra
     )
@@ -346,7 +351,7 @@ def test_every_error_is_reported_at_once():
 
 def selectors_errors(rules):
     with pytest.raises(ValidationFailed) as refused:
-        services.validate_segment_rules(rules=rules)
+        validate_segment_rules(rules=rules)
     return refused.value.extra["rules"]
 
 
@@ -362,14 +367,14 @@ def test_preview_counts_and_samples_the_first_twenty():
 
 
 def test_update_segment_validates_the_new_rules():
-    segment = services.create_segment(
+    segment = create_segment(
         name="Big spenders", rules={"field": "total_spent", "op": "gte", "value": "500"}
     )
     with pytest.raises(ValidationFailed):
-        services.update_segment(segment=segment, rules={"field": "x"})
+        update_segment(segment=segment, rules={"field": "x"})
     segment.refresh_from_db()
     assert segment.rules["value"] == "500"
-    services.update_segment(
+    update_segment(
         segment=segment, rules={"field": "total_spent", "op": "gte", "value": "900"}
     )
     segment.refresh_from_db()

@@ -7,13 +7,15 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from campaigns import selectors, services
+from campaigns import selectors
 from campaigns.backends import MemoryBackend
 from campaigns.models import (
     CampaignStatus,
     Message,
     MessageStatus,
 )
+from campaigns.services.campaigns import cancel_campaign, schedule_campaign
+from campaigns.services.sending import send_campaign, send_due_campaigns
 from customers import services as customer_services
 from customers.models import CustomerEvent
 from omnistore.core.exceptions import IllegalTransition, ValidationFailed
@@ -51,7 +53,7 @@ def test_one_message_per_consenting_customer_and_channel_and_a_rerun_sends_nothi
         rules=EVERYONE, channels=("email", "sms"), status=CampaignStatus.SCHEDULED
     )
 
-    result = services.send_campaign(campaign=spring, batch_size=2)
+    result = send_campaign(campaign=spring, batch_size=2)
 
     expected = {
         (both.pk, "email"),
@@ -77,12 +79,12 @@ def test_one_message_per_consenting_customer_and_channel_and_a_rerun_sends_nothi
     assert nothing.pk not in set(events.values_list("customer_id", flat=True))
 
     # A finished campaign is not sent again.
-    assert services.send_campaign(campaign=spring).busy
+    assert send_campaign(campaign=spring).busy
     # Even forced through again (a duplicate task racing the finish), nothing new is
     # inserted or sent.
     spring.status = CampaignStatus.SENDING
     spring.save(update_fields=["status"])
-    again = services.send_campaign(campaign=spring, batch_size=2)
+    again = send_campaign(campaign=spring, batch_size=2)
     assert again.sent == 0 and again.queued == 6
     assert Message.objects.count() == 6
     assert len(mail.outbox) == 4 and MemoryBackend.sent_count == 2
@@ -109,7 +111,7 @@ def test_only_the_segment_is_messaged_and_merged_or_erased_profiles_never():
         status=CampaignStatus.SCHEDULED,
     )
 
-    services.send_campaign(campaign=store_buyers)
+    send_campaign(campaign=store_buyers)
 
     assert sent_pairs() == {(buyer.pk, "email"), (other.pk, "email")}
 
@@ -140,7 +142,7 @@ def test_a_crashed_send_resumed_sends_only_what_is_left(settings):
     sale = campaign(rules=EVERYONE, channels=("sms",), status=CampaignStatus.SCHEDULED)
 
     with pytest.raises(Crash):
-        services.send_campaign(campaign=sale, batch_size=3)
+        send_campaign(campaign=sale, batch_size=3)
     assert Message.objects.filter(status=MessageStatus.SENT).count() == 3
     assert Message.objects.filter(status=MessageStatus.QUEUED).count() == 4
     sale.refresh_from_db()
@@ -151,7 +153,7 @@ def test_a_crashed_send_resumed_sends_only_what_is_left(settings):
     grant(waiting.customer, "sms", granted=False)
 
     assert selectors.due_campaigns(now=timezone.now()) == [sale.pk]
-    resumed = services.send_campaign(campaign=sale, batch_size=3)
+    resumed = send_campaign(campaign=sale, batch_size=3)
 
     assert resumed.sent == 3 and resumed.skipped == 1 and resumed.finished
     delivered = [m.to for m in MemoryBackend.outbox]
@@ -180,14 +182,14 @@ def test_a_provider_outage_leaves_messages_queued_for_a_later_run(settings):
     grant(customer, "push")
     news = campaign(rules=EVERYONE, channels=("push",), status=CampaignStatus.SCHEDULED)
 
-    first = services.send_campaign(campaign=news)
+    first = send_campaign(campaign=news)
     assert first.deferred == 1 and not first.finished
     message = Message.objects.get()
     assert message.status == MessageStatus.QUEUED and message.attempts == 1
     assert "provider unreachable" in message.error
 
     DownBackend.down = False
-    second = services.send_campaign(campaign=news)
+    second = send_campaign(campaign=news)
     assert second.sent == 1 and second.finished
     assert Message.objects.get().status == MessageStatus.SENT
 
@@ -220,9 +222,9 @@ def test_the_email_is_personal_tracked_and_carries_an_unsubscribe_link():
         discount_code="SPRING10",
     )
     featured.featured_variants.add(favourite)
-    services.schedule_campaign(campaign=featured)
+    schedule_campaign(campaign=featured)
 
-    services.send_campaign(campaign=featured)
+    send_campaign(campaign=featured)
 
     [email] = mail.outbox
     message = Message.objects.get(customer=fan)
@@ -250,28 +252,24 @@ def test_a_campaign_is_scheduled_only_when_ready_and_sent_only_when_due():
     draft.channels = ["email", "sms"]
     draft.save(update_fields=["channels"])
     with pytest.raises(ValidationFailed) as refused:
-        services.schedule_campaign(campaign=draft)
+        schedule_campaign(campaign=draft)
     assert "Write the SMS message." in refused.value.extra["templates"]
 
     later = campaign(rules=EVERYONE)
-    services.schedule_campaign(
-        campaign=later, send_at=timezone.now() + timedelta(hours=2)
-    )
-    assert services.send_due_campaigns() == []
+    schedule_campaign(campaign=later, send_at=timezone.now() + timedelta(hours=2))
+    assert send_due_campaigns() == []
     assert not Message.objects.exists()
-    assert services.send_due_campaigns(now=timezone.now() + timedelta(hours=3)) == [
-        later.pk
-    ]
+    assert send_due_campaigns(now=timezone.now() + timedelta(hours=3)) == [later.pk]
     assert sent_pairs() == {(customer.pk, "email")}
     with pytest.raises(IllegalTransition):
-        services.cancel_campaign(campaign=later)
+        cancel_campaign(campaign=later)
 
 
 def test_a_cancelled_campaign_sends_nothing():
     grant(person(), "email")
     stopped = campaign(rules=EVERYONE, status=CampaignStatus.SCHEDULED)
-    services.cancel_campaign(campaign=stopped, note="Wrong prices")
-    result = services.send_campaign(campaign=stopped)
+    cancel_campaign(campaign=stopped, note="Wrong prices")
+    result = send_campaign(campaign=stopped)
     assert result.busy and not Message.objects.exists()
     assert [h.to_status for h in stopped.history.all()] == ["scheduled", "cancelled"]
 

@@ -9,7 +9,6 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from campaigns import services
 from campaigns.backends import MemoryBackend
 from campaigns.models import (
     CampaignKind,
@@ -19,6 +18,8 @@ from campaigns.models import (
     Restock,
     StockWatch,
 )
+from campaigns.services.automations import run_automation, run_automations
+from campaigns.services.restocks import detect_restocks, watch_stock_changes
 from customers import services as customer_services
 from customers.models import Channel
 from inventory import services as inventory_services
@@ -117,7 +118,7 @@ def test_restock_of_a_wished_sold_out_item_messages_once(committed, places):
     automation = back_in_stock()
 
     receive(committed, shirt, places["warehouse"], 5)
-    assert services.run_automations()[automation.name] == 0  # waits WAIT first
+    assert run_automations()[automation.name] == 0  # waits WAIT first
     [restock] = Restock.objects.all()
     assert (restock.variant_id, restock.location_id, restock.number) == (
         shirt.pk,
@@ -125,7 +126,7 @@ def test_restock_of_a_wished_sold_out_item_messages_once(committed, places):
         1,
     )
 
-    assert services.run_automations(now=later())[automation.name] == 2
+    assert run_automations(now=later())[automation.name] == 2
     assert sorted(m.to[0] for m in mail.outbox) == sorted([ada.email, bea.email])
     email = next(m for m in mail.outbox if m.to == [ada.email])
     assert email.subject == "Linen shirt (Blue / M) is back"
@@ -136,8 +137,8 @@ def test_restock_of_a_wished_sold_out_item_messages_once(committed, places):
 
     # More stock of something that is there is no restock: nothing more is sent.
     receive(committed, shirt, places["warehouse"], 3)
-    services.run_automations(now=later(40))
-    services.run_automations(now=later(60))
+    run_automations(now=later(40))
+    run_automations(now=later(60))
     assert Restock.objects.count() == 1
     assert Message.objects.count() == 2
     assert len(mail.outbox) == 2
@@ -156,9 +157,9 @@ def test_no_consent_on_the_channel_no_message(committed, places):
     automation = back_in_stock()
 
     receive(committed, shirt, places["warehouse"], 2)
-    services.run_automations()
+    run_automations()
     grant(withdrawn, "email", granted=False)
-    services.run_automations(now=later())
+    run_automations(now=later())
 
     assert not Message.objects.filter(campaign=automation).exists()
     assert mail.outbox == [] and list(MemoryBackend.outbox) == []
@@ -173,19 +174,19 @@ def test_sold_out_and_back_again_is_a_new_restock_top_ups_are_not(committed, pla
     automation = back_in_stock(channels=("sms",))
 
     receive(committed, shirt, places["warehouse"], 2)  # a top-up
-    services.run_automations(now=later())
+    run_automations(now=later())
     assert not Restock.objects.exists()
 
     write_off(committed, shirt, places["warehouse"], 4)  # sold out, seen so
-    services.run_automations(now=later())
+    run_automations(now=later())
     receive(committed, shirt, places["warehouse"], 1)
-    services.run_automations()
-    services.run_automations(now=later())
+    run_automations()
+    run_automations(now=later())
     write_off(committed, shirt, places["warehouse"], 1)
-    services.run_automations(now=later(30))
+    run_automations(now=later(30))
     receive(committed, shirt, places["warehouse"], 6)
-    services.run_automations(now=later(30))
-    services.run_automations(now=later(60))
+    run_automations(now=later(30))
+    run_automations(now=later(60))
 
     assert list(
         Message.objects.filter(campaign=automation)
@@ -210,8 +211,8 @@ def test_back_at_the_preferred_shop_reaches_who_shops_there(committed, places):
     back_in_stock()
 
     receive(committed, shirt, places["shop"], 3)  # a shop: not sold online
-    services.run_automations()
-    services.run_automations(now=later())
+    run_automations()
+    run_automations(now=later())
 
     [email] = mail.outbox
     assert email.to == [local.email]
@@ -226,12 +227,12 @@ def test_an_item_wished_after_it_came_back_is_not_messaged(committed, places):
     wish(early, shirt)
     back_in_stock()
     receive(committed, shirt, places["warehouse"], 3)
-    services.run_automations()
+    run_automations()
     late = person("Bea")
     grant(late, "email")
     wish(late, shirt)
 
-    services.run_automations(now=later())
+    run_automations(now=later())
 
     assert [m.to for m in mail.outbox] == [[early.email]]
 
@@ -243,10 +244,10 @@ def test_a_restock_sold_out_again_before_the_wait_is_not_announced(committed, pl
     wish(ada, shirt)
     back_in_stock()
     receive(committed, shirt, places["warehouse"], 1)
-    services.run_automations()
+    run_automations()
     write_off(committed, shirt, places["warehouse"], 1)
 
-    services.run_automations(now=later())
+    run_automations(now=later())
 
     assert Restock.objects.count() == 1
     assert mail.outbox == []
@@ -260,7 +261,7 @@ def test_stock_last_seen_before_the_wish_is_read_back_from_the_ledger(
     grant(ada, "email")
     first = wish(ada, shirt)
     receive(committed, shirt, places["warehouse"], 3)
-    services.run_automations()  # seen: 3 online (nothing came back: none before)
+    run_automations()  # seen: 3 online (nothing came back: none before)
     customer_services.remove_wishlist_item(
         wishlist=first.wishlist_id, item_id=first.pk, channel=Channel.WEB
     )
@@ -269,8 +270,8 @@ def test_stock_last_seen_before_the_wish_is_read_back_from_the_ledger(
     back_in_stock()
 
     receive(committed, shirt, places["warehouse"], 2)
-    services.run_automations()
-    services.run_automations(now=later())
+    run_automations()
+    run_automations(now=later())
 
     assert [m.to for m in mail.outbox] == [[ada.email]]
 
@@ -282,9 +283,7 @@ def test_stock_changes_are_watched_only_for_wished_variants(
     wish(person(), wished)
 
     with django_assert_num_queries(1):  # one read, nothing written
-        assert (
-            services.watch_stock_changes(changes=[(other.pk, places["shop"].pk)]) == 0
-        )
+        assert watch_stock_changes(changes=[(other.pk, places["shop"].pk)]) == 0
     receive(committed, other, places["warehouse"], 2)
     assert not StockWatch.objects.exists()
 
@@ -295,7 +294,7 @@ def test_stock_changes_are_watched_only_for_wished_variants(
         (wished.pk, places["warehouse"].pk),
         (wished.pk, places["shop"].pk),
     }
-    services.detect_restocks()
+    detect_restocks()
     assert not StockWatch.objects.exists()
 
 
@@ -328,19 +327,19 @@ def test_price_drop_messages_once_per_item_and_price(places, settings):
     hours = timezone.now() + timedelta(hours=2)
 
     reprice(coat, "190.00")  # 5 % off: under the threshold
-    assert services.run_automations(now=hours)[automation.name] == 0
+    assert run_automations(now=hours)[automation.name] == 0
 
     reprice(coat, "150.00")
-    assert services.run_automations(now=timezone.now())[automation.name] == 0  # new
-    assert services.run_automations(now=hours)[automation.name] == 1
-    assert services.run_automations(now=hours)[automation.name] == 0
+    assert run_automations(now=timezone.now())[automation.name] == 0  # new
+    assert run_automations(now=hours)[automation.name] == 1
+    assert run_automations(now=hours)[automation.name] == 0
     [email] = mail.outbox
     assert email.to == [ada.email]
     assert email.subject == "Now 150.00"
     assert "Wool coat (Blue / M): 150.00 instead of 200.00 (-25%)" in email.body
 
     reprice(coat, "120.00")  # a new, lower price: a new message
-    services.run_automations(now=hours)
+    run_automations(now=hours)
     assert list(
         Message.objects.filter(campaign=automation)
         .order_by("pk")
@@ -359,7 +358,7 @@ def test_no_price_drop_message_for_what_cannot_be_had(places):
     price_drop()
     reprice(coat, "100.00")
 
-    services.run_automations(now=timezone.now() + timedelta(hours=2))
+    run_automations(now=timezone.now() + timedelta(hours=2))
 
     assert mail.outbox == []
 
@@ -382,9 +381,9 @@ def test_a_back_in_stock_run_costs_the_same_queries_for_more_wishers(
         receive(committed, shirt, places["warehouse"], 4)
         receive(committed, shirt, places["shop"], 1)
     with django_assert_max_num_queries(14):
-        services.detect_restocks()
+        detect_restocks()
 
     with django_assert_max_num_queries(29):
-        result = services.run_automation(campaign=automation, now=later())
+        result = run_automation(campaign=automation, now=later())
     assert result.sent == 2 * wishers
     assert "1 at Brera" in mail.outbox[0].body

@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from campaigns import services
 from campaigns.segments import compile_rules
+from campaigns.services.segments import create_segment
 from customers import services as customer_services
 from customers.models import Channel, WishlistItem
 from tests.campaigns.factories import grant, person
@@ -124,7 +124,7 @@ def test_wishlist_rules_with_others_are_one_query_and_save(
             {"not": {"field": "orders_count", "op": "gte", "value": 3}},
         ]
     }
-    segment = services.create_segment(name="Wished tops", rules=rules)
+    segment = create_segment(name="Wished tops", rules=rules)
     with django_assert_num_queries(1):
         assert list(compile_rules(segment.rules).values_list("pk", flat=True)) == [
             w["fresh"].pk

@@ -5,8 +5,9 @@ import re
 import pytest
 from django.core import mail
 
-from campaigns import services, tracking
+from campaigns import tracking
 from campaigns.models import CampaignStatus, Message
+from campaigns.services.sending import send_campaign
 from customers.models import Consent, ConsentChange, CustomerEvent
 from tests.campaigns.factories import EVERYONE, campaign, grant, person
 
@@ -18,7 +19,7 @@ def sent(client):
     customer = person("Ada")
     grant(customer, "email")
     news = campaign(rules=EVERYONE, status=CampaignStatus.SCHEDULED)
-    services.send_campaign(campaign=news)
+    send_campaign(campaign=news)
     [email] = mail.outbox
     return Message.objects.get(), email
 

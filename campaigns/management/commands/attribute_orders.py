@@ -3,7 +3,7 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from campaigns import services
+from campaigns.services.attribution import attribute_orders
 
 
 class Command(BaseCommand):
@@ -17,5 +17,5 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         since = timezone.now() - timedelta(days=max(options["days"], 0))
-        count = services.attribute_orders(since=since)
+        count = attribute_orders(since=since)
         self.stdout.write(self.style.SUCCESS(f"{count} order(s) attributed"))

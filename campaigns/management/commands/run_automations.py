@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from campaigns import services
+from campaigns.services.automations import run_automations
 
 
 class Command(BaseCommand):
@@ -14,7 +14,7 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=None)
 
     def handle(self, *args, **options):
-        sent = services.run_automations(batch_size=options["batch_size"])
+        sent = run_automations(batch_size=options["batch_size"])
         for name, count in sent.items():
             self.stdout.write(f"{name}: {count}")
         self.stdout.write(self.style.SUCCESS(f"{sum(sent.values())} message(s) sent"))

@@ -1,0 +1,141 @@
+"""Automations: what triggers each kind (abandoned cart, post-purchase, win-back, back
+in stock, price drop) and one run of every active automation."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from campaigns import selectors
+from campaigns.models import AUTOMATION_KINDS, Campaign, CampaignKind, CampaignStatus
+from campaigns.services.common import release_lease, rows_per_batch, take_lease
+from campaigns.services.delivery import SendResult, deliver_queued, prepare_run
+from campaigns.services.queueing import in_segment, queue_stream
+from campaigns.services.restocks import detect_restocks
+from omnistore.core.exceptions import ValidationFailed
+from orders import services as order_services
+
+# An automation looks back this far beyond its wait, so switching one on does not
+# write to every cart or order of the past.
+AUTOMATION_LOOKBACK = timedelta(days=7)
+
+
+def _queue_automation(campaign: Campaign, *, size: int, now: datetime) -> int:
+    channels = campaign.channels
+    wait = campaign.trigger_after
+    if campaign.kind == CampaignKind.ABANDONED_CART:
+        carts = selectors.abandoned_carts(
+            after=wait, now=now, max_age=AUTOMATION_LOOKBACK
+        )
+        carts = in_segment(campaign, carts, "customer_id", now)
+        carts = carts.filter(selectors.reachable_on_any(channels, via="customer"))
+        carts = carts.annotate(**selectors.reachable_flags(channels, via="customer"))
+        return queue_stream(
+            campaign,
+            carts,
+            ["customer_id"],
+            lambda r: (r[1], f"cart:{r[0]}", *r[2:]),
+            size=size,
+            now=now,
+        )
+    if campaign.kind == CampaignKind.POST_PURCHASE:
+        orders = selectors.paid_orders(after=wait, now=now, max_age=AUTOMATION_LOOKBACK)
+        orders = in_segment(campaign, orders, "customer_id", now)
+        orders = orders.filter(selectors.reachable_on_any(channels, via="customer"))
+        orders = orders.annotate(**selectors.reachable_flags(channels, via="customer"))
+        return queue_stream(
+            campaign,
+            orders,
+            ["customer_id"],
+            lambda r: (r[1], f"order:{r[0]}", *r[2:]),
+            size=size,
+            now=now,
+        )
+    if campaign.kind == CampaignKind.BACK_IN_STOCK:
+        items = selectors.restocked_items(
+            after=wait, now=now, max_age=AUTOMATION_LOOKBACK
+        )
+        return _queue_wished(
+            campaign,
+            items,
+            ["variant_id", "restock"],
+            lambda r: (r[1], f"restock:{r[2]}:{r[3]}", *r[4:]),
+            size=size,
+            now=now,
+        )
+    if campaign.kind == CampaignKind.PRICE_DROP:
+        items = selectors.price_drop_items(
+            after=wait, now=now, percent=settings.OMNISTORE_PRICE_DROP_MIN_PERCENT
+        )
+        return _queue_wished(
+            campaign,
+            items,
+            ["price"],
+            lambda r: (r[1], f"price:{r[0]}:{r[2]:.2f}", *r[3:]),
+            size=size,
+            now=now,
+        )
+    if campaign.kind == CampaignKind.WIN_BACK:
+        lapsed = selectors.lapsed_customers(after=wait, now=now)
+        lapsed = in_segment(campaign, lapsed, "pk", now)
+        lapsed = lapsed.filter(selectors.reachable_on_any(channels))
+        lapsed = lapsed.annotate(**selectors.reachable_flags(channels))
+        return queue_stream(
+            campaign,
+            lapsed,
+            ["last_order_id"],
+            lambda r: (r[0], f"order:{r[1]}", *r[2:]),
+            size=size,
+            now=now,
+        )
+    raise ValidationFailed(f"Not an automation: {campaign.kind}.")  # pragma: no cover
+
+
+def _queue_wished(campaign: Campaign, items, columns, make_row, *, size, now) -> int:
+    """Wishlist items to messages: rows are (item, customer, *columns, *flags); the
+    customer is in the message key, so an item on two of their lists is one message."""
+    channels = campaign.channels
+    via = "wishlist__customer"
+    items = in_segment(campaign, items, f"{via}_id", now)
+    items = items.filter(selectors.reachable_on_any(channels, via=via))
+    items = items.annotate(**selectors.reachable_flags(channels, via=via))
+    return queue_stream(
+        campaign, items, [f"{via}_id", *columns], make_row, size=size, now=now
+    )
+
+
+def run_automation(
+    *, campaign: Campaign | int, now: datetime | None = None, batch_size=None
+) -> SendResult:
+    now = now or timezone.now()
+    pk = campaign.pk if isinstance(campaign, Campaign) else int(campaign)
+    held = take_lease(pk, statuses=[CampaignStatus.ACTIVE], now=now)
+    if held is None or held.kind not in AUTOMATION_KINDS:
+        return SendResult(campaign_id=pk, busy=True)
+    size = rows_per_batch(batch_size)
+    try:
+        queued = _queue_automation(held, size=size, now=now)
+        result = deliver_queued(prepare_run(held, now), size=size)
+        result.queued = queued
+    finally:
+        release_lease(held)
+    return result
+
+
+def run_automations(*, now: datetime | None = None, batch_size=None) -> dict[str, int]:
+    """Restocks first (what back in stock messages), every active automation once,
+    then the pickup reminders of the orders app (its own flow, each order reminded
+    once). Returns messages sent per automation."""
+    now = now or timezone.now()
+    detect_restocks(now=now)
+    sent: dict[str, int] = {}
+    automations = Campaign.objects.filter(
+        kind__in=AUTOMATION_KINDS, status=CampaignStatus.ACTIVE
+    ).order_by("pk")
+    for pk, name in automations.values_list("pk", "name"):
+        result = run_automation(campaign=pk, now=now, batch_size=batch_size)
+        sent[name] = result.sent
+    sent["pickup reminders"] = len(order_services.send_pickup_reminders(now=now))
+    return sent

@@ -1,0 +1,345 @@
+"""Delivery: queued messages are taken in pk order a batch at a time (``FOR UPDATE SKIP
+LOCKED``), checked again for consent, rendered with their personal content, sent
+through the channel's backend and marked in the same transaction."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import BooleanField, ExpressionWrapper, F
+
+from campaigns import selectors
+from campaigns.backends import OutgoingMessage, get_backend
+from campaigns.models import (
+    Campaign,
+    CampaignStatus,
+    Message,
+    MessageChannel,
+    MessageStatus,
+)
+from campaigns.rendering import CompiledTemplate, compile_template, render_message
+from campaigns.services.common import EVENT_SENT, REFERENCE, renew_lease
+from customers.services import record_events
+
+logger = logging.getLogger(__name__)
+
+
+MAX_ATTEMPTS = 3
+
+
+@dataclass
+class SendResult:
+    """Counts of one run. ``queued`` is how many messages the audience asked for
+    (rows already there are not inserted again); ``deferred`` stayed queued because a
+    provider could not be reached; ``busy`` means another run holds the campaign or
+    it is not due."""
+
+    campaign_id: int
+    queued: int = 0
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+    deferred: int = 0
+    finished: bool = False
+    busy: bool = False
+
+
+@dataclass
+class _Run:
+    """What one run shares across batches: compiled templates, featured items, best
+    sellers (read once, not per batch)."""
+
+    campaign: Campaign
+    templates: dict[str, CompiledTemplate]
+    now: datetime
+    featured: list[dict] = field(default_factory=list)
+    sellers: dict | None = None
+
+    def uses(self, name: str) -> bool:
+        return any(t.uses(name) for t in self.templates.values())
+
+
+def prepare_run(campaign: Campaign, now: datetime) -> _Run:
+    templates = {
+        t.channel: compile_template(channel=t.channel, subject=t.subject, body=t.body)
+        for t in campaign.templates.all()
+        if t.channel in campaign.channels
+    }
+    run = _Run(campaign=campaign, templates=templates, now=now)
+    if run.uses("featured"):
+        run.featured = selectors.featured_items(campaign)
+    if run.uses("recommendations"):
+        run.sellers = selectors.best_sellers(now=now)
+    return run
+
+
+_COLUMNS = (
+    "pk",
+    "customer_id",
+    "channel",
+    "trigger_key",
+    "deliverable",
+    "customer__first_name",
+    "customer__email",
+    "customer__phone",
+    "customer__preferred_store_id",
+)
+
+
+def _contexts(run: _Run, rows) -> dict[int, dict]:
+    """Personal context of every message in a batch, in a fixed number of queries."""
+    stores = {row[8] for row in rows if row[8]}
+    cards = selectors.store_cards(stores) if stores and run.uses("store") else {}
+    stock = {}
+    if run.featured and stores:
+        stock = selectors.store_stock(
+            variant_ids=[item["variant_id"] for item in run.featured], store_ids=stores
+        )
+    recs = {}
+    if run.sellers is not None:
+        recs = selectors.recommendations(
+            customer_ids={row[1] for row in rows}, sellers=run.sellers
+        )
+    carts: dict = {}
+    orders: dict = {}
+    wished = _Wished()
+    if run.campaign.is_automation:
+        keys = [row[3].split(":", 1) for row in rows if ":" in row[3]]
+        cart_ids = {int(v) for k, v in keys if k == "cart"}
+        order_ids = {int(v) for k, v in keys if k == "order"}
+        carts = selectors.cart_contents(cart_ids) if cart_ids else {}
+        orders = selectors.order_cards(order_ids) if order_ids else {}
+        variant_ids = {int(v.split(":")[0]) for k, v in keys if k == "restock"}
+        item_ids = {int(v.split(":")[0]) for k, v in keys if k == "price"}
+        if (variant_ids or item_ids) and run.uses("wishlist_item"):
+            wished = _Wished(
+                *selectors.wishlist_cards(
+                    variant_ids=variant_ids, item_ids=item_ids, store_ids=stores
+                )
+            )
+    site = settings.OMNISTORE_SITE_URL
+    contexts = {}
+    for pk, customer_id, _channel, trigger, _ok, first_name, _e, _p, store in rows:
+        kind, _, ref = trigger.partition(":")
+        contexts[pk] = {
+            "first_name": first_name,
+            "store": cards.get(store),
+            "featured": [
+                {
+                    "name": item["name"],
+                    "sku": item["sku"],
+                    "price": item["price"],
+                    "in_store": stock.get((item["variant_id"], store), 0),
+                }
+                for item in run.featured
+            ],
+            "recommendations": recs.get(customer_id, []),
+            "discount_code": run.campaign.discount_code,
+            "shop_url": site,
+            "cart": carts.get(int(ref)) if kind == "cart" and ref else None,
+            "order": orders.get(int(ref)) if kind == "order" and ref else None,
+            "wishlist_item": wished.card(kind, ref, store),
+        }
+    return contexts
+
+
+@dataclass
+class _Wished:
+    """The wishlist content of a batch (``selectors.wishlist_cards``)."""
+
+    variants: dict = field(default_factory=dict)
+    items: dict = field(default_factory=dict)
+    stock: dict = field(default_factory=dict)
+
+    def card(self, kind: str, ref: str, store: int | None) -> dict | None:
+        """``restock:<variant>:<n>`` and ``price:<item>:<price>`` as the message
+        shows them: the price drop at the price it was decided on."""
+        head, _, rest = ref.partition(":")
+        if kind == "restock":
+            variant_id, price, was = int(head), None, None
+        elif kind == "price" and int(head) in self.items:
+            item = self.items[int(head)]
+            variant_id, price, was = (
+                item["variant_id"],
+                Decimal(rest),
+                item["price_at_add"],
+            )
+        else:
+            return None
+        card = self.variants.get(variant_id)
+        if card is None:
+            return None
+        shown = {
+            **card,
+            "in_store": self.stock.get((variant_id, store), 0) if store else None,
+            "was_price": None,
+            "saving_percent": None,
+        }
+        if price is not None and was:
+            shown["price"] = f"{price:.2f}"
+            shown["was_price"] = f"{was:.2f}"
+            shown["saving_percent"] = int((was - price) * 100 / was)
+        return shown
+
+
+def _address(channel: str, row) -> str:
+    if channel == MessageChannel.EMAIL:
+        return row[6]
+    if channel == MessageChannel.SMS:
+        return row[7]
+    return f"customer:{row[1]}"
+
+
+def _deliver_batch(run: _Run, *, after: int, size: int) -> tuple[int, SendResult]:
+    """Send the next batch of queued messages after pk ``after``; returns the last pk
+    looked at (0 when nothing was left) and the counts."""
+    campaign = run.campaign
+    counts = SendResult(campaign_id=campaign.pk)
+    with transaction.atomic():
+        rows = list(
+            Message.objects.filter(
+                campaign_id=campaign.pk, status=MessageStatus.QUEUED, pk__gt=after
+            )
+            .select_for_update(skip_locked=True, of=("self",))
+            .annotate(
+                deliverable=ExpressionWrapper(
+                    selectors.message_deliverable(), output_field=BooleanField()
+                )
+            )
+            .order_by("pk")
+            .values_list(*_COLUMNS)[:size]
+        )
+        if not rows:
+            return 0, counts
+        last = rows[-1][0]
+        blocked = [row[0] for row in rows if not row[4]]
+        if blocked:
+            counts.skipped = Message.objects.filter(pk__in=blocked).update(
+                status=MessageStatus.SKIPPED,
+                error="No consent or address at send time.",
+            )
+        rows = [row for row in rows if row[4] and row[2] in run.templates]
+        contexts = _contexts(run, rows)
+        outgoing: dict[str, list[OutgoingMessage]] = defaultdict(list)
+        for row in rows:
+            channel = row[2]
+            rendered = render_message(
+                run.templates[channel], contexts[row[0]], message_id=row[0]
+            )
+            headers = {}
+            if channel == MessageChannel.EMAIL:
+                headers["List-Unsubscribe"] = f"<{rendered.unsubscribe_url}>"
+            outgoing[channel].append(
+                OutgoingMessage(
+                    message_id=row[0],
+                    channel=channel,
+                    to=_address(channel, row),
+                    subject=rendered.subject,
+                    body=rendered.text,
+                    html=rendered.html,
+                    headers=headers,
+                )
+            )
+        by_pk = {row[0]: row for row in rows}
+        for channel, messages in outgoing.items():
+            try:
+                results = get_backend(channel).send_messages(messages)
+            except Exception as error:  # provider unreachable: retried by a later run
+                logger.warning("campaigns: %s backend failed: %r", channel, error)
+                counts.deferred += _defer([m.message_id for m in messages], error)
+                continue
+            _record_results(run, messages, results, by_pk, counts)
+    return last, counts
+
+
+def _defer(ids: list[int], error: Exception) -> int:
+    Message.objects.filter(pk__in=ids).update(
+        attempts=F("attempts") + 1, error=repr(error)[:500]
+    )
+    Message.objects.filter(pk__in=ids, attempts__gte=MAX_ATTEMPTS).update(
+        status=MessageStatus.FAILED
+    )
+    return len(ids)
+
+
+def _record_results(run: _Run, messages, results, by_pk, counts: SendResult) -> None:
+    """Mark the batch sent or failed and write the timeline, a statement each."""
+    now = run.now
+    delivered = [
+        m.message_id
+        for m, r in zip(messages, results, strict=True)
+        if r.ok and r.delivered
+    ]
+    accepted = [
+        m.message_id
+        for m, r in zip(messages, results, strict=True)
+        if r.ok and not r.delivered
+    ]
+    refused = [
+        (m.message_id, r) for m, r in zip(messages, results, strict=True) if not r.ok
+    ]
+    common = {
+        "status": MessageStatus.SENT,
+        "sent_at": now,
+        "attempts": F("attempts") + 1,
+    }
+    if delivered:
+        Message.objects.filter(pk__in=delivered).update(delivered_at=now, **common)
+    if accepted:
+        Message.objects.filter(pk__in=accepted).update(**common)
+    if refused:
+        Message.objects.bulk_update(
+            [
+                Message(
+                    pk=pk, status=MessageStatus.FAILED, error=r.error[:500] or "Refused"
+                )
+                for pk, r in refused
+            ],
+            ["status", "error"],
+        )
+    counts.sent += len(delivered) + len(accepted)
+    counts.failed += len(refused)
+    _record_sent_events(
+        run, [m for m, r in zip(messages, results, strict=True) if r.ok], by_pk
+    )
+
+
+def _record_sent_events(run: _Run, messages: list[OutgoingMessage], by_pk) -> None:
+    """One timeline row per message sent: a batch of a thousand sends is one INSERT."""
+    campaign = run.campaign
+    record_events(
+        [
+            {
+                "customer": by_pk[m.message_id][1],
+                "kind": EVENT_SENT,
+                "summary": f"{MessageChannel(m.channel).label} sent: {campaign.name}",
+                "channel": m.channel,
+                "data": {"campaign_id": campaign.pk, "message_id": m.message_id},
+                "reference_type": REFERENCE,
+                "reference_id": m.message_id,
+                "occurred_at": run.now,
+            }
+            for m in messages
+        ]
+    )
+
+
+def deliver_queued(run: _Run, *, size: int) -> SendResult:
+    total = SendResult(campaign_id=run.campaign.pk)
+    after = 0
+    while True:
+        status = renew_lease(run.campaign)
+        if status == CampaignStatus.CANCELLED or status == CampaignStatus.PAUSED:
+            break
+        after, counts = _deliver_batch(run, after=after, size=size)
+        if not after:
+            break
+        for name in ("sent", "failed", "skipped", "deferred"):
+            setattr(total, name, getattr(total, name) + getattr(counts, name))
+    return total

@@ -1,0 +1,101 @@
+"""Opens, clicks and unsubscribes of sent messages, each on the customer's timeline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from campaigns.models import Message, MessageChannel
+from campaigns.services.common import EVENT_CLICKED, EVENT_OPENED, REFERENCE
+from customers.models import Channel, Customer
+from customers.services import record_event, set_consent
+from omnistore.core.exceptions import NotFound
+
+
+def _message(message_id: int) -> Message:
+    message = Message.objects.select_related("campaign").filter(pk=message_id).first()
+    if message is None:
+        raise NotFound("Message not found.")
+    return message
+
+
+def record_open(*, message_id: int, now: datetime | None = None) -> bool:
+    """The first open is kept and goes on the timeline; later ones change nothing."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        first = Message.objects.filter(pk=message_id, opened_at__isnull=True).update(
+            opened_at=now
+        )
+        if not first:
+            return False
+        message = _message(message_id)
+        record_event(
+            customer=Customer(pk=message.customer_id),
+            kind=EVENT_OPENED,
+            summary=f"Opened {MessageChannel(message.channel).label}: "
+            f"{message.campaign.name}"[:255],
+            channel=message.channel,
+            data={"campaign_id": message.campaign_id, "message_id": message.pk},
+            reference_type=REFERENCE,
+            reference_id=str(message.pk),
+            occurred_at=now,
+        )
+    return True
+
+
+def record_click(*, message_id: int, url: str, now: datetime | None = None) -> bool:
+    """Every click moves ``last_clicked_at`` (attribution reads it); the first one also
+    counts as an open and goes on the timeline."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        first = Message.objects.filter(pk=message_id, clicked_at__isnull=True).update(
+            clicked_at=now, last_clicked_at=now
+        )
+        if not first:
+            Message.objects.filter(pk=message_id).update(last_clicked_at=now)
+            return False
+        Message.objects.filter(pk=message_id, opened_at__isnull=True).update(
+            opened_at=now
+        )
+        message = _message(message_id)
+        record_event(
+            customer=Customer(pk=message.customer_id),
+            kind=EVENT_CLICKED,
+            summary=f"Clicked {MessageChannel(message.channel).label}: "
+            f"{message.campaign.name}"[:255],
+            channel=message.channel,
+            data={
+                "campaign_id": message.campaign_id,
+                "message_id": message.pk,
+                "url": url[:500],
+            },
+            reference_type=REFERENCE,
+            reference_id=str(message.pk),
+            occurred_at=now,
+        )
+    return True
+
+
+def message_exists(message_id: int) -> bool:
+    return Message.objects.filter(pk=message_id).exists()
+
+
+@transaction.atomic
+def unsubscribe(*, message_id: int, now: datetime | None = None) -> Message:
+    """Withdraw the consent for the message's channel (through the customers app, so
+    the history and the timeline say so); repeating it changes nothing."""
+    now = now or timezone.now()
+    message = _message(message_id)
+    set_consent(
+        customer=Customer(pk=message.customer_id),
+        channel=message.channel,
+        granted=False,
+        source_channel=Channel.WEB,
+    )
+    Message.objects.filter(pk=message.pk, unsubscribed_at__isnull=True).update(
+        unsubscribed_at=now
+    )
+    message.refresh_from_db(fields=["unsubscribed_at"])
+    return message
