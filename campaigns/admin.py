@@ -15,6 +15,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from campaigns.selectors.audiences import segment_preview
+from campaigns.selectors.reports import campaign_report
 from campaigns.services.campaigns import (
     activate_automation,
     cancel_campaign,
@@ -25,7 +27,6 @@ from campaigns.services.segments import create_segment, update_segment
 from omnistore.core.charts import bar_chart
 from omnistore.core.exceptions import ApplicationError
 
-from . import selectors
 from .models import (
     Campaign,
     CampaignStatus,
@@ -91,7 +92,7 @@ class SegmentAdmin(admin.ModelAdmin):
         if obj is None or obj.pk is None:
             return "Save the segment to see how many customers it selects."
         try:
-            preview = selectors.segment_preview(obj)
+            preview = segment_preview(obj)
         except ApplicationError as error:
             return error.message
         rows = format_html_join(
@@ -310,7 +311,7 @@ class CampaignAdmin(admin.ModelAdmin):
         chosen = request.GET.get("campaign", "")
         if chosen.isdigit():
             ids = [int(chosen)]
-        report = selectors.campaign_report(campaign_ids=ids)
+        report = campaign_report(campaign_ids=ids)
         shown = report.campaigns[:25]
         rates = bar_chart(
             "Open and click rate per campaign",

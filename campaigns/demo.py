@@ -3,7 +3,6 @@ broadcast using it, ready for a manager to preview, schedule and measure."""
 
 from __future__ import annotations
 
-from campaigns import selectors
 from campaigns.models import (
     Campaign,
     CampaignKind,
@@ -11,6 +10,7 @@ from campaigns.models import (
     MessageTemplate,
     Segment,
 )
+from campaigns.selectors.audiences import segment_customers
 from campaigns.services.segments import create_segment
 from orders import services as order_services
 from orders.models import DiscountCode
@@ -64,7 +64,7 @@ def seed_campaigns(*, scale: int = 1, stdout=None) -> dict[str, int]:
         subject="{{ first_name }}, 10% off online and in store",
         body=BODY,
     )
-    audience = selectors.segment_customers(store_only).count()
+    audience = segment_customers(store_only).count()
     say(
         f"Campaigns: 2 segments ({audience} customers in the first), "
         "code WELCOME10, 1 draft broadcast."

@@ -5,7 +5,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
-from campaigns.selectors import due_campaigns
+from campaigns.selectors.sending import due_campaigns
 from campaigns.services import attribution, automations, sending
 
 

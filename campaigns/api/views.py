@@ -11,9 +11,10 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from campaigns import selectors
 from campaigns.models import Segment
 from campaigns.segments import field_reference
+from campaigns.selectors.audiences import segment_preview
+from campaigns.selectors.reports import campaign_report
 from campaigns.services.segments import create_segment, validate_segment_rules
 from omnistore.accounts.models import Role
 
@@ -57,7 +58,7 @@ class PreviewSerializer(serializers.Serializer):
 
 
 def _preview(rules_or_segment) -> dict:
-    preview = selectors.segment_preview(rules_or_segment)
+    preview = segment_preview(rules_or_segment)
     return PreviewSerializer(preview).data
 
 
@@ -167,4 +168,4 @@ class ReportView(APIView):
 
     @extend_schema(responses=ReportSerializer, tags=["campaigns"])
     def get(self, request):
-        return Response(ReportSerializer(selectors.campaign_report()).data)
+        return Response(ReportSerializer(campaign_report()).data)

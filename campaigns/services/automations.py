@@ -8,8 +8,14 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from campaigns import selectors
 from campaigns.models import AUTOMATION_KINDS, Campaign, CampaignKind, CampaignStatus
+from campaigns.selectors.audiences import reachable_flags, reachable_on_any
+from campaigns.selectors.automations import (
+    abandoned_carts,
+    lapsed_customers,
+    paid_orders,
+)
+from campaigns.selectors.wishlists import price_drop_items, restocked_items
 from campaigns.services.common import release_lease, rows_per_batch, take_lease
 from campaigns.services.delivery import SendResult, deliver_queued, prepare_run
 from campaigns.services.queueing import in_segment, queue_stream
@@ -26,12 +32,10 @@ def _queue_automation(campaign: Campaign, *, size: int, now: datetime) -> int:
     channels = campaign.channels
     wait = campaign.trigger_after
     if campaign.kind == CampaignKind.ABANDONED_CART:
-        carts = selectors.abandoned_carts(
-            after=wait, now=now, max_age=AUTOMATION_LOOKBACK
-        )
+        carts = abandoned_carts(after=wait, now=now, max_age=AUTOMATION_LOOKBACK)
         carts = in_segment(campaign, carts, "customer_id", now)
-        carts = carts.filter(selectors.reachable_on_any(channels, via="customer"))
-        carts = carts.annotate(**selectors.reachable_flags(channels, via="customer"))
+        carts = carts.filter(reachable_on_any(channels, via="customer"))
+        carts = carts.annotate(**reachable_flags(channels, via="customer"))
         return queue_stream(
             campaign,
             carts,
@@ -41,10 +45,10 @@ def _queue_automation(campaign: Campaign, *, size: int, now: datetime) -> int:
             now=now,
         )
     if campaign.kind == CampaignKind.POST_PURCHASE:
-        orders = selectors.paid_orders(after=wait, now=now, max_age=AUTOMATION_LOOKBACK)
+        orders = paid_orders(after=wait, now=now, max_age=AUTOMATION_LOOKBACK)
         orders = in_segment(campaign, orders, "customer_id", now)
-        orders = orders.filter(selectors.reachable_on_any(channels, via="customer"))
-        orders = orders.annotate(**selectors.reachable_flags(channels, via="customer"))
+        orders = orders.filter(reachable_on_any(channels, via="customer"))
+        orders = orders.annotate(**reachable_flags(channels, via="customer"))
         return queue_stream(
             campaign,
             orders,
@@ -54,9 +58,7 @@ def _queue_automation(campaign: Campaign, *, size: int, now: datetime) -> int:
             now=now,
         )
     if campaign.kind == CampaignKind.BACK_IN_STOCK:
-        items = selectors.restocked_items(
-            after=wait, now=now, max_age=AUTOMATION_LOOKBACK
-        )
+        items = restocked_items(after=wait, now=now, max_age=AUTOMATION_LOOKBACK)
         return _queue_wished(
             campaign,
             items,
@@ -66,7 +68,7 @@ def _queue_automation(campaign: Campaign, *, size: int, now: datetime) -> int:
             now=now,
         )
     if campaign.kind == CampaignKind.PRICE_DROP:
-        items = selectors.price_drop_items(
+        items = price_drop_items(
             after=wait, now=now, percent=settings.OMNISTORE_PRICE_DROP_MIN_PERCENT
         )
         return _queue_wished(
@@ -78,10 +80,10 @@ def _queue_automation(campaign: Campaign, *, size: int, now: datetime) -> int:
             now=now,
         )
     if campaign.kind == CampaignKind.WIN_BACK:
-        lapsed = selectors.lapsed_customers(after=wait, now=now)
+        lapsed = lapsed_customers(after=wait, now=now)
         lapsed = in_segment(campaign, lapsed, "pk", now)
-        lapsed = lapsed.filter(selectors.reachable_on_any(channels))
-        lapsed = lapsed.annotate(**selectors.reachable_flags(channels))
+        lapsed = lapsed.filter(reachable_on_any(channels))
+        lapsed = lapsed.annotate(**reachable_flags(channels))
         return queue_stream(
             campaign,
             lapsed,
@@ -99,8 +101,8 @@ def _queue_wished(campaign: Campaign, items, columns, make_row, *, size, now) ->
     channels = campaign.channels
     via = "wishlist__customer"
     items = in_segment(campaign, items, f"{via}_id", now)
-    items = items.filter(selectors.reachable_on_any(channels, via=via))
-    items = items.annotate(**selectors.reachable_flags(channels, via=via))
+    items = items.filter(reachable_on_any(channels, via=via))
+    items = items.annotate(**reachable_flags(channels, via=via))
     return queue_stream(
         campaign, items, [f"{via}_id", *columns], make_row, size=size, now=now
     )

@@ -14,7 +14,6 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import BooleanField, ExpressionWrapper, F
 
-from campaigns import selectors
 from campaigns.backends import OutgoingMessage, get_backend
 from campaigns.models import (
     Campaign,
@@ -24,6 +23,17 @@ from campaigns.models import (
     MessageStatus,
 )
 from campaigns.rendering import CompiledTemplate, compile_template, render_message
+from campaigns.selectors.content import (
+    best_sellers,
+    cart_contents,
+    featured_items,
+    order_cards,
+    recommendations,
+    store_cards,
+    store_stock,
+)
+from campaigns.selectors.sending import message_deliverable
+from campaigns.selectors.wishlists import wishlist_cards
 from campaigns.services.common import EVENT_SENT, REFERENCE, renew_lease
 from customers.services import record_events
 
@@ -73,9 +83,9 @@ def prepare_run(campaign: Campaign, now: datetime) -> _Run:
     }
     run = _Run(campaign=campaign, templates=templates, now=now)
     if run.uses("featured"):
-        run.featured = selectors.featured_items(campaign)
+        run.featured = featured_items(campaign)
     if run.uses("recommendations"):
-        run.sellers = selectors.best_sellers(now=now)
+        run.sellers = best_sellers(now=now)
     return run
 
 
@@ -95,15 +105,15 @@ _COLUMNS = (
 def _contexts(run: _Run, rows) -> dict[int, dict]:
     """Personal context of every message in a batch, in a fixed number of queries."""
     stores = {row[8] for row in rows if row[8]}
-    cards = selectors.store_cards(stores) if stores and run.uses("store") else {}
+    cards = store_cards(stores) if stores and run.uses("store") else {}
     stock = {}
     if run.featured and stores:
-        stock = selectors.store_stock(
+        stock = store_stock(
             variant_ids=[item["variant_id"] for item in run.featured], store_ids=stores
         )
     recs = {}
     if run.sellers is not None:
-        recs = selectors.recommendations(
+        recs = recommendations(
             customer_ids={row[1] for row in rows}, sellers=run.sellers
         )
     carts: dict = {}
@@ -113,13 +123,13 @@ def _contexts(run: _Run, rows) -> dict[int, dict]:
         keys = [row[3].split(":", 1) for row in rows if ":" in row[3]]
         cart_ids = {int(v) for k, v in keys if k == "cart"}
         order_ids = {int(v) for k, v in keys if k == "order"}
-        carts = selectors.cart_contents(cart_ids) if cart_ids else {}
-        orders = selectors.order_cards(order_ids) if order_ids else {}
+        carts = cart_contents(cart_ids) if cart_ids else {}
+        orders = order_cards(order_ids) if order_ids else {}
         variant_ids = {int(v.split(":")[0]) for k, v in keys if k == "restock"}
         item_ids = {int(v.split(":")[0]) for k, v in keys if k == "price"}
         if (variant_ids or item_ids) and run.uses("wishlist_item"):
             wished = _Wished(
-                *selectors.wishlist_cards(
+                *wishlist_cards(
                     variant_ids=variant_ids, item_ids=item_ids, store_ids=stores
                 )
             )
@@ -151,7 +161,7 @@ def _contexts(run: _Run, rows) -> dict[int, dict]:
 
 @dataclass
 class _Wished:
-    """The wishlist content of a batch (``selectors.wishlist_cards``)."""
+    """The wishlist content of a batch (``wishlist_cards``)."""
 
     variants: dict = field(default_factory=dict)
     items: dict = field(default_factory=dict)
@@ -209,7 +219,7 @@ def _deliver_batch(run: _Run, *, after: int, size: int) -> tuple[int, SendResult
             .select_for_update(skip_locked=True, of=("self",))
             .annotate(
                 deliverable=ExpressionWrapper(
-                    selectors.message_deliverable(), output_field=BooleanField()
+                    message_deliverable(), output_field=BooleanField()
                 )
             )
             .order_by("pk")

@@ -7,8 +7,8 @@ from datetime import datetime
 
 from django.db import transaction
 
-from campaigns import selectors
 from campaigns.models import Campaign, Message
+from campaigns.selectors.audiences import segment_customers
 from campaigns.services.common import renew_lease
 
 
@@ -67,5 +67,5 @@ def _insert_batch(campaign: Campaign, rows, now: datetime) -> int:
 def in_segment(campaign: Campaign, queryset, customer_field: str, now: datetime):
     if not campaign.segment_id:
         return queryset
-    members = selectors.segment_customers(campaign.segment, now=now).values("pk")
+    members = segment_customers(campaign.segment, now=now).values("pk")
     return queryset.filter(**{f"{customer_field}__in": members})

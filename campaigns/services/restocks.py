@@ -9,8 +9,13 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from campaigns import selectors
 from campaigns.models import Restock, StockSnapshot, StockWatch
+from campaigns.selectors.wishlists import (
+    wished_stock,
+    wished_units,
+    wished_units_at,
+    wished_variant_ids,
+)
 
 # Watched stock changes looked at per transaction.
 RESTOCK_BATCH = 1000
@@ -28,7 +33,7 @@ def watch_stock_changes(*, changes) -> int:
     pairs = sorted({(int(variant), int(location)) for variant, location in changes})
     if not pairs:
         return 0
-    wished = selectors.wished_variant_ids({variant for variant, _ in pairs})
+    wished = wished_variant_ids({variant for variant, _ in pairs})
     rows = [
         StockWatch(variant_id=variant, location_id=location)
         for variant, location in pairs
@@ -75,7 +80,7 @@ def _detect_restock_batch(now: datetime, size: int) -> tuple[int, int]:
     if not taken:
         return 0, 0
     StockWatch.objects.filter(pk__in=[pk for pk, _, _ in taken]).delete()
-    wished = selectors.wished_stock({variant for _, variant, _ in taken})
+    wished = wished_stock({variant for _, variant, _ in taken})
     shops = {
         (variant, location)
         for _, variant, location in taken
@@ -85,13 +90,13 @@ def _detect_restock_batch(now: datetime, size: int) -> tuple[int, int]:
     if not scopes:
         return len(taken), 0
     snapshots = _lock_snapshots(scopes)
-    units = selectors.wished_units(variant_ids=list(wished), pairs=shops)
+    units = wished_units(variant_ids=list(wished), pairs=shops)
     stale = {
         key
         for key, seen in snapshots.items()
         if seen.units is None or seen.observed_at < wished[key[0]].since
     }
-    before = selectors.wished_units_at(
+    before = wished_units_at(
         since={variant: wished[variant].since for variant, _ in stale},
         pairs=[key for key in stale if key[1] is not None],
     )

@@ -7,7 +7,6 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from campaigns import selectors
 from campaigns.models import (
     Campaign,
     CampaignKind,
@@ -15,6 +14,8 @@ from campaigns.models import (
     Message,
     MessageStatus,
 )
+from campaigns.selectors.audiences import campaign_audience
+from campaigns.selectors.sending import due_campaigns
 from campaigns.services.common import (
     lock_campaign,
     record_status,
@@ -27,7 +28,7 @@ from campaigns.services.queueing import queue_stream
 
 
 def _queue_broadcast(campaign: Campaign, *, size: int, now: datetime) -> int:
-    audience = selectors.campaign_audience(campaign, now=now)
+    audience = campaign_audience(campaign, now=now)
     return queue_stream(
         campaign, audience, [], lambda r: (r[0], "", *r[1:]), size=size, now=now
     )
@@ -76,5 +77,5 @@ def send_due_campaigns(*, now: datetime | None = None) -> list[int]:
     """Send every due broadcast here and now (the beat task sends each in a task of
     its own instead); returns the ids sent."""
     now = now or timezone.now()
-    due = selectors.due_campaigns(now=now)
+    due = due_campaigns(now=now)
     return [pk for pk in due if not send_campaign(campaign=pk, now=now).busy]

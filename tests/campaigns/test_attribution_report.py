@@ -9,9 +9,9 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
-from campaigns import selectors
 from campaigns.backends import MemoryBackend
 from campaigns.models import CampaignStatus, Message
+from campaigns.selectors.reports import campaign_report
 from campaigns.services.attribution import attribute_orders
 from campaigns.services.sending import send_campaign
 from omnistore.accounts.models import Role
@@ -57,7 +57,7 @@ def test_a_click_then_an_order_is_attributed_and_reported(client, api_client):
     assert earlier.attributed_campaign_id is None
 
     draft = campaign(rules=EVERYONE, name="Not sent yet")
-    report = selectors.campaign_report()
+    report = campaign_report()
     assert draft.pk not in {c.campaign_id for c in report.campaigns}
     by_id = {c.campaign_id: c for c in report.campaigns}
     multi_stats = by_id[multi.pk]

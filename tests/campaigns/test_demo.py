@@ -2,9 +2,9 @@
 
 import pytest
 
-from campaigns import selectors
 from campaigns.demo import seed_campaigns
 from campaigns.models import Campaign, Message
+from campaigns.selectors.audiences import segment_customers
 from campaigns.services.campaigns import campaign_errors, schedule_campaign
 from campaigns.services.sending import send_campaign
 from customers.demo import seed_customers
@@ -21,9 +21,7 @@ def test_demo_campaign_is_ready_and_sends_only_to_its_segment():
     assert seed_campaigns(scale=1) == {"segments": 2, "campaigns": 1}
     campaign = Campaign.objects.get(discount_code="WELCOME10")
     assert campaign_errors(campaign) == {}
-    audience = set(
-        selectors.segment_customers(campaign.segment).values_list("pk", flat=True)
-    )
+    audience = set(segment_customers(campaign.segment).values_list("pk", flat=True))
     assert audience  # the demo has shop-only buyers with email consent
     schedule_campaign(campaign=campaign)
     send_campaign(campaign=campaign)

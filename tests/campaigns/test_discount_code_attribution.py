@@ -4,8 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from campaigns import selectors
 from campaigns.models import CampaignStatus
+from campaigns.selectors.reports import campaign_report
 from campaigns.services.campaigns import schedule_campaign
 from omnistore.core.exceptions import ValidationFailed
 from orders import services as order_services
@@ -74,7 +74,7 @@ def test_orders_with_the_code_count_as_conversions_of_the_campaign(code, api_cli
     assert online.attributed_campaign_id == in_store.attributed_campaign_id == spring.pk
     assert online.total == Decimal("45.00") and in_store.total == Decimal("90.00")
 
-    report = selectors.campaign_report(campaign_ids=[spring.pk])
+    report = campaign_report(campaign_ids=[spring.pk])
     stats = next(row for row in report.campaigns if row.campaign_id == spring.pk)
     assert stats.conversions == 2
     assert stats.revenue == Decimal("135.00")

@@ -6,9 +6,9 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from campaigns import selectors
 from campaigns.models import Segment
 from campaigns.segments import compile_rules
+from campaigns.selectors.audiences import segment_preview
 from campaigns.services.segments import (
     create_segment,
     update_segment,
@@ -361,7 +361,7 @@ def test_preview_counts_and_samples_the_first_twenty():
     for customer in people:
         shop.sell_in_store(customer)
     rules = {"field": "channels_used", "op": "eq", "value": "store_only"}
-    preview = selectors.segment_preview(rules)
+    preview = segment_preview(rules)
     assert preview.count == 23
     assert [c.pk for c in preview.sample] == sorted(c.pk for c in people)[:20]
 

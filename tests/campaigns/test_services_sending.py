@@ -7,13 +7,13 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from campaigns import selectors
 from campaigns.backends import MemoryBackend
 from campaigns.models import (
     CampaignStatus,
     Message,
     MessageStatus,
 )
+from campaigns.selectors.sending import due_campaigns
 from campaigns.services.campaigns import cancel_campaign, schedule_campaign
 from campaigns.services.sending import send_campaign, send_due_campaigns
 from customers import services as customer_services
@@ -152,7 +152,7 @@ def test_a_crashed_send_resumed_sends_only_what_is_left(settings):
     waiting = Message.objects.filter(status=MessageStatus.QUEUED).order_by("pk").last()
     grant(waiting.customer, "sms", granted=False)
 
-    assert selectors.due_campaigns(now=timezone.now()) == [sale.pk]
+    assert due_campaigns(now=timezone.now()) == [sale.pk]
     resumed = send_campaign(campaign=sale, batch_size=3)
 
     assert resumed.sent == 3 and resumed.skipped == 1 and resumed.finished

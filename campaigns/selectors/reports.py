@@ -1,0 +1,270 @@
+"""The performance report: per campaign and channel, and single- against
+multi-channel campaigns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import (
+    Count,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+)
+
+from campaigns.models import (
+    Campaign,
+    CampaignKind,
+    CampaignStatus,
+    Message,
+    MessageChannel,
+    MessageStatus,
+)
+from orders.models import (
+    Order,
+    OrderStatus,
+)
+
+
+def _rate(part: int, whole: int) -> Decimal:
+    if not whole:
+        return Decimal("0.0")
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"))
+
+
+@dataclass
+class ChannelStats:
+    channel: str
+    sent: int = 0
+    delivered: int = 0
+    failed: int = 0
+    queued: int = 0
+    opened: int = 0
+    clicked: int = 0
+    conversions: int = 0
+    revenue: Decimal = Decimal("0.00")
+
+    @property
+    def open_rate(self) -> Decimal:
+        return _rate(self.opened, self.sent)
+
+    @property
+    def click_rate(self) -> Decimal:
+        return _rate(self.clicked, self.sent)
+
+    @property
+    def label(self) -> str:
+        return MessageChannel(self.channel).label
+
+
+@dataclass
+class CampaignStats:
+    campaign_id: int
+    name: str
+    kind: str
+    status: str
+    channels: list[str]
+    by_channel: dict[str, ChannelStats] = field(default_factory=dict)
+    conversions: int = 0
+    revenue: Decimal = Decimal("0.00")
+
+    @property
+    def multichannel(self) -> bool:
+        return len(self.channels) > 1
+
+    @property
+    def kind_label(self) -> str:
+        return CampaignKind(self.kind).label
+
+    @property
+    def status_label(self) -> str:
+        return CampaignStatus(self.status).label
+
+    @property
+    def by_channel_any(self) -> bool:
+        """Whether any message of the campaign exists (sent, failed or queued)."""
+        return any(s.sent or s.failed or s.queued for s in self.by_channel.values())
+
+    def _sum(self, name: str) -> int:
+        return sum(getattr(stats, name) for stats in self.by_channel.values())
+
+    @property
+    def sent(self) -> int:
+        return self._sum("sent")
+
+    @property
+    def delivered(self) -> int:
+        return self._sum("delivered")
+
+    @property
+    def opened(self) -> int:
+        return self._sum("opened")
+
+    @property
+    def clicked(self) -> int:
+        return self._sum("clicked")
+
+    @property
+    def open_rate(self) -> Decimal:
+        return _rate(self.opened, self.sent)
+
+    @property
+    def click_rate(self) -> Decimal:
+        return _rate(self.clicked, self.sent)
+
+    @property
+    def conversion_rate(self) -> Decimal:
+        return _rate(self.conversions, self.sent)
+
+
+@dataclass
+class GroupStats:
+    label: str
+    campaigns: int = 0
+    sent: int = 0
+    opened: int = 0
+    clicked: int = 0
+    conversions: int = 0
+    revenue: Decimal = Decimal("0.00")
+
+    @property
+    def open_rate(self) -> Decimal:
+        return _rate(self.opened, self.sent)
+
+    @property
+    def click_rate(self) -> Decimal:
+        return _rate(self.clicked, self.sent)
+
+    @property
+    def conversion_rate(self) -> Decimal:
+        return _rate(self.conversions, self.sent)
+
+    @property
+    def revenue_per_message(self) -> Decimal:
+        if not self.sent:
+            return Decimal("0.00")
+        return (self.revenue / self.sent).quantize(Decimal("0.01"))
+
+
+@dataclass
+class CampaignReport:
+    campaigns: list[CampaignStats]
+    single: GroupStats
+    multi: GroupStats
+
+
+def _click_channel():
+    """The channel of the campaign message last clicked by the buyer before the order
+    (the message the attribution followed)."""
+    window = settings.OMNISTORE_ATTRIBUTION_WINDOW
+    return Subquery(
+        Message.objects.filter(
+            campaign_id=OuterRef("attributed_campaign_id"),
+            customer_id=OuterRef("customer_id"),
+            last_clicked_at__lte=OuterRef("created_at"),
+            last_clicked_at__gte=OuterRef("created_at") - window,
+        )
+        .order_by("-last_clicked_at")
+        .values("channel")[:1]
+    )
+
+
+def campaign_report(*, campaign_ids=None) -> CampaignReport:
+    """Per campaign and channel: sent, delivered, opens, clicks, conversions and
+    revenue (attributed orders not cancelled), then single-channel and multi-channel
+    campaigns side by side. Three aggregate queries."""
+    campaigns = Campaign.objects.order_by("-created_at", "-id")
+    if campaign_ids is not None:
+        campaigns = campaigns.filter(pk__in=list(campaign_ids))
+    rows = {
+        c.pk: CampaignStats(
+            campaign_id=c.pk,
+            name=c.name,
+            kind=c.kind,
+            status=c.status,
+            channels=list(c.channels or []),
+        )
+        for c in campaigns.only("pk", "name", "kind", "status", "channels")
+    }
+    _count_messages(rows)
+    _count_conversions(rows)
+    for stats in rows.values():
+        for channel in stats.channels:
+            stats.by_channel.setdefault(channel, ChannelStats(channel=channel))
+        stats.by_channel = dict(
+            sorted(
+                stats.by_channel.items(),
+                key=lambda item: MessageChannel.values.index(item[0]),
+            )
+        )
+    # Campaigns that never sent anything (drafts, automations not yet triggered) are
+    # left out: they would only dilute the comparison.
+    shown = [s for s in rows.values() if s.by_channel_any or s.conversions]
+    return CampaignReport(campaigns=shown, **_compare_groups(shown))
+
+
+def _count_messages(rows: dict[int, CampaignStats]) -> None:
+    """Message counts per campaign and channel, in one aggregate query."""
+    messages = (
+        Message.objects.filter(campaign_id__in=list(rows))
+        .values("campaign_id", "channel")
+        .annotate(
+            sent=Count("pk", filter=Q(status=MessageStatus.SENT)),
+            delivered=Count("pk", filter=Q(delivered_at__isnull=False)),
+            failed=Count("pk", filter=Q(status=MessageStatus.FAILED)),
+            queued=Count("pk", filter=Q(status=MessageStatus.QUEUED)),
+            opened=Count("pk", filter=Q(opened_at__isnull=False)),
+            clicked=Count("pk", filter=Q(clicked_at__isnull=False)),
+        )
+        .order_by()
+    )
+    for row in messages:
+        stats = rows[row["campaign_id"]]
+        stats.by_channel[row["channel"]] = ChannelStats(
+            channel=row["channel"],
+            sent=row["sent"],
+            delivered=row["delivered"],
+            failed=row["failed"],
+            queued=row["queued"],
+            opened=row["opened"],
+            clicked=row["clicked"],
+        )
+
+
+def _count_conversions(rows: dict[int, CampaignStats]) -> None:
+    """Attributed orders and their revenue per campaign, and per channel of the
+    message clicked, in one aggregate query."""
+    orders = (
+        Order.objects.filter(attributed_campaign_id__in=list(rows))
+        .exclude(status=OrderStatus.CANCELLED)
+        .annotate(click_channel=_click_channel())
+        .values("attributed_campaign_id", "click_channel")
+        .annotate(conversions=Count("pk"), revenue=Sum("total"))
+        .order_by()
+    )
+    for row in orders:
+        stats = rows[row["attributed_campaign_id"]]
+        stats.conversions += row["conversions"]
+        stats.revenue += row["revenue"] or Decimal("0")
+        channel = row["click_channel"]
+        if channel:
+            per = stats.by_channel.setdefault(channel, ChannelStats(channel=channel))
+            per.conversions += row["conversions"]
+            per.revenue += row["revenue"] or Decimal("0")
+
+
+def _compare_groups(shown: list[CampaignStats]) -> dict[str, GroupStats]:
+    single = GroupStats(label="Single-channel")
+    multi = GroupStats(label="Multi-channel")
+    for stats in shown:
+        group = multi if stats.multichannel else single
+        group.campaigns += 1
+        group.sent += stats.sent
+        group.opened += stats.opened
+        group.clicked += stats.clicked
+        group.conversions += stats.conversions
+        group.revenue += stats.revenue
+    return {"single": single, "multi": multi}

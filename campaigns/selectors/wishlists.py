@@ -1,0 +1,253 @@
+"""Wishlists: which wished variants came back or got cheaper, the units a wisher
+can have, and what back-in-stock and price-drop messages show."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import (
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+
+from campaigns.models import (
+    Restock,
+)
+from campaigns.selectors.content import store_stock
+from customers.models import WishlistItem
+from inventory.models import StockLevel, StockMovement, Variant
+from inventory.selectors import online_available
+from omnistore.core.db import connection_for, fetch
+
+
+def wished_items() -> QuerySet[WishlistItem]:
+    """Active items on open lists of live customers."""
+    return WishlistItem.objects.filter(
+        removed_at__isnull=True,
+        wishlist__archived_at__isnull=True,
+        wishlist__customer__merged_into__isnull=True,
+        wishlist__customer__is_anonymised=False,
+    )
+
+
+def wished_variant_ids(variant_ids) -> set[int]:
+    """Which of ``variant_ids`` are on a wishlist: one read of the items' variant
+    index, cheap enough to follow every stock change."""
+    variant_ids = list(variant_ids)
+    if not variant_ids:
+        return set()
+    rows = fetch(  # kept as SQL: it follows every stock change, checkouts included
+        connection_for(WishlistItem),
+        "SELECT DISTINCT variant_id FROM customers_wishlistitem"
+        f" WHERE variant_id IN ({', '.join(['%s'] * len(variant_ids))})"
+        " AND removed_at IS NULL",
+        variant_ids,
+        [None],
+    )
+    return {variant_id for (variant_id,) in rows}
+
+
+@dataclass(frozen=True)
+class WishedStock:
+    """Who waits for a variant: since when (its earliest active item) and at which
+    shops (the wishers' preferred stores)."""
+
+    since: datetime
+    stores: frozenset[int]
+
+
+def wished_stock(variant_ids) -> dict[int, WishedStock]:
+    """Variants of ``variant_ids`` that live customers wish for, in one query."""
+    rows = (
+        wished_items()
+        .filter(variant_id__in=list(variant_ids))
+        .values_list("variant_id", "wishlist__customer__preferred_store_id")
+        .annotate(first=Min("added_at"))
+        .order_by()
+    )
+    since: dict[int, datetime] = {}
+    stores: dict[int, set[int]] = defaultdict(set)
+    for variant_id, store_id, first in rows:
+        since[variant_id] = min(since.get(variant_id, first), first)
+        if store_id:
+            stores[variant_id].add(store_id)
+    return {
+        pk: WishedStock(since=first, stores=frozenset(stores[pk]))
+        for pk, first in since.items()
+    }
+
+
+Scope = tuple[int, int | None]  # (variant, shop); no shop: online
+
+
+def wished_units(*, variant_ids, pairs) -> dict[Scope, int]:
+    """Units now, as the storefront counts them: online per variant (``(variant,
+    None)``) and at each (variant, shop) of ``pairs``. Two queries."""
+    units: dict[Scope, int] = {
+        (pk, None): n for pk, n in online_available(variant_ids=variant_ids).items()
+    }
+    pairs = set(pairs)
+    if pairs:
+        levels = StockLevel.objects.filter(
+            variant_id__in={v for v, _ in pairs},
+            location_id__in={loc for _, loc in pairs},
+        ).values_list("variant_id", "location_id", "on_hand", "reserved")
+        for variant_id, location_id, on_hand, reserved in levels:
+            if (variant_id, location_id) in pairs:
+                units[(variant_id, location_id)] = max(on_hand - reserved, 0)
+        for pair in pairs:
+            units.setdefault(pair, 0)
+    return units
+
+
+def wished_units_at(*, since: dict[int, datetime], pairs) -> dict[Scope, int]:
+    """Units as they were at ``since[variant]``, counted like ``wished_units``: the
+    levels now less the ledger's movements since then, location by location (with
+    today's safety stock). Two queries, the levels first: stock that arrives between
+    the two is then taken off levels that do not hold it yet, and the units at
+    ``since`` come out lower (never below zero per location), not higher. Read the
+    other way round, a receipt committed in between counted as stock that was already
+    there, and its return from nothing went unseen."""
+    if not since:
+        return {}
+    pairs = {(v, loc) for v, loc in pairs if v in since}
+    stores = {loc for _, loc in pairs}
+    levels = list(
+        StockLevel.objects.filter(variant_id__in=list(since))
+        .filter(
+            Q(location__active=True, location__ships_online_orders=True)
+            | Q(location_id__in=stores)
+        )
+        .values_list(
+            "variant_id",
+            "location_id",
+            "on_hand",
+            "reserved",
+            "safety_stock",
+            "location__active",
+            "location__ships_online_orders",
+        )
+    )
+    later = Q()
+    for variant_id, moment in since.items():
+        later |= Q(variant_id=variant_id, created_at__gt=moment)
+    moved = {
+        (row["variant_id"], row["location_id"]): (row["on_hand"], row["reserved"])
+        for row in StockMovement.objects.filter(later)
+        .values("variant_id", "location_id")
+        .annotate(on_hand=Sum("delta_on_hand"), reserved=Sum("delta_reserved"))
+        .order_by()
+    }
+    units: dict[Scope, int] = {(v, None): 0 for v in since}
+    for variant_id, location_id, on_hand, reserved, safety, active, online in levels:
+        on_hand_moved, reserved_moved = moved.get((variant_id, location_id), (0, 0))
+        free = (on_hand - on_hand_moved) - (reserved - reserved_moved)
+        if active and online:
+            units[(variant_id, None)] += max(free - safety, 0)
+        if (variant_id, location_id) in pairs:
+            units[(variant_id, location_id)] = max(free, 0)
+    for pair in pairs:
+        units.setdefault(pair, 0)
+    return units
+
+
+def _available_to_wisher() -> Q:
+    """The item's variant can be had: online, or at the customer's preferred shop."""
+    online = StockLevel.objects.filter(
+        variant_id=OuterRef("variant_id"),
+        location__active=True,
+        location__ships_online_orders=True,
+        on_hand__gt=F("reserved") + F("safety_stock"),
+    )
+    in_store = StockLevel.objects.filter(
+        variant_id=OuterRef("variant_id"),
+        location_id=OuterRef("wishlist__customer__preferred_store_id"),
+        on_hand__gt=F("reserved"),
+    )
+    return Q(Exists(online)) | Q(Exists(in_store))
+
+
+def restocked_items(*, after: timedelta, now: datetime, max_age: timedelta):
+    """Wished items whose variant came back (online, or at the customer's preferred
+    shop) after the item was put on the list, ``after`` ago and not older than
+    ``max_age`` more, and can still be had; annotated ``restock``, the variant's latest
+    such restock number."""
+    cutoff = now - after
+    window = Restock.objects.filter(at__lte=cutoff, at__gt=cutoff - max_age)
+    restocks = window.filter(
+        variant_id=OuterRef("variant_id"), at__gte=OuterRef("added_at")
+    ).filter(
+        Q(location__isnull=True)
+        | Q(location_id=OuterRef("wishlist__customer__preferred_store_id"))
+    )
+    latest = restocks.order_by("-number").values("number")[:1]
+    return (
+        wished_items()
+        # The few variants back in the window first, so only their items are read.
+        .filter(variant_id__in=window.values("variant_id"))
+        .annotate(restock=Subquery(latest))
+        .filter(restock__isnull=False)
+        .filter(_available_to_wisher())
+    )
+
+
+def price_drop_items(*, after: timedelta, now: datetime, percent: Decimal):
+    """Wished items, on the list for ``after`` at least, whose variant is still sold,
+    can be had, and now costs at least ``percent`` % less than when it was added
+    (strictly less at 0 %); annotated ``price``, the price now."""
+    factor = (Decimal(100) - Decimal(percent)) / Decimal(100)
+    money = DecimalField(max_digits=14, decimal_places=4)
+    return (
+        wished_items()
+        .filter(
+            added_at__lte=now - after,
+            variant__active=True,
+            variant__product__active=True,
+            variant__price__lt=F("price_at_add"),
+            variant__price__lte=ExpressionWrapper(
+                F("price_at_add") * Value(factor, output_field=money),
+                output_field=money,
+            ),
+        )
+        .filter(_available_to_wisher())
+        .annotate(price=F("variant__price"))
+    )
+
+
+def wishlist_cards(
+    *, variant_ids, item_ids, store_ids
+) -> tuple[dict[int, dict], dict[int, dict], dict[tuple[int, int], int]]:
+    """What back-in-stock and price-drop messages show, for a batch in four queries:
+    per variant its name, SKU, price and units online; per item its variant and the
+    price it was added at; units per (variant, shop)."""
+    items = {
+        row["pk"]: row
+        for row in WishlistItem.objects.filter(pk__in=list(item_ids)).values(
+            "pk", "variant_id", "price_at_add"
+        )
+    }
+    wanted = set(variant_ids) | {row["variant_id"] for row in items.values()}
+    online = online_available(variant_ids=wanted) if wanted else {}
+    variants = {
+        v.pk: {
+            "name": v.name,
+            "sku": v.sku,
+            "price": str(v.price),
+            "online": online.get(v.pk, 0),
+        }
+        for v in Variant.objects.filter(pk__in=wanted).select_related("product")
+    }
+    stock = store_stock(variant_ids=wanted, store_ids=store_ids)
+    return variants, items, stock
