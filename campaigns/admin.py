@@ -15,6 +15,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from campaigns.channels import MessageChannel
+from campaigns.rules import field_reference, rule_errors
 from campaigns.selectors.audiences import segment_preview
 from campaigns.selectors.reports import campaign_report
 from campaigns.services.campaigns import (
@@ -32,14 +34,12 @@ from .models import (
     CampaignStatus,
     CampaignStatusChange,
     Message,
-    MessageChannel,
     MessageTemplate,
     Restock,
     Segment,
     StockSnapshot,
     StockWatch,
 )
-from .segments import field_reference, rule_errors
 
 LOCKED_STATUSES = (
     CampaignStatus.SENDING,

@@ -24,7 +24,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.utils.module_loading import import_string
 
-from .models import MessageChannel
+from campaigns.channels import MessageChannel
 
 
 @dataclass(frozen=True)

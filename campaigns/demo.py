@@ -3,13 +3,8 @@ broadcast using it, ready for a manager to preview, schedule and measure."""
 
 from __future__ import annotations
 
-from campaigns.models import (
-    Campaign,
-    CampaignKind,
-    MessageChannel,
-    MessageTemplate,
-    Segment,
-)
+from campaigns.channels import MessageChannel
+from campaigns.models import Campaign, CampaignKind, MessageTemplate, Segment
 from campaigns.selectors.audiences import segment_customers
 from campaigns.services.segments import create_segment
 from orders import services as order_services

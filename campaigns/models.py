@@ -19,15 +19,13 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-
-class MessageChannel(models.TextChoices):
-    EMAIL = "email", "Email"
-    SMS = "sms", "SMS"
-    PUSH = "push", "Push"
+from campaigns.channels import MessageChannel
+from campaigns.rendering import template_errors
+from campaigns.rules import rule_errors
 
 
 class Segment(models.Model):
-    """A saved audience: ``rules`` is data in the rule language of ``segments.py``,
+    """A saved audience: ``rules`` is data in the rule language of ``rules.py``,
     compiled to one SQL query over live customers whenever it is used."""
 
     name = models.CharField(max_length=120, unique=True)
@@ -56,8 +54,6 @@ class Segment(models.Model):
         return self.name
 
     def clean(self):
-        from .segments import rule_errors
-
         errors = rule_errors(self.rules)
         if errors:
             raise ValidationError({"rules": errors})
@@ -225,8 +221,6 @@ class MessageTemplate(models.Model):
         return f"{self.campaign_id}/{self.channel}"
 
     def clean(self):
-        from .rendering import template_errors
-
         errors = template_errors(
             channel=self.channel, subject=self.subject, body=self.body
         )

@@ -29,8 +29,9 @@ from html import escape
 from django.template import Context, Engine, TemplateSyntaxError
 from django.template.base import Lexer, TokenType
 
+from campaigns.channels import MessageChannel
+
 from . import tracking
-from .models import MessageChannel
 
 ALLOWED_TAGS = frozenset(
     {

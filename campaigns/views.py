@@ -13,10 +13,11 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from campaigns.channels import MessageChannel
 from campaigns.services import engagement
 
 from . import tracking
-from .models import Message, MessageChannel
+from .models import Message
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 

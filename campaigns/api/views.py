@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from campaigns.models import Segment
-from campaigns.segments import field_reference
+from campaigns.rules import field_reference
 from campaigns.selectors.audiences import segment_preview
 from campaigns.selectors.reports import campaign_report
 from campaigns.services.segments import create_segment, validate_segment_rules

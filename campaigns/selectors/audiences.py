@@ -13,12 +13,9 @@ from django.db.models import (
     Q,
 )
 
-from campaigns.models import (
-    Campaign,
-    MessageChannel,
-    Segment,
-)
-from campaigns.segments import compile_rules, live_customers
+from campaigns.channels import MessageChannel
+from campaigns.models import Campaign, Segment
+from campaigns.segments.compiler import compile_rules, live_customers
 from customers.models import Consent, Customer
 
 PREVIEW_SAMPLE = 20

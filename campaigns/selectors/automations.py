@@ -10,7 +10,7 @@ from django.db.models import (
     Subquery,
 )
 
-from campaigns.segments import live_customers
+from campaigns.segments.compiler import live_customers
 from orders.models import (
     Cart,
     CartLine,

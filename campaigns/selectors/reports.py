@@ -15,12 +15,12 @@ from django.db.models import (
     Sum,
 )
 
+from campaigns.channels import MessageChannel
 from campaigns.models import (
     Campaign,
     CampaignKind,
     CampaignStatus,
     Message,
-    MessageChannel,
     MessageStatus,
 )
 from orders.models import (

@@ -11,12 +11,8 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from campaigns.models import (
-    Campaign,
-    CampaignKind,
-    CampaignStatus,
-    MessageChannel,
-)
+from campaigns.channels import MessageChannel
+from campaigns.models import Campaign, CampaignKind, CampaignStatus
 from customers.models import Consent
 
 

@@ -11,7 +11,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from campaigns.models import Campaign, CampaignKind, CampaignStatus, MessageChannel
+from campaigns.channels import MessageChannel
+from campaigns.models import Campaign, CampaignKind, CampaignStatus
 from campaigns.rendering import template_errors
 from campaigns.services.common import lock_campaign, record_status
 from campaigns.services.discounts import discount_code_problem, link_discount_code

@@ -15,13 +15,8 @@ from django.db import transaction
 from django.db.models import BooleanField, ExpressionWrapper, F
 
 from campaigns.backends import OutgoingMessage, get_backend
-from campaigns.models import (
-    Campaign,
-    CampaignStatus,
-    Message,
-    MessageChannel,
-    MessageStatus,
-)
+from campaigns.channels import MessageChannel
+from campaigns.models import Campaign, CampaignStatus, Message, MessageStatus
 from campaigns.rendering import CompiledTemplate, compile_template, render_message
 from campaigns.selectors.content import (
     best_sellers,

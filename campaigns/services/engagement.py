@@ -7,7 +7,8 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from campaigns.models import Message, MessageChannel
+from campaigns.channels import MessageChannel
+from campaigns.models import Message
 from campaigns.services.common import EVENT_CLICKED, EVENT_OPENED, REFERENCE
 from customers.models import Channel, Customer
 from customers.services import record_event, set_consent

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from campaigns.models import Segment
-from campaigns.segments import validate_rules
+from campaigns.rules import validate_rules
 from omnistore.core.actors import acting_user
 from omnistore.core.exceptions import ValidationFailed
 

@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from campaigns.models import Segment
-from campaigns.segments import compile_rules
+from campaigns.segments.compiler import compile_rules
 from campaigns.selectors.audiences import segment_preview
 from campaigns.services.segments import (
     create_segment,

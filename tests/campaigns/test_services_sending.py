@@ -13,6 +13,7 @@ from campaigns.models import (
     Message,
     MessageStatus,
 )
+from campaigns.rendering import template_errors
 from campaigns.selectors.sending import due_campaigns
 from campaigns.services.campaigns import cancel_campaign, schedule_campaign
 from campaigns.services.sending import send_campaign, send_due_campaigns
@@ -275,8 +276,6 @@ def test_a_cancelled_campaign_sends_nothing():
 
 
 def test_templates_are_sandboxed():
-    from campaigns.rendering import template_errors
-
     errors = template_errors(
         channel="email", subject="Hi", body="{% load static %}{% include 'x' %}"
     )

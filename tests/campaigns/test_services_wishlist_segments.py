@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from campaigns.segments import compile_rules
+from campaigns.segments.compiler import compile_rules
 from campaigns.services.segments import create_segment
 from customers import services as customer_services
 from customers.models import Channel, WishlistItem

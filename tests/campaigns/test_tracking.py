@@ -4,6 +4,7 @@ import re
 
 import pytest
 from django.core import mail
+from django.test import Client
 
 from campaigns import tracking
 from campaigns.models import CampaignStatus, Message
@@ -125,8 +126,6 @@ def test_unsubscribe_asks_first_then_withdraws_the_consent(client, sent):
 
 
 def test_the_unsubscribe_form_needs_the_csrf_token(sent):
-    from django.test import Client
-
     message, email = sent
     [url] = set(links(email.body, "u"))
     strict = Client(enforce_csrf_checks=True)
