@@ -27,7 +27,7 @@ from campaigns.models import (
 )
 from campaigns.selectors.content import store_stock
 from customers.models import WishlistItem
-from inventory.models import StockLevel, StockMovement, Variant
+from inventory.models import StockLevel, StockMovement, Variant, free_units
 from inventory.selectors import online_available
 from omnistore.core.db import connection_for, fetch
 
@@ -153,11 +153,15 @@ def wished_units_at(*, since: dict[int, datetime], pairs) -> dict[Scope, int]:
     units: dict[Scope, int] = {(v, None): 0 for v in since}
     for variant_id, location_id, on_hand, reserved, safety, active, online in levels:
         on_hand_moved, reserved_moved = moved.get((variant_id, location_id), (0, 0))
-        free = (on_hand - on_hand_moved) - (reserved - reserved_moved)
+        then = StockLevel(
+            on_hand=on_hand - on_hand_moved,
+            reserved=reserved - reserved_moved,
+            safety_stock=safety,
+        )
         if active and online:
-            units[(variant_id, None)] += max(free - safety, 0)
+            units[(variant_id, None)] += max(then.free, 0)
         if (variant_id, location_id) in pairs:
-            units[(variant_id, location_id)] = max(free, 0)
+            units[(variant_id, location_id)] = max(then.available, 0)
     for pair in pairs:
         units.setdefault(pair, 0)
     return units
@@ -165,11 +169,14 @@ def wished_units_at(*, since: dict[int, datetime], pairs) -> dict[Scope, int]:
 
 def _available_to_wisher() -> Q:
     """The item's variant can be had: online, or at the customer's preferred shop."""
-    online = StockLevel.objects.filter(
-        variant_id=OuterRef("variant_id"),
-        location__active=True,
-        location__ships_online_orders=True,
-        on_hand__gt=F("reserved") + F("safety_stock"),
+    online = (
+        StockLevel.objects.filter(
+            variant_id=OuterRef("variant_id"),
+            location__active=True,
+            location__ships_online_orders=True,
+        )
+        .alias(free=free_units())
+        .filter(free__gt=0)
     )
     in_store = StockLevel.objects.filter(
         variant_id=OuterRef("variant_id"),

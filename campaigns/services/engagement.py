@@ -10,8 +10,9 @@ from django.utils import timezone
 from campaigns.channels import MessageChannel
 from campaigns.models import Message
 from campaigns.services.common import EVENT_CLICKED, EVENT_OPENED, REFERENCE
-from customers.models import Channel, Customer
+from customers.models import Customer
 from customers.services import record_event, set_consent
+from omnistore.core.channels import Channel
 from omnistore.core.exceptions import NotFound
 
 
