@@ -160,10 +160,6 @@ class Campaign(models.Model):
     def is_automation(self) -> bool:
         return self.kind in AUTOMATION_KINDS
 
-    @property
-    def is_multichannel(self) -> bool:
-        return len(self.channels or []) > 1
-
     def clean(self):
         errors: dict[str, list[str]] = {}
         channels = self.channels
