@@ -13,7 +13,6 @@ from django.utils.html import format_html
 
 from omnistore.core.exceptions import ApplicationError
 
-from . import services
 from .models import (
     Category,
     Location,
@@ -26,6 +25,7 @@ from .models import (
     TransferLine,
     Variant,
 )
+from .services.transfers import receive_transfer, ship_transfer
 
 TRANSFER_NUMBER = re.compile(r"^[Tt]?0*(\d{1,12})$")
 
@@ -347,7 +347,7 @@ class TransferAdmin(ReadOnlyAdmin):
         self._run(
             request,
             queryset,
-            lambda t, user: services.ship_transfer(
+            lambda t, user: ship_transfer(
                 transfer=t, actor=user, note="shipped from admin"
             ),
             "shipped",
@@ -361,7 +361,7 @@ class TransferAdmin(ReadOnlyAdmin):
         self._run(
             request,
             queryset,
-            lambda t, user: services.receive_transfer(
+            lambda t, user: receive_transfer(
                 transfer=t, quantities=None, actor=user, note="received from admin"
             ),
             "received",

@@ -5,8 +5,8 @@ from decimal import Decimal
 import factory
 from factory.django import DjangoModelFactory
 
-from inventory import services as inventory_services
 from inventory.models import Category, Location, LocationKind, Product, Variant
+from inventory.services.stock import receive_stock
 from omnistore.accounts.models import Role, User
 
 
@@ -87,6 +87,4 @@ class VariantFactory(DjangoModelFactory):
 
 def stock(variant, location, quantity: int):
     """Put ``quantity`` units on hand through the real service (ledger included)."""
-    return inventory_services.receive_stock(
-        variant=variant, location=location, quantity=quantity
-    )
+    return receive_stock(variant=variant, location=location, quantity=quantity)

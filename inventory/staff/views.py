@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from inventory import selectors, services
+from inventory import selectors
 from inventory.forms import (
     AdjustStockForm,
     CountStockForm,
@@ -30,6 +30,13 @@ from inventory.forms import (
     add_service_error,
 )
 from inventory.models import StockLevel, Transfer, TransferStatus
+from inventory.services.stock import adjust_stock, count_stock, receive_stock
+from inventory.services.transfers import (
+    cancel_transfer,
+    receive_transfer,
+    request_transfer,
+    ship_transfer,
+)
 from omnistore.core.exceptions import ApplicationError
 from omnistore.staff import views as staff_views
 from omnistore.staff.auth import (
@@ -150,7 +157,7 @@ class StockOperation:
 
 
 def _receive(data, *, location, actor) -> StockLevel:
-    return services.receive_stock(
+    return receive_stock(
         variant=data["code"],
         location=location,
         quantity=data["quantity"],
@@ -160,7 +167,7 @@ def _receive(data, *, location, actor) -> StockLevel:
 
 
 def _adjust(data, *, location, actor) -> StockLevel:
-    return services.adjust_stock(
+    return adjust_stock(
         variant=data["code"],
         location=location,
         delta=data["delta"],
@@ -171,7 +178,7 @@ def _adjust(data, *, location, actor) -> StockLevel:
 
 
 def _count(data, *, location, actor) -> StockLevel:
-    return services.count_stock(
+    return count_stock(
         variant=data["code"],
         location=location,
         counted=data["counted"],
@@ -342,7 +349,7 @@ def transfer_create(request):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                transfer = services.request_transfer(
+                transfer = request_transfer(
                     source=data["source"],
                     destination=data["destination"],
                     lines=data["lines"],
@@ -426,7 +433,7 @@ def _transfer_step(request, pk: int, *, action: str, service, done: str):
 @require_POST
 def transfer_ship(request, pk: int):
     return _transfer_step(
-        request, pk, action="ship", service=services.ship_transfer, done="shipped"
+        request, pk, action="ship", service=ship_transfer, done="shipped"
     )
 
 
@@ -434,7 +441,7 @@ def transfer_ship(request, pk: int):
 @require_POST
 def transfer_cancel(request, pk: int):
     return _transfer_step(
-        request, pk, action="cancel", service=services.cancel_transfer, done="cancelled"
+        request, pk, action="cancel", service=cancel_transfer, done="cancelled"
     )
 
 
@@ -445,7 +452,7 @@ def transfer_receive(request, pk: int):
     form = TransferReceiveForm(request.POST, transfer=transfer)
     if form.is_valid():
         try:
-            transfer = services.receive_transfer(
+            transfer = receive_transfer(
                 transfer=transfer,
                 quantities=form.quantities,
                 actor=request.user,

@@ -108,14 +108,14 @@ def test_endpoints_receive_only_the_event_types_they_subscribed_to():
 
 @pytest.mark.django_db
 def test_every_stock_movement_is_announced_to_stock_subscribers():
-    from inventory import services as inventory_services
+    from inventory.services.stock import receive_stock
     from tests.factories import LocationFactory, VariantFactory
 
     WebhookEndpoint.objects.create(
         name="wms", url="http://127.0.0.1:9/x", secret=SECRET, event_types=["stock.*"]
     )
     variant, shop = VariantFactory(), LocationFactory()
-    inventory_services.receive_stock(variant=variant, location=shop, quantity=4)
+    receive_stock(variant=variant, location=shop, quantity=4)
     delivery = WebhookDelivery.objects.get(event_type="stock.changed")
     assert delivery.payload["movements"] == [
         {
@@ -150,13 +150,17 @@ def test_orders_and_customers_announce_their_lifecycle():
         fulfilment="pickup",
         pickup_store=shop,
         email="ada@example.com",
-        payments=[order_services.PaymentRequest(method="card_online", token="tok_visa")],
+        payments=[
+            order_services.PaymentRequest(method="card_online", token="tok_visa")
+        ],
     )
     order_services.mark_picked(order=order, actor=StaffFactory(store=shop))
     other = match_customer(phone="+393331234567", channel="store")
     merge_customers(survivor=order.customer, other=other, actor=None)
 
-    events = list(WebhookDelivery.objects.order_by("id").values_list("event_type", "payload"))
+    events = list(
+        WebhookDelivery.objects.order_by("id").values_list("event_type", "payload")
+    )
     kinds = [kind for kind, _ in events]
     assert kinds == [
         "customer.created",

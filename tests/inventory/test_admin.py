@@ -6,7 +6,6 @@ from django.contrib.auth.models import Permission
 from django.contrib.messages import ERROR, SUCCESS, get_messages
 from django.urls import reverse
 
-from inventory import services
 from inventory.models import (
     Reservation,
     StockLevel,
@@ -14,7 +13,9 @@ from inventory.models import (
     Transfer,
     TransferStatus,
 )
-from inventory.services import StockRequest
+from inventory.services.ledger import StockRequest
+from inventory.services.reservations import reserve_stock
+from inventory.services.transfers import request_transfer, ship_transfer
 from tests.factories import (
     CategoryFactory,
     LocationFactory,
@@ -63,12 +64,12 @@ def catalog(shop, warehouse, variant):
     """One object of every inventory model, made through the services."""
     stock(variant, warehouse, 10)
     stock(variant, shop, 4)
-    services.reserve_stock(
+    reserve_stock(
         requests=[StockRequest(variant.pk, shop.pk, 1)],
         reference_type="order",
         reference_id="77",
     )
-    transfer = services.request_transfer(
+    transfer = request_transfer(
         source=warehouse, destination=shop, lines=[(variant, 2)]
     )
     return {
@@ -139,7 +140,7 @@ def test_admin_search_finds_by_codes_and_names(
 
 def test_transfers_are_found_by_their_printed_number(admin_client, catalog):
     transfer = catalog["transfer"]
-    other = services.request_transfer(
+    other = request_transfer(
         source=transfer.source,
         destination=transfer.destination,
         lines=[(catalog["variant"], 1)],
@@ -281,10 +282,8 @@ def test_ship_and_receive_everything_actions_move_stock_through_services(
 def test_an_action_that_a_transfer_refuses_is_reported_as_an_error(
     admin_client, catalog, shop, warehouse, variant
 ):
-    shipped = services.ship_transfer(transfer=catalog["transfer"])
-    fresh = services.request_transfer(
-        source=warehouse, destination=shop, lines=[(variant, 1)]
-    )
+    shipped = ship_transfer(transfer=catalog["transfer"])
+    fresh = request_transfer(source=warehouse, destination=shop, lines=[(variant, 1)])
     response = _run_action(admin_client, "ship", [shipped, fresh])
     sent = [(m.level, m.message) for m in get_messages(response.wsgi_request)]
     assert (

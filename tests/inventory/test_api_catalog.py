@@ -4,9 +4,10 @@ from decimal import Decimal
 
 import pytest
 
-from inventory import selectors, services
+from inventory import selectors
 from inventory.models import StockLevel
-from inventory.services import StockRequest
+from inventory.services.ledger import StockRequest
+from inventory.services.reservations import reserve_stock
 from tests.factories import (
     CategoryFactory,
     LocationFactory,
@@ -80,7 +81,7 @@ def test_product_list_shows_active_products_with_variants_prices_and_online_stoc
     warehouse = WarehouseFactory()
     stock(blue, warehouse, 10)
     StockLevel.objects.filter(variant=blue, location=warehouse).update(safety_stock=2)
-    services.reserve_stock(
+    reserve_stock(
         requests=[StockRequest(blue.pk, warehouse.pk, 3)],
         reference_type="order",
         reference_id="1",
@@ -230,7 +231,7 @@ def test_availability_lists_nearest_shops_first_with_units_and_click_and_collect
     large = VariantFactory(product=product, sku="TEE-L", size="L")
     stock(small, shops["milano"], 4)
     stock(small, shops["roma"], 1)
-    services.reserve_stock(
+    reserve_stock(
         requests=[StockRequest(small.pk, shops["milano"].pk, 1)],
         reference_type="order",
         reference_id="7",

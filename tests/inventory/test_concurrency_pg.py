@@ -9,9 +9,10 @@ import threading
 import pytest
 from django.db import connection
 
-from inventory import selectors, services
+from inventory import selectors
 from inventory.models import Reservation, ReservationStatus, StockLevel
-from inventory.services import StockRequest
+from inventory.services.ledger import StockRequest
+from inventory.services.reservations import reserve_stock, sell_stock
 from omnistore.core.exceptions import InsufficientStock
 from tests.factories import LocationFactory, VariantFactory, WarehouseFactory, stock
 
@@ -60,7 +61,7 @@ def level(variant, location) -> StockLevel:
 
 def reserve_call(lines, ref):
     def call():
-        return services.reserve_stock(
+        return reserve_stock(
             requests=[StockRequest(v.pk, loc.pk, q) for v, loc, q in lines],
             reference_type="order",
             reference_id=ref,
@@ -71,7 +72,7 @@ def reserve_call(lines, ref):
 
 def sell_call(lines, ref):
     def call():
-        return services.sell_stock(
+        return sell_stock(
             requests=[StockRequest(v.pk, loc.pk, q) for v, loc, q in lines],
             reference_type="order",
             reference_id=ref,

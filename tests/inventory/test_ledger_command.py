@@ -10,9 +10,14 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import F
 
-from inventory import services
 from inventory.models import StockLevel
-from inventory.services import StockRequest
+from inventory.services.ledger import StockRequest
+from inventory.services.reservations import (
+    consume_reservations,
+    reserve_stock,
+    sell_stock,
+)
+from inventory.services.stock import adjust_stock, count_stock
 from tests.factories import LocationFactory, VariantFactory, WarehouseFactory, stock
 
 pytestmark = pytest.mark.django_db
@@ -31,19 +36,19 @@ def books():
     shirt, socks = VariantFactory(sku="SHIRT"), VariantFactory(sku="SOCKS")
     stock(shirt, shop, 6)
     stock(socks, warehouse, 9)
-    [held] = services.reserve_stock(
+    [held] = reserve_stock(
         requests=[StockRequest(shirt.pk, shop.pk, 2)],
         reference_type="order",
         reference_id="1",
     )
-    services.consume_reservations(reservations=[held])
-    services.sell_stock(
+    consume_reservations(reservations=[held])
+    sell_stock(
         requests=[StockRequest(socks.pk, warehouse.pk, 1)],
         reference_type="order",
         reference_id="2",
     )
-    services.adjust_stock(variant=socks, location=warehouse, delta=-1, note="lost")
-    services.count_stock(variant=shirt, location=shop, counted=3)
+    adjust_stock(variant=socks, location=warehouse, delta=-1, note="lost")
+    count_stock(variant=shirt, location=shop, counted=3)
     return {"shirt": shirt, "socks": socks, "shop": shop, "warehouse": warehouse}
 
 

@@ -8,7 +8,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from inventory import selectors, services
+from inventory import selectors
 from inventory.models import (
     MovementReason,
     Reservation,
@@ -16,7 +16,14 @@ from inventory.models import (
     StockLevel,
     StockMovement,
 )
-from inventory.services import StockRequest
+from inventory.services.ledger import StockRequest
+from inventory.services.reservations import (
+    consume_reservations,
+    release_reservations,
+    reserve_stock,
+    sell_stock,
+)
+from inventory.services.stock import adjust_stock, count_stock, receive_stock
 from inventory.signals import stock_changed
 from omnistore.core.exceptions import InsufficientStock, ValidationFailed
 from tests.factories import (
@@ -49,7 +56,7 @@ def level(variant, location) -> StockLevel:
 
 
 def reserve(*lines, ref="1"):
-    return services.reserve_stock(
+    return reserve_stock(
         requests=[StockRequest(v.pk, loc.pk, q) for v, loc, q in lines],
         reference_type="order",
         reference_id=ref,
@@ -93,8 +100,8 @@ def test_database_refuses_more_reserved_than_on_hand(variant, shop):
 def test_receiving_adds_on_hand_and_writes_one_receipt_movement(variant, shop):
     staff = StaffFactory(store=shop)
 
-    services.receive_stock(variant=variant, location=shop, quantity=5, actor=staff)
-    result = services.receive_stock(
+    receive_stock(variant=variant, location=shop, quantity=5, actor=staff)
+    result = receive_stock(
         variant=variant,
         location=shop,
         quantity=3,
@@ -119,7 +126,7 @@ def test_receiving_a_non_positive_or_non_integer_quantity_changes_nothing(
     variant, shop, quantity
 ):
     with pytest.raises(ValidationFailed) as exc:
-        services.receive_stock(variant=variant, location=shop, quantity=quantity)
+        receive_stock(variant=variant, location=shop, quantity=quantity)
 
     assert "quantity" in exc.value.extra
     assert not StockLevel.objects.exists()
@@ -133,7 +140,7 @@ def test_found_goods_are_added_with_reason_note_and_actor(variant, shop):
     staff = StaffFactory(store=shop)
     stock(variant, shop, 2)
 
-    result = services.adjust_stock(
+    result = adjust_stock(
         variant=variant, location=shop, delta=3, note="found in back room", actor=staff
     )
 
@@ -148,7 +155,7 @@ def test_found_goods_are_added_with_reason_note_and_actor(variant, shop):
 def test_damaged_goods_are_written_off(variant, shop):
     stock(variant, shop, 5)
 
-    result = services.adjust_stock(
+    result = adjust_stock(
         variant=variant,
         location=shop,
         delta=-2,
@@ -178,7 +185,7 @@ def test_adjustment_needs_a_whole_delta_an_adjustment_reason_and_a_note(
     stock(variant, shop, 5)
 
     with pytest.raises(ValidationFailed) as exc:
-        services.adjust_stock(variant=variant, location=shop, **kwargs)
+        adjust_stock(variant=variant, location=shop, **kwargs)
 
     assert field in exc.value.extra
     assert level(variant, shop).on_hand == 5
@@ -191,18 +198,18 @@ def test_adjustment_cannot_write_off_stock_reserved_for_customers(variant, shop)
     reserve((variant, shop, 3))
 
     with pytest.raises(ValidationFailed) as exc:
-        services.adjust_stock(variant=variant, location=shop, delta=-3, note="lost")
+        adjust_stock(variant=variant, location=shop, delta=-3, note="lost")
 
     assert exc.value.extra == {"delta": ["At most 2 units can be removed."]}
     assert (level(variant, shop).on_hand, level(variant, shop).reserved) == (5, 3)
-    services.adjust_stock(variant=variant, location=shop, delta=-2, note="lost")
+    adjust_stock(variant=variant, location=shop, delta=-2, note="lost")
     assert (level(variant, shop).on_hand, level(variant, shop).available) == (3, 0)
     assert_books_balance()
 
 
 def test_writing_off_where_nothing_is_stocked_leaves_no_trace(variant, shop):
     with pytest.raises(ValidationFailed):
-        services.adjust_stock(variant=variant, location=shop, delta=-1, note="lost")
+        adjust_stock(variant=variant, location=shop, delta=-1, note="lost")
 
     assert not StockLevel.objects.exists()
     assert not StockMovement.objects.exists()
@@ -216,9 +223,7 @@ def test_count_sets_on_hand_and_ledgers_the_difference(variant, shop, counted, d
     staff = StaffFactory(store=shop)
     stock(variant, shop, 5)
 
-    result = services.count_stock(
-        variant=variant, location=shop, counted=counted, actor=staff
-    )
+    result = count_stock(variant=variant, location=shop, counted=counted, actor=staff)
 
     assert result.on_hand == counted
     assert level(variant, shop).on_hand == counted
@@ -229,7 +234,7 @@ def test_count_sets_on_hand_and_ledgers_the_difference(variant, shop, counted, d
 
 
 def test_count_of_a_never_stocked_item_creates_its_level(variant, shop):
-    services.count_stock(variant=variant, location=shop, counted=4)
+    count_stock(variant=variant, location=shop, counted=4)
 
     assert level(variant, shop).on_hand == 4
     assert_books_balance()
@@ -240,11 +245,11 @@ def test_count_cannot_go_below_reserved_units(variant, shop):
     reserve((variant, shop, 3))
 
     with pytest.raises(ValidationFailed) as exc:
-        services.count_stock(variant=variant, location=shop, counted=2)
+        count_stock(variant=variant, location=shop, counted=2)
 
     assert "counted" in exc.value.extra
     assert level(variant, shop).on_hand == 5
-    services.count_stock(variant=variant, location=shop, counted=3)
+    count_stock(variant=variant, location=shop, counted=3)
     assert level(variant, shop).available == 0
     assert_books_balance()
 
@@ -254,7 +259,7 @@ def test_count_must_be_a_whole_number_of_zero_or_more(variant, shop, counted):
     stock(variant, shop, 5)
 
     with pytest.raises(ValidationFailed):
-        services.count_stock(variant=variant, location=shop, counted=counted)
+        count_stock(variant=variant, location=shop, counted=counted)
 
     assert level(variant, shop).on_hand == 5
     assert_books_balance()
@@ -364,7 +369,7 @@ def test_release_gives_units_back_once(variant, shop):
     stock(variant, shop, 5)
     [held] = reserve((variant, shop, 3))
 
-    released = services.release_reservations(
+    released = release_reservations(
         reservations=[held], actor=staff, note="order cancelled"
     )
 
@@ -376,7 +381,7 @@ def test_release_gives_units_back_once(variant, shop):
     assert (movement.reason, movement.delta_reserved) == (MovementReason.RELEASE, -3)
     assert (movement.actor, movement.note) == (staff, "order cancelled")
     movements = StockMovement.objects.count()
-    assert services.release_reservations(reservations=[held.pk]) == []
+    assert release_reservations(reservations=[held.pk]) == []
     assert StockMovement.objects.count() == movements
     assert level(variant, shop).reserved == 0
     assert_books_balance()
@@ -386,7 +391,7 @@ def test_consume_takes_units_out_of_on_hand_and_reserved(variant, shop):
     stock(variant, shop, 5)
     [held] = reserve((variant, shop, 3))
 
-    services.consume_reservations(reservations=[held.pk], reason=MovementReason.PICKUP)
+    consume_reservations(reservations=[held.pk], reason=MovementReason.PICKUP)
 
     held.refresh_from_db()
     assert held.status == ReservationStatus.CONSUMED
@@ -395,8 +400,8 @@ def test_consume_takes_units_out_of_on_hand_and_reserved(variant, shop):
     assert movement.reason == MovementReason.PICKUP
     assert (movement.delta_on_hand, movement.delta_reserved) == (-3, -3)
     # A consumed reservation is settled: releasing it later gives nothing back.
-    assert services.release_reservations(reservations=[held]) == []
-    assert services.consume_reservations(reservations=[held]) == []
+    assert release_reservations(reservations=[held]) == []
+    assert consume_reservations(reservations=[held]) == []
     assert (level(variant, shop).on_hand, level(variant, shop).reserved) == (2, 0)
     assert_books_balance()
 
@@ -407,7 +412,7 @@ def test_settling_several_reservations_at_once(variant, shop):
     stock(other, shop, 5)
     held = reserve((variant, shop, 2), (other, shop, 4))
 
-    services.consume_reservations(reservations=held)
+    consume_reservations(reservations=held)
 
     assert level(variant, shop).on_hand == 3
     assert level(other, shop).on_hand == 1
@@ -422,7 +427,7 @@ def test_sale_takes_units_out_at_once(variant, shop):
     staff = StaffFactory(store=shop)
     stock(variant, shop, 5)
 
-    services.sell_stock(
+    sell_stock(
         requests=[StockRequest(variant.pk, shop.pk, 2)],
         reference_type="order",
         reference_id="S-1",
@@ -443,7 +448,7 @@ def test_sale_cannot_take_reserved_units_and_is_all_or_nothing(variant, shop):
     reserve((variant, shop, 4))
 
     with pytest.raises(InsufficientStock) as exc:
-        services.sell_stock(
+        sell_stock(
             requests=[
                 StockRequest(other.pk, shop.pk, 1),
                 StockRequest(variant.pk, shop.pk, 2),
@@ -474,7 +479,7 @@ def test_stock_changes_are_announced_only_after_commit(
     stock_changed.connect(listener)
     try:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            services.receive_stock(variant=variant, location=shop, quantity=1)
+            receive_stock(variant=variant, location=shop, quantity=1)
         assert heard == []
         for callback in callbacks:
             callback()

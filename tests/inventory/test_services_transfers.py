@@ -6,7 +6,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from inventory import selectors, services
+from inventory import selectors
 from inventory.models import (
     MovementReason,
     Reservation,
@@ -17,6 +17,12 @@ from inventory.models import (
     TransferEvent,
     TransferLine,
     TransferStatus,
+)
+from inventory.services.transfers import (
+    cancel_transfer,
+    receive_transfer,
+    request_transfer,
+    ship_transfer,
 )
 from omnistore.core.exceptions import (
     IllegalTransition,
@@ -107,7 +113,7 @@ def associate(shop):
 
 @pytest.fixture
 def requested(warehouse, shop, shirt, jeans, clerk):
-    return services.request_transfer(
+    return request_transfer(
         source=warehouse,
         destination=shop,
         lines=[(shirt, 5), (jeans, 2)],
@@ -117,7 +123,7 @@ def requested(warehouse, shop, shirt, jeans, clerk):
 
 
 def ship(transfer, actor=None):
-    return services.ship_transfer(transfer=transfer, actor=actor)
+    return ship_transfer(transfer=transfer, actor=actor)
 
 
 # --- request -----------------------------------------------------------------------
@@ -148,7 +154,7 @@ def test_request_reserves_the_quantities_at_the_source(
 
 
 def test_request_adds_up_repeated_lines(warehouse, shop, shirt):
-    transfer = services.request_transfer(
+    transfer = request_transfer(
         source=warehouse, destination=shop, lines=[(shirt, 2), (shirt, 3)]
     )
 
@@ -163,9 +169,7 @@ def test_same_source_and_destination_is_refused_and_nothing_is_created(
     before = snapshot()
 
     with pytest.raises(ValidationFailed) as exc:
-        services.request_transfer(
-            source=warehouse, destination=warehouse, lines=[(shirt, 1)]
-        )
+        request_transfer(source=warehouse, destination=warehouse, lines=[(shirt, 1)])
 
     assert "destination" in exc.value.extra
     assert snapshot() == before
@@ -184,7 +188,7 @@ def test_request_needs_lines_with_positive_quantities(
     before = snapshot()
 
     with pytest.raises(ValidationFailed) as exc:
-        services.request_transfer(source=warehouse, destination=shop, lines=lines)
+        request_transfer(source=warehouse, destination=shop, lines=lines)
 
     assert field in exc.value.extra
     assert snapshot() == before
@@ -196,7 +200,7 @@ def test_request_beyond_source_stock_is_refused_as_a_whole(
     before = snapshot()
 
     with pytest.raises(InsufficientStock) as exc:
-        services.request_transfer(
+        request_transfer(
             source=warehouse, destination=shop, lines=[(shirt, 5), (jeans, 9)]
         )
 
@@ -244,7 +248,7 @@ def test_partial_receipt_then_full_receipt(
 ):
     ship(requested)
 
-    partly = services.receive_transfer(
+    partly = receive_transfer(
         transfer=requested.pk, quantities={shirt.pk: 3}, actor=associate, note="box 1"
     )
 
@@ -257,7 +261,7 @@ def test_partial_receipt_then_full_receipt(
     assert (lines[jeans.pk].quantity_received, lines[jeans.pk].outstanding) == (0, 2)
     assert_books_balance()
 
-    done = services.receive_transfer(transfer=requested, actor=associate)
+    done = receive_transfer(transfer=requested, actor=associate)
 
     assert done.status == TransferStatus.RECEIVED
     assert done.received_at is not None
@@ -280,7 +284,7 @@ def test_receiving_more_than_shipped_is_refused_and_changes_nothing(
     before = snapshot()
 
     with pytest.raises(ValidationFailed) as exc:
-        services.receive_transfer(
+        receive_transfer(
             transfer=requested, quantities={shirt.pk: 6, jeans.pk: 1}, actor=associate
         )
 
@@ -294,15 +298,15 @@ def test_after_a_partial_receipt_only_the_outstanding_units_can_arrive(
     requested, shop, shirt
 ):
     ship(requested)
-    services.receive_transfer(transfer=requested, quantities={shirt.pk: 4})
+    receive_transfer(transfer=requested, quantities={shirt.pk: 4})
     before = snapshot()
 
     with pytest.raises(ValidationFailed):
-        services.receive_transfer(transfer=requested, quantities={shirt.pk: 2})
+        receive_transfer(transfer=requested, quantities={shirt.pk: 2})
 
     assert snapshot() == before
     assert quantities(shirt, shop) == (4, 0)
-    services.receive_transfer(transfer=requested, quantities={shirt.pk: 1})
+    receive_transfer(transfer=requested, quantities={shirt.pk: 1})
     assert quantities(shirt, shop) == (5, 0)
     assert_books_balance()
 
@@ -322,7 +326,7 @@ def test_receipt_must_match_the_transfer(requested, shirt, received):
     before = snapshot()
 
     with pytest.raises(ValidationFailed):
-        services.receive_transfer(transfer=requested, quantities=received(shirt, other))
+        receive_transfer(transfer=requested, quantities=received(shirt, other))
 
     assert snapshot() == before
     assert_books_balance()
@@ -332,7 +336,7 @@ def test_receipt_must_match_the_transfer(requested, shirt, received):
 
 
 def test_cancel_releases_the_reserved_stock(requested, warehouse, shirt, jeans, clerk):
-    cancelled = services.cancel_transfer(transfer=requested, actor=clerk, note="no van")
+    cancelled = cancel_transfer(transfer=requested, actor=clerk, note="no van")
 
     assert cancelled.status == TransferStatus.CANCELLED
     assert quantities(shirt, warehouse) == (10, 0)
@@ -349,15 +353,15 @@ def test_cancel_releases_the_reserved_stock(requested, warehouse, shirt, jeans, 
 
 
 def _ship(t):
-    services.ship_transfer(transfer=t)
+    ship_transfer(transfer=t)
 
 
 def _receive(t):
-    services.receive_transfer(transfer=t)
+    receive_transfer(transfer=t)
 
 
 def _cancel(t):
-    services.cancel_transfer(transfer=t)
+    cancel_transfer(transfer=t)
 
 
 @pytest.mark.parametrize(
@@ -403,10 +407,10 @@ def test_illegal_transitions_are_refused_and_change_nothing(
 
 def test_cancel_after_a_partial_receipt_is_refused(requested, shirt):
     ship(requested)
-    services.receive_transfer(transfer=requested, quantities={shirt.pk: 1})
+    receive_transfer(transfer=requested, quantities={shirt.pk: 1})
 
     with pytest.raises(IllegalTransition):
-        services.cancel_transfer(transfer=requested)
+        cancel_transfer(transfer=requested)
 
     requested.refresh_from_db()
     assert requested.status == TransferStatus.PARTIALLY_RECEIVED
@@ -419,14 +423,12 @@ def test_every_step_is_recorded_with_who_moved_it(
     warehouse, shop, shirt, clerk, associate
 ):
     manager = StaffFactory(username="manager", store=shop)
-    transfer = services.request_transfer(
+    transfer = request_transfer(
         source=warehouse, destination=shop, lines=[(shirt, 4)], actor=manager
     )
-    services.ship_transfer(transfer=transfer, actor=clerk, note="van 3")
-    services.receive_transfer(
-        transfer=transfer, quantities={shirt.pk: 1}, actor=associate
-    )
-    services.receive_transfer(transfer=transfer, actor=associate, note="all in")
+    ship_transfer(transfer=transfer, actor=clerk, note="van 3")
+    receive_transfer(transfer=transfer, quantities={shirt.pk: 1}, actor=associate)
+    receive_transfer(transfer=transfer, actor=associate, note="all in")
 
     history = [
         (e.from_status, e.to_status, e.actor.username, e.note)

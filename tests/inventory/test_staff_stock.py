@@ -5,7 +5,6 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from inventory import services
 from inventory.models import (
     MovementReason,
     StockLevel,
@@ -13,7 +12,13 @@ from inventory.models import (
     Transfer,
     TransferStatus,
 )
-from inventory.services import StockRequest
+from inventory.services.ledger import StockRequest
+from inventory.services.reservations import reserve_stock
+from inventory.services.transfers import (
+    cancel_transfer,
+    request_transfer,
+    ship_transfer,
+)
 from omnistore.accounts.models import Role
 from omnistore.staff.auth import SESSION_STORE_KEY
 from tests.factories import (
@@ -189,7 +194,7 @@ def test_variant_page_shows_this_shop_first_then_others_with_distance(
     staff_client, shop, other_shop, warehouse, variant
 ):
     stock(variant, shop, 5)
-    services.reserve_stock(
+    reserve_stock(
         requests=[StockRequest(variant.pk, shop.pk, 2)],
         reference_type="order",
         reference_id="42",
@@ -387,7 +392,7 @@ def test_removing_more_than_the_unreserved_units_is_a_form_error(
     staff_client, shop, variant
 ):
     stock(variant, shop, 5)
-    services.reserve_stock(
+    reserve_stock(
         requests=[StockRequest(variant.pk, shop.pk, 3)],
         reference_type="order",
         reference_id="7",
@@ -419,7 +424,7 @@ def test_a_count_sets_on_hand_and_ledgers_the_difference(staff_client, shop, var
 
 def test_a_count_below_the_reserved_units_is_a_form_error(staff_client, shop, variant):
     stock(variant, shop, 5)
-    services.reserve_stock(
+    reserve_stock(
         requests=[StockRequest(variant.pk, shop.pk, 4)],
         reference_type="order",
         reference_id="8",
@@ -459,8 +464,8 @@ def second_variant():
     return VariantFactory(sku="SOCK-RED", barcode="8000000000024")
 
 
-def request_transfer(source, destination, lines, actor=None):
-    return services.request_transfer(
+def open_transfer(source, destination, lines, actor=None):
+    return request_transfer(
         source=source, destination=destination, lines=lines, actor=actor
     )
 
@@ -581,9 +586,9 @@ def test_transfer_list_shows_transfers_in_and_out_of_this_shop_only(
 ):
     stock(variant, shop, 5)
     stock(variant, warehouse, 5)
-    outgoing = request_transfer(shop, other_shop, [(variant, 1)])
-    incoming = request_transfer(warehouse, shop, [(variant, 1)])
-    unrelated = request_transfer(warehouse, other_shop, [(variant, 1)])
+    outgoing = open_transfer(shop, other_shop, [(variant, 1)])
+    incoming = open_transfer(warehouse, shop, [(variant, 1)])
+    unrelated = open_transfer(warehouse, other_shop, [(variant, 1)])
     response = staff_client.get(reverse("staff:transfer_list"))
     listed = {t.pk for t in response.context["page"]}
     assert listed == {outgoing.pk, incoming.pk}
@@ -596,8 +601,8 @@ def test_transfer_list_hides_closed_transfers_unless_asked(
     staff_client, shop, other_shop, variant
 ):
     stock(variant, shop, 5)
-    cancelled = services.cancel_transfer(
-        transfer=request_transfer(shop, other_shop, [(variant, 1)])
+    cancelled = cancel_transfer(
+        transfer=open_transfer(shop, other_shop, [(variant, 1)])
     )
     response = staff_client.get(reverse("staff:transfer_list"))
     assert list(response.context["page"]) == []
@@ -618,7 +623,7 @@ def test_transfer_list_runs_a_fixed_number_of_queries(
     stock(variant, shop, 100)
     stock(second_variant, shop, 100)
     for _ in range(count):
-        request_transfer(shop, other_shop, [(variant, 1), (second_variant, 2)])
+        open_transfer(shop, other_shop, [(variant, 1), (second_variant, 2)])
     with django_assert_max_num_queries(5):
         response = staff_client.get(reverse("staff:transfer_list"))
     rows = list(response.context["page"])
@@ -630,7 +635,7 @@ def test_source_staff_ship_and_the_history_records_who(
     staff_client, shop, other_shop, associate, variant
 ):
     stock(variant, shop, 5)
-    transfer = request_transfer(shop, other_shop, [(variant, 2)], actor=associate)
+    transfer = open_transfer(shop, other_shop, [(variant, 2)], actor=associate)
     response = staff_client.post(
         reverse("staff:transfer_ship", args=[transfer.pk]),
         {"note": "van 3"},
@@ -654,9 +659,7 @@ def test_shipping_twice_shows_the_refusal_and_changes_nothing(
     staff_client, shop, other_shop, variant
 ):
     stock(variant, shop, 5)
-    transfer = services.ship_transfer(
-        transfer=request_transfer(shop, other_shop, [(variant, 2)])
-    )
+    transfer = ship_transfer(transfer=open_transfer(shop, other_shop, [(variant, 2)]))
     response = staff_client.post(reverse("staff:transfer_ship", args=[transfer.pk]))
     assert response.status_code == 422
     assert "cannot go from" in response.context["action_error"]
@@ -665,7 +668,7 @@ def test_shipping_twice_shows_the_refusal_and_changes_nothing(
 
 def test_destination_staff_cannot_ship(client, shop, other_shop, variant):
     stock(variant, shop, 5)
-    transfer = request_transfer(shop, other_shop, [(variant, 2)])
+    transfer = open_transfer(shop, other_shop, [(variant, 2)])
     login_as(client, StaffFactory(store=other_shop))
     response = client.post(reverse("staff:transfer_ship", args=[transfer.pk]))
     assert response.status_code == 404
@@ -677,7 +680,7 @@ def test_staff_of_an_unrelated_shop_cannot_see_or_touch_a_transfer(
     client, shop, other_shop, variant
 ):
     stock(variant, shop, 5)
-    transfer = request_transfer(shop, other_shop, [(variant, 2)])
+    transfer = open_transfer(shop, other_shop, [(variant, 2)])
     login_as(client, StaffFactory(store=LocationFactory()))
     for name in ("transfer_detail",):
         assert (
@@ -696,8 +699,8 @@ def test_destination_receives_partially_then_fully(
 ):
     stock(variant, other_shop, 5)
     stock(second_variant, other_shop, 5)
-    transfer = services.ship_transfer(
-        transfer=request_transfer(other_shop, shop, [(variant, 3), (second_variant, 1)])
+    transfer = ship_transfer(
+        transfer=open_transfer(other_shop, shop, [(variant, 3), (second_variant, 1)])
     )
     url = reverse("staff:transfer_receive", args=[transfer.pk])
     detail = staff_client.get(reverse("staff:transfer_detail", args=[transfer.pk]))
@@ -723,9 +726,7 @@ def test_receiving_more_than_shipped_is_a_form_error(
     staff_client, shop, other_shop, variant
 ):
     stock(variant, other_shop, 5)
-    transfer = services.ship_transfer(
-        transfer=request_transfer(other_shop, shop, [(variant, 2)])
-    )
+    transfer = ship_transfer(transfer=open_transfer(other_shop, shop, [(variant, 2)]))
     response = staff_client.post(
         reverse("staff:transfer_receive", args=[transfer.pk]),
         {f"qty_{variant.pk}": "5"},
@@ -741,9 +742,7 @@ def test_receiving_more_than_shipped_is_a_form_error(
 
 def test_receiving_nothing_is_a_form_error(staff_client, shop, other_shop, variant):
     stock(variant, other_shop, 5)
-    transfer = services.ship_transfer(
-        transfer=request_transfer(other_shop, shop, [(variant, 2)])
-    )
+    transfer = ship_transfer(transfer=open_transfer(other_shop, shop, [(variant, 2)]))
     response = staff_client.post(
         reverse("staff:transfer_receive", args=[transfer.pk]),
         {f"qty_{variant.pk}": "0"},
@@ -754,9 +753,7 @@ def test_receiving_nothing_is_a_form_error(staff_client, shop, other_shop, varia
 
 def test_source_staff_cannot_receive(client, shop, other_shop, variant):
     stock(variant, shop, 5)
-    transfer = services.ship_transfer(
-        transfer=request_transfer(shop, other_shop, [(variant, 2)])
-    )
+    transfer = ship_transfer(transfer=open_transfer(shop, other_shop, [(variant, 2)]))
     login_as(client, StaffFactory(store=shop))
     response = client.post(
         reverse("staff:transfer_receive", args=[transfer.pk]),
@@ -770,7 +767,7 @@ def test_cancelling_a_requested_transfer_gives_the_units_back(
     staff_client, shop, other_shop, variant
 ):
     stock(variant, shop, 5)
-    transfer = request_transfer(shop, other_shop, [(variant, 4)])
+    transfer = open_transfer(shop, other_shop, [(variant, 4)])
     assert level(variant, shop).available == 1
     response = staff_client.post(reverse("staff:transfer_cancel", args=[transfer.pk]))
     assert response.status_code == 302
@@ -783,7 +780,7 @@ def test_transfer_detail_shows_lines_actions_and_history(
     staff_client, shop, other_shop, associate, variant
 ):
     stock(variant, shop, 5)
-    transfer = request_transfer(shop, other_shop, [(variant, 2)], actor=associate)
+    transfer = open_transfer(shop, other_shop, [(variant, 2)], actor=associate)
     response = staff_client.get(reverse("staff:transfer_detail", args=[transfer.pk]))
     html = response.content.decode()
     assert response.status_code == 200
@@ -802,9 +799,7 @@ def test_transfer_detail_runs_a_fixed_number_of_queries(
         v = VariantFactory()
         stock(v, other_shop, 3)
         items.append((v, 2))
-    transfer = services.ship_transfer(
-        transfer=request_transfer(other_shop, shop, items)
-    )
+    transfer = ship_transfer(transfer=open_transfer(other_shop, shop, items))
     with django_assert_max_num_queries(6):
         response = staff_client.get(
             reverse("staff:transfer_detail", args=[transfer.pk])
@@ -845,9 +840,9 @@ def test_dashboard_counts_transfers_to_ship_and_to_receive(
 ):
     stock(variant, shop, 5)
     stock(variant, warehouse, 5)
-    request_transfer(shop, other_shop, [(variant, 1)])
-    request_transfer(shop, warehouse, [(variant, 1)])
-    services.ship_transfer(transfer=request_transfer(warehouse, shop, [(variant, 1)]))
+    open_transfer(shop, other_shop, [(variant, 1)])
+    open_transfer(shop, warehouse, [(variant, 1)])
+    ship_transfer(transfer=open_transfer(warehouse, shop, [(variant, 1)]))
     response = staff_client.get(reverse("staff:dashboard"))
     assert response.context["transfers_awaiting"] == {"to_ship": 2, "to_receive": 1}
     assert 'data-testid="transfers-awaiting"' in response.content.decode()

@@ -1,0 +1,213 @@
+"""Transfers between locations: requested (reserved at the source), shipped, received,
+or cancelled before shipping."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from omnistore.core.exceptions import IllegalTransition, ValidationFailed
+
+from ..models import (
+    Location,
+    MovementReason,
+    Reservation,
+    ReservationStatus,
+    Transfer,
+    TransferEvent,
+    TransferLine,
+    TransferStatus,
+    Variant,
+)
+from .ledger import StockRequest
+from .reservations import consume_reservations, release_reservations, reserve_stock
+from .stock import receive_stock
+
+
+def _transition(transfer: Transfer, target: str, *, actor, note: str = "") -> None:
+    TransferEvent.objects.create(
+        transfer=transfer,
+        from_status=transfer.status,
+        to_status=target,
+        actor=actor,
+        note=note,
+    )
+    transfer.status = target
+
+
+@transaction.atomic
+def request_transfer(
+    *,
+    source: Location,
+    destination: Location,
+    lines: Sequence[tuple[Variant, int]],
+    actor=None,
+    note: str = "",
+    reference_type: str = "",
+    reference_id: str = "",
+) -> Transfer:
+    """Ask for goods to move; the quantities are reserved at the source at once."""
+    errors: dict[str, list[str]] = {}
+    if source.pk == destination.pk:
+        errors["destination"] = ["Source and destination must be different locations."]
+    if not lines:
+        errors["lines"] = ["Add at least one line."]
+    for _variant, qty in lines:
+        if not isinstance(qty, int) or isinstance(qty, bool) or qty <= 0:
+            errors["quantity"] = ["Must be a positive whole number."]
+    if errors:
+        raise ValidationFailed("The transfer is not valid.", extra=errors)
+    merged: dict[int, int] = defaultdict(int)
+    variants = {}
+    for variant, qty in lines:
+        merged[variant.pk] += qty
+        variants[variant.pk] = variant
+    transfer = Transfer.objects.create(
+        source=source,
+        destination=destination,
+        requested_by=actor,
+        note=note,
+        reference_type=reference_type,
+        reference_id=str(reference_id),
+    )
+    TransferLine.objects.bulk_create(
+        [
+            TransferLine(transfer=transfer, variant_id=v, quantity=q)
+            for v, q in merged.items()
+        ]
+    )
+    TransferEvent.objects.create(
+        transfer=transfer, to_status=TransferStatus.REQUESTED, actor=actor, note=note
+    )
+    reserve_stock(
+        requests=[StockRequest(v, source.pk, q) for v, q in merged.items()],
+        reference_type="transfer",
+        reference_id=str(transfer.pk),
+        actor=actor,
+    )
+    return transfer
+
+
+def _lock_transfer(transfer: Transfer | int) -> Transfer:
+    pk = transfer.pk if isinstance(transfer, Transfer) else transfer
+    return (
+        Transfer.objects.select_for_update()
+        .select_related("source", "destination")
+        .get(pk=pk)
+    )
+
+
+def _transfer_reservations(transfer: Transfer):
+    return Reservation.objects.filter(
+        reference_type="transfer",
+        reference_id=str(transfer.pk),
+        status=ReservationStatus.ACTIVE,
+    )
+
+
+@transaction.atomic
+def ship_transfer(*, transfer: Transfer | int, actor=None, note: str = "") -> Transfer:
+    """The source sends the goods: reserved stock leaves its on-hand (transfer_out)."""
+    transfer = _lock_transfer(transfer)
+    if transfer.status != TransferStatus.REQUESTED:
+        raise IllegalTransition(
+            obj="Transfer", current=transfer.status, target="in_transit"
+        )
+    consume_reservations(
+        reservations=list(_transfer_reservations(transfer)),
+        reason=MovementReason.TRANSFER_OUT,
+        actor=actor,
+        note=note,
+    )
+    TransferLine.objects.filter(transfer=transfer).update(
+        quantity_shipped=F("quantity")
+    )
+    _transition(transfer, TransferStatus.IN_TRANSIT, actor=actor, note=note)
+    transfer.shipped_at = timezone.now()
+    transfer.save(update_fields=["status", "shipped_at"])
+    return transfer
+
+
+@transaction.atomic
+def receive_transfer(
+    *,
+    transfer: Transfer | int,
+    quantities: dict[int, int] | None = None,
+    actor=None,
+    note: str = "",
+) -> Transfer:
+    """The destination books what arrived. ``quantities`` maps variant id → units received
+    now; ``None`` receives everything outstanding. More than shipped is refused."""
+    transfer = _lock_transfer(transfer)
+    if transfer.status not in {
+        TransferStatus.IN_TRANSIT,
+        TransferStatus.PARTIALLY_RECEIVED,
+    }:
+        raise IllegalTransition(
+            obj="Transfer", current=transfer.status, target="received"
+        )
+    lines = {line.variant_id: line for line in transfer.lines.select_related("variant")}
+    if quantities is None:
+        quantities = {
+            v: line.outstanding for v, line in lines.items() if line.outstanding
+        }
+    errors = {}
+    for variant_id, qty in quantities.items():
+        line = lines.get(variant_id)
+        if line is None:
+            errors[str(variant_id)] = ["This item is not on the transfer."]
+        elif not isinstance(qty, int) or qty < 0:
+            errors[line.variant.sku] = ["Must be zero or more."]
+        elif qty > line.outstanding:
+            errors[line.variant.sku] = [
+                f"Only {line.outstanding} shipped and not yet received; cannot receive {qty}."
+            ]
+    if not any(quantities.values()) and not errors:
+        errors["quantities"] = ["Receive at least one unit."]
+    if errors:
+        raise ValidationFailed("The receipt does not match the transfer.", extra=errors)
+    for variant_id, qty in sorted(quantities.items()):
+        if not qty:
+            continue
+        line = lines[variant_id]
+        receive_stock(
+            variant=line.variant,
+            location=transfer.destination,
+            quantity=qty,
+            actor=actor,
+            reason=MovementReason.TRANSFER_IN,
+            reference_type="transfer",
+            reference_id=str(transfer.pk),
+            note=note,
+        )
+        line.quantity_received += qty
+        line.save(update_fields=["quantity_received"])
+    complete = all(line.outstanding == 0 for line in lines.values())
+    target = TransferStatus.RECEIVED if complete else TransferStatus.PARTIALLY_RECEIVED
+    _transition(transfer, target, actor=actor, note=note)
+    if complete:
+        transfer.received_at = timezone.now()
+    transfer.save(update_fields=["status", "received_at"])
+    return transfer
+
+
+@transaction.atomic
+def cancel_transfer(
+    *, transfer: Transfer | int, actor=None, note: str = ""
+) -> Transfer:
+    """Only a transfer not yet shipped can be cancelled; its reservations are released."""
+    transfer = _lock_transfer(transfer)
+    if transfer.status != TransferStatus.REQUESTED:
+        raise IllegalTransition(
+            obj="Transfer", current=transfer.status, target="cancelled"
+        )
+    release_reservations(
+        reservations=list(_transfer_reservations(transfer)), actor=actor, note=note
+    )
+    _transition(transfer, TransferStatus.CANCELLED, actor=actor, note=note)
+    transfer.save(update_fields=["status"])
+    return transfer
