@@ -35,6 +35,7 @@ from .models import (
     TransferLine,
     TransferStatus,
     Variant,
+    free_units,
 )
 
 EARTH_RADIUS_KM = 6371.0
@@ -84,6 +85,7 @@ def variant_search(*, query: str, limit: int = 25) -> list[Variant]:
 
 
 def available_expression():
+    """Units on hand and not held for an order (safety stock included)."""
     return F("on_hand") - F("reserved")
 
 
@@ -122,7 +124,7 @@ def online_available(*, variant_ids) -> dict[int, int]:
         .annotate(
             units=Sum(
                 Greatest(
-                    F("on_hand") - F("reserved") - F("safety_stock"),
+                    free_units(),
                     Value(0),
                     output_field=IntegerField(),
                 )
@@ -211,7 +213,7 @@ def stores_with_availability(
     units = (
         StockLevel.objects.filter(variant=variant, location=OuterRef("pk"))
         .values("location")
-        .annotate(units=F("on_hand") - F("reserved"))
+        .annotate(units=available_expression())
         .values("units")[:1]
     )
     locations = shops(lat=lat, lng=lng).annotate(
