@@ -18,17 +18,8 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
-from django_htmx.http import HttpResponseClientRedirect
 
 from inventory import selectors
-from inventory.forms import (
-    AdjustStockForm,
-    CountStockForm,
-    ReceiveStockForm,
-    TransferReceiveForm,
-    TransferRequestForm,
-    add_service_error,
-)
 from inventory.models import StockLevel, Transfer, TransferStatus
 from inventory.services.stock import adjust_stock, count_stock, receive_stock
 from inventory.services.transfers import (
@@ -36,6 +27,14 @@ from inventory.services.transfers import (
     receive_transfer,
     request_transfer,
     ship_transfer,
+)
+from inventory.staff.forms import (
+    AdjustStockForm,
+    CountStockForm,
+    ReceiveStockForm,
+    TransferReceiveForm,
+    TransferRequestForm,
+    explain_refusal,
 )
 from omnistore.core.exceptions import ApplicationError
 from omnistore.staff import views as staff_views
@@ -45,18 +44,15 @@ from omnistore.staff.auth import (
     staff_required,
     visible_locations,
 )
+from omnistore.staff.htmx import (
+    INVALID,
+    add_service_error,
+    is_partial,
+    redirect_to,
+    render_invalid,
+)
 
 LOOKUP_LIMIT = 25
-INVALID = 422
-
-
-def _partial(request) -> bool:
-    """An HTMX request wants a fragment, except when it restores a page from history."""
-    return bool(request.htmx) and not request.htmx.history_restore_request
-
-
-def _redirect(request, url: str):
-    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
 # --- lookup ---------------------------------------------------------------------------
@@ -79,7 +75,7 @@ def stock_lookup(request):
     query = request.GET.get("q", "").strip()
     variants = selectors.variant_search(query=query, limit=LOOKUP_LIMIT)
     exact = _exact_hit(query, variants)
-    if exact is not None and not _partial(request):
+    if exact is not None and not is_partial(request):
         return redirect("staff:stock_variant", pk=exact.pk)
     availability = selectors.availability_here_and_elsewhere(
         variant_ids=[v.pk for v in variants], location=store
@@ -91,7 +87,7 @@ def stock_lookup(request):
         "limit": LOOKUP_LIMIT,
     }
     template = "inventory/staff/_lookup_results.html"
-    if not _partial(request):
+    if not is_partial(request):
         template = "inventory/staff/lookup.html"
     return render(request, template, context)
 
@@ -229,7 +225,7 @@ def _stock_operation(request, operation: StockOperation):
                     form.cleaned_data, location=store, actor=request.user
                 )
             except ApplicationError as error:
-                add_service_error(form, error)
+                add_service_error(form, error, explain=explain_refusal)
             else:
                 message = (
                     f"{operation.describe(form.cleaned_data)} Now at {store.name}: "
@@ -247,7 +243,7 @@ def _stock_operation(request, operation: StockOperation):
         form = operation.form_class(initial={"code": request.GET.get("code", "")})
     context["form"] = form
     template = "inventory/staff/_stock_form.html"
-    if not _partial(request):
+    if not is_partial(request):
         template = "inventory/staff/stock_form.html"
     return render(request, template, context, status=status)
 
@@ -357,7 +353,9 @@ def transfer_create(request):
                     note=data["note"],
                 )
             except ApplicationError as error:
-                add_service_error(form, error, field_map={"quantity": "lines"})
+                add_service_error(
+                    form, error, {"quantity": "lines"}, explain=explain_refusal
+                )
             else:
                 messages.success(
                     request,
@@ -365,7 +363,7 @@ def transfer_create(request):
                     f"{transfer.destination.name}; the units are reserved at the "
                     "source.",
                 )
-                return _redirect(
+                return redirect_to(
                     request, reverse("staff:transfer_detail", args=[transfer.pk])
                 )
         status = INVALID
@@ -373,7 +371,7 @@ def transfer_create(request):
         form = TransferRequestForm(initial={"source": store.pk}, **form_kwargs)
     context = {"form": form, "fixed_source": None if user.sees_all_stores else store}
     template = "inventory/staff/_transfer_form.html"
-    if not _partial(request):
+    if not is_partial(request):
         template = "inventory/staff/transfer_form.html"
     return render(request, template, context, status=status)
 
@@ -422,11 +420,9 @@ def _transfer_step(request, pk: int, *, action: str, service, done: str):
     except ApplicationError as error:
         transfer = _transfer_or_404(request, pk)
         context = _detail_context(request, transfer, action_error=error.message)
-        return render(
-            request, "inventory/staff/transfer_detail.html", context, status=INVALID
-        )
+        return render_invalid(request, "inventory/staff/transfer_detail.html", context)
     messages.success(request, f"Transfer {transfer} {done}.")
-    return _redirect(request, reverse("staff:transfer_detail", args=[transfer.pk]))
+    return redirect_to(request, reverse("staff:transfer_detail", args=[transfer.pk]))
 
 
 @staff_required
@@ -459,7 +455,9 @@ def transfer_receive(request, pk: int):
                 note=form.cleaned_data["note"],
             )
         except ApplicationError as error:
-            add_service_error(form, error, field_map=form.service_field_map)
+            add_service_error(
+                form, error, form.service_field_map, explain=explain_refusal
+            )
         else:
             received = sum(form.quantities.values())
             messages.success(
@@ -467,20 +465,17 @@ def transfer_receive(request, pk: int):
                 f"Received {received} units on transfer {transfer} "
                 f"({transfer.get_status_display().lower()}).",
             )
-            return _redirect(
+            return redirect_to(
                 request, reverse("staff:transfer_detail", args=[transfer.pk])
             )
-    if _partial(request):
-        return render(
+    if is_partial(request):
+        return render_invalid(
             request,
             "inventory/staff/_transfer_receive.html",
             {"transfer": transfer, "receive_form": form},
-            status=INVALID,
         )
     context = _detail_context(request, transfer, receive_form=form)
-    return render(
-        request, "inventory/staff/transfer_detail.html", context, status=INVALID
-    )
+    return render_invalid(request, "inventory/staff/transfer_detail.html", context)
 
 
 # --- dashboard ------------------------------------------------------------------------

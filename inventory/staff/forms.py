@@ -1,0 +1,255 @@
+"""Forms of the staff stock screens: they parse what staff type or scan; the views pass
+the cleaned values to ``inventory.services``."""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from inventory import selectors
+from inventory.models import MovementReason, Transfer, Variant
+from omnistore.core.exceptions import ApplicationError, InsufficientStock
+
+# Far above any real delivery, well inside a database integer.
+MAX_UNITS = 100_000
+
+CODE_WIDGET_ATTRS = {
+    "autocomplete": "off",
+    "autocapitalize": "off",
+    "spellcheck": "false",
+    "placeholder": "Scan or type a SKU / barcode",
+    "autofocus": True,
+}
+
+
+def _units_field(*, label: str, min_value: int, **kwargs) -> forms.IntegerField:
+    return forms.IntegerField(
+        label=label,
+        min_value=min_value,
+        max_value=MAX_UNITS,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        error_messages={
+            "invalid": "Enter a whole number.",
+            "required": "Enter a quantity.",
+            "min_value": "Must be at least %(limit_value)s.",
+            "max_value": "Must be at most %(limit_value)s.",
+        },
+        **kwargs,
+    )
+
+
+class VariantCodeField(forms.CharField):
+    """A SKU or barcode, cleaned to the Variant it names."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "SKU or barcode")
+        kwargs.setdefault("max_length", 64)
+        kwargs.setdefault("widget", forms.TextInput(attrs=dict(CODE_WIDGET_ATTRS)))
+        kwargs.setdefault(
+            "error_messages", {"required": "Scan or type a SKU or barcode."}
+        )
+        super().__init__(**kwargs)
+
+    def clean(self, value) -> Variant:
+        code = super().clean(value)
+        variant = selectors.variant_by_code(code=code)
+        if variant is None:
+            raise ValidationError(
+                "No item with SKU or barcode “%(code)s”.",
+                code="unknown_sku",
+                params={"code": code},
+            )
+        return variant
+
+
+class ReceiveStockForm(forms.Form):
+    code = VariantCodeField()
+    quantity = _units_field(label="Units received", min_value=1, initial=1)
+    note = forms.CharField(
+        label="Note (delivery note, supplier)", required=False, max_length=250
+    )
+
+
+class AdjustStockForm(forms.Form):
+    REASONS = [
+        (MovementReason.ADJUSTMENT, "Adjustment (found, lost, mis-scan)"),
+        (MovementReason.DAMAGE, "Damage (write off)"),
+    ]
+
+    code = VariantCodeField()
+    delta = forms.IntegerField(
+        label="Change in units (negative removes)",
+        min_value=-MAX_UNITS,
+        max_value=MAX_UNITS,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        error_messages={
+            "invalid": "Enter a whole number, e.g. -2 or 3.",
+            "required": "Enter how many units to add or remove.",
+        },
+    )
+    reason = forms.ChoiceField(choices=REASONS, initial=MovementReason.ADJUSTMENT)
+    note = forms.CharField(
+        label="Why",
+        max_length=250,
+        error_messages={"required": "Say why the stock is adjusted."},
+    )
+
+    def clean_delta(self) -> int:
+        delta = self.cleaned_data["delta"]
+        if delta == 0:
+            raise ValidationError("Enter a number other than zero.", code="zero")
+        return delta
+
+    def clean_note(self) -> str:
+        note = self.cleaned_data["note"].strip()
+        if not note:
+            raise ValidationError("Say why the stock is adjusted.", code="required")
+        return note
+
+
+class CountStockForm(forms.Form):
+    code = VariantCodeField()
+    counted = _units_field(label="Units counted on the shelf", min_value=0)
+    note = forms.CharField(label="Note", required=False, max_length=250)
+
+
+LINE_SPLIT = re.compile(r"[\s,;]+")
+
+
+def parse_transfer_lines(text: str) -> list[tuple[Variant, int]]:
+    """Lines of ``CODE QTY`` (``CODE x QTY`` and ``CODE,QTY`` too); a bare code is one
+    unit, so scanning items one per line works. Every bad line is reported at once."""
+    parsed: list[tuple[int, str, int]] = []
+    errors: list[str] = []
+    for number, raw in enumerate((text or "").splitlines(), start=1):
+        tokens = [t for t in LINE_SPLIT.split(raw.strip()) if t]
+        if not tokens:
+            continue
+        if len(tokens) == 3 and tokens[1].lower() in {"x", "×"}:
+            tokens = [tokens[0], tokens[2]]
+        if len(tokens) > 2:
+            errors.append(
+                f"Line {number}: write the SKU or barcode, then the quantity."
+            )
+            continue
+        code, qty_text = tokens[0], tokens[1] if len(tokens) == 2 else "1"
+        if not qty_text.isdigit() or not 0 < int(qty_text) <= MAX_UNITS:
+            errors.append(
+                f"Line {number}: “{qty_text}” is not a quantity "
+                f"(a whole number from 1 to {MAX_UNITS})."
+            )
+            continue
+        parsed.append((number, code, int(qty_text)))
+    found = selectors.variants_by_codes(codes=[code for _, code, _ in parsed])
+    for number, code, _qty in parsed:
+        if code not in found:
+            errors.append(f"Line {number}: no item with SKU or barcode “{code}”.")
+    if errors:
+        raise ValidationError(errors)
+    if not parsed:
+        raise ValidationError("Add at least one line.", code="required")
+    return [(found[code], qty) for _, code, qty in parsed]
+
+
+class TransferRequestForm(forms.Form):
+    source = forms.ModelChoiceField(queryset=None, label="From", empty_label=None)
+    destination = forms.ModelChoiceField(
+        queryset=None, label="To", empty_label="Choose a location"
+    )
+    lines = forms.CharField(
+        label="Items",
+        widget=forms.Textarea(
+            attrs={
+                "rows": 6,
+                "autocomplete": "off",
+                "spellcheck": "false",
+                "placeholder": "SKU-000123 4\n8012345678901 2",
+            }
+        ),
+        help_text="One item per line: SKU or barcode, then the quantity. "
+        "A line with only a code counts as one unit.",
+        error_messages={"required": "Add at least one line."},
+    )
+    note = forms.CharField(label="Note", required=False, max_length=250)
+
+    def __init__(self, *args, sources, destinations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["source"].queryset = sources
+        self.fields["destination"].queryset = destinations
+
+    def clean_lines(self) -> list[tuple[Variant, int]]:
+        return parse_transfer_lines(self.cleaned_data["lines"])
+
+    def clean(self):
+        data = super().clean()
+        source, destination = data.get("source"), data.get("destination")
+        if source and destination and source.pk == destination.pk:
+            self.add_error("destination", "Choose a destination other than the source.")
+        return data
+
+
+class TransferReceiveForm(forms.Form):
+    """One quantity per line still to receive, prefilled with what is outstanding."""
+
+    note = forms.CharField(label="Note", required=False, max_length=250)
+
+    def __init__(self, *args, transfer: Transfer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.transfer = transfer
+        self.line_fields = []
+        for line in transfer.lines.all():
+            if not line.outstanding:
+                continue
+            name = f"qty_{line.variant_id}"
+            self.fields[name] = forms.IntegerField(
+                label=f"{line.variant.sku} · {line.variant.name}",
+                min_value=0,
+                max_value=line.outstanding,
+                initial=line.outstanding,
+                widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+                error_messages={
+                    "invalid": "Enter a whole number.",
+                    "required": "Enter a quantity (0 if nothing arrived).",
+                    "min_value": "Must be zero or more.",
+                    "max_value": "Only %(limit_value)s shipped and not yet received.",
+                },
+            )
+            self.line_fields.append((line, name))
+        # Errors from the service name a line by its SKU.
+        self.service_field_map = {
+            line.variant.sku: name for line, name in self.line_fields
+        }
+        self.order_fields([name for _, name in self.line_fields] + ["note"])
+
+    @property
+    def rows(self):
+        return [(line, self[name]) for line, name in self.line_fields]
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and not any(data.get(name) for _, name in self.line_fields):
+            raise ValidationError("Enter at least one unit to receive.", code="empty")
+        return data
+
+    @property
+    def quantities(self) -> dict[int, int]:
+        return {
+            line.variant_id: self.cleaned_data[name]
+            for line, name in self.line_fields
+            if self.cleaned_data.get(name)
+        }
+
+
+def explain_refusal(error: ApplicationError) -> str:
+    """A refusal in the shop floor's words: a shortage names each short line with what
+    was asked and what is there, so staff can correct the quantities."""
+    if not isinstance(error, InsufficientStock):
+        return error.message
+    short = "; ".join(
+        f"{line.get('sku')}: {line.get('requested')} asked, "
+        f"{line.get('available')} available"
+        for line in error.lines
+    )
+    return f"Not enough stock at the source. {short}."
