@@ -7,7 +7,8 @@ from django.core.management import call_command
 from django.db.models import Count, F, Sum
 from rest_framework.authtoken.models import Token
 
-from inventory.demo import DEMO_PASSWORD, seed_inventory
+from inventory.demo import seed_inventory
+from inventory.demo.staff import DEMO_PASSWORD
 from inventory.models import (
     Category,
     Location,

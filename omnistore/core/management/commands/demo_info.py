@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.authtoken.models import Token
 
-from inventory.demo import DEMO_PASSWORD, STAFF
+from inventory.demo.staff import DEMO_PASSWORD, STAFF
 from omnistore.accounts.models import Role, User
 
 PAGES = [
