@@ -1,8 +1,6 @@
-from celery import shared_task
+"""Celery tasks of the core, found by autodiscovery: the outbox drain, defined beside
+the outbox it drains so that queuing it after a commit imports nothing above it."""
 
-from . import outbox
+from .outbox import drain_outbox
 
-
-@shared_task(name="omnistore.core.tasks.drain_outbox", ignore_result=True)
-def drain_outbox() -> int:
-    return outbox.drain()
+__all__ = ["drain_outbox"]
