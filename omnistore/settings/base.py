@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "customers",
     "orders",
     "campaigns",
+    "omnistore.demo",
 ]
 
 MIDDLEWARE = [
