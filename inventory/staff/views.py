@@ -37,7 +37,6 @@ from inventory.staff.forms import (
     explain_refusal,
 )
 from omnistore.core.exceptions import ApplicationError
-from omnistore.staff import views as staff_views
 from omnistore.staff.auth import (
     current_store,
     require_store,
@@ -51,6 +50,7 @@ from omnistore.staff.htmx import (
     redirect_to,
     render_invalid,
 )
+from omnistore.staff.panels import dashboard_panels, register
 
 LOOKUP_LIMIT = 25
 
@@ -488,9 +488,4 @@ def transfers_panel(request, store) -> dict:
     return {"transfers_awaiting": selectors.transfers_awaiting(location=store)}
 
 
-if not any(
-    getattr(panel, "__qualname__", "") == transfers_panel.__qualname__
-    and getattr(panel, "__module__", "") == __name__
-    for panel in staff_views.dashboard_panels
-):
-    staff_views.dashboard_panels.append(transfers_panel)
+register(dashboard_panels, transfers_panel)
