@@ -17,7 +17,7 @@ step() {  # step NAME CMD... — run, record the outcome; pytest exit 5 (nothing
 }
 
 step "ruff" .venv/bin/ruff check .
-step "import layers" .venv/bin/lint-imports
+step "import layers" .venv/bin/lint-imports  # layers, selectors below services, no import cycles
 step "migrations are up to date" $PY manage.py makemigrations --check --dry-run
 step "pytest on SQLite" $PY -m pytest -m "not postgres and not browser" -q -n 2 -p no:playwright
 step "pytest on PostgreSQL 15" bash .ci/pg.sh $PY -m pytest -m "not browser" -q -n 2 -p no:playwright
