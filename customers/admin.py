@@ -8,9 +8,15 @@ normalised and recorded), which the actions below call.
 from django.contrib import admin, messages
 from django.db.models import Q
 
+from customers.normalize import (
+    normalize_email,
+    normalize_loyalty_number,
+    normalize_phone,
+)
+from customers.services.merge import dismiss_duplicate, merge_customers
+from customers.services.profiles import update_profile
 from omnistore.core.exceptions import ApplicationError
 
-from . import services
 from .models import (
     Address,
     Consent,
@@ -117,9 +123,7 @@ class MergedFilter(admin.SimpleListFilter):
 def _merge_pair(modeladmin, request, customers) -> None:
     survivor, other = sorted(customers, key=lambda c: (c.created_at, c.pk))
     try:
-        merge = services.merge_customers(
-            survivor=survivor, other=other, actor=request.user
-        )
+        merge = merge_customers(survivor=survivor, other=other, actor=request.user)
     except ApplicationError as error:
         modeladmin.message_user(request, error.message, level=messages.ERROR)
         return
@@ -209,9 +213,9 @@ class CustomerAdmin(admin.ModelAdmin):
             return results, may_have_duplicates
         values = {term, term.lower()}
         for value in (
-            services.normalize_email(term),
-            services.normalize_phone(term),
-            services.normalize_loyalty_number(term),
+            normalize_email(term),
+            normalize_phone(term),
+            normalize_loyalty_number(term),
         ):
             if value:
                 values.add(value)
@@ -227,7 +231,7 @@ class CustomerAdmin(admin.ModelAdmin):
         if "preferences" in form.changed_data:
             changes["preferences"] = form.cleaned_data["preferences"] or {}
         if changes:
-            services.update_profile(customer=obj, actor=request.user, **changes)
+            update_profile(customer=obj, actor=request.user, **changes)
 
     @admin.action(description="Merge selected customers (the oldest profile survives)")
     def merge_selected(self, request, queryset):
@@ -299,7 +303,7 @@ class DuplicateCandidateAdmin(admin.ModelAdmin):
     def dismiss_pairs(self, request, queryset):
         count = 0
         for candidate in queryset.filter(status=DuplicateStatus.PENDING):
-            services.dismiss_duplicate(candidate=candidate, actor=request.user)
+            dismiss_duplicate(candidate=candidate, actor=request.user)
             count += 1
         self.message_user(request, f"{count} pair(s) dismissed.")
 

@@ -22,11 +22,21 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
+from customers.services.accounts import register_customer
+from customers.services.consents import set_consent
+from customers.services.identities import generate_loyalty_number
+from customers.services.matching import match_customer
+from customers.services.profiles import update_profile
+from customers.services.timeline import (
+    EVENT_CONSENT_GRANTED,
+    EVENT_CONSENT_WITHDRAWN,
+    EVENT_CREATED,
+    add_note,
+)
 from inventory.demo import DEMO_PASSWORD
 from inventory.models import Category, Location, LocationKind
 from omnistore.accounts.models import Role, User
 
-from . import services
 from .models import (
     Channel,
     Consent,
@@ -143,7 +153,7 @@ class _Batch:
             events.append(
                 CustomerEvent(
                     customer_id=customer.pk,
-                    kind=services.EVENT_CREATED,
+                    kind=EVENT_CREATED,
                     summary=f"Profile created ({where})",
                     channel=customer.created_channel,
                     location_id=customer.created_location_id,
@@ -176,9 +186,9 @@ class _Batch:
                 events.append(
                     CustomerEvent(
                         customer_id=customer.pk,
-                        kind=services.EVENT_CONSENT_GRANTED
+                        kind=EVENT_CONSENT_GRANTED
                         if granted
-                        else services.EVENT_CONSENT_WITHDRAWN,
+                        else EVENT_CONSENT_WITHDRAWN,
                         summary=f"{label} consent {'granted' if granted else 'withdrawn'}"
                         f" ({where})",
                         channel=source,
@@ -252,9 +262,9 @@ def _generate(
                 "sizes": {slug: _size_for(slug, rng) for slug in picked[:2]},
                 "favourite_categories": picked,
             }
-        loyalty = services.generate_loyalty_number(rng)
+        loyalty = generate_loyalty_number(rng)
         while loyalty in loyalty_numbers:
-            loyalty = services.generate_loyalty_number(rng)
+            loyalty = generate_loyalty_number(rng)
         loyalty_numbers.add(loyalty)
         created_at = now - timedelta(
             days=rng.randint(0, 3 * 365), minutes=rng.randint(0, 24 * 60)
@@ -318,7 +328,7 @@ def _seed_demo_customer(*, shops, categories) -> Customer:
     """The profile behind ``customer@example.com``: a shop customer who signed up."""
     home = next((s for s in shops if s.code == "MI-DUOMO"), shops[0])
     associate = User.objects.filter(store=home, role=Role.ASSOCIATE).first()
-    in_store = services.match_customer(
+    in_store = match_customer(
         phone="+39 345 678 9012",
         first_name="Chiara",
         last_name="Verdi",
@@ -326,7 +336,7 @@ def _seed_demo_customer(*, shops, categories) -> Customer:
         location=home,
         actor=associate,
     )
-    services.set_consent(
+    set_consent(
         customer=in_store,
         channel=ConsentChannel.SMS,
         granted=True,
@@ -334,7 +344,7 @@ def _seed_demo_customer(*, shops, categories) -> Customer:
         location=home,
         actor=associate,
     )
-    registration = services.register_customer(
+    registration = register_customer(
         email=DEMO_CUSTOMER_EMAIL,
         password=DEMO_PASSWORD,
         first_name="Chiara",
@@ -343,14 +353,14 @@ def _seed_demo_customer(*, shops, categories) -> Customer:
         channel=Channel.APP,
     )
     customer = registration.customer
-    services.set_consent(
+    set_consent(
         customer=customer,
         channel=ConsentChannel.EMAIL,
         granted=True,
         source_channel=Channel.APP,
     )
     slugs = [c for c in categories if c.startswith("women-")][:2]
-    services.update_profile(
+    update_profile(
         customer=customer,
         channel=Channel.APP,
         preferred_store=home,
@@ -360,7 +370,7 @@ def _seed_demo_customer(*, shops, categories) -> Customer:
         },
     )
     if associate is not None:
-        services.add_note(
+        add_note(
             customer=customer,
             text="Prefers linen; call before setting aside items in size S.",
             actor=associate,
@@ -415,7 +425,7 @@ def seed_customers(*, scale: int = 1, stdout=None) -> dict[str, int]:
             online = Customer.objects.get(pk=online_pk)
             # The online profile signs in to the app and types the phone known in the
             # shop: the identities conflict, so staff get a duplicate to review.
-            services.match_customer(
+            match_customer(
                 email=online.email,
                 phone=in_store.phone,
                 first_name=online.first_name,

@@ -2,8 +2,8 @@
 
 import factory
 
-from customers import services
 from customers.models import Channel, Customer
+from customers.services.matching import match_customer
 from tests.factories import UserFactory
 
 
@@ -18,7 +18,7 @@ def make_customer(
     user=None,
 ) -> Customer:
     """A profile created the way every channel creates one: by matching identities."""
-    return services.match_customer(
+    return match_customer(
         email=email,
         phone=phone,
         user=user,
@@ -42,7 +42,7 @@ class CustomerUserFactory(UserFactory):
     def profile(obj, create, extracted, **kwargs):  # noqa: N805 - factory_boy hook
         if create:
             obj.save()  # keeps the password set by the parent factory
-            services.match_customer(
+            match_customer(
                 email=obj.email,
                 user=obj,
                 first_name=obj.first_name,

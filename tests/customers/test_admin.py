@@ -3,7 +3,6 @@
 import pytest
 from django.contrib.messages import get_messages
 
-from customers import services
 from customers.models import (
     Channel,
     Customer,
@@ -12,6 +11,8 @@ from customers.models import (
     DuplicateCandidate,
     DuplicateStatus,
 )
+from customers.services.consents import set_consent
+from customers.services.matching import match_customer
 from omnistore.accounts.models import Role
 from tests.customers.factories import make_customer
 from tests.factories import UserFactory
@@ -58,12 +59,8 @@ def test_email_consent_filter(admin_client):
     yes = make_customer(email="yes@example.com")
     no = make_customer(email="no@example.com")
     never = make_customer(email="never@example.com")
-    services.set_consent(
-        customer=yes, channel="email", granted=True, source_channel="web"
-    )
-    services.set_consent(
-        customer=no, channel="email", granted=False, source_channel="web"
-    )
+    set_consent(customer=yes, channel="email", granted=True, source_channel="web")
+    set_consent(customer=no, channel="email", granted=False, source_channel="web")
     assert _listed(admin_client.get(CHANGELIST, {"email_consent": "granted"})) == {
         yes.pk
     }
@@ -107,7 +104,7 @@ def test_merge_action_refuses_anything_but_two(admin_client):
 def test_duplicate_candidates_list_and_merge_pairs_action(admin_client):
     a = make_customer(email="pair@example.com")
     b = make_customer(phone="3331110000", channel=Channel.STORE)
-    services.match_customer(email="pair@example.com", phone="3331110000", channel="app")
+    match_customer(email="pair@example.com", phone="3331110000", channel="app")
     candidate = DuplicateCandidate.objects.get()
     listing = admin_client.get("/admin/customers/duplicatecandidate/")
     assert listing.status_code == 200 and "pair" in listing.content.decode().lower()

@@ -3,8 +3,10 @@
 import pytest
 from rest_framework.authtoken.models import Token
 
-from customers import services
 from customers.models import Channel, Customer, CustomerEvent
+from customers.services.matching import match_customer
+from customers.services.merge import merge_customers
+from customers.services.timeline import add_note, record_event
 from omnistore.accounts.models import Role, User
 from tests.customers.factories import CustomerUserFactory
 from tests.factories import (
@@ -51,7 +53,7 @@ def test_register_creates_a_customer_login_and_profile_and_returns_a_token(api_c
 
 def test_sign_up_after_a_shop_purchase_keeps_the_shop_history(api_client):
     shop = LocationFactory()
-    in_store = services.match_customer(
+    in_store = match_customer(
         phone="3471234567", first_name="Nora", channel=Channel.STORE, location=shop
     )
     response = register(api_client, phone="0039 347 1234567")
@@ -188,13 +190,13 @@ def test_timeline_is_paginated_in_a_fixed_number_of_queries(
     staff = StaffFactory()
     customer = user.customer_profile
     _events(customer, history)
-    services.record_event(
+    record_event(
         customer=customer,
         kind="wishlist_item_added",
         summary="Linen shirt added to your wishlist",
         actor=staff,
     )
-    services.add_note(customer=customer, text="Staff only: hard to please", actor=staff)
+    add_note(customer=customer, text="Staff only: hard to please", actor=staff)
     client = signed_in(api_client, user)
     with django_assert_max_num_queries(4):
         response = client.get("/api/v1/me/timeline/")
@@ -273,7 +275,7 @@ def test_after_a_merge_the_merged_login_sees_the_survivor(api_client):
     survivor_user = CustomerUserFactory(email="first@example.com")
     loser_user = CustomerUserFactory(email="second@example.com")
     survivor = survivor_user.customer_profile
-    services.merge_customers(
+    merge_customers(
         survivor=survivor, other=loser_user.customer_profile, actor=StaffFactory()
     )
     client = signed_in(api_client, loser_user)

@@ -5,7 +5,7 @@ from io import StringIO
 import pytest
 from django.db.models import Count
 
-from customers import demo, services
+from customers import demo
 from customers.models import (
     Channel,
     ConsentChange,
@@ -16,6 +16,8 @@ from customers.models import (
     DuplicateStatus,
     IdentityKind,
 )
+from customers.normalize import normalize_email, normalize_phone
+from customers.services.merge import merge_customers
 from inventory.demo import DEMO_PASSWORD, seed_inventory
 from omnistore.accounts.models import Role, User
 
@@ -42,11 +44,11 @@ def test_seed_makes_about_two_hundred_profiles_from_every_channel(inventory):
     for value in CustomerIdentity.objects.filter(kind=IdentityKind.PHONE).values_list(
         "value", flat=True
     ):
-        assert services.normalize_phone(value) == value
+        assert normalize_phone(value) == value
     for value in CustomerIdentity.objects.filter(kind=IdentityKind.EMAIL).values_list(
         "value", flat=True
     ):
-        assert services.normalize_email(value) == value
+        assert normalize_email(value) == value
     assert Customer.objects.exclude(preferences={}).count() > 50
     assert Customer.objects.filter(preferred_store__isnull=False).count() > 50
     assert ConsentChange.objects.filter(granted=True).count() > 50
@@ -81,9 +83,7 @@ def test_pending_duplicates_are_real_pairs_staff_can_merge(inventory):
         a, b = candidate.customer_a, candidate.customer_b
         assert (a.first_name, a.last_name) == (b.first_name, b.last_name)
     first = pending.first()
-    services.merge_customers(
-        survivor=first.customer_a, other=first.customer_b, actor=None
-    )
+    merge_customers(survivor=first.customer_a, other=first.customer_b, actor=None)
     first.refresh_from_db()
     assert first.status == DuplicateStatus.MERGED
 

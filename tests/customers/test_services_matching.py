@@ -5,7 +5,6 @@ import threading
 import pytest
 from django.db import connection, connections
 
-from customers import services
 from customers.models import (
     Channel,
     Customer,
@@ -14,6 +13,9 @@ from customers.models import (
     DuplicateCandidate,
     IdentityKind,
 )
+from customers.normalize import normalize_email, normalize_phone
+from customers.services.accounts import register_customer
+from customers.services.matching import create_customer_at_counter, match_customer
 from omnistore.core.exceptions import ValidationFailed
 from tests.customers.factories import CustomerUserFactory, make_customer
 from tests.factories import LocationFactory, StaffFactory
@@ -25,33 +27,30 @@ pytestmark = pytest.mark.django_db
     "raw", ["+39 333 123 4567", "3331234567", "0039 333 1234567", " 333-123-4567 "]
 )
 def test_phones_in_any_format_normalise_to_one_e164_number(raw):
-    assert services.normalize_phone(raw) == "+393331234567"
+    assert normalize_phone(raw) == "+393331234567"
 
 
 def test_phone_is_read_in_the_shop_country_when_given_a_region():
-    assert services.normalize_phone("030 1234567", region="DE") == "+49301234567"
-    assert services.normalize_phone("+39 333 123 4567", region="DE") == "+393331234567"
+    assert normalize_phone("030 1234567", region="DE") == "+49301234567"
+    assert normalize_phone("+39 333 123 4567", region="DE") == "+393331234567"
 
 
 @pytest.mark.parametrize("raw", ["12", "not a phone", "+39 0", ""])
 def test_invalid_or_empty_phone_is_none(raw):
-    assert services.normalize_phone(raw) is None
+    assert normalize_phone(raw) is None
 
 
 def test_strict_phone_raises_a_field_error():
     with pytest.raises(ValidationFailed) as error:
-        services.normalize_phone("12", strict=True)
+        normalize_phone("12", strict=True)
     assert "phone" in error.value.extra
 
 
 def test_email_is_trimmed_and_lower_cased_and_invalid_is_none():
-    assert (
-        services.normalize_email("  Mario.Rossi@Example.COM ")
-        == "mario.rossi@example.com"
-    )
-    assert services.normalize_email("mario@") is None
+    assert normalize_email("  Mario.Rossi@Example.COM ") == "mario.rossi@example.com"
+    assert normalize_email("mario@") is None
     with pytest.raises(ValidationFailed):
-        services.normalize_email("mario@", strict=True)
+        normalize_email("mario@", strict=True)
 
 
 def test_same_person_in_store_then_guest_web_then_app_sign_up_is_one_profile():
@@ -59,7 +58,7 @@ def test_same_person_in_store_then_guest_web_then_app_sign_up_is_one_profile():
     in the app with both: one profile holding every identity and every event."""
     shop = LocationFactory()
     associate = StaffFactory(store=shop)
-    in_store = services.match_customer(
+    in_store = match_customer(
         phone="333 123 4567",
         first_name="Mario",
         last_name="Rossi",
@@ -68,13 +67,13 @@ def test_same_person_in_store_then_guest_web_then_app_sign_up_is_one_profile():
         actor=associate,
     )
     # The web guest types the phone in another format plus an email.
-    guest = services.match_customer(
+    guest = match_customer(
         email="Mario.Rossi@example.com",
         phone="+39 333 1234567",
         channel=Channel.WEB,
     )
     assert guest.pk == in_store.pk
-    registration = services.register_customer(
+    registration = register_customer(
         email="mario.rossi@EXAMPLE.com",
         password="a-Long-pass-9876",
         phone="0039 333 1234567",
@@ -104,7 +103,7 @@ def test_same_person_in_store_then_guest_web_then_app_sign_up_is_one_profile():
 
 
 def test_a_guest_order_with_an_unknown_email_creates_a_profile_with_a_loyalty_card():
-    customer = services.match_customer(
+    customer = match_customer(
         email="new@example.com", first_name="Ada", channel=Channel.WEB
     )
     assert customer.created_channel == Channel.WEB
@@ -118,15 +117,12 @@ def test_loyalty_card_finds_the_profile_even_with_spaces():
     customer = make_customer(email="card@example.com")
     number = customer.loyalty_number
     spaced = f"{number[:4]} {number[4:8]} {number[8:]}"
-    assert (
-        services.match_customer(loyalty_number=spaced, channel=Channel.STORE)
-        == customer
-    )
+    assert match_customer(loyalty_number=spaced, channel=Channel.STORE) == customer
 
 
 def test_an_unknown_loyalty_card_is_refused():
     with pytest.raises(ValidationFailed) as error:
-        services.match_customer(loyalty_number="700000000000", channel=Channel.STORE)
+        match_customer(loyalty_number="700000000000", channel=Channel.STORE)
     assert "loyalty_number" in error.value.extra
     assert Customer.objects.count() == 0
 
@@ -136,7 +132,7 @@ def test_conflicting_identities_are_flagged_not_merged():
     B keeps its phone, and staff get a duplicate pair to review."""
     by_email = make_customer(email="anna@example.com", first_name="Anna")
     by_phone = make_customer(phone="347 000 1111", first_name="Anna", channel="store")
-    matched = services.match_customer(
+    matched = match_customer(
         email="anna@example.com", phone="+39 347 0001111", channel=Channel.APP
     )
     assert matched == by_email
@@ -147,7 +143,7 @@ def test_conflicting_identities_are_flagged_not_merged():
     assert {pair.customer_a_id, pair.customer_b_id} == {by_email.pk, by_phone.pk}
     assert "+393470001111" in pair.reason
     # Asking again does not pile up pairs.
-    services.match_customer(
+    match_customer(
         email="anna@example.com", phone="+39 347 0001111", channel=Channel.APP
     )
     assert DuplicateCandidate.objects.count() == 1
@@ -156,7 +152,7 @@ def test_conflicting_identities_are_flagged_not_merged():
 def test_login_is_stronger_than_email():
     user_profile = CustomerUserFactory(email="login@example.com").customer_profile
     other = make_customer(email="other@example.com")
-    matched = services.match_customer(
+    matched = match_customer(
         user=user_profile.user, email="other@example.com", channel=Channel.WEB
     )
     assert matched == user_profile
@@ -167,9 +163,7 @@ def test_login_is_stronger_than_email():
 
 def test_new_identities_attach_to_the_matched_profile():
     customer = make_customer(email="lea@example.com")
-    services.match_customer(
-        email="lea@example.com", phone="3391112222", channel=Channel.PHONE
-    )
+    match_customer(email="lea@example.com", phone="3391112222", channel=Channel.PHONE)
     customer.refresh_from_db()
     assert customer.phone == "+393391112222"
     assert customer.identities.filter(value="+393391112222").exists()
@@ -177,13 +171,13 @@ def test_new_identities_attach_to_the_matched_profile():
 
 def test_invalid_identities_are_refused_with_field_errors_and_nothing_is_created():
     with pytest.raises(ValidationFailed) as error:
-        services.match_customer(email="nope@", phone="12", channel=Channel.WEB)
+        match_customer(email="nope@", phone="12", channel=Channel.WEB)
     assert set(error.value.extra) == {"email", "phone"}
     with pytest.raises(ValidationFailed) as error:
-        services.match_customer(channel=Channel.WEB)
+        match_customer(channel=Channel.WEB)
     assert "non_field_errors" in error.value.extra
     with pytest.raises(ValidationFailed):
-        services.match_customer(email="x@example.com", channel="fax")
+        match_customer(email="x@example.com", channel="fax")
     assert Customer.objects.count() == 0
 
 
@@ -191,7 +185,7 @@ def test_counter_registration_of_a_known_person_opens_their_profile():
     shop = LocationFactory()
     associate = StaffFactory(store=shop)
     online = make_customer(email="known@example.com")
-    result = services.create_customer_at_counter(
+    result = create_customer_at_counter(
         first_name="Known",
         last_name="Person",
         email="KNOWN@example.com",
@@ -215,7 +209,7 @@ def test_concurrent_first_contacts_with_one_email_make_one_profile():
     def contact():
         try:
             barrier.wait(timeout=10)
-            customer = services.match_customer(
+            customer = match_customer(
                 email="race@example.com", phone="3331239999", channel=Channel.WEB
             )
             results.append(customer.pk)

@@ -6,7 +6,6 @@ from decimal import Decimal
 import pytest
 from django.db import connections, models
 
-from customers import services
 from customers.models import (
     Channel,
     Consent,
@@ -20,6 +19,12 @@ from customers.models import (
     LoyaltyTransaction,
     StaffNote,
 )
+from customers.selectors.identities import resolve_customer
+from customers.services.consents import set_consent
+from customers.services.loyalty import earn_points
+from customers.services.matching import flag_duplicate, match_customer
+from customers.services.merge import merge_customers
+from customers.services.timeline import add_note, record_event
 from omnistore.core.exceptions import Conflict, NotFound, ValidationFailed
 from tests.customers.factories import CustomerUserFactory, make_customer
 from tests.factories import LocationFactory, StaffFactory
@@ -72,11 +77,9 @@ def pair():
 
 def test_merge_moves_identities_events_consents_points_notes_and_records_it(pair):
     survivor, other, shop, associate = pair
-    services.earn_points(
-        customer=survivor, points=30, reason="Order 1", reference_id="o1"
-    )
-    services.earn_points(customer=other, points=12, reason="Sale 2", reference_id="s2")
-    services.set_consent(
+    earn_points(customer=survivor, points=30, reason="Order 1", reference_id="o1")
+    earn_points(customer=other, points=12, reason="Sale 2", reference_id="s2")
+    set_consent(
         customer=other,
         channel="sms",
         granted=True,
@@ -84,7 +87,7 @@ def test_merge_moves_identities_events_consents_points_notes_and_records_it(pair
         location=shop,
         actor=associate,
     )
-    note = services.add_note(customer=other, text="Size S", actor=associate)
+    note = add_note(customer=other, text="Size S", actor=associate)
     Customer.objects.filter(pk=other.pk).update(
         preferences={"sizes": {"shirts": "S"}, "favourite_categories": ["shirts"]},
         store_credit_balance=Decimal("15.50"),
@@ -94,7 +97,7 @@ def test_merge_moves_identities_events_consents_points_notes_and_records_it(pair
     )
     other_loyalty = other.loyalty_number
 
-    merge = services.merge_customers(survivor=survivor, other=other, actor=associate)
+    merge = merge_customers(survivor=survivor, other=other, actor=associate)
 
     survivor.refresh_from_db()
     other.refresh_from_db()
@@ -138,21 +141,19 @@ def test_merge_moves_identities_events_consents_points_notes_and_records_it(pair
 
 def test_merged_id_keeps_resolving_to_the_survivor(pair):
     survivor, other, _, associate = pair
-    services.merge_customers(survivor=survivor, other=other, actor=associate)
-    assert services.resolve_customer(other.pk) == survivor
+    merge_customers(survivor=survivor, other=other, actor=associate)
+    assert resolve_customer(other.pk) == survivor
     # Matching by the merged profile's old phone lands on the survivor.
-    assert (
-        services.match_customer(phone="3337654321", channel=Channel.STORE) == survivor
-    )
+    assert match_customer(phone="3337654321", channel=Channel.STORE) == survivor
     # Events written against a stale object of the merged profile land on the survivor.
-    event = services.record_event(customer=other, kind="order_placed", summary="#1")
+    event = record_event(customer=other, kind="order_placed", summary="#1")
     assert event.customer == survivor
     # A chain of merges is flattened: the older loser points at the newest survivor.
     third = make_customer(email="third@example.com")
-    services.merge_customers(survivor=third, other=survivor, actor=associate)
+    merge_customers(survivor=third, other=survivor, actor=associate)
     other.refresh_from_db()
     assert other.merged_into_id == third.pk
-    assert services.resolve_customer(other.pk) == third
+    assert resolve_customer(other.pk) == third
 
 
 def test_rows_of_other_apps_move_to_the_survivor_one_per_customer_rows_stay(pair):
@@ -164,7 +165,7 @@ def test_rows_of_other_apps_move_to_the_survivor_one_per_customer_rows_stay(pair
     MergeProbeCart.objects.create(customer=survivor)
     loser_cart = MergeProbeCart.objects.create(customer=other)
 
-    merge = services.merge_customers(survivor=survivor, other=other, actor=associate)
+    merge = merge_customers(survivor=survivor, other=other, actor=associate)
 
     assert {r.customer_id for r in MergeProbeReceipt.objects.all()} == {survivor.pk}
     assert merge.summary["moved"]["customers.mergeprobereceipt.customer"] == len(
@@ -178,20 +179,16 @@ def test_rows_of_other_apps_move_to_the_survivor_one_per_customer_rows_stay(pair
 def test_a_one_per_customer_row_moves_when_the_survivor_has_none(pair):
     survivor, other, _, associate = pair
     cart = MergeProbeCart.objects.create(customer=other)
-    services.merge_customers(survivor=survivor, other=other, actor=associate)
+    merge_customers(survivor=survivor, other=other, actor=associate)
     cart.refresh_from_db()
     assert cart.customer_id == survivor.pk
 
 
 def test_the_latest_consent_decision_wins(pair):
     survivor, other, _, associate = pair
-    services.set_consent(
-        customer=survivor, channel="email", granted=True, source_channel="web"
-    )
-    services.set_consent(
-        customer=other, channel="email", granted=False, source_channel="store"
-    )
-    services.merge_customers(survivor=survivor, other=other, actor=associate)
+    set_consent(customer=survivor, channel="email", granted=True, source_channel="web")
+    set_consent(customer=other, channel="email", granted=False, source_channel="store")
+    merge_customers(survivor=survivor, other=other, actor=associate)
     consent = Consent.objects.get(customer=survivor, channel="email")
     assert consent.granted is False and consent.source_channel == "store"
     assert not Consent.objects.filter(customer=other).exists()
@@ -201,7 +198,7 @@ def test_the_latest_consent_decision_wins(pair):
 def test_login_of_the_merged_profile_moves_when_the_survivor_has_none(pair):
     survivor, _, _, associate = pair
     with_login = CustomerUserFactory(email="login2@example.com").customer_profile
-    services.merge_customers(survivor=survivor, other=with_login, actor=associate)
+    merge_customers(survivor=survivor, other=with_login, actor=associate)
     survivor.refresh_from_db()
     assert survivor.user is not None and survivor.user.email == "login2@example.com"
 
@@ -209,9 +206,9 @@ def test_login_of_the_merged_profile_moves_when_the_survivor_has_none(pair):
 def test_pending_duplicate_pair_is_closed_and_third_party_pairs_follow(pair):
     survivor, other, _, associate = pair
     third = make_customer(email="third@example.com", first_name="Giulia")
-    services.flag_duplicate(customer=survivor, other=other, reason="same name")
-    services.flag_duplicate(customer=other, other=third, reason="same card")
-    services.merge_customers(survivor=survivor, other=other, actor=associate)
+    flag_duplicate(customer=survivor, other=other, reason="same name")
+    flag_duplicate(customer=other, other=third, reason="same card")
+    merge_customers(survivor=survivor, other=other, actor=associate)
     closed = DuplicateCandidate.objects.get(
         customer_a=min(survivor.pk, other.pk), customer_b=max(survivor.pk, other.pk)
     )
@@ -227,12 +224,12 @@ def test_pending_duplicate_pair_is_closed_and_third_party_pairs_follow(pair):
 def test_merge_refuses_the_same_profile_and_an_already_merged_one(pair):
     survivor, other, _, associate = pair
     with pytest.raises(ValidationFailed):
-        services.merge_customers(survivor=survivor, other=survivor, actor=associate)
-    services.merge_customers(survivor=survivor, other=other, actor=associate)
+        merge_customers(survivor=survivor, other=survivor, actor=associate)
+    merge_customers(survivor=survivor, other=other, actor=associate)
     with pytest.raises(Conflict):
-        services.merge_customers(survivor=survivor, other=other, actor=associate)
+        merge_customers(survivor=survivor, other=other, actor=associate)
     with pytest.raises(NotFound):
-        services.resolve_customer(999999)
+        resolve_customer(999999)
 
 
 @pytest.mark.postgres
@@ -250,9 +247,7 @@ def test_merge_waits_for_a_sale_that_matched_the_loser_and_carries_its_rows():
     def sale():
         try:
             with transaction.atomic():
-                customer = services.match_customer(
-                    phone="3331112233", channel=Channel.STORE
-                )
+                customer = match_customer(phone="3331112233", channel=Channel.STORE)
                 matched.set()
                 go_on.wait(timeout=10)
                 MergeProbeReceipt.objects.create(customer=customer, number="S1")
@@ -264,7 +259,7 @@ def test_merge_waits_for_a_sale_that_matched_the_loser_and_carries_its_rows():
     def merge():
         try:
             matched.wait(timeout=10)
-            services.merge_customers(survivor=survivor, other=other, actor=None)
+            merge_customers(survivor=survivor, other=other, actor=None)
         except Exception as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
         finally:

@@ -3,9 +3,9 @@ them, each reference once, and nothing is written when one booking is wrong."""
 
 import pytest
 
-from customers import services
 from customers.models import Customer, CustomerEvent, LoyaltyTransaction
-from customers.services import PointsBooking
+from customers.services.loyalty import PointsBooking, earn_points, earn_points_in_bulk
+from customers.services.merge import merge_customers
 from omnistore.core.exceptions import ValidationFailed
 from tests.customers.factories import make_customer
 from tests.factories import StaffFactory
@@ -22,10 +22,10 @@ def test_bookings_of_merged_profiles_go_to_the_survivor_of_every_merge():
     middle = make_customer(email="b@example.com")
     last = make_customer(email="c@example.com")
     staff = StaffFactory()
-    services.merge_customers(survivor=middle, other=first, actor=staff)
-    services.merge_customers(survivor=last, other=middle, actor=staff)
+    merge_customers(survivor=middle, other=first, actor=staff)
+    merge_customers(survivor=last, other=middle, actor=staff)
 
-    written = services.earn_points_in_bulk(
+    written = earn_points_in_bulk(
         bookings=[
             PointsBooking(customer=first, points=5, reason="Sale 1", reference_id="s1"),
             PointsBooking(customer=middle.pk, points=7, reason="Sale 2"),
@@ -50,7 +50,7 @@ def test_bookings_of_merged_profiles_go_to_the_survivor_of_every_merge():
 
 def test_a_reference_is_credited_once_within_a_batch_and_across_batches():
     ada = make_customer(email="ada@example.com")
-    services.earn_points(
+    earn_points(
         customer=ada,
         points=10,
         reason="Order A",
@@ -58,7 +58,7 @@ def test_a_reference_is_credited_once_within_a_batch_and_across_batches():
         reference_id="A",
     )
 
-    written = services.earn_points_in_bulk(
+    written = earn_points_in_bulk(
         bookings=[
             PointsBooking(ada, 10, "Order A", "order", "A"),  # booked before
             PointsBooking(ada, 20, "Order B", "order", "B"),
@@ -75,9 +75,7 @@ def test_a_reference_is_credited_once_within_a_batch_and_across_batches():
     assert LoyaltyTransaction.objects.filter(customer=ada).count() == 3
     assert CustomerEvent.objects.filter(kind="points_earned").count() == 3
     assert (
-        services.earn_points_in_bulk(
-            bookings=[PointsBooking(ada, 20, "Order B", "order", "B")]
-        )
+        earn_points_in_bulk(bookings=[PointsBooking(ada, 20, "Order B", "order", "B")])
         == []
     )
     assert balance(ada) == 33
@@ -86,7 +84,7 @@ def test_a_reference_is_credited_once_within_a_batch_and_across_batches():
 def test_one_wrong_booking_writes_nothing():
     ada = make_customer(email="ada@example.com")
     with pytest.raises(ValidationFailed):
-        services.earn_points_in_bulk(
+        earn_points_in_bulk(
             bookings=[
                 PointsBooking(ada, 10, "Order A", "order", "A"),
                 PointsBooking(ada, 0, "Order B", "order", "B"),
@@ -102,7 +100,7 @@ def test_a_bulk_booking_costs_the_same_queries_for_any_number_of_bookings(
 ):
     customers = [make_customer(email=f"c{n}@example.com") for n in range(count)]
     with django_assert_max_num_queries(4):
-        written = services.earn_points_in_bulk(
+        written = earn_points_in_bulk(
             bookings=[
                 PointsBooking(c, 4, f"Order {n}", "order", str(n))
                 for n, c in enumerate(customers)

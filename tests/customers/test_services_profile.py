@@ -5,7 +5,6 @@ import json
 import pytest
 from rest_framework.authtoken.models import Token
 
-from customers import selectors, services
 from customers.models import (
     Address,
     Channel,
@@ -16,6 +15,16 @@ from customers.models import (
     LoyaltyTransaction,
     StaffNote,
 )
+from customers.selectors.export import export_customer_data
+from customers.selectors.profiles import consent_state, search_customers
+from customers.selectors.timeline import timeline
+from customers.services.consents import set_consent
+from customers.services.erasure import erase_customer
+from customers.services.loyalty import earn_points, reverse_points
+from customers.services.matching import match_customer
+from customers.services.merge import merge_customers
+from customers.services.profiles import update_profile
+from customers.services.timeline import add_note
 from omnistore.core.exceptions import Conflict, ValidationFailed
 from tests.customers.factories import CustomerUserFactory, make_customer
 from tests.factories import (
@@ -30,14 +39,14 @@ pytestmark = pytest.mark.django_db
 
 def test_points_are_earned_once_per_reference_and_reversed_on_return():
     customer = make_customer(email="p@example.com")
-    first = services.earn_points(
+    first = earn_points(
         customer=customer,
         points=50,
         reason="Order W-1",
         reference_type="order",
         reference_id="W-1",
     )
-    again = services.earn_points(
+    again = earn_points(
         customer=customer,
         points=50,
         reason="Order W-1",
@@ -45,7 +54,7 @@ def test_points_are_earned_once_per_reference_and_reversed_on_return():
         reference_id="W-1",
     )
     assert again.pk == first.pk
-    services.reverse_points(
+    reverse_points(
         customer=customer,
         points=20,
         reason="Return R-1",
@@ -69,7 +78,7 @@ def test_points_are_earned_once_per_reference_and_reversed_on_return():
 def test_points_must_be_a_positive_whole_number(points):
     customer = make_customer(email="q@example.com")
     with pytest.raises(ValidationFailed):
-        services.earn_points(customer=customer, points=points, reason="x")
+        earn_points(customer=customer, points=points, reason="x")
     customer.refresh_from_db()
     assert customer.points_balance == 0
 
@@ -78,7 +87,7 @@ def test_consent_history_keeps_every_change_and_where_it_came_from():
     shop = LocationFactory()
     associate = StaffFactory(store=shop)
     customer = make_customer(email="c@example.com")
-    services.set_consent(
+    set_consent(
         customer=customer,
         channel="email",
         granted=True,
@@ -87,13 +96,13 @@ def test_consent_history_keeps_every_change_and_where_it_came_from():
         actor=associate,
     )
     # Repeating the same decision records nothing new.
-    services.set_consent(
+    set_consent(
         customer=customer, channel="email", granted=True, source_channel=Channel.WEB
     )
-    services.set_consent(
+    set_consent(
         customer=customer, channel="email", granted=False, source_channel=Channel.WEB
     )
-    state = selectors.consent_state(customer)
+    state = consent_state(customer)
     assert state["email"].granted is False and state["sms"] is None
     history = list(
         ConsentChange.objects.filter(customer=customer)
@@ -113,7 +122,7 @@ def test_consent_history_keeps_every_change_and_where_it_came_from():
 def test_unknown_consent_channel_is_refused():
     customer = make_customer(email="c2@example.com")
     with pytest.raises(ValidationFailed):
-        services.set_consent(
+        set_consent(
             customer=customer, channel="fax", granted=True, source_channel="web"
         )
 
@@ -122,13 +131,13 @@ def test_a_staff_note_appears_on_the_timeline_with_author_and_shop():
     shop = LocationFactory()
     associate = StaffFactory(store=shop)
     customer = make_customer(email="n@example.com")
-    note = services.add_note(
+    note = add_note(
         customer=customer,
         text="Wants the blue coat in M",
         actor=associate,
         location=shop,
     )
-    page = selectors.timeline(customer)
+    page = timeline(customer)
     top = page.events[0]
     assert (top.kind, top.summary, top.actor, top.location) == (
         "note_added",
@@ -138,7 +147,7 @@ def test_a_staff_note_appears_on_the_timeline_with_author_and_shop():
     )
     assert top.reference_id == str(note.pk)
     with pytest.raises(ValidationFailed):
-        services.add_note(customer=customer, text="   ", actor=associate)
+        add_note(customer=customer, text="   ", actor=associate)
 
 
 def test_profile_update_validates_store_preferences_and_birthday():
@@ -147,7 +156,7 @@ def test_profile_update_validates_store_preferences_and_birthday():
     closed = LocationFactory(active=False)
     CategoryFactory(slug="women-shirts")
     customer = make_customer(email="u@example.com")
-    services.update_profile(
+    update_profile(
         customer=customer,
         preferred_store=shop.pk,
         preferences={
@@ -160,18 +169,18 @@ def test_profile_update_validates_store_preferences_and_birthday():
     assert customer.preferences["sizes"] == {"women-shirts": "S"}
     for store in (warehouse.pk, closed.pk, 999999):
         with pytest.raises(ValidationFailed) as error:
-            services.update_profile(customer=customer, preferred_store=store)
+            update_profile(customer=customer, preferred_store=store)
         assert "preferred_store" in error.value.extra
     with pytest.raises(ValidationFailed):
-        services.update_profile(
+        update_profile(
             customer=customer, preferences={"sizes": {"no-such-category": "M"}}
         )
     with pytest.raises(ValidationFailed):
-        services.update_profile(customer=customer, preferences={"colour": "red"})
+        update_profile(customer=customer, preferences={"colour": "red"})
     import datetime
 
     with pytest.raises(ValidationFailed):
-        services.update_profile(
+        update_profile(
             customer=customer,
             birthday=datetime.date.today() + datetime.timedelta(days=2),
         )
@@ -184,14 +193,10 @@ def test_export_holds_profile_identities_addresses_consents_events_notes_points(
     associate = StaffFactory(store=shop)
     customer = make_customer(email="e@example.com", phone="3331230000")
     Address.objects.create(customer=customer, line1="Via Po 1", city="Torino")
-    services.set_consent(
-        customer=customer, channel="sms", granted=True, source_channel="web"
-    )
-    services.add_note(customer=customer, text="VIP", actor=associate, location=shop)
-    services.earn_points(
-        customer=customer, points=5, reason="Order 9", reference_id="9"
-    )
-    data = selectors.export_customer_data(customer)
+    set_consent(customer=customer, channel="sms", granted=True, source_channel="web")
+    add_note(customer=customer, text="VIP", actor=associate, location=shop)
+    earn_points(customer=customer, points=5, reason="Order 9", reference_id="9")
+    data = export_customer_data(customer)
     json.dumps(data)  # plain JSON
     assert data["profile"]["email"] == "e@example.com"
     assert data["profile"]["points_balance"] == 5
@@ -212,19 +217,13 @@ def test_erase_forgets_the_person_and_keeps_the_books():
     user = CustomerUserFactory(email="erase@example.com", first_name="Eva")
     customer = user.customer_profile
     Token.objects.create(user=user)
-    services.match_customer(
-        email="erase@example.com", phone="3334445555", channel="store"
-    )
+    match_customer(email="erase@example.com", phone="3334445555", channel="store")
     Address.objects.create(customer=customer, line1="Via Roma 2", city="Roma")
-    services.set_consent(
-        customer=customer, channel="email", granted=True, source_channel="web"
-    )
-    services.add_note(customer=customer, text="Lives near the shop", actor=associate)
-    services.earn_points(
-        customer=customer, points=10, reason="Order 1", reference_id="1"
-    )
+    set_consent(customer=customer, channel="email", granted=True, source_channel="web")
+    add_note(customer=customer, text="Lives near the shop", actor=associate)
+    earn_points(customer=customer, points=10, reason="Order 1", reference_id="1")
 
-    services.erase_customer(customer=customer, actor=user, channel="web")
+    erase_customer(customer=customer, actor=user, channel="web")
 
     customer.refresh_from_db()
     user.refresh_from_db()
@@ -235,28 +234,28 @@ def test_erase_forgets_the_person_and_keeps_the_books():
     assert set(
         StaffNote.objects.filter(customer=customer).values_list("text", flat=True)
     ) == {"[erased]"}
-    assert selectors.consent_state(customer)["email"].granted is False
+    assert consent_state(customer)["email"].granted is False
     assert not user.is_active and user.email == "" and not user.has_usable_password()
     assert not Token.objects.filter(user=user).exists()
     # The books stay: points ledger and the profile row itself.
     assert LoyaltyTransaction.objects.filter(customer=customer).count() == 1
     assert Customer.objects.filter(pk=customer.pk).exists()
     # Nobody finds the person by their old email or phone any more.
-    assert selectors.search_customers("erase@example.com") == []
-    assert selectors.search_customers("333 444 5555") == []
-    dump = json.dumps(selectors.export_customer_data(customer))
+    assert search_customers("erase@example.com") == []
+    assert search_customers("333 444 5555") == []
+    dump = json.dumps(export_customer_data(customer))
     assert "erase@example.com" not in dump and "Lives near" not in dump
     # Erasing twice changes nothing; an erased profile cannot be edited.
-    services.erase_customer(customer=customer)
+    erase_customer(customer=customer)
     with pytest.raises(Conflict):
-        services.update_profile(customer=customer, first_name="Eva")
+        update_profile(customer=customer, first_name="Eva")
 
 
 def test_erase_also_clears_profiles_merged_into_it():
     associate = StaffFactory()
     survivor = make_customer(email="keep@example.com", first_name="Ida")
     other = make_customer(phone="3339998888", first_name="Ida", last_name="Neri")
-    services.merge_customers(survivor=survivor, other=other, actor=associate)
-    services.erase_customer(customer=survivor)
+    merge_customers(survivor=survivor, other=other, actor=associate)
+    erase_customer(customer=survivor)
     other.refresh_from_db()
     assert other.is_anonymised and other.last_name == "" and other.phone == ""

@@ -3,8 +3,9 @@ rules (a kind required, texts cut to their columns, merged profiles followed).""
 
 import pytest
 
-from customers import services
 from customers.models import Channel, CustomerEvent
+from customers.services.merge import merge_customers
+from customers.services.timeline import record_events
 from omnistore.core.exceptions import ValidationFailed
 from tests.customers.factories import make_customer
 from tests.factories import LocationFactory, StaffFactory
@@ -21,7 +22,7 @@ def test_record_events_writes_every_event_in_one_insert_for_live_profiles(
     bea = make_customer(email="bea@example.com")
 
     with django_assert_num_queries(2):  # merged profiles among them? then the insert
-        written = services.record_events(
+        written = record_events(
             [
                 {
                     "customer": ada,
@@ -59,9 +60,9 @@ def test_record_events_writes_every_event_in_one_insert_for_live_profiles(
 def test_record_events_follows_a_merge_to_the_survivor():
     survivor = make_customer(email="giulia@example.com")
     other = make_customer(phone="333 765 4321", channel=Channel.STORE)
-    services.merge_customers(survivor=survivor, other=other, actor=None)
+    merge_customers(survivor=survivor, other=other, actor=None)
 
-    services.record_events([{"customer": other, "kind": "message_opened"}])
+    record_events([{"customer": other, "kind": "message_opened"}])
 
     assert CustomerEvent.objects.get(kind="message_opened").customer_id == survivor.pk
 
@@ -70,9 +71,7 @@ def test_record_events_without_a_kind_writes_nothing():
     ada = make_customer(email="ada@example.com")
     before = CustomerEvent.objects.count()
     with pytest.raises(ValidationFailed) as refused:
-        services.record_events(
-            [{"customer": ada, "kind": "ok"}, {"customer": ada, "kind": ""}]
-        )
+        record_events([{"customer": ada, "kind": "ok"}, {"customer": ada, "kind": ""}])
     assert refused.value.extra == {"kind": ["Required (event 2 of 2)."]}
     assert CustomerEvent.objects.count() == before
-    assert services.record_events([]) == 0
+    assert record_events([]) == 0

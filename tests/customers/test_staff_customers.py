@@ -3,7 +3,6 @@
 import pytest
 from django.urls import reverse
 
-from customers import services
 from customers.models import (
     Channel,
     Customer,
@@ -13,6 +12,11 @@ from customers.models import (
     DuplicateStatus,
     StaffNote,
 )
+from customers.services.consents import set_consent
+from customers.services.loyalty import earn_points
+from customers.services.matching import flag_duplicate, match_customer
+from customers.services.merge import merge_customers
+from customers.services.timeline import add_note
 from omnistore.staff import panels
 from tests.customers.factories import make_customer
 from tests.factories import LocationFactory, StaffFactory, UserFactory
@@ -88,7 +92,7 @@ def test_a_merged_profile_found_by_old_identity_shows_the_survivor(
 ):
     survivor = make_customer(email="s@example.com", first_name="Sam")
     other = make_customer(phone="3330001111", first_name="Sam")
-    services.merge_customers(survivor=survivor, other=other, actor=associate)
+    merge_customers(survivor=survivor, other=other, actor=associate)
     results = staff_client.get(
         reverse("staff:customer_search"), {"q": "333 000 1111"}
     ).context["results"]
@@ -110,16 +114,14 @@ def test_360_page_shows_identities_consents_preferences_points_and_timeline(
             "favourite_categories": ["knitwear"],
         }
     )
-    services.set_consent(
+    set_consent(
         customer=customer,
         channel="email",
         granted=True,
         source_channel="store",
         location=shop,
     )
-    services.earn_points(
-        customer=customer, points=25, reason="Order W-7", reference_id="W-7"
-    )
+    earn_points(customer=customer, points=25, reason="Order W-7", reference_id="W-7")
     response = staff_client.get(reverse("staff:customer_detail", args=[customer.pk]))
     assert response.status_code == 200
     html = response.content.decode()
@@ -155,12 +157,10 @@ def test_360_page_costs_a_fixed_number_of_queries(
     monkeypatch.setattr(panels, "customer_panels", [])
     customer = make_customer(email="q@example.com", phone="3405550000")
     other = make_customer(phone="3405550001")
-    services.flag_duplicate(customer=customer, other=other, reason="same name")
+    flag_duplicate(customer=customer, other=other, reason="same name")
     for i in range(3):
-        services.add_note(customer=customer, text=f"note {i}", actor=associate)
-        services.earn_points(
-            customer=customer, points=1, reason="x", reference_id=str(i)
-        )
+        add_note(customer=customer, text=f"note {i}", actor=associate)
+        earn_points(customer=customer, points=1, reason="x", reference_id=str(i))
     _history(customer, history)
     url = reverse("staff:customer_detail", args=[customer.pk])
     with django_assert_max_num_queries(10):
@@ -187,7 +187,7 @@ def test_load_more_returns_the_next_page_of_the_timeline(staff_client):
 def test_merged_id_redirects_to_the_survivor(staff_client, associate):
     survivor = make_customer(email="keep@example.com")
     other = make_customer(email="lose@example.com")
-    services.merge_customers(survivor=survivor, other=other, actor=associate)
+    merge_customers(survivor=survivor, other=other, actor=associate)
     response = staff_client.get(reverse("staff:customer_detail", args=[other.pk]))
     assert response.status_code == 302
     assert response["Location"] == reverse("staff:customer_detail", args=[survivor.pk])
@@ -277,7 +277,7 @@ def test_counter_sign_up_errors_are_clear_and_nothing_is_saved(
 def test_merge_flow_from_the_duplicates_card(staff_client, associate):
     survivor = make_customer(email="dup@example.com", first_name="Dora")
     other = make_customer(phone="3390001234", first_name="Dora", channel="store")
-    services.match_customer(email="dup@example.com", phone="3390001234", channel="app")
+    match_customer(email="dup@example.com", phone="3390001234", channel="app")
     detail = staff_client.get(reverse("staff:customer_detail", args=[survivor.pk]))
     merge_url = reverse("staff:customer_merge", args=[survivor.pk])
     assert f"{merge_url}?other={other.pk}" in detail.content.decode()
@@ -299,7 +299,7 @@ def test_merge_flow_from_the_duplicates_card(staff_client, associate):
 def test_dismissing_a_duplicate_keeps_both_profiles(staff_client, associate):
     a = make_customer(email="a1@example.com")
     b = make_customer(phone="3390009999")
-    candidate = services.flag_duplicate(customer=a, other=b, reason="same name")
+    candidate = flag_duplicate(customer=a, other=b, reason="same name")
     response = staff_client.post(
         reverse("staff:customer_duplicate_dismiss", args=[candidate.pk]),
         {"customer": a.pk},

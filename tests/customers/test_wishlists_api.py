@@ -8,8 +8,13 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from customers import services
 from customers.models import Channel, CustomerEvent, Wishlist, WishlistItem
+from customers.services.profiles import update_profile
+from customers.services.wishlists import (
+    add_wishlist_item,
+    create_wishlist,
+    ensure_default_wishlist,
+)
 from tests.customers.factories import CustomerUserFactory
 from tests.factories import LocationFactory, StaffFactory, VariantFactory, stock
 
@@ -52,7 +57,7 @@ def monza():
 def shopper(milano):
     user = CustomerUserFactory(first_name="Martina", last_name="Ferrari")
     customer = user.customer_profile
-    services.update_profile(customer=customer, preferred_store=milano)
+    update_profile(customer=customer, preferred_store=milano)
     return user
 
 
@@ -71,7 +76,7 @@ def test_the_customer_sees_what_an_associate_added_with_their_name_and_stock(
     )
     stock(variant, milano, 2)
     stock(variant, monza, 5)
-    services.add_wishlist_item(
+    add_wishlist_item(
         customer=shopper.customer_profile,
         variant=variant,
         note="Try with the grey trousers",
@@ -128,7 +133,7 @@ def test_items_the_customer_adds_are_theirs_and_re_adding_does_not_duplicate(
 
 
 def test_app_requests_are_recorded_as_the_app_channel(client_a, shopper):
-    wishlist = services.ensure_default_wishlist(customer=shopper.customer_profile)
+    wishlist = ensure_default_wishlist(customer=shopper.customer_profile)
     response = client_a.post(
         items_url(wishlist),
         {"variant": VariantFactory().pk},
@@ -140,7 +145,7 @@ def test_app_requests_are_recorded_as_the_app_channel(client_a, shopper):
 
 
 def test_bad_input_is_a_400_with_field_errors_and_changes_nothing(client_a, shopper):
-    wishlist = services.ensure_default_wishlist(customer=shopper.customer_profile)
+    wishlist = ensure_default_wishlist(customer=shopper.customer_profile)
     gone = VariantFactory(active=False)
     for body in ({}, {"variant": "x"}, {"variant": gone.pk}, {"variant": 10**9}):
         response = client_a.post(items_url(wishlist), body, format="json")
@@ -155,8 +160,8 @@ def test_bad_input_is_a_400_with_field_errors_and_changes_nothing(client_a, shop
 
 
 def test_another_customer_cannot_see_or_touch_my_lists(api_client, shopper):
-    mine = services.ensure_default_wishlist(customer=shopper.customer_profile)
-    item = services.add_wishlist_item(
+    mine = ensure_default_wishlist(customer=shopper.customer_profile)
+    item = add_wishlist_item(
         wishlist=mine, variant=VariantFactory(), channel=Channel.WEB
     ).item
     other = CustomerUserFactory()
@@ -180,9 +185,9 @@ def test_another_customer_cannot_see_or_touch_my_lists(api_client, shopper):
 
 def test_an_item_id_of_another_list_is_not_found(client_a, shopper):
     customer = shopper.customer_profile
-    first = services.ensure_default_wishlist(customer=customer)
-    second = services.create_wishlist(customer=customer, channel=Channel.WEB)
-    item = services.add_wishlist_item(
+    first = ensure_default_wishlist(customer=customer)
+    second = create_wishlist(customer=customer, channel=Channel.WEB)
+    item = add_wishlist_item(
         wishlist=first, variant=VariantFactory(), channel=Channel.WEB
     ).item
     assert client_a.delete(item_url(second, item)).status_code == 404
@@ -190,14 +195,14 @@ def test_an_item_id_of_another_list_is_not_found(client_a, shopper):
 
 
 def test_anonymous_requests_are_refused(api_client, shopper):
-    wishlist = services.ensure_default_wishlist(customer=shopper.customer_profile)
+    wishlist = ensure_default_wishlist(customer=shopper.customer_profile)
     assert api_client.get(LIST_URL).status_code in (401, 403)
     assert api_client.get(detail_url(wishlist)).status_code in (401, 403)
 
 
 def test_removing_soft_deletes_and_leaves_a_timeline_event(client_a, shopper):
-    wishlist = services.ensure_default_wishlist(customer=shopper.customer_profile)
-    item = services.add_wishlist_item(
+    wishlist = ensure_default_wishlist(customer=shopper.customer_profile)
+    item = add_wishlist_item(
         wishlist=wishlist, variant=VariantFactory(), channel=Channel.WEB
     ).item
     assert client_a.delete(item_url(wishlist, item)).status_code == 204
@@ -211,7 +216,7 @@ def test_removing_soft_deletes_and_leaves_a_timeline_event(client_a, shopper):
 
 
 def test_rename_and_delete_a_list(client_a, shopper):
-    wishlist = services.create_wishlist(
+    wishlist = create_wishlist(
         customer=shopper.customer_profile, name="Ideas", channel=Channel.WEB
     )
     response = client_a.patch(detail_url(wishlist), {"name": "Gifts"}, format="json")
@@ -227,8 +232,8 @@ def test_rename_and_delete_a_list(client_a, shopper):
 def test_share_by_email_sends_one_email_after_commit(
     client_a, shopper, django_capture_on_commit_callbacks
 ):
-    wishlist = services.ensure_default_wishlist(customer=shopper.customer_profile)
-    services.add_wishlist_item(
+    wishlist = ensure_default_wishlist(customer=shopper.customer_profile)
+    add_wishlist_item(
         wishlist=wishlist,
         variant=VariantFactory(product__name="Silk scarf"),
         channel=Channel.WEB,
@@ -253,9 +258,9 @@ def test_a_shared_list_is_readable_by_its_link_without_notes_or_staff(
     api_client, shopper
 ):
     associate = StaffFactory(first_name="Giulia", last_name="Bianchi")
-    wishlist = services.ensure_default_wishlist(customer=shopper.customer_profile)
+    wishlist = ensure_default_wishlist(customer=shopper.customer_profile)
     variant = VariantFactory()
-    services.add_wishlist_item(
+    add_wishlist_item(
         wishlist=wishlist,
         variant=variant,
         note="private",
@@ -281,11 +286,11 @@ def test_the_list_endpoint_costs_a_fixed_number_of_queries(
     customer = shopper.customer_profile
     associate = StaffFactory(store=milano)
     for i in range(count):
-        wishlist = services.create_wishlist(customer=customer, channel=Channel.WEB)
+        wishlist = create_wishlist(customer=customer, channel=Channel.WEB)
         for _ in range(2):
             variant = VariantFactory()
             stock(variant, monza if i % 2 else milano, 3)
-            services.add_wishlist_item(
+            add_wishlist_item(
                 wishlist=wishlist,
                 variant=variant,
                 actor=associate if i % 2 else None,

@@ -8,12 +8,28 @@ import pytest
 from django.core import mail
 from django.db import IntegrityError, connection, connections, transaction
 
-from customers import selectors, services
 from customers.models import (
     Channel,
     CustomerEvent,
     Wishlist,
     WishlistItem,
+)
+from customers.selectors.wishlists import (
+    customer_wishlists,
+    wishlist_by_share_token,
+    wishlist_items_for_variants,
+    wishlists_with_availability,
+)
+from customers.services.erasure import erase_customer
+from customers.services.merge import merge_customers
+from customers.services.wishlists import (
+    add_wishlist_item,
+    archive_wishlist,
+    create_wishlist,
+    ensure_default_wishlist,
+    remove_wishlist_item,
+    rename_wishlist,
+    share_wishlist_by_email,
 )
 from omnistore.core import outbox
 from omnistore.core.exceptions import NotFound, ValidationFailed
@@ -53,7 +69,7 @@ def test_an_associate_adds_on_the_customers_behalf_attributed_to_them_and_their_
     customer, associate, shop
 ):
     variant = VariantFactory(price=Decimal("79.00"))
-    added = services.add_wishlist_item(
+    added = add_wishlist_item(
         customer=customer,
         variant=variant,
         note="Try in 40",
@@ -78,7 +94,7 @@ def test_an_associate_adds_on_the_customers_behalf_attributed_to_them_and_their_
 
 def test_a_customer_adding_online_is_not_attributed_to_staff(customer):
     variant = VariantFactory()
-    services.add_wishlist_item(
+    add_wishlist_item(
         customer=customer, variant=variant, actor=customer.user, channel=Channel.WEB
     )
     item = WishlistItem.objects.get()
@@ -90,7 +106,7 @@ def test_a_customer_adding_online_is_not_attributed_to_staff(customer):
 
 def test_the_default_list_is_created_once_on_demand(customer, associate):
     for variant in VariantFactory.create_batch(3):
-        services.add_wishlist_item(
+        add_wishlist_item(
             customer=customer, variant=variant, actor=associate, channel=Channel.STORE
         )
     (wishlist,) = Wishlist.objects.filter(customer=customer)
@@ -101,14 +117,14 @@ def test_re_adding_an_active_variant_updates_the_note_instead_of_duplicating(
     customer, associate
 ):
     variant = VariantFactory()
-    first = services.add_wishlist_item(
+    first = add_wishlist_item(
         customer=customer,
         variant=variant,
         note="Size 40",
         actor=associate,
         channel=Channel.STORE,
     )
-    again = services.add_wishlist_item(
+    again = add_wishlist_item(
         wishlist=first.item.wishlist,
         variant=variant,
         note="Size 42 after all",
@@ -121,7 +137,7 @@ def test_re_adding_an_active_variant_updates_the_note_instead_of_duplicating(
     assert item.added_by_staff == associate  # who added it first stays on record
     assert CustomerEvent.objects.filter(kind="wishlist_item_updated").count() == 1
     # A scan without a note keeps the note.
-    services.add_wishlist_item(customer=customer, variant=variant, channel=Channel.APP)
+    add_wishlist_item(customer=customer, variant=variant, channel=Channel.APP)
     item.refresh_from_db()
     assert item.note == "Size 42 after all"
     assert CustomerEvent.objects.filter(kind="wishlist_item_added").count() == 1
@@ -129,7 +145,7 @@ def test_re_adding_an_active_variant_updates_the_note_instead_of_duplicating(
 
 def test_the_database_refuses_two_active_rows_for_one_variant_on_a_list(customer):
     variant = VariantFactory()
-    item = services.add_wishlist_item(
+    item = add_wishlist_item(
         customer=customer, variant=variant, channel=Channel.WEB
     ).item
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -145,10 +161,10 @@ def test_removal_soft_deletes_leaves_history_and_allows_adding_again(
     customer, associate, shop
 ):
     variant = VariantFactory()
-    item = services.add_wishlist_item(
+    item = add_wishlist_item(
         customer=customer, variant=variant, channel=Channel.WEB
     ).item
-    removed = services.remove_wishlist_item(
+    removed = remove_wishlist_item(
         wishlist=item.wishlist,
         item_id=item.pk,
         actor=associate,
@@ -160,14 +176,12 @@ def test_removal_soft_deletes_leaves_history_and_allows_adding_again(
     event = CustomerEvent.objects.get(kind="wishlist_item_removed")
     assert "by Giulia Bianchi at Milano Centro" in event.summary
     assert event.location == shop
-    assert selectors.customer_wishlists(customer).get().active_items == []
+    assert customer_wishlists(customer).get().active_items == []
     with pytest.raises(NotFound):
-        services.remove_wishlist_item(
+        remove_wishlist_item(
             wishlist=item.wishlist, item_id=item.pk, channel=Channel.WEB
         )
-    again = services.add_wishlist_item(
-        customer=customer, variant=variant, channel=Channel.WEB
-    )
+    again = add_wishlist_item(customer=customer, variant=variant, channel=Channel.WEB)
     assert again.created and again.item.pk != item.pk
     assert WishlistItem.objects.count() == 2  # the removed row is kept
 
@@ -176,12 +190,10 @@ def test_discontinued_or_unknown_items_are_refused_and_nothing_changes(customer)
     gone = VariantFactory(active=False)
     for variant in (gone, 999999, "abc"):
         with pytest.raises(ValidationFailed) as refused:
-            services.add_wishlist_item(
-                customer=customer, variant=variant, channel=Channel.WEB
-            )
+            add_wishlist_item(customer=customer, variant=variant, channel=Channel.WEB)
         assert "variant" in refused.value.extra
     with pytest.raises(ValidationFailed):
-        services.add_wishlist_item(
+        add_wishlist_item(
             customer=customer, variant=VariantFactory(), channel=Channel.PHONE
         )
     assert not WishlistItem.objects.exists()
@@ -189,12 +201,12 @@ def test_discontinued_or_unknown_items_are_refused_and_nothing_changes(customer)
 
 
 def test_create_rename_and_archive_are_on_the_timeline(customer):
-    wishlist = services.create_wishlist(
+    wishlist = create_wishlist(
         customer=customer, name="  Wedding   ideas ", channel=Channel.APP
     )
     assert wishlist.name == "Wedding ideas"
-    services.rename_wishlist(wishlist=wishlist, name="Wedding", channel=Channel.APP)
-    services.archive_wishlist(wishlist=wishlist, channel=Channel.APP)
+    rename_wishlist(wishlist=wishlist, name="Wedding", channel=Channel.APP)
+    archive_wishlist(wishlist=wishlist, channel=Channel.APP)
     wishlist.refresh_from_db()
     assert wishlist.name == "Wedding" and wishlist.archived_at is not None
     kinds = list(
@@ -204,22 +216,22 @@ def test_create_rename_and_archive_are_on_the_timeline(customer):
     )
     assert kinds == ["wishlist_created", "wishlist_renamed", "wishlist_archived"]
     with pytest.raises(NotFound):
-        services.add_wishlist_item(
+        add_wishlist_item(
             wishlist=wishlist, variant=VariantFactory(), channel=Channel.APP
         )
     with pytest.raises(ValidationFailed):
-        services.create_wishlist(customer=customer, name="x" * 101, channel=Channel.WEB)
+        create_wishlist(customer=customer, name="x" * 101, channel=Channel.WEB)
 
 
 def test_sharing_sends_one_email_after_commit(
     customer, associate, django_capture_on_commit_callbacks
 ):
     variant = VariantFactory(product__name="Linen dress", colour="Sand", size="S")
-    item = services.add_wishlist_item(
+    item = add_wishlist_item(
         customer=customer, variant=variant, channel=Channel.WEB
     ).item
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-        queued = services.share_wishlist_by_email(
+        queued = share_wishlist_by_email(
             wishlist=item.wishlist,
             email=" Friend@Example.com ",
             message="For my birthday!",
@@ -242,41 +254,37 @@ def test_sharing_sends_one_email_after_commit(
 def test_sharing_the_same_unchanged_list_twice_sends_once_until_it_changes(
     customer, django_capture_on_commit_callbacks
 ):
-    wishlist = services.add_wishlist_item(
+    wishlist = add_wishlist_item(
         customer=customer, variant=VariantFactory(), channel=Channel.WEB
     ).item.wishlist
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.share_wishlist_by_email(
+        assert share_wishlist_by_email(
             wishlist=wishlist, email="a@example.com", channel=Channel.WEB
         )
     with django_capture_on_commit_callbacks(execute=True):
-        assert not services.share_wishlist_by_email(
+        assert not share_wishlist_by_email(
             wishlist=wishlist, email="a@example.com", channel=Channel.WEB
         )
     assert len(mail.outbox) == 1
     assert CustomerEvent.objects.filter(kind="wishlist_shared").count() == 1
-    services.add_wishlist_item(
-        wishlist=wishlist, variant=VariantFactory(), channel=Channel.WEB
-    )
+    add_wishlist_item(wishlist=wishlist, variant=VariantFactory(), channel=Channel.WEB)
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.share_wishlist_by_email(
+        assert share_wishlist_by_email(
             wishlist=wishlist, email="a@example.com", channel=Channel.WEB
         )
     assert len(mail.outbox) == 2
 
 
 def test_sharing_refuses_a_bad_address_or_an_empty_list(customer):
-    wishlist = services.create_wishlist(customer=customer, channel=Channel.WEB)
+    wishlist = create_wishlist(customer=customer, channel=Channel.WEB)
     with pytest.raises(ValidationFailed) as refused:
-        services.share_wishlist_by_email(
+        share_wishlist_by_email(
             wishlist=wishlist, email="a@example.com", channel=Channel.WEB
         )
     assert "wishlist" in refused.value.extra
-    services.add_wishlist_item(
-        wishlist=wishlist, variant=VariantFactory(), channel=Channel.WEB
-    )
+    add_wishlist_item(wishlist=wishlist, variant=VariantFactory(), channel=Channel.WEB)
     with pytest.raises(ValidationFailed) as refused:
-        services.share_wishlist_by_email(
+        share_wishlist_by_email(
             wishlist=wishlist, email="not-an-address", channel=Channel.WEB
         )
     assert "email" in refused.value.extra
@@ -284,13 +292,13 @@ def test_sharing_refuses_a_bad_address_or_an_empty_list(customer):
 
 
 def test_a_list_deleted_before_delivery_sends_nothing(customer):
-    wishlist = services.add_wishlist_item(
+    wishlist = add_wishlist_item(
         customer=customer, variant=VariantFactory(), channel=Channel.WEB
     ).item.wishlist
-    services.share_wishlist_by_email(
+    share_wishlist_by_email(
         wishlist=wishlist, email="a@example.com", channel=Channel.WEB
     )
-    services.archive_wishlist(wishlist=wishlist, channel=Channel.WEB)
+    archive_wishlist(wishlist=wishlist, channel=Channel.WEB)
     assert deliver_outbox() == 1
     assert mail.outbox == []
 
@@ -298,32 +306,30 @@ def test_a_list_deleted_before_delivery_sends_nothing(customer):
 def test_a_merge_carries_the_lists_to_the_survivor(customer, associate):
     other = make_customer(phone="333 765 4321", first_name="Martina")
     variant = VariantFactory()
-    services.add_wishlist_item(
+    add_wishlist_item(
         customer=other, variant=variant, actor=associate, channel=Channel.STORE
     )
-    services.merge_customers(survivor=customer, other=other, actor=associate)
-    (wishlist,) = selectors.customer_wishlists(customer)
+    merge_customers(survivor=customer, other=other, actor=associate)
+    (wishlist,) = customer_wishlists(customer)
     assert [i.variant for i in wishlist.active_items] == [variant]
     # Writing through the merged profile lands on the survivor.
-    services.add_wishlist_item(
-        customer=other, variant=VariantFactory(), channel=Channel.WEB
-    )
+    add_wishlist_item(customer=other, variant=VariantFactory(), channel=Channel.WEB)
     assert Wishlist.objects.filter(customer=customer).count() == 1
     assert wishlist.items.count() == 2
 
 
 def test_erasure_forgets_notes_names_and_shared_links(customer):
-    wishlist = services.create_wishlist(
+    wishlist = create_wishlist(
         customer=customer, name="Gifts for Marco", channel=Channel.WEB
     )
-    services.add_wishlist_item(
+    add_wishlist_item(
         wishlist=wishlist,
         variant=VariantFactory(),
         note="His size is L",
         channel=Channel.WEB,
     )
     token = wishlist.share_token
-    services.erase_customer(customer=customer)
+    erase_customer(customer=customer)
     wishlist.refresh_from_db()
     assert wishlist.name == "My wishlist" and wishlist.share_token != token
     assert wishlist.items.get().note == ""
@@ -332,39 +338,37 @@ def test_erasure_forgets_notes_names_and_shared_links(customer):
     )
     assert list(summaries) == ["[erased]"]
     with pytest.raises(NotFound):
-        selectors.wishlist_by_share_token(token)
+        wishlist_by_share_token(token)
 
 
 def test_items_for_variants_reads_only_active_items_of_open_lists(customer):
     wanted, other = VariantFactory(), VariantFactory()
-    kept = services.add_wishlist_item(
+    kept = add_wishlist_item(
         customer=customer, variant=wanted, channel=Channel.WEB
     ).item
-    removed = services.add_wishlist_item(
-        wishlist=services.create_wishlist(customer=customer, channel=Channel.WEB),
+    removed = add_wishlist_item(
+        wishlist=create_wishlist(customer=customer, channel=Channel.WEB),
         variant=wanted,
         channel=Channel.WEB,
     ).item
-    services.remove_wishlist_item(
+    remove_wishlist_item(
         wishlist=removed.wishlist, item_id=removed.pk, channel=Channel.WEB
     )
-    archived = services.create_wishlist(customer=customer, channel=Channel.WEB)
-    services.add_wishlist_item(wishlist=archived, variant=wanted, channel=Channel.WEB)
-    services.archive_wishlist(wishlist=archived, channel=Channel.WEB)
-    services.add_wishlist_item(customer=customer, variant=other, channel=Channel.WEB)
-    rows = list(selectors.wishlist_items_for_variants([wanted.pk]))
+    archived = create_wishlist(customer=customer, channel=Channel.WEB)
+    add_wishlist_item(wishlist=archived, variant=wanted, channel=Channel.WEB)
+    archive_wishlist(wishlist=archived, channel=Channel.WEB)
+    add_wishlist_item(customer=customer, variant=other, channel=Channel.WEB)
+    rows = list(wishlist_items_for_variants([wanted.pk]))
     assert rows == [kept]
     assert rows[0].wishlist.customer == customer
 
 
 def _fill(customer, shops, count):
-    wishlist = services.ensure_default_wishlist(customer=customer)
+    wishlist = ensure_default_wishlist(customer=customer)
     for i in range(count):
         variant = VariantFactory()
         stock(variant, shops[i % len(shops)], 2)
-        services.add_wishlist_item(
-            wishlist=wishlist, variant=variant, channel=Channel.WEB
-        )
+        add_wishlist_item(wishlist=wishlist, variant=variant, channel=Channel.WEB)
 
 
 @pytest.mark.parametrize("count", [2, 12])
@@ -373,12 +377,10 @@ def test_lists_with_availability_cost_four_queries_whatever_their_length(
 ):
     shops = [shop, *(LocationFactory() for _ in range(3))]
     _fill(customer, shops, count)
-    second = services.create_wishlist(customer=customer, channel=Channel.WEB)
-    services.add_wishlist_item(
-        wishlist=second, variant=VariantFactory(), channel=Channel.WEB
-    )
+    second = create_wishlist(customer=customer, channel=Channel.WEB)
+    add_wishlist_item(wishlist=second, variant=VariantFactory(), channel=Channel.WEB)
     with django_assert_max_num_queries(4):
-        wishlists = selectors.wishlists_with_availability(customer, store=shop)
+        wishlists = wishlists_with_availability(customer, store=shop)
         rows = [
             (
                 item.variant.name,
@@ -406,7 +408,7 @@ def test_concurrent_adds_of_one_item_make_one_list_and_one_item():
     def add(note):
         try:
             barrier.wait(timeout=10)
-            added = services.add_wishlist_item(
+            added = add_wishlist_item(
                 customer=customer, variant=variant, note=note, channel=Channel.APP
             )
             created.append(added.created)

@@ -8,8 +8,12 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from customers import services
 from customers.models import Channel, CustomerEvent, WishlistItem
+from customers.services.wishlists import (
+    add_wishlist_item,
+    create_wishlist,
+    ensure_default_wishlist,
+)
 from tests.customers.factories import make_customer
 from tests.factories import (
     LocationFactory,
@@ -63,7 +67,7 @@ def add_url(customer) -> str:
 
 
 def test_wishlist_screens_need_a_staff_login(client, customer):
-    item = services.add_wishlist_item(
+    item = add_wishlist_item(
         customer=customer, variant=VariantFactory(), channel=Channel.WEB
     ).item
     remove = reverse("staff:customer_wishlist_remove", args=[customer.pk, item.pk])
@@ -127,10 +131,8 @@ def test_an_unknown_code_is_a_422_with_the_form_error_and_nothing_added(
 
 
 def test_the_associate_chooses_the_list_when_there_are_several(staff_client, customer):
-    services.ensure_default_wishlist(customer=customer)
-    gifts = services.create_wishlist(
-        customer=customer, name="Gifts", channel=Channel.WEB
-    )
+    ensure_default_wishlist(customer=customer)
+    gifts = create_wishlist(customer=customer, name="Gifts", channel=Channel.WEB)
     page = staff_client.get(page_url(customer)).content.decode()
     assert '<select name="wishlist"' in page
     variant = VariantFactory()
@@ -139,7 +141,7 @@ def test_the_associate_chooses_the_list_when_there_are_several(staff_client, cus
     )
     assert WishlistItem.objects.get().wishlist == gifts
     # A list of another customer is not a choice.
-    other = services.ensure_default_wishlist(customer=make_customer(phone="3331112222"))
+    other = ensure_default_wishlist(customer=make_customer(phone="3331112222"))
     response = staff_client.post(
         add_url(customer), {"code": VariantFactory().sku, "wishlist": other.pk}, **HTMX
     )
@@ -150,7 +152,7 @@ def test_the_associate_chooses_the_list_when_there_are_several(staff_client, cus
 def test_removing_soft_deletes_the_item_and_leaves_a_timeline_event(
     staff_client, customer, associate, shop
 ):
-    item = services.add_wishlist_item(
+    item = add_wishlist_item(
         customer=customer, variant=VariantFactory(), channel=Channel.WEB
     ).item
     url = reverse("staff:customer_wishlist_remove", args=[customer.pk, item.pk])
@@ -166,7 +168,7 @@ def test_removing_soft_deletes_the_item_and_leaves_a_timeline_event(
 
 def test_an_item_of_another_customer_is_not_found(staff_client, customer):
     other = make_customer(phone="333 000 1111")
-    item = services.add_wishlist_item(
+    item = add_wishlist_item(
         customer=other, variant=VariantFactory(), channel=Channel.WEB
     ).item
     url = reverse("staff:customer_wishlist_remove", args=[customer.pk, item.pk])
@@ -180,7 +182,7 @@ def test_the_360_page_shows_the_wishlist_card_with_stock_here(
 ):
     variant = VariantFactory(product__name="Silk scarf")
     stock(variant, shop, 3)
-    services.add_wishlist_item(
+    add_wishlist_item(
         customer=customer, variant=variant, actor=associate, channel=Channel.STORE
     )
     html = staff_client.get(
@@ -195,7 +197,7 @@ def test_the_360_page_shows_the_wishlist_card_with_stock_here(
 def test_sell_hands_the_item_to_the_assisted_sale_basket(staff_client, customer, shop):
     variant = VariantFactory(sku="SCF-01")
     stock(variant, shop, 2)
-    services.add_wishlist_item(customer=customer, variant=variant, channel=Channel.WEB)
+    add_wishlist_item(customer=customer, variant=variant, channel=Channel.WEB)
     html = staff_client.get(page_url(customer)).content.decode()
     forms = re.findall(r'<form method="post" action="([^"]+)">(.*?)</form>', html, re.S)
     action, body = next(f for f in forms if 'data-testid="sell-SCF-01"' in f[1])
@@ -210,13 +212,13 @@ def test_sell_hands_the_item_to_the_assisted_sale_basket(staff_client, customer,
 
 def _fill(customer, shops, count, associate):
     wishlists = [
-        services.ensure_default_wishlist(customer=customer),
-        services.create_wishlist(customer=customer, name="Gifts", channel=Channel.WEB),
+        ensure_default_wishlist(customer=customer),
+        create_wishlist(customer=customer, name="Gifts", channel=Channel.WEB),
     ]
     for i in range(count):
         variant = VariantFactory()
         stock(variant, shops[i % len(shops)], 1 + i)
-        services.add_wishlist_item(
+        add_wishlist_item(
             wishlist=wishlists[i % 2],
             variant=variant,
             actor=associate if i % 2 else None,
@@ -246,7 +248,7 @@ def test_the_wishlist_page_costs_a_fixed_number_of_queries(
 def test_the_wishlist_card_costs_a_fixed_number_of_queries(
     rf, customer, associate, shop, nearby_shop, django_assert_max_num_queries, count
 ):
-    from customers.staff.wishlist_views import customer_wishlist_panel
+    from customers.staff.wishlists import customer_wishlist_panel
 
     _fill(customer, [shop, nearby_shop], count, associate)
     request = rf.get("/")

@@ -1,0 +1,179 @@
+"""A profile as its page shows it: search, the 360° view, consents.
+
+Every list here costs a fixed number of queries whatever its length.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, Q
+
+from customers.models import (
+    Address,
+    Consent,
+    ConsentChannel,
+    Customer,
+    CustomerIdentity,
+    DuplicateCandidate,
+    DuplicateStatus,
+    IdentityKind,
+    LoyaltyTransaction,
+)
+from customers.normalize import (
+    normalize_email,
+    normalize_loyalty_number,
+    normalize_phone,
+)
+from customers.selectors.identities import resolve_customer, survivor_of
+from customers.selectors.timeline import TimelinePage, timeline
+from omnistore.core.exceptions import NotFound
+
+
+def customer_profile(customer: Customer) -> Customer:
+    """A profile with what its page or API shape shows, in two queries."""
+    return (
+        Customer.objects.select_related("preferred_store")
+        .prefetch_related(
+            Prefetch("identities", queryset=CustomerIdentity.objects.order_by("kind"))
+        )
+        .get(pk=customer.pk)
+    )
+
+
+def search_customers(query: str, region: str | None = None, *, limit: int = 20):
+    """Profiles matching a name, an email, a phone in any format or a loyalty card.
+
+    Identities are looked up exactly after normalising the query (a phone read in the
+    shop's ``region``); names match every word, at the start of first or last name.
+    """
+    query = (query or "").strip()
+    if not query:
+        return []
+    identity_values: list[tuple[str, str]] = []
+    email = normalize_email(query)
+    if email:
+        identity_values.append((IdentityKind.EMAIL, email))
+    if any(ch.isdigit() for ch in query):
+        phone = normalize_phone(query, region=region)
+        if phone:
+            identity_values.append((IdentityKind.PHONE, phone))
+        loyalty = normalize_loyalty_number(query)
+        if loyalty:
+            identity_values.append((IdentityKind.LOYALTY, loyalty))
+
+    condition = Q()
+    for kind, value in identity_values:
+        condition |= Q(kind=kind, value=value)
+    if "@" in query and not email and len(query) >= 3:
+        # A partly typed address: the start of the stored (lower-case) value.
+        condition |= Q(kind=IdentityKind.EMAIL, value__startswith=query.lower())
+        identity_values.append((IdentityKind.EMAIL, query.lower()))
+    matched_ids: list[int] = []
+    if identity_values:
+        matched_ids = list(
+            CustomerIdentity.objects.filter(condition).values_list(
+                "customer_id", flat=True
+            )
+        )
+
+    words = [w for w in query.replace(",", " ").split() if w]
+    name_q = Q()
+    if words and "@" not in query and not any(ch.isdigit() for ch in query):
+        for word in words:
+            name_q &= Q(first_name__istartswith=word) | Q(last_name__istartswith=word)
+    if not matched_ids and not name_q:
+        return []
+    where = Q(pk__in=matched_ids) if matched_ids else Q()
+    if name_q:
+        where = where | name_q if matched_ids else name_q
+    rows = (
+        Customer.objects.filter(where)
+        .select_related("preferred_store")
+        .order_by("last_name", "first_name", "id")[: limit * 2]
+    )
+    # A merged profile found by an old identity leads to its survivor, once.
+    results: list[Customer] = []
+    seen: set[int] = set()
+    survivors = {c.merged_into_id for c in rows if c.merged_into_id}
+    survivor_rows = {
+        c.pk: c
+        for c in Customer.objects.filter(pk__in=survivors).select_related(
+            "preferred_store"
+        )
+    }
+    for customer in rows:
+        target = customer
+        if customer.merged_into_id:
+            target = survivor_rows.get(customer.merged_into_id) or customer
+            if target.merged_into_id:  # pragma: no cover - chains are flattened
+                target = resolve_customer(target.pk)
+        if target.pk in seen:
+            continue
+        seen.add(target.pk)
+        results.append(target)
+        if len(results) >= limit:
+            break
+    return results
+
+
+def consent_state(customer: Customer) -> dict[str, Consent | None]:
+    current = {c.channel: c for c in customer.consents.all()}
+    return {channel: current.get(channel) for channel in ConsentChannel.values}
+
+
+@dataclass
+class Customer360:
+    customer: Customer
+    identities: list[CustomerIdentity]
+    consents: dict[str, Consent | None]
+    addresses: list[Address]
+    duplicates: list[tuple[DuplicateCandidate, Customer]]
+    loyalty: list[LoyaltyTransaction]
+    timeline: TimelinePage
+
+
+def customer_360(customer_id) -> Customer360:
+    """Everything an associate needs about one person, in a fixed number of queries.
+
+    A merged id gives the survivor's view (``view.customer.pk`` tells which).
+    """
+    profiles = Customer.objects.select_related(
+        "preferred_store", "user", "created_location"
+    ).prefetch_related(
+        Prefetch("identities", queryset=CustomerIdentity.objects.order_by("kind")),
+        Prefetch("consents", queryset=Consent.objects.select_related("location")),
+        "addresses",
+    )
+    customer = profiles.filter(pk=customer_id).first()
+    if customer is None:
+        raise NotFound("Customer not found.")
+    if customer.merged_into_id is not None:
+        customer = profiles.get(pk=survivor_of(customer).pk)
+    pending = (
+        DuplicateCandidate.objects.filter(
+            Q(customer_a=customer) | Q(customer_b=customer),
+            status=DuplicateStatus.PENDING,
+        )
+        .select_related("customer_a", "customer_b")
+        .order_by("-created_at")[:10]
+    )
+    duplicates = [
+        (c, c.customer_b if c.customer_a_id == customer.pk else c.customer_a)
+        for c in pending
+    ]
+    duplicates = [(c, other) for c, other in duplicates if other.merged_into_id is None]
+    loyalty = list(
+        LoyaltyTransaction.objects.filter(customer=customer).order_by(
+            "-created_at", "-id"
+        )[:5]
+    )
+    return Customer360(
+        customer=customer,
+        identities=list(customer.identities.all()),
+        consents=consent_state(customer),
+        addresses=list(customer.addresses.all()),
+        duplicates=duplicates,
+        loyalty=loyalty,
+        timeline=timeline(customer),
+    )

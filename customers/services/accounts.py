@@ -1,0 +1,143 @@
+"""Storefront accounts: sign-up and the API token."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+
+from customers.models import (
+    Customer,
+)
+from customers.normalize import (
+    normalize_email,
+)
+from customers.services.matching import match_customer
+from omnistore.core.channels import Channel
+from omnistore.core.exceptions import ValidationFailed
+
+# --- Storefront accounts ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Registration:
+    user: Any
+    customer: Customer
+    token: str
+
+
+@transaction.atomic
+def register_customer(
+    *,
+    email,
+    password: str,
+    first_name: str = "",
+    last_name: str = "",
+    phone=None,
+    channel: str = Channel.WEB,
+) -> Registration:
+    """A storefront login and its profile: an existing profile with the same email or
+    phone (a guest order, a shop sale) becomes this login's profile."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.password_validation import validate_password
+    from rest_framework.authtoken.models import Token
+
+    from omnistore.accounts.models import Role
+
+    if channel not in (Channel.WEB, Channel.APP):
+        raise ValidationFailed(
+            "Sign-up comes from the website or the app.",
+            extra={"channel": ["Must be web or app."]},
+        )
+    address = normalize_email(email)
+    if address is None:
+        raise ValidationFailed(
+            "Enter a valid email address.",
+            extra={"email": ["Enter a valid email address."]},
+        )
+    user_model = get_user_model()
+    taken = user_model.objects.filter(
+        Q(email__iexact=address) | Q(username__iexact=address)
+    ).exists()
+    if taken:
+        raise ValidationFailed(
+            "An account with this email already exists.",
+            extra={"email": ["An account with this email already exists."]},
+            code="email_taken",
+        )
+    user = user_model(
+        username=address,
+        email=address,
+        first_name=(first_name or "").strip()[:150],
+        last_name=(last_name or "").strip()[:150],
+        role=Role.CUSTOMER,
+    )
+    try:
+        validate_password(password or "", user=user)
+    except DjangoValidationError as error:
+        raise ValidationFailed(
+            "Choose a stronger password.", extra={"password": list(error.messages)}
+        ) from None
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        raise ValidationFailed(
+            "An account with this email already exists.",
+            extra={"email": ["An account with this email already exists."]},
+            code="email_taken",
+        ) from None
+    customer = match_customer(
+        email=address,
+        phone=phone,
+        user=user,
+        first_name=first_name,
+        last_name=last_name,
+        channel=channel,
+    )
+    token, _ = Token.objects.get_or_create(user=user)
+    return Registration(user=user, customer=customer, token=token.key)
+
+
+def issue_token(*, email, password: str) -> str:
+    """The API token of a storefront customer; staff sign in to the staff UI instead."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
+    from rest_framework.authtoken.models import Token
+
+    from omnistore.accounts.models import Role
+
+    refused = ValidationFailed(
+        "Wrong email or password.",
+        code="invalid_credentials",
+        extra={"non_field_errors": ["Wrong email or password."]},
+    )
+    address = normalize_email(email)
+    if address is None or not password:
+        raise refused
+    user = (
+        get_user_model()
+        .objects.filter(
+            Q(username__iexact=address) | Q(email__iexact=address),
+            role=Role.CUSTOMER,
+            is_active=True,
+        )
+        .order_by("pk")
+        .first()
+    )
+    if user is None:
+        make_password(password)  # the same time spent whether or not the user exists
+        raise refused
+    if not user.check_password(password):
+        raise refused
+    token, _ = Token.objects.get_or_create(user=user)
+    return token.key
+
+
+# --- Wishlists ----------------------------------------------------------------------
+#
+# Every write locks the customer row first and then the list, the order a merge takes

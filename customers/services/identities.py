@@ -1,0 +1,65 @@
+"""Loyalty numbers and row locks on live profiles.
+
+A customer row is locked (``SELECT ... FOR UPDATE``) before its balances change or it
+is merged; locks follow ``merged_into`` to the survivor and are taken in pk order, the
+order a merge locks in.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from customers.models import Customer
+from omnistore.core.exceptions import NotFound
+
+
+def _luhn_digit(digits: str) -> str:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2 == 0:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return str((10 - total % 10) % 10)
+
+
+def generate_loyalty_number(rng=None) -> str:
+    """Twelve digits starting with 7, the last a Luhn check digit (catches typos)."""
+    if rng is None:
+        body = "7" + "".join(secrets.choice("0123456789") for _ in range(10))
+    else:
+        body = "7" + "".join(rng.choice("0123456789") for _ in range(10))
+    return body + _luhn_digit(body)
+
+
+def lock_customer(customer: Customer | int) -> Customer:
+    """Lock the live row for ``customer`` (following merges) for the transaction."""
+    pk = customer.pk if isinstance(customer, Customer) else customer
+    return lock_customers([pk])[pk]
+
+
+def lock_customers(pks) -> dict[int, Customer]:
+    """Lock the live rows for the profiles ``pks``, following merges to the survivors:
+    one query per step of the longest merge chain, each locking its rows in pk order
+    (the order merges lock in). Keyed by the ids asked for."""
+    live: dict[int, Customer] = {}
+    try:  # asked for -> the row to look at next
+        pending = {pk: int(pk) for pk in pks}
+    except (ValueError, TypeError):
+        raise NotFound("Customer not found.") from None
+    while pending:
+        rows = Customer.objects.select_for_update().filter(pk__in=set(pending.values()))
+        found = {row.pk: row for row in rows.order_by("pk")}
+        following = {}
+        for asked, pk in pending.items():
+            row = found.get(pk)
+            if row is None:
+                raise NotFound("Customer not found.")
+            if row.merged_into_id is None:
+                live[asked] = row
+            else:
+                following[asked] = row.merged_into_id
+        pending = following
+    return live

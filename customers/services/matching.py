@@ -1,0 +1,469 @@
+"""Matching whoever arrives to one profile.
+
+- an identity (kind, value) belongs to at most one customer (a unique constraint); when
+  two requests race to create the same person, the loser's insert fails and it re-reads;
+- two profiles are never merged automatically: conflicting identities are recorded as a
+  ``DuplicateCandidate`` for staff.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+
+from customers.models import (
+    ConsentChannel,
+    Customer,
+    CustomerIdentity,
+    DuplicateCandidate,
+    IdentityKind,
+)
+from customers.normalize import (
+    normalize_email,
+    normalize_loyalty_number,
+    normalize_phone,
+)
+from customers.selectors.identities import (
+    survivor_of,
+)
+from customers.services.common import check_channel, where_label
+from customers.services.consents import set_consent
+from customers.services.identities import (
+    generate_loyalty_number,
+    lock_customer,
+)
+from customers.services.timeline import (
+    EVENT_CREATED,
+    EVENT_IDENTITY_ADDED,
+    record_event,
+)
+from inventory.models import Location
+from omnistore.core import webhooks
+from omnistore.core.channels import Channel
+from omnistore.core.db import connection_for, load
+from omnistore.core.exceptions import Conflict, ValidationFailed
+
+# --- Matching -----------------------------------------------------------------------
+
+# When a request's identities belong to different profiles, the first one here wins.
+_STRENGTH = ("user", IdentityKind.LOYALTY, IdentityKind.EMAIL, IdentityKind.PHONE)
+_STRENGTH_LABEL = {
+    "user": "login",
+    IdentityKind.LOYALTY: "loyalty card",
+    IdentityKind.EMAIL: "email",
+    IdentityKind.PHONE: "phone",
+}
+
+
+def _create_customer(
+    *,
+    first_name: str,
+    last_name: str,
+    channel: str,
+    location=None,
+    user=None,
+    actor=None,
+) -> Customer:
+    """A new profile with its own loyalty card (number retried on a collision)."""
+    for _ in range(10):
+        number = generate_loyalty_number()
+        try:
+            with transaction.atomic():
+                customer = Customer.objects.create(
+                    first_name=(first_name or "").strip()[:100],
+                    last_name=(last_name or "").strip()[:100],
+                    user=user,
+                    loyalty_number=number,
+                    created_channel=channel,
+                    created_location=location,
+                )
+                CustomerIdentity.objects.create(
+                    customer=customer,
+                    kind=IdentityKind.LOYALTY,
+                    value=number,
+                    verified=True,
+                    channel=channel,
+                )
+        except IntegrityError:
+            if Customer.objects.filter(loyalty_number=number).exists() or (
+                CustomerIdentity.objects.filter(
+                    kind=IdentityKind.LOYALTY, value=number
+                ).exists()
+            ):
+                continue
+            raise
+        record_event(
+            customer=customer,
+            kind=EVENT_CREATED,
+            summary=f"Profile created ({where_label(channel, location)})",
+            actor=actor,
+            location=location,
+            channel=channel,
+        )
+        return customer
+    raise Conflict("Could not issue a loyalty number; try again.")  # pragma: no cover
+
+
+def flag_duplicate(
+    *, customer: Customer, other: Customer, reason: str, channel: str = ""
+) -> DuplicateCandidate | None:
+    """Record that two profiles seem to be one person (once per pair)."""
+    if customer.pk == other.pk:
+        return None
+    a, b = sorted([customer.pk, other.pk])
+    try:
+        with transaction.atomic():
+            candidate, _ = DuplicateCandidate.objects.get_or_create(
+                customer_a_id=a,
+                customer_b_id=b,
+                defaults={"reason": reason[:250], "channel": channel},
+            )
+    except IntegrityError:
+        candidate = DuplicateCandidate.objects.get(customer_a_id=a, customer_b_id=b)
+    return candidate
+
+
+def _attach_identity(
+    customer: Customer,
+    kind: str,
+    value: str,
+    *,
+    channel: str,
+    location,
+    actor,
+    announce: bool = True,
+) -> CustomerIdentity:
+    identity = CustomerIdentity.objects.create(
+        customer=customer, kind=kind, value=value, channel=channel
+    )
+    if not announce:  # a new profile's own creation event says enough
+        return identity
+    record_event(
+        customer=customer,
+        kind=EVENT_IDENTITY_ADDED,
+        summary=(
+            f"{IdentityKind(kind).label} {value} added ({where_label(channel, location)})"
+        ),
+        actor=actor,
+        location=location,
+        channel=channel,
+        data={"kind": kind, "value": value},
+    )
+    return identity
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    customer: Customer
+    created: bool
+    duplicates: tuple[int, ...] = ()
+
+
+def _clean_identities(*, email, phone, loyalty_number, region) -> dict[str, str]:
+    errors: dict[str, list[str]] = {}
+    found: dict[str, str] = {}
+    if loyalty_number not in (None, ""):
+        value = normalize_loyalty_number(loyalty_number)
+        if value:
+            found[IdentityKind.LOYALTY] = value
+    if email not in (None, ""):
+        value = normalize_email(email)
+        if value is None:
+            errors["email"] = ["Enter a valid email address."]
+        else:
+            found[IdentityKind.EMAIL] = value
+    if phone not in (None, ""):
+        value = normalize_phone(phone, region=region)
+        if value is None:
+            errors["phone"] = ["Enter a valid phone number."]
+        else:
+            found[IdentityKind.PHONE] = value
+    if errors:
+        raise ValidationFailed("Check the highlighted fields.", extra=errors)
+    return found
+
+
+def _match_once(
+    *, wanted, user, first_name, last_name, channel, location, actor
+) -> MatchResult:
+    owners: dict[str, Customer | None] = {}
+    if user is not None:
+        profile = Customer.objects.filter(user=user).first()
+        owners["user"] = survivor_of(profile) if profile else None
+    for kind, value in wanted.items():
+        identity = (
+            CustomerIdentity.objects.select_related("customer")
+            .filter(kind=kind, value=value)
+            .first()
+        )
+        owners[kind] = survivor_of(identity.customer) if identity else None
+    if IdentityKind.LOYALTY in wanted and owners[IdentityKind.LOYALTY] is None:
+        raise ValidationFailed(
+            "Unknown loyalty card.", extra={"loyalty_number": ["Unknown loyalty card."]}
+        )
+
+    ranked = [owners.get(k) for k in _STRENGTH]
+    matched = next((c for c in ranked if c is not None), None)
+    created = False
+    if matched is None:
+        matched = _create_customer(
+            first_name=first_name,
+            last_name=last_name,
+            channel=channel,
+            location=location,
+            user=user,
+            actor=actor,
+        )
+        created = True
+    else:
+        matched = lock_customer(matched)
+        if user is not None and owners.get("user") is None:
+            if matched.user_id is None:
+                matched.user = user
+                matched.save(update_fields=["user", "updated_at"])
+            else:
+                # The profile already has another login: this login gets its own
+                # profile, and staff decide whether they are one person.
+                first = matched
+                matched = _create_customer(
+                    first_name=first_name,
+                    last_name=last_name,
+                    channel=channel,
+                    location=location,
+                    user=user,
+                    actor=actor,
+                )
+                created = True
+                owners["user"] = matched
+                flag_duplicate(
+                    customer=first,
+                    other=matched,
+                    reason="A second login signed up with an identity of this profile.",
+                    channel=channel,
+                )
+
+    duplicates = []
+    for kind, owner in owners.items():
+        if owner is None or owner.pk == matched.pk:
+            continue
+        value = wanted.get(kind, "")
+        label = _STRENGTH_LABEL[kind]
+        candidate = flag_duplicate(
+            customer=matched,
+            other=owner,
+            reason=" ".join(
+                f"Same person? {label} {value} is on the other profile.".split()
+            ),
+            channel=channel,
+        )
+        if candidate is not None:
+            duplicates.append(owner.pk)
+
+    for kind, value in wanted.items():
+        if owners[kind] is None:
+            _attach_identity(
+                matched,
+                kind,
+                value,
+                channel=channel,
+                location=location,
+                actor=actor,
+                announce=not created,
+            )
+
+    owned = {
+        k for k, owner in owners.items() if owner is None or owner.pk == matched.pk
+    }
+    _fill_in(matched, wanted, owned, first_name, last_name)
+    if created:
+        webhooks.emit(
+            "customer.created",
+            {
+                "customer_id": matched.pk,
+                "channel": channel,
+                "location_id": getattr(location, "pk", None),
+            },
+        )
+    return MatchResult(customer=matched, created=created, duplicates=tuple(duplicates))
+
+
+def _fill_in(
+    matched: Customer, wanted: dict[str, str], owned: set, first_name, last_name
+) -> None:
+    """Names, email and phone the profile lacks, from what this visit brought."""
+    fields = []
+    if not matched.first_name and first_name:
+        matched.first_name = first_name.strip()[:100]
+        fields.append("first_name")
+    if not matched.last_name and last_name:
+        matched.last_name = last_name.strip()[:100]
+        fields.append("last_name")
+    if (
+        not matched.email
+        and IdentityKind.EMAIL in wanted
+        and IdentityKind.EMAIL in owned
+    ):
+        matched.email = wanted[IdentityKind.EMAIL]
+        fields.append("email")
+    if (
+        not matched.phone
+        and IdentityKind.PHONE in wanted
+        and IdentityKind.PHONE in owned
+    ):
+        matched.phone = wanted[IdentityKind.PHONE]
+        fields.append("phone")
+    if fields:
+        matched.save(update_fields=[*fields, "updated_at"])
+
+
+def _known_profile(wanted: dict[str, str], user) -> Customer | None:
+    """The live profile that already owns the one identity given, locked by a single
+    read; None when the identity is new or a login comes with it (the full match runs
+    then). A merged owner leads to its survivor, locked after it, as ``_lock`` does."""
+    if user is not None or len(wanted) != 1:
+        return None
+    [(kind, value)] = wanted.items()
+    connection = connection_for(Customer)
+    lock = " FOR UPDATE OF c" if connection.features.has_select_for_update else ""
+    rows = load(  # kept as SQL: every returning guest's checkout runs it
+        [(Customer, "c")],
+        "FROM customers_customer c"
+        " JOIN customers_customeridentity i ON i.customer_id = c.id"
+        f" WHERE i.kind = %s AND i.value = %s{lock}",
+        [kind, value],
+    )
+    if not rows:
+        return None
+    found = rows[0][0]
+    if found.merged_into_id is None:
+        return found
+    return lock_customer(found.merged_into_id)
+
+
+def match_customer_result(
+    *,
+    email=None,
+    phone=None,
+    loyalty_number=None,
+    user=None,
+    first_name: str = "",
+    last_name: str = "",
+    channel: str,
+    location=None,
+    actor=None,
+    region: str | None = None,
+) -> MatchResult:
+    """``match_customer`` that also tells whether the profile was created."""
+    check_channel(channel)
+    if region is None and location is not None:
+        region = getattr(location, "country", None)
+    wanted = _clean_identities(
+        email=email, phone=phone, loyalty_number=loyalty_number, region=region
+    )
+    if not wanted and user is None:
+        raise ValidationFailed(
+            "Give an email, a phone number or a loyalty card.",
+            extra={
+                "non_field_errors": ["Give an email, a phone number or a loyalty card."]
+            },
+        )
+    if transaction.get_connection().in_atomic_block:
+        # A returning customer (the usual checkout) writes nothing here: one locking
+        # read in the caller's transaction. Inserts run below, in a savepoint each
+        # attempt, so a parallel insert of the same identity is read again.
+        known = _known_profile(wanted, user)
+        if known is not None:
+            _fill_in(known, wanted, set(wanted), first_name or "", last_name or "")
+            return MatchResult(customer=known, created=False)
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                return _match_once(
+                    wanted=wanted,
+                    user=user,
+                    first_name=first_name or "",
+                    last_name=last_name or "",
+                    channel=channel,
+                    location=location,
+                    actor=actor,
+                )
+        except IntegrityError:
+            # Another request attached the same identity first: read it again.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def match_customer(
+    *,
+    email=None,
+    phone=None,
+    loyalty_number=None,
+    user=None,
+    first_name: str = "",
+    last_name: str = "",
+    channel: str,
+    location=None,
+    actor=None,
+    region: str | None = None,
+) -> Customer:
+    """The profile for whoever arrives with these identities, created when unknown.
+
+    The strongest known identity wins (login > loyalty card > email > phone); when the
+    identities belong to different profiles they are not merged but flagged as a
+    ``DuplicateCandidate``. Unowned identities are attached to the matched profile. The
+    returned row stays locked until the caller's transaction ends, so a concurrent merge
+    waits and then carries what the caller wrote.
+    """
+    return match_customer_result(
+        email=email,
+        phone=phone,
+        loyalty_number=loyalty_number,
+        user=user,
+        first_name=first_name,
+        last_name=last_name,
+        channel=channel,
+        location=location,
+        actor=actor,
+        region=region,
+    ).customer
+
+
+@transaction.atomic
+def create_customer_at_counter(
+    *,
+    first_name: str = "",
+    last_name: str = "",
+    email=None,
+    phone=None,
+    store: Location,
+    actor,
+    email_consent: bool | None = None,
+    sms_consent: bool | None = None,
+) -> MatchResult:
+    """An associate registers someone; an existing profile is found, not duplicated."""
+    result = match_customer_result(
+        email=email,
+        phone=phone,
+        first_name=first_name,
+        last_name=last_name,
+        channel=Channel.STORE,
+        location=store,
+        actor=actor,
+        region=store.country if store is not None else None,
+    )
+    for channel, granted in (
+        (ConsentChannel.EMAIL, email_consent),
+        (ConsentChannel.SMS, sms_consent),
+    ):
+        if granted is not None:
+            set_consent(
+                customer=result.customer,
+                channel=channel,
+                granted=granted,
+                source_channel=Channel.STORE,
+                location=store,
+                actor=actor,
+            )
+    return result

@@ -1,0 +1,276 @@
+"""Deciding a duplicate pair: merged into one profile, or dismissed.
+
+A merged profile keeps its id: ``merged_into`` leads to the survivor.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from customers.models import (
+    Consent,
+    Customer,
+    CustomerMerge,
+    DuplicateCandidate,
+    DuplicateStatus,
+)
+from customers.services.matching import flag_duplicate
+from customers.services.timeline import (
+    EVENT_MERGED,
+    record_event,
+)
+from customers.signals import customer_merged, customer_merging
+from omnistore.core import webhooks
+from omnistore.core.actors import acting_user
+from omnistore.core.exceptions import Conflict, NotFound, ValidationFailed
+
+
+@transaction.atomic
+def dismiss_duplicate(*, candidate: DuplicateCandidate, actor) -> DuplicateCandidate:
+    """Staff decided the two profiles are different people."""
+    candidate = DuplicateCandidate.objects.select_for_update().get(pk=candidate.pk)
+    if candidate.status != DuplicateStatus.PENDING:
+        raise Conflict("This pair was already decided.")
+    candidate.status = DuplicateStatus.DISMISSED
+    candidate.resolved_by = actor
+    candidate.resolved_at = timezone.now()
+    candidate.save(update_fields=["status", "resolved_by", "resolved_at"])
+    return candidate
+
+
+# --- Merge --------------------------------------------------------------------------
+
+
+# Relations to Customer that the merge handles itself rather than re-pointing.
+_MERGE_OWN = {CustomerMerge, DuplicateCandidate, Consent}
+
+
+def _reverse_relations():
+    """Every foreign key (and m2m through-table key) pointing at Customer, in any app.
+
+    ``_meta.related_objects`` hides relations declared with ``related_name="+"``; they
+    must move too, so hidden ones are included (m2m are reached by their through table).
+    """
+    for rel in Customer._meta.get_fields(include_hidden=True):
+        if not (rel.auto_created and not rel.concrete and rel.is_relation):
+            continue
+        if rel.many_to_many:
+            continue
+        model = rel.related_model
+        if model in _MERGE_OWN or model._meta.proxy:
+            continue
+        yield model, rel.field
+
+
+def _move_rows(model, field, *, survivor: Customer, other: Customer) -> tuple[int, int]:
+    """Re-point rows from ``other`` to ``survivor``; returns (moved, kept behind).
+
+    A row whose move would break a uniqueness rule (one per customer) stays where it
+    is; the app owning it folds it in from ``customer_merging``.
+    """
+    manager = model._base_manager
+    rows = manager.filter(**{field.attname: other.pk})
+    if field.unique:
+        if manager.filter(**{field.attname: survivor.pk}).exists():
+            return 0, rows.count()
+        return rows.update(**{field.attname: survivor.pk}), 0
+    try:
+        with transaction.atomic():
+            return rows.update(**{field.attname: survivor.pk}), 0
+    except IntegrityError:
+        pass
+    moved = kept = 0
+    for pk in rows.values_list("pk", flat=True).order_by("pk"):
+        try:
+            with transaction.atomic():
+                manager.filter(pk=pk).update(**{field.attname: survivor.pk})
+            moved += 1
+        except IntegrityError:
+            kept += 1
+    return moved, kept
+
+
+def _merge_consents(survivor: Customer, other: Customer) -> int:
+    """The later decision per channel wins: it is the person's most recent word."""
+    mine = {c.channel: c for c in Consent.objects.filter(customer=survivor)}
+    moved = 0
+    for theirs in Consent.objects.filter(customer=other):
+        current = mine.get(theirs.channel)
+        if current is None:
+            theirs.customer = survivor
+            theirs.save(update_fields=["customer"])
+            moved += 1
+            continue
+        if theirs.updated_at > current.updated_at:
+            for f in ("granted", "source_channel", "location", "actor", "updated_at"):
+                setattr(current, f, getattr(theirs, f))
+            current.save()
+            moved += 1
+        theirs.delete()
+    return moved
+
+
+def _merge_duplicates(survivor: Customer, other: Customer, actor) -> None:
+    now = timezone.now()
+    pair = sorted([survivor.pk, other.pk])
+    DuplicateCandidate.objects.filter(
+        customer_a_id=pair[0], customer_b_id=pair[1]
+    ).update(status=DuplicateStatus.MERGED, resolved_by=actor, resolved_at=now)
+    pending = DuplicateCandidate.objects.filter(
+        Q(customer_a=other) | Q(customer_b=other), status=DuplicateStatus.PENDING
+    )
+    for candidate in pending:
+        third_id = (
+            candidate.customer_b_id
+            if candidate.customer_a_id == other.pk
+            else candidate.customer_a_id
+        )
+        if third_id != survivor.pk:
+            third = Customer(pk=third_id)
+            flag_duplicate(
+                customer=survivor,
+                other=third,
+                reason=candidate.reason,
+                channel=candidate.channel,
+            )
+    pending.update(status=DuplicateStatus.MERGED, resolved_by=actor, resolved_at=now)
+
+
+@transaction.atomic
+def merge_customers(*, survivor: Customer, other: Customer, actor) -> CustomerMerge:
+    """Fold ``other`` into ``survivor``; ``other`` stays as a pointer to the survivor.
+
+    Both rows are locked in pk order (the order every merge uses) so two merges of
+    overlapping pairs cannot deadlock, and a checkout holding the loser's lock finishes
+    first. Rows of every app pointing at the loser are re-pointed here, so models added
+    later (orders, returns, wishlists) move without this app knowing them.
+    """
+    if survivor.pk == other.pk:
+        raise ValidationFailed(
+            "Choose two different customers.", extra={"other": ["Same customer."]}
+        )
+    locked = {
+        c.pk: c
+        for c in Customer.objects.select_for_update()
+        .filter(pk__in=[survivor.pk, other.pk])
+        .order_by("pk")
+    }
+    if len(locked) != 2:
+        raise NotFound("Customer not found.")
+    survivor, other = locked[survivor.pk], locked[other.pk]
+    for customer in (survivor, other):
+        if customer.merged_into_id is not None:
+            raise Conflict(
+                f"Customer {customer.pk} was already merged into "
+                f"{customer.merged_into_id}.",
+                extra={"merged_into": customer.merged_into_id},
+            )
+
+    summary: dict[str, Any] = {
+        "merged": {
+            "id": other.pk,
+            "name": other.full_name,
+            "loyalty_number": other.loyalty_number,
+        }
+    }
+    customer_merging.send(
+        sender=Customer, survivor=survivor, other=other, summary=summary
+    )
+
+    summary["consents"] = _merge_consents(survivor, other)
+    _merge_duplicates(survivor, other, actor)
+    moved: dict[str, int] = {}
+    kept: dict[str, int] = {}
+    for model, field in _reverse_relations():
+        done, left = _move_rows(model, field, survivor=survivor, other=other)
+        label = f"{model._meta.label_lower}.{field.name}"
+        if done:
+            moved[label] = done
+        if left:
+            kept[label] = left
+    summary["moved"] = moved
+    if kept:
+        summary["kept_on_merged"] = kept
+    summary["points"] = other.points_balance
+    summary["store_credit"] = str(other.store_credit_balance)
+
+    # Profile fields: the survivor's win, the loser's fill the blanks.
+    fields = ["points_balance", "store_credit_balance", "merged_into", "updated_at"]
+    survivor.points_balance = F("points_balance") + other.points_balance
+    survivor.store_credit_balance = (
+        F("store_credit_balance") + other.store_credit_balance
+    )
+    survivor_fields = ["points_balance", "store_credit_balance", "updated_at"]
+    for name in (
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "birthday",
+        "preferred_store",
+    ):
+        if not getattr(survivor, name) and getattr(other, name):
+            setattr(survivor, name, getattr(other, name))
+            survivor_fields.append(name)
+    prefs = other.preferences or {}
+    if prefs:
+        merged_prefs = dict(survivor.preferences or {})
+        merged_prefs["sizes"] = {
+            **prefs.get("sizes", {}),
+            **merged_prefs.get("sizes", {}),
+        }
+        merged_prefs["favourite_categories"] = list(
+            dict.fromkeys(
+                [
+                    *merged_prefs.get("favourite_categories", []),
+                    *prefs.get("favourite_categories", []),
+                ]
+            )
+        )
+        survivor.preferences = merged_prefs
+        survivor_fields.append("preferences")
+    move_user = survivor.user_id is None and other.user_id is not None
+    user = other.user if move_user else None
+
+    other.points_balance = 0
+    other.store_credit_balance = Decimal("0.00")
+    other.merged_into = survivor
+    if move_user:
+        other.user = None
+        fields.append("user")
+    other.save(update_fields=fields)
+    if move_user:
+        survivor.user = user
+        survivor_fields.append("user")
+    survivor.save(update_fields=survivor_fields)
+    survivor.refresh_from_db()
+    if move_user:
+        summary["user"] = user.pk
+
+    merge = CustomerMerge.objects.create(
+        survivor=survivor,
+        merged=other,
+        actor=acting_user(actor),
+        summary=summary,
+    )
+    name = other.full_name or f"#{other.pk}"
+    record_event(
+        customer=survivor,
+        kind=EVENT_MERGED,
+        summary=f"Profile {name} (#{other.pk}) merged into this one",
+        actor=actor,
+        data=summary,
+        reference_type="customer_merge",
+        reference_id=str(merge.pk),
+    )
+    customer_merged.send(sender=Customer, survivor=survivor, other=other, merge=merge)
+    webhooks.emit(
+        "customer.merged",
+        {"survivor_id": survivor.pk, "merged_id": other.pk, "merge_id": merge.pk},
+    )
+    return merge

@@ -1,0 +1,132 @@
+"""Profile fields a customer or an associate changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from customers.models import (
+    Customer,
+)
+from customers.services.common import UNSET
+from customers.services.identities import (
+    lock_customer,
+)
+from customers.services.timeline import (
+    EVENT_PROFILE_UPDATED,
+    record_event,
+)
+from inventory.models import Category, Location, LocationKind
+from omnistore.core.exceptions import Conflict, ValidationFailed
+
+
+def _clean_preferences(value) -> dict:
+    if not isinstance(value, dict):
+        raise ValidationFailed(
+            "Preferences must be an object.",
+            extra={"preferences": ["Must be an object."]},
+        )
+    unknown = set(value) - {"sizes", "favourite_categories"}
+    if unknown:
+        raise ValidationFailed(
+            "Unknown preference.",
+            extra={"preferences": [f"Unknown keys: {', '.join(sorted(unknown))}."]},
+        )
+    sizes = value.get("sizes", {})
+    favourites = value.get("favourite_categories", [])
+    if not isinstance(sizes, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and 0 < len(v) <= 20
+        for k, v in sizes.items()
+    ):
+        raise ValidationFailed(
+            "Sizes must map a category to a size.",
+            extra={"preferences": ["sizes: {category_slug: size} expected."]},
+        )
+    if not isinstance(favourites, list) or not all(
+        isinstance(x, str) for x in favourites
+    ):
+        raise ValidationFailed(
+            "Favourite categories must be a list.",
+            extra={"preferences": ["favourite_categories: list of slugs expected."]},
+        )
+    slugs = set(sizes) | set(favourites)
+    known = set(Category.objects.filter(slug__in=slugs).values_list("slug", flat=True))
+    if slugs - known:
+        raise ValidationFailed(
+            "Unknown category.",
+            extra={
+                "preferences": [
+                    f"Unknown categories: {', '.join(sorted(slugs - known))}."
+                ]
+            },
+        )
+    return {
+        "sizes": dict(sizes),
+        "favourite_categories": list(dict.fromkeys(favourites)),
+    }
+
+
+def _clean_store(value) -> Location | None:
+    if value is None or value == "":
+        return None
+    pk = value.pk if isinstance(value, Location) else value
+    store = None
+    if str(pk).isdigit():
+        shops = Location.objects.filter(kind=LocationKind.SHOP, active=True)
+        store = shops.filter(pk=pk).first()
+    if store is None:
+        raise ValidationFailed(
+            "Choose an open shop.", extra={"preferred_store": ["Not an active shop."]}
+        )
+    return store
+
+
+@transaction.atomic
+def update_profile(
+    *,
+    customer: Customer,
+    actor=None,
+    channel: str = "",
+    first_name=UNSET,
+    last_name=UNSET,
+    birthday=UNSET,
+    preferred_store=UNSET,
+    preferences=UNSET,
+) -> Customer:
+    """Change only the fields given; the change is on the timeline."""
+    customer = lock_customer(customer)
+    if customer.is_anonymised:
+        raise Conflict("This profile was erased.")
+    changes: dict[str, Any] = {}
+    if first_name is not UNSET:
+        changes["first_name"] = (first_name or "").strip()[:100]
+    if last_name is not UNSET:
+        changes["last_name"] = (last_name or "").strip()[:100]
+    if birthday is not UNSET:
+        if birthday is not None and birthday > timezone.localdate():
+            raise ValidationFailed(
+                "A birthday cannot be in the future.",
+                extra={"birthday": ["Cannot be in the future."]},
+            )
+        changes["birthday"] = birthday
+    if preferred_store is not UNSET:
+        changes["preferred_store"] = _clean_store(preferred_store)
+    if preferences is not UNSET:
+        changes["preferences"] = _clean_preferences(preferences)
+    changed = [f for f, v in changes.items() if getattr(customer, f) != v]
+    if not changed:
+        return customer
+    for field in changed:
+        setattr(customer, field, changes[field])
+    customer.save(update_fields=[*changed, "updated_at"])
+    record_event(
+        customer=customer,
+        kind=EVENT_PROFILE_UPDATED,
+        summary="Profile updated: " + ", ".join(f.replace("_", " ") for f in changed),
+        actor=actor,
+        channel=channel,
+        data={"fields": changed},
+    )
+    return customer

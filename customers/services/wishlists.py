@@ -1,0 +1,534 @@
+"""Wishlists: lists, items, sharing by email, and what erasure forgets of them."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from customers.models import (
+    WISHLIST_DEFAULT_NAME,
+    Customer,
+    CustomerEvent,
+    Wishlist,
+    WishlistChannel,
+    WishlistItem,
+    new_share_token,
+)
+from customers.normalize import (
+    normalize_email,
+)
+from customers.services.erasure import ERASED_TEXT
+from customers.services.identities import (
+    lock_customer,
+)
+from customers.services.timeline import (
+    record_event,
+)
+from customers.signals import customer_erased
+from inventory.models import Variant
+from omnistore.core import outbox
+from omnistore.core.actors import acting_user
+from omnistore.core.exceptions import Conflict, NotFound, ValidationFailed
+
+# list moved by a merge is written on the survivor. An item added by an associate is
+# theirs and their shop's on the record; the customer sees who added it.
+
+EVENT_WISHLIST_CREATED = "wishlist_created"
+EVENT_WISHLIST_RENAMED = "wishlist_renamed"
+EVENT_WISHLIST_ARCHIVED = "wishlist_archived"
+EVENT_WISHLIST_ITEM_ADDED = "wishlist_item_added"
+EVENT_WISHLIST_ITEM_UPDATED = "wishlist_item_updated"
+EVENT_WISHLIST_ITEM_REMOVED = "wishlist_item_removed"
+EVENT_WISHLIST_SHARED = "wishlist_shared"
+WISHLIST_SHARE_TOPIC = "customers.wishlist_share"
+
+WISHLIST_NAME_MAX = 100
+WISHLIST_NOTE_MAX = 250
+SHARE_MESSAGE_MAX = 500
+# Far above any real use; they stop a runaway client from growing a list forever.
+MAX_WISHLISTS = 20
+MAX_WISHLIST_ITEMS = 300
+
+
+@dataclass(frozen=True)
+class WishlistItemAdded:
+    item: WishlistItem
+    created: bool
+
+
+def _wishlist_channel(channel: str) -> str:
+    if channel not in WishlistChannel.values:
+        raise ValidationFailed(
+            f"Unknown channel '{channel}'.",
+            extra={
+                "channel": [f"Must be one of: {', '.join(WishlistChannel.values)}."]
+            },
+        )
+    return channel
+
+
+def _acting_staff(actor):
+    """The associate acting on the customer's behalf; None when the customer acts."""
+    if acting_user(actor) is None:
+        return None
+    return actor if actor.is_store_staff else None
+
+
+def _by_staff(staff, location) -> str:
+    if staff is None:
+        return ""
+    where = f" at {location.name}" if location is not None else ""
+    return f" — by {staff.display_name}{where}"
+
+
+def _clean_wishlist_name(name, *, default: str | None = None) -> str:
+    text = " ".join(str(name or "").split())
+    if not text:
+        if default is not None:
+            return default
+        raise ValidationFailed("Give the list a name.", extra={"name": ["Required."]})
+    if len(text) > WISHLIST_NAME_MAX:
+        raise ValidationFailed(
+            "Keep the name short.",
+            extra={"name": [f"At most {WISHLIST_NAME_MAX} characters."]},
+        )
+    return text
+
+
+def _clean_wishlist_note(note) -> str:
+    text = " ".join(str(note or "").split())
+    if len(text) > WISHLIST_NOTE_MAX:
+        raise ValidationFailed(
+            "Keep the note short.",
+            extra={"note": [f"At most {WISHLIST_NOTE_MAX} characters."]},
+        )
+    return text
+
+
+def _wishlist_variant(variant) -> Variant:
+    pk = variant.pk if isinstance(variant, Variant) else variant
+    found = None
+    if str(pk).isdigit():
+        found = (
+            Variant.objects.select_related("product")
+            .filter(pk=pk, active=True, product__active=True)
+            .first()
+        )
+    if found is None:
+        raise ValidationFailed(
+            "This item is not sold any more.",
+            extra={"variant": ["Unknown or discontinued item."]},
+        )
+    return found
+
+
+def _writable(customer: Customer) -> Customer:
+    if customer.is_anonymised:
+        raise Conflict("This profile was erased.")
+    return customer
+
+
+def _lock_wishlist(wishlist: Wishlist | int) -> tuple[Customer, Wishlist]:
+    """Lock the owner, then the list; an archived or unknown list is not found."""
+    pk = wishlist.pk if isinstance(wishlist, Wishlist) else wishlist
+    owner_id = (
+        Wishlist.objects.filter(pk=pk).values_list("customer_id", flat=True).first()
+    )
+    if owner_id is None:
+        raise NotFound("Wishlist not found.")
+    customer = _writable(lock_customer(owner_id))
+    locked = Wishlist.objects.select_for_update().filter(pk=pk).first()
+    if locked is None or locked.archived_at is not None:
+        raise NotFound("Wishlist not found.")
+    if locked.customer_id != customer.pk:  # pragma: no cover - merges re-point first
+        raise NotFound("Wishlist not found.")
+    locked.customer = customer
+    return customer, locked
+
+
+def _touch_wishlist(wishlist: Wishlist) -> None:
+    """``updated_at`` moves with the contents: sharing an unchanged list is done once."""
+    wishlist.save(update_fields=["updated_at"])
+
+
+def _default_wishlist_locked(customer: Customer) -> Wishlist:
+    wishlist = (
+        Wishlist.objects.select_for_update()
+        .filter(customer=customer, archived_at__isnull=True)
+        .order_by("created_at", "id")
+        .first()
+    )
+    if wishlist is None:
+        wishlist = Wishlist.objects.create(
+            customer=customer, name=WISHLIST_DEFAULT_NAME
+        )
+    wishlist.customer = customer
+    return wishlist
+
+
+@transaction.atomic
+def ensure_default_wishlist(*, customer: Customer) -> Wishlist:
+    """The customer's first open list, created ("My wishlist") when they have none."""
+    customer = _writable(lock_customer(customer))
+    return _default_wishlist_locked(customer)
+
+
+@transaction.atomic
+def create_wishlist(
+    *,
+    customer: Customer,
+    name: str = "",
+    actor=None,
+    location=None,
+    channel: str,
+) -> Wishlist:
+    _wishlist_channel(channel)
+    name = _clean_wishlist_name(name, default=WISHLIST_DEFAULT_NAME)
+    customer = _writable(lock_customer(customer))
+    if (
+        Wishlist.objects.filter(customer=customer, archived_at__isnull=True).count()
+        >= MAX_WISHLISTS
+    ):
+        raise ValidationFailed(
+            "Too many lists: archive one first.",
+            extra={"name": [f"At most {MAX_WISHLISTS} open lists."]},
+        )
+    staff = _acting_staff(actor)
+    location = location or (staff.store if staff is not None else None)
+    wishlist = Wishlist.objects.create(customer=customer, name=name)
+    record_event(
+        customer=customer,
+        kind=EVENT_WISHLIST_CREATED,
+        summary=f"Wishlist “{name}” created{_by_staff(staff, location)}",
+        actor=actor,
+        location=location,
+        channel=channel,
+        data={"wishlist_id": wishlist.pk},
+        reference_type="wishlist",
+        reference_id=str(wishlist.pk),
+    )
+    return wishlist
+
+
+@transaction.atomic
+def add_wishlist_item(
+    *,
+    wishlist: Wishlist | int | None = None,
+    customer: Customer | None = None,
+    variant: Variant | int,
+    note: str = "",
+    actor=None,
+    location=None,
+    channel: str,
+) -> WishlistItemAdded:
+    """Put ``variant`` on ``wishlist`` (or on the customer's default list).
+
+    A variant already on the list is not added twice: a new note replaces the old one.
+    When an associate acts, the item is theirs and their shop's (``location`` or their
+    home shop).
+    """
+    if (wishlist is None) == (customer is None):
+        raise ValueError("Give either a wishlist or a customer.")
+    _wishlist_channel(channel)
+    note = _clean_wishlist_note(note)
+    variant = _wishlist_variant(variant)
+    staff = _acting_staff(actor)
+    location = location or (staff.store if staff is not None else None)
+    if wishlist is not None:
+        customer, wishlist = _lock_wishlist(wishlist)
+    else:
+        customer = _writable(lock_customer(customer))
+        wishlist = _default_wishlist_locked(customer)
+
+    active = wishlist.items.filter(removed_at__isnull=True)
+    existing = active.filter(variant=variant).first()
+    label = f"{variant.name} · {variant.sku}"
+    event = {
+        "customer": customer,
+        "actor": actor,
+        "location": location,
+        "channel": channel,
+        "reference_type": "wishlist",
+        "reference_id": str(wishlist.pk),
+    }
+    if existing is not None:
+        existing.variant = variant
+        existing.wishlist = wishlist
+        if note and note != existing.note:
+            existing.note = note
+            existing.save(update_fields=["note"])
+            _touch_wishlist(wishlist)
+            record_event(
+                kind=EVENT_WISHLIST_ITEM_UPDATED,
+                summary=(
+                    f"Note changed on “{wishlist.name}”: {label}"
+                    f"{_by_staff(staff, location)}"
+                ),
+                data={"item_id": existing.pk, "variant_id": variant.pk},
+                **event,
+            )
+        return WishlistItemAdded(item=existing, created=False)
+    if active.count() >= MAX_WISHLIST_ITEMS:
+        raise ValidationFailed(
+            "This list is full: remove something first.",
+            extra={"variant": [f"At most {MAX_WISHLIST_ITEMS} items on a list."]},
+        )
+    item = WishlistItem.objects.create(
+        wishlist=wishlist,
+        variant=variant,
+        note=note,
+        added_by_staff=staff,
+        added_at_location=location,
+        added_via=channel,
+        price_at_add=variant.price,
+    )
+    _touch_wishlist(wishlist)
+    record_event(
+        kind=EVENT_WISHLIST_ITEM_ADDED,
+        summary=f"Added to “{wishlist.name}”: {label}{_by_staff(staff, location)}",
+        data={
+            "wishlist_id": wishlist.pk,
+            "item_id": item.pk,
+            "variant_id": variant.pk,
+            "sku": variant.sku,
+            "price": str(variant.price),
+        },
+        **event,
+    )
+    return WishlistItemAdded(item=item, created=True)
+
+
+@transaction.atomic
+def remove_wishlist_item(
+    *,
+    wishlist: Wishlist | int,
+    item_id,
+    actor=None,
+    location=None,
+    channel: str,
+) -> WishlistItem:
+    """Take an item off the list; the row stays (``removed_at``) for the history."""
+    _wishlist_channel(channel)
+    staff = _acting_staff(actor)
+    location = location or (staff.store if staff is not None else None)
+    customer, wishlist = _lock_wishlist(wishlist)
+    item = None
+    if str(item_id).isdigit():
+        item = (
+            wishlist.items.select_related("variant__product")
+            .filter(pk=item_id, removed_at__isnull=True)
+            .first()
+        )
+    if item is None:
+        raise NotFound("This item is not on the list.")
+    item.removed_at = timezone.now()
+    item.removed_by = acting_user(actor)
+    item.save(update_fields=["removed_at", "removed_by"])
+    _touch_wishlist(wishlist)
+    record_event(
+        customer=customer,
+        kind=EVENT_WISHLIST_ITEM_REMOVED,
+        summary=(
+            f"Removed from “{wishlist.name}”: {item.variant.name} · "
+            f"{item.variant.sku}{_by_staff(staff, location)}"
+        ),
+        actor=actor,
+        location=location,
+        channel=channel,
+        data={"wishlist_id": wishlist.pk, "item_id": item.pk},
+        reference_type="wishlist",
+        reference_id=str(wishlist.pk),
+    )
+    return item
+
+
+@transaction.atomic
+def rename_wishlist(
+    *, wishlist: Wishlist | int, name: str, actor=None, location=None, channel: str
+) -> Wishlist:
+    _wishlist_channel(channel)
+    name = _clean_wishlist_name(name)
+    customer, wishlist = _lock_wishlist(wishlist)
+    if name == wishlist.name:
+        return wishlist
+    before = wishlist.name
+    wishlist.name = name
+    wishlist.save(update_fields=["name", "updated_at"])
+    staff = _acting_staff(actor)
+    location = location or (staff.store if staff is not None else None)
+    record_event(
+        customer=customer,
+        kind=EVENT_WISHLIST_RENAMED,
+        summary=f"Wishlist “{before}” renamed “{name}”{_by_staff(staff, location)}",
+        actor=actor,
+        location=location,
+        channel=channel,
+        data={"wishlist_id": wishlist.pk},
+        reference_type="wishlist",
+        reference_id=str(wishlist.pk),
+    )
+    return wishlist
+
+
+@transaction.atomic
+def archive_wishlist(
+    *, wishlist: Wishlist | int, actor=None, location=None, channel: str
+) -> Wishlist:
+    """Hide a list and cut its shared link; its items stay on record."""
+    _wishlist_channel(channel)
+    customer, wishlist = _lock_wishlist(wishlist)
+    wishlist.archived_at = timezone.now()
+    wishlist.archived_by = acting_user(actor)
+    wishlist.save(update_fields=["archived_at", "archived_by", "updated_at"])
+    staff = _acting_staff(actor)
+    location = location or (staff.store if staff is not None else None)
+    record_event(
+        customer=customer,
+        kind=EVENT_WISHLIST_ARCHIVED,
+        summary=f"Wishlist “{wishlist.name}” deleted{_by_staff(staff, location)}",
+        actor=actor,
+        location=location,
+        channel=channel,
+        data={"wishlist_id": wishlist.pk},
+        reference_type="wishlist",
+        reference_id=str(wishlist.pk),
+    )
+    return wishlist
+
+
+def _masked_email(address: str) -> str:
+    local, _, domain = address.partition("@")
+    return f"{local[:1]}…@{domain}"
+
+
+@transaction.atomic
+def share_wishlist_by_email(
+    *,
+    wishlist: Wishlist | int,
+    email,
+    message: str = "",
+    actor=None,
+    location=None,
+    channel: str,
+) -> bool:
+    """Email the list to someone, after commit, through the outbox.
+
+    The same list with the same contents goes to the same address once (a double
+    tap, a retried request); after the list changes it can be sent again. Returns
+    whether an email was queued.
+    """
+    _wishlist_channel(channel)
+    address = normalize_email(email, strict=True)
+    message = " ".join(str(message or "").split())
+    if len(message) > SHARE_MESSAGE_MAX:
+        raise ValidationFailed(
+            "Keep the message short.",
+            extra={"message": [f"At most {SHARE_MESSAGE_MAX} characters."]},
+        )
+    customer, wishlist = _lock_wishlist(wishlist)
+    if not wishlist.items.filter(removed_at__isnull=True).exists():
+        raise ValidationFailed(
+            "Add something to the list before sharing it.",
+            extra={"wishlist": ["The list is empty."]},
+        )
+    version = f"{address}|{wishlist.updated_at.isoformat()}|{message}"
+    digest = hashlib.sha256(version.encode()).hexdigest()[:40]
+    queued = outbox.enqueue(
+        WISHLIST_SHARE_TOPIC,
+        {"wishlist_id": wishlist.pk, "to": address, "message": message},
+        dedupe_key=f"{WISHLIST_SHARE_TOPIC}:{wishlist.pk}:{digest}",
+    )
+    if queued is None:
+        return False
+    staff = _acting_staff(actor)
+    location = location or (staff.store if staff is not None else None)
+    record_event(
+        customer=customer,
+        kind=EVENT_WISHLIST_SHARED,
+        summary=(
+            f"Wishlist “{wishlist.name}” shared by email with "
+            f"{_masked_email(address)}{_by_staff(staff, location)}"
+        ),
+        actor=actor,
+        location=location,
+        channel=channel,
+        data={"wishlist_id": wishlist.pk, "to": address},
+        reference_type="wishlist",
+        reference_id=str(wishlist.pk),
+    )
+    return True
+
+
+def shared_wishlist_url(wishlist: Wishlist) -> str:
+    path = reverse("customers-api:wishlist-shared", args=[wishlist.share_token])
+    return settings.OMNISTORE_SITE_URL.rstrip("/") + path
+
+
+@outbox.handler(WISHLIST_SHARE_TOPIC)
+def deliver_wishlist_share(payload: dict) -> None:
+    """Render the list as it is now; a list deleted or emptied since sends nothing."""
+    wishlist = (
+        Wishlist.objects.select_related("customer")
+        .filter(pk=payload["wishlist_id"], archived_at__isnull=True)
+        .first()
+    )
+    if wishlist is None:
+        return
+    items = list(
+        wishlist.items.filter(removed_at__isnull=True)
+        .select_related("variant__product")
+        .order_by("-added_at", "-id")
+    )
+    if not items:
+        return
+    owner = wishlist.customer.first_name or "Someone"
+    context = {
+        "owner": owner,
+        "wishlist": wishlist,
+        "items": items,
+        "message": payload.get("message", ""),
+        "url": shared_wishlist_url(wishlist),
+        "currency": settings.OMNISTORE_CURRENCY,
+    }
+    subject = " ".join(f"{owner} shared a wishlist with you: {wishlist.name}".split())
+    EmailMessage(
+        subject=subject,
+        body=render_to_string("customers/email/wishlist_share.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[payload["to"]],
+    ).send()
+
+
+# Kinds whose summary carries a list name the customer chose (it may be personal).
+_WISHLIST_NAMED_KINDS = (
+    EVENT_WISHLIST_CREATED,
+    EVENT_WISHLIST_RENAMED,
+    EVENT_WISHLIST_ARCHIVED,
+    EVENT_WISHLIST_SHARED,
+)
+
+
+def _forget_wishlist_texts(sender, customer: Customer, **kwargs) -> None:
+    """On erasure, notes and list names go and shared links stop working; what was
+    wanted stays, anonymous, like the orders."""
+    lists = list(Wishlist.objects.filter(customer=customer))
+    WishlistItem.objects.filter(wishlist__in=lists).exclude(note="").update(note="")
+    for wishlist in lists:
+        wishlist.name = WISHLIST_DEFAULT_NAME
+        wishlist.share_token = new_share_token()
+        wishlist.save(update_fields=["name", "share_token", "updated_at"])
+    CustomerEvent.objects.filter(
+        customer=customer, kind__in=_WISHLIST_NAMED_KINDS
+    ).update(summary=ERASED_TEXT)
+
+
+customer_erased.connect(
+    _forget_wishlist_texts, dispatch_uid="customers.wishlists.forget_texts"
+)

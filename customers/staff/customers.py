@@ -1,0 +1,231 @@
+"""Staff customer screens: search, the 360° view, notes, counter sign-up and merges.
+
+Every associate sees every customer (a customer never explains twice); what they do is
+recorded with their name and shop. A merged profile's address leads to the survivor.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from customers.models import Customer, DuplicateCandidate, DuplicateStatus
+from customers.selectors.identities import resolve_customer
+from customers.selectors.profiles import customer_360, search_customers
+from customers.selectors.timeline import timeline
+from customers.services.matching import create_customer_at_counter
+from customers.services.merge import dismiss_duplicate, merge_customers
+from customers.services.timeline import add_note
+from omnistore.core.exceptions import ApplicationError, NotFound
+from omnistore.staff.auth import current_store, staff_required
+from omnistore.staff.htmx import INVALID, add_service_error, is_partial, redirect_to
+from omnistore.staff.panels import render_customer_panels
+
+from .forms import CounterCustomerForm, MergeForm, NoteForm
+
+SEARCH_LIMIT = 25
+
+
+def _region(request) -> str | None:
+    store = current_store(request)
+    return store.country if store is not None else None
+
+
+def customer_or_404(pk) -> Customer:
+    """The live profile for an address's id; a merged id gives the survivor."""
+    try:
+        return resolve_customer(pk)
+    except NotFound:
+        raise Http404("No such customer.") from None
+
+
+@staff_required
+def customer_search(request):
+    """Live search by name, email, phone in any format or loyalty card."""
+    query = request.GET.get("q", "").strip()[:100]
+    results = search_customers(query, region=_region(request), limit=SEARCH_LIMIT)
+    context = {"q": query, "results": results, "limit": SEARCH_LIMIT}
+    template = "customers/staff/_search_results.html"
+    if not is_partial(request):
+        template = "customers/staff/search.html"
+    return render(request, template, context)
+
+
+@staff_required
+def customer_detail(request, pk: int):
+    try:
+        view = customer_360(pk)
+    except NotFound:
+        raise Http404("No such customer.") from None
+    if view.customer.pk != pk:
+        return redirect("staff:customer_detail", pk=view.customer.pk)
+    context = {
+        "view": view,
+        "customer": view.customer,
+        "page": view.timeline,
+        "note_form": NoteForm(),
+        "panels": render_customer_panels(request, view.customer),
+    }
+    return render(request, "customers/staff/detail.html", context)
+
+
+@staff_required
+def customer_timeline(request, pk: int):
+    """One more page of the timeline (the "load more" button)."""
+    customer = customer_or_404(pk)
+    try:
+        page_number = max(int(request.GET.get("page", "1")), 1)
+    except ValueError:
+        page_number = 1
+    page = timeline(customer, page=page_number)
+    template = "customers/staff/_timeline_rows.html"
+    if not is_partial(request):
+        template = "customers/staff/timeline.html"
+    return render(request, template, {"customer": customer, "page": page})
+
+
+@staff_required
+@require_POST
+def customer_add_note(request, pk: int):
+    customer = customer_or_404(pk)
+    form = NoteForm(request.POST)
+    status = 200
+    if form.is_valid():
+        try:
+            add_note(
+                customer=customer,
+                text=form.cleaned_data["text"],
+                actor=request.user,
+                location=current_store(request),
+            )
+        except ApplicationError as error:
+            add_service_error(form, error)
+        else:
+            if not request.htmx:
+                messages.success(request, "Note added.")
+                return redirect("staff:customer_detail", pk=customer.pk)
+            form = NoteForm()
+    if form.errors:
+        status = INVALID
+        if not request.htmx:
+            messages.error(request, "Write a note first.")
+            return redirect("staff:customer_detail", pk=customer.pk)
+    context = {
+        "customer": customer,
+        "page": timeline(customer),
+        "note_form": form,
+        "note_added": status == 200,
+    }
+    return render(
+        request, "customers/staff/_timeline_section.html", context, status=status
+    )
+
+
+@staff_required
+def customer_create(request):
+    """Register a customer at the counter; a known email or phone opens that profile."""
+    store = current_store(request)
+    region = store.country if store is not None else None
+    status = 200
+    if request.method == "POST":
+        form = CounterCustomerForm(request.POST, region=region)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                result = create_customer_at_counter(
+                    first_name=data["first_name"],
+                    last_name=data["last_name"],
+                    email=data["email"] or None,
+                    phone=data["phone"] or None,
+                    store=store,
+                    actor=request.user,
+                    email_consent=True if data["email_consent"] else None,
+                    sms_consent=True if data["sms_consent"] else None,
+                )
+            except ApplicationError as error:
+                add_service_error(form, error)
+            else:
+                customer = result.customer
+                if result.created:
+                    messages.success(request, f"Profile created for {customer}.")
+                else:
+                    messages.success(
+                        request,
+                        f"{customer} already has a profile: it is open below, "
+                        "with what was new added to it.",
+                    )
+                url = reverse("staff:customer_detail", args=[customer.pk])
+                return redirect_to(request, url)
+        status = INVALID
+    else:
+        initial = {}
+        query = request.GET.get("q", "").strip()
+        if "@" in query:
+            initial["email"] = query
+        elif any(ch.isdigit() for ch in query):
+            initial["phone"] = query
+        elif query:
+            first, _, last = query.partition(" ")
+            initial.update(first_name=first, last_name=last)
+        form = CounterCustomerForm(initial=initial, region=region)
+    template = "customers/staff/_create_form.html"
+    if not is_partial(request):
+        template = "customers/staff/create.html"
+    return render(request, template, {"form": form, "store": store}, status=status)
+
+
+@staff_required
+def customer_merge(request, pk: int):
+    """Confirm and merge ``other`` into this profile (this one survives)."""
+    survivor = customer_or_404(pk)
+    if survivor.pk != pk:
+        return redirect("staff:customer_detail", pk=survivor.pk)
+    data = request.POST if request.method == "POST" else request.GET
+    form = MergeForm(data if request.method == "POST" else None, initial=data)
+    try:
+        other_id = int(data.get("other", ""))
+    except ValueError:
+        raise Http404("No profile to merge.") from None
+    other = Customer.objects.filter(pk=other_id).first()
+    if other is None or other.merged_into_id is not None or other.pk == survivor.pk:
+        raise Http404("No profile to merge.")
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                merge_customers(survivor=survivor, other=other, actor=request.user)
+            except ApplicationError as error:
+                add_service_error(form, error)
+            else:
+                messages.success(
+                    request,
+                    f"{other} (#{other.pk}) was merged into this profile.",
+                )
+                return redirect("staff:customer_detail", pk=survivor.pk)
+        status = INVALID
+    context = {
+        "survivor": customer_360(survivor.pk),
+        "other": customer_360(other.pk),
+        "form": form,
+    }
+    return render(request, "customers/staff/merge.html", context, status=status)
+
+
+@staff_required
+@require_POST
+def duplicate_dismiss(request, pk: int):
+    candidate = DuplicateCandidate.objects.filter(
+        pk=pk, status=DuplicateStatus.PENDING
+    ).first()
+    if candidate is None:
+        raise Http404("No such pair.")
+    back = request.POST.get("customer") or candidate.customer_a_id
+    dismiss_duplicate(candidate=candidate, actor=request.user)
+    messages.success(request, "Marked as different people.")
+    try:
+        return redirect("staff:customer_detail", pk=int(back))
+    except ValueError:
+        return redirect("staff:customer_detail", pk=candidate.customer_a_id)

@@ -1,0 +1,165 @@
+"""Wishlists in the shop: an associate opens a customer's lists from the 360° page,
+sees what this shop and the nearest ones have, adds items on the customer's behalf by
+scanning them (on record as the associate's, at this shop) and removes them.
+
+Any associate may open any customer's lists, like the rest of the 360° view; items are
+found only among the lists of the customer in the address, so a mistyped id is 404.
+
+"Sell" hands an item to the assisted sale (the endless aisle starts there): the sale
+screen's own scan endpoint takes it, so its cart rules apply unchanged.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.http import require_POST
+
+from customers.models import Channel, Customer, WishlistItem
+from customers.selectors import wishlists as wishlist_selectors
+from customers.services.wishlists import add_wishlist_item, remove_wishlist_item
+from omnistore.core.exceptions import ApplicationError, NotFound
+from omnistore.staff.auth import current_store, staff_required
+from omnistore.staff.htmx import INVALID, add_service_error, is_partial
+from omnistore.staff.panels import customer_panels, register
+
+from .customers import customer_or_404
+from .forms import WishlistScanForm
+
+PANEL_ITEMS_SHOWN = 4
+# The assisted sale's scan endpoint ("code" = SKU, "quantity"); absent, no Sell button.
+SALE_ADD_URL_NAME = "staff:sale_add"
+
+
+def _sale_add_url() -> str | None:
+    try:
+        return reverse(SALE_ADD_URL_NAME)
+    except NoReverseMatch:  # pragma: no cover - the orders app is always installed
+        return None
+
+
+def _context(request, customer: Customer, *, form=None, added=None) -> dict:
+    store = current_store(request)
+    wishlists = wishlist_selectors.wishlists_with_availability(customer, store=store)
+    return {
+        "customer": customer,
+        "store": store,
+        "wishlists": wishlists,
+        "item_count": sum(len(w.active_items) for w in wishlists),
+        "form": form or WishlistScanForm(wishlists=wishlists),
+        "added": added,
+        "sale_add_url": _sale_add_url(),
+        "currency": settings.OMNISTORE_CURRENCY,
+    }
+
+
+def _section(request, customer: Customer, *, status: int = 200, **extra):
+    return render(
+        request,
+        "customers/staff/wishlist_section.html",
+        _context(request, customer, **extra),
+        status=status,
+    )
+
+
+@staff_required
+def customer_wishlists(request, pk: int):
+    customer = customer_or_404(pk)
+    if customer.pk != pk:
+        return redirect("staff:customer_wishlists", pk=customer.pk)
+    template = "customers/staff/wishlist_section.html"
+    if not is_partial(request):
+        template = "customers/staff/wishlist.html"
+    return render(request, template, _context(request, customer))
+
+
+@staff_required
+@require_POST
+def wishlist_add(request, pk: int):
+    """A scan puts the item on the chosen list (the default one, made if needed)."""
+    customer = customer_or_404(pk)
+    lists = list(wishlist_selectors.customer_wishlists(customer))
+    form = WishlistScanForm(request.POST, wishlists=lists)
+    if form.is_valid():
+        data = form.cleaned_data
+        target = next((w for w in lists if w.pk == data["wishlist"]), None)
+        try:
+            added = add_wishlist_item(
+                wishlist=target,
+                customer=None if target is not None else customer,
+                variant=data["code"],
+                note=data["note"],
+                actor=request.user,
+                location=current_store(request),
+                channel=Channel.STORE,
+            )
+        except ApplicationError as error:
+            add_service_error(form, error, {"variant": "code"})
+        else:
+            if not request.htmx:
+                messages.success(request, f"{added.item.variant.name} is on the list.")
+                return redirect("staff:customer_wishlists", pk=customer.pk)
+            return _section(request, customer, added=added)
+    if not request.htmx:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("staff:customer_wishlists", pk=customer.pk)
+    return _section(request, customer, form=form, status=INVALID)
+
+
+@staff_required
+@require_POST
+def wishlist_remove(request, pk: int, item_id: int):
+    customer = customer_or_404(pk)
+    item = (
+        WishlistItem.objects.filter(
+            pk=item_id,
+            removed_at__isnull=True,
+            wishlist__customer=customer,
+            wishlist__archived_at__isnull=True,
+        )
+        .select_related("variant__product")
+        .first()
+    )
+    if item is None:
+        raise Http404("No such item on this customer's lists.")
+    try:
+        remove_wishlist_item(
+            wishlist=item.wishlist_id,
+            item_id=item.pk,
+            actor=request.user,
+            location=current_store(request),
+            channel=Channel.STORE,
+        )
+    except NotFound:
+        raise Http404("No such item on this customer's lists.") from None
+    if not request.htmx:
+        messages.success(request, f"{item.variant.name} was taken off the list.")
+        return redirect("staff:customer_wishlists", pk=customer.pk)
+    return _section(request, customer)
+
+
+def customer_wishlist_panel(request, customer: Customer) -> dict:
+    """The 360° card: the latest items with this shop's stock (four queries)."""
+    store = current_store(request)
+    wishlists = wishlist_selectors.wishlists_with_availability(customer, store=store)
+    items = sorted(
+        (item for w in wishlists for item in w.active_items),
+        key=lambda item: (item.added_at, item.pk),
+        reverse=True,
+    )
+    return {
+        "template": "customers/staff/wishlist_panel.html",
+        "customer": customer,
+        "store": store,
+        "wishlists": wishlists,
+        "items": items[:PANEL_ITEMS_SHOWN],
+        "item_count": len(items),
+    }
+
+
+register(customer_panels, customer_wishlist_panel)
