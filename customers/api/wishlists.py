@@ -16,15 +16,27 @@ from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
-from customers import selectors, services
 from customers.models import Wishlist, WishlistItem
-
-from .serializers import ErrorSerializer
-from .views import _channel, _valid
-
-BAD_INPUT = OpenApiResponse(
-    ErrorSerializer, description="Invalid input; nothing changed."
+from customers.selectors.identities import customer_for_user
+from customers.selectors.wishlists import (
+    attach_wishlist_availability,
+    customer_wishlists,
+    wishlist_by_share_token,
+    wishlist_for_customer,
 )
+from customers.services.wishlists import (
+    add_wishlist_item,
+    archive_wishlist,
+    create_wishlist,
+    remove_wishlist_item,
+    rename_wishlist,
+    share_wishlist_by_email,
+    shared_wishlist_url,
+)
+
+from .common import BAD_INPUT, request_channel, validated
+from .serializers import ErrorSerializer
+
 NOT_FOUND = OpenApiResponse(
     ErrorSerializer, description="No such list among yours (or no profile)."
 )
@@ -179,7 +191,7 @@ class WishlistSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_share_url(self, wishlist) -> str:
-        return services.shared_wishlist_url(wishlist)
+        return shared_wishlist_url(wishlist)
 
 
 class SharedItemSerializer(serializers.ModelSerializer):
@@ -215,19 +227,19 @@ class ShareResultSerializer(serializers.Serializer):
 
 def _customer(request):
     if not hasattr(request, "_wishlist_customer"):
-        request._wishlist_customer = selectors.customer_for_user(request.user)
+        request._wishlist_customer = customer_for_user(request.user)
     return request._wishlist_customer
 
 
 def _render(request, wishlist_id, *, status_code=status.HTTP_200_OK) -> Response:
     customer = _customer(request)
-    wishlist = selectors.wishlist_for_customer(customer, wishlist_id)
-    selectors.attach_wishlist_availability([wishlist], store=customer.preferred_store)
+    wishlist = wishlist_for_customer(customer, wishlist_id)
+    attach_wishlist_availability([wishlist], store=customer.preferred_store)
     return Response(WishlistSerializer(wishlist).data, status=status_code)
 
 
 def _owned(request, wishlist_id) -> Wishlist:
-    return selectors.wishlist_for_customer(_customer(request), wishlist_id)
+    return wishlist_for_customer(_customer(request), wishlist_id)
 
 
 class WishlistListView(generics.ListAPIView):
@@ -237,13 +249,13 @@ class WishlistListView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Wishlist.objects.none()
-        return selectors.customer_wishlists(_customer(self.request))
+        return customer_wishlists(_customer(self.request))
 
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)
         if page is not None:
             customer = _customer(self.request)
-            selectors.attach_wishlist_availability(page, store=customer.preferred_store)
+            attach_wishlist_availability(page, store=customer.preferred_store)
         return page
 
     @extend_schema(
@@ -265,12 +277,12 @@ class WishlistListView(generics.ListAPIView):
         tags=TAGS,
     )
     def post(self, request):
-        data = _valid(WishlistCreateSerializer, request)
-        wishlist = services.create_wishlist(
+        data = validated(WishlistCreateSerializer, request)
+        wishlist = create_wishlist(
             customer=_customer(request),
             name=data.get("name", ""),
             actor=request.user,
-            channel=_channel(request),
+            channel=request_channel(request),
         )
         return _render(request, wishlist.pk, status_code=status.HTTP_201_CREATED)
 
@@ -292,12 +304,12 @@ class WishlistDetailView(APIView):
     )
     def patch(self, request, pk: int):
         wishlist = _owned(request, pk)
-        data = _valid(WishlistRenameSerializer, request)
-        services.rename_wishlist(
+        data = validated(WishlistRenameSerializer, request)
+        rename_wishlist(
             wishlist=wishlist,
             name=data["name"],
             actor=request.user,
-            channel=_channel(request),
+            channel=request_channel(request),
         )
         return _render(request, pk)
 
@@ -309,8 +321,8 @@ class WishlistDetailView(APIView):
     )
     def delete(self, request, pk: int):
         wishlist = _owned(request, pk)
-        services.archive_wishlist(
-            wishlist=wishlist, actor=request.user, channel=_channel(request)
+        archive_wishlist(
+            wishlist=wishlist, actor=request.user, channel=request_channel(request)
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -334,18 +346,16 @@ class WishlistItemsView(APIView):
     def post(self, request, pk: int):
         customer = _customer(request)
         wishlist = _owned(request, pk)
-        data = _valid(WishlistItemCreateSerializer, request)
-        added = services.add_wishlist_item(
+        data = validated(WishlistItemCreateSerializer, request)
+        added = add_wishlist_item(
             wishlist=wishlist,
             variant=data["variant"],
             note=data.get("note", ""),
             actor=request.user,
-            channel=_channel(request),
+            channel=request_channel(request),
         )
-        wishlist = selectors.wishlist_for_customer(customer, pk)
-        selectors.attach_wishlist_availability(
-            [wishlist], store=customer.preferred_store
-        )
+        wishlist = wishlist_for_customer(customer, pk)
+        attach_wishlist_availability([wishlist], store=customer.preferred_store)
         item = next(i for i in wishlist.active_items if i.pk == added.item.pk)
         return Response(
             WishlistItemSerializer(item).data,
@@ -361,11 +371,11 @@ class WishlistItemView(APIView):
     )
     def delete(self, request, pk: int, item_id: int):
         wishlist = _owned(request, pk)
-        services.remove_wishlist_item(
+        remove_wishlist_item(
             wishlist=wishlist,
             item_id=item_id,
             actor=request.user,
-            channel=_channel(request),
+            channel=request_channel(request),
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -385,13 +395,13 @@ class WishlistShareView(APIView):
     )
     def post(self, request, pk: int):
         wishlist = _owned(request, pk)
-        data = _valid(WishlistShareSerializer, request)
-        queued = services.share_wishlist_by_email(
+        data = validated(WishlistShareSerializer, request)
+        queued = share_wishlist_by_email(
             wishlist=wishlist,
             email=data["email"],
             message=data.get("message", ""),
             actor=request.user,
-            channel=_channel(request),
+            channel=request_channel(request),
         )
         return Response({"queued": queued}, status=status.HTTP_202_ACCEPTED)
 
@@ -407,5 +417,5 @@ class SharedWishlistView(APIView):
         tags=TAGS,
     )
     def get(self, request, token: str):
-        wishlist = selectors.wishlist_by_share_token(token)
+        wishlist = wishlist_by_share_token(token)
         return Response(SharedWishlistSerializer(wishlist).data)

@@ -2,20 +2,8 @@
 
 from django import forms
 
-from customers.services import normalize_email, normalize_phone
-from omnistore.core.exceptions import ApplicationError
-
-
-def add_service_error(form: forms.Form, error: ApplicationError) -> None:
-    """A service refusal on the form: its message on top, field errors by their field."""
-    placed = False
-    for key, messages in (error.extra or {}).items():
-        if key in form.fields and isinstance(messages, list | tuple):
-            for message in messages:
-                form.add_error(key, str(message))
-            placed = True
-    if not placed or error.message:
-        form.add_error(None, error.message)
+from customers.normalize import normalize_email, normalize_phone
+from inventory.forms import VariantCodeField
 
 
 class CounterCustomerForm(forms.Form):
@@ -87,3 +75,27 @@ class MergeForm(forms.Form):
         label="I checked that these profiles are the same person",
         error_messages={"required": "Tick the box to confirm the merge."},
     )
+
+
+class WishlistScanForm(forms.Form):
+    code = VariantCodeField(label="Scan or type a SKU / barcode")
+    note = forms.CharField(
+        label="Note",
+        max_length=250,
+        required=False,
+        widget=forms.TextInput(
+            attrs={"placeholder": "Size to try, colour wanted, occasion…"}
+        ),
+    )
+    wishlist = forms.TypedChoiceField(
+        label="List", coerce=int, required=False, empty_value=None
+    )
+
+    def __init__(self, *args, wishlists=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [(w.pk, w.name) for w in wishlists]
+        self.fields["wishlist"].choices = choices or [("", "My wishlist (new)")]
+        if len(choices) <= 1:
+            self.fields["wishlist"].widget = forms.HiddenInput()
+            if choices:
+                self.fields["wishlist"].initial = choices[0][0]

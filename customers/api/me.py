@@ -1,0 +1,157 @@
+"""The signed-in customer's own profile, consents, timeline and personal data. Nothing here takes a customer id: every ``/me/`` view works on the
+profile of the signed-in user (after merges, the survivor), so no one reaches another
+person's data."""
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from customers.models import CustomerEvent
+from customers.selectors.export import export_customer_data
+from customers.selectors.identities import customer_for_user
+from customers.selectors.profiles import consent_state, customer_profile
+from customers.selectors.timeline import timeline_queryset
+from customers.services.consents import set_consents
+from customers.services.erasure import erase_customer
+from customers.services.profiles import update_profile
+
+from .common import BAD_INPUT, request_channel, validated
+from .serializers import (
+    ConsentOutSerializer,
+    ConsentUpdateSerializer,
+    EraseSerializer,
+    ErrorSerializer,
+    EventSerializer,
+    ProfileSerializer,
+    ProfileUpdateSerializer,
+)
+
+NO_PROFILE = OpenApiResponse(ErrorSerializer, description="The login has no profile.")
+
+
+class MeView(APIView):
+    def _profile(self, customer):
+        customer = customer_profile(customer)
+        return Response(ProfileSerializer(customer).data)
+
+    @extend_schema(
+        summary="My profile",
+        responses={200: ProfileSerializer, 404: NO_PROFILE},
+        tags=["me"],
+    )
+    def get(self, request):
+        return self._profile(customer_for_user(request.user))
+
+    @extend_schema(
+        summary="Change my profile",
+        description=(
+            "Only the fields sent change. `preferred_store` must be an open shop; "
+            "`preferences` replaces the stored preferences."
+        ),
+        request=ProfileUpdateSerializer,
+        responses={200: ProfileSerializer, 400: BAD_INPUT, 404: NO_PROFILE},
+        tags=["me"],
+    )
+    def patch(self, request):
+        customer = customer_for_user(request.user)
+        data = validated(ProfileUpdateSerializer, request)
+        customer = update_profile(
+            customer=customer,
+            actor=request.user,
+            channel=request_channel(request),
+            **data,
+        )
+        return self._profile(customer)
+
+
+class MeConsentsView(APIView):
+    @extend_schema(
+        summary="My marketing consents",
+        responses={200: ConsentOutSerializer(many=True), 404: NO_PROFILE},
+        tags=["me"],
+    )
+    def get(self, request):
+        customer = customer_for_user(request.user)
+        rows = ConsentOutSerializer.rows(consent_state(customer))
+        return Response(ConsentOutSerializer(rows, many=True).data)
+
+    @extend_schema(
+        summary="Grant or withdraw consents",
+        description="Channels not sent stay as they are. Every change is recorded.",
+        request=ConsentUpdateSerializer,
+        responses={
+            200: ConsentOutSerializer(many=True),
+            400: BAD_INPUT,
+            404: NO_PROFILE,
+        },
+        tags=["me"],
+    )
+    def put(self, request):
+        customer = customer_for_user(request.user)
+        data = validated(ConsentUpdateSerializer, request)
+        set_consents(
+            customer=customer,
+            decisions={k: v for k, v in data.items() if k != "channel"},
+            source_channel=data["channel"],
+            actor=request.user,
+        )
+        rows = ConsentOutSerializer.rows(consent_state(customer))
+        return Response(ConsentOutSerializer(rows, many=True).data)
+
+
+class MeTimelineView(generics.ListAPIView):
+    serializer_class = EventSerializer
+    filter_backends: list = []
+
+    @extend_schema(
+        summary="My history",
+        description=(
+            "Orders, pickups, returns, wishlist changes, messages, consents and more, "
+            "newest first. Staff-only notes are not listed."
+        ),
+        responses={200: EventSerializer(many=True), 404: NO_PROFILE},
+        tags=["me"],
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return CustomerEvent.objects.none()
+        customer = customer_for_user(self.request.user)
+        return timeline_queryset(customer, for_customer=True)
+
+
+class MeExportView(APIView):
+    @extend_schema(
+        summary="Export my personal data",
+        description="Everything held about you, as JSON.",
+        responses={200: OpenApiResponse(description="JSON document"), 404: NO_PROFILE},
+        tags=["me"],
+    )
+    def get(self, request):
+        customer = customer_for_user(request.user)
+        response = Response(export_customer_data(customer))
+        response["Content-Disposition"] = 'attachment; filename="my-data.json"'
+        return response
+
+
+class MeEraseView(APIView):
+    @extend_schema(
+        summary="Erase my personal data",
+        description=(
+            "Removes names, contact data, addresses and preferences, withdraws every "
+            "consent and closes the login. Orders stay (anonymous) for accounting."
+        ),
+        request=EraseSerializer,
+        responses={200: OpenApiResponse(description="Erased"), 400: BAD_INPUT},
+        tags=["me"],
+    )
+    def post(self, request):
+        customer = customer_for_user(request.user)
+        validated(EraseSerializer, request)
+        erase_customer(
+            customer=customer, actor=request.user, channel=request_channel(request)
+        )
+        return Response({"erased": True})
