@@ -36,9 +36,9 @@ from customers.services.timeline import (
 from inventory.demo import DEMO_PASSWORD
 from inventory.models import Category, Location, LocationKind
 from omnistore.accounts.models import Role, User
+from omnistore.core.channels import Channel, is_online
 
 from .models import (
-    Channel,
     Consent,
     ConsentChange,
     ConsentChannel,
@@ -204,6 +204,80 @@ class _Batch:
         return len(self.customers)
 
 
+def _contact(index, *, rng, twin_starts, twin_names):
+    """Channel, names, email and phone of profile ``index`` (twins planned by index)."""
+    channel = _weighted_channel(rng)
+    first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+    address = f"{_ascii(first)}.{_ascii(last)}{index}@{rng.choice(EMAIL_DOMAINS)}"
+    email = phone = None
+    if index in twin_starts:
+        channel, phone = Channel.STORE, _phone(index, rng)
+        twin_names[index] = (first, last)
+    elif index - 1 in twin_starts:
+        first, last = twin_names[index - 1]
+        address = f"{_ascii(first)}.{_ascii(last)}{index}@{rng.choice(EMAIL_DOMAINS)}"
+        channel, email = Channel.WEB, address
+    elif channel in (Channel.STORE, Channel.PHONE):
+        phone = _phone(index, rng)
+        email = address if rng.random() < 0.6 else None
+    else:
+        email = address
+        phone = _phone(index, rng) if rng.random() < 0.4 else None
+    return channel, first, last, email, phone
+
+
+def _profile(
+    *, rng, channel, names, contact, shops, categories, now, loyalty_numbers
+) -> Customer:
+    """An unsaved profile: its shop, preferences, a loyalty number not yet used in
+    this run, a sign-up date in the last three years and sometimes a birthday."""
+    (first, last), (email, phone) = names, contact
+    location = rng.choice(shops) if channel in (Channel.STORE, Channel.PHONE) else None
+    preferred = location or (rng.choice(shops) if rng.random() < 0.5 else None)
+    picked = rng.sample(categories, k=min(rng.randint(0, 3), len(categories)))
+    preferences = {}
+    if picked:
+        preferences = {
+            "sizes": {slug: _size_for(slug, rng) for slug in picked[:2]},
+            "favourite_categories": picked,
+        }
+    loyalty = generate_loyalty_number(rng)
+    while loyalty in loyalty_numbers:
+        loyalty = generate_loyalty_number(rng)
+    loyalty_numbers.add(loyalty)
+    created_at = now - timedelta(
+        days=rng.randint(0, 3 * 365), minutes=rng.randint(0, 24 * 60)
+    )
+    birthday = None
+    if rng.random() < 0.3:
+        birthday = now.date() - timedelta(days=rng.randint(18 * 365, 75 * 365))
+    return Customer(
+        first_name=first,
+        last_name=last,
+        email=email or "",
+        phone=phone or "",
+        birthday=birthday,
+        preferred_store=preferred,
+        preferences=preferences,
+        loyalty_number=loyalty,
+        created_channel=channel,
+        created_location=location,
+        created_at=created_at,
+    )
+
+
+def _consent_decisions(rng, *, channel, email, phone) -> list[tuple[str, bool, str]]:
+    """Most people answer the email question, fewer the SMS one; app users push."""
+    decided = []
+    if email and rng.random() < 0.6:
+        decided.append((ConsentChannel.EMAIL, rng.random() < 0.85, channel))
+    if phone and rng.random() < 0.4:
+        decided.append((ConsentChannel.SMS, rng.random() < 0.75, channel))
+    if channel == Channel.APP and rng.random() < 0.6:
+        decided.append((ConsentChannel.PUSH, True, channel))
+    return decided
+
+
 def _generate(
     *, rng, count, shops, categories, now, password, say
 ) -> tuple[int, list[tuple[int, int]]]:
@@ -232,77 +306,31 @@ def _generate(
                 twin_pks[index] = customer.pk
 
     for index in range(count):
-        channel = _weighted_channel(rng)
-        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-        address = f"{_ascii(first)}.{_ascii(last)}{index}@{rng.choice(EMAIL_DOMAINS)}"
-        email = phone = None
-        if index in twin_starts:
-            channel, phone = Channel.STORE, _phone(index, rng)
-            twin_names[index] = (first, last)
-        elif index - 1 in twin_starts:
-            first, last = twin_names[index - 1]
-            address = (
-                f"{_ascii(first)}.{_ascii(last)}{index}@{rng.choice(EMAIL_DOMAINS)}"
-            )
-            channel, email = Channel.WEB, address
-        elif channel in (Channel.STORE, Channel.PHONE):
-            phone = _phone(index, rng)
-            email = address if rng.random() < 0.6 else None
-        else:
-            email = address
-            phone = _phone(index, rng) if rng.random() < 0.4 else None
-        location = (
-            rng.choice(shops) if channel in (Channel.STORE, Channel.PHONE) else None
+        channel, first, last, email, phone = _contact(
+            index, rng=rng, twin_starts=twin_starts, twin_names=twin_names
         )
-        preferred = location or (rng.choice(shops) if rng.random() < 0.5 else None)
-        picked = rng.sample(categories, k=min(rng.randint(0, 3), len(categories)))
-        preferences = {}
-        if picked:
-            preferences = {
-                "sizes": {slug: _size_for(slug, rng) for slug in picked[:2]},
-                "favourite_categories": picked,
-            }
-        loyalty = generate_loyalty_number(rng)
-        while loyalty in loyalty_numbers:
-            loyalty = generate_loyalty_number(rng)
-        loyalty_numbers.add(loyalty)
-        created_at = now - timedelta(
-            days=rng.randint(0, 3 * 365), minutes=rng.randint(0, 24 * 60)
+        customer = _profile(
+            rng=rng,
+            channel=channel,
+            names=(first, last),
+            contact=(email, phone),
+            shops=shops,
+            categories=categories,
+            now=now,
+            loyalty_numbers=loyalty_numbers,
         )
-        birthday = None
-        if rng.random() < 0.3:
-            birthday = now.date() - timedelta(days=rng.randint(18 * 365, 75 * 365))
+        loyalty, created_at = customer.loyalty_number, customer.created_at
         position = len(batch.customers)
-        batch.customers.append(
-            Customer(
-                first_name=first,
-                last_name=last,
-                email=email or "",
-                phone=phone or "",
-                birthday=birthday,
-                preferred_store=preferred,
-                preferences=preferences,
-                loyalty_number=loyalty,
-                created_channel=channel,
-                created_location=location,
-                created_at=created_at,
-            )
-        )
+        batch.customers.append(customer)
         owned = [(IdentityKind.LOYALTY, loyalty)]
         if email:
             owned.append((IdentityKind.EMAIL, email))
         if phone:
             owned.append((IdentityKind.PHONE, phone))
         batch.identities.append(owned)
-        decided = []
-        if email and rng.random() < 0.6:
-            decided.append((ConsentChannel.EMAIL, rng.random() < 0.85, channel))
-        if phone and rng.random() < 0.4:
-            decided.append((ConsentChannel.SMS, rng.random() < 0.75, channel))
-        if channel == Channel.APP and rng.random() < 0.6:
-            decided.append((ConsentChannel.PUSH, True, channel))
+        decided = _consent_decisions(rng, channel=channel, email=email, phone=phone)
         batch.consents.append(decided)
-        online = channel in (Channel.WEB, Channel.APP)
+        online = is_online(channel)
         if email and online and index - 1 not in twin_starts and rng.random() < 0.25:
             batch.users[position] = User(
                 username=email,

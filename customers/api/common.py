@@ -2,7 +2,7 @@
 
 from drf_spectacular.utils import OpenApiResponse
 
-from customers.models import Channel
+from omnistore.core.channels import Channel
 
 from .serializers import ErrorSerializer
 

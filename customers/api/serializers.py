@@ -4,7 +4,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from customers.models import Channel, Consent, ConsentChannel, Customer, CustomerEvent
+from customers.models import Consent, ConsentChannel, Customer, CustomerEvent
+from omnistore.core.channels import Channel
 
 # --- input -------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from customers.normalize import (
     normalize_email,
 )
 from customers.services.matching import match_customer
-from omnistore.core.channels import Channel
+from omnistore.core.channels import Channel, is_online
 from omnistore.core.exceptions import ValidationFailed
 
 # --- Storefront accounts ------------------------------------------------------------
@@ -47,7 +47,7 @@ def register_customer(
 
     from omnistore.accounts.models import Role
 
-    if channel not in (Channel.WEB, Channel.APP):
+    if not is_online(channel):
         raise ValidationFailed(
             "Sign-up comes from the website or the app.",
             extra={"channel": ["Must be web or app."]},

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from rest_framework.authtoken.models import Token
 
 from customers.models import (
     Address,
@@ -38,18 +39,8 @@ ERASED_TEXT = "[erased]"
 # --- Erasure ------------------------------------------------------------------------
 
 
-@transaction.atomic
-def erase_customer(*, customer: Customer, actor=None, channel: str = "") -> Customer:
-    """Forget the person, keep the books.
-
-    Names, contact data, identities, addresses, preferences and note texts go;
-    consents are withdrawn (the withdrawal stays as proof); orders and ledgers stay for
-    accounting, on an anonymous profile. The login is disabled. Erasing twice changes
-    nothing.
-    """
-    customer = lock_customer(customer)
-    if customer.is_anonymised:
-        return customer
+def _withdraw_consents(customer: Customer, *, actor, channel: str) -> None:
+    """Every granted consent withdrawn; the withdrawal stays as proof."""
     for consent in Consent.objects.filter(customer=customer, granted=True):
         set_consent(
             customer=customer,
@@ -58,6 +49,11 @@ def erase_customer(*, customer: Customer, actor=None, channel: str = "") -> Cust
             source_channel=channel or customer.created_channel,
             actor=actor,
         )
+
+
+def _redact_records(customer: Customer, *, actor) -> None:
+    """Identities and addresses go; notes, event data and the summaries that quote
+    personal data are blanked; pending duplicate pairs are dismissed."""
     CustomerIdentity.objects.filter(customer=customer).delete()
     Address.objects.filter(customer=customer).delete()
     StaffNote.objects.filter(customer=customer).update(text=ERASED_TEXT)
@@ -73,18 +69,23 @@ def erase_customer(*, customer: Customer, actor=None, channel: str = "") -> Cust
         resolved_by=acting_user(actor),
         resolved_at=timezone.now(),
     )
-    user = customer.user
-    if user is not None:
-        from rest_framework.authtoken.models import Token
 
-        Token.objects.filter(user=user).delete()
-        user.username = f"erased-{user.pk}"
-        user.email = ""
-        user.first_name = ""
-        user.last_name = ""
-        user.is_active = False
-        user.set_unusable_password()
-        user.save()
+
+def _disable_login(user) -> None:
+    """No token, no password, no name: the login can never be used again."""
+    Token.objects.filter(user=user).delete()
+    user.username = f"erased-{user.pk}"
+    user.email = ""
+    user.first_name = ""
+    user.last_name = ""
+    user.is_active = False
+    user.set_unusable_password()
+    user.save()
+
+
+def _anonymise_profiles(customer: Customer) -> None:
+    """The profile and the profiles merged into it lose their personal fields; merge
+    records keep only the merged id."""
     now = timezone.now()
     Customer.objects.filter(merged_into=customer).update(
         first_name="",
@@ -122,6 +123,25 @@ def erase_customer(*, customer: Customer, actor=None, channel: str = "") -> Cust
             "updated_at",
         ]
     )
+
+
+@transaction.atomic
+def erase_customer(*, customer: Customer, actor=None, channel: str = "") -> Customer:
+    """Forget the person, keep the books.
+
+    Names, contact data, identities, addresses, preferences and note texts go;
+    consents are withdrawn (the withdrawal stays as proof); orders and ledgers stay for
+    accounting, on an anonymous profile. The login is disabled. Erasing twice changes
+    nothing.
+    """
+    customer = lock_customer(customer)
+    if customer.is_anonymised:
+        return customer
+    _withdraw_consents(customer, actor=actor, channel=channel)
+    _redact_records(customer, actor=actor)
+    if customer.user is not None:
+        _disable_login(customer.user)
+    _anonymise_profiles(customer)
     record_event(
         customer=customer,
         kind=EVENT_ERASED,

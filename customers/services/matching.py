@@ -184,9 +184,8 @@ def _clean_identities(*, email, phone, loyalty_number, region) -> dict[str, str]
     return found
 
 
-def _match_once(
-    *, wanted, user, first_name, last_name, channel, location, actor
-) -> MatchResult:
+def _owners(wanted: dict[str, str], user) -> dict[str, Customer | None]:
+    """The live profile (or None) owning the login and each identity given."""
     owners: dict[str, Customer | None] = {}
     if user is not None:
         profile = Customer.objects.filter(user=user).first()
@@ -202,47 +201,43 @@ def _match_once(
         raise ValidationFailed(
             "Unknown loyalty card.", extra={"loyalty_number": ["Unknown loyalty card."]}
         )
+    return owners
 
+
+def _choose_profile(
+    owners, *, user, channel: str, new_profile
+) -> tuple[Customer, bool]:
+    """The strongest owner, locked, or a new profile; returns (profile, created).
+
+    A login arriving with another login's identity gets its own profile, flagged.
+    """
     ranked = [owners.get(k) for k in _STRENGTH]
     matched = next((c for c in ranked if c is not None), None)
-    created = False
     if matched is None:
-        matched = _create_customer(
-            first_name=first_name,
-            last_name=last_name,
-            channel=channel,
-            location=location,
-            user=user,
-            actor=actor,
-        )
-        created = True
-    else:
-        matched = lock_customer(matched)
-        if user is not None and owners.get("user") is None:
-            if matched.user_id is None:
-                matched.user = user
-                matched.save(update_fields=["user", "updated_at"])
-            else:
-                # The profile already has another login: this login gets its own
-                # profile, and staff decide whether they are one person.
-                first = matched
-                matched = _create_customer(
-                    first_name=first_name,
-                    last_name=last_name,
-                    channel=channel,
-                    location=location,
-                    user=user,
-                    actor=actor,
-                )
-                created = True
-                owners["user"] = matched
-                flag_duplicate(
-                    customer=first,
-                    other=matched,
-                    reason="A second login signed up with an identity of this profile.",
-                    channel=channel,
-                )
+        return new_profile(), True
+    matched = lock_customer(matched)
+    if user is None or owners.get("user") is not None:
+        return matched, False
+    if matched.user_id is None:
+        matched.user = user
+        matched.save(update_fields=["user", "updated_at"])
+        return matched, False
+    # The profile already has another login: this login gets its own
+    # profile, and staff decide whether they are one person.
+    first = matched
+    matched = new_profile()
+    owners["user"] = matched
+    flag_duplicate(
+        customer=first,
+        other=matched,
+        reason="A second login signed up with an identity of this profile.",
+        channel=channel,
+    )
+    return matched, True
 
+
+def _flag_other_owners(matched: Customer, owners, wanted, channel) -> list[int]:
+    """Identities on other profiles are not moved: each pair goes to staff."""
     duplicates = []
     for kind, owner in owners.items():
         if owner is None or owner.pk == matched.pk:
@@ -259,7 +254,28 @@ def _match_once(
         )
         if candidate is not None:
             duplicates.append(owner.pk)
+    return duplicates
 
+
+def _match_once(
+    *, wanted, user, first_name, last_name, channel, location, actor
+) -> MatchResult:
+    owners = _owners(wanted, user)
+
+    def new_profile() -> Customer:
+        return _create_customer(
+            first_name=first_name,
+            last_name=last_name,
+            channel=channel,
+            location=location,
+            user=user,
+            actor=actor,
+        )
+
+    matched, created = _choose_profile(
+        owners, user=user, channel=channel, new_profile=new_profile
+    )
+    duplicates = _flag_other_owners(matched, owners, wanted, channel)
     for kind, value in wanted.items():
         if owners[kind] is None:
             _attach_identity(

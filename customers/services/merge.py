@@ -141,15 +141,8 @@ def _merge_duplicates(survivor: Customer, other: Customer, actor) -> None:
     pending.update(status=DuplicateStatus.MERGED, resolved_by=actor, resolved_at=now)
 
 
-@transaction.atomic
-def merge_customers(*, survivor: Customer, other: Customer, actor) -> CustomerMerge:
-    """Fold ``other`` into ``survivor``; ``other`` stays as a pointer to the survivor.
-
-    Both rows are locked in pk order (the order every merge uses) so two merges of
-    overlapping pairs cannot deadlock, and a checkout holding the loser's lock finishes
-    first. Rows of every app pointing at the loser are re-pointed here, so models added
-    later (orders, returns, wishlists) move without this app knowing them.
-    """
+def _lock_pair(survivor: Customer, other: Customer) -> tuple[Customer, Customer]:
+    """Both rows locked in pk order (the order every merge uses), both still live."""
     if survivor.pk == other.pk:
         raise ValidationFailed(
             "Choose two different customers.", extra={"other": ["Same customer."]}
@@ -170,20 +163,12 @@ def merge_customers(*, survivor: Customer, other: Customer, actor) -> CustomerMe
                 f"{customer.merged_into_id}.",
                 extra={"merged_into": customer.merged_into_id},
             )
+    return survivor, other
 
-    summary: dict[str, Any] = {
-        "merged": {
-            "id": other.pk,
-            "name": other.full_name,
-            "loyalty_number": other.loyalty_number,
-        }
-    }
-    customer_merging.send(
-        sender=Customer, survivor=survivor, other=other, summary=summary
-    )
 
-    summary["consents"] = _merge_consents(survivor, other)
-    _merge_duplicates(survivor, other, actor)
+def _move_related(survivor: Customer, other: Customer, summary: dict) -> None:
+    """Re-point every row of every app from ``other`` to ``survivor``; the counts go
+    on the merge summary."""
     moved: dict[str, int] = {}
     kept: dict[str, int] = {}
     for model, field in _reverse_relations():
@@ -196,10 +181,32 @@ def merge_customers(*, survivor: Customer, other: Customer, actor) -> CustomerMe
     summary["moved"] = moved
     if kept:
         summary["kept_on_merged"] = kept
+
+
+def _merged_preferences(survivor: Customer, other: Customer) -> dict:
+    """The survivor's sizes win; favourite categories of both, the survivor's first."""
+    prefs = other.preferences or {}
+    merged_prefs = dict(survivor.preferences or {})
+    merged_prefs["sizes"] = {
+        **prefs.get("sizes", {}),
+        **merged_prefs.get("sizes", {}),
+    }
+    merged_prefs["favourite_categories"] = list(
+        dict.fromkeys(
+            [
+                *merged_prefs.get("favourite_categories", []),
+                *prefs.get("favourite_categories", []),
+            ]
+        )
+    )
+    return merged_prefs
+
+
+def _fold_profile(survivor: Customer, other: Customer, summary: dict) -> None:
+    """Balances add up; the survivor's profile fields win, the loser's fill the
+    blanks; the login moves when the survivor has none. ``other`` becomes a pointer."""
     summary["points"] = other.points_balance
     summary["store_credit"] = str(other.store_credit_balance)
-
-    # Profile fields: the survivor's win, the loser's fill the blanks.
     fields = ["points_balance", "store_credit_balance", "merged_into", "updated_at"]
     survivor.points_balance = F("points_balance") + other.points_balance
     survivor.store_credit_balance = (
@@ -217,22 +224,8 @@ def merge_customers(*, survivor: Customer, other: Customer, actor) -> CustomerMe
         if not getattr(survivor, name) and getattr(other, name):
             setattr(survivor, name, getattr(other, name))
             survivor_fields.append(name)
-    prefs = other.preferences or {}
-    if prefs:
-        merged_prefs = dict(survivor.preferences or {})
-        merged_prefs["sizes"] = {
-            **prefs.get("sizes", {}),
-            **merged_prefs.get("sizes", {}),
-        }
-        merged_prefs["favourite_categories"] = list(
-            dict.fromkeys(
-                [
-                    *merged_prefs.get("favourite_categories", []),
-                    *prefs.get("favourite_categories", []),
-                ]
-            )
-        )
-        survivor.preferences = merged_prefs
+    if other.preferences:
+        survivor.preferences = _merged_preferences(survivor, other)
         survivor_fields.append("preferences")
     move_user = survivor.user_id is None and other.user_id is not None
     user = other.user if move_user else None
@@ -251,6 +244,32 @@ def merge_customers(*, survivor: Customer, other: Customer, actor) -> CustomerMe
     survivor.refresh_from_db()
     if move_user:
         summary["user"] = user.pk
+
+
+@transaction.atomic
+def merge_customers(*, survivor: Customer, other: Customer, actor) -> CustomerMerge:
+    """Fold ``other`` into ``survivor``; ``other`` stays as a pointer to the survivor.
+
+    Both rows are locked in pk order (the order every merge uses) so two merges of
+    overlapping pairs cannot deadlock, and a checkout holding the loser's lock finishes
+    first. Rows of every app pointing at the loser are re-pointed here, so models added
+    later (orders, returns, wishlists) move without this app knowing them.
+    """
+    survivor, other = _lock_pair(survivor, other)
+    summary: dict[str, Any] = {
+        "merged": {
+            "id": other.pk,
+            "name": other.full_name,
+            "loyalty_number": other.loyalty_number,
+        }
+    }
+    customer_merging.send(
+        sender=Customer, survivor=survivor, other=other, summary=summary
+    )
+    summary["consents"] = _merge_consents(survivor, other)
+    _merge_duplicates(survivor, other, actor)
+    _move_related(survivor, other, summary)
+    _fold_profile(survivor, other, summary)
 
     merge = CustomerMerge.objects.create(
         survivor=survivor,

@@ -81,6 +81,13 @@ def _acting_staff(actor):
     return actor if actor.is_store_staff else None
 
 
+def _acting_staff_at(actor, location):
+    """The associate acting (or None) and the shop on record: the one given, else
+    the associate's home shop."""
+    staff = _acting_staff(actor)
+    return staff, location or (staff.store if staff is not None else None)
+
+
 def _by_staff(staff, location) -> str:
     if staff is None:
         return ""
@@ -200,8 +207,7 @@ def create_wishlist(
             "Too many lists: archive one first.",
             extra={"name": [f"At most {MAX_WISHLISTS} open lists."]},
         )
-    staff = _acting_staff(actor)
-    location = location or (staff.store if staff is not None else None)
+    staff, location = _acting_staff_at(actor, location)
     wishlist = Wishlist.objects.create(customer=customer, name=name)
     record_event(
         customer=customer,
@@ -215,6 +221,27 @@ def create_wishlist(
         reference_id=str(wishlist.pk),
     )
     return wishlist
+
+
+def _item_label(variant: Variant) -> str:
+    return f"{variant.name} · {variant.sku}"
+
+
+def _change_note(item: WishlistItem, note: str, *, event: dict, by: str) -> None:
+    """A variant added again keeps its row; only a new, different note changes it."""
+    if not note or note == item.note:
+        return
+    item.note = note
+    item.save(update_fields=["note"])
+    _touch_wishlist(item.wishlist)
+    record_event(
+        kind=EVENT_WISHLIST_ITEM_UPDATED,
+        summary=(
+            f"Note changed on “{item.wishlist.name}”: {_item_label(item.variant)}{by}"
+        ),
+        data={"item_id": item.pk, "variant_id": item.variant.pk},
+        **event,
+    )
 
 
 @transaction.atomic
@@ -239,8 +266,7 @@ def add_wishlist_item(
     _wishlist_channel(channel)
     note = _clean_wishlist_note(note)
     variant = _wishlist_variant(variant)
-    staff = _acting_staff(actor)
-    location = location or (staff.store if staff is not None else None)
+    staff, location = _acting_staff_at(actor, location)
     if wishlist is not None:
         customer, wishlist = _lock_wishlist(wishlist)
     else:
@@ -249,7 +275,6 @@ def add_wishlist_item(
 
     active = wishlist.items.filter(removed_at__isnull=True)
     existing = active.filter(variant=variant).first()
-    label = f"{variant.name} · {variant.sku}"
     event = {
         "customer": customer,
         "actor": actor,
@@ -258,22 +283,11 @@ def add_wishlist_item(
         "reference_type": "wishlist",
         "reference_id": str(wishlist.pk),
     }
+    by = _by_staff(staff, location)
     if existing is not None:
         existing.variant = variant
         existing.wishlist = wishlist
-        if note and note != existing.note:
-            existing.note = note
-            existing.save(update_fields=["note"])
-            _touch_wishlist(wishlist)
-            record_event(
-                kind=EVENT_WISHLIST_ITEM_UPDATED,
-                summary=(
-                    f"Note changed on “{wishlist.name}”: {label}"
-                    f"{_by_staff(staff, location)}"
-                ),
-                data={"item_id": existing.pk, "variant_id": variant.pk},
-                **event,
-            )
+        _change_note(existing, note, event=event, by=by)
         return WishlistItemAdded(item=existing, created=False)
     if active.count() >= MAX_WISHLIST_ITEMS:
         raise ValidationFailed(
@@ -292,7 +306,7 @@ def add_wishlist_item(
     _touch_wishlist(wishlist)
     record_event(
         kind=EVENT_WISHLIST_ITEM_ADDED,
-        summary=f"Added to “{wishlist.name}”: {label}{_by_staff(staff, location)}",
+        summary=f"Added to “{wishlist.name}”: {_item_label(variant)}{by}",
         data={
             "wishlist_id": wishlist.pk,
             "item_id": item.pk,
@@ -316,8 +330,7 @@ def remove_wishlist_item(
 ) -> WishlistItem:
     """Take an item off the list; the row stays (``removed_at``) for the history."""
     _wishlist_channel(channel)
-    staff = _acting_staff(actor)
-    location = location or (staff.store if staff is not None else None)
+    staff, location = _acting_staff_at(actor, location)
     customer, wishlist = _lock_wishlist(wishlist)
     item = None
     if str(item_id).isdigit():
@@ -361,8 +374,7 @@ def rename_wishlist(
     before = wishlist.name
     wishlist.name = name
     wishlist.save(update_fields=["name", "updated_at"])
-    staff = _acting_staff(actor)
-    location = location or (staff.store if staff is not None else None)
+    staff, location = _acting_staff_at(actor, location)
     record_event(
         customer=customer,
         kind=EVENT_WISHLIST_RENAMED,
@@ -387,8 +399,7 @@ def archive_wishlist(
     wishlist.archived_at = timezone.now()
     wishlist.archived_by = acting_user(actor)
     wishlist.save(update_fields=["archived_at", "archived_by", "updated_at"])
-    staff = _acting_staff(actor)
-    location = location or (staff.store if staff is not None else None)
+    staff, location = _acting_staff_at(actor, location)
     record_event(
         customer=customer,
         kind=EVENT_WISHLIST_ARCHIVED,
@@ -447,8 +458,7 @@ def share_wishlist_by_email(
     )
     if queued is None:
         return False
-    staff = _acting_staff(actor)
-    location = location or (staff.store if staff is not None else None)
+    staff, location = _acting_staff_at(actor, location)
     record_event(
         customer=customer,
         kind=EVENT_WISHLIST_SHARED,

@@ -18,9 +18,10 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST
 
-from customers.models import Channel, Customer, WishlistItem
+from customers.models import Customer, WishlistItem
 from customers.selectors import wishlists as wishlist_selectors
 from customers.services.wishlists import add_wishlist_item, remove_wishlist_item
+from omnistore.core.channels import Channel
 from omnistore.core.exceptions import ApplicationError, NotFound
 from omnistore.staff.auth import current_store, staff_required
 from omnistore.staff.htmx import INVALID, add_service_error, is_partial

@@ -1,6 +1,6 @@
 from django import template
 
-from customers.models import Channel
+from omnistore.core.channels import Channel
 
 register = template.Library()
 

@@ -2,8 +2,9 @@
 
 import factory
 
-from customers.models import Channel, Customer
+from customers.models import Customer
 from customers.services.matching import match_customer
+from omnistore.core.channels import Channel
 from tests.factories import UserFactory
 
 

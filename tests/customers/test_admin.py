@@ -4,7 +4,6 @@ import pytest
 from django.contrib.messages import get_messages
 
 from customers.models import (
-    Channel,
     Customer,
     CustomerEvent,
     CustomerMerge,
@@ -14,6 +13,7 @@ from customers.models import (
 from customers.services.consents import set_consent
 from customers.services.matching import match_customer
 from omnistore.accounts.models import Role
+from omnistore.core.channels import Channel
 from tests.customers.factories import make_customer
 from tests.factories import UserFactory
 

@@ -3,11 +3,12 @@
 import pytest
 from rest_framework.authtoken.models import Token
 
-from customers.models import Channel, Customer, CustomerEvent
+from customers.models import Customer, CustomerEvent
 from customers.services.matching import match_customer
 from customers.services.merge import merge_customers
 from customers.services.timeline import add_note, record_event
 from omnistore.accounts.models import Role, User
+from omnistore.core.channels import Channel
 from tests.customers.factories import CustomerUserFactory
 from tests.factories import (
     CategoryFactory,

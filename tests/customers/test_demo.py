@@ -7,7 +7,6 @@ from django.db.models import Count
 
 from customers import demo
 from customers.models import (
-    Channel,
     ConsentChange,
     Customer,
     CustomerEvent,
@@ -20,6 +19,7 @@ from customers.normalize import normalize_email, normalize_phone
 from customers.services.merge import merge_customers
 from inventory.demo import DEMO_PASSWORD, seed_inventory
 from omnistore.accounts.models import Role, User
+from omnistore.core.channels import Channel
 
 pytestmark = pytest.mark.django_db
 

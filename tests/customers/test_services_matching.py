@@ -6,7 +6,6 @@ import pytest
 from django.db import connection, connections
 
 from customers.models import (
-    Channel,
     Customer,
     CustomerEvent,
     CustomerIdentity,
@@ -16,6 +15,7 @@ from customers.models import (
 from customers.normalize import normalize_email, normalize_phone
 from customers.services.accounts import register_customer
 from customers.services.matching import create_customer_at_counter, match_customer
+from omnistore.core.channels import Channel
 from omnistore.core.exceptions import ValidationFailed
 from tests.customers.factories import CustomerUserFactory, make_customer
 from tests.factories import LocationFactory, StaffFactory

@@ -7,7 +7,6 @@ import pytest
 from django.db import connections, models
 
 from customers.models import (
-    Channel,
     Consent,
     ConsentChange,
     Customer,
@@ -25,6 +24,7 @@ from customers.services.loyalty import earn_points
 from customers.services.matching import flag_duplicate, match_customer
 from customers.services.merge import merge_customers
 from customers.services.timeline import add_note, record_event
+from omnistore.core.channels import Channel
 from omnistore.core.exceptions import Conflict, NotFound, ValidationFailed
 from tests.customers.factories import CustomerUserFactory, make_customer
 from tests.factories import LocationFactory, StaffFactory

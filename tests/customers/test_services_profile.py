@@ -7,7 +7,6 @@ from rest_framework.authtoken.models import Token
 
 from customers.models import (
     Address,
-    Channel,
     ConsentChange,
     Customer,
     CustomerEvent,
@@ -25,6 +24,7 @@ from customers.services.matching import match_customer
 from customers.services.merge import merge_customers
 from customers.services.profiles import update_profile
 from customers.services.timeline import add_note
+from omnistore.core.channels import Channel
 from omnistore.core.exceptions import Conflict, ValidationFailed
 from tests.customers.factories import CustomerUserFactory, make_customer
 from tests.factories import (

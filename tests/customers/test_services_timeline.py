@@ -3,9 +3,10 @@ rules (a kind required, texts cut to their columns, merged profiles followed).""
 
 import pytest
 
-from customers.models import Channel, CustomerEvent
+from customers.models import CustomerEvent
 from customers.services.merge import merge_customers
 from customers.services.timeline import record_events
+from omnistore.core.channels import Channel
 from omnistore.core.exceptions import ValidationFailed
 from tests.customers.factories import make_customer
 from tests.factories import LocationFactory, StaffFactory

@@ -4,7 +4,6 @@ import pytest
 from django.urls import reverse
 
 from customers.models import (
-    Channel,
     Customer,
     CustomerEvent,
     CustomerMerge,
@@ -17,6 +16,7 @@ from customers.services.loyalty import earn_points
 from customers.services.matching import flag_duplicate, match_customer
 from customers.services.merge import merge_customers
 from customers.services.timeline import add_note
+from omnistore.core.channels import Channel
 from omnistore.staff import panels
 from tests.customers.factories import make_customer
 from tests.factories import LocationFactory, StaffFactory, UserFactory

@@ -8,13 +8,14 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from customers.models import Channel, CustomerEvent, Wishlist, WishlistItem
+from customers.models import CustomerEvent, Wishlist, WishlistItem
 from customers.services.profiles import update_profile
 from customers.services.wishlists import (
     add_wishlist_item,
     create_wishlist,
     ensure_default_wishlist,
 )
+from omnistore.core.channels import Channel
 from tests.customers.factories import CustomerUserFactory
 from tests.factories import LocationFactory, StaffFactory, VariantFactory, stock
 

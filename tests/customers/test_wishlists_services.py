@@ -8,12 +8,7 @@ import pytest
 from django.core import mail
 from django.db import IntegrityError, connection, connections, transaction
 
-from customers.models import (
-    Channel,
-    CustomerEvent,
-    Wishlist,
-    WishlistItem,
-)
+from customers.models import CustomerEvent, Wishlist, WishlistItem
 from customers.selectors.wishlists import (
     customer_wishlists,
     wishlist_by_share_token,
@@ -32,6 +27,7 @@ from customers.services.wishlists import (
     share_wishlist_by_email,
 )
 from omnistore.core import outbox
+from omnistore.core.channels import Channel
 from omnistore.core.exceptions import NotFound, ValidationFailed
 from omnistore.core.models import OutboxMessage
 from tests.customers.factories import make_customer

@@ -8,12 +8,13 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from customers.models import Channel, CustomerEvent, WishlistItem
+from customers.models import CustomerEvent, WishlistItem
 from customers.services.wishlists import (
     add_wishlist_item,
     create_wishlist,
     ensure_default_wishlist,
 )
+from omnistore.core.channels import Channel
 from tests.customers.factories import make_customer
 from tests.factories import (
     LocationFactory,
