@@ -1,0 +1,81 @@
+"""The orders app's models, one module per sub-domain; Django and callers import them
+from here (``from orders.models import Order``)."""
+
+# Re-exports until every caller imports from its defining module.
+from omnistore.core.channels import Channel
+from orders.models.carts import (
+    CART_TOKENS,
+    Cart,
+    CartLine,
+    CartStatus,
+)
+from orders.models.credit import (
+    StoreCreditKind,
+    StoreCreditTransaction,
+)
+from orders.models.discounts import (
+    DiscountChannels,
+    DiscountCode,
+    DiscountKind,
+    DiscountRedemption,
+)
+from orders.models.orders import (
+    ORDER_FULFILMENT_CHOICES,
+    Fulfilment,
+    FulfilmentMethod,
+    FulfilmentStatus,
+    Order,
+    OrderLine,
+    OrderStatus,
+    OrderStatusChange,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    Refund,
+)
+from orders.models.returns import (
+    RefundMethod,
+    Return,
+    ReturnCondition,
+    ReturnDisposition,
+    ReturnLine,
+    ReturnReason,
+    ReturnRefund,
+    ReturnStatus,
+    ReturnStatusChange,
+)
+
+__all__ = [
+    "Channel",
+    "CartStatus",
+    "CART_TOKENS",
+    "Cart",
+    "CartLine",
+    "OrderStatus",
+    "FulfilmentMethod",
+    "ORDER_FULFILMENT_CHOICES",
+    "Order",
+    "FulfilmentStatus",
+    "Fulfilment",
+    "OrderLine",
+    "PaymentMethod",
+    "PaymentStatus",
+    "Payment",
+    "Refund",
+    "OrderStatusChange",
+    "ReturnStatus",
+    "RefundMethod",
+    "ReturnReason",
+    "ReturnCondition",
+    "ReturnDisposition",
+    "Return",
+    "ReturnLine",
+    "ReturnStatusChange",
+    "ReturnRefund",
+    "StoreCreditKind",
+    "StoreCreditTransaction",
+    "DiscountKind",
+    "DiscountChannels",
+    "DiscountCode",
+    "DiscountRedemption",
+]

@@ -1,0 +1,330 @@
+"""One order book for every channel: orders, fulfilments, lines, payments, history.
+
+Rows here change only through ``orders.services``; the admin and the staff UI read them.
+Money is Decimal in the order's currency; every status change leaves an
+``OrderStatusChange`` row (who, when, from, to, why).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from omnistore.core.channels import Channel
+from omnistore.core.models import StatusChange
+
+
+class OrderStatus(models.TextChoices):
+    PLACED = "placed", "Placed"
+    PICKED = "picked", "Picked"
+    READY = "ready", "Ready for pickup"
+    COLLECTED = "collected", "Collected"
+    SHIPPED = "shipped", "Shipped"
+    DELIVERED = "delivered", "Delivered"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class FulfilmentMethod(models.TextChoices):
+    DELIVERY = "delivery", "Home delivery"
+    PICKUP = "pickup", "Click and collect"
+    CARRY_OUT = "carry_out", "Carried out in store"
+
+
+ORDER_FULFILMENT_CHOICES = [*FulfilmentMethod.choices, ("mixed", "Mixed")]
+
+
+class Order(models.Model):
+    number = models.CharField(max_length=20, unique=True)
+    customer = models.ForeignKey(
+        "customers.Customer",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="orders",
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    placing_location = models.ForeignKey(
+        "inventory.Location",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Shop or call centre where an in-store or phone order was taken.",
+    )
+    staff_member = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Associate who took an assisted sale.",
+    )
+    status = models.CharField(
+        max_length=10, choices=OrderStatus.choices, default=OrderStatus.PLACED
+    )
+    fulfilment_method = models.CharField(
+        max_length=10, choices=ORDER_FULFILMENT_CHOICES
+    )
+    currency = models.CharField(max_length=3)
+    subtotal = models.DecimalField(max_digits=12, decimal_places=2)
+    discount_total = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    total = models.DecimalField(max_digits=12, decimal_places=2)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=20, blank=True)
+    idempotency_scope = models.CharField(max_length=40, blank=True)
+    idempotency_key = models.CharField(max_length=100, blank=True)
+    discount_code = models.CharField(max_length=40, blank=True)
+    attributed_campaign_id = models.PositiveBigIntegerField(null=True, blank=True)
+    loyalty_points = models.IntegerField(
+        default=0, help_text="Points credited for this order (reversed on cancel)."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    pickup_code = models.CharField(max_length=12, blank=True)
+    ready_at = models.DateTimeField(null=True, blank=True)
+    pickup_expires_at = models.DateTimeField(null=True, blank=True)
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    collected_at = models.DateTimeField(null=True, blank=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["idempotency_scope", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="order_idempotency_per_customer_or_guest",
+            ),
+            models.CheckConstraint(
+                name="order_subtotal_gte_0", condition=Q(subtotal__gte=0)
+            ),
+            models.CheckConstraint(
+                name="order_discount_gte_0", condition=Q(discount_total__gte=0)
+            ),
+            models.CheckConstraint(name="order_total_gte_0", condition=Q(total__gte=0)),
+            models.CheckConstraint(
+                name="order_discount_lte_subtotal",
+                condition=Q(discount_total__lte=F("subtotal")),
+            ),
+            models.CheckConstraint(
+                name="order_ready_pickup_has_code",
+                condition=~Q(status="ready") | ~Q(pickup_code=""),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["customer", "-created_at"], name="order_customer"),
+            models.Index(fields=["status", "created_at"], name="order_status"),
+            models.Index(
+                fields=["pickup_expires_at"],
+                name="order_ready_expiry",
+                condition=Q(status="ready"),
+            ),
+            models.Index(fields=["created_at"], name="order_created"),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def is_cancellable_by_customer(self) -> bool:
+        return self.status == OrderStatus.PLACED
+
+
+class FulfilmentStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    PICKED = "picked", "Picked"
+    READY = "ready", "Ready for pickup"
+    COLLECTED = "collected", "Collected"
+    SHIPPED = "shipped", "Shipped"
+    DELIVERED = "delivered", "Delivered"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Fulfilment(models.Model):
+    """The part of an order leaving one source location by one method.
+
+    A pickup sourced away from the pickup shop travels there on ``transfer`` first.
+    """
+
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="fulfilments"
+    )
+    method = models.CharField(max_length=10, choices=FulfilmentMethod.choices)
+    status = models.CharField(
+        max_length=10,
+        choices=FulfilmentStatus.choices,
+        default=FulfilmentStatus.PENDING,
+    )
+    location = models.ForeignKey(
+        "inventory.Location",
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Where the goods are taken from.",
+    )
+    pickup_location = models.ForeignKey(
+        "inventory.Location",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    address = models.JSONField(default=dict, blank=True)
+    ready_date = models.DateField(null=True, blank=True)
+    transfer = models.ForeignKey(
+        "inventory.Transfer",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    tracking_reference = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                name="fulfilment_pickup_has_location",
+                condition=~Q(method="pickup") | Q(pickup_location__isnull=False),
+            )
+        ]
+        indexes = [
+            models.Index(fields=["location", "status"], name="fulfilment_source"),
+            models.Index(
+                fields=["pickup_location", "status"], name="fulfilment_pickup"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.order_id}/{self.method}@{self.location_id}"
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    fulfilment = models.ForeignKey(
+        Fulfilment,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="lines",
+    )
+    variant = models.ForeignKey(
+        "inventory.Variant", on_delete=models.PROTECT, related_name="+"
+    )
+    sku = models.CharField(max_length=64)
+    name = models.CharField(max_length=250)
+    quantity = models.PositiveIntegerField()
+    unit_price = models.DecimalField(max_digits=10, decimal_places=2)
+    discount = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    line_total = models.DecimalField(max_digits=12, decimal_places=2)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                name="order_line_quantity_gt_0", condition=Q(quantity__gt=0)
+            ),
+            models.CheckConstraint(
+                name="order_line_price_gte_0", condition=Q(unit_price__gte=0)
+            ),
+            models.CheckConstraint(
+                name="order_line_discount_gte_0", condition=Q(discount__gte=0)
+            ),
+            models.CheckConstraint(
+                name="order_line_total_gte_0", condition=Q(line_total__gte=0)
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} × {self.sku}"
+
+
+class PaymentMethod(models.TextChoices):
+    CARD_ONLINE = "card_online", "Card online"
+    CARD_IN_STORE = "card_in_store", "Card in store"
+    CASH = "cash", "Cash"
+    GIFT_CARD = "gift_card", "Gift card"
+    STORE_CREDIT = "store_credit", "Store credit"
+    MOBILE_WALLET = "mobile_wallet", "Mobile wallet"
+
+
+class PaymentStatus(models.TextChoices):
+    AUTHORISED = "authorised", "Authorised"
+    CAPTURED = "captured", "Captured"
+    REFUNDED = "refunded", "Refunded"
+
+
+class Payment(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="payments")
+    method = models.CharField(max_length=20, choices=PaymentMethod.choices)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    refunded_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    currency = models.CharField(max_length=3)
+    provider = models.CharField(max_length=30)
+    provider_reference = models.CharField(max_length=100)
+    status = models.CharField(max_length=12, choices=PaymentStatus.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                name="payment_amount_gt_0", condition=Q(amount__gt=0)
+            ),
+            models.CheckConstraint(
+                name="payment_refunded_within_amount",
+                condition=Q(refunded_amount__gte=0)
+                & Q(refunded_amount__lte=F("amount")),
+            ),
+            models.UniqueConstraint(
+                fields=["provider", "provider_reference"],
+                name="payment_provider_reference_unique",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.method} {self.amount} ({self.status})"
+
+    @property
+    def refundable(self):
+        return self.amount - self.refunded_amount
+
+
+class Refund(models.Model):
+    """Money given back; ``reference`` is unique so a retried refund pays out once."""
+
+    payment = models.ForeignKey(
+        Payment, on_delete=models.PROTECT, related_name="refunds"
+    )
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    reason = models.CharField(max_length=250)
+    reference = models.CharField(max_length=100, unique=True)
+    provider_reference = models.CharField(max_length=100)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(name="refund_amount_gt_0", condition=Q(amount__gt=0))
+        ]
+
+    def __str__(self):
+        return f"refund {self.amount} ({self.reference})"
+
+
+class OrderStatusChange(StatusChange):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="history")
+    to_status = models.CharField(max_length=10, choices=OrderStatus.choices)
