@@ -33,8 +33,9 @@ from django.utils.html import format_html, format_html_join
 from customers.services import normalize_phone
 from omnistore.core.charts import bar_chart
 from omnistore.core.exceptions import ApplicationError
+from orders.selectors.reports import sales_report
 
-from . import selectors, services
+from . import services
 from .models import (
     Cart,
     CartLine,
@@ -318,7 +319,7 @@ class OrderAdmin(PhoneAwareSearch, ReadOnlyAdmin):
             raise PermissionDenied
         days = _report_days(request)
         since = timezone.now() - timedelta(days=days) if days else None
-        report = selectors.sales_report(since=since)
+        report = sales_report(since=since)
         context = {
             **self.admin_site.each_context(request),
             "title": "Sales report",

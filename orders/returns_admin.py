@@ -16,8 +16,9 @@ from django.utils import timezone
 
 from omnistore.core.charts import Chart, bar_chart
 from omnistore.core.exceptions import ApplicationError
+from orders.selectors.reports import returns_rate_by_product, returns_rate_by_shop
 
-from . import selectors, services
+from . import services
 from .admin import ReadOnlyAdmin, ReadOnlyInline
 from .models import (
     Return,
@@ -189,8 +190,8 @@ class ReturnAdmin(ReadOnlyAdmin):
             days = 90
         days = days if days in dict(PERIODS) else 90
         since = timezone.now() - timedelta(days=days) if days else None
-        by_shop = selectors.returns_rate_by_shop(since=since)
-        by_product = selectors.returns_rate_by_product(since=since)
+        by_shop = returns_rate_by_shop(since=since)
+        by_product = returns_rate_by_product(since=since)
         context = {
             **self.admin_site.each_context(request),
             "title": "Returns rate",

@@ -21,15 +21,27 @@ from django_htmx.http import HttpResponseClientRedirect
 from customers.staff import views as customer_views
 from omnistore.core.exceptions import ApplicationError, NotFound
 from omnistore.staff.auth import require_store, staff_required
-from orders import selectors, services
+from orders import services
 from orders.models import (
     Order,
     RefundMethod,
     Return,
     ReturnStatus,
 )
+from orders.selectors.orders import order_detail
+from orders.selectors.returns import (
+    RETURNABLE_ORDER_STATUSES,
+    customer_returns,
+    handed_over_at,
+    order_returns,
+    return_deadline,
+    return_desk_search,
+    returnable_lines,
+    returns_waiting,
+)
+from orders.selectors.returns import return_detail as find_return
+from orders.selectors.sale import pickup_shops
 
-from . import queries
 from .forms import add_service_error, explain
 from .returns_forms import (
     CancelReturnForm,
@@ -62,7 +74,7 @@ def _may_see(user, ret: Return, store) -> bool:
 
 def _return_or_404(request, code: str, store) -> Return:
     try:
-        ret = selectors.return_detail(code=code)
+        ret = find_return(code=code)
     except NotFound:
         raise Http404("No such return.") from None
     if not _may_see(request.user, ret, store):
@@ -72,7 +84,7 @@ def _return_or_404(request, code: str, store) -> Return:
 
 def _order_or_404(number: str) -> Order:
     try:
-        return selectors.order_detail(number=number)
+        return order_detail(number=number)
     except NotFound:
         raise Http404("No such order.") from None
 
@@ -86,7 +98,7 @@ def returns_desk(request):
     number that names one thing opens it straight away."""
     store = require_store(request)
     query = request.GET.get("q", "").strip()[:100]
-    found = selectors.return_desk_search(query=query, region=store.country)
+    found = return_desk_search(query=query, region=store.country)
     hidden = found.return_request is not None and not _may_see(
         request.user, found.return_request, store
     )
@@ -100,7 +112,7 @@ def returns_desk(request):
     context = {"store": store, "q": query, "found": found}
     if _partial(request):
         return render(request, "orders/staff/returns/_desk_results.html", context)
-    context["waiting"] = list(selectors.returns_waiting(location=store))
+    context["waiting"] = list(returns_waiting(location=store))
     return render(request, "orders/staff/returns/desk.html", context)
 
 
@@ -108,10 +120,10 @@ def returns_desk(request):
 
 
 def _start_context(request, store, order: Order, form=None) -> dict:
-    lines = selectors.returnable_lines(order)
-    deadline = selectors.return_deadline(order)
+    lines = returnable_lines(order)
+    deadline = return_deadline(order)
     outside = deadline is not None and timezone.now() > deadline
-    returnable = order.status in selectors.RETURNABLE_ORDER_STATUSES
+    returnable = order.status in RETURNABLE_ORDER_STATUSES
     if form is None:
         form = ReturnLinesForm(lines=lines, needs_override=outside)
     return {
@@ -119,11 +131,11 @@ def _start_context(request, store, order: Order, form=None) -> dict:
         "order": order,
         "form": form,
         "deadline": deadline,
-        "handed_over": selectors.handed_over_at(order),
+        "handed_over": handed_over_at(order),
         "outside": outside,
         "returnable": returnable,
         "anything_left": any(line.returnable for line in lines),
-        "earlier": list(selectors.order_returns(order)),
+        "earlier": list(order_returns(order)),
         "payments": list(order.payments.all()),
     }
 
@@ -355,7 +367,7 @@ def return_exchange(request, number: str):
     store = require_store(request)
     order = _order_or_404(number)
     context = _start_context(request, store, order)
-    shops = queries.pickup_shops(origin=store)
+    shops = pickup_shops(origin=store)
     lines = context["form"].lines
     form = ExchangeForm(
         request.POST or None,
@@ -410,7 +422,7 @@ CUSTOMER_RETURNS_SHOWN = 5
 
 def customer_returns_panel(request, customer) -> dict | None:
     """Returns and store credit on the 360° page (two queries)."""
-    returns = list(selectors.customer_returns(customer)[:CUSTOMER_RETURNS_SHOWN])
+    returns = list(customer_returns(customer)[:CUSTOMER_RETURNS_SHOWN])
     if not returns and not customer.store_credit_balance:
         return None
     return {

@@ -28,12 +28,13 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from customers import selectors as customer_selectors
 from customers.models import Channel, Customer, IdentityKind
+from customers.services import normalize_email, normalize_phone
 from customers.staff import views as customer_views
 from inventory import selectors as inventory_selectors
 from omnistore.core.exceptions import ApplicationError, InsufficientStock, NotFound
 from omnistore.staff import views as staff_views
 from omnistore.staff.auth import current_store, require_store, staff_required
-from orders import selectors, services
+from orders import services
 from orders.models import (
     Cart,
     FulfilmentMethod,
@@ -41,8 +42,18 @@ from orders.models import (
     Order,
     OrderStatus,
 )
+from orders.selectors.carts import cart_lines, find_cart
+from orders.selectors.orders import customer_orders
+from orders.selectors.orders import order_detail as find_order
+from orders.selectors.pickups import parse_pickup_qr, pickup_search
+from orders.selectors.sale import basket_sources, pickup_shops
+from orders.selectors.work import (
+    awaiting_transfer,
+    picked_here,
+    picking_queue,
+    work_counts,
+)
 
-from . import queries
 from .forms import (
     CancelForm,
     CollectForm,
@@ -113,7 +124,7 @@ class BasketRow:
 
 def _sale_cart(request, *, create: bool = False) -> Cart | None:
     token = request.session.get(CART_KEY, "")
-    cart = selectors.find_cart(token=token) if token else None
+    cart = find_cart(token=token) if token else None
     if cart is None and create:
         cart = services.create_cart(channel=Channel.STORE)
         request.session[CART_KEY] = cart.token
@@ -129,7 +140,7 @@ def _basket(store, cart, *, request=None) -> dict:
     """Lines with units available here and elsewhere: two queries. With ``request``,
     the discount code applied to the sale is priced too (what it takes off now, or
     why it no longer applies); checkout claims it."""
-    lines = selectors.cart_lines(cart) if cart is not None else []
+    lines = cart_lines(cart) if cart is not None else []
     availability = inventory_selectors.availability_here_and_elsewhere(
         variant_ids=[line.variant_id for line in lines], location=store
     )
@@ -184,7 +195,7 @@ def _sources(store, basket: dict, mode: str) -> list:
         mode == FulfilmentMethod.CARRY_OUT and not basket["short_here"]
     ):
         return []
-    sources = queries.basket_sources(wanted=basket["wanted"], origin=store)
+    sources = basket_sources(wanted=basket["wanted"], origin=store)
     for source in sources:
         source.per_line = [
             (row.line.variant.sku, source.units.get(row.line.variant_id, 0))
@@ -216,7 +227,7 @@ def _customer_preview(store, kind: str, value: str) -> dict:
 def _pickup_form(store, sources, data=None) -> PickupStoreForm:
     return PickupStoreForm(
         data,
-        shops=queries.pickup_shops(origin=store),
+        shops=pickup_shops(origin=store),
         complete={s.location.pk for s in sources if s.has_all},
     )
 
@@ -540,7 +551,7 @@ def sale_receipt(request, number: str):
 
 def _order_or_404(number: str) -> Order:
     try:
-        return selectors.order_detail(number=number)
+        return find_order(number=number)
     except NotFound:
         raise Http404("No such order.") from None
 
@@ -657,10 +668,10 @@ def order_search(request):
     """Find any order by its number (or a scanned pickup QR), from any channel."""
     query = request.GET.get("q", "").strip()[:100]
     if query:
-        scanned = selectors.parse_pickup_qr(query)
+        scanned = parse_pickup_qr(query)
         number = scanned[0] if scanned else query
         try:
-            order = selectors.order_detail(number=number)
+            order = find_order(number=number)
         except NotFound:
             pass
         else:
@@ -813,7 +824,7 @@ def _shelf_lines(order: Order, store) -> list:
 
 
 def _picking_context(store) -> dict:
-    to_pick = list(queries.picking_queue(location=store))
+    to_pick = list(picking_queue(location=store))
     summary: dict[str, dict] = {}
     for order in to_pick:
         order.shelf_lines = _shelf_lines(order, store)
@@ -829,10 +840,10 @@ def _picking_context(store) -> dict:
                 },
             )
             row["units"] += line.quantity
-    picked = list(queries.picked_here(location=store))
+    picked = list(picked_here(location=store))
     for order in picked:
         order.shelf_lines = list(order.lines.all())
-    awaiting = list(queries.awaiting_transfer(location=store))
+    awaiting = list(awaiting_transfer(location=store))
     for order in awaiting:
         order.transfers = [
             f.transfer for f in order.fulfilments.all() if f.transfer_id is not None
@@ -870,6 +881,15 @@ def _expiry_context(order: Order, now) -> None:
     order.expired = bool(expires and expires <= now)
 
 
+def _contact(query: str, region: str | None) -> dict:
+    """The desk query read as an email and, when it has digits, as a phone number, in
+    the customers app's normal form (None when it is neither)."""
+    phone = None
+    if any(ch.isdigit() for ch in query):
+        phone = normalize_phone(query, region=region)
+    return {"email": normalize_email(query), "phone": phone}
+
+
 @staff_required
 def pickup_desk(request):
     """Orders ready here; search by order number, a scanned QR, the customer's name,
@@ -877,16 +897,13 @@ def pickup_desk(request):
     store = require_store(request)
     query = request.GET.get("q", "").strip()[:100]
     orders = list(
-        queries.pickup_search(location=store, query=query, region=_region(store))
+        pickup_search(location=store, query=query, **_contact(query, _region(store)))
     )
     if (
         query
         and len(orders) == 1
         and not _partial(request)
-        and (
-            orders[0].number == query.upper()
-            or selectors.parse_pickup_qr(query) is not None
-        )
+        and (orders[0].number == query.upper() or parse_pickup_qr(query) is not None)
     ):
         return redirect("staff:pickup_collect", number=orders[0].number)
     now = timezone.now()
@@ -955,7 +972,7 @@ def work_panel(request, store) -> dict:
     """Dashboard cards: orders to pick here and pickups waiting at the desk."""
     if store is None:
         return {}
-    return {"order_work": queries.work_counts(location=store)}
+    return {"order_work": work_counts(location=store)}
 
 
 CUSTOMER_ORDERS_SHOWN = 10
@@ -963,7 +980,7 @@ CUSTOMER_ORDERS_SHOWN = 10
 
 def customer_orders_panel(request, customer) -> dict | None:
     """The customer's latest orders from every channel on the 360° page (two queries)."""
-    orders = list(selectors.customer_orders(customer)[: CUSTOMER_ORDERS_SHOWN + 1])
+    orders = list(customer_orders(customer)[: CUSTOMER_ORDERS_SHOWN + 1])
     return {
         "template": "orders/staff/_customer_orders.html",
         "orders": orders[:CUSTOMER_ORDERS_SHOWN],

@@ -11,8 +11,9 @@ from django.contrib.messages import get_messages
 from customers.models import Channel
 from inventory.models import StockLevel
 from omnistore.accounts.models import Role
-from orders import selectors, services
+from orders import services
 from orders.models import Cart, Order, OrderStatus, PaymentStatus
+from orders.selectors.orders import order_by_id
 from tests.customers.factories import make_customer
 from tests.factories import LocationFactory, UserFactory, VariantFactory, stock
 from tests.orders.factories import pickup_order, ready_order
@@ -168,7 +169,7 @@ def test_cancel_action_cancels_through_the_service_and_reports_refusals(
     assert "cannot go from 'completed' to 'cancelled'" in refusals[0]
     assert any("Cancelled 2 orders" in n for n in notes), notes
     for order in (first, second):
-        order = selectors.order_by_id(order.pk)
+        order = order_by_id(order.pk)
         assert order.status == OrderStatus.CANCELLED
         change = order.history.last()
         assert (change.to_status, change.actor, change.note) == (

@@ -6,7 +6,8 @@ import pytest
 from django.urls import reverse
 
 from customers.models import Channel
-from orders import selectors, services
+from orders import services
+from orders.selectors.reports import sales_report
 from tests.factories import StaffFactory, UserFactory, stock
 from tests.orders.factories import (
     delivery_order,
@@ -49,7 +50,7 @@ def book():
 
 
 def test_report_counts_channels_shops_share_and_cross_channel_buyers(book):
-    report = selectors.sales_report()
+    report = sales_report()
     channels = {row["channel"]: row for row in report.by_channel}
     assert channels["store"]["orders"] == 2 and channels["store"]["revenue"] == Decimal(
         "80.00"

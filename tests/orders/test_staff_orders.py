@@ -12,8 +12,10 @@ from customers.models import Channel
 from inventory.models import StockLevel
 from omnistore.accounts.models import Role
 from omnistore.core import outbox
-from orders import selectors, services
+from orders import services
 from orders.models import OrderStatus, PaymentStatus
+from orders.selectors.orders import order_by_id
+from orders.selectors.pickups import pickup_qr_payload
 from orders.staff import views as staff_order_views
 from tests.customers.factories import make_customer
 from tests.factories import (
@@ -83,7 +85,7 @@ def level(variant, location) -> StockLevel:
 
 
 def refresh(order):
-    return selectors.order_by_id(order.pk)
+    return order_by_id(order.pk)
 
 
 # --- picking --------------------------------------------------------------------------
@@ -292,7 +294,7 @@ def test_the_pickup_desk_finds_an_order_by_customer_name_phone_or_email(
 
 def test_a_scanned_qr_or_typed_number_opens_the_order(staff, shop, shirt):
     order = refresh(ready_order(store=shop, lines=[(shirt, 1)]))
-    for query in (order.number, selectors.pickup_qr_payload(order)):
+    for query in (order.number, pickup_qr_payload(order)):
         response = staff.get(reverse("staff:pickup_desk"), {"q": query})
         assert response.status_code == 302
         assert response["Location"] == reverse(

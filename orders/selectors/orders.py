@@ -1,0 +1,180 @@
+"""Reads of orders: a customer's history, an order's page, the staff lists. Lists cost
+a fixed number of queries whatever their length."""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+
+from customers.models import Customer
+from inventory.models import TransferStatus
+from omnistore.core.exceptions import NotFound
+from orders.models import (
+    Cart,
+    Fulfilment,
+    Order,
+    OrderLine,
+    OrderStatus,
+    OrderStatusChange,
+    Payment,
+    Refund,
+)
+
+
+def order_lines_prefetch():
+    return Prefetch("lines", queryset=OrderLine.objects.order_by("id"))
+
+
+def customer_orders(customer: Customer) -> QuerySet[Order]:
+    """Every order of a customer from every channel (shop sales included), newest first,
+    lines prefetched: two queries for any page."""
+    return (
+        Order.objects.filter(customer=customer)
+        .select_related("placing_location")
+        .prefetch_related(order_lines_prefetch())
+        .order_by("-created_at", "-id")
+    )
+
+
+def order_detail_queryset() -> QuerySet[Order]:
+    """An order with everything its page shows, in a fixed six queries."""
+    return Order.objects.select_related(
+        "customer", "placing_location", "staff_member"
+    ).prefetch_related(
+        Prefetch(
+            "lines", queryset=OrderLine.objects.select_related("variant__product")
+        ),
+        Prefetch(
+            "fulfilments",
+            queryset=Fulfilment.objects.select_related(
+                "location", "pickup_location", "transfer"
+            ),
+        ),
+        Prefetch(
+            "payments",
+            queryset=Payment.objects.prefetch_related(
+                Prefetch("refunds", queryset=Refund.objects.order_by("id"))
+            ),
+        ),
+        Prefetch(
+            "history",
+            queryset=OrderStatusChange.objects.select_related("actor", "location"),
+        ),
+    )
+
+
+def order_detail(*, number: str, customer: Customer | None = None) -> Order:
+    """One order by number; with ``customer``, only theirs (others' look unknown)."""
+    orders = order_detail_queryset().filter(number=(number or "").strip().upper())
+    if customer is not None:
+        orders = orders.filter(customer=customer)
+    order = orders.first()
+    if order is None:
+        raise NotFound("Order not found.")
+    return order
+
+
+def order_by_id(pk: int) -> Order:
+    order = order_detail_queryset().filter(pk=pk).first()
+    if order is None:
+        raise NotFound("Order not found.")
+    return order
+
+
+def orders_for_email(pks: list[int], *, refunds: bool = False) -> list[Order]:
+    """Orders with what their emails show: customer, placing shop, lines, payments
+    (with their refunds when asked) and fulfilments with the pickup shop — four or five
+    light queries however many orders, as every order gets a receipt. In the order of
+    ``pks``; one unknown id makes it NotFound."""
+    payments = Payment.objects.all()
+    if refunds:
+        payments = payments.prefetch_related(
+            Prefetch("refunds", queryset=Refund.objects.order_by("id"))
+        )
+    try:
+        ids = [int(pk) for pk in pks]
+    except (TypeError, ValueError):
+        raise NotFound("Order not found.") from None
+    found = {
+        order.pk: order
+        for order in Order.objects.select_related("customer", "placing_location")
+        .prefetch_related(
+            "lines",
+            Prefetch("payments", queryset=payments),
+            Prefetch(
+                "fulfilments",
+                queryset=Fulfilment.objects.select_related("pickup_location"),
+            ),
+        )
+        .filter(pk__in=set(ids))
+    }
+    if any(pk not in found for pk in ids):
+        raise NotFound("Order not found.")
+    return [found[pk] for pk in ids]
+
+
+def with_fulfilments(qs: QuerySet[Order]) -> QuerySet[Order]:
+    return (
+        qs.select_related("customer")
+        .prefetch_related(
+            Prefetch(
+                "lines",
+                queryset=OrderLine.objects.select_related("fulfilment").order_by("id"),
+            ),
+            Prefetch(
+                "fulfilments",
+                queryset=Fulfilment.objects.select_related(
+                    "location", "pickup_location", "transfer"
+                ),
+            ),
+        )
+        .distinct()
+    )
+
+
+def orders_to_pick(*, location) -> QuerySet[Order]:
+    """Placed orders whose goods this shop takes off its shelves: lines sourced here,
+    and pickups here whose transfer has arrived; an order still waiting for a transfer
+    is not listed yet (it cannot be picked whole). Oldest first."""
+    here = Q(fulfilments__location=location, fulfilments__transfer__isnull=True) | Q(
+        fulfilments__pickup_location=location,
+        fulfilments__transfer__status=TransferStatus.RECEIVED,
+    )
+    return (
+        with_fulfilments(Order.objects.filter(here, status=OrderStatus.PLACED))
+        .exclude(Exists(_transfers_on_the_way()))
+        .order_by("created_at", "id")
+    )
+
+
+def _transfers_on_the_way():
+    return Fulfilment.objects.filter(
+        order=OuterRef("pk"), transfer__isnull=False
+    ).exclude(transfer__status=TransferStatus.RECEIVED)
+
+
+def orders_awaiting_transfer(*, location) -> QuerySet[Order]:
+    """Placed pickups at this shop waiting for goods on their way from elsewhere."""
+    return with_fulfilments(
+        Order.objects.filter(
+            Exists(_transfers_on_the_way()),
+            status=OrderStatus.PLACED,
+            fulfilments__pickup_location=location,
+        )
+    ).order_by("created_at", "id")
+
+
+def replayed_order(
+    *, idempotency_key: str, cart: Cart | None = None, customer: Customer | None = None
+) -> Order | None:
+    """The order an earlier checkout with this key made: from the cart it converted, or
+    among the customer's orders. None when the key is new."""
+    if not idempotency_key:
+        return None
+    orders = order_detail_queryset().filter(idempotency_key=idempotency_key)
+    if cart is not None and cart.order_id:
+        found = orders.filter(pk=cart.order_id).first()
+        if found is not None:
+            return found
+    if customer is not None:
+        return orders.filter(idempotency_scope=f"customer:{customer.pk}").first()
+    return None

@@ -1,0 +1,100 @@
+"""Reads of the pickup desk: orders ready at a shop, found by QR, number, code or the
+customer's name, email or phone."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from customers.models import IdentityKind
+from inventory.models import Location
+from orders.models import FulfilmentMethod, Order, OrderStatus
+from orders.selectors.orders import with_fulfilments
+
+PICKUP_QR_PREFIX = "OMNISTORE-PICKUP"
+
+
+def pickups_waiting(*, location) -> QuerySet[Order]:
+    """Orders ready at this shop's pickup desk, the ones expiring first on top."""
+    return with_fulfilments(
+        Order.objects.filter(
+            status=OrderStatus.READY,
+            fulfilments__pickup_location=location,
+            fulfilments__method=FulfilmentMethod.PICKUP,
+        )
+    ).order_by("pickup_expires_at", "id")
+
+
+def pickup_qr_payload(order: Order) -> str:
+    """What the pickup QR encodes: scanning it at the desk finds the order and code."""
+    return f"{PICKUP_QR_PREFIX}:{order.number}:{order.pickup_code}"
+
+
+def parse_pickup_qr(text: str) -> tuple[str, str] | None:
+    """``(number, code)`` from a scanned pickup QR, or None for anything else."""
+    parts = (text or "").strip().split(":")
+    if len(parts) != 3 or parts[0] != PICKUP_QR_PREFIX:
+        return None
+    return parts[1].upper(), parts[2].upper()
+
+
+def find_pickup(*, location, query: str) -> Order | None:
+    """A ready order at this shop from a scanned QR, an order number or a pickup code."""
+    query = (query or "").strip()
+    if not query:
+        return None
+    scanned = parse_pickup_qr(query)
+    waiting = pickups_waiting(location=location)
+    if scanned is not None:
+        return waiting.filter(number=scanned[0]).first()
+    value = query.upper()
+    return waiting.filter(Q(number=value) | Q(pickup_code=value)).first()
+
+
+def pickup_search(
+    *,
+    location: Location,
+    query: str,
+    email: str | None = None,
+    phone: str | None = None,
+) -> QuerySet[Order]:
+    """Orders ready at this desk matching a scanned pickup QR, an order number, or the
+    customer's name, email or phone. ``email`` and ``phone`` are the query as the
+    customers app normalises them (any format typed), None when it is neither.
+    Everything when ``query`` is empty; expiring first. Three queries."""
+    waiting = pickups_waiting(location=location)
+    query = (query or "").strip()[:100]
+    if not query:
+        return waiting
+    scanned = parse_pickup_qr(query)
+    if scanned is not None:
+        return waiting.filter(number=scanned[0])
+    where = Q(number=query.upper())
+    if email:
+        where |= (
+            Q(email__iexact=email)
+            | Q(customer__email__iexact=email)
+            | Q(
+                customer__identities__kind=IdentityKind.EMAIL,
+                customer__identities__value=email,
+            )
+        )
+    if any(ch.isdigit() for ch in query):
+        if phone:
+            where |= (
+                Q(phone=phone)
+                | Q(customer__phone=phone)
+                | Q(
+                    customer__identities__kind=IdentityKind.PHONE,
+                    customer__identities__value=phone,
+                )
+            )
+    elif "@" not in query:
+        words = query.replace(",", " ").split()
+        name = Q()
+        for word in words[:4]:
+            name &= Q(customer__first_name__istartswith=word) | Q(
+                customer__last_name__istartswith=word
+            )
+        if words:
+            where |= name
+    return waiting.filter(where)

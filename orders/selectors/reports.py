@@ -1,0 +1,207 @@
+"""Reports for the admin: sales by channel and shop, and the returns rate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+
+from customers.models import Customer
+from inventory.models import Location
+from omnistore.core.channels import ONLINE_CHANNELS
+from orders.models import (
+    FulfilmentMethod,
+    Order,
+    OrderLine,
+    OrderStatus,
+    ReturnLine,
+    ReturnStatus,
+)
+
+
+@dataclass
+class RateRow:
+    key: int
+    label: str
+    sold: int
+    returned: int
+
+    @property
+    def rate(self) -> float:
+        return self.returned / self.sold if self.sold else 0.0
+
+    @property
+    def percent(self) -> str:
+        return f"{self.rate * 100:.1f}%"
+
+
+def _sold_lines(since: datetime | None) -> QuerySet[OrderLine]:
+    lines = OrderLine.objects.exclude(order__status=OrderStatus.CANCELLED)
+    if since is not None:
+        lines = lines.filter(order__created_at__gte=since)
+    return lines
+
+
+def _returned_lines(since: datetime | None) -> QuerySet[ReturnLine]:
+    """Units actually back: returns received (refunded, closed), not just asked for."""
+    lines = ReturnLine.objects.filter(
+        return_request__status__in=[
+            ReturnStatus.RECEIVED,
+            ReturnStatus.REFUNDED,
+            ReturnStatus.CLOSED,
+        ]
+    )
+    if since is not None:
+        lines = lines.filter(order_line__order__created_at__gte=since)
+    return lines
+
+
+def returns_rate_by_shop(*, since: datetime | None = None) -> list[RateRow]:
+    """Per shop: units handed over there (sold at its counter, collected there, or
+    shipped from it) against units returned there. Two grouped queries and one for
+    the names."""
+    handed = Coalesce("fulfilment__pickup_location", "fulfilment__location")
+    sold = {
+        row["shop"]: row["units"]
+        for row in _sold_lines(since)
+        .annotate(shop=handed)
+        .values("shop")
+        .annotate(units=Sum("quantity"))
+        .order_by()
+        if row["shop"] is not None
+    }
+    returned = {
+        row["return_request__receiving_location"]: row["units"]
+        for row in _returned_lines(since)
+        .filter(return_request__receiving_location__isnull=False)
+        .values("return_request__receiving_location")
+        .annotate(units=Sum("quantity"))
+        .order_by()
+    }
+    ids = set(sold) | set(returned)
+    names = dict(Location.objects.filter(pk__in=ids).values_list("pk", "name"))
+    rows = [
+        RateRow(pk, names.get(pk, str(pk)), sold.get(pk, 0), returned.get(pk, 0))
+        for pk in ids
+    ]
+    return sorted(rows, key=lambda r: (-r.rate, -r.returned, r.label))
+
+
+def returns_rate_by_product(
+    *, since: datetime | None = None, limit: int = 20
+) -> list[RateRow]:
+    """Per product: units sold against units returned, the most returned first."""
+    returned_rows = list(
+        _returned_lines(since)
+        .values("order_line__variant__product", "order_line__variant__product__name")
+        .annotate(units=Sum("quantity"))
+        .order_by("-units", "order_line__variant__product")[:limit]
+    )
+    ids = [row["order_line__variant__product"] for row in returned_rows]
+    sold = {
+        row["variant__product"]: row["units"]
+        for row in _sold_lines(since)
+        .filter(variant__product__in=ids)
+        .values("variant__product")
+        .annotate(units=Sum("quantity"))
+        .order_by()
+    }
+    rows = [
+        RateRow(
+            row["order_line__variant__product"],
+            row["order_line__variant__product__name"],
+            sold.get(row["order_line__variant__product"], 0),
+            row["units"],
+        )
+        for row in returned_rows
+    ]
+    return sorted(rows, key=lambda r: (-r.rate, -r.returned, r.label))
+
+
+@dataclass
+class SalesReport:
+    by_channel: list[dict]
+    by_shop: list[dict]
+    click_and_collect: dict
+    cross_channel: dict
+
+
+def sales_report(*, since=None) -> SalesReport:
+    """Sales by channel and by shop, the click-and-collect share of online orders and how
+    many customers buy across channels — five aggregate queries whatever the volume.
+
+    A shop's sales are its counter sales (placing location) plus the click-and-collect
+    orders handed over or waiting there (pickup location)."""
+    orders = Order.objects.exclude(status=OrderStatus.CANCELLED)
+    if since is not None:
+        orders = orders.filter(created_at__gte=since)
+    by_channel = list(
+        orders.values("channel")
+        .annotate(orders=Count("id"), revenue=Sum("total"))
+        .order_by("-revenue")
+    )
+    shops: dict[int, dict] = {}
+    counter = (
+        orders.filter(channel__in=["store", "phone"], placing_location__isnull=False)
+        .values("placing_location_id", "placing_location__name")
+        .annotate(orders=Count("id"), revenue=Sum("total"))
+    )
+    for row in counter:
+        shops[row["placing_location_id"]] = {
+            "shop": row["placing_location__name"],
+            "counter_orders": row["orders"],
+            "counter_revenue": row["revenue"],
+            "pickup_orders": 0,
+            "pickup_revenue": Decimal("0.00"),
+        }
+    pickups = (
+        orders.filter(fulfilment_method=FulfilmentMethod.PICKUP)
+        .values("fulfilments__pickup_location_id", "fulfilments__pickup_location__name")
+        .annotate(orders=Count("id", distinct=True), revenue=Sum("total"))
+    )
+    for row in pickups:
+        if row["fulfilments__pickup_location_id"] is None:
+            continue
+        entry = shops.setdefault(
+            row["fulfilments__pickup_location_id"],
+            {
+                "shop": row["fulfilments__pickup_location__name"],
+                "counter_orders": 0,
+                "counter_revenue": Decimal("0.00"),
+            },
+        )
+        entry["pickup_orders"] = row["orders"]
+        entry["pickup_revenue"] = row["revenue"]
+    by_shop = sorted(
+        shops.values(),
+        key=lambda e: -(e["counter_revenue"] + e.get("pickup_revenue", 0)),
+    )
+    online = orders.filter(channel__in=ONLINE_CHANNELS).aggregate(
+        total=Count("id"),
+        pickup=Count("id", filter=Q(fulfilment_method=FulfilmentMethod.PICKUP)),
+    )
+    online["share"] = (
+        round(100 * online["pickup"] / online["total"], 1) if online["total"] else 0.0
+    )
+    bought_online = orders.filter(customer=OuterRef("pk"), channel__in=ONLINE_CHANNELS)
+    bought_in_store = orders.filter(customer=OuterRef("pk"), channel="store")
+    cross = (
+        Customer.objects.filter(merged_into__isnull=True)
+        .annotate(online=Exists(bought_online), in_store=Exists(bought_in_store))
+        .aggregate(
+            both=Count("id", filter=Q(online=True, in_store=True)),
+            online_only=Count("id", filter=Q(online=True, in_store=False)),
+            store_only=Count("id", filter=Q(online=False, in_store=True)),
+        )
+    )
+    buyers = sum(cross.values())
+    cross["share_both"] = round(100 * cross["both"] / buyers, 1) if buyers else 0.0
+    return SalesReport(
+        by_channel=by_channel,
+        by_shop=by_shop,
+        click_and_collect=online,
+        cross_channel=cross,
+    )

@@ -1,0 +1,263 @@
+"""Reads of returns: the desk search, the lists (a fixed number of queries whatever
+their length) and what is left to return on an order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Prefetch, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+
+from customers.models import Customer
+from customers.selectors import search_customers
+from inventory.models import Location
+from omnistore.core.exceptions import NotFound
+from orders.models import (
+    Order,
+    OrderLine,
+    OrderStatus,
+    Return,
+    ReturnLine,
+    ReturnRefund,
+    ReturnStatus,
+    ReturnStatusChange,
+    StoreCreditTransaction,
+)
+from orders.selectors.orders import order_lines_prefetch
+from orders.selectors.pickups import parse_pickup_qr
+
+RETURN_QR_PREFIX = "OMNISTORE-RETURN"
+
+
+RETURNABLE_ORDER_STATUSES = frozenset(
+    {
+        OrderStatus.COLLECTED,
+        OrderStatus.SHIPPED,
+        OrderStatus.DELIVERED,
+        OrderStatus.COMPLETED,
+    }
+)
+
+
+# Returns still owed something by the shop that holds them.
+OPEN_RETURN_STATUSES = (ReturnStatus.REQUESTED, ReturnStatus.RECEIVED)
+
+
+DESK_RESULTS = 20
+
+
+def handed_over_at(order: Order) -> datetime | None:
+    """When the customer got the goods: collection, delivery, shipment (when delivery
+    was never confirmed) or, for a shop sale, the sale itself."""
+    if order.collected_at:
+        return order.collected_at
+    if order.delivered_at:
+        return order.delivered_at
+    if order.shipped_at:
+        return order.shipped_at
+    if order.status == OrderStatus.COMPLETED:
+        return order.created_at
+    return None
+
+
+def return_deadline(order: Order) -> datetime | None:
+    """Last moment of the return window (``OMNISTORE_RETURN_WINDOW_DAYS`` from the
+    handover); None while nothing has been handed over."""
+    since = handed_over_at(order)
+    if since is None:
+        return None
+    return since + timedelta(days=settings.OMNISTORE_RETURN_WINDOW_DAYS)
+
+
+def _returned_filter():
+    return ~Q(return_lines__return_request__status=ReturnStatus.CANCELLED)
+
+
+def returnable_lines(order: Order) -> list[OrderLine]:
+    """The order's lines, each with ``returned`` (units on returns not cancelled) and
+    ``returnable`` (bought minus returned): one query."""
+    lines = list(
+        OrderLine.objects.filter(order=order)
+        .select_related("variant__product")
+        .annotate(
+            returned=Coalesce(
+                Sum("return_lines__quantity", filter=_returned_filter()), Value(0)
+            )
+        )
+        .order_by("id")
+    )
+    for line in lines:
+        line.returnable = max(line.quantity - line.returned, 0)
+    return lines
+
+
+def returned_quantities(order_line_ids) -> dict[int, int]:
+    """Units per order line already on returns that are not cancelled."""
+    rows = (
+        ReturnLine.objects.filter(order_line_id__in=list(order_line_ids))
+        .exclude(return_request__status=ReturnStatus.CANCELLED)
+        .values("order_line_id")
+        .annotate(units=Sum("quantity"))
+        .order_by()
+    )
+    return {row["order_line_id"]: row["units"] for row in rows}
+
+
+def return_qr_payload(return_request: Return) -> str:
+    """What the return QR encodes: scanning it at any desk opens the return."""
+    return f"{RETURN_QR_PREFIX}:{return_request.code}"
+
+
+def parse_return_code(text: str) -> str | None:
+    """A return code from a scanned QR or as typed (``r-abc123``, ``RABC123``)."""
+    value = (text or "").strip().upper()
+    if value.startswith(f"{RETURN_QR_PREFIX}:"):
+        value = value[len(RETURN_QR_PREFIX) + 1 :]
+    value = value.replace(" ", "")
+    if value.startswith("R-"):
+        value = value[2:]
+    elif value.startswith("R") and len(value) == 7:
+        value = value[1:]
+    else:
+        return None
+    if len(value) != 6 or not value.isalnum():
+        return None
+    return f"R-{value}"
+
+
+def _return_lines_prefetch():
+    return Prefetch(
+        "lines",
+        queryset=ReturnLine.objects.select_related(
+            "order_line__variant__product"
+        ).order_by("id"),
+    )
+
+
+def return_detail_queryset() -> QuerySet[Return]:
+    """A return with everything its page, API shape and email show: five queries."""
+    return Return.objects.select_related(
+        "order",
+        "customer",
+        "receiving_location",
+        "created_by",
+        "exchange_order",
+    ).prefetch_related(
+        _return_lines_prefetch(),
+        Prefetch(
+            "history",
+            queryset=ReturnStatusChange.objects.select_related("actor", "location"),
+        ),
+        Prefetch(
+            "refunds",
+            queryset=ReturnRefund.objects.select_related("payment", "refund"),
+        ),
+        Prefetch(
+            "store_credit", queryset=StoreCreditTransaction.objects.order_by("id")
+        ),
+    )
+
+
+def return_detail(*, code: str, customer: Customer | None = None) -> Return:
+    """One return by its code (or a scanned QR); with ``customer``, only theirs."""
+    value = parse_return_code(code)
+    found = None
+    if value is not None:
+        returns = return_detail_queryset().filter(code=value)
+        if customer is not None:
+            returns = returns.filter(customer=customer)
+        found = returns.first()
+    if found is None:
+        raise NotFound("Return not found.")
+    return found
+
+
+def return_by_id(pk: int) -> Return:
+    found = return_detail_queryset().filter(pk=pk).first()
+    if found is None:
+        raise NotFound("Return not found.")
+    return found
+
+
+def _return_list(qs: QuerySet[Return]) -> QuerySet[Return]:
+    return qs.select_related(
+        "order", "customer", "receiving_location"
+    ).prefetch_related(_return_lines_prefetch())
+
+
+def customer_returns(customer: Customer) -> QuerySet[Return]:
+    """A customer's returns from every channel, newest first: two queries a page."""
+    return _return_list(Return.objects.filter(customer=customer)).order_by(
+        "-created_at", "-id"
+    )
+
+
+def returns_waiting(*, location: Location) -> QuerySet[Return]:
+    """Returns this shop still owes work: started at its counter and not received yet,
+    or received here and not refunded. Online-started returns have no shop until they
+    are received; every desk finds them by their code. Oldest first, two queries."""
+    return _return_list(
+        Return.objects.filter(
+            receiving_location=location, status__in=OPEN_RETURN_STATUSES
+        )
+    ).order_by("created_at", "id")
+
+
+def order_returns(order: Order) -> QuerySet[Return]:
+    """Every return of one order, oldest first, with its lines: two queries."""
+    return _return_list(Return.objects.filter(order=order)).order_by("created_at", "id")
+
+
+@dataclass
+class ReturnDeskSearch:
+    """What the returns desk found for a query: one return (code or QR), one order
+    (number, receipt or pickup QR), or the returnable orders and open returns of the
+    customers the query names (email, phone in any format, loyalty card, name)."""
+
+    query: str
+    return_request: Return | None = None
+    order: Order | None = None
+    orders: list[Order] | None = None
+    returns: list[Return] | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not (self.return_request or self.order or self.orders or self.returns)
+
+
+def return_desk_search(*, query: str, region: str | None = None) -> ReturnDeskSearch:
+    """Everything the desk may look for in one box, in a fixed number of queries."""
+    query = (query or "").strip()[:100]
+    result = ReturnDeskSearch(query=query)
+    if not query:
+        return result
+    code = parse_return_code(query)
+    if code is not None:
+        result.return_request = (
+            Return.objects.select_related("order").filter(code=code).first()
+        )
+        if result.return_request is not None:
+            return result
+    scanned = parse_pickup_qr(query)
+    number = scanned[0] if scanned else query.upper()
+    result.order = Order.objects.filter(number=number).first()
+    if result.order is not None:
+        return result
+    customers = search_customers(query, region=region, limit=DESK_RESULTS)
+    if not customers:
+        return result
+    ids = [c.pk for c in customers]
+    result.orders = list(
+        Order.objects.filter(customer_id__in=ids, status__in=RETURNABLE_ORDER_STATUSES)
+        .select_related("customer", "placing_location")
+        .prefetch_related(order_lines_prefetch())
+        .order_by("-created_at", "-id")[:DESK_RESULTS]
+    )
+    result.returns = list(
+        _return_list(
+            Return.objects.filter(customer_id__in=ids, status__in=OPEN_RETURN_STATUSES)
+        ).order_by("-created_at", "-id")[:DESK_RESULTS]
+    )
+    return result

@@ -1,0 +1,72 @@
+"""Reads of a shop's order work: the picking queue with what the shelf needs
+(barcodes), orders picked and waiting for their next step, and the dashboard counts.
+
+Each costs a fixed number of queries whatever the number of orders or lines.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from inventory.models import Location
+from orders.models import Fulfilment, FulfilmentMethod, Order, OrderLine, OrderStatus
+from orders.selectors.orders import orders_awaiting_transfer, orders_to_pick
+from orders.selectors.pickups import pickups_waiting
+from orders.selectors.returns import returns_waiting
+
+
+def _for_the_shelf(orders: QuerySet[Order]) -> QuerySet[Order]:
+    """Lines in SKU order with their variant (barcode to scan) and fulfilment."""
+    return orders.prefetch_related(None).prefetch_related(
+        Prefetch(
+            "lines",
+            queryset=OrderLine.objects.select_related("fulfilment", "variant").order_by(
+                "sku", "id"
+            ),
+        ),
+        Prefetch(
+            "fulfilments",
+            queryset=Fulfilment.objects.select_related(
+                "location", "pickup_location", "transfer"
+            ),
+        ),
+    )
+
+
+def picking_queue(*, location: Location) -> QuerySet[Order]:
+    """Placed orders this shop takes off its shelves, oldest first (three queries)."""
+    return _for_the_shelf(orders_to_pick(location=location))
+
+
+def awaiting_transfer(*, location: Location) -> QuerySet[Order]:
+    """Pickups here whose goods are still travelling from elsewhere (three queries)."""
+    return _for_the_shelf(orders_awaiting_transfer(location=location))
+
+
+def picked_here(*, location: Location) -> QuerySet[Order]:
+    """Picked orders whose next step happens at this shop: pickups here to be made
+    ready, deliveries sourced here to be shipped. Oldest first (three queries)."""
+    here = Q(
+        fulfilments__pickup_location=location,
+        fulfilments__method=FulfilmentMethod.PICKUP,
+    ) | Q(
+        fulfilments__location=location,
+        fulfilments__method=FulfilmentMethod.DELIVERY,
+    )
+    orders = (
+        Order.objects.filter(here, status=OrderStatus.PICKED)
+        .select_related("customer")
+        .distinct()
+        .order_by("updated_at", "id")
+    )
+    return _for_the_shelf(orders)
+
+
+def work_counts(*, location: Location) -> dict[str, int]:
+    """Dashboard: orders to pick here, pickups waiting at the desk and returns to
+    process at this shop (three queries)."""
+    return {
+        "orders_to_pick": orders_to_pick(location=location).count(),
+        "pickups_waiting": pickups_waiting(location=location).count(),
+        "returns_waiting": returns_waiting(location=location).count(),
+    }
