@@ -6,21 +6,14 @@ read-only; the actions call ``orders.services``.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
-from django.utils import timezone
+from django.urls import path
 
-from omnistore.core.charts import Chart, bar_chart
 from omnistore.core.exceptions import ApplicationError
-from orders.selectors.reports import returns_rate_by_product, returns_rate_by_shop
-
-from . import services
-from .admin import ReadOnlyAdmin, ReadOnlyInline
-from .models import (
+from orders import services
+from orders.admin.base import ReadOnlyAdmin, ReadOnlyInline
+from orders.admin.reports import returns_rate_page
+from orders.models import (
     Return,
     ReturnLine,
     ReturnRefund,
@@ -28,8 +21,6 @@ from .models import (
     ReturnStatusChange,
     StoreCreditTransaction,
 )
-
-PERIODS = [(30, "Last 30 days"), (90, "Last 90 days"), (365, "Last year"), (0, "All")]
 
 
 class ReturnLineInline(ReadOnlyInline):
@@ -181,44 +172,7 @@ class ReturnAdmin(ReadOnlyAdmin):
         )
 
     def report_view(self, request):
-        """Returned units against units sold, by shop and by product, as bars."""
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        try:
-            days = int(request.GET.get("days", 90))
-        except ValueError:
-            days = 90
-        days = days if days in dict(PERIODS) else 90
-        since = timezone.now() - timedelta(days=days) if days else None
-        by_shop = returns_rate_by_shop(since=since)
-        by_product = returns_rate_by_product(since=since)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Returns rate",
-            "opts": self.model._meta,
-            "periods": PERIODS,
-            "days": days,
-            "by_shop": by_shop,
-            "by_product": by_product,
-            "shop_chart": rate_chart("Returns rate by shop", by_shop),
-            "product_chart": rate_chart(
-                "Returns rate by product (most returned)", by_product
-            ),
-            "changelist_url": reverse("admin:orders_return_changelist"),
-        }
-        return TemplateResponse(
-            request, "orders/staff/returns/admin_report.html", context
-        )
-
-
-def rate_chart(title: str, rows) -> Chart:
-    """One bar per row: its returned units as a share of the units sold."""
-    return bar_chart(
-        title,
-        [(row.label, [row.rate * 100]) for row in rows],
-        series=["Returns rate"],
-        unit="%",
-    )
+        return returns_rate_page(self, request)
 
 
 @admin.register(StoreCreditTransaction)

@@ -16,10 +16,9 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from omnistore.core.exceptions import ApplicationError
-
-from . import services
-from .admin import ReadOnlyInline
-from .models import DiscountCode, DiscountKind, DiscountRedemption
+from orders import services
+from orders.admin.base import ReadOnlyInline
+from orders.models import DiscountCode, DiscountKind, DiscountRedemption
 
 TERMS = [
     "kind",

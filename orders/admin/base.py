@@ -1,0 +1,49 @@
+"""What every orders admin page shares: read-only pages and inlines (rows change only
+through ``orders.services``) and an order search that reads phone numbers."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import Q
+
+from customers.services import normalize_phone
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Listed and opened, never added, edited or deleted by hand."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class PhoneAwareSearch:
+    """A phone typed in any format (333 123 4567, +39…, 0039…) finds the order."""
+
+    def get_search_results(self, request, queryset, search_term):
+        results, duplicates = super().get_search_results(request, queryset, search_term)
+        if any(ch.isdigit() for ch in search_term):
+            phone = normalize_phone(search_term)
+            if phone:
+                results |= queryset.filter(Q(phone=phone) | Q(customer__phone=phone))
+        return results, duplicates

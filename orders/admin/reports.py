@@ -1,0 +1,114 @@
+"""Admin reports: sales by channel and shop, and the returns rate."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+
+from omnistore.core.charts import Chart, bar_chart
+from orders.selectors.reports import (
+    returns_rate_by_product,
+    returns_rate_by_shop,
+    sales_report,
+)
+
+REPORT_PERIODS = [
+    (7, "7 days"),
+    (30, "30 days"),
+    (90, "90 days"),
+    (365, "a year"),
+    (0, "all time"),
+]
+
+
+def _report_days(request, periods, default: int) -> int:
+    """The period asked for in ``?days=``, one of ``periods``; else ``default``."""
+    try:
+        days = int(request.GET.get("days", default))
+    except ValueError:
+        return default
+    return days if days in dict(periods) else default
+
+
+def sales_report_page(model_admin, request):
+    """Sales by channel and shop, click-and-collect share, cross-channel buyers."""
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+    days = _report_days(request, REPORT_PERIODS, 30)
+    since = timezone.now() - timedelta(days=days) if days else None
+    report = sales_report(since=since)
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": "Sales report",
+        "opts": model_admin.model._meta,
+        "periods": REPORT_PERIODS,
+        "days": days,
+        "report": report,
+        "channel_chart": bar_chart(
+            "Revenue by channel",
+            [(row["channel"], [row["revenue"]]) for row in report.by_channel],
+            series=["revenue"],
+            unit="money",
+        ),
+        "shop_chart": bar_chart(
+            "Revenue by shop: counter sales and click and collect",
+            [
+                (row["shop"], [row["counter_revenue"], row["pickup_revenue"]])
+                for row in report.by_shop[:15]
+            ],
+            series=["counter", "click and collect"],
+            unit="money",
+        ),
+        "cross_chart": bar_chart(
+            "Customers by the channels they buy in",
+            [
+                ("online and in store", [report.cross_channel["both"]]),
+                ("online only", [report.cross_channel["online_only"]]),
+                ("in store only", [report.cross_channel["store_only"]]),
+            ],
+            series=["customers"],
+        ),
+    }
+    return TemplateResponse(request, "admin/orders/order/sales_report.html", context)
+
+
+PERIODS = [(30, "Last 30 days"), (90, "Last 90 days"), (365, "Last year"), (0, "All")]
+
+
+def returns_rate_page(model_admin, request):
+    """Returned units against units sold, by shop and by product, as bars."""
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+    days = _report_days(request, PERIODS, 90)
+    since = timezone.now() - timedelta(days=days) if days else None
+    by_shop = returns_rate_by_shop(since=since)
+    by_product = returns_rate_by_product(since=since)
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": "Returns rate",
+        "opts": model_admin.model._meta,
+        "periods": PERIODS,
+        "days": days,
+        "by_shop": by_shop,
+        "by_product": by_product,
+        "shop_chart": rate_chart("Returns rate by shop", by_shop),
+        "product_chart": rate_chart(
+            "Returns rate by product (most returned)", by_product
+        ),
+        "changelist_url": reverse("admin:orders_return_changelist"),
+    }
+    return TemplateResponse(request, "orders/staff/returns/admin_report.html", context)
+
+
+def rate_chart(title: str, rows) -> Chart:
+    """One bar per row: its returned units as a share of the units sold."""
+    return bar_chart(
+        title,
+        [(row.label, [row.rate * 100]) for row in rows],
+        series=["Returns rate"],
+        unit="%",
+    )
