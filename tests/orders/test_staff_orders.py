@@ -16,7 +16,7 @@ from orders import services
 from orders.models import OrderStatus, PaymentStatus
 from orders.selectors.orders import order_by_id
 from orders.selectors.pickups import pickup_qr_payload
-from orders.staff import views as staff_order_views
+from orders.staff.views.panels import customer_orders_panel
 from tests.customers.factories import make_customer
 from tests.factories import (
     LocationFactory,
@@ -531,7 +531,7 @@ def test_the_customer_orders_panel_costs_two_queries_for_any_history(
     request = rf.get("/staff/customers/")
     request.user = associate
     with django_assert_max_num_queries(2):
-        panel = staff_order_views.customer_orders_panel(request, customer)
+        panel = customer_orders_panel(request, customer)
         html = render_to_string(panel["template"], {"panel": panel})
     assert html.count('href="/staff/orders/OS-') == min(count, 10)
     assert panel["more"] is (count > 10)

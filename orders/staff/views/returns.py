@@ -1,7 +1,7 @@
 """The returns desk: one search box for an order (number, receipt, pickup QR), a return
 started online (its code or QR), or a customer (email, phone in any format, loyalty
 card, name); then the return itself — lines, condition, where each item goes, the
-refund — in one confirm or two steps; and exchanges.
+refund — in one confirm or two steps.
 
 Any shop takes back any order. A return started online has no shop until it is
 received, so every desk finds it by its code; once it lands at a shop only that shop
@@ -16,22 +16,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
-from django_htmx.http import HttpResponseClientRedirect
 
-from customers.staff import views as customer_views
 from omnistore.core.exceptions import ApplicationError, NotFound
 from omnistore.staff.auth import require_store, staff_required
+from omnistore.staff.htmx import INVALID, add_service_error, is_partial, redirect_to
 from orders import services
-from orders.models import (
-    Order,
-    RefundMethod,
-    Return,
-    ReturnStatus,
-)
-from orders.selectors.orders import order_detail
+from orders.models import Order, RefundMethod, Return, ReturnStatus
 from orders.selectors.returns import (
     RETURNABLE_ORDER_STATUSES,
-    customer_returns,
     handed_over_at,
     order_returns,
     return_deadline,
@@ -40,27 +32,16 @@ from orders.selectors.returns import (
     returns_waiting,
 )
 from orders.selectors.returns import return_detail as find_return
-from orders.selectors.sale import pickup_shops
-
-from .forms import add_service_error, explain
-from .returns_forms import (
+from orders.staff.forms.returns import (
     CancelReturnForm,
-    ExchangeForm,
     ReceiveReturnForm,
     RefundForm,
     ReturnLinesForm,
 )
+from orders.staff.statuses import explain
+from orders.staff.views.access import order_or_404
 
-INVALID = 422
-STATUS_LABELS = dict(ReturnStatus.choices)
-
-
-def _partial(request) -> bool:
-    return bool(request.htmx) and not request.htmx.history_restore_request
-
-
-def _redirect(request, url: str):
-    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+RETURN_STATUS_LABELS = dict(ReturnStatus.choices)
 
 
 def _may_see(user, ret: Return, store) -> bool:
@@ -82,16 +63,6 @@ def _return_or_404(request, code: str, store) -> Return:
     return ret
 
 
-def _order_or_404(number: str) -> Order:
-    try:
-        return order_detail(number=number)
-    except NotFound:
-        raise Http404("No such order.") from None
-
-
-# --- the desk ---------------------------------------------------------------------------
-
-
 @staff_required
 def returns_desk(request):
     """Search, and the returns waiting at this shop. A code, a scanned QR or an order
@@ -104,22 +75,19 @@ def returns_desk(request):
     )
     if hidden:
         found.return_request = None
-    if not _partial(request):
+    if not is_partial(request):
         if found.return_request is not None:
             return redirect("staff:return_detail", code=found.return_request.code)
         if found.order is not None:
             return redirect("staff:return_start", number=found.order.number)
     context = {"store": store, "q": query, "found": found}
-    if _partial(request):
+    if is_partial(request):
         return render(request, "orders/staff/returns/_desk_results.html", context)
     context["waiting"] = list(returns_waiting(location=store))
     return render(request, "orders/staff/returns/desk.html", context)
 
 
-# --- a return at the counter ------------------------------------------------------------
-
-
-def _start_context(request, store, order: Order, form=None) -> dict:
+def start_context(request, store, order: Order, form=None) -> dict:
     lines = returnable_lines(order)
     deadline = return_deadline(order)
     outside = deadline is not None and timezone.now() > deadline
@@ -145,16 +113,16 @@ def return_start(request, number: str):
     """Take back lines of any order from any channel, here and now: received at this
     shop and, with "Receive and refund", refunded in the same confirm."""
     store = require_store(request)
-    order = _order_or_404(number)
+    order = order_or_404(number)
     if order.number != number:
         return redirect("staff:return_start", number=order.number)
     if request.method != "POST":
         return render(
             request,
             "orders/staff/returns/start.html",
-            _start_context(request, store, order),
+            start_context(request, store, order),
         )
-    context = _start_context(request, store, order)
+    context = start_context(request, store, order)
     form = ReturnLinesForm(
         request.POST,
         lines=context["form"].lines,
@@ -175,12 +143,12 @@ def return_start(request, number: str):
                 note=data.get("note", ""),
             )
         except ApplicationError as error:
-            add_service_error(form, error)
+            add_service_error(form, error, explain=explain)
         else:
             messages.success(request, _done_message(ret))
-            return _redirect(request, reverse("staff:return_detail", args=[ret.code]))
+            return redirect_to(request, reverse("staff:return_detail", args=[ret.code]))
     template = "orders/staff/returns/start.html"
-    if _partial(request):
+    if is_partial(request):
         template = "orders/staff/returns/_start_form.html"
     return render(request, template, context, status=INVALID)
 
@@ -197,15 +165,14 @@ def _done_message(ret: Return) -> str:
     return f"Return {ret.code} received; refund it when ready."
 
 
-# --- a return by its code ---------------------------------------------------------------
-
-
 def _detail_context(request, store, ret: Return, **forms_) -> dict:
     lines = list(ret.lines.all())
     history = list(ret.history.all())
     for change in history:
-        change.from_label = STATUS_LABELS.get(change.from_status, change.from_status)
-        change.to_label = STATUS_LABELS.get(change.to_status, change.to_status)
+        change.from_label = RETURN_STATUS_LABELS.get(
+            change.from_status, change.from_status
+        )
+        change.to_label = RETURN_STATUS_LABELS.get(change.to_status, change.to_status)
     status = ret.status
     context = {
         "store": store,
@@ -252,7 +219,7 @@ def _refused(request, store, code: str, message: str | None, **forms_):
     ret = _return_or_404(request, code, store)
     context = _detail_context(request, store, ret, action_error=message, **forms_)
     template = "orders/staff/returns/detail.html"
-    if _partial(request):
+    if is_partial(request):
         template = "orders/staff/returns/_actions.html"
     return render(request, template, context, status=INVALID)
 
@@ -284,10 +251,10 @@ def return_receive(request, code: str):
                     method=data["refund_method"],
                 )
         except ApplicationError as error:
-            add_service_error(form, error)
+            add_service_error(form, error, explain=explain)
         else:
             messages.success(request, _done_message(ret))
-            return _redirect(request, reverse("staff:return_detail", args=[ret.code]))
+            return redirect_to(request, reverse("staff:return_detail", args=[ret.code]))
     refusal = " ".join(form.non_field_errors()) or None
     return _refused(request, store, code, refusal, receive_form=form)
 
@@ -309,13 +276,13 @@ def return_refund(request, code: str):
                 location=store,
             )
         except ApplicationError as error:
-            add_service_error(form, error)
+            add_service_error(form, error, explain=explain)
         else:
             if getattr(ret, "already_refunded", False):
                 messages.info(request, f"Return {ret.code} was already refunded.")
             else:
                 messages.success(request, _done_message(ret))
-            return _redirect(request, reverse("staff:return_detail", args=[ret.code]))
+            return redirect_to(request, reverse("staff:return_detail", args=[ret.code]))
     refusal = " ".join(form.non_field_errors()) or None
     return _refused(request, store, code, refusal, refund_form=form)
 
@@ -330,7 +297,7 @@ def return_close(request, code: str):
     except ApplicationError as error:
         return _refused(request, store, code, explain(error))
     messages.success(request, f"Return {ret.code} closed.")
-    return _redirect(request, reverse("staff:return_detail", args=[ret.code]))
+    return redirect_to(request, reverse("staff:return_detail", args=[ret.code]))
 
 
 @staff_required
@@ -348,97 +315,9 @@ def return_cancel(request, code: str):
                 location=store,
             )
         except ApplicationError as error:
-            add_service_error(form, error)
+            add_service_error(form, error, explain=explain)
         else:
             messages.success(request, f"Return {ret.code} cancelled.")
-            return _redirect(request, reverse("staff:return_detail", args=[ret.code]))
+            return redirect_to(request, reverse("staff:return_detail", args=[ret.code]))
     refusal = " ".join(form.non_field_errors()) or None
     return _refused(request, store, code, refusal, cancel_form=form)
-
-
-# --- exchanges --------------------------------------------------------------------------
-
-
-@staff_required
-def return_exchange(request, number: str):
-    """Swap items: the returned value pays the replacement (taken now or picked up at
-    a shop); the customer pays any difference, and what is left stays as their store
-    credit. All or nothing."""
-    store = require_store(request)
-    order = _order_or_404(number)
-    context = _start_context(request, store, order)
-    shops = pickup_shops(origin=store)
-    lines = context["form"].lines
-    form = ExchangeForm(
-        request.POST or None,
-        lines=lines,
-        needs_override=context["outside"],
-        shops=shops,
-    )
-    context["form"] = form
-    if request.method != "POST":
-        return render(request, "orders/staff/returns/exchange.html", context)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            result = services.exchange_items(
-                order=order,
-                lines=data["lines"],
-                replacement=data["replacement"],
-                location=store,
-                actor=request.user,
-                fulfilment=data["fulfilment"],
-                pickup_store=data.get("store"),
-                payments=data["payments"],
-                override_reason=data.get("override_reason", ""),
-                note=data.get("note", ""),
-            )
-        except ApplicationError as error:
-            add_service_error(form, error, field_map={"replacement": "code_1"})
-        else:
-            currency = order.currency
-            text = (
-                f"Exchange done: return {result.return_request.code}, new order "
-                f"{result.order.number}. Store credit used {result.credit_used} "
-                f"{currency}"
-            )
-            if result.paid:
-                text += f", paid {result.paid} {currency}"
-            if result.credit_left:
-                text += f"; {result.credit_left} {currency} left as store credit"
-            messages.success(request, text + ".")
-            return _redirect(
-                request, reverse("staff:sale_receipt", args=[result.order.number])
-            )
-    return render(
-        request, "orders/staff/returns/exchange.html", context, status=INVALID
-    )
-
-
-# --- panels on other pages --------------------------------------------------------------
-
-CUSTOMER_RETURNS_SHOWN = 5
-
-
-def customer_returns_panel(request, customer) -> dict | None:
-    """Returns and store credit on the 360° page (two queries)."""
-    returns = list(customer_returns(customer)[:CUSTOMER_RETURNS_SHOWN])
-    if not returns and not customer.store_credit_balance:
-        return None
-    return {
-        "template": "orders/staff/returns/_customer_returns.html",
-        "returns": returns,
-        "customer": customer,
-    }
-
-
-def _register(panels: list, panel) -> None:
-    if not any(
-        getattr(p, "__qualname__", "") == panel.__qualname__
-        and getattr(p, "__module__", "") == panel.__module__
-        for p in panels
-    ):
-        panels.append(panel)
-
-
-_register(customer_views.customer_panels, customer_returns_panel)

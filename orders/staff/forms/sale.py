@@ -1,5 +1,5 @@
-"""Forms of the staff order screens: they parse what staff scan and type; the views
-pass the cleaned values to ``orders.services``, which decides."""
+"""Forms of the assisted sale: what staff scan and type at the counter; the views pass
+the cleaned values to ``orders.services``, which decides."""
 
 from __future__ import annotations
 
@@ -15,17 +15,18 @@ from customers.services import (
     normalize_phone,
 )
 from inventory.forms import VariantCodeField
-from omnistore.core.exceptions import (
-    ApplicationError,
-    IllegalTransition,
-    InsufficientStock,
-)
-from orders.models import OrderStatus, PaymentMethod
+from orders.models import PaymentMethod
 from orders.services import MAX_LINE_QUANTITY, PaymentRequest
 
 NUMERIC = {"inputmode": "numeric"}
+
+
 DECIMAL = {"inputmode": "decimal", "step": "0.01", "min": "0.01"}
+
+
 TENDER_ROWS = 3
+
+
 # What a shop counter takes: gift cards and store credit are not taken here yet.
 COUNTER_TENDERS = [
     (PaymentMethod.CARD_IN_STORE, "Card"),
@@ -272,129 +273,3 @@ class PickupStoreForm(forms.Form):
                 "invalid_choice": "This shop does not hand over orders.",
             },
         )
-
-
-class CollectForm(forms.Form):
-    """Hand over with the pickup code, or after checking an identity document when the
-    customer lost the code (then the note says what was seen, for the history)."""
-
-    code = forms.CharField(
-        label="Pickup code",
-        max_length=64,
-        required=False,
-        widget=forms.TextInput(
-            attrs={
-                "autocomplete": "off",
-                "autocapitalize": "characters",
-                "spellcheck": "false",
-                "placeholder": "Code from the email or QR",
-                "autofocus": True,
-            }
-        ),
-    )
-    identity_checked = forms.BooleanField(
-        label="The customer lost the code: I checked their identity", required=False
-    )
-    note = forms.CharField(
-        label="Document seen / note",
-        max_length=200,
-        required=False,
-        help_text="Required without the code, e.g. “ID card AX123, name matches”.",
-    )
-
-    def clean(self):
-        data = super().clean()
-        if data.get("identity_checked"):
-            if not (data.get("note") or "").strip():
-                self.add_error("note", "Say how the customer's identity was checked.")
-        elif not (data.get("code") or "").strip():
-            self.add_error("code", "Enter the pickup code.")
-        return data
-
-
-class CancelForm(forms.Form):
-    reason = forms.CharField(
-        label="Reason",
-        max_length=200,
-        error_messages={"required": "Say why the order is cancelled."},
-    )
-
-    def clean_reason(self) -> str:
-        reason = self.cleaned_data["reason"].strip()
-        if not reason:
-            raise ValidationError("Say why the order is cancelled.", code="required")
-        return reason
-
-
-class ShipForm(forms.Form):
-    tracking_reference = forms.CharField(
-        label="Tracking number", max_length=100, required=False
-    )
-
-
-def field_errors(extra) -> dict[str, list[str]]:
-    """A service's ``extra`` as field -> messages; nested dicts (an address) flatten."""
-    found: dict[str, list[str]] = {}
-    for key, value in (extra or {}).items():
-        if isinstance(value, dict):
-            for inner, messages in field_errors(value).items():
-                found.setdefault(inner, []).extend(messages)
-        elif isinstance(value, list | tuple):
-            found.setdefault(key, []).extend(m for m in value if isinstance(m, str))
-    return found
-
-
-def place_service_error(
-    forms_: list[forms.Form], error: ApplicationError, field_map: dict | None = None
-) -> list[str]:
-    """Put a service refusal's field errors on whichever form has that field; return
-    the messages for the top of the page (the refusal and anything unplaced).
-
-    Short stock names every short line with what is available, so staff can change the
-    quantities or send the order from elsewhere.
-    """
-    top = [explain(error)]
-    if isinstance(error, InsufficientStock):
-        return top
-    field_map = field_map or {}
-    for key, messages in field_errors(error.extra).items():
-        name = field_map.get(key, key)
-        form = next((f for f in forms_ if name in f.fields), None)
-        for message in messages:
-            if form is not None:
-                form.add_error(name, message)
-            elif message not in top:
-                top.append(message)
-    return top
-
-
-def add_service_error(
-    form: forms.Form, error: ApplicationError, field_map: dict | None = None
-) -> None:
-    """A service refusal on one form: messages on top, field errors by field."""
-    for message in place_service_error([form], error, field_map):
-        form.add_error(None, message)
-
-
-def explain(error: ApplicationError) -> str:
-    """A refusal in the words of the shop floor."""
-    if isinstance(error, InsufficientStock):
-        return shortage_message(error)
-    if isinstance(error, IllegalTransition):
-        labels = dict(OrderStatus.choices)
-        current = str(labels.get(error.extra.get("from"), error.extra.get("from")))
-        target = str(labels.get(error.extra.get("to"), error.extra.get("to")))
-        return (
-            f"Not possible now: the order is {current.lower()} and cannot become "
-            f"{target.lower()}."
-        )
-    return error.message
-
-
-def shortage_message(error: InsufficientStock) -> str:
-    short = "; ".join(
-        f"{line.get('sku') or line.get('variant_id')}: {line.get('requested')} asked, "
-        f"{line.get('available')} available"
-        for line in error.lines
-    )
-    return f"Not enough stock — nothing was sold or reserved. {short}."

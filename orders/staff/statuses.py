@@ -1,0 +1,39 @@
+"""What the staff screens say about order statuses: their labels, which ones an order
+may still be cancelled from, and a refusal in the shop floor's words."""
+
+from __future__ import annotations
+
+from omnistore.core.exceptions import (
+    ApplicationError,
+    IllegalTransition,
+    InsufficientStock,
+)
+from orders.models import OrderStatus
+
+STATUS_LABELS = dict(OrderStatus.choices)
+CANCELLABLE = frozenset({OrderStatus.PLACED, OrderStatus.PICKED, OrderStatus.READY})
+
+
+def explain(error: ApplicationError) -> str:
+    """A refusal in the words of the shop floor."""
+    if isinstance(error, InsufficientStock):
+        return shortage_message(error)
+    if isinstance(error, IllegalTransition):
+        current = str(
+            STATUS_LABELS.get(error.extra.get("from"), error.extra.get("from"))
+        )
+        target = str(STATUS_LABELS.get(error.extra.get("to"), error.extra.get("to")))
+        return (
+            f"Not possible now: the order is {current.lower()} and cannot become "
+            f"{target.lower()}."
+        )
+    return error.message
+
+
+def shortage_message(error: InsufficientStock) -> str:
+    short = "; ".join(
+        f"{line.get('sku') or line.get('variant_id')}: {line.get('requested')} asked, "
+        f"{line.get('available')} available"
+        for line in error.lines
+    )
+    return f"Not enough stock — nothing was sold or reserved. {short}."

@@ -1,0 +1,90 @@
+"""Which order a staff member means, and whether they may act on it where they are.
+
+Any associate may look at any order found by its number (customer service across
+channels). They act on an order — pick, make ready, ship, hand over, cancel — only when
+it is fulfilled at their shop (cancel: also when it was placed there); anything else
+answers 404, as if it did not exist. HQ acts everywhere.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404
+
+from omnistore.core.exceptions import NotFound
+from orders.models import FulfilmentMethod, FulfilmentStatus, Order
+from orders.selectors.orders import order_detail as find_order
+
+
+def region(store) -> str | None:
+    return store.country if store is not None else None
+
+
+def order_or_404(number: str) -> Order:
+    try:
+        return find_order(number=number)
+    except NotFound:
+        raise Http404("No such order.") from None
+
+
+def acts_at(fulfilment, location_id, action: str | None) -> bool:
+    """Whether a shop does ``action`` for this fulfilment: it picks what leaves its
+    shelves (or what a transfer brought to it), makes ready and hands over at its
+    pickup desk, ships deliveries it sources. A shop that only sends a transfer does
+    that from the stock screens, not here."""
+    transferred = fulfilment.transfer_id is not None
+    if action == "pick":
+        return (fulfilment.location_id == location_id and not transferred) or (
+            fulfilment.pickup_location_id == location_id and transferred
+        )
+    if action in ("ready", "collect"):
+        return fulfilment.pickup_location_id == location_id
+    if action == "ship":
+        return (
+            fulfilment.method == FulfilmentMethod.DELIVERY
+            and fulfilment.location_id == location_id
+        )
+    return location_id in (fulfilment.location_id, fulfilment.pickup_location_id)
+
+
+def may_act(user, order: Order, action: str | None = None) -> bool:
+    """HQ acts anywhere; shop staff where the order's fulfilment is at their shop."""
+    if user.sees_all_stores:
+        return True
+    return any(
+        acts_at(f, user.store_id, action)
+        for f in order.fulfilments.all()
+        if f.status != FulfilmentStatus.CANCELLED
+    )
+
+
+def may_cancel(user, order: Order) -> bool:
+    return may_act(user, order) or (
+        order.placing_location_id is not None
+        and order.placing_location_id == user.store_id
+    )
+
+
+def acting_order(request, number: str, action: str) -> Order:
+    order = order_or_404(number)
+    allowed = (
+        may_cancel(request.user, order)
+        if action == "cancel"
+        else may_act(request.user, order, action)
+    )
+    if not allowed:
+        raise Http404("No such order.")
+    return order
+
+
+def where(order: Order, store, *, pickup: bool):
+    """The shop an action happens at, for the status history: the pickup shop for
+    ready and hand-over; for pick and ship, the acting shop when it is a source."""
+    fulfilments = [
+        f for f in order.fulfilments.all() if f.status != FulfilmentStatus.CANCELLED
+    ]
+    if pickup:
+        shop = next((f.pickup_location for f in fulfilments if f.pickup_location), None)
+        return shop or store
+    if store is not None and any(f.location_id == store.pk for f in fulfilments):
+        return store
+    return fulfilments[0].location if fulfilments else store

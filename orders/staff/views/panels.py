@@ -1,0 +1,50 @@
+"""What the orders app adds to other staff pages: the dashboard's work cards and the
+customer 360° page's orders and returns."""
+
+from __future__ import annotations
+
+from omnistore.staff.panels import customer_panels, dashboard_panels, register
+from orders.selectors.orders import customer_orders
+from orders.selectors.returns import customer_returns
+from orders.selectors.work import work_counts
+
+
+def work_panel(request, store) -> dict:
+    """Dashboard cards: orders to pick here and pickups waiting at the desk."""
+    if store is None:
+        return {}
+    return {"order_work": work_counts(location=store)}
+
+
+CUSTOMER_ORDERS_SHOWN = 10
+
+
+def customer_orders_panel(request, customer) -> dict | None:
+    """The customer's latest orders from every channel on the 360° page (two queries)."""
+    orders = list(customer_orders(customer)[: CUSTOMER_ORDERS_SHOWN + 1])
+    return {
+        "template": "orders/staff/_customer_orders.html",
+        "orders": orders[:CUSTOMER_ORDERS_SHOWN],
+        "more": len(orders) > CUSTOMER_ORDERS_SHOWN,
+        "customer": customer,
+    }
+
+
+CUSTOMER_RETURNS_SHOWN = 5
+
+
+def customer_returns_panel(request, customer) -> dict | None:
+    """Returns and store credit on the 360° page (two queries)."""
+    returns = list(customer_returns(customer)[:CUSTOMER_RETURNS_SHOWN])
+    if not returns and not customer.store_credit_balance:
+        return None
+    return {
+        "template": "orders/staff/returns/_customer_returns.html",
+        "returns": returns,
+        "customer": customer,
+    }
+
+
+register(dashboard_panels, work_panel)
+register(customer_panels, customer_orders_panel)
+register(customer_panels, customer_returns_panel)

@@ -1,0 +1,116 @@
+"""The pickup desk: orders ready here, found by number, QR, name, phone or email, and
+handed over against their pickup code (or the customer's identity, with a note)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from customers.services import normalize_email, normalize_phone
+from omnistore.core.exceptions import ApplicationError
+from omnistore.staff.auth import require_store, staff_required
+from omnistore.staff.htmx import INVALID, add_service_error, is_partial
+from orders import services
+from orders.models import Order, OrderStatus
+from orders.selectors.pickups import parse_pickup_qr, pickup_search
+from orders.staff.forms.pickups import CollectForm
+from orders.staff.statuses import explain
+from orders.staff.views.access import acting_order, order_or_404, region, where
+
+
+def _expiry_context(order: Order, now) -> None:
+    expires = order.pickup_expires_at
+    order.expires_soon = bool(
+        expires
+        and expires - now <= timedelta(days=settings.OMNISTORE_PICKUP_REMINDER_DAYS)
+    )
+    order.expired = bool(expires and expires <= now)
+
+
+def _contact(query: str, region: str | None) -> dict:
+    """The desk query read as an email and, when it has digits, as a phone number, in
+    the customers app's normal form (None when it is neither)."""
+    phone = None
+    if any(ch.isdigit() for ch in query):
+        phone = normalize_phone(query, region=region)
+    return {"email": normalize_email(query), "phone": phone}
+
+
+@staff_required
+def pickup_desk(request):
+    """Orders ready here; search by order number, a scanned QR, the customer's name,
+    phone or email. A scan or number matching one order opens it straight away."""
+    store = require_store(request)
+    query = request.GET.get("q", "").strip()[:100]
+    orders = list(
+        pickup_search(location=store, query=query, **_contact(query, region(store)))
+    )
+    if (
+        query
+        and len(orders) == 1
+        and not is_partial(request)
+        and (orders[0].number == query.upper() or parse_pickup_qr(query) is not None)
+    ):
+        return redirect("staff:pickup_collect", number=orders[0].number)
+    now = timezone.now()
+    for order in orders:
+        order.units = sum(line.quantity for line in order.lines.all())
+        _expiry_context(order, now)
+    context = {"store": store, "q": query, "orders": orders}
+    template = "orders/staff/_pickup_results.html"
+    if not is_partial(request):
+        template = "orders/staff/pickup_desk.html"
+    return render(request, template, context)
+
+
+@staff_required
+def pickup_collect(request, number: str):
+    """Verify the pickup code (or the customer's identity, with a note) and hand the
+    order over. A wrong code changes nothing and says so."""
+    store = require_store(request)
+    order = acting_order(request, number, "collect")
+    status = 200
+    collected = False
+    form = CollectForm()
+    if request.method == "POST":
+        form = CollectForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                order = services.collect_order(
+                    order=order,
+                    actor=request.user,
+                    code=data["code"],
+                    identity_checked=data["identity_checked"],
+                    note=data["note"].strip(),
+                    location=where(order, store, pickup=True),
+                )
+            except ApplicationError as error:
+                add_service_error(form, error, explain=explain)
+            else:
+                collected = True
+                if not is_partial(request):
+                    messages.success(request, f"Order {order.number} collected.")
+                    return redirect("staff:pickup_desk")
+        if form.errors:
+            status = INVALID
+    order = order_or_404(order.number)
+    _expiry_context(order, timezone.now())
+    context = {
+        "store": store,
+        "order": order,
+        "lines": list(order.lines.all()),
+        "paid": sum((p.amount for p in order.payments.all()), Decimal("0.00")),
+        "form": form,
+        "collected": collected,
+        "is_ready": order.status == OrderStatus.READY,
+    }
+    template = "orders/staff/_collect.html"
+    if not is_partial(request):
+        template = "orders/staff/pickup_collect.html"
+    return render(request, template, context, status=status)

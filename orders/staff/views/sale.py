@@ -1,0 +1,554 @@
+"""The assisted sale at the counter, with the endless aisle: the basket, the customer,
+a discount code and checkout (carried out now, delivered home or picked up at a shop).
+
+The sale basket is a store-channel cart kept by its token in the session, so the cart
+services validate every line and checkout converts it exactly once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from customers import selectors as customer_selectors
+from customers.models import Customer, IdentityKind
+from inventory import selectors as inventory_selectors
+from omnistore.core.channels import Channel
+from omnistore.core.exceptions import ApplicationError, InsufficientStock, NotFound
+from omnistore.staff.auth import require_store, staff_required
+from omnistore.staff.htmx import (
+    INVALID,
+    add_service_error,
+    field_errors,
+    is_partial,
+    place_service_error,
+    redirect_to,
+)
+from orders import services
+from orders.models import Cart, FulfilmentMethod
+from orders.selectors.carts import cart_lines, find_cart
+from orders.selectors.sale import basket_sources, pickup_shops
+from orders.staff.forms.sale import (
+    CustomerForm,
+    DeliveryForm,
+    DiscountForm,
+    LineQuantityForm,
+    PaymentForm,
+    PickupStoreForm,
+    ScanForm,
+)
+from orders.staff.statuses import explain
+from orders.staff.views.access import order_or_404, region
+from orders.staff.views.orders import order_parts
+
+CART_KEY = "sale_cart_token"
+
+
+CUSTOMER_KEY = "sale_customer"
+
+
+MODE_KEY = "sale_mode"
+
+
+DISCOUNT_KEY = "sale_discount_code"
+
+
+MODES = {
+    FulfilmentMethod.CARRY_OUT: "Take now",
+    FulfilmentMethod.DELIVERY: "Deliver home",
+    FulfilmentMethod.PICKUP: "Pick up at a shop",
+}
+
+
+# The customer attribute an identity fills, which is also place_order's argument.
+IDENTITY_FIELD = {
+    IdentityKind.PHONE: "phone",
+    IdentityKind.EMAIL: "email",
+    IdentityKind.LOYALTY: "loyalty_number",
+}
+
+
+@dataclass
+class BasketRow:
+    line: object
+    here: int
+    elsewhere: int
+
+    @property
+    def line_total(self) -> Decimal:
+        return self.line.variant.price * self.line.quantity
+
+    @property
+    def short(self) -> bool:
+        return self.here < self.line.quantity
+
+
+def _sale_cart(request, *, create: bool = False) -> Cart | None:
+    token = request.session.get(CART_KEY, "")
+    cart = find_cart(token=token) if token else None
+    if cart is None and create:
+        cart = services.create_cart(channel=Channel.STORE)
+        request.session[CART_KEY] = cart.token
+    return cart
+
+
+def _end_sale(request) -> None:
+    for key in (CART_KEY, CUSTOMER_KEY, MODE_KEY, DISCOUNT_KEY):
+        request.session.pop(key, None)
+
+
+def _basket(store, cart, *, request=None) -> dict:
+    """Lines with units available here and elsewhere: two queries. With ``request``,
+    the discount code applied to the sale is priced too (what it takes off now, or
+    why it no longer applies); checkout claims it."""
+    lines = cart_lines(cart) if cart is not None else []
+    availability = inventory_selectors.availability_here_and_elsewhere(
+        variant_ids=[line.variant_id for line in lines], location=store
+    )
+    rows = [BasketRow(line, *availability[line.variant_id]) for line in lines]
+    total = sum((row.line_total for row in rows), Decimal("0.00"))
+    basket = {
+        "rows": rows,
+        "total": total,
+        "units": sum(line.quantity for line in lines),
+        "short_here": [row for row in rows if row.short],
+        "wanted": {line.variant_id: line.quantity for line in lines},
+        "currency": settings.OMNISTORE_CURRENCY,
+        "discount_code": "",
+        "discount": Decimal("0.00"),
+        "discount_error": "",
+        "to_pay": total,
+    }
+    code = request.session.get(DISCOUNT_KEY, "") if request is not None else ""
+    if code and rows:
+        basket["discount_code"] = code
+        try:
+            discount = _preview_discount(request, code, total)
+        except ApplicationError as error:
+            basket["discount_error"] = error.message
+        else:
+            basket.update(discount=discount, to_pay=total - discount)
+    return basket
+
+
+def _preview_discount(request, code: str, subtotal: Decimal) -> Decimal:
+    customer_id = (_sale_customer(request) or {}).get("customer_id")
+    return services.preview_discount(
+        code=code,
+        subtotal=subtotal,
+        customer=Customer(pk=customer_id) if customer_id else None,
+        channel=Channel.STORE,
+    )
+
+
+def _mode(request, value=None) -> str:
+    """How the basket leaves the shop; kept with the basket until the sale ends."""
+    if value in MODES:
+        request.session[MODE_KEY] = value
+        return value
+    kept = request.session.get(MODE_KEY)
+    return kept if kept in MODES else FulfilmentMethod.CARRY_OUT
+
+
+def _sources(store, basket: dict, mode: str) -> list:
+    """Where the basket's items are, when they may leave from elsewhere (one query)."""
+    if not basket["rows"] or (
+        mode == FulfilmentMethod.CARRY_OUT and not basket["short_here"]
+    ):
+        return []
+    sources = basket_sources(wanted=basket["wanted"], origin=store)
+    for source in sources:
+        source.per_line = [
+            (row.line.variant.sku, source.units.get(row.line.variant_id, 0))
+            for row in basket["rows"]
+        ]
+    return sources
+
+
+def _sale_customer(request) -> dict | None:
+    return request.session.get(CUSTOMER_KEY)
+
+
+def _customer_preview(store, kind: str, value: str) -> dict:
+    """Whom an identity names today, for the associate to confirm; checkout matches
+    (or creates) the profile itself."""
+    found = customer_selectors.search_customers(value, region=region(store), limit=5)
+    exact = [c for c in found if getattr(c, IDENTITY_FIELD[kind]) == value]
+    match = exact[0] if len(exact) == 1 else (found[0] if len(found) == 1 else None)
+    return {
+        "kind": kind,
+        "kind_label": dict(CustomerForm.KINDS)[kind],
+        "value": value,
+        "customer_id": match.pk if match else None,
+        "name": (match.full_name or str(match)) if match else "",
+        "loyalty_number": match.loyalty_number if match else "",
+    }
+
+
+def _pickup_form(store, sources, data=None) -> PickupStoreForm:
+    return PickupStoreForm(
+        data,
+        shops=pickup_shops(origin=store),
+        complete={s.location.pk for s in sources if s.has_all},
+    )
+
+
+def _checkout_context(
+    request,
+    store,
+    basket: dict,
+    mode: str,
+    *,
+    sources=None,
+    payment_form=None,
+    delivery_form=None,
+    pickup_form=None,
+    errors=None,
+) -> dict:
+    sources = _sources(store, basket, mode) if sources is None else sources
+    if mode == FulfilmentMethod.DELIVERY and delivery_form is None:
+        customer = _sale_customer(request) or {}
+        delivery_form = DeliveryForm(
+            initial={"country": store.country, "name": customer.get("name", "")}
+        )
+    if mode == FulfilmentMethod.PICKUP and pickup_form is None:
+        pickup_form = _pickup_form(store, sources)
+    return {
+        "store": store,
+        "basket": basket,
+        "mode": mode,
+        "modes": MODES.items(),
+        "sources": sources,
+        "payment_form": payment_form or PaymentForm(total=basket["to_pay"]),
+        "delivery_form": delivery_form,
+        "pickup_form": pickup_form,
+        "checkout_errors": errors or [],
+        "sale_customer": _sale_customer(request),
+    }
+
+
+@staff_required
+def sale(request):
+    store = require_store(request)
+    basket = _basket(store, _sale_cart(request), request=request)
+    mode = _mode(request, request.GET.get("mode"))
+    context = {
+        "scan_form": ScanForm(),
+        "customer_form": CustomerForm(region=region(store)),
+        "discount_form": DiscountForm(),
+        **_checkout_context(request, store, basket, mode),
+    }
+    return render(request, "orders/staff/sale.html", context)
+
+
+def _render_basket(
+    request,
+    store,
+    *,
+    scan_form=None,
+    discount_form=None,
+    errors=(),
+    status=200,
+    cart=None,
+):
+    """The basket, and out of band the checkout total and where the items are."""
+    if not is_partial(request):
+        problems = list(errors)
+        for form in (scan_form, discount_form):
+            if form is not None:
+                problems += [e for field in form.errors.values() for e in field]
+        for problem in problems:
+            messages.error(request, problem)
+        return redirect("staff:sale")
+    cart = cart if cart is not None else _sale_cart(request)
+    basket = _basket(store, cart, request=request)
+    mode = _mode(request)
+    context = {
+        "store": store,
+        "basket": basket,
+        "mode": mode,
+        "sources": _sources(store, basket, mode),
+        "scan_form": scan_form or ScanForm(),
+        "discount_form": discount_form or DiscountForm(),
+        "basket_errors": list(errors),
+        "oob": True,
+    }
+    return render(request, "orders/staff/_basket.html", context, status=status)
+
+
+@staff_required
+@require_POST
+def sale_add(request):
+    """A scan adds one unit (or the units typed); the same item again adds up."""
+    store = require_store(request)
+    form = ScanForm(request.POST)
+    cart = None
+    if form.is_valid():
+        cart = _sale_cart(request, create=True)
+        try:
+            services.add_cart_lines(
+                cart=cart,
+                lines=[(form.cleaned_data["code"].pk, form.cleaned_data["quantity"])],
+            )
+        except ApplicationError as error:
+            add_service_error(form, error, {"variant": "code"}, explain=explain)
+        else:
+            return _render_basket(request, store, cart=cart)
+    return _render_basket(request, store, scan_form=form, status=INVALID, cart=cart)
+
+
+@staff_required
+@require_POST
+def sale_line(request, line_id: int):
+    """Change a line's units; zero removes it."""
+    store = require_store(request)
+    cart = _sale_cart(request)
+    if cart is None:
+        raise Http404("No basket.")
+    form = LineQuantityForm(request.POST)
+    errors: list[str] = []
+    if form.is_valid():
+        quantity = form.cleaned_data["quantity"]
+        try:
+            if quantity == 0:
+                services.remove_cart_line(cart=cart, line_id=line_id)
+            else:
+                services.set_cart_line_quantity(
+                    cart=cart, line_id=line_id, quantity=quantity
+                )
+        except NotFound:
+            raise Http404("No such line.") from None
+        except ApplicationError as error:
+            errors = place_service_error([], error, explain=explain)
+    else:
+        errors = [f"Units: {e}" for e in form.errors.get("quantity", [])]
+    return _render_basket(
+        request, store, errors=errors, status=INVALID if errors else 200, cart=cart
+    )
+
+
+@staff_required
+@require_POST
+def sale_discount(request):
+    """Apply the customer's discount code to the basket — the amount it takes off and
+    the total after it are shown; checkout claims the use — or remove it."""
+    store = require_store(request)
+    if request.POST.get("action") == "remove":
+        request.session.pop(DISCOUNT_KEY, None)
+        return _render_basket(request, store)
+    form = DiscountForm(request.POST)
+    if form.is_valid():
+        code = form.cleaned_data["code"]
+        subtotal = _basket(store, _sale_cart(request))["total"]
+        try:
+            _preview_discount(request, code, subtotal)
+        except ApplicationError as error:
+            for message in field_errors(error.extra).get("discount_code") or [
+                explain(error)
+            ]:
+                form.add_error("code", message)
+        else:
+            request.session[DISCOUNT_KEY] = code
+            return _render_basket(request, store)
+    return _render_basket(request, store, discount_form=form, status=INVALID)
+
+
+@staff_required
+@require_POST
+def sale_clear(request):
+    """Start over: the basket and the customer are dropped."""
+    _end_sale(request)
+    messages.success(request, "Basket cleared.")
+    return redirect_to(request, reverse("staff:sale"))
+
+
+@staff_required
+@require_POST
+def sale_customer(request):
+    """Attach the buyer by phone, email or loyalty card, or detach them."""
+    store = require_store(request)
+    status = 200
+    form = CustomerForm(region=region(store))
+    if request.POST.get("action") == "detach":
+        request.session.pop(CUSTOMER_KEY, None)
+    else:
+        form = CustomerForm(request.POST, region=region(store))
+        if form.is_valid():
+            data = form.cleaned_data
+            preview = _customer_preview(store, data["kind"], data["value"])
+            if data["kind"] == IdentityKind.LOYALTY and preview["customer_id"] is None:
+                form.add_error("value", "No customer has this loyalty card.")
+            else:
+                preview.update(
+                    first_name=data["first_name"], last_name=data["last_name"]
+                )
+                if not preview["name"]:
+                    preview["name"] = " ".join(
+                        x for x in (data["first_name"], data["last_name"]) if x
+                    )
+                request.session[CUSTOMER_KEY] = preview
+                form = CustomerForm(region=region(store))
+        if form.errors:
+            status = INVALID
+    if not is_partial(request):
+        if status == INVALID:
+            messages.error(request, "Check the customer's details.")
+        return redirect("staff:sale")
+    context = {"customer_form": form, "sale_customer": _sale_customer(request)}
+    return render(request, "orders/staff/_sale_customer.html", context, status=status)
+
+
+def _checkout_customer(request) -> dict:
+    customer = _sale_customer(request)
+    if not customer:
+        return {}
+    return {
+        IDENTITY_FIELD[customer["kind"]]: customer["value"],
+        "first_name": customer.get("first_name", ""),
+        "last_name": customer.get("last_name", ""),
+    }
+
+
+@dataclass
+class CheckoutForms:
+    """The forms a checkout posts: payment always, an address for delivery, a shop for
+    pickup (with the sources it was chosen from)."""
+
+    payment: PaymentForm
+    delivery: DeliveryForm | None = None
+    pickup: PickupStoreForm | None = None
+    sources: list | None = None
+
+    @property
+    def all(self) -> list:
+        return [f for f in (self.payment, self.delivery, self.pickup) if f is not None]
+
+
+def _checkout_forms(request, store, basket: dict, mode: str) -> CheckoutForms:
+    forms_ = CheckoutForms(PaymentForm(request.POST, total=basket["to_pay"]))
+    if mode == FulfilmentMethod.DELIVERY:
+        forms_.delivery = DeliveryForm(request.POST)
+    elif mode == FulfilmentMethod.PICKUP:
+        forms_.sources = _sources(store, basket, mode)
+        forms_.pickup = _pickup_form(store, forms_.sources, request.POST)
+    return forms_
+
+
+def _checkout_blockers(request, basket: dict, mode: str) -> list[str]:
+    """What stops a checkout before any service is asked: an empty basket, or a
+    delivery or pickup with no customer to tell when it ships or is ready."""
+    errors: list[str] = []
+    if not basket["rows"]:
+        errors.append("The basket is empty: scan an item first.")
+    if mode != FulfilmentMethod.CARRY_OUT and not _sale_customer(request):
+        errors.append(
+            "Attach the customer first: they are told when the order ships or is ready."
+        )
+    return errors
+
+
+def _place_sale(request, store, cart, basket: dict, mode: str, forms_: CheckoutForms):
+    """The sale as one order through ``place_order``: keyed by the cart's token, so a
+    double submit places it once."""
+    return services.place_order(
+        lines=[
+            services.LineRequest(row.line.variant, row.line.quantity)
+            for row in basket["rows"]
+        ],
+        channel=Channel.STORE,
+        fulfilment=mode,
+        pickup_store=forms_.pickup.cleaned_data["store"] if forms_.pickup else None,
+        address=forms_.delivery.address if forms_.delivery else None,
+        payments=forms_.payment.cleaned_data["tenders"],
+        placing_location=store,
+        staff=request.user,
+        idempotency_key=f"sale:{cart.token}",
+        discount_code=request.session.get(DISCOUNT_KEY, ""),
+        cart=cart,
+        **_checkout_customer(request),
+    )
+
+
+def _refusal_messages(error: ApplicationError, forms_: CheckoutForms, mode: str):
+    """A refused sale's messages; short stock on a take-now sale says it can still be
+    delivered or picked up elsewhere."""
+    errors = place_service_error(forms_.all, error, explain=explain)
+    if isinstance(error, InsufficientStock) and mode == FulfilmentMethod.CARRY_OUT:
+        errors.append(
+            "The customer can still have it: deliver home or pick up at a shop."
+        )
+    return errors
+
+
+def _render_refused_checkout(request, store, basket, mode, forms_, errors):
+    """The checkout again with its errors (422): the panel alone for HTMX, else the
+    whole sale page."""
+    context = _checkout_context(
+        request,
+        store,
+        basket,
+        mode,
+        sources=forms_.sources,
+        payment_form=forms_.payment,
+        delivery_form=forms_.delivery,
+        pickup_form=forms_.pickup,
+        errors=errors,
+    )
+    if is_partial(request):
+        context["partial"] = True
+        return render(request, "orders/staff/_checkout.html", context, status=INVALID)
+    context.update(
+        scan_form=ScanForm(),
+        customer_form=CustomerForm(region=region(store)),
+        discount_form=DiscountForm(),
+    )
+    return render(request, "orders/staff/sale.html", context, status=INVALID)
+
+
+@staff_required
+def sale_checkout(request):
+    """Take the payment and place the order: carried out now, delivered home or
+    picked up at a shop (the endless aisle). Refused as a whole, nothing changed."""
+    store = require_store(request)
+    data = request.POST if request.method == "POST" else request.GET
+    mode = _mode(request, data.get("mode"))
+    if request.method != "POST":
+        if not is_partial(request):
+            return redirect(f"{reverse('staff:sale')}?mode={mode}")
+        basket = _basket(store, _sale_cart(request), request=request)
+        context = {**_checkout_context(request, store, basket, mode), "partial": True}
+        return render(request, "orders/staff/_checkout.html", context)
+
+    cart = _sale_cart(request)
+    basket = _basket(store, cart, request=request)
+    forms_ = _checkout_forms(request, store, basket, mode)
+    errors = _checkout_blockers(request, basket, mode)
+    checked = [f.is_valid() for f in forms_.all]  # every form, so all errors show
+    if all(checked) and not errors:
+        try:
+            order = _place_sale(request, store, cart, basket, mode, forms_)
+        except ApplicationError as error:
+            errors += _refusal_messages(error, forms_, mode)
+        else:
+            _end_sale(request)
+            return redirect_to(
+                request, reverse("staff:sale_receipt", args=[order.number])
+            )
+    return _render_refused_checkout(request, store, basket, mode, forms_, errors)
+
+
+@staff_required
+def sale_receipt(request, number: str):
+    order = order_or_404(number)
+    return render(
+        request,
+        "orders/staff/receipt.html",
+        {"order": order, **order_parts(order)},
+    )
