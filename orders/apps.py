@@ -7,3 +7,7 @@ class OrdersConfig(AppConfig):
     def ready(self):
         # Outbox handlers and signal receivers register on import, in every process.
         from . import emails, receivers, tasks  # noqa: F401
+        from .payments import register_provider
+        from .services.payments import StoreCreditProvider
+
+        register_provider(StoreCreditProvider())

@@ -20,8 +20,13 @@ from inventory.models import Location, LocationKind, StockLevel
 from omnistore.accounts.models import Role, User
 from omnistore.core.exceptions import ApplicationError
 
-from . import services
 from .models import Channel, FulfilmentMethod, Order, PaymentMethod
+from .services.checkout import place_order
+from .services.fulfilment import mark_picked, mark_ready, ship_order
+from .services.payments import PaymentRequest
+from .services.pickups import collect_order
+from .services.refunds import receive_return, refund_return
+from .services.returns import ReturnLineRequest, request_return
 
 DEMO_SHOP_STAFF = "associate"
 ADDRESS = {
@@ -107,7 +112,7 @@ def seed_orders(*, scale: int = 1, stdout=None) -> dict[str, int]:
             if len(pool) < 2:
                 continue
             order = attempt(
-                services.place_order,
+                place_order,
                 lines=lines(pool),
                 channel=Channel.STORE,
                 fulfilment=FulfilmentMethod.CARRY_OUT,
@@ -115,7 +120,7 @@ def seed_orders(*, scale: int = 1, stdout=None) -> dict[str, int]:
                 staff=shop_staff.get(where.pk),
                 customer=customer,
                 payments=[
-                    services.PaymentRequest(
+                    PaymentRequest(
                         rng.choice([PaymentMethod.CASH, PaymentMethod.CARD_IN_STORE])
                     )
                 ],
@@ -127,23 +132,21 @@ def seed_orders(*, scale: int = 1, stdout=None) -> dict[str, int]:
         for i, (_customer, email) in enumerate(customers[16:28]):
             placed_at = now - timedelta(days=rng.randint(2, 40))
             order = attempt(
-                services.place_order,
+                place_order,
                 lines=lines(here),
                 channel=rng.choice([Channel.WEB, Channel.APP]),
                 fulfilment=FulfilmentMethod.DELIVERY,
                 address=ADDRESS,
                 email=email,
-                payments=[
-                    services.PaymentRequest(PaymentMethod.CARD_ONLINE, "tok_visa")
-                ],
+                payments=[PaymentRequest(PaymentMethod.CARD_ONLINE, "tok_visa")],
                 now=placed_at,
             )
             if order is None:
                 continue
             counts["delivery"] += 1
             if i % 3:
-                services.mark_picked(order=order, now=placed_at + timedelta(hours=3))
-                services.ship_order(
+                mark_picked(order=order, now=placed_at + timedelta(hours=3))
+                ship_order(
                     order=order,
                     tracking_reference=f"TRK{order.pk:08d}",
                     now=placed_at + timedelta(hours=20),
@@ -157,15 +160,13 @@ def seed_orders(*, scale: int = 1, stdout=None) -> dict[str, int]:
                 days=8 if step == "collected" else 1, hours=rng.randint(1, 6)
             )
             order = attempt(
-                services.place_order,
+                place_order,
                 lines=lines(here),
                 channel=Channel.WEB,
                 fulfilment=FulfilmentMethod.PICKUP,
                 pickup_store=shop,
                 email=email,
-                payments=[
-                    services.PaymentRequest(PaymentMethod.CARD_ONLINE, "tok_visa")
-                ],
+                payments=[PaymentRequest(PaymentMethod.CARD_ONLINE, "tok_visa")],
                 now=placed_at,
             )
             if order is None:
@@ -173,7 +174,7 @@ def seed_orders(*, scale: int = 1, stdout=None) -> dict[str, int]:
             counts["pickup"] += 1
             if step == "placed":
                 continue
-            services.mark_picked(
+            mark_picked(
                 order=order,
                 actor=associate,
                 location=shop,
@@ -181,14 +182,14 @@ def seed_orders(*, scale: int = 1, stdout=None) -> dict[str, int]:
             )
             if step == "picked":
                 continue
-            order = services.mark_ready(
+            order = mark_ready(
                 order=order,
                 actor=associate,
                 location=shop,
                 now=placed_at + timedelta(hours=3),
             )
             if step == "collected":
-                services.collect_order(
+                collect_order(
                     order=order,
                     actor=associate,
                     code=order.pickup_code,
@@ -201,10 +202,10 @@ def seed_orders(*, scale: int = 1, stdout=None) -> dict[str, int]:
         for index, order in enumerate(collected[:2]):
             line = order.lines.order_by("id").first()
             ret = attempt(
-                services.request_return,
+                request_return,
                 order=order,
                 lines=[
-                    services.ReturnLineRequest(
+                    ReturnLineRequest(
                         order_line=line.pk, quantity=1, reason="too_small"
                     )
                 ],
@@ -216,13 +217,13 @@ def seed_orders(*, scale: int = 1, stdout=None) -> dict[str, int]:
                 continue
             counts["returns"] += 1
             if index == 1:
-                services.receive_return(
+                receive_return(
                     return_request=ret,
                     location=shop,
                     actor=associate,
                     now=now - timedelta(days=1),
                 )
-                services.refund_return(
+                refund_return(
                     return_request=ret,
                     actor=associate,
                     location=shop,

@@ -4,8 +4,8 @@ from celery import shared_task
 
 from omnistore.core import outbox
 
-from . import services
 from .emails import deliver_order_emails
+from .services import loyalty, pickups
 
 
 @outbox.batch_handler("orders.placed")
@@ -14,15 +14,15 @@ def after_orders_placed(payloads: list[dict]) -> list[outbox.Retry | None]:
     leave last, so when the mail server fails only the unsent ones are retried (their
     points stay credited; crediting again changes nothing)."""
     orders = [payload["order_id"] for payload in payloads]
-    services.award_points_for_orders(orders=orders)
+    loyalty.award_points_for_orders(orders=orders)
     return deliver_order_emails([{"order_id": pk, "kind": "receipt"} for pk in orders])
 
 
 @shared_task(name="orders.tasks.send_pickup_reminders", ignore_result=True)
 def send_pickup_reminders() -> int:
-    return len(services.send_pickup_reminders())
+    return len(pickups.send_pickup_reminders())
 
 
 @shared_task(name="orders.tasks.expire_uncollected_pickups", ignore_result=True)
 def expire_uncollected_pickups() -> int:
-    return len(services.expire_uncollected_pickups())
+    return len(pickups.expire_uncollected_pickups())

@@ -18,9 +18,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from customers.models import Channel
-from orders import selectors, services
+from orders import selectors
 from orders.emails import qr_png
 from orders.models import RefundMethod, Return, ReturnReason
+from orders.services.carts import storefront_customer
+from orders.services.returns import ReturnLineRequest, request_return
 
 ERRORS = {
     400: OpenApiResponse(description="Field errors: {message, code, extra}"),
@@ -133,7 +135,7 @@ class ReturnDetailOutput(ReturnSummaryOutput):
 
 
 def _customer(request):
-    return services.storefront_customer(user=request.user)
+    return storefront_customer(user=request.user)
 
 
 class ReturnListView(generics.ListAPIView):
@@ -158,7 +160,7 @@ class ReturnListView(generics.ListAPIView):
         data = ReturnCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         data = data.validated_data
-        created = services.request_return(
+        created = request_return(
             order=data["order"],
             customer=_customer(request),
             channel=data["channel"],
@@ -166,7 +168,7 @@ class ReturnListView(generics.ListAPIView):
             note=data["note"],
             actor=request.user,
             lines=[
-                services.ReturnLineRequest(
+                ReturnLineRequest(
                     order_line=line["order_line"],
                     quantity=line["quantity"],
                     reason=line["reason"],

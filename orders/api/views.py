@@ -19,8 +19,21 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from omnistore.core.exceptions import Conflict, NotFound, ValidationFailed
-from orders import selectors, services
+from orders import selectors
 from orders.models import CartStatus, FulfilmentMethod
+from orders.services.carts import (
+    add_cart_lines,
+    ensure_customer_cart,
+    merge_anonymous_cart,
+    remove_cart_line,
+    set_cart_line_quantity,
+    start_cart,
+    storefront_customer,
+)
+from orders.services.checkout import LineRequest, place_order
+from orders.services.discounts import normalize_discount_code, preview_discount
+from orders.services.fulfilment import cancel_order
+from orders.services.payments import PaymentRequest
 
 from . import serializers as s
 
@@ -64,7 +77,7 @@ def _customer(request):
     if not request.user.is_authenticated:
         return None
     if not hasattr(request, "_storefront_customer"):
-        request._storefront_customer = services.storefront_customer(user=request.user)
+        request._storefront_customer = storefront_customer(user=request.user)
     return request._storefront_customer
 
 
@@ -73,8 +86,8 @@ def _cart(request, *, create: bool = False, open_only: bool = True):
     token = _token(request)
     if customer is not None:
         if token:
-            return services.merge_anonymous_cart(token=token, customer=customer)
-        return selectors.find_cart(customer=customer) or services.ensure_customer_cart(
+            return merge_anonymous_cart(token=token, customer=customer)
+        return selectors.find_cart(customer=customer) or ensure_customer_cart(
             customer=customer
         )
     if token:
@@ -85,7 +98,7 @@ def _cart(request, *, create: bool = False, open_only: bool = True):
             raise NotFound("Cart not found.")
         return cart
     if create:
-        return services.start_cart()
+        return start_cart()
     raise NotFound("No cart yet: POST /api/v1/cart/ starts one.")
 
 
@@ -137,11 +150,11 @@ DISCOUNT_CODE = OpenApiParameter(
 
 def _discount_preview(request, cart, body: dict, code: str) -> dict:
     subtotal = Decimal(body["subtotal"])
-    amount = services.preview_discount(
+    amount = preview_discount(
         code=code, subtotal=subtotal, customer=_customer(request), channel=cart.channel
     )
     return {
-        "discount_code": services.normalize_discount_code(code),
+        "discount_code": normalize_discount_code(code),
         "discount_total": str(amount),
         "total": str(subtotal - amount),
     }
@@ -195,7 +208,7 @@ class CartLinesView(APIView):
         data = s.CartLinesInput(data=request.data)
         data.is_valid(raise_exception=True)
         cart = _cart(request)
-        lines = services.add_cart_lines(cart=cart, lines=data.validated_data["lines"])
+        lines = add_cart_lines(cart=cart, lines=data.validated_data["lines"])
         return Response(
             _cart_body(request, cart, lines), status=status.HTTP_201_CREATED
         )
@@ -214,7 +227,7 @@ class CartLineView(APIView):
         data = s.CartLineUpdateInput(data=request.data)
         data.is_valid(raise_exception=True)
         cart = _cart(request)
-        services.set_cart_line_quantity(
+        set_cart_line_quantity(
             cart=cart, line_id=line_id, quantity=data.validated_data["quantity"]
         )
         return Response(_cart_body(request, cart))
@@ -226,7 +239,7 @@ class CartLineView(APIView):
     )
     def delete(self, request, line_id: int):
         cart = _cart(request)
-        services.remove_cart_line(cart=cart, line_id=line_id)
+        remove_cart_line(cart=cart, line_id=line_id)
         return Response(_cart_body(request, cart))
 
 
@@ -273,8 +286,8 @@ class CheckoutView(APIView):
             raise ValidationFailed(
                 "The cart is empty.", extra={"cart": ["The cart is empty."]}
             )
-        order = services.place_order(
-            lines=[services.LineRequest(line.variant, line.quantity) for line in lines],
+        order = place_order(
+            lines=[LineRequest(line.variant, line.quantity) for line in lines],
             channel=data["channel"],
             fulfilment=data["fulfilment"],
             pickup_store=data.get("store"),
@@ -285,7 +298,7 @@ class CheckoutView(APIView):
             first_name=data.get("first_name", ""),
             last_name=data.get("last_name", ""),
             payments=[
-                services.PaymentRequest(
+                PaymentRequest(
                     method=data["payment"]["method"], token=data["payment"]["token"]
                 )
             ],
@@ -342,7 +355,7 @@ class OrderCancelView(APIView):
         data = s.CancelInput(data=request.data)
         data.is_valid(raise_exception=True)
         order = selectors.order_detail(number=number, customer=_customer(request))
-        services.cancel_order(
+        cancel_order(
             order=order,
             actor=request.user,
             reason=data.validated_data.get("reason", ""),

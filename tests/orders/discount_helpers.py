@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from orders import services
+from orders.services.discounts import create_discount_code
 
 
 def discount_code(code: str = "SPRING10", kind: str = "percentage", value="10", **kw):
-    return services.create_discount_code(
-        code=code, kind=kind, value=Decimal(str(value)), **kw
-    )
+    return create_discount_code(code=code, kind=kind, value=Decimal(str(value)), **kw)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 from customers.models import Channel
-from orders import services
+from orders.services.checkout import LineRequest, place_order
+from orders.services.fulfilment import mark_picked, mark_ready
+from orders.services.payments import PaymentRequest
 from tests.factories import LocationFactory, VariantFactory, WarehouseFactory, stock
 
-CARD = [services.PaymentRequest(method="card_online", token="tok_visa")]
+CARD = [PaymentRequest(method="card_online", token="tok_visa")]
 
 
 def shop(**kwargs):
@@ -31,8 +33,8 @@ def stocked(location, quantity: int, **kwargs):
 
 
 def pickup_order(*, store, lines, email="ada@example.com", key="", **kwargs):
-    return services.place_order(
-        lines=[services.LineRequest(v, q) for v, q in lines],
+    return place_order(
+        lines=[LineRequest(v, q) for v, q in lines],
         channel=kwargs.pop("channel", Channel.WEB),
         fulfilment="pickup",
         pickup_store=store,
@@ -53,8 +55,8 @@ ADDRESS = {
 
 
 def delivery_order(*, lines, email="ada@example.com", address=None, **kwargs):
-    return services.place_order(
-        lines=[services.LineRequest(v, q) for v, q in lines],
+    return place_order(
+        lines=[LineRequest(v, q) for v, q in lines],
         channel=kwargs.pop("channel", Channel.WEB),
         fulfilment="delivery",
         address=address or ADDRESS,
@@ -66,8 +68,8 @@ def delivery_order(*, lines, email="ada@example.com", address=None, **kwargs):
 
 def ready_order(*, store, lines, staff=None, **kwargs):
     order = pickup_order(store=store, lines=lines, **kwargs)
-    services.mark_picked(order=order, actor=staff)
-    return services.mark_ready(order=order, actor=staff)
+    mark_picked(order=order, actor=staff)
+    return mark_ready(order=order, actor=staff)
 
 
 def deliver_outbox() -> int:

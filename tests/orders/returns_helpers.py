@@ -11,8 +11,11 @@ from rest_framework.test import APIClient
 
 from customers.models import Channel
 from customers.services import match_customer
-from orders import services
 from orders.models import PaymentMethod
+from orders.services.checkout import LineRequest, place_order
+from orders.services.fulfilment import mark_picked, mark_ready
+from orders.services.payments import PaymentRequest
+from orders.services.pickups import collect_order
 from tests.factories import UserFactory
 from tests.orders.factories import CARD, deliver_outbox
 
@@ -35,8 +38,8 @@ def collected_order(*, store, lines, customer, staff=None, when=None, points=Tru
     """An online order picked up at ``store``: placed, picked, ready, collected with
     its code (``when`` moves the collection into the past). With ``points`` the
     after-commit handler credits the loyalty points, as it does in production."""
-    order = services.place_order(
-        lines=[services.LineRequest(v, q) for v, q in lines],
+    order = place_order(
+        lines=[LineRequest(v, q) for v, q in lines],
         channel=Channel.WEB,
         fulfilment="pickup",
         pickup_store=store,
@@ -45,9 +48,9 @@ def collected_order(*, store, lines, customer, staff=None, when=None, points=Tru
     )
     if points:
         deliver_outbox()
-    services.mark_picked(order=order, actor=staff, location=store)
-    order = services.mark_ready(order=order, actor=staff, location=store)
-    return services.collect_order(
+    mark_picked(order=order, actor=staff, location=store)
+    order = mark_ready(order=order, actor=staff, location=store)
+    return collect_order(
         order=order,
         actor=staff,
         code=order.pickup_code,
@@ -59,11 +62,11 @@ def collected_order(*, store, lines, customer, staff=None, when=None, points=Tru
 def counter_sale(*, store, lines, staff, customer=None, tenders=None, **kwargs):
     """A carry-out sale at ``store``; ``tenders`` as (method, amount) pairs."""
     payments = [
-        services.PaymentRequest(method=m, amount=Decimal(a) if a else None)
+        PaymentRequest(method=m, amount=Decimal(a) if a else None)
         for m, a in (tenders or [(PaymentMethod.CARD_IN_STORE, None)])
     ]
-    return services.place_order(
-        lines=[services.LineRequest(v, q) for v, q in lines],
+    return place_order(
+        lines=[LineRequest(v, q) for v, q in lines],
         channel=Channel.STORE,
         fulfilment="carry_out",
         placing_location=store,

@@ -5,8 +5,8 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from omnistore.core.exceptions import Conflict
-from orders import services
 from orders.models import Cart, CartLine, CartStatus
+from orders.services.carts import add_cart_lines, start_cart
 from tests.factories import UserFactory, stock
 from tests.orders.factories import shop, stocked, warehouse
 
@@ -118,13 +118,13 @@ def test_a_forged_or_altered_cart_token_is_not_found_and_stores_nothing():
 
 def test_a_started_cart_stored_meanwhile_by_another_request_gets_the_lines():
     first, second = stocked(warehouse(), 5), stocked(warehouse(), 5)
-    started = services.start_cart()
+    started = start_cart()
     stored = Cart.objects.get(
-        pk=services.add_cart_lines(
-            cart=Cart(token=started.token), lines=[(first.pk, 1)]
-        )[0].cart_id
+        pk=add_cart_lines(cart=Cart(token=started.token), lines=[(first.pk, 1)])[
+            0
+        ].cart_id
     )
-    lines = services.add_cart_lines(cart=started, lines=[(second.pk, 2)])
+    lines = add_cart_lines(cart=started, lines=[(second.pk, 2)])
     assert started.pk == stored.pk
     assert sorted((line.variant_id, line.quantity) for line in lines) == [
         (first.pk, 1),
@@ -134,7 +134,7 @@ def test_a_started_cart_stored_meanwhile_by_another_request_gets_the_lines():
 
     Cart.objects.filter(pk=stored.pk).update(status=CartStatus.CONVERTED)
     with pytest.raises(Conflict):
-        services.add_cart_lines(cart=Cart(token=started.token), lines=[(second.pk, 1)])
+        add_cart_lines(cart=Cart(token=started.token), lines=[(second.pk, 1)])
     assert CartLine.objects.filter(cart=stored).count() == 2
 
 

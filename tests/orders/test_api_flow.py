@@ -12,8 +12,11 @@ from customers.selectors import customer_for_user
 from customers.services import register_customer
 from inventory.models import MovementReason, Reservation, StockLevel, StockMovement
 from inventory.selectors import ledger_discrepancies
-from orders import services
 from orders.models import Order, OrderStatus, Payment
+from orders.services.checkout import LineRequest, place_order
+from orders.services.fulfilment import mark_picked, mark_ready
+from orders.services.payments import PaymentRequest
+from orders.services.pickups import collect_order
 from tests.factories import StaffFactory, UserFactory
 from tests.orders.factories import deliver_outbox, shop, stocked, warehouse
 
@@ -97,8 +100,8 @@ def test_anonymous_cart_follows_the_customer_to_another_device_and_is_collected(
 
     # Staff pick and make it ready; the customer is told the pickup code.
     associate = StaffFactory(store=store)
-    services.mark_picked(order=order, actor=associate, location=store)
-    services.mark_ready(order=order, actor=associate, location=store)
+    mark_picked(order=order, actor=associate, location=store)
+    mark_ready(order=order, actor=associate, location=store)
     deliver_outbox()
     order.refresh_from_db()
     ready_mail = next(m for m in mail.outbox if "ready for pickup" in m.subject)
@@ -107,7 +110,7 @@ def test_anonymous_cart_follows_the_customer_to_another_device_and_is_collected(
     assert seen["status"] == "ready" and seen["pickup_code"] == order.pickup_code
 
     # The pickup code collects it: the held units leave the shop.
-    services.collect_order(
+    collect_order(
         order=order, actor=associate, code=order.pickup_code.lower(), location=store
     )
     order.refresh_from_db()
@@ -144,14 +147,14 @@ def test_in_store_sale_to_a_phone_number_shows_in_that_customers_online_orders()
     store = shop()
     item = stocked(store, 4, price="20.00")
     associate = StaffFactory(store=store)
-    sale = services.place_order(
-        lines=[services.LineRequest(item, 2)],
+    sale = place_order(
+        lines=[LineRequest(item, 2)],
         channel="store",
         fulfilment="carry_out",
         placing_location=store,
         staff=associate,
         phone="333 123 4567",
-        payments=[services.PaymentRequest(method="cash")],
+        payments=[PaymentRequest(method="cash")],
     )
     assert sale.status == OrderStatus.COMPLETED
     assert level(item, store).on_hand == 2 and level(item, store).reserved == 0

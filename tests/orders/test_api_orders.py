@@ -6,8 +6,8 @@ from rest_framework.test import APIClient
 
 from customers.services import match_customer
 from inventory.models import StockLevel
-from orders import services
 from orders.models import OrderStatus
+from orders.services.fulfilment import mark_picked
 from tests.factories import UserFactory
 from tests.orders.factories import pickup_order, shop, stocked
 
@@ -107,7 +107,7 @@ def test_customer_cannot_cancel_once_picked(customer_user):
     user, customer = customer_user
     store = shop()
     order = pickup_order(store=store, lines=[(stocked(store, 3), 1)], customer=customer)
-    services.mark_picked(order=order)
+    mark_picked(order=order)
     response = client_for(user).post(f"/api/v1/orders/{order.number}/cancel/")
     assert response.status_code == 409
     assert response.json()["code"] == "illegal_transition"

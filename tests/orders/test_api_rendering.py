@@ -4,8 +4,10 @@ serializer per request; they must say exactly what the documented serializers sa
 import pytest
 from rest_framework.test import APIClient
 
-from orders import selectors, services
+from orders import selectors
 from orders.api import serializers as s
+from orders.services.carts import add_cart_lines, create_cart
+from orders.services.fulfilment import cancel_order
 from tests.factories import StaffFactory, stock
 from tests.orders.factories import (
     delivery_order,
@@ -41,7 +43,7 @@ def test_delivered_ready_and_cancelled_orders_render_as_their_serializer():
     stock(item, store, 4)
     ready = ready_order(store=store, lines=[(item, 1)], staff=staff)
     cancelled = pickup_order(store=store, lines=[(item, 2)])
-    services.cancel_order(order=cancelled, actor=staff, reason="Changed mind")
+    cancel_order(order=cancelled, actor=staff, reason="Changed mind")
 
     for order in (delivery, ready, cancelled):
         loaded = selectors.order_by_id(order.pk)
@@ -58,8 +60,8 @@ def test_cart_lines_render_as_their_serializer(fulfilment):
     at_shop = stocked(store, 5, price="10.00")
     from_depot = stocked(depot, 5, price="7.35")
     short = stocked(store, 1, price="3.10")
-    cart = services.create_cart()
-    lines = services.add_cart_lines(
+    cart = create_cart()
+    lines = add_cart_lines(
         cart=cart, lines=[(at_shop.pk, 2), (from_depot.pk, 3), (short.pk, 4)]
     )
     availability = selectors.cart_availability(

@@ -10,8 +10,8 @@ from django.db import connection, transaction
 from customers.models import Customer, LoyaltyTransaction
 from omnistore.core import outbox
 from omnistore.core.models import OutboxMessage
-from orders import services
 from orders.models import Order, OrderStatus
+from orders.services.fulfilment import cancel_order
 from tests.orders.factories import pickup_order, shop, stocked
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -69,7 +69,7 @@ def test_a_drain_and_a_cancel_of_the_same_order_leave_its_points_at_zero(
     assert OutboxMessage.objects.filter(processed_at__isnull=True).count() == 2
 
     def cancel():
-        services.cancel_order(order=cancelled.pk, reason="Changed mind")
+        cancel_order(order=cancelled.pk, reason="Changed mind")
 
     if cancel_first:
         hold_then(cancel, outbox.drain)

@@ -8,7 +8,7 @@ import pytest
 from inventory.models import StockLevel
 from inventory.selectors import ledger_discrepancies
 from omnistore.core.exceptions import ValidationFailed
-from orders import selectors, services
+from orders import selectors
 from orders.models import (
     Order,
     PaymentMethod,
@@ -18,6 +18,8 @@ from orders.models import (
     ReturnLine,
     ReturnStatus,
 )
+from orders.services.refunds import receive_return, refund_return, return_at_counter
+from orders.services.returns import ReturnLineRequest, request_return
 from tests.concurrency import run_parallel
 from tests.customers.factories import make_customer
 from tests.factories import StaffFactory
@@ -42,9 +44,9 @@ def test_two_desks_returning_the_same_line_cannot_exceed_what_was_bought():
 
     def at(desk):
         location, associate = desk
-        return lambda: services.return_at_counter(
+        return lambda: return_at_counter(
             order=sale.number,
-            lines=[services.ReturnLineRequest(line.pk, 2, "changed_mind")],
+            lines=[ReturnLineRequest(line.pk, 2, "changed_mind")],
             location=location,
             actor=associate,
         )
@@ -79,9 +81,9 @@ def test_many_single_unit_returns_at_once_return_exactly_what_was_bought():
 
     results = run_parallel(
         [
-            lambda: services.request_return(
+            lambda: request_return(
                 order=sale.number,
-                lines=[services.ReturnLineRequest(line.pk, 1, "other")],
+                lines=[ReturnLineRequest(line.pk, 1, "other")],
                 channel="store",
                 actor=associate,
                 location=store,
@@ -103,18 +105,18 @@ def test_a_refund_confirmed_at_once_on_two_tablets_pays_out_once():
     sale = counter_sale(
         store=store, lines=[(item, 1)], staff=associate, customer=customer
     )
-    ret = services.request_return(
+    ret = request_return(
         order=sale.number,
-        lines=[services.ReturnLineRequest(sale.lines.get().pk, 1, "other")],
+        lines=[ReturnLineRequest(sale.lines.get().pk, 1, "other")],
         channel="store",
         actor=associate,
         location=store,
     )
-    services.receive_return(return_request=ret, location=store, actor=associate)
+    receive_return(return_request=ret, location=store, actor=associate)
 
     results = run_parallel(
         [
-            lambda: services.refund_return(return_request=ret.code, actor=associate)
+            lambda: refund_return(return_request=ret.code, actor=associate)
             for _ in range(4)
         ]
     )
@@ -133,9 +135,9 @@ def test_store_credit_is_spent_once_by_two_checkouts_at_once():
     sale = counter_sale(
         store=store, lines=[(item, 1)], staff=associate, customer=customer
     )
-    services.return_at_counter(
+    return_at_counter(
         order=sale.number,
-        lines=[services.ReturnLineRequest(sale.lines.get().pk, 1, "other")],
+        lines=[ReturnLineRequest(sale.lines.get().pk, 1, "other")],
         location=store,
         actor=associate,
         refund_method=RefundMethod.STORE_CREDIT,

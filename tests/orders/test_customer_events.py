@@ -3,8 +3,8 @@
 import pytest
 
 from customers.services import erase_customer, match_customer, merge_customers
-from orders import services
 from orders.models import Cart, CartStatus
+from orders.services.carts import add_cart_lines, ensure_customer_cart
 from tests.orders.factories import delivery_order, stocked, warehouse
 
 pytestmark = pytest.mark.django_db
@@ -16,11 +16,9 @@ def test_merging_customers_folds_the_losers_open_cart_into_the_survivors():
     b = stocked(depot, 9)
     survivor = match_customer(email="one@example.com", channel="web")
     other = match_customer(email="two@example.com", channel="store")
-    services.add_cart_lines(
-        cart=services.ensure_customer_cart(customer=survivor), lines=[(a.pk, 1)]
-    )
-    services.add_cart_lines(
-        cart=services.ensure_customer_cart(customer=other), lines=[(a.pk, 2), (b.pk, 1)]
+    add_cart_lines(cart=ensure_customer_cart(customer=survivor), lines=[(a.pk, 1)])
+    add_cart_lines(
+        cart=ensure_customer_cart(customer=other), lines=[(a.pk, 2), (b.pk, 1)]
     )
     merge_customers(survivor=survivor, other=other, actor=None)
     cart = Cart.objects.get(customer=survivor, status=CartStatus.OPEN)

@@ -8,7 +8,6 @@ import pytest
 from rest_framework.test import APIClient
 
 from inventory.models import StockLevel
-from orders import services
 from orders.models import (
     Cart,
     CartStatus,
@@ -17,6 +16,9 @@ from orders.models import (
     Order,
     Payment,
 )
+from orders.services.fulfilment import mark_picked, mark_ready
+from orders.services.pickups import collect_order
+from orders.services.refunds import receive_and_refund_return
 from tests.factories import StaffFactory
 from tests.orders.discount_helpers import discount_code
 from tests.orders.factories import shop, stocked
@@ -196,11 +198,9 @@ def test_returning_a_discounted_line_bought_online_refunds_the_discounted_amount
     fill_cart(client, (shirt, 1), (belt, 2))
     number = checkout(client, store, discount_code="TENOFF").json()["number"]
     order = Order.objects.get(number=number)
-    services.mark_picked(order=order, actor=associate, location=store)
-    order = services.mark_ready(order=order, actor=associate, location=store)
-    services.collect_order(
-        order=order, actor=associate, code=order.pickup_code, location=store
-    )
+    mark_picked(order=order, actor=associate, location=store)
+    order = mark_ready(order=order, actor=associate, location=store)
+    collect_order(order=order, actor=associate, code=order.pickup_code, location=store)
     belt_line = order.lines.get(sku="BELT")
 
     started = client.post(
@@ -213,7 +213,7 @@ def test_returning_a_discounted_line_bought_online_refunds_the_discounted_amount
     )
     assert started.status_code == 201, started.json()
     assert started.json()["lines"][0]["amount"] == "26.63"
-    ret = services.receive_and_refund_return(
+    ret = receive_and_refund_return(
         return_request=started.json()["code"], location=store, actor=associate
     )
 

@@ -15,7 +15,6 @@ from customers.services import merge_customers
 from inventory.models import Reservation, StockLevel
 from inventory.selectors import ledger_discrepancies
 from omnistore.core.exceptions import NotFound, ValidationFailed
-from orders import services
 from orders.models import (
     DiscountCode,
     DiscountRedemption,
@@ -23,6 +22,16 @@ from orders.models import (
     Payment,
     RefundMethod,
 )
+from orders.services.checkout import LineRequest, place_order
+from orders.services.discounts import (
+    deactivate_discount_code,
+    preview_discount,
+    update_discount_code,
+)
+from orders.services.fulfilment import cancel_order, mark_picked, mark_ready
+from orders.services.pickups import collect_order
+from orders.services.refunds import return_at_counter
+from orders.services.returns import ReturnLineRequest
 from tests.customers.factories import make_customer
 from tests.factories import StaffFactory
 from tests.orders.discount_helpers import discount_code
@@ -338,7 +347,7 @@ def test_cancelling_an_order_gives_its_use_back_once(store, shirt):
         store=store, lines=[(shirt, 1)], customer=ada, discount_code="ONCE"
     )
 
-    services.cancel_order(order=order, reason="Changed her mind")
+    cancel_order(order=order, reason="Changed her mind")
 
     code.refresh_from_db()
     assert code.times_used == 0
@@ -359,7 +368,7 @@ def test_checkout_and_cancel_without_a_code_never_touch_the_code_tables(store, s
     with CaptureQueriesContext(connection) as placed:
         order = pickup_order(store=store, lines=[(shirt, 1)])
     with CaptureQueriesContext(connection) as cancelled:
-        services.cancel_order(order=order, reason="Test")
+        cancel_order(order=order, reason="Test")
 
     touched = [
         q["sql"]
@@ -389,8 +398,8 @@ def test_returning_a_discounted_line_refunds_what_was_paid_for_it(store, shirt, 
     associate = StaffFactory(store=store)
     ada = make_customer(email="ada@example.com")
     discount_code("TENOFF", "fixed", "10.00")
-    order = services.place_order(
-        lines=[services.LineRequest(shirt, 1), services.LineRequest(belt, 2)],
+    order = place_order(
+        lines=[LineRequest(shirt, 1), LineRequest(belt, 2)],
         channel=Channel.WEB,
         fulfilment="pickup",
         pickup_store=store,
@@ -398,9 +407,9 @@ def test_returning_a_discounted_line_refunds_what_was_paid_for_it(store, shirt, 
         payments=CARD,
         discount_code="TENOFF",
     )
-    services.mark_picked(order=order, actor=associate, location=store)
-    order = services.mark_ready(order=order, actor=associate, location=store)
-    order = services.collect_order(
+    mark_picked(order=order, actor=associate, location=store)
+    order = mark_ready(order=order, actor=associate, location=store)
+    order = collect_order(
         order=order, actor=associate, code=order.pickup_code, location=store
     )
     belt_line = order.lines.get(sku="BELT")
@@ -410,15 +419,15 @@ def test_returning_a_discounted_line_refunds_what_was_paid_for_it(store, shirt, 
         Decimal("26.63"),
     )
 
-    first = services.return_at_counter(
+    first = return_at_counter(
         order=order,
-        lines=[services.ReturnLineRequest(belt_line.pk, 1)],
+        lines=[ReturnLineRequest(belt_line.pk, 1)],
         location=store,
         actor=associate,
     )
-    second = services.return_at_counter(
+    second = return_at_counter(
         order=order,
-        lines=[services.ReturnLineRequest(belt_line.pk, 1)],
+        lines=[ReturnLineRequest(belt_line.pk, 1)],
         location=store,
         actor=associate,
         refund_method=RefundMethod.STORE_CREDIT,
@@ -438,10 +447,10 @@ def test_returning_a_discounted_line_refunds_what_was_paid_for_it(store, shirt, 
 def test_a_preview_says_what_a_code_takes_off_and_holds_nothing(store):
     code = discount_code("SPRING10", "percentage", "10", max_uses=1)
 
-    assert services.preview_discount(
+    assert preview_discount(
         code="spring10", subtotal=Decimal("55.50"), channel=Channel.WEB
     ) == Decimal("5.55")
-    assert services.preview_discount(
+    assert preview_discount(
         code="SPRING10", subtotal=Decimal("55.50"), channel=Channel.STORE
     ) == Decimal("5.55")
     code.refresh_from_db()
@@ -455,12 +464,12 @@ def test_a_preview_refuses_with_the_same_reasons_as_checkout(store, shirt):
     pickup_order(store=store, lines=[(shirt, 1)], customer=ada, discount_code="WELCOME")
 
     with pytest.raises(ValidationFailed) as excinfo:
-        services.preview_discount(
+        preview_discount(
             code="WELCOME", subtotal=Decimal("40"), customer=ada, channel=Channel.WEB
         )
     assert refused(excinfo)[0] == "discount_already_used"
     with pytest.raises(ValidationFailed) as excinfo:
-        services.preview_discount(code="", subtotal=Decimal("40"), channel=Channel.WEB)
+        preview_discount(code="", subtotal=Decimal("40"), channel=Channel.WEB)
     assert refused(excinfo)[0] == "discount_required"
 
 
@@ -521,16 +530,16 @@ def test_terms_change_but_what_a_code_takes_off_does_not(store, shirt):
         )
 
     with pytest.raises(ValidationFailed) as excinfo:
-        services.update_discount_code(code=code, max_uses=1)
+        update_discount_code(code=code, max_uses=1)
     assert "max_uses" in excinfo.value.extra
     with pytest.raises(ValidationFailed) as excinfo:
-        services.update_discount_code(code=code, value=Decimal("50"))
+        update_discount_code(code=code, value=Decimal("50"))
     assert "value" in excinfo.value.extra
 
-    updated = services.update_discount_code(code="limited", max_uses=2, campaign_id=9)
+    updated = update_discount_code(code="limited", max_uses=2, campaign_id=9)
     assert (updated.max_uses, updated.campaign_id, updated.times_used) == (2, 9, 2)
     with pytest.raises(NotFound):
-        services.update_discount_code(code="MISSING", max_uses=2)
+        update_discount_code(code="MISSING", max_uses=2)
 
 
 def test_a_deactivated_code_stops_working_and_its_orders_keep_their_price(store, shirt):
@@ -538,11 +547,11 @@ def test_a_deactivated_code_stops_working_and_its_orders_keep_their_price(store,
     discount_code("STOPME", "fixed", "5")
     order = pickup_order(store=store, lines=[(shirt, 1)], discount_code="STOPME")
 
-    code = services.deactivate_discount_code(code="STOPME", actor=manager)
+    code = deactivate_discount_code(code="STOPME", actor=manager)
 
     assert (code.active, code.deactivated_by) == (False, manager)
     assert code.deactivated_at is not None
-    assert services.deactivate_discount_code(code=code).deactivated_by == manager
+    assert deactivate_discount_code(code=code).deactivated_by == manager
     with pytest.raises(ValidationFailed):
         delivery_order(lines=[(shirt, 1)], discount_code="STOPME")
     assert Order.objects.get(pk=order.pk).total == Decimal("35.00")

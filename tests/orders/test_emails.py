@@ -12,10 +12,12 @@ from django.utils import timezone
 
 from customers.models import CustomerEvent
 from omnistore.core.models import OutboxMessage
-from orders import services
 from orders.emails import qr_png
 from orders.models import Order, OrderStatus
 from orders.selectors import pickup_qr_payload
+from orders.services.checkout import place_order
+from orders.services.fulfilment import cancel_order, mark_picked, mark_ready, ship_order
+from orders.services.payments import PaymentRequest
 from tests.factories import StaffFactory
 from tests.orders.factories import (
     deliver_outbox,
@@ -85,13 +87,13 @@ def test_qr_png_is_a_valid_image_of_the_code():
 @pytest.mark.django_db
 def test_orders_without_an_email_get_no_email():
     store = shop()
-    sale = services.place_order(
+    sale = place_order(
         lines=[(stocked(store, 1), 1)],
         channel="store",
         fulfilment="carry_out",
         placing_location=store,
         phone="+393331112222",
-        payments=[services.PaymentRequest(method="cash")],
+        payments=[PaymentRequest(method="cash")],
     )
     deliver_outbox()
     assert sale.customer is not None
@@ -104,10 +106,10 @@ def test_cancel_and_shipping_emails(settings):
 
     depot = warehouse()
     shipped = delivery_order(lines=[(stocked(depot, 3), 1)])
-    services.mark_picked(order=shipped)
-    services.ship_order(order=shipped, tracking_reference="TRK-9")
+    mark_picked(order=shipped)
+    ship_order(order=shipped, tracking_reference="TRK-9")
     cancelled = delivery_order(lines=[(stocked(depot, 3), 1)], email="bo@example.com")
-    services.cancel_order(order=cancelled, reason="Out of patience")
+    cancel_order(order=cancelled, reason="Out of patience")
     deliver_outbox()
     subjects = {m.subject: m for m in mail.outbox}
     assert "TRK-9" in subjects[f"Order {shipped.number} is on its way"].body
@@ -151,13 +153,11 @@ def test_management_commands_expire_and_remind_with_the_same_services(settings):
     staff = StaffFactory(store=store)
     item = stocked(store, 5)
     stale = pickup_order(store=store, lines=[(item, 1)])
-    services.mark_picked(order=stale, actor=staff)
-    services.mark_ready(
-        order=stale, actor=staff, now=timezone.now() - timedelta(days=8)
-    )
+    mark_picked(order=stale, actor=staff)
+    mark_ready(order=stale, actor=staff, now=timezone.now() - timedelta(days=8))
     soon = pickup_order(store=store, lines=[(item, 1)])
-    services.mark_picked(order=soon, actor=staff)
-    services.mark_ready(order=soon, actor=staff, now=timezone.now() - timedelta(days=6))
+    mark_picked(order=soon, actor=staff)
+    mark_ready(order=soon, actor=staff, now=timezone.now() - timedelta(days=6))
 
     out = io.StringIO()
     call_command("send_pickup_reminders", stdout=out)

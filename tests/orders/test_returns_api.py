@@ -5,8 +5,9 @@ import pytest
 from django.test import override_settings
 from rest_framework.test import APIClient
 
-from orders import services
 from orders.models import Return
+from orders.services.refunds import receive_return
+from orders.services.returns import ReturnLineRequest, request_return
 from tests.factories import StaffFactory
 from tests.orders.factories import shop, stocked
 from tests.orders.returns_helpers import (
@@ -151,17 +152,16 @@ def test_the_list_costs_the_same_queries_at_any_length(
         order = collected_order(
             store=store, lines=[(items[0], 1), (items[1], 1)], customer=customer
         )
-        ret = services.request_return(
+        ret = request_return(
             order=order.number,
             customer=customer,
             channel="web",
             lines=[
-                services.ReturnLineRequest(line.pk, 1, "other")
-                for line in order.lines.all()
+                ReturnLineRequest(line.pk, 1, "other") for line in order.lines.all()
             ],
         )
         if index % 2:
-            services.receive_return(return_request=ret, location=store, actor=associate)
+            receive_return(return_request=ret, location=store, actor=associate)
     client = api_client_for(user)
 
     with django_assert_max_num_queries(6):

@@ -19,7 +19,7 @@ from omnistore.core.exceptions import (
     ValidationFailed,
 )
 from omnistore.core.models import WebhookDelivery, WebhookEndpoint
-from orders import selectors, services
+from orders import selectors
 from orders.models import (
     Order,
     OrderStatus,
@@ -31,6 +31,28 @@ from orders.models import (
     ReturnDisposition,
     ReturnStatus,
     StoreCreditTransaction,
+)
+from orders.services.checkout import LineRequest, place_order
+from orders.services.exchanges import exchange_items
+from orders.services.fulfilment import (
+    cancel_order,
+    mark_delivered,
+    mark_picked,
+    ship_order,
+)
+from orders.services.payments import PaymentRequest
+from orders.services.refunds import (
+    receive_and_refund_return,
+    receive_return,
+    refund_return,
+    return_at_counter,
+)
+from orders.services.returns import (
+    ReceiveLine,
+    ReturnLineRequest,
+    cancel_return,
+    close_return,
+    request_return,
 )
 from tests.customers.factories import make_customer
 from tests.factories import StaffFactory
@@ -59,7 +81,7 @@ def on_hand(variant, location) -> int:
 
 def line_request(order, units=1, reason="too_small", **kwargs):
     line = order.lines.order_by("id").first()
-    return services.ReturnLineRequest(line.pk, units, reason, **kwargs)
+    return ReturnLineRequest(line.pk, units, reason, **kwargs)
 
 
 @pytest.fixture
@@ -84,7 +106,7 @@ def test_outside_the_window_a_customer_is_refused_with_the_dates(store):
     )
 
     with pytest.raises(ReturnNotAllowed) as refused:
-        services.request_return(
+        request_return(
             order=order.number,
             customer=customer,
             channel="web",
@@ -106,7 +128,7 @@ def test_outside_the_window_staff_need_a_reason_which_is_recorded(store, associa
     )
 
     with pytest.raises(ReturnNotAllowed) as refused:
-        services.return_at_counter(
+        return_at_counter(
             order=order.number,
             lines=[line_request(order)],
             location=store,
@@ -117,7 +139,7 @@ def test_outside_the_window_staff_need_a_reason_which_is_recorded(store, associa
     ]
     assert not Return.objects.exists()
 
-    ret = services.return_at_counter(
+    ret = return_at_counter(
         order=order.number,
         lines=[line_request(order)],
         location=store,
@@ -142,7 +164,7 @@ def test_inside_the_window_no_override_is_kept(store, associate):
     order = collected_order(
         store=store, lines=[(item, 1)], customer=customer, when=days_ago(29)
     )
-    ret = services.return_at_counter(
+    ret = return_at_counter(
         order=order.number,
         lines=[line_request(order)],
         location=store,
@@ -158,13 +180,13 @@ def test_the_window_of_a_delivery_runs_from_the_delivery(store):
     item = stocked(source, 3)
     _, customer = shopper()
     order = delivery_order(lines=[(item, 1)], customer=customer)
-    services.mark_picked(order=order)
-    services.ship_order(order=order, now=days_ago(40))
-    services.mark_delivered(order=order, now=days_ago(10))
+    mark_picked(order=order)
+    ship_order(order=order, now=days_ago(40))
+    mark_delivered(order=order, now=days_ago(10))
     order.refresh_from_db()
 
     assert selectors.return_deadline(order) == order.delivered_at + timedelta(days=30)
-    ret = services.request_return(
+    ret = request_return(
         order=order.number,
         customer=customer,
         channel="app",
@@ -176,8 +198,8 @@ def test_the_window_of_a_delivery_runs_from_the_delivery(store):
 def test_an_order_not_handed_over_cannot_be_returned(store):
     item = stocked(store, 2)
     _, customer = shopper()
-    order = services.place_order(
-        lines=[services.LineRequest(item, 1)],
+    order = place_order(
+        lines=[LineRequest(item, 1)],
         channel="web",
         fulfilment="pickup",
         pickup_store=store,
@@ -185,7 +207,7 @@ def test_an_order_not_handed_over_cannot_be_returned(store):
         payments=CARD,
     )
     with pytest.raises(ReturnNotAllowed, match="nothing has been handed over"):
-        services.request_return(
+        request_return(
             order=order.number,
             customer=customer,
             channel="web",
@@ -199,7 +221,7 @@ def test_another_customers_order_looks_unknown(store):
     _, stranger = shopper("eve@example.com")
     order = collected_order(store=store, lines=[(item, 1)], customer=owner)
     with pytest.raises(NotFound):
-        services.request_return(
+        request_return(
             order=order.number,
             customer=stranger,
             channel="web",
@@ -214,7 +236,7 @@ def test_never_more_than_bought_minus_already_returned(store, associate):
     item = stocked(store, 5)
     _, customer = shopper()
     order = collected_order(store=store, lines=[(item, 3)], customer=customer)
-    services.request_return(
+    request_return(
         order=order.number,
         customer=customer,
         channel="web",
@@ -222,7 +244,7 @@ def test_never_more_than_bought_minus_already_returned(store, associate):
     )
 
     with pytest.raises(ValidationFailed) as refused:
-        services.request_return(
+        request_return(
             order=order.number,
             customer=customer,
             channel="web",
@@ -243,15 +265,15 @@ def test_a_cancelled_return_frees_its_units(store, associate):
     item = stocked(store, 5)
     _, customer = shopper()
     order = collected_order(store=store, lines=[(item, 1)], customer=customer)
-    first = services.request_return(
+    first = request_return(
         order=order.number,
         customer=customer,
         channel="web",
         lines=[line_request(order)],
     )
-    services.cancel_return(return_request=first, actor=associate, reason="Kept it")
+    cancel_return(return_request=first, actor=associate, reason="Kept it")
 
-    again = services.request_return(
+    again = request_return(
         order=order.number,
         customer=customer,
         channel="web",
@@ -271,7 +293,7 @@ def test_lines_of_another_order_are_refused(store):
     mine = collected_order(store=store, lines=[(item, 1)], customer=customer)
     other = collected_order(store=store, lines=[(item, 1)], customer=customer)
     with pytest.raises(ValidationFailed, match="not part of this order"):
-        services.request_return(
+        request_return(
             order=mine.number,
             customer=customer,
             channel="web",
@@ -286,21 +308,21 @@ def test_steps_happen_in_order(store, associate):
     item = stocked(store, 5)
     _, customer = shopper()
     order = collected_order(store=store, lines=[(item, 1)], customer=customer)
-    ret = services.request_return(
+    ret = request_return(
         order=order.number,
         customer=customer,
         channel="web",
         lines=[line_request(order)],
     )
     with pytest.raises(IllegalTransition):
-        services.refund_return(return_request=ret, actor=associate)
+        refund_return(return_request=ret, actor=associate)
     with pytest.raises(IllegalTransition):
-        services.close_return(return_request=ret, actor=associate)
-    services.receive_return(return_request=ret, location=store, actor=associate)
+        close_return(return_request=ret, actor=associate)
+    receive_return(return_request=ret, location=store, actor=associate)
     with pytest.raises(IllegalTransition):
-        services.cancel_return(return_request=ret, actor=associate)
-    services.refund_return(return_request=ret, actor=associate)
-    closed = services.close_return(return_request=ret, actor=associate)
+        cancel_return(return_request=ret, actor=associate)
+    refund_return(return_request=ret, actor=associate)
+    closed = close_return(return_request=ret, actor=associate)
 
     assert closed.status == ReturnStatus.CLOSED
     assert list(closed.history.values_list("to_status", flat=True)) == [
@@ -321,14 +343,14 @@ def test_damaged_goods_pass_through_the_ledger_and_never_become_sellable(
     item = stocked(store, 3)
     _, customer = shopper()
     order = collected_order(store=store, lines=[(item, 2)], customer=customer)
-    ret = services.request_return(
+    ret = request_return(
         order=order.number,
         customer=customer,
         channel="web",
         lines=[line_request(order, 2, "damaged", condition="damaged")],
     )
 
-    services.receive_return(return_request=ret, location=other, actor=associate)
+    receive_return(return_request=ret, location=other, actor=associate)
 
     assert on_hand(item, other) == 0
     moves = list(
@@ -348,31 +370,30 @@ def test_staff_decide_condition_and_disposition_per_line(store, associate):
     order = collected_order(
         store=store, lines=[(shirt, 1), (belt, 1)], customer=customer
     )
-    ret = services.request_return(
+    ret = request_return(
         order=order.number,
         customer=customer,
         channel="web",
         lines=[
-            services.ReturnLineRequest(line.pk, 1, "changed_mind")
-            for line in order.lines.all()
+            ReturnLineRequest(line.pk, 1, "changed_mind") for line in order.lines.all()
         ],
     )
     rows = {row.order_line.variant_id: row for row in ret.lines.all()}
 
     with pytest.raises(ValidationFailed, match="cannot go back to sellable stock"):
-        services.receive_return(
+        receive_return(
             return_request=ret,
             location=store,
             actor=associate,
-            lines=[services.ReceiveLine(rows[belt.pk].pk, "damaged", "restock")],
+            lines=[ReceiveLine(rows[belt.pk].pk, "damaged", "restock")],
         )
     assert Return.objects.get().status == ReturnStatus.REQUESTED
 
-    services.receive_return(
+    receive_return(
         return_request=ret,
         location=store,
         actor=associate,
-        lines=[services.ReceiveLine(rows[belt.pk].pk, "damaged")],
+        lines=[ReceiveLine(rows[belt.pk].pk, "damaged")],
     )
 
     assert on_hand(shirt, store) == 3  # 3 - 1 sold + 1 back
@@ -395,7 +416,7 @@ def test_a_split_payment_is_refunded_last_tender_first(store, associate):
     )
     cash, card = Payment.objects.filter(order=order).order_by("id")
 
-    services.return_at_counter(
+    return_at_counter(
         order=order.number,
         lines=[line_request(order, 1)],
         location=store,
@@ -405,7 +426,7 @@ def test_a_split_payment_is_refunded_last_tender_first(store, associate):
     cash.refresh_from_db()
     assert (card.refunded_amount, cash.refunded_amount) == (Decimal("20.00"), 0)
 
-    services.return_at_counter(
+    return_at_counter(
         order=order.number,
         lines=[line_request(order, 1)],
         location=store,
@@ -425,29 +446,27 @@ def test_store_credit_refund_then_pays_a_new_order(store, associate):
     gift = stocked(store, 5, price="55.00")
     user, customer = shopper()
     order = collected_order(store=store, lines=[(item, 1)], customer=customer)
-    ret = services.request_return(
+    ret = request_return(
         order=order.number,
         customer=customer,
         channel="web",
         refund_method=RefundMethod.STORE_CREDIT,
         lines=[line_request(order)],
     )
-    services.receive_and_refund_return(
-        return_request=ret.code, location=store, actor=associate
-    )
+    receive_and_refund_return(return_request=ret.code, location=store, actor=associate)
     customer.refresh_from_db()
     assert customer.store_credit_balance == Decimal("40.00")
     assert not Refund.objects.exists()  # nothing went back to the card
 
-    new_order = services.place_order(
-        lines=[services.LineRequest(gift, 1)],
+    new_order = place_order(
+        lines=[LineRequest(gift, 1)],
         channel="web",
         fulfilment="pickup",
         pickup_store=store,
         user=user,
         payments=[
-            services.PaymentRequest(PaymentMethod.STORE_CREDIT, amount=Decimal("40")),
-            services.PaymentRequest("card_online", token="tok_visa"),
+            PaymentRequest(PaymentMethod.STORE_CREDIT, amount=Decimal("40")),
+            PaymentRequest("card_online", token="tok_visa"),
         ],
     )
 
@@ -468,7 +487,7 @@ def test_store_credit_refund_then_pays_a_new_order(store, associate):
     assert selectors.store_credit_discrepancies() == []
 
     # Cancelling that order puts the credit back where it came from.
-    services.cancel_order(order=new_order, reason="Changed plans")
+    cancel_order(order=new_order, reason="Changed plans")
     customer.refresh_from_db()
     assert customer.store_credit_balance == Decimal("40.00")
     assert selectors.store_credit_discrepancies() == []
@@ -479,13 +498,13 @@ def test_store_credit_cannot_pay_more_than_the_balance(store):
     item = stocked(store, 5, price="40.00")
     user, customer = shopper()
     with pytest.raises(ValidationFailed) as refused:
-        services.place_order(
-            lines=[services.LineRequest(item, 1)],
+        place_order(
+            lines=[LineRequest(item, 1)],
             channel="web",
             fulfilment="pickup",
             pickup_store=store,
             user=user,
-            payments=[services.PaymentRequest(PaymentMethod.STORE_CREDIT)],
+            payments=[PaymentRequest(PaymentMethod.STORE_CREDIT)],
         )
     assert refused.value.code == "insufficient_store_credit"
     assert not Order.objects.exists()
@@ -497,14 +516,14 @@ def test_a_walk_in_sale_cannot_be_refunded_as_store_credit(store, associate):
     item = stocked(store, 5)
     order = counter_sale(store=store, lines=[(item, 1)], staff=associate)
     with pytest.raises(ValidationFailed, match="Store credit needs a customer"):
-        services.return_at_counter(
+        return_at_counter(
             order=order.number,
             lines=[line_request(order)],
             location=store,
             actor=associate,
             refund_method=RefundMethod.STORE_CREDIT,
         )
-    ret = services.return_at_counter(
+    ret = return_at_counter(
         order=order.number,
         lines=[line_request(order)],
         location=store,
@@ -519,7 +538,7 @@ def test_store_credit_follows_a_customer_merge(store, associate):
     _, customer = shopper()
     twin = make_customer(phone="+393339998877", first_name="Ada")
     order = collected_order(store=store, lines=[(item, 1)], customer=customer)
-    services.return_at_counter(
+    return_at_counter(
         order=order.number,
         lines=[line_request(order)],
         location=store,
@@ -547,13 +566,13 @@ def test_an_exchange_pays_the_replacement_with_the_returned_value(store, associa
         store=store, lines=[(small, 1)], staff=associate, customer=customer
     )
 
-    result = services.exchange_items(
+    result = exchange_items(
         order=sale.number,
         lines=[line_request(sale, 1, "too_small")],
-        replacement=[services.LineRequest(large, 1)],
+        replacement=[LineRequest(large, 1)],
         location=store,
         actor=associate,
-        payments=[services.PaymentRequest(PaymentMethod.CASH)],
+        payments=[PaymentRequest(PaymentMethod.CASH)],
     )
 
     assert result.credit_used == Decimal("40.00")
@@ -578,10 +597,10 @@ def test_an_exchange_for_less_leaves_the_difference_as_store_credit(store, assoc
         store=store, lines=[(coat, 1)], staff=associate, customer=customer
     )
 
-    result = services.exchange_items(
+    result = exchange_items(
         order=sale.number,
         lines=[line_request(sale, 1, "changed_mind")],
-        replacement=[services.LineRequest(scarf, 1)],
+        replacement=[LineRequest(scarf, 1)],
         location=store,
         actor=associate,
     )
@@ -604,10 +623,10 @@ def test_an_exchange_whose_replacement_is_short_changes_nothing(store, associate
     )
 
     with pytest.raises(InsufficientStock):
-        services.exchange_items(
+        exchange_items(
             order=sale.number,
             lines=[line_request(sale)],
-            replacement=[services.LineRequest(rare, 1)],
+            replacement=[LineRequest(rare, 1)],
             location=store,
             actor=associate,
         )
@@ -632,7 +651,7 @@ def test_every_step_of_a_return_goes_out_as_a_webhook(store, associate):
         store=store, lines=[(item, 1)], staff=associate, customer=customer
     )
 
-    ret = services.return_at_counter(
+    ret = return_at_counter(
         order=sale.number,
         lines=[line_request(sale)],
         location=store,

@@ -23,8 +23,22 @@ from omnistore.core.exceptions import (
     InsufficientStock,
     ValidationFailed,
 )
-from orders import selectors, services
+from orders import selectors
 from orders.models import FulfilmentStatus, Order, OrderStatus, PaymentStatus, Refund
+from orders.services.checkout import place_order
+from orders.services.fulfilment import (
+    cancel_order,
+    mark_delivered,
+    mark_picked,
+    mark_ready,
+    ship_order,
+)
+from orders.services.payments import PaymentRequest, refund_payment
+from orders.services.pickups import (
+    collect_order,
+    expire_uncollected_pickups,
+    send_pickup_reminders,
+)
 from tests.factories import StaffFactory, stock
 from tests.orders.factories import (
     deliver_outbox,
@@ -65,17 +79,17 @@ def test_pickup_of_an_item_the_shop_lacks_is_transferred_and_ready_later():
     assert not selectors.orders_to_pick(location=store).exists()
 
     with pytest.raises(Conflict) as waiting:
-        services.mark_picked(order=order, actor=staff)
+        mark_picked(order=order, actor=staff)
     assert waiting.value.code == "awaiting_transfer"
 
     inventory.ship_transfer(transfer=moved.transfer)
     inventory.receive_transfer(transfer=moved.transfer)
     assert selectors.orders_to_pick(location=store).get() == order
-    services.mark_picked(order=order, actor=staff, location=store)
+    mark_picked(order=order, actor=staff, location=store)
     assert held(remote, store) == (2, 2)  # arrived and held for the customer
-    services.mark_ready(order=order, actor=staff, location=store)
+    mark_ready(order=order, actor=staff, location=store)
     order.refresh_from_db()
-    services.collect_order(order=order, actor=staff, code=order.pickup_code)
+    collect_order(order=order, actor=staff, code=order.pickup_code)
     assert held(remote, store) == (0, 0)
     assert held(local, store) == (2, 0)
     assert ledger_discrepancies() == []
@@ -119,11 +133,11 @@ def test_delivery_is_shipped_consuming_the_held_stock_then_delivered():
     item = stocked(depot, 3)
     order = delivery_order(lines=[(item, 2)])
     with pytest.raises(IllegalTransition):
-        services.ship_order(order=order)  # not picked yet
-    services.mark_picked(order=order)
+        ship_order(order=order)  # not picked yet
+    mark_picked(order=order)
     with pytest.raises(IllegalTransition):
-        services.mark_ready(order=order)  # a delivery is never "ready for pickup"
-    services.ship_order(order=order, tracking_reference="TRK-1")
+        mark_ready(order=order)  # a delivery is never "ready for pickup"
+    ship_order(order=order, tracking_reference="TRK-1")
     assert held(item, depot) == (1, 0)
     assert (
         StockMovement.objects.filter(
@@ -131,12 +145,12 @@ def test_delivery_is_shipped_consuming_the_held_stock_then_delivered():
         ).count()
         == 1
     )
-    services.mark_delivered(order=order)
+    mark_delivered(order=order)
     order.refresh_from_db()
     assert order.status == OrderStatus.DELIVERED
     assert set(order.fulfilments.values_list("status", flat=True)) == {"delivered"}
     with pytest.raises(IllegalTransition):
-        services.cancel_order(order=order)
+        cancel_order(order=order)
     assert ledger_discrepancies() == []
 
 
@@ -145,10 +159,10 @@ def test_illegal_transitions_are_refused_and_leave_no_history():
     item = stocked(store, 2)
     order = pickup_order(store=store, lines=[(item, 1)])
     with pytest.raises(IllegalTransition) as error:
-        services.mark_ready(order=order)
+        mark_ready(order=order)
     assert error.value.extra == {"from": "placed", "to": "ready"}
     with pytest.raises(IllegalTransition):
-        services.collect_order(order=order, actor=None, code="X")
+        collect_order(order=order, actor=None, code="X")
     assert order.history.count() == 1
 
 
@@ -157,14 +171,12 @@ def test_a_wrong_pickup_code_does_not_release_the_goods():
     item = stocked(store, 2)
     order = ready_order(store=store, lines=[(item, 1)])
     with pytest.raises(ValidationFailed) as error:
-        services.collect_order(order=order, actor=None, code="WRONG1")
+        collect_order(order=order, actor=None, code="WRONG1")
     assert error.value.extra == {"code": ["Wrong pickup code."]}
     with pytest.raises(ValidationFailed):
-        services.collect_order(order=order, actor=None, identity_checked=True)
+        collect_order(order=order, actor=None, identity_checked=True)
     staff = StaffFactory(store=store)
-    services.collect_order(
-        order=order, actor=staff, identity_checked=True, note="ID card AB123"
-    )
+    collect_order(order=order, actor=staff, identity_checked=True, note="ID card AB123")
     order.refresh_from_db()
     assert order.status == OrderStatus.COLLECTED
     assert order.history.last().note == "Identity checked: ID card AB123"
@@ -178,9 +190,9 @@ def test_cancel_releases_stock_refunds_once_and_reverses_points():
     deliver_outbox()  # points are credited after commit
     order.refresh_from_db()
     assert order.loyalty_points == 60
-    services.mark_picked(order=order)
+    mark_picked(order=order)
 
-    services.cancel_order(order=order, reason="Changed mind")
+    cancel_order(order=order, reason="Changed mind")
 
     order.refresh_from_db()
     assert order.status == OrderStatus.CANCELLED
@@ -193,7 +205,7 @@ def test_cancel_releases_stock_refunds_once_and_reverses_points():
     assert order.customer.points_balance == 0
     assert LoyaltyTransaction.objects.filter(reference_id=order.number).count() == 2
     with pytest.raises(IllegalTransition):
-        services.cancel_order(order=order)
+        cancel_order(order=order)
     assert ledger_discrepancies() == []
 
 
@@ -202,15 +214,15 @@ def test_a_refund_reference_pays_out_once_and_never_beyond_the_payment(provider)
     item = stocked(store, 4, price="30.00")
     order = pickup_order(store=store, lines=[(item, 1)])
     payment = order.payments.get()
-    first = services.refund_payment(
+    first = refund_payment(
         payment=payment, amount=Decimal("10.00"), reason="Scratch", reference="r-1"
     )
-    again = services.refund_payment(
+    again = refund_payment(
         payment=payment, amount=Decimal("10.00"), reason="Scratch", reference="r-1"
     )
     assert first.pk == again.pk
     with pytest.raises(ValidationFailed):
-        services.refund_payment(
+        refund_payment(
             payment=payment, amount=Decimal("20.01"), reason="Too much", reference="r-2"
         )
     payment.refresh_from_db()
@@ -223,7 +235,7 @@ def test_a_cancelled_order_earns_no_points_even_if_the_credit_runs_late():
     store = shop()
     item = stocked(store, 4, price="30.00")
     order = pickup_order(store=store, lines=[(item, 1)])
-    services.cancel_order(order=order, by_customer=True)
+    cancel_order(order=order, by_customer=True)
     deliver_outbox()
     order.refresh_from_db()
     assert order.loyalty_points == 0
@@ -238,10 +250,8 @@ def test_uncollected_pickups_expire_after_the_window_and_are_refunded(settings):
     order = ready_order(store=store, lines=[(item, 2)])
     ready_at = Order.objects.get(pk=order.pk).ready_at
 
-    assert services.expire_uncollected_pickups(now=ready_at + timedelta(days=4)) == []
-    expired = services.expire_uncollected_pickups(
-        now=ready_at + timedelta(days=5, minutes=1)
-    )
+    assert expire_uncollected_pickups(now=ready_at + timedelta(days=4)) == []
+    expired = expire_uncollected_pickups(now=ready_at + timedelta(days=5, minutes=1))
 
     assert expired == [order.number]
     order.refresh_from_db()
@@ -253,7 +263,7 @@ def test_uncollected_pickups_expire_after_the_window_and_are_refunded(settings):
         FulfilmentStatus.CANCELLED
     }
     # Running again changes nothing.
-    assert services.expire_uncollected_pickups(now=ready_at + timedelta(days=9)) == []
+    assert expire_uncollected_pickups(now=ready_at + timedelta(days=9)) == []
     assert Refund.objects.count() == 1
     assert ledger_discrepancies() == []
 
@@ -265,11 +275,11 @@ def test_pickup_reminder_goes_once_shortly_before_expiry(settings):
     order = ready_order(store=store, lines=[(stocked(store, 1), 1)])
     ready_at = Order.objects.get(pk=order.pk).ready_at
 
-    assert services.send_pickup_reminders(now=ready_at + timedelta(days=4)) == []
-    assert services.send_pickup_reminders(
-        now=ready_at + timedelta(days=5, hours=1)
-    ) == [order.number]
-    assert services.send_pickup_reminders(now=ready_at + timedelta(days=6)) == []
+    assert send_pickup_reminders(now=ready_at + timedelta(days=4)) == []
+    assert send_pickup_reminders(now=ready_at + timedelta(days=5, hours=1)) == [
+        order.number
+    ]
+    assert send_pickup_reminders(now=ready_at + timedelta(days=6)) == []
     assert (
         CustomerEvent.objects.filter(
             kind="pickup_reminder", reference_id=order.number
@@ -283,25 +293,25 @@ def test_carry_out_sells_at_once_and_refuses_more_than_the_shop_has():
     item = stocked(store, 2)
     staff = StaffFactory(store=store)
     with pytest.raises(InsufficientStock) as short:
-        services.place_order(
+        place_order(
             lines=[(item, 3)],
             channel="store",
             fulfilment="carry_out",
             placing_location=store,
             staff=staff,
-            payments=[services.PaymentRequest(method="cash")],
+            payments=[PaymentRequest(method="cash")],
         )
     assert short.value.lines[0]["available"] == 2
     assert not Order.objects.exists()
-    order = services.place_order(
+    order = place_order(
         lines=[(item, 2)],
         channel="store",
         fulfilment="carry_out",
         placing_location=store,
         staff=staff,
         payments=[
-            services.PaymentRequest(method="cash", amount=Decimal("50")),
-            services.PaymentRequest(method="card_in_store"),
+            PaymentRequest(method="cash", amount=Decimal("50")),
+            PaymentRequest(method="card_in_store"),
         ],
     )
     assert order.customer is None  # a walk-in without contact details
@@ -321,12 +331,12 @@ def test_payments_must_add_up_to_the_total():
     store = shop()
     item = stocked(store, 2, price="10.00")
     with pytest.raises(ValidationFailed) as error:
-        services.place_order(
+        place_order(
             lines=[(item, 1)],
             channel="store",
             fulfilment="carry_out",
             placing_location=store,
-            payments=[services.PaymentRequest(method="cash", amount=Decimal("5.00"))],
+            payments=[PaymentRequest(method="cash", amount=Decimal("5.00"))],
         )
     assert "payment" in error.value.extra
     assert held(item, store) == (2, 0)
@@ -365,7 +375,7 @@ def test_a_transfer_not_yet_shipped_is_cancelled_with_the_order():
     item = stocked(depot, 2)
     order = pickup_order(store=store, lines=[(item, 2)])
     transfer = Transfer.objects.get()
-    services.cancel_order(order=order)
+    cancel_order(order=order)
     transfer.refresh_from_db()
     assert transfer.status == TransferStatus.CANCELLED
     assert held(item, depot) == (2, 0)
@@ -378,9 +388,7 @@ def test_history_records_who_when_and_why():
     staff = StaffFactory(store=store)
     order = pickup_order(store=store, lines=[(stocked(store, 1), 1)])
     when = timezone.now() + timedelta(hours=1)
-    services.mark_picked(
-        order=order, actor=staff, location=store, note="Shelf B", now=when
-    )
+    mark_picked(order=order, actor=staff, location=store, note="Shelf B", now=when)
     change = order.history.last()
     assert (
         change.from_status,

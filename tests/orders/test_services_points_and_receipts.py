@@ -14,8 +14,11 @@ from customers.models import Customer, CustomerEvent, LoyaltyTransaction
 from customers.services import merge_customers
 from omnistore.core import outbox
 from omnistore.core.models import OutboxMessage
-from orders import services
 from orders.models import Order
+from orders.services.checkout import LineRequest, place_order
+from orders.services.fulfilment import cancel_order
+from orders.services.loyalty import award_points_for_orders
+from orders.services.payments import PaymentRequest, refund_payment
 from tests.factories import StaffFactory
 from tests.orders.factories import deliver_outbox, pickup_order, shop, stocked
 
@@ -82,7 +85,7 @@ def test_one_drain_credits_each_order_once_and_sends_each_receipt_once(store, it
 
     before = snapshot()
     assert deliver_outbox() == 0  # nothing left: a second drain changes nothing
-    assert services.award_points_for_orders(orders=orders) == [0, 0, 0]
+    assert award_points_for_orders(orders=orders) == [0, 0, 0]
     assert snapshot() == before
 
 
@@ -134,17 +137,17 @@ def test_orders_that_are_cancelled_unpaid_or_anonymous_earn_nothing_in_a_batch(
 ):
     cancelled = place(store, item, email="ada@example.com")
     refunded = place(store, item, email="bo@example.com")
-    walk_in = services.place_order(
-        lines=[services.LineRequest(item, 1)],
+    walk_in = place_order(
+        lines=[LineRequest(item, 1)],
         channel="store",
         fulfilment="carry_out",
         placing_location=store,
-        payments=[services.PaymentRequest(method="cash")],
+        payments=[PaymentRequest(method="cash")],
     )
     paid = place(store, item, email="cy@example.com")
-    services.cancel_order(order=cancelled, reason="Changed mind")
+    cancel_order(order=cancelled, reason="Changed mind")
     payment = refunded.payments.get()
-    services.refund_payment(
+    refund_payment(
         payment=payment, amount=payment.amount, reason="Goodwill", reference="gw-1"
     )
     assert walk_in.customer is None

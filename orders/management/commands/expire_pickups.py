@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from orders import services
+from orders.services.pickups import expire_uncollected_pickups
 
 
 class Command(BaseCommand):
@@ -10,7 +10,7 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        numbers = services.expire_uncollected_pickups()
+        numbers = expire_uncollected_pickups()
         for number in numbers:
             self.stdout.write(f"cancelled {number}")
         self.stdout.write(

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from orders import services
+from orders.services.pickups import send_pickup_reminders
 
 
 class Command(BaseCommand):
@@ -10,7 +10,7 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        numbers = services.send_pickup_reminders()
+        numbers = send_pickup_reminders()
         for number in numbers:
             self.stdout.write(f"reminded {number}")
         self.stdout.write(self.style.SUCCESS(f"{len(numbers)} reminder(s) queued"))

@@ -1,0 +1,263 @@
+"""Writes on carts: started without a row, filled, merged when a visitor signs in,
+folded when customers merge; and the erasure of a customer's contact data on orders.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from customers.models import Channel, Customer
+from customers.selectors import customer_for_user
+from customers.services import match_customer
+from omnistore.core.db import connection_for, db_value, insert_rows
+from omnistore.core.exceptions import Conflict, NotFound, ValidationFailed
+from orders.models import CART_TOKENS, Cart, CartLine, CartStatus, Fulfilment, Order
+from orders.selectors import cart_lines
+
+from .common import MAX_LINE_QUANTITY, _check_quantity, _sellable_variants
+
+MAX_LINES = 50
+
+
+def storefront_customer(*, user, channel: str = Channel.WEB) -> Customer:
+    """The profile behind a signed-in storefront user, created on first use."""
+    try:
+        return customer_for_user(user)
+    except NotFound:
+        return match_customer(
+            user=user,
+            email=user.email or None,
+            first_name=user.first_name,
+            last_name=user.last_name,
+            channel=channel,
+        )
+
+
+def _new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def create_cart(
+    *, channel: str = Channel.WEB, customer: Customer | None = None
+) -> Cart:
+    """A new anonymous cart, or the customer's open cart (there is one at most)."""
+    if customer is not None:
+        return ensure_customer_cart(customer=customer, channel=channel)
+    cart = start_cart(channel=channel)
+    insert_rows([cart])
+    return cart
+
+
+def start_cart(*, channel: str = Channel.WEB) -> Cart:
+    """A new anonymous cart, not stored yet: its first line stores it.
+
+    The storefront hands out the token at once, signed (only an anonymous cart's
+    token is): it stands for an empty open cart until then. A visitor who never adds
+    anything, and every crawler, leaves no row behind, and starting a cart costs no
+    write.
+    """
+    token = CART_TOKENS.sign(secrets.token_urlsafe(12))  # 60 characters
+    return Cart(token=token, channel=channel)
+
+
+def ensure_customer_cart(*, customer: Customer, channel: str = Channel.WEB) -> Cart:
+    cart = Cart.objects.filter(customer=customer, status=CartStatus.OPEN).first()
+    if cart is not None:
+        return cart
+    try:
+        with transaction.atomic():
+            return Cart.objects.create(
+                customer=customer, token=_new_token(), channel=channel
+            )
+    except IntegrityError:  # a parallel request created it first
+        return Cart.objects.get(customer=customer, status=CartStatus.OPEN)
+
+
+def _store_cart(cart: Cart, now: datetime) -> bool:
+    """Store a started cart with its first lines; False when a parallel request with
+    the same token stored it first (``cart`` is then that row)."""
+    cart.created_at = cart.updated_at = now
+    if insert_rows([cart], ignore_duplicates=True):
+        return True
+    stored = Cart.objects.get(token=cart.token)
+    if stored.status != CartStatus.OPEN or stored.customer_id is not None:
+        raise Conflict("This cart is closed.", code="cart_closed")
+    cart.pk, cart.created_at = stored.pk, stored.created_at
+    cart._state.adding, cart._state.db = False, stored._state.db
+    return False
+
+
+@transaction.atomic
+def add_cart_lines(
+    *, cart: Cart, lines: Sequence[tuple[int, int]], now: datetime | None = None
+) -> list[CartLine]:
+    """Add quantities (to lines already there, too); returns every line of the cart.
+
+    Lines come back with variant and product loaded, in the cart's order.
+    """
+    if cart.status != CartStatus.OPEN:
+        raise Conflict("This cart is closed.", code="cart_closed")
+    if not lines:
+        raise ValidationFailed("Add at least one item.", extra={"lines": ["Required."]})
+    wanted: dict[int, int] = defaultdict(int)
+    for variant_id, quantity in lines:
+        wanted[int(variant_id)] += _check_quantity(quantity)
+    now = now or timezone.now()
+    stored_now = cart.pk is None and _store_cart(cart, now)
+    current = {
+        line.variant_id: line for line in ([] if stored_now else cart_lines(cart))
+    }
+    new_ids = [pk for pk in wanted if pk not in current]
+    variants = _sellable_variants(new_ids) if new_ids else {}
+    if len(current) + len(new_ids) > MAX_LINES:
+        raise ValidationFailed(
+            f"A cart holds at most {MAX_LINES} different items.",
+            extra={"lines": [f"At most {MAX_LINES} different items."]},
+        )
+    rows = []
+    for variant_id, quantity in wanted.items():
+        line = current.get(variant_id)
+        if line is None:
+            line = CartLine(cart=cart, variant=variants[variant_id], added_at=now)
+            line.quantity = _check_quantity(quantity)
+            current[variant_id] = line
+        else:
+            line.quantity = _check_quantity(line.quantity + quantity)
+        rows.append(line)
+    insert_rows(rows, update_on=("cart", "variant"), update_fields=("quantity",))
+    if not stored_now:
+        _touch(cart, now)
+    return sorted(current.values(), key=lambda line: line.pk)
+
+
+def _touch(cart: Cart, now: datetime) -> None:
+    connection = connection_for(Cart)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE orders_cart SET updated_at = %s WHERE id = %s",
+            [db_value(Cart._meta.get_field("updated_at"), now, connection), cart.pk],
+        )
+    cart.updated_at = now
+
+
+def _close_cart(cart: Cart, order: Order, now: datetime) -> bool:
+    """Mark the open cart converted into ``order``; False when it was not open (a
+    parallel checkout of the same cart got there first)."""
+    connection = connection_for(Cart)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE orders_cart SET status = %s, order_id = %s, updated_at = %s"
+            " WHERE id = %s AND status = %s",
+            [
+                CartStatus.CONVERTED,
+                order.pk,
+                db_value(Cart._meta.get_field("updated_at"), now, connection),
+                cart.pk,
+                CartStatus.OPEN,
+            ],
+        )
+        closed = cursor.rowcount == 1
+    if closed:
+        cart.status, cart.order, cart.updated_at = CartStatus.CONVERTED, order, now
+    return closed
+
+
+def _cart_line(cart: Cart, line_id) -> CartLine:
+    try:
+        return CartLine.objects.select_related("variant__product").get(
+            pk=int(line_id), cart=cart
+        )
+    except (CartLine.DoesNotExist, TypeError, ValueError):
+        raise NotFound("No such line in this cart.") from None
+
+
+@transaction.atomic
+def set_cart_line_quantity(
+    *, cart: Cart, line_id: int, quantity: int, now: datetime | None = None
+) -> CartLine:
+    if cart.status != CartStatus.OPEN:
+        raise Conflict("This cart is closed.", code="cart_closed")
+    line = _cart_line(cart, line_id)
+    line.quantity = _check_quantity(quantity)
+    line.save(update_fields=["quantity"])
+    _touch(cart, now or timezone.now())
+    return line
+
+
+@transaction.atomic
+def remove_cart_line(*, cart: Cart, line_id: int, now: datetime | None = None) -> None:
+    if cart.status != CartStatus.OPEN:
+        raise Conflict("This cart is closed.", code="cart_closed")
+    _cart_line(cart, line_id).delete()
+    _touch(cart, now or timezone.now())
+
+
+@transaction.atomic
+def merge_anonymous_cart(*, token: str, customer: Customer) -> Cart:
+    """Fold an anonymous cart into the customer's open cart (quantities add up).
+
+    Runs when a signed-in request still carries the token of a cart filled before
+    signing in; the anonymous cart is kept, marked merged, pointing at the survivor.
+    """
+    target = ensure_customer_cart(customer=customer)
+    source = (
+        Cart.objects.select_for_update()
+        .filter(token=token, status=CartStatus.OPEN, customer__isnull=True)
+        .first()
+    )
+    if source is None or source.pk == target.pk:
+        return target
+    _fold_lines(source=source, target=target)
+    return target
+
+
+def _fold_lines(*, source: Cart, target: Cart) -> None:
+    now = timezone.now()
+    mine = {line.variant_id: line for line in CartLine.objects.filter(cart=target)}
+    theirs = list(CartLine.objects.filter(cart=source))
+    rows = []
+    for line in theirs:
+        kept = mine.get(line.variant_id)
+        quantity = min(
+            line.quantity + (kept.quantity if kept else 0), MAX_LINE_QUANTITY
+        )
+        rows.append(
+            CartLine(cart=target, variant_id=line.variant_id, quantity=quantity)
+        )
+    if rows:
+        CartLine.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["cart", "variant"],
+            update_fields=["quantity"],
+        )
+    Cart.objects.filter(pk=source.pk).update(
+        status=CartStatus.MERGED, merged_into=target, updated_at=now
+    )
+    _touch(target, now)
+
+
+def fold_customer_carts(*, survivor: Customer, other: Customer) -> int:
+    """Customers merge: the loser's open cart folds into the survivor's (one open cart
+    per customer); returns how many carts were folded."""
+    source = Cart.objects.filter(customer=other, status=CartStatus.OPEN).first()
+    if source is None:
+        return 0
+    target = Cart.objects.filter(customer=survivor, status=CartStatus.OPEN).first()
+    if target is None:
+        return 0  # nothing to clash with: the merge re-points the cart as it is
+    _fold_lines(source=source, target=target)
+    return 1
+
+
+def redact_customer_orders(*, customer: Customer) -> int:
+    """Erasure: orders stay for the books, the contact data on them goes."""
+    orders = Order.objects.filter(customer=customer)
+    Fulfilment.objects.filter(order__in=orders).exclude(address={}).update(address={})
+    return orders.update(email="", phone="")

@@ -1,0 +1,138 @@
+"""Helpers every order service shares: money to the cent, quantities, the order's
+lock, its timeline event, email and webhook.
+
+An order row is locked (``SELECT ... FOR UPDATE``) before its status changes; lock
+order is order → customer → stock rows, the same in every service of this package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+from customers.models import Channel, Customer
+from customers.services import record_event
+from inventory.models import Product, Variant
+from omnistore.core import webhooks
+from omnistore.core.db import load
+from omnistore.core.exceptions import NotFound, ValidationFailed
+from orders.emails import enqueue_order_email
+from orders.models import Order
+
+MAX_LINE_QUANTITY = 99
+
+
+ORDER_REFERENCE = "order"
+
+
+ONLINE_CHANNELS = frozenset({Channel.WEB, Channel.APP})
+
+
+# Letters and digits that cannot be misread on a receipt or over the phone.
+_NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+_CODE_ALPHABET = "ACDEFHJKMNPRTUVWXY34679"
+
+
+def _check_quantity(quantity, field: str = "quantity") -> int:
+    if (
+        not isinstance(quantity, int)
+        or isinstance(quantity, bool)
+        or not 0 < quantity <= MAX_LINE_QUANTITY
+    ):
+        raise ValidationFailed(
+            f"Quantity must be between 1 and {MAX_LINE_QUANTITY}.",
+            extra={field: [f"Must be a whole number from 1 to {MAX_LINE_QUANTITY}."]},
+        )
+    return quantity
+
+
+def _sellable_variants(variant_ids: Iterable[int]) -> dict[int, Variant]:
+    """Active variants of active products by id; unknown or retired ones are refused."""
+    ids = set(variant_ids)
+    found = {}
+    for variant, product in (
+        load(
+            [(Variant, "v"), (Product, "p")],
+            "FROM inventory_variant v JOIN inventory_product p ON p.id = v.product_id"
+            f" WHERE v.id IN ({', '.join(['%s'] * len(ids))}) AND v.active AND p.active",
+            list(ids),
+        )
+        if ids
+        else []
+    ):
+        variant.product = product
+        found[variant.pk] = variant
+    missing = sorted(ids - found.keys())
+    if missing:
+        raise ValidationFailed(
+            "Some items are not for sale.",
+            extra={"variant": [f"Item {pk} is not for sale." for pk in missing]},
+        )
+    return found
+
+
+def _money(value) -> Decimal:
+    return Decimal(value).quantize(Decimal("0.01"))
+
+
+def _cache(instance, name: str, objects: list) -> None:
+    """Keep rows just written as the instance's prefetched relation: the response is
+    rendered from memory instead of reading back what this transaction wrote."""
+    queryset = getattr(instance, name).all()
+    queryset._result_cache = list(objects)
+    queryset._prefetch_done = True
+    if not hasattr(instance, "_prefetched_objects_cache"):
+        instance._prefetched_objects_cache = {}
+    instance._prefetched_objects_cache[name] = queryset
+
+
+def _lock_order(order: Order | int) -> Order:
+    pk = order.pk if isinstance(order, Order) else order
+    try:
+        return Order.objects.select_for_update().get(pk=pk)
+    except (Order.DoesNotExist, TypeError, ValueError):
+        raise NotFound("Order not found.") from None
+
+
+def _order_webhook(order: Order, event: str, *, previous: str = "") -> None:
+    """Subscribers hear of every new order and every status change (signed webhooks)."""
+    webhooks.emit(
+        f"order.{event}",
+        {
+            "number": order.number,
+            "customer_id": order.customer_id,
+            "channel": order.channel,
+            "fulfilment": order.fulfilment_method,
+            "status": order.status,
+            "previous_status": previous,
+            "total": str(order.total),
+            "currency": order.currency,
+        },
+    )
+
+
+def _event(order: Order, kind: str, summary: str, *, actor, location, now) -> None:
+    if order.customer_id is None:
+        return
+    record_event(
+        customer=Customer(pk=order.customer_id),
+        kind=kind,
+        summary=summary,
+        actor=actor,
+        location=location,
+        channel=order.channel,
+        data={"number": order.number, "status": order.status},
+        reference_type=ORDER_REFERENCE,
+        reference_id=order.number,
+        occurred_at=now,
+    )
+
+
+def _email(order: Order, kind: str, *, dedupe: str = "") -> None:
+    enqueue_order_email(order=order, kind=kind, dedupe=dedupe)
+
+
+def _actor(actor):
+    return actor if getattr(actor, "is_authenticated", False) else None

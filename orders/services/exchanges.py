@@ -1,0 +1,145 @@
+"""Exchanges at the counter: a return refunded as store credit and a new order paid
+with it, in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from customers.models import Channel, Customer
+from inventory.models import Location, Variant
+from omnistore.core.exceptions import ValidationFailed
+from orders.models import FulfilmentMethod, Order, PaymentMethod, RefundMethod, Return
+
+from .checkout import LineRequest, _new_number, _prepare_checkout, _write_order
+from .common import _check_quantity, _money, _sellable_variants
+from .payments import PaymentRequest, _live_customer_id
+from .refunds import return_at_counter
+from .returns import ReturnLineRequest, _return_order
+
+
+@dataclass
+class ExchangeResult:
+    return_request: Return
+    order: Order
+    credit_used: Decimal
+    credit_left: Decimal
+    paid: Decimal
+
+
+@transaction.atomic
+def exchange_items(
+    *,
+    order: Order | int | str,
+    lines: Sequence[ReturnLineRequest],
+    replacement: Sequence[LineRequest | tuple[Variant | int, int]],
+    location: Location,
+    actor,
+    fulfilment: str = FulfilmentMethod.CARRY_OUT,
+    pickup_store: Location | int | None = None,
+    payments: Sequence[PaymentRequest] = (),
+    override_reason: str = "",
+    note: str = "",
+    now: datetime | None = None,
+) -> ExchangeResult:
+    """Swap goods at the counter: the lines come back (received here), their value
+    becomes the customer's store credit, and the replacement — taken now, or from the
+    endless aisle for pickup — is paid with that credit first; ``payments`` cover any
+    difference, and what the replacement does not use stays as store credit. All in
+    one transaction: a replacement out of stock leaves nothing returned."""
+    now = now or timezone.now()
+    source = _return_order(order, None)
+    if source.customer_id is None:
+        raise ValidationFailed(
+            "An exchange needs the customer's profile (the value moves through their "
+            "store credit): refund this sale and ring up a new one instead.",
+            extra={"customer": ["Attach the customer to the sale first."]},
+        )
+    if fulfilment not in (FulfilmentMethod.CARRY_OUT, FulfilmentMethod.PICKUP):
+        raise ValidationFailed(
+            "The replacement is taken now or picked up at a shop.",
+            extra={"fulfilment": ["Use carry_out or pickup."]},
+        )
+    ret = return_at_counter(
+        order=source,
+        lines=lines,
+        location=location,
+        actor=actor,
+        refund_method=RefundMethod.STORE_CREDIT,
+        override_reason=override_reason,
+        note=note or "Exchange",
+        now=now,
+    )
+    customer = Customer.objects.get(pk=_live_customer_id(source.customer_id))
+    credit = ret.refund_total
+    wanted: dict[int, int] = defaultdict(int)
+    loaded: dict[int, Variant] = {}
+    for item in replacement:
+        variant, quantity = (
+            (item.variant, item.quantity) if isinstance(item, LineRequest) else item
+        )
+        pk = variant.pk if isinstance(variant, Variant) else int(variant)
+        wanted[pk] += _check_quantity(quantity, "replacement")
+    if not wanted:
+        raise ValidationFailed(
+            "Choose the replacement items.", extra={"replacement": ["Required."]}
+        )
+    loaded.update(_sellable_variants(wanted))
+    total = sum(
+        (_money(loaded[pk].price) * q for pk, q in wanted.items()), Decimal("0.00")
+    )
+    credit_used = min(credit, total)
+    tenders = []
+    if credit_used > 0:
+        tenders.append(
+            PaymentRequest(method=PaymentMethod.STORE_CREDIT, amount=credit_used)
+        )
+    paid = total - credit_used
+    if paid > 0:
+        if not payments:
+            raise ValidationFailed(
+                f"The replacement costs {paid} {settings.OMNISTORE_CURRENCY} more than "
+                "the credit: take a payment for the difference.",
+                extra={"payment": [f"{paid} to pay."]},
+            )
+        tenders += list(payments)
+    checkout = _prepare_checkout(
+        lines=[LineRequest(loaded[pk], q) for pk, q in wanted.items()],
+        channel=Channel.STORE,
+        method=fulfilment,
+        pickup_store=pickup_store,
+        address=None,
+        customer=customer,
+        user=None,
+        email="",
+        phone="",
+        first_name="",
+        last_name="",
+        loyalty_number="",
+        payments=tenders,
+        placing_location=location,
+        staff=actor,
+        idempotency_key=f"exchange:{ret.code}",
+        discount_code="",
+        cart=None,
+        now=now,
+    )
+    new_order = _write_order(checkout, number=_new_number())
+    ret.exchange_order = new_order
+    ret.save(update_fields=["exchange_order"])
+    customer.refresh_from_db(fields=["store_credit_balance"])
+    return ExchangeResult(
+        return_request=ret,
+        order=new_order,
+        credit_used=credit_used,
+        credit_left=_money(customer.store_credit_balance),
+        paid=paid,
+    )

@@ -1,0 +1,378 @@
+"""The order lifecycle: picked, ready, shipped, delivered, cancelled.
+
+An order row is locked before its status changes; lock order is order → customer →
+stock rows.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from customers.models import Customer
+from customers.services import reverse_points
+from inventory import services as inventory
+from inventory.models import (
+    Location,
+    MovementReason,
+    Reservation,
+    ReservationStatus,
+    TransferStatus,
+)
+from omnistore.core.exceptions import Conflict, IllegalTransition
+from orders.models import (
+    Fulfilment,
+    FulfilmentMethod,
+    FulfilmentStatus,
+    Order,
+    OrderLine,
+    OrderStatus,
+    OrderStatusChange,
+    PaymentStatus,
+)
+
+from .common import (
+    _CODE_ALPHABET,
+    ORDER_REFERENCE,
+    _actor,
+    _email,
+    _event,
+    _lock_order,
+    _order_webhook,
+)
+from .discounts import _release_discount
+from .payments import refund_payment
+
+EVENT_ORDER_PICKED = "order_picked"
+
+
+EVENT_ORDER_READY = "order_ready"
+
+
+EVENT_ORDER_SHIPPED = "order_shipped"
+
+
+EVENT_ORDER_DELIVERED = "order_delivered"
+
+
+EVENT_ORDER_CANCELLED = "order_cancelled"
+
+
+_NEXT = {
+    OrderStatus.PLACED: {OrderStatus.PICKED, OrderStatus.CANCELLED},
+    OrderStatus.PICKED: {OrderStatus.READY, OrderStatus.SHIPPED, OrderStatus.CANCELLED},
+    OrderStatus.READY: {OrderStatus.COLLECTED, OrderStatus.CANCELLED},
+    OrderStatus.SHIPPED: {OrderStatus.DELIVERED},
+}
+
+
+# Which fulfilment method each forward step belongs to.
+_STEP_METHOD = {
+    OrderStatus.READY: FulfilmentMethod.PICKUP,
+    OrderStatus.COLLECTED: FulfilmentMethod.PICKUP,
+    OrderStatus.SHIPPED: FulfilmentMethod.DELIVERY,
+    OrderStatus.DELIVERED: FulfilmentMethod.DELIVERY,
+}
+
+
+def _new_pickup_code() -> str:
+    return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(6))
+
+
+def _transition(
+    order: Order,
+    target: str,
+    *,
+    actor,
+    now: datetime,
+    note: str = "",
+    location: Location | None = None,
+) -> None:
+    if target not in _NEXT.get(order.status, set()):
+        raise IllegalTransition(
+            obj=f"Order {order.number}", current=order.status, target=target
+        )
+    method = _STEP_METHOD.get(target)
+    if method is not None and order.fulfilment_method != method:
+        raise IllegalTransition(
+            obj=f"{order.get_fulfilment_method_display()} order {order.number}",
+            current=order.status,
+            target=target,
+        )
+    history_from = order.status
+    OrderStatusChange.objects.create(
+        order=order,
+        from_status=order.status,
+        to_status=target,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        location=location,
+        at=now,
+        note=(note or "")[:250],
+    )
+    order.status = target
+    order.updated_at = now
+    _order_webhook(order, "status_changed", previous=history_from)
+
+
+def _order_reservations(order: Order):
+    return Reservation.objects.filter(
+        reference_type=ORDER_REFERENCE,
+        reference_id=order.number,
+        status=ReservationStatus.ACTIVE,
+    )
+
+
+@transaction.atomic
+def mark_picked(
+    *,
+    order: Order | int,
+    actor=None,
+    location: Location | None = None,
+    note: str = "",
+    now: datetime | None = None,
+) -> Order:
+    """The goods are taken off the shelf. Goods that came on a transfer are held at the
+    pickup shop now that they are there; a transfer still on its way refuses."""
+    now = now or timezone.now()
+    order = _lock_order(order)
+    _transition(
+        order, OrderStatus.PICKED, actor=actor, now=now, note=note, location=location
+    )
+    fulfilments = list(
+        order.fulfilments.select_related("transfer", "pickup_location").exclude(
+            status=FulfilmentStatus.CANCELLED
+        )
+    )
+    waiting = [
+        f
+        for f in fulfilments
+        if f.transfer and f.transfer.status != TransferStatus.RECEIVED
+    ]
+    if waiting:
+        raise Conflict(
+            f"Order {order.number} waits for transfer "
+            f"{', '.join(str(f.transfer) for f in waiting)} to arrive.",
+            code="awaiting_transfer",
+            extra={"transfers": [f.transfer_id for f in waiting]},
+        )
+    arrived = [f for f in fulfilments if f.transfer_id]
+    if arrived:
+        lines = OrderLine.objects.filter(fulfilment__in=arrived).select_related(
+            "fulfilment"
+        )
+        inventory.reserve_stock(
+            requests=[
+                inventory.StockRequest(
+                    line.variant_id, line.fulfilment.pickup_location_id, line.quantity
+                )
+                for line in lines
+            ],
+            reference_type=ORDER_REFERENCE,
+            reference_id=order.number,
+            actor=_actor(actor),
+        )
+    Fulfilment.objects.filter(pk__in=[f.pk for f in fulfilments]).update(
+        status=FulfilmentStatus.PICKED
+    )
+    order.save(update_fields=["status", "updated_at"])
+    _event(
+        order,
+        EVENT_ORDER_PICKED,
+        f"Order {order.number} picked",
+        actor=actor,
+        location=location,
+        now=now,
+    )
+    return order
+
+
+@transaction.atomic
+def mark_ready(
+    *,
+    order: Order | int,
+    actor=None,
+    location: Location | None = None,
+    now: datetime | None = None,
+) -> Order:
+    """Ready at the pickup shop: a pickup code is issued, the customer is told (code and
+    QR) and the pickup window of ``OMNISTORE_PICKUP_EXPIRY_DAYS`` starts."""
+    now = now or timezone.now()
+    order = _lock_order(order)
+    _transition(order, OrderStatus.READY, actor=actor, now=now, location=location)
+    order.pickup_code = _new_pickup_code()
+    order.ready_at = now
+    order.pickup_expires_at = now + timedelta(
+        days=settings.OMNISTORE_PICKUP_EXPIRY_DAYS
+    )
+    order.save(
+        update_fields=[
+            "status",
+            "updated_at",
+            "pickup_code",
+            "ready_at",
+            "pickup_expires_at",
+        ]
+    )
+    order.fulfilments.exclude(status=FulfilmentStatus.CANCELLED).update(
+        status=FulfilmentStatus.READY
+    )
+    _event(
+        order,
+        EVENT_ORDER_READY,
+        f"Order {order.number} ready for pickup",
+        actor=actor,
+        location=location,
+        now=now,
+    )
+    _email(order, "ready")
+    return order
+
+
+@transaction.atomic
+def ship_order(
+    *,
+    order: Order | int,
+    actor=None,
+    tracking_reference: str = "",
+    location: Location | None = None,
+    now: datetime | None = None,
+) -> Order:
+    """Handed to the carrier: the held stock leaves its location (reason ``shipment``)."""
+    now = now or timezone.now()
+    order = _lock_order(order)
+    _transition(
+        order,
+        OrderStatus.SHIPPED,
+        actor=actor,
+        now=now,
+        location=location,
+        note=f"Tracking {tracking_reference}" if tracking_reference else "",
+    )
+    inventory.consume_reservations(
+        reservations=list(_order_reservations(order)),
+        reason=MovementReason.SHIPMENT,
+        actor=_actor(actor),
+        note=f"Shipped: order {order.number}",
+    )
+    order.shipped_at = now
+    order.save(update_fields=["status", "updated_at", "shipped_at"])
+    order.fulfilments.exclude(status=FulfilmentStatus.CANCELLED).update(
+        status=FulfilmentStatus.SHIPPED, tracking_reference=tracking_reference[:100]
+    )
+    _event(
+        order,
+        EVENT_ORDER_SHIPPED,
+        f"Order {order.number} shipped",
+        actor=actor,
+        location=location,
+        now=now,
+    )
+    _email(order, "shipped")
+    return order
+
+
+@transaction.atomic
+def mark_delivered(
+    *, order: Order | int, actor=None, now: datetime | None = None
+) -> Order:
+    now = now or timezone.now()
+    order = _lock_order(order)
+    _transition(order, OrderStatus.DELIVERED, actor=actor, now=now)
+    order.delivered_at = now
+    order.save(update_fields=["status", "updated_at", "delivered_at"])
+    order.fulfilments.exclude(status=FulfilmentStatus.CANCELLED).update(
+        status=FulfilmentStatus.DELIVERED
+    )
+    _event(
+        order,
+        EVENT_ORDER_DELIVERED,
+        f"Order {order.number} delivered",
+        actor=actor,
+        location=None,
+        now=now,
+    )
+    return order
+
+
+@transaction.atomic
+def cancel_order(
+    *,
+    order: Order | int,
+    actor=None,
+    reason: str = "",
+    by_customer: bool = False,
+    location: Location | None = None,
+    now: datetime | None = None,
+) -> Order:
+    """Cancel before collection or shipment: held stock is released, a transfer not yet
+    shipped is cancelled, every payment is refunded in full, points are reversed, the
+    customer is told. A customer may cancel only until the order is picked."""
+    now = now or timezone.now()
+    order = _lock_order(order)
+    if by_customer and order.status != OrderStatus.PLACED:
+        raise IllegalTransition(
+            obj=f"Order {order.number}",
+            current=order.status,
+            target=OrderStatus.CANCELLED,
+        )
+    reason = (reason or ("Cancelled by the customer" if by_customer else "")).strip()
+    _transition(
+        order,
+        OrderStatus.CANCELLED,
+        actor=actor,
+        now=now,
+        note=reason or "Cancelled",
+        location=location,
+    )
+    if order.discount_code:
+        _release_discount(order, now=now)
+    inventory.release_reservations(
+        reservations=list(_order_reservations(order)),
+        actor=_actor(actor),
+        note=f"Order {order.number} cancelled",
+    )
+    fulfilments = list(order.fulfilments.select_related("transfer"))
+    for fulfilment in fulfilments:
+        transfer = fulfilment.transfer
+        if transfer is not None and transfer.status == TransferStatus.REQUESTED:
+            inventory.cancel_transfer(
+                transfer=transfer,
+                actor=_actor(actor),
+                note=f"Order {order.number} cancelled",
+            )
+    order.fulfilments.update(status=FulfilmentStatus.CANCELLED)
+    for payment in order.payments.all():
+        if payment.refundable > 0 and payment.status != PaymentStatus.REFUNDED:
+            refund_payment(
+                payment=payment,
+                amount=payment.refundable,
+                reason=reason or f"Order {order.number} cancelled",
+                reference=f"cancel:{order.number}:{payment.pk}",
+                actor=actor,
+            )
+    if order.loyalty_points and order.customer_id:
+        reverse_points(
+            customer=Customer(pk=order.customer_id),
+            points=order.loyalty_points,
+            reason=f"Order {order.number} cancelled",
+            reference_type=ORDER_REFERENCE,
+            reference_id=order.number,
+            actor=actor,
+        )
+        order.loyalty_points = 0
+    order.cancelled_at = now
+    order.save(update_fields=["status", "updated_at", "cancelled_at", "loyalty_points"])
+    _event(
+        order,
+        EVENT_ORDER_CANCELLED,
+        f"Order {order.number} cancelled" + (f": {reason}" if reason else ""),
+        actor=actor,
+        location=location,
+        now=now,
+    )
+    _email(order, "cancelled")
+    return order

@@ -1,0 +1,312 @@
+"""Money in and out: the tenders a checkout takes, refunds through the payment's
+provider, and store credit.
+
+Store credit moves by one conditional ``UPDATE`` (``balance >= amount`` to spend), with
+its ledger row, whose unique reference makes every movement happen once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from customers.models import Customer
+from customers.services import record_event
+from omnistore.core.exceptions import Conflict, ValidationFailed
+from orders.models import (
+    Order,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    Refund,
+    Return,
+    StoreCreditKind,
+    StoreCreditTransaction,
+)
+from orders.payments import (
+    ChargeResult,
+    PaymentDeclined,
+    PaymentProvider,
+    RefundResult,
+    get_provider,
+)
+
+from .common import ONLINE_CHANNELS, _actor, _event, _money
+
+ONLINE_PAYMENT_METHODS = frozenset(
+    {
+        PaymentMethod.CARD_ONLINE,
+        PaymentMethod.GIFT_CARD,
+        PaymentMethod.MOBILE_WALLET,
+        PaymentMethod.STORE_CREDIT,
+    }
+)
+
+
+EVENT_REFUND = "refund_issued"
+
+
+@dataclass(frozen=True)
+class PaymentRequest:
+    method: str
+    token: str = ""
+    amount: Decimal | None = None
+
+
+def _check_payments(
+    payments: Sequence[PaymentRequest] | None, *, total: Decimal, channel: str
+) -> list[PaymentRequest]:
+    payments = list(payments or [])
+    if total == 0:
+        return []
+    if not payments:
+        raise ValidationFailed(
+            "Choose how the order is paid.", extra={"payment": ["Required."]}
+        )
+    clean: list[PaymentRequest] = []
+    errors: list[str] = []
+    rest = total
+    for index, payment in enumerate(payments):
+        if payment.method not in PaymentMethod.values:
+            errors.append(f"Unknown payment method {payment.method!r}.")
+            continue
+        if channel in ONLINE_CHANNELS and payment.method not in ONLINE_PAYMENT_METHODS:
+            errors.append(f"{PaymentMethod(payment.method).label} is not taken online.")
+            continue
+        last = index == len(payments) - 1
+        amount = rest if payment.amount is None and last else payment.amount
+        if amount is None or _money(amount) <= 0:
+            errors.append("Each payment needs a positive amount.")
+            continue
+        amount = _money(amount)
+        rest -= amount
+        clean.append(PaymentRequest(payment.method, payment.token, amount))
+    if not errors and rest != 0:
+        errors.append(f"Payments must add up to the order total {total}.")
+    if errors:
+        raise ValidationFailed("The payment is not valid.", extra={"payment": errors})
+    return clean
+
+
+@transaction.atomic
+def refund_payment(
+    *,
+    payment: Payment | int,
+    amount: Decimal,
+    reason: str,
+    reference: str,
+    actor=None,
+) -> Refund:
+    """Give money back through the payment's provider, once per ``reference``.
+
+    The payment row is locked, so parallel refunds of one payment queue up and can
+    never together exceed what was paid; a repeated ``reference`` returns the first
+    refund unchanged (no double refund on a retry).
+    """
+    if not reference:
+        raise ValidationFailed(
+            "A refund needs a reference.", extra={"reference": ["Required."]}
+        )
+    done = Refund.objects.filter(reference=reference).first()
+    if done is not None:
+        return done
+    pk = payment.pk if isinstance(payment, Payment) else payment
+    payment = Payment.objects.select_for_update().select_related("order").get(pk=pk)
+    done = Refund.objects.filter(reference=reference).first()
+    if done is not None:
+        return done
+    try:
+        amount = _money(amount)
+    except (ArithmeticError, TypeError, ValueError):
+        raise ValidationFailed(
+            "Enter an amount.", extra={"amount": ["Not a number."]}
+        ) from None
+    if amount <= 0 or amount > payment.refundable:
+        raise ValidationFailed(
+            f"At most {payment.refundable} {payment.currency} can be refunded.",
+            extra={"amount": [f"Between 0.01 and {payment.refundable}."]},
+        )
+    result = get_provider(payment.provider).refund(
+        provider_reference=payment.provider_reference,
+        amount=amount,
+        currency=payment.currency,
+        idempotency_key=reference,
+    )
+    refund = Refund.objects.create(
+        payment=payment,
+        amount=amount,
+        reason=(reason or "")[:250],
+        reference=reference,
+        provider_reference=result.reference,
+        actor=_actor(actor),
+    )
+    payment.refunded_amount += amount
+    if payment.refunded_amount == payment.amount:
+        payment.status = PaymentStatus.REFUNDED
+    payment.save(update_fields=["refunded_amount", "status"])
+    order = payment.order
+    _event(
+        order,
+        EVENT_REFUND,
+        f"Refund of {amount} {payment.currency} for order {order.number}: {reason}",
+        actor=actor,
+        location=None,
+        now=timezone.now(),
+    )
+    return refund
+
+
+STORE_CREDIT_PROVIDER = "store_credit"
+
+
+EVENT_STORE_CREDIT = "store_credit"
+
+
+def _live_customer_id(pk: int) -> int:
+    seen = set()
+    while pk not in seen:
+        seen.add(pk)
+        merged_into = (
+            Customer.objects.filter(pk=pk)
+            .values_list("merged_into_id", flat=True)
+            .first()
+        )
+        if merged_into is None:
+            return pk
+        pk = merged_into
+    return pk  # pragma: no cover - merges never make a cycle
+
+
+@transaction.atomic
+def _book_store_credit(
+    *,
+    customer_id: int,
+    amount: Decimal,
+    currency: str,
+    kind: str,
+    reason: str,
+    reference: str,
+    return_request: Return | None = None,
+    order: Order | None = None,
+    actor=None,
+) -> StoreCreditTransaction:
+    """Move ``amount`` (signed) on the customer's balance, once per ``reference``.
+
+    The ledger row goes in first: a parallel duplicate waits on its unique reference
+    and then finds it. The balance moves by one guarded UPDATE (a debit only while the
+    balance covers it, on the live profile — a merge in between refuses instead of
+    crediting the merged one); the database keeps the balance at zero or more.
+    """
+    done = StoreCreditTransaction.objects.filter(reference=reference).first()
+    if done is not None:
+        return done
+    pk = _live_customer_id(customer_id)
+    try:
+        with transaction.atomic():
+            txn = StoreCreditTransaction.objects.create(
+                customer_id=pk,
+                kind=kind,
+                amount=amount,
+                currency=currency,
+                reason=(reason or "")[:250],
+                reference=reference,
+                return_request=return_request,
+                order=order,
+                actor=_actor(actor),
+            )
+    except IntegrityError:
+        return StoreCreditTransaction.objects.get(reference=reference)
+    rows = Customer.objects.filter(pk=pk, merged_into__isnull=True)
+    if amount < 0:
+        rows = rows.filter(store_credit_balance__gte=-amount)
+    if not rows.update(store_credit_balance=F("store_credit_balance") + amount):
+        current = Customer.objects.filter(pk=pk).values_list(
+            "merged_into_id", "store_credit_balance"
+        )[0]
+        if current[0] is not None:
+            raise Conflict(
+                "The customer's profile was just merged; try again.",
+                code="customer_merged",
+            )
+        raise ValidationFailed(
+            f"Not enough store credit: {current[1]} {currency} available, "
+            f"{-amount} asked.",
+            code="insufficient_store_credit",
+            extra={"payment": [f"Store credit available: {current[1]} {currency}."]},
+        )
+    record_event(
+        customer=Customer(pk=pk),
+        kind=EVENT_STORE_CREDIT,
+        summary=f"Store credit {amount:+} {currency}: {reason}",
+        actor=actor,
+        data={"amount": str(amount), "kind": kind, "reference": reference},
+        reference_type="store_credit",
+        reference_id=str(txn.pk),
+    )
+    return txn
+
+
+def spend_store_credit(
+    *,
+    customer: Customer | None,
+    order: Order,
+    amount: Decimal,
+    reference: str,
+    actor=None,
+) -> ChargeResult:
+    """Store credit as a tender at checkout: taken from the customer's balance in the
+    order's transaction, so a refused order spends nothing."""
+    if customer is None:
+        raise ValidationFailed(
+            "Store credit belongs to a customer: attach the customer first.",
+            extra={"payment": ["Store credit needs the customer's profile."]},
+        )
+    txn = _book_store_credit(
+        customer_id=customer.pk,
+        amount=-_money(amount),
+        currency=order.currency,
+        kind=StoreCreditKind.PAYMENT,
+        reason=f"Order {order.number}",
+        reference=f"spend:{reference}",
+        order=order,
+        actor=actor,
+    )
+    return ChargeResult(
+        provider=STORE_CREDIT_PROVIDER,
+        reference=txn.reference,
+        status=PaymentStatus.CAPTURED,
+        amount=_money(amount),
+    )
+
+
+class StoreCreditProvider(PaymentProvider):
+    """The customer's balance as a payment provider: spending happens at checkout
+    (``spend_store_credit``, which knows the customer); refunding a credit payment —
+    an order cancelled or a return — puts it back on the balance it came from, once
+    per refund reference."""
+
+    name = STORE_CREDIT_PROVIDER
+
+    def charge(self, *, method, amount, currency, token, idempotency_key):
+        raise PaymentDeclined(
+            "Store credit is taken from the customer's balance at checkout.",
+            extra={"payment": ["Pay with store credit through checkout."]},
+        )
+
+    def refund(self, *, provider_reference, amount, currency, idempotency_key):
+        spent = StoreCreditTransaction.objects.get(reference=provider_reference)
+        txn = _book_store_credit(
+            customer_id=spent.customer_id,
+            amount=_money(amount),
+            currency=currency,
+            kind=StoreCreditKind.PAYMENT_REFUND,
+            reason=f"Refund of a store credit payment ({idempotency_key})",
+            reference=f"refund:{idempotency_key}",
+            order=spent.order,
+        )
+        return RefundResult(provider=self.name, reference=txn.reference, amount=amount)

@@ -1,0 +1,388 @@
+"""Returned goods received back into stock and paid back, to the original payments or
+as store credit, and the counter return that does all of it at once.
+
+Refunding a return already refunded returns it unchanged, and a payment is refunded at
+most once per return (``ReturnRefund`` is unique per (return, payment) and
+``Refund.reference`` names both).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from customers.models import Channel, Customer
+from customers.services import reverse_points
+from inventory import services as inventory
+from inventory.models import Location, MovementReason
+from omnistore.core.exceptions import Conflict, ValidationFailed
+from orders.models import (
+    Order,
+    Payment,
+    RefundMethod,
+    Return,
+    ReturnCondition,
+    ReturnDisposition,
+    ReturnLine,
+    ReturnRefund,
+    ReturnStatus,
+    StoreCreditKind,
+)
+
+from .common import _actor
+from .payments import _book_store_credit, refund_payment
+from .returns import (
+    EVENT_RETURN_RECEIVED,
+    EVENT_RETURN_REFUNDED,
+    RETURN_REFERENCE,
+    ReceiveLine,
+    ReturnLineRequest,
+    _choice,
+    _lock_return,
+    _return_email,
+    _return_event,
+    _return_transition,
+    _return_webhook,
+    request_return,
+)
+
+
+@transaction.atomic
+def receive_return(
+    *,
+    return_request: Return | int | str,
+    location: Location,
+    actor,
+    lines: Sequence[ReceiveLine] = (),
+    note: str = "",
+    now: datetime | None = None,
+) -> Return:
+    """The goods are at ``location``: each line goes back to its sellable stock
+    (reason ``return_restock``) or, damaged, through the ledger and out again as a
+    write-off (``return_restock`` in, ``damage`` out), so the shop's sellable stock
+    never counts it. ``lines`` set what staff saw; unlisted lines keep what the
+    customer said."""
+    now = now or timezone.now()
+    ret = _lock_return(return_request)
+    if location is None or not location.active:
+        raise ValidationFailed(
+            "Choose the shop receiving the goods.", extra={"location": ["Required."]}
+        )
+    _return_transition(
+        ret, ReturnStatus.RECEIVED, actor=actor, now=now, location=location, note=note
+    )
+    rows = list(
+        ReturnLine.objects.filter(return_request=ret)
+        .select_related("order_line__variant")
+        .order_by("id")
+    )
+    given = {}
+    errors: dict[str, list] = {}
+    for item in lines:
+        try:
+            given[int(item.line)] = item
+        except (TypeError, ValueError):
+            errors.setdefault("lines", []).append("Unknown return line.")
+    unknown = set(given) - {row.pk for row in rows}
+    if unknown:
+        errors.setdefault("lines", []).append(
+            f"Lines {sorted(unknown)} are not part of return {ret.code}."
+        )
+    for row in rows:
+        seen = given.get(row.pk)
+        if seen is not None and seen.condition:
+            row.condition = _choice(
+                seen.condition, ReturnCondition, "condition", errors
+            )
+        default = (
+            ReturnDisposition.RESTOCK
+            if row.condition == ReturnCondition.SELLABLE
+            else ReturnDisposition.DAMAGED
+        )
+        disposition = (seen.disposition if seen is not None else "") or default
+        row.disposition = _choice(disposition, ReturnDisposition, "disposition", errors)
+        if (
+            row.condition == ReturnCondition.DAMAGED
+            and row.disposition == ReturnDisposition.RESTOCK
+        ):
+            errors.setdefault("disposition", []).append(
+                f"{row.order_line.sku} is damaged: it cannot go back to sellable stock."
+            )
+    if errors:
+        first = next(iter(errors.values()))[0]
+        raise ValidationFailed(f"Not received: {first}", extra=errors)
+
+    for row in sorted(rows, key=lambda r: (r.order_line.variant_id, r.pk)):
+        variant = row.order_line.variant
+        damaged = row.disposition == ReturnDisposition.DAMAGED
+        inventory.receive_stock(
+            variant=variant,
+            location=location,
+            quantity=row.quantity,
+            actor=_actor(actor),
+            reason=MovementReason.RETURN_RESTOCK,
+            reference_type=RETURN_REFERENCE,
+            reference_id=ret.code,
+            note=(
+                f"Return {ret.code}: damaged, written off"
+                if damaged
+                else f"Return {ret.code}"
+            ),
+        )
+        if damaged:
+            inventory.adjust_stock(
+                variant=variant,
+                location=location,
+                delta=-row.quantity,
+                reason=MovementReason.DAMAGE,
+                note=f"Return {ret.code}: damaged, not sellable",
+                actor=_actor(actor),
+            )
+    ReturnLine.objects.bulk_update(rows, ["condition", "disposition"])
+    ret.receiving_location = location
+    ret.received_at = now
+    ret.save(
+        update_fields=["status", "updated_at", "receiving_location", "received_at"]
+    )
+    restocked = sum(
+        r.quantity for r in rows if r.disposition == ReturnDisposition.RESTOCK
+    )
+    damaged = sum(r.quantity for r in rows) - restocked
+    _return_event(
+        ret,
+        EVENT_RETURN_RECEIVED,
+        f"Return {ret.code} received at {location.name}: {restocked} back in stock"
+        + (f", {damaged} damaged" if damaged else ""),
+        actor=actor,
+        location=location,
+        now=now,
+    )
+    _return_webhook(ret, "received")
+    return ret
+
+
+def _refund_to_payments(ret: Return, order: Order, amount: Decimal, actor) -> None:
+    """Back to the payments that paid, the last one first (a split payment is undone
+    in reverse), each through its provider once per return."""
+    payments = list(Payment.objects.filter(order=order).order_by("-created_at", "-id"))
+    refundable = sum((p.refundable for p in payments), Decimal("0.00"))
+    if refundable < amount:
+        raise Conflict(
+            f"Only {refundable} {order.currency} of order {order.number} can still go "
+            f"back to its payments, {amount} is due: refund it as store credit.",
+            code="refund_exceeds_payments",
+            extra={"refund_method": ["Refund as store credit."]},
+        )
+    remaining = amount
+    for payment in payments:
+        if remaining <= 0:
+            break
+        take = min(remaining, payment.refundable)
+        if take <= 0:
+            continue
+        refund = refund_payment(
+            payment=payment,
+            amount=take,
+            reason=f"Return {ret.code}",
+            reference=f"return:{ret.code}:{payment.pk}",
+            actor=actor,
+        )
+        ReturnRefund.objects.create(
+            return_request=ret, payment=payment, refund=refund, amount=refund.amount
+        )
+        remaining -= refund.amount
+
+
+def _reverse_return_points(ret: Return, order: Order, amount: Decimal, actor) -> int:
+    """Points for the value returned, on the running total of the order's refunded
+    returns, so returning everything in parts takes back exactly what was earned."""
+    if not order.loyalty_points or not order.customer_id or order.total <= 0:
+        return 0
+    earlier = (
+        Return.objects.filter(
+            order=order, status__in=[ReturnStatus.REFUNDED, ReturnStatus.CLOSED]
+        )
+        .exclude(pk=ret.pk)
+        .values_list("refund_total", "points_reversed")
+    )
+    refunded = sum((r[0] for r in earlier), Decimal("0.00"))
+    reversed_before = sum(r[1] for r in earlier)
+    target = math.floor(order.loyalty_points * (refunded + amount) / order.total)
+    points = min(target, order.loyalty_points) - reversed_before
+    if points <= 0:
+        return 0
+    reverse_points(
+        customer=Customer(pk=order.customer_id),
+        points=points,
+        reason=f"Return {ret.code} of order {order.number}",
+        reference_type=RETURN_REFERENCE,
+        reference_id=ret.code,
+        actor=actor,
+    )
+    return points
+
+
+@transaction.atomic
+def refund_return(
+    *,
+    return_request: Return | int | str,
+    actor=None,
+    method: str = "",
+    location: Location | None = None,
+    now: datetime | None = None,
+) -> Return:
+    """Pay a received return back, once: to the original payments (the last tender
+    first) or as store credit; loyalty points for the returned value are reversed and
+    the customer is told. Submitting it again returns the refunded return unchanged
+    (``already_refunded`` is True)."""
+    now = now or timezone.now()
+    ret = _lock_return(return_request)
+    if ret.status in (ReturnStatus.REFUNDED, ReturnStatus.CLOSED):
+        ret.already_refunded = True
+        return ret
+    errors: dict[str, list] = {}
+    method = _choice(method, RefundMethod, "refund_method", errors, ret.refund_method)
+    if errors:
+        raise ValidationFailed("Choose how to refund.", extra=errors)
+    order = ret.order
+    _return_transition(
+        ret,
+        ReturnStatus.REFUNDED,
+        actor=actor,
+        now=now,
+        location=location or ret.receiving_location,
+        note=RefundMethod(method).label,
+    )
+    amount = sum(
+        (line.amount for line in ReturnLine.objects.filter(return_request=ret)),
+        Decimal("0.00"),
+    )
+    if amount > 0:
+        if method == RefundMethod.ORIGINAL:
+            _refund_to_payments(ret, order, amount, actor)
+        else:
+            if not order.customer_id:
+                raise ValidationFailed(
+                    "Store credit needs a customer profile; this sale has none.",
+                    extra={"refund_method": ["Refund to the original payment."]},
+                )
+            _book_store_credit(
+                customer_id=order.customer_id,
+                amount=amount,
+                currency=order.currency,
+                kind=StoreCreditKind.RETURN,
+                reason=f"Return {ret.code} of order {order.number}",
+                reference=f"return:{ret.code}",
+                return_request=ret,
+                order=order,
+                actor=actor,
+            )
+    ret.points_reversed = _reverse_return_points(ret, order, amount, actor)
+    ret.refund_method = method
+    ret.refund_total = amount
+    ret.refunded_at = now
+    ret.save(
+        update_fields=[
+            "status",
+            "updated_at",
+            "refund_method",
+            "refund_total",
+            "points_reversed",
+            "refunded_at",
+        ]
+    )
+    where = (
+        "store credit" if method == RefundMethod.STORE_CREDIT else "original payment"
+    )
+    _return_event(
+        ret,
+        EVENT_RETURN_REFUNDED,
+        f"Return {ret.code} refunded: {amount} {order.currency} to {where}"
+        + (f", {ret.points_reversed} points reversed" if ret.points_reversed else ""),
+        actor=actor,
+        location=location or ret.receiving_location,
+        now=now,
+    )
+    _return_email(ret, "refund")
+    _return_webhook(ret, "refunded")
+    ret.already_refunded = False
+    return ret
+
+
+@transaction.atomic
+def receive_and_refund_return(
+    *,
+    return_request: Return | int | str,
+    location: Location,
+    actor,
+    lines: Sequence[ReceiveLine] = (),
+    method: str = "",
+    note: str = "",
+    now: datetime | None = None,
+) -> Return:
+    """Receive and refund in one confirm: both happen or neither."""
+    ret = receive_return(
+        return_request=return_request,
+        location=location,
+        actor=actor,
+        lines=lines,
+        note=note,
+        now=now,
+    )
+    return refund_return(
+        return_request=ret, actor=actor, method=method, location=location, now=now
+    )
+
+
+@transaction.atomic
+def return_at_counter(
+    *,
+    order: Order | int | str,
+    lines: Sequence[ReturnLineRequest],
+    location: Location,
+    actor,
+    refund_method: str = RefundMethod.ORIGINAL,
+    refund_now: bool = True,
+    override_reason: str = "",
+    note: str = "",
+    now: datetime | None = None,
+) -> Return:
+    """A customer brings goods to the counter: the return is opened, received here
+    (each line's condition and disposition as staff chose) and, with ``refund_now``,
+    refunded — one transaction."""
+    now = now or timezone.now()
+    ret = request_return(
+        order=order,
+        lines=lines,
+        channel=Channel.STORE,
+        actor=actor,
+        location=location,
+        refund_method=refund_method,
+        override_reason=override_reason,
+        note=note,
+        now=now,
+    )
+    by_order_line = {
+        row.order_line_id: row.pk
+        for row in ReturnLine.objects.filter(return_request=ret)
+    }
+    ret = receive_return(
+        return_request=ret,
+        location=location,
+        actor=actor,
+        lines=[
+            ReceiveLine(
+                by_order_line[int(line.order_line)], line.condition, line.disposition
+            )
+            for line in lines
+        ],
+        now=now,
+    )
+    if refund_now:
+        ret = refund_return(return_request=ret, actor=actor, location=location, now=now)
+    return ret

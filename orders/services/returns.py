@@ -1,0 +1,533 @@
+"""Returns anywhere: opened online or at a counter, closed or cancelled.
+
+Rules kept here:
+- ``request_return`` locks the order's lines (``SELECT ... FOR UPDATE``, pk order) and
+  counts the units already on returns inside that lock: two desks returning the same
+  line at once queue up and the second sees the first's units, so never more come
+  back than were bought;
+- the return window runs ``OMNISTORE_RETURN_WINDOW_DAYS`` from the handover; outside
+  it only staff accept a return, with a reason kept on the return and its history;
+- receive, refund, close and cancel lock the return row first (return → stock
+  levels → payments → customer).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from customers.models import Channel, Customer
+from customers.services import record_event
+from inventory.models import Location
+from omnistore.core import webhooks
+from omnistore.core.exceptions import (
+    IllegalTransition,
+    NotFound,
+    ReturnNotAllowed,
+    ValidationFailed,
+)
+from orders.emails import enqueue_return_email
+from orders.models import (
+    Order,
+    OrderLine,
+    OrderStatus,
+    RefundMethod,
+    Return,
+    ReturnCondition,
+    ReturnDisposition,
+    ReturnLine,
+    ReturnReason,
+    ReturnStatus,
+    ReturnStatusChange,
+)
+from orders.selectors import (
+    RETURNABLE_ORDER_STATUSES,
+    handed_over_at,
+    return_deadline,
+    returned_quantities,
+)
+
+from .common import _CODE_ALPHABET, ONLINE_CHANNELS, _actor, _check_quantity, _money
+
+RETURN_REFERENCE = "return"
+
+
+EVENT_RETURN_REQUESTED = "return_requested"
+
+
+EVENT_RETURN_RECEIVED = "return_received"
+
+
+EVENT_RETURN_REFUNDED = "return_refunded"
+
+
+EVENT_RETURN_CLOSED = "return_closed"
+
+
+EVENT_RETURN_CANCELLED = "return_cancelled"
+
+
+_RETURN_NEXT = {
+    ReturnStatus.REQUESTED: {ReturnStatus.RECEIVED, ReturnStatus.CANCELLED},
+    ReturnStatus.RECEIVED: {ReturnStatus.REFUNDED},
+    ReturnStatus.REFUNDED: {ReturnStatus.CLOSED},
+}
+
+
+@dataclass(frozen=True)
+class ReturnLineRequest:
+    """Units of one order line to take back. ``condition`` is what the customer says
+    (online) or what staff see (at the counter); ``disposition`` is used when the goods
+    are received at once and defaults from the condition."""
+
+    order_line: int
+    quantity: int
+    reason: str = ReturnReason.OTHER
+    note: str = ""
+    condition: str = ReturnCondition.SELLABLE
+    disposition: str = ""
+
+
+@dataclass(frozen=True)
+class ReceiveLine:
+    """What staff see on one returned line, and where it goes."""
+
+    line: int
+    condition: str = ""
+    disposition: str = ""
+
+
+def _is_staff(actor) -> bool:
+    return bool(getattr(actor, "is_store_staff", False))
+
+
+def _new_return_code() -> str:
+    return "R-" + "".join(secrets.choice(_CODE_ALPHABET) for _ in range(6))
+
+
+def _choice(value, choices, field: str, errors: dict, default=""):
+    value = value or default
+    if value not in choices.values:
+        errors.setdefault(field, []).append(
+            f"Must be one of: {', '.join(choices.values)}."
+        )
+    return value
+
+
+def _clean_return_lines(lines: Sequence[ReturnLineRequest]) -> list[ReturnLineRequest]:
+    if not lines:
+        raise ValidationFailed(
+            "Choose at least one item to return.",
+            extra={"lines": ["Choose at least one item to return."]},
+        )
+    errors: dict[str, list] = {}
+    seen: set[int] = set()
+    clean = []
+    for line in lines:
+        try:
+            order_line = int(line.order_line)
+        except (TypeError, ValueError):
+            errors.setdefault("lines", []).append("Unknown order line.")
+            continue
+        if order_line in seen:
+            errors.setdefault("lines", []).append(
+                f"Order line {order_line} is listed twice."
+            )
+            continue
+        seen.add(order_line)
+        _check_quantity(line.quantity, "lines")
+        reason = _choice(line.reason, ReturnReason, "reason", errors, "other")
+        condition = _choice(
+            line.condition, ReturnCondition, "condition", errors, "sellable"
+        )
+        disposition = line.disposition
+        if disposition:
+            _choice(disposition, ReturnDisposition, "disposition", errors)
+        clean.append(
+            ReturnLineRequest(
+                order_line=order_line,
+                quantity=line.quantity,
+                reason=reason,
+                note=(line.note or "").strip()[:250],
+                condition=condition,
+                disposition=disposition,
+            )
+        )
+    if errors:
+        raise ValidationFailed("The return is not valid.", extra=errors)
+    return clean
+
+
+def _return_order(order, customer: Customer | None) -> Order:
+    if isinstance(order, Order):
+        found = Order.objects.filter(pk=order.pk)
+    elif isinstance(order, int):
+        found = Order.objects.filter(pk=order)
+    else:
+        found = Order.objects.filter(number=(order or "").strip().upper())
+    if customer is not None:
+        found = found.filter(customer=customer)
+    result = found.first()
+    if result is None:
+        raise NotFound("Order not found.")
+    return result
+
+
+def _check_return_policy(order: Order, *, now, actor, override_reason: str) -> str:
+    """The override reason to keep ('' inside the window); refuses otherwise."""
+    if order.status not in RETURNABLE_ORDER_STATUSES:
+        raise ReturnNotAllowed(
+            f"Order {order.number} is {order.get_status_display().lower()}: nothing "
+            "has been handed over yet, so there is nothing to return"
+            + (
+                " (cancel it instead)."
+                if order.status != OrderStatus.CANCELLED
+                else "."
+            ),
+            extra={"order": ["Nothing handed over yet."], "overridable": False},
+        )
+    deadline = return_deadline(order)
+    if deadline is None or now <= deadline:
+        return ""
+    reason = (override_reason or "").strip()[:250]
+    since = timezone.localtime(handed_over_at(order))
+    closed = timezone.localtime(deadline)
+    days = settings.OMNISTORE_RETURN_WINDOW_DAYS
+    if not _is_staff(actor):
+        raise ReturnNotAllowed(
+            f"Order {order.number} was handed over on {since:%d %b %Y}: the {days}-day "
+            f"return window closed on {closed:%d %b %Y}. Please bring it to a shop, "
+            "where staff can look at it.",
+            extra={"returnable_until": closed.isoformat(), "overridable": False},
+        )
+    if not reason:
+        raise ReturnNotAllowed(
+            f"Outside the return window: order {order.number} was handed over on "
+            f"{since:%d %b %Y} and the {days}-day window closed on {closed:%d %b %Y}. "
+            "Give a reason to accept it anyway.",
+            extra={
+                "override_reason": ["Required outside the return window."],
+                "returnable_until": closed.isoformat(),
+                "overridable": True,
+            },
+        )
+    return reason
+
+
+def _paid_share(line: OrderLine, order: Order) -> Decimal:
+    """What the customer paid for the whole line: checkout spreads an order's discount
+    over its lines (``OrderLine.discount``), so ``line_total`` is already net of it."""
+    return Decimal(line.line_total)
+
+
+def _return_amount(
+    line: OrderLine, order: Order, *, before: int, units: int
+) -> Decimal:
+    """Refund for ``units`` after ``before`` units already returned: computed on the
+    running total, so returning a line in parts gives back exactly what was paid."""
+    value = _paid_share(line, order)
+    return _money(value * (before + units) / line.quantity) - _money(
+        value * before / line.quantity
+    )
+
+
+def _return_event(ret: Return, kind: str, summary: str, *, actor, location, now):
+    if ret.customer_id is None:
+        return
+    record_event(
+        customer=Customer(pk=ret.customer_id),
+        kind=kind,
+        summary=summary,
+        actor=actor,
+        location=location,
+        channel=ret.started_channel,
+        data={
+            "code": ret.code,
+            "order": ret.order.number,
+            "status": ret.status,
+            "refund_total": str(ret.refund_total),
+        },
+        reference_type=RETURN_REFERENCE,
+        reference_id=ret.code,
+        occurred_at=now,
+    )
+
+
+def _return_webhook(ret: Return, event: str) -> None:
+    webhooks.emit(
+        f"return.{event}",
+        {
+            "code": ret.code,
+            "order": ret.order.number,
+            "customer_id": ret.customer_id,
+            "status": ret.status,
+            "refund_method": ret.refund_method,
+            "refund_total": str(ret.refund_total),
+            "receiving_location_id": ret.receiving_location_id,
+        },
+    )
+
+
+def _return_email(ret: Return, kind: str) -> None:
+    enqueue_return_email(return_request=ret, kind=kind)
+
+
+def _return_transition(
+    ret: Return, target: str, *, actor, now, location=None, note: str = ""
+) -> None:
+    if target not in _RETURN_NEXT.get(ret.status, set()):
+        raise IllegalTransition(
+            obj=f"Return {ret.code}", current=ret.status, target=target
+        )
+    ReturnStatusChange.objects.create(
+        return_request=ret,
+        from_status=ret.status,
+        to_status=target,
+        actor=_actor(actor),
+        location=location,
+        at=now,
+        note=(note or "")[:250],
+    )
+    ret.status = target
+    ret.updated_at = now
+
+
+def _lock_return(value) -> Return:
+    if isinstance(value, Return):
+        where = Q(pk=value.pk)
+    elif isinstance(value, int):
+        where = Q(pk=value)
+    else:
+        where = Q(code=(value or "").strip().upper())
+    found = (
+        Return.objects.select_for_update(of=("self",))
+        .select_related("order")
+        .filter(where)
+        .first()
+    )
+    if found is None:
+        raise NotFound("Return not found.")
+    return found
+
+
+def _create_return(**fields) -> Return:
+    for attempt in range(5):
+        try:
+            with transaction.atomic():
+                return Return.objects.create(code=_new_return_code(), **fields)
+        except IntegrityError:
+            if attempt == 4:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+@transaction.atomic
+def request_return(
+    *,
+    order: Order | int | str,
+    lines: Sequence[ReturnLineRequest],
+    channel: str,
+    customer: Customer | None = None,
+    actor=None,
+    location: Location | None = None,
+    refund_method: str = RefundMethod.ORIGINAL,
+    override_reason: str = "",
+    note: str = "",
+    now: datetime | None = None,
+) -> Return:
+    """Open a return for lines of any order from any channel.
+
+    Online, ``customer`` is the signed-in customer and only their orders are found
+    (others' look unknown). At a counter, ``location`` is the shop where the goods land
+    and ``actor`` the associate, who alone may accept a return outside the window, with
+    ``override_reason``. Quantities never exceed bought minus already returned.
+    """
+    now = now or timezone.now()
+    errors: dict[str, list] = {}
+    _choice(channel, Channel, "channel", errors)
+    refund_method = _choice(
+        refund_method, RefundMethod, "refund_method", errors, RefundMethod.ORIGINAL
+    )
+    if errors:
+        raise ValidationFailed("The return is not valid.", extra=errors)
+    wanted = _clean_return_lines(lines)
+    order = _return_order(order, customer)
+    override = _check_return_policy(
+        order, now=now, actor=actor, override_reason=override_reason
+    )
+    if refund_method == RefundMethod.STORE_CREDIT and order.customer_id is None:
+        raise ValidationFailed(
+            "Store credit needs a customer profile; this sale has none.",
+            extra={"refund_method": ["Refund to the original payment instead."]},
+        )
+    ids = sorted(line.order_line for line in wanted)
+    locked = {
+        line.pk: line
+        for line in OrderLine.objects.select_for_update()
+        .filter(order=order, pk__in=ids)
+        .order_by("pk")
+    }
+    unknown = [pk for pk in ids if pk not in locked]
+    if unknown:
+        raise ValidationFailed(
+            "Some lines are not part of this order.",
+            extra={
+                "lines": [
+                    f"Line {pk} is not part of order {order.number}." for pk in unknown
+                ]
+            },
+        )
+    returned = returned_quantities(ids)
+    too_many = {}
+    messages = []
+    for line in wanted:
+        bought = locked[line.order_line]
+        left = bought.quantity - returned.get(bought.pk, 0)
+        if line.quantity > left:
+            too_many[str(bought.pk)] = left
+            messages.append(
+                f"{bought.sku}: {line.quantity} asked, at most {left} can be returned "
+                f"({bought.quantity} bought, {bought.quantity - left} already returned)."
+            )
+    if messages:
+        raise ValidationFailed(
+            "More units than can be returned.",
+            code="return_quantity",
+            extra={"lines": messages, "returnable": too_many},
+        )
+
+    ret = _create_return(
+        order=order,
+        customer_id=order.customer_id,
+        status=ReturnStatus.REQUESTED,
+        started_channel=channel,
+        receiving_location=location,
+        refund_method=refund_method,
+        override_reason=override,
+        note=(note or "").strip()[:500],
+        created_by=actor if _is_staff(actor) else None,
+        created_at=now,
+        updated_at=now,
+    )
+    ret.order = order
+    rows = [
+        ReturnLine(
+            return_request=ret,
+            order_line=locked[line.order_line],
+            quantity=line.quantity,
+            reason=line.reason,
+            note=line.note,
+            condition=line.condition,
+            amount=_return_amount(
+                locked[line.order_line],
+                order,
+                before=returned.get(line.order_line, 0),
+                units=line.quantity,
+            ),
+        )
+        for line in wanted
+    ]
+    ReturnLine.objects.bulk_create(rows)
+    ReturnStatusChange.objects.create(
+        return_request=ret,
+        to_status=ReturnStatus.REQUESTED,
+        actor=_actor(actor),
+        location=location,
+        at=now,
+        note=(
+            f"Accepted outside the return window: {override}"
+            if override
+            else f"Started via {Channel(channel).label}"
+        )[:250],
+    )
+    units = sum(row.quantity for row in rows)
+    where = f" at {location.name}" if location is not None else ""
+    _return_event(
+        ret,
+        EVENT_RETURN_REQUESTED,
+        f"Return {ret.code} started{where} for order {order.number}: "
+        f"{units} item{'s' if units != 1 else ''}",
+        actor=actor,
+        location=location,
+        now=now,
+    )
+    if channel in ONLINE_CHANNELS:
+        _return_email(ret, "return_requested")
+    _return_webhook(ret, "requested")
+    return ret
+
+
+@transaction.atomic
+def close_return(
+    *,
+    return_request: Return | int | str,
+    actor=None,
+    note: str = "",
+    now: datetime | None = None,
+) -> Return:
+    """Nothing more to do on a refunded return (filed, paperwork done)."""
+    now = now or timezone.now()
+    ret = _lock_return(return_request)
+    _return_transition(
+        ret,
+        ReturnStatus.CLOSED,
+        actor=actor,
+        now=now,
+        location=ret.receiving_location,
+        note=note,
+    )
+    ret.closed_at = now
+    ret.save(update_fields=["status", "updated_at", "closed_at"])
+    _return_event(
+        ret,
+        EVENT_RETURN_CLOSED,
+        f"Return {ret.code} closed",
+        actor=actor,
+        location=ret.receiving_location,
+        now=now,
+    )
+    _return_webhook(ret, "closed")
+    return ret
+
+
+@transaction.atomic
+def cancel_return(
+    *,
+    return_request: Return | int | str,
+    actor=None,
+    reason: str = "",
+    location: Location | None = None,
+    now: datetime | None = None,
+) -> Return:
+    """Drop a return before the goods arrive; its units can be returned again."""
+    now = now or timezone.now()
+    ret = _lock_return(return_request)
+    reason = (reason or "").strip()
+    _return_transition(
+        ret,
+        ReturnStatus.CANCELLED,
+        actor=actor,
+        now=now,
+        location=location,
+        note=reason or "Cancelled",
+    )
+    ret.cancelled_at = now
+    ret.save(update_fields=["status", "updated_at", "cancelled_at"])
+    _return_event(
+        ret,
+        EVENT_RETURN_CANCELLED,
+        f"Return {ret.code} cancelled" + (f": {reason}" if reason else ""),
+        actor=actor,
+        location=location,
+        now=now,
+    )
+    _return_webhook(ret, "cancelled")
+    return ret

@@ -1,0 +1,276 @@
+"""Where an order's stock comes from: the pickup shop, or the nearest locations that
+ship online orders (warehouses first), split over several when none holds it all.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import NamedTuple
+
+from inventory.models import Location, LocationKind, StockLevel, Variant
+from inventory.selectors import haversine_km, sourcing_locations_sql
+from omnistore.core.db import connection_for, fetch, load
+from omnistore.core.exceptions import InsufficientStock, ValidationFailed
+
+
+@dataclass
+class _Leg:
+    """Part of an order leaving one location: reserved there, or travelling on a
+    transfer to the pickup shop first."""
+
+    method: str
+    location: Location
+    pickup_location: Location | None
+    quantities: dict[int, int] = field(default_factory=dict)
+    transfer: bool = False
+
+
+def _location(value, field: str) -> Location | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, Location):
+        return value
+    try:
+        pk = int(value)
+    except (TypeError, ValueError):
+        pk = None
+    rows = (
+        load(
+            [(Location, "l")],
+            "FROM inventory_location l WHERE l.id = %s AND l.active",
+            [pk],
+        )
+        if pk is not None
+        else []
+    )
+    if not rows:
+        raise ValidationFailed(
+            "Unknown location.", extra={field: ["Unknown location."]}
+        )
+    return rows[0][0]
+
+
+def _pickup_shop(value, variant_ids: list[int]) -> tuple[Location | None, list]:
+    """The pickup shop (active) and its free units of these variants, in one query:
+    rows as ``_candidate_stock`` gives them. Unknown shop: a field error on ``store``."""
+    if isinstance(value, Location) or value is None or value == "":
+        shop = _location(value, "store")
+        return shop, _candidate_stock(variant_ids, at=shop) if shop else []
+    try:
+        pk = int(value)
+    except (TypeError, ValueError):
+        pk = None
+    connection = connection_for(Location)
+    fields = Location._meta.concrete_fields
+    rows = (
+        fetch(
+            connection,
+            _pickup_shop_sql(connection, len(variant_ids)),
+            [*variant_ids, pk],
+            [*fields, None, None],
+        )
+        if pk is not None
+        else []
+    )
+    if not rows:
+        raise ValidationFailed(
+            "Unknown location.", extra={"store": ["Unknown location."]}
+        )
+    n = len(fields)
+    shop = Location.from_db(connection.alias, [f.attname for f in fields], rows[0][:n])
+    place = (shop.kind, shop.latitude, shop.longitude, shop.ships_online_orders)
+    return shop, [
+        (shop.pk, row[n], row[n + 1], *place) for row in rows if row[n] is not None
+    ]
+
+
+_PICKUP_SQL: dict[tuple, str] = {}
+
+
+def _pickup_shop_sql(connection, count: int) -> str:
+    key = (connection.alias, count)
+    if key not in _PICKUP_SQL:
+        quote = connection.ops.quote_name
+        columns = ", ".join(
+            f"l.{quote(f.column)}" for f in Location._meta.concrete_fields
+        )
+        _PICKUP_SQL[key] = (
+            f"SELECT {columns}, s.variant_id, s.on_hand - s.reserved - s.safety_stock"
+            " FROM inventory_location l LEFT JOIN inventory_stocklevel s"
+            " ON s.location_id = l.id"
+            f" AND s.variant_id IN ({', '.join(['%s'] * count)})"
+            " AND s.on_hand - s.reserved - s.safety_stock > 0"
+            " WHERE l.id = %s AND l.active"
+        )
+    return _PICKUP_SQL[key]
+
+
+def _rank(location: Location, origin) -> tuple:
+    """Sourcing order: warehouses first, then shops, each nearest first."""
+    distance = (
+        haversine_km(origin[0], origin[1], location.latitude, location.longitude)
+        if origin is not None
+        else 0.0
+    )
+    kind = 0 if location.kind == LocationKind.WAREHOUSE else 1
+    return (kind, distance, location.pk)
+
+
+def _plan_legs(
+    *,
+    method: str,
+    wanted: dict[int, int],
+    variants: dict[int, Variant],
+    pickup_store: Location | None,
+    origin,
+    pickup_stock: list | None = None,
+) -> list[_Leg]:
+    """Choose where every line comes from.
+
+    Pickup: the pickup shop for what it has; the rest from one other location if one
+    has all of it (else line by line), transferred to the shop. Delivery: one location
+    with every line if there is one, else line by line. Candidates are the locations
+    that ship online orders, warehouses before shops, nearest first; their safety stock
+    is kept back. Short lines are refused together.
+
+    The pickup shop's levels are read first (``pickup_stock``: already read with the
+    shop), and the candidates' only for what it lacks: no query when it has
+    everything (the usual click and collect), one otherwise; delivery reads the
+    candidates. They are ranked from plain rows (dozens
+    of locations hold a best seller); only the locations chosen are loaded, none when
+    the pickup shop has everything.
+    """
+    stock: dict[int, dict[int, int]] = defaultdict(dict)
+    locations: dict[int, _Place] = {}
+
+    def read(rows) -> None:
+        for location_id, variant_id, units, *place in rows:
+            stock[location_id][variant_id] = units
+            locations[location_id] = _Place(location_id, *place)
+
+    legs: list[_Leg] = []
+    remaining = dict(wanted)
+    if pickup_store is not None:
+        read(
+            _candidate_stock(list(wanted), at=pickup_store)
+            if pickup_stock is None
+            else pickup_stock
+        )
+        here = stock.get(pickup_store.pk, {})
+        local = {v: q for v, q in remaining.items() if here.get(v, 0) >= q}
+        if local:
+            legs.append(
+                _Leg(
+                    method, pickup_store, pickup_store, quantities=local, transfer=False
+                )
+            )
+            remaining = {v: q for v, q in remaining.items() if v not in local}
+    if not remaining:
+        return legs
+
+    read(_candidate_stock(list(remaining)))
+    candidates = sorted(
+        (
+            loc
+            for pk, loc in locations.items()
+            if loc.ships_online_orders
+            and (pickup_store is None or pk != pickup_store.pk)
+        ),
+        key=lambda loc: _rank(loc, origin),
+    )
+    transfer = pickup_store is not None
+    whole = next(
+        (
+            loc
+            for loc in candidates
+            if all(stock[loc.pk].get(v, 0) >= q for v, q in remaining.items())
+        ),
+        None,
+    )
+    if whole is not None:
+        legs.append(_Leg(method, whole, pickup_store, dict(remaining), transfer))
+        return _load_locations(legs)
+    by_location: dict[int, _Leg] = {}
+    short = []
+    for variant_id, quantity in remaining.items():
+        source = next(
+            (loc for loc in candidates if stock[loc.pk].get(variant_id, 0) >= quantity),
+            None,
+        )
+        if source is None:
+            short.append(variant_id)
+            continue
+        leg = by_location.setdefault(
+            source.pk, _Leg(method, source, pickup_store, {}, transfer)
+        )
+        leg.quantities[variant_id] = quantity
+    if short:
+        raise InsufficientStock(
+            [
+                {
+                    "variant_id": v,
+                    "sku": variants[v].sku,
+                    "requested": wanted[v],
+                    "available": max(
+                        (stock[loc].get(v, 0) for loc in stock), default=0
+                    ),
+                    "location_id": pickup_store.pk if pickup_store else None,
+                }
+                for v in short
+            ]
+        )
+    return _load_locations(legs + list(by_location.values()))
+
+
+def _candidate_stock(variant_ids: list[int], *, at: Location | None = None) -> list:
+    """(location, variant, units, kind, latitude, longitude, ships online) for the
+    levels with units free of these variants: at the shop ``at``, or else at every
+    active location that ships online orders. Kept as SQL: every checkout runs it."""
+    connection = connection_for(StockLevel)
+    if at is not None:
+        where, params = "s.location_id = %s", [at.pk]
+    else:
+        where, params = sourcing_locations_sql(connection, with_store=False), []
+    field = Location._meta.get_field
+    return fetch(
+        connection,
+        "SELECT s.location_id, s.variant_id,"
+        " s.on_hand - s.reserved - s.safety_stock,"
+        " l.kind, l.latitude, l.longitude, l.ships_online_orders"
+        " FROM inventory_stocklevel s JOIN inventory_location l ON l.id = s.location_id"
+        f" WHERE s.variant_id IN ({', '.join(['%s'] * len(variant_ids))})"
+        f" AND {where} AND s.on_hand - s.reserved - s.safety_stock > 0",
+        [*variant_ids, *params],
+        [
+            None,
+            None,
+            None,
+            None,
+            field("latitude"),
+            field("longitude"),
+            field("ships_online_orders"),
+        ],
+    )
+
+
+class _Place(NamedTuple):
+    """A candidate location as sourcing ranks it, read with the stock levels."""
+
+    pk: int
+    kind: str
+    latitude: Decimal
+    longitude: Decimal
+    ships_online_orders: bool
+
+
+def _load_locations(legs: list[_Leg]) -> list[_Leg]:
+    """The chosen legs get their ``Location`` rows, in one query."""
+    ids = {leg.location.pk for leg in legs if isinstance(leg.location, _Place)}
+    if ids:
+        loaded = Location.objects.order_by().in_bulk(ids)
+        for leg in legs:
+            if isinstance(leg.location, _Place):
+                leg.location = loaded[leg.location.pk]
+    return legs
