@@ -18,9 +18,10 @@ from django.utils import timezone
 from customers.models import Customer, CustomerIdentity, IdentityKind
 from inventory.models import Location, LocationKind, StockLevel
 from omnistore.accounts.models import Role, User
+from omnistore.core.channels import Channel
 from omnistore.core.exceptions import ApplicationError
 
-from .models import Channel, FulfilmentMethod, Order, PaymentMethod
+from .models import FulfilmentMethod, Order, PaymentMethod
 from .services.checkout import place_order
 from .services.fulfilment import mark_picked, mark_ready, ship_order
 from .services.payments import PaymentRequest

@@ -17,7 +17,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from customers.models import Channel
+from omnistore.core.channels import Channel
 from orders import selectors
 from orders.emails import qr_png
 from orders.models import RefundMethod, Return, ReturnReason

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from customers.models import Channel
 from omnistore.core.api import InputSerializer
+from omnistore.core.channels import Channel
 from orders.models import FulfilmentMethod, OrderStatus, PaymentMethod
 
 # --- input ---------------------------------------------------------------------------

@@ -12,9 +12,10 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from customers.models import Channel, Customer
+from customers.models import Customer
 from customers.selectors import customer_for_user
 from customers.services import match_customer
+from omnistore.core.channels import Channel
 from omnistore.core.db import connection_for, db_value, insert_rows
 from omnistore.core.exceptions import Conflict, NotFound, ValidationFailed
 from orders.models import CART_TOKENS, Cart, CartLine, CartStatus, Fulfilment, Order

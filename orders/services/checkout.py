@@ -24,11 +24,13 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from customers.models import Channel, Customer
+from customers.models import Customer
 from customers.services import match_customer, record_event
 from inventory import services as inventory
 from inventory.models import Location, LocationKind, Variant
 from omnistore.core import outbox
+from omnistore.core.actors import acting_user
+from omnistore.core.channels import Channel
 from omnistore.core.db import insert_rows
 from omnistore.core.exceptions import Conflict, ValidationFailed
 from orders.models import (
@@ -273,7 +275,7 @@ def _prepare_checkout(*, lines, channel, method, **kw) -> _Checkout:
     if channel in (Channel.STORE, Channel.PHONE) and placing is None:
         errors.setdefault("placing_location", ["Say where the order is taken."])
     user = kw["user"]
-    signed_in = user is not None and getattr(user, "is_authenticated", False)
+    signed_in = acting_user(user) is not None
     if (
         kw["customer"] is None
         and not signed_in
@@ -329,7 +331,7 @@ def _prepare_checkout(*, lines, channel, method, **kw) -> _Checkout:
         address=address,
         customer=kw["customer"],
         user=user if signed_in else None,
-        staff=kw["staff"] if getattr(kw["staff"], "is_authenticated", False) else None,
+        staff=acting_user(kw["staff"]),
         email=(kw["email"] or "").strip(),
         phone=(kw["phone"] or "").strip(),
         first_name=kw["first_name"] or "",

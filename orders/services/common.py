@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
-from customers.models import Channel, Customer
+from customers.models import Customer
 from customers.services import record_event
 from inventory.models import Product, Variant
 from omnistore.core import webhooks
@@ -23,9 +23,6 @@ MAX_LINE_QUANTITY = 99
 
 
 ORDER_REFERENCE = "order"
-
-
-ONLINE_CHANNELS = frozenset({Channel.WEB, Channel.APP})
 
 
 # Letters and digits that cannot be misread on a receipt or over the phone.
@@ -132,7 +129,3 @@ def _event(order: Order, kind: str, summary: str, *, actor, location, now) -> No
 
 def _email(order: Order, kind: str, *, dedupe: str = "") -> None:
     enqueue_order_email(order=order, kind=kind, dedupe=dedupe)
-
-
-def _actor(actor):
-    return actor if getattr(actor, "is_authenticated", False) else None

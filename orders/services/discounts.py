@@ -22,7 +22,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from customers.models import Channel, Customer
+from customers.models import Customer
+from omnistore.core.actors import acting_user
+from omnistore.core.channels import Channel
 from omnistore.core.exceptions import Conflict, NotFound, ValidationFailed
 from orders.models import (
     DiscountChannels,
@@ -32,7 +34,7 @@ from orders.models import (
     Order,
 )
 
-from .common import _actor, _money
+from .common import _money
 
 DISCOUNT_FIELD = "discount_code"
 
@@ -58,7 +60,9 @@ def _discount_error(message: str, code: str) -> ValidationFailed:
 
 
 def _discount_channel(channel: str) -> str:
-    """Web, app and phone orders are distance sales ("online"); a shop sale is not."""
+    """Web, app and phone orders are distance sales ("online" for a code's channels);
+    a shop sale is not. Wider than ``is_online``, which leaves phone orders out: a code
+    for online orders is honoured on the phone too."""
     if channel in _STORE_CHANNELS:
         return DiscountChannels.STORE
     return DiscountChannels.ONLINE
@@ -374,7 +378,7 @@ def create_discount_code(
     discount = DiscountCode(
         code=text,
         active=bool(active),
-        created_by=_actor(actor),
+        created_by=acting_user(actor),
         created_at=now or timezone.now(),
         **clean,
     )
@@ -459,6 +463,6 @@ def deactivate_discount_code(
         return discount
     discount.active = False
     discount.deactivated_at = now or timezone.now()
-    discount.deactivated_by = _actor(actor)
+    discount.deactivated_by = acting_user(actor)
     discount.save(update_fields=["active", "deactivated_at", "deactivated_by"])
     return discount

@@ -14,14 +14,15 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from customers.models import Channel, Customer
+from customers.services import resolve_customer
 from inventory.models import Location, Variant
+from omnistore.core.channels import Channel
 from omnistore.core.exceptions import ValidationFailed
 from orders.models import FulfilmentMethod, Order, PaymentMethod, RefundMethod, Return
 
 from .checkout import LineRequest, _new_number, _prepare_checkout, _write_order
 from .common import _check_quantity, _money, _sellable_variants
-from .payments import PaymentRequest, _live_customer_id
+from .payments import PaymentRequest
 from .refunds import return_at_counter
 from .returns import ReturnLineRequest, _return_order
 
@@ -78,7 +79,7 @@ def exchange_items(
         note=note or "Exchange",
         now=now,
     )
-    customer = Customer.objects.get(pk=_live_customer_id(source.customer_id))
+    customer = resolve_customer(source.customer_id)
     credit = ret.refund_total
     wanted: dict[int, int] = defaultdict(int)
     loaded: dict[int, Variant] = {}

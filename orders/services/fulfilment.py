@@ -23,6 +23,7 @@ from inventory.models import (
     ReservationStatus,
     TransferStatus,
 )
+from omnistore.core.actors import acting_user
 from omnistore.core.exceptions import Conflict, IllegalTransition
 from orders.models import (
     Fulfilment,
@@ -38,7 +39,6 @@ from orders.models import (
 from .common import (
     _CODE_ALPHABET,
     ORDER_REFERENCE,
-    _actor,
     _email,
     _event,
     _lock_order,
@@ -108,7 +108,7 @@ def _transition(
         order=order,
         from_status=order.status,
         to_status=target,
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        actor=acting_user(actor),
         location=location,
         at=now,
         note=(note or "")[:250],
@@ -173,7 +173,7 @@ def mark_picked(
             ],
             reference_type=ORDER_REFERENCE,
             reference_id=order.number,
-            actor=_actor(actor),
+            actor=acting_user(actor),
         )
     Fulfilment.objects.filter(pk__in=[f.pk for f in fulfilments]).update(
         status=FulfilmentStatus.PICKED
@@ -255,7 +255,7 @@ def ship_order(
     inventory.consume_reservations(
         reservations=list(_order_reservations(order)),
         reason=MovementReason.SHIPMENT,
-        actor=_actor(actor),
+        actor=acting_user(actor),
         note=f"Shipped: order {order.number}",
     )
     order.shipped_at = now
@@ -332,7 +332,7 @@ def cancel_order(
         _release_discount(order, now=now)
     inventory.release_reservations(
         reservations=list(_order_reservations(order)),
-        actor=_actor(actor),
+        actor=acting_user(actor),
         note=f"Order {order.number} cancelled",
     )
     fulfilments = list(order.fulfilments.select_related("transfer"))
@@ -341,7 +341,7 @@ def cancel_order(
         if transfer is not None and transfer.status == TransferStatus.REQUESTED:
             inventory.cancel_transfer(
                 transfer=transfer,
-                actor=_actor(actor),
+                actor=acting_user(actor),
                 note=f"Order {order.number} cancelled",
             )
     order.fulfilments.update(status=FulfilmentStatus.CANCELLED)

@@ -16,7 +16,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from customers.models import Customer
-from customers.services import record_event
+from customers.services import live_customer_id, record_event
+from omnistore.core.actors import acting_user
+from omnistore.core.channels import is_online
 from omnistore.core.exceptions import Conflict, ValidationFailed
 from orders.models import (
     Order,
@@ -36,7 +38,7 @@ from orders.payments import (
     get_provider,
 )
 
-from .common import ONLINE_CHANNELS, _actor, _event, _money
+from .common import _event, _money
 
 ONLINE_PAYMENT_METHODS = frozenset(
     {
@@ -75,7 +77,7 @@ def _check_payments(
         if payment.method not in PaymentMethod.values:
             errors.append(f"Unknown payment method {payment.method!r}.")
             continue
-        if channel in ONLINE_CHANNELS and payment.method not in ONLINE_PAYMENT_METHODS:
+        if is_online(channel) and payment.method not in ONLINE_PAYMENT_METHODS:
             errors.append(f"{PaymentMethod(payment.method).label} is not taken online.")
             continue
         last = index == len(payments) - 1
@@ -143,7 +145,7 @@ def refund_payment(
         reason=(reason or "")[:250],
         reference=reference,
         provider_reference=result.reference,
-        actor=_actor(actor),
+        actor=acting_user(actor),
     )
     payment.refunded_amount += amount
     if payment.refunded_amount == payment.amount:
@@ -165,21 +167,6 @@ STORE_CREDIT_PROVIDER = "store_credit"
 
 
 EVENT_STORE_CREDIT = "store_credit"
-
-
-def _live_customer_id(pk: int) -> int:
-    seen = set()
-    while pk not in seen:
-        seen.add(pk)
-        merged_into = (
-            Customer.objects.filter(pk=pk)
-            .values_list("merged_into_id", flat=True)
-            .first()
-        )
-        if merged_into is None:
-            return pk
-        pk = merged_into
-    return pk  # pragma: no cover - merges never make a cycle
 
 
 @transaction.atomic
@@ -205,7 +192,7 @@ def _book_store_credit(
     done = StoreCreditTransaction.objects.filter(reference=reference).first()
     if done is not None:
         return done
-    pk = _live_customer_id(customer_id)
+    pk = live_customer_id(customer_id)
     try:
         with transaction.atomic():
             txn = StoreCreditTransaction.objects.create(
@@ -217,7 +204,7 @@ def _book_store_credit(
                 reference=reference,
                 return_request=return_request,
                 order=order,
-                actor=_actor(actor),
+                actor=acting_user(actor),
             )
     except IntegrityError:
         return StoreCreditTransaction.objects.get(reference=reference)

@@ -13,10 +13,11 @@ from django.utils import timezone
 
 from inventory import services as inventory
 from inventory.models import Location, MovementReason
+from omnistore.core.actors import acting_user
 from omnistore.core.exceptions import IllegalTransition, ValidationFailed
 from orders.models import FulfilmentStatus, Order, OrderStatus
 
-from .common import _actor, _email, _event, _lock_order
+from .common import _email, _event, _lock_order
 from .fulfilment import _order_reservations, _transition, cancel_order
 
 EVENT_ORDER_COLLECTED = "order_collected"
@@ -73,7 +74,7 @@ def collect_order(
     inventory.consume_reservations(
         reservations=list(_order_reservations(order)),
         reason=MovementReason.PICKUP,
-        actor=_actor(actor),
+        actor=acting_user(actor),
         note=f"Collected: order {order.number}",
     )
     order.collected_at = now

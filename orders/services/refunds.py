@@ -16,10 +16,12 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from customers.models import Channel, Customer
+from customers.models import Customer
 from customers.services import reverse_points
 from inventory import services as inventory
 from inventory.models import Location, MovementReason
+from omnistore.core.actors import acting_user
+from omnistore.core.channels import Channel
 from omnistore.core.exceptions import Conflict, ValidationFailed
 from orders.models import (
     Order,
@@ -34,7 +36,6 @@ from orders.models import (
     StoreCreditKind,
 )
 
-from .common import _actor
 from .payments import _book_store_credit, refund_payment
 from .returns import (
     EVENT_RETURN_RECEIVED,
@@ -124,7 +125,7 @@ def receive_return(
             variant=variant,
             location=location,
             quantity=row.quantity,
-            actor=_actor(actor),
+            actor=acting_user(actor),
             reason=MovementReason.RETURN_RESTOCK,
             reference_type=RETURN_REFERENCE,
             reference_id=ret.code,
@@ -141,7 +142,7 @@ def receive_return(
                 delta=-row.quantity,
                 reason=MovementReason.DAMAGE,
                 note=f"Return {ret.code}: damaged, not sellable",
-                actor=_actor(actor),
+                actor=acting_user(actor),
             )
     ReturnLine.objects.bulk_update(rows, ["condition", "disposition"])
     ret.receiving_location = location

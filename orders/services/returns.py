@@ -24,10 +24,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from customers.models import Channel, Customer
+from customers.models import Customer
 from customers.services import record_event
 from inventory.models import Location
 from omnistore.core import webhooks
+from omnistore.core.actors import acting_user
+from omnistore.core.channels import Channel, is_online
 from omnistore.core.exceptions import (
     IllegalTransition,
     NotFound,
@@ -55,7 +57,7 @@ from orders.selectors import (
     returned_quantities,
 )
 
-from .common import _CODE_ALPHABET, ONLINE_CHANNELS, _actor, _check_quantity, _money
+from .common import _CODE_ALPHABET, _check_quantity, _money
 
 RETURN_REFERENCE = "return"
 
@@ -291,7 +293,7 @@ def _return_transition(
         return_request=ret,
         from_status=ret.status,
         to_status=target,
-        actor=_actor(actor),
+        actor=acting_user(actor),
         location=location,
         at=now,
         note=(note or "")[:250],
@@ -439,7 +441,7 @@ def request_return(
     ReturnStatusChange.objects.create(
         return_request=ret,
         to_status=ReturnStatus.REQUESTED,
-        actor=_actor(actor),
+        actor=acting_user(actor),
         location=location,
         at=now,
         note=(
@@ -459,7 +461,7 @@ def request_return(
         location=location,
         now=now,
     )
-    if channel in ONLINE_CHANNELS:
+    if is_online(channel):
         _return_email(ret, "return_requested")
     _return_webhook(ret, "requested")
     return ret

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
 
-from inventory.models import Location, LocationKind, StockLevel, Variant
+from inventory.models import Location, LocationKind, StockLevel, Variant, free_units_sql
 from inventory.selectors import haversine_km, sourcing_locations_sql
 from omnistore.core.db import connection_for, fetch, load
 from omnistore.core.exceptions import InsufficientStock, ValidationFailed
@@ -97,11 +97,11 @@ def _pickup_shop_sql(connection, count: int) -> str:
             f"l.{quote(f.column)}" for f in Location._meta.concrete_fields
         )
         _PICKUP_SQL[key] = (
-            f"SELECT {columns}, s.variant_id, s.on_hand - s.reserved - s.safety_stock"
+            f"SELECT {columns}, s.variant_id, {free_units_sql('s')}"
             " FROM inventory_location l LEFT JOIN inventory_stocklevel s"
             " ON s.location_id = l.id"
             f" AND s.variant_id IN ({', '.join(['%s'] * count)})"
-            " AND s.on_hand - s.reserved - s.safety_stock > 0"
+            f" AND {free_units_sql('s')} > 0"
             " WHERE l.id = %s AND l.active"
         )
     return _PICKUP_SQL[key]
@@ -237,11 +237,11 @@ def _candidate_stock(variant_ids: list[int], *, at: Location | None = None) -> l
     return fetch(
         connection,
         "SELECT s.location_id, s.variant_id,"
-        " s.on_hand - s.reserved - s.safety_stock,"
+        f" {free_units_sql('s')},"
         " l.kind, l.latitude, l.longitude, l.ships_online_orders"
         " FROM inventory_stocklevel s JOIN inventory_location l ON l.id = s.location_id"
         f" WHERE s.variant_id IN ({', '.join(['%s'] * len(variant_ids))})"
-        f" AND {where} AND s.on_hand - s.reserved - s.safety_stock > 0",
+        f" AND {where} AND {free_units_sql('s')} > 0",
         [*variant_ids, *params],
         [
             None,
