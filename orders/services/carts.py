@@ -147,7 +147,7 @@ def _touch(cart: Cart, now: datetime) -> None:
     cart.updated_at = now
 
 
-def _close_cart(cart: Cart, order: Order, now: datetime) -> bool:
+def close_cart(cart: Cart, order: Order, now: datetime) -> bool:
     """Mark the open cart converted into ``order``; False when it was not open (a
     parallel checkout of the same cart got there first)."""
     connection = connection_for(Cart)

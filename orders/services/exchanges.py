@@ -4,7 +4,6 @@ with it, in one transaction.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,9 +19,10 @@ from omnistore.core.channels import Channel
 from omnistore.core.exceptions import ValidationFailed
 from orders.models import FulfilmentMethod, Order, PaymentMethod, RefundMethod, Return
 
-from .checkout import LineRequest, _new_number, _prepare_checkout, _write_order
-from .common import _check_quantity, _money, _sellable_variants
+from .checkout import LineRequest, merge_lines, prepare_checkout
+from .common import _money, _sellable_variants
 from .payments import PaymentRequest
+from .placing import write_order
 from .refunds import return_at_counter
 from .returns import ReturnLineRequest, _return_order
 
@@ -81,22 +81,55 @@ def exchange_items(
     )
     customer = resolve_customer(source.customer_id)
     credit = ret.refund_total
-    wanted: dict[int, int] = defaultdict(int)
-    loaded: dict[int, Variant] = {}
-    for item in replacement:
-        variant, quantity = (
-            (item.variant, item.quantity) if isinstance(item, LineRequest) else item
-        )
-        pk = variant.pk if isinstance(variant, Variant) else int(variant)
-        wanted[pk] += _check_quantity(quantity, "replacement")
+    replacement_lines = _replacement_lines(replacement)
+    total = sum(
+        (_money(variant.price) * q for variant, q in replacement_lines),
+        Decimal("0.00"),
+    )
+    tenders, credit_used, paid = _tenders(credit, total, payments)
+    checkout = prepare_checkout(
+        lines=[LineRequest(variant, q) for variant, q in replacement_lines],
+        channel=Channel.STORE,
+        fulfilment=fulfilment,
+        pickup_store=pickup_store,
+        customer=customer,
+        payments=tenders,
+        placing_location=location,
+        staff=actor,
+        idempotency_key=f"exchange:{ret.code}",
+        now=now,
+    )
+    new_order = write_order(checkout)
+    ret.exchange_order = new_order
+    ret.save(update_fields=["exchange_order"])
+    customer.refresh_from_db(fields=["store_credit_balance"])
+    return ExchangeResult(
+        return_request=ret,
+        order=new_order,
+        credit_used=credit_used,
+        credit_left=_money(customer.store_credit_balance),
+        paid=paid,
+    )
+
+
+def _replacement_lines(
+    replacement: Sequence[LineRequest | tuple[Variant | int, int]],
+) -> list[tuple[Variant, int]]:
+    """The replacement's variants (for sale, loaded) and quantities."""
+    wanted, _ = merge_lines(replacement, field="replacement")
     if not wanted:
         raise ValidationFailed(
             "Choose the replacement items.", extra={"replacement": ["Required."]}
         )
-    loaded.update(_sellable_variants(wanted))
-    total = sum(
-        (_money(loaded[pk].price) * q for pk, q in wanted.items()), Decimal("0.00")
-    )
+    loaded = _sellable_variants(wanted)
+    return [(loaded[pk], q) for pk, q in wanted.items()]
+
+
+def _tenders(
+    credit: Decimal, total: Decimal, payments: Sequence[PaymentRequest]
+) -> tuple[list[PaymentRequest], Decimal, Decimal]:
+    """Store credit first, then ``payments`` for the difference: the tenders, the
+    credit used and what is left to pay."""
     credit_used = min(credit, total)
     tenders = []
     if credit_used > 0:
@@ -112,35 +145,4 @@ def exchange_items(
                 extra={"payment": [f"{paid} to pay."]},
             )
         tenders += list(payments)
-    checkout = _prepare_checkout(
-        lines=[LineRequest(loaded[pk], q) for pk, q in wanted.items()],
-        channel=Channel.STORE,
-        method=fulfilment,
-        pickup_store=pickup_store,
-        address=None,
-        customer=customer,
-        user=None,
-        email="",
-        phone="",
-        first_name="",
-        last_name="",
-        loyalty_number="",
-        payments=tenders,
-        placing_location=location,
-        staff=actor,
-        idempotency_key=f"exchange:{ret.code}",
-        discount_code="",
-        cart=None,
-        now=now,
-    )
-    new_order = _write_order(checkout, number=_new_number())
-    ret.exchange_order = new_order
-    ret.save(update_fields=["exchange_order"])
-    customer.refresh_from_db(fields=["store_credit_balance"])
-    return ExchangeResult(
-        return_request=ret,
-        order=new_order,
-        credit_used=credit_used,
-        credit_left=_money(customer.store_credit_balance),
-        paid=paid,
-    )
+    return tenders, credit_used, paid

@@ -22,11 +22,6 @@ def order_points(order: Order) -> int:
     return int(math.floor(order.total * rate))
 
 
-def award_order_points(*, order: Order | int) -> int:
-    """Points for a paid order, once; a cancelled order earns none."""
-    return award_points_for_orders(orders=[order])[0]
-
-
 def award_points_for_orders(*, orders: Sequence[Order | int]) -> list[int]:
     """Points for paid orders, once each; a cancelled order earns none. Returns the
     points of each order (0 when it earns none).

@@ -224,18 +224,16 @@ def _check_return_policy(order: Order, *, now, actor, override_reason: str) -> s
     return reason
 
 
-def _paid_share(line: OrderLine, order: Order) -> Decimal:
+def _paid_share(line: OrderLine) -> Decimal:
     """What the customer paid for the whole line: checkout spreads an order's discount
     over its lines (``OrderLine.discount``), so ``line_total`` is already net of it."""
     return Decimal(line.line_total)
 
 
-def _return_amount(
-    line: OrderLine, order: Order, *, before: int, units: int
-) -> Decimal:
+def _return_amount(line: OrderLine, *, before: int, units: int) -> Decimal:
     """Refund for ``units`` after ``before`` units already returned: computed on the
     running total, so returning a line in parts gives back exactly what was paid."""
-    value = _paid_share(line, order)
+    value = _paid_share(line)
     return _money(value * (before + units) / line.quantity) - _money(
         value * before / line.quantity
     )
@@ -430,7 +428,6 @@ def request_return(
             condition=line.condition,
             amount=_return_amount(
                 locked[line.order_line],
-                order,
                 before=returned.get(line.order_line, 0),
                 units=line.quantity,
             ),

@@ -16,7 +16,7 @@ from omnistore.core.exceptions import InsufficientStock, ValidationFailed
 
 
 @dataclass
-class _Leg:
+class Leg:
     """Part of an order leaving one location: reserved there, or travelling on a
     transfer to the pickup shop first."""
 
@@ -27,7 +27,7 @@ class _Leg:
     transfer: bool = False
 
 
-def _location(value, field: str) -> Location | None:
+def active_location(value, field: str) -> Location | None:
     if value is None or value == "":
         return None
     if isinstance(value, Location):
@@ -52,11 +52,11 @@ def _location(value, field: str) -> Location | None:
     return rows[0][0]
 
 
-def _pickup_shop(value, variant_ids: list[int]) -> tuple[Location | None, list]:
+def pickup_shop(value, variant_ids: list[int]) -> tuple[Location | None, list]:
     """The pickup shop (active) and its free units of these variants, in one query:
     rows as ``_candidate_stock`` gives them. Unknown shop: a field error on ``store``."""
     if isinstance(value, Location) or value is None or value == "":
-        shop = _location(value, "store")
+        shop = active_location(value, "store")
         return shop, _candidate_stock(variant_ids, at=shop) if shop else []
     try:
         pk = int(value)
@@ -118,7 +118,7 @@ def _rank(location: Location, origin) -> tuple:
     return (kind, distance, location.pk)
 
 
-def _plan_legs(
+def plan_legs(
     *,
     method: str,
     wanted: dict[int, int],
@@ -126,7 +126,7 @@ def _plan_legs(
     pickup_store: Location | None,
     origin,
     pickup_stock: list | None = None,
-) -> list[_Leg]:
+) -> list[Leg]:
     """Choose where every line comes from.
 
     Pickup: the pickup shop for what it has; the rest from one other location if one
@@ -142,27 +142,20 @@ def _plan_legs(
     of locations hold a best seller); only the locations chosen are loaded, none when
     the pickup shop has everything.
     """
-    stock: dict[int, dict[int, int]] = defaultdict(dict)
-    locations: dict[int, _Place] = {}
-
-    def read(rows) -> None:
-        for location_id, variant_id, units, *place in rows:
-            stock[location_id][variant_id] = units
-            locations[location_id] = _Place(location_id, *place)
-
-    legs: list[_Leg] = []
+    stock = _StockRead()
+    legs: list[Leg] = []
     remaining = dict(wanted)
     if pickup_store is not None:
-        read(
+        stock.read(
             _candidate_stock(list(wanted), at=pickup_store)
             if pickup_stock is None
             else pickup_stock
         )
-        here = stock.get(pickup_store.pk, {})
+        here = stock.units.get(pickup_store.pk, {})
         local = {v: q for v, q in remaining.items() if here.get(v, 0) >= q}
         if local:
             legs.append(
-                _Leg(
+                Leg(
                     method, pickup_store, pickup_store, quantities=local, transfer=False
                 )
             )
@@ -170,58 +163,92 @@ def _plan_legs(
     if not remaining:
         return legs
 
-    read(_candidate_stock(list(remaining)))
-    candidates = sorted(
-        (
-            loc
-            for pk, loc in locations.items()
-            if loc.ships_online_orders
-            and (pickup_store is None or pk != pickup_store.pk)
-        ),
-        key=lambda loc: _rank(loc, origin),
-    )
+    stock.read(_candidate_stock(list(remaining)))
+    candidates = _ranked_candidates(stock, pickup_store, origin)
     transfer = pickup_store is not None
     whole = next(
-        (
-            loc
-            for loc in candidates
-            if all(stock[loc.pk].get(v, 0) >= q for v, q in remaining.items())
-        ),
+        (loc for loc in candidates if stock.holds(loc.pk, remaining)),
         None,
     )
     if whole is not None:
-        legs.append(_Leg(method, whole, pickup_store, dict(remaining), transfer))
+        legs.append(Leg(method, whole, pickup_store, dict(remaining), transfer))
         return _load_locations(legs)
-    by_location: dict[int, _Leg] = {}
+    by_location: dict[int, Leg] = {}
     short = []
     for variant_id, quantity in remaining.items():
         source = next(
-            (loc for loc in candidates if stock[loc.pk].get(variant_id, 0) >= quantity),
+            (loc for loc in candidates if stock.holds(loc.pk, {variant_id: quantity})),
             None,
         )
         if source is None:
             short.append(variant_id)
             continue
         leg = by_location.setdefault(
-            source.pk, _Leg(method, source, pickup_store, {}, transfer)
+            source.pk, Leg(method, source, pickup_store, {}, transfer)
         )
         leg.quantities[variant_id] = quantity
     if short:
-        raise InsufficientStock(
-            [
-                {
-                    "variant_id": v,
-                    "sku": variants[v].sku,
-                    "requested": wanted[v],
-                    "available": max(
-                        (stock[loc].get(v, 0) for loc in stock), default=0
-                    ),
-                    "location_id": pickup_store.pk if pickup_store else None,
-                }
-                for v in short
-            ]
-        )
+        raise _short(short, stock, wanted, variants, pickup_store)
     return _load_locations(legs + list(by_location.values()))
+
+
+class _StockRead:
+    """Free units read so far, by location then variant, and the candidate places
+    they were read with."""
+
+    def __init__(self) -> None:
+        self.units: dict[int, dict[int, int]] = defaultdict(dict)
+        self.places: dict[int, _Place] = {}
+
+    def read(self, rows) -> None:
+        for location_id, variant_id, units, *place in rows:
+            self.units[location_id][variant_id] = units
+            self.places[location_id] = _Place(location_id, *place)
+
+    def holds(self, location_id: int, quantities: dict[int, int]) -> bool:
+        here = self.units[location_id]
+        return all(here.get(v, 0) >= q for v, q in quantities.items())
+
+
+def _ranked_candidates(
+    stock: _StockRead, pickup_store: Location | None, origin
+) -> list[_Place]:
+    """The places that ship online orders, other than the pickup shop, in sourcing
+    order."""
+    return sorted(
+        (
+            loc
+            for pk, loc in stock.places.items()
+            if loc.ships_online_orders
+            and (pickup_store is None or pk != pickup_store.pk)
+        ),
+        key=lambda loc: _rank(loc, origin),
+    )
+
+
+def _short(
+    short: list[int],
+    stock: _StockRead,
+    wanted: dict[int, int],
+    variants: dict[int, Variant],
+    pickup_store: Location | None,
+) -> InsufficientStock:
+    """One refusal naming every line no location can supply, with the most units
+    any location read has free."""
+    return InsufficientStock(
+        [
+            {
+                "variant_id": v,
+                "sku": variants[v].sku,
+                "requested": wanted[v],
+                "available": max(
+                    (stock.units[loc].get(v, 0) for loc in stock.units), default=0
+                ),
+                "location_id": pickup_store.pk if pickup_store else None,
+            }
+            for v in short
+        ]
+    )
 
 
 def _candidate_stock(variant_ids: list[int], *, at: Location | None = None) -> list:
@@ -265,7 +292,7 @@ class _Place(NamedTuple):
     ships_online_orders: bool
 
 
-def _load_locations(legs: list[_Leg]) -> list[_Leg]:
+def _load_locations(legs: list[Leg]) -> list[Leg]:
     """The chosen legs get their ``Location`` rows, in one query."""
     ids = {leg.location.pk for leg in legs if isinstance(leg.location, _Place)}
     if ids:

@@ -1,0 +1,374 @@
+"""A prepared checkout written as an order, inside the caller's transaction.
+
+The order row goes in first (its unique idempotency key and number refuse a duplicate
+before any stock is touched), then the cart is closed and the discount claimed, then
+fulfilments, lines, the stock (one ``reserve_stock`` or ``sell_stock`` call for every
+line), the payments, the history and the customer's timeline; the receipt and points
+leave through the outbox. The steps keep that order: the statements and the locks
+they take are the same for every checkout.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+
+from customers.models import Customer
+from customers.services import match_customer, record_event
+from inventory import services as inventory
+from inventory.models import Location, Variant
+from omnistore.core import outbox
+from omnistore.core.channels import Channel
+from omnistore.core.db import insert_rows
+from omnistore.core.exceptions import Conflict
+from orders.models import (
+    Cart,
+    DiscountCode,
+    Fulfilment,
+    FulfilmentMethod,
+    FulfilmentStatus,
+    Order,
+    OrderLine,
+    OrderStatus,
+    OrderStatusChange,
+    Payment,
+    PaymentMethod,
+)
+from orders.payments import get_provider
+
+from .carts import close_cart, storefront_customer
+from .common import _NUMBER_ALPHABET, ORDER_REFERENCE, _cache, _money, _order_webhook
+from .discounts import _claim_discount
+from .payments import PaymentRequest, spend_store_credit
+from .sourcing import Leg
+
+TRANSFER_LEAD_DAYS = 2
+EVENT_ORDER_PLACED = "order_placed"
+
+
+@dataclass
+class Checkout:
+    """Everything checked before the transaction opens: what ``write_order`` writes."""
+
+    channel: str
+    method: str
+    lines: list[tuple[Variant, int]]
+    legs: list[Leg]
+    subtotal: Decimal
+    discount_total: Decimal
+    total: Decimal
+    payments: list[PaymentRequest]
+    pickup_store: Location | None
+    placing_location: Location | None
+    address: dict
+    customer: Customer | None
+    user: object
+    staff: object
+    email: str
+    phone: str
+    first_name: str
+    last_name: str
+    loyalty_number: str
+    idempotency_key: str
+    discount_code: str
+    cart: Cart | None
+    now: datetime
+    scope: str = ""
+    discount: DiscountCode | None = None
+    line_discounts: dict[int, Decimal] = field(default_factory=dict)
+
+
+def _new_number() -> str:
+    chars = "".join(secrets.choice(_NUMBER_ALPHABET) for _ in range(10))
+    return f"OS-{chars[:5]}-{chars[5:]}"
+
+
+def write_order(checkout: Checkout) -> Order:
+    """Write the prepared checkout as a new order in the caller's transaction; the
+    rows written are kept on the order, so the response is rendered without reading
+    them back."""
+    number = _new_number()
+    customer = _resolve_customer(checkout)
+    # A guest's profile comes from match_customer, which locked the live row here.
+    matched_here = checkout.customer is None and checkout.user is None
+    checkout.scope = _scope(checkout, customer)
+    order = _new_order(checkout, customer, number)
+    insert_rows([order])
+    if checkout.cart is not None and not close_cart(checkout.cart, order, checkout.now):
+        raise Conflict("This cart was already checked out.", code="cart_closed")
+    if checkout.discount is not None:
+        _claim_discount(checkout, order, customer)
+    fulfilments, held = _write_fulfilments(checkout, order)
+    order_lines = _write_lines(checkout, order, fulfilments)
+    _move_stock(checkout, number, held)
+    payment_rows = _take_payments(checkout, order, customer)
+    history = [
+        OrderStatusChange(
+            order=order,
+            to_status=order.status,
+            actor=checkout.staff,
+            location=checkout.placing_location,
+            at=checkout.now,
+            note=f"Placed via {Channel(order.channel).label}",
+        )
+    ]
+    insert_rows(history)
+    if customer is not None:
+        _record_placed(checkout, order, customer, order_lines, locked=matched_here)
+    outbox.enqueue(
+        "orders.placed", {"order_id": order.pk}, dedupe_key=f"orders.placed:{order.pk}"
+    )
+    _order_webhook(order, "placed")
+    _cache(order, "lines", order_lines)
+    _cache(order, "fulfilments", fulfilments)
+    _cache(order, "payments", payment_rows)
+    _cache(order, "history", history)
+    for payment in payment_rows:
+        _cache(payment, "refunds", [])
+    order.idempotent_replay = False
+    return order
+
+
+def _resolve_customer(checkout: Checkout) -> Customer | None:
+    if checkout.customer is not None:
+        return checkout.customer
+    location = checkout.placing_location or checkout.pickup_store
+    common = {
+        "first_name": checkout.first_name,
+        "last_name": checkout.last_name,
+        "channel": checkout.channel,
+        "location": checkout.placing_location,
+        "actor": checkout.staff,
+        "region": location.country if location is not None else None,
+    }
+    if checkout.user is not None:
+        return storefront_customer(user=checkout.user, channel=checkout.channel)
+    if checkout.email or checkout.phone or checkout.loyalty_number:
+        return match_customer(
+            email=checkout.email or None,
+            phone=checkout.phone or None,
+            loyalty_number=checkout.loyalty_number or None,
+            **common,
+        )
+    return None
+
+
+def _scope(checkout: Checkout, customer: Customer | None) -> str:
+    if customer is not None:
+        return f"customer:{customer.pk}"
+    if checkout.staff is not None:
+        return f"staff:{checkout.staff.pk}"
+    return "guest"
+
+
+def _new_order(checkout: Checkout, customer: Customer | None, number: str) -> Order:
+    """The order row, not stored yet; one fulfilment method, or ``mixed``."""
+    methods = {leg.method for leg in checkout.legs}
+    carry_out = checkout.method == FulfilmentMethod.CARRY_OUT
+    return Order(
+        number=number,
+        customer=customer,
+        channel=checkout.channel,
+        placing_location=checkout.placing_location,
+        staff_member=checkout.staff,
+        status=OrderStatus.COMPLETED if carry_out else OrderStatus.PLACED,
+        fulfilment_method=methods.pop() if len(methods) == 1 else "mixed",
+        currency=settings.OMNISTORE_CURRENCY,
+        subtotal=checkout.subtotal,
+        discount_total=checkout.discount_total,
+        total=checkout.total,
+        email=checkout.email or (customer.email if customer else ""),
+        phone=checkout.phone or (customer.phone if customer else ""),
+        idempotency_scope=checkout.scope if checkout.idempotency_key else "",
+        idempotency_key=checkout.idempotency_key,
+        discount_code=checkout.discount_code,
+        attributed_campaign_id=checkout.discount.campaign_id
+        if checkout.discount is not None
+        else None,
+        created_at=checkout.now,
+        updated_at=checkout.now,
+    )
+
+
+def _write_fulfilments(
+    checkout: Checkout, order: Order
+) -> tuple[list[Fulfilment], list[inventory.StockRequest]]:
+    """One fulfilment per leg; a leg travelling to the pickup shop gets its transfer
+    requested now. Returns the fulfilments and the stock to hold where it lies (none
+    for a carry-out sale, which sells at once)."""
+    now, number = checkout.now, order.number
+    carry_out = checkout.method == FulfilmentMethod.CARRY_OUT
+    variants = {variant.pk: variant for variant, _ in checkout.lines}
+    fulfilments = []
+    held: list[inventory.StockRequest] = []
+    for leg in checkout.legs:
+        transfer = None
+        if leg.transfer:
+            transfer = inventory.request_transfer(
+                source=leg.location,
+                destination=leg.pickup_location,
+                lines=[(variants[v], q) for v, q in leg.quantities.items()],
+                actor=checkout.staff,
+                note=f"For order {number}",
+                reference_type=ORDER_REFERENCE,
+                reference_id=number,
+            )
+        elif not carry_out:
+            held += [
+                inventory.StockRequest(v, leg.location.pk, q)
+                for v, q in leg.quantities.items()
+            ]
+        lead = TRANSFER_LEAD_DAYS if leg.transfer else 0
+        fulfilments.append(
+            Fulfilment(
+                order=order,
+                method=leg.method,
+                status=FulfilmentStatus.COMPLETED
+                if carry_out
+                else FulfilmentStatus.PENDING,
+                location=leg.location,
+                pickup_location=leg.pickup_location,
+                address=checkout.address,
+                ready_date=(now + timedelta(days=lead)).date(),
+                transfer=transfer,
+                created_at=now,
+            )
+        )
+    insert_rows(fulfilments)
+    return fulfilments, held
+
+
+def _write_lines(
+    checkout: Checkout, order: Order, fulfilments: list[Fulfilment]
+) -> list[OrderLine]:
+    """The order lines, each priced to the cent with its share of the discount."""
+    variants = {variant.pk: variant for variant, _ in checkout.lines}
+    order_lines = []
+    for leg, fulfilment in zip(checkout.legs, fulfilments, strict=True):
+        for variant_id, quantity in leg.quantities.items():
+            variant = variants[variant_id]
+            price = _money(variant.price)
+            discount = checkout.line_discounts.get(variant_id, Decimal("0.00"))
+            order_lines.append(
+                OrderLine(
+                    order=order,
+                    fulfilment=fulfilment,
+                    variant=variant,
+                    sku=variant.sku,
+                    name=variant.name[:250],
+                    quantity=quantity,
+                    unit_price=price,
+                    discount=discount,
+                    line_total=price * quantity - discount,
+                )
+            )
+    insert_rows(order_lines)
+    return order_lines
+
+
+def _move_stock(
+    checkout: Checkout, number: str, held: list[inventory.StockRequest]
+) -> None:
+    """A carry-out sale leaves the shop now; any other order holds its stock."""
+    if checkout.method == FulfilmentMethod.CARRY_OUT:
+        inventory.sell_stock(
+            requests=[
+                inventory.StockRequest(v, checkout.placing_location.pk, q)
+                for v, q in checkout.legs[0].quantities.items()
+            ],
+            reference_type=ORDER_REFERENCE,
+            reference_id=number,
+            actor=checkout.staff,
+        )
+    elif held:
+        inventory.reserve_stock(
+            requests=held,
+            reference_type=ORDER_REFERENCE,
+            reference_id=number,
+            actor=checkout.staff,
+        )
+
+
+def _take_payments(
+    checkout: Checkout, order: Order, customer: Customer | None
+) -> list[Payment]:
+    """Charge every tender once: the idempotency key of each names the checkout's key
+    (or the order number) and its position, so a replayed checkout charges nothing
+    twice. Store credit comes off the customer's balance in this transaction."""
+    payment_rows = []
+    for index, request in enumerate(checkout.payments):
+        key = (
+            f"{checkout.scope}:{checkout.idempotency_key}:{index}"
+            if checkout.idempotency_key
+            else f"{order.number}:{index}"
+        )
+        if request.method == PaymentMethod.STORE_CREDIT:
+            result = spend_store_credit(
+                customer=customer,
+                order=order,
+                amount=request.amount,
+                reference=key,
+                actor=checkout.staff,
+            )
+        else:
+            provider = get_provider()
+            result = provider.charge(
+                method=request.method,
+                amount=request.amount,
+                currency=order.currency,
+                token=request.token,
+                idempotency_key=key,
+            )
+        payment_rows.append(
+            Payment(
+                order=order,
+                method=request.method,
+                amount=request.amount,
+                currency=order.currency,
+                provider=result.provider,
+                provider_reference=result.reference,
+                status=result.status,
+                created_at=checkout.now,
+            )
+        )
+    insert_rows(payment_rows)
+    return payment_rows
+
+
+def _record_placed(
+    checkout: Checkout,
+    order: Order,
+    customer: Customer,
+    order_lines: list[OrderLine],
+    *,
+    locked: bool,
+) -> None:
+    """The order on the customer's timeline (``locked``: the profile row is already
+    locked by this transaction)."""
+    where = checkout.placing_location or checkout.pickup_store
+    record_event(
+        customer=customer,
+        kind=EVENT_ORDER_PLACED,
+        summary=(
+            f"Order {order.number} placed ({Channel(order.channel).label}"
+            f"{' · ' + where.name if where else ''}): "
+            f"{order.total} {order.currency}"
+        ),
+        actor=checkout.staff,
+        location=where,
+        channel=order.channel,
+        data={
+            "number": order.number,
+            "total": str(order.total),
+            "fulfilment": order.fulfilment_method,
+            "lines": len(order_lines),
+        },
+        reference_type=ORDER_REFERENCE,
+        reference_id=order.number,
+        occurred_at=checkout.now,
+        locked=locked,
+    )
