@@ -1,19 +1,19 @@
 from django.urls import path
 
-from . import returns, views
+from . import carts, checkout, orders, returns
 
 app_name = "orders-api"
 
 urlpatterns = [
-    path("cart/", views.CartView.as_view(), name="cart"),
-    path("cart/lines/", views.CartLinesView.as_view(), name="cart-lines"),
-    path("cart/lines/<int:line_id>/", views.CartLineView.as_view(), name="cart-line"),
-    path("checkout/", views.CheckoutView.as_view(), name="checkout"),
-    path("orders/", views.OrderListView.as_view(), name="order-list"),
-    path("orders/<str:number>/", views.OrderDetailView.as_view(), name="order-detail"),
+    path("cart/", carts.CartView.as_view(), name="cart"),
+    path("cart/lines/", carts.CartLinesView.as_view(), name="cart-lines"),
+    path("cart/lines/<int:line_id>/", carts.CartLineView.as_view(), name="cart-line"),
+    path("checkout/", checkout.CheckoutView.as_view(), name="checkout"),
+    path("orders/", orders.OrderListView.as_view(), name="order-list"),
+    path("orders/<str:number>/", orders.OrderDetailView.as_view(), name="order-detail"),
     path(
         "orders/<str:number>/cancel/",
-        views.OrderCancelView.as_view(),
+        orders.OrderCancelView.as_view(),
         name="order-cancel",
     ),
 ]

@@ -19,7 +19,7 @@ from omnistore.core.channels import Channel
 from omnistore.core.db import connection_for, db_value, insert_rows
 from omnistore.core.exceptions import Conflict, NotFound, ValidationFailed
 from orders.models import CART_TOKENS, Cart, CartLine, CartStatus, Fulfilment, Order
-from orders.selectors import cart_lines
+from orders.selectors import cart_lines, find_cart, started_cart
 
 from .common import MAX_LINE_QUANTITY, _check_quantity, _sellable_variants
 
@@ -65,6 +65,41 @@ def start_cart(*, channel: str = Channel.WEB) -> Cart:
     """
     token = CART_TOKENS.sign(secrets.token_urlsafe(12))  # 60 characters
     return Cart(token=token, channel=channel)
+
+
+def current_cart(
+    *,
+    customer: Customer | None,
+    token: str = "",
+    create: bool = False,
+    open_only: bool = True,
+) -> Cart:
+    """The cart a storefront request works on: the signed-in customer's open cart
+    (created on first use), else the anonymous cart of ``token``, else with
+    ``create`` a new anonymous cart (not stored yet).
+
+    A signed-in request still carrying the token of a cart filled before signing in
+    folds that cart into the customer's first (the anonymous cart is marked merged),
+    so the token is spent on the first request that carries it. ``open_only=False``
+    finds an anonymous cart already converted (a checkout retried).
+    """
+    if customer is not None:
+        if token:
+            return merge_anonymous_cart(token=token, customer=customer)
+        return find_cart(customer=customer) or ensure_customer_cart(customer=customer)
+    if token:
+        cart = find_cart(token=token, open_only=False) or started_cart(token=token)
+        if cart is None or (open_only and cart.status != CartStatus.OPEN):
+            raise NotFound("Cart not found.")
+        return cart
+    if create:
+        return start_cart()
+    raise NotFound("No cart yet: POST /api/v1/cart/ starts one.")
+
+
+def cart_checked_out() -> Conflict:
+    """The refusal of a cart already converted into an order."""
+    return Conflict("This cart was already checked out.", code="cart_closed")
 
 
 def ensure_customer_cart(*, customer: Customer, channel: str = Channel.WEB) -> Cart:

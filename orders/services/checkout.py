@@ -30,8 +30,22 @@ from inventory.models import Location, LocationKind, Variant
 from omnistore.core.actors import acting_user
 from omnistore.core.channels import Channel
 from omnistore.core.exceptions import ValidationFailed
-from orders.models import Cart, DiscountCode, FulfilmentMethod, Order
+from orders.models import (
+    Cart,
+    CartLine,
+    CartStatus,
+    DiscountCode,
+    FulfilmentMethod,
+    Order,
+)
+from orders.selectors import (
+    cart_lines,
+    open_cart_lines,
+    order_by_id,
+    replayed_order,
+)
 
+from .carts import cart_checked_out, current_cart
 from .common import _check_quantity, _money, _sellable_variants
 from .discounts import _price_discount, normalize_discount_code
 from .payments import PaymentRequest, _check_payments
@@ -116,6 +130,83 @@ def place_order(
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def place_cart_order(
+    *,
+    customer: Customer | None,
+    token: str,
+    channel: str,
+    fulfilment: str,
+    payment: PaymentRequest,
+    pickup_store: Location | int | None = None,
+    address: dict | None = None,
+    email: str = "",
+    phone: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    idempotency_key: str = "",
+    discount_code: str = "",
+) -> Order:
+    """Check out the storefront cart (the signed-in customer's, or the anonymous one
+    of ``token``) as ``place_order`` does.
+
+    A cart already converted answers a repeated ``idempotency_key`` with its order
+    (``idempotent_replay`` True, loaded for rendering) and refuses any other request;
+    an empty cart is refused.
+    """
+    cart, lines = _cart_to_check_out(customer=customer, token=token)
+    if not lines:
+        earlier = replayed_order(
+            idempotency_key=idempotency_key, cart=cart, customer=customer
+        )
+        if earlier is not None:
+            earlier.idempotent_replay = True
+            return earlier
+        if cart.status != CartStatus.OPEN:
+            raise cart_checked_out()
+        raise ValidationFailed(
+            "The cart is empty.", extra={"cart": ["The cart is empty."]}
+        )
+    order = place_order(
+        lines=[LineRequest(line.variant, line.quantity) for line in lines],
+        channel=channel,
+        fulfilment=fulfilment,
+        pickup_store=pickup_store,
+        address=address,
+        customer=customer,
+        email=email,
+        phone=phone,
+        first_name=first_name,
+        last_name=last_name,
+        payments=[payment],
+        idempotency_key=idempotency_key,
+        discount_code=discount_code,
+        cart=cart,
+    )
+    if order.idempotent_replay:
+        order = order_by_id(order.pk)
+        order.idempotent_replay = True
+    return order
+
+
+def _cart_to_check_out(
+    *, customer: Customer | None, token: str
+) -> tuple[Cart, list[CartLine]]:
+    """The cart and its lines: read together in one query when the cart is open and
+    there is nothing to fold; a signed-in request carrying an anonymous cart's token
+    folds it first. A converted cart comes back without lines."""
+    lines = []
+    if customer is None or not token:
+        lines = open_cart_lines(customer=customer, token=token)
+    cart = (
+        lines[0].cart
+        if lines
+        else current_cart(customer=customer, token=token, open_only=False)
+    )
+    if not lines and cart.status == CartStatus.OPEN:
+        lines = cart_lines(cart)
+    return cart, lines
 
 
 def merge_lines(

@@ -24,7 +24,6 @@ from inventory.models import Location, Variant
 from omnistore.core import outbox
 from omnistore.core.channels import Channel
 from omnistore.core.db import insert_rows
-from omnistore.core.exceptions import Conflict
 from orders.models import (
     Cart,
     DiscountCode,
@@ -40,7 +39,7 @@ from orders.models import (
 )
 from orders.payments import get_provider
 
-from .carts import close_cart, storefront_customer
+from .carts import cart_checked_out, close_cart, storefront_customer
 from .common import _NUMBER_ALPHABET, ORDER_REFERENCE, _cache, _money, _order_webhook
 from .discounts import _claim_discount
 from .payments import PaymentRequest, spend_store_credit
@@ -99,7 +98,7 @@ def write_order(checkout: Checkout) -> Order:
     order = _new_order(checkout, customer, number)
     insert_rows([order])
     if checkout.cart is not None and not close_cart(checkout.cart, order, checkout.now):
-        raise Conflict("This cart was already checked out.", code="cart_closed")
+        raise cart_checked_out()
     if checkout.discount is not None:
         _claim_discount(checkout, order, customer)
     fulfilments, held = _write_fulfilments(checkout, order)

@@ -5,7 +5,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from orders import selectors
-from orders.api import serializers as s
+from orders.api.carts import CartLineOutput, cart_lines_data
+from orders.api.orders import OrderDetailOutput, order_detail_data
 from orders.services.carts import add_cart_lines, create_cart
 from orders.services.fulfilment import cancel_order
 from tests.factories import StaffFactory, stock
@@ -28,10 +29,10 @@ def test_a_placed_order_renders_as_its_serializer_fresh_and_reloaded():
     elsewhere = stocked(depot, 5, price="5.05")  # travels to the shop first
     order = pickup_order(store=store, lines=[(here, 2), (elsewhere, 1)])
 
-    assert s.order_detail_data(order) == s.OrderDetailOutput(order).data
+    assert order_detail_data(order) == OrderDetailOutput(order).data
     reloaded = selectors.order_by_id(order.pk)
-    assert s.order_detail_data(reloaded) == s.OrderDetailOutput(reloaded).data
-    assert len(s.order_detail_data(reloaded)["fulfilments"]) == 2
+    assert order_detail_data(reloaded) == OrderDetailOutput(reloaded).data
+    assert len(order_detail_data(reloaded)["fulfilments"]) == 2
 
 
 def test_delivered_ready_and_cancelled_orders_render_as_their_serializer():
@@ -47,10 +48,10 @@ def test_delivered_ready_and_cancelled_orders_render_as_their_serializer():
 
     for order in (delivery, ready, cancelled):
         loaded = selectors.order_by_id(order.pk)
-        assert s.order_detail_data(loaded) == s.OrderDetailOutput(loaded).data
-    rendered = s.order_detail_data(selectors.order_by_id(cancelled.pk))
+        assert order_detail_data(loaded) == OrderDetailOutput(loaded).data
+    rendered = order_detail_data(selectors.order_by_id(cancelled.pk))
     assert rendered["payments"][0]["refunds"]  # the refund is part of the shape
-    assert s.order_detail_data(selectors.order_by_id(ready.pk))["pickup_code"]
+    assert order_detail_data(selectors.order_by_id(ready.pk))["pickup_code"]
 
 
 @pytest.mark.parametrize("fulfilment", ["pickup", "delivery"])
@@ -69,8 +70,8 @@ def test_cart_lines_render_as_their_serializer(fulfilment):
         store_id=store.pk if fulfilment == "pickup" else None,
     )
 
-    fast = s.cart_lines_data(lines, availability=availability, fulfilment=fulfilment)
-    documented = s.CartLineOutput(
+    fast = cart_lines_data(lines, availability=availability, fulfilment=fulfilment)
+    documented = CartLineOutput(
         lines,
         many=True,
         context={"availability": availability, "fulfilment": fulfilment},
@@ -106,4 +107,4 @@ def test_the_checkout_response_is_the_order_detail_shape():
     order = selectors.order_by_id(
         selectors.order_detail(number=response.json()["number"]).pk
     )
-    assert response.json() == s.OrderDetailOutput(order).data
+    assert response.json() == OrderDetailOutput(order).data

@@ -1,0 +1,333 @@
+"""Storefront cart: start, read, add, change and remove lines.
+
+Anonymous carts are addressed by the ``X-Cart-Token`` header (or ``?cart_token=``); a
+signed-in request carrying the token of an anonymous cart folds it into the customer's.
+A new anonymous cart is stored with its first line; until then its (signed) token
+stands for an empty open cart.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from omnistore.core.api import InputSerializer
+from omnistore.core.exceptions import ValidationFailed
+from orders import selectors
+from orders.models import FulfilmentMethod
+from orders.services.carts import (
+    add_cart_lines,
+    current_cart,
+    remove_cart_line,
+    set_cart_line_quantity,
+)
+from orders.services.discounts import normalize_discount_code, preview_discount
+
+from .common import CART_TOKEN, ERRORS, cart_token, request_customer
+
+# --- input and output -----------------------------------------------------------------
+
+
+class CartLineInput(InputSerializer):
+    variant = serializers.IntegerField(min_value=1)
+    quantity = serializers.IntegerField(min_value=1, max_value=99, default=1)
+
+
+class CartLinesInput(InputSerializer):
+    """One line (``variant``, ``quantity``) or several (``lines``)."""
+
+    variant = serializers.IntegerField(min_value=1, required=False)
+    quantity = serializers.IntegerField(min_value=1, max_value=99, default=1)
+    lines = CartLineInput(many=True, required=False)
+
+    def validate(self, data):
+        lines = data.get("lines")
+        if lines is None:
+            if "variant" not in data:
+                raise serializers.ValidationError(
+                    {"variant": ["This field is required."]}
+                )
+            lines = [{"variant": data["variant"], "quantity": data["quantity"]}]
+        if not lines:
+            raise serializers.ValidationError({"lines": ["Add at least one item."]})
+        return {"lines": [(line["variant"], line["quantity"]) for line in lines]}
+
+
+class CartLineUpdateInput(serializers.Serializer):
+    quantity = serializers.IntegerField(min_value=1, max_value=99)
+
+
+class CartLineOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    variant = serializers.IntegerField(source="variant_id")
+    sku = serializers.CharField(source="variant.sku")
+    name = serializers.CharField(source="variant.name")
+    unit_price = serializers.DecimalField(
+        source="variant.price", max_digits=10, decimal_places=2
+    )
+    quantity = serializers.IntegerField()
+    line_total = serializers.SerializerMethodField()
+    available = serializers.SerializerMethodField()
+    availability = serializers.SerializerMethodField()
+
+    def _stock(self, line) -> dict:
+        return self.context["availability"].get(line.variant_id, {})
+
+    def get_line_total(self, line) -> str:
+        return str(line.variant.price * line.quantity)
+
+    def get_available(self, line) -> int:
+        return _available(self._stock(line), self.context.get("fulfilment"))
+
+    def get_availability(self, line) -> str:
+        """``in_stock``; ``ships_to_store`` (pickup, comes from elsewhere, later);
+        ``short`` (not enough anywhere for this fulfilment)."""
+        return _availability(
+            self._stock(line), self.context.get("fulfilment"), line.quantity
+        )
+
+
+def _available(stock: dict, fulfilment) -> int:
+    if fulfilment == FulfilmentMethod.PICKUP:
+        return stock.get("at_store", 0)
+    return stock.get("online", 0)
+
+
+def _availability(stock: dict, fulfilment, quantity: int) -> str:
+    if fulfilment == FulfilmentMethod.PICKUP:
+        if stock.get("at_store", 0) >= quantity:
+            return "in_stock"
+        if stock.get("online", 0) >= quantity:
+            return "ships_to_store"
+        return "short"
+    return "in_stock" if stock.get("online", 0) >= quantity else "short"
+
+
+class CartOutput(serializers.Serializer):
+    token = serializers.CharField()
+    status = serializers.CharField()
+    channel = serializers.CharField()
+    currency = serializers.CharField()
+    fulfilment = serializers.CharField()
+    store = serializers.IntegerField(allow_null=True)
+    lines = CartLineOutput(many=True)
+    item_count = serializers.IntegerField()
+    subtotal = serializers.DecimalField(max_digits=12, decimal_places=2)
+    discount_code = serializers.CharField(
+        required=False, help_text="The code previewed (with ?discount_code=)."
+    )
+    discount_total = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        required=False,
+        help_text="What the previewed code takes off the subtotal.",
+    )
+    total = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        required=False,
+        help_text="Subtotal after the previewed code.",
+    )
+    updated_at = serializers.DateTimeField()
+
+
+# The cart after an add and the order just placed are the storefront's busiest
+# responses. They are rendered with the shapes above (which stay the documented
+# schema), without building a serializer per request: DRF deep-copies every declared
+# field of every nested serializer for each instance, a large share of a checkout's
+# time. Tests compare both renderings of the same objects.
+
+_UNIT_PRICE = CartLineOutput().fields["unit_price"]
+
+
+def cart_lines_data(lines, *, availability: dict, fulfilment) -> list[dict]:
+    """``CartLineOutput(lines, many=True)`` for a cart's lines."""
+    rows = []
+    for line in lines:
+        variant = line.variant
+        stock = availability.get(line.variant_id, {})
+        rows.append(
+            {
+                "id": line.id,
+                "variant": line.variant_id,
+                "sku": str(variant.sku),
+                "name": str(variant.name),
+                "unit_price": _UNIT_PRICE.to_representation(variant.price),
+                "quantity": line.quantity,
+                "line_total": str(variant.price * line.quantity),
+                "available": _available(stock, fulfilment),
+                "availability": _availability(stock, fulfilment, line.quantity),
+            }
+        )
+    return rows
+
+
+FULFILMENT_PARAMS = [
+    OpenApiParameter(
+        "fulfilment",
+        OpenApiTypes.STR,
+        enum=[FulfilmentMethod.DELIVERY, FulfilmentMethod.PICKUP],
+        description="Show availability for delivery (default) or pickup at `store`.",
+    ),
+    OpenApiParameter("store", OpenApiTypes.INT, description="Pickup shop id."),
+]
+
+
+def _cart(request, *, create: bool = False):
+    return current_cart(
+        customer=request_customer(request), token=cart_token(request), create=create
+    )
+
+
+def _fulfilment(request) -> tuple[str, int | None]:
+    method = request.query_params.get("fulfilment") or FulfilmentMethod.DELIVERY
+    if method not in (FulfilmentMethod.DELIVERY, FulfilmentMethod.PICKUP):
+        raise ValidationFailed(
+            "Unknown fulfilment.", extra={"fulfilment": ["Use delivery or pickup."]}
+        )
+    store = request.query_params.get("store")
+    if method == FulfilmentMethod.PICKUP:
+        try:
+            return method, int(store)
+        except (TypeError, ValueError):
+            raise ValidationFailed(
+                "Choose a shop.", extra={"store": ["A shop id is required for pickup."]}
+            ) from None
+    return method, None
+
+
+def _cart_body(request, cart, lines=None) -> dict:
+    method, store = _fulfilment(request)
+    lines = selectors.cart_lines(cart) if lines is None else lines
+    availability = selectors.cart_availability(
+        variant_ids=[line.variant_id for line in lines], store_id=store
+    )
+    return {
+        "token": cart.token,
+        "status": cart.status,
+        "channel": cart.channel,
+        "currency": settings.OMNISTORE_CURRENCY,
+        "fulfilment": method,
+        "store": store,
+        "lines": cart_lines_data(lines, availability=availability, fulfilment=method),
+        "item_count": sum(line.quantity for line in lines),
+        "subtotal": str(sum((line.variant.price * line.quantity for line in lines), 0)),
+        "updated_at": serializers.DateTimeField().to_representation(cart.updated_at),
+    }
+
+
+DISCOUNT_CODE = OpenApiParameter(
+    "discount_code",
+    OpenApiTypes.STR,
+    description="Preview a discount code on this cart: adds `discount_code`, "
+    "`discount_total` and `total`; an unusable code is a 400 with the reason in "
+    "`extra.discount_code`.",
+)
+
+
+def _discount_preview(request, cart, body: dict, code: str) -> dict:
+    subtotal = Decimal(body["subtotal"])
+    amount = preview_discount(
+        code=code,
+        subtotal=subtotal,
+        customer=request_customer(request),
+        channel=cart.channel,
+    )
+    return {
+        "discount_code": normalize_discount_code(code),
+        "discount_total": str(amount),
+        "total": str(subtotal - amount),
+    }
+
+
+# --- views ----------------------------------------------------------------------------
+
+
+class CartView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="cart_retrieve",
+        parameters=[CART_TOKEN, *FULFILMENT_PARAMS, DISCOUNT_CODE],
+        responses={200: CartOutput, **ERRORS},
+    )
+    def get(self, request):
+        """The current cart with availability for the chosen fulfilment; with
+        ``?discount_code=`` also what the code takes off (nothing is held: checkout
+        checks the code again and claims it)."""
+        cart = _cart(request)
+        body = _cart_body(request, cart)
+        code = request.query_params.get("discount_code", "")
+        if code.strip():
+            body.update(_discount_preview(request, cart, body, code))
+        return Response(body)
+
+    @extend_schema(
+        operation_id="cart_create",
+        request=None,
+        parameters=[CART_TOKEN, *FULFILMENT_PARAMS],
+        responses={200: CartOutput, 201: CartOutput},
+    )
+    def post(self, request):
+        """Start an anonymous cart (keep its token: the cart is stored with its first
+        line), or get the signed-in customer's."""
+        created = not request.user.is_authenticated and not cart_token(request)
+        cart = _cart(request, create=True)
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response(_cart_body(request, cart, [] if created else None), status=code)
+
+
+class CartLinesView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="cart_lines_add",
+        request=CartLinesInput,
+        parameters=[CART_TOKEN, *FULFILMENT_PARAMS],
+        responses={201: CartOutput, **ERRORS},
+    )
+    def post(self, request):
+        """Add one item (``variant``, ``quantity``) or several (``lines``)."""
+        data = CartLinesInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        cart = _cart(request)
+        lines = add_cart_lines(cart=cart, lines=data.validated_data["lines"])
+        return Response(
+            _cart_body(request, cart, lines), status=status.HTTP_201_CREATED
+        )
+
+
+class CartLineView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="cart_line_update",
+        request=CartLineUpdateInput,
+        parameters=[CART_TOKEN, *FULFILMENT_PARAMS],
+        responses={200: CartOutput, **ERRORS},
+    )
+    def patch(self, request, line_id: int):
+        data = CartLineUpdateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        cart = _cart(request)
+        set_cart_line_quantity(
+            cart=cart, line_id=line_id, quantity=data.validated_data["quantity"]
+        )
+        return Response(_cart_body(request, cart))
+
+    @extend_schema(
+        operation_id="cart_line_delete",
+        parameters=[CART_TOKEN, *FULFILMENT_PARAMS],
+        responses={200: CartOutput, **ERRORS},
+    )
+    def delete(self, request, line_id: int):
+        cart = _cart(request)
+        remove_cart_line(cart=cart, line_id=line_id)
+        return Response(_cart_body(request, cart))

@@ -1,0 +1,147 @@
+"""Storefront checkout: the cart becomes an order, delivered or collected at a shop."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from omnistore.core.api import InputSerializer
+from omnistore.core.channels import Channel
+from orders.models import FulfilmentMethod, PaymentMethod
+from orders.services.checkout import place_cart_order
+from orders.services.payments import PaymentRequest
+
+from .common import CART_TOKEN, ERRORS, cart_token, request_customer
+from .orders import OrderDetailOutput, order_detail_data
+
+
+class AddressInput(InputSerializer):
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    line1 = serializers.CharField(max_length=250)
+    line2 = serializers.CharField(max_length=250, required=False, allow_blank=True)
+    city = serializers.CharField(max_length=100)
+    postcode = serializers.CharField(max_length=20)
+    country = serializers.CharField(max_length=2, min_length=2, default="IT")
+    phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    latitude = serializers.FloatField(
+        required=False, min_value=-90, max_value=90, allow_null=True
+    )
+    longitude = serializers.FloatField(
+        required=False, min_value=-180, max_value=180, allow_null=True
+    )
+
+
+class PaymentInput(InputSerializer):
+    method = serializers.ChoiceField(
+        choices=[
+            PaymentMethod.CARD_ONLINE,
+            PaymentMethod.GIFT_CARD,
+            PaymentMethod.MOBILE_WALLET,
+        ],
+        default=PaymentMethod.CARD_ONLINE,
+    )
+    token = serializers.CharField(max_length=200, allow_blank=True, default="")
+
+
+class CheckoutInput(InputSerializer):
+    fulfilment = serializers.ChoiceField(
+        choices=[FulfilmentMethod.DELIVERY, FulfilmentMethod.PICKUP]
+    )
+    store = serializers.IntegerField(min_value=1, required=False)
+    address = AddressInput(required=False)
+    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    phone = serializers.CharField(
+        max_length=30, required=False, allow_blank=True, default=""
+    )
+    first_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    last_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    payment = PaymentInput()
+    channel = serializers.ChoiceField(
+        choices=[Channel.WEB, Channel.APP], default=Channel.WEB
+    )
+    discount_code = serializers.CharField(
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Discount code; refused with a 400 on `discount_code` when it cannot "
+        "be used, a 409 when its last use went to another order meanwhile.",
+    )
+
+    def validate(self, data):
+        errors = {}
+        if data["fulfilment"] == FulfilmentMethod.PICKUP and not data.get("store"):
+            errors["store"] = ["Choose the shop to collect from."]
+        if data["fulfilment"] == FulfilmentMethod.DELIVERY and not data.get("address"):
+            errors["address"] = ["A delivery address is required."]
+        user = self.context.get("user")
+        anonymous = user is None or not user.is_authenticated
+        if anonymous and not (data.get("email") or data.get("phone")):
+            errors["email"] = ["Give an email address or a phone number."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return data
+
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Repeat a checkout safely: the same key returns the same order.",
+)
+
+
+class CheckoutView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="checkout",
+        request=CheckoutInput,
+        parameters=[CART_TOKEN, IDEMPOTENCY_KEY],
+        responses={
+            201: OrderDetailOutput,
+            200: OpenApiResponse(OrderDetailOutput, description="Replayed key"),
+            402: OpenApiResponse(description="Payment declined"),
+            **ERRORS,
+            409: OpenApiResponse(
+                description="Out of stock (extra.lines), closed cart, or the discount "
+                "code's last use went to another order (extra.discount_code)"
+            ),
+        },
+    )
+    def post(self, request):
+        """Turn the cart into an order: delivery to an address or pickup at a shop."""
+        data = CheckoutInput(data=request.data, context={"user": request.user})
+        data.is_valid(raise_exception=True)
+        data = data.validated_data
+        order = place_cart_order(
+            customer=request_customer(request),
+            token=cart_token(request),
+            channel=data["channel"],
+            fulfilment=data["fulfilment"],
+            payment=PaymentRequest(
+                method=data["payment"]["method"], token=data["payment"]["token"]
+            ),
+            pickup_store=data.get("store"),
+            address=data.get("address"),
+            email=data.get("email", ""),
+            phone=data.get("phone", ""),
+            first_name=data.get("first_name", ""),
+            last_name=data.get("last_name", ""),
+            idempotency_key=request.headers.get("Idempotency-Key", "").strip(),
+            discount_code=data.get("discount_code", ""),
+        )
+        return self._render(order, replayed=order.idempotent_replay)
+
+    def _render(self, order, *, replayed: bool) -> Response:
+        response = Response(
+            order_detail_data(order),
+            status=status.HTTP_200_OK if replayed else status.HTTP_201_CREATED,
+        )
+        if replayed:
+            response["Idempotent-Replayed"] = "true"
+        return response

@@ -1,0 +1,42 @@
+"""What every storefront cart, checkout and order endpoint shares: the anonymous cart's
+token, the signed-in customer, the documented errors."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+
+from orders.services.carts import storefront_customer
+
+CART_TOKEN = OpenApiParameter(
+    "X-Cart-Token",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Token of an anonymous cart (also accepted as ?cart_token=).",
+)
+
+
+ERRORS = {
+    400: OpenApiResponse(description="Field errors: {message, code, extra}"),
+    404: OpenApiResponse(description="Unknown cart or order"),
+    409: OpenApiResponse(description="Out of stock (extra.lines) or closed cart"),
+}
+
+
+def cart_token(request) -> str:
+    """The anonymous cart's token: the ``X-Cart-Token`` header or ``?cart_token=``."""
+    return (
+        request.headers.get("X-Cart-Token")
+        or request.query_params.get("cart_token")
+        or ""
+    ).strip()[:64]
+
+
+def request_customer(request):
+    """The signed-in customer's profile (created on first use), once per request;
+    None when anonymous."""
+    if not request.user.is_authenticated:
+        return None
+    if not hasattr(request, "_storefront_customer"):
+        request._storefront_customer = storefront_customer(user=request.user)
+    return request._storefront_customer
