@@ -62,21 +62,35 @@ EVENT_ORDER_DELIVERED = "order_delivered"
 EVENT_ORDER_CANCELLED = "order_cancelled"
 
 
-_NEXT = {
-    OrderStatus.PLACED: {OrderStatus.PICKED, OrderStatus.CANCELLED},
-    OrderStatus.PICKED: {OrderStatus.READY, OrderStatus.SHIPPED, OrderStatus.CANCELLED},
-    OrderStatus.READY: {OrderStatus.COLLECTED, OrderStatus.CANCELLED},
-    OrderStatus.SHIPPED: {OrderStatus.DELIVERED},
+# The order state machine in one table: the statuses each status may move to, and the
+# fulfilment method a forward step belongs to (a delivery is never "ready", a pickup
+# never "shipped"). Staff screens ask ``can_move`` which buttons to show; the services
+# refuse every other move.
+ORDER_MOVES: dict[str, frozenset[str]] = {
+    OrderStatus.PLACED: frozenset({OrderStatus.PICKED, OrderStatus.CANCELLED}),
+    OrderStatus.PICKED: frozenset(
+        {OrderStatus.READY, OrderStatus.SHIPPED, OrderStatus.CANCELLED}
+    ),
+    OrderStatus.READY: frozenset({OrderStatus.COLLECTED, OrderStatus.CANCELLED}),
+    OrderStatus.SHIPPED: frozenset({OrderStatus.DELIVERED}),
 }
-
-
-# Which fulfilment method each forward step belongs to.
-_STEP_METHOD = {
+STEP_METHOD: dict[str, str] = {
     OrderStatus.READY: FulfilmentMethod.PICKUP,
     OrderStatus.COLLECTED: FulfilmentMethod.PICKUP,
     OrderStatus.SHIPPED: FulfilmentMethod.DELIVERY,
     OrderStatus.DELIVERED: FulfilmentMethod.DELIVERY,
 }
+CANCELLABLE_STATUSES = frozenset(
+    status for status, moves in ORDER_MOVES.items() if OrderStatus.CANCELLED in moves
+)
+
+
+def can_move(order: Order, target: str) -> bool:
+    """Whether ``order`` may move to ``target`` now (its status and its method)."""
+    method = STEP_METHOD.get(target)
+    return target in ORDER_MOVES.get(order.status, ()) and (
+        method is None or order.fulfilment_method == method
+    )
 
 
 def _new_pickup_code() -> str:
@@ -92,11 +106,11 @@ def _transition(
     note: str = "",
     location: Location | None = None,
 ) -> None:
-    if target not in _NEXT.get(order.status, set()):
+    if target not in ORDER_MOVES.get(order.status, ()):
         raise IllegalTransition(
             obj=f"Order {order.number}", current=order.status, target=target
         )
-    method = _STEP_METHOD.get(target)
+    method = STEP_METHOD.get(target)
     if method is not None and order.fulfilment_method != method:
         raise IllegalTransition(
             obj=f"{order.get_fulfilment_method_display()} order {order.number}",

@@ -24,9 +24,18 @@ from omnistore.core.exceptions import (
     ValidationFailed,
 )
 from orders import selectors
-from orders.models import FulfilmentStatus, Order, OrderStatus, PaymentStatus, Refund
+from orders.models import (
+    FulfilmentMethod,
+    FulfilmentStatus,
+    Order,
+    OrderStatus,
+    PaymentStatus,
+    Refund,
+)
 from orders.services.checkout import place_order
 from orders.services.fulfilment import (
+    CANCELLABLE_STATUSES,
+    can_move,
     cancel_order,
     mark_delivered,
     mark_picked,
@@ -398,3 +407,20 @@ def test_history_records_who_when_and_why():
         change.note,
     ) == ("placed", "picked", staff, when, "Shelf B")
     assert change.location == store
+
+
+def test_the_state_machine_table_says_which_moves_each_order_may_make():
+    pickup = Order(status=OrderStatus.PICKED, fulfilment_method=FulfilmentMethod.PICKUP)
+    delivery = Order(
+        status=OrderStatus.PICKED, fulfilment_method=FulfilmentMethod.DELIVERY
+    )
+    assert can_move(pickup, OrderStatus.READY)
+    assert not can_move(pickup, OrderStatus.SHIPPED)
+    assert can_move(delivery, OrderStatus.SHIPPED)
+    assert not can_move(delivery, OrderStatus.READY)
+    assert not can_move(pickup, OrderStatus.COLLECTED)  # not ready yet
+    assert {
+        OrderStatus.PLACED,
+        OrderStatus.PICKED,
+        OrderStatus.READY,
+    } == CANCELLABLE_STATUSES
