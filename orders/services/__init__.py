@@ -1,6 +1,6 @@
 """Writes on carts and orders, one module per state machine: carts, sourcing,
-checkout, fulfilment, pickups, payments, loyalty, returns, refunds, exchanges and
-discount codes."""
+checkout and placing, fulfilment, pickups, payments, loyalty, returns, refunds,
+exchanges and discount codes."""
 
 # Re-exports until every caller imports from its defining module.
 from .carts import (
