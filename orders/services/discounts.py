@@ -270,47 +270,68 @@ def _release_discount(order: Order, *, now: datetime) -> None:
 
 
 def _clean_code_fields(data: dict, errors: dict) -> dict:
-    """Shared checks of a code's terms (creation and later changes)."""
-    clean = {}
-    if "kind" in data:
-        if data["kind"] not in DiscountKind.values:
-            errors["kind"] = [f"Must be one of: {', '.join(DiscountKind.values)}."]
-        clean["kind"] = data["kind"]
-    for name in ("value", "min_subtotal"):
+    """Shared checks of a code's terms (creation and later changes): the terms given,
+    cleaned, each refusal in ``errors`` under its field."""
+    clean: dict = {}
+    for name, check in _TERM_CHECKS.items():
         if name in data:
-            try:
-                clean[name] = _money(data[name] if data[name] is not None else 0)
-            except (ArithmeticError, TypeError, ValueError):
-                errors[name] = ["Enter an amount such as 10 or 12.50."]
-    for name in ("max_uses", "max_uses_per_customer"):
-        if name in data:
-            number = data[name]
-            if number in ("", None):
-                clean[name] = None
-            elif isinstance(number, bool) or not isinstance(number, int) or number < 1:
-                errors[name] = ["A whole number of at least 1, or empty for no limit."]
-            else:
-                clean[name] = number
-    for name in ("valid_from", "valid_until"):
-        if name in data:
-            moment = data[name]
-            if moment is not None and timezone.is_naive(moment):
-                errors[name] = ["Give a date and time with its time zone."]
-            clean[name] = moment
-    if "channels" in data:
-        if data["channels"] not in DiscountChannels.values:
-            errors["channels"] = [
-                f"Must be one of: {', '.join(DiscountChannels.values)}."
-            ]
-        clean["channels"] = data["channels"]
-    if "campaign_id" in data:
-        campaign = data["campaign_id"]
-        if campaign is not None and (
-            isinstance(campaign, bool) or not isinstance(campaign, int) or campaign < 1
-        ):
-            errors["campaign_id"] = ["A campaign id, or empty."]
-        clean["campaign_id"] = campaign
+            check(name, data[name], clean, errors)
     return clean
+
+
+def _check_choice(choices):
+    def check(name: str, value, clean: dict, errors: dict) -> None:
+        if value not in choices.values:
+            errors[name] = [f"Must be one of: {', '.join(choices.values)}."]
+        clean[name] = value
+
+    return check
+
+
+def _check_amount(name: str, value, clean: dict, errors: dict) -> None:
+    try:
+        clean[name] = _money(value if value is not None else 0)
+    except (ArithmeticError, TypeError, ValueError):
+        errors[name] = ["Enter an amount such as 10 or 12.50."]
+
+
+def _whole_positive(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def _check_limit(name: str, value, clean: dict, errors: dict) -> None:
+    if value in ("", None):
+        clean[name] = None
+    elif not _whole_positive(value):
+        errors[name] = ["A whole number of at least 1, or empty for no limit."]
+    else:
+        clean[name] = value
+
+
+def _check_moment(name: str, value, clean: dict, errors: dict) -> None:
+    if value is not None and timezone.is_naive(value):
+        errors[name] = ["Give a date and time with its time zone."]
+    clean[name] = value
+
+
+def _check_campaign(name: str, value, clean: dict, errors: dict) -> None:
+    if value is not None and not _whole_positive(value):
+        errors[name] = ["A campaign id, or empty."]
+    clean[name] = value
+
+
+# In the order the errors list them.
+_TERM_CHECKS = {
+    "kind": _check_choice(DiscountKind),
+    "value": _check_amount,
+    "min_subtotal": _check_amount,
+    "max_uses": _check_limit,
+    "max_uses_per_customer": _check_limit,
+    "valid_from": _check_moment,
+    "valid_until": _check_moment,
+    "channels": _check_choice(DiscountChannels),
+    "campaign_id": _check_campaign,
+}
 
 
 def _check_code_terms(code: DiscountCode, errors: dict) -> None:
