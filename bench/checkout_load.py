@@ -1,0 +1,118 @@
+"""Driving the storefront flow through gunicorn at a number of concurrent clients for
+a bounded time, with the CPU it cost and the outbox it left behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import threading
+import time
+import uuid
+
+from checkout_flow import flow_requests
+from loadgen import request, run_threads
+from machine import busy_since, cpu_by_command, cpu_since, machine_busy
+
+
+class Tally:
+    """What the clients of one run measured: flow and per-request latencies, and the
+    failed flows counted by the status that ended them."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.flows: list[float] = []
+        self.per_request: dict[str, list[float]] = {
+            "new cart": [],
+            "add 2 lines": [],
+            "checkout": [],
+        }
+        self.errors: dict[int, int] = {}
+
+    def failed(self, status: int) -> None:
+        with self.lock:
+            self.errors[status] = self.errors.get(status, 0) + 1
+
+    def done(self, t0: float, t1: float, t2: float, t3: float) -> None:
+        with self.lock:
+            self.flows.append(t3 - t0)
+            self.per_request["new cart"].append(t1 - t0)
+            self.per_request["add 2 lines"].append(t2 - t1)
+            self.per_request["checkout"].append(t3 - t2)
+
+
+def one_flow(port, data, rng: random.Random, tally: Tally) -> None:
+    """New cart, add two lines, checkout: three requests on the socket, timed."""
+    lines, checkout = flow_requests(data, rng)
+    t0 = time.perf_counter()
+    s1, raw = request(port, "POST", "/api/v1/cart/")
+    t1 = time.perf_counter()
+    if s1 != 201:
+        tally.failed(s1)
+        return
+    token = json.loads(raw)["token"]
+    s2, _ = request(port, "POST", "/api/v1/cart/lines/", lines, {"X-Cart-Token": token})
+    t2 = time.perf_counter()
+    s3, _ = request(
+        port,
+        "POST",
+        "/api/v1/checkout/",
+        checkout,
+        {"X-Cart-Token": token, "Idempotency-Key": str(uuid.uuid4())},
+    )
+    t3 = time.perf_counter()
+    if s2 != 201 or s3 != 201:
+        tally.failed(s2 if s2 != 201 else s3)
+        return
+    tally.done(t0, t1, t2, t3)
+
+
+def outbox_backlog(timeout: float = 120.0) -> tuple[int, float]:
+    """Outbox rows still pending as a run's load stops, and how long the Celery worker
+    then took to deliver them: the measured rate counts only if the worker keeps up."""
+    from django.db import connection
+
+    from omnistore.core.models import OutboxMessage
+
+    pending = OutboxMessage.objects.filter(processed_at__isnull=True)
+    backlog, started = pending.count(), time.perf_counter()
+    while pending.exists() and time.perf_counter() - started < timeout:
+        time.sleep(0.05)
+    waited = time.perf_counter() - started
+    drained_in = waited if not pending.exists() else float("inf")
+    connection.close()
+    return backlog, drained_in
+
+
+def sustained(run: dict) -> float:
+    """Flows per second over the load and the delivery of its outbox rows after it."""
+    return len(run["flows"]) / (run["elapsed"] + run["drained_in"])
+
+
+def drive(port, data, clients: int, seconds: float) -> dict:
+    load = os.getloadavg()[0]  # the 1-minute load average as the run starts
+    cpu_before, busy_before = cpu_by_command(), machine_busy()
+    stop = time.perf_counter() + seconds
+    tally = Tally()
+
+    def client(seed):
+        rng = random.Random(seed)
+        while time.perf_counter() < stop:
+            one_flow(port, data, rng, tally)
+
+    elapsed = run_threads(client, clients)
+    # the orders' side effects are part of the run: CPU is counted until the worker
+    # has delivered them, and the sustained rate spreads the flows over that time too
+    backlog, drained_in = outbox_backlog()
+    return {
+        "backlog": backlog,
+        "drained_in": drained_in,
+        "clients": clients,
+        "elapsed": elapsed,
+        "flows": tally.flows,
+        "per_request": tally.per_request,
+        "errors": tally.errors,
+        "cpu": cpu_since(cpu_before),
+        "busy": busy_since(busy_before),
+        "load": load,
+    }
