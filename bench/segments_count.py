@@ -102,7 +102,7 @@ def bench_segment(repeat: int) -> bool:
     from django.db import connection
     from django.utils import timezone
 
-    from campaigns.segments import compile_rules
+    from campaigns.segments.compiler import compile_rules
 
     def orm():
         return compile_rules(COMPLEX_SEGMENT).count()

@@ -19,20 +19,20 @@ def send_child(recipients: int, batch_size: int | None) -> None:
     """One send in this (fresh) process; prints a JSON line with the figures."""
     from django.utils import timezone
 
-    from campaigns import selectors, services
     from campaigns.backends import MemoryBackend
+    from campaigns.selectors.audiences import campaign_audience
+    from campaigns.services.campaigns import schedule_campaign
+    from campaigns.services.sending import send_campaign
 
     give_push_consent(recipients)
     campaign = sms_campaign(recipients)
     send_at = timezone.now() + timedelta(seconds=1)
-    services.schedule_campaign(campaign=campaign, send_at=send_at)
-    audience = selectors.campaign_audience(campaign).count()
+    schedule_campaign(campaign=campaign, send_at=send_at)
+    audience = campaign_audience(campaign).count()
     MemoryBackend.reset()
     rss_before = proc_status("VmRSS")
     start = time.perf_counter()
-    result = services.send_campaign(
-        campaign=campaign, now=send_at, batch_size=batch_size
-    )
+    result = send_campaign(campaign=campaign, now=send_at, batch_size=batch_size)
     elapsed = time.perf_counter() - start
     print(
         json.dumps(
@@ -71,10 +71,10 @@ def sms_campaign(recipients: int):
     """An SMS campaign to the customers with both a push and an SMS consent."""
     from django.utils import timezone
 
-    from campaigns import services
     from campaigns.models import Campaign, MessageTemplate
+    from campaigns.services.segments import create_segment
 
-    segment = services.create_segment(
+    segment = create_segment(
         name=f"Bench {recipients} {timezone.now().isoformat()}",
         rules={
             "all": [

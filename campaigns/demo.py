@@ -7,8 +7,8 @@ from campaigns.channels import MessageChannel
 from campaigns.models import Campaign, CampaignKind, MessageTemplate, Segment
 from campaigns.selectors.audiences import segment_customers
 from campaigns.services.segments import create_segment
-from orders import services as order_services
 from orders.models import DiscountCode
+from orders.services.discounts import create_discount_code
 
 STORE_ONLY = {
     "all": [
@@ -43,7 +43,7 @@ def seed_campaigns(*, scale: int = 1, stdout=None) -> dict[str, int]:
     )
     create_segment(name="Buy online and in shops", rules=EVERY_CHANNEL)
     if not DiscountCode.objects.filter(code="WELCOME10").exists():
-        order_services.create_discount_code(
+        create_discount_code(
             code="WELCOME10", kind="percentage", value=10, max_uses_per_customer=1
         )
     campaign = Campaign.objects.create(

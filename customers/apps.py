@@ -6,4 +6,4 @@ class CustomersConfig(AppConfig):
 
     def ready(self):
         # Outbox handlers (wishlist sharing) register on import, in every process.
-        from .services import wishlists  # noqa: F401
+        pass

@@ -33,7 +33,7 @@ from customers.services.timeline import (
     EVENT_CREATED,
     add_note,
 )
-from inventory.demo import DEMO_PASSWORD
+from inventory.demo.staff import DEMO_PASSWORD
 from inventory.models import Category, Location, LocationKind
 from omnistore.accounts.models import Role, User
 from omnistore.core.channels import Channel, is_online

@@ -21,16 +21,13 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from customers.services import record_event, record_events
+from customers.services.timeline import record_event, record_events
 from omnistore.core import outbox
+from orders.selectors.orders import orders_for_email
+from orders.selectors.pickups import pickup_qr_payload
+from orders.selectors.returns import return_by_id, return_qr_payload
 
 from .models import Order
-from .selectors import (
-    orders_for_email,
-    pickup_qr_payload,
-    return_by_id,
-    return_qr_payload,
-)
 
 logger = logging.getLogger(__name__)
 TOPIC = "orders.email"

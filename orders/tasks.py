@@ -3,9 +3,9 @@
 from celery import shared_task
 
 from omnistore.core import outbox
+from orders.services import loyalty, pickups
 
 from .emails import deliver_order_emails
-from .services import loyalty, pickups
 
 
 @outbox.batch_handler("orders.placed")

@@ -4,8 +4,3 @@ Everything here works on sets: a segment is one query, the personal content of a
 of messages a fixed number of queries, and the report a few aggregate queries whatever
 the number of campaigns and messages.
 """
-
-# Re-exports until every caller imports from its defining module.
-from campaigns.selectors.audiences import campaign_audience
-
-__all__ = ["campaign_audience"]

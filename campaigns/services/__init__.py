@@ -17,10 +17,3 @@ Rules kept here:
   start of every automation run; each restock is messaged once per customer, whatever
   number of lists the variant is on.
 """
-
-# Re-exports until every caller imports from its defining module.
-from campaigns.services.campaigns import schedule_campaign
-from campaigns.services.segments import create_segment
-from campaigns.services.sending import send_campaign
-
-__all__ = ["create_segment", "schedule_campaign", "send_campaign"]

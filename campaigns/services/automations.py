@@ -21,7 +21,7 @@ from campaigns.services.delivery import SendResult, deliver_queued, prepare_run
 from campaigns.services.queueing import in_segment, queue_stream
 from campaigns.services.restocks import detect_restocks
 from omnistore.core.exceptions import ValidationFailed
-from orders import services as order_services
+from orders.services.pickups import send_pickup_reminders
 
 # An automation looks back this far beyond its wait, so switching one on does not
 # write to every cart or order of the past.
@@ -139,5 +139,5 @@ def run_automations(*, now: datetime | None = None, batch_size=None) -> dict[str
     for pk, name in automations.values_list("pk", "name"):
         result = run_automation(campaign=pk, now=now, batch_size=batch_size)
         sent[name] = result.sent
-    sent["pickup reminders"] = len(order_services.send_pickup_reminders(now=now))
+    sent["pickup reminders"] = len(send_pickup_reminders(now=now))
     return sent

@@ -30,7 +30,7 @@ from campaigns.selectors.content import (
 from campaigns.selectors.sending import message_deliverable
 from campaigns.selectors.wishlists import wishlist_cards
 from campaigns.services.common import EVENT_SENT, REFERENCE, renew_lease
-from customers.services import record_events
+from customers.services.timeline import record_events
 
 logger = logging.getLogger(__name__)
 

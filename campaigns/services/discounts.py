@@ -4,8 +4,8 @@ attributes the orders using the code to the campaign (the code itself lives in o
 from __future__ import annotations
 
 from campaigns.models import Campaign
-from orders import services as order_services
 from orders.models import DiscountCode
+from orders.services.discounts import update_discount_code
 
 
 def discount_code_problem(campaign: Campaign) -> str:
@@ -29,6 +29,6 @@ def discount_code_problem(campaign: Campaign) -> str:
 def link_discount_code(campaign: Campaign, actor) -> None:
     """Tie the campaign's code to it, so orders using the code are attributed to it."""
     if campaign.discount_code:
-        order_services.update_discount_code(
+        update_discount_code(
             code=campaign.discount_code, campaign_id=campaign.pk, actor=actor
         )

@@ -11,7 +11,8 @@ from campaigns.channels import MessageChannel
 from campaigns.models import Message
 from campaigns.services.common import EVENT_CLICKED, EVENT_OPENED, REFERENCE
 from customers.models import Customer
-from customers.services import record_event, set_consent
+from customers.services.consents import set_consent
+from customers.services.timeline import record_event
 from omnistore.core.channels import Channel
 from omnistore.core.exceptions import NotFound
 

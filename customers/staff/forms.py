@@ -3,7 +3,7 @@
 from django import forms
 
 from customers.normalize import normalize_email, normalize_phone
-from inventory.forms import VariantCodeField
+from inventory.staff.forms import VariantCodeField
 
 
 class CounterCustomerForm(forms.Form):

@@ -28,11 +28,8 @@ from omnistore.accounts.models import Role
 
 from .catalog import seed_categories
 from .locations import WAREHOUSES, seed_locations
-from .staff import DEMO_PASSWORD, STAFF, seed_staff
+from .staff import seed_staff
 from .stock import seed_catalog_and_stock
-
-# Re-exports until every caller imports from its defining module: DEMO_PASSWORD, STAFF.
-__all__ = ["DEMO_PASSWORD", "STAFF", "seed_inventory"]
 
 
 def _printer(stdout):

@@ -9,10 +9,7 @@ from inventory import selectors as inventory_selectors
 from inventory.models import Location, LocationKind
 
 from .auth import SESSION_STORE_KEY, current_store, staff_required
-from .panels import dashboard_context, dashboard_panels
-
-# Re-exports until every caller imports from its defining module: dashboard_panels.
-__all__ = ["dashboard", "dashboard_panels", "switch_store", "StaffLoginView"]
+from .panels import dashboard_context
 
 
 class StaffLoginView(auth_views.LoginView):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import Q
 
-from customers.services import normalize_phone
+from customers.normalize import normalize_phone
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -16,9 +16,16 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from omnistore.core.exceptions import ApplicationError
-from orders import services
 from orders.admin.base import ReadOnlyInline
 from orders.models import DiscountCode, DiscountKind, DiscountRedemption
+from orders.services.discounts import (
+    DISCOUNT_EDITABLE_TERMS,
+    create_discount_code,
+    deactivate_discount_code,
+    discount_code_pattern_ok,
+    normalize_discount_code,
+    update_discount_code,
+)
 
 TERMS = [
     "kind",
@@ -97,8 +104,8 @@ class DiscountCodeForm(forms.ModelForm):
         fields = ["code", "active", *TERMS]
 
     def clean_code(self) -> str:
-        code = services.normalize_discount_code(self.cleaned_data["code"])
-        if not services.discount_code_pattern_ok(code):
+        code = normalize_discount_code(self.cleaned_data["code"])
+        if not discount_code_pattern_ok(code):
             raise forms.ValidationError(
                 "3 to 40 letters, digits, '-' or '_', starting with a letter or digit."
             )
@@ -210,16 +217,14 @@ class DiscountCodeAdmin(admin.ModelAdmin):
         if change:
             changes = {
                 name: data[name]
-                for name in services.DISCOUNT_EDITABLE_TERMS
+                for name in DISCOUNT_EDITABLE_TERMS
                 if name in form.changed_data
             }
             if changes:
-                updated = services.update_discount_code(
-                    code=obj, actor=request.user, **changes
-                )
+                updated = update_discount_code(code=obj, actor=request.user, **changes)
                 obj.times_used = updated.times_used
             return
-        created = services.create_discount_code(
+        created = create_discount_code(
             code=data["code"],
             active=data["active"],
             actor=request.user,
@@ -237,7 +242,7 @@ class DiscountCodeAdmin(admin.ModelAdmin):
         done = []
         for code in queryset.filter(active=True).order_by("id"):
             try:
-                services.deactivate_discount_code(code=code, actor=request.user)
+                deactivate_discount_code(code=code, actor=request.user)
             except ApplicationError as error:
                 self.message_user(
                     request, f"{code.code}: {error.message}", level=messages.ERROR

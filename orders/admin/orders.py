@@ -18,7 +18,6 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from omnistore.core.exceptions import ApplicationError
-from orders import services
 from orders.admin.base import PhoneAwareSearch, ReadOnlyAdmin, ReadOnlyInline
 from orders.admin.export import Echo, csv_safe, export_rows
 from orders.admin.reports import sales_report_page
@@ -30,6 +29,7 @@ from orders.models import (
     Payment,
     Refund,
 )
+from orders.services.fulfilment import cancel_order
 
 SHOWN = 50  # orders listed on the cancel confirmation page
 
@@ -277,7 +277,7 @@ class OrderAdmin(PhoneAwareSearch, ReadOnlyAdmin):
         done = []
         for order in queryset.order_by("id"):
             try:
-                services.cancel_order(order=order, actor=request.user, reason=reason)
+                cancel_order(order=order, actor=request.user, reason=reason)
             except ApplicationError as error:
                 self.message_user(
                     request, f"{order.number}: {error.message}", level=messages.ERROR

@@ -10,7 +10,6 @@ from django.contrib import admin, messages
 from django.urls import path
 
 from omnistore.core.exceptions import ApplicationError
-from orders import services
 from orders.admin.base import ReadOnlyAdmin, ReadOnlyInline
 from orders.admin.reports import returns_rate_page
 from orders.models import (
@@ -21,6 +20,7 @@ from orders.models import (
     ReturnStatusChange,
     StoreCreditTransaction,
 )
+from orders.services.returns import close_return
 
 
 class ReturnLineInline(ReadOnlyInline):
@@ -155,7 +155,7 @@ class ReturnAdmin(ReadOnlyAdmin):
         closed = []
         for ret in queryset.filter(status=ReturnStatus.REFUNDED).order_by("id"):
             try:
-                services.close_return(
+                close_return(
                     return_request=ret, actor=request.user, note="Closed in admin"
                 )
             except ApplicationError as error:

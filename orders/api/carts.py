@@ -20,8 +20,8 @@ from rest_framework.views import APIView
 
 from omnistore.core.api import InputSerializer
 from omnistore.core.exceptions import ValidationFailed
-from orders import selectors
 from orders.models import FulfilmentMethod
+from orders.selectors.carts import cart_availability, cart_lines
 from orders.services.carts import (
     add_cart_lines,
     current_cart,
@@ -205,8 +205,8 @@ def _fulfilment(request) -> tuple[str, int | None]:
 
 def _cart_body(request, cart, lines=None) -> dict:
     method, store = _fulfilment(request)
-    lines = selectors.cart_lines(cart) if lines is None else lines
-    availability = selectors.cart_availability(
+    lines = cart_lines(cart) if lines is None else lines
+    availability = cart_availability(
         variant_ids=[line.variant_id for line in lines], store_id=store
     )
     return {

@@ -8,8 +8,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from orders import selectors
 from orders.models import OrderStatus
+from orders.selectors.orders import customer_orders, order_by_id, order_detail
 from orders.services.fulfilment import cancel_order
 
 from .common import ERRORS, request_customer
@@ -125,7 +125,7 @@ class OrderListView(generics.ListAPIView):
     serializer_class = OrderSummaryOutput
 
     def get_queryset(self):
-        return selectors.customer_orders(request_customer(self.request))
+        return customer_orders(request_customer(self.request))
 
 
 class OrderDetailView(APIView):
@@ -135,9 +135,7 @@ class OrderDetailView(APIView):
         operation_id="order_retrieve", responses={200: OrderDetailOutput, **ERRORS}
     )
     def get(self, request, number: str):
-        order = selectors.order_detail(
-            number=number, customer=request_customer(request)
-        )
+        order = order_detail(number=number, customer=request_customer(request))
         return Response(OrderDetailOutput(order).data)
 
 
@@ -153,13 +151,11 @@ class OrderCancelView(APIView):
         """Cancel an order that has not been picked yet; the payment is refunded."""
         data = CancelInput(data=request.data)
         data.is_valid(raise_exception=True)
-        order = selectors.order_detail(
-            number=number, customer=request_customer(request)
-        )
+        order = order_detail(number=number, customer=request_customer(request))
         cancel_order(
             order=order,
             actor=request.user,
             reason=data.validated_data.get("reason", ""),
             by_customer=True,
         )
-        return Response(OrderDetailOutput(selectors.order_by_id(order.pk)).data)
+        return Response(OrderDetailOutput(order_by_id(order.pk)).data)

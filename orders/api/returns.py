@@ -18,9 +18,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from omnistore.core.channels import Channel
-from orders import selectors
 from orders.emails import qr_png
 from orders.models import RefundMethod, Return, ReturnReason
+from orders.selectors.returns import (
+    customer_returns,
+    return_by_id,
+    return_detail,
+    return_qr_payload,
+)
 from orders.services.carts import storefront_customer
 from orders.services.returns import ReturnLineRequest, request_return
 
@@ -119,7 +124,7 @@ class ReturnDetailOutput(ReturnSummaryOutput):
 
     def get_qr(self, obj) -> str:
         """The return code as a PNG data URI, to show on screen at the shop."""
-        png = qr_png(selectors.return_qr_payload(obj), scale=6)
+        png = qr_png(return_qr_payload(obj), scale=6)
         return "data:image/png;base64," + base64.b64encode(png).decode()
 
     def get_qr_url(self, obj) -> str:
@@ -147,7 +152,7 @@ class ReturnListView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # the schema has no customer
             return Return.objects.none()
-        return selectors.customer_returns(_customer(self.request))
+        return customer_returns(_customer(self.request))
 
     @extend_schema(
         operation_id="return_create",
@@ -178,7 +183,7 @@ class ReturnListView(generics.ListAPIView):
             ],
         )
         body = ReturnDetailOutput(
-            selectors.return_by_id(created.pk), context={"request": request}
+            return_by_id(created.pk), context={"request": request}
         ).data
         return Response(body, status=status.HTTP_201_CREATED)
 
@@ -191,7 +196,7 @@ class ReturnDetailView(APIView):
         responses={200: ReturnDetailOutput, **ERRORS},
     )
     def get(self, request, code: str):
-        found = selectors.return_detail(code=code, customer=_customer(request))
+        found = return_detail(code=code, customer=_customer(request))
         return Response(ReturnDetailOutput(found, context={"request": request}).data)
 
 
@@ -207,8 +212,8 @@ class ReturnQrView(APIView):
     )
     def get(self, request, code: str):
         """The return QR as a PNG, for an app to show or a page to print."""
-        found = selectors.return_detail(code=code, customer=_customer(request))
-        png = qr_png(selectors.return_qr_payload(found))
+        found = return_detail(code=code, customer=_customer(request))
+        png = qr_png(return_qr_payload(found))
         response = HttpResponse(png, content_type="image/png")
         response["Cache-Control"] = "private, max-age=3600"
         return response

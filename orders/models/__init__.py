@@ -1,8 +1,6 @@
 """The orders app's models, one module per sub-domain; Django and callers import them
 from here (``from orders.models import Order``)."""
 
-# Re-exports until every caller imports from its defining module.
-from omnistore.core.channels import Channel
 from orders.models.carts import (
     CART_TOKENS,
     Cart,
@@ -46,7 +44,6 @@ from orders.models.returns import (
 )
 
 __all__ = [
-    "Channel",
     "CartStatus",
     "CART_TOKENS",
     "Cart",

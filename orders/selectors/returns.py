@@ -11,7 +11,7 @@ from django.db.models import Prefetch, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
 from customers.models import Customer
-from customers.selectors import search_customers
+from customers.selectors.profiles import search_customers
 from inventory.models import Location
 from omnistore.core.exceptions import NotFound
 from orders.models import (

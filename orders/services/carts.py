@@ -13,13 +13,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from customers.models import Customer
-from customers.selectors import customer_for_user
-from customers.services import match_customer
+from customers.selectors.identities import customer_for_user
+from customers.services.matching import match_customer
 from omnistore.core.channels import Channel
 from omnistore.core.db import connection_for, db_value, insert_rows
 from omnistore.core.exceptions import Conflict, NotFound, ValidationFailed
 from orders.models import CART_TOKENS, Cart, CartLine, CartStatus, Fulfilment, Order
-from orders.selectors import cart_lines, find_cart, started_cart
+from orders.selectors.carts import cart_lines, find_cart, started_cart
 
 from .common import MAX_LINE_QUANTITY, _check_quantity, _sellable_variants
 

@@ -38,12 +38,8 @@ from orders.models import (
     FulfilmentMethod,
     Order,
 )
-from orders.selectors import (
-    cart_lines,
-    open_cart_lines,
-    order_by_id,
-    replayed_order,
-)
+from orders.selectors.carts import cart_lines, open_cart_lines
+from orders.selectors.orders import order_by_id, replayed_order
 
 from .carts import cart_checked_out, current_cart
 from .common import _check_quantity, _money, _sellable_variants

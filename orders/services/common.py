@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from customers.models import Customer
-from customers.services import record_event
+from customers.services.timeline import record_event
 from inventory.models import Product, Variant
 from omnistore.core import webhooks
 from omnistore.core.db import load

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from customers.services import resolve_customer
+from customers.selectors.identities import resolve_customer
 from inventory.models import Location, Variant
 from omnistore.core.channels import Channel
 from omnistore.core.exceptions import ValidationFailed

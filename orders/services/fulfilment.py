@@ -14,8 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from customers.models import Customer
-from customers.services import reverse_points
-from inventory import services as inventory
+from customers.services.loyalty import reverse_points
 from inventory.models import (
     Location,
     MovementReason,
@@ -23,6 +22,13 @@ from inventory.models import (
     ReservationStatus,
     TransferStatus,
 )
+from inventory.services.ledger import StockRequest
+from inventory.services.reservations import (
+    consume_reservations,
+    release_reservations,
+    reserve_stock,
+)
+from inventory.services.transfers import cancel_transfer
 from omnistore.core.actors import acting_user
 from omnistore.core.exceptions import Conflict, IllegalTransition
 from orders.models import (
@@ -178,9 +184,9 @@ def mark_picked(
         lines = OrderLine.objects.filter(fulfilment__in=arrived).select_related(
             "fulfilment"
         )
-        inventory.reserve_stock(
+        reserve_stock(
             requests=[
-                inventory.StockRequest(
+                StockRequest(
                     line.variant_id, line.fulfilment.pickup_location_id, line.quantity
                 )
                 for line in lines
@@ -266,7 +272,7 @@ def ship_order(
         location=location,
         note=f"Tracking {tracking_reference}" if tracking_reference else "",
     )
-    inventory.consume_reservations(
+    consume_reservations(
         reservations=list(_order_reservations(order)),
         reason=MovementReason.SHIPMENT,
         actor=acting_user(actor),
@@ -344,7 +350,7 @@ def cancel_order(
     )
     if order.discount_code:
         _release_discount(order, now=now)
-    inventory.release_reservations(
+    release_reservations(
         reservations=list(_order_reservations(order)),
         actor=acting_user(actor),
         note=f"Order {order.number} cancelled",
@@ -353,7 +359,7 @@ def cancel_order(
     for fulfilment in fulfilments:
         transfer = fulfilment.transfer
         if transfer is not None and transfer.status == TransferStatus.REQUESTED:
-            inventory.cancel_transfer(
+            cancel_transfer(
                 transfer=transfer,
                 actor=acting_user(actor),
                 note=f"Order {order.number} cancelled",

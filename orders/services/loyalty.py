@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Case, F, IntegerField, Value, When
 
-from customers.services import PointsBooking, earn_points_in_bulk
+from customers.services.loyalty import PointsBooking, earn_points_in_bulk
 from omnistore.core.exceptions import NotFound
 from orders.models import Order, OrderStatus, PaymentStatus
 

@@ -16,7 +16,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from customers.models import Customer
-from customers.services import live_customer_id, record_event
+from customers.selectors.identities import live_customer_id
+from customers.services.timeline import record_event
 from omnistore.core.actors import acting_user
 from omnistore.core.channels import is_online
 from omnistore.core.exceptions import Conflict, ValidationFailed

@@ -11,8 +11,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from inventory import services as inventory
 from inventory.models import Location, MovementReason
+from inventory.services.reservations import consume_reservations
 from omnistore.core.actors import acting_user
 from omnistore.core.exceptions import IllegalTransition, ValidationFailed
 from orders.models import FulfilmentStatus, Order, OrderStatus
@@ -71,7 +71,7 @@ def collect_order(
     _transition(
         order, OrderStatus.COLLECTED, actor=actor, now=now, note=note, location=location
     )
-    inventory.consume_reservations(
+    consume_reservations(
         reservations=list(_order_reservations(order)),
         reason=MovementReason.PICKUP,
         actor=acting_user(actor),

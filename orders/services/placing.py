@@ -18,9 +18,12 @@ from decimal import Decimal
 from django.conf import settings
 
 from customers.models import Customer
-from customers.services import match_customer, record_event
-from inventory import services as inventory
+from customers.services.matching import match_customer
+from customers.services.timeline import record_event
 from inventory.models import Location, Variant
+from inventory.services.ledger import StockRequest
+from inventory.services.reservations import reserve_stock, sell_stock
+from inventory.services.transfers import request_transfer
 from omnistore.core import outbox
 from omnistore.core.channels import Channel
 from omnistore.core.db import insert_rows
@@ -195,7 +198,7 @@ def _new_order(checkout: Checkout, customer: Customer | None, number: str) -> Or
 
 def _write_fulfilments(
     checkout: Checkout, order: Order
-) -> tuple[list[Fulfilment], list[inventory.StockRequest]]:
+) -> tuple[list[Fulfilment], list[StockRequest]]:
     """One fulfilment per leg; a leg travelling to the pickup shop gets its transfer
     requested now. Returns the fulfilments and the stock to hold where it lies (none
     for a carry-out sale, which sells at once)."""
@@ -203,11 +206,11 @@ def _write_fulfilments(
     carry_out = checkout.method == FulfilmentMethod.CARRY_OUT
     variants = {variant.pk: variant for variant, _ in checkout.lines}
     fulfilments = []
-    held: list[inventory.StockRequest] = []
+    held: list[StockRequest] = []
     for leg in checkout.legs:
         transfer = None
         if leg.transfer:
-            transfer = inventory.request_transfer(
+            transfer = request_transfer(
                 source=leg.location,
                 destination=leg.pickup_location,
                 lines=[(variants[v], q) for v, q in leg.quantities.items()],
@@ -218,8 +221,7 @@ def _write_fulfilments(
             )
         elif not carry_out:
             held += [
-                inventory.StockRequest(v, leg.location.pk, q)
-                for v, q in leg.quantities.items()
+                StockRequest(v, leg.location.pk, q) for v, q in leg.quantities.items()
             ]
         lead = TRANSFER_LEAD_DAYS if leg.transfer else 0
         fulfilments.append(
@@ -269,14 +271,12 @@ def _write_lines(
     return order_lines
 
 
-def _move_stock(
-    checkout: Checkout, number: str, held: list[inventory.StockRequest]
-) -> None:
+def _move_stock(checkout: Checkout, number: str, held: list[StockRequest]) -> None:
     """A carry-out sale leaves the shop now; any other order holds its stock."""
     if checkout.method == FulfilmentMethod.CARRY_OUT:
-        inventory.sell_stock(
+        sell_stock(
             requests=[
-                inventory.StockRequest(v, checkout.placing_location.pk, q)
+                StockRequest(v, checkout.placing_location.pk, q)
                 for v, q in checkout.legs[0].quantities.items()
             ],
             reference_type=ORDER_REFERENCE,
@@ -284,7 +284,7 @@ def _move_stock(
             actor=checkout.staff,
         )
     elif held:
-        inventory.reserve_stock(
+        reserve_stock(
             requests=held,
             reference_type=ORDER_REFERENCE,
             reference_id=number,

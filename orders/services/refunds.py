@@ -17,9 +17,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from customers.models import Customer
-from customers.services import reverse_points
-from inventory import services as inventory
+from customers.services.loyalty import reverse_points
 from inventory.models import Location, MovementReason
+from inventory.services.stock import adjust_stock, receive_stock
 from omnistore.core.actors import acting_user
 from omnistore.core.channels import Channel
 from omnistore.core.exceptions import Conflict, ValidationFailed
@@ -121,7 +121,7 @@ def receive_return(
     for row in sorted(rows, key=lambda r: (r.order_line.variant_id, r.pk)):
         variant = row.order_line.variant
         damaged = row.disposition == ReturnDisposition.DAMAGED
-        inventory.receive_stock(
+        receive_stock(
             variant=variant,
             location=location,
             quantity=row.quantity,
@@ -136,7 +136,7 @@ def receive_return(
             ),
         )
         if damaged:
-            inventory.adjust_stock(
+            adjust_stock(
                 variant=variant,
                 location=location,
                 delta=-row.quantity,

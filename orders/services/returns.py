@@ -25,7 +25,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from customers.models import Customer
-from customers.services import record_event
+from customers.services.timeline import record_event
 from inventory.models import Location
 from omnistore.core import webhooks
 from omnistore.core.actors import acting_user
@@ -50,7 +50,7 @@ from orders.models import (
     ReturnStatus,
     ReturnStatusChange,
 )
-from orders.selectors import (
+from orders.selectors.returns import (
     RETURNABLE_ORDER_STATUSES,
     handed_over_at,
     return_deadline,

@@ -9,8 +9,8 @@ from playwright.sync_api import expect
 
 from customers.models import Channel
 from inventory.models import StockLevel
-from orders import selectors
 from orders.models import FulfilmentMethod, Order, OrderStatus, PaymentMethod
+from orders.selectors.orders import order_detail
 from tests.customers.factories import make_customer
 from tests.factories import (
     LocationFactory,
@@ -114,7 +114,7 @@ def test_associate_scans_attaches_a_customer_and_takes_cash(live_server, page, c
         page.evaluate("window.scrollTo(0, 0)")  # the sticky header stays on top
         page.screenshot(path=str(ARTIFACTS / "assisted-sale.png"), full_page=True)
 
-    order = selectors.order_detail(number=shown)
+    order = order_detail(number=shown)
     assert order.channel == Channel.STORE
     assert order.fulfilment_method == FulfilmentMethod.CARRY_OUT
     assert order.status == OrderStatus.COMPLETED

@@ -7,8 +7,12 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from customers import services
 from customers.models import Channel, CustomerEvent, StaffNote
+from customers.services.consents import set_consent
+from customers.services.loyalty import earn_points
+from customers.services.matching import flag_duplicate, match_customer
+from customers.services.profiles import update_profile
+from customers.services.timeline import add_note, record_event
 from tests.factories import CategoryFactory, LocationFactory, StaffFactory
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -27,7 +31,7 @@ def known_customer():
         username="luca", first_name="Luca", last_name="Esposito", store=roma
     )
     # Known in a Roma shop by phone, then online by email: one profile.
-    customer = services.match_customer(
+    customer = match_customer(
         phone="333 123 4567",
         first_name="Martina",
         last_name="Ferrari",
@@ -35,18 +39,18 @@ def known_customer():
         location=roma,
         actor=colleague,
     )
-    services.match_customer(
+    match_customer(
         email="martina.ferrari@example.com",
         phone="+39 333 1234567",
         channel=Channel.WEB,
     )
-    services.set_consent(
+    set_consent(
         customer=customer,
         channel="email",
         granted=True,
         source_channel=Channel.WEB,
     )
-    services.set_consent(
+    set_consent(
         customer=customer,
         channel="sms",
         granted=False,
@@ -54,7 +58,7 @@ def known_customer():
         location=roma,
         actor=colleague,
     )
-    services.update_profile(
+    update_profile(
         customer=customer,
         preferred_store=shop,
         preferences={
@@ -62,10 +66,10 @@ def known_customer():
             "favourite_categories": ["women-shirts"],
         },
     )
-    services.earn_points(
+    earn_points(
         customer=customer, points=120, reason="Order W-1042", reference_id="W-1042"
     )
-    services.add_note(
+    add_note(
         customer=customer,
         text="Asked for the linen dress in sand when it is back.",
         actor=colleague,
@@ -73,22 +77,20 @@ def known_customer():
     )
     now = timezone.now()
     for i in range(25):
-        services.record_event(
+        record_event(
             customer=customer,
             kind="order_placed",
             summary=f"Order W-{1000 + i} placed online · 2 items",
             channel=Channel.WEB,
             occurred_at=now - timedelta(days=60 - 2 * i),
         )
-    duplicate = services.match_customer(
+    duplicate = match_customer(
         email="m.ferrari@example.org",
         first_name="Martina",
         last_name="Ferrari",
         channel=Channel.APP,
     )
-    services.flag_duplicate(
-        customer=customer, other=duplicate, reason="Same name, same town."
-    )
+    flag_duplicate(customer=customer, other=duplicate, reason="Same name, same town.")
     return {"associate": associate, "customer": customer}
 
 

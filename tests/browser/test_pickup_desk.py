@@ -9,8 +9,11 @@ from playwright.sync_api import expect
 
 from customers.models import Channel
 from inventory.models import StockLevel
-from orders import selectors, services
 from orders.models import OrderStatus
+from orders.selectors.orders import order_by_id
+from orders.services.checkout import place_order
+from orders.services.fulfilment import mark_picked, mark_ready
+from orders.services.payments import PaymentRequest
 from tests.customers.factories import make_customer
 from tests.factories import (
     LocationFactory,
@@ -54,16 +57,16 @@ def ready_pickup():
         first_name="Pia",
         last_name="Moro",
     )
-    order = services.place_order(
+    order = place_order(
         lines=[(shirt, 2), (belt, 1)],
         channel=Channel.WEB,
         fulfilment="pickup",
         pickup_store=shop,
         customer=customer,
-        payments=[services.PaymentRequest(method="card_online", token="tok_visa")],
+        payments=[PaymentRequest(method="card_online", token="tok_visa")],
     )
-    services.mark_picked(order=order, actor=associate, location=shop)
-    order = services.mark_ready(order=order, actor=associate, location=shop)
+    mark_picked(order=order, actor=associate, location=shop)
+    order = mark_ready(order=order, actor=associate, location=shop)
     return {"shop": shop, "order": order, "shirt": shirt}
 
 
@@ -99,7 +102,7 @@ def test_associate_refuses_a_wrong_code_then_hands_the_order_over(
         expect(page.get_by_test_id("error-code")).to_contain_text("Wrong pickup code")
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "pickup-desk-wrong-code.png"))
-        assert selectors.order_by_id(order.pk).status == OrderStatus.READY
+        assert order_by_id(order.pk).status == OrderStatus.READY
 
         page.get_by_label("Pickup code").fill(order.pickup_code.lower())
         page.get_by_test_id("hand-over").click()
@@ -112,7 +115,7 @@ def test_associate_refuses_a_wrong_code_then_hands_the_order_over(
         page.evaluate("window.scrollTo(0, 0)")  # the sticky header stays on top
         page.screenshot(path=str(ARTIFACTS / "pickup-desk.png"), full_page=True)
 
-    order = selectors.order_by_id(order.pk)
+    order = order_by_id(order.pk)
     assert order.status == OrderStatus.COLLECTED
     assert [c.to_status for c in order.history.all()][-1] == OrderStatus.COLLECTED
     level = StockLevel.objects.get(

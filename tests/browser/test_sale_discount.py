@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from orders import selectors
 from orders.models import DiscountCode
+from orders.selectors.orders import order_detail
 from tests.factories import (
     LocationFactory,
     ProductFactory,
@@ -94,7 +94,7 @@ def test_associate_applies_a_code_and_takes_the_discounted_total(
         page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(path=str(ARTIFACTS / "sale-discount.png"), full_page=True)
 
-    order = selectors.order_detail(number=shown)
+    order = order_detail(number=shown)
     assert (order.discount_code, order.total) == ("SHOP10", Decimal("49.95"))
     assert [p.amount for p in order.payments.all()] == [Decimal("49.95")]
     assert DiscountCode.objects.get().times_used == 1

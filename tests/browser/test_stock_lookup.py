@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from inventory import services
-from inventory.services import StockRequest
+from inventory.services.ledger import StockRequest
+from inventory.services.reservations import reserve_stock
 from tests.factories import (
     LocationFactory,
     ProductFactory,
@@ -63,7 +63,7 @@ def shop_floor():
     stock(shirt, roma, 3)
     stock(shirt, torino, 1)
     stock(shirt, warehouse, 40)
-    services.reserve_stock(
+    reserve_stock(
         requests=[StockRequest(shirt.pk, shop.pk, 1)],
         reference_type="order",
         reference_id="1001",

@@ -7,8 +7,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from customers import services
 from customers.models import Channel, WishlistItem
+from customers.services.matching import match_customer
+from customers.services.profiles import update_profile
+from customers.services.wishlists import add_wishlist_item
 from tests.factories import LocationFactory, StaffFactory, VariantFactory, stock
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -37,13 +39,13 @@ def wishing_customer():
     associate = StaffFactory(
         username="giulia", first_name="Giulia", last_name="Bianchi", store=shop
     )
-    customer = services.match_customer(
+    customer = match_customer(
         email="martina.ferrari@example.com",
         first_name="Martina",
         last_name="Ferrari",
         channel=Channel.WEB,
     )
-    services.update_profile(customer=customer, preferred_store=shop)
+    update_profile(customer=customer, preferred_store=shop)
     scarf = VariantFactory(
         sku="SCF-SILK-NV",
         product__name="Silk scarf",
@@ -53,7 +55,7 @@ def wishing_customer():
     )
     stock(scarf, monza, 3)
     stock(scarf, bergamo, 1)
-    services.add_wishlist_item(
+    add_wishlist_item(
         customer=customer,
         variant=scarf,
         note="For the wedding in June",

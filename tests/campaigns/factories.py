@@ -18,9 +18,11 @@ from campaigns.models import (
 )
 from campaigns.services.campaigns import activate_automation, schedule_campaign
 from campaigns.services.segments import create_segment
-from customers import services as customer_services
 from customers.models import Channel, Customer
-from orders import services as order_services
+from customers.services.consents import set_consent
+from customers.services.matching import match_customer
+from orders.services.checkout import LineRequest, place_order
+from orders.services.payments import PaymentRequest
 from tests.factories import LocationFactory, VariantFactory, WarehouseFactory, stock
 
 ADDRESS = {
@@ -34,7 +36,7 @@ _serial = iter(range(1, 10**9))
 
 def person(first_name="Giulia", *, email=True, phone=False, **kwargs) -> Customer:
     n = next(_serial)
-    return customer_services.match_customer(
+    return match_customer(
         email=f"person{n}@example.com" if email else None,
         phone=f"+39333{n:07d}" if phone else None,
         first_name=first_name,
@@ -46,7 +48,7 @@ def person(first_name="Giulia", *, email=True, phone=False, **kwargs) -> Custome
 
 def grant(customer: Customer, *channels: str, granted: bool = True) -> None:
     for channel in channels:
-        customer_services.set_consent(
+        set_consent(
             customer=customer,
             channel=channel,
             granted=granted,
@@ -69,13 +71,13 @@ class Shop:
         self, customer, *, days_ago=0, quantity=1, variant=None, now=None
     ):
         variant = variant or self.variant
-        return order_services.place_order(
-            lines=[order_services.LineRequest(variant, quantity)],
+        return place_order(
+            lines=[LineRequest(variant, quantity)],
             channel=Channel.STORE,
             fulfilment="carry_out",
             placing_location=self.store,
             customer=customer,
-            payments=[order_services.PaymentRequest(method="cash")],
+            payments=[PaymentRequest(method="cash")],
             now=(now or timezone.now()) - timedelta(days=days_ago),
         )
 
@@ -91,31 +93,27 @@ class Shop:
         quantity=1,
     ):
         variant = variant or self.variant
-        return order_services.place_order(
-            lines=[order_services.LineRequest(variant, quantity)],
+        return place_order(
+            lines=[LineRequest(variant, quantity)],
             channel=channel,
             fulfilment="delivery",
             address=ADDRESS,
             customer=customer,
-            payments=[
-                order_services.PaymentRequest(method="card_online", token="tok_visa")
-            ],
+            payments=[PaymentRequest(method="card_online", token="tok_visa")],
             cart=cart,
             now=(now or timezone.now()) - timedelta(days=days_ago),
         )
 
     def sell_by_phone(self, customer, *, days_ago=0, channel=Channel.PHONE):
         """An assisted order taken by phone (or in the shop, for home delivery)."""
-        return order_services.place_order(
-            lines=[order_services.LineRequest(self.variant, 1)],
+        return place_order(
+            lines=[LineRequest(self.variant, 1)],
             channel=channel,
             fulfilment="delivery",
             address=ADDRESS,
             placing_location=self.store,
             customer=customer,
-            payments=[
-                order_services.PaymentRequest(method="card_online", token="tok_visa")
-            ],
+            payments=[PaymentRequest(method="card_online", token="tok_visa")],
             now=timezone.now() - timedelta(days=days_ago),
         )
 

@@ -6,8 +6,9 @@ from django.core import mail
 from campaigns.models import Campaign, CampaignStatus, Message, Segment
 from campaigns.services.restocks import detect_restocks
 from campaigns.services.sending import send_campaign
-from customers import services as customer_services
-from inventory import services as inventory_services
+from customers.services.profiles import update_profile
+from customers.services.wishlists import add_wishlist_item
+from inventory.services.stock import receive_stock
 from omnistore.accounts.models import Role
 from tests.campaigns.factories import EVERYONE, Shop, campaign, grant, person
 from tests.factories import LocationFactory, UserFactory, VariantFactory
@@ -152,14 +153,12 @@ def test_campaign_and_message_lists_cost_a_fixed_number_of_queries(
 def _restocks(n: int, capture) -> None:
     shop = LocationFactory(name="Brera")
     wisher = person()
-    customer_services.update_profile(customer=wisher, preferred_store=shop.pk)
+    update_profile(customer=wisher, preferred_store=shop.pk)
     for _ in range(n):
         variant = VariantFactory()
-        customer_services.add_wishlist_item(
-            customer=wisher, variant=variant, channel="web"
-        )
+        add_wishlist_item(customer=wisher, variant=variant, channel="web")
         with capture(execute=True):
-            inventory_services.receive_stock(variant=variant, location=shop, quantity=2)
+            receive_stock(variant=variant, location=shop, quantity=2)
     detect_restocks()
 
 

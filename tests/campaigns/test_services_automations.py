@@ -12,8 +12,11 @@ from campaigns.backends import MemoryBackend
 from campaigns.models import CampaignKind, CampaignStatus, Message, MessageStatus
 from campaigns.services.automations import run_automation, run_automations
 from campaigns.services.campaigns import pause_automation
-from orders import services as order_services
 from orders.models import Order
+from orders.services.carts import add_cart_lines, ensure_customer_cart
+from orders.services.checkout import LineRequest, place_order
+from orders.services.fulfilment import cancel_order, mark_picked, mark_ready
+from orders.services.payments import PaymentRequest
 from tests.campaigns.factories import Shop, campaign, grant, person
 from tests.factories import VariantFactory, stock
 
@@ -28,8 +31,8 @@ CART_TEMPLATE = (
 
 
 def cart_with(customer, variant, *, hours_ago, quantity=1):
-    cart = order_services.ensure_customer_cart(customer=customer)
-    order_services.add_cart_lines(
+    cart = ensure_customer_cart(customer=customer)
+    add_cart_lines(
         cart=cart,
         lines=[(variant.pk, quantity)],
         now=timezone.now() - timedelta(hours=hours_ago),
@@ -118,9 +121,7 @@ def test_post_purchase_follow_up_once_per_paid_order():
     shop.sell_online(too_recent, days_ago=1)
     cancelled = person("Dan", phone=True)
     grant(cancelled, "sms")
-    order_services.cancel_order(
-        order=shop.sell_online(cancelled, days_ago=4), reason="Changed mind"
-    )
+    cancel_order(order=shop.sell_online(cancelled, days_ago=4), reason="Changed mind")
     follow_up = campaign(
         kind=CampaignKind.POST_PURCHASE,
         channels=("sms",),
@@ -186,18 +187,16 @@ def test_a_segment_narrows_an_automation():
 def test_run_automations_also_sends_pickup_reminders_through_the_orders_flow():
     shop = Shop()
     customer = person("Ada")
-    order = order_services.place_order(
-        lines=[order_services.LineRequest(shop.variant, 1)],
+    order = place_order(
+        lines=[LineRequest(shop.variant, 1)],
         channel="web",
         fulfilment="pickup",
         pickup_store=shop.store,
         customer=customer,
-        payments=[
-            order_services.PaymentRequest(method="card_online", token="tok_visa")
-        ],
+        payments=[PaymentRequest(method="card_online", token="tok_visa")],
     )
-    order_services.mark_picked(order=order)
-    order_services.mark_ready(order=order)
+    mark_picked(order=order)
+    mark_ready(order=order)
     order.refresh_from_db()
     due = order.pickup_expires_at - timedelta(days=1)
 

@@ -8,8 +8,10 @@ from campaigns.models import CampaignStatus
 from campaigns.selectors.reports import campaign_report
 from campaigns.services.campaigns import schedule_campaign
 from omnistore.core.exceptions import ValidationFailed
-from orders import services as order_services
 from orders.models import DiscountCode
+from orders.services.checkout import place_order
+from orders.services.discounts import create_discount_code
+from orders.services.payments import PaymentRequest
 from tests.campaigns.factories import campaign, grant, person
 from tests.factories import LocationFactory, VariantFactory, stock
 
@@ -19,9 +21,7 @@ EVERYONE = {"field": "consent.email", "op": "is_true"}
 
 @pytest.fixture
 def code():
-    return order_services.create_discount_code(
-        code="SPRING10", kind="percentage", value=10
-    )
+    return create_discount_code(code="SPRING10", kind="percentage", value=10)
 
 
 def test_a_campaign_without_its_code_cannot_be_scheduled():
@@ -52,24 +52,22 @@ def test_orders_with_the_code_count_as_conversions_of_the_campaign(code, api_cli
     shop, shirt = LocationFactory(), VariantFactory(price=Decimal("50.00"))
     stock(shirt, shop, 5)
 
-    online = order_services.place_order(
+    online = place_order(
         lines=[(shirt, 1)],
         channel="web",
         fulfilment="pickup",
         pickup_store=shop,
         customer=buyer,
         discount_code="spring10",
-        payments=[
-            order_services.PaymentRequest(method="card_online", token="tok_visa")
-        ],
+        payments=[PaymentRequest(method="card_online", token="tok_visa")],
     )
-    in_store = order_services.place_order(
+    in_store = place_order(
         lines=[(shirt, 2)],
         channel="store",
         fulfilment="carry_out",
         placing_location=shop,
         discount_code="SPRING10",
-        payments=[order_services.PaymentRequest(method="cash")],
+        payments=[PaymentRequest(method="cash")],
     )
     assert online.attributed_campaign_id == in_store.attributed_campaign_id == spring.pk
     assert online.total == Decimal("45.00") and in_store.total == Decimal("90.00")

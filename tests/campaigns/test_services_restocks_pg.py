@@ -17,10 +17,10 @@ from campaigns.models import (
 )
 from campaigns.services.automations import run_automation
 from campaigns.services.restocks import detect_restocks
-from customers import services as customer_services
 from customers.models import Channel
-from inventory import services as inventory_services
+from customers.services.wishlists import add_wishlist_item
 from inventory.models import StockLevel
+from inventory.services.stock import receive_stock
 from tests.campaigns.factories import campaign, grant, person
 from tests.concurrency import run_parallel
 from tests.factories import VariantFactory, WarehouseFactory
@@ -38,9 +38,7 @@ def test_receipts_everywhere_and_parallel_runs_make_exactly_one_restock_and_mess
     warehouses = [WarehouseFactory() for _ in range(6)]
     ada = person("Ada")
     grant(ada, "email")
-    customer_services.add_wishlist_item(
-        customer=ada, variant=shirt, channel=Channel.WEB
-    )
+    add_wishlist_item(customer=ada, variant=shirt, channel=Channel.WEB)
     automation = campaign(
         kind=CampaignKind.BACK_IN_STOCK,
         trigger_after=timedelta(minutes=15),
@@ -49,11 +47,7 @@ def test_receipts_everywhere_and_parallel_runs_make_exactly_one_restock_and_mess
     )
 
     receipts = [
-        (
-            lambda w=w: inventory_services.receive_stock(
-                variant=shirt, location=w, quantity=2
-            )
-        )
+        (lambda w=w: receive_stock(variant=shirt, location=w, quantity=2))
         for w in warehouses
     ]
     looks = [detect_restocks for _ in range(4)]

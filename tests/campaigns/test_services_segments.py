@@ -14,10 +14,12 @@ from campaigns.services.segments import (
     update_segment,
     validate_segment_rules,
 )
-from customers import services as customer_services
 from customers.models import Channel
+from customers.services.erasure import erase_customer
+from customers.services.merge import merge_customers
+from customers.services.profiles import update_profile
 from omnistore.core.exceptions import ValidationFailed
-from orders import services as order_services
+from orders.services.fulfilment import cancel_order
 from tests.campaigns.factories import Shop, grant, person
 from tests.factories import CategoryFactory, LocationFactory, StaffFactory
 
@@ -71,7 +73,7 @@ def test_store_buyers_of_the_last_90_days_never_online_with_email_consent(
     cancelled = person("Gina")
     order = shop.sell_by_phone(cancelled, days_ago=3, channel=Channel.STORE)
     grant(cancelled, "email")
-    order_services.cancel_order(order=order, reason="Wrong item")
+    cancel_order(order=order, reason="Wrong item")
 
     by_phone = person("Ivo")
     shop.sell_by_phone(by_phone, days_ago=3)
@@ -82,14 +84,12 @@ def test_store_buyers_of_the_last_90_days_never_online_with_email_consent(
     loser = person("Luca")
     shop.sell_in_store(loser, days_ago=20)
     grant(loser, "email")
-    customer_services.merge_customers(
-        survivor=survivor, other=loser, actor=StaffFactory()
-    )
+    merge_customers(survivor=survivor, other=loser, actor=StaffFactory())
 
     erased = person("Marta")
     shop.sell_in_store(erased, days_ago=2)
     grant(erased, "email")
-    customer_services.erase_customer(customer=erased)
+    erase_customer(customer=erased)
 
     segment = compile_rules(STORE_ONLY_RECENT_WITH_EMAIL)
     with django_assert_num_queries(1):
@@ -188,9 +188,9 @@ def test_profile_fields_location_category_and_groups():
     linen = CategoryFactory(slug="linen-shirts", parent=shirts)
     shop = Shop(category=linen)
     anna = person("Anna", channel=Channel.STORE)
-    customer_services.update_profile(customer=anna, preferred_store=milano.pk)
+    update_profile(customer=anna, preferred_store=milano.pk)
     bea = person("Bea")
-    customer_services.update_profile(customer=bea, preferred_store=roma.pk)
+    update_profile(customer=bea, preferred_store=roma.pk)
     shop.sell_in_store(bea, days_ago=10)
     grant(bea, "push")
 
@@ -228,7 +228,7 @@ def test_profile_fields_location_category_and_groups():
 
 def test_birthday_month_and_points(django_assert_num_queries):
     may = person()
-    customer_services.update_profile(customer=may, birthday=date(1990, 5, 17))
+    update_profile(customer=may, birthday=date(1990, 5, 17))
     person()  # no birthday
     assert ids({"field": "birthday_month", "op": "eq", "value": 5}) == {may.pk}
     assert ids({"field": "birthday_month", "op": "in", "value": [1, 2]}) == set()

@@ -17,10 +17,12 @@ from campaigns.rendering import template_errors
 from campaigns.selectors.sending import due_campaigns
 from campaigns.services.campaigns import cancel_campaign, schedule_campaign
 from campaigns.services.sending import send_campaign, send_due_campaigns
-from customers import services as customer_services
 from customers.models import CustomerEvent
+from customers.services.erasure import erase_customer
+from customers.services.merge import merge_customers
+from customers.services.profiles import update_profile
 from omnistore.core.exceptions import IllegalTransition, ValidationFailed
-from orders import services as order_services
+from orders.services.discounts import create_discount_code
 from tests.campaigns.factories import EVERYONE, Shop, campaign, grant, person
 from tests.factories import CategoryFactory, StaffFactory, VariantFactory, stock
 
@@ -102,11 +104,11 @@ def test_only_the_segment_is_messaged_and_merged_or_erased_profiles_never():
     loser = person("Cai")
     shop.sell_in_store(loser)
     grant(loser, "email")
-    customer_services.merge_customers(survivor=other, other=loser, actor=StaffFactory())
+    merge_customers(survivor=other, other=loser, actor=StaffFactory())
     erased = person("Dan")
     shop.sell_in_store(erased)
     grant(erased, "email")
-    customer_services.erase_customer(customer=erased)
+    erase_customer(customer=erased)
     store_buyers = campaign(
         rules={"field": "channels_used", "op": "eq", "value": "store_only"},
         status=CampaignStatus.SCHEDULED,
@@ -202,12 +204,12 @@ def test_the_email_is_personal_tracked_and_carries_an_unsubscribe_link():
     stock(favourite, shop.warehouse, 50)
     stock(favourite, shop.store, 2)
     fan = person("Ada")
-    customer_services.update_profile(customer=fan, preferred_store=shop.store.pk)
+    update_profile(customer=fan, preferred_store=shop.store.pk)
     grant(fan, "email")
     shop.sell_in_store(fan)
     for _ in range(3):  # another customer makes the linen shirt a best seller
         shop.sell_online(person(), variant=favourite)
-    order_services.create_discount_code(code="SPRING10", kind="percentage", value=10)
+    create_discount_code(code="SPRING10", kind="percentage", value=10)
     featured = campaign(
         rules={"field": "consent.email", "op": "is_true"},
         templates={

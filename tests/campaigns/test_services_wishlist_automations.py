@@ -20,10 +20,15 @@ from campaigns.models import (
 )
 from campaigns.services.automations import run_automation, run_automations
 from campaigns.services.restocks import detect_restocks, watch_stock_changes
-from customers import services as customer_services
 from customers.models import Channel
-from inventory import services as inventory_services
+from customers.services.profiles import update_profile
+from customers.services.wishlists import (
+    add_wishlist_item,
+    create_wishlist,
+    remove_wishlist_item,
+)
 from inventory.models import Variant
+from inventory.services.stock import adjust_stock, receive_stock
 from tests.campaigns.factories import campaign, grant, person
 from tests.factories import LocationFactory, VariantFactory, WarehouseFactory
 
@@ -62,7 +67,7 @@ def places():
 
 def receive(committed, variant, location, quantity):
     committed(
-        inventory_services.receive_stock,
+        receive_stock,
         variant=variant,
         location=location,
         quantity=quantity,
@@ -71,7 +76,7 @@ def receive(committed, variant, location, quantity):
 
 def write_off(committed, variant, location, quantity):
     committed(
-        inventory_services.adjust_stock,
+        adjust_stock,
         variant=variant,
         location=location,
         delta=-quantity,
@@ -81,7 +86,7 @@ def write_off(committed, variant, location, quantity):
 
 
 def wish(customer, variant, *, wishlist=None):
-    return customer_services.add_wishlist_item(
+    return add_wishlist_item(
         customer=None if wishlist else customer,
         wishlist=wishlist,
         variant=variant,
@@ -111,9 +116,7 @@ def test_restock_of_a_wished_sold_out_item_messages_once(committed, places):
     bea = person("Bea")  # the shirt on two of her lists: one message all the same
     grant(bea, "email")
     wish(bea, shirt)
-    second = customer_services.create_wishlist(
-        customer=bea, name="Summer", channel=Channel.WEB
-    )
+    second = create_wishlist(customer=bea, name="Summer", channel=Channel.WEB)
     wish(bea, shirt, wishlist=second.pk)
     automation = back_in_stock()
 
@@ -203,7 +206,7 @@ def test_back_at_the_preferred_shop_reaches_who_shops_there(committed, places):
     shirt = VariantFactory()
     local = person("Ada")
     grant(local, "email")
-    customer_services.update_profile(customer=local, preferred_store=places["shop"].pk)
+    update_profile(customer=local, preferred_store=places["shop"].pk)
     wish(local, shirt)
     elsewhere = person("Bea")
     grant(elsewhere, "email")
@@ -262,7 +265,7 @@ def test_stock_last_seen_before_the_wish_is_read_back_from_the_ledger(
     first = wish(ada, shirt)
     receive(committed, shirt, places["warehouse"], 3)
     run_automations()  # seen: 3 online (nothing came back: none before)
-    customer_services.remove_wishlist_item(
+    remove_wishlist_item(
         wishlist=first.wishlist_id, item_id=first.pk, channel=Channel.WEB
     )
     write_off(committed, shirt, places["warehouse"], 3)  # nobody wishes it: unseen
@@ -315,9 +318,7 @@ def reprice(variant, price: str):
 def test_price_drop_messages_once_per_item_and_price(places, settings):
     settings.OMNISTORE_PRICE_DROP_MIN_PERCENT = Decimal("10")
     coat = VariantFactory(product__name="Wool coat", price=Decimal("200.00"))
-    inventory_services.receive_stock(
-        variant=coat, location=places["warehouse"], quantity=4
-    )
+    receive_stock(variant=coat, location=places["warehouse"], quantity=4)
     ada = person("Ada")
     grant(ada, "email")
     item = wish(ada, coat)
@@ -371,9 +372,7 @@ def test_a_back_in_stock_run_costs_the_same_queries_for_more_wishers(
     for n in range(wishers):
         customer = person(f"W{n}")
         grant(customer, "email")
-        customer_services.update_profile(
-            customer=customer, preferred_store=places["shop"].pk
-        )
+        update_profile(customer=customer, preferred_store=places["shop"].pk)
         for shirt in shirts:
             wish(customer, shirt)
     automation = back_in_stock()

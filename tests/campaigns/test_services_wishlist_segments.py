@@ -8,8 +8,12 @@ from django.utils import timezone
 
 from campaigns.segments.compiler import compile_rules
 from campaigns.services.segments import create_segment
-from customers import services as customer_services
 from customers.models import Channel, WishlistItem
+from customers.services.wishlists import (
+    add_wishlist_item,
+    archive_wishlist,
+    remove_wishlist_item,
+)
 from tests.campaigns.factories import grant, person
 from tests.factories import CategoryFactory, VariantFactory
 
@@ -17,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 
 def wish(customer, variant, *, days_ago=0, wishlist=None):
-    added = customer_services.add_wishlist_item(
+    added = add_wishlist_item(
         customer=None if wishlist else customer,
         wishlist=wishlist,
         variant=variant,
@@ -44,12 +48,12 @@ def wishers():
     wish(old, boot, days_ago=60)
     removed = person("Cai")  # took the shirt off again
     item = wish(removed, shirt)
-    customer_services.remove_wishlist_item(
+    remove_wishlist_item(
         wishlist=item.wishlist_id, item_id=item.pk, channel=Channel.WEB
     )
     archived = person("Dan")  # the shirt is on a list he archived
     item = wish(archived, shirt)
-    customer_services.archive_wishlist(wishlist=item.wishlist_id, channel=Channel.WEB)
+    archive_wishlist(wishlist=item.wishlist_id, channel=Channel.WEB)
     nothing = person("Eva")
     return {
         "shirt": shirt,

@@ -132,8 +132,11 @@ def test_every_stock_movement_is_announced_to_stock_subscribers():
 
 @pytest.mark.django_db
 def test_orders_and_customers_announce_their_lifecycle():
-    from customers.services import match_customer, merge_customers
-    from orders import services as order_services
+    from customers.services.matching import match_customer
+    from customers.services.merge import merge_customers
+    from orders.services.checkout import place_order
+    from orders.services.fulfilment import mark_picked
+    from orders.services.payments import PaymentRequest
     from tests.factories import LocationFactory, StaffFactory, VariantFactory, stock
 
     WebhookEndpoint.objects.create(
@@ -144,17 +147,15 @@ def test_orders_and_customers_announce_their_lifecycle():
     )
     shop, shirt = LocationFactory(), VariantFactory()
     stock(shirt, shop, 5)
-    order = order_services.place_order(
+    order = place_order(
         lines=[(shirt, 1)],
         channel="web",
         fulfilment="pickup",
         pickup_store=shop,
         email="ada@example.com",
-        payments=[
-            order_services.PaymentRequest(method="card_online", token="tok_visa")
-        ],
+        payments=[PaymentRequest(method="card_online", token="tok_visa")],
     )
-    order_services.mark_picked(order=order, actor=StaffFactory(store=shop))
+    mark_picked(order=order, actor=StaffFactory(store=shop))
     other = match_customer(phone="+393331234567", channel="store")
     merge_customers(survivor=order.customer, other=other, actor=None)
 

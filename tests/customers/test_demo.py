@@ -17,7 +17,8 @@ from customers.models import (
 )
 from customers.normalize import normalize_email, normalize_phone
 from customers.services.merge import merge_customers
-from inventory.demo import DEMO_PASSWORD, seed_inventory
+from inventory.demo import seed_inventory
+from inventory.demo.staff import DEMO_PASSWORD
 from omnistore.accounts.models import Role, User
 from omnistore.core.channels import Channel
 

@@ -10,7 +10,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from customers.models import Channel
-from customers.services import match_customer
+from customers.services.matching import match_customer
 from orders.models import PaymentMethod
 from orders.services.checkout import LineRequest, place_order
 from orders.services.fulfilment import mark_picked, mark_ready

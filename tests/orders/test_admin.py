@@ -11,9 +11,12 @@ from django.contrib.messages import get_messages
 from customers.models import Channel
 from inventory.models import StockLevel
 from omnistore.accounts.models import Role
-from orders import services
 from orders.models import Cart, Order, OrderStatus, PaymentStatus
 from orders.selectors.orders import order_by_id
+from orders.services.carts import add_cart_lines, create_cart
+from orders.services.checkout import place_order
+from orders.services.fulfilment import cancel_order
+from orders.services.payments import PaymentRequest
 from tests.customers.factories import make_customer
 from tests.factories import LocationFactory, UserFactory, VariantFactory, stock
 from tests.orders.factories import pickup_order, ready_order
@@ -55,12 +58,12 @@ def listed(response) -> set[str]:
 
 
 def store_sale(shop, variant, quantity=1, **kwargs):
-    return services.place_order(
+    return place_order(
         lines=[(variant, quantity)],
         channel=Channel.STORE,
         fulfilment="carry_out",
         placing_location=shop,
-        payments=[services.PaymentRequest(method="cash")],
+        payments=[PaymentRequest(method="cash")],
         **kwargs,
     )
 
@@ -116,7 +119,7 @@ def test_filters_by_channel_status_shop_and_method(admin_client, shop, shirt):
 
 def test_an_order_is_shown_read_only_with_everything_inline(admin_client, shop, shirt):
     order = ready_order(store=shop, lines=[(shirt, 2)])
-    services.cancel_order(order=order, reason="Shop closed")
+    cancel_order(order=order, reason="Shop closed")
     url = f"{CHANGELIST}{order.pk}/change/"
     response = admin_client.get(url)
     html = response.content.decode()
@@ -203,7 +206,7 @@ def test_csv_export_has_one_row_per_order_with_money_and_units(
     placed = pickup_order(store=shop, lines=[(shirt, 3)], customer=pia)
     sale = store_sale(shop, shirt, 2)
     cancelled = pickup_order(store=shop, lines=[(shirt, 1)], email="=cmd@example.com")
-    services.cancel_order(order=cancelled, reason="test")
+    cancel_order(order=cancelled, reason="test")
     rows = {
         row["number"]: row for row in _export(admin_client, [placed, sale, cancelled])
     }
@@ -236,8 +239,8 @@ def test_csv_export_costs_the_same_queries_for_any_length(
 
 def test_carts_are_read_only_and_hide_their_token(admin_client, shirt):
     customer = make_customer(email="pia@example.com")
-    cart = services.create_cart(customer=customer)
-    services.add_cart_lines(cart=cart, lines=[(shirt.pk, 2)])
+    cart = create_cart(customer=customer)
+    add_cart_lines(cart=cart, lines=[(shirt.pk, 2)])
     listing = admin_client.get("/admin/orders/cart/")
     assert listing.status_code == 200
     assert cart.token not in listing.content.decode()

@@ -6,8 +6,10 @@ import pytest
 from django.urls import reverse
 
 from customers.models import Channel
-from orders import services
 from orders.selectors.reports import sales_report
+from orders.services.checkout import place_order
+from orders.services.fulfilment import cancel_order
+from orders.services.payments import PaymentRequest
 from tests.factories import StaffFactory, UserFactory, stock
 from tests.orders.factories import (
     delivery_order,
@@ -21,13 +23,13 @@ pytestmark = pytest.mark.django_db
 
 
 def counter_sale(*, at, item, email):
-    return services.place_order(
+    return place_order(
         lines=[(item, 1)],
         channel=Channel.STORE,
         fulfilment="carry_out",
         placing_location=at,
         email=email,
-        payments=[services.PaymentRequest(method="cash")],
+        payments=[PaymentRequest(method="cash")],
     )
 
 
@@ -45,7 +47,7 @@ def book():
     )  # 80 C&C Roma
     delivery_order(lines=[(shirt, 1)], email="online@example.com")  # 40 web delivery
     cancelled = delivery_order(lines=[(shirt, 5)], email="online@example.com")
-    services.cancel_order(order=cancelled, reason="changed mind")
+    cancel_order(order=cancelled, reason="changed mind")
     return {"milano": milano, "roma": roma, "shirt": shirt}
 
 

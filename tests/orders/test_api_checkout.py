@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from customers.services import match_customer
+from customers.services.matching import match_customer
 from inventory.models import Reservation, StockLevel, StockMovement
 from inventory.selectors import ledger_discrepancies
 from omnistore.core import webhooks

@@ -8,8 +8,8 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from customers.models import CustomerEvent
-from customers.selectors import customer_for_user
-from customers.services import register_customer
+from customers.selectors.identities import customer_for_user
+from customers.services.accounts import register_customer
 from inventory.models import MovementReason, Reservation, StockLevel, StockMovement
 from inventory.selectors import ledger_discrepancies
 from orders.models import Order, OrderStatus, Payment

@@ -4,7 +4,7 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from customers.services import match_customer
+from customers.services.matching import match_customer
 from inventory.models import StockLevel
 from orders.models import OrderStatus
 from orders.services.fulfilment import mark_picked

@@ -4,9 +4,10 @@ serializer per request; they must say exactly what the documented serializers sa
 import pytest
 from rest_framework.test import APIClient
 
-from orders import selectors
 from orders.api.carts import CartLineOutput, cart_lines_data
 from orders.api.orders import OrderDetailOutput, order_detail_data
+from orders.selectors.carts import cart_availability
+from orders.selectors.orders import order_by_id, order_detail
 from orders.services.carts import add_cart_lines, create_cart
 from orders.services.fulfilment import cancel_order
 from tests.factories import StaffFactory, stock
@@ -30,7 +31,7 @@ def test_a_placed_order_renders_as_its_serializer_fresh_and_reloaded():
     order = pickup_order(store=store, lines=[(here, 2), (elsewhere, 1)])
 
     assert order_detail_data(order) == OrderDetailOutput(order).data
-    reloaded = selectors.order_by_id(order.pk)
+    reloaded = order_by_id(order.pk)
     assert order_detail_data(reloaded) == OrderDetailOutput(reloaded).data
     assert len(order_detail_data(reloaded)["fulfilments"]) == 2
 
@@ -47,11 +48,11 @@ def test_delivered_ready_and_cancelled_orders_render_as_their_serializer():
     cancel_order(order=cancelled, actor=staff, reason="Changed mind")
 
     for order in (delivery, ready, cancelled):
-        loaded = selectors.order_by_id(order.pk)
+        loaded = order_by_id(order.pk)
         assert order_detail_data(loaded) == OrderDetailOutput(loaded).data
-    rendered = order_detail_data(selectors.order_by_id(cancelled.pk))
+    rendered = order_detail_data(order_by_id(cancelled.pk))
     assert rendered["payments"][0]["refunds"]  # the refund is part of the shape
-    assert order_detail_data(selectors.order_by_id(ready.pk))["pickup_code"]
+    assert order_detail_data(order_by_id(ready.pk))["pickup_code"]
 
 
 @pytest.mark.parametrize("fulfilment", ["pickup", "delivery"])
@@ -65,7 +66,7 @@ def test_cart_lines_render_as_their_serializer(fulfilment):
     lines = add_cart_lines(
         cart=cart, lines=[(at_shop.pk, 2), (from_depot.pk, 3), (short.pk, 4)]
     )
-    availability = selectors.cart_availability(
+    availability = cart_availability(
         variant_ids=[line.variant_id for line in lines],
         store_id=store.pk if fulfilment == "pickup" else None,
     )
@@ -104,7 +105,5 @@ def test_the_checkout_response_is_the_order_detail_shape():
     )
 
     assert response.status_code == 201
-    order = selectors.order_by_id(
-        selectors.order_detail(number=response.json()["number"]).pk
-    )
+    order = order_by_id(order_detail(number=response.json()["number"]).pk)
     assert response.json() == OrderDetailOutput(order).data

@@ -8,7 +8,7 @@ import time
 import pytest
 from django.db import connection, transaction
 
-from customers.services import match_customer
+from customers.services.matching import match_customer
 from inventory.models import Reservation, StockLevel
 from inventory.selectors import ledger_discrepancies
 from omnistore.core.exceptions import Conflict, ValidationFailed

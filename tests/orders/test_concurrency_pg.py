@@ -2,7 +2,7 @@
 
 import pytest
 
-from customers.services import match_customer
+from customers.services.matching import match_customer
 from inventory.models import Reservation, StockLevel
 from inventory.selectors import ledger_discrepancies
 from omnistore.core.exceptions import InsufficientStock

@@ -8,7 +8,6 @@ import pytest
 from inventory.models import StockLevel
 from inventory.selectors import ledger_discrepancies
 from omnistore.core.exceptions import ValidationFailed
-from orders import selectors
 from orders.models import (
     Order,
     PaymentMethod,
@@ -18,6 +17,8 @@ from orders.models import (
     ReturnLine,
     ReturnStatus,
 )
+from orders.selectors.credit import store_credit_discrepancies
+from orders.selectors.returns import returned_quantities
 from orders.services.refunds import receive_return, refund_return, return_at_counter
 from orders.services.returns import ReturnLineRequest, request_return
 from tests.concurrency import run_parallel
@@ -94,7 +95,7 @@ def test_many_single_unit_returns_at_once_return_exactly_what_was_bought():
 
     assert len([r for r in results if isinstance(r, Return)]) == 3, results
     assert len([r for r in results if isinstance(r, ValidationFailed)]) == 5
-    assert selectors.returned_quantities([line.pk]) == {line.pk: 3}
+    assert returned_quantities([line.pk]) == {line.pk: 3}
 
 
 def test_a_refund_confirmed_at_once_on_two_tablets_pays_out_once():
@@ -161,5 +162,5 @@ def test_store_credit_is_spent_once_by_two_checkouts_at_once():
     assert Order.objects.count() == before + 1
     customer.refresh_from_db()
     assert customer.store_credit_balance == Decimal("0.00")
-    assert selectors.store_credit_discrepancies() == []
+    assert store_credit_discrepancies() == []
     assert ledger_discrepancies() == []

@@ -2,7 +2,9 @@
 
 import pytest
 
-from customers.services import erase_customer, match_customer, merge_customers
+from customers.services.erasure import erase_customer
+from customers.services.matching import match_customer
+from customers.services.merge import merge_customers
 from orders.models import Cart, CartStatus
 from orders.services.carts import add_cart_lines, ensure_customer_cart
 from tests.orders.factories import delivery_order, stocked, warehouse

@@ -5,9 +5,10 @@ import pytest
 from customers.demo import seed_customers
 from inventory.demo import seed_inventory
 from inventory.selectors import ledger_discrepancies
+from omnistore.core.channels import Channel
 from orders.demo import seed_orders
-from orders.models import Channel, FulfilmentMethod, Order, OrderStatus, Return
-from orders.selectors import sales_report
+from orders.models import FulfilmentMethod, Order, OrderStatus, Return
+from orders.selectors.reports import sales_report
 
 
 @pytest.mark.django_db
@@ -24,7 +25,9 @@ def test_demo_orders_cover_every_desk_and_keep_the_ledger_true(api_client):
     assert Order.objects.filter(status=OrderStatus.SHIPPED).exists()
     assert Return.objects.count() == 2
     assert ledger_discrepancies() == []
-    assert sales_report().cross_channel["both"] >= 5  # the same people online and in shops
+    assert (
+        sales_report().cross_channel["both"] >= 5
+    )  # the same people online and in shops
 
     # The demo login sees its in-store purchase through the storefront API.
     token = api_client.post(

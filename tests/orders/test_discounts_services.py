@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from customers.models import Channel
-from customers.services import merge_customers
+from customers.services.merge import merge_customers
 from inventory.models import Reservation, StockLevel
 from inventory.selectors import ledger_discrepancies
 from omnistore.core.exceptions import NotFound, ValidationFailed

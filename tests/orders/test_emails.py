@@ -14,7 +14,7 @@ from customers.models import CustomerEvent
 from omnistore.core.models import OutboxMessage
 from orders.emails import qr_png
 from orders.models import Order, OrderStatus
-from orders.selectors import pickup_qr_payload
+from orders.selectors.pickups import pickup_qr_payload
 from orders.services.checkout import place_order
 from orders.services.fulfilment import cancel_order, mark_picked, mark_ready, ship_order
 from orders.services.payments import PaymentRequest

@@ -6,8 +6,9 @@ import re
 import pytest
 from django.urls import reverse
 
-from orders import services
 from orders.models import Return, ReturnStatus
+from orders.services.refunds import return_at_counter
+from orders.services.returns import ReturnLineRequest
 from tests.customers.factories import make_customer
 from tests.factories import LocationFactory, ProductFactory, StaffFactory, UserFactory
 from tests.orders.factories import stocked
@@ -37,19 +38,15 @@ def returns():
         store=milano, lines=[(shirt, 4), (belt, 2)], staff=staff, customer=customer
     )
     lines = {line.variant_id: line for line in sale.lines.all()}
-    kept = services.return_at_counter(
+    kept = return_at_counter(
         order=sale.number,
-        lines=[services.ReturnLineRequest(lines[shirt.pk].pk, 1, "too_small")],
+        lines=[ReturnLineRequest(lines[shirt.pk].pk, 1, "too_small")],
         location=milano,
         actor=staff,
     )
-    broken = services.return_at_counter(
+    broken = return_at_counter(
         order=sale.number,
-        lines=[
-            services.ReturnLineRequest(
-                lines[belt.pk].pk, 1, "damaged", condition="damaged"
-            )
-        ],
+        lines=[ReturnLineRequest(lines[belt.pk].pk, 1, "damaged", condition="damaged")],
         location=torino,
         actor=StaffFactory(store=torino),
     )

@@ -14,7 +14,6 @@ from django.db.models import Sum
 from customers.models import CustomerEvent, LoyaltyTransaction
 from inventory.models import MovementReason, StockLevel, StockMovement
 from inventory.selectors import ledger_discrepancies
-from orders import selectors, services
 from orders.models import (
     Payment,
     PaymentStatus,
@@ -23,6 +22,14 @@ from orders.models import (
     ReturnRefund,
     ReturnStatus,
 )
+from orders.selectors.credit import store_credit_discrepancies
+from orders.services.refunds import (
+    receive_and_refund_return,
+    receive_return,
+    refund_return,
+    return_at_counter,
+)
+from orders.services.returns import ReturnLineRequest, request_return
 from tests.factories import StaffFactory
 from tests.orders.factories import deliver_outbox, shop, stocked
 from tests.orders.returns_helpers import api_client_for, collected_order, shopper
@@ -81,7 +88,7 @@ def test_online_pickup_at_one_shop_is_returned_and_refunded_at_another():
     assert qr.content.startswith(b"\x89PNG")
 
     associate = StaffFactory(store=shop_b)
-    refunded = services.receive_and_refund_return(
+    refunded = receive_and_refund_return(
         return_request=code, location=shop_b, actor=associate
     )
 
@@ -145,7 +152,7 @@ def test_online_pickup_at_one_shop_is_returned_and_refunded_at_another():
     assert "40.00 EUR back to your card online" in refund_mail.body
     # Books balance.
     assert ledger_discrepancies() == []
-    assert selectors.store_credit_discrepancies() == []
+    assert store_credit_discrepancies() == []
     # The customer sees it as refunded.
     detail = client.get(f"/api/v1/returns/{code}/").json()
     assert detail["status"] == "refunded"
@@ -159,17 +166,17 @@ def test_a_refund_submitted_twice_pays_out_once():
     _, customer = shopper()
     order = collected_order(store=store, lines=[(item, 2)], customer=customer)
     line = order.lines.get()
-    ret = services.request_return(
+    ret = request_return(
         order=order.number,
         customer=customer,
         channel="web",
-        lines=[services.ReturnLineRequest(line.pk, 2, "changed_mind")],
+        lines=[ReturnLineRequest(line.pk, 2, "changed_mind")],
     )
     associate = StaffFactory(store=store)
-    services.receive_return(return_request=ret, location=store, actor=associate)
+    receive_return(return_request=ret, location=store, actor=associate)
 
-    first = services.refund_return(return_request=ret.code, actor=associate)
-    second = services.refund_return(return_request=ret.code, actor=associate)
+    first = refund_return(return_request=ret.code, actor=associate)
+    second = refund_return(return_request=ret.code, actor=associate)
 
     assert first.already_refunded is False
     assert second.already_refunded is True
@@ -192,9 +199,9 @@ def test_returning_a_line_in_parts_refunds_exactly_what_was_paid():
     associate = StaffFactory(store=store)
     amounts = []
     for units in (1, 2):
-        ret = services.return_at_counter(
+        ret = return_at_counter(
             order=order.number,
-            lines=[services.ReturnLineRequest(line.pk, units, "too_big")],
+            lines=[ReturnLineRequest(line.pk, units, "too_big")],
             location=store,
             actor=associate,
         )

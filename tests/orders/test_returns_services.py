@@ -8,7 +8,7 @@ import pytest
 from django.test import override_settings
 
 from customers.models import CustomerEvent
-from customers.services import merge_customers
+from customers.services.merge import merge_customers
 from inventory.models import MovementReason, StockLevel, StockMovement
 from inventory.selectors import ledger_discrepancies
 from omnistore.core.exceptions import (
@@ -19,7 +19,6 @@ from omnistore.core.exceptions import (
     ValidationFailed,
 )
 from omnistore.core.models import WebhookDelivery, WebhookEndpoint
-from orders import selectors
 from orders.models import (
     Order,
     OrderStatus,
@@ -32,6 +31,8 @@ from orders.models import (
     ReturnStatus,
     StoreCreditTransaction,
 )
+from orders.selectors.credit import store_credit_discrepancies
+from orders.selectors.returns import return_deadline
 from orders.services.checkout import LineRequest, place_order
 from orders.services.exchanges import exchange_items
 from orders.services.fulfilment import (
@@ -185,7 +186,7 @@ def test_the_window_of_a_delivery_runs_from_the_delivery(store):
     mark_delivered(order=order, now=days_ago(10))
     order.refresh_from_db()
 
-    assert selectors.return_deadline(order) == order.delivered_at + timedelta(days=30)
+    assert return_deadline(order) == order.delivered_at + timedelta(days=30)
     ret = request_return(
         order=order.number,
         customer=customer,
@@ -484,13 +485,13 @@ def test_store_credit_refund_then_pays_a_new_order(store, associate):
         .order_by("id")
         .values_list("kind", "amount")
     ) == [("return", Decimal("40.00")), ("payment", Decimal("-40.00"))]
-    assert selectors.store_credit_discrepancies() == []
+    assert store_credit_discrepancies() == []
 
     # Cancelling that order puts the credit back where it came from.
     cancel_order(order=new_order, reason="Changed plans")
     customer.refresh_from_db()
     assert customer.store_credit_balance == Decimal("40.00")
-    assert selectors.store_credit_discrepancies() == []
+    assert store_credit_discrepancies() == []
     assert ledger_discrepancies() == []
 
 
@@ -552,7 +553,7 @@ def test_store_credit_follows_a_customer_merge(store, associate):
     assert twin.store_credit_balance == Decimal("40.00")
     assert StoreCreditTransaction.objects.get().customer == twin
     assert Return.objects.get().customer == twin
-    assert selectors.store_credit_discrepancies() == []
+    assert store_credit_discrepancies() == []
 
 
 # --- exchanges ------------------------------------------------------------------------
@@ -586,7 +587,7 @@ def test_an_exchange_pays_the_replacement_with_the_returned_value(store, associa
     assert on_hand(small, store) == 5
     assert on_hand(large, store) == 4
     assert ledger_discrepancies() == []
-    assert selectors.store_credit_discrepancies() == []
+    assert store_credit_discrepancies() == []
 
 
 def test_an_exchange_for_less_leaves_the_difference_as_store_credit(store, associate):

@@ -9,7 +9,6 @@ from django.test import override_settings
 from django.urls import reverse
 
 from inventory.models import StockLevel
-from orders import services
 from orders.models import (
     Order,
     Payment,
@@ -18,6 +17,12 @@ from orders.models import (
     ReturnDisposition,
     ReturnStatus,
 )
+from orders.services.refunds import (
+    receive_and_refund_return,
+    receive_return,
+    return_at_counter,
+)
+from orders.services.returns import ReturnLineRequest, request_return
 from tests.customers.factories import make_customer
 from tests.factories import LocationFactory, StaffFactory, UserFactory
 from tests.orders.factories import stocked
@@ -60,12 +65,12 @@ def online(milano):
     user, customer = shopper()
     shirt = stocked(milano, 5, price="40.00")
     order = collected_order(store=milano, lines=[(shirt, 2)], customer=customer)
-    ret = services.request_return(
+    ret = request_return(
         order=order.number,
         customer=customer,
         channel="web",
         lines=[
-            services.ReturnLineRequest(
+            ReturnLineRequest(
                 order.lines.get().pk, 1, "too_small", note="Tight on the shoulders"
             )
         ],
@@ -301,7 +306,7 @@ def test_customers_are_found_by_email_phone_in_any_format_and_card(desk, milano)
 
 
 def test_a_return_received_at_another_shop_is_not_found_here(desk, online, milano):
-    services.receive_return(
+    receive_return(
         return_request=online["return"],
         location=milano,
         actor=StaffFactory(store=milano),
@@ -365,7 +370,7 @@ def test_an_exchange_at_the_desk_rings_up_the_replacement(desk, torino):
 
 
 def test_the_customer_page_shows_returns_and_store_credit(desk, online):
-    services.receive_and_refund_return(
+    receive_and_refund_return(
         return_request=online["return"],
         location=online["order"].fulfilments.get().pickup_location,
         actor=UserFactory(role="hq", username="hq"),
@@ -391,20 +396,17 @@ def test_the_desk_lists_waiting_returns_in_fixed_queries(
             staff=associate,
             customer=customer,
         )
-        ret = services.request_return(
+        ret = request_return(
             order=order.number,
             lines=[
-                services.ReturnLineRequest(line.pk, 1, "other")
-                for line in order.lines.all()
+                ReturnLineRequest(line.pk, 1, "other") for line in order.lines.all()
             ],
             channel="store",
             actor=associate,
             location=torino,
         )
         if index % 2:
-            services.receive_return(
-                return_request=ret, location=torino, actor=associate
-            )
+            receive_return(return_request=ret, location=torino, actor=associate)
 
     with django_assert_max_num_queries(6):
         response = desk.get(reverse("staff:returns_desk"))
@@ -428,12 +430,9 @@ def test_the_return_page_costs_a_fixed_number_of_queries(
     order = counter_sale(
         store=torino, lines=[(i, 2) for i in items], staff=associate, customer=customer
     )
-    ret = services.return_at_counter(
+    ret = return_at_counter(
         order=order.number,
-        lines=[
-            services.ReturnLineRequest(line.pk, 1, "other")
-            for line in order.lines.all()
-        ],
+        lines=[ReturnLineRequest(line.pk, 1, "other") for line in order.lines.all()],
         location=torino,
         actor=associate,
     )

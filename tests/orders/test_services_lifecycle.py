@@ -7,7 +7,6 @@ import pytest
 from django.utils import timezone
 
 from customers.models import CustomerEvent, LoyaltyTransaction
-from inventory import services as inventory
 from inventory.models import (
     MovementReason,
     Reservation,
@@ -17,13 +16,13 @@ from inventory.models import (
     TransferStatus,
 )
 from inventory.selectors import ledger_discrepancies
+from inventory.services.transfers import receive_transfer, ship_transfer
 from omnistore.core.exceptions import (
     Conflict,
     IllegalTransition,
     InsufficientStock,
     ValidationFailed,
 )
-from orders import selectors
 from orders.models import (
     FulfilmentMethod,
     FulfilmentStatus,
@@ -32,6 +31,8 @@ from orders.models import (
     PaymentStatus,
     Refund,
 )
+from orders.selectors.orders import orders_awaiting_transfer, orders_to_pick
+from orders.selectors.pickups import find_pickup, pickup_qr_payload, pickups_waiting
 from orders.services.checkout import place_order
 from orders.services.fulfilment import (
     CANCELLABLE_STATUSES,
@@ -84,16 +85,16 @@ def test_pickup_of_an_item_the_shop_lacks_is_transferred_and_ready_later():
     assert moved.ready_date > fulfilments[store.pk].ready_date
     assert held(local, store) == (3, 1)
     assert held(remote, depot) == (4, 2)  # held at the source for the transfer
-    assert selectors.orders_awaiting_transfer(location=store).get() == order
-    assert not selectors.orders_to_pick(location=store).exists()
+    assert orders_awaiting_transfer(location=store).get() == order
+    assert not orders_to_pick(location=store).exists()
 
     with pytest.raises(Conflict) as waiting:
         mark_picked(order=order, actor=staff)
     assert waiting.value.code == "awaiting_transfer"
 
-    inventory.ship_transfer(transfer=moved.transfer)
-    inventory.receive_transfer(transfer=moved.transfer)
-    assert selectors.orders_to_pick(location=store).get() == order
+    ship_transfer(transfer=moved.transfer)
+    receive_transfer(transfer=moved.transfer)
+    assert orders_to_pick(location=store).get() == order
     mark_picked(order=order, actor=staff, location=store)
     assert held(remote, store) == (2, 2)  # arrived and held for the customer
     mark_ready(order=order, actor=staff, location=store)
@@ -369,13 +370,13 @@ def test_staff_lists_for_a_shop_show_what_to_pick_and_what_waits_at_the_desk():
     to_pick = pickup_order(store=store, lines=[(item, 1)])
     waiting = ready_order(store=store, lines=[(item, 1)])
     pickup_order(store=other, lines=[(item, 1)])
-    assert list(selectors.orders_to_pick(location=store)) == [to_pick]
-    assert list(selectors.pickups_waiting(location=store)) == [waiting]
+    assert list(orders_to_pick(location=store)) == [to_pick]
+    assert list(pickups_waiting(location=store)) == [waiting]
     waiting.refresh_from_db()
-    assert selectors.find_pickup(location=store, query=waiting.pickup_code) == waiting
-    qr = selectors.pickup_qr_payload(waiting)
-    assert selectors.find_pickup(location=store, query=qr) == waiting
-    assert selectors.find_pickup(location=other, query=waiting.number) is None
+    assert find_pickup(location=store, query=waiting.pickup_code) == waiting
+    qr = pickup_qr_payload(waiting)
+    assert find_pickup(location=store, query=qr) == waiting
+    assert find_pickup(location=other, query=waiting.number) is None
 
 
 def test_a_transfer_not_yet_shipped_is_cancelled_with_the_order():

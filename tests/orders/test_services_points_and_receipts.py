@@ -11,7 +11,7 @@ from django.core.mail.backends.locmem import EmailBackend
 from django.utils import timezone
 
 from customers.models import Customer, CustomerEvent, LoyaltyTransaction
-from customers.services import merge_customers
+from customers.services.merge import merge_customers
 from omnistore.core import outbox
 from omnistore.core.models import OutboxMessage
 from orders.models import Order

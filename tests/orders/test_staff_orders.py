@@ -12,10 +12,15 @@ from customers.models import Channel
 from inventory.models import StockLevel
 from omnistore.accounts.models import Role
 from omnistore.core import outbox
-from orders import services
 from orders.models import OrderStatus, PaymentStatus
 from orders.selectors.orders import order_by_id
 from orders.selectors.pickups import pickup_qr_payload
+from orders.services.checkout import place_order
+from orders.services.fulfilment import mark_picked
+from orders.services.payments import PaymentRequest
+from orders.services.pickups import collect_order
+from orders.services.refunds import receive_return, refund_return
+from orders.services.returns import ReturnLineRequest, request_return
 from orders.staff.views.panels import customer_orders_panel
 from tests.customers.factories import make_customer
 from tests.factories import (
@@ -404,7 +409,7 @@ def test_cancel_with_a_reason_refunds_and_records_it(staff, associate, shop, shi
 
 def test_cancelling_a_collected_order_is_refused_on_the_page(staff, shop, shirt):
     order = refresh(ready_order(store=shop, lines=[(shirt, 1)]))
-    services.collect_order(order=order, actor=None, code=order.pickup_code)
+    collect_order(order=order, actor=None, code=order.pickup_code)
     response = staff.post(
         reverse("staff:order_cancel", args=[order.number]), {"reason": "late"}
     )
@@ -425,7 +430,7 @@ def test_the_placing_shop_may_cancel_an_endless_aisle_order(staff, associate, sh
         channel=Channel.STORE,
         placing_location=shop,
         staff=associate,
-        payments=[services.PaymentRequest(method="cash")],
+        payments=[PaymentRequest(method="cash")],
     )
     assert order.fulfilments.get().location == warehouse
     response = staff.post(
@@ -461,18 +466,18 @@ def test_the_dashboard_counts_returns_received_here_and_not_yet_refunded(
     _user, customer = shopper()
     order = collected_order(store=shop, lines=[(shirt, 1)], customer=customer)
     line = order.lines.get()
-    ret = services.request_return(
+    ret = request_return(
         order=order,
-        lines=[services.ReturnLineRequest(order_line=line.pk, quantity=1)],
+        lines=[ReturnLineRequest(order_line=line.pk, quantity=1)],
         channel=Channel.STORE,
         actor=associate,
         location=shop,
     )
-    services.receive_return(return_request=ret, location=shop, actor=associate)
+    receive_return(return_request=ret, location=shop, actor=associate)
     response = staff.get(reverse("staff:dashboard"))
     assert response.context["order_work"]["returns_waiting"] == 1
     assert 'data-testid="returns-waiting"' in response.content.decode()
-    services.refund_return(return_request=ret, actor=associate, location=shop)
+    refund_return(return_request=ret, actor=associate, location=shop)
     response = staff.get(reverse("staff:dashboard"))
     assert response.context["order_work"]["returns_waiting"] == 0
 
@@ -480,13 +485,13 @@ def test_the_dashboard_counts_returns_received_here_and_not_yet_refunded(
 def test_the_customer_page_lists_orders_from_every_channel(staff, shop, shirt):
     customer = make_customer(email="pia@example.com", first_name="Pia")
     online = pickup_order(store=shop, lines=[(shirt, 1)], customer=customer)
-    in_store = services.place_order(
+    in_store = place_order(
         lines=[(shirt, 1)],
         channel=Channel.STORE,
         fulfilment="carry_out",
         placing_location=shop,
         customer=customer,
-        payments=[services.PaymentRequest(method="cash")],
+        payments=[PaymentRequest(method="cash")],
     )
     response = staff.get(reverse("staff:customer_detail", args=[customer.pk]))
     html = response.content.decode()
@@ -509,8 +514,8 @@ def test_the_picking_list_costs_the_same_queries_for_any_length(
     stock(shirt, shop, 30)
     for _ in range(count):
         pickup_order(store=shop, lines=[(shirt, 1)])
-        services.mark_picked(order=pickup_order(store=shop, lines=[(shirt, 1)]))
-        services.mark_picked(order=delivery_order(lines=[(shirt, 1)]))
+        mark_picked(order=pickup_order(store=shop, lines=[(shirt, 1)]))
+        mark_picked(order=delivery_order(lines=[(shirt, 1)]))
         pickup_order(store=shop, lines=[(coat, 1)])
     with django_assert_max_num_queries(12):
         response = staff.get(reverse("staff:picking"))

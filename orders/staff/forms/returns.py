@@ -7,7 +7,7 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
-from inventory.forms import VariantCodeField
+from inventory.staff.forms import VariantCodeField
 from orders.models import (
     PaymentMethod,
     RefundMethod,
@@ -15,12 +15,9 @@ from orders.models import (
     ReturnDisposition,
     ReturnReason,
 )
-from orders.services import (
-    MAX_LINE_QUANTITY,
-    PaymentRequest,
-    ReceiveLine,
-    ReturnLineRequest,
-)
+from orders.services.common import MAX_LINE_QUANTITY
+from orders.services.payments import PaymentRequest
+from orders.services.returns import ReceiveLine, ReturnLineRequest
 
 NUMERIC = {"inputmode": "numeric"}
 REASON_CHOICES = [("", "Why?"), *ReturnReason.choices]

@@ -9,14 +9,15 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from customers.models import IdentityKind
-from customers.services import (
+from customers.normalize import (
     normalize_email,
     normalize_loyalty_number,
     normalize_phone,
 )
-from inventory.forms import VariantCodeField
+from inventory.staff.forms import VariantCodeField
 from orders.models import PaymentMethod
-from orders.services import MAX_LINE_QUANTITY, PaymentRequest
+from orders.services.common import MAX_LINE_QUANTITY
+from orders.services.payments import PaymentRequest
 
 NUMERIC = {"inputmode": "numeric"}
 

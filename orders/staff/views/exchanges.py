@@ -9,8 +9,8 @@ from django.urls import reverse
 from omnistore.core.exceptions import ApplicationError
 from omnistore.staff.auth import require_store, staff_required
 from omnistore.staff.htmx import INVALID, add_service_error, redirect_to
-from orders import services
 from orders.selectors.sale import pickup_shops
+from orders.services.exchanges import exchange_items
 from orders.staff.forms.returns import ExchangeForm
 from orders.staff.statuses import explain
 from orders.staff.views.access import order_or_404
@@ -39,7 +39,7 @@ def return_exchange(request, number: str):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            result = services.exchange_items(
+            result = exchange_items(
                 order=order,
                 lines=data["lines"],
                 replacement=data["replacement"],

@@ -14,11 +14,11 @@ from django.views.decorators.http import require_POST
 from omnistore.core.exceptions import ApplicationError, NotFound
 from omnistore.staff.auth import current_store, require_store, staff_required
 from omnistore.staff.htmx import INVALID, add_service_error, is_partial, redirect_to
-from orders import services
 from orders.models import FulfilmentMethod, FulfilmentStatus, Order, OrderStatus
 from orders.selectors.orders import order_detail as find_order
 from orders.selectors.pickups import parse_pickup_qr
 from orders.selectors.work import awaiting_transfer, picked_here, picking_queue
+from orders.services.fulfilment import cancel_order, mark_picked, mark_ready, ship_order
 from orders.staff.forms.orders import CancelForm, ShipForm
 from orders.staff.statuses import CANCELLABLE, STATUS_LABELS, explain
 from orders.staff.views.access import (
@@ -143,7 +143,7 @@ def order_pick(request, number: str):
         request,
         number,
         action="pick",
-        perform=lambda order: services.mark_picked(
+        perform=lambda order: mark_picked(
             order=order, actor=request.user, location=where(order, store, pickup=False)
         ),
         done="picked",
@@ -159,7 +159,7 @@ def order_ready(request, number: str):
         request,
         number,
         action="ready",
-        perform=lambda order: services.mark_ready(
+        perform=lambda order: mark_ready(
             order=order, actor=request.user, location=where(order, store, pickup=True)
         ),
         done="is ready for pickup; the customer has been sent the pickup code",
@@ -175,7 +175,7 @@ def order_ship(request, number: str):
     if not form.is_valid():
         return _refused(request, order, "Check the tracking number.", ship_form=form)
     try:
-        order = services.ship_order(
+        order = ship_order(
             order=order,
             actor=request.user,
             tracking_reference=form.cleaned_data["tracking_reference"],
@@ -195,7 +195,7 @@ def order_cancel(request, number: str):
     form = CancelForm(request.POST)
     if form.is_valid():
         try:
-            order = services.cancel_order(
+            order = cancel_order(
                 order=order,
                 actor=request.user,
                 reason=form.cleaned_data["reason"],

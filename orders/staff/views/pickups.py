@@ -11,13 +11,13 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from customers.services import normalize_email, normalize_phone
+from customers.normalize import normalize_email, normalize_phone
 from omnistore.core.exceptions import ApplicationError
 from omnistore.staff.auth import require_store, staff_required
 from omnistore.staff.htmx import INVALID, add_service_error, is_partial
-from orders import services
 from orders.models import Order, OrderStatus
 from orders.selectors.pickups import parse_pickup_qr, pickup_search
+from orders.services.pickups import collect_order
 from orders.staff.forms.pickups import CollectForm
 from orders.staff.statuses import explain
 from orders.staff.views.access import acting_order, order_or_404, region, where
@@ -82,7 +82,7 @@ def pickup_collect(request, number: str):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                order = services.collect_order(
+                order = collect_order(
                     order=order,
                     actor=request.user,
                     code=data["code"],

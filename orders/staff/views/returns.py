@@ -20,7 +20,6 @@ from django.views.decorators.http import require_POST
 from omnistore.core.exceptions import ApplicationError, NotFound
 from omnistore.staff.auth import require_store, staff_required
 from omnistore.staff.htmx import INVALID, add_service_error, is_partial, redirect_to
-from orders import services
 from orders.models import Order, RefundMethod, Return, ReturnStatus
 from orders.selectors.returns import (
     RETURNABLE_ORDER_STATUSES,
@@ -32,6 +31,13 @@ from orders.selectors.returns import (
     returns_waiting,
 )
 from orders.selectors.returns import return_detail as find_return
+from orders.services.refunds import (
+    receive_and_refund_return,
+    receive_return,
+    refund_return,
+    return_at_counter,
+)
+from orders.services.returns import cancel_return, close_return
 from orders.staff.forms.returns import (
     CancelReturnForm,
     ReceiveReturnForm,
@@ -132,7 +138,7 @@ def return_start(request, number: str):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            ret = services.return_at_counter(
+            ret = return_at_counter(
                 order=order,
                 lines=data["lines"],
                 location=store,
@@ -236,14 +242,14 @@ def return_receive(request, code: str):
         data = form.cleaned_data
         try:
             if request.POST.get("action") == "receive":
-                ret = services.receive_return(
+                ret = receive_return(
                     return_request=ret,
                     location=store,
                     actor=request.user,
                     lines=data["lines"],
                 )
             else:
-                ret = services.receive_and_refund_return(
+                ret = receive_and_refund_return(
                     return_request=ret,
                     location=store,
                     actor=request.user,
@@ -269,7 +275,7 @@ def return_refund(request, code: str):
     form = RefundForm(request.POST)
     if form.is_valid():
         try:
-            ret = services.refund_return(
+            ret = refund_return(
                 return_request=ret,
                 actor=request.user,
                 method=form.cleaned_data["refund_method"],
@@ -293,7 +299,7 @@ def return_close(request, code: str):
     store = require_store(request)
     ret = _return_or_404(request, code, store)
     try:
-        ret = services.close_return(return_request=ret, actor=request.user)
+        ret = close_return(return_request=ret, actor=request.user)
     except ApplicationError as error:
         return _refused(request, store, code, explain(error))
     messages.success(request, f"Return {ret.code} closed.")
@@ -308,7 +314,7 @@ def return_cancel(request, code: str):
     form = CancelReturnForm(request.POST)
     if form.is_valid():
         try:
-            ret = services.cancel_return(
+            ret = cancel_return(
                 return_request=ret,
                 actor=request.user,
                 reason=form.cleaned_data["reason"],

@@ -17,8 +17,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from customers import selectors as customer_selectors
 from customers.models import Customer, IdentityKind
+from customers.selectors.profiles import search_customers
 from inventory import selectors as inventory_selectors
 from omnistore.core.channels import Channel
 from omnistore.core.exceptions import ApplicationError, InsufficientStock, NotFound
@@ -31,10 +31,17 @@ from omnistore.staff.htmx import (
     place_service_error,
     redirect_to,
 )
-from orders import services
 from orders.models import Cart, FulfilmentMethod
 from orders.selectors.carts import cart_lines, find_cart
 from orders.selectors.sale import basket_sources, pickup_shops
+from orders.services.carts import (
+    add_cart_lines,
+    create_cart,
+    remove_cart_line,
+    set_cart_line_quantity,
+)
+from orders.services.checkout import LineRequest, place_order
+from orders.services.discounts import preview_discount
 from orders.staff.forms.sale import (
     CustomerForm,
     DeliveryForm,
@@ -94,7 +101,7 @@ def _sale_cart(request, *, create: bool = False) -> Cart | None:
     token = request.session.get(CART_KEY, "")
     cart = find_cart(token=token) if token else None
     if cart is None and create:
-        cart = services.create_cart(channel=Channel.STORE)
+        cart = create_cart(channel=Channel.STORE)
         request.session[CART_KEY] = cart.token
     return cart
 
@@ -140,7 +147,7 @@ def _basket(store, cart, *, request=None) -> dict:
 
 def _preview_discount(request, code: str, subtotal: Decimal) -> Decimal:
     customer_id = (_sale_customer(request) or {}).get("customer_id")
-    return services.preview_discount(
+    return preview_discount(
         code=code,
         subtotal=subtotal,
         customer=Customer(pk=customer_id) if customer_id else None,
@@ -179,7 +186,7 @@ def _sale_customer(request) -> dict | None:
 def _customer_preview(store, kind: str, value: str) -> dict:
     """Whom an identity names today, for the associate to confirm; checkout matches
     (or creates) the profile itself."""
-    found = customer_selectors.search_customers(value, region=region(store), limit=5)
+    found = search_customers(value, region=region(store), limit=5)
     exact = [c for c in found if getattr(c, IDENTITY_FIELD[kind]) == value]
     match = exact[0] if len(exact) == 1 else (found[0] if len(found) == 1 else None)
     return {
@@ -293,7 +300,7 @@ def sale_add(request):
     if form.is_valid():
         cart = _sale_cart(request, create=True)
         try:
-            services.add_cart_lines(
+            add_cart_lines(
                 cart=cart,
                 lines=[(form.cleaned_data["code"].pk, form.cleaned_data["quantity"])],
             )
@@ -318,11 +325,9 @@ def sale_line(request, line_id: int):
         quantity = form.cleaned_data["quantity"]
         try:
             if quantity == 0:
-                services.remove_cart_line(cart=cart, line_id=line_id)
+                remove_cart_line(cart=cart, line_id=line_id)
             else:
-                services.set_cart_line_quantity(
-                    cart=cart, line_id=line_id, quantity=quantity
-                )
+                set_cart_line_quantity(cart=cart, line_id=line_id, quantity=quantity)
         except NotFound:
             raise Http404("No such line.") from None
         except ApplicationError as error:
@@ -457,10 +462,9 @@ def _checkout_blockers(request, basket: dict, mode: str) -> list[str]:
 def _place_sale(request, store, cart, basket: dict, mode: str, forms_: CheckoutForms):
     """The sale as one order through ``place_order``: keyed by the cart's token, so a
     double submit places it once."""
-    return services.place_order(
+    return place_order(
         lines=[
-            services.LineRequest(row.line.variant, row.line.quantity)
-            for row in basket["rows"]
+            LineRequest(row.line.variant, row.line.quantity) for row in basket["rows"]
         ],
         channel=Channel.STORE,
         fulfilment=mode,
