@@ -255,42 +255,70 @@ def _check_value(spec: FieldSpec, op: str, value, where: str) -> list[str]:
     return _check_scalar(spec, value, where)
 
 
+def _text_errors(spec: FieldSpec, value, where: str) -> list[str]:
+    if not isinstance(value, str) or not value.strip():
+        return [f"{where}: expected a non-empty text."]
+    if len(value) > 200:
+        return [f"{where}: at most 200 characters."]
+    return []
+
+
+def _choice_errors(spec: FieldSpec, value, where: str) -> list[str]:
+    if value not in spec.choices:
+        return [f"{where}: {value!r} is not one of {', '.join(spec.choices)}."]
+    return []
+
+
+def _whole_number_errors(spec: FieldSpec, value, where: str) -> list[str]:
+    """Counts, day windows and ids: whole numbers within the field's bounds (a bool
+    is not a number here, though Python counts it as one)."""
+    if not _is_int(value):
+        return [f"{where}: expected a whole number, got {value!r}."]
+    if spec.minimum is not None and value < spec.minimum:
+        return [f"{where}: must be at least {spec.minimum}."]
+    if spec.maximum is not None and value > spec.maximum:
+        return [f"{where}: must be at most {spec.maximum}."]
+    if spec.kind == "ref" and value <= 0:
+        return [f"{where}: expected an id."]
+    return []
+
+
+def _amount_errors(spec: FieldSpec, value, where: str) -> list[str]:
+    """Amounts come as JSON numbers or strings; both must read as a finite
+    ``Decimal`` of 0 or more, the way totals are compared in SQL."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return [f'{where}: expected an amount such as "199.90".']
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        return [f'{where}: expected an amount such as "199.90".']
+    if not amount.is_finite() or amount < 0:
+        return [f"{where}: expected an amount of 0 or more."]
+    return []
+
+
+# The check for one value of each field kind ("bool" fields take no value).
+_SCALAR_CHECKS = {
+    "text": _text_errors,
+    "slug": _text_errors,
+    "choice": _choice_errors,
+    "int": _whole_number_errors,
+    "window": _whole_number_errors,
+    "ref": _whole_number_errors,
+    "decimal": _amount_errors,
+}
+
+
 def _check_scalar(spec: FieldSpec, value, where: str) -> list[str]:
-    kind = spec.kind
-    if kind in ("text", "slug"):
-        if not isinstance(value, str) or not value.strip():
-            return [f"{where}: expected a non-empty text."]
-        if len(value) > 200:
-            return [f"{where}: at most 200 characters."]
-        return []
-    if kind == "choice":
-        if value not in spec.choices:
-            return [f"{where}: {value!r} is not one of {', '.join(spec.choices)}."]
-        return []
-    if kind in ("int", "window", "ref"):
-        if not _is_int(value):
-            return [f"{where}: expected a whole number, got {value!r}."]
-        if spec.minimum is not None and value < spec.minimum:
-            return [f"{where}: must be at least {spec.minimum}."]
-        if spec.maximum is not None and value > spec.maximum:
-            return [f"{where}: must be at most {spec.maximum}."]
-        if kind == "ref" and value <= 0:
-            return [f"{where}: expected an id."]
-        return []
-    if kind == "decimal":
-        if isinstance(value, bool) or not isinstance(value, int | float | str):
-            return [f'{where}: expected an amount such as "199.90".']
-        try:
-            amount = Decimal(str(value))
-        except InvalidOperation:
-            return [f'{where}: expected an amount such as "199.90".']
-        if not amount.is_finite() or amount < 0:
-            return [f"{where}: expected an amount of 0 or more."]
-        return []
-    return [f"{where}: cannot be used."]  # pragma: no cover - every kind is listed
+    check = _SCALAR_CHECKS.get(spec.kind)
+    if check is None:  # pragma: no cover - every kind is listed
+        return [f"{where}: cannot be used."]
+    return check(spec, value, where)
 
 
 def _walk(rule, path: str, depth: int, errors: list[str], leaves: list) -> None:
+    """Checks ``rule`` and everything under it, appending to ``errors``; every leaf
+    met is appended to ``leaves`` so the caller can bound their number."""
     where = path or "rules"
     if depth > MAX_DEPTH:
         errors.append(f"{where}: groups nest at most {MAX_DEPTH} deep.")
@@ -300,24 +328,7 @@ def _walk(rule, path: str, depth: int, errors: list[str], leaves: list) -> None:
         return
     groups = [key for key in ("all", "any", "not") if key in rule]
     if groups:
-        if len(rule) != 1:
-            errors.append(
-                f"{where}: a group has exactly one key ('all', 'any' or 'not')."
-            )
-            return
-        key = groups[0]
-        if key == "not":
-            _walk(
-                rule["not"], f"{path}.not" if path else "not", depth + 1, errors, leaves
-            )
-            return
-        children = rule[key]
-        if not isinstance(children, list) or not children:
-            errors.append(f"{where}: '{key}' needs a non-empty list of rules.")
-            return
-        for index, child in enumerate(children):
-            prefix = f"{path}." if path else ""
-            _walk(child, f"{prefix}{key}[{index}]", depth + 1, errors, leaves)
+        _walk_group(rule, groups[0], path, depth, errors, leaves)
         return
     if "field" not in rule:
         errors.append(
@@ -326,37 +337,75 @@ def _walk(rule, path: str, depth: int, errors: list[str], leaves: list) -> None:
         )
         return
     leaves.append(rule)
+    errors.extend(_leaf_errors(rule, where))
+
+
+def _walk_group(
+    rule: dict, key: str, path: str, depth: int, errors: list[str], leaves: list
+) -> None:
+    """A group holds one key: ``not`` wraps one rule, ``all``/``any`` a list."""
+    where = path or "rules"
+    if len(rule) != 1:
+        errors.append(f"{where}: a group has exactly one key ('all', 'any' or 'not').")
+        return
+    if key == "not":
+        _walk(rule["not"], f"{path}.not" if path else "not", depth + 1, errors, leaves)
+        return
+    children = rule[key]
+    if not isinstance(children, list) or not children:
+        errors.append(f"{where}: '{key}' needs a non-empty list of rules.")
+        return
+    prefix = f"{path}." if path else ""
+    for index, child in enumerate(children):
+        _walk(child, f"{prefix}{key}[{index}]", depth + 1, errors, leaves)
+
+
+def _leaf_errors(rule: dict, where: str) -> list[str]:
+    """Errors of one ``{"field", "op", "value", ...}`` rule.
+
+    An unknown field, a wrong operator or a missing value stops there: what follows
+    could only be judged against the field and operator.
+    """
     name = rule.get("field")
     spec = FIELDS.get(name) if isinstance(name, str) else None
     if spec is None:
-        errors.append(
-            f"{where}: unknown field {name!r}; known fields: {', '.join(FIELDS)}."
-        )
-        return
-    unknown = set(rule) - {"field", "op", "value", *spec.options}
-    if unknown:
-        allowed = ", ".join(["field", "op", "value", *spec.options])
-        errors.append(
-            f"{where}: unknown key(s) {', '.join(sorted(unknown))} for '{name}' "
-            f"(allowed: {allowed})."
-        )
+        return [f"{where}: unknown field {name!r}; known fields: {', '.join(FIELDS)}."]
+    errors = _unknown_key_errors(rule, spec, where)
     op = rule.get("op")
     if op not in spec.ops:
         errors.append(
             f"{where}: operator {op!r} is not valid for '{name}'; use one of: "
             f"{', '.join(spec.ops)}."
         )
-        return
+        return errors
     if spec.kind != "bool" and "value" not in rule:
         errors.append(f"{where}: '{name}' needs a value.")
-        return
+        return errors
     errors += _check_value(spec, op, rule.get("value"), f"{where}.value")
-    if "days" in rule and rule["days"] is not None:
-        days = rule["days"]
-        if not _is_int(days) or not 1 <= days <= MAX_DAYS:
-            errors.append(f"{where}.days: a whole number of days from 1 to {MAX_DAYS}.")
+    errors += _option_errors(rule, spec, where)
+    return errors
+
+
+def _unknown_key_errors(rule: dict, spec: FieldSpec, where: str) -> list[str]:
+    allowed = ["field", "op", "value", *spec.options]
+    unknown = set(rule) - set(allowed)
+    if not unknown:
+        return []
+    return [
+        f"{where}: unknown key(s) {', '.join(sorted(unknown))} for '{spec.name}' "
+        f"(allowed: {', '.join(allowed)})."
+    ]
+
+
+def _option_errors(rule: dict, spec: FieldSpec, where: str) -> list[str]:
+    """The options a leaf narrows its field with (``days``, ``campaign``,
+    ``category``, ``variant``); a null option is the same as leaving it out."""
+    errors = []
+    days = rule.get("days")
+    if days is not None and (not _is_int(days) or not 1 <= days <= MAX_DAYS):
+        errors.append(f"{where}.days: a whole number of days from 1 to {MAX_DAYS}.")
     campaign = rule.get("campaign")
-    if campaign is not None and (not _is_int(campaign) or campaign <= 0):
+    if campaign is not None and not _is_id(campaign):
         errors.append(f"{where}.campaign: expected a campaign id.")
     category = rule.get("category")
     if "category" in spec.options and category is not None and not _is_slug(category):
@@ -364,6 +413,7 @@ def _walk(rule, path: str, depth: int, errors: list[str], leaves: list) -> None:
     variant = rule.get("variant")
     if "variant" in spec.options and variant is not None and not _is_id(variant):
         errors.append(f"{where}.variant: expected a variant id.")
+    return errors
 
 
 def structure_errors(rules) -> list[str]:
@@ -390,63 +440,67 @@ def _leaves(rule):
     yield rule
 
 
-def reference_errors(rules) -> list[str]:
-    """Stores, categories, variants and campaigns named by the rules must exist."""
-    stores: set[int] = set()
-    slugs: set[str] = set()
-    campaigns: set[int] = set()
-    wished_slugs: set[str] = set()
-    variants: set[int] = set()
+def _named_references(rules) -> dict[str, set]:
+    """What the rules name that must exist, by the key its error is reported under."""
+    named: dict[str, set] = {key: set() for key, _, _ in _REFERENCE_CHECKS}
     for leaf in _leaves(rules):
         value = leaf.get("value")
         values = value if isinstance(value, list) else [value]
-        if leaf.get("field") == "preferred_store":
-            stores.update(values)
-        elif leaf.get("field") == "bought_category":
-            slugs.update(values)
-        elif leaf.get("field") == "engaged_with_campaign" and leaf.get("campaign"):
-            campaigns.add(leaf["campaign"])
-        if leaf.get("category") is not None:
-            wished_slugs.add(leaf["category"])
-        if leaf.get("variant") is not None:
-            variants.add(leaf["variant"])
+        field = leaf.get("field")
+        if field in ("preferred_store", "bought_category"):
+            named[field].update(values)
+        elif field == "engaged_with_campaign" and leaf.get("campaign"):
+            named[field].add(leaf["campaign"])
+        for option in ("category", "variant"):
+            if leaf.get(option) is not None:
+                named[option].add(leaf[option])
+    return named
+
+
+def _existing_stores(ids: set[int]) -> set[int]:
+    return set(Location.objects.filter(pk__in=ids).values_list("pk", flat=True))
+
+
+def _existing_category_slugs(slugs: set[str]) -> set[str]:
+    return set(Category.objects.filter(slug__in=slugs).values_list("slug", flat=True))
+
+
+def _existing_campaigns(ids: set[int]) -> set[int]:
+    # By label: the models validate their rules here, so this module comes
+    # before them and does not import them.
+    campaign_model = apps.get_model("campaigns", "Campaign")
+    return set(campaign_model.objects.filter(pk__in=ids).values_list("pk", flat=True))
+
+
+def _existing_variants(ids: set[int]) -> set[int]:
+    return set(Variant.objects.filter(pk__in=ids).values_list("pk", flat=True))
+
+
+# One query per kind of reference the rules use, in the order errors are listed.
+_REFERENCE_CHECKS = (
+    ("preferred_store", _existing_stores, "preferred_store: no store with id {}."),
+    ("bought_category", _existing_category_slugs, "bought_category: no category {}."),
+    (
+        "engaged_with_campaign",
+        _existing_campaigns,
+        "engaged_with_campaign: no campaign {}.",
+    ),
+    ("category", _existing_category_slugs, "category: no category {}."),
+    ("variant", _existing_variants, "variant: no variant with id {}."),
+)
+
+
+def reference_errors(rules) -> list[str]:
+    """Stores, categories, variants and campaigns named by the rules must exist."""
+    named = _named_references(rules)
     errors = []
-    if stores:
-        missing = stores - set(
-            Location.objects.filter(pk__in=stores).values_list("pk", flat=True)
-        )
+    for key, existing, message in _REFERENCE_CHECKS:
+        wanted = named[key]
+        if not wanted:
+            continue
+        missing = wanted - existing(wanted)
         if missing:
-            errors.append(f"preferred_store: no store with id {sorted(missing)}.")
-    if slugs:
-        missing = slugs - set(
-            Category.objects.filter(slug__in=slugs).values_list("slug", flat=True)
-        )
-        if missing:
-            errors.append(f"bought_category: no category {sorted(missing)}.")
-    if campaigns:
-        missing = campaigns - set(
-            # By label: the models validate their rules here, so this module comes
-            # before them and does not import them.
-            apps.get_model("campaigns", "Campaign")
-            .objects.filter(pk__in=campaigns)
-            .values_list("pk", flat=True)
-        )
-        if missing:
-            errors.append(f"engaged_with_campaign: no campaign {sorted(missing)}.")
-    if wished_slugs:
-        missing = wished_slugs - set(
-            Category.objects.filter(slug__in=wished_slugs).values_list(
-                "slug", flat=True
-            )
-        )
-        if missing:
-            errors.append(f"category: no category {sorted(missing)}.")
-    if variants:
-        missing = variants - set(
-            Variant.objects.filter(pk__in=variants).values_list("pk", flat=True)
-        )
-        if missing:
-            errors.append(f"variant: no variant with id {sorted(missing)}.")
+            errors.append(message.format(sorted(missing)))
     return errors
 
 
