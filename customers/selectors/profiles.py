@@ -50,38 +50,8 @@ def search_customers(query: str, region: str | None = None, *, limit: int = 20):
     query = (query or "").strip()
     if not query:
         return []
-    identity_values: list[tuple[str, str]] = []
-    email = normalize_email(query)
-    if email:
-        identity_values.append((IdentityKind.EMAIL, email))
-    if any(ch.isdigit() for ch in query):
-        phone = normalize_phone(query, region=region)
-        if phone:
-            identity_values.append((IdentityKind.PHONE, phone))
-        loyalty = normalize_loyalty_number(query)
-        if loyalty:
-            identity_values.append((IdentityKind.LOYALTY, loyalty))
-
-    condition = Q()
-    for kind, value in identity_values:
-        condition |= Q(kind=kind, value=value)
-    if "@" in query and not email and len(query) >= 3:
-        # A partly typed address: the start of the stored (lower-case) value.
-        condition |= Q(kind=IdentityKind.EMAIL, value__startswith=query.lower())
-        identity_values.append((IdentityKind.EMAIL, query.lower()))
-    matched_ids: list[int] = []
-    if identity_values:
-        matched_ids = list(
-            CustomerIdentity.objects.filter(condition).values_list(
-                "customer_id", flat=True
-            )
-        )
-
-    words = [w for w in query.replace(",", " ").split() if w]
-    name_q = Q()
-    if words and "@" not in query and not any(ch.isdigit() for ch in query):
-        for word in words:
-            name_q &= Q(first_name__istartswith=word) | Q(last_name__istartswith=word)
+    matched_ids = _identity_matches(query, region)
+    name_q = _name_condition(query)
     if not matched_ids and not name_q:
         return []
     where = Q(pk__in=matched_ids) if matched_ids else Q()
@@ -92,7 +62,62 @@ def search_customers(query: str, region: str | None = None, *, limit: int = 20):
         .select_related("preferred_store")
         .order_by("last_name", "first_name", "id")[: limit * 2]
     )
-    # A merged profile found by an old identity leads to its survivor, once.
+    return _live_profiles_once(rows, limit)
+
+
+def _identity_matches(query: str, region: str | None) -> list[int]:
+    """Ids of the profiles holding an identity the query reads as, in one query (none
+    when it reads as no identity at all)."""
+    identity_values: list[tuple[str, str]] = []
+    email = normalize_email(query)
+    if email:
+        identity_values.append((IdentityKind.EMAIL, email))
+    if any(ch.isdigit() for ch in query):
+        identity_values += _number_identities(query, region)
+
+    condition = Q()
+    for kind, value in identity_values:
+        condition |= Q(kind=kind, value=value)
+    if "@" in query and not email and len(query) >= 3:
+        # A partly typed address: the start of the stored (lower-case) value.
+        condition |= Q(kind=IdentityKind.EMAIL, value__startswith=query.lower())
+        identity_values.append((IdentityKind.EMAIL, query.lower()))
+    if not identity_values:
+        return []
+    return list(
+        CustomerIdentity.objects.filter(condition).values_list("customer_id", flat=True)
+    )
+
+
+def _number_identities(query: str, region: str | None) -> list[tuple[str, str]]:
+    """A query with digits may be a phone number (read in ``region``) or a loyalty
+    card number, or both."""
+    found: list[tuple[str, str]] = []
+    phone = normalize_phone(query, region=region)
+    if phone:
+        found.append((IdentityKind.PHONE, phone))
+    loyalty = normalize_loyalty_number(query)
+    if loyalty:
+        found.append((IdentityKind.LOYALTY, loyalty))
+    return found
+
+
+def _name_condition(query: str) -> Q:
+    """Every word at the start of the first or the last name; an empty ``Q`` when the
+    query has an ``@`` or a digit, which no name search is meant to match."""
+    words = [w for w in query.replace(",", " ").split() if w]
+    name_q = Q()
+    if words and "@" not in query and not any(ch.isdigit() for ch in query):
+        for word in words:
+            name_q &= Q(first_name__istartswith=word) | Q(last_name__istartswith=word)
+    return name_q
+
+
+def _live_profiles_once(rows, limit: int) -> list[Customer]:
+    """A merged profile found by an old identity leads to its survivor, once.
+
+    The survivors are read in one query, whatever the number of rows.
+    """
     results: list[Customer] = []
     seen: set[int] = set()
     survivors = {c.merged_into_id for c in rows if c.merged_into_id}
