@@ -1,7 +1,9 @@
 """Storefront cart: start, read, add, change and remove lines.
 
 Anonymous carts are addressed by the ``X-Cart-Token`` header (or ``?cart_token=``); a
-signed-in request carrying the token of an anonymous cart folds it into the customer's.
+signed-in write carrying the token of an anonymous cart folds it into the customer's
+(the token is spent then), and a signed-in read carrying it shows the cart as that fold
+will leave it, writing nothing: keep sending the token until the first write.
 A new anonymous cart is stored with its first line; until then its (signed) token
 stands for an empty open cart.
 """
@@ -21,16 +23,22 @@ from rest_framework.views import APIView
 from omnistore.core.api import InputSerializer
 from omnistore.core.exceptions import ValidationFailed
 from orders.models import FulfilmentMethod
-from orders.selectors.carts import cart_availability, cart_lines
-from orders.services.carts import (
-    add_cart_lines,
-    current_cart,
-    remove_cart_line,
-    set_cart_line_quantity,
+from orders.selectors.carts import (
+    anonymous_cart,
+    cart_availability,
+    cart_lines,
+    signed_in_cart,
 )
+from orders.services.carts import (
+    add_lines_to_current_cart,
+    current_cart,
+    remove_current_cart_line,
+    set_current_cart_line_quantity,
+)
+from orders.services.common import MAX_LINE_QUANTITY
 from orders.services.discounts import normalize_discount_code, preview_discount
 
-from .common import CART_TOKEN, ERRORS, cart_token, request_customer
+from .common import CART_TOKEN, ERRORS, cart_token, known_customer, request_customer
 
 # --- input and output -----------------------------------------------------------------
 
@@ -180,9 +188,14 @@ FULFILMENT_PARAMS = [
 ]
 
 
-def _cart(request, *, create: bool = False):
-    return current_cart(
-        customer=request_customer(request), token=cart_token(request), create=create
+def _cart_read(request) -> tuple:
+    """The cart a read shows and its lines (None: read them), writing nothing."""
+    if not request.user.is_authenticated:
+        return anonymous_cart(token=cart_token(request)), None
+    return signed_in_cart(
+        customer=known_customer(request),
+        token=cart_token(request),
+        most=MAX_LINE_QUANTITY,
     )
 
 
@@ -237,7 +250,7 @@ def _discount_preview(request, cart, body: dict, code: str) -> dict:
     amount = preview_discount(
         code=code,
         subtotal=subtotal,
-        customer=request_customer(request),
+        customer=known_customer(request),
         channel=cart.channel,
     )
     return {
@@ -262,8 +275,11 @@ class CartView(APIView):
         """The current cart with availability for the chosen fulfilment; with
         ``?discount_code=`` also what the code takes off (nothing is held: checkout
         checks the code again and claims it)."""
-        cart = _cart(request)
-        body = _cart_body(request, cart)
+        # Writes nothing: signed in with an anonymous cart's token, the cart as the
+        # next write will leave it, that cart folded in; before the first write, an
+        # empty cart without a token (see selectors.carts.signed_in_cart).
+        cart, lines = _cart_read(request)
+        body = _cart_body(request, cart, lines)
         code = request.query_params.get("discount_code", "")
         if code.strip():
             body.update(_discount_preview(request, cart, body, code))
@@ -279,7 +295,9 @@ class CartView(APIView):
         """Start an anonymous cart (keep its token: the cart is stored with its first
         line), or get the signed-in customer's."""
         created = not request.user.is_authenticated and not cart_token(request)
-        cart = _cart(request, create=True)
+        cart = current_cart(
+            customer=request_customer(request), token=cart_token(request), create=True
+        )
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(_cart_body(request, cart, [] if created else None), status=code)
 
@@ -297,8 +315,11 @@ class CartLinesView(APIView):
         """Add one item (``variant``, ``quantity``) or several (``lines``)."""
         data = CartLinesInput(data=request.data)
         data.is_valid(raise_exception=True)
-        cart = _cart(request)
-        lines = add_cart_lines(cart=cart, lines=data.validated_data["lines"])
+        cart, lines = add_lines_to_current_cart(
+            customer=request_customer(request),
+            token=cart_token(request),
+            lines=data.validated_data["lines"],
+        )
         return Response(
             _cart_body(request, cart, lines), status=status.HTTP_201_CREATED
         )
@@ -316,9 +337,11 @@ class CartLineView(APIView):
     def patch(self, request, line_id: int):
         data = CartLineUpdateInput(data=request.data)
         data.is_valid(raise_exception=True)
-        cart = _cart(request)
-        set_cart_line_quantity(
-            cart=cart, line_id=line_id, quantity=data.validated_data["quantity"]
+        cart = set_current_cart_line_quantity(
+            customer=request_customer(request),
+            token=cart_token(request),
+            line_id=line_id,
+            quantity=data.validated_data["quantity"],
         )
         return Response(_cart_body(request, cart))
 
@@ -328,6 +351,9 @@ class CartLineView(APIView):
         responses={200: CartOutput, **ERRORS},
     )
     def delete(self, request, line_id: int):
-        cart = _cart(request)
-        remove_cart_line(cart=cart, line_id=line_id)
+        cart = remove_current_cart_line(
+            customer=request_customer(request),
+            token=cart_token(request),
+            line_id=line_id,
+        )
         return Response(_cart_body(request, cart))

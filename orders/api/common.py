@@ -6,6 +6,8 @@ from __future__ import annotations
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
+from customers.selectors.identities import customer_for_user
+from omnistore.core.exceptions import NotFound
 from orders.services.carts import storefront_customer
 
 CART_TOKEN = OpenApiParameter(
@@ -39,4 +41,17 @@ def request_customer(request):
         return None
     if not hasattr(request, "_storefront_customer"):
         request._storefront_customer = storefront_customer(user=request.user)
+    return request._storefront_customer
+
+
+def known_customer(request):
+    """The signed-in customer's profile without creating it, for reads (they write
+    nothing); None when anonymous or before the profile's first use."""
+    if not request.user.is_authenticated:
+        return None
+    if not hasattr(request, "_storefront_customer"):
+        try:
+            request._storefront_customer = customer_for_user(request.user)
+        except NotFound:
+            return None
     return request._storefront_customer

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from copy import copy
+
 from django.core import signing
 
 from customers.models import Customer
 from inventory.models import Product, StockLevel, Variant, free_units_sql
 from inventory.selectors import sourcing_locations_sql
 from omnistore.core.db import connection_for, fetch, load
+from omnistore.core.exceptions import NotFound
 from orders.models import CART_TOKENS, Cart, CartLine, CartStatus
 
 
@@ -38,6 +42,19 @@ def started_cart(*, token: str) -> Cart | None:
     except signing.BadSignature:
         return None
     return Cart(token=token)
+
+
+def anonymous_cart(*, token: str, open_only: bool = True) -> Cart:
+    """The anonymous cart of ``token``: stored, or started and empty until its first
+    line (see ``started_cart``); ``open_only=False`` also finds one already converted
+    (a checkout retried). Not found without a token, for a token that is not ours, and
+    for a cart no longer open unless ``open_only`` is False."""
+    if not token:
+        raise NotFound("No cart yet: POST /api/v1/cart/ starts one.")
+    cart = find_cart(token=token, open_only=False) or started_cart(token=token)
+    if cart is None or (open_only and cart.status != CartStatus.OPEN):
+        raise NotFound("Cart not found.")
+    return cart
 
 
 # The storefront reads a cart's lines on every cart and checkout request: kept as SQL
@@ -101,6 +118,52 @@ def open_cart_lines(
         cart = cart or line.cart
         line.cart = cart
     return lines
+
+
+def fold_lines(
+    *, into: Cart, kept: Sequence[CartLine], folded: Sequence[CartLine], most: int
+) -> list[CartLine]:
+    """The lines ``into`` holds once another cart's lines (``folded``) fold into its
+    own (``kept``): the one rule for a visitor signing in and for customers merging,
+    so what a read shows before the fold is what the fold stores.
+
+    A variant in both carts keeps ``into``'s line, the quantities added up to at most
+    ``most``; a variant only in ``folded`` comes in after the kept lines, in the order
+    it was added there, with the id of the folded cart's line (the fold stores a new
+    row: a write naming that id finds it). Copies: the lines passed in are untouched.
+    """
+    lines = {line.variant_id: copy(line) for line in kept}
+    for theirs in folded:
+        line = lines.get(theirs.variant_id)
+        if line is None:
+            line = lines[theirs.variant_id] = copy(theirs)
+            line.cart, line.quantity = into, 0
+        line.quantity = min(line.quantity + theirs.quantity, most)
+    return list(lines.values())
+
+
+def signed_in_cart(
+    *, customer: Customer | None, token: str = "", most: int
+) -> tuple[Cart, list[CartLine]]:
+    """A signed-in customer's cart and its lines as the next write will find them,
+    read without writing (a GET may be a prefetch, a retry or a crawler).
+
+    With the token of an open anonymous cart the lines are the customer's with that
+    cart's folded in (``fold_lines``, quantities at most ``most``): the next write
+    folds it and stores exactly these. Without a profile or an open cart yet the cart
+    is an empty open one not stored yet, with no token until the first write stores
+    it, as a started anonymous cart is stored with its first line. A folded cart
+    dates from the later change of the two.
+    """
+    cart = find_cart(customer=customer) if customer is not None else None
+    lines = cart_lines(cart) if cart is not None else []
+    if cart is None:
+        cart = Cart(token="", customer=customer)
+    source = find_cart(token=token) if token else None
+    if source is None:
+        return cart, lines
+    cart.updated_at = max(cart.updated_at, source.updated_at)
+    return cart, fold_lines(into=cart, kept=lines, folded=cart_lines(source), most=most)
 
 
 _UNITS = free_units_sql("s")

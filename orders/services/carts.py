@@ -7,9 +7,11 @@ from __future__ import annotations
 import secrets
 from collections import defaultdict
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import Subquery
 from django.utils import timezone
 
 from customers.models import Customer
@@ -19,7 +21,7 @@ from omnistore.core.channels import Channel
 from omnistore.core.db import connection_for, db_value, insert_rows
 from omnistore.core.exceptions import Conflict, NotFound, ValidationFailed
 from orders.models import CART_TOKENS, Cart, CartLine, CartStatus, Fulfilment, Order
-from orders.selectors.carts import cart_lines, find_cart, started_cart
+from orders.selectors.carts import anonymous_cart, cart_lines, find_cart, fold_lines
 
 from .common import MAX_LINE_QUANTITY, _check_quantity, _sellable_variants
 
@@ -74,27 +76,59 @@ def current_cart(
     create: bool = False,
     open_only: bool = True,
 ) -> Cart:
-    """The cart a storefront request works on: the signed-in customer's open cart
+    """The cart a storefront write works on: the signed-in customer's open cart
     (created on first use), else the anonymous cart of ``token``, else with
     ``create`` a new anonymous cart (not stored yet).
 
     A signed-in request still carrying the token of a cart filled before signing in
     folds that cart into the customer's first (the anonymous cart is marked merged),
-    so the token is spent on the first request that carries it. ``open_only=False``
-    finds an anonymous cart already converted (a checkout retried).
+    so the token is spent on the first write that carries it; reads show the fold
+    without making it (``selectors.carts.signed_in_cart``). ``open_only=False`` finds
+    an anonymous cart already converted (a checkout retried).
     """
     if customer is not None:
         if token:
             return merge_anonymous_cart(token=token, customer=customer)
         return find_cart(customer=customer) or ensure_customer_cart(customer=customer)
-    if token:
-        cart = find_cart(token=token, open_only=False) or started_cart(token=token)
-        if cart is None or (open_only and cart.status != CartStatus.OPEN):
-            raise NotFound("Cart not found.")
-        return cart
-    if create:
+    if create and not token:
         return start_cart()
-    raise NotFound("No cart yet: POST /api/v1/cart/ starts one.")
+    return anonymous_cart(token=token, open_only=open_only)
+
+
+def _folding(*, customer: Customer | None, token: str) -> AbstractContextManager:
+    """One transaction for a write that folds an anonymous cart first (signed in,
+    carrying its token), so a write refused leaves that cart open as it was; the
+    other writes run in their own transaction only, statement for statement."""
+    return transaction.atomic() if customer is not None and token else nullcontext()
+
+
+def add_lines_to_current_cart(
+    *, customer: Customer | None, token: str, lines: Sequence[tuple[int, int]]
+) -> tuple[Cart, list[CartLine]]:
+    """``add_cart_lines`` on the request's cart (``current_cart``)."""
+    with _folding(customer=customer, token=token):
+        cart = current_cart(customer=customer, token=token)
+        return cart, add_cart_lines(cart=cart, lines=lines)
+
+
+def set_current_cart_line_quantity(
+    *, customer: Customer | None, token: str, line_id: int, quantity: int
+) -> Cart:
+    """``set_cart_line_quantity`` on the request's cart (``current_cart``)."""
+    with _folding(customer=customer, token=token):
+        cart = current_cart(customer=customer, token=token)
+        set_cart_line_quantity(cart=cart, line_id=line_id, quantity=quantity)
+        return cart
+
+
+def remove_current_cart_line(
+    *, customer: Customer | None, token: str, line_id: int
+) -> Cart:
+    """``remove_cart_line`` on the request's cart (``current_cart``)."""
+    with _folding(customer=customer, token=token):
+        cart = current_cart(customer=customer, token=token)
+        remove_cart_line(cart=cart, line_id=line_id)
+        return cart
 
 
 def cart_checked_out() -> Conflict:
@@ -205,12 +239,24 @@ def close_cart(cart: Cart, order: Order, now: datetime) -> bool:
 
 
 def _cart_line(cart: Cart, line_id) -> CartLine:
+    """The cart's line ``line_id``. The id of a line of a cart folded into this one
+    (a read before the fold showed it: ``fold_lines``) names this cart's line of the
+    same variant."""
     try:
-        return CartLine.objects.select_related("variant__product").get(
-            pk=int(line_id), cart=cart
-        )
-    except (CartLine.DoesNotExist, TypeError, ValueError):
-        raise NotFound("No such line in this cart.") from None
+        pk = int(line_id)
+    except (TypeError, ValueError):
+        pk = None
+    line = None
+    if pk is not None and cart.pk is not None:
+        lines = CartLine.objects.select_related("variant__product")
+        line = lines.filter(pk=pk, cart=cart).first()
+        if line is None:
+            folded = CartLine.objects.filter(pk=pk, cart__merged_into=cart)
+            variant = Subquery(folded.values("variant_id"))
+            line = lines.filter(cart=cart, variant_id=variant).first()
+    if line is None:
+        raise NotFound("No such line in this cart.")
+    return line
 
 
 @transaction.atomic
@@ -255,17 +301,16 @@ def merge_anonymous_cart(*, token: str, customer: Customer) -> Cart:
 
 def _fold_lines(*, source: Cart, target: Cart) -> None:
     now = timezone.now()
-    mine = {line.variant_id: line for line in CartLine.objects.filter(cart=target)}
-    theirs = list(CartLine.objects.filter(cart=source))
-    rows = []
-    for line in theirs:
-        kept = mine.get(line.variant_id)
-        quantity = min(
-            line.quantity + (kept.quantity if kept else 0), MAX_LINE_QUANTITY
+    kept = list(CartLine.objects.filter(cart=target))
+    folded = list(CartLine.objects.filter(cart=source))
+    theirs = {line.variant_id for line in folded}
+    rows = [
+        CartLine(cart=target, variant_id=line.variant_id, quantity=line.quantity)
+        for line in fold_lines(
+            into=target, kept=kept, folded=folded, most=MAX_LINE_QUANTITY
         )
-        rows.append(
-            CartLine(cart=target, variant_id=line.variant_id, quantity=quantity)
-        )
+        if line.variant_id in theirs
+    ]
     if rows:
         CartLine.objects.bulk_create(
             rows,
