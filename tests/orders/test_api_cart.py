@@ -1,13 +1,17 @@
 """The storefront cart: anonymous by token, persistent per customer, validated lines."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from customers.models import Customer
 from omnistore.core.exceptions import Conflict
 from orders.models import Cart, CartLine, CartStatus
 from orders.services.carts import add_cart_lines, start_cart
 from tests.factories import UserFactory, stock
+from tests.orders.discount_helpers import discount_code
 from tests.orders.factories import shop, stocked, warehouse
 
 pytestmark = pytest.mark.django_db
@@ -199,15 +203,41 @@ def test_availability_follows_the_chosen_fulfilment():
     assert client.get("/api/v1/cart/?fulfilment=pickup").status_code == 400
 
 
-def test_signing_in_folds_the_anonymous_cart_into_the_persistent_one():
-    depot = warehouse()
-    a = stocked(depot, 9)
-    b = stocked(depot, 9)
-    user = UserFactory()
-    signed = APIClient()
-    signed.credentials(
+def signed_in(user) -> APIClient:
+    client = APIClient()
+    client.credentials(
         HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}"
     )
+    return client
+
+
+def writes(queries) -> list[str]:
+    """The statements among ``queries`` that change rows."""
+    return [
+        q["sql"]
+        for q in queries
+        if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+    ]
+
+
+def quantities(lines) -> list[tuple[int, int]]:
+    return [(line["variant"], line["quantity"]) for line in lines]
+
+
+def read_writing_nothing(client, url="/api/v1/cart/", **headers) -> dict:
+    """GET ``url``, checking that the request changed no row."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, **headers)
+    assert response.status_code == 200, response.json()
+    assert writes(queries) == []
+    return response.json()
+
+
+def two_carts(depot):
+    """A customer's cart holding one ``a``, and an anonymous cart filled before
+    signing in (two ``a``, one ``b``)."""
+    a, b = stocked(depot, 9), stocked(depot, 9)
+    signed = signed_in(UserFactory())
     signed.post("/api/v1/cart/lines/", {"variant": a.pk, "quantity": 1}, format="json")
     client, token = anonymous_cart()
     client.post(
@@ -215,10 +245,114 @@ def test_signing_in_folds_the_anonymous_cart_into_the_persistent_one():
         {"lines": [{"variant": a.pk, "quantity": 2}, {"variant": b.pk, "quantity": 1}]},
         format="json",
     )
-    merged = signed.get("/api/v1/cart/", HTTP_X_CART_TOKEN=token).json()
-    assert {line["variant"]: line["quantity"] for line in merged["lines"]} == {
-        a.pk: 3,
-        b.pk: 1,
-    }
-    assert Cart.objects.get(token=token).status == CartStatus.MERGED
+    return signed, client, token, a, b
+
+
+def test_signing_in_folds_the_anonymous_cart_into_the_persistent_one_on_first_write():
+    depot = warehouse()
+    signed, client, token, a, b = two_carts(depot)
+    mine = Cart.objects.get(customer__isnull=False)
+
+    # Reading, signed in with the token: the folded cart, and nothing written.
+    shown = read_writing_nothing(signed, HTTP_X_CART_TOKEN=token)
+    assert quantities(shown["lines"]) == [(a.pk, 3), (b.pk, 1)]
+    assert shown["token"] == mine.token and shown["subtotal"] == str(4 * a.price)
+    assert (
+        read_writing_nothing(signed, HTTP_X_CART_TOKEN=token)["lines"]
+        == (shown["lines"])
+    )
+    assert Cart.objects.get(token=token).status == CartStatus.OPEN
+    assert [(li.variant_id, li.quantity) for li in mine.lines.all()] == [(a.pk, 1)]
+    assert quantities(client.get("/api/v1/cart/").json()["lines"]) == [
+        (a.pk, 2),
+        (b.pk, 1),
+    ]
+
+    # The first write folds it: the customer's cart holds what the read showed.
+    c = stocked(depot, 9)
+    added = signed.post(
+        "/api/v1/cart/lines/", {"variant": c.pk}, format="json", HTTP_X_CART_TOKEN=token
+    ).json()
+    assert quantities(added["lines"]) == [*quantities(shown["lines"]), (c.pk, 1)]
+    assert added["lines"][0] == shown["lines"][0]
+    assert [(li.variant_id, li.quantity) for li in mine.lines.order_by("id")] == [
+        (a.pk, 3),
+        (b.pk, 1),
+        (c.pk, 1),
+    ]
+    merged = Cart.objects.get(token=token)
+    assert (merged.status, merged.merged_into_id) == (CartStatus.MERGED, mine.pk)
     assert client.get("/api/v1/cart/").status_code == 404  # the old token is spent
+
+
+@pytest.mark.parametrize("method", ["patch", "delete"])
+def test_a_line_read_before_the_fold_is_changed_by_the_id_the_read_showed(method):
+    signed, _, token, a, b = two_carts(warehouse())
+    shown = read_writing_nothing(signed, HTTP_X_CART_TOKEN=token)
+    line_id = shown["lines"][1]["id"]  # the anonymous cart's line: stored anew
+    response = getattr(signed, method)(
+        f"/api/v1/cart/lines/{line_id}/",
+        {"quantity": 5},
+        format="json",
+        HTTP_X_CART_TOKEN=token,
+    )
+    assert response.status_code == 200, response.json()
+    left = [(a.pk, 3), (b.pk, 5)] if method == "patch" else [(a.pk, 3)]
+    assert quantities(response.json()["lines"]) == left
+    assert Cart.objects.get(token=token).status == CartStatus.MERGED
+    other, _ = anonymous_cart()  # a line of a cart not folded into this one
+    theirs = other.post("/api/v1/cart/lines/", {"variant": b.pk}, format="json")
+    stranger = theirs.json()["lines"][0]["id"]
+    refused = signed.patch(
+        f"/api/v1/cart/lines/{stranger}/", {"quantity": 1}, format="json"
+    )
+    assert refused.status_code == 404
+
+
+def test_a_refused_first_write_leaves_the_anonymous_cart_open():
+    signed, client, token, a, b = two_carts(warehouse())
+    response = signed.post(
+        "/api/v1/cart/lines/",
+        {"variant": 999999},
+        format="json",
+        HTTP_X_CART_TOKEN=token,
+    )
+    assert response.status_code == 400
+    assert Cart.objects.get(token=token).status == CartStatus.OPEN
+    mine = Cart.objects.get(customer__isnull=False)
+    assert [(li.variant_id, li.quantity) for li in mine.lines.all()] == [(a.pk, 1)]
+    assert quantities(client.get("/api/v1/cart/").json()["lines"]) == [
+        (a.pk, 2),
+        (b.pk, 1),
+    ]
+
+
+def test_reading_the_cart_before_the_first_write_creates_no_profile_and_no_cart():
+    item = stocked(warehouse(), 9, price="7.00")
+    user = UserFactory()
+    signed = signed_in(user)
+    empty = read_writing_nothing(signed)
+    assert not Customer.objects.filter(user=user).exists()
+    assert not Cart.objects.exists()
+    assert (empty["token"], empty["status"], empty["lines"]) == ("", "open", [])
+    assert empty["item_count"] == 0
+
+    client, token = anonymous_cart()
+    client.post("/api/v1/cart/lines/", {"variant": item.pk, "quantity": 2})
+    discount_code("SPRING10", max_uses_per_customer=1)
+    shown = read_writing_nothing(
+        signed, "/api/v1/cart/?discount_code=spring10", HTTP_X_CART_TOKEN=token
+    )
+    assert not Customer.objects.filter(user=user).exists()
+    assert Cart.objects.count() == 1
+    assert (shown["token"], quantities(shown["lines"])) == ("", [(item.pk, 2)])
+    assert (shown["subtotal"], shown["total"]) == ("14.00", "12.60")
+
+    added = signed.post(
+        "/api/v1/cart/lines/",
+        {"variant": item.pk},
+        format="json",
+        HTTP_X_CART_TOKEN=token,
+    ).json()
+    assert quantities(added["lines"]) == [(item.pk, 3)]
+    assert Cart.objects.get(customer__user=user).token == added["token"] != ""

@@ -4,15 +4,17 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from customers.models import CustomerEvent
+from customers.models import Customer, CustomerEvent
 from customers.selectors.identities import customer_for_user
 from customers.services.accounts import register_customer
 from inventory.models import MovementReason, Reservation, StockLevel, StockMovement
 from inventory.selectors import ledger_discrepancies
-from orders.models import Order, OrderStatus, Payment
+from orders.models import Cart, CartStatus, Order, OrderStatus, Payment
 from orders.services.checkout import LineRequest, place_order
 from orders.services.fulfilment import mark_picked, mark_ready
 from orders.services.payments import PaymentRequest
@@ -34,14 +36,8 @@ def signed_in(user) -> APIClient:
     return client
 
 
-def test_anonymous_cart_follows_the_customer_to_another_device_and_is_collected():
-    store = shop(name="Milano Duomo")
-    warehouse()
-    shirt = stocked(store, 5, price="40.00")
-    belt = stocked(store, 3, price="15.50")
-    user = UserFactory(email="ada@example.com", first_name="Ada")
-
-    # Phone, not signed in: a cart by token.
+def fill_a_cart_on_the_phone(shirt, belt) -> str:
+    """Phone, not signed in: a cart by token, two shirts and a belt; its token."""
     phone = APIClient()
     created = phone.post("/api/v1/cart/")
     assert created.status_code == 201
@@ -57,23 +53,39 @@ def test_anonymous_cart_follows_the_customer_to_another_device_and_is_collected(
         (shirt.sku, 2),
         (belt.sku, 1),
     ]
+    return token
 
-    # Laptop, signed in, still carrying the token once: the same cart, now theirs.
-    laptop = signed_in(user)
-    merged = laptop.get(
-        f"/api/v1/cart/?fulfilment=pickup&store={store.pk}", HTTP_X_CART_TOKEN=token
-    )
-    assert merged.status_code == 200
-    body = merged.json()
-    assert {line["sku"]: line["quantity"] for line in body["lines"]} == {
-        shirt.sku: 2,
-        belt.sku: 1,
-    }
+
+def look_at_it_on_the_laptop(laptop, *, user, store, token, shirt, belt) -> dict:
+    """Laptop, signed in, carrying the token: the phone's cart shown as the customer's,
+    and reading it writes nothing (no profile, no cart, the phone's cart still open)."""
+    with CaptureQueriesContext(connection) as queries:
+        shown = laptop.get(
+            f"/api/v1/cart/?fulfilment=pickup&store={store.pk}",
+            HTTP_X_CART_TOKEN=token,
+        )
+    assert shown.status_code == 200
+    assert not [
+        q["sql"]
+        for q in queries
+        if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+    ]
+    body = shown.json()
+    assert [(line["sku"], line["quantity"]) for line in body["lines"]] == [
+        (shirt.sku, 2),
+        (belt.sku, 1),
+    ]
     assert {line["availability"] for line in body["lines"]} == {"in_stock"}
     assert body["subtotal"] == "95.50"
-    assert laptop.get("/api/v1/cart/").json()["token"] == body["token"] != token
+    assert not Customer.objects.filter(user=user).exists()
+    assert Cart.objects.get(token=token).status == CartStatus.OPEN
+    assert Cart.objects.count() == 1
+    return body
 
-    # Click and collect at the shop: the stock is held there.
+
+def click_and_collect(laptop, *, store, token) -> Order:
+    """Checkout, still carrying the token: the first write folds the phone's cart
+    into the customer's and places it for pickup, the stock held at the shop."""
     checkout = laptop.post(
         "/api/v1/checkout/",
         {
@@ -83,33 +95,37 @@ def test_anonymous_cart_follows_the_customer_to_another_device_and_is_collected(
         },
         format="json",
         HTTP_IDEMPOTENCY_KEY="k-1",
+        HTTP_X_CART_TOKEN=token,
     )
     assert checkout.status_code == 201, checkout.json()
-    number = checkout.json()["number"]
     assert checkout.json()["status"] == "placed"
     assert checkout.json()["total"] == "95.50"
-    order = Order.objects.get(number=number)
-    customer = customer_for_user(user)
-    assert order.customer == customer
-    assert (level(shirt, store).on_hand, level(shirt, store).reserved) == (5, 2)
-    assert (level(belt, store).on_hand, level(belt, store).reserved) == (3, 1)
+    order = Order.objects.get(number=checkout.json()["number"])
+    folded = Cart.objects.select_related("merged_into").get(token=token)
+    assert folded.status == CartStatus.MERGED
+    assert folded.merged_into.status == CartStatus.CONVERTED
+    assert folded.merged_into.order == order
     assert Payment.objects.get(order=order).status == "captured"
     deliver_outbox()
-    assert any(m.subject == f"Your order {number}" for m in mail.outbox)
+    assert any(m.subject == f"Your order {order.number}" for m in mail.outbox)
     assert laptop.get("/api/v1/cart/").json()["lines"] == []  # a fresh cart
+    return order
 
-    # Staff pick and make it ready; the customer is told the pickup code.
-    associate = StaffFactory(store=store)
+
+def make_it_ready(order, *, associate, store, laptop) -> None:
+    """Staff pick and make it ready; the customer is told the pickup code."""
     mark_picked(order=order, actor=associate, location=store)
     mark_ready(order=order, actor=associate, location=store)
     deliver_outbox()
     order.refresh_from_db()
     ready_mail = next(m for m in mail.outbox if "ready for pickup" in m.subject)
     assert order.pickup_code in ready_mail.body
-    seen = laptop.get(f"/api/v1/orders/{number}/").json()
+    seen = laptop.get(f"/api/v1/orders/{order.number}/").json()
     assert seen["status"] == "ready" and seen["pickup_code"] == order.pickup_code
 
-    # The pickup code collects it: the held units leave the shop.
+
+def collect_it(order, *, associate, store, shirt, belt) -> None:
+    """The pickup code collects it: the held units leave the shop."""
     collect_order(
         order=order, actor=associate, code=order.pickup_code.lower(), location=store
     )
@@ -117,6 +133,7 @@ def test_anonymous_cart_follows_the_customer_to_another_device_and_is_collected(
     assert order.status == OrderStatus.COLLECTED
     assert (level(shirt, store).on_hand, level(shirt, store).reserved) == (3, 0)
     assert (level(belt, store).on_hand, level(belt, store).reserved) == (2, 0)
+    number = order.number
     assert not Reservation.objects.filter(reference_id=number, status="active").exists()
     reasons = list(
         StockMovement.objects.filter(reference_id=number)
@@ -125,6 +142,32 @@ def test_anonymous_cart_follows_the_customer_to_another_device_and_is_collected(
     )
     assert reasons == [MovementReason.RESERVATION] * 2 + [MovementReason.PICKUP] * 2
     assert ledger_discrepancies() == []
+
+
+def test_anonymous_cart_follows_the_customer_to_another_device_and_is_collected():
+    store = shop(name="Milano Duomo")
+    warehouse()
+    shirt = stocked(store, 5, price="40.00")
+    belt = stocked(store, 3, price="15.50")
+    user = UserFactory(email="ada@example.com", first_name="Ada")
+
+    token = fill_a_cart_on_the_phone(shirt, belt)
+    laptop = signed_in(user)
+    shown = look_at_it_on_the_laptop(
+        laptop, user=user, store=store, token=token, shirt=shirt, belt=belt
+    )
+    order = click_and_collect(laptop, store=store, token=token)
+    assert [(line.variant.sku, line.quantity) for line in order.lines.all()] == [
+        (line["sku"], line["quantity"]) for line in shown["lines"]
+    ]
+    customer = customer_for_user(user)
+    assert order.customer == customer
+    assert (level(shirt, store).on_hand, level(shirt, store).reserved) == (5, 2)
+    assert (level(belt, store).on_hand, level(belt, store).reserved) == (3, 1)
+
+    associate = StaffFactory(store=store)
+    make_it_ready(order, associate=associate, store=store, laptop=laptop)
+    collect_it(order, associate=associate, store=store, shirt=shirt, belt=belt)
 
     # History and timeline tell the whole story.
     history = [(h.from_status, h.to_status) for h in order.history.order_by("at", "id")]
