@@ -53,37 +53,18 @@ from .returns import (
 )
 
 
-@transaction.atomic
-def receive_return(
-    *,
-    return_request: Return | int | str,
-    location: Location,
-    actor,
-    lines: Sequence[ReceiveLine] = (),
-    note: str = "",
-    now: datetime | None = None,
-) -> Return:
-    """The goods are at ``location``: each line goes back to its sellable stock
-    (reason ``return_restock``) or, damaged, through the ledger and out again as a
-    write-off (``return_restock`` in, ``damage`` out), so the shop's sellable stock
-    never counts it. ``lines`` set what staff saw; unlisted lines keep what the
-    customer said."""
-    now = now or timezone.now()
-    ret = _lock_return(return_request)
+def _check_receiving_location(location: Location | None) -> None:
     if location is None or not location.active:
         raise ValidationFailed(
             "Choose the shop receiving the goods.", extra={"location": ["Required."]}
         )
-    _return_transition(
-        ret, ReturnStatus.RECEIVED, actor=actor, now=now, location=location, note=note
-    )
-    rows = list(
-        ReturnLine.objects.filter(return_request=ret)
-        .select_related("order_line__variant")
-        .order_by("id")
-    )
+
+
+def _given_lines(
+    ret: Return, rows: list[ReturnLine], lines: Sequence[ReceiveLine], errors: dict
+) -> dict[int, ReceiveLine]:
+    """What staff saw, by return line; a line of another return is an error."""
     given = {}
-    errors: dict[str, list] = {}
     for item in lines:
         try:
             given[int(item.line)] = item
@@ -94,6 +75,17 @@ def receive_return(
         errors.setdefault("lines", []).append(
             f"Lines {sorted(unknown)} are not part of return {ret.code}."
         )
+    return given
+
+
+def _set_received_state(
+    ret: Return, rows: list[ReturnLine], lines: Sequence[ReceiveLine]
+) -> None:
+    """Each row's condition (staff's word over the customer's) and disposition (by
+    default restock if sellable, written off if damaged); damaged goods never go back
+    to sellable stock. Refuses once, naming every problem."""
+    errors: dict[str, list] = {}
+    given = _given_lines(ret, rows, lines, errors)
     for row in rows:
         seen = given.get(row.pk)
         if seen is not None and seen.condition:
@@ -118,6 +110,12 @@ def receive_return(
         first = next(iter(errors.values()))[0]
         raise ValidationFailed(f"Not received: {first}", extra=errors)
 
+
+def _restock_returned(
+    ret: Return, rows: list[ReturnLine], location: Location, actor
+) -> None:
+    """Every unit comes in through the ledger (``return_restock``), in variant order
+    so stock rows lock in a fixed order; damaged units go out again (``damage``)."""
     for row in sorted(rows, key=lambda r: (r.order_line.variant_id, r.pk)):
         variant = row.order_line.variant
         damaged = row.disposition == ReturnDisposition.DAMAGED
@@ -144,12 +142,11 @@ def receive_return(
                 note=f"Return {ret.code}: damaged, not sellable",
                 actor=acting_user(actor),
             )
-    ReturnLine.objects.bulk_update(rows, ["condition", "disposition"])
-    ret.receiving_location = location
-    ret.received_at = now
-    ret.save(
-        update_fields=["status", "updated_at", "receiving_location", "received_at"]
-    )
+
+
+def _announce_receipt(
+    ret: Return, rows: list[ReturnLine], *, location: Location, actor, now: datetime
+) -> None:
     restocked = sum(
         r.quantity for r in rows if r.disposition == ReturnDisposition.RESTOCK
     )
@@ -164,6 +161,43 @@ def receive_return(
         now=now,
     )
     _return_webhook(ret, "received")
+
+
+@transaction.atomic
+def receive_return(
+    *,
+    return_request: Return | int | str,
+    location: Location,
+    actor,
+    lines: Sequence[ReceiveLine] = (),
+    note: str = "",
+    now: datetime | None = None,
+) -> Return:
+    """The goods are at ``location``: each line goes back to its sellable stock
+    (reason ``return_restock``) or, damaged, through the ledger and out again as a
+    write-off (``return_restock`` in, ``damage`` out), so the shop's sellable stock
+    never counts it. ``lines`` set what staff saw; unlisted lines keep what the
+    customer said."""
+    now = now or timezone.now()
+    ret = _lock_return(return_request)
+    _check_receiving_location(location)
+    _return_transition(
+        ret, ReturnStatus.RECEIVED, actor=actor, now=now, location=location, note=note
+    )
+    rows = list(
+        ReturnLine.objects.filter(return_request=ret)
+        .select_related("order_line__variant")
+        .order_by("id")
+    )
+    _set_received_state(ret, rows, lines)
+    _restock_returned(ret, rows, location, actor)
+    ReturnLine.objects.bulk_update(rows, ["condition", "disposition"])
+    ret.receiving_location = location
+    ret.received_at = now
+    ret.save(
+        update_fields=["status", "updated_at", "receiving_location", "received_at"]
+    )
+    _announce_receipt(ret, rows, location=location, actor=actor, now=now)
     return ret
 
 
@@ -228,6 +262,56 @@ def _reverse_return_points(ret: Return, order: Order, amount: Decimal, actor) ->
     return points
 
 
+def _store_credit_refund(ret: Return, order: Order, amount: Decimal, actor) -> None:
+    """Store credit lands on the order's customer profile, which a walk-in sale does
+    not have."""
+    if not order.customer_id:
+        raise ValidationFailed(
+            "Store credit needs a customer profile; this sale has none.",
+            extra={"refund_method": ["Refund to the original payment."]},
+        )
+    _book_store_credit(
+        customer_id=order.customer_id,
+        amount=amount,
+        currency=order.currency,
+        kind=StoreCreditKind.RETURN,
+        reason=f"Return {ret.code} of order {order.number}",
+        reference=f"return:{ret.code}",
+        return_request=ret,
+        order=order,
+        actor=actor,
+    )
+
+
+def _pay_back(ret: Return, order: Order, amount: Decimal, method: str, actor) -> None:
+    if amount <= 0:
+        return
+    if method == RefundMethod.ORIGINAL:
+        _refund_to_payments(ret, order, amount, actor)
+    else:
+        _store_credit_refund(ret, order, amount, actor)
+
+
+def _announce_refund(
+    ret: Return, *, amount: Decimal, method: str, actor, location, now: datetime
+) -> None:
+    order = ret.order
+    where = (
+        "store credit" if method == RefundMethod.STORE_CREDIT else "original payment"
+    )
+    _return_event(
+        ret,
+        EVENT_RETURN_REFUNDED,
+        f"Return {ret.code} refunded: {amount} {order.currency} to {where}"
+        + (f", {ret.points_reversed} points reversed" if ret.points_reversed else ""),
+        actor=actor,
+        location=location,
+        now=now,
+    )
+    _return_email(ret, "refund")
+    _return_webhook(ret, "refunded")
+
+
 @transaction.atomic
 def refund_return(
     *,
@@ -263,26 +347,7 @@ def refund_return(
         (line.amount for line in ReturnLine.objects.filter(return_request=ret)),
         Decimal("0.00"),
     )
-    if amount > 0:
-        if method == RefundMethod.ORIGINAL:
-            _refund_to_payments(ret, order, amount, actor)
-        else:
-            if not order.customer_id:
-                raise ValidationFailed(
-                    "Store credit needs a customer profile; this sale has none.",
-                    extra={"refund_method": ["Refund to the original payment."]},
-                )
-            _book_store_credit(
-                customer_id=order.customer_id,
-                amount=amount,
-                currency=order.currency,
-                kind=StoreCreditKind.RETURN,
-                reason=f"Return {ret.code} of order {order.number}",
-                reference=f"return:{ret.code}",
-                return_request=ret,
-                order=order,
-                actor=actor,
-            )
+    _pay_back(ret, order, amount, method, actor)
     ret.points_reversed = _reverse_return_points(ret, order, amount, actor)
     ret.refund_method = method
     ret.refund_total = amount
@@ -297,20 +362,14 @@ def refund_return(
             "refunded_at",
         ]
     )
-    where = (
-        "store credit" if method == RefundMethod.STORE_CREDIT else "original payment"
-    )
-    _return_event(
+    _announce_refund(
         ret,
-        EVENT_RETURN_REFUNDED,
-        f"Return {ret.code} refunded: {amount} {order.currency} to {where}"
-        + (f", {ret.points_reversed} points reversed" if ret.points_reversed else ""),
+        amount=amount,
+        method=method,
         actor=actor,
         location=location or ret.receiving_location,
         now=now,
     )
-    _return_email(ret, "refund")
-    _return_webhook(ret, "refunded")
     ret.already_refunded = False
     return ret
 

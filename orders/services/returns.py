@@ -329,6 +329,140 @@ def _create_return(**fields) -> Return:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def _check_channel_and_method(channel: str, refund_method: str) -> str:
+    """The refund method to use; both choices are checked before any lookup."""
+    errors: dict[str, list] = {}
+    _choice(channel, Channel, "channel", errors)
+    refund_method = _choice(
+        refund_method, RefundMethod, "refund_method", errors, RefundMethod.ORIGINAL
+    )
+    if errors:
+        raise ValidationFailed("The return is not valid.", extra=errors)
+    return refund_method
+
+
+def _check_refund_method(order: Order, refund_method: str) -> None:
+    """Store credit lands on a customer profile, which a walk-in sale does not have."""
+    if refund_method == RefundMethod.STORE_CREDIT and order.customer_id is None:
+        raise ValidationFailed(
+            "Store credit needs a customer profile; this sale has none.",
+            extra={"refund_method": ["Refund to the original payment instead."]},
+        )
+
+
+def _lock_order_lines(order: Order, ids: list[int]) -> dict[int, OrderLine]:
+    """Lock the asked lines in pk order, so two desks returning the same line queue up;
+    a line of another order is refused."""
+    locked = {
+        line.pk: line
+        for line in OrderLine.objects.select_for_update()
+        .filter(order=order, pk__in=ids)
+        .order_by("pk")
+    }
+    unknown = [pk for pk in ids if pk not in locked]
+    if unknown:
+        raise ValidationFailed(
+            "Some lines are not part of this order.",
+            extra={
+                "lines": [
+                    f"Line {pk} is not part of order {order.number}." for pk in unknown
+                ]
+            },
+        )
+    return locked
+
+
+def _check_returnable(
+    wanted: list[ReturnLineRequest],
+    locked: dict[int, OrderLine],
+    returned: dict[int, int],
+) -> None:
+    """Refuse once, naming every line asked for more than bought minus returned."""
+    too_many = {}
+    messages = []
+    for line in wanted:
+        bought = locked[line.order_line]
+        left = bought.quantity - returned.get(bought.pk, 0)
+        if line.quantity > left:
+            too_many[str(bought.pk)] = left
+            messages.append(
+                f"{bought.sku}: {line.quantity} asked, at most {left} can be returned "
+                f"({bought.quantity} bought, {bought.quantity - left} already returned)."
+            )
+    if messages:
+        raise ValidationFailed(
+            "More units than can be returned.",
+            code="return_quantity",
+            extra={"lines": messages, "returnable": too_many},
+        )
+
+
+def _add_return_lines(
+    ret: Return,
+    wanted: list[ReturnLineRequest],
+    locked: dict[int, OrderLine],
+    returned: dict[int, int],
+) -> list[ReturnLine]:
+    rows = [
+        ReturnLine(
+            return_request=ret,
+            order_line=locked[line.order_line],
+            quantity=line.quantity,
+            reason=line.reason,
+            note=line.note,
+            condition=line.condition,
+            amount=_return_amount(
+                locked[line.order_line],
+                before=returned.get(line.order_line, 0),
+                units=line.quantity,
+            ),
+        )
+        for line in wanted
+    ]
+    ReturnLine.objects.bulk_create(rows)
+    return rows
+
+
+def _announce_request(
+    ret: Return,
+    rows: list[ReturnLine],
+    *,
+    channel: str,
+    override: str,
+    actor,
+    location: Location | None,
+    now: datetime,
+) -> None:
+    """The first history row, the timeline event, the email (online only) and the
+    webhook of a new return."""
+    ReturnStatusChange.objects.create(
+        return_request=ret,
+        to_status=ReturnStatus.REQUESTED,
+        actor=acting_user(actor),
+        location=location,
+        at=now,
+        note=(
+            f"Accepted outside the return window: {override}"
+            if override
+            else f"Started via {Channel(channel).label}"
+        )[:250],
+    )
+    units = sum(row.quantity for row in rows)
+    where = f" at {location.name}" if location is not None else ""
+    _return_event(
+        ret,
+        EVENT_RETURN_REQUESTED,
+        f"Return {ret.code} started{where} for order {ret.order.number}: "
+        f"{units} item{'s' if units != 1 else ''}",
+        actor=actor,
+        location=location,
+        now=now,
+    )
+    if is_online(channel):
+        _return_email(ret, "return_requested")
+    _return_webhook(ret, "requested")
+
+
 @transaction.atomic
 def request_return(
     *,
@@ -351,59 +485,17 @@ def request_return(
     ``override_reason``. Quantities never exceed bought minus already returned.
     """
     now = now or timezone.now()
-    errors: dict[str, list] = {}
-    _choice(channel, Channel, "channel", errors)
-    refund_method = _choice(
-        refund_method, RefundMethod, "refund_method", errors, RefundMethod.ORIGINAL
-    )
-    if errors:
-        raise ValidationFailed("The return is not valid.", extra=errors)
+    refund_method = _check_channel_and_method(channel, refund_method)
     wanted = _clean_return_lines(lines)
     order = _return_order(order, customer)
     override = _check_return_policy(
         order, now=now, actor=actor, override_reason=override_reason
     )
-    if refund_method == RefundMethod.STORE_CREDIT and order.customer_id is None:
-        raise ValidationFailed(
-            "Store credit needs a customer profile; this sale has none.",
-            extra={"refund_method": ["Refund to the original payment instead."]},
-        )
+    _check_refund_method(order, refund_method)
     ids = sorted(line.order_line for line in wanted)
-    locked = {
-        line.pk: line
-        for line in OrderLine.objects.select_for_update()
-        .filter(order=order, pk__in=ids)
-        .order_by("pk")
-    }
-    unknown = [pk for pk in ids if pk not in locked]
-    if unknown:
-        raise ValidationFailed(
-            "Some lines are not part of this order.",
-            extra={
-                "lines": [
-                    f"Line {pk} is not part of order {order.number}." for pk in unknown
-                ]
-            },
-        )
+    locked = _lock_order_lines(order, ids)
     returned = returned_quantities(ids)
-    too_many = {}
-    messages = []
-    for line in wanted:
-        bought = locked[line.order_line]
-        left = bought.quantity - returned.get(bought.pk, 0)
-        if line.quantity > left:
-            too_many[str(bought.pk)] = left
-            messages.append(
-                f"{bought.sku}: {line.quantity} asked, at most {left} can be returned "
-                f"({bought.quantity} bought, {bought.quantity - left} already returned)."
-            )
-    if messages:
-        raise ValidationFailed(
-            "More units than can be returned.",
-            code="return_quantity",
-            extra={"lines": messages, "returnable": too_many},
-        )
-
+    _check_returnable(wanted, locked, returned)
     ret = _create_return(
         order=order,
         customer_id=order.customer_id,
@@ -418,49 +510,16 @@ def request_return(
         updated_at=now,
     )
     ret.order = order
-    rows = [
-        ReturnLine(
-            return_request=ret,
-            order_line=locked[line.order_line],
-            quantity=line.quantity,
-            reason=line.reason,
-            note=line.note,
-            condition=line.condition,
-            amount=_return_amount(
-                locked[line.order_line],
-                before=returned.get(line.order_line, 0),
-                units=line.quantity,
-            ),
-        )
-        for line in wanted
-    ]
-    ReturnLine.objects.bulk_create(rows)
-    ReturnStatusChange.objects.create(
-        return_request=ret,
-        to_status=ReturnStatus.REQUESTED,
-        actor=acting_user(actor),
-        location=location,
-        at=now,
-        note=(
-            f"Accepted outside the return window: {override}"
-            if override
-            else f"Started via {Channel(channel).label}"
-        )[:250],
-    )
-    units = sum(row.quantity for row in rows)
-    where = f" at {location.name}" if location is not None else ""
-    _return_event(
+    rows = _add_return_lines(ret, wanted, locked, returned)
+    _announce_request(
         ret,
-        EVENT_RETURN_REQUESTED,
-        f"Return {ret.code} started{where} for order {order.number}: "
-        f"{units} item{'s' if units != 1 else ''}",
+        rows,
+        channel=channel,
+        override=override,
         actor=actor,
         location=location,
         now=now,
     )
-    if is_online(channel):
-        _return_email(ret, "return_requested")
-    _return_webhook(ret, "requested")
     return ret
 
 
