@@ -254,6 +254,63 @@ class _Where:
     origin: tuple | None = None
 
 
+def _identify(
+    fulfilment: str, *, customer, user, contact: tuple, errors: dict
+) -> tuple[bool, bool]:
+    """Whether the buyer is signed in and whether they left a contact (email, phone or
+    loyalty number). Only a carry-out sale may stay anonymous: every other order has
+    to reach its customer."""
+    signed_in = acting_user(user) is not None
+    identified = any(contact)
+    anonymous = customer is None and not (signed_in or identified)
+    if anonymous and fulfilment != FulfilmentMethod.CARRY_OUT:
+        errors["email"] = ["Give an email address or a phone number."]
+    return signed_in, identified
+
+
+def _contact(email, phone, first_name, last_name, loyalty_number) -> dict[str, str]:
+    """The buyer's contact fields as the order keeps them (trimmed, never None)."""
+    return {
+        "email": (email or "").strip(),
+        "phone": (phone or "").strip(),
+        "first_name": first_name or "",
+        "last_name": last_name or "",
+        "loyalty_number": (loyalty_number or "").strip(),
+    }
+
+
+def _price_and_payments(
+    order_lines: list[tuple[Variant, int]],
+    *,
+    discount_code: str,
+    channel: str,
+    customer: Customer | None,
+    identified: bool,
+    now: datetime,
+    payments: Sequence[PaymentRequest] | None,
+) -> dict:
+    """The checkout's money: subtotal, discount and total, and the payments checked
+    against that total."""
+    subtotal, discount, discount_total, line_discounts = _price(
+        order_lines,
+        discount_code=discount_code,
+        channel=channel,
+        customer=customer,
+        identified=identified,
+        now=now,
+    )
+    total = subtotal - discount_total
+    return {
+        "subtotal": subtotal,
+        "discount_total": discount_total,
+        "total": total,
+        "payments": _check_payments(payments, total=total, channel=channel),
+        "discount_code": discount.code if discount is not None else "",
+        "discount": discount,
+        "line_discounts": line_discounts,
+    }
+
+
 def prepare_checkout(
     *,
     lines: Sequence[LineRequest | tuple[Variant | int, int]],
@@ -291,51 +348,42 @@ def prepare_checkout(
         variant_ids=list(wanted),
         errors=errors,
     )
-    signed_in = acting_user(user) is not None
-    identified = bool(email or phone or loyalty_number)
-    anonymous = customer is None and not (signed_in or identified)
-    if anonymous and fulfilment != FulfilmentMethod.CARRY_OUT:
-        errors["email"] = ["Give an email address or a phone number."]
+    signed_in, identified = _identify(
+        fulfilment,
+        customer=customer,
+        user=user,
+        contact=(email, phone, loyalty_number),
+        errors=errors,
+    )
     if errors:
         raise ValidationFailed("The order is not valid.", extra=errors)
 
     order_lines = [(loaded[pk], quantity) for pk, quantity in wanted.items()]
-    subtotal, discount, discount_total, line_discounts = _price(
+    price = _price_and_payments(
         order_lines,
         discount_code=discount_code,
         channel=channel,
         customer=customer,
         identified=signed_in or identified,
         now=now,
+        payments=payments,
     )
-    total = subtotal - discount_total
-    tenders = _check_payments(payments, total=total, channel=channel)
     return Checkout(
         channel=channel,
         method=fulfilment,
         lines=order_lines,
         legs=_legs(fulfilment, wanted, loaded, where),
-        subtotal=subtotal,
-        discount_total=discount_total,
-        total=total,
-        payments=tenders,
+        **price,
         pickup_store=where.pickup_store,
         placing_location=where.placing,
         address=where.address,
         customer=customer,
         user=user if signed_in else None,
         staff=acting_user(staff),
-        email=(email or "").strip(),
-        phone=(phone or "").strip(),
-        first_name=first_name or "",
-        last_name=last_name or "",
-        loyalty_number=(loyalty_number or "").strip(),
+        **_contact(email, phone, first_name, last_name, loyalty_number),
         idempotency_key=key,
-        discount_code=discount.code if discount is not None else "",
         cart=cart,
         now=now,
-        discount=discount,
-        line_discounts=line_discounts,
     )
 
 
