@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import random
 import time
-from datetime import timedelta
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from django.db.models import F
 from django.test import override_settings
@@ -65,6 +67,158 @@ def _stocked_variants(location: Location, limit: int) -> list[int]:
     )
 
 
+@dataclass
+class _Demo:
+    """What every part of the demo book shares: one random stream (drawn in the same
+    order on every run, so the book is the same), the demo shop and its associate, the
+    clock, and the counts reported at the end."""
+
+    say: Callable[[str], None]
+    rng: random.Random
+    associate: User
+    shop: Location
+    now: datetime
+    counts: dict[str, int] = field(
+        default_factory=lambda: {"store": 0, "delivery": 0, "pickup": 0, "returns": 0}
+    )
+
+    def lines(self, pool, n=2):
+        return [(v, self.rng.randint(1, 2)) for v in self.rng.sample(pool, n)]
+
+    def attempt(self, func, **kwargs):
+        try:
+            return func(**kwargs)
+        except ApplicationError as exc:  # a shop short of an item: the demo moves on
+            self.say(f"  skipped one demo order: {exc.message}")
+            return None
+
+
+def _seed_store_sales(demo: _Demo, customers, shops, shop_staff) -> None:
+    """In-store sales over the last two months, in several shops."""
+    rng = demo.rng
+    for i, (customer, _email) in enumerate(customers[:24]):
+        where = demo.shop if i % 3 == 0 else rng.choice(shops)
+        pool = _stocked_variants(where, 60)
+        if len(pool) < 2:
+            continue
+        order = demo.attempt(
+            place_order,
+            lines=demo.lines(pool),
+            channel=Channel.STORE,
+            fulfilment=FulfilmentMethod.CARRY_OUT,
+            placing_location=where,
+            staff=shop_staff.get(where.pk),
+            customer=customer,
+            payments=[
+                PaymentRequest(
+                    rng.choice([PaymentMethod.CASH, PaymentMethod.CARD_IN_STORE])
+                )
+            ],
+            now=demo.now - timedelta(days=rng.randint(3, 60), hours=rng.randint(0, 8)),
+        )
+        demo.counts["store"] += order is not None
+
+
+def _seed_deliveries(demo: _Demo, customers, here) -> None:
+    """Online deliveries, some shipped and delivered."""
+    for i, (_customer, email) in enumerate(customers[16:28]):
+        placed_at = demo.now - timedelta(days=demo.rng.randint(2, 40))
+        order = demo.attempt(
+            place_order,
+            lines=demo.lines(here),
+            channel=demo.rng.choice([Channel.WEB, Channel.APP]),
+            fulfilment=FulfilmentMethod.DELIVERY,
+            address=ADDRESS,
+            email=email,
+            payments=[PaymentRequest(PaymentMethod.CARD_ONLINE, "tok_visa")],
+            now=placed_at,
+        )
+        if order is None:
+            continue
+        demo.counts["delivery"] += 1
+        if i % 3:
+            mark_picked(order=order, now=placed_at + timedelta(hours=3))
+            ship_order(
+                order=order,
+                tracking_reference=f"TRK{order.pk:08d}",
+                now=placed_at + timedelta(hours=20),
+            )
+
+
+def _advance_pickup(demo: _Demo, order: Order, step: str, placed_at) -> bool:
+    """Move a click-and-collect order on to ``step`` at the demo shop; True once it
+    is collected."""
+    if step == "placed":
+        return False
+    staff = {"actor": demo.associate, "location": demo.shop}
+    mark_picked(order=order, **staff, now=placed_at + timedelta(hours=2))
+    if step == "picked":
+        return False
+    order = mark_ready(order=order, **staff, now=placed_at + timedelta(hours=3))
+    if step != "collected":
+        return False
+    collect_order(
+        order=order,
+        actor=demo.associate,
+        code=order.pickup_code,
+        location=demo.shop,
+        now=placed_at + timedelta(days=1),
+    )
+    return True
+
+
+def _seed_pickups(demo: _Demo, customers, here) -> list[Order]:
+    """Click and collect at the demo shop: some to pick, picked, ready, collected.
+    Returns the collected ones."""
+    steps = ["placed"] * 3 + ["picked"] * 2 + ["ready"] * 3 + ["collected"] * 4
+    collected = []
+    for step, (_customer, email) in zip(steps, customers[:12], strict=False):
+        placed_at = demo.now - timedelta(
+            days=8 if step == "collected" else 1, hours=demo.rng.randint(1, 6)
+        )
+        order = demo.attempt(
+            place_order,
+            lines=demo.lines(here),
+            channel=Channel.WEB,
+            fulfilment=FulfilmentMethod.PICKUP,
+            pickup_store=demo.shop,
+            email=email,
+            payments=[PaymentRequest(PaymentMethod.CARD_ONLINE, "tok_visa")],
+            now=placed_at,
+        )
+        if order is None:
+            continue
+        demo.counts["pickup"] += 1
+        if _advance_pickup(demo, order, step, placed_at):
+            collected.append(order)
+    return collected
+
+
+def _seed_returns(demo: _Demo, collected: list[Order]) -> None:
+    """Returns: one started online (waiting for a shop), one received and refunded."""
+    for index, order in enumerate(collected[:2]):
+        line = order.lines.order_by("id").first()
+        ret = demo.attempt(
+            request_return,
+            order=order,
+            lines=[
+                ReturnLineRequest(order_line=line.pk, quantity=1, reason="too_small")
+            ],
+            channel=Channel.WEB,
+            customer=order.customer,
+            now=demo.now - timedelta(days=2),
+        )
+        if ret is None:
+            continue
+        demo.counts["returns"] += 1
+        if index == 1:
+            staff = {"actor": demo.associate, "location": demo.shop}
+            receive_return(
+                return_request=ret, **staff, now=demo.now - timedelta(days=1)
+            )
+            refund_return(return_request=ret, **staff, now=demo.now - timedelta(days=1))
+
+
 def seed_orders(*, scale: int = 1, stdout=None) -> dict[str, int]:
     """Place the demo order book (independent of ``scale``: benchmarks seed their own)."""
     say = _printer(stdout)
@@ -79,8 +233,13 @@ def seed_orders(*, scale: int = 1, stdout=None) -> dict[str, int]:
         say("Orders: seed the inventory and customers first, skipped.")
         return {}
     started = time.monotonic()
-    rng = random.Random(11)
-    shop = associate.store
+    demo = _Demo(
+        say=say,
+        rng=random.Random(11),
+        associate=associate,
+        shop=associate.store,
+        now=timezone.now(),
+    )
     shops = list(
         Location.objects.filter(kind=LocationKind.SHOP, active=True).order_by("code")
     )
@@ -88,149 +247,18 @@ def seed_orders(*, scale: int = 1, stdout=None) -> dict[str, int]:
         u.store_id: u
         for u in User.objects.filter(role=Role.ASSOCIATE).order_by("username")
     }
-    here = _stocked_variants(shop, 200)
-    now = timezone.now()
-    counts = {"store": 0, "delivery": 0, "pickup": 0, "returns": 0}
-
-    def lines(pool, n=2):
-        return [(v, rng.randint(1, 2)) for v in rng.sample(pool, n)]
-
-    def attempt(func, **kwargs):
-        try:
-            return func(**kwargs)
-        except ApplicationError as exc:  # a shop short of an item: the demo moves on
-            say(f"  skipped one demo order: {exc.message}")
-            return None
+    here = _stocked_variants(demo.shop, 200)
 
     # Emails of the past are delivered to memory, not printed over the seed's output.
     with override_settings(
         EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"
     ):
-        # In-store sales over the last two months, in several shops.
-        for i, (customer, _email) in enumerate(customers[:24]):
-            where = shop if i % 3 == 0 else rng.choice(shops)
-            pool = _stocked_variants(where, 60)
-            if len(pool) < 2:
-                continue
-            order = attempt(
-                place_order,
-                lines=lines(pool),
-                channel=Channel.STORE,
-                fulfilment=FulfilmentMethod.CARRY_OUT,
-                placing_location=where,
-                staff=shop_staff.get(where.pk),
-                customer=customer,
-                payments=[
-                    PaymentRequest(
-                        rng.choice([PaymentMethod.CASH, PaymentMethod.CARD_IN_STORE])
-                    )
-                ],
-                now=now - timedelta(days=rng.randint(3, 60), hours=rng.randint(0, 8)),
-            )
-            counts["store"] += order is not None
+        _seed_store_sales(demo, customers, shops, shop_staff)
+        _seed_deliveries(demo, customers, here)
+        collected = _seed_pickups(demo, customers, here)
+        _seed_returns(demo, collected)
 
-        # Online deliveries, some shipped and delivered.
-        for i, (_customer, email) in enumerate(customers[16:28]):
-            placed_at = now - timedelta(days=rng.randint(2, 40))
-            order = attempt(
-                place_order,
-                lines=lines(here),
-                channel=rng.choice([Channel.WEB, Channel.APP]),
-                fulfilment=FulfilmentMethod.DELIVERY,
-                address=ADDRESS,
-                email=email,
-                payments=[PaymentRequest(PaymentMethod.CARD_ONLINE, "tok_visa")],
-                now=placed_at,
-            )
-            if order is None:
-                continue
-            counts["delivery"] += 1
-            if i % 3:
-                mark_picked(order=order, now=placed_at + timedelta(hours=3))
-                ship_order(
-                    order=order,
-                    tracking_reference=f"TRK{order.pk:08d}",
-                    now=placed_at + timedelta(hours=20),
-                )
-
-        # Click and collect at the demo shop: some to pick, picked, ready, collected.
-        steps = ["placed"] * 3 + ["picked"] * 2 + ["ready"] * 3 + ["collected"] * 4
-        collected = []
-        for step, (_customer, email) in zip(steps, customers[:12], strict=False):
-            placed_at = now - timedelta(
-                days=8 if step == "collected" else 1, hours=rng.randint(1, 6)
-            )
-            order = attempt(
-                place_order,
-                lines=lines(here),
-                channel=Channel.WEB,
-                fulfilment=FulfilmentMethod.PICKUP,
-                pickup_store=shop,
-                email=email,
-                payments=[PaymentRequest(PaymentMethod.CARD_ONLINE, "tok_visa")],
-                now=placed_at,
-            )
-            if order is None:
-                continue
-            counts["pickup"] += 1
-            if step == "placed":
-                continue
-            mark_picked(
-                order=order,
-                actor=associate,
-                location=shop,
-                now=placed_at + timedelta(hours=2),
-            )
-            if step == "picked":
-                continue
-            order = mark_ready(
-                order=order,
-                actor=associate,
-                location=shop,
-                now=placed_at + timedelta(hours=3),
-            )
-            if step == "collected":
-                collect_order(
-                    order=order,
-                    actor=associate,
-                    code=order.pickup_code,
-                    location=shop,
-                    now=placed_at + timedelta(days=1),
-                )
-                collected.append(order)
-
-        # Returns: one started online (waiting for a shop), one received and refunded.
-        for index, order in enumerate(collected[:2]):
-            line = order.lines.order_by("id").first()
-            ret = attempt(
-                request_return,
-                order=order,
-                lines=[
-                    ReturnLineRequest(
-                        order_line=line.pk, quantity=1, reason="too_small"
-                    )
-                ],
-                channel=Channel.WEB,
-                customer=order.customer,
-                now=now - timedelta(days=2),
-            )
-            if ret is None:
-                continue
-            counts["returns"] += 1
-            if index == 1:
-                receive_return(
-                    return_request=ret,
-                    location=shop,
-                    actor=associate,
-                    now=now - timedelta(days=1),
-                )
-                refund_return(
-                    return_request=ret,
-                    actor=associate,
-                    location=shop,
-                    now=now - timedelta(days=1),
-                )
-
+    counts = demo.counts
     say(
         f"Orders: {counts['store']} in-store sales, {counts['delivery']} deliveries, "
         f"{counts['pickup']} click-and-collect orders, {counts['returns']} returns "
