@@ -1,5 +1,6 @@
-"""What the staff screens say about order statuses: their labels, which ones an order
-may still be cancelled from, and a refusal in the shop floor's words."""
+"""What the staff screens say about order statuses: their labels and a refusal in the
+shop floor's words. Which moves an order may make is the fulfilment services' table
+(``orders.services.fulfilment.can_move``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from omnistore.core.exceptions import (
 from orders.models import OrderStatus
 
 STATUS_LABELS = dict(OrderStatus.choices)
-CANCELLABLE = frozenset({OrderStatus.PLACED, OrderStatus.PICKED, OrderStatus.READY})
 
 
 def explain(error: ApplicationError) -> str:

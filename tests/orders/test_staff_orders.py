@@ -16,7 +16,7 @@ from orders.models import OrderStatus, PaymentStatus
 from orders.selectors.orders import order_by_id
 from orders.selectors.pickups import pickup_qr_payload
 from orders.services.checkout import place_order
-from orders.services.fulfilment import mark_picked
+from orders.services.fulfilment import CANCELLABLE_STATUSES, mark_picked
 from orders.services.payments import PaymentRequest
 from orders.services.pickups import collect_order
 from orders.services.refunds import receive_return, refund_return
@@ -419,6 +419,32 @@ def test_cancelling_a_collected_order_is_refused_on_the_page(staff, shop, shirt)
         in response.content.decode()
     )
     assert refresh(order).status == OrderStatus.COLLECTED
+
+
+def test_the_cancel_button_shows_exactly_where_cancelling_is_accepted(
+    staff, associate, shop, shirt
+):
+    """The page offers to cancel from the statuses ``cancel_order`` accepts, no more."""
+    placed = pickup_order(store=shop, lines=[(shirt, 1)])
+    picked = pickup_order(store=shop, lines=[(shirt, 1)])
+    mark_picked(order=picked, actor=associate, location=shop)
+    ready = refresh(ready_order(store=shop, lines=[(shirt, 1)]))
+    collected = refresh(ready_order(store=shop, lines=[(shirt, 1)]))
+    collect_order(order=collected, actor=None, code=collected.pickup_code)
+    cancelled = pickup_order(store=shop, lines=[(shirt, 1)])
+    staff.post(reverse("staff:order_cancel", args=[cancelled.number]), {"reason": "x"})
+    shown = {}
+    for order in (placed, picked, ready, collected, cancelled):
+        page = staff.get(reverse("staff:order_detail", args=[order.number]))
+        shown[refresh(order).status] = page.context["can_cancel"]
+    assert shown == {
+        OrderStatus.PLACED: True,
+        OrderStatus.PICKED: True,
+        OrderStatus.READY: True,
+        OrderStatus.COLLECTED: False,
+        OrderStatus.CANCELLED: False,
+    }
+    assert {status for status, can in shown.items() if can} == CANCELLABLE_STATUSES
 
 
 def test_the_placing_shop_may_cancel_an_endless_aisle_order(staff, associate, shop):

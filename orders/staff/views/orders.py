@@ -18,9 +18,15 @@ from orders.models import FulfilmentMethod, FulfilmentStatus, Order, OrderStatus
 from orders.selectors.orders import order_detail as find_order
 from orders.selectors.pickups import parse_pickup_qr
 from orders.selectors.work import awaiting_transfer, picked_here, picking_queue
-from orders.services.fulfilment import cancel_order, mark_picked, mark_ready, ship_order
+from orders.services.fulfilment import (
+    can_move,
+    cancel_order,
+    mark_picked,
+    mark_ready,
+    ship_order,
+)
 from orders.staff.forms.orders import CancelForm, ShipForm
-from orders.staff.statuses import CANCELLABLE, STATUS_LABELS, explain
+from orders.staff.statuses import STATUS_LABELS, explain
 from orders.staff.views.access import (
     acting_order,
     acts_at,
@@ -65,7 +71,8 @@ def _detail_context(request, order: Order, **extra) -> dict:
         and may_act(user, order, "ship"),
         "can_collect": order.status == OrderStatus.READY
         and may_act(user, order, "collect"),
-        "can_cancel": order.status in CANCELLABLE and may_cancel(user, order),
+        "can_cancel": can_move(order, OrderStatus.CANCELLED)
+        and may_cancel(user, order),
         "cancel_form": CancelForm(),
         "ship_form": ShipForm(),
         "action_error": None,
