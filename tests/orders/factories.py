@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from customers.models import Channel
+from inventory.models import StockLevel
 from orders.services.checkout import LineRequest, place_order
 from orders.services.fulfilment import mark_picked, mark_ready
 from orders.services.payments import PaymentRequest
@@ -30,6 +31,12 @@ def stocked(location, quantity: int, **kwargs):
     item = variant(**kwargs)
     stock(item, location, quantity)
     return item
+
+
+def on_hand(variant, location) -> int:
+    """Units on hand of ``variant`` at ``location`` (0 where it never had a row)."""
+    level = StockLevel.objects.filter(variant=variant, location=location).first()
+    return level.on_hand if level else 0
 
 
 def pickup_order(*, store, lines, email="ada@example.com", key="", **kwargs):

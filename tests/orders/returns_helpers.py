@@ -16,6 +16,7 @@ from orders.services.checkout import LineRequest, place_order
 from orders.services.fulfilment import mark_picked, mark_ready
 from orders.services.payments import PaymentRequest
 from orders.services.pickups import collect_order
+from orders.services.returns import ReturnLineRequest
 from tests.factories import UserFactory
 from tests.orders.factories import CARD, deliver_outbox
 
@@ -79,3 +80,9 @@ def counter_sale(*, store, lines, staff, customer=None, tenders=None, **kwargs):
 
 def days_ago(days: int):
     return timezone.now() - timedelta(days=days)
+
+
+def line_request(order, units=1, reason="too_small", **kwargs):
+    """A return of ``units`` of the order's first line."""
+    line = order.lines.order_by("id").first()
+    return ReturnLineRequest(line.pk, units, reason, **kwargs)

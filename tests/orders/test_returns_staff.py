@@ -8,7 +8,6 @@ import pytest
 from django.test import override_settings
 from django.urls import reverse
 
-from inventory.models import StockLevel
 from orders.models import (
     Order,
     Payment,
@@ -25,7 +24,7 @@ from orders.services.refunds import (
 from orders.services.returns import ReturnLineRequest, request_return
 from tests.customers.factories import make_customer
 from tests.factories import LocationFactory, StaffFactory, UserFactory
-from tests.orders.factories import stocked
+from tests.orders.factories import on_hand, stocked
 from tests.orders.returns_helpers import (
     collected_order,
     counter_sale,
@@ -76,11 +75,6 @@ def online(milano):
         ],
     )
     return {"order": order, "return": ret, "shirt": shirt, "customer": customer}
-
-
-def on_hand(variant, location) -> int:
-    row = StockLevel.objects.filter(variant=variant, location=location).first()
-    return row.on_hand if row else 0
 
 
 def test_the_nav_has_the_returns_desk(desk):

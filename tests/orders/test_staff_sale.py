@@ -26,6 +26,7 @@ from tests.factories import (
     WarehouseFactory,
     stock,
 )
+from tests.orders.factories import on_hand
 
 pytestmark = pytest.mark.django_db
 
@@ -95,11 +96,6 @@ def basket(client) -> dict[str, int]:
         return {}
     cart = Cart.objects.get(token=token)
     return {line.variant.sku: line.quantity for line in cart.lines.all()}
-
-
-def on_hand(variant, location) -> int:
-    level = StockLevel.objects.filter(variant=variant, location=location).first()
-    return level.on_hand if level else 0
 
 
 def checkout(client, **data):

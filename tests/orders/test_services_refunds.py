@@ -1,0 +1,202 @@
+"""Refunding returns through the services: split payments last tender first, store
+credit paid out, bounded by the balance, refused without a customer profile and
+carried through a customer merge."""
+
+from decimal import Decimal
+
+import pytest
+
+from customers.services.merge import merge_customers
+from inventory.models import StockLevel
+from inventory.selectors import ledger_discrepancies
+from omnistore.core.exceptions import ValidationFailed
+from orders.models import (
+    Order,
+    Payment,
+    PaymentMethod,
+    Refund,
+    RefundMethod,
+    Return,
+    StoreCreditTransaction,
+)
+from orders.selectors.credit import store_credit_discrepancies
+from orders.services.checkout import LineRequest, place_order
+from orders.services.fulfilment import cancel_order
+from orders.services.payments import PaymentRequest
+from orders.services.refunds import receive_and_refund_return, return_at_counter
+from orders.services.returns import request_return
+from tests.customers.factories import make_customer
+from tests.factories import StaffFactory
+from tests.orders.factories import shop, stocked
+from tests.orders.returns_helpers import (
+    collected_order,
+    counter_sale,
+    line_request,
+    shopper,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def store():
+    return shop(code="MI01", name="Milano Centro")
+
+
+@pytest.fixture
+def associate(store):
+    return StaffFactory(store=store, first_name="Giulia", last_name="Bianchi")
+
+
+# --- refunds ------------------------------------------------------------------------------
+
+
+def test_a_split_payment_is_refunded_last_tender_first(store, associate):
+    item = stocked(store, 5, price="20.00")
+    customer = make_customer(phone="+393331234567")
+    order = counter_sale(
+        store=store,
+        lines=[(item, 2)],
+        staff=associate,
+        customer=customer,
+        tenders=[(PaymentMethod.CASH, "10.00"), (PaymentMethod.CARD_IN_STORE, "30.00")],
+    )
+    cash, card = Payment.objects.filter(order=order).order_by("id")
+
+    return_at_counter(
+        order=order.number,
+        lines=[line_request(order, 1)],
+        location=store,
+        actor=associate,
+    )
+    card.refresh_from_db()
+    cash.refresh_from_db()
+    assert (card.refunded_amount, cash.refunded_amount) == (Decimal("20.00"), 0)
+
+    return_at_counter(
+        order=order.number,
+        lines=[line_request(order, 1)],
+        location=store,
+        actor=associate,
+    )
+    card.refresh_from_db()
+    cash.refresh_from_db()
+    assert (card.refunded_amount, cash.refunded_amount) == (
+        Decimal("30.00"),
+        Decimal("10.00"),
+    )
+    assert Refund.objects.count() == 3
+
+
+def test_store_credit_refund_then_pays_a_new_order(store, associate):
+    item = stocked(store, 5, price="40.00")
+    gift = stocked(store, 5, price="55.00")
+    user, customer = shopper()
+    order = collected_order(store=store, lines=[(item, 1)], customer=customer)
+    ret = request_return(
+        order=order.number,
+        customer=customer,
+        channel="web",
+        refund_method=RefundMethod.STORE_CREDIT,
+        lines=[line_request(order)],
+    )
+    receive_and_refund_return(return_request=ret.code, location=store, actor=associate)
+    customer.refresh_from_db()
+    assert customer.store_credit_balance == Decimal("40.00")
+    assert not Refund.objects.exists()  # nothing went back to the card
+
+    new_order = place_order(
+        lines=[LineRequest(gift, 1)],
+        channel="web",
+        fulfilment="pickup",
+        pickup_store=store,
+        user=user,
+        payments=[
+            PaymentRequest(PaymentMethod.STORE_CREDIT, amount=Decimal("40")),
+            PaymentRequest("card_online", token="tok_visa"),
+        ],
+    )
+
+    customer.refresh_from_db()
+    assert customer.store_credit_balance == 0
+    credit, card = Payment.objects.filter(order=new_order).order_by("id")
+    assert (credit.method, credit.amount, credit.provider) == (
+        "store_credit",
+        Decimal("40.00"),
+        "store_credit",
+    )
+    assert card.amount == Decimal("15.00")
+    assert list(
+        StoreCreditTransaction.objects.filter(customer=customer)
+        .order_by("id")
+        .values_list("kind", "amount")
+    ) == [("return", Decimal("40.00")), ("payment", Decimal("-40.00"))]
+    assert store_credit_discrepancies() == []
+
+    # Cancelling that order puts the credit back where it came from.
+    cancel_order(order=new_order, reason="Changed plans")
+    customer.refresh_from_db()
+    assert customer.store_credit_balance == Decimal("40.00")
+    assert store_credit_discrepancies() == []
+    assert ledger_discrepancies() == []
+
+
+def test_store_credit_cannot_pay_more_than_the_balance(store):
+    item = stocked(store, 5, price="40.00")
+    user, customer = shopper()
+    with pytest.raises(ValidationFailed) as refused:
+        place_order(
+            lines=[LineRequest(item, 1)],
+            channel="web",
+            fulfilment="pickup",
+            pickup_store=store,
+            user=user,
+            payments=[PaymentRequest(PaymentMethod.STORE_CREDIT)],
+        )
+    assert refused.value.code == "insufficient_store_credit"
+    assert not Order.objects.exists()
+    assert not StoreCreditTransaction.objects.exists()
+    assert StockLevel.objects.get(variant=item, location=store).reserved == 0
+
+
+def test_a_walk_in_sale_cannot_be_refunded_as_store_credit(store, associate):
+    item = stocked(store, 5)
+    order = counter_sale(store=store, lines=[(item, 1)], staff=associate)
+    with pytest.raises(ValidationFailed, match="Store credit needs a customer"):
+        return_at_counter(
+            order=order.number,
+            lines=[line_request(order)],
+            location=store,
+            actor=associate,
+            refund_method=RefundMethod.STORE_CREDIT,
+        )
+    ret = return_at_counter(
+        order=order.number,
+        lines=[line_request(order)],
+        location=store,
+        actor=associate,
+    )
+    assert ret.refund_total == Decimal("49.90")
+    assert ret.customer is None
+
+
+def test_store_credit_follows_a_customer_merge(store, associate):
+    item = stocked(store, 5, price="40.00")
+    _, customer = shopper()
+    twin = make_customer(phone="+393339998877", first_name="Ada")
+    order = collected_order(store=store, lines=[(item, 1)], customer=customer)
+    return_at_counter(
+        order=order.number,
+        lines=[line_request(order)],
+        location=store,
+        actor=associate,
+        refund_method=RefundMethod.STORE_CREDIT,
+    )
+
+    merge_customers(survivor=twin, other=customer, actor=associate)
+
+    twin.refresh_from_db()
+    assert twin.store_credit_balance == Decimal("40.00")
+    assert StoreCreditTransaction.objects.get().customer == twin
+    assert Return.objects.get().customer == twin
+    assert store_credit_discrepancies() == []
