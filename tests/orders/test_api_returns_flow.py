@@ -41,30 +41,16 @@ def level(variant, location) -> StockLevel:
     return StockLevel.objects.get(variant=variant, location=location)
 
 
-def test_online_pickup_at_one_shop_is_returned_and_refunded_at_another():
-    shop_a = shop(code="MI01", name="Milano Centro")
-    shop_b = shop(code="TO01", name="Torino Porta Nuova")
-    shirt = stocked(shop_a, 5, price="40.00")
-    belt = stocked(shop_a, 5, price="25.00")
-    user, customer = shopper()
-    order = collected_order(
-        store=shop_a,
-        lines=[(shirt, 2), (belt, 1)],
-        customer=customer,
-        staff=StaffFactory(store=shop_a),
-    )
-    order.refresh_from_db()
-    assert order.loyalty_points == 105
-    lines = {line.variant_id: line for line in order.lines.all()}
-    client = api_client_for(user)
-
+def start_return_online(client, order, line) -> str:
+    """The customer asks to return one unit through the API; returns the code their
+    return email, QR and instructions carry."""
     response = client.post(
         "/api/v1/returns/",
         {
             "order": order.number,
             "lines": [
                 {
-                    "order_line": lines[shirt.pk].pk,
+                    "order_line": line.pk,
                     "quantity": 1,
                     "reason": "too_small",
                     "note": "Fits tight on the shoulders",
@@ -86,22 +72,22 @@ def test_online_pickup_at_one_shop_is_returned_and_refunded_at_another():
     qr = client.get(body["qr_url"])
     assert qr.status_code == 200 and qr["Content-Type"] == "image/png"
     assert qr.content.startswith(b"\x89PNG")
+    return code
 
-    associate = StaffFactory(store=shop_b)
-    refunded = receive_and_refund_return(
-        return_request=code, location=shop_b, actor=associate
-    )
 
-    assert refunded.status == ReturnStatus.REFUNDED
-    # Stock goes up where the goods landed, not where they were sold.
-    assert level(shirt, shop_b).on_hand == 1
-    assert level(shirt, shop_a).on_hand == 3
+def assert_stock_lands_where_the_goods_are(code, shirt, *, sold_at, returned_at, by):
+    """Stock goes up where the goods landed, not where they were sold."""
+    assert level(shirt, returned_at).on_hand == 1
+    assert level(shirt, sold_at).on_hand == 3
     movement = StockMovement.objects.get(
         reason=MovementReason.RETURN_RESTOCK, reference_id=code
     )
-    assert (movement.location_id, movement.delta_on_hand) == (shop_b.pk, 1)
-    assert movement.actor == associate
-    # The card that paid gets the money back, through the provider, once.
+    assert (movement.location_id, movement.delta_on_hand) == (returned_at.pk, 1)
+    assert movement.actor == by
+
+
+def assert_the_card_is_refunded_once(order, refunded, code):
+    """The card that paid gets the money back, through the provider, once."""
     payment = Payment.objects.get(order=order)
     refund = Refund.objects.get(payment=payment)
     assert refund.amount == Decimal("40.00")
@@ -111,7 +97,10 @@ def test_online_pickup_at_one_shop_is_returned_and_refunded_at_another():
     payment.refresh_from_db()
     assert payment.refunded_amount == Decimal("40.00")
     assert payment.status == PaymentStatus.CAPTURED  # partly refunded
-    # Points for the returned value are taken back: 105 × 40 / 105.
+
+
+def assert_the_points_are_reversed(customer, refunded, code):
+    """Points for the returned value are taken back: 105 × 40 / 105."""
     customer.refresh_from_db()
     assert refunded.points_reversed == 40
     assert customer.points_balance == 65
@@ -119,7 +108,10 @@ def test_online_pickup_at_one_shop_is_returned_and_refunded_at_another():
         reference_type="return", reference_id=code
     )
     assert reversal.points == -40
-    # The timeline tells the whole story, shop by shop.
+
+
+def assert_the_timeline_tells_the_story(customer, refunded, returned_at):
+    """The timeline tells the whole story, shop by shop."""
     events = list(
         CustomerEvent.objects.filter(customer=customer)
         .order_by("occurred_at", "id")
@@ -136,20 +128,57 @@ def test_online_pickup_at_one_shop_is_returned_and_refunded_at_another():
         "return_refunded",
     ):
         assert kind in kinds, kinds
-    assert ("return_received", shop_b.pk) in events
+    assert ("return_received", returned_at.pk) in events
     history = list(refunded.history.values_list("from_status", "to_status"))
     assert history == [
         ("", "requested"),
         ("requested", "received"),
         ("received", "refunded"),
     ]
-    # Emails leave after commit: the return code first, then the refund.
+
+
+def assert_the_emails_follow_the_return(order, code):
+    """Emails leave after commit: the return code first, then the refund."""
     deliver_outbox()
     subjects = [m.subject for m in mail.outbox]
     assert f"Your return {code} for order {order.number}" in subjects
     assert f"Your refund for return {code}" in subjects
     refund_mail = next(m for m in mail.outbox if m.subject.startswith("Your refund"))
     assert "40.00 EUR back to your card online" in refund_mail.body
+
+
+def test_online_pickup_at_one_shop_is_returned_and_refunded_at_another():
+    shop_a = shop(code="MI01", name="Milano Centro")
+    shop_b = shop(code="TO01", name="Torino Porta Nuova")
+    shirt = stocked(shop_a, 5, price="40.00")
+    belt = stocked(shop_a, 5, price="25.00")
+    user, customer = shopper()
+    order = collected_order(
+        store=shop_a,
+        lines=[(shirt, 2), (belt, 1)],
+        customer=customer,
+        staff=StaffFactory(store=shop_a),
+    )
+    order.refresh_from_db()
+    assert order.loyalty_points == 105
+    lines = {line.variant_id: line for line in order.lines.all()}
+    client = api_client_for(user)
+
+    code = start_return_online(client, order, lines[shirt.pk])
+
+    associate = StaffFactory(store=shop_b)
+    refunded = receive_and_refund_return(
+        return_request=code, location=shop_b, actor=associate
+    )
+
+    assert refunded.status == ReturnStatus.REFUNDED
+    assert_stock_lands_where_the_goods_are(
+        code, shirt, sold_at=shop_a, returned_at=shop_b, by=associate
+    )
+    assert_the_card_is_refunded_once(order, refunded, code)
+    assert_the_points_are_reversed(customer, refunded, code)
+    assert_the_timeline_tells_the_story(customer, refunded, shop_b)
+    assert_the_emails_follow_the_return(order, code)
     # Books balance.
     assert ledger_discrepancies() == []
     assert store_credit_discrepancies() == []
