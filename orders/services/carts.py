@@ -23,7 +23,7 @@ from omnistore.core.exceptions import Conflict, NotFound, ValidationFailed
 from orders.models import CART_TOKENS, Cart, CartLine, CartStatus, Fulfilment, Order
 from orders.selectors.carts import anonymous_cart, cart_lines, find_cart, fold_lines
 
-from .common import MAX_LINE_QUANTITY, _check_quantity, _sellable_variants
+from .common import MAX_LINE_QUANTITY, check_quantity, sellable_variants
 
 MAX_LINES = 50
 
@@ -177,14 +177,14 @@ def add_cart_lines(
         raise ValidationFailed("Add at least one item.", extra={"lines": ["Required."]})
     wanted: dict[int, int] = defaultdict(int)
     for variant_id, quantity in lines:
-        wanted[int(variant_id)] += _check_quantity(quantity)
+        wanted[int(variant_id)] += check_quantity(quantity)
     now = now or timezone.now()
     stored_now = cart.pk is None and _store_cart(cart, now)
     current = {
         line.variant_id: line for line in ([] if stored_now else cart_lines(cart))
     }
     new_ids = [pk for pk in wanted if pk not in current]
-    variants = _sellable_variants(new_ids) if new_ids else {}
+    variants = sellable_variants(new_ids) if new_ids else {}
     if len(current) + len(new_ids) > MAX_LINES:
         raise ValidationFailed(
             f"A cart holds at most {MAX_LINES} different items.",
@@ -195,10 +195,10 @@ def add_cart_lines(
         line = current.get(variant_id)
         if line is None:
             line = CartLine(cart=cart, variant=variants[variant_id], added_at=now)
-            line.quantity = _check_quantity(quantity)
+            line.quantity = check_quantity(quantity)
             current[variant_id] = line
         else:
-            line.quantity = _check_quantity(line.quantity + quantity)
+            line.quantity = check_quantity(line.quantity + quantity)
         rows.append(line)
     insert_rows(rows, update_on=("cart", "variant"), update_fields=("quantity",))
     if not stored_now:
@@ -266,7 +266,7 @@ def set_cart_line_quantity(
     if cart.status != CartStatus.OPEN:
         raise Conflict("This cart is closed.", code="cart_closed")
     line = _cart_line(cart, line_id)
-    line.quantity = _check_quantity(quantity)
+    line.quantity = check_quantity(quantity)
     line.save(update_fields=["quantity"])
     _touch(cart, now or timezone.now())
     return line

@@ -42,9 +42,9 @@ from orders.selectors.carts import cart_lines, open_cart_lines
 from orders.selectors.orders import order_by_id, replayed_order
 
 from .carts import cart_checked_out, current_cart
-from .common import _check_quantity, _money, _sellable_variants
-from .discounts import _price_discount, normalize_discount_code
-from .payments import PaymentRequest, _check_payments
+from .common import check_quantity, sellable_variants, to_money
+from .discounts import normalize_discount_code, price_discount
+from .payments import PaymentRequest, check_payments
 from .placing import Checkout, write_order
 from .sourcing import Leg, active_location, pickup_shop, plan_legs
 
@@ -220,9 +220,9 @@ def merge_lines(
         pk = variant.pk if isinstance(variant, Variant) else int(variant)
         if isinstance(variant, Variant):
             loaded[pk] = variant
-        wanted[pk] += _check_quantity(quantity, field)
+        wanted[pk] += check_quantity(quantity, field)
     for quantity in wanted.values():
-        _check_quantity(quantity, field)
+        check_quantity(quantity, field)
     return dict(wanted), loaded
 
 
@@ -238,7 +238,7 @@ def _for_sale(
         if pk not in loaded or not loaded[pk].active or not loaded[pk].product.active
     ]
     if stale:
-        loaded.update(_sellable_variants(stale))
+        loaded.update(sellable_variants(stale))
     return wanted, loaded
 
 
@@ -304,7 +304,7 @@ def _price_and_payments(
         "subtotal": subtotal,
         "discount_total": discount_total,
         "total": total,
-        "payments": _check_payments(payments, total=total, channel=channel),
+        "payments": check_payments(payments, total=total, channel=channel),
         "discount_code": discount.code if discount is not None else "",
         "discount": discount,
         "line_discounts": line_discounts,
@@ -461,12 +461,12 @@ def _price(
     """The subtotal, and the discount code with what it takes off in all and from
     each line (none without a code)."""
     subtotal = sum(
-        (_money(variant.price) * quantity for variant, quantity in order_lines),
+        (to_money(variant.price) * quantity for variant, quantity in order_lines),
         Decimal("0.00"),
     )
     if not normalize_discount_code(discount_code):
         return subtotal, None, Decimal("0.00"), {}
-    discount, discount_total, line_discounts = _price_discount(
+    discount, discount_total, line_discounts = price_discount(
         discount_code,
         lines=order_lines,
         subtotal=subtotal,

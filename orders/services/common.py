@@ -26,13 +26,13 @@ ORDER_REFERENCE = "order"
 
 
 # Letters and digits that cannot be misread on a receipt or over the phone.
-_NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
-_CODE_ALPHABET = "ACDEFHJKMNPRTUVWXY34679"
+CODE_ALPHABET = "ACDEFHJKMNPRTUVWXY34679"
 
 
-def _check_quantity(quantity, field: str = "quantity") -> int:
+def check_quantity(quantity, field: str = "quantity") -> int:
     if (
         not isinstance(quantity, int)
         or isinstance(quantity, bool)
@@ -45,7 +45,7 @@ def _check_quantity(quantity, field: str = "quantity") -> int:
     return quantity
 
 
-def _sellable_variants(variant_ids: Iterable[int]) -> dict[int, Variant]:
+def sellable_variants(variant_ids: Iterable[int]) -> dict[int, Variant]:
     """Active variants of active products by id; unknown or retired ones are refused."""
     ids = set(variant_ids)
     found = {}
@@ -70,11 +70,11 @@ def _sellable_variants(variant_ids: Iterable[int]) -> dict[int, Variant]:
     return found
 
 
-def _money(value) -> Decimal:
+def to_money(value) -> Decimal:
     return Decimal(value).quantize(Decimal("0.01"))
 
 
-def _cache(instance, name: str, objects: list) -> None:
+def cache_related(instance, name: str, objects: list) -> None:
     """Keep rows just written as the instance's prefetched relation: the response is
     rendered from memory instead of reading back what this transaction wrote."""
     queryset = getattr(instance, name).all()
@@ -85,7 +85,7 @@ def _cache(instance, name: str, objects: list) -> None:
     instance._prefetched_objects_cache[name] = queryset
 
 
-def _lock_order(order: Order | int) -> Order:
+def lock_order(order: Order | int) -> Order:
     pk = order.pk if isinstance(order, Order) else order
     try:
         return Order.objects.select_for_update().get(pk=pk)
@@ -93,7 +93,7 @@ def _lock_order(order: Order | int) -> Order:
         raise NotFound("Order not found.") from None
 
 
-def _order_webhook(order: Order, event: str, *, previous: str = "") -> None:
+def order_webhook(order: Order, event: str, *, previous: str = "") -> None:
     """Subscribers hear of every new order and every status change (signed webhooks)."""
     webhooks.emit(
         f"order.{event}",
@@ -110,7 +110,9 @@ def _order_webhook(order: Order, event: str, *, previous: str = "") -> None:
     )
 
 
-def _event(order: Order, kind: str, summary: str, *, actor, location, now) -> None:
+def record_order_event(
+    order: Order, kind: str, summary: str, *, actor, location, now
+) -> None:
     if order.customer_id is None:
         return
     record_event(
@@ -127,5 +129,5 @@ def _event(order: Order, kind: str, summary: str, *, actor, location, now) -> No
     )
 
 
-def _email(order: Order, kind: str, *, dedupe: str = "") -> None:
+def send_order_email(order: Order, kind: str, *, dedupe: str = "") -> None:
     enqueue_order_email(order=order, kind=kind, dedupe=dedupe)

@@ -34,7 +34,7 @@ from orders.models import (
     Order,
 )
 
-from .common import _money
+from .common import to_money
 
 DISCOUNT_FIELD = "discount_code"
 
@@ -97,7 +97,7 @@ def _discount_amount(code: DiscountCode, subtotal: Decimal) -> Decimal:
             Decimal("0.01"), rounding=ROUND_HALF_UP
         )
     else:
-        amount = _money(code.value)
+        amount = to_money(code.value)
     return min(amount, subtotal)
 
 
@@ -138,7 +138,7 @@ def _valid_discount(
         raise _discount_error("This code has been used up.", "discount_used_up")
     if customer is not None:
         _check_customer_uses(found, customer)
-    subtotal = _money(subtotal)
+    subtotal = to_money(subtotal)
     if subtotal < found.min_subtotal:
         currency = settings.OMNISTORE_CURRENCY
         raise _discount_error(
@@ -183,7 +183,7 @@ def preview_discount(
     and claims the use."""
     _, amount = _valid_discount(
         code,
-        subtotal=_money(subtotal),
+        subtotal=to_money(subtotal),
         channel=channel,
         customer=customer,
         now=now or timezone.now(),
@@ -191,7 +191,7 @@ def preview_discount(
     return amount
 
 
-def _price_discount(
+def price_discount(
     value, *, lines, subtotal: Decimal, channel: str, customer, identified: bool, now
 ) -> tuple[DiscountCode, Decimal, dict[int, Decimal]]:
     """Checkout's pricing of a code: the amount and each line's share, by variant."""
@@ -205,12 +205,15 @@ def _price_discount(
         )
     shares = _spread_discount(
         amount,
-        [(variant.pk, _money(variant.price) * quantity) for variant, quantity in lines],
+        [
+            (variant.pk, to_money(variant.price) * quantity)
+            for variant, quantity in lines
+        ],
     )
     return code, amount, shares
 
 
-def _claim_discount(checkout, order: Order, customer: Customer | None) -> None:
+def claim_discount(checkout, order: Order, customer: Customer | None) -> None:
     """Take one use of the code inside the order's transaction.
 
     One conditional UPDATE: no rows means the last use went to another order since the
@@ -246,7 +249,7 @@ def _claim_discount(checkout, order: Order, customer: Customer | None) -> None:
     )
 
 
-def _release_discount(order: Order, *, now: datetime) -> None:
+def release_discount(order: Order, *, now: datetime) -> None:
     """A cancelled order gives its use back (once: the redemption is marked released
     under the order's lock). The customer row is locked before the code, as checkout
     does, so a cancel and a checkout of one customer never wait on each other."""
@@ -290,7 +293,7 @@ def _check_choice(choices):
 
 def _check_amount(name: str, value, clean: dict, errors: dict) -> None:
     try:
-        clean[name] = _money(value if value is not None else 0)
+        clean[name] = to_money(value if value is not None else 0)
     except (ArithmeticError, TypeError, ValueError):
         errors[name] = ["Enter an amount such as 10 or 12.50."]
 

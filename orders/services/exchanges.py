@@ -20,11 +20,11 @@ from omnistore.core.exceptions import ValidationFailed
 from orders.models import FulfilmentMethod, Order, PaymentMethod, RefundMethod, Return
 
 from .checkout import LineRequest, merge_lines, prepare_checkout
-from .common import _money, _sellable_variants
+from .common import sellable_variants, to_money
 from .payments import PaymentRequest
 from .placing import write_order
 from .refunds import return_at_counter
-from .returns import ReturnLineRequest, _return_order
+from .returns import ReturnLineRequest, order_to_return
 
 
 @dataclass
@@ -57,7 +57,7 @@ def exchange_items(
     difference, and what the replacement does not use stays as store credit. All in
     one transaction: a replacement out of stock leaves nothing returned."""
     now = now or timezone.now()
-    source = _return_order(order, None)
+    source = order_to_return(order, None)
     if source.customer_id is None:
         raise ValidationFailed(
             "An exchange needs the customer's profile (the value moves through their "
@@ -83,7 +83,7 @@ def exchange_items(
     credit = ret.refund_total
     replacement_lines = _replacement_lines(replacement)
     total = sum(
-        (_money(variant.price) * q for variant, q in replacement_lines),
+        (to_money(variant.price) * q for variant, q in replacement_lines),
         Decimal("0.00"),
     )
     tenders, credit_used, paid = _tenders(credit, total, payments)
@@ -107,7 +107,7 @@ def exchange_items(
         return_request=ret,
         order=new_order,
         credit_used=credit_used,
-        credit_left=_money(customer.store_credit_balance),
+        credit_left=to_money(customer.store_credit_balance),
         paid=paid,
     )
 
@@ -121,7 +121,7 @@ def _replacement_lines(
         raise ValidationFailed(
             "Choose the replacement items.", extra={"replacement": ["Required."]}
         )
-    loaded = _sellable_variants(wanted)
+    loaded = sellable_variants(wanted)
     return [(loaded[pk], q) for pk, q in wanted.items()]
 
 

@@ -43,14 +43,14 @@ from orders.models import (
 )
 
 from .common import (
-    _CODE_ALPHABET,
+    CODE_ALPHABET,
     ORDER_REFERENCE,
-    _email,
-    _event,
-    _lock_order,
-    _order_webhook,
+    lock_order,
+    order_webhook,
+    record_order_event,
+    send_order_email,
 )
-from .discounts import _release_discount
+from .discounts import release_discount
 from .payments import refund_payment
 
 EVENT_ORDER_PICKED = "order_picked"
@@ -100,10 +100,10 @@ def can_move(order: Order, target: str) -> bool:
 
 
 def _new_pickup_code() -> str:
-    return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(6))
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
 
 
-def _transition(
+def transition_order(
     order: Order,
     target: str,
     *,
@@ -135,10 +135,10 @@ def _transition(
     )
     order.status = target
     order.updated_at = now
-    _order_webhook(order, "status_changed", previous=history_from)
+    order_webhook(order, "status_changed", previous=history_from)
 
 
-def _order_reservations(order: Order):
+def order_reservations(order: Order):
     return Reservation.objects.filter(
         reference_type=ORDER_REFERENCE,
         reference_id=order.number,
@@ -158,8 +158,8 @@ def mark_picked(
     """The goods are taken off the shelf. Goods that came on a transfer are held at the
     pickup shop now that they are there; a transfer still on its way refuses."""
     now = now or timezone.now()
-    order = _lock_order(order)
-    _transition(
+    order = lock_order(order)
+    transition_order(
         order, OrderStatus.PICKED, actor=actor, now=now, note=note, location=location
     )
     fulfilments = list(
@@ -199,7 +199,7 @@ def mark_picked(
         status=FulfilmentStatus.PICKED
     )
     order.save(update_fields=["status", "updated_at"])
-    _event(
+    record_order_event(
         order,
         EVENT_ORDER_PICKED,
         f"Order {order.number} picked",
@@ -221,8 +221,8 @@ def mark_ready(
     """Ready at the pickup shop: a pickup code is issued, the customer is told (code and
     QR) and the pickup window of ``OMNISTORE_PICKUP_EXPIRY_DAYS`` starts."""
     now = now or timezone.now()
-    order = _lock_order(order)
-    _transition(order, OrderStatus.READY, actor=actor, now=now, location=location)
+    order = lock_order(order)
+    transition_order(order, OrderStatus.READY, actor=actor, now=now, location=location)
     order.pickup_code = _new_pickup_code()
     order.ready_at = now
     order.pickup_expires_at = now + timedelta(
@@ -240,7 +240,7 @@ def mark_ready(
     order.fulfilments.exclude(status=FulfilmentStatus.CANCELLED).update(
         status=FulfilmentStatus.READY
     )
-    _event(
+    record_order_event(
         order,
         EVENT_ORDER_READY,
         f"Order {order.number} ready for pickup",
@@ -248,7 +248,7 @@ def mark_ready(
         location=location,
         now=now,
     )
-    _email(order, "ready")
+    send_order_email(order, "ready")
     return order
 
 
@@ -263,8 +263,8 @@ def ship_order(
 ) -> Order:
     """Handed to the carrier: the held stock leaves its location (reason ``shipment``)."""
     now = now or timezone.now()
-    order = _lock_order(order)
-    _transition(
+    order = lock_order(order)
+    transition_order(
         order,
         OrderStatus.SHIPPED,
         actor=actor,
@@ -273,7 +273,7 @@ def ship_order(
         note=f"Tracking {tracking_reference}" if tracking_reference else "",
     )
     consume_reservations(
-        reservations=list(_order_reservations(order)),
+        reservations=list(order_reservations(order)),
         reason=MovementReason.SHIPMENT,
         actor=acting_user(actor),
         note=f"Shipped: order {order.number}",
@@ -283,7 +283,7 @@ def ship_order(
     order.fulfilments.exclude(status=FulfilmentStatus.CANCELLED).update(
         status=FulfilmentStatus.SHIPPED, tracking_reference=tracking_reference[:100]
     )
-    _event(
+    record_order_event(
         order,
         EVENT_ORDER_SHIPPED,
         f"Order {order.number} shipped",
@@ -291,7 +291,7 @@ def ship_order(
         location=location,
         now=now,
     )
-    _email(order, "shipped")
+    send_order_email(order, "shipped")
     return order
 
 
@@ -300,14 +300,14 @@ def mark_delivered(
     *, order: Order | int, actor=None, now: datetime | None = None
 ) -> Order:
     now = now or timezone.now()
-    order = _lock_order(order)
-    _transition(order, OrderStatus.DELIVERED, actor=actor, now=now)
+    order = lock_order(order)
+    transition_order(order, OrderStatus.DELIVERED, actor=actor, now=now)
     order.delivered_at = now
     order.save(update_fields=["status", "updated_at", "delivered_at"])
     order.fulfilments.exclude(status=FulfilmentStatus.CANCELLED).update(
         status=FulfilmentStatus.DELIVERED
     )
-    _event(
+    record_order_event(
         order,
         EVENT_ORDER_DELIVERED,
         f"Order {order.number} delivered",
@@ -332,7 +332,7 @@ def cancel_order(
     shipped is cancelled, every payment is refunded in full, points are reversed, the
     customer is told. A customer may cancel only until the order is picked."""
     now = now or timezone.now()
-    order = _lock_order(order)
+    order = lock_order(order)
     if by_customer and order.status != OrderStatus.PLACED:
         raise IllegalTransition(
             obj=f"Order {order.number}",
@@ -340,7 +340,7 @@ def cancel_order(
             target=OrderStatus.CANCELLED,
         )
     reason = (reason or ("Cancelled by the customer" if by_customer else "")).strip()
-    _transition(
+    transition_order(
         order,
         OrderStatus.CANCELLED,
         actor=actor,
@@ -349,9 +349,9 @@ def cancel_order(
         location=location,
     )
     if order.discount_code:
-        _release_discount(order, now=now)
+        release_discount(order, now=now)
     release_reservations(
-        reservations=list(_order_reservations(order)),
+        reservations=list(order_reservations(order)),
         actor=acting_user(actor),
         note=f"Order {order.number} cancelled",
     )
@@ -386,7 +386,7 @@ def cancel_order(
         order.loyalty_points = 0
     order.cancelled_at = now
     order.save(update_fields=["status", "updated_at", "cancelled_at", "loyalty_points"])
-    _event(
+    record_order_event(
         order,
         EVENT_ORDER_CANCELLED,
         f"Order {order.number} cancelled" + (f": {reason}" if reason else ""),
@@ -394,5 +394,5 @@ def cancel_order(
         location=location,
         now=now,
     )
-    _email(order, "cancelled")
+    send_order_email(order, "cancelled")
     return order

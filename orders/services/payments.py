@@ -39,7 +39,7 @@ from orders.payments import (
     get_provider,
 )
 
-from .common import _event, _money
+from .common import record_order_event, to_money
 
 ONLINE_PAYMENT_METHODS = frozenset(
     {
@@ -61,7 +61,7 @@ class PaymentRequest:
     amount: Decimal | None = None
 
 
-def _check_payments(
+def check_payments(
     payments: Sequence[PaymentRequest] | None, *, total: Decimal, channel: str
 ) -> list[PaymentRequest]:
     payments = list(payments or [])
@@ -83,10 +83,10 @@ def _check_payments(
             continue
         last = index == len(payments) - 1
         amount = rest if payment.amount is None and last else payment.amount
-        if amount is None or _money(amount) <= 0:
+        if amount is None or to_money(amount) <= 0:
             errors.append("Each payment needs a positive amount.")
             continue
-        amount = _money(amount)
+        amount = to_money(amount)
         rest -= amount
         clean.append(PaymentRequest(payment.method, payment.token, amount))
     if not errors and rest != 0:
@@ -124,7 +124,7 @@ def refund_payment(
     if done is not None:
         return done
     try:
-        amount = _money(amount)
+        amount = to_money(amount)
     except (ArithmeticError, TypeError, ValueError):
         raise ValidationFailed(
             "Enter an amount.", extra={"amount": ["Not a number."]}
@@ -153,7 +153,7 @@ def refund_payment(
         payment.status = PaymentStatus.REFUNDED
     payment.save(update_fields=["refunded_amount", "status"])
     order = payment.order
-    _event(
+    record_order_event(
         order,
         EVENT_REFUND,
         f"Refund of {amount} {payment.currency} for order {order.number}: {reason}",
@@ -171,7 +171,7 @@ EVENT_STORE_CREDIT = "store_credit"
 
 
 @transaction.atomic
-def _book_store_credit(
+def book_store_credit(
     *,
     customer_id: int,
     amount: Decimal,
@@ -254,9 +254,9 @@ def spend_store_credit(
             "Store credit belongs to a customer: attach the customer first.",
             extra={"payment": ["Store credit needs the customer's profile."]},
         )
-    txn = _book_store_credit(
+    txn = book_store_credit(
         customer_id=customer.pk,
-        amount=-_money(amount),
+        amount=-to_money(amount),
         currency=order.currency,
         kind=StoreCreditKind.PAYMENT,
         reason=f"Order {order.number}",
@@ -268,7 +268,7 @@ def spend_store_credit(
         provider=STORE_CREDIT_PROVIDER,
         reference=txn.reference,
         status=PaymentStatus.CAPTURED,
-        amount=_money(amount),
+        amount=to_money(amount),
     )
 
 
@@ -288,9 +288,9 @@ class StoreCreditProvider(PaymentProvider):
 
     def refund(self, *, provider_reference, amount, currency, idempotency_key):
         spent = StoreCreditTransaction.objects.get(reference=provider_reference)
-        txn = _book_store_credit(
+        txn = book_store_credit(
             customer_id=spent.customer_id,
-            amount=_money(amount),
+            amount=to_money(amount),
             currency=currency,
             kind=StoreCreditKind.PAYMENT_REFUND,
             reason=f"Refund of a store credit payment ({idempotency_key})",

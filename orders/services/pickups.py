@@ -17,8 +17,8 @@ from omnistore.core.actors import acting_user
 from omnistore.core.exceptions import IllegalTransition, ValidationFailed
 from orders.models import FulfilmentStatus, Order, OrderStatus
 
-from .common import _email, _event, _lock_order
-from .fulfilment import _order_reservations, _transition, cancel_order
+from .common import lock_order, record_order_event, send_order_email
+from .fulfilment import cancel_order, order_reservations, transition_order
 
 EVENT_ORDER_COLLECTED = "order_collected"
 
@@ -46,7 +46,7 @@ def collect_order(
     identity themselves and say so (``identity_checked`` with a note of what they saw).
     The held stock leaves the shop (reason ``pickup``)."""
     now = now or timezone.now()
-    order = _lock_order(order)
+    order = lock_order(order)
     if order.status != OrderStatus.READY:
         raise IllegalTransition(
             obj=f"Order {order.number}",
@@ -68,11 +68,11 @@ def collect_order(
         )
     else:
         note = note or "Pickup code verified"
-    _transition(
+    transition_order(
         order, OrderStatus.COLLECTED, actor=actor, now=now, note=note, location=location
     )
     consume_reservations(
-        reservations=list(_order_reservations(order)),
+        reservations=list(order_reservations(order)),
         reason=MovementReason.PICKUP,
         actor=acting_user(actor),
         note=f"Collected: order {order.number}",
@@ -82,7 +82,7 @@ def collect_order(
     order.fulfilments.exclude(status=FulfilmentStatus.CANCELLED).update(
         status=FulfilmentStatus.COLLECTED
     )
-    _event(
+    record_order_event(
         order,
         EVENT_ORDER_COLLECTED,
         f"Order {order.number} collected"
@@ -127,7 +127,7 @@ def _remind(pk: int, now: datetime) -> str | None:
         return None
     order.reminder_sent_at = now
     order.save(update_fields=["reminder_sent_at"])
-    _event(
+    record_order_event(
         order,
         EVENT_PICKUP_REMINDER,
         f"Reminder: order {order.number} waits for pickup until "
@@ -136,7 +136,7 @@ def _remind(pk: int, now: datetime) -> str | None:
         location=None,
         now=now,
     )
-    _email(order, "reminder")
+    send_order_email(order, "reminder")
     return order.number
 
 

@@ -43,8 +43,14 @@ from orders.models import (
 from orders.payments import get_provider
 
 from .carts import cart_checked_out, close_cart, storefront_customer
-from .common import _NUMBER_ALPHABET, ORDER_REFERENCE, _cache, _money, _order_webhook
-from .discounts import _claim_discount
+from .common import (
+    NUMBER_ALPHABET,
+    ORDER_REFERENCE,
+    cache_related,
+    order_webhook,
+    to_money,
+)
+from .discounts import claim_discount
 from .payments import PaymentRequest, spend_store_credit
 from .sourcing import Leg
 
@@ -85,7 +91,7 @@ class Checkout:
 
 
 def _new_number() -> str:
-    chars = "".join(secrets.choice(_NUMBER_ALPHABET) for _ in range(10))
+    chars = "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(10))
     return f"OS-{chars[:5]}-{chars[5:]}"
 
 
@@ -103,7 +109,7 @@ def write_order(checkout: Checkout) -> Order:
     if checkout.cart is not None and not close_cart(checkout.cart, order, checkout.now):
         raise cart_checked_out()
     if checkout.discount is not None:
-        _claim_discount(checkout, order, customer)
+        claim_discount(checkout, order, customer)
     fulfilments, held = _write_fulfilments(checkout, order)
     order_lines = _write_lines(checkout, order, fulfilments)
     _move_stock(checkout, number, held)
@@ -124,13 +130,13 @@ def write_order(checkout: Checkout) -> Order:
     outbox.enqueue(
         "orders.placed", {"order_id": order.pk}, dedupe_key=f"orders.placed:{order.pk}"
     )
-    _order_webhook(order, "placed")
-    _cache(order, "lines", order_lines)
-    _cache(order, "fulfilments", fulfilments)
-    _cache(order, "payments", payment_rows)
-    _cache(order, "history", history)
+    order_webhook(order, "placed")
+    cache_related(order, "lines", order_lines)
+    cache_related(order, "fulfilments", fulfilments)
+    cache_related(order, "payments", payment_rows)
+    cache_related(order, "history", history)
     for payment in payment_rows:
-        _cache(payment, "refunds", [])
+        cache_related(payment, "refunds", [])
     order.idempotent_replay = False
     return order
 
@@ -252,7 +258,7 @@ def _write_lines(
     for leg, fulfilment in zip(checkout.legs, fulfilments, strict=True):
         for variant_id, quantity in leg.quantities.items():
             variant = variants[variant_id]
-            price = _money(variant.price)
+            price = to_money(variant.price)
             discount = checkout.line_discounts.get(variant_id, Decimal("0.00"))
             order_lines.append(
                 OrderLine(

@@ -36,20 +36,20 @@ from orders.models import (
     StoreCreditKind,
 )
 
-from .payments import _book_store_credit, refund_payment
+from .payments import book_store_credit, refund_payment
 from .returns import (
     EVENT_RETURN_RECEIVED,
     EVENT_RETURN_REFUNDED,
     RETURN_REFERENCE,
     ReceiveLine,
     ReturnLineRequest,
-    _choice,
-    _lock_return,
-    _return_email,
-    _return_event,
-    _return_transition,
-    _return_webhook,
+    checked_choice,
+    lock_return,
+    record_return_event,
     request_return,
+    return_webhook,
+    send_return_email,
+    transition_return,
 )
 
 
@@ -89,7 +89,7 @@ def _set_received_state(
     for row in rows:
         seen = given.get(row.pk)
         if seen is not None and seen.condition:
-            row.condition = _choice(
+            row.condition = checked_choice(
                 seen.condition, ReturnCondition, "condition", errors
             )
         default = (
@@ -98,7 +98,9 @@ def _set_received_state(
             else ReturnDisposition.DAMAGED
         )
         disposition = (seen.disposition if seen is not None else "") or default
-        row.disposition = _choice(disposition, ReturnDisposition, "disposition", errors)
+        row.disposition = checked_choice(
+            disposition, ReturnDisposition, "disposition", errors
+        )
         if (
             row.condition == ReturnCondition.DAMAGED
             and row.disposition == ReturnDisposition.RESTOCK
@@ -151,7 +153,7 @@ def _announce_receipt(
         r.quantity for r in rows if r.disposition == ReturnDisposition.RESTOCK
     )
     damaged = sum(r.quantity for r in rows) - restocked
-    _return_event(
+    record_return_event(
         ret,
         EVENT_RETURN_RECEIVED,
         f"Return {ret.code} received at {location.name}: {restocked} back in stock"
@@ -160,7 +162,7 @@ def _announce_receipt(
         location=location,
         now=now,
     )
-    _return_webhook(ret, "received")
+    return_webhook(ret, "received")
 
 
 @transaction.atomic
@@ -179,9 +181,9 @@ def receive_return(
     never counts it. ``lines`` set what staff saw; unlisted lines keep what the
     customer said."""
     now = now or timezone.now()
-    ret = _lock_return(return_request)
+    ret = lock_return(return_request)
     _check_receiving_location(location)
-    _return_transition(
+    transition_return(
         ret, ReturnStatus.RECEIVED, actor=actor, now=now, location=location, note=note
     )
     rows = list(
@@ -270,7 +272,7 @@ def _store_credit_refund(ret: Return, order: Order, amount: Decimal, actor) -> N
             "Store credit needs a customer profile; this sale has none.",
             extra={"refund_method": ["Refund to the original payment."]},
         )
-    _book_store_credit(
+    book_store_credit(
         customer_id=order.customer_id,
         amount=amount,
         currency=order.currency,
@@ -299,7 +301,7 @@ def _announce_refund(
     where = (
         "store credit" if method == RefundMethod.STORE_CREDIT else "original payment"
     )
-    _return_event(
+    record_return_event(
         ret,
         EVENT_RETURN_REFUNDED,
         f"Return {ret.code} refunded: {amount} {order.currency} to {where}"
@@ -308,8 +310,8 @@ def _announce_refund(
         location=location,
         now=now,
     )
-    _return_email(ret, "refund")
-    _return_webhook(ret, "refunded")
+    send_return_email(ret, "refund")
+    return_webhook(ret, "refunded")
 
 
 @transaction.atomic
@@ -326,16 +328,18 @@ def refund_return(
     the customer is told. Submitting it again returns the refunded return unchanged
     (``already_refunded`` is True)."""
     now = now or timezone.now()
-    ret = _lock_return(return_request)
+    ret = lock_return(return_request)
     if ret.status in (ReturnStatus.REFUNDED, ReturnStatus.CLOSED):
         ret.already_refunded = True
         return ret
     errors: dict[str, list] = {}
-    method = _choice(method, RefundMethod, "refund_method", errors, ret.refund_method)
+    method = checked_choice(
+        method, RefundMethod, "refund_method", errors, ret.refund_method
+    )
     if errors:
         raise ValidationFailed("Choose how to refund.", extra=errors)
     order = ret.order
-    _return_transition(
+    transition_return(
         ret,
         ReturnStatus.REFUNDED,
         actor=actor,

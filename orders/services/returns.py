@@ -57,7 +57,7 @@ from orders.selectors.returns import (
     returned_quantities,
 )
 
-from .common import _CODE_ALPHABET, _check_quantity, _money
+from .common import CODE_ALPHABET, check_quantity, to_money
 
 RETURN_REFERENCE = "return"
 
@@ -112,10 +112,10 @@ def _is_staff(actor) -> bool:
 
 
 def _new_return_code() -> str:
-    return "R-" + "".join(secrets.choice(_CODE_ALPHABET) for _ in range(6))
+    return "R-" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
 
 
-def _choice(value, choices, field: str, errors: dict, default=""):
+def checked_choice(value, choices, field: str, errors: dict, default=""):
     value = value or default
     if value not in choices.values:
         errors.setdefault(field, []).append(
@@ -145,14 +145,14 @@ def _clean_return_lines(lines: Sequence[ReturnLineRequest]) -> list[ReturnLineRe
             )
             continue
         seen.add(order_line)
-        _check_quantity(line.quantity, "lines")
-        reason = _choice(line.reason, ReturnReason, "reason", errors, "other")
-        condition = _choice(
+        check_quantity(line.quantity, "lines")
+        reason = checked_choice(line.reason, ReturnReason, "reason", errors, "other")
+        condition = checked_choice(
             line.condition, ReturnCondition, "condition", errors, "sellable"
         )
         disposition = line.disposition
         if disposition:
-            _choice(disposition, ReturnDisposition, "disposition", errors)
+            checked_choice(disposition, ReturnDisposition, "disposition", errors)
         clean.append(
             ReturnLineRequest(
                 order_line=order_line,
@@ -168,7 +168,7 @@ def _clean_return_lines(lines: Sequence[ReturnLineRequest]) -> list[ReturnLineRe
     return clean
 
 
-def _return_order(order, customer: Customer | None) -> Order:
+def order_to_return(order, customer: Customer | None) -> Order:
     if isinstance(order, Order):
         found = Order.objects.filter(pk=order.pk)
     elif isinstance(order, int):
@@ -234,12 +234,12 @@ def _return_amount(line: OrderLine, *, before: int, units: int) -> Decimal:
     """Refund for ``units`` after ``before`` units already returned: computed on the
     running total, so returning a line in parts gives back exactly what was paid."""
     value = _paid_share(line)
-    return _money(value * (before + units) / line.quantity) - _money(
+    return to_money(value * (before + units) / line.quantity) - to_money(
         value * before / line.quantity
     )
 
 
-def _return_event(ret: Return, kind: str, summary: str, *, actor, location, now):
+def record_return_event(ret: Return, kind: str, summary: str, *, actor, location, now):
     if ret.customer_id is None:
         return
     record_event(
@@ -261,7 +261,7 @@ def _return_event(ret: Return, kind: str, summary: str, *, actor, location, now)
     )
 
 
-def _return_webhook(ret: Return, event: str) -> None:
+def return_webhook(ret: Return, event: str) -> None:
     webhooks.emit(
         f"return.{event}",
         {
@@ -276,11 +276,11 @@ def _return_webhook(ret: Return, event: str) -> None:
     )
 
 
-def _return_email(ret: Return, kind: str) -> None:
+def send_return_email(ret: Return, kind: str) -> None:
     enqueue_return_email(return_request=ret, kind=kind)
 
 
-def _return_transition(
+def transition_return(
     ret: Return, target: str, *, actor, now, location=None, note: str = ""
 ) -> None:
     if target not in _RETURN_NEXT.get(ret.status, set()):
@@ -300,7 +300,7 @@ def _return_transition(
     ret.updated_at = now
 
 
-def _lock_return(value) -> Return:
+def lock_return(value) -> Return:
     if isinstance(value, Return):
         where = Q(pk=value.pk)
     elif isinstance(value, int):
@@ -332,8 +332,8 @@ def _create_return(**fields) -> Return:
 def _check_channel_and_method(channel: str, refund_method: str) -> str:
     """The refund method to use; both choices are checked before any lookup."""
     errors: dict[str, list] = {}
-    _choice(channel, Channel, "channel", errors)
-    refund_method = _choice(
+    checked_choice(channel, Channel, "channel", errors)
+    refund_method = checked_choice(
         refund_method, RefundMethod, "refund_method", errors, RefundMethod.ORIGINAL
     )
     if errors:
@@ -449,7 +449,7 @@ def _announce_request(
     )
     units = sum(row.quantity for row in rows)
     where = f" at {location.name}" if location is not None else ""
-    _return_event(
+    record_return_event(
         ret,
         EVENT_RETURN_REQUESTED,
         f"Return {ret.code} started{where} for order {ret.order.number}: "
@@ -459,8 +459,8 @@ def _announce_request(
         now=now,
     )
     if is_online(channel):
-        _return_email(ret, "return_requested")
-    _return_webhook(ret, "requested")
+        send_return_email(ret, "return_requested")
+    return_webhook(ret, "requested")
 
 
 @transaction.atomic
@@ -487,7 +487,7 @@ def request_return(
     now = now or timezone.now()
     refund_method = _check_channel_and_method(channel, refund_method)
     wanted = _clean_return_lines(lines)
-    order = _return_order(order, customer)
+    order = order_to_return(order, customer)
     override = _check_return_policy(
         order, now=now, actor=actor, override_reason=override_reason
     )
@@ -533,8 +533,8 @@ def close_return(
 ) -> Return:
     """Nothing more to do on a refunded return (filed, paperwork done)."""
     now = now or timezone.now()
-    ret = _lock_return(return_request)
-    _return_transition(
+    ret = lock_return(return_request)
+    transition_return(
         ret,
         ReturnStatus.CLOSED,
         actor=actor,
@@ -544,7 +544,7 @@ def close_return(
     )
     ret.closed_at = now
     ret.save(update_fields=["status", "updated_at", "closed_at"])
-    _return_event(
+    record_return_event(
         ret,
         EVENT_RETURN_CLOSED,
         f"Return {ret.code} closed",
@@ -552,7 +552,7 @@ def close_return(
         location=ret.receiving_location,
         now=now,
     )
-    _return_webhook(ret, "closed")
+    return_webhook(ret, "closed")
     return ret
 
 
@@ -567,9 +567,9 @@ def cancel_return(
 ) -> Return:
     """Drop a return before the goods arrive; its units can be returned again."""
     now = now or timezone.now()
-    ret = _lock_return(return_request)
+    ret = lock_return(return_request)
     reason = (reason or "").strip()
-    _return_transition(
+    transition_return(
         ret,
         ReturnStatus.CANCELLED,
         actor=actor,
@@ -579,7 +579,7 @@ def cancel_return(
     )
     ret.cancelled_at = now
     ret.save(update_fields=["status", "updated_at", "cancelled_at"])
-    _return_event(
+    record_return_event(
         ret,
         EVENT_RETURN_CANCELLED,
         f"Return {ret.code} cancelled" + (f": {reason}" if reason else ""),
@@ -587,5 +587,5 @@ def cancel_return(
         location=location,
         now=now,
     )
-    _return_webhook(ret, "cancelled")
+    return_webhook(ret, "cancelled")
     return ret
