@@ -5,17 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from rest_framework.authtoken.models import Token
 
-from customers.models import (
-    Customer,
-)
-from customers.normalize import (
-    normalize_email,
-)
+from customers.models import Customer
+from customers.normalize import normalize_email
 from customers.services.matching import match_customer
+from omnistore.accounts.models import Role
 from omnistore.core.channels import Channel, is_online
 from omnistore.core.exceptions import ValidationFailed
 
@@ -41,12 +42,6 @@ def register_customer(
 ) -> Registration:
     """A storefront login and its profile: an existing profile with the same email or
     phone (a guest order, a shop sale) becomes this login's profile."""
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.password_validation import validate_password
-    from rest_framework.authtoken.models import Token
-
-    from omnistore.accounts.models import Role
-
     if not is_online(channel):
         raise ValidationFailed(
             "Sign-up comes from the website or the app.",
@@ -105,12 +100,6 @@ def register_customer(
 
 def issue_token(*, email, password: str) -> str:
     """The API token of a storefront customer; staff sign in to the staff UI instead."""
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.hashers import make_password
-    from rest_framework.authtoken.models import Token
-
-    from omnistore.accounts.models import Role
-
     refused = ValidationFailed(
         "Wrong email or password.",
         code="invalid_credentials",
