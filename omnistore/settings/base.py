@@ -260,3 +260,15 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+
+# The till at the counter: the cash denominations counted at open and close (notes
+# and coins of OMNISTORE_CURRENCY, highest first) and the over/short a close may show
+# before a store manager must approve it.
+OMNISTORE_TILL_DENOMINATIONS = [
+    Decimal(value)
+    for value in (
+        "500", "200", "100", "50", "20", "10", "5",
+        "2", "1", "0.50", "0.20", "0.10", "0.05", "0.02", "0.01",
+    )
+]  # fmt: skip
+OMNISTORE_TILL_TOLERANCE = Decimal(os.environ.get("OMNISTORE_TILL_TOLERANCE", "5.00"))

@@ -42,6 +42,13 @@ from orders.models.returns import (
     ReturnStatus,
     ReturnStatusChange,
 )
+from orders.models.till import (
+    Register,
+    TillMovement,
+    TillMovementKind,
+    TillSession,
+    TillSessionStatus,
+)
 
 __all__ = [
     "CartStatus",
@@ -75,4 +82,9 @@ __all__ = [
     "DiscountChannels",
     "DiscountCode",
     "DiscountRedemption",
+    "Register",
+    "TillSession",
+    "TillSessionStatus",
+    "TillMovement",
+    "TillMovementKind",
 ]

@@ -51,6 +51,7 @@ from .returns import (
     send_return_email,
     transition_return,
 )
+from .till import book_counter_refund
 
 
 def _check_receiving_location(location: Location | None) -> None:
@@ -203,9 +204,12 @@ def receive_return(
     return ret
 
 
-def _refund_to_payments(ret: Return, order: Order, amount: Decimal, actor) -> None:
+def _refund_to_payments(
+    ret: Return, order: Order, amount: Decimal, actor, location=None
+) -> None:
     """Back to the payments that paid, the last one first (a split payment is undone
-    in reverse), each through its provider once per return."""
+    in reverse), each through its provider once per return; given at a shop counter,
+    each refund is booked into the shop's open till session."""
     payments = list(Payment.objects.filter(order=order).order_by("-created_at", "-id"))
     refundable = sum((p.refundable for p in payments), Decimal("0.00"))
     if refundable < amount:
@@ -232,6 +236,7 @@ def _refund_to_payments(ret: Return, order: Order, amount: Decimal, actor) -> No
         ReturnRefund.objects.create(
             return_request=ret, payment=payment, refund=refund, amount=refund.amount
         )
+        book_counter_refund(refund=refund, location=location, actor=actor)
         remaining -= refund.amount
 
 
@@ -285,11 +290,13 @@ def _store_credit_refund(ret: Return, order: Order, amount: Decimal, actor) -> N
     )
 
 
-def _pay_back(ret: Return, order: Order, amount: Decimal, method: str, actor) -> None:
+def _pay_back(
+    ret: Return, order: Order, amount: Decimal, method: str, actor, location=None
+) -> None:
     if amount <= 0:
         return
     if method == RefundMethod.ORIGINAL:
-        _refund_to_payments(ret, order, amount, actor)
+        _refund_to_payments(ret, order, amount, actor, location)
     else:
         _store_credit_refund(ret, order, amount, actor)
 
@@ -351,7 +358,7 @@ def refund_return(
         (line.amount for line in ReturnLine.objects.filter(return_request=ret)),
         Decimal("0.00"),
     )
-    _pay_back(ret, order, amount, method, actor)
+    _pay_back(ret, order, amount, method, actor, location)
     ret.points_reversed = _reverse_return_points(ret, order, amount, actor)
     ret.refund_method = method
     ret.refund_total = amount

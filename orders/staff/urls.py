@@ -8,6 +8,7 @@ from orders.staff.views import (
     pickups,
     returns,
     sale,
+    till,
 )
 
 urlpatterns = [
@@ -53,4 +54,20 @@ urlpatterns[:0] = [
     path("returns/<str:code>/refund/", returns.return_refund, name="return_refund"),
     path("returns/<str:code>/close/", returns.return_close, name="return_close"),
     path("returns/<str:code>/cancel/", returns.return_cancel, name="return_cancel"),
+]
+
+# The till. Its paths go first too.
+
+urlpatterns[:0] = [
+    path("till/", till.till, name="till"),
+    path("till/register/", till.till_register, name="till_register"),
+    path("till/open/", till.till_open, name="till_open"),
+    path("till/cash/", till.till_cash, name="till_cash"),
+    path("till/close/", till.till_close, name="till_close"),
+    path(
+        "till/sessions/<int:session_id>/approve/",
+        till.till_approve,
+        name="till_approve",
+    ),
+    path("till/sessions/<int:session_id>/", till.till_report, name="till_report"),
 ]

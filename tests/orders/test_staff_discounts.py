@@ -12,6 +12,7 @@ from orders.models import DiscountCode, DiscountRedemption, Order, Payment
 from tests.customers.factories import make_customer
 from tests.factories import LocationFactory, StaffFactory, VariantFactory, stock
 from tests.orders.discount_helpers import discount_code
+from tests.orders.till_helpers import open_counter_till
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +26,9 @@ def shop():
 
 @pytest.fixture
 def staff(client, shop):
-    client.force_login(StaffFactory(store=shop))
+    associate = StaffFactory(store=shop)
+    client.force_login(associate)
+    open_counter_till(associate)  # cash sales book into the open till
     return client
 
 

@@ -27,6 +27,7 @@ from tests.factories import (
     stock,
 )
 from tests.orders.factories import on_hand
+from tests.orders.till_helpers import open_counter_till
 
 pytestmark = pytest.mark.django_db
 
@@ -66,6 +67,7 @@ def associate(shop):
 @pytest.fixture
 def staff(client, associate):
     client.force_login(associate)
+    open_counter_till(associate)  # cash sales book into the open till
     return client
 
 
@@ -422,6 +424,7 @@ def test_hq_sells_at_the_shop_chosen_in_the_header(client, shop, other_shop, shi
     stock(shirt, other_shop, 3)
     hq = UserFactory(role=Role.HQ, username="hq")
     client.force_login(hq)
+    open_counter_till(hq, location=other_shop)
     client.post(reverse("staff:switch_store"), {"store": other_shop.pk})
     scan(client, shirt.sku)
     assert checkout(client).status_code == 200

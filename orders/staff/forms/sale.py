@@ -164,6 +164,20 @@ class PaymentForm(forms.Form):
                 },
             )
 
+        self.fields["tendered"] = forms.DecimalField(
+            label="Cash tendered",
+            required=False,
+            min_value=Decimal("0.01"),
+            max_digits=10,
+            decimal_places=2,
+            widget=forms.NumberInput(attrs=dict(DECIMAL)),
+            error_messages={
+                "invalid": "Enter an amount such as 100.00.",
+                "min_value": "Enter an amount above zero.",
+                "max_decimal_places": "Use at most two decimals.",
+            },
+        )
+
     @property
     def rows(self):
         return [
@@ -186,6 +200,7 @@ class PaymentForm(forms.Form):
             return data
         if len(tenders) == 1 and tenders[0][1] is None:
             tenders = [(tenders[0][0], self.total)]
+        tenders = self._cash_handed_over(data, tenders)
         if any(amount is None for _, amount in tenders):
             raise ValidationError(
                 "With more than one tender, enter the amount of each.",
@@ -201,10 +216,42 @@ class PaymentForm(forms.Form):
                 code="tenders_do_not_add_up",
                 params={"paid": paid, "total": self.total, "detail": detail},
             )
+        self._change(data, tenders)
         data["tenders"] = [
             PaymentRequest(method=method, amount=amount) for method, amount in tenders
         ]
         return data
+
+    def _cash_handed_over(self, data, tenders):
+        """One cash tender above the total is the cash handed over: the sale takes
+        the total and gives the rest back as change."""
+        if (
+            len(tenders) == 1
+            and tenders[0][0] == PaymentMethod.CASH
+            and tenders[0][1] is not None
+            and tenders[0][1] > self.total
+        ):
+            data["tendered"] = data.get("tendered") or tenders[0][1]
+            return [(PaymentMethod.CASH, self.total)]
+        return tenders
+
+    def _change(self, data, tenders) -> None:
+        """Cash tendered against the cash part of the payment: the change due, or a
+        field error when the customer gave less."""
+        cash = sum((a for m, a in tenders if m == PaymentMethod.CASH), Decimal("0.00"))
+        tendered = data.get("tendered")
+        data["cash_due"] = cash
+        if not cash:
+            data["tendered"], data["change"] = None, None
+            return
+        if tendered is None:
+            tendered = data["tendered"] = cash
+        if tendered < cash:
+            self.add_error(
+                "tendered", f"The customer gave {tendered}; {cash} is due in cash."
+            )
+            return
+        data["change"] = tendered - cash
 
 
 def _required(message: str) -> dict:

@@ -34,6 +34,7 @@ from omnistore.staff.htmx import (
 from orders.models import Cart, FulfilmentMethod
 from orders.selectors.carts import cart_lines, find_cart
 from orders.selectors.sale import basket_sources, pickup_shops
+from orders.selectors.till import open_session_of, sale_booking
 from orders.services.carts import (
     add_cart_lines,
     create_cart,
@@ -42,6 +43,7 @@ from orders.services.carts import (
 )
 from orders.services.checkout import LineRequest, place_order
 from orders.services.discounts import preview_discount
+from orders.services.till import book_counter_sale, require_open_till
 from orders.staff.forms.sale import (
     CustomerForm,
     DeliveryForm,
@@ -54,6 +56,7 @@ from orders.staff.forms.sale import (
 from orders.staff.statuses import explain
 from orders.staff.views.access import order_or_404, region
 from orders.staff.views.orders import order_parts
+from orders.staff.views.till import device_register
 
 CART_KEY = "sale_cart_token"
 
@@ -516,6 +519,25 @@ def _render_refused_checkout(request, store, basket, mode, forms_, errors):
     return render(request, "orders/staff/sale.html", context, status=INVALID)
 
 
+def _till_for_sale(request, store, payment: PaymentForm):
+    """The device's open till session; a sale taking cash is refused without one."""
+    register = device_register(request, store)
+    if payment.cleaned_data.get("cash_due"):
+        return require_open_till(register)
+    return open_session_of(register)
+
+
+def _book_on_till(request, till, order, payment: PaymentForm) -> None:
+    """The sale on the open till, with the cash tendered and the change given."""
+    if till is not None:
+        book_counter_sale(
+            session=till,
+            order=order,
+            tendered=payment.cleaned_data.get("tendered"),
+            actor=request.user,
+        )
+
+
 @staff_required
 def sale_checkout(request):
     """Take the payment and place the order: carried out now, delivered home or
@@ -537,10 +559,12 @@ def sale_checkout(request):
     checked = [f.is_valid() for f in forms_.all]  # every form, so all errors show
     if all(checked) and not errors:
         try:
+            till = _till_for_sale(request, store, forms_.payment)
             order = _place_sale(request, store, cart, basket, mode, forms_)
         except ApplicationError as error:
             errors += _refusal_messages(error, forms_, mode)
         else:
+            _book_on_till(request, till, order, forms_.payment)
             _end_sale(request)
             return redirect_to(
                 request, reverse("staff:sale_receipt", args=[order.number])
@@ -554,5 +578,5 @@ def sale_receipt(request, number: str):
     return render(
         request,
         "orders/staff/receipt.html",
-        {"order": order, **order_parts(order)},
+        {"order": order, "till_sale": sale_booking(order), **order_parts(order)},
     )

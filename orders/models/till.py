@@ -1,0 +1,187 @@
+"""The cash drawer at a shop counter: registers, their sessions (a shift from the
+float to the close) and the append-only ledger of every cash movement.
+
+A session's expected cash is the sum of its ledger; closing compares it with what was
+counted and books the difference as a ``close_adjustment``, so the ledger always sums
+to the cash that left the drawer at the close. Rows change only through
+``orders.services.till``.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Register(models.Model):
+    """One till on one shop device; the device picks it (kept in its session)."""
+
+    location = models.ForeignKey(
+        "inventory.Location", on_delete=models.PROTECT, related_name="registers"
+    )
+    name = models.CharField(max_length=60)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["location_id", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["location", "name"], name="register_name_per_shop"
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class TillSessionStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    AWAITING_APPROVAL = "awaiting_approval", "Awaiting approval"
+    CLOSED = "closed", "Closed"
+
+
+class TillSession(models.Model):
+    """A shift on one register: opened with a counted float, closed with a count."""
+
+    register = models.ForeignKey(
+        Register, on_delete=models.PROTECT, related_name="sessions"
+    )
+    status = models.CharField(
+        max_length=20,
+        choices=TillSessionStatus.choices,
+        default=TillSessionStatus.OPEN,
+    )
+    currency = models.CharField(max_length=3)
+    opening_float = models.DecimalField(max_digits=12, decimal_places=2)
+    opening_count = models.JSONField(default=dict, blank=True)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    opened_at = models.DateTimeField(default=timezone.now)
+    expected_cash = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    counted_cash = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    closing_count = models.JSONField(default=dict, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    close_note = models.CharField(max_length=250, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approval_note = models.CharField(max_length=250, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["register"],
+                condition=Q(status="open"),
+                name="till_one_open_session_per_register",
+            ),
+            models.CheckConstraint(
+                name="till_float_gte_0", condition=Q(opening_float__gte=0)
+            ),
+            models.CheckConstraint(
+                name="till_closed_has_count",
+                condition=Q(status="open") | Q(counted_cash__isnull=False),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.register} · {self.opened_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def over_short(self):
+        """Counted minus expected: positive is over, negative short."""
+        if self.counted_cash is None or self.expected_cash is None:
+            return None
+        return self.counted_cash - self.expected_cash
+
+
+class TillMovementKind(models.TextChoices):
+    FLOAT = "float", "Opening float"
+    SALE = "sale", "Sale"
+    REFUND = "refund", "Refund"
+    CASH_IN = "cash_in", "Cash in"
+    CASH_OUT = "cash_out", "Cash out"
+    CLOSE_ADJUSTMENT = "close_adjustment", "Close adjustment"
+
+
+class TillMovement(models.Model):
+    """One change of the cash in a drawer (signed: into the drawer is positive).
+
+    Append-only. A counter sale is booked once, whatever its tenders (the cash part
+    is ``amount``, zero for a card sale), so the session knows its orders.
+    """
+
+    session = models.ForeignKey(
+        TillSession, on_delete=models.PROTECT, related_name="movements"
+    )
+    kind = models.CharField(max_length=20, choices=TillMovementKind.choices)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    tendered = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    change = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    order = models.ForeignKey(
+        "orders.Order",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="till_movements",
+    )
+    refund = models.ForeignKey(
+        "orders.Refund",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="till_movements",
+    )
+    reason = models.CharField(max_length=250, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=Q(kind="sale"),
+                name="till_sale_booked_once",
+            ),
+            models.UniqueConstraint(
+                fields=["refund"],
+                condition=Q(refund__isnull=False),
+                name="till_refund_booked_once",
+            ),
+            models.CheckConstraint(
+                name="till_change_gte_0",
+                condition=Q(change__isnull=True) | Q(change__gte=0),
+            ),
+        ]
+        indexes = [models.Index(fields=["session", "kind"], name="till_movement_kind")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.amount}"

@@ -1,0 +1,204 @@
+"""Reads of the till: a shop's registers, the open session of a register, what a
+session holds (its ledger, its orders) and the Z report built from them."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Sum
+
+from orders.models import (
+    Order,
+    OrderStatus,
+    Payment,
+    PaymentMethod,
+    Refund,
+    Register,
+    TillMovement,
+    TillMovementKind,
+    TillSession,
+    TillSessionStatus,
+)
+
+ZERO = Decimal("0.00")
+
+
+def denominations() -> list[Decimal]:
+    """The notes and coins a drawer is counted in, highest first."""
+    return list(settings.OMNISTORE_TILL_DENOMINATIONS)
+
+
+def counted_total(counts: Mapping[Decimal, int]) -> Decimal:
+    """What a count by denomination is worth (units × face value, in Decimal)."""
+    return sum(
+        (Decimal(value) * int(units) for value, units in counts.items()), ZERO
+    ).quantize(Decimal("0.01"))
+
+
+def count_as_json(counts: Mapping[Decimal, int]) -> dict[str, int]:
+    """A count kept on the session row: face value as text, units; empty ones left
+    out."""
+    return {str(value): int(units) for value, units in counts.items() if units}
+
+
+def shop_registers(location):
+    return Register.objects.filter(location=location, active=True).order_by("name")
+
+
+def register_at(location, register_id) -> Register | None:
+    """The shop's register with that id, or none (another shop's is none too)."""
+    if not register_id:
+        return None
+    return shop_registers(location).filter(pk=register_id).first()
+
+
+def open_session_of(register: Register | None) -> TillSession | None:
+    if register is None:
+        return None
+    return (
+        TillSession.objects.select_related("register", "opened_by")
+        .filter(register=register, status=TillSessionStatus.OPEN)
+        .first()
+    )
+
+
+def open_session_at(location, *, actor=None) -> TillSession | None:
+    """The open session a counter refund at ``location`` pays out of: the one the
+    actor opened when there is one, else the latest opened at the shop."""
+    sessions = TillSession.objects.filter(
+        register__location=location, status=TillSessionStatus.OPEN
+    ).order_by("-opened_at", "-id")
+    if actor is not None and getattr(actor, "pk", None):
+        mine = sessions.filter(opened_by=actor).first()
+        if mine is not None:
+            return mine
+    return sessions.first()
+
+
+def shop_session(location, session_id) -> TillSession | None:
+    """A session of the shop's registers, or none (unknown or another shop's)."""
+    return (
+        TillSession.objects.select_related(
+            "register", "opened_by", "closed_by", "approved_by"
+        )
+        .filter(pk=session_id, register__location=location)
+        .first()
+    )
+
+
+def shop_sessions(location, *, limit: int = 10):
+    return TillSession.objects.select_related(
+        "register", "opened_by", "closed_by", "approved_by"
+    ).filter(register__location=location)[:limit]
+
+
+def session_movements(session: TillSession):
+    return (
+        TillMovement.objects.filter(session=session)
+        .select_related("actor", "order")
+        .order_by("created_at", "id")
+    )
+
+
+def cash_totals(session: TillSession) -> dict[str, Decimal]:
+    """The session's cash by movement kind, each signed as it moved the drawer."""
+    rows = (
+        TillMovement.objects.filter(session=session)
+        .values("kind")
+        .annotate(total=Sum("amount"))
+    )
+    totals = dict.fromkeys(TillMovementKind.values, ZERO)
+    for row in rows:
+        totals[row["kind"]] = row["total"] or ZERO
+    return totals
+
+
+def expected_cash(session: TillSession) -> Decimal:
+    """Float + cash sales − cash refunds + cash in − cash out: the ledger's sum
+    before the close."""
+    totals = cash_totals(session)
+    return sum(
+        (v for k, v in totals.items() if k != TillMovementKind.CLOSE_ADJUSTMENT), ZERO
+    )
+
+
+def sale_booking(order: Order) -> TillMovement | None:
+    """The till booking of a counter sale (cash tendered and change), if any."""
+    return (
+        TillMovement.objects.filter(order=order, kind=TillMovementKind.SALE)
+        .select_related("session__register")
+        .first()
+    )
+
+
+def sessions_awaiting_approval(location):
+    return TillSession.objects.select_related("register", "closed_by").filter(
+        register__location=location, status=TillSessionStatus.AWAITING_APPROVAL
+    )
+
+
+@dataclass
+class ZReport:
+    """The end-of-session report: what was sold and given back, by tender, and the
+    drawer's count. VAT is not recorded on orders, so ``vat`` stays empty."""
+
+    session: TillSession
+    currency: str
+    orders: int = 0
+    sales_by_tender: list[tuple[str, Decimal]] = field(default_factory=list)
+    sales_total: Decimal = ZERO
+    refunds_by_tender: list[tuple[str, Decimal]] = field(default_factory=list)
+    refunds_total: Decimal = ZERO
+    discounts: Decimal = ZERO
+    voids: list[Order] = field(default_factory=list)
+    voids_total: Decimal = ZERO
+    first_receipt: str = ""
+    last_receipt: str = ""
+    cash: dict[str, Decimal] = field(default_factory=dict)
+    expected: Decimal = ZERO
+    vat: list[tuple[str, Decimal]] = field(default_factory=list)
+
+
+def _by_tender(rows) -> list[tuple[str, Decimal]]:
+    labels = dict(PaymentMethod.choices)
+    totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for method, amount in rows:
+        totals[method] += amount
+    return [(labels.get(m, m), totals[m]) for m in sorted(totals)]
+
+
+def z_report(session: TillSession) -> ZReport:
+    """The Z report in five queries: the session's orders, their payments, the
+    refunds booked, the cash by kind, and nothing else."""
+    report = ZReport(session=session, currency=session.currency)
+    orders = list(
+        Order.objects.filter(
+            till_movements__session=session,
+            till_movements__kind=TillMovementKind.SALE,
+        ).order_by("created_at", "id")
+    )
+    kept = [o for o in orders if o.status != OrderStatus.CANCELLED]
+    report.orders = len(kept)
+    report.voids = [o for o in orders if o.status == OrderStatus.CANCELLED]
+    report.voids_total = sum((o.total for o in report.voids), ZERO)
+    report.discounts = sum((o.discount_total for o in kept), ZERO)
+    if orders:
+        report.first_receipt, report.last_receipt = orders[0].number, orders[-1].number
+    payments = Payment.objects.filter(order__in=kept).values_list("method", "amount")
+    report.sales_by_tender = _by_tender(payments)
+    report.sales_total = sum((a for _, a in report.sales_by_tender), ZERO)
+    refunds = Refund.objects.filter(till_movements__session=session).values_list(
+        "payment__method", "amount"
+    )
+    report.refunds_by_tender = _by_tender(refunds)
+    report.refunds_total = sum((a for _, a in report.refunds_by_tender), ZERO)
+    report.cash = cash_totals(session)
+    report.expected = sum(
+        (v for k, v in report.cash.items() if k != TillMovementKind.CLOSE_ADJUSTMENT),
+        ZERO,
+    )
+    return report

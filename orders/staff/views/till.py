@@ -1,0 +1,230 @@
+"""The till at the counter: the device's register, opening with a float, cash in and
+out, the close against a count, a manager's approval and the Z report.
+
+The register is the device's: chosen once and kept in the session, like the shop;
+a shop with one register needs no choice.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from omnistore.core.exceptions import ApplicationError, PermissionDenied
+from omnistore.staff.auth import require_store, staff_required
+from omnistore.staff.htmx import INVALID, add_service_error, is_partial, redirect_to
+from orders.models import Register
+from orders.selectors.till import (
+    expected_cash,
+    open_session_of,
+    register_at,
+    session_movements,
+    sessions_awaiting_approval,
+    shop_registers,
+    shop_session,
+    shop_sessions,
+    z_report,
+)
+from orders.services.till import (
+    approve_close,
+    can_approve,
+    close_till,
+    move_cash,
+    open_till,
+)
+from orders.staff.forms.till import (
+    ApproveForm,
+    CashMoveForm,
+    CloseForm,
+    CountForm,
+    RegisterForm,
+)
+
+REGISTER_KEY = "till_register_id"
+
+
+def device_register(request, store) -> Register | None:
+    """The register this device uses: the one it chose, or the shop's only one."""
+    register = register_at(store, request.session.get(REGISTER_KEY))
+    if register is None:
+        registers = list(shop_registers(store)[:2])
+        register = registers[0] if len(registers) == 1 else None
+    return register
+
+
+def _page(request, store, *, status=200, **forms_):
+    """The till page (the panel alone for HTMX): the device's session, its ledger
+    and the forms that apply."""
+    registers = shop_registers(store)
+    register = device_register(request, store)
+    session = open_session_of(register)
+    context = {
+        "store": store,
+        "register": register,
+        "session": session,
+        "register_form": forms_.get("register_form")
+        or RegisterForm(registers=registers, initial={"register": register}),
+        "open_form": forms_.get("open_form") or CountForm(),
+        "move_form": forms_.get("move_form") or CashMoveForm(),
+        "approve_form": forms_.get("approve_form") or ApproveForm(),
+        "movements": session_movements(session) if session else [],
+        "expected": expected_cash(session) if session else None,
+        "awaiting": sessions_awaiting_approval(store),
+        "may_approve": request.user.sees_all_stores
+        or request.user.role == "store_manager",
+        "recent": shop_sessions(store),
+        "errors": forms_.get("errors", []),
+    }
+    template = (
+        "orders/staff/till/_panel.html"
+        if is_partial(request)
+        else "orders/staff/till/till.html"
+    )
+    return render(request, template, context, status=status)
+
+
+def _done(request):
+    return redirect_to(request, reverse("staff:till"))
+
+
+@staff_required
+def till(request):
+    return _page(request, require_store(request))
+
+
+@staff_required
+@require_POST
+def till_register(request):
+    store = require_store(request)
+    form = RegisterForm(request.POST, registers=shop_registers(store))
+    if not form.is_valid():
+        return _page(request, store, register_form=form, status=INVALID)
+    request.session[REGISTER_KEY] = form.cleaned_data["register"].pk
+    return _done(request)
+
+
+@staff_required
+@require_POST
+def till_open(request):
+    store = require_store(request)
+    form = CountForm(request.POST)
+    register = device_register(request, store)
+    if form.is_valid():
+        if register is None:
+            form.add_error(None, "Choose the register of this device first.")
+        else:
+            try:
+                open_till(
+                    register=register,
+                    counts=form.cleaned_data["counts"],
+                    actor=request.user,
+                )
+            except ApplicationError as error:
+                add_service_error(form, error)
+            else:
+                return _done(request)
+    return _page(request, store, open_form=form, status=INVALID)
+
+
+def _device_session(request, store):
+    session = open_session_of(device_register(request, store))
+    if session is None:
+        raise Http404("The till is not open on this register.")
+    return session
+
+
+@staff_required
+@require_POST
+def till_cash(request):
+    """Cash in or out of the drawer, with the reason."""
+    store = require_store(request)
+    session = _device_session(request, store)
+    form = CashMoveForm(request.POST)
+    if form.is_valid():
+        try:
+            move_cash(session=session, actor=request.user, **form.cleaned_data)
+        except ApplicationError as error:
+            add_service_error(form, error)
+        else:
+            return _done(request)
+    return _page(request, store, move_form=form, status=INVALID)
+
+
+@staff_required
+def till_close(request):
+    """Count the drawer and close: expected vs counted, over/short."""
+    store = require_store(request)
+    session = _device_session(request, store)
+    form = CloseForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                closed = close_till(
+                    session=session,
+                    counts=form.cleaned_data["counts"],
+                    note=form.cleaned_data["note"],
+                    actor=request.user,
+                )
+            except ApplicationError as error:
+                add_service_error(form, error)
+            else:
+                return redirect_to(
+                    request, reverse("staff:till_report", args=[closed.pk])
+                )
+        status = INVALID
+    context = {
+        "store": store,
+        "session": session,
+        "form": form,
+        "expected": expected_cash(session),
+    }
+    template = (
+        "orders/staff/till/_close_form.html"
+        if is_partial(request)
+        else "orders/staff/till/close.html"
+    )
+    return render(request, template, context, status=status)
+
+
+@staff_required
+@require_POST
+def till_approve(request, session_id: int):
+    """A store manager accepts an over/short beyond the tolerance."""
+    store = require_store(request)
+    session = shop_session(store, session_id)
+    if session is None:
+        raise Http404("No such till session.")
+    form = ApproveForm(request.POST)
+    status = INVALID
+    if form.is_valid():
+        try:
+            approve_close(
+                session=session, actor=request.user, note=form.cleaned_data["note"]
+            )
+        except ApplicationError as error:
+            add_service_error(form, error)
+            if isinstance(error, PermissionDenied):
+                status = 403
+        else:
+            return redirect_to(request, reverse("staff:till_report", args=[session.pk]))
+    return _page(request, store, approve_form=form, status=status)
+
+
+@staff_required
+def till_report(request, session_id: int):
+    """The Z report of a session of this shop, printable on an 80 mm receipt."""
+    store = require_store(request)
+    session = shop_session(store, session_id)
+    if session is None:
+        raise Http404("No such till session.")
+    context = {
+        "store": store,
+        "report": z_report(session),
+        "session": session,
+        "may_approve": can_approve(request.user, session),
+        "approve_form": ApproveForm(),
+    }
+    return render(request, "orders/staff/till/z_report.html", context)
