@@ -113,7 +113,7 @@ def cash_totals(session: TillSession) -> dict[str, Decimal]:
     )
     totals = dict.fromkeys(TillMovementKind.values, ZERO)
     for row in rows:
-        totals[row["kind"]] = row["total"] or ZERO
+        totals[row["kind"]] = Decimal(row["total"] or 0).quantize(ZERO)
     return totals
 
 

@@ -1,0 +1,328 @@
+"""The till through its services: a day at the counter from the float to the Z
+report, the session rules (one open per register, cash out bounded by the drawer),
+the close over/short and its approval, and two devices closing at once."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from omnistore.accounts.models import Role
+from omnistore.core.exceptions import (
+    Conflict,
+    PermissionDenied,
+    ValidationFailed,
+)
+from orders.models import (
+    Order,
+    PaymentMethod,
+    Register,
+    TillMovement,
+    TillMovementKind,
+    TillSession,
+    TillSessionStatus,
+)
+from orders.selectors.till import counted_total, expected_cash, z_report
+from orders.services.checkout import LineRequest, place_order
+from orders.services.fulfilment import cancel_order
+from orders.services.payments import PaymentRequest
+from orders.services.refunds import return_at_counter
+from orders.services.till import (
+    approve_close,
+    book_counter_sale,
+    change_due,
+    close_till,
+    move_cash,
+    open_till,
+    require_open_till,
+)
+from tests.concurrency import run_parallel
+from tests.factories import StaffFactory, UserFactory
+from tests.orders.factories import shop, stocked
+from tests.orders.returns_helpers import counter_sale, line_request
+
+D = Decimal
+FLOAT = {D("50"): 2, D("10"): 5}  # 150.00
+
+
+@pytest.fixture
+def store():
+    return shop(code="MI01", name="Milano Centro")
+
+
+@pytest.fixture
+def associate(store):
+    return StaffFactory(store=store, first_name="Giulia", last_name="Bianchi")
+
+
+@pytest.fixture
+def manager(store):
+    return StaffFactory(store=store, role=Role.STORE_MANAGER, username="marta")
+
+
+@pytest.fixture
+def register(store):
+    return Register.objects.create(location=store, name="Till 1")
+
+
+def cash_sale(store, associate, session, item, tendered):
+    order = counter_sale(
+        store=store,
+        lines=[(item, 1)],
+        staff=associate,
+        tenders=[(PaymentMethod.CASH, None)],
+    )
+    book_counter_sale(
+        session=session, order=order, tendered=D(tendered), actor=associate
+    )
+    return order
+
+
+@pytest.mark.django_db
+def test_a_till_day_from_float_to_z_report(store, associate, manager, register):
+    """Open with a float, three cash sales with change, a cash refund, a cash out,
+    a close 10.00 short (beyond the tolerance: a manager approves), and a Z report
+    whose totals are those of the session's orders."""
+    session = open_till(register=register, counts=FLOAT, actor=associate)
+    assert session.opening_float == D("150.00")
+
+    shirt = stocked(store, 5, price="69.00")
+    belt = stocked(store, 5, price="15.50")
+    socks = stocked(store, 5, price="24.90")
+    orders = [
+        cash_sale(store, associate, session, shirt, "100"),
+        cash_sale(store, associate, session, belt, "20"),
+        cash_sale(store, associate, session, socks, "25"),
+    ]
+    changes = [
+        m.change
+        for m in TillMovement.objects.filter(kind=TillMovementKind.SALE).order_by("id")
+    ]
+    assert changes == [D("31.00"), D("4.50"), D("0.10")]
+
+    ret = return_at_counter(
+        order=orders[1].number,
+        lines=[line_request(orders[1], 1)],
+        location=store,
+        actor=associate,
+    )
+    assert ret.refund_total == D("15.50")
+    move_cash(
+        session=session,
+        kind=TillMovementKind.CASH_OUT,
+        amount=D("50.00"),
+        reason="Bank deposit",
+        actor=associate,
+    )
+    # 150 + (69 + 15.50 + 24.90) - 15.50 - 50
+    assert expected_cash(session) == D("193.90")
+
+    counted = {D("100"): 1, D("50"): 1, D("20"): 1, D("10"): 1, D("1"): 3,
+               D("0.50"): 1, D("0.20"): 2}  # fmt: skip
+    assert counted_total(counted) == D("183.90")
+    closed = close_till(session=session, counts=counted, actor=associate, note="?")
+    assert closed.status == TillSessionStatus.AWAITING_APPROVAL
+    assert (closed.expected_cash, closed.counted_cash) == (D("193.90"), D("183.90"))
+    assert closed.over_short == D("-10.00")
+
+    with pytest.raises(PermissionDenied):
+        approve_close(session=closed, actor=associate, note="mine")
+    approved = approve_close(session=closed, actor=manager, note="Counted twice")
+    assert approved.status == TillSessionStatus.CLOSED
+    assert approved.approved_by == manager and approved.approved_at is not None
+
+    report = z_report(approved)
+    session_orders = Order.objects.filter(pk__in=[o.pk for o in orders])
+    assert report.orders == 3
+    assert report.sales_total == sum(o.total for o in session_orders)
+    assert report.sales_by_tender == [("Cash", D("109.40"))]
+    assert report.refunds_by_tender == [("Cash", D("15.50"))]
+    assert (report.first_receipt, report.last_receipt) == (
+        orders[0].number,
+        orders[-1].number,
+    )
+    assert report.discounts == D("0.00") and report.voids == []
+    assert report.cash["cash_out"] == D("-50.00")
+    assert report.expected == D("193.90")
+    assert report.vat == []
+    # The ledger sums to what was counted at the close.
+    assert sum(m.amount for m in TillMovement.objects.filter(session=session)) == D(
+        "183.90"
+    )
+
+
+@pytest.mark.django_db
+def test_a_close_within_the_tolerance_is_closed_at_once(associate, register):
+    session = open_till(register=register, counts=FLOAT, actor=associate)
+    closed = close_till(
+        session=session, counts={D("50"): 2, D("10"): 4, D("5"): 1}, actor=associate
+    )
+    assert closed.status == TillSessionStatus.CLOSED
+    assert closed.over_short == D("-5.00")
+    adjustment = TillMovement.objects.get(kind=TillMovementKind.CLOSE_ADJUSTMENT)
+    assert adjustment.amount == D("-5.00") and adjustment.actor == associate
+
+
+@pytest.mark.django_db
+def test_one_open_session_per_register(associate, register):
+    open_till(register=register, counts=FLOAT, actor=associate)
+    with pytest.raises(Conflict):
+        open_till(register=register, counts=FLOAT, actor=associate)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        TillSession.objects.create(
+            register=register, currency="EUR", opening_float=0, opened_by=associate
+        )
+    assert TillSession.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_closed_till_opens_again_and_takes_no_more_cash(associate, register):
+    session = open_till(register=register, counts=FLOAT, actor=associate)
+    close_till(session=session, counts=FLOAT, actor=associate)
+    with pytest.raises(Conflict):
+        close_till(session=session, counts=FLOAT, actor=associate)
+    with pytest.raises(Conflict):
+        move_cash(
+            session=session,
+            kind=TillMovementKind.CASH_IN,
+            amount=D("5"),
+            reason="x",
+            actor=associate,
+        )
+    with pytest.raises(ValidationFailed):
+        require_open_till(register)
+    assert open_till(register=register, counts={}, actor=associate).opening_float == 0
+
+
+@pytest.mark.django_db
+def test_cash_out_cannot_take_more_than_the_drawer_holds(associate, register):
+    session = open_till(register=register, counts=FLOAT, actor=associate)
+    with pytest.raises(ValidationFailed) as refused:
+        move_cash(
+            session=session,
+            kind=TillMovementKind.CASH_OUT,
+            amount=D("150.01"),
+            reason="Deposit",
+            actor=associate,
+        )
+    assert refused.value.extra == {"amount": ["At most 150.00."]}
+    with pytest.raises(ValidationFailed):
+        move_cash(
+            session=session,
+            kind=TillMovementKind.CASH_IN,
+            amount=D("10"),
+            reason="  ",
+            actor=associate,
+        )
+    move_cash(
+        session=session,
+        kind=TillMovementKind.CASH_IN,
+        amount=D("20"),
+        reason="Change from the bank",
+        actor=associate,
+    )
+    assert expected_cash(session) == D("170.00")
+
+
+def test_change_due_is_decimal_and_refuses_too_little():
+    assert change_due(tendered=D("100"), due=D("69")) == D("31.00")
+    assert change_due(tendered=D("20.00"), due=D("19.99")) == D("0.01")
+    with pytest.raises(ValidationFailed) as refused:
+        change_due(tendered=D("50"), due=D("69"))
+    assert refused.value.extra == {"tendered": ["At least 69.00."]}
+
+
+@pytest.mark.django_db
+def test_a_sale_is_booked_once_and_tendering_too_little_is_refused(
+    store, associate, register
+):
+    session = open_till(register=register, counts=FLOAT, actor=associate)
+    item = stocked(store, 5, price="69.00")
+    order = counter_sale(
+        store=store, lines=[(item, 1)], staff=associate, tenders=[("cash", None)]
+    )
+    with pytest.raises(ValidationFailed):
+        book_counter_sale(
+            session=session, order=order, tendered=D("50"), actor=associate
+        )
+    first = book_counter_sale(
+        session=session, order=order, tendered=D("100"), actor=associate
+    )
+    again = book_counter_sale(
+        session=session, order=order, tendered=D("100"), actor=associate
+    )
+    assert first.pk == again.pk and first.change == D("31.00")
+    assert TillMovement.objects.filter(kind=TillMovementKind.SALE).count() == 1
+
+
+@pytest.mark.django_db
+def test_the_z_report_splits_tenders_and_lists_voids_and_discounts(
+    store, associate, register
+):
+    session = open_till(register=register, counts=FLOAT, actor=associate)
+    item = stocked(store, 5, price="40.00")
+    split = counter_sale(
+        store=store,
+        lines=[(item, 1)],
+        staff=associate,
+        tenders=[("cash", "10.00"), ("card_in_store", "30.00")],
+    )
+    book_counter_sale(session=session, order=split, tendered=None, actor=associate)
+    void = place_order(
+        lines=[LineRequest(item, 1)],
+        channel="store",
+        fulfilment="pickup",
+        pickup_store=store,
+        placing_location=store,
+        staff=associate,
+        email="pia@example.com",
+        payments=[PaymentRequest(method="card_in_store")],
+    )
+    book_counter_sale(session=session, order=void, tendered=None, actor=associate)
+    cancel_order(order=void, actor=associate, reason="Changed her mind")
+
+    report = z_report(session)
+    assert report.sales_by_tender == [
+        ("Card in store", D("30.00")),
+        ("Cash", D("10.00")),
+    ]
+    assert report.orders == 1 and report.sales_total == split.total
+    assert [o.number for o in report.voids] == [void.number]
+    assert report.voids_total == D("40.00")
+    assert report.cash["sale"] == D("10.00")
+
+
+@pytest.mark.django_db
+def test_only_a_manager_of_the_shop_or_hq_approves(store, associate, register):
+    session = open_till(register=register, counts=FLOAT, actor=associate)
+    session = close_till(session=session, counts={}, actor=associate)
+    assert session.status == TillSessionStatus.AWAITING_APPROVAL
+    elsewhere = StaffFactory(role=Role.STORE_MANAGER, username="other-manager")
+    with pytest.raises(PermissionDenied):
+        approve_close(session=session, actor=elsewhere, note="no")
+    with pytest.raises(ValidationFailed):
+        approve_close(session=session, actor=UserFactory(role=Role.HQ), note=" ")
+    done = approve_close(session=session, actor=UserFactory(role=Role.HQ), note="ok")
+    assert done.status == TillSessionStatus.CLOSED
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_devices_closing_the_same_session_make_one_close():
+    store = shop(code="MI01")
+    associate = StaffFactory(store=store)
+    register = Register.objects.create(location=store, name="Till 1")
+    session = open_till(register=register, counts=FLOAT, actor=associate)
+
+    def close(counts):
+        return lambda: close_till(session=session.pk, counts=counts, actor=associate)
+
+    results = run_parallel([close(FLOAT), close({D("50"): 3})] * 2)
+
+    closed = [r for r in results if isinstance(r, TillSession)]
+    refused = [r for r in results if isinstance(r, Conflict)]
+    assert len(closed) == 1 and len(refused) == 3, results
+    assert TillMovement.objects.filter(
+        session=session, kind=TillMovementKind.CLOSE_ADJUSTMENT
+    ).count() == (1 if closed[0].over_short else 0)
+    assert TillSession.objects.get().status != TillSessionStatus.OPEN

@@ -1,0 +1,212 @@
+"""The till through the staff pages: a day at the counter (open, sell in cash with
+change, cash out, close short, approve, Z report), the sale refused without an open
+till or with too little cash, and form errors answered with 422."""
+
+from decimal import Decimal
+
+import pytest
+from django.contrib.staticfiles import finders
+from django.urls import reverse
+
+from omnistore.accounts.models import Role
+from orders.models import (
+    Order,
+    PaymentMethod,
+    Register,
+    TillMovement,
+    TillSession,
+    TillSessionStatus,
+)
+from orders.services.refunds import return_at_counter
+from orders.services.till import close_till, open_till
+from tests.factories import LocationFactory, StaffFactory, VariantFactory, stock
+from tests.orders.returns_helpers import line_request
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+D = Decimal
+
+
+@pytest.fixture
+def shop():
+    return LocationFactory(code="MI01", name="Milano Centro")
+
+
+@pytest.fixture
+def associate(shop):
+    return StaffFactory(store=shop, first_name="Giulia", last_name="Bianchi")
+
+
+@pytest.fixture
+def register(shop):
+    return Register.objects.create(location=shop, name="Till 1")
+
+
+@pytest.fixture
+def staff(client, associate):
+    client.force_login(associate)
+    return client
+
+
+def item(shop, sku, price):
+    variant = VariantFactory(sku=sku, price=D(price))
+    stock(variant, shop, 5)
+    return variant
+
+
+def sell(client, sku, **payment):
+    client.post(reverse("staff:sale_add"), {"code": sku}, **HTMX)
+    data = {"mode": "carry_out", "method_1": PaymentMethod.CASH, **payment}
+    return client.post(reverse("staff:sale_checkout"), data, **HTMX)
+
+
+def count(**units):
+    return {f"count-d_{k}": v for k, v in units.items()}
+
+
+def test_a_till_day_at_the_counter(staff, client, shop, associate, register):
+    response = staff.post(reverse("staff:till_open"), count(**{"50": 2, "10": 5}))
+    assert response.status_code == 302
+    session = TillSession.objects.get(status=TillSessionStatus.OPEN)
+    assert session.opening_float == D("150.00") and session.opened_by == associate
+
+    item(shop, "SHIRT", "69.00")
+    item(shop, "BELT", "15.50")
+    item(shop, "SOCKS", "24.90")
+    # 100 in cash for 69: the sale takes 69 and gives 31 back.
+    response = sell(staff, "SHIRT", amount_1="100.00")
+    assert response.status_code == 200, response.content.decode()
+    receipt = staff.get(response["HX-Redirect"]).content.decode()
+    assert "Cash tendered" in receipt and "31.00 EUR" in receipt
+    assert sell(staff, "BELT", tendered="20").status_code == 200
+    assert sell(staff, "SOCKS", tendered="25.00").status_code == 200
+    orders = list(Order.objects.order_by("id"))
+    assert [m.change for m in TillMovement.objects.filter(kind="sale")] == [
+        D("31.00"),
+        D("4.50"),
+        D("0.10"),
+    ]
+
+    return_at_counter(
+        order=orders[1].number,
+        lines=[line_request(orders[1], 1)],
+        location=shop,
+        actor=associate,
+    )
+    response = staff.post(
+        reverse("staff:till_cash"),
+        {"move-kind": "cash_out", "move-amount": "50.00", "move-reason": "Bank"},
+    )
+    assert response.status_code == 302
+    page = staff.get(reverse("staff:till")).content.decode()
+    assert "193.90 EUR" in page and "Bank" in page
+
+    close = count(**{"100": 1, "50": 1, "20": 1, "10": 1, "1": 3, "0_50": 1, "0_20": 2})
+    response = staff.post(reverse("staff:till_close"), close)
+    session.refresh_from_db()
+    assert response["Location"] == reverse("staff:till_report", args=[session.pk])
+    assert session.status == TillSessionStatus.AWAITING_APPROVAL
+    assert session.over_short == D("-10.00")
+
+    report = staff.get(response["Location"]).content.decode()
+    total = sum(o.total for o in Order.objects.all())
+    assert f'data-testid="z-sales-total">{total}<' in report
+    assert 'data-testid="z-refunds-total">15.50<' in report
+    assert 'data-testid="z-over-short">-10.00<' in report
+    assert "No VAT recorded" in report and "@page" not in report
+    assert orders[0].number in report and orders[-1].number in report
+
+    # An associate cannot approve; the shop's manager can.
+    approve = reverse("staff:till_approve", args=[session.pk])
+    assert staff.post(approve, {"approve-note": "fine"}).status_code == 403
+    manager = StaffFactory(store=shop, role=Role.STORE_MANAGER, username="marta")
+    client.force_login(manager)
+    assert client.post(approve, {"approve-note": "Counted twice"}).status_code == 302
+    session.refresh_from_db()
+    assert session.status == TillSessionStatus.CLOSED
+    assert (session.approved_by, session.approval_note) == (manager, "Counted twice")
+
+
+def test_a_cash_sale_without_an_open_till_is_refused(staff, shop, register):
+    item(shop, "SHIRT", "69.00")
+    response = sell(staff, "SHIRT", tendered="100")
+    assert response.status_code == 422
+    assert "The till is not open on this register" in response.content.decode()
+    assert not Order.objects.exists()
+
+
+def test_a_card_sale_needs_no_till(staff, shop):
+    item(shop, "SHIRT", "69.00")
+    response = sell(staff, "SHIRT", method_1=PaymentMethod.CARD_IN_STORE)
+    assert response.status_code == 200
+    assert Order.objects.count() == 1 and not TillMovement.objects.exists()
+
+
+def test_tendering_less_than_the_cash_due_is_a_form_error(
+    staff, shop, associate, register
+):
+    open_till(register=register, counts={D("50"): 1}, actor=associate)
+    item(shop, "SHIRT", "69.00")
+    response = sell(staff, "SHIRT", tendered="50.00")
+    assert response.status_code == 422
+    assert "The customer gave 50.00; 69.00 is due in cash." in response.content.decode()
+    assert not Order.objects.exists()
+    # A split (the refused shirt is still in the basket, a second one joins it):
+    # only the cash part is compared with what was tendered.
+    response = sell(
+        staff,
+        "SHIRT",
+        amount_1="20.00",
+        method_2=PaymentMethod.CARD_IN_STORE,
+        amount_2="118.00",
+        tendered="50",
+    )
+    assert response.status_code == 200
+    assert TillMovement.objects.get(kind="sale").change == D("30.00")
+
+
+def test_bad_counts_and_moves_answer_422(staff, associate, register):
+    response = staff.post(reverse("staff:till_open"), {"count-d_50": "-1"}, **HTMX)
+    assert response.status_code == 422 and not TillSession.objects.exists()
+    open_till(register=register, counts={D("10"): 1}, actor=associate)
+    response = staff.post(
+        reverse("staff:till_cash"),
+        {"move-kind": "cash_out", "move-amount": "20", "move-reason": "Deposit"},
+        **HTMX,
+    )
+    assert response.status_code == 422
+    assert "At most 10.00." in response.content.decode()
+    response = staff.post(reverse("staff:till_close"), {"count-d_5": "x"}, **HTMX)
+    assert response.status_code == 422
+    assert TillSession.objects.get().status == TillSessionStatus.OPEN
+
+
+def test_the_device_chooses_among_the_shops_registers(staff, shop, associate):
+    first = Register.objects.create(location=shop, name="Till 1")
+    second = Register.objects.create(location=shop, name="Till 2")
+    other = Register.objects.create(location=LocationFactory(), name="Elsewhere")
+    assert "Choose which register" in staff.get(reverse("staff:till")).content.decode()
+    response = staff.post(reverse("staff:till_register"), {"register": other.pk})
+    assert response.status_code == 422
+    staff.post(reverse("staff:till_register"), {"register": second.pk})
+    staff.post(reverse("staff:till_open"), count(**{"20": 1}))
+    assert TillSession.objects.get().register == second
+    assert not first.sessions.exists()
+
+
+def test_another_shops_session_is_not_found(staff, associate):
+    elsewhere = LocationFactory(code="TO01")
+    register = Register.objects.create(location=elsewhere, name="Till 1")
+    other = StaffFactory(store=elsewhere)
+    session = open_till(register=register, counts={}, actor=other)
+    close_till(session=session, counts={D("10"): 1}, actor=other)
+    assert staff.get(reverse("staff:till_report", args=[session.pk])).status_code == 404
+    approve = reverse("staff:till_approve", args=[session.pk])
+    assert staff.post(approve, {"approve-note": "x"}).status_code == 404
+
+
+def test_the_z_report_prints_on_80mm():
+    with open(finders.find("orders/till.css")) as sheet:
+        css = sheet.read()
+    assert "@page { size:80mm auto" in css
