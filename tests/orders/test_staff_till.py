@@ -5,6 +5,7 @@ till or with too little cash, and form errors answered with 422."""
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.contrib.staticfiles import finders
 from django.urls import reverse
 
@@ -19,7 +20,13 @@ from orders.models import (
 )
 from orders.services.refunds import return_at_counter
 from orders.services.till import close_till, open_till
-from tests.factories import LocationFactory, StaffFactory, VariantFactory, stock
+from tests.factories import (
+    LocationFactory,
+    StaffFactory,
+    UserFactory,
+    VariantFactory,
+    stock,
+)
 from tests.orders.returns_helpers import line_request
 
 pytestmark = pytest.mark.django_db
@@ -210,3 +217,39 @@ def test_the_z_report_prints_on_80mm():
     with open(finders.find("orders/till.css")) as sheet:
         css = sheet.read()
     assert "@page { size:80mm auto" in css
+
+
+def test_the_admin_shows_sessions_read_only_and_scoped_to_the_shop(client, shop):
+    """HQ sees every session with its Z report and ledger, adds or changes none;
+    a shop's manager sees only their shop's."""
+    mine = Register.objects.create(location=shop, name="Till 1")
+    theirs = Register.objects.create(location=LocationFactory(code="TO01"), name="T")
+    for register in (mine, theirs):
+        opener = StaffFactory(store=register.location)
+        open_till(register=register, counts={D("20"): 1}, actor=opener)
+    session = TillSession.objects.get(register=mine)
+
+    client.force_login(
+        UserFactory(username="hq", role=Role.HQ, is_staff=True, is_superuser=True)
+    )
+    page = client.get(f"/admin/orders/tillsession/{session.pk}/change/")
+    assert page.status_code == 200
+    assert 'data-testid="admin-z-report"' in page.content.decode()
+    assert "Opening float" in page.content.decode()
+    assert client.get("/admin/orders/tillsession/add/").status_code == 403
+    listing = client.get("/admin/orders/tillmovement/").content.decode()
+    assert listing.count("field-reason\">Opening float") == 2
+
+    manager = StaffFactory(store=shop, role=Role.STORE_MANAGER, is_staff=True)
+    manager.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_tillsession"])
+    )
+    client.force_login(manager)
+    listing = client.get("/admin/orders/tillsession/").content.decode()
+    assert f"/admin/orders/tillsession/{session.pk}/change/" in listing
+    other = TillSession.objects.get(register=theirs)
+    assert f"/admin/orders/tillsession/{other.pk}/change/" not in listing
+    assert client.get(f"/admin/orders/tillsession/{other.pk}/change/").status_code in (
+        302,
+        404,
+    )
