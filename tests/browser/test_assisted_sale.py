@@ -19,6 +19,7 @@ from tests.factories import (
     VariantFactory,
     stock,
 )
+from tests.orders.till_helpers import open_counter_till
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
@@ -50,6 +51,7 @@ def counter():
     )
     stock(shirt, shop, 5)
     stock(belt, shop, 2)
+    open_counter_till(associate)  # cash sales book into the open till
     customer = make_customer(
         phone="333 123 4567",
         email="pia@example.com",

@@ -18,6 +18,7 @@ from tests.factories import (
     stock,
 )
 from tests.orders.discount_helpers import discount_code
+from tests.orders.till_helpers import open_counter_till
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
@@ -25,7 +26,8 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 @pytest.fixture
 def counter():
     shop = LocationFactory(code="MI01", name="Milano Centro")
-    StaffFactory(username="giulia", first_name="Giulia", store=shop)
+    associate = StaffFactory(username="giulia", first_name="Giulia", store=shop)
+    open_counter_till(associate)  # cash sales book into the open till
     shirt = VariantFactory(
         product=ProductFactory(name="Oxford shirt"),
         sku="SHIRT-BLU-M",

@@ -1,0 +1,89 @@
+"""A day at the counter in the browser: open the till with a float, sell in cash
+with change, count the drawer and close it, read the Z report."""
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from orders.models import Order, Register, TillSession, TillSessionStatus
+from tests.factories import (
+    LocationFactory,
+    ProductFactory,
+    StaffFactory,
+    VariantFactory,
+    stock,
+)
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+@pytest.fixture
+def counter():
+    shop = LocationFactory(code="MI01", name="Milano Centro")
+    StaffFactory(
+        username="giulia", first_name="Giulia", last_name="Bianchi", store=shop
+    )
+    Register.objects.create(location=shop, name="Till 1")
+    shirt = VariantFactory(
+        product=ProductFactory(name="Oxford shirt"),
+        sku="SHIRT-BLU-M",
+        barcode="8000000000017",
+        price=Decimal("69.00"),
+    )
+    stock(shirt, shop, 5)
+    return shop
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_open_sell_in_cash_with_change_and_close(live_server, page, counter):
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.goto(f"{live_server.url}/staff/login/")
+    page.fill("#id_username", "giulia")
+    page.fill("#id_password", "pass-1234")
+    page.click("button[type=submit]")
+
+    page.click("nav.main >> text=Till")
+    opening = page.get_by_test_id("till-open")
+    opening.get_by_label("50", exact=True).fill("2")
+    opening.get_by_label("10", exact=True).fill("5")
+    opening.get_by_test_id("open-till").click()
+    expect(page.get_by_test_id("till-expected")).to_have_text("150.00 EUR")
+
+    page.click("nav.main >> text=Sale")
+    page.get_by_label("Scan or type a SKU / barcode").fill("8000000000017")
+    page.keyboard.press("Enter")
+    expect(page.locator("#checkout-total")).to_contain_text("69.00")
+    checkout = page.get_by_test_id("checkout")
+    checkout.get_by_role("radio", name="Cash").check()
+    checkout.get_by_label("Cash tendered").fill("100")
+    checkout.get_by_test_id("take-payment").click()
+    expect(page.get_by_test_id("change-due")).to_have_text("31.00 EUR")
+    expect(page.get_by_test_id("cash-tendered")).to_have_text("100.00 EUR")
+
+    page.click("nav.main >> text=Till")
+    expect(page.get_by_test_id("till-expected")).to_have_text("219.00 EUR")
+    page.get_by_test_id("close-till").click()
+    closing = page.get_by_test_id("till-close")
+    closing.get_by_label("100", exact=True).fill("2")
+    closing.get_by_label("10", exact=True).fill("1")
+    closing.get_by_label("5", exact=True).fill("1")
+    closing.get_by_label("2", exact=True).fill("2")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "till-close.png"), full_page=True)
+    page.get_by_test_id("confirm-close").click()
+
+    report = page.get_by_test_id("z-report")
+    expect(report.get_by_test_id("z-status")).to_have_text("Closed")
+    expect(report.get_by_test_id("z-sales-total")).to_have_text("69.00")
+    expect(report.get_by_test_id("z-expected")).to_have_text("219.00")
+    expect(report.get_by_test_id("z-counted")).to_have_text("219.00")
+    expect(report.get_by_test_id("z-vat")).to_contain_text("No VAT recorded")
+    page.screenshot(path=str(ARTIFACTS / "till-z-report.png"), full_page=True)
+
+    session = TillSession.objects.get()
+    assert session.status == TillSessionStatus.CLOSED
+    assert session.over_short == Decimal("0.00")
+    assert Order.objects.get().total == Decimal("69.00")
