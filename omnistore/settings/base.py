@@ -272,3 +272,13 @@ OMNISTORE_TILL_DENOMINATIONS = [
     )
 ]  # fmt: skip
 OMNISTORE_TILL_TOLERANCE = Decimal(os.environ.get("OMNISTORE_TILL_TOLERANCE", "5.00"))
+
+# --- Payments -------------------------------------------------------------
+# "test" (no gateway: demo, tests, benchmark) or "stripe". Production refuses "test".
+OMNISTORE_PAYMENT_PROVIDER = os.environ.get("OMNISTORE_PAYMENT_PROVIDER", "test")
+OMNISTORE_PAYMENT_TEST_PROVIDER_ALLOWED = True
+STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
+STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "https://api.stripe.com")
+STRIPE_MAX_NETWORK_RETRIES = int(os.environ.get("STRIPE_MAX_NETWORK_RETRIES", "2"))
+STRIPE_TIMEOUT = float(os.environ.get("STRIPE_TIMEOUT", "20"))

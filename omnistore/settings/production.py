@@ -22,3 +22,7 @@ STORAGES = {
         "BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
     },
 }
+
+# Payments: real money only. The app refuses to start with the test provider.
+OMNISTORE_PAYMENT_PROVIDER = os.environ.get("OMNISTORE_PAYMENT_PROVIDER", "stripe")
+OMNISTORE_PAYMENT_TEST_PROVIDER_ALLOWED = False

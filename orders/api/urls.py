@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import carts, checkout, orders, returns
+from . import carts, checkout, orders, payments, returns
 
 app_name = "orders-api"
 
@@ -26,4 +26,14 @@ urlpatterns += [
         "returns/<str:code>/", returns.ReturnDetailView.as_view(), name="return-detail"
     ),
     path("returns/<str:code>/qr.png", returns.ReturnQrView.as_view(), name="return-qr"),
+]
+
+# Payment providers calling back.
+
+urlpatterns += [
+    path(
+        "payments/stripe/webhook/",
+        payments.StripeWebhookView.as_view(),
+        name="stripe-webhook",
+    ),
 ]

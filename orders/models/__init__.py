@@ -31,6 +31,11 @@ from orders.models.orders import (
     PaymentStatus,
     Refund,
 )
+from orders.models.payments import (
+    PaymentEvent,
+    PaymentEventKind,
+    ProcessedWebhookEvent,
+)
 from orders.models.returns import (
     RefundMethod,
     Return,
@@ -66,6 +71,9 @@ __all__ = [
     "PaymentStatus",
     "Payment",
     "Refund",
+    "PaymentEvent",
+    "PaymentEventKind",
+    "ProcessedWebhookEvent",
     "OrderStatusChange",
     "ReturnStatus",
     "RefundMethod",

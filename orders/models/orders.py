@@ -258,6 +258,10 @@ class PaymentStatus(models.TextChoices):
     AUTHORISED = "authorised", "Authorised"
     CAPTURED = "captured", "Captured"
     REFUNDED = "refunded", "Refunded"
+    # An authorisation let go without taking the money (order cancelled, pickup
+    # expired), or one the provider dropped before it was captured.
+    RELEASED = "released", "Released"
+    LAPSED = "lapsed", "Authorisation lapsed"
 
 
 class Payment(models.Model):

@@ -39,7 +39,6 @@ from orders.models import (
     OrderLine,
     OrderStatus,
     OrderStatusChange,
-    PaymentStatus,
 )
 
 from .common import (
@@ -51,7 +50,7 @@ from .common import (
     send_order_email,
 )
 from .discounts import release_discount
-from .payments import refund_payment
+from .payments import capture_order_payments, settle_cancelled_order_payments
 
 EVENT_ORDER_PICKED = "order_picked"
 
@@ -272,6 +271,7 @@ def ship_order(
         location=location,
         note=f"Tracking {tracking_reference}" if tracking_reference else "",
     )
+    capture_order_payments(order=order, actor=actor, now=now)
     consume_reservations(
         reservations=list(order_reservations(order)),
         reason=MovementReason.SHIPMENT,
@@ -365,15 +365,7 @@ def cancel_order(
                 note=f"Order {order.number} cancelled",
             )
     order.fulfilments.update(status=FulfilmentStatus.CANCELLED)
-    for payment in order.payments.all():
-        if payment.refundable > 0 and payment.status != PaymentStatus.REFUNDED:
-            refund_payment(
-                payment=payment,
-                amount=payment.refundable,
-                reason=reason or f"Order {order.number} cancelled",
-                reference=f"cancel:{order.number}:{payment.pk}",
-                actor=actor,
-            )
+    settle_cancelled_order_payments(order=order, reason=reason, actor=actor, now=now)
     if order.loyalty_points and order.customer_id:
         reverse_points(
             customer=Customer(pk=order.customer_id),

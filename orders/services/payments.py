@@ -7,7 +7,7 @@ its ledger row, whose unique reference makes every movement happen once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -18,12 +18,16 @@ from django.utils import timezone
 from customers.models import Customer
 from customers.selectors.identities import live_customer_id
 from customers.services.timeline import record_event
+from inventory.models import Location, LocationKind
 from omnistore.core.actors import acting_user
 from omnistore.core.channels import is_online
 from omnistore.core.exceptions import Conflict, ValidationFailed
 from orders.models import (
+    FulfilmentMethod,
     Order,
     Payment,
+    PaymentEvent,
+    PaymentEventKind,
     PaymentMethod,
     PaymentStatus,
     Refund,
@@ -31,13 +35,14 @@ from orders.models import (
     StoreCreditKind,
     StoreCreditTransaction,
 )
-from orders.payments import (
+from orders.payments.base import (
+    AuthorisationLapsed,
     ChargeResult,
     PaymentDeclined,
     PaymentProvider,
     RefundResult,
-    get_provider,
 )
+from orders.payments.registry import get_provider
 
 from .common import record_order_event, to_money
 
@@ -129,6 +134,12 @@ def refund_payment(
         raise ValidationFailed(
             "Enter an amount.", extra={"amount": ["Not a number."]}
         ) from None
+    if payment.status not in (PaymentStatus.CAPTURED, PaymentStatus.REFUNDED):
+        raise Conflict(
+            f"The payment is {payment.get_status_display().lower()}: only money "
+            "taken can be refunded.",
+            code="payment_not_captured",
+        )
     if amount <= 0 or amount > payment.refundable:
         raise ValidationFailed(
             f"At most {payment.refundable} {payment.currency} can be refunded.",
@@ -149,9 +160,20 @@ def refund_payment(
         actor=acting_user(actor),
     )
     payment.refunded_amount += amount
+    was = payment.status
     if payment.refunded_amount == payment.amount:
         payment.status = PaymentStatus.REFUNDED
     payment.save(update_fields=["refunded_amount", "status"])
+    record_payment_event(
+        payment,
+        PaymentEventKind.REFUNDED,
+        from_status=was,
+        amount=amount,
+        provider_reference=result.reference,
+        actor=actor,
+        source=reference,
+        note=reason,
+    )
     order = payment.order
     record_order_event(
         order,
@@ -162,6 +184,151 @@ def refund_payment(
         now=timezone.now(),
     )
     return refund
+
+
+EVENT_PAYMENT_CAPTURED = "payment_captured"
+
+
+EVENT_PAYMENT_RELEASED = "payment_released"
+
+
+def captures_at_checkout(method: str, locations: Iterable[Location]) -> bool:
+    """Whether checkout takes the money or only holds it. A carry-out sale and a
+    parcel from a warehouse are paid at once; a pickup, or a parcel a shop sends, is
+    authorised and captured when the goods are handed over or shipped."""
+    if method == FulfilmentMethod.CARRY_OUT:
+        return True
+    if method == FulfilmentMethod.DELIVERY:
+        return all(location.kind == LocationKind.WAREHOUSE for location in locations)
+    return False
+
+
+def record_payment_event(
+    payment: Payment,
+    kind: str,
+    *,
+    from_status: str,
+    amount: Decimal,
+    provider_reference: str = "",
+    actor=None,
+    source: str = "",
+    note: str = "",
+    now=None,
+) -> PaymentEvent:
+    return PaymentEvent.objects.create(
+        payment=payment,
+        kind=kind,
+        from_status=from_status,
+        to_status=payment.status,
+        amount=amount,
+        provider_reference=provider_reference[:100],
+        actor=acting_user(actor),
+        source=source[:40],
+        note=(note or "")[:250],
+        at=now or timezone.now(),
+    )
+
+
+def _settle_key(order: Order, payment: Payment) -> str:
+    return f"{order.number}:{payment.pk}"
+
+
+def capture_order_payments(*, order: Order, actor=None, now=None) -> list[Payment]:
+    """Take the money every authorisation of ``order`` holds, in the handover's
+    transaction (the order row is locked by the caller).
+
+    A hold that lapsed — known here (Stripe cancelled it, told by webhook) or found
+    now by the provider — raises ``AuthorisationLapsed``: the handover rolls back and
+    the desk is told to take the payment again; goods never leave unpaid.
+    """
+    now = now or timezone.now()
+    payments = list(
+        order.payments.select_for_update().filter(
+            status__in=[PaymentStatus.AUTHORISED, PaymentStatus.LAPSED]
+        )
+    )
+    if any(p.status == PaymentStatus.LAPSED for p in payments):
+        raise AuthorisationLapsed(
+            "The card authorisation for this order has lapsed: take the payment "
+            "again before handing the goods over.",
+            extra={"payment": ["The authorisation lapsed at the provider."]},
+        )
+    for payment in payments:
+        result = get_provider(payment.provider).capture(
+            provider_reference=payment.provider_reference,
+            amount=payment.amount,
+            currency=payment.currency,
+            idempotency_key=_settle_key(order, payment),
+        )
+        payment.status = PaymentStatus.CAPTURED
+        payment.save(update_fields=["status"])
+        _payment_changed(
+            order,
+            payment,
+            PaymentEventKind.CAPTURED,
+            EVENT_PAYMENT_CAPTURED,
+            reference=result.reference,
+            actor=actor,
+            now=now,
+        )
+    return payments
+
+
+def _payment_changed(order, payment, kind, timeline_kind, *, reference, actor, now):
+    """The payment's history row and the line on the customer's timeline."""
+    was = PaymentStatus.AUTHORISED
+    record_payment_event(
+        payment,
+        kind,
+        from_status=was,
+        amount=payment.amount,
+        provider_reference=reference,
+        actor=actor,
+        source=f"order {order.number}",
+        now=now,
+    )
+    record_order_event(
+        order,
+        timeline_kind,
+        f"Payment of {payment.amount} {payment.currency} "
+        f"{PaymentEventKind(kind).label.lower()} for order {order.number}",
+        actor=actor,
+        location=None,
+        now=now,
+    )
+
+
+def settle_cancelled_order_payments(
+    *, order: Order, reason: str, actor=None, now=None
+) -> None:
+    """A cancelled order keeps no money: authorisations are released, payments taken
+    are refunded in full (once each: the refund reference names order and payment)."""
+    now = now or timezone.now()
+    for payment in order.payments.all():
+        if payment.status == PaymentStatus.AUTHORISED:
+            get_provider(payment.provider).release(
+                provider_reference=payment.provider_reference,
+                idempotency_key=_settle_key(order, payment),
+            )
+            payment.status = PaymentStatus.RELEASED
+            payment.save(update_fields=["status"])
+            _payment_changed(
+                order,
+                payment,
+                PaymentEventKind.RELEASED,
+                EVENT_PAYMENT_RELEASED,
+                reference=payment.provider_reference,
+                actor=actor,
+                now=now,
+            )
+        elif payment.status == PaymentStatus.CAPTURED and payment.refundable > 0:
+            refund_payment(
+                payment=payment,
+                amount=payment.refundable,
+                reason=reason or f"Order {order.number} cancelled",
+                reference=f"cancel:{_settle_key(order, payment)}",
+                actor=actor,
+            )
 
 
 STORE_CREDIT_PROVIDER = "store_credit"

@@ -19,6 +19,7 @@ from orders.models import FulfilmentStatus, Order, OrderStatus
 
 from .common import lock_order, record_order_event, send_order_email
 from .fulfilment import cancel_order, order_reservations, transition_order
+from .payments import capture_order_payments
 
 EVENT_ORDER_COLLECTED = "order_collected"
 
@@ -71,6 +72,7 @@ def collect_order(
     transition_order(
         order, OrderStatus.COLLECTED, actor=actor, now=now, note=note, location=location
     )
+    capture_order_payments(order=order, actor=actor, now=now)
     consume_reservations(
         reservations=list(order_reservations(order)),
         reason=MovementReason.PICKUP,

@@ -40,7 +40,7 @@ from orders.models import (
     Payment,
     PaymentMethod,
 )
-from orders.payments import get_provider
+from orders.payments.registry import get_provider
 
 from .carts import cart_checked_out, close_cart, storefront_customer
 from .common import (
@@ -51,7 +51,7 @@ from .common import (
     to_money,
 )
 from .discounts import claim_discount
-from .payments import PaymentRequest, spend_store_credit
+from .payments import PaymentRequest, captures_at_checkout, spend_store_credit
 from .sourcing import Leg
 
 TRANSFER_LEAD_DAYS = 2
@@ -303,8 +303,12 @@ def _take_payments(
 ) -> list[Payment]:
     """Charge every tender once: the idempotency key of each names the checkout's key
     (or the order number) and its position, so a replayed checkout charges nothing
-    twice. Store credit comes off the customer's balance in this transaction."""
+    twice. Store credit comes off the customer's balance in this transaction. A
+    pickup or a parcel from a shop is only authorised (``captures_at_checkout``)."""
     payment_rows = []
+    capture = captures_at_checkout(
+        checkout.method, (leg.location for leg in checkout.legs)
+    )
     for index, request in enumerate(checkout.payments):
         key = (
             f"{checkout.scope}:{checkout.idempotency_key}:{index}"
@@ -320,13 +324,13 @@ def _take_payments(
                 actor=checkout.staff,
             )
         else:
-            provider = get_provider()
-            result = provider.charge(
+            result = get_provider().charge(
                 method=request.method,
                 amount=request.amount,
                 currency=order.currency,
                 token=request.token,
                 idempotency_key=key,
+                capture=capture,
             )
         payment_rows.append(
             Payment(

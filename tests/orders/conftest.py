@@ -1,7 +1,7 @@
 import pytest
 from django.core import mail
 
-from orders.payments import get_provider
+from orders.payments.registry import get_provider
 
 
 @pytest.fixture(autouse=True)

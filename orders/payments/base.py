@@ -1,0 +1,107 @@
+"""The payment provider interface and what its calls answer.
+
+Every call that moves money carries an idempotency key (the order number and tender,
+the refund reference): a provider answers a repeated key with the first result, so a
+retried checkout, capture or refund never charges or pays out twice.
+
+A payment is either taken at once (``capture=True``: status ``captured``) or only
+authorised (``capture=False``: status ``authorised``), to be captured when the goods
+are handed over and released when the order is cancelled. A provider that cannot hold
+money (the test provider, store credit, cash at the till) takes it at once either way.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from decimal import Decimal
+
+from omnistore.core.exceptions import ApplicationError, Conflict
+
+
+class PaymentDeclined(ApplicationError):
+    """The payer's bank, or our own checks of the payment, said no."""
+
+    status = 402
+    default_code = "payment_declined"
+
+
+class AuthorisationLapsed(ApplicationError):
+    """The money held for the order is no longer there (the authorisation expired or
+    was cancelled at the provider): it has to be taken again before handing over."""
+
+    status = 402
+    default_code = "authorisation_lapsed"
+
+
+class PaymentUnavailable(ApplicationError):
+    """The provider did not answer; nothing was recorded, the call can be repeated."""
+
+    status = 503
+    default_code = "payment_unavailable"
+
+
+@dataclass(frozen=True)
+class ChargeResult:
+    provider: str
+    reference: str
+    status: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    provider: str
+    reference: str
+    amount: Decimal
+
+
+class PaymentProvider(ABC):
+    name: str
+
+    @abstractmethod
+    def charge(
+        self,
+        *,
+        method: str,
+        amount: Decimal,
+        currency: str,
+        token: str,
+        idempotency_key: str,
+        capture: bool = True,
+    ) -> ChargeResult:
+        """Take (or, with ``capture=False``, authorise) ``amount``; raise
+        ``PaymentDeclined`` when the payment is refused."""
+
+    @abstractmethod
+    def refund(
+        self,
+        *,
+        provider_reference: str,
+        amount: Decimal,
+        currency: str,
+        idempotency_key: str,
+    ) -> RefundResult:
+        """Give back ``amount`` of the captured payment ``provider_reference``."""
+
+    def capture(
+        self,
+        *,
+        provider_reference: str,
+        amount: Decimal,
+        currency: str,
+        idempotency_key: str,
+    ) -> ChargeResult:
+        """Take the money an authorisation holds; ``AuthorisationLapsed`` when it is
+        gone. Providers that never authorise have nothing to capture."""
+        raise Conflict(
+            f"Payments by {self.name} are taken at once; there is nothing to capture.",
+            code="nothing_to_capture",
+        )
+
+    def release(self, *, provider_reference: str, idempotency_key: str) -> None:
+        """Let go of an authorisation without taking the money."""
+        raise Conflict(
+            f"Payments by {self.name} are taken at once; there is nothing to release.",
+            code="nothing_to_release",
+        )

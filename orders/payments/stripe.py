@@ -1,0 +1,256 @@
+"""Stripe through its official library: PaymentIntents the storefront confirmed.
+
+The storefront confirms a PaymentIntent with Stripe and sends its id (``pi_...``) as
+the payment token. Before accepting it the intent is read back from Stripe and its
+status, amount and currency checked against the order: nothing else counts as paid.
+Intents with ``capture_method=manual`` are held (``requires_capture``) until the goods
+are handed over; one that must be paid now is captured at checkout. Every call that
+changes something at Stripe carries an idempotency key; reads (GET) carry none, as
+Stripe asks.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from decimal import Decimal
+
+import stripe
+from django.conf import settings
+
+from omnistore.core.exceptions import ValidationFailed
+from orders.models import PaymentMethod, PaymentStatus
+
+from .base import (
+    AuthorisationLapsed,
+    ChargeResult,
+    PaymentDeclined,
+    PaymentProvider,
+    PaymentUnavailable,
+    RefundResult,
+)
+
+# Currencies Stripe counts in whole units (no cents).
+ZERO_DECIMAL = frozenset(
+    ["bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf"]
+)
+INTENT_METHODS = frozenset({PaymentMethod.CARD_ONLINE, PaymentMethod.MOBILE_WALLET})
+PAID = "succeeded"
+HELD = "requires_capture"
+CANCELED = "canceled"
+UNEXPECTED_STATE = "payment_intent_unexpected_state"
+
+
+def to_minor(amount: Decimal, currency: str) -> int:
+    """Stripe's integer amount: cents, or whole units for zero-decimal currencies."""
+    factor = 1 if currency.lower() in ZERO_DECIMAL else 100
+    return int((Decimal(amount) * factor).to_integral_value())
+
+
+def _declined(
+    message: str, field_message: str | None = None, code: str = ""
+) -> Exception:
+    return PaymentDeclined(
+        message,
+        code=code or None,
+        extra={"payment": {"token": [field_message or message]}},
+    )
+
+
+class StripePaymentProvider(PaymentProvider):
+    """The production provider. Settings are read at each call (``STRIPE_SECRET_KEY``,
+    ``STRIPE_API_BASE``, ``STRIPE_MAX_NETWORK_RETRIES``, ``STRIPE_TIMEOUT``), never at
+    import."""
+
+    name = "stripe"
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._clients: dict[tuple, stripe.StripeClient] = {}
+
+    def client(self) -> stripe.StripeClient:
+        config = (
+            settings.STRIPE_SECRET_KEY,
+            settings.STRIPE_API_BASE,
+            settings.STRIPE_MAX_NETWORK_RETRIES,
+            settings.STRIPE_TIMEOUT,
+        )
+        with self._lock:
+            client = self._clients.get(config)
+            if client is None:
+                client = stripe.StripeClient(
+                    config[0],
+                    base_addresses={"api": config[1]},
+                    max_network_retries=config[2],
+                    http_client=stripe.RequestsClient(timeout=config[3]),
+                )
+                self._clients[config] = client
+        return client
+
+    def _call(self, call, *args, **kwargs):
+        """One call to Stripe with its errors in our family: a card refusal is a
+        decline (402), an unreachable or failing Stripe is ``PaymentUnavailable``."""
+        try:
+            return call(*args, **kwargs)
+        except stripe.CardError as error:
+            raise _declined(
+                error.user_message or "The card was declined.", code=error.code
+            ) from error
+        except (
+            stripe.APIConnectionError,
+            stripe.APIError,
+            stripe.RateLimitError,
+            stripe.AuthenticationError,
+            stripe.PermissionError,
+        ) as error:
+            raise PaymentUnavailable(
+                "The payment service did not answer; nothing was charged by this "
+                "attempt. Try again.",
+                extra={"provider": type(error).__name__},
+            ) from error
+
+    # Checkout.
+
+    def charge(self, *, method, amount, currency, token, idempotency_key, capture=True):
+        if method not in INTENT_METHODS:
+            raise _declined(
+                f"{PaymentMethod(method).label} cannot be taken through Stripe.",
+                "Pay by card or mobile wallet.",
+                code="payment_method_not_accepted",
+            )
+        if not token or not token.startswith("pi_"):
+            raise _declined(
+                "The payment was not confirmed with Stripe.",
+                "Send the id of the PaymentIntent you confirmed.",
+            )
+        intent = self._retrieve(token)
+        self._check_intent(intent, amount, currency)
+        if intent.status == HELD and capture:
+            intent = self._capture_intent(
+                token, to_minor(amount, currency), idempotency_key
+            )
+        status = (
+            PaymentStatus.CAPTURED
+            if intent.status == PAID
+            else PaymentStatus.AUTHORISED
+        )
+        return ChargeResult(
+            provider=self.name, reference=intent.id, status=status, amount=amount
+        )
+
+    def _retrieve(self, intent_id: str):
+        try:
+            return self._call(self.client().payment_intents.retrieve, intent_id)
+        except stripe.InvalidRequestError as error:
+            raise _declined(
+                "That payment is unknown to Stripe.", code="payment_unknown"
+            ) from error
+
+    @staticmethod
+    def _check_intent(intent, amount: Decimal, currency: str) -> None:
+        """Paid or held, for exactly this amount in this currency."""
+        if intent.status not in (PAID, HELD):
+            raise _declined(
+                "The payment was not completed.",
+                f"The payment is {intent.status.replace('_', ' ')}.",
+            )
+        if intent.currency != currency.lower() or intent.amount != to_minor(
+            amount, currency
+        ):
+            raise _declined(
+                f"The payment is not for {amount} {currency}.",
+                code="payment_amount_mismatch",
+            )
+
+    # Handover and cancellation.
+
+    def capture(self, *, provider_reference, amount, currency, idempotency_key):
+        intent = self._capture_intent(
+            provider_reference, to_minor(amount, currency), idempotency_key
+        )
+        return ChargeResult(
+            provider=self.name,
+            reference=intent.id,
+            status=PaymentStatus.CAPTURED,
+            amount=amount,
+        )
+
+    def _capture_intent(self, intent_id: str, minor: int, idempotency_key: str):
+        """Capture, or find it was captured already (a retry after our own rollback);
+        an intent Stripe cancelled (the hold expired) is ``AuthorisationLapsed``."""
+        try:
+            intent = self._call(
+                self.client().payment_intents.capture,
+                intent_id,
+                {"amount_to_capture": minor},
+                {"idempotency_key": f"capture:{idempotency_key}"},
+            )
+        except stripe.InvalidRequestError as error:
+            if error.code != UNEXPECTED_STATE:
+                raise ValidationFailed(
+                    f"Stripe refused the capture: {error.user_message or error.code}",
+                    code="capture_refused",
+                ) from error
+            intent = self._retrieve(intent_id)
+        if intent.status != PAID:
+            raise AuthorisationLapsed(
+                "The card authorisation for this order has lapsed: take the payment "
+                "again before handing the goods over.",
+                extra={"payment": [f"Stripe reports the payment {intent.status}."]},
+            )
+        return intent
+
+    def release(self, *, provider_reference, idempotency_key):
+        try:
+            self._call(
+                self.client().payment_intents.cancel,
+                provider_reference,
+                {"cancellation_reason": "requested_by_customer"},
+                {"idempotency_key": f"release:{idempotency_key}"},
+            )
+        except stripe.InvalidRequestError as error:
+            if error.code != UNEXPECTED_STATE:
+                raise
+            intent = self._retrieve(provider_reference)
+            if intent.status != CANCELED:
+                raise PaymentDeclined(
+                    f"The payment is {intent.status}; it cannot be released.",
+                    code="release_refused",
+                ) from error
+
+    def refund(self, *, provider_reference, amount, currency, idempotency_key):
+        try:
+            refund = self._call(
+                self.client().refunds.create,
+                {
+                    "payment_intent": provider_reference,
+                    "amount": to_minor(amount, currency),
+                },
+                {"idempotency_key": f"refund:{idempotency_key}"},
+            )
+        except stripe.InvalidRequestError as error:
+            raise ValidationFailed(
+                f"Stripe refused the refund: {error.user_message or error.code}",
+                code="refund_refused",
+            ) from error
+        return RefundResult(provider=self.name, reference=refund.id, amount=amount)
+
+    # Webhooks.
+
+    @staticmethod
+    def verify_webhook(payload: bytes, signature: str) -> dict:
+        """The event Stripe signed, as a plain dict; ``ValidationFailed`` when the
+        signature does not match ``STRIPE_WEBHOOK_SECRET`` (or is too old)."""
+        secret = settings.STRIPE_WEBHOOK_SECRET
+        if not secret:
+            raise ValidationFailed(
+                "Webhooks are not accepted: no signing secret is configured.",
+                code="webhook_not_configured",
+            )
+        try:
+            stripe.Webhook.construct_event(payload, signature or "", secret)
+        except (ValueError, stripe.SignatureVerificationError) as error:
+            raise ValidationFailed(
+                "The webhook signature is not valid.", code="bad_signature"
+            ) from error
+        return json.loads(payload)
