@@ -2,6 +2,7 @@ import pytest
 from django.core import mail
 
 from orders.payments.registry import get_provider
+from tests.fakes.stripe_server import FakeStripe
 
 
 @pytest.fixture(autouse=True)
@@ -13,3 +14,22 @@ def _clean_outbox_side_effects():
 @pytest.fixture
 def provider():
     return get_provider("test")
+
+
+WEBHOOK_SECRET = "whsec_fake_for_tests"
+
+
+@pytest.fixture
+def fake_stripe(settings):
+    """Production-like payments: the Stripe adapter, pointed at a local fake Stripe,
+    and the test provider refused."""
+    fake = FakeStripe().start()
+    settings.OMNISTORE_PAYMENT_PROVIDER = "stripe"
+    settings.OMNISTORE_PAYMENT_TEST_PROVIDER_ALLOWED = False
+    settings.STRIPE_SECRET_KEY = "sk_test_fake"
+    settings.STRIPE_API_BASE = fake.url
+    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+    settings.STRIPE_MAX_NETWORK_RETRIES = 1
+    settings.STRIPE_TIMEOUT = 5
+    yield fake
+    fake.stop()
