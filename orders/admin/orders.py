@@ -27,6 +27,7 @@ from orders.models import (
     OrderLine,
     OrderStatusChange,
     Payment,
+    PaymentEvent,
     Refund,
 )
 from orders.services.fulfilment import cancel_order
@@ -186,6 +187,7 @@ class OrderAdmin(PhoneAwareSearch, ReadOnlyAdmin):
                     "attributed_campaign_id",
                     "loyalty_points",
                     "refunds",
+                    "payment_history",
                 ]
             },
         ),
@@ -204,7 +206,7 @@ class OrderAdmin(PhoneAwareSearch, ReadOnlyAdmin):
             },
         ),
     ]
-    readonly_fields = ["refunds"]
+    readonly_fields = ["refunds", "payment_history"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("customer")
@@ -218,6 +220,36 @@ class OrderAdmin(PhoneAwareSearch, ReadOnlyAdmin):
                 .order_by("id")
             )
         return obj
+
+    @admin.display(description="Payment history")
+    def payment_history(self, obj):
+        """Each change of a payment after checkout: what, who, when, why."""
+        events = PaymentEvent.objects.filter(payment__order=obj).select_related(
+            "payment", "actor"
+        )
+        if not events:
+            return "—"
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                "<li>{} · {} {} {} · {} → {} · {} · {} {}</li>",
+                (
+                    (
+                        timezone.localtime(e.at).strftime("%d %b %Y %H:%M"),
+                        e.get_kind_display(),
+                        e.amount,
+                        e.payment.currency,
+                        e.from_status,
+                        e.to_status,
+                        e.actor or "system",
+                        e.source,
+                        e.note,
+                    )
+                    for e in events
+                ),
+            ),
+        )
 
     @admin.display(description="Refunds")
     def refunds(self, obj):

@@ -1,0 +1,204 @@
+"""Payments through the API with production-like settings: the Stripe adapter pointed
+at a local fake Stripe, the test provider refused. No payment is accepted without an
+intent Stripe confirms; Stripe's webhooks are verified and handled once; the order's
+admin page shows each change of its payment."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from django.apps import apps
+from django.conf import settings as django_settings
+from django.core.exceptions import ImproperlyConfigured
+from rest_framework.test import APIClient
+
+from omnistore.accounts.models import Role
+from orders.models import (
+    Order,
+    PaymentEvent,
+    PaymentStatus,
+    ProcessedWebhookEvent,
+)
+from orders.payments.base import AuthorisationLapsed
+from orders.payments.registry import check_payment_settings
+from orders.services.fulfilment import mark_picked, mark_ready
+from orders.services.pickups import collect_order
+from tests.factories import UserFactory
+from tests.fakes.stripe_server import intent_event, signed
+from tests.orders.conftest import WEBHOOK_SECRET
+from tests.orders.factories import shop, stocked
+
+pytestmark = pytest.mark.django_db
+
+WEBHOOK = "/api/v1/payments/stripe/webhook/"
+
+
+def pickup_checkout(payment, *, price="30.00"):
+    store = shop()
+    item = stocked(store, 3, price=price)
+    client = APIClient()
+    token = client.post("/api/v1/cart/").json()["token"]
+    client.credentials(HTTP_X_CART_TOKEN=token)
+    client.post(
+        "/api/v1/cart/lines/",
+        {"lines": [{"variant": item.pk, "quantity": 1}]},
+        format="json",
+    )
+    return client.post(
+        "/api/v1/checkout/",
+        {
+            "fulfilment": "pickup",
+            "store": store.pk,
+            "email": "ada@example.com",
+            "payment": payment,
+        },
+        format="json",
+    )
+
+
+@pytest.mark.parametrize(
+    "payment",
+    [
+        {"method": "gift_card", "token": "gc_1234"},
+        {"method": "mobile_wallet", "token": ""},
+        {"method": "card_online", "token": "tok_anything_at_all"},
+        {"method": "card_online", "token": "tok_visa"},
+        {"method": "card_online", "token": "pi_unknown_to_stripe"},
+    ],
+)
+def test_production_refuses_payments_stripe_has_not_confirmed(fake_stripe, payment):
+    response = pickup_checkout(payment)
+    assert response.status_code == 402, response.json()
+    assert "payment" in response.json()["extra"]
+    assert not Order.objects.exists()
+
+
+def test_a_confirmed_intent_pays_the_checkout(fake_stripe):
+    intent = fake_stripe.intent(3000)
+    response = pickup_checkout({"method": "card_online", "token": intent["id"]})
+    assert response.status_code == 201, response.json()
+    assert response.json()["payments"][0]["status"] == "authorised"
+
+
+def placed_with_hold(fake):
+    intent = fake.intent(3000)
+    response = pickup_checkout({"method": "card_online", "token": intent["id"]})
+    assert response.status_code == 201, response.json()
+    return Order.objects.get(number=response.json()["number"]), intent
+
+
+def post_webhook(payload, signature):
+    return APIClient().post(
+        WEBHOOK,
+        payload,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=signature,
+    )
+
+
+def test_a_wrongly_signed_webhook_is_refused_and_changes_nothing(fake_stripe):
+    order, intent = placed_with_hold(fake_stripe)
+    event = intent_event("payment_intent.canceled", {**intent, "status": "canceled"})
+    payload, _ = signed(event, WEBHOOK_SECRET)
+    _, forged = signed(event, "whsec_someone_else")
+    for signature in (forged, "", "t=1,v1=00"):
+        response = post_webhook(payload, signature)
+        assert response.status_code == 400
+        assert response.json()["code"] == "bad_signature"
+    assert order.payments.get().status == PaymentStatus.AUTHORISED
+    assert not ProcessedWebhookEvent.objects.exists()
+    assert not PaymentEvent.objects.exists()
+
+
+def test_a_lapsed_hold_told_by_webhook_is_recorded_once_and_stops_the_handover(
+    fake_stripe,
+):
+    order, intent = placed_with_hold(fake_stripe)
+    mark_picked(order=order)
+    order = mark_ready(order=order)
+    fake_stripe.expire(intent["id"])
+    event = intent_event("payment_intent.canceled", fake_stripe.intents[intent["id"]])
+    payload, signature = signed(event, WEBHOOK_SECRET)
+
+    first = post_webhook(payload, signature)
+    again = post_webhook(payload, signature)
+
+    assert first.status_code == 200 and again.status_code == 200
+    assert again.json()["outcome"] == "duplicate"
+    payment = order.payments.get()
+    assert payment.status == PaymentStatus.LAPSED
+    assert PaymentEvent.objects.filter(payment=payment).count() == 1
+    assert ProcessedWebhookEvent.objects.get().event_id == event["id"]
+    with pytest.raises(AuthorisationLapsed):
+        collect_order(order=order, actor=None, code=order.pickup_code)
+    order.refresh_from_db()
+    assert order.status == "ready"
+
+
+def test_the_order_admin_shows_each_payment_change_read_only(fake_stripe, client):
+    order, _ = placed_with_hold(fake_stripe)
+    mark_picked(order=order)
+    order = mark_ready(order=order)
+    desk = UserFactory(username="desk", role=Role.HQ, is_staff=True, is_superuser=True)
+    collect_order(order=order, actor=desk, code=order.pickup_code)
+    client.force_login(desk)
+    page = client.get(f"/admin/orders/order/{order.pk}/change/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Payment history" in text
+    assert "Captured 30.00 EUR" in text and "authorised → captured" in text
+    assert "desk" in text
+    assert 'name="payment_history"' not in text  # shown, not editable
+
+
+def test_the_deploy_check_refuses_the_test_provider(settings):
+    settings.OMNISTORE_PAYMENT_PROVIDER = "test"
+    [error] = check_payment_settings()
+    assert error.id == "orders.E001"
+    settings.OMNISTORE_PAYMENT_PROVIDER = "stripe"
+    settings.STRIPE_SECRET_KEY = ""
+    settings.STRIPE_WEBHOOK_SECRET = ""
+    assert [e.id for e in check_payment_settings()] == ["orders.E002", "orders.E002"]
+
+
+def test_the_app_refuses_to_start_with_test_money_in_production(settings):
+    settings.OMNISTORE_PAYMENT_PROVIDER = "test"
+    settings.OMNISTORE_PAYMENT_TEST_PROVIDER_ALLOWED = False
+    with pytest.raises(ImproperlyConfigured, match="refuse test money"):
+        apps.get_app_config("orders").ready()
+
+
+def manage(*args, **env):
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=django_settings.BASE_DIR,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "omnistore.settings.production",
+            "SECRET_KEY": "x" * 60,
+            "DATABASE_URL": "postgres://nobody@127.0.0.1:1/unused",
+            **env,
+        },
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_production_settings_with_the_test_provider_do_not_start():
+    run = manage("check", "--deploy", OMNISTORE_PAYMENT_PROVIDER="test")
+    assert run.returncode != 0
+    assert "refuse test money" in run.stderr
+
+
+def test_the_deploy_check_wants_the_stripe_secrets():
+    run = manage("check", "--deploy", STRIPE_SECRET_KEY="", STRIPE_WEBHOOK_SECRET="")
+    assert run.returncode != 0
+    assert "orders.E002" in run.stderr and "STRIPE_WEBHOOK_SECRET" in run.stderr
+    run = manage(
+        "check",
+        "--deploy",
+        STRIPE_SECRET_KEY="sk_live_x",
+        STRIPE_WEBHOOK_SECRET="whsec_x",
+    )
+    assert "orders.E" not in run.stderr + run.stdout
