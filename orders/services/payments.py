@@ -101,6 +101,28 @@ def check_payments(
     return clean
 
 
+def _refundable(payment: Payment, amount) -> Decimal:
+    """``amount`` as money, when the payment took that much and still holds it."""
+    try:
+        amount = to_money(amount)
+    except (ArithmeticError, TypeError, ValueError):
+        raise ValidationFailed(
+            "Enter an amount.", extra={"amount": ["Not a number."]}
+        ) from None
+    if payment.status not in (PaymentStatus.CAPTURED, PaymentStatus.REFUNDED):
+        raise Conflict(
+            f"The payment is {payment.get_status_display().lower()}: only money "
+            "taken can be refunded.",
+            code="payment_not_captured",
+        )
+    if amount <= 0 or amount > payment.refundable:
+        raise ValidationFailed(
+            f"At most {payment.refundable} {payment.currency} can be refunded.",
+            extra={"amount": [f"Between 0.01 and {payment.refundable}."]},
+        )
+    return amount
+
+
 @transaction.atomic
 def refund_payment(
     *,
@@ -128,23 +150,7 @@ def refund_payment(
     done = Refund.objects.filter(reference=reference).first()
     if done is not None:
         return done
-    try:
-        amount = to_money(amount)
-    except (ArithmeticError, TypeError, ValueError):
-        raise ValidationFailed(
-            "Enter an amount.", extra={"amount": ["Not a number."]}
-        ) from None
-    if payment.status not in (PaymentStatus.CAPTURED, PaymentStatus.REFUNDED):
-        raise Conflict(
-            f"The payment is {payment.get_status_display().lower()}: only money "
-            "taken can be refunded.",
-            code="payment_not_captured",
-        )
-    if amount <= 0 or amount > payment.refundable:
-        raise ValidationFailed(
-            f"At most {payment.refundable} {payment.currency} can be refunded.",
-            extra={"amount": [f"Between 0.01 and {payment.refundable}."]},
-        )
+    amount = _refundable(payment, amount)
     result = get_provider(payment.provider).refund(
         provider_reference=payment.provider_reference,
         amount=amount,
