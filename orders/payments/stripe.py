@@ -32,7 +32,24 @@ from .base import (
 
 # Currencies Stripe counts in whole units (no cents).
 ZERO_DECIMAL = frozenset(
-    ["bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf"]
+    [
+        "bif",
+        "clp",
+        "djf",
+        "gnf",
+        "jpy",
+        "kmf",
+        "krw",
+        "mga",
+        "pyg",
+        "rwf",
+        "ugx",
+        "vnd",
+        "vuv",
+        "xaf",
+        "xof",
+        "xpf",
+    ]
 )
 INTENT_METHODS = frozenset({PaymentMethod.CARD_ONLINE, PaymentMethod.MOBILE_WALLET})
 PAID = "succeeded"
