@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0003_discount_codes'),
+        ('orders', '0004_till'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
