@@ -15,19 +15,25 @@ Context of every message::
     wishlist_item {name, sku, price, online, in_store,       (back in stock,
                    was_price, saving_percent}                 price drop)
 
-Links in the rendered text are rewritten to signed click-tracking links; email gets
-an HTML part with the open pixel and, if the template has none, an unsubscribe line.
+Links written in the template (and ``{{ shop_url }}``, the shop's own address) are
+rewritten to signed click-tracking links; email gets an HTML part with the open pixel
+and, if the template has none, an unsubscribe line. Which links are tracked is decided
+when the template is compiled, before any customer value is substituted: a URL a
+customer typed into their profile stays plain text and is never signed, so no one can
+turn our domain into a redirect to their site.
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
 from functools import lru_cache
 from html import escape
 
+from django.conf import settings
 from django.template import Context, Engine, TemplateSyntaxError
-from django.template.base import Lexer, TokenType
+from django.template.base import Lexer, TokenType, tag_re
 
 from campaigns.channels import MessageChannel
 
@@ -146,12 +152,21 @@ def template_errors(*, channel: str, subject: str, body: str) -> dict[str, list[
     return errors
 
 
+UNSUBSCRIBE_KEY = "u"
+
+
 @dataclass(frozen=True)
 class CompiledTemplate:
+    """``body`` renders with a marker in place of each link of the template
+    (``links[n]``, or the unsubscribe link): markers carry a random key of this
+    compilation, so text from customer data cannot forge one."""
+
     channel: str
     subject: object
     body: object
     mentions: frozenset[str]
+    links: tuple[str, ...] = ()
+    marker: str = ""
 
     def uses(self, name: str) -> bool:
         """Whether the template reads ``name`` (costly context is built only then)."""
@@ -173,13 +188,53 @@ def compile_template(*, channel: str, subject: str, body: str) -> CompiledTempla
         )
         if name in source
     )
+    marker = secrets.token_hex(8)
+    marked, links = _mark_links(body, marker)
     return CompiledTemplate(
         channel=channel,
         subject=engine.from_string(subject or ""),
-        body=engine.from_string(body),
+        body=engine.from_string(marked),
         mentions=mentions
         | ({"unsubscribe_url"} if "unsubscribe_url" in body else set()),
+        links=links,
+        marker=marker,
     )
+
+
+def _mark(marker: str, key: str) -> str:
+    return f"\ue000{marker}:{key}\ue001"
+
+
+def _mark_links(source: str, marker: str) -> tuple[str, tuple[str, ...]]:
+    """The template source with each link written in its text replaced by a marker.
+
+    ``{{ shop_url }}`` becomes the shop's address (the same for every message), so
+    ``{{ shop_url }}/cart/`` is one link; ``{{ unsubscribe_url }}`` becomes the
+    unsubscribe marker. A link that runs into a tag (``.../?ref={{ first_name }}``)
+    would be completed by data, so it is left as written and not tracked."""
+    site = settings.OMNISTORE_SITE_URL.rstrip("/")
+    pieces = []
+    for n, piece in enumerate(tag_re.split(source)):
+        name = piece[2:-2].strip() if n % 2 and piece.startswith("{{") else None
+        if name == "shop_url":
+            piece = site
+        elif name == "unsubscribe_url":
+            piece = _mark(marker, UNSUBSCRIBE_KEY)
+        pieces.append(piece)
+    pieces = tag_re.split("".join(pieces))
+    links: list[str] = []
+    for n in range(0, len(pieces), 2):
+        text, out, position = pieces[n], [], 0
+        for match in URL_RE.finditer(text):
+            url = match.group(0).rstrip(".,;:!?")
+            end = match.start() + len(url)
+            if end == len(text) and n + 1 < len(pieces):
+                continue
+            out += [text[position : match.start()], _mark(marker, str(len(links)))]
+            links.append(url)
+            position = end
+        pieces[n] = "".join(out) + text[position:]
+    return "".join(pieces), tuple(links)
 
 
 @dataclass(frozen=True)
@@ -190,23 +245,35 @@ class RenderedMessage:
     unsubscribe_url: str = ""
 
 
-def _track_links(text: str, message_id: int, skip: str) -> tuple[str, list[tuple]]:
-    """The text with every link replaced by its click-tracking link, and the pieces
-    (plain text or link) the HTML part is built from."""
+def _track_links(
+    template: CompiledTemplate, body: str, *, message_id: int, unsubscribe: str
+) -> tuple[str, list[tuple]]:
+    """The text with every template link replaced by its click-tracking link, and the
+    pieces (plain text or link) the HTML part is built from. A link already pointing
+    at our tracking views, or to a host clicks may not be sent to, stays as written."""
+    skip = tracking.tracking_prefix()
+    marker = re.compile(
+        re.escape(_mark(template.marker, "KEY")).replace("KEY", r"(\w+)")
+    )
     pieces: list[tuple] = []
     out: list[str] = []
     position = 0
-    for match in URL_RE.finditer(text):
-        url = match.group(0).rstrip(".,;:!?")
-        end = match.start() + len(url)
-        before = text[position : match.start()]
+    for match in marker.finditer(body):
+        before = body[position : match.start()]
         out.append(before)
         pieces.append(("text", before))
-        tracked = url if url.startswith(skip) else tracking.click_url(message_id, url)
+        key = match.group(1)
+        if key == UNSUBSCRIBE_KEY:
+            url = tracked = unsubscribe
+        else:
+            url = template.links[int(key)]
+            tracked = url
+            if not url.startswith(skip) and tracking.is_allowed_target(url):
+                tracked = tracking.click_url(message_id, url)
         out.append(tracked)
         pieces.append(("link", tracked, url))
-        position = end
-    rest = text[position:]
+        position = match.end()
+    rest = body[position:]
     out.append(rest)
     pieces.append(("text", rest))
     return "".join(out), pieces
@@ -239,8 +306,10 @@ def render_message(
     subject = " ".join(template.subject.render(ctx).split())[:200]
     body = template.body.render(ctx).strip()
     if email and not template.uses("unsubscribe_url"):
-        body += f"\n\nUnsubscribe: {unsubscribe}"
-    text, pieces = _track_links(body, message_id, tracking.tracking_prefix())
+        body += f"\n\nUnsubscribe: {_mark(template.marker, UNSUBSCRIBE_KEY)}"
+    text, pieces = _track_links(
+        template, body, message_id=message_id, unsubscribe=unsubscribe
+    )
     html = _html(pieces, tracking.open_url(message_id)) if email else ""
     return RenderedMessage(
         subject=subject, text=text, html=html, unsubscribe_url=unsubscribe

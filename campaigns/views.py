@@ -1,13 +1,16 @@
 """Tracking endpoints reached from messages: open pixel, click redirect, unsubscribe.
 
 They are public (a message is read anywhere) and trust only the signed token: a token
-that does not verify answers 404, exactly like an unknown one.
+that does not verify answers 404, exactly like an unknown one. A click redirects only
+while its token is young and only to an allowed host; an old link gets a plain page
+pointing at the shop.
 """
 
 from __future__ import annotations
 
 import base64
 
+from django.conf import settings
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
@@ -35,7 +38,15 @@ def open_pixel(request, token: str):
 @never_cache
 @require_GET
 def click(request, token: str):
-    found = tracking.read_click_token(token)
+    try:
+        found = tracking.read_click_token(token)
+    except tracking.ExpiredLink:
+        return render(
+            request,
+            "campaigns/link_expired.html",
+            {"shop_url": settings.OMNISTORE_SITE_URL},
+            status=410,
+        )
     if found is None or not engagement.message_exists(found[0]):
         raise Http404("Unknown link.")
     message_id, url = found

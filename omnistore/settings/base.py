@@ -215,6 +215,25 @@ OMNISTORE_SITE_URL = os.environ.get("OMNISTORE_SITE_URL", "http://127.0.0.1:8000
 OMNISTORE_WEBHOOK_ENDPOINTS_TTL = float(
     os.environ.get("OMNISTORE_WEBHOOK_ENDPOINTS_TTL", "5")
 )
+# --- Security: tracking links, webhooks, pickup codes ------------------------
+# Hosts a campaign's click-tracking link may redirect to, besides the host of
+# OMNISTORE_SITE_URL (a leading dot admits subdomains); and how long a link redirects.
+OMNISTORE_TRACKING_ALLOWED_HOSTS = env_list("OMNISTORE_TRACKING_ALLOWED_HOSTS", "")
+OMNISTORE_TRACKING_LINK_MAX_AGE_DAYS = int(
+    os.environ.get("OMNISTORE_TRACKING_LINK_MAX_AGE_DAYS", "90")
+)
+# Webhook URLs: https only unless allowed here; hosts resolving to private, loopback,
+# link-local, multicast or reserved addresses are refused, except networks listed in
+# OMNISTORE_WEBHOOK_ALLOWED_NETWORKS (CIDR). The resolver is a dotted path.
+OMNISTORE_WEBHOOK_ALLOW_HTTP = False
+OMNISTORE_WEBHOOK_ALLOWED_NETWORKS = env_list("OMNISTORE_WEBHOOK_ALLOWED_NETWORKS", "")
+OMNISTORE_WEBHOOK_RESOLVER = "omnistore.core.netguard.resolve_host"
+OMNISTORE_WEBHOOK_TIMEOUT = float(os.environ.get("OMNISTORE_WEBHOOK_TIMEOUT", "5"))
+OMNISTORE_WEBHOOK_MAX_RESPONSE_BYTES = 64 * 1024
+# Wrong pickup codes in a row before the order is locked until a manager unlocks it.
+OMNISTORE_PICKUP_CODE_MAX_FAILURES = int(
+    os.environ.get("OMNISTORE_PICKUP_CODE_MAX_FAILURES", "5")
+)
 # Seconds between the first commit that writes an outbox row and the drain that
 # delivers it: what is committed meanwhile goes in the same batch.
 OMNISTORE_OUTBOX_DRAIN_DELAY = float(

@@ -12,3 +12,7 @@ STORAGES = {
 }
 # Tests create and drop endpoints inside rolled-back transactions: read them every time.
 OMNISTORE_WEBHOOK_ENDPOINTS_TTL = 0
+
+# Test subscribers and campaign links: plain http allowed, the demo shop's links tracked.
+OMNISTORE_WEBHOOK_ALLOW_HTTP = True
+OMNISTORE_TRACKING_ALLOWED_HOSTS = ["shop.example.org"]

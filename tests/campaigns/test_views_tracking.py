@@ -1,9 +1,11 @@
 """Open pixel, click redirect and unsubscribe: signed tokens, recorded once."""
 
 import re
+import time
 
 import pytest
-from django.core import mail
+from django.conf import settings as django_settings
+from django.core import mail, signing
 from django.test import Client
 
 from campaigns import tracking
@@ -131,3 +133,125 @@ def test_the_unsubscribe_form_needs_the_csrf_token(sent):
     strict = Client(enforce_csrf_checks=True)
     assert strict.post(path_of(url)).status_code == 403
     assert Consent.objects.get(customer=message.customer, channel="email").granted
+
+
+def tracked_targets(text: str) -> list[str]:
+    """The URL behind every click-tracking link in a message."""
+    targets = []
+    for link in links(text, "c"):
+        token = path_of(link).split("/")[3]
+        targets.append(tracking.read_click_token(token)[1])
+    return targets
+
+
+def send_to(first_name: str, body: str) -> tuple[Message, object]:
+    customer = person(first_name)
+    grant(customer, "email")
+    news = campaign(
+        rules=EVERYONE,
+        status=CampaignStatus.SCHEDULED,
+        templates={"email": ("Hello", body)},
+    )
+    send_campaign(campaign=news)
+    [email] = mail.outbox
+    return Message.objects.get(customer=customer), email
+
+
+def test_a_url_in_customer_data_is_never_made_a_tracked_link(client):
+    """A first name set to a URL stays plain text: only the template's links are
+    signed, so our domain is no redirect to the customer's site."""
+    message, email = send_to(
+        "https://evil.example/x",
+        "Hi {{ first_name }}, see https://shop.example.org/new and {{ shop_url }}/cart/",
+    )
+    html = email.alternatives[0][0]
+    assert tracked_targets(email.body) == [
+        "https://shop.example.org/new",
+        "https://shop.example.com/cart/",
+    ]
+    assert tracked_targets(html) == tracked_targets(email.body)
+    assert "Hi https://evil.example/x, see" in email.body  # shown, not linked
+    assert 'href="https://evil.example' not in html
+    for link in links(email.body, "c"):
+        response = client.get(path_of(link))
+        assert response.status_code == 302
+        assert "evil.example" not in response["Location"]
+
+
+def test_a_link_completed_by_customer_data_is_not_tracked():
+    _, email = send_to(
+        "https://evil.example/x", "Go: https://shop.example.org/p?ref={{ first_name }}"
+    )
+    assert tracked_targets(email.body) == []
+    assert "Go: https://shop.example.org/p?ref=https://evil.example/x" in email.body
+
+
+def test_a_template_link_to_a_host_clicks_may_not_reach_is_left_as_written():
+    _, email = send_to("Ada", "Partner: https://partner.example.net/offer")
+    assert tracked_targets(email.body) == []
+    assert "Partner: https://partner.example.net/offer" in email.body
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example.net/",
+        "https://shop.example.com.evil.net/",
+        "https://shop.example.com@evil.example.net/",
+        "https://evil.example.net\\@shop.example.com/",
+        "javascript://shop.example.com/%0aalert(1)",
+        "//evil.example.net/",
+    ],
+)
+def test_a_signed_token_to_an_unlisted_host_never_redirects(client, sent, target):
+    message, _ = sent
+    token = tracking.click_token(message.pk, target)
+    response = client.get(f"/t/c/{token}/")
+    assert response.status_code == 404
+    assert "Location" not in response
+    message.refresh_from_db()
+    assert message.clicked_at is None
+
+
+def test_listed_hosts_and_their_subdomains_are_allowed(settings, client, sent):
+    message, _ = sent
+    settings.OMNISTORE_TRACKING_ALLOWED_HOSTS = [".brand.example"]
+    for target in ("https://brand.example/a", "https://eu.brand.example/b"):
+        response = client.get(f"/t/c/{tracking.click_token(message.pk, target)}/")
+        assert response.status_code == 302 and response["Location"] == target
+    other = tracking.click_token(message.pk, "https://shop.example.org/new")
+    assert client.get(f"/t/c/{other}/").status_code == 404  # no longer listed
+
+
+def old_click_token(message_id: int, url: str, *, days: int) -> str:
+    """A click token as we signed it ``days`` ago."""
+
+    class Then(signing.TimestampSigner):
+        def timestamp(self):
+            return signing.b62_encode(int(time.time()) - days * 86400)
+
+    signer = Then(key=django_settings.SECRET_KEY, salt=tracking.CLICK_SALT)
+    return signer.sign_object([message_id, url], compress=True)
+
+
+def test_a_click_token_expires_into_a_plain_page(settings, client, sent):
+    message, _ = sent
+    settings.OMNISTORE_TRACKING_LINK_MAX_AGE_DAYS = 90
+    target = "https://shop.example.org/new"
+    recent = old_click_token(message.pk, target, days=89)
+    assert client.get(f"/t/c/{recent}/")["Location"] == target
+    message.refresh_from_db()
+    clicked = message.last_clicked_at
+
+    expired = old_click_token(message.pk, target, days=91)
+    undated = signing.Signer(
+        key=django_settings.SECRET_KEY, salt=tracking.CLICK_SALT
+    ).sign_object([message.pk, target], compress=True)
+    for token in (expired, undated):
+        response = client.get(f"/t/c/{token}/")
+        assert response.status_code == 410
+        assert "Location" not in response
+        assert b"This link has expired" in response.content
+        assert b'href="https://shop.example.com"' in response.content
+    message.refresh_from_db()
+    assert message.last_clicked_at == clicked
