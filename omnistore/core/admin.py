@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 
 from .models import OutboxMessage, WebhookDelivery, WebhookEndpoint
 
@@ -21,6 +22,8 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     list_display = ["name", "url", "active", "created_at"]
     list_filter = ["active"]
     search_fields = ["name", "url"]
+    # A URL typed without a scheme is read as https (plain http is refused in production).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(WebhookDelivery)

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from .netguard import validate_public_url
+
 
 class OutboxMessage(models.Model):
     """A side effect written in the same transaction as the change that causes it.
@@ -35,10 +37,11 @@ class OutboxMessage(models.Model):
 
 class WebhookEndpoint(models.Model):
     """A subscriber to domain events (order, return, stock, customer), called with a
-    signed JSON body; ``event_types`` empty means every event."""
+    signed JSON body; ``event_types`` empty means every event. The URL must lead to a
+    public address (checked on save through forms and again at each delivery)."""
 
     name = models.CharField(max_length=100)
-    url = models.URLField(max_length=500)
+    url = models.URLField(max_length=500, validators=[validate_public_url])
     secret = models.CharField(
         max_length=128, help_text="Shared key for the HMAC signature."
     )

@@ -4,6 +4,10 @@ outage and are retried with back-off when the subscriber fails.
 The body is JSON ``{"id", "type", "created_at", "data"}``; the signature header is
 ``X-Omnistore-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">`` so a
 subscriber can reject replays and forgeries.
+
+Endpoints are called only at public addresses (``omnistore.core.netguard``), checked
+when the URL is saved and again at each delivery, with no redirect followed and a cap
+on the time and size of the answer; an endpoint switched off gets nothing more.
 """
 
 from __future__ import annotations
@@ -13,8 +17,6 @@ import hmac
 import json
 import threading
 import time
-import urllib.error
-import urllib.request
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -23,11 +25,10 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
-from . import outbox
+from . import netguard, outbox
 from .models import WebhookDelivery, WebhookEndpoint
 
 TOPIC = "core.webhook"
-TIMEOUT_SECONDS = 5
 
 _endpoints: tuple[float, list[WebhookEndpoint]] | None = None
 _changing = threading.local()
@@ -143,15 +144,8 @@ def verify(secret: str, body: bytes, header: str, *, tolerance: int = 300) -> bo
     return hmac.compare_digest(sign(secret, body, timestamp), header)
 
 
-@outbox.handler(TOPIC)
-def deliver(payload: dict) -> outbox.Retry | None:
-    delivery = (
-        WebhookDelivery.objects.select_related("endpoint")
-        .filter(pk=payload["delivery_id"])
-        .first()
-    )
-    if delivery is None or delivery.status == WebhookDelivery.Status.DELIVERED:
-        return
+def _request(delivery: WebhookDelivery) -> tuple[bytes, dict[str, str]]:
+    """The signed body and headers of one attempt."""
     body = json.dumps(
         {
             "id": delivery.pk,
@@ -160,30 +154,63 @@ def deliver(payload: dict) -> outbox.Retry | None:
             "data": delivery.payload,
         }
     ).encode()
-    request = urllib.request.Request(
-        delivery.endpoint.url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "Omnistore-Webhooks/1",
-            "X-Omnistore-Event": delivery.event_type,
-            "X-Omnistore-Delivery": str(delivery.pk),
-            "X-Omnistore-Signature": sign(
-                delivery.endpoint.secret, body, int(time.time())
-            ),
-        },
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "Omnistore-Webhooks/1",
+        "X-Omnistore-Event": delivery.event_type,
+        "X-Omnistore-Delivery": str(delivery.pk),
+        "X-Omnistore-Signature": sign(delivery.endpoint.secret, body, int(time.time())),
+    }
+    return body, headers
+
+
+def _give_up(delivery: WebhookDelivery, reason: str) -> None:
+    """Record a delivery that must not be retried (endpoint switched off, address
+    refused): the outbox row is done, nothing is called."""
+    delivery.status = WebhookDelivery.Status.FAILED
+    delivery.response_status = None
+    delivery.last_error = reason[:1000]
+    delivery.save(update_fields=["attempts", "response_status", "last_error", "status"])
+
+
+@outbox.handler(TOPIC)
+def deliver(payload: dict) -> outbox.Retry | None:
+    """One attempt: the endpoint must still be active and its URL must still lead to
+    a public address (checked now, connected to as checked); no redirect is
+    followed."""
+    delivery = (
+        WebhookDelivery.objects.select_related("endpoint")
+        .filter(pk=payload["delivery_id"])
+        .first()
     )
+    if delivery is None or delivery.status != WebhookDelivery.Status.PENDING:
+        return None
+    if not delivery.endpoint.active:
+        _give_up(delivery, "Endpoint switched off: not delivered.")
+        return None
     delivery.attempts += 1
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
-            delivery.response_status = response.status
-    except urllib.error.HTTPError as exc:
-        delivery.response_status = exc.code
-        delivery.last_error = f"HTTP {exc.code}"
-    except (urllib.error.URLError, OSError) as exc:
+        target = netguard.check_url(delivery.endpoint.url)
+    except netguard.Unresolvable as exc:
         delivery.response_status = None
-        delivery.last_error = str(exc)[:1000]
+        delivery.last_error = str(exc)
+    except netguard.UnsafeURL as exc:
+        _give_up(delivery, f"Refused: {exc}")
+        return None
+    else:
+        body, headers = _request(delivery)
+        try:
+            delivery.response_status = netguard.post(
+                target, body, headers, timeout=settings.OMNISTORE_WEBHOOK_TIMEOUT
+            )
+            delivery.last_error = f"HTTP {delivery.response_status}"
+        except OSError as exc:
+            delivery.response_status = None
+            delivery.last_error = (str(exc) or repr(exc))[:1000]
+    return _settle(delivery)
+
+
+def _settle(delivery: WebhookDelivery) -> outbox.Retry | None:
     ok = delivery.response_status is not None and 200 <= delivery.response_status < 300
     delivery.status = (
         WebhookDelivery.Status.DELIVERED

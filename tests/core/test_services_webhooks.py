@@ -38,7 +38,9 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver():
+def receiver(settings):
+    # A subscriber on this machine: its loopback network is allowed on purpose.
+    settings.OMNISTORE_WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.1/32"]
     r = Receiver()
     yield r
     r.server.shutdown()
