@@ -84,6 +84,17 @@ class Order(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     pickup_code = models.CharField(max_length=12, blank=True)
+    # Wrong pickup codes typed at the desk; at OMNISTORE_PICKUP_CODE_MAX_FAILURES the
+    # order is locked (when, by whose attempt) until a manager unlocks it.
+    pickup_code_failures = models.PositiveSmallIntegerField(default=0, db_default=0)
+    pickup_locked_at = models.DateTimeField(null=True, blank=True)
+    pickup_locked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     ready_at = models.DateTimeField(null=True, blank=True)
     pickup_expires_at = models.DateTimeField(null=True, blank=True)
     reminder_sent_at = models.DateTimeField(null=True, blank=True)

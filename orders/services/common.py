@@ -30,6 +30,9 @@ NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
 CODE_ALPHABET = "ACDEFHJKMNPRTUVWXY34679"
+# A pickup code is the key to goods paid for: 23**8 (about 8e10) codes, and the desk
+# locks an order after a few wrong ones, so guessing is hopeless.
+PICKUP_CODE_LENGTH = 8
 
 
 def check_quantity(quantity, field: str = "quantity") -> int:

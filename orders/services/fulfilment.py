@@ -44,6 +44,7 @@ from orders.models import (
 from .common import (
     CODE_ALPHABET,
     ORDER_REFERENCE,
+    PICKUP_CODE_LENGTH,
     lock_order,
     order_webhook,
     record_order_event,
@@ -99,7 +100,7 @@ def can_move(order: Order, target: str) -> bool:
 
 
 def _new_pickup_code() -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(PICKUP_CODE_LENGTH))
 
 
 def transition_order(

@@ -1,9 +1,14 @@
 """Click and collect: the pickup code at the counter, reminders, and expiry of pickups
 not collected in time.
+
+Wrong codes are counted on the order; after ``OMNISTORE_PICKUP_CODE_MAX_FAILURES`` of
+them the order is locked (who typed the last one, when) and nothing is handed over,
+with or without the code, until a store manager or HQ unlocks it.
 """
 
 from __future__ import annotations
 
+import functools
 import hmac
 from datetime import datetime, timedelta
 
@@ -13,9 +18,15 @@ from django.utils import timezone
 
 from inventory.models import Location, MovementReason
 from inventory.services.reservations import consume_reservations
+from omnistore.accounts.models import Role
 from omnistore.core.actors import acting_user
-from omnistore.core.exceptions import IllegalTransition, ValidationFailed
-from orders.models import FulfilmentStatus, Order, OrderStatus
+from omnistore.core.exceptions import (
+    Conflict,
+    IllegalTransition,
+    PermissionDenied,
+    ValidationFailed,
+)
+from orders.models import FulfilmentStatus, Order, OrderStatus, OrderStatusChange
 
 from .common import lock_order, record_order_event, send_order_email
 from .fulfilment import cancel_order, order_reservations, transition_order
@@ -25,6 +36,9 @@ EVENT_ORDER_COLLECTED = "order_collected"
 
 
 EVENT_PICKUP_REMINDER = "pickup_reminder"
+EVENT_PICKUP_LOCKED = "pickup_locked"
+EVENT_PICKUP_UNLOCKED = "pickup_unlocked"
+UNLOCK_ROLES = frozenset({Role.STORE_MANAGER, Role.HQ})
 
 
 def verify_pickup_code(order: Order, code: str) -> bool:
@@ -32,6 +46,110 @@ def verify_pickup_code(order: Order, code: str) -> bool:
     return bool(order.pickup_code) and hmac.compare_digest(given, order.pickup_code)
 
 
+class _WrongCode(Exception):
+    """Raised inside the hand-over, which rolls back; counted after it."""
+
+    def __init__(self, order_id: int):
+        self.order_id = order_id
+
+
+def _pickup_locked(order: Order) -> Conflict:
+    return Conflict(
+        f"Order {order.number} is locked after too many wrong pickup codes: "
+        "a manager must unlock it.",
+        code="pickup_locked",
+    )
+
+
+def _counting_wrong_codes(collect):
+    """A wrong code rolls the hand-over back but must still count: it is recorded in a
+    transaction of its own once the hand-over's has ended."""
+
+    @functools.wraps(collect)
+    def counted(*, order, actor, now: datetime | None = None, **kwargs):
+        try:
+            return collect(order=order, actor=actor, now=now, **kwargs)
+        except _WrongCode as wrong:
+            raise record_wrong_pickup_code(
+                order=wrong.order_id, actor=actor, now=now or timezone.now()
+            ) from None
+
+    return counted
+
+
+@transaction.atomic
+def record_wrong_pickup_code(*, order: Order | int, actor, now: datetime):
+    """Count a wrong code and lock the order at the limit; returns the refusal the
+    desk shows (how many tries are left, or that the order is now locked)."""
+    order = lock_order(order)
+    order.pickup_code_failures += 1
+    left = settings.OMNISTORE_PICKUP_CODE_MAX_FAILURES - order.pickup_code_failures
+    fields = ["pickup_code_failures"]
+    if left <= 0 and order.pickup_locked_at is None:
+        order.pickup_locked_at = now
+        order.pickup_locked_by = acting_user(actor)
+        fields += ["pickup_locked_at", "pickup_locked_by"]
+        note = f"Pickup locked after {order.pickup_code_failures} wrong codes"
+        _record_pickup_change(order, actor=actor, now=now, note=note)
+        record_order_event(
+            order, EVENT_PICKUP_LOCKED, note, actor=actor, location=None, now=now
+        )
+    order.save(update_fields=fields)
+    if order.pickup_locked_at is not None:
+        return _pickup_locked(order)
+    return ValidationFailed(
+        "That pickup code does not match this order "
+        f"({left} {'try' if left == 1 else 'tries'} left before it is locked).",
+        code="wrong_pickup_code",
+        extra={"code": ["Wrong pickup code."]},
+    )
+
+
+def _record_pickup_change(order: Order, *, actor, now: datetime, note: str) -> None:
+    """Lock and unlock are kept in the order's history (status unchanged)."""
+    OrderStatusChange.objects.create(
+        order=order,
+        from_status=order.status,
+        to_status=order.status,
+        actor=acting_user(actor),
+        at=now,
+        note=note[:250],
+    )
+
+
+def may_unlock_pickup(user) -> bool:
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and (user.role in UNLOCK_ROLES or user.is_superuser)
+    )
+
+
+@transaction.atomic
+def unlock_pickup(
+    *, order: Order | int, actor, note: str = "", now: datetime | None = None
+) -> Order:
+    """A store manager or HQ lets the desk try again (the count starts afresh)."""
+    now = now or timezone.now()
+    if not may_unlock_pickup(actor):
+        raise PermissionDenied("Only a store manager or HQ can unlock a pickup.")
+    order = lock_order(order)
+    if order.pickup_locked_at is None:
+        raise Conflict(f"Order {order.number} is not locked.", code="not_locked")
+    order.pickup_code_failures = 0
+    order.pickup_locked_at = None
+    order.pickup_locked_by = None
+    order.save(
+        update_fields=["pickup_code_failures", "pickup_locked_at", "pickup_locked_by"]
+    )
+    summary = "Pickup unlocked" + (f": {note.strip()}" if (note or "").strip() else "")
+    _record_pickup_change(order, actor=actor, now=now, note=summary)
+    record_order_event(
+        order, EVENT_PICKUP_UNLOCKED, summary, actor=actor, location=None, now=now
+    )
+    return order
+
+
+@_counting_wrong_codes
 @transaction.atomic
 def collect_order(
     *,
@@ -45,7 +163,8 @@ def collect_order(
 ) -> Order:
     """Hand the goods over. Staff verify the pickup code, or check the customer's
     identity themselves and say so (``identity_checked`` with a note of what they saw).
-    The held stock leaves the shop (reason ``pickup``)."""
+    The held stock leaves the shop (reason ``pickup``). A locked order is handed over
+    neither way; a wrong code is counted towards the lock."""
     now = now or timezone.now()
     order = lock_order(order)
     if order.status != OrderStatus.READY:
@@ -54,6 +173,8 @@ def collect_order(
             current=order.status,
             target=OrderStatus.COLLECTED,
         )
+    if order.pickup_locked_at is not None:
+        raise _pickup_locked(order)
     if identity_checked:
         if not (note or "").strip():
             raise ValidationFailed(
@@ -62,11 +183,7 @@ def collect_order(
             )
         note = f"Identity checked: {note.strip()}"
     elif not verify_pickup_code(order, code):
-        raise ValidationFailed(
-            "That pickup code does not match this order.",
-            code="wrong_pickup_code",
-            extra={"code": ["Wrong pickup code."]},
-        )
+        raise _WrongCode(order.pk)
     else:
         note = note or "Pickup code verified"
     transition_order(

@@ -138,7 +138,7 @@ def test_pick_then_ready_issues_a_code_and_emails_the_customer(
     staff.post(reverse("staff:order_ready", args=[order.number]))
     order = refresh(order)
     assert order.status == OrderStatus.READY
-    assert len(order.pickup_code) == 6
+    assert len(order.pickup_code) == 8
     assert order.pickup_expires_at is not None
     outbox.drain()
     ready = [m for m in mail.outbox if "ready for pickup" in m.subject]

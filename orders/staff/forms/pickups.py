@@ -41,3 +41,14 @@ class CollectForm(forms.Form):
         elif not (data.get("code") or "").strip():
             self.add_error("code", "Enter the pickup code.")
         return data
+
+
+class UnlockForm(forms.Form):
+    """A manager lets the desk try the code again, saying why (kept in the history)."""
+
+    note = forms.CharField(
+        label="Why unlock",
+        max_length=200,
+        required=True,
+        help_text="E.g. “customer present with ID, typo in the code”.",
+    )

@@ -1,5 +1,6 @@
 """The pickup desk: orders ready here, found by number, QR, name, phone or email, and
-handed over against their pickup code (or the customer's identity, with a note)."""
+handed over against their pickup code (or the customer's identity, with a note). An
+order locked after too many wrong codes says so; a store manager or HQ unlocks it."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from customers.normalize import normalize_email, normalize_phone
 from omnistore.core.exceptions import ApplicationError
@@ -17,8 +19,8 @@ from omnistore.staff.auth import require_store, staff_required
 from omnistore.staff.htmx import INVALID, add_service_error, is_partial
 from orders.models import Order, OrderStatus
 from orders.selectors.pickups import parse_pickup_qr, pickup_search
-from orders.services.pickups import collect_order
-from orders.staff.forms.pickups import CollectForm
+from orders.services.pickups import collect_order, may_unlock_pickup, unlock_pickup
+from orders.staff.forms.pickups import CollectForm, UnlockForm
 from orders.staff.statuses import explain
 from orders.staff.views.access import acting_order, order_or_404, region, where
 
@@ -99,6 +101,13 @@ def pickup_collect(request, number: str):
                     return redirect("staff:pickup_desk")
         if form.errors:
             status = INVALID
+    return _collect_page(
+        request, store, order, form=form, collected=collected, status=status
+    )
+
+
+def _collect_page(request, store, order, *, form, collected=False, status=200, **extra):
+    """The hand-over page (or its ``#collect`` partial) as the order is now."""
     order = order_or_404(order.number)
     _expiry_context(order, timezone.now())
     context = {
@@ -109,8 +118,34 @@ def pickup_collect(request, number: str):
         "form": form,
         "collected": collected,
         "is_ready": order.status == OrderStatus.READY,
+        "may_unlock": may_unlock_pickup(request.user),
+        "unlock_form": extra.get("unlock_form") or UnlockForm(),
     }
     template = "orders/staff/_collect.html"
     if not is_partial(request):
         template = "orders/staff/pickup_collect.html"
     return render(request, template, context, status=status)
+
+
+@staff_required
+@require_POST
+def pickup_unlock(request, number: str):
+    """A store manager or HQ unlocks an order locked after wrong pickup codes."""
+    store = require_store(request)
+    order = acting_order(request, number, "collect")
+    form = UnlockForm(request.POST)
+    if form.is_valid():
+        try:
+            unlock_pickup(
+                order=order, actor=request.user, note=form.cleaned_data["note"]
+            )
+        except ApplicationError as error:
+            add_service_error(form, error, explain=explain)
+        else:
+            if not is_partial(request):
+                messages.success(request, f"Order {order.number} unlocked.")
+                return redirect("staff:pickup_collect", number=order.number)
+            return _collect_page(request, store, order, form=CollectForm())
+    return _collect_page(
+        request, store, order, form=CollectForm(), unlock_form=form, status=INVALID
+    )
