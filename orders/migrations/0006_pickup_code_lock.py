@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0003_discount_codes'),
+        ('orders', '0005_payment_events_and_webhooks'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
