@@ -5,5 +5,6 @@ class CustomersConfig(AppConfig):
     name = "customers"
 
     def ready(self):
-        # Outbox handlers (wishlist sharing) register on import, in every process.
-        pass
+        # Outbox handlers (wishlist sharing, verification codes) register on import,
+        # in every process.
+        from .services import verification, wishlists  # noqa: F401

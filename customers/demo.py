@@ -22,7 +22,6 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
-from customers.services.accounts import register_customer
 from customers.services.consents import set_consent
 from customers.services.identities import generate_loyalty_number
 from customers.services.matching import match_customer
@@ -372,15 +371,25 @@ def _seed_demo_customer(*, shops, categories) -> Customer:
         location=home,
         actor=associate,
     )
-    registration = register_customer(
+    # Seeded as if she had signed up in the app and confirmed the codes sent to her
+    # phone and email: her login is on the shop profile. (A real sign-up reaches it
+    # only through that proof, see customers.services.verification.)
+    login = User.objects.create_user(
+        username=DEMO_CUSTOMER_EMAIL,
         email=DEMO_CUSTOMER_EMAIL,
         password=DEMO_PASSWORD,
         first_name="Chiara",
         last_name="Verdi",
+        role=Role.CUSTOMER,
+    )
+    customer = match_customer(
+        email=DEMO_CUSTOMER_EMAIL,
         phone="345 6789012",
+        user=login,
+        first_name="Chiara",
+        last_name="Verdi",
         channel=Channel.APP,
     )
-    customer = registration.customer
     set_consent(
         customer=customer,
         channel=ConsentChannel.EMAIL,

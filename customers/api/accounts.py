@@ -1,24 +1,31 @@
-"""Storefront accounts: sign-up and sign-in for an API token."""
+"""Storefront accounts: sign-up, sign-in for an API token, and the proofs (an
+emailed or texted code, a receipt's claim code) that make a known profile the
+login's."""
 
 from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status
-from rest_framework.permissions import AllowAny
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
+from customers.selectors.profiles import customer_profile
 from customers.services.accounts import issue_token, register_customer
+from customers.services.verification import (
+    claim_with_receipt,
+    confirm_code,
+    request_code,
+)
 
-from .common import BAD_INPUT, validated
+from .common import BAD_INPUT, request_channel, validated
 from .serializers import (
     ErrorSerializer,
+    ProfileSerializer,
     RegisterSerializer,
     TokenRequestSerializer,
     TokenSerializer,
 )
-
-NO_PROFILE = OpenApiResponse(ErrorSerializer, description="The login has no profile.")
 
 
 class SignInThrottle(SimpleRateThrottle):
@@ -37,6 +44,60 @@ class SignInThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
+class SentCodeSerializer(serializers.Serializer):
+    kind = serializers.CharField(help_text="email or phone")
+    sent_to = serializers.CharField(help_text="The address, partly hidden.")
+    expires_at = serializers.DateTimeField()
+
+
+class RegistrationSerializer(TokenSerializer):
+    verifications = SentCodeSerializer(
+        many=True, help_text="Codes sent to prove the email and phone."
+    )
+
+
+class VerifyRequestSerializer(serializers.Serializer):
+    email = serializers.CharField(max_length=254, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
+
+
+class VerifyConfirmSerializer(VerifyRequestSerializer):
+    code = serializers.CharField(max_length=12, help_text="The six digits sent.")
+
+
+class ClaimSerializer(serializers.Serializer):
+    order_number = serializers.CharField(max_length=20)
+    claim_code = serializers.CharField(
+        max_length=20, help_text="Printed on the receipt, e.g. K7Q2M-9XMDA."
+    )
+
+
+class VerificationThrottle(SimpleRateThrottle):
+    """Code requests and tries per login (and client), on top of the limits the
+    service keeps in the database per login and per address."""
+
+    scope = "verification"
+
+    def get_rate(self):
+        rates = settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {})
+        return rates.get(self.scope, "20/minute")
+
+    def get_cache_key(self, request, view):
+        ident = request.user.pk if request.user.is_authenticated else "anon"
+        ident = f"{ident}:{self.get_ident(request)}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+LIMITED = OpenApiResponse(ErrorSerializer, description="Too many codes or tries.")
+REFUSED = OpenApiResponse(
+    ErrorSerializer,
+    description=(
+        "Staff login (`staff_login`, 404), or the proven profile already has "
+        "another login or was erased (409)."
+    ),
+)
+
+
 class RegisterView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
@@ -45,12 +106,15 @@ class RegisterView(APIView):
     @extend_schema(
         summary="Sign up",
         description=(
-            "Creates a login and its customer profile. A profile already known by this "
-            "email or phone (a guest order, a purchase in a shop) becomes the login's "
-            "profile, so the history is kept. Returns an API token."
+            "Creates a login with a customer profile of its own and sends a code to "
+            "the email (and the phone, by SMS). A profile already known by this "
+            "email or phone (a guest order, a purchase in a shop) becomes the "
+            "login's only once the code is confirmed (`/me/verify/confirm/`) or a "
+            "receipt is claimed (`/me/claim/`); until then the login sees only "
+            "what it does itself. Returns an API token."
         ),
         request=RegisterSerializer,
-        responses={201: TokenSerializer, 400: BAD_INPUT},
+        responses={201: RegistrationSerializer, 400: BAD_INPUT},
         tags=["account"],
     )
     def post(self, request):
@@ -63,8 +127,14 @@ class RegisterView(APIView):
             phone=data.get("phone") or None,
             channel=data["channel"],
         )
-        body = {"token": registration.token, "customer_id": registration.customer.pk}
-        return Response(TokenSerializer(body).data, status=status.HTTP_201_CREATED)
+        body = {
+            "token": registration.token,
+            "customer_id": registration.customer.pk,
+            "verifications": registration.verifications,
+        }
+        return Response(
+            RegistrationSerializer(body).data, status=status.HTTP_201_CREATED
+        )
 
 
 class TokenView(APIView):
@@ -83,3 +153,95 @@ class TokenView(APIView):
         data = validated(TokenRequestSerializer, request)
         token = issue_token(email=data["email"], password=data["password"])
         return Response(TokenSerializer({"token": token}).data)
+
+
+class VerifyRequestView(APIView):
+    permission_classes = [IsAuthenticated]
+    throttle_classes = [VerificationThrottle]
+
+    @extend_schema(
+        summary="Send me a code",
+        description=(
+            "Sends a six-digit code to the email or (by SMS) the phone given, to "
+            "prove it is yours. Valid 15 minutes; a new code replaces the older one. "
+            "At most 5 codes an hour per login and 3 per address."
+        ),
+        request=VerifyRequestSerializer,
+        responses={202: SentCodeSerializer, 400: BAD_INPUT, 404: REFUSED, 429: LIMITED},
+        tags=["account"],
+    )
+    def post(self, request):
+        data = validated(VerifyRequestSerializer, request)
+        sent = request_code(
+            user=request.user,
+            email=data.get("email"),
+            phone=data.get("phone"),
+            channel=request_channel(request),
+        )
+        return Response(SentCodeSerializer(sent).data, status=status.HTTP_202_ACCEPTED)
+
+
+class VerifyConfirmView(APIView):
+    permission_classes = [IsAuthenticated]
+    throttle_classes = [VerificationThrottle]
+
+    @extend_schema(
+        summary="Confirm a code",
+        description=(
+            "Proves the email or phone: it is added to your profile, and a profile "
+            "already known by it (a guest order, a purchase in a shop) is merged "
+            "into one with yours, its history kept. Five wrong tries burn the code."
+        ),
+        request=VerifyConfirmSerializer,
+        responses={
+            200: ProfileSerializer,
+            400: BAD_INPUT,
+            404: REFUSED,
+            409: REFUSED,
+            429: LIMITED,
+        },
+        tags=["account"],
+    )
+    def post(self, request):
+        data = validated(VerifyConfirmSerializer, request)
+        customer = confirm_code(
+            user=request.user,
+            code=data["code"],
+            email=data.get("email"),
+            phone=data.get("phone"),
+            channel=request_channel(request),
+        )
+        return Response(ProfileSerializer(customer_profile(customer)).data)
+
+
+class ClaimView(APIView):
+    permission_classes = [IsAuthenticated]
+    throttle_classes = [VerificationThrottle]
+
+    @extend_schema(
+        summary="Claim my shop profile with a receipt",
+        description=(
+            "The order number and the claim code printed on a receipt (or its "
+            "email) prove the purchase: the order's profile and yours become one, "
+            "its history kept. A wrong number and a wrong code are refused alike; "
+            "5 wrong claims an hour per login and per order number."
+        ),
+        request=ClaimSerializer,
+        responses={
+            200: ProfileSerializer,
+            400: BAD_INPUT,
+            404: REFUSED,
+            409: REFUSED,
+            429: LIMITED,
+        },
+        tags=["account"],
+    )
+    def post(self, request):
+        data = validated(ClaimSerializer, request)
+        customer = claim_with_receipt(
+            user=request.user,
+            order_number=data["order_number"],
+            claim_code=data["claim_code"],
+            channel=request_channel(request),
+        )
+        return Response(ProfileSerializer(customer_profile(customer)).data)

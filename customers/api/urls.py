@@ -8,6 +8,13 @@ urlpatterns = [
     path("auth/register/", accounts.RegisterView.as_view(), name="register"),
     path("auth/token/", accounts.TokenView.as_view(), name="token"),
     path("me/", me.MeView.as_view(), name="me"),
+    path("me/verify/", accounts.VerifyRequestView.as_view(), name="me-verify"),
+    path(
+        "me/verify/confirm/",
+        accounts.VerifyConfirmView.as_view(),
+        name="me-verify-confirm",
+    ),
+    path("me/claim/", accounts.ClaimView.as_view(), name="me-claim"),
     path("me/consents/", me.MeConsentsView.as_view(), name="me-consents"),
     path("me/timeline/", me.MeTimelineView.as_view(), name="me-timeline"),
     path("me/export/", me.MeExportView.as_view(), name="me-export"),

@@ -7,7 +7,10 @@ every read and write that is handed an old id walks that chain here.
 from __future__ import annotations
 
 from customers.models import Customer
+from omnistore.accounts.models import Role
 from omnistore.core.exceptions import NotFound
+
+STAFF_LOGIN = "Staff logins have no customer profile; sign in with a customer account."
 
 
 def resolve_customer(customer_id) -> Customer:
@@ -65,12 +68,17 @@ def current_profile(customer: Customer) -> Customer:
 
 
 def customer_for_user(user) -> Customer:
-    """The live profile of a signed-in customer (a merged one leads to the survivor)."""
+    """The live profile of a signed-in customer (a merged one leads to the survivor).
+
+    A staff login has none and is told so (404 ``staff_login``), on every storefront
+    endpoint alike."""
     if user is None or not getattr(user, "is_authenticated", False):
         raise NotFound("No customer profile.")
     profile = (
         Customer.objects.select_related("preferred_store").filter(user=user).first()
     )
     if profile is None:
+        if getattr(user, "role", None) != Role.CUSTOMER:
+            raise NotFound(STAFF_LOGIN, code="staff_login")
         raise NotFound("No customer profile.")
     return survivor_of(profile)

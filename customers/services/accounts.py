@@ -14,8 +14,9 @@ from django.db.models import Q
 from rest_framework.authtoken.models import Token
 
 from customers.models import Customer
-from customers.normalize import normalize_email
-from customers.services.matching import match_customer
+from customers.normalize import normalize_email, normalize_phone
+from customers.services.logins import profile_for_login
+from customers.services.verification import SentCode, TooManyAttempts, request_code
 from omnistore.accounts.models import Role
 from omnistore.core.channels import Channel, is_online
 from omnistore.core.exceptions import ValidationFailed
@@ -28,6 +29,44 @@ class Registration:
     user: Any
     customer: Customer
     token: str
+    verifications: tuple[SentCode, ...] = ()
+
+
+def _clean_sign_up(channel: str, email, phone) -> tuple[str, str | None]:
+    """The normalised email and phone, or field errors before anything is written."""
+    if not is_online(channel):
+        raise ValidationFailed(
+            "Sign-up comes from the website or the app.",
+            extra={"channel": ["Must be web or app."]},
+        )
+    address = normalize_email(email)
+    if address is None:
+        raise ValidationFailed(
+            "Enter a valid email address.",
+            extra={"email": ["Enter a valid email address."]},
+        )
+    number = None
+    if phone not in (None, ""):
+        number = normalize_phone(phone)
+        if number is None:
+            raise ValidationFailed(
+                "Enter a valid phone number.",
+                extra={"phone": ["Enter a valid phone number."]},
+            )
+    return address, number
+
+
+def _send_codes(user, channel: str, **targets) -> tuple[SentCode, ...]:
+    """A code to each address given; one over its limit is skipped, not fatal."""
+    sent = []
+    for name, value in targets.items():
+        if not value:
+            continue
+        try:
+            sent.append(request_code(user=user, channel=channel, **{name: value}))
+        except TooManyAttempts:
+            continue
+    return tuple(sent)
 
 
 @transaction.atomic
@@ -40,19 +79,11 @@ def register_customer(
     phone=None,
     channel: str = Channel.WEB,
 ) -> Registration:
-    """A storefront login and its profile: an existing profile with the same email or
-    phone (a guest order, a shop sale) becomes this login's profile."""
-    if not is_online(channel):
-        raise ValidationFailed(
-            "Sign-up comes from the website or the app.",
-            extra={"channel": ["Must be web or app."]},
-        )
-    address = normalize_email(email)
-    if address is None:
-        raise ValidationFailed(
-            "Enter a valid email address.",
-            extra={"email": ["Enter a valid email address."]},
-        )
+    """A storefront login with a profile of its own, and a code sent to its email
+    (and phone). A profile already known by them (a guest order, a shop sale)
+    becomes the login's only once the code is confirmed: typing an address proves
+    nothing, so until then the login sees only what it does itself."""
+    address, number = _clean_sign_up(channel, email, phone)
     user_model = get_user_model()
     taken = user_model.objects.filter(
         Q(email__iexact=address) | Q(username__iexact=address)
@@ -86,16 +117,15 @@ def register_customer(
             extra={"email": ["An account with this email already exists."]},
             code="email_taken",
         ) from None
-    customer = match_customer(
-        email=address,
-        phone=phone,
-        user=user,
-        first_name=first_name,
-        last_name=last_name,
-        channel=channel,
-    )
+    customer = profile_for_login(user=user, channel=channel)
+    if number:  # contact data, like the email: it matches nobody until proven
+        customer.phone = number
+        customer.save(update_fields=["phone", "updated_at"])
     token, _ = Token.objects.get_or_create(user=user)
-    return Registration(user=user, customer=customer, token=token.key)
+    sent = _send_codes(user, channel, email=address, phone=number)
+    return Registration(
+        user=user, customer=customer, token=token.key, verifications=sent
+    )
 
 
 def issue_token(*, email, password: str) -> str:
@@ -125,8 +155,3 @@ def issue_token(*, email, password: str) -> str:
         raise refused
     token, _ = Token.objects.get_or_create(user=user)
     return token.key
-
-
-# --- Wishlists ----------------------------------------------------------------------
-#
-# Every write locks the customer row first and then the list, the order a merge takes

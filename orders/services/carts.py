@@ -15,8 +15,7 @@ from django.db.models import Subquery
 from django.utils import timezone
 
 from customers.models import Customer
-from customers.selectors.identities import customer_for_user
-from customers.services.matching import match_customer
+from customers.services.logins import profile_for_login
 from omnistore.core.channels import Channel
 from omnistore.core.db import connection_for, db_value, insert_rows
 from omnistore.core.exceptions import Conflict, NotFound, ValidationFailed
@@ -29,17 +28,9 @@ MAX_LINES = 50
 
 
 def storefront_customer(*, user, channel: str = Channel.WEB) -> Customer:
-    """The profile behind a signed-in storefront user, created on first use."""
-    try:
-        return customer_for_user(user)
-    except NotFound:
-        return match_customer(
-            user=user,
-            email=user.email or None,
-            first_name=user.first_name,
-            last_name=user.last_name,
-            channel=channel,
-        )
+    """The profile behind a signed-in storefront user: its own, created on first use
+    (never one found by its email); none for staff logins (404)."""
+    return profile_for_login(user=user, channel=channel)
 
 
 def _new_token() -> str:

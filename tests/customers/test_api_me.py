@@ -1,13 +1,17 @@
 """Storefront account and /me/ endpoints: a customer only ever reaches their own data."""
 
+import re
+
 import pytest
 from rest_framework.authtoken.models import Token
 
+from campaigns.backends import MemoryBackend
 from customers.models import Customer, CustomerEvent
 from customers.services.matching import match_customer
 from customers.services.merge import merge_customers
 from customers.services.timeline import add_note, record_event
 from omnistore.accounts.models import Role, User
+from omnistore.core import outbox
 from omnistore.core.channels import Channel
 from tests.customers.factories import CustomerUserFactory
 from tests.factories import (
@@ -52,14 +56,29 @@ def test_register_creates_a_customer_login_and_profile_and_returns_a_token(api_c
     assert me["email"] == "nora@example.com" and me["phone"] == "+393332221111"
 
 
-def test_sign_up_after_a_shop_purchase_keeps_the_shop_history(api_client):
+def test_sign_up_after_a_shop_purchase_keeps_the_shop_history(api_client, settings):
+    """The shop profile becomes the login's once the SMS code sent to its phone is
+    confirmed (before that the login has a profile of its own)."""
+    settings.OMNISTORE_SMS_BACKEND = "campaigns.backends.MemoryBackend"
+    MemoryBackend.reset()
     shop = LocationFactory()
     in_store = match_customer(
         phone="3471234567", first_name="Nora", channel=Channel.STORE, location=shop
     )
     response = register(api_client, phone="0039 347 1234567")
     assert response.status_code == 201
-    assert response.json()["customer_id"] == in_store.pk
+    assert response.json()["customer_id"] != in_store.pk
+    outbox.drain()
+    (sms,) = [m for m in MemoryBackend.outbox if m.to == "+393471234567"]
+    code = re.search(r"\b(\d{6})\b", sms.body).group(1)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
+    confirmed = api_client.post(
+        "/api/v1/me/verify/confirm/",
+        {"phone": "+39 347 1234567", "code": code},
+        format="json",
+    )
+    assert confirmed.status_code == 200, confirmed.json()
+    assert api_client.get("/api/v1/me/").json()["id"] == in_store.pk
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,10 @@
 """One person, one profile: identities are normalised and matched across channels."""
 
+import re
 import threading
 
 import pytest
+from django.core import mail
 from django.db import connection, connections
 
 from customers.models import (
@@ -15,10 +17,12 @@ from customers.models import (
 from customers.normalize import normalize_email, normalize_phone
 from customers.services.accounts import register_customer
 from customers.services.matching import create_customer_at_counter, match_customer
+from customers.services.verification import confirm_code
 from omnistore.core.channels import Channel
 from omnistore.core.exceptions import ValidationFailed
 from tests.customers.factories import CustomerUserFactory, make_customer
 from tests.factories import LocationFactory, StaffFactory
+from tests.orders.factories import deliver_outbox
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +59,8 @@ def test_email_is_trimmed_and_lower_cased_and_invalid_is_none():
 
 def test_same_person_in_store_then_guest_web_then_app_sign_up_is_one_profile():
     """Sale at the counter with a phone, a guest web order with an email, then sign-up
-    in the app with both: one profile holding every identity and every event."""
+    in the app with both and the emailed code confirmed: one profile holding every
+    identity and every event."""
     shop = LocationFactory()
     associate = StaffFactory(store=shop)
     in_store = match_customer(
@@ -81,9 +86,19 @@ def test_same_person_in_store_then_guest_web_then_app_sign_up_is_one_profile():
         last_name="Rossi",
         channel=Channel.APP,
     )
-    assert registration.customer.pk == in_store.pk
-    assert Customer.objects.count() == 1
-    customer = Customer.objects.get()
+    assert registration.customer.pk != in_store.pk  # nothing proven yet
+    deliver_outbox()
+    (email,) = mail.outbox
+    code = re.search(r"\b(\d{6})\b", email.body).group(1)
+    proven = confirm_code(
+        user=registration.user,
+        email="mario.rossi@example.com",
+        code=code,
+        channel=Channel.APP,
+    )
+    assert proven.pk == in_store.pk
+    assert Customer.objects.filter(merged_into__isnull=True).count() == 1
+    customer = Customer.objects.get(merged_into__isnull=True)
     assert customer.user == registration.user
     assert customer.created_channel == Channel.STORE
     assert customer.email == "mario.rossi@example.com"

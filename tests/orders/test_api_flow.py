@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 from customers.models import Customer, CustomerEvent
 from customers.selectors.identities import customer_for_user
 from customers.services.accounts import register_customer
+from customers.services.verification import claim_with_receipt, receipt_claim_code
 from inventory.models import MovementReason, Reservation, StockLevel, StockMovement
 from inventory.selectors import ledger_discrepancies
 from orders.models import Cart, CartStatus, Order, OrderStatus, Payment
@@ -203,12 +204,19 @@ def test_in_store_sale_to_a_phone_number_shows_in_that_customers_online_orders()
     assert level(item, store).on_hand == 2 and level(item, store).reserved == 0
     assert ledger_discrepancies() == []
 
-    # Later the same person signs up online, giving that phone number.
+    # Later the same person signs up online, giving that phone number, and claims
+    # the shop profile with the code printed on the receipt.
     registration = register_customer(
         email="bea@example.com", password="a-long-pass-7781", phone="+39 333 1234567"
     )
     user = registration.user
-    assert registration.customer == sale.customer
+    assert registration.customer != sale.customer  # the phone alone proves nothing
+    claimed = claim_with_receipt(
+        user=user,
+        order_number=sale.number,
+        claim_code=receipt_claim_code(sale.number),
+    )
+    assert claimed == sale.customer
     client = signed_in(user)
     listed = client.get("/api/v1/orders/").json()["results"]
     channels = {row["number"]: row["channel"] for row in listed}
