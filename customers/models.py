@@ -569,42 +569,23 @@ class VerificationStatus(models.TextChoices):
 
 
 class VerificationCode(models.Model):
-    """A login proving it owns an email, a phone or a receipt before any profile
-    known by it becomes the login's.
-
-    The code itself is never stored: the delivery picks it and keeps only a keyed
-    hash (``code_hash``), so neither this table nor the outbox reveals a live code.
-    Every request and every wrong receipt claim is a row, so the rate limits (per
-    login and per target) are counts over this table.
-    """
+    """A login proving it owns an email, a phone or a receipt: a row per code and per
+    claim, so limits are counts; a code only as a keyed hash (services.verification)."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
     )
     kind = models.CharField(max_length=10, choices=VerificationKind.choices)
-    target = models.CharField(
-        max_length=254, help_text="Normalised email, phone or order number."
-    )
+    target = models.CharField(max_length=254)  # email, phone or order number
     status = models.CharField(
-        max_length=12,
-        choices=VerificationStatus.choices,
-        default=VerificationStatus.PENDING,
+        max_length=12, choices=VerificationStatus, default=VerificationStatus.PENDING
     )
     code_hash = models.CharField(max_length=128, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     channel = models.CharField(max_length=10, choices=Channel.choices, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
-    sent_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
-    customer = models.ForeignKey(
-        Customer,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        help_text="The profile linked to the login by this proof.",
-    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -121,7 +121,9 @@ def _code_hash(row: VerificationCode, code: str) -> str:
     """Keyed with the project's secret and bound to the row, so the six digits of a
     stolen hash cannot be found by trying the million codes."""
     message = f"{row.pk}:{row.kind}:{row.target}:{code}"
-    return salted_hmac("customers.verification", message).hexdigest()
+    return salted_hmac(
+        "customers.verification", message, algorithm="sha256"
+    ).hexdigest()
 
 
 def receipt_claim_code(order_number: str) -> str:
@@ -132,7 +134,7 @@ def receipt_claim_code(order_number: str) -> str:
     times an hour per login and per order.
     """
     number = str(order_number or "").strip().upper()
-    digest = salted_hmac("customers.receipt-claim", number).digest()
+    digest = salted_hmac("customers.receipt-claim", number, algorithm="sha256").digest()
     text = base64.b32encode(digest).decode()[:10]
     return f"{text[:5]}-{text[5:]}"
 
@@ -352,10 +354,7 @@ def _take_over(*, user, mine: Customer, owner: Customer, proof, channel: str):
             code="profile_has_login",
         )
     merge_customers(survivor=owner, other=mine, actor=user)
-    survivor = resolve_customer(owner.pk)
-    if proof is not None:
-        VerificationCode.objects.filter(pk=proof.pk).update(customer=survivor)
-    return survivor, None
+    return resolve_customer(owner.pk), None
 
 
 def _record_proof(customer: Customer, proof, summary: str) -> None:
@@ -491,14 +490,13 @@ def issue_code(*, verification_id: int) -> str | None:
     if (
         row is None
         or row.status != VerificationStatus.PENDING
-        or row.sent_at is not None
+        or row.code_hash
         or row.expires_at <= timezone.now()
     ):
         return None
     code = f"{secrets.randbelow(10**6):06d}"
     row.code_hash = _code_hash(row, code)
-    row.sent_at = timezone.now()
-    row.save(update_fields=["code_hash", "sent_at"])
+    row.save(update_fields=["code_hash"])
     return code
 
 
