@@ -221,10 +221,11 @@ class ClaimView(APIView):
     @extend_schema(
         summary="Claim my shop profile with a receipt",
         description=(
-            "The order number and the claim code printed on a receipt (or its "
-            "email) prove the purchase: the order's profile and yours become one, "
-            "its history kept. A wrong number and a wrong code are refused alike; "
-            "5 wrong claims an hour per login and per order number."
+            "The order number and the claim code printed on the receipt (or its "
+            "email) of the profile's first purchase prove it is yours: that profile "
+            "and yours become one, its history kept. A wrong number and a wrong "
+            "code are refused alike; 5 wrong claims an hour per login and per order "
+            "number. A later order's receipt is refused (409 `not_first_order`)."
         ),
         request=ClaimSerializer,
         responses={

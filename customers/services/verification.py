@@ -8,8 +8,10 @@ receipt becomes the login's only after the login proves it owns them:
   valid ``CODE_TTL``, burned after ``MAX_WRONG_TRIES`` wrong tries, at most
   ``SENDS_PER_LOGIN`` codes per login and ``SENDS_PER_TARGET`` per address or number
   (whoever asks) in ``WINDOW``;
-- the claim code printed on an order's receipt (``claim_with_receipt``), at most
-  ``RECEIPT_FAILURES`` wrong claims per login and per order number in ``WINDOW``.
+- the claim code printed on the receipt of the profile's first order
+  (``claim_with_receipt``), at most ``RECEIPT_FAILURES`` wrong claims per login and
+  per order number in ``WINDOW``. Only the first order counts: it made the profile,
+  while a later one may have been matched to it by a phone or email someone typed.
 
 After proof the profile owning the identity (or the order) and the login's own are
 merged, the known one surviving, so its history, loyalty card and points stay and
@@ -386,6 +388,21 @@ def _order_profile(number: str) -> int | None:
     return live_customer_id(found) if found is not None else None
 
 
+def _first_order(customer_id: int) -> str:
+    """The number of the profile's first order: the purchase that made a shop
+    profile. A later order may have been matched to the profile by a phone or email
+    typed at the counter or at checkout, which proves nothing of its owner."""
+    return (
+        CustomerEvent.objects.filter(
+            customer_id=customer_id, reference_type=ORDER_REFERENCE
+        )
+        .order_by("occurred_at", "id")
+        .values_list("reference_id", flat=True)
+        .first()
+        or ""
+    )
+
+
 def claim_with_receipt(
     *, user, order_number, claim_code, channel: str = Channel.WEB
 ) -> Customer:
@@ -425,6 +442,12 @@ def _claim(user, number: str, claim_code, channel: str, now):
         return None, ValidationFailed(
             message, code="wrong_claim_code", extra={"claim_code": [message]}
         )
+    if _first_order(owner_id) != number:
+        message = (
+            "Claim with the receipt of your first purchase, or confirm a code sent "
+            "to your phone or email."
+        )
+        return None, Conflict(message, code="not_first_order")
     proof.status = VerificationStatus.VERIFIED
     proof.save()
     mine = profile_for_login(user=user, channel=channel)

@@ -160,3 +160,27 @@ def test_staff_logins_get_no_profile_and_prove_nothing():
         assert error.value.code == "staff_login"
     assert not Customer.objects.filter(user=staff).exists()
     assert not VerificationCode.objects.exists()
+
+
+def test_only_the_receipt_of_the_profiles_first_order_claims_it():
+    """A later order may carry someone else's phone typed at the counter: its
+    receipt proves nothing about the profile it was matched to."""
+    customer = shop_profile_with_order("OS-10")
+    CustomerEvent.objects.create(
+        customer=customer,
+        kind="order_placed",
+        summary="Order OS-11 placed",
+        reference_type="order",
+        reference_id="OS-11",
+    )
+    user = CustomerUserFactory()
+    with pytest.raises(Conflict) as error:
+        claim_with_receipt(
+            user=user, order_number="OS-11", claim_code=receipt_claim_code("OS-11")
+        )
+    assert error.value.code == "not_first_order"
+    assert profile_for_login(user=user).pk != customer.pk
+    claimed = claim_with_receipt(
+        user=user, order_number="OS-10", claim_code=receipt_claim_code("OS-10")
+    )
+    assert claimed.pk == customer.pk
