@@ -6,4 +6,9 @@ class CampaignsConfig(AppConfig):
 
     def ready(self):
         # Tasks and signal receivers register on import, in every process.
+        from customers.privacy import register as register_personal_data
+
         from . import receivers, tasks  # noqa: F401
+        from .privacy import personal_data
+
+        register_personal_data(personal_data())

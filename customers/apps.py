@@ -6,5 +6,10 @@ class CustomersConfig(AppConfig):
 
     def ready(self):
         # Outbox handlers (wishlist sharing, verification codes) register on import,
-        # in every process.
+        # in every process; the personal data this app holds joins the registry.
+        from customers.privacy import register
+
         from .services import verification, wishlists  # noqa: F401
+        from .services.erasure import personal_data
+
+        register(personal_data())

@@ -6,12 +6,10 @@ Both merge signals are sent inside the merge transaction, both customer rows loc
 - ``customer_merged(survivor, other, merge)`` after everything moved.
 Receivers may add counts to ``summary`` (a dict) to have them recorded on the merge.
 
-``customer_erased(customer)`` is sent inside the erasure transaction so apps holding
-personal data of their own (addresses on orders, wishlist notes) can redact it.
+Erasure and the data export reach other apps' rows through ``customers.privacy``.
 """
 
 from django.dispatch import Signal
 
 customer_merging = Signal()
 customer_merged = Signal()
-customer_erased = Signal()

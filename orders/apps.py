@@ -6,10 +6,14 @@ class OrdersConfig(AppConfig):
 
     def ready(self):
         # Outbox handlers and signal receivers register on import, in every process.
+        from customers.privacy import register as register_personal_data
+
         from . import emails, receivers, tasks  # noqa: F401
         from .payments.registry import refuse_test_money, register_provider
+        from .privacy import personal_data
         from .services.payments import StoreCreditProvider
 
         register_provider(StoreCreditProvider())
+        register_personal_data(personal_data())
         # Production settings never take test money: refuse to start instead.
         refuse_test_money()

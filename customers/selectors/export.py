@@ -1,22 +1,35 @@
-"""Everything held about one person, as data (the right of access)."""
+"""Everything held about one person, as data (the right of access).
+
+The customers app exports its own sections; orders, returns, store credit and messages
+come from the entries other apps register in ``customers.privacy``.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Prefetch
+
 from customers.models import (
     Address,
+    Consent,
     ConsentChange,
     Customer,
     CustomerEvent,
     CustomerIdentity,
     LoyaltyTransaction,
     StaffNote,
+    Wishlist,
+    WishlistItem,
 )
+from customers.privacy import registered
 from customers.selectors.identities import resolve_customer
+from customers.selectors.wishlists import WISHLIST_SHARE_TOPIC
+from omnistore.core.models import OutboxMessage
 
 
-def _iso(value) -> str | None:
+def iso(value) -> str | None:
+    """A date or time as ISO 8601, or None."""
     return value.isoformat() if value is not None else None
 
 
@@ -27,7 +40,7 @@ def _profile(customer: Customer) -> dict[str, Any]:
         "last_name": customer.last_name,
         "email": customer.email,
         "phone": customer.phone,
-        "birthday": _iso(customer.birthday),
+        "birthday": iso(customer.birthday),
         "preferred_store": (
             {
                 "id": customer.preferred_store_id,
@@ -41,7 +54,7 @@ def _profile(customer: Customer) -> dict[str, Any]:
         "points_balance": customer.points_balance,
         "store_credit_balance": str(customer.store_credit_balance),
         "created_channel": customer.created_channel,
-        "created_at": _iso(customer.created_at),
+        "created_at": iso(customer.created_at),
         "login": customer.user.email if customer.user_id else None,
         "merged_profiles": list(
             Customer.objects.filter(merged_into=customer).values_list("pk", flat=True)
@@ -55,7 +68,7 @@ def _identities(customer: Customer) -> list[dict[str, Any]]:
             "kind": i.kind,
             "value": i.value,
             "verified": i.verified,
-            "added_at": _iso(i.created_at),
+            "added_at": iso(i.created_at),
         }
         for i in CustomerIdentity.objects.filter(customer=customer)
     ]
@@ -77,6 +90,22 @@ def _addresses(customer: Customer) -> list[dict[str, Any]]:
     ]
 
 
+def _current_consents(customer: Customer) -> list[dict[str, Any]]:
+    """The decision in force per channel."""
+    return [
+        {
+            "channel": c.channel,
+            "granted": c.granted,
+            "source_channel": c.source_channel,
+            "location": c.location.name if c.location_id else None,
+            "updated_at": iso(c.updated_at),
+        }
+        for c in Consent.objects.filter(customer=customer)
+        .select_related("location")
+        .order_by("channel")
+    ]
+
+
 def _consents(customer: Customer) -> list[dict[str, Any]]:
     """Every decision, oldest first, not only the latest."""
     return [
@@ -85,7 +114,7 @@ def _consents(customer: Customer) -> list[dict[str, Any]]:
             "granted": c.granted,
             "source_channel": c.source_channel,
             "location": c.location.name if c.location_id else None,
-            "at": _iso(c.at),
+            "at": iso(c.at),
         }
         for c in ConsentChange.objects.filter(customer=customer)
         .select_related("location")
@@ -100,7 +129,7 @@ def _events(customer: Customer) -> list[dict[str, Any]]:
             "summary": e.summary,
             "channel": e.channel,
             "location": e.location.name if e.location_id else None,
-            "occurred_at": _iso(e.occurred_at),
+            "occurred_at": iso(e.occurred_at),
             "reference_type": e.reference_type,
             "reference_id": e.reference_id,
         }
@@ -115,7 +144,7 @@ def _notes(customer: Customer) -> list[dict[str, Any]]:
         {
             "text": n.text,
             "location": n.location.name if n.location_id else None,
-            "at": _iso(n.created_at),
+            "at": iso(n.created_at),
         }
         for n in StaffNote.objects.filter(customer=customer)
         .select_related("location")
@@ -130,7 +159,7 @@ def _points(customer: Customer) -> list[dict[str, Any]]:
             "reason": t.reason,
             "reference_type": t.reference_type,
             "reference_id": t.reference_id,
-            "at": _iso(t.created_at),
+            "at": iso(t.created_at),
         }
         for t in LoyaltyTransaction.objects.filter(customer=customer).order_by(
             "created_at", "id"
@@ -138,18 +167,106 @@ def _points(customer: Customer) -> list[dict[str, Any]]:
     ]
 
 
-def export_customer_data(customer: Customer) -> dict[str, Any]:
-    """Everything we hold about a person, as JSON-able data (right of access)."""
-    customer = resolve_customer(customer.pk)
+def _wishlist_items(wishlist: Wishlist) -> list[dict[str, Any]]:
+    return [
+        {
+            "sku": item.variant.sku,
+            "product": item.variant.product.name,
+            "note": item.note,
+            "price_at_add": str(item.price_at_add),
+            "added_via": item.added_via,
+            "added_at": iso(item.added_at),
+            "removed_at": iso(item.removed_at),
+        }
+        for item in wishlist.items.all()
+    ]
+
+
+def _wishlist_shares(wishlists: list[Wishlist]) -> dict[int, list[dict[str, Any]]]:
+    """Who each list was emailed to, with the message, from the outbox rows that
+    carried it."""
+    shares: dict[int, list[dict[str, Any]]] = {w.pk: [] for w in wishlists}
+    rows = OutboxMessage.objects.filter(
+        topic=WISHLIST_SHARE_TOPIC, payload__wishlist_id__in=list(shares)
+    ).order_by("id")
+    for row in rows:
+        shares[row.payload["wishlist_id"]].append(
+            {
+                "to": row.payload.get("to", ""),
+                "message": row.payload.get("message", ""),
+                "at": iso(row.created_at),
+                "sent_at": iso(row.processed_at),
+            }
+        )
+    return shares
+
+
+def _wishlists(customer: Customer) -> list[dict[str, Any]]:
+    """Every list, archived ones too, with every item ever on it and every share."""
+    wishlists = list(
+        Wishlist.objects.filter(customer=customer)
+        .order_by("created_at", "id")
+        .prefetch_related(
+            Prefetch(
+                "items",
+                WishlistItem.objects.select_related("variant__product").order_by(
+                    "added_at", "id"
+                ),
+            )
+        )
+    )
+    shares = _wishlist_shares(wishlists)
+    return [
+        {
+            "id": w.pk,
+            "name": w.name,
+            "created_at": iso(w.created_at),
+            "archived_at": iso(w.archived_at),
+            "items": _wishlist_items(w),
+            "shared_by_email": shares[w.pk],
+        }
+        for w in wishlists
+    ]
+
+
+def export_customer_sections(customer_ids: tuple[int, ...]) -> dict[str, Any]:
+    """The customers app's sections: ``customer_ids[0]`` is the live profile."""
     customer = Customer.objects.select_related("preferred_store", "user").get(
-        pk=customer.pk
+        pk=customer_ids[0]
     )
     return {
         "profile": _profile(customer),
         "identities": _identities(customer),
         "addresses": _addresses(customer),
+        "current_consents": _current_consents(customer),
         "consents": _consents(customer),
         "events": _events(customer),
         "notes": _notes(customer),
         "points": _points(customer),
+        "wishlists": _wishlists(customer),
     }
+
+
+def export_customer_data(customer: Customer) -> dict[str, Any]:
+    """Everything we hold about a person, as JSON-able data (right of access): the
+    sections of every app registered in ``customers.privacy``."""
+    customer = resolve_customer(customer.pk)
+    customer_ids = (customer.pk, *merged_profile_ids(customer.pk))
+    data: dict[str, Any] = {}
+    for entry in registered():
+        data.update(entry.export(customer_ids))
+    return data
+
+
+def merged_profile_ids(customer_id: int) -> list[int]:
+    """Every profile merged into ``customer_id``, directly or along a chain."""
+    found: list[int] = []
+    frontier = [customer_id]
+    while frontier:
+        frontier = list(
+            Customer.objects.filter(merged_into__in=frontier).values_list(
+                "pk", flat=True
+            )
+        )
+        found += frontier
+    return found

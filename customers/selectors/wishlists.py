@@ -15,6 +15,10 @@ from inventory import selectors as inventory_selectors
 from inventory.models import Location
 from omnistore.core.exceptions import NotFound
 
+# The outbox topic of a list shared by email: its payload names the recipient and
+# carries the owner's message, so the export reads it and erasure redacts it.
+WISHLIST_SHARE_TOPIC = "customers.wishlist_share"
+
 # --- Wishlists ----------------------------------------------------------------------
 
 # Shops near the reference shop looked at for each item, and how many with stock are

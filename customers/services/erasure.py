@@ -1,42 +1,214 @@
-"""Erasure on request: forget the person, keep the books."""
+"""Erasure on request: forget the person, keep the books.
+
+``erase_customer`` runs the step of every app registered in ``customers.privacy`` (this
+app's own step is ``erase_customer_records``), then redacts the outbox and webhook
+payloads that still hold the person's identifying strings. Amounts, dates, statuses,
+codes and ids stay; every text the person wrote or that names them goes.
+"""
 
 from __future__ import annotations
 
-from django.db import transaction
-from django.db.models import Q
+from collections.abc import Iterable
+
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+from django.db.models import CharField, Q, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from customers.models import (
+    WISHLIST_DEFAULT_NAME,
     Address,
     Consent,
+    ConsentChange,
     Customer,
     CustomerEvent,
     CustomerIdentity,
     CustomerMerge,
     DuplicateCandidate,
     DuplicateStatus,
+    LoyaltyTransaction,
     StaffNote,
+    Wishlist,
+    WishlistItem,
+    new_share_token,
 )
+from customers.privacy import ERASED_TEXT, Erasure, PersonalData, Texts, registered
+from customers.selectors.export import export_customer_sections, merged_profile_ids
+from customers.selectors.wishlists import WISHLIST_SHARE_TOPIC
 from customers.services.consents import set_consent
-from customers.services.identities import (
-    lock_customer,
-)
-from customers.services.timeline import (
-    EVENT_ERASED,
-    EVENT_IDENTITY_ADDED,
-    EVENT_MERGED,
-    EVENT_NOTE_ADDED,
-    record_event,
-)
-from customers.signals import customer_erased
+from customers.services.identities import lock_customer
+from customers.services.timeline import EVENT_ERASED, record_event
 from omnistore.core import webhooks
 from omnistore.core.actors import acting_user
+from omnistore.core.models import OutboxMessage
+from omnistore.core.redaction import redact_outbox_keys, redact_payloads
 
-ERASED_TEXT = "[erased]"
+CANCELLED_FOR_ERASURE = "Cancelled: the person's data was erased on request."
 
 
-# --- Erasure ------------------------------------------------------------------------
+# --- What this app holds --------------------------------------------------------------
+
+
+def customer_values(customer_ids: tuple[int, ...]) -> set[str]:
+    """The identifying strings held in this app, read before anything is blanked."""
+    values: set[str] = set()
+    for first, last, email, phone, loyalty in Customer.objects.filter(
+        pk__in=customer_ids
+    ).values_list("first_name", "last_name", "email", "phone", "loyalty_number"):
+        values |= {f"{first} {last}".strip(), email, phone, loyalty}
+    values |= set(
+        CustomerIdentity.objects.filter(customer_id__in=customer_ids).values_list(
+            "value", flat=True
+        )
+    )
+    for line1, phone in Address.objects.filter(
+        customer_id__in=customer_ids
+    ).values_list("line1", "phone"):
+        values |= {line1, phone}
+    values |= {
+        str(payload.get("to", ""))
+        for payload in _share_rows(customer_ids).values_list("payload", flat=True)
+    }
+    values.discard("")
+    return values
+
+
+def _share_rows(customer_ids: Iterable[int]):
+    wishlists = Wishlist.objects.filter(customer_id__in=customer_ids).values_list(
+        "pk", flat=True
+    )
+    return OutboxMessage.objects.filter(
+        topic=WISHLIST_SHARE_TOPIC, payload__wishlist_id__in=list(wishlists)
+    )
+
+
+def _forget_admin_log(model: type[models.Model], pks: Iterable[int]) -> None:
+    """The admin's history names the objects it changed (a profile by its name, a
+    note by its text); the entries stay, their labels go."""
+    LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(model),
+        object_id__in=[str(pk) for pk in pks],
+    ).update(object_repr=ERASED_TEXT)
+
+
+def _delete_identities_and_addresses(ids: tuple[int, ...]) -> None:
+    for model in (CustomerIdentity, Address):
+        rows = model.objects.filter(customer_id__in=ids)
+        _forget_admin_log(model, rows.values_list("pk", flat=True))
+        rows.delete()
+
+
+def _blank_texts(ids: tuple[int, ...], *, actor, now) -> None:
+    """Notes, every timeline summary and its data, the reasons of duplicate pairs and
+    points bookings: the rows stay (kind, date, reference, amount), the words go. The
+    timeline is blanked after consents were withdrawn, so those entries go too."""
+    notes = StaffNote.objects.filter(customer_id__in=ids)
+    _forget_admin_log(StaffNote, notes.values_list("pk", flat=True))
+    notes.update(text=ERASED_TEXT)
+    CustomerEvent.objects.filter(customer_id__in=ids).update(
+        summary=ERASED_TEXT, data={}
+    )
+    LoyaltyTransaction.objects.filter(customer_id__in=ids).exclude(reason="").update(
+        reason=ERASED_TEXT
+    )
+    pairs = DuplicateCandidate.objects.filter(
+        Q(customer_a_id__in=ids) | Q(customer_b_id__in=ids)
+    )
+    pairs.filter(status=DuplicateStatus.PENDING).update(
+        status=DuplicateStatus.DISMISSED,
+        resolved_by=acting_user(actor),
+        resolved_at=now,
+    )
+    pairs.update(reason=ERASED_TEXT)
+
+
+def _forget_wishlists(ids: tuple[int, ...]) -> None:
+    """Notes and list names go and shared links stop working; what was wanted stays,
+    anonymous, like the orders. Emails sharing a list lose recipient and message, and
+    those not sent yet never leave."""
+    lists = list(Wishlist.objects.filter(customer_id__in=ids))
+    _forget_admin_log(Wishlist, [w.pk for w in lists])
+    WishlistItem.objects.filter(wishlist__in=lists).exclude(note="").update(note="")
+    for wishlist in lists:
+        wishlist.name = WISHLIST_DEFAULT_NAME
+        wishlist.share_token = new_share_token()
+        wishlist.save(update_fields=["name", "share_token", "updated_at"])
+    redact_outbox_keys(
+        _share_rows(ids), keys=("to", "message"), reason=CANCELLED_FOR_ERASURE
+    )
+
+
+def _anonymise_profiles(customer: Customer, ids: tuple[int, ...], now) -> None:
+    """The profile and the profiles merged into it lose their personal fields and
+    their loyalty number; merge records keep only the merged id."""
+    for merge in CustomerMerge.objects.filter(Q(survivor_id__in=ids)):
+        merge.summary = {**merge.summary, "merged": {"id": merge.merged_id}}
+        merge.save(update_fields=["summary"])
+    _forget_admin_log(Customer, ids)
+    Customer.objects.filter(pk__in=ids).update(
+        first_name="",
+        last_name="",
+        email="",
+        phone="",
+        birthday=None,
+        preferences={},
+        preferred_store=None,
+        loyalty_number=Concat(Value("erased-"), Cast("pk", CharField())),
+        is_anonymised=True,
+        erased_at=now,
+        updated_at=now,
+    )
+    customer.refresh_from_db()
+
+
+def erase_customer_records(erasure: Erasure) -> None:
+    """This app's step: identities and addresses go; texts are blanked; wishlists lose
+    names and notes; the profiles are anonymised."""
+    ids = erasure.customer_ids
+    _delete_identities_and_addresses(ids)
+    _blank_texts(ids, actor=erasure.actor, now=erasure.now)
+    _forget_wishlists(ids)
+    _anonymise_profiles(erasure.customer, ids, erasure.now)
+
+
+def personal_data() -> PersonalData:
+    """This app's entry in the registry (registered by ``CustomersConfig.ready``)."""
+    deleted_address = ("label", "name", "line1", "line2", "city", "postcode")
+    return PersonalData(
+        name="customers",
+        models={
+            Customer: Texts(
+                erased=("first_name", "last_name", "email", "phone", "preferences")
+                + ("loyalty_number",),
+                kept=("created_channel",),
+            ),
+            CustomerIdentity: Texts(erased=("kind", "value", "channel")),
+            Address: Texts(erased=(*deleted_address, "country", "phone")),
+            Consent: Texts(kept=("channel", "source_channel")),
+            ConsentChange: Texts(kept=("channel", "source_channel")),
+            CustomerEvent: Texts(
+                erased=("summary", "data"),
+                kept=("kind", "channel", "reference_type", "reference_id"),
+            ),
+            CustomerMerge: Texts(erased=("summary",)),
+            DuplicateCandidate: Texts(erased=("reason",), kept=("status", "channel")),
+            LoyaltyTransaction: Texts(
+                erased=("reason",), kept=("kind", "reference_type", "reference_id")
+            ),
+            StaffNote: Texts(erased=("text",)),
+            Wishlist: Texts(erased=("name", "share_token")),
+            WishlistItem: Texts(erased=("note",), kept=("added_via",)),
+        },
+        export=export_customer_sections,
+        erase=erase_customer_records,
+        values=customer_values,
+    )
+
+
+# --- The use case -----------------------------------------------------------------------
 
 
 def _withdraw_consents(customer: Customer, *, actor, channel: str) -> None:
@@ -51,26 +223,6 @@ def _withdraw_consents(customer: Customer, *, actor, channel: str) -> None:
         )
 
 
-def _redact_records(customer: Customer, *, actor) -> None:
-    """Identities and addresses go; notes, event data and the summaries that quote
-    personal data are blanked; pending duplicate pairs are dismissed."""
-    CustomerIdentity.objects.filter(customer=customer).delete()
-    Address.objects.filter(customer=customer).delete()
-    StaffNote.objects.filter(customer=customer).update(text=ERASED_TEXT)
-    CustomerEvent.objects.filter(customer=customer).update(data={})
-    CustomerEvent.objects.filter(
-        customer=customer,
-        kind__in=[EVENT_NOTE_ADDED, EVENT_IDENTITY_ADDED, EVENT_MERGED],
-    ).update(summary=ERASED_TEXT)
-    DuplicateCandidate.objects.filter(
-        Q(customer_a=customer) | Q(customer_b=customer), status=DuplicateStatus.PENDING
-    ).update(
-        status=DuplicateStatus.DISMISSED,
-        resolved_by=acting_user(actor),
-        resolved_at=timezone.now(),
-    )
-
-
 def _disable_login(user) -> None:
     """No token, no password, no name: the login can never be used again."""
     Token.objects.filter(user=user).delete()
@@ -83,65 +235,34 @@ def _disable_login(user) -> None:
     user.save()
 
 
-def _anonymise_profiles(customer: Customer) -> None:
-    """The profile and the profiles merged into it lose their personal fields; merge
-    records keep only the merged id."""
-    now = timezone.now()
-    Customer.objects.filter(merged_into=customer).update(
-        first_name="",
-        last_name="",
-        email="",
-        phone="",
-        birthday=None,
-        preferences={},
-        is_anonymised=True,
-        erased_at=now,
-    )
-    for merge in CustomerMerge.objects.filter(survivor=customer):
-        merge.summary = {**merge.summary, "merged": {"id": merge.merged_id}}
-        merge.save(update_fields=["summary"])
-    customer.first_name = ""
-    customer.last_name = ""
-    customer.email = ""
-    customer.phone = ""
-    customer.birthday = None
-    customer.preferences = {}
-    customer.preferred_store = None
-    customer.is_anonymised = True
-    customer.erased_at = now
-    customer.save(
-        update_fields=[
-            "first_name",
-            "last_name",
-            "email",
-            "phone",
-            "birthday",
-            "preferences",
-            "preferred_store",
-            "is_anonymised",
-            "erased_at",
-            "updated_at",
-        ]
-    )
-
-
 @transaction.atomic
 def erase_customer(*, customer: Customer, actor=None, channel: str = "") -> Customer:
     """Forget the person, keep the books.
 
-    Names, contact data, identities, addresses, preferences and note texts go;
-    consents are withdrawn (the withdrawal stays as proof); orders and ledgers stay for
-    accounting, on an anonymous profile. The login is disabled. Erasing twice changes
-    nothing.
+    Names, contact data, identities, addresses, preferences, the loyalty number and
+    every free text about them go, in every app; consents are withdrawn (the
+    withdrawal stays as proof); orders and ledgers stay for accounting, on an
+    anonymous profile. Side effects not sent yet that would reach them are cancelled.
+    The login is disabled. Erasing twice changes nothing.
     """
     customer = lock_customer(customer)
     if customer.is_anonymised:
         return customer
+    erasure = Erasure(
+        customer=customer,
+        customer_ids=(customer.pk, *merged_profile_ids(customer.pk)),
+        actor=actor,
+        now=timezone.now(),
+    )
+    entries = registered()
+    for entry in entries:
+        erasure.values |= set(entry.values(erasure.customer_ids))
     _withdraw_consents(customer, actor=actor, channel=channel)
-    _redact_records(customer, actor=actor)
     if customer.user is not None:
         _disable_login(customer.user)
-    _anonymise_profiles(customer)
+    for entry in entries:
+        entry.erase(erasure)
+    redact_payloads(erasure.values, reason=CANCELLED_FOR_ERASURE)
     record_event(
         customer=customer,
         kind=EVENT_ERASED,
@@ -149,6 +270,5 @@ def erase_customer(*, customer: Customer, actor=None, channel: str = "") -> Cust
         actor=actor,
         channel=channel,
     )
-    customer_erased.send(sender=Customer, customer=customer)
     webhooks.emit("customer.erased", {"customer_id": customer.pk})
     return customer

@@ -15,23 +15,20 @@ from django.utils import timezone
 from customers.models import (
     WISHLIST_DEFAULT_NAME,
     Customer,
-    CustomerEvent,
     Wishlist,
     WishlistChannel,
     WishlistItem,
-    new_share_token,
 )
 from customers.normalize import (
     normalize_email,
 )
-from customers.services.erasure import ERASED_TEXT
+from customers.selectors.wishlists import WISHLIST_SHARE_TOPIC
 from customers.services.identities import (
     lock_customer,
 )
 from customers.services.timeline import (
     record_event,
 )
-from customers.signals import customer_erased
 from inventory.models import Variant
 from omnistore.core import outbox
 from omnistore.core.actors import acting_user
@@ -47,7 +44,6 @@ EVENT_WISHLIST_ITEM_ADDED = "wishlist_item_added"
 EVENT_WISHLIST_ITEM_UPDATED = "wishlist_item_updated"
 EVENT_WISHLIST_ITEM_REMOVED = "wishlist_item_removed"
 EVENT_WISHLIST_SHARED = "wishlist_shared"
-WISHLIST_SHARE_TOPIC = "customers.wishlist_share"
 
 WISHLIST_NAME_MAX = 100
 WISHLIST_NOTE_MAX = 250
@@ -514,31 +510,3 @@ def deliver_wishlist_share(payload: dict) -> None:
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[payload["to"]],
     ).send()
-
-
-# Kinds whose summary carries a list name the customer chose (it may be personal).
-_WISHLIST_NAMED_KINDS = (
-    EVENT_WISHLIST_CREATED,
-    EVENT_WISHLIST_RENAMED,
-    EVENT_WISHLIST_ARCHIVED,
-    EVENT_WISHLIST_SHARED,
-)
-
-
-def _forget_wishlist_texts(sender, customer: Customer, **kwargs) -> None:
-    """On erasure, notes and list names go and shared links stop working; what was
-    wanted stays, anonymous, like the orders."""
-    lists = list(Wishlist.objects.filter(customer=customer))
-    WishlistItem.objects.filter(wishlist__in=lists).exclude(note="").update(note="")
-    for wishlist in lists:
-        wishlist.name = WISHLIST_DEFAULT_NAME
-        wishlist.share_token = new_share_token()
-        wishlist.save(update_fields=["name", "share_token", "updated_at"])
-    CustomerEvent.objects.filter(
-        customer=customer, kind__in=_WISHLIST_NAMED_KINDS
-    ).update(summary=ERASED_TEXT)
-
-
-customer_erased.connect(
-    _forget_wishlist_texts, dispatch_uid="customers.wishlists.forget_texts"
-)

@@ -19,7 +19,7 @@ from customers.services.logins import profile_for_login
 from omnistore.core.channels import Channel
 from omnistore.core.db import connection_for, db_value, insert_rows
 from omnistore.core.exceptions import Conflict, NotFound, ValidationFailed
-from orders.models import CART_TOKENS, Cart, CartLine, CartStatus, Fulfilment, Order
+from orders.models import CART_TOKENS, Cart, CartLine, CartStatus, Order
 from orders.selectors.carts import anonymous_cart, cart_lines, find_cart, fold_lines
 
 from .common import MAX_LINE_QUANTITY, check_quantity, sellable_variants
@@ -326,10 +326,3 @@ def fold_customer_carts(*, survivor: Customer, other: Customer) -> int:
         return 0  # nothing to clash with: the merge re-points the cart as it is
     _fold_lines(source=source, target=target)
     return 1
-
-
-def redact_customer_orders(*, customer: Customer) -> int:
-    """Erasure: orders stay for the books, the contact data on them goes."""
-    orders = Order.objects.filter(customer=customer)
-    Fulfilment.objects.filter(order__in=orders).exclude(address={}).update(address={})
-    return orders.update(email="", phone="")
