@@ -126,7 +126,14 @@ class MeTimelineView(generics.ListAPIView):
 class MeExportView(APIView):
     @extend_schema(
         summary="Export my personal data",
-        description="Everything held about you, as JSON.",
+        description=(
+            "Everything held about you, as JSON: `profile` (with merged profiles), "
+            "`identities`, `addresses`, `current_consents` and `consents` (every "
+            "decision), `events` (the timeline), `notes`, `points` (the ledger), "
+            "`wishlists` (items and email shares), `orders` (lines, addresses, "
+            "payments and refunds, history), `returns`, `store_credit` (the ledger), "
+            "`carts`, `discount_codes_used` and `messages`."
+        ),
         responses={200: OpenApiResponse(description="JSON document"), 404: NO_PROFILE},
         tags=["me"],
     )
