@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.contrib.admin.models import LogEntry
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.db.models import CharField, Q, Value
@@ -144,7 +145,7 @@ def _forget_wishlists(ids: tuple[int, ...]) -> None:
 def _anonymise_profiles(customer: Customer, ids: tuple[int, ...], now) -> None:
     """The profile and the profiles merged into it lose their personal fields and
     their loyalty number; merge records keep only the merged id."""
-    for merge in CustomerMerge.objects.filter(Q(survivor_id__in=ids)):
+    for merge in CustomerMerge.objects.filter(survivor_id__in=ids):
         merge.summary = {**merge.summary, "merged": {"id": merge.merged_id}}
         merge.save(update_fields=["summary"])
     _forget_admin_log(Customer, ids)
@@ -224,7 +225,8 @@ def _withdraw_consents(customer: Customer, *, actor, channel: str) -> None:
 
 
 def _disable_login(user) -> None:
-    """No token, no password, no name: the login can never be used again."""
+    """No token, no password, no name: the login can never be used again. A profile
+    merged into another keeps its own login when the survivor had one: it goes too."""
     Token.objects.filter(user=user).delete()
     user.username = f"erased-{user.pk}"
     user.email = ""
@@ -258,8 +260,10 @@ def erase_customer(*, customer: Customer, actor=None, channel: str = "") -> Cust
     for entry in entries:
         erasure.values |= set(entry.values(erasure.customer_ids))
     _withdraw_consents(customer, actor=actor, channel=channel)
-    if customer.user is not None:
-        _disable_login(customer.user)
+    for user in get_user_model().objects.filter(
+        customer_profile__pk__in=erasure.customer_ids
+    ):
+        _disable_login(user)
     for entry in entries:
         entry.erase(erasure)
     redact_payloads(erasure.values, reason=CANCELLED_FOR_ERASURE)

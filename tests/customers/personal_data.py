@@ -102,10 +102,16 @@ def _profile_and_login():
 
 
 def _merged_profile(customer, staff) -> str:
-    """An older profile of the same person, merged into this one; returns its loyalty
-    number (the merge record and timeline quote it)."""
+    """An older profile of the same person with a login of its own, merged into this
+    one (the login stays with it); returns its loyalty number (the merge record and
+    timeline quote it)."""
+    old_login = UserFactory(username=OLD_EMAIL, email=OLD_EMAIL, first_name=FIRST)
     old = match_customer(
-        email=OLD_EMAIL, first_name=FIRST, last_name=LAST, channel=Channel.STORE
+        user=old_login,
+        email=OLD_EMAIL,
+        first_name=FIRST,
+        last_name=LAST,
+        channel=Channel.STORE,
     )
     merge_customers(survivor=customer, other=old, actor=staff)
     other = match_customer(phone="+393330000001", channel=Channel.STORE)
