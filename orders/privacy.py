@@ -28,12 +28,14 @@ from orders.models import (
     OrderLine,
     OrderStatusChange,
     Payment,
+    PaymentEvent,
     Refund,
     Return,
     ReturnLine,
     ReturnRefund,
     ReturnStatusChange,
     StoreCreditTransaction,
+    TillMovement,
 )
 
 CANCELLED_FOR_ERASURE = "Cancelled: the recipient's data was erased on request."
@@ -273,6 +275,8 @@ def erase_order_data(erasure: Erasure) -> None:
     orders.update(email="", phone="")
     _blank(OrderStatusChange.objects.filter(order__in=orders), "note")
     _blank(Refund.objects.filter(payment__order__in=orders), "reason")
+    _blank(PaymentEvent.objects.filter(payment__order__in=orders), "note")
+    _blank(TillMovement.objects.filter(order__in=orders), "reason")
     _blank(returns, "note", "override_reason")
     _blank(ReturnLine.objects.filter(return_request__in=returns), "note")
     _blank(ReturnStatusChange.objects.filter(return_request__in=returns), "note")
@@ -312,6 +316,12 @@ def personal_data() -> PersonalData:
                 + ("status",)
             ),
             Refund: Texts(erased=("reason",), kept=("reference", "provider_reference")),
+            PaymentEvent: Texts(
+                erased=("note",),
+                kept=("kind", "from_status", "to_status", "provider_reference")
+                + ("source",),
+            ),
+            TillMovement: Texts(erased=("reason",), kept=("kind",)),
             Return: Texts(
                 erased=("note", "override_reason"),
                 kept=("code", "status", "started_channel", "refund_method"),

@@ -32,6 +32,7 @@ from customers.models import (
     DuplicateStatus,
     LoyaltyTransaction,
     StaffNote,
+    VerificationCode,
     Wishlist,
     WishlistItem,
     new_share_token,
@@ -228,6 +229,8 @@ def _disable_login(user) -> None:
     """No token, no password, no name: the login can never be used again. A profile
     merged into another keeps its own login when the survivor had one: it goes too."""
     Token.objects.filter(user=user).delete()
+    # Codes sent to prove an email or phone name it: they go with the login.
+    VerificationCode.objects.filter(user=user).delete()
     user.username = f"erased-{user.pk}"
     user.email = ""
     user.first_name = ""

@@ -184,3 +184,13 @@ def test_only_the_receipt_of_the_profiles_first_order_claims_it():
         user=user, order_number="OS-10", claim_code=receipt_claim_code("OS-10")
     )
     assert claimed.pk == customer.pk
+
+
+def test_erasing_the_person_removes_the_codes_sent_to_their_addresses():
+    user = CustomerUserFactory()
+    request_code(user=user, email="nora.erase@example.com")
+    profile = profile_for_login(user=user, channel=Channel.WEB)
+    assert VerificationCode.objects.filter(target="nora.erase@example.com").exists()
+    erase_customer(customer=profile)
+    assert not VerificationCode.objects.filter(user=user).exists()
+    assert not VerificationCode.objects.filter(target="nora.erase@example.com").exists()
