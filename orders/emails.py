@@ -22,6 +22,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from customers.services.timeline import record_event, record_events
+from customers.services.verification import receipt_claim_code
 from omnistore.core import outbox
 from orders.selectors.orders import orders_for_email
 from orders.selectors.pickups import pickup_qr_payload
@@ -104,6 +105,9 @@ def build_order_email(*, order: Order, kind: str) -> EmailMultiAlternatives:
             else None
         ),
         "qr_cid": QR_CID if kind in WITH_QR else "",
+        "claim_code": (
+            receipt_claim_code(order.number) if kind == "receipt" else ""
+        ),
     }
     subject = SUBJECTS[kind].format(number=order.number)
     text = render_to_string(f"orders/email/{kind}.txt", context)

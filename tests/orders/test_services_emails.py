@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from customers.models import CustomerEvent
+from customers.services.verification import receipt_claim_code
 from omnistore.core.models import OutboxMessage
 from orders.emails import qr_png
 from orders.models import Order, OrderStatus
@@ -50,6 +51,17 @@ def test_receipt_is_sent_after_commit_and_recorded_on_the_timeline():
     assert event.summary == f"Email sent: Your order {order.number}"
     deliver_outbox()
     assert len(mail.outbox) == 1  # delivered once
+
+
+@pytest.mark.django_db
+def test_the_receipt_prints_the_code_that_claims_the_purchase_online():
+    store = shop()
+    order = pickup_order(store=store, lines=[(stocked(store, 2), 1)])
+    deliver_outbox()
+    (message,) = mail.outbox
+    code = receipt_claim_code(order.number)
+    assert f"order {order.number} and claim code {code}" in message.body
+    assert code in message.alternatives[0][0]
 
 
 @pytest.mark.django_db

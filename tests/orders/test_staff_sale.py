@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from customers.models import Channel, Customer
+from customers.services.verification import receipt_claim_code
 from inventory.models import Reservation, ReservationStatus, StockLevel
 from omnistore.accounts.models import Role
 from orders.models import (
@@ -303,6 +304,7 @@ def test_a_cash_sale_to_a_known_customer_completes_at_once(
     assert receipt.status_code == 200
     assert order.number in html
     assert "95.50" in html and "Cash" in html
+    assert receipt_claim_code(order.number) in html  # claims the purchase online
 
 
 def test_a_walk_in_sale_needs_no_customer(staff, shirt):

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from customers.models import Customer, IdentityKind
 from customers.selectors.profiles import search_customers
+from customers.services.verification import receipt_claim_code
 from inventory import selectors as inventory_selectors
 from omnistore.core.channels import Channel
 from omnistore.core.exceptions import ApplicationError, InsufficientStock, NotFound
@@ -578,5 +579,10 @@ def sale_receipt(request, number: str):
     return render(
         request,
         "orders/staff/receipt.html",
-        {"order": order, "till_sale": sale_booking(order), **order_parts(order)},
+        {
+            "order": order,
+            "till_sale": sale_booking(order),
+            "claim_code": receipt_claim_code(order.number),
+            **order_parts(order),
+        },
     )
