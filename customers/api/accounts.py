@@ -17,10 +17,10 @@ from customers.services.verification import (
     confirm_code,
     request_code,
 )
+from omnistore.core.api import ErrorSerializer
 
 from .common import BAD_INPUT, request_channel, validated
 from .serializers import (
-    ErrorSerializer,
     ProfileSerializer,
     RegisterSerializer,
     TokenRequestSerializer,

@@ -2,9 +2,8 @@
 
 from drf_spectacular.utils import OpenApiResponse
 
+from omnistore.core.api import ErrorSerializer
 from omnistore.core.channels import Channel
-
-from .serializers import ErrorSerializer
 
 BAD_INPUT = OpenApiResponse(
     ErrorSerializer, description="Invalid input; nothing changed."

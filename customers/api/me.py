@@ -15,13 +15,13 @@ from customers.selectors.timeline import timeline_queryset
 from customers.services.consents import set_consents
 from customers.services.erasure import erase_customer
 from customers.services.profiles import update_profile
+from omnistore.core.api import ErrorSerializer
 
 from .common import BAD_INPUT, request_channel, validated
 from .serializers import (
     ConsentOutSerializer,
     ConsentUpdateSerializer,
     EraseSerializer,
-    ErrorSerializer,
     EventSerializer,
     ProfileSerializer,
     ProfileUpdateSerializer,

@@ -5,6 +5,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from customers.models import Consent, ConsentChannel, Customer, CustomerEvent
+
+# Re-exports until every caller imports from its defining module.
+from omnistore.core.api import ErrorSerializer  # noqa: F401
 from omnistore.core.channels import Channel
 
 # --- input -------------------------------------------------------------------------
@@ -171,9 +174,3 @@ class EventSerializer(serializers.ModelSerializer):
     @extend_schema_field(OpenApiTypes.STR)
     def get_location(self, event) -> str | None:
         return event.location.name if event.location_id else None
-
-
-class ErrorSerializer(serializers.Serializer):
-    message = serializers.CharField()
-    code = serializers.CharField()
-    extra = serializers.DictField(help_text="Field errors or details of the refusal.")

@@ -33,9 +33,9 @@ from customers.services.wishlists import (
     share_wishlist_by_email,
     shared_wishlist_url,
 )
+from omnistore.core.api import ErrorSerializer
 
 from .common import BAD_INPUT, request_channel, validated
-from .serializers import ErrorSerializer
 
 NOT_FOUND = OpenApiResponse(
     ErrorSerializer, description="No such list among yours (or no profile)."

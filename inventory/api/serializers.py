@@ -160,9 +160,3 @@ class StoreSerializer(serializers.ModelSerializer):
     )
     def get_distance_km(self, location) -> float | None:
         return self.context["distances"].get(location.pk)
-
-
-class CatalogErrorSerializer(serializers.Serializer):
-    message = serializers.CharField()
-    code = serializers.CharField()
-    extra = serializers.DictField(help_text="Field errors or details of the refusal.")

@@ -9,11 +9,11 @@ from rest_framework.response import Response
 
 from inventory import selectors
 from inventory.models import Location
+from omnistore.core.api import ErrorSerializer
 from omnistore.core.exceptions import NotFound
 
 from .serializers import (
     AvailabilityQuerySerializer,
-    CatalogErrorSerializer,
     PointQuerySerializer,
     ProductAvailabilitySerializer,
     ProductListQuerySerializer,
@@ -21,12 +21,8 @@ from .serializers import (
     StoreSerializer,
 )
 
-BAD_INPUT = OpenApiResponse(
-    CatalogErrorSerializer, description="Invalid query parameters."
-)
-NOT_FOUND = OpenApiResponse(
-    CatalogErrorSerializer, description="Unknown or inactive product."
-)
+BAD_INPUT = OpenApiResponse(ErrorSerializer, description="Invalid query parameters.")
+NOT_FOUND = OpenApiResponse(ErrorSerializer, description="Unknown or inactive product.")
 
 
 def _query(serializer_class, request) -> dict:

@@ -1,4 +1,5 @@
-"""Shared API plumbing: pagination and the single exception handler."""
+"""Shared API plumbing: the error body and its handler, pagination, the text field
+every input uses (the request body parsers are in ``parsers``)."""
 
 import copy
 
@@ -13,31 +14,112 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from .exceptions import ApplicationError
 
 
-class Pagination(PageNumberPagination):
-    page_size_query_param = "page_size"
-    max_page_size = 100
+class ErrorSerializer(serializers.Serializer):
+    """The body of every error the API answers (4xx): ``exception_handler``."""
+
+    message = serializers.CharField()
+    code = serializers.CharField()
+    extra = serializers.DictField(help_text="Field errors or details of the refusal.")
+
+
+def error_body(message: str, code: str, extra: dict | None = None) -> dict:
+    return {"message": message, "code": code, "extra": extra or {}}
 
 
 def exception_handler(exc, context):
+    """Every error as ``{"message", "code", "extra"}`` with its status.
+
+    A 400 keeps its field errors in ``extra`` and, for clients that expect DRF's
+    shape, at the top level too; DRF's other errors (401, 403, 404, 405, 415, 429)
+    carry their text in ``message`` and their code in ``code``.
+    """
     if isinstance(exc, ApplicationError):
-        body = {"message": exc.message, "code": exc.code, "extra": exc.extra}
-        return Response(body, status=exc.status)
+        return Response(error_body(exc.message, exc.code, exc.extra), status=exc.status)
     if isinstance(exc, ObjectDoesNotExist):
         exc = Http404()
     response = drf_exception_handler(exc, context)
-    if response is not None and response.status_code == status.HTTP_400_BAD_REQUEST:
-        errors = response.data
-        response.data = {
-            "message": "Invalid input.",
-            "code": "invalid",
-            "extra": errors,
-        }
+    if response is None:
+        return None
+    errors = response.data
+    if isinstance(errors, dict) and set(errors) == {"detail"}:
+        detail = errors["detail"]
+        code = getattr(detail, "code", None) or "error"
+        extra = {"wait": exc.wait} if getattr(exc, "wait", None) else {}
+        response.data = error_body(str(detail), code, extra)
+    elif response.status_code == status.HTTP_400_BAD_REQUEST:
+        response.data = error_body("Invalid input.", "invalid", errors)
         # Field errors stay addressable at the top level for clients that expect DRF's shape.
         if isinstance(errors, dict):
             response.data.update(
                 {k: v for k, v in errors.items() if k not in response.data}
             )
     return response
+
+
+# --- pagination ----------------------------------------------------------------------
+
+
+def _positive_int(raw: str, name: str) -> int:
+    """A query parameter that must be a whole number from 1; anything else is bad
+    input (400, the parameter named in ``extra``), never silently replaced."""
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        value = 0
+    if value < 1 or not raw.strip().isdigit():
+        raise serializers.ValidationError({name: ["A whole number from 1."]})
+    return value
+
+
+class Pagination(PageNumberPagination):
+    """``page`` and ``page_size`` are whole numbers from 1; either one otherwise is a
+    400 naming it. A page past the last is a 404. A ``page_size`` over 100 counts as
+    100."""
+
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        return min(_positive_int(raw, self.page_size_query_param), self.max_page_size)
+
+    def paginate_queryset(self, queryset, request, view=None):
+        raw = request.query_params.get(self.page_query_param)
+        if raw is not None and raw not in self.last_page_strings:
+            _positive_int(raw, self.page_query_param)
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_schema_operation_parameters(self, view):
+        described = {
+            self.page_query_param: "Page number, from 1; a page past the last is a 404.",
+            self.page_size_query_param: (
+                f"Results per page, from 1 (default {self.page_size}); "
+                f"more than {self.max_page_size} counts as {self.max_page_size}."
+            ),
+        }
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] in described:
+                parameter["description"] = described[parameter["name"]]
+                parameter["schema"] = {**parameter["schema"], "minimum": 1}
+        return parameters
+
+
+# --- fields --------------------------------------------------------------------------
+
+
+class TextField(serializers.CharField):
+    """An input string, as JSON sends it: a number or a boolean is refused rather
+    than read as its text (``{"name": 0}`` is a 400, not a list named "0"). Form
+    bodies send text only, so they are unaffected. DRF's ``CharField`` already
+    refuses NUL."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 def _fresh(field: Field) -> Field:

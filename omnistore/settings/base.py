@@ -55,6 +55,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # NUL in a path or query: 400 at the door; /api/ 404s as the API's JSON errors.
+    "omnistore.core.middleware.RejectNulMiddleware",
+    "omnistore.core.middleware.ApiNotFoundMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -152,8 +155,14 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "omnistore.core.api.Pagination",
     "PAGE_SIZE": 20,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "omnistore.core.schema.AutoSchema",
     "EXCEPTION_HANDLER": "omnistore.core.api.exception_handler",
+    # DRF's parsers, refusing what no column can hold and JSON nested too deep.
+    "DEFAULT_PARSER_CLASSES": [
+        "omnistore.core.parsers.JSONParser",
+        "omnistore.core.parsers.FormParser",
+        "omnistore.core.parsers.MultiPartParser",
+    ],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "omnistore.core.negotiation.ContentNegotiation",
     "DEFAULT_THROTTLE_CLASSES": ["omnistore.core.throttling.CallerRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
