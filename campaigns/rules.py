@@ -234,7 +234,12 @@ def _is_id(value) -> bool:
 
 
 def _is_slug(value) -> bool:
-    return isinstance(value, str) and bool(value.strip()) and len(value) <= 200
+    return (
+        isinstance(value, str)
+        and bool(value.strip())
+        and len(value) <= 200
+        and "\x00" not in value
+    )
 
 
 def _check_value(spec: FieldSpec, op: str, value, where: str) -> list[str]:
@@ -260,6 +265,8 @@ def _text_errors(spec: FieldSpec, value, where: str) -> list[str]:
         return [f"{where}: expected a non-empty text."]
     if len(value) > 200:
         return [f"{where}: at most 200 characters."]
+    if "\x00" in value:  # no text column can hold it, nor match it
+        return [f"{where}: null characters are not allowed."]
     return []
 
 

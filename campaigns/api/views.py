@@ -17,6 +17,7 @@ from campaigns.selectors.audiences import segment_preview
 from campaigns.selectors.reports import campaign_report
 from campaigns.services.segments import create_segment, validate_segment_rules
 from omnistore.accounts.models import Role
+from omnistore.core.api import TextField
 
 
 class IsManager(BasePermission):
@@ -31,8 +32,8 @@ class IsManager(BasePermission):
 
 
 class SegmentInSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=120)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    name = TextField(max_length=120)
+    description = TextField(required=False, allow_blank=True, default="")
     rules = serializers.JSONField()
 
 

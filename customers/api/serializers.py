@@ -1,26 +1,27 @@
 """Input and output shapes of the storefront account, profile and privacy endpoints."""
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from customers.models import Consent, ConsentChannel, Customer, CustomerEvent
+from omnistore.core import api
+from omnistore.core.api import TextField
+from omnistore.core.channels import Channel
 
 # Re-exports until every caller imports from its defining module.
-from omnistore.core.api import ErrorSerializer  # noqa: F401
-from omnistore.core.channels import Channel
+ErrorSerializer = api.ErrorSerializer
 
 # --- input -------------------------------------------------------------------------
 
 
 class RegisterSerializer(serializers.Serializer):
-    email = serializers.CharField(max_length=254, help_text="Also the login.")
-    password = serializers.CharField(
+    email = TextField(max_length=254, help_text="Also the login.")
+    password = TextField(
         max_length=128, write_only=True, style={"input_type": "password"}
     )
-    first_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    last_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    phone = serializers.CharField(
+    first_name = TextField(max_length=100, required=False, allow_blank=True)
+    last_name = TextField(max_length=100, required=False, allow_blank=True)
+    phone = TextField(
         max_length=30,
         required=False,
         allow_blank=True,
@@ -34,15 +35,15 @@ class RegisterSerializer(serializers.Serializer):
 
 
 class TokenRequestSerializer(serializers.Serializer):
-    email = serializers.CharField(max_length=254)
-    password = serializers.CharField(
+    email = TextField(max_length=254)
+    password = TextField(
         max_length=128, write_only=True, style={"input_type": "password"}
     )
 
 
 class ProfileUpdateSerializer(serializers.Serializer):
-    first_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    last_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    first_name = TextField(max_length=100, required=False, allow_blank=True)
+    last_name = TextField(max_length=100, required=False, allow_blank=True)
     birthday = serializers.DateField(required=False, allow_null=True)
     preferred_store = serializers.IntegerField(
         required=False, allow_null=True, min_value=1, help_text="Id of an open shop."
@@ -122,7 +123,7 @@ class ProfileSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_preferred_store_name(self, customer) -> str | None:
         return customer.preferred_store.name if customer.preferred_store_id else None
 
@@ -164,13 +165,13 @@ class EventSerializer(serializers.ModelSerializer):
             "occurred_at",
         ]
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_by(self, event) -> str | None:
         actor = event.actor
         if actor is None or not actor.is_store_staff:
             return None
         return actor.display_name
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_location(self, event) -> str | None:
         return event.location.name if event.location_id else None

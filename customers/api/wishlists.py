@@ -33,7 +33,7 @@ from customers.services.wishlists import (
     share_wishlist_by_email,
     shared_wishlist_url,
 )
-from omnistore.core.api import ErrorSerializer
+from omnistore.core.api import ErrorSerializer, TextField
 
 from .common import BAD_INPUT, request_channel, validated
 
@@ -64,7 +64,7 @@ class ShareThrottle(SimpleRateThrottle):
 
 
 class WishlistCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(
+    name = TextField(
         max_length=100,
         required=False,
         allow_blank=True,
@@ -73,12 +73,12 @@ class WishlistCreateSerializer(serializers.Serializer):
 
 
 class WishlistRenameSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
+    name = TextField(max_length=100)
 
 
 class WishlistItemCreateSerializer(serializers.Serializer):
     variant = serializers.IntegerField(min_value=1, help_text="Variant id.")
-    note = serializers.CharField(
+    note = TextField(
         max_length=250,
         required=False,
         allow_blank=True,
@@ -87,8 +87,8 @@ class WishlistItemCreateSerializer(serializers.Serializer):
 
 
 class WishlistShareSerializer(serializers.Serializer):
-    email = serializers.CharField(max_length=254, help_text="Whom to send it to.")
-    message = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    email = TextField(max_length=254, help_text="Whom to send it to.")
+    message = TextField(max_length=500, required=False, allow_blank=True)
 
 
 # --- output ------------------------------------------------------------------------

@@ -184,7 +184,9 @@ FULFILMENT_PARAMS = [
         enum=[FulfilmentMethod.DELIVERY, FulfilmentMethod.PICKUP],
         description="Show availability for delivery (default) or pickup at `store`.",
     ),
-    OpenApiParameter("store", OpenApiTypes.INT, description="Pickup shop id."),
+    OpenApiParameter(
+        "store", {"type": "integer", "minimum": 1}, description="Pickup shop id."
+    ),
 ]
 
 
@@ -205,15 +207,26 @@ def _fulfilment(request) -> tuple[str, int | None]:
         raise ValidationFailed(
             "Unknown fulfilment.", extra={"fulfilment": ["Use delivery or pickup."]}
         )
-    store = request.query_params.get("store")
+    store = _store_id(request.query_params.get("store"))
     if method == FulfilmentMethod.PICKUP:
-        try:
-            return method, int(store)
-        except (TypeError, ValueError):
+        if store is None:
             raise ValidationFailed(
                 "Choose a shop.", extra={"store": ["A shop id is required for pickup."]}
-            ) from None
+            )
+        return method, store
     return method, None
+
+
+def _store_id(raw: str | None) -> int | None:
+    """``?store=``: absent, or a shop id (a whole number from 1); anything else is
+    refused, whatever the fulfilment."""
+    if raw is None:
+        return None
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
+        raise ValidationFailed(
+            "Unknown shop.", extra={"store": ["A shop id, a whole number from 1."]}
+        )
+    return int(raw)
 
 
 def _cart_body(request, cart, lines=None) -> dict:

@@ -9,7 +9,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from omnistore.core.api import InputSerializer
+from omnistore.core.api import InputSerializer, TextField
 from omnistore.core.channels import Channel
 from orders.models import FulfilmentMethod, PaymentMethod
 from orders.services.checkout import place_cart_order
@@ -20,13 +20,13 @@ from .orders import OrderDetailOutput, order_detail_data
 
 
 class AddressInput(InputSerializer):
-    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    line1 = serializers.CharField(max_length=250)
-    line2 = serializers.CharField(max_length=250, required=False, allow_blank=True)
-    city = serializers.CharField(max_length=100)
-    postcode = serializers.CharField(max_length=20)
-    country = serializers.CharField(max_length=2, min_length=2, default="IT")
-    phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    name = TextField(max_length=200, required=False, allow_blank=True)
+    line1 = TextField(max_length=250)
+    line2 = TextField(max_length=250, required=False, allow_blank=True)
+    city = TextField(max_length=100)
+    postcode = TextField(max_length=20)
+    country = TextField(max_length=2, min_length=2, default="IT")
+    phone = TextField(max_length=30, required=False, allow_blank=True)
     latitude = serializers.FloatField(
         required=False, min_value=-90, max_value=90, allow_null=True
     )
@@ -44,7 +44,7 @@ class PaymentInput(InputSerializer):
         ],
         default=PaymentMethod.CARD_ONLINE,
     )
-    token = serializers.CharField(max_length=200, allow_blank=True, default="")
+    token = TextField(max_length=200, allow_blank=True, default="")
 
 
 class CheckoutInput(InputSerializer):
@@ -54,16 +54,14 @@ class CheckoutInput(InputSerializer):
     store = serializers.IntegerField(min_value=1, required=False)
     address = AddressInput(required=False)
     email = serializers.EmailField(required=False, allow_blank=True, default="")
-    phone = serializers.CharField(
-        max_length=30, required=False, allow_blank=True, default=""
-    )
-    first_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    last_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    phone = TextField(max_length=30, required=False, allow_blank=True, default="")
+    first_name = TextField(max_length=100, required=False, allow_blank=True)
+    last_name = TextField(max_length=100, required=False, allow_blank=True)
     payment = PaymentInput()
     channel = serializers.ChoiceField(
         choices=[Channel.WEB, Channel.APP], default=Channel.WEB
     )
-    discount_code = serializers.CharField(
+    discount_code = TextField(
         max_length=40,
         required=False,
         allow_blank=True,

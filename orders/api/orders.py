@@ -8,6 +8,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from omnistore.core.api import TextField
 from orders.models import OrderStatus
 from orders.selectors.orders import customer_orders, order_by_id, order_detail
 from orders.services.fulfilment import cancel_order
@@ -100,7 +101,7 @@ class OrderDetailOutput(OrderSummaryOutput):
 
 
 class CancelInput(serializers.Serializer):
-    reason = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    reason = TextField(max_length=200, required=False, allow_blank=True)
 
 
 # The cart after an add and the order just placed are the storefront's busiest

@@ -17,6 +17,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from omnistore.core.api import TextField
 from omnistore.core.channels import Channel
 from orders.emails import qr_png
 from orders.models import RefundMethod, Return, ReturnReason
@@ -53,13 +54,11 @@ class ReturnLineInput(serializers.Serializer):
     order_line = serializers.IntegerField(min_value=1)
     quantity = serializers.IntegerField(min_value=1, max_value=99)
     reason = serializers.ChoiceField(choices=ReturnReason.choices)
-    note = serializers.CharField(
-        max_length=250, required=False, allow_blank=True, default=""
-    )
+    note = TextField(max_length=250, required=False, allow_blank=True, default="")
 
 
 class ReturnCreateInput(serializers.Serializer):
-    order = serializers.CharField(max_length=20, help_text="The order number.")
+    order = TextField(max_length=20, help_text="The order number.")
     lines = ReturnLineInput(many=True, allow_empty=False)
     refund_method = serializers.ChoiceField(
         choices=RefundMethod.choices, default=RefundMethod.ORIGINAL
@@ -67,9 +66,7 @@ class ReturnCreateInput(serializers.Serializer):
     channel = serializers.ChoiceField(
         choices=[Channel.WEB, Channel.APP], default=Channel.WEB
     )
-    note = serializers.CharField(
-        max_length=500, required=False, allow_blank=True, default=""
-    )
+    note = TextField(max_length=500, required=False, allow_blank=True, default="")
 
 
 # --- output --------------------------------------------------------------------------

@@ -379,3 +379,16 @@ def test_update_segment_validates_the_new_rules():
     )
     segment.refresh_from_db()
     assert Decimal(segment.rules["value"]) == Decimal("900")
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {"field": "first_name", "op": "eq", "value": "Ann\u0000"},
+        {"field": "first_name", "op": "in", "value": ["Ann", "\u0000"]},
+        {"field": "has_wishlist_item", "op": "is_true", "category": "shirts\u0000"},
+    ],
+)
+def test_a_nul_in_a_rule_is_an_error_of_that_rule(rule):
+    errors = selectors_errors({"all": [rule]})
+    assert len(errors) == 1 and errors[0].startswith("all[0]"), errors
