@@ -65,10 +65,11 @@ def test_patch_and_delete_of_one_line_at_once_answer_200_or_404():
     for _ in range(5):
         token, line_id = cart_with_a_line(item)
         url = f"/api/v1/cart/lines/{line_id}/"
+        change, remove = cart_client(token), cart_client(token)
         results = run_parallel(
             [
-                lambda: cart_client(token).patch(url, {"quantity": 3}, format="json"),
-                lambda: cart_client(token).delete(url),
+                lambda c=change, u=url: c.patch(u, {"quantity": 3}, format="json"),
+                lambda c=remove, u=url: c.delete(u),
             ]
         )
         for response in results:
