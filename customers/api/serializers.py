@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from customers.models import Consent, ConsentChannel, Customer, CustomerEvent
 from omnistore.core import api
-from omnistore.core.api import TextField
+from omnistore.core.api import MAX_ID, TextField
 from omnistore.core.channels import Channel
 
 # Re-exports until every caller imports from its defining module.
@@ -46,7 +46,11 @@ class ProfileUpdateSerializer(serializers.Serializer):
     last_name = TextField(max_length=100, required=False, allow_blank=True)
     birthday = serializers.DateField(required=False, allow_null=True)
     preferred_store = serializers.IntegerField(
-        required=False, allow_null=True, min_value=1, help_text="Id of an open shop."
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=MAX_ID,
+        help_text="Id of an open shop.",
     )
     preferences = serializers.JSONField(
         required=False,

@@ -33,7 +33,7 @@ from customers.services.wishlists import (
     share_wishlist_by_email,
     shared_wishlist_url,
 )
-from omnistore.core.api import ErrorSerializer, TextField
+from omnistore.core.api import MAX_ID, ErrorSerializer, TextField
 
 from .common import BAD_INPUT, request_channel, validated
 
@@ -77,7 +77,9 @@ class WishlistRenameSerializer(serializers.Serializer):
 
 
 class WishlistItemCreateSerializer(serializers.Serializer):
-    variant = serializers.IntegerField(min_value=1, help_text="Variant id.")
+    variant = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, help_text="Variant id."
+    )
     note = TextField(
         max_length=250,
         required=False,

@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from inventory.models import Category, Location, Product, Variant
+from omnistore.core.api import MAX_ID
 
 # --- input -------------------------------------------------------------------------
 
@@ -32,7 +33,10 @@ class PointQuerySerializer(serializers.Serializer):
 
 class AvailabilityQuerySerializer(PointQuerySerializer):
     variant = serializers.IntegerField(
-        required=False, min_value=1, help_text="Only this variant of the product."
+        required=False,
+        min_value=1,
+        max_value=MAX_ID,
+        help_text="Only this variant of the product.",
     )
 
 

@@ -109,6 +109,10 @@ class Pagination(PageNumberPagination):
 
 # --- fields --------------------------------------------------------------------------
 
+# The largest id a bigint column holds: an id input stops there, so a larger number is
+# a 400, not an overflow in the query that looks it up.
+MAX_ID = 2**63 - 1
+
 
 class TextField(serializers.CharField):
     """An input string, as JSON sends it: a number or a boolean is refused rather

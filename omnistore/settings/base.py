@@ -179,6 +179,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Request bodies are documented as JSON, what the storefront sends; the form
+    # parsers stay for the browsable API and the test client.
+    "PARSER_WHITELIST": ["omnistore.core.parsers.JSONParser"],
     "ENUM_NAME_OVERRIDES": {
         "SalesChannelEnum": "customers.models.Channel",
         "ConsentChannelEnum": "customers.models.ConsentChannel",

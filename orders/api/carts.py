@@ -20,7 +20,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from omnistore.core.api import InputSerializer
+from omnistore.core.api import MAX_ID, InputSerializer
 from omnistore.core.exceptions import ValidationFailed
 from orders.models import FulfilmentMethod
 from orders.selectors.carts import (
@@ -44,14 +44,14 @@ from .common import CART_TOKEN, ERRORS, cart_token, known_customer, request_cust
 
 
 class CartLineInput(InputSerializer):
-    variant = serializers.IntegerField(min_value=1)
+    variant = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     quantity = serializers.IntegerField(min_value=1, max_value=99, default=1)
 
 
 class CartLinesInput(InputSerializer):
     """One line (``variant``, ``quantity``) or several (``lines``)."""
 
-    variant = serializers.IntegerField(min_value=1, required=False)
+    variant = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
     quantity = serializers.IntegerField(min_value=1, max_value=99, default=1)
     lines = CartLineInput(many=True, required=False)
 
@@ -185,7 +185,9 @@ FULFILMENT_PARAMS = [
         description="Show availability for delivery (default) or pickup at `store`.",
     ),
     OpenApiParameter(
-        "store", {"type": "integer", "minimum": 1}, description="Pickup shop id."
+        "store",
+        {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+        description="Pickup shop id.",
     ),
 ]
 
@@ -222,7 +224,7 @@ def _store_id(raw: str | None) -> int | None:
     refused, whatever the fulfilment."""
     if raw is None:
         return None
-    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_ID:
         raise ValidationFailed(
             "Unknown shop.", extra={"store": ["A shop id, a whole number from 1."]}
         )

@@ -9,7 +9,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from omnistore.core.api import InputSerializer, TextField
+from omnistore.core.api import MAX_ID, InputSerializer, TextField
 from omnistore.core.channels import Channel
 from orders.models import FulfilmentMethod, PaymentMethod
 from orders.services.checkout import place_cart_order
@@ -51,7 +51,7 @@ class CheckoutInput(InputSerializer):
     fulfilment = serializers.ChoiceField(
         choices=[FulfilmentMethod.DELIVERY, FulfilmentMethod.PICKUP]
     )
-    store = serializers.IntegerField(min_value=1, required=False)
+    store = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
     address = AddressInput(required=False)
     email = serializers.EmailField(required=False, allow_blank=True, default="")
     phone = TextField(max_length=30, required=False, allow_blank=True, default="")

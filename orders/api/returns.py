@@ -17,7 +17,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from omnistore.core.api import TextField
+from omnistore.core.api import MAX_ID, TextField
 from omnistore.core.channels import Channel
 from orders.emails import qr_png
 from orders.models import RefundMethod, Return, ReturnReason
@@ -51,7 +51,7 @@ def instructions(return_request) -> str:
 
 
 class ReturnLineInput(serializers.Serializer):
-    order_line = serializers.IntegerField(min_value=1)
+    order_line = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     quantity = serializers.IntegerField(min_value=1, max_value=99)
     reason = serializers.ChoiceField(choices=ReturnReason.choices)
     note = TextField(max_length=250, required=False, allow_blank=True, default="")
