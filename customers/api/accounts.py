@@ -39,7 +39,8 @@ class SignInThrottle(SimpleRateThrottle):
         return rates.get(self.scope, "20/minute")
 
     def get_cache_key(self, request, view):
-        email = str(request.data.get("email", "")).strip().lower()[:254]
+        data = request.data if isinstance(request.data, dict) else {}  # [] is JSON too
+        email = str(data.get("email", "")).strip().lower()[:254]
         ident = f"{self.get_ident(request)}:{email}"
         return self.cache_format % {"scope": self.scope, "ident": ident}
 

@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from customers.models import Consent, ConsentChannel, Customer, CustomerEvent
 from omnistore.core import api
-from omnistore.core.api import MAX_ID, TextField
+from omnistore.core.api import MAX_ID, FlagField, TextField
 from omnistore.core.channels import Channel
 
 # Re-exports until every caller imports from its defining module.
@@ -60,9 +60,9 @@ class ProfileUpdateSerializer(serializers.Serializer):
 
 
 class ConsentUpdateSerializer(serializers.Serializer):
-    email = serializers.BooleanField(required=False)
-    sms = serializers.BooleanField(required=False)
-    push = serializers.BooleanField(required=False)
+    email = FlagField(required=False)
+    sms = FlagField(required=False)
+    push = FlagField(required=False)
     channel = serializers.ChoiceField(
         choices=[Channel.WEB, Channel.APP],
         default=Channel.WEB,
@@ -78,7 +78,7 @@ class ConsentUpdateSerializer(serializers.Serializer):
 
 
 class EraseSerializer(serializers.Serializer):
-    confirm = serializers.BooleanField(
+    confirm = FlagField(
         help_text="Must be true: erasing personal data cannot be undone."
     )
 

@@ -4,7 +4,7 @@ every input uses (the request body parsers are in ``parsers``)."""
 import copy
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.http import Http404
+from django.http import Http404, QueryDict
 from rest_framework import serializers, status
 from rest_framework.fields import Field
 from rest_framework.pagination import PageNumberPagination
@@ -123,6 +123,22 @@ class TextField(serializers.CharField):
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+def _from_form(field: Field) -> bool:
+    """Whether the body being validated is a form's (all text) rather than JSON."""
+    return isinstance(getattr(field.root, "initial_data", None), QueryDict)
+
+
+class FlagField(serializers.BooleanField):
+    """A JSON ``true`` or ``false``: a number or a text is refused rather than read
+    as one (``{"push": 0}`` is a 400). A form's text ("true", "false") is read as
+    DRF reads it."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool) and not _from_form(self):
+            self.fail("invalid", input=data)
         return super().to_internal_value(data)
 
 

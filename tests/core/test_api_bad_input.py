@@ -191,3 +191,33 @@ def test_the_schema_says_which_fields_may_be_null_and_what_a_patch_needs(client)
     line_update = schema["paths"]["/api/v1/cart/lines/{line_id}/"]["patch"]
     ref = line_update["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     assert components[ref.rsplit("/", 1)[1]]["required"] == ["quantity"]
+
+
+@pytest.mark.parametrize("value", [0, 1, "true", None])
+def test_a_json_flag_is_true_or_false_only(customer_client, value):
+    response = customer_client.put(
+        "/api/v1/me/consents/", {"push": value}, format="json"
+    )
+    body = assert_error(response, 400, "invalid")
+    assert "push" in body["extra"]
+
+
+def test_a_form_flag_is_read_from_its_text(customer_client):
+    response = customer_client.put("/api/v1/me/consents/", {"push": "true"})
+    assert response.status_code == 200, response.content
+
+
+def test_an_id_larger_than_a_bigint_is_a_400_not_an_overflow(customer_client):
+    for body in ({"variant": 2**64}, {"lines": [{"variant": 2**63, "quantity": 1}]}):
+        response = customer_client.post("/api/v1/cart/lines/", body, format="json")
+        assert_error(response, 400, "invalid")
+    response = customer_client.get(f"/api/v1/cart/?fulfilment=pickup&store={2**63}")
+    assert "store" in assert_error(response, 400)["extra"]
+
+
+@pytest.mark.parametrize("url", ["/api/v1/auth/register/", "/api/v1/auth/token/"])
+def test_a_json_body_that_is_not_an_object_is_a_400(url):
+    response = APIClient().post(
+        url, data="[null, null]", content_type="application/json"
+    )
+    assert_error(response, 400)
