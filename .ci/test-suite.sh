@@ -20,6 +20,7 @@ step "ruff" .venv/bin/ruff check .
 step "import layers" .venv/bin/lint-imports  # layers, selectors below services, no import cycles
 step "migrations are up to date" $PY manage.py makemigrations --check --dry-run
 step "pytest on SQLite" $PY -m pytest -m "not postgres and not browser" -q -n 2 -p no:playwright
+step "API against its schema (schemathesis)" bash .ci/schemathesis.sh
 step "pytest on PostgreSQL 15" bash .ci/pg.sh $PY -m pytest -m "not browser" -q -n 2 -p no:playwright
 step "browser tests (headless Chromium)" $PY -m pytest -m browser -q --browser chromium \
   --output test-artifacts --screenshot only-on-failure

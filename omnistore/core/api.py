@@ -142,6 +142,16 @@ class FlagField(serializers.BooleanField):
         return super().to_internal_value(data)
 
 
+class NumberField(serializers.FloatField):
+    """A JSON number: a boolean or a text is refused rather than read as one
+    (``false`` is not 0.0). A form's text is read as DRF reads it."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or (isinstance(data, str) and not _from_form(self)):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 def _fresh(field: Field) -> Field:
     """A new, unbound instance of a declared field.
 

@@ -9,7 +9,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from omnistore.core.api import MAX_ID, InputSerializer, TextField
+from omnistore.core.api import MAX_ID, InputSerializer, NumberField, TextField
 from omnistore.core.channels import Channel
 from orders.models import FulfilmentMethod, PaymentMethod
 from orders.services.checkout import place_cart_order
@@ -27,10 +27,8 @@ class AddressInput(InputSerializer):
     postcode = TextField(max_length=20)
     country = TextField(max_length=2, min_length=2, default="IT")
     phone = TextField(max_length=30, required=False, allow_blank=True)
-    latitude = serializers.FloatField(
-        required=False, min_value=-90, max_value=90, allow_null=True
-    )
-    longitude = serializers.FloatField(
+    latitude = NumberField(required=False, min_value=-90, max_value=90, allow_null=True)
+    longitude = NumberField(
         required=False, min_value=-180, max_value=180, allow_null=True
     )
 

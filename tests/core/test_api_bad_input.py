@@ -221,3 +221,21 @@ def test_a_json_body_that_is_not_an_object_is_a_400(url):
         url, data="[null, null]", content_type="application/json"
     )
     assert_error(response, 400)
+
+
+@pytest.mark.parametrize("longitude", [False, "9.19"])
+def test_a_json_coordinate_is_a_number(longitude):
+    client = APIClient()
+    item = stocked(warehouse(), 5)
+    token = client.post("/api/v1/cart/").json()["token"]
+    client.credentials(HTTP_X_CART_TOKEN=token)
+    client.post("/api/v1/cart/lines/", {"variant": item.pk}, format="json")
+    address = {"line1": "Via Roma 1", "city": "Milano", "postcode": "20100"}
+    body = {
+        "fulfilment": "delivery",
+        "email": "guest@example.com",
+        "address": {**address, "latitude": 45.46, "longitude": longitude},
+        "payment": {"method": "card_online", "token": "tok_visa"},
+    }
+    response = client.post("/api/v1/checkout/", body, format="json")
+    assert "address" in assert_error(response, 400, "invalid")["extra"]
