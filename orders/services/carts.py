@@ -246,8 +246,12 @@ def _cart_line(cart: Cart, line_id) -> CartLine:
             variant = Subquery(folded.values("variant_id"))
             line = lines.filter(cart=cart, variant_id=variant).first()
     if line is None:
-        raise NotFound("No such line in this cart.")
+        raise _line_not_found()
     return line
+
+
+def _line_not_found() -> NotFound:
+    return NotFound("No such line in this cart.")
 
 
 @transaction.atomic
@@ -258,7 +262,10 @@ def set_cart_line_quantity(
         raise Conflict("This cart is closed.", code="cart_closed")
     line = _cart_line(cart, line_id)
     line.quantity = check_quantity(quantity)
-    line.save(update_fields=["quantity"])
+    # A conditional update: a removal of the same line committed meanwhile leaves no
+    # row to change, which is the line not found, not a server error.
+    if not CartLine.objects.filter(pk=line.pk).update(quantity=line.quantity):
+        raise _line_not_found()
     _touch(cart, now or timezone.now())
     return line
 
@@ -267,7 +274,9 @@ def set_cart_line_quantity(
 def remove_cart_line(*, cart: Cart, line_id: int, now: datetime | None = None) -> None:
     if cart.status != CartStatus.OPEN:
         raise Conflict("This cart is closed.", code="cart_closed")
-    _cart_line(cart, line_id).delete()
+    deleted, _ = _cart_line(cart, line_id).delete()
+    if not deleted:  # removed by a parallel request since it was read
+        raise _line_not_found()
     _touch(cart, now or timezone.now())
 
 
