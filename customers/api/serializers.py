@@ -4,12 +4,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from customers.models import Consent, ConsentChannel, Customer, CustomerEvent
-from omnistore.core import api
 from omnistore.core.api import MAX_ID, FlagField, TextField
 from omnistore.core.channels import Channel
-
-# Re-exports until every caller imports from its defining module.
-ErrorSerializer = api.ErrorSerializer
 
 # --- input -------------------------------------------------------------------------
 
