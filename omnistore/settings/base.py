@@ -252,6 +252,20 @@ OMNISTORE_OUTBOX_DRAIN_DELAY = float(
     os.environ.get("OMNISTORE_OUTBOX_DRAIN_DELAY", "0.2")
 )
 
+# --- Card-present terminals ----------------------------------------------
+# The terminal provider (orders.terminals) of the shops' paired readers; empty: a
+# card at the counter is recorded as taken at the till. "simulated" is driven from
+# the sale screen (approve / decline) and by the tests.
+OMNISTORE_TERMINAL_PROVIDER = os.environ.get("OMNISTORE_TERMINAL_PROVIDER", "simulated")
+# How long the counter waits for a card before the payment times out.
+OMNISTORE_TERMINAL_TIMEOUT_SECONDS = int(
+    os.environ.get("OMNISTORE_TERMINAL_TIMEOUT_SECONDS", "120")
+)
+# How often the waiting screen asks for the result.
+OMNISTORE_TERMINAL_POLL_SECONDS = int(
+    os.environ.get("OMNISTORE_TERMINAL_POLL_SECONDS", "1")
+)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

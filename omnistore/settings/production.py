@@ -2,6 +2,8 @@
 
 import os
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
 from .base import env_bool
 
@@ -26,3 +28,9 @@ STORAGES = {
 # Payments: real money only. The app refuses to start with the test provider.
 OMNISTORE_PAYMENT_PROVIDER = os.environ.get("OMNISTORE_PAYMENT_PROVIDER", "stripe")
 OMNISTORE_PAYMENT_TEST_PROVIDER_ALLOWED = False
+
+# Card-present terminals: no simulated reader in production (its approve button would
+# take a sale without a card); name a real provider to use paired readers.
+OMNISTORE_TERMINAL_PROVIDER = os.environ.get("OMNISTORE_TERMINAL_PROVIDER", "")
+if OMNISTORE_TERMINAL_PROVIDER == "simulated":
+    raise ImproperlyConfigured("The simulated terminal is not for production.")

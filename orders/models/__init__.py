@@ -47,6 +47,13 @@ from orders.models.returns import (
     ReturnStatus,
     ReturnStatusChange,
 )
+from orders.models.terminals import (
+    TERMINAL_RESULTS,
+    TerminalDevice,
+    TerminalIntent,
+    TerminalIntentEvent,
+    TerminalIntentStatus,
+)
 from orders.models.till import (
     Register,
     TillMovement,
@@ -95,4 +102,9 @@ __all__ = [
     "TillSessionStatus",
     "TillMovement",
     "TillMovementKind",
+    "TERMINAL_RESULTS",
+    "TerminalDevice",
+    "TerminalIntent",
+    "TerminalIntentEvent",
+    "TerminalIntentStatus",
 ]

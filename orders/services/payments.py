@@ -61,9 +61,13 @@ EVENT_REFUND = "refund_issued"
 
 @dataclass(frozen=True)
 class PaymentRequest:
+    """One tender. ``captured`` is a payment already collected (a card presented at
+    a shop's terminal): checkout records it as it is instead of charging again."""
+
     method: str
     token: str = ""
     amount: Decimal | None = None
+    captured: ChargeResult | None = None
 
 
 def check_payments(
@@ -93,7 +97,9 @@ def check_payments(
             continue
         amount = to_money(amount)
         rest -= amount
-        clean.append(PaymentRequest(payment.method, payment.token, amount))
+        clean.append(
+            PaymentRequest(payment.method, payment.token, amount, payment.captured)
+        )
     if not errors and rest != 0:
         errors.append(f"Payments must add up to the order total {total}.")
     if errors:

@@ -304,7 +304,9 @@ def _take_payments(
     """Charge every tender once: the idempotency key of each names the checkout's key
     (or the order number) and its position, so a replayed checkout charges nothing
     twice. Store credit comes off the customer's balance in this transaction. A
-    pickup or a parcel from a shop is only authorised (``captures_at_checkout``)."""
+    pickup or a parcel from a shop is only authorised (``captures_at_checkout``); a
+    payment already collected (``captured``: a card at the terminal) is recorded as
+    it is."""
     payment_rows = []
     capture = captures_at_checkout(
         checkout.method, (leg.location for leg in checkout.legs)
@@ -315,7 +317,9 @@ def _take_payments(
             if checkout.idempotency_key
             else f"{order.number}:{index}"
         )
-        if request.method == PaymentMethod.STORE_CREDIT:
+        if request.captured is not None:
+            result = request.captured
+        elif request.method == PaymentMethod.STORE_CREDIT:
             result = spend_store_credit(
                 customer=customer,
                 order=order,
