@@ -25,12 +25,19 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from inventory.selectors import availability_here_and_elsewhere
 from omnistore.core.actors import acting_user
 from omnistore.core.channels import Channel
-from omnistore.core.exceptions import ApplicationError, Conflict, ValidationFailed
+from omnistore.core.exceptions import (
+    ApplicationError,
+    Conflict,
+    InsufficientStock,
+    ValidationFailed,
+)
 from orders.models import (
     TERMINAL_RESULTS,
     Cart,
+    FulfilmentMethod,
     Order,
     PaymentMethod,
     PaymentStatus,
@@ -163,6 +170,29 @@ def _move(
     return bool(moved)
 
 
+def _check_shelf(lines, fulfilment: str, location) -> None:
+    """A take-now sale needs its units on this shop's shelf: checked before the card
+    is asked for (the sale itself holds them only once paid)."""
+    if fulfilment != FulfilmentMethod.CARRY_OUT:
+        return
+    here = availability_here_and_elsewhere(
+        variant_ids=[variant.pk for variant, _ in lines], location=location
+    )
+    short = [
+        {
+            "variant_id": variant.pk,
+            "sku": variant.sku,
+            "location_id": location.pk,
+            "requested": quantity,
+            "available": max(here[variant.pk][0], 0),
+        }
+        for variant, quantity in lines
+        if here[variant.pk][0] < quantity
+    ]
+    if short:
+        raise InsufficientStock(short)
+
+
 def _free_device(device: TerminalDevice, *, now: datetime) -> None:
     """A reader collects one payment at a time: an intent past its time is timed out,
     one still waiting refuses the new sale."""
@@ -204,6 +234,7 @@ def start_terminal_payment(
         now=now,
     )
     amount = _card_amount(checked.payments)
+    _check_shelf(checked.lines, sale.fulfilment, device.location)
     _free_device(device, now=now)
     intent = _create_intent(
         device=device,
