@@ -8,6 +8,7 @@ from orders.staff.views import (
     pickups,
     returns,
     sale,
+    terminals,
     till,
 )
 
@@ -21,6 +22,21 @@ urlpatterns = [
     path("sale/checkout/", sale.sale_checkout, name="sale_checkout"),
     path("sale/clear/", sale.sale_clear, name="sale_clear"),
     path("receipt/<str:number>/", sale.sale_receipt, name="sale_receipt"),
+    path(
+        "sale/terminal/<str:reference>/",
+        terminals.sale_terminal,
+        name="sale_terminal",
+    ),
+    path(
+        "sale/terminal/<str:reference>/cancel/",
+        terminals.sale_terminal_cancel,
+        name="sale_terminal_cancel",
+    ),
+    path(
+        "sale/terminal/<str:reference>/simulate/",
+        terminals.sale_terminal_simulate,
+        name="sale_terminal_simulate",
+    ),
     path("picking/", orders.picking, name="picking"),
     path("pickup/", pickups.pickup_desk, name="pickup_desk"),
     path("pickup/<str:number>/", pickups.pickup_collect, name="pickup_collect"),

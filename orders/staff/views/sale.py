@@ -32,9 +32,10 @@ from omnistore.staff.htmx import (
     place_service_error,
     redirect_to,
 )
-from orders.models import Cart, FulfilmentMethod
+from orders.models import Cart, FulfilmentMethod, PaymentMethod
 from orders.selectors.carts import cart_lines, find_cart
 from orders.selectors.sale import basket_sources, pickup_shops
+from orders.selectors.terminals import shop_terminal, waiting_intent
 from orders.selectors.till import open_session_of, sale_booking
 from orders.services.carts import (
     add_cart_lines,
@@ -44,6 +45,7 @@ from orders.services.carts import (
 )
 from orders.services.checkout import LineRequest, place_order
 from orders.services.discounts import preview_discount
+from orders.services.terminals import CounterSale, start_terminal_payment
 from orders.services.till import book_counter_sale, require_open_till
 from orders.staff.forms.sale import (
     CustomerForm,
@@ -110,7 +112,7 @@ def _sale_cart(request, *, create: bool = False) -> Cart | None:
     return cart
 
 
-def _end_sale(request) -> None:
+def end_sale(request) -> None:
     for key in (CART_KEY, CUSTOMER_KEY, MODE_KEY, DISCOUNT_KEY):
         request.session.pop(key, None)
 
@@ -248,7 +250,11 @@ def _checkout_context(
 @staff_required
 def sale(request):
     store = require_store(request)
-    basket = _basket(store, _sale_cart(request), request=request)
+    cart = _sale_cart(request)
+    intent = waiting_intent(cart=cart)
+    if intent is not None:  # the card is out: the counter waits for it
+        return redirect("staff:sale_terminal", reference=intent.reference)
+    basket = _basket(store, cart, request=request)
     mode = _mode(request, request.GET.get("mode"))
     context = {
         "scan_form": ScanForm(),
@@ -373,7 +379,7 @@ def sale_discount(request):
 @require_POST
 def sale_clear(request):
     """Start over: the basket and the customer are dropped."""
-    _end_sale(request)
+    end_sale(request)
     messages.success(request, "Basket cleared.")
     return redirect_to(request, reverse("staff:sale"))
 
@@ -484,6 +490,33 @@ def _place_sale(request, store, cart, basket: dict, mode: str, forms_: CheckoutF
     )
 
 
+def _start_card_payment(request, store, cart, basket, mode, forms_: CheckoutForms):
+    """A card at a counter with a terminal: the sale waits for the card and is placed
+    when it paid (``orders.services.terminals``). None: no card tender, or no
+    terminal here (the card is recorded as taken at the till)."""
+    tenders = forms_.payment.cleaned_data["tenders"]
+    device = (
+        shop_terminal(location=store)
+        if any(t.method == PaymentMethod.CARD_IN_STORE for t in tenders)
+        else None
+    )
+    if device is None:
+        return None
+    pickup = forms_.pickup.cleaned_data["store"] if forms_.pickup else None
+    sale = CounterSale(
+        lines=[(row.line.variant_id, row.line.quantity) for row in basket["rows"]],
+        fulfilment=mode,
+        tenders=[(t.method, t.amount) for t in tenders],
+        pickup_store_id=pickup.pk if pickup else None,
+        address=forms_.delivery.address if forms_.delivery else None,
+        discount_code=request.session.get(DISCOUNT_KEY, ""),
+        customer=_checkout_customer(request),
+    )
+    return start_terminal_payment(
+        device=device, cart=cart, sale=sale, staff=request.user
+    )
+
+
 def _refusal_messages(error: ApplicationError, forms_: CheckoutForms, mode: str):
     """A refused sale's messages; short stock on a take-now sale says it can still be
     delivered or picked up elsewhere."""
@@ -561,12 +594,17 @@ def sale_checkout(request):
     if all(checked) and not errors:
         try:
             till = _till_for_sale(request, store, forms_.payment)
+            intent = _start_card_payment(request, store, cart, basket, mode, forms_)
+            if intent is not None:
+                return redirect_to(
+                    request, reverse("staff:sale_terminal", args=[intent.reference])
+                )
             order = _place_sale(request, store, cart, basket, mode, forms_)
         except ApplicationError as error:
             errors += _refusal_messages(error, forms_, mode)
         else:
             _book_on_till(request, till, order, forms_.payment)
-            _end_sale(request)
+            end_sale(request)
             return redirect_to(
                 request, reverse("staff:sale_receipt", args=[order.number])
             )

@@ -1,0 +1,224 @@
+"""The counter paying by card at the shop's terminal: the sale waits for the card,
+completes when it pays, and returns to the basket untouched when it does not."""
+
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from inventory.models import StockLevel
+from orders.models import (
+    Cart,
+    CartStatus,
+    Order,
+    PaymentMethod,
+    TerminalIntent,
+    TerminalIntentStatus,
+)
+from tests.factories import LocationFactory, StaffFactory, VariantFactory, stock
+from tests.orders.terminal_helpers import reader, simulator
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+S = TerminalIntentStatus
+
+
+@pytest.fixture
+def shop():
+    return LocationFactory(code="MI01", name="Milano Centro")
+
+
+@pytest.fixture
+def staff(client, shop):
+    client.force_login(StaffFactory(store=shop))
+    return client
+
+
+@pytest.fixture
+def shirt(shop):
+    item = VariantFactory(sku="SHIRT-BLU-M", barcode="8000000000017", price="40.00")
+    stock(item, shop, 5)
+    return item
+
+
+@pytest.fixture
+def device(shop):
+    return reader(shop, label="Till 1")
+
+
+def pay_by_card(client, **data):
+    client.post(reverse("staff:sale_add"), {"code": "SHIRT-BLU-M"}, **HTMX)
+    payload = {"mode": "carry_out", "method_1": PaymentMethod.CARD_IN_STORE, **data}
+    return client.post(reverse("staff:sale_checkout"), payload, **HTMX)
+
+
+def client_for(shop) -> Client:
+    """Another associate's counter session."""
+    other = Client()
+    other.force_login(StaffFactory(store=shop))
+    return other
+
+
+def waiting(client) -> TerminalIntent:
+    return TerminalIntent.objects.get(status=S.PENDING)
+
+
+def simulate(client, intent, outcome):
+    url = reverse("staff:sale_terminal_simulate", args=[intent.reference])
+    return client.post(url, {"outcome": outcome}, **HTMX)
+
+
+def on_hand(shirt, shop):
+    level = StockLevel.objects.get(variant=shirt, location=shop)
+    return level.on_hand, level.reserved
+
+
+def shown(client, url) -> str:
+    return client.get(url).content.decode()
+
+
+def test_choosing_card_waits_for_the_terminal_instead_of_selling(
+    staff, shop, shirt, device
+):
+    response = pay_by_card(staff)
+
+    intent = waiting(staff)
+    assert response["HX-Redirect"] == reverse(
+        "staff:sale_terminal", args=[intent.reference]
+    )
+    assert (intent.amount, intent.device) == (Decimal("40.00"), device)
+    assert Order.objects.count() == 0
+    assert on_hand(shirt, shop) == (5, 0)
+    page = shown(staff, response["HX-Redirect"])
+    assert "Waiting for the card" in page
+    assert 'hx-trigger="every 1s"' in page
+    assert "40.00 EUR" in page
+    assert 'data-testid="simulate-approve"' in page
+    # The sale screen follows the card while it is out.
+    assert staff.get(reverse("staff:sale"))["Location"] == response["HX-Redirect"]
+
+
+def test_the_poll_keeps_waiting_then_shows_the_receipt_when_the_card_paid(
+    staff, shop, shirt, device
+):
+    pay_by_card(staff)
+    intent = waiting(staff)
+    url = reverse("staff:sale_terminal", args=[intent.reference])
+    poll = staff.get(url, **HTMX)
+    assert poll.status_code == 200
+    assert 'data-testid="terminal-panel"' in poll.content.decode()
+
+    simulator().decide(intent.provider_reference, S.SUCCEEDED)
+    poll = staff.get(url, **HTMX)
+
+    order = Order.objects.get()
+    assert poll["HX-Redirect"] == reverse("staff:sale_receipt", args=[order.number])
+    payment = order.payments.get()
+    assert payment.method == PaymentMethod.CARD_IN_STORE
+    assert payment.provider_reference == intent.provider_reference
+    assert on_hand(shirt, shop) == (4, 0)
+    assert "sale_cart_token" not in staff.session
+    assert "Sale complete" in shown(staff, poll["HX-Redirect"])
+
+
+def test_approving_on_the_simulated_reader_completes_the_sale(staff, shirt, device):
+    pay_by_card(staff)
+    intent = waiting(staff)
+    response = simulate(staff, intent, "approve")
+    order = Order.objects.get()
+    assert response["HX-Redirect"] == reverse("staff:sale_receipt", args=[order.number])
+    intent.refresh_from_db()
+    assert (intent.status, intent.order) == (S.COMPLETED, order)
+    event = intent.events.get(to_status=S.SUCCEEDED)
+    assert event.source == "simulator"
+    assert event.actor is not None
+
+
+def test_the_same_result_twice_completes_once(staff, shirt, device):
+    pay_by_card(staff)
+    intent = waiting(staff)
+    first = simulate(staff, intent, "approve")
+    second = simulate(staff, intent, "approve")
+    assert first["HX-Redirect"] == second["HX-Redirect"]
+    assert Order.objects.count() == 1
+    assert intent.events.filter(to_status=S.COMPLETED).count() == 1
+
+
+def test_a_declined_card_returns_to_the_basket_with_nothing_sold(
+    staff, shop, shirt, device
+):
+    pay_by_card(staff)
+    intent = waiting(staff)
+    response = simulate(staff, intent, "decline")
+
+    assert response["HX-Redirect"] == reverse("staff:sale")
+    page = shown(staff, reverse("staff:sale"))
+    assert "The card was declined (Do not honour). Nothing was sold" in page
+    assert "SHIRT-BLU-M" in page  # the basket is still there
+    assert Order.objects.count() == 0
+    assert on_hand(shirt, shop) == (5, 0)
+    assert Cart.objects.get().status == CartStatus.OPEN
+
+
+def test_cancelling_at_the_counter_returns_to_the_basket(staff, shop, shirt, device):
+    pay_by_card(staff)
+    intent = waiting(staff)
+    url = reverse("staff:sale_terminal_cancel", args=[intent.reference])
+    response = staff.post(url, **HTMX)
+
+    assert response["HX-Redirect"] == reverse("staff:sale")
+    assert "The card payment was cancelled" in shown(staff, reverse("staff:sale"))
+    intent.refresh_from_db()
+    assert intent.status == S.CANCELLED
+    assert Order.objects.count() == 0
+    assert on_hand(shirt, shop) == (5, 0)
+
+
+def test_after_a_decline_the_associate_can_take_cash(staff, shop, shirt, device):
+    pay_by_card(staff)
+    simulate(staff, waiting(staff), "decline")
+    response = staff.post(
+        reverse("staff:sale_checkout"),
+        {"mode": "carry_out", "method_1": PaymentMethod.CASH},
+        **HTMX,
+    )
+    order = Order.objects.get()
+    assert response["HX-Redirect"] == reverse("staff:sale_receipt", args=[order.number])
+    assert order.payments.get().method == PaymentMethod.CASH
+
+
+def test_cash_at_a_counter_with_a_terminal_sells_at_once(staff, shirt, device):
+    pay_by_card(staff, method_1=PaymentMethod.CASH)
+    assert Order.objects.count() == 1
+    assert TerminalIntent.objects.count() == 0
+
+
+def test_a_busy_terminal_is_a_form_error(staff, shop, shirt, device):
+    pay_by_card(staff)
+    other = client_for(shop)
+    response = pay_by_card(other)
+    assert response.status_code == 422
+    assert "Till 1 is waiting for another payment" in response.content.decode()
+    assert TerminalIntent.objects.count() == 1
+
+
+def test_another_shops_card_payment_is_not_found(staff, shirt, device):
+    pay_by_card(staff)
+    intent = waiting(staff)
+    elsewhere = LocationFactory(code="RM01")
+    outsider = client_for(elsewhere)
+    url = reverse("staff:sale_terminal", args=[intent.reference])
+    assert outsider.get(url).status_code == 404
+    assert simulate(outsider, intent, "approve").status_code == 404
+    assert Order.objects.count() == 0
+
+
+def test_an_unknown_simulated_outcome_is_not_found(staff, shirt, device):
+    pay_by_card(staff)
+    intent = waiting(staff)
+    assert simulate(staff, intent, "explode").status_code == 404
+    assert (
+        staff.get(reverse("staff:sale_terminal", args=["TI-NOPE"])).status_code == 404
+    )
