@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import F
 from django.test import override_settings
 from django.utils import timezone
@@ -23,7 +24,7 @@ from omnistore.accounts.models import Role, User
 from omnistore.core.channels import Channel
 from omnistore.core.exceptions import ApplicationError
 
-from .models import FulfilmentMethod, Order, PaymentMethod
+from .models import FulfilmentMethod, Order, PaymentMethod, TerminalDevice
 from .services.checkout import place_order
 from .services.fulfilment import mark_picked, mark_ready, ship_order
 from .services.payments import PaymentRequest
@@ -219,6 +220,19 @@ def _seed_returns(demo: _Demo, collected: list[Order]) -> None:
             refund_return(return_request=ret, **staff, now=demo.now - timedelta(days=1))
 
 
+def _pair_simulated_terminals(shops: list[Location]) -> None:
+    """One simulated card reader per shop, so a card at the demo's counter waits for
+    the terminal (approve or decline it on the sale screen)."""
+    if settings.OMNISTORE_TERMINAL_PROVIDER != "simulated":
+        return
+    for shop in shops:
+        TerminalDevice.objects.get_or_create(
+            provider="simulated",
+            device_id=f"sim-{shop.code}",
+            defaults={"location": shop, "label": f"{shop.name} till"},
+        )
+
+
 def seed_orders(*, scale: int = 1, stdout=None) -> dict[str, int]:
     """Place the demo order book (independent of ``scale``: benchmarks seed their own)."""
     say = _printer(stdout)
@@ -243,6 +257,7 @@ def seed_orders(*, scale: int = 1, stdout=None) -> dict[str, int]:
     shops = list(
         Location.objects.filter(kind=LocationKind.SHOP, active=True).order_by("code")
     )
+    _pair_simulated_terminals(shops)
     shop_staff = {
         u.store_id: u
         for u in User.objects.filter(role=Role.ASSOCIATE).order_by("username")
