@@ -35,7 +35,7 @@ from omnistore.staff.htmx import (
 from orders.models import Cart, FulfilmentMethod, PaymentMethod
 from orders.selectors.carts import cart_lines, find_cart
 from orders.selectors.sale import basket_sources, pickup_shops
-from orders.selectors.terminals import shop_terminal, waiting_intent
+from orders.selectors.terminals import shop_terminal
 from orders.selectors.till import open_session_of, sale_booking
 from orders.services.carts import (
     add_cart_lines,
@@ -71,6 +71,10 @@ MODE_KEY = "sale_mode"
 
 
 DISCOUNT_KEY = "sale_discount_code"
+
+
+# The card payment the counter waits for, while the card is out.
+TERMINAL_KEY = "sale_terminal_intent"
 
 
 MODES = {
@@ -113,7 +117,7 @@ def _sale_cart(request, *, create: bool = False) -> Cart | None:
 
 
 def end_sale(request) -> None:
-    for key in (CART_KEY, CUSTOMER_KEY, MODE_KEY, DISCOUNT_KEY):
+    for key in (CART_KEY, CUSTOMER_KEY, MODE_KEY, DISCOUNT_KEY, TERMINAL_KEY):
         request.session.pop(key, None)
 
 
@@ -250,11 +254,10 @@ def _checkout_context(
 @staff_required
 def sale(request):
     store = require_store(request)
-    cart = _sale_cart(request)
-    intent = waiting_intent(cart=cart)
-    if intent is not None:  # the card is out: the counter waits for it
-        return redirect("staff:sale_terminal", reference=intent.reference)
-    basket = _basket(store, cart, request=request)
+    waiting = request.session.get(TERMINAL_KEY)
+    if waiting:  # the card is out: the counter waits for it
+        return redirect("staff:sale_terminal", reference=waiting)
+    basket = _basket(store, _sale_cart(request), request=request)
     mode = _mode(request, request.GET.get("mode"))
     context = {
         "scan_form": ScanForm(),
@@ -596,6 +599,7 @@ def sale_checkout(request):
             till = _till_for_sale(request, store, forms_.payment)
             intent = _start_card_payment(request, store, cart, basket, mode, forms_)
             if intent is not None:
+                request.session[TERMINAL_KEY] = intent.reference
                 return redirect_to(
                     request, reverse("staff:sale_terminal", args=[intent.reference])
                 )

@@ -26,7 +26,7 @@ from orders.services.terminals import (
     refresh_terminal_intent,
     settle_terminal_intent,
 )
-from orders.staff.views.sale import CART_KEY, end_sale
+from orders.staff.views.sale import CART_KEY, TERMINAL_KEY, end_sale
 from orders.terminals import get_terminal_provider
 
 # What the associate reads back at the basket when the card did not pay.
@@ -55,6 +55,8 @@ def _intent_or_404(request, reference: str) -> TerminalIntent:
 def _follow(request, intent: TerminalIntent):
     """Where the counter goes now: the waiting panel while the card is out, the
     receipt once the sale is placed, else the basket with what happened."""
+    if not intent.waiting and request.session.get(TERMINAL_KEY) == intent.reference:
+        request.session.pop(TERMINAL_KEY)
     if intent.status == TerminalIntentStatus.COMPLETED:
         if request.session.get(CART_KEY) == intent.cart.token:
             end_sale(request)
