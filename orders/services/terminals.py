@@ -57,6 +57,7 @@ from orders.terminals import (
 
 from .checkout import place_order, prepare_checkout
 from .payments import PaymentRequest
+from .till import book_counter_sale
 
 # Who reported a move.
 SOURCE_COUNTER = "counter"
@@ -78,11 +79,15 @@ class CounterSale:
     address: dict | None = None
     discount_code: str = ""
     customer: dict = field(default_factory=dict)
+    # The counter's open till and the cash tendered: the placed sale is booked there.
+    till_session_id: int | None = None
+    tendered: Decimal | None = None
 
     def as_json(self) -> dict:
         data = asdict(self)
         data["tenders"] = [[method, str(amount)] for method, amount in self.tenders]
         data["lines"] = [list(line) for line in self.lines]
+        data["tendered"] = None if self.tendered is None else str(self.tendered)
         return data
 
     @classmethod
@@ -95,6 +100,8 @@ class CounterSale:
             address=data.get("address"),
             discount_code=data.get("discount_code", ""),
             customer=data.get("customer") or {},
+            till_session_id=data.get("till_session_id"),
+            tendered=Decimal(data["tendered"]) if data.get("tendered") else None,
         )
 
     def checkout(self, payments: list[PaymentRequest]) -> dict:
@@ -430,6 +437,14 @@ def _complete_sale(intent: TerminalIntent, *, source, actor, now) -> None:
         note=f"Order {order.number}",
         order=order,
     )
+    if sale.till_session_id is not None:  # once per order
+        book_counter_sale(
+            session=sale.till_session_id,
+            order=order,
+            tendered=sale.tendered,
+            actor=intent.created_by,
+            now=now,
+        )
 
 
 def _payments(

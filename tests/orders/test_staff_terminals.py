@@ -15,9 +15,11 @@ from orders.models import (
     PaymentMethod,
     TerminalIntent,
     TerminalIntentStatus,
+    TillMovement,
 )
 from tests.factories import LocationFactory, StaffFactory, VariantFactory, stock
 from tests.orders.terminal_helpers import reader, simulator
+from tests.orders.till_helpers import open_counter_till
 
 pytestmark = pytest.mark.django_db
 
@@ -177,6 +179,7 @@ def test_cancelling_at_the_counter_returns_to_the_basket(staff, shop, shirt, dev
 
 
 def test_after_a_decline_the_associate_can_take_cash(staff, shop, shirt, device):
+    open_counter_till(StaffFactory(store=shop))  # cash books into the open till
     pay_by_card(staff)
     simulate(staff, waiting(staff), "decline")
     response = staff.post(
@@ -189,7 +192,8 @@ def test_after_a_decline_the_associate_can_take_cash(staff, shop, shirt, device)
     assert order.payments.get().method == PaymentMethod.CASH
 
 
-def test_cash_at_a_counter_with_a_terminal_sells_at_once(staff, shirt, device):
+def test_cash_at_a_counter_with_a_terminal_sells_at_once(staff, shop, shirt, device):
+    open_counter_till(StaffFactory(store=shop))
     pay_by_card(staff, method_1=PaymentMethod.CASH)
     assert Order.objects.count() == 1
     assert TerminalIntent.objects.count() == 0
@@ -221,4 +225,33 @@ def test_an_unknown_simulated_outcome_is_not_found(staff, shirt, device):
     assert simulate(staff, intent, "explode").status_code == 404
     assert (
         staff.get(reverse("staff:sale_terminal", args=["TI-NOPE"])).status_code == 404
+    )
+
+
+def test_a_split_with_cash_waits_for_the_card_then_books_the_till(
+    staff, shop, shirt, device
+):
+    till = open_counter_till(StaffFactory(store=shop))
+    response = pay_by_card(
+        staff,
+        method_1=PaymentMethod.CASH,
+        amount_1="10.00",
+        method_2=PaymentMethod.CARD_IN_STORE,
+        amount_2="30.00",
+        tendered="20",
+    )
+    intent = waiting(staff)
+    assert "HX-Redirect" in response
+    assert intent.amount == Decimal("30.00")
+    assert not TillMovement.objects.filter(kind="sale").exists()
+
+    simulate(staff, intent, "approve")
+
+    order = Order.objects.get()
+    booked = TillMovement.objects.get(kind="sale")
+    assert (booked.session, booked.order) == (till, order)
+    assert (booked.amount, booked.tendered, booked.change) == (
+        Decimal("10.00"),
+        Decimal("20.00"),
+        Decimal("10.00"),
     )

@@ -32,10 +32,9 @@ from omnistore.staff.htmx import (
     place_service_error,
     redirect_to,
 )
-from orders.models import Cart, FulfilmentMethod, PaymentMethod
+from orders.models import Cart, FulfilmentMethod
 from orders.selectors.carts import cart_lines, find_cart
 from orders.selectors.sale import basket_sources, pickup_shops
-from orders.selectors.terminals import shop_terminal
 from orders.selectors.till import open_session_of, sale_booking
 from orders.services.carts import (
     add_cart_lines,
@@ -45,7 +44,6 @@ from orders.services.carts import (
 )
 from orders.services.checkout import LineRequest, place_order
 from orders.services.discounts import preview_discount
-from orders.services.terminals import CounterSale, start_terminal_payment
 from orders.services.till import book_counter_sale, require_open_till
 from orders.staff.forms.sale import (
     CustomerForm,
@@ -58,6 +56,7 @@ from orders.staff.forms.sale import (
 )
 from orders.staff.statuses import explain
 from orders.staff.views.access import order_or_404, region
+from orders.staff.views.card_present import start_card_payment
 from orders.staff.views.orders import order_parts
 from orders.staff.views.till import device_register
 
@@ -493,33 +492,6 @@ def _place_sale(request, store, cart, basket: dict, mode: str, forms_: CheckoutF
     )
 
 
-def _start_card_payment(request, store, cart, basket, mode, forms_: CheckoutForms):
-    """A card at a counter with a terminal: the sale waits for the card and is placed
-    when it paid (``orders.services.terminals``). None: no card tender, or no
-    terminal here (the card is recorded as taken at the till)."""
-    tenders = forms_.payment.cleaned_data["tenders"]
-    device = (
-        shop_terminal(location=store)
-        if any(t.method == PaymentMethod.CARD_IN_STORE for t in tenders)
-        else None
-    )
-    if device is None:
-        return None
-    pickup = forms_.pickup.cleaned_data["store"] if forms_.pickup else None
-    sale = CounterSale(
-        lines=[(row.line.variant_id, row.line.quantity) for row in basket["rows"]],
-        fulfilment=mode,
-        tenders=[(t.method, t.amount) for t in tenders],
-        pickup_store_id=pickup.pk if pickup else None,
-        address=forms_.delivery.address if forms_.delivery else None,
-        discount_code=request.session.get(DISCOUNT_KEY, ""),
-        customer=_checkout_customer(request),
-    )
-    return start_terminal_payment(
-        device=device, cart=cart, sale=sale, staff=request.user
-    )
-
-
 def _refusal_messages(error: ApplicationError, forms_: CheckoutForms, mode: str):
     """A refused sale's messages; short stock on a take-now sale says it can still be
     delivered or picked up elsewhere."""
@@ -597,7 +569,17 @@ def sale_checkout(request):
     if all(checked) and not errors:
         try:
             till = _till_for_sale(request, store, forms_.payment)
-            intent = _start_card_payment(request, store, cart, basket, mode, forms_)
+            intent = start_card_payment(
+                request,
+                store,
+                cart=cart,
+                lines=[(r.line.variant_id, r.line.quantity) for r in basket["rows"]],
+                mode=mode,
+                forms_=forms_.all,
+                till=till,
+                discount_code=request.session.get(DISCOUNT_KEY, ""),
+                customer=_checkout_customer(request),
+            )
             if intent is not None:
                 request.session[TERMINAL_KEY] = intent.reference
                 return redirect_to(

@@ -1,0 +1,51 @@
+"""A card sale at a counter with a terminal: instead of completing at once, the sale
+waits for the card on the shop's reader (``orders.services.terminals``)."""
+
+from __future__ import annotations
+
+from orders.models import PaymentMethod
+from orders.selectors.terminals import shop_terminal
+from orders.services.terminals import CounterSale, start_terminal_payment
+from orders.staff.forms.sale import DeliveryForm, PaymentForm, PickupStoreForm
+
+
+def start_card_payment(
+    request,
+    store,
+    *,
+    cart,
+    lines: list[tuple[int, int]],
+    mode: str,
+    forms_: list,
+    till=None,
+    discount_code: str = "",
+    customer: dict | None = None,
+):
+    """Send the card's share of the checked-out sale to the shop's terminal; it is
+    placed (and booked on the open ``till``) once the card paid. None: no card
+    tender, or no terminal here (the card is taken at once, as before)."""
+    found = {type(form): form for form in forms_}
+    payment = found[PaymentForm]
+    tenders = payment.cleaned_data["tenders"]
+    device = (
+        shop_terminal(location=store)
+        if any(t.method == PaymentMethod.CARD_IN_STORE for t in tenders)
+        else None
+    )
+    if device is None:
+        return None
+    pickup, delivery = found.get(PickupStoreForm), found.get(DeliveryForm)
+    sale = CounterSale(
+        lines=lines,
+        fulfilment=mode,
+        tenders=[(t.method, t.amount) for t in tenders],
+        pickup_store_id=pickup.cleaned_data["store"].pk if pickup else None,
+        address=delivery.address if delivery else None,
+        discount_code=discount_code,
+        customer=customer or {},
+        till_session_id=till.pk if till is not None else None,
+        tendered=payment.cleaned_data.get("tendered"),
+    )
+    return start_terminal_payment(
+        device=device, cart=cart, sale=sale, staff=request.user
+    )
