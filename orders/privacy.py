@@ -35,6 +35,8 @@ from orders.models import (
     ReturnRefund,
     ReturnStatusChange,
     StoreCreditTransaction,
+    TerminalIntent,
+    TerminalIntentEvent,
     TillMovement,
 )
 
@@ -284,6 +286,7 @@ def erase_order_data(erasure: Erasure) -> None:
         StoreCreditTransaction.objects.filter(customer_id__in=erasure.customer_ids),
         "reason",
     )
+    _erase_terminal_sales(erasure, orders)
     order_ids = list(orders.values_list("pk", flat=True))
     return_ids = list(returns.values_list("pk", flat=True))
     cancel_pending(
@@ -293,6 +296,21 @@ def erase_order_data(erasure: Erasure) -> None:
         ),
         reason=CANCELLED_FOR_ERASURE,
     )
+
+
+def _erase_terminal_sales(erasure: Erasure, orders: QuerySet[Order]) -> None:
+    """A card payment at the counter keeps the sale it was for (the buyer's contact,
+    a delivery address) until the card pays: it goes for the person's orders, and for
+    intents that never became one but name them."""
+    values = sorted(erasure.values)
+    intents = TerminalIntent.objects.filter(
+        Q(order__in=orders)
+        | Q(sale__customer__phone__in=values)
+        | Q(sale__customer__email__in=values)
+        | Q(sale__customer__loyalty_number__in=values)
+    )
+    _blank(TerminalIntentEvent.objects.filter(intent__in=intents), "note")
+    intents.exclude(sale={}).update(sale={})
 
 
 def personal_data() -> PersonalData:
@@ -337,6 +355,14 @@ def personal_data() -> PersonalData:
             Cart: Texts(kept=("token", "channel", "status")),
             CartLine: Texts(),
             DiscountRedemption: Texts(),
+            TerminalIntent: Texts(
+                erased=("sale",),
+                kept=("reference", "idempotency_key", "currency", "provider")
+                + ("provider_reference", "status", "message"),
+            ),
+            TerminalIntentEvent: Texts(
+                erased=("note",), kept=("from_status", "to_status", "source")
+            ),
         },
         export=export_order_sections,
         erase=erase_order_data,

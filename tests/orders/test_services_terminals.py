@@ -8,6 +8,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from customers.services.erasure import erase_customer
+from customers.services.matching import match_customer
 from inventory.models import StockLevel
 from omnistore.core.exceptions import Conflict, InsufficientStock, ValidationFailed
 from orders.models import (
@@ -274,3 +276,16 @@ def test_an_unknown_result_is_refused(counter):
     intent = start(counter)
     with pytest.raises(ValidationFailed):
         settle_terminal_intent(intent=intent, status="maybe", source=SOURCE_WEBHOOK)
+
+
+def test_erasing_the_buyer_removes_them_from_card_payments_that_never_paid(counter):
+    buyer = match_customer(phone="+393331234567", channel="store")
+    sale = card_sale([(counter["item"], 2)], customer={"phone": "+393331234567"})
+    intent = start(counter, sale=sale)
+    settle_terminal_intent(intent=intent, status=S.DECLINED, source=SOURCE_WEBHOOK)
+
+    erase_customer(customer=buyer)
+
+    intent.refresh_from_db()
+    assert intent.sale == {}
+    assert intent.status == S.DECLINED
