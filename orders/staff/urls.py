@@ -6,6 +6,7 @@ from orders.staff.views import (
     orders,
     panels,  # noqa: F401
     pickups,
+    receipts,
     returns,
     sale,
     terminals,
@@ -21,7 +22,7 @@ urlpatterns = [
     path("sale/discount/", sale.sale_discount, name="sale_discount"),
     path("sale/checkout/", sale.sale_checkout, name="sale_checkout"),
     path("sale/clear/", sale.sale_clear, name="sale_clear"),
-    path("receipt/<str:number>/", sale.sale_receipt, name="sale_receipt"),
+    path("receipt/<str:number>/", receipts.sale_receipt, name="sale_receipt"),
     path(
         "sale/terminal/<str:reference>/",
         terminals.sale_terminal,

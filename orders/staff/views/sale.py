@@ -19,7 +19,6 @@ from django.views.decorators.http import require_POST
 
 from customers.models import Customer, IdentityKind
 from customers.selectors.profiles import search_customers
-from customers.services.verification import receipt_claim_code
 from inventory import selectors as inventory_selectors
 from omnistore.core.channels import Channel
 from omnistore.core.exceptions import ApplicationError, InsufficientStock, NotFound
@@ -35,7 +34,7 @@ from omnistore.staff.htmx import (
 from orders.models import Cart, FulfilmentMethod
 from orders.selectors.carts import cart_lines, find_cart
 from orders.selectors.sale import basket_sources, pickup_shops
-from orders.selectors.till import open_session_of, sale_booking
+from orders.selectors.till import open_session_of
 from orders.services.carts import (
     add_cart_lines,
     create_cart,
@@ -55,9 +54,8 @@ from orders.staff.forms.sale import (
     ScanForm,
 )
 from orders.staff.statuses import explain
-from orders.staff.views.access import order_or_404, region
+from orders.staff.views.access import region
 from orders.staff.views.card_present import start_card_payment
-from orders.staff.views.orders import order_parts
 from orders.staff.views.till import device_register
 
 CART_KEY = "sale_cart_token"
@@ -596,17 +594,3 @@ def sale_checkout(request):
             )
     return _render_refused_checkout(request, store, basket, mode, forms_, errors)
 
-
-@staff_required
-def sale_receipt(request, number: str):
-    order = order_or_404(number)
-    return render(
-        request,
-        "orders/staff/receipt.html",
-        {
-            "order": order,
-            "till_sale": sale_booking(order),
-            "claim_code": receipt_claim_code(order.number),
-            **order_parts(order),
-        },
-    )
