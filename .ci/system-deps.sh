@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Debian packages the suite needs: PostgreSQL 15 (throwaway clusters) and Chromium (browser tests).
+# Debian packages the suite needs: PostgreSQL 15 (throwaway clusters), Chromium (browser
+# tests) and redis-server (tests that start their own Redis: shared rate limits, the outbox).
 set -euo pipefail
 missing=()
 [ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql-15)
 [ -x "${CHROMIUM_PATH:-/usr/lib/chromium/chromium}" ] || missing+=(chromium)
+command -v redis-server >/dev/null || missing+=(redis-server)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
   echo "Missing system packages: ${missing[*]} — install them with: apt-get install -y ${missing[*]}" >&2

@@ -3,11 +3,14 @@ in the settings while its views module loads."""
 
 from rest_framework.throttling import SimpleRateThrottle
 
+from .clientip import client_ip
+
 
 class CallerRateThrottle(SimpleRateThrottle):
     """One rate per caller: a signed-in user by id at the ``user`` rate, anyone else by
     address at the ``anon`` rate. One cache read and write per request (DRF's anon
-    and user throttles together made two for every anonymous request)."""
+    and user throttles together made two for every anonymous request). The address is
+    the one ``client_ip`` vouches for, never a header the caller wrote."""
 
     scope = "anon"
 
@@ -22,3 +25,6 @@ class CallerRateThrottle(SimpleRateThrottle):
         user = request.user
         ident = user.pk if user and user.is_authenticated else self.get_ident(request)
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+    def get_ident(self, request):
+        return client_ip(request)

@@ -327,3 +327,24 @@ STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "https://api.stripe.com")
 STRIPE_MAX_NETWORK_RETRIES = int(os.environ.get("STRIPE_MAX_NETWORK_RETRIES", "2"))
 STRIPE_TIMEOUT = float(os.environ.get("STRIPE_TIMEOUT", "20"))
+
+# --- Client address and shared rate-limit state --------------------------
+# How many reverse proxies of our own stand in front of Django. Each appends the
+# address it saw to X-Forwarded-For; the client's is that many hops from the right.
+# 0: the header is ignored (anyone can write it) and REMOTE_ADDR is the client.
+OMNISTORE_TRUSTED_PROXIES = int(os.environ.get("OMNISTORE_TRUSTED_PROXIES", "0"))
+REST_FRAMEWORK["NUM_PROXIES"] = OMNISTORE_TRUSTED_PROXIES  # DRF's own throttles too
+# Rate-limit counts live in the cache: with Redis, every process and server counts
+# together; in process memory, each process keeps its own count.
+CACHE_URL = os.environ.get("CACHE_URL", REDIS_URL)
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "omnistore",
+        }
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}

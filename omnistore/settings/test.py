@@ -16,3 +16,7 @@ OMNISTORE_WEBHOOK_ENDPOINTS_TTL = 0
 # Test subscribers and campaign links: plain http allowed, the demo shop's links tracked.
 OMNISTORE_WEBHOOK_ALLOW_HTTP = True
 OMNISTORE_TRACKING_ALLOWED_HOSTS = ["shop.example.org"]
+
+# Counts in process memory, whatever the environment says: each test starts clean
+# with cache.clear(), which on Redis would empty the broker's database too.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
