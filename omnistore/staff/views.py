@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from inventory import selectors as inventory_selectors
@@ -38,4 +39,14 @@ def switch_store(request):
     form = StoreSwitchForm(request.POST)
     if request.user.sees_all_stores and form.is_valid():
         request.session[SESSION_STORE_KEY] = form.cleaned_data["store"].pk
-    return HttpResponseRedirect(request.POST.get("next") or reverse("staff:dashboard"))
+    return HttpResponseRedirect(safe_next(request) or reverse("staff:dashboard"))
+
+
+def safe_next(request) -> str | None:
+    """The page to go back to, only when it is on this site (as Django's login checks
+    it): a link elsewhere could send a signed-in associate to a look-alike page."""
+    target = request.POST.get("next")
+    allowed = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if allowed else None
