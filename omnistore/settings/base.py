@@ -348,3 +348,21 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+
+# --- Staff and admin sign-in lockout (django-axes) ------------------------
+# A username is refused from one address after OMNISTORE_LOGIN_FAILURE_LIMIT failed
+# sign-ins, for OMNISTORE_LOGIN_LOCKOUT_MINUTES; HQ unlocks in the admin.
+INSTALLED_APPS += ["axes"]
+AUTHENTICATION_BACKENDS = [
+    "omnistore.staff.lockout.LoginLockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("OMNISTORE_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(
+    minutes=int(os.environ.get("OMNISTORE_LOGIN_LOCKOUT_MINUTES", "15"))
+)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "omnistore.core.clientip.client_ip"
+AXES_LOCKOUT_CALLABLE = "omnistore.staff.lockout.locked_out"
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last: it turns a refusal into a page
