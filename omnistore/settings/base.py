@@ -367,6 +367,18 @@ AXES_CLIENT_IP_CALLABLE = "omnistore.core.clientip.client_ip"
 AXES_LOCKOUT_CALLABLE = "omnistore.staff.lockout.locked_out"
 MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last: it turns a refusal into a page
 
+# --- Staff sessions: a working day at most, and idle time ----------------
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
+    "omnistore.staff.sessions.StaffSessionMiddleware",
+)
+OMNISTORE_STAFF_SESSION_HOURS = float(
+    os.environ.get("OMNISTORE_STAFF_SESSION_HOURS", "10")
+)
+OMNISTORE_STAFF_IDLE_MINUTES = float(
+    os.environ.get("OMNISTORE_STAFF_IDLE_MINUTES", "30")
+)
+
 # --- Content Security Policy on the staff and admin pages (django-csp) ----
 # Scripts come from our own static files only: no inline <script>, no on* attribute,
 # no eval (htmx is configured without them in templates/base.html). Templates still
