@@ -3,6 +3,8 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from omnistore.staff.auth import staff_only_unless
+
 admin.site.site_header = "Omnistore back office"
 admin.site.site_title = "Omnistore"
 admin.site.index_title = "Managers"
@@ -20,8 +22,16 @@ urlpatterns = [
     path("staff/", include("omnistore.staff.urls")),
     path("api/v1/", include(api_v1)),
     path("t/", include("campaigns.tracking_urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+]
+
+# The API's schema and docs: open in development and the demo, staff only in
+# production (OMNISTORE_API_DOCS_PUBLIC).
+api_docs = staff_only_unless("OMNISTORE_API_DOCS_PUBLIC")
+urlpatterns += [
+    path("api/schema/", api_docs(SpectacularAPIView.as_view()), name="schema"),
     path(
-        "api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"
+        "api/docs/",
+        api_docs(SpectacularSwaggerView.as_view(url_name="schema")),
+        name="api-docs",
     ),
 ]

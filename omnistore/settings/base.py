@@ -401,3 +401,8 @@ CONTENT_SECURITY_POLICY = {
         "form-action": ["'self'"],
     },
 }
+
+# --- API schema and docs --------------------------------------------------
+# /api/schema/ and /api/docs/ for anyone (development, the demo, the tests); the
+# production settings turn this off: staff only there.
+OMNISTORE_API_DOCS_PUBLIC = env_bool("OMNISTORE_API_DOCS_PUBLIC", True)

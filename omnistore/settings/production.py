@@ -34,3 +34,6 @@ OMNISTORE_PAYMENT_TEST_PROVIDER_ALLOWED = False
 OMNISTORE_TERMINAL_PROVIDER = os.environ.get("OMNISTORE_TERMINAL_PROVIDER", "")
 if OMNISTORE_TERMINAL_PROVIDER == "simulated":
     raise ImproperlyConfigured("The simulated terminal is not for production.")
+
+# The API's schema and docs for signed-in staff only (anyone else: 404).
+OMNISTORE_API_DOCS_PUBLIC = env_bool("OMNISTORE_API_DOCS_PUBLIC", False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import wraps
 
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 
@@ -21,6 +22,25 @@ def staff_required(view):
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def staff_only_unless(flag: str):
+    """A page open to anyone where the setting ``flag`` is on (development, the demo,
+    the tests), else only to signed-in staff; anyone else is told it does not exist
+    (404). The setting is read at each request, not at import."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            user = request.user
+            allowed = user.is_authenticated and user.is_store_staff
+            if not (allowed or getattr(settings, flag)):
+                raise Http404
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
 
 
 def current_store(request) -> Location | None:
