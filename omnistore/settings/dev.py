@@ -1,7 +1,13 @@
 """Local development and the demo: SQLite and eager Celery unless the environment says otherwise."""
 
+import os
+
 from .base import *  # noqa: F403
 from .base import env_bool
+from .guard import DEVELOPMENT, refuse_development_settings
+
+# Loaded however it was named (--settings, an import): never on a production server.
+refuse_development_settings({**os.environ, "DJANGO_SETTINGS_MODULE": DEVELOPMENT})
 
 DEBUG = env_bool("DEBUG", True)
 

@@ -1,0 +1,83 @@
+"""A server never runs the development settings: manage.py, the WSGI application and
+Celery refuse them when the environment says production or turns DEBUG off, and the
+production settings pass Django's deployment checks."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+
+REFUSED = "Refusing to run with the development settings"
+
+
+def run(args: list[str], **env: str) -> subprocess.CompletedProcess:
+    # as a server starts it: no test runner's variables, the entry points' own default
+    # settings (dev) unless named
+    unset = {
+        "DEBUG",
+        "OMNISTORE_ENV",
+        "DJANGO_SETTINGS_MODULE",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",
+    }
+    environ = {k: v for k, v in os.environ.items() if k not in unset}
+    environ.update(env)
+    return subprocess.run(
+        args, cwd=settings.BASE_DIR, env=environ, capture_output=True, text=True
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "reason"),
+    [
+        ({"OMNISTORE_ENV": "production"}, "OMNISTORE_ENV=production"),
+        ({"DEBUG": "0"}, "DEBUG=0"),
+        (
+            {"DJANGO_SETTINGS_MODULE": "omnistore.settings.dev", "DEBUG": "false"},
+            "DEBUG=false",
+        ),
+    ],
+)
+def test_manage_py_refuses_the_development_settings_on_a_server(env, reason):
+    refused = run([sys.executable, "manage.py", "check"], **env)
+    assert refused.returncode == 1
+    assert REFUSED in refused.stderr and reason in refused.stderr
+    assert "Traceback" not in refused.stderr  # one clear line
+
+
+def test_naming_the_development_settings_another_way_is_refused_too():
+    refused = run(
+        [sys.executable, "manage.py", "check", "--settings=omnistore.settings.dev"],
+        DJANGO_SETTINGS_MODULE="omnistore.settings.test",
+        OMNISTORE_ENV="production",
+    )
+    assert refused.returncode != 0 and REFUSED in refused.stderr
+
+
+@pytest.mark.parametrize("module", ["omnistore.wsgi", "omnistore.celery"])
+def test_the_wsgi_application_and_celery_refuse_them(module):
+    refused = run(
+        [sys.executable, "-c", f"import {module}"], OMNISTORE_ENV="production"
+    )
+    assert refused.returncode != 0
+    assert REFUSED in refused.stderr
+
+
+def test_the_development_settings_still_run_the_demo_on_a_laptop():
+    ok = run([sys.executable, "manage.py", "check"])
+    assert ok.returncode == 0, ok.stderr[-2000:]
+
+
+def test_the_production_settings_pass_the_deployment_checks():
+    checked = run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        DJANGO_SETTINGS_MODULE="omnistore.settings.production",
+        OMNISTORE_ENV="production",
+        SECRET_KEY="k" * 30 + "-production-secret-for-the-check-" + "z" * 20,
+        ALLOWED_HOSTS="omnistore.example.com",
+        DATABASE_URL="postgres://nobody@127.0.0.1:1/unused",
+        REDIS_URL="redis://127.0.0.1:1/0",
+    )
+    assert checked.returncode == 0, checked.stderr[-2000:]
+    assert "no issues" in checked.stdout
