@@ -78,6 +78,8 @@ def test_the_production_settings_pass_the_deployment_checks():
         ALLOWED_HOSTS="omnistore.example.com",
         DATABASE_URL="postgres://nobody@127.0.0.1:1/unused",
         REDIS_URL="redis://127.0.0.1:1/0",
+        STRIPE_SECRET_KEY="sk_live_x",
+        STRIPE_WEBHOOK_SECRET="whsec_x",
     )
     assert checked.returncode == 0, checked.stderr[-2000:]
     assert "no issues" in checked.stdout
