@@ -3,10 +3,8 @@
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 
 import pytest
 from django.conf import settings
@@ -37,28 +35,6 @@ for n in range(int(sys.argv[1])):
     print(response.status_code)
 """
 
-
-@pytest.fixture
-def redis_url(tmp_path):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen(
-        ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", ""]
-        + ["--appendonly", "no", "--dir", str(tmp_path)],
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def run_worker(env: dict, tries: int, name: str) -> list[int]:

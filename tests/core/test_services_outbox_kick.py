@@ -2,9 +2,6 @@
 when none is waiting, and a drain re-arms the kick before it reads the table."""
 
 import shutil
-import socket
-import subprocess
-import time
 
 import pytest
 
@@ -15,28 +12,6 @@ pytestmark = [
     pytest.mark.skipif(not shutil.which("redis-server"), reason="needs redis-server"),
 ]
 
-
-@pytest.fixture
-def redis_url(tmp_path):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen(
-        ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", ""]
-        + ["--appendonly", "no", "--dir", str(tmp_path)],
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 @pytest.fixture
