@@ -53,7 +53,7 @@ if "DATABASE_URL" not in os.environ or not os.environ["DATABASE_URL"].startswith
     )
 
 ENV = {
-    "DJANGO_SETTINGS_MODULE": "omnistore.settings.production",
+    "DJANGO_SETTINGS_MODULE": "omnistore.settings.bench",
     "SECRET_KEY": secrets.token_urlsafe(50),
     "SECURE_SSL_REDIRECT": "0",
     "DEBUG": "0",

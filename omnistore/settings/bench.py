@@ -1,0 +1,8 @@
+"""The checkout benchmark: production settings with the test payment provider, so a run
+measures this code and not a payment gateway (the benchmark machine reaches none).
+Never deploy with it: ``manage.py check --deploy`` still lists the test provider."""
+
+from .production import *  # noqa: F403
+
+OMNISTORE_PAYMENT_PROVIDER = "test"
+OMNISTORE_PAYMENT_TEST_PROVIDER_ALLOWED = True
