@@ -205,18 +205,44 @@ def create_wishlist(
         )
     staff, location = _acting_staff_at(actor, location)
     wishlist = Wishlist.objects.create(customer=customer, name=name)
+    _record_wishlist_event(
+        customer,
+        wishlist,
+        EVENT_WISHLIST_CREATED,
+        f"Wishlist “{name}” created",
+        staff=staff,
+        location=location,
+        actor=actor,
+        channel=channel,
+    )
+    return wishlist
+
+
+def _record_wishlist_event(
+    customer,
+    wishlist,
+    kind: str,
+    summary: str,
+    *,
+    staff,
+    location,
+    actor,
+    channel,
+    **data,
+) -> None:
+    """One timeline entry about a list, naming the associate and shop when staff
+    acted; ``data`` adds to the list's id."""
     record_event(
         customer=customer,
-        kind=EVENT_WISHLIST_CREATED,
-        summary=f"Wishlist “{name}” created{_by_staff(staff, location)}",
+        kind=kind,
+        summary=f"{summary}{_by_staff(staff, location)}",
         actor=actor,
         location=location,
         channel=channel,
-        data={"wishlist_id": wishlist.pk},
+        data={"wishlist_id": wishlist.pk, **data},
         reference_type="wishlist",
         reference_id=str(wishlist.pk),
     )
-    return wishlist
 
 
 def _item_label(variant: Variant) -> str:
@@ -341,19 +367,16 @@ def remove_wishlist_item(
     item.removed_by = acting_user(actor)
     item.save(update_fields=["removed_at", "removed_by"])
     _touch_wishlist(wishlist)
-    record_event(
-        customer=customer,
-        kind=EVENT_WISHLIST_ITEM_REMOVED,
-        summary=(
-            f"Removed from “{wishlist.name}”: {item.variant.name} · "
-            f"{item.variant.sku}{_by_staff(staff, location)}"
-        ),
-        actor=actor,
+    _record_wishlist_event(
+        customer,
+        wishlist,
+        EVENT_WISHLIST_ITEM_REMOVED,
+        f"Removed from “{wishlist.name}”: {_item_label(item.variant)}",
+        staff=staff,
         location=location,
+        actor=actor,
         channel=channel,
-        data={"wishlist_id": wishlist.pk, "item_id": item.pk},
-        reference_type="wishlist",
-        reference_id=str(wishlist.pk),
+        item_id=item.pk,
     )
     return item
 
@@ -371,16 +394,15 @@ def rename_wishlist(
     wishlist.name = name
     wishlist.save(update_fields=["name", "updated_at"])
     staff, location = _acting_staff_at(actor, location)
-    record_event(
-        customer=customer,
-        kind=EVENT_WISHLIST_RENAMED,
-        summary=f"Wishlist “{before}” renamed “{name}”{_by_staff(staff, location)}",
-        actor=actor,
+    _record_wishlist_event(
+        customer,
+        wishlist,
+        EVENT_WISHLIST_RENAMED,
+        f"Wishlist “{before}” renamed “{name}”",
+        staff=staff,
         location=location,
+        actor=actor,
         channel=channel,
-        data={"wishlist_id": wishlist.pk},
-        reference_type="wishlist",
-        reference_id=str(wishlist.pk),
     )
     return wishlist
 
@@ -396,16 +418,15 @@ def archive_wishlist(
     wishlist.archived_by = acting_user(actor)
     wishlist.save(update_fields=["archived_at", "archived_by", "updated_at"])
     staff, location = _acting_staff_at(actor, location)
-    record_event(
-        customer=customer,
-        kind=EVENT_WISHLIST_ARCHIVED,
-        summary=f"Wishlist “{wishlist.name}” deleted{_by_staff(staff, location)}",
-        actor=actor,
+    _record_wishlist_event(
+        customer,
+        wishlist,
+        EVENT_WISHLIST_ARCHIVED,
+        f"Wishlist “{wishlist.name}” deleted",
+        staff=staff,
         location=location,
+        actor=actor,
         channel=channel,
-        data={"wishlist_id": wishlist.pk},
-        reference_type="wishlist",
-        reference_id=str(wishlist.pk),
     )
     return wishlist
 
@@ -455,19 +476,16 @@ def share_wishlist_by_email(
     if queued is None:
         return False
     staff, location = _acting_staff_at(actor, location)
-    record_event(
-        customer=customer,
-        kind=EVENT_WISHLIST_SHARED,
-        summary=(
-            f"Wishlist “{wishlist.name}” shared by email with "
-            f"{_masked_email(address)}{_by_staff(staff, location)}"
-        ),
-        actor=actor,
+    _record_wishlist_event(
+        customer,
+        wishlist,
+        EVENT_WISHLIST_SHARED,
+        f"Wishlist “{wishlist.name}” shared by email with {_masked_email(address)}",
+        staff=staff,
         location=location,
+        actor=actor,
         channel=channel,
-        data={"wishlist_id": wishlist.pk, "to": address},
-        reference_type="wishlist",
-        reference_id=str(wishlist.pk),
+        to=address,
     )
     return True
 
