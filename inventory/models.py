@@ -18,6 +18,18 @@ class Category(models.Model):
         return self.name
 
 
+class TaxClass(models.TextChoices):
+    """What kind of goods a product is for VAT; each country sets a rate per class
+    (``TaxRate``). The EU allows a standard rate, up to two reduced rates and a
+    super-reduced one; zero covers zero-rated and exempt goods."""
+
+    STANDARD = "standard", "Standard rate"
+    REDUCED = "reduced", "Reduced rate"
+    SECOND_REDUCED = "second_reduced", "Second reduced rate"
+    SUPER_REDUCED = "super_reduced", "Super-reduced rate"
+    ZERO = "zero", "Zero rate or exempt"
+
+
 class Product(models.Model):
     name = models.CharField(max_length=200, db_index=True)
     description = models.TextField(blank=True)
@@ -26,6 +38,13 @@ class Product(models.Model):
         Category, on_delete=models.PROTECT, related_name="products"
     )
     active = models.BooleanField(default=True)
+    tax_class = models.CharField(
+        max_length=16,
+        choices=TaxClass.choices,
+        default=TaxClass.STANDARD,
+        db_default=TaxClass.STANDARD,
+        help_text="Decides the VAT rate in each country (see tax rates).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -65,6 +84,135 @@ class Variant(models.Model):
         return f"{self.product.name} ({details})" if details else self.product.name
 
 
+class TaxRate(models.Model):
+    """The VAT rate of a tax class in a country from ``valid_from`` on. A change of
+    rate is a new row from its date, never an edit: an order keeps the rate it was
+    sold at on its lines, and the rate on a past date stays answerable."""
+
+    country = models.CharField(max_length=2)
+    tax_class = models.CharField(max_length=16, choices=TaxClass.choices)
+    rate = models.DecimalField(max_digits=5, decimal_places=2, help_text="Percent.")
+    valid_from = models.DateField()
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["country", "tax_class", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["country", "tax_class", "valid_from"],
+                name="tax_rate_once_per_day",
+            ),
+            models.CheckConstraint(
+                name="tax_rate_percent", condition=Q(rate__gte=0, rate__lt=100)
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.country} {self.tax_class} {self.rate}% from {self.valid_from}"
+
+
+class PriceList(models.Model):
+    """Shelf prices (tax included) in one currency. A market without a price list
+    sells at the catalogue's own ``Variant.price`` in ``OMNISTORE_CURRENCY``."""
+
+    code = models.CharField(max_length=20, unique=True)
+    name = models.CharField(max_length=100)
+    currency = models.CharField(max_length=3)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.name} ({self.currency})"
+
+
+class PriceListPrice(models.Model):
+    price_list = models.ForeignKey(
+        PriceList, on_delete=models.CASCADE, related_name="prices"
+    )
+    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="+")
+    price = models.DecimalField(max_digits=10, decimal_places=2)
+
+    class Meta:
+        ordering = ["price_list_id", "variant_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["price_list", "variant"], name="price_list_price_once"
+            ),
+            models.CheckConstraint(
+                name="price_list_price_not_negative", condition=Q(price__gte=0)
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.variant_id}: {self.price}"
+
+
+class Market(models.Model):
+    """Countries sold to in one currency at one price list (the EU in EUR,
+    Switzerland in CHF). A shop belongs to one; an online order takes the market of
+    its delivery country."""
+
+    code = models.CharField(max_length=20, unique=True)
+    name = models.CharField(max_length=100)
+    currency = models.CharField(max_length=3)
+    price_list = models.ForeignKey(
+        PriceList,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="markets",
+        help_text="Empty: the catalogue's own prices.",
+    )
+    legal_entity = models.ForeignKey(
+        "LegalEntity",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="markets",
+        help_text="Who sells online orders delivered in this market.",
+    )
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.name} ({self.currency})"
+
+
+class MarketCountry(models.Model):
+    """A country belongs to at most one market."""
+
+    market = models.ForeignKey(
+        Market, on_delete=models.CASCADE, related_name="countries"
+    )
+    country = models.CharField(max_length=2, unique=True)
+
+    class Meta:
+        ordering = ["country"]
+        verbose_name_plural = "market countries"
+
+    def __str__(self):
+        return self.country
+
+
+class LegalEntity(models.Model):
+    """The company that sells in a shop: its name, address and VAT number are on
+    every receipt and invoice."""
+
+    name = models.CharField(max_length=200)
+    address = models.CharField(max_length=250)
+    country = models.CharField(max_length=2)
+    vat_number = models.CharField(max_length=20)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "legal entities"
+
+    def __str__(self):
+        return self.name
+
+
 class LocationKind(models.TextChoices):
     WAREHOUSE = "warehouse", "Warehouse"
     SHOP = "shop", "Shop"
@@ -86,6 +234,21 @@ class Location(models.Model):
     click_and_collect = models.BooleanField(default=False)
     ships_online_orders = models.BooleanField(default=False)
     active = models.BooleanField(default=True)
+    market = models.ForeignKey(
+        Market,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="locations",
+        help_text="Empty: the market of the location's country.",
+    )
+    legal_entity = models.ForeignKey(
+        LegalEntity,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="locations",
+    )
 
     class Meta:
         ordering = ["name"]

@@ -72,6 +72,23 @@ class Order(models.Model):
     subtotal = models.DecimalField(max_digits=12, decimal_places=2)
     discount_total = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     total = models.DecimalField(max_digits=12, decimal_places=2)
+    # The total split into net and VAT (``total`` is gross); the country whose VAT
+    # applies and who sold: the shop's for a counter sale or pickup, the delivery
+    # country's (OSS) for an online delivery.
+    net_total = models.DecimalField(
+        max_digits=12, decimal_places=2, default=0, db_default=0
+    )
+    tax_total = models.DecimalField(
+        max_digits=12, decimal_places=2, default=0, db_default=0
+    )
+    tax_country = models.CharField(max_length=2, blank=True, default="", db_default="")
+    legal_entity = models.ForeignKey(
+        "inventory.LegalEntity",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=20, blank=True)
     idempotency_scope = models.CharField(max_length=40, blank=True)
@@ -234,6 +251,14 @@ class OrderLine(models.Model):
     unit_price = models.DecimalField(max_digits=10, decimal_places=2)
     discount = models.DecimalField(max_digits=10, decimal_places=2, default=0)
     line_total = models.DecimalField(max_digits=12, decimal_places=2)
+    # As sold: ``unit_price``, ``discount`` and ``line_total`` are gross (shelf prices
+    # include VAT); ``line_total = net + tax`` at ``tax_rate`` percent.
+    tax_class = models.CharField(max_length=16, blank=True, default="", db_default="")
+    tax_rate = models.DecimalField(
+        max_digits=5, decimal_places=2, default=0, db_default=0
+    )
+    net = models.DecimalField(max_digits=12, decimal_places=2, default=0, db_default=0)
+    tax = models.DecimalField(max_digits=12, decimal_places=2, default=0, db_default=0)
 
     class Meta:
         ordering = ["id"]
@@ -254,6 +279,34 @@ class OrderLine(models.Model):
 
     def __str__(self):
         return f"{self.quantity} × {self.sku}"
+
+
+class OrderTaxTotal(models.Model):
+    """An order's VAT per rate and class: the sums of its lines at that rate, so
+    the lines always add up to these totals to the cent."""
+
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="tax_totals"
+    )
+    tax_class = models.CharField(max_length=16)
+    rate = models.DecimalField(max_digits=5, decimal_places=2)
+    net = models.DecimalField(max_digits=12, decimal_places=2)
+    tax = models.DecimalField(max_digits=12, decimal_places=2)
+    gross = models.DecimalField(max_digits=12, decimal_places=2)
+
+    class Meta:
+        ordering = ["-rate", "tax_class", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "rate", "tax_class"], name="order_tax_total_once"
+            ),
+            models.CheckConstraint(
+                name="order_tax_total_adds_up", condition=Q(gross=F("net") + F("tax"))
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.rate}% {self.tax_class}: {self.tax}"
 
 
 class PaymentMethod(models.TextChoices):
@@ -318,6 +371,7 @@ class Refund(models.Model):
         Payment, on_delete=models.PROTECT, related_name="refunds"
     )
     amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3, blank=True, default="", db_default="")
     reason = models.CharField(max_length=250)
     reference = models.CharField(max_length=100, unique=True)
     provider_reference = models.CharField(max_length=100)

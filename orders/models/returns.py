@@ -148,6 +148,9 @@ class ReturnLine(models.Model):
         max_length=10, choices=ReturnDisposition.choices, blank=True
     )
     amount = models.DecimalField(max_digits=12, decimal_places=2)
+    # ``amount`` split as the order line was sold (its rate, not today's).
+    net = models.DecimalField(max_digits=12, decimal_places=2, default=0, db_default=0)
+    tax = models.DecimalField(max_digits=12, decimal_places=2, default=0, db_default=0)
 
     class Meta:
         ordering = ["id"]

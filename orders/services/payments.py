@@ -166,6 +166,7 @@ def refund_payment(
     refund = Refund.objects.create(
         payment=payment,
         amount=amount,
+        currency=payment.currency,
         reason=(reason or "")[:250],
         reference=reference,
         provider_reference=result.reference,
