@@ -15,11 +15,17 @@ from omnistore.core.exceptions import ApplicationError
 
 from .models import (
     Category,
+    LegalEntity,
     Location,
+    Market,
+    MarketCountry,
+    PriceList,
+    PriceListPrice,
     Product,
     Reservation,
     StockLevel,
     StockMovement,
+    TaxRate,
     Transfer,
     TransferEvent,
     TransferLine,
@@ -79,8 +85,8 @@ class VariantInline(admin.TabularInline):
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ["name", "brand", "category", "active", "created_at"]
-    list_filter = ["category", "active", "brand"]
+    list_display = ["name", "brand", "category", "tax_class", "active", "created_at"]
+    list_filter = ["category", "tax_class", "active", "brand"]
     list_select_related = ["category"]
     search_fields = ["name", "brand", "variants__sku", "variants__barcode"]
     autocomplete_fields = ["category"]
@@ -107,15 +113,63 @@ class LocationAdmin(admin.ModelAdmin):
         "click_and_collect",
         "ships_online_orders",
         "active",
+        "country",
+        "market",
+        "legal_entity",
     ]
+    list_select_related = ["market", "legal_entity"]
     list_filter = [
         "kind",
+        "country",
         "sells_in_store",
         "click_and_collect",
         "ships_online_orders",
         "active",
     ]
     search_fields = ["code", "name", "city"]
+
+
+# --- taxes and markets ----------------------------------------------------------
+
+
+@admin.register(TaxRate)
+class TaxRateAdmin(admin.ModelAdmin):
+    """A new rate is a new row from its date: orders keep the rate they were sold
+    at, so a row is added ahead of a change rather than edited on the day."""
+
+    list_display = ["country", "tax_class", "rate", "valid_from", "note"]
+    list_filter = ["country", "tax_class"]
+    ordering = ["country", "tax_class", "-valid_from"]
+
+
+class MarketCountryInline(admin.TabularInline):
+    model = MarketCountry
+    extra = 0
+
+
+@admin.register(Market)
+class MarketAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "currency", "price_list", "legal_entity"]
+    list_select_related = ["price_list", "legal_entity"]
+    inlines = [MarketCountryInline]
+
+
+class PriceListPriceInline(admin.TabularInline):
+    model = PriceListPrice
+    extra = 0
+    raw_id_fields = ["variant"]
+
+
+@admin.register(PriceList)
+class PriceListAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "currency"]
+    inlines = [PriceListPriceInline]
+
+
+@admin.register(LegalEntity)
+class LegalEntityAdmin(admin.ModelAdmin):
+    list_display = ["name", "country", "vat_number", "address"]
+    search_fields = ["name", "vat_number"]
 
 
 # --- stock: looked at, changed only by services ----------------------------------

@@ -7,6 +7,8 @@ class InventoryConfig(AppConfig):
     verbose_name = "Catalog and inventory"
 
     def ready(self):
+        from inventory import markets  # noqa: F401  (keeps the tax table fresh)
+
         post_migrate.connect(
             _seed_tax_data, sender=self, dispatch_uid="inventory.seed_tax_data"
         )

@@ -46,3 +46,17 @@ def api_client():
     from rest_framework.test import APIClient
 
     return APIClient()
+
+
+@pytest.fixture
+def tax_table_kept(settings, db):
+    """Markets and VAT rates kept by the process as deployed (the test settings read
+    them every time), read once beforehand: what a page or a checkout costs in
+    production."""
+    from inventory.markets import forget_tax_table, tax_table
+
+    settings.OMNISTORE_TAX_TABLE_TTL = 60
+    forget_tax_table()
+    tax_table()
+    yield
+    forget_tax_table()

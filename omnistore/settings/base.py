@@ -227,6 +227,12 @@ OMNISTORE_SITE_URL = os.environ.get("OMNISTORE_SITE_URL", "http://127.0.0.1:8000
 OMNISTORE_WEBHOOK_ENDPOINTS_TTL = float(
     os.environ.get("OMNISTORE_WEBHOOK_ENDPOINTS_TTL", "5")
 )
+# --- Taxes ----------------------------------------------------------------
+# How long a process keeps the markets and VAT rates (0: read every time).
+OMNISTORE_TAX_TABLE_TTL = float(os.environ.get("OMNISTORE_TAX_TABLE_TTL", "60"))
+# EU distance sales (OSS): once the EU-wide threshold is passed, an online delivery
+# is taxed in the destination country; below it, in the seller's country.
+OMNISTORE_OSS_THRESHOLD_REACHED = env_bool("OMNISTORE_OSS_THRESHOLD_REACHED", True)
 # --- Security: tracking links, webhooks, pickup codes ------------------------
 # Hosts a campaign's click-tracking link may redirect to, besides the host of
 # OMNISTORE_SITE_URL (a leading dot admits subdomains); and how long a link redirects.

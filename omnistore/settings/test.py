@@ -12,6 +12,8 @@ STORAGES = {
 }
 # Tests create and drop endpoints inside rolled-back transactions: read them every time.
 OMNISTORE_WEBHOOK_ENDPOINTS_TTL = 0
+# Tests write rates and markets inside rolled-back transactions: read them every time.
+OMNISTORE_TAX_TABLE_TTL = 0
 
 # Test subscribers and campaign links: plain http allowed, the demo shop's links tracked.
 OMNISTORE_WEBHOOK_ALLOW_HTTP = True

@@ -13,8 +13,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -29,6 +30,7 @@ from orders.selectors.carts import (
     cart_lines,
     signed_in_cart,
 )
+from orders.selectors.taxes import SaleTerms, preview_taxes, sale_terms
 from orders.services.carts import (
     add_lines_to_current_cart,
     current_cart,
@@ -72,24 +74,58 @@ class CartLineUpdateInput(serializers.Serializer):
     quantity = serializers.IntegerField(min_value=1, max_value=99)
 
 
+_MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
 class CartLineOutput(serializers.Serializer):
+    """A cart line priced on the cart's terms (``country``): shelf prices include
+    VAT; ``net`` and ``tax`` are null for an item that cannot be sold there."""
+
     id = serializers.IntegerField()
     variant = serializers.IntegerField(source="variant_id")
     sku = serializers.CharField(source="variant.sku")
     name = serializers.CharField(source="variant.name")
-    unit_price = serializers.DecimalField(
-        source="variant.price", max_digits=10, decimal_places=2
-    )
+    unit_price = serializers.SerializerMethodField()
     quantity = serializers.IntegerField()
     line_total = serializers.SerializerMethodField()
+    tax_rate = serializers.SerializerMethodField()
+    net = serializers.SerializerMethodField()
+    tax = serializers.SerializerMethodField()
+    gross = serializers.SerializerMethodField()
     available = serializers.SerializerMethodField()
     availability = serializers.SerializerMethodField()
 
     def _stock(self, line) -> dict:
         return self.context["availability"].get(line.variant_id, {})
 
+    def _money(self, line) -> dict:
+        return _line_money(line, self.context.get("terms"))
+
+    @extend_schema_field(serializers.DecimalField(max_digits=10, decimal_places=2))
+    def get_unit_price(self, line) -> str:
+        return self._money(line)["unit_price"]
+
+    @extend_schema_field(serializers.DecimalField(**_MONEY))
     def get_line_total(self, line) -> str:
-        return str(line.variant.price * line.quantity)
+        return self._money(line)["line_total"]
+
+    @extend_schema_field(
+        serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True)
+    )
+    def get_tax_rate(self, line) -> str | None:
+        return self._money(line)["tax_rate"]
+
+    @extend_schema_field(serializers.DecimalField(**_MONEY, allow_null=True))
+    def get_net(self, line) -> str | None:
+        return self._money(line)["net"]
+
+    @extend_schema_field(serializers.DecimalField(**_MONEY, allow_null=True))
+    def get_tax(self, line) -> str | None:
+        return self._money(line)["tax"]
+
+    @extend_schema_field(serializers.DecimalField(**_MONEY))
+    def get_gross(self, line) -> str:
+        return self._money(line)["gross"]
 
     def get_available(self, line) -> int:
         return _available(self._stock(line), self.context.get("fulfilment"))
@@ -100,6 +136,24 @@ class CartLineOutput(serializers.Serializer):
         return _availability(
             self._stock(line), self.context.get("fulfilment"), line.quantity
         )
+
+
+def _line_money(line, terms: SaleTerms | None) -> dict:
+    """A cart line's price, total and VAT on ``terms`` (none: the catalogue's
+    price, no VAT shown)."""
+    variant = line.variant
+    price = variant.price if terms is None else terms.prices.get(variant.pk)
+    price = variant.price if price is None else price
+    total = price * line.quantity
+    taxed = preview_taxes(terms, [(variant, line.quantity)])[0] if terms else None
+    return {
+        "unit_price": _UNIT_PRICE.to_representation(price),
+        "line_total": str(total),
+        "tax_rate": str(taxed.rate) if taxed else None,
+        "net": str(taxed.net) if taxed else None,
+        "tax": str(taxed.tax) if taxed else None,
+        "gross": str(taxed.gross if taxed else total),
+    }
 
 
 def _available(stock: dict, fulfilment) -> int:
@@ -122,12 +176,27 @@ class CartOutput(serializers.Serializer):
     token = serializers.CharField()
     status = serializers.CharField()
     channel = serializers.CharField()
-    currency = serializers.CharField()
+    country = serializers.CharField(
+        help_text="The country the cart is priced and taxed for (``?country=``)."
+    )
+    currency = serializers.CharField(help_text="The currency of that market.")
     fulfilment = serializers.CharField()
     store = serializers.IntegerField(allow_null=True)
     lines = CartLineOutput(many=True)
     item_count = serializers.IntegerField()
-    subtotal = serializers.DecimalField(max_digits=12, decimal_places=2)
+    subtotal = serializers.DecimalField(
+        max_digits=12, decimal_places=2, help_text="Gross: shelf prices include VAT."
+    )
+    net_total = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        help_text="The lines' net (before a previewed code).",
+    )
+    tax_total = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        help_text="The VAT in the lines (before a previewed code).",
+    )
     discount_code = serializers.CharField(
         required=False, help_text="The code previewed (with ?discount_code=)."
     )
@@ -152,10 +221,10 @@ class CartOutput(serializers.Serializer):
 # field of every nested serializer for each instance, a large share of a checkout's
 # time. Tests compare both renderings of the same objects.
 
-_UNIT_PRICE = CartLineOutput().fields["unit_price"]
+_UNIT_PRICE = serializers.DecimalField(max_digits=10, decimal_places=2)
 
 
-def cart_lines_data(lines, *, availability: dict, fulfilment) -> list[dict]:
+def cart_lines_data(lines, *, availability: dict, fulfilment, terms=None) -> list[dict]:
     """``CartLineOutput(lines, many=True)`` for a cart's lines."""
     rows = []
     for line in lines:
@@ -167,9 +236,8 @@ def cart_lines_data(lines, *, availability: dict, fulfilment) -> list[dict]:
                 "variant": line.variant_id,
                 "sku": str(variant.sku),
                 "name": str(variant.name),
-                "unit_price": _UNIT_PRICE.to_representation(variant.price),
+                **_line_money(line, terms),
                 "quantity": line.quantity,
-                "line_total": str(variant.price * line.quantity),
                 "available": _available(stock, fulfilment),
                 "availability": _availability(stock, fulfilment, line.quantity),
             }
@@ -188,6 +256,12 @@ FULFILMENT_PARAMS = [
         "store",
         {"type": "integer", "minimum": 1, "maximum": MAX_ID},
         description="Pickup shop id.",
+    ),
+    OpenApiParameter(
+        "country",
+        {"type": "string", "pattern": "^[A-Za-z]{2}$"},
+        description="Price and tax the cart for this country's market (two letters; "
+        "default: the shop's home country). Unknown: 400 on `country`.",
     ),
 ]
 
@@ -231,22 +305,46 @@ def _store_id(raw: str | None) -> int | None:
     return int(raw)
 
 
+def _country(request) -> str:
+    raw = request.query_params.get("country") or settings.OMNISTORE_DEFAULT_REGION
+    if not (len(raw) == 2 and raw.isascii() and raw.isalpha()):
+        raise ValidationFailed(
+            "Unknown country.", extra={"country": ["Use the two-letter country code."]}
+        )
+    return raw.upper()
+
+
 def _cart_body(request, cart, lines=None) -> dict:
     method, store = _fulfilment(request)
+    country = _country(request)
     lines = cart_lines(cart) if lines is None else lines
+    terms = sale_terms(
+        variants=[line.variant for line in lines],
+        on=timezone.localdate(),
+        destination=country,
+        country_field="country",
+    )
     availability = cart_availability(
         variant_ids=[line.variant_id for line in lines], store_id=store
+    )
+    rows = cart_lines_data(
+        lines, availability=availability, fulfilment=method, terms=terms
     )
     return {
         "token": cart.token,
         "status": cart.status,
         "channel": cart.channel,
-        "currency": settings.OMNISTORE_CURRENCY,
+        "country": country,
+        "currency": terms.currency,
         "fulfilment": method,
         "store": store,
-        "lines": cart_lines_data(lines, availability=availability, fulfilment=method),
+        "lines": rows,
         "item_count": sum(line.quantity for line in lines),
-        "subtotal": str(sum((line.variant.price * line.quantity for line in lines), 0)),
+        "subtotal": str(sum((Decimal(row["line_total"]) for row in rows), Decimal(0))),
+        "net_total": str(
+            sum((Decimal(row["net"] or row["gross"]) for row in rows), Decimal(0))
+        ),
+        "tax_total": str(sum((Decimal(row["tax"] or 0) for row in rows), Decimal(0))),
         "updated_at": serializers.DateTimeField().to_representation(cart.updated_at),
     }
 

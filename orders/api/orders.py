@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from omnistore.core.api import TextField
 from orders.models import OrderStatus
+from orders.pricing import TaxedAmount, tax_totals
 from orders.selectors.orders import customer_orders, order_by_id, order_detail
 from orders.services.fulfilment import cancel_order
 
@@ -28,9 +29,43 @@ class OrderLineOutput(serializers.Serializer):
     sku = serializers.CharField()
     name = serializers.CharField()
     quantity = serializers.IntegerField()
-    unit_price = serializers.DecimalField(max_digits=10, decimal_places=2)
-    discount = serializers.DecimalField(max_digits=10, decimal_places=2)
-    line_total = serializers.DecimalField(max_digits=12, decimal_places=2)
+    unit_price = serializers.DecimalField(
+        max_digits=10, decimal_places=2, help_text="Shelf price, VAT included."
+    )
+    discount = serializers.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        help_text="The line's share of the order discount, VAT included.",
+    )
+    line_total = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        help_text="What the line costs: unit price × quantity − discount (gross).",
+    )
+    tax_class = serializers.CharField(help_text="The product's tax class as sold.")
+    tax_rate = serializers.DecimalField(
+        max_digits=5, decimal_places=2, help_text="VAT rate as sold, in percent."
+    )
+    net = serializers.DecimalField(
+        max_digits=12, decimal_places=2, help_text="The line total without VAT."
+    )
+    tax = serializers.DecimalField(
+        max_digits=12, decimal_places=2, help_text="The VAT in the line total."
+    )
+    gross = serializers.DecimalField(
+        source="line_total",
+        max_digits=12,
+        decimal_places=2,
+        help_text="net + tax, equal to line_total.",
+    )
+
+
+class TaxTotalOutput(serializers.Serializer):
+    tax_class = serializers.CharField()
+    rate = serializers.DecimalField(max_digits=5, decimal_places=2)
+    net = serializers.DecimalField(max_digits=12, decimal_places=2)
+    tax = serializers.DecimalField(max_digits=12, decimal_places=2)
+    gross = serializers.DecimalField(max_digits=12, decimal_places=2)
 
 
 class FulfilmentOutput(serializers.Serializer):
@@ -43,8 +78,12 @@ class FulfilmentOutput(serializers.Serializer):
     tracking_reference = serializers.CharField()
 
 
+_TAX_TOTALS = TaxTotalOutput(many=True)
+
+
 class RefundOutput(serializers.Serializer):
     amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    currency = serializers.CharField()
     reason = serializers.CharField()
     created_at = serializers.DateTimeField()
 
@@ -75,7 +114,19 @@ class OrderSummaryOutput(serializers.Serializer):
     currency = serializers.CharField()
     subtotal = serializers.DecimalField(max_digits=12, decimal_places=2)
     discount_total = serializers.DecimalField(max_digits=12, decimal_places=2)
-    total = serializers.DecimalField(max_digits=12, decimal_places=2)
+    total = serializers.DecimalField(
+        max_digits=12, decimal_places=2, help_text="What was paid, VAT included."
+    )
+    net_total = serializers.DecimalField(
+        max_digits=12, decimal_places=2, help_text="The total without VAT."
+    )
+    tax_total = serializers.DecimalField(
+        max_digits=12, decimal_places=2, help_text="The VAT in the total."
+    )
+    tax_country = serializers.CharField(
+        help_text="Whose VAT applies: the shop's country for a counter sale or "
+        "pickup, the destination's for a delivery."
+    )
     created_at = serializers.DateTimeField()
     lines = OrderLineOutput(many=True)
 
@@ -91,9 +142,25 @@ class OrderDetailOutput(OrderSummaryOutput):
     shipped_at = serializers.DateTimeField(allow_null=True)
     cancelled_at = serializers.DateTimeField(allow_null=True)
     can_cancel = serializers.BooleanField(source="is_cancellable_by_customer")
+    tax_totals = serializers.SerializerMethodField(
+        help_text="VAT per rate and class, highest rate first: the sums of the lines "
+        "(as the order's stored totals are)."
+    )
     fulfilments = FulfilmentOutput(many=True)
     payments = PaymentOutput(many=True)
     history = StatusChangeOutput(many=True)
+
+    @extend_schema_field(TaxTotalOutput(many=True))
+    def get_tax_totals(self, order) -> list[dict]:
+        """From the lines already loaded: no query of its own."""
+        return _TAX_TOTALS.to_representation(
+            tax_totals(
+                TaxedAmount(
+                    line.tax_class, line.tax_rate, line.line_total, line.net, line.tax
+                )
+                for line in order.lines.all()
+            )
+        )
 
     def get_pickup_code(self, order) -> str | None:
         """Shown while the order waits at the desk; the QR carries the same code."""

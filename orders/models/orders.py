@@ -300,9 +300,6 @@ class OrderTaxTotal(models.Model):
             models.UniqueConstraint(
                 fields=["order", "rate", "tax_class"], name="order_tax_total_once"
             ),
-            models.CheckConstraint(
-                name="order_tax_total_adds_up", condition=Q(gross=F("net") + F("tax"))
-            ),
         ]
 
     def __str__(self):

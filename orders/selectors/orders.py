@@ -38,7 +38,7 @@ def customer_orders(customer: Customer) -> QuerySet[Order]:
 def order_detail_queryset() -> QuerySet[Order]:
     """An order with everything its page shows, in a fixed six queries."""
     return Order.objects.select_related(
-        "customer", "placing_location", "staff_member"
+        "customer", "placing_location", "staff_member", "legal_entity"
     ).prefetch_related(
         Prefetch(
             "lines", queryset=OrderLine.objects.select_related("variant__product")

@@ -40,9 +40,10 @@ from orders.models import (
 )
 from orders.selectors.carts import cart_lines, open_cart_lines
 from orders.selectors.orders import order_by_id, replayed_order
+from orders.selectors.taxes import SaleTerms, check_terms, sale_terms
 
 from .carts import cart_checked_out, current_cart
-from .common import check_quantity, sellable_variants, to_money
+from .common import check_quantity, sellable_variants
 from .discounts import normalize_discount_code, price_discount
 from .payments import PaymentRequest, check_payments
 from .placing import Checkout, write_order
@@ -282,6 +283,7 @@ def _contact(email, phone, first_name, last_name, loyalty_number) -> dict[str, s
 def _price_and_payments(
     order_lines: list[tuple[Variant, int]],
     *,
+    terms: SaleTerms,
     discount_code: str,
     channel: str,
     customer: Customer | None,
@@ -289,10 +291,11 @@ def _price_and_payments(
     now: datetime,
     payments: Sequence[PaymentRequest] | None,
 ) -> dict:
-    """The checkout's money: subtotal, discount and total, and the payments checked
-    against that total."""
+    """The checkout's money on the sale's terms: subtotal, discount and total (all
+    tax included), each line's VAT, and the payments checked against the total."""
     subtotal, discount, discount_total, line_discounts = _price(
         order_lines,
+        prices=terms.prices,
         discount_code=discount_code,
         channel=channel,
         customer=customer,
@@ -300,6 +303,14 @@ def _price_and_payments(
         now=now,
     )
     total = subtotal - discount_total
+    taxed = {
+        variant.pk: terms.taxed(
+            variant.pk,
+            terms.prices[variant.pk] * quantity
+            - line_discounts.get(variant.pk, Decimal("0.00")),
+        )
+        for variant, quantity in order_lines
+    }
     return {
         "subtotal": subtotal,
         "discount_total": discount_total,
@@ -308,7 +319,33 @@ def _price_and_payments(
         "discount_code": discount.code if discount is not None else "",
         "discount": discount,
         "line_discounts": line_discounts,
+        "taxed": taxed,
+        "currency": terms.currency,
+        "tax_country": terms.country,
+        "legal_entity_id": terms.legal_entity_id,
+        "unit_prices": terms.prices,
     }
+
+
+def _terms(
+    method: str, where: _Where, order_lines: list[tuple[Variant, int]], now
+) -> SaleTerms:
+    """The sale's terms: a counter sale or a pickup at its shop, a delivery to its
+    country (see ``orders.selectors.taxes``)."""
+    shop, shop_field = None, "store"
+    if method == FulfilmentMethod.PICKUP:
+        shop = where.pickup_store
+    elif method == FulfilmentMethod.CARRY_OUT:
+        shop, shop_field = where.placing, "placing_location"
+    return check_terms(
+        sale_terms(
+            variants=[variant for variant, _ in order_lines],
+            on=timezone.localdate(now),
+            shop=shop,
+            destination=where.address.get("country", ""),
+            shop_field=shop_field,
+        )
+    )
 
 
 def prepare_checkout(
@@ -361,6 +398,7 @@ def prepare_checkout(
     order_lines = [(loaded[pk], quantity) for pk, quantity in wanted.items()]
     price = _price_and_payments(
         order_lines,
+        terms=_terms(fulfilment, where, order_lines, now),
         discount_code=discount_code,
         channel=channel,
         customer=customer,
@@ -452,16 +490,17 @@ def _where(
 def _price(
     order_lines: list[tuple[Variant, int]],
     *,
+    prices: dict[int, Decimal],
     discount_code: str,
     channel: str,
     customer: Customer | None,
     identified: bool,
     now: datetime,
 ) -> tuple[Decimal, DiscountCode | None, Decimal, dict[int, Decimal]]:
-    """The subtotal, and the discount code with what it takes off in all and from
-    each line (none without a code)."""
+    """The subtotal at the sale's shelf ``prices``, and the discount code with what
+    it takes off in all and from each line (none without a code)."""
     subtotal = sum(
-        (to_money(variant.price) * quantity for variant, quantity in order_lines),
+        (prices[variant.pk] * quantity for variant, quantity in order_lines),
         Decimal("0.00"),
     )
     if not normalize_discount_code(discount_code):
@@ -469,6 +508,7 @@ def _price(
     discount, discount_total, line_discounts = price_discount(
         discount_code,
         lines=order_lines,
+        prices=prices,
         subtotal=subtotal,
         channel=channel,
         customer=customer,

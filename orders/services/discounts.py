@@ -192,9 +192,19 @@ def preview_discount(
 
 
 def price_discount(
-    value, *, lines, subtotal: Decimal, channel: str, customer, identified: bool, now
+    value,
+    *,
+    lines,
+    subtotal: Decimal,
+    channel: str,
+    customer,
+    identified: bool,
+    now,
+    prices: dict[int, Decimal] | None = None,
 ) -> tuple[DiscountCode, Decimal, dict[int, Decimal]]:
-    """Checkout's pricing of a code: the amount and each line's share, by variant."""
+    """Checkout's pricing of a code: the amount and each line's share, by variant,
+    in proportion to the lines' value at ``prices`` (the sale's shelf prices; the
+    catalogue's without)."""
     code, amount = _valid_discount(
         value, subtotal=subtotal, channel=channel, customer=customer, now=now
     )
@@ -206,7 +216,10 @@ def price_discount(
     shares = _spread_discount(
         amount,
         [
-            (variant.pk, to_money(variant.price) * quantity)
+            (
+                variant.pk,
+                (prices[variant.pk] if prices else to_money(variant.price)) * quantity,
+            )
             for variant, quantity in lines
         ],
     )

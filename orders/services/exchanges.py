@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -18,6 +17,7 @@ from inventory.models import Location, Variant
 from omnistore.core.channels import Channel
 from omnistore.core.exceptions import ValidationFailed
 from orders.models import FulfilmentMethod, Order, PaymentMethod, RefundMethod, Return
+from orders.selectors.taxes import check_terms, sale_terms
 
 from .checkout import LineRequest, merge_lines, prepare_checkout
 from .common import sellable_variants, to_money
@@ -82,11 +82,8 @@ def exchange_items(
     customer = resolve_customer(source.customer_id)
     credit = ret.refund_total
     replacement_lines = _replacement_lines(replacement)
-    total = sum(
-        (to_money(variant.price) * q for variant, q in replacement_lines),
-        Decimal("0.00"),
-    )
-    tenders, credit_used, paid = _tenders(credit, total, payments)
+    total, currency = _replacement_total(replacement_lines, location, now)
+    tenders, credit_used, paid = _tenders(credit, total, payments, currency)
     checkout = prepare_checkout(
         lines=[LineRequest(variant, q) for variant, q in replacement_lines],
         channel=Channel.STORE,
@@ -125,8 +122,25 @@ def _replacement_lines(
     return [(loaded[pk], q) for pk, q in wanted.items()]
 
 
+def _replacement_total(
+    lines: list[tuple[Variant, int]], location: Location, now: datetime
+) -> tuple[Decimal, str]:
+    """What the replacement costs at this shop's shelf prices, and in what currency
+    (checkout prices it the same way)."""
+    terms = check_terms(
+        sale_terms(
+            variants=[variant for variant, _ in lines],
+            on=timezone.localdate(now),
+            shop=location,
+            shop_field="location",
+        )
+    )
+    total = sum((terms.prices[v.pk] * q for v, q in lines), Decimal("0.00"))
+    return total, terms.currency
+
+
 def _tenders(
-    credit: Decimal, total: Decimal, payments: Sequence[PaymentRequest]
+    credit: Decimal, total: Decimal, payments: Sequence[PaymentRequest], currency: str
 ) -> tuple[list[PaymentRequest], Decimal, Decimal]:
     """Store credit first, then ``payments`` for the difference: the tenders, the
     credit used and what is left to pay."""
@@ -140,7 +154,7 @@ def _tenders(
     if paid > 0:
         if not payments:
             raise ValidationFailed(
-                f"The replacement costs {paid} {settings.OMNISTORE_CURRENCY} more than "
+                f"The replacement costs {paid} {currency} more than "
                 "the credit: take a payment for the difference.",
                 extra={"payment": [f"{paid} to pay."]},
             )

@@ -37,10 +37,12 @@ from orders.models import (
     OrderLine,
     OrderStatus,
     OrderStatusChange,
+    OrderTaxTotal,
     Payment,
     PaymentMethod,
 )
 from orders.payments.registry import get_provider
+from orders.pricing import TaxedAmount, tax_totals
 
 from .carts import cart_checked_out, close_cart, storefront_customer
 from .common import (
@@ -88,6 +90,13 @@ class Checkout:
     scope: str = ""
     discount: DiscountCode | None = None
     line_discounts: dict[int, Decimal] = field(default_factory=dict)
+    # The sale's terms (``orders.selectors.taxes``): its currency, whose VAT, who
+    # sells, each variant's shelf price and each line's VAT, by variant.
+    currency: str = ""
+    tax_country: str = ""
+    legal_entity_id: int | None = None
+    unit_prices: dict[int, Decimal] = field(default_factory=dict)
+    taxed: dict[int, TaxedAmount] = field(default_factory=dict)
 
 
 def _new_number() -> str:
@@ -112,6 +121,7 @@ def write_order(checkout: Checkout) -> Order:
         claim_discount(checkout, order, customer)
     fulfilments, held = _write_fulfilments(checkout, order)
     order_lines = _write_lines(checkout, order, fulfilments)
+    totals = _write_tax_totals(checkout, order)
     _move_stock(checkout, number, held)
     payment_rows = _take_payments(checkout, order, customer)
     history = [
@@ -132,6 +142,7 @@ def write_order(checkout: Checkout) -> Order:
     )
     order_webhook(order, "placed")
     cache_related(order, "lines", order_lines)
+    cache_related(order, "tax_totals", totals)
     cache_related(order, "fulfilments", fulfilments)
     cache_related(order, "payments", payment_rows)
     cache_related(order, "history", history)
@@ -185,10 +196,14 @@ def _new_order(checkout: Checkout, customer: Customer | None, number: str) -> Or
         staff_member=checkout.staff,
         status=OrderStatus.COMPLETED if carry_out else OrderStatus.PLACED,
         fulfilment_method=methods.pop() if len(methods) == 1 else "mixed",
-        currency=settings.OMNISTORE_CURRENCY,
+        currency=checkout.currency or settings.OMNISTORE_CURRENCY,
         subtotal=checkout.subtotal,
         discount_total=checkout.discount_total,
         total=checkout.total,
+        net_total=sum((t.net for t in checkout.taxed.values()), Decimal("0.00")),
+        tax_total=sum((t.tax for t in checkout.taxed.values()), Decimal("0.00")),
+        tax_country=checkout.tax_country,
+        legal_entity_id=checkout.legal_entity_id,
         email=checkout.email or (customer.email if customer else ""),
         phone=checkout.phone or (customer.phone if customer else ""),
         idempotency_scope=checkout.scope if checkout.idempotency_key else "",
@@ -252,14 +267,16 @@ def _write_fulfilments(
 def _write_lines(
     checkout: Checkout, order: Order, fulfilments: list[Fulfilment]
 ) -> list[OrderLine]:
-    """The order lines, each priced to the cent with its share of the discount."""
+    """The order lines, each priced to the cent with its share of the discount and
+    its VAT as sold (a variant is on one leg only, so its line is the whole of it)."""
     variants = {variant.pk: variant for variant, _ in checkout.lines}
     order_lines = []
     for leg, fulfilment in zip(checkout.legs, fulfilments, strict=True):
         for variant_id, quantity in leg.quantities.items():
             variant = variants[variant_id]
-            price = to_money(variant.price)
+            price = checkout.unit_prices.get(variant_id) or to_money(variant.price)
             discount = checkout.line_discounts.get(variant_id, Decimal("0.00"))
+            taxed = checkout.taxed.get(variant_id)
             order_lines.append(
                 OrderLine(
                     order=order,
@@ -271,10 +288,32 @@ def _write_lines(
                     unit_price=price,
                     discount=discount,
                     line_total=price * quantity - discount,
+                    tax_class=taxed.tax_class if taxed else "",
+                    tax_rate=taxed.rate if taxed else Decimal("0.00"),
+                    net=taxed.net if taxed else price * quantity - discount,
+                    tax=taxed.tax if taxed else Decimal("0.00"),
                 )
             )
     insert_rows(order_lines)
     return order_lines
+
+
+def _write_tax_totals(checkout: Checkout, order: Order) -> list[OrderTaxTotal]:
+    """The order's VAT per rate and class: sums of its lines, so they agree."""
+    totals = [
+        OrderTaxTotal(
+            order=order,
+            tax_class=total.tax_class,
+            rate=total.rate,
+            net=total.net,
+            tax=total.tax,
+            gross=total.gross,
+        )
+        for total in tax_totals(checkout.taxed.values())
+    ]
+    if totals:
+        insert_rows(totals)
+    return totals
 
 
 def _move_stock(checkout: Checkout, number: str, held: list[StockRequest]) -> None:

@@ -50,6 +50,7 @@ from orders.models import (
     ReturnStatus,
     ReturnStatusChange,
 )
+from orders.pricing import share_of
 from orders.selectors.returns import (
     RETURNABLE_ORDER_STATUSES,
     handed_over_at,
@@ -57,7 +58,7 @@ from orders.selectors.returns import (
     returned_quantities,
 )
 
-from .common import CODE_ALPHABET, check_quantity, to_money
+from .common import CODE_ALPHABET, check_quantity
 
 RETURN_REFERENCE = "return"
 
@@ -233,10 +234,15 @@ def _paid_share(line: OrderLine) -> Decimal:
 def _return_amount(line: OrderLine, *, before: int, units: int) -> Decimal:
     """Refund for ``units`` after ``before`` units already returned: computed on the
     running total, so returning a line in parts gives back exactly what was paid."""
-    value = _paid_share(line)
-    return to_money(value * (before + units) / line.quantity) - to_money(
-        value * before / line.quantity
+    return share_of(
+        _paid_share(line), quantity=line.quantity, before=before, units=units
     )
+
+
+def _return_tax(line: OrderLine, *, before: int, units: int) -> Decimal:
+    """The VAT in that refund: the line's VAT as sold (its rate then, whatever the
+    rate is today), shared out the same way."""
+    return share_of(line.tax, quantity=line.quantity, before=before, units=units)
 
 
 def record_return_event(ret: Return, kind: str, summary: str, *, actor, location, now):
@@ -403,22 +409,25 @@ def _add_return_lines(
     locked: dict[int, OrderLine],
     returned: dict[int, int],
 ) -> list[ReturnLine]:
-    rows = [
-        ReturnLine(
-            return_request=ret,
-            order_line=locked[line.order_line],
-            quantity=line.quantity,
-            reason=line.reason,
-            note=line.note,
-            condition=line.condition,
-            amount=_return_amount(
-                locked[line.order_line],
-                before=returned.get(line.order_line, 0),
-                units=line.quantity,
-            ),
+    rows = []
+    for line in wanted:
+        sold = locked[line.order_line]
+        taken = {"before": returned.get(line.order_line, 0), "units": line.quantity}
+        amount = _return_amount(sold, **taken)
+        tax = _return_tax(sold, **taken)
+        rows.append(
+            ReturnLine(
+                return_request=ret,
+                order_line=sold,
+                quantity=line.quantity,
+                reason=line.reason,
+                note=line.note,
+                condition=line.condition,
+                amount=amount,
+                net=amount - tax,
+                tax=tax,
+            )
         )
-        for line in wanted
-    ]
     ReturnLine.objects.bulk_create(rows)
     return rows
 

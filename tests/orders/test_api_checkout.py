@@ -201,8 +201,9 @@ def test_guest_checkout_attaches_to_the_profile_that_has_the_email():
 
 
 @pytest.fixture
-def endpoints_kept(settings):
-    """Webhook endpoints kept per process as in production, read once beforehand."""
+def endpoints_kept(settings, tax_table_kept):
+    """Webhook endpoints (and markets and VAT rates) kept per process as in
+    production, read once beforehand."""
     settings.OMNISTORE_WEBHOOK_ENDPOINTS_TTL = 60
     webhooks.forget_endpoints()
     webhooks.active_endpoints()
@@ -219,10 +220,11 @@ def statements(queries) -> list[str]:
 
 
 def test_guest_pickup_checkout_stays_within_the_statement_budget(endpoints_kept):
-    """A returning guest's pickup checkout of two lines is 16 statements in one
+    """A returning guest's pickup checkout of two lines is 17 statements in one
     transaction, with no savepoint of its own: 3 reads (cart lines, shop, stock),
-    the customer's row lock, the order, the cart close, fulfilment, lines, one guarded
-    UPDATE per line, reservations, ledger, payment, history, timeline, outbox."""
+    the customer's row lock, the order, the cart close, fulfilment, lines, the VAT
+    per rate, one guarded UPDATE per line, reservations, ledger, payment, history,
+    timeline, outbox."""
     store = shop()
     a = stocked(store, 5)
     b = stocked(store, 5)
@@ -235,7 +237,7 @@ def test_guest_pickup_checkout_stays_within_the_statement_budget(endpoints_kept)
         )
     assert response.status_code == 201
     sent = statements(queries)
-    assert len(sent) <= 16, "\n".join(q[:100] for q in sent)
+    assert len(sent) <= 17, "\n".join(q[:100] for q in sent)
     # The durable transaction itself is the test's one savepoint; nothing nests.
     assert [q["sql"][:9] for q in queries].count("SAVEPOINT") == 1
     assert (
@@ -245,7 +247,7 @@ def test_guest_pickup_checkout_stays_within_the_statement_budget(endpoints_kept)
 
 
 def test_the_whole_storefront_flow_stays_within_the_statement_budget(endpoints_kept):
-    """New cart, two lines, checkout: at most 23 statements for the three requests
+    """New cart, two lines, checkout: at most 24 statements for the three requests
     (the budget is 30), so a query added on this path shows up here."""
     store = shop()
     a = stocked(store, 5)
@@ -259,7 +261,7 @@ def test_the_whole_storefront_flow_stays_within_the_statement_budget(endpoints_k
         )
     assert response.status_code == 201
     sent = statements(queries)
-    assert len(sent) <= 23, "\n".join(q[:100] for q in sent)
+    assert len(sent) <= 24, "\n".join(q[:100] for q in sent)
 
 
 def test_a_returning_guest_keeps_their_profile_and_fills_in_a_missing_name():
@@ -289,7 +291,7 @@ def test_a_returning_guest_keeps_their_profile_and_fills_in_a_missing_name():
 
 
 def test_the_storefront_flow_takes_a_fixed_number_of_statements_and_commits(
-    django_assert_num_queries, settings
+    django_assert_num_queries, settings, tax_table_kept
 ):
     """New cart, two lines, click and collect where the shop has both, by a returning
     guest: what a storefront runs most, one statement per table written. (Each
@@ -312,7 +314,7 @@ def test_the_storefront_flow_takes_a_fixed_number_of_statements_and_commits(
             format="json",
         )
     assert added.status_code == 201
-    with django_assert_num_queries(15 + 2):
+    with django_assert_num_queries(16 + 2):
         placed = checkout(
             client,
             key="flow-1",

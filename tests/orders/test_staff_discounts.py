@@ -188,7 +188,7 @@ def test_without_htmx_a_refused_code_comes_back_as_a_message(staff, shirt):
 
 @pytest.mark.parametrize("lines", [1, 6])
 def test_the_sale_page_with_a_code_costs_the_same_queries_for_any_basket(
-    staff, shop, django_assert_max_num_queries, lines
+    staff, shop, django_assert_max_num_queries, lines, tax_table_kept
 ):
     discount_code("SHOP10", "percentage", "10")
     for index in range(lines):

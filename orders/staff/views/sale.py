@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from customers.models import Customer, IdentityKind
@@ -34,6 +34,7 @@ from omnistore.staff.htmx import (
 from orders.models import Cart, FulfilmentMethod
 from orders.selectors.carts import cart_lines, find_cart
 from orders.selectors.sale import basket_sources, pickup_shops
+from orders.selectors.taxes import shop_prices
 from orders.selectors.till import open_session_of
 from orders.services.carts import (
     add_cart_lines,
@@ -59,17 +60,9 @@ from orders.staff.views.card_present import start_card_payment
 from orders.staff.views.till import device_register
 
 CART_KEY = "sale_cart_token"
-
-
 CUSTOMER_KEY = "sale_customer"
-
-
 MODE_KEY = "sale_mode"
-
-
 DISCOUNT_KEY = "sale_discount_code"
-
-
 # The card payment the counter waits for, while the card is out.
 TERMINAL_KEY = "sale_terminal_intent"
 
@@ -94,10 +87,11 @@ class BasketRow:
     line: object
     here: int
     elsewhere: int
+    price: Decimal
 
     @property
     def line_total(self) -> Decimal:
-        return self.line.variant.price * self.line.quantity
+        return self.price * self.line.quantity
 
     @property
     def short(self) -> bool:
@@ -126,7 +120,17 @@ def _basket(store, cart, *, request=None) -> dict:
     availability = inventory_selectors.availability_here_and_elsewhere(
         variant_ids=[line.variant_id for line in lines], location=store
     )
-    rows = [BasketRow(line, *availability[line.variant_id]) for line in lines]
+    currency, prices = shop_prices(
+        store, [line.variant for line in lines], timezone.localdate()
+    )
+    rows = [
+        BasketRow(
+            line,
+            *availability[line.variant_id],
+            prices.get(line.variant_id, line.variant.price),
+        )
+        for line in lines
+    ]
     total = sum((row.line_total for row in rows), Decimal("0.00"))
     basket = {
         "rows": rows,
@@ -134,7 +138,7 @@ def _basket(store, cart, *, request=None) -> dict:
         "units": sum(line.quantity for line in lines),
         "short_here": [row for row in rows if row.short],
         "wanted": {line.variant_id: line.quantity for line in lines},
-        "currency": settings.OMNISTORE_CURRENCY,
+        "currency": currency,
         "discount_code": "",
         "discount": Decimal("0.00"),
         "discount_error": "",
@@ -593,4 +597,3 @@ def sale_checkout(request):
                 request, reverse("staff:sale_receipt", args=[order.number])
             )
     return _render_refused_checkout(request, store, basket, mode, forms_, errors)
-

@@ -1,0 +1,144 @@
+"""Markets, price lists and VAT rates as every sale reads them, kept per process.
+
+Every checkout asks which market a country belongs to and what a tax class costs
+there; the answers change a few times a year (a new rate is a row from a future
+date), so each process keeps the whole table — a few dozen rows — for
+``OMNISTORE_TAX_TABLE_TTL`` seconds (0: read every time) and a checkout reads
+nothing for it. A save or delete in this process drops the copy at once, and the
+thread that made it reads fresh until its transaction commits, so an uncommitted
+row is never kept; other processes follow within the TTL. Only the rows
+themselves are kept: a rate is chosen for the sale's date each time.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from bisect import bisect_right
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+
+from .models import (
+    LegalEntity,
+    Location,
+    Market,
+    MarketCountry,
+    PriceList,
+    PriceListPrice,
+    TaxRate,
+)
+
+
+@dataclass(frozen=True)
+class MarketTerms:
+    """What a sale needs of a market: its currency, its price list (None: the
+    catalogue's prices) and who sells its online orders, from which country."""
+
+    id: int
+    code: str
+    currency: str
+    price_list_id: int | None
+    legal_entity_id: int | None
+    seller_country: str
+
+
+class TaxTable:
+    def __init__(self, rates, markets: list[MarketTerms], countries: dict[str, int]):
+        by_key: dict[tuple[str, str], list[tuple[date, Decimal]]] = defaultdict(list)
+        for country, tax_class, valid_from, rate in rates:
+            by_key[(country, tax_class)].append((valid_from, rate))
+        self._rates = {key: sorted(rows) for key, rows in by_key.items()}
+        self._markets = {market.id: market for market in markets}
+        self._countries = countries
+
+    def rate(self, country: str, tax_class: str, on: date) -> Decimal | None:
+        """The rate of ``tax_class`` in ``country`` on ``on``: the row with the
+        latest start on or before that day; None when there is none."""
+        rows = self._rates.get((country, tax_class), [])
+        index = bisect_right(rows, on, key=lambda row: row[0])
+        return rows[index - 1][1] if index else None
+
+    def market_of_country(self, country: str) -> MarketTerms | None:
+        pk = self._countries.get(country)
+        return self._markets.get(pk) if pk is not None else None
+
+    def market_of_location(self, location: Location) -> MarketTerms | None:
+        """The shop's own market, else the market of its country."""
+        if location.market_id is not None:
+            return self._markets.get(location.market_id)
+        return self.market_of_country(location.country)
+
+
+_kept: tuple[float, TaxTable] | None = None
+_changing = threading.local()
+
+
+def _read_table() -> TaxTable:
+    rates = TaxRate.objects.values_list("country", "tax_class", "valid_from", "rate")
+    markets = [
+        MarketTerms(
+            id=market.pk,
+            code=market.code,
+            currency=market.currency,
+            price_list_id=market.price_list_id,
+            legal_entity_id=market.legal_entity_id,
+            seller_country=market.legal_entity.country if market.legal_entity else "",
+        )
+        for market in Market.objects.select_related("legal_entity")
+    ]
+    countries = dict(MarketCountry.objects.values_list("country", "market_id"))
+    return TaxTable(list(rates), markets, countries)
+
+
+def tax_table() -> TaxTable:
+    """The markets and rates, kept by this process (see the module's docstring)."""
+    global _kept
+    ttl = settings.OMNISTORE_TAX_TABLE_TTL
+    if ttl <= 0 or getattr(_changing, "active", False):
+        return _read_table()
+    now = time.monotonic()
+    kept = _kept
+    if kept is None or now - kept[0] >= ttl:
+        kept = (now, _read_table())
+        _kept = kept
+    return kept[1]
+
+
+def forget_tax_table() -> None:
+    """Drop this process's copy: the next sale reads the table again."""
+    global _kept
+    _kept = None
+    _changing.active = False
+
+
+def _table_changed(**kwargs) -> None:
+    global _kept
+    _kept = None
+    _changing.active = True
+    transaction.on_commit(forget_tax_table)
+
+
+for _model in (TaxRate, Market, MarketCountry, LegalEntity, PriceList):
+    post_save.connect(
+        _table_changed, sender=_model, dispatch_uid=f"markets.{_model.__name__}.saved"
+    )
+    post_delete.connect(
+        _table_changed,
+        sender=_model,
+        dispatch_uid=f"markets.{_model.__name__}.deleted",
+    )
+
+
+def list_prices(price_list_id: int, variant_ids: list[int]) -> dict[int, Decimal]:
+    """The shelf prices of these variants on a price list, in one query."""
+    return dict(
+        PriceListPrice.objects.filter(
+            price_list_id=price_list_id, variant_id__in=variant_ids
+        ).values_list("variant_id", "price")
+    )
