@@ -69,7 +69,10 @@ class CampaignStats:
     channels: list[str]
     by_channel: dict[str, ChannelStats] = field(default_factory=dict)
     conversions: int = 0
+    # ``revenue`` is in OMNISTORE_CURRENCY; orders in other currencies (francs in
+    # Switzerland) are summed apart, never added to it.
     revenue: Decimal = Decimal("0.00")
+    other_revenue: dict[str, Decimal] = field(default_factory=dict)
 
     @property
     def multichannel(self) -> bool:
@@ -236,24 +239,36 @@ def _count_messages(rows: dict[int, CampaignStats]) -> None:
 
 def _count_conversions(rows: dict[int, CampaignStats]) -> None:
     """Attributed orders and their revenue per campaign, and per channel of the
-    message clicked, in one aggregate query."""
+    message clicked, in one aggregate query; revenue in another currency than
+    OMNISTORE_CURRENCY goes to ``other_revenue`` by currency."""
+    home = settings.OMNISTORE_CURRENCY
     orders = (
         Order.objects.filter(attributed_campaign_id__in=list(rows))
         .exclude(status=OrderStatus.CANCELLED)
         .annotate(click_channel=_click_channel())
-        .values("attributed_campaign_id", "click_channel")
+        .values("attributed_campaign_id", "click_channel", "currency")
         .annotate(conversions=Count("pk"), revenue=Sum("total"))
         .order_by()
     )
     for row in orders:
         stats = rows[row["attributed_campaign_id"]]
         stats.conversions += row["conversions"]
-        stats.revenue += row["revenue"] or Decimal("0")
+        revenue = row["revenue"] or Decimal("0")
         channel = row["click_channel"]
-        if channel:
-            per = stats.by_channel.setdefault(channel, ChannelStats(channel=channel))
+        per = (
+            stats.by_channel.setdefault(channel, ChannelStats(channel=channel))
+            if channel
+            else None
+        )
+        if per is not None:
             per.conversions += row["conversions"]
-            per.revenue += row["revenue"] or Decimal("0")
+        if row["currency"] != home:
+            other = stats.other_revenue
+            other[row["currency"]] = other.get(row["currency"], 0) + revenue
+            continue
+        stats.revenue += revenue
+        if per is not None:
+            per.revenue += revenue
 
 
 def _compare_groups(shown: list[CampaignStats]) -> dict[str, GroupStats]:

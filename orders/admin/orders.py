@@ -20,7 +20,7 @@ from django.utils.html import format_html, format_html_join
 from omnistore.core.exceptions import ApplicationError
 from orders.admin.base import PhoneAwareSearch, ReadOnlyAdmin, ReadOnlyInline
 from orders.admin.export import Echo, csv_safe, export_rows
-from orders.admin.reports import sales_report_page
+from orders.admin.reports import sales_report_page, vat_ledger_page
 from orders.models import (
     Fulfilment,
     Order,
@@ -37,7 +37,18 @@ SHOWN = 50  # orders listed on the cancel confirmation page
 
 class OrderLineInline(ReadOnlyInline):
     model = OrderLine
-    fields = ["sku", "name", "quantity", "unit_price", "discount", "line_total"]
+    fields = [
+        "sku",
+        "name",
+        "quantity",
+        "unit_price",
+        "discount",
+        "line_total",
+        "tax_class",
+        "tax_rate",
+        "net",
+        "tax",
+    ]
     readonly_fields = fields
 
 
@@ -146,13 +157,18 @@ class OrderAdmin(PhoneAwareSearch, ReadOnlyAdmin):
 
     def get_urls(self):
         report = self.admin_site.admin_view(self.sales_report_view)
+        ledger = self.admin_site.admin_view(self.vat_ledger_view)
         return [
             path("report/", report, name="orders_order_report"),
+            path("vat-ledger/", ledger, name="orders_order_vat_ledger"),
             *super().get_urls(),
         ]
 
     def sales_report_view(self, request):
         return sales_report_page(self, request)
+
+    def vat_ledger_view(self, request):
+        return vat_ledger_page(self, request)
 
     actions = ["cancel_orders", "export_csv"]
     inlines = [OrderLineInline, FulfilmentInline, PaymentInline, StatusHistoryInline]

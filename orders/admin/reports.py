@@ -1,10 +1,12 @@
-"""Admin reports: sales by channel and shop, and the returns rate."""
+"""Admin reports: sales by channel and shop, the returns rate, the VAT ledger."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from django import forms
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -15,6 +17,7 @@ from orders.selectors.reports import (
     returns_rate_by_shop,
     sales_report,
 )
+from orders.selectors.vat import vat_ledger, vat_ledger_csv
 
 REPORT_PERIODS = [
     (7, "7 days"),
@@ -50,14 +53,20 @@ def sales_report_page(model_admin, request):
         "report": report,
         "channel_chart": bar_chart(
             "Revenue by channel",
-            [(row["channel"], [row["revenue"]]) for row in report.by_channel],
+            [
+                (f"{row['channel']} ({row['currency']})", [row["revenue"]])
+                for row in report.by_channel
+            ],
             series=["revenue"],
             unit="money",
         ),
         "shop_chart": bar_chart(
             "Revenue by shop: counter sales and click and collect",
             [
-                (row["shop"], [row["counter_revenue"], row["pickup_revenue"]])
+                (
+                    f"{row['shop']} ({row['currency']})",
+                    [row["counter_revenue"], row["pickup_revenue"]],
+                )
                 for row in report.by_shop[:15]
             ],
             series=["counter", "click and collect"],
@@ -112,3 +121,54 @@ def rate_chart(title: str, rows) -> Chart:
         series=["Returns rate"],
         unit="%",
     )
+
+
+class LedgerPeriodForm(forms.Form):
+    start = forms.DateField(label="From")
+    end = forms.DateField(label="To")
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end and start > end:
+            raise forms.ValidationError("The period ends before it starts.")
+        return data
+
+
+def vat_ledger_page(model_admin, request):
+    """The VAT ledger of a period (this month so far by default) by month, country,
+    rate and currency; ``?format=csv`` downloads it for the accountant."""
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+    today = timezone.localdate()
+    form = LedgerPeriodForm(
+        request.GET or {"start": today.replace(day=1), "end": today}
+    )
+    if not form.is_valid():
+        context = {
+            **model_admin.admin_site.each_context(request),
+            "title": "VAT ledger",
+            "opts": model_admin.model._meta,
+            "form": form,
+            "rows": [],
+        }
+        return TemplateResponse(
+            request, "admin/orders/order/vat_ledger.html", context, status=400
+        )
+    start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    rows = vat_ledger(start=start, end=end)
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(vat_ledger_csv(rows), content_type="text/csv")
+        response["Content-Disposition"] = (
+            f'attachment; filename="vat-ledger-{start}-{end}.csv"'
+        )
+        return response
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": "VAT ledger",
+        "opts": model_admin.model._meta,
+        "form": form,
+        "rows": rows,
+        "csv_query": f"start={start}&end={end}&format=csv",
+    }
+    return TemplateResponse(request, "admin/orders/order/vat_ledger.html", context)

@@ -142,8 +142,10 @@ class SalesReport:
 
 
 def sales_report(*, since=None) -> SalesReport:
-    """Sales by channel and by shop, the click-and-collect share of online orders and how
-    many customers buy across channels — five aggregate queries whatever the volume.
+    """Sales by channel and by shop, gross (``revenue``, VAT included) and net, per
+    currency — amounts in euro and in francs are never added up — the
+    click-and-collect share of online orders and how many customers buy across
+    channels: five aggregate queries whatever the volume.
 
     A shop's sales are its counter sales (placing location) plus the click-and-collect
     orders handed over or waiting there (pickup location)."""
@@ -151,45 +153,62 @@ def sales_report(*, since=None) -> SalesReport:
     if since is not None:
         orders = orders.filter(created_at__gte=since)
     by_channel = list(
-        orders.values("channel")
-        .annotate(orders=Count("id"), revenue=Sum("total"))
-        .order_by("-revenue")
+        orders.values("channel", "currency")
+        .annotate(orders=Count("id"), revenue=Sum("total"), net=Sum("net_total"))
+        .order_by("currency", "-revenue")
     )
-    shops: dict[int, dict] = {}
+    shops: dict[tuple[int, str], dict] = {}
     counter = (
         orders.filter(channel__in=["store", "phone"], placing_location__isnull=False)
-        .values("placing_location_id", "placing_location__name")
-        .annotate(orders=Count("id"), revenue=Sum("total"))
+        .values("placing_location_id", "placing_location__name", "currency")
+        .annotate(orders=Count("id"), revenue=Sum("total"), net=Sum("net_total"))
     )
     for row in counter:
-        shops[row["placing_location_id"]] = {
+        shops[(row["placing_location_id"], row["currency"])] = {
             "shop": row["placing_location__name"],
+            "currency": row["currency"],
             "counter_orders": row["orders"],
             "counter_revenue": row["revenue"],
+            "counter_net": row["net"],
             "pickup_orders": 0,
             "pickup_revenue": Decimal("0.00"),
+            "pickup_net": Decimal("0.00"),
         }
     pickups = (
         orders.filter(fulfilment_method=FulfilmentMethod.PICKUP)
-        .values("fulfilments__pickup_location_id", "fulfilments__pickup_location__name")
-        .annotate(orders=Count("id", distinct=True), revenue=Sum("total"))
+        .values(
+            "fulfilments__pickup_location_id",
+            "fulfilments__pickup_location__name",
+            "currency",
+        )
+        .annotate(
+            orders=Count("id", distinct=True),
+            revenue=Sum("total"),
+            net=Sum("net_total"),
+        )
     )
     for row in pickups:
         if row["fulfilments__pickup_location_id"] is None:
             continue
         entry = shops.setdefault(
-            row["fulfilments__pickup_location_id"],
+            (row["fulfilments__pickup_location_id"], row["currency"]),
             {
                 "shop": row["fulfilments__pickup_location__name"],
+                "currency": row["currency"],
                 "counter_orders": 0,
                 "counter_revenue": Decimal("0.00"),
+                "counter_net": Decimal("0.00"),
             },
         )
         entry["pickup_orders"] = row["orders"]
         entry["pickup_revenue"] = row["revenue"]
+        entry["pickup_net"] = row["net"]
     by_shop = sorted(
         shops.values(),
-        key=lambda e: -(e["counter_revenue"] + e.get("pickup_revenue", 0)),
+        key=lambda e: (
+            e["currency"],
+            -(e["counter_revenue"] + e.get("pickup_revenue", 0)),
+        ),
     )
     online = orders.filter(channel__in=ONLINE_CHANNELS).aggregate(
         total=Count("id"),

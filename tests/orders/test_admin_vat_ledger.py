@@ -1,0 +1,133 @@
+"""Reports in net and gross per currency, and the VAT ledger for the accountant:
+per month, country, rate and currency, refunds at the rate the line was sold at."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from campaigns.selectors.reports import campaign_report
+from campaigns.services.campaigns import schedule_campaign
+from inventory.models import PriceList, PriceListPrice, TaxClass
+from orders.selectors.reports import sales_report
+from orders.services.discounts import create_discount_code
+from orders.services.refunds import return_at_counter
+from orders.services.returns import ReturnLineRequest
+from tests.campaigns.factories import campaign
+from tests.factories import StaffFactory
+from tests.orders.factories import shop, stocked
+
+from .test_services_taxes import counter_sale
+
+pytestmark = pytest.mark.django_db
+
+LEDGER = reverse("admin:orders_order_vat_ledger")
+
+
+@pytest.fixture
+def sales():
+    """A Milan sale at two rates with one unit refunded, and a Zürich sale in CHF."""
+    milan = shop(country="IT")
+    zurich = shop(country="CH")
+    shirt = stocked(milan, 5, price="61.00")
+    pasta = stocked(milan, 5, price="11.00", product__tax_class=TaxClass.REDUCED)
+    swiss = stocked(zurich, 5, price="49.90")
+    PriceListPrice.objects.create(
+        price_list=PriceList.objects.get(code="CHF"), variant=swiss, price="54.05"
+    )
+    italian = counter_sale(milan, [(shirt, 2), (pasta, 1)])
+    counter_sale(zurich, [(swiss, 1)])
+    return_at_counter(
+        order=italian,
+        lines=[
+            ReturnLineRequest(
+                order_line=italian.lines.get(variant=shirt).pk, quantity=1
+            )
+        ],
+        location=milan,
+        actor=StaffFactory(store=milan),
+    )
+    return italian
+
+
+def test_the_sales_report_keeps_each_currency_apart_in_net_and_gross(sales):
+    report = sales_report()
+    by_currency = {row["currency"]: row for row in report.by_channel}
+    assert set(by_currency) == {"EUR", "CHF"}
+    assert (by_currency["EUR"]["revenue"], by_currency["EUR"]["net"]) == (
+        Decimal("133.00"),
+        Decimal("110.00"),
+    )
+    assert (by_currency["CHF"]["revenue"], by_currency["CHF"]["net"]) == (
+        Decimal("54.05"),
+        Decimal("50.00"),
+    )
+    assert sorted(row["currency"] for row in report.by_shop) == ["CHF", "EUR"]
+
+
+def test_the_vat_ledger_downloads_as_csv_per_month_country_rate_and_currency(
+    admin_client, sales
+):
+    month = timezone.localtime(sales.created_at).strftime("%Y-%m")
+    today = date.today().isoformat()
+
+    response = admin_client.get(
+        LEDGER, {"start": "2020-01-01", "end": today, "format": "csv"}
+    )
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv"
+    assert response.content.decode().splitlines() == [
+        "period,country,rate,tax_class,currency,sales_net,sales_vat,sales_gross,"
+        "refunds_net,refunds_vat,refunds_gross,net,vat,gross",
+        f"{month},CH,8.10,standard,CHF,50.00,4.05,54.05,0.00,0.00,0.00,50.00,4.05,54.05",
+        f"{month},IT,22.00,standard,EUR,100.00,22.00,122.00,50.00,11.00,61.00,"
+        "50.00,11.00,61.00",
+        f"{month},IT,10.00,reduced,EUR,10.00,1.00,11.00,0.00,0.00,0.00,10.00,1.00,11.00",
+    ]
+
+
+def test_the_vat_ledger_page_shows_the_period_and_refuses_a_backwards_one(
+    admin_client, sales
+):
+    page = admin_client.get(LEDGER)
+    assert page.status_code == 200
+    assert len(page.context["rows"]) == 3
+    assert b"Download CSV" in page.content
+
+    refused = admin_client.get(LEDGER, {"start": "2026-02-01", "end": "2026-01-01"})
+    assert refused.status_code == 400
+    assert refused.context["form"].non_field_errors() == [
+        "The period ends before it starts."
+    ]
+    garbled = admin_client.get(LEDGER, {"start": "yesterday", "end": ""})
+    assert garbled.status_code == 400
+    assert set(garbled.context["form"].errors) == {"start", "end"}
+
+
+def test_campaign_revenue_in_francs_is_never_added_to_euros():
+    create_discount_code(code="ALPS", kind="percentage", value=10)
+    alps = campaign(
+        rules={"field": "consent.email", "op": "is_true"}, discount_code="ALPS"
+    )
+    schedule_campaign(campaign=alps)
+    milan, zurich = shop(country="IT"), shop(country="CH")
+    item = stocked(milan, 5, price="20.00")
+    swiss = stocked(zurich, 5, price="20.00")
+    PriceListPrice.objects.create(
+        price_list=PriceList.objects.get(code="CHF"), variant=swiss, price="30.00"
+    )
+    counter_sale(milan, [(item, 1)], discount_code="ALPS")
+    counter_sale(zurich, [(swiss, 1)], discount_code="ALPS")
+
+    stats = next(
+        row
+        for row in campaign_report(campaign_ids=[alps.pk]).campaigns
+        if row.campaign_id == alps.pk
+    )
+
+    assert stats.conversions == 2
+    assert stats.revenue == Decimal("18.00")
+    assert stats.other_revenue == {"CHF": Decimal("27.00")}
