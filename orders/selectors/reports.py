@@ -141,22 +141,9 @@ class SalesReport:
     cross_channel: dict
 
 
-def sales_report(*, since=None) -> SalesReport:
-    """Sales by channel and by shop, gross (``revenue``, VAT included) and net, per
-    currency — amounts in euro and in francs are never added up — the
-    click-and-collect share of online orders and how many customers buy across
-    channels: five aggregate queries whatever the volume.
-
-    A shop's sales are its counter sales (placing location) plus the click-and-collect
-    orders handed over or waiting there (pickup location)."""
-    orders = Order.objects.exclude(status=OrderStatus.CANCELLED)
-    if since is not None:
-        orders = orders.filter(created_at__gte=since)
-    by_channel = list(
-        orders.values("channel", "currency")
-        .annotate(orders=Count("id"), revenue=Sum("total"), net=Sum("net_total"))
-        .order_by("currency", "-revenue")
-    )
+def _sales_by_shop(orders: QuerySet[Order]) -> list[dict]:
+    """Per shop and currency: counter sales and the click-and-collect orders handed
+    over there, gross and net; two aggregate queries."""
     shops: dict[tuple[int, str], dict] = {}
     counter = (
         orders.filter(channel__in=["store", "phone"], placing_location__isnull=False)
@@ -203,13 +190,32 @@ def sales_report(*, since=None) -> SalesReport:
         entry["pickup_orders"] = row["orders"]
         entry["pickup_revenue"] = row["revenue"]
         entry["pickup_net"] = row["net"]
-    by_shop = sorted(
+    return sorted(
         shops.values(),
         key=lambda e: (
             e["currency"],
             -(e["counter_revenue"] + e.get("pickup_revenue", 0)),
         ),
     )
+
+
+def sales_report(*, since=None) -> SalesReport:
+    """Sales by channel and by shop, gross (``revenue``, VAT included) and net, per
+    currency — amounts in euro and in francs are never added up — the
+    click-and-collect share of online orders and how many customers buy across
+    channels: five aggregate queries whatever the volume.
+
+    A shop's sales are its counter sales (placing location) plus the click-and-collect
+    orders handed over or waiting there (pickup location)."""
+    orders = Order.objects.exclude(status=OrderStatus.CANCELLED)
+    if since is not None:
+        orders = orders.filter(created_at__gte=since)
+    by_channel = list(
+        orders.values("channel", "currency")
+        .annotate(orders=Count("id"), revenue=Sum("total"), net=Sum("net_total"))
+        .order_by("currency", "-revenue")
+    )
+    by_shop = _sales_by_shop(orders)
     online = orders.filter(channel__in=ONLINE_CHANNELS).aggregate(
         total=Count("id"),
         pickup=Count("id", filter=Q(fulfilment_method=FulfilmentMethod.PICKUP)),
