@@ -31,6 +31,8 @@ CLASSES = (
 RATES = [
     ("IT", date(2013, 10, 1), ("22", "10", "5", "4", "0")),
     ("AT", date(2016, 1, 1), ("20", "10", "13", "10", "0")),
+    ("FR", date(2014, 1, 1), ("20", "10", "5.5", "2.1", "0")),
+    ("ES", date(2012, 9, 1), ("21", "10", "10", "4", "0")),
     ("DE", date(2007, 1, 1), ("19", "7", "7", "7", "0")),
     ("DE", date(2020, 7, 1), ("16", "5", "5", "5", "0")),
     ("DE", date(2021, 1, 1), ("19", "7", "7", "7", "0")),
@@ -40,7 +42,7 @@ RATES = [
 
 # code, name, currency, its own price list (code, name) or None, countries
 MARKETS = [
-    ("EU", "European Union", "EUR", None, ("IT", "AT", "DE")),
+    ("EU", "European Union", "EUR", None, ("IT", "AT", "DE", "FR", "ES")),
     ("CH", "Switzerland", "CHF", ("CHF", "Swiss francs"), ("CH",)),
 ]
 

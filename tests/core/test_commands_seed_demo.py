@@ -282,3 +282,19 @@ def test_demo_info_on_an_empty_database_lists_only_pages():
     text = out.getvalue()
     assert "http://127.0.0.1:8000/admin/" in text
     assert DEMO_PASSWORD not in text
+
+
+def test_demo_shops_sell_in_their_market_and_name(seeded):
+    from inventory.models import Market, PriceListPrice, TaxClass
+
+    zurich = Location.objects.select_related("legal_entity").get(code="ZRH-BAHNHOF")
+    vienna = Location.objects.select_related("legal_entity").get(code="VIE-KAERNTNER")
+    assert (zurich.country, zurich.legal_entity.country) == ("CH", "CH")
+    assert (vienna.country, vienna.legal_entity.country) == ("AT", "AT")
+    assert not Location.objects.filter(legal_entity__isnull=True).exists()
+    assert PriceListPrice.objects.filter(price_list__code="CHF").count() == (
+        Variant.objects.count()
+    )
+    assert Market.objects.get(code="EU").legal_entity.country == "IT"
+    classes = set(Product.objects.values_list("tax_class", flat=True))
+    assert classes == {TaxClass.STANDARD, TaxClass.REDUCED}

@@ -25,6 +25,8 @@ def current(country: str, tax_class: str, on: date = date(2026, 1, 1)) -> Decima
         ("IT", ["22", "10", "5", "4"]),
         ("AT", ["20", "10", "13", "10"]),
         ("DE", ["19", "7", "7", "7"]),
+        ("FR", ["20", "10", "5.5", "2.1"]),
+        ("ES", ["21", "10", "10", "4"]),
         ("CH", ["8.1", "2.6", "2.6", "2.6"]),
     ],
 )
@@ -49,6 +51,12 @@ def test_the_eu_sells_in_euro_and_switzerland_in_francs():
     eu = Market.objects.get(code="EU")
     ch = Market.objects.get(code="CH")
     assert eu.currency == "EUR" and eu.price_list is None
-    assert sorted(eu.countries.values_list("country", flat=True)) == ["AT", "DE", "IT"]
+    assert sorted(eu.countries.values_list("country", flat=True)) == [
+        "AT",
+        "DE",
+        "ES",
+        "FR",
+        "IT",
+    ]
     assert ch.currency == "CHF" and ch.price_list.currency == "CHF"
     assert list(ch.countries.values_list("country", flat=True)) == ["CH"]
