@@ -274,7 +274,8 @@ def _write_lines(
     for leg, fulfilment in zip(checkout.legs, fulfilments, strict=True):
         for variant_id, quantity in leg.quantities.items():
             variant = variants[variant_id]
-            price = checkout.unit_prices.get(variant_id) or to_money(variant.price)
+            price = checkout.unit_prices.get(variant_id)
+            price = to_money(variant.price) if price is None else price
             discount = checkout.line_discounts.get(variant_id, Decimal("0.00"))
             taxed = checkout.taxed.get(variant_id)
             order_lines.append(

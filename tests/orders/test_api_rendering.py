@@ -1,6 +1,8 @@
 """The cart after an add and the order just placed are rendered without building a
 serializer per request; they must say exactly what the documented serializers say."""
 
+from datetime import date
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -8,6 +10,7 @@ from orders.api.carts import CartLineOutput, cart_lines_data
 from orders.api.orders import OrderDetailOutput, order_detail_data
 from orders.selectors.carts import cart_availability
 from orders.selectors.orders import order_by_id, order_detail
+from orders.selectors.taxes import sale_terms
 from orders.services.carts import add_cart_lines, create_cart
 from orders.services.fulfilment import cancel_order
 from tests.factories import StaffFactory, stock
@@ -71,13 +74,23 @@ def test_cart_lines_render_as_their_serializer(fulfilment):
         store_id=store.pk if fulfilment == "pickup" else None,
     )
 
-    fast = cart_lines_data(lines, availability=availability, fulfilment=fulfilment)
+    terms = sale_terms(
+        variants=[line.variant for line in lines], on=date.today(), destination="IT"
+    )
+    fast = cart_lines_data(
+        lines, availability=availability, fulfilment=fulfilment, terms=terms
+    )
     documented = CartLineOutput(
         lines,
         many=True,
-        context={"availability": availability, "fulfilment": fulfilment},
+        context={
+            "availability": availability,
+            "fulfilment": fulfilment,
+            "terms": terms,
+        },
     ).data
     assert fast == documented
+    assert [line["tax"] for line in fast] == ["3.61", "3.98", "2.24"]
     assert {line["availability"] for line in fast} == (
         {"in_stock", "ships_to_store", "short"}
         if fulfilment == "pickup"
