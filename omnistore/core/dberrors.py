@@ -16,6 +16,9 @@ RETRY_AFTER_SECONDS = 1
 # SQLSTATEs: lock_not_available, query_canceled (statement_timeout),
 # serialization_failure, deadlock_detected, idle_in_transaction_session_timeout.
 _BUSY = {"55P03", "57014", "40001", "40P01", "25P03"}
+# The server going away: admin_shutdown (a restart, pg_terminate_backend),
+# crash_shutdown, cannot_connect_now; class 08 is a lost connection.
+_GONE = {"57P01", "57P02", "57P03"}
 
 
 def retryable(exc: BaseException) -> str | None:
@@ -26,6 +29,8 @@ def retryable(exc: BaseException) -> str | None:
     sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
     if sqlstate in _BUSY:
         return "busy"
+    if sqlstate in _GONE or (sqlstate or "").startswith("08"):
+        return "database_unavailable"
     if isinstance(exc, InterfaceError | OperationalError) and sqlstate is None:
         return "database_unavailable"  # connection lost or refused
     return None
