@@ -138,11 +138,14 @@ def _redis():
         return None
     if _redis_client is None:
         import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
 
         _redis_client = redis.Redis.from_url(
             settings.REDIS_URL,
             socket_timeout=KICK_TIMEOUT,
             socket_connect_timeout=KICK_TIMEOUT,
+            retry=Retry(NoBackoff(), 0),  # no retry: the periodic drain is the retry
         )
     return _redis_client
 

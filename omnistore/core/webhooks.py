@@ -205,7 +205,7 @@ def _give_up(delivery: WebhookDelivery, reason: str) -> None:
 # the row to be tried again after the claim, with the same ``Idempotency-Key``.
 
 QUEUE = "webhooks"
-CLAIM_MARGIN = timedelta(seconds=30)
+CLAIM_MARGIN = timedelta(seconds=5)
 
 
 @outbox.handler(TOPIC)

@@ -82,6 +82,7 @@ def test_a_database_connection_killed_under_a_web_worker_is_answered_as_json(
             {"lines": [{"variant": item.pk, "quantity": 1}]},
             {"X-Cart-Token": token},
         )
+
     with connection.cursor() as cursor:  # the test's own connection stays
         cursor.execute("SELECT pg_backend_pid()")
         mine = cursor.fetchone()[0]
