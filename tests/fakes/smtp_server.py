@@ -3,7 +3,8 @@
 It speaks what Django's SMTP backend uses (EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP,
 QUIT), records each accepted message (recipients, subject, headers), and can behave
 like a real relay under load: close a connection after ``max_per_connection``
-messages (``421``), or take ``delay`` seconds to accept each message.
+messages (``421``), refuse every connection after ``max_connections`` (a relay gone
+away), or take ``delay`` seconds to accept each message.
 """
 
 from __future__ import annotations
@@ -24,8 +25,11 @@ class Accepted:
 
 
 class FakeSMTP:
-    def __init__(self, *, max_per_connection: int = 0, delay: float = 0.0):
+    def __init__(
+        self, *, max_per_connection: int = 0, max_connections: int = 0, delay=0.0
+    ):
         self.max_per_connection = max_per_connection
+        self.max_connections = max_connections  # then it refuses everyone (421)
         self.delay = delay
         self.lock = threading.Lock()
         self.accepted: list[Accepted] = []
@@ -70,8 +74,13 @@ class _Handler(socketserver.StreamRequestHandler):
         self.wfile.flush()
 
     def handle(self):
-        with self.server.fake.lock:
-            self.server.fake.connections += 1
+        fake = self.server.fake
+        with fake.lock:
+            fake.connections += 1
+            closed = fake.max_connections and fake.connections > fake.max_connections
+        if closed:
+            self.reply("421 service not available")
+            return
         self.reply("220 fake-smtp ready")
         self.recipients: list[str] = []
         self.sent = 0

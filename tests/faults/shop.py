@@ -3,6 +3,7 @@ an app would, paying with PaymentIntents the fake Stripe confirmed."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import time
 import urllib.error
@@ -36,6 +37,8 @@ def call(url: str, body: dict | None = None, headers=None, timeout=60) -> Answer
             status, raw, found = response.status, response.read(), response.headers
     except urllib.error.HTTPError as error:
         status, raw, found = error.code, error.read(), error.headers
+    except (OSError, http.client.HTTPException):  # no answer: the worker died
+        status, raw, found = 0, b"", {}
     seconds = time.monotonic() - started
     try:
         parsed = json.loads(raw) if raw else {}
