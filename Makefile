@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test venv system-deps lint migrate seed serve bench bench-segments clean
+.PHONY: demo test faults venv system-deps lint migrate seed serve bench bench-segments clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,12 @@ demo: venv
 
 test: venv system-deps
 	@bash .ci/test-suite.sh
+
+# The fault tests: a real stack on loopback (PostgreSQL, Redis, Celery worker and beat,
+# gunicorn with the production settings), parts of it stopped or killed (~10 min).
+faults: venv system-deps
+	OMNISTORE_FAULTS=1 bash .ci/pg.sh $(PY) -m pytest -p no:playwright -m faults -q -s \
+	  tests/faults
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -8,13 +8,16 @@ project ships a console backend (prints) and a memory backend (keeps the last
 all), which tests and benchmarks read. A real provider implements ``send_messages``.
 
 A backend reports per message: accepted (and whether the provider confirmed delivery)
-or refused (with a reason). The message id goes to the provider as its client
+or refused (with a reason), or deferred (not sent: the provider went away mid-batch;
+the message stays queued). The message id goes to the provider as its client
 reference, so receipts can find the message. An exception means the
 provider could not be reached: the batch stays queued and is retried.
 """
 
 from __future__ import annotations
 
+import contextlib
+import smtplib
 import sys
 import threading
 from collections import deque
@@ -43,6 +46,7 @@ class DeliveryResult:
     ok: bool
     delivered: bool = False
     error: str = ""
+    deferred: bool = False  # not sent, not refused: left queued for a later run
 
 
 class MessageBackend:
@@ -93,34 +97,68 @@ class MemoryBackend(MessageBackend):
 
 
 class EmailBackend(MessageBackend):
-    """Django's email backend: one connection and one ``send_messages`` per batch.
+    """Django's email backend, one message at a time over one connection, so the
+    result of each is known: what the server accepted is never sent again.
 
-    When the batch call fails, each message is tried alone so one bad address does not
-    fail the others; if every one fails, the server is taken to be down (exception).
+    When the connection fails mid-batch (a server that closes it after so many
+    messages, a restart), the message in hand is tried once more on a new connection.
+    A permanent refusal (5xx) fails that message only; when the server cannot be
+    reached again, the message and those after it are ``deferred`` (left queued for a
+    later run); if nothing at all was accepted, the server is taken to be down
+    (exception).
     """
 
     def send_messages(self, messages):
         emails = [self._email(m) for m in messages]
-        connection = get_connection(fail_silently=False)
+        results: list[DeliveryResult] = []
+        self.connection = None
         try:
-            connection.send_messages(emails)
-        except Exception:  # isolate the failing messages below
-            pass
-        else:
-            return [DeliveryResult(ok=True, delivered=True) for _ in messages]
-        results = []
-        last_error = None
-        for email in emails:
-            try:
-                get_connection(fail_silently=False).send_messages([email])
-            except Exception as error:  # refused: recorded on the message
-                last_error = error
-                results.append(DeliveryResult(ok=False, error=repr(error)[:500]))
-            else:
-                results.append(DeliveryResult(ok=True, delivered=True))
-        if last_error is not None and not any(r.ok for r in results):
-            raise last_error
+            for email in emails:
+                result = self._send_one(email)
+                results.append(result)
+                if result.deferred:
+                    break
+        finally:
+            self._close()
+        error = results[-1].error if results else ""
+        results += [DeliveryResult(ok=False, deferred=True, error=error)] * (
+            len(emails) - len(results)
+        )
+        if results and not any(r.ok for r in results) and results[-1].deferred:
+            raise ConnectionError(error)
         return results
+
+    def _send_one(self, email) -> DeliveryResult:
+        for attempt in (1, 2):
+            try:
+                if self.connection is None:
+                    self.connection = get_connection(fail_silently=False)
+                    self.connection.open()
+                self.connection.send_messages([email])
+            except smtplib.SMTPResponseException as error:
+                self._close()
+                if error.smtp_code >= 500:  # refused for good: this message only
+                    return DeliveryResult(ok=False, error=repr(error)[:500])
+                failure = error
+            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as error:
+                self._close()
+                return DeliveryResult(ok=False, error=repr(error)[:500])
+            except (OSError, smtplib.SMTPException) as error:  # connection lost
+                self._close()
+                failure = error
+            else:
+                return DeliveryResult(ok=True, delivered=True)
+            if attempt == 2:
+                return DeliveryResult(
+                    ok=False, deferred=True, error=repr(failure)[:500]
+                )
+        raise AssertionError("unreachable")
+
+    def _close(self) -> None:
+        if self.connection is not None:
+            with contextlib.suppress(Exception):  # already gone
+                self.connection.close()
+            self.connection = None
 
     @staticmethod
     def _email(message: OutgoingMessage) -> EmailMultiAlternatives:

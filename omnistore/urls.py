@@ -35,3 +35,6 @@ urlpatterns += [
         name="api-docs",
     ),
 ]
+
+# Unhandled errors: the API's JSON error body under /api/, Django's page elsewhere.
+handler500 = "omnistore.core.errors.server_error"

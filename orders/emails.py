@@ -3,9 +3,8 @@
 Each email is one outbox row (topic ``orders.email``) deduplicated per order and kind,
 so a retried task or a second run of a periodic job never sends it twice. The handler
 re-reads the order, renders ``templates/orders/email/<kind>.txt|.html`` and records the
-message on the customer's timeline. ``deliver_order_emails`` does this for many orders
-at once (the receipts of a drained batch of placed orders) with a fixed number of
-queries and one mail connection; a single email is a batch of one.
+message on the customer's timeline before the email leaves, last, in the outbox row's
+transaction. Receipts are queued by the ``orders.placed`` batch, one row per order.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ from email.mime.image import MIMEImage
 
 import qrcode
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -105,9 +104,7 @@ def build_order_email(*, order: Order, kind: str) -> EmailMultiAlternatives:
             else None
         ),
         "qr_cid": QR_CID if kind in WITH_QR else "",
-        "claim_code": (
-            receipt_claim_code(order.number) if kind == "receipt" else ""
-        ),
+        "claim_code": (receipt_claim_code(order.number) if kind == "receipt" else ""),
     }
     subject = SUBJECTS[kind].format(number=order.number)
     text = render_to_string(f"orders/email/{kind}.txt", context)
@@ -128,60 +125,41 @@ def build_order_email(*, order: Order, kind: str) -> EmailMultiAlternatives:
     return message
 
 
+def enqueue_receipts(*, order_ids: list[int]) -> None:
+    """Queue the receipt of each order that has an address, once per order, in the
+    order the orders were placed."""
+    orders = Order.objects.filter(pk__in=order_ids).exclude(email="").order_by("pk")
+    for order in orders.only("pk", "email"):
+        enqueue_order_email(order=order, kind="receipt")
+
+
 @outbox.handler(TOPIC)
-def deliver_order_email(payload: dict) -> outbox.Retry | None:
-    return deliver_order_emails([payload])[0]
-
-
-def deliver_order_emails(payloads: list[dict]) -> list[outbox.Retry | None]:
-    """Send the email each payload (``order_id``, ``kind``) asks for, then record the
-    sent ones on the customers' timelines; one outcome per payload.
-
-    Every message is rendered before the first one leaves, and they leave one at a
-    time over one connection: when the mail server fails, the messages before are
-    recorded as sent and the failed one and those after it come back as ``Retry``,
-    so a retry never sends an email twice. An order without an address gets none.
-    """
-    orders = orders_for_email(
-        [payload["order_id"] for payload in payloads],
-        refunds=any(payload["kind"] == "cancelled" for payload in payloads),
-    )
-    outcomes: list[outbox.Retry | None] = [None] * len(payloads)
-    pending = [
-        (index, order, kind, build_order_email(order=order, kind=kind))
-        for index, (order, kind) in enumerate(
-            zip(orders, (payload["kind"] for payload in payloads), strict=True)
+def deliver_order_email(payload: dict) -> None:
+    """Record the email on the customer's timeline, then send it, last: when the
+    send fails, the record is rolled back with the outbox row's transaction and the
+    row is retried; when it succeeds, nothing after it can fail and send it again."""
+    order = orders_for_email(
+        [payload["order_id"]], refunds=payload["kind"] == "cancelled"
+    )[0]
+    if not order.email:
+        return
+    kind = payload["kind"]
+    message = build_order_email(order=order, kind=kind)
+    if order.customer_id:
+        record_events(
+            [
+                {
+                    "customer": order.customer_id,
+                    "kind": "message_sent",
+                    "summary": f"Email sent: {message.subject}",
+                    "channel": "email",
+                    "data": {"template": f"orders.{kind}", "to": order.email},
+                    "reference_type": "order",
+                    "reference_id": order.number,
+                }
+            ]
         )
-        if order.email
-    ]
-    sent = []
-    if pending:
-        with get_connection() as connection:
-            for position, (_, order, kind, message) in enumerate(pending):
-                try:
-                    connection.send_messages([message])
-                except Exception as exc:  # the rest wait for the retry
-                    logger.exception("order email to %s failed", order.number)
-                    for later, *_ in pending[position:]:
-                        outcomes[later] = outbox.Retry(repr(exc))
-                    break
-                sent.append((order, kind, message))
-    record_events(
-        [
-            {
-                "customer": order.customer_id,
-                "kind": "message_sent",
-                "summary": f"Email sent: {message.subject}",
-                "channel": "email",
-                "data": {"template": f"orders.{kind}", "to": order.email},
-                "reference_type": "order",
-                "reference_id": order.number,
-            }
-            for order, kind, message in sent
-            if order.customer_id
-        ]
-    )
-    return outcomes
+    message.send()
 
 
 # --- Returns --------------------------------------------------------------------------
@@ -256,8 +234,9 @@ def deliver_return_email(payload: dict) -> None:
     if not return_request.order.email:
         return
     message = build_return_email(return_request=return_request, kind=kind)
-    message.send()
     if return_request.customer_id:
+        # Recorded first and sent last: a failed send rolls the record back with the
+        # outbox row, and nothing after a successful send can make it go again.
         record_event(
             customer=return_request.customer,
             kind="message_sent",
@@ -267,3 +246,4 @@ def deliver_return_email(payload: dict) -> None:
             reference_type="return",
             reference_id=return_request.code,
         )
+    message.send()

@@ -287,8 +287,17 @@ def _record_results(run: _Run, messages, results, by_pk, counts: SendResult) -> 
         if r.ok and not r.delivered
     ]
     refused = [
-        (m.message_id, r) for m, r in zip(messages, results, strict=True) if not r.ok
+        (m.message_id, r)
+        for m, r in zip(messages, results, strict=True)
+        if not r.ok and not r.deferred
     ]
+    deferred = [
+        (m.message_id, r) for m, r in zip(messages, results, strict=True) if r.deferred
+    ]
+    if deferred:  # left queued: a later run sends them, once
+        counts.deferred += _defer(
+            [pk for pk, _ in deferred], ConnectionError(deferred[0][1].error)
+        )
     common = {
         "status": MessageStatus.SENT,
         "sent_at": now,

@@ -10,7 +10,9 @@ from rest_framework.fields import Field
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
+from .dberrors import RETRY_AFTER_SECONDS, retryable
 from .exceptions import ApplicationError
 
 
@@ -39,7 +41,7 @@ def exception_handler(exc, context):
         exc = Http404()
     response = drf_exception_handler(exc, context)
     if response is None:
-        return None
+        return busy_response(exc)
     errors = response.data
     if isinstance(errors, dict) and set(errors) == {"detail"}:
         detail = errors["detail"]
@@ -54,6 +56,21 @@ def exception_handler(exc, context):
                 {k: v for k, v in errors.items() if k not in response.data}
             )
     return response
+
+
+def busy_response(exc) -> Response | None:
+    """A lock or statement timeout, a serialization failure or a lost connection:
+    a JSON 503 the client may retry after ``Retry-After`` seconds; None otherwise
+    (Django's 500, answered as JSON under ``/api/`` by ``errors.server_error``)."""
+    code = retryable(exc)
+    if code is None:
+        return None
+    set_rollback()
+    return Response(
+        error_body("The store is busy; try again in a moment.", code),
+        status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
 
 
 # --- pagination ----------------------------------------------------------------------

@@ -81,6 +81,9 @@ class WebhookDelivery(models.Model):
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    # Pending: when the next attempt may start (empty: now). An attempt in progress
+    # holds it past its timeout; a refused one sets the back-off.
+    next_attempt_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-id"]

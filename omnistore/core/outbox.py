@@ -1,22 +1,25 @@
 """Transactional outbox: ``enqueue`` inside the business transaction, ``drain`` after.
 
 Handlers register per topic with ``@handler("orders.email")``, which delivers one
-payload, or ``@batch_handler("orders.placed")``, which delivers a list of payloads (in
+payload, or ``@batch_handler("orders.placed")``, which handles a list of payloads (in
 id order) with a fixed number of queries, so the worker's cost per drained batch does
 not grow with the number of messages. A handler must be idempotent: a row is marked
-processed only after its handler returns.
+processed only after its handler returns, in the handler's transaction.
 
-``drain`` reads the pending rows in id order and hands each run of consecutive rows of
-one batch topic to its batch handler at once, so messages of different topics still
-leave in the order they were written. A batch that raises is rolled back and its
-messages are delivered one at a time, so one bad message is retried with back-off
-while the others go out.
+``drain`` claims the pending rows in id order, then delivers each in a short
+transaction of its own; a run of consecutive rows of one batch topic goes to its batch
+handler at once. Batch handlers only write to the database: what must leave the
+process (an email, an HTTP call) is enqueued as rows of its own and sent one per
+transaction, the send last, so a crash sends at most the one message in flight again.
+A batch that raises is rolled back and its messages are delivered one at a time, so
+one bad message is retried with back-off while the others go out.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable
 from datetime import timedelta
 from itertools import groupby
 
@@ -60,11 +63,10 @@ def handler(topic: str):
 def batch_handler(topic: str):
     """Register ``func(payloads)`` for a run of messages of ``topic``, oldest first.
 
-    It returns None when every message was delivered, or one outcome per payload (None
-    or a ``Retry``): a handler whose side effects cannot be rolled back (a sent email)
-    says which messages went out, so only the others are retried and none is sent
-    twice. When it raises, what it wrote is rolled back and each message of the run
-    is delivered alone (a batch of one).
+    It only writes to the database (its transaction may be lost with the worker) and
+    returns None when every message was handled, or one outcome per payload (None or
+    a ``Retry``). When it raises, what it wrote is rolled back and each message of
+    the run is delivered alone (a batch of one).
     """
 
     def register(func):
@@ -84,8 +86,30 @@ def enqueue(
         message.save(force_insert=True)
     elif not insert_unless_duplicate(message):
         return None
-    transaction.on_commit(_kick)
+    _kick_once_after_commit()
     return message
+
+
+def _kick_once_after_commit() -> None:
+    """One kick per commit, however many rows the transaction wrote: each kick is a
+    Redis round trip, and a hung Redis costs its timeout per kick."""
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and any(
+        isinstance(func, _KickAfterCommit) and not func.done
+        for _, func, *_ in connection.run_on_commit
+    ):
+        return
+    transaction.on_commit(_KickAfterCommit())
+
+
+class _KickAfterCommit:
+    """The kick a transaction registered; ``done`` once it ran."""
+
+    done = False
+
+    def __call__(self) -> None:
+        self.done = True
+        _kick()
 
 
 # At most one drain task waits in the broker: a commit queues one only when it sets
@@ -96,9 +120,16 @@ def enqueue(
 # OMNISTORE_OUTBOX_DRAIN_DELAY seconds after the kick, so the rows committed meanwhile
 # leave in the same batch (the worker's cost is per batch, not per row). The expiry
 # re-arms the kick if that task is lost; the periodic drain covers the rest.
+# A broker that does not answer within KICK_TIMEOUT seconds is left alone for
+# KICK_PAUSE seconds: the commits meanwhile skip the kick (the periodic drain delivers
+# their rows), so a hung Redis costs one request a fraction of a second, not every
+# request a timeout.
 KICK_KEY = "omnistore:outbox:kick"
 KICK_EXPIRY_MS = 5000
+KICK_TIMEOUT = 0.25
+KICK_PAUSE = 5.0
 _redis_client = None
+_broker_paused_until = 0.0
 
 
 def _redis():
@@ -107,19 +138,28 @@ def _redis():
         return None
     if _redis_client is None:
         import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
 
         _redis_client = redis.Redis.from_url(
-            settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1
+            settings.REDIS_URL,
+            socket_timeout=KICK_TIMEOUT,
+            socket_connect_timeout=KICK_TIMEOUT,
+            retry=Retry(NoBackoff(), 0),  # no retry: the periodic drain is the retry
         )
     return _redis_client
 
 
 def _kick() -> None:
+    global _broker_paused_until
+    if time.monotonic() < _broker_paused_until:
+        return
     try:
         client = _redis()
         if client is None or client.set(KICK_KEY, 1, nx=True, px=KICK_EXPIRY_MS):
             drain_outbox.apply_async(countdown=settings.OMNISTORE_OUTBOX_DRAIN_DELAY)
     except Exception:  # broker down: the periodic drain picks the row up later
+        _broker_paused_until = time.monotonic() + KICK_PAUSE
         logger.warning(
             "outbox: broker unavailable, message left for the periodic drain"
         )
@@ -134,47 +174,96 @@ def _rearm_kick() -> None:
         logger.warning("outbox: could not clear the drain flag")
 
 
-def _outcomes(func, payloads: list[dict]) -> Sequence[object]:
-    """The batch handler's outcome per payload, inside one savepoint."""
+def _claim(limit: int) -> list[OutboxMessage]:
+    """Take up to ``limit`` due rows in one short transaction: locked with SKIP LOCKED
+    (two drains never take the same row) and hidden from other drains for
+    ``OMNISTORE_OUTBOX_CLAIM_SECONDS`` by moving ``available_at`` (time enough to
+    deliver them; when the worker dies, the rows it had not delivered come back to
+    the next drain after that); nothing is delivered while the rows are locked."""
+    now = timezone.now()
     with transaction.atomic():
-        outcomes = func(payloads)
-        if outcomes is None:
-            return [None] * len(payloads)
-        outcomes = list(outcomes)
-        if len(outcomes) != len(payloads):
-            raise ValueError(
-                f"{len(outcomes)} outcomes for a batch of {len(payloads)} messages"
+        rows = list(
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .filter(processed_at__isnull=True, attempts__lt=MAX_ATTEMPTS)
+            .exclude(available_at__gt=now)
+            .order_by("id")[:limit]
+        )
+        if rows:
+            OutboxMessage.objects.filter(pk__in=[row.pk for row in rows]).update(
+                available_at=now
+                + timedelta(seconds=settings.OMNISTORE_OUTBOX_CLAIM_SECONDS)
             )
-        return outcomes
+    return rows
 
 
-def _deliver_alone(message: OutboxMessage) -> object:
+def _mark_delivered(pks: list[int]) -> None:
+    OutboxMessage.objects.filter(pk__in=pks).update(
+        attempts=F("attempts") + 1, processed_at=timezone.now(), available_at=None
+    )
+
+
+def _mark_retry(message: OutboxMessage, outcome: Retry) -> None:
+    message.attempts += 1
+    message.last_error = outcome.reason[:2000]
+    message.available_at = timezone.now() + timedelta(seconds=30 * 2**message.attempts)
+    message.save(update_fields=["attempts", "last_error", "available_at"])
+
+
+def _call(message: OutboxMessage) -> object:
+    batch = _BATCH_HANDLERS.get(message.topic)
+    if batch is not None:
+        outcomes = batch([message.payload])
+        return None if outcomes is None else list(outcomes)[0]
+    func = _HANDLERS.get(message.topic)
+    if func is None:
+        raise LookupError(f"no handler for topic {message.topic!r}")
+    return func(message.payload)
+
+
+def _deliver_alone(message: OutboxMessage) -> bool:
+    """Deliver one row and mark it in one short transaction: what the handler wrote
+    and the row marked processed commit together. A handler sends last (after its
+    own writes), so only a crash between its send and this commit sends twice."""
     try:
-        batch = _BATCH_HANDLERS.get(message.topic)
-        if batch is not None:
-            return _outcomes(batch, [message.payload])[0]
-        func = _HANDLERS.get(message.topic)
-        if func is None:
-            raise LookupError(f"no handler for topic {message.topic!r}")
         with transaction.atomic():
-            return func(message.payload)
-    except Exception as exc:  # recorded and retried with back-off
+            outcome = _call(message)
+            if isinstance(outcome, Retry):  # the handler's bookkeeping is kept
+                _mark_retry(message, outcome)
+                return False
+            _mark_delivered([message.pk])
+            return True
+    except Exception as exc:  # rolled back; recorded and retried with back-off
         logger.exception("outbox: %s failed", message)
-        return Retry(repr(exc))
+        _mark_retry(message, Retry(repr(exc)))
+        return False
 
 
-def _deliver_run(run: list[OutboxMessage]) -> Sequence[object]:
-    batch = _BATCH_HANDLERS.get(run[0].topic)
-    if batch is not None and len(run) > 1:
-        try:
-            return _outcomes(batch, [message.payload for message in run])
-        except Exception:
-            logger.exception(
-                "outbox: a batch of %d %r messages failed, delivering them one by one",
-                len(run),
-                run[0].topic,
-            )
-    return [_deliver_alone(message) for message in run]
+def _deliver_batch(run: list[OutboxMessage]) -> int:
+    """A run of a batch topic in one transaction. Batch handlers only write to the
+    database (what they must send, they enqueue), so nothing leaves twice when the
+    transaction is lost. When the batch raises, each row is delivered alone."""
+    func = _BATCH_HANDLERS[run[0].topic]
+    try:
+        with transaction.atomic():
+            outcomes = func([message.payload for message in run])
+            outcomes = [None] * len(run) if outcomes is None else list(outcomes)
+            if len(outcomes) != len(run):
+                raise ValueError(
+                    f"{len(outcomes)} outcomes for a batch of {len(run)} messages"
+                )
+            done = [m.pk for m, o in zip(run, outcomes, strict=True) if o is None]
+            _mark_delivered(done)
+            for message, outcome in zip(run, outcomes, strict=True):
+                if isinstance(outcome, Retry):
+                    _mark_retry(message, outcome)
+            return len(done)
+    except Exception:
+        logger.exception(
+            "outbox: a batch of %d %r messages failed, delivering them one by one",
+            len(run),
+            run[0].topic,
+        )
+    return sum(_deliver_alone(message) for message in run)
 
 
 def _runs(rows: list[OutboxMessage]):
@@ -187,42 +276,30 @@ def _runs(rows: list[OutboxMessage]):
 
 
 def drain(*, limit: int = 200) -> int:
-    """Deliver pending messages; returns how many were delivered.
+    """Deliver up to ``limit`` pending messages; returns how many were delivered.
 
-    The batch is one transaction: what the handlers wrote and the rows marked
-    processed (by one UPDATE at the end) commit together. Each handler call has a
-    savepoint of its own, so a failed one leaves nothing behind.
+    Rows are claimed in a short transaction, then each is delivered and marked in a
+    short transaction of its own (a run of a batch topic together), so no email or
+    HTTP call happens while a long transaction holds rows, and a worker killed
+    mid-drain has sent at most the one message in flight without marking it. Rows
+    the delivered ones enqueued (a receipt after ``orders.placed``) are claimed in
+    the same call.
     """
     _rearm_kick()
-    delivered: list[int] = []
-    now = timezone.now()
-    with transaction.atomic():
-        rows = list(
-            OutboxMessage.objects.select_for_update(skip_locked=True)
-            .filter(processed_at__isnull=True, attempts__lt=MAX_ATTEMPTS)
-            .exclude(available_at__gt=now)
-            .order_by("id")[:limit]
-        )
-        if len(rows) == limit:  # more may wait behind this batch
-            transaction.on_commit(_kick)
+    delivered = taken = 0
+    while taken < limit:
+        rows = _claim(limit - taken)
+        if not rows:
+            break
+        taken += len(rows)
         for run in _runs(rows):
-            for message, outcome in zip(run, _deliver_run(run), strict=True):
-                if isinstance(outcome, Retry):
-                    message.attempts += 1
-                    message.last_error = outcome.reason[:2000]
-                    message.available_at = now + timedelta(
-                        seconds=30 * 2**message.attempts
-                    )
-                    message.save(
-                        update_fields=["attempts", "last_error", "available_at"]
-                    )
-                    continue
-                delivered.append(message.pk)
-        if delivered:
-            OutboxMessage.objects.filter(pk__in=delivered).update(
-                attempts=F("attempts") + 1, processed_at=timezone.now()
-            )
-    return len(delivered)
+            if len(run) > 1:
+                delivered += _deliver_batch(run)
+            else:
+                delivered += _deliver_alone(run[0])
+    if taken >= limit:  # more may wait behind this batch
+        _kick()
+    return delivered
 
 
 @shared_task(name="omnistore.core.tasks.drain_outbox", ignore_result=True)

@@ -5,6 +5,10 @@ The body is JSON ``{"id", "type", "created_at", "data"}``; the signature header 
 ``X-Omnistore-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">`` so a
 subscriber can reject replays and forgeries.
 
+Each attempt carries ``Idempotency-Key: omnistore-webhook-<delivery id>`` (the same on
+every attempt), so a subscriber can drop a repeat. Deliveries leave from a queue of
+their own (``webhooks``), never inside a database transaction.
+
 Endpoints are called only at public addresses (``omnistore.core.netguard``), checked
 when the URL is saved and again at each delivery, with no redirect followed and a cap
 on the time and size of the answer; an endpoint switched off gets nothing more.
@@ -15,12 +19,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import threading
 import time
+from datetime import timedelta
 
+from celery import shared_task
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections, router, transaction
+from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -29,6 +37,7 @@ from . import netguard, outbox
 from .models import WebhookDelivery, WebhookEndpoint
 
 TOPIC = "core.webhook"
+logger = logging.getLogger(__name__)
 
 _endpoints: tuple[float, list[WebhookEndpoint]] | None = None
 _changing = threading.local()
@@ -159,6 +168,9 @@ def _request(delivery: WebhookDelivery) -> tuple[bytes, dict[str, str]]:
         "User-Agent": "Omnistore-Webhooks/1",
         "X-Omnistore-Event": delivery.event_type,
         "X-Omnistore-Delivery": str(delivery.pk),
+        # The same on every attempt of one delivery: a subscriber that saw it drops
+        # the repeat (an attempt whose answer was lost is sent again).
+        "Idempotency-Key": f"omnistore-webhook-{delivery.pk}",
         "X-Omnistore-Signature": sign(delivery.endpoint.secret, body, int(time.time())),
     }
     return body, headers
@@ -166,29 +178,82 @@ def _request(delivery: WebhookDelivery) -> tuple[bytes, dict[str, str]]:
 
 def _give_up(delivery: WebhookDelivery, reason: str) -> None:
     """Record a delivery that must not be retried (endpoint switched off, address
-    refused): the outbox row is done, nothing is called."""
+    refused): nothing is called."""
     delivery.status = WebhookDelivery.Status.FAILED
     delivery.response_status = None
     delivery.last_error = reason[:1000]
-    delivery.save(update_fields=["attempts", "response_status", "last_error", "status"])
+    delivery.next_attempt_at = None
+    delivery.save(
+        update_fields=[
+            "attempts",
+            "response_status",
+            "last_error",
+            "status",
+            "next_attempt_at",
+        ]
+    )
+
+
+# --- Delivery: a queue of its own, no transaction open during a call ---------------
+#
+# The outbox row of a delivery only wakes the webhook worker (queue ``webhooks``); the
+# delivery row is the durable state. An attempt claims its row in a short transaction
+# (``next_attempt_at`` moves past the call's timeout, so no other worker takes it),
+# calls the endpoint with no transaction open, and records the answer in another
+# short transaction. A slow subscriber holds one webhook worker, never a database
+# transaction or the worker that sends receipts; a worker killed during a call leaves
+# the row to be tried again after the claim, with the same ``Idempotency-Key``.
+
+QUEUE = "webhooks"
+CLAIM_MARGIN = timedelta(seconds=5)
 
 
 @outbox.handler(TOPIC)
-def deliver(payload: dict) -> outbox.Retry | None:
-    """One attempt: the endpoint must still be active and its URL must still lead to
-    a public address (checked now, connected to as checked); no redirect is
-    followed."""
-    delivery = (
-        WebhookDelivery.objects.select_related("endpoint")
-        .filter(pk=payload["delivery_id"])
-        .first()
-    )
+def wake_webhook_worker(payload: dict) -> None:
+    transaction.on_commit(_wake)
+
+
+def _wake() -> None:
+    try:
+        deliver_webhooks.apply_async(queue=QUEUE)
+    except Exception:  # broker down: the periodic task delivers it later
+        logger.warning("webhooks: broker unavailable, left for the periodic task")
+
+
+def _claim(delivery_id: int | None = None) -> WebhookDelivery | None:
+    now = timezone.now()
+    with transaction.atomic():
+        rows = (
+            WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("endpoint")
+            .filter(status=WebhookDelivery.Status.PENDING)
+            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+            .order_by("id")
+        )
+        if delivery_id is not None:
+            rows = rows.filter(pk=delivery_id)
+        delivery = rows.first()
+        if delivery is None:
+            return None
+        if not delivery.endpoint.active:
+            _give_up(delivery, "Endpoint switched off: not delivered.")
+            return delivery
+        delivery.attempts += 1
+        delivery.next_attempt_at = (
+            now + CLAIM_MARGIN + timedelta(seconds=settings.OMNISTORE_WEBHOOK_TIMEOUT)
+        )
+        delivery.save(update_fields=["attempts", "next_attempt_at"])
+    return delivery
+
+
+def attempt(delivery_id: int | None = None) -> WebhookDelivery | None:
+    """One attempt at ``delivery_id`` (or the oldest due delivery) when it is due;
+    returns the delivery as recorded, or None when there was nothing to attempt. The
+    endpoint's URL must still lead to a public address (checked now, connected to as
+    checked); no redirect is followed."""
+    delivery = _claim(delivery_id)
     if delivery is None or delivery.status != WebhookDelivery.Status.PENDING:
-        return None
-    if not delivery.endpoint.active:
-        _give_up(delivery, "Endpoint switched off: not delivered.")
-        return None
-    delivery.attempts += 1
+        return delivery
     try:
         target = netguard.check_url(delivery.endpoint.url)
     except netguard.Unresolvable as exc:
@@ -196,7 +261,7 @@ def deliver(payload: dict) -> outbox.Retry | None:
         delivery.last_error = str(exc)
     except netguard.UnsafeURL as exc:
         _give_up(delivery, f"Refused: {exc}")
-        return None
+        return delivery
     else:
         body, headers = _request(delivery)
         try:
@@ -207,10 +272,11 @@ def deliver(payload: dict) -> outbox.Retry | None:
         except OSError as exc:
             delivery.response_status = None
             delivery.last_error = (str(exc) or repr(exc))[:1000]
-    return _settle(delivery)
+    _settle(delivery)
+    return delivery
 
 
-def _settle(delivery: WebhookDelivery) -> outbox.Retry | None:
+def _settle(delivery: WebhookDelivery) -> None:
     ok = delivery.response_status is not None and 200 <= delivery.response_status < 300
     delivery.status = (
         WebhookDelivery.Status.DELIVERED
@@ -221,21 +287,30 @@ def _settle(delivery: WebhookDelivery) -> outbox.Retry | None:
             else WebhookDelivery.Status.PENDING
         )
     )
+    delivery.next_attempt_at = None
     if ok:
         delivery.delivered_at = timezone.now()
         delivery.last_error = ""
+    elif delivery.status == WebhookDelivery.Status.PENDING:  # back-off
+        delivery.next_attempt_at = timezone.now() + timedelta(
+            seconds=30 * 2**delivery.attempts
+        )
     delivery.save(
         update_fields=[
-            "attempts",
             "response_status",
             "last_error",
             "status",
             "delivered_at",
+            "next_attempt_at",
         ]
     )
-    if not ok:
-        # The attempt is kept; the outbox row stays pending and is retried with back-off.
-        return outbox.Retry(
-            f"webhook {delivery.pk} not accepted: {delivery.last_error}"
-        )
-    return None
+
+
+@shared_task(name="omnistore.core.webhooks.deliver_webhooks", ignore_result=True)
+def deliver_webhooks(limit: int = 100) -> int:
+    """Attempt the due deliveries, oldest first; returns how many were attempted.
+    Woken by each delivery's outbox row and run by beat, on the ``webhooks`` queue."""
+    attempted = 0
+    while attempted < limit and attempt() is not None:
+        attempted += 1
+    return attempted

@@ -113,6 +113,23 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             "server_side_binding": True,
             "prepare_threshold": int(os.environ.get("DB_PREPARE_THRESHOLD", "5")),
         }
+    # Fail fast instead of queueing behind a lock: a request waiting on a locked row
+    # gives up after DB_LOCK_TIMEOUT_MS and answers a JSON 503 with Retry-After; no
+    # statement runs longer than DB_STATEMENT_TIMEOUT_MS (below gunicorn's --timeout,
+    # so the answer is ours, not a killed worker's); a transaction left open and idle
+    # is ended by the server. 0 switches one off (a long report or ledger check).
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = " ".join(
+        f"-c {name}={int(os.environ.get(variable, default))}"
+        for name, variable, default in (
+            ("lock_timeout", "DB_LOCK_TIMEOUT_MS", "2000"),
+            ("statement_timeout", "DB_STATEMENT_TIMEOUT_MS", "20000"),
+            (
+                "idle_in_transaction_session_timeout",
+                "DB_IDLE_IN_TRANSACTION_TIMEOUT_MS",
+                "60000",
+            ),
+        )
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -141,6 +158,17 @@ MEDIA_ROOT = BASE_DIR / "media"
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
 )
+# The mail server (production: a relay with a login, over TLS), or a directory the
+# file backend writes to (EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "20"))
+if os.environ.get("EMAIL_FILE_PATH"):
+    EMAIL_FILE_PATH = os.environ["EMAIL_FILE_PATH"]
 DEFAULT_FROM_EMAIL = os.environ.get(
     "DEFAULT_FROM_EMAIL", "Omnistore <hello@omnistore.local>"
 )
@@ -199,8 +227,15 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0}
+# How often beat drains the outbox (what a lost kick or a broker outage left behind).
+OMNISTORE_OUTBOX_DRAIN_EVERY = float(
+    os.environ.get("OMNISTORE_OUTBOX_DRAIN_EVERY", "30")
+)
 CELERY_BEAT_SCHEDULE = {
-    "drain-outbox": {"task": "omnistore.core.tasks.drain_outbox", "schedule": 30.0},
+    "drain-outbox": {
+        "task": "omnistore.core.tasks.drain_outbox",
+        "schedule": OMNISTORE_OUTBOX_DRAIN_EVERY,
+    },
     "orders-pickup-reminders": {
         "task": "orders.tasks.send_pickup_reminders",
         "schedule": 3600.0,
@@ -210,6 +245,22 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
     },
 }
+
+# Webhook calls wait on other people's servers: they have a queue of their own, served
+# by a worker of its own (docs/operations.md), so a slow subscriber delays no receipt.
+CELERY_TASK_ROUTES = {
+    "omnistore.core.webhooks.deliver_webhooks": {"queue": "webhooks"},
+}
+CELERY_BEAT_SCHEDULE["deliver-webhooks"] = {
+    "task": "omnistore.core.webhooks.deliver_webhooks",
+    "schedule": OMNISTORE_OUTBOX_DRAIN_EVERY,
+}
+# Beat's schedule file (last run of each entry): keep it on a persistent path, or a
+# fresh one on every start runs each entry at once (omnistore.core.beat).
+CELERY_BEAT_SCHEDULE_FILENAME = os.environ.get(
+    "CELERY_BEAT_SCHEDULE_FILENAME", "celerybeat-schedule"
+)
+CELERY_BEAT_SCHEDULER = "omnistore.core.beat:Scheduler"
 
 # --- Business settings ----------------------------------------------------
 OMNISTORE_CURRENCY = os.environ.get("OMNISTORE_CURRENCY", "EUR")
@@ -243,7 +294,7 @@ OMNISTORE_TRACKING_LINK_MAX_AGE_DAYS = int(
 # Webhook URLs: https only unless allowed here; hosts resolving to private, loopback,
 # link-local, multicast or reserved addresses are refused, except networks listed in
 # OMNISTORE_WEBHOOK_ALLOWED_NETWORKS (CIDR). The resolver is a dotted path.
-OMNISTORE_WEBHOOK_ALLOW_HTTP = False
+OMNISTORE_WEBHOOK_ALLOW_HTTP = env_bool("OMNISTORE_WEBHOOK_ALLOW_HTTP", False)
 OMNISTORE_WEBHOOK_ALLOWED_NETWORKS = env_list("OMNISTORE_WEBHOOK_ALLOWED_NETWORKS", "")
 OMNISTORE_WEBHOOK_RESOLVER = "omnistore.core.netguard.resolve_host"
 OMNISTORE_WEBHOOK_TIMEOUT = float(os.environ.get("OMNISTORE_WEBHOOK_TIMEOUT", "5"))
@@ -256,6 +307,11 @@ OMNISTORE_PICKUP_CODE_MAX_FAILURES = int(
 # delivers it: what is committed meanwhile goes in the same batch.
 OMNISTORE_OUTBOX_DRAIN_DELAY = float(
     os.environ.get("OMNISTORE_OUTBOX_DRAIN_DELAY", "0.2")
+)
+# Rows a drain claimed are left alone by other drains this long: when its worker dies,
+# what it had not delivered waits this long for the next drain.
+OMNISTORE_OUTBOX_CLAIM_SECONDS = float(
+    os.environ.get("OMNISTORE_OUTBOX_CLAIM_SECONDS", "60")
 )
 
 # --- Card-present terminals ----------------------------------------------
@@ -290,6 +346,11 @@ OMNISTORE_CAMPAIGN_BATCH_SIZE = int(
     os.environ.get("OMNISTORE_CAMPAIGN_BATCH_SIZE", "1000")
 )
 OMNISTORE_MEMORY_BACKEND_KEEP = 10_000
+# A campaign run holds its campaign this long, renewed every third of it while the run
+# lives: a run whose worker died is resumed within a lease and a due-campaigns pass.
+OMNISTORE_CAMPAIGN_LEASE_SECONDS = float(
+    os.environ.get("OMNISTORE_CAMPAIGN_LEASE_SECONDS", "30")
+)
 # A wished item's price must fall at least this much below its price when added
 # before the price-drop automation writes (percent; 0: any drop).
 OMNISTORE_PRICE_DROP_MIN_PERCENT = Decimal(
@@ -299,7 +360,7 @@ CELERY_BEAT_SCHEDULE.update(
     {
         "campaigns-send-due": {
             "task": "campaigns.tasks.send_due_campaigns",
-            "schedule": 60.0,
+            "schedule": 30.0,
         },
         "campaigns-run-automations": {
             "task": "campaigns.tasks.run_automations",

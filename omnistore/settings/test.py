@@ -1,5 +1,7 @@
 """The test suite: fast hashing, in-memory email, eager Celery unless REDIS_URL is set."""
 
+import os
+
 from .base import *  # noqa: F403
 
 DEBUG = False
@@ -22,3 +24,10 @@ OMNISTORE_TRACKING_ALLOWED_HOSTS = ["shop.example.org"]
 # Counts in process memory, whatever the environment says: each test starts clean
 # with cache.clear(), which on Redis would empty the broker's database too.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Concurrency tests hold locks on purpose on a busy machine: no server-side timeouts
+# unless the environment asks (the fault tests run the app with production's).
+if "options" in DATABASES["default"].get("OPTIONS", {}) and not any(  # noqa: F405
+    name in os.environ for name in ("DB_LOCK_TIMEOUT_MS", "DB_STATEMENT_TIMEOUT_MS")
+):
+    del DATABASES["default"]["OPTIONS"]["options"]  # noqa: F405

@@ -10,6 +10,7 @@ they take are the same for every checkout.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -352,11 +353,7 @@ def _take_payments(
         checkout.method, (leg.location for leg in checkout.legs)
     )
     for index, request in enumerate(checkout.payments):
-        key = (
-            f"{checkout.scope}:{checkout.idempotency_key}:{index}"
-            if checkout.idempotency_key
-            else f"{order.number}:{index}"
-        )
+        key = f"{_payment_key(checkout, order)}:{index}"
         if request.captured is not None:
             result = request.captured
         elif request.method == PaymentMethod.STORE_CREDIT:
@@ -390,6 +387,28 @@ def _take_payments(
         )
     insert_rows(payment_rows)
     return payment_rows
+
+
+def _payment_key(checkout: Checkout, order: Order) -> str:
+    """The provider's idempotency key: the client's key, else the cart and what it
+    buys. The charge happens inside the checkout transaction, so a checkout that
+    fails after it (a lost worker, a timeout) rolls the order back but not the
+    charge: the client's retry of the same cart sends the same key and the provider
+    answers with the first charge instead of taking the money twice. A changed cart
+    is a new purchase (new key); without a cart or key, the order number."""
+    if checkout.idempotency_key:
+        return f"{checkout.scope}:{checkout.idempotency_key}"
+    if checkout.cart is None:
+        return order.number
+    content = repr(
+        (
+            sorted((variant.pk, quantity) for variant, quantity in checkout.lines),
+            str(checkout.total),
+            [(p.method, str(p.amount), p.token) for p in checkout.payments],
+        )
+    )
+    digest = hashlib.sha256(content.encode()).hexdigest()[:24]
+    return f"cart:{checkout.cart.pk}:{digest}"
 
 
 def _record_placed(

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 
 from omnistore.accounts.models import Role
 from omnistore.core import netguard, webhooks
-from omnistore.core.models import OutboxMessage, WebhookDelivery, WebhookEndpoint
+from omnistore.core.models import WebhookDelivery, WebhookEndpoint
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -205,7 +205,7 @@ def test_the_admin_form_says_why_an_internal_url_is_refused(client):
 def test_a_stored_internal_url_is_not_called_nor_retried(subscribers):
     subscriber = subscribers()
     delivery = queued(f"http://127.0.0.1:{subscriber.port}/hook")
-    assert webhooks.deliver({"delivery_id": delivery.pk}) is None  # not retried
+    assert webhooks.attempt(delivery.pk) is not None  # not retried
     delivery.refresh_from_db()
     assert delivery.status == WebhookDelivery.Status.FAILED
     assert "private or reserved" in delivery.last_error
@@ -222,7 +222,7 @@ def test_a_name_rebound_to_an_internal_address_is_not_called(
     delivery = queued(url)
 
     test_resolver["hooks.example.com"] = ["127.0.0.1"]  # and loopback at delivery
-    assert webhooks.deliver({"delivery_id": delivery.pk}) is None
+    assert webhooks.attempt(delivery.pk) is not None
     delivery.refresh_from_db()
     assert delivery.status == WebhookDelivery.Status.FAILED
     assert "127.0.0.1" in delivery.last_error
@@ -238,7 +238,7 @@ def test_delivery_connects_to_the_checked_address_under_the_endpoints_name(
     subscriber = subscribers()
     test_resolver["hooks.invalid"] = ["127.0.0.1"]  # unknown to any real DNS
     delivery = queued(f"http://hooks.invalid:{subscriber.port}/hook")
-    assert webhooks.deliver({"delivery_id": delivery.pk}) is None
+    assert webhooks.attempt(delivery.pk) is not None
     delivery.refresh_from_db()
     assert delivery.status == WebhookDelivery.Status.DELIVERED
     [headers] = subscriber.requests
@@ -256,9 +256,7 @@ def test_redirects_are_not_followed(settings, subscribers):
 
     outside = subscribers(redirect)
     delivery = queued(f"http://127.0.0.1:{outside.port}/hook")
-    assert isinstance(
-        webhooks.deliver({"delivery_id": delivery.pk}), webhooks.outbox.Retry
-    )
+    assert webhooks.attempt(delivery.pk).status == WebhookDelivery.Status.PENDING
     delivery.refresh_from_db()
     assert delivery.response_status == 303
     assert delivery.status == WebhookDelivery.Status.PENDING
@@ -283,9 +281,7 @@ def test_a_slow_answer_is_cut_off(settings, subscribers):
 
     delivery = queued(f"http://127.0.0.1:{subscribers(trickle).port}/hook")
     started = time.monotonic()
-    assert isinstance(
-        webhooks.deliver({"delivery_id": delivery.pk}), webhooks.outbox.Retry
-    )
+    assert webhooks.attempt(delivery.pk).status == WebhookDelivery.Status.PENDING
     assert time.monotonic() - started < 2
     delivery.refresh_from_db()
     assert delivery.status == WebhookDelivery.Status.PENDING
@@ -307,7 +303,7 @@ def test_an_endless_answer_is_read_only_up_to_the_cap(settings, subscribers):
             return
 
     delivery = queued(f"http://127.0.0.1:{subscribers(endless).port}/hook")
-    assert webhooks.deliver({"delivery_id": delivery.pk}) is None
+    assert webhooks.attempt(delivery.pk) is not None
     delivery.refresh_from_db()
     assert delivery.status == WebhookDelivery.Status.DELIVERED
 
@@ -318,7 +314,7 @@ def test_an_endpoint_switched_off_gets_nothing_more(settings, subscribers):
     delivery = queued(f"http://127.0.0.1:{subscriber.port}/hook")
     WebhookEndpoint.objects.update(active=False)  # after the event, before delivery
 
-    assert webhooks.deliver({"delivery_id": delivery.pk}) is None
+    assert webhooks.attempt(delivery.pk) is not None
     delivery.refresh_from_db()
     assert delivery.status == WebhookDelivery.Status.FAILED
     assert delivery.attempts == 0
@@ -327,7 +323,7 @@ def test_an_endpoint_switched_off_gets_nothing_more(settings, subscribers):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_outbox_does_not_retry_a_switched_off_endpoint(settings, subscribers):
+def test_a_switched_off_endpoint_is_not_retried(settings, subscribers):
     settings.OMNISTORE_WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.1/32"]
     subscriber = subscribers(
         lambda handler: (handler.send_response(500), handler.end_headers())
@@ -336,14 +332,13 @@ def test_the_outbox_does_not_retry_a_switched_off_endpoint(settings, subscribers
         name="sync", url=f"http://127.0.0.1:{subscriber.port}/hook", secret=SECRET
     )
     webhooks.emit("order.placed", {"number": "OS-1"})  # refused once: kept for retry
-    message = OutboxMessage.objects.get(topic=webhooks.TOPIC)
-    assert message.processed_at is None
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == WebhookDelivery.Status.PENDING
+    assert delivery.next_attempt_at is not None  # the back-off
 
     endpoint.active = False
     endpoint.save()
-    OutboxMessage.objects.filter(pk=message.pk).update(available_at=None)
-    webhooks.outbox.drain()
-    message.refresh_from_db()
-    assert message.processed_at is not None  # done: nothing left to retry
+    WebhookDelivery.objects.update(next_attempt_at=None)
+    assert webhooks.deliver_webhooks() == 1
     assert WebhookDelivery.objects.get().status == WebhookDelivery.Status.FAILED
     assert len(subscriber.requests) == 1
