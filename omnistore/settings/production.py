@@ -37,3 +37,23 @@ if OMNISTORE_TERMINAL_PROVIDER == "simulated":
 
 # The API's schema and docs for signed-in staff only (anyone else: 404).
 OMNISTORE_API_DOCS_PUBLIC = env_bool("OMNISTORE_API_DOCS_PUBLIC", False)
+
+# --- More than one process or server --------------------------------------
+# Rate limits, throttles and anything else kept in the cache must be shared by every
+# web worker and server: a per-process cache would give each its own count. Refuse to
+# start without Redis (CACHE_URL, default REDIS_URL).
+if not CACHE_URL:  # noqa: F405
+    raise ImproperlyConfigured(
+        "Production needs a shared cache: set CACHE_URL or REDIS_URL (Redis)."
+    )
+# Static files served by the app itself (whitenoise: compressed, cached forever under
+# their hashed names), from STATIC_ROOT, which `manage.py collectstatic` fills at
+# deploy time.
+STATIC_ROOT = os.environ.get("STATIC_ROOT", str(STATIC_ROOT))  # noqa: F405
+MIDDLEWARE.insert(  # noqa: F405
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,  # noqa: F405
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+)
+STORAGES["staticfiles"] = {
+    "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+}

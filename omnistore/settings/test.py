@@ -20,3 +20,9 @@ OMNISTORE_TRACKING_ALLOWED_HOSTS = ["shop.example.org"]
 # Counts in process memory, whatever the environment says: each test starts clean
 # with cache.clear(), which on Redis would empty the broker's database too.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# The replica alias as a mirror of the test database: the router's tests turn replica
+# reads on (OMNISTORE_READ_REPLICA) where they need them; everything else reads the
+# primary, inside the test's transaction.
+DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}  # noqa: F405
+OMNISTORE_READ_REPLICA = ""
