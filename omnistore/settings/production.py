@@ -3,6 +3,7 @@
 import os
 
 from django.core.exceptions import ImproperlyConfigured
+from whitenoise.compress import Compressor
 
 from .base import *  # noqa: F403
 from .base import env_bool
@@ -57,3 +58,8 @@ MIDDLEWARE.insert(  # noqa: F405
 STORAGES["staticfiles"] = {
     "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
 }
+# Pages link the hashed names only ({% static %}): keep those, and leave source maps
+# uncompressed (large, and fetched by developer tools alone). A deploy's collectstatic
+# then compresses a third of what it would.
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "map"]
