@@ -6,7 +6,8 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test faults venv system-deps lint migrate seed serve bench bench-segments clean
+.PHONY: demo test venv system-deps lint migrate seed serve bench bench-segments faults clean \
+	cluster cluster-down cluster-status cluster-test
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,6 +46,21 @@ bench: venv system-deps
 
 bench-segments: venv system-deps
 	PG_DURABLE=1 bash .ci/pg.sh $(PY) bench/segments.py
+
+# A whole deployment on loopback (docs/operations.md, "Deployment topology"): PostgreSQL
+# primary + streaming replica, Redis, two gunicorn servers behind nginx, two Celery
+# workers and beat. cluster-test starts one, runs tests/cluster/ on it, stops it.
+cluster: venv system-deps
+	$(PY) bench/cluster.py up
+
+cluster-status:
+	$(PY) bench/cluster.py status
+
+cluster-down:
+	$(PY) bench/cluster.py down
+
+cluster-test: venv system-deps
+	@bash .ci/cluster-test.sh
 
 clean:
 	rm -rf $(VENV) db.sqlite3 test-artifacts

@@ -28,6 +28,7 @@ from campaigns.services.campaigns import (
 from campaigns.services.segments import create_segment, update_segment
 from omnistore.core.charts import bar_chart
 from omnistore.core.exceptions import ApplicationError
+from omnistore.core.replica import on_replica, reads_from_replica
 
 from .models import (
     Campaign,
@@ -92,7 +93,7 @@ class SegmentAdmin(admin.ModelAdmin):
         if obj is None or obj.pk is None:
             return "Save the segment to see how many customers it selects."
         try:
-            preview = segment_preview(obj)
+            preview = on_replica(segment_preview, obj)
         except ApplicationError as error:
             return error.message
         rows = format_html_join(
@@ -306,6 +307,7 @@ class CampaignAdmin(admin.ModelAdmin):
         )
         return [report, *super().get_urls()]
 
+    @reads_from_replica
     def report_view(self, request):
         ids = None
         chosen = request.GET.get("campaign", "")

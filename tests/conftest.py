@@ -30,7 +30,9 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests marked ``postgres`` need real row locks; on SQLite they are skipped."""
+    """Tests marked ``postgres`` need real row locks; on SQLite they are skipped.
+    Tests marked ``cluster`` need the running local cluster (``make cluster-test``)."""
+    _skip_cluster_tests_without_a_cluster(items)
     if connection.vendor == "postgresql":
         return
     skip = pytest.mark.skip(
@@ -38,6 +40,16 @@ def pytest_collection_modifyitems(config, items):
     )
     for item in items:
         if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+def _skip_cluster_tests_without_a_cluster(items):
+    folder = os.environ.get("OMNISTORE_CLUSTER_DIR", "")
+    if folder and os.path.exists(os.path.join(folder, "state.json")):
+        return
+    skip = pytest.mark.skip(reason="needs the local cluster (make cluster-test)")
+    for item in items:
+        if "cluster" in item.keywords:
             item.add_marker(skip)
 
 

@@ -18,6 +18,7 @@ from campaigns.selectors.reports import campaign_report
 from campaigns.services.segments import create_segment, validate_segment_rules
 from omnistore.accounts.models import Role
 from omnistore.core.api import TextField
+from omnistore.core.replica import reads_from_replica
 
 
 class IsManager(BasePermission):
@@ -89,6 +90,7 @@ class SegmentPreviewView(APIView):
     @extend_schema(
         request=RulesSerializer, responses=PreviewSerializer, tags=["campaigns"]
     )
+    @reads_from_replica
     def post(self, request):
         data = RulesSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -100,6 +102,7 @@ class SavedSegmentPreviewView(APIView):
     permission_classes = [IsManager]
 
     @extend_schema(responses=PreviewSerializer, tags=["campaigns"])
+    @reads_from_replica
     def get(self, request, pk: int):
         return Response(_preview(get_object_or_404(Segment, pk=pk)))
 

@@ -11,6 +11,7 @@ from inventory import selectors
 from inventory.models import Location
 from omnistore.core.api import ErrorSerializer
 from omnistore.core.exceptions import NotFound
+from omnistore.core.replica import reads_from_replica
 
 from .serializers import (
     AvailabilityQuerySerializer,
@@ -66,10 +67,12 @@ class ProductViewSet(viewsets.ReadOnlyModelViewSet):
         context = {**self.get_serializer_context(), "online": online}
         return ProductSerializer(products, many=many, context=context).data
 
+    @reads_from_replica
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(self._products(page, many=True))
 
+    @reads_from_replica
     def retrieve(self, request, *args, **kwargs):
         return Response(self._products(self.get_object(), many=False))
 
@@ -87,6 +90,7 @@ class ProductViewSet(viewsets.ReadOnlyModelViewSet):
         },
     )
     @action(detail=True, methods=["get"])
+    @reads_from_replica
     def availability(self, request, *args, **kwargs):
         params = _query(AvailabilityQuerySerializer, request)
         product = self.get_object()
@@ -127,6 +131,7 @@ class StoreViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     filter_backends: list = []
     queryset = Location.objects.none()  # lists come from selectors.shops
 
+    @reads_from_replica
     def list(self, request, *args, **kwargs):
         point = _query(PointQuerySerializer, request)
         lat, lng = point.get("lat"), point.get("lng")

@@ -473,3 +473,26 @@ CONTENT_SECURITY_POLICY = {
 # /api/schema/ and /api/docs/ for anyone (development, the demo, the tests); the
 # production settings turn this off: staff only there.
 OMNISTORE_API_DOCS_PUBLIC = env_bool("OMNISTORE_API_DOCS_PUBLIC", True)
+
+# --- A read replica (streaming) -------------------------------------------
+# DATABASE_REPLICA_URL adds the "replica" alias, the primary's settings with the
+# replica's address. Only reads marked in omnistore.core.replica go there; a client
+# that wrote stays on the primary for OMNISTORE_REPLICA_PIN_SECONDS; a replica that
+# fails is left alone for OMNISTORE_REPLICA_RETRY_SECONDS. Without it: one database.
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    _replica = dj_database_url.parse(DATABASE_REPLICA_URL)
+    DATABASES["replica"] = {
+        **DATABASES["default"],
+        **{key: _replica[key] for key in ("NAME", "USER", "PASSWORD", "HOST", "PORT")},
+    }
+OMNISTORE_READ_REPLICA = "replica" if DATABASE_REPLICA_URL else ""
+OMNISTORE_REPLICA_PIN_SECONDS = int(os.environ.get("OMNISTORE_REPLICA_PIN_SECONDS", "10"))
+OMNISTORE_REPLICA_RETRY_SECONDS = float(
+    os.environ.get("OMNISTORE_REPLICA_RETRY_SECONDS", "5")
+)
+DATABASE_ROUTERS = ["omnistore.core.replica.PrimaryReplicaRouter"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "omnistore.core.replica.ReadYourWritesMiddleware",
+)

@@ -2,7 +2,13 @@
 measures this code and not a payment gateway (the benchmark machine reaches none).
 Never deploy with it: ``manage.py check --deploy`` still lists the test provider."""
 
+import os
+
 from .production import *  # noqa: F403
 
 OMNISTORE_PAYMENT_PROVIDER = "test"
 OMNISTORE_PAYMENT_TEST_PROVIDER_ALLOWED = True
+
+# The local cluster (bench/cluster.py) writes emails to files it counts.
+if os.environ.get("EMAIL_FILE_PATH"):
+    EMAIL_FILE_PATH = os.environ["EMAIL_FILE_PATH"]

@@ -3,6 +3,7 @@
 import os
 
 from django.core.exceptions import ImproperlyConfigured
+from whitenoise.compress import Compressor
 
 from .base import *  # noqa: F403
 from .base import env_bool
@@ -37,3 +38,28 @@ if OMNISTORE_TERMINAL_PROVIDER == "simulated":
 
 # The API's schema and docs for signed-in staff only (anyone else: 404).
 OMNISTORE_API_DOCS_PUBLIC = env_bool("OMNISTORE_API_DOCS_PUBLIC", False)
+
+# --- More than one process or server --------------------------------------
+# Rate limits, throttles and anything else kept in the cache must be shared by every
+# web worker and server: a per-process cache would give each its own count. Refuse to
+# start without Redis (CACHE_URL, default REDIS_URL).
+if not CACHE_URL:  # noqa: F405
+    raise ImproperlyConfigured(
+        "Production needs a shared cache: set CACHE_URL or REDIS_URL (Redis)."
+    )
+# Static files served by the app itself (whitenoise: compressed, cached forever under
+# their hashed names), from STATIC_ROOT, which `manage.py collectstatic` fills at
+# deploy time.
+STATIC_ROOT = os.environ.get("STATIC_ROOT", str(STATIC_ROOT))  # noqa: F405
+MIDDLEWARE.insert(  # noqa: F405
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,  # noqa: F405
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+)
+STORAGES["staticfiles"] = {
+    "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+}
+# Pages link the hashed names only ({% static %}): keep those, and leave source maps
+# uncompressed (large, and fetched by developer tools alone). A deploy's collectstatic
+# then compresses a third of what it would.
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "map"]

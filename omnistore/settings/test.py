@@ -31,3 +31,9 @@ if "options" in DATABASES["default"].get("OPTIONS", {}) and not any(  # noqa: F4
     name in os.environ for name in ("DB_LOCK_TIMEOUT_MS", "DB_STATEMENT_TIMEOUT_MS")
 ):
     del DATABASES["default"]["OPTIONS"]["options"]  # noqa: F405
+
+# The replica alias as a mirror of the test database: the router's tests turn replica
+# reads on (OMNISTORE_READ_REPLICA) where they need them; everything else reads the
+# primary, inside the test's transaction.
+DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}  # noqa: F405
+OMNISTORE_READ_REPLICA = ""

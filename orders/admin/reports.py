@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from omnistore.core.charts import Chart, bar_chart
+from omnistore.core.replica import reads_from_replica
 from orders.selectors.reports import (
     returns_rate_by_product,
     returns_rate_by_shop,
@@ -37,6 +38,7 @@ def _report_days(request, periods, default: int) -> int:
     return days if days in dict(periods) else default
 
 
+@reads_from_replica
 def sales_report_page(model_admin, request):
     """Sales by channel and shop, click-and-collect share, cross-channel buyers."""
     if not model_admin.has_view_permission(request):
@@ -88,6 +90,7 @@ def sales_report_page(model_admin, request):
 PERIODS = [(30, "Last 30 days"), (90, "Last 90 days"), (365, "Last year"), (0, "All")]
 
 
+@reads_from_replica
 def returns_rate_page(model_admin, request):
     """Returned units against units sold, by shop and by product, as bars."""
     if not model_admin.has_view_permission(request):

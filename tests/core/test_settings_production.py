@@ -1,4 +1,6 @@
-"""The production settings as a deployment loads them: every named class imports."""
+"""The production settings as a deployment loads them: every named class imports, and
+a server without a shared cache refuses to start (each process would count rate limits
+and lockouts alone)."""
 
 import os
 import subprocess
@@ -7,19 +9,58 @@ import sys
 from django.conf import settings
 
 
-def test_the_system_checks_pass_under_the_production_settings():
+def check(**env):
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "omnistore.settings.production",
         "SECRET_KEY": "x" * 60,
         "DATABASE_URL": "postgres://nobody@127.0.0.1:1/unused",
+        **env,
     }
-    run = subprocess.run(
+    for name in ("REDIS_URL", "CACHE_URL"):
+        if not env.get(name):
+            env.pop(name, None)
+    return subprocess.run(
         [sys.executable, "manage.py", "check"],
         cwd=settings.BASE_DIR,
         env=env,
         capture_output=True,
         text=True,
     )
+
+
+def test_the_system_checks_pass_under_the_production_settings():
+    run = check(REDIS_URL="redis://127.0.0.1:1/0")
     assert run.returncode == 0, run.stderr[-2000:]
     assert "no issues" in run.stdout
+
+
+def test_production_refuses_to_start_without_a_shared_cache():
+    run = check(REDIS_URL="", CACHE_URL="")
+    assert run.returncode != 0
+    assert "Production needs a shared cache" in run.stderr
+
+
+def test_production_serves_static_files_through_whitenoise():
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from django.conf import settings as s; "
+            "print(s.MIDDLEWARE[1]); print(s.STORAGES['staticfiles']['BACKEND'])",
+        ],
+        cwd=settings.BASE_DIR,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "omnistore.settings.production",
+            "SECRET_KEY": "x" * 60,
+            "CACHE_URL": "redis://127.0.0.1:1/1",
+        },
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.split() == [
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+        "whitenoise.storage.CompressedManifestStaticFilesStorage",
+    ]

@@ -178,6 +178,7 @@ def manage(*args, **env):
             "DJANGO_SETTINGS_MODULE": "omnistore.settings.production",
             "SECRET_KEY": "x" * 60,
             "DATABASE_URL": "postgres://nobody@127.0.0.1:1/unused",
+            "CACHE_URL": "redis://127.0.0.1:1/1",  # production wants a shared cache
             **env,
         },
         capture_output=True,
