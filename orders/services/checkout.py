@@ -47,6 +47,7 @@ from .discounts import normalize_discount_code, price_discount
 from .payments import PaymentRequest, check_payments
 from .placing import Checkout, write_order
 from .sourcing import Leg, active_location, pickup_shop, plan_legs
+from .till import TillBooking
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ def place_order(
     idempotency_key: str = "",
     discount_code: str = "",
     cart: Cart | None = None,
+    till: TillBooking | None = None,
     now: datetime | None = None,
 ) -> Order:
     """Check out: price the lines, source and hold the stock, take the payment, record
@@ -87,7 +89,9 @@ def place_order(
     lands on the profile that already has that identity); a carry-out sale to a walk-in
     may have none. ``carry_out`` sells from ``placing_location`` at once and completes
     the order. With an ``idempotency_key`` a repeated call returns the first order
-    (its ``idempotent_replay`` attribute is True).
+    (its ``idempotent_replay`` attribute is True). A counter sale names its
+    ``till``: the sale is booked there in the same transaction, so a sale the till
+    refuses (closed meanwhile, too little cash tendered) leaves no order.
     """
     checkout = prepare_checkout(
         lines=lines,
@@ -110,6 +114,7 @@ def place_order(
         cart=cart,
         now=now or timezone.now(),
     )
+    checkout.till = till
     for attempt in range(3):
         try:
             with transaction.atomic(durable=True):

@@ -53,6 +53,7 @@ from .common import (
 from .discounts import claim_discount
 from .payments import PaymentRequest, captures_at_checkout, spend_store_credit
 from .sourcing import Leg
+from .till import TillBooking, book_counter_sale
 
 TRANSFER_LEAD_DAYS = 2
 EVENT_ORDER_PLACED = "order_placed"
@@ -88,6 +89,7 @@ class Checkout:
     scope: str = ""
     discount: DiscountCode | None = None
     line_discounts: dict[int, Decimal] = field(default_factory=dict)
+    till: TillBooking | None = None
 
 
 def _new_number() -> str:
@@ -114,6 +116,14 @@ def write_order(checkout: Checkout) -> Order:
     order_lines = _write_lines(checkout, order, fulfilments)
     _move_stock(checkout, number, held)
     payment_rows = _take_payments(checkout, order, customer)
+    if checkout.till is not None:  # a counter sale: on the till, or not at all
+        book_counter_sale(
+            session=checkout.till.session,
+            order=order,
+            tendered=checkout.till.tendered,
+            actor=checkout.staff,
+            now=checkout.now,
+        )
     history = [
         OrderStatusChange(
             order=order,

@@ -18,6 +18,8 @@ from orders.models import (
     RefundMethod,
     Return,
     StoreCreditTransaction,
+    TillMovement,
+    TillMovementKind,
 )
 from orders.selectors.credit import store_credit_discrepancies
 from orders.services.checkout import LineRequest, place_order
@@ -34,6 +36,7 @@ from tests.orders.returns_helpers import (
     line_request,
     shopper,
 )
+from tests.orders.till_helpers import open_counter_till
 
 pytestmark = pytest.mark.django_db
 
@@ -62,6 +65,7 @@ def test_a_split_payment_is_refunded_last_tender_first(store, associate):
         tenders=[(PaymentMethod.CASH, "10.00"), (PaymentMethod.CARD_IN_STORE, "30.00")],
     )
     cash, card = Payment.objects.filter(order=order).order_by("id")
+    till = open_counter_till(associate)
 
     return_at_counter(
         order=order.number,
@@ -86,6 +90,70 @@ def test_a_split_payment_is_refunded_last_tender_first(store, associate):
         Decimal("10.00"),
     )
     assert Refund.objects.count() == 3
+    # Every refund given at the counter is on the till; only cash left the drawer.
+    assert sorted(
+        TillMovement.objects.filter(
+            session=till, kind=TillMovementKind.REFUND
+        ).values_list("amount", flat=True)
+    ) == [Decimal("-10.00"), Decimal("0.00"), Decimal("0.00")]
+
+
+def test_a_cash_refund_without_an_open_till_is_refused_and_nothing_changes(
+    store, associate
+):
+    item = stocked(store, 5, price="20.00")
+    order = counter_sale(
+        store=store,
+        lines=[(item, 1)],
+        staff=associate,
+        tenders=[(PaymentMethod.CASH, None)],
+    )
+    with pytest.raises(ValidationFailed) as refused:
+        return_at_counter(
+            order=order.number,
+            lines=[line_request(order, 1)],
+            location=store,
+            actor=associate,
+        )
+    assert refused.value.code == "till_not_open"
+    assert not Refund.objects.exists() and not Return.objects.exists()
+    assert StockLevel.objects.get(variant=item, location=store).on_hand == 4
+
+
+def test_a_cancelled_counter_order_paid_in_cash_is_paid_back_from_the_till(
+    store, associate
+):
+    """A pickup rung up and paid in cash at the counter, then cancelled there: the
+    cash goes back out of the drawer, booked on the open till; with no till open the
+    cancellation is refused and the order stays as it was."""
+    item = stocked(store, 5, price="20.00")
+    order = place_order(
+        lines=[LineRequest(item, 1)],
+        channel="store",
+        fulfilment="pickup",
+        pickup_store=store,
+        placing_location=store,
+        staff=associate,
+        email="pia@example.com",
+        payments=[PaymentRequest(method=PaymentMethod.CASH)],
+    )
+    with pytest.raises(ValidationFailed) as refused:
+        cancel_order(order=order, actor=associate, reason="No", location=store)
+    assert refused.value.code == "till_not_open"
+    order.refresh_from_db()
+    assert order.status == "placed" and not Refund.objects.exists()
+
+    till = open_counter_till(associate)
+    cancel_order(order=order, actor=associate, reason="Changed mind", location=store)
+
+    refund = Refund.objects.get()
+    booked = TillMovement.objects.get(kind=TillMovementKind.REFUND)
+    assert (booked.session, booked.refund, booked.amount, booked.actor) == (
+        till,
+        refund,
+        Decimal("-20.00"),
+        associate,
+    )
 
 
 def test_store_credit_refund_then_pays_a_new_order(store, associate):

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, transaction
 
+from inventory.models import StockLevel
 from omnistore.accounts.models import Role
 from omnistore.core.exceptions import (
     Conflict,
@@ -28,6 +29,7 @@ from orders.services.fulfilment import cancel_order
 from orders.services.payments import PaymentRequest
 from orders.services.refunds import return_at_counter
 from orders.services.till import (
+    TillBooking,
     approve_close,
     book_counter_sale,
     change_due,
@@ -66,16 +68,14 @@ def register(store):
 
 
 def cash_sale(store, associate, session, item, tendered):
-    order = counter_sale(
+    """A cash sale at the counter, booked on the till in its own transaction."""
+    return counter_sale(
         store=store,
         lines=[(item, 1)],
         staff=associate,
         tenders=[(PaymentMethod.CASH, None)],
+        till=TillBooking(session, D(tendered)),
     )
-    book_counter_sale(
-        session=session, order=order, tendered=D(tendered), actor=associate
-    )
-    return order
 
 
 @pytest.mark.django_db
@@ -149,6 +149,46 @@ def test_a_till_day_from_float_to_z_report(store, associate, manager, register):
     assert sum(m.amount for m in TillMovement.objects.filter(session=session)) == D(
         "183.90"
     )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("refusal", ["closed", "too_little"])
+def test_a_sale_the_till_refuses_leaves_no_order(store, associate, register, refusal):
+    """The booking is part of the sale's transaction: a till closed meanwhile, or
+    less cash tendered than is due, refuses the sale and nothing is written."""
+    session = open_till(register=register, counts=FLOAT, actor=associate)
+    if refusal == "closed":
+        close_till(session=session, counts=FLOAT, actor=associate)
+    item = stocked(store, 5, price="69.00")
+    with pytest.raises(ValidationFailed) as refused:
+        counter_sale(
+            store=store,
+            lines=[(item, 1)],
+            staff=associate,
+            tenders=[(PaymentMethod.CASH, None)],
+            till=TillBooking(session, D("50") if refusal == "too_little" else None),
+        )
+    assert refused.value.code == (
+        "till_not_open" if refusal == "closed" else "tendered_too_low"
+    )
+    assert not Order.objects.exists()
+    assert StockLevel.objects.get(variant=item, location=store).on_hand == 5
+    assert not TillMovement.objects.filter(kind=TillMovementKind.SALE).exists()
+
+
+@pytest.mark.django_db
+def test_a_card_sale_is_not_booked_on_a_till_closed_meanwhile(
+    store, associate, register
+):
+    """A card-only sale takes no cash: it is placed, and the counted session's report
+    stays final."""
+    session = open_till(register=register, counts=FLOAT, actor=associate)
+    close_till(session=session, counts=FLOAT, actor=associate)
+    item = stocked(store, 5, price="69.00")
+    order = counter_sale(
+        store=store, lines=[(item, 1)], staff=associate, till=TillBooking(session)
+    )
+    assert order.pk and not TillMovement.objects.filter(order=order).exists()
 
 
 @pytest.mark.django_db

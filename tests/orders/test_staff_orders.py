@@ -32,6 +32,7 @@ from tests.factories import (
     stock,
 )
 from tests.orders.factories import delivery_order, pickup_order, ready_order
+from tests.orders.till_helpers import open_counter_till
 
 pytestmark = pytest.mark.django_db
 
@@ -459,6 +460,7 @@ def test_the_placing_shop_may_cancel_an_endless_aisle_order(staff, associate, sh
         payments=[PaymentRequest(method="cash")],
     )
     assert order.fulfilments.get().location == warehouse
+    open_counter_till(associate, location=shop)  # the cash goes back from the drawer
     response = staff.post(
         reverse("staff:order_cancel", args=[order.number]), {"reason": "Wrong size"}
     )
