@@ -29,7 +29,7 @@ from customers.models import Customer
 from inventory.models import Location, LocationKind, Variant
 from omnistore.core.actors import acting_user
 from omnistore.core.channels import Channel
-from omnistore.core.exceptions import ValidationFailed
+from omnistore.core.exceptions import Conflict, ValidationFailed
 from orders.models import (
     Cart,
     CartLine,
@@ -39,7 +39,7 @@ from orders.models import (
     Order,
 )
 from orders.selectors.carts import cart_lines, open_cart_lines
-from orders.selectors.orders import order_by_id, replayed_order
+from orders.selectors.orders import order_by_id, payments_taken, replayed_order
 
 from .carts import cart_checked_out, current_cart
 from .common import check_quantity, sellable_variants, to_money
@@ -128,6 +128,14 @@ def place_order(
                 if existing is not None:
                     existing.idempotent_replay = True
                     return existing
+            if payments_taken(checkout.charged):
+                raise Conflict(
+                    "This payment was already used for another order: start a new "
+                    "payment for this one.",
+                    code="payment_already_used",
+                    extra={"payment": ["This payment already paid an order."]},
+                ) from None
+            checkout.charged = []
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")  # pragma: no cover
@@ -156,7 +164,7 @@ def place_cart_order(
     (``idempotent_replay`` True, loaded for rendering) and refuses any other request;
     an empty cart is refused.
     """
-    cart, lines = _cart_to_check_out(customer=customer, token=token)
+    cart, lines = cart_to_check_out(customer=customer, token=token)
     if not lines:
         earlier = replayed_order(
             idempotency_key=idempotency_key, cart=cart, customer=customer
@@ -191,7 +199,7 @@ def place_cart_order(
     return order
 
 
-def _cart_to_check_out(
+def cart_to_check_out(
     *, customer: Customer | None, token: str
 ) -> tuple[Cart, list[CartLine]]:
     """The cart and its lines: read together in one query when the cart is open and

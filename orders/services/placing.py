@@ -90,6 +90,9 @@ class Checkout:
     discount: DiscountCode | None = None
     line_discounts: dict[int, Decimal] = field(default_factory=dict)
     till: TillBooking | None = None
+    # The provider payments taken, as (provider, reference): when the order cannot
+    # be written, checkout tells a payment already used from other conflicts.
+    charged: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _new_number() -> str:
@@ -308,6 +311,11 @@ def _move_stock(checkout: Checkout, number: str, held: list[StockRequest]) -> No
         )
 
 
+def cart_reference(cart: Cart | None) -> str:
+    """How a payment intent names the cart it pays (none without a cart)."""
+    return f"cart-{cart.pk}" if cart is not None else ""
+
+
 def _take_payments(
     checkout: Checkout, order: Order, customer: Customer | None
 ) -> list[Payment]:
@@ -345,7 +353,9 @@ def _take_payments(
                 token=request.token,
                 idempotency_key=key,
                 capture=capture,
+                cart_reference=cart_reference(checkout.cart),
             )
+        checkout.charged.append((result.provider, result.reference))
         payment_rows.append(
             Payment(
                 order=order,

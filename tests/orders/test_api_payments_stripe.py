@@ -34,7 +34,8 @@ pytestmark = pytest.mark.django_db
 WEBHOOK = "/api/v1/payments/stripe/webhook/"
 
 
-def pickup_checkout(payment, *, price="30.00"):
+def pickup_cart(*, price="30.00"):
+    """A guest's cart with one item to collect at a shop, and the checkout's body."""
     store = shop()
     item = stocked(store, 3, price=price)
     client = APIClient()
@@ -45,16 +46,35 @@ def pickup_checkout(payment, *, price="30.00"):
         {"lines": [{"variant": item.pk, "quantity": 1}]},
         format="json",
     )
-    return client.post(
+    return client, {
+        "fulfilment": "pickup",
+        "store": store.pk,
+        "email": "ada@example.com",
+    }
+
+
+def pickup_checkout(payment, *, price="30.00"):
+    client, body = pickup_cart(price=price)
+    return client.post("/api/v1/checkout/", {**body, "payment": payment}, format="json")
+
+
+def confirmed_intent(fake, client, body) -> dict:
+    """The storefront starts the payment and the customer confirms it at Stripe."""
+    started = client.post("/api/v1/checkout/payment-intent/", body, format="json")
+    assert started.status_code == 201, started.json()
+    return fake.confirm(started.json()["id"])
+
+
+def paid_pickup_checkout(fake):
+    """A pickup checkout paid with an intent made for its cart (held)."""
+    client, body = pickup_cart()
+    intent = confirmed_intent(fake, client, body)
+    response = client.post(
         "/api/v1/checkout/",
-        {
-            "fulfilment": "pickup",
-            "store": store.pk,
-            "email": "ada@example.com",
-            "payment": payment,
-        },
+        {**body, "payment": {"method": "card_online", "token": intent["id"]}},
         format="json",
     )
+    return response, intent
 
 
 @pytest.mark.parametrize(
@@ -75,15 +95,22 @@ def test_production_refuses_payments_stripe_has_not_confirmed(fake_stripe, payme
 
 
 def test_a_confirmed_intent_pays_the_checkout(fake_stripe):
-    intent = fake_stripe.intent(3000)
-    response = pickup_checkout({"method": "card_online", "token": intent["id"]})
+    response, _ = paid_pickup_checkout(fake_stripe)
     assert response.status_code == 201, response.json()
     assert response.json()["payments"][0]["status"] == "authorised"
 
 
-def placed_with_hold(fake):
-    intent = fake.intent(3000)
+def test_an_intent_not_made_for_the_cart_is_refused(fake_stripe):
+    """A PaymentIntent confirmed elsewhere for the same amount does not pay a cart."""
+    intent = fake_stripe.intent(3000)
     response = pickup_checkout({"method": "card_online", "token": intent["id"]})
+    assert response.status_code == 402, response.json()
+    assert response.json()["code"] == "payment_not_for_this_cart"
+    assert not Order.objects.exists()
+
+
+def placed_with_hold(fake):
+    response, intent = paid_pickup_checkout(fake)
     assert response.status_code == 201, response.json()
     return Order.objects.get(number=response.json()["number"]), intent
 
