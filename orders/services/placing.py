@@ -40,7 +40,7 @@ from orders.models import (
     Payment,
     PaymentMethod,
 )
-from orders.payments.registry import get_provider
+from orders.payments.registry import provider_for
 
 from .carts import cart_checked_out, close_cart, storefront_customer
 from .common import (
@@ -346,7 +346,7 @@ def _take_payments(
                 actor=checkout.staff,
             )
         else:
-            result = get_provider().charge(
+            result = provider_for(request.method).charge(
                 method=request.method,
                 amount=request.amount,
                 currency=order.currency,

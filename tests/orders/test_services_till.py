@@ -366,3 +366,26 @@ def test_two_devices_closing_the_same_session_make_one_close():
         session=session, kind=TillMovementKind.CLOSE_ADJUSTMENT
     ).count() == (1 if closed[0].over_short else 0)
     assert TillSession.objects.get().status != TillSessionStatus.OPEN
+
+
+@pytest.mark.django_db
+def test_cash_is_taken_at_the_till_when_payments_go_through_stripe(
+    fake_stripe, store, associate, register
+):
+    """Production takes card payments through Stripe only; cash at the counter is
+    counted into the till, its refund paid out of it, and Stripe is never asked."""
+    session = open_till(register=register, counts=FLOAT, actor=associate)
+    item = stocked(store, 5, price="69.00")
+    order = cash_sale(store, associate, session, item, "100")
+    payment = order.payments.get()
+    assert (payment.provider, payment.status) == ("cash", "captured")
+
+    return_at_counter(
+        order=order.number,
+        lines=[line_request(order, 1)],
+        location=store,
+        actor=associate,
+    )
+
+    assert expected_cash(session) == D("150.00")
+    assert fake_stripe.requests == []
