@@ -10,12 +10,17 @@ import sys
 import pytest
 from django.apps import apps
 from django.conf import settings as django_settings
+from django.core import mail
 from django.core.exceptions import ImproperlyConfigured
 from rest_framework.test import APIClient
 
+from inventory.models import StockLevel
 from omnistore.accounts.models import Role
+from omnistore.core.exceptions import IllegalTransition
+from omnistore.core.models import OutboxMessage
 from orders.models import (
     Order,
+    OrderStatus,
     PaymentEvent,
     PaymentStatus,
     ProcessedWebhookEvent,
@@ -27,7 +32,7 @@ from orders.services.pickups import collect_order
 from tests.factories import UserFactory
 from tests.fakes.stripe_server import intent_event, signed
 from tests.orders.conftest import WEBHOOK_SECRET
-from tests.orders.factories import shop, stocked
+from tests.orders.factories import deliver_outbox, shop, stocked
 
 pytestmark = pytest.mark.django_db
 
@@ -138,12 +143,17 @@ def test_a_wrongly_signed_webhook_is_refused_and_changes_nothing(fake_stripe):
     assert not PaymentEvent.objects.exists()
 
 
-def test_a_lapsed_hold_told_by_webhook_is_recorded_once_and_stops_the_handover(
+def test_a_hold_lapsing_before_pickup_cancels_the_order_once_and_tells_the_customer(
     fake_stripe,
 ):
+    """Stripe drops the uncaptured hold: the webhook (delivered twice) records the
+    lapse once, cancels the order, puts its reserved unit back on sale and queues the
+    customer's email saying so; the desk can no longer hand it over."""
     order, intent = placed_with_hold(fake_stripe)
     mark_picked(order=order)
     order = mark_ready(order=order)
+    line = order.lines.get()
+    assert held(line.variant_id, order.fulfilments.get().location_id) == 1
     fake_stripe.expire(intent["id"])
     event = intent_event("payment_intent.canceled", fake_stripe.intents[intent["id"]])
     payload, signature = signed(event, WEBHOOK_SECRET)
@@ -152,15 +162,41 @@ def test_a_lapsed_hold_told_by_webhook_is_recorded_once_and_stops_the_handover(
     again = post_webhook(payload, signature)
 
     assert first.status_code == 200 and again.status_code == 200
+    assert f"order {order.number} cancelled" in first.json()["outcome"]
     assert again.json()["outcome"] == "duplicate"
     payment = order.payments.get()
     assert payment.status == PaymentStatus.LAPSED
     assert PaymentEvent.objects.filter(payment=payment).count() == 1
     assert ProcessedWebhookEvent.objects.get().event_id == event["id"]
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CANCELLED
+    assert held(line.variant_id, order.fulfilments.get().location_id) == 0
+    assert OutboxMessage.objects.filter(
+        topic="orders.email", payload__kind="cancelled"
+    ).exists()
+    mail.outbox = []
+    deliver_outbox()
+    [email] = [m for m in mail.outbox if "cancelled" in m.subject]
+    assert "hold on your card expired" in email.body
+    with pytest.raises(IllegalTransition):
+        collect_order(order=order, actor=None, code=order.pickup_code)
+
+
+def test_a_hold_found_lapsed_at_the_desk_stops_the_handover(fake_stripe):
+    """Before Stripe's event arrives, the capture at the desk finds the hold gone:
+    the goods stay, the desk is told."""
+    order, intent = placed_with_hold(fake_stripe)
+    mark_picked(order=order)
+    order = mark_ready(order=order)
+    fake_stripe.expire(intent["id"])
     with pytest.raises(AuthorisationLapsed):
         collect_order(order=order, actor=None, code=order.pickup_code)
     order.refresh_from_db()
-    assert order.status == "ready"
+    assert order.status == OrderStatus.READY
+
+
+def held(variant_id, location_id):
+    return StockLevel.objects.get(variant_id=variant_id, location_id=location_id).reserved
 
 
 def test_the_order_admin_shows_each_payment_change_read_only(fake_stripe, client):
