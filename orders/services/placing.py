@@ -39,6 +39,7 @@ from orders.models import (
     OrderStatusChange,
     Payment,
     PaymentMethod,
+    PaymentStatus,
 )
 from orders.payments.registry import provider_for
 
@@ -139,7 +140,9 @@ def write_order(checkout: Checkout) -> Order:
     ]
     insert_rows(history)
     if customer is not None:
-        _record_placed(checkout, order, customer, order_lines, locked=matched_here)
+        _record_placed(
+            checkout, order, customer, order_lines, payment_rows, locked=matched_here
+        )
     outbox.enqueue(
         "orders.placed", {"order_id": order.pk}, dedupe_key=f"orders.placed:{order.pk}"
     )
@@ -377,11 +380,12 @@ def _record_placed(
     order: Order,
     customer: Customer,
     order_lines: list[OrderLine],
+    payment_rows: list[Payment],
     *,
     locked: bool,
 ) -> None:
-    """The order on the customer's timeline (``locked``: the profile row is already
-    locked by this transaction)."""
+    """The order on the customer's timeline, with how it was paid (``locked``: the
+    profile row is already locked by this transaction)."""
     where = checkout.placing_location or checkout.pickup_store
     record_event(
         customer=customer,
@@ -390,6 +394,11 @@ def _record_placed(
             f"Order {order.number} placed ({Channel(order.channel).label}"
             f"{' · ' + where.name if where else ''}): "
             f"{order.total} {order.currency}"
+            + "".join(
+                f"; {PaymentMethod(p.method).label} {p.amount} "
+                f"{PaymentStatus(p.status).label.lower()}"
+                for p in payment_rows
+            )
         ),
         actor=checkout.staff,
         location=where,
@@ -399,6 +408,10 @@ def _record_placed(
             "total": str(order.total),
             "fulfilment": order.fulfilment_method,
             "lines": len(order_lines),
+            "payments": [
+                {"method": p.method, "amount": str(p.amount), "status": p.status}
+                for p in payment_rows
+            ],
         },
         reference_type=ORDER_REFERENCE,
         reference_id=order.number,
