@@ -3,15 +3,19 @@ Stripe): the intent's amount is the checkout's own total, held for a pickup and 
 at once for a parcel from a warehouse, made for one cart; an intent that already paid
 an order is refused with a 4xx, never a 500."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from inventory.models import Location, StockLevel
 from omnistore.core.exceptions import Conflict
 from orders.models import Order, Payment, PaymentStatus
+from orders.services.fulfilment import mark_picked, mark_ready
 from orders.services.payments import PaymentRequest
+from orders.services.pickups import collect_order, expire_uncollected_pickups
 from tests.orders.factories import ADDRESS, pickup_order, shop, stocked, warehouse
 from tests.orders.test_api_payments_stripe import (
     confirmed_intent,
@@ -156,3 +160,26 @@ def test_the_test_provider_answers_an_intent_its_checkout_takes(settings):
     assert Decimal(started.json()["amount"]) == Decimal("19.90")
     placed = checkout(client, body, started.json()["id"])
     assert placed.status_code == 201, placed.json()
+
+
+@pytest.mark.parametrize("ending", ["collected", "expired"])
+def test_click_and_collect_is_authorised_then_captured_or_released(fake_stripe, ending):
+    """Checked out through the API with a held intent; handed over at the desk the
+    money is taken, left uncollected past its time the hold is let go."""
+    client, body = pickup_cart(price="30.00")
+    intent = confirmed_intent(fake_stripe, client, body)
+    placed = checkout(client, body, intent["id"])
+    assert placed.json()["payments"][0]["status"] == PaymentStatus.AUTHORISED
+    order = Order.objects.get(number=placed.json()["number"])
+    mark_picked(order=order)
+    order = mark_ready(order=order)
+
+    if ending == "collected":
+        collect_order(order=order, actor=None, code=order.pickup_code)
+        expected = (PaymentStatus.CAPTURED, "succeeded")
+    else:
+        expire_uncollected_pickups(now=timezone.now() + timedelta(days=30))
+        expected = (PaymentStatus.RELEASED, "canceled")
+
+    payment = Payment.objects.get()
+    assert (payment.status, fake_stripe.intents[intent["id"]]["status"]) == expected
