@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 
 from inventory.models import StockLevel
 from omnistore.accounts.models import Role
@@ -16,6 +17,7 @@ from omnistore.core.exceptions import (
 )
 from orders.models import (
     Order,
+    OrderTaxTotal,
     PaymentMethod,
     Register,
     TillMovement,
@@ -389,3 +391,57 @@ def test_cash_is_taken_at_the_till_when_payments_go_through_stripe(
 
     assert expected_cash(session) == D("150.00")
     assert fake_stripe.requests == []
+
+
+@pytest.mark.django_db
+def test_the_z_report_sums_vat_by_rate_over_the_sessions_kept_orders(
+    store, associate, register, client
+):
+    """VAT as the orders were sold (their per-rate totals): the session's sales add
+    up per rate; a voided sale and a sale on another till add nothing."""
+    session = open_till(register=register, counts=FLOAT, actor=associate)
+    shirt = stocked(store, 5, price="122.00")
+    book = stocked(store, 5, price="10.40")
+    sold = [
+        cash_sale(store, associate, session, shirt, "122"),
+        cash_sale(store, associate, session, book, "20"),
+    ]
+    voided = place_order(
+        lines=[LineRequest(shirt, 1)],
+        channel="store",
+        fulfilment="pickup",
+        pickup_store=store,
+        placing_location=store,
+        staff=associate,
+        email="pia@example.com",
+        payments=[PaymentRequest(method="card_in_store")],
+        till=TillBooking(session),
+    )
+    cancel_order(order=voided, actor=associate, reason="Rung up twice")
+    elsewhere = counter_sale(store=store, lines=[(shirt, 1)], staff=associate)
+    as_sold = [
+        (sold[0], "22.00", "100.00", "22.00"),
+        (sold[1], "4.00", "10.00", "0.40"),
+        (voided, "22.00", "100.00", "22.00"),
+        (elsewhere, "22.00", "100.00", "22.00"),
+    ]
+    for order, rate, net, tax in as_sold:  # as checkout records VAT per rate
+        OrderTaxTotal.objects.create(
+            order=order,
+            tax_class="standard" if rate == "22.00" else "reduced",
+            rate=D(rate),
+            net=D(net),
+            tax=D(tax),
+            gross=D(net) + D(tax),
+        )
+
+    report = z_report(session)
+
+    assert [(v.rate, v.net, v.tax, v.gross) for v in report.vat] == [
+        (D("22.00"), D("100.00"), D("22.00"), D("122.00")),
+        (D("4.00"), D("10.00"), D("0.40"), D("10.40")),
+    ]
+    assert sum(v.gross for v in report.vat) == report.sales_total
+    client.force_login(associate)
+    page = client.get(reverse("staff:till_report", args=[session.pk])).content.decode()
+    assert "<td>22.00 %</td>" in page and '<td class="num">0.40</td>' in page
