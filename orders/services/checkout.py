@@ -115,6 +115,13 @@ def place_order(
         now=now or timezone.now(),
     )
     checkout.till = till
+    return _write_once(checkout)
+
+
+def _write_once(checkout: Checkout) -> Order:
+    """Write the order in a durable transaction. A unique conflict is the same
+    checkout replayed (its first order comes back), a payment already used (409),
+    or a race on the number (tried again)."""
     for attempt in range(3):
         try:
             with transaction.atomic(durable=True):

@@ -83,10 +83,7 @@ def exchange_items(
             "The replacement is taken now or picked up at a shop.",
             extra={"fulfilment": ["Use carry_out or pickup."]},
         )
-    if any(p.method == PaymentMethod.CASH for p in payments):
-        till = cash_session(location=location, actor=actor, session=till)
-    elif till is None:
-        till = open_session_at(location, actor=acting_user(actor))
+    till = _exchange_till(payments, location=location, actor=actor, till=till)
     ret = return_at_counter(
         order=source,
         lines=lines,
@@ -130,6 +127,14 @@ def exchange_items(
         credit_left=to_money(customer.store_credit_balance),
         paid=paid,
     )
+
+
+def _exchange_till(payments, *, location, actor, till):
+    """The open session the replacement is booked on: one is required (and locked)
+    when the difference is paid in cash."""
+    if any(p.method == PaymentMethod.CASH for p in payments):
+        return cash_session(location=location, actor=actor, session=till)
+    return till or open_session_at(location, actor=acting_user(actor))
 
 
 def _replacement_lines(
