@@ -148,7 +148,9 @@ def refund_payment(
     never together exceed what was paid; a repeated ``reference`` returns the first
     refund unchanged (no double refund on a retry). Given at a shop counter
     (``location``, or the device's open ``till``) the refund is booked on the till;
-    cash is paid out only of an open till, checked before anything moves.
+    cash is paid out there only of an open till, checked before anything moves. A
+    refund decided away from a counter (a pickup expiring, an online cancellation)
+    is recorded; its cash is handed over at the shop as a cash out.
     """
     if not reference:
         raise ValidationFailed(
@@ -163,7 +165,8 @@ def refund_payment(
     if done is not None:
         return done
     amount = _refundable(payment, amount)
-    if payment.method == PaymentMethod.CASH:
+    at_counter = location is not None or till is not None
+    if payment.method == PaymentMethod.CASH and at_counter:
         till = cash_session(location=location, actor=actor, session=till)
     result = get_provider(payment.provider).refund(
         provider_reference=payment.provider_reference,
@@ -185,7 +188,7 @@ def refund_payment(
     if payment.refunded_amount == payment.amount:
         payment.status = PaymentStatus.REFUNDED
     payment.save(update_fields=["refunded_amount", "status"])
-    if location is not None or till is not None:
+    if at_counter:
         book_counter_refund(refund=refund, location=location, actor=actor, session=till)
     record_payment_event(
         payment,

@@ -2,9 +2,11 @@
 credit paid out, bounded by the balance, refused without a customer profile and
 carried through a customer merge."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from customers.services.merge import merge_customers
 from inventory.models import StockLevel
@@ -23,8 +25,9 @@ from orders.models import (
 )
 from orders.selectors.credit import store_credit_discrepancies
 from orders.services.checkout import LineRequest, place_order
-from orders.services.fulfilment import cancel_order
+from orders.services.fulfilment import cancel_order, mark_picked, mark_ready
 from orders.services.payments import PaymentRequest
+from orders.services.pickups import expire_uncollected_pickups
 from orders.services.refunds import receive_and_refund_return, return_at_counter
 from orders.services.returns import request_return
 from tests.customers.factories import make_customer
@@ -268,3 +271,29 @@ def test_store_credit_follows_a_customer_merge(store, associate):
     assert StoreCreditTransaction.objects.get().customer == twin
     assert Return.objects.get().customer == twin
     assert store_credit_discrepancies() == []
+
+
+def test_a_cash_pickup_expiring_overnight_is_cancelled_and_its_refund_recorded(
+    store, associate
+):
+    """No counter takes part in the expiry: the order is cancelled and the cash
+    refund recorded (not booked on any till), and the other expiries go on."""
+    item = stocked(store, 5, price="20.00")
+    order = place_order(
+        lines=[LineRequest(item, 1)],
+        channel="store",
+        fulfilment="pickup",
+        pickup_store=store,
+        placing_location=store,
+        staff=associate,
+        email="pia@example.com",
+        payments=[PaymentRequest(method=PaymentMethod.CASH)],
+    )
+    mark_picked(order=order)
+    mark_ready(order=order)
+
+    expired = expire_uncollected_pickups(now=timezone.now() + timedelta(days=30))
+
+    assert expired == [order.number]
+    assert Refund.objects.get().amount == Decimal("20.00")
+    assert not TillMovement.objects.exists()
