@@ -27,6 +27,7 @@ from orders.models import (
     Order,
     OrderLine,
     OrderStatusChange,
+    OrderTaxTotal,
     Payment,
     PaymentEvent,
     Refund,
@@ -322,18 +323,21 @@ def personal_data() -> PersonalData:
                 erased=("email", "phone"),
                 kept=("number", "channel", "status", "fulfilment_method", "currency")
                 + ("idempotency_scope", "idempotency_key", "discount_code")
-                + ("pickup_code",),
+                + ("pickup_code", "tax_country"),
             ),
             Fulfilment: Texts(
                 erased=("address",), kept=("method", "status", "tracking_reference")
             ),
-            OrderLine: Texts(kept=("sku", "name")),
+            OrderLine: Texts(kept=("sku", "name", "tax_class")),
+            OrderTaxTotal: Texts(kept=("tax_class",)),
             OrderStatusChange: status_change,
             Payment: Texts(
                 kept=("method", "currency", "provider", "provider_reference")
                 + ("status",)
             ),
-            Refund: Texts(erased=("reason",), kept=("reference", "provider_reference")),
+            Refund: Texts(
+                erased=("reason",), kept=("reference", "provider_reference", "currency")
+            ),
             PaymentEvent: Texts(
                 erased=("note",),
                 kept=("kind", "from_status", "to_status", "provider_reference")
