@@ -167,7 +167,9 @@ def refund_payment(
     amount = _refundable(payment, amount)
     at_counter = location is not None or till is not None
     if payment.method == PaymentMethod.CASH and at_counter:
-        till = cash_session(location=location, actor=actor, session=till)
+        till = cash_session(
+            location=location, actor=actor, session=till, paying_out=amount
+        )
     result = get_provider(payment.provider).refund(
         provider_reference=payment.provider_reference,
         amount=amount,

@@ -197,10 +197,11 @@ def book_counter_sale(
     )
 
 
-def cash_session(*, location, actor, session=None) -> TillSession:
+def cash_session(*, location, actor, session=None, paying_out=None) -> TillSession:
     """The open session cash goes into or out of at a counter, locked: the device's
     own (``session``), else the one ``actor`` opened at ``location``, else the
-    shop's latest. None open refuses the cash before anything is written."""
+    shop's latest. None open refuses the cash before anything is written, and so
+    does ``paying_out`` more than the drawer should hold."""
     if session is None and location is not None:
         session = open_session_at(location, actor=acting_user(actor))
     if session is None:
@@ -212,6 +213,13 @@ def cash_session(*, location, actor, session=None) -> TillSession:
         raise ValidationFailed(
             NO_TILL_FOR_CASH, code="till_not_open", extra={"till": [NO_TILL_FOR_CASH]}
         )
+    if paying_out is not None:
+        available = expected_cash(session)
+        if paying_out > available:
+            message = f"The drawer should hold {available}: {paying_out} cannot go out."
+            raise ValidationFailed(
+                message, code="cash_out_exceeds_drawer", extra={"till": [message]}
+            )
     return session
 
 

@@ -30,6 +30,7 @@ from orders.services.payments import PaymentRequest
 from orders.services.pickups import expire_uncollected_pickups
 from orders.services.refunds import receive_and_refund_return, return_at_counter
 from orders.services.returns import request_return
+from orders.services.till import move_cash
 from tests.customers.factories import make_customer
 from tests.factories import StaffFactory
 from tests.orders.factories import shop, stocked
@@ -297,3 +298,27 @@ def test_a_cash_pickup_expiring_overnight_is_cancelled_and_its_refund_recorded(
     assert expired == [order.number]
     assert Refund.objects.get().amount == Decimal("20.00")
     assert not TillMovement.objects.exists()
+
+
+def test_a_cash_refund_beyond_what_the_drawer_holds_is_refused(store, associate):
+    item = stocked(store, 5, price="80.00")
+    till = open_counter_till(associate, counts={Decimal("20"): 1})
+    order = counter_sale(
+        store=store, lines=[(item, 1)], staff=associate, tenders=[("cash", None)]
+    )
+    move_cash(
+        session=till,
+        kind="cash_out",
+        amount=Decimal("20"),
+        reason="Bank",
+        actor=associate,
+    )  # the sale was not booked on this till: the drawer holds nothing now
+    with pytest.raises(ValidationFailed) as refused:
+        return_at_counter(
+            order=order.number,
+            lines=[line_request(order, 1)],
+            location=store,
+            actor=associate,
+        )
+    assert refused.value.code == "cash_out_exceeds_drawer"
+    assert not Refund.objects.exists()
