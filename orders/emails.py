@@ -27,7 +27,7 @@ from orders.selectors.orders import orders_for_email
 from orders.selectors.pickups import pickup_qr_payload
 from orders.selectors.returns import return_by_id, return_qr_payload
 
-from .models import Order
+from .models import Order, PaymentStatus
 
 logger = logging.getLogger(__name__)
 TOPIC = "orders.email"
@@ -104,7 +104,10 @@ def build_order_email(*, order: Order, kind: str) -> EmailMultiAlternatives:
             else None
         ),
         "qr_cid": QR_CID if kind in WITH_QR else "",
-        "claim_code": (receipt_claim_code(order.number) if kind == "receipt" else ""),
+        "lapsed": any(p.status == PaymentStatus.LAPSED for p in order.payments.all()),
+        "claim_code": (
+            receipt_claim_code(order.number) if kind == "receipt" else ""
+        ),
     }
     subject = SUBJECTS[kind].format(number=order.number)
     text = render_to_string(f"orders/email/{kind}.txt", context)

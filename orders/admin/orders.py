@@ -29,6 +29,7 @@ from orders.models import (
     Payment,
     PaymentEvent,
     Refund,
+    TillMovement,
 )
 from orders.services.fulfilment import cancel_order
 
@@ -204,6 +205,7 @@ class OrderAdmin(PhoneAwareSearch, ReadOnlyAdmin):
                     "loyalty_points",
                     "refunds",
                     "payment_history",
+                    "till_history",
                 ]
             },
         ),
@@ -222,7 +224,7 @@ class OrderAdmin(PhoneAwareSearch, ReadOnlyAdmin):
             },
         ),
     ]
-    readonly_fields = ["refunds", "payment_history"]
+    readonly_fields = ["refunds", "payment_history", "till_history"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("customer")
@@ -282,17 +284,48 @@ class OrderAdmin(PhoneAwareSearch, ReadOnlyAdmin):
             "<ul>{}</ul>",
             format_html_join(
                 "",
-                "<li>{} {} on {} · {} · {} ({})</li>",
+                "<li>{} {} on {} · {} · {} · {} ({})</li>",
                 (
                     (
                         r.amount,
                         r.payment.currency,
                         r.payment.get_method_display(),
                         timezone.localtime(r.created_at).strftime("%d %b %Y %H:%M"),
+                        r.actor or "system",
                         r.reason,
                         r.reference,
                     )
                     for r in refunds
+                ),
+            ),
+        )
+
+    @admin.display(description="Till")
+    def till_history(self, obj):
+        """The order's cash at a counter's till: the sale (tendered, change) and any
+        refund paid out, with the register, who and when."""
+        movements = TillMovement.objects.filter(order=obj).select_related(
+            "session__register", "actor"
+        )
+        if not movements:
+            return "—"
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                "<li>{} · {} {} {} · tendered {} · change {} · {} · {}</li>",
+                (
+                    (
+                        timezone.localtime(m.created_at).strftime("%d %b %Y %H:%M"),
+                        m.get_kind_display(),
+                        m.amount,
+                        m.session.currency,
+                        "—" if m.tendered is None else m.tendered,
+                        "—" if m.change is None else m.change,
+                        m.session.register,
+                        m.actor or "system",
+                    )
+                    for m in movements
                 ),
             ),
         )
@@ -367,6 +400,26 @@ class RefundInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class PaymentEventInline(ReadOnlyInline):
+    """Captured, released, lapsed, refunded: who, when, from where."""
+
+    model = PaymentEvent
+    fields = [
+        "at",
+        "kind",
+        "from_status",
+        "to_status",
+        "amount",
+        "actor",
+        "source",
+        "note",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
     list_display = [
@@ -383,4 +436,4 @@ class PaymentAdmin(ReadOnlyAdmin):
     list_filter = ["method", "status"]
     search_fields = ["=order__number", "provider_reference"]
     show_full_result_count = False
-    inlines = [RefundInline]
+    inlines = [PaymentEventInline, RefundInline]

@@ -33,11 +33,21 @@ class RegisterAdmin(ShopScoped, admin.ModelAdmin):
 
 class TillMovementInline(ReadOnlyInline):
     model = TillMovement
-    fields = ["created_at", "kind", "amount", "tendered", "change", "order", "reason"]
-    readonly_fields = [*fields, "actor"]
+    fields = [
+        "created_at",
+        "kind",
+        "amount",
+        "tendered",
+        "change",
+        "order",
+        "refund",
+        "reason",
+        "actor",
+    ]
+    readonly_fields = fields
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("order", "actor")
+        return super().get_queryset(request).select_related("order", "refund", "actor")
 
 
 @admin.register(TillSession)

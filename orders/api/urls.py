@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import carts, checkout, orders, payments, returns
+from . import carts, checkout, orders, payment_intents, payments, returns
 
 app_name = "orders-api"
 
@@ -9,6 +9,11 @@ urlpatterns = [
     path("cart/lines/", carts.CartLinesView.as_view(), name="cart-lines"),
     path("cart/lines/<int:line_id>/", carts.CartLineView.as_view(), name="cart-line"),
     path("checkout/", checkout.CheckoutView.as_view(), name="checkout"),
+    path(
+        "checkout/payment-intent/",
+        payment_intents.PaymentIntentView.as_view(),
+        name="checkout-payment-intent",
+    ),
     path("orders/", orders.OrderListView.as_view(), name="order-list"),
     path("orders/<str:number>/", orders.OrderDetailView.as_view(), name="order-detail"),
     path(

@@ -50,6 +50,20 @@ class ChargeResult:
 
 
 @dataclass(frozen=True)
+class IntentResult:
+    """A payment the storefront confirms with the provider before checking out: the
+    ``id`` comes back as the checkout's payment token, the ``client_secret`` goes to
+    the browser only."""
+
+    provider: str
+    id: str
+    client_secret: str
+    amount: Decimal
+    currency: str
+    capture_method: str
+
+
+@dataclass(frozen=True)
 class RefundResult:
     provider: str
     reference: str
@@ -69,9 +83,26 @@ class PaymentProvider(ABC):
         token: str,
         idempotency_key: str,
         capture: bool = True,
+        cart_reference: str = "",
     ) -> ChargeResult:
         """Take (or, with ``capture=False``, authorise) ``amount``; raise
-        ``PaymentDeclined`` when the payment is refused."""
+        ``PaymentDeclined`` when the payment is refused. ``cart_reference`` names the
+        cart checked out: an intent made for another cart is refused."""
+
+    def create_intent(
+        self,
+        *,
+        amount: Decimal,
+        currency: str,
+        capture: bool,
+        idempotency_key: str,
+        cart_reference: str,
+    ) -> IntentResult:
+        """Start a payment of ``amount`` for the cart ``cart_reference`` (held for a
+        manual capture unless ``capture``), for the storefront to confirm."""
+        raise Conflict(
+            f"Payments by {self.name} need no intent.", code="intents_not_supported"
+        )
 
     @abstractmethod
     def refund(

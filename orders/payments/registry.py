@@ -14,6 +14,7 @@ from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import PaymentProvider
+from .cash import CashProvider
 from .stripe import StripePaymentProvider
 from .testing import TestPaymentProvider
 
@@ -34,6 +35,10 @@ def register_provider(provider: PaymentProvider) -> PaymentProvider:
 
 register_provider(TestPaymentProvider())
 register_provider(StripePaymentProvider())
+register_provider(CashProvider())
+
+# Methods no gateway takes, whatever the configuration: cash goes into the till.
+COUNTER_PROVIDERS = {"cash": CashProvider.name}
 
 
 def configured_provider_name() -> str:
@@ -50,6 +55,12 @@ def get_provider(name: str | None = None) -> PaymentProvider:
         return _PROVIDERS[name]
     except KeyError:
         raise LookupError(f"No payment provider named {name!r}") from None
+
+
+def provider_for(method: str) -> PaymentProvider:
+    """The provider a new payment by ``method`` goes through: cash is counted into
+    the till, everything else through the configured provider."""
+    return get_provider(COUNTER_PROVIDERS.get(method))
 
 
 def _test_money_allowed() -> bool:

@@ -24,6 +24,7 @@ from orders.models import PaymentMethod, PaymentStatus
 from .base import (
     AuthorisationLapsed,
     ChargeResult,
+    IntentResult,
     PaymentDeclined,
     PaymentProvider,
     PaymentUnavailable,
@@ -56,6 +57,8 @@ PAID = "succeeded"
 HELD = "requires_capture"
 CANCELED = "canceled"
 UNEXPECTED_STATE = "payment_intent_unexpected_state"
+# The intent's metadata key naming the cart it was made for.
+CART_METADATA = "omnistore_cart"
 
 
 def to_minor(amount: Decimal, currency: str) -> int:
@@ -128,7 +131,48 @@ class StripePaymentProvider(PaymentProvider):
 
     # Checkout.
 
-    def charge(self, *, method, amount, currency, token, idempotency_key, capture=True):
+    def create_intent(
+        self, *, amount, currency, capture, idempotency_key, cart_reference
+    ):
+        """A PaymentIntent for the cart's total, tagged with the cart: checkout
+        accepts it only for that cart. A repeated key answers the same intent."""
+        try:
+            intent = self._call(
+                self.client().payment_intents.create,
+                {
+                    "amount": to_minor(amount, currency),
+                    "currency": currency.lower(),
+                    "capture_method": "automatic" if capture else "manual",
+                    "automatic_payment_methods": {"enabled": True},
+                    "metadata": {CART_METADATA: cart_reference},
+                },
+                {"idempotency_key": f"intent:{idempotency_key}"},
+            )
+        except stripe.InvalidRequestError as error:
+            raise ValidationFailed(
+                f"Stripe refused the payment: {error.user_message or error.code}",
+                code="intent_refused",
+            ) from error
+        return IntentResult(
+            provider=self.name,
+            id=intent.id,
+            client_secret=intent.client_secret,
+            amount=amount,
+            currency=currency,
+            capture_method=intent.capture_method,
+        )
+
+    def charge(
+        self,
+        *,
+        method,
+        amount,
+        currency,
+        token,
+        idempotency_key,
+        capture=True,
+        cart_reference="",
+    ):
         if method not in INTENT_METHODS:
             raise _declined(
                 f"{PaymentMethod(method).label} cannot be taken through Stripe.",
@@ -142,6 +186,7 @@ class StripePaymentProvider(PaymentProvider):
             )
         intent = self._retrieve(token)
         self._check_intent(intent, amount, currency)
+        self._check_cart(intent, cart_reference)
         if intent.status == HELD and capture:
             intent = self._capture_intent(
                 token, to_minor(amount, currency), idempotency_key
@@ -177,6 +222,18 @@ class StripePaymentProvider(PaymentProvider):
             raise _declined(
                 f"The payment is not for {amount} {currency}.",
                 code="payment_amount_mismatch",
+            )
+
+    @staticmethod
+    def _check_cart(intent, cart_reference: str) -> None:
+        """An intent made for a cart pays that cart only; a cart's checkout takes
+        only an intent made for it."""
+        metadata = intent.get("metadata") or {}
+        if (metadata.get(CART_METADATA) or "") != (cart_reference or ""):
+            raise _declined(
+                "That payment was made for another order.",
+                "Start the payment for this cart.",
+                code="payment_not_for_this_cart",
             )
 
     # Handover and cancellation.

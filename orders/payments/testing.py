@@ -10,7 +10,13 @@ import threading
 
 from orders.models import PaymentMethod, PaymentStatus
 
-from .base import ChargeResult, PaymentDeclined, PaymentProvider, RefundResult
+from .base import (
+    ChargeResult,
+    IntentResult,
+    PaymentDeclined,
+    PaymentProvider,
+    RefundResult,
+)
 
 
 class TestPaymentProvider(PaymentProvider):
@@ -31,7 +37,32 @@ class TestPaymentProvider(PaymentProvider):
     def _ref(prefix: str, key: str) -> str:
         return f"{prefix}_{hashlib.sha256(key.encode()).hexdigest()[:24]}"
 
-    def charge(self, *, method, amount, currency, token, idempotency_key, capture=True):
+    def create_intent(
+        self, *, amount, currency, capture, idempotency_key, cart_reference
+    ):
+        """An intent the demo storefront pays at once: its id is a token this
+        provider accepts."""
+        ref = self._ref("tok_pi", f"{idempotency_key}:{cart_reference}")
+        return IntentResult(
+            provider=self.name,
+            id=ref,
+            client_secret=f"{ref}_secret_test",
+            amount=amount,
+            currency=currency,
+            capture_method="automatic" if capture else "manual",
+        )
+
+    def charge(
+        self,
+        *,
+        method,
+        amount,
+        currency,
+        token,
+        idempotency_key,
+        capture=True,
+        cart_reference="",
+    ):
         if method == PaymentMethod.CARD_ONLINE:
             if not token or not token.startswith("tok_"):
                 raise PaymentDeclined(

@@ -178,3 +178,14 @@ def replayed_order(
     if customer is not None:
         return orders.filter(idempotency_scope=f"customer:{customer.pk}").first()
     return None
+
+
+def payments_taken(pairs: list[tuple[str, str]]) -> bool:
+    """Whether any of these provider payments (provider, reference) already pays an
+    order: a payment intent pays one order only."""
+    if not pairs:
+        return False
+    match = Q()
+    for provider, reference in pairs:
+        match |= Q(provider=provider, provider_reference=reference)
+    return Payment.objects.filter(match).exists()

@@ -14,6 +14,7 @@ from django.db.models import Sum
 from orders.models import (
     Order,
     OrderStatus,
+    OrderTaxTotal,
     Payment,
     PaymentMethod,
     Refund,
@@ -141,10 +142,20 @@ def sessions_awaiting_approval(location):
     )
 
 
+@dataclass(frozen=True)
+class VatAtRate:
+    """The session's sales at one VAT rate (percent): net, VAT and gross."""
+
+    rate: Decimal
+    net: Decimal
+    tax: Decimal
+    gross: Decimal
+
+
 @dataclass
 class ZReport:
-    """The end-of-session report: what was sold and given back, by tender, and the
-    drawer's count. VAT is not recorded on orders, so ``vat`` stays empty."""
+    """The end-of-session report: what was sold and given back, by tender, VAT by
+    rate (from the orders' per-rate totals, as sold), and the drawer's count."""
 
     session: TillSession
     currency: str
@@ -160,7 +171,7 @@ class ZReport:
     last_receipt: str = ""
     cash: dict[str, Decimal] = field(default_factory=dict)
     expected: Decimal = ZERO
-    vat: list[tuple[str, Decimal]] = field(default_factory=list)
+    vat: list[VatAtRate] = field(default_factory=list)
 
 
 def _by_tender(rows) -> list[tuple[str, Decimal]]:
@@ -171,9 +182,29 @@ def _by_tender(rows) -> list[tuple[str, Decimal]]:
     return [(labels.get(m, m), totals[m]) for m in sorted(totals)]
 
 
+def vat_by_rate(orders: list[Order]) -> list[VatAtRate]:
+    """The orders' VAT summed per rate, highest rate first (one query). Orders sold
+    before VAT was recorded have no per-rate totals and add nothing."""
+    rows = (
+        OrderTaxTotal.objects.filter(order__in=orders)
+        .values("rate")
+        .annotate(net=Sum("net"), tax=Sum("tax"), gross=Sum("gross"))
+        .order_by("-rate")
+    )
+    return [
+        VatAtRate(
+            rate=Decimal(row["rate"]).quantize(ZERO),
+            net=Decimal(row["net"]).quantize(ZERO),
+            tax=Decimal(row["tax"]).quantize(ZERO),
+            gross=Decimal(row["gross"]).quantize(ZERO),
+        )
+        for row in rows
+    ]
+
+
 def z_report(session: TillSession) -> ZReport:
-    """The Z report in five queries: the session's orders, their payments, the
-    refunds booked, the cash by kind, and nothing else."""
+    """The Z report in five queries: the session's orders, their payments, their
+    VAT by rate, the refunds booked, the cash by kind."""
     report = ZReport(session=session, currency=session.currency)
     orders = list(
         Order.objects.filter(
@@ -191,6 +222,7 @@ def z_report(session: TillSession) -> ZReport:
     payments = Payment.objects.filter(order__in=kept).values_list("method", "amount")
     report.sales_by_tender = _by_tender(payments)
     report.sales_total = sum((a for _, a in report.sales_by_tender), ZERO)
+    report.vat = vat_by_rate(kept) if kept else []
     refunds = Refund.objects.filter(till_movements__session=session).values_list(
         "payment__method", "amount"
     )

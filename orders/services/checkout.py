@@ -29,7 +29,7 @@ from customers.models import Customer
 from inventory.models import Location, LocationKind, Variant
 from omnistore.core.actors import acting_user
 from omnistore.core.channels import Channel
-from omnistore.core.exceptions import ValidationFailed
+from omnistore.core.exceptions import Conflict, ValidationFailed
 from orders.models import (
     Cart,
     CartLine,
@@ -39,7 +39,7 @@ from orders.models import (
     Order,
 )
 from orders.selectors.carts import cart_lines, open_cart_lines
-from orders.selectors.orders import order_by_id, replayed_order
+from orders.selectors.orders import order_by_id, payments_taken, replayed_order
 from orders.selectors.taxes import SaleTerms, check_terms, sale_terms
 
 from .carts import cart_checked_out, current_cart
@@ -48,6 +48,7 @@ from .discounts import normalize_discount_code, price_discount
 from .payments import PaymentRequest, check_payments
 from .placing import Checkout, write_order
 from .sourcing import Leg, active_location, pickup_shop, plan_legs
+from .till import TillBooking
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ def place_order(
     idempotency_key: str = "",
     discount_code: str = "",
     cart: Cart | None = None,
+    till: TillBooking | None = None,
     now: datetime | None = None,
 ) -> Order:
     """Check out: price the lines, source and hold the stock, take the payment, record
@@ -88,7 +90,9 @@ def place_order(
     lands on the profile that already has that identity); a carry-out sale to a walk-in
     may have none. ``carry_out`` sells from ``placing_location`` at once and completes
     the order. With an ``idempotency_key`` a repeated call returns the first order
-    (its ``idempotent_replay`` attribute is True).
+    (its ``idempotent_replay`` attribute is True). A counter sale names its
+    ``till``: the sale is booked there in the same transaction, so a sale the till
+    refuses (closed meanwhile, too little cash tendered) leaves no order.
     """
     checkout = prepare_checkout(
         lines=lines,
@@ -111,6 +115,14 @@ def place_order(
         cart=cart,
         now=now or timezone.now(),
     )
+    checkout.till = till
+    return _write_once(checkout)
+
+
+def _write_once(checkout: Checkout) -> Order:
+    """Write the order in a durable transaction. A unique conflict is the same
+    checkout replayed (its first order comes back), a payment already used (409),
+    or a race on the number (tried again)."""
     for attempt in range(3):
         try:
             with transaction.atomic(durable=True):
@@ -124,6 +136,14 @@ def place_order(
                 if existing is not None:
                     existing.idempotent_replay = True
                     return existing
+            if payments_taken(checkout.charged):
+                raise Conflict(
+                    "This payment was already used for another order: start a new "
+                    "payment for this one.",
+                    code="payment_already_used",
+                    extra={"payment": ["This payment already paid an order."]},
+                ) from None
+            checkout.charged = []
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")  # pragma: no cover
@@ -152,7 +172,7 @@ def place_cart_order(
     (``idempotent_replay`` True, loaded for rendering) and refuses any other request;
     an empty cart is refused.
     """
-    cart, lines = _cart_to_check_out(customer=customer, token=token)
+    cart, lines = cart_to_check_out(customer=customer, token=token)
     if not lines:
         earlier = replayed_order(
             idempotency_key=idempotency_key, cart=cart, customer=customer
@@ -187,7 +207,7 @@ def place_cart_order(
     return order
 
 
-def _cart_to_check_out(
+def cart_to_check_out(
     *, customer: Customer | None, token: str
 ) -> tuple[Cart, list[CartLine]]:
     """The cart and its lines: read together in one query when the cart is open and

@@ -14,10 +14,19 @@ from django.utils import timezone
 
 from customers.selectors.identities import resolve_customer
 from inventory.models import Location, Variant
+from omnistore.core.actors import acting_user
 from omnistore.core.channels import Channel
 from omnistore.core.exceptions import ValidationFailed
-from orders.models import FulfilmentMethod, Order, PaymentMethod, RefundMethod, Return
+from orders.models import (
+    FulfilmentMethod,
+    Order,
+    PaymentMethod,
+    RefundMethod,
+    Return,
+    TillSession,
+)
 from orders.selectors.taxes import check_terms, sale_terms
+from orders.selectors.till import open_session_at
 
 from .checkout import LineRequest, merge_lines, prepare_checkout
 from .common import sellable_variants, to_money
@@ -25,6 +34,7 @@ from .payments import PaymentRequest
 from .placing import write_order
 from .refunds import return_at_counter
 from .returns import ReturnLineRequest, order_to_return
+from .till import TillBooking, cash_session
 
 
 @dataclass
@@ -49,13 +59,17 @@ def exchange_items(
     payments: Sequence[PaymentRequest] = (),
     override_reason: str = "",
     note: str = "",
+    till: TillSession | None = None,
     now: datetime | None = None,
 ) -> ExchangeResult:
     """Swap goods at the counter: the lines come back (received here), their value
     becomes the customer's store credit, and the replacement — taken now, or from the
     endless aisle for pickup — is paid with that credit first; ``payments`` cover any
     difference, and what the replacement does not use stays as store credit. All in
-    one transaction: a replacement out of stock leaves nothing returned."""
+    one transaction: a replacement out of stock leaves nothing returned. The
+    replacement is a counter sale on the open till (the device's ``till``, else the
+    shop's): a difference paid in cash is refused before anything is written when
+    no till is open."""
     now = now or timezone.now()
     source = order_to_return(order, None)
     if source.customer_id is None:
@@ -69,6 +83,7 @@ def exchange_items(
             "The replacement is taken now or picked up at a shop.",
             extra={"fulfilment": ["Use carry_out or pickup."]},
         )
+    till = _exchange_till(payments, location=location, actor=actor, till=till)
     ret = return_at_counter(
         order=source,
         lines=lines,
@@ -96,6 +111,8 @@ def exchange_items(
         idempotency_key=f"exchange:{ret.code}",
         now=now,
     )
+    if till is not None:
+        checkout.till = TillBooking(till)
     new_order = write_order(checkout)
     ret.exchange_order = new_order
     ret.save(update_fields=["exchange_order"])
@@ -107,6 +124,14 @@ def exchange_items(
         credit_left=to_money(customer.store_credit_balance),
         paid=paid,
     )
+
+
+def _exchange_till(payments, *, location, actor, till):
+    """The open session the replacement is booked on: one is required (and locked)
+    when the difference is paid in cash."""
+    if any(p.method == PaymentMethod.CASH for p in payments):
+        return cash_session(location=location, actor=actor, session=till)
+    return till or open_session_at(location, actor=acting_user(actor))
 
 
 def _replacement_lines(

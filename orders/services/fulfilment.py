@@ -366,7 +366,9 @@ def cancel_order(
                 note=f"Order {order.number} cancelled",
             )
     order.fulfilments.update(status=FulfilmentStatus.CANCELLED)
-    settle_cancelled_order_payments(order=order, reason=reason, actor=actor, now=now)
+    settle_cancelled_order_payments(
+        order=order, reason=reason, actor=actor, now=now, location=location
+    )
     if order.loyalty_points and order.customer_id:
         reverse_points(
             customer=Customer(pk=order.customer_id),

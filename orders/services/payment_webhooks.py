@@ -4,6 +4,12 @@ Stripe may deliver an event several times, and at the same time. The event id go
 into ``ProcessedWebhookEvent`` first, in the transaction that applies it: a parallel
 delivery waits on the unique constraint and then finds it, a later one finds it at
 once; either changes nothing.
+
+A hold that lapses before the goods are handed over (Stripe cancels an uncaptured
+intent after some days) cancels the order in the same transaction: its reserved
+stock goes back on sale and the customer is told through the outbox (the
+cancellation email says the hold expired and nothing was charged). Either way the
+desk cannot hand an order over unpaid (``capture_order_payments``).
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from django.utils import timezone
 
 from omnistore.core.exceptions import ValidationFailed
 from orders.models import (
+    OrderStatus,
     Payment,
     PaymentEventKind,
     PaymentStatus,
@@ -20,9 +27,11 @@ from orders.models import (
 )
 from orders.payments.stripe import StripePaymentProvider
 
+from .fulfilment import CANCELLABLE_STATUSES, cancel_order
 from .payments import record_payment_event
 
 DUPLICATE = "duplicate"
+LAPSED_REASON = "The card authorisation lapsed before the order was collected"
 
 # Stripe's event type → what it means for a payment still held (authorised).
 HELD_PAYMENT_MOVES = {
@@ -83,4 +92,17 @@ def _apply(event: dict) -> str:
         note=f"Stripe event {event.get('type')}",
         now=timezone.now(),
     )
+    if status == PaymentStatus.LAPSED:
+        return f"payment {payment.pk} {status}; " + _lapsed(payment)
     return f"payment {payment.pk} {status}"
+
+
+def _lapsed(payment: Payment) -> str:
+    """The order a lapsed hold paid for is cancelled while it still can be (stock
+    released, the customer told); otherwise the lapsed payment, with its event, is
+    the record, and the handover refuses it."""
+    order = payment.order
+    if order.status not in CANCELLABLE_STATUSES:
+        return f"order {order.number} kept ({order.status})"
+    cancel_order(order=order, reason=LAPSED_REASON)
+    return f"order {order.number} {OrderStatus.CANCELLED}"

@@ -34,6 +34,7 @@ from orders.models import (
     Return,
     StoreCreditKind,
     StoreCreditTransaction,
+    TillSession,
 )
 from orders.payments.base import (
     AuthorisationLapsed,
@@ -45,6 +46,7 @@ from orders.payments.base import (
 from orders.payments.registry import get_provider
 
 from .common import record_order_event, to_money
+from .till import book_counter_refund, cash_session
 
 ONLINE_PAYMENT_METHODS = frozenset(
     {
@@ -137,12 +139,18 @@ def refund_payment(
     reason: str,
     reference: str,
     actor=None,
+    location: Location | None = None,
+    till: TillSession | None = None,
 ) -> Refund:
     """Give money back through the payment's provider, once per ``reference``.
 
     The payment row is locked, so parallel refunds of one payment queue up and can
     never together exceed what was paid; a repeated ``reference`` returns the first
-    refund unchanged (no double refund on a retry).
+    refund unchanged (no double refund on a retry). Given at a shop counter
+    (``location``, or the device's open ``till``) the refund is booked on the till;
+    cash is paid out there only of an open till, checked before anything moves. A
+    refund decided away from a counter (a pickup expiring, an online cancellation)
+    is recorded; its cash is handed over at the shop as a cash out.
     """
     if not reference:
         raise ValidationFailed(
@@ -157,6 +165,11 @@ def refund_payment(
     if done is not None:
         return done
     amount = _refundable(payment, amount)
+    at_counter = location is not None or till is not None
+    if payment.method == PaymentMethod.CASH and at_counter:
+        till = cash_session(
+            location=location, actor=actor, session=till, paying_out=amount
+        )
     result = get_provider(payment.provider).refund(
         provider_reference=payment.provider_reference,
         amount=amount,
@@ -177,6 +190,8 @@ def refund_payment(
     if payment.refunded_amount == payment.amount:
         payment.status = PaymentStatus.REFUNDED
     payment.save(update_fields=["refunded_amount", "status"])
+    if at_counter:
+        book_counter_refund(refund=refund, location=location, actor=actor, session=till)
     record_payment_event(
         payment,
         PaymentEventKind.REFUNDED,
@@ -312,10 +327,11 @@ def _payment_changed(order, payment, kind, timeline_kind, *, reference, actor, n
 
 
 def settle_cancelled_order_payments(
-    *, order: Order, reason: str, actor=None, now=None
+    *, order: Order, reason: str, actor=None, now=None, location=None
 ) -> None:
     """A cancelled order keeps no money: authorisations are released, payments taken
-    are refunded in full (once each: the refund reference names order and payment)."""
+    are refunded in full (once each: the refund reference names order and payment).
+    Cash goes back out of the open till at ``location`` (the counter cancelling)."""
     now = now or timezone.now()
     for payment in order.payments.all():
         if payment.status == PaymentStatus.AUTHORISED:
@@ -341,6 +357,7 @@ def settle_cancelled_order_payments(
                 reason=reason or f"Order {order.number} cancelled",
                 reference=f"cancel:{_settle_key(order, payment)}",
                 actor=actor,
+                location=location,
             )
 
 

@@ -41,8 +41,9 @@ from orders.models import (
     OrderTaxTotal,
     Payment,
     PaymentMethod,
+    PaymentStatus,
 )
-from orders.payments.registry import get_provider
+from orders.payments.registry import provider_for
 from orders.pricing import TaxedAmount, tax_totals
 
 from .carts import cart_checked_out, close_cart, storefront_customer
@@ -56,6 +57,7 @@ from .common import (
 from .discounts import claim_discount
 from .payments import PaymentRequest, captures_at_checkout, spend_store_credit
 from .sourcing import Leg
+from .till import TillBooking, book_counter_sale
 
 TRANSFER_LEAD_DAYS = 2
 EVENT_ORDER_PLACED = "order_placed"
@@ -98,6 +100,10 @@ class Checkout:
     legal_entity_id: int | None = None
     unit_prices: dict[int, Decimal] = field(default_factory=dict)
     taxed: dict[int, TaxedAmount] = field(default_factory=dict)
+    till: TillBooking | None = None
+    # The provider payments taken, as (provider, reference): when the order cannot
+    # be written, checkout tells a payment already used from other conflicts.
+    charged: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _new_number() -> str:
@@ -125,6 +131,14 @@ def write_order(checkout: Checkout) -> Order:
     totals = _write_tax_totals(checkout, order)
     _move_stock(checkout, number, held)
     payment_rows = _take_payments(checkout, order, customer)
+    if checkout.till is not None:  # a counter sale: on the till, or not at all
+        book_counter_sale(
+            session=checkout.till.session,
+            order=order,
+            tendered=checkout.till.tendered,
+            actor=checkout.staff,
+            now=checkout.now,
+        )
     history = [
         OrderStatusChange(
             order=order,
@@ -137,7 +151,9 @@ def write_order(checkout: Checkout) -> Order:
     ]
     insert_rows(history)
     if customer is not None:
-        _record_placed(checkout, order, customer, order_lines, locked=matched_here)
+        _record_placed(
+            checkout, order, customer, order_lines, payment_rows, locked=matched_here
+        )
     outbox.enqueue(
         "orders.placed", {"order_id": order.pk}, dedupe_key=f"orders.placed:{order.pk}"
     )
@@ -339,6 +355,11 @@ def _move_stock(checkout: Checkout, number: str, held: list[StockRequest]) -> No
         )
 
 
+def cart_reference(cart: Cart | None) -> str:
+    """How a payment intent names the cart it pays (none without a cart)."""
+    return f"cart-{cart.pk}" if cart is not None else ""
+
+
 def _take_payments(
     checkout: Checkout, order: Order, customer: Customer | None
 ) -> list[Payment]:
@@ -365,14 +386,16 @@ def _take_payments(
                 actor=checkout.staff,
             )
         else:
-            result = get_provider().charge(
+            result = provider_for(request.method).charge(
                 method=request.method,
                 amount=request.amount,
                 currency=order.currency,
                 token=request.token,
                 idempotency_key=key,
                 capture=capture,
+                cart_reference=cart_reference(checkout.cart),
             )
+        checkout.charged.append((result.provider, result.reference))
         payment_rows.append(
             Payment(
                 order=order,
@@ -416,11 +439,12 @@ def _record_placed(
     order: Order,
     customer: Customer,
     order_lines: list[OrderLine],
+    payment_rows: list[Payment],
     *,
     locked: bool,
 ) -> None:
-    """The order on the customer's timeline (``locked``: the profile row is already
-    locked by this transaction)."""
+    """The order on the customer's timeline, with how it was paid (``locked``: the
+    profile row is already locked by this transaction)."""
     where = checkout.placing_location or checkout.pickup_store
     record_event(
         customer=customer,
@@ -429,6 +453,11 @@ def _record_placed(
             f"Order {order.number} placed ({Channel(order.channel).label}"
             f"{' · ' + where.name if where else ''}): "
             f"{order.total} {order.currency}"
+            + "".join(
+                f"; {PaymentMethod(p.method).label} {p.amount} "
+                f"{PaymentStatus(p.status).label.lower()}"
+                for p in payment_rows
+            )
         ),
         actor=checkout.staff,
         location=where,
@@ -438,6 +467,10 @@ def _record_placed(
             "total": str(order.total),
             "fulfilment": order.fulfilment_method,
             "lines": len(order_lines),
+            "payments": [
+                {"method": p.method, "amount": str(p.amount), "status": p.status}
+                for p in payment_rows
+            ],
         },
         reference_type=ORDER_REFERENCE,
         reference_id=order.number,

@@ -51,7 +51,6 @@ from .returns import (
     send_return_email,
     transition_return,
 )
-from .till import book_counter_refund
 
 
 def _check_receiving_location(location: Location | None) -> None:
@@ -232,11 +231,11 @@ def _refund_to_payments(
             reason=f"Return {ret.code}",
             reference=f"return:{ret.code}:{payment.pk}",
             actor=actor,
+            location=location,
         )
         ReturnRefund.objects.create(
             return_request=ret, payment=payment, refund=refund, amount=refund.amount
         )
-        book_counter_refund(refund=refund, location=location, actor=actor)
         remaining -= refund.amount
 
 

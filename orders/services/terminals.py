@@ -10,8 +10,9 @@ Rules kept here:
 - a paid intent places its sale through ``place_order`` keyed by the basket
   (``sale:<token>``), which converts the basket once: two deliveries in parallel make
   one order, recorded against the intent's reference;
-- a sale refused after the card paid (stock gone meanwhile) gives the money back
-  through the terminal provider and says why.
+- a sale refused after the card paid (stock gone meanwhile, or its cash part with
+  the till closed meanwhile) gives the money back through the terminal provider and
+  says why; a placed sale is on the counter's till from its own transaction.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ from orders.terminals import (
 
 from .checkout import place_order, prepare_checkout
 from .payments import PaymentRequest
-from .till import book_counter_sale
+from .till import TillBooking
 
 # Who reported a move.
 SOURCE_COUNTER = "counter"
@@ -420,6 +421,9 @@ def _complete_sale(intent: TerminalIntent, *, source, actor, now) -> None:
                 staff=intent.created_by,
                 idempotency_key=sale_key(intent.cart),
                 cart=intent.cart,
+                till=None
+                if sale.till_session_id is None
+                else TillBooking(sale.till_session_id, sale.tendered),
                 now=now,
             )
         except ApplicationError as error:
@@ -437,14 +441,6 @@ def _complete_sale(intent: TerminalIntent, *, source, actor, now) -> None:
         note=f"Order {order.number}",
         order=order,
     )
-    if sale.till_session_id is not None:  # once per order
-        book_counter_sale(
-            session=sale.till_session_id,
-            order=order,
-            tendered=sale.tendered,
-            actor=intent.created_by,
-            now=now,
-        )
 
 
 def _payments(

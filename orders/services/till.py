@@ -14,6 +14,7 @@ Rules kept here:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -54,6 +55,19 @@ NO_OPEN_TILL = (
     "The till is not open on this register: open it with a float before taking cash. "
     "Nothing was sold."
 )
+NO_TILL_FOR_CASH = (
+    "Cash moves only through an open till: open the till at this shop's counter "
+    "first. Nothing was changed."
+)
+
+
+@dataclass(frozen=True)
+class TillBooking:
+    """A counter sale's place on the till, booked in the sale's own transaction: the
+    open session and the cash the customer handed over (none: exactly the cash due)."""
+
+    session: TillSession | int
+    tendered: Decimal | None = None
 
 
 def _lock_session(session: TillSession | int) -> TillSession:
@@ -142,9 +156,11 @@ def book_counter_sale(
     tendered: Decimal | None,
     actor,
     now: datetime | None = None,
-) -> TillMovement:
+) -> TillMovement | None:
     """Book a counter sale into the session, once per order: the cash it took
-    (zero for a card sale), what the customer tendered and the change given."""
+    (zero for a card sale), what the customer tendered and the change given. A
+    session closed meanwhile refuses cash (the caller's transaction, the sale's own,
+    rolls back) and takes no card-only sale (its report is final)."""
     session = _lock_session(session)
     booked = TillMovement.objects.filter(
         order=order, kind=TillMovementKind.SALE
@@ -158,6 +174,10 @@ def book_counter_sale(
         ),
         Decimal("0.00"),
     )
+    if session.status != TillSessionStatus.OPEN:
+        if cash > 0:  # the drawer was counted: its cash is settled
+            raise ValidationFailed(NO_OPEN_TILL, code="till_not_open")
+        return None
     change = None
     if cash > 0:
         tendered = cash if tendered is None else to_money(tendered)
@@ -177,21 +197,53 @@ def book_counter_sale(
     )
 
 
-def book_counter_refund(*, refund: Refund, location, actor) -> TillMovement | None:
-    """A refund given at a shop counter is booked into the shop's open session (the
-    cash paid out, zero for other tenders); with no session open there is nothing to
-    book it into. Call inside the refund's transaction."""
-    if location is None:
-        return None
-    session = open_session_at(location, actor=acting_user(actor))
+def cash_session(*, location, actor, session=None, paying_out=None) -> TillSession:
+    """The open session cash goes into or out of at a counter, locked: the device's
+    own (``session``), else the one ``actor`` opened at ``location``, else the
+    shop's latest. None open refuses the cash before anything is written, and so
+    does ``paying_out`` more than the drawer should hold."""
+    if session is None and location is not None:
+        session = open_session_at(location, actor=acting_user(actor))
     if session is None:
-        return None
+        raise ValidationFailed(
+            NO_TILL_FOR_CASH, code="till_not_open", extra={"till": [NO_TILL_FOR_CASH]}
+        )
     session = _lock_session(session)
     if session.status != TillSessionStatus.OPEN:
-        return None
+        raise ValidationFailed(
+            NO_TILL_FOR_CASH, code="till_not_open", extra={"till": [NO_TILL_FOR_CASH]}
+        )
+    if paying_out is not None:
+        available = expected_cash(session)
+        if paying_out > available:
+            message = f"The drawer should hold {available}: {paying_out} cannot go out."
+            raise ValidationFailed(
+                message, code="cash_out_exceeds_drawer", extra={"till": [message]}
+            )
+    return session
+
+
+def book_counter_refund(
+    *, refund: Refund, location, actor, session=None
+) -> TillMovement | None:
+    """A refund given at a shop counter is booked into the open session (the cash
+    paid out, zero for other tenders), once. Cash needs an open session (the caller
+    checked it with ``cash_session`` before paying out); another tender given where
+    no till is open has nothing to book into. Call inside the refund's
+    transaction."""
+    cash = refund.payment.method == PaymentMethod.CASH
+    if cash:
+        session = cash_session(location=location, actor=actor, session=session)
+    else:
+        if session is None and location is not None:
+            session = open_session_at(location, actor=acting_user(actor))
+        if session is None:
+            return None
+        session = _lock_session(session)
+        if session.status != TillSessionStatus.OPEN:
+            return None
     if TillMovement.objects.filter(refund=refund).exists():
         return None
-    cash = refund.payment.method == PaymentMethod.CASH
     return TillMovement.objects.create(
         session=session,
         kind=TillMovementKind.REFUND,

@@ -78,6 +78,19 @@ class FakeStripe:
         self.intents[intent["id"]] = intent
         return intent
 
+    def confirm(self, intent_id: str) -> dict:
+        """The customer confirms a created intent in the browser: a manual capture
+        is held, an automatic one paid."""
+        intent = self.intents[intent_id]
+        held = intent["capture_method"] == "manual"
+        intent.update(
+            status="requires_capture" if held else "succeeded",
+            amount_capturable=intent["amount"] if held else 0,
+            amount_received=0 if held else intent["amount"],
+            latest_charge=_id("ch"),
+        )
+        return intent
+
     def expire(self, intent_id: str) -> None:
         """Stripe cancels a hold that was never captured."""
         self.intents[intent_id].update(
@@ -111,11 +124,33 @@ class FakeStripe:
                 return self._capture(intent, form)
             if method == "POST" and parts[3:] == ["cancel"]:
                 return self._cancel(intent, form)
+        if method == "POST" and parts == ["v1", "payment_intents"]:
+            return self._create(form)
         if method == "POST" and parts == ["v1", "refunds"]:
             return self._refund(form)
         return _error(
             404, "invalid_request_error", "resource_missing", "Unrecognized request URL"
         )
+
+    def _create(self, form: dict) -> tuple[int, dict]:
+        """A new intent, waiting for the customer's payment method."""
+        if not form.get("amount") or not form.get("currency"):
+            return _error(
+                400, "invalid_request_error", "parameter_missing", "Missing amount"
+            )
+        intent = self.intent(
+            int(form["amount"]),
+            form["currency"],
+            status="requires_payment_method",
+            capture_method=form.get("capture_method", "automatic"),
+        )
+        intent["client_secret"] = f"{intent['id']}_secret_fake"
+        intent["metadata"] = {
+            key[len("metadata[") : -1]: value
+            for key, value in form.items()
+            if key.startswith("metadata[")
+        }
+        return 200, intent
 
     def _capture(self, intent: dict, form: dict) -> tuple[int, dict]:
         if intent["status"] != "requires_capture":

@@ -10,12 +10,17 @@ import sys
 import pytest
 from django.apps import apps
 from django.conf import settings as django_settings
+from django.core import mail
 from django.core.exceptions import ImproperlyConfigured
 from rest_framework.test import APIClient
 
+from inventory.models import StockLevel
 from omnistore.accounts.models import Role
+from omnistore.core.exceptions import IllegalTransition
+from omnistore.core.models import OutboxMessage
 from orders.models import (
     Order,
+    OrderStatus,
     PaymentEvent,
     PaymentStatus,
     ProcessedWebhookEvent,
@@ -27,14 +32,15 @@ from orders.services.pickups import collect_order
 from tests.factories import UserFactory
 from tests.fakes.stripe_server import intent_event, signed
 from tests.orders.conftest import WEBHOOK_SECRET
-from tests.orders.factories import shop, stocked
+from tests.orders.factories import deliver_outbox, shop, stocked
 
 pytestmark = pytest.mark.django_db
 
 WEBHOOK = "/api/v1/payments/stripe/webhook/"
 
 
-def pickup_checkout(payment, *, price="30.00"):
+def pickup_cart(*, price="30.00"):
+    """A guest's cart with one item to collect at a shop, and the checkout's body."""
     store = shop()
     item = stocked(store, 3, price=price)
     client = APIClient()
@@ -45,16 +51,35 @@ def pickup_checkout(payment, *, price="30.00"):
         {"lines": [{"variant": item.pk, "quantity": 1}]},
         format="json",
     )
-    return client.post(
+    return client, {
+        "fulfilment": "pickup",
+        "store": store.pk,
+        "email": "ada@example.com",
+    }
+
+
+def pickup_checkout(payment, *, price="30.00"):
+    client, body = pickup_cart(price=price)
+    return client.post("/api/v1/checkout/", {**body, "payment": payment}, format="json")
+
+
+def confirmed_intent(fake, client, body) -> dict:
+    """The storefront starts the payment and the customer confirms it at Stripe."""
+    started = client.post("/api/v1/checkout/payment-intent/", body, format="json")
+    assert started.status_code == 201, started.json()
+    return fake.confirm(started.json()["id"])
+
+
+def paid_pickup_checkout(fake):
+    """A pickup checkout paid with an intent made for its cart (held)."""
+    client, body = pickup_cart()
+    intent = confirmed_intent(fake, client, body)
+    response = client.post(
         "/api/v1/checkout/",
-        {
-            "fulfilment": "pickup",
-            "store": store.pk,
-            "email": "ada@example.com",
-            "payment": payment,
-        },
+        {**body, "payment": {"method": "card_online", "token": intent["id"]}},
         format="json",
     )
+    return response, intent
 
 
 @pytest.mark.parametrize(
@@ -75,15 +100,22 @@ def test_production_refuses_payments_stripe_has_not_confirmed(fake_stripe, payme
 
 
 def test_a_confirmed_intent_pays_the_checkout(fake_stripe):
-    intent = fake_stripe.intent(3000)
-    response = pickup_checkout({"method": "card_online", "token": intent["id"]})
+    response, _ = paid_pickup_checkout(fake_stripe)
     assert response.status_code == 201, response.json()
     assert response.json()["payments"][0]["status"] == "authorised"
 
 
-def placed_with_hold(fake):
-    intent = fake.intent(3000)
+def test_an_intent_not_made_for_the_cart_is_refused(fake_stripe):
+    """A PaymentIntent confirmed elsewhere for the same amount does not pay a cart."""
+    intent = fake_stripe.intent(3000)
     response = pickup_checkout({"method": "card_online", "token": intent["id"]})
+    assert response.status_code == 402, response.json()
+    assert response.json()["code"] == "payment_not_for_this_cart"
+    assert not Order.objects.exists()
+
+
+def placed_with_hold(fake):
+    response, intent = paid_pickup_checkout(fake)
     assert response.status_code == 201, response.json()
     return Order.objects.get(number=response.json()["number"]), intent
 
@@ -111,12 +143,17 @@ def test_a_wrongly_signed_webhook_is_refused_and_changes_nothing(fake_stripe):
     assert not PaymentEvent.objects.exists()
 
 
-def test_a_lapsed_hold_told_by_webhook_is_recorded_once_and_stops_the_handover(
+def test_a_hold_lapsing_before_pickup_cancels_the_order_once_and_tells_the_customer(
     fake_stripe,
 ):
+    """Stripe drops the uncaptured hold: the webhook (delivered twice) records the
+    lapse once, cancels the order, puts its reserved unit back on sale and queues the
+    customer's email saying so; the desk can no longer hand it over."""
     order, intent = placed_with_hold(fake_stripe)
     mark_picked(order=order)
     order = mark_ready(order=order)
+    line = order.lines.get()
+    assert held(line.variant_id, order.fulfilments.get().location_id) == 1
     fake_stripe.expire(intent["id"])
     event = intent_event("payment_intent.canceled", fake_stripe.intents[intent["id"]])
     payload, signature = signed(event, WEBHOOK_SECRET)
@@ -125,15 +162,41 @@ def test_a_lapsed_hold_told_by_webhook_is_recorded_once_and_stops_the_handover(
     again = post_webhook(payload, signature)
 
     assert first.status_code == 200 and again.status_code == 200
+    assert f"order {order.number} cancelled" in first.json()["outcome"]
     assert again.json()["outcome"] == "duplicate"
     payment = order.payments.get()
     assert payment.status == PaymentStatus.LAPSED
     assert PaymentEvent.objects.filter(payment=payment).count() == 1
     assert ProcessedWebhookEvent.objects.get().event_id == event["id"]
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CANCELLED
+    assert held(line.variant_id, order.fulfilments.get().location_id) == 0
+    assert OutboxMessage.objects.filter(
+        topic="orders.email", payload__kind="cancelled"
+    ).exists()
+    mail.outbox = []
+    deliver_outbox()
+    [email] = [m for m in mail.outbox if "cancelled" in m.subject]
+    assert "hold on your card expired" in email.body
+    with pytest.raises(IllegalTransition):
+        collect_order(order=order, actor=None, code=order.pickup_code)
+
+
+def test_a_hold_found_lapsed_at_the_desk_stops_the_handover(fake_stripe):
+    """Before Stripe's event arrives, the capture at the desk finds the hold gone:
+    the goods stay, the desk is told."""
+    order, intent = placed_with_hold(fake_stripe)
+    mark_picked(order=order)
+    order = mark_ready(order=order)
+    fake_stripe.expire(intent["id"])
     with pytest.raises(AuthorisationLapsed):
         collect_order(order=order, actor=None, code=order.pickup_code)
     order.refresh_from_db()
-    assert order.status == "ready"
+    assert order.status == OrderStatus.READY
+
+
+def held(variant_id, location_id):
+    return StockLevel.objects.get(variant_id=variant_id, location_id=location_id).reserved
 
 
 def test_the_order_admin_shows_each_payment_change_read_only(fake_stripe, client):

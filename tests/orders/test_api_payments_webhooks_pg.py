@@ -8,14 +8,13 @@ from orders.models import Order, PaymentEvent, PaymentStatus, ProcessedWebhookEv
 from tests.concurrency import run_parallel
 from tests.fakes.stripe_server import intent_event, signed
 from tests.orders.conftest import WEBHOOK_SECRET
-from tests.orders.test_api_payments_stripe import pickup_checkout
+from tests.orders.test_api_payments_stripe import paid_pickup_checkout
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_repeated_event_in_parallel_is_processed_once(fake_stripe):
-    intent = fake_stripe.intent(3000)
-    response = pickup_checkout({"method": "card_online", "token": intent["id"]})
+    response, intent = paid_pickup_checkout(fake_stripe)
     assert response.status_code == 201, response.json()
     order = Order.objects.get(number=response.json()["number"])
     fake_stripe.expire(intent["id"])

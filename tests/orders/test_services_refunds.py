@@ -2,9 +2,11 @@
 credit paid out, bounded by the balance, refused without a customer profile and
 carried through a customer merge."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from customers.services.merge import merge_customers
 from inventory.models import StockLevel
@@ -18,13 +20,17 @@ from orders.models import (
     RefundMethod,
     Return,
     StoreCreditTransaction,
+    TillMovement,
+    TillMovementKind,
 )
 from orders.selectors.credit import store_credit_discrepancies
 from orders.services.checkout import LineRequest, place_order
-from orders.services.fulfilment import cancel_order
+from orders.services.fulfilment import cancel_order, mark_picked, mark_ready
 from orders.services.payments import PaymentRequest
+from orders.services.pickups import expire_uncollected_pickups
 from orders.services.refunds import receive_and_refund_return, return_at_counter
 from orders.services.returns import request_return
+from orders.services.till import move_cash
 from tests.customers.factories import make_customer
 from tests.factories import StaffFactory
 from tests.orders.factories import shop, stocked
@@ -34,6 +40,7 @@ from tests.orders.returns_helpers import (
     line_request,
     shopper,
 )
+from tests.orders.till_helpers import open_counter_till
 
 pytestmark = pytest.mark.django_db
 
@@ -62,6 +69,7 @@ def test_a_split_payment_is_refunded_last_tender_first(store, associate):
         tenders=[(PaymentMethod.CASH, "10.00"), (PaymentMethod.CARD_IN_STORE, "30.00")],
     )
     cash, card = Payment.objects.filter(order=order).order_by("id")
+    till = open_counter_till(associate)
 
     return_at_counter(
         order=order.number,
@@ -86,6 +94,70 @@ def test_a_split_payment_is_refunded_last_tender_first(store, associate):
         Decimal("10.00"),
     )
     assert Refund.objects.count() == 3
+    # Every refund given at the counter is on the till; only cash left the drawer.
+    assert sorted(
+        TillMovement.objects.filter(
+            session=till, kind=TillMovementKind.REFUND
+        ).values_list("amount", flat=True)
+    ) == [Decimal("-10.00"), Decimal("0.00"), Decimal("0.00")]
+
+
+def test_a_cash_refund_without_an_open_till_is_refused_and_nothing_changes(
+    store, associate
+):
+    item = stocked(store, 5, price="20.00")
+    order = counter_sale(
+        store=store,
+        lines=[(item, 1)],
+        staff=associate,
+        tenders=[(PaymentMethod.CASH, None)],
+    )
+    with pytest.raises(ValidationFailed) as refused:
+        return_at_counter(
+            order=order.number,
+            lines=[line_request(order, 1)],
+            location=store,
+            actor=associate,
+        )
+    assert refused.value.code == "till_not_open"
+    assert not Refund.objects.exists() and not Return.objects.exists()
+    assert StockLevel.objects.get(variant=item, location=store).on_hand == 4
+
+
+def test_a_cancelled_counter_order_paid_in_cash_is_paid_back_from_the_till(
+    store, associate
+):
+    """A pickup rung up and paid in cash at the counter, then cancelled there: the
+    cash goes back out of the drawer, booked on the open till; with no till open the
+    cancellation is refused and the order stays as it was."""
+    item = stocked(store, 5, price="20.00")
+    order = place_order(
+        lines=[LineRequest(item, 1)],
+        channel="store",
+        fulfilment="pickup",
+        pickup_store=store,
+        placing_location=store,
+        staff=associate,
+        email="pia@example.com",
+        payments=[PaymentRequest(method=PaymentMethod.CASH)],
+    )
+    with pytest.raises(ValidationFailed) as refused:
+        cancel_order(order=order, actor=associate, reason="No", location=store)
+    assert refused.value.code == "till_not_open"
+    order.refresh_from_db()
+    assert order.status == "placed" and not Refund.objects.exists()
+
+    till = open_counter_till(associate)
+    cancel_order(order=order, actor=associate, reason="Changed mind", location=store)
+
+    refund = Refund.objects.get()
+    booked = TillMovement.objects.get(kind=TillMovementKind.REFUND)
+    assert (booked.session, booked.refund, booked.amount, booked.actor) == (
+        till,
+        refund,
+        Decimal("-20.00"),
+        associate,
+    )
 
 
 def test_store_credit_refund_then_pays_a_new_order(store, associate):
@@ -200,3 +272,53 @@ def test_store_credit_follows_a_customer_merge(store, associate):
     assert StoreCreditTransaction.objects.get().customer == twin
     assert Return.objects.get().customer == twin
     assert store_credit_discrepancies() == []
+
+
+def test_a_cash_pickup_expiring_overnight_is_cancelled_and_its_refund_recorded(
+    store, associate
+):
+    """No counter takes part in the expiry: the order is cancelled and the cash
+    refund recorded (not booked on any till), and the other expiries go on."""
+    item = stocked(store, 5, price="20.00")
+    order = place_order(
+        lines=[LineRequest(item, 1)],
+        channel="store",
+        fulfilment="pickup",
+        pickup_store=store,
+        placing_location=store,
+        staff=associate,
+        email="pia@example.com",
+        payments=[PaymentRequest(method=PaymentMethod.CASH)],
+    )
+    mark_picked(order=order)
+    mark_ready(order=order)
+
+    expired = expire_uncollected_pickups(now=timezone.now() + timedelta(days=30))
+
+    assert expired == [order.number]
+    assert Refund.objects.get().amount == Decimal("20.00")
+    assert not TillMovement.objects.exists()
+
+
+def test_a_cash_refund_beyond_what_the_drawer_holds_is_refused(store, associate):
+    item = stocked(store, 5, price="80.00")
+    till = open_counter_till(associate, counts={Decimal("20"): 1})
+    order = counter_sale(
+        store=store, lines=[(item, 1)], staff=associate, tenders=[("cash", None)]
+    )
+    move_cash(
+        session=till,
+        kind="cash_out",
+        amount=Decimal("20"),
+        reason="Bank",
+        actor=associate,
+    )  # the sale was not booked on this till: the drawer holds nothing now
+    with pytest.raises(ValidationFailed) as refused:
+        return_at_counter(
+            order=order.number,
+            lines=[line_request(order, 1)],
+            location=store,
+            actor=associate,
+        )
+    assert refused.value.code == "cash_out_exceeds_drawer"
+    assert not Refund.objects.exists()

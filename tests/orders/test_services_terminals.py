@@ -19,6 +19,8 @@ from orders.models import (
     PaymentMethod,
     TerminalIntent,
     TerminalIntentStatus,
+    TillMovement,
+    TillMovementKind,
 )
 from orders.services.terminals import (
     SOURCE_COUNTER,
@@ -30,9 +32,11 @@ from orders.services.terminals import (
     settle_terminal_intent,
     start_terminal_payment,
 )
+from orders.services.till import close_till
 from tests.factories import StaffFactory
 from tests.orders.factories import shop, stocked
 from tests.orders.terminal_helpers import basket, card_sale, reader, simulator
+from tests.orders.till_helpers import open_counter_till
 
 pytestmark = pytest.mark.django_db
 
@@ -289,3 +293,53 @@ def test_erasing_the_buyer_removes_them_from_card_payments_that_never_paid(count
     intent.refresh_from_db()
     assert intent.sale == {}
     assert intent.status == S.DECLINED
+
+
+def test_a_split_with_cash_is_booked_on_the_till_with_the_sale(counter):
+    """The paid card places the sale and books its cash part and change on the
+    counter's till in the same transaction."""
+    till = open_counter_till(counter["staff"])
+    sale = card_sale(
+        [(counter["item"], 2)],
+        tenders=[
+            (PaymentMethod.CASH, Decimal("30.00")),
+            (PaymentMethod.CARD_IN_STORE, Decimal("50.00")),
+        ],
+        till_session_id=till.pk,
+        tendered=Decimal("50.00"),
+    )
+    intent = start(counter, sale=sale)
+    settle_terminal_intent(intent=intent, status=S.SUCCEEDED, source=SOURCE_WEBHOOK)
+    intent.refresh_from_db()
+    booked = TillMovement.objects.get(kind=TillMovementKind.SALE)
+    assert (booked.session, booked.order, booked.amount, booked.change) == (
+        till,
+        intent.order,
+        Decimal("30.00"),
+        Decimal("20.00"),
+    )
+
+
+def test_a_till_closed_while_the_card_was_out_gives_the_card_back(counter):
+    """The cash part has no drawer to go into any more: the sale is refused after
+    the card paid, so the card payment is reversed and nothing is sold."""
+    till = open_counter_till(counter["staff"])
+    sale = card_sale(
+        [(counter["item"], 2)],
+        tenders=[
+            (PaymentMethod.CASH, Decimal("30.00")),
+            (PaymentMethod.CARD_IN_STORE, Decimal("50.00")),
+        ],
+        till_session_id=till.pk,
+    )
+    intent = start(counter, sale=sale)
+    close_till(session=till, counts={Decimal("50"): 2}, actor=counter["staff"])
+
+    intent = settle_terminal_intent(
+        intent=intent, status=S.SUCCEEDED, source=SOURCE_WEBHOOK
+    )
+
+    assert intent.status == S.REVERSED
+    assert "till is not open" in intent.message
+    assert simulator().reversed[f"{intent.reference}:reverse"] == Decimal("50.00")
+    assert Order.objects.count() == 0 and level(counter) == (5, 0)

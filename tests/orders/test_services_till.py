@@ -6,7 +6,9 @@ from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 
+from inventory.models import StockLevel
 from omnistore.accounts.models import Role
 from omnistore.core.exceptions import (
     Conflict,
@@ -15,6 +17,7 @@ from omnistore.core.exceptions import (
 )
 from orders.models import (
     Order,
+    OrderTaxTotal,
     PaymentMethod,
     Register,
     TillMovement,
@@ -28,6 +31,7 @@ from orders.services.fulfilment import cancel_order
 from orders.services.payments import PaymentRequest
 from orders.services.refunds import return_at_counter
 from orders.services.till import (
+    TillBooking,
     approve_close,
     book_counter_sale,
     change_due,
@@ -66,16 +70,14 @@ def register(store):
 
 
 def cash_sale(store, associate, session, item, tendered):
-    order = counter_sale(
+    """A cash sale at the counter, booked on the till in its own transaction."""
+    return counter_sale(
         store=store,
         lines=[(item, 1)],
         staff=associate,
         tenders=[(PaymentMethod.CASH, None)],
+        till=TillBooking(session, D(tendered)),
     )
-    book_counter_sale(
-        session=session, order=order, tendered=D(tendered), actor=associate
-    )
-    return order
 
 
 @pytest.mark.django_db
@@ -149,6 +151,46 @@ def test_a_till_day_from_float_to_z_report(store, associate, manager, register):
     assert sum(m.amount for m in TillMovement.objects.filter(session=session)) == D(
         "183.90"
     )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("refusal", ["closed", "too_little"])
+def test_a_sale_the_till_refuses_leaves_no_order(store, associate, register, refusal):
+    """The booking is part of the sale's transaction: a till closed meanwhile, or
+    less cash tendered than is due, refuses the sale and nothing is written."""
+    session = open_till(register=register, counts=FLOAT, actor=associate)
+    if refusal == "closed":
+        close_till(session=session, counts=FLOAT, actor=associate)
+    item = stocked(store, 5, price="69.00")
+    with pytest.raises(ValidationFailed) as refused:
+        counter_sale(
+            store=store,
+            lines=[(item, 1)],
+            staff=associate,
+            tenders=[(PaymentMethod.CASH, None)],
+            till=TillBooking(session, D("50") if refusal == "too_little" else None),
+        )
+    assert refused.value.code == (
+        "till_not_open" if refusal == "closed" else "tendered_too_low"
+    )
+    assert not Order.objects.exists()
+    assert StockLevel.objects.get(variant=item, location=store).on_hand == 5
+    assert not TillMovement.objects.filter(kind=TillMovementKind.SALE).exists()
+
+
+@pytest.mark.django_db
+def test_a_card_sale_is_not_booked_on_a_till_closed_meanwhile(
+    store, associate, register
+):
+    """A card-only sale takes no cash: it is placed, and the counted session's report
+    stays final."""
+    session = open_till(register=register, counts=FLOAT, actor=associate)
+    close_till(session=session, counts=FLOAT, actor=associate)
+    item = stocked(store, 5, price="69.00")
+    order = counter_sale(
+        store=store, lines=[(item, 1)], staff=associate, till=TillBooking(session)
+    )
+    assert order.pk and not TillMovement.objects.filter(order=order).exists()
 
 
 @pytest.mark.django_db
@@ -326,3 +368,80 @@ def test_two_devices_closing_the_same_session_make_one_close():
         session=session, kind=TillMovementKind.CLOSE_ADJUSTMENT
     ).count() == (1 if closed[0].over_short else 0)
     assert TillSession.objects.get().status != TillSessionStatus.OPEN
+
+
+@pytest.mark.django_db
+def test_cash_is_taken_at_the_till_when_payments_go_through_stripe(
+    fake_stripe, store, associate, register
+):
+    """Production takes card payments through Stripe only; cash at the counter is
+    counted into the till, its refund paid out of it, and Stripe is never asked."""
+    session = open_till(register=register, counts=FLOAT, actor=associate)
+    item = stocked(store, 5, price="69.00")
+    order = cash_sale(store, associate, session, item, "100")
+    payment = order.payments.get()
+    assert (payment.provider, payment.status) == ("cash", "captured")
+
+    return_at_counter(
+        order=order.number,
+        lines=[line_request(order, 1)],
+        location=store,
+        actor=associate,
+    )
+
+    assert expected_cash(session) == D("150.00")
+    assert fake_stripe.requests == []
+
+
+@pytest.mark.django_db
+def test_the_z_report_sums_vat_by_rate_over_the_sessions_kept_orders(
+    store, associate, register, client
+):
+    """VAT as the orders were sold (their per-rate totals): the session's sales add
+    up per rate; a voided sale and a sale on another till add nothing."""
+    session = open_till(register=register, counts=FLOAT, actor=associate)
+    shirt = stocked(store, 5, price="122.00")
+    book = stocked(store, 5, price="10.40")
+    sold = [
+        cash_sale(store, associate, session, shirt, "122"),
+        cash_sale(store, associate, session, book, "20"),
+    ]
+    voided = place_order(
+        lines=[LineRequest(shirt, 1)],
+        channel="store",
+        fulfilment="pickup",
+        pickup_store=store,
+        placing_location=store,
+        staff=associate,
+        email="pia@example.com",
+        payments=[PaymentRequest(method="card_in_store")],
+        till=TillBooking(session),
+    )
+    cancel_order(order=voided, actor=associate, reason="Rung up twice")
+    elsewhere = counter_sale(store=store, lines=[(shirt, 1)], staff=associate)
+    as_sold = [
+        (sold[0], "22.00", "100.00", "22.00"),
+        (sold[1], "4.00", "10.00", "0.40"),
+        (voided, "22.00", "100.00", "22.00"),
+        (elsewhere, "22.00", "100.00", "22.00"),
+    ]
+    for order, rate, net, tax in as_sold:  # as checkout records VAT per rate
+        OrderTaxTotal.objects.create(
+            order=order,
+            tax_class="standard" if rate == "22.00" else "reduced",
+            rate=D(rate),
+            net=D(net),
+            tax=D(tax),
+            gross=D(net) + D(tax),
+        )
+
+    report = z_report(session)
+
+    assert [(v.rate, v.net, v.tax, v.gross) for v in report.vat] == [
+        (D("22.00"), D("100.00"), D("22.00"), D("122.00")),
+        (D("4.00"), D("10.00"), D("0.40"), D("10.40")),
+    ]
+    assert sum(v.gross for v in report.vat) == report.sales_total
+    client.force_login(associate)
+    page = client.get(reverse("staff:till_report", args=[session.pk])).content.decode()
+    assert "<td>22.00 %</td>" in page and '<td class="num">0.40</td>' in page

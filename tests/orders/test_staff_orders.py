@@ -456,7 +456,7 @@ def test_the_placing_shop_may_cancel_an_endless_aisle_order(staff, associate, sh
         channel=Channel.STORE,
         placing_location=shop,
         staff=associate,
-        payments=[PaymentRequest(method="cash")],
+        payments=[PaymentRequest(method="card_in_store")],
     )
     assert order.fulfilments.get().location == warehouse
     response = staff.post(

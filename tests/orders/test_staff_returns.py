@@ -15,6 +15,8 @@ from orders.models import (
     Return,
     ReturnDisposition,
     ReturnStatus,
+    TillMovement,
+    TillMovementKind,
 )
 from orders.services.refunds import (
     receive_and_refund_return,
@@ -31,6 +33,7 @@ from tests.orders.returns_helpers import (
     days_ago,
     shopper,
 )
+from tests.orders.till_helpers import open_counter_till
 
 pytestmark = pytest.mark.django_db
 
@@ -327,7 +330,7 @@ def test_cancelling_a_return_needs_a_reason(desk, online):
     assert Return.objects.get(code=code).status == ReturnStatus.CANCELLED
 
 
-def test_an_exchange_at_the_desk_rings_up_the_replacement(desk, torino):
+def test_an_exchange_at_the_desk_rings_up_the_replacement(desk, torino, associate):
     customer = make_customer(phone="+393331234567")
     small = stocked(torino, 5, price="40.00", sku="TEE-S")
     large = stocked(torino, 5, price="45.00", sku="TEE-L")
@@ -338,6 +341,7 @@ def test_an_exchange_at_the_desk_rings_up_the_replacement(desk, torino):
         customer=customer,
     )
     line = order.lines.get()
+    till = open_counter_till(associate)
 
     response = desk.post(
         reverse("staff:return_exchange", args=[order.number]),
@@ -361,6 +365,12 @@ def test_an_exchange_at_the_desk_rings_up_the_replacement(desk, torino):
         Payment.objects.filter(order=new_order).values_list("method", "amount")
     ) == [("cash", Decimal("5.00")), ("store_credit", Decimal("40.00"))]
     assert on_hand(small, torino) == 5 and on_hand(large, torino) == 4
+    booked = TillMovement.objects.get(kind=TillMovementKind.SALE)
+    assert (booked.session, booked.order, booked.amount) == (
+        till,
+        new_order,
+        Decimal("5.00"),
+    )
 
 
 def test_the_customer_page_shows_returns_and_store_credit(desk, online):

@@ -10,11 +10,13 @@ from omnistore.core.exceptions import ApplicationError
 from omnistore.staff.auth import require_store, staff_required
 from omnistore.staff.htmx import INVALID, add_service_error, redirect_to
 from orders.selectors.sale import pickup_shops
+from orders.selectors.till import open_session_of
 from orders.services.exchanges import exchange_items
 from orders.staff.forms.returns import ExchangeForm
 from orders.staff.statuses import explain
 from orders.staff.views.access import order_or_404
 from orders.staff.views.returns import start_context
+from orders.staff.views.till import device_register
 
 
 @staff_required
@@ -50,6 +52,7 @@ def return_exchange(request, number: str):
                 payments=data["payments"],
                 override_reason=data.get("override_reason", ""),
                 note=data.get("note", ""),
+                till=open_session_of(device_register(request, store)),
             )
         except ApplicationError as error:
             add_service_error(form, error, {"replacement": "code_1"}, explain=explain)

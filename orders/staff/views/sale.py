@@ -44,7 +44,7 @@ from orders.services.carts import (
 )
 from orders.services.checkout import LineRequest, place_order
 from orders.services.discounts import preview_discount
-from orders.services.till import book_counter_sale, require_open_till
+from orders.services.till import TillBooking, require_open_till
 from orders.staff.forms.sale import (
     CustomerForm,
     DeliveryForm,
@@ -473,9 +473,12 @@ def _checkout_blockers(request, basket: dict, mode: str) -> list[str]:
     return errors
 
 
-def _place_sale(request, store, cart, basket: dict, mode: str, forms_: CheckoutForms):
+def _place_sale(
+    request, store, cart, basket: dict, mode: str, forms_: CheckoutForms, till
+):
     """The sale as one order through ``place_order``: keyed by the cart's token, so a
-    double submit places it once."""
+    double submit places it once; booked on the device's open ``till`` (with the
+    cash tendered and the change) in the same transaction."""
     return place_order(
         lines=[
             LineRequest(row.line.variant, row.line.quantity) for row in basket["rows"]
@@ -490,6 +493,9 @@ def _place_sale(request, store, cart, basket: dict, mode: str, forms_: CheckoutF
         idempotency_key=f"sale:{cart.token}",
         discount_code=request.session.get(DISCOUNT_KEY, ""),
         cart=cart,
+        till=None
+        if till is None
+        else TillBooking(till, forms_.payment.cleaned_data.get("tendered")),
         **_checkout_customer(request),
     )
 
@@ -538,17 +544,6 @@ def _till_for_sale(request, store, payment: PaymentForm):
     return open_session_of(register)
 
 
-def _book_on_till(request, till, order, payment: PaymentForm) -> None:
-    """The sale on the open till, with the cash tendered and the change given."""
-    if till is not None:
-        book_counter_sale(
-            session=till,
-            order=order,
-            tendered=payment.cleaned_data.get("tendered"),
-            actor=request.user,
-        )
-
-
 @staff_required
 def sale_checkout(request):
     """Take the payment and place the order: carried out now, delivered home or
@@ -587,11 +582,10 @@ def sale_checkout(request):
                 return redirect_to(
                     request, reverse("staff:sale_terminal", args=[intent.reference])
                 )
-            order = _place_sale(request, store, cart, basket, mode, forms_)
+            order = _place_sale(request, store, cart, basket, mode, forms_, till)
         except ApplicationError as error:
             errors += _refusal_messages(error, forms_, mode)
         else:
-            _book_on_till(request, till, order, forms_.payment)
             end_sale(request)
             return redirect_to(
                 request, reverse("staff:sale_receipt", args=[order.number])

@@ -1,0 +1,73 @@
+"""The storefront starts its payment: a PaymentIntent for the cart, confirmed by the
+browser with the provider, then sent to checkout as the payment's token."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from orders.services.payment_intents import start_cart_payment
+
+from .checkout import IDEMPOTENCY_KEY, CheckoutInput
+from .common import CART_TOKEN, ERRORS, cart_token, request_customer
+
+
+class PaymentIntentInput(CheckoutInput):
+    """What checkout will be asked, without the payment: the amount is priced the
+    same way."""
+
+    payment = None
+
+
+class PaymentIntentOutput(serializers.Serializer):
+    id = serializers.CharField(help_text="Send it to checkout as `payment.token`.")
+    client_secret = serializers.CharField(
+        help_text="For the browser to confirm the payment with the provider."
+    )
+    provider = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    currency = serializers.CharField()
+    capture_method = serializers.ChoiceField(
+        choices=["automatic", "manual"],
+        help_text="`manual`: only authorised now, captured at pickup or shipment.",
+    )
+
+
+class PaymentIntentView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="checkout_payment_intent",
+        request=PaymentIntentInput,
+        parameters=[CART_TOKEN, IDEMPOTENCY_KEY],
+        responses={
+            201: PaymentIntentOutput,
+            **ERRORS,
+            503: OpenApiResponse(description="The payment provider did not answer"),
+        },
+    )
+    def post(self, request):
+        """Start paying for the cart: the amount is the checkout's own total."""
+        data = PaymentIntentInput(data=request.data, context={"user": request.user})
+        data.is_valid(raise_exception=True)
+        data = data.validated_data
+        intent = start_cart_payment(
+            customer=request_customer(request),
+            token=cart_token(request),
+            channel=data["channel"],
+            fulfilment=data["fulfilment"],
+            pickup_store=data.get("store"),
+            address=data.get("address"),
+            email=data.get("email", ""),
+            phone=data.get("phone", ""),
+            first_name=data.get("first_name", ""),
+            last_name=data.get("last_name", ""),
+            discount_code=data.get("discount_code", ""),
+            idempotency_key=request.headers.get("Idempotency-Key", ""),
+        )
+        return Response(
+            PaymentIntentOutput(intent).data, status=status.HTTP_201_CREATED
+        )
