@@ -26,6 +26,7 @@ from customers.services.verification import receipt_claim_code
 from omnistore.core import outbox
 from orders.selectors.orders import orders_for_email
 from orders.selectors.pickups import pickup_qr_payload
+from orders.selectors.receipts import Receipt, build_receipt, receipt_extras
 from orders.selectors.returns import return_by_id, return_qr_payload
 
 from .models import Order
@@ -86,7 +87,16 @@ def qr_png(data: str, *, scale: int = 8, border: int = 4) -> bytes:
     )
 
 
-def build_order_email(*, order: Order, kind: str) -> EmailMultiAlternatives:
+def build_order_email(
+    *, order: Order, kind: str, receipt: Receipt | None = None
+) -> EmailMultiAlternatives:
+    """The email of ``kind``; a receipt email shows ``receipt`` (the same one the
+    shop prints), built here when not given."""
+    if kind == "receipt" and receipt is None:
+        bookings, exchanges = receipt_extras([order])
+        receipt = build_receipt(
+            order, booking=bookings.get(order.pk), exchange=exchanges.get(order.pk)
+        )
     pickup = next(
         (f.pickup_location for f in order.fulfilments.all() if f.pickup_location_id),
         None,
@@ -108,6 +118,7 @@ def build_order_email(*, order: Order, kind: str) -> EmailMultiAlternatives:
         "claim_code": (
             receipt_claim_code(order.number) if kind == "receipt" else ""
         ),
+        "receipt": receipt,
     }
     subject = SUBJECTS[kind].format(number=order.number)
     text = render_to_string(f"orders/email/{kind}.txt", context)
@@ -126,6 +137,19 @@ def build_order_email(*, order: Order, kind: str) -> EmailMultiAlternatives:
         message.attach(image)
         message.mixed_subtype = "related"
     return message
+
+
+def _receipts(orders: list[Order]) -> dict[int, Receipt]:
+    """The receipts of a batch, their till bookings and exchanges read at once."""
+    if not orders:
+        return {}
+    bookings, exchanges = receipt_extras(orders)
+    return {
+        order.pk: build_receipt(
+            order, booking=bookings.get(order.pk), exchange=exchanges.get(order.pk)
+        )
+        for order in orders
+    }
 
 
 @outbox.handler(TOPIC)
@@ -147,11 +171,18 @@ def deliver_order_emails(payloads: list[dict]) -> list[outbox.Retry | None]:
         refunds=any(payload["kind"] == "cancelled" for payload in payloads),
     )
     outcomes: list[outbox.Retry | None] = [None] * len(payloads)
+    kinds = [payload["kind"] for payload in payloads]
+    receipts = _receipts(
+        [order for order, kind in zip(orders, kinds, strict=True) if kind == "receipt"]
+    )
     pending = [
-        (index, order, kind, build_order_email(order=order, kind=kind))
-        for index, (order, kind) in enumerate(
-            zip(orders, (payload["kind"] for payload in payloads), strict=True)
+        (
+            index,
+            order,
+            kind,
+            build_order_email(order=order, kind=kind, receipt=receipts.get(order.pk)),
         )
+        for index, (order, kind) in enumerate(zip(orders, kinds, strict=True))
         if order.email
     ]
     sent = []

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import carts, checkout, orders, payments, returns
+from . import carts, checkout, invoices, orders, payments, receipts, returns
 
 app_name = "orders-api"
 
@@ -15,6 +15,31 @@ urlpatterns = [
         "orders/<str:number>/cancel/",
         orders.OrderCancelView.as_view(),
         name="order-cancel",
+    ),
+]
+
+# Receipts and invoices of an order (and the refund receipt of a return).
+
+urlpatterns += [
+    path(
+        "orders/<str:number>/receipt/",
+        receipts.OrderReceiptView.as_view(),
+        name="order-receipt",
+    ),
+    path(
+        "orders/<str:number>/invoice/",
+        invoices.OrderInvoiceView.as_view(),
+        name="order-invoice",
+    ),
+    path(
+        "orders/<str:number>/invoices/<str:invoice_number>.pdf",
+        invoices.InvoicePdfView.as_view(),
+        name="invoice-pdf",
+    ),
+    path(
+        "returns/<str:code>/receipt/",
+        receipts.ReturnReceiptView.as_view(),
+        name="return-receipt",
     ),
 ]
 
