@@ -145,6 +145,10 @@ class CustomerForm(forms.ModelForm):
     class Meta:
         model = Customer
         fields = ["company_name", "vat_number"]  # the admin adds the rest
+        help_texts = {
+            "vat_number": "With its country prefix: IT00743110157, "
+            "CHE-116.281.710 MWST. Checked before it is kept.",
+        }
 
     def clean_vat_number(self):
         try:

@@ -5,8 +5,6 @@ an identity belongs to at most one customer. Everything a person does in any cha
 lands on one timeline (``CustomerEvent``).
 """
 
-from __future__ import annotations
-
 import secrets
 from decimal import Decimal
 
@@ -29,15 +27,8 @@ class Customer(models.Model):
         max_length=20, blank=True, help_text="Contact number in E.164 (+393331234567)."
     )
     birthday = models.DateField(null=True, blank=True)
-    # A business buying from us: the name and VAT number its invoices are made out
-    # to. The number is checked (``omnistore.core.vat``) and kept compact with its
-    # country prefix; a profile with one may ask for an invoice on any order.
-    company_name = models.CharField(max_length=200, blank=True)
-    vat_number = models.CharField(
-        max_length=20,
-        blank=True,
-        help_text="With its country prefix, e.g. IT00743110157 or CHE116281710MWST.",
-    )
+    company_name = models.CharField(max_length=200, blank=True)  # invoices go to
+    vat_number = models.CharField(max_length=20, blank=True)  # omnistore.core.vat
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -111,10 +102,6 @@ class Customer(models.Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
-
-    @property
-    def is_business(self) -> bool:
-        return bool(self.vat_number)
 
     @property
     def is_merged(self) -> bool:
