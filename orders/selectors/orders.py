@@ -15,7 +15,6 @@ from orders.models import (
     OrderLine,
     OrderStatus,
     OrderStatusChange,
-    OrderTaxTotal,
     Payment,
     Refund,
 )
@@ -103,7 +102,7 @@ def orders_for_email(pks: list[int], *, refunds: bool = False) -> list[Order]:
         )
         .prefetch_related(
             "lines",
-            Prefetch("tax_totals", queryset=OrderTaxTotal.objects.order_by("-rate")),
+            "tax_totals",
             Prefetch("payments", queryset=payments),
             Prefetch(
                 "fulfilments",

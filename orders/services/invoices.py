@@ -63,9 +63,7 @@ def _buyer(customer: Customer, order: Order) -> dict:
         parts = [address.line1, address.line2, f"{address.postcode} {address.city}"]
         country = address.country
     else:
-        delivered = next(
-            (f.address for f in order.fulfilments.all() if f.address), {}
-        )
+        delivered = next((f.address for f in order.fulfilments.all() if f.address), {})
         parts = [
             delivered.get("line1", ""),
             delivered.get("line2", ""),

@@ -26,9 +26,7 @@ urlpatterns = [
     path("receipt/<str:number>/", receipts.sale_receipt, name="sale_receipt"),
     path("receipt/<str:number>/print/", receipts.receipt_print, name="receipt_print"),
     path("receipt/<str:number>/email/", receipts.receipt_email, name="receipt_email"),
-    path(
-        "<str:number>/invoice/", invoices.invoice_issue, name="invoice_issue"
-    ),
+    path("<str:number>/invoice/", invoices.invoice_issue, name="invoice_issue"),
     path(
         "<str:number>/invoices/<str:invoice_number>.pdf",
         invoices.invoice_pdf,

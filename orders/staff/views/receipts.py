@@ -83,9 +83,7 @@ def receipt_email(request, number: str):
     the order page."""
     order = order_or_404(number)
     try:
-        resend_receipt(
-            order=order, actor=request.user, location=current_store(request)
-        )
+        resend_receipt(order=order, actor=request.user, location=current_store(request))
     except ApplicationError as error:
         messages.error(request, error.message)
     else:
