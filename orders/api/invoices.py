@@ -53,7 +53,10 @@ INVOICE_ERRORS = {
         description="No VAT number on the profile (`vat_number_required`)"
     ),
     404: OpenApiResponse(description="Unknown order (or someone else's)"),
-    409: OpenApiResponse(description="Cancelled order, or no seller on record"),
+    409: OpenApiResponse(
+        description="Cancelled order, no seller on record, or sold before VAT was "
+        "recorded"
+    ),
 }
 
 

@@ -167,6 +167,12 @@ def _customer(customer) -> str:
     return customer.company_name or customer.full_name or str(customer)
 
 
+def _rate(line) -> Decimal | None:
+    """The VAT rate a line was sold at; none for a line sold before VAT was
+    recorded (its net and VAT were never split, so they do not add up)."""
+    return line.tax_rate if line.net + line.tax == line.line_total else None
+
+
 def _sold(order: Order, *, prices: bool) -> ReceiptPart:
     lines = [
         ReceiptLine(
@@ -176,7 +182,7 @@ def _sold(order: Order, *, prices: bool) -> ReceiptPart:
             unit_price=line.unit_price if prices else None,
             discount=line.discount if prices else None,
             total=line.line_total if prices else None,
-            rate=line.tax_rate if prices else None,
+            rate=_rate(line) if prices else None,
         )
         for line in order.lines.all()
     ]
@@ -188,8 +194,23 @@ def _sold(order: Order, *, prices: bool) -> ReceiptPart:
     )
 
 
+def returned_split(row: ReturnLine) -> tuple[Decimal, Decimal]:
+    """Net and VAT of a returned line: as the return recorded them, or — for a
+    return written without the split — the order line's VAT in proportion to the
+    amount refunded (the rate it was sold at, never today's). Receipts and credit
+    notes both read it here."""
+    if row.net + row.tax == row.amount:
+        return row.net, row.tax
+    line = row.order_line
+    if not line.line_total or _rate(line) is None:
+        return row.amount, ZERO
+    tax = (line.tax * row.amount / line.line_total).quantize(Decimal("0.01"))
+    return row.amount - tax, tax
+
+
 def _returned(ret: Return) -> ReceiptPart:
     rows = list(ret.lines.all())
+    splits = [returned_split(row) for row in rows]
     lines = [
         ReceiptLine(
             name=row.order_line.name,
@@ -198,14 +219,18 @@ def _returned(ret: Return) -> ReceiptPart:
             unit_price=row.order_line.unit_price,
             discount=None,
             total=row.amount,
-            rate=row.order_line.tax_rate,
+            rate=_rate(row.order_line),
         )
         for row in rows
     ]
     return ReceiptPart(
         lines=lines,
         total=sum((row.amount for row in rows), ZERO),
-        vat=_vat_rows((row.order_line.tax_rate, row.net, row.tax) for row in rows),
+        vat=_vat_rows(
+            (row.order_line.tax_rate, net, tax)
+            for row, (net, tax) in zip(rows, splits, strict=True)
+            if _rate(row.order_line) is not None
+        ),
     )
 
 

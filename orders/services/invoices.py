@@ -32,6 +32,7 @@ from orders.models import (
     ReturnLine,
     ReturnStatus,
 )
+from orders.selectors.receipts import returned_split
 
 from .common import lock_order
 
@@ -202,7 +203,7 @@ def _credit(ret: Return, invoice: Invoice, *, actor, now: datetime) -> Invoice:
         .select_related("order_line")
         .order_by("id")
     )
-    splits = [_returned_split(row) for row in rows]
+    splits = [returned_split(row) for row in rows]
     lines = [
         {
             "sku": row.order_line.sku,
@@ -256,19 +257,6 @@ def _credit(ret: Return, invoice: Invoice, *, actor, now: datetime) -> Invoice:
     if ret.customer_id:
         _record(note, Customer(pk=ret.customer_id), actor, now)
     return note
-
-
-def _returned_split(row: ReturnLine) -> tuple[Decimal, Decimal]:
-    """Net and VAT of a returned line: as the return recorded them, or — for a
-    return written without the split — the order line's VAT in proportion to the
-    amount refunded (the rate it was sold at, never today's)."""
-    if row.net + row.tax == row.amount:
-        return row.net, row.tax
-    line = row.order_line
-    if not line.line_total:
-        return row.amount, ZERO
-    tax = (line.tax * row.amount / line.line_total).quantize(Decimal("0.01"))
-    return row.amount - tax, tax
 
 
 def credit_refunded_return(*, return_request: Return, actor=None, now=None) -> None:

@@ -90,7 +90,7 @@ def test_reprint_the_receipt_the_gift_receipt_and_the_exchange(
     expect(receipt.get_by_test_id("receipt-seller")).to_contain_text(
         "VAT IT12345670017"
     )
-    expect(receipt.get_by_test_id("receipt-change")).to_have_text("7.20 EUR")
+    expect(receipt.get_by_test_id("change-due")).to_have_text("7.20 EUR")
     expect(receipt.get_by_test_id("receipt-vat")).to_contain_text("22%")
     expect(receipt.get_by_test_id("receipt-served-by")).to_have_text(
         "Served by Marco Rossi"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from orders.models import Invoice, InvoiceCounter, PaymentMethod
+from orders.models import Invoice, InvoiceCounter, OrderLine, PaymentMethod
 from orders.services.exchanges import exchange_items
 from orders.services.payments import PaymentRequest
 from orders.services.refunds import return_at_counter
@@ -252,3 +252,16 @@ def test_an_invoice_without_a_vat_number_is_a_clear_400_and_nothing_is_written(
     assert "vat_number" in response.json()["extra"]
     assert not Invoice.objects.exists() and not InvoiceCounter.objects.exists()
     assert Decimal(order.total) == Decimal("61.00")
+
+
+def test_a_line_sold_before_vat_was_recorded_shows_no_rate(shop, associate, nora):
+    user, customer = nora
+    order = sale(shop, associate, customer)
+    OrderLine.objects.filter(order=order, sku="BOOK").update(net=0, tax=0, tax_rate=0)
+
+    body = api_client_for(user).get(f"/api/v1/orders/{order.number}/receipt/").json()
+
+    assert [(x["sku"], x["rate"]) for x in body["sold"]["lines"]] == [
+        ("SHIRT", "22.00"),
+        ("BOOK", None),
+    ]

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from customers.models import CustomerEvent
 from omnistore.core.exceptions import Conflict, ValidationFailed
-from orders.models import Invoice, InvoiceCounter, InvoiceKind
+from orders.models import Invoice, InvoiceCounter, InvoiceKind, OrderLine
 from orders.services.fulfilment import cancel_order
 from orders.services.invoices import issue_invoice
 from orders.services.refunds import return_at_counter
@@ -222,3 +222,14 @@ def test_an_invoice_after_a_refund_comes_with_its_credit_note(shop, associate):
     assert note.credited_invoice == invoice
     assert (invoice.gross, note.gross) == (Decimal("122.00"), Decimal("61.00"))
     assert (note.net, note.tax) == (Decimal("50.00"), Decimal("11.00"))
+
+
+def test_an_order_sold_before_vat_was_recorded_is_not_invoiced(shop, associate):
+    order = sale(shop, associate, business(), ("SHIRT", 1))
+    OrderLine.objects.filter(order=order).update(net=0, tax=0, tax_rate=0)
+
+    with pytest.raises(Conflict) as refused:
+        issue_invoice(order=order, actor=associate)
+
+    assert refused.value.code == "no_vat_recorded"
+    assert not Invoice.objects.exists() and not InvoiceCounter.objects.exists()

@@ -18,23 +18,30 @@ from orders.selectors.receipts import (
     order_receipt,
     return_receipt,
 )
-from orders.selectors.till import sale_booking
 from orders.services.receipts import resend_receipt
 from orders.staff.views.access import order_or_404
-from orders.staff.views.orders import order_parts
+
+
+def _order_for_receipt(number: str):
+    try:
+        return find_order_for_receipt(number=number)
+    except NotFound:
+        raise Http404("No such order.") from None
 
 
 @staff_required
 def sale_receipt(request, number: str):
-    order = order_or_404(number)
+    """The screen after a sale: the receipt as it prints, how the goods reach the
+    customer, and the way to the next sale."""
+    order = _order_for_receipt(number)
     return render(
         request,
         "orders/staff/receipt.html",
         {
             "order": order,
-            "till_sale": sale_booking(order),
+            "receipt": order_receipt(order),
             "claim_code": receipt_claim_code(order.number),
-            **order_parts(order),
+            "fulfilments": list(order.fulfilments.all()),
         },
     )
 
@@ -43,10 +50,7 @@ def sale_receipt(request, number: str):
 def receipt_print(request, number: str):
     """The receipt on an 80 mm slip; ``?kind=gift`` leaves the amounts out. An
     order that an exchange paid for prints as the exchange receipt."""
-    try:
-        order = find_order_for_receipt(number=number)
-    except NotFound:
-        raise Http404("No such order.") from None
+    order = _order_for_receipt(number)
     gift = request.GET.get("kind") == "gift"
     return render(
         request,
