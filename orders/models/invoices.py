@@ -101,7 +101,7 @@ class Invoice(models.Model):
     )
 
     class Meta:
-        ordering = ["-issued_at", "-id"]
+        ordering = ["issued_at", "id"]  # an order's invoice, then its credit notes
         constraints = [
             models.UniqueConstraint(
                 fields=["legal_entity", "kind", "year", "sequence"],

@@ -1,5 +1,6 @@
-"""Reprinting at the counter: from the order page an associate opens the receipt, the
-gift receipt and the exchange receipt, each laid out for the 80 mm till printer.
+"""Reprinting at the counter: from the order page an associate issues the business
+customer's invoice and opens the receipt, the gift receipt and the exchange receipt,
+each laid out for the 80 mm till printer.
 Screenshots of the printed pages go to test-artifacts/ to be looked at."""
 
 from pathlib import Path
@@ -11,9 +12,9 @@ from orders.models import PaymentMethod
 from orders.services.exchanges import exchange_items
 from orders.services.payments import PaymentRequest
 from orders.services.returns import ReturnLineRequest
-from tests.customers.factories import make_customer
 from tests.factories import StaffFactory
 from tests.orders.receipt_helpers import (
+    business,
     cash_sale_with_change,
     entity_shop,
     item,
@@ -33,9 +34,7 @@ def sales():
         username="giulia", first_name="Giulia", last_name="Bianchi", store=shop
     )
     associate = StaffFactory(store=shop, first_name="Marco", last_name="Rossi")
-    customer = make_customer(
-        phone="+393331234567", first_name="Ada", last_name="Lovelace"
-    )
+    customer = business(email="ada@example.com")
     order = cash_sale_with_change(
         shop=shop,
         associate=associate,
@@ -84,6 +83,16 @@ def test_reprint_the_receipt_the_gift_receipt_and_the_exchange(
     page.click("button[type=submit]")
 
     page.goto(f"{live_server.url}/staff/orders/{order.number}/")
+    documents = page.get_by_test_id("order-documents")
+    expect(documents.get_by_test_id("email-receipt")).to_be_visible()
+    documents.get_by_test_id("issue-invoice").click()
+    documents = page.get_by_test_id("order-documents")
+    links = documents.get_by_test_id("invoice-link")
+    expect(links).to_have_count(2)  # the exchange's return was credited too
+    expect(links.first).to_contain_text("Invoice INV-")
+    expect(links.last).to_contain_text("Credit note CN-")
+    ARTIFACTS.mkdir(exist_ok=True)
+    documents.screenshot(path=str(ARTIFACTS / "order-documents.png"))
     page.get_by_test_id("reprint-receipt").click()
     page.set_viewport_size({"width": SLIP_WIDTH, "height": 600})
     receipt = page.get_by_test_id("receipt-slip")

@@ -2,14 +2,17 @@
 order, a copy of what was sold; credit notes in their own series for refunds; a
 customer without a VAT number gets none and nothing is written."""
 
+import subprocess
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
 from customers.models import CustomerEvent
 from omnistore.core.exceptions import Conflict, ValidationFailed
+from orders.documents import invoice_pdf
 from orders.models import Invoice, InvoiceCounter, InvoiceKind, OrderLine
 from orders.services.fulfilment import cancel_order
 from orders.services.invoices import issue_invoice
@@ -26,6 +29,7 @@ from tests.orders.receipt_helpers import (
 from tests.orders.returns_helpers import counter_sale, line_request
 
 pytestmark = pytest.mark.django_db
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 RATES = {"SHIRT": "22", "BOOK": "4"}
 
 
@@ -204,6 +208,23 @@ def test_a_refund_on_an_invoiced_order_gets_a_credit_note_in_its_own_series(
     assert note.gross == ret.refund_total == Decimal("61.00")
     assert note.lines[0]["sku"] == "SHIRT" and note.lines[0]["quantity"] == 1
     assert note.buyer_vat_number == invoice.buyer_vat_number
+    pdf = invoice_pdf(note)
+    assert pdf.startswith(b"%PDF")
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "credit-note.pdf").write_bytes(pdf)
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-png",
+            "-r",
+            "80",
+            "-singlefile",
+            "credit-note.pdf",
+            "credit-note",
+        ],
+        cwd=ARTIFACTS,
+        check=True,
+    )
 
 
 def test_an_invoice_after_a_refund_comes_with_its_credit_note(shop, associate):
