@@ -22,6 +22,7 @@ system-deps:
 	@bash .ci/system-deps.sh
 
 demo: venv
+	@bash .ci/system-deps.sh pdf
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	$(PY) manage.py demo_info --host $(HOST) --port $(PORT)

@@ -5,6 +5,7 @@ merges and the timeline change only through ``customers.services`` (so each chan
 normalised and recorded), which the actions below call.
 """
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Q
 
@@ -15,7 +16,8 @@ from customers.normalize import (
 )
 from customers.services.merge import dismiss_duplicate, merge_customers
 from customers.services.profiles import update_profile
-from omnistore.core.exceptions import ApplicationError
+from omnistore.core.exceptions import ApplicationError, ValidationFailed
+from omnistore.core.vat import check_vat_number
 
 from .models import (
     Address,
@@ -136,8 +138,28 @@ def _merge_pair(modeladmin, request, customers) -> None:
     )
 
 
+class CustomerForm(forms.ModelForm):
+    """The VAT number is checked here too, so a wrong one is a form error next to
+    the field rather than a failure on save."""
+
+    class Meta:
+        model = Customer
+        fields = ["company_name", "vat_number"]  # the admin adds the rest
+        help_texts = {
+            "vat_number": "With its country prefix: IT00743110157, "
+            "CHE-116.281.710 MWST. Checked before it is kept.",
+        }
+
+    def clean_vat_number(self):
+        try:
+            return check_vat_number(self.cleaned_data.get("vat_number", ""))
+        except ValidationFailed as error:
+            raise forms.ValidationError(error.message) from None
+
+
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
+    form = CustomerForm
     list_display = [
         "id",
         "__str__",
@@ -168,6 +190,8 @@ class CustomerAdmin(admin.ModelAdmin):
         "birthday",
         "preferred_store",
         "preferences",
+        "company_name",
+        "vat_number",
         "email",
         "phone",
         "loyalty_number",
@@ -226,7 +250,14 @@ class CustomerAdmin(admin.ModelAdmin):
         """Corrections go through the profile service, so they are on the timeline."""
         if not change:  # pragma: no cover - adding is disabled
             return super().save_model(request, obj, form, change)
-        editable = ["first_name", "last_name", "birthday", "preferred_store"]
+        editable = [
+            "first_name",
+            "last_name",
+            "birthday",
+            "preferred_store",
+            "company_name",
+            "vat_number",
+        ]
         changes = {f: form.cleaned_data[f] for f in editable if f in form.changed_data}
         if "preferences" in form.changed_data:
             changes["preferences"] = form.cleaned_data["preferences"] or {}

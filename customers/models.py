@@ -5,8 +5,6 @@ an identity belongs to at most one customer. Everything a person does in any cha
 lands on one timeline (``CustomerEvent``).
 """
 
-from __future__ import annotations
-
 import secrets
 from decimal import Decimal
 
@@ -29,6 +27,8 @@ class Customer(models.Model):
         max_length=20, blank=True, help_text="Contact number in E.164 (+393331234567)."
     )
     birthday = models.DateField(null=True, blank=True)
+    company_name = models.CharField(max_length=200, blank=True)  # invoices go to
+    vat_number = models.CharField(max_length=20, blank=True)  # omnistore.core.vat
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         null=True,

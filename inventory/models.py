@@ -1,6 +1,10 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+
+from omnistore.core.exceptions import ValidationFailed
+from omnistore.core.vat import check_vat_number, vat_country
 
 
 class Category(models.Model):
@@ -211,6 +215,22 @@ class LegalEntity(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        """The VAT number printed on receipts and invoices must be a real one of
+        the entity's country (checked with python-stdnum, kept compact); every
+        model form, the admin's included, runs this."""
+        super().clean()
+        try:
+            self.vat_number = check_vat_number(self.vat_number)
+        except ValidationFailed as error:
+            raise ValidationError({"vat_number": error.message}) from None
+        if not self.vat_number:
+            raise ValidationError({"vat_number": "A seller needs its VAT number."})
+        if self.country and vat_country(self.vat_number) != self.country.upper():
+            raise ValidationError(
+                {"vat_number": f"This is not a VAT number of {self.country.upper()}."}
+            )
 
 
 class LocationKind(models.TextChoices):

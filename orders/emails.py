@@ -25,6 +25,7 @@ from customers.services.verification import receipt_claim_code
 from omnistore.core import outbox
 from orders.selectors.orders import orders_for_email
 from orders.selectors.pickups import pickup_qr_payload
+from orders.selectors.receipts import Receipt, build_receipt, receipt_extras
 from orders.selectors.returns import return_by_id, return_qr_payload
 
 from .models import Order, PaymentStatus
@@ -85,7 +86,16 @@ def qr_png(data: str, *, scale: int = 8, border: int = 4) -> bytes:
     )
 
 
-def build_order_email(*, order: Order, kind: str) -> EmailMultiAlternatives:
+def build_order_email(
+    *, order: Order, kind: str, receipt: Receipt | None = None
+) -> EmailMultiAlternatives:
+    """The email of ``kind``; a receipt email shows ``receipt`` (the same one the
+    shop prints), built here when not given."""
+    if kind == "receipt" and receipt is None:
+        bookings, exchanges = receipt_extras([order])
+        receipt = build_receipt(
+            order, booking=bookings.get(order.pk), exchange=exchanges.get(order.pk)
+        )
     pickup = next(
         (f.pickup_location for f in order.fulfilments.all() if f.pickup_location_id),
         None,
@@ -108,6 +118,7 @@ def build_order_email(*, order: Order, kind: str) -> EmailMultiAlternatives:
         "claim_code": (
             receipt_claim_code(order.number) if kind == "receipt" else ""
         ),
+        "receipt": receipt,
     }
     subject = SUBJECTS[kind].format(number=order.number)
     text = render_to_string(f"orders/email/{kind}.txt", context)

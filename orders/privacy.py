@@ -24,6 +24,7 @@ from orders.models import (
     CartLine,
     DiscountRedemption,
     Fulfilment,
+    Invoice,
     Order,
     OrderLine,
     OrderStatusChange,
@@ -367,6 +368,14 @@ def personal_data() -> PersonalData:
             ),
             TerminalIntentEvent: Texts(
                 erased=("note",), kept=("from_status", "to_status", "source")
+            ),
+            # An issued invoice is a tax document the seller must keep as issued
+            # (ten years in Italy): the law that requires it outweighs erasure.
+            Invoice: Texts(
+                kept=("kind", "number", "currency", "lines", "vat")
+                + ("seller_name", "seller_address", "seller_country")
+                + ("seller_vat_number", "buyer_name", "buyer_company")
+                + ("buyer_address", "buyer_country", "buyer_vat_number"),
             ),
         },
         export=export_order_sections,

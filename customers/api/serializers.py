@@ -53,6 +53,17 @@ class ProfileUpdateSerializer(serializers.Serializer):
         help_text='{"sizes": {"<category slug>": "M"}, '
         '"favourite_categories": ["<category slug>"]}',
     )
+    company_name = TextField(max_length=200, required=False, allow_blank=True)
+    vat_number = TextField(
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        help_text=(
+            "A business's VAT number with its country prefix (IT00743110157, "
+            "CHE-116.281.710 MWST); checked offline, an invalid one is a 400 "
+            "naming `vat_number`. Blank removes it."
+        ),
+    )
 
 
 class ConsentUpdateSerializer(serializers.Serializer):
@@ -114,6 +125,8 @@ class ProfileSerializer(serializers.ModelSerializer):
             "preferred_store",
             "preferred_store_name",
             "preferences",
+            "company_name",
+            "vat_number",
             "loyalty_number",
             "points_balance",
             "store_credit_balance",

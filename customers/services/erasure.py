@@ -156,6 +156,8 @@ def _anonymise_profiles(customer: Customer, ids: tuple[int, ...], now) -> None:
         email="",
         phone="",
         birthday=None,
+        company_name="",
+        vat_number="",
         preferences={},
         preferred_store=None,
         loyalty_number=Concat(Value("erased-"), Cast("pk", CharField())),
@@ -184,7 +186,7 @@ def personal_data() -> PersonalData:
         models={
             Customer: Texts(
                 erased=("first_name", "last_name", "email", "phone", "preferences")
-                + ("loyalty_number",),
+                + ("loyalty_number", "company_name", "vat_number"),
                 kept=("created_channel",),
             ),
             CustomerIdentity: Texts(erased=("kind", "value", "channel")),

@@ -20,6 +20,7 @@ from customers.services.timeline import (
 )
 from inventory.models import Category, Location, LocationKind
 from omnistore.core.exceptions import Conflict, ValidationFailed
+from omnistore.core.vat import check_vat_number
 
 
 def _clean_preferences(value) -> dict:
@@ -83,6 +84,15 @@ def _clean_store(value) -> Location | None:
     return store
 
 
+def _business_changes(company_name, vat_number) -> dict[str, str]:
+    changes = {}
+    if company_name is not UNSET:
+        changes["company_name"] = (company_name or "").strip()[:200]
+    if vat_number is not UNSET:
+        changes["vat_number"] = check_vat_number(vat_number or "")
+    return changes
+
+
 @transaction.atomic
 def update_profile(
     *,
@@ -94,8 +104,12 @@ def update_profile(
     birthday=UNSET,
     preferred_store=UNSET,
     preferences=UNSET,
+    company_name=UNSET,
+    vat_number=UNSET,
 ) -> Customer:
-    """Change only the fields given; the change is on the timeline."""
+    """Change only the fields given; the change is on the timeline. Every field is
+    checked before the profile is locked, so a bad VAT number changes nothing."""
+    business = _business_changes(company_name, vat_number)
     customer = lock_customer(customer)
     if customer.is_anonymised:
         raise Conflict("This profile was erased.")
@@ -115,6 +129,7 @@ def update_profile(
         changes["preferred_store"] = _clean_store(preferred_store)
     if preferences is not UNSET:
         changes["preferences"] = _clean_preferences(preferences)
+    changes.update(business)
     changed = [f for f, v in changes.items() if getattr(customer, f) != v]
     if not changed:
         return customer

@@ -1,6 +1,24 @@
 """Managers' admin for the order book, one module per page family; importing them here
 registers every model admin when Django autodiscovers ``orders.admin``."""
 
-from orders.admin import carts, discounts, orders, reports, returns, terminals, till
+from orders.admin import (
+    carts,
+    discounts,
+    invoices,
+    orders,
+    reports,
+    returns,
+    terminals,
+    till,
+)
 
-__all__ = ["carts", "discounts", "orders", "reports", "returns", "terminals", "till"]
+__all__ = [
+    "carts",
+    "discounts",
+    "invoices",
+    "orders",
+    "reports",
+    "returns",
+    "terminals",
+    "till",
+]

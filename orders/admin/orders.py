@@ -20,6 +20,7 @@ from django.utils.html import format_html, format_html_join
 from omnistore.core.exceptions import ApplicationError
 from orders.admin.base import PhoneAwareSearch, ReadOnlyAdmin, ReadOnlyInline
 from orders.admin.export import Echo, csv_safe, export_rows
+from orders.admin.invoices import InvoiceInline, issue_invoices
 from orders.admin.reports import sales_report_page, vat_ledger_page
 from orders.models import (
     Fulfilment,
@@ -171,8 +172,14 @@ class OrderAdmin(PhoneAwareSearch, ReadOnlyAdmin):
     def vat_ledger_view(self, request):
         return vat_ledger_page(self, request)
 
-    actions = ["cancel_orders", "export_csv"]
-    inlines = [OrderLineInline, FulfilmentInline, PaymentInline, StatusHistoryInline]
+    actions = ["cancel_orders", "export_csv", issue_invoices]
+    inlines = [
+        OrderLineInline,
+        FulfilmentInline,
+        PaymentInline,
+        InvoiceInline,
+        StatusHistoryInline,
+    ]
     fieldsets = [
         (
             None,

@@ -11,10 +11,12 @@ from rest_framework.views import APIView
 from omnistore.core.api import TextField
 from orders.models import OrderStatus
 from orders.pricing import TaxedAmount, tax_totals
+from orders.selectors.invoices import order_invoices
 from orders.selectors.orders import customer_orders, order_by_id, order_detail
 from orders.services.fulfilment import cancel_order
 
 from .common import ERRORS, request_customer
+from .invoices import InvoiceOutput
 
 
 class LocationRef(serializers.Serializer):
@@ -167,6 +169,14 @@ class OrderDetailOutput(OrderSummaryOutput):
         return order.pickup_code if order.status == OrderStatus.READY else None
 
 
+class OrderWithInvoicesOutput(OrderDetailOutput):
+    invoices = InvoiceOutput(
+        many=True,
+        source="invoice_list",
+        help_text="Invoice and credit notes issued for this order, with their PDFs.",
+    )
+
+
 class CancelInput(serializers.Serializer):
     reason = TextField(max_length=200, required=False, allow_blank=True)
 
@@ -200,11 +210,13 @@ class OrderDetailView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        operation_id="order_retrieve", responses={200: OrderDetailOutput, **ERRORS}
+        operation_id="order_retrieve",
+        responses={200: OrderWithInvoicesOutput, **ERRORS},
     )
     def get(self, request, number: str):
         order = order_detail(number=number, customer=request_customer(request))
-        return Response(OrderDetailOutput(order).data)
+        order.invoice_list = list(order_invoices(order))
+        return Response(OrderWithInvoicesOutput(order).data)
 
 
 class OrderCancelView(APIView):

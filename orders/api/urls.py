@@ -1,6 +1,15 @@
 from django.urls import path
 
-from . import carts, checkout, orders, payment_intents, payments, returns
+from . import (
+    carts,
+    checkout,
+    invoices,
+    orders,
+    payment_intents,
+    payments,
+    receipts,
+    returns,
+)
 
 app_name = "orders-api"
 
@@ -20,6 +29,31 @@ urlpatterns = [
         "orders/<str:number>/cancel/",
         orders.OrderCancelView.as_view(),
         name="order-cancel",
+    ),
+]
+
+# Receipts and invoices of an order (and the refund receipt of a return).
+
+urlpatterns += [
+    path(
+        "orders/<str:number>/receipt/",
+        receipts.OrderReceiptView.as_view(),
+        name="order-receipt",
+    ),
+    path(
+        "orders/<str:number>/invoice/",
+        invoices.OrderInvoiceView.as_view(),
+        name="order-invoice",
+    ),
+    path(
+        "orders/<str:number>/invoices/<str:invoice_number>.pdf",
+        invoices.InvoicePdfView.as_view(),
+        name="invoice-pdf",
+    ),
+    path(
+        "returns/<str:code>/receipt/",
+        receipts.ReturnReceiptView.as_view(),
+        name="return-receipt",
     ),
 ]
 

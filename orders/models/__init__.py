@@ -17,6 +17,12 @@ from orders.models.discounts import (
     DiscountKind,
     DiscountRedemption,
 )
+from orders.models.invoices import (
+    NUMBER_PREFIX,
+    Invoice,
+    InvoiceCounter,
+    InvoiceKind,
+)
 from orders.models.orders import (
     ORDER_FULFILMENT_CHOICES,
     Fulfilment,
@@ -109,4 +115,8 @@ __all__ = [
     "TerminalIntent",
     "TerminalIntentEvent",
     "TerminalIntentStatus",
+    "NUMBER_PREFIX",
+    "Invoice",
+    "InvoiceCounter",
+    "InvoiceKind",
 ]

@@ -81,9 +81,10 @@ def order_by_id(pk: int) -> Order:
 
 
 def orders_for_email(pks: list[int], *, refunds: bool = False) -> list[Order]:
-    """Orders with what their emails show: customer, placing shop, lines, payments
-    (with their refunds when asked) and fulfilments with the pickup shop — four or five
-    light queries however many orders, as every order gets a receipt. In the order of
+    """Orders with what their emails show: customer, placing shop, seller, lines,
+    VAT per rate, payments (with their refunds when asked) and fulfilments with the
+    pickup shop — five or six light queries however many orders, as every order gets
+    a receipt. In the order of
     ``pks``; one unknown id makes it NotFound."""
     payments = Payment.objects.all()
     if refunds:
@@ -96,9 +97,12 @@ def orders_for_email(pks: list[int], *, refunds: bool = False) -> list[Order]:
         raise NotFound("Order not found.") from None
     found = {
         order.pk: order
-        for order in Order.objects.select_related("customer", "placing_location")
+        for order in Order.objects.select_related(
+            "customer", "placing_location", "staff_member", "legal_entity"
+        )
         .prefetch_related(
             "lines",
+            "tax_totals",
             Prefetch("payments", queryset=payments),
             Prefetch(
                 "fulfilments",

@@ -36,6 +36,7 @@ from orders.models import (
     StoreCreditKind,
 )
 
+from .invoices import credit_refunded_return
 from .payments import book_store_credit, refund_payment
 from .returns import (
     EVENT_RETURN_RECEIVED,
@@ -372,6 +373,7 @@ def refund_return(
             "refunded_at",
         ]
     )
+    credit_refunded_return(return_request=ret, actor=actor, now=now)
     _announce_refund(
         ret,
         amount=amount,

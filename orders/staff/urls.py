@@ -3,6 +3,7 @@ from django.urls import path
 # Imported for its registrations: the dashboard and customer page panels.
 from orders.staff.views import (
     exchanges,
+    invoices,
     orders,
     panels,  # noqa: F401
     pickups,
@@ -23,6 +24,14 @@ urlpatterns = [
     path("sale/checkout/", sale.sale_checkout, name="sale_checkout"),
     path("sale/clear/", sale.sale_clear, name="sale_clear"),
     path("receipt/<str:number>/", receipts.sale_receipt, name="sale_receipt"),
+    path("receipt/<str:number>/print/", receipts.receipt_print, name="receipt_print"),
+    path("receipt/<str:number>/email/", receipts.receipt_email, name="receipt_email"),
+    path("<str:number>/invoice/", invoices.invoice_issue, name="invoice_issue"),
+    path(
+        "<str:number>/invoices/<str:invoice_number>.pdf",
+        invoices.invoice_pdf,
+        name="invoice_pdf",
+    ),
     path(
         "sale/terminal/<str:reference>/",
         terminals.sale_terminal,
@@ -64,6 +73,11 @@ urlpatterns[:0] = [
         name="return_exchange",
     ),
     path("returns/<str:code>/", returns.return_detail, name="return_detail"),
+    path(
+        "returns/<str:code>/receipt/",
+        receipts.return_receipt_print,
+        name="return_receipt_print",
+    ),
     path(
         "returns/<str:code>/receive/",
         returns.return_receive,

@@ -1,27 +1,95 @@
-"""The receipt of a counter sale: what was paid, the change, how it reaches the
-customer, and the code that links the purchase to an online account."""
+"""Receipts at the counter: the screen after a sale, the 80 mm print page (a receipt,
+a gift receipt, an exchange, a refund), reprinted or sent again by email from any
+order. Every rendering comes from one receipt (``orders.selectors.receipts``)."""
 
 from __future__ import annotations
 
-from django.shortcuts import render
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
 
 from customers.services.verification import receipt_claim_code
-from omnistore.staff.auth import staff_required
-from orders.selectors.till import sale_booking
+from omnistore.core.exceptions import ApplicationError, NotFound
+from omnistore.staff.auth import current_store, staff_required
+from orders.selectors.receipts import (
+    find_order_for_receipt,
+    order_receipt,
+    return_receipt,
+)
+from orders.services.receipts import resend_receipt
 from orders.staff.views.access import order_or_404
-from orders.staff.views.orders import order_parts
+
+
+def _order_for_receipt(number: str):
+    try:
+        return find_order_for_receipt(number=number)
+    except NotFound:
+        raise Http404("No such order.") from None
 
 
 @staff_required
 def sale_receipt(request, number: str):
-    order = order_or_404(number)
+    """The screen after a sale: the receipt as it prints, how the goods reach the
+    customer, and the way to the next sale."""
+    order = _order_for_receipt(number)
     return render(
         request,
         "orders/staff/receipt.html",
         {
             "order": order,
-            "till_sale": sale_booking(order),
+            "receipt": order_receipt(order),
             "claim_code": receipt_claim_code(order.number),
-            **order_parts(order),
+            "fulfilments": list(order.fulfilments.all()),
         },
     )
+
+
+@staff_required
+def receipt_print(request, number: str):
+    """The receipt on an 80 mm slip; ``?kind=gift`` leaves the amounts out. An
+    order that an exchange paid for prints as the exchange receipt."""
+    order = _order_for_receipt(number)
+    gift = request.GET.get("kind") == "gift"
+    return render(
+        request,
+        "orders/receipts/print.html",
+        {
+            "receipt": order_receipt(order, gift=gift),
+            "claim_code": "" if gift else receipt_claim_code(order.number),
+            "back_url": reverse("staff:order_detail", args=[order.number]),
+        },
+    )
+
+
+@staff_required
+def return_receipt_print(request, code: str):
+    try:
+        receipt = return_receipt(code=code)
+    except NotFound:
+        raise Http404("No such return.") from None
+    return render(
+        request,
+        "orders/receipts/print.html",
+        {
+            "receipt": receipt,
+            "claim_code": "",
+            "back_url": reverse("staff:return_detail", args=[receipt.return_code]),
+        },
+    )
+
+
+@staff_required
+@require_POST
+def receipt_email(request, number: str):
+    """Send the receipt again to the order's address; the answer is a message on
+    the order page."""
+    order = order_or_404(number)
+    try:
+        resend_receipt(order=order, actor=request.user, location=current_store(request))
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"Receipt sent again to {order.email}.")
+    return redirect("staff:order_detail", order.number)

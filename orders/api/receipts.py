@@ -1,0 +1,130 @@
+"""The receipt of a customer's own order (or return) as data: the same receipt the
+shop prints and the email shows."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from omnistore.core.exceptions import ValidationFailed
+from orders.selectors.receipts import (
+    ReceiptKind,
+    find_order_for_receipt,
+    order_receipt,
+    return_receipt,
+)
+
+from .common import ERRORS, request_customer
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+class PartyOutput(serializers.Serializer):
+    name = serializers.CharField()
+    address = serializers.CharField()
+    vat_number = serializers.CharField(help_text="As printed (CHE-116.281.710 MWST).")
+
+
+class ReceiptLineOutput(serializers.Serializer):
+    name = serializers.CharField()
+    sku = serializers.CharField()
+    quantity = serializers.IntegerField()
+    unit_price = serializers.DecimalField(
+        **MONEY, allow_null=True, help_text="Gross; null on a gift receipt."
+    )
+    discount = serializers.DecimalField(**MONEY, allow_null=True)
+    total = serializers.DecimalField(**MONEY, allow_null=True)
+    rate = serializers.DecimalField(
+        max_digits=5, decimal_places=2, allow_null=True, help_text="VAT percent."
+    )
+
+
+class VatRowOutput(serializers.Serializer):
+    rate = serializers.DecimalField(max_digits=5, decimal_places=2)
+    net = serializers.DecimalField(**MONEY)
+    tax = serializers.DecimalField(**MONEY)
+    gross = serializers.DecimalField(**MONEY)
+
+
+class TenderOutput(serializers.Serializer):
+    method = serializers.CharField()
+    label = serializers.CharField()
+    amount = serializers.DecimalField(**MONEY)
+
+
+class ReceiptPartOutput(serializers.Serializer):
+    lines = ReceiptLineOutput(many=True)
+    total = serializers.DecimalField(**MONEY, allow_null=True)
+    discount = serializers.DecimalField(**MONEY, allow_null=True)
+    vat = VatRowOutput(many=True, help_text="Net, VAT and gross per rate.")
+
+
+class ReceiptOutput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ReceiptKind.CHOICES)
+    title = serializers.CharField()
+    reference = serializers.CharField(help_text="Order number, or return code.")
+    order_number = serializers.CharField()
+    issued_at = serializers.DateTimeField()
+    currency = serializers.CharField()
+    seller = PartyOutput(allow_null=True, help_text="The legal entity that sold.")
+    shop = PartyOutput(allow_null=True)
+    served_by = serializers.CharField()
+    customer = serializers.CharField()
+    sold = ReceiptPartOutput(allow_null=True)
+    returned = ReceiptPartOutput(
+        allow_null=True, help_text="What came back (a return or an exchange)."
+    )
+    tenders = TenderOutput(many=True)
+    refunds = TenderOutput(many=True)
+    cash_tendered = serializers.DecimalField(**MONEY, allow_null=True)
+    change = serializers.DecimalField(**MONEY, allow_null=True)
+    return_code = serializers.CharField()
+
+
+KIND = OpenApiParameter(
+    "kind",
+    OpenApiTypes.STR,
+    enum=["sale", "gift"],
+    description="`gift`: the gift receipt, without any amount.",
+)
+
+
+class OrderReceiptView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="order_receipt",
+        parameters=[KIND],
+        responses={200: ReceiptOutput, 400: ERRORS[400], 404: ERRORS[404]},
+    )
+    def get(self, request, number: str):
+        """The receipt of one of my orders: seller and shop, lines, VAT per rate,
+        tenders and change, who served; an order paid by an exchange shows what
+        came back too."""
+        kind = request.query_params.get("kind", "sale")
+        if kind not in ("sale", "gift"):
+            raise ValidationFailed(
+                "Unknown receipt kind.", extra={"kind": ["Use sale or gift."]}
+            )
+        order = find_order_for_receipt(
+            number=number, customer=request_customer(request)
+        )
+        receipt = order_receipt(order, gift=kind == "gift")
+        return Response(ReceiptOutput(receipt).data)
+
+
+class ReturnReceiptView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="return_receipt",
+        responses={200: ReceiptOutput, 404: ERRORS[404]},
+    )
+    def get(self, request, code: str):
+        """The refund receipt of one of my returns."""
+        receipt = return_receipt(code=code, customer=request_customer(request))
+        return Response(ReceiptOutput(receipt).data)

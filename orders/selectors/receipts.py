@@ -1,0 +1,382 @@
+"""The receipt: one structure built from an order (a sale, a gift receipt, an
+exchange) or a return, rendered three ways — the 80 mm print page, the email and the
+API — so what a customer is handed, mailed and shown online says the same.
+
+It carries what a receipt must: the seller (legal entity with its VAT number) and the
+shop, the lines, VAT per rate, the tenders and the change, who served. A gift receipt
+is the same sale without amounts. An exchange shows both sides: what came back and
+what went out, and what the difference cost.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from django.db.models import Prefetch
+
+from omnistore.core.exceptions import NotFound
+from omnistore.core.vat import format_vat_number
+from orders.models import (
+    Order,
+    PaymentMethod,
+    RefundMethod,
+    Return,
+    ReturnLine,
+    ReturnRefund,
+    TillMovement,
+    TillMovementKind,
+)
+from orders.selectors.orders import order_detail_queryset
+
+ZERO = Decimal("0.00")
+
+
+class ReceiptKind:
+    SALE = "sale"
+    GIFT = "gift"
+    RETURN = "return"
+    EXCHANGE = "exchange"
+    CHOICES = (SALE, GIFT, RETURN, EXCHANGE)
+
+
+TITLES = {
+    ReceiptKind.SALE: "Receipt",
+    ReceiptKind.GIFT: "Gift receipt",
+    ReceiptKind.RETURN: "Refund receipt",
+    ReceiptKind.EXCHANGE: "Exchange receipt",
+}
+
+
+@dataclass
+class Party:
+    """The seller or the shop: a name, an address and, for a seller, a VAT number."""
+
+    name: str
+    address: str = ""
+    vat_number: str = ""
+
+
+@dataclass
+class ReceiptLine:
+    name: str
+    sku: str
+    quantity: int
+    unit_price: Decimal | None
+    discount: Decimal | None
+    total: Decimal | None
+    rate: Decimal | None
+
+
+@dataclass
+class VatRow:
+    rate: Decimal
+    net: Decimal
+    tax: Decimal
+    gross: Decimal
+
+
+@dataclass
+class Tender:
+    method: str
+    label: str
+    amount: Decimal
+
+
+@dataclass
+class ReceiptPart:
+    """One side of a receipt: the items sold, or the items taken back."""
+
+    lines: list[ReceiptLine]
+    total: Decimal | None
+    vat: list[VatRow] = field(default_factory=list)
+    discount: Decimal | None = None
+
+
+@dataclass
+class Receipt:
+    kind: str
+    reference: str
+    order_number: str
+    issued_at: datetime
+    currency: str
+    seller: Party | None
+    shop: Party | None
+    served_by: str
+    customer: str
+    sold: ReceiptPart | None = None
+    returned: ReceiptPart | None = None
+    tenders: list[Tender] = field(default_factory=list)
+    refunds: list[Tender] = field(default_factory=list)
+    cash_tendered: Decimal | None = None
+    change: Decimal | None = None
+    return_code: str = ""
+
+    @property
+    def title(self) -> str:
+        return TITLES[self.kind]
+
+    @property
+    def prices(self) -> bool:
+        return self.kind != ReceiptKind.GIFT
+
+    @property
+    def vat(self) -> list[VatRow]:
+        """The VAT of what this receipt charges (an exchange: of the new side)."""
+        part = self.sold or self.returned
+        return part.vat if part and self.prices else []
+
+
+def _vat_rows(rows: Iterable[tuple[Decimal, Decimal, Decimal]]) -> list[VatRow]:
+    totals: dict[Decimal, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
+    for rate, net, tax in rows:
+        totals[rate][0] += net
+        totals[rate][1] += tax
+    return [
+        VatRow(rate=rate, net=net, tax=tax, gross=net + tax)
+        for rate, (net, tax) in sorted(totals.items(), reverse=True)
+    ]
+
+
+def _seller(order: Order) -> Party | None:
+    entity = order.legal_entity
+    if entity is None:
+        return None
+    return Party(entity.name, entity.address, format_vat_number(entity.vat_number))
+
+
+def _shop(location) -> Party | None:
+    return Party(location.name, location.address) if location is not None else None
+
+
+def _order_shop(order: Order):
+    if order.placing_location_id:
+        return order.placing_location
+    return next(
+        (f.pickup_location for f in order.fulfilments.all() if f.pickup_location_id),
+        None,
+    )
+
+
+def _customer(customer) -> str:
+    if customer is None:
+        return ""
+    return customer.company_name or customer.full_name or str(customer)
+
+
+def _rate(line) -> Decimal | None:
+    """The VAT rate a line was sold at; none for a line sold before VAT was
+    recorded (its net and VAT were never split, so they do not add up)."""
+    return line.tax_rate if line.net + line.tax == line.line_total else None
+
+
+def _sold(order: Order, *, prices: bool) -> ReceiptPart:
+    lines = [
+        ReceiptLine(
+            name=line.name,
+            sku=line.sku,
+            quantity=line.quantity,
+            unit_price=line.unit_price if prices else None,
+            discount=line.discount if prices else None,
+            total=line.line_total if prices else None,
+            rate=_rate(line) if prices else None,
+        )
+        for line in order.lines.all()
+    ]
+    if not prices:
+        return ReceiptPart(lines=lines, total=None)
+    vat = _vat_rows((t.rate, t.net, t.tax) for t in order.tax_totals.all())
+    return ReceiptPart(
+        lines=lines, total=order.total, vat=vat, discount=order.discount_total
+    )
+
+
+def returned_split(row: ReturnLine) -> tuple[Decimal, Decimal]:
+    """Net and VAT of a returned line: as the return recorded them, or — for a
+    return written without the split — the order line's VAT in proportion to the
+    amount refunded (the rate it was sold at, never today's). Receipts and credit
+    notes both read it here."""
+    if row.net + row.tax == row.amount:
+        return row.net, row.tax
+    line = row.order_line
+    if not line.line_total or _rate(line) is None:
+        return row.amount, ZERO
+    tax = (line.tax * row.amount / line.line_total).quantize(Decimal("0.01"))
+    return row.amount - tax, tax
+
+
+def _returned(ret: Return) -> ReceiptPart:
+    rows = list(ret.lines.all())
+    splits = [returned_split(row) for row in rows]
+    lines = [
+        ReceiptLine(
+            name=row.order_line.name,
+            sku=row.order_line.sku,
+            quantity=row.quantity,
+            unit_price=row.order_line.unit_price,
+            discount=None,
+            total=row.amount,
+            rate=_rate(row.order_line),
+        )
+        for row in rows
+    ]
+    return ReceiptPart(
+        lines=lines,
+        total=sum((row.amount for row in rows), ZERO),
+        vat=_vat_rows(
+            (row.order_line.tax_rate, net, tax)
+            for row, (net, tax) in zip(rows, splits, strict=True)
+            if _rate(row.order_line) is not None
+        ),
+    )
+
+
+def _tenders(order: Order) -> list[Tender]:
+    labels = dict(PaymentMethod.choices)
+    return [
+        Tender(p.method, labels.get(p.method, p.method), p.amount)
+        for p in order.payments.all()
+    ]
+
+
+def _refunds(ret: Return) -> list[Tender]:
+    if ret.refund_method == RefundMethod.STORE_CREDIT and ret.refund_total:
+        return [Tender("store_credit", "Store credit", ret.refund_total)]
+    labels = dict(PaymentMethod.choices)
+    return [
+        Tender(r.payment.method, labels.get(r.payment.method), r.amount)
+        for r in ret.refunds.all()
+    ]
+
+
+def build_receipt(
+    order: Order,
+    *,
+    gift: bool = False,
+    booking: TillMovement | None = None,
+    exchange: Return | None = None,
+) -> Receipt:
+    """The receipt of an order, from rows already loaded (``receipt_queryset``):
+    ``booking`` is its till booking (cash and change), ``exchange`` the return whose
+    value paid for it."""
+    kind = ReceiptKind.GIFT if gift else ReceiptKind.SALE
+    if exchange is not None and not gift:
+        kind = ReceiptKind.EXCHANGE
+    receipt = Receipt(
+        kind=kind,
+        reference=order.number,
+        order_number=order.number,
+        issued_at=order.created_at,
+        currency=order.currency,
+        seller=_seller(order),
+        shop=_shop(_order_shop(order)),
+        served_by=order.staff_member.display_name if order.staff_member else "",
+        customer=_customer(order.customer),
+        sold=_sold(order, prices=not gift),
+    )
+    if gift:
+        return receipt
+    receipt.tenders = _tenders(order)
+    if booking is not None and booking.tendered is not None:
+        receipt.cash_tendered, receipt.change = booking.tendered, booking.change
+    if exchange is not None:
+        receipt.returned = _returned(exchange)
+        receipt.return_code = exchange.code
+    return receipt
+
+
+def build_return_receipt(ret: Return) -> Receipt:
+    """What a customer gets back for a return: the lines, their VAT as sold, and how
+    the money went back."""
+    order = ret.order
+    return Receipt(
+        kind=ReceiptKind.RETURN,
+        reference=ret.code,
+        order_number=order.number,
+        issued_at=ret.refunded_at or ret.received_at or ret.created_at,
+        currency=order.currency,
+        seller=_seller(order),
+        shop=_shop(ret.receiving_location),
+        served_by=ret.created_by.display_name if ret.created_by else "",
+        customer=_customer(ret.customer),
+        returned=_returned(ret),
+        refunds=_refunds(ret),
+        return_code=ret.code,
+    )
+
+
+# --- Loading --------------------------------------------------------------------------
+
+
+def _return_lines():
+    return Prefetch(
+        "lines", queryset=ReturnLine.objects.select_related("order_line").order_by("id")
+    )
+
+
+def receipt_queryset():
+    """Orders with what their receipts show, in a fixed number of queries (VAT per
+    rate in the model's order: highest rate first)."""
+    return (
+        order_detail_queryset()
+        .select_related("legal_entity")
+        .prefetch_related("tax_totals")
+    )
+
+
+def receipt_extras(orders: list[Order]) -> tuple[dict, dict]:
+    """The till bookings and the exchange returns of these orders, by order id: two
+    queries whatever their number."""
+    ids = [order.pk for order in orders]
+    bookings = {
+        b.order_id: b
+        for b in TillMovement.objects.filter(
+            order_id__in=ids, kind=TillMovementKind.SALE
+        )
+    }
+    exchanges = {
+        r.exchange_order_id: r
+        for r in Return.objects.filter(exchange_order_id__in=ids).prefetch_related(
+            _return_lines()
+        )
+    }
+    return bookings, exchanges
+
+
+def order_receipt(order: Order, *, gift: bool = False) -> Receipt:
+    bookings, exchanges = receipt_extras([order])
+    return build_receipt(
+        order,
+        gift=gift,
+        booking=bookings.get(order.pk),
+        exchange=exchanges.get(order.pk),
+    )
+
+
+def find_order_for_receipt(*, number: str, customer=None) -> Order:
+    """One order by number with its receipt's rows; with ``customer``, only theirs."""
+    orders = receipt_queryset().filter(number=(number or "").strip().upper())
+    if customer is not None:
+        orders = orders.filter(customer=customer)
+    order = orders.first()
+    if order is None:
+        raise NotFound("Order not found.")
+    return order
+
+
+def return_receipt(*, code: str, customer=None) -> Receipt:
+    returns = Return.objects.select_related(
+        "order__legal_entity", "receiving_location", "created_by", "customer"
+    ).prefetch_related(
+        _return_lines(),
+        Prefetch("refunds", queryset=ReturnRefund.objects.select_related("payment")),
+    )
+    if customer is not None:
+        returns = returns.filter(customer=customer)
+    ret = returns.filter(code=(code or "").strip().upper()).first()
+    if ret is None:
+        raise NotFound("Return not found.")
+    return build_return_receipt(ret)

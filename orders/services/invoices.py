@@ -1,0 +1,284 @@
+"""Invoices for business customers and credit notes for what is refunded after.
+
+Numbers are gapless per legal entity, kind and year. Taking one locks the series'
+``InvoiceCounter`` row (created on first use with an insert that ignores a conflict,
+then ``SELECT … FOR UPDATE``) and increments it in the transaction that writes the
+invoice: a rolled-back invoice gives its number back, and two requests never share
+or skip one. The order row is locked first, so asking twice for one order (a double
+click, a retry) returns the same invoice; locks are always taken order → counter.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from customers.models import Customer
+from customers.services.timeline import record_event
+from omnistore.core.actors import acting_user
+from omnistore.core.exceptions import Conflict, ValidationFailed
+from orders.models import (
+    NUMBER_PREFIX,
+    Invoice,
+    InvoiceCounter,
+    InvoiceKind,
+    Order,
+    OrderStatus,
+    Return,
+    ReturnLine,
+    ReturnStatus,
+)
+from orders.selectors.receipts import returned_split
+
+from .common import lock_order
+
+EVENT_INVOICE_ISSUED = "invoice_issued"
+ZERO = Decimal("0.00")
+
+
+def _next_number(legal_entity_id: int, kind: str, year: int) -> tuple[int, str]:
+    """The next sequence of a series and its printed number, the counter row locked
+    until this transaction ends."""
+    InvoiceCounter.objects.bulk_create(
+        [InvoiceCounter(legal_entity_id=legal_entity_id, kind=kind, year=year)],
+        ignore_conflicts=True,
+    )
+    counter = InvoiceCounter.objects.select_for_update().get(
+        legal_entity_id=legal_entity_id, kind=kind, year=year
+    )
+    counter.last_number += 1
+    counter.save(update_fields=["last_number"])
+    sequence = counter.last_number
+    return sequence, f"{NUMBER_PREFIX[kind]}-{year}-{sequence:06d}"
+
+
+def _buyer(customer: Customer, order: Order) -> dict:
+    """Who the invoice is made out to: the business on the profile, at its default
+    address (else the address the order went to)."""
+    address = customer.addresses.order_by("-is_default", "id").first()
+    if address is not None:
+        parts = [address.line1, address.line2, f"{address.postcode} {address.city}"]
+        country = address.country
+    else:
+        delivered = next((f.address for f in order.fulfilments.all() if f.address), {})
+        parts = [
+            delivered.get("line1", ""),
+            delivered.get("line2", ""),
+            f"{delivered.get('postcode', '')} {delivered.get('city', '')}",
+        ]
+        country = delivered.get("country", "")
+    return {
+        "buyer_name": customer.full_name or str(customer),
+        "buyer_company": customer.company_name,
+        "buyer_address": ", ".join(p.strip() for p in parts if p.strip())[:500],
+        "buyer_country": (country or "")[:2],
+        "buyer_vat_number": customer.vat_number,
+    }
+
+
+def _seller(order: Order) -> dict:
+    entity = order.legal_entity
+    if entity is None:
+        raise Conflict(
+            "This order has no seller on record, so no invoice can be made out.",
+            code="no_legal_entity",
+        )
+    return {
+        "legal_entity": entity,
+        "seller_name": entity.name,
+        "seller_address": entity.address,
+        "seller_country": entity.country,
+        "seller_vat_number": entity.vat_number,
+    }
+
+
+def _vat_rows(rows) -> list[dict]:
+    """Net, VAT and gross summed per rate, highest rate first, as text (JSON)."""
+    totals: dict[Decimal, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
+    for rate, net, tax in rows:
+        totals[Decimal(rate)][0] += net
+        totals[Decimal(rate)][1] += tax
+    return [
+        {"rate": str(rate), "net": str(net), "tax": str(tax), "gross": str(net + tax)}
+        for rate, (net, tax) in sorted(totals.items(), reverse=True)
+    ]
+
+
+def _order_lines(lines) -> list[dict]:
+    return [
+        {
+            "sku": line.sku,
+            "name": line.name,
+            "quantity": line.quantity,
+            "unit_price": str(line.unit_price),
+            "discount": str(line.discount),
+            "rate": str(line.tax_rate),
+            "net": str(line.net),
+            "tax": str(line.tax),
+            "gross": str(line.line_total),
+        }
+        for line in lines
+    ]
+
+
+def _business_customer(order: Order) -> Customer:
+    customer = order.customer
+    if customer is not None and customer.merged_into_id:
+        customer = Customer.objects.get(pk=customer.merged_into_id)
+    if customer is None or not customer.vat_number:
+        raise ValidationFailed(
+            "An invoice is made out to a business: add the VAT number to the "
+            "customer's profile first.",
+            code="vat_number_required",
+            extra={"vat_number": ["Required for an invoice."]},
+        )
+    return customer
+
+
+@transaction.atomic
+def issue_invoice(*, order: Order | int, actor=None, now: datetime | None = None):
+    """The invoice of an order for its business customer, numbered in the seller's
+    series of the year; asked again, the same invoice. Returns ``(invoice,
+    created)``. Returns refunded before the invoice get their credit notes at once,
+    so the books show what was sold and what was given back."""
+    now = now or timezone.now()
+    order = lock_order(order)
+    existing = Invoice.objects.filter(order=order, kind=InvoiceKind.INVOICE).first()
+    if existing is not None:
+        return existing, False
+    if order.status == OrderStatus.CANCELLED:
+        raise Conflict("A cancelled order has nothing to invoice.", code="cancelled")
+    customer = _business_customer(order)
+    seller = _seller(order)
+    lines = list(order.lines.all())
+    if any(line.net + line.tax != line.line_total for line in lines):
+        raise Conflict(
+            "This order was sold before VAT was recorded on its lines, so no "
+            "invoice can be made out from it.",
+            code="no_vat_recorded",
+        )
+    year = timezone.localdate(now).year
+    sequence, number = _next_number(order.legal_entity_id, InvoiceKind.INVOICE, year)
+    invoice = Invoice.objects.create(
+        kind=InvoiceKind.INVOICE,
+        year=year,
+        sequence=sequence,
+        number=number,
+        order=order,
+        currency=order.currency,
+        net=sum((line.net for line in lines), ZERO),
+        tax=sum((line.tax for line in lines), ZERO),
+        gross=sum((line.line_total for line in lines), ZERO),
+        lines=_order_lines(lines),
+        vat=_vat_rows((line.tax_rate, line.net, line.tax) for line in lines),
+        issued_at=now,
+        issued_by=acting_user(actor),
+        **seller,
+        **_buyer(customer, order),
+    )
+    _record(invoice, customer, actor, now)
+    refunded = Return.objects.filter(
+        order=order, status__in=(ReturnStatus.REFUNDED, ReturnStatus.CLOSED)
+    ).order_by("id")
+    for ret in refunded:
+        _credit(ret, invoice, actor=actor, now=now)
+    return invoice, True
+
+
+def _credit(ret: Return, invoice: Invoice, *, actor, now: datetime) -> Invoice:
+    existing = Invoice.objects.filter(
+        return_request=ret, kind=InvoiceKind.CREDIT_NOTE
+    ).first()
+    if existing is not None:
+        return existing
+    year = timezone.localdate(now).year
+    kind = InvoiceKind.CREDIT_NOTE
+    sequence, number = _next_number(invoice.legal_entity_id, kind, year)
+    rows = list(
+        ReturnLine.objects.filter(return_request=ret)
+        .select_related("order_line")
+        .order_by("id")
+    )
+    splits = [returned_split(row) for row in rows]
+    lines = [
+        {
+            "sku": row.order_line.sku,
+            "name": row.order_line.name,
+            "quantity": row.quantity,
+            "unit_price": str(row.order_line.unit_price),
+            "discount": "0.00",
+            "rate": str(row.order_line.tax_rate),
+            "net": str(net),
+            "tax": str(tax),
+            "gross": str(row.amount),
+        }
+        for row, (net, tax) in zip(rows, splits, strict=True)
+    ]
+    snapshot = {
+        field: getattr(invoice, field)
+        for field in (
+            "legal_entity_id",
+            "currency",
+            "seller_name",
+            "seller_address",
+            "seller_country",
+            "seller_vat_number",
+            "buyer_name",
+            "buyer_company",
+            "buyer_address",
+            "buyer_country",
+            "buyer_vat_number",
+        )
+    }
+    note = Invoice.objects.create(
+        kind=kind,
+        year=year,
+        sequence=sequence,
+        number=number,
+        order=invoice.order,
+        return_request=ret,
+        credited_invoice=invoice,
+        net=sum((net for net, _ in splits), ZERO),
+        tax=sum((tax for _, tax in splits), ZERO),
+        gross=sum((row.amount for row in rows), ZERO),
+        lines=lines,
+        vat=_vat_rows(
+            (row.order_line.tax_rate, net, tax)
+            for row, (net, tax) in zip(rows, splits, strict=True)
+        ),
+        issued_at=now,
+        issued_by=acting_user(actor),
+        **snapshot,
+    )
+    if ret.customer_id:
+        _record(note, Customer(pk=ret.customer_id), actor, now)
+    return note
+
+
+def credit_refunded_return(*, return_request: Return, actor=None, now=None) -> None:
+    """A refund on an invoiced order gets its credit note in the refund's
+    transaction; an order without an invoice needs none (its receipt says it all).
+    The order is locked first, as ``issue_invoice`` does."""
+    order = lock_order(return_request.order_id)
+    invoice = Invoice.objects.filter(order=order, kind=InvoiceKind.INVOICE).first()
+    if invoice is not None:
+        _credit(return_request, invoice, actor=actor, now=now or timezone.now())
+
+
+def _record(invoice: Invoice, customer: Customer, actor, now: datetime) -> None:
+    label = "Credit note" if invoice.is_credit_note else "Invoice"
+    record_event(
+        customer=customer,
+        kind=EVENT_INVOICE_ISSUED,
+        summary=f"{label} {invoice.number} issued for order {invoice.order.number}: "
+        f"{invoice.gross} {invoice.currency}",
+        actor=actor,
+        data={"number": invoice.number, "kind": invoice.kind},
+        reference_type="order",
+        reference_id=invoice.order.number,
+        occurred_at=now,
+    )
