@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from simple_history import register
 
 from campaigns.channels import MessageChannel
 from campaigns.rendering import template_errors
@@ -416,3 +417,9 @@ class Restock(models.Model):
     def __str__(self):
         where = f"at {self.location_id}" if self.location_id else "online"
         return f"{self.variant_id} back {where} (#{self.number})"
+
+
+# Segments and campaigns are written in the admin: each change is kept on the object's
+# history page (a campaign's status moves are its status history as well).
+register(Segment, manager_name="audit")
+register(Campaign, manager_name="audit", excluded_fields=["updated_at"])

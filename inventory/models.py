@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from simple_history import register
 
 
 class Category(models.Model):
@@ -545,3 +546,14 @@ class TransferEvent(models.Model):
 
     def __str__(self):
         return f"{self.from_status or '-'} → {self.to_status}"
+
+
+# What the admin edits keeps its history (who, when, each field before and after), shown
+# on the object's history page. Stock quantities are the ledger's, not kept here.
+for _model in (Category, Product, Variant, Location):
+    register(_model, manager_name="audit")
+register(
+    StockLevel,
+    manager_name="audit",
+    excluded_fields=["on_hand", "reserved", "updated_at"],
+)

@@ -406,3 +406,14 @@ CONTENT_SECURITY_POLICY = {
 # /api/schema/ and /api/docs/ for anyone (development, the demo, the tests); the
 # production settings turn this off: staff only there.
 OMNISTORE_API_DOCS_PUBLIC = env_bool("OMNISTORE_API_DOCS_PUBLIC", True)
+
+# --- Audit trail of admin changes (django-simple-history) -----------------
+# Models registered in their app keep each change with who made it (the request's
+# user); the admin's history page lists them. Reverting is off: the services own the
+# rows' moves, an old version is only looked at.
+INSTALLED_APPS += ["simple_history"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("axes.middleware.AxesMiddleware"),
+    "simple_history.middleware.HistoryRequestMiddleware",
+)
+SIMPLE_HISTORY_REVERT_DISABLED = True

@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Upper
 from django.utils import timezone
+from simple_history import register
 
 from orders.models.orders import Order
 
@@ -188,3 +189,8 @@ class DiscountRedemption(models.Model):
 
     def __str__(self):
         return f"{self.code_id} on order {self.order_id}"
+
+
+# Codes are written in the admin: each change is kept on the code's history page
+# (uses move with checkouts by a conditional UPDATE, which writes no history).
+register(DiscountCode, manager_name="audit", excluded_fields=["times_used"])

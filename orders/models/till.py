@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from simple_history import register
 
 
 class Register(models.Model):
@@ -185,3 +186,7 @@ class TillMovement(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.amount}"
+
+
+# Registers are set up in the admin: each change is kept on its history page.
+register(Register, manager_name="audit")
