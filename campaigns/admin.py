@@ -258,6 +258,9 @@ class CampaignAdmin(ShopScopedAdmin, SimpleHistoryAdmin):
         return self.readonly_fields
 
     def has_delete_permission(self, request, obj=None):
+        """Only a draft that sent nothing, and only for who holds the right."""
+        if not super().has_delete_permission(request, obj):
+            return False
         return obj is None or (
             obj.status == CampaignStatus.DRAFT and not obj.messages.exists()
         )
