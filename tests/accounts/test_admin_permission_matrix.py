@@ -139,7 +139,9 @@ def test_each_role_may_do_what_the_design_says(users, rf: RequestFactory, label,
     request.user = users[role]
     rights = "".join(
         letter if getattr(model_admin, f"has_{name}_permission")(request) else "-"
-        for letter, name in zip("vacd", ["view", "add", "change", "delete"])
+        for letter, name in zip(
+            "vacd", ["view", "add", "change", "delete"], strict=True
+        )
     )
     key = design_key(role)
     assert rights == PERMISSIONS[label].get(key, "----")
