@@ -173,6 +173,38 @@ def sales_report(*, since=None, shop_ids=None) -> SalesReport:
         .annotate(orders=Count("id"), revenue=Sum("total"))
         .order_by("-revenue")
     )
+    by_shop = _sales_by_shop(orders, shop_ids)
+    online = orders.filter(channel__in=ONLINE_CHANNELS).aggregate(
+        total=Count("id"),
+        pickup=Count("id", filter=Q(fulfilment_method=FulfilmentMethod.PICKUP)),
+    )
+    online["share"] = (
+        round(100 * online["pickup"] / online["total"], 1) if online["total"] else 0.0
+    )
+    bought_online = orders.filter(customer=OuterRef("pk"), channel__in=ONLINE_CHANNELS)
+    bought_in_store = orders.filter(customer=OuterRef("pk"), channel="store")
+    cross = (
+        Customer.objects.filter(merged_into__isnull=True)
+        .annotate(online=Exists(bought_online), in_store=Exists(bought_in_store))
+        .aggregate(
+            both=Count("id", filter=Q(online=True, in_store=True)),
+            online_only=Count("id", filter=Q(online=True, in_store=False)),
+            store_only=Count("id", filter=Q(online=False, in_store=True)),
+        )
+    )
+    buyers = sum(cross.values())
+    cross["share_both"] = round(100 * cross["both"] / buyers, 1) if buyers else 0.0
+    return SalesReport(
+        by_channel=by_channel,
+        by_shop=by_shop,
+        click_and_collect=online,
+        cross_channel=cross,
+    )
+
+
+def _sales_by_shop(orders: QuerySet[Order], shop_ids) -> list[dict]:
+    """Counter sales (placing location) and click and collect (pickup location) per
+    shop, the best first; only ``shop_ids`` when given."""
     shops: dict[int, dict] = {}
     counter = (
         orders.filter(channel__in=["store", "phone"], placing_location__isnull=False)
@@ -207,35 +239,9 @@ def sales_report(*, since=None, shop_ids=None) -> SalesReport:
         entry["pickup_revenue"] = row["revenue"]
     if shop_ids is not None:
         shops = {pk: entry for pk, entry in shops.items() if pk in shop_ids}
-    by_shop = sorted(
+    return sorted(
         shops.values(),
         key=lambda e: -(e["counter_revenue"] + e.get("pickup_revenue", 0)),
-    )
-    online = orders.filter(channel__in=ONLINE_CHANNELS).aggregate(
-        total=Count("id"),
-        pickup=Count("id", filter=Q(fulfilment_method=FulfilmentMethod.PICKUP)),
-    )
-    online["share"] = (
-        round(100 * online["pickup"] / online["total"], 1) if online["total"] else 0.0
-    )
-    bought_online = orders.filter(customer=OuterRef("pk"), channel__in=ONLINE_CHANNELS)
-    bought_in_store = orders.filter(customer=OuterRef("pk"), channel="store")
-    cross = (
-        Customer.objects.filter(merged_into__isnull=True)
-        .annotate(online=Exists(bought_online), in_store=Exists(bought_in_store))
-        .aggregate(
-            both=Count("id", filter=Q(online=True, in_store=True)),
-            online_only=Count("id", filter=Q(online=True, in_store=False)),
-            store_only=Count("id", filter=Q(online=False, in_store=True)),
-        )
-    )
-    buyers = sum(cross.values())
-    cross["share_both"] = round(100 * cross["both"] / buyers, 1) if buyers else 0.0
-    return SalesReport(
-        by_channel=by_channel,
-        by_shop=by_shop,
-        click_and_collect=online,
-        cross_channel=cross,
     )
 
 
