@@ -23,6 +23,7 @@ from simple_history import register
 from campaigns.channels import MessageChannel
 from campaigns.rendering import template_errors
 from campaigns.rules import rule_errors
+from omnistore.core.audit import AdminHistory
 
 
 class Segment(models.Model):
@@ -421,5 +422,10 @@ class Restock(models.Model):
 
 # Segments and campaigns are written in the admin: each change is kept on the object's
 # history page (a campaign's status moves are its status history as well).
-register(Segment, manager_name="audit")
-register(Campaign, manager_name="audit", excluded_fields=["updated_at"])
+register(Segment, manager_name="audit", records_class=AdminHistory)
+register(
+    Campaign,
+    manager_name="audit",
+    records_class=AdminHistory,
+    excluded_fields=["updated_at", "lease_until"],
+)

@@ -437,7 +437,7 @@ class WishlistItemAdmin(ReadOnlyAdmin):
         "price_at_add",
         "removed_at",
     ]
-    list_select_related = ["wishlist", "variant", "added_at_location"]
+    list_select_related = ["wishlist", "variant__product", "added_at_location"]
     list_filter = [
         "added_via",
         "added_at_location",

@@ -3,6 +3,8 @@ from django.db import models
 from django.db.models import F, Q
 from simple_history import register
 
+from omnistore.core.audit import AdminHistory
+
 
 class Category(models.Model):
     name = models.CharField(max_length=100)
@@ -551,9 +553,10 @@ class TransferEvent(models.Model):
 # What the admin edits keeps its history (who, when, each field before and after), shown
 # on the object's history page. Stock quantities are the ledger's, not kept here.
 for _model in (Category, Product, Variant, Location):
-    register(_model, manager_name="audit")
+    register(_model, manager_name="audit", records_class=AdminHistory)
 register(
     StockLevel,
     manager_name="audit",
+    records_class=AdminHistory,
     excluded_fields=["on_hand", "reserved", "updated_at"],
 )

@@ -16,6 +16,7 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 from simple_history import register
 
+from omnistore.core.audit import AdminHistory
 from orders.models.orders import Order
 
 
@@ -193,4 +194,9 @@ class DiscountRedemption(models.Model):
 
 # Codes are written in the admin: each change is kept on the code's history page
 # (uses move with checkouts by a conditional UPDATE, which writes no history).
-register(DiscountCode, manager_name="audit", excluded_fields=["times_used"])
+register(
+    DiscountCode,
+    manager_name="audit",
+    records_class=AdminHistory,
+    excluded_fields=["times_used"],
+)

@@ -15,6 +15,8 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history import register
 
+from omnistore.core.audit import AdminHistory
+
 
 class Register(models.Model):
     """One till on one shop device; the device picks it (kept in its session)."""
@@ -189,4 +191,4 @@ class TillMovement(models.Model):
 
 
 # Registers are set up in the admin: each change is kept on its history page.
-register(Register, manager_name="audit")
+register(Register, manager_name="audit", records_class=AdminHistory)
