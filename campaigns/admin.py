@@ -14,6 +14,7 @@ from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from simple_history.admin import SimpleHistoryAdmin
 
 from campaigns.channels import MessageChannel
 from campaigns.rules import field_reference, rule_errors
@@ -26,6 +27,7 @@ from campaigns.services.campaigns import (
     schedule_campaign,
 )
 from campaigns.services.segments import create_segment, update_segment
+from omnistore.accounts.scoping import ShopScopedAdmin
 from omnistore.core.charts import bar_chart
 from omnistore.core.exceptions import ApplicationError
 from omnistore.core.replica import on_replica, reads_from_replica
@@ -76,7 +78,7 @@ class SegmentForm(forms.ModelForm):
 
 
 @admin.register(Segment)
-class SegmentAdmin(admin.ModelAdmin):
+class SegmentAdmin(ShopScopedAdmin, SimpleHistoryAdmin):
     form = SegmentForm
     list_display = ["name", "description", "updated_at", "created_by"]
     list_select_related = ["created_by"]
@@ -208,7 +210,7 @@ class HistoryInline(admin.TabularInline):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
+class CampaignAdmin(ShopScopedAdmin, SimpleHistoryAdmin):
     form = CampaignForm
     change_list_template = "campaigns/admin/campaign_change_list.html"
     list_display = [
@@ -257,6 +259,9 @@ class CampaignAdmin(admin.ModelAdmin):
         return self.readonly_fields
 
     def has_delete_permission(self, request, obj=None):
+        """Only a draft that sent nothing, and only for who holds the right."""
+        if not super().has_delete_permission(request, obj):
+            return False
         return obj is None or (
             obj.status == CampaignStatus.DRAFT and not obj.messages.exists()
         )
@@ -280,22 +285,24 @@ class CampaignAdmin(admin.ModelAdmin):
         if ok:
             self.message_user(request, f"{ok} campaign(s) {done}.", messages.SUCCESS)
 
-    @admin.action(description="Schedule (send at its time, now if none)")
+    @admin.action(
+        description="Schedule (send at its time, now if none)", permissions=["change"]
+    )
     def schedule_now(self, request, queryset):
         def schedule(*, campaign, actor):
             schedule_campaign(campaign=campaign, send_at=campaign.send_at, actor=actor)
 
         self._each(request, queryset, schedule, "scheduled")
 
-    @admin.action(description="Cancel sending")
+    @admin.action(description="Cancel sending", permissions=["change"])
     def cancel(self, request, queryset):
         self._each(request, queryset, cancel_campaign, "cancelled")
 
-    @admin.action(description="Activate automation")
+    @admin.action(description="Activate automation", permissions=["change"])
     def activate(self, request, queryset):
         self._each(request, queryset, activate_automation, "activated")
 
-    @admin.action(description="Pause automation")
+    @admin.action(description="Pause automation", permissions=["change"])
     def pause(self, request, queryset):
         self._each(request, queryset, pause_automation, "paused")
 
@@ -347,7 +354,7 @@ class CampaignAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "campaigns/admin/report.html", context)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ShopScopedAdmin, admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
@@ -390,7 +397,7 @@ class StockWatchAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(ShopScopedAdmin, admin.ModelAdmin):
     list_display = [
         "id",
         "campaign",

@@ -18,10 +18,12 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from simple_history import register
 
 from campaigns.channels import MessageChannel
 from campaigns.rendering import template_errors
 from campaigns.rules import rule_errors
+from omnistore.core.audit import AdminHistory
 
 
 class Segment(models.Model):
@@ -416,3 +418,14 @@ class Restock(models.Model):
     def __str__(self):
         where = f"at {self.location_id}" if self.location_id else "online"
         return f"{self.variant_id} back {where} (#{self.number})"
+
+
+# Segments and campaigns are written in the admin: each change is kept on the object's
+# history page (a campaign's status moves are its status history as well).
+register(Segment, manager_name="audit", records_class=AdminHistory)
+register(
+    Campaign,
+    manager_name="audit",
+    records_class=AdminHistory,
+    excluded_fields=["updated_at", "lease_until"],
+)

@@ -16,6 +16,7 @@ from customers.normalize import (
 )
 from customers.services.merge import dismiss_duplicate, merge_customers
 from customers.services.profiles import update_profile
+from omnistore.accounts.scoping import ShopScopedAdmin
 from omnistore.core.exceptions import ApplicationError, ValidationFailed
 from omnistore.core.vat import check_vat_number
 
@@ -32,10 +33,26 @@ from .models import (
     DuplicateStatus,
     LoyaltyTransaction,
     StaffNote,
+    Wishlist,
+    WishlistItem,
+)
+
+# A customer belongs to the shops they bought at: the orders a shop took, shipped or
+# handed over (the order's shop paths, named here by lookup: orders sit above this
+# app), and the shop they prefer.
+CUSTOMER_SHOP_PATHS = (
+    "orders__placing_location",
+    "orders__fulfilments__location",
+    "orders__fulfilments__pickup_location",
+    "preferred_store",
 )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+def through(prefix: str) -> tuple[str, ...]:
+    return tuple(f"{prefix}__{path}" for path in CUSTOMER_SHOP_PATHS)
+
+
+class ReadOnlyAdmin(ShopScopedAdmin, admin.ModelAdmin):
     """A history: listed and opened, never added, edited or deleted by hand."""
 
     def has_add_permission(self, request, obj=None):
@@ -158,8 +175,9 @@ class CustomerForm(forms.ModelForm):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(ShopScopedAdmin, admin.ModelAdmin):
     form = CustomerForm
+    shop_paths = CUSTOMER_SHOP_PATHS
     list_display = [
         "id",
         "__str__",
@@ -264,7 +282,14 @@ class CustomerAdmin(admin.ModelAdmin):
         if changes:
             update_profile(customer=obj, actor=request.user, **changes)
 
-    @admin.action(description="Merge selected customers (the oldest profile survives)")
+    def has_merge_permission(self, request) -> bool:
+        """Deciding that two profiles are one person is HQ's (the duplicates queue)."""
+        return request.user.has_perm("customers.change_duplicatecandidate")
+
+    @admin.action(
+        description="Merge selected customers (the oldest profile survives)",
+        permissions=["merge"],
+    )
     def merge_selected(self, request, queryset):
         customers = list(queryset)
         if len(customers) != 2:
@@ -278,7 +303,7 @@ class CustomerAdmin(admin.ModelAdmin):
 
 
 @admin.register(DuplicateCandidate)
-class DuplicateCandidateAdmin(admin.ModelAdmin):
+class DuplicateCandidateAdmin(ShopScopedAdmin, admin.ModelAdmin):
     list_display = [
         "id",
         "customer_a",
@@ -316,7 +341,10 @@ class DuplicateCandidateAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.action(description="Merge each pair (the older profile survives)")
+    @admin.action(
+        description="Merge each pair (the older profile survives)",
+        permissions=["change"],
+    )
     def merge_pairs(self, request, queryset):
         for candidate in queryset.filter(status=DuplicateStatus.PENDING):
             a = Customer.objects.get(pk=candidate.customer_a_id)
@@ -330,7 +358,7 @@ class DuplicateCandidateAdmin(admin.ModelAdmin):
                 continue
             _merge_pair(self, request, [a, b])
 
-    @admin.action(description="Different people: dismiss")
+    @admin.action(description="Different people: dismiss", permissions=["change"])
     def dismiss_pairs(self, request, queryset):
         count = 0
         for candidate in queryset.filter(status=DuplicateStatus.PENDING):
@@ -393,3 +421,59 @@ class LoyaltyTransactionAdmin(ReadOnlyAdmin):
     list_filter = ["kind"]
     search_fields = ["reference_id", "customer__loyalty_number"]
     raw_id_fields = ["customer"]
+
+
+class WishlistItemInline(ReadOnlyInline):
+    model = WishlistItem
+    fields = [
+        "variant",
+        "note",
+        "added_via",
+        "added_at_location",
+        "added_at",
+        "removed_at",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return (
+            super().get_queryset(request).select_related("variant", "added_at_location")
+        )
+
+
+@admin.register(Wishlist)
+class WishlistAdmin(ReadOnlyAdmin):
+    """Customers' lists, looked at; they change through ``customers.services``. The
+    share token opens a list to anyone, so it is not shown."""
+
+    shop_paths = through("customer")
+    list_display = ["__str__", "customer", "created_at", "updated_at", "archived_at"]
+    list_select_related = ["customer"]
+    list_filter = [("archived_at", admin.EmptyFieldListFilter), "created_at"]
+    search_fields = ["name", "customer__last_name", "customer__email"]
+    exclude = ["share_token"]
+    raw_id_fields = ["customer"]
+    inlines = [WishlistItemInline]
+
+
+@admin.register(WishlistItem)
+class WishlistItemAdmin(ReadOnlyAdmin):
+    shop_paths = through("wishlist__customer")
+    list_display = [
+        "added_at",
+        "wishlist",
+        "variant",
+        "added_via",
+        "added_at_location",
+        "price_at_add",
+        "removed_at",
+    ]
+    list_select_related = ["wishlist", "variant__product", "added_at_location"]
+    list_filter = [
+        "added_via",
+        "added_at_location",
+        ("removed_at", admin.EmptyFieldListFilter),
+    ]
+    search_fields = ["variant__sku", "wishlist__customer__email"]
+    raw_id_fields = ["wishlist", "variant"]
+    date_hierarchy = "added_at"

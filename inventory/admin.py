@@ -10,7 +10,9 @@ import re
 from django.contrib import admin, messages
 from django.db.models import F
 from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
 
+from omnistore.accounts.scoping import ShopScopedAdmin, shop_ids
 from omnistore.core.exceptions import ApplicationError
 
 from .models import (
@@ -36,7 +38,7 @@ from .services.transfers import receive_transfer, ship_transfer
 TRANSFER_NUMBER = re.compile(r"^[Tt]?0*(\d{1,12})$")
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ShopScopedAdmin, admin.ModelAdmin):
     """A history: listed and opened, never added, edited or deleted by hand."""
 
     def has_add_permission(self, request, obj=None):
@@ -67,8 +69,13 @@ class ReadOnlyInline(admin.TabularInline):
 # --- catalog and locations -------------------------------------------------------
 
 
+class CatalogAdmin(ShopScopedAdmin, SimpleHistoryAdmin):
+    """The catalog serves every shop (``shop_paths`` None): managers look, HQ edits,
+    and each change is kept in the object's history."""
+
+
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(CatalogAdmin):
     list_display = ["name", "slug", "parent"]
     list_select_related = ["parent"]
     search_fields = ["name", "slug"]
@@ -84,7 +91,7 @@ class VariantInline(admin.TabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(CatalogAdmin):
     list_display = ["name", "brand", "category", "tax_class", "active", "created_at"]
     list_filter = ["category", "tax_class", "active", "brand"]
     list_select_related = ["category"]
@@ -94,7 +101,7 @@ class ProductAdmin(admin.ModelAdmin):
 
 
 @admin.register(Variant)
-class VariantAdmin(admin.ModelAdmin):
+class VariantAdmin(CatalogAdmin):
     list_display = ["sku", "product", "colour", "size", "price", "barcode", "active"]
     list_filter = ["active", "product__category"]
     list_select_related = ["product"]
@@ -103,7 +110,8 @@ class VariantAdmin(admin.ModelAdmin):
 
 
 @admin.register(Location)
-class LocationAdmin(admin.ModelAdmin):
+class LocationAdmin(CatalogAdmin):
+    shop_paths = ("pk",)
     list_display = [
         "code",
         "name",
@@ -203,10 +211,11 @@ class LowStockFilter(admin.SimpleListFilter):
 
 
 @admin.register(StockLevel)
-class StockLevelAdmin(admin.ModelAdmin):
+class StockLevelAdmin(ShopScopedAdmin, SimpleHistoryAdmin):
     """Only the safety stock and the low-stock threshold are settings a manager may
     change; on hand and reserved move only with a ledger row, through the services."""
 
+    shop_paths = ("location",)
     list_display = [
         "sku",
         "item",
@@ -282,6 +291,7 @@ class StockLevelAdmin(admin.ModelAdmin):
 
 @admin.register(StockMovement)
 class StockMovementAdmin(ReadOnlyAdmin):
+    shop_paths = ("location",)
     list_display = [
         "created_at",
         "sku",
@@ -310,6 +320,7 @@ class StockMovementAdmin(ReadOnlyAdmin):
 
 @admin.register(Reservation)
 class ReservationAdmin(ReadOnlyAdmin):
+    shop_paths = ("location",)
     list_display = [
         "id",
         "sku",
@@ -352,7 +363,10 @@ class TransferEventInline(ReadOnlyInline):
 @admin.register(Transfer)
 class TransferAdmin(ReadOnlyAdmin):
     """Transfers are requested from the staff screens; here managers follow them and
-    can ship or receive in bulk, through the same services."""
+    can ship or receive in bulk, through the same services. A shop's manager sees
+    what leaves or reaches their shops."""
+
+    shop_paths = ("source", "destination")
 
     list_display = [
         "__str__",
@@ -382,7 +396,12 @@ class TransferAdmin(ReadOnlyAdmin):
     def has_move_permission(self, request):
         return request.user.has_perm("inventory.change_transfer")
 
-    def _run(self, request, queryset, service, done: str):
+    def _run(self, request, queryset, service, done: str, end: str):
+        """``end``: the side a shop must hold to act (ships from its own shops,
+        receives into them); HQ acts on every transfer."""
+        ids = shop_ids(request.user)
+        if ids is not None:
+            queryset = queryset.filter(**{f"{end}__in": ids})
         moved = 0
         for transfer in queryset.order_by("pk"):
             try:
@@ -405,6 +424,7 @@ class TransferAdmin(ReadOnlyAdmin):
                 transfer=t, actor=user, note="shipped from admin"
             ),
             "shipped",
+            "source",
         )
 
     @admin.action(
@@ -419,4 +439,5 @@ class TransferAdmin(ReadOnlyAdmin):
                 transfer=t, quantities=None, actor=user, note="received from admin"
             ),
             "received",
+            "destination",
         )

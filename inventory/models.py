@@ -2,7 +2,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from simple_history import register
 
+from omnistore.core.audit import AdminHistory
 from omnistore.core.exceptions import ValidationFailed
 from omnistore.core.vat import check_vat_number, vat_country
 
@@ -565,3 +567,15 @@ class TransferEvent(models.Model):
 
     def __str__(self):
         return f"{self.from_status or '-'} → {self.to_status}"
+
+
+# What the admin edits keeps its history (who, when, each field before and after), shown
+# on the object's history page. Stock quantities are the ledger's, not kept here.
+for _model in (Category, Product, Variant, Location):
+    register(_model, manager_name="audit", records_class=AdminHistory)
+register(
+    StockLevel,
+    manager_name="audit",
+    records_class=AdminHistory,
+    excluded_fields=["on_hand", "reserved", "updated_at"],
+)

@@ -8,6 +8,7 @@ from factory.django import DjangoModelFactory
 from inventory.models import Category, Location, LocationKind, Product, Variant
 from inventory.services.stock import receive_stock
 from omnistore.accounts.models import Role, User
+from omnistore.accounts.services import assign_role
 
 
 class LocationFactory(DjangoModelFactory):
@@ -40,6 +41,7 @@ class UserFactory(DjangoModelFactory):
     class Meta:
         model = User
         django_get_or_create = ("username",)
+        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
@@ -47,6 +49,18 @@ class UserFactory(DjangoModelFactory):
     last_name = factory.Sequence(lambda n: f"Rossi{n}")
     password = factory.django.Password("pass-1234")
     role = Role.CUSTOMER
+
+    @factory.post_generation
+    def groups(self, create, extracted, **kwargs):
+        """A staff role given as ``role=`` is held the way the product gives it: the
+        role's group, the home shop among the shops (``assign_role``)."""
+        if create and self.role != Role.CUSTOMER:
+            shops = [self.store] if self.store_id else []
+            staff = self.is_staff
+            assign_role(user=self, role=self.role, shops=shops)
+            if staff and not self.is_staff:
+                self.is_staff = True
+                self.save(update_fields=["is_staff"])
 
 
 class StaffFactory(UserFactory):

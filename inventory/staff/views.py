@@ -36,6 +36,7 @@ from inventory.staff.forms import (
     TransferRequestForm,
     explain_refusal,
 )
+from omnistore.accounts.scoping import shop_ids
 from omnistore.core.exceptions import ApplicationError
 from omnistore.staff.auth import (
     current_store,
@@ -279,17 +280,19 @@ def low_stock(request):
 
 def _transfer_scope(user):
     """Location ids whose transfers a user may see; None means every location."""
-    return None if user.sees_all_stores else [user.store_id]
+    ids = shop_ids(user)
+    return None if ids is None else sorted(ids)
 
 
 def _may(user, transfer: Transfer, action: str) -> bool:
-    if user.sees_all_stores:
+    ids = shop_ids(user)
+    if ids is None:
         return True
     if action == "ship":
-        return transfer.source_id == user.store_id
+        return transfer.source_id in ids
     if action == "receive":
-        return transfer.destination_id == user.store_id
-    return user.store_id in (transfer.source_id, transfer.destination_id)
+        return transfer.destination_id in ids
+    return bool(ids & {transfer.source_id, transfer.destination_id})
 
 
 def _transfer_or_404(request, pk: int, action: str | None = None) -> Transfer:

@@ -1,11 +1,16 @@
+"""Logins, for the platform's superuser. A login's role is its group (Associate, Store
+manager, Area manager, Headquarters); ``role`` follows the groups and is shown, not
+edited. Shop staff belong to their ``shops``, the home ``store`` among them."""
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from .models import User
+from .scoping import ShopScopedAdmin
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(ShopScopedAdmin, BaseUserAdmin):
     list_display = [
         "username",
         "email",
@@ -15,13 +20,15 @@ class UserAdmin(BaseUserAdmin):
         "store",
         "is_staff",
     ]
-    list_filter = ["role", "store", "is_staff", "is_active"]
+    list_filter = ["role", "groups", "store", "is_staff", "is_active"]
     list_select_related = ["store"]
+    readonly_fields = ["role"]
+    filter_horizontal = [*BaseUserAdmin.filter_horizontal, "shops"]
     fieldsets = (
         *BaseUserAdmin.fieldsets,
-        ("Store role", {"fields": ("role", "store")}),
+        ("Shops", {"fields": ("role", "store", "shops")}),
     )
     add_fieldsets = (
         *BaseUserAdmin.add_fieldsets,
-        ("Store role", {"fields": ("role", "store")}),
+        ("Shops", {"fields": ("store", "shops")}),
     )

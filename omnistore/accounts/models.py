@@ -3,16 +3,26 @@ from django.db import models
 
 
 class Role(models.TextChoices):
+    """What a login is, derived from its groups (``omnistore.accounts.roles``): the
+    column is rewritten whenever the groups change, so the staff UI reads it without a
+    query; the rights themselves are the groups' permissions."""
+
     CUSTOMER = "customer", "Customer"
     ASSOCIATE = "associate", "Store associate"
     STORE_MANAGER = "store_manager", "Store manager"
+    AREA_MANAGER = "area_manager", "Area manager"
     HQ = "hq", "Headquarters"
+
+
+SHOP_ROLES = ("associate", "store_manager", "area_manager")
+MANAGER_ROLES = frozenset({Role.STORE_MANAGER, Role.AREA_MANAGER})
 
 
 class User(AbstractUser):
     """Anyone who signs in: customers (storefront) and staff (shops, HQ).
 
-    Shop staff belong to one ``store``; HQ sees every location.
+    Shop staff have a home ``store`` (where the staff UI opens) and belong to one or
+    more ``shops`` (the home shop among them); HQ sees every location.
     """
 
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.CUSTOMER)
@@ -22,26 +32,37 @@ class User(AbstractUser):
         blank=True,
         on_delete=models.PROTECT,
         related_name="staff",
-        help_text="Home shop of an associate or store manager.",
+        help_text="Home shop of shop staff: where the staff UI opens.",
+    )
+    shops = models.ManyToManyField(
+        "inventory.Location",
+        blank=True,
+        related_name="staff_members",
+        help_text="Every shop this person works for (an area manager has several).",
     )
 
     class Meta:
         constraints = [
             models.CheckConstraint(
                 name="shop_staff_have_a_store",
-                condition=~models.Q(role__in=["associate", "store_manager"])
+                condition=~models.Q(role__in=SHOP_ROLES)
                 | models.Q(store__isnull=False),
             )
         ]
 
     @property
     def is_shop_staff(self) -> bool:
-        return self.role in {Role.ASSOCIATE, Role.STORE_MANAGER}
+        return self.role in SHOP_ROLES
 
     @property
     def is_store_staff(self) -> bool:
         """May use the staff UI."""
         return self.is_active and (self.role != Role.CUSTOMER or self.is_superuser)
+
+    @property
+    def is_manager(self) -> bool:
+        """A store or area manager, or HQ: may approve at the shops they see."""
+        return self.role in MANAGER_ROLES or self.sees_all_stores
 
     @property
     def sees_all_stores(self) -> bool:

@@ -496,3 +496,14 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
     "omnistore.core.replica.ReadYourWritesMiddleware",
 )
+
+# --- Audit trail of admin changes (django-simple-history) -----------------
+# Models registered in their app keep each change with who made it (the request's
+# user); the admin's history page lists them. Reverting is off: the services own the
+# rows' moves, an old version is only looked at.
+INSTALLED_APPS += ["simple_history"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("axes.middleware.AxesMiddleware"),
+    "simple_history.middleware.HistoryRequestMiddleware",
+)
+SIMPLE_HISTORY_REVERT_DISABLED = True

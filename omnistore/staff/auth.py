@@ -9,6 +9,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 
 from inventory.models import Location, LocationKind
+from omnistore.accounts.scoping import shop_ids
 
 SESSION_STORE_KEY = "staff_store_id"
 
@@ -44,22 +45,35 @@ def staff_only_unless(flag: str):
 
 
 def current_store(request) -> Location | None:
-    """The shop the staff member acts for: their own; HQ picks one (kept in the session)."""
+    """The shop the staff member acts for: the one picked (kept in the session) among
+    the shops they see, else their home shop; HQ's first shop by name."""
     user = request.user
     if not user.is_authenticated:
         return None
     if getattr(request, "_staff_store", None) is not None:
         return request._staff_store
     store = None
+    store_id = getattr(request, "session", {}).get(SESSION_STORE_KEY)
     if user.sees_all_stores:
-        store_id = request.session.get(SESSION_STORE_KEY)
         shops = Location.objects.filter(active=True, kind=LocationKind.SHOP)
         store = shops.filter(pk=store_id).first() if store_id else None
         store = store or shops.order_by("name").first()
-    elif user.store_id:
+    elif store_id and store_id != user.store_id and store_id in shop_ids(user):
+        store = Location.objects.filter(pk=store_id, active=True).first()
+    if store is None and not user.sees_all_stores and user.store_id:
         store = user.store
     request._staff_store = store
     return store
+
+
+def switchable_shops(user):
+    """The shops a staff member may switch between: every shop for HQ, their own
+    when they have several (an area manager), none otherwise."""
+    shops = Location.objects.filter(active=True, kind=LocationKind.SHOP)
+    if user.sees_all_stores:
+        return shops
+    ids = shop_ids(user)
+    return shops.filter(pk__in=ids) if len(ids) > 1 else shops.none()
 
 
 def require_store(request) -> Location:
@@ -70,6 +84,8 @@ def require_store(request) -> Location:
 
 
 def visible_locations(user):
-    """Locations whose details a user may act on: all for HQ, their shop otherwise."""
+    """Locations whose details a user may act on: all for HQ, their shops otherwise
+    (the rule of ``omnistore.accounts.scoping``, which the admin follows too)."""
     qs = Location.objects.filter(active=True)
-    return qs if user.sees_all_stores else qs.filter(pk=user.store_id)
+    ids = shop_ids(user)
+    return qs if ids is None else qs.filter(pk__in=ids)

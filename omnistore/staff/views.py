@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from inventory import selectors as inventory_selectors
 from inventory.models import Location, LocationKind
 
-from .auth import SESSION_STORE_KEY, current_store, staff_required
+from .auth import SESSION_STORE_KEY, current_store, staff_required, switchable_shops
 from .panels import dashboard_context
 
 
@@ -37,7 +37,8 @@ class StoreSwitchForm(forms.Form):
 @require_POST
 def switch_store(request):
     form = StoreSwitchForm(request.POST)
-    if request.user.sees_all_stores and form.is_valid():
+    form.fields["store"].queryset = switchable_shops(request.user)
+    if form.is_valid():
         request.session[SESSION_STORE_KEY] = form.cleaned_data["store"].pk
     return HttpResponseRedirect(safe_next(request) or reverse("staff:dashboard"))
 

@@ -21,7 +21,8 @@ class CartLineInline(ReadOnlyInline):
 @admin.register(Cart)
 class CartAdmin(ReadOnlyAdmin):
     """Carts are the customer's: looked at to help them, never changed by hand. The
-    token is a secret that opens an anonymous cart, so it is not shown."""
+    token is a secret that opens an anonymous cart, so it is not shown. A cart
+    belongs to no shop: HQ's only (``shop_paths`` None, no manager permission)."""
 
     list_display = [
         "id",

@@ -14,9 +14,11 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
 
+from omnistore.accounts.scoping import ShopScopedAdmin
 from omnistore.core.exceptions import ApplicationError
-from orders.admin.base import ReadOnlyInline
+from orders.admin.base import ReadOnlyAdmin, ReadOnlyInline, through
 from orders.models import DiscountCode, DiscountKind, DiscountRedemption
 from orders.services.discounts import (
     DISCOUNT_EDITABLE_TERMS,
@@ -123,7 +125,9 @@ class DiscountCodeForm(forms.ModelForm):
 
 
 @admin.register(DiscountCode)
-class DiscountCodeAdmin(admin.ModelAdmin):
+class DiscountCodeAdmin(ShopScopedAdmin, SimpleHistoryAdmin):
+    """Codes serve the whole chain: HQ's (``shop_paths`` None, no manager right)."""
+
     form = DiscountCodeForm
     list_display = [
         "code",
@@ -235,7 +239,7 @@ class DiscountCodeAdmin(admin.ModelAdmin):
         obj.created_at = created.created_at
         obj.created_by = created.created_by
 
-    @admin.action(description="Deactivate selected codes")
+    @admin.action(description="Deactivate selected codes", permissions=["change"])
     def deactivate(self, request, queryset):
         """Each code through the service: it stops working at once, orders that used
         it keep their price."""
@@ -260,3 +264,16 @@ class DiscountCodeAdmin(admin.ModelAdmin):
             self.message_user(
                 request, "The selected codes were already inactive.", messages.INFO
             )
+
+
+@admin.register(DiscountRedemption)
+class DiscountRedemptionAdmin(ReadOnlyAdmin):
+    """Each order's use of a code; a manager sees those of their shops' orders."""
+
+    shop_paths = through("order")
+    list_display = ["created_at", "code", "order", "customer", "amount", "released_at"]
+    list_select_related = ["code", "order", "customer"]
+    list_filter = [("released_at", admin.EmptyFieldListFilter), "created_at"]
+    search_fields = ["code__code", "order__number", "customer__email"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False

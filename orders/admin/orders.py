@@ -18,9 +18,10 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from omnistore.core.exceptions import ApplicationError
-from orders.admin.base import PhoneAwareSearch, ReadOnlyAdmin, ReadOnlyInline
+from orders.admin.base import PhoneAwareSearch, ReadOnlyAdmin, ReadOnlyInline, through
 from orders.admin.export import Echo, csv_safe, export_rows
 from orders.admin.invoices import InvoiceInline, issue_invoices
+from orders.admin.order_cancel import OrderCancelPage
 from orders.admin.reports import sales_report_page, vat_ledger_page
 from orders.models import (
     Fulfilment,
@@ -32,6 +33,7 @@ from orders.models import (
     Refund,
     TillMovement,
 )
+from orders.selectors.orders import ORDER_SHOP_PATHS
 from orders.services.fulfilment import cancel_order
 
 SHOWN = 50  # orders listed on the cancel confirmation page
@@ -125,7 +127,8 @@ class CancelOrdersForm(forms.Form):
 
 
 @admin.register(Order)
-class OrderAdmin(PhoneAwareSearch, ReadOnlyAdmin):
+class OrderAdmin(OrderCancelPage, PhoneAwareSearch, ReadOnlyAdmin):
+    shop_paths = ORDER_SHOP_PATHS
     list_display = [
         "number",
         "customer",
@@ -145,7 +148,7 @@ class OrderAdmin(PhoneAwareSearch, ReadOnlyAdmin):
         "created_at",
     ]
     search_fields = [
-        "=number",
+        "number",
         "email",
         "phone",
         "customer__first_name",
@@ -156,13 +159,16 @@ class OrderAdmin(PhoneAwareSearch, ReadOnlyAdmin):
     show_full_result_count = False
     list_per_page = 50
     change_list_template = "admin/orders/order/change_list.html"
+    change_form_template = "admin/orders/order/change_form.html"
 
     def get_urls(self):
         report = self.admin_site.admin_view(self.sales_report_view)
         ledger = self.admin_site.admin_view(self.vat_ledger_view)
+        cancel = self.admin_site.admin_view(self.cancel_view)
         return [
             path("report/", report, name="orders_order_report"),
             path("vat-ledger/", ledger, name="orders_order_vat_ledger"),
+            path("<path:object_id>/cancel/", cancel, name="orders_order_cancel"),
             *super().get_urls(),
         ]
 
@@ -381,7 +387,7 @@ class OrderAdmin(PhoneAwareSearch, ReadOnlyAdmin):
             )
         return None
 
-    @admin.action(description="Export selected orders as CSV")
+    @admin.action(description="Export selected orders as CSV", permissions=["view"])
     def export_csv(self, request, queryset):
         writer = csv.writer(Echo())
         rows = (
@@ -429,6 +435,7 @@ class PaymentEventInline(ReadOnlyInline):
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
+    shop_paths = through("order")
     list_display = [
         "order",
         "method",

@@ -11,6 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 
+from omnistore.accounts.scoping import shop_ids
 from omnistore.core.charts import Chart, bar_chart
 from omnistore.core.replica import reads_from_replica
 from orders.selectors.reports import (
@@ -45,7 +46,7 @@ def sales_report_page(model_admin, request):
         raise PermissionDenied
     days = _report_days(request, REPORT_PERIODS, 30)
     since = timezone.now() - timedelta(days=days) if days else None
-    report = sales_report(since=since)
+    report = sales_report(since=since, shop_ids=shop_ids(request.user))
     context = {
         **model_admin.admin_site.each_context(request),
         "title": "Sales report",
@@ -97,8 +98,9 @@ def returns_rate_page(model_admin, request):
         raise PermissionDenied
     days = _report_days(request, PERIODS, 90)
     since = timezone.now() - timedelta(days=days) if days else None
-    by_shop = returns_rate_by_shop(since=since)
-    by_product = returns_rate_by_product(since=since)
+    scope = shop_ids(request.user)
+    by_shop = returns_rate_by_shop(since=since, shop_ids=scope)
+    by_product = returns_rate_by_product(since=since, shop_ids=scope)
     context = {
         **model_admin.admin_site.each_context(request),
         "title": "Returns rate",

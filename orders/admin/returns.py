@@ -10,7 +10,7 @@ from django.contrib import admin, messages
 from django.urls import path
 
 from omnistore.core.exceptions import ApplicationError
-from orders.admin.base import ReadOnlyAdmin, ReadOnlyInline
+from orders.admin.base import ReadOnlyAdmin, ReadOnlyInline, through
 from orders.admin.reports import returns_rate_page
 from orders.models import (
     Return,
@@ -81,6 +81,7 @@ class StoreCreditInline(ReadOnlyInline):
 
 @admin.register(Return)
 class ReturnAdmin(ReadOnlyAdmin):
+    shop_paths = ("receiving_location", "order__placing_location")
     list_display = [
         "code",
         "order",
@@ -148,7 +149,7 @@ class ReturnAdmin(ReadOnlyAdmin):
         ]
 
     def has_close_permission(self, request) -> bool:
-        return request.user.has_perm("orders.view_return")
+        return request.user.has_perm("orders.change_return")
 
     @admin.action(description="Close selected refunded returns", permissions=["close"])
     def close_returns(self, request, queryset):
@@ -177,6 +178,10 @@ class ReturnAdmin(ReadOnlyAdmin):
 
 @admin.register(StoreCreditTransaction)
 class StoreCreditTransactionAdmin(ReadOnlyAdmin):
+    shop_paths = (
+        "return_request__receiving_location",
+        *through("order", ("placing_location",)),
+    )
     list_display = [
         "created_at",
         "customer",

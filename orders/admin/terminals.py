@@ -12,6 +12,7 @@ from orders.models import TerminalDevice, TerminalIntent, TerminalIntentEvent
 
 @admin.register(TerminalDevice)
 class TerminalDeviceAdmin(ReadOnlyAdmin):
+    shop_paths = ("location",)
     list_display = ["label", "location", "provider", "device_id", "is_active"]
     list_filter = ["provider", "is_active", "location"]
     search_fields = ["label", "device_id", "location__code", "location__name"]
@@ -31,6 +32,7 @@ class TerminalIntentEventInline(ReadOnlyInline):
 
 @admin.register(TerminalIntent)
 class TerminalIntentAdmin(ReadOnlyAdmin):
+    shop_paths = ("location",)
     list_display = [
         "reference",
         "created_at",

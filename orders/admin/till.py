@@ -6,26 +6,17 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.template.loader import render_to_string
+from simple_history.admin import SimpleHistoryAdmin
 
+from omnistore.accounts.scoping import ShopScopedAdmin
 from orders.admin.base import ReadOnlyAdmin, ReadOnlyInline
 from orders.models import Register, TillMovement, TillSession
 from orders.selectors.till import z_report
 
 
-class ShopScoped:
-    """Rows of the user's shop only, unless they see every shop."""
-
-    shop_field = "location"
-
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        if request.user.sees_all_stores:
-            return queryset
-        return queryset.filter(**{f"{self.shop_field}_id": request.user.store_id})
-
-
 @admin.register(Register)
-class RegisterAdmin(ShopScoped, admin.ModelAdmin):
+class RegisterAdmin(ShopScopedAdmin, SimpleHistoryAdmin):
+    shop_paths = ("location",)
     list_display = ["name", "location", "active"]
     list_filter = ["active", "location"]
     search_fields = ["name", "location__name"]
@@ -51,8 +42,8 @@ class TillMovementInline(ReadOnlyInline):
 
 
 @admin.register(TillSession)
-class TillSessionAdmin(ShopScoped, ReadOnlyAdmin):
-    shop_field = "register__location"
+class TillSessionAdmin(ReadOnlyAdmin):
+    shop_paths = ("register__location",)
     list_display = [
         "register",
         "status",
@@ -101,8 +92,8 @@ class TillSessionAdmin(ShopScoped, ReadOnlyAdmin):
 
 
 @admin.register(TillMovement)
-class TillMovementAdmin(ShopScoped, ReadOnlyAdmin):
-    shop_field = "session__register__location"
+class TillMovementAdmin(ReadOnlyAdmin):
+    shop_paths = ("session__register__location",)
     list_display = ["created_at", "session", "kind", "amount", "actor", "reason"]
     list_filter = ["kind", "session__register__location"]
     search_fields = ["reason", "order__number"]

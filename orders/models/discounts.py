@@ -14,7 +14,9 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Upper
 from django.utils import timezone
+from simple_history import register
 
+from omnistore.core.audit import AdminHistory
 from orders.models.orders import Order
 
 
@@ -188,3 +190,13 @@ class DiscountRedemption(models.Model):
 
     def __str__(self):
         return f"{self.code_id} on order {self.order_id}"
+
+
+# Codes are written in the admin: each change is kept on the code's history page
+# (uses move with checkouts by a conditional UPDATE, which writes no history).
+register(
+    DiscountCode,
+    manager_name="audit",
+    records_class=AdminHistory,
+    excluded_fields=["times_used"],
+)

@@ -13,6 +13,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from simple_history import register
+
+from omnistore.core.audit import AdminHistory
 
 
 class Register(models.Model):
@@ -185,3 +188,7 @@ class TillMovement(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.amount}"
+
+
+# Registers are set up in the admin: each change is kept on its history page.
+register(Register, manager_name="audit", records_class=AdminHistory)

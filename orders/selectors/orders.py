@@ -19,6 +19,14 @@ from orders.models import (
     Refund,
 )
 
+# The shops an order belongs to: the one that took it, the ones that ship it or hand it
+# over. Managers see these orders (admin) and the reports count them.
+ORDER_SHOP_PATHS = (
+    "placing_location",
+    "fulfilments__location",
+    "fulfilments__pickup_location",
+)
+
 
 def order_lines_prefetch():
     return Prefetch("lines", queryset=OrderLine.objects.order_by("id"))

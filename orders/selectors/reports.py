@@ -22,6 +22,7 @@ from django.db.models.functions import Coalesce
 
 from customers.models import Customer
 from inventory.models import Location
+from omnistore.accounts.scoping import scope_to_shops
 from omnistore.core.channels import ONLINE_CHANNELS
 from orders.models import (
     FulfilmentMethod,
@@ -32,6 +33,7 @@ from orders.models import (
     ReturnLine,
     ReturnStatus,
 )
+from orders.selectors.orders import ORDER_SHOP_PATHS
 
 
 @dataclass
@@ -50,14 +52,23 @@ class RateRow:
         return f"{self.rate * 100:.1f}%"
 
 
-def _sold_lines(since: datetime | None) -> QuerySet[OrderLine]:
+def _sold_lines(since: datetime | None, shop_ids=None) -> QuerySet[OrderLine]:
+    """``shop_ids``: only lines handed over at those shops (None: every shop)."""
     lines = OrderLine.objects.exclude(order__status=OrderStatus.CANCELLED)
     if since is not None:
         lines = lines.filter(order__created_at__gte=since)
+    if shop_ids is not None:
+        lines = lines.filter(
+            Q(fulfilment__pickup_location__in=shop_ids)
+            | Q(
+                fulfilment__pickup_location__isnull=True,
+                fulfilment__location__in=shop_ids,
+            )
+        )
     return lines
 
 
-def _returned_lines(since: datetime | None) -> QuerySet[ReturnLine]:
+def _returned_lines(since: datetime | None, shop_ids=None) -> QuerySet[ReturnLine]:
     """Units actually back: returns received (refunded, closed), not just asked for."""
     lines = ReturnLine.objects.filter(
         return_request__status__in=[
@@ -68,17 +79,21 @@ def _returned_lines(since: datetime | None) -> QuerySet[ReturnLine]:
     )
     if since is not None:
         lines = lines.filter(order_line__order__created_at__gte=since)
+    if shop_ids is not None:
+        lines = lines.filter(return_request__receiving_location__in=shop_ids)
     return lines
 
 
-def returns_rate_by_shop(*, since: datetime | None = None) -> list[RateRow]:
+def returns_rate_by_shop(
+    *, since: datetime | None = None, shop_ids=None
+) -> list[RateRow]:
     """Per shop: units handed over there (sold at its counter, collected there, or
     shipped from it) against units returned there. Two grouped queries and one for
     the names."""
     handed = Coalesce("fulfilment__pickup_location", "fulfilment__location")
     sold = {
         row["shop"]: row["units"]
-        for row in _sold_lines(since)
+        for row in _sold_lines(since, shop_ids)
         .annotate(shop=handed)
         .values("shop")
         .annotate(units=Sum("quantity"))
@@ -87,7 +102,7 @@ def returns_rate_by_shop(*, since: datetime | None = None) -> list[RateRow]:
     }
     returned = {
         row["return_request__receiving_location"]: row["units"]
-        for row in _returned_lines(since)
+        for row in _returned_lines(since, shop_ids)
         .filter(return_request__receiving_location__isnull=False)
         .values("return_request__receiving_location")
         .annotate(units=Sum("quantity"))
@@ -103,11 +118,11 @@ def returns_rate_by_shop(*, since: datetime | None = None) -> list[RateRow]:
 
 
 def returns_rate_by_product(
-    *, since: datetime | None = None, limit: int = 20
+    *, since: datetime | None = None, limit: int = 20, shop_ids=None
 ) -> list[RateRow]:
     """Per product: units sold against units returned, the most returned first."""
     returned_rows = list(
-        _returned_lines(since)
+        _returned_lines(since, shop_ids)
         .values("order_line__variant__product", "order_line__variant__product__name")
         .annotate(units=Sum("quantity"))
         .order_by("-units", "order_line__variant__product")[:limit]
@@ -115,7 +130,7 @@ def returns_rate_by_product(
     ids = [row["order_line__variant__product"] for row in returned_rows]
     sold = {
         row["variant__product"]: row["units"]
-        for row in _sold_lines(since)
+        for row in _sold_lines(since, shop_ids)
         .filter(variant__product__in=ids)
         .values("variant__product")
         .annotate(units=Sum("quantity"))
@@ -141,9 +156,9 @@ class SalesReport:
     cross_channel: dict
 
 
-def _sales_by_shop(orders: QuerySet[Order]) -> list[dict]:
+def _sales_by_shop(orders: QuerySet[Order], shop_ids=None) -> list[dict]:
     """Per shop and currency: counter sales and the click-and-collect orders handed
-    over there, gross and net; two aggregate queries."""
+    over there, gross and net; two aggregate queries. Only ``shop_ids`` when given."""
     shops: dict[tuple[int, str], dict] = {}
     counter = (
         orders.filter(channel__in=["store", "phone"], placing_location__isnull=False)
@@ -190,6 +205,8 @@ def _sales_by_shop(orders: QuerySet[Order]) -> list[dict]:
         entry["pickup_orders"] = row["orders"]
         entry["pickup_revenue"] = row["revenue"]
         entry["pickup_net"] = row["net"]
+    if shop_ids is not None:
+        shops = {key: entry for key, entry in shops.items() if key[0] in shop_ids}
     return sorted(
         shops.values(),
         key=lambda e: (
@@ -199,15 +216,18 @@ def _sales_by_shop(orders: QuerySet[Order]) -> list[dict]:
     )
 
 
-def sales_report(*, since=None) -> SalesReport:
+def sales_report(*, since=None, shop_ids=None) -> SalesReport:
     """Sales by channel and by shop, gross (``revenue``, VAT included) and net, per
     currency — amounts in euro and in francs are never added up — the
     click-and-collect share of online orders and how many customers buy across
     channels: five aggregate queries whatever the volume.
 
     A shop's sales are its counter sales (placing location) plus the click-and-collect
-    orders handed over or waiting there (pickup location)."""
-    orders = Order.objects.exclude(status=OrderStatus.CANCELLED)
+    orders handed over or waiting there (pickup location). ``shop_ids`` limits it all to
+    the orders of those shops (a manager's); None is the whole chain."""
+    orders = scope_to_shops(
+        Order.objects.exclude(status=OrderStatus.CANCELLED), ORDER_SHOP_PATHS, shop_ids
+    )
     if since is not None:
         orders = orders.filter(created_at__gte=since)
     by_channel = list(
@@ -215,7 +235,7 @@ def sales_report(*, since=None) -> SalesReport:
         .annotate(orders=Count("id"), revenue=Sum("total"), net=Sum("net_total"))
         .order_by("currency", "-revenue")
     )
-    by_shop = _sales_by_shop(orders)
+    by_shop = _sales_by_shop(orders, shop_ids)
     online = orders.filter(channel__in=ONLINE_CHANNELS).aggregate(
         total=Count("id"),
         pickup=Count("id", filter=Q(fulfilment_method=FulfilmentMethod.PICKUP)),

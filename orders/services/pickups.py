@@ -18,7 +18,6 @@ from django.utils import timezone
 
 from inventory.models import Location, MovementReason
 from inventory.services.reservations import consume_reservations
-from omnistore.accounts.models import Role
 from omnistore.core.actors import acting_user
 from omnistore.core.exceptions import (
     Conflict,
@@ -38,7 +37,6 @@ EVENT_ORDER_COLLECTED = "order_collected"
 EVENT_PICKUP_REMINDER = "pickup_reminder"
 EVENT_PICKUP_LOCKED = "pickup_locked"
 EVENT_PICKUP_UNLOCKED = "pickup_unlocked"
-UNLOCK_ROLES = frozenset({Role.STORE_MANAGER, Role.HQ})
 
 
 def verify_pickup_code(order: Order, code: str) -> bool:
@@ -120,7 +118,7 @@ def _record_pickup_change(order: Order, *, actor, now: datetime, note: str) -> N
 def may_unlock_pickup(user) -> bool:
     return bool(
         getattr(user, "is_authenticated", False)
-        and (user.role in UNLOCK_ROLES or user.is_superuser)
+        and user.is_manager
     )
 
 

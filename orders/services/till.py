@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from omnistore.accounts.models import Role
+from omnistore.accounts.scoping import shop_ids
 from omnistore.core.actors import acting_user
 from omnistore.core.exceptions import (
     Conflict,
@@ -353,15 +353,11 @@ def close_till(
 
 
 def can_approve(user, session: TillSession) -> bool:
-    """A store manager of the session's shop, or HQ."""
-    if not getattr(user, "is_authenticated", False):
+    """A manager of the session's shop (store or area), or HQ."""
+    if not getattr(user, "is_authenticated", False) or not user.is_manager:
         return False
-    if user.sees_all_stores:
-        return True
-    return (
-        user.role == Role.STORE_MANAGER
-        and user.store_id == session.register.location_id
-    )
+    ids = shop_ids(user)
+    return ids is None or session.register.location_id in ids
 
 
 @transaction.atomic

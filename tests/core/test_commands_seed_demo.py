@@ -163,8 +163,14 @@ def test_demo_staff_have_their_roles_and_shops(seeded):
     hq = User.objects.get(username="hq")
     assert (associate.role, associate.store.code) == (Role.ASSOCIATE, "MI-DUOMO")
     assert (manager.role, manager.store.code) == (Role.STORE_MANAGER, "MI-DUOMO")
-    assert hq.role == Role.HQ and hq.store is None and hq.is_staff and hq.is_superuser
-    assert not associate.is_staff and not manager.is_superuser
+    assert hq.role == Role.HQ and hq.store is None and hq.is_staff
+    assert not hq.is_superuser  # the superuser runs the platform, not the business
+    assert not associate.is_staff and manager.is_staff and not manager.is_superuser
+    area = User.objects.get(username="area-manager")
+    assert area.role == Role.AREA_MANAGER and area.is_staff
+    assert sorted(s.code for s in area.shops.all()) == ["MI-PNUOVA", "TO-ROMA"]
+    assert list(hq.groups.values_list("name", flat=True)) == ["Headquarters"]
+    assert User.objects.get(username="admin").is_superuser
 
 
 def test_hq_can_use_the_admin(client, seeded):
@@ -255,6 +261,14 @@ def test_demo_info_prints_urls_logins_and_a_customer_token(seeded):
     for path in ("staff/", "admin/", "api/docs/", "api/schema/"):
         assert f"http://demo.test:9000/{path}" in text
     assert "associate" in text and "manager" in text and "hq" in text
+    for line in (
+        "associate              Store associate · Milano Duomo · staff UI",
+        "manager                Store manager · Milano Duomo · staff UI and /admin/",
+        "area-manager           Area manager · Milano Porta Nuova, Torino Via Roma",
+        "hq                     Headquarters · all shops · staff UI and /admin/",
+        "admin                  Platform superuser · all shops · staff UI and /admin/",
+    ):
+        assert line in text, text
     assert DEMO_PASSWORD in text
     token = Token.objects.get(user=customer)
     assert token.key in text

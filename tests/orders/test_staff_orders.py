@@ -587,6 +587,7 @@ def test_the_order_page_costs_the_same_queries_for_any_size(
     for variant in variants:
         stock(variant, shop, 3)
     order = ready_order(store=shop, lines=[(v, 1) for v in variants])
-    with django_assert_max_num_queries(10):  # the page lists its invoices too
+    # 11: the page lists its invoices, and reads the shops the associate belongs to
+    with django_assert_max_num_queries(11):
         response = staff.get(reverse("staff:order_detail", args=[order.number]))
     assert len(response.context["lines"]) == lines

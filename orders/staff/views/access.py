@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.http import Http404
 
+from omnistore.accounts.scoping import shop_ids
 from omnistore.core.exceptions import NotFound
 from orders.models import FulfilmentMethod, FulfilmentStatus, Order
 from orders.selectors.orders import order_detail as find_order
@@ -47,20 +48,22 @@ def acts_at(fulfilment, location_id, action: str | None) -> bool:
 
 
 def may_act(user, order: Order, action: str | None = None) -> bool:
-    """HQ acts anywhere; shop staff where the order's fulfilment is at their shop."""
-    if user.sees_all_stores:
+    """HQ acts anywhere; shop staff where the order's fulfilment is at their shops."""
+    ids = shop_ids(user)
+    if ids is None:
         return True
     return any(
-        acts_at(f, user.store_id, action)
+        acts_at(f, shop, action)
         for f in order.fulfilments.all()
         if f.status != FulfilmentStatus.CANCELLED
+        for shop in ids
     )
 
 
 def may_cancel(user, order: Order) -> bool:
     return may_act(user, order) or (
         order.placing_location_id is not None
-        and order.placing_location_id == user.store_id
+        and order.placing_location_id in shop_ids(user)
     )
 
 

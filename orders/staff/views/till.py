@@ -72,8 +72,7 @@ def _page(request, store, *, status=200, **forms_):
         "movements": session_movements(session) if session else [],
         "expected": expected_cash(session) if session else None,
         "awaiting": sessions_awaiting_approval(store),
-        "may_approve": request.user.sees_all_stores
-        or request.user.role == "store_manager",
+        "may_approve": request.user.is_manager,
         "recent": shop_sessions(store),
         "errors": forms_.get("errors", []),
     }

@@ -36,11 +36,24 @@ def api_routes(prefix: str = "api/v1/") -> list[str]:
 
 
 def demo_customer() -> User | None:
-    customers = User.objects.filter(role=Role.CUSTOMER, is_active=True)
+    customers = User.objects.filter(
+        role=Role.CUSTOMER, is_active=True, is_superuser=False
+    )
     return (
         customers.filter(email__iexact=DEMO_CUSTOMER_EMAIL).first()
         or customers.order_by("id").first()
     )
+
+
+def login_line(user: User) -> str:
+    """The role, the shops and the doors of one demo login."""
+    role = "Platform superuser" if user.is_superuser else user.get_role_display()
+    shops = sorted(shop.name for shop in user.shops.all())
+    where = "all shops" if user.sees_all_stores else ", ".join(shops) or "no shop"
+    doors = ["staff UI"] if user.is_store_staff else []
+    if user.is_staff:
+        doors.append("/admin/")
+    return f"{role} · {where} · {' and '.join(doors)}"
 
 
 class Command(BaseCommand):
@@ -64,19 +77,21 @@ class Command(BaseCommand):
 
         order = {username: i for i, (username, *_rest) in enumerate(STAFF)}
         staff = sorted(
-            User.objects.filter(username__in=order, is_active=True).select_related(
-                "store"
+            User.objects.filter(username__in=order, is_active=True).prefetch_related(
+                "shops"
             ),
             key=lambda user: order[user.username],
         )
         if staff:
             out("")
-            out(self.style.MIGRATE_HEADING(f"Staff logins (password: {DEMO_PASSWORD})"))
+            out(
+                self.style.MIGRATE_HEADING(
+                    f"Logins by role (password: {DEMO_PASSWORD})"
+                )
+            )
             for user in staff:
-                where = user.store.name if user.store else "all shops"
-                extra = ", also /admin/" if user.is_staff else ""
-                out(f"  {user.username:<22} {user.get_role_display()} · {where}{extra}")
-            out(f"  Sign in at {base}/staff/login/")
+                out(f"  {user.username:<22} {login_line(user)}")
+            out(f"  Staff UI: {base}/staff/login/ · admin: {base}/admin/")
 
         customer = demo_customer()
         if customer is not None:

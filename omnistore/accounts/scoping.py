@@ -1,0 +1,129 @@
+"""Which shops a login sees, and the admin that shows only those: one rule for the
+staff UI (``omnistore.staff.auth``) and every admin page.
+
+HQ and the platform's superuser see every location. Everyone else sees the shops they
+belong to: their home ``store`` and their ``shops``. A row belongs to a shop through
+one or more lookups (``shop_paths``: an order through the shop that took it, ships it
+or hands it over); a row of another shop is not there at all (a 404, like an unknown
+id), its location is not offered in the filters, and no action reaches it.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.admin.utils import get_fields_from_path
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+LOCATION_MODEL = "inventory.Location"
+_CACHE = "_shop_ids_cache"
+
+
+def shop_ids(user) -> frozenset[int] | None:
+    """The ids of the locations ``user`` sees; ``None`` means every one. One query
+    for shop staff, kept on the user for the rest of the request."""
+    if not user.is_authenticated:
+        return frozenset()
+    if user.sees_all_stores:
+        return None
+    cached = getattr(user, _CACHE, None)
+    if cached is None:
+        ids = set(user.shops.values_list("pk", flat=True))
+        if user.store_id:
+            ids.add(user.store_id)
+        cached = frozenset(ids)
+        setattr(user, _CACHE, cached)
+    return cached
+
+
+def scope_to_shops(queryset: QuerySet, paths, ids) -> QuerySet:
+    """Rows of ``queryset`` that belong, through any of ``paths``, to a location in
+    ``ids`` (all rows when ``ids`` is None). Several paths or one across a reverse
+    relation could repeat a row, so those filter by a subquery of primary keys."""
+    if ids is None:
+        return queryset
+    if not paths:
+        return queryset.none()
+    condition = Q()
+    for path in paths:
+        condition |= Q(**{f"{path}__in": ids})
+    if len(paths) == 1 and not _crosses_many(queryset.model, paths[0]):
+        return queryset.filter(condition)
+    keys = queryset.model._default_manager.filter(condition).values("pk")
+    return queryset.filter(pk__in=keys)
+
+
+def _crosses_many(model, path: str) -> bool:
+    return any(
+        field.many_to_many or field.one_to_many
+        for field in get_fields_from_path(model, path)
+    )
+
+
+def _is_location(field) -> bool:
+    related = getattr(field, "related_model", None)
+    return related is not None and related._meta.label == LOCATION_MODEL
+
+
+class ShopLocationFilter(admin.RelatedFieldListFilter):
+    """A location filter offering only the shops the user sees."""
+
+    def field_choices(self, field, request, model_admin):
+        ids = shop_ids(request.user)
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        if ids is None:
+            return field.get_choices(include_blank=False, ordering=ordering)
+        return field.get_choices(
+            include_blank=False, ordering=ordering, limit_choices_to={"pk__in": ids}
+        )
+
+
+class ShopScopedAdmin:
+    """Mixed into every model admin. ``shop_paths`` names how a row belongs to a
+    shop; ``None`` marks rows of the whole chain (the catalog, campaigns, codes), which
+    only the permissions guard. Querysets, objects by URL (404), location filters and
+    location choices on forms all follow ``shop_ids``."""
+
+    shop_paths: tuple[str, ...] | None = None
+
+    def scoped(self, request, queryset: QuerySet) -> QuerySet:
+        if self.shop_paths is None:
+            return queryset
+        return scope_to_shops(queryset, self.shop_paths, shop_ids(request.user))
+
+    def get_queryset(self, request):
+        return self.scoped(request, super().get_queryset(request))
+
+    def get_object(self, request, object_id, from_field=None):
+        """Another shop's row answers 404 like an unknown id, never a redirect that
+        would tell it exists."""
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404("No such object.")
+        return obj
+
+    def get_list_filter(self, request):
+        filters = []
+        for entry in super().get_list_filter(request):
+            if isinstance(entry, str) and _is_location(
+                get_fields_from_path(self.model, entry)[-1]
+            ):
+                entry = (entry, ShopLocationFilter)
+            filters.append(entry)
+        return filters
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        ids = shop_ids(request.user)
+        if _is_location(db_field) and ids is not None and self.shop_paths:
+            kwargs["queryset"] = db_field.related_model._default_manager.filter(
+                pk__in=ids
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def history_view(self, request, object_id, extra_context=None):
+        self.get_object(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        self.get_object(request, object_id)
+        return super().history_form_view(request, object_id, version_id, extra_context)

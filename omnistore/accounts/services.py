@@ -1,0 +1,44 @@
+"""Giving a login its role: the one door that sets groups, shops and admin access."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from omnistore.core.exceptions import ValidationFailed
+
+from .models import SHOP_ROLES, Role, User
+from .roles import ADMIN_ROLES, ROLE_GROUPS
+
+
+@transaction.atomic
+def assign_role(*, user: User, role: str, shops: Iterable = (), home=None) -> User:
+    """Make ``user`` hold ``role`` at ``shops`` (locations), ``home`` among them (the
+    first shop if not given). The group is the right; ``is_staff`` follows it, so
+    managers and HQ reach /admin/ and associates do not. The platform's superuser flag
+    is left alone: it is not a role."""
+    shops = list(shops)
+    if home is not None and home not in shops:
+        shops.insert(0, home)
+    if role in SHOP_ROLES and not shops:
+        raise ValidationFailed(
+            "Shop staff belong to at least one shop.", extra={"shops": ["required"]}
+        )
+    if role == Role.STORE_MANAGER and len(shops) > 1:
+        raise ValidationFailed(
+            "A store manager runs one shop; several make an area manager.",
+            extra={"shops": ["one shop"]},
+        )
+    user.store = (home or shops[0]) if shops else None
+    user.is_staff = role in ADMIN_ROLES or user.is_superuser
+    user.role = role
+    user.save(update_fields=["store", "is_staff", "role"])
+    user.shops.set(shops)
+    others = Group.objects.filter(name__in=ROLE_GROUPS.values())
+    user.groups.remove(*others)
+    if role in ROLE_GROUPS:
+        group, _ = Group.objects.get_or_create(name=ROLE_GROUPS[role])
+        user.groups.add(group)
+    return user

@@ -1,0 +1,72 @@
+"""The Cancel button on an order's own admin page: a reason, then ``cancel_order``
+(stock released, payments refunded, history and customer told). Shown only while the
+order's status may move to cancelled (``ORDER_MOVES``) and to whoever may cancel."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+
+from omnistore.core.exceptions import ApplicationError
+from orders.models import OrderStatus
+from orders.services.fulfilment import can_move, cancel_order
+
+
+class CancelOrderForm(forms.Form):
+    reason = forms.CharField(
+        max_length=200,
+        label="Reason (kept in the order's history and told to the customer)",
+        widget=forms.TextInput(attrs={"size": 60}),
+    )
+
+
+class OrderCancelPage:
+    """Mixed into the order admin: the button's context and its page."""
+
+    def may_cancel(self, request, order) -> bool:
+        return self.has_cancel_permission(request) and can_move(
+            order, OrderStatus.CANCELLED
+        )
+
+    def render_change_form(self, request, context, *args, obj=None, **kwargs):
+        context["may_cancel"] = obj is not None and self.may_cancel(request, obj)
+        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
+
+    def cancel_view(self, request, object_id):
+        order = self.get_object(request, object_id)  # another shop's order: 404
+        if not self.may_cancel(request, order):
+            raise PermissionDenied
+        back = reverse("admin:orders_order_change", args=[order.pk])
+        form = CancelOrderForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                cancel_order(
+                    order=order, actor=request.user, reason=form.cleaned_data["reason"]
+                )
+            except ApplicationError as error:
+                self.message_user(request, error.message, level=messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    f"{order.number} cancelled: stock released, payments refunded.",
+                    level=messages.SUCCESS,
+                )
+            return HttpResponseRedirect(back)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Cancel order {order.number}",
+            "opts": self.model._meta,
+            "original": order,
+            "form": form,
+            "back": back,
+        }
+        return TemplateResponse(
+            request,
+            "admin/orders/order/cancel.html",
+            context,
+            status=422 if request.method == "POST" else 200,
+        )

@@ -1,0 +1,183 @@
+"""Managers in the admin see their shops only: lists, objects by URL (404), location
+filters, actions and reports; HQ sees every shop. One rule for all of them
+(``omnistore.accounts.scoping``)."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.urls import reverse
+
+from customers.models import Channel
+from inventory.models import StockLevel
+from omnistore.accounts.models import Role
+from orders.models import Order, OrderStatus
+from orders.services.checkout import place_order
+from orders.services.payments import PaymentRequest
+from tests.customers.factories import make_customer
+from tests.factories import LocationFactory, UserFactory, VariantFactory, stock
+from tests.orders.factories import pickup_order
+
+pytestmark = pytest.mark.django_db
+
+ORDERS = "/admin/orders/order/"
+
+
+def counter_sale(shop, variant, **kwargs) -> Order:
+    return place_order(
+        lines=[(variant, 1)],
+        channel=Channel.STORE,
+        fulfilment="carry_out",
+        placing_location=shop,
+        payments=[PaymentRequest(method="cash")],
+        **kwargs,
+    )
+
+
+@pytest.fixture
+def book():
+    """Three shops, a sale at each, a click-and-collect order waiting at the second."""
+    shops = [
+        LocationFactory(code=code, name=name)
+        for code, name in [("MI", "Milano"), ("TO", "Torino"), ("RM", "Roma")]
+    ]
+    shirt = VariantFactory(sku="SHIRT", price="40.00")
+    for shop in shops:
+        stock(shirt, shop, 20)
+    sales = [
+        counter_sale(shop, shirt, customer=make_customer(email=f"{shop.code}@x.it"))
+        for shop in shops
+    ]
+    waiting = pickup_order(store=shops[1], lines=[(shirt, 1)])
+    return {"shops": shops, "sales": sales, "pickup": waiting, "shirt": shirt}
+
+
+@pytest.fixture
+def store_manager(book):
+    return UserFactory(
+        username="marco", role=Role.STORE_MANAGER, store=book["shops"][0]
+    )
+
+
+@pytest.fixture
+def area_manager(book):
+    from omnistore.accounts.services import assign_role
+
+    user = UserFactory(username="paolo")
+    return assign_role(user=user, role=Role.AREA_MANAGER, shops=book["shops"][:2])
+
+
+def listed(response) -> set[str]:
+    return {str(obj) for obj in response.context["cl"].result_list}
+
+
+def numbers(response) -> set[str]:
+    return {order.number for order in response.context["cl"].result_list}
+
+
+def test_a_store_manager_lists_only_their_shops_orders(client, book, store_manager):
+    client.force_login(store_manager)
+    response = client.get(ORDERS)
+    assert response.status_code == 200
+    assert numbers(response) == {book["sales"][0].number}
+
+
+def test_an_area_manager_lists_the_orders_of_each_of_their_shops(
+    client, book, area_manager
+):
+    client.force_login(area_manager)
+    expected = {book["sales"][0].number, book["sales"][1].number}
+    assert numbers(client.get(ORDERS)) == expected | {book["pickup"].number}
+
+
+def test_hq_lists_every_order(client, book):
+    client.force_login(UserFactory(role=Role.HQ))
+    assert len(numbers(client.get(ORDERS))) == 4
+
+
+@pytest.mark.parametrize("page", ["change", "history", "delete", "cancel"])
+def test_another_shops_order_by_url_is_a_404(client, book, store_manager, page):
+    client.force_login(store_manager)
+    other = book["sales"][2]
+    url = reverse(f"admin:orders_order_{page}", args=[other.pk])
+    assert client.get(url).status_code == 404
+    own = reverse(f"admin:orders_order_{page}", args=[book["sales"][0].pk])
+    assert client.get(own).status_code in (200, 403)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/inventory/stocklevel/{}/change/",
+        "/admin/customers/customer/{}/change/",
+    ],
+)
+def test_another_shops_stock_and_customers_are_404(client, book, store_manager, url):
+    client.force_login(store_manager)
+    far = book["shops"][2]
+    level = StockLevel.objects.get(location=far)
+    target = level.pk if "stocklevel" in url else book["sales"][2].customer_id
+    assert client.get(url.format(target)).status_code == 404
+
+
+def test_stock_customers_and_transfers_lists_are_scoped(client, book, store_manager):
+    client.force_login(store_manager)
+    levels = client.get("/admin/inventory/stocklevel/").context["cl"].result_list
+    assert {level.location_id for level in levels} == {book["shops"][0].pk}
+    customers = client.get("/admin/customers/customer/").context["cl"].result_list
+    assert [c.email for c in customers] == ["mi@x.it"]
+    ledger = client.get("/admin/inventory/stockmovement/").context["cl"].result_list
+    assert {m.location_id for m in ledger} == {book["shops"][0].pk}
+
+
+def test_the_location_filter_offers_only_the_managers_shops(client, book, area_manager):
+    client.force_login(area_manager)
+    response = client.get(ORDERS)
+    spec = next(
+        f
+        for f in response.context["cl"].filter_specs
+        if f.field_path == "placing_location"
+    )
+    assert {name for _pk, name in spec.lookup_choices} == {"Milano (MI)", "Torino (TO)"}
+    asked = client.get(ORDERS, {"placing_location__id__exact": book["shops"][2].pk})
+    assert numbers(asked) == set()
+
+
+def test_an_action_never_reaches_another_shops_order(client, book, store_manager):
+    client.force_login(store_manager)
+    shops, shirt = book["shops"], book["shirt"]
+    own = pickup_order(store=shops[0], lines=[(shirt, 1)], email="own@x.it")
+    other = pickup_order(store=shops[2], lines=[(shirt, 1)], email="far@x.it")
+    client.post(
+        ORDERS,
+        {
+            "action": "cancel_orders",
+            ACTION_CHECKBOX_NAME: [other.pk, own.pk],
+            "confirm": "1",
+            "reason": "customer changed their mind",
+        },
+    )
+    other.refresh_from_db()
+    own.refresh_from_db()
+    assert other.status != OrderStatus.CANCELLED
+    assert own.status == OrderStatus.CANCELLED
+
+
+def test_the_sales_report_counts_only_the_managers_shops(client, book, store_manager):
+    client.force_login(store_manager)
+    report = client.get(reverse("admin:orders_order_report"), {"days": 0}).context[
+        "report"
+    ]
+    assert [row["shop"] for row in report.by_shop] == ["Milano"]
+    assert sum(row["orders"] for row in report.by_channel) == 1
+    rate = client.get(reverse("admin:orders_return_report"), {"days": 0})
+    assert rate.status_code == 200
+    assert {row.label for row in rate.context["by_shop"]} <= {"Milano"}
+
+
+def test_hq_reports_every_shop(client, book):
+    client.force_login(UserFactory(role=Role.HQ))
+    report = client.get(reverse("admin:orders_order_report"), {"days": 0}).context[
+        "report"
+    ]
+    assert {row["shop"] for row in report.by_shop} == {"Milano", "Torino", "Roma"}

@@ -1,0 +1,85 @@
+"""A store manager in the admin, in the browser: signs in at /admin/, sees their shop's
+orders and not another shop's, and the sales report of their shop only."""
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from customers.models import Channel
+from omnistore.accounts.models import Role
+from orders.services.checkout import place_order
+from orders.services.payments import PaymentRequest
+from tests.factories import (
+    LocationFactory,
+    ProductFactory,
+    UserFactory,
+    VariantFactory,
+    stock,
+)
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+def counter_sale(shop, variant, quantity):
+    return place_order(
+        lines=[(variant, quantity)],
+        channel=Channel.STORE,
+        fulfilment="carry_out",
+        placing_location=shop,
+        payments=[PaymentRequest(method="cash")],
+    )
+
+
+@pytest.fixture
+def shops():
+    milano = LocationFactory(code="MI01", name="Milano Centro")
+    roma = LocationFactory(code="RM01", name="Roma Corso")
+    shirt = VariantFactory(
+        product=ProductFactory(name="Oxford shirt"), price=Decimal("69.00")
+    )
+    for shop in (milano, roma):
+        stock(shirt, shop, 10)
+    UserFactory(
+        username="marco",
+        first_name="Marco",
+        last_name="Rossi",
+        role=Role.STORE_MANAGER,
+        store=milano,
+    )
+    return {
+        "mine": [counter_sale(milano, shirt, 1), counter_sale(milano, shirt, 2)],
+        "other": counter_sale(roma, shirt, 3),
+    }
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_store_manager_sees_their_shops_orders_and_report(live_server, page, shops):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live_server.url}/admin/")
+    page.fill("#id_username", "marco")
+    page.fill("#id_password", "pass-1234")
+    page.click("input[type=submit]")
+    expect(page.locator("#site-name")).to_be_visible()
+
+    page.goto(f"{live_server.url}/admin/orders/order/")
+    rows = page.locator("#result_list tbody tr")
+    expect(rows).to_have_count(2)
+    for order in shops["mine"]:
+        expect(page.locator("#result_list")).to_contain_text(order.number)
+    expect(page.locator("#result_list")).not_to_contain_text(shops["other"].number)
+    expect(page.locator("#changelist-filter")).not_to_contain_text("Roma Corso")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "admin-manager-orders.png"), full_page=True)
+
+    page.goto(f"{live_server.url}/admin/orders/order/report/?days=0")
+    expect(page.locator("body")).to_contain_text("Milano Centro")
+    expect(page.locator("body")).not_to_contain_text("Roma Corso")
+    page.screenshot(path=str(ARTIFACTS / "admin-manager-report.png"), full_page=True)
+
+    response = page.goto(
+        f"{live_server.url}/admin/orders/order/{shops['other'].pk}/change/"
+    )
+    assert response.status == 404

@@ -1,0 +1,77 @@
+"""The Cancel button on an order's own admin page, and finding an order by part of its
+number."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+
+from omnistore.accounts.models import Role
+from orders.models import OrderStatus
+from tests.factories import LocationFactory, UserFactory, VariantFactory, stock
+from tests.orders.factories import pickup_order
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def shop():
+    return LocationFactory(code="MI01", name="Milano Centro")
+
+
+@pytest.fixture
+def order(shop):
+    shirt = VariantFactory(price="40.00")
+    stock(shirt, shop, 5)
+    return pickup_order(store=shop, lines=[(shirt, 2)])
+
+
+@pytest.fixture
+def manager(client, shop):
+    user = UserFactory(username="marco", role=Role.STORE_MANAGER, store=shop)
+    client.force_login(user)
+    return user
+
+
+def test_the_order_page_shows_cancel_while_the_order_may_be_cancelled(
+    client, manager, order
+):
+    page = client.get(reverse("admin:orders_order_change", args=[order.pk]))
+    cancel_url = reverse("admin:orders_order_cancel", args=[order.pk])
+    assert cancel_url in page.content.decode()
+    response = client.post(cancel_url, {"reason": "customer rang to cancel"})
+    assert response.status_code == 302
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CANCELLED
+    last = order.history.order_by("-id").first()
+    assert last.actor == manager and "customer rang to cancel" in last.note
+    again = client.get(reverse("admin:orders_order_change", args=[order.pk]))
+    assert cancel_url not in again.content.decode()  # ORDER_MOVES: no way back
+    assert client.post(cancel_url, {"reason": "twice"}).status_code == 403
+
+
+def test_cancel_asks_for_a_reason(client, manager, order):
+    url = reverse("admin:orders_order_cancel", args=[order.pk])
+    response = client.post(url, {"reason": ""})
+    assert response.status_code == 422
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PLACED
+
+
+def test_no_cancel_button_without_the_right(client, shop, order):
+    viewer = UserFactory(username="viewer", is_staff=True)
+    viewer.shops.add(shop)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_order"))
+    client.force_login(viewer)
+    page = client.get(reverse("admin:orders_order_change", args=[order.pk]))
+    assert page.status_code == 200
+    assert "cancel-order" not in page.content.decode()
+    url = reverse("admin:orders_order_cancel", args=[order.pk])
+    assert client.post(url, {"reason": "x"}).status_code == 403
+
+
+def test_an_order_is_found_by_part_of_its_number(client, manager, order):
+    part = order.number[3:8]
+    response = client.get(reverse("admin:orders_order_changelist"), {"q": part})
+    assert [o.number for o in response.context["cl"].result_list] == [order.number]
