@@ -135,12 +135,6 @@ def sale_booking(order: Order) -> TillMovement | None:
     )
 
 
-def sessions_awaiting_approval(location):
-    return TillSession.objects.select_related("register", "closed_by").filter(
-        register__location=location, status=TillSessionStatus.AWAITING_APPROVAL
-    )
-
-
 @dataclass
 class ZReport:
     """The end-of-session report: what was sold and given back, by tender, and the

@@ -82,10 +82,5 @@ urlpatterns[:0] = [
     path("till/open/", till.till_open, name="till_open"),
     path("till/cash/", till.till_cash, name="till_cash"),
     path("till/close/", till.till_close, name="till_close"),
-    path(
-        "till/sessions/<int:session_id>/approve/",
-        till.till_approve,
-        name="till_approve",
-    ),
     path("till/sessions/<int:session_id>/", till.till_report, name="till_report"),
 ]

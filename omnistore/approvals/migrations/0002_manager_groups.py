@@ -1,0 +1,45 @@
+"""The managers' groups approve: "Store manager", "Area manager" and "Headquarters"
+hold ``approvals.approve_request``. The groups are found or made by name, so the
+roles' own migration and this one agree whichever runs first."""
+
+from django.db import migrations
+
+GROUPS = ["Store manager", "Area manager", "Headquarters"]
+
+
+def grant(apps, schema_editor):
+    ContentType = apps.get_model("contenttypes", "ContentType")
+    Permission = apps.get_model("auth", "Permission")
+    Group = apps.get_model("auth", "Group")
+    content_type, _ = ContentType.objects.get_or_create(
+        app_label="approvals", model="approval"
+    )
+    permission, _ = Permission.objects.get_or_create(
+        content_type=content_type,
+        codename="approve_request",
+        defaults={"name": "Can approve risky moves at the counter"},
+    )
+    for name in GROUPS:
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.add(permission)
+
+
+def revoke(apps, schema_editor):
+    Permission = apps.get_model("auth", "Permission")
+    Group = apps.get_model("auth", "Group")
+    permission = Permission.objects.filter(
+        content_type__app_label="approvals", codename="approve_request"
+    ).first()
+    if permission is not None:
+        for group in Group.objects.filter(name__in=GROUPS):
+            group.permissions.remove(permission)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("approvals", "0001_initial"),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("contenttypes", "0002_remove_content_type_name"),
+    ]
+
+    operations = [migrations.RunPython(grant, revoke)]
