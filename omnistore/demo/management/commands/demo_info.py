@@ -6,6 +6,8 @@ from rest_framework.authtoken.models import Token
 
 from inventory.demo.staff import DEMO_PASSWORD, STAFF
 from omnistore.accounts.models import Role, User
+from omnistore.approvals.demo import DEMO_PINS
+from omnistore.approvals.models import ApprovalPin
 
 PAGES = [
     ("Staff UI (shops, tablet)", "staff/"),
@@ -77,6 +79,13 @@ class Command(BaseCommand):
                 extra = ", also /admin/" if user.is_staff else ""
                 out(f"  {user.username:<22} {user.get_role_display()} · {where}{extra}")
             out(f"  Sign in at {base}/staff/login/")
+            pins = ApprovalPin.objects.filter(user__username__in=DEMO_PINS)
+            listed = ", ".join(
+                f"{pin.user.username} {DEMO_PINS[pin.user.username][1]}"
+                for pin in pins.select_related("user").order_by("user__username")
+            )
+            if listed:
+                out(f"  Approval PINs (typed on an associate's screen): {listed}")
 
         customer = demo_customer()
         if customer is not None:
