@@ -13,15 +13,16 @@ DEMO_PINS = {"manager": ("Store manager", "2468"), "hq": ("Headquarters", "1357"
 
 
 def seed_approvals(*, scale: int = 1, stdout=None) -> None:
-    permission = Permission.objects.get(
-        content_type__app_label="approvals", codename="approve_request"
+    permissions = Permission.objects.filter(
+        content_type__app_label="approvals",
+        codename__in=["approve_request", "view_manager_pages"],
     )
     for username, (group_name, pin) in DEMO_PINS.items():
         user = User.objects.filter(username=username).first()
         if user is None:
             continue
         group, _ = Group.objects.get_or_create(name=group_name)
-        group.permissions.add(permission)
+        group.permissions.add(*permissions)
         user.groups.add(group)
         user = User.objects.get(pk=user.pk)  # fresh permission caches
         set_pin(user=user, pin=pin)

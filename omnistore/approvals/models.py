@@ -15,6 +15,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 APPROVE_PERMISSION = "approvals.approve_request"
+# The managers' pages of the staff UI (sales, returns, late pickups, stock alerts,
+# tills): granted with approving, to the same managers' groups.
+MANAGER_PAGES_PERMISSION = "approvals.view_manager_pages"
 
 
 class ApprovalKind(models.TextChoices):
@@ -78,7 +81,10 @@ class Approval(models.Model):
 
     class Meta:
         ordering = ["-requested_at", "-id"]
-        permissions = [("approve_request", "Can approve risky moves at the counter")]
+        permissions = [
+            ("approve_request", "Can approve risky moves at the counter"),
+            ("view_manager_pages", "Can see the manager pages of their shops"),
+        ]
         indexes = [
             models.Index(fields=["location", "status"], name="approval_queue"),
         ]

@@ -442,6 +442,11 @@ OMNISTORE_APPROVAL_EXPIRY_MINUTES = int(
 OMNISTORE_APPROVAL_PIN_MAX_FAILURES = int(
     os.environ.get("OMNISTORE_APPROVAL_PIN_MAX_FAILURES", "5")
 )
+# Click and collect is promised ready this many hours after it is placed; the
+# manager pages list the pickups past it.
+OMNISTORE_PICKUP_PROMISE_HOURS = int(
+    os.environ.get("OMNISTORE_PICKUP_PROMISE_HOURS", "4")
+)
 OMNISTORE_APPROVAL_PIN_LOCK_MINUTES = int(
     os.environ.get("OMNISTORE_APPROVAL_PIN_LOCK_MINUTES", "15")
 )

@@ -3,6 +3,7 @@ from django.urls import path
 # Imported for its registrations: the dashboard and customer page panels.
 from orders.staff.views import (
     exchanges,
+    manager,
     orders,
     panels,  # noqa: F401
     pickups,
@@ -83,4 +84,11 @@ urlpatterns[:0] = [
     path("till/cash/", till.till_cash, name="till_cash"),
     path("till/close/", till.till_close, name="till_close"),
     path("till/sessions/<int:session_id>/", till.till_report, name="till_report"),
+]
+
+# The manager pages. Their paths go first too.
+
+urlpatterns[:0] = [
+    path("manager/", manager.manager_day, name="manager_day"),
+    path("manager/day.csv", manager.manager_day_csv, name="manager_day_csv"),
 ]

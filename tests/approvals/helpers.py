@@ -18,8 +18,9 @@ def make_approver(user, group: str = "Store manager", pin: str | None = None):
     made: a flushed database has lost the migration's groups)."""
     found, _ = Group.objects.get_or_create(name=group)
     found.permissions.add(
-        Permission.objects.get(
-            content_type__app_label="approvals", codename="approve_request"
+        *Permission.objects.filter(
+            content_type__app_label="approvals",
+            codename__in=["approve_request", "view_manager_pages"],
         )
     )
     user.groups.add(found)
