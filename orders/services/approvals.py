@@ -17,10 +17,17 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils import timezone
 
-from omnistore.approvals.models import Approval, ApprovalKind
+from omnistore.approvals.models import Approval, ApprovalChannel, ApprovalKind
 from omnistore.approvals.policy import approval_needed
 from omnistore.approvals.services.approvals import check_approval
 from orders.models import Order, TillSession
+
+
+def approved_by_note(approval: Approval | None) -> str:
+    """What a status history note adds when a manager approved the move."""
+    if approval is None or approval.channel == ApprovalChannel.SELF:
+        return ""
+    return f" · approved by {approval.decided_by.display_name}"
 
 
 def _order_subject(order: Order) -> str:

@@ -29,7 +29,7 @@ from omnistore.core.exceptions import (
 )
 from orders.models import FulfilmentStatus, Order, OrderStatus, OrderStatusChange
 
-from .approvals import guard_pickup_by_identity
+from .approvals import approved_by_note, guard_pickup_by_identity
 from .common import lock_order, record_order_event, send_order_email
 from .fulfilment import cancel_order, order_reservations, transition_order
 from .payments import capture_order_payments
@@ -186,7 +186,7 @@ def collect_order(
                 extra={"note": ["Required when collecting without the code."]},
             )
         note = f"Identity checked: {note.strip()}"
-        guard_pickup_by_identity(
+        approval = guard_pickup_by_identity(
             order=order,
             location=location,
             actor=actor,
@@ -194,6 +194,7 @@ def collect_order(
             approvals=approvals,
             now=now,
         )
+        note += approved_by_note(approval)
     elif not verify_pickup_code(order, code):
         raise _WrongCode(order.pk)
     else:

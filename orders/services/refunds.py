@@ -37,6 +37,7 @@ from orders.models import (
 )
 
 from .approvals import (
+    approved_by_note,
     guard_refund,
     guard_return_outside_window,
     guard_return_without_receipt,
@@ -357,7 +358,7 @@ def refund_return(
         (line.amount for line in ReturnLine.objects.filter(return_request=ret)),
         Decimal("0.00"),
     )
-    guard_refund(
+    approval = guard_refund(
         order=order,
         amount=amount,
         location=location or ret.receiving_location,
@@ -371,7 +372,7 @@ def refund_return(
         actor=actor,
         now=now,
         location=location or ret.receiving_location,
-        note=RefundMethod(method).label,
+        note=RefundMethod(method).label + approved_by_note(approval),
     )
     _pay_back(ret, order, amount, method, actor, location)
     ret.points_reversed = _reverse_return_points(ret, order, amount, actor)

@@ -94,7 +94,10 @@ def test_the_managers_pin_on_the_same_device_approves_and_the_refund_completes(
 
     done = ask_refund(desk, order, approval=request.pk)
     assert done.status_code == 200 and "HX-Redirect" in done
-    assert Return.objects.get().status == ReturnStatus.REFUNDED
+    ret = Return.objects.get()
+    assert ret.status == ReturnStatus.REFUNDED
+    refunded = ret.history.get(to_status=ReturnStatus.REFUNDED)
+    assert refunded.note == "Original payment method · approved by Marco Rossi"
     request.refresh_from_db()
     assert (request.status, request.decided_by, request.channel) == (
         ApprovalStatus.USED,

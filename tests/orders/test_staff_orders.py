@@ -372,7 +372,10 @@ def test_a_lost_code_needs_a_note_of_the_identity_checked_and_a_manager(
     assert done["Location"] == reverse("staff:pickup_desk")
     order = refresh(order)
     assert order.status == OrderStatus.COLLECTED
-    assert order.history.last().note == "Identity checked: ID card AX123, name matches"
+    assert order.history.last().note == (
+        f"Identity checked: ID card AX123, name matches · approved by "
+        f"{manager.display_name}"
+    )
 
 
 def test_an_order_already_collected_cannot_be_handed_over_twice(staff, shop, shirt):
