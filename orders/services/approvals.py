@@ -141,3 +141,74 @@ def guard_till_difference(
         approvals=approvals,
         now=now or timezone.now(),
     )
+
+
+def _percent_off(listed: Decimal, price: Decimal) -> Decimal:
+    if listed <= 0:
+        return Decimal("0")
+    return ((listed - price) * 100 / listed).quantize(Decimal("0.1"))
+
+
+def guard_price_override(
+    *,
+    line,
+    listed: Decimal,
+    price: Decimal,
+    location,
+    actor,
+    reason: str,
+    approvals: Iterable = (),
+    now: datetime | None = None,
+) -> Approval | None:
+    """A counter price more than ``OMNISTORE_APPROVAL_PRICE_OVERRIDE_ABOVE_PERCENT``
+    below the list price. The amount approved is the cut per unit: a deeper cut asks
+    again."""
+    off = _percent_off(listed, price)
+    if not approval_needed(ApprovalKind.PRICE_OVERRIDE, amount=max(off, 0)):
+        return None
+    currency = settings.OMNISTORE_CURRENCY
+    return check_approval(
+        kind=ApprovalKind.PRICE_OVERRIDE,
+        location=location,
+        subject=f"cartline:{line.pk}",
+        actor=actor,
+        summary=(
+            f"Sell {line.variant.sku} at {price} {currency} instead of {listed} "
+            f"({off}% off)"
+        ),
+        amount=listed - price,
+        currency=currency,
+        reason=reason,
+        approvals=approvals,
+        now=now,
+    )
+
+
+def guard_counter_discount(
+    *,
+    cart,
+    code: str,
+    subtotal: Decimal,
+    discount: Decimal,
+    location,
+    actor,
+    approvals: Iterable = (),
+    now: datetime | None = None,
+) -> Approval | None:
+    """A discount code taking more than ``OMNISTORE_APPROVAL_DISCOUNT_ABOVE_PERCENT``
+    off a counter sale, asked when the code is applied to the basket."""
+    off = _percent_off(subtotal, subtotal - discount) if subtotal else Decimal("0")
+    if not approval_needed(ApprovalKind.DISCOUNT, amount=off):
+        return None
+    currency = settings.OMNISTORE_CURRENCY
+    return check_approval(
+        kind=ApprovalKind.DISCOUNT,
+        location=location,
+        subject=f"cart:{cart.pk}:{code}"[:80],
+        actor=actor,
+        summary=f"Discount {code}: {discount} {currency} off {subtotal} ({off}%)",
+        amount=discount,
+        currency=currency,
+        approvals=approvals,
+        now=now,
+    )

@@ -10,6 +10,7 @@ from orders.staff.views import (
     receipts,
     returns,
     sale,
+    sale_prices,
     terminals,
     till,
 )
@@ -20,7 +21,12 @@ urlpatterns = [
     path("sale/add/", sale.sale_add, name="sale_add"),
     path("sale/lines/<int:line_id>/", sale.sale_line, name="sale_line"),
     path("sale/customer/", sale.sale_customer, name="sale_customer"),
-    path("sale/discount/", sale.sale_discount, name="sale_discount"),
+    path("sale/discount/", sale_prices.sale_discount, name="sale_discount"),
+    path(
+        "sale/lines/<int:line_id>/price/",
+        sale_prices.sale_line_price,
+        name="sale_line_price",
+    ),
     path("sale/checkout/", sale.sale_checkout, name="sale_checkout"),
     path("sale/clear/", sale.sale_clear, name="sale_clear"),
     path("receipt/<str:number>/", receipts.sale_receipt, name="sale_receipt"),
