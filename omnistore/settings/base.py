@@ -450,3 +450,7 @@ OMNISTORE_PICKUP_PROMISE_HOURS = int(
 OMNISTORE_APPROVAL_PIN_LOCK_MINUTES = int(
     os.environ.get("OMNISTORE_APPROVAL_PIN_LOCK_MINUTES", "15")
 )
+CELERY_BEAT_SCHEDULE["approvals-expire"] = {
+    "task": "omnistore.approvals.tasks.expire_approvals",
+    "schedule": 60.0,
+}

@@ -31,6 +31,7 @@ from omnistore.approvals.services.pins import (
     unlock_pin,
     verify_pin,
 )
+from omnistore.approvals.tasks import expire_stale_approvals
 from omnistore.core.exceptions import Conflict, PermissionDenied, ValidationFailed
 from orders.models import OrderStatus, Return, ReturnStatus
 from orders.services.pickups import collect_order
@@ -299,3 +300,18 @@ def test_the_right_pin_resets_the_count_and_hq_can_lift_a_lock(store, manager):
     unlock_pin(pin=pin)
     verify_pin(user=manager, pin="2468", now=now)
     assert ApprovalPin.objects.get(user=manager).failures == 0
+
+
+def test_the_periodic_task_expires_what_waited_too_long(store, associate):
+    order = big_sale(store, associate)
+    with pytest.raises(ApprovalRequired) as asked:
+        refund(order, store, associate)
+    request = ask(asked.value, associate)
+    assert expire_stale_approvals() == 0
+    Approval.objects.filter(pk=request.pk).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    assert expire_stale_approvals() == 1
+    request.refresh_from_db()
+    assert request.status == ApprovalStatus.EXPIRED and request.decided_at
+    assert expire_stale_approvals() == 0
