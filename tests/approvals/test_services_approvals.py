@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from customers.services.erasure import erase_customer
 from omnistore.accounts.models import Role
 from omnistore.approvals.models import (
     Approval,
@@ -315,3 +316,26 @@ def test_the_periodic_task_expires_what_waited_too_long(store, associate):
     request.refresh_from_db()
     assert request.status == ApprovalStatus.EXPIRED and request.decided_at
     assert expire_stale_approvals() == 0
+
+
+def test_erasing_the_customer_blanks_what_staff_wrote_about_them(
+    store, associate, manager
+):
+    order = ready_order(store=store, lines=[(stocked(store, 3), 1)])
+    with pytest.raises(ApprovalRequired) as asked:
+        collect_order(
+            order=order,
+            actor=associate,
+            identity_checked=True,
+            note="ID card AX123",
+            location=store,
+        )
+    request = approved(asked.value, associate, manager)
+    assert "AX123" in request.reason
+    erase_customer(customer=order.customer)
+    request.refresh_from_db()
+    assert "AX123" not in request.reason
+    assert (request.kind, request.decided_by) == (
+        ApprovalKind.PICKUP_BY_IDENTITY,
+        manager,
+    )

@@ -11,10 +11,10 @@ from django.urls import reverse
 
 from omnistore.accounts.models import Role
 from omnistore.approvals.models import Approval, ApprovalKind, ApprovalStatus
-from orders.models import Return, ReturnStatus
+from orders.models import Order, OrderStatus, Return, ReturnStatus
 from tests.approvals.helpers import make_approver
 from tests.factories import StaffFactory
-from tests.orders.factories import shop, stocked
+from tests.orders.factories import ready_order, shop, stocked
 from tests.orders.returns_helpers import counter_sale
 
 pytestmark = pytest.mark.django_db
@@ -246,3 +246,29 @@ def test_a_refund_from_the_return_page_asks_too(desk, store, associate, manager)
     assert waiting.status_code == 202
     assert 'id="return-actions"' in waiting.content.decode()
     assert Approval.objects.get().amount == Decimal("200.00")
+
+
+def test_a_pickup_without_the_code_is_handed_over_once_a_manager_approves(
+    desk, store, manager
+):
+    order = ready_order(store=store, lines=[(stocked(store, 3), 1)])
+    url = reverse("staff:pickup_collect", args=[order.number])
+    form = {"identity_checked": "on", "note": "ID card AX123, name matches"}
+    waiting = desk.post(url, form, **HTMX)
+    assert waiting.status_code == 202
+    assert 'id="collect"' in waiting.content.decode()  # in the form's place
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.READY
+    request = Approval.objects.get(kind=ApprovalKind.PICKUP_BY_IDENTITY)
+    pin = reverse("staff:approval_pin", args=[request.pk])
+    granted = desk.post(pin, {"manager": manager.pk, "pin": "2468"}, **HTMX)
+    assert granted["HX-Trigger"] == "approval-granted"
+    done = desk.post(url, {**form, "approval": request.pk})
+    assert done.status_code == 302
+    assert done["Location"] == reverse("staff:pickup_desk")
+    request.refresh_from_db()
+    assert (request.status, request.decided_by) == (ApprovalStatus.USED, manager)
+    order = Order.objects.get(pk=order.pk)
+    assert order.status == OrderStatus.COLLECTED
+    assert order.history.last().note == (
+        "Identity checked: ID card AX123, name matches · approved by Marco Rossi"
+    )

@@ -11,7 +11,6 @@ from django.urls import reverse
 from customers.models import Channel
 from inventory.models import StockLevel
 from omnistore.accounts.models import Role
-from omnistore.approvals.models import Approval, ApprovalKind, ApprovalStatus
 from omnistore.core import outbox
 from orders.models import OrderStatus, PaymentStatus
 from orders.selectors.orders import order_by_id
@@ -23,7 +22,6 @@ from orders.services.pickups import collect_order
 from orders.services.refunds import receive_return, refund_return
 from orders.services.returns import ReturnLineRequest, request_return
 from orders.staff.views.panels import customer_orders_panel
-from tests.approvals.helpers import make_approver
 from tests.customers.factories import make_customer
 from tests.factories import (
     LocationFactory,
@@ -338,9 +336,8 @@ def test_a_wrong_code_changes_nothing_and_the_right_code_hands_over(
     assert (level(shirt, shop).on_hand, level(shirt, shop).reserved) == (8, 0)
 
 
-def test_a_lost_code_needs_a_note_of_the_identity_checked_and_a_manager(
-    staff, shop, shirt, client
-):
+def test_a_lost_code_needs_a_note_of_the_identity_checked(staff, shop, shirt):
+    """With the note, a manager approves the hand-over: tests/approvals."""
     order = ready_order(store=shop, lines=[(shirt, 1)])
     url = reverse("staff:pickup_collect", args=[order.number])
     refused = staff.post(url, {"identity_checked": "on"}, **HTMX)
@@ -350,32 +347,6 @@ def test_a_lost_code_needs_a_note_of_the_identity_checked_and_a_manager(
     empty = staff.post(url, {"code": ""}, **HTMX)
     assert empty.status_code == 422
     assert "Enter the pickup code" in empty.content.decode()
-
-    form = {"identity_checked": "on", "note": "ID card AX123, name matches"}
-    waiting = staff.post(url, form, **HTMX)
-    assert waiting.status_code == 202
-    assert (
-        'id="collect"' in waiting.content.decode()
-    )  # the panel takes the form's place
-    assert refresh(order).status == OrderStatus.READY
-    request = Approval.objects.get(kind=ApprovalKind.PICKUP_BY_IDENTITY)
-    manager = make_approver(
-        StaffFactory(store=shop, role=Role.STORE_MANAGER), pin="2468"
-    )
-    pin = reverse("staff:approval_pin", args=[request.pk])
-    granted = staff.post(pin, {"manager": manager.pk, "pin": "2468"}, **HTMX)
-    assert granted["HX-Trigger"] == "approval-granted"
-    done = staff.post(url, {**form, "approval": request.pk})
-    assert done.status_code == 302
-    request.refresh_from_db()
-    assert (request.status, request.decided_by) == (ApprovalStatus.USED, manager)
-    assert done["Location"] == reverse("staff:pickup_desk")
-    order = refresh(order)
-    assert order.status == OrderStatus.COLLECTED
-    assert order.history.last().note == (
-        f"Identity checked: ID card AX123, name matches · approved by "
-        f"{manager.display_name}"
-    )
 
 
 def test_an_order_already_collected_cannot_be_handed_over_twice(staff, shop, shirt):
