@@ -272,3 +272,12 @@ def test_a_pickup_without_the_code_is_handed_over_once_a_manager_approves(
     assert order.history.last().note == (
         "Identity checked: ID card AX123, name matches · approved by Marco Rossi"
     )
+
+
+def test_the_associate_can_stop_waiting(desk, store, associate):
+    ask_refund(desk, sale(store, associate))
+    request = Approval.objects.get()
+    stopped = desk.post(reverse("staff:approval_cancel", args=[request.pk]), **HTMX)
+    assert "The request expired; nothing was changed" in stopped.content.decode()
+    assert Approval.objects.get().status == ApprovalStatus.EXPIRED
+    assert not Return.objects.exists()
