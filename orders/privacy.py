@@ -15,6 +15,7 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from customers.privacy import ERASED_TEXT, Erasure, PersonalData, Texts
 from customers.selectors.export import iso
+from omnistore.approvals.models import Approval
 from omnistore.core.models import OutboxMessage
 from omnistore.core.redaction import cancel_pending
 from orders.emails import RETURN_TOPIC
@@ -289,6 +290,7 @@ def erase_order_data(erasure: Erasure) -> None:
         "reason",
     )
     _erase_terminal_sales(erasure, orders)
+    _erase_counter_texts(erasure, orders)
     order_ids = list(orders.values_list("pk", flat=True))
     return_ids = list(returns.values_list("pk", flat=True))
     cancel_pending(
@@ -298,6 +300,19 @@ def erase_order_data(erasure: Erasure) -> None:
         ),
         reason=CANCELLED_FOR_ERASURE,
     )
+
+
+def _erase_counter_texts(erasure: Erasure, orders: QuerySet[Order]) -> None:
+    """Why a price was changed on the person's sale lines, and what staff wrote when
+    asking a manager about their orders (an identity checked at a pickup)."""
+    _blank(
+        CartLine.objects.filter(
+            Q(cart__customer_id__in=erasure.customer_ids) | Q(cart__order__in=orders)
+        ),
+        "counter_price_reason",
+    )
+    subjects = [f"order:{n}" for n in orders.values_list("number", flat=True)]
+    _blank(Approval.objects.filter(subject__in=subjects), "reason", "decision_note")
 
 
 def _erase_terminal_sales(erasure: Erasure, orders: QuerySet[Order]) -> None:
@@ -359,7 +374,7 @@ def personal_data() -> PersonalData:
                 erased=("reason",), kept=("kind", "currency", "reference")
             ),
             Cart: Texts(kept=("token", "channel", "status")),
-            CartLine: Texts(),
+            CartLine: Texts(erased=("counter_price_reason",)),
             DiscountRedemption: Texts(),
             TerminalIntent: Texts(
                 erased=("sale",),

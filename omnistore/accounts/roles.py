@@ -62,9 +62,12 @@ MANAGER_PERMISSIONS = [
     "customers.change_customer",
     "customers.view_wishlist",
     "customers.view_wishlistitem",
+    "approvals.approve_request",
+    "approvals.view_manager_pages",
+    "approvals.view_approval",
 ]
 # HQ holds every permission of the business apps, and unlocks logins (django-axes).
-HQ_APPS = ["inventory", "customers", "orders", "campaigns"]
+HQ_APPS = ["inventory", "customers", "orders", "campaigns", "approvals"]
 HQ_EXTRA_PERMISSIONS = ["axes.view_accessattempt", "axes.delete_accessattempt"]
 
 GROUP_PERMISSIONS: dict[str, list[str]] = {

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "customers",
     "orders",
     "campaigns",
+    "omnistore.approvals",
     "omnistore.demo",
 ]
 
@@ -507,3 +508,49 @@ MIDDLEWARE.insert(
     "simple_history.middleware.HistoryRequestMiddleware",
 )
 SIMPLE_HISTORY_REVERT_DISABLED = True
+
+# --- Manager approvals at the counter (omnistore.approvals.policy) ---------
+# A threshold left empty in the environment turns that approval off. The till's
+# over/short limit is OMNISTORE_TILL_TOLERANCE above.
+def _approval_threshold(name: str, default: str) -> Decimal | None:
+    value = os.environ.get(name, default).strip()
+    return Decimal(value) if value else None
+
+
+OMNISTORE_APPROVAL_REFUND_ABOVE = _approval_threshold(
+    "OMNISTORE_APPROVAL_REFUND_ABOVE", "150.00"
+)
+OMNISTORE_APPROVAL_PRICE_OVERRIDE_ABOVE_PERCENT = _approval_threshold(
+    "OMNISTORE_APPROVAL_PRICE_OVERRIDE_ABOVE_PERCENT", "10"
+)
+OMNISTORE_APPROVAL_DISCOUNT_ABOVE_PERCENT = _approval_threshold(
+    "OMNISTORE_APPROVAL_DISCOUNT_ABOVE_PERCENT", "20"
+)
+OMNISTORE_APPROVAL_RETURN_OUTSIDE_WINDOW = env_bool(
+    "OMNISTORE_APPROVAL_RETURN_OUTSIDE_WINDOW", True
+)
+OMNISTORE_APPROVAL_RETURN_WITHOUT_RECEIPT = env_bool(
+    "OMNISTORE_APPROVAL_RETURN_WITHOUT_RECEIPT", True
+)
+OMNISTORE_APPROVAL_PICKUP_BY_IDENTITY = env_bool(
+    "OMNISTORE_APPROVAL_PICKUP_BY_IDENTITY", True
+)
+OMNISTORE_APPROVAL_GIFT_CARD_VOID = env_bool("OMNISTORE_APPROVAL_GIFT_CARD_VOID", True)
+OMNISTORE_APPROVAL_EXPIRY_MINUTES = int(
+    os.environ.get("OMNISTORE_APPROVAL_EXPIRY_MINUTES", "10")
+)
+OMNISTORE_APPROVAL_PIN_MAX_FAILURES = int(
+    os.environ.get("OMNISTORE_APPROVAL_PIN_MAX_FAILURES", "5")
+)
+# Click and collect is promised ready this many hours after it is placed; the
+# manager pages list the pickups past it.
+OMNISTORE_PICKUP_PROMISE_HOURS = int(
+    os.environ.get("OMNISTORE_PICKUP_PROMISE_HOURS", "4")
+)
+OMNISTORE_APPROVAL_PIN_LOCK_MINUTES = int(
+    os.environ.get("OMNISTORE_APPROVAL_PIN_LOCK_MINUTES", "15")
+)
+CELERY_BEAT_SCHEDULE["approvals-expire"] = {
+    "task": "omnistore.approvals.tasks.expire_approvals",
+    "schedule": 60.0,
+}

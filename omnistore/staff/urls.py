@@ -13,4 +13,5 @@ urlpatterns = [
     path("stock/", include("inventory.staff.urls")),
     path("customers/", include("customers.staff.urls")),
     path("orders/", include("orders.staff.urls")),
+    path("approvals/", include("omnistore.approvals.urls")),
 ]

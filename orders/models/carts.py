@@ -83,12 +83,22 @@ class CartLine(models.Model):
     )
     quantity = models.PositiveIntegerField()
     added_at = models.DateTimeField(default=timezone.now)
+    # A price set at the counter for this line (a manager approves a cut beyond
+    # OMNISTORE_APPROVAL_PRICE_OVERRIDE_ABOVE_PERCENT); checkout sells at it.
+    counter_price = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    counter_price_reason = models.CharField(max_length=250, blank=True)
 
     class Meta:
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["cart", "variant"], name="cart_line_unique_variant"
+            ),
+            models.CheckConstraint(
+                name="cart_line_counter_price_gt_0",
+                condition=Q(counter_price__isnull=True) | Q(counter_price__gt=0),
             ),
             models.CheckConstraint(
                 name="cart_line_quantity_gt_0", condition=Q(quantity__gt=0)

@@ -136,12 +136,6 @@ def sale_booking(order: Order) -> TillMovement | None:
     )
 
 
-def sessions_awaiting_approval(location):
-    return TillSession.objects.select_related("register", "closed_by").filter(
-        register__location=location, status=TillSessionStatus.AWAITING_APPROVAL
-    )
-
-
 @dataclass(frozen=True)
 class VatAtRate:
     """The session's sales at one VAT rate (percent): net, VAT and gross."""

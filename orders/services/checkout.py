@@ -16,8 +16,9 @@ opens; ``write_order`` (in ``placing``) writes it. An exchange uses the same two
 
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -43,7 +44,7 @@ from orders.selectors.orders import order_by_id, payments_taken, replayed_order
 from orders.selectors.taxes import SaleTerms, check_terms, sale_terms
 
 from .carts import cart_checked_out, current_cart
-from .common import check_quantity, sellable_variants
+from .common import check_quantity, sellable_variants, to_money
 from .discounts import normalize_discount_code, price_discount
 from .payments import PaymentRequest, check_payments
 from .placing import Checkout, write_order
@@ -80,6 +81,7 @@ def place_order(
     discount_code: str = "",
     cart: Cart | None = None,
     till: TillBooking | None = None,
+    prices: Mapping[int, Decimal] | None = None,
     now: datetime | None = None,
 ) -> Order:
     """Check out: price the lines, source and hold the stock, take the payment, record
@@ -113,6 +115,7 @@ def place_order(
         idempotency_key=idempotency_key,
         discount_code=discount_code,
         cart=cart,
+        prices=prices,
         now=now or timezone.now(),
     )
     checkout.till = till
@@ -263,6 +266,24 @@ def _for_sale(
     return wanted, loaded
 
 
+def _at_counter_prices(
+    loaded: dict[int, Variant], prices: Mapping[int, Decimal] | None, channel: str
+) -> dict[int, Variant]:
+    """The lines' variants, those with a counter price as copies at that price, so
+    the subtotal, the discount's share and the order line all use it."""
+    if not prices:
+        return loaded
+    if channel not in (Channel.STORE, Channel.PHONE):
+        raise ValidationFailed("Only a shop or the phone line sets its own prices.")
+    priced = dict(loaded)
+    for pk, price in prices.items():
+        if int(pk) in priced:
+            variant = copy.copy(priced[int(pk)])
+            variant.price = to_money(price)
+            priced[int(pk)] = variant
+    return priced
+
+
 @dataclass
 class _Where:
     """Where the order is taken, collected or delivered, and the point sourcing
@@ -389,12 +410,15 @@ def prepare_checkout(
     idempotency_key: str = "",
     discount_code: str = "",
     cart: Cart | None = None,
+    prices: Mapping[int, Decimal] | None = None,
 ) -> Checkout:
     """Validate everything that can be checked before the transaction opens: the
     request, the lines, where the order goes, who it is for, the price, the payments
-    and where its stock comes from."""
+    and where its stock comes from. ``prices`` are the counter's prices by variant
+    id (set on the sale's lines, approved there), which replace the list price."""
     key = _check_request(lines, channel, fulfilment, idempotency_key)
     wanted, loaded = _for_sale(lines)
+    loaded = _at_counter_prices(loaded, prices, channel)
     errors: dict[str, list] = {}
     where = _where(
         channel=channel,
@@ -416,9 +440,13 @@ def prepare_checkout(
         raise ValidationFailed("The order is not valid.", extra=errors)
 
     order_lines = [(loaded[pk], quantity) for pk, quantity in wanted.items()]
+    terms = _terms(fulfilment, where, order_lines, now)
+    for pk, counter_price in (prices or {}).items():  # over a market's price list too
+        if int(pk) in terms.prices:
+            terms.prices[int(pk)] = to_money(counter_price)
     price = _price_and_payments(
         order_lines,
-        terms=_terms(fulfilment, where, order_lines, now),
+        terms=terms,
         discount_code=discount_code,
         channel=channel,
         customer=customer,

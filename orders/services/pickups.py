@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hmac
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -27,6 +28,7 @@ from omnistore.core.exceptions import (
 )
 from orders.models import FulfilmentStatus, Order, OrderStatus, OrderStatusChange
 
+from .approvals import approved_by_note, guard_pickup_by_identity
 from .common import lock_order, record_order_event, send_order_email
 from .fulfilment import cancel_order, order_reservations, transition_order
 from .payments import capture_order_payments
@@ -157,10 +159,12 @@ def collect_order(
     identity_checked: bool = False,
     location: Location | None = None,
     note: str = "",
+    approvals: Sequence = (),
     now: datetime | None = None,
 ) -> Order:
     """Hand the goods over. Staff verify the pickup code, or check the customer's
-    identity themselves and say so (``identity_checked`` with a note of what they saw).
+    identity themselves and say so (``identity_checked`` with a note of what they saw,
+    and a manager's approval for an associate).
     The held stock leaves the shop (reason ``pickup``). A locked order is handed over
     neither way; a wrong code is counted towards the lock."""
     now = now or timezone.now()
@@ -180,6 +184,15 @@ def collect_order(
                 extra={"note": ["Required when collecting without the code."]},
             )
         note = f"Identity checked: {note.strip()}"
+        approval = guard_pickup_by_identity(
+            order=order,
+            location=location,
+            actor=actor,
+            note=note,
+            approvals=approvals,
+            now=now,
+        )
+        note += approved_by_note(approval)
     elif not verify_pickup_code(order, code):
         raise _WrongCode(order.pk)
     else:

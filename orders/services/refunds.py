@@ -36,6 +36,12 @@ from orders.models import (
     StoreCreditKind,
 )
 
+from .approvals import (
+    approved_by_note,
+    guard_refund,
+    guard_return_outside_window,
+    guard_return_without_receipt,
+)
 from .invoices import credit_refunded_return
 from .payments import book_store_credit, refund_payment
 from .returns import (
@@ -328,12 +334,14 @@ def refund_return(
     actor=None,
     method: str = "",
     location: Location | None = None,
+    approvals: Sequence = (),
     now: datetime | None = None,
 ) -> Return:
     """Pay a received return back, once: to the original payments (the last tender
     first) or as store credit; loyalty points for the returned value are reversed and
     the customer is told. Submitting it again returns the refunded return unchanged
-    (``already_refunded`` is True)."""
+    (``already_refunded`` is True). Above the refund limit an associate needs a
+    manager's approval (``approvals``)."""
     now = now or timezone.now()
     ret = lock_return(return_request)
     if ret.status in (ReturnStatus.REFUNDED, ReturnStatus.CLOSED):
@@ -346,17 +354,25 @@ def refund_return(
     if errors:
         raise ValidationFailed("Choose how to refund.", extra=errors)
     order = ret.order
+    amount = sum(
+        (line.amount for line in ReturnLine.objects.filter(return_request=ret)),
+        Decimal("0.00"),
+    )
+    approval = guard_refund(
+        order=order,
+        amount=amount,
+        location=location or ret.receiving_location,
+        actor=actor,
+        approvals=approvals,
+        now=now,
+    )
     transition_return(
         ret,
         ReturnStatus.REFUNDED,
         actor=actor,
         now=now,
         location=location or ret.receiving_location,
-        note=RefundMethod(method).label,
-    )
-    amount = sum(
-        (line.amount for line in ReturnLine.objects.filter(return_request=ret)),
-        Decimal("0.00"),
+        note=RefundMethod(method).label + approved_by_note(approval),
     )
     _pay_back(ret, order, amount, method, actor, location)
     ret.points_reversed = _reverse_return_points(ret, order, amount, actor)
@@ -395,6 +411,7 @@ def receive_and_refund_return(
     lines: Sequence[ReceiveLine] = (),
     method: str = "",
     note: str = "",
+    approvals: Sequence = (),
     now: datetime | None = None,
 ) -> Return:
     """Receive and refund in one confirm: both happen or neither."""
@@ -407,7 +424,12 @@ def receive_and_refund_return(
         now=now,
     )
     return refund_return(
-        return_request=ret, actor=actor, method=method, location=location, now=now
+        return_request=ret,
+        actor=actor,
+        method=method,
+        location=location,
+        approvals=approvals,
+        now=now,
     )
 
 
@@ -422,11 +444,14 @@ def return_at_counter(
     refund_now: bool = True,
     override_reason: str = "",
     note: str = "",
+    without_receipt: bool = False,
+    approvals: Sequence = (),
     now: datetime | None = None,
 ) -> Return:
     """A customer brings goods to the counter: the return is opened, received here
     (each line's condition and disposition as staff chose) and, with ``refund_now``,
-    refunded — one transaction."""
+    refunded — one transaction. Outside the window, without a receipt or above the
+    refund limit, an associate needs a manager's approval for each (``approvals``)."""
     now = now or timezone.now()
     ret = request_return(
         order=order,
@@ -436,9 +461,10 @@ def return_at_counter(
         location=location,
         refund_method=refund_method,
         override_reason=override_reason,
-        note=note,
+        note=("Without a receipt. " if without_receipt else "") + (note or ""),
         now=now,
     )
+    _guard_counter_return(ret, location, actor, without_receipt, approvals, now)
     by_order_line = {
         row.order_line_id: row.pk
         for row in ReturnLine.objects.filter(return_request=ret)
@@ -456,5 +482,32 @@ def return_at_counter(
         now=now,
     )
     if refund_now:
-        ret = refund_return(return_request=ret, actor=actor, location=location, now=now)
+        ret = refund_return(
+            return_request=ret,
+            actor=actor,
+            location=location,
+            approvals=approvals,
+            now=now,
+        )
     return ret
+
+
+def _guard_counter_return(ret, location, actor, without_receipt, approvals, now):
+    if ret.override_reason:
+        guard_return_outside_window(
+            order=ret.order,
+            location=location,
+            actor=actor,
+            reason=ret.override_reason,
+            approvals=approvals,
+            now=now,
+        )
+    if without_receipt:
+        guard_return_without_receipt(
+            order=ret.order,
+            location=location,
+            actor=actor,
+            reason=ret.note,
+            approvals=approvals,
+            now=now,
+        )

@@ -83,12 +83,15 @@ class CounterSale:
     # The counter's open till and the cash tendered: the placed sale is booked there.
     till_session_id: int | None = None
     tendered: Decimal | None = None
+    # Counter prices by variant id, set (and approved) on the sale's lines.
+    prices: dict = field(default_factory=dict)
 
     def as_json(self) -> dict:
         data = asdict(self)
         data["tenders"] = [[method, str(amount)] for method, amount in self.tenders]
         data["lines"] = [list(line) for line in self.lines]
         data["tendered"] = None if self.tendered is None else str(self.tendered)
+        data["prices"] = {str(v): str(p) for v, p in self.prices.items()}
         return data
 
     @classmethod
@@ -103,6 +106,7 @@ class CounterSale:
             customer=data.get("customer") or {},
             till_session_id=data.get("till_session_id"),
             tendered=Decimal(data["tendered"]) if data.get("tendered") else None,
+            prices={int(v): Decimal(p) for v, p in (data.get("prices") or {}).items()},
         )
 
     def checkout(self, payments: list[PaymentRequest]) -> dict:
@@ -115,6 +119,7 @@ class CounterSale:
             "address": self.address,
             "payments": payments,
             "discount_code": self.discount_code,
+            "prices": self.prices or None,
             **self.customer,
         }
 

@@ -1,6 +1,7 @@
 """The till: open a register's session with a counted float, book counter sales and
-cash refunds into it, move cash in and out, close it against a count, and have a
-manager approve a close whose over/short is beyond the tolerance.
+cash refunds into it, move cash in and out, and close it against a count; a close
+whose over/short is beyond the tolerance needs a manager's approval (the one
+approvals mechanism, ``orders.services.approvals.guard_till_difference``).
 
 Rules kept here:
 - one open session per register (a partial unique constraint; a second open is
@@ -13,7 +14,7 @@ Rules kept here:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -22,12 +23,10 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from omnistore.accounts.scoping import shop_ids
 from omnistore.core.actors import acting_user
 from omnistore.core.exceptions import (
     Conflict,
     NotFound,
-    PermissionDenied,
     ValidationFailed,
 )
 from orders.models import (
@@ -49,6 +48,7 @@ from orders.selectors.till import (
     open_session_of,
 )
 
+from .approvals import guard_till_difference
 from .common import to_money
 
 NO_OPEN_TILL = (
@@ -306,12 +306,14 @@ def close_till(
     counts: Mapping[Decimal, int],
     actor,
     note: str = "",
+    approvals: Sequence = (),
     now: datetime | None = None,
 ) -> TillSession:
     """Close against the counted cash: expected (the ledger) vs counted, the
-    difference booked as a close adjustment. Beyond ``OMNISTORE_TILL_TOLERANCE`` the
-    close awaits a manager's approval. The row lock and the conditional update make
-    a second close of the same session a refusal."""
+    difference booked as a close adjustment. Beyond ``OMNISTORE_TILL_TOLERANCE`` an
+    associate's close needs a manager's approval (``approvals``), kept on the
+    session. The row lock and the conditional update make a second close of the same
+    session a refusal."""
     if any(int(units) < 0 for units in counts.values()):
         raise ValidationFailed("Counts cannot be negative.", code="negative_count")
     now = now or timezone.now()
@@ -320,21 +322,25 @@ def close_till(
     expected = expected_cash(session)
     counted = counted_total(counts)
     difference = counted - expected
-    status = (
-        TillSessionStatus.AWAITING_APPROVAL
-        if abs(difference) > settings.OMNISTORE_TILL_TOLERANCE
-        else TillSessionStatus.CLOSED
+    approval = guard_till_difference(
+        session=session,
+        difference=difference,
+        actor=actor,
+        note=note,
+        approvals=approvals,
+        now=now,
     )
     closed = TillSession.objects.filter(
         pk=session.pk, status=TillSessionStatus.OPEN
     ).update(
-        status=status,
+        status=TillSessionStatus.CLOSED,
         expected_cash=expected,
         counted_cash=counted,
         closing_count=count_as_json(counts),
         closed_by=acting_user(actor),
         closed_at=now,
         close_note=(note or "").strip()[:250],
+        **_approved_by(approval),
     )
     if closed != 1:  # pragma: no cover - the row lock above already serialises
         raise Conflict("This till session is already closed.", code="till_not_open")
@@ -352,40 +358,11 @@ def close_till(
     return session
 
 
-def can_approve(user, session: TillSession) -> bool:
-    """A manager of the session's shop (store or area), or HQ."""
-    if not getattr(user, "is_authenticated", False) or not user.is_manager:
-        return False
-    ids = shop_ids(user)
-    return ids is None or session.register.location_id in ids
-
-
-@transaction.atomic
-def approve_close(
-    *,
-    session: TillSession | int,
-    actor,
-    note: str,
-    now: datetime | None = None,
-) -> TillSession:
-    """A manager accepts a close whose over/short was beyond the tolerance, saying
-    why; an associate cannot."""
-    session = _lock_session(session)
-    if not can_approve(actor, session):
-        raise PermissionDenied("Only a store manager can approve this close.")
-    if session.status != TillSessionStatus.AWAITING_APPROVAL:
-        raise Conflict(
-            "This close does not await approval.", code="till_not_awaiting_approval"
-        )
-    if not (note or "").strip():
-        raise ValidationFailed(
-            "Say why the difference is accepted.", extra={"note": ["Say why."]}
-        )
-    session.status = TillSessionStatus.CLOSED
-    session.approved_by = actor
-    session.approved_at = now or timezone.now()
-    session.approval_note = note.strip()[:250]
-    session.save(
-        update_fields=["status", "approved_by", "approved_at", "approval_note"]
-    )
-    return session
+def _approved_by(approval) -> dict:
+    if approval is None:
+        return {}
+    return {
+        "approved_by_id": approval.decided_by_id,
+        "approved_at": approval.decided_at,
+        "approval_note": (approval.decision_note or approval.reason)[:250],
+    }

@@ -4,12 +4,14 @@ from django.urls import path
 from orders.staff.views import (
     exchanges,
     invoices,
+    manager,
     orders,
     panels,  # noqa: F401
     pickups,
     receipts,
     returns,
     sale,
+    sale_prices,
     terminals,
     till,
 )
@@ -20,7 +22,12 @@ urlpatterns = [
     path("sale/add/", sale.sale_add, name="sale_add"),
     path("sale/lines/<int:line_id>/", sale.sale_line, name="sale_line"),
     path("sale/customer/", sale.sale_customer, name="sale_customer"),
-    path("sale/discount/", sale.sale_discount, name="sale_discount"),
+    path("sale/discount/", sale_prices.sale_discount, name="sale_discount"),
+    path(
+        "sale/lines/<int:line_id>/price/",
+        sale_prices.sale_line_price,
+        name="sale_line_price",
+    ),
     path("sale/checkout/", sale.sale_checkout, name="sale_checkout"),
     path("sale/clear/", sale.sale_clear, name="sale_clear"),
     path("receipt/<str:number>/", receipts.sale_receipt, name="sale_receipt"),
@@ -96,10 +103,12 @@ urlpatterns[:0] = [
     path("till/open/", till.till_open, name="till_open"),
     path("till/cash/", till.till_cash, name="till_cash"),
     path("till/close/", till.till_close, name="till_close"),
-    path(
-        "till/sessions/<int:session_id>/approve/",
-        till.till_approve,
-        name="till_approve",
-    ),
     path("till/sessions/<int:session_id>/", till.till_report, name="till_report"),
+]
+
+# The manager pages. Their paths go first too.
+
+urlpatterns[:0] = [
+    path("manager/", manager.manager_day, name="manager_day"),
+    path("manager/day.csv", manager.manager_day_csv, name="manager_day_csv"),
 ]

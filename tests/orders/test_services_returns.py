@@ -10,6 +10,7 @@ from django.test import override_settings
 from customers.models import CustomerEvent
 from inventory.models import MovementReason, StockMovement
 from inventory.selectors import ledger_discrepancies
+from omnistore.approvals.services.approvals import ApprovalRequired
 from omnistore.core.exceptions import (
     IllegalTransition,
     NotFound,
@@ -29,6 +30,7 @@ from orders.services.returns import (
     close_return,
     request_return,
 )
+from tests.approvals.helpers import approved, make_approver
 from tests.customers.factories import make_customer
 from tests.factories import StaffFactory
 from tests.orders.factories import (
@@ -105,12 +107,25 @@ def test_outside_the_window_staff_need_a_reason_which_is_recorded(store, associa
     ]
     assert not Return.objects.exists()
 
+    with pytest.raises(ApprovalRequired) as asked:
+        return_at_counter(
+            order=order.number,
+            lines=[line_request(order)],
+            location=store,
+            actor=associate,
+            override_reason="Seam came apart, manager approved",
+        )
+    assert not Return.objects.exists()
+    manager = make_approver(StaffFactory(store=store, role="store_manager"))
+    yes = approved(asked.value, associate, manager)
+    assert yes.reason == "Seam came apart, manager approved"
     ret = return_at_counter(
         order=order.number,
         lines=[line_request(order)],
         location=store,
         actor=associate,
         override_reason="Seam came apart, manager approved",
+        approvals=[yes.pk],
     )
 
     assert ret.status == ReturnStatus.REFUNDED

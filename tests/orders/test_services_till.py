@@ -1,6 +1,6 @@
 """The till through its services: a day at the counter from the float to the Z
 report, the session rules (one open per register, cash out bounded by the drawer),
-the close over/short and its approval, and two devices closing at once."""
+the close over/short and its manager's approval, and two devices closing at once."""
 
 from decimal import Decimal
 
@@ -10,6 +10,8 @@ from django.urls import reverse
 
 from inventory.models import StockLevel
 from omnistore.accounts.models import Role
+from omnistore.approvals.models import Approval, ApprovalKind, ApprovalStatus
+from omnistore.approvals.services.approvals import ApprovalRequired, decide_approval
 from omnistore.core.exceptions import (
     Conflict,
     PermissionDenied,
@@ -32,7 +34,6 @@ from orders.services.payments import PaymentRequest
 from orders.services.refunds import return_at_counter
 from orders.services.till import (
     TillBooking,
-    approve_close,
     book_counter_sale,
     change_due,
     close_till,
@@ -40,6 +41,7 @@ from orders.services.till import (
     open_till,
     require_open_till,
 )
+from tests.approvals.helpers import ask, make_approver
 from tests.concurrency import run_parallel
 from tests.factories import StaffFactory, UserFactory
 from tests.orders.factories import shop, stocked
@@ -61,7 +63,9 @@ def associate(store):
 
 @pytest.fixture
 def manager(store):
-    return StaffFactory(store=store, role=Role.STORE_MANAGER, username="marta")
+    return make_approver(
+        StaffFactory(store=store, role=Role.STORE_MANAGER, username="marta")
+    )
 
 
 @pytest.fixture
@@ -122,16 +126,26 @@ def test_a_till_day_from_float_to_z_report(store, associate, manager, register):
     counted = {D("100"): 1, D("50"): 1, D("20"): 1, D("10"): 1, D("1"): 3,
                D("0.50"): 1, D("0.20"): 2}  # fmt: skip
     assert counted_total(counted) == D("183.90")
-    closed = close_till(session=session, counts=counted, actor=associate, note="?")
-    assert closed.status == TillSessionStatus.AWAITING_APPROVAL
-    assert (closed.expected_cash, closed.counted_cash) == (D("193.90"), D("183.90"))
-    assert closed.over_short == D("-10.00")
-
+    with pytest.raises(ApprovalRequired) as asked:
+        close_till(session=session, counts=counted, actor=associate, note="?")
+    assert TillSession.objects.get(pk=session.pk).status == TillSessionStatus.OPEN
+    request = ask(asked.value, associate)
+    assert (request.kind, request.amount) == (ApprovalKind.TILL_OVER_SHORT, D("10.00"))
     with pytest.raises(PermissionDenied):
-        approve_close(session=closed, actor=associate, note="mine")
-    approved = approve_close(session=closed, actor=manager, note="Counted twice")
+        decide_approval(approval=request, approver=associate, approve=True)
+    decide_approval(approval=request, approver=manager, approve=True)
+    approved = close_till(
+        session=session,
+        counts=counted,
+        actor=associate,
+        note="Counted twice",
+        approvals=[request.pk],
+    )
+    assert (approved.expected_cash, approved.counted_cash) == (D("193.90"), D("183.90"))
+    assert approved.over_short == D("-10.00")
     assert approved.status == TillSessionStatus.CLOSED
     assert approved.approved_by == manager and approved.approved_at is not None
+    assert Approval.objects.get(pk=request.pk).status == ApprovalStatus.USED
 
     report = z_report(approved)
     session_orders = Order.objects.filter(pk__in=[o.pk for o in orders])
@@ -337,15 +351,35 @@ def test_the_z_report_splits_tenders_and_lists_voids_and_discounts(
 @pytest.mark.django_db
 def test_only_a_manager_of_the_shop_or_hq_approves(store, associate, register):
     session = open_till(register=register, counts=FLOAT, actor=associate)
-    session = close_till(session=session, counts={}, actor=associate)
-    assert session.status == TillSessionStatus.AWAITING_APPROVAL
-    elsewhere = StaffFactory(role=Role.STORE_MANAGER, username="other-manager")
+    with pytest.raises(ApprovalRequired) as asked:
+        close_till(session=session, counts={}, actor=associate)
+    request = ask(asked.value, associate)
+    elsewhere = make_approver(
+        StaffFactory(role=Role.STORE_MANAGER, username="other-manager")
+    )
     with pytest.raises(PermissionDenied):
-        approve_close(session=session, actor=elsewhere, note="no")
-    with pytest.raises(ValidationFailed):
-        approve_close(session=session, actor=UserFactory(role=Role.HQ), note=" ")
-    done = approve_close(session=session, actor=UserFactory(role=Role.HQ), note="ok")
+        decide_approval(approval=request, approver=elsewhere, approve=True)
+    hq = make_approver(UserFactory(role=Role.HQ), "Headquarters")
+    decide_approval(approval=request, approver=hq, approve=True, note="ok")
+    done = close_till(
+        session=session, counts={}, actor=associate, approvals=[request.pk]
+    )
     assert done.status == TillSessionStatus.CLOSED
+    assert (done.approved_by, done.approval_note) == (hq, "ok")
+
+
+@pytest.mark.django_db
+def test_a_manager_closes_beyond_the_tolerance_themselves(store, manager, register):
+    """The manager's own close is approved by them, and recorded so."""
+    session = open_till(register=register, counts=FLOAT, actor=manager)
+    done = close_till(session=session, counts={}, actor=manager, note="Robbed")
+    assert done.status == TillSessionStatus.CLOSED and done.approved_by == manager
+    record = Approval.objects.get(subject=f"till:{session.pk}")
+    assert (record.status, record.channel, record.amount) == (
+        ApprovalStatus.USED,
+        "self",
+        D("150.00"),
+    )
 
 
 @pytest.mark.postgres

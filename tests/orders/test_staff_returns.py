@@ -5,9 +5,11 @@ scoping, exchanges, and lists that cost a fixed number of queries."""
 from decimal import Decimal
 
 import pytest
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.urls import reverse
 
+from omnistore.accounts.models import Role
+from omnistore.approvals.models import Approval, ApprovalKind
 from orders.models import (
     Order,
     Payment,
@@ -24,6 +26,7 @@ from orders.services.refunds import (
     return_at_counter,
 )
 from orders.services.returns import ReturnLineRequest, request_return
+from tests.approvals.helpers import make_approver
 from tests.customers.factories import make_customer
 from tests.factories import LocationFactory, StaffFactory, UserFactory
 from tests.orders.factories import on_hand, stocked
@@ -249,7 +252,9 @@ def test_nothing_chosen_is_a_form_error(desk, online):
 
 
 @override_settings(OMNISTORE_RETURN_WINDOW_DAYS=30)
-def test_outside_the_window_the_desk_asks_for_a_reason_and_keeps_it(desk, milano):
+def test_outside_the_window_the_desk_asks_for_a_reason_and_a_manager(
+    desk, milano, torino
+):
     _, customer = shopper("late@example.com")
     shirt = stocked(milano, 5, price="40.00")
     order = collected_order(
@@ -272,6 +277,24 @@ def test_outside_the_window_the_desk_asks_for_a_reason_and_keeps_it(desk, milano
     assert not Return.objects.exists()
 
     form["override_reason"] = "Zip broke after two weeks, manager ok"
+    waiting = desk.post(reverse("staff:return_start", args=[order.number]), form)
+    assert waiting.status_code == 202
+    assert "A manager must approve" in waiting.content.decode()
+    assert not Return.objects.exists()
+    request = Approval.objects.get()
+    assert (request.kind, request.reason, request.location) == (
+        ApprovalKind.RETURN_OUTSIDE_WINDOW,
+        "Zip broke after two weeks, manager ok",
+        torino,
+    )
+    manager = Client()
+    manager.force_login(
+        make_approver(StaffFactory(store=torino, role=Role.STORE_MANAGER))
+    )
+    manager.post(
+        reverse("staff:approval_decide", args=[request.pk]), {"decision": "approve"}
+    )
+    form["approval"] = request.pk
     accepted = desk.post(reverse("staff:return_start", args=[order.number]), form)
     assert accepted.status_code == 302
     ret = Return.objects.get()
@@ -427,8 +450,9 @@ def test_the_desk_lists_waiting_returns_in_fixed_queries(
 
 @pytest.mark.parametrize("lines", [1, 4])
 def test_the_return_page_costs_a_fixed_number_of_queries(
-    desk, torino, associate, lines, django_assert_max_num_queries
+    desk, torino, associate, lines, django_assert_max_num_queries, settings
 ):
+    settings.OMNISTORE_APPROVAL_REFUND_ABOVE = None  # the page's cost, not the limit
     customer = make_customer(phone="+393331234567")
     items = [stocked(torino, 5) for _ in range(lines)]
     order = counter_sale(

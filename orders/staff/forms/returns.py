@@ -87,6 +87,10 @@ class ReturnLinesForm(forms.Form):
     """
 
     note = forms.CharField(label="Note", max_length=500, required=False)
+    without_receipt = forms.BooleanField(
+        label="No receipt: the order was found by the customer's details",
+        required=False,
+    )
 
     def __init__(
         self,

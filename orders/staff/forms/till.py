@@ -111,15 +111,3 @@ class CashMoveForm(forms.Form):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("prefix", "move")
         super().__init__(*args, **kwargs)
-
-
-class ApproveForm(forms.Form):
-    note = forms.CharField(
-        label="Why the difference is accepted",
-        max_length=250,
-        error_messages={"required": "Say why the difference is accepted."},
-    )
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("prefix", "approve")
-        super().__init__(*args, **kwargs)

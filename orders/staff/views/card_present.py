@@ -20,6 +20,7 @@ def start_card_payment(
     till=None,
     discount_code: str = "",
     customer: dict | None = None,
+    prices: dict | None = None,
 ):
     """Send the card's share of the checked-out sale to the shop's terminal; it is
     placed (and booked on the open ``till``) once the card paid. None: no card
@@ -45,6 +46,7 @@ def start_card_payment(
         customer=customer or {},
         till_session_id=till.pk if till is not None else None,
         tendered=payment.cleaned_data.get("tendered"),
+        prices=prices or {},
     )
     return start_terminal_payment(
         device=device, cart=cart, sale=sale, staff=request.user

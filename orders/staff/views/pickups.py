@@ -14,6 +14,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from customers.normalize import normalize_email, normalize_phone
+from omnistore.approvals.services.approvals import ApprovalRequired
+from omnistore.approvals.views import ask_manager, given_approvals
 from omnistore.core.exceptions import ApplicationError
 from omnistore.staff.auth import require_store, staff_required
 from omnistore.staff.htmx import INVALID, add_service_error, is_partial
@@ -91,7 +93,10 @@ def pickup_collect(request, number: str):
                     identity_checked=data["identity_checked"],
                     note=data["note"].strip(),
                     location=where(order, store, pickup=True),
+                    approvals=given_approvals(request),
                 )
+            except ApprovalRequired as error:
+                return ask_manager(request, error, wrapper_id="collect")
             except ApplicationError as error:
                 add_service_error(form, error, explain=explain)
             else:

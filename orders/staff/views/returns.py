@@ -17,6 +17,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from omnistore.approvals.services.approvals import ApprovalRequired
+from omnistore.approvals.views import ask_manager, given_approvals
 from omnistore.core.exceptions import ApplicationError, NotFound
 from omnistore.staff.auth import require_store, staff_required
 from omnistore.staff.htmx import INVALID, add_service_error, is_partial, redirect_to
@@ -147,7 +149,11 @@ def return_start(request, number: str):
                 refund_now=request.POST.get("action") != "receive",
                 override_reason=data.get("override_reason", ""),
                 note=data.get("note", ""),
+                without_receipt=data.get("without_receipt", False),
+                approvals=given_approvals(request),
             )
+        except ApprovalRequired as error:
+            return ask_manager(request, error, wrapper_id="return-form")
         except ApplicationError as error:
             add_service_error(form, error, explain=explain)
         else:
@@ -255,7 +261,10 @@ def return_receive(request, code: str):
                     actor=request.user,
                     lines=data["lines"],
                     method=data["refund_method"],
+                    approvals=given_approvals(request),
                 )
+        except ApprovalRequired as error:
+            return ask_manager(request, error, wrapper_id="return-actions")
         except ApplicationError as error:
             add_service_error(form, error, explain=explain)
         else:
@@ -280,7 +289,10 @@ def return_refund(request, code: str):
                 actor=request.user,
                 method=form.cleaned_data["refund_method"],
                 location=store,
+                approvals=given_approvals(request),
             )
+        except ApprovalRequired as error:
+            return ask_manager(request, error, wrapper_id="return-actions")
         except ApplicationError as error:
             add_service_error(form, error, explain=explain)
         else:

@@ -26,7 +26,6 @@ from omnistore.staff.auth import require_store, staff_required
 from omnistore.staff.htmx import (
     INVALID,
     add_service_error,
-    field_errors,
     is_partial,
     place_service_error,
     redirect_to,
@@ -56,6 +55,7 @@ from orders.staff.forms.sale import (
 )
 from orders.staff.statuses import explain
 from orders.staff.views.access import region
+from orders.staff.views.basket import BasketRow, counter_prices
 from orders.staff.views.card_present import start_card_payment
 from orders.staff.views.till import device_register
 
@@ -80,22 +80,6 @@ IDENTITY_FIELD = {
     IdentityKind.EMAIL: "email",
     IdentityKind.LOYALTY: "loyalty_number",
 }
-
-
-@dataclass
-class BasketRow:
-    line: object
-    here: int
-    elsewhere: int
-    price: Decimal
-
-    @property
-    def line_total(self) -> Decimal:
-        return self.price * self.line.quantity
-
-    @property
-    def short(self) -> bool:
-        return self.here < self.line.quantity
 
 
 def _sale_cart(request, *, create: bool = False) -> Cart | None:
@@ -143,6 +127,7 @@ def _basket(store, cart, *, request=None) -> dict:
         "discount": Decimal("0.00"),
         "discount_error": "",
         "to_pay": total,
+        "prices": counter_prices(rows),
     }
     code = request.session.get(DISCOUNT_KEY, "") if request is not None else ""
     if code and rows:
@@ -355,32 +340,6 @@ def sale_line(request, line_id: int):
 
 @staff_required
 @require_POST
-def sale_discount(request):
-    """Apply the customer's discount code to the basket — the amount it takes off and
-    the total after it are shown; checkout claims the use — or remove it."""
-    store = require_store(request)
-    if request.POST.get("action") == "remove":
-        request.session.pop(DISCOUNT_KEY, None)
-        return _render_basket(request, store)
-    form = DiscountForm(request.POST)
-    if form.is_valid():
-        code = form.cleaned_data["code"]
-        subtotal = _basket(store, _sale_cart(request))["total"]
-        try:
-            _preview_discount(request, code, subtotal)
-        except ApplicationError as error:
-            for message in field_errors(error.extra).get("discount_code") or [
-                explain(error)
-            ]:
-                form.add_error("code", message)
-        else:
-            request.session[DISCOUNT_KEY] = code
-            return _render_basket(request, store)
-    return _render_basket(request, store, discount_form=form, status=INVALID)
-
-
-@staff_required
-@require_POST
 def sale_clear(request):
     """Start over: the basket and the customer are dropped."""
     end_sale(request)
@@ -496,6 +455,7 @@ def _place_sale(
         till=None
         if till is None
         else TillBooking(till, forms_.payment.cleaned_data.get("tendered")),
+        prices=basket["prices"],
         **_checkout_customer(request),
     )
 
@@ -576,6 +536,7 @@ def sale_checkout(request):
                 till=till,
                 discount_code=request.session.get(DISCOUNT_KEY, ""),
                 customer=_checkout_customer(request),
+                prices=basket["prices"],
             )
             if intent is not None:
                 request.session[TERMINAL_KEY] = intent.reference

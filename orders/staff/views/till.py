@@ -1,5 +1,6 @@
 """The till at the counter: the device's register, opening with a float, cash in and
-out, the close against a count, a manager's approval and the Z report.
+out, the close against a count (a manager approves an over/short beyond the
+tolerance, through the approvals panel) and the Z report.
 
 The register is the device's: chosen once and kept in the session, like the shop;
 a shop with one register needs no choice.
@@ -12,7 +13,9 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from omnistore.core.exceptions import ApplicationError, PermissionDenied
+from omnistore.approvals.services.approvals import ApprovalRequired
+from omnistore.approvals.views import ask_manager, given_approvals
+from omnistore.core.exceptions import ApplicationError
 from omnistore.staff.auth import require_store, staff_required
 from omnistore.staff.htmx import INVALID, add_service_error, is_partial, redirect_to
 from orders.models import Register
@@ -21,21 +24,17 @@ from orders.selectors.till import (
     open_session_of,
     register_at,
     session_movements,
-    sessions_awaiting_approval,
     shop_registers,
     shop_session,
     shop_sessions,
     z_report,
 )
 from orders.services.till import (
-    approve_close,
-    can_approve,
     close_till,
     move_cash,
     open_till,
 )
 from orders.staff.forms.till import (
-    ApproveForm,
     CashMoveForm,
     CloseForm,
     CountForm,
@@ -68,11 +67,8 @@ def _page(request, store, *, status=200, **forms_):
         or RegisterForm(registers=registers, initial={"register": register}),
         "open_form": forms_.get("open_form") or CountForm(),
         "move_form": forms_.get("move_form") or CashMoveForm(),
-        "approve_form": forms_.get("approve_form") or ApproveForm(),
         "movements": session_movements(session) if session else [],
         "expected": expected_cash(session) if session else None,
-        "awaiting": sessions_awaiting_approval(store),
-        "may_approve": request.user.is_manager,
         "recent": shop_sessions(store),
         "errors": forms_.get("errors", []),
     }
@@ -166,7 +162,10 @@ def till_close(request):
                     counts=form.cleaned_data["counts"],
                     note=form.cleaned_data["note"],
                     actor=request.user,
+                    approvals=given_approvals(request),
                 )
+            except ApprovalRequired as error:
+                return ask_manager(request, error, wrapper_id="till-close")
             except ApplicationError as error:
                 add_service_error(form, error)
             else:
@@ -189,30 +188,6 @@ def till_close(request):
 
 
 @staff_required
-@require_POST
-def till_approve(request, session_id: int):
-    """A store manager accepts an over/short beyond the tolerance."""
-    store = require_store(request)
-    session = shop_session(store, session_id)
-    if session is None:
-        raise Http404("No such till session.")
-    form = ApproveForm(request.POST)
-    status = INVALID
-    if form.is_valid():
-        try:
-            approve_close(
-                session=session, actor=request.user, note=form.cleaned_data["note"]
-            )
-        except ApplicationError as error:
-            add_service_error(form, error)
-            if isinstance(error, PermissionDenied):
-                status = 403
-        else:
-            return redirect_to(request, reverse("staff:till_report", args=[session.pk]))
-    return _page(request, store, approve_form=form, status=status)
-
-
-@staff_required
 def till_report(request, session_id: int):
     """The Z report of a session of this shop, printable on an 80 mm receipt."""
     store = require_store(request)
@@ -223,7 +198,5 @@ def till_report(request, session_id: int):
         "store": store,
         "report": z_report(session),
         "session": session,
-        "may_approve": can_approve(request.user, session),
-        "approve_form": ApproveForm(),
     }
     return render(request, "orders/staff/till/z_report.html", context)

@@ -6,6 +6,8 @@ from rest_framework.authtoken.models import Token
 
 from inventory.demo.staff import DEMO_PASSWORD, STAFF
 from omnistore.accounts.models import Role, User
+from omnistore.approvals.demo import DEMO_PINS
+from omnistore.approvals.models import ApprovalPin
 
 PAGES = [
     ("Staff UI (shops, tablet)", "staff/"),
@@ -92,6 +94,13 @@ class Command(BaseCommand):
             for user in staff:
                 out(f"  {user.username:<22} {login_line(user)}")
             out(f"  Staff UI: {base}/staff/login/ · admin: {base}/admin/")
+            pins = ApprovalPin.objects.filter(user__username__in=DEMO_PINS)
+            listed = ", ".join(
+                f"{pin.user.username} {DEMO_PINS[pin.user.username][1]}"
+                for pin in pins.select_related("user").order_by("user__username")
+            )
+            if listed:
+                out(f"  Approval PINs (typed on an associate's screen): {listed}")
 
         customer = demo_customer()
         if customer is not None:

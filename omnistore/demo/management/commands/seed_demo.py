@@ -10,10 +10,19 @@ from django.db import connection, reset_queries
 SEEDS = [
     ("inventory.demo", "seed_inventory"),
     ("customers.demo", "seed_customers"),
+    ("omnistore.approvals.demo", "seed_approvals"),
     ("orders.demo", "seed_orders"),
     ("campaigns.demo", "seed_campaigns"),
 ]
-COUNTED_APPS = ["accounts", "inventory", "customers", "orders", "campaigns", "core"]
+COUNTED_APPS = [
+    "accounts",
+    "inventory",
+    "customers",
+    "orders",
+    "campaigns",
+    "core",
+    "approvals",
+]
 
 
 def load_seed(module_name: str, function_name: str):

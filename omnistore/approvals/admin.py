@@ -1,0 +1,73 @@
+"""Approvals in the admin: the record of every request, read-only (rows change only
+through ``omnistore.approvals.services``), scoped to the shops the user may act on;
+the managers' PINs with their lock state (never the hash), and an action to lift a
+lock early."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.utils import timezone
+
+from omnistore.approvals.models import Approval, ApprovalPin
+from omnistore.approvals.services.pins import unlock_pin
+from omnistore.staff.auth import visible_locations
+
+
+@admin.register(Approval)
+class ApprovalAdmin(admin.ModelAdmin):
+    list_display = [
+        "requested_at",
+        "kind",
+        "summary",
+        "amount",
+        "location",
+        "requested_by",
+        "status",
+        "decided_by",
+        "channel",
+    ]
+    list_filter = ["status", "kind", "channel", "location"]
+    search_fields = ["subject", "summary", "requested_by__username"]
+    date_hierarchy = "requested_at"
+    list_select_related = ["location", "requested_by", "decided_by"]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        return queryset.filter(location__in=visible_locations(request.user))
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ApprovalPin)
+class ApprovalPinAdmin(admin.ModelAdmin):
+    list_display = ["user", "changed_at", "failures", "locked_until", "is_locked"]
+    fields = ["user", "changed_at", "failures", "locked_until"]
+    readonly_fields = fields
+    search_fields = ["user__username", "user__first_name", "user__last_name"]
+    actions = ["unlock"]
+
+    @admin.display(boolean=True, description="Locked")
+    def is_locked(self, obj):
+        return obj.locked_until is not None and obj.locked_until > timezone.now()
+
+    @admin.action(description="Lift the lock of the selected PINs")
+    def unlock(self, request, queryset):
+        for pin in queryset:
+            unlock_pin(pin=pin)
+        messages.success(request, f"{queryset.count()} PIN(s) unlocked.")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.sees_all_stores

@@ -1,0 +1,122 @@
+"""Approvals and the managers' approval PINs.
+
+An ``Approval`` is one request for a manager's yes, from the associate's action to its
+end: ``pending`` → ``approved`` → ``used`` (the action went through with it), or
+``refused`` / ``expired``. It names what it is for (``kind``, ``subject``, ``amount``)
+so an approval given for one refund cannot complete another. Rows change only
+through ``omnistore.approvals.services``.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+APPROVE_PERMISSION = "approvals.approve_request"
+# The managers' pages of the staff UI (sales, returns, late pickups, stock alerts,
+# tills): granted with approving, to the same managers' groups.
+MANAGER_PAGES_PERMISSION = "approvals.view_manager_pages"
+
+
+class ApprovalKind(models.TextChoices):
+    REFUND = "refund", "Refund above the limit"
+    RETURN_OUTSIDE_WINDOW = "return_outside_window", "Return outside the window"
+    RETURN_WITHOUT_RECEIPT = "return_without_receipt", "Return without a receipt"
+    PRICE_OVERRIDE = "price_override", "Price override"
+    DISCOUNT = "discount", "Discount above the limit"
+    TILL_OVER_SHORT = "till_over_short", "Till over/short"
+    PICKUP_BY_IDENTITY = "pickup_by_identity", "Pickup without the code"
+    GIFT_CARD_VOID = "gift_card_void", "Gift card void"
+
+
+class ApprovalStatus(models.TextChoices):
+    PENDING = "pending", "Waiting"
+    APPROVED = "approved", "Approved"
+    USED = "used", "Approved and done"
+    REFUSED = "refused", "Refused"
+    EXPIRED = "expired", "Expired"
+
+
+class ApprovalChannel(models.TextChoices):
+    PIN = "pin", "PIN on the asking device"
+    QUEUE = "queue", "From the manager's device"
+    SELF = "self", "The manager's own action"
+
+
+class Approval(models.Model):
+    kind = models.CharField(max_length=30, choices=ApprovalKind.choices)
+    status = models.CharField(
+        max_length=10, choices=ApprovalStatus.choices, default=ApprovalStatus.PENDING
+    )
+    location = models.ForeignKey(
+        "inventory.Location", on_delete=models.PROTECT, related_name="approvals"
+    )
+    subject = models.CharField(
+        max_length=80, help_text="What it is for, e.g. return:R-1234 or till:12."
+    )
+    summary = models.CharField(max_length=250)
+    reason = models.CharField(max_length=250, blank=True, help_text="Why, as asked.")
+    amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    channel = models.CharField(
+        max_length=10, choices=ApprovalChannel.choices, blank=True
+    )
+    decision_note = models.CharField(max_length=250, blank=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        permissions = [
+            ("approve_request", "Can approve risky moves at the counter"),
+            ("view_manager_pages", "Can see the manager pages of their shops"),
+        ]
+        indexes = [
+            models.Index(fields=["location", "status"], name="approval_queue"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="approval_decided_has_decider",
+                condition=Q(status__in=["pending", "expired"])
+                | Q(decided_by__isnull=False, decided_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self):
+        return (
+            f"{self.get_kind_display()} · {self.subject} · {self.get_status_display()}"
+        )
+
+
+class ApprovalPin(models.Model):
+    """A manager's approval PIN, hashed with Django's password hashers. Wrong tries
+    are counted here (every server sees them); at the limit the PIN is locked until
+    ``locked_until``."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="approval_pin"
+    )
+    pin_hash = models.CharField(max_length=128)
+    failures = models.PositiveSmallIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "approval PIN"
+
+    def __str__(self):
+        return f"PIN of {self.user}"

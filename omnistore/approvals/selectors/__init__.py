@@ -1,0 +1,1 @@
+"""Reads: who may approve where, the queue, the PIN state."""

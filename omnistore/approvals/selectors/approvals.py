@@ -1,0 +1,83 @@
+"""Who may approve at a shop, the managers a tablet offers for a PIN, and the queue."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from omnistore.accounts.models import Role
+from omnistore.approvals.models import (
+    APPROVE_PERMISSION,
+    Approval,
+    ApprovalPin,
+    ApprovalStatus,
+)
+from omnistore.staff.auth import visible_locations
+
+
+def can_approve(user, location_id: int | None) -> bool:
+    """The one rule: the approve permission (a manager's group, or granted to the
+    user) and the shop among those the user may act on (HQ: every shop)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if location_id is None or not user.has_perm(APPROVE_PERMISSION):
+        return False
+    return visible_locations(user).filter(pk=location_id).exists()
+
+
+def _approve_permission() -> Permission | None:
+    app_label, codename = APPROVE_PERMISSION.split(".")
+    return Permission.objects.filter(
+        content_type__app_label=app_label, codename=codename
+    ).first()
+
+
+def pin_approvers(location) -> list:
+    """The managers a shop's tablet offers for a PIN: they hold the permission
+    through a group or themselves, work at this shop or at HQ, and have set a PIN.
+    Two queries."""
+    permission = _approve_permission()
+    if permission is None:
+        return []
+    users = get_user_model().objects.filter(
+        Q(groups__permissions=permission) | Q(user_permissions=permission),
+        Q(store_id=location.pk) | Q(role=Role.HQ),
+        is_active=True,
+        approval_pin__isnull=False,
+    )
+    return list(users.distinct().order_by("first_name", "last_name", "username"))
+
+
+def approval_queue(user, *, now: datetime | None = None) -> QuerySet[Approval]:
+    """What waits for this manager: pending and unexpired, at the shops they may
+    act on. Nothing for anyone without the permission. One query."""
+    if not user.has_perm(APPROVE_PERMISSION):
+        return Approval.objects.none()
+    now = now or timezone.now()
+    return (
+        Approval.objects.filter(
+            status=ApprovalStatus.PENDING,
+            expires_at__gt=now,
+            location__in=visible_locations(user),
+        )
+        .select_related("requested_by", "location")
+        .order_by("requested_at", "id")
+    )
+
+
+def recent_decisions(user, *, limit: int = 20) -> QuerySet[Approval]:
+    """The latest decided or expired approvals at the manager's shops."""
+    return (
+        Approval.objects.filter(location__in=visible_locations(user))
+        .exclude(status=ApprovalStatus.PENDING)
+        .select_related("requested_by", "decided_by", "location")
+        .order_by("-requested_at", "-id")[:limit]
+    )
+
+
+def pin_of(user) -> ApprovalPin | None:
+    return ApprovalPin.objects.filter(user=user).first()

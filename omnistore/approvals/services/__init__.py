@@ -1,0 +1,1 @@
+"""Writes of the approval state machine and of the managers' PINs."""

@@ -1,0 +1,214 @@
+"""The approval screens: the panel on the asking device (PIN, or wait for the
+manager's own device), the manager's queue, and a manager's own PIN.
+
+The asking device polls the request's status; when it is approved (by PIN here or
+from the queue elsewhere) the answer carries the ``approval-granted`` event, and the
+panel re-sends the original form with the approval's id, so the action goes through
+as if submitted again, this time approved.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from omnistore.approvals.forms import DecideForm, PinApproveForm, SetPinForm
+from omnistore.approvals.models import APPROVE_PERMISSION, Approval, ApprovalStatus
+from omnistore.approvals.selectors.approvals import (
+    approval_queue as queue_for,
+)
+from omnistore.approvals.selectors.approvals import (
+    can_approve,
+    pin_approvers,
+    pin_of,
+    recent_decisions,
+)
+from omnistore.approvals.services.approvals import (
+    ApprovalRequired,
+    approve_with_pin,
+    cancel_approval,
+    decide_approval,
+    request_approval,
+)
+from omnistore.approvals.services.pins import set_pin
+from omnistore.core.exceptions import ApplicationError
+from omnistore.staff.auth import staff_required
+from omnistore.staff.htmx import INVALID, add_service_error, is_partial
+
+GRANTED_EVENT = "approval-granted"
+WAITING = 202
+
+
+def _granted(response):
+    response["HX-Trigger"] = GRANTED_EVENT
+    return response
+
+
+def given_approvals(request) -> list[int]:
+    """The approvals the asking screen sends back with the original form."""
+    ids = []
+    for value in request.POST.getlist("approval"):
+        if value.isdigit() and len(value) < 19:
+            ids.append(int(value))
+    return ids
+
+
+def ask_manager(request, error: ApprovalRequired, *, wrapper_id: str):
+    """What an action's door answers when the move needs a manager: the request is
+    recorded and the panel replaces the form (same element id), holding the form's
+    fields to send again once approved (with the approvals already given, when
+    a move needs more than one)."""
+    approval = request_approval(ask=error.ask, requested_by=request.user)
+    resend = [
+        (key, value)
+        for key in request.POST
+        if key != "csrfmiddlewaretoken"
+        for value in request.POST.getlist(key)
+    ]
+    context = {
+        "approval": approval,
+        "wrapper_id": wrapper_id,
+        "resend": resend,
+        "resend_url": request.path,
+        "pin_form": PinApproveForm(managers=pin_approvers(approval.location)),
+        "granted_event": GRANTED_EVENT,
+    }
+    template = "approvals/_ask.html" if is_partial(request) else "approvals/ask.html"
+    return render(request, template, context, status=WAITING)
+
+
+def _own_request(request, pk: int) -> Approval:
+    """The asking device sees its own requests only; anything else is a 404."""
+    approval = (
+        Approval.objects.select_related("decided_by", "location")
+        .filter(pk=pk, requested_by=request.user)
+        .first()
+    )
+    if approval is None:
+        raise Http404("No such approval.")
+    return approval
+
+
+@staff_required
+def approval_status(request, pk: int):
+    """Polled by the asking device while it waits."""
+    approval = _own_request(request, pk)
+    expired = (
+        approval.status == ApprovalStatus.PENDING
+        and approval.expires_at <= timezone.now()
+    )
+    response = render(
+        request,
+        "approvals/_status.html",
+        {"approval": approval, "expired": expired},
+    )
+    return (
+        _granted(response) if approval.status == ApprovalStatus.APPROVED else response
+    )
+
+
+@staff_required
+@require_POST
+def approval_pin(request, pk: int):
+    """The manager's PIN typed on the asking device."""
+    approval = _own_request(request, pk)
+    form = PinApproveForm(request.POST, managers=pin_approvers(approval.location))
+    if form.is_valid():
+        try:
+            approval = approve_with_pin(
+                approval=approval,
+                manager=form.cleaned_data["manager"],
+                pin=form.cleaned_data["pin"],
+            )
+        except ApplicationError as error:
+            add_service_error(form, error)
+        else:
+            context = {"approval": approval, "expired": False}
+            return _granted(render(request, "approvals/_pin_done.html", context))
+    form.data = form.data.copy()
+    form.data["pin"] = ""
+    context = {"approval": approval, "pin_form": form}
+    return render(request, "approvals/_pin.html", context, status=INVALID)
+
+
+@staff_required
+@require_POST
+def approval_cancel(request, pk: int):
+    approval = cancel_approval(approval=_own_request(request, pk), actor=request.user)
+    return render(request, "approvals/_status.html", {"approval": approval})
+
+
+def _require_approver(request) -> None:
+    if not request.user.has_perm(APPROVE_PERMISSION):
+        raise Http404("Only managers approve.")
+
+
+def _queue_context(request) -> dict:
+    return {
+        "queue": list(queue_for(request.user)),
+        "decided": list(recent_decisions(request.user)),
+        "decide_form": DecideForm(),
+    }
+
+
+@staff_required
+def approval_queue(request):
+    """The manager's own device: what waits at their shops, refreshed by polling."""
+    _require_approver(request)
+    context = _queue_context(request)
+    if is_partial(request):
+        return render(request, "approvals/_queue.html", context)
+    context["has_pin"] = pin_of(request.user) is not None
+    return render(request, "approvals/queue.html", context)
+
+
+@staff_required
+@require_POST
+def approval_decide(request, pk: int):
+    """Approve or refuse from the queue; the list comes back refreshed."""
+    _require_approver(request)
+    approval = Approval.objects.filter(pk=pk).only("location_id").first()
+    if approval is None or not can_approve(request.user, approval.location_id):
+        raise Http404("No such approval.")
+    form = DecideForm(request.POST)
+    error = None
+    if form.is_valid():
+        try:
+            decide_approval(
+                approval=pk,
+                approver=request.user,
+                approve=request.POST.get("decision") == "approve",
+                note=form.cleaned_data["note"],
+            )
+        except ApplicationError as refused:
+            error = refused.message
+    context = _queue_context(request)
+    context["error"] = error
+    if not is_partial(request):
+        if error:
+            messages.error(request, error)
+        return redirect("staff:approval_queue")
+    return render(
+        request, "approvals/_queue.html", context, status=INVALID if error else 200
+    )
+
+
+@staff_required
+def my_pin(request):
+    """A manager sets or changes their approval PIN."""
+    _require_approver(request)
+    form = SetPinForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            set_pin(user=request.user, pin=form.cleaned_data["pin"])
+        except ApplicationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, "Your approval PIN is set.")
+            return redirect("staff:approval_queue")
+    status = INVALID if form.errors else 200
+    context = {"form": form, "has_pin": pin_of(request.user) is not None}
+    return render(request, "approvals/my_pin.html", context, status=status)

@@ -1,0 +1,238 @@
+"""The manager pages' reads: today against the same day last week (by channel and by
+associate), today's returns, pickups waiting past their promised time, stock below
+its safety stock and the day's till sessions, for a set of shops.
+
+A shop's sales are the orders placed at its counter (or taken on its phone) and the
+click-and-collect orders collected or waiting there. Last week is compared up to the
+same time of day, so a morning is not measured against a whole day. Every read is
+one query, whatever the number of shops, orders or associates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.utils import timezone
+
+from inventory.models import StockLevel
+from inventory.selectors import available_expression
+from omnistore.core.channels import Channel
+from orders.models import (
+    Fulfilment,
+    FulfilmentMethod,
+    Order,
+    OrderStatus,
+    Return,
+    ReturnStatus,
+    TillSession,
+    TillSessionStatus,
+)
+
+TODAY, LAST_WEEK = "today", "last_week"
+ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+NOT_YET_READY = [OrderStatus.PLACED, OrderStatus.PICKED]
+
+
+@dataclass
+class Period:
+    start: datetime
+    end: datetime
+
+
+@dataclass
+class Days:
+    """Today from midnight to now, and the same stretch of the same weekday a week
+    ago (local time)."""
+
+    today: Period
+    last_week: Period
+
+    @classmethod
+    def around(cls, now: datetime) -> Days:
+        start = timezone.localtime(now).replace(
+            hour=0, minute=0, second=0, microsecond=0
+        )
+        week = timedelta(days=7)
+        return cls(Period(start, now), Period(start - week, now - week))
+
+
+@dataclass
+class Row:
+    """One line of a comparison: orders and revenue today and a week ago."""
+
+    key: str
+    label: str
+    today_orders: int = 0
+    today_revenue: Decimal = ZERO
+    last_orders: int = 0
+    last_revenue: Decimal = ZERO
+
+    @property
+    def change(self) -> str:
+        if not self.last_revenue:
+            return "new" if self.today_revenue else "–"
+        percent = (self.today_revenue - self.last_revenue) * 100 / self.last_revenue
+        return f"{percent:+.0f}%"
+
+
+@dataclass
+class Comparison:
+    rows: list[Row] = field(default_factory=list)
+
+    @property
+    def total(self) -> Row:
+        total = Row("total", "All")
+        for row in self.rows:
+            total.today_orders += row.today_orders
+            total.today_revenue += row.today_revenue
+            total.last_orders += row.last_orders
+            total.last_revenue += row.last_revenue
+        return total
+
+
+def _shop_sales(shop_ids: list[int], days: Days) -> QuerySet[Order]:
+    """The two days' orders of these shops (not cancelled), tagged by period."""
+    collected_here = Fulfilment.objects.filter(
+        order=OuterRef("pk"),
+        method=FulfilmentMethod.PICKUP,
+        pickup_location_id__in=shop_ids,
+    )
+    in_days = Q(created_at__gte=days.today.start, created_at__lte=days.today.end) | Q(
+        created_at__gte=days.last_week.start, created_at__lte=days.last_week.end
+    )
+    return (
+        Order.objects.filter(in_days)
+        .exclude(status=OrderStatus.CANCELLED)
+        .filter(Q(placing_location_id__in=shop_ids) | Exists(collected_here))
+        .annotate(
+            period=Case(
+                When(created_at__gte=days.today.start, then=Value(TODAY)),
+                default=Value(LAST_WEEK),
+            )
+        )
+    )
+
+
+def _compare(grouped, key: str, label) -> Comparison:
+    rows: dict[str, Row] = {}
+    for entry in grouped:
+        row_key = str(entry[key])
+        row = rows.setdefault(row_key, Row(row_key, label(entry)))
+        revenue = Decimal(entry["revenue"] or 0).quantize(CENT)
+        if entry["period"] == TODAY:
+            row.today_orders, row.today_revenue = entry["orders"], revenue
+        else:
+            row.last_orders, row.last_revenue = entry["orders"], revenue
+    ordered = sorted(rows.values(), key=lambda r: (-r.today_revenue, r.label))
+    return Comparison(ordered)
+
+
+def sales_by_channel(shop_ids: list[int], days: Days) -> Comparison:
+    grouped = (
+        _shop_sales(shop_ids, days)
+        .values("period", "channel")
+        .annotate(orders=Count("id"), revenue=Sum("total"))
+        .order_by()
+    )
+    labels = dict(Channel.choices)
+    return _compare(
+        grouped, "channel", lambda e: labels.get(e["channel"], e["channel"])
+    )
+
+
+def _associate_name(entry) -> str:
+    if entry["staff_member"] is None:
+        return "Online (no associate)"
+    name = f"{entry['staff_member__first_name']} {entry['staff_member__last_name']}"
+    return name.strip() or entry["staff_member__username"]
+
+
+def sales_by_associate(shop_ids: list[int], days: Days) -> Comparison:
+    grouped = (
+        _shop_sales(shop_ids, days)
+        .values(
+            "period",
+            "staff_member",
+            "staff_member__first_name",
+            "staff_member__last_name",
+            "staff_member__username",
+        )
+        .annotate(orders=Count("id"), revenue=Sum("total"))
+        .order_by()
+    )
+    return _compare(grouped, "staff_member", _associate_name)
+
+
+def returns_today(shop_ids: list[int], days: Days) -> QuerySet[Return]:
+    """Returns received, refunded or opened at these shops today."""
+    return (
+        Return.objects.filter(
+            receiving_location_id__in=shop_ids,
+            created_at__gte=days.today.start,
+        )
+        .exclude(status=ReturnStatus.CANCELLED)
+        .select_related("order", "receiving_location", "created_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+def late_pickups(shop_ids: list[int], now: datetime) -> QuerySet[Order]:
+    """Click and collect past its promised time: not ready
+    ``OMNISTORE_PICKUP_PROMISE_HOURS`` after it was placed, or ready and not
+    collected by its pickup deadline. The latest first."""
+    promised = now - timedelta(hours=settings.OMNISTORE_PICKUP_PROMISE_HOURS)
+    waiting_here = Fulfilment.objects.filter(
+        order=OuterRef("pk"),
+        method=FulfilmentMethod.PICKUP,
+        pickup_location_id__in=shop_ids,
+    )
+    late = Q(status__in=NOT_YET_READY, created_at__lt=promised) | Q(
+        status=OrderStatus.READY, pickup_expires_at__lt=now
+    )
+    return (
+        Order.objects.filter(late, fulfilment_method=FulfilmentMethod.PICKUP)
+        .filter(Exists(waiting_here))
+        .order_by("created_at", "id")
+    )
+
+
+def stock_alerts(shop_ids: list[int]) -> QuerySet[StockLevel]:
+    """Levels whose available units (on hand less reserved) are below their safety
+    stock, emptiest first."""
+    return (
+        StockLevel.objects.filter(location_id__in=shop_ids, variant__active=True)
+        .annotate(available_units=available_expression())
+        .filter(available_units__lt=F("safety_stock"))
+        .select_related("variant__product", "location")
+        .order_by("available_units", "variant__sku")
+    )
+
+
+def tills_today(shop_ids: list[int], days: Days) -> QuerySet[TillSession]:
+    """Sessions open now, or opened or closed today."""
+    return (
+        TillSession.objects.filter(register__location_id__in=shop_ids)
+        .filter(
+            Q(status=TillSessionStatus.OPEN)
+            | Q(opened_at__gte=days.today.start)
+            | Q(closed_at__gte=days.today.start)
+        )
+        .select_related("register__location", "opened_by", "closed_by", "approved_by")
+        .order_by("register__location__name", "-opened_at")
+    )

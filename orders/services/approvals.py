@@ -1,0 +1,214 @@
+"""The counter moves of orders that need a manager, asked in the shop floor's words.
+
+The state machine, the PINs and the thresholds live in ``omnistore.approvals``; each
+guard here says what the move is (its subject, amount and summary) and is called by
+the move's own service inside its transaction. A guard returns the approval that let
+the move through (``None`` when none was needed) or raises ``ApprovalRequired`` with
+nothing changed. ``approvals`` are the ids the associate's screen sends back once a
+manager said yes; each guard uses only the one given for its own kind and subject.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.utils import timezone
+
+from omnistore.approvals.models import Approval, ApprovalChannel, ApprovalKind
+from omnistore.approvals.policy import approval_needed
+from omnistore.approvals.services.approvals import check_approval
+from orders.models import Order, TillSession
+
+
+def approved_by_note(approval: Approval | None) -> str:
+    """What a status history note adds when a manager approved the move."""
+    if approval is None or approval.channel == ApprovalChannel.SELF:
+        return ""
+    return f" · approved by {approval.decided_by.display_name}"
+
+
+def _order_subject(order: Order) -> str:
+    return f"order:{order.number}"
+
+
+def guard_refund(
+    *,
+    order: Order,
+    amount: Decimal,
+    location,
+    actor,
+    approvals: Iterable = (),
+    now: datetime | None = None,
+) -> Approval | None:
+    """A refund above ``OMNISTORE_APPROVAL_REFUND_ABOVE``."""
+    if not approval_needed(ApprovalKind.REFUND, amount=amount):
+        return None
+    return check_approval(
+        kind=ApprovalKind.REFUND,
+        location=location,
+        subject=_order_subject(order),
+        actor=actor,
+        summary=f"Refund {amount} {order.currency} on order {order.number}",
+        amount=amount,
+        currency=order.currency,
+        approvals=approvals,
+        now=now,
+    )
+
+
+def guard_return_outside_window(
+    *, order: Order, location, actor, reason: str, approvals: Iterable = (), now=None
+) -> Approval | None:
+    """A return taken back after the window closed (the associate's reason kept)."""
+    if not approval_needed(ApprovalKind.RETURN_OUTSIDE_WINDOW):
+        return None
+    days = settings.OMNISTORE_RETURN_WINDOW_DAYS
+    return check_approval(
+        kind=ApprovalKind.RETURN_OUTSIDE_WINDOW,
+        location=location,
+        subject=_order_subject(order),
+        actor=actor,
+        summary=f"Return on order {order.number} outside the {days}-day window",
+        reason=reason,
+        approvals=approvals,
+        now=now,
+    )
+
+
+def guard_return_without_receipt(
+    *, order: Order, location, actor, reason: str, approvals: Iterable = (), now=None
+) -> Approval | None:
+    """The customer has no receipt: the order was found by their details."""
+    if not approval_needed(ApprovalKind.RETURN_WITHOUT_RECEIPT):
+        return None
+    return check_approval(
+        kind=ApprovalKind.RETURN_WITHOUT_RECEIPT,
+        location=location,
+        subject=_order_subject(order),
+        actor=actor,
+        summary=f"Return on order {order.number} without a receipt",
+        reason=reason,
+        approvals=approvals,
+        now=now,
+    )
+
+
+def guard_pickup_by_identity(
+    *, order: Order, location, actor, note: str, approvals: Iterable = (), now=None
+) -> Approval | None:
+    """A pickup handed over on the customer's identity, without the code."""
+    if not approval_needed(ApprovalKind.PICKUP_BY_IDENTITY):
+        return None
+    return check_approval(
+        kind=ApprovalKind.PICKUP_BY_IDENTITY,
+        location=location,
+        subject=_order_subject(order),
+        actor=actor,
+        summary=f"Hand over order {order.number} without the pickup code",
+        reason=note,
+        approvals=approvals,
+        now=now,
+    )
+
+
+def guard_till_difference(
+    *,
+    session: TillSession,
+    difference: Decimal,
+    actor,
+    note: str,
+    approvals: Iterable = (),
+    now: datetime | None = None,
+) -> Approval | None:
+    """A close whose over/short is beyond ``OMNISTORE_TILL_TOLERANCE``."""
+    if not approval_needed(ApprovalKind.TILL_OVER_SHORT, amount=difference):
+        return None
+    word = "over" if difference > 0 else "short"
+    return check_approval(
+        kind=ApprovalKind.TILL_OVER_SHORT,
+        location=session.register.location,
+        subject=f"till:{session.pk}",
+        actor=actor,
+        summary=(
+            f"Close {session.register.name} {abs(difference)} {session.currency} {word}"
+        ),
+        amount=abs(difference),
+        currency=session.currency,
+        reason=note,
+        approvals=approvals,
+        now=now or timezone.now(),
+    )
+
+
+def _percent_off(listed: Decimal, price: Decimal) -> Decimal:
+    if listed <= 0:
+        return Decimal("0")
+    return ((listed - price) * 100 / listed).quantize(Decimal("0.1"))
+
+
+def guard_price_override(
+    *,
+    line,
+    listed: Decimal,
+    price: Decimal,
+    location,
+    actor,
+    reason: str,
+    approvals: Iterable = (),
+    now: datetime | None = None,
+) -> Approval | None:
+    """A counter price more than ``OMNISTORE_APPROVAL_PRICE_OVERRIDE_ABOVE_PERCENT``
+    below the list price. The amount approved is the cut per unit: a deeper cut asks
+    again."""
+    off = _percent_off(listed, price)
+    if not approval_needed(ApprovalKind.PRICE_OVERRIDE, amount=max(off, 0)):
+        return None
+    currency = settings.OMNISTORE_CURRENCY
+    return check_approval(
+        kind=ApprovalKind.PRICE_OVERRIDE,
+        location=location,
+        subject=f"cartline:{line.pk}",
+        actor=actor,
+        summary=(
+            f"Sell {line.variant.sku} at {price} {currency} instead of {listed} "
+            f"({off}% off)"
+        ),
+        amount=listed - price,
+        currency=currency,
+        reason=reason,
+        approvals=approvals,
+        now=now,
+    )
+
+
+def guard_counter_discount(
+    *,
+    cart,
+    code: str,
+    subtotal: Decimal,
+    discount: Decimal,
+    location,
+    actor,
+    approvals: Iterable = (),
+    now: datetime | None = None,
+) -> Approval | None:
+    """A discount code taking more than ``OMNISTORE_APPROVAL_DISCOUNT_ABOVE_PERCENT``
+    off a counter sale, asked when the code is applied to the basket."""
+    off = _percent_off(subtotal, subtotal - discount) if subtotal else Decimal("0")
+    if not approval_needed(ApprovalKind.DISCOUNT, amount=off):
+        return None
+    currency = settings.OMNISTORE_CURRENCY
+    return check_approval(
+        kind=ApprovalKind.DISCOUNT,
+        location=location,
+        subject=f"cart:{cart.pk}:{code}"[:80],
+        actor=actor,
+        summary=f"Discount {code}: {discount} {currency} off {subtotal} ({off}%)",
+        amount=discount,
+        currency=currency,
+        approvals=approvals,
+        now=now,
+    )

@@ -1,0 +1,91 @@
+"""A price set at the counter on a line of a shop's sale: below the list price by
+more than ``OMNISTORE_APPROVAL_PRICE_OVERRIDE_ABOVE_PERCENT`` it needs a manager's
+approval (asked when the price is set, so checkout only sells at it). Only a
+shop's (store-channel) basket takes one, with a reason, kept on the line."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.utils import timezone
+
+from omnistore.core.channels import Channel
+from omnistore.core.exceptions import Conflict, NotFound, ValidationFailed
+from orders.models import Cart, CartLine, CartStatus
+
+from .approvals import guard_price_override
+from .common import to_money
+
+
+def _line(cart: Cart, line_id) -> CartLine:
+    try:
+        pk = int(line_id)
+    except (TypeError, ValueError):
+        pk = None
+    line = (
+        CartLine.objects.select_for_update()
+        .select_related("variant__product")
+        .filter(pk=pk, cart=cart)
+        .first()
+    )
+    if line is None:
+        raise NotFound("No such line in this basket.")
+    return line
+
+
+def _checked_price(price) -> Decimal:
+    try:
+        price = to_money(Decimal(str(price)))
+    except (InvalidOperation, TypeError, ValueError):
+        price = None
+    if price is None or price <= 0 or not price.is_finite():
+        raise ValidationFailed(
+            "Enter a price above zero, such as 39.90.",
+            extra={"price": ["A price above zero."]},
+        )
+    return price
+
+
+@transaction.atomic
+def set_counter_price(
+    *,
+    cart: Cart,
+    line_id,
+    price,
+    reason: str,
+    actor,
+    location,
+    approvals: Iterable = (),
+    now: datetime | None = None,
+) -> CartLine:
+    """Sell this line at ``price``; ``None`` puts it back at the list price."""
+    if cart.channel != Channel.STORE or cart.status != CartStatus.OPEN:
+        raise Conflict("Only an open sale at the counter takes a price.")
+    line = _line(cart, line_id)
+    if price is None:
+        line.counter_price, line.counter_price_reason = None, ""
+        line.save(update_fields=["counter_price", "counter_price_reason"])
+        return line
+    price = _checked_price(price)
+    reason = (reason or "").strip()[:250]
+    if not reason:
+        raise ValidationFailed(
+            "Say why the price changes.", extra={"reason": ["Say why."]}
+        )
+    listed = to_money(line.variant.price)
+    guard_price_override(
+        line=line,
+        listed=listed,
+        price=price,
+        location=location,
+        actor=actor,
+        reason=reason,
+        approvals=approvals,
+        now=now or timezone.now(),
+    )
+    line.counter_price, line.counter_price_reason = price, reason
+    line.save(update_fields=["counter_price", "counter_price_reason"])
+    return line

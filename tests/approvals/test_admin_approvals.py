@@ -1,0 +1,61 @@
+"""The approvals in the admin: the record is read-only, and HQ lifts a PIN's lock."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from omnistore.approvals.models import ApprovalPin
+from omnistore.approvals.services.approvals import ApprovalRequired
+from orders.services.refunds import return_at_counter
+from tests.approvals.helpers import approved
+from tests.factories import UserFactory
+from tests.orders.factories import stocked
+from tests.orders.returns_helpers import counter_sale, line_request
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def hq(client):
+    user = UserFactory(role="hq", is_staff=True, is_superuser=True)
+    client.force_login(user)
+    return client
+
+
+def test_the_record_lists_who_asked_and_who_decided_and_cannot_change(
+    hq, store, associate, manager
+):
+    order = counter_sale(
+        store=store, lines=[(stocked(store, 2, price="300.00"), 1)], staff=associate
+    )
+    with pytest.raises(ApprovalRequired) as asked:
+        return_at_counter(
+            order=order.number,
+            lines=[line_request(order)],
+            location=store,
+            actor=associate,
+        )
+    record = approved(asked.value, associate, manager)
+    listing = hq.get(reverse("admin:approvals_approval_changelist")).content.decode()
+    assert f"Refund 300.00 EUR on order {order.number}" in listing
+    assert "giulia" in listing and "marco" in listing
+    page = hq.get(reverse("admin:approvals_approval_change", args=[record.pk]))
+    assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
+    assert hq.get(reverse("admin:approvals_approval_add")).status_code == 403
+
+
+def test_hq_lifts_a_pin_lock(hq, manager):
+    pin = ApprovalPin.objects.get(user=manager)
+    ApprovalPin.objects.filter(pk=pin.pk).update(
+        failures=0, locked_until=timezone.now() + timedelta(minutes=15)
+    )
+    listing = hq.get(reverse("admin:approvals_approvalpin_changelist"))
+    assert "pin_hash" not in listing.content.decode()
+    response = hq.post(
+        reverse("admin:approvals_approvalpin_changelist"),
+        {"action": "unlock", "_selected_action": [pin.pk]},
+    )
+    assert response.status_code == 302
+    assert ApprovalPin.objects.get(pk=pin.pk).locked_until is None

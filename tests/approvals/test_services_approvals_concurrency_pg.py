@@ -1,0 +1,58 @@
+"""Approvals under real concurrency (PostgreSQL, threads): two managers deciding the
+same request make one decision; wrong PINs typed at once on several tablets are
+each counted, and the lock comes at the limit, not later."""
+
+import pytest
+
+from omnistore.accounts.models import Role
+from omnistore.approvals.models import Approval, ApprovalPin, ApprovalStatus
+from omnistore.approvals.services.approvals import (
+    ApprovalRequired,
+    decide_approval,
+)
+from omnistore.approvals.services.pins import PinLocked, WrongPin, verify_pin
+from omnistore.core.exceptions import Conflict
+from orders.services.refunds import return_at_counter
+from tests.approvals.helpers import ask, make_approver
+from tests.concurrency import run_parallel
+from tests.factories import StaffFactory
+from tests.orders.factories import stocked
+from tests.orders.returns_helpers import counter_sale, line_request
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def test_two_managers_deciding_at_once_make_one_decision(store, associate, manager):
+    other = make_approver(StaffFactory(store=store, role=Role.STORE_MANAGER))
+    order = counter_sale(
+        store=store, lines=[(stocked(store, 2, price="300.00"), 1)], staff=associate
+    )
+    with pytest.raises(ApprovalRequired) as asked:
+        return_at_counter(
+            order=order.number,
+            lines=[line_request(order)],
+            location=store,
+            actor=associate,
+        )
+    request = ask(asked.value, associate)
+
+    def decide(who, yes):
+        return lambda: decide_approval(approval=request.pk, approver=who, approve=yes)
+
+    results = run_parallel([decide(manager, True), decide(other, False)] * 2)
+    decided = [r for r in results if isinstance(r, Approval)]
+    refused = [r for r in results if isinstance(r, Conflict)]
+    assert len(decided) == 1 and len(refused) == 3, results
+    final = Approval.objects.get(pk=request.pk)
+    assert final.status in (ApprovalStatus.APPROVED, ApprovalStatus.REFUSED)
+    assert final.decided_by_id == decided[0].decided_by_id
+
+
+def test_wrong_pins_at_once_are_all_counted_and_lock_at_the_limit(manager):
+    def wrong():
+        return lambda: verify_pin(user=manager, pin="0000")
+
+    results = run_parallel([wrong() for _ in range(8)])
+    assert sum(isinstance(r, WrongPin) for r in results) == 4, results
+    assert sum(isinstance(r, PinLocked) for r in results) == 4, results
+    assert ApprovalPin.objects.get(user=manager).locked_until is not None

@@ -1,0 +1,149 @@
+"""The manager pages: today against the same day last week by channel and by
+associate, returns, late pickups, stock below safety stock and the day's tills, for
+the manager's shops only (HQ: all, or one), as a page with charts and as CSV, in a
+fixed number of queries."""
+
+import csv
+import io
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from inventory.models import StockLevel
+from omnistore.accounts.models import Role
+from orders.models import Register
+from orders.services.refunds import return_at_counter
+from orders.services.till import open_till
+from tests.approvals.helpers import make_approver
+from tests.factories import StaffFactory, UserFactory
+from tests.orders.factories import pickup_order, shop, stocked
+from tests.orders.returns_helpers import counter_sale, line_request
+
+pytestmark = pytest.mark.django_db
+D = Decimal
+
+
+@pytest.fixture
+def milano():
+    return shop(code="MI01", name="Milano Centro")
+
+
+@pytest.fixture
+def torino():
+    return shop(code="TO01", name="Torino Roma")
+
+
+@pytest.fixture
+def giulia(milano):
+    return StaffFactory(store=milano, first_name="Giulia", last_name="Bianchi")
+
+
+@pytest.fixture
+def manager(client, milano):
+    user = make_approver(StaffFactory(store=milano, role=Role.STORE_MANAGER))
+    client.force_login(user)
+    return client
+
+
+def a_day_at(store, associate, *, sales=1):
+    """Sales today and a week ago, a late pickup, a return, a stock alert, a till."""
+    now = timezone.now()
+    for _ in range(sales):
+        counter_sale(
+            store=store, lines=[(stocked(store, 5, price="30.00"), 1)], staff=associate
+        )
+    counter_sale(
+        store=store,
+        lines=[(stocked(store, 5, price="20.00"), 1)],
+        staff=associate,
+        now=now - timedelta(days=7, minutes=5),
+    )
+    sold = counter_sale(
+        store=store, lines=[(stocked(store, 5, price="10.00"), 1)], staff=associate
+    )
+    return_at_counter(
+        order=sold.number,
+        lines=[line_request(sold)],
+        location=store,
+        actor=associate,
+    )
+    pickup_order(
+        store=store,
+        lines=[(stocked(store, 5, price="40.00"), 1)],
+        now=now - timedelta(hours=6),
+    )
+    low = stocked(store, 2)
+    StockLevel.objects.filter(variant=low, location=store).update(safety_stock=4)
+    register = Register.objects.create(
+        location=store, name=f"Till {Register.objects.count() + 1}"
+    )
+    open_till(register=register, counts={D("10"): 3}, actor=associate)
+
+
+def test_the_day_compares_with_last_week_by_channel_and_associate(
+    manager, milano, torino, giulia
+):
+    a_day_at(milano, giulia)
+    a_day_at(torino, StaffFactory(store=torino, first_name="Luca", last_name="Neri"))
+    page = manager.get(reverse("staff:manager_day")).content.decode()
+    assert "Today at Milano Centro" in page
+    # by channel: store 30 + 10 today vs 20 last week; web pickup 40 (placed today)
+    assert "Giulia Bianchi" in page and "Luca Neri" not in page
+    assert 'data-testid="by-channel"' in page and "+100%" in page
+    assert page.count("<svg") >= 2 and "Revenue by associate" in page
+    assert 'data-testid="returns-today"' in page
+    assert 'data-testid="late-pickups"' in page
+    assert 'data-testid="stock-alerts"' in page and "Torino Roma" not in page
+    assert 'data-testid="tills-today"' in page
+
+
+def test_the_csv_holds_the_same_figures(manager, milano, giulia):
+    a_day_at(milano, giulia)
+    response = manager.get(reverse("staff:manager_day_csv"))
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    store = next(r for r in rows if r[:2] == ["channel", "Store"])
+    assert store[2:] == ["2", "40.00", "1", "20.00"]
+    giulia_row = next(r for r in rows if r[:2] == ["associate", "Giulia Bianchi"])
+    assert giulia_row[2] == "2"
+    assert sum(1 for r in rows if r and r[0] == "late_pickup") == 1
+    assert sum(1 for r in rows if r and r[0] == "stock_alert") == 1
+    assert sum(1 for r in rows if r and r[0] == "till") == 1
+    assert sum(1 for r in rows if r and r[0] == "return") == 1
+
+
+def test_hq_sees_every_shop_or_one(client, milano, torino, giulia):
+    a_day_at(milano, giulia)
+    a_day_at(torino, StaffFactory(store=torino, first_name="Luca", last_name="Neri"))
+    hq = make_approver(UserFactory(role=Role.HQ), "Headquarters")
+    client.force_login(hq)
+    page = client.get(reverse("staff:manager_day")).content.decode()
+    assert "in your 2 shops" in page and "Luca Neri" in page
+    one = client.get(reverse("staff:manager_day"), {"shop": torino.pk})
+    text = one.content.decode()
+    assert "Today at Torino Roma" in text and "Giulia Bianchi" not in text
+
+
+def test_associates_and_managers_without_the_permission_get_nothing(
+    client, milano, giulia
+):
+    client.force_login(giulia)
+    assert client.get(reverse("staff:manager_day")).status_code == 404
+    assert client.get(reverse("staff:manager_day_csv")).status_code == 404
+    client.force_login(StaffFactory(store=milano, role=Role.STORE_MANAGER))
+    assert client.get(reverse("staff:manager_day")).status_code == 404
+
+
+@pytest.mark.parametrize("sales", [1, 6])
+def test_the_page_costs_a_fixed_number_of_queries(
+    manager, milano, giulia, sales, django_assert_num_queries
+):
+    a_day_at(milano, giulia, sales=sales)
+    for _ in range(sales):
+        a_day_at(milano, StaffFactory(store=milano))
+    with django_assert_num_queries(12):
+        response = manager.get(reverse("staff:manager_day"))
+    assert response.status_code == 200
