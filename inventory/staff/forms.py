@@ -21,6 +21,8 @@ CODE_WIDGET_ATTRS = {
     "spellcheck": "false",
     "placeholder": "Scan or type a SKU / barcode",
     "autofocus": True,
+    # scan.js: Enter takes the code (queued, or looked up) instead of a bare submit.
+    "data-scan-field": "",
 }
 
 

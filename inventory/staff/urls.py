@@ -1,9 +1,10 @@
 from django.urls import path
 
-from . import views
+from . import codes, views
 
 urlpatterns = [
     path("", views.stock_lookup, name="stock_lookup"),
+    path("code/", codes.stock_code, name="stock_code"),
     path("variant/<int:pk>/", views.stock_variant, name="stock_variant"),
     path("receive/", views.stock_receive, name="stock_receive"),
     path("adjust/", views.stock_adjust, name="stock_adjust"),

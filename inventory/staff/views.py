@@ -150,6 +150,8 @@ class StockOperation:
     form_class: type
     perform: Callable[..., StockLevel]
     describe: Callable[[dict], str]
+    # scan.js: "add" sends each scan at once; "select" picks the item, then the units.
+    scan_mode: str = "select"
 
 
 def _receive(data, *, location, actor) -> StockLevel:
@@ -191,6 +193,7 @@ RECEIVE = StockOperation(
     form_class=ReceiveStockForm,
     perform=_receive,
     describe=lambda d: f"Received {d['quantity']} × {d['code'].sku}.",
+    scan_mode="add",
 )
 ADJUST = StockOperation(
     url_name="staff:stock_adjust",

@@ -239,6 +239,12 @@ def _return_amount(line: OrderLine, *, before: int, units: int) -> Decimal:
     )
 
 
+def return_amount(line: OrderLine, *, before: int, units: int) -> Decimal:
+    """What ``units`` of a line give back, for a screen that shows it before the
+    return is made (an exchange's balance): the same rule as the return itself."""
+    return _return_amount(line, before=before, units=units)
+
+
 def record_return_event(ret: Return, kind: str, summary: str, *, actor, location, now):
     if ret.customer_id is None:
         return
