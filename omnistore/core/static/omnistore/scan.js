@@ -46,10 +46,10 @@
       box.setAttribute("role", "status");
       box.setAttribute("aria-live", "polite");
       box.className = "scan-status";
-      var field = form.querySelector("[data-scan-field]");
-      var anchor = field ? (field.closest(".field") || field) : null;
-      if (anchor && anchor.parentNode) {
-        anchor.parentNode.insertBefore(box, anchor.nextSibling);
+      /* Under the row the template marks (data-scan-anchor), else the form's end. */
+      var anchor = form.querySelector("[data-scan-anchor]");
+      if (anchor) {
+        anchor.insertAdjacentElement("afterend", box);
       } else {
         form.appendChild(box);
       }
@@ -108,7 +108,9 @@
   }
 
   function errorText(form) {
-    var found = form && form.querySelector(".errorlist li, .errors li, .alert.error");
+    if (!form) { return ""; }
+    /* The field's own error names the code; the banner above it is generic. */
+    var found = form.querySelector(".errorlist li") || form.querySelector(".alert.error");
     return found ? found.textContent.trim() : "";
   }
 
@@ -150,8 +152,8 @@
   function nextInput(field) {
     var form = field.form;
     var items = Array.prototype.filter.call(form.elements, function (el) {
-      return !el.disabled && el.type !== "hidden" && el.tagName !== "FIELDSET" &&
-        el.offsetParent !== null;
+      return !el.disabled && el.type !== "hidden" && el.type !== "button" &&
+        el.tagName !== "FIELDSET" && el.offsetParent !== null;
     });
     var at = items.indexOf(field);
     return at >= 0 ? items[at + 1] : null;
