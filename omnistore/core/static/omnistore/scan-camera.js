@@ -114,6 +114,7 @@
     }).then(function (found) {
       if (!found || done) { return; }
       view.setAttribute("data-decoder", found.name);
+      document.documentElement.setAttribute("data-camera-decoder", found.name);
       hint.textContent = "Point the camera at the barcode or QR code.";
       function look() {
         if (done) { return; }
