@@ -147,3 +147,50 @@ def test_quick_scans_on_receive_each_receive_a_unit(live_server, page):
         StockLevel.objects.filter(location=shop).values_list("variant__sku", "on_hand")
     )
     assert levels == {"ITEM-1": 11, "ITEM-2": 10, "ITEM-3": 10}
+
+
+def test_enter_on_exchange_selects_the_replacement_and_the_review_shows_the_balance(
+    live_server, page
+):
+    from orders.models import Order
+    from tests.customers.factories import make_customer
+    from tests.orders.returns_helpers import counter_sale
+
+    shop, associate, items = make_shop(3)
+    order = counter_sale(
+        store=shop,
+        lines=[(items[1], 1)],  # 20.00
+        staff=associate,
+        customer=make_customer(phone="+393331234567"),
+    )
+    line = order.lines.get()
+    sign_in(page, live_server, associate)
+    page.goto(f"{live_server.url}/staff/orders/returns/order/{order.number}/exchange/")
+    page.locator(f"[name=qty_{line.pk}]").fill("1")
+    page.locator(f"[name=reason_{line.pk}]").select_option(index=1)
+
+    code = page.locator("#id_code_1")
+    code.focus()
+    page.keyboard.type(items[2].barcode)  # 30.00
+    page.keyboard.press("Enter")
+    expect(page.locator("[data-scan-item]")).to_contain_text("Item 3")
+    expect(page.locator("#id_units_1")).to_be_focused()
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(300)
+    expect(page.get_by_test_id("exchange-review")).to_have_count(0)
+    assert Order.objects.count() == 1
+
+    page.get_by_role("button", name="Review exchange").click()
+    review = page.get_by_test_id("exchange-review")
+    expect(review).to_be_visible()
+    expect(page.get_by_test_id("exchange-back")).to_contain_text("20.00")
+    expect(page.get_by_test_id("exchange-out")).to_contain_text("30.00")
+    expect(page.get_by_test_id("exchange-balance")).to_contain_text("pays 10.00")
+    assert Order.objects.count() == 1
+    shot(page, "exchange-review", 768)
+    assert no_horizontal_scroll(page)
+    shot(page, "exchange-review", 1024)
+
+    page.get_by_role("button", name="Complete exchange").click()
+    expect(page.get_by_test_id("order-number")).to_be_visible()
+    assert Order.objects.count() == 2
