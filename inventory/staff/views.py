@@ -133,6 +133,7 @@ def stock_variant(request, pk: int):
             "others": others,
             "movements": movements,
             "elsewhere_available": sum(max(lvl.available, 0) for lvl, _ in others),
+            "grid": selectors.size_colour_grid(variant=variant, location=store),
             "currency": settings.OMNISTORE_CURRENCY,
         },
     )

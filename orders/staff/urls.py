@@ -9,6 +9,7 @@ from orders.staff.views import (
     receipts,
     returns,
     sale,
+    sale_items,
     terminals,
     till,
 )
@@ -88,4 +89,12 @@ urlpatterns[:0] = [
         name="till_approve",
     ),
     path("till/sessions/<int:session_id>/", till.till_report, name="till_report"),
+]
+
+# The sale from other screens (item page, wishlists) and parked sales.
+
+urlpatterns[:0] = [
+    path("sale/take/", sale_items.sale_take, name="sale_take"),
+    path("sale/park/", sale_items.sale_park, name="sale_park"),
+    path("sale/parked/<int:index>/", sale_items.sale_resume, name="sale_resume"),
 ]

@@ -24,7 +24,6 @@ from orders.staff.forms.pickups import CollectForm, UnlockForm
 from orders.staff.statuses import explain
 from orders.staff.views.access import acting_order, order_or_404, region, where
 
-
 # The pickup code a scanned QR (or the code typed at the desk) brought to the
 # hand-over: the form is filled in with it, and the page says whether it matches.
 SCANNED_KEY = "pickup_scanned"

@@ -113,6 +113,10 @@ def _sale_cart(request, *, create: bool = False) -> Cart | None:
     return cart
 
 
+# The sale's basket, for the other counter screens (item page, wishlists, parking).
+sale_cart = _sale_cart
+
+
 def end_sale(request) -> None:
     for key in (CART_KEY, CUSTOMER_KEY, MODE_KEY, DISCOUNT_KEY, TERMINAL_KEY):
         request.session.pop(key, None)
@@ -387,9 +391,13 @@ def sale_clear(request):
 @staff_required
 @require_POST
 def sale_customer(request):
-    """Attach the buyer by phone, email or loyalty card, or detach them."""
+    """Attach the buyer by phone, email or loyalty card, or detach them. A phone or
+    email nobody has is asked about first (a typo would create a stranger's profile),
+    unless a name for the new profile came with it; the associate confirms to create
+    the profile at checkout."""
     store = require_store(request)
     status = 200
+    ask_new = False
     form = CustomerForm(region=region(store))
     if request.POST.get("action") == "detach":
         request.session.pop(CUSTOMER_KEY, None)
@@ -400,6 +408,10 @@ def sale_customer(request):
             preview = _customer_preview(store, data["kind"], data["value"])
             if data["kind"] == IdentityKind.LOYALTY and preview["customer_id"] is None:
                 form.add_error("value", "No customer has this loyalty card.")
+            elif preview["customer_id"] is None and not (
+                request.POST.get("create") or data["first_name"] or data["last_name"]
+            ):
+                ask_new = True
             else:
                 preview.update(
                     first_name=data["first_name"], last_name=data["last_name"]
@@ -415,8 +427,14 @@ def sale_customer(request):
     if not is_partial(request):
         if status == INVALID:
             messages.error(request, "Check the customer's details.")
+        elif ask_new:
+            messages.warning(request, "No customer has these details: nothing attached.")
         return redirect("staff:sale")
-    context = {"customer_form": form, "sale_customer": _sale_customer(request)}
+    context = {
+        "customer_form": form,
+        "sale_customer": _sale_customer(request),
+        "ask_new": ask_new,
+    }
     return render(request, "orders/staff/_sale_customer.html", context, status=status)
 
 

@@ -314,5 +314,29 @@
     }
   });
 
+  /* A page's messages belong to what happened before it: the next change made on
+     the page (a scan, a line, a customer) clears them. */
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var xhr = event.detail && event.detail.xhr;
+    if (xhr && xhr.status >= 200 && xhr.status < 300 &&
+        (event.detail.requestConfig || {}).verb !== "get") {
+      document.querySelectorAll("[data-message]").forEach(function (m) { m.remove(); });
+    }
+  });
+
+  /* Find by name: a result is taken as if its SKU was scanned into the field. */
+  document.addEventListener("click", function (event) {
+    var pick = event.target.closest("[data-pick]");
+    if (!pick) { return; }
+    var field = document.getElementById(pick.getAttribute("data-pick-for"));
+    if (!field) { return; }
+    var results = pick.closest(".find-results");
+    if (results) { results.innerHTML = ""; }
+    var box = document.getElementById("find-" + field.id);
+    if (box) { box.value = ""; }
+    field.focus();
+    scanned(field, pick.getAttribute("data-pick"));
+  });
+
   window.omnistoreScan = { scanned: scanned, feedback: feedback };
 })();
