@@ -1,11 +1,11 @@
 from django.urls import path
 
-from . import codes, views
+from . import views
 
 urlpatterns = [
     path("", views.stock_lookup, name="stock_lookup"),
-    path("code/", codes.stock_code, name="stock_code"),
-    path("find/", codes.stock_find, name="stock_find"),
+    path("code/", views.stock_code, name="stock_code"),
+    path("find/", views.stock_find, name="stock_find"),
     path("variant/<int:pk>/", views.stock_variant, name="stock_variant"),
     path("receive/", views.stock_receive, name="stock_receive"),
     path("adjust/", views.stock_adjust, name="stock_adjust"),

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -53,6 +53,7 @@ from omnistore.staff.htmx import (
 from omnistore.staff.panels import dashboard_panels, register
 
 LOOKUP_LIMIT = 25
+FIND_LIMIT = 30
 
 
 # --- lookup ---------------------------------------------------------------------------
@@ -137,6 +138,50 @@ def stock_variant(request, pk: int):
             "currency": settings.OMNISTORE_CURRENCY,
         },
     )
+
+
+# --- codes and names: what the scanning screens look up --------------------------------
+# A code is looked up before anything is sent on screens that select an item first
+# (the associate sees the item and types the units, and only then confirms); a
+# customer who names what they want is served by find by name.
+
+@staff_required
+def stock_code(request):
+    """The item a SKU or barcode names (JSON), or 404 with the message to show."""
+    code = request.GET.get("code", "").strip()[:64]
+    variant = selectors.variant_by_code(code=code) if code else None
+    if variant is None:
+        return JsonResponse(
+            {"message": f"No item with SKU or barcode “{code}”.", "code": code},
+            status=404,
+        )
+    return JsonResponse(
+        {
+            "sku": variant.sku,
+            "barcode": variant.barcode or "",
+            "name": variant.name,
+            "price": f"{variant.price} {settings.OMNISTORE_CURRENCY}",
+        }
+    )
+
+
+@staff_required
+def stock_find(request):
+    """Items by name, colour and size for a customer who names what they want; each
+    result puts its SKU into the scan field named by ``for``, as if it was scanned."""
+    query = request.GET.get("q", "").strip()[:100]
+    target = request.GET.get("for", "")[:40]
+    variants = selectors.find_variants(query=query, limit=FIND_LIMIT)
+    availability = selectors.availability_here_and_elsewhere(
+        variant_ids=[v.pk for v in variants], location=current_store(request)
+    )
+    context = {
+        "q": query,
+        "target": target,
+        "results": [(v, *availability[v.pk]) for v in variants],
+        "limit": FIND_LIMIT,
+    }
+    return render(request, "inventory/staff/_find_results.html", context)
 
 
 # --- receive, adjust, count at this shop ----------------------------------------------

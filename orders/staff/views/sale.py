@@ -18,7 +18,6 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from customers.models import Customer, IdentityKind
-from customers.selectors.profiles import search_customers
 from inventory import selectors as inventory_selectors
 from omnistore.core.channels import Channel
 from omnistore.core.exceptions import ApplicationError, InsufficientStock, NotFound
@@ -192,22 +191,6 @@ def _sources(store, basket: dict, mode: str) -> list:
 
 def _sale_customer(request) -> dict | None:
     return request.session.get(CUSTOMER_KEY)
-
-
-def _customer_preview(store, kind: str, value: str) -> dict:
-    """Whom an identity names today, for the associate to confirm; checkout matches
-    (or creates) the profile itself."""
-    found = search_customers(value, region=region(store), limit=5)
-    exact = [c for c in found if getattr(c, IDENTITY_FIELD[kind]) == value]
-    match = exact[0] if len(exact) == 1 else (found[0] if len(found) == 1 else None)
-    return {
-        "kind": kind,
-        "kind_label": dict(CustomerForm.KINDS)[kind],
-        "value": value,
-        "customer_id": match.pk if match else None,
-        "name": (match.full_name or str(match)) if match else "",
-        "loyalty_number": match.loyalty_number if match else "",
-    }
 
 
 def _pickup_form(store, sources, data=None) -> PickupStoreForm:
@@ -388,56 +371,6 @@ def sale_clear(request):
     return redirect_to(request, reverse("staff:sale"))
 
 
-@staff_required
-@require_POST
-def sale_customer(request):
-    """Attach the buyer by phone, email or loyalty card, or detach them. A phone or
-    email nobody has is asked about first (a typo would create a stranger's profile),
-    unless a name for the new profile came with it; the associate confirms to create
-    the profile at checkout."""
-    store = require_store(request)
-    status = 200
-    ask_new = False
-    form = CustomerForm(region=region(store))
-    if request.POST.get("action") == "detach":
-        request.session.pop(CUSTOMER_KEY, None)
-    else:
-        form = CustomerForm(request.POST, region=region(store))
-        if form.is_valid():
-            data = form.cleaned_data
-            preview = _customer_preview(store, data["kind"], data["value"])
-            if data["kind"] == IdentityKind.LOYALTY and preview["customer_id"] is None:
-                form.add_error("value", "No customer has this loyalty card.")
-            elif preview["customer_id"] is None and not (
-                request.POST.get("create") or data["first_name"] or data["last_name"]
-            ):
-                ask_new = True
-            else:
-                preview.update(
-                    first_name=data["first_name"], last_name=data["last_name"]
-                )
-                if not preview["name"]:
-                    preview["name"] = " ".join(
-                        x for x in (data["first_name"], data["last_name"]) if x
-                    )
-                request.session[CUSTOMER_KEY] = preview
-                form = CustomerForm(region=region(store))
-        if form.errors:
-            status = INVALID
-    if not is_partial(request):
-        if status == INVALID:
-            messages.error(request, "Check the customer's details.")
-        elif ask_new:
-            messages.warning(request, "No customer has these details: nothing attached.")
-        return redirect("staff:sale")
-    context = {
-        "customer_form": form,
-        "sale_customer": _sale_customer(request),
-        "ask_new": ask_new,
-    }
-    return render(request, "orders/staff/_sale_customer.html", context, status=status)
-
-
 def _checkout_customer(request) -> dict:
     customer = _sale_customer(request)
     if not customer:
@@ -611,4 +544,3 @@ def sale_checkout(request):
                 request, reverse("staff:sale_receipt", args=[order.number])
             )
     return _render_refused_checkout(request, store, basket, mode, forms_, errors)
-
