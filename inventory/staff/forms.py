@@ -158,7 +158,12 @@ def parse_transfer_lines(text: str) -> list[tuple[Variant, int]]:
 class TransferRequestForm(forms.Form):
     source = forms.ModelChoiceField(queryset=None, label="From", empty_label=None)
     destination = forms.ModelChoiceField(
-        queryset=None, label="To", empty_label="Choose a location"
+        queryset=None,
+        label="To",
+        empty_label="Choose a location",
+        error_messages={
+            "invalid_choice": "Choose a location from the list, other than the source."
+        },
     )
     lines = forms.CharField(
         label="Items",

@@ -378,16 +378,27 @@ def transfer_list(request):
     )
 
 
+def _transfer_choices(user, store, direction: str) -> dict:
+    """Where a transfer may leave from and go to. A shop sends its own stock to
+    another location ("out"), or asks another location for stock ("in"); the shop is
+    never offered as the other end."""
+    others = selectors.active_locations().exclude(pk=store.pk)
+    if direction == "in":
+        here = selectors.active_locations().filter(pk=store.pk)
+        return {"sources": others, "destinations": here}
+    if user.sees_all_stores:  # HQ moves stock between any two locations
+        everywhere = selectors.active_locations()
+        return {"sources": everywhere, "destinations": everywhere}
+    return {"sources": visible_locations(user), "destinations": others}
+
+
 @staff_required
 def transfer_create(request):
     store = require_store(request)
     user = request.user
-    sources = (
-        selectors.active_locations()
-        if user.sees_all_stores
-        else visible_locations(user)
-    )
-    form_kwargs = {"sources": sources, "destinations": selectors.active_locations()}
+    data = request.POST if request.method == "POST" else request.GET
+    direction = "in" if data.get("direction") == "in" else "out"
+    form_kwargs = _transfer_choices(user, store, direction)
     status = 200
     if request.method == "POST":
         form = TransferRequestForm(request.POST, **form_kwargs)
@@ -417,8 +428,16 @@ def transfer_create(request):
                 )
         status = INVALID
     else:
-        form = TransferRequestForm(initial={"source": store.pk}, **form_kwargs)
-    context = {"form": form, "fixed_source": None if user.sees_all_stores else store}
+        initial = {"destination": store.pk} if direction == "in" else {"source": store.pk}
+        form = TransferRequestForm(initial=initial, **form_kwargs)
+    fixed_source = None if user.sees_all_stores or direction == "in" else store
+    context = {
+        "form": form,
+        "store": store,
+        "direction": direction,
+        "fixed_source": fixed_source,
+        "fixed_destination": store if direction == "in" else None,
+    }
     template = "inventory/staff/_transfer_form.html"
     if not is_partial(request):
         template = "inventory/staff/transfer_form.html"

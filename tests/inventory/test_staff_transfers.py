@@ -366,3 +366,52 @@ def test_transfer_detail_runs_a_fixed_number_of_queries(
     assert len(response.context["receive_form"].rows) == lines
 
 
+
+
+def test_a_shop_is_not_offered_as_the_destination_of_its_own_transfer(
+    staff_client, shop, other_shop
+):
+    form = staff_client.get(reverse("staff:transfer_create")).context["form"]
+    assert shop not in form.fields["destination"].queryset
+    assert other_shop in form.fields["destination"].queryset
+
+
+def test_a_shop_asks_another_location_for_stock(
+    staff_client, shop, warehouse, variant
+):
+    stock(variant, warehouse, 5)
+    page = staff_client.get(reverse("staff:transfer_create"), {"direction": "in"})
+    form = page.context["form"]
+    assert list(form.fields["destination"].queryset) == [shop]
+    assert shop not in form.fields["source"].queryset
+    assert 'data-testid="transfer-destination"' in page.content.decode()
+
+    response = staff_client.post(
+        reverse("staff:transfer_create"),
+        {
+            "direction": "in",
+            "source": warehouse.pk,
+            "destination": shop.pk,
+            "lines": "SHIRT-BLU-M 3",
+        },
+    )
+    assert response.status_code == 302
+    transfer = Transfer.objects.get()
+    assert (transfer.source, transfer.destination) == (warehouse, shop)
+
+
+def test_asking_for_stock_cannot_send_it_elsewhere(
+    staff_client, shop, other_shop, warehouse, variant
+):
+    stock(variant, warehouse, 5)
+    response = staff_client.post(
+        reverse("staff:transfer_create"),
+        {
+            "direction": "in",
+            "source": warehouse.pk,
+            "destination": other_shop.pk,
+            "lines": "SHIRT-BLU-M 3",
+        },
+    )
+    assert response.status_code == 422
+    assert not Transfer.objects.exists()

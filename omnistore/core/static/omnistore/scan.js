@@ -9,6 +9,9 @@
    - <form data-scan-form="select" data-scan-lookup="/staff/stock/code/">: Enter in a
      code field looks the code up and moves to the next field (the units); Enter never
      submits, only the form's button does.
+   - <form data-scan-form="tally">: each scan counts one unit on the row whose
+     data-tally lists the code (SKU or barcode); the first scan zeroes the rows;
+     nothing is sent until the button.
    - <form data-scan-form="search">: Enter sends the search (a page or htmx form).
    - data-scan-field on the code input(s) of each form.
    After every answer the field is empty and focused (what was typed meanwhile is
@@ -211,6 +214,35 @@
     });
   }
 
+  /* --- tally: count what arrived, one scan one unit, nothing sent ----------- */
+
+  function tally(field, code) {
+    var form = field.form;
+    field.value = "";
+    var wanted = code.toUpperCase();
+    var rows = form.querySelectorAll("[data-tally]");
+    if (!form.hasAttribute("data-tally-started")) {
+      form.setAttribute("data-tally-started", "");
+      rows.forEach(function (row) { row.querySelector("input").value = "0"; });
+    }
+    var row = Array.prototype.find.call(rows, function (r) {
+      return r.getAttribute("data-tally").toUpperCase().split(" ").indexOf(wanted) >= 0;
+    });
+    if (!row) {
+      feedback(form, false, "✗ " + code + ": not on this transfer.");
+      return;
+    }
+    var input = row.querySelector("input");
+    var count = parseInt(input.value || "0", 10);
+    var most = parseInt(input.getAttribute("max") || "0", 10);
+    if (most && count >= most) {
+      feedback(form, false, "✗ " + code + ": all " + most + " already counted.");
+      return;
+    }
+    input.value = String(count + 1);
+    feedback(form, true, "✓ " + code + ": " + (count + 1) + (most ? " of " + most : ""));
+  }
+
   /* --- one entry point: a code, from the keyboard wedge or the camera ------- */
 
   function scanned(field, code) {
@@ -220,6 +252,9 @@
     var mode = form.getAttribute("data-scan-form");
     if (mode === "select") {
       select(field, code);
+    } else if (mode === "tally") {
+      tally(field, code);
+      focusField(field);
     } else if (mode === "add") {
       field.value = code;
       var values = snapshot(form);
@@ -256,7 +291,13 @@
     if (event.key !== "Enter") { return; }
     var field = event.target;
     var form = field.form;
-    if (!form || form.getAttribute("data-scan-form") !== "select") { return; }
+    var mode = form ? form.getAttribute("data-scan-form") : "";
+    if (mode === "tally" && field.hasAttribute("data-scan-field")) {
+      event.preventDefault(); /* a scan counts; only the button receives */
+      scanned(field, field.value);
+      return;
+    }
+    if (mode !== "select") { return; }
     if (field.tagName === "TEXTAREA" || field.tagName === "BUTTON" ||
         field.type === "submit") {
       return;
