@@ -19,4 +19,5 @@ urlpatterns = [
         "transfers/<int:pk>/receive/", views.transfer_receive, name="transfer_receive"
     ),
     path("transfers/<int:pk>/cancel/", views.transfer_cancel, name="transfer_cancel"),
+    path("transfers/<int:pk>/close/", views.transfer_close, name="transfer_close"),
 ]

@@ -24,6 +24,7 @@ from inventory.models import StockLevel, Transfer, TransferStatus
 from inventory.services.stock import adjust_stock, count_stock, receive_stock
 from inventory.services.transfers import (
     cancel_transfer,
+    close_transfer_short,
     receive_transfer,
     request_transfer,
     ship_transfer,
@@ -507,6 +508,24 @@ def transfer_cancel(request, pk: int):
     return _transfer_step(
         request, pk, action="cancel", service=cancel_transfer, done="cancelled"
     )
+
+
+@staff_required
+@require_POST
+def transfer_close(request, pk: int):
+    """Close a transfer short: the units still missing will not come (with a reason)."""
+    transfer = _transfer_or_404(request, pk, "receive")
+    try:
+        close_transfer_short(
+            transfer=transfer,
+            actor=request.user,
+            reason=request.POST.get("reason", "").strip()[:200],
+        )
+    except ApplicationError as error:
+        context = _detail_context(request, transfer, action_error=error.message)
+        return render_invalid(request, "inventory/staff/transfer_detail.html", context)
+    messages.success(request, f"Transfer {transfer} closed short.")
+    return redirect_to(request, reverse("staff:transfer_detail", args=[transfer.pk]))
 
 
 @staff_required
