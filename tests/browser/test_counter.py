@@ -115,3 +115,34 @@ def test_a_wishlist_sell_carries_the_customer_and_fits_a_tablet(live_server, pag
     expect(
         page.get_by_test_id("basket").get_by_test_id(f"qty-{items[0].sku}")
     ).to_have_text("1")
+
+
+UNLABELLED = """Array.from(document.querySelectorAll(
+    'main input:not([type=hidden]), main select, main textarea'))
+  .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+                && !el.getAttribute('aria-labelledby'))
+  .map(el => el.name || el.id || el.outerHTML.slice(0, 60))"""
+
+
+def test_every_input_on_the_counter_screens_has_a_label(live_server, page):
+    shop, associate, items = make_shop(1)
+    customer = make_customer(email="pia@example.com", first_name="Pia")
+    sign_in(page, live_server, associate)
+    page.set_viewport_size({"width": 768, "height": 900})
+    for path in (
+        "/staff/orders/sale/",
+        "/staff/stock/",
+        "/staff/stock/receive/",
+        "/staff/stock/adjust/",
+        "/staff/stock/count/",
+        "/staff/stock/transfers/new/",
+        "/staff/stock/transfers/new/?direction=in",
+        "/staff/orders/pickup/",
+        "/staff/orders/returns/",
+        f"/staff/customers/{customer.pk}/wishlists/",
+        f"/staff/stock/variant/{items[0].pk}/",
+    ):
+        page.goto(f"{live_server.url}{path}")
+        assert page.evaluate(UNLABELLED) == [], path
+        assert no_horizontal_scroll(page), path
+        assert page.locator("link[rel=icon]").count() == 1
