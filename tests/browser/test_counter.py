@@ -100,6 +100,12 @@ def test_a_wishlist_sell_carries_the_customer_and_fits_a_tablet(live_server, pag
     customer = make_customer(
         email="martina.ferrari@example.com", first_name="Martina", last_name="Ferrari"
     )
+    make_customer(  # long addresses must wrap, not push the page sideways
+        email="martina.ferrari.with.a.very.long.address@customers-of-example.com",
+        phone="+393331234567",
+        first_name="Martina Alessandra",
+        last_name="Ferrari-Bianchi",
+    )
     for item in items:
         add_wishlist_item(customer=customer, variant=item, channel=Channel.WEB)
     sign_in(page, live_server, associate)
