@@ -91,3 +91,19 @@ def test_each_scan_also_refreshes_the_new_sale_buttons(staff, items):
     html = response.content.decode()
     assert 'id="new-sale" class="new-sale" hx-swap-oob="true"' in html
     assert "New sale" in html and "Park sale" in html
+
+
+def test_taking_an_unknown_item_into_the_sale_says_so(staff, items):
+    response = staff.post(reverse("staff:sale_take"), {"code": "NOPE"}, follow=True)
+    assert "No item with SKU or barcode" in response.content.decode()
+    assert basket_skus(staff) == []
+
+
+def test_a_sale_waiting_on_the_card_terminal_cannot_be_parked(staff, items):
+    staff.post(reverse("staff:sale_add"), {"code": "PK-1"}, **HTMX)
+    session = staff.session
+    session["sale_terminal_intent"] = "T-1"
+    session.save()
+    staff.post(reverse("staff:sale_park"))
+    assert "sale_parked" not in staff.session
+    assert staff.session["sale_cart_token"]
