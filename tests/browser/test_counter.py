@@ -152,3 +152,21 @@ def test_every_input_on_the_counter_screens_has_a_label(live_server, page):
         assert page.evaluate(UNLABELLED) == [], path
         assert no_horizontal_scroll(page), path
         assert page.locator("link[rel=icon]").count() == 1
+
+
+def test_the_change_due_shows_while_the_cash_is_typed(live_server, page):
+    shop, associate, items = make_shop(3)  # 10.00, 20.00, 30.00
+    sign_in(page, live_server, associate)
+    page.goto(f"{live_server.url}/staff/orders/sale/")
+    for item in items[:2]:
+        page.keyboard.type(item.barcode)
+        page.keyboard.press("Enter")
+    expect(page.locator("#checkout-total")).to_contain_text("30.00")
+    checkout = page.get_by_test_id("checkout")
+    checkout.get_by_role("radio", name="Cash").check()
+    checkout.get_by_label("Cash tendered (empty: the exact amount)").fill("50")
+    expect(page.get_by_test_id("change-due")).to_have_text("Change due: 20.00 EUR")
+    checkout.get_by_label("Cash tendered (empty: the exact amount)").fill("20")
+    expect(page.get_by_test_id("change-due")).to_have_text(
+        "Still due in cash: 10.00 EUR"
+    )
