@@ -54,6 +54,7 @@ def sign_in(page, live_server, user) -> None:
 def shot(page, name: str, width: int) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.set_viewport_size({"width": width, "height": 900})
+    page.evaluate("window.scrollTo(0, 0)")  # the sticky header stays on top
     page.screenshot(path=str(ARTIFACTS / f"{name}-{width}.png"), full_page=True)
 
 
