@@ -149,6 +149,10 @@ class TaxRateAdmin(admin.ModelAdmin):
     list_filter = ["country", "tax_class"]
     ordering = ["country", "tax_class", "-valid_from"]
 
+    def has_delete_permission(self, request, obj=None):
+        # Orders keep the rate they were sold at; a change is a new row from a date.
+        return False
+
 
 class MarketCountryInline(admin.TabularInline):
     model = MarketCountry
@@ -178,6 +182,10 @@ class PriceListAdmin(admin.ModelAdmin):
 class LegalEntityAdmin(admin.ModelAdmin):
     list_display = ["name", "country", "vat_number", "address"]
     search_fields = ["name", "vat_number"]
+
+    def has_delete_permission(self, request, obj=None):
+        # Receipts and invoices name the seller: an entity is never deleted.
+        return False
 
 
 # --- stock: looked at, changed only by services ----------------------------------

@@ -37,6 +37,7 @@ from .models import (
     Variant,
     free_units,
 )
+from .sizes import LETTER_SIZES, size_key
 
 EARTH_RADIUS_KM = 6371.0
 
@@ -445,3 +446,55 @@ def transfers_awaiting(*, location: Location) -> dict[str, int]:
         to_ship=Count("pk", filter=Q(source=location, status=TransferStatus.REQUESTED)),
         to_receive=Count("pk", filter=Q(destination=location, status__in=arriving)),
     )
+
+
+# --- find by name ---------------------------------------------------------------------
+
+
+def find_variants(*, query: str, limit: int = 30) -> list[Variant]:
+    """Items for a customer who names what they want ("oxford blue M"): every word
+    must match the product name, brand, colour, size or SKU. A word that is a whole
+    size (M, 42) matches that size only, so "M" does not find every "Merino". Sorted
+    by product, colour, then size in size order. One query."""
+    words = (query or "").replace(",", " ").split()[:6]
+    if not words:
+        return []
+    found = Variant.objects.filter(active=True, product__active=True)
+    for word in words:
+        if word.upper() in LETTER_SIZES or word.isdigit():
+            match = Q(size__iexact=word) | Q(sku__iexact=word)
+        else:
+            match = (
+                Q(product__name__icontains=word)
+                | Q(product__brand__icontains=word)
+                | Q(colour__icontains=word)
+                | Q(size__iexact=word)
+                | Q(sku__istartswith=word)
+            )
+        found = found.filter(match)
+    variants = list(
+        found.select_related("product").order_by("product__name", "pk")[:limit]
+    )
+    variants.sort(key=lambda v: (v.product.name, v.colour, size_key(v.size), v.sku))
+    return variants
+
+
+def size_colour_grid(*, variant: Variant, location: Location | None) -> dict:
+    """The item's product as a grid of colours by sizes (sizes in size order), each
+    cell the variant with units available here and at the other locations. Two
+    queries."""
+    variants = list(
+        Variant.objects.filter(product_id=variant.product_id, active=True).order_by(
+            "pk"
+        )
+    )
+    units = availability_here_and_elsewhere(
+        variant_ids=[v.pk for v in variants], location=location
+    )
+    sizes = sorted({v.size for v in variants}, key=size_key)
+    colours = sorted({v.colour for v in variants})
+    cells = {(v.colour, v.size): (v, *units[v.pk]) for v in variants}
+    return {
+        "sizes": sizes,
+        "rows": [(c, [cells.get((c, s)) for s in sizes]) for c in colours],
+    }

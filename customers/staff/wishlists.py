@@ -31,8 +31,9 @@ from .customers import customer_or_404
 from .forms import WishlistScanForm
 
 PANEL_ITEMS_SHOWN = 4
-# The assisted sale's scan endpoint ("code" = SKU, "quantity"); absent, no Sell button.
-SALE_ADD_URL_NAME = "staff:sale_add"
+# The assisted sale's door for other screens ("code" = SKU, "quantity", "customer":
+# the sale is rung up for this customer); absent, no Sell button.
+SALE_ADD_URL_NAME = "staff:sale_take"
 
 
 def _sale_add_url() -> str | None:

@@ -211,3 +211,37 @@ def cancel_transfer(
     _transition(transfer, TransferStatus.CANCELLED, actor=actor, note=note)
     transfer.save(update_fields=["status"])
     return transfer
+
+
+@transaction.atomic
+def close_transfer_short(
+    *, transfer: Transfer | int, actor=None, reason: str
+) -> Transfer:
+    """The destination gives up on units that will not arrive (lost or damaged in
+    transit): the transfer ends as received with what did arrive. Shipped units left
+    the source's stock when they were shipped, so no level changes; the history
+    keeps the reason and every missing line."""
+    transfer = _lock_transfer(transfer)
+    if transfer.status not in {
+        TransferStatus.IN_TRANSIT,
+        TransferStatus.PARTIALLY_RECEIVED,
+    }:
+        raise IllegalTransition(
+            obj="Transfer", current=transfer.status, target="received"
+        )
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(
+            "Say why the transfer is closed short.",
+            extra={"reason": ["Say why the transfer is closed short."]},
+        )
+    missing = [
+        f"{line.variant.sku} ×{line.outstanding}"
+        for line in transfer.lines.select_related("variant").order_by("pk")
+        if line.outstanding
+    ]
+    note = f"Closed short: {reason} (missing {', '.join(missing) or 'nothing'})"
+    _transition(transfer, TransferStatus.RECEIVED, actor=actor, note=note[:250])
+    transfer.received_at = timezone.now()
+    transfer.save(update_fields=["status", "received_at"])
+    return transfer

@@ -21,6 +21,8 @@ CODE_WIDGET_ATTRS = {
     "spellcheck": "false",
     "placeholder": "Scan or type a SKU / barcode",
     "autofocus": True,
+    # scan.js: Enter takes the code (queued, or looked up) instead of a bare submit.
+    "data-scan-field": "",
 }
 
 
@@ -156,7 +158,12 @@ def parse_transfer_lines(text: str) -> list[tuple[Variant, int]]:
 class TransferRequestForm(forms.Form):
     source = forms.ModelChoiceField(queryset=None, label="From", empty_label=None)
     destination = forms.ModelChoiceField(
-        queryset=None, label="To", empty_label="Choose a location"
+        queryset=None,
+        label="To",
+        empty_label="Choose a location",
+        error_messages={
+            "invalid_choice": "Choose a location from the list, other than the source."
+        },
     )
     lines = forms.CharField(
         label="Items",

@@ -4,6 +4,8 @@ from . import views
 
 urlpatterns = [
     path("", views.stock_lookup, name="stock_lookup"),
+    path("code/", views.stock_code, name="stock_code"),
+    path("find/", views.stock_find, name="stock_find"),
     path("variant/<int:pk>/", views.stock_variant, name="stock_variant"),
     path("receive/", views.stock_receive, name="stock_receive"),
     path("adjust/", views.stock_adjust, name="stock_adjust"),
@@ -17,4 +19,5 @@ urlpatterns = [
         "transfers/<int:pk>/receive/", views.transfer_receive, name="transfer_receive"
     ),
     path("transfers/<int:pk>/cancel/", views.transfer_cancel, name="transfer_cancel"),
+    path("transfers/<int:pk>/close/", views.transfer_close, name="transfer_close"),
 ]

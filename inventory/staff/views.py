@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -24,6 +24,7 @@ from inventory.models import StockLevel, Transfer, TransferStatus
 from inventory.services.stock import adjust_stock, count_stock, receive_stock
 from inventory.services.transfers import (
     cancel_transfer,
+    close_transfer_short,
     receive_transfer,
     request_transfer,
     ship_transfer,
@@ -54,6 +55,7 @@ from omnistore.staff.htmx import (
 from omnistore.staff.panels import dashboard_panels, register
 
 LOOKUP_LIMIT = 25
+FIND_LIMIT = 30
 
 
 # --- lookup ---------------------------------------------------------------------------
@@ -134,9 +136,54 @@ def stock_variant(request, pk: int):
             "others": others,
             "movements": movements,
             "elsewhere_available": sum(max(lvl.available, 0) for lvl, _ in others),
+            "grid": selectors.size_colour_grid(variant=variant, location=store),
             "currency": settings.OMNISTORE_CURRENCY,
         },
     )
+
+
+# --- codes and names: what the scanning screens look up --------------------------------
+# A code is looked up before anything is sent on screens that select an item first
+# (the associate sees the item and types the units, and only then confirms); a
+# customer who names what they want is served by find by name.
+
+@staff_required
+def stock_code(request):
+    """The item a SKU or barcode names (JSON), or 404 with the message to show."""
+    code = request.GET.get("code", "").strip()[:64]
+    variant = selectors.variant_by_code(code=code) if code else None
+    if variant is None:
+        return JsonResponse(
+            {"message": f"No item with SKU or barcode “{code}”.", "code": code},
+            status=404,
+        )
+    return JsonResponse(
+        {
+            "sku": variant.sku,
+            "barcode": variant.barcode or "",
+            "name": variant.name,
+            "price": f"{variant.price} {settings.OMNISTORE_CURRENCY}",
+        }
+    )
+
+
+@staff_required
+def stock_find(request):
+    """Items by name, colour and size for a customer who names what they want; each
+    result puts its SKU into the scan field named by ``for``, as if it was scanned."""
+    query = request.GET.get("q", "").strip()[:100]
+    target = request.GET.get("for", "")[:40]
+    variants = selectors.find_variants(query=query, limit=FIND_LIMIT)
+    availability = selectors.availability_here_and_elsewhere(
+        variant_ids=[v.pk for v in variants], location=current_store(request)
+    )
+    context = {
+        "q": query,
+        "target": target,
+        "results": [(v, *availability[v.pk]) for v in variants],
+        "limit": FIND_LIMIT,
+    }
+    return render(request, "inventory/staff/_find_results.html", context)
 
 
 # --- receive, adjust, count at this shop ----------------------------------------------
@@ -151,6 +198,8 @@ class StockOperation:
     form_class: type
     perform: Callable[..., StockLevel]
     describe: Callable[[dict], str]
+    # scan.js: "add" sends each scan at once; "select" picks the item, then the units.
+    scan_mode: str = "select"
 
 
 def _receive(data, *, location, actor) -> StockLevel:
@@ -192,6 +241,7 @@ RECEIVE = StockOperation(
     form_class=ReceiveStockForm,
     perform=_receive,
     describe=lambda d: f"Received {d['quantity']} × {d['code'].sku}.",
+    scan_mode="add",
 )
 ADJUST = StockOperation(
     url_name="staff:stock_adjust",
@@ -332,16 +382,27 @@ def transfer_list(request):
     )
 
 
+def _transfer_choices(user, store, direction: str) -> dict:
+    """Where a transfer may leave from and go to. A shop sends its own stock to
+    another location ("out"), or asks another location for stock ("in"); the shop is
+    never offered as the other end."""
+    others = selectors.active_locations().exclude(pk=store.pk)
+    if direction == "in":
+        here = selectors.active_locations().filter(pk=store.pk)
+        return {"sources": others, "destinations": here}
+    if user.sees_all_stores:  # HQ moves stock between any two locations
+        everywhere = selectors.active_locations()
+        return {"sources": everywhere, "destinations": everywhere}
+    return {"sources": visible_locations(user), "destinations": others}
+
+
 @staff_required
 def transfer_create(request):
     store = require_store(request)
     user = request.user
-    sources = (
-        selectors.active_locations()
-        if user.sees_all_stores
-        else visible_locations(user)
-    )
-    form_kwargs = {"sources": sources, "destinations": selectors.active_locations()}
+    data = request.POST if request.method == "POST" else request.GET
+    direction = "in" if data.get("direction") == "in" else "out"
+    form_kwargs = _transfer_choices(user, store, direction)
     status = 200
     if request.method == "POST":
         form = TransferRequestForm(request.POST, **form_kwargs)
@@ -371,8 +432,16 @@ def transfer_create(request):
                 )
         status = INVALID
     else:
-        form = TransferRequestForm(initial={"source": store.pk}, **form_kwargs)
-    context = {"form": form, "fixed_source": None if user.sees_all_stores else store}
+        initial = {"destination": store.pk} if direction == "in" else {"source": store.pk}
+        form = TransferRequestForm(initial=initial, **form_kwargs)
+    fixed_source = None if user.sees_all_stores or direction == "in" else store
+    context = {
+        "form": form,
+        "store": store,
+        "direction": direction,
+        "fixed_source": fixed_source,
+        "fixed_destination": store if direction == "in" else None,
+    }
     template = "inventory/staff/_transfer_form.html"
     if not is_partial(request):
         template = "inventory/staff/transfer_form.html"
@@ -442,6 +511,24 @@ def transfer_cancel(request, pk: int):
     return _transfer_step(
         request, pk, action="cancel", service=cancel_transfer, done="cancelled"
     )
+
+
+@staff_required
+@require_POST
+def transfer_close(request, pk: int):
+    """Close a transfer short: the units still missing will not come (with a reason)."""
+    transfer = _transfer_or_404(request, pk, "receive")
+    try:
+        close_transfer_short(
+            transfer=transfer,
+            actor=request.user,
+            reason=request.POST.get("reason", "").strip()[:200],
+        )
+    except ApplicationError as error:
+        context = _detail_context(request, transfer, action_error=error.message)
+        return render_invalid(request, "inventory/staff/transfer_detail.html", context)
+    messages.success(request, f"Transfer {transfer} closed short.")
+    return redirect_to(request, reverse("staff:transfer_detail", args=[transfer.pk]))
 
 
 @staff_required

@@ -64,7 +64,6 @@ MANAGER_PERMISSIONS = [
     "customers.view_wishlistitem",
     "approvals.approve_request",
     "approvals.view_manager_pages",
-    "approvals.view_approval",
 ]
 # HQ holds every permission of the business apps, and unlocks logins (django-axes).
 HQ_APPS = ["inventory", "customers", "orders", "campaigns", "approvals"]

@@ -57,8 +57,8 @@ def pickup_search(
     email: str | None = None,
     phone: str | None = None,
 ) -> QuerySet[Order]:
-    """Orders ready at this desk matching a scanned pickup QR, an order number, or the
-    customer's name, email or phone. ``email`` and ``phone`` are the query as the
+    """Orders ready at this desk matching a scanned pickup QR, an order number, the
+    pickup code the customer reads out, or the customer's name, email or phone. ``email`` and ``phone`` are the query as the
     customers app normalises them (any format typed), None when it is neither.
     Everything when ``query`` is empty; expiring first. Three queries."""
     waiting = pickups_waiting(location=location)
@@ -68,7 +68,7 @@ def pickup_search(
     scanned = parse_pickup_qr(query)
     if scanned is not None:
         return waiting.filter(number=scanned[0])
-    where = Q(number=query.upper())
+    where = Q(number=query.upper()) | Q(pickup_code=query.upper())
     if email:
         where |= (
             Q(email__iexact=email)

@@ -243,6 +243,10 @@ def _return_tax(line: OrderLine, *, before: int, units: int) -> Decimal:
     """The VAT in that refund: the line's VAT as sold (its rate then, whatever the
     rate is today), shared out the same way."""
     return share_of(line.tax, quantity=line.quantity, before=before, units=units)
+def return_amount(line: OrderLine, *, before: int, units: int) -> Decimal:
+    """What ``units`` of a line give back, for a screen that shows it before the
+    return is made (an exchange's balance): the same rule as the return itself."""
+    return _return_amount(line, before=before, units=units)
 
 
 def record_return_event(ret: Return, kind: str, summary: str, *, actor, location, now):

@@ -11,6 +11,8 @@ from orders.staff.views import (
     receipts,
     returns,
     sale,
+    sale_customer,
+    sale_items,
     sale_prices,
     terminals,
     till,
@@ -21,7 +23,7 @@ urlpatterns = [
     path("sale/", sale.sale, name="sale"),
     path("sale/add/", sale.sale_add, name="sale_add"),
     path("sale/lines/<int:line_id>/", sale.sale_line, name="sale_line"),
-    path("sale/customer/", sale.sale_customer, name="sale_customer"),
+    path("sale/customer/", sale_customer.sale_customer, name="sale_customer"),
     path("sale/discount/", sale_prices.sale_discount, name="sale_discount"),
     path(
         "sale/lines/<int:line_id>/price/",
@@ -111,4 +113,12 @@ urlpatterns[:0] = [
 urlpatterns[:0] = [
     path("manager/", manager.manager_day, name="manager_day"),
     path("manager/day.csv", manager.manager_day_csv, name="manager_day_csv"),
+]
+
+# The sale from other screens (item page, wishlists) and parked sales.
+
+urlpatterns[:0] = [
+    path("sale/take/", sale_items.sale_take, name="sale_take"),
+    path("sale/park/", sale_items.sale_park, name="sale_park"),
+    path("sale/parked/<int:index>/", sale_items.sale_resume, name="sale_resume"),
 ]

@@ -23,6 +23,13 @@ HQ_ALL = ["hq", "superuser"]
 # model: {role: "vacd" or with "-" for refused}; a role not named is refused everything.
 PERMISSIONS: dict[str, dict[str, str]] = {
     "accounts.User": {"superuser": "vacd"},
+    "approvals.Approval": {"hq": "v---", "superuser": "v---"},
+    "approvals.ApprovalPin": {"hq": "v-cd", "superuser": "v-cd"},
+    "inventory.LegalEntity": {"hq": "vac-", "superuser": "vac-"},
+    "inventory.Market": {"hq": "vacd", "superuser": "vacd"},
+    "inventory.PriceList": {"hq": "vacd", "superuser": "vacd"},
+    "inventory.TaxRate": {"hq": "vac-", "superuser": "vac-"},
+    "orders.Invoice": {"hq": "v---", "superuser": "v---"},
     "auth.Group": {"superuser": "vacd"},
     "authtoken.TokenProxy": {"superuser": "vacd"},
     "axes.AccessAttempt": {"hq": "v--d", "superuser": "v-cd"},
@@ -74,6 +81,9 @@ PERMISSIONS: dict[str, dict[str, str]] = {
 # model: {role: actions offered}; "manager" stands for both managers.
 ACTIONS: dict[str, dict[str, set[str]]] = {
     "accounts.User": {"superuser": {"delete_selected"}},
+    "approvals.ApprovalPin": {role: {"delete_selected", "unlock"} for role in HQ_ALL},
+    "inventory.Market": {role: {"delete_selected"} for role in HQ_ALL},
+    "inventory.PriceList": {role: {"delete_selected"} for role in HQ_ALL},
     "auth.Group": {"superuser": {"delete_selected"}},
     "axes.AccessAttempt": {
         role: {"cleanup_expired_attempts", "delete_selected"} for role in HQ_ALL
@@ -99,7 +109,8 @@ ACTIONS: dict[str, dict[str, set[str]]] = {
     },
     "orders.DiscountCode": {role: {"deactivate"} for role in HQ_ALL},
     "orders.Order": {
-        role: {"cancel_orders", "export_csv"} for role in ["manager", *HQ_ALL]
+        role: {"cancel_orders", "export_csv", "issue_invoices"}
+        for role in ["manager", *HQ_ALL]
     },
     "orders.Register": {role: {"delete_selected"} for role in HQ_ALL},
     "orders.Return": {role: {"close_returns"} for role in ["manager", *HQ_ALL]},

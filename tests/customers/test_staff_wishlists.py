@@ -202,12 +202,15 @@ def test_sell_hands_the_item_to_the_assisted_sale_basket(staff_client, customer,
     html = staff_client.get(page_url(customer)).content.decode()
     forms = re.findall(r'<form method="post" action="([^"]+)">(.*?)</form>', html, re.S)
     action, body = next(f for f in forms if 'data-testid="sell-SCF-01"' in f[1])
-    assert action == reverse("staff:sale_add")
+    assert action == reverse("staff:sale_take")
     fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', body))
     response = staff_client.post(action, fields)
     assert response.status_code == 302 and response["Location"] == reverse("staff:sale")
     sale = staff_client.get(reverse("staff:sale")).content.decode()
     assert "SCF-01" in sale
+    # The wishlist's owner comes along: the sale is theirs without a second look-up.
+    assert staff_client.session["sale_customer"]["customer_id"] == customer.pk
+    assert 'data-testid="attached-customer"' in sale
     assert WishlistItem.objects.get().removed_at is None  # still wished for
 
 

@@ -20,6 +20,7 @@ from inventory.models import (
 )
 from inventory.services.transfers import (
     cancel_transfer,
+    close_transfer_short,
     receive_transfer,
     request_transfer,
     ship_transfer,
@@ -447,3 +448,30 @@ def test_every_step_is_recorded_with_who_moved_it(
     assert quantities(shirt, shop) == (4, 0)
     assert quantities(shirt, warehouse) == (6, 0)
     assert_books_balance()
+
+
+# --- close short ----------------------------------------------------------------------
+
+
+def test_only_a_shipped_transfer_can_be_closed_short(requested, associate):
+    with pytest.raises(IllegalTransition):
+        close_transfer_short(transfer=requested, actor=associate, reason="lost")
+    assert Transfer.objects.get(pk=requested.pk).status == TransferStatus.REQUESTED
+
+
+def test_closing_short_changes_no_stock_and_keeps_the_reason(
+    requested, associate, shirt, shop, warehouse
+):
+    ship(requested)
+    movements = StockMovement.objects.count()
+    with pytest.raises(ValidationFailed):
+        close_transfer_short(transfer=requested, actor=associate, reason=" ")
+    transfer = close_transfer_short(
+        transfer=requested, actor=associate, reason="carrier lost it"
+    )
+    assert transfer.status == TransferStatus.RECEIVED
+    assert StockMovement.objects.count() == movements
+    assert not StockLevel.objects.filter(location=shop).exists()
+    event = TransferEvent.objects.filter(transfer=transfer).latest("pk")
+    assert event.actor == associate
+    assert event.note.startswith("Closed short: carrier lost it (missing SHIRT-M ×5")

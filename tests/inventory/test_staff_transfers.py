@@ -367,3 +367,95 @@ def test_transfer_detail_runs_a_fixed_number_of_queries(
     assert len(response.context["receive_form"].rows) == lines
 
 
+
+
+def test_a_shop_is_not_offered_as_the_destination_of_its_own_transfer(
+    staff_client, shop, other_shop
+):
+    form = staff_client.get(reverse("staff:transfer_create")).context["form"]
+    assert shop not in form.fields["destination"].queryset
+    assert other_shop in form.fields["destination"].queryset
+
+
+def test_a_shop_asks_another_location_for_stock(
+    staff_client, shop, warehouse, variant
+):
+    stock(variant, warehouse, 5)
+    page = staff_client.get(reverse("staff:transfer_create"), {"direction": "in"})
+    form = page.context["form"]
+    assert list(form.fields["destination"].queryset) == [shop]
+    assert shop not in form.fields["source"].queryset
+    assert 'data-testid="transfer-destination"' in page.content.decode()
+
+    response = staff_client.post(
+        reverse("staff:transfer_create"),
+        {
+            "direction": "in",
+            "source": warehouse.pk,
+            "destination": shop.pk,
+            "lines": "SHIRT-BLU-M 3",
+        },
+    )
+    assert response.status_code == 302
+    transfer = Transfer.objects.get()
+    assert (transfer.source, transfer.destination) == (warehouse, shop)
+
+
+def test_asking_for_stock_cannot_send_it_elsewhere(
+    staff_client, shop, other_shop, warehouse, variant
+):
+    stock(variant, warehouse, 5)
+    response = staff_client.post(
+        reverse("staff:transfer_create"),
+        {
+            "direction": "in",
+            "source": warehouse.pk,
+            "destination": other_shop.pk,
+            "lines": "SHIRT-BLU-M 3",
+        },
+    )
+    assert response.status_code == 422
+    assert not Transfer.objects.exists()
+
+
+def test_a_transfer_is_closed_short_with_a_reason(
+    staff_client, shop, other_shop, variant, second_variant
+):
+    stock(variant, other_shop, 5)
+    stock(second_variant, other_shop, 5)
+    transfer = ship_transfer(
+        transfer=open_transfer(other_shop, shop, [(variant, 3), (second_variant, 1)])
+    )
+    url = reverse("staff:transfer_close", args=[transfer.pk])
+    refused = staff_client.post(url, {"reason": "  "})
+    assert refused.status_code == 422
+    assert "Say why" in refused.context["action_error"]
+
+    staff_client.post(
+        reverse("staff:transfer_receive", args=[transfer.pk]),
+        {f"qty_{variant.pk}": "2", f"qty_{second_variant.pk}": "0"},
+    )
+    done = staff_client.post(url, {"reason": "Box crushed by the carrier"})
+
+    assert done.status_code == 302
+    transfer.refresh_from_db()
+    assert transfer.status == TransferStatus.RECEIVED
+    event = transfer.events.order_by("pk").last()
+    assert "Box crushed by the carrier" in event.note
+    assert f"{variant.sku} ×1" in event.note and f"{second_variant.sku} ×1" in event.note
+    assert level(variant, shop).on_hand == 2  # what arrived, nothing more
+    assert level(variant, other_shop).on_hand == 2  # shipped units left the source
+
+
+def test_only_the_receiving_side_closes_a_transfer_short(
+    client, shop, other_shop, variant
+):
+    stock(variant, shop, 5)
+    transfer = ship_transfer(transfer=open_transfer(shop, other_shop, [(variant, 2)]))
+    login_as(client, StaffFactory(store=shop))
+    response = client.post(
+        reverse("staff:transfer_close", args=[transfer.pk]), {"reason": "gone"}
+    )
+    assert response.status_code == 404
+    transfer.refresh_from_db()
+    assert transfer.status == TransferStatus.IN_TRANSIT

@@ -366,18 +366,22 @@ def test_an_exchange_at_the_desk_rings_up_the_replacement(desk, torino, associat
     line = order.lines.get()
     till = open_counter_till(associate)
 
-    response = desk.post(
-        reverse("staff:return_exchange", args=[order.number]),
-        {
-            f"qty_{line.pk}": "1",
-            f"reason_{line.pk}": "too_small",
-            f"condition_{line.pk}": "sellable",
-            "code_1": "TEE-L",
-            "units_1": "1",
-            "fulfilment": "carry_out",
-            "tender": "cash",
-        },
-    )
+    url = reverse("staff:return_exchange", args=[order.number])
+    data = {
+        f"qty_{line.pk}": "1",
+        f"reason_{line.pk}": "too_small",
+        f"condition_{line.pk}": "sellable",
+        "code_1": "TEE-L",
+        "units_1": "1",
+        "fulfilment": "carry_out",
+        "tender": "cash",
+    }
+    review = desk.post(url, data)
+    assert review.status_code == 200
+    assert review.context["review"].balance == Decimal("5.00")
+    assert not Order.objects.exclude(pk=order.pk).exists()  # nothing done yet
+
+    response = desk.post(url, {**data, "confirm": review.context["review"].key})
 
     assert response.status_code == 302
     new_order = Order.objects.exclude(pk=order.pk).get()
@@ -473,3 +477,41 @@ def test_the_return_page_costs_a_fixed_number_of_queries(
         response = desk.get(reverse("staff:return_start", args=[order.number]))
     assert response.status_code == 200
     assert response.content.decode().count('class="qty-input"') == lines
+
+
+def test_an_exchange_shows_both_sides_and_the_balance_before_it_completes(
+    desk, torino
+):
+    customer = make_customer(phone="+393331234568")
+    small = stocked(torino, 5, price="40.00", sku="TEE-S")
+    stocked(torino, 5, price="30.00", sku="CAP-1")
+    order = counter_sale(
+        store=torino,
+        lines=[(small, 1)],
+        staff=StaffFactory(store=torino),
+        customer=customer,
+    )
+    line = order.lines.get()
+    url = reverse("staff:return_exchange", args=[order.number])
+    data = {
+        f"qty_{line.pk}": "1",
+        f"reason_{line.pk}": "too_small",
+        f"condition_{line.pk}": "sellable",
+        "code_1": "CAP-1",
+        "units_1": "1",
+        "fulfilment": "carry_out",
+        "tender": "cash",
+    }
+
+    review = desk.post(url, data)
+    page = review.content.decode()
+    assert review.status_code == 200
+    assert "Returned value" in page and "40.00" in page and "30.00" in page
+    assert "10.00" in page and "store credit" in page
+    # A form changed after its review is reviewed again, not completed.
+    changed = desk.post(
+        url, {**data, "units_1": "2", "confirm": review.context["review"].key}
+    )
+    assert changed.status_code == 200 and "review" in changed.context
+    assert not Order.objects.exclude(pk=order.pk).exists()
+    assert on_hand(small, torino) == 4

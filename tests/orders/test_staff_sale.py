@@ -256,7 +256,7 @@ def test_a_loyalty_card_attaches_its_owner_to_the_sale(staff, shirt):
 def test_a_customer_can_be_detached(staff):
     staff.post(
         reverse("staff:sale_customer"),
-        {"kind": "email", "value": "pia@example.com"},
+        {"kind": "email", "value": "pia@example.com", "create": "1"},
         **HTMX,
     )
     assert staff.session["sale_customer"]["value"] == "pia@example.com"
@@ -439,7 +439,11 @@ def test_hq_sells_at_the_shop_chosen_in_the_header(client, shop, other_shop, shi
 
 
 def attach(client, value="ada@example.com", kind="email"):
-    client.post(reverse("staff:sale_customer"), {"kind": kind, "value": value}, **HTMX)
+    client.post(
+        reverse("staff:sale_customer"),
+        {"kind": kind, "value": value, "create": "1"},
+        **HTMX,
+    )
 
 
 ADDRESS = {

@@ -1,6 +1,14 @@
-"""Exchanges at the returns desk: the returned value pays the replacement."""
+"""Exchanges at the returns desk: the returned value pays the replacement.
+
+Nothing completes on the first submit (a scanner's Enter, or a hurried tap): the desk
+first shows both sides and the balance, and the exchange goes through only when the
+associate confirms that same review."""
 
 from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.contrib import messages
 from django.shortcuts import render
@@ -12,65 +20,122 @@ from omnistore.staff.htmx import INVALID, add_service_error, redirect_to
 from orders.selectors.sale import pickup_shops
 from orders.selectors.till import open_session_of
 from orders.services.exchanges import exchange_items
+from orders.services.returns import return_amount
 from orders.staff.forms.returns import ExchangeForm
 from orders.staff.statuses import explain
 from orders.staff.views.access import order_or_404
 from orders.staff.views.returns import start_context
 from orders.staff.views.till import device_register
 
+# What the review is a fingerprint of: everything posted but the token and the confirm.
+NOT_REVIEWED = {"csrfmiddlewaretoken", "confirm"}
+
+
+@dataclass
+class ExchangeReview:
+    """Both sides of an exchange and the balance, before anything changes."""
+
+    back: list = field(default_factory=list)  # (name, units, value)
+    out: list = field(default_factory=list)  # (name, units, value)
+    currency: str = ""
+    key: str = ""
+
+    @property
+    def back_total(self) -> Decimal:
+        return sum((value for _, _, value in self.back), Decimal("0.00"))
+
+    @property
+    def out_total(self) -> Decimal:
+        return sum((value for _, _, value in self.out), Decimal("0.00"))
+
+    @property
+    def balance(self) -> Decimal:
+        """Positive: the customer pays it; negative: it stays as store credit."""
+        return self.out_total - self.back_total
+
+    @property
+    def credit_left(self) -> Decimal:
+        return -self.balance
+
+
+def review_key(post) -> str:
+    """A fingerprint of what was reviewed: a form changed after the review is shown
+    again instead of being completed."""
+    items = sorted(
+        (k, v) for k in post if k not in NOT_REVIEWED for v in post.getlist(k)
+    )
+    return hashlib.sha256(repr(items).encode()).hexdigest()[:32]
+
+
+def _review(order, lines, data, key: str) -> ExchangeReview:
+    by_id = {line.pk: line for line in lines}
+    review = ExchangeReview(currency=order.currency, key=key)
+    for request in data["lines"]:
+        line = by_id[request.order_line]
+        value = return_amount(line, before=line.returned, units=request.quantity)
+        review.back.append((line.name, request.quantity, value))
+    for variant, units in data["replacement"]:
+        review.out.append((variant.name, units, variant.price * units))
+    return review
+
+
+def _complete(request, order, store, form):
+    data = form.cleaned_data
+    result = exchange_items(
+        order=order,
+        lines=data["lines"],
+        replacement=data["replacement"],
+        location=store,
+        actor=request.user,
+        fulfilment=data["fulfilment"],
+        pickup_store=data.get("store"),
+        payments=data["payments"],
+        override_reason=data.get("override_reason", ""),
+        note=data.get("note", ""),
+        till=open_session_of(device_register(request, store)),
+    )
+    currency = order.currency
+    text = (
+        f"Exchange done: return {result.return_request.code}, new order "
+        f"{result.order.number}. Store credit used {result.credit_used} {currency}"
+    )
+    if result.paid:
+        text += f", paid {result.paid} {currency}"
+    if result.credit_left:
+        text += f"; {result.credit_left} {currency} left as store credit"
+    messages.success(request, text + ".")
+    return redirect_to(
+        request, reverse("staff:sale_receipt", args=[result.order.number])
+    )
+
 
 @staff_required
 def return_exchange(request, number: str):
     """Swap items: the returned value pays the replacement (taken now or picked up at
     a shop); the customer pays any difference, and what is left stays as their store
-    credit. All or nothing."""
+    credit. Reviewed first, then all or nothing."""
     store = require_store(request)
     order = order_or_404(number)
     context = start_context(request, store, order)
-    shops = pickup_shops(origin=store)
     lines = context["form"].lines
     form = ExchangeForm(
         request.POST or None,
         lines=lines,
         needs_override=context["outside"],
-        shops=shops,
+        shops=pickup_shops(origin=store),
     )
     context["form"] = form
     if request.method != "POST":
         return render(request, "orders/staff/returns/exchange.html", context)
     if form.is_valid():
-        data = form.cleaned_data
+        key = review_key(request.POST)
+        if request.POST.get("confirm") != key:
+            context["review"] = _review(order, lines, form.cleaned_data, key)
+            return render(request, "orders/staff/returns/exchange.html", context)
         try:
-            result = exchange_items(
-                order=order,
-                lines=data["lines"],
-                replacement=data["replacement"],
-                location=store,
-                actor=request.user,
-                fulfilment=data["fulfilment"],
-                pickup_store=data.get("store"),
-                payments=data["payments"],
-                override_reason=data.get("override_reason", ""),
-                note=data.get("note", ""),
-                till=open_session_of(device_register(request, store)),
-            )
+            return _complete(request, order, store, form)
         except ApplicationError as error:
             add_service_error(form, error, {"replacement": "code_1"}, explain=explain)
-        else:
-            currency = order.currency
-            text = (
-                f"Exchange done: return {result.return_request.code}, new order "
-                f"{result.order.number}. Store credit used {result.credit_used} "
-                f"{currency}"
-            )
-            if result.paid:
-                text += f", paid {result.paid} {currency}"
-            if result.credit_left:
-                text += f"; {result.credit_left} {currency} left as store credit"
-            messages.success(request, text + ".")
-            return redirect_to(
-                request, reverse("staff:sale_receipt", args=[result.order.number])
-            )
     return render(
         request, "orders/staff/returns/exchange.html", context, status=INVALID
     )

@@ -26,6 +26,18 @@ from orders.staff.forms.pickups import CollectForm, UnlockForm
 from orders.staff.statuses import explain
 from orders.staff.views.access import acting_order, order_or_404, region, where
 
+# The pickup code a scanned QR (or the code typed at the desk) brought to the
+# hand-over: the form is filled in with it, and the page says whether it matches.
+SCANNED_KEY = "pickup_scanned"
+
+
+def _scanned_code(request, order: Order) -> tuple[str, bool | None]:
+    """The code brought from the desk for this order, and whether it matches."""
+    scanned = request.session.pop(SCANNED_KEY, None) or {}
+    if scanned.get("number") != order.number:
+        return "", None
+    return scanned["code"], scanned["code"] == (order.pickup_code or "").upper()
+
 
 def _expiry_context(order: Order, now) -> None:
     expires = order.pickup_expires_at
@@ -54,12 +66,21 @@ def pickup_desk(request):
     orders = list(
         pickup_search(location=store, query=query, **_contact(query, region(store)))
     )
+    scanned = parse_pickup_qr(query)
     if (
         query
         and len(orders) == 1
         and not is_partial(request)
-        and (orders[0].number == query.upper() or parse_pickup_qr(query) is not None)
+        and (
+            query.upper() in (orders[0].number, orders[0].pickup_code)
+            or scanned is not None
+        )
     ):
+        if scanned is not None or query.upper() == orders[0].pickup_code:
+            request.session[SCANNED_KEY] = {
+                "number": orders[0].number,
+                "code": scanned[1] if scanned else query.upper(),
+            }
         return redirect("staff:pickup_collect", number=orders[0].number)
     now = timezone.now()
     for order in orders:
@@ -81,6 +102,12 @@ def pickup_collect(request, number: str):
     status = 200
     collected = False
     form = CollectForm()
+    scanned = {}
+    if request.method != "POST":
+        code, matches = _scanned_code(request, order)
+        if matches is not None:
+            form = CollectForm(initial={"code": code})
+            scanned = {"scanned_code": code, "scanned_matches": matches}
     if request.method == "POST":
         form = CollectForm(request.POST)
         if form.is_valid():
@@ -107,7 +134,7 @@ def pickup_collect(request, number: str):
         if form.errors:
             status = INVALID
     return _collect_page(
-        request, store, order, form=form, collected=collected, status=status
+        request, store, order, form=form, collected=collected, status=status, **scanned
     )
 
 
@@ -125,6 +152,8 @@ def _collect_page(request, store, order, *, form, collected=False, status=200, *
         "is_ready": order.status == OrderStatus.READY,
         "may_unlock": may_unlock_pickup(request.user),
         "unlock_form": extra.get("unlock_form") or UnlockForm(),
+        "scanned_code": extra.get("scanned_code", ""),
+        "scanned_matches": extra.get("scanned_matches"),
     }
     template = "orders/staff/_collect.html"
     if not is_partial(request):

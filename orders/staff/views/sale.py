@@ -18,7 +18,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from customers.models import Customer, IdentityKind
-from customers.selectors.profiles import search_customers
 from inventory import selectors as inventory_selectors
 from omnistore.core.channels import Channel
 from omnistore.core.exceptions import ApplicationError, InsufficientStock, NotFound
@@ -89,6 +88,10 @@ def _sale_cart(request, *, create: bool = False) -> Cart | None:
         cart = create_cart(channel=Channel.STORE)
         request.session[CART_KEY] = cart.token
     return cart
+
+
+# The sale's basket, for the other counter screens (item page, wishlists, parking).
+sale_cart = _sale_cart
 
 
 def end_sale(request) -> None:
@@ -177,22 +180,6 @@ def _sources(store, basket: dict, mode: str) -> list:
 
 def _sale_customer(request) -> dict | None:
     return request.session.get(CUSTOMER_KEY)
-
-
-def _customer_preview(store, kind: str, value: str) -> dict:
-    """Whom an identity names today, for the associate to confirm; checkout matches
-    (or creates) the profile itself."""
-    found = search_customers(value, region=region(store), limit=5)
-    exact = [c for c in found if getattr(c, IDENTITY_FIELD[kind]) == value]
-    match = exact[0] if len(exact) == 1 else (found[0] if len(found) == 1 else None)
-    return {
-        "kind": kind,
-        "kind_label": dict(CustomerForm.KINDS)[kind],
-        "value": value,
-        "customer_id": match.pk if match else None,
-        "name": (match.full_name or str(match)) if match else "",
-        "loyalty_number": match.loyalty_number if match else "",
-    }
 
 
 def _pickup_form(store, sources, data=None) -> PickupStoreForm:
@@ -345,42 +332,6 @@ def sale_clear(request):
     end_sale(request)
     messages.success(request, "Basket cleared.")
     return redirect_to(request, reverse("staff:sale"))
-
-
-@staff_required
-@require_POST
-def sale_customer(request):
-    """Attach the buyer by phone, email or loyalty card, or detach them."""
-    store = require_store(request)
-    status = 200
-    form = CustomerForm(region=region(store))
-    if request.POST.get("action") == "detach":
-        request.session.pop(CUSTOMER_KEY, None)
-    else:
-        form = CustomerForm(request.POST, region=region(store))
-        if form.is_valid():
-            data = form.cleaned_data
-            preview = _customer_preview(store, data["kind"], data["value"])
-            if data["kind"] == IdentityKind.LOYALTY and preview["customer_id"] is None:
-                form.add_error("value", "No customer has this loyalty card.")
-            else:
-                preview.update(
-                    first_name=data["first_name"], last_name=data["last_name"]
-                )
-                if not preview["name"]:
-                    preview["name"] = " ".join(
-                        x for x in (data["first_name"], data["last_name"]) if x
-                    )
-                request.session[CUSTOMER_KEY] = preview
-                form = CustomerForm(region=region(store))
-        if form.errors:
-            status = INVALID
-    if not is_partial(request):
-        if status == INVALID:
-            messages.error(request, "Check the customer's details.")
-        return redirect("staff:sale")
-    context = {"customer_form": form, "sale_customer": _sale_customer(request)}
-    return render(request, "orders/staff/_sale_customer.html", context, status=status)
 
 
 def _checkout_customer(request) -> dict:

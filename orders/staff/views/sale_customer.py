@@ -1,0 +1,85 @@
+"""Who is buying at the counter: the customer attached to the sale by phone, email or
+loyalty card. Checkout matches (or creates) the profile itself; here the associate
+sees whom the identity names today, and is asked before a new profile is made."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from customers.models import IdentityKind
+from customers.selectors.profiles import search_customers
+from omnistore.staff.auth import require_store, staff_required
+from omnistore.staff.htmx import INVALID, is_partial
+from orders.staff.forms.sale import CustomerForm
+from orders.staff.views.access import region
+from orders.staff.views.sale import CUSTOMER_KEY, IDENTITY_FIELD
+
+
+def customer_preview(store, kind: str, value: str) -> dict:
+    """Whom an identity names today, for the associate to confirm; checkout matches
+    (or creates) the profile itself."""
+    found = search_customers(value, region=region(store), limit=5)
+    exact = [c for c in found if getattr(c, IDENTITY_FIELD[kind]) == value]
+    match = exact[0] if len(exact) == 1 else (found[0] if len(found) == 1 else None)
+    return {
+        "kind": kind,
+        "kind_label": dict(CustomerForm.KINDS)[kind],
+        "value": value,
+        "customer_id": match.pk if match else None,
+        "name": (match.full_name or str(match)) if match else "",
+        "loyalty_number": match.loyalty_number if match else "",
+    }
+
+
+@staff_required
+@require_POST
+def sale_customer(request):
+    """Attach the buyer by phone, email or loyalty card, or detach them. A phone or
+    email nobody has is asked about first (a typo would create a stranger's profile),
+    unless a name for the new profile came with it; the associate confirms to create
+    the profile at checkout."""
+    store = require_store(request)
+    status = 200
+    ask_new = False
+    form = CustomerForm(region=region(store))
+    if request.POST.get("action") == "detach":
+        request.session.pop(CUSTOMER_KEY, None)
+    else:
+        form = CustomerForm(request.POST, region=region(store))
+        if form.is_valid():
+            data = form.cleaned_data
+            preview = customer_preview(store, data["kind"], data["value"])
+            if data["kind"] == IdentityKind.LOYALTY and preview["customer_id"] is None:
+                form.add_error("value", "No customer has this loyalty card.")
+            elif preview["customer_id"] is None and not (
+                request.POST.get("create") or data["first_name"] or data["last_name"]
+            ):
+                ask_new = True
+            else:
+                preview.update(
+                    first_name=data["first_name"], last_name=data["last_name"]
+                )
+                if not preview["name"]:
+                    preview["name"] = " ".join(
+                        x for x in (data["first_name"], data["last_name"]) if x
+                    )
+                request.session[CUSTOMER_KEY] = preview
+                form = CustomerForm(region=region(store))
+        if form.errors:
+            status = INVALID
+    if not is_partial(request):
+        if status == INVALID:
+            messages.error(request, "Check the customer's details.")
+        elif ask_new:
+            messages.warning(
+                request, "No customer has these details: nothing attached."
+            )
+        return redirect("staff:sale")
+    context = {
+        "customer_form": form,
+        "sale_customer": request.session.get(CUSTOMER_KEY),
+        "ask_new": ask_new,
+    }
+    return render(request, "orders/staff/_sale_customer.html", context, status=status)

@@ -1,0 +1,139 @@
+"""The sale from the other counter screens, and several sales at once.
+
+- An item page or a wishlist hands an item to the sale (``sale_take``): taken now, or
+  ordered for the customer (delivered home, the endless aisle); a wishlist's "Sell"
+  brings its customer along, so the associate does not look them up again.
+- A sale can be parked while the next customer is served, and resumed later
+  (``sale_park``, ``sale_resume``): the basket, the customer, how it leaves and the
+  discount code are kept in the session; a sale waiting on the card terminal cannot
+  be parked.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from customers.models import IdentityKind
+from customers.selectors.identities import resolve_customer
+from omnistore.core.exceptions import ApplicationError, NotFound
+from omnistore.staff.auth import require_store, staff_required
+from orders.models import FulfilmentMethod
+from orders.services.carts import add_cart_lines
+from orders.staff.forms.sale import CustomerForm, ScanForm
+from orders.staff.statuses import explain
+from orders.staff.views.sale import (
+    CART_KEY,
+    CUSTOMER_KEY,
+    DISCOUNT_KEY,
+    MODE_KEY,
+    TERMINAL_KEY,
+    end_sale,
+    sale_cart,
+)
+
+PARKED_KEY = "sale_parked"
+PARKED_MAX = 5
+KEPT = (CART_KEY, CUSTOMER_KEY, MODE_KEY, DISCOUNT_KEY)
+
+
+def _attach(request, customer_id: str) -> None:
+    """The customer on the sale by their loyalty card: checkout finds the same
+    profile, and the associate sees who it is."""
+    try:
+        customer = resolve_customer(int(customer_id))
+    except (NotFound, ValueError):
+        return
+    request.session[CUSTOMER_KEY] = {
+        "kind": IdentityKind.LOYALTY,
+        "kind_label": dict(CustomerForm.KINDS)[IdentityKind.LOYALTY],
+        "value": customer.loyalty_number,
+        "customer_id": customer.pk,
+        "name": customer.full_name or str(customer),
+        "loyalty_number": customer.loyalty_number,
+        "first_name": "",
+        "last_name": "",
+    }
+
+
+@staff_required
+@require_POST
+def sale_take(request):
+    """One item into the sale from another screen; ``mode=order`` sends it home."""
+    require_store(request)
+    form = ScanForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("staff:sale")
+    try:
+        add_cart_lines(
+            cart=sale_cart(request, create=True),
+            lines=[(form.cleaned_data["code"].pk, form.cleaned_data["quantity"])],
+        )
+    except ApplicationError as error:
+        messages.error(request, explain(error))
+        return redirect("staff:sale")
+    if request.POST.get("customer"):
+        _attach(request, request.POST["customer"])
+    url = reverse("staff:sale")
+    if request.POST.get("mode") == "order":
+        url += f"?mode={FulfilmentMethod.DELIVERY}"
+    return redirect(url)
+
+
+def parked_sales(request) -> list[dict]:
+    return list(request.session.get(PARKED_KEY, []))
+
+
+def _label(request) -> str:
+    customer = request.session.get(CUSTOMER_KEY) or {}
+    when = timezone.localtime().strftime("%H:%M")
+    return f"{customer.get('name') or 'Walk-in customer'} · {when}"
+
+
+def _park_current(request) -> bool:
+    """The sale in progress onto the parked list; False when there is none."""
+    if not request.session.get(CART_KEY) and not request.session.get(CUSTOMER_KEY):
+        return False
+    parked = parked_sales(request)
+    entry = {key: request.session.get(key) for key in KEPT}
+    entry["label"] = _label(request)
+    request.session[PARKED_KEY] = [*parked, entry][-PARKED_MAX:]
+    end_sale(request)
+    return True
+
+
+@staff_required
+@require_POST
+def sale_park(request):
+    """Put this sale aside and start the next customer's."""
+    require_store(request)
+    if request.session.get(TERMINAL_KEY):
+        messages.error(request, "The card terminal is waiting: finish that first.")
+    elif _park_current(request):
+        messages.success(request, "Sale parked: resume it from the list below.")
+    return redirect("staff:sale")
+
+
+@staff_required
+@require_POST
+def sale_resume(request, index: int):
+    """Bring a parked sale back; the one in progress is parked in its place."""
+    require_store(request)
+    parked = parked_sales(request)
+    if request.session.get(TERMINAL_KEY) or not 0 <= index < len(parked):
+        messages.error(request, "That sale cannot be resumed now.")
+        return redirect("staff:sale")
+    entry = parked.pop(index)
+    request.session[PARKED_KEY] = parked
+    _park_current(request)
+    for key in KEPT:
+        if entry.get(key):
+            request.session[key] = entry[key]
+    messages.success(request, f"Resumed: {entry['label']}.")
+    return redirect("staff:sale")

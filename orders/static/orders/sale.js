@@ -1,0 +1,64 @@
+/* The sale's checkout: the change to give back, worked out while the associate types
+   the cash the customer hands over. The server computes it again at checkout (the
+   till books it); this is what the associate reads before taking the money. */
+(function () {
+  "use strict";
+
+  function cents(text) {
+    var value = parseFloat(String(text || "").replace(",", "."));
+    return isNaN(value) ? null : Math.round(value * 100);
+  }
+
+  function money(value) {
+    return (value / 100).toFixed(2);
+  }
+
+  function methodOf(form, row) {
+    var checked = form.querySelector('input[name="method_' + row + '"]:checked');
+    if (checked) { return checked.value; }
+    var select = form.querySelector('select[name="method_' + row + '"]');
+    return select ? select.value : "";
+  }
+
+  function cashDue(form, total) {
+    var cash = 0, others = 0, open = false;
+    for (var row = 1; row <= 3; row++) {
+      var method = methodOf(form, row);
+      if (!method) { continue; }
+      var field = form.querySelector('[name="amount_' + row + '"]');
+      var amount = cents(field && field.value);
+      if (method === "cash") {
+        if (amount === null) { open = true; } else { cash += amount; }
+      } else if (amount !== null) {
+        others += amount;
+      }
+    }
+    return open ? cash + Math.max(total - others - cash, 0) : cash;
+  }
+
+  function update(form) {
+    var line = form.querySelector("[data-change-due]");
+    var totalBox = document.getElementById("checkout-total");
+    if (!line || !totalBox) { return; }
+    var total = cents(totalBox.textContent) || 0;
+    var currency = totalBox.textContent.trim().split(/\s+/).pop();
+    var tendered = cents((form.querySelector('[name="tendered"]') || {}).value);
+    var due = cashDue(form, total);
+    if (tendered === null || due <= 0) {
+      line.textContent = "";
+    } else if (tendered >= due) {
+      line.textContent = "Change due: " + money(tendered - due) + " " + currency;
+      line.className = "change-due ok";
+    } else {
+      line.textContent = "Still due in cash: " + money(due - tendered) + " " + currency;
+      line.className = "change-due short";
+    }
+  }
+
+  function onEdit(event) {
+    var form = event.target.closest && event.target.closest("form");
+    if (form && form.querySelector("[data-change-due]")) { update(form); }
+  }
+  document.addEventListener("input", onEdit);
+  document.addEventListener("change", onEdit);
+})();
