@@ -43,6 +43,7 @@ from orders.selectors.carts import cart_lines, open_cart_lines
 from orders.selectors.orders import order_by_id, payments_taken, replayed_order
 from orders.selectors.taxes import SaleTerms, check_terms, sale_terms
 
+from .addresses import clean_address
 from .carts import cart_checked_out, current_cart
 from .common import check_quantity, sellable_variants, to_money
 from .discounts import normalize_discount_code, price_discount
@@ -369,16 +370,17 @@ def _price_and_payments(
 
 
 def _terms(
-    method: str, where: _Where, order_lines: list[tuple[Variant, int]], now
+    method: str, where: _Where, order_lines: list[tuple[Variant, int]], now, prices
 ) -> SaleTerms:
     """The sale's terms: a counter sale or a pickup at its shop, a delivery to its
-    country (see ``orders.selectors.taxes``)."""
+    country (see ``orders.selectors.taxes``); a counter's own ``prices`` replace the
+    shelf price, a market's price list's too."""
     shop, shop_field = None, "store"
     if method == FulfilmentMethod.PICKUP:
         shop = where.pickup_store
     elif method == FulfilmentMethod.CARRY_OUT:
         shop, shop_field = where.placing, "placing_location"
-    return check_terms(
+    terms = check_terms(
         sale_terms(
             variants=[variant for variant, _ in order_lines],
             on=timezone.localdate(now),
@@ -387,6 +389,10 @@ def _terms(
             shop_field=shop_field,
         )
     )
+    for pk, price in (prices or {}).items():
+        if int(pk) in terms.prices:
+            terms.prices[int(pk)] = to_money(price)
+    return terms
 
 
 def prepare_checkout(
@@ -440,13 +446,9 @@ def prepare_checkout(
         raise ValidationFailed("The order is not valid.", extra=errors)
 
     order_lines = [(loaded[pk], quantity) for pk, quantity in wanted.items()]
-    terms = _terms(fulfilment, where, order_lines, now)
-    for pk, counter_price in (prices or {}).items():  # over a market's price list too
-        if int(pk) in terms.prices:
-            terms.prices[int(pk)] = to_money(counter_price)
     price = _price_and_payments(
         order_lines,
-        terms=terms,
+        terms=_terms(fulfilment, where, order_lines, now, prices),
         discount_code=discount_code,
         channel=channel,
         customer=customer,
@@ -520,7 +522,7 @@ def _where(
         else:
             where.origin = (shop.latitude, shop.longitude)
     elif method == FulfilmentMethod.DELIVERY:
-        where.address = _clean_address(address)
+        where.address = clean_address(address)
         if "latitude" in where.address and "longitude" in where.address:
             where.origin = (where.address["latitude"], where.address["longitude"])
         elif placing is not None:
@@ -580,29 +582,3 @@ def _legs(
         pickup_stock=where.pickup_stock,
         origin=where.origin,
     )
-
-
-def _clean_address(address) -> dict:
-    address = address if isinstance(address, dict) else {}
-    errors = {}
-    clean = {}
-    for key in ("name", "line1", "line2", "city", "postcode", "country", "phone"):
-        value = str(address.get(key) or "").strip()
-        if len(value) > 250:
-            errors[key] = ["Too long."]
-        clean[key] = value
-    for key in ("line1", "city", "postcode"):
-        if not clean[key]:
-            errors[key] = ["Required for delivery."]
-    clean["country"] = (clean["country"] or "IT").upper()
-    if len(clean["country"]) != 2:
-        errors["country"] = ["Use the two-letter country code."]
-    for key in ("latitude", "longitude"):
-        if address.get(key) not in (None, ""):
-            try:
-                clean[key] = float(address[key])
-            except (TypeError, ValueError):
-                errors[key] = ["Must be a number."]
-    if errors:
-        raise ValidationFailed("Check the delivery address.", extra={"address": errors})
-    return clean

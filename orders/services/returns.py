@@ -231,9 +231,9 @@ def _paid_share(line: OrderLine) -> Decimal:
     return Decimal(line.line_total)
 
 
-def _return_amount(line: OrderLine, *, before: int, units: int) -> Decimal:
+def return_amount(line: OrderLine, *, before: int, units: int) -> Decimal:
     """Refund for ``units`` after ``before`` units already returned: computed on the
-    running total, so returning a line in parts gives back exactly what was paid."""
+    running total, so a line returned in parts gives back exactly what was paid."""
     return share_of(
         _paid_share(line), quantity=line.quantity, before=before, units=units
     )
@@ -243,10 +243,6 @@ def _return_tax(line: OrderLine, *, before: int, units: int) -> Decimal:
     """The VAT in that refund: the line's VAT as sold (its rate then, whatever the
     rate is today), shared out the same way."""
     return share_of(line.tax, quantity=line.quantity, before=before, units=units)
-def return_amount(line: OrderLine, *, before: int, units: int) -> Decimal:
-    """What ``units`` of a line give back, for a screen that shows it before the
-    return is made (an exchange's balance): the same rule as the return itself."""
-    return _return_amount(line, before=before, units=units)
 
 
 def record_return_event(ret: Return, kind: str, summary: str, *, actor, location, now):
@@ -417,7 +413,7 @@ def _add_return_lines(
     for line in wanted:
         sold = locked[line.order_line]
         taken = {"before": returned.get(line.order_line, 0), "units": line.quantity}
-        amount = _return_amount(sold, **taken)
+        amount = return_amount(sold, **taken)
         tax = _return_tax(sold, **taken)
         rows.append(
             ReturnLine(

@@ -196,6 +196,7 @@ def test_only_a_manager_of_the_shop_or_hq_decides(store, associate, manager):
         StaffFactory(store=shop(code="TO01"), role=Role.STORE_MANAGER)
     )
     no_group = StaffFactory(store=store, role=Role.STORE_MANAGER)
+    no_group.groups.clear()  # the manager group (and its approval right) taken away
     for outsider in (associate, other_shop, no_group):
         with pytest.raises(PermissionDenied):
             decide_approval(approval=request, approver=outsider, approve=True)

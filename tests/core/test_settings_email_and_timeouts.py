@@ -25,6 +25,7 @@ def production(**env) -> dict:
             "DJANGO_SETTINGS_MODULE": "omnistore.settings.production",
             "SECRET_KEY": "x" * 60,
             "DATABASE_URL": "postgres://nobody@127.0.0.1:1/unused",
+            "CACHE_URL": "redis://127.0.0.1:1/1",
             **env,
         },
         capture_output=True,

@@ -11,10 +11,12 @@ from django.utils import timezone
 from campaigns.selectors.reports import campaign_report
 from campaigns.services.campaigns import schedule_campaign
 from inventory.models import PriceList, PriceListPrice, TaxClass
+from orders.models import Register
 from orders.selectors.reports import sales_report
 from orders.services.discounts import create_discount_code
 from orders.services.refunds import return_at_counter
 from orders.services.returns import ReturnLineRequest
+from orders.services.till import open_till
 from tests.campaigns.factories import campaign
 from tests.factories import StaffFactory
 from tests.orders.factories import shop, stocked
@@ -39,6 +41,11 @@ def sales():
     )
     italian = counter_sale(milan, [(shirt, 2), (pasta, 1)])
     counter_sale(zurich, [(swiss, 1)])
+    open_till(  # the cash refund leaves through the shop's open till
+        register=Register.objects.create(location=milan, name="Till 1"),
+        counts={Decimal("50"): 2},
+        actor=StaffFactory(store=milan),
+    )
     return_at_counter(
         order=italian,
         lines=[

@@ -16,11 +16,12 @@ from inventory.models import (
     TaxRate,
 )
 from omnistore.core.exceptions import ValidationFailed
-from orders.models import Order, OrderLine, OrderTaxTotal
+from orders.models import Order, OrderLine, OrderTaxTotal, Register
 from orders.services.checkout import LineRequest, place_order
 from orders.services.payments import PaymentRequest
 from orders.services.refunds import return_at_counter
 from orders.services.returns import ReturnLineRequest
+from orders.services.till import open_till
 from tests.factories import StaffFactory
 from tests.orders.discount_helpers import discount_code
 from tests.orders.factories import ADDRESS, delivery_order, shop, stocked, warehouse
@@ -124,6 +125,11 @@ def test_a_refund_after_a_rate_change_takes_the_rate_the_line_was_sold_at():
         valid_from=(sold_at + timedelta(days=5)).date(),
     )
 
+    open_till(  # the cash refund leaves through the shop's open till
+        register=Register.objects.create(location=store, name="Till 1"),
+        counts={Decimal("50"): 2},
+        actor=StaffFactory(store=store),
+    )
     ret = return_at_counter(
         order=order,
         lines=[ReturnLineRequest(order_line=line.pk, quantity=1)],

@@ -145,7 +145,8 @@ def test_a_till_day_at_the_counter(staff, client, shop, associate, register):
     assert f'data-testid="z-sales-total">{total}<' in report
     assert 'data-testid="z-refunds-total">15.50<' in report
     assert 'data-testid="z-over-short">-10.00<' in report
-    assert "No VAT recorded" in report and "@page" not in report
+    assert "No VAT recorded" not in report and "22.00 %" in report
+    assert "@page" not in report
     assert orders[0].number in report and orders[-1].number in report
     assert 'data-testid="z-approved">Approved by' in report
 
