@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from customers.services.erasure import erase_customer
 from omnistore.accounts.models import Role
+from omnistore.accounts.services import assign_role
 from omnistore.approvals.models import (
     Approval,
     ApprovalChannel,
@@ -18,6 +19,7 @@ from omnistore.approvals.models import (
     ApprovalStatus,
 )
 from omnistore.approvals.policy import approval_needed
+from omnistore.approvals.selectors.approvals import pin_approvers
 from omnistore.approvals.services.approvals import (
     ApprovalRequired,
     approve_with_pin,
@@ -340,3 +342,16 @@ def test_erasing_the_customer_blanks_what_staff_wrote_about_them(
         ApprovalKind.PICKUP_BY_IDENTITY,
         manager,
     )
+
+
+def test_an_area_manager_is_offered_at_each_of_their_shops_and_only_there(store):
+    """The tablet's PIN pad lists the managers of this shop: an area manager's home
+    shop is elsewhere, but the shops they look after include this one."""
+    elsewhere, unrelated = shop(code="TO02"), shop(code="GE01")
+    area = UserFactory(first_name="Aldo")
+    assign_role(user=area, role=Role.AREA_MANAGER, shops=[elsewhere, store])
+    make_approver(area, "Area manager", pin="8642")
+
+    assert area in pin_approvers(store)
+    assert area in pin_approvers(elsewhere)
+    assert area not in pin_approvers(unrelated)

@@ -38,14 +38,14 @@ def _approve_permission() -> Permission | None:
 
 def pin_approvers(location) -> list:
     """The managers a shop's tablet offers for a PIN: they hold the permission
-    through a group or themselves, work at this shop or at HQ, and have set a PIN.
-    Two queries."""
+    through a group or themselves, work at this shop (their home shop or one of
+    theirs, as an area manager) or at HQ, and have set a PIN. Two queries."""
     permission = _approve_permission()
     if permission is None:
         return []
     users = get_user_model().objects.filter(
         Q(groups__permissions=permission) | Q(user_permissions=permission),
-        Q(store_id=location.pk) | Q(role=Role.HQ),
+        Q(store_id=location.pk) | Q(shops=location.pk) | Q(role=Role.HQ),
         is_active=True,
         approval_pin__isnull=False,
     )
