@@ -306,7 +306,9 @@ def _store_id(raw: str | None) -> int | None:
 
 
 def _country(request) -> str:
-    raw = request.query_params.get("country") or settings.OMNISTORE_DEFAULT_REGION
+    raw = request.query_params.get("country")
+    if raw is None:  # absent: the default region; present but empty: refused
+        raw = settings.OMNISTORE_DEFAULT_REGION
     if not (len(raw) == 2 and raw.isascii() and raw.isalpha()):
         raise ValidationFailed(
             "Unknown country.", extra={"country": ["Use the two-letter country code."]}
