@@ -48,13 +48,23 @@ def redis(tmp_path):
 
 
 @pytest.fixture
-def stack(tmp_path, redis, smtp, fake_stripe, transactional_db):
+def cache_redis(tmp_path):
+    """The shared cache (throttle counts) on a Redis of its own: the faults below
+    stop or freeze the broker, and production keeps the two apart (operations.md)."""
+    server = Redis(tmp_path).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def stack(tmp_path, redis, cache_redis, smtp, fake_stripe, transactional_db):
     """Production settings for every process: mail to the fake SMTP server, Stripe
     to the fake Stripe; start the processes a test needs with ``stack.worker()``,
     ``stack.beat()``, ``stack.web()``."""
     running = Stack(
         tmp_path,
         redis,
+        CACHE_URL=cache_redis.url,
         EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
         EMAIL_HOST="127.0.0.1",
         EMAIL_PORT=str(smtp.port),

@@ -10,6 +10,9 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 
+from orders.models import Cart
+from orders.payments.stripe import CART_METADATA
+from orders.services.placing import cart_reference
 from tests.orders.factories import stocked, warehouse
 
 ADDRESS = {"line1": "Via Torino 1", "city": "Milano", "postcode": "20123"}
@@ -77,9 +80,20 @@ def check_out(stack, token: str, intent: str, email: str, **headers) -> Answer:
     )
 
 
+def cart_intent(fake_stripe, token: str, amount_minor: int, **kwargs) -> str:
+    """A PaymentIntent confirmed for the cart of ``token``, tagged with it as
+    ``POST /checkout/payment-intent/`` tags the intents it makes."""
+    intent = fake_stripe.intent(amount_minor, **kwargs)
+    with fake_stripe.lock:
+        intent["metadata"] = {
+            CART_METADATA: cart_reference(Cart.objects.get(token=token))
+        }
+    return intent["id"]
+
+
 def buy(stack, fake_stripe, variant, email: str, quantity: int = 1) -> Answer:
     """One storefront order: a cart, a line, a paid checkout."""
     token = open_cart(stack, variant, quantity)
     amount = int(variant.price * 100) * quantity
-    intent = fake_stripe.intent(amount, status="requires_capture")["id"]
+    intent = cart_intent(fake_stripe, token, amount, status="requires_capture")
     return check_out(stack, token, intent, email)

@@ -123,6 +123,9 @@ class Stack:
             "OMNISTORE_WEBHOOK_ENDPOINTS_TTL": "0",
             "OMNISTORE_OUTBOX_DRAIN_DELAY": "0.05",
             "PYTHONUNBUFFERED": "1",
+            # One client address sends the whole load: counts are shared (Redis).
+            "THROTTLE_ANON": "100000/minute",
+            "THROTTLE_USER": "100000/minute",
             **env,
         }
 

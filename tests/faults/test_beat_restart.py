@@ -5,7 +5,7 @@ import pytest
 
 from orders.models import Order, OrderStatus
 from orders.services.fulfilment import mark_picked, mark_ready
-from tests.faults.shop import call, open_cart
+from tests.faults.shop import call, cart_intent, open_cart
 from tests.faults.stack import wait_for
 from tests.orders.factories import shop, stocked
 
@@ -22,7 +22,7 @@ def ready_pickup_past_its_window(stack, fake_stripe, store, item, email) -> Orde
             "email": email,
             "payment": {
                 "method": "card_online",
-                "token": fake_stripe.intent(int(item.price * 100))["id"],
+                "token": cart_intent(fake_stripe, token, int(item.price * 100)),
             },
         },
         {"X-Cart-Token": token},

@@ -11,7 +11,7 @@ from django.db import connection
 from inventory.models import StockLevel
 from inventory.selectors import ledger_discrepancies
 from orders.models import Order
-from tests.faults.shop import call, check_out, open_cart, stocked_warehouse
+from tests.faults.shop import call, cart_intent, check_out, open_cart, stocked_warehouse
 from tests.faults.stack import database_url
 
 pytestmark = [pytest.mark.faults, pytest.mark.postgres]
@@ -24,7 +24,7 @@ def test_a_locked_stock_row_fails_its_checkouts_fast_and_stalls_nothing_else(
     place, item = stocked_warehouse(10)
     stack.web(workers=4)
     carts = [open_cart(stack, item) for _ in range(4)]
-    intents = [fake_stripe.intent(3000)["id"] for _ in carts]
+    intents = [cart_intent(fake_stripe, token, 3000) for token in carts]
     level = StockLevel.objects.get(variant=item, location=place)
     answers, others = [None] * 4, []
 

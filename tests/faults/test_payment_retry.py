@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from orders.models import Order
-from tests.faults.shop import check_out, open_cart, stocked_warehouse
+from tests.faults.shop import cart_intent, check_out, open_cart, stocked_warehouse
 from tests.faults.stack import database_url, wait_for
 
 pytestmark = [pytest.mark.faults, pytest.mark.postgres]
@@ -28,7 +28,7 @@ def test_a_retry_after_a_worker_killed_mid_checkout_charges_once(stack, fake_str
     _, item = stocked_warehouse()
     web = stack.web(workers=1)
     token = open_cart(stack, item)
-    intent = fake_stripe.intent(3000)["id"]
+    intent = cart_intent(fake_stripe, token, 3000)
     first = []
 
     with psycopg.connect(database_url(), autocommit=False) as other:
