@@ -59,19 +59,44 @@ def guard_refund(
     )
 
 
+def _guard_order(
+    kind: str,
+    *,
+    order: Order,
+    summary: str,
+    location,
+    actor,
+    reason: str,
+    approvals,
+    now,
+) -> Approval | None:
+    """A move on ``order`` that waits for a manager when the setting of ``kind`` asks
+    for one; the approval that lets it through, else None."""
+    if not approval_needed(kind):
+        return None
+    return check_approval(
+        kind=kind,
+        location=location,
+        subject=_order_subject(order),
+        actor=actor,
+        summary=summary,
+        reason=reason,
+        approvals=approvals,
+        now=now,
+    )
+
+
 def guard_return_outside_window(
     *, order: Order, location, actor, reason: str, approvals: Iterable = (), now=None
 ) -> Approval | None:
     """A return taken back after the window closed (the associate's reason kept)."""
-    if not approval_needed(ApprovalKind.RETURN_OUTSIDE_WINDOW):
-        return None
     days = settings.OMNISTORE_RETURN_WINDOW_DAYS
-    return check_approval(
-        kind=ApprovalKind.RETURN_OUTSIDE_WINDOW,
-        location=location,
-        subject=_order_subject(order),
-        actor=actor,
+    return _guard_order(
+        ApprovalKind.RETURN_OUTSIDE_WINDOW,
+        order=order,
         summary=f"Return on order {order.number} outside the {days}-day window",
+        location=location,
+        actor=actor,
         reason=reason,
         approvals=approvals,
         now=now,
@@ -82,14 +107,12 @@ def guard_return_without_receipt(
     *, order: Order, location, actor, reason: str, approvals: Iterable = (), now=None
 ) -> Approval | None:
     """The customer has no receipt: the order was found by their details."""
-    if not approval_needed(ApprovalKind.RETURN_WITHOUT_RECEIPT):
-        return None
-    return check_approval(
-        kind=ApprovalKind.RETURN_WITHOUT_RECEIPT,
-        location=location,
-        subject=_order_subject(order),
-        actor=actor,
+    return _guard_order(
+        ApprovalKind.RETURN_WITHOUT_RECEIPT,
+        order=order,
         summary=f"Return on order {order.number} without a receipt",
+        location=location,
+        actor=actor,
         reason=reason,
         approvals=approvals,
         now=now,
@@ -100,14 +123,12 @@ def guard_pickup_by_identity(
     *, order: Order, location, actor, note: str, approvals: Iterable = (), now=None
 ) -> Approval | None:
     """A pickup handed over on the customer's identity, without the code."""
-    if not approval_needed(ApprovalKind.PICKUP_BY_IDENTITY):
-        return None
-    return check_approval(
-        kind=ApprovalKind.PICKUP_BY_IDENTITY,
-        location=location,
-        subject=_order_subject(order),
-        actor=actor,
+    return _guard_order(
+        ApprovalKind.PICKUP_BY_IDENTITY,
+        order=order,
         summary=f"Hand over order {order.number} without the pickup code",
+        location=location,
+        actor=actor,
         reason=note,
         approvals=approvals,
         now=now,

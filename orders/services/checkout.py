@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import NoReturn
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -184,11 +185,7 @@ def place_cart_order(
         if earlier is not None:
             earlier.idempotent_replay = True
             return earlier
-        if cart.status != CartStatus.OPEN:
-            raise cart_checked_out()
-        raise ValidationFailed(
-            "The cart is empty.", extra={"cart": ["The cart is empty."]}
-        )
+        refuse_empty_cart(cart)
     order = place_order(
         lines=[LineRequest(line.variant, line.quantity) for line in lines],
         channel=channel,
@@ -228,6 +225,13 @@ def cart_to_check_out(
     if not lines and cart.status == CartStatus.OPEN:
         lines = cart_lines(cart)
     return cart, lines
+
+
+def refuse_empty_cart(cart: Cart) -> NoReturn:
+    """A cart with nothing to buy: already checked out (409), or empty (400)."""
+    if cart.status != CartStatus.OPEN:
+        raise cart_checked_out()
+    raise ValidationFailed("The cart is empty.", extra={"cart": ["The cart is empty."]})
 
 
 def merge_lines(

@@ -20,12 +20,16 @@ from django.utils import timezone
 from customers.models import Customer
 from inventory.models import Location
 from omnistore.core.exceptions import ValidationFailed
-from orders.models import CartStatus, PaymentMethod
+from orders.models import PaymentMethod
 from orders.payments.base import IntentResult
 from orders.payments.registry import get_provider
 
-from .carts import cart_checked_out
-from .checkout import LineRequest, cart_to_check_out, prepare_checkout
+from .checkout import (
+    LineRequest,
+    cart_to_check_out,
+    prepare_checkout,
+    refuse_empty_cart,
+)
 from .payments import PaymentRequest, captures_at_checkout
 from .placing import cart_reference
 
@@ -50,11 +54,7 @@ def start_cart_payment(
     order that costs nothing."""
     cart, lines = cart_to_check_out(customer=customer, token=token)
     if not lines:
-        if cart.status != CartStatus.OPEN:
-            raise cart_checked_out()
-        raise ValidationFailed(
-            "The cart is empty.", extra={"cart": ["The cart is empty."]}
-        )
+        refuse_empty_cart(cart)
     checkout = prepare_checkout(
         lines=[LineRequest(line.variant, line.quantity) for line in lines],
         channel=channel,
