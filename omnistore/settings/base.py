@@ -273,7 +273,11 @@ OMNISTORE_PICKUP_REMINDER_DAYS = int(
 )
 OMNISTORE_RETURN_WINDOW_DAYS = int(os.environ.get("OMNISTORE_RETURN_WINDOW_DAYS", "30"))
 OMNISTORE_ATTRIBUTION_WINDOW = timedelta(days=7)
-OMNISTORE_LOYALTY_POINTS_PER_UNIT = Decimal("1")
+OMNISTORE_LOYALTY_POINTS_PER_UNIT = Decimal("1")  # points earned per unit of currency spent
+# Points spent as a tender: this many points pay one unit of the order's currency.
+OMNISTORE_LOYALTY_POINTS_PER_REDEEMED_UNIT = int(
+    os.environ.get("OMNISTORE_LOYALTY_POINTS_PER_REDEEMED_UNIT", "100")
+)
 OMNISTORE_SITE_URL = os.environ.get("OMNISTORE_SITE_URL", "http://127.0.0.1:8000")
 # How long a process keeps its list of active webhook endpoints (0: read every time).
 OMNISTORE_WEBHOOK_ENDPOINTS_TTL = float(
