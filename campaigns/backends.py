@@ -50,9 +50,19 @@ class DeliveryResult:
 
 
 class MessageBackend:
-    """Send a batch; return one result per message, in order."""
+    """Send a batch; return one result per message, in order.
 
-    def send_messages(self, messages: list[OutgoingMessage]) -> list[DeliveryResult]:
+    A backend whose messages leave one at a time (``one_at_a_time``) calls
+    ``on_sent(index, result)`` as each is accepted or refused, so the caller records it
+    before the next goes out: a process killed mid-batch resends at most the message in
+    hand. The others hand the whole batch over in one call and are recorded after it.
+    """
+
+    one_at_a_time = False
+
+    def send_messages(
+        self, messages: list[OutgoingMessage], on_sent=None
+    ) -> list[DeliveryResult]:
         raise NotImplementedError
 
 
@@ -62,7 +72,7 @@ class ConsoleBackend(MessageBackend):
     def __init__(self, stream=None):
         self.stream = stream or sys.stdout
 
-    def send_messages(self, messages):
+    def send_messages(self, messages, on_sent=None):
         for message in messages:
             self.stream.write(
                 f"[{message.channel} → {message.to}] {message.subject}\n"
@@ -80,7 +90,7 @@ class MemoryBackend(MessageBackend):
     sent_count = 0
     _lock = threading.Lock()
 
-    def send_messages(self, messages):
+    def send_messages(self, messages, on_sent=None):
         keep = getattr(settings, "OMNISTORE_MEMORY_BACKEND_KEEP", 10_000)
         with MemoryBackend._lock:
             if MemoryBackend.outbox.maxlen != keep:
@@ -108,16 +118,20 @@ class EmailBackend(MessageBackend):
     (exception).
     """
 
-    def send_messages(self, messages):
+    one_at_a_time = True
+
+    def send_messages(self, messages, on_sent=None):
         emails = [self._email(m) for m in messages]
         results: list[DeliveryResult] = []
         self.connection = None
         try:
-            for email in emails:
+            for index, email in enumerate(emails):
                 result = self._send_one(email)
                 results.append(result)
                 if result.deferred:
                     break
+                if on_sent is not None:
+                    on_sent(index, result)
         finally:
             self._close()
         error = results[-1].error if results else ""

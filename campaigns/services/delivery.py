@@ -1,6 +1,10 @@
 """Delivery: queued messages are taken in pk order a batch at a time (``FOR UPDATE SKIP
-LOCKED``), checked again for consent, rendered with their personal content, sent
-through the channel's backend and marked in the same transaction."""
+LOCKED``), checked again for consent and rendered with their personal content in a
+short transaction, then sent through the channel's backend outside it and marked as
+the backend answers: one at a time for email (what the relay accepted is recorded
+before the next message goes, so a killed worker resends at most the one in hand),
+the whole batch after the call for the others. The campaign's lease keeps a second
+run away meanwhile."""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import BooleanField, ExpressionWrapper, F
 
 from campaigns.backends import OutgoingMessage, get_backend
@@ -30,7 +34,7 @@ from campaigns.selectors.content import (
 from campaigns.selectors.sending import message_deliverable
 from campaigns.selectors.wishlists import wishlist_cards
 from campaigns.services.common import EVENT_SENT, REFERENCE, renew_lease
-from customers.services.timeline import record_events
+from customers.services.timeline import record_events, survivors_of
 
 logger = logging.getLogger(__name__)
 
@@ -230,37 +234,83 @@ def _deliver_batch(run: _Run, *, after: int, size: int) -> tuple[int, SendResult
                 error="No consent or address at send time.",
             )
         rows = [row for row in rows if row[4] and row[2] in run.templates]
-        contexts = _contexts(run, rows)
-        outgoing: dict[str, list[OutgoingMessage]] = defaultdict(list)
-        for row in rows:
-            channel = row[2]
-            rendered = render_message(
-                run.templates[channel], contexts[row[0]], message_id=row[0]
-            )
-            headers = {}
-            if channel == MessageChannel.EMAIL:
-                headers["List-Unsubscribe"] = f"<{rendered.unsubscribe_url}>"
-            outgoing[channel].append(
-                OutgoingMessage(
-                    message_id=row[0],
-                    channel=channel,
-                    to=_address(channel, row),
-                    subject=rendered.subject,
-                    body=rendered.text,
-                    html=rendered.html,
-                    headers=headers,
-                )
-            )
-        by_pk = {row[0]: row for row in rows}
-        for channel, messages in outgoing.items():
-            try:
-                results = get_backend(channel).send_messages(messages)
-            except Exception as error:  # provider unreachable: retried by a later run
-                logger.warning("campaigns: %s backend failed: %r", channel, error)
-                counts.deferred += _defer([m.message_id for m in messages], error)
-                continue
-            _record_results(run, messages, results, by_pk, counts)
+        outgoing = _render(run, rows)
+        survivors = survivors_of({row[1] for row in rows})
+    owners = {row[0]: survivors.get(row[1], row[1]) for row in rows}
+    for channel, messages in outgoing.items():
+        _send(run, get_backend(channel), messages, owners, counts)
     return last, counts
+
+
+def _render(run: _Run, rows) -> dict[str, list[OutgoingMessage]]:
+    contexts = _contexts(run, rows)
+    outgoing: dict[str, list[OutgoingMessage]] = defaultdict(list)
+    for row in rows:
+        channel = row[2]
+        rendered = render_message(
+            run.templates[channel], contexts[row[0]], message_id=row[0]
+        )
+        headers = {}
+        if channel == MessageChannel.EMAIL:
+            headers["List-Unsubscribe"] = f"<{rendered.unsubscribe_url}>"
+        outgoing[channel].append(
+            OutgoingMessage(
+                message_id=row[0],
+                channel=channel,
+                to=_address(channel, row),
+                subject=rendered.subject,
+                body=rendered.text,
+                html=rendered.html,
+                headers=headers,
+            )
+        )
+    return outgoing
+
+
+def _send(run: _Run, backend, messages, owners, counts: SendResult) -> None:
+    """Send outside any transaction. A backend sending one at a time has each message
+    marked (and put on the timeline) as the relay answers, in a transaction of its
+    own; a batch backend's results are marked together after the call. ``owners``:
+    the live profile each message's timeline row goes to, by message id."""
+    recorded: set[int] = set()
+
+    def on_sent(index: int, result) -> None:
+        with transaction.atomic():
+            _commit_without_waiting()
+            _record_results(run, [messages[index]], [result], owners, counts)
+        recorded.add(index)
+
+    try:
+        if backend.one_at_a_time:
+            results = backend.send_messages(messages, on_sent=on_sent)
+        else:
+            results = backend.send_messages(messages)
+    except Exception as error:  # provider unreachable: retried by a later run
+        logger.warning("campaigns: %s backend failed: %r", messages[0].channel, error)
+        left = [m for i, m in enumerate(messages) if i not in recorded]
+        counts.deferred += _defer([m.message_id for m in left], error)
+        return
+    pending = [i for i in range(len(messages)) if i not in recorded]
+    if pending:
+        with transaction.atomic():
+            _record_results(
+                run,
+                [messages[i] for i in pending],
+                [results[i] for i in pending],
+                owners,
+                counts,
+            )
+
+
+def _commit_without_waiting() -> None:
+    """A mark per message sent is there so a killed worker does not send it again, not
+    to survive a database crash: its commit need not wait for the disk (PostgreSQL's
+    ``synchronous_commit = off`` for this transaction; the row still reaches the WAL
+    within a fraction of a second)."""
+    own = connection.in_atomic_block and not connection.savepoint_ids  # not a caller's
+    if connection.vendor == "postgresql" and own:
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")
 
 
 def _defer(ids: list[int], error: Exception) -> int:
@@ -273,7 +323,7 @@ def _defer(ids: list[int], error: Exception) -> int:
     return len(ids)
 
 
-def _record_results(run: _Run, messages, results, by_pk, counts: SendResult) -> None:
+def _record_results(run: _Run, messages, results, owners, counts: SendResult) -> None:
     """Mark the batch sent or failed and write the timeline, a statement each."""
     now = run.now
     delivered = [
@@ -320,17 +370,17 @@ def _record_results(run: _Run, messages, results, by_pk, counts: SendResult) -> 
     counts.sent += len(delivered) + len(accepted)
     counts.failed += len(refused)
     _record_sent_events(
-        run, [m for m, r in zip(messages, results, strict=True) if r.ok], by_pk
+        run, [m for m, r in zip(messages, results, strict=True) if r.ok], owners
     )
 
 
-def _record_sent_events(run: _Run, messages: list[OutgoingMessage], by_pk) -> None:
+def _record_sent_events(run: _Run, messages: list[OutgoingMessage], owners) -> None:
     """One timeline row per message sent: a batch of a thousand sends is one INSERT."""
     campaign = run.campaign
     record_events(
         [
             {
-                "customer": by_pk[m.message_id][1],
+                "customer": owners[m.message_id],
                 "kind": EVENT_SENT,
                 "summary": f"{MessageChannel(m.channel).label} sent: {campaign.name}",
                 "channel": m.channel,
@@ -340,7 +390,8 @@ def _record_sent_events(run: _Run, messages: list[OutgoingMessage], by_pk) -> No
                 "occurred_at": run.now,
             }
             for m in messages
-        ]
+        ],
+        locked=True,  # owners are the live profiles already
     )
 
 

@@ -113,12 +113,9 @@ def record_events(events: list[dict], *, locked: bool = False) -> int:
         return 0
     survivors: dict[int, int] = {}
     if not locked:
-        ids = {getattr(e["customer"], "pk", e["customer"]) for e in events}
-        moved = Customer.objects.filter(pk__in=ids, merged_into__isnull=False)
-        survivors = {
-            pk: resolve_customer(into).pk
-            for pk, into in moved.values_list("pk", "merged_into_id")
-        }
+        survivors = survivors_of(
+            {getattr(e["customer"], "pk", e["customer"]) for e in events}
+        )
     now = timezone.now()
     rows = []
     for event in events:
@@ -140,6 +137,16 @@ def record_events(events: list[dict], *, locked: bool = False) -> int:
         )
     CustomerEvent.objects.bulk_create(rows)
     return len(rows)
+
+
+def survivors_of(customer_ids) -> dict[int, int]:
+    """The live profile of each merged id among ``customer_ids``, in one read (ids of
+    live profiles are left out): where their timeline rows go."""
+    moved = Customer.objects.filter(pk__in=customer_ids, merged_into__isnull=False)
+    return {
+        pk: resolve_customer(into).pk
+        for pk, into in moved.values_list("pk", "merged_into_id")
+    }
 
 
 @transaction.atomic
