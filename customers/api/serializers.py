@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from customers.models import Consent, ConsentChannel, Customer, CustomerEvent
+from customers.selectors.loyalty import points_value
 from omnistore.core.api import MAX_ID, FlagField, TextField
 from omnistore.core.channels import Channel
 
@@ -111,6 +112,12 @@ class IdentityOutSerializer(serializers.Serializer):
 
 class ProfileSerializer(serializers.ModelSerializer):
     preferred_store_name = serializers.SerializerMethodField()
+    points_value = serializers.SerializerMethodField(
+        help_text=(
+            "What `points_balance` pays, in units of currency. The tier and its "
+            "progress: `/api/v1/me/loyalty/`."
+        )
+    )
     identities = IdentityOutSerializer(many=True, read_only=True)
 
     class Meta:
@@ -129,6 +136,7 @@ class ProfileSerializer(serializers.ModelSerializer):
             "vat_number",
             "loyalty_number",
             "points_balance",
+            "points_value",
             "store_credit_balance",
             "created_channel",
             "created_at",
@@ -139,6 +147,10 @@ class ProfileSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_preferred_store_name(self, customer) -> str | None:
         return customer.preferred_store.name if customer.preferred_store_id else None
+
+    @extend_schema_field(serializers.DecimalField(max_digits=14, decimal_places=2))
+    def get_points_value(self, customer) -> str:
+        return str(points_value(customer.points_balance))
 
 
 class ConsentOutSerializer(serializers.Serializer):

@@ -1,5 +1,7 @@
 from django import template
+from django.conf import settings
 
+from customers.selectors.loyalty import points_value
 from omnistore.core.channels import Channel
 
 register = template.Library()
@@ -36,3 +38,9 @@ def event_family(kind: str) -> str:
 def channel_label(value: str) -> str:
     """Store, Website, App, Phone for channel codes; other strings as they are."""
     return Channel(value).label if value in Channel.values else value
+
+
+@register.filter
+def points_worth(points: int) -> str:
+    """What ``points`` pay, in the home currency ("8.40 EUR")."""
+    return f"{points_value(points or 0)} {settings.OMNISTORE_CURRENCY}"

@@ -278,6 +278,19 @@ OMNISTORE_LOYALTY_POINTS_PER_UNIT = Decimal("1")  # points earned per unit of cu
 OMNISTORE_LOYALTY_POINTS_PER_REDEEMED_UNIT = int(
     os.environ.get("OMNISTORE_LOYALTY_POINTS_PER_REDEEMED_UNIT", "100")
 )
+# Loyalty tiers (docs/loyalty.md), from the kept spend (orders less refunds) of the
+# last OMNISTORE_LOYALTY_TIER_MONTHS months in every channel: ``min_spend`` in
+# OMNISTORE_CURRENCY, the points ``multiplier`` on earning, ``free_delivery``. The
+# first tier starts at 0. Spend in another currency counts at its rate in
+# OMNISTORE_LOYALTY_SPEND_RATES (units of OMNISTORE_CURRENCY per unit; a fixed rate for
+# tiers only, never for money); a currency without a rate does not count.
+OMNISTORE_LOYALTY_TIERS = [
+    {"name": "Member", "min_spend": "0", "multiplier": "1"},
+    {"name": "Silver", "min_spend": "500", "multiplier": "1.25"},
+    {"name": "Gold", "min_spend": "1500", "multiplier": "1.5", "free_delivery": True},
+]
+OMNISTORE_LOYALTY_TIER_MONTHS = 12
+OMNISTORE_LOYALTY_SPEND_RATES = {"CHF": "0.95"}
 OMNISTORE_SITE_URL = os.environ.get("OMNISTORE_SITE_URL", "http://127.0.0.1:8000")
 # How long a process keeps its list of active webhook endpoints (0: read every time).
 OMNISTORE_WEBHOOK_ENDPOINTS_TTL = float(

@@ -10,21 +10,34 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Case, F, IntegerField, Value, When
 
+from customers.selectors.loyalty import Tier
 from customers.services.loyalty import PointsBooking, earn_points_in_bulk
 from omnistore.core.exceptions import NotFound
 from orders.models import Order, OrderStatus, PaymentStatus
+from orders.selectors.loyalty import customer_tiers
 
 from .common import ORDER_REFERENCE
 
 
-def order_points(order: Order) -> int:
+def order_points(order: Order, multiplier: Decimal = Decimal("1")) -> int:
+    """The points an order earns: its total at the earning rate, times the
+    customer's tier ``multiplier``, rounded down."""
     rate = Decimal(str(settings.OMNISTORE_LOYALTY_POINTS_PER_UNIT))
-    return int(math.floor(order.total * rate))
+    return int(math.floor(order.total * rate * multiplier))
+
+
+def _reason(order: Order, tier: Tier) -> str:
+    """The ledger's line: the order, and the tier when it multiplied the points."""
+    if tier.multiplier == 1:
+        return f"Order {order.number}"
+    return f"Order {order.number} ({tier.name} ×{tier.multiplier.normalize()})"
 
 
 def award_points_for_orders(*, orders: Sequence[Order | int]) -> list[int]:
     """Points for paid orders, once each; a cancelled order earns none. Returns the
-    points of each order (0 when it earns none).
+    points of each order (0 when it earns none). Each customer's tier multiplier is
+    the one of their tier as the points are credited, this order's spend counted
+    (one aggregate query for the whole batch).
 
     The order rows are locked first, in id order, so this and ``cancel_order`` see
     each other: points are either credited before the cancel (which then reverses
@@ -53,13 +66,15 @@ def _award_points(orders: Sequence[Order | int]) -> list[int]:
     except (KeyError, TypeError, ValueError):
         raise NotFound("Order not found.") from None
     points: dict[int, int] = {}
-    for order in due.values():
-        if (
-            order.customer_id is None
-            or order.status == OrderStatus.CANCELLED
-            or order.loyalty_points
-        ):
-            continue
+    earning = [
+        order
+        for order in due.values()
+        if order.customer_id is not None
+        and order.status != OrderStatus.CANCELLED
+        and not order.loyalty_points
+    ]
+    tiers = customer_tiers({order.customer_id for order in earning})
+    for order in earning:
         paid = sum(
             (
                 p.amount
@@ -68,7 +83,7 @@ def _award_points(orders: Sequence[Order | int]) -> list[int]:
             ),
             Decimal("0"),
         )
-        earned = order_points(order)
+        earned = order_points(order, tiers[order.customer_id].multiplier)
         if earned > 0 and paid >= order.total:
             points[order.pk] = earned
     if points:
@@ -77,7 +92,7 @@ def _award_points(orders: Sequence[Order | int]) -> list[int]:
                 PointsBooking(
                     customer=due[pk].customer_id,
                     points=earned,
-                    reason=f"Order {due[pk].number}",
+                    reason=_reason(due[pk], tiers[due[pk].customer_id]),
                     reference_type=ORDER_REFERENCE,
                     reference_id=due[pk].number,
                 )

@@ -7,6 +7,7 @@ from rest_framework.authtoken.models import Token
 
 from campaigns.backends import MemoryBackend
 from customers.models import Customer, CustomerEvent
+from customers.services.loyalty import earn_points
 from customers.services.matching import match_customer
 from customers.services.merge import merge_customers
 from customers.services.timeline import add_note, record_event
@@ -139,6 +140,16 @@ def test_me_needs_authentication(api_client):
     for path in ("me/", "me/consents/", "me/timeline/", "me/export/"):
         assert api_client.get(f"/api/v1/{path}").status_code == 401
     assert api_client.post("/api/v1/me/erase/", {"confirm": True}).status_code == 401
+
+
+def test_me_shows_the_points_and_what_they_pay(api_client, settings):
+    user = CustomerUserFactory()
+    earn_points(customer=user.customer_profile, points=1234, reason="Welcome")
+    me = signed_in(api_client, user).get("/api/v1/me/").json()
+    assert (me["points_balance"], me["points_value"]) == (1234, "12.34")
+
+    settings.OMNISTORE_LOYALTY_POINTS_PER_REDEEMED_UNIT = 50
+    assert api_client.get("/api/v1/me/").json()["points_value"] == "24.68"
 
 
 def test_patch_me_changes_profile_and_validates_the_store(api_client):

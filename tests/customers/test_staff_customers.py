@@ -172,6 +172,18 @@ def test_360_page_costs_a_fixed_number_of_queries(
     assert response.context["page"].has_next is (total > 20)
 
 
+def test_the_360_header_shows_what_the_points_are_worth(staff_client, settings):
+    customer = make_customer(email="w@example.com")
+    earn_points(customer=customer, points=1250, reason="Welcome", reference_id="w")
+    url = reverse("staff:customer_detail", args=[customer.pk])
+    html = staff_client.get(url).content.decode()
+    assert '<strong data-testid="points">1250</strong>' in html
+    assert "· worth 12.50 EUR" in html
+
+    settings.OMNISTORE_LOYALTY_POINTS_PER_REDEEMED_UNIT = 1000
+    assert "· worth 1.25 EUR" in staff_client.get(url).content.decode()
+
+
 def test_load_more_returns_the_next_page_of_the_timeline(staff_client):
     customer = make_customer(email="lm@example.com")
     _history(customer, 30)  # + "profile created" = 31 events

@@ -1,9 +1,10 @@
 """What the orders app adds to other staff pages: the dashboard's work cards and the
-customer 360° page's orders and returns."""
+customer 360° page's loyalty tier, orders and returns."""
 
 from __future__ import annotations
 
 from omnistore.staff.panels import customer_panels, dashboard_panels, register
+from orders.selectors.loyalty import customer_standing
 from orders.selectors.orders import customer_orders
 from orders.selectors.returns import customer_returns
 from orders.selectors.work import work_counts
@@ -14,6 +15,14 @@ def work_panel(request, store) -> dict:
     if store is None:
         return {}
     return {"order_work": work_counts(location=store)}
+
+
+def customer_loyalty_panel(request, customer) -> dict | None:
+    """The customer's tier, kept spend, progress and points' worth (one query)."""
+    return {
+        "template": "orders/staff/_customer_loyalty.html",
+        "standing": customer_standing(customer),
+    }
 
 
 CUSTOMER_ORDERS_SHOWN = 10
@@ -46,5 +55,6 @@ def customer_returns_panel(request, customer) -> dict | None:
 
 
 register(dashboard_panels, work_panel)
+register(customer_panels, customer_loyalty_panel)
 register(customer_panels, customer_orders_panel)
 register(customer_panels, customer_returns_panel)

@@ -1,0 +1,113 @@
+"""The signed-in customer's loyalty: tier, kept spend, progress to the next tier,
+points and what they are worth; and the points ledger, a page at a time. Like every
+``/me/`` view, nothing here takes a customer id."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from customers.models import LoyaltyTransaction
+from customers.selectors.identities import customer_for_user
+from customers.selectors.loyalty import loyalty_tiers, points_ledger
+from omnistore.core.api import ErrorSerializer
+from orders.selectors.loyalty import customer_standing
+
+NO_PROFILE = OpenApiResponse(ErrorSerializer, description="The login has no profile.")
+
+
+class TierOutput(serializers.Serializer):
+    name = serializers.CharField()
+    min_spend = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        help_text="Kept spend over the window that reaches this tier.",
+    )
+    multiplier = serializers.DecimalField(
+        max_digits=7, decimal_places=3, help_text="Points earned are multiplied by it."
+    )
+    free_delivery = serializers.BooleanField()
+
+
+class LoyaltyOutput(serializers.Serializer):
+    tier = TierOutput()
+    next_tier = TierOutput(allow_null=True, help_text="null at the top tier.")
+    spend = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        help_text=(
+            "Kept spend since `since` in every channel: orders less refunds, "
+            "cancelled orders left out."
+        ),
+    )
+    to_next_tier = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        allow_null=True,
+        help_text="What is left to spend to reach `next_tier`.",
+    )
+    progress_percent = serializers.IntegerField(
+        help_text="0 to 100: how far from this tier's minimum to the next one's."
+    )
+    since = serializers.DateTimeField(help_text="Start of the spend window.")
+    points_balance = serializers.IntegerField()
+    points_value = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        help_text="What the points pay, in `currency`.",
+    )
+    currency = serializers.CharField(help_text="Currency of the amounts.")
+    tiers = TierOutput(many=True, help_text="Every tier, lowest first.")
+
+
+class PointsEntryOutput(serializers.ModelSerializer):
+    class Meta:
+        model = LoyaltyTransaction
+        fields = [
+            "id",
+            "kind",
+            "points",
+            "reason",
+            "reference_type",
+            "reference_id",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class MeLoyaltyView(APIView):
+    @extend_schema(
+        summary="My loyalty tier and points",
+        description=(
+            "The tier reached by the kept spend of the last months (orders less "
+            "refunds, every channel), its benefits, the progress to the next tier, "
+            "and the points balance with what it pays."
+        ),
+        responses={200: LoyaltyOutput, 404: NO_PROFILE},
+        tags=["me"],
+    )
+    def get(self, request):
+        standing = customer_standing(customer_for_user(request.user))
+        data = {**standing.__dict__, "tiers": loyalty_tiers()}
+        return Response(LoyaltyOutput(data).data)
+
+
+class MeLoyaltyPointsView(generics.ListAPIView):
+    serializer_class = PointsEntryOutput
+    filter_backends: list = []
+
+    @extend_schema(
+        summary="My points ledger",
+        description="Points earned and taken back, newest first.",
+        responses={200: PointsEntryOutput(many=True), 404: NO_PROFILE},
+        tags=["me"],
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return LoyaltyTransaction.objects.none()
+        return points_ledger(customer_for_user(self.request.user))
