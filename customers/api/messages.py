@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
+from customers.models_messages import MessageChannel, MessageDirection
 from customers.selectors.identities import customer_for_user
 from customers.selectors.inbox import customer_conversation, customer_conversations
 from customers.selectors.wishlists import wishlist_for_customer
@@ -74,9 +75,10 @@ class AssociateSerializer(serializers.Serializer):
 class MessageSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     direction = serializers.ChoiceField(
-        choices=["in", "out"], help_text="`in`: yours; `out`: the associate's reply."
+        choices=MessageDirection.choices,
+        help_text="`in`: yours; `out`: the associate's reply.",
     )
-    channel = serializers.ChoiceField(choices=["api", "email", "sms"])
+    channel = serializers.ChoiceField(choices=MessageChannel.choices)
     body = serializers.CharField()
     wishlist_item = serializers.IntegerField(source="wishlist_item_id", allow_null=True)
     created_at = serializers.DateTimeField()
