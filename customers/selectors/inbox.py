@@ -79,9 +79,9 @@ def message_recipient(customer: Customer, *, wishlist_item: WishlistItem | None)
 def _messages_prefetch() -> Prefetch:
     return Prefetch(
         "messages",
-        queryset=Message.objects.select_related("wishlist_item__variant").order_by(
-            "created_at", "id"
-        ),
+        queryset=Message.objects.select_related(
+            "wishlist_item__variant", "author"
+        ).order_by("created_at", "id"),
     )
 
 
