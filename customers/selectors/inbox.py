@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from customers.models import Customer, Wishlist, WishlistItem
+from customers.models import Customer, WishlistItem
 from customers.models_messages import Conversation, Message, MessageDirection
 from omnistore.accounts.scoping import shop_ids
 from omnistore.core.exceptions import NotFound
@@ -22,22 +22,32 @@ def is_reachable_associate(user) -> bool:
     return user is not None and user.is_active and user.is_shop_staff
 
 
-def wishlist_associate(wishlist: Wishlist, *, variant_id: int | None = None):
-    """The associate a wishlist stands for: the one who added ``variant_id`` to it,
-    else the one who added something to it last; None when no reachable associate
-    ever did. One query."""
+def shared_wishlist_associates(token: str, variant_ids) -> dict[int, int]:
+    """Whom an order through a shared wishlist link credits, by variant id (user
+    ids): the associate who added that variant to the list, else the one who added
+    something to it last. Empty for an unknown, closed or erased list, or one no
+    reachable associate ever added to. One query."""
+    token = (token or "").strip()
+    if not token:
+        return {}
     items = (
-        WishlistItem.objects.filter(wishlist=wishlist, added_by_staff__isnull=False)
-        .select_related("added_by_staff__store")
+        WishlistItem.objects.filter(
+            wishlist__share_token=token,
+            wishlist__archived_at__isnull=True,
+            wishlist__customer__is_anonymised=False,
+            added_by_staff__isnull=False,
+        )
+        .select_related("added_by_staff")
         .order_by("-added_at", "-id")
     )
-    candidates = [item.added_by_staff for item in items[:20]]
-    if variant_id is not None:
-        own = [
-            item.added_by_staff for item in items[:20] if item.variant_id == variant_id
-        ]
-        candidates = own + candidates
-    return next((user for user in candidates if is_reachable_associate(user)), None)
+    reachable = [i for i in items[:100] if is_reachable_associate(i.added_by_staff)]
+    if not reachable:
+        return {}
+    own: dict[int, int] = {}
+    for item in reachable:
+        own.setdefault(item.variant_id, item.added_by_staff_id)
+    latest = reachable[0].added_by_staff_id
+    return {int(pk): own.get(int(pk), latest) for pk in variant_ids}
 
 
 def message_recipient(customer: Customer, *, wishlist_item: WishlistItem | None):
