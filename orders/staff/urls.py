@@ -12,6 +12,7 @@ from orders.staff.views import (
     returns,
     sale,
     sale_customer,
+    sale_helpers,
     sale_items,
     sale_prices,
     terminals,
@@ -25,6 +26,11 @@ urlpatterns = [
     path("sale/lines/<int:line_id>/", sale.sale_line, name="sale_line"),
     path("sale/customer/", sale_customer.sale_customer, name="sale_customer"),
     path("sale/discount/", sale_prices.sale_discount, name="sale_discount"),
+    path(
+        "sale/lines/<int:line_id>/helper/",
+        sale_helpers.sale_line_helper,
+        name="sale_line_helper",
+    ),
     path(
         "sale/lines/<int:line_id>/price/",
         sale_prices.sale_line_price,
