@@ -2,6 +2,7 @@ from django.urls import path
 
 # Imported for its registrations: the dashboard and customer page panels.
 from orders.staff.views import (
+    associate_sales,
     exchanges,
     invoices,
     manager,
@@ -119,6 +120,16 @@ urlpatterns[:0] = [
 urlpatterns[:0] = [
     path("manager/", manager.manager_day, name="manager_day"),
     path("manager/day.csv", manager.manager_day_csv, name="manager_day_csv"),
+    path(
+        "manager/associates/",
+        associate_sales.associate_sales,
+        name="associate_sales",
+    ),
+    path(
+        "manager/associates.csv",
+        associate_sales.associate_sales_csv,
+        name="associate_sales_csv",
+    ),
 ]
 
 # The sale from other screens (item page, wishlists) and parked sales.
