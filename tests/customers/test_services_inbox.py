@@ -239,3 +239,17 @@ def test_erasure_blanks_the_words_and_keeps_the_record(customer, item, associate
     assert reply.sent_to == "" and reply.channel == "email"
     deliver()
     assert mail.outbox == []
+
+
+def test_a_merge_carries_the_threads_to_the_surviving_profile(
+    customer, item, associate
+):
+    from customers.services.merge import merge_customers
+
+    message = send_customer_message(customer=customer, body="Hi", channel="web")
+    survivor = make_customer(email="martina.other@example.com", first_name="Martina")
+    merge_customers(survivor=survivor, other=customer, actor=associate)
+    message.conversation.refresh_from_db()
+    assert message.conversation.customer == survivor
+    again = send_customer_message(customer=survivor, body="Me again", channel="web")
+    assert again.conversation_id == message.conversation_id
