@@ -5,11 +5,11 @@ class CustomersConfig(AppConfig):
     name = "customers"
 
     def ready(self):
-        # Outbox handlers (wishlist sharing, verification codes) register on import,
+        # Outbox handlers (wishlist sharing, verification codes, replies) register on import,
         # in every process; the personal data this app holds joins the registry.
         from customers.privacy import register
 
-        from .services import verification, wishlists  # noqa: F401
+        from .services import inbox, verification, wishlists  # noqa: F401
         from .services.erasure import personal_data
 
         register(personal_data())

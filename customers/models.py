@@ -598,3 +598,13 @@ class VerificationCode(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.target} ({self.status})"
+
+
+# Messages with associates live in their own module; imported here so Django finds
+# them with the rest of the app's models.
+from customers.models_messages import (  # noqa: E402, F401
+    Conversation,
+    Message,
+    MessageChannel,
+    MessageDirection,
+)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import accounts, me, wishlists
+from . import accounts, me, messages, wishlists
 
 app_name = "customers-api"
 
@@ -47,5 +47,19 @@ urlpatterns += [
         "wishlists/<int:pk>/share/",
         wishlists.WishlistShareView.as_view(),
         name="wishlist-share",
+    ),
+]
+
+urlpatterns += [
+    path("me/messages/", messages.MessagesView.as_view(), name="me-messages"),
+    path(
+        "me/messages/<int:pk>/",
+        messages.MessageThreadView.as_view(),
+        name="me-message-thread",
+    ),
+    path(
+        "wishlists/<int:pk>/items/<int:item_id>/contact/",
+        messages.WishlistItemContactView.as_view(),
+        name="wishlist-item-contact",
     ),
 ]

@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from customers.models import Wishlist, WishlistItem
 from customers.selectors.identities import customer_for_user
+from customers.selectors.inbox import is_reachable_associate
 from customers.selectors.wishlists import (
     attach_wishlist_availability,
     customer_wishlists,
@@ -139,6 +140,9 @@ def associate_public_name(user) -> str:
 class WishlistItemSerializer(serializers.ModelSerializer):
     variant = WishlistVariantSerializer()
     added_by = serializers.SerializerMethodField()
+    can_contact = serializers.SerializerMethodField(
+        help_text="Whether the associate who added it can be contacted about it."
+    )
     availability_at_preferred_store = serializers.SerializerMethodField(
         help_text="Null when you have no preferred shop."
     )
@@ -153,6 +157,7 @@ class WishlistItemSerializer(serializers.ModelSerializer):
             "variant",
             "note",
             "added_by",
+            "can_contact",
             "added_via",
             "added_at",
             "price_at_add",
@@ -167,6 +172,11 @@ class WishlistItemSerializer(serializers.ModelSerializer):
             name = associate_public_name(item.added_by_staff)
             return {"type": "staff", "name": name, "store": store}
         return {"type": "customer", "name": None, "store": store}
+
+    def get_can_contact(self, item) -> bool:
+        return bool(item.added_by_staff_id) and is_reachable_associate(
+            item.added_by_staff
+        )
 
     @extend_schema_field(WishlistStoreAvailabilitySerializer(allow_null=True))
     def get_availability_at_preferred_store(self, item) -> dict | None:

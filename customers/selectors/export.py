@@ -22,6 +22,7 @@ from customers.models import (
     Wishlist,
     WishlistItem,
 )
+from customers.models_messages import Message
 from customers.privacy import registered
 from customers.selectors.identities import resolve_customer
 from customers.selectors.wishlists import WISHLIST_SHARE_TOPIC
@@ -152,6 +153,22 @@ def _notes(customer: Customer) -> list[dict[str, Any]]:
     ]
 
 
+def _messages(customer: Customer) -> list[dict[str, Any]]:
+    """Messages with associates, in and out (the associate by first name only)."""
+    return [
+        {
+            "direction": m.direction,
+            "channel": m.channel,
+            "body": m.body,
+            "associate": m.conversation.associate.first_name,
+            "at": iso(m.created_at),
+        }
+        for m in Message.objects.filter(conversation__customer=customer)
+        .select_related("conversation__associate")
+        .order_by("created_at", "id")
+    ]
+
+
 def _points(customer: Customer) -> list[dict[str, Any]]:
     return [
         {
@@ -242,6 +259,7 @@ def export_customer_sections(customer_ids: tuple[int, ...]) -> dict[str, Any]:
         "consents": _consents(customer),
         "events": _events(customer),
         "notes": _notes(customer),
+        "messages": _messages(customer),
         "points": _points(customer),
         "wishlists": _wishlists(customer),
     }

@@ -37,6 +37,7 @@ from customers.models import (
     WishlistItem,
     new_share_token,
 )
+from customers.models_messages import Conversation, Message
 from customers.privacy import ERASED_TEXT, Erasure, PersonalData, Texts, registered
 from customers.selectors.export import export_customer_sections, merged_profile_ids
 from customers.selectors.wishlists import WISHLIST_SHARE_TOPIC
@@ -168,6 +169,14 @@ def _anonymise_profiles(customer: Customer, ids: tuple[int, ...], now) -> None:
     customer.refresh_from_db()
 
 
+def _blank_messages(ids: tuple[int, ...]) -> None:
+    """Messages stay (who, when, which channel); their words and addresses go, and
+    a reply not sent yet never leaves (its delivery finds the profile erased)."""
+    Message.objects.filter(conversation__customer_id__in=ids).update(
+        body=ERASED_TEXT, sent_to=""
+    )
+
+
 def erase_customer_records(erasure: Erasure) -> None:
     """This app's step: identities and addresses go; texts are blanked; wishlists lose
     names and notes; the profiles are anonymised."""
@@ -175,6 +184,7 @@ def erase_customer_records(erasure: Erasure) -> None:
     _delete_identities_and_addresses(ids)
     _blank_texts(ids, actor=erasure.actor, now=erasure.now)
     _forget_wishlists(ids)
+    _blank_messages(ids)
     _anonymise_profiles(erasure.customer, ids, erasure.now)
 
 
@@ -203,6 +213,8 @@ def personal_data() -> PersonalData:
                 erased=("reason",), kept=("kind", "reference_type", "reference_id")
             ),
             StaffNote: Texts(erased=("text",)),
+            Conversation: Texts(),
+            Message: Texts(erased=("body", "sent_to"), kept=("direction", "channel")),
             Wishlist: Texts(erased=("name", "share_token")),
             WishlistItem: Texts(erased=("note",), kept=("added_via",)),
         },

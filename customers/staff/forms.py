@@ -99,3 +99,26 @@ class WishlistScanForm(forms.Form):
             self.fields["wishlist"].widget = forms.HiddenInput()
             if choices:
                 self.fields["wishlist"].initial = choices[0][0]
+
+
+class ReplyForm(forms.Form):
+    """A reply to the customer: by email or SMS, each offered only where the
+    customer agreed to it (the service checks again)."""
+
+    channel = forms.ChoiceField(
+        label="Send by",
+        choices=[("email", "Email"), ("sms", "SMS")],
+        widget=forms.RadioSelect,
+    )
+    body = forms.CharField(
+        max_length=2000,
+        label="Reply",
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "Write your reply"}),
+    )
+
+    def __init__(self, *args, allowed: set[str] = frozenset(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.allowed = allowed
+        if not self.is_bound and len(allowed) >= 1:
+            self.initial.setdefault("channel", sorted(allowed)[0])

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import customers, wishlists
+from . import customers, inbox, wishlists
 
 urlpatterns = [
     path("", customers.customer_search, name="customer_search"),
@@ -32,4 +32,11 @@ urlpatterns += [
         wishlists.wishlist_remove,
         name="customer_wishlist_remove",
     ),
+]
+
+urlpatterns += [
+    path("inbox/", inbox.inbox, name="inbox"),
+    path("inbox/unread/", inbox.inbox_unread, name="inbox_unread"),
+    path("inbox/<int:pk>/", inbox.inbox_thread, name="inbox_thread"),
+    path("inbox/<int:pk>/reply/", inbox.inbox_reply, name="inbox_reply"),
 ]

@@ -214,6 +214,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "SalesChannelEnum": "customers.models.Channel",
         "ConsentChannelEnum": "customers.models.ConsentChannel",
+        "MessageChannelEnum": "customers.models_messages.MessageChannel",
+        "ChannelEnum": ["web", "app"],  # the online channels a client names
     },
 }
 

@@ -21,7 +21,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from omnistore.core.api import MAX_ID, InputSerializer
+from customers.selectors.inbox import shared_wishlist_associates
+from omnistore.core.api import MAX_ID, InputSerializer, TextField
 from omnistore.core.exceptions import ValidationFailed
 from orders.models import FulfilmentMethod
 from orders.selectors.carts import (
@@ -56,6 +57,15 @@ class CartLinesInput(InputSerializer):
     variant = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
     quantity = serializers.IntegerField(min_value=1, max_value=99, default=1)
     lines = CartLineInput(many=True, required=False)
+    via_wishlist = TextField(
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        help_text=(
+            "The token of the shared wishlist link the items were added from: the "
+            "order credits the associate who put them on the list."
+        ),
+    )
 
     def validate(self, data):
         lines = data.get("lines")
@@ -67,7 +77,10 @@ class CartLinesInput(InputSerializer):
             lines = [{"variant": data["variant"], "quantity": data["quantity"]}]
         if not lines:
             raise serializers.ValidationError({"lines": ["Add at least one item."]})
-        return {"lines": [(line["variant"], line["quantity"]) for line in lines]}
+        return {
+            "lines": [(line["variant"], line["quantity"]) for line in lines],
+            "via_wishlist": data.get("via_wishlist", ""),
+        }
 
 
 class CartLineUpdateInput(serializers.Serializer):
@@ -430,10 +443,15 @@ class CartLinesView(APIView):
         """Add one item (``variant``, ``quantity``) or several (``lines``)."""
         data = CartLinesInput(data=request.data)
         data.is_valid(raise_exception=True)
+        wanted = data.validated_data["lines"]
+        via = data.validated_data["via_wishlist"]
         cart, lines = add_lines_to_current_cart(
             customer=request_customer(request),
             token=cart_token(request),
-            lines=data.validated_data["lines"],
+            lines=wanted,
+            helped_by=shared_wishlist_associates(via, [v for v, _ in wanted])
+            if via
+            else None,
         )
         return Response(
             _cart_body(request, cart, lines), status=status.HTTP_201_CREATED

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core import signing
 from django.db import models
 from django.db.models import Q
@@ -89,6 +90,15 @@ class CartLine(models.Model):
         max_digits=12, decimal_places=2, null=True, blank=True
     )
     counter_price_reason = models.CharField(max_length=250, blank=True)
+    # Who the order line will credit: the associate picked at the counter, or the
+    # one whose shared wishlist the line was added from.
+    helped_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["id"]

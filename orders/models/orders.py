@@ -259,6 +259,16 @@ class OrderLine(models.Model):
     )
     net = models.DecimalField(max_digits=12, decimal_places=2, default=0, db_default=0)
     tax = models.DecimalField(max_digits=12, decimal_places=2, default=0, db_default=0)
+    # The associate who helped sell the line (not always the cashier, who is the
+    # order's ``staff_member``); online, the associate whose shared wishlist it came
+    # through.
+    helped_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["id"]

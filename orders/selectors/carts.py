@@ -130,7 +130,8 @@ def fold_lines(
     A variant in both carts keeps ``into``'s line, the quantities added up to at most
     ``most``; a variant only in ``folded`` comes in after the kept lines, in the order
     it was added there, with the id of the folded cart's line (the fold stores a new
-    row: a write naming that id finds it). Copies: the lines passed in are untouched.
+    row: a write naming that id finds it). A line without an associate to credit
+    takes the folded line's. Copies: the lines passed in are untouched.
     """
     lines = {line.variant_id: copy(line) for line in kept}
     for theirs in folded:
@@ -139,6 +140,7 @@ def fold_lines(
             line = lines[theirs.variant_id] = copy(theirs)
             line.cart, line.quantity = into, 0
         line.quantity = min(line.quantity + theirs.quantity, most)
+        line.helped_by_id = line.helped_by_id or theirs.helped_by_id
     return list(lines.values())
 
 

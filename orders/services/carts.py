@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import secrets
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 
@@ -94,12 +94,16 @@ def _folding(*, customer: Customer | None, token: str) -> AbstractContextManager
 
 
 def add_lines_to_current_cart(
-    *, customer: Customer | None, token: str, lines: Sequence[tuple[int, int]]
+    *,
+    customer: Customer | None,
+    token: str,
+    lines: Sequence[tuple[int, int]],
+    helped_by: Mapping[int, int] | None = None,
 ) -> tuple[Cart, list[CartLine]]:
     """``add_cart_lines`` on the request's cart (``current_cart``)."""
     with _folding(customer=customer, token=token):
         cart = current_cart(customer=customer, token=token)
-        return cart, add_cart_lines(cart=cart, lines=lines)
+        return cart, add_cart_lines(cart=cart, lines=lines, helped_by=helped_by)
 
 
 def set_current_cart_line_quantity(
@@ -156,11 +160,17 @@ def _store_cart(cart: Cart, now: datetime) -> bool:
 
 @transaction.atomic
 def add_cart_lines(
-    *, cart: Cart, lines: Sequence[tuple[int, int]], now: datetime | None = None
+    *,
+    cart: Cart,
+    lines: Sequence[tuple[int, int]],
+    now: datetime | None = None,
+    helped_by: Mapping[int, int] | None = None,
 ) -> list[CartLine]:
     """Add quantities (to lines already there, too); returns every line of the cart.
 
-    Lines come back with variant and product loaded, in the cart's order.
+    ``helped_by`` (variant id -> associate's user id) credits those lines to the
+    associate whose shared wishlist they came from; without it nothing else is
+    written. Lines come back with variant and product loaded, in the cart's order.
     """
     if cart.status != CartStatus.OPEN:
         raise Conflict("This cart is closed.", code="cart_closed")
@@ -190,8 +200,13 @@ def add_cart_lines(
             current[variant_id] = line
         else:
             line.quantity = check_quantity(line.quantity + quantity)
+        if helped_by and variant_id in helped_by:
+            line.helped_by_id = helped_by[variant_id]
         rows.append(line)
-    insert_rows(rows, update_on=("cart", "variant"), update_fields=("quantity",))
+    credited = ("helped_by",) if helped_by else ()
+    insert_rows(
+        rows, update_on=("cart", "variant"), update_fields=("quantity", *credited)
+    )
     if not stored_now:
         _touch(cart, now)
     return sorted(current.values(), key=lambda line: line.pk)
@@ -305,7 +320,12 @@ def _fold_lines(*, source: Cart, target: Cart) -> None:
     folded = list(CartLine.objects.filter(cart=source))
     theirs = {line.variant_id for line in folded}
     rows = [
-        CartLine(cart=target, variant_id=line.variant_id, quantity=line.quantity)
+        CartLine(
+            cart=target,
+            variant_id=line.variant_id,
+            quantity=line.quantity,
+            helped_by_id=line.helped_by_id,
+        )
         for line in fold_lines(
             into=target, kept=kept, folded=folded, most=MAX_LINE_QUANTITY
         )
@@ -316,7 +336,7 @@ def _fold_lines(*, source: Cart, target: Cart) -> None:
             rows,
             update_conflicts=True,
             unique_fields=["cart", "variant"],
-            update_fields=["quantity"],
+            update_fields=["quantity", "helped_by"],
         )
     Cart.objects.filter(pk=source.pk).update(
         status=CartStatus.MERGED, merged_into=target, updated_at=now

@@ -84,6 +84,7 @@ def place_order(
     cart: Cart | None = None,
     till: TillBooking | None = None,
     prices: Mapping[int, Decimal] | None = None,
+    helped_by: Mapping[int, int] | None = None,
     now: datetime | None = None,
 ) -> Order:
     """Check out: price the lines, source and hold the stock, take the payment, record
@@ -97,6 +98,7 @@ def place_order(
     (its ``idempotent_replay`` attribute is True). A counter sale names its
     ``till``: the sale is booked there in the same transaction, so a sale the till
     refuses (closed meanwhile, too little cash tendered) leaves no order.
+    ``helped_by`` (variant id -> user id) names the associate each line credits.
     """
     checkout = prepare_checkout(
         lines=lines,
@@ -121,6 +123,7 @@ def place_order(
         now=now or timezone.now(),
     )
     checkout.till = till
+    checkout.helped_by = dict(helped_by or {})
     return _write_once(checkout)
 
 
@@ -188,6 +191,9 @@ def place_cart_order(
         refuse_empty_cart(cart)
     order = place_order(
         lines=[LineRequest(line.variant, line.quantity) for line in lines],
+        helped_by={
+            line.variant_id: line.helped_by_id for line in lines if line.helped_by_id
+        },
         channel=channel,
         fulfilment=fulfilment,
         pickup_store=pickup_store,

@@ -101,6 +101,8 @@ class Checkout:
     unit_prices: dict[int, Decimal] = field(default_factory=dict)
     taxed: dict[int, TaxedAmount] = field(default_factory=dict)
     till: TillBooking | None = None
+    # The associate each line credits (helped sell it), by variant: user ids.
+    helped_by: dict[int, int] = field(default_factory=dict)
     # The provider payments taken, as (provider, reference): when the order cannot
     # be written, checkout tells a payment already used from other conflicts.
     charged: list[tuple[str, str]] = field(default_factory=list)
@@ -310,6 +312,7 @@ def _write_lines(
                     tax_rate=taxed.rate if taxed else Decimal("0.00"),
                     net=taxed.net if taxed else price * quantity - discount,
                     tax=taxed.tax if taxed else Decimal("0.00"),
+                    helped_by_id=checkout.helped_by.get(variant_id),
                 )
             )
     insert_rows(order_lines)

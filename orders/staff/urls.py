@@ -2,6 +2,7 @@ from django.urls import path
 
 # Imported for its registrations: the dashboard and customer page panels.
 from orders.staff.views import (
+    associate_sales,
     exchanges,
     invoices,
     manager,
@@ -12,6 +13,7 @@ from orders.staff.views import (
     returns,
     sale,
     sale_customer,
+    sale_helpers,
     sale_items,
     sale_prices,
     terminals,
@@ -25,6 +27,11 @@ urlpatterns = [
     path("sale/lines/<int:line_id>/", sale.sale_line, name="sale_line"),
     path("sale/customer/", sale_customer.sale_customer, name="sale_customer"),
     path("sale/discount/", sale_prices.sale_discount, name="sale_discount"),
+    path(
+        "sale/lines/<int:line_id>/helper/",
+        sale_helpers.sale_line_helper,
+        name="sale_line_helper",
+    ),
     path(
         "sale/lines/<int:line_id>/price/",
         sale_prices.sale_line_price,
@@ -113,6 +120,16 @@ urlpatterns[:0] = [
 urlpatterns[:0] = [
     path("manager/", manager.manager_day, name="manager_day"),
     path("manager/day.csv", manager.manager_day_csv, name="manager_day_csv"),
+    path(
+        "manager/associates/",
+        associate_sales.associate_sales,
+        name="associate_sales",
+    ),
+    path(
+        "manager/associates.csv",
+        associate_sales.associate_sales_csv,
+        name="associate_sales_csv",
+    ),
 ]
 
 # The sale from other screens (item page, wishlists) and parked sales.

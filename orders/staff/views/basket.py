@@ -13,6 +13,7 @@ class BasketRow:
     here: int
     elsewhere: int
     price: Decimal
+    helper: str = ""  # the associate who helped, when one was named
 
     @property
     def unit_price(self) -> Decimal:
@@ -33,4 +34,13 @@ def counter_prices(rows: list[BasketRow]) -> dict[int, Decimal]:
         row.line.variant_id: row.line.counter_price
         for row in rows
         if row.line.counter_price
+    }
+
+
+def helpers(rows: list[BasketRow]) -> dict[int, int]:
+    """Whom each line credits (the associate who helped), by variant id."""
+    return {
+        row.line.variant_id: row.line.helped_by_id
+        for row in rows
+        if row.line.helped_by_id
     }

@@ -29,7 +29,7 @@ LIST_LIMIT = 50
 SERIES = ["Today", "Same day last week"]
 
 
-def _scope(request) -> tuple[list, list[int], object]:
+def manager_scope(request) -> tuple[list, list[int], object]:
     """The manager's shops, the ids the page reports on (one chosen or all) and the
     chosen one. Anyone without the manager pages' permission is told nothing is
     here (404)."""
@@ -56,7 +56,7 @@ def _chart(title: str, comparison: Comparison):
 
 @staff_required
 def manager_day(request):
-    shops, ids, chosen = _scope(request)
+    shops, ids, chosen = manager_scope(request)
     now = timezone.now()
     days = Days.around(now)
     by_channel = sales_by_channel(ids, days)
@@ -95,7 +95,7 @@ def _comparison_rows(section: str, comparison: Comparison):
 def manager_day_csv(request):
     """The page's figures as CSV: sales by channel and by associate, today's
     returns, late pickups, stock alerts and tills, one section per block."""
-    _shops, ids, _chosen = _scope(request)
+    _shops, ids, _chosen = manager_scope(request)
     now = timezone.now()
     days = Days.around(now)
     response = HttpResponse(content_type="text/csv; charset=utf-8")

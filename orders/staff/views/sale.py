@@ -30,6 +30,7 @@ from omnistore.staff.htmx import (
     redirect_to,
 )
 from orders.models import Cart, FulfilmentMethod
+from orders.selectors.attribution import helper_names
 from orders.selectors.carts import cart_lines, find_cart
 from orders.selectors.sale import basket_sources, pickup_shops
 from orders.selectors.taxes import shop_prices
@@ -54,7 +55,7 @@ from orders.staff.forms.sale import (
 )
 from orders.staff.statuses import explain
 from orders.staff.views.access import region
-from orders.staff.views.basket import BasketRow, counter_prices
+from orders.staff.views.basket import BasketRow, counter_prices, helpers
 from orders.staff.views.card_present import start_card_payment
 from orders.staff.views.till import device_register
 
@@ -118,6 +119,9 @@ def _basket(store, cart, *, request=None) -> dict:
         )
         for line in lines
     ]
+    names = helper_names(line.helped_by_id for line in lines)
+    for row in rows:
+        row.helper = names.get(row.line.helped_by_id, "")
     total = sum((row.line_total for row in rows), Decimal("0.00"))
     basket = {
         "rows": rows,
@@ -407,6 +411,7 @@ def _place_sale(
         if till is None
         else TillBooking(till, forms_.payment.cleaned_data.get("tendered")),
         prices=basket["prices"],
+        helped_by=helpers(basket["rows"]),
         **_checkout_customer(request),
     )
 

@@ -1,0 +1,115 @@
+"""The associate's inbox: messages customers sent from the storefront, and replies.
+
+An associate reads their own threads; a store manager (area manager, HQ) also every
+thread of the shops they see. Anyone else's thread is 404, like an unknown id. The
+associate opening a thread marks the customer's messages read; a manager looking in
+does not. Replies go by email or SMS, each only with the customer's consent.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from customers.models import Consent, ConsentChannel
+from customers.selectors.inbox import staff_conversation, staff_inbox, unread_count
+from customers.services.inbox import mark_conversation_read, reply_to_customer
+from omnistore.core.exceptions import ApplicationError, NotFound
+from omnistore.staff.auth import staff_required
+from omnistore.staff.htmx import INVALID, add_service_error, redirect_to
+
+from .forms import ReplyForm
+
+INBOX_SHOWN = 100
+CONSENT_FOR = {"email": ConsentChannel.EMAIL, "sms": ConsentChannel.SMS}
+
+
+def _thread_or_404(request, pk: int):
+    try:
+        return staff_conversation(request.user, pk)
+    except NotFound:
+        raise Http404("No such conversation.") from None
+
+
+def _allowed_channels(customer) -> set[str]:
+    """The reply channels the customer agreed to and has an address for."""
+    granted = set(
+        Consent.objects.filter(customer=customer, granted=True).values_list(
+            "channel", flat=True
+        )
+    )
+    contact = {"email": customer.email, "sms": customer.phone}
+    return {
+        channel
+        for channel, consent in CONSENT_FOR.items()
+        if consent in granted and contact[channel]
+    }
+
+
+@staff_required
+def inbox(request):
+    threads = list(staff_inbox(request.user)[:INBOX_SHOWN])
+    return render(
+        request,
+        "customers/staff/inbox.html",
+        {"threads": threads, "shown": INBOX_SHOWN},
+    )
+
+
+@staff_required
+def inbox_unread(request):
+    """The nav's badge, loaded after the page so no page pays for it."""
+    return render(
+        request,
+        "customers/staff/_inbox_badge.html",
+        {"unread": unread_count(request.user)},
+    )
+
+
+def _thread_page(request, thread, *, form=None, status: int = 200):
+    allowed = _allowed_channels(thread.customer)
+    return render(
+        request,
+        "customers/staff/inbox_thread.html",
+        {
+            "thread": thread,
+            "customer": thread.customer,
+            "allowed": allowed,
+            "form": form or ReplyForm(allowed=allowed),
+            "may_reply": thread.customer.is_anonymised is False,
+        },
+        status=status,
+    )
+
+
+@staff_required
+def inbox_thread(request, pk: int):
+    thread = _thread_or_404(request, pk)
+    if mark_conversation_read(conversation=thread, reader=request.user):
+        thread = _thread_or_404(request, pk)
+    return _thread_page(request, thread)
+
+
+@staff_required
+@require_POST
+def inbox_reply(request, pk: int):
+    thread = _thread_or_404(request, pk)
+    form = ReplyForm(request.POST, allowed=_allowed_channels(thread.customer))
+    if form.is_valid():
+        try:
+            reply_to_customer(
+                conversation=thread,
+                body=form.cleaned_data["body"],
+                channel=form.cleaned_data["channel"],
+                actor=request.user,
+            )
+        except ApplicationError as error:
+            add_service_error(form, error)
+        else:
+            label = dict(form.fields["channel"].choices)[form.cleaned_data["channel"]]
+            messages.success(request, f"Reply sent by {label}.")
+            return redirect_to(request, reverse("staff:inbox_thread", args=[pk]))
+    return _thread_page(request, thread, form=form, status=INVALID)
