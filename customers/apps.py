@@ -5,11 +5,12 @@ class CustomersConfig(AppConfig):
     name = "customers"
 
     def ready(self):
-        # Outbox handlers (wishlist sharing, verification codes) register on import,
-        # in every process; the personal data this app holds joins the registry.
+        # Outbox handlers (wishlist sharing, verification codes, appointment
+        # reminders) register on import, in every process; the personal data this
+        # app holds joins the registry.
         from customers.privacy import register
 
-        from .services import verification, wishlists  # noqa: F401
+        from .services import appointments, verification, wishlists  # noqa: F401
         from .services.erasure import personal_data
 
         register(personal_data())

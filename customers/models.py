@@ -598,3 +598,17 @@ class VerificationCode(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.target} ({self.status})"
+
+
+# --- Appointments (their own module; imported here so Django finds the models) ----
+
+from customers.appointments_models import (  # noqa: E402,F401
+    Appointment,
+    AppointmentBlock,
+    AppointmentChannel,
+    AppointmentHours,
+    AppointmentKind,
+    AppointmentStaff,
+    AppointmentStatus,
+    Weekday,
+)

@@ -40,6 +40,11 @@ from customers.models import (
 from customers.privacy import ERASED_TEXT, Erasure, PersonalData, Texts, registered
 from customers.selectors.export import export_customer_sections, merged_profile_ids
 from customers.selectors.wishlists import WISHLIST_SHARE_TOPIC
+from customers.services.appointment_privacy import (
+    APPOINTMENT_TEXTS,
+    erase_appointments,
+    export_appointments,
+)
 from customers.services.consents import set_consent
 from customers.services.identities import lock_customer
 from customers.services.timeline import EVENT_ERASED, record_event
@@ -175,7 +180,15 @@ def erase_customer_records(erasure: Erasure) -> None:
     _delete_identities_and_addresses(ids)
     _blank_texts(ids, actor=erasure.actor, now=erasure.now)
     _forget_wishlists(ids)
+    erase_appointments(erasure)
     _anonymise_profiles(erasure.customer, ids, erasure.now)
+
+
+def _export_sections(customer_ids: tuple[int, ...]) -> dict:
+    return {
+        **export_customer_sections(customer_ids),
+        **export_appointments(customer_ids),
+    }
 
 
 def personal_data() -> PersonalData:
@@ -205,8 +218,9 @@ def personal_data() -> PersonalData:
             StaffNote: Texts(erased=("text",)),
             Wishlist: Texts(erased=("name", "share_token")),
             WishlistItem: Texts(erased=("note",), kept=("added_via",)),
+            **APPOINTMENT_TEXTS,
         },
-        export=export_customer_sections,
+        export=_export_sections,
         erase=erase_customer_records,
         values=customer_values,
     )

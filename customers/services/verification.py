@@ -27,7 +27,7 @@ from __future__ import annotations
 import base64
 import logging
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -36,7 +36,6 @@ from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
-from django.utils.module_loading import import_string
 
 from customers.models import (
     Customer,
@@ -53,6 +52,7 @@ from customers.services.common import where_label
 from customers.services.logins import profile_for_login
 from customers.services.matching import flag_duplicate
 from customers.services.merge import merge_customers
+from customers.services.texts import send_text
 from customers.services.timeline import EVENT_IDENTITY_ADDED, record_event
 from omnistore.core import outbox
 from omnistore.core.channels import Channel
@@ -466,20 +466,6 @@ def _claim(user, number: str, claim_code, channel: str, now):
 # --- Delivery -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _TextMessage:
-    """What an SMS backend (``OMNISTORE_SMS_BACKEND``) is handed: the fields of the
-    messages every backend sends."""
-
-    message_id: int
-    channel: str
-    to: str
-    subject: str
-    body: str
-    html: str = ""
-    headers: dict = field(default_factory=dict)
-
-
 def _send(row: VerificationCode, code: str) -> None:
     minutes = int(CODE_TTL.total_seconds() // 60)
     body = (
@@ -494,11 +480,7 @@ def _send(row: VerificationCode, code: str) -> None:
             to=[row.target],
         ).send()
         return
-    backend = import_string(settings.OMNISTORE_SMS_BACKEND)()
-    message = _TextMessage(
-        message_id=row.pk, channel="sms", to=row.target, subject="", body=body
-    )
-    [result] = backend.send_messages([message])
+    result = send_text(message_id=row.pk, to=row.target, body=body)
     if not result.ok:  # a number the provider refuses will not work on a retry
         logger.warning("verification %s: SMS refused: %s", row.pk, result.error)
 
