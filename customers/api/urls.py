@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import accounts, me, wishlists
+from . import accounts, appointments, me, wishlists
 
 app_name = "customers-api"
 
@@ -47,5 +47,28 @@ urlpatterns += [
         "wishlists/<int:pk>/share/",
         wishlists.WishlistShareView.as_view(),
         name="wishlist-share",
+    ),
+]
+
+urlpatterns += [
+    path(
+        "shops/<int:pk>/appointment-slots/",
+        appointments.AppointmentSlotsView.as_view(),
+        name="appointment-slots",
+    ),
+    path(
+        "me/appointments/",
+        appointments.MyAppointmentsView.as_view(),
+        name="me-appointments",
+    ),
+    path(
+        "me/appointments/<int:pk>/",
+        appointments.MyAppointmentView.as_view(),
+        name="me-appointment",
+    ),
+    path(
+        "me/appointments/<int:pk>/cancel/",
+        appointments.MyAppointmentCancelView.as_view(),
+        name="me-appointment-cancel",
     ),
 ]

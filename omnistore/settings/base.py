@@ -581,3 +581,12 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["appointment_slots"] = os.environ.get(
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["appointment_booking"] = os.environ.get(
     "THROTTLE_APPOINTMENT_BOOKING", "20/hour"
 )
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "AppointmentKindEnum": "customers.models.AppointmentKind",
+        "AppointmentStatusEnum": "customers.models.AppointmentStatus",
+        # Named before appointments shared their field names ("status", "channel").
+        "StatusEnum": "orders.models.OrderStatus",
+        "ChannelEnum": ["web", "app"],
+    }
+)
