@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from customers.models import (
@@ -204,3 +204,29 @@ def shop_appointment_staff(location: Location):
         .select_related("user")
         .order_by("user__first_name", "user__last_name", "pk")
     )
+
+
+def customer_appointment_summary(customer: Customer, *, now: datetime, limit=3):
+    """The 360° card: the next booked appointments (any shop) and the counts of
+    held ones and no-shows, in two queries."""
+    upcoming = list(
+        Appointment.objects.filter(
+            customer=customer, status=AppointmentStatus.BOOKED, ends_at__gt=now
+        )
+        .select_related("location", "associate")
+        .order_by("starts_at", "id")[:limit]
+    )
+    counts = Appointment.objects.filter(customer=customer).aggregate(
+        no_shows=Count("pk", filter=Q(status=AppointmentStatus.NO_SHOW)),
+        completed=Count("pk", filter=Q(status=AppointmentStatus.COMPLETED)),
+        cancelled=Count("pk", filter=Q(status=AppointmentStatus.CANCELLED)),
+    )
+    return {"upcoming": upcoming, **counts}
+
+
+def appointment_at_shops(pk, shop_ids) -> Appointment | None:
+    """An appointment by id among the shops a login sees (``None``: every shop)."""
+    rows = Appointment.objects.select_related("customer", "associate", "location")
+    if shop_ids is not None:
+        rows = rows.filter(location_id__in=shop_ids)
+    return rows.filter(pk=pk).first()

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import appointments
+
+urlpatterns = [
+    path("", appointments.appointment_calendar, name="appointments"),
+    path(
+        "<int:pk>/<slug:step>/",
+        appointments.appointment_step,
+        name="appointment_step",
+    ),
+]
