@@ -14,3 +14,6 @@ class CustomersConfig(AppConfig):
         from .services.erasure import personal_data
 
         register(personal_data())
+        # The appointment admins build on this app's admin module (imported by the
+        # admin's autodiscovery, or here): registered once both exist.
+        from . import appointments_admin  # noqa: F401
