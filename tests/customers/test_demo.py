@@ -137,3 +137,19 @@ def test_seeding_is_deterministic(inventory):
     )
     # The hand-made profile gets a fresh random card; every generated one is the same.
     assert first[1:] == second[1:]
+
+
+def test_seed_sets_up_appointments_at_every_shop_and_books_the_demo_shop(inventory):
+    from customers.models import Appointment, AppointmentHours, AppointmentStaff
+    from inventory.models import Location, LocationKind
+
+    counts = demo.seed_customers(scale=1)
+    shops = Location.objects.filter(kind=LocationKind.SHOP, active=True)
+    assert AppointmentHours.objects.values("location").distinct().count() == (
+        shops.count()
+    )
+    assert AppointmentStaff.objects.filter(location__code="MI-DUOMO").count() >= 2
+    assert counts["appointments"] == Appointment.objects.count() >= 10
+    login = User.objects.get(username=demo.DEMO_CUSTOMER_EMAIL)
+    assert Appointment.objects.filter(customer__user=login, status="booked").exists()
+    assert Appointment.objects.filter(status="completed").exists()
