@@ -21,24 +21,31 @@ from django.views.decorators.http import require_POST
 from customers.models import AppointmentHours, Customer
 from customers.selectors.appointments import (
     appointment_at_shops,
+    appointment_slots,
     calendar_appointments,
     calendar_range,
+    check_bookable_day,
     customer_appointment_summary,
     group_by_day,
     shop_appointment_staff,
     shop_timezone,
 )
 from customers.services.appointments import (
+    book_appointment,
     cancel_appointment,
     mark_arrived,
     mark_completed,
     mark_no_show,
 )
 from omnistore.accounts.scoping import shop_ids
+from omnistore.core.channels import Channel
 from omnistore.core.exceptions import ApplicationError
 from omnistore.staff.auth import current_store, staff_required
-from omnistore.staff.htmx import INVALID, is_partial
+from omnistore.staff.htmx import INVALID, add_service_error, is_partial, redirect_to
 from omnistore.staff.panels import customer_panels, register
+
+from .customers import customer_or_404
+from .forms import AppointmentBookingForm
 
 VIEWS = ("day", "week")
 STEPS = {
@@ -112,6 +119,58 @@ def appointment_calendar(request):
     if not is_partial(request):
         template = "customers/staff/appointments/calendar.html"
     return render(request, template, context)
+
+
+@staff_required
+def appointment_book(request, customer_pk: int):
+    """Book for a customer at the shop the staff member acts for: kind and day show
+    the free slots (HTMX swaps them in); a slot's button books it."""
+    customer = customer_or_404(customer_pk)
+    store = current_store(request)
+    if store is None:
+        raise Http404("No shop to act for.")
+    zone = shop_timezone(store)
+    today = timezone.localtime(timezone.now(), zone).date()
+    data = request.POST if request.method == "POST" else request.GET
+    form = AppointmentBookingForm(
+        data if "kind" in data else {"kind": "styling", "date": today.isoformat()}
+    )
+    status, slots = 200, []
+    if form.is_valid():
+        kind, day = form.cleaned_data["kind"], form.cleaned_data["date"]
+        if request.method == "POST" and form.cleaned_data["starts_at"]:
+            try:
+                appointment = book_appointment(
+                    customer=customer,
+                    location=store,
+                    kind=kind,
+                    starts_at=form.cleaned_data["starts_at"],
+                    note=form.cleaned_data["note"],
+                    channel=Channel.STORE,
+                    actor=request.user,
+                )
+            except ApplicationError as error:
+                add_service_error(form, error, {"starts_at": "date", "shop": "date"})
+                status = INVALID
+            else:
+                messages.success(
+                    request,
+                    f"{appointment.get_kind_display()} booked with "
+                    f"{appointment.associate.display_name}.",
+                )
+                url = reverse("staff:appointments")
+                return redirect_to(request, f"{url}?date={day.isoformat()}&who=shop")
+        try:
+            check_bookable_day(day, location=store, now=timezone.now())
+            slots = appointment_slots(location=store, kind=kind, day=day)
+        except ApplicationError as error:
+            add_service_error(form, error)
+            status = INVALID
+    context = {"customer": customer, "store": store, "form": form, "slots": slots}
+    template = "customers/staff/appointments/_book_slots.html"
+    if not is_partial(request):
+        template = "customers/staff/appointments/book.html"
+    return render(request, template, context, status=status)
 
 
 @staff_required

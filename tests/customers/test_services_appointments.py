@@ -6,6 +6,7 @@ from datetime import time, timedelta
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from campaigns.backends import MemoryBackend
 from customers.models import (
@@ -245,3 +246,41 @@ def test_hours_must_open_before_they_close():
     shop, _ = open_shop()
     with pytest.raises(IntegrityError), transaction.atomic():
         AppointmentHours.objects.filter(location=shop, weekday=0).update(closes=time(9))
+
+
+def test_a_merge_carries_the_appointments_to_the_survivor():
+    from customers.services.merge import merge_customers
+
+    shop, [sara] = open_shop()
+    survivor = make_customer(email="a@example.com")
+    other = make_customer(email="b@example.com")
+    appointment = book(other, shop, at(TOMORROW, 11))
+    merge_customers(survivor=survivor, other=other, actor=sara)
+    appointment.refresh_from_db()
+    assert appointment.customer == survivor
+    mark_no_show(appointment=appointment, actor=sara, now=at(TOMORROW, 12))
+    assert no_show_count(survivor) == 1
+
+
+def test_erasure_blanks_notes_and_cancels_upcoming_appointments(settings):
+    from customers.selectors.export import export_customer_data
+    from customers.services.erasure import erase_customer
+
+    shop, [sara] = open_shop()
+    customer = make_customer(email="a@example.com")
+    yesterday = timezone.localdate() - timedelta(days=1)  # erasure runs at real time
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    then = at(yesterday, 10)
+    past = book(customer, shop, then, note="Size 48", now=then - timedelta(days=1))
+    upcoming = book(
+        customer, shop, at(tomorrow, 11), note="Wedding suit", now=timezone.now()
+    )
+    exported = export_customer_data(customer)["appointments"]
+    assert [a["note"] for a in exported] == ["Size 48", "Wedding suit"]
+    mark_completed(appointment=past, actor=sara, now=then + timedelta(minutes=30))
+    erase_customer(customer=customer, actor=sara)
+    past.refresh_from_db()
+    upcoming.refresh_from_db()
+    assert (past.status, past.note) == (AppointmentStatus.COMPLETED, "")
+    assert (upcoming.status, upcoming.note) == (AppointmentStatus.CANCELLED, "")
+    assert not AppointmentBlock.objects.filter(appointment=upcoming).exists()

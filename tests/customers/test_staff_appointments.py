@@ -239,3 +239,60 @@ def test_the_shop_week_takes_a_fixed_number_of_queries(
     with django_assert_num_queries(6):
         response = client.get(CALENDAR, params)
     assert response.content.decode().count('class="appt fitting') == 6
+
+
+def book_url(customer):
+    return reverse("staff:appointment_book", args=[customer.pk])
+
+
+def test_staff_book_for_a_customer_from_the_free_slots(client, sara, shop, tomorrow):
+    martina = make_customer(email="martina@example.com", first_name="Martina")
+    client.force_login(sara)
+    page = client.get(book_url(martina))
+    assert (
+        page.status_code == 200 and 'data-testid="book-slots"' in page.content.decode()
+    )
+    slots = client.get(
+        book_url(martina), {"kind": "fitting", "date": tomorrow.isoformat()}, **HTMX
+    )
+    html = slots.content.decode()
+    assert "<html" not in html
+    assert f'value="{at(tomorrow, 10).isoformat()}"' in html and "2 free" in html
+    response = client.post(
+        book_url(martina),
+        {
+            "kind": "fitting",
+            "date": tomorrow.isoformat(),
+            "starts_at": at(tomorrow, 10).isoformat(),
+            "note": "Bring the suit",
+        },
+        **HTMX,
+    )
+    assert response.status_code == 200 and "HX-Redirect" in response.headers
+    appointment = Appointment.objects.get(customer=martina)
+    assert (appointment.channel, appointment.booked_by) == ("store", sara)
+    assert appointment.location == shop and appointment.note == "Bring the suit"
+
+
+def test_staff_booking_a_full_or_past_time_is_refused_with_422(
+    client, sara, luca, booked, tomorrow, today
+):
+    client.force_login(sara)
+    paolo = booked[1].customer
+    full = {
+        "kind": "fitting",
+        "date": tomorrow.isoformat(),
+        "starts_at": at(tomorrow, 10).isoformat(),
+    }
+    book(make_customer(email="x@example.com"), booked[0].location, at(tomorrow, 10))
+    response = client.post(book_url(paolo), full, **HTMX)
+    assert response.status_code == 422
+    assert "fully booked" in response.content.decode()
+    past = {"kind": "fitting", "date": (today - timedelta(days=1)).isoformat()}
+    response = client.get(book_url(paolo), past, **HTMX)
+    assert response.status_code == 422 and "This day has passed" in (
+        response.content.decode()
+    )
+    assert client.get(reverse("staff:appointment_book", args=[999999])).status_code == (
+        404
+    )
