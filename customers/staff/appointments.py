@@ -173,6 +173,14 @@ def appointment_book(request, customer_pk: int):
     return render(request, template, context, status=status)
 
 
+def _back_to_calendar(next_url: str) -> str:
+    """The calendar page the step was taken from; anything else is the calendar."""
+    calendar = reverse("staff:appointments")
+    if next_url.startswith(calendar) and "//" not in next_url:
+        return next_url
+    return calendar
+
+
 @staff_required
 @require_POST
 def appointment_step(request, pk: int, step: str):
@@ -201,7 +209,7 @@ def appointment_step(request, pk: int, step: str):
             messages.error(request, error)
         else:
             messages.success(request, done.format(name=name))
-        return redirect(request.POST.get("next") or reverse("staff:appointments"))
+        return redirect(_back_to_calendar(request.POST.get("next", "")))
     appointment = appointment_at_shops(appointment.pk, None)
     return render(
         request,

@@ -296,3 +296,16 @@ def test_staff_booking_a_full_or_past_time_is_refused_with_422(
     assert client.get(reverse("staff:appointment_book", args=[999999])).status_code == (
         404
     )
+
+
+def test_without_htmx_a_step_returns_to_the_calendar_never_elsewhere(
+    client, sara, booked, tomorrow
+):
+    client.force_login(sara)
+    back = f"{CALENDAR}?date={tomorrow.isoformat()}"
+    response = client.post(step_url(booked[0], "arrived"), {"next": back})
+    assert response.status_code == 302 and response.url == back
+    response = client.post(
+        step_url(booked[0], "completed"), {"next": "https://evil.example.com/"}
+    )
+    assert response.url == CALENDAR
