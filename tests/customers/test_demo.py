@@ -7,6 +7,7 @@ from django.db.models import Count
 
 from customers import demo
 from customers.models import (
+    Appointment,
     ConsentChange,
     Customer,
     CustomerEvent,
@@ -127,6 +128,7 @@ def test_seeding_is_deterministic(inventory):
     DuplicateCandidate.objects.all().delete()
     CustomerEvent.objects.all().delete()
     ConsentChange.objects.all().delete()
+    Appointment.objects.all().delete()  # kept with their customer (PROTECT)
     Customer.objects.all().delete()
     User.objects.filter(role=Role.CUSTOMER).delete()
     demo.seed_customers(scale=1)
@@ -140,7 +142,7 @@ def test_seeding_is_deterministic(inventory):
 
 
 def test_seed_sets_up_appointments_at_every_shop_and_books_the_demo_shop(inventory):
-    from customers.models import Appointment, AppointmentHours, AppointmentStaff
+    from customers.models import AppointmentHours, AppointmentStaff
     from inventory.models import Location, LocationKind
 
     counts = demo.seed_customers(scale=1)
