@@ -144,12 +144,27 @@ def test_associate_works_through_the_days_appointments(
         panel.scroll_into_view_if_needed()
         page.screenshot(path=str(ARTIFACTS / "appointments-360.png"))
 
+        # Martina books again at the counter: the free times of today, one tap.
+        panel.get_by_test_id("book-appointment").click()
+        page.get_by_label("Kind").select_option("fitting")
+        # The next half hour is free for a fitting (not for an hour's styling).
+        slots = page.get_by_test_id("book-slots").locator("button:not([disabled])")
+        expect(page.get_by_test_id("slot").first).to_contain_text("2 free")
+        page.screenshot(path=str(ARTIFACTS / "appointments-book.png"))
+        slots.first.click()
+        expect(page.locator("[data-message]")).to_contain_text("Fitting booked with")
+        expect(page.get_by_test_id("cal-summary")).to_contain_text("Your appointments")
+
         missed.refresh_from_db()
         coming.refresh_from_db()
         assert missed.status == AppointmentStatus.NO_SHOW
         assert missed.closed_by.username == "giulia"
         assert coming.status == AppointmentStatus.ARRIVED
         assert coming.arrived_by.username == "giulia"
+        rebooked = Appointment.objects.filter(
+            customer=day_of_appointments["martina"], status=AppointmentStatus.BOOKED
+        ).get()
+        assert rebooked.channel == "store" and rebooked.booked_by.username == "giulia"
     finally:
         page.screenshot(path=str(ARTIFACTS / "appointments-full.png"), full_page=True)
 
