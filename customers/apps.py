@@ -5,11 +5,15 @@ class CustomersConfig(AppConfig):
     name = "customers"
 
     def ready(self):
-        # Outbox handlers (wishlist sharing, verification codes, replies) register on import,
-        # in every process; the personal data this app holds joins the registry.
+        # Outbox handlers (wishlist sharing, verification codes, replies, appointment
+        # reminders) register on import, in every process; the personal data this
+        # app holds joins the registry.
         from customers.privacy import register
 
-        from .services import inbox, verification, wishlists  # noqa: F401
+        from .services import appointments, inbox, verification, wishlists  # noqa: F401
         from .services.erasure import personal_data
 
         register(personal_data())
+        # The appointment admins build on this app's admin module (imported by the
+        # admin's autodiscovery, or here): registered once both exist.
+        from . import appointments_admin  # noqa: F401

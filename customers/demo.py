@@ -37,6 +37,7 @@ from inventory.models import Category, Location, LocationKind
 from omnistore.accounts.models import Role, User
 from omnistore.core.channels import Channel, is_online
 
+from .demo_appointments import seed_appointments
 from .models import (
     Consent,
     ConsentChange,
@@ -470,10 +471,13 @@ def seed_customers(*, scale: int = 1, stdout=None) -> dict[str, int]:
                 channel=Channel.APP,
             )
             flagged += 1
+        home = next((s for s in shops if s.code == "MI-DUOMO"), shops[0])
+        appointments = seed_appointments(shops=shops, demo_customer=demo, home=home)
     counts = {
         "customers": count + 1,
         "logins": logins + 1,
         "pending duplicates": flagged,
+        "appointments": appointments,
     }
     summary = ", ".join(f"{n:,} {label}" for label, n in counts.items())
     say(

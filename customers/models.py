@@ -602,6 +602,17 @@ class VerificationCode(models.Model):
 
 # Messages with associates live in their own module; imported here so Django finds
 # them with the rest of the app's models.
+# --- Appointments (their own module; imported here so Django finds the models) ----
+from customers.appointments_models import (  # noqa: E402,F401
+    Appointment,
+    AppointmentBlock,
+    AppointmentChannel,
+    AppointmentHours,
+    AppointmentKind,
+    AppointmentStaff,
+    AppointmentStatus,
+    Weekday,
+)
 from customers.models_messages import (  # noqa: E402, F401
     Conversation,
     Message,

@@ -130,8 +130,8 @@ class MeExportView(APIView):
             "Everything held about you, as JSON: `profile` (with merged profiles), "
             "`identities`, `addresses`, `current_consents` and `consents` (every "
             "decision), `events` (the timeline), `notes`, `points` (the ledger), "
-            "`wishlists` (items and email shares), `orders` (lines, addresses, "
-            "payments and refunds, history), `returns`, `store_credit` (the ledger), "
+            "`wishlists` (items and email shares), `appointments`, `orders` (lines, "
+            "addresses, payments and refunds, history), `returns`, `store_credit` (the ledger), "
             "`carts`, `discount_codes_used` and `messages`."
         ),
         responses={200: OpenApiResponse(description="JSON document"), 404: NO_PROFILE},

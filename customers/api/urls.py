@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import accounts, me, messages, wishlists
+from . import accounts, appointments, me, messages, wishlists
 
 app_name = "customers-api"
 
@@ -61,5 +61,25 @@ urlpatterns += [
         "wishlists/<int:pk>/items/<int:item_id>/contact/",
         messages.WishlistItemContactView.as_view(),
         name="wishlist-item-contact",
+    ),
+    path(
+        "shops/<int:pk>/appointment-slots/",
+        appointments.AppointmentSlotsView.as_view(),
+        name="appointment-slots",
+    ),
+    path(
+        "me/appointments/",
+        appointments.MyAppointmentsView.as_view(),
+        name="me-appointments",
+    ),
+    path(
+        "me/appointments/<int:pk>/",
+        appointments.MyAppointmentView.as_view(),
+        name="me-appointment",
+    ),
+    path(
+        "me/appointments/<int:pk>/cancel/",
+        appointments.MyAppointmentCancelView.as_view(),
+        name="me-appointment-cancel",
     ),
 ]

@@ -41,6 +41,11 @@ from customers.models_messages import Conversation, Message
 from customers.privacy import ERASED_TEXT, Erasure, PersonalData, Texts, registered
 from customers.selectors.export import export_customer_sections, merged_profile_ids
 from customers.selectors.wishlists import WISHLIST_SHARE_TOPIC
+from customers.services.appointment_privacy import (
+    APPOINTMENT_TEXTS,
+    erase_appointments,
+    export_appointments,
+)
 from customers.services.consents import set_consent
 from customers.services.identities import lock_customer
 from customers.services.timeline import EVENT_ERASED, record_event
@@ -185,7 +190,15 @@ def erase_customer_records(erasure: Erasure) -> None:
     _blank_texts(ids, actor=erasure.actor, now=erasure.now)
     _forget_wishlists(ids)
     _blank_messages(ids)
+    erase_appointments(erasure)
     _anonymise_profiles(erasure.customer, ids, erasure.now)
+
+
+def _export_sections(customer_ids: tuple[int, ...]) -> dict:
+    return {
+        **export_customer_sections(customer_ids),
+        **export_appointments(customer_ids),
+    }
 
 
 def personal_data() -> PersonalData:
@@ -217,8 +230,9 @@ def personal_data() -> PersonalData:
             Message: Texts(erased=("body", "sent_to"), kept=("direction", "channel")),
             Wishlist: Texts(erased=("name", "share_token")),
             WishlistItem: Texts(erased=("note",), kept=("added_via",)),
+            **APPOINTMENT_TEXTS,
         },
-        export=export_customer_sections,
+        export=_export_sections,
         erase=erase_customer_records,
         values=customer_values,
     )

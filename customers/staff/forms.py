@@ -2,6 +2,7 @@
 
 from django import forms
 
+from customers.models import AppointmentKind
 from customers.normalize import normalize_email, normalize_phone
 from inventory.staff.forms import VariantCodeField
 
@@ -122,3 +123,17 @@ class ReplyForm(forms.Form):
         self.allowed = allowed
         if not self.is_bound and len(allowed) >= 1:
             self.initial.setdefault("channel", sorted(allowed)[0])
+
+
+class AppointmentBookingForm(forms.Form):
+    """An appointment booked at the counter or on the phone for a customer: the kind
+    and day pick the slots shown; the slot chosen comes as ``starts_at``."""
+
+    kind = forms.ChoiceField(choices=AppointmentKind.choices, initial="styling")
+    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    starts_at = forms.DateTimeField(required=False, widget=forms.HiddenInput)
+    note = forms.CharField(
+        max_length=500,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": "What they would like"}),
+    )

@@ -17,6 +17,11 @@ LABELS = {
     "customer_erased": "Erasure",
     "points_earned": "Points",
     "points_reversed": "Points",
+    "appointment_booked": "Appointment",
+    "appointment_cancelled": "Cancelled",
+    "appointment_completed": "Appointment",
+    "appointment_no_show": "No-show",
+    "appointment_reminder": "Reminder",
 }
 
 

@@ -573,3 +573,35 @@ CELERY_BEAT_SCHEDULE["approvals-expire"] = {
     "task": "omnistore.approvals.tasks.expire_approvals",
     "schedule": 60.0,
 }
+
+# --- Appointments ---------------------------------------------------------------------
+# Minutes each kind of appointment takes; slots start every step within the shop's
+# appointment hours (every duration a multiple of the step).
+OMNISTORE_APPOINTMENT_MINUTES = {"styling": 60, "fitting": 30}
+OMNISTORE_APPOINTMENT_SLOT_MINUTES = 30
+# How far ahead a customer may book, and how long before the start a reminder leaves.
+OMNISTORE_APPOINTMENT_HORIZON_DAYS = int(
+    os.environ.get("OMNISTORE_APPOINTMENT_HORIZON_DAYS", "60")
+)
+OMNISTORE_APPOINTMENT_REMINDER_HOURS = int(
+    os.environ.get("OMNISTORE_APPOINTMENT_REMINDER_HOURS", "24")
+)
+CELERY_BEAT_SCHEDULE["appointments-send-reminders"] = {
+    "task": "customers.tasks.send_appointment_reminders",
+    "schedule": 600.0,
+}
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["appointment_slots"] = os.environ.get(
+    "THROTTLE_APPOINTMENT_SLOTS", "120/minute"
+)
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["appointment_booking"] = os.environ.get(
+    "THROTTLE_APPOINTMENT_BOOKING", "20/hour"
+)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "AppointmentKindEnum": "customers.models.AppointmentKind",
+        "AppointmentStatusEnum": "customers.models.AppointmentStatus",
+        # Named before appointments shared their field names ("status", "channel").
+        "StatusEnum": "orders.models.OrderStatus",
+        "ChannelEnum": ["web", "app"],
+    }
+)

@@ -44,6 +44,17 @@ PERMISSIONS: dict[str, dict[str, str]] = {
     "campaigns.Segment": {"hq": "vacd", "superuser": "vacd"},
     "campaigns.StockSnapshot": {"hq": "v---", "superuser": "v---"},
     "campaigns.StockWatch": {"hq": "v---", "superuser": "v---"},
+    "customers.Appointment": {"manager": "v---", "hq": "v---", "superuser": "v---"},
+    "customers.AppointmentHours": {
+        "manager": "vacd",
+        "hq": "vacd",
+        "superuser": "vacd",
+    },
+    "customers.AppointmentStaff": {
+        "manager": "vac-",
+        "hq": "vac-",
+        "superuser": "vac-",
+    },
     "customers.ConsentChange": {"hq": "v---", "superuser": "v---"},
     "customers.Customer": {"manager": "v-c-", "hq": "v-c-", "superuser": "v-c-"},
     "customers.CustomerEvent": {"hq": "v---", "superuser": "v---"},
@@ -96,6 +107,9 @@ ACTIONS: dict[str, dict[str, set[str]]] = {
         for role in HQ_ALL
     },
     "campaigns.Segment": {role: {"delete_selected"} for role in HQ_ALL},
+    "customers.AppointmentHours": {
+        role: {"delete_selected"} for role in ["manager", *HQ_ALL]
+    },
     "customers.Customer": {role: {"merge_selected"} for role in HQ_ALL},
     "customers.DuplicateCandidate": {
         role: {"dismiss_pairs", "merge_pairs"} for role in HQ_ALL

@@ -94,6 +94,7 @@ def test_returns_store_credit_carts_and_messages(exported):
 def test_every_section_is_present(exported):
     _, data = exported
     assert set(data) == {
+        "appointments",
         "profile",
         "identities",
         "addresses",

@@ -7,6 +7,7 @@ from django.db.models import Count
 
 from customers import demo
 from customers.models import (
+    Appointment,
     ConsentChange,
     Customer,
     CustomerEvent,
@@ -127,6 +128,7 @@ def test_seeding_is_deterministic(inventory):
     DuplicateCandidate.objects.all().delete()
     CustomerEvent.objects.all().delete()
     ConsentChange.objects.all().delete()
+    Appointment.objects.all().delete()  # kept with their customer (PROTECT)
     Customer.objects.all().delete()
     User.objects.filter(role=Role.CUSTOMER).delete()
     demo.seed_customers(scale=1)
@@ -137,3 +139,19 @@ def test_seeding_is_deterministic(inventory):
     )
     # The hand-made profile gets a fresh random card; every generated one is the same.
     assert first[1:] == second[1:]
+
+
+def test_seed_sets_up_appointments_at_every_shop_and_books_the_demo_shop(inventory):
+    from customers.models import AppointmentHours, AppointmentStaff
+    from inventory.models import Location, LocationKind
+
+    counts = demo.seed_customers(scale=1)
+    shops = Location.objects.filter(kind=LocationKind.SHOP, active=True)
+    assert AppointmentHours.objects.values("location").distinct().count() == (
+        shops.count()
+    )
+    assert AppointmentStaff.objects.filter(location__code="MI-DUOMO").count() >= 2
+    assert counts["appointments"] == Appointment.objects.count() >= 10
+    login = User.objects.get(username=demo.DEMO_CUSTOMER_EMAIL)
+    assert Appointment.objects.filter(customer__user=login, status="booked").exists()
+    assert Appointment.objects.filter(status="completed").exists()

@@ -1,0 +1,216 @@
+"""Appointments at a shop: a styling or fitting session with one associate.
+
+A shop takes appointments within its ``AppointmentHours`` (one span per weekday), with
+the associates listed as ``AppointmentStaff``. Each associate sees one customer at a
+time, so a slot's capacity is the number of those associates free for its whole length.
+
+The database keeps an associate from being booked twice: an appointment occupies one
+``AppointmentBlock`` per slot step it covers, and (associate, start of the block) is
+unique. A cancelled appointment gives its blocks back; the appointment row stays.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from omnistore.core.channels import Channel
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+class AppointmentHours(models.Model):
+    """When a shop takes appointments on a weekday, in the shop's local time. A
+    weekday without a row is closed for appointments."""
+
+    location = models.ForeignKey(
+        "inventory.Location", on_delete=models.CASCADE, related_name="appointment_hours"
+    )
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    opens = models.TimeField()
+    closes = models.TimeField()
+
+    class Meta:
+        ordering = ["location", "weekday"]
+        verbose_name_plural = "appointment hours"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["location", "weekday"], name="appointment_hours_one_per_day"
+            ),
+            models.CheckConstraint(
+                name="appointment_hours_open_before_close",
+                condition=Q(closes__gt=F("opens")),
+            ),
+            models.CheckConstraint(
+                name="appointment_hours_weekday_range",
+                condition=Q(weekday__gte=0, weekday__lte=6),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
+
+
+class AppointmentStaff(models.Model):
+    """An associate who takes appointments at a shop (one customer at a time)."""
+
+    location = models.ForeignKey(
+        "inventory.Location", on_delete=models.CASCADE, related_name="appointment_staff"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="appointment_shops",
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["location", "user"]
+        verbose_name_plural = "appointment staff"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["location", "user"], name="appointment_staff_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.user} at {self.location_id}"
+
+
+class AppointmentKind(models.TextChoices):
+    STYLING = "styling", "Styling"
+    FITTING = "fitting", "Fitting"
+
+
+class AppointmentStatus(models.TextChoices):
+    BOOKED = "booked", "Booked"
+    ARRIVED = "arrived", "Arrived"
+    COMPLETED = "completed", "Completed"
+    NO_SHOW = "no_show", "No-show"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class AppointmentChannel(models.TextChoices):
+    WEB = Channel.WEB.value, Channel.WEB.label
+    APP = Channel.APP.value, Channel.APP.label
+    STORE = Channel.STORE.value, Channel.STORE.label
+    PHONE = Channel.PHONE.value, Channel.PHONE.label
+
+
+class Appointment(models.Model):
+    """One booking: who, where, with whom, when; every step stamped with who and
+    when. Changed only by ``customers.services.appointments``."""
+
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="appointments"
+    )
+    location = models.ForeignKey(
+        "inventory.Location", on_delete=models.PROTECT, related_name="appointments"
+    )
+    associate = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="appointments_to_attend",
+    )
+    kind = models.CharField(max_length=10, choices=AppointmentKind.choices)
+    status = models.CharField(
+        max_length=10,
+        choices=AppointmentStatus.choices,
+        default=AppointmentStatus.BOOKED,
+    )
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    note = models.CharField(max_length=500, blank=True)
+    channel = models.CharField(max_length=10, choices=AppointmentChannel.choices)
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    arrived_at = models.DateTimeField(null=True, blank=True)
+    arrived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    closed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When it was marked completed or a no-show."
+    )
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    cancel_reason = models.CharField(max_length=250, blank=True)
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                name="appointment_ends_after_start",
+                condition=Q(ends_at__gt=F("starts_at")),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["location", "starts_at"], name="appointment_shop_day"),
+            models.Index(
+                fields=["associate", "starts_at"], name="appointment_associate_day"
+            ),
+            models.Index(fields=["customer", "starts_at"], name="appointment_customer"),
+            models.Index(
+                fields=["starts_at"],
+                name="appointment_reminder_due",
+                condition=Q(status="booked", reminder_sent_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} #{self.pk} {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+class AppointmentBlock(models.Model):
+    """One slot step of an associate's time taken by an appointment; unique per
+    (associate, start), so two bookings can never hold the same associate at once."""
+
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.CASCADE, related_name="blocks"
+    )
+    associate = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    starts_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["associate", "starts_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["associate", "starts_at"], name="appointment_block_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.associate_id} @ {self.starts_at:%Y-%m-%d %H:%M}"

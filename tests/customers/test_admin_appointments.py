@@ -1,0 +1,53 @@
+"""The appointments admin: managers see their shops' bookings, read-only, with
+filters; another shop's booking is 404; hours are set up per shop."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from customers.services.appointments import book_appointment
+from omnistore.accounts.models import Role
+from omnistore.core.channels import Channel
+from tests.customers.appointments import at, open_shop
+from tests.customers.factories import make_customer
+from tests.factories import StaffFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def bookings():
+    day = timezone.localdate() + timedelta(days=1)
+    milano, _ = open_shop(name="Milano Centro")
+    torino, _ = open_shop(name="Torino")
+    return [
+        book_appointment(
+            customer=make_customer(email=f"{shop.name[0]}@example.com"),
+            location=shop,
+            kind="styling",
+            starts_at=at(day, 11),
+            channel=Channel.WEB,
+        )
+        for shop in (milano, torino)
+    ]
+
+
+def test_a_manager_sees_their_shops_bookings_read_only(client, bookings):
+    mine, theirs = bookings
+    manager = StaffFactory(store=mine.location, role=Role.STORE_MANAGER)
+    client.force_login(manager)
+    listing = client.get(
+        reverse("admin:customers_appointment_changelist"), {"status__exact": "booked"}
+    )
+    assert listing.status_code == 200
+    shown = list(listing.context["cl"].result_list)
+    assert shown == [mine]
+    change = client.get(reverse("admin:customers_appointment_change", args=[mine.pk]))
+    assert change.status_code == 200
+    assert b'name="status"' not in change.content  # read-only
+    other = client.get(reverse("admin:customers_appointment_change", args=[theirs.pk]))
+    assert other.status_code == 404
+    hours = client.get(reverse("admin:customers_appointmenthours_changelist"))
+    assert {h.location for h in hours.context["cl"].result_list} == {mine.location}
