@@ -600,9 +600,8 @@ class VerificationCode(models.Model):
         return f"{self.kind} {self.target} ({self.status})"
 
 
-# Messages with associates live in their own module; imported here so Django finds
-# them with the rest of the app's models.
-# --- Appointments (their own module; imported here so Django finds the models) ----
+# Appointments and messages with associates live in modules of their own; imported
+# here so Django finds them with the rest of the app's models.
 from customers.appointments_models import (  # noqa: E402,F401
     Appointment,
     AppointmentBlock,
