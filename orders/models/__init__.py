@@ -17,6 +17,13 @@ from orders.models.discounts import (
     DiscountKind,
     DiscountRedemption,
 )
+from orders.models.giftcards import (
+    GiftCard,
+    GiftCardKind,
+    GiftCardStatus,
+    GiftCardTransaction,
+    GiftCardTxnKind,
+)
 from orders.models.invoices import (
     NUMBER_PREFIX,
     Invoice,
@@ -70,6 +77,11 @@ from orders.models.till import (
 )
 
 __all__ = [
+    "GiftCard",
+    "GiftCardKind",
+    "GiftCardStatus",
+    "GiftCardTransaction",
+    "GiftCardTxnKind",
     "CartStatus",
     "CART_TOKENS",
     "Cart",

@@ -85,6 +85,7 @@ def place_order(
     till: TillBooking | None = None,
     prices: Mapping[int, Decimal] | None = None,
     now: datetime | None = None,
+    caller: str = "",
 ) -> Order:
     """Check out: price the lines, source and hold the stock, take the payment, record
     the order, attach it to the customer and queue the receipt — all or nothing.
@@ -121,6 +122,7 @@ def place_order(
         now=now or timezone.now(),
     )
     checkout.till = till
+    checkout.caller = caller
     return _write_once(checkout)
 
 
@@ -169,13 +171,16 @@ def place_cart_order(
     last_name: str = "",
     idempotency_key: str = "",
     discount_code: str = "",
+    tenders: Sequence[PaymentRequest] = (),
+    caller: str = "",
 ) -> Order:
     """Check out the storefront cart (the signed-in customer's, or the anonymous one
     of ``token``) as ``place_order`` does.
 
     A cart already converted answers a repeated ``idempotency_key`` with its order
     (``idempotent_replay`` True, loaded for rendering) and refuses any other request;
-    an empty cart is refused.
+    an empty cart is refused. ``tenders`` (gift cards, store credit, points) pay
+    first; ``payment`` pays the rest, if any is left.
     """
     cart, lines = cart_to_check_out(customer=customer, token=token)
     if not lines:
@@ -197,10 +202,11 @@ def place_cart_order(
         phone=phone,
         first_name=first_name,
         last_name=last_name,
-        payments=[payment],
+        payments=[*tenders, payment],
         idempotency_key=idempotency_key,
         discount_code=discount_code,
         cart=cart,
+        caller=caller,
     )
     if order.idempotent_replay:
         order = order_by_id(order.pk)
