@@ -407,6 +407,7 @@ def _place_sale(
         if till is None
         else TillBooking(till, forms_.payment.cleaned_data.get("tendered")),
         prices=basket["prices"],
+        caller=f"user:{request.user.pk}",
         **_checkout_customer(request),
     )
 
