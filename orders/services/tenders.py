@@ -94,7 +94,8 @@ def require_owner(checkout, method: str) -> None:
     counter, the customer staff attached."""
     if method not in (PaymentMethod.STORE_CREDIT, PaymentMethod.LOYALTY_POINTS):
         return
-    if is_online(checkout.channel) and checkout.customer is None:
+    signed_in = checkout.customer is not None or checkout.user is not None
+    if is_online(checkout.channel) and not signed_in:
         label = PaymentMethod(method).label
         raise ValidationFailed(
             f"Sign in to pay with {label.lower()}.",
