@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from customers.models import IdentityKind
@@ -216,7 +217,12 @@ class PaymentForm(forms.Form):
             required=False,
             min_value=1,
             max_value=10**9,
-            widget=forms.NumberInput(attrs=dict(NUMERIC)),
+            widget=forms.NumberInput(
+                attrs={
+                    **NUMERIC,
+                    "data-per-unit": settings.OMNISTORE_LOYALTY_POINTS_PER_REDEEMED_UNIT,
+                }
+            ),
             error_messages={"min_value": "Enter a positive number of points."},
         )
 
