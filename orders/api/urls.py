@@ -3,6 +3,7 @@ from django.urls import path
 from . import (
     carts,
     checkout,
+    giftcards,
     invoices,
     orders,
     payment_intents,
@@ -22,6 +23,11 @@ urlpatterns = [
         "checkout/payment-intent/",
         payment_intents.PaymentIntentView.as_view(),
         name="checkout-payment-intent",
+    ),
+    path(
+        "gift-cards/balance/",
+        giftcards.GiftCardBalanceView.as_view(),
+        name="gift-card-balance",
     ),
     path("orders/", orders.OrderListView.as_view(), name="order-list"),
     path("orders/<str:number>/", orders.OrderDetailView.as_view(), name="order-detail"),
