@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
+from django.urls import path
 
 from omnistore.approvals.services.approvals import ApprovalRequired
 from omnistore.core.exceptions import ApplicationError
@@ -13,6 +14,7 @@ from orders.models import GiftCard, GiftCardTransaction
 from orders.services.giftcards import adjust_gift_card, void_gift_card
 
 from .base import ReadOnlyAdmin, ReadOnlyInline
+from .reports import liability_page
 
 
 class GiftCardTransactionInline(ReadOnlyInline):
@@ -81,6 +83,16 @@ class GiftCardAdmin(ReadOnlyAdmin):
         "voided_at",
     )
     inlines = [GiftCardTransactionInline]
+
+    def get_urls(self):
+        liability = self.admin_site.admin_view(self.liability_view)
+        return [
+            path("liability/", liability, name="orders_giftcard_liability"),
+            *super().get_urls(),
+        ]
+
+    def liability_view(self, request):
+        return liability_page(self, request)
 
     def has_change_permission(self, request, obj=None):
         # Opened to read (every field read-only); actions need the change right.

@@ -172,3 +172,40 @@ def test_the_admin_refuses_a_void_without_a_reason(client):
     )
     assert "Say why" in response.content.decode()
     assert balance(card) == Decimal("12.00")
+
+
+def test_the_liability_report_per_currency_with_breakage_as_page_and_csv(
+    client, django_assert_num_queries
+):
+    boss = UserFactory(username="boss", role=Role.HQ, is_staff=True, is_superuser=True)
+    client.force_login(boss)
+    kept = gift_card("50.00")
+    lapsed = gift_card("10.00")
+    francs = gift_card("30.00", currency="CHF")
+    GiftCard.objects.filter(pk__in=[kept.pk, francs.pk]).update(
+        expires_at=lapsed.expires_at + timedelta(days=30)
+    )
+    adjust_gift_card(card=kept, amount="-20.00", reason="Correction", actor=None)
+    expire_gift_cards(now=lapsed.expires_at + timedelta(seconds=1))
+    # The expiry lands years ahead: a report to today sees it still owed.
+    url = reverse("admin:orders_giftcard_liability")
+    page = client.get(url)
+    assert page.status_code == 200
+    rows = {(r.tender, r.currency): r for r in page.context["rows"]}
+    eur = rows[("Gift cards", "EUR")]
+    assert (eur.outstanding, eur.issued, eur.adjusted, eur.expired) == (
+        Decimal("40.00"),
+        Decimal("60.00"),
+        Decimal("-20.00"),
+        Decimal("0.00"),
+    )
+    assert rows[("Gift cards", "CHF")].outstanding == Decimal("30.00")
+    later = (lapsed.expires_at + timedelta(days=1)).date()
+    start = timezone.localdate()
+    with django_assert_num_queries(4):  # session, user, two ledgers
+        csv_response = client.get(url, {"start": start, "end": later, "format": "csv"})
+    text = csv_response.content.decode()
+    assert text.splitlines()[0].startswith("tender,market,currency,outstanding")
+    assert "Gift cards,All markets,EUR,30.00,60.00,0.00,0.00,-10.00,0.00,-20.00" in text
+    bad = client.get(url, {"start": "2026-02-01", "end": "2026-01-01"})
+    assert bad.status_code == 400
