@@ -247,6 +247,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.tasks.expire_uncollected_pickups",
         "schedule": 3600.0,
     },
+    "orders-send-e-gift-cards": {
+        "task": "orders.tasks.send_e_gift_cards",
+        "schedule": 900.0,
+    },
+    "orders-expire-gift-cards": {
+        "task": "orders.tasks.expire_gift_cards",
+        "schedule": 3600.0,
+    },
 }
 
 # Webhook calls wait on other people's servers: they have a queue of their own, served

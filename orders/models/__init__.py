@@ -18,6 +18,7 @@ from orders.models.discounts import (
     DiscountRedemption,
 )
 from orders.models.giftcards import (
+    GIFT_CARD_EMAIL_TOPIC,
     GiftCard,
     GiftCardKind,
     GiftCardStatus,
@@ -77,6 +78,7 @@ from orders.models.till import (
 )
 
 __all__ = [
+    "GIFT_CARD_EMAIL_TOPIC",
     "GiftCard",
     "GiftCardKind",
     "GiftCardStatus",

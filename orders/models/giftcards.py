@@ -15,6 +15,9 @@ from django.utils import timezone
 
 from orders.models.orders import Order
 
+# The outbox topic of the email that brings an e-gift card to its recipient.
+GIFT_CARD_EMAIL_TOPIC = "orders.gift_card_email"
+
 
 class GiftCardStatus(models.TextChoices):
     ACTIVE = "active", "Active"

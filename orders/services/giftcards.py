@@ -29,9 +29,11 @@ from django.utils import timezone
 from omnistore.approvals.models import ApprovalKind
 from omnistore.approvals.policy import approval_needed
 from omnistore.approvals.services.approvals import check_approval
+from omnistore.core import outbox
 from omnistore.core.actors import acting_user
 from omnistore.core.exceptions import Conflict, ValidationFailed
 from orders.models import (
+    GIFT_CARD_EMAIL_TOPIC,
     GiftCard,
     GiftCardKind,
     GiftCardStatus,
@@ -555,3 +557,35 @@ def gift_card_balance(
 ) -> GiftCard:
     """The card for a balance check (the PIN counted like at a till)."""
     return authenticate_card(number=number, pin=pin, caller=caller, field=field)
+
+
+# --- E-gift cards -------------------------------------------------------------------
+
+def send_due_e_gift_cards(*, now: datetime | None = None) -> list[int]:
+    """E-gift cards whose send date has come are emailed to their recipients, once:
+    the PIN is made now (nobody knew the card's PIN before, so it could not be
+    spent early), stored hashed, and travels only in the email's outbox row."""
+    now = now or timezone.now()
+    due = GiftCard.objects.filter(
+        kind=GiftCardKind.DIGITAL,
+        status=GiftCardStatus.ACTIVE,
+        sent_at__isnull=True,
+        send_on__lte=timezone.localdate(now),
+    ).exclude(recipient_email="")
+    sent = []
+    for pk in list(due.values_list("pk", flat=True)):
+        with transaction.atomic():
+            card = GiftCard.objects.select_for_update().get(pk=pk)
+            if card.sent_at is not None:
+                continue
+            pin = new_pin()
+            card.pin_hash = make_password(pin)
+            card.sent_at = now
+            card.save(update_fields=["pin_hash", "sent_at"])
+            outbox.enqueue(
+                GIFT_CARD_EMAIL_TOPIC,
+                {"card_id": card.pk, "pin": pin},
+                dedupe_key=f"{GIFT_CARD_EMAIL_TOPIC}:{card.pk}",
+            )
+            sent.append(card.pk)
+    return sent

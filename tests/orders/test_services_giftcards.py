@@ -20,6 +20,7 @@ from orders.services.giftcards import (
     authenticate_card,
     expire_gift_cards,
     issue_gift_card,
+    send_due_e_gift_cards,
     void_gift_card,
 )
 from tests.approvals.helpers import approved, make_approver
@@ -209,3 +210,30 @@ def test_the_liability_report_per_currency_with_breakage_as_page_and_csv(
     assert "Gift cards,All markets,EUR,30.00,60.00,0.00,0.00,-10.00,0.00,-20.00" in text
     bad = client.get(url, {"start": "2026-02-01", "end": "2026-01-01"})
     assert bad.status_code == 400
+
+
+def test_an_e_gift_card_is_emailed_on_its_date_once_with_a_pin_that_works():
+    from django.core import mail
+
+    from tests.orders.factories import deliver_outbox
+
+    today = timezone.localdate()
+    card = issue_gift_card(
+        amount=Decimal("75.00"),
+        currency="EUR",
+        kind="digital",
+        recipient_email="lea@example.com",
+        recipient_name="Lea",
+        message="Happy birthday",
+        send_on=today + timedelta(days=2),
+    ).card
+    assert send_due_e_gift_cards() == []
+    later = timezone.now() + timedelta(days=2)
+    assert send_due_e_gift_cards(now=later) == [card.pk]
+    assert send_due_e_gift_cards(now=later) == []
+    deliver_outbox()
+    (email,) = mail.outbox
+    assert email.to == ["lea@example.com"]
+    assert card.number in email.body and "Happy birthday" in email.body
+    pin = email.body.split("PIN: ")[1].split()[0]
+    assert authenticate_card(number=card.number, pin=pin).pk == card.pk
