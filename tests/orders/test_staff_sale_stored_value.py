@@ -241,3 +241,17 @@ def test_a_counter_return_of_a_split_sale_refunds_each_tender(
     }
     assert balance(card) == Decimal("30.00")
     assert points_of(pia) >= 1000  # spent points back (earned ones reversed apart)
+
+
+def test_the_balance_check_page_shows_the_masked_card_and_counts_wrong_pins(staff):
+    card = gift_card("35.00")
+    url = reverse("staff:gift_card_balance")
+    assert staff.get(url).status_code == 200
+    shown = staff.post(url, {"number": card.number, "pin": PIN})
+    html = shown.content.decode()
+    assert "35.00 EUR" in html and card.number[-4:] in html
+    assert card.number not in html
+    for attempt in range(5):
+        wrong = staff.post(url, {"number": card.number, "pin": f"{attempt:06d}"})
+    assert wrong.status_code == 422
+    assert "locked after too many wrong PINs" in wrong.content.decode()
