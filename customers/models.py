@@ -392,6 +392,8 @@ class CustomerMerge(models.Model):
 class LoyaltyKind(models.TextChoices):
     EARN = "earn", "Earned"
     REVERSE = "reverse", "Reversed"
+    REDEEM = "redeem", "Spent on an order"
+    RESTORE = "restore", "Given back from an order"
 
 
 class LoyaltyTransaction(models.Model):

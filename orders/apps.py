@@ -11,9 +11,13 @@ class OrdersConfig(AppConfig):
         from . import emails, receivers, tasks  # noqa: F401
         from .payments.registry import refuse_test_money, register_provider
         from .privacy import personal_data
+        from .services.giftcards import GiftCardProvider
         from .services.payments import StoreCreditProvider
+        from .services.tenders import PointsProvider
 
         register_provider(StoreCreditProvider())
+        register_provider(GiftCardProvider())
+        register_provider(PointsProvider())
         register_personal_data(personal_data())
         # Production settings never take test money: refuse to start instead.
         refuse_test_money()

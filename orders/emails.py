@@ -28,7 +28,7 @@ from orders.selectors.pickups import pickup_qr_payload
 from orders.selectors.receipts import Receipt, build_receipt, receipt_extras
 from orders.selectors.returns import return_by_id, return_qr_payload
 
-from .models import Order, PaymentStatus
+from .models import GIFT_CARD_EMAIL_TOPIC, GiftCard, Order, PaymentStatus
 
 logger = logging.getLogger(__name__)
 TOPIC = "orders.email"
@@ -261,3 +261,18 @@ def deliver_return_email(payload: dict) -> None:
             reference_id=return_request.code,
         )
     message.send()
+
+
+@outbox.handler(GIFT_CARD_EMAIL_TOPIC)
+def deliver_gift_card_email(payload: dict) -> None:
+    """The e-gift card to its recipient, with the PIN made when it was due."""
+    card = GiftCard.objects.get(pk=payload["card_id"])
+    if not card.recipient_email:  # erased on request meanwhile
+        return
+    context = {"card": card, "pin": payload["pin"]}
+    EmailMultiAlternatives(
+        subject=f"A gift card of {card.initial_amount} {card.currency} for you",
+        body=render_to_string("orders/email/gift_card.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[card.recipient_email],
+    ).send()

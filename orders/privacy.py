@@ -25,6 +25,8 @@ from orders.models import (
     CartLine,
     DiscountRedemption,
     Fulfilment,
+    GiftCard,
+    GiftCardTransaction,
     Invoice,
     Order,
     OrderLine,
@@ -289,6 +291,10 @@ def erase_order_data(erasure: Erasure) -> None:
         StoreCreditTransaction.objects.filter(customer_id__in=erasure.customer_ids),
         "reason",
     )
+    GiftCard.objects.filter(order__in=orders).update(
+        recipient_email="", recipient_name="", message=""
+    )
+    _blank(GiftCardTransaction.objects.filter(order__in=orders), "reason")
     _erase_terminal_sales(erasure, orders)
     _erase_counter_texts(erasure, orders)
     order_ids = list(orders.values_list("pk", flat=True))
@@ -371,6 +377,15 @@ def personal_data() -> PersonalData:
             ReturnStatusChange: status_change,
             ReturnRefund: Texts(),
             StoreCreditTransaction: Texts(
+                erased=("reason",), kept=("kind", "currency", "reference")
+            ),
+            # A gift card bought by the person: who it was for and the message go;
+            # the card and its ledger stay (money still on it belongs to the bearer).
+            GiftCard: Texts(
+                erased=("recipient_email", "recipient_name", "message"),
+                kept=("number", "pin_hash", "kind", "status", "currency"),
+            ),
+            GiftCardTransaction: Texts(
                 erased=("reason",), kept=("kind", "currency", "reference")
             ),
             Cart: Texts(kept=("token", "channel", "status")),

@@ -3,7 +3,7 @@
 from celery import shared_task
 
 from omnistore.core import outbox
-from orders.services import loyalty, pickups
+from orders.services import giftcards, loyalty, pickups
 
 from .emails import enqueue_receipts
 
@@ -27,3 +27,13 @@ def send_pickup_reminders() -> int:
 @shared_task(name="orders.tasks.expire_uncollected_pickups", ignore_result=True)
 def expire_uncollected_pickups() -> int:
     return len(pickups.expire_uncollected_pickups())
+
+
+@shared_task(name="orders.tasks.send_e_gift_cards", ignore_result=True)
+def send_e_gift_cards() -> int:
+    return len(giftcards.send_due_e_gift_cards())
+
+
+@shared_task(name="orders.tasks.expire_gift_cards", ignore_result=True)
+def expire_gift_cards() -> int:
+    return giftcards.expire_gift_cards()

@@ -95,7 +95,7 @@ def _book_many(
     if not bookings:
         return []
     live = lock_customers({getattr(b.customer, "pk", b.customer) for b in bookings})
-    sign = 1 if kind == LoyaltyKind.EARN else -1
+    sign = 1 if kind in (LoyaltyKind.EARN, LoyaltyKind.RESTORE) else -1
     entries: list[tuple[LoyaltyTransaction, PointsBooking]] = []
     referenced, unreferenced, seen = [], [], set()
     for booking, points in zip(bookings, amounts, strict=True):
@@ -210,6 +210,63 @@ def reverse_points(
         return _book_points(
             kind=LoyaltyKind.REVERSE,
             customer=customer,
+            points=points,
+            reason=reason,
+            reference_type=reference_type,
+            reference_id=reference_id,
+            actor=actor,
+        )
+
+
+def redeem_points(
+    *,
+    customer: Customer | int,
+    points: int,
+    reason: str,
+    reference_type: str,
+    reference_id: str,
+    actor=None,
+) -> LoyaltyTransaction:
+    """Spend ``points`` as a tender, once per reference: the live profile is locked
+    first, so two checkouts spending the same points queue and the second finds
+    what is left; more points than held are refused with nothing booked."""
+    points = _positive_points(points)
+    with _in_transaction():
+        pk = getattr(customer, "pk", customer)
+        live = lock_customers({pk})[pk]
+        held = live.points_balance  # read under the lock
+        if held < points:
+            raise ValidationFailed(
+                f"Not enough points: {held} held, {points} asked.",
+                code="insufficient_points",
+                extra={"points": [f"Points available: {max(held, 0)}."]},
+            )
+        return _book_points(
+            kind=LoyaltyKind.REDEEM,
+            customer=live,
+            points=points,
+            reason=reason,
+            reference_type=reference_type,
+            reference_id=reference_id,
+            actor=actor,
+        )
+
+
+def restore_points(
+    *,
+    customer: Customer | int,
+    points: int,
+    reason: str,
+    reference_type: str,
+    reference_id: str,
+    actor=None,
+) -> LoyaltyTransaction:
+    """Give back points spent on an order (refunded or cancelled), once per
+    reference."""
+    with _in_transaction():
+        return _book_points(
+            kind=LoyaltyKind.RESTORE,
+            customer=getattr(customer, "pk", customer),
             points=points,
             reason=reason,
             reference_type=reference_type,

@@ -197,6 +197,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": os.environ.get("THROTTLE_ANON", "600/minute"),
         "user": os.environ.get("THROTTLE_USER", "3000/minute"),
+        # Gift card balance checks, per caller: numbers cannot be tried in bulk.
+        "gift_card": os.environ.get("THROTTLE_GIFT_CARD", "30/minute"),
     },
 }
 SPECTACULAR_SETTINGS = {
@@ -247,6 +249,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.tasks.expire_uncollected_pickups",
         "schedule": 3600.0,
     },
+    "orders-send-e-gift-cards": {
+        "task": "orders.tasks.send_e_gift_cards",
+        "schedule": 900.0,
+    },
+    "orders-expire-gift-cards": {
+        "task": "orders.tasks.expire_gift_cards",
+        "schedule": 3600.0,
+    },
 }
 
 # Webhook calls wait on other people's servers: they have a queue of their own, served
@@ -293,6 +303,20 @@ OMNISTORE_LOYALTY_TIERS = [
 ]
 OMNISTORE_LOYALTY_TIER_MONTHS = 12
 OMNISTORE_LOYALTY_SPEND_RATES = {"CHF": "0.95"}
+# Gift cards: valid this many days from issue; this many wrong PINs in a row lock a
+# card for the lock minutes (counted in the cache, per card); the most one card holds.
+OMNISTORE_GIFT_CARD_VALID_DAYS = int(
+    os.environ.get("OMNISTORE_GIFT_CARD_VALID_DAYS", "1095")
+)
+OMNISTORE_GIFT_CARD_PIN_MAX_FAILURES = int(
+    os.environ.get("OMNISTORE_GIFT_CARD_PIN_MAX_FAILURES", "5")
+)
+OMNISTORE_GIFT_CARD_PIN_LOCK_MINUTES = int(
+    os.environ.get("OMNISTORE_GIFT_CARD_PIN_LOCK_MINUTES", "30")
+)
+OMNISTORE_GIFT_CARD_MAX_AMOUNT = Decimal(
+    os.environ.get("OMNISTORE_GIFT_CARD_MAX_AMOUNT", "1000.00")
+)
 OMNISTORE_SITE_URL = os.environ.get("OMNISTORE_SITE_URL", "http://127.0.0.1:8000")
 # How long a process keeps its list of active webhook endpoints (0: read every time).
 OMNISTORE_WEBHOOK_ENDPOINTS_TTL = float(

@@ -4,6 +4,7 @@ registers every model admin when Django autodiscovers ``orders.admin``."""
 from orders.admin import (
     carts,
     discounts,
+    giftcards,
     invoices,
     orders,
     reports,
@@ -15,6 +16,7 @@ from orders.admin import (
 __all__ = [
     "carts",
     "discounts",
+    "giftcards",
     "invoices",
     "orders",
     "reports",

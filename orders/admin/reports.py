@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django import forms
 from django.core.exceptions import PermissionDenied
@@ -14,6 +14,7 @@ from django.utils import timezone
 from omnistore.accounts.scoping import shop_ids
 from omnistore.core.charts import Chart, bar_chart
 from omnistore.core.replica import reads_from_replica
+from orders.selectors.giftcards import liability_csv, stored_value_liability
 from orders.selectors.reports import (
     returns_rate_by_product,
     returns_rate_by_shop,
@@ -177,3 +178,40 @@ def vat_ledger_page(model_admin, request):
         "csv_query": f"start={start}&end={end}&format=csv",
     }
     return TemplateResponse(request, "admin/orders/order/vat_ledger.html", context)
+
+
+def _day_start(day):
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def liability_page(model_admin, request):
+    """Gift card and store credit liability for a period (this month so far by
+    default), per market and currency; ``?format=csv`` downloads it."""
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+    today = timezone.localdate()
+    form = LedgerPeriodForm(
+        request.GET or {"start": today.replace(day=1), "end": today}
+    )
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": "Stored value liability",
+        "opts": model_admin.model._meta,
+        "form": form,
+        "rows": [],
+    }
+    template = "admin/orders/giftcard/liability.html"
+    if not form.is_valid():
+        return TemplateResponse(request, template, context, status=400)
+    start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    rows = stored_value_liability(
+        start=_day_start(start), end=_day_start(end + timedelta(days=1))
+    )
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(liability_csv(rows), content_type="text/csv")
+        response["Content-Disposition"] = (
+            f'attachment; filename="stored-value-liability-{start}-{end}.csv"'
+        )
+        return response
+    context.update(rows=rows, csv_query=f"start={start}&end={end}&format=csv")
+    return TemplateResponse(request, template, context)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -15,7 +17,7 @@ from orders.models import FulfilmentMethod, PaymentMethod
 from orders.services.checkout import place_cart_order
 from orders.services.payments import PaymentRequest
 
-from .common import CART_TOKEN, ERRORS, cart_token, request_customer
+from .common import CART_TOKEN, ERRORS, caller_ident, cart_token, request_customer
 from .orders import OrderDetailOutput, order_detail_data
 
 
@@ -35,14 +37,63 @@ class AddressInput(InputSerializer):
 
 class PaymentInput(InputSerializer):
     method = serializers.ChoiceField(
-        choices=[
-            PaymentMethod.CARD_ONLINE,
-            PaymentMethod.GIFT_CARD,
-            PaymentMethod.MOBILE_WALLET,
-        ],
+        choices=[PaymentMethod.CARD_ONLINE, PaymentMethod.MOBILE_WALLET],
         default=PaymentMethod.CARD_ONLINE,
+        help_text="Pays what the `tenders` leave; not charged when they pay it all.",
     )
     token = TextField(max_length=200, allow_blank=True, default="")
+
+
+TENDER_TYPES = {
+    "gift_card": PaymentMethod.GIFT_CARD,
+    "store_credit": PaymentMethod.STORE_CREDIT,
+    "points": PaymentMethod.LOYALTY_POINTS,
+}
+
+
+class TenderInput(InputSerializer):
+    """One stored-value tender: a gift card (number, PIN, amount), store credit
+    (amount) or loyalty points (points); store credit and points need a signed-in
+    customer."""
+
+    type = serializers.ChoiceField(choices=list(TENDER_TYPES))
+    number = TextField(max_length=32, required=False, help_text="Gift card number.")
+    pin = TextField(max_length=8, required=False, help_text="Gift card PIN.")
+    amount = serializers.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        required=False,
+        help_text="What this tender pays (gift card, store credit).",
+    )
+    points = serializers.IntegerField(
+        min_value=1, max_value=10**9, required=False, help_text="Points to spend."
+    )
+
+    def validate(self, data):
+        kind, errors = data["type"], {}
+        if kind == "gift_card":
+            for name in ("number", "pin", "amount"):
+                if not data.get(name):
+                    errors[name] = ["Required for a gift card."]
+        elif kind == "store_credit" and not data.get("amount"):
+            errors["amount"] = ["Required for store credit."]
+        elif kind == "points" and not data.get("points"):
+            errors["points"] = ["Required for points."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return data
+
+    @staticmethod
+    def request(data) -> PaymentRequest:
+        kind = data["type"]
+        return PaymentRequest(
+            method=TENDER_TYPES[kind],
+            amount=None if kind == "points" else data["amount"],
+            card_number=data.get("number", ""),
+            pin=data.get("pin", ""),
+            points=data.get("points", 0) if kind == "points" else 0,
+        )
 
 
 class CheckoutInput(InputSerializer):
@@ -56,6 +107,13 @@ class CheckoutInput(InputSerializer):
     first_name = TextField(max_length=100, required=False, allow_blank=True)
     last_name = TextField(max_length=100, required=False, allow_blank=True)
     payment = PaymentInput()
+    tenders = TenderInput(
+        many=True,
+        required=False,
+        max_length=5,
+        help_text="Gift cards, store credit and points, taken first; the `payment` "
+        "pays the rest. Refused as a whole with a 400 naming the tender.",
+    )
     channel = serializers.ChoiceField(
         choices=[Channel.WEB, Channel.APP], default=Channel.WEB
     )
@@ -130,6 +188,8 @@ class CheckoutView(APIView):
             last_name=data.get("last_name", ""),
             idempotency_key=request.headers.get("Idempotency-Key", "").strip(),
             discount_code=data.get("discount_code", ""),
+            tenders=[TenderInput.request(t) for t in data.get("tenders", [])],
+            caller=caller_ident(request),
         )
         return self._render(order, replayed=order.idempotent_replay)
 

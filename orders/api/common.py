@@ -7,6 +7,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
 from customers.selectors.identities import customer_for_user
+from omnistore.core.clientip import client_ip
 from omnistore.core.exceptions import NotFound
 from orders.services.carts import storefront_customer
 
@@ -32,6 +33,14 @@ def cart_token(request) -> str:
         or request.query_params.get("cart_token")
         or ""
     ).strip()[:64]
+
+
+def caller_ident(request) -> str:
+    """Who is calling, for counting wrong gift card PINs: the user, else the
+    address ``client_ip`` vouches for."""
+    if request.user.is_authenticated:
+        return f"user:{request.user.pk}"
+    return f"ip:{client_ip(request)}"
 
 
 def request_customer(request):

@@ -3,6 +3,7 @@ from django.urls import path
 from . import (
     carts,
     checkout,
+    giftcards,
     invoices,
     loyalty,
     orders,
@@ -29,6 +30,11 @@ urlpatterns = [
         "me/loyalty/points/",
         loyalty.MeLoyaltyPointsView.as_view(),
         name="me-loyalty-points",
+    ),
+    path(
+        "gift-cards/balance/",
+        giftcards.GiftCardBalanceView.as_view(),
+        name="gift-card-balance",
     ),
     path("orders/", orders.OrderListView.as_view(), name="order-list"),
     path("orders/<str:number>/", orders.OrderDetailView.as_view(), name="order-detail"),

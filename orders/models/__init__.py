@@ -17,6 +17,14 @@ from orders.models.discounts import (
     DiscountKind,
     DiscountRedemption,
 )
+from orders.models.giftcards import (
+    GIFT_CARD_EMAIL_TOPIC,
+    GiftCard,
+    GiftCardKind,
+    GiftCardStatus,
+    GiftCardTransaction,
+    GiftCardTxnKind,
+)
 from orders.models.invoices import (
     NUMBER_PREFIX,
     Invoice,
@@ -70,6 +78,12 @@ from orders.models.till import (
 )
 
 __all__ = [
+    "GIFT_CARD_EMAIL_TOPIC",
+    "GiftCard",
+    "GiftCardKind",
+    "GiftCardStatus",
+    "GiftCardTransaction",
+    "GiftCardTxnKind",
     "CartStatus",
     "CART_TOKENS",
     "Cart",

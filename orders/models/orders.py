@@ -323,6 +323,7 @@ class PaymentMethod(models.TextChoices):
     GIFT_CARD = "gift_card", "Gift card"
     STORE_CREDIT = "store_credit", "Store credit"
     MOBILE_WALLET = "mobile_wallet", "Mobile wallet"
+    LOYALTY_POINTS = "loyalty_points", "Loyalty points"
 
 
 class PaymentStatus(models.TextChoices):

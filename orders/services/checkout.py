@@ -86,6 +86,7 @@ def place_order(
     prices: Mapping[int, Decimal] | None = None,
     helped_by: Mapping[int, int] | None = None,
     now: datetime | None = None,
+    caller: str = "",
 ) -> Order:
     """Check out: price the lines, source and hold the stock, take the payment, record
     the order, attach it to the customer and queue the receipt — all or nothing.
@@ -124,6 +125,7 @@ def place_order(
     )
     checkout.till = till
     checkout.helped_by = dict(helped_by or {})
+    checkout.caller = caller
     return _write_once(checkout)
 
 
@@ -172,13 +174,16 @@ def place_cart_order(
     last_name: str = "",
     idempotency_key: str = "",
     discount_code: str = "",
+    tenders: Sequence[PaymentRequest] = (),
+    caller: str = "",
 ) -> Order:
     """Check out the storefront cart (the signed-in customer's, or the anonymous one
     of ``token``) as ``place_order`` does.
 
     A cart already converted answers a repeated ``idempotency_key`` with its order
     (``idempotent_replay`` True, loaded for rendering) and refuses any other request;
-    an empty cart is refused.
+    an empty cart is refused. ``tenders`` (gift cards, store credit, points) pay
+    first; ``payment`` pays the rest, if any is left.
     """
     cart, lines = cart_to_check_out(customer=customer, token=token)
     if not lines:
@@ -203,10 +208,11 @@ def place_cart_order(
         phone=phone,
         first_name=first_name,
         last_name=last_name,
-        payments=[payment],
+        payments=[*tenders, payment],
         idempotency_key=idempotency_key,
         discount_code=discount_code,
         cart=cart,
+        caller=caller,
     )
     if order.idempotent_replay:
         order = order_by_id(order.pk)

@@ -8,7 +8,7 @@ its ledger row, whose unique reference makes every movement happen once.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -46,6 +46,7 @@ from orders.payments.base import (
 from orders.payments.registry import get_provider
 
 from .common import record_order_event, to_money
+from .tenders import check_points
 from .till import book_counter_refund, cash_session
 
 ONLINE_PAYMENT_METHODS = frozenset(
@@ -54,6 +55,7 @@ ONLINE_PAYMENT_METHODS = frozenset(
         PaymentMethod.GIFT_CARD,
         PaymentMethod.MOBILE_WALLET,
         PaymentMethod.STORE_CREDIT,
+        PaymentMethod.LOYALTY_POINTS,
     }
 )
 
@@ -64,12 +66,36 @@ EVENT_REFUND = "refund_issued"
 @dataclass(frozen=True)
 class PaymentRequest:
     """One tender. ``captured`` is a payment already collected (a card presented at
-    a shop's terminal): checkout records it as it is instead of charging again."""
+    a shop's terminal): checkout records it as it is instead of charging again. A
+    gift card names its ``card_number`` and ``pin``; points their ``points`` (their
+    worth is the amount, see ``orders.services.tenders``)."""
 
     method: str
     token: str = ""
     amount: Decimal | None = None
     captured: ChargeResult | None = None
+    card_number: str = field(default="", repr=False)
+    pin: str = field(default="", repr=False)
+    points: int = 0
+
+    def with_amount(self, amount: Decimal) -> PaymentRequest:
+        return replace(self, amount=amount)
+
+
+def _tender_problem(payment: PaymentRequest) -> str:
+    """What a stored-value tender misses before anything is looked up."""
+    if payment.method == PaymentMethod.GIFT_CARD and not (
+        payment.card_number and payment.pin
+    ):
+        return "A gift card needs its number and PIN."
+    return ""
+
+
+def _amount_of(payment: PaymentRequest, rest: Decimal, last: bool):
+    """The tender's amount: given, the points' worth, or the rest for the last."""
+    if payment.method == PaymentMethod.LOYALTY_POINTS and payment.points:
+        return check_points(payment.points)
+    return rest if payment.amount is None and last else payment.amount
 
 
 def check_payments(
@@ -92,16 +118,21 @@ def check_payments(
         if is_online(channel) and payment.method not in ONLINE_PAYMENT_METHODS:
             errors.append(f"{PaymentMethod(payment.method).label} is not taken online.")
             continue
+        problem = _tender_problem(payment)
+        if problem:
+            errors.append(problem)
+            continue
         last = index == len(payments) - 1
-        amount = rest if payment.amount is None and last else payment.amount
+        stored_value_pays_all = clean and rest == 0 and not payment.points
+        if last and payment.amount is None and stored_value_pays_all:
+            break  # the stored value pays it all: no card needed for the rest
+        amount = _amount_of(payment, rest, last)
         if amount is None or to_money(amount) <= 0:
             errors.append("Each payment needs a positive amount.")
             continue
         amount = to_money(amount)
         rest -= amount
-        clean.append(
-            PaymentRequest(payment.method, payment.token, amount, payment.captured)
-        )
+        clean.append(payment.with_amount(amount))
     if not errors and rest != 0:
         errors.append(f"Payments must add up to the order total {total}.")
     if errors:

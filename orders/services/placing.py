@@ -55,8 +55,10 @@ from .common import (
     to_money,
 )
 from .discounts import claim_discount
+from .giftcards import spend_gift_card
 from .payments import PaymentRequest, captures_at_checkout, spend_store_credit
 from .sourcing import Leg
+from .tenders import STORED_VALUE, require_owner, spend_points
 from .till import TillBooking, book_counter_sale
 
 TRANSFER_LEAD_DAYS = 2
@@ -106,6 +108,8 @@ class Checkout:
     # The provider payments taken, as (provider, reference): when the order cannot
     # be written, checkout tells a payment already used from other conflicts.
     charged: list[tuple[str, str]] = field(default_factory=list)
+    # Who is paying, for counting wrong gift card PINs (a user id or an address).
+    caller: str = ""
 
 
 def _new_number() -> str:
@@ -380,14 +384,8 @@ def _take_payments(
         key = f"{_payment_key(checkout, order)}:{index}"
         if request.captured is not None:
             result = request.captured
-        elif request.method == PaymentMethod.STORE_CREDIT:
-            result = spend_store_credit(
-                customer=customer,
-                order=order,
-                amount=request.amount,
-                reference=key,
-                actor=checkout.staff,
-            )
+        elif request.method in STORED_VALUE:
+            result = _spend_stored_value(checkout, order, customer, request, index)
         else:
             result = provider_for(request.method).charge(
                 method=request.method,
@@ -413,6 +411,43 @@ def _take_payments(
         )
     insert_rows(payment_rows)
     return payment_rows
+
+
+def _spend_stored_value(
+    checkout: Checkout,
+    order: Order,
+    customer: Customer | None,
+    request: PaymentRequest,
+    index: int,
+):
+    """A gift card, store credit or points, taken in the order's transaction; the
+    reference names the order and the tender's position (the order number is new,
+    so a replayed checkout that reaches here spends in a new order only after the
+    first rolled back)."""
+    require_owner(checkout, request.method)
+    reference = f"{order.number}:{index}"
+    if request.method == PaymentMethod.GIFT_CARD:
+        return spend_gift_card(
+            number=request.card_number,
+            pin=request.pin,
+            amount=request.amount,
+            order=order,
+            reference=reference,
+            caller=checkout.caller,
+            location=checkout.placing_location,
+            actor=checkout.staff,
+            now=checkout.now,
+        )
+    spend = spend_store_credit
+    if request.method == PaymentMethod.LOYALTY_POINTS:
+        spend = spend_points
+    return spend(
+        customer=customer,
+        order=order,
+        amount=request.amount,
+        reference=reference,
+        actor=checkout.staff,
+    )
 
 
 def _payment_key(checkout: Checkout, order: Order) -> str:

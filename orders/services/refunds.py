@@ -58,6 +58,7 @@ from .returns import (
     send_return_email,
     transition_return,
 )
+from .tenders import refund_sequence
 
 
 def _check_receiving_location(location: Location | None) -> None:
@@ -213,10 +214,11 @@ def receive_return(
 def _refund_to_payments(
     ret: Return, order: Order, amount: Decimal, actor, location=None
 ) -> None:
-    """Back to the payments that paid, the last one first (a split payment is undone
-    in reverse), each through its provider once per return; given at a shop counter,
-    each refund is booked into the shop's open till session."""
-    payments = list(Payment.objects.filter(order=order).order_by("-created_at", "-id"))
+    """Back to the payments that paid in ``refund_sequence`` (money first, then gift
+    cards, store credit, points; the latest first within a kind), each through its
+    provider once per return; given at a shop counter, each refund is booked into
+    the shop's open till session."""
+    payments = refund_sequence(list(Payment.objects.filter(order=order)))
     refundable = sum((p.refundable for p in payments), Decimal("0.00"))
     if refundable < amount:
         raise Conflict(

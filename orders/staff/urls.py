@@ -4,6 +4,7 @@ from django.urls import path
 from orders.staff.views import (
     associate_sales,
     exchanges,
+    giftcards,
     invoices,
     manager,
     orders,
@@ -23,6 +24,11 @@ from orders.staff.views import (
 urlpatterns = [
     path("", orders.order_search, name="order_search"),
     path("sale/", sale.sale, name="sale"),
+    path(
+        "gift-cards/balance/",
+        giftcards.gift_card_balance_page,
+        name="gift_card_balance",
+    ),
     path("sale/add/", sale.sale_add, name="sale_add"),
     path("sale/lines/<int:line_id>/", sale.sale_line, name="sale_line"),
     path("sale/customer/", sale_customer.sale_customer, name="sale_customer"),

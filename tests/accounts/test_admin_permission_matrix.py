@@ -74,6 +74,7 @@ PERMISSIONS: dict[str, dict[str, str]] = {
     "orders.Cart": {"hq": "v---", "superuser": "v---"},
     "orders.DiscountCode": {"hq": "vac-", "superuser": "vac-"},
     "orders.DiscountRedemption": {"manager": "v---", "hq": "v---", "superuser": "v---"},
+    "orders.GiftCard": {"hq": "v-c-", "superuser": "v-c-"},
     "orders.Order": {"manager": "v---", "hq": "v---", "superuser": "v---"},
     "orders.Payment": {"manager": "v---", "hq": "v---", "superuser": "v---"},
     "orders.Register": {"manager": "v-c-", "hq": "vacd", "superuser": "vacd"},
@@ -122,6 +123,7 @@ ACTIONS: dict[str, dict[str, set[str]]] = {
         role: {"receive_everything", "ship"} for role in ["manager", *HQ_ALL]
     },
     "orders.DiscountCode": {role: {"deactivate"} for role in HQ_ALL},
+    "orders.GiftCard": {role: {"adjust_cards", "void_cards"} for role in HQ_ALL},
     "orders.Order": {
         role: {"cancel_orders", "export_csv", "issue_invoices"}
         for role in ["manager", *HQ_ALL]

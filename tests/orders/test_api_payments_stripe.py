@@ -85,7 +85,6 @@ def paid_pickup_checkout(fake):
 @pytest.mark.parametrize(
     "payment",
     [
-        {"method": "gift_card", "token": "gc_1234"},
         {"method": "mobile_wallet", "token": ""},
         {"method": "card_online", "token": "tok_anything_at_all"},
         {"method": "card_online", "token": "tok_visa"},

@@ -259,7 +259,8 @@ class CancelReturnForm(forms.Form):
 
 class ExchangeForm(ReturnLinesForm):
     """The lines coming back plus what the customer takes instead: taken now, or from
-    the endless aisle for pickup at a shop. Any difference is paid with one tender."""
+    the endless aisle for pickup at a shop. Any difference is paid with one tender,
+    or with a gift card (its number and PIN)."""
 
     FULFILMENTS = [("carry_out", "Takes it now"), ("pickup", "Pick up at a shop")]
 
@@ -298,6 +299,18 @@ class ExchangeForm(ReturnLinesForm):
             choices=DIFFERENCE_TENDERS,
             initial=PaymentMethod.CARD_IN_STORE,
         )
+        self.fields["gift_card_number"] = forms.CharField(
+            label="Or a gift card: number",
+            required=False,
+            max_length=40,
+            widget=forms.TextInput(attrs={"autocomplete": "off", **NUMERIC}),
+        )
+        self.fields["gift_card_pin"] = forms.CharField(
+            label="Gift card PIN",
+            required=False,
+            max_length=8,
+            widget=forms.PasswordInput(attrs={"autocomplete": "off", **NUMERIC}),
+        )
 
     @property
     def replacement_rows(self):
@@ -317,4 +330,18 @@ class ExchangeForm(ReturnLinesForm):
         if data.get("fulfilment") == "pickup" and not data.get("store"):
             self.add_error("store", "Choose the shop the customer collects from.")
         data["payments"] = [PaymentRequest(method=data.get("tender") or "cash")]
+        number, pin = data.get("gift_card_number"), data.get("gift_card_pin")
+        if number or pin:  # the gift card pays the whole difference
+            if not (number and pin):
+                self.add_error(
+                    "gift_card_pin" if number else "gift_card_number",
+                    "Give the gift card's number and PIN.",
+                )
+            data["payments"] = [
+                PaymentRequest(
+                    method=PaymentMethod.GIFT_CARD,
+                    card_number=number or "",
+                    pin=pin or "",
+                )
+            ]
         return data

@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from customers.models import IdentityKind
@@ -18,6 +19,7 @@ from inventory.staff.forms import VariantCodeField
 from orders.models import PaymentMethod
 from orders.services.common import MAX_LINE_QUANTITY
 from orders.services.payments import PaymentRequest
+from orders.services.tenders import points_value
 
 NUMERIC = {"inputmode": "numeric"}
 
@@ -28,7 +30,8 @@ DECIMAL = {"inputmode": "decimal", "step": "0.01", "min": "0.01"}
 TENDER_ROWS = 3
 
 
-# What a shop counter takes: gift cards and store credit are not taken here yet.
+# What a shop counter takes for the rest once any stored value (gift card, store
+# credit, points: fields of their own) is taken.
 COUNTER_TENDERS = [
     (PaymentMethod.CARD_IN_STORE, "Card"),
     (PaymentMethod.CASH, "Cash"),
@@ -164,6 +167,7 @@ class PaymentForm(forms.Form):
                 },
             )
 
+        self._stored_value_fields()
         self.fields["tendered"] = forms.DecimalField(
             label="Cash tendered",
             required=False,
@@ -178,6 +182,99 @@ class PaymentForm(forms.Form):
             },
         )
 
+    def _stored_value_fields(self) -> None:
+        money = {
+            "required": False,
+            "min_value": Decimal("0.01"),
+            "max_digits": 10,
+            "decimal_places": 2,
+            "widget": forms.NumberInput(attrs=dict(DECIMAL)),
+            "error_messages": {
+                "invalid": "Enter an amount such as 12.50.",
+                "min_value": "Enter an amount above zero.",
+            },
+        }
+        self.fields["gift_card_number"] = forms.CharField(
+            label="Gift card number (scan or type)",
+            required=False,
+            max_length=40,
+            widget=forms.TextInput(attrs={"autocomplete": "off", **NUMERIC}),
+        )
+        self.fields["gift_card_pin"] = forms.CharField(
+            label="PIN",
+            required=False,
+            max_length=8,
+            widget=forms.PasswordInput(attrs={"autocomplete": "off", **NUMERIC}),
+        )
+        self.fields["gift_card_amount"] = forms.DecimalField(
+            label="From the gift card", **money
+        )
+        self.fields["store_credit_amount"] = forms.DecimalField(
+            label="From store credit", **money
+        )
+        self.fields["points"] = forms.IntegerField(
+            label="Points to spend",
+            required=False,
+            min_value=1,
+            max_value=10**9,
+            widget=forms.NumberInput(
+                attrs={
+                    **NUMERIC,
+                    "data-per-unit": settings.OMNISTORE_LOYALTY_POINTS_PER_REDEEMED_UNIT,
+                }
+            ),
+            error_messages={"min_value": "Enter a positive number of points."},
+        )
+
+    def _stored_value(self, data) -> list[PaymentRequest]:
+        """The gift card, store credit and points asked for, checked for what can be
+        checked here (the balances are checked when the sale is placed)."""
+        tenders: list[PaymentRequest] = []
+        number, pin = data.get("gift_card_number"), data.get("gift_card_pin")
+        card_amount = data.get("gift_card_amount")
+        if number or pin or card_amount is not None:
+            for name, value in (
+                ("gift_card_number", number),
+                ("gift_card_pin", pin),
+                ("gift_card_amount", card_amount),
+            ):
+                if not value:
+                    self.add_error(name, "Needed to pay by gift card.")
+            tenders.append(
+                PaymentRequest(
+                    method=PaymentMethod.GIFT_CARD,
+                    amount=card_amount,
+                    card_number=number or "",
+                    pin=pin or "",
+                )
+            )
+        if data.get("store_credit_amount") is not None:
+            tenders.append(
+                PaymentRequest(
+                    method=PaymentMethod.STORE_CREDIT,
+                    amount=data["store_credit_amount"],
+                )
+            )
+        if data.get("points"):
+            worth = points_value(data["points"])
+            if worth <= 0:
+                self.add_error("points", "Too few points to pay anything.")
+            tenders.append(
+                PaymentRequest(
+                    method=PaymentMethod.LOYALTY_POINTS,
+                    amount=worth,
+                    points=data["points"],
+                )
+            )
+        return tenders
+
+    @property
+    def stored_value_open(self) -> bool:
+        return any(
+            self[name].value()
+            for name in ("gift_card_number", "store_credit_amount", "points")
+        )
+
     @property
     def rows(self):
         return [
@@ -189,6 +286,33 @@ class PaymentForm(forms.Form):
         data = super().clean()
         if self.errors:
             return data
+        stored = self._stored_value(data)
+        if self.errors:
+            return data
+        taken = sum((t.amount for t in stored), Decimal("0.00"))
+        if taken > self.total:
+            raise ValidationError(
+                "The gift card, store credit and points add up to %(taken)s, more "
+                "than the total %(total)s. Nothing was charged.",
+                code="stored_value_over_total",
+                params={"taken": taken, "total": self.total},
+            )
+        if taken == self.total:  # nothing left for card or cash
+            data["tendered"], data["change"], data["cash_due"] = None, None, 0
+            data["tenders"] = stored
+            return data
+        total, self.total = self.total, self.total - taken
+        try:
+            self._money_tenders(data)
+        finally:
+            self.total = total
+        if "tenders" in data:
+            data["tenders"] = [*stored, *data["tenders"]]
+        return data
+
+    def _money_tenders(self, data) -> None:
+        """Card, cash and wallet for what the stored value leaves (``self.total``
+        while this runs)."""
         tenders: list[tuple[str, Decimal | None]] = []
         for row in range(1, TENDER_ROWS + 1):
             method, amount = data.get(f"method_{row}"), data.get(f"amount_{row}")
@@ -197,7 +321,7 @@ class PaymentForm(forms.Form):
             elif method:
                 tenders.append((method, amount))
         if self.errors:
-            return data
+            return
         if len(tenders) == 1 and tenders[0][1] is None:
             tenders = [(tenders[0][0], self.total)]
         tenders = self._cash_handed_over(data, tenders)
@@ -220,7 +344,6 @@ class PaymentForm(forms.Form):
         data["tenders"] = [
             PaymentRequest(method=method, amount=amount) for method, amount in tenders
         ]
-        return data
 
     def _cash_handed_over(self, data, tenders):
         """One cash tender above the total is the cash handed over: the sale takes

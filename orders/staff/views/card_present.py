@@ -3,8 +3,10 @@ waits for the card on the shop's reader (``orders.services.terminals``)."""
 
 from __future__ import annotations
 
+from omnistore.core.exceptions import ValidationFailed
 from orders.models import PaymentMethod
 from orders.selectors.terminals import shop_terminal
+from orders.services.tenders import STORED_VALUE
 from orders.services.terminals import CounterSale, start_terminal_payment
 from orders.staff.forms.sale import DeliveryForm, PaymentForm, PickupStoreForm
 
@@ -35,6 +37,13 @@ def start_card_payment(
     )
     if device is None:
         return None
+    if any(t.method in STORED_VALUE for t in tenders):
+        raise ValidationFailed(
+            "With the card reader, take the gift card, store credit or points as "
+            "a sale of its own first: the reader waits on the card alone.",
+            code="stored_value_with_terminal",
+            extra={"payment": ["Split stored value and the reader's card."]},
+        )
     pickup, delivery = found.get(PickupStoreForm), found.get(DeliveryForm)
     sale = CounterSale(
         lines=lines,

@@ -412,6 +412,7 @@ def _place_sale(
         else TillBooking(till, forms_.payment.cleaned_data.get("tendered")),
         prices=basket["prices"],
         helped_by=helpers(basket["rows"]),
+        caller=f"user:{request.user.pk}",
         **_checkout_customer(request),
     )
 

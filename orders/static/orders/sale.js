@@ -36,6 +36,20 @@
     return open ? cash + Math.max(total - others - cash, 0) : cash;
   }
 
+  /* What the gift card, store credit and points take first, in cents. */
+  function storedValue(form) {
+    var taken = 0;
+    ["gift_card_amount", "store_credit_amount"].forEach(function (name) {
+      var field = form.querySelector('[name="' + name + '"]');
+      taken += cents(field && field.value) || 0;
+    });
+    var points = form.querySelector('[name="points"]');
+    var perUnit = points && parseInt(points.getAttribute("data-per-unit"), 10);
+    var count = points && parseInt(points.value, 10);
+    if (perUnit > 0 && count > 0) { taken += Math.floor(count * 100 / perUnit); }
+    return taken;
+  }
+
   function update(form) {
     var line = form.querySelector("[data-change-due]");
     var totalBox = document.getElementById("checkout-total");
@@ -43,7 +57,7 @@
     var total = cents(totalBox.textContent) || 0;
     var currency = totalBox.textContent.trim().split(/\s+/).pop();
     var tendered = cents((form.querySelector('[name="tendered"]') || {}).value);
-    var due = cashDue(form, total);
+    var due = cashDue(form, Math.max(total - storedValue(form), 0));
     if (tendered === null || due <= 0) {
       line.textContent = "";
     } else if (tendered >= due) {

@@ -1,0 +1,146 @@
+"""Gift cards in the admin: read-only with their ledger; void and adjust through the
+services, with a reason, a manager approving (``omnistore.approvals``)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
+from django.urls import path
+
+from omnistore.approvals.services.approvals import ApprovalRequired
+from omnistore.core.exceptions import ApplicationError
+from orders.models import GiftCard, GiftCardTransaction
+from orders.services.giftcards import adjust_gift_card, void_gift_card
+
+from .base import ReadOnlyAdmin, ReadOnlyInline
+from .reports import liability_page
+
+
+class GiftCardTransactionInline(ReadOnlyInline):
+    model = GiftCardTransaction
+    fields = (
+        "created_at",
+        "kind",
+        "amount",
+        "balance_after",
+        "reason",
+        "order",
+        "location",
+        "actor",
+        "approval",
+    )
+    readonly_fields = fields
+    ordering = ("created_at", "id")
+
+
+class GiftCardActionForm(ActionForm):
+    reason = forms.CharField(required=False, max_length=250, label="Reason")
+    amount = forms.DecimalField(
+        required=False,
+        max_digits=10,
+        decimal_places=2,
+        label="Adjust by (signed)",
+    )
+
+
+@admin.register(GiftCard)
+class GiftCardAdmin(ReadOnlyAdmin):
+    shop_paths = None  # a card is valid in every shop and online
+    action_form = GiftCardActionForm
+    actions = ["void_cards", "adjust_cards"]
+    list_display = (
+        "masked_number",
+        "kind",
+        "status",
+        "balance",
+        "currency",
+        "initial_amount",
+        "issued_at",
+        "expires_at",
+    )
+    list_filter = ("status", "kind", "currency")
+    search_fields = ("number",)
+    exclude = ("pin_hash",)
+    readonly_fields = (
+        "number",
+        "kind",
+        "status",
+        "currency",
+        "market",
+        "initial_amount",
+        "balance",
+        "issued_at",
+        "expires_at",
+        "issued_location",
+        "issued_by",
+        "order",
+        "recipient_email",
+        "recipient_name",
+        "message",
+        "send_on",
+        "sent_at",
+        "voided_at",
+    )
+    inlines = [GiftCardTransactionInline]
+
+    def get_urls(self):
+        liability = self.admin_site.admin_view(self.liability_view)
+        return [
+            path("liability/", liability, name="orders_giftcard_liability"),
+            *super().get_urls(),
+        ]
+
+    def liability_view(self, request):
+        return liability_page(self, request)
+
+    def has_change_permission(self, request, obj=None):
+        # Opened to read (every field read-only); actions need the change right.
+        return request.user.has_perm("orders.change_giftcard")
+
+    def _each(self, request, queryset, move) -> None:
+        reason = request.POST.get("reason", "")
+        done = 0
+        for card in queryset:
+            try:
+                move(card, reason)
+            except ApprovalRequired as error:
+                self.message_user(
+                    request,
+                    f"{card}: {error.message} Ask a manager from the staff screens.",
+                    messages.WARNING,
+                )
+            except ApplicationError as error:
+                self.message_user(request, f"{card}: {error.message}", messages.ERROR)
+            else:
+                done += 1
+        if done:
+            self.message_user(request, f"{done} gift card(s) changed.")
+
+    @admin.action(description="Void the selected gift cards (reason required)")
+    def void_cards(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda card, reason: void_gift_card(
+                card=card,
+                reason=reason,
+                actor=request.user,
+                location=getattr(request.user, "store", None),
+            ),
+        )
+
+    @admin.action(description="Adjust the balance of the selected gift cards")
+    def adjust_cards(self, request, queryset):
+        amount = request.POST.get("amount") or "0"
+        self._each(
+            request,
+            queryset,
+            lambda card, reason: adjust_gift_card(
+                card=card,
+                amount=amount,
+                reason=reason,
+                actor=request.user,
+                location=getattr(request.user, "store", None),
+            ),
+        )

@@ -1,0 +1,591 @@
+"""Gift cards: issue, spend, refund back, void, adjust, expire, and the PIN check.
+
+Every movement locks the card row (``select_for_update``), checks, moves the balance
+by one UPDATE guarded by ``balance >= amount`` and writes its ledger row in the same
+transaction, so parallel spends at several tills and the web queue on the card and
+only those the balance covers go through; the database refuses a negative balance
+anyway. A ledger ``reference`` is unique: a retried spend or refund books once.
+
+PINs are stored hashed (Django's password hashers). Wrong PINs are counted in the
+cache per card number and per caller; at ``OMNISTORE_GIFT_CARD_PIN_MAX_FAILURES``
+the card (or the caller) is locked for ``OMNISTORE_GIFT_CARD_PIN_LOCK_MINUTES``. An
+unknown number and a wrong PIN answer the same, so numbers cannot be told apart.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from omnistore.approvals.models import ApprovalKind
+from omnistore.approvals.policy import approval_needed
+from omnistore.approvals.services.approvals import check_approval
+from omnistore.core import outbox
+from omnistore.core.actors import acting_user
+from omnistore.core.exceptions import Conflict, ValidationFailed
+from orders.models import (
+    GIFT_CARD_EMAIL_TOPIC,
+    GiftCard,
+    GiftCardKind,
+    GiftCardStatus,
+    GiftCardTransaction,
+    GiftCardTxnKind,
+    Order,
+    PaymentStatus,
+)
+from orders.payments.base import (
+    ChargeResult,
+    PaymentDeclined,
+    PaymentProvider,
+    RefundResult,
+)
+
+from .common import to_money
+
+GIFT_CARD_PROVIDER = "gift_card"
+CARD_NUMBER_DIGITS = 16
+PIN_DIGITS = 6
+
+
+def normalize_card_number(value) -> str:
+    """Digits only: a scanned or typed number with spaces or dashes is the same."""
+    return "".join(ch for ch in str(value or "") if ch.isdigit())[:32]
+
+
+def new_card_number() -> str:
+    return "".join(secrets.choice("0123456789") for _ in range(CARD_NUMBER_DIGITS))
+
+
+def new_pin() -> str:
+    return "".join(secrets.choice("0123456789") for _ in range(PIN_DIGITS))
+
+
+# --- PIN attempts -------------------------------------------------------------------
+
+
+def _fail_key(kind: str, ident: str) -> str:
+    return f"giftcard:fail:{kind}:{ident}"
+
+
+def _lock_seconds() -> int:
+    return settings.OMNISTORE_GIFT_CARD_PIN_LOCK_MINUTES * 60
+
+
+def _failures(kind: str, ident: str) -> int:
+    return int(cache.get(_fail_key(kind, ident)) or 0)
+
+
+def _count_failure(kind: str, ident: str) -> int:
+    key = _fail_key(kind, ident)
+    cache.add(key, 0, _lock_seconds())
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, _lock_seconds())
+        return 1
+
+
+def _caller_limit() -> int:
+    return settings.OMNISTORE_GIFT_CARD_PIN_MAX_FAILURES * 4
+
+
+def _locked_error(field: str) -> ValidationFailed:
+    minutes = settings.OMNISTORE_GIFT_CARD_PIN_LOCK_MINUTES
+    message = (
+        f"This gift card is locked after too many wrong PINs: try again in "
+        f"{minutes} minutes, or ask in a shop with the card."
+    )
+    return ValidationFailed(message, code="gift_card_locked", extra={field: [message]})
+
+
+def _wrong_error(field: str, left: int) -> ValidationFailed:
+    message = "The gift card number or PIN is wrong."
+    if left <= 2:
+        message += (
+            f" {left} attempt{'s' if left != 1 else ''} left before the card locks."
+        )
+    return ValidationFailed(message, code="gift_card_invalid", extra={field: [message]})
+
+
+def authenticate_card(
+    *, number: str, pin: str, caller: str = "", field: str = "gift_card", lock=False
+) -> GiftCard:
+    """The card of ``number`` when ``pin`` is its PIN; otherwise one answer for an
+    unknown number and a wrong PIN, counted against the card and the caller.
+    ``lock``: the row is read ``FOR UPDATE`` (inside the caller's transaction)."""
+    number = normalize_card_number(number)
+    limit = settings.OMNISTORE_GIFT_CARD_PIN_MAX_FAILURES
+    if _failures("card", number) >= limit or (
+        caller and _failures("caller", caller) >= _caller_limit()
+    ):
+        raise _locked_error(field)
+    rows = GiftCard.objects.select_for_update() if lock else GiftCard.objects
+    card = rows.filter(number=number).first() if number else None
+    if card is None:
+        make_password(str(pin))  # the same work as a real check: no timing oracle
+        ok = False
+    else:
+        ok = check_password(str(pin or ""), card.pin_hash)
+    if ok:
+        cache.delete(_fail_key("card", number))
+        return card
+    failures = _count_failure("card", number)
+    if caller:
+        _count_failure("caller", caller)
+    if failures >= limit:
+        raise _locked_error(field)
+    raise _wrong_error(field, limit - failures)
+
+
+def unlock_card(number: str) -> None:
+    """A manager who saw the card and its owner clears the wrong-PIN count."""
+    cache.delete(_fail_key("card", normalize_card_number(number)))
+
+
+# --- Issue ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssuedCard:
+    card: GiftCard
+    pin: str  # shown once (printed on the receipt or emailed), never stored
+
+
+def _check_amount(amount, field: str = "amount") -> Decimal:
+    try:
+        amount = to_money(amount)
+    except (ArithmeticError, TypeError, ValueError):
+        raise ValidationFailed(
+            "Enter an amount.", extra={field: ["Not a number."]}
+        ) from None
+    limit = settings.OMNISTORE_GIFT_CARD_MAX_AMOUNT
+    if amount <= 0 or amount > limit:
+        raise ValidationFailed(
+            f"A gift card holds between 0.01 and {limit}.",
+            extra={field: [f"Between 0.01 and {limit}."]},
+        )
+    return amount
+
+
+@transaction.atomic
+def issue_gift_card(
+    *,
+    amount: Decimal,
+    currency: str,
+    number: str = "",
+    pin: str = "",
+    kind: str = GiftCardKind.PHYSICAL,
+    market=None,
+    location=None,
+    order: Order | None = None,
+    recipient_email: str = "",
+    recipient_name: str = "",
+    message: str = "",
+    send_on=None,
+    actor=None,
+    now: datetime | None = None,
+) -> IssuedCard:
+    """Activate a card with ``amount`` on it: a physical card's scanned ``number``
+    (and the PIN under its scratch strip, when it has one), or a new e-gift card's.
+    Valid ``OMNISTORE_GIFT_CARD_VALID_DAYS`` from now."""
+    now = now or timezone.now()
+    amount = _check_amount(amount)
+    number = normalize_card_number(number) or new_card_number()
+    if len(number) < 12:
+        raise ValidationFailed(
+            "Scan the card's number.", extra={"number": ["At least 12 digits."]}
+        )
+    pin = str(pin or "").strip() or new_pin()
+    if not pin.isdigit() or not 4 <= len(pin) <= 8:
+        raise ValidationFailed(
+            "A PIN is 4 to 8 digits.", extra={"pin": ["4-8 digits."]}
+        )
+    try:
+        with transaction.atomic():
+            card = GiftCard.objects.create(
+                number=number,
+                pin_hash=make_password(pin),
+                kind=kind,
+                currency=currency,
+                market=market,
+                initial_amount=amount,
+                balance=amount,
+                expires_at=now
+                + timedelta(days=settings.OMNISTORE_GIFT_CARD_VALID_DAYS),
+                issued_at=now,
+                issued_location=location,
+                issued_by=acting_user(actor),
+                order=order,
+                recipient_email=recipient_email or "",
+                recipient_name=(recipient_name or "")[:100],
+                message=(message or "")[:500],
+                send_on=send_on,
+            )
+    except IntegrityError:
+        raise ValidationFailed(
+            "This card is already active.",
+            code="gift_card_active",
+            extra={"number": ["This card number is already in use."]},
+        ) from None
+    _book(
+        card,
+        GiftCardTxnKind.ISSUE,
+        amount,
+        f"issue:{card.number}",
+        "Issued",
+        order=order,
+        location=location,
+        actor=actor,
+        now=now,
+    )
+    return IssuedCard(card, pin)
+
+
+# --- Movements ------------------------------------------------------------------------
+
+
+def _book(
+    card,
+    kind,
+    amount,
+    reference,
+    reason,
+    *,
+    order=None,
+    location=None,
+    actor=None,
+    approval=None,
+    now=None,
+) -> GiftCardTransaction:
+    """The ledger row of a movement already applied to ``card.balance``."""
+    return GiftCardTransaction.objects.create(
+        card=card,
+        kind=kind,
+        amount=amount,
+        balance_after=card.balance,
+        currency=card.currency,
+        reason=(reason or "")[:250],
+        reference=reference[:100],
+        order=order,
+        location=location,
+        actor=acting_user(actor),
+        approval=approval,
+        created_at=now or timezone.now(),
+    )
+
+
+def _move(card: GiftCard, amount: Decimal) -> None:
+    """Apply a signed movement to a locked card: one guarded UPDATE."""
+    rows = GiftCard.objects.filter(pk=card.pk)
+    if amount < 0:
+        rows = rows.filter(balance__gte=-amount)
+    if not rows.update(balance=F("balance") + amount):
+        raise _short(card, -amount)
+    card.balance += amount
+
+
+def _short(card: GiftCard, amount: Decimal) -> ValidationFailed:
+    return ValidationFailed(
+        f"The gift card holds {card.balance} {card.currency}; {amount} was asked.",
+        code="insufficient_gift_card_balance",
+        extra={"gift_card": [f"Balance on the card: {card.balance} {card.currency}."]},
+    )
+
+
+def check_usable(card: GiftCard, *, currency: str, now: datetime, field="gift_card"):
+    """A card can pay when it is active, in date and in the sale's currency."""
+    problem = ""
+    if card.status != GiftCardStatus.ACTIVE:
+        problem = "This gift card is void."
+    elif card.expires_at <= now:
+        problem = f"This gift card expired on {card.expires_at:%Y-%m-%d}."
+    elif card.currency != currency:
+        problem = f"This gift card is in {card.currency}; this sale is in {currency}."
+    if problem:
+        raise ValidationFailed(
+            problem, code="gift_card_unusable", extra={field: [problem]}
+        )
+
+
+def spend_gift_card(
+    *,
+    number: str,
+    pin: str,
+    amount: Decimal,
+    order: Order,
+    reference: str,
+    caller: str = "",
+    location=None,
+    actor=None,
+    now: datetime | None = None,
+) -> ChargeResult:
+    """A gift card as a tender, inside the order's transaction (a refused order takes
+    nothing off the card)."""
+    now = now or timezone.now()
+    amount = to_money(amount)
+    card = authenticate_card(number=number, pin=pin, caller=caller, lock=True)
+    check_usable(card, currency=order.currency, now=now)
+    if card.balance < amount:
+        raise _short(card, amount)
+    _move(card, -amount)
+    txn = _book(
+        card,
+        GiftCardTxnKind.REDEEM,
+        -amount,
+        f"spend:{reference}",
+        f"Order {order.number}",
+        order=order,
+        location=location,
+        actor=actor,
+        now=now,
+    )
+    return ChargeResult(
+        provider=GIFT_CARD_PROVIDER,
+        reference=txn.reference,
+        status=PaymentStatus.CAPTURED,
+        amount=amount,
+    )
+
+
+class GiftCardProvider(PaymentProvider):
+    """The card's balance as a payment provider: spent at checkout
+    (``spend_gift_card``, which checks the PIN); a refund of a gift card payment puts
+    the money back on the card it came from, once per refund reference."""
+
+    name = GIFT_CARD_PROVIDER
+
+    def charge(
+        self,
+        *,
+        method,
+        amount,
+        currency,
+        token,
+        idempotency_key,
+        capture=True,
+        cart_reference="",
+    ):
+        raise PaymentDeclined(
+            "A gift card is spent with its number and PIN at checkout.",
+            extra={"payment": ["Give the gift card as a tender."]},
+        )
+
+    @transaction.atomic
+    def refund(self, *, provider_reference, amount, currency, idempotency_key):
+        reference = f"refund:{idempotency_key}"[:100]
+        done = GiftCardTransaction.objects.filter(reference=reference).first()
+        if done is None:
+            spent = GiftCardTransaction.objects.get(reference=provider_reference)
+            card = GiftCard.objects.select_for_update().get(pk=spent.card_id)
+            if card.status != GiftCardStatus.ACTIVE:
+                raise Conflict(
+                    "The gift card this was paid with is void: refund to store "
+                    "credit instead.",
+                    code="gift_card_void",
+                    extra={"refund_method": ["Refund as store credit."]},
+                )
+            _move(card, to_money(amount))
+            done = _book(
+                card,
+                GiftCardTxnKind.REFUND,
+                to_money(amount),
+                reference,
+                f"Refund ({idempotency_key})",
+                order=spent.order,
+            )
+        return RefundResult(provider=self.name, reference=done.reference, amount=amount)
+
+
+# --- Void, adjust, expire -----------------------------------------------------------
+
+
+def _guard(card, *, summary, amount, reason, location, actor, approvals):
+    if not approval_needed(ApprovalKind.GIFT_CARD_VOID):
+        return None
+    return check_approval(
+        kind=ApprovalKind.GIFT_CARD_VOID,
+        location=location,
+        subject=f"gift_card:{card.number}",
+        actor=actor,
+        summary=summary,
+        amount=amount,
+        currency=card.currency,
+        reason=reason,
+        approvals=approvals,
+    )
+
+
+def _reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("Say why.", extra={"reason": ["Required."]})
+    return reason[:250]
+
+
+@transaction.atomic
+def void_gift_card(
+    *, card: GiftCard | int, reason: str, actor, location=None, approvals=(), now=None
+) -> GiftCard:
+    """Void a card (lost, stolen, sold by mistake): its balance goes to zero with a
+    ledger row, a manager approving. A void card is never usable again."""
+    reason = _reason(reason)
+    now = now or timezone.now()
+    pk = card.pk if isinstance(card, GiftCard) else card
+    card = GiftCard.objects.select_for_update().get(pk=pk)
+    if card.status == GiftCardStatus.VOID:
+        raise Conflict("This gift card is already void.", code="gift_card_void")
+    approval = _guard(
+        card,
+        summary=f"Void {card} ({card.balance} {card.currency})",
+        amount=card.balance,
+        reason=reason,
+        location=location,
+        actor=actor,
+        approvals=approvals,
+    )
+    left = card.balance
+    if left:
+        _move(card, -left)
+        _book(
+            card,
+            GiftCardTxnKind.VOID,
+            -left,
+            f"void:{card.number}",
+            reason,
+            location=location,
+            actor=actor,
+            approval=approval,
+            now=now,
+        )
+    card.status = GiftCardStatus.VOID
+    card.voided_at = now
+    card.save(update_fields=["status", "voided_at"])
+    return card
+
+
+@transaction.atomic
+def adjust_gift_card(
+    *,
+    card: GiftCard | int,
+    amount: Decimal,
+    reason: str,
+    actor,
+    location=None,
+    approvals=(),
+    now=None,
+) -> GiftCardTransaction:
+    """Correct a card's balance by a signed ``amount`` with a reason, a manager
+    approving; the balance never goes below zero."""
+    reason = _reason(reason)
+    now = now or timezone.now()
+    try:
+        amount = to_money(amount)
+    except (ArithmeticError, TypeError, ValueError):
+        amount = Decimal("0")
+    if amount == 0:
+        raise ValidationFailed("Enter the change.", extra={"amount": ["Not zero."]})
+    pk = card.pk if isinstance(card, GiftCard) else card
+    card = GiftCard.objects.select_for_update().get(pk=pk)
+    if card.status != GiftCardStatus.ACTIVE:
+        raise Conflict("This gift card is void.", code="gift_card_void")
+    approval = _guard(
+        card,
+        summary=f"Adjust {card} by {amount:+} {card.currency}",
+        amount=abs(amount),
+        reason=reason,
+        location=location,
+        actor=actor,
+        approvals=approvals,
+    )
+    _move(card, amount)
+    if card.balance > settings.OMNISTORE_GIFT_CARD_MAX_AMOUNT:
+        raise ValidationFailed(
+            "A gift card cannot hold that much.",
+            extra={"amount": ["Too much for one card."]},
+        )
+    return _book(
+        card,
+        GiftCardTxnKind.ADJUST,
+        amount,
+        f"adjust:{card.number}:{secrets.token_hex(6)}",
+        reason,
+        location=location,
+        actor=actor,
+        approval=approval,
+        now=now,
+    )
+
+
+def expire_gift_cards(*, now: datetime | None = None) -> int:
+    """Cards past their date lose what is left (breakage), one ledger row each;
+    running twice changes nothing (the reference names the card)."""
+    now = now or timezone.now()
+    count = 0
+    due = GiftCard.objects.filter(
+        status=GiftCardStatus.ACTIVE, expires_at__lte=now, balance__gt=0
+    ).values_list("pk", flat=True)
+    for pk in list(due):
+        with transaction.atomic():
+            card = GiftCard.objects.select_for_update().get(pk=pk)
+            if card.balance <= 0 or card.expires_at > now:
+                continue
+            left = card.balance
+            _move(card, -left)
+            _book(
+                card,
+                GiftCardTxnKind.EXPIRE,
+                -left,
+                f"expire:{card.number}",
+                "Expired",
+                now=now,
+            )
+            count += 1
+    return count
+
+
+def gift_card_balance(
+    *, number: str, pin: str, caller: str = "", field: str = "number"
+) -> GiftCard:
+    """The card for a balance check (the PIN counted like at a till)."""
+    return authenticate_card(number=number, pin=pin, caller=caller, field=field)
+
+
+# --- E-gift cards -------------------------------------------------------------------
+
+def send_due_e_gift_cards(*, now: datetime | None = None) -> list[int]:
+    """E-gift cards whose send date has come are emailed to their recipients, once:
+    the PIN is made now (nobody knew the card's PIN before, so it could not be
+    spent early), stored hashed, and travels only in the email's outbox row."""
+    now = now or timezone.now()
+    due = GiftCard.objects.filter(
+        kind=GiftCardKind.DIGITAL,
+        status=GiftCardStatus.ACTIVE,
+        sent_at__isnull=True,
+        send_on__lte=timezone.localdate(now),
+    ).exclude(recipient_email="")
+    sent = []
+    for pk in list(due.values_list("pk", flat=True)):
+        with transaction.atomic():
+            card = GiftCard.objects.select_for_update().get(pk=pk)
+            if card.sent_at is not None:
+                continue
+            pin = new_pin()
+            card.pin_hash = make_password(pin)
+            card.sent_at = now
+            card.save(update_fields=["pin_hash", "sent_at"])
+            outbox.enqueue(
+                GIFT_CARD_EMAIL_TOPIC,
+                {"card_id": card.pk, "pin": pin},
+                dedupe_key=f"{GIFT_CARD_EMAIL_TOPIC}:{card.pk}",
+            )
+            sent.append(card.pk)
+    return sent

@@ -1,0 +1,188 @@
+"""Stored value as tenders: gift cards, store credit and loyalty points next to the
+card or cash that pays the rest (a split tender), and the order refunds go back in.
+
+A checkout lists the stored-value tenders first and the card or cash last, so a
+refused gift card or short balance refuses the order before any card is charged;
+everything stored-value moves inside the order's transaction.
+
+Points pay ``OMNISTORE_LOYALTY_POINTS_PER_REDEEMED_UNIT`` points per unit of the
+order's currency: the points given are worth that, rounded down to the cent, and the
+points taken are exactly those the amount needs (rounded up to a whole point).
+
+Refunds go back in this order (``REFUND_ORDER``): money first (card, mobile wallet,
+cash), then gift cards, then store credit, then points, so the customer gets
+spendable money back before stored value; within a kind, the latest payment first.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import ROUND_DOWN, Decimal
+
+from django.conf import settings
+
+from customers.models import Customer, LoyaltyTransaction
+from customers.services.loyalty import redeem_points, restore_points
+from omnistore.core.channels import is_online
+from omnistore.core.exceptions import ValidationFailed
+from orders.models import Order, Payment, PaymentMethod, PaymentStatus
+from orders.payments.base import (
+    ChargeResult,
+    PaymentDeclined,
+    PaymentProvider,
+    RefundResult,
+)
+
+POINTS_PROVIDER = "loyalty_points"
+POINTS_REFERENCE = "payment"
+
+STORED_VALUE = frozenset(
+    {PaymentMethod.GIFT_CARD, PaymentMethod.STORE_CREDIT, PaymentMethod.LOYALTY_POINTS}
+)
+
+# Money first, stored value after: see the module's docstring.
+REFUND_ORDER = {
+    PaymentMethod.CARD_ONLINE: 0,
+    PaymentMethod.CARD_IN_STORE: 0,
+    PaymentMethod.MOBILE_WALLET: 0,
+    PaymentMethod.CASH: 0,
+    PaymentMethod.GIFT_CARD: 1,
+    PaymentMethod.STORE_CREDIT: 2,
+    PaymentMethod.LOYALTY_POINTS: 3,
+}
+
+
+def refund_sequence(payments: list[Payment]) -> list[Payment]:
+    """The order's payments in the order a refund goes back to them."""
+    latest_first = sorted(payments, key=lambda p: (p.created_at, p.pk), reverse=True)
+    return sorted(latest_first, key=lambda p: REFUND_ORDER.get(p.method, 0))
+
+
+def _rate() -> int:
+    return int(settings.OMNISTORE_LOYALTY_POINTS_PER_REDEEMED_UNIT)
+
+
+def points_value(points: int) -> Decimal:
+    """What ``points`` pay, rounded down to the cent."""
+    return (Decimal(points) / _rate()).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+
+
+def points_for(amount: Decimal) -> int:
+    """The whole points that pay ``amount``."""
+    return math.ceil(Decimal(amount) * _rate())
+
+
+def check_points(points) -> Decimal:
+    if isinstance(points, bool) or not isinstance(points, int) or points <= 0:
+        raise ValidationFailed(
+            "Points must be a positive whole number.",
+            extra={"points": ["Must be a positive whole number."]},
+        )
+    value = points_value(points)
+    if value <= 0:
+        raise ValidationFailed(
+            f"{points} points pay nothing: {_rate()} points pay 1.",
+            code="too_few_points",
+            extra={"points": [f"At least {points_for(Decimal('0.01'))} points."]},
+        )
+    return value
+
+
+def require_owner(checkout, method: str) -> None:
+    """Store credit and points belong to a profile: online only the signed-in
+    customer's (an email typed at a guest checkout vouches for nothing); at a shop
+    counter, the customer staff attached."""
+    if method not in (PaymentMethod.STORE_CREDIT, PaymentMethod.LOYALTY_POINTS):
+        return
+    signed_in = checkout.customer is not None or checkout.user is not None
+    if is_online(checkout.channel) and not signed_in:
+        label = PaymentMethod(method).label
+        raise ValidationFailed(
+            f"Sign in to pay with {label.lower()}.",
+            code="sign_in_required",
+            extra={"tenders": [f"{label} needs a signed-in customer."]},
+        )
+
+
+def spend_points(
+    *,
+    customer: Customer | None,
+    order: Order,
+    amount: Decimal,
+    reference: str,
+    actor=None,
+) -> ChargeResult:
+    """Points as a tender, taken from the customer's balance in the order's
+    transaction."""
+    if customer is None:
+        raise ValidationFailed(
+            "Points belong to a customer: attach the customer first.",
+            extra={"points": ["Points need the customer's profile."]},
+        )
+    redeem_points(
+        customer=customer,
+        points=points_for(amount),
+        reason=f"Order {order.number}",
+        reference_type=POINTS_REFERENCE,
+        reference_id=reference[:64],
+        actor=actor,
+    )
+    return ChargeResult(
+        provider=POINTS_PROVIDER,
+        reference=reference[:64],
+        status=PaymentStatus.CAPTURED,
+        amount=amount,
+    )
+
+
+class PointsProvider(PaymentProvider):
+    """Points as a payment provider: spent at checkout (``spend_points``); a refund
+    gives back the points the refunded amount took, once per refund reference, all
+    that is left of the payment's points on the last refund."""
+
+    name = POINTS_PROVIDER
+
+    def charge(
+        self,
+        *,
+        method,
+        amount,
+        currency,
+        token,
+        idempotency_key,
+        capture=True,
+        cart_reference="",
+    ):
+        raise PaymentDeclined(
+            "Points are spent from the customer's balance at checkout.",
+            extra={"payment": ["Give the points as a tender."]},
+        )
+
+    def refund(self, *, provider_reference, amount, currency, idempotency_key):
+        spent = LoyaltyTransaction.objects.get(
+            kind="redeem",
+            reference_type=POINTS_REFERENCE,
+            reference_id=provider_reference,
+        )
+        payment = Payment.objects.get(
+            provider=self.name, provider_reference=provider_reference
+        )
+        taken = -spent.points
+        if payment.refunded_amount + Decimal(amount) >= payment.amount:
+            back = taken - math.floor(payment.refunded_amount * _rate())
+        else:
+            back = math.floor(Decimal(amount) * _rate())
+        back = max(0, min(back, taken))
+        if back:
+            restore_points(
+                customer=spent.customer_id,
+                points=back,
+                reason=f"Refund of points paid ({idempotency_key})",
+                reference_type="refund",
+                reference_id=idempotency_key[:64],
+            )
+        return RefundResult(
+            provider=self.name,
+            reference=f"points:{idempotency_key}"[:100],
+            amount=amount,
+        )

@@ -1,0 +1,61 @@
+"""Gift cards, points and store credit made through the real services."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db.models import Sum
+
+from customers.models import Customer
+from customers.services.loyalty import earn_points
+from orders.models import GiftCard, GiftCardTransaction, StoreCreditKind
+from orders.services.giftcards import issue_gift_card
+from orders.services.payments import book_store_credit
+
+PIN = "482913"
+
+
+def gift_card(amount="50.00", currency="EUR", pin=PIN, **kwargs) -> GiftCard:
+    return issue_gift_card(
+        amount=Decimal(amount), currency=currency, pin=pin, **kwargs
+    ).card
+
+
+def balance(card: GiftCard) -> Decimal:
+    card.refresh_from_db()
+    return card.balance
+
+
+def ledger_total(card: GiftCard) -> Decimal:
+    return GiftCardTransaction.objects.filter(card=card).aggregate(s=Sum("amount"))[
+        "s"
+    ] or Decimal("0.00")
+
+
+def give_points(customer: Customer, points: int, ref: str = "seed") -> None:
+    earn_points(
+        customer=customer,
+        points=points,
+        reason="Welcome",
+        reference_type="test",
+        reference_id=ref,
+    )
+
+
+def give_credit(customer: Customer, amount: str, ref: str = "seed") -> None:
+    book_store_credit(
+        customer_id=customer.pk,
+        amount=Decimal(amount),
+        currency="EUR",
+        kind=StoreCreditKind.RETURN,
+        reason="Goodwill",
+        reference=f"test:{ref}",
+    )
+
+
+def points_of(customer: Customer) -> int:
+    return Customer.objects.get(pk=customer.pk).points_balance
+
+
+def credit_of(customer: Customer) -> Decimal:
+    return Customer.objects.get(pk=customer.pk).store_credit_balance
