@@ -74,6 +74,14 @@ class Customer(models.Model):
     )
     is_anonymised = models.BooleanField(default=False)
     erased_at = models.DateTimeField(null=True, blank=True)
+    assigned_associate = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="clients",
+        help_text="The associate whose client book holds this customer.",
+    )
 
     class Meta:
         ordering = ["last_name", "first_name", "id"]
@@ -598,3 +606,7 @@ class VerificationCode(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.target} ({self.status})"
+
+
+# The client book's tasks live in their own module, loaded with the app's models.
+from customers.clienteling import ClientTask, ClientTaskChange  # noqa: E402, F401
