@@ -38,7 +38,7 @@ from customers.selectors.team import is_team_member, manages
 from omnistore.accounts.scoping import shop_ids
 from omnistore.core.actors import acting_user
 from omnistore.core.exceptions import (
-    IllegalTransition,
+    Conflict,
     NotFound,
     PermissionDenied,
     ValidationFailed,
@@ -83,7 +83,7 @@ def _record(task, action, actor, *, before=None, after=None, until=None) -> None
 
 def _still_open(task: ClientTask) -> None:
     if task.status == TaskStatus.DONE:
-        raise IllegalTransition("This task is already done.", code="task_done")
+        raise Conflict("This task is already done.", code="task_done")
 
 
 # --- Changes of one task ------------------------------------------------------------

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import customers, wishlists
+from . import clientbook, customers, wishlists
 
 urlpatterns = [
     path("", customers.customer_search, name="customer_search"),
@@ -31,5 +31,12 @@ urlpatterns += [
         "<int:pk>/wishlists/items/<int:item_id>/remove/",
         wishlists.wishlist_remove,
         name="customer_wishlist_remove",
+    ),
+]
+
+urlpatterns += [
+    path("<int:pk>/associate/", clientbook.customer_assign, name="customer_assign"),
+    path(
+        "<int:pk>/tasks/", clientbook.customer_task_create, name="customer_task_create"
     ),
 ]

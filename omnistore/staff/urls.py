@@ -12,6 +12,7 @@ urlpatterns = [
     path("store/", views.switch_store, name="switch_store"),
     path("stock/", include("inventory.staff.urls")),
     path("customers/", include("customers.staff.urls")),
+    path("clients/", include("customers.staff.clients_urls")),
     path("orders/", include("orders.staff.urls")),
     path("approvals/", include("omnistore.approvals.urls")),
 ]
