@@ -234,14 +234,14 @@ def _live_customers():
     return Customer.objects.filter(merged_into__isnull=True, is_anonymised=False)
 
 
-@transaction.atomic
 def open_restock_tasks(
     *, restocks: Iterable[tuple[int, int | None, int]], now=None
 ) -> int:
     """Restocks found (variant, location or None for online, number): a timeline line
     for each live customer wishing the variant, when it came back online or at their
     preferred shop; a task for each associate who added it to a list. Returns the
-    number of tasks opened."""
+    number of tasks opened. Runs in the caller's transaction (the one recording the
+    restocks): three queries whatever the number of wishers, more only for tasks."""
     now = now or timezone.now()
     looks: dict[int, tuple[int, set]] = {}
     for variant, location, number in restocks:

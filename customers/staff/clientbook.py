@@ -72,7 +72,9 @@ def _may(actor, current, new) -> bool:
     return True
 
 
-def client_panel(request, customer: Customer, *, form=None, task_form=None) -> dict:
+def client_panel(
+    request, customer: Customer, *, form=None, task_form=None, error=None
+) -> dict:
     """The 360° card: the client's associate, what the signed-in user may do about it,
     and the open tasks about the client they see."""
     user = request.user
@@ -93,19 +95,20 @@ def client_panel(request, customer: Customer, *, form=None, task_form=None) -> d
         "task_form": task_form
         or ManualTaskForm(initial={"due_on": timezone.localdate()}),
         "tasks": list(customer_tasks(customer, user)),
+        "error": error,
     }
 
 
 register(customer_panels, client_panel)
 
 
-def _panel_response(request, customer, status=200, **forms):
+def _panel_response(request, customer, status=200, **extra):
     if not request.htmx:
         return redirect("staff:customer_detail", pk=customer.pk)
     customer = Customer.objects.select_related("assigned_associate__store").get(
         pk=customer.pk
     )
-    panel = client_panel(request, customer, **forms)
+    panel = client_panel(request, customer, **extra)
     return render(request, panel["template"], {"panel": panel}, status=status)
 
 
@@ -140,11 +143,10 @@ def customer_assign(request, pk: int):
         if not request.htmx:
             messages.error(request, error.message)
             return redirect("staff:customer_detail", pk=customer.pk)
-        form = form or AssociateForm(team=team_members(shop_ids(user)))
-        add_service_error(form, error)
-        if not user.is_manager:
-            form.fields["associate"].widget = form.fields["associate"].hidden_widget()
-        return _panel_response(request, customer, INVALID, form=form)
+        if form is not None:
+            add_service_error(form, error)
+            return _panel_response(request, customer, INVALID, form=form)
+        return _panel_response(request, customer, INVALID, error=error.message)
     if not request.htmx:
         messages.success(request, "Client book updated.")
     return _panel_response(request, customer)
