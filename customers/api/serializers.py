@@ -109,8 +109,19 @@ class IdentityOutSerializer(serializers.Serializer):
     verified = serializers.BooleanField()
 
 
+class AssociateOutSerializer(serializers.Serializer):
+    """The customer's own associate, as much as a customer is told: a first name and
+    the shop."""
+
+    first_name = serializers.CharField()
+    shop = serializers.CharField(allow_null=True, help_text="The associate's shop.")
+
+
 class ProfileSerializer(serializers.ModelSerializer):
     preferred_store_name = serializers.SerializerMethodField()
+    associate = serializers.SerializerMethodField(
+        help_text="The associate who looks after this customer; null if none."
+    )
     identities = IdentityOutSerializer(many=True, read_only=True)
 
     class Meta:
@@ -133,12 +144,21 @@ class ProfileSerializer(serializers.ModelSerializer):
             "created_channel",
             "created_at",
             "identities",
+            "associate",
         ]
         read_only_fields = fields
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_preferred_store_name(self, customer) -> str | None:
         return customer.preferred_store.name if customer.preferred_store_id else None
+
+    @extend_schema_field(AssociateOutSerializer(allow_null=True))
+    def get_associate(self, customer) -> dict | None:
+        associate = customer.assigned_associate
+        if associate is None or not associate.is_active:
+            return None
+        shop = associate.store.name if associate.store_id else None
+        return {"first_name": associate.first_name, "shop": shop}
 
 
 class ConsentOutSerializer(serializers.Serializer):

@@ -33,7 +33,7 @@ from omnistore.core.exceptions import NotFound
 def customer_profile(customer: Customer) -> Customer:
     """A profile with what its page or API shape shows, in two queries."""
     return (
-        Customer.objects.select_related("preferred_store")
+        Customer.objects.select_related("preferred_store", "assigned_associate__store")
         .prefetch_related(
             Prefetch("identities", queryset=CustomerIdentity.objects.order_by("kind"))
         )

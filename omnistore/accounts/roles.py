@@ -62,6 +62,8 @@ MANAGER_PERMISSIONS = [
     "customers.change_customer",
     "customers.view_wishlist",
     "customers.view_wishlistitem",
+    "customers.view_clienttask",
+    "customers.view_clienttaskchange",
     "approvals.approve_request",
     "approvals.view_manager_pages",
 ]
