@@ -6,6 +6,7 @@ import pytest
 from customers.models import Customer, CustomerEvent
 from customers.selectors.timeline import timeline_queryset
 from customers.services.clientbook import assign_associate
+from customers.services.merge import merge_customers
 from omnistore.core.exceptions import Conflict, PermissionDenied, ValidationFailed
 from tests.customers.clientbook_people import client, people
 from tests.customers.factories import CustomerUserFactory
@@ -105,3 +106,16 @@ def test_assignment_events_are_not_on_the_customers_own_timeline(team):
         timeline_queryset(giulia, for_customer=True).values_list("kind", flat=True)
     )
     assert "associate_assigned" not in kinds
+
+
+def test_a_merge_keeps_the_survivors_associate_or_takes_the_losers(team):
+    kept, gone = client(), client()
+    assign_associate(customer=gone, associate=team.bruno, actor=team.bruno)
+    merge_customers(survivor=kept, other=gone, actor=team.manager)
+    assert associate_of(kept) == team.bruno
+
+    mine, theirs = client(), client()
+    assign_associate(customer=mine, associate=team.anna, actor=team.anna)
+    assign_associate(customer=theirs, associate=team.bruno, actor=team.bruno)
+    merge_customers(survivor=mine, other=theirs, actor=team.manager)
+    assert associate_of(mine) == team.anna
