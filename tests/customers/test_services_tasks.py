@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from customers.clienteling import ClientTask, ClientTaskChange, TaskKind, TaskStatus
 from customers.services.clientbook import assign_associate
+from customers.services.erasure import erase_customer
 from customers.services.tasks import (
     complete_task,
     create_manual_task,
@@ -221,3 +222,16 @@ def test_manual_tasks_are_the_writers_own_unless_a_manager_writes_them(team):
     for_bruno = manual(team, actor=team.manager, assignee=team.bruno)
     assert for_bruno.assignee == team.bruno and for_bruno.shop == team.brera
     assert ClientTaskChange.objects.filter(task=for_bruno, action="created").exists()
+
+
+def test_erasure_closes_the_persons_tasks_and_blanks_their_words(team):
+    giulia = client_of(team.anna)
+    task = manual(team, customer=giulia, title="Ask about her wedding dress")
+    erase_customer(customer=giulia, actor=team.manager)
+    task.refresh_from_db()
+    assert (task.status, task.title, task.done_by) == (
+        TaskStatus.DONE,
+        "[erased]",
+        team.manager,
+    )
+    assert task.changes.latest("pk").action == "done"
