@@ -59,7 +59,9 @@ class ClientRow:
         }[tab]
 
 
-def _next_birthday(birthday: dt.date | None, today: dt.date, days: int):
+def next_birthday(birthday: dt.date | None, today: dt.date, days: int):
+    """The birthday's next day from ``today`` when it is at most ``days`` away (29
+    February is kept on the 28th in a common year), else None."""
     if birthday is None:
         return None
     for year in (today.year, today.year + 1):
@@ -142,7 +144,7 @@ def client_book(associate, *, shop=None, now=None) -> list[ClientRow]:
                 last_purchase_at=last,
                 in_shop_today=customer.in_shop_today,
                 open_tasks=customer.open_task_count,
-                next_birthday=_next_birthday(customer.birthday, today, recent),
+                next_birthday=next_birthday(customer.birthday, today, recent),
                 lapsed=(last or customer.created_at) < lapsed_before,
                 purchases=[e for e in mine if e.kind == PURCHASE_EVENT][
                     :ACTIVITY_SHOWN

@@ -33,6 +33,7 @@ from customers.clienteling import (
     TaskStatus,
 )
 from customers.models import Customer, CustomerEvent, WishlistItem
+from customers.selectors.clientbook import next_birthday
 from customers.selectors.identities import current_profile
 from customers.selectors.team import is_team_member, manages
 from omnistore.accounts.scoping import shop_ids
@@ -298,13 +299,6 @@ def open_restock_tasks(
     return _open_once(tasks)
 
 
-def _birthday_in(birthday: dt.date, year: int) -> dt.date:
-    try:
-        return birthday.replace(year=year)
-    except ValueError:  # 29 February in a common year
-        return dt.date(year, 2, 28)
-
-
 def birthday_tasks(today: dt.date) -> list[ClientTask]:
     lead = settings.OMNISTORE_CLIENTBOOK_BIRTHDAY_LEAD_DAYS
     clients = (
@@ -317,20 +311,19 @@ def birthday_tasks(today: dt.date) -> list[ClientTask]:
         associate = customer.assigned_associate
         if not is_team_member(associate, None):
             continue
-        for year in (today.year, today.year + 1):
-            day = _birthday_in(customer.birthday, year)
-            if today <= day <= today + dt.timedelta(days=lead):
-                tasks.append(
-                    ClientTask(
-                        kind=TaskKind.BIRTHDAY,
-                        customer=customer,
-                        assignee=associate,
-                        shop_id=associate.store_id,
-                        title=f"Birthday on {day:%d %b}",
-                        occurrence=f"birthday:{year}",
-                        due_on=day,
-                    )
+        day = next_birthday(customer.birthday, today, lead)
+        if day is not None:
+            tasks.append(
+                ClientTask(
+                    kind=TaskKind.BIRTHDAY,
+                    customer=customer,
+                    assignee=associate,
+                    shop_id=associate.store_id,
+                    title=f"Birthday on {day:%d %b}",
+                    occurrence=f"birthday:{day.year}",
+                    due_on=day,
                 )
+            )
     return tasks
 
 

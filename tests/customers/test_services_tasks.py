@@ -235,3 +235,12 @@ def test_erasure_closes_the_persons_tasks_and_blanks_their_words(team):
         team.manager,
     )
     assert task.changes.latest("pk").action == "done"
+
+
+def test_a_29_february_birthday_is_kept_on_the_28th_in_a_common_year(team):
+    leap = client_of(team.anna)
+    leap.birthday = dt.date(2000, 2, 29)
+    leap.save(update_fields=["birthday"])
+    generate_client_tasks(today=dt.date(2027, 2, 25))
+    task = ClientTask.objects.get()
+    assert (task.due_on, task.occurrence) == (dt.date(2027, 2, 28), "birthday:2027")
