@@ -75,7 +75,7 @@ def assign_associate(
     one of them and a refusal for the other."""
     live = current_profile(customer)
     customer = (
-        Customer.objects.select_for_update()
+        Customer.objects.select_for_update(of=("self",))
         .select_related("assigned_associate__store")
         .get(pk=live.pk)
     )
