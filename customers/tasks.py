@@ -4,8 +4,15 @@ idempotent)."""
 from celery import shared_task
 
 from customers.services import appointments
+from customers.services import tasks as client_tasks
 
 
 @shared_task(name="customers.tasks.send_appointment_reminders", ignore_result=True)
 def send_appointment_reminders() -> int:
     return len(appointments.send_appointment_reminders())
+
+
+@shared_task(name="customers.tasks.generate_client_tasks", ignore_result=True)
+def generate_client_tasks() -> int:
+    """Birthday and follow-up tasks due today; a second run makes nothing new."""
+    return sum(client_tasks.generate_client_tasks().values())

@@ -110,6 +110,14 @@ class IdentityOutSerializer(serializers.Serializer):
     verified = serializers.BooleanField()
 
 
+class AssociateOutSerializer(serializers.Serializer):
+    """The customer's own associate, as much as a customer is told: a first name and
+    the shop."""
+
+    first_name = serializers.CharField()
+    shop = serializers.CharField(allow_null=True, help_text="The associate's shop.")
+
+
 class ProfileSerializer(serializers.ModelSerializer):
     preferred_store_name = serializers.SerializerMethodField()
     points_value = serializers.SerializerMethodField(
@@ -117,6 +125,9 @@ class ProfileSerializer(serializers.ModelSerializer):
             "What `points_balance` pays, in units of currency. The tier and its "
             "progress: `/api/v1/me/loyalty/`."
         )
+    )
+    associate = serializers.SerializerMethodField(
+        help_text="The associate who looks after this customer; null if none."
     )
     identities = IdentityOutSerializer(many=True, read_only=True)
 
@@ -141,6 +152,7 @@ class ProfileSerializer(serializers.ModelSerializer):
             "created_channel",
             "created_at",
             "identities",
+            "associate",
         ]
         read_only_fields = fields
 
@@ -151,6 +163,14 @@ class ProfileSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.DecimalField(max_digits=14, decimal_places=2))
     def get_points_value(self, customer) -> str:
         return str(points_value(customer.points_balance))
+
+    @extend_schema_field(AssociateOutSerializer(allow_null=True))
+    def get_associate(self, customer) -> dict | None:
+        associate = customer.assigned_associate
+        if associate is None or not associate.is_active:
+            return None
+        shop = associate.store.name if associate.store_id else None
+        return {"first_name": associate.first_name, "shop": shop}
 
 
 class ConsentOutSerializer(serializers.Serializer):

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db.models import Prefetch
 
+from customers.clienteling import ClientTask
 from customers.models import (
     Address,
     Consent,
@@ -169,6 +170,22 @@ def _messages(customer: Customer) -> list[dict[str, Any]]:
     ]
 
 
+def _client_tasks(customer: Customer) -> list[dict[str, Any]]:
+    """What the shop meant to do for the person (follow-ups, birthdays, by hand)."""
+    return [
+        {
+            "kind": t.kind,
+            "title": t.title,
+            "due_on": t.due_on.isoformat(),
+            "status": t.status,
+            "created_at": iso(t.created_at),
+        }
+        for t in ClientTask.objects.filter(customer=customer).order_by(
+            "created_at", "id"
+        )
+    ]
+
+
 def _points(customer: Customer) -> list[dict[str, Any]]:
     return [
         {
@@ -262,6 +279,7 @@ def export_customer_sections(customer_ids: tuple[int, ...]) -> dict[str, Any]:
         "messages": _messages(customer),
         "points": _points(customer),
         "wishlists": _wishlists(customer),
+        "client_tasks": _client_tasks(customer),
     }
 
 

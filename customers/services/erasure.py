@@ -19,6 +19,12 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
+from customers.clienteling import (
+    ClientTask,
+    ClientTaskChange,
+    TaskAction,
+    TaskStatus,
+)
 from customers.models import (
     WISHLIST_DEFAULT_NAME,
     Address,
@@ -133,6 +139,27 @@ def _blank_texts(ids: tuple[int, ...], *, actor, now) -> None:
     pairs.update(reason=ERASED_TEXT)
 
 
+def _close_client_tasks(ids: tuple[int, ...], *, actor, now) -> None:
+    """Nobody follows up with an erased person: open tasks are closed (on record as
+    done by the erasure), and every task's words go."""
+    tasks = ClientTask.objects.filter(customer_id__in=ids)
+    still_open = list(
+        tasks.exclude(status=TaskStatus.DONE).values_list("pk", flat=True)
+    )
+    ClientTaskChange.objects.bulk_create(
+        ClientTaskChange(task_id=pk, action=TaskAction.DONE, actor=acting_user(actor))
+        for pk in still_open
+    )
+    tasks.filter(pk__in=still_open).update(
+        status=TaskStatus.DONE,
+        done_at=now,
+        done_by=acting_user(actor),
+        snoozed_until=None,
+        updated_at=now,
+    )
+    tasks.update(title=ERASED_TEXT)
+
+
 def _forget_wishlists(ids: tuple[int, ...]) -> None:
     """Notes and list names go and shared links stop working; what was wanted stays,
     anonymous, like the orders. Emails sharing a list lose recipient and message, and
@@ -191,6 +218,7 @@ def erase_customer_records(erasure: Erasure) -> None:
     _forget_wishlists(ids)
     _blank_messages(ids)
     erase_appointments(erasure)
+    _close_client_tasks(ids, actor=erasure.actor, now=erasure.now)
     _anonymise_profiles(erasure.customer, ids, erasure.now)
 
 
@@ -231,6 +259,8 @@ def personal_data() -> PersonalData:
             Wishlist: Texts(erased=("name", "share_token")),
             WishlistItem: Texts(erased=("note",), kept=("added_via",)),
             **APPOINTMENT_TEXTS,
+            ClientTask: Texts(erased=("title",), kept=("kind", "status", "occurrence")),
+            ClientTaskChange: Texts(kept=("action",)),
         },
         export=_export_sections,
         erase=erase_customer_records,

@@ -400,6 +400,23 @@ OMNISTORE_CAMPAIGN_LEASE_SECONDS = float(
 OMNISTORE_PRICE_DROP_MIN_PERCENT = Decimal(
     os.environ.get("OMNISTORE_PRICE_DROP_MIN_PERCENT", "10")
 )
+# The client book (docs/clienteling.md): a client with no purchase for this many days
+# is lapsed; a purchase asks for a follow-up this many days later; a birthday task
+# appears this many days ahead; "recent" purchases and wishlist changes are this new.
+OMNISTORE_CLIENTBOOK_LAPSED_DAYS = int(
+    os.environ.get("OMNISTORE_CLIENTBOOK_LAPSED_DAYS", "180")
+)
+OMNISTORE_CLIENTBOOK_FOLLOW_UP_DAYS = int(
+    os.environ.get("OMNISTORE_CLIENTBOOK_FOLLOW_UP_DAYS", "7")
+)
+OMNISTORE_CLIENTBOOK_BIRTHDAY_LEAD_DAYS = int(
+    os.environ.get("OMNISTORE_CLIENTBOOK_BIRTHDAY_LEAD_DAYS", "7")
+)
+OMNISTORE_CLIENTBOOK_RECENT_DAYS = 30
+CELERY_BEAT_SCHEDULE["customers-client-tasks"] = {
+    "task": "customers.tasks.generate_client_tasks",
+    "schedule": 3600.0 * 6,
+}
 CELERY_BEAT_SCHEDULE.update(
     {
         "campaigns-send-due": {

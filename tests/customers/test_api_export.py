@@ -104,6 +104,7 @@ def test_every_section_is_present(exported):
         "notes",
         "points",
         "wishlists",
+        "client_tasks",
         "orders",
         "returns",
         "store_credit",

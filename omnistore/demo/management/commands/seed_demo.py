@@ -12,6 +12,7 @@ SEEDS = [
     ("customers.demo", "seed_customers"),
     ("omnistore.approvals.demo", "seed_approvals"),
     ("orders.demo", "seed_orders"),
+    ("customers.demo_clientbook", "seed_client_book"),  # reads the orders' purchases
     ("campaigns.demo", "seed_campaigns"),
 ]
 COUNTED_APPS = [
