@@ -13,6 +13,13 @@ process (an email, an HTTP call) is enqueued as rows of its own and sent one per
 transaction, the send last, so a crash sends at most the one message in flight again.
 A batch that raises is rolled back and its messages are delivered one at a time, so
 one bad message is retried with back-off while the others go out.
+
+A handler that sends registers with ``prefetch``: ``@handler(topic, prefetch=load)``
+reads what every row of the topic in one claim needs at once (``load(payloads)``,
+outside any transaction, before the first send), and each row is then delivered with
+``func(payload, loaded)`` in its own transaction as before: one send and one commit
+per row, without the reads of each row. A prefetch that raises is dropped; each row
+then loads alone (``load([payload])``), so one bad row fails alone.
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ from .models import OutboxMessage
 logger = logging.getLogger(__name__)
 _HANDLERS: dict[str, Callable[[dict], object]] = {}
 _BATCH_HANDLERS: dict[str, Callable[[list[dict]], object]] = {}
+_PREFETCH: dict[str, Callable[[list[dict]], object]] = {}
 MAX_ATTEMPTS = 8
 
 
@@ -49,12 +57,18 @@ class Retry:
         return f"Retry({self.reason!r})"
 
 
-def handler(topic: str):
-    """Register ``func(payload)``: returns None when delivered, or a ``Retry``."""
+def handler(topic: str, *, prefetch: Callable[[list[dict]], object] | None = None):
+    """Register ``func(payload)``: returns None when delivered, or a ``Retry``. With
+    ``prefetch``, ``func(payload, prefetch(payloads))``: the rows of one claim read
+    together, each still delivered in a transaction of its own."""
 
     def register(func):
         _BATCH_HANDLERS.pop(topic, None)
         _HANDLERS[topic] = func
+        if prefetch is None:
+            _PREFETCH.pop(topic, None)
+        else:
+            _PREFETCH[topic] = prefetch
         return func
 
     return register
@@ -71,6 +85,7 @@ def batch_handler(topic: str):
 
     def register(func):
         _HANDLERS.pop(topic, None)
+        _PREFETCH.pop(topic, None)
         _BATCH_HANDLERS[topic] = func
         return func
 
@@ -209,7 +224,7 @@ def _mark_retry(message: OutboxMessage, outcome: Retry) -> None:
     message.save(update_fields=["attempts", "last_error", "available_at"])
 
 
-def _call(message: OutboxMessage) -> object:
+def _call(message: OutboxMessage, loaded: dict | None = None) -> object:
     batch = _BATCH_HANDLERS.get(message.topic)
     if batch is not None:
         outcomes = batch([message.payload])
@@ -217,16 +232,38 @@ def _call(message: OutboxMessage) -> object:
     func = _HANDLERS.get(message.topic)
     if func is None:
         raise LookupError(f"no handler for topic {message.topic!r}")
-    return func(message.payload)
+    prefetch = _PREFETCH.get(message.topic)
+    if prefetch is None:
+        return func(message.payload)
+    if loaded is None or message.topic not in loaded:
+        return func(message.payload, prefetch([message.payload]))
+    return func(message.payload, loaded[message.topic])
 
 
-def _deliver_alone(message: OutboxMessage) -> bool:
+def _prefetch(rows: list[OutboxMessage]) -> dict:
+    """What the rows of each prefetching topic of one claim need, read at once, by
+    topic; a topic whose read fails is left out (its rows then load alone)."""
+    loaded = {}
+    for topic, prefetch in _PREFETCH.items():
+        payloads = [m.payload for m in rows if m.topic == topic]
+        if len(payloads) < 2:
+            continue
+        try:
+            loaded[topic] = prefetch(payloads)
+        except Exception:
+            logger.warning(
+                "outbox: prefetch of %d %r rows failed", len(payloads), topic
+            )
+    return loaded
+
+
+def _deliver_alone(message: OutboxMessage, loaded: dict | None = None) -> bool:
     """Deliver one row and mark it in one short transaction: what the handler wrote
     and the row marked processed commit together. A handler sends last (after its
     own writes), so only a crash between its send and this commit sends twice."""
     try:
         with transaction.atomic():
-            outcome = _call(message)
+            outcome = _call(message, loaded)
             if isinstance(outcome, Retry):  # the handler's bookkeeping is kept
                 _mark_retry(message, outcome)
                 return False
@@ -292,11 +329,12 @@ def drain(*, limit: int = 200) -> int:
         if not rows:
             break
         taken += len(rows)
+        loaded = _prefetch(rows)
         for run in _runs(rows):
             if len(run) > 1:
                 delivered += _deliver_batch(run)
             else:
-                delivered += _deliver_alone(run[0])
+                delivered += _deliver_alone(run[0], loaded)
     if taken >= limit:  # more may wait behind this batch
         _kick()
     return delivered

@@ -208,6 +208,30 @@ def test_an_unknown_order_in_the_batch_is_retried_alone_and_the_others_go_out(
     assert "Order not found" in bad.last_error
 
 
+def test_a_receipt_of_an_unknown_order_fails_alone_and_the_others_drained_with_it_go_out(
+    store, item
+):
+    """The receipts of one drain are read together; when that read fails, each row
+    reads its own order, so only the bad one waits."""
+    ada = place(store, item, email="ada@example.com")
+    bo = place(store, item, email="bo@example.com")
+    assert outbox.drain() == 2 + 2
+    mail.outbox.clear()
+    for order in (ada, bo):
+        outbox.enqueue(
+            "orders.email", {"order_id": order.pk, "kind": "receipt"}, dedupe_key=None
+        )
+        if order is ada:
+            outbox.enqueue("orders.email", {"order_id": 987654, "kind": "receipt"})
+
+    assert outbox.drain() == 2
+
+    assert sorted(m.to[0] for m in mail.outbox) == ["ada@example.com", "bo@example.com"]
+    bad = OutboxMessage.objects.get(processed_at__isnull=True)
+    assert bad.payload == {"order_id": 987654, "kind": "receipt"}
+    assert bad.attempts == 1 and "Order not found" in bad.last_error
+
+
 class RefusingBackend(EmailBackend):
     """A mail server that refuses the addresses in ``refused``."""
 
@@ -261,12 +285,14 @@ def test_when_the_mail_server_fails_only_unsent_receipts_are_retried(
 def test_a_drain_of_placed_orders_costs_a_fixed_batch_and_a_fixed_cost_per_receipt(
     store, item, count, django_assert_max_num_queries
 ):
-    """The points of a batch cost the same queries for any size; each receipt then
-    leaves in a short transaction of its own (its send last), so a worker lost
-    mid-drain sends no receipt twice."""
+    """The points of a batch cost the same queries for any size, and so does reading
+    what the receipts show; each receipt then leaves in a short transaction of its
+    own (its send last), so a worker lost mid-drain sends no receipt twice: per order,
+    its receipt row queued, then a timeline entry and the row marked, in a savepoint
+    here (a transaction in the worker)."""
     orders = [place(store, item, email=f"c{n % 5}@example.com") for n in range(count)]
 
-    with django_assert_max_num_queries(22 + 13 * count):
+    with django_assert_max_num_queries(30 + 5 * count):
         assert outbox.drain() == 2 * count
 
     assert len(mail.outbox) == count
