@@ -12,7 +12,9 @@ handler at once. Batch handlers only write to the database: what must leave the
 process (an email, an HTTP call) is enqueued as rows of its own and sent one per
 transaction, the send last, so a crash sends at most the one message in flight again.
 A batch that raises is rolled back and its messages are delivered one at a time, so
-one bad message is retried with back-off while the others go out.
+one bad message is retried with back-off while the others go out. The rows of a topic
+registered ``ordered=False`` (they only wake another queue) go to its batch handler
+all at once per claim, so they never split the runs of the other topics.
 
 A handler that sends registers with ``prefetch``: ``@handler(topic, prefetch=load)``
 reads what every row of the topic in one claim needs at once (``load(payloads)``,
@@ -43,6 +45,7 @@ logger = logging.getLogger(__name__)
 _HANDLERS: dict[str, Callable[[dict], object]] = {}
 _BATCH_HANDLERS: dict[str, Callable[[list[dict]], object]] = {}
 _PREFETCH: dict[str, Callable[[list[dict]], object]] = {}
+_UNORDERED: set[str] = set()
 MAX_ATTEMPTS = 8
 
 
@@ -64,6 +67,7 @@ def handler(topic: str, *, prefetch: Callable[[list[dict]], object] | None = Non
 
     def register(func):
         _BATCH_HANDLERS.pop(topic, None)
+        _UNORDERED.discard(topic)
         _HANDLERS[topic] = func
         if prefetch is None:
             _PREFETCH.pop(topic, None)
@@ -74,19 +78,26 @@ def handler(topic: str, *, prefetch: Callable[[list[dict]], object] | None = Non
     return register
 
 
-def batch_handler(topic: str):
+def batch_handler(topic: str, *, ordered: bool = True):
     """Register ``func(payloads)`` for a run of messages of ``topic``, oldest first.
 
     It only writes to the database (its transaction may be lost with the worker) and
     returns None when every message was handled, or one outcome per payload (None or
     a ``Retry``). When it raises, what it wrote is rolled back and each message of
-    the run is delivered alone (a batch of one).
+    the run is delivered alone (a batch of one). A topic whose messages need no
+    order against other topics' (``ordered=False``: a wake-up) is handled once per
+    claim, all its rows together, first; its rows then never split the runs of the
+    others.
     """
 
     def register(func):
         _HANDLERS.pop(topic, None)
         _PREFETCH.pop(topic, None)
         _BATCH_HANDLERS[topic] = func
+        if ordered:
+            _UNORDERED.discard(topic)
+        else:
+            _UNORDERED.add(topic)
         return func
 
     return register
@@ -304,8 +315,12 @@ def _deliver_batch(run: list[OutboxMessage]) -> int:
 
 
 def _runs(rows: list[OutboxMessage]):
-    """Consecutive rows of one batch topic together; every other row alone."""
-    for topic, group in groupby(rows, key=lambda message: message.topic):
+    """The rows of each unordered topic together, first; then consecutive rows of
+    one batch topic together, every other row alone."""
+    for topic in sorted({m.topic for m in rows} & _UNORDERED):
+        yield [m for m in rows if m.topic == topic]
+    ordered = [m for m in rows if m.topic not in _UNORDERED]
+    for topic, group in groupby(ordered, key=lambda message: message.topic):
         if topic in _BATCH_HANDLERS:
             yield list(group)
         else:

@@ -14,7 +14,7 @@ from django.utils import timezone
 from customers.models import Customer, CustomerEvent, LoyaltyTransaction
 from customers.services.merge import merge_customers
 from omnistore.core import outbox
-from omnistore.core.models import OutboxMessage
+from omnistore.core.models import OutboxMessage, WebhookEndpoint
 from orders.models import Order
 from orders.services.checkout import LineRequest, place_order
 from orders.services.fulfilment import cancel_order
@@ -281,19 +281,33 @@ def test_when_the_mail_server_fails_only_unsent_receipts_are_retried(
     assert sum(Customer.objects.values_list("points_balance", flat=True)) == 120
 
 
+@pytest.mark.parametrize("subscribed", [False, True])
 @pytest.mark.parametrize("count", [2, 12])
 def test_a_drain_of_placed_orders_costs_a_fixed_batch_and_a_fixed_cost_per_receipt(
-    store, item, count, django_assert_max_num_queries
+    store, item, count, subscribed, django_assert_max_num_queries
 ):
     """The points of a batch cost the same queries for any size, and so does reading
     what the receipts show; each receipt then leaves in a short transaction of its
     own (its send last), so a worker lost mid-drain sends no receipt twice: per order,
     its receipt row queued, then a timeline entry and the row marked, in a savepoint
-    here (a transaction in the worker)."""
-    orders = [place(store, item, email=f"c{n % 5}@example.com") for n in range(count)]
+    here (a transaction in the worker). A webhook subscriber adds one row per order
+    that wakes the webhook worker: all of a drain's are handled at once (4 queries)
+    and do not split the batch of placed orders between them."""
+    if subscribed:
+        WebhookEndpoint.objects.create(
+            name="erp", url="https://erp.example.com/hook", secret="s" * 32
+        )
+    orders = []
+    for n in range(count):
+        orders.append(place(store, item, email=f"c{n % 5}@example.com"))
+        if subscribed:  # each checkout's own transaction queues its wake-up row;
+            # the test's one transaction keeps one, so the others are written here
+            outbox.enqueue("core.webhook", {"delivery_id": n}, dedupe_key=f"t:{n}")
+    wakes = OutboxMessage.objects.filter(topic="core.webhook").count()
+    assert wakes == (count + 1 if subscribed else 0)
 
-    with django_assert_max_num_queries(30 + 5 * count):
-        assert outbox.drain() == 2 * count
+    with django_assert_max_num_queries(30 + 4 * subscribed + 5 * count):
+        assert outbox.drain() == 2 * count + wakes
 
     assert len(mail.outbox) == count
     assert sum(Customer.objects.values_list("points_balance", flat=True)) == 30 * count
