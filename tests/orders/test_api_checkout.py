@@ -378,7 +378,7 @@ def test_a_new_guest_is_announced_to_webhook_subscribers_once(settings):
     )
     store = shop()
     item = stocked(store, 5)
-    for n in range(2):
+    for _ in range(2):
         client = APIClient()
         cart_with(client, (item, 1))
         response = checkout(
