@@ -10,6 +10,8 @@ class CustomersConfig(AppConfig):
         from customers.privacy import register
 
         from .services import verification, wishlists  # noqa: F401
+        from .services.browsing import browsing_personal_data
         from .services.erasure import personal_data
 
         register(personal_data())
+        register(browsing_personal_data())

@@ -166,6 +166,9 @@ class ConsentChannel(models.TextChoices):
     EMAIL = "email", "Email"
     SMS = "sms", "SMS"
     PUSH = "push", "Push"
+    # Not a way to reach the customer: their yes to product views being kept and used
+    # to personalise (recently viewed, messages about what they looked at).
+    TRACKING = "tracking", "Personalisation (browsing)"
 
 
 class ConsentDecision(models.Model):
@@ -598,3 +601,7 @@ class VerificationCode(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.target} ({self.status})"
+
+
+# Product views live in a module of their own (customers/browsing.py).
+from customers.browsing import BrowseEvent, BrowseKind  # noqa: E402, F401

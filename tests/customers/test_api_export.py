@@ -103,6 +103,7 @@ def test_every_section_is_present(exported):
         "notes",
         "points",
         "wishlists",
+        "product_views",
         "orders",
         "returns",
         "store_credit",
