@@ -176,6 +176,46 @@ def test_a_devices_anonymous_views_join_the_customer_who_signs_in_on_it(api_clie
             ],
         },
         [],
+        {"events": [1]},
+        {
+            "events": [
+                {"product": True, "occurred_at": "2026-01-01T00:00Z", "channel": "web"}
+            ]
+        },
+        {
+            "events": [
+                {
+                    "product": 1,
+                    "variant": "3",
+                    "occurred_at": "2026-01-01T00:00Z",
+                    "channel": "web",
+                }
+            ]
+        },
+        {
+            "events": [
+                {"product": 1, "occurred_at": "2026-01-01T00:00:00", "channel": "web"}
+            ]
+        },
+        {
+            "events": [
+                {
+                    "product": 1,
+                    "occurred_at": "0001-01-01T00:00:00+14:00",
+                    "channel": "web",
+                }
+            ]
+        },
+        {"events": [{"product": 1, "occurred_at": 1767225600, "channel": "web"}]},
+        {
+            "events": [
+                {
+                    "product": 1,
+                    "occurred_at": "2026-01-01T00:00Z" + "0" * 100,
+                    "channel": "web",
+                }
+            ]
+        },
     ],
 )
 def test_hostile_input_is_a_400_and_nothing_is_kept(api_client, body):
@@ -184,6 +224,27 @@ def test_hostile_input_is_a_400_and_nothing_is_kept(api_client, body):
     assert response.status_code == 400, response.content
     assert "message" in response.json()
     assert not BrowseEvent.objects.exists()
+
+
+def test_each_bad_event_is_named_in_the_error(api_client):
+    user, _ = consenting_user()
+    product = ProductFactory()
+    good = view(product)
+    bad = {**view(product), "channel": "store", "product": -1}
+
+    response = post(signed_in(api_client, user), [good, bad])
+
+    assert response.status_code == 400
+    errors = response.json()["extra"]["events"]
+    assert errors[0] == {} and set(errors[1]) == {"channel", "product"}
+
+
+def test_lowercase_rfc3339_times_are_read(api_client):
+    user, _ = consenting_user()
+    event = {**view(ProductFactory()), "occurred_at": "2026-12-01t10:00:00z"}
+    response = post(signed_in(api_client, user), [event])
+    assert response.status_code == 202
+    assert BrowseEvent.objects.get().occurred_at.hour == 10
 
 
 def test_a_batch_is_at_most_50_events(api_client):
