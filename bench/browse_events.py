@@ -197,6 +197,31 @@ def count_statements(data) -> list[str]:
     return seen
 
 
+def server_cpu(port: int) -> float:
+    """CPU seconds used so far by this benchmark's gunicorn (master and workers):
+    the machine is shared, so the server's own cost per view is the figure that does
+    not depend on what else runs."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                raw = f.read()
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmdline = f.read()
+        except OSError:
+            continue
+        fields = raw[raw.rindex(")") + 2 :].split()
+        stats[entry] = (fields[1], int(fields[11]) + int(fields[12]), cmdline)
+    masters = {
+        pid for pid, (_, _, cmd) in stats.items() if f"127.0.0.1:{port}".encode() in cmd
+    }
+    ours = masters | {pid for pid, (ppid, _, _) in stats.items() if ppid in masters}
+    return sum(stats[pid][1] for pid in ours) / tick
+
+
 def wait_until_served(port, data, seconds: float = 180.0) -> None:
     """gunicorn listens before its workers have loaded Django (on a busy machine, tens
     of seconds): send single views until every worker could have answered."""
@@ -238,9 +263,11 @@ def drive(port, data, seconds: float = SECONDS) -> dict:
                     errors[status] = errors.get(status, 0) + 1
 
     cpu_before, busy_before = cpu_by_command(), machine_busy()
+    server_before = server_cpu(port)
     load = os.getloadavg()[0]
     elapsed = run_threads(client, CLIENTS)
     return {
+        "server_cpu": server_cpu(port) - server_before,
         "elapsed": elapsed,
         "latencies": latencies,
         "accepted": accepted[0],
@@ -251,17 +278,18 @@ def drive(port, data, seconds: float = SECONDS) -> dict:
     }
 
 
-def drain() -> tuple[int, float, int]:
-    """Views waiting as the load stops, seconds to store them, rows in the table."""
+def drain() -> tuple[int, float, float, int]:
+    """Views waiting as the load stops, seconds (and CPU seconds of this process) to
+    store them, rows in the table."""
     from customers.models import BrowseEvent
     from customers.services import browse_buffer
     from customers.services.browsing import drain_browse_events
 
     waiting = browse_buffer.waiting()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     drain_browse_events()
-    took = time.perf_counter() - started
-    return waiting, took, BrowseEvent.objects.count()
+    took, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return waiting, took, cpu, BrowseEvent.objects.count()
 
 
 def main() -> None:
@@ -293,7 +321,7 @@ def main() -> None:
     drain_browse_events()
     before = BrowseEvent.objects.count()
     run = drive(port, data)
-    waiting, took, stored = drain()
+    waiting, took, drain_cpu, stored = drain()
     rate = run["accepted"] / run["elapsed"]
     requests = len(run["latencies"])
     cpu = run["cpu"]
@@ -308,10 +336,18 @@ def main() -> None:
         f"machine busy {run['busy']:.0%} (load {run['load']:.2f} as the run started);"
         f" CPU s: " + ", ".join(f"{name} {secs:.1f}" for name, secs in top)
     )
+    per_view = run["server_cpu"] / max(run["accepted"], 1)
+    print(
+        f"gunicorn CPU: {run['server_cpu']:.2f} s = {per_view * 1e6:.0f} µs a view, "
+        f"{run['server_cpu'] / max(requests, 1) * 1000:.1f} ms a request; on two "
+        f"free cores that is {2 / per_view if per_view else 0:,.0f} views/s"
+    )
     print(
         f"drain: {waiting} views waiting, stored in {took:.2f} s = "
-        f"{waiting / took if took else 0:,.0f} views/s; table holds "
-        f"{stored - before} new rows for {run['accepted']} accepted"
+        f"{waiting / took if took else 0:,.0f} views/s ({drain_cpu:.2f} s of CPU in "
+        f"this process: {waiting / drain_cpu if drain_cpu else 0:,.0f} views per CPU "
+        f"second); table holds {stored - before} new rows for {run['accepted']} "
+        f"accepted"
     )
     print(
         f"\n{verdict(rate >= TARGET_EVENTS_PER_S)}: >= {TARGET_EVENTS_PER_S:,} views/s"

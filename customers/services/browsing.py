@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from customers.browsing import BrowseEvent, BrowseKind
 from customers.services import browse_buffer
@@ -72,8 +71,8 @@ def _dedupe_key(payload: dict) -> str:
 
 def _parsed(payload: dict, now: datetime, oldest: datetime) -> BrowseEvent | None:
     try:
-        occurred = parse_datetime(str(payload["t"]))
-        received = parse_datetime(str(payload.get("r") or "")) or now
+        occurred = datetime.fromisoformat(str(payload["t"]))  # as written by us
+        received = datetime.fromisoformat(payload["r"]) if payload.get("r") else now
         product, variant = int(payload["p"]), payload.get("v")
         variant = int(variant) if variant is not None else None
     except (KeyError, TypeError, ValueError):
