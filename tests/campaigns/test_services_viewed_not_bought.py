@@ -1,6 +1,7 @@
 """Viewed several times, not bought: one email about the product, with its stock at
 the customer's preferred shop, within consents and the frequency cap."""
 
+import importlib
 from datetime import timedelta
 
 import pytest
@@ -26,11 +27,11 @@ TEMPLATE = (
 _serial = iter(range(10**9))
 
 
-def automation(**kwargs):
+def automation(*, templates=None, **kwargs):
     return campaign(
         kind=CampaignKind.VIEWED_NOT_BOUGHT,
         trigger_after=timedelta(hours=4),
-        templates={"email": TEMPLATE},
+        templates=templates or {"email": TEMPLATE},
         status=CampaignStatus.ACTIVE,
         **kwargs,
     )
@@ -175,3 +176,20 @@ def test_consent_withdrawn_before_sending_skips_the_message():
 
     assert run_automation(campaign=job).sent == 0
     assert mail.outbox == []
+
+
+def test_the_draft_written_by_the_migration_renders_with_the_stock_in_the_shop():
+    draft = importlib.import_module(
+        "campaigns.migrations.0006_viewed_not_bought_automation"
+    )
+    shop = Shop(units=3)
+    customer = shopper(shop)
+    viewed(customer, shop.variant.product)
+    automation(templates={"email": (draft.SUBJECT, draft.BODY)})
+
+    run_automations()
+
+    [email] = mail.outbox
+    name, store = shop.variant.product.name, shop.store.name
+    assert email.subject == f"{name} is waiting for you at {store}"
+    assert f"you looked at {name} a few times. {store} has 3 in stock" in email.body
