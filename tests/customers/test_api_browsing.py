@@ -288,7 +288,8 @@ def test_a_staff_login_is_told_it_has_no_profile(api_client):
     assert response.status_code == 404
 
 
-def test_batches_are_rate_limited_per_caller(api_client, settings):
+@pytest.fixture
+def two_batches_a_minute(settings):
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {
@@ -296,11 +297,27 @@ def test_batches_are_rate_limited_per_caller(api_client, settings):
             "browse": "2/minute",
         },
     }
+
+
+def test_batches_are_rate_limited_per_caller(api_client, two_batches_a_minute):
     user, _ = consenting_user()
     client = signed_in(api_client, user)
     product = ProductFactory()
     statuses = [post(client, [view(product)]).status_code for _ in range(3)]
+    other, _ = consenting_user()
     assert statuses == [202, 202, 429]
+    assert post(signed_in(api_client, other), [view(product)]).status_code == 202
+
+
+def test_anonymous_batches_are_limited_per_address_whatever_the_device(
+    api_client, two_batches_a_minute
+):
+    product = ProductFactory()
+    statuses = [
+        post(api_client, [view(product)], device_id=f"{DEVICE}-{n}", consent=True)
+        for n in range(3)
+    ]
+    assert [r.status_code for r in statuses] == [202, 202, 429]
 
 
 def _statements(client, events):
