@@ -66,6 +66,10 @@ class BrowseThrottle(SimpleRateThrottle):
 
 
 class BrowseEventSerializer(serializers.Serializer):
+    """One view as the schema documents it; ``BrowseEventsField`` checks the views of
+    a batch by these rules, a little stricter (a number is not read from a text, a
+    time needs its UTC offset)."""
+
     id = TextField(
         max_length=64,
         required=False,
