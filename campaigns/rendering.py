@@ -14,6 +14,7 @@ Context of every message::
     order {number, total, currency}                          (post-purchase, win-back)
     wishlist_item {name, sku, price, online, in_store,       (back in stock,
                    was_price, saving_percent}                 price drop)
+    viewed_item {name, price, in_store}                      (viewed, not bought)
 
 Links written in the template (and ``{{ shop_url }}``, the shop's own address) are
 rewritten to signed click-tracking links; email gets an HTML part with the open pixel
@@ -95,6 +96,7 @@ SAMPLE_CONTEXT = {
         "was_price": "49.90",
         "saving_percent": 20,
     },
+    "viewed_item": {"name": "Linen shirt", "price": "49.90", "in_store": 3},
 }
 
 
@@ -185,6 +187,7 @@ def compile_template(*, channel: str, subject: str, body: str) -> CompiledTempla
             "cart",
             "order",
             "wishlist_item",
+            "viewed_item",
         )
         if name in source
     )

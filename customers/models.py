@@ -174,6 +174,9 @@ class ConsentChannel(models.TextChoices):
     EMAIL = "email", "Email"
     SMS = "sms", "SMS"
     PUSH = "push", "Push"
+    # Not a way to reach the customer: their yes to product views being kept and used
+    # to personalise (recently viewed, messages about what they looked at).
+    TRACKING = "tracking", "Personalisation (browsing)"
 
 
 class ConsentDecision(models.Model):
@@ -610,8 +613,9 @@ class VerificationCode(models.Model):
         return f"{self.kind} {self.target} ({self.status})"
 
 
-# Appointments, messages with associates and the client book's tasks live in modules
-# of their own; imported here so Django finds them with the rest of the app's models.
+# Appointments, product views, messages with associates and the client book's tasks
+# live in modules of their own; imported here so Django finds them with the rest of
+# the app's models.
 from customers.appointments_models import (  # noqa: E402,F401
     Appointment,
     AppointmentBlock,
@@ -622,6 +626,7 @@ from customers.appointments_models import (  # noqa: E402,F401
     AppointmentStatus,
     Weekday,
 )
+from customers.browsing import BrowseEvent, BrowseKind  # noqa: E402, F401
 from customers.clienteling import ClientTask, ClientTaskChange  # noqa: E402, F401
 from customers.models_messages import (  # noqa: E402, F401
     Conversation,

@@ -3,7 +3,7 @@ idempotent)."""
 
 from celery import shared_task
 
-from customers.services import appointments
+from customers.services import appointments, browsing
 from customers.services import tasks as client_tasks
 
 
@@ -16,3 +16,8 @@ def send_appointment_reminders() -> int:
 def generate_client_tasks() -> int:
     """Birthday and follow-up tasks due today; a second run makes nothing new."""
     return sum(client_tasks.generate_client_tasks().values())
+
+
+@shared_task(name="customers.tasks.drain_browse_events", ignore_result=True)
+def drain_browse_events() -> int:
+    return browsing.drain_browse_events()

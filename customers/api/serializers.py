@@ -71,6 +71,10 @@ class ConsentUpdateSerializer(serializers.Serializer):
     email = FlagField(required=False)
     sms = FlagField(required=False)
     push = FlagField(required=False)
+    tracking = FlagField(
+        required=False,
+        help_text="Personalisation: keep the products you view and use them for you.",
+    )
     channel = serializers.ChoiceField(
         choices=[Channel.WEB, Channel.APP],
         default=Channel.WEB,
@@ -80,7 +84,11 @@ class ConsentUpdateSerializer(serializers.Serializer):
     def validate(self, attrs):
         if not any(channel in attrs for channel in ConsentChannel.values):
             raise serializers.ValidationError(
-                {"non_field_errors": ["Give at least one of email, sms, push."]}
+                {
+                    "non_field_errors": [
+                        "Give at least one of email, sms, push, tracking."
+                    ]
+                }
             )
         return attrs
 
@@ -174,7 +182,9 @@ class ProfileSerializer(serializers.ModelSerializer):
 
 
 class ConsentOutSerializer(serializers.Serializer):
-    channel = serializers.CharField(help_text="email, sms or push.")
+    channel = serializers.CharField(
+        help_text="email, sms, push or tracking (personalisation)."
+    )
     granted = serializers.BooleanField()
     source_channel = serializers.CharField(allow_blank=True)
     updated_at = serializers.DateTimeField(allow_null=True)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import accounts, appointments, me, messages, wishlists
+from . import accounts, appointments, browsing, me, messages, wishlists
 
 app_name = "customers-api"
 
@@ -19,6 +19,12 @@ urlpatterns = [
     path("me/timeline/", me.MeTimelineView.as_view(), name="me-timeline"),
     path("me/export/", me.MeExportView.as_view(), name="me-export"),
     path("me/erase/", me.MeEraseView.as_view(), name="me-erase"),
+    path(
+        "me/recently-viewed/",
+        browsing.RecentlyViewedView.as_view(),
+        name="me-recently-viewed",
+    ),
+    path("events/", browsing.BrowseEventsView.as_view(), name="browse-events"),
 ]
 
 urlpatterns += [

@@ -199,6 +199,9 @@ REST_FRAMEWORK = {
         "user": os.environ.get("THROTTLE_USER", "3000/minute"),
         # Gift card balance checks, per caller: numbers cannot be tried in bulk.
         "gift_card": os.environ.get("THROTTLE_GIFT_CARD", "30/minute"),
+        # Product views (POST /events/, up to 50 a request) per signed-in customer or
+        # address: the app sends a batch every few seconds at most.
+        "browse": os.environ.get("THROTTLE_BROWSE", "120/minute"),
     },
 }
 SPECTACULAR_SETTINGS = {
@@ -433,6 +436,40 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+
+# --- Browse events (customers.services.browsing) ---------------------------
+# Where product views wait between the request and the drain: a Redis list (one RPUSH
+# per request) at this URL, default REDIS_URL; without Redis each request's batch is
+# written by one INSERT instead (development, tests).
+OMNISTORE_BROWSE_BUFFER_URL = os.environ.get("OMNISTORE_BROWSE_BUFFER_URL", REDIS_URL)
+OMNISTORE_BROWSE_DRAIN_BATCH = int(
+    os.environ.get("OMNISTORE_BROWSE_DRAIN_BATCH", "2000")
+)
+# Seconds between drains (beat); an event older than this many days when drained
+# (a replayed or skewed client clock) is dropped.
+OMNISTORE_BROWSE_DRAIN_EVERY = float(
+    os.environ.get("OMNISTORE_BROWSE_DRAIN_EVERY", "5")
+)
+OMNISTORE_BROWSE_MAX_AGE_DAYS = 30
+# "Viewed several times, not bought": views of one product in a window of days, and
+# at most one such message per customer per CUSTOMER_CAP days, per product per
+# PRODUCT_CAP days.
+OMNISTORE_VIEWED_NOT_BOUGHT_VIEWS = int(
+    os.environ.get("OMNISTORE_VIEWED_NOT_BOUGHT_VIEWS", "3")
+)
+OMNISTORE_VIEWED_NOT_BOUGHT_DAYS = int(
+    os.environ.get("OMNISTORE_VIEWED_NOT_BOUGHT_DAYS", "7")
+)
+OMNISTORE_VIEWED_NOT_BOUGHT_CUSTOMER_CAP_DAYS = int(
+    os.environ.get("OMNISTORE_VIEWED_NOT_BOUGHT_CUSTOMER_CAP_DAYS", "7")
+)
+OMNISTORE_VIEWED_NOT_BOUGHT_PRODUCT_CAP_DAYS = int(
+    os.environ.get("OMNISTORE_VIEWED_NOT_BOUGHT_PRODUCT_CAP_DAYS", "30")
+)
+CELERY_BEAT_SCHEDULE["customers-drain-browse-events"] = {
+    "task": "customers.tasks.drain_browse_events",
+    "schedule": OMNISTORE_BROWSE_DRAIN_EVERY,
+}
 
 # The till at the counter: the cash denominations counted at open and close (notes
 # and coins of OMNISTORE_CURRENCY, highest first) and the over/short a close may show

@@ -105,6 +105,7 @@ def test_every_section_is_present(exported):
         "points",
         "wishlists",
         "client_tasks",
+        "product_views",
         "orders",
         "returns",
         "store_credit",
