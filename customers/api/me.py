@@ -130,7 +130,7 @@ class MeExportView(APIView):
             "Everything held about you, as JSON: `profile` (with merged profiles), "
             "`identities`, `addresses`, `current_consents` and `consents` (every "
             "decision), `events` (the timeline), `notes`, `points` (the ledger), "
-            "`wishlists` (items and email shares), `orders` (lines, addresses, "
+            "`wishlists` (items and email shares), `learned_sizes`, `orders` (lines, addresses, "
             "payments and refunds, history), `returns`, `store_credit` (the ledger), "
             "`carts`, `discount_codes_used` and `messages`."
         ),

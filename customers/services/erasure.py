@@ -30,6 +30,7 @@ from customers.models import (
     CustomerMerge,
     DuplicateCandidate,
     DuplicateStatus,
+    LearnedSize,
     LoyaltyTransaction,
     StaffNote,
     VerificationCode,
@@ -97,7 +98,7 @@ def _forget_admin_log(model: type[models.Model], pks: Iterable[int]) -> None:
 
 
 def _delete_identities_and_addresses(ids: tuple[int, ...]) -> None:
-    for model in (CustomerIdentity, Address):
+    for model in (CustomerIdentity, Address, LearnedSize):
         rows = model.objects.filter(customer_id__in=ids)
         _forget_admin_log(model, rows.values_list("pk", flat=True))
         rows.delete()
@@ -169,7 +170,7 @@ def _anonymise_profiles(customer: Customer, ids: tuple[int, ...], now) -> None:
 
 
 def erase_customer_records(erasure: Erasure) -> None:
-    """This app's step: identities and addresses go; texts are blanked; wishlists lose
+    """This app's step: identities, addresses and learned sizes go; texts are blanked; wishlists lose
     names and notes; the profiles are anonymised."""
     ids = erasure.customer_ids
     _delete_identities_and_addresses(ids)
@@ -203,6 +204,7 @@ def personal_data() -> PersonalData:
                 erased=("reason",), kept=("kind", "reference_type", "reference_id")
             ),
             StaffNote: Texts(erased=("text",)),
+            LearnedSize: Texts(erased=("size", "kept_size", "moved_by")),
             Wishlist: Texts(erased=("name", "share_token")),
             WishlistItem: Texts(erased=("note",), kept=("added_via",)),
         },

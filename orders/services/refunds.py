@@ -58,6 +58,7 @@ from .returns import (
     send_return_email,
     transition_return,
 )
+from .sizes import relearn_sizes_later
 
 
 def _check_receiving_location(location: Location | None) -> None:
@@ -170,6 +171,7 @@ def _announce_receipt(
         now=now,
     )
     return_webhook(ret, "received")
+    relearn_sizes_later(customer_id=ret.customer_id, reference=f"return:{ret.code}")
 
 
 @transaction.atomic

@@ -297,8 +297,8 @@ def test_the_list_endpoint_costs_a_fixed_number_of_queries(
                 actor=associate if i % 2 else None,
                 channel=Channel.STORE if i % 2 else Channel.WEB,
             )
-    # auth token-less session: profile, count, lists, items, shops, levels
-    with django_assert_max_num_queries(6):
+    # auth token-less session: profile, count, lists, items, pictures, shops, levels
+    with django_assert_max_num_queries(7):
         response = client_a.get(LIST_URL)
     assert response.status_code == 200
     assert response.json()["count"] == count
