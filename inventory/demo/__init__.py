@@ -29,7 +29,6 @@ from omnistore.accounts.models import Role
 from .catalog import seed_categories
 from .locations import WAREHOUSES, seed_locations
 from .markets import seed_markets
-from .pictures import seed_pictures
 from .staff import seed_staff
 from .stock import seed_catalog_and_stock
 
@@ -78,7 +77,6 @@ def seed_inventory(*, scale: int = 1, stdout=None) -> dict[str, int]:
             say=say,
         )
         counts |= seed_markets(warehouses + shops)
-        counts["pictures"] = seed_pictures(say)
     summary = ", ".join(f"{n:,} {label}" for label, n in counts.items())
     say(f"Inventory: {summary} ({time.monotonic() - started:.1f} s).")
     return counts

@@ -1,7 +1,8 @@
 """Pictures for the demo catalog, drawn with Pillow (the demo needs no network): a
 garment-like shape in the item's colour, with the product's name and its size run.
 
-The hand-made catalog gets one picture per product (in its first colour) and one per
+Seeded by ``manage.py seed_demo`` after the catalog. The hand-made catalog gets one
+picture per product (in its first colour) and one per
 further colour, attached to that colour's first variant; the generated collections of
 larger scales get none, so seeding stays quick. Every picture goes through
 ``add_product_image``, as an upload would: checked, stored, its thumbnails made.
@@ -146,8 +147,9 @@ def draw_picture(*, name: str, kind: str, colour: str, sizes: list[str]) -> byte
     return buffer.getvalue()
 
 
-def seed_pictures(say=None) -> int:
-    """Pictures of the hand-made catalog's products; returns how many were made."""
+def seed_pictures(*, scale: int = 1, stdout=None) -> int:
+    """Pictures of the hand-made catalog's products (whatever the ``scale``), each
+    product once: a second run draws none. Returns how many were made."""
     started = time.monotonic()
     names = {style.name for style in STYLES}
     products = (
@@ -175,6 +177,6 @@ def seed_pictures(say=None) -> int:
                 position=position,
             )
             made += 1
-    if say is not None:
-        say(f"Pictures: {made} drawn ({time.monotonic() - started:.1f} s).")
+    if stdout is not None:
+        stdout.write(f"Pictures: {made} drawn ({time.monotonic() - started:.1f} s).")
     return made
