@@ -95,6 +95,7 @@ def test_the_customer_sees_what_an_associate_added_with_their_name_and_stock(
         "name": "Blazer (Navy / 40)",
         "price": "129.00",
         "currency": "EUR",
+        "images": [],
     }
     assert item["note"] == "Try with the grey trousers"
     assert item["added_by"] == {
