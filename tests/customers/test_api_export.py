@@ -103,6 +103,7 @@ def test_every_section_is_present(exported):
         "notes",
         "points",
         "wishlists",
+        "learned_sizes",
         "orders",
         "returns",
         "store_credit",
