@@ -613,9 +613,9 @@ class VerificationCode(models.Model):
         return f"{self.kind} {self.target} ({self.status})"
 
 
-# Appointments, product views, messages with associates and the client book's tasks
-# live in modules of their own; imported here so Django finds them with the rest of
-# the app's models.
+# Appointments, product views, learned sizes, messages with associates and the client
+# book's tasks live in modules of their own; imported here so Django finds them with
+# the rest of the app's models.
 from customers.appointments_models import (  # noqa: E402,F401
     Appointment,
     AppointmentBlock,
@@ -628,6 +628,7 @@ from customers.appointments_models import (  # noqa: E402,F401
 )
 from customers.browsing import BrowseEvent, BrowseKind  # noqa: E402, F401
 from customers.clienteling import ClientTask, ClientTaskChange  # noqa: E402, F401
+from customers.learned_sizes import LearnedSize  # noqa: E402, F401
 from customers.models_messages import (  # noqa: E402, F401
     Conversation,
     Message,

@@ -154,6 +154,7 @@ def _contexts(run: _Run, rows) -> dict[int, dict]:
                     "sku": item["sku"],
                     "price": item["price"],
                     "in_store": stock.get((item["variant_id"], store), 0),
+                    "image_url": item.get("image_url", ""),
                 }
                 for item in run.featured
             ],

@@ -131,7 +131,8 @@ class MeExportView(APIView):
             "`identities`, `addresses`, `current_consents` and `consents` (every "
             "decision), `events` (the timeline), `notes`, `points` (the ledger), "
             "`wishlists` (items and email shares), `appointments`, `product_views` "
-            "(what you viewed on the website and the app), `orders` (lines, addresses, "
+            "(what you viewed on the website and the app), `learned_sizes`, "
+            "`orders` (lines, addresses, "
             "payments and refunds, history), `returns`, `store_credit` (the ledger), "
             "`carts`, `discount_codes_used` and `messages`."
         ),

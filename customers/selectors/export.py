@@ -18,6 +18,7 @@ from customers.models import (
     Customer,
     CustomerEvent,
     CustomerIdentity,
+    LearnedSize,
     LoyaltyTransaction,
     StaffNote,
     Wishlist,
@@ -263,6 +264,21 @@ def _wishlists(customer: Customer) -> list[dict[str, Any]]:
     ]
 
 
+def _sizes(customer: Customer) -> list[dict[str, Any]]:
+    rows = LearnedSize.objects.filter(customer=customer).select_related("category")
+    return [
+        {
+            "category": r.category.slug,
+            "size": r.size,
+            "kept_size": r.kept_size,
+            "units_kept": r.units_kept,
+            "moved_by": r.moved_by,
+            "updated_at": iso(r.updated_at),
+        }
+        for r in rows
+    ]
+
+
 def export_customer_sections(customer_ids: tuple[int, ...]) -> dict[str, Any]:
     """The customers app's sections: ``customer_ids[0]`` is the live profile."""
     customer = Customer.objects.select_related("preferred_store", "user").get(
@@ -280,6 +296,7 @@ def export_customer_sections(customer_ids: tuple[int, ...]) -> dict[str, Any]:
         "points": _points(customer),
         "wishlists": _wishlists(customer),
         "client_tasks": _client_tasks(customer),
+        "learned_sizes": _sizes(customer),
     }
 
 

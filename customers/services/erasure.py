@@ -36,6 +36,7 @@ from customers.models import (
     CustomerMerge,
     DuplicateCandidate,
     DuplicateStatus,
+    LearnedSize,
     LoyaltyTransaction,
     StaffNote,
     VerificationCode,
@@ -109,7 +110,7 @@ def _forget_admin_log(model: type[models.Model], pks: Iterable[int]) -> None:
 
 
 def _delete_identities_and_addresses(ids: tuple[int, ...]) -> None:
-    for model in (CustomerIdentity, Address):
+    for model in (CustomerIdentity, Address, LearnedSize):
         rows = model.objects.filter(customer_id__in=ids)
         _forget_admin_log(model, rows.values_list("pk", flat=True))
         rows.delete()
@@ -210,7 +211,7 @@ def _blank_messages(ids: tuple[int, ...]) -> None:
 
 
 def erase_customer_records(erasure: Erasure) -> None:
-    """This app's step: identities and addresses go; texts are blanked; wishlists lose
+    """This app's step: identities, addresses and learned sizes go; texts are blanked; wishlists lose
     names and notes; the profiles are anonymised."""
     ids = erasure.customer_ids
     _delete_identities_and_addresses(ids)
@@ -256,6 +257,7 @@ def personal_data() -> PersonalData:
             StaffNote: Texts(erased=("text",)),
             Conversation: Texts(),
             Message: Texts(erased=("body", "sent_to"), kept=("direction", "channel")),
+            LearnedSize: Texts(erased=("size", "kept_size", "moved_by")),
             Wishlist: Texts(erased=("name", "share_token")),
             WishlistItem: Texts(erased=("note",), kept=("added_via",)),
             **APPOINTMENT_TEXTS,

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "easy_thumbnails",
     "omnistore.core",
     "omnistore.accounts",
     "inventory",
@@ -153,8 +154,30 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-MEDIA_URL = "media/"
-MEDIA_ROOT = BASE_DIR / "media"
+# Uploaded product images and their thumbnails (served by nginx in production, by
+# runserver in development: see docs/operations.md).
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+
+# --- Product images -------------------------------------------------------
+# Thumbnails are made once, when an image is uploaded, at each named size below; pages
+# and the API link them by name without asking the database (inventory/images.py).
+THUMBNAIL_ALIASES = {
+    "": {
+        "thumb": {"size": (96, 96), "crop": "smart"},
+        "card": {"size": (320, 320), "crop": "smart"},
+        "large": {"size": (960, 960), "crop": False},
+    }
+}
+THUMBNAIL_SUBDIR = "thumbs"
+THUMBNAIL_PRESERVE_EXTENSIONS = ("png",)
+# What an upload may be: these formats, at most this many bytes and pixels a side.
+OMNISTORE_IMAGE_FORMATS = ("JPEG", "PNG", "WEBP")
+OMNISTORE_IMAGE_MAX_BYTES = int(
+    os.environ.get("OMNISTORE_IMAGE_MAX_BYTES", str(8 * 1024 * 1024))
+)
+OMNISTORE_IMAGE_MIN_SIDE = 64
+OMNISTORE_IMAGE_MAX_SIDE = 6000
 
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"

@@ -59,6 +59,7 @@ from .returns import (
     transition_return,
 )
 from .tenders import refund_sequence
+from .sizes import relearn_sizes_later
 
 
 def _check_receiving_location(location: Location | None) -> None:
@@ -171,6 +172,7 @@ def _announce_receipt(
         now=now,
     )
     return_webhook(ret, "received")
+    relearn_sizes_later(customer_id=ret.customer_id, reference=f"return:{ret.code}")
 
 
 @transaction.atomic

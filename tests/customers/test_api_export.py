@@ -106,6 +106,7 @@ def test_every_section_is_present(exported):
         "wishlists",
         "client_tasks",
         "product_views",
+        "learned_sizes",
         "orders",
         "returns",
         "store_credit",

@@ -9,6 +9,7 @@ from django.db import connection, reset_queries
 # variants, customers). An app that has no demo module yet is skipped.
 SEEDS = [
     ("inventory.demo", "seed_inventory"),
+    ("inventory.demo.pictures", "seed_pictures"),
     ("customers.demo", "seed_customers"),
     ("omnistore.approvals.demo", "seed_approvals"),
     ("orders.demo", "seed_orders"),
