@@ -58,8 +58,8 @@ from .returns import (
     send_return_email,
     transition_return,
 )
-from .tenders import refund_sequence
 from .sizes import relearn_sizes_later
+from .tenders import refund_sequence
 
 
 def _check_receiving_location(location: Location | None) -> None:

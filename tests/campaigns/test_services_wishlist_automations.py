@@ -369,10 +369,9 @@ def test_a_back_in_stock_run_costs_fixed_queries_plus_a_record_per_email(
     committed, places, wishers, django_assert_max_num_queries
 ):
     """Reading wishers, stock, content and the items' pictures costs the same for more
-    wishers; each email
-    the relay accepts is then marked sent and put on the timeline before the next
-    goes out (a savepoint, the update, the insert, the release here; the savepoint
-    pair is a commit in production)."""
+    wishers; each email the relay accepts is then marked sent and put on the timeline
+    before the next goes out (a savepoint, the update, the insert, the release here;
+    the savepoint pair is a commit in production)."""
     shirts = [VariantFactory() for _ in range(2)]
     for n in range(wishers):
         customer = person(f"W{n}")
