@@ -399,11 +399,11 @@ def test_recently_viewed_costs_the_same_queries_for_1_or_20_products(
     client = signed_in(api_client, user)
     variants = VariantFactory.create_batch(20)
     post(client, [view(variants[0].product)])
-    # token, profile, consent, views, products, variants, online units
-    with django_assert_num_queries(7):
+    # token, profile, consent, views, products, variants, online units, pictures
+    with django_assert_num_queries(8):
         assert len(client.get("/api/v1/me/recently-viewed/").json()) == 1
     post(client, [view(v.product, minutes_ago=1) for v in variants[1:]])
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         assert len(client.get("/api/v1/me/recently-viewed/").json()) == 20
 
 
