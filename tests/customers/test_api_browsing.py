@@ -131,6 +131,17 @@ def test_a_devices_anonymous_views_join_the_customer_who_signs_in_on_it(api_clie
                 {"product": 1, "occurred_at": "2026-01-01T00:00Z", "channel": "store"}
             ]
         },
+        {"events": [{"product": 1, "occurred_at": "2026-01-01T00:00Z", "channel": {}}]},
+        {
+            "events": [
+                {
+                    "product": 1,
+                    "occurred_at": "2026-01-01T00:00Z",
+                    "channel": "web",
+                    "kind": ["product_viewed"],
+                }
+            ]
+        },
         {
             "events": [
                 {
