@@ -11,6 +11,7 @@ Every change is on the customer's timeline (staff-only): who, when, from whom to
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
@@ -74,14 +75,19 @@ def assign_associate(
     The profile row is locked, so two associates taking one client at once end with
     one of them and a refusal for the other."""
     live = current_profile(customer)
-    customer = (
-        Customer.objects.select_for_update(of=("self",))
-        .select_related("assigned_associate__store")
-        .get(pk=live.pk)
-    )
+    # The row alone is locked and read: a join read with it could come back as it
+    # was before a concurrent assignment committed (PostgreSQL re-reads only the
+    # locked row after the wait), so the associate is read after the lock.
+    customer = Customer.objects.select_for_update().get(pk=live.pk)
     if customer.is_anonymised:
         raise Conflict("This customer's data was erased.")
-    current = customer.assigned_associate
+    current = None
+    if customer.assigned_associate_id is not None:
+        current = (
+            get_user_model()
+            .objects.select_related("store")
+            .get(pk=customer.assigned_associate_id)
+        )
     check_assignment(actor=actor, current=current, new=associate)
     if (current and current.pk) == (associate and associate.pk):
         return customer
