@@ -64,7 +64,7 @@ def _sale_amount(amount) -> Decimal:
         raise ValidationFailed(
             "Enter the amount.", extra={"amount": ["Not a number."]}
         ) from None
-    if not value.is_finite() or value != value.quantize(Decimal("0.01")):
+    if not value.is_finite() or value.as_tuple().exponent < -2:
         raise ValidationFailed(
             "Enter the amount in cents at most.",
             extra={"amount": ["At most two decimals."]},
