@@ -21,9 +21,12 @@ from .common import ORDER_REFERENCE
 
 def order_points(order: Order, multiplier: Decimal = Decimal("1")) -> int:
     """The points an order earns: its total at the earning rate, times the
-    customer's tier ``multiplier``, rounded down."""
+    customer's tier ``multiplier``, rounded down. Gift cards sold with it earn
+    nothing (what they buy earns when they are spent); ``gift_cards_sold`` is read
+    prefetched."""
     rate = Decimal(str(settings.OMNISTORE_LOYALTY_POINTS_PER_UNIT))
-    return int(math.floor(order.total * rate * multiplier))
+    cards = sum((c.initial_amount for c in order.gift_cards_sold.all()), Decimal(0))
+    return int(math.floor((order.total - cards) * rate * multiplier))
 
 
 def _reason(order: Order, tier: Tier) -> str:
@@ -60,7 +63,7 @@ def _award_points(orders: Sequence[Order | int]) -> list[int]:
             for order in Order.objects.select_for_update()
             .filter(pk__in=set(pks))
             .order_by("pk")
-            .prefetch_related("payments")
+            .prefetch_related("payments", "gift_cards_sold")
         }
         due = {pk: locked[pk] for pk in pks}
     except (KeyError, TypeError, ValueError):

@@ -8,12 +8,15 @@ from django.contrib.auth.hashers import check_password
 from django.core.cache import cache
 from django.test import override_settings
 
+from customers.models import Customer
 from omnistore.core.exceptions import ValidationFailed
 from orders.models import GiftCard, GiftCardTransaction, Order
 from orders.services.checkout import LineRequest, place_order
 from orders.services.giftcard_sales import prepare_card_sale
 from orders.services.giftcards import authenticate_card
+from orders.services.loyalty import award_points_for_orders
 from orders.services.payments import PaymentRequest
+from tests.customers.factories import make_customer
 from tests.factories import StaffFactory
 from tests.orders.factories import shop, stocked
 from tests.orders.stored_value_helpers import PIN, gift_card
@@ -191,3 +194,22 @@ def test_a_card_is_sold_only_in_a_take_now_sale():
             gift_cards=[prepare_card_sale(number=NUMBER, pin="4321", amount="5")],
         )
     assert "gift_cards" in refused.value.extra
+
+
+def test_a_card_sold_to_a_member_earns_no_points_only_the_goods_do():
+    store = shop()
+    item = stocked(store, 3, price="40.00")
+    pia = make_customer(phone="+393331234567", first_name="Pia")
+    order = place_order(
+        lines=[LineRequest(item, 1)],
+        channel="store",
+        fulfilment="carry_out",
+        placing_location=store,
+        customer=pia,
+        payments=[PaymentRequest(method="cash")],
+        gift_cards=[prepare_card_sale(number=NUMBER, pin="4321", amount="60")],
+    )
+    assert order.total == Decimal("100.00")
+    [points] = award_points_for_orders(orders=[order.pk])
+    assert points == 40  # one point per unit of the goods, none for the card
+    assert Customer.objects.get(pk=pia.pk).points_balance == 40
