@@ -56,7 +56,7 @@ class GiftCardSale:
         return f"•••• {self.number[-4:]}"
 
 
-def _sale_amount(amount) -> Decimal:
+def sale_amount(amount) -> Decimal:
     """Positive, at most two decimals, at most ``OMNISTORE_GIFT_CARD_MAX_AMOUNT``."""
     try:
         value = Decimal(str(amount).strip())
@@ -96,7 +96,7 @@ def prepare_card_sale(
             code="gift_card_active",
             extra={"number": ["This card number is already in use."]},
         )
-    amount = _sale_amount(amount)
+    amount = sale_amount(amount)
     return GiftCardSale(number, amount, make_password(check_pin(pin)))
 
 

@@ -115,7 +115,7 @@ class Checkout:
     gift_cards: list[GiftCardSale] = field(default_factory=list)
 
 
-def _new_number() -> str:
+def new_order_number() -> str:
     chars = "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(10))
     return f"OS-{chars[:5]}-{chars[5:]}"
 
@@ -124,7 +124,7 @@ def write_order(checkout: Checkout) -> Order:
     """Write the prepared checkout as a new order in the caller's transaction; the
     rows written are kept on the order, so the response is rendered without reading
     them back."""
-    number = _new_number()
+    number = new_order_number()
     customer = _resolve_customer(checkout)
     # A guest's profile comes from match_customer, which locked the live row here.
     matched_here = checkout.customer is None and checkout.user is None
