@@ -11,6 +11,7 @@ from django.test import override_settings
 from customers.models import Customer
 from omnistore.core.exceptions import ValidationFailed
 from orders.models import GiftCard, GiftCardTransaction, Order
+from orders.selectors.reports import sales_report
 from orders.services.checkout import LineRequest, place_order
 from orders.services.giftcard_sales import prepare_card_sale
 from orders.services.giftcards import authenticate_card
@@ -213,3 +214,23 @@ def test_a_card_sold_to_a_member_earns_no_points_only_the_goods_do():
     [points] = award_points_for_orders(orders=[order.pk])
     assert points == 40  # one point per unit of the goods, none for the card
     assert Customer.objects.get(pk=pia.pk).points_balance == 40
+
+
+def test_the_sales_report_counts_the_goods_not_the_cards_sold():
+    store = shop()
+    item = stocked(store, 3, price="40.00")
+    sell(store, None, [prepare_card_sale(number=NUMBER, pin="4321", amount="60")])
+    sell(
+        store,
+        None,
+        [prepare_card_sale(number="6012000033334444", pin="4321", amount="25")],
+        lines=[LineRequest(item, 1)],
+    )
+    report = sales_report()
+    (row,) = report.by_channel
+    assert (row["orders"], row["revenue"]) == (2, Decimal("40.00"))
+    (shop_row,) = report.by_shop
+    assert shop_row["counter_revenue"] == Decimal("40.00")
+    assert (
+        shop_row["counter_net"] == Order.objects.get(lines__isnull=False).net_total - 25
+    )
