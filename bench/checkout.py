@@ -2,22 +2,31 @@
 
     PG_DURABLE=1 bash .ci/pg.sh .venv/bin/python bench/checkout.py
 
-1. seeds a catalogue, hundreds of shops, stock, customers and order history;
+1. seeds a catalogue, shops, stock, customers and order history;
 2. counts, in this process, the SQL statements and commits of one storefront flow
    (new cart, add two lines, checkout) by wrapping the connection;
-3. starts gunicorn (sync workers, production settings, DEBUG off, no throttling) and, when
-   redis-server is installed, Redis and one Celery worker so emails and points leave
-   the request as in production;
-4. drives the flow at 1, 8 and 32 concurrent clients for a bounded time, printing flows
-   and requests per second with p50/p99 latency;
-5. runs the same reservation + order transaction as raw SQL (psycopg) for comparison;
-6. prints PASS/MISS against the targets. It only reads the clock; nothing here asserts.
+3. starts gunicorn (sync workers, production settings, DEBUG off, no throttling) and,
+   when redis-server is installed, Redis and the Celery worker, webhook worker and beat
+   as docs/operations.md runs them (``nice -n 10``, info logging);
+4. measures the floor: a bench-only Django endpoint doing one guarded UPDATE and one
+   INSERT (omnistore/urls_bench.py), before and after the flows; every rate is
+   printed next to it, as this machine's speed changes from day to day;
+5. drives the friendly flow (returning customers collecting at a shop) at 1, 8 and 32
+   clients, then — a webhook subscriber registered and the automations on — the
+   realistic one at 8 clients (30 % new guests, half the orders delivered);
+6. measures the rest at 8 clients: buy now (one request, realistic mix), one SKU's
+   availability across 500 shops through the API, and the staff stock lookup by one
+   associate while 8 realistic buyers check out;
+7. runs the same reservation + order transaction as raw SQL (psycopg) for comparison;
+8. prints PASS/MISS against the targets. It only reads the clock; nothing here asserts.
 
-Environment: BENCH_SECONDS (per concurrency, default 15), BENCH_VARIANTS (default 100000),
+Environment: BENCH_SECONDS (per run, default 15), BENCH_VARIANTS (default 100000),
 BENCH_SHOPS (300), BENCH_CUSTOMERS (100000), BENCH_ORDERS (300000), BENCH_WORKERS (4),
 BENCH_WORKER_CLASS (sync; gthread with BENCH_THREADS), BENCH_THREADS (1),
-BENCH_CONCURRENCY (the client counts to run, default 1,8,32; 8 is needed for the targets),
-BENCH_WARMUP (seconds of load at 8 clients before anything is measured, default 10).
+BENCH_CONCURRENCY (the friendly flow's client counts, default 1,8,32; 8 is needed for
+the targets), BENCH_WARMUP (seconds of load at 8 clients before anything is measured,
+default 10), BENCH_NEW_GUESTS (0.3), BENCH_DELIVERY (0.5), BENCH_AVAILABILITY_SHOPS
+(500), BENCH_WORKER_NICE (10).
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ import os
 import secrets
 import sys
 
+import checkout_requests as requests
 from checkout_config import (
     CONCURRENCY,
     N_WORKERS,
@@ -36,9 +46,18 @@ from checkout_config import (
     WORKER_NICE,
 )
 from checkout_flow import count_statements
-from checkout_load import drive
+from checkout_load import beside_requests, drive, drive_requests
 from checkout_rawsql import raw_sql
+from checkout_realism import (
+    automations_on,
+    availability_probe,
+    received,
+    staff_session,
+    start_receiver,
+    subscribe,
+)
 from checkout_report import report
+from checkout_report_realistic import report_realistic
 from checkout_seed import seed
 from common import ROOT
 from processes import start_broker, start_gunicorn, start_worker, stop_children
@@ -63,7 +82,11 @@ ENV = {
     "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
     "LOG_LEVEL": "ERROR",
     "DB_CONN_MAX_AGE": "600",
+    # the subscriber listens on loopback, over plain HTTP
+    "OMNISTORE_WEBHOOK_ALLOW_HTTP": "1",
+    "OMNISTORE_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.1/32",
 }
+WEBHOOK_TTL = 5.0  # OMNISTORE_WEBHOOK_ENDPOINTS_TTL as deployed (its default)
 os.environ.update(ENV)
 
 
@@ -79,6 +102,7 @@ def main() -> None:
     if broker:
         start_worker(env, WORKER_NICE)
     counts = count_statements(data)
+    associate = staff_session(data["shops"][0])
     from django.db import connection
 
     connection.close()
@@ -87,13 +111,50 @@ def main() -> None:
     print(
         f"gunicorn: {N_WORKERS} {WORKER_CLASS} workers"
         f"{f' x {THREADS} threads' if THREADS > 1 else ''} on 127.0.0.1:{port}; "
-        f"{'Redis + 1 Celery worker' if broker else 'eager Celery'}; "
-        f"{os.cpu_count()} CPU cores; fsync on"
+        f"{'Redis, Celery worker + webhook worker + beat as docs/operations.md runs them' if broker else 'eager Celery'}"
+        f" (nice {WORKER_NICE}); {os.cpu_count()} CPU cores; fsync on"
     )
     drive(port, data, 8, WARMUP)  # warm-up: connections, caches, database buffers
+    floors = [drive_requests(port, requests.floor(data), 8, SECONDS)]
     results = [drive(port, data, clients, SECONDS) for clients in CONCURRENCY]
+    # The realistic day: a subscriber for every event, the automations on
+    subscribe(start_receiver(), WEBHOOK_TTL)
+    automations = automations_on()
+    realistic_counts = count_statements(data, realistic=True)
+    connection.close()
+    realistic = drive(port, data, 8, SECONDS, realistic=True)
+    lookup: dict = {}
+    under_load = drive(
+        port,
+        data,
+        8,
+        SECONDS,
+        realistic=True,
+        beside=beside_requests(port, requests.stock_lookup(data, associate), lookup),
+    )
+    buy_now = drive_requests(port, requests.buy_now(data), 8, SECONDS)
+    product, variant, shops = availability_probe(data)
+    availability = drive_requests(
+        port, requests.availability(product, variant), 8, SECONDS
+    )
+    floors.append(drive_requests(port, requests.floor(data), 8, SECONDS))
     raw = raw_sql(data, 8, min(SECONDS, 10))
     report(counts, results, raw)
+    report_realistic(
+        {
+            "floors": floors,
+            "friendly": next(r for r in results if r["clients"] == 8),
+            "realistic": realistic,
+            "realistic_counts": realistic_counts,
+            "under_load": under_load,
+            "lookup": lookup,
+            "buy_now": buy_now,
+            "availability": availability,
+            "availability_shops": shops,
+            "automations": automations,
+            "webhooks_received": received(),
+        }
+    )
 
 
 if __name__ == "__main__":

@@ -23,6 +23,17 @@ TARGET_P99_MS = 100
 TARGET_STATEMENTS = 30
 TARGET_COMMITS = 3
 
-# The Celery worker yields the CPU to the web workers when both want it (the outbox
-# check shows it keeps up): BENCH_WORKER_NICE, 0 to run it as a peer.
+# The Celery workers and beat run as docs/operations.md runs them on a host shared
+# with web workers: ``nice -n 10`` (BENCH_WORKER_NICE, 0 to run them as peers).
 WORKER_NICE = int(os.environ.get("BENCH_WORKER_NICE", "10"))
+
+# The realistic traffic: the share of buyers with an email no profile has yet (the
+# rest are returning customers) and of orders delivered (the rest are collected).
+NEW_GUEST_SHARE = float(os.environ.get("BENCH_NEW_GUESTS", "0.3"))
+DELIVERY_SHARE = float(os.environ.get("BENCH_DELIVERY", "0.5"))
+# The shops one SKU's availability is asked across.
+AVAILABILITY_SHOPS = int(os.environ.get("BENCH_AVAILABILITY_SHOPS", "500"))
+# What the realistic flow may lose against the friendly one, and the share of the
+# floor's requests per second a one-request checkout must reach.
+TARGET_REALISTIC_GAP = 0.15
+TARGET_BUY_NOW_OF_FLOOR = 0.5

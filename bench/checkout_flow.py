@@ -6,15 +6,22 @@ from __future__ import annotations
 import random
 import uuid
 
-from checkout_config import N_CUSTOMERS
+from checkout_config import DELIVERY_SHARE, N_CUSTOMERS, NEW_GUEST_SHARE
 from sqlcount import Counter
 
+ADDRESS = {"line1": "Via Torino 1", "city": "Milano", "postcode": "20123"}
 
-def flow_requests(data, rng: random.Random):
-    """The three storefront requests of one purchase (bodies and headers)."""
+
+def flow_requests(data, rng: random.Random, realistic: bool = False):
+    """The three storefront requests of one purchase (bodies and headers). The
+    friendly flow: a returning customer collecting at a shop. The realistic one:
+    NEW_GUEST_SHARE of buyers new (an email no profile has), DELIVERY_SHARE of
+    orders delivered to an address, the rest collected."""
     a, b = rng.sample(data["hot"], 2)
     shop = rng.choice(data["shops"])
     email = f"customer{rng.randrange(N_CUSTOMERS)}@example.com"
+    if realistic and rng.random() < NEW_GUEST_SHARE:
+        email = f"guest-{uuid.UUID(int=rng.getrandbits(128)).hex}@example.com"
     lines = {"lines": [{"variant": a, "quantity": 1}, {"variant": b, "quantity": 1}]}
     checkout = {
         "fulfilment": "pickup",
@@ -22,11 +29,15 @@ def flow_requests(data, rng: random.Random):
         "email": email,
         "payment": {"method": "card_online", "token": "tok_visa"},
     }
+    if realistic and rng.random() < DELIVERY_SHARE:
+        del checkout["store"]
+        checkout.update(fulfilment="delivery", address=ADDRESS)
     return lines, checkout
 
 
-def count_statements(data) -> dict:
-    """Statements and commits per request of one flow, served in this process."""
+def count_statements(data, realistic: bool = False) -> dict:
+    """Statements and commits per request of one flow, served in this process: the
+    friendly one, or (``realistic``) a new guest's delivered order."""
     from django.test import Client
 
     rng = random.Random(7)
@@ -34,6 +45,13 @@ def count_statements(data) -> dict:
     counts = {}
     for _ in range(3):  # warm caches; the last run is the one reported
         lines, checkout = flow_requests(data, rng)
+        if realistic:
+            del checkout["store"]
+            checkout.update(
+                fulfilment="delivery",
+                address=ADDRESS,
+                email=f"guest-{uuid.uuid4().hex}@example.com",
+            )
         r = _counted_post(counts, "new cart", client, "/api/v1/cart/")
         token = r.json()["token"]
         r = _counted_post(

@@ -41,9 +41,9 @@ class Tally:
             self.per_request["checkout"].append(t3 - t2)
 
 
-def one_flow(port, data, rng: random.Random, tally: Tally) -> None:
+def one_flow(port, data, rng: random.Random, tally: Tally, realistic: bool) -> None:
     """New cart, add two lines, checkout: three requests on the socket, timed."""
-    lines, checkout = flow_requests(data, rng)
+    lines, checkout = flow_requests(data, rng, realistic)
     t0 = time.perf_counter()
     s1, raw = request(port, "POST", "/api/v1/cart/")
     t1 = time.perf_counter()
@@ -89,22 +89,30 @@ def sustained(run: dict) -> float:
     return len(run["flows"]) / (run["elapsed"] + run["drained_in"])
 
 
-def drive(port, data, clients: int, seconds: float) -> dict:
+def drive(
+    port, data, clients: int, seconds: float, realistic: bool = False, beside=None
+) -> dict:
+    """``clients`` storefront buyers for ``seconds`` (the realistic mix when asked);
+    ``beside(stop)``, when given, runs on one more thread meanwhile (a shop associate
+    looking stock up while customers buy)."""
     load = os.getloadavg()[0]  # the 1-minute load average as the run starts
     cpu_before, busy_before = cpu_by_command(), machine_busy()
     stop = time.perf_counter() + seconds
     tally = Tally()
 
     def client(seed):
-        rng = random.Random(seed)
+        if seed == clients:
+            return beside(stop)
+        rng = random.Random(seed + (1000 if realistic else 0) + int(stop * 1000))
         while time.perf_counter() < stop:
-            one_flow(port, data, rng, tally)
+            one_flow(port, data, rng, tally, realistic)
 
-    elapsed = run_threads(client, clients)
+    elapsed = run_threads(client, clients + (beside is not None))
     # the orders' side effects are part of the run: CPU is counted until the worker
     # has delivered them, and the sustained rate spreads the flows over that time too
     backlog, drained_in = outbox_backlog()
     return {
+        "realistic": realistic,
         "backlog": backlog,
         "drained_in": drained_in,
         "clients": clients,
@@ -116,3 +124,64 @@ def drive(port, data, clients: int, seconds: float) -> dict:
         "busy": busy_since(busy_before),
         "load": load,
     }
+
+
+def drive_requests(port, make, clients: int, seconds: float) -> dict:
+    """``clients`` threads sending ``make(rng)`` -> (method, path, body, headers,
+    expected status) for ``seconds``: requests per second, latencies, failures by
+    status, and the CPU they cost."""
+    load = os.getloadavg()[0]
+    cpu_before, busy_before = cpu_by_command(), machine_busy()
+    stop = time.perf_counter() + seconds
+    lock = threading.Lock()
+    latencies: list[float] = []
+    errors: dict[int, int] = {}
+
+    def client(seed):
+        rng = random.Random(seed + int(stop * 1000))
+        while time.perf_counter() < stop:
+            sent, ok = timed_request(port, make(rng))
+            with lock:
+                if ok is True:
+                    latencies.append(sent)
+                else:
+                    errors[ok] = errors.get(ok, 0) + 1
+
+    elapsed = run_threads(client, clients)
+    return {
+        "clients": clients,
+        "elapsed": elapsed,
+        "latencies": latencies,
+        "errors": errors,
+        "cpu": cpu_since(cpu_before),
+        "busy": busy_since(busy_before),
+        "load": load,
+    }
+
+
+def timed_request(port, spec) -> tuple[float, object]:
+    """Seconds one request took and True, or its unexpected status."""
+    method, path, body, headers, expected = spec
+    t0 = time.perf_counter()
+    status, _ = request(port, method, path, body, headers)
+    return time.perf_counter() - t0, True if status == expected else status
+
+
+def beside_requests(port, make, into: dict):
+    """A ``beside`` for ``drive``: one thread sending ``make(rng)`` until the run
+    stops, its latencies and failures kept in ``into``."""
+
+    def run(stop):
+        rng = random.Random(int(stop * 1000))
+        into.setdefault("latencies", [])
+        into.setdefault("errors", {})
+        started = time.perf_counter()
+        while time.perf_counter() < stop:
+            sent, ok = timed_request(port, make(rng))
+            if ok is True:
+                into["latencies"].append(sent)
+            else:
+                into["errors"][ok] = into["errors"].get(ok, 0) + 1
+        into["elapsed"] = time.perf_counter() - started
+
+    return run

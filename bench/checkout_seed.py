@@ -168,6 +168,6 @@ def flow_ids() -> dict:
     with connection.cursor() as cur:
         cur.execute("SELECT id FROM inventory_location WHERE kind = 'shop' ORDER BY id")
         shops = [row[0] for row in cur.fetchall()]
-        cur.execute(f"SELECT id FROM inventory_variant ORDER BY id LIMIT {HOT}")
-        hot = [row[0] for row in cur.fetchall()]
-    return {"shops": shops, "hot": hot}
+        cur.execute(f"SELECT id, sku FROM inventory_variant ORDER BY id LIMIT {HOT}")
+        rows = cur.fetchall()
+    return {"shops": shops, "hot": [r[0] for r in rows], "skus": [r[1] for r in rows]}

@@ -146,6 +146,7 @@ def start_data(state: dict) -> None:
         "REDIS_URL": f"redis://127.0.0.1:{ports['redis']}/0",
         "CACHE_URL": f"redis://127.0.0.1:{ports['redis']}/1",
         "STATIC_ROOT": str(RUN / "static"),
+        "MEDIA_ROOT": str(RUN / "media"),
         "SECURE_SSL_REDIRECT": "0",  # nginx speaks plain HTTP on loopback
     }
     state["env"] = environment(values)
@@ -215,6 +216,7 @@ def start_nginx(state: dict) -> None:
         site.replace("@LISTEN@", f"127.0.0.1:{port}")
         .replace("@APP_SERVERS@", servers)
         .replace("@ACCESS_LOG@", str(RUN / "nginx-access.log"))
+        .replace("@MEDIA_ROOT@", str(RUN / "media"))
     )
     (RUN / "nginx-site.conf").write_text(site)
     temp = RUN / "nginx-temp"

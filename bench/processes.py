@@ -3,6 +3,7 @@ gunicorn, all on loopback, stopped (and their scratch folders removed) at the en
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
@@ -43,28 +44,32 @@ def start_broker() -> str:
 
 
 def start_worker(env, nice: int) -> None:
-    """One Celery worker, ``nice``-d so it yields the CPU to the web workers when both
-    want it (0 runs it as a peer)."""
-    worker = subprocess.Popen(
-        [
-            *(["nice", "-n", str(nice)] if nice else []),
-            str(ROOT / ".venv/bin/celery"),
-            "-A",
-            "omnistore",
-            "worker",
-            "--pool=solo",
-            "--concurrency=1",
-            "--loglevel=ERROR",
-            "--without-heartbeat",
-            "--without-mingle",
-            "--without-gossip",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    _children.append(worker)
+    """The Celery processes as docs/operations.md runs them (the commands of
+    docs/deploy/Procfile): the worker (prefork, a child per core), the webhook worker
+    (threads, on its own queue) and beat, at info level, ``nice``-d so requests come
+    first on a host they share with web workers (0 runs them as peers)."""
+    celery = [
+        *(["nice", "-n", str(nice)] if nice else []),
+        str(ROOT / ".venv/bin/celery"),
+    ]
+    workdir = tempfile.mkdtemp(prefix="bench-beat-")
+    _cleanup.append(lambda: shutil.rmtree(workdir, ignore_errors=True))
+    commands = [
+        ["worker", "--loglevel=info", "--pool=prefork",
+         f"--concurrency={os.cpu_count()}", "--hostname", "worker1@%h"],
+        ["worker", "-Q", "webhooks", "--loglevel=info", "--pool=threads",
+         "--concurrency=8", "--hostname", "webhooks@%h"],
+        ["beat", "--loglevel=info", "--schedule", f"{workdir}/beat-schedule"],
+    ]  # fmt: skip
+    for args in commands:
+        child = subprocess.Popen(
+            [*celery, "-A", "omnistore", *args],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        _children.append(child)
 
 
 def start_gunicorn(env, workers: int, worker_class: str, threads: int) -> int:

@@ -1,7 +1,7 @@
 """Segments, campaigns (broadcasts and automations) and the messages they send.
 
 An automation is a campaign with a trigger (abandoned cart, post-purchase, win-back,
-back in stock, price drop): it shares templates, messages, tracking and reports with
+back in stock, price drop, viewed several times and not bought): it shares templates, messages, tracking and reports with
 broadcasts. A message is one row per (campaign, customer, channel, trigger); the unique
 constraint on that key is what makes every send, resend and automation run idempotent.
 
@@ -68,6 +68,7 @@ class CampaignKind(models.TextChoices):
     WIN_BACK = "win_back", "Win-back"
     BACK_IN_STOCK = "back_in_stock", "Back in stock (wishlist)"
     PRICE_DROP = "price_drop", "Price drop (wishlist)"
+    VIEWED_NOT_BOUGHT = "viewed_not_bought", "Viewed several times, not bought"
 
 
 AUTOMATION_KINDS = frozenset(
@@ -77,6 +78,7 @@ AUTOMATION_KINDS = frozenset(
         CampaignKind.WIN_BACK,
         CampaignKind.BACK_IN_STOCK,
         CampaignKind.PRICE_DROP,
+        CampaignKind.VIEWED_NOT_BOUGHT,
     }
 )
 
@@ -123,7 +125,8 @@ class Campaign(models.Model):
         blank=True,
         help_text=(
             "Automations: wait after the trigger (cart left, order paid, last order, "
-            "item back in stock; for a price drop, time the item has been wished). "
+            "item back in stock, last view of a product; for a price drop, time the "
+            "item has been wished). "
             "'4:00:00' is four hours, '90 00:00:00' ninety days."
         ),
     )
@@ -278,7 +281,8 @@ class Message(models.Model):
         default="",
         help_text=(
             "What fired an automation (cart:12, order:34, restock:<variant>:<n>, "
-            "price:<item>:<price>); empty for broadcasts."
+            "price:<item>:<price>, viewed:<product>:<last view>); empty for "
+            "broadcasts."
         ),
     )
     status = models.CharField(

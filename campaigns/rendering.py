@@ -8,12 +8,19 @@ beyond what it is given.
 Context of every message::
 
     first_name, store {name, city, address, opening_hours} or None,
-    featured [{name, sku, price, in_store}], recommendations [{name, category, price}],
+    featured [{name, sku, price, in_store, image_url}],
+    recommendations [{name, category, price}],
     discount_code, shop_url, unsubscribe_url,
-    cart {lines [{name, quantity, only_left}], low_stock}   (abandoned cart)
+    cart {lines [{name, quantity, only_left, image_url}],    (abandoned cart)
+          low_stock}
     order {number, total, currency}                          (post-purchase, win-back)
     wishlist_item {name, sku, price, online, in_store,       (back in stock,
-                   was_price, saving_percent}                 price drop)
+                   was_price, saving_percent, image_url}      price drop)
+    viewed_item {name, price, in_store}                      (viewed, not bought)
+
+``image_url`` is the absolute link to the item's picture (empty without one). The
+HTML part of an email shows the pictures of the items the template speaks of (the
+wished item, the cart's lines, the featured items) under its text.
 
 Links written in the template (and ``{{ shop_url }}``, the shop's own address) are
 rewritten to signed click-tracking links; email gets an HTML part with the open pixel
@@ -73,7 +80,13 @@ SAMPLE_CONTEXT = {
         "opening_hours": "9-19",
     },
     "featured": [
-        {"name": "Linen shirt", "sku": "SKU-1", "price": "49.90", "in_store": 2}
+        {
+            "name": "Linen shirt",
+            "sku": "SKU-1",
+            "price": "49.90",
+            "in_store": 2,
+            "image_url": "https://shop.example.com/media/sample.png",
+        }
     ],
     "recommendations": [
         {"name": "Linen trousers", "category": "Trousers", "price": "59.90"}
@@ -82,7 +95,14 @@ SAMPLE_CONTEXT = {
     "shop_url": "https://shop.example.com/",
     "unsubscribe_url": "https://shop.example.com/t/u/sample/",
     "cart": {
-        "lines": [{"name": "Linen shirt", "quantity": 1, "only_left": 2}],
+        "lines": [
+            {
+                "name": "Linen shirt",
+                "quantity": 1,
+                "only_left": 2,
+                "image_url": "https://shop.example.com/media/sample.png",
+            }
+        ],
         "low_stock": True,
     },
     "order": {"number": "OS-AAAAA-BBBBB", "total": "49.90", "currency": "EUR"},
@@ -94,7 +114,9 @@ SAMPLE_CONTEXT = {
         "in_store": 2,
         "was_price": "49.90",
         "saving_percent": 20,
+        "image_url": "https://shop.example.com/media/sample.png",
     },
+    "viewed_item": {"name": "Linen shirt", "price": "49.90", "in_store": 3},
 }
 
 
@@ -185,6 +207,7 @@ def compile_template(*, channel: str, subject: str, body: str) -> CompiledTempla
             "cart",
             "order",
             "wishlist_item",
+            "viewed_item",
         )
         if name in source
     )
@@ -279,7 +302,34 @@ def _track_links(
     return "".join(out), pieces
 
 
-def _html(pieces: list[tuple], pixel: str) -> str:
+MAX_PICTURES = 4
+
+
+def _pictures(template: CompiledTemplate, context: dict) -> list[tuple[str, str]]:
+    """(link, name) of the pictures of the items the template speaks of."""
+    items = []
+    if template.uses("wishlist_item") and context.get("wishlist_item"):
+        items.append(context["wishlist_item"])
+    if template.uses("cart") and context.get("cart"):
+        items += context["cart"].get("lines") or []
+    if template.uses("featured"):
+        items += context.get("featured") or []
+    found = [(i.get("image_url"), i.get("name", "")) for i in items]
+    return [(url, name) for url, name in found if url][:MAX_PICTURES]
+
+
+def _pictures_html(pictures: list[tuple[str, str]]) -> str:
+    if not pictures:
+        return ""
+    images = "".join(
+        f'<img src="{escape(url)}" alt="{escape(name)}" width="160" height="160" '
+        'style="margin:0 8px 8px 0;border-radius:6px;object-fit:cover">'
+        for url, name in pictures
+    )
+    return f"<p>{images}</p>"
+
+
+def _html(pieces: list[tuple], pixel: str, pictures=()) -> str:
     parts = []
     for piece in pieces:
         if piece[0] == "text":
@@ -291,7 +341,8 @@ def _html(pieces: list[tuple], pixel: str) -> str:
     content = "".join(f"<p>{p}</p>" for p in paragraphs)
     return (
         '<!doctype html><html><body style="font-family:sans-serif">'
-        f'{content}<img src="{escape(pixel)}" width="1" height="1" alt=""></body></html>'
+        f"{content}{_pictures_html(list(pictures))}"
+        f'<img src="{escape(pixel)}" width="1" height="1" alt=""></body></html>'
     )
 
 
@@ -310,7 +361,10 @@ def render_message(
     text, pieces = _track_links(
         template, body, message_id=message_id, unsubscribe=unsubscribe
     )
-    html = _html(pieces, tracking.open_url(message_id)) if email else ""
+    html = ""
+    if email:
+        pictures = _pictures(template, context)
+        html = _html(pieces, tracking.open_url(message_id), pictures)
     return RenderedMessage(
         subject=subject, text=text, html=html, unsubscribe_url=unsubscribe
     )

@@ -22,6 +22,8 @@ from omnistore.core.vat import check_vat_number
 
 from .models import (
     Address,
+    ClientTask,
+    ClientTaskChange,
     Consent,
     ConsentChange,
     ConsentChannel,
@@ -477,3 +479,38 @@ class WishlistItemAdmin(ReadOnlyAdmin):
     search_fields = ["variant__sku", "wishlist__customer__email"]
     raw_id_fields = ["wishlist", "variant"]
     date_hierarchy = "added_at"
+
+
+# --- Client book ------------------------------------------------------------------
+
+
+class ClientTaskChangeInline(ReadOnlyInline):
+    model = ClientTaskChange
+    fields = [
+        "at",
+        "action",
+        "actor",
+        "assignee_before",
+        "assignee_after",
+        "snoozed_until",
+    ]
+    readonly_fields = fields
+
+
+@admin.register(ClientTask)
+class ClientTaskAdmin(ReadOnlyAdmin):
+    """The client book's tasks, looked at by shop; they change in the staff UI."""
+
+    shop_paths = ("shop",)
+    list_display = ["due_on", "title", "kind", "status", "customer", "assignee", "shop"]
+    list_select_related = ["customer", "assignee", "shop"]
+    list_filter = ["status", "kind", "shop", "due_on"]
+    search_fields = [
+        "title",
+        "customer__last_name",
+        "customer__email",
+        "assignee__username",
+    ]
+    raw_id_fields = ["customer", "assignee", "created_by", "done_by"]
+    date_hierarchy = "due_on"
+    inlines = [ClientTaskChangeInline]

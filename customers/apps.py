@@ -11,9 +11,11 @@ class CustomersConfig(AppConfig):
         from customers.privacy import register
 
         from .services import appointments, inbox, verification, wishlists  # noqa: F401
+        from .services.browsing import browsing_personal_data
         from .services.erasure import personal_data
 
         register(personal_data())
+        register(browsing_personal_data())
         # The appointment admins build on this app's admin module (imported by the
         # admin's autodiscovery, or here): registered once both exist.
         from . import appointments_admin  # noqa: F401

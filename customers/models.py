@@ -74,6 +74,14 @@ class Customer(models.Model):
     )
     is_anonymised = models.BooleanField(default=False)
     erased_at = models.DateTimeField(null=True, blank=True)
+    assigned_associate = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="clients",
+        help_text="The associate whose client book holds this customer.",
+    )
 
     class Meta:
         ordering = ["last_name", "first_name", "id"]
@@ -166,6 +174,9 @@ class ConsentChannel(models.TextChoices):
     EMAIL = "email", "Email"
     SMS = "sms", "SMS"
     PUSH = "push", "Push"
+    # Not a way to reach the customer: their yes to product views being kept and used
+    # to personalise (recently viewed, messages about what they looked at).
+    TRACKING = "tracking", "Personalisation (browsing)"
 
 
 class ConsentDecision(models.Model):
@@ -602,8 +613,9 @@ class VerificationCode(models.Model):
         return f"{self.kind} {self.target} ({self.status})"
 
 
-# Appointments and messages with associates live in modules of their own; imported
-# here so Django finds them with the rest of the app's models.
+# Appointments, product views, learned sizes, messages with associates and the client
+# book's tasks live in modules of their own; imported here so Django finds them with
+# the rest of the app's models.
 from customers.appointments_models import (  # noqa: E402,F401
     Appointment,
     AppointmentBlock,
@@ -614,6 +626,9 @@ from customers.appointments_models import (  # noqa: E402,F401
     AppointmentStatus,
     Weekday,
 )
+from customers.browsing import BrowseEvent, BrowseKind  # noqa: E402, F401
+from customers.clienteling import ClientTask, ClientTaskChange  # noqa: E402, F401
+from customers.learned_sizes import LearnedSize  # noqa: E402, F401
 from customers.models_messages import (  # noqa: E402, F401
     Conversation,
     Message,

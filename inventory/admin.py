@@ -15,6 +15,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from omnistore.accounts.scoping import ShopScopedAdmin, shop_ids
 from omnistore.core.exceptions import ApplicationError
 
+from .images import image_urls
 from .models import (
     Category,
     LegalEntity,
@@ -24,6 +25,7 @@ from .models import (
     PriceList,
     PriceListPrice,
     Product,
+    ProductImage,
     Reservation,
     StockLevel,
     StockMovement,
@@ -33,6 +35,7 @@ from .models import (
     TransferLine,
     Variant,
 )
+from .services.images import thumbnail_images
 from .services.transfers import receive_transfer, ship_transfer
 
 TRANSFER_NUMBER = re.compile(r"^[Tt]?0*(\d{1,12})$")
@@ -90,6 +93,40 @@ class VariantInline(admin.TabularInline):
     show_change_link = True
 
 
+class ProductImageInline(admin.TabularInline):
+    """Pictures of the product, each checked on upload (``validate_product_image``);
+    the thumbnails are made when the product is saved."""
+
+    model = ProductImage
+    extra = 0
+    fields = ["preview", "image", "variant", "alt_text", "position"]
+    readonly_fields = ["preview"]
+
+    def get_formset(self, request, obj=None, **kwargs):
+        self._product = obj
+        return super().get_formset(request, obj, **kwargs)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "variant":
+            product = getattr(self, "_product", None)
+            kwargs["queryset"] = (
+                Variant.objects.filter(product=product)
+                if product
+                else Variant.objects.none()
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description="Preview")
+    def preview(self, obj):
+        if not obj.pk or not obj.image:
+            return "—"
+        return format_html(
+            '<img src="{}" alt="{}" width="96" height="96" style="object-fit:cover">',
+            image_urls(obj.image)["thumb"],
+            obj.alt_text,
+        )
+
+
 @admin.register(Product)
 class ProductAdmin(CatalogAdmin):
     list_display = ["name", "brand", "category", "tax_class", "active", "created_at"]
@@ -97,7 +134,14 @@ class ProductAdmin(CatalogAdmin):
     list_select_related = ["category"]
     search_fields = ["name", "brand", "variants__sku", "variants__barcode"]
     autocomplete_fields = ["category"]
-    inlines = [VariantInline]
+    inlines = [VariantInline, ProductImageInline]
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        if formset.model is ProductImage:
+            thumbnail_images(
+                f.instance for f in formset.forms if f.instance.pk and f.has_changed()
+            )
 
 
 @admin.register(Variant)

@@ -8,6 +8,8 @@ from omnistore.core.audit import AdminHistory
 from omnistore.core.exceptions import ValidationFailed
 from omnistore.core.vat import check_vat_number, vat_country
 
+from .images import validate_product_image
+
 
 class Category(models.Model):
     name = models.CharField(max_length=100)
@@ -88,6 +90,60 @@ class Variant(models.Model):
     def name(self) -> str:
         details = " / ".join(x for x in (self.colour, self.size) if x)
         return f"{self.product.name} ({details})" if details else self.product.name
+
+
+def _image_path(image: "ProductImage", filename: str) -> str:
+    return f"products/{image.product_id}/{filename}"
+
+
+class ProductImage(models.Model):
+    """A picture of a product, or of one variant of it (a colour). ``position`` orders
+    them, the first being the product's face; thumbnails are made on upload
+    (``inventory.images``)."""
+
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="images"
+    )
+    variant = models.ForeignKey(
+        Variant,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="images",
+        help_text="Empty: the product as a whole.",
+    )
+    image = models.ImageField(
+        upload_to=_image_path,
+        width_field="width",
+        height_field="height",
+        max_length=200,
+        validators=[validate_product_image],
+    )
+    width = models.PositiveIntegerField(default=0, editable=False)
+    height = models.PositiveIntegerField(default=0, editable=False)
+    alt_text = models.CharField(
+        max_length=200, blank=True, help_text="Read out in place of the image."
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [
+            models.Index(fields=["product", "position"], name="product_image_order")
+        ]
+
+    def __str__(self):
+        return self.alt_text or self.image.name
+
+    def clean(self):
+        super().clean()
+        if self.variant_id and self.variant.product_id != self.product_id:
+            raise ValidationError({"variant": "Not a variant of this product."})
+
+    @property
+    def alt(self) -> str:
+        return self.alt_text or self.product.name
 
 
 class TaxRate(models.Model):
@@ -571,7 +627,7 @@ class TransferEvent(models.Model):
 
 # What the admin edits keeps its history (who, when, each field before and after), shown
 # on the object's history page. Stock quantities are the ledger's, not kept here.
-for _model in (Category, Product, Variant, Location):
+for _model in (Category, Product, Variant, Location, ProductImage):
     register(_model, manager_name="audit", records_class=AdminHistory)
 register(
     StockLevel,

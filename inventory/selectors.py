@@ -21,13 +21,16 @@ from django.db.models import (
     Sum,
     Value,
     When,
+    prefetch_related_objects,
 )
 from django.db.models.functions import Coalesce, Greatest, Upper
 
+from .images import image_urls
 from .models import (
     Location,
     LocationKind,
     Product,
+    ProductImage,
     StockLevel,
     StockMovement,
     Transfer,
@@ -42,8 +45,11 @@ from .sizes import LETTER_SIZES, size_key
 EARTH_RADIUS_KM = 6371.0
 
 
-def product_list(*, query: str = "", category: str | None = None) -> QuerySet[Product]:
-    """Active products with their active variants prefetched; search by name, SKU or barcode."""
+def product_list(
+    *, query: str = "", category: str | None = None, images: bool = True
+) -> QuerySet[Product]:
+    """Active products with their active variants (and ``images``) prefetched; search
+    by name, SKU or barcode."""
     products = Product.objects.filter(active=True).select_related("category")
     if category:
         products = products.filter(
@@ -63,8 +69,61 @@ def product_list(*, query: str = "", category: str | None = None) -> QuerySet[Pr
     return products.prefetch_related(
         Prefetch(
             "variants", queryset=Variant.objects.filter(active=True).order_by("sku")
-        )
+        ),
+        *([images_prefetch()] if images else []),
     )
+
+
+def images_prefetch(prefix: str = "") -> Prefetch:
+    """A product's images, with the variant each shows, in one query for a whole
+    page; ``prefix`` reaches the product across a relation (``"variant__product__"``)."""
+    return Prefetch(
+        f"{prefix}images", queryset=ProductImage.objects.select_related("variant")
+    )
+
+
+def product_gallery(product: Product) -> list[ProductImage]:
+    """Every picture of a product (``images_prefetch``): the product's own first,
+    then those of its colours, each group in position order."""
+    images = product.images.all()
+    return sorted(images, key=lambda i: (i.variant_id is not None, i.position, i.pk))
+
+
+def variant_images(product: Product, variant: Variant) -> list[ProductImage]:
+    """The pictures of a variant's colour: an image taken of one variant shows every
+    size of its colour."""
+    return [
+        image
+        for image in product_gallery(product)
+        if image.variant_id == variant.pk
+        or (
+            image.variant_id is not None
+            and variant.colour
+            and image.variant.colour == variant.colour
+        )
+    ]
+
+
+def face_image(product: Product, variant: Variant | None = None) -> ProductImage | None:
+    """The one picture a line or a card shows: the first of the variant's colour,
+    else the product's first."""
+    own = variant_images(product, variant) if variant is not None else []
+    gallery = own or product_gallery(product)
+    return gallery[0] if gallery else None
+
+
+def picture_urls(variants, *, size: str = "card", absolute=None) -> dict[int, str]:
+    """Variant id -> the link to its picture at ``size`` (its colour's, else the
+    product's), for a whole batch in one query; ``absolute`` as in ``image_urls``
+    (``inventory.images.site_url`` for emails). Variants without one are left out."""
+    variants = list(variants)
+    prefetch_related_objects([v.product for v in variants], images_prefetch())
+    urls = {}
+    for variant in variants:
+        image = face_image(variant.product, variant)
+        if image is not None:
+            urls[variant.pk] = image_urls(image.image, absolute=absolute)[size]
+    return urls
 
 
 def variant_search(*, query: str, limit: int = 25) -> list[Variant]:

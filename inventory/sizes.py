@@ -24,3 +24,19 @@ def size_key(size: str) -> tuple:
 
 def sort_sizes(sizes) -> list[str]:
     return sorted(sizes, key=size_key)
+
+
+def step_size(size: str, steps: int, offered=()) -> str | None:
+    """The size ``steps`` places up (down when negative) from ``size``: along the sizes
+    the product is ``offered`` in when ``size`` is one of them (a shoe's 41 → 42, a
+    kid's 6Y → 8Y), else along the letter sizes; the run's end stays the end. None
+    when the size sits on no known run."""
+    text = (size or "").strip()
+    run = sort_sizes(dict.fromkeys(s.strip() for s in offered if s and s.strip()))
+    if text not in run:
+        rank = _LETTER_RANK.get(text.upper())
+        if rank is None:
+            return None
+        run, text = LETTER_SIZES, LETTER_SIZES[rank]
+    index = min(max(run.index(text) + steps, 0), len(run) - 1)
+    return run[index]

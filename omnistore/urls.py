@@ -1,3 +1,5 @@
+from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -38,3 +40,7 @@ urlpatterns += [
 
 # Unhandled errors: the API's JSON error body under /api/, Django's page elsewhere.
 handler500 = "omnistore.core.errors.server_error"
+
+# Uploaded images: runserver serves them while DEBUG is on; in production nginx does
+# (docs/deploy/nginx-omnistore.conf).
+urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -20,7 +20,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from customers.services.timeline import record_event, record_events
+from customers.services.timeline import record_event, record_events, survivors_of
 from customers.services.verification import receipt_claim_code
 from omnistore.core import outbox
 from orders.selectors.orders import orders_for_email
@@ -115,9 +115,7 @@ def build_order_email(
         ),
         "qr_cid": QR_CID if kind in WITH_QR else "",
         "lapsed": any(p.status == PaymentStatus.LAPSED for p in order.payments.all()),
-        "claim_code": (
-            receipt_claim_code(order.number) if kind == "receipt" else ""
-        ),
+        "claim_code": (receipt_claim_code(order.number) if kind == "receipt" else ""),
         "receipt": receipt,
     }
     subject = SUBJECTS[kind].format(number=order.number)
@@ -147,18 +145,44 @@ def enqueue_receipts(*, order_ids: list[int]) -> None:
         enqueue_order_email(order=order, kind="receipt")
 
 
-@outbox.handler(TOPIC)
-def deliver_order_email(payload: dict) -> None:
+def prefetch_receipts(payloads: list[dict]) -> dict:
+    """What the receipts among a drain's rows show, read at once: the orders with
+    their lines, VAT, payments and fulfilments, till bookings, exchanges and the
+    profiles' survivors — a fixed number of queries for any number of receipts.
+    Other kinds of email read their order as they are sent."""
+    ids = sorted({p["order_id"] for p in payloads if p.get("kind") == "receipt"})
+    if not ids:
+        return {}
+    orders = orders_for_email(ids)
+    bookings, exchanges = receipt_extras(orders)
+    survivors = survivors_of(o.customer_id for o in orders if o.customer_id)
+    return {
+        order.pk: (
+            order,
+            build_receipt(
+                order, booking=bookings.get(order.pk), exchange=exchanges.get(order.pk)
+            ),
+            survivors,
+        )
+        for order in orders
+    }
+
+
+@outbox.handler(TOPIC, prefetch=prefetch_receipts)
+def deliver_order_email(payload: dict, loaded: dict) -> None:
     """Record the email on the customer's timeline, then send it, last: when the
     send fails, the record is rolled back with the outbox row's transaction and the
-    row is retried; when it succeeds, nothing after it can fail and send it again."""
-    order = orders_for_email(
-        [payload["order_id"]], refunds=payload["kind"] == "cancelled"
-    )[0]
+    row is retried; when it succeeds, nothing after it can fail and send it again.
+    A receipt comes read with the others of its drain (``prefetch_receipts``)."""
+    kind = payload["kind"]
+    if kind == "receipt" and payload["order_id"] in loaded:
+        order, receipt, survivors = loaded[payload["order_id"]]
+    else:
+        order = orders_for_email([payload["order_id"]], refunds=kind == "cancelled")[0]
+        receipt, survivors = None, None
     if not order.email:
         return
-    kind = payload["kind"]
-    message = build_order_email(order=order, kind=kind)
+    message = build_order_email(order=order, kind=kind, receipt=receipt)
     if order.customer_id:
         record_events(
             [
@@ -171,7 +195,8 @@ def deliver_order_email(payload: dict) -> None:
                     "reference_type": "order",
                     "reference_id": order.number,
                 }
-            ]
+            ],
+            survivors=survivors,
         )
     message.send()
 

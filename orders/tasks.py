@@ -3,7 +3,8 @@
 from celery import shared_task
 
 from omnistore.core import outbox
-from orders.services import giftcards, loyalty, pickups
+from orders.models import Order
+from orders.services import giftcards, loyalty, pickups, sizes
 
 from .emails import enqueue_receipts
 
@@ -16,7 +17,18 @@ def after_orders_placed(payloads: list[dict]) -> None:
     nothing)."""
     orders = [payload["order_id"] for payload in payloads]
     loyalty.award_points_for_orders(orders=orders)
+    sizes.relearn_sizes(
+        customer_ids=Order.objects.filter(pk__in=orders, customer__isnull=False)
+        .values_list("customer_id", flat=True)
+        .distinct()
+    )
     enqueue_receipts(order_ids=orders)
+
+
+@outbox.batch_handler(sizes.TOPIC)
+def relearn_sizes(payloads: list[dict]) -> None:
+    """Sizes learned again after returns came back or profiles were merged."""
+    sizes.relearn_sizes(customer_ids=[payload["customer_id"] for payload in payloads])
 
 
 @shared_task(name="orders.tasks.send_pickup_reminders", ignore_result=True)

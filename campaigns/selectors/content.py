@@ -19,8 +19,9 @@ from django.utils import timezone
 from campaigns.models import (
     Campaign,
 )
+from inventory.images import site_url
 from inventory.models import Location, StockLevel
-from inventory.selectors import online_available
+from inventory.selectors import online_available, picture_urls
 from orders.models import (
     CartLine,
     Order,
@@ -48,14 +49,17 @@ def store_cards(store_ids) -> dict[int, dict]:
 
 
 def featured_items(campaign: Campaign) -> list[dict]:
+    variants = list(campaign.featured_variants.select_related("product").order_by("pk"))
+    pictures = picture_urls(variants, absolute=site_url) if variants else {}
     return [
         {
             "variant_id": v.pk,
             "name": v.name,
             "sku": v.sku,
             "price": str(v.price),
+            "image_url": pictures.get(v.pk, ""),
         }
-        for v in campaign.featured_variants.select_related("product").order_by("pk")
+        for v in variants
     ]
 
 
@@ -148,13 +152,15 @@ def recommendations(
 
 def cart_contents(cart_ids) -> dict[int, dict]:
     """Lines of abandoned carts with low-stock urgency: ``only_left`` is the number of
-    units still sellable online when it is at or under the low-stock threshold."""
+    units still sellable online when it is at or under the low-stock threshold; each
+    with the link to its picture (empty without one)."""
     lines = list(
         CartLine.objects.filter(cart_id__in=list(cart_ids))
         .select_related("variant__product")
         .order_by("cart_id", "pk")
     )
     units = online_available(variant_ids={line.variant_id for line in lines})
+    pictures = picture_urls([line.variant for line in lines], absolute=site_url)
     threshold = settings.OMNISTORE_LOW_STOCK_DEFAULT
     carts: dict[int, dict] = {}
     for line in lines:
@@ -166,6 +172,7 @@ def cart_contents(cart_ids) -> dict[int, dict]:
                 "name": line.variant.name,
                 "quantity": line.quantity,
                 "only_left": only_left,
+                "image_url": pictures.get(line.variant_id, ""),
             }
         )
         cart["low_stock"] = cart["low_stock"] or only_left is not None

@@ -27,8 +27,9 @@ from campaigns.models import (
 )
 from campaigns.selectors.content import store_stock
 from customers.models import WishlistItem
+from inventory.images import site_url
 from inventory.models import StockLevel, StockMovement, Variant, free_units
-from inventory.selectors import online_available
+from inventory.selectors import online_available, picture_urls
 from omnistore.core.db import connection_for, fetch
 
 
@@ -236,8 +237,8 @@ def price_drop_items(*, after: timedelta, now: datetime, percent: Decimal):
 def wishlist_cards(
     *, variant_ids, item_ids, store_ids
 ) -> tuple[dict[int, dict], dict[int, dict], dict[tuple[int, int], int]]:
-    """What back-in-stock and price-drop messages show, for a batch in four queries:
-    per variant its name, SKU, price and units online; per item its variant and the
+    """What back-in-stock and price-drop messages show, for a batch in five queries:
+    per variant its name, SKU, price, units online and picture; per item its variant and the
     price it was added at; units per (variant, shop)."""
     items = {
         row["pk"]: row
@@ -247,14 +248,17 @@ def wishlist_cards(
     }
     wanted = set(variant_ids) | {row["variant_id"] for row in items.values()}
     online = online_available(variant_ids=wanted) if wanted else {}
+    rows = list(Variant.objects.filter(pk__in=wanted).select_related("product"))
+    pictures = picture_urls(rows, absolute=site_url)
     variants = {
         v.pk: {
             "name": v.name,
             "sku": v.sku,
             "price": str(v.price),
             "online": online.get(v.pk, 0),
+            "image_url": pictures.get(v.pk, ""),
         }
-        for v in Variant.objects.filter(pk__in=wanted).select_related("product")
+        for v in rows
     }
     stock = store_stock(variant_ids=wanted, store_ids=store_ids)
     return variants, items, stock

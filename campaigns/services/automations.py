@@ -1,5 +1,6 @@
 """Automations: what triggers each kind (abandoned cart, post-purchase, win-back, back
-in stock, price drop) and one run of every active automation."""
+in stock, price drop, viewed several times and not bought) and one run of every active
+automation."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from campaigns.selectors.automations import (
     lapsed_customers,
     paid_orders,
 )
+from campaigns.selectors.browsing import TRIGGER as VIEWED
+from campaigns.selectors.browsing import viewed_not_bought
 from campaigns.selectors.wishlists import price_drop_items, restocked_items
 from campaigns.services.common import release_lease, rows_per_batch, take_lease
 from campaigns.services.delivery import SendResult, deliver_queued, prepare_run
@@ -79,6 +82,19 @@ def _queue_automation(campaign: Campaign, *, size: int, now: datetime) -> int:
             size=size,
             now=now,
         )
+    if campaign.kind == CampaignKind.VIEWED_NOT_BOUGHT:
+        viewed = _viewed_not_bought(wait, now)
+        viewed = in_segment(campaign, viewed, "pk", now)
+        viewed = viewed.filter(reachable_on_any(channels))
+        viewed = viewed.annotate(**reachable_flags(channels))
+        return queue_stream(
+            campaign,
+            viewed,
+            ["viewed_product_id", "viewed_event_id"],
+            lambda r: (r[0], f"{VIEWED}:{r[1]}:{r[2]}", *r[3:]),
+            size=size,
+            now=now,
+        )
     if campaign.kind == CampaignKind.WIN_BACK:
         lapsed = lapsed_customers(after=wait, now=now)
         lapsed = in_segment(campaign, lapsed, "pk", now)
@@ -93,6 +109,19 @@ def _queue_automation(campaign: Campaign, *, size: int, now: datetime) -> int:
             now=now,
         )
     raise ValidationFailed(f"Not an automation: {campaign.kind}.")  # pragma: no cover
+
+
+def _viewed_not_bought(wait, now: datetime):
+    """The trigger's thresholds and caps, from the settings (read per run)."""
+    days = timedelta(days=1)
+    return viewed_not_bought(
+        after=wait,
+        now=now,
+        views=settings.OMNISTORE_VIEWED_NOT_BOUGHT_VIEWS,
+        within=settings.OMNISTORE_VIEWED_NOT_BOUGHT_DAYS * days,
+        customer_cap=settings.OMNISTORE_VIEWED_NOT_BOUGHT_CUSTOMER_CAP_DAYS * days,
+        product_cap=settings.OMNISTORE_VIEWED_NOT_BOUGHT_PRODUCT_CAP_DAYS * days,
+    )
 
 
 def _queue_wished(campaign: Campaign, items, columns, make_row, *, size, now) -> int:

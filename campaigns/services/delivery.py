@@ -22,6 +22,8 @@ from campaigns.backends import OutgoingMessage, get_backend
 from campaigns.channels import MessageChannel
 from campaigns.models import Campaign, CampaignStatus, Message, MessageStatus
 from campaigns.rendering import CompiledTemplate, compile_template, render_message
+from campaigns.selectors.browsing import TRIGGER as VIEWED
+from campaigns.selectors.browsing import viewed_cards
 from campaigns.selectors.content import (
     best_sellers,
     cart_contents,
@@ -117,6 +119,7 @@ def _contexts(run: _Run, rows) -> dict[int, dict]:
         )
     carts: dict = {}
     orders: dict = {}
+    viewed: dict = {}
     wished = _Wished()
     if run.campaign.is_automation:
         keys = [row[3].split(":", 1) for row in rows if ":" in row[3]]
@@ -126,6 +129,12 @@ def _contexts(run: _Run, rows) -> dict[int, dict]:
         orders = order_cards(order_ids) if order_ids else {}
         variant_ids = {int(v.split(":")[0]) for k, v in keys if k == "restock"}
         item_ids = {int(v.split(":")[0]) for k, v in keys if k == "price"}
+        if run.uses("viewed_item"):
+            viewed = viewed_cards(
+                (int(row[3].split(":")[1]), row[8])
+                for row in rows
+                if row[3].startswith(f"{VIEWED}:")
+            )
         if (variant_ids or item_ids) and run.uses("wishlist_item"):
             wished = _Wished(
                 *wishlist_cards(
@@ -145,6 +154,7 @@ def _contexts(run: _Run, rows) -> dict[int, dict]:
                     "sku": item["sku"],
                     "price": item["price"],
                     "in_store": stock.get((item["variant_id"], store), 0),
+                    "image_url": item.get("image_url", ""),
                 }
                 for item in run.featured
             ],
@@ -154,6 +164,11 @@ def _contexts(run: _Run, rows) -> dict[int, dict]:
             "cart": carts.get(int(ref)) if kind == "cart" and ref else None,
             "order": orders.get(int(ref)) if kind == "order" and ref else None,
             "wishlist_item": wished.card(kind, ref, store),
+            "viewed_item": (
+                viewed.get((int(ref.partition(":")[0]), store))
+                if kind == VIEWED
+                else None
+            ),
         }
     return contexts
 

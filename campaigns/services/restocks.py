@@ -16,6 +16,7 @@ from campaigns.selectors.wishlists import (
     wished_units_at,
     wished_variant_ids,
 )
+from customers.services.tasks import open_restock_tasks
 
 # Watched stock changes looked at per transaction.
 RESTOCK_BATCH = 1000
@@ -165,4 +166,12 @@ def _record_restocks(back, now: datetime) -> None:
                 back, key=lambda pair: _scope_order(pair[0])
             )
         ]
+    )
+    # The wishers' timelines and the client book hear of it in the same transaction.
+    open_restock_tasks(
+        restocks=[
+            (variant, location, last.get(variant, 0) + 1)
+            for (variant, location), _ in back
+        ],
+        now=now,
     )

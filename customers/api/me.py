@@ -67,7 +67,7 @@ class MeView(APIView):
 
 class MeConsentsView(APIView):
     @extend_schema(
-        summary="My marketing consents",
+        summary="My marketing and personalisation consents",
         responses={200: ConsentOutSerializer(many=True), 404: NO_PROFILE},
         tags=["me"],
     )
@@ -130,8 +130,10 @@ class MeExportView(APIView):
             "Everything held about you, as JSON: `profile` (with merged profiles), "
             "`identities`, `addresses`, `current_consents` and `consents` (every "
             "decision), `events` (the timeline), `notes`, `points` (the ledger), "
-            "`wishlists` (items and email shares), `appointments`, `orders` (lines, "
-            "addresses, payments and refunds, history), `returns`, `store_credit` (the ledger), "
+            "`wishlists` (items and email shares), `appointments`, `product_views` "
+            "(what you viewed on the website and the app), `learned_sizes`, "
+            "`orders` (lines, addresses, "
+            "payments and refunds, history), `returns`, `store_credit` (the ledger), "
             "`carts`, `discount_codes_used` and `messages`."
         ),
         responses={200: OpenApiResponse(description="JSON document"), 404: NO_PROFILE},

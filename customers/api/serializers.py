@@ -71,6 +71,10 @@ class ConsentUpdateSerializer(serializers.Serializer):
     email = FlagField(required=False)
     sms = FlagField(required=False)
     push = FlagField(required=False)
+    tracking = FlagField(
+        required=False,
+        help_text="Personalisation: keep the products you view and use them for you.",
+    )
     channel = serializers.ChoiceField(
         choices=[Channel.WEB, Channel.APP],
         default=Channel.WEB,
@@ -80,7 +84,11 @@ class ConsentUpdateSerializer(serializers.Serializer):
     def validate(self, attrs):
         if not any(channel in attrs for channel in ConsentChannel.values):
             raise serializers.ValidationError(
-                {"non_field_errors": ["Give at least one of email, sms, push."]}
+                {
+                    "non_field_errors": [
+                        "Give at least one of email, sms, push, tracking."
+                    ]
+                }
             )
         return attrs
 
@@ -110,6 +118,14 @@ class IdentityOutSerializer(serializers.Serializer):
     verified = serializers.BooleanField()
 
 
+class AssociateOutSerializer(serializers.Serializer):
+    """The customer's own associate, as much as a customer is told: a first name and
+    the shop."""
+
+    first_name = serializers.CharField()
+    shop = serializers.CharField(allow_null=True, help_text="The associate's shop.")
+
+
 class ProfileSerializer(serializers.ModelSerializer):
     preferred_store_name = serializers.SerializerMethodField()
     points_value = serializers.SerializerMethodField(
@@ -117,6 +133,9 @@ class ProfileSerializer(serializers.ModelSerializer):
             "What `points_balance` pays, in units of currency. The tier and its "
             "progress: `/api/v1/me/loyalty/`."
         )
+    )
+    associate = serializers.SerializerMethodField(
+        help_text="The associate who looks after this customer; null if none."
     )
     identities = IdentityOutSerializer(many=True, read_only=True)
 
@@ -141,6 +160,7 @@ class ProfileSerializer(serializers.ModelSerializer):
             "created_channel",
             "created_at",
             "identities",
+            "associate",
         ]
         read_only_fields = fields
 
@@ -152,9 +172,19 @@ class ProfileSerializer(serializers.ModelSerializer):
     def get_points_value(self, customer) -> str:
         return str(points_value(customer.points_balance))
 
+    @extend_schema_field(AssociateOutSerializer(allow_null=True))
+    def get_associate(self, customer) -> dict | None:
+        associate = customer.assigned_associate
+        if associate is None or not associate.is_active:
+            return None
+        shop = associate.store.name if associate.store_id else None
+        return {"first_name": associate.first_name, "shop": shop}
+
 
 class ConsentOutSerializer(serializers.Serializer):
-    channel = serializers.CharField(help_text="email, sms or push.")
+    channel = serializers.CharField(
+        help_text="email, sms, push or tracking (personalisation)."
+    )
     granted = serializers.BooleanField()
     source_channel = serializers.CharField(allow_blank=True)
     updated_at = serializers.DateTimeField(allow_null=True)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import accounts, appointments, me, messages, wishlists
+from . import accounts, appointments, browsing, me, messages, sizes, wishlists
 
 app_name = "customers-api"
 
@@ -17,8 +17,15 @@ urlpatterns = [
     path("me/claim/", accounts.ClaimView.as_view(), name="me-claim"),
     path("me/consents/", me.MeConsentsView.as_view(), name="me-consents"),
     path("me/timeline/", me.MeTimelineView.as_view(), name="me-timeline"),
+    path("me/sizes/", sizes.MeSizesView.as_view(), name="me-sizes"),
     path("me/export/", me.MeExportView.as_view(), name="me-export"),
     path("me/erase/", me.MeEraseView.as_view(), name="me-erase"),
+    path(
+        "me/recently-viewed/",
+        browsing.RecentlyViewedView.as_view(),
+        name="me-recently-viewed",
+    ),
+    path("events/", browsing.BrowseEventsView.as_view(), name="browse-events"),
 ]
 
 urlpatterns += [

@@ -34,6 +34,8 @@ from customers.services.wishlists import (
     share_wishlist_by_email,
     shared_wishlist_url,
 )
+from inventory.api.serializers import ImageSerializer
+from inventory.selectors import product_gallery, variant_images
 from omnistore.core.api import MAX_ID, ErrorSerializer, TextField
 
 from .common import BAD_INPUT, request_channel, validated
@@ -103,9 +105,21 @@ class WishlistVariantSerializer(serializers.Serializer):
     name = serializers.CharField()
     price = serializers.DecimalField(max_digits=10, decimal_places=2)
     currency = serializers.SerializerMethodField()
+    images = serializers.SerializerMethodField()
 
     def get_currency(self, variant) -> str:
         return settings.OMNISTORE_CURRENCY
+
+    @extend_schema_field(
+        ImageSerializer(
+            many=True,
+            help_text="Pictures of the item's colour, else of the product.",
+        )
+    )
+    def get_images(self, variant) -> list[dict]:
+        product = variant.product
+        images = variant_images(product, variant) or product_gallery(product)
+        return ImageSerializer(images, many=True, context=self.context).data
 
 
 class AddedBySerializer(serializers.Serializer):

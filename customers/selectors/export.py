@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db.models import Prefetch
 
+from customers.clienteling import ClientTask
 from customers.models import (
     Address,
     Consent,
@@ -17,6 +18,7 @@ from customers.models import (
     Customer,
     CustomerEvent,
     CustomerIdentity,
+    LearnedSize,
     LoyaltyTransaction,
     StaffNote,
     Wishlist,
@@ -169,6 +171,22 @@ def _messages(customer: Customer) -> list[dict[str, Any]]:
     ]
 
 
+def _client_tasks(customer: Customer) -> list[dict[str, Any]]:
+    """What the shop meant to do for the person (follow-ups, birthdays, by hand)."""
+    return [
+        {
+            "kind": t.kind,
+            "title": t.title,
+            "due_on": t.due_on.isoformat(),
+            "status": t.status,
+            "created_at": iso(t.created_at),
+        }
+        for t in ClientTask.objects.filter(customer=customer).order_by(
+            "created_at", "id"
+        )
+    ]
+
+
 def _points(customer: Customer) -> list[dict[str, Any]]:
     return [
         {
@@ -246,6 +264,21 @@ def _wishlists(customer: Customer) -> list[dict[str, Any]]:
     ]
 
 
+def _sizes(customer: Customer) -> list[dict[str, Any]]:
+    rows = LearnedSize.objects.filter(customer=customer).select_related("category")
+    return [
+        {
+            "category": r.category.slug,
+            "size": r.size,
+            "kept_size": r.kept_size,
+            "units_kept": r.units_kept,
+            "moved_by": r.moved_by,
+            "updated_at": iso(r.updated_at),
+        }
+        for r in rows
+    ]
+
+
 def export_customer_sections(customer_ids: tuple[int, ...]) -> dict[str, Any]:
     """The customers app's sections: ``customer_ids[0]`` is the live profile."""
     customer = Customer.objects.select_related("preferred_store", "user").get(
@@ -262,6 +295,8 @@ def export_customer_sections(customer_ids: tuple[int, ...]) -> dict[str, Any]:
         "messages": _messages(customer),
         "points": _points(customer),
         "wishlists": _wishlists(customer),
+        "client_tasks": _client_tasks(customer),
+        "learned_sizes": _sizes(customer),
     }
 
 

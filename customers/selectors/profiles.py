@@ -33,7 +33,7 @@ from omnistore.core.exceptions import NotFound
 def customer_profile(customer: Customer) -> Customer:
     """A profile with what its page or API shape shows, in two queries."""
     return (
-        Customer.objects.select_related("preferred_store")
+        Customer.objects.select_related("preferred_store", "assigned_associate__store")
         .prefetch_related(
             Prefetch("identities", queryset=CustomerIdentity.objects.order_by("kind"))
         )
@@ -164,7 +164,7 @@ def customer_360(customer_id) -> Customer360:
     A merged id gives the survivor's view (``view.customer.pk`` tells which).
     """
     profiles = Customer.objects.select_related(
-        "preferred_store", "user", "created_location"
+        "preferred_store", "user", "created_location", "assigned_associate__store"
     ).prefetch_related(
         Prefetch("identities", queryset=CustomerIdentity.objects.order_by("kind")),
         Prefetch("consents", queryset=Consent.objects.select_related("location")),

@@ -16,7 +16,10 @@ TIMELINE_PAGE_SIZE = 20
 
 # Written by staff for staff: shown in every shop, not in the customer's own history
 # (the personal data export still holds them).
-STAFF_ONLY_EVENT_KINDS = frozenset({"note_added"})
+# Notes, and who looks after a client, are for colleagues only.
+STAFF_ONLY_EVENT_KINDS = frozenset(
+    {"note_added", "associate_assigned", "associate_unassigned"}
+)
 
 
 def timeline_queryset(

@@ -44,14 +44,16 @@ class ItemAvailability:
 
 
 def _active_items() -> QuerySet[WishlistItem]:
-    return WishlistItem.objects.filter(removed_at__isnull=True).select_related(
-        "variant__product", "added_by_staff", "added_at_location"
+    return (
+        WishlistItem.objects.filter(removed_at__isnull=True)
+        .select_related("variant__product", "added_by_staff", "added_at_location")
+        .prefetch_related(inventory_selectors.images_prefetch("variant__product__"))
     )
 
 
 def customer_wishlists(customer: Customer) -> QuerySet[Wishlist]:
     """A customer's open lists, oldest (the default) first, each with its active
-    items prefetched (newest first): two queries."""
+    items prefetched (newest first) and their pictures: three queries."""
     return (
         Wishlist.objects.filter(customer=customer, archived_at__isnull=True)
         .order_by("created_at", "id")
@@ -150,14 +152,15 @@ def wishlists_with_availability(
     customer: Customer, *, store: Location | None
 ) -> list[Wishlist]:
     """Open lists with active items, who added each and its stock at ``store`` (the
-    customer's preferred shop online, the associate's shop in a shop) and nearby:
-    four queries."""
+    customer's preferred shop online, the associate's shop in a shop) and nearby,
+    with their pictures: five queries."""
     return attach_wishlist_availability(customer_wishlists(customer), store=store)
 
 
 def wishlist_items_for_variants(variant_ids) -> QuerySet[WishlistItem]:
     """Active items wanting any of ``variant_ids`` on open lists of live customers,
-    with the list and its customer: what back-in-stock and price-drop messages read."""
+    with the list, its customer and the product's pictures: what back-in-stock and
+    price-drop messages read."""
     return (
         WishlistItem.objects.filter(
             variant_id__in=list(variant_ids),
@@ -167,5 +170,6 @@ def wishlist_items_for_variants(variant_ids) -> QuerySet[WishlistItem]:
             wishlist__customer__is_anonymised=False,
         )
         .select_related("wishlist__customer", "variant__product")
+        .prefetch_related(inventory_selectors.images_prefetch("variant__product__"))
         .order_by("variant_id", "id")
     )

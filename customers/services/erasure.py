@@ -19,6 +19,12 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
+from customers.clienteling import (
+    ClientTask,
+    ClientTaskChange,
+    TaskAction,
+    TaskStatus,
+)
 from customers.models import (
     WISHLIST_DEFAULT_NAME,
     Address,
@@ -30,6 +36,7 @@ from customers.models import (
     CustomerMerge,
     DuplicateCandidate,
     DuplicateStatus,
+    LearnedSize,
     LoyaltyTransaction,
     StaffNote,
     VerificationCode,
@@ -103,7 +110,7 @@ def _forget_admin_log(model: type[models.Model], pks: Iterable[int]) -> None:
 
 
 def _delete_identities_and_addresses(ids: tuple[int, ...]) -> None:
-    for model in (CustomerIdentity, Address):
+    for model in (CustomerIdentity, Address, LearnedSize):
         rows = model.objects.filter(customer_id__in=ids)
         _forget_admin_log(model, rows.values_list("pk", flat=True))
         rows.delete()
@@ -131,6 +138,27 @@ def _blank_texts(ids: tuple[int, ...], *, actor, now) -> None:
         resolved_at=now,
     )
     pairs.update(reason=ERASED_TEXT)
+
+
+def _close_client_tasks(ids: tuple[int, ...], *, actor, now) -> None:
+    """Nobody follows up with an erased person: open tasks are closed (on record as
+    done by the erasure), and every task's words go."""
+    tasks = ClientTask.objects.filter(customer_id__in=ids)
+    still_open = list(
+        tasks.exclude(status=TaskStatus.DONE).values_list("pk", flat=True)
+    )
+    ClientTaskChange.objects.bulk_create(
+        ClientTaskChange(task_id=pk, action=TaskAction.DONE, actor=acting_user(actor))
+        for pk in still_open
+    )
+    tasks.filter(pk__in=still_open).update(
+        status=TaskStatus.DONE,
+        done_at=now,
+        done_by=acting_user(actor),
+        snoozed_until=None,
+        updated_at=now,
+    )
+    tasks.update(title=ERASED_TEXT)
 
 
 def _forget_wishlists(ids: tuple[int, ...]) -> None:
@@ -183,7 +211,7 @@ def _blank_messages(ids: tuple[int, ...]) -> None:
 
 
 def erase_customer_records(erasure: Erasure) -> None:
-    """This app's step: identities and addresses go; texts are blanked; wishlists lose
+    """This app's step: identities, addresses and learned sizes go; texts are blanked; wishlists lose
     names and notes; the profiles are anonymised."""
     ids = erasure.customer_ids
     _delete_identities_and_addresses(ids)
@@ -191,6 +219,7 @@ def erase_customer_records(erasure: Erasure) -> None:
     _forget_wishlists(ids)
     _blank_messages(ids)
     erase_appointments(erasure)
+    _close_client_tasks(ids, actor=erasure.actor, now=erasure.now)
     _anonymise_profiles(erasure.customer, ids, erasure.now)
 
 
@@ -228,9 +257,12 @@ def personal_data() -> PersonalData:
             StaffNote: Texts(erased=("text",)),
             Conversation: Texts(),
             Message: Texts(erased=("body", "sent_to"), kept=("direction", "channel")),
+            LearnedSize: Texts(erased=("size", "kept_size", "moved_by")),
             Wishlist: Texts(erased=("name", "share_token")),
             WishlistItem: Texts(erased=("note",), kept=("added_via",)),
             **APPOINTMENT_TEXTS,
+            ClientTask: Texts(erased=("title",), kept=("kind", "status", "occurrence")),
+            ClientTaskChange: Texts(kept=("action",)),
         },
         export=_export_sections,
         erase=erase_customer_records,

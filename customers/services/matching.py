@@ -293,14 +293,7 @@ def _match_once(
     }
     _fill_in(matched, wanted, owned, first_name, last_name)
     if created:
-        webhooks.emit(
-            "customer.created",
-            {
-                "customer_id": matched.pk,
-                "channel": channel,
-                "location_id": getattr(location, "pk", None),
-            },
-        )
+        _announce_created(matched, channel, location)
     return MatchResult(customer=matched, created=created, duplicates=tuple(duplicates))
 
 
@@ -357,6 +350,67 @@ def _known_profile(wanted: dict[str, str], user) -> Customer | None:
     return lock_customer(found.merged_into_id)
 
 
+def _new_guest(
+    wanted: dict[str, str], *, first_name, last_name, channel, location, actor
+) -> Customer | None:
+    """A new guest's profile, as ``_match_once`` makes it for one email or phone
+    that no profile owns (``_known_profile`` just found none): the profile with its contact
+    filled in, its loyalty card and the identity in one insert, and its creation on
+    the timeline — in one savepoint. None when an insert collides (the identity
+    taken meanwhile, or the card number drawn twice): the full match runs then."""
+    [(kind, value)] = wanted.items()
+    number = generate_loyalty_number()
+    try:
+        with transaction.atomic():
+            customer = Customer.objects.create(
+                first_name=first_name.strip()[:100],
+                last_name=last_name.strip()[:100],
+                email=value if kind == IdentityKind.EMAIL else "",
+                phone=value if kind == IdentityKind.PHONE else "",
+                loyalty_number=number,
+                created_channel=channel,
+                created_location=location,
+            )
+            CustomerIdentity.objects.bulk_create(
+                [
+                    CustomerIdentity(
+                        customer=customer,
+                        kind=IdentityKind.LOYALTY,
+                        value=number,
+                        verified=True,
+                        channel=channel,
+                    ),
+                    CustomerIdentity(
+                        customer=customer, kind=kind, value=value, channel=channel
+                    ),
+                ]
+            )
+    except IntegrityError:
+        return None
+    record_event(  # a row this transaction inserted: no merge can have moved it
+        customer=customer,
+        kind=EVENT_CREATED,
+        summary=f"Profile created ({where_label(channel, location)})",
+        actor=actor,
+        location=location,
+        channel=channel,
+        locked=True,
+    )
+    _announce_created(customer, channel, location)
+    return customer
+
+
+def _announce_created(customer: Customer, channel: str, location) -> None:
+    webhooks.emit(
+        "customer.created",
+        {
+            "customer_id": customer.pk,
+            "channel": channel,
+            "location_id": getattr(location, "pk", None),
+        },
+    )
+
+
 def match_customer_result(
     *,
     email=None,
@@ -392,6 +446,17 @@ def match_customer_result(
         if known is not None:
             _fill_in(known, wanted, set(wanted), first_name or "", last_name or "")
             return MatchResult(customer=known, created=False)
+        if user is None and len(wanted) == 1 and IdentityKind.LOYALTY not in wanted:
+            created = _new_guest(
+                wanted,
+                first_name=first_name or "",
+                last_name=last_name or "",
+                channel=channel,
+                location=location,
+                actor=actor,
+            )
+            if created is not None:
+                return MatchResult(customer=created, created=True)
     for attempt in range(3):
         try:
             with transaction.atomic():

@@ -224,6 +224,9 @@ def _fold_profile(survivor: Customer, other: Customer, summary: dict) -> None:
         if not getattr(survivor, name) and getattr(other, name):
             setattr(survivor, name, getattr(other, name))
             survivor_fields.append(name)
+    if survivor.assigned_associate_id is None and other.assigned_associate_id:
+        survivor.assigned_associate_id = other.assigned_associate_id
+        survivor_fields.append("assigned_associate")
     if other.preferences:
         survivor.preferences = _merged_preferences(survivor, other)
         survivor_fields.append("preferences")

@@ -92,13 +92,26 @@ _EVENT_FIELDS = frozenset(
 )
 
 
-def record_events(events: list[dict], *, locked: bool = False) -> int:
+def survivors_of(ids) -> dict[int, int]:
+    """The survivor's id of each merged profile among ``ids``, in one read (live
+    profiles are left out: they are their own)."""
+    moved = Customer.objects.filter(pk__in=set(ids), merged_into__isnull=False)
+    return {
+        pk: resolve_customer(into).pk
+        for pk, into in moved.values_list("pk", "merged_into_id")
+    }
+
+
+def record_events(
+    events: list[dict], *, locked: bool = False, survivors: dict | None = None
+) -> int:
     """Many timeline rows in one INSERT (a campaign batch of sends), each dict taking
     ``record_event``'s arguments under the same rules: a kind is required (nothing is
     written when one lacks it), texts are cut to their columns, and an event of a
     merged profile goes to the survivor — found in one read for the whole batch,
     unless the caller holds the live profiles' row locks (``locked``, a points
-    booking). Returns the number of rows written."""
+    booking) or read them already (``survivors``, from ``survivors_of`` for a
+    drain's rows). Returns the number of rows written."""
     events = list(events)
     for index, event in enumerate(events):
         unknown = set(event) - _EVENT_FIELDS
@@ -111,10 +124,11 @@ def record_events(events: list[dict], *, locked: bool = False) -> int:
             )
     if not events:
         return 0
-    survivors: dict[int, int] = {}
-    if not locked:
+    if locked:
+        survivors = {}
+    elif survivors is None:
         survivors = survivors_of(
-            {getattr(e["customer"], "pk", e["customer"]) for e in events}
+            getattr(e["customer"], "pk", e["customer"]) for e in events
         )
     now = timezone.now()
     rows = []
@@ -137,16 +151,6 @@ def record_events(events: list[dict], *, locked: bool = False) -> int:
         )
     CustomerEvent.objects.bulk_create(rows)
     return len(rows)
-
-
-def survivors_of(customer_ids) -> dict[int, int]:
-    """The live profile of each merged id among ``customer_ids``, in one read (ids of
-    live profiles are left out): where their timeline rows go."""
-    moved = Customer.objects.filter(pk__in=customer_ids, merged_into__isnull=False)
-    return {
-        pk: resolve_customer(into).pk
-        for pk, into in moved.values_list("pk", "merged_into_id")
-    }
 
 
 @transaction.atomic

@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -29,6 +29,7 @@ from customers.services.identities import (
 from customers.services.timeline import (
     record_event,
 )
+from inventory import selectors as inventory_selectors
 from inventory.models import Variant
 from omnistore.core import outbox
 from omnistore.core.actors import acting_user
@@ -508,6 +509,7 @@ def deliver_wishlist_share(payload: dict) -> None:
     items = list(
         wishlist.items.filter(removed_at__isnull=True)
         .select_related("variant__product")
+        .prefetch_related(inventory_selectors.images_prefetch("variant__product__"))
         .order_by("-added_at", "-id")
     )
     if not items:
@@ -522,9 +524,13 @@ def deliver_wishlist_share(payload: dict) -> None:
         "currency": settings.OMNISTORE_CURRENCY,
     }
     subject = " ".join(f"{owner} shared a wishlist with you: {wishlist.name}".split())
-    EmailMessage(
+    email = EmailMultiAlternatives(
         subject=subject,
         body=render_to_string("customers/email/wishlist_share.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[payload["to"]],
-    ).send()
+    )
+    email.attach_alternative(
+        render_to_string("customers/email/wishlist_share.html", context), "text/html"
+    )
+    email.send()

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from customers.models import Customer, DuplicateCandidate, DuplicateStatus
 from customers.selectors.identities import resolve_customer
 from customers.selectors.profiles import customer_360, search_customers
+from customers.selectors.sizes import customer_sizes
 from customers.selectors.timeline import timeline
 from customers.services.matching import create_customer_at_counter
 from customers.services.merge import dismiss_duplicate, merge_customers
@@ -68,6 +69,7 @@ def customer_detail(request, pk: int):
         "page": view.timeline,
         "note_form": NoteForm(),
         "panels": render_customer_panels(request, view.customer),
+        "sizes": customer_sizes(view.customer),
     }
     return render(request, "customers/staff/detail.html", context)
 

@@ -137,3 +137,40 @@ class AppointmentBookingForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"placeholder": "What they would like"}),
     )
+
+
+class AssociateForm(forms.Form):
+    """A manager's choice of associate for a client (the team's staff)."""
+
+    associate = forms.ModelChoiceField(queryset=None, empty_label="Nobody")
+
+    def __init__(self, *args, team=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["associate"].queryset = team
+        self.fields["associate"].required = False
+        self.fields["associate"].label_from_instance = lambda u: (
+            f"{u.display_name} · {u.store.name}" if u.store_id else u.display_name
+        )
+
+
+class SnoozeForm(forms.Form):
+    until = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class ReassignForm(forms.Form):
+    assignee = forms.ModelChoiceField(queryset=None, label="Give to")
+
+    def __init__(self, *args, team=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = team
+
+
+class ManualTaskForm(forms.Form):
+    title = forms.CharField(
+        max_length=200,
+        label="Task",
+        widget=forms.TextInput(attrs={"placeholder": "Call about the new season…"}),
+    )
+    due_on = forms.DateField(
+        label="Due", widget=forms.DateInput(attrs={"type": "date"})
+    )

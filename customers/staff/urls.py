@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import customers, inbox, wishlists
+from . import clientbook, customers, inbox, wishlists
 
 urlpatterns = [
     path("", customers.customer_search, name="customer_search"),
@@ -39,4 +39,8 @@ urlpatterns += [
     path("inbox/unread/", inbox.inbox_unread, name="inbox_unread"),
     path("inbox/<int:pk>/", inbox.inbox_thread, name="inbox_thread"),
     path("inbox/<int:pk>/reply/", inbox.inbox_reply, name="inbox_reply"),
+    path("<int:pk>/associate/", clientbook.customer_assign, name="customer_assign"),
+    path(
+        "<int:pk>/tasks/", clientbook.customer_task_create, name="customer_task_create"
+    ),
 ]

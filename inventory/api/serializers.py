@@ -5,7 +5,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from inventory.images import image_urls, site_url
 from inventory.models import Category, Location, Product, Variant
+from inventory.selectors import product_gallery, variant_images
 from omnistore.core.api import MAX_ID
 
 # --- input -------------------------------------------------------------------------
@@ -64,11 +66,29 @@ class CategorySerializer(serializers.ModelSerializer):
         fields = ["slug", "name"]
 
 
+class ImageUrlsSerializer(serializers.Serializer):
+    thumb = serializers.URLField(help_text="96 pixels square.")
+    card = serializers.URLField(help_text="320 pixels square.")
+    large = serializers.URLField(help_text="Up to 960 pixels a side, uncropped.")
+
+
+class ImageSerializer(serializers.Serializer):
+    alt = serializers.CharField(help_text="Text read out in place of the image.")
+    urls = serializers.SerializerMethodField()
+
+    @extend_schema_field(ImageUrlsSerializer)
+    def get_urls(self, image) -> dict:
+        request = self.context.get("request")
+        absolute = request.build_absolute_uri if request else site_url
+        return image_urls(image.image, absolute=absolute)
+
+
 class VariantSerializer(serializers.ModelSerializer):
     # online_available is read from the context map built for the whole page at once.
 
     currency = serializers.SerializerMethodField()
     online_available = serializers.SerializerMethodField()
+    images = serializers.SerializerMethodField()
 
     class Meta:
         model = Variant
@@ -81,6 +101,7 @@ class VariantSerializer(serializers.ModelSerializer):
             "price",
             "currency",
             "online_available",
+            "images",
         ]
 
     @extend_schema_field(OpenApiTypes.STR)
@@ -96,14 +117,42 @@ class VariantSerializer(serializers.ModelSerializer):
     def get_online_available(self, variant) -> int:
         return self.context["online"].get(variant.pk, 0)
 
+    @extend_schema_field(
+        ImageSerializer(
+            many=True,
+            help_text="Pictures of this variant's colour (of any of its sizes).",
+        )
+    )
+    def get_images(self, variant) -> list[dict]:
+        images = variant_images(variant.product, variant)
+        return ImageSerializer(images, many=True, context=self.context).data
+
 
 class ProductSerializer(serializers.ModelSerializer):
     category = CategorySerializer()
     variants = VariantSerializer(many=True)
+    images = serializers.SerializerMethodField()
 
     class Meta:
         model = Product
-        fields = ["id", "name", "brand", "description", "category", "variants"]
+        fields = [
+            "id",
+            "name",
+            "brand",
+            "description",
+            "category",
+            "images",
+            "variants",
+        ]
+
+    @extend_schema_field(
+        ImageSerializer(
+            many=True, help_text="Every picture of the product, its own first."
+        )
+    )
+    def get_images(self, product) -> list[dict]:
+        images = product_gallery(product)
+        return ImageSerializer(images, many=True, context=self.context).data
 
 
 class StoreAvailabilitySerializer(serializers.Serializer):

@@ -53,7 +53,7 @@ class ProductViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False) or self.action != "list":
-            return selectors.product_list()
+            return selectors.product_list(images=self.action != "availability")
         params = _query(ProductListQuerySerializer, self.request)
         return selectors.product_list(
             query=params.get("q", ""), category=params.get("category") or None

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import prefetch_related_objects
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -83,6 +84,7 @@ def stock_lookup(request):
     availability = selectors.availability_here_and_elsewhere(
         variant_ids=[v.pk for v in variants], location=store
     )
+    prefetch_related_objects([v.product for v in variants], selectors.images_prefetch())
     context = {
         "q": query,
         "results": [(v, *availability[v.pk]) for v in variants],
@@ -101,6 +103,7 @@ def stock_variant(request, pk: int):
     variant = selectors.variant_detail(pk=pk)
     if variant is None:
         raise Http404("No such item.")
+    prefetch_related_objects([variant.product], selectors.images_prefetch())
     here, others = None, []
     for level in selectors.levels_for_variant(variant=variant):
         if store is not None and level.location_id == store.pk:
@@ -146,6 +149,7 @@ def stock_variant(request, pk: int):
 # A code is looked up before anything is sent on screens that select an item first
 # (the associate sees the item and types the units, and only then confirms); a
 # customer who names what they want is served by find by name.
+
 
 @staff_required
 def stock_code(request):
@@ -432,7 +436,9 @@ def transfer_create(request):
                 )
         status = INVALID
     else:
-        initial = {"destination": store.pk} if direction == "in" else {"source": store.pk}
+        initial = (
+            {"destination": store.pk} if direction == "in" else {"source": store.pk}
+        )
         form = TransferRequestForm(initial=initial, **form_kwargs)
     fixed_source = None if user.sees_all_stores or direction == "in" else store
     context = {

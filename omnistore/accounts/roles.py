@@ -70,6 +70,8 @@ MANAGER_PERMISSIONS = [
     "customers.view_appointmentstaff",
     "customers.add_appointmentstaff",
     "customers.change_appointmentstaff",
+    "customers.view_clienttask",
+    "customers.view_clienttaskchange",
     "approvals.approve_request",
     "approvals.view_manager_pages",
 ]

@@ -12,7 +12,16 @@ handler at once. Batch handlers only write to the database: what must leave the
 process (an email, an HTTP call) is enqueued as rows of its own and sent one per
 transaction, the send last, so a crash sends at most the one message in flight again.
 A batch that raises is rolled back and its messages are delivered one at a time, so
-one bad message is retried with back-off while the others go out.
+one bad message is retried with back-off while the others go out. The rows of a topic
+registered ``ordered=False`` (they only wake another queue) go to its batch handler
+all at once per claim, so they never split the runs of the other topics.
+
+A handler that sends registers with ``prefetch``: ``@handler(topic, prefetch=load)``
+reads what every row of the topic in one claim needs at once (``load(payloads)``,
+outside any transaction, before the first send), and each row is then delivered with
+``func(payload, loaded)`` in its own transaction as before: one send and one commit
+per row, without the reads of each row. A prefetch that raises is dropped; each row
+then loads alone (``load([payload])``), so one bad row fails alone.
 """
 
 from __future__ import annotations
@@ -35,6 +44,8 @@ from .models import OutboxMessage
 logger = logging.getLogger(__name__)
 _HANDLERS: dict[str, Callable[[dict], object]] = {}
 _BATCH_HANDLERS: dict[str, Callable[[list[dict]], object]] = {}
+_PREFETCH: dict[str, Callable[[list[dict]], object]] = {}
+_UNORDERED: set[str] = set()
 MAX_ATTEMPTS = 8
 
 
@@ -49,29 +60,44 @@ class Retry:
         return f"Retry({self.reason!r})"
 
 
-def handler(topic: str):
-    """Register ``func(payload)``: returns None when delivered, or a ``Retry``."""
+def handler(topic: str, *, prefetch: Callable[[list[dict]], object] | None = None):
+    """Register ``func(payload)``: returns None when delivered, or a ``Retry``. With
+    ``prefetch``, ``func(payload, prefetch(payloads))``: the rows of one claim read
+    together, each still delivered in a transaction of its own."""
 
     def register(func):
         _BATCH_HANDLERS.pop(topic, None)
+        _UNORDERED.discard(topic)
         _HANDLERS[topic] = func
+        if prefetch is None:
+            _PREFETCH.pop(topic, None)
+        else:
+            _PREFETCH[topic] = prefetch
         return func
 
     return register
 
 
-def batch_handler(topic: str):
+def batch_handler(topic: str, *, ordered: bool = True):
     """Register ``func(payloads)`` for a run of messages of ``topic``, oldest first.
 
     It only writes to the database (its transaction may be lost with the worker) and
     returns None when every message was handled, or one outcome per payload (None or
     a ``Retry``). When it raises, what it wrote is rolled back and each message of
-    the run is delivered alone (a batch of one).
+    the run is delivered alone (a batch of one). A topic whose messages need no
+    order against other topics' (``ordered=False``: a wake-up) is handled once per
+    claim, all its rows together, first; its rows then never split the runs of the
+    others.
     """
 
     def register(func):
         _HANDLERS.pop(topic, None)
+        _PREFETCH.pop(topic, None)
         _BATCH_HANDLERS[topic] = func
+        if ordered:
+            _UNORDERED.discard(topic)
+        else:
+            _UNORDERED.add(topic)
         return func
 
     return register
@@ -209,7 +235,7 @@ def _mark_retry(message: OutboxMessage, outcome: Retry) -> None:
     message.save(update_fields=["attempts", "last_error", "available_at"])
 
 
-def _call(message: OutboxMessage) -> object:
+def _call(message: OutboxMessage, loaded: dict | None = None) -> object:
     batch = _BATCH_HANDLERS.get(message.topic)
     if batch is not None:
         outcomes = batch([message.payload])
@@ -217,16 +243,38 @@ def _call(message: OutboxMessage) -> object:
     func = _HANDLERS.get(message.topic)
     if func is None:
         raise LookupError(f"no handler for topic {message.topic!r}")
-    return func(message.payload)
+    prefetch = _PREFETCH.get(message.topic)
+    if prefetch is None:
+        return func(message.payload)
+    if loaded is None or message.topic not in loaded:
+        return func(message.payload, prefetch([message.payload]))
+    return func(message.payload, loaded[message.topic])
 
 
-def _deliver_alone(message: OutboxMessage) -> bool:
+def _prefetch(rows: list[OutboxMessage]) -> dict:
+    """What the rows of each prefetching topic of one claim need, read at once, by
+    topic; a topic whose read fails is left out (its rows then load alone)."""
+    loaded = {}
+    for topic, prefetch in _PREFETCH.items():
+        payloads = [m.payload for m in rows if m.topic == topic]
+        if len(payloads) < 2:
+            continue
+        try:
+            loaded[topic] = prefetch(payloads)
+        except Exception:
+            logger.warning(
+                "outbox: prefetch of %d %r rows failed", len(payloads), topic
+            )
+    return loaded
+
+
+def _deliver_alone(message: OutboxMessage, loaded: dict | None = None) -> bool:
     """Deliver one row and mark it in one short transaction: what the handler wrote
     and the row marked processed commit together. A handler sends last (after its
     own writes), so only a crash between its send and this commit sends twice."""
     try:
         with transaction.atomic():
-            outcome = _call(message)
+            outcome = _call(message, loaded)
             if isinstance(outcome, Retry):  # the handler's bookkeeping is kept
                 _mark_retry(message, outcome)
                 return False
@@ -267,8 +315,12 @@ def _deliver_batch(run: list[OutboxMessage]) -> int:
 
 
 def _runs(rows: list[OutboxMessage]):
-    """Consecutive rows of one batch topic together; every other row alone."""
-    for topic, group in groupby(rows, key=lambda message: message.topic):
+    """The rows of each unordered topic together, first; then consecutive rows of
+    one batch topic together, every other row alone."""
+    for topic in sorted({m.topic for m in rows} & _UNORDERED):
+        yield [m for m in rows if m.topic == topic]
+    ordered = [m for m in rows if m.topic not in _UNORDERED]
+    for topic, group in groupby(ordered, key=lambda message: message.topic):
         if topic in _BATCH_HANDLERS:
             yield list(group)
         else:
@@ -292,11 +344,12 @@ def drain(*, limit: int = 200) -> int:
         if not rows:
             break
         taken += len(rows)
+        loaded = _prefetch(rows)
         for run in _runs(rows):
             if len(run) > 1:
                 delivered += _deliver_batch(run)
             else:
-                delivered += _deliver_alone(run[0])
+                delivered += _deliver_alone(run[0], loaded)
     if taken >= limit:  # more may wait behind this batch
         _kick()
     return delivered

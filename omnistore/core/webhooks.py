@@ -96,9 +96,33 @@ def emit(event_type: str, data: dict) -> int:
         return 0
     payload = json.loads(json.dumps(data, cls=DjangoJSONEncoder))
     deliveries = _insert_deliveries(candidates, event_type, payload)
-    for pk in deliveries:
-        outbox.enqueue(TOPIC, {"delivery_id": pk}, dedupe_key=f"webhook:{pk}")
+    if deliveries:
+        _wake_after_commit(deliveries)
     return len(deliveries)
+
+
+class _Wake:
+    """Marks the transaction that queued a wake-up row already (the callback of a
+    savepoint rolled back is dropped with it, so its row is queued again)."""
+
+    def __call__(self) -> None:
+        pass
+
+
+def _wake_after_commit(deliveries: list[int]) -> None:
+    """One outbox row per transaction wakes the webhook worker for every delivery
+    the transaction queued: the row's handler starts one attempt per due delivery,
+    as a row per delivery did, for one INSERT per transaction."""
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and any(
+        isinstance(func, _Wake) for _, func, *_ in connection.run_on_commit
+    ):
+        return
+    outbox.enqueue(
+        TOPIC, {"delivery_id": deliveries[0]}, dedupe_key=f"webhook:{deliveries[0]}"
+    )
+    if connection.in_atomic_block:
+        transaction.on_commit(_Wake())
 
 
 def _insert_deliveries(endpoint_ids: list[int], event_type: str, payload) -> list[int]:
@@ -205,17 +229,26 @@ def _give_up(delivery: WebhookDelivery, reason: str) -> None:
 # the row to be tried again after the claim, with the same ``Idempotency-Key``.
 
 QUEUE = "webhooks"
+WAKE_LIMIT = 32
 CLAIM_MARGIN = timedelta(seconds=5)
 
 
-@outbox.handler(TOPIC)
-def wake_webhook_worker(payload: dict) -> None:
-    transaction.on_commit(_wake)
+@outbox.batch_handler(TOPIC, ordered=False)
+def wake_webhook_worker(payloads: list[dict]) -> None:
+    """The wake-up rows of one drain: one attempt task per delivery due now (at
+    least one, at most ``WAKE_LIMIT``), started after the rows are marked."""
+    now = timezone.now()
+    due = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING).filter(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    )
+    tasks = max(1, len(due.values_list("pk", flat=True)[:WAKE_LIMIT]))
+    transaction.on_commit(lambda: _wake(tasks))
 
 
-def _wake() -> None:
+def _wake(tasks: int = 1) -> None:
     try:
-        deliver_webhooks.apply_async(queue=QUEUE)
+        for _ in range(tasks):
+            deliver_webhooks.apply_async(queue=QUEUE)
     except Exception:  # broker down: the periodic task delivers it later
         logger.warning("webhooks: broker unavailable, left for the periodic task")
 

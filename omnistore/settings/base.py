@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "easy_thumbnails",
     "omnistore.core",
     "omnistore.accounts",
     "inventory",
@@ -153,8 +154,30 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-MEDIA_URL = "media/"
-MEDIA_ROOT = BASE_DIR / "media"
+# Uploaded product images and their thumbnails (served by nginx in production, by
+# runserver in development: see docs/operations.md).
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+
+# --- Product images -------------------------------------------------------
+# Thumbnails are made once, when an image is uploaded, at each named size below; pages
+# and the API link them by name without asking the database (inventory/images.py).
+THUMBNAIL_ALIASES = {
+    "": {
+        "thumb": {"size": (96, 96), "crop": "smart"},
+        "card": {"size": (320, 320), "crop": "smart"},
+        "large": {"size": (960, 960), "crop": False},
+    }
+}
+THUMBNAIL_SUBDIR = "thumbs"
+THUMBNAIL_PRESERVE_EXTENSIONS = ("png",)
+# What an upload may be: these formats, at most this many bytes and pixels a side.
+OMNISTORE_IMAGE_FORMATS = ("JPEG", "PNG", "WEBP")
+OMNISTORE_IMAGE_MAX_BYTES = int(
+    os.environ.get("OMNISTORE_IMAGE_MAX_BYTES", str(8 * 1024 * 1024))
+)
+OMNISTORE_IMAGE_MIN_SIDE = 64
+OMNISTORE_IMAGE_MAX_SIDE = 6000
 
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
@@ -199,6 +222,9 @@ REST_FRAMEWORK = {
         "user": os.environ.get("THROTTLE_USER", "3000/minute"),
         # Gift card balance checks, per caller: numbers cannot be tried in bulk.
         "gift_card": os.environ.get("THROTTLE_GIFT_CARD", "30/minute"),
+        # Product views (POST /events/, up to 50 a request) per signed-in customer or
+        # address: the app sends a batch every few seconds at most.
+        "browse": os.environ.get("THROTTLE_BROWSE", "120/minute"),
     },
 }
 SPECTACULAR_SETTINGS = {
@@ -400,6 +426,23 @@ OMNISTORE_CAMPAIGN_LEASE_SECONDS = float(
 OMNISTORE_PRICE_DROP_MIN_PERCENT = Decimal(
     os.environ.get("OMNISTORE_PRICE_DROP_MIN_PERCENT", "10")
 )
+# The client book (docs/clienteling.md): a client with no purchase for this many days
+# is lapsed; a purchase asks for a follow-up this many days later; a birthday task
+# appears this many days ahead; "recent" purchases and wishlist changes are this new.
+OMNISTORE_CLIENTBOOK_LAPSED_DAYS = int(
+    os.environ.get("OMNISTORE_CLIENTBOOK_LAPSED_DAYS", "180")
+)
+OMNISTORE_CLIENTBOOK_FOLLOW_UP_DAYS = int(
+    os.environ.get("OMNISTORE_CLIENTBOOK_FOLLOW_UP_DAYS", "7")
+)
+OMNISTORE_CLIENTBOOK_BIRTHDAY_LEAD_DAYS = int(
+    os.environ.get("OMNISTORE_CLIENTBOOK_BIRTHDAY_LEAD_DAYS", "7")
+)
+OMNISTORE_CLIENTBOOK_RECENT_DAYS = 30
+CELERY_BEAT_SCHEDULE["customers-client-tasks"] = {
+    "task": "customers.tasks.generate_client_tasks",
+    "schedule": 3600.0 * 6,
+}
 CELERY_BEAT_SCHEDULE.update(
     {
         "campaigns-send-due": {
@@ -416,6 +459,40 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+
+# --- Browse events (customers.services.browsing) ---------------------------
+# Where product views wait between the request and the drain: a Redis list (one RPUSH
+# per request) at this URL, default REDIS_URL; without Redis each request's batch is
+# written by one INSERT instead (development, tests).
+OMNISTORE_BROWSE_BUFFER_URL = os.environ.get("OMNISTORE_BROWSE_BUFFER_URL", REDIS_URL)
+OMNISTORE_BROWSE_DRAIN_BATCH = int(
+    os.environ.get("OMNISTORE_BROWSE_DRAIN_BATCH", "2000")
+)
+# Seconds between drains (beat); an event older than this many days when drained
+# (a replayed or skewed client clock) is dropped.
+OMNISTORE_BROWSE_DRAIN_EVERY = float(
+    os.environ.get("OMNISTORE_BROWSE_DRAIN_EVERY", "5")
+)
+OMNISTORE_BROWSE_MAX_AGE_DAYS = 30
+# "Viewed several times, not bought": views of one product in a window of days, and
+# at most one such message per customer per CUSTOMER_CAP days, per product per
+# PRODUCT_CAP days.
+OMNISTORE_VIEWED_NOT_BOUGHT_VIEWS = int(
+    os.environ.get("OMNISTORE_VIEWED_NOT_BOUGHT_VIEWS", "3")
+)
+OMNISTORE_VIEWED_NOT_BOUGHT_DAYS = int(
+    os.environ.get("OMNISTORE_VIEWED_NOT_BOUGHT_DAYS", "7")
+)
+OMNISTORE_VIEWED_NOT_BOUGHT_CUSTOMER_CAP_DAYS = int(
+    os.environ.get("OMNISTORE_VIEWED_NOT_BOUGHT_CUSTOMER_CAP_DAYS", "7")
+)
+OMNISTORE_VIEWED_NOT_BOUGHT_PRODUCT_CAP_DAYS = int(
+    os.environ.get("OMNISTORE_VIEWED_NOT_BOUGHT_PRODUCT_CAP_DAYS", "30")
+)
+CELERY_BEAT_SCHEDULE["customers-drain-browse-events"] = {
+    "task": "customers.tasks.drain_browse_events",
+    "schedule": OMNISTORE_BROWSE_DRAIN_EVERY,
+}
 
 # The till at the counter: the cash denominations counted at open and close (notes
 # and coins of OMNISTORE_CURRENCY, highest first) and the over/short a close may show

@@ -7,6 +7,8 @@ import os
 from .production import *  # noqa: F403
 
 OMNISTORE_PAYMENT_PROVIDER = "test"
+# The site's URLs and the benchmark's floor (omnistore/urls_bench.py).
+ROOT_URLCONF = "omnistore.urls_bench"
 OMNISTORE_PAYMENT_TEST_PROVIDER_ALLOWED = True
 
 # The local cluster (bench/cluster.py) writes emails to files it counts.

@@ -13,6 +13,7 @@ urlpatterns = [
     path("stock/", include("inventory.staff.urls")),
     path("customers/", include("customers.staff.urls")),
     path("appointments/", include("customers.staff.appointment_urls")),
+    path("clients/", include("customers.staff.clients_urls")),
     path("orders/", include("orders.staff.urls")),
     path("approvals/", include("omnistore.approvals.urls")),
 ]

@@ -14,9 +14,10 @@ from rest_framework.views import APIView
 from omnistore.core.api import MAX_ID, InputSerializer, NumberField, TextField
 from omnistore.core.channels import Channel
 from orders.models import FulfilmentMethod, PaymentMethod
-from orders.services.checkout import place_cart_order
+from orders.services.checkout import LineRequest, buy_now, place_cart_order
 from orders.services.payments import PaymentRequest
 
+from .carts import CartLineInput
 from .common import CART_TOKEN, ERRORS, caller_ident, cart_token, request_customer
 from .orders import OrderDetailOutput, order_detail_data
 
@@ -171,33 +172,85 @@ class CheckoutView(APIView):
         """Turn the cart into an order: delivery to an address or pickup at a shop."""
         data = CheckoutInput(data=request.data, context={"user": request.user})
         data.is_valid(raise_exception=True)
-        data = data.validated_data
         order = place_cart_order(
-            customer=request_customer(request),
             token=cart_token(request),
-            channel=data["channel"],
-            fulfilment=data["fulfilment"],
-            payment=PaymentRequest(
-                method=data["payment"]["method"], token=data["payment"]["token"]
-            ),
-            pickup_store=data.get("store"),
-            address=data.get("address"),
-            email=data.get("email", ""),
-            phone=data.get("phone", ""),
-            first_name=data.get("first_name", ""),
-            last_name=data.get("last_name", ""),
-            idempotency_key=request.headers.get("Idempotency-Key", "").strip(),
-            discount_code=data.get("discount_code", ""),
-            tenders=[TenderInput.request(t) for t in data.get("tenders", [])],
-            caller=caller_ident(request),
+            payment=_payment(data.validated_data),
+            **_checkout_args(request, data.validated_data),
         )
-        return self._render(order, replayed=order.idempotent_replay)
+        return order_response(order)
 
-    def _render(self, order, *, replayed: bool) -> Response:
-        response = Response(
-            order_detail_data(order),
-            status=status.HTTP_200_OK if replayed else status.HTTP_201_CREATED,
+
+def _payment(data: dict) -> PaymentRequest:
+    return PaymentRequest(
+        method=data["payment"]["method"], token=data["payment"]["token"]
+    )
+
+
+def _checkout_args(request, data: dict) -> dict:
+    """What a cart checkout and a buy-now share: who buys, where it goes, the key,
+    the stored value tendered and who calls (for the gift card PIN lockout)."""
+    return {
+        "customer": request_customer(request),
+        "channel": data["channel"],
+        "fulfilment": data["fulfilment"],
+        "pickup_store": data.get("store"),
+        "address": data.get("address"),
+        "email": data.get("email", ""),
+        "phone": data.get("phone", ""),
+        "first_name": data.get("first_name", ""),
+        "last_name": data.get("last_name", ""),
+        "idempotency_key": request.headers.get("Idempotency-Key", "").strip(),
+        "discount_code": data.get("discount_code", ""),
+        "tenders": [TenderInput.request(t) for t in data.get("tenders", [])],
+        "caller": caller_ident(request),
+    }
+
+
+def order_response(order) -> Response:
+    """201 with the new order; 200 and ``Idempotent-Replayed`` for a repeated key."""
+    replayed = order.idempotent_replay
+    response = Response(
+        order_detail_data(order),
+        status=status.HTTP_200_OK if replayed else status.HTTP_201_CREATED,
+    )
+    if replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
+
+
+class BuyNowInput(CheckoutInput):
+    lines = CartLineInput(many=True, min_length=1, max_length=50)
+
+
+class BuyNowView(APIView):
+    """The one-request purchase: the lines come in the body instead of a cart."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="checkout_buy_now",
+        request=BuyNowInput,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={
+            201: OrderDetailOutput,
+            200: OpenApiResponse(OrderDetailOutput, description="Replayed key"),
+            402: OpenApiResponse(description="Payment declined"),
+            **ERRORS,
+            409: OpenApiResponse(
+                description="Out of stock (extra.lines), or the discount code's "
+                "last use went to another order (extra.discount_code)"
+            ),
+        },
+    )
+    def post(self, request):
+        """Buy the lines in the body at once, as checkout buys a cart's: delivery to
+        an address or pickup at a shop, with the same rules, payment and key."""
+        data = BuyNowInput(data=request.data, context={"user": request.user})
+        data.is_valid(raise_exception=True)
+        lines = data.validated_data["lines"]
+        order = buy_now(
+            lines=[LineRequest(line["variant"], line["quantity"]) for line in lines],
+            payment=_payment(data.validated_data),
+            **_checkout_args(request, data.validated_data),
         )
-        if replayed:
-            response["Idempotent-Replayed"] = "true"
-        return response
+        return order_response(order)

@@ -20,6 +20,7 @@ urlpatterns = [
     path("cart/lines/", carts.CartLinesView.as_view(), name="cart-lines"),
     path("cart/lines/<int:line_id>/", carts.CartLineView.as_view(), name="cart-line"),
     path("checkout/", checkout.CheckoutView.as_view(), name="checkout"),
+    path("checkout/buy-now/", checkout.BuyNowView.as_view(), name="checkout-buy-now"),
     path(
         "checkout/payment-intent/",
         payment_intents.PaymentIntentView.as_view(),

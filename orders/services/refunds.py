@@ -58,6 +58,7 @@ from .returns import (
     send_return_email,
     transition_return,
 )
+from .sizes import relearn_sizes_later
 from .tenders import refund_sequence
 
 
@@ -171,6 +172,7 @@ def _announce_receipt(
         now=now,
     )
     return_webhook(ret, "received")
+    relearn_sizes_later(customer_id=ret.customer_id, reference=f"return:{ret.code}")
 
 
 @transaction.atomic

@@ -63,6 +63,7 @@ PERMISSIONS: dict[str, dict[str, str]] = {
     "customers.LoyaltyTransaction": {"hq": "v---", "superuser": "v---"},
     "customers.Wishlist": {"manager": "v---", "hq": "v---", "superuser": "v---"},
     "customers.WishlistItem": {"manager": "v---", "hq": "v---", "superuser": "v---"},
+    "customers.ClientTask": {"manager": "v---", "hq": "v---", "superuser": "v---"},
     "inventory.Category": {"manager": "v---", "hq": "vacd", "superuser": "vacd"},
     "inventory.Location": {"manager": "v---", "hq": "vacd", "superuser": "vacd"},
     "inventory.Product": {"manager": "v---", "hq": "vacd", "superuser": "vacd"},

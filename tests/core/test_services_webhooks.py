@@ -181,3 +181,44 @@ def test_orders_and_customers_announce_their_lifecycle():
     changed = events[2][1]
     assert changed["status"] == "picked" and changed["previous_status"] == "placed"
     assert events[4][1]["survivor_id"] == order.customer_id
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_wake_up_row_per_transaction_delivers_every_event_it_raised(receiver):
+    WebhookEndpoint.objects.create(name="erp", url=receiver.url, secret=SECRET)
+    WebhookEndpoint.objects.create(name="crm", url=receiver.url, secret=SECRET)
+    with transaction.atomic():
+        webhooks.emit("customer.created", {"customer_id": 1})
+        webhooks.emit("stock.changed", {"movements": []})
+        webhooks.emit("order.placed", {"number": "OS-1"})
+    with transaction.atomic():  # a second transaction: a row of its own
+        webhooks.emit("order.cancelled", {"number": "OS-1"})
+
+    assert WebhookDelivery.objects.count() == 8
+    assert OutboxMessage.objects.filter(topic=webhooks.TOPIC).count() == 2
+    # The drain of both rows (in the test, tasks run at once) delivers all eight.
+    assert not WebhookDelivery.objects.exclude(status="delivered").exists()
+    events = ["customer.created", "stock.changed", "order.placed", "order.cancelled"]
+    assert sorted(r["headers"]["X-Omnistore-Event"] for r in receiver.requests) == (
+        sorted(events * 2)
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_savepoint_takes_its_wake_up_row_and_a_later_event_writes_one(
+    receiver,
+):
+    WebhookEndpoint.objects.create(name="erp", url=receiver.url, secret=SECRET)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                webhooks.emit("customer.created", {"customer_id": 1})
+                raise RuntimeError("rolled back")
+        except RuntimeError:
+            pass
+        webhooks.emit("order.placed", {"number": "OS-2"})
+
+    [delivery] = WebhookDelivery.objects.all()
+    assert delivery.event_type == "order.placed"
+    assert delivery.status == WebhookDelivery.Status.DELIVERED
+    assert OutboxMessage.objects.filter(topic=webhooks.TOPIC).count() == 1

@@ -189,7 +189,7 @@ def test_consents_are_read_and_changed_with_history(api_client):
     initial = {
         c["channel"]: c["granted"] for c in client.get("/api/v1/me/consents/").json()
     }
-    assert initial == {"email": False, "sms": False, "push": False}
+    assert initial == {"email": False, "sms": False, "push": False, "tracking": False}
     response = client.put(
         "/api/v1/me/consents/",
         {"email": True, "push": True, "channel": "app"},

@@ -95,6 +95,7 @@ def test_the_customer_sees_what_an_associate_added_with_their_name_and_stock(
         "name": "Blazer (Navy / 40)",
         "price": "129.00",
         "currency": "EUR",
+        "images": [],
     }
     assert item["note"] == "Try with the grey trousers"
     assert item["added_by"] == {
@@ -297,8 +298,8 @@ def test_the_list_endpoint_costs_a_fixed_number_of_queries(
                 actor=associate if i % 2 else None,
                 channel=Channel.STORE if i % 2 else Channel.WEB,
             )
-    # auth token-less session: profile, count, lists, items, shops, levels
-    with django_assert_max_num_queries(6):
+    # auth token-less session: profile, count, lists, items, pictures, shops, levels
+    with django_assert_max_num_queries(7):
         response = client_a.get(LIST_URL)
     assert response.status_code == 200
     assert response.json()["count"] == count

@@ -81,6 +81,7 @@ def test_every_text_column_of_a_covered_model_is_erased_or_declared_kept():
 def test_every_app_holding_rows_about_customers_is_registered():
     assert [entry.name for entry in registered()] == [
         "customers",
+        "browsing",
         "orders",
         "campaigns",
     ]

@@ -241,8 +241,8 @@ def test_the_wishlist_page_costs_a_fixed_number_of_queries(
     count,
 ):
     _fill(customer, [shop, nearby_shop], count, associate)
-    # session, user, customer, lists, items, nearby shops, levels
-    with django_assert_max_num_queries(8):
+    # session, user, customer, lists, items, their pictures, nearby shops, levels
+    with django_assert_max_num_queries(9):
         response = staff_client.get(page_url(customer))
     assert response.status_code == 200
     assert response.content.decode().count('data-testid="wishlist-item"') == count
@@ -258,7 +258,7 @@ def test_the_wishlist_card_costs_a_fixed_number_of_queries(
     request = rf.get("/")
     request.user = associate
     request.user.store  # noqa: B018 - the signed-in user arrives with their shop
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(5):  # lists, items, pictures, shops, levels
         panel = customer_wishlist_panel(request, customer)
     assert panel["item_count"] == count and len(panel["items"]) == min(count, 4)
 

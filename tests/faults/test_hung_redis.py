@@ -66,7 +66,7 @@ def test_a_frozen_redis_does_not_slow_checkouts(
         f"webhooks {WebhookDelivery.objects.count()} delivered, "
         f"{sum(receiver.per_key().values())} POSTs"
     )
-    assert rows_per_checkout >= 3
+    assert rows_per_checkout >= 2  # the order's and one wake-up for its webhooks
     assert [a.status for a in answers] == [201] * ORDERS
     assert seconds[-1] < 3  # one kick at most, 0.25 s; before: ~1 s per row (7+ s)
     assert max(receipts.values()) == 1

@@ -53,6 +53,8 @@ def test_a_product_cannot_be_saved_without_a_tax_class(admin_client):
         "tax_class": "",
         "variants-TOTAL_FORMS": "0",
         "variants-INITIAL_FORMS": "0",
+        "images-TOTAL_FORMS": "0",
+        "images-INITIAL_FORMS": "0",
     }
 
     refused = admin_client.post(reverse("admin:inventory_product_add"), form)

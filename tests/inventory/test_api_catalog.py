@@ -97,6 +97,7 @@ def test_product_list_shows_active_products_with_variants_prices_and_online_stoc
             "brand": "Omni",
             "description": "",
             "category": {"slug": "men-shirts", "name": "Shirts"},
+            "images": [],
             "variants": [
                 {
                     "id": blue.pk,
@@ -107,6 +108,7 @@ def test_product_list_shows_active_products_with_variants_prices_and_online_stoc
                     "price": "49.90",
                     "currency": "CHF",
                     "online_available": 5,  # 10 on hand - 3 reserved - 2 safety stock
+                    "images": [],
                 },
                 {
                     "id": white.pk,
@@ -117,6 +119,7 @@ def test_product_list_shows_active_products_with_variants_prices_and_online_stoc
                     "price": "59.00",
                     "currency": "CHF",
                     "online_available": 0,
+                    "images": [],
                 },
             ],
         }
@@ -208,10 +211,11 @@ def _catalog(n, warehouse, shop_location):
 def test_product_list_uses_a_fixed_number_of_queries(
     api_client, django_assert_max_num_queries, n
 ):
-    """Count, page, variants and online stock: four queries at any page length."""
+    """Count, page, variants, images and online stock: five queries at any page
+    length."""
     _catalog(n, WarehouseFactory(), LocationFactory())
 
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(5):
         response = api_client.get(PRODUCTS, {"page_size": 100})
 
     assert len(results(response)) == n

@@ -110,7 +110,7 @@ def test_lookup_runs_a_fixed_number_of_queries(
         v = VariantFactory(product=ProductFactory(name="Linen trousers"))
         stock(v, shop, 2)
         stock(v, other_shop, 3)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):  # + the products' pictures
         response = staff_client.get(reverse("staff:stock_lookup"), {"q": "linen"})
     assert len(response.context["results"]) == count
 
@@ -207,8 +207,9 @@ def test_variant_page_runs_a_fixed_number_of_queries(
         stock(variant, LocationFactory(), 2)
     for size in ("XL", "S")[: locations // 6 + 1]:  # the size grid grows too
         stock(VariantFactory(product=variant.product, size=size), shop, 1)
-    # Session, user, shop; the item; levels; movements; the grid's items and stock.
-    with django_assert_max_num_queries(8):
+    # Session, user, shop; the item, its pictures; levels; movements; the grid's
+    # items and stock.
+    with django_assert_max_num_queries(9):
         response = staff_client.get(reverse("staff:stock_variant", args=[variant.pk]))
     assert len(response.context["others"]) == locations
 

@@ -5,10 +5,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
+from customers.models import Customer
 from customers.services.matching import match_customer
 from inventory.models import Reservation, StockLevel, StockMovement
 from inventory.selectors import ledger_discrepancies
 from omnistore.core import webhooks
+from omnistore.core.models import WebhookDelivery, WebhookEndpoint
 from orders.models import Cart, CartStatus, Order
 from tests.orders.factories import shop, stocked, warehouse
 
@@ -329,3 +331,62 @@ def test_the_storefront_flow_takes_a_fixed_number_of_statements_and_commits(
         Reservation.objects.filter(location=store).values_list("quantity", flat=True)
     ) == [1, 2]
     webhooks.forget_endpoints()
+
+
+def test_a_new_guest_costs_the_checkout_three_statements_more_than_a_returning_one(
+    endpoints_kept,
+):
+    """A new email at checkout: the lookup that finds no profile (where a returning
+    guest's is locked), then in one savepoint the profile with its contact filled in
+    and its card and email in one insert, and its creation on the timeline; the
+    order lands on it."""
+    store = shop()
+    a, b = stocked(store, 5), stocked(store, 5)
+    client = APIClient()
+    cart_with(client, (a, 1), (b, 1))
+    with CaptureQueriesContext(connection) as queries:
+        response = checkout(
+            client,
+            fulfilment="pickup",
+            store=store.pk,
+            email="First.Time@Example.com",
+            first_name="Grace",
+        )
+    assert response.status_code == 201, response.json()
+    sent = statements(queries)
+    assert len(sent) <= 17 + 3, "\n".join(q[:100] for q in sent)
+    assert [q["sql"][:9] for q in queries].count("SAVEPOINT") == 2
+    order = Order.objects.get()
+    customer = order.customer
+    assert (customer.email, customer.first_name) == ("first.time@example.com", "Grace")
+    assert sorted(customer.identities.values_list("kind", "value")) == [
+        ("email", "first.time@example.com"),
+        ("loyalty", customer.loyalty_number),
+    ]
+    assert list(customer.events.values_list("kind", flat=True).order_by("id")) == [
+        "customer_created",
+        "order_placed",
+    ]
+
+
+def test_a_new_guest_is_announced_to_webhook_subscribers_once(settings):
+    WebhookEndpoint.objects.create(
+        name="crm",
+        url="https://crm.example.com/hook",
+        secret="s" * 32,
+        event_types=["customer.created"],
+    )
+    store = shop()
+    item = stocked(store, 5)
+    for _ in range(2):
+        client = APIClient()
+        cart_with(client, (item, 1))
+        response = checkout(
+            client, fulfilment="pickup", store=store.pk, email="once@example.com"
+        )
+        assert response.status_code == 201, response.json()
+
+    [delivery] = WebhookDelivery.objects.filter(event_type="customer.created")
+    customer = Customer.objects.get()
+    assert delivery.payload["customer_id"] == customer.pk
+    assert Order.objects.filter(customer=customer).count() == 2

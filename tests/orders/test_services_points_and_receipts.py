@@ -14,7 +14,7 @@ from django.utils import timezone
 from customers.models import Customer, CustomerEvent, LoyaltyTransaction
 from customers.services.merge import merge_customers
 from omnistore.core import outbox
-from omnistore.core.models import OutboxMessage
+from omnistore.core.models import OutboxMessage, WebhookEndpoint
 from orders.models import Order
 from orders.services.checkout import LineRequest, place_order
 from orders.services.fulfilment import cancel_order
@@ -208,6 +208,30 @@ def test_an_unknown_order_in_the_batch_is_retried_alone_and_the_others_go_out(
     assert "Order not found" in bad.last_error
 
 
+def test_a_receipt_of_an_unknown_order_fails_alone_and_the_others_drained_with_it_go_out(
+    store, item
+):
+    """The receipts of one drain are read together; when that read fails, each row
+    reads its own order, so only the bad one waits."""
+    ada = place(store, item, email="ada@example.com")
+    bo = place(store, item, email="bo@example.com")
+    assert outbox.drain() == 2 + 2
+    mail.outbox.clear()
+    for order in (ada, bo):
+        outbox.enqueue(
+            "orders.email", {"order_id": order.pk, "kind": "receipt"}, dedupe_key=None
+        )
+        if order is ada:
+            outbox.enqueue("orders.email", {"order_id": 987654, "kind": "receipt"})
+
+    assert outbox.drain() == 2
+
+    assert sorted(m.to[0] for m in mail.outbox) == ["ada@example.com", "bo@example.com"]
+    bad = OutboxMessage.objects.get(processed_at__isnull=True)
+    assert bad.payload == {"order_id": 987654, "kind": "receipt"}
+    assert bad.attempts == 1 and "Order not found" in bad.last_error
+
+
 class RefusingBackend(EmailBackend):
     """A mail server that refuses the addresses in ``refused``."""
 
@@ -257,18 +281,34 @@ def test_when_the_mail_server_fails_only_unsent_receipts_are_retried(
     assert sum(Customer.objects.values_list("points_balance", flat=True)) == 120
 
 
+@pytest.mark.parametrize("subscribed", [False, True])
 @pytest.mark.parametrize("count", [2, 12])
 def test_a_drain_of_placed_orders_costs_a_fixed_batch_and_a_fixed_cost_per_receipt(
-    store, item, count, django_assert_max_num_queries
+    store, item, count, subscribed, django_assert_max_num_queries
 ):
-    """The points of a batch cost the same queries for any size; each receipt then
-    leaves in a short transaction of its own (its send last), so a worker lost
-    mid-drain sends no receipt twice. (The batch reads its customers' tiers in one
-    aggregate query.)"""
-    orders = [place(store, item, email=f"c{n % 5}@example.com") for n in range(count)]
+    """The points of a batch cost the same queries for any size, and so does reading
+    what the receipts show; each receipt then leaves in a short transaction of its
+    own (its send last), so a worker lost mid-drain sends no receipt twice: per order,
+    its receipt row queued, then a timeline entry and the row marked, in a savepoint
+    here (a transaction in the worker). A webhook subscriber adds one row per order
+    that wakes the webhook worker: all of a drain's are handled at once (4 queries)
+    and do not split the batch of placed orders between them. (The batch reads its
+    customers' loyalty tiers in one aggregate query and learns their sizes again.)"""
+    if subscribed:
+        WebhookEndpoint.objects.create(
+            name="erp", url="https://erp.example.com/hook", secret="s" * 32
+        )
+    orders = []
+    for n in range(count):
+        orders.append(place(store, item, email=f"c{n % 5}@example.com"))
+        if subscribed:  # each checkout's own transaction queues its wake-up row;
+            # the test's one transaction keeps one, so the others are written here
+            outbox.enqueue("core.webhook", {"delivery_id": n}, dedupe_key=f"t:{n}")
+    wakes = OutboxMessage.objects.filter(topic="core.webhook").count()
+    assert wakes == (count + 1 if subscribed else 0)
 
-    with django_assert_max_num_queries(23 + 13 * count):
-        assert outbox.drain() == 2 * count
+    with django_assert_max_num_queries(44 + 4 * subscribed + 5 * count):
+        assert outbox.drain() == 2 * count + wakes
 
     assert len(mail.outbox) == count
     assert sum(Customer.objects.values_list("points_balance", flat=True)) == 30 * count

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib import messages
+from django.db.models import prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,6 +19,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from customers.models import Customer, IdentityKind
+from customers.selectors.identities import resolve_customer
+from customers.selectors.sizes import customer_sizes
 from inventory import selectors as inventory_selectors
 from omnistore.core.channels import Channel
 from omnistore.core.exceptions import ApplicationError, InsufficientStock, NotFound
@@ -116,10 +119,14 @@ def sale_gift_cards(request) -> list[GiftCardSale]:
 
 
 def _basket(store, cart, *, request=None) -> dict:
-    """Lines with units available here and elsewhere: two queries. With ``request``,
+    """Lines with units available here and elsewhere, and their pictures: three
+    queries. With ``request``,
     the discount code applied to the sale is priced too (what it takes off now, or
     why it no longer applies); checkout claims it."""
     lines = cart_lines(cart) if cart is not None else []
+    prefetch_related_objects(
+        [line.variant.product for line in lines], inventory_selectors.images_prefetch()
+    )
     availability = inventory_selectors.availability_here_and_elsewhere(
         variant_ids=[line.variant_id for line in lines], location=store
     )
@@ -203,6 +210,18 @@ def _sale_customer(request) -> dict | None:
     return request.session.get(CUSTOMER_KEY)
 
 
+def sale_sizes(request) -> list:
+    """The sizes the attached customer takes ("usually M in Knitwear"), for the
+    associate bringing items: three queries, none without a known customer."""
+    customer_id = (_sale_customer(request) or {}).get("customer_id")
+    if not customer_id:
+        return []
+    try:
+        return customer_sizes(resolve_customer(customer_id))
+    except NotFound:
+        return []
+
+
 def _pickup_form(store, sources, data=None) -> PickupStoreForm:
     return PickupStoreForm(
         data,
@@ -242,6 +261,7 @@ def _checkout_context(
         "pickup_form": pickup_form,
         "checkout_errors": errors or [],
         "sale_customer": _sale_customer(request),
+        "sale_sizes": sale_sizes(request),
     }
 
 

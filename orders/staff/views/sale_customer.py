@@ -14,7 +14,7 @@ from omnistore.staff.auth import require_store, staff_required
 from omnistore.staff.htmx import INVALID, is_partial
 from orders.staff.forms.sale import CustomerForm
 from orders.staff.views.access import region
-from orders.staff.views.sale import CUSTOMER_KEY, IDENTITY_FIELD
+from orders.staff.views.sale import CUSTOMER_KEY, IDENTITY_FIELD, sale_sizes
 
 
 def customer_preview(store, kind: str, value: str) -> dict:
@@ -80,6 +80,7 @@ def sale_customer(request):
     context = {
         "customer_form": form,
         "sale_customer": request.session.get(CUSTOMER_KEY),
+        "sale_sizes": sale_sizes(request),
         "ask_new": ask_new,
     }
     return render(request, "orders/staff/_sale_customer.html", context, status=status)

@@ -9,9 +9,11 @@ from django.db import connection, reset_queries
 # variants, customers). An app that has no demo module yet is skipped.
 SEEDS = [
     ("inventory.demo", "seed_inventory"),
+    ("inventory.demo.pictures", "seed_pictures"),
     ("customers.demo", "seed_customers"),
     ("omnistore.approvals.demo", "seed_approvals"),
     ("orders.demo", "seed_orders"),
+    ("customers.demo_clientbook", "seed_client_book"),  # reads the orders' purchases
     ("campaigns.demo", "seed_campaigns"),
 ]
 COUNTED_APPS = [

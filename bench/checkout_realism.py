@@ -1,0 +1,119 @@
+"""What makes the realistic run look like a deployment's day: a webhook subscriber on
+loopback, the automations on, a shop associate signed in for the stock lookup, and
+shops enough to ask one SKU's availability across 500 of them."""
+
+from __future__ import annotations
+
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from checkout_config import AVAILABILITY_SHOPS
+from common import free_port
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    received = 0
+    lock = threading.Lock()
+
+    def do_POST(self):  # noqa: N802 - the name http.server calls
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        with _Receiver.lock:
+            _Receiver.received += 1
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def start_receiver() -> str:
+    """A subscriber answering 204 to every POST, on a thread of this process."""
+    port = free_port()
+    server = ThreadingHTTPServer(("127.0.0.1", port), _Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{port}/hook"
+
+
+def received() -> int:
+    return _Receiver.received
+
+
+def subscribe(url: str, ttl: float) -> None:
+    """The subscriber registered for every event; the web workers see it once their
+    kept list of endpoints expires (``ttl`` seconds), so this waits that long."""
+    from omnistore.core.models import WebhookEndpoint
+
+    WebhookEndpoint.objects.create(name="bench receiver", url=url, secret="s" * 32)
+    time.sleep(ttl + 0.5)
+
+
+def automations_on() -> list[str]:
+    """Every automation the product ships, active as a shop would run them."""
+    from campaigns.models import AUTOMATION_KINDS, Campaign
+    from campaigns.services.campaigns import activate_automation
+
+    names = []
+    for campaign in Campaign.objects.filter(kind__in=AUTOMATION_KINDS):
+        try:
+            activate_automation(campaign=campaign)
+        except Exception as exc:  # a draft the product ships incomplete stays off
+            print(f"  automation {campaign.name!r} left off: {exc}")
+            continue
+        names.append(campaign.name)
+    return names
+
+
+def staff_session(shop_id: int) -> str:
+    """The session cookie of an associate of ``shop_id``, signed in."""
+    from django.test import Client
+
+    from inventory.models import Location
+    from omnistore.accounts.models import Role, User
+    from omnistore.accounts.services import assign_role
+
+    user = User.objects.create_user(username="bench-associate", password=None)
+    assign_role(
+        user=user, role=Role.ASSOCIATE, shops=[Location.objects.get(pk=shop_id)]
+    )
+    client = Client()
+    client.force_login(user)
+    return client.cookies["sessionid"].value
+
+
+def availability_probe(data: dict) -> tuple[int, int, int]:
+    """(product, variant, shops stocking it) for one best seller in AVAILABILITY_SHOPS shops:
+    shops are added (stocking only it) when the seeded ones are fewer."""
+    from django.db import connection
+
+    variant = data["hot"][0]
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*) FROM inventory_location WHERE kind = 'shop'")
+        have = cur.fetchone()[0]
+        missing = max(AVAILABILITY_SHOPS - have, 0)
+        cur.execute(
+            "INSERT INTO inventory_location (code, name, kind, address, city, postcode,"
+            " country, latitude, longitude, opening_hours, phone, sells_in_store,"
+            " click_and_collect, ships_online_orders, active)"
+            " SELECT 'A' || lpad(g::text, 4, '0'), 'Outlet ' || g, 'shop', 'Via Po ' || g,"
+            " 'Town ' || g, '', 'IT', 40 + (g %% 50) * 0.1, 10 + (g %% 60) * 0.1, '9-19',"
+            " '', true, true, false, true FROM generate_series(1, %s) g",
+            [missing],
+        )
+        cur.execute(
+            "INSERT INTO inventory_stocklevel (variant_id, location_id, on_hand, reserved,"
+            " safety_stock, low_stock_threshold, updated_at)"
+            " SELECT %s, l.id, 5, 0, 0, 3, now() FROM inventory_location l"
+            " WHERE l.code LIKE 'A%%' AND l.kind = 'shop'",
+            [variant],
+        )
+        cur.execute("SELECT product_id FROM inventory_variant WHERE id = %s", [variant])
+        product = cur.fetchone()[0]
+        cur.execute(
+            "SELECT count(*) FROM inventory_stocklevel s JOIN inventory_location l"
+            " ON l.id = s.location_id WHERE s.variant_id = %s AND l.kind = 'shop'",
+            [variant],
+        )
+        stocked_in = cur.fetchone()[0]
+    connection.close()
+    return product, variant, stocked_in

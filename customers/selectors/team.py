@@ -1,0 +1,40 @@
+"""Who works where, as the client book asks it: the associates a client or a task may
+go to, and whether a staff member may act for a shop's team."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+
+from omnistore.accounts.models import SHOP_ROLES
+from omnistore.accounts.scoping import shop_ids
+
+
+def team_members(ids):
+    """Active shop staff working at any of the locations ``ids`` (every shop's staff
+    when ``ids`` is None), by name."""
+    users = get_user_model().objects.filter(is_active=True, role__in=SHOP_ROLES)
+    if ids is not None:
+        users = users.filter(
+            pk__in=get_user_model()
+            .objects.filter(Q(store_id__in=ids) | Q(shops__in=ids))
+            .values("pk")
+        )
+    return users.select_related("store").order_by("first_name", "last_name", "pk")
+
+
+def is_team_member(user, ids) -> bool:
+    """``user`` is active shop staff at one of the locations ``ids`` (any when None)."""
+    if user is None or not user.is_active or user.role not in SHOP_ROLES:
+        return False
+    if ids is None:
+        return True
+    return bool(shop_ids(user) & ids)
+
+
+def manages(actor, shop_id) -> bool:
+    """A manager (store, area, HQ) acting for the team of the shop ``shop_id``."""
+    if not getattr(actor, "is_manager", False):
+        return False
+    ids = shop_ids(actor)
+    return ids is None or shop_id in ids

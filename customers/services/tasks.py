@@ -1,0 +1,382 @@
+"""Client book tasks: made from events or by hand; done, snoozed, reassigned.
+
+Made from events, once per occurrence (``client_task_once_per_occurrence``):
+- a wished item back in stock: a task for the associate who added it to the list
+  (``open_restock_tasks``, called by campaigns where restocks are found), and a line
+  on the timeline of everyone wishing it;
+- a follow-up some days after a purchase, and a birthday coming: the daily
+  ``generate_client_tasks`` (Celery beat), for clients with an associate (a store sale
+  to a client with none: the associate who made it).
+
+Who acts on a task: its assignee, or a manager of its shop (any for HQ); anyone else
+is told it does not exist. An associate hands a task to a colleague of its shop; a
+manager to anyone of their team.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from customers.clienteling import (
+    EVENT_BACK_IN_STOCK,
+    PURCHASE_EVENT,
+    ClientTask,
+    ClientTaskChange,
+    TaskAction,
+    TaskKind,
+    TaskStatus,
+)
+from customers.models import Customer, CustomerEvent, WishlistItem
+from customers.selectors.clientbook import next_birthday
+from customers.selectors.identities import current_profile
+from customers.selectors.team import is_team_member, manages
+from omnistore.accounts.scoping import shop_ids
+from omnistore.core.actors import acting_user
+from omnistore.core.exceptions import (
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
+
+from .timeline import record_events
+
+# Purchases this many days older than the follow-up delay still get their task, so
+# a few missed runs of the daily job lose nothing.
+FOLLOW_UP_CATCH_UP_DAYS = 3
+MAX_SNOOZE_DAYS = 365
+
+
+# --- Reading a task for an action -------------------------------------------------
+
+
+def may_act_on(actor, task: ClientTask) -> bool:
+    return task.assignee_id == getattr(actor, "pk", None) or manages(
+        actor, task.shop_id
+    )
+
+
+def _locked(task, actor) -> ClientTask:
+    """The task row locked, or NotFound for anyone who may not act on it."""
+    pk = getattr(task, "pk", task)
+    row = ClientTask.objects.select_for_update().filter(pk=pk).first()
+    if row is None or not may_act_on(actor, row):
+        raise NotFound("No such task.")
+    return row
+
+
+def _record(task, action, actor, *, before=None, after=None, until=None) -> None:
+    ClientTaskChange.objects.create(
+        task=task,
+        action=action,
+        actor=acting_user(actor),
+        assignee_before=before,
+        assignee_after=after,
+        snoozed_until=until,
+    )
+
+
+def _still_open(task: ClientTask) -> None:
+    if task.status == TaskStatus.DONE:
+        raise Conflict("This task is already done.", code="task_done")
+
+
+# --- Changes of one task ------------------------------------------------------------
+
+
+@transaction.atomic
+def complete_task(*, task, actor) -> ClientTask:
+    task = _locked(task, actor)
+    _still_open(task)
+    now = timezone.now()
+    task.status = TaskStatus.DONE
+    task.done_at, task.done_by, task.updated_at = now, acting_user(actor), now
+    task.snoozed_until = None
+    task.save(
+        update_fields=["status", "done_at", "done_by", "updated_at", "snoozed_until"]
+    )
+    _record(task, TaskAction.DONE, actor)
+    return task
+
+
+@transaction.atomic
+def snooze_task(*, task, until: dt.date, actor, today: dt.date | None = None):
+    today = today or timezone.localdate()
+    if until is None or until <= today:
+        raise ValidationFailed(
+            "Snooze until a day after today.", extra={"until": ["Pick a later day."]}
+        )
+    if until > today + dt.timedelta(days=MAX_SNOOZE_DAYS):
+        raise ValidationFailed(
+            "Snooze for a year at most.", extra={"until": ["Too far away."]}
+        )
+    task = _locked(task, actor)
+    _still_open(task)
+    task.status, task.snoozed_until = TaskStatus.SNOOZED, until
+    task.updated_at = timezone.now()
+    task.save(update_fields=["status", "snoozed_until", "updated_at"])
+    _record(task, TaskAction.SNOOZED, actor, until=until)
+    return task
+
+
+@transaction.atomic
+def reassign_task(*, task, to, actor) -> ClientTask:
+    """Hand a task on: an associate to a colleague of the task's shop, a manager to
+    anyone of their team (the task then belongs to the new assignee's home shop when
+    they do not work at its shop)."""
+    task = _locked(task, actor)
+    _still_open(task)
+    team = shop_ids(actor) if getattr(actor, "is_manager", False) else {task.shop_id}
+    if not is_team_member(to, team):
+        raise ValidationFailed(
+            "Choose a colleague of this shop.", extra={"assignee": ["Not on the team."]}
+        )
+    if to.pk == task.assignee_id:
+        raise ValidationFailed(
+            "The task is already theirs.", extra={"assignee": ["Already assigned."]}
+        )
+    before = task.assignee
+    if task.shop_id not in shop_ids(to):
+        task.shop_id = to.store_id
+    task.assignee, task.updated_at = to, timezone.now()
+    task.save(update_fields=["assignee", "shop", "updated_at"])
+    _record(task, TaskAction.REASSIGNED, actor, before=before, after=to)
+    return task
+
+
+@transaction.atomic
+def create_manual_task(
+    *, customer: Customer, title: str, due_on: dt.date, actor, shop, assignee=None
+) -> ClientTask:
+    """A task written by hand, for the actor or (a manager) for someone of the team."""
+    title = (title or "").strip()
+    if not title or len(title) > 200:
+        raise ValidationFailed(
+            "Say what is to be done (200 characters at most).",
+            extra={"title": ["Required, 200 characters at most."]},
+        )
+    if due_on is None:
+        raise ValidationFailed("Pick a due date.", extra={"due_on": ["Required."]})
+    assignee = assignee or actor
+    if assignee.pk != actor.pk and not (
+        getattr(actor, "is_manager", False)
+        and is_team_member(assignee, shop_ids(actor))
+    ):
+        raise PermissionDenied("Only a manager writes tasks for someone else.")
+    if not is_team_member(assignee, None):
+        raise ValidationFailed(
+            "Tasks go to shop staff.", extra={"assignee": ["Not shop staff."]}
+        )
+    if shop is None or shop.pk not in shop_ids(assignee):
+        shop = assignee.store
+    task = ClientTask.objects.create(
+        kind=TaskKind.MANUAL,
+        customer=current_profile(customer),
+        assignee=assignee,
+        shop=shop,
+        title=title,
+        due_on=due_on,
+        created_by=acting_user(actor),
+    )
+    _record(task, TaskAction.CREATED, actor, after=assignee)
+    return task
+
+
+# --- Tasks made from events ---------------------------------------------------------
+
+
+def _open_once(tasks: list[ClientTask]) -> int:
+    """Insert the tasks whose (customer, kind, occurrence) has none yet, each with its
+    "created" history row; a task made meanwhile by another run is left alone."""
+    if not tasks:
+        return 0
+    keys = Q()
+    for task in tasks:
+        keys |= Q(
+            customer_id=task.customer_id, kind=task.kind, occurrence=task.occurrence
+        )
+    existing = set(
+        ClientTask.objects.filter(keys).values_list("customer_id", "kind", "occurrence")
+    )
+    fresh, seen = [], set(existing)
+    for task in tasks:
+        key = (task.customer_id, task.kind, task.occurrence)
+        if key not in seen:
+            seen.add(key)
+            fresh.append(task)
+    made = []
+    try:
+        with transaction.atomic():
+            made = ClientTask.objects.bulk_create(fresh)
+    except IntegrityError:
+        for task in fresh:
+            try:
+                with transaction.atomic():
+                    task.save(force_insert=True)
+                made.append(task)
+            except IntegrityError:
+                task.pk = None
+    ClientTaskChange.objects.bulk_create(
+        ClientTaskChange(
+            task=t, action=TaskAction.CREATED, assignee_after_id=t.assignee_id
+        )
+        for t in made
+    )
+    return len(made)
+
+
+def _live_customers():
+    return Customer.objects.filter(merged_into__isnull=True, is_anonymised=False)
+
+
+def open_restock_tasks(
+    *, restocks: Iterable[tuple[int, int | None, int]], now=None
+) -> int:
+    """Restocks found (variant, location or None for online, number): a timeline line
+    for each live customer wishing the variant, when it came back online or at their
+    preferred shop; a task for each associate who added it to a list. Returns the
+    number of tasks opened. Runs in the caller's transaction (the one recording the
+    restocks): three queries whatever the number of wishers, more only for tasks."""
+    now = now or timezone.now()
+    looks: dict[int, tuple[int, set]] = {}
+    for variant, location, number in restocks:
+        looks.setdefault(variant, (number, set()))[1].add(location)
+    if not looks:
+        return 0
+    items = (
+        WishlistItem.objects.filter(
+            variant_id__in=looks,
+            removed_at__isnull=True,
+            wishlist__archived_at__isnull=True,
+            wishlist__customer__in=_live_customers(),
+        )
+        .select_related("variant__product", "wishlist__customer", "added_by_staff")
+        .order_by("pk")
+    )
+    events, tasks, told = [], [], set()
+    for item in items:
+        customer = item.wishlist.customer
+        number, locations = looks[item.variant_id]
+        where = None in locations or customer.preferred_store_id in locations
+        key = (customer.pk, item.variant_id)
+        name = f"{item.variant.product.name} {item.variant.size}".strip()
+        if where and key not in told:
+            told.add(key)
+            events.append(
+                {
+                    "customer": customer.pk,
+                    "kind": EVENT_BACK_IN_STOCK,
+                    "summary": f"Back in stock: {name}",
+                    "data": {"variant": item.variant_id, "restock": number},
+                    "reference_type": "variant",
+                    "reference_id": str(item.variant_id),
+                    "occurred_at": now,
+                }
+            )
+        staff = item.added_by_staff
+        if is_team_member(staff, None):
+            shop_id = item.added_at_location_id
+            if shop_id not in shop_ids(staff):
+                shop_id = staff.store_id
+            tasks.append(
+                ClientTask(
+                    kind=TaskKind.RESTOCK,
+                    customer=customer,
+                    assignee=staff,
+                    shop_id=shop_id,
+                    title=f"Back in stock: {name}",
+                    occurrence=f"restock:{item.variant_id}:{number}",
+                    due_on=timezone.localdate(now),
+                )
+            )
+    record_events(events, locked=True)
+    return _open_once(tasks)
+
+
+def birthday_tasks(today: dt.date) -> list[ClientTask]:
+    lead = settings.OMNISTORE_CLIENTBOOK_BIRTHDAY_LEAD_DAYS
+    clients = (
+        _live_customers()
+        .filter(assigned_associate__isnull=False, birthday__isnull=False)
+        .select_related("assigned_associate")
+    )
+    tasks = []
+    for customer in clients.iterator():
+        associate = customer.assigned_associate
+        if not is_team_member(associate, None):
+            continue
+        day = next_birthday(customer.birthday, today, lead)
+        if day is not None:
+            tasks.append(
+                ClientTask(
+                    kind=TaskKind.BIRTHDAY,
+                    customer=customer,
+                    assignee=associate,
+                    shop_id=associate.store_id,
+                    title=f"Birthday on {day:%d %b}",
+                    occurrence=f"birthday:{day.year}",
+                    due_on=day,
+                )
+            )
+    return tasks
+
+
+def follow_up_tasks(today: dt.date) -> list[ClientTask]:
+    """Purchases ``OMNISTORE_CLIENTBOOK_FOLLOW_UP_DAYS`` ago (a few more for missed
+    runs): the client's associate, else the associate who made a store sale."""
+    delay = settings.OMNISTORE_CLIENTBOOK_FOLLOW_UP_DAYS
+    tz = timezone.get_current_timezone()
+    last = dt.datetime.combine(today - dt.timedelta(days=delay - 1), dt.time(), tz)
+    first = last - dt.timedelta(days=1 + FOLLOW_UP_CATCH_UP_DAYS)
+    events = (
+        CustomerEvent.objects.filter(
+            kind=PURCHASE_EVENT,
+            occurred_at__gte=first,
+            occurred_at__lt=last,
+            customer__in=_live_customers(),
+        )
+        .select_related("customer__assigned_associate", "actor")
+        .order_by("occurred_at", "pk")
+    )
+    tasks = []
+    for event in events:
+        associate = event.customer.assigned_associate
+        shop_id = associate.store_id if associate else None
+        if not is_team_member(associate, None):
+            associate = event.actor
+            shop_id = event.location_id
+            if not is_team_member(associate, None):
+                continue
+            if shop_id not in shop_ids(associate):
+                shop_id = associate.store_id
+        number = event.reference_id or str(event.pk)
+        tasks.append(
+            ClientTask(
+                kind=TaskKind.FOLLOW_UP,
+                customer=event.customer,
+                assignee=associate,
+                shop_id=shop_id,
+                title=f"Follow up on order {number}",
+                occurrence=f"order:{number}"[:64],
+                due_on=timezone.localtime(event.occurred_at).date()
+                + dt.timedelta(days=delay),
+            )
+        )
+    return tasks
+
+
+@transaction.atomic
+def generate_client_tasks(*, today: dt.date | None = None) -> dict[str, int]:
+    """The daily run: birthday and follow-up tasks due; safe to run any number of
+    times (one task per occurrence)."""
+    today = today or timezone.localdate()
+    return {
+        "birthday": _open_once(birthday_tasks(today)),
+        "follow_up": _open_once(follow_up_tasks(today)),
+    }

@@ -1,0 +1,133 @@
+"""Client tasks in the shop: the list (mine; a manager's team; done and snoozed ones)
+and its HTMX actions: done, snooze, reassign. A task the signed-in user may not act on
+is a 404, like an unknown id."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from customers.clienteling import ClientTask
+from customers.selectors.clientbook import task_counts, task_list, visible_tasks
+from customers.selectors.team import team_members
+from customers.services.tasks import complete_task, reassign_task, snooze_task
+from omnistore.accounts.scoping import shop_ids
+from omnistore.core.exceptions import ApplicationError
+from omnistore.staff.auth import staff_required
+from omnistore.staff.htmx import INVALID, add_service_error, is_partial
+from omnistore.staff.panels import dashboard_panels, register
+
+from .forms import ReassignForm, SnoozeForm
+
+SCOPES = {"mine": "My tasks", "team": "Team"}
+STATUSES = {"open": "Open", "snoozed": "Snoozed", "done": "Done"}
+
+
+def _team(user):
+    return team_members(shop_ids(user))
+
+
+@staff_required
+def task_page(request):
+    user = request.user
+    scope = request.GET.get("scope") or ("team" if user.is_manager else "mine")
+    if scope not in SCOPES or (scope == "team" and not user.is_manager):
+        scope = "mine"
+    status = request.GET.get("status", "open")
+    if status not in STATUSES:
+        status = "open"
+    context = {
+        "tasks": list(task_list(user, scope=scope, status=status)),
+        "scope": scope,
+        "status": status,
+        "scopes": SCOPES if user.is_manager else {},
+        "statuses": STATUSES,
+        "team": list(_team(user)),
+        "today": timezone.localdate(),
+    }
+    template = "customers/staff/_task_table.html"
+    if not is_partial(request):
+        template = "customers/staff/tasks.html"
+    return render(request, template, context)
+
+
+def _task_or_404(request, pk: int) -> ClientTask:
+    task = visible_tasks(request.user).filter(pk=pk).first()
+    if task is None:
+        raise Http404("No such task.")
+    return task
+
+
+def _row(request, task, *, status=200, error=None):
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        return redirect("staff:client_tasks")
+    task = ClientTask.objects.select_related("customer", "assignee", "shop").get(
+        pk=task.pk
+    )
+    context = {
+        "task": task,
+        "team": list(_team(request.user)),
+        "today": timezone.localdate(),
+        "error": error,
+    }
+    return render(request, "customers/staff/_task_row.html", context, status=status)
+
+
+def _act(request, pk: int, form_class, action):
+    task = _task_or_404(request, pk)
+    extra = {"team": _team(request.user)} if form_class is ReassignForm else {}
+    form = form_class(request.POST, **extra)
+    if not form.is_valid():
+        message = "; ".join(m for ms in form.errors.values() for m in ms)
+        return _row(request, task, status=INVALID, error=message)
+    try:
+        action(task, form.cleaned_data)
+    except ApplicationError as error:
+        add_service_error(form, error)
+        message = "; ".join(m for ms in form.errors.values() for m in ms)
+        return _row(request, task, status=INVALID, error=message)
+    return _row(request, task)
+
+
+@staff_required
+@require_POST
+def task_done(request, pk: int):
+    return _act(
+        request, pk, forms.Form, lambda t, _: complete_task(task=t, actor=request.user)
+    )
+
+
+@staff_required
+@require_POST
+def task_snooze(request, pk: int):
+    return _act(
+        request,
+        pk,
+        SnoozeForm,
+        lambda t, d: snooze_task(task=t, until=d["until"], actor=request.user),
+    )
+
+
+@staff_required
+@require_POST
+def task_reassign(request, pk: int):
+    return _act(
+        request,
+        pk,
+        ReassignForm,
+        lambda t, d: reassign_task(task=t, to=d["assignee"], actor=request.user),
+    )
+
+
+def tasks_panel(request, store) -> dict:
+    """The dashboard card: open tasks, due ones, the team's for managers."""
+    return {"client_tasks": task_counts(request.user)}
+
+
+register(dashboard_panels, tasks_panel)
