@@ -27,7 +27,6 @@ from omnistore.accounts.scoping import scope_to_shops
 from omnistore.core.channels import ONLINE_CHANNELS
 from orders.models import (
     FulfilmentMethod,
-    GiftCard,
     Order,
     OrderLine,
     OrderStatus,
@@ -35,6 +34,7 @@ from orders.models import (
     ReturnLine,
     ReturnStatus,
 )
+from orders.selectors.giftcards import cards_sold_amount
 from orders.selectors.orders import ORDER_SHOP_PATHS
 
 
@@ -153,17 +153,7 @@ def returns_rate_by_product(
 def _without_gift_cards(orders: QuerySet[Order]) -> QuerySet[Order]:
     """Each order's ``sales`` and ``sales_net``: its total and net total less the gift
     cards it sold (a card is money owed, not a sale: it sells when it is spent)."""
-    cards = Coalesce(
-        Subquery(
-            GiftCard.objects.filter(order=OuterRef("pk"))
-            .values("order")
-            .annotate(amount=Sum("initial_amount"))
-            .values("amount"),
-            output_field=DecimalField(max_digits=12, decimal_places=2),
-        ),
-        Value(Decimal("0.00")),
-        output_field=DecimalField(max_digits=12, decimal_places=2),
-    )
+    cards = cards_sold_amount()
     return orders.annotate(sales=F("total") - cards, sales_net=F("net_total") - cards)
 
 

@@ -14,6 +14,7 @@ from customers.selectors.loyalty import Tier
 from customers.services.loyalty import PointsBooking, earn_points_in_bulk
 from omnistore.core.exceptions import NotFound
 from orders.models import Order, OrderStatus, PaymentStatus
+from orders.selectors.giftcards import cards_sold_amount
 from orders.selectors.loyalty import customer_tiers
 
 from .common import ORDER_REFERENCE
@@ -22,10 +23,10 @@ from .common import ORDER_REFERENCE
 def order_points(order: Order, multiplier: Decimal = Decimal("1")) -> int:
     """The points an order earns: its total at the earning rate, times the
     customer's tier ``multiplier``, rounded down. Gift cards sold with it earn
-    nothing (what they buy earns when they are spent); ``gift_cards_sold`` is read
-    prefetched."""
+    nothing (what they buy earns when they are spent): ``cards_sold`` is their
+    amount, annotated (``cards_sold_amount``) when the orders are read."""
     rate = Decimal(str(settings.OMNISTORE_LOYALTY_POINTS_PER_UNIT))
-    cards = sum((c.initial_amount for c in order.gift_cards_sold.all()), Decimal(0))
+    cards = getattr(order, "cards_sold", Decimal("0.00"))
     return int(math.floor((order.total - cards) * rate * multiplier))
 
 
@@ -63,7 +64,8 @@ def _award_points(orders: Sequence[Order | int]) -> list[int]:
             for order in Order.objects.select_for_update()
             .filter(pk__in=set(pks))
             .order_by("pk")
-            .prefetch_related("payments", "gift_cards_sold")
+            .annotate(cards_sold=cards_sold_amount())
+            .prefetch_related("payments")
         }
         due = {pk: locked[pk] for pk in pks}
     except (KeyError, TypeError, ValueError):
