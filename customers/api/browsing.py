@@ -116,9 +116,9 @@ def _event(item) -> tuple[dict, dict]:
         "kind": item.get("kind", BrowseKind.PRODUCT_VIEWED),
         "channel": item.get("channel"),
     }
-    if event["kind"] not in _KINDS:
+    if not isinstance(event["kind"], str) or event["kind"] not in _KINDS:
         errors["kind"] = [f"One of: {', '.join(sorted(_KINDS))}."]
-    if event["channel"] not in _CHANNELS:
+    if not isinstance(event["channel"], str) or event["channel"] not in _CHANNELS:
         errors["channel"] = [f"One of: {', '.join(sorted(_CHANNELS))}."]
     for name in ("id", "session_id"):
         if name in item:

@@ -131,6 +131,17 @@ def test_a_devices_anonymous_views_join_the_customer_who_signs_in_on_it(api_clie
                 {"product": 1, "occurred_at": "2026-01-01T00:00Z", "channel": "store"}
             ]
         },
+        {"events": [{"product": 1, "occurred_at": "2026-01-01T00:00Z", "channel": {}}]},
+        {
+            "events": [
+                {
+                    "product": 1,
+                    "occurred_at": "2026-01-01T00:00Z",
+                    "channel": "web",
+                    "kind": ["product_viewed"],
+                }
+            ]
+        },
         {
             "events": [
                 {
@@ -399,11 +410,11 @@ def test_recently_viewed_costs_the_same_queries_for_1_or_20_products(
     client = signed_in(api_client, user)
     variants = VariantFactory.create_batch(20)
     post(client, [view(variants[0].product)])
-    # token, profile, consent, views, products, variants, online units
-    with django_assert_num_queries(7):
+    # token, profile, consent, views, products, variants, online units, pictures
+    with django_assert_num_queries(8):
         assert len(client.get("/api/v1/me/recently-viewed/").json()) == 1
     post(client, [view(v.product, minutes_ago=1) for v in variants[1:]])
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         assert len(client.get("/api/v1/me/recently-viewed/").json()) == 20
 
 
