@@ -7,18 +7,24 @@ be tried in bulk, and a card whose PIN is guessed at is locked for a while.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers
+from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from omnistore.core.api import InputSerializer, TextField
+from orders.models import PaymentMethod
+from orders.services.egift import EGiftPurchase, purchase_e_gift_card
 from orders.services.giftcards import gift_card_balance
+from orders.services.payments import PaymentRequest
 
-from .common import caller_ident
+from .checkout import IDEMPOTENCY_KEY
+from .common import ERRORS, caller_ident, request_customer
 
 
 class GiftCardRateThrottle(SimpleRateThrottle):
@@ -82,3 +88,110 @@ def gift_card_summary(card) -> dict:
         "expires_at": card.expires_at.isoformat(),
         "status": status,
     }
+
+
+class EGiftPaymentInput(InputSerializer):
+    method = serializers.ChoiceField(
+        choices=[PaymentMethod.CARD_ONLINE, PaymentMethod.MOBILE_WALLET],
+        default=PaymentMethod.CARD_ONLINE,
+    )
+    token = TextField(max_length=200, allow_blank=True, default="")
+
+
+class EGiftPurchaseInput(InputSerializer):
+    amount = serializers.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        help_text="The card's value, at most OMNISTORE_GIFT_CARD_MAX_AMOUNT.",
+    )
+    country = TextField(
+        min_length=2,
+        max_length=2,
+        help_text="The buyer's country: its market's currency is the card's.",
+    )
+    recipient_name = TextField(max_length=100)
+    recipient_email = serializers.EmailField(max_length=254)
+    message = TextField(max_length=500, required=False, allow_blank=True, default="")
+    send_on = serializers.DateField(
+        help_text="When the card is emailed: today up to a year ahead."
+    )
+    email = serializers.EmailField(
+        max_length=254,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The buyer's email for the confirmation (a guest must give it).",
+    )
+    payment = EGiftPaymentInput()
+
+    def validate(self, data):
+        user = self.context.get("user")
+        if (user is None or not user.is_authenticated) and not data.get("email"):
+            raise serializers.ValidationError(
+                {"email": ["Give an email address for the confirmation."]}
+            )
+        return data
+
+
+class EGiftPurchaseOutput(serializers.Serializer):
+    order = serializers.CharField(help_text="The order number (the confirmation).")
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    currency = serializers.CharField()
+    card = serializers.CharField(help_text="The card's number, all but 4 hidden.")
+    recipient_email = serializers.EmailField()
+    send_on = serializers.DateField()
+
+
+class EGiftPurchaseView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="gift_card_purchase",
+        request=EGiftPurchaseInput,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={
+            201: EGiftPurchaseOutput,
+            200: OpenApiResponse(EGiftPurchaseOutput, description="Replayed key"),
+            400: ERRORS[400],
+            402: OpenApiResponse(description="Payment declined"),
+            409: OpenApiResponse(description="The key paid another order"),
+        },
+    )
+    def post(self, request):
+        """Buy an e-gift card, emailed to its recipient on the send date."""
+        data = EGiftPurchaseInput(data=request.data, context={"user": request.user})
+        data.is_valid(raise_exception=True)
+        data = data.validated_data
+        order = purchase_e_gift_card(
+            purchase=EGiftPurchase(
+                amount=data["amount"],
+                country=data["country"],
+                recipient_name=data["recipient_name"],
+                recipient_email=data["recipient_email"],
+                message=data["message"],
+                send_on=data["send_on"],
+                email=data["email"],
+                payment=PaymentRequest(
+                    method=data["payment"]["method"], token=data["payment"]["token"]
+                ),
+            ),
+            customer=request_customer(request),
+            idempotency_key=request.headers.get("Idempotency-Key", "").strip(),
+        )
+        card = order.gift_cards_sold.all()[0]
+        replayed = order.idempotent_replay
+        response = Response(
+            {
+                "order": order.number,
+                "amount": f"{card.initial_amount:.2f}",
+                "currency": card.currency,
+                "card": card.masked_number,
+                "recipient_email": card.recipient_email,
+                "send_on": card.send_on.isoformat(),
+            },
+            status=status.HTTP_200_OK if replayed else status.HTTP_201_CREATED,
+        )
+        if replayed:
+            response["Idempotent-Replayed"] = "true"
+        return response

@@ -37,6 +37,11 @@ urlpatterns = [
         giftcards.GiftCardBalanceView.as_view(),
         name="gift-card-balance",
     ),
+    path(
+        "gift-cards/purchase/",
+        giftcards.EGiftPurchaseView.as_view(),
+        name="gift-card-purchase",
+    ),
     path("orders/", orders.OrderListView.as_view(), name="order-list"),
     path("orders/<str:number>/", orders.OrderDetailView.as_view(), name="order-detail"),
     path(

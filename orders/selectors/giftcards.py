@@ -10,9 +10,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Q, Sum
+from django.db.models import DecimalField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 
 from orders.models import (
+    GiftCard,
     GiftCardTransaction,
     GiftCardTxnKind,
     StoreCreditKind,
@@ -130,3 +132,20 @@ def liability_csv(rows: list[LiabilityRow]) -> str:
     for row in rows:
         writer.writerow([getattr(row, name) for name in CSV_COLUMNS])
     return out.getvalue()
+
+
+def cards_sold_amount() -> Coalesce:
+    """An order's gift cards sold, in all (0 without any): an expression over
+    ``OuterRef("pk")`` for annotating orders in the same query."""
+    money = DecimalField(max_digits=12, decimal_places=2)
+    return Coalesce(
+        Subquery(
+            GiftCard.objects.filter(order=OuterRef("pk"))
+            .values("order")
+            .annotate(amount=Sum("initial_amount"))
+            .values("amount"),
+            output_field=money,
+        ),
+        Value(Decimal("0.00")),
+        output_field=money,
+    )

@@ -186,12 +186,33 @@ def _sold(order: Order, *, prices: bool) -> ReceiptPart:
         )
         for line in order.lines.all()
     ]
+    lines += _gift_cards_sold(order, prices=prices)
     if not prices:
         return ReceiptPart(lines=lines, total=None)
     vat = _vat_rows((t.rate, t.net, t.tax) for t in order.tax_totals.all())
     return ReceiptPart(
         lines=lines, total=order.total, vat=vat, discount=order.discount_total
     )
+
+
+def _gift_cards_sold(order: Order, *, prices: bool) -> list[ReceiptLine]:
+    """The gift cards a sale activated, as lines without VAT. Only a sale whose
+    subtotal is more than its goods sold cards, so a plain sale reads nothing more."""
+    goods = sum((line.unit_price * line.quantity for line in order.lines.all()), ZERO)
+    if order.subtotal <= goods:
+        return []
+    return [
+        ReceiptLine(
+            name=f"Gift card {card.masked_number} (no VAT)",
+            sku="",
+            quantity=1,
+            unit_price=card.initial_amount if prices else None,
+            discount=ZERO if prices else None,
+            total=card.initial_amount if prices else None,
+            rate=None,
+        )
+        for card in order.gift_cards_sold.order_by("id")
+    ]
 
 
 def returned_split(row: ReturnLine) -> tuple[Decimal, Decimal]:

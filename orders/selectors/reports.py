@@ -10,6 +10,7 @@ from django.db.models import (
     Count,
     DecimalField,
     Exists,
+    F,
     IntegerField,
     OuterRef,
     Q,
@@ -33,6 +34,7 @@ from orders.models import (
     ReturnLine,
     ReturnStatus,
 )
+from orders.selectors.giftcards import cards_sold_amount
 from orders.selectors.orders import ORDER_SHOP_PATHS
 
 
@@ -148,6 +150,13 @@ def returns_rate_by_product(
     return sorted(rows, key=lambda r: (-r.rate, -r.returned, r.label))
 
 
+def _without_gift_cards(orders: QuerySet[Order]) -> QuerySet[Order]:
+    """Each order's ``sales`` and ``sales_net``: its total and net total less the gift
+    cards it sold (a card is money owed, not a sale: it sells when it is spent)."""
+    cards = cards_sold_amount()
+    return orders.annotate(sales=F("total") - cards, sales_net=F("net_total") - cards)
+
+
 @dataclass
 class SalesReport:
     by_channel: list[dict]
@@ -163,7 +172,7 @@ def _sales_by_shop(orders: QuerySet[Order], shop_ids=None) -> list[dict]:
     counter = (
         orders.filter(channel__in=["store", "phone"], placing_location__isnull=False)
         .values("placing_location_id", "placing_location__name", "currency")
-        .annotate(orders=Count("id"), revenue=Sum("total"), net=Sum("net_total"))
+        .annotate(orders=Count("id"), revenue=Sum("sales"), net=Sum("sales_net"))
     )
     for row in counter:
         shops[(row["placing_location_id"], row["currency"])] = {
@@ -185,8 +194,8 @@ def _sales_by_shop(orders: QuerySet[Order], shop_ids=None) -> list[dict]:
         )
         .annotate(
             orders=Count("id", distinct=True),
-            revenue=Sum("total"),
-            net=Sum("net_total"),
+            revenue=Sum("sales"),
+            net=Sum("sales_net"),
         )
     )
     for row in pickups:
@@ -230,12 +239,13 @@ def sales_report(*, since=None, shop_ids=None) -> SalesReport:
     )
     if since is not None:
         orders = orders.filter(created_at__gte=since)
+    sold = _without_gift_cards(orders)
     by_channel = list(
-        orders.values("channel", "currency")
-        .annotate(orders=Count("id"), revenue=Sum("total"), net=Sum("net_total"))
+        sold.values("channel", "currency")
+        .annotate(orders=Count("id"), revenue=Sum("sales"), net=Sum("sales_net"))
         .order_by("currency", "-revenue")
     )
-    by_shop = _sales_by_shop(orders, shop_ids)
+    by_shop = _sales_by_shop(sold, shop_ids)
     online = orders.filter(channel__in=ONLINE_CHANNELS).aggregate(
         total=Count("id"),
         pickup=Count("id", filter=Q(fulfilment_method=FulfilmentMethod.PICKUP)),

@@ -48,6 +48,7 @@ from .addresses import clean_address
 from .carts import cart_checked_out, current_cart
 from .common import check_quantity, sellable_variants, to_money
 from .discounts import normalize_discount_code, price_discount
+from .giftcard_sales import GiftCardSale, cards_total, check_cards_sold
 from .payments import PaymentRequest, check_payments
 from .placing import Checkout, write_order
 from .sourcing import Leg, active_location, pickup_shop, plan_legs
@@ -87,6 +88,7 @@ def place_order(
     helped_by: Mapping[int, int] | None = None,
     now: datetime | None = None,
     caller: str = "",
+    gift_cards: Sequence[GiftCardSale] = (),
 ) -> Order:
     """Check out: price the lines, source and hold the stock, take the payment, record
     the order, attach it to the customer and queue the receipt — all or nothing.
@@ -100,6 +102,8 @@ def place_order(
     ``till``: the sale is booked there in the same transaction, so a sale the till
     refuses (closed meanwhile, too little cash tendered) leaves no order.
     ``helped_by`` (variant id -> user id) names the associate each line credits.
+    ``gift_cards`` are cards sold and activated with the sale
+    (``orders.services.giftcard_sales``).
     """
     checkout = prepare_checkout(
         lines=lines,
@@ -122,6 +126,7 @@ def place_order(
         cart=cart,
         prices=prices,
         now=now or timezone.now(),
+        gift_cards=gift_cards,
     )
     checkout.till = till
     checkout.helped_by = dict(helped_by or {})
@@ -377,9 +382,11 @@ def _price_and_payments(
     identified: bool,
     now: datetime,
     payments: Sequence[PaymentRequest] | None,
+    gift_cards: Decimal = Decimal("0.00"),
 ) -> dict:
     """The checkout's money on the sale's terms: subtotal, discount and total (all
-    tax included), each line's VAT, and the payments checked against the total."""
+    tax included), each line's VAT, and the payments checked against the total.
+    ``gift_cards``: what the gift cards sold with it add (no VAT, no discount)."""
     subtotal, discount, discount_total, line_discounts = _price(
         order_lines,
         prices=terms.prices,
@@ -389,6 +396,7 @@ def _price_and_payments(
         identified=identified,
         now=now,
     )
+    subtotal += gift_cards
     total = subtotal - discount_total
     taxed = {
         variant.pk: terms.taxed(
@@ -462,12 +470,14 @@ def prepare_checkout(
     discount_code: str = "",
     cart: Cart | None = None,
     prices: Mapping[int, Decimal] | None = None,
+    gift_cards: Sequence[GiftCardSale] = (),
 ) -> Checkout:
     """Validate everything that can be checked before the transaction opens: the
     request, the lines, where the order goes, who it is for, the price, the payments
     and where its stock comes from. ``prices`` are the counter's prices by variant
     id (set on the sale's lines, approved there), which replace the list price."""
-    key = _check_request(lines, channel, fulfilment, idempotency_key)
+    key = _check_request(lines or gift_cards, channel, fulfilment, idempotency_key)
+    check_cards_sold(gift_cards, payments, method=fulfilment)
     wanted, loaded = _for_sale(lines)
     loaded = _at_counter_prices(loaded, prices, channel)
     errors: dict[str, list] = {}
@@ -500,6 +510,7 @@ def prepare_checkout(
         identified=signed_in or identified,
         now=now,
         payments=payments,
+        gift_cards=cards_total(gift_cards),
     )
     return Checkout(
         channel=channel,
@@ -517,6 +528,7 @@ def prepare_checkout(
         idempotency_key=key,
         cart=cart,
         now=now,
+        gift_cards=list(gift_cards),
     )
 
 

@@ -154,13 +154,23 @@ def unlock_card(number: str) -> None:
 # --- Issue ----------------------------------------------------------------------------
 
 
+def check_pin(pin) -> str:
+    """A card's PIN as typed: 4 to 8 digits."""
+    pin = str(pin or "").strip()
+    if not pin.isdigit() or not 4 <= len(pin) <= 8:
+        raise ValidationFailed(
+            "A PIN is 4 to 8 digits.", extra={"pin": ["4-8 digits."]}
+        )
+    return pin
+
+
 @dataclass(frozen=True)
 class IssuedCard:
     card: GiftCard
     pin: str  # shown once (printed on the receipt or emailed), never stored
 
 
-def _check_amount(amount, field: str = "amount") -> Decimal:
+def check_card_amount(amount, field: str = "amount") -> Decimal:
     try:
         amount = to_money(amount)
     except (ArithmeticError, TypeError, ValueError):
@@ -183,6 +193,7 @@ def issue_gift_card(
     currency: str,
     number: str = "",
     pin: str = "",
+    pin_hash: str = "",
     kind: str = GiftCardKind.PHYSICAL,
     market=None,
     location=None,
@@ -196,24 +207,21 @@ def issue_gift_card(
 ) -> IssuedCard:
     """Activate a card with ``amount`` on it: a physical card's scanned ``number``
     (and the PIN under its scratch strip, when it has one), or a new e-gift card's.
-    Valid ``OMNISTORE_GIFT_CARD_VALID_DAYS`` from now."""
+    Valid ``OMNISTORE_GIFT_CARD_VALID_DAYS`` from now. ``pin_hash``: the PIN was
+    typed earlier and kept hashed only (a card sold at the counter)."""
     now = now or timezone.now()
-    amount = _check_amount(amount)
+    amount = check_card_amount(amount)
     number = normalize_card_number(number) or new_card_number()
     if len(number) < 12:
         raise ValidationFailed(
             "Scan the card's number.", extra={"number": ["At least 12 digits."]}
         )
-    pin = str(pin or "").strip() or new_pin()
-    if not pin.isdigit() or not 4 <= len(pin) <= 8:
-        raise ValidationFailed(
-            "A PIN is 4 to 8 digits.", extra={"pin": ["4-8 digits."]}
-        )
+    pin = "" if pin_hash else check_pin(pin or new_pin())
     try:
         with transaction.atomic():
             card = GiftCard.objects.create(
                 number=number,
-                pin_hash=make_password(pin),
+                pin_hash=pin_hash or make_password(pin),
                 kind=kind,
                 currency=currency,
                 market=market,
@@ -560,6 +568,7 @@ def gift_card_balance(
 
 
 # --- E-gift cards -------------------------------------------------------------------
+
 
 def send_due_e_gift_cards(*, now: datetime | None = None) -> list[int]:
     """E-gift cards whose send date has come are emailed to their recipients, once:

@@ -14,6 +14,7 @@ from customers.selectors.loyalty import Tier
 from customers.services.loyalty import PointsBooking, earn_points_in_bulk
 from omnistore.core.exceptions import NotFound
 from orders.models import Order, OrderStatus, PaymentStatus
+from orders.selectors.giftcards import cards_sold_amount
 from orders.selectors.loyalty import customer_tiers
 
 from .common import ORDER_REFERENCE
@@ -21,9 +22,12 @@ from .common import ORDER_REFERENCE
 
 def order_points(order: Order, multiplier: Decimal = Decimal("1")) -> int:
     """The points an order earns: its total at the earning rate, times the
-    customer's tier ``multiplier``, rounded down."""
+    customer's tier ``multiplier``, rounded down. Gift cards sold with it earn
+    nothing (what they buy earns when they are spent): ``cards_sold`` is their
+    amount, annotated (``cards_sold_amount``) when the orders are read."""
     rate = Decimal(str(settings.OMNISTORE_LOYALTY_POINTS_PER_UNIT))
-    return int(math.floor(order.total * rate * multiplier))
+    cards = getattr(order, "cards_sold", Decimal("0.00"))
+    return int(math.floor((order.total - cards) * rate * multiplier))
 
 
 def _reason(order: Order, tier: Tier) -> str:
@@ -60,6 +64,7 @@ def _award_points(orders: Sequence[Order | int]) -> list[int]:
             for order in Order.objects.select_for_update()
             .filter(pk__in=set(pks))
             .order_by("pk")
+            .annotate(cards_sold=cards_sold_amount())
             .prefetch_related("payments")
         }
         due = {pk: locked[pk] for pk in pks}

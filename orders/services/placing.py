@@ -55,6 +55,7 @@ from .common import (
     to_money,
 )
 from .discounts import claim_discount
+from .giftcard_sales import GiftCardSale, activate_sold_cards, cards_total
 from .giftcards import spend_gift_card
 from .payments import PaymentRequest, captures_at_checkout, spend_store_credit
 from .sourcing import Leg
@@ -110,9 +111,11 @@ class Checkout:
     charged: list[tuple[str, str]] = field(default_factory=list)
     # Who is paying, for counting wrong gift card PINs (a user id or an address).
     caller: str = ""
+    # Gift cards sold with the sale, activated in its transaction.
+    gift_cards: list[GiftCardSale] = field(default_factory=list)
 
 
-def _new_number() -> str:
+def new_order_number() -> str:
     chars = "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(10))
     return f"OS-{chars[:5]}-{chars[5:]}"
 
@@ -121,7 +124,7 @@ def write_order(checkout: Checkout) -> Order:
     """Write the prepared checkout as a new order in the caller's transaction; the
     rows written are kept on the order, so the response is rendered without reading
     them back."""
-    number = _new_number()
+    number = new_order_number()
     customer = _resolve_customer(checkout)
     # A guest's profile comes from match_customer, which locked the live row here.
     matched_here = checkout.customer is None and checkout.user is None
@@ -136,6 +139,13 @@ def write_order(checkout: Checkout) -> Order:
     order_lines = _write_lines(checkout, order, fulfilments)
     totals = _write_tax_totals(checkout, order)
     _move_stock(checkout, number, held)
+    cards = activate_sold_cards(
+        checkout.gift_cards,
+        order=order,
+        location=checkout.placing_location,
+        actor=checkout.staff,
+        now=checkout.now,
+    )
     payment_rows = _take_payments(checkout, order, customer)
     if checkout.till is not None:  # a counter sale: on the till, or not at all
         book_counter_sale(
@@ -168,6 +178,7 @@ def write_order(checkout: Checkout) -> Order:
     cache_related(order, "tax_totals", totals)
     cache_related(order, "fulfilments", fulfilments)
     cache_related(order, "payments", payment_rows)
+    cache_related(order, "gift_cards_sold", cards)
     cache_related(order, "history", history)
     for payment in payment_rows:
         cache_related(payment, "refunds", [])
@@ -223,7 +234,8 @@ def _new_order(checkout: Checkout, customer: Customer | None, number: str) -> Or
         subtotal=checkout.subtotal,
         discount_total=checkout.discount_total,
         total=checkout.total,
-        net_total=sum((t.net for t in checkout.taxed.values()), Decimal("0.00")),
+        net_total=sum((t.net for t in checkout.taxed.values()), Decimal("0.00"))
+        + cards_total(checkout.gift_cards),
         tax_total=sum((t.tax for t in checkout.taxed.values()), Decimal("0.00")),
         tax_country=checkout.tax_country,
         legal_entity_id=checkout.legal_entity_id,

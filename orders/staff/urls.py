@@ -14,6 +14,7 @@ from orders.staff.views import (
     returns,
     sale,
     sale_customer,
+    sale_gift_cards,
     sale_helpers,
     sale_items,
     sale_prices,
@@ -32,6 +33,16 @@ urlpatterns = [
     path("sale/add/", sale.sale_add, name="sale_add"),
     path("sale/lines/<int:line_id>/", sale.sale_line, name="sale_line"),
     path("sale/customer/", sale_customer.sale_customer, name="sale_customer"),
+    path(
+        "sale/gift-cards/",
+        sale_gift_cards.sale_gift_card_add,
+        name="sale_gift_card_add",
+    ),
+    path(
+        "sale/gift-cards/<int:index>/remove/",
+        sale_gift_cards.sale_gift_card_remove,
+        name="sale_gift_card_remove",
+    ),
     path("sale/discount/", sale_prices.sale_discount, name="sale_discount"),
     path(
         "sale/lines/<int:line_id>/helper/",

@@ -444,3 +444,26 @@ class PickupStoreForm(forms.Form):
                 "invalid_choice": "This shop does not hand over orders.",
             },
         )
+
+
+class GiftCardSaleForm(forms.Form):
+    """A physical gift card sold with the sale: its number scanned, the PIN under its
+    scratch strip and the amount (checked by ``prepare_card_sale``)."""
+
+    number = forms.CharField(
+        label="Gift card number",
+        max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+    )
+    pin = forms.CharField(
+        label="PIN from the card",
+        max_length=8,
+        widget=forms.PasswordInput(
+            attrs={"autocomplete": "off", "inputmode": "numeric"}
+        ),
+    )
+    amount = forms.CharField(
+        label="Amount",
+        max_length=12,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 7}),
+    )

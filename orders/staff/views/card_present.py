@@ -23,6 +23,7 @@ def start_card_payment(
     discount_code: str = "",
     customer: dict | None = None,
     prices: dict | None = None,
+    gift_cards: list | None = None,
 ):
     """Send the card's share of the checked-out sale to the shop's terminal; it is
     placed (and booked on the open ``till``) once the card paid. None: no card
@@ -37,6 +38,13 @@ def start_card_payment(
     )
     if device is None:
         return None
+    if gift_cards:
+        raise ValidationFailed(
+            "With the card reader, sell the gift card in a sale of its own paid "
+            "in cash: the reader's sale carries goods only.",
+            code="gift_card_sale_with_terminal",
+            extra={"payment": ["Pay a gift card sale in cash here."]},
+        )
     if any(t.method in STORED_VALUE for t in tenders):
         raise ValidationFailed(
             "With the card reader, take the gift card, store credit or points as "

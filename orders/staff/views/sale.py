@@ -46,6 +46,7 @@ from orders.services.carts import (
 )
 from orders.services.checkout import LineRequest, place_order
 from orders.services.discounts import preview_discount
+from orders.services.giftcard_sales import GiftCardSale, cards_total
 from orders.services.till import TillBooking, require_open_till
 from orders.staff.forms.sale import (
     CustomerForm,
@@ -68,6 +69,8 @@ MODE_KEY = "sale_mode"
 DISCOUNT_KEY = "sale_discount_code"
 # The card payment the counter waits for, while the card is out.
 TERMINAL_KEY = "sale_terminal_intent"
+# Gift cards sold with the sale (number, amount, PIN hashed), activated at checkout.
+GIFT_CARDS_KEY = "sale_gift_cards"
 
 
 MODES = {
@@ -99,8 +102,20 @@ sale_cart = _sale_cart
 
 
 def end_sale(request) -> None:
-    for key in (CART_KEY, CUSTOMER_KEY, MODE_KEY, DISCOUNT_KEY, TERMINAL_KEY):
+    for key in (
+        CART_KEY,
+        CUSTOMER_KEY,
+        MODE_KEY,
+        DISCOUNT_KEY,
+        TERMINAL_KEY,
+        GIFT_CARDS_KEY,
+    ):
         request.session.pop(key, None)
+
+
+def sale_gift_cards(request) -> list[GiftCardSale]:
+    """The gift cards the sale activates, as added to it."""
+    return [GiftCardSale.from_dict(d) for d in request.session.get(GIFT_CARDS_KEY, [])]
 
 
 def _basket(store, cart, *, request=None) -> dict:
@@ -142,7 +157,9 @@ def _basket(store, cart, *, request=None) -> dict:
         "discount_error": "",
         "to_pay": total,
         "prices": counter_prices(rows),
+        "gift_cards": sale_gift_cards(request) if request is not None else [],
     }
+    basket["to_pay"] += cards_total(basket["gift_cards"])
     code = request.session.get(DISCOUNT_KEY, "") if request is not None else ""
     if code and rows:
         basket["discount_code"] = code
@@ -151,7 +168,7 @@ def _basket(store, cart, *, request=None) -> dict:
         except ApplicationError as error:
             basket["discount_error"] = error.message
         else:
-            basket.update(discount=discount, to_pay=total - discount)
+            basket.update(discount=discount, to_pay=basket["to_pay"] - discount)
     return basket
 
 
@@ -300,6 +317,10 @@ def _render_basket(
     return render(request, "orders/staff/_basket.html", context, status=status)
 
 
+# The basket again (HTMX) or the sale page, for the other basket views.
+render_basket = _render_basket
+
+
 @staff_required
 @require_POST
 def sale_add(request):
@@ -398,7 +419,7 @@ def _checkout_blockers(request, basket: dict, mode: str) -> list[str]:
     """What stops a checkout before any service is asked: an empty basket, or a
     delivery or pickup with no customer to tell when it ships or is ready."""
     errors: list[str] = []
-    if not basket["rows"]:
+    if not basket["rows"] and not basket["gift_cards"]:
         errors.append("The basket is empty: scan an item first.")
     if mode != FulfilmentMethod.CARRY_OUT and not _sale_customer(request):
         errors.append(
@@ -433,6 +454,7 @@ def _place_sale(
         prices=basket["prices"],
         helped_by=helpers(basket["rows"]),
         caller=f"user:{request.user.pk}",
+        gift_cards=basket["gift_cards"],
         **_checkout_customer(request),
     )
 
@@ -514,6 +536,7 @@ def sale_checkout(request):
                 discount_code=request.session.get(DISCOUNT_KEY, ""),
                 customer=_checkout_customer(request),
                 prices=basket["prices"],
+                gift_cards=basket["gift_cards"],
             )
             if intent is not None:
                 request.session[TERMINAL_KEY] = intent.reference

@@ -29,6 +29,7 @@ from orders.staff.views.sale import (
     CART_KEY,
     CUSTOMER_KEY,
     DISCOUNT_KEY,
+    GIFT_CARDS_KEY,
     MODE_KEY,
     TERMINAL_KEY,
     end_sale,
@@ -37,7 +38,7 @@ from orders.staff.views.sale import (
 
 PARKED_KEY = "sale_parked"
 PARKED_MAX = 5
-KEPT = (CART_KEY, CUSTOMER_KEY, MODE_KEY, DISCOUNT_KEY)
+KEPT = (CART_KEY, CUSTOMER_KEY, MODE_KEY, DISCOUNT_KEY, GIFT_CARDS_KEY)
 
 
 def _attach(request, customer_id: str) -> None:
@@ -98,7 +99,7 @@ def _label(request) -> str:
 
 def _park_current(request) -> bool:
     """The sale in progress onto the parked list; False when there is none."""
-    if not request.session.get(CART_KEY) and not request.session.get(CUSTOMER_KEY):
+    if not any(request.session.get(key) for key in KEPT):
         return False
     parked = parked_sales(request)
     entry = {key: request.session.get(key) for key in KEPT}

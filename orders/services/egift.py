@@ -1,0 +1,178 @@
+"""An e-gift card bought online: paid by card through the checkout's payment
+provider, issued at once (no VAT: a multi-purpose voucher) and emailed to its
+recipient on the send date by ``send_due_e_gift_cards`` through the outbox.
+
+The purchase is an order of its own, with no lines: its total is the card's amount,
+its payment the card charge, the card linked to it (``gift_cards_sold``); the buyer
+gets the order's receipt as the confirmation (``orders.placed``). An
+``Idempotency-Key`` replays the first order, and the provider's idempotency key
+names it, so a retried purchase charges once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from customers.models import Customer
+from inventory.markets import tax_table
+from inventory.models import Market
+from omnistore.core import outbox
+from omnistore.core.channels import Channel
+from omnistore.core.db import insert_rows
+from omnistore.core.exceptions import Conflict, ValidationFailed
+from orders.models import (
+    FulfilmentMethod,
+    GiftCardKind,
+    Order,
+    OrderStatus,
+    OrderStatusChange,
+    Payment,
+)
+from orders.payments.registry import provider_for
+
+from .common import cache_related, order_webhook
+from .giftcard_sales import sale_amount
+from .giftcards import issue_gift_card
+from .payments import PaymentRequest
+from .placing import new_order_number
+
+MAX_SEND_AHEAD_DAYS = 365
+
+
+@dataclass(frozen=True)
+class EGiftPurchase:
+    """What the buyer asked for: the card, for whom, when, and who pays."""
+
+    amount: Decimal
+    country: str
+    recipient_name: str
+    recipient_email: str
+    message: str
+    send_on: date
+    email: str
+    payment: PaymentRequest
+
+
+def _check(purchase: EGiftPurchase, now: datetime):
+    """The amount, the send date (today up to a year ahead) and the market of the
+    buyer's country, whose currency the card is in."""
+    amount = sale_amount(purchase.amount)
+    today = timezone.localdate(now)
+    if not today <= purchase.send_on <= today + timedelta(days=MAX_SEND_AHEAD_DAYS):
+        raise ValidationFailed(
+            "Choose a send date from today up to a year ahead.",
+            extra={"send_on": ["From today up to a year ahead."]},
+        )
+    market = tax_table().market_of_country((purchase.country or "").upper())
+    if market is None:
+        raise ValidationFailed(
+            "Gift cards are not sold in this country.",
+            extra={"country": ["No market sells in this country."]},
+        )
+    return amount, market
+
+
+def purchase_e_gift_card(
+    *,
+    purchase: EGiftPurchase,
+    customer: Customer | None = None,
+    idempotency_key: str = "",
+    now: datetime | None = None,
+) -> Order:
+    """Charge the buyer and issue the e-gift card, all or nothing; with an
+    ``idempotency_key`` a repeated call returns the first order
+    (``idempotent_replay``)."""
+    now = now or timezone.now()
+    amount, market = _check(purchase, now)
+    key = (idempotency_key or "").strip()
+    if len(key) > 100:
+        raise ValidationFailed(
+            "The key is too long.", extra={"idempotency_key": ["At most 100."]}
+        )
+    scope = f"customer:{customer.pk}" if customer is not None else "guest"
+    try:
+        with transaction.atomic(durable=True):
+            return _write(purchase, amount, market, customer, scope, key, now)
+    except IntegrityError:
+        existing = (
+            Order.objects.filter(idempotency_scope=scope, idempotency_key=key).first()
+            if key
+            else None
+        )
+        if existing is None:
+            raise
+        if not existing.gift_cards_sold.exists():
+            raise Conflict(
+                "This key was used for another order.",
+                code="idempotency_key_reused",
+                extra={"idempotency_key": ["Already used for another order."]},
+            ) from None
+        existing.idempotent_replay = True
+        return existing
+
+
+def _write(purchase, amount, market, customer, scope, key, now) -> Order:
+    order = Order(
+        number=new_order_number(),
+        customer=customer,
+        channel=Channel.WEB,
+        status=OrderStatus.COMPLETED,
+        fulfilment_method=FulfilmentMethod.DELIVERY,
+        currency=market.currency,
+        subtotal=amount,
+        total=amount,
+        net_total=amount,
+        legal_entity_id=market.legal_entity_id,
+        email=purchase.email or (customer.email if customer else ""),
+        idempotency_scope=scope if key else "",
+        idempotency_key=key,
+        created_at=now,
+        updated_at=now,
+    )
+    insert_rows([order])
+    result = provider_for(purchase.payment.method).charge(
+        method=purchase.payment.method,
+        amount=amount,
+        currency=order.currency,
+        token=purchase.payment.token,
+        idempotency_key=f"egift:{scope}:{key}" if key else f"egift:{order.number}",
+    )
+    payment = Payment(
+        order=order,
+        method=purchase.payment.method,
+        amount=amount,
+        currency=order.currency,
+        provider=result.provider,
+        provider_reference=result.reference,
+        status=result.status,
+        created_at=now,
+    )
+    insert_rows([payment])
+    card = issue_gift_card(
+        amount=amount,
+        currency=order.currency,
+        kind=GiftCardKind.DIGITAL,
+        market=Market(pk=market.id),
+        order=order,
+        recipient_email=purchase.recipient_email,
+        recipient_name=purchase.recipient_name,
+        message=purchase.message,
+        send_on=purchase.send_on,
+        now=now,
+    ).card
+    OrderStatusChange.objects.create(
+        order=order, to_status=order.status, at=now, note="E-gift card bought online"
+    )
+    outbox.enqueue(
+        "orders.placed", {"order_id": order.pk}, dedupe_key=f"orders.placed:{order.pk}"
+    )
+    order_webhook(order, "placed")
+    cache_related(order, "payments", [payment])
+    cache_related(order, "gift_cards_sold", [card])
+    order.idempotent_replay = False
+    return order

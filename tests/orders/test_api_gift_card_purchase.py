@@ -1,0 +1,134 @@
+"""Buying an e-gift card online: paid by card, issued at once without VAT, emailed
+to its recipient on the send date, confirmed to the buyer; hostile input is a 400
+on its field, a replayed key charges once."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.core.cache import cache
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from orders.models import GiftCard, Order, Payment
+from orders.services.giftcards import authenticate_card, send_due_e_gift_cards
+from tests.orders.factories import deliver_outbox
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v1/gift-cards/purchase/"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def body(**changes):
+    data = {
+        "amount": "75.00",
+        "country": "IT",
+        "recipient_name": "Lea",
+        "recipient_email": "lea@example.com",
+        "message": "Happy birthday",
+        "send_on": (timezone.localdate() + timedelta(days=3)).isoformat(),
+        "email": "ada@example.com",
+        "payment": {"method": "card_online", "token": "tok_visa"},
+    }
+    data.update(changes)
+    return data
+
+
+def buy(client=None, key="", **changes):
+    headers = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
+    return (client or APIClient()).post(URL, body(**changes), format="json", **headers)
+
+
+def test_a_bought_card_is_issued_paid_and_emailed_on_its_date():
+    response = buy()
+    assert response.status_code == 201, response.json()
+    data = response.json()
+    card = GiftCard.objects.get()
+    order = Order.objects.get(number=data["order"])
+    assert data["amount"] == "75.00" and data["currency"] == order.currency
+    assert data["card"] == card.masked_number and card.number not in str(data)
+    assert (card.kind, card.balance, card.order) == ("digital", Decimal("75.00"), order)
+    assert card.recipient_email == "lea@example.com" and card.market is not None
+    assert card.transactions.get().kind == "issue"
+    assert order.total == Decimal("75.00") and order.tax_total == 0
+    assert order.email == "ada@example.com" and order.channel == "web"
+    payment = Payment.objects.get()
+    assert (payment.method, payment.amount) == ("card_online", Decimal("75.00"))
+    deliver_outbox()
+    assert [m.to for m in mail.outbox] == [["ada@example.com"]]  # the confirmation
+    mail.outbox.clear()
+    assert send_due_e_gift_cards() == []  # not before its date
+    later = timezone.now() + timedelta(days=3)
+    assert send_due_e_gift_cards(now=later) == [card.pk]
+    deliver_outbox()
+    (email,) = mail.outbox
+    assert email.to == ["lea@example.com"] and "Happy birthday" in email.body
+    pin = email.body.split("PIN: ")[1].split()[0]
+    assert authenticate_card(number=card.number, pin=pin).pk == card.pk
+
+
+def test_a_replayed_key_returns_the_first_purchase_and_charges_once():
+    first = buy(key="egift-1")
+    again = buy(key="egift-1")
+    assert first.status_code == 201 and again.status_code == 200
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json()["order"] == first.json()["order"]
+    assert GiftCard.objects.count() == 1 and Payment.objects.count() == 1
+
+
+def test_a_declined_card_issues_nothing():
+    response = buy(payment={"method": "card_online", "token": "tok_declined"})
+    assert response.status_code == 402
+    assert not GiftCard.objects.exists() and not Order.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"amount": "0"}, "amount"),
+        ({"amount": "-1"}, "amount"),
+        ({"amount": "5000.00"}, "amount"),
+        ({"amount": "1.234"}, "amount"),
+        ({"amount": "NaN"}, "amount"),
+        ({"amount": "1e999"}, "amount"),
+        ({"amount": None}, "amount"),
+        ({"country": "ZZ"}, "country"),
+        ({"country": "ITA"}, "country"),
+        ({"recipient_email": "nobody"}, "recipient_email"),
+        ({"recipient_name": ""}, "recipient_name"),
+        ({"message": "x" * 501}, "message"),
+        ({"send_on": "2001-01-01"}, "send_on"),
+        ({"send_on": "9999-12-31"}, "send_on"),
+        ({"send_on": "soon"}, "send_on"),
+        ({"email": ""}, "email"),
+        ({"payment": {"method": "cash"}}, "payment"),
+        ({"payment": "tok_visa"}, "payment"),
+    ],
+)
+def test_hostile_input_is_a_400_on_its_field(changes, field):
+    response = buy(**changes)
+    assert response.status_code == 400, response.content
+    assert field in response.json()["extra"], response.json()
+    assert not GiftCard.objects.exists() and not Order.objects.exists()
+
+
+def test_a_send_date_a_year_ahead_is_taken_and_a_day_more_is_not():
+    today = timezone.localdate()
+    ok = buy(send_on=(today + timedelta(days=365)).isoformat())
+    late = buy(send_on=(today + timedelta(days=366)).isoformat())
+    assert ok.status_code == 201 and late.status_code == 400
+
+
+def test_a_key_used_for_a_checkout_is_not_a_purchase():
+    buy(key="k-1")
+    Order.objects.update(idempotency_key="k-2")
+    GiftCard.objects.update(order=None)
+    response = buy(key="k-2")
+    assert response.status_code == 409
