@@ -528,7 +528,7 @@ CACHE_URL = os.environ.get("CACHE_URL", REDIS_URL)
 CACHES = {
     "default": (
         {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "omnistore.core.cache.SharedRedisCache",
             "LOCATION": CACHE_URL,
             "KEY_PREFIX": "omnistore",
         }

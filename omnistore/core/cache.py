@@ -1,0 +1,39 @@
+"""The shared cache on Redis, with one client per connection pool.
+
+Django's ``RedisCache`` builds a new ``redis.Redis`` around its pool for every cache
+call. redis-py 5 and later fill a table of about 170 response callbacks in each new
+client, so that costs about as much as the call itself (two calls per throttled API
+request). A ``redis.Redis`` is safe to share between threads (each command takes a
+connection from the pool), so one per pool is kept for the life of the process.
+"""
+
+from __future__ import annotations
+
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+
+
+class _KeptClient(RedisCacheClient):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._clients: dict[int, object] = {}
+
+    def get_client(self, key=None, *, write=False):
+        index = self._get_connection_pool_index(write)
+        client = self._clients.get(index)
+        if client is None:
+            if index not in self._pools:
+                self._pools[index] = self._pool_class.from_url(
+                    self._servers[index], **self._pool_options
+                )
+            client = self._clients[index] = self._client(
+                connection_pool=self._pools[index]
+            )
+        return client
+
+
+class SharedRedisCache(RedisCache):
+    """``django.core.cache.backends.redis.RedisCache`` keeping its clients."""
+
+    def __init__(self, server, params) -> None:
+        super().__init__(server, params)
+        self._class = _KeptClient
