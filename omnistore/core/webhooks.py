@@ -28,7 +28,7 @@ from celery import shared_task
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections, router, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -221,27 +221,33 @@ def _give_up(delivery: WebhookDelivery, reason: str) -> None:
 # --- Delivery: a queue of its own, no transaction open during a call ---------------
 #
 # The outbox row of a delivery only wakes the webhook worker (queue ``webhooks``); the
-# delivery row is the durable state. An attempt claims its row in a short transaction
-# (``next_attempt_at`` moves past the call's timeout, so no other worker takes it),
-# calls the endpoint with no transaction open, and records the answer in another
-# short transaction. A slow subscriber holds one webhook worker, never a database
-# transaction or the worker that sends receipts; a worker killed during a call leaves
-# the row to be tried again after the claim, with the same ``Idempotency-Key``.
+# delivery row is the durable state. A worker claims up to ``BATCH`` due deliveries in
+# one short transaction (their ``next_attempt_at`` moves past one call's timeout, so
+# no other worker takes them), calls the endpoints one after the other with no
+# transaction open, and records the answers together in one statement. A call that
+# would outlast the claim first records what is done and renews the claim on the rest
+# (what another worker took meanwhile is left to it). A slow subscriber holds one
+# webhook worker, never a database transaction or the worker that sends receipts; a
+# worker killed during a call leaves its claimed rows to be tried again once the claim
+# runs out, with the same ``Idempotency-Key``.
 
 QUEUE = "webhooks"
+BATCH = 10
 WAKE_LIMIT = 32
 CLAIM_MARGIN = timedelta(seconds=5)
+_SETTLED = ["attempts", "response_status", "last_error", "status"] + [
+    "delivered_at",
+    "next_attempt_at",
+]
 
 
 @outbox.batch_handler(TOPIC, ordered=False)
 def wake_webhook_worker(payloads: list[dict]) -> None:
-    """The wake-up rows of one drain: one attempt task per delivery due now (at
-    least one, at most ``WAKE_LIMIT``), started after the rows are marked."""
-    now = timezone.now()
-    due = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING).filter(
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-    )
-    tasks = max(1, len(due.values_list("pk", flat=True)[:WAKE_LIMIT]))
+    """The wake-up rows of one drain: one delivery task per ``BATCH`` deliveries due
+    now (at least one, at most ``WAKE_LIMIT / BATCH``), started after the rows are
+    marked."""
+    due = _due(timezone.now()).values_list("pk", flat=True)[:WAKE_LIMIT]
+    tasks = max(1, -(-len(due) // BATCH))
     transaction.on_commit(lambda: _wake(tasks))
 
 
@@ -253,30 +259,66 @@ def _wake(tasks: int = 1) -> None:
         logger.warning("webhooks: broker unavailable, left for the periodic task")
 
 
-def _claim(delivery_id: int | None = None) -> WebhookDelivery | None:
+def _due(now):
+    return WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING).filter(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    )
+
+
+def _claim_until(now):
+    return now + CLAIM_MARGIN + timedelta(seconds=settings.OMNISTORE_WEBHOOK_TIMEOUT)
+
+
+def _claim(limit: int = 1, delivery_id: int | None = None) -> list[WebhookDelivery]:
+    """Up to ``limit`` due deliveries (or ``delivery_id`` when due), oldest first,
+    locked past other workers and claimed in one transaction; those whose endpoint
+    was switched off are recorded as failed instead."""
     now = timezone.now()
     with transaction.atomic():
         rows = (
-            WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
+            _due(now)
+            .select_for_update(skip_locked=True, of=("self",))
             .select_related("endpoint")
-            .filter(status=WebhookDelivery.Status.PENDING)
-            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
             .order_by("id")
         )
         if delivery_id is not None:
             rows = rows.filter(pk=delivery_id)
-        delivery = rows.first()
-        if delivery is None:
-            return None
-        if not delivery.endpoint.active:
-            _give_up(delivery, "Endpoint switched off: not delivered.")
-            return delivery
-        delivery.attempts += 1
-        delivery.next_attempt_at = (
-            now + CLAIM_MARGIN + timedelta(seconds=settings.OMNISTORE_WEBHOOK_TIMEOUT)
+        claimed = list(rows[:limit])
+        live = [d for d in claimed if d.endpoint.active]
+        for delivery in claimed:
+            if not delivery.endpoint.active:
+                _give_up(delivery, "Endpoint switched off: not delivered.")
+        if live:
+            until = _claim_until(now)
+            WebhookDelivery.objects.filter(pk__in=[d.pk for d in live]).update(
+                attempts=F("attempts") + 1, next_attempt_at=until
+            )
+            for delivery in live:
+                delivery.attempts += 1
+                delivery.next_attempt_at = until
+    return claimed
+
+
+def _renew(deliveries: list[WebhookDelivery]) -> list[WebhookDelivery]:
+    """Extend the claim on ``deliveries`` still held by this worker (their claim
+    unchanged); returns them. Those another worker claimed meanwhile are left."""
+    now = timezone.now()
+    until = _claim_until(now)
+    with transaction.atomic():
+        held = set(
+            WebhookDelivery.objects.select_for_update(skip_locked=True)
+            .filter(
+                pk__in=[d.pk for d in deliveries],
+                status=WebhookDelivery.Status.PENDING,
+                next_attempt_at=deliveries[0].next_attempt_at,
+            )
+            .values_list("pk", flat=True)
         )
-        delivery.save(update_fields=["attempts", "next_attempt_at"])
-    return delivery
+        WebhookDelivery.objects.filter(pk__in=held).update(next_attempt_at=until)
+    kept = [d for d in deliveries if d.pk in held]
+    for delivery in kept:
+        delivery.next_attempt_at = until
+    return kept
 
 
 def attempt(delivery_id: int | None = None) -> WebhookDelivery | None:
@@ -284,66 +326,98 @@ def attempt(delivery_id: int | None = None) -> WebhookDelivery | None:
     returns the delivery as recorded, or None when there was nothing to attempt. The
     endpoint's URL must still lead to a public address (checked now, connected to as
     checked); no redirect is followed."""
-    delivery = _claim(delivery_id)
-    if delivery is None or delivery.status != WebhookDelivery.Status.PENDING:
-        return delivery
-    try:
-        target = netguard.check_url(delivery.endpoint.url)
-    except netguard.Unresolvable as exc:
-        delivery.response_status = None
-        delivery.last_error = str(exc)
-    except netguard.UnsafeURL as exc:
-        _give_up(delivery, f"Refused: {exc}")
-        return delivery
+    claimed = _claim(1, delivery_id)
+    if not claimed:
+        return None
+    _attempt_all(claimed)
+    return claimed[0]
+
+
+def _attempt_all(claimed: list[WebhookDelivery]) -> None:
+    """Call each claimed delivery's endpoint in turn and record the answers; the
+    claim is renewed (and what is done recorded) before a call that could outlast
+    it."""
+    timeout = settings.OMNISTORE_WEBHOOK_TIMEOUT
+    margin = CLAIM_MARGIN.total_seconds()
+    waiting = [d for d in claimed if d.status == WebhookDelivery.Status.PENDING]
+    claimed_until = time.monotonic() + margin + timeout
+    targets: dict[str, object] = {}
+    done: list[WebhookDelivery] = []
+    while waiting:
+        if time.monotonic() + timeout + margin / 2 > claimed_until:
+            _settle(done)
+            done = []
+            waiting = _renew(waiting)
+            claimed_until = time.monotonic() + margin + timeout
+            continue
+        delivery = waiting.pop(0)
+        _call(delivery, targets, timeout)
+        done.append(delivery)
+    _settle(done)
+
+
+def _call(delivery: WebhookDelivery, targets: dict, timeout: float) -> None:
+    """One call, its outcome set on ``delivery`` (not saved). The endpoint's URL is
+    checked once per batch: an address refused ends the delivery, one that does not
+    resolve is tried again later."""
+    url = delivery.endpoint.url
+    if url not in targets:
+        try:
+            targets[url] = netguard.check_url(url)
+        except (netguard.Unresolvable, netguard.UnsafeURL) as exc:
+            targets[url] = exc
+    target = targets[url]
+    if isinstance(target, netguard.UnsafeURL):
+        _outcome(delivery, None, f"Refused: {target}", final=True)
+    elif isinstance(target, netguard.Unresolvable):
+        _outcome(delivery, None, str(target))
     else:
         body, headers = _request(delivery)
         try:
-            delivery.response_status = netguard.post(
-                target, body, headers, timeout=settings.OMNISTORE_WEBHOOK_TIMEOUT
-            )
-            delivery.last_error = f"HTTP {delivery.response_status}"
+            status = netguard.post(target, body, headers, timeout=timeout)
+            _outcome(delivery, status, f"HTTP {status}")
         except OSError as exc:
-            delivery.response_status = None
-            delivery.last_error = (str(exc) or repr(exc))[:1000]
-    _settle(delivery)
-    return delivery
+            _outcome(delivery, None, str(exc) or repr(exc))
 
 
-def _settle(delivery: WebhookDelivery) -> None:
-    ok = delivery.response_status is not None and 200 <= delivery.response_status < 300
-    delivery.status = (
-        WebhookDelivery.Status.DELIVERED
-        if ok
-        else (
-            WebhookDelivery.Status.FAILED
-            if delivery.attempts >= outbox.MAX_ATTEMPTS
-            else WebhookDelivery.Status.PENDING
-        )
-    )
+def _outcome(
+    delivery: WebhookDelivery, status: int | None, error: str, *, final: bool = False
+) -> None:
+    """Delivered on a 2xx; otherwise tried again with back-off, until the last
+    attempt (or at once, ``final``) fails it."""
+    ok = status is not None and 200 <= status < 300
+    delivery.response_status = status
     delivery.next_attempt_at = None
     if ok:
+        delivery.status = WebhookDelivery.Status.DELIVERED
         delivery.delivered_at = timezone.now()
         delivery.last_error = ""
-    elif delivery.status == WebhookDelivery.Status.PENDING:  # back-off
+    elif final or delivery.attempts >= outbox.MAX_ATTEMPTS:
+        delivery.status = WebhookDelivery.Status.FAILED
+        delivery.last_error = error[:1000]
+    else:  # back-off
+        delivery.last_error = error[:1000]
         delivery.next_attempt_at = timezone.now() + timedelta(
             seconds=30 * 2**delivery.attempts
         )
-    delivery.save(
-        update_fields=[
-            "response_status",
-            "last_error",
-            "status",
-            "delivered_at",
-            "next_attempt_at",
-        ]
-    )
+
+
+def _settle(deliveries: list[WebhookDelivery]) -> None:
+    """The answers of a batch recorded in one statement."""
+    if deliveries:
+        WebhookDelivery.objects.bulk_update(deliveries, _SETTLED)
 
 
 @shared_task(name="omnistore.core.webhooks.deliver_webhooks", ignore_result=True)
 def deliver_webhooks(limit: int = 100) -> int:
-    """Attempt the due deliveries, oldest first; returns how many were attempted.
-    Woken by each delivery's outbox row and run by beat, on the ``webhooks`` queue."""
+    """Attempt the due deliveries, oldest first, ``BATCH`` at a time; returns how
+    many were attempted. Woken by the deliveries' outbox rows and run by beat, on the
+    ``webhooks`` queue."""
     attempted = 0
-    while attempted < limit and attempt() is not None:
-        attempted += 1
+    while attempted < limit:
+        claimed = _claim(min(BATCH, limit - attempted))
+        if not claimed:
+            break
+        _attempt_all(claimed)
+        attempted += len(claimed)
     return attempted

@@ -222,3 +222,91 @@ def test_a_rolled_back_savepoint_takes_its_wake_up_row_and_a_later_event_writes_
     assert delivery.event_type == "order.placed"
     assert delivery.status == WebhookDelivery.Status.DELIVERED
     assert OutboxMessage.objects.filter(topic=webhooks.TOPIC).count() == 1
+
+
+def _queue(count: int) -> None:
+    with transaction.atomic():
+        for n in range(count):
+            webhooks.emit("order.placed", {"number": f"OS-{n}"})
+
+
+@pytest.mark.django_db
+def test_due_deliveries_are_claimed_and_recorded_a_batch_at_a_time(
+    receiver, django_assert_num_queries
+):
+    WebhookEndpoint.objects.create(name="erp", url=receiver.url, secret=SECRET)
+    _queue(2 * webhooks.BATCH + 5)
+    # per batch: the claim (a savepoint, the locking read, the claim's UPDATE, its
+    # release) and the answers (one UPDATE); then the empty claim
+    with django_assert_num_queries(3 * 5 + 3):
+        assert webhooks.deliver_webhooks() == 2 * webhooks.BATCH + 5
+    assert len(receiver.requests) == 2 * webhooks.BATCH + 5
+    delivered = WebhookDelivery.objects.filter(
+        status=WebhookDelivery.Status.DELIVERED, attempts=1, response_status=204
+    )
+    assert delivered.count() == 2 * webhooks.BATCH + 5
+    sent = [json.loads(r["body"])["data"]["number"] for r in receiver.requests]
+    assert sent == [f"OS-{n}" for n in range(2 * webhooks.BATCH + 5)]  # oldest first
+
+
+@pytest.mark.django_db
+def test_a_renewed_claim_keeps_only_what_no_other_worker_took(receiver):
+    WebhookEndpoint.objects.create(name="erp", url=receiver.url, secret=SECRET)
+    _queue(3)
+    first, taken, third = webhooks._claim(3)
+    claimed_until = first.next_attempt_at
+    # another worker's claim on the second one (this worker's claim had run out)
+    WebhookDelivery.objects.filter(pk=taken.pk).update(
+        next_attempt_at=claimed_until.replace(year=claimed_until.year + 1)
+    )
+    kept = webhooks._renew([first, taken, third])
+    assert [d.pk for d in kept] == [first.pk, third.pk]
+    rows = {d.pk: d for d in WebhookDelivery.objects.all()}
+    assert rows[first.pk].next_attempt_at >= claimed_until
+    assert rows[third.pk].next_attempt_at == kept[1].next_attempt_at
+    assert rows[taken.pk].next_attempt_at.year == claimed_until.year + 1
+    assert {d.attempts for d in rows.values()} == {1}  # a renewal is no new attempt
+
+
+@pytest.mark.django_db
+def test_a_call_outlasting_half_the_margin_records_what_is_done_first(
+    settings, monkeypatch
+):
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.fakes.webhook_receiver import WebhookReceiver
+
+    settings.OMNISTORE_WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    settings.OMNISTORE_WEBHOOK_TIMEOUT = 5
+    monkeypatch.setattr(webhooks, "CLAIM_MARGIN", timedelta(seconds=0.2))
+    slow = WebhookReceiver(slow_first=1, delay=0.3).start()  # > half the margin
+    try:
+        WebhookEndpoint.objects.create(name="erp", url=slow.url, secret=SECRET)
+        _queue(3)
+        with CaptureQueriesContext(connection) as queries:
+            assert webhooks.deliver_webhooks() == 3
+    finally:
+        slow.stop()
+    writes = [
+        q["sql"].split(" SET ")[1][:40]
+        for q in queries.captured_queries
+        if q["sql"].startswith("UPDATE")
+    ]
+    # the claim; the slow call's answer recorded and the rest claimed again before
+    # the next call; the two other answers
+    assert [w.split(" = ")[0] for w in writes] == [
+        '"attempts"',
+        '"attempts"',
+        '"next_attempt_at"',
+        '"attempts"',
+    ]
+    assert (
+        WebhookDelivery.objects.filter(
+            status=WebhookDelivery.Status.DELIVERED, attempts=1
+        ).count()
+        == 3
+    )
+    assert sum(slow.per_key().values()) == 3
