@@ -149,7 +149,7 @@ def record_events(
                 occurred_at=event.get("occurred_at") or now,
             )
         )
-    CustomerEvent.objects.bulk_create(rows)
+    insert_rows(rows)
     return len(rows)
 
 

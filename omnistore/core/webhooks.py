@@ -383,29 +383,37 @@ def _call(delivery: WebhookDelivery, targets: dict, timeout: float) -> None:
 def _outcome(
     delivery: WebhookDelivery, status: int | None, error: str, *, final: bool = False
 ) -> None:
-    """Delivered on a 2xx; otherwise tried again with back-off, until the last
-    attempt (or at once, ``final``) fails it."""
+    """Delivered on a 2xx; otherwise tried again with back-off (timed by
+    ``_settle``), until the last attempt (or at once, ``final``) fails it."""
     ok = status is not None and 200 <= status < 300
     delivery.response_status = status
     delivery.next_attempt_at = None
+    delivery.last_error = "" if ok else error[:1000]
     if ok:
         delivery.status = WebhookDelivery.Status.DELIVERED
-        delivery.delivered_at = timezone.now()
-        delivery.last_error = ""
     elif final or delivery.attempts >= outbox.MAX_ATTEMPTS:
         delivery.status = WebhookDelivery.Status.FAILED
-        delivery.last_error = error[:1000]
-    else:  # back-off
-        delivery.last_error = error[:1000]
-        delivery.next_attempt_at = timezone.now() + timedelta(
-            seconds=30 * 2**delivery.attempts
-        )
 
 
 def _settle(deliveries: list[WebhookDelivery]) -> None:
-    """The answers of a batch recorded in one statement."""
-    if deliveries:
-        WebhookDelivery.objects.bulk_update(deliveries, _SETTLED)
+    """The answers of a batch recorded, one ``UPDATE`` per kind of answer (all
+    accepted with the same status, usually): a delivered one is stamped now, one to
+    try again is due after its back-off."""
+    now = timezone.now()
+    same: dict[tuple, list[int]] = {}
+    for delivery in deliveries:
+        if delivery.status == WebhookDelivery.Status.DELIVERED:
+            delivery.delivered_at = now
+        elif delivery.status == WebhookDelivery.Status.PENDING:
+            delivery.next_attempt_at = now + timedelta(
+                seconds=30 * 2**delivery.attempts
+            )
+        key = tuple(getattr(delivery, name) for name in _SETTLED)
+        same.setdefault(key, []).append(delivery.pk)
+    for values, pks in same.items():
+        WebhookDelivery.objects.filter(pk__in=pks).update(
+            **dict(zip(_SETTLED, values, strict=True))
+        )
 
 
 @shared_task(name="omnistore.core.webhooks.deliver_webhooks", ignore_result=True)
