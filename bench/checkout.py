@@ -132,7 +132,9 @@ def main() -> None:
         realistic=True,
         beside=beside_requests(port, requests.stock_lookup(data, associate), lookup),
     )
-    buy_now = drive_requests(port, requests.buy_now(data), 8, SECONDS)
+    buy_now = drive_requests(
+        port, requests.buy_now(data), 8, SECONDS, writes_orders=True
+    )
     product, variant, shops = availability_probe(data)
     availability = drive_requests(
         port, requests.availability(product, variant), 8, SECONDS

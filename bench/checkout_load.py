@@ -126,10 +126,15 @@ def drive(
     }
 
 
-def drive_requests(port, make, clients: int, seconds: float) -> dict:
+def drive_requests(
+    port, make, clients: int, seconds: float, writes_orders: bool = False
+) -> dict:
     """``clients`` threads sending ``make(rng)`` -> (method, path, body, headers,
     expected status) for ``seconds``: requests per second, latencies, failures by
-    status, and the CPU they cost."""
+    status, and the CPU they cost. Requests that place orders (``writes_orders``)
+    are followed, as the flows are, until the worker has delivered their side
+    effects: counted in the CPU and in a sustained rate, and not left to slow down
+    the next measurement."""
     load = os.getloadavg()[0]
     cpu_before, busy_before = cpu_by_command(), machine_busy()
     stop = time.perf_counter() + seconds
@@ -148,9 +153,12 @@ def drive_requests(port, make, clients: int, seconds: float) -> dict:
                     errors[ok] = errors.get(ok, 0) + 1
 
     elapsed = run_threads(client, clients)
+    backlog, drained_in = outbox_backlog() if writes_orders else (0, 0.0)
     return {
         "clients": clients,
         "elapsed": elapsed,
+        "backlog": backlog,
+        "drained_in": drained_in,
         "latencies": latencies,
         "errors": errors,
         "cpu": cpu_since(cpu_before),

@@ -11,7 +11,7 @@ from checkout_config import (
     TARGET_REALISTIC_GAP,
 )
 from checkout_load import sustained
-from checkout_report import flow_totals
+from checkout_report import CPU_GROUPS, flow_totals
 from common import pct, verdict
 
 
@@ -91,10 +91,30 @@ def _single(label: str, run: dict, floor: float, unit: str = "req/s") -> None:
     )
 
 
+def _cpu_per(run: dict) -> str:
+    """CPU per request by process, as the flows' report groups it."""
+    done = max(len(run["latencies"]), 1)
+    other = sum(v for k, v in run["cpu"].items() if k not in CPU_GROUPS)
+    return (
+        ", ".join(
+            f"{group} {run['cpu'].get(group, 0.0) / done * 1000:.1f}"
+            for group in CPU_GROUPS
+        )
+        + f", other processes {other / done * 1000:.1f} ms"
+    )
+
+
 def print_single(r: dict, floor: float) -> None:
     print()
     print("Single requests, next to the floor:")
-    _single("buy now (8 clients, realistic mix)", r["buy_now"], floor)
+    buy_now = r["buy_now"]
+    _single("buy now (8 clients, realistic mix)", buy_now, floor)
+    print(
+        f"  {'  then its side effects':<34} {buy_now['backlog']} outbox rows"
+        f" delivered {buy_now['drained_in']:.1f} s after the load; sustained"
+        f" {len(buy_now['latencies']) / (buy_now['elapsed'] + buy_now['drained_in']):.1f}"
+        f" req/s; CPU per order: {_cpu_per(buy_now)}"
+    )
     _single(
         f"availability of 1 SKU in {r['availability_shops']} shops (8)",
         r["availability"],
