@@ -14,8 +14,9 @@ from rest_framework.views import APIView
 from omnistore.core.api import MAX_ID, InputSerializer, NumberField, TextField
 from omnistore.core.channels import Channel
 from orders.models import FulfilmentMethod, PaymentMethod
-from orders.services.checkout import LineRequest, buy_now, place_cart_order
+from orders.services.checkout import LineRequest
 from orders.services.payments import PaymentRequest
+from orders.services.storefront import buy_now, place_cart_order
 
 from .carts import CartLineInput
 from .common import CART_TOKEN, ERRORS, caller_ident, cart_token, request_customer

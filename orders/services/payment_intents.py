@@ -24,14 +24,10 @@ from orders.models import PaymentMethod
 from orders.payments.base import IntentResult
 from orders.payments.registry import get_provider
 
-from .checkout import (
-    LineRequest,
-    cart_to_check_out,
-    prepare_checkout,
-    refuse_empty_cart,
-)
+from .checkout import LineRequest, prepare_checkout
 from .payments import PaymentRequest, captures_at_checkout
 from .placing import cart_reference
+from .storefront import cart_to_check_out, refuse_empty_cart
 
 
 def start_cart_payment(

@@ -1,0 +1,136 @@
+"""The storefront's two ways to buy: check out the cart (the signed-in customer's or
+an anonymous one's), or buy the lines of one request at once. Both go through
+``checkout.place_order``; a repeated ``Idempotency-Key`` returns the first order,
+loaded for rendering."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NoReturn
+
+from customers.models import Customer
+from inventory.models import Location
+from omnistore.core.exceptions import ValidationFailed
+from orders.models import Cart, CartLine, CartStatus, Order
+from orders.selectors.carts import cart_lines, open_cart_lines
+from orders.selectors.orders import order_by_id, replayed_order
+
+from .carts import cart_checked_out, current_cart
+from .checkout import LineRequest, place_order
+from .payments import PaymentRequest
+
+
+def place_cart_order(
+    *,
+    customer: Customer | None,
+    token: str,
+    channel: str,
+    fulfilment: str,
+    payment: PaymentRequest,
+    pickup_store: Location | int | None = None,
+    address: dict | None = None,
+    email: str = "",
+    phone: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    idempotency_key: str = "",
+    discount_code: str = "",
+    tenders: Sequence[PaymentRequest] = (),
+    caller: str = "",
+) -> Order:
+    """Check out the storefront cart (the signed-in customer's, or the anonymous one
+    of ``token``) as ``place_order`` does.
+
+    A cart already converted answers a repeated ``idempotency_key`` with its order
+    (``idempotent_replay`` True, loaded for rendering) and refuses any other request;
+    an empty cart is refused. ``tenders`` (gift cards, store credit, points) pay
+    first; ``payment`` pays the rest, if any is left.
+    """
+    cart, lines = cart_to_check_out(customer=customer, token=token)
+    if not lines:
+        earlier = replayed_order(
+            idempotency_key=idempotency_key, cart=cart, customer=customer
+        )
+        if earlier is not None:
+            earlier.idempotent_replay = True
+            return earlier
+        refuse_empty_cart(cart)
+    order = place_order(
+        lines=[LineRequest(line.variant, line.quantity) for line in lines],
+        helped_by={
+            line.variant_id: line.helped_by_id for line in lines if line.helped_by_id
+        },
+        channel=channel,
+        fulfilment=fulfilment,
+        pickup_store=pickup_store,
+        address=address,
+        customer=customer,
+        email=email,
+        phone=phone,
+        first_name=first_name,
+        last_name=last_name,
+        payments=[*tenders, payment],
+        idempotency_key=idempotency_key,
+        discount_code=discount_code,
+        cart=cart,
+        caller=caller,
+    )
+    return _loaded_if_replayed(order)
+
+
+def buy_now(
+    *,
+    lines: Sequence[LineRequest],
+    customer: Customer | None,
+    channel: str,
+    fulfilment: str,
+    payment: PaymentRequest,
+    tenders: Sequence[PaymentRequest] = (),
+    **contact_and_place,
+) -> Order:
+    """Check out ``lines`` at once, without a cart, as ``place_order`` does; a
+    repeated ``idempotency_key`` returns the first order (loaded for rendering).
+    ``tenders`` pay first, ``payment`` the rest, as at a cart checkout."""
+    order = place_order(
+        lines=lines,
+        customer=customer,
+        channel=channel,
+        fulfilment=fulfilment,
+        payments=[*tenders, payment],
+        **contact_and_place,
+    )
+    return _loaded_if_replayed(order)
+
+
+def _loaded_if_replayed(order: Order) -> Order:
+    """An order a repeated key returned, read again with what its page shows."""
+    if order.idempotent_replay:
+        order = order_by_id(order.pk)
+        order.idempotent_replay = True
+    return order
+
+
+def cart_to_check_out(
+    *, customer: Customer | None, token: str
+) -> tuple[Cart, list[CartLine]]:
+    """The cart and its lines: read together in one query when the cart is open and
+    there is nothing to fold; a signed-in request carrying an anonymous cart's token
+    folds it first. A converted cart comes back without lines."""
+    lines = []
+    if customer is None or not token:
+        lines = open_cart_lines(customer=customer, token=token)
+    cart = (
+        lines[0].cart
+        if lines
+        else current_cart(customer=customer, token=token, open_only=False)
+    )
+    if not lines and cart.status == CartStatus.OPEN:
+        lines = cart_lines(cart)
+    return cart, lines
+
+
+def refuse_empty_cart(cart: Cart) -> NoReturn:
+    """A cart with nothing to buy: already checked out (409), or empty (400)."""
+    if cart.status != CartStatus.OPEN:
+        raise cart_checked_out()
+    raise ValidationFailed("The cart is empty.", extra={"cart": ["The cart is empty."]})
