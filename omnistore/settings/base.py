@@ -242,7 +242,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "SalesChannelEnum": "customers.models.Channel",
         "ConsentChannelEnum": "customers.models.ConsentChannel",
-        "MessageChannelEnum": "customers.models_messages.MessageChannel",
+        "MessageChannelEnum": "customers.models.MessageChannel",
         "ChannelEnum": ["web", "app"],  # the online channels a client names
     },
 }
