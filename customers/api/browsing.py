@@ -27,7 +27,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
-from customers.browsing import BROWSE_CHANNELS, BrowseKind
+from customers.models import BROWSE_CHANNELS, BrowseKind
 from customers.selectors.browsing import (
     RECENTLY_VIEWED,
     recently_viewed,

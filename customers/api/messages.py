@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
-from customers.models_messages import MessageChannel, MessageDirection
+from customers.models import MessageChannel, MessageDirection
 from customers.selectors.identities import customer_for_user
 from customers.selectors.inbox import customer_conversation, customer_conversations
 from customers.selectors.wishlists import wishlist_for_customer

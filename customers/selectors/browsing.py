@@ -6,8 +6,7 @@ from datetime import datetime
 
 from django.db.models import Exists, Max, OuterRef, QuerySet
 
-from customers.browsing import BrowseEvent
-from customers.models import Consent, ConsentChannel, Customer
+from customers.models import BrowseEvent, Consent, ConsentChannel, Customer
 from customers.selectors.identities import customer_for_user
 from inventory.models import Product
 from inventory.selectors import product_list

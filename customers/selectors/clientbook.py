@@ -12,13 +12,8 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from customers.clienteling import (
-    PURCHASE_EVENT,
-    WISHLIST_EVENTS,
-    ClientTask,
-    TaskStatus,
-)
-from customers.models import Customer, CustomerEvent
+from customers.clienteling import PURCHASE_EVENT, WISHLIST_EVENTS
+from customers.models import ClientTask, Customer, CustomerEvent, TaskStatus
 from omnistore.accounts.scoping import scope_to_shops, shop_ids
 
 CLIENT_TABS = {

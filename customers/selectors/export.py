@@ -10,9 +10,9 @@ from typing import Any
 
 from django.db.models import Prefetch
 
-from customers.clienteling import ClientTask
 from customers.models import (
     Address,
+    ClientTask,
     Consent,
     ConsentChange,
     Customer,
@@ -20,11 +20,11 @@ from customers.models import (
     CustomerIdentity,
     LearnedSize,
     LoyaltyTransaction,
+    Message,
     StaffNote,
     Wishlist,
     WishlistItem,
 )
-from customers.models_messages import Message
 from customers.privacy import registered
 from customers.selectors.identities import resolve_customer
 from customers.selectors.wishlists import WISHLIST_SHARE_TOPIC

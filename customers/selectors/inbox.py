@@ -9,8 +9,13 @@ from __future__ import annotations
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from customers.models import Customer, WishlistItem
-from customers.models_messages import Conversation, Message, MessageDirection
+from customers.models import (
+    Conversation,
+    Customer,
+    Message,
+    MessageDirection,
+    WishlistItem,
+)
 from omnistore.accounts.scoping import shop_ids
 from omnistore.core.exceptions import NotFound
 

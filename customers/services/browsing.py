@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from customers.browsing import BrowseEvent, BrowseKind
+from customers.models import BrowseEvent, BrowseKind
 from customers.services import browse_buffer
 from inventory.models import Product, Variant
 

@@ -19,17 +19,14 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from customers.clienteling import (
-    ClientTask,
-    ClientTaskChange,
-    TaskAction,
-    TaskStatus,
-)
 from customers.models import (
     WISHLIST_DEFAULT_NAME,
     Address,
+    ClientTask,
+    ClientTaskChange,
     Consent,
     ConsentChange,
+    Conversation,
     Customer,
     CustomerEvent,
     CustomerIdentity,
@@ -38,13 +35,15 @@ from customers.models import (
     DuplicateStatus,
     LearnedSize,
     LoyaltyTransaction,
+    Message,
     StaffNote,
+    TaskAction,
+    TaskStatus,
     VerificationCode,
     Wishlist,
     WishlistItem,
     new_share_token,
 )
-from customers.models_messages import Conversation, Message
 from customers.privacy import ERASED_TEXT, Erasure, PersonalData, Texts, registered
 from customers.selectors.export import export_customer_sections, merged_profile_ids
 from customers.selectors.wishlists import WISHLIST_SHARE_TOPIC

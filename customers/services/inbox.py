@@ -16,12 +16,15 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
 
-from customers.models import Consent, ConsentChannel, Customer, WishlistItem
-from customers.models_messages import (
+from customers.models import (
+    Consent,
+    ConsentChannel,
     Conversation,
+    Customer,
     Message,
     MessageChannel,
     MessageDirection,
+    WishlistItem,
 )
 from customers.selectors.inbox import message_recipient
 from customers.services.identities import lock_customer

@@ -23,16 +23,17 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from customers.clienteling import (
-    EVENT_BACK_IN_STOCK,
-    PURCHASE_EVENT,
+from customers.clienteling import EVENT_BACK_IN_STOCK, PURCHASE_EVENT
+from customers.models import (
     ClientTask,
     ClientTaskChange,
+    Customer,
+    CustomerEvent,
     TaskAction,
     TaskKind,
     TaskStatus,
+    WishlistItem,
 )
-from customers.models import Customer, CustomerEvent, WishlistItem
 from customers.selectors.clientbook import next_birthday
 from customers.selectors.identities import current_profile
 from customers.selectors.team import is_team_member, manages

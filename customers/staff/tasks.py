@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from customers.clienteling import ClientTask
+from customers.models import ClientTask
 from customers.selectors.clientbook import task_counts, task_list, visible_tasks
 from customers.selectors.team import team_members
 from customers.services.tasks import complete_task, reassign_task, snooze_task

@@ -1,29 +1,17 @@
-"""Settings shared by every mode. The environment is read here, once."""
+"""Settings shared by every mode. The environment is read here, once; the settings of
+each feature are in ``features``."""
 
 import os
 from datetime import timedelta
-from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
 
+from .env import env_bool, env_list
+from .features import *  # noqa: F403
+from .features import OMNISTORE_BROWSE_DRAIN_EVERY
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-
-
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_list(name: str, default: str) -> list[str]:
-    return [
-        item.strip()
-        for item in os.environ.get(name, default).split(",")
-        if item.strip()
-    ]
-
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "dev-insecure-omnistore-key-change-me")
 DEBUG = env_bool("DEBUG", False)
@@ -162,6 +150,7 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 # --- Product images -------------------------------------------------------
 # Thumbnails are made once, when an image is uploaded, at each named size below; pages
 # and the API link them by name without asking the database (inventory/images.py).
+# What an upload may be: OMNISTORE_IMAGE_* in ``features``.
 THUMBNAIL_ALIASES = {
     "": {
         "thumb": {"size": (96, 96), "crop": "smart"},
@@ -171,13 +160,6 @@ THUMBNAIL_ALIASES = {
 }
 THUMBNAIL_SUBDIR = "thumbs"
 THUMBNAIL_PRESERVE_EXTENSIONS = ("png",)
-# What an upload may be: these formats, at most this many bytes and pixels a side.
-OMNISTORE_IMAGE_FORMATS = ("JPEG", "PNG", "WEBP")
-OMNISTORE_IMAGE_MAX_BYTES = int(
-    os.environ.get("OMNISTORE_IMAGE_MAX_BYTES", str(8 * 1024 * 1024))
-)
-OMNISTORE_IMAGE_MIN_SIDE = 64
-OMNISTORE_IMAGE_MAX_SIDE = 6000
 
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
@@ -225,6 +207,9 @@ REST_FRAMEWORK = {
         # Product views (POST /events/, up to 50 a request) per signed-in customer or
         # address: the app sends a batch every few seconds at most.
         "browse": os.environ.get("THROTTLE_BROWSE", "120/minute"),
+        # Appointments: free slots asked for, and bookings made, per caller.
+        "appointment_slots": os.environ.get("THROTTLE_APPOINTMENT_SLOTS", "120/minute"),
+        "appointment_booking": os.environ.get("THROTTLE_APPOINTMENT_BOOKING", "20/hour"),
     },
 }
 SPECTACULAR_SETTINGS = {
@@ -242,8 +227,12 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "SalesChannelEnum": "customers.models.Channel",
         "ConsentChannelEnum": "customers.models.ConsentChannel",
-        "MessageChannelEnum": "customers.models_messages.MessageChannel",
+        "MessageChannelEnum": "customers.models.MessageChannel",
         "ChannelEnum": ["web", "app"],  # the online channels a client names
+        "AppointmentKindEnum": "customers.models.AppointmentKind",
+        "AppointmentStatusEnum": "customers.models.AppointmentStatus",
+        # Named before appointments shared their field names ("status", "channel").
+        "StatusEnum": "orders.models.OrderStatus",
     },
 }
 
@@ -294,157 +283,13 @@ CELERY_BEAT_SCHEDULE["deliver-webhooks"] = {
     "task": "omnistore.core.webhooks.deliver_webhooks",
     "schedule": OMNISTORE_OUTBOX_DRAIN_EVERY,
 }
-# Beat's schedule file (last run of each entry): keep it on a persistent path, or a
-# fresh one on every start runs each entry at once (omnistore.core.beat).
-CELERY_BEAT_SCHEDULE_FILENAME = os.environ.get(
-    "CELERY_BEAT_SCHEDULE_FILENAME", "celerybeat-schedule"
-)
-CELERY_BEAT_SCHEDULER = "omnistore.core.beat:Scheduler"
-
-# --- Business settings ----------------------------------------------------
-OMNISTORE_CURRENCY = os.environ.get("OMNISTORE_CURRENCY", "EUR")
-OMNISTORE_DEFAULT_REGION = os.environ.get("OMNISTORE_DEFAULT_REGION", "IT")
-OMNISTORE_LOW_STOCK_DEFAULT = 3
-OMNISTORE_PICKUP_EXPIRY_DAYS = int(os.environ.get("OMNISTORE_PICKUP_EXPIRY_DAYS", "7"))
-OMNISTORE_PICKUP_REMINDER_DAYS = int(
-    os.environ.get("OMNISTORE_PICKUP_REMINDER_DAYS", "2")
-)
-OMNISTORE_RETURN_WINDOW_DAYS = int(os.environ.get("OMNISTORE_RETURN_WINDOW_DAYS", "30"))
-OMNISTORE_ATTRIBUTION_WINDOW = timedelta(days=7)
-OMNISTORE_LOYALTY_POINTS_PER_UNIT = Decimal("1")  # points earned per unit of currency spent
-# Points spent as a tender: this many points pay one unit of the order's currency.
-OMNISTORE_LOYALTY_POINTS_PER_REDEEMED_UNIT = int(
-    os.environ.get("OMNISTORE_LOYALTY_POINTS_PER_REDEEMED_UNIT", "100")
-)
-# Loyalty tiers (docs/loyalty.md), from the kept spend (orders less refunds) of the
-# last OMNISTORE_LOYALTY_TIER_MONTHS months in every channel: ``min_spend`` in
-# OMNISTORE_CURRENCY, the points ``multiplier`` on earning, ``free_delivery``. The
-# first tier starts at 0. Spend in another currency counts at its rate in
-# OMNISTORE_LOYALTY_SPEND_RATES (units of OMNISTORE_CURRENCY per unit; a fixed rate for
-# tiers only, never for money); a currency without a rate does not count.
-OMNISTORE_LOYALTY_TIERS = [
-    {"name": "Member", "min_spend": "0", "multiplier": "1"},
-    {"name": "Silver", "min_spend": "500", "multiplier": "1.25"},
-    {"name": "Gold", "min_spend": "1500", "multiplier": "1.5", "free_delivery": True},
-]
-OMNISTORE_LOYALTY_TIER_MONTHS = 12
-OMNISTORE_LOYALTY_SPEND_RATES = {"CHF": "0.95"}
-# Gift cards: valid this many days from issue; this many wrong PINs in a row lock a
-# card for the lock minutes (counted in the cache, per card); the most one card holds.
-OMNISTORE_GIFT_CARD_VALID_DAYS = int(
-    os.environ.get("OMNISTORE_GIFT_CARD_VALID_DAYS", "1095")
-)
-OMNISTORE_GIFT_CARD_PIN_MAX_FAILURES = int(
-    os.environ.get("OMNISTORE_GIFT_CARD_PIN_MAX_FAILURES", "5")
-)
-OMNISTORE_GIFT_CARD_PIN_LOCK_MINUTES = int(
-    os.environ.get("OMNISTORE_GIFT_CARD_PIN_LOCK_MINUTES", "30")
-)
-OMNISTORE_GIFT_CARD_MAX_AMOUNT = Decimal(
-    os.environ.get("OMNISTORE_GIFT_CARD_MAX_AMOUNT", "1000.00")
-)
-OMNISTORE_SITE_URL = os.environ.get("OMNISTORE_SITE_URL", "http://127.0.0.1:8000")
-# How long a process keeps its list of active webhook endpoints (0: read every time).
-OMNISTORE_WEBHOOK_ENDPOINTS_TTL = float(
-    os.environ.get("OMNISTORE_WEBHOOK_ENDPOINTS_TTL", "5")
-)
-# --- Taxes ----------------------------------------------------------------
-# How long a process keeps the markets and VAT rates (0: read every time).
-OMNISTORE_TAX_TABLE_TTL = float(os.environ.get("OMNISTORE_TAX_TABLE_TTL", "60"))
-# EU distance sales (OSS): once the EU-wide threshold is passed, an online delivery
-# is taxed in the destination country; below it, in the seller's country.
-OMNISTORE_OSS_THRESHOLD_REACHED = env_bool("OMNISTORE_OSS_THRESHOLD_REACHED", True)
-# --- Security: tracking links, webhooks, pickup codes ------------------------
-# Hosts a campaign's click-tracking link may redirect to, besides the host of
-# OMNISTORE_SITE_URL (a leading dot admits subdomains); and how long a link redirects.
-OMNISTORE_TRACKING_ALLOWED_HOSTS = env_list("OMNISTORE_TRACKING_ALLOWED_HOSTS", "")
-OMNISTORE_TRACKING_LINK_MAX_AGE_DAYS = int(
-    os.environ.get("OMNISTORE_TRACKING_LINK_MAX_AGE_DAYS", "90")
-)
-# Webhook URLs: https only unless allowed here; hosts resolving to private, loopback,
-# link-local, multicast or reserved addresses are refused, except networks listed in
-# OMNISTORE_WEBHOOK_ALLOWED_NETWORKS (CIDR). The resolver is a dotted path.
-OMNISTORE_WEBHOOK_ALLOW_HTTP = env_bool("OMNISTORE_WEBHOOK_ALLOW_HTTP", False)
-OMNISTORE_WEBHOOK_ALLOWED_NETWORKS = env_list("OMNISTORE_WEBHOOK_ALLOWED_NETWORKS", "")
-OMNISTORE_WEBHOOK_RESOLVER = "omnistore.core.netguard.resolve_host"
-OMNISTORE_WEBHOOK_TIMEOUT = float(os.environ.get("OMNISTORE_WEBHOOK_TIMEOUT", "5"))
-OMNISTORE_WEBHOOK_MAX_RESPONSE_BYTES = 64 * 1024
-# Wrong pickup codes in a row before the order is locked until a manager unlocks it.
-OMNISTORE_PICKUP_CODE_MAX_FAILURES = int(
-    os.environ.get("OMNISTORE_PICKUP_CODE_MAX_FAILURES", "5")
-)
-# Seconds between the first commit that writes an outbox row and the drain that
-# delivers it: what is committed meanwhile goes in the same batch.
-OMNISTORE_OUTBOX_DRAIN_DELAY = float(
-    os.environ.get("OMNISTORE_OUTBOX_DRAIN_DELAY", "0.2")
-)
-# Rows a drain claimed are left alone by other drains this long: when its worker dies,
-# what it had not delivered waits this long for the next drain.
-OMNISTORE_OUTBOX_CLAIM_SECONDS = float(
-    os.environ.get("OMNISTORE_OUTBOX_CLAIM_SECONDS", "60")
-)
-
-# --- Card-present terminals ----------------------------------------------
-# The terminal provider (orders.terminals) of the shops' paired readers; empty: a
-# card at the counter is recorded as taken at the till. "simulated" is driven from
-# the sale screen (approve / decline) and by the tests.
-OMNISTORE_TERMINAL_PROVIDER = os.environ.get("OMNISTORE_TERMINAL_PROVIDER", "simulated")
-# How long the counter waits for a card before the payment times out.
-OMNISTORE_TERMINAL_TIMEOUT_SECONDS = int(
-    os.environ.get("OMNISTORE_TERMINAL_TIMEOUT_SECONDS", "120")
-)
-# How often the waiting screen asks for the result.
-OMNISTORE_TERMINAL_POLL_SECONDS = int(
-    os.environ.get("OMNISTORE_TERMINAL_POLL_SECONDS", "1")
-)
-
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
-}
-
-# --- Campaigns ------------------------------------------------------------
-OMNISTORE_SMS_BACKEND = os.environ.get(
-    "OMNISTORE_SMS_BACKEND", "campaigns.backends.ConsoleBackend"
-)
-OMNISTORE_PUSH_BACKEND = os.environ.get(
-    "OMNISTORE_PUSH_BACKEND", "campaigns.backends.ConsoleBackend"
-)
-OMNISTORE_CAMPAIGN_BATCH_SIZE = int(
-    os.environ.get("OMNISTORE_CAMPAIGN_BATCH_SIZE", "1000")
-)
-OMNISTORE_MEMORY_BACKEND_KEEP = 10_000
-# A campaign run holds its campaign this long, renewed every third of it while the run
-# lives: a run whose worker died is resumed within a lease and a due-campaigns pass.
-OMNISTORE_CAMPAIGN_LEASE_SECONDS = float(
-    os.environ.get("OMNISTORE_CAMPAIGN_LEASE_SECONDS", "30")
-)
-# A wished item's price must fall at least this much below its price when added
-# before the price-drop automation writes (percent; 0: any drop).
-OMNISTORE_PRICE_DROP_MIN_PERCENT = Decimal(
-    os.environ.get("OMNISTORE_PRICE_DROP_MIN_PERCENT", "10")
-)
-# The client book (docs/clienteling.md): a client with no purchase for this many days
-# is lapsed; a purchase asks for a follow-up this many days later; a birthday task
-# appears this many days ahead; "recent" purchases and wishlist changes are this new.
-OMNISTORE_CLIENTBOOK_LAPSED_DAYS = int(
-    os.environ.get("OMNISTORE_CLIENTBOOK_LAPSED_DAYS", "180")
-)
-OMNISTORE_CLIENTBOOK_FOLLOW_UP_DAYS = int(
-    os.environ.get("OMNISTORE_CLIENTBOOK_FOLLOW_UP_DAYS", "7")
-)
-OMNISTORE_CLIENTBOOK_BIRTHDAY_LEAD_DAYS = int(
-    os.environ.get("OMNISTORE_CLIENTBOOK_BIRTHDAY_LEAD_DAYS", "7")
-)
-OMNISTORE_CLIENTBOOK_RECENT_DAYS = 30
-CELERY_BEAT_SCHEDULE["customers-client-tasks"] = {
-    "task": "customers.tasks.generate_client_tasks",
-    "schedule": 3600.0 * 6,
-}
+# The features' periodic work (their settings are in ``features``).
 CELERY_BEAT_SCHEDULE.update(
     {
+        "customers-client-tasks": {
+            "task": "customers.tasks.generate_client_tasks",
+            "schedule": 3600.0 * 6,
+        },
         "campaigns-send-due": {
             "task": "campaigns.tasks.send_due_campaigns",
             "schedule": 30.0,
@@ -457,64 +302,39 @@ CELERY_BEAT_SCHEDULE.update(
             "task": "campaigns.tasks.attribute_recent_orders",
             "schedule": 600.0,
         },
+        "customers-drain-browse-events": {
+            "task": "customers.tasks.drain_browse_events",
+            "schedule": OMNISTORE_BROWSE_DRAIN_EVERY,
+        },
+        "approvals-expire": {
+            "task": "omnistore.approvals.tasks.expire_approvals",
+            "schedule": 60.0,
+        },
+        "appointments-send-reminders": {
+            "task": "customers.tasks.send_appointment_reminders",
+            "schedule": 600.0,
+        },
     }
 )
+# Beat's schedule file (last run of each entry): keep it on a persistent path, or a
+# fresh one on every start runs each entry at once (omnistore.core.beat).
+CELERY_BEAT_SCHEDULE_FILENAME = os.environ.get(
+    "CELERY_BEAT_SCHEDULE_FILENAME", "celerybeat-schedule"
+)
+CELERY_BEAT_SCHEDULER = "omnistore.core.beat:Scheduler"
 
-# --- Browse events (customers.services.browsing) ---------------------------
-# Where product views wait between the request and the drain: a Redis list (one RPUSH
-# per request) at this URL, default REDIS_URL; without Redis each request's batch is
-# written by one INSERT instead (development, tests).
+# Where product views wait between the request and the drain (customers.services.
+# browsing): a Redis list (one RPUSH per request) at this URL, default REDIS_URL;
+# without Redis each request's batch is written by one INSERT instead (development,
+# tests).
 OMNISTORE_BROWSE_BUFFER_URL = os.environ.get("OMNISTORE_BROWSE_BUFFER_URL", REDIS_URL)
-OMNISTORE_BROWSE_DRAIN_BATCH = int(
-    os.environ.get("OMNISTORE_BROWSE_DRAIN_BATCH", "2000")
-)
-# Seconds between drains (beat); an event older than this many days when drained
-# (a replayed or skewed client clock) is dropped.
-OMNISTORE_BROWSE_DRAIN_EVERY = float(
-    os.environ.get("OMNISTORE_BROWSE_DRAIN_EVERY", "5")
-)
-OMNISTORE_BROWSE_MAX_AGE_DAYS = 30
-# "Viewed several times, not bought": views of one product in a window of days, and
-# at most one such message per customer per CUSTOMER_CAP days, per product per
-# PRODUCT_CAP days.
-OMNISTORE_VIEWED_NOT_BOUGHT_VIEWS = int(
-    os.environ.get("OMNISTORE_VIEWED_NOT_BOUGHT_VIEWS", "3")
-)
-OMNISTORE_VIEWED_NOT_BOUGHT_DAYS = int(
-    os.environ.get("OMNISTORE_VIEWED_NOT_BOUGHT_DAYS", "7")
-)
-OMNISTORE_VIEWED_NOT_BOUGHT_CUSTOMER_CAP_DAYS = int(
-    os.environ.get("OMNISTORE_VIEWED_NOT_BOUGHT_CUSTOMER_CAP_DAYS", "7")
-)
-OMNISTORE_VIEWED_NOT_BOUGHT_PRODUCT_CAP_DAYS = int(
-    os.environ.get("OMNISTORE_VIEWED_NOT_BOUGHT_PRODUCT_CAP_DAYS", "30")
-)
-CELERY_BEAT_SCHEDULE["customers-drain-browse-events"] = {
-    "task": "customers.tasks.drain_browse_events",
-    "schedule": OMNISTORE_BROWSE_DRAIN_EVERY,
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
-
-# The till at the counter: the cash denominations counted at open and close (notes
-# and coins of OMNISTORE_CURRENCY, highest first) and the over/short a close may show
-# before a store manager must approve it.
-OMNISTORE_TILL_DENOMINATIONS = [
-    Decimal(value)
-    for value in (
-        "500", "200", "100", "50", "20", "10", "5",
-        "2", "1", "0.50", "0.20", "0.10", "0.05", "0.02", "0.01",
-    )
-]  # fmt: skip
-OMNISTORE_TILL_TOLERANCE = Decimal(os.environ.get("OMNISTORE_TILL_TOLERANCE", "5.00"))
-
-# --- Payments -------------------------------------------------------------
-# "test" (no gateway: demo, tests, benchmark) or "stripe". Production refuses "test".
-OMNISTORE_PAYMENT_PROVIDER = os.environ.get("OMNISTORE_PAYMENT_PROVIDER", "test")
-OMNISTORE_PAYMENT_TEST_PROVIDER_ALLOWED = True
-STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
-STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
-STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "https://api.stripe.com")
-STRIPE_MAX_NETWORK_RETRIES = int(os.environ.get("STRIPE_MAX_NETWORK_RETRIES", "2"))
-STRIPE_TIMEOUT = float(os.environ.get("STRIPE_TIMEOUT", "20"))
 
 # --- Client address and shared rate-limit state --------------------------
 # How many reverse proxies of our own stand in front of Django. Each appends the
@@ -590,10 +410,6 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
-# --- API schema and docs --------------------------------------------------
-# /api/schema/ and /api/docs/ for anyone (development, the demo, the tests); the
-# production settings turn this off: staff only there.
-OMNISTORE_API_DOCS_PUBLIC = env_bool("OMNISTORE_API_DOCS_PUBLIC", True)
 
 # --- A read replica (streaming) -------------------------------------------
 # DATABASE_REPLICA_URL adds the "replica" alias, the primary's settings with the
@@ -628,81 +444,3 @@ MIDDLEWARE.insert(
     "simple_history.middleware.HistoryRequestMiddleware",
 )
 SIMPLE_HISTORY_REVERT_DISABLED = True
-
-# --- Manager approvals at the counter (omnistore.approvals.policy) ---------
-# A threshold left empty in the environment turns that approval off. The till's
-# over/short limit is OMNISTORE_TILL_TOLERANCE above.
-def _approval_threshold(name: str, default: str) -> Decimal | None:
-    value = os.environ.get(name, default).strip()
-    return Decimal(value) if value else None
-
-
-OMNISTORE_APPROVAL_REFUND_ABOVE = _approval_threshold(
-    "OMNISTORE_APPROVAL_REFUND_ABOVE", "150.00"
-)
-OMNISTORE_APPROVAL_PRICE_OVERRIDE_ABOVE_PERCENT = _approval_threshold(
-    "OMNISTORE_APPROVAL_PRICE_OVERRIDE_ABOVE_PERCENT", "10"
-)
-OMNISTORE_APPROVAL_DISCOUNT_ABOVE_PERCENT = _approval_threshold(
-    "OMNISTORE_APPROVAL_DISCOUNT_ABOVE_PERCENT", "20"
-)
-OMNISTORE_APPROVAL_RETURN_OUTSIDE_WINDOW = env_bool(
-    "OMNISTORE_APPROVAL_RETURN_OUTSIDE_WINDOW", True
-)
-OMNISTORE_APPROVAL_RETURN_WITHOUT_RECEIPT = env_bool(
-    "OMNISTORE_APPROVAL_RETURN_WITHOUT_RECEIPT", True
-)
-OMNISTORE_APPROVAL_PICKUP_BY_IDENTITY = env_bool(
-    "OMNISTORE_APPROVAL_PICKUP_BY_IDENTITY", True
-)
-OMNISTORE_APPROVAL_GIFT_CARD_VOID = env_bool("OMNISTORE_APPROVAL_GIFT_CARD_VOID", True)
-OMNISTORE_APPROVAL_EXPIRY_MINUTES = int(
-    os.environ.get("OMNISTORE_APPROVAL_EXPIRY_MINUTES", "10")
-)
-OMNISTORE_APPROVAL_PIN_MAX_FAILURES = int(
-    os.environ.get("OMNISTORE_APPROVAL_PIN_MAX_FAILURES", "5")
-)
-# Click and collect is promised ready this many hours after it is placed; the
-# manager pages list the pickups past it.
-OMNISTORE_PICKUP_PROMISE_HOURS = int(
-    os.environ.get("OMNISTORE_PICKUP_PROMISE_HOURS", "4")
-)
-OMNISTORE_APPROVAL_PIN_LOCK_MINUTES = int(
-    os.environ.get("OMNISTORE_APPROVAL_PIN_LOCK_MINUTES", "15")
-)
-CELERY_BEAT_SCHEDULE["approvals-expire"] = {
-    "task": "omnistore.approvals.tasks.expire_approvals",
-    "schedule": 60.0,
-}
-
-# --- Appointments ---------------------------------------------------------------------
-# Minutes each kind of appointment takes; slots start every step within the shop's
-# appointment hours (every duration a multiple of the step).
-OMNISTORE_APPOINTMENT_MINUTES = {"styling": 60, "fitting": 30}
-OMNISTORE_APPOINTMENT_SLOT_MINUTES = 30
-# How far ahead a customer may book, and how long before the start a reminder leaves.
-OMNISTORE_APPOINTMENT_HORIZON_DAYS = int(
-    os.environ.get("OMNISTORE_APPOINTMENT_HORIZON_DAYS", "60")
-)
-OMNISTORE_APPOINTMENT_REMINDER_HOURS = int(
-    os.environ.get("OMNISTORE_APPOINTMENT_REMINDER_HOURS", "24")
-)
-CELERY_BEAT_SCHEDULE["appointments-send-reminders"] = {
-    "task": "customers.tasks.send_appointment_reminders",
-    "schedule": 600.0,
-}
-REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["appointment_slots"] = os.environ.get(
-    "THROTTLE_APPOINTMENT_SLOTS", "120/minute"
-)
-REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["appointment_booking"] = os.environ.get(
-    "THROTTLE_APPOINTMENT_BOOKING", "20/hour"
-)
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
-    {
-        "AppointmentKindEnum": "customers.models.AppointmentKind",
-        "AppointmentStatusEnum": "customers.models.AppointmentStatus",
-        # Named before appointments shared their field names ("status", "channel").
-        "StatusEnum": "orders.models.OrderStatus",
-        "ChannelEnum": ["web", "app"],
-    }
-)

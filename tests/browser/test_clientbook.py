@@ -9,8 +9,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from customers.clienteling import ClientTask, TaskStatus
-from customers.models import Channel
+from customers.models import Channel, ClientTask, TaskStatus
 from customers.services.clientbook import assign_associate
 from customers.services.profiles import update_profile
 from customers.services.wishlists import add_wishlist_item

@@ -9,14 +9,8 @@ import pytest
 from django.core.cache import cache
 from playwright.sync_api import expect
 
-from orders.models import Order, Register
-from tests.factories import (
-    LocationFactory,
-    ProductFactory,
-    StaffFactory,
-    VariantFactory,
-    stock,
-)
+from orders.models import Order
+from tests.browser.counter_helpers import make_counter, open_till, sign_in
 from tests.orders.stored_value_helpers import PIN, balance, gift_card, ledger_total
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -25,19 +19,7 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 @pytest.fixture
 def counter():
     cache.clear()
-    shop = LocationFactory(code="MI01", name="Milano Centro")
-    StaffFactory(
-        username="giulia", first_name="Giulia", last_name="Bianchi", store=shop
-    )
-    Register.objects.create(location=shop, name="Till 1")
-    shirt = VariantFactory(
-        product=ProductFactory(name="Oxford shirt"),
-        sku="SHIRT-BLU-M",
-        barcode="8000000000017",
-        price=Decimal("69.00"),
-    )
-    stock(shirt, shop, 5)
-    return shop
+    return make_counter()
 
 
 @pytest.mark.browser
@@ -45,15 +27,8 @@ def counter():
 def test_part_gift_card_part_cash_at_the_counter(live_server, page, counter):
     card = gift_card("50.00")
     page.set_viewport_size({"width": 1024, "height": 900})
-    page.goto(f"{live_server.url}/staff/login/")
-    page.fill("#id_username", "giulia")
-    page.fill("#id_password", "pass-1234")
-    page.click("button[type=submit]")
-
-    page.click("nav.main >> text=Till")
-    opening = page.get_by_test_id("till-open")
-    opening.get_by_label("50", exact=True).fill("2")
-    opening.get_by_test_id("open-till").click()
+    sign_in(page, live_server)
+    open_till(page, {"50": 2})
 
     ARTIFACTS.mkdir(exist_ok=True)
     page.click("nav.main >> text=Sale")

@@ -11,17 +11,10 @@ from playwright.sync_api import expect
 from orders.models import (
     Order,
     PaymentMethod,
-    Register,
     TillSession,
     TillSessionStatus,
 )
-from tests.factories import (
-    LocationFactory,
-    ProductFactory,
-    StaffFactory,
-    VariantFactory,
-    stock,
-)
+from tests.browser.counter_helpers import make_counter, open_till, sign_in
 from tests.orders.terminal_helpers import reader
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -29,18 +22,7 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 @pytest.fixture
 def counter():
-    shop = LocationFactory(code="MI01", name="Milano Centro")
-    StaffFactory(
-        username="giulia", first_name="Giulia", last_name="Bianchi", store=shop
-    )
-    Register.objects.create(location=shop, name="Till 1")
-    shirt = VariantFactory(
-        product=ProductFactory(name="Oxford shirt"),
-        sku="SHIRT-BLU-M",
-        barcode="8000000000017",
-        price=Decimal("69.00"),
-    )
-    stock(shirt, shop, 5)
+    shop = make_counter()
     reader(shop, label="Counter reader")
     return shop
 
@@ -51,16 +33,8 @@ def test_open_sell_by_card_and_in_cash_with_change_and_close(
     live_server, page, counter
 ):
     page.set_viewport_size({"width": 1024, "height": 768})
-    page.goto(f"{live_server.url}/staff/login/")
-    page.fill("#id_username", "giulia")
-    page.fill("#id_password", "pass-1234")
-    page.click("button[type=submit]")
-
-    page.click("nav.main >> text=Till")
-    opening = page.get_by_test_id("till-open")
-    opening.get_by_label("50", exact=True).fill("2")
-    opening.get_by_label("10", exact=True).fill("5")
-    opening.get_by_test_id("open-till").click()
+    sign_in(page, live_server)
+    open_till(page, {"50": 2, "10": 5})
     expect(page.get_by_test_id("till-expected")).to_have_text("150.00 EUR")
 
     ARTIFACTS.mkdir(exist_ok=True)

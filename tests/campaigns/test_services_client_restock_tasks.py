@@ -4,8 +4,7 @@ added it to the customer's list, a line on every wisher's timeline; once per res
 import pytest
 
 from campaigns.services.restocks import detect_restocks
-from customers.clienteling import ClientTask, TaskKind
-from customers.models import Channel, CustomerEvent
+from customers.models import Channel, ClientTask, CustomerEvent, TaskKind
 from customers.services.wishlists import add_wishlist_item
 from inventory.services.stock import receive_stock
 from tests.campaigns.factories import person

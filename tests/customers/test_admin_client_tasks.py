@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from customers.clienteling import ClientTask
+from customers.models import ClientTask
 from tests.customers.clientbook_people import client as new_client
 from tests.customers.clientbook_people import people
 

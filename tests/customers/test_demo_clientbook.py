@@ -6,9 +6,8 @@ from io import StringIO
 import pytest
 
 from customers import demo
-from customers.clienteling import ClientTask, TaskStatus
 from customers.demo_clientbook import seed_client_book
-from customers.models import Customer
+from customers.models import ClientTask, Customer, TaskStatus
 from inventory.demo import seed_inventory
 from omnistore.accounts.models import Role, User
 

@@ -8,7 +8,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from customers.clienteling import ClientTask, ClientTaskChange, TaskKind, TaskStatus
+from customers.models import ClientTask, ClientTaskChange, TaskKind, TaskStatus
 from customers.services.clientbook import assign_associate
 from customers.services.erasure import erase_customer
 from customers.services.tasks import (

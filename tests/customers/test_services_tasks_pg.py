@@ -5,8 +5,7 @@ import datetime as dt
 
 import pytest
 
-from customers.clienteling import ClientTask
-from customers.models import Customer, CustomerEvent
+from customers.models import ClientTask, Customer, CustomerEvent
 from customers.services.clientbook import assign_associate
 from customers.services.tasks import generate_client_tasks
 from omnistore.core.exceptions import Conflict

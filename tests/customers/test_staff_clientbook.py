@@ -8,8 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from customers.clienteling import ClientTask
-from customers.models import Channel, Customer
+from customers.models import Channel, ClientTask, Customer
 from customers.services.clientbook import assign_associate
 from customers.services.wishlists import add_wishlist_item
 from tests.customers.clientbook_people import client as new_client

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from customers.clienteling import ClientTask, TaskStatus
+from customers.models import ClientTask, TaskStatus
 from tests.customers.clientbook_people import client as new_client
 from tests.customers.clientbook_people import people
 

@@ -1,5 +1,6 @@
 import pytest
 from django.core import mail
+from django.core.cache import cache
 
 from orders.payments.registry import get_provider
 from tests.fakes.stripe_server import FakeStripe
@@ -9,6 +10,15 @@ from tests.fakes.stripe_server import FakeStripe
 def _clean_outbox_side_effects():
     mail.outbox = []
     yield
+
+
+@pytest.fixture
+def fresh_cache():
+    """Wrong gift card PINs and throttles are counted in the cache: none at the start of
+    a test, none left after it."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

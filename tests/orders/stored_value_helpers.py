@@ -8,9 +8,11 @@ from django.db.models import Sum
 
 from customers.models import Customer
 from customers.services.loyalty import earn_points
-from orders.models import GiftCard, GiftCardTransaction, StoreCreditKind
+from orders.models import GiftCard, GiftCardTransaction, Order, StoreCreditKind
 from orders.services.giftcards import issue_gift_card
 from orders.services.payments import book_store_credit
+from orders.services.refunds import receive_and_refund_return
+from orders.services.returns import ReturnLineRequest, request_return
 
 PIN = "482913"
 
@@ -59,3 +61,19 @@ def points_of(customer: Customer) -> int:
 
 def credit_of(customer: Customer) -> Decimal:
     return Customer.objects.get(pk=customer.pk).store_credit_balance
+
+
+def return_and_refund(
+    order: Order, line, *, actor, location, quantity: int = 1
+) -> dict[str, Decimal]:
+    """Return ``quantity`` of ``line`` at the shop ``location`` and refund it; what each
+    tender of the order has had back so far, by payment method."""
+    returned = request_return(
+        order=order,
+        lines=[ReturnLineRequest(line.pk, quantity)],
+        actor=actor,
+        location=location,
+        channel="store",
+    )
+    receive_and_refund_return(return_request=returned, location=location, actor=actor)
+    return {p.method: p.refunded_amount for p in order.payments.all()}

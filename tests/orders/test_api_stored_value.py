@@ -5,7 +5,6 @@ split-tender order back to each tender."""
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -14,8 +13,6 @@ from orders.models import GiftCard, Order, Payment
 from orders.services.fulfilment import mark_picked, mark_ready
 from orders.services.giftcards import void_gift_card
 from orders.services.pickups import collect_order
-from orders.services.refunds import receive_and_refund_return
-from orders.services.returns import ReturnLineRequest, request_return
 from tests.customers.factories import make_customer
 from tests.factories import StaffFactory, UserFactory
 from tests.orders.factories import shop, stocked
@@ -28,18 +25,12 @@ from tests.orders.stored_value_helpers import (
     give_points,
     ledger_total,
     points_of,
+    return_and_refund,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
 
 CARD = {"method": "card_online", "token": "tok_visa"}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def signed_in(user) -> APIClient:
@@ -319,30 +310,14 @@ def test_a_return_of_a_split_tender_order_refunds_each_tender(store, item, membe
     collect_order(order=order, code=order.pickup_code, actor=clerk, location=store)
     line = order.lines.get()
 
-    first = request_return(
-        order=order,
-        lines=[ReturnLineRequest(line.pk, 1)],
-        actor=clerk,
-        location=store,
-        channel="store",
-    )
-    receive_and_refund_return(return_request=first, location=store, actor=clerk)
-    refunded = {p.method: p.refunded_amount for p in order.payments.all()}
+    refunded = return_and_refund(order, line, actor=clerk, location=store)
     assert refunded == {
         "card_online": Decimal("100.00"),
         "gift_card": Decimal("0.00"),
         "loyalty_points": Decimal("0.00"),
     }
 
-    second = request_return(
-        order=order,
-        lines=[ReturnLineRequest(line.pk, 1)],
-        actor=clerk,
-        location=store,
-        channel="store",
-    )
-    receive_and_refund_return(return_request=second, location=store, actor=clerk)
-    refunded = {p.method: p.refunded_amount for p in order.payments.all()}
+    refunded = return_and_refund(order, line, actor=clerk, location=store)
     assert refunded == {
         "card_online": Decimal("150.00"),
         "gift_card": Decimal("30.00"),

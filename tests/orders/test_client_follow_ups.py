@@ -5,7 +5,8 @@ made the store sale), and a purchase on the "My clients" page."""
 import pytest
 from django.utils import timezone
 
-from customers.clienteling import PURCHASE_EVENT, ClientTask, TaskKind
+from customers.clienteling import PURCHASE_EVENT
+from customers.models import ClientTask, TaskKind
 from customers.selectors.clientbook import client_book
 from customers.services.clientbook import assign_associate
 from customers.tasks import generate_client_tasks

@@ -5,12 +5,9 @@ a split-tender counter sale returned at the counter refunds each tender."""
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 
 from orders.models import Order, TillSession
-from orders.services.refunds import receive_and_refund_return
-from orders.services.returns import ReturnLineRequest, request_return
 from tests.customers.factories import make_customer
 from tests.factories import LocationFactory, StaffFactory, VariantFactory, stock
 from tests.orders.stored_value_helpers import (
@@ -22,18 +19,12 @@ from tests.orders.stored_value_helpers import (
     give_points,
     ledger_total,
     points_of,
+    return_and_refund,
 )
 from tests.orders.till_helpers import open_counter_till
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
@@ -225,15 +216,7 @@ def test_a_counter_return_of_a_split_sale_refunds_each_tender(
         "cash": Decimal("40.00"),
     }
     line = order.lines.get()
-    ret = request_return(
-        order=order,
-        lines=[ReturnLineRequest(line.pk, 1)],
-        actor=associate,
-        location=shop,
-        channel="store",
-    )
-    receive_and_refund_return(return_request=ret, location=shop, actor=associate)
-    refunded = {p.method: p.refunded_amount for p in order.payments.all()}
+    refunded = return_and_refund(order, line, actor=associate, location=shop)
     assert refunded == {
         "cash": Decimal("40.00"),
         "gift_card": Decimal("30.00"),

@@ -1,0 +1,127 @@
+"""Markets, their price lists and the legal entities that sell in them."""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+from inventory.models.catalog import Variant
+from omnistore.core.exceptions import ValidationFailed
+from omnistore.core.vat import check_vat_number, vat_country
+
+
+class PriceList(models.Model):
+    """Shelf prices (tax included) in one currency. A market without a price list
+    sells at the catalogue's own ``Variant.price`` in ``OMNISTORE_CURRENCY``."""
+
+    code = models.CharField(max_length=20, unique=True)
+    name = models.CharField(max_length=100)
+    currency = models.CharField(max_length=3)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.name} ({self.currency})"
+
+
+class PriceListPrice(models.Model):
+    price_list = models.ForeignKey(
+        PriceList, on_delete=models.CASCADE, related_name="prices"
+    )
+    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="+")
+    price = models.DecimalField(max_digits=10, decimal_places=2)
+
+    class Meta:
+        ordering = ["price_list_id", "variant_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["price_list", "variant"], name="price_list_price_once"
+            ),
+            models.CheckConstraint(
+                name="price_list_price_not_negative", condition=Q(price__gte=0)
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.variant_id}: {self.price}"
+
+
+class Market(models.Model):
+    """Countries sold to in one currency at one price list (the EU in EUR,
+    Switzerland in CHF). A shop belongs to one; an online order takes the market of
+    its delivery country."""
+
+    code = models.CharField(max_length=20, unique=True)
+    name = models.CharField(max_length=100)
+    currency = models.CharField(max_length=3)
+    price_list = models.ForeignKey(
+        PriceList,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="markets",
+        help_text="Empty: the catalogue's own prices.",
+    )
+    legal_entity = models.ForeignKey(
+        "LegalEntity",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="markets",
+        help_text="Who sells online orders delivered in this market.",
+    )
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.name} ({self.currency})"
+
+
+class MarketCountry(models.Model):
+    """A country belongs to at most one market."""
+
+    market = models.ForeignKey(
+        Market, on_delete=models.CASCADE, related_name="countries"
+    )
+    country = models.CharField(max_length=2, unique=True)
+
+    class Meta:
+        ordering = ["country"]
+        verbose_name_plural = "market countries"
+
+    def __str__(self):
+        return self.country
+
+
+class LegalEntity(models.Model):
+    """The company that sells in a shop: its name, address and VAT number are on
+    every receipt and invoice."""
+
+    name = models.CharField(max_length=200)
+    address = models.CharField(max_length=250)
+    country = models.CharField(max_length=2)
+    vat_number = models.CharField(max_length=20)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "legal entities"
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        """The VAT number printed on receipts and invoices must be a real one of
+        the entity's country (checked with python-stdnum, kept compact); every
+        model form, the admin's included, runs this."""
+        super().clean()
+        try:
+            self.vat_number = check_vat_number(self.vat_number)
+        except ValidationFailed as error:
+            raise ValidationError({"vat_number": error.message}) from None
+        if not self.vat_number:
+            raise ValidationError({"vat_number": "A seller needs its VAT number."})
+        if self.country and vat_country(self.vat_number) != self.country.upper():
+            raise ValidationError(
+                {"vat_number": f"This is not a VAT number of {self.country.upper()}."}
+            )

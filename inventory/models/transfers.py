@@ -1,0 +1,114 @@
+"""Transfers of stock between locations, their lines and status history."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from inventory.models.catalog import Variant
+from inventory.models.locations import Location
+
+
+class TransferStatus(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    IN_TRANSIT = "in_transit", "In transit"
+    PARTIALLY_RECEIVED = "partially_received", "Partially received"
+    RECEIVED = "received", "Received"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Transfer(models.Model):
+    source = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="transfers_out"
+    )
+    destination = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="transfers_in"
+    )
+    status = models.CharField(
+        max_length=20, choices=TransferStatus.choices, default=TransferStatus.REQUESTED
+    )
+    note = models.CharField(max_length=250, blank=True)
+    reference_type = models.CharField(max_length=30, blank=True)
+    reference_id = models.CharField(max_length=64, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                name="transfer_source_not_destination",
+                condition=~Q(source=F("destination")),
+            )
+        ]
+
+    def __str__(self):
+        return f"T{self.pk:06d}" if self.pk else "new transfer"
+
+
+class TransferLine(models.Model):
+    transfer = models.ForeignKey(
+        Transfer, on_delete=models.PROTECT, related_name="lines"
+    )
+    variant = models.ForeignKey(Variant, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField()
+    quantity_shipped = models.PositiveIntegerField(default=0)
+    quantity_received = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                name="transfer_line_qty_gt_0", condition=Q(quantity__gt=0)
+            ),
+            models.CheckConstraint(
+                name="transfer_line_shipped_lte_qty",
+                condition=Q(quantity_shipped__lte=F("quantity")),
+            ),
+            models.CheckConstraint(
+                name="transfer_line_received_lte_shipped",
+                condition=Q(quantity_received__lte=F("quantity_shipped")),
+            ),
+            models.UniqueConstraint(
+                fields=["transfer", "variant"], name="transfer_line_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} × {self.variant_id}"
+
+    @property
+    def outstanding(self) -> int:
+        return self.quantity_shipped - self.quantity_received
+
+
+class TransferEvent(models.Model):
+    """Status history of a transfer: who moved it, when, from what to what."""
+
+    transfer = models.ForeignKey(
+        Transfer, on_delete=models.PROTECT, related_name="events"
+    )
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    note = models.CharField(max_length=250, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.from_status or '-'} → {self.to_status}"
