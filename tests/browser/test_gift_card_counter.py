@@ -1,6 +1,11 @@
-"""Part gift card, part cash at the counter in the browser: the associate opens the
-stored-value panel, scans the card, types its PIN and the amount, takes the rest in
-cash with change; the receipt shows both tenders and the card keeps what is left."""
+"""Gift cards at the counter in the browser.
+
+Part gift card, part cash: the associate opens the stored-value panel, scans the card,
+types its PIN and the amount, takes the rest in cash with change; the receipt shows
+both tenders and the card keeps what is left.
+
+A gift card sold alone (no goods in the basket), paid in cash or by card: the card is
+activated and the receipt shows it."""
 
 from decimal import Decimal
 from pathlib import Path
@@ -9,7 +14,7 @@ import pytest
 from django.core.cache import cache
 from playwright.sync_api import expect
 
-from orders.models import Order
+from orders.models import GiftCard, Order
 from tests.browser.counter_helpers import make_counter, open_till, sign_in
 from tests.orders.stored_value_helpers import PIN, balance, gift_card, ledger_total
 
@@ -76,3 +81,64 @@ def test_part_gift_card_part_cash_at_the_counter(live_server, page, counter):
     }
     assert balance(card) == Decimal("0.00")
     assert ledger_total(card) == Decimal("0.00")
+
+
+def _sell_a_gift_card_alone(page, live_server, *, number: str, amount: str):
+    """Log in, open the till, and put one gift card, and nothing else, in the sale."""
+    page.set_viewport_size({"width": 1024, "height": 900})
+    sign_in(page, live_server)
+    open_till(page, {"50": 2})
+    expect(page.get_by_test_id("till-expected")).to_have_text("100.00 EUR")
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.click("nav.main >> text=Sale")
+    page.get_by_test_id("sell-gift-card").click()
+    selling = page.locator("#sale-gift-card")
+    selling.get_by_label("Card number").fill(number)
+    selling.get_by_label("PIN from the card").fill("4321")
+    selling.get_by_label("Amount").fill(amount)
+    selling.get_by_role("button", name="Add gift card").click()
+    expect(page.get_by_test_id("basket-total")).to_contain_text(amount)
+    expect(page.locator("#checkout-total")).to_contain_text(amount)
+    return page.get_by_test_id("checkout")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("method", ["Cash", "Card"])
+def test_a_gift_card_alone_is_sold_activated_and_on_the_receipt(
+    live_server, page, counter, method
+):
+    number = "6012000011113333"
+    checkout = _sell_a_gift_card_alone(page, live_server, number=number, amount="40.00")
+    checkout.get_by_role("radio", name=method).check()
+    if method == "Cash":
+        checkout.get_by_label("Cash tendered").fill("50")
+        expect(checkout.get_by_test_id("change-due")).to_have_text(
+            "Change due: 10.00 EUR"
+        )
+    page.screenshot(
+        path=str(ARTIFACTS / f"gift-card-alone-{method.lower()}-form.png"),
+        full_page=True,
+    )
+    # Pressing the button takes the focus from the cash tendered: the page must not
+    # move under the pointer before it is released.
+    checkout.get_by_test_id("take-payment").click()
+
+    receipt = page.get_by_test_id("receipt")
+    expect(receipt).to_contain_text("Sale complete", timeout=30_000)
+    expect(receipt).to_contain_text("Gift card")
+    expect(receipt).to_contain_text("3333")
+    if method == "Cash":
+        expect(page.get_by_test_id("change-due")).to_have_text("10.00 EUR")
+    page.screenshot(
+        path=str(ARTIFACTS / f"gift-card-alone-{method.lower()}-receipt.png"),
+        full_page=True,
+    )
+    order = Order.objects.get()
+    card = GiftCard.objects.get(number=number)
+    assert (card.balance, card.order) == (Decimal("40.00"), order)
+    expected = "cash" if method == "Cash" else "card_in_store"
+    assert {p.method: p.amount for p in order.payments.all()} == {
+        expected: Decimal("40.00")
+    }
