@@ -159,3 +159,22 @@ def test_a_parked_sale_keeps_its_gift_card(staff):
     assert "sale_gift_cards" not in staff.session
     staff.post(reverse("staff:sale_resume", args=[0]))
     assert len(staff.session["sale_gift_cards"]) == 1
+
+
+def test_a_card_alone_counts_as_an_item_and_the_sale_can_be_parked_or_cleared(staff):
+    html = add_card(staff).content.decode()
+    assert '<td colspan="2">1 item</td>' in html
+    assert 'data-testid="park-sale"' in html and "New sale" in html
+    html = add_card(staff, number="6012000011113333").content.decode()
+    assert '<td colspan="2">2 items</td>' in html
+
+    staff.post(reverse("staff:sale_park"))
+    assert "sale_gift_cards" not in staff.session  # parked with the sale
+    html = staff.get(reverse("staff:sale")).content.decode()
+    assert 'data-testid="park-sale"' not in html
+
+    staff.post(reverse("staff:sale_resume", args=[0]))
+    assert len(staff.session["sale_gift_cards"]) == 2  # back with the sale
+    html = staff.post(reverse("staff:sale_gift_card_remove", args=[1]), **HTMX)
+    html = staff.post(reverse("staff:sale_gift_card_remove", args=[0]), **HTMX)
+    assert 'data-testid="park-sale"' not in html.content.decode()

@@ -148,7 +148,7 @@ def _basket(store, cart, *, request=None) -> dict:
     basket = {
         "rows": rows,
         "total": total,
-        "units": sum(line.quantity for line in lines),
+        "units": sum(line.quantity for line in lines),  # and one per gift card sold
         "short_here": [row for row in rows if row.short],
         "wanted": {line.variant_id: line.quantity for line in lines},
         "currency": currency,
@@ -160,6 +160,7 @@ def _basket(store, cart, *, request=None) -> dict:
         "gift_cards": sale_gift_cards(request) if request is not None else [],
     }
     basket["to_pay"] += cards_total(basket["gift_cards"])
+    basket["units"] += len(basket["gift_cards"])
     code = request.session.get(DISCOUNT_KEY, "") if request is not None else ""
     if code and rows:
         basket["discount_code"] = code
