@@ -233,6 +233,7 @@ def _give_up(delivery: WebhookDelivery, reason: str) -> None:
 
 QUEUE = "webhooks"
 BATCH = 10
+SLOW_CALL = 1.0  # seconds: an endpoint this slow gets no more calls from a batch
 WAKE_LIMIT = 32
 CLAIM_MARGIN = timedelta(seconds=5)
 _SETTLED = ["attempts", "response_status", "last_error", "status"] + [
@@ -336,7 +337,9 @@ def attempt(delivery_id: int | None = None) -> WebhookDelivery | None:
 def _attempt_all(claimed: list[WebhookDelivery]) -> None:
     """Call each claimed delivery's endpoint in turn and record the answers; the
     claim is renewed (and what is done recorded) before a call that could outlast
-    it."""
+    it. An endpoint that fails or answers slowly gets no more calls from this batch:
+    its other deliveries are released at once, so it holds up no other subscriber's
+    deliveries claimed with it."""
     timeout = settings.OMNISTORE_WEBHOOK_TIMEOUT
     margin = CLAIM_MARGIN.total_seconds()
     waiting = [d for d in claimed if d.status == WebhookDelivery.Status.PENDING]
@@ -351,9 +354,26 @@ def _attempt_all(claimed: list[WebhookDelivery]) -> None:
             claimed_until = time.monotonic() + margin + timeout
             continue
         delivery = waiting.pop(0)
+        started = time.monotonic()
         _call(delivery, targets, timeout)
         done.append(delivery)
+        unwell = delivery.status != WebhookDelivery.Status.DELIVERED
+        if unwell or time.monotonic() - started > SLOW_CALL:
+            same = [d for d in waiting if d.endpoint_id == delivery.endpoint_id]
+            waiting = [d for d in waiting if d.endpoint_id != delivery.endpoint_id]
+            _release(same)
     _settle(done)
+
+
+def _release(deliveries: list[WebhookDelivery]) -> None:
+    """Hand claimed deliveries back, not attempted: due again at once, their attempt
+    not counted (those another worker claimed meanwhile are left)."""
+    if deliveries:
+        WebhookDelivery.objects.filter(
+            pk__in=[d.pk for d in deliveries],
+            status=WebhookDelivery.Status.PENDING,
+            next_attempt_at=deliveries[0].next_attempt_at,
+        ).update(attempts=F("attempts") - 1, next_attempt_at=None)
 
 
 def _call(delivery: WebhookDelivery, targets: dict, timeout: float) -> None:

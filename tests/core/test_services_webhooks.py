@@ -310,3 +310,64 @@ def test_a_call_outlasting_half_the_margin_records_what_is_done_first(
         == 3
     )
     assert sum(slow.per_key().values()) == 3
+
+
+@pytest.mark.django_db
+def test_a_failing_subscriber_holds_up_no_other_subscriber_in_its_batch(receiver):
+    failing = Receiver()
+    try:
+        down = WebhookEndpoint.objects.create(
+            name="down", url=failing.url, secret=SECRET
+        )
+        erp = WebhookEndpoint.objects.create(
+            name="erp", url=receiver.url, secret=SECRET
+        )
+        failing.statuses = [500]
+        _queue(3)  # per event: one delivery to each endpoint
+
+        webhooks._attempt_all(webhooks._claim(10))
+
+        assert len(failing.requests) == 1  # not called again from this batch
+        assert len(receiver.requests) == 3
+        to_down = list(WebhookDelivery.objects.filter(endpoint=down).order_by("pk"))
+        assert (to_down[0].attempts, to_down[0].response_status) == (1, 500)
+        assert to_down[0].next_attempt_at is not None  # its back-off
+        # the other two handed back untried: due now, no attempt counted
+        assert [(d.attempts, d.next_attempt_at) for d in to_down[1:]] == [
+            (0, None),
+            (0, None),
+        ]
+        assert not WebhookDelivery.objects.filter(endpoint=erp).exclude(
+            status=WebhookDelivery.Status.DELIVERED
+        )
+        assert webhooks.deliver_webhooks() == 2  # the released ones, now accepted
+    finally:
+        failing.server.shutdown()
+
+
+@pytest.mark.django_db
+def test_a_slow_subscriber_gets_no_more_calls_from_its_batch(receiver, monkeypatch):
+    from tests.fakes.webhook_receiver import WebhookReceiver
+
+    monkeypatch.setattr(webhooks, "SLOW_CALL", 0.2)
+    slow = WebhookReceiver(slow_first=1, delay=0.3).start()
+    try:
+        sleepy = WebhookEndpoint.objects.create(
+            name="sleepy", url=slow.url, secret=SECRET
+        )
+        WebhookEndpoint.objects.create(name="erp", url=receiver.url, secret=SECRET)
+        _queue(2)
+
+        webhooks._attempt_all(webhooks._claim(10))
+
+        assert sum(slow.per_key().values()) == 1
+        assert len(receiver.requests) == 2
+        first, second = WebhookDelivery.objects.filter(endpoint=sleepy).order_by("pk")
+        assert first.status == WebhookDelivery.Status.DELIVERED
+        assert (second.status, second.attempts, second.next_attempt_at) == (
+            WebhookDelivery.Status.PENDING,
+            0,
+            None,
+        )
+    finally:
+        slow.stop()
