@@ -334,18 +334,19 @@ def attempt(delivery_id: int | None = None) -> WebhookDelivery | None:
     return claimed[0]
 
 
-def _attempt_all(claimed: list[WebhookDelivery]) -> None:
+def _attempt_all(claimed: list[WebhookDelivery]) -> int:
     """Call each claimed delivery's endpoint in turn and record the answers; the
     claim is renewed (and what is done recorded) before a call that could outlast
     it. An endpoint that fails or answers slowly gets no more calls from this batch:
     its other deliveries are released at once, so it holds up no other subscriber's
-    deliveries claimed with it."""
+    deliveries claimed with it. Returns how many were attempted (or given up)."""
     timeout = settings.OMNISTORE_WEBHOOK_TIMEOUT
     margin = CLAIM_MARGIN.total_seconds()
     waiting = [d for d in claimed if d.status == WebhookDelivery.Status.PENDING]
     claimed_until = time.monotonic() + margin + timeout
     targets: dict[str, object] = {}
     done: list[WebhookDelivery] = []
+    handed_back = 0
     while waiting:
         if time.monotonic() + timeout + margin / 2 > claimed_until:
             _settle(done)
@@ -362,7 +363,9 @@ def _attempt_all(claimed: list[WebhookDelivery]) -> None:
             same = [d for d in waiting if d.endpoint_id == delivery.endpoint_id]
             waiting = [d for d in waiting if d.endpoint_id != delivery.endpoint_id]
             _release(same)
+            handed_back += len(same)
     _settle(done)
+    return len(claimed) - handed_back
 
 
 def _release(deliveries: list[WebhookDelivery]) -> None:
@@ -446,6 +449,5 @@ def deliver_webhooks(limit: int = 100) -> int:
         claimed = _claim(min(BATCH, limit - attempted))
         if not claimed:
             break
-        _attempt_all(claimed)
-        attempted += len(claimed)
+        attempted += _attempt_all(claimed)
     return attempted

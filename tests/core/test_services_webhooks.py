@@ -325,7 +325,7 @@ def test_a_failing_subscriber_holds_up_no_other_subscriber_in_its_batch(receiver
         failing.statuses = [500]
         _queue(3)  # per event: one delivery to each endpoint
 
-        webhooks._attempt_all(webhooks._claim(10))
+        assert webhooks._attempt_all(webhooks._claim(10)) == 4  # 2 handed back
 
         assert len(failing.requests) == 1  # not called again from this batch
         assert len(receiver.requests) == 3
