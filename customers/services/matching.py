@@ -41,7 +41,7 @@ from customers.services.timeline import (
 from inventory.models import Location
 from omnistore.core import webhooks
 from omnistore.core.channels import Channel
-from omnistore.core.db import connection_for, load
+from omnistore.core.db import connection_for, insert_rows, load
 from omnistore.core.exceptions import Conflict, ValidationFailed
 
 # --- Matching -----------------------------------------------------------------------
@@ -362,7 +362,7 @@ def _new_guest(
     number = generate_loyalty_number()
     try:
         with transaction.atomic():
-            customer = Customer.objects.create(
+            customer = Customer(
                 first_name=first_name.strip()[:100],
                 last_name=last_name.strip()[:100],
                 email=value if kind == IdentityKind.EMAIL else "",
@@ -371,7 +371,8 @@ def _new_guest(
                 created_channel=channel,
                 created_location=location,
             )
-            CustomerIdentity.objects.bulk_create(
+            insert_rows([customer])  # the kept statements of the checkout's path
+            insert_rows(
                 [
                     CustomerIdentity(
                         customer=customer,
