@@ -414,7 +414,10 @@ def _converted_order(intent: TerminalIntent) -> Order | None:
 
 
 def _complete_sale(intent: TerminalIntent, *, source, actor, now) -> None:
-    """Place the paid sale with the card recorded against the intent, once."""
+    """Place the paid sale with the card recorded against the intent, once. Its time
+    is never before the payment's result it follows: a parallel delivery of that
+    result may have read the clock before the one that recorded it."""
+    now = max(now, intent.updated_at)
     sale = CounterSale.from_json(intent.sale)
     provider = get_terminal_provider(intent.provider)
     order = _converted_order(intent)
