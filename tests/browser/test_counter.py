@@ -158,6 +158,8 @@ def test_the_change_due_shows_while_the_cash_is_typed(live_server, page):
     shop, associate, items = make_shop(3)  # 10.00, 20.00, 30.00
     sign_in(page, live_server, associate)
     page.goto(f"{live_server.url}/staff/orders/sale/")
+    # the scan field takes the keys once the page has focused it
+    expect(page.get_by_label("Scan or type a SKU / barcode")).to_be_focused()
     for item in items[:2]:
         page.keyboard.type(item.barcode)
         page.keyboard.press("Enter")
