@@ -300,6 +300,16 @@ def _claim(limit: int = 1, delivery_id: int | None = None) -> list[WebhookDelive
     return claimed
 
 
+def _still_held(deliveries: list[WebhookDelivery]):
+    """The rows of ``deliveries`` whose claim is still this worker's (unchanged
+    since it claimed them together); those another worker claimed meanwhile are not."""
+    return WebhookDelivery.objects.filter(
+        pk__in=[d.pk for d in deliveries],
+        status=WebhookDelivery.Status.PENDING,
+        next_attempt_at=deliveries[0].next_attempt_at,
+    )
+
+
 def _renew(deliveries: list[WebhookDelivery]) -> list[WebhookDelivery]:
     """Extend the claim on ``deliveries`` still held by this worker (their claim
     unchanged); returns them. Those another worker claimed meanwhile are left."""
@@ -307,12 +317,8 @@ def _renew(deliveries: list[WebhookDelivery]) -> list[WebhookDelivery]:
     until = _claim_until(now)
     with transaction.atomic():
         held = set(
-            WebhookDelivery.objects.select_for_update(skip_locked=True)
-            .filter(
-                pk__in=[d.pk for d in deliveries],
-                status=WebhookDelivery.Status.PENDING,
-                next_attempt_at=deliveries[0].next_attempt_at,
-            )
+            _still_held(deliveries)
+            .select_for_update(skip_locked=True)
             .values_list("pk", flat=True)
         )
         WebhookDelivery.objects.filter(pk__in=held).update(next_attempt_at=until)
@@ -372,11 +378,7 @@ def _release(deliveries: list[WebhookDelivery]) -> None:
     """Hand claimed deliveries back, not attempted: due again at once, their attempt
     not counted (those another worker claimed meanwhile are left)."""
     if deliveries:
-        WebhookDelivery.objects.filter(
-            pk__in=[d.pk for d in deliveries],
-            status=WebhookDelivery.Status.PENDING,
-            next_attempt_at=deliveries[0].next_attempt_at,
-        ).update(attempts=F("attempts") - 1, next_attempt_at=None)
+        _still_held(deliveries).update(attempts=F("attempts") - 1, next_attempt_at=None)
 
 
 def _call(delivery: WebhookDelivery, targets: dict, timeout: float) -> None:
