@@ -88,6 +88,15 @@ class WebhookDelivery(models.Model):
     class Meta:
         ordering = ["-id"]
         verbose_name_plural = "webhook deliveries"
+        # The worker's claim reads only the pending rows, oldest first: delivered and
+        # failed ones (kept for the record) never slow it down as they pile up.
+        indexes = [
+            models.Index(
+                fields=["id"],
+                name="webhook_delivery_pending_idx",
+                condition=models.Q(status="pending"),
+            )
+        ]
 
     def __str__(self):
         return f"{self.event_type} → {self.endpoint_id} ({self.status})"

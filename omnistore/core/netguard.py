@@ -147,6 +147,14 @@ def validate_public_url(url: str) -> None:
         raise ValidationError(str(error), code="unsafe_url") from None
 
 
+def _connect(address: str, port: int, timeout: float) -> socket.socket:
+    """A TCP connection with Nagle's delay off, as ``http.client`` sets it: a
+    request's headers and body leave at once on a kept connection too."""
+    sock = socket.create_connection((address, port), timeout)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
 class _PinnedHTTP(http.client.HTTPConnection):
     """Connects to the checked address; ``Host`` still names the host."""
 
@@ -155,9 +163,7 @@ class _PinnedHTTP(http.client.HTTPConnection):
         self._address = target.address
 
     def connect(self):
-        self.sock = self.pinned = socket.create_connection(
-            (self._address, self.port), self.timeout
-        )
+        self.sock = self.pinned = _connect(self._address, self.port, self.timeout)
 
 
 class _PinnedHTTPS(http.client.HTTPSConnection):
@@ -173,37 +179,105 @@ class _PinnedHTTPS(http.client.HTTPSConnection):
         self._address = target.address
 
     def connect(self):
-        sock = socket.create_connection((self._address, self.port), self.timeout)
+        sock = _connect(self._address, self.port, self.timeout)
         self.sock = self.pinned = self._context.wrap_socket(
             sock, server_hostname=self.host
         )
 
 
+class Kept:
+    """Connections kept open between the calls of one batch (HTTP/1.1 keep-alive),
+    one per checked address: a subscriber that keeps its connection open is called
+    over it again, without a new TCP (and TLS) handshake per call. ``close`` ends
+    them; a connection the server closes, or whose answer was not read to its end,
+    is not used again."""
+
+    def __init__(self):
+        self._open: dict[tuple, http.client.HTTPConnection] = {}
+
+    def take(self, target: Target, timeout: float) -> tuple[object, bool]:
+        """(a connection to ``target``, whether it is already open)."""
+        key = (target.scheme, target.host, target.port, target.address)
+        connection = self._open.pop(key, None)
+        if connection is not None and connection.sock is not None:
+            connection.sock.settimeout(timeout)
+            return connection, True
+        kind = _PinnedHTTPS if target.scheme == "https" else _PinnedHTTP
+        return kind(target, timeout), False
+
+    def give_back(self, target: Target, connection, reusable: bool) -> None:
+        key = (target.scheme, target.host, target.port, target.address)
+        if reusable and connection.sock is not None:
+            self._open[key] = connection
+        else:
+            connection.close()
+
+    def close(self) -> None:
+        for connection in self._open.values():
+            connection.close()
+        self._open.clear()
+
+
+# An open connection the server closed meanwhile fails before any answer: the call
+# is made again once on a new connection (the delivery id lets receivers drop a
+# repeat, as they must for any retry).
+_STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
+
+
 def post(
-    target: Target, body: bytes, headers: dict[str, str], *, timeout: float
+    target: Target,
+    body: bytes,
+    headers: dict[str, str],
+    *,
+    timeout: float,
+    kept: Kept | None = None,
 ) -> int:
     """POST ``body`` to a checked target and return the status. Redirects are not
     followed (a 3xx is just a status); the whole exchange must end within
     ``timeout`` seconds and at most ``OMNISTORE_WEBHOOK_MAX_RESPONSE_BYTES`` of the
-    answer are read. Raises ``OSError`` (``TimeoutError`` when too slow)."""
+    answer are read. With ``kept``, the connection is taken from and given back to
+    it. Raises ``OSError`` (``TimeoutError`` when too slow)."""
     deadline = time.monotonic() + timeout
-    kind = _PinnedHTTPS if target.scheme == "https" else _PinnedHTTP
-    connection = kind(target, timeout)
+    kept = kept or Kept()
+    connection, reused = kept.take(target, timeout)
+    reusable = False
     try:
-        connection.request("POST", target.path, body=body, headers=headers)
-        response = connection.getresponse()
-        left = settings.OMNISTORE_WEBHOOK_MAX_RESPONSE_BYTES
-        while left > 0:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(f"No complete answer within {timeout:g} s.")
-            connection.pinned.settimeout(remaining)
-            chunk = response.read1(min(left, 8192))
-            if not chunk:
-                break
-            left -= len(chunk)
+        try:
+            response = _send(connection, target, body, headers)
+        except _STALE:
+            if not reused:
+                raise
+            connection.close()
+            connection.timeout = max(deadline - time.monotonic(), 0.001)
+            response = _send(connection, target, body, headers)
+        reusable = _read_answer(connection, response, deadline, timeout)
         return response.status
     except http.client.HTTPException as error:
         raise OSError(f"Bad HTTP answer: {error!r}") from None
     finally:
-        connection.close()
+        kept.give_back(target, connection, reusable)
+
+
+def _send(connection, target: Target, body: bytes, headers: dict[str, str]):
+    connection.request("POST", target.path, body=body, headers=headers)
+    return connection.getresponse()
+
+
+def _read_answer(connection, response, deadline: float, timeout: float) -> bool:
+    """Read at most the allowed bytes of the answer before ``deadline``; returns
+    whether the connection can carry another call (the answer read to its end and
+    the server keeping it open)."""
+    left = settings.OMNISTORE_WEBHOOK_MAX_RESPONSE_BYTES
+    while left > 0:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError(f"No complete answer within {timeout:g} s.")
+        connection.pinned.settimeout(remaining)  # the response's socket, kept or not
+        chunk = response.read1(min(left, 8192))
+        if not chunk:
+            break
+        left -= len(chunk)
+    read_to_end = response.isclosed() or response.length == 0
+    if read_to_end:
+        response.close()  # the answer's end: the connection is free for another
+    return read_to_end and not response.will_close

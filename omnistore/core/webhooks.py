@@ -345,10 +345,22 @@ def _attempt_all(claimed: list[WebhookDelivery]) -> int:
     claim is renewed (and what is done recorded) before a call that could outlast
     it. An endpoint that fails or answers slowly gets no more calls from this batch:
     its other deliveries are released at once, so it holds up no other subscriber's
-    deliveries claimed with it. Returns how many were attempted (or given up)."""
+    deliveries claimed with it. Calls to one endpoint share a connection when it
+    keeps it open. Returns how many were attempted (or given up)."""
+    waiting = [d for d in claimed if d.status == WebhookDelivery.Status.PENDING]
+    kept = netguard.Kept()
+    try:
+        handed_back = _call_in_turn(waiting, kept)
+    finally:
+        kept.close()
+    return len(claimed) - handed_back
+
+
+def _call_in_turn(waiting: list[WebhookDelivery], kept) -> int:
+    """The calls of ``_attempt_all``, the answers recorded as it goes; returns how
+    many deliveries were handed back."""
     timeout = settings.OMNISTORE_WEBHOOK_TIMEOUT
     margin = CLAIM_MARGIN.total_seconds()
-    waiting = [d for d in claimed if d.status == WebhookDelivery.Status.PENDING]
     claimed_until = time.monotonic() + margin + timeout
     targets: dict[str, object] = {}
     done: list[WebhookDelivery] = []
@@ -362,7 +374,7 @@ def _attempt_all(claimed: list[WebhookDelivery]) -> int:
             continue
         delivery = waiting.pop(0)
         started = time.monotonic()
-        _call(delivery, targets, timeout)
+        _call(delivery, targets, timeout, kept)
         done.append(delivery)
         unwell = delivery.status != WebhookDelivery.Status.DELIVERED
         if unwell or time.monotonic() - started > SLOW_CALL:
@@ -371,7 +383,7 @@ def _attempt_all(claimed: list[WebhookDelivery]) -> int:
             _release(same)
             handed_back += len(same)
     _settle(done)
-    return len(claimed) - handed_back
+    return handed_back
 
 
 def _release(deliveries: list[WebhookDelivery]) -> None:
@@ -381,8 +393,9 @@ def _release(deliveries: list[WebhookDelivery]) -> None:
         _still_held(deliveries).update(attempts=F("attempts") - 1, next_attempt_at=None)
 
 
-def _call(delivery: WebhookDelivery, targets: dict, timeout: float) -> None:
-    """One call, its outcome set on ``delivery`` (not saved). The endpoint's URL is
+def _call(delivery: WebhookDelivery, targets: dict, timeout: float, kept) -> None:
+    """One call, its outcome set on ``delivery`` (not saved), over the batch's
+    ``kept`` connection to the endpoint when it has one. The endpoint's URL is
     checked once per batch: an address refused ends the delivery, one that does not
     resolve is tried again later."""
     url = delivery.endpoint.url
@@ -399,7 +412,7 @@ def _call(delivery: WebhookDelivery, targets: dict, timeout: float) -> None:
     else:
         body, headers = _request(delivery)
         try:
-            status = netguard.post(target, body, headers, timeout=timeout)
+            status = netguard.post(target, body, headers, timeout=timeout, kept=kept)
             _outcome(delivery, status, f"HTTP {status}")
         except OSError as exc:
             _outcome(delivery, None, str(exc) or repr(exc))

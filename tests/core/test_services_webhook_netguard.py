@@ -342,3 +342,17 @@ def test_a_switched_off_endpoint_is_not_retried(settings, subscribers):
     assert webhooks.deliver_webhooks() == 1
     assert WebhookDelivery.objects.get().status == WebhookDelivery.Status.FAILED
     assert len(subscriber.requests) == 1
+
+
+def test_a_delivery_connection_sends_without_nagles_delay():
+    # On a kept connection a request's headers and body are two writes: with Nagle's
+    # algorithm on, the body would wait for the subscriber's delayed ACK each call.
+    import socket
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    try:
+        sock = netguard._connect("127.0.0.1", listener.getsockname()[1], 2.0)
+        with sock:
+            assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+    finally:
+        listener.close()

@@ -16,18 +16,30 @@ SECRET = "s3cret-key"
 class Receiver:
     """A real HTTP subscriber on 127.0.0.1 answering with the next queued status."""
 
-    def __init__(self):
+    def __init__(self, *, keep_alive: bool = False, drop_after_answer: bool = False):
+        """``keep_alive``: HTTP/1.1, the connection kept open between calls;
+        ``drop_after_answer``: each connection closed after its first answer without
+        saying so (an idle connection a server times out)."""
         self.requests: list[dict] = []
         self.statuses: list[int] = []
+        self.connections = 0
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+
+            def setup(self):
+                super().setup()
+                receiver.connections += 1
+
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.requests.append({"headers": dict(self.headers), "body": body})
                 status = receiver.statuses.pop(0) if receiver.statuses else 204
                 self.send_response(status)
+                self.send_header("Content-Length", "0")
                 self.end_headers()
+                self.close_connection = self.close_connection or drop_after_answer
 
             def log_message(self, *args):
                 pass
@@ -371,3 +383,33 @@ def test_a_slow_subscriber_gets_no_more_calls_from_its_batch(receiver, monkeypat
         )
     finally:
         slow.stop()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "keep_alive, drop_after_answer, connections",
+    [
+        (True, False, 1),  # one connection carries the batch's calls
+        (False, False, 4),  # HTTP/1.0: a connection per call, as the server asks
+        (True, True, 4),  # closed unannounced: each call after the first retried
+    ],
+)
+def test_calls_to_one_subscriber_share_a_connection_it_keeps_open(
+    settings, keep_alive, drop_after_answer, connections
+):
+    settings.OMNISTORE_WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    subscriber = Receiver(keep_alive=keep_alive, drop_after_answer=drop_after_answer)
+    try:
+        WebhookEndpoint.objects.create(name="erp", url=subscriber.url, secret=SECRET)
+        _queue(4)
+
+        assert webhooks.deliver_webhooks() == 4
+
+        assert subscriber.connections == connections
+        sent = [json.loads(r["body"])["data"]["number"] for r in subscriber.requests]
+        assert sent == ["OS-0", "OS-1", "OS-2", "OS-3"]  # each once, in order
+        assert set(
+            WebhookDelivery.objects.values_list("status", "attempts", "response_status")
+        ) == {(WebhookDelivery.Status.DELIVERED, 1, 204)}
+    finally:
+        subscriber.server.shutdown()
