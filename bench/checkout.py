@@ -142,6 +142,15 @@ def main() -> None:
     floors.append(drive_requests(port, requests.floor(data), 8, SECONDS))
     raw = raw_sql(data, 8, min(SECONDS, 10))
     report(counts, results, raw)
+    if os.environ.get("BENCH_CPU_JSON"):  # every process's CPU per run, for a closer look
+        import json
+
+        runs = {"friendly": next(r for r in results if r["clients"] == 8)}
+        runs.update(realistic=realistic, buy_now=buy_now, floor=floors[0])
+        with open(os.environ["BENCH_CPU_JSON"], "w") as f:
+            json.dump({k: {"cpu": v["cpu"], "elapsed": v["elapsed"],
+                           "done": len(v.get("flows") or v.get("latencies"))}
+                       for k, v in runs.items()}, f, indent=1)
     report_realistic(
         {
             "floors": floors,

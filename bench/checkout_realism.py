@@ -13,6 +13,8 @@ from common import free_port
 
 
 class _Receiver(BaseHTTPRequestHandler):
+    # HTTP/1.1, the connection kept open between calls, as web servers answer
+    protocol_version = "HTTP/1.1"
     received = 0
     lock = threading.Lock()
 
@@ -21,6 +23,7 @@ class _Receiver(BaseHTTPRequestHandler):
         with _Receiver.lock:
             _Receiver.received += 1
         self.send_response(204)
+        self.send_header("Content-Length", "0")
         self.end_headers()
 
     def log_message(self, *args):
@@ -28,7 +31,8 @@ class _Receiver(BaseHTTPRequestHandler):
 
 
 def start_receiver() -> str:
-    """A subscriber answering 204 to every POST, on a thread of this process."""
+    """A subscriber answering 204 to every POST, on a thread of this process (a
+    thread per connection)."""
     port = free_port()
     server = ThreadingHTTPServer(("127.0.0.1", port), _Receiver)
     threading.Thread(target=server.serve_forever, daemon=True).start()
