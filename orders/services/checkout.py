@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from customers.models import Customer
 from inventory.models import Location, LocationKind, Variant
+from omnistore.core import webhooks
 from omnistore.core.actors import acting_user
 from omnistore.core.channels import Channel
 from omnistore.core.exceptions import Conflict, ValidationFailed
@@ -135,7 +136,8 @@ def _write_once(checkout: Checkout) -> Order:
     or a race on the number (tried again)."""
     for attempt in range(3):
         try:
-            with transaction.atomic(durable=True):
+            # the order's events (customer, stock, order) queued in one INSERT
+            with transaction.atomic(durable=True), webhooks.gathered():
                 return write_order(checkout)
         except IntegrityError:
             if checkout.idempotency_key and checkout.scope:

@@ -413,3 +413,53 @@ def test_calls_to_one_subscriber_share_a_connection_it_keeps_open(
         ) == {(WebhookDelivery.Status.DELIVERED, 1, 204)}
     finally:
         subscriber.server.shutdown()
+
+
+def _delivery_inserts(queries) -> int:
+    table = WebhookDelivery._meta.db_table
+    return sum(q["sql"].startswith(f'INSERT INTO "{table}"') for q in queries)
+
+
+@pytest.mark.django_db
+def test_events_gathered_in_a_transaction_are_queued_together_in_their_order():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    erp = WebhookEndpoint.objects.create(name="erp", url="https://erp.example.com/h")
+    crm = WebhookEndpoint.objects.create(name="crm", url="https://crm.example.com/h")
+    with (
+        CaptureQueriesContext(connection) as queries,
+        transaction.atomic(),
+        webhooks.gathered(),
+    ):
+        webhooks.emit("customer.created", {"customer_id": 1})
+        try:
+            with transaction.atomic():
+                webhooks.emit("stock.changed", {"movements": ["gone"]})
+                raise RuntimeError("rolled back")
+        except RuntimeError:
+            pass
+        webhooks.emit("order.created", {"number": "OS-1"})
+        assert not WebhookDelivery.objects.exists()  # queued as the block ends
+
+    assert _delivery_inserts(queries.captured_queries) == 1
+    assert list(
+        WebhookDelivery.objects.order_by("pk").values_list("event_type", "endpoint")
+    ) == [
+        ("customer.created", erp.pk),
+        ("customer.created", crm.pk),
+        ("order.created", erp.pk),
+        ("order.created", crm.pk),
+    ]
+    assert OutboxMessage.objects.filter(topic=webhooks.TOPIC).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_gathered_event_of_a_transaction_that_fails_is_never_queued():
+    WebhookEndpoint.objects.create(name="erp", url="https://erp.example.com/h")
+    with pytest.raises(RuntimeError), transaction.atomic(), webhooks.gathered():
+        webhooks.emit("order.created", {"number": "OS-1"})
+        raise RuntimeError("the checkout failed")
+
+    assert not WebhookDelivery.objects.exists()
+    assert not OutboxMessage.objects.filter(topic=webhooks.TOPIC).exists()

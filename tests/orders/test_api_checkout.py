@@ -390,3 +390,27 @@ def test_a_new_guest_is_announced_to_webhook_subscribers_once(settings):
     customer = Customer.objects.get()
     assert delivery.payload["customer_id"] == customer.pk
     assert Order.objects.filter(customer=customer).count() == 2
+
+
+def test_a_checkout_queues_all_its_events_for_subscribers_in_one_statement():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    item = stocked(warehouse(), 5)
+    WebhookEndpoint.objects.create(name="erp", url="https://erp.example.com/hook")
+    client = APIClient()
+    cart_with(client, (item, 2))
+    with CaptureQueriesContext(connection) as queries:
+        response = checkout(
+            client, fulfilment="delivery", address=ADDRESS, email="new@example.com"
+        )
+    assert response.status_code == 201, response.json()
+
+    table = WebhookDelivery._meta.db_table
+    inserts = [q for q in queries.captured_queries if f'INTO "{table}"' in q["sql"]]
+    assert len(inserts) == 1
+    assert sorted(WebhookDelivery.objects.values_list("event_type", flat=True)) == [
+        "customer.created",
+        "order.placed",
+        "stock.changed",
+    ]
