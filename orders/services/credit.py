@@ -152,7 +152,7 @@ def _expire_for(customer_id: int, now: datetime) -> bool:
         amount=-amount,
         currency=due.currency,
         kind=StoreCreditKind.EXPIRY,
-        reason=f"{EXPIRY_REASON} (credit due by {due.expires_at:%Y-%m-%d})",
+        reason=f"{EXPIRY_REASON} (credit due by {timezone.localdate(due.expires_at)})",
         reference=reference,
         now=now,
     )
