@@ -197,6 +197,7 @@ def _export_store_credit(customer_ids) -> list[dict[str, Any]]:
             "reason": t.reason,
             "reference": t.reference,
             "at": iso(t.created_at),
+            "expires_at": iso(t.expires_at),
         }
         for t in StoreCreditTransaction.objects.filter(
             customer_id__in=customer_ids

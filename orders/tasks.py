@@ -4,7 +4,7 @@ from celery import shared_task
 
 from omnistore.core import outbox
 from orders.models import Order
-from orders.services import giftcards, loyalty, pickups, sizes
+from orders.services import credit, giftcards, loyalty, pickups, sizes
 
 from .emails import enqueue_receipts
 
@@ -49,3 +49,8 @@ def send_e_gift_cards() -> int:
 @shared_task(name="orders.tasks.expire_gift_cards", ignore_result=True)
 def expire_gift_cards() -> int:
     return giftcards.expire_gift_cards()
+
+
+@shared_task(name="orders.tasks.expire_store_credit", ignore_result=True)
+def expire_store_credit() -> int:
+    return credit.expire_store_credit()

@@ -138,6 +138,15 @@ class ProfileSerializer(serializers.ModelSerializer):
         help_text="The associate who looks after this customer; null if none."
     )
     identities = IdentityOutSerializer(many=True, read_only=True)
+    store_credit_balance = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        read_only=True,
+        help_text=(
+            "Store credit to spend. What expires next, and when: "
+            "`/api/v1/me/store-credit/`."
+        ),
+    )
 
     class Meta:
         model = Customer

@@ -272,6 +272,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.tasks.expire_gift_cards",
         "schedule": 3600.0,
     },
+    "orders-expire-store-credit": {
+        "task": "orders.tasks.expire_store_credit",
+        "schedule": 3600.0,
+    },
 }
 
 # Webhook calls wait on other people's servers: they have a queue of their own, served

@@ -59,6 +59,12 @@ OMNISTORE_GIFT_CARD_PIN_LOCK_MINUTES = int(
 OMNISTORE_GIFT_CARD_MAX_AMOUNT = Decimal(
     os.environ.get("OMNISTORE_GIFT_CARD_MAX_AMOUNT", "1000.00")
 )
+# Store credit: each credit (a return refunded as credit, a credit payment given
+# back) can be spent for this many days; what is left of it then expires, the credit
+# expiring first spent first. 0: store credit never expires.
+OMNISTORE_STORE_CREDIT_EXPIRY_DAYS = int(
+    os.environ.get("OMNISTORE_STORE_CREDIT_EXPIRY_DAYS", "365")
+)
 OMNISTORE_SITE_URL = os.environ.get("OMNISTORE_SITE_URL", "http://127.0.0.1:8000")
 # How long a process keeps its list of active webhook endpoints (0: read every time).
 OMNISTORE_WEBHOOK_ENDPOINTS_TTL = float(

@@ -75,7 +75,7 @@ class StoreCreditInline(ReadOnlyInline):
     fk_name = "return_request"
     verbose_name = "store credit"
     verbose_name_plural = "store credit"
-    fields = ["created_at", "customer", "amount", "currency", "reference"]
+    fields = ["created_at", "customer", "amount", "currency", "expires_at", "reference"]
     readonly_fields = fields
 
 
@@ -188,12 +188,13 @@ class StoreCreditTransactionAdmin(ReadOnlyAdmin):
         "kind",
         "amount",
         "currency",
+        "expires_at",
         "reason",
         "return_request",
         "order",
     ]
     list_select_related = ["customer", "return_request", "order"]
-    list_filter = ["kind", "created_at"]
+    list_filter = ["kind", "created_at", "expires_at"]
     search_fields = [
         "=reference",
         "customer__last_name",

@@ -3,6 +3,7 @@ from django.urls import path
 from . import (
     carts,
     checkout,
+    credit,
     giftcards,
     invoices,
     loyalty,
@@ -31,6 +32,9 @@ urlpatterns = [
         "me/loyalty/points/",
         loyalty.MeLoyaltyPointsView.as_view(),
         name="me-loyalty-points",
+    ),
+    path(
+        "me/store-credit/", credit.MeStoreCreditView.as_view(), name="me-store-credit"
     ),
     path(
         "gift-cards/balance/",

@@ -1,4 +1,5 @@
-"""Store credit: a per-customer ledger, credited by returns and spent on orders."""
+"""Store credit: a per-customer ledger, credited by returns and spent on orders; what
+is left of a credit past its ``expires_at`` expires (``orders.services.credit``)."""
 
 from __future__ import annotations
 
@@ -15,12 +16,14 @@ class StoreCreditKind(models.TextChoices):
     RETURN = "return", "Return refunded as credit"
     PAYMENT = "payment", "Spent on an order"
     PAYMENT_REFUND = "payment_refund", "Credit payment given back"
+    EXPIRY = "expiry", "Expired unused"
 
 
 class StoreCreditTransaction(models.Model):
     """Store credit ledger: per customer the amounts sum to
     ``Customer.store_credit_balance``. ``reference`` is unique, so crediting a return
-    or spending on an order twice changes nothing."""
+    or spending on an order twice changes nothing. A credit (positive row) carries the
+    moment it expires; debits and expiries carry none."""
 
     customer = models.ForeignKey(
         "customers.Customer",
@@ -54,12 +57,21 @@ class StoreCreditTransaction(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="A credit: what is left of it expires then. Empty: never.",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
                 name="store_credit_amount_not_zero", condition=~Q(amount=0)
+            ),
+            models.CheckConstraint(
+                name="store_credit_expiry_only_on_credit",
+                condition=Q(expires_at__isnull=True) | Q(amount__gt=0),
             ),
         ]
         indexes = [

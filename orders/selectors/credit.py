@@ -1,20 +1,137 @@
-"""Reads of store credit: a customer's ledger and the books check."""
+"""Reads of store credit: a customer's ledger, what of it expires and when, and the
+books check.
+
+Expiry is first-expiring-first-spent: the spends and the earlier expiries are taken
+from the credits that expire soonest, so what expires at a moment is what is left of
+the credits due by then — ``max(0, credits due - spent - expired before)``. A credit
+given back from a store credit payment is a credit of its own, expiring from the
+day it is given back; it never reduces what was spent, so credit spent and then given
+back is not lost to an older credit's date. The rule errs only in the customer's
+favour: where a spend came before a credit that expires sooner than older ones (the
+expiry setting shortened, credit from before expiry existed), the spend still counts
+against the credit expiring first.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
+from itertools import groupby
 
-from django.db.models import DecimalField, F, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import (
+    DecimalField,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from customers.models import Customer
 from orders.models import StoreCreditTransaction
+
+ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+MONEY = DecimalField(max_digits=12, decimal_places=2)
+
+
+@dataclass(frozen=True)
+class StoreCreditExpiry:
+    """``amount`` of the customer's store credit expires at ``expires_at``."""
+
+    amount: Decimal
+    currency: str
+    expires_at: datetime
 
 
 def store_credit_history(customer: Customer) -> QuerySet[StoreCreditTransaction]:
     return StoreCreditTransaction.objects.filter(customer=customer).order_by(
         "-created_at", "-id"
     )
+
+
+def _due_and_spent(now: datetime) -> dict:
+    """Per customer: the credits due by ``now`` and what was taken off (spends and
+    expiries, negative)."""
+    return {
+        "due": Coalesce(
+            Sum("amount", filter=Q(amount__gt=0, expires_at__lte=now)),
+            Value(ZERO),
+            output_field=MONEY,
+        ),
+        "spent": Coalesce(
+            Sum("amount", filter=Q(amount__lt=0)), Value(ZERO), output_field=MONEY
+        ),
+    }
+
+
+def customers_with_store_credit_due(now: datetime) -> list[int]:
+    """Ids of the live customers with store credit to expire at ``now``, in id order
+    (one query)."""
+    return list(
+        StoreCreditTransaction.objects.filter(
+            customer__store_credit_balance__gt=0, customer__merged_into__isnull=True
+        )
+        .values("customer_id")
+        .annotate(**_due_and_spent(now))
+        .annotate(left=F("due") + F("spent"))
+        .filter(left__gt=0)
+        .order_by("customer_id")
+        .values_list("customer_id", flat=True)
+    )
+
+
+def store_credit_due(customer_id: int, now: datetime) -> StoreCreditExpiry | None:
+    """What of the customer's store credit is due to expire at ``now`` (the balance
+    left aside), and the latest date among the credits it comes from (one query)."""
+    sums = StoreCreditTransaction.objects.filter(customer_id=customer_id).aggregate(
+        **_due_and_spent(now),
+        through=Max("expires_at", filter=Q(amount__gt=0, expires_at__lte=now)),
+        currency=Max("currency", filter=Q(amount__gt=0, expires_at__lte=now)),
+    )
+    left = (sums["due"] + sums["spent"]).quantize(CENT)
+    if left <= 0:
+        return None
+    return StoreCreditExpiry(left, sums["currency"], sums["through"])
+
+
+def next_store_credit_expiry(
+    customer: Customer, *, now: datetime | None = None
+) -> StoreCreditExpiry | None:
+    """The next store credit to expire: how much and when, as things stand (one query;
+    none without a balance). A date already past means the hourly expiry is about to
+    take it."""
+    balance = customer.store_credit_balance
+    if not balance or balance <= 0:
+        return None
+    now = now or timezone.now()
+    rows = list(
+        StoreCreditTransaction.objects.filter(customer=customer).values_list(
+            "amount", "expires_at", "currency"
+        )
+    )
+    spent = -sum((amount for amount, _, _ in rows if amount < 0), ZERO)
+    credits = sorted((row for row in rows if row[0] > 0 and row[1]), key=_expiry)
+    due = [row for row in credits if row[1] <= now]
+    credited = sum((amount for amount, _, _ in due), ZERO)
+    if due and credited > spent:
+        return StoreCreditExpiry(min(credited - spent, balance), due[-1][2], due[-1][1])
+    for when, group in groupby((row for row in credits if row[1] > now), key=_expiry):
+        group = list(group)
+        credited += sum((amount for amount, _, _ in group), ZERO)
+        if credited > spent:
+            return StoreCreditExpiry(min(credited - spent, balance), group[0][2], when)
+    return None
+
+
+def _expiry(row) -> datetime:
+    return row[1]
 
 
 def store_credit_discrepancies() -> list[dict]:
@@ -29,10 +146,8 @@ def store_credit_discrepancies() -> list[dict]:
     rows = (
         Customer.objects.annotate(
             ledger=Coalesce(
-                Subquery(
-                    ledger, output_field=DecimalField(max_digits=12, decimal_places=2)
-                ),
-                Value(Decimal("0.00")),
+                Subquery(ledger, output_field=MONEY),
+                Value(ZERO),
             )
         )
         .exclude(ledger=F("store_credit_balance"))

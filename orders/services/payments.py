@@ -1,8 +1,9 @@
 """Money in and out: the tenders a checkout takes, refunds through the payment's
-provider, and store credit.
+provider, and store credit as a tender.
 
-Store credit moves by one conditional ``UPDATE`` (``balance >= amount`` to spend), with
-its ledger row, whose unique reference makes every movement happen once.
+Store credit is spent and given back through its ledger (``orders.services.credit``):
+one conditional ``UPDATE`` with its ledger row, whose unique reference makes every
+movement happen once.
 """
 
 from __future__ import annotations
@@ -11,13 +12,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import transaction
 from django.utils import timezone
 
 from customers.models import Customer
-from customers.selectors.identities import live_customer_id
-from customers.services.timeline import record_event
 from inventory.models import Location, LocationKind
 from omnistore.core.actors import acting_user
 from omnistore.core.channels import is_online
@@ -31,7 +29,6 @@ from orders.models import (
     PaymentMethod,
     PaymentStatus,
     Refund,
-    Return,
     StoreCreditKind,
     StoreCreditTransaction,
     TillSession,
@@ -46,6 +43,7 @@ from orders.payments.base import (
 from orders.payments.registry import get_provider
 
 from .common import record_order_event, to_money
+from .credit import book_store_credit
 from .tenders import check_points
 from .till import book_counter_refund, cash_session
 
@@ -393,78 +391,6 @@ def settle_cancelled_order_payments(
 
 
 STORE_CREDIT_PROVIDER = "store_credit"
-
-
-EVENT_STORE_CREDIT = "store_credit"
-
-
-@transaction.atomic
-def book_store_credit(
-    *,
-    customer_id: int,
-    amount: Decimal,
-    currency: str,
-    kind: str,
-    reason: str,
-    reference: str,
-    return_request: Return | None = None,
-    order: Order | None = None,
-    actor=None,
-) -> StoreCreditTransaction:
-    """Move ``amount`` (signed) on the customer's balance, once per ``reference``.
-
-    The ledger row goes in first: a parallel duplicate waits on its unique reference
-    and then finds it. The balance moves by one guarded UPDATE (a debit only while the
-    balance covers it, on the live profile — a merge in between refuses instead of
-    crediting the merged one); the database keeps the balance at zero or more.
-    """
-    done = StoreCreditTransaction.objects.filter(reference=reference).first()
-    if done is not None:
-        return done
-    pk = live_customer_id(customer_id)
-    try:
-        with transaction.atomic():
-            txn = StoreCreditTransaction.objects.create(
-                customer_id=pk,
-                kind=kind,
-                amount=amount,
-                currency=currency,
-                reason=(reason or "")[:250],
-                reference=reference,
-                return_request=return_request,
-                order=order,
-                actor=acting_user(actor),
-            )
-    except IntegrityError:
-        return StoreCreditTransaction.objects.get(reference=reference)
-    rows = Customer.objects.filter(pk=pk, merged_into__isnull=True)
-    if amount < 0:
-        rows = rows.filter(store_credit_balance__gte=-amount)
-    if not rows.update(store_credit_balance=F("store_credit_balance") + amount):
-        current = Customer.objects.filter(pk=pk).values_list(
-            "merged_into_id", "store_credit_balance"
-        )[0]
-        if current[0] is not None:
-            raise Conflict(
-                "The customer's profile was just merged; try again.",
-                code="customer_merged",
-            )
-        raise ValidationFailed(
-            f"Not enough store credit: {current[1]} {currency} available, "
-            f"{-amount} asked.",
-            code="insufficient_store_credit",
-            extra={"payment": [f"Store credit available: {current[1]} {currency}."]},
-        )
-    record_event(
-        customer=Customer(pk=pk),
-        kind=EVENT_STORE_CREDIT,
-        summary=f"Store credit {amount:+} {currency}: {reason}",
-        actor=actor,
-        data={"amount": str(amount), "kind": kind, "reference": reference},
-        reference_type="store_credit",
-        reference_id=str(txn.pk),
-    )
-    return txn
 
 
 def spend_store_credit(

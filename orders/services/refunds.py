@@ -42,8 +42,9 @@ from .approvals import (
     guard_return_outside_window,
     guard_return_without_receipt,
 )
+from .credit import book_store_credit
 from .invoices import credit_refunded_return
-from .payments import book_store_credit, refund_payment
+from .payments import refund_payment
 from .returns import (
     EVENT_RETURN_RECEIVED,
     EVENT_RETURN_REFUNDED,

@@ -26,13 +26,14 @@ from omnistore.core.channels import Channel
 from omnistore.core.models import WebhookEndpoint
 from orders.models import RefundMethod, StoreCreditKind
 from orders.services.checkout import LineRequest, place_order
+from orders.services.credit import book_store_credit
 from orders.services.fulfilment import (
     cancel_order,
     mark_delivered,
     mark_picked,
     ship_order,
 )
-from orders.services.payments import PaymentRequest, book_store_credit
+from orders.services.payments import PaymentRequest
 from orders.services.refunds import receive_return, refund_return
 from orders.services.returns import ReturnLineRequest, request_return
 from tests.factories import (

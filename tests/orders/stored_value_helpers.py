@@ -9,8 +9,8 @@ from django.db.models import Sum
 from customers.models import Customer
 from customers.services.loyalty import earn_points
 from orders.models import GiftCard, GiftCardTransaction, Order, StoreCreditKind
+from orders.services.credit import book_store_credit
 from orders.services.giftcards import issue_gift_card
-from orders.services.payments import book_store_credit
 from orders.services.refunds import receive_and_refund_return
 from orders.services.returns import ReturnLineRequest, request_return
 

@@ -4,6 +4,7 @@ customer 360° page's loyalty tier, orders and returns."""
 from __future__ import annotations
 
 from omnistore.staff.panels import customer_panels, dashboard_panels, register
+from orders.selectors.credit import next_store_credit_expiry
 from orders.selectors.loyalty import customer_standing
 from orders.selectors.orders import customer_orders
 from orders.selectors.returns import customer_returns
@@ -43,7 +44,8 @@ CUSTOMER_RETURNS_SHOWN = 5
 
 
 def customer_returns_panel(request, customer) -> dict | None:
-    """Returns and store credit on the 360° page (two queries)."""
+    """Returns and store credit, with what of it expires next, on the 360° page (two
+    queries, three with a balance)."""
     returns = list(customer_returns(customer)[:CUSTOMER_RETURNS_SHOWN])
     if not returns and not customer.store_credit_balance:
         return None
@@ -51,6 +53,7 @@ def customer_returns_panel(request, customer) -> dict | None:
         "template": "orders/staff/returns/_customer_returns.html",
         "returns": returns,
         "customer": customer,
+        "credit_expiry": next_store_credit_expiry(customer),
     }
 
 

@@ -1,0 +1,159 @@
+"""Store credit's ledger: credit and debit a customer's balance, and expire what is
+left of a credit past its date.
+
+Every movement is one ledger row and one conditional ``UPDATE`` of
+``Customer.store_credit_balance`` (``balance >= amount`` to take), in one transaction;
+the row's unique reference makes each movement happen once, and the database keeps
+the balance at zero or more. A credit expires ``OMNISTORE_STORE_CREDIT_EXPIRY_DAYS``
+after it is booked (0: never); how much expires is the rule of
+``orders.selectors.credit`` (first expiring, first spent).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from customers.models import Customer
+from customers.selectors.identities import live_customer_id
+from customers.services.timeline import record_event
+from omnistore.core.actors import acting_user
+from omnistore.core.exceptions import Conflict, ValidationFailed
+from orders.models import Order, Return, StoreCreditKind, StoreCreditTransaction
+from orders.selectors.credit import customers_with_store_credit_due, store_credit_due
+
+EVENT_STORE_CREDIT = "store_credit"
+EXPIRY_REASON = "Expired unused"
+
+
+def store_credit_expires_at(now: datetime) -> datetime | None:
+    """When a credit booked at ``now`` expires; None when store credit never does."""
+    days = settings.OMNISTORE_STORE_CREDIT_EXPIRY_DAYS
+    return now + timedelta(days=days) if days > 0 else None
+
+
+@transaction.atomic
+def book_store_credit(
+    *,
+    customer_id: int,
+    amount: Decimal,
+    currency: str,
+    kind: str,
+    reason: str,
+    reference: str,
+    return_request: Return | None = None,
+    order: Order | None = None,
+    actor=None,
+    now: datetime | None = None,
+) -> StoreCreditTransaction:
+    """Move ``amount`` (signed) on the customer's balance, once per ``reference``.
+
+    The ledger row goes in first: a parallel duplicate waits on its unique reference
+    and then finds it. The balance moves by one guarded UPDATE (a debit only while the
+    balance covers it, on the live profile — a merge in between refuses instead of
+    crediting the merged one); the database keeps the balance at zero or more. A
+    credit — a return's, or a credit payment given back — expires like a new one.
+    """
+    done = StoreCreditTransaction.objects.filter(reference=reference).first()
+    if done is not None:
+        return done
+    now = now or timezone.now()
+    pk = live_customer_id(customer_id)
+    try:
+        with transaction.atomic():
+            txn = StoreCreditTransaction.objects.create(
+                customer_id=pk,
+                kind=kind,
+                amount=amount,
+                currency=currency,
+                reason=(reason or "")[:250],
+                reference=reference,
+                return_request=return_request,
+                order=order,
+                actor=acting_user(actor),
+                created_at=now,
+                expires_at=store_credit_expires_at(now) if amount > 0 else None,
+            )
+    except IntegrityError:
+        return StoreCreditTransaction.objects.get(reference=reference)
+    rows = Customer.objects.filter(pk=pk, merged_into__isnull=True)
+    if amount < 0:
+        rows = rows.filter(store_credit_balance__gte=-amount)
+    if not rows.update(store_credit_balance=F("store_credit_balance") + amount):
+        current = Customer.objects.filter(pk=pk).values_list(
+            "merged_into_id", "store_credit_balance"
+        )[0]
+        if current[0] is not None:
+            raise Conflict(
+                "The customer's profile was just merged; try again.",
+                code="customer_merged",
+            )
+        raise ValidationFailed(
+            f"Not enough store credit: {current[1]} {currency} available, "
+            f"{-amount} asked.",
+            code="insufficient_store_credit",
+            extra={"payment": [f"Store credit available: {current[1]} {currency}."]},
+        )
+    record_event(
+        customer=Customer(pk=pk),
+        kind=EVENT_STORE_CREDIT,
+        summary=f"Store credit {amount:+} {currency}: {reason}",
+        actor=actor,
+        data={"amount": str(amount), "kind": kind, "reference": reference},
+        reference_type="store_credit",
+        reference_id=str(txn.pk),
+    )
+    return txn
+
+
+def expire_store_credit(*, now: datetime | None = None) -> int:
+    """What is left of credits past their date expires: one ``expiry`` ledger row per
+    customer with something due, and a timeline event. Returns how many customers
+    lost credit.
+
+    The customers are found in one query; each is then handled in a transaction of
+    its own holding the customer row (``select_for_update``), so a spend at a till
+    waits and the amount is computed again under the lock — never more than the
+    balance. The reference names the customer and the latest date expired, so running
+    again (or twice at once) expires nothing more.
+    """
+    now = now or timezone.now()
+    count = 0
+    for customer_id in customers_with_store_credit_due(now):
+        if _expire_for(customer_id, now):
+            count += 1
+    return count
+
+
+@transaction.atomic(durable=True)
+def _expire_for(customer_id: int, now: datetime) -> bool:
+    try:
+        customer = (
+            Customer.objects.select_for_update()
+            .only("pk", "store_credit_balance")
+            .get(pk=customer_id, merged_into__isnull=True)
+        )
+    except Customer.DoesNotExist:  # merged since it was found
+        return False
+    due = store_credit_due(customer_id, now)
+    if due is None:
+        return False
+    amount = min(due.amount, customer.store_credit_balance)
+    if amount <= 0:
+        return False
+    reference = f"expiry:{customer_id}:{due.expires_at:%Y%m%dT%H%M%S.%f}"
+    book_store_credit(
+        customer_id=customer_id,
+        amount=-amount,
+        currency=due.currency,
+        kind=StoreCreditKind.EXPIRY,
+        reason=f"{EXPIRY_REASON} (credit due by {timezone.localdate(due.expires_at)})",
+        reference=reference,
+        now=now,
+    )
+    return True
