@@ -18,16 +18,13 @@ class _KeptClient(RedisCacheClient):
         self._clients: dict[int, object] = {}
 
     def get_client(self, key=None, *, write=False):
-        index = self._get_connection_pool_index(write)
-        client = self._clients.get(index)
+        # Django picks (and creates) the pool; the client kept for it is keyed by
+        # the pool's identity, which stays valid because Django keeps every pool it
+        # creates in ``self._pools`` for the life of the cache.
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(id(pool))
         if client is None:
-            if index not in self._pools:
-                self._pools[index] = self._pool_class.from_url(
-                    self._servers[index], **self._pool_options
-                )
-            client = self._clients[index] = self._client(
-                connection_pool=self._pools[index]
-            )
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)
         return client
 
 

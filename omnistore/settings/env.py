@@ -1,6 +1,10 @@
-"""Reading the environment: the helpers every settings module shares."""
+"""Reading the environment: the helpers every settings module shares.
+
+Each reads one variable and falls back to ``default`` when it is not set; a value
+that does not parse stops the settings from loading."""
 
 import os
+from decimal import Decimal
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -16,3 +20,22 @@ def env_list(name: str, default: str) -> list[str]:
         for item in os.environ.get(name, default).split(",")
         if item.strip()
     ]
+
+
+def env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def env_float(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
+
+
+def env_decimal(name: str, default: str) -> Decimal:
+    """``default`` is a string so that its exponent is kept (``"5.00"``)."""
+    return Decimal(os.environ.get(name, default))
+
+
+def env_decimal_or_none(name: str, default: str) -> Decimal | None:
+    """An empty value (set, or the default) turns the setting off: ``None``."""
+    value = os.environ.get(name, default).strip()
+    return Decimal(value) if value else None

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from omnistore.core.api import MAX_ID, InputSerializer, NumberField, TextField
 from omnistore.core.channels import Channel
 from orders.models import FulfilmentMethod, PaymentMethod
-from orders.services.checkout import LineRequest
+from orders.services.checkout import CheckoutRequest, LineRequest
 from orders.services.payments import PaymentRequest
 from orders.services.storefront import buy_now, place_cart_order
 
@@ -175,33 +175,38 @@ class CheckoutView(APIView):
         data.is_valid(raise_exception=True)
         order = place_cart_order(
             token=cart_token(request),
-            payment=_payment(data.validated_data),
-            **_checkout_args(request, data.validated_data),
+            **_paid_checkout(request, data.validated_data),
         )
         return order_response(order)
 
 
-def _payment(data: dict) -> PaymentRequest:
-    return PaymentRequest(
-        method=data["payment"]["method"], token=data["payment"]["token"]
+def checkout_request(request, data: dict) -> CheckoutRequest:
+    """The checkout asked for by validated ``CheckoutInput`` data and the request's
+    ``Idempotency-Key``."""
+    return CheckoutRequest(
+        channel=data["channel"],
+        fulfilment=data["fulfilment"],
+        pickup_store=data.get("store"),
+        address=data.get("address"),
+        email=data.get("email", ""),
+        phone=data.get("phone", ""),
+        first_name=data.get("first_name", ""),
+        last_name=data.get("last_name", ""),
+        discount_code=data.get("discount_code", ""),
+        idempotency_key=request.headers.get("Idempotency-Key", "").strip(),
     )
 
 
-def _checkout_args(request, data: dict) -> dict:
-    """What a cart checkout and a buy-now share: who buys, where it goes, the key,
-    the stored value tendered and who calls (for the gift card PIN lockout)."""
+def _paid_checkout(request, data: dict) -> dict:
+    """What a cart checkout and a buy-now share: who buys, the checkout asked for,
+    the payment, the stored value tendered and who calls (for the gift card PIN
+    lockout)."""
     return {
         "customer": request_customer(request),
-        "channel": data["channel"],
-        "fulfilment": data["fulfilment"],
-        "pickup_store": data.get("store"),
-        "address": data.get("address"),
-        "email": data.get("email", ""),
-        "phone": data.get("phone", ""),
-        "first_name": data.get("first_name", ""),
-        "last_name": data.get("last_name", ""),
-        "idempotency_key": request.headers.get("Idempotency-Key", "").strip(),
-        "discount_code": data.get("discount_code", ""),
+        "checkout": checkout_request(request, data),
+        "payment": PaymentRequest(
+            method=data["payment"]["method"], token=data["payment"]["token"]
+        ),
         "tenders": [TenderInput.request(t) for t in data.get("tenders", [])],
         "caller": caller_ident(request),
     }
@@ -251,7 +256,6 @@ class BuyNowView(APIView):
         lines = data.validated_data["lines"]
         order = buy_now(
             lines=[LineRequest(line["variant"], line["quantity"]) for line in lines],
-            payment=_payment(data.validated_data),
-            **_checkout_args(request, data.validated_data),
+            **_paid_checkout(request, data.validated_data),
         )
         return order_response(order)

@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from orders.services.payment_intents import start_cart_payment
 
-from .checkout import IDEMPOTENCY_KEY, CheckoutInput
+from .checkout import IDEMPOTENCY_KEY, CheckoutInput, checkout_request
 from .common import CART_TOKEN, ERRORS, cart_token, request_customer
 
 
@@ -53,20 +53,10 @@ class PaymentIntentView(APIView):
         """Start paying for the cart: the amount is the checkout's own total."""
         data = PaymentIntentInput(data=request.data, context={"user": request.user})
         data.is_valid(raise_exception=True)
-        data = data.validated_data
         intent = start_cart_payment(
             customer=request_customer(request),
             token=cart_token(request),
-            channel=data["channel"],
-            fulfilment=data["fulfilment"],
-            pickup_store=data.get("store"),
-            address=data.get("address"),
-            email=data.get("email", ""),
-            phone=data.get("phone", ""),
-            first_name=data.get("first_name", ""),
-            last_name=data.get("last_name", ""),
-            discount_code=data.get("discount_code", ""),
-            idempotency_key=request.headers.get("Idempotency-Key", ""),
+            checkout=checkout_request(request, data.validated_data),
         )
         return Response(
             PaymentIntentOutput(intent).data, status=status.HTTP_201_CREATED

@@ -19,7 +19,7 @@ from __future__ import annotations
 import copy
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
 
@@ -57,6 +57,29 @@ class LineRequest:
 
     variant: Variant | int
     quantity: int
+
+
+@dataclass(frozen=True)
+class CheckoutRequest:
+    """What the storefront asks of a checkout, the same for a cart's, a buy-now and
+    the payment started before them: how and where the order goes, whom to reach,
+    the discount code and the ``Idempotency-Key``. Who buys, the lines and how they
+    are paid are passed beside it."""
+
+    channel: str
+    fulfilment: str
+    pickup_store: Location | int | None = None
+    address: dict | None = None
+    email: str = ""
+    phone: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    discount_code: str = ""
+    idempotency_key: str = ""
+
+    def arguments(self) -> dict:
+        """The keyword arguments of ``place_order`` and ``prepare_checkout`` it sets."""
+        return {each.name: getattr(self, each.name) for each in fields(self)}
 
 
 def place_order(

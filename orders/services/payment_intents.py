@@ -14,36 +14,25 @@ cart answers the same intent, a changed cart gets a new one.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django.conf import settings
 from django.utils import timezone
 
 from customers.models import Customer
-from inventory.models import Location
 from omnistore.core.exceptions import ValidationFailed
 from orders.models import PaymentMethod
 from orders.payments.base import IntentResult
 from orders.payments.registry import get_provider
 
-from .checkout import LineRequest, prepare_checkout
+from .checkout import CheckoutRequest, LineRequest, prepare_checkout
 from .payments import PaymentRequest, captures_at_checkout
 from .placing import cart_reference
 from .storefront import cart_to_check_out, refuse_empty_cart
 
 
 def start_cart_payment(
-    *,
-    customer: Customer | None,
-    token: str,
-    channel: str,
-    fulfilment: str,
-    pickup_store: Location | int | None = None,
-    address: dict | None = None,
-    email: str = "",
-    phone: str = "",
-    first_name: str = "",
-    last_name: str = "",
-    discount_code: str = "",
-    idempotency_key: str = "",
+    *, customer: Customer | None, token: str, checkout: CheckoutRequest
 ) -> IntentResult:
     """A payment intent for the cart of the signed-in ``customer`` (or of ``token``)
     as it would check out now; refused for an empty or converted cart and for an
@@ -51,42 +40,38 @@ def start_cart_payment(
     cart, lines = cart_to_check_out(customer=customer, token=token)
     if not lines:
         refuse_empty_cart(cart)
-    checkout = prepare_checkout(
+    # The client's key goes into the intent's own key below (cut to 100 characters),
+    # never to the pricing, which would refuse a longer one.
+    priced = prepare_checkout(
         lines=[LineRequest(line.variant, line.quantity) for line in lines],
-        channel=channel,
-        fulfilment=fulfilment,
-        pickup_store=pickup_store,
-        address=address,
         customer=customer,
-        email=email,
-        phone=phone,
-        first_name=first_name,
-        last_name=last_name,
         payments=[PaymentRequest(method=PaymentMethod.CARD_ONLINE)],
-        discount_code=discount_code,
         cart=cart,
         now=timezone.now(),
+        **replace(checkout, idempotency_key="").arguments(),
     )
-    if checkout.total <= 0:
+    if priced.total <= 0:
         raise ValidationFailed(
             "The order costs nothing: check out without a payment.",
             code="nothing_to_pay",
         )
-    capture = captures_at_checkout(fulfilment, (leg.location for leg in checkout.legs))
+    capture = captures_at_checkout(
+        checkout.fulfilment, (leg.location for leg in priced.legs)
+    )
     currency = settings.OMNISTORE_CURRENCY
     reference = cart_reference(cart)
     key = ":".join(
         part
         for part in (
             reference,
-            f"{checkout.total}{currency}",
+            f"{priced.total}{currency}",
             "automatic" if capture else "manual",
-            (idempotency_key or "").strip()[:100],
+            (checkout.idempotency_key or "").strip()[:100],
         )
         if part
     )
     return get_provider().create_intent(
-        amount=checkout.total,
+        amount=priced.total,
         currency=currency,
         capture=capture,
         idempotency_key=key,

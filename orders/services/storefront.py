@@ -9,14 +9,13 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from customers.models import Customer
-from inventory.models import Location
 from omnistore.core.exceptions import ValidationFailed
 from orders.models import Cart, CartLine, CartStatus, Order
 from orders.selectors.carts import cart_lines, open_cart_lines
 from orders.selectors.orders import order_by_id, replayed_order
 
 from .carts import cart_checked_out, current_cart
-from .checkout import LineRequest, place_order
+from .checkout import CheckoutRequest, LineRequest, place_order
 from .payments import PaymentRequest
 
 
@@ -24,17 +23,8 @@ def place_cart_order(
     *,
     customer: Customer | None,
     token: str,
-    channel: str,
-    fulfilment: str,
+    checkout: CheckoutRequest,
     payment: PaymentRequest,
-    pickup_store: Location | int | None = None,
-    address: dict | None = None,
-    email: str = "",
-    phone: str = "",
-    first_name: str = "",
-    last_name: str = "",
-    idempotency_key: str = "",
-    discount_code: str = "",
     tenders: Sequence[PaymentRequest] = (),
     caller: str = "",
 ) -> Order:
@@ -49,7 +39,7 @@ def place_cart_order(
     cart, lines = cart_to_check_out(customer=customer, token=token)
     if not lines:
         earlier = replayed_order(
-            idempotency_key=idempotency_key, cart=cart, customer=customer
+            idempotency_key=checkout.idempotency_key, cart=cart, customer=customer
         )
         if earlier is not None:
             earlier.idempotent_replay = True
@@ -60,20 +50,11 @@ def place_cart_order(
         helped_by={
             line.variant_id: line.helped_by_id for line in lines if line.helped_by_id
         },
-        channel=channel,
-        fulfilment=fulfilment,
-        pickup_store=pickup_store,
-        address=address,
         customer=customer,
-        email=email,
-        phone=phone,
-        first_name=first_name,
-        last_name=last_name,
         payments=[*tenders, payment],
-        idempotency_key=idempotency_key,
-        discount_code=discount_code,
         cart=cart,
         caller=caller,
+        **checkout.arguments(),
     )
     return _loaded_if_replayed(order)
 
@@ -82,11 +63,10 @@ def buy_now(
     *,
     lines: Sequence[LineRequest],
     customer: Customer | None,
-    channel: str,
-    fulfilment: str,
+    checkout: CheckoutRequest,
     payment: PaymentRequest,
     tenders: Sequence[PaymentRequest] = (),
-    **contact_and_place,
+    caller: str = "",
 ) -> Order:
     """Check out ``lines`` at once, without a cart, as ``place_order`` does; a
     repeated ``idempotency_key`` returns the first order (loaded for rendering).
@@ -94,10 +74,9 @@ def buy_now(
     order = place_order(
         lines=lines,
         customer=customer,
-        channel=channel,
-        fulfilment=fulfilment,
         payments=[*tenders, payment],
-        **contact_and_place,
+        caller=caller,
+        **checkout.arguments(),
     )
     return _loaded_if_replayed(order)
 

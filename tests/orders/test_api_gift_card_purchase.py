@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
-from django.core.cache import cache
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -15,15 +14,8 @@ from orders.models import GiftCard, Order, Payment
 from orders.services.giftcards import authenticate_card, send_due_e_gift_cards
 from tests.orders.factories import deliver_outbox
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
 URL = "/api/v1/gift-cards/purchase/"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def body(**changes):

@@ -2,21 +2,13 @@
 locked after repeated wrong PINs, rate-limited per caller."""
 
 import pytest
-from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from orders.services.giftcards import unlock_card
 from tests.orders.stored_value_helpers import PIN, gift_card
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
 URL = "/api/v1/gift-cards/balance/"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def ask(client, number, pin, **extra):

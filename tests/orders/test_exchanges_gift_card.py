@@ -4,7 +4,6 @@ returns desk's exchange form; a short card refuses the exchange whole."""
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
 
 from omnistore.core.exceptions import ValidationFailed
 from orders.models import Payment, PaymentMethod, Return
@@ -17,14 +16,7 @@ from tests.orders.factories import shop, stocked
 from tests.orders.returns_helpers import counter_sale, line_request
 from tests.orders.stored_value_helpers import PIN, balance, gift_card
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
 
 
 def exchange(store, associate, card, price="60.00"):

@@ -5,7 +5,6 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.hashers import check_password
-from django.core.cache import cache
 from django.test import override_settings
 
 from customers.models import Customer
@@ -22,15 +21,8 @@ from tests.factories import StaffFactory
 from tests.orders.factories import shop, stocked
 from tests.orders.stored_value_helpers import PIN, gift_card
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
 NUMBER = "6012 0000 1111 2222"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def sell(store, clerk, cards, lines=(), payments=None):

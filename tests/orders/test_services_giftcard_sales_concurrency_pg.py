@@ -5,7 +5,6 @@ refused whole."""
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
 
 from omnistore.core.exceptions import ValidationFailed
 from orders.models import GiftCard, GiftCardTransaction, Order
@@ -16,15 +15,12 @@ from tests.concurrency import run_parallel
 from tests.factories import StaffFactory
 from tests.orders.factories import shop
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("fresh_cache"),
+]
 NUMBER = "6012000011112222"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def test_two_tills_activating_the_same_card_at_once_activate_it_once():

@@ -6,7 +6,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -28,14 +27,7 @@ from tests.factories import StaffFactory, UserFactory
 from tests.orders.factories import shop
 from tests.orders.stored_value_helpers import balance, gift_card, ledger_total
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
 
 
 def test_issuing_stores_the_pin_hashed_and_books_the_load():

@@ -4,7 +4,6 @@ being spent: real threads, real connections, real row locks on PostgreSQL."""
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
 
 from omnistore.core.exceptions import ValidationFailed
 from orders.models import GiftCard, Order, Payment
@@ -15,14 +14,11 @@ from tests.factories import StaffFactory
 from tests.orders.factories import pickup_order, shop, stocked
 from tests.orders.stored_value_helpers import PIN, balance, gift_card, ledger_total
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("fresh_cache"),
+]
 
 
 def gift(card, amount: str) -> PaymentRequest:

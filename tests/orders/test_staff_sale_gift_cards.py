@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.hashers import check_password
-from django.core.cache import cache
 from django.urls import reverse
 
 from orders.models import GiftCard, Order, TillSession
@@ -14,16 +13,9 @@ from tests.factories import LocationFactory, StaffFactory, VariantFactory, stock
 from tests.orders.stored_value_helpers import PIN, gift_card
 from tests.orders.till_helpers import open_counter_till
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
 HTMX = {"HTTP_HX_REQUEST": "true"}
 NUMBER = "6012000011112222"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
