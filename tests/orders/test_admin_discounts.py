@@ -65,6 +65,7 @@ def test_the_list_costs_the_same_queries_for_any_length(
         discount_code(
             f"CODE{index:02d}", "fixed", "5", max_uses=10, campaign_id=index + 1
         )
+    admin_client.get(CHANGELIST)  # the process's first admin page fills its caches
     with django_assert_max_num_queries(5):
         response = admin_client.get(CHANGELIST)
     assert response.status_code == 200
