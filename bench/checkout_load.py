@@ -68,20 +68,55 @@ def one_flow(port, data, rng: random.Random, tally: Tally, realistic: bool) -> N
 
 
 def outbox_backlog(timeout: float = 120.0) -> tuple[int, float]:
-    """Outbox rows still pending as a run's load stops, and how long the Celery worker
-    then took to deliver them: the measured rate counts only if the worker keeps up."""
+    """Outbox rows still pending as a run's load stops, and how long the Celery
+    workers then took to deliver them and the webhook calls they raised: the measured
+    rate counts only if the workers keep up."""
     from django.db import connection
 
-    from omnistore.core.models import OutboxMessage
+    from omnistore.core.models import OutboxMessage, WebhookDelivery
 
-    pending = OutboxMessage.objects.filter(processed_at__isnull=True)
-    backlog, started = pending.count(), time.perf_counter()
-    while pending.exists() and time.perf_counter() - started < timeout:
+    outbox = OutboxMessage.objects.filter(processed_at__isnull=True)
+    calls = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING)
+    backlog, started = outbox.count(), time.perf_counter()
+
+    def pending() -> bool:
+        return outbox.exists() or calls.exists()
+
+    while pending() and time.perf_counter() - started < timeout:
         time.sleep(0.05)
     waited = time.perf_counter() - started
-    drained_in = waited if not pending.exists() else float("inf")
+    drained_in = waited if not pending() else float("inf")
     connection.close()
     return backlog, drained_in
+
+
+def combined(runs: list[dict]) -> dict:
+    """Runs of one kind taken as one: their flows, time, failures and CPU added up
+    (``blocks`` keeps each run)."""
+    first = runs[0]
+    per_request = {
+        name: [t for run in runs for t in run["per_request"][name]]
+        for name in first["per_request"]
+    }
+    errors: dict[int, int] = {}
+    cpu: dict[str, float] = {}
+    for run in runs:
+        for status, count in run["errors"].items():
+            errors[status] = errors.get(status, 0) + count
+        for name, seconds in run["cpu"].items():
+            cpu[name] = cpu.get(name, 0.0) + seconds
+    return {
+        **first,
+        "backlog": sum(run["backlog"] for run in runs),
+        "drained_in": sum(run["drained_in"] for run in runs),
+        "elapsed": sum(run["elapsed"] for run in runs),
+        "flows": [t for run in runs for t in run["flows"]],
+        "per_request": per_request,
+        "errors": errors,
+        "cpu": cpu,
+        "busy": sum(run["busy"] for run in runs) / len(runs),
+        "blocks": runs,
+    }
 
 
 def sustained(run: dict) -> float:

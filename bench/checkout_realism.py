@@ -43,13 +43,16 @@ def received() -> int:
     return _Receiver.received
 
 
-def subscribe(url: str, ttl: float) -> None:
+def subscribe(url: str, ttl: float) -> int:
     """The subscriber registered for every event; the web workers see it once their
     kept list of endpoints expires (``ttl`` seconds), so this waits that long."""
     from omnistore.core.models import WebhookEndpoint
 
-    WebhookEndpoint.objects.create(name="bench receiver", url=url, secret="s" * 32)
+    endpoint = WebhookEndpoint.objects.create(
+        name="bench receiver", url=url, secret="s" * 32
+    )
     time.sleep(ttl + 0.5)
+    return endpoint.pk
 
 
 def automations_on() -> list[str]:
@@ -66,6 +69,26 @@ def automations_on() -> list[str]:
             continue
         names.append(campaign.name)
     return names
+
+
+def realistic_day(endpoint: int, on: bool, ttl: float) -> None:
+    """Switch the subscriber and the automations on (the realistic day) or off
+    (the friendly one), and wait until the web workers see it."""
+    from campaigns.models import AUTOMATION_KINDS, Campaign, CampaignStatus
+    from campaigns.services.campaigns import pause_automation
+    from omnistore.core.models import WebhookEndpoint
+
+    row = WebhookEndpoint.objects.get(pk=endpoint)
+    row.active = on
+    row.save(update_fields=["active"])
+    if on:
+        automations_on()
+    else:
+        for campaign in Campaign.objects.filter(
+            kind__in=AUTOMATION_KINDS, status=CampaignStatus.ACTIVE
+        ):
+            pause_automation(campaign=campaign)
+    time.sleep(ttl + 0.5)
 
 
 def staff_session(shop_id: int) -> str:

@@ -65,7 +65,8 @@ def print_realistic_flow(r: dict, floor: float) -> None:
         f" the rest collected; a webhook subscriber for every event"
         f" ({r['webhooks_received']} POSTs received in all); automations on"
         f" ({', '.join(r['automations']) or 'none'}). Friendly flow: returning customers"
-        " collecting at a shop. 8 clients each, same run:"
+        " collecting at a shop. 8 clients each, same run, two blocks of each"
+        " (friendly, realistic, realistic, friendly) added up:"
     )
     print(
         f"  {'flow':<10} {'flows/s':>7} {'sustained':>9} {'req/s of floor':>10}"
@@ -74,6 +75,16 @@ def print_realistic_flow(r: dict, floor: float) -> None:
     )
     print(_flow_row("friendly", r["friendly"], floor))
     print(_flow_row("realistic", r["realistic"], floor))
+    blocks = [r["friendly"]["blocks"][0], *r["realistic"]["blocks"]]
+    blocks.append(r["friendly"]["blocks"][1])
+    print(
+        "  each block in turn (flows/s): "
+        + ", ".join(
+            f"{'realistic' if b['realistic'] else 'friendly'} "
+            f"{len(b['flows']) / b['elapsed']:.1f}"
+            for b in blocks
+        )
+    )
     statements, commits = flow_totals(r["realistic_counts"])
     print(
         f"  a new guest's delivered order: {statements} statements, {commits} commits"
