@@ -44,14 +44,36 @@ def give_points(customer: Customer, points: int, ref: str = "seed") -> None:
     )
 
 
-def give_credit(customer: Customer, amount: str, ref: str = "seed") -> None:
-    book_store_credit(
+def give_credit(
+    customer: Customer,
+    amount: str,
+    ref: str = "seed",
+    *,
+    now=None,
+    kind: str = StoreCreditKind.RETURN,
+    reason: str = "Goodwill",
+):
+    return book_store_credit(
         customer_id=customer.pk,
         amount=Decimal(amount),
         currency="EUR",
-        kind=StoreCreditKind.RETURN,
-        reason="Goodwill",
+        kind=kind,
+        reason=reason,
         reference=f"test:{ref}",
+        now=now,
+    )
+
+
+def spend_credit(customer: Customer, amount: str, ref: str, *, now=None):
+    """Store credit spent on an order (reference ``spend:<ref>``)."""
+    return book_store_credit(
+        customer_id=customer.pk,
+        amount=-Decimal(amount),
+        currency="EUR",
+        kind=StoreCreditKind.PAYMENT,
+        reason="Order",
+        reference=f"spend:{ref}",
+        now=now,
     )
 
 

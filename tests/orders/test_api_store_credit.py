@@ -2,18 +2,16 @@
 of it expires next, and when. A customer only ever sees their own."""
 
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 import pytest
 import yaml
 from django.core.management import call_command
 from django.utils import timezone
 
-from orders.models import StoreCreditKind, StoreCreditTransaction
-from orders.services.credit import book_store_credit
+from orders.models import StoreCreditTransaction
 from tests.factories import StaffFactory
 from tests.orders.returns_helpers import api_client_for, shopper
-from tests.orders.stored_value_helpers import give_credit
+from tests.orders.stored_value_helpers import give_credit, spend_credit
 
 pytestmark = pytest.mark.django_db
 
@@ -27,23 +25,9 @@ def when(text: str) -> datetime:
 def test_the_next_expiry_shows_what_is_left_of_the_oldest_credit_and_its_date():
     user, customer = shopper()
     give_credit(customer, "40.00", ref="first")
-    book_store_credit(
-        customer_id=customer.pk,
-        amount=Decimal("25.00"),
-        currency="EUR",
-        kind=StoreCreditKind.RETURN,
-        reason="Return",
-        reference="test:second",
-        now=timezone.now() + timedelta(days=2),
-    )
-    book_store_credit(
-        customer_id=customer.pk,
-        amount=Decimal("-15.00"),
-        currency="EUR",
-        kind=StoreCreditKind.PAYMENT,
-        reason="Order",
-        reference="spend:1",
-    )
+    later = timezone.now() + timedelta(days=2)
+    give_credit(customer, "25.00", "second", now=later, reason="Return")
+    spend_credit(customer, "15.00", "1")
     first = StoreCreditTransaction.objects.get(reference="test:first")
 
     body = api_client_for(user).get(CREDIT).json()

@@ -10,35 +10,21 @@ from django.utils import timezone
 from omnistore.core.exceptions import ValidationFailed
 from orders.models import StoreCreditKind, StoreCreditTransaction
 from orders.selectors.credit import store_credit_discrepancies
-from orders.services.credit import book_store_credit, expire_store_credit
+from orders.services.credit import expire_store_credit
 from tests.concurrency import run_parallel
 from tests.customers.factories import make_customer
-from tests.orders.stored_value_helpers import credit_of
+from tests.orders.stored_value_helpers import credit_of, give_credit, spend_credit
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def lapsed_credit(customer, amount: str) -> None:
-    book_store_credit(
-        customer_id=customer.pk,
-        amount=Decimal(amount),
-        currency="EUR",
-        kind=StoreCreditKind.RETURN,
-        reason="Return",
-        reference=f"test:{customer.pk}",
-        now=timezone.now() - timedelta(days=400),
-    )
+    lapsed = timezone.now() - timedelta(days=400)
+    give_credit(customer, amount, str(customer.pk), now=lapsed, reason="Return")
 
 
 def spend(customer, amount: str, ref: str):
-    return book_store_credit(
-        customer_id=customer.pk,
-        amount=-Decimal(amount),
-        currency="EUR",
-        kind=StoreCreditKind.PAYMENT,
-        reason="Order",
-        reference=f"spend:{ref}",
-    )
+    return spend_credit(customer, amount, ref)
 
 
 @pytest.mark.parametrize("round_", range(3))

@@ -18,9 +18,9 @@ from orders.selectors.credit import (
     store_credit_discrepancies,
 )
 from orders.selectors.giftcards import stored_value_liability
-from orders.services.credit import book_store_credit, expire_store_credit
+from orders.services.credit import expire_store_credit
 from tests.customers.factories import make_customer
-from tests.orders.stored_value_helpers import credit_of
+from tests.orders.stored_value_helpers import credit_of, give_credit, spend_credit
 
 pytestmark = pytest.mark.django_db
 
@@ -30,27 +30,11 @@ SECOND = timedelta(seconds=1)
 
 
 def credit(customer, amount, when, ref, kind=StoreCreditKind.RETURN):
-    return book_store_credit(
-        customer_id=customer.pk,
-        amount=Decimal(amount),
-        currency="EUR",
-        kind=kind,
-        reason="Return",
-        reference=f"test:{ref}",
-        now=when,
-    )
+    return give_credit(customer, amount, ref, now=when, kind=kind, reason="Return")
 
 
 def spend(customer, amount, when, ref):
-    return book_store_credit(
-        customer_id=customer.pk,
-        amount=-Decimal(amount),
-        currency="EUR",
-        kind=StoreCreditKind.PAYMENT,
-        reason="Order",
-        reference=f"spend:{ref}",
-        now=when,
-    )
+    return spend_credit(customer, amount, ref, now=when)
 
 
 def expiries(customer) -> list[Decimal]:

@@ -3,22 +3,21 @@ when, the refund email says until when credit is good, and the admin ledger show
 credit's expiry and the expiries booked."""
 
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from django.core import mail
 from django.urls import reverse
 from django.utils import dateformat, timezone
 
-from orders.models import StoreCreditKind, StoreCreditTransaction
-from orders.services.credit import book_store_credit, expire_store_credit
+from orders.models import StoreCreditTransaction
+from orders.services.credit import expire_store_credit
 from orders.services.refunds import receive_and_refund_return
 from orders.services.returns import ReturnLineRequest, request_return
 from tests.customers.factories import make_customer
 from tests.factories import LocationFactory, StaffFactory, UserFactory
 from tests.orders.factories import deliver_outbox, stocked
 from tests.orders.returns_helpers import collected_order, shopper
-from tests.orders.stored_value_helpers import give_credit
+from tests.orders.stored_value_helpers import give_credit, spend_credit
 
 pytestmark = pytest.mark.django_db
 
@@ -41,14 +40,7 @@ def desk(client, milano):
 def test_the_customer_page_shows_what_expires_next_and_when(desk, milano):
     customer = make_customer(email="ada@example.com")
     give_credit(customer, "40.00")
-    book_store_credit(
-        customer_id=customer.pk,
-        amount=Decimal("-15.00"),
-        currency="EUR",
-        kind=StoreCreditKind.PAYMENT,
-        reason="Order",
-        reference="spend:1",
-    )
+    spend_credit(customer, "15.00", "1")
     due = StoreCreditTransaction.objects.get(reference="test:seed").expires_at
 
     page = desk.get(reverse("staff:customer_detail", args=[customer.pk])).content
