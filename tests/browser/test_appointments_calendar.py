@@ -33,8 +33,31 @@ def _half_hour(moment: datetime) -> datetime:
     )
 
 
+# Zones no more than six hours apart: at any hour of the day one of them is in its
+# working hours, with appointments an hour ago and an hour ahead on the same day.
+ZONES = (
+    "Pacific/Kiritimati",
+    "Asia/Tokyo",
+    "Asia/Kolkata",
+    "Europe/Rome",
+    "America/Sao_Paulo",
+    "America/New_York",
+    "America/Los_Angeles",
+    "Pacific/Honolulu",
+)
+
+
+def _zone_in_working_hours() -> str:
+    from zoneinfo import ZoneInfo
+
+    now = timezone.now()
+    return next(z for z in ZONES if 9 <= now.astimezone(ZoneInfo(z)).hour < 15)
+
+
 @pytest.fixture
-def day_of_appointments():
+def day_of_appointments(settings):
+    # The shops keep the site's time zone: the test runs the day where it is daytime
+    settings.TIME_ZONE = _zone_in_working_hours()
     shop = LocationFactory(code="MI01", name="Milano Centro")
     for weekday in range(7):  # open all day: the test runs at any hour
         AppointmentHours.objects.create(
