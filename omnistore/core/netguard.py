@@ -238,7 +238,8 @@ def post(
     answer are read. With ``kept``, the connection is taken from and given back to
     it. Raises ``OSError`` (``TimeoutError`` when too slow)."""
     deadline = time.monotonic() + timeout
-    kept = kept or Kept()
+    alone = kept is None
+    kept = Kept() if alone else kept
     connection, reused = kept.take(target, timeout)
     reusable = False
     try:
@@ -255,7 +256,7 @@ def post(
     except http.client.HTTPException as error:
         raise OSError(f"Bad HTTP answer: {error!r}") from None
     finally:
-        kept.give_back(target, connection, reusable)
+        kept.give_back(target, connection, reusable and not alone)
 
 
 def _send(connection, target: Target, body: bytes, headers: dict[str, str]):

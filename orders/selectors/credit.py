@@ -22,7 +22,6 @@ from itertools import groupby
 from django.db.models import (
     DecimalField,
     F,
-    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -37,7 +36,6 @@ from customers.models import Customer
 from orders.models import StoreCreditTransaction
 
 ZERO = Decimal("0.00")
-CENT = Decimal("0.01")
 MONEY = DecimalField(max_digits=12, decimal_places=2)
 
 
@@ -73,7 +71,8 @@ def _due_and_spent(now: datetime) -> dict:
 
 def customers_with_store_credit_due(now: datetime) -> list[int]:
     """Ids of the live customers with store credit to expire at ``now``, in id order
-    (one query)."""
+    (one query: the rule above as SQL, to find them; ``next_store_credit_expiry``
+    gives one customer's amount)."""
     return list(
         StoreCreditTransaction.objects.filter(
             customer__store_credit_balance__gt=0, customer__merged_into__isnull=True
@@ -87,26 +86,12 @@ def customers_with_store_credit_due(now: datetime) -> list[int]:
     )
 
 
-def store_credit_due(customer_id: int, now: datetime) -> StoreCreditExpiry | None:
-    """What of the customer's store credit is due to expire at ``now`` (the balance
-    left aside), and the latest date among the credits it comes from (one query)."""
-    sums = StoreCreditTransaction.objects.filter(customer_id=customer_id).aggregate(
-        **_due_and_spent(now),
-        through=Max("expires_at", filter=Q(amount__gt=0, expires_at__lte=now)),
-        currency=Max("currency", filter=Q(amount__gt=0, expires_at__lte=now)),
-    )
-    left = (sums["due"] + sums["spent"]).quantize(CENT)
-    if left <= 0:
-        return None
-    return StoreCreditExpiry(left, sums["currency"], sums["through"])
-
-
 def next_store_credit_expiry(
     customer: Customer, *, now: datetime | None = None
 ) -> StoreCreditExpiry | None:
     """The next store credit to expire: how much and when, as things stand (one query;
     none without a balance). A date already past means the hourly expiry is about to
-    take it."""
+    take it: the amount due at ``now`` and the latest date among its credits."""
     balance = customer.store_credit_balance
     if not balance or balance <= 0:
         return None

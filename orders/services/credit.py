@@ -25,7 +25,10 @@ from customers.services.timeline import record_event
 from omnistore.core.actors import acting_user
 from omnistore.core.exceptions import Conflict, ValidationFailed
 from orders.models import Order, Return, StoreCreditKind, StoreCreditTransaction
-from orders.selectors.credit import customers_with_store_credit_due, store_credit_due
+from orders.selectors.credit import (
+    customers_with_store_credit_due,
+    next_store_credit_expiry,
+)
 
 EVENT_STORE_CREDIT = "store_credit"
 EXPIRY_REASON = "Expired unused"
@@ -140,12 +143,10 @@ def _expire_for(customer_id: int, now: datetime) -> bool:
         )
     except Customer.DoesNotExist:  # merged since it was found
         return False
-    due = store_credit_due(customer_id, now)
-    if due is None:
+    due = next_store_credit_expiry(customer, now=now)
+    if due is None or due.expires_at > now:
         return False
-    amount = min(due.amount, customer.store_credit_balance)
-    if amount <= 0:
-        return False
+    amount = due.amount  # never more than the balance
     reference = f"expiry:{customer_id}:{due.expires_at:%Y%m%dT%H%M%S.%f}"
     book_store_credit(
         customer_id=customer_id,
