@@ -39,10 +39,10 @@ def shot(page, name):
 def test_an_associate_takes_a_client_and_sees_them_in_my_clients(live_server, page):
     team = people()
     now = timezone.now()
+    midnight = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     martina = new_client(first_name="Martina", last_name="Ferrari")
-    purchase(
-        martina, when=now - dt.timedelta(hours=1), location=team.brera, number="S000101"
-    )
+    earlier_today = max(now - dt.timedelta(hours=1), midnight)
+    purchase(martina, when=earlier_today, location=team.brera, number="S000101")
     add_wishlist_item(
         customer=martina,
         variant=VariantFactory(product__name="Wool coat", size="40"),

@@ -252,10 +252,12 @@ def test_each_bad_event_is_named_in_the_error(api_client):
 
 def test_lowercase_rfc3339_times_are_read(api_client):
     user, _ = consenting_user()
-    event = {**view(ProductFactory()), "occurred_at": "2026-12-01t10:00:00z"}
+    yesterday = (timezone.now() - timedelta(days=1)).date()
+    event = {**view(ProductFactory()), "occurred_at": f"{yesterday}t10:00:00z"}
     response = post(signed_in(api_client, user), [event])
     assert response.status_code == 202
-    assert BrowseEvent.objects.get().occurred_at.hour == 10
+    stored = BrowseEvent.objects.get().occurred_at
+    assert (stored.date(), stored.hour) == (yesterday, 10)
 
 
 def test_a_batch_is_at_most_50_events(api_client):

@@ -7,6 +7,7 @@ import pytest
 from django.core import mail
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 
 from customers.models import Channel
 from inventory.models import StockLevel
@@ -274,7 +275,7 @@ def test_the_pickup_desk_lists_orders_ready_here_with_their_expiry(
     html = response.content.decode()
     assert [o.number for o in response.context["orders"]] == [mine.number]
     assert not_ready.number not in html and elsewhere.number not in html
-    expires = refresh(mine).pickup_expires_at
+    expires = timezone.localtime(refresh(mine).pickup_expires_at)
     assert expires.strftime("%-d %b") in html
 
 
