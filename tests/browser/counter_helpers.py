@@ -3,6 +3,8 @@ the associate signing in by typing the password, and the till opened with a floa
 
 from decimal import Decimal
 
+from playwright.sync_api import expect
+
 from orders.models import Register
 from tests.factories import (
     LocationFactory,
@@ -45,3 +47,4 @@ def open_till(page, counts: dict[str, int]) -> None:
     for denomination, how_many in counts.items():
         opening.get_by_label(denomination, exact=True).fill(str(how_many))
     opening.get_by_test_id("open-till").click()
+    expect(page.get_by_test_id("till-session")).to_be_visible()  # open, swapped in
