@@ -56,6 +56,14 @@ class TenderOutput(serializers.Serializer):
     amount = serializers.DecimalField(**MONEY)
 
 
+class RefundTenderOutput(TenderOutput):
+    valid_until = serializers.DateField(
+        allow_null=True,
+        help_text="Store credit given back: the last day it can be spent (null: "
+        "it never expires, or the refund is not store credit).",
+    )
+
+
 class ReceiptPartOutput(serializers.Serializer):
     lines = ReceiptLineOutput(many=True)
     total = serializers.DecimalField(**MONEY, allow_null=True)
@@ -79,7 +87,7 @@ class ReceiptOutput(serializers.Serializer):
         allow_null=True, help_text="What came back (a return or an exchange)."
     )
     tenders = TenderOutput(many=True)
-    refunds = TenderOutput(many=True)
+    refunds = RefundTenderOutput(many=True)
     cash_tendered = serializers.DecimalField(**MONEY, allow_null=True)
     change = serializers.DecimalField(**MONEY, allow_null=True)
     return_code = serializers.CharField()

@@ -13,10 +13,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.db.models import Prefetch
+from django.utils import timezone
 
 from omnistore.core.exceptions import NotFound
 from omnistore.core.vat import format_vat_number
@@ -84,6 +85,7 @@ class Tender:
     method: str
     label: str
     amount: Decimal
+    valid_until: date | None = None  # store credit given back: the day it expires
 
 
 @dataclass
@@ -265,7 +267,16 @@ def _tenders(order: Order) -> list[Tender]:
 
 def _refunds(ret: Return) -> list[Tender]:
     if ret.refund_method == RefundMethod.STORE_CREDIT and ret.refund_total:
-        return [Tender("store_credit", "Store credit", ret.refund_total)]
+        credit = next((c for c in ret.store_credit.all() if c.amount > 0), None)
+        expires = credit.expires_at if credit is not None else None
+        return [
+            Tender(
+                "store_credit",
+                "Store credit",
+                ret.refund_total,
+                valid_until=timezone.localdate(expires) if expires else None,
+            )
+        ]
     labels = dict(PaymentMethod.choices)
     return [
         Tender(r.payment.method, labels.get(r.payment.method), r.amount)
@@ -394,6 +405,7 @@ def return_receipt(*, code: str, customer=None) -> Receipt:
     ).prefetch_related(
         _return_lines(),
         Prefetch("refunds", queryset=ReturnRefund.objects.select_related("payment")),
+        "store_credit",
     )
     if customer is not None:
         returns = returns.filter(customer=customer)

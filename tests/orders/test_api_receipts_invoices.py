@@ -4,6 +4,7 @@ customer's invoice (once per order, listed on the order, as PDF); other customer
 orders answer 404."""
 
 import subprocess
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -195,6 +196,35 @@ def test_the_refund_receipt_of_my_return(shop, associate, nora):
         {"rate": "4.00", "net": "20.00", "tax": "0.80", "gross": "20.80"}
     ]
     assert [(t["method"], t["amount"]) for t in body["refunds"]] == [("cash", "20.80")]
+    assert body["refunds"][0]["valid_until"] is None
+
+
+def test_a_refund_as_store_credit_says_until_when_it_can_be_spent(
+    shop, associate, nora, settings
+):
+    settings.OMNISTORE_STORE_CREDIT_EXPIRY_DAYS = 30
+    user, customer = nora
+    order = sale(shop, associate, customer)
+    ret = return_at_counter(
+        order=order.number,
+        lines=[returning(order, 1)],
+        location=shop,
+        actor=associate,
+        refund_method="store_credit",
+    )
+
+    body = api_client_for(user).get(f"/api/v1/returns/{ret.code}/receipt/").json()
+
+    (credit,) = ret.store_credit.all()
+    assert credit.expires_at > timezone.now() + timedelta(days=29)
+    assert body["refunds"] == [
+        {
+            "method": "store_credit",
+            "label": "Store credit",
+            "amount": "20.80",
+            "valid_until": timezone.localdate(credit.expires_at).isoformat(),
+        }
+    ]
 
 
 def test_a_business_customer_asks_for_an_invoice_once_and_sees_it_on_the_order(

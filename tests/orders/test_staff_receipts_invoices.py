@@ -9,6 +9,7 @@ from django.contrib.messages import get_messages
 from django.contrib.staticfiles import finders
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from customers.models import CustomerEvent
 from omnistore.accounts.models import Role
@@ -146,6 +147,37 @@ def test_the_exchange_and_refund_receipts_print_from_the_returns_desk(
     assert reverse("staff:return_receipt_print", args=[refund.code]) in detail
     html = page(staff, reverse("staff:return_receipt_print", args=[refund.code]))
     assert "Refund receipt" in html and "1 × Cookbook" in html and "20.80 EUR" in html
+    assert 'data-testid="credit-valid-until"' not in html
+
+
+def test_a_refund_receipt_in_store_credit_prints_the_day_it_expires(
+    staff, shop, associate, settings
+):
+    settings.OMNISTORE_STORE_CREDIT_EXPIRY_DAYS = 365
+    order = sale(shop, associate, make_customer(phone="+393331234567"))
+    refund = return_at_counter(
+        order=order.number,
+        lines=[ReturnLineRequest(order.lines.order_by("id")[1].pk, 1, "changed_mind")],
+        location=shop,
+        actor=associate,
+        refund_method="store_credit",
+    )
+    until = timezone.localdate(refund.store_credit.get().expires_at)
+
+    html = page(staff, reverse("staff:return_receipt_print", args=[refund.code]))
+
+    assert "Store credit" in html and "20.80 EUR" in html
+    assert f"valid until {until.day} {until:%B %Y}" in html
+    settings.OMNISTORE_STORE_CREDIT_EXPIRY_DAYS = 0
+    never = return_at_counter(
+        order=order.number,
+        lines=[ReturnLineRequest(order.lines.order_by("id")[0].pk, 1, "changed_mind")],
+        location=shop,
+        actor=associate,
+        refund_method="store_credit",
+    )
+    html = page(staff, reverse("staff:return_receipt_print", args=[never.code]))
+    assert "Store credit" in html and "valid until" not in html
 
 
 def test_unknown_receipts_are_404(staff):
