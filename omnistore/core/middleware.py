@@ -3,6 +3,8 @@
 - A NUL in the path or the query string is refused with a 400 at the door: no column
   can hold it (PostgreSQL refuses it in a parameter), so a view passing it to a query
   would fail as a server error. Under ``/api/`` the answer is the API's error body.
+- A number too large for the database (an id past 64 bits in an admin list's filter,
+  which SQLite cannot even bind) is the client's error: a 400, never a server error.
 - Under ``/api/``, a 404 from Django's URL resolver (a path no route matches, such as
   a non-numeric id) is the API's JSON error body, like every other API error, not an
   HTML page.
@@ -41,6 +43,31 @@ class RejectNulMiddleware:
                 )
             return HttpResponseBadRequest(NUL_MESSAGE, content_type="text/plain")
         return self.get_response(request)
+
+
+OUT_OF_RANGE_MESSAGE = "A number in the request is out of range."
+
+
+class OutOfRangeMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, OverflowError):
+            return None
+        if is_api(request):
+            return JsonResponse(
+                error_body(
+                    OUT_OF_RANGE_MESSAGE,
+                    "invalid",
+                    {"non_field_errors": [OUT_OF_RANGE_MESSAGE]},
+                ),
+                status=400,
+            )
+        return HttpResponseBadRequest(OUT_OF_RANGE_MESSAGE, content_type="text/plain")
 
 
 class ApiNotFoundMiddleware:

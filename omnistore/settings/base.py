@@ -45,8 +45,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    # NUL in a path or query: 400 at the door; /api/ 404s as the API's JSON errors.
+    # NUL in a path or query: 400 at the door; /api/ 404s as the API's JSON errors;
+    # a number past what the database holds: 400.
     "omnistore.core.middleware.RejectNulMiddleware",
+    "omnistore.core.middleware.OutOfRangeMiddleware",
     "omnistore.core.middleware.ApiNotFoundMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
