@@ -178,15 +178,21 @@ def test_the_exchange_receipt_shows_both_sides(shop, associate, nora):
     assert body["return_code"] == result.return_request.code
 
 
+def book_returned(order, associate, **kwargs):
+    """The cookbook of ``sale`` brought back to the associate's shop and refunded."""
+    return return_at_counter(
+        order=order.number,
+        lines=[returning(order, 1)],
+        location=associate.store,
+        actor=associate,
+        **kwargs,
+    )
+
+
 def test_the_refund_receipt_of_my_return(shop, associate, nora):
     user, customer = nora
     order = sale(shop, associate, customer)
-    ret = return_at_counter(
-        order=order.number,
-        lines=[returning(order, 1)],
-        location=shop,
-        actor=associate,
-    )
+    ret = book_returned(order, associate)
     tax_as_sold(order, RATES)
 
     body = api_client_for(user).get(f"/api/v1/returns/{ret.code}/receipt/").json()
@@ -205,13 +211,7 @@ def test_a_refund_as_store_credit_says_until_when_it_can_be_spent(
     settings.OMNISTORE_STORE_CREDIT_EXPIRY_DAYS = 30
     user, customer = nora
     order = sale(shop, associate, customer)
-    ret = return_at_counter(
-        order=order.number,
-        lines=[returning(order, 1)],
-        location=shop,
-        actor=associate,
-        refund_method="store_credit",
-    )
+    ret = book_returned(order, associate, refund_method="store_credit")
 
     body = api_client_for(user).get(f"/api/v1/returns/{ret.code}/receipt/").json()
 

@@ -155,13 +155,18 @@ def test_a_refund_receipt_in_store_credit_prints_the_day_it_expires(
 ):
     settings.OMNISTORE_STORE_CREDIT_EXPIRY_DAYS = 365
     order = sale(shop, associate, make_customer(phone="+393331234567"))
-    refund = return_at_counter(
-        order=order.number,
-        lines=[ReturnLineRequest(order.lines.order_by("id")[1].pk, 1, "changed_mind")],
-        location=shop,
-        actor=associate,
-        refund_method="store_credit",
-    )
+
+    def in_credit(index):
+        line = order.lines.order_by("id")[index]
+        return return_at_counter(
+            order=order.number,
+            lines=[ReturnLineRequest(line.pk, 1, "changed_mind")],
+            location=shop,
+            actor=associate,
+            refund_method="store_credit",
+        )
+
+    refund = in_credit(1)
     until = timezone.localdate(refund.store_credit.get().expires_at)
 
     html = page(staff, reverse("staff:return_receipt_print", args=[refund.code]))
@@ -169,13 +174,7 @@ def test_a_refund_receipt_in_store_credit_prints_the_day_it_expires(
     assert "Store credit" in html and "20.80 EUR" in html
     assert f"valid until {until.day} {until:%B %Y}" in html
     settings.OMNISTORE_STORE_CREDIT_EXPIRY_DAYS = 0
-    never = return_at_counter(
-        order=order.number,
-        lines=[ReturnLineRequest(order.lines.order_by("id")[0].pk, 1, "changed_mind")],
-        location=shop,
-        actor=associate,
-        refund_method="store_credit",
-    )
+    never = in_credit(0)
     html = page(staff, reverse("staff:return_receipt_print", args=[never.code]))
     assert "Store credit" in html and "valid until" not in html
 
