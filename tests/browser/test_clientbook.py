@@ -39,7 +39,9 @@ def shot(page, name):
 def test_an_associate_takes_a_client_and_sees_them_in_my_clients(live_server, page):
     team = people()
     now = timezone.now()
-    midnight = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    midnight = timezone.localtime(now).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
     martina = new_client(first_name="Martina", last_name="Ferrari")
     earlier_today = max(now - dt.timedelta(hours=1), midnight)
     purchase(martina, when=earlier_today, location=team.brera, number="S000101")
@@ -50,7 +52,7 @@ def test_an_associate_takes_a_client_and_sees_them_in_my_clients(live_server, pa
     )
     update_profile(
         customer=martina,
-        birthday=(timezone.localdate() + dt.timedelta(days=4)).replace(year=1991),
+        birthday=(timezone.localdate() + dt.timedelta(days=4)).replace(year=1992),
     )
     elena = new_client(first_name="Elena", last_name="Conti")
     assign_associate(customer=elena, associate=team.anna, actor=team.anna)

@@ -2,6 +2,7 @@
 
 import json
 import threading
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -269,14 +270,14 @@ def test_a_renewed_claim_keeps_only_what_no_other_worker_took(receiver):
     claimed_until = first.next_attempt_at
     # another worker's claim on the second one (this worker's claim had run out)
     WebhookDelivery.objects.filter(pk=taken.pk).update(
-        next_attempt_at=claimed_until.replace(year=claimed_until.year + 1)
+        next_attempt_at=claimed_until + timedelta(days=366)
     )
     kept = webhooks._renew([first, taken, third])
     assert [d.pk for d in kept] == [first.pk, third.pk]
     rows = {d.pk: d for d in WebhookDelivery.objects.all()}
     assert rows[first.pk].next_attempt_at >= claimed_until
     assert rows[third.pk].next_attempt_at == kept[1].next_attempt_at
-    assert rows[taken.pk].next_attempt_at.year == claimed_until.year + 1
+    assert rows[taken.pk].next_attempt_at == claimed_until + timedelta(days=366)
     assert {d.attempts for d in rows.values()} == {1}  # a renewal is no new attempt
 
 
@@ -284,8 +285,6 @@ def test_a_renewed_claim_keeps_only_what_no_other_worker_took(receiver):
 def test_a_call_outlasting_half_the_margin_records_what_is_done_first(
     settings, monkeypatch
 ):
-    from datetime import timedelta
-
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 

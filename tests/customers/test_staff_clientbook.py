@@ -63,7 +63,7 @@ def test_my_clients_shows_what_is_new_about_each_of_mine(client, team, settings)
     gone = client_of(team.anna, first_name="Gaia", last_name="Gone")
     purchase(gone, when=now - dt.timedelta(days=200))
     born = client_of(team.anna, first_name="Bice", last_name="Born")
-    born.birthday = (timezone.localdate() + dt.timedelta(days=5)).replace(year=1990)
+    born.birthday = (timezone.localdate() + dt.timedelta(days=5)).replace(year=1988)
     born.save(update_fields=["birthday"])
     client_of(team.bruno, first_name="Bruna", last_name="Other")
 
