@@ -1,8 +1,10 @@
 """factory_boy factories for the lower layers (accounts, catalog, locations, stock)."""
 
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import factory
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from inventory.models import Category, Location, LocationKind, Product, Variant
@@ -98,6 +100,16 @@ class VariantFactory(DjangoModelFactory):
     size = "M"
     colour = "Blue"
     price = Decimal("49.90")
+
+
+def earlier_today(delta: timedelta, now: datetime | None = None) -> datetime:
+    """``delta`` before ``now``, but never before local midnight: a moment still
+    today whatever the hour a test runs."""
+    now = now or timezone.now()
+    midnight = timezone.localtime(now).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    return max(now - delta, midnight)
 
 
 def stock(variant, location, quantity: int):

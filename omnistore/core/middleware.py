@@ -28,20 +28,24 @@ def _has_nul(request) -> bool:
     return "\x00" in request.path_info or "%00" in query or "\x00" in query
 
 
+def bad_request(request, message: str):
+    """A 400 refused before or outside any view: the API's error body under
+    ``/api/``, plain text elsewhere."""
+    if is_api(request):
+        return JsonResponse(
+            error_body(message, "invalid", {"non_field_errors": [message]}),
+            status=400,
+        )
+    return HttpResponseBadRequest(message, content_type="text/plain")
+
+
 class RejectNulMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         if _has_nul(request):
-            if is_api(request):
-                return JsonResponse(
-                    error_body(
-                        NUL_MESSAGE, "invalid", {"non_field_errors": [NUL_MESSAGE]}
-                    ),
-                    status=400,
-                )
-            return HttpResponseBadRequest(NUL_MESSAGE, content_type="text/plain")
+            return bad_request(request, NUL_MESSAGE)
         return self.get_response(request)
 
 
@@ -58,16 +62,7 @@ class OutOfRangeMiddleware:
     def process_exception(self, request, exception):
         if not isinstance(exception, OverflowError):
             return None
-        if is_api(request):
-            return JsonResponse(
-                error_body(
-                    OUT_OF_RANGE_MESSAGE,
-                    "invalid",
-                    {"non_field_errors": [OUT_OF_RANGE_MESSAGE]},
-                ),
-                status=400,
-            )
-        return HttpResponseBadRequest(OUT_OF_RANGE_MESSAGE, content_type="text/plain")
+        return bad_request(request, OUT_OF_RANGE_MESSAGE)
 
 
 class ApiNotFoundMiddleware:

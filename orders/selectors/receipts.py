@@ -267,8 +267,8 @@ def _tenders(order: Order) -> list[Tender]:
 
 def _refunds(ret: Return) -> list[Tender]:
     if ret.refund_method == RefundMethod.STORE_CREDIT and ret.refund_total:
-        credit = next((c for c in ret.store_credit.all() if c.amount > 0), None)
-        expires = credit.expires_at if credit is not None else None
+        credits = ret.store_credit.all()  # prefetched: the return's credit row
+        expires = next((c.expires_at for c in credits if c.amount > 0), None)
         return [
             Tender(
                 "store_credit",

@@ -15,7 +15,7 @@ from customers.services.profiles import update_profile
 from customers.services.wishlists import add_wishlist_item
 from tests.customers.clientbook_people import client as new_client
 from tests.customers.clientbook_people import people, purchase
-from tests.factories import VariantFactory
+from tests.factories import VariantFactory, earlier_today
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PASSWORD = "pass-1234"
@@ -39,12 +39,13 @@ def shot(page, name):
 def test_an_associate_takes_a_client_and_sees_them_in_my_clients(live_server, page):
     team = people()
     now = timezone.now()
-    midnight = timezone.localtime(now).replace(
-        hour=0, minute=0, second=0, microsecond=0
-    )
     martina = new_client(first_name="Martina", last_name="Ferrari")
-    earlier_today = max(now - dt.timedelta(hours=1), midnight)
-    purchase(martina, when=earlier_today, location=team.brera, number="S000101")
+    purchase(
+        martina,
+        when=earlier_today(dt.timedelta(hours=1), now),
+        location=team.brera,
+        number="S000101",
+    )
     add_wishlist_item(
         customer=martina,
         variant=VariantFactory(product__name="Wool coat", size="40"),

@@ -18,7 +18,7 @@ from orders.models import Register
 from orders.services.refunds import return_at_counter
 from orders.services.till import open_till
 from tests.approvals.helpers import make_approver
-from tests.factories import StaffFactory, UserFactory
+from tests.factories import StaffFactory, UserFactory, earlier_today
 from tests.orders.factories import pickup_order, shop, stocked
 from tests.orders.returns_helpers import counter_sale, line_request
 
@@ -51,13 +51,6 @@ def manager(client, milano):
 def a_day_at(store, associate, *, sales=1):
     """Sales today and a week ago, a late pickup, a return, a stock alert, a till."""
     now = timezone.now()
-    midnight = timezone.localtime(now).replace(
-        hour=0, minute=0, second=0, microsecond=0
-    )
-
-    def earlier_today(delta):  # never yesterday, whatever the hour the test runs
-        return max(now - delta, midnight)
-
     for _ in range(sales):
         counter_sale(
             store=store, lines=[(stocked(store, 5, price="30.00"), 1)], staff=associate
@@ -66,7 +59,7 @@ def a_day_at(store, associate, *, sales=1):
         store=store,
         lines=[(stocked(store, 5, price="20.00"), 1)],
         staff=associate,
-        now=earlier_today(timedelta(minutes=5)) - timedelta(days=7),
+        now=earlier_today(timedelta(minutes=5), now) - timedelta(days=7),
     )
     sold = counter_sale(
         store=store, lines=[(stocked(store, 5, price="10.00"), 1)], staff=associate
