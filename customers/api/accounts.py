@@ -7,7 +7,6 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from customers.selectors.profiles import customer_profile
@@ -17,7 +16,8 @@ from customers.services.verification import (
     confirm_code,
     request_code,
 )
-from omnistore.core.api import ErrorSerializer
+from omnistore.core.api import UNAVAILABLE, ErrorSerializer
+from omnistore.core.throttling import GuardThrottle
 
 from .common import BAD_INPUT, request_channel, validated
 from .serializers import (
@@ -28,7 +28,7 @@ from .serializers import (
 )
 
 
-class SignInThrottle(SimpleRateThrottle):
+class SignInThrottle(GuardThrottle):
     """Password guessing is slowed per address and client, even when the general
     anonymous rate is generous."""
 
@@ -73,7 +73,7 @@ class ClaimSerializer(serializers.Serializer):
     )
 
 
-class VerificationThrottle(SimpleRateThrottle):
+class VerificationThrottle(GuardThrottle):
     """Code requests and tries per login (and client), on top of the limits the
     service keeps in the database per login and per address."""
 
@@ -115,7 +115,7 @@ class RegisterView(APIView):
             "what it does itself. Returns an API token."
         ),
         request=RegisterSerializer,
-        responses={201: RegistrationSerializer, 400: BAD_INPUT},
+        responses={201: RegistrationSerializer, 400: BAD_INPUT, 503: UNAVAILABLE},
         tags=["account"],
     )
     def post(self, request):
@@ -147,7 +147,7 @@ class TokenView(APIView):
         summary="Sign in",
         description="Exchanges a customer's email and password for an API token.",
         request=TokenRequestSerializer,
-        responses={200: TokenSerializer, 400: BAD_INPUT},
+        responses={200: TokenSerializer, 400: BAD_INPUT, 503: UNAVAILABLE},
         tags=["account"],
     )
     def post(self, request):
@@ -168,7 +168,13 @@ class VerifyRequestView(APIView):
             "At most 5 codes an hour per login and 3 per address."
         ),
         request=VerifyRequestSerializer,
-        responses={202: SentCodeSerializer, 400: BAD_INPUT, 404: REFUSED, 429: LIMITED},
+        responses={
+            202: SentCodeSerializer,
+            400: BAD_INPUT,
+            404: REFUSED,
+            429: LIMITED,
+            503: UNAVAILABLE,
+        },
         tags=["account"],
     )
     def post(self, request):
@@ -200,6 +206,7 @@ class VerifyConfirmView(APIView):
             404: REFUSED,
             409: REFUSED,
             429: LIMITED,
+            503: UNAVAILABLE,
         },
         tags=["account"],
     )
@@ -235,6 +242,7 @@ class ClaimView(APIView):
             404: REFUSED,
             409: REFUSED,
             429: LIMITED,
+            503: UNAVAILABLE,
         },
         tags=["account"],
     )

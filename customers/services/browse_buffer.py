@@ -4,8 +4,9 @@
 drain at a time) and moves up to a batch of items from the list to a list of its own
 in one step (a Lua script); it deletes that list only after the batch is stored, so a
 drain that dies leaves its batch to the next one, which stores it again (the dedupe
-key makes that harmless). Without a buffer URL, ``push`` declines and the caller
-stores the batch itself.
+key makes that harmless). Without a buffer URL, or while Redis is
+unreachable (then for a few seconds after each failure), ``push`` declines and the
+caller stores the batch itself.
 """
 
 from __future__ import annotations
@@ -18,12 +19,17 @@ from functools import lru_cache
 
 from django.conf import settings
 
+from omnistore.core.pause import pause_for
+
 logger = logging.getLogger(__name__)
 
 QUEUE = "omnistore:browse:queue"
 TAKEN = "omnistore:browse:taken"
 LOCK = "omnistore:browse:drain"
 LOCK_SECONDS = 300
+# After a failed push, this process writes views directly for this long instead of
+# waiting on Redis again for each request.
+PAUSE_SECONDS = 5.0
 
 _TAKE = """
 local items = redis.call('LRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
@@ -60,14 +66,20 @@ def push(items: list) -> bool:
     redis_client = client()
     if redis_client is None:
         return False
+    pause = pause_for(f"browse:{settings.OMNISTORE_BROWSE_BUFFER_URL}", PAUSE_SECONDS)
+    if pause.running:
+        return False
     from json import dumps
 
     try:
         redis_client.rpush(QUEUE, *[dumps(i, separators=(",", ":")) for i in items])
     except Exception as error:  # Redis down: the views are written directly instead
-        logger.warning(
-            "browse events: buffer unreachable (%r), writing directly", error
-        )
+        if pause.start():
+            logger.warning(
+                "browse events: buffer unreachable (%r), writing directly for %s s",
+                error,
+                pause.seconds,
+            )
         return False
     return True
 

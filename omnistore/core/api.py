@@ -5,6 +5,7 @@ import copy
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, QueryDict
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers, status
 from rest_framework.fields import Field
 from rest_framework.pagination import PageNumberPagination
@@ -24,6 +25,15 @@ class ErrorSerializer(serializers.Serializer):
     extra = serializers.DictField(help_text="Field errors or details of the refusal.")
 
 
+# For the schema: a 503 any write may answer (the database busy or gone, the shared
+# cache down for a check that needs it); the client retries after Retry-After.
+UNAVAILABLE = OpenApiResponse(
+    ErrorSerializer,
+    description="Down for a moment (`busy`, `database_unavailable`, "
+    "`temporarily_unavailable`): retry after `Retry-After` seconds",
+)
+
+
 def error_body(message: str, code: str, extra: dict | None = None) -> dict:
     return {"message": message, "code": code, "extra": extra or {}}
 
@@ -36,7 +46,12 @@ def exception_handler(exc, context):
     carry their text in ``message`` and their code in ``code``.
     """
     if isinstance(exc, ApplicationError):
-        return Response(error_body(exc.message, exc.code, exc.extra), status=exc.status)
+        retry = {"Retry-After": str(RETRY_AFTER_SECONDS)} if exc.status == 503 else {}
+        return Response(
+            error_body(exc.message, exc.code, exc.extra),
+            status=exc.status,
+            headers=retry,
+        )
     if isinstance(exc, ObjectDoesNotExist):
         exc = Http404()
     response = drf_exception_handler(exc, context)

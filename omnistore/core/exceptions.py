@@ -36,6 +36,14 @@ class PermissionDenied(ApplicationError):
     default_code = "permission_denied"
 
 
+class ServiceUnavailable(ApplicationError):
+    """Something the request needs is down for a moment; the client may retry (the
+    API adds ``Retry-After``)."""
+
+    status = 503
+    default_code = "temporarily_unavailable"
+
+
 class Conflict(ApplicationError):
     status = 409
     default_code = "conflict"

@@ -27,7 +27,6 @@ then loads alone (``load([payload])``), so one bad row fails alone.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from datetime import timedelta
 from itertools import groupby
@@ -40,6 +39,7 @@ from django.utils import timezone
 
 from .db import insert_unless_duplicate
 from .models import OutboxMessage
+from .pause import Pause
 
 logger = logging.getLogger(__name__)
 _HANDLERS: dict[str, Callable[[dict], object]] = {}
@@ -155,7 +155,7 @@ KICK_EXPIRY_MS = 5000
 KICK_TIMEOUT = 0.25
 KICK_PAUSE = 5.0
 _redis_client = None
-_broker_paused_until = 0.0
+_broker_pause = Pause(KICK_PAUSE)
 
 
 def _redis():
@@ -177,15 +177,14 @@ def _redis():
 
 
 def _kick() -> None:
-    global _broker_paused_until
-    if time.monotonic() < _broker_paused_until:
+    if _broker_pause.running:
         return
     try:
         client = _redis()
         if client is None or client.set(KICK_KEY, 1, nx=True, px=KICK_EXPIRY_MS):
             drain_outbox.apply_async(countdown=settings.OMNISTORE_OUTBOX_DRAIN_DELAY)
     except Exception:  # broker down: the periodic drain picks the row up later
-        _broker_paused_until = time.monotonic() + KICK_PAUSE
+        _broker_pause.start()
         logger.warning(
             "outbox: broker unavailable, message left for the periodic drain"
         )

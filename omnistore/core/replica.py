@@ -32,6 +32,8 @@ from django.core.cache import cache
 from django.db import DatabaseError, InterfaceError, OperationalError, connections
 from django.template.response import TemplateResponse
 
+from .cache import unavailable as cache_unavailable
+
 logger = logging.getLogger(__name__)
 
 PIN_COOKIE = "omnistore_primary"
@@ -78,7 +80,8 @@ def _pinned(request) -> bool:
     )
     user = getattr(request, "user", None)
     if not pinned and user is not None and user.is_authenticated:
-        pinned = bool(cache.get(_user_key(user.pk)))
+        # Without the cache, whether this client just wrote is unknown: primary.
+        pinned = bool(cache.get(_user_key(user.pk))) or cache_unavailable()
     request._omnistore_pinned = pinned
     return pinned
 

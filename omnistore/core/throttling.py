@@ -3,6 +3,7 @@ in the settings while its views module loads."""
 
 from rest_framework.throttling import SimpleRateThrottle
 
+from .cache import require_cache
 from .clientip import client_ip
 
 
@@ -28,3 +29,13 @@ class CallerRateThrottle(SimpleRateThrottle):
 
     def get_ident(self, request):
         return client_ip(request)
+
+
+class GuardThrottle(SimpleRateThrottle):
+    """A limit on guesses (passwords, codes, PINs): when the shared cache cannot count
+    this request, it is refused with a 503 rather than let through uncounted."""
+
+    def allow_request(self, request, view):
+        allowed = super().allow_request(request, view)
+        require_cache()
+        return allowed

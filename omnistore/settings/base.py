@@ -7,7 +7,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from .env import env_bool, env_list
+from .env import env_bool, env_float, env_list
 from .features import *  # noqa: F403
 from .features import OMNISTORE_BROWSE_DRAIN_EVERY
 
@@ -211,7 +211,9 @@ REST_FRAMEWORK = {
         "browse": os.environ.get("THROTTLE_BROWSE", "120/minute"),
         # Appointments: free slots asked for, and bookings made, per caller.
         "appointment_slots": os.environ.get("THROTTLE_APPOINTMENT_SLOTS", "120/minute"),
-        "appointment_booking": os.environ.get("THROTTLE_APPOINTMENT_BOOKING", "20/hour"),
+        "appointment_booking": os.environ.get(
+            "THROTTLE_APPOINTMENT_BOOKING", "20/hour"
+        ),
     },
 }
 SPECTACULAR_SETTINGS = {
@@ -349,7 +351,9 @@ LOGGING = {
 OMNISTORE_TRUSTED_PROXIES = int(os.environ.get("OMNISTORE_TRUSTED_PROXIES", "0"))
 REST_FRAMEWORK["NUM_PROXIES"] = OMNISTORE_TRUSTED_PROXIES  # DRF's own throttles too
 # Rate-limit counts live in the cache: with Redis, every process and server counts
-# together; in process memory, each process keeps its own count.
+# together; in process memory, each process keeps its own count. A Redis that does
+# not answer within the socket timeouts is skipped for OMNISTORE_CACHE_PAUSE seconds
+# (omnistore/core/cache.py): the site goes on, the guards against guessing answer 503.
 CACHE_URL = os.environ.get("CACHE_URL", REDIS_URL)
 CACHES = {
     "default": (
@@ -357,6 +361,10 @@ CACHES = {
             "BACKEND": "omnistore.core.cache.SharedRedisCache",
             "LOCATION": CACHE_URL,
             "KEY_PREFIX": "omnistore",
+            "OPTIONS": {
+                "socket_connect_timeout": env_float("CACHE_CONNECT_TIMEOUT", 0.25),
+                "socket_timeout": env_float("CACHE_TIMEOUT", 0.5),
+            },
         }
         if CACHE_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
@@ -430,7 +438,9 @@ if DATABASE_REPLICA_URL:
         **{key: _replica[key] for key in ("NAME", "USER", "PASSWORD", "HOST", "PORT")},
     }
 OMNISTORE_READ_REPLICA = "replica" if DATABASE_REPLICA_URL else ""
-OMNISTORE_REPLICA_PIN_SECONDS = int(os.environ.get("OMNISTORE_REPLICA_PIN_SECONDS", "10"))
+OMNISTORE_REPLICA_PIN_SECONDS = int(
+    os.environ.get("OMNISTORE_REPLICA_PIN_SECONDS", "10")
+)
 OMNISTORE_REPLICA_RETRY_SECONDS = float(
     os.environ.get("OMNISTORE_REPLICA_RETRY_SECONDS", "5")
 )

@@ -73,6 +73,8 @@ OMNISTORE_WEBHOOK_ENDPOINTS_TTL = env_float("OMNISTORE_WEBHOOK_ENDPOINTS_TTL", 5
 # --- Taxes ----------------------------------------------------------------
 # How long a process keeps the markets and VAT rates (0: read every time).
 OMNISTORE_TAX_TABLE_TTL = env_float("OMNISTORE_TAX_TABLE_TTL", 60.0)
+# Seconds a process leaves the shared cache alone after a call to it failed.
+OMNISTORE_CACHE_PAUSE = env_float("OMNISTORE_CACHE_PAUSE", 5.0)
 # EU distance sales (OSS): once the EU-wide threshold is passed, an online delivery
 # is taxed in the destination country; below it, in the seller's country.
 OMNISTORE_OSS_THRESHOLD_REACHED = env_bool("OMNISTORE_OSS_THRESHOLD_REACHED", True)

@@ -7,6 +7,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
 from customers.selectors.identities import customer_for_user
+from omnistore.core.api import UNAVAILABLE
 from omnistore.core.clientip import client_ip
 from omnistore.core.exceptions import NotFound
 from orders.services.carts import storefront_customer
@@ -23,6 +24,7 @@ ERRORS = {
     400: OpenApiResponse(description="Field errors: {message, code, extra}"),
     404: OpenApiResponse(description="Unknown cart or order"),
     409: OpenApiResponse(description="Out of stock (extra.lines) or closed cart"),
+    503: UNAVAILABLE,
 }
 
 

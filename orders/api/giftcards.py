@@ -14,10 +14,10 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
-from omnistore.core.api import InputSerializer, TextField
+from omnistore.core.api import UNAVAILABLE, InputSerializer, TextField
+from omnistore.core.throttling import GuardThrottle
 from orders.models import PaymentMethod
 from orders.services.egift import EGiftPurchase, purchase_e_gift_card
 from orders.services.giftcards import gift_card_balance
@@ -27,7 +27,7 @@ from .checkout import IDEMPOTENCY_KEY
 from .common import ERRORS, caller_ident, request_customer
 
 
-class GiftCardRateThrottle(SimpleRateThrottle):
+class GiftCardRateThrottle(GuardThrottle):
     """Balance checks per caller (signed-in user, else the address)."""
 
     scope = "gift_card"
@@ -63,6 +63,7 @@ class GiftCardBalanceView(APIView):
                 "locked after too many wrong PINs (`gift_card_locked`)"
             ),
             429: OpenApiResponse(description="Too many balance checks from here"),
+            503: UNAVAILABLE,
         },
     )
     def post(self, request):

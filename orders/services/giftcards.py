@@ -31,6 +31,7 @@ from omnistore.approvals.policy import approval_needed
 from omnistore.approvals.services.approvals import check_approval
 from omnistore.core import outbox
 from omnistore.core.actors import acting_user
+from omnistore.core.cache import require_cache
 from omnistore.core.exceptions import Conflict, ValidationFailed
 from orders.models import (
     GIFT_CARD_EMAIL_TOPIC,
@@ -124,9 +125,12 @@ def authenticate_card(
     ``lock``: the row is read ``FOR UPDATE`` (inside the caller's transaction)."""
     number = normalize_card_number(number)
     limit = settings.OMNISTORE_GIFT_CARD_PIN_MAX_FAILURES
-    if _failures("card", number) >= limit or (
+    locked = _failures("card", number) >= limit or (
         caller and _failures("caller", caller) >= _caller_limit()
-    ):
+    )
+    # Wrong PINs are counted in the shared cache: without it, none is tried.
+    require_cache("Gift cards cannot be checked right now; try again in a moment.")
+    if locked:
         raise _locked_error(field)
     rows = GiftCard.objects.select_for_update() if lock else GiftCard.objects
     card = rows.filter(number=number).first() if number else None

@@ -14,6 +14,7 @@ from rest_framework.authtoken.models import Token
 from inventory.models import Product
 from omnistore.core.replica import PIN_COOKIE
 from tests.factories import LocationFactory, ProductFactory, UserFactory, VariantFactory
+from tests.fakes.redis_faults import closed_redis_url, shared_cache
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "replica"])
 
@@ -76,6 +77,18 @@ def test_a_token_client_that_wrote_reads_from_the_primary(api_client, replica, c
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     assert api_client.post("/api/v1/cart/").status_code in (200, 201)
     api_client.cookies.clear()
+    response, on_replica = queries(replica, lambda: api_client.get(PRODUCTS))
+    assert response.status_code == 200
+    assert on_replica == 0
+
+
+def test_a_token_client_reads_from_the_primary_while_the_cache_is_down(
+    api_client, replica, catalog, settings
+):
+    """Whether it just wrote is kept in the cache: unknown, so the primary."""
+    settings.CACHES = shared_cache(closed_redis_url())
+    token = Token.objects.create(user=UserFactory())
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     response, on_replica = queries(replica, lambda: api_client.get(PRODUCTS))
     assert response.status_code == 200
     assert on_replica == 0

@@ -23,6 +23,7 @@ from tests.customers.test_api_browsing import (
     view,
 )
 from tests.factories import ProductFactory, VariantFactory
+from tests.fakes.redis_faults import HungServer
 
 pytestmark = [
     pytest.mark.django_db,
@@ -123,3 +124,17 @@ def test_without_redis_reachable_a_batch_is_written_directly(settings):
     response = post(signed_in(APIClient(), user), [view(ProductFactory())])
     assert response.json() == {"accepted": 1}
     assert BrowseEvent.objects.count() == 1
+
+
+def test_a_hung_buffer_is_waited_for_once_then_views_are_written_directly(settings):
+    hung = HungServer()
+    settings.OMNISTORE_BROWSE_BUFFER_URL = hung.url
+    try:
+        user, _ = consenting_user()
+        client = signed_in(APIClient(), user)
+        answers = [post(client, [view(ProductFactory())]).json() for _ in range(3)]
+    finally:
+        hung.close()
+    assert answers == [{"accepted": 1}] * 3
+    assert BrowseEvent.objects.count() == 3
+    assert len(hung.accepted) == 1  # the first push timed out; the next two skip it

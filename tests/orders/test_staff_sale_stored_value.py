@@ -10,6 +10,7 @@ from django.urls import reverse
 from orders.models import Order, TillSession
 from tests.customers.factories import make_customer
 from tests.factories import LocationFactory, StaffFactory, VariantFactory, stock
+from tests.fakes.redis_faults import closed_redis_url, shared_cache
 from tests.orders.stored_value_helpers import (
     PIN,
     balance,
@@ -238,3 +239,15 @@ def test_the_balance_check_page_shows_the_masked_card_and_counts_wrong_pins(staf
         wrong = staff.post(url, {"number": card.number, "pin": f"{attempt:06d}"})
     assert wrong.status_code == 422
     assert "locked after too many wrong PINs" in wrong.content.decode()
+
+
+def test_the_balance_check_page_says_when_pins_cannot_be_counted(staff, settings):
+    card = gift_card("35.00")
+    settings.CACHES = shared_cache(closed_redis_url())  # the shared cache is down
+    answer = staff.post(
+        reverse("staff:gift_card_balance"), {"number": card.number, "pin": PIN}
+    )
+    html = answer.content.decode()
+    assert answer.status_code == 422
+    assert "Gift cards cannot be checked right now" in html
+    assert "35.00 EUR" not in html
