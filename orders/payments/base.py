@@ -16,7 +16,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from decimal import Decimal
 
-from omnistore.core.exceptions import ApplicationError, Conflict
+from omnistore.core.exceptions import ApplicationError, Conflict, ServiceUnavailable
 
 
 class PaymentDeclined(ApplicationError):
@@ -34,10 +34,9 @@ class AuthorisationLapsed(ApplicationError):
     default_code = "authorisation_lapsed"
 
 
-class PaymentUnavailable(ApplicationError):
+class PaymentUnavailable(ServiceUnavailable):
     """The provider did not answer; nothing was recorded, the call can be repeated."""
 
-    status = 503
     default_code = "payment_unavailable"
 
 

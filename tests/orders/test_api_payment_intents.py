@@ -183,3 +183,18 @@ def test_click_and_collect_is_authorised_then_captured_or_released(fake_stripe, 
 
     payment = Payment.objects.get()
     assert (payment.status, fake_stripe.intents[intent["id"]]["status"]) == expected
+
+
+def test_stripe_out_of_reach_is_a_503_the_client_may_retry(fake_stripe):
+    client, body = pickup_cart(price="30.00")
+    fake_stripe.drop = 10  # every call to Stripe is cut off
+
+    refused = client.post(INTENT, body, format="json")
+
+    assert refused.status_code == 503, refused.content
+    assert refused["Retry-After"] == "1"
+    assert refused.json()["code"] == "payment_unavailable"
+    fake_stripe.drop = 0
+    retried = client.post(INTENT, body, format="json")
+    assert retried.status_code == 201, retried.json()
+    assert not Order.objects.exists()
