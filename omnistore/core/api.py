@@ -73,6 +73,9 @@ def exception_handler(exc, context):
     return response
 
 
+BUSY_MESSAGE = "The store is busy; try again in a moment."
+
+
 def busy_response(exc) -> Response | None:
     """A lock or statement timeout, a serialization failure or a lost connection:
     a JSON 503 the client may retry after ``Retry-After`` seconds; None otherwise
@@ -82,7 +85,7 @@ def busy_response(exc) -> Response | None:
         return None
     set_rollback()
     return Response(
-        error_body("The store is busy; try again in a moment.", code),
+        error_body(BUSY_MESSAGE, code),
         status=status.HTTP_503_SERVICE_UNAVAILABLE,
         headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )

@@ -1,9 +1,14 @@
-"""Unhandled errors under /api/ are the API's JSON error body; elsewhere Django's page."""
+"""Unhandled errors under /api/ are the API's JSON error body, elsewhere a page saying
+what to do; the database gone before any view runs is a 503 to retry, not a 500."""
 
+import psycopg
+import pytest
+from django.db import connection
 from django.test import RequestFactory
 
 from omnistore import urls
 from omnistore.core.errors import server_error
+from tests.factories import LocationFactory, StaffFactory
 
 
 def test_an_api_500_is_json_and_a_staff_500_is_html():
@@ -15,3 +20,48 @@ def test_an_api_500_is_json_and_a_staff_500_is_html():
     staff = server_error(RequestFactory().get("/staff/"))
     assert staff.status_code == 500
     assert staff["Content-Type"].startswith("text/html")
+
+
+def test_the_staff_500_page_says_what_to_do():
+    page = server_error(RequestFactory().get("/staff/orders/sale/"))
+    text = page.content.decode()
+    assert "Something went wrong on our side" in text
+    assert "Check the sale, order or stock before you try it again" in text
+
+
+def kill_own_connection() -> None:
+    """End this process's database session from another one, as a restart of
+    PostgreSQL or a dropped network does: the next query finds it gone."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        mine = cursor.fetchone()[0]
+    params = connection.get_connection_params()
+    keys = ("dbname", "user", "password", "host", "port")
+    with psycopg.connect(**{k: params[k] for k in keys if params.get(k)}) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [mine])
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_database_gone_before_any_view_is_a_503_to_retry(client):
+    staff = StaffFactory(store=LocationFactory())
+    client.force_login(staff)
+    client.raise_request_exception = False
+
+    try:
+        kill_own_connection()
+        page = client.get("/staff/")  # the session is read before any view runs
+        connection.close()  # as a server does at the end of a failed request
+        kill_own_connection()
+        api = client.get("/api/v1/cart/")
+        connection.close()
+        again = client.get("/staff/")
+    finally:
+        connection.close()
+
+    assert page.status_code == 503
+    assert page["Retry-After"] == "1"
+    assert "The system is busy or restarting" in page.content.decode()
+    assert api.status_code == 503
+    assert api.json()["code"] == "database_unavailable"
+    assert again.status_code == 200  # a new connection for the next request
