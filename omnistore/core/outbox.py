@@ -46,7 +46,27 @@ _HANDLERS: dict[str, Callable[[dict], object]] = {}
 _BATCH_HANDLERS: dict[str, Callable[[list[dict]], object]] = {}
 _PREFETCH: dict[str, Callable[[list[dict]], object]] = {}
 _UNORDERED: set[str] = set()
-MAX_ATTEMPTS = 8
+# A failed delivery is tried again 30 s × 2ⁿ later, at most an hour apart, 30 times
+# in all: about a day, so a mail relay down overnight loses nothing. After that a row
+# waits for someone to send it again (the admin's "Send again").
+MAX_ATTEMPTS = 30
+MAX_RETRY_DELAY = timedelta(hours=1)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """How long a delivery that failed ``attempts`` times waits for its next try."""
+    if attempts >= 7:  # 30 s × 2⁷ is past the hour already
+        return MAX_RETRY_DELAY
+    return min(timedelta(seconds=30 * 2**attempts), MAX_RETRY_DELAY)
+
+
+def send_again(rows) -> int:
+    """Rows not delivered (given up, or waiting for their next try) are due now,
+    with a fresh count of attempts, and a drain is started; returns how many."""
+    count = rows.filter(processed_at__isnull=True).update(attempts=0, available_at=None)
+    if count:
+        _kick_once_after_commit()
+    return count
 
 
 class Retry:
@@ -230,7 +250,7 @@ def _mark_delivered(pks: list[int]) -> None:
 def _mark_retry(message: OutboxMessage, outcome: Retry) -> None:
     message.attempts += 1
     message.last_error = outcome.reason[:2000]
-    message.available_at = timezone.now() + timedelta(seconds=30 * 2**message.attempts)
+    message.available_at = timezone.now() + retry_delay(message.attempts)
     message.save(update_fields=["attempts", "last_error", "available_at"])
 
 

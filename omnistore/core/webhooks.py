@@ -492,15 +492,24 @@ def _settle(deliveries: list[WebhookDelivery]) -> None:
         if delivery.status == WebhookDelivery.Status.DELIVERED:
             delivery.delivered_at = now
         elif delivery.status == WebhookDelivery.Status.PENDING:
-            delivery.next_attempt_at = now + timedelta(
-                seconds=30 * 2**delivery.attempts
-            )
+            delivery.next_attempt_at = now + outbox.retry_delay(delivery.attempts)
         key = tuple(getattr(delivery, name) for name in _SETTLED)
         same.setdefault(key, []).append(delivery.pk)
     for values, pks in same.items():
         WebhookDelivery.objects.filter(pk__in=pks).update(
             **dict(zip(_SETTLED, values, strict=True))
         )
+
+
+def deliver_again(rows) -> int:
+    """Deliveries not made (failed, or waiting for their next try) are due now with a
+    fresh count of attempts, and the webhook worker is woken; returns how many."""
+    count = rows.exclude(status=WebhookDelivery.Status.DELIVERED).update(
+        status=WebhookDelivery.Status.PENDING, attempts=0, next_attempt_at=None
+    )
+    if count:
+        transaction.on_commit(_wake)
+    return count
 
 
 @shared_task(name="omnistore.core.webhooks.deliver_webhooks", ignore_result=True)

@@ -103,6 +103,8 @@ ACTIONS: dict[str, dict[str, set[str]]] = {
     },
     "axes.AccessFailureLog": {"superuser": {"delete_selected"}},
     "axes.AccessLog": {"superuser": {"delete_selected"}},
+    "core.OutboxMessage": {"superuser": {"send_again"}},
+    "core.WebhookDelivery": {"superuser": {"deliver_again"}},
     "core.WebhookEndpoint": {"superuser": {"delete_selected"}},
     "campaigns.Campaign": {
         role: {"activate", "cancel", "delete_selected", "pause", "schedule_now"}
