@@ -11,7 +11,7 @@ import time
 import uuid
 
 from checkout_flow import flow_requests
-from loadgen import request, run_threads
+from loadgen import failure, request, run_threads
 from machine import busy_since, cpu_by_command, cpu_since, machine_busy
 
 
@@ -27,9 +27,9 @@ class Tally:
             "add 2 lines": [],
             "checkout": [],
         }
-        self.errors: dict[int, int] = {}
+        self.errors: dict[int | str, int] = {}
 
-    def failed(self, status: int) -> None:
+    def failed(self, status: int | str) -> None:
         with self.lock:
             self.errors[status] = self.errors.get(status, 0) + 1
 
@@ -48,12 +48,14 @@ def one_flow(port, data, rng: random.Random, tally: Tally, realistic: bool) -> N
     s1, raw = request(port, "POST", "/api/v1/cart/")
     t1 = time.perf_counter()
     if s1 != 201:
-        tally.failed(s1)
+        tally.failed(failure(s1, raw))
         return
     token = json.loads(raw)["token"]
-    s2, _ = request(port, "POST", "/api/v1/cart/lines/", lines, {"X-Cart-Token": token})
+    s2, raw2 = request(
+        port, "POST", "/api/v1/cart/lines/", lines, {"X-Cart-Token": token}
+    )
     t2 = time.perf_counter()
-    s3, _ = request(
+    s3, raw3 = request(
         port,
         "POST",
         "/api/v1/checkout/",
@@ -62,7 +64,7 @@ def one_flow(port, data, rng: random.Random, tally: Tally, realistic: bool) -> N
     )
     t3 = time.perf_counter()
     if s2 != 201 or s3 != 201:
-        tally.failed(s2 if s2 != 201 else s3)
+        tally.failed(failure(s2, raw2) if s2 != 201 else failure(s3, raw3))
         return
     tally.done(t0, t1, t2, t3)
 
@@ -206,8 +208,10 @@ def timed_request(port, spec) -> tuple[float, object]:
     """Seconds one request took and True, or its unexpected status."""
     method, path, body, headers, expected = spec
     t0 = time.perf_counter()
-    status, _ = request(port, method, path, body, headers)
-    return time.perf_counter() - t0, True if status == expected else status
+    status, raw = request(port, method, path, body, headers)
+    return time.perf_counter() - t0, True if status == expected else failure(
+        status, raw
+    )
 
 
 def beside_requests(port, make, into: dict):

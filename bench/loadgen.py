@@ -56,6 +56,16 @@ def _exchange(port, data: bytes):
     return int(header.split(b" ", 2)[1]), raw
 
 
+def failure(status: int, raw: bytes) -> int | str:
+    """How a failed answer is counted: its status, with the API's error code when
+    the body names one (``503 busy``, ``409 insufficient_stock``)."""
+    try:
+        code = json.loads(raw).get("code")
+    except (ValueError, AttributeError):
+        code = None
+    return f"{status} {code}" if isinstance(code, str) and code else status
+
+
 def run_threads(target, count: int) -> float:
     """Seconds taken by ``count`` threads running ``target(i)`` side by side."""
     threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
