@@ -78,7 +78,7 @@ def assign_associate(
     # The row alone is locked and read: a join read with it could come back as it
     # was before a concurrent assignment committed (PostgreSQL re-reads only the
     # locked row after the wait), so the associate is read after the lock.
-    customer = Customer.objects.select_for_update().get(pk=live.pk)
+    customer = Customer.objects.select_for_update(no_key=True).get(pk=live.pk)
     if customer.is_anonymised:
         raise Conflict("This customer's data was erased.")
     current = None

@@ -1,8 +1,11 @@
 """Loyalty numbers and row locks on live profiles.
 
-A customer row is locked (``SELECT ... FOR UPDATE``) before its balances change or it
-is merged; locks follow ``merged_into`` to the survivor and are taken in pk order, the
-order a merge locks in.
+A customer row is locked (``SELECT ... FOR NO KEY UPDATE``) before its balances change
+or it is merged; locks follow ``merged_into`` to the survivor and are taken in pk order,
+the order a merge locks in. ``NO KEY``: two such locks exclude each other, but neither
+waits for a transaction that only inserted rows pointing at the profile (an order, a
+timeline entry, a points row: PostgreSQL's key-share lock), which the stronger lock
+would wait for until that transaction ends.
 """
 
 from __future__ import annotations
@@ -50,7 +53,9 @@ def lock_customers(pks) -> dict[int, Customer]:
     except (ValueError, TypeError):
         raise NotFound("Customer not found.") from None
     while pending:
-        rows = Customer.objects.select_for_update().filter(pk__in=set(pending.values()))
+        rows = Customer.objects.select_for_update(no_key=True).filter(
+            pk__in=set(pending.values())
+        )
         found = {row.pk: row for row in rows.order_by("pk")}
         following = {}
         for asked, pk in pending.items():

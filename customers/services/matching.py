@@ -334,7 +334,9 @@ def _known_profile(wanted: dict[str, str], user) -> Customer | None:
         return None
     [(kind, value)] = wanted.items()
     connection = connection_for(Customer)
-    lock = " FOR UPDATE OF c" if connection.features.has_select_for_update else ""
+    lock = (
+        " FOR NO KEY UPDATE OF c" if connection.features.has_select_for_update else ""
+    )
     rows = load(  # kept as SQL: every returning guest's checkout runs it
         [(Customer, "c")],
         "FROM customers_customer c"

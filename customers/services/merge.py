@@ -149,7 +149,7 @@ def _lock_pair(survivor: Customer, other: Customer) -> tuple[Customer, Customer]
         )
     locked = {
         c.pk: c
-        for c in Customer.objects.select_for_update()
+        for c in Customer.objects.select_for_update(no_key=True)
         .filter(pk__in=[survivor.pk, other.pk])
         .order_by("pk")
     }

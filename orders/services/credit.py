@@ -137,7 +137,7 @@ def expire_store_credit(*, now: datetime | None = None) -> int:
 def _expire_for(customer_id: int, now: datetime) -> bool:
     try:
         customer = (
-            Customer.objects.select_for_update()
+            Customer.objects.select_for_update(no_key=True)
             .only("pk", "store_credit_balance")
             .get(pk=customer_id, merged_into__isnull=True)
         )

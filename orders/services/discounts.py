@@ -275,7 +275,7 @@ def release_discount(order: Order, *, now: datetime) -> None:
         return
     if order.customer_id is not None:
         list(
-            Customer.objects.select_for_update()
+            Customer.objects.select_for_update(no_key=True)
             .filter(pk=order.customer_id)
             .values_list("pk", flat=True)
         )

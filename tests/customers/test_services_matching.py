@@ -5,7 +5,7 @@ import threading
 
 import pytest
 from django.core import mail
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 
 from customers.models import (
     Customer,
@@ -243,3 +243,30 @@ def test_concurrent_first_contacts_with_one_email_make_one_profile():
     assert Customer.objects.count() == 1
     assert CustomerIdentity.objects.filter(kind=IdentityKind.EMAIL).count() == 1
     assert connection.vendor == "postgresql"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_returning_customer_is_not_held_up_by_rows_written_for_them_elsewhere():
+    """Another transaction still open after writing a row that points at the
+    profile (the worker's points and timeline for their last order): the match of
+    their next checkout locks the profile without waiting for it."""
+    customer = match_customer(email="back@example.com", channel=Channel.WEB)
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            other.set_autocommit(False)
+            cursor.execute(  # the lock an INSERT referencing the row takes
+                "SELECT 1 FROM customers_customer WHERE id = %s FOR KEY SHARE",
+                [customer.pk],
+            )
+            with connection.cursor() as mine:
+                mine.execute("SET lock_timeout = '500ms'")
+            alone = match_customer(email="back@example.com", channel=Channel.WEB)
+            with transaction.atomic():  # as in a checkout's transaction
+                within = match_customer(email="back@example.com", channel=Channel.WEB)
+        other.rollback()
+    finally:
+        other.close()
+        connection.close()
+    assert alone == within == customer
