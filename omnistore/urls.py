@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from omnistore.core.health import health
 from omnistore.staff.auth import staff_only_unless
 
 admin.site.site_header = "Omnistore back office"
@@ -24,6 +25,7 @@ urlpatterns = [
     path("staff/", include("omnistore.staff.urls")),
     path("api/v1/", include(api_v1)),
     path("t/", include("campaigns.tracking_urls")),
+    path("health/", health, name="health"),  # for load balancers and monitors
 ]
 
 # The API's schema and docs: open in development and the demo, staff only in

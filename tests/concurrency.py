@@ -2,6 +2,7 @@
 
 import threading
 
+import psycopg
 from django.db import connection
 
 
@@ -27,3 +28,15 @@ def run_parallel(jobs):
     for thread in threads:
         thread.join(timeout=60)
     return results
+
+
+def kill_own_connection() -> None:
+    """End this process's database session from another one, as a restart of
+    PostgreSQL or a dropped network does: the next query finds it gone."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        mine = cursor.fetchone()[0]
+    params = connection.get_connection_params()
+    keys = ("dbname", "user", "password", "host", "port")
+    with psycopg.connect(**{k: params[k] for k in keys if params.get(k)}) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [mine])

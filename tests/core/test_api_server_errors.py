@@ -1,13 +1,13 @@
 """Unhandled errors under /api/ are the API's JSON error body, elsewhere a page saying
 what to do; the database gone before any view runs is a 503 to retry, not a 500."""
 
-import psycopg
 import pytest
 from django.db import connection
 from django.test import RequestFactory
 
 from omnistore import urls
 from omnistore.core.errors import server_error
+from tests.concurrency import kill_own_connection
 from tests.factories import LocationFactory, StaffFactory
 
 
@@ -27,18 +27,6 @@ def test_the_staff_500_page_says_what_to_do():
     text = page.content.decode()
     assert "Something went wrong on our side" in text
     assert "Check the sale, order or stock before you try it again" in text
-
-
-def kill_own_connection() -> None:
-    """End this process's database session from another one, as a restart of
-    PostgreSQL or a dropped network does: the next query finds it gone."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        mine = cursor.fetchone()[0]
-    params = connection.get_connection_params()
-    keys = ("dbname", "user", "password", "host", "port")
-    with psycopg.connect(**{k: params[k] for k in keys if params.get(k)}) as admin:
-        admin.execute("SELECT pg_terminate_backend(%s)", [mine])
 
 
 @pytest.mark.postgres
