@@ -27,12 +27,12 @@ from django.contrib.auth.hashers import make_password
 from omnistore.core.exceptions import ValidationFailed
 from orders.models import GiftCard, Order, PaymentMethod
 
+from .giftcard_pins import normalize_card_number
 from .giftcards import (
     CARD_NUMBER_DIGITS,
     check_card_amount,
     check_pin,
     issue_gift_card,
-    normalize_card_number,
 )
 
 

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from omnistore.core.cache import unavailable
 from omnistore.core.exceptions import ServiceUnavailable
 from omnistore.core.throttling import CallerRateThrottle
-from orders.services.giftcards import authenticate_card
+from orders.services.giftcard_pins import authenticate_card
 from tests.factories import ProductFactory
 from tests.fakes.redis_faults import (
     HungServer,

@@ -80,22 +80,18 @@ def test_a_balancer_probing_over_plain_http_is_not_redirected(tmp_path):
     }
     env.pop("CACHE_URL", None)
     env.pop("SECURE_SSL_REDIRECT", None)
-    probe = subprocess.run(
-        [sys.executable, "-c", PROBE],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    other = subprocess.run(
-        [sys.executable, "-c", PROBE.replace("/health/", "/staff/")],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+
+    def get(path: str):
+        return subprocess.run(
+            [sys.executable, "-c", PROBE.replace("/health/", path)],
+            cwd=settings.BASE_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    probe, other = get("/health/"), get("/staff/")
     assert probe.returncode == 0, probe.stderr[-2000:]
     assert probe.stdout.split() == ["200"]  # degraded: no Redis here, still serving
     assert other.stdout.split() == ["301", "https://127.0.0.1/staff/"]

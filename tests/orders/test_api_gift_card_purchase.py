@@ -11,7 +11,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from orders.models import GiftCard, Order, Payment
-from orders.services.giftcards import authenticate_card, send_due_e_gift_cards
+from orders.services.giftcard_pins import authenticate_card
+from orders.services.giftcards import send_due_e_gift_cards
 from tests.orders.factories import deliver_outbox
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]

@@ -4,7 +4,7 @@ locked after repeated wrong PINs, rate-limited per caller."""
 import pytest
 from rest_framework.test import APIClient
 
-from orders.services.giftcards import unlock_card
+from orders.services.giftcard_pins import unlock_card
 from tests.orders.stored_value_helpers import PIN, gift_card
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]

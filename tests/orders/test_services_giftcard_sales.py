@@ -12,8 +12,8 @@ from omnistore.core.exceptions import ValidationFailed
 from orders.models import GiftCard, GiftCardTransaction, Order
 from orders.selectors.reports import sales_report
 from orders.services.checkout import LineRequest, place_order
+from orders.services.giftcard_pins import authenticate_card
 from orders.services.giftcard_sales import prepare_card_sale
-from orders.services.giftcards import authenticate_card
 from orders.services.loyalty import award_points_for_orders
 from orders.services.payments import PaymentRequest
 from tests.customers.factories import make_customer

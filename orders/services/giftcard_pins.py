@@ -1,0 +1,104 @@
+"""The gift card PIN check: PINs are stored hashed (Django's password hashers).
+
+Wrong PINs are counted in the shared cache per card number and per caller; at
+``OMNISTORE_GIFT_CARD_PIN_MAX_FAILURES`` the card (or the caller) is locked for
+``OMNISTORE_GIFT_CARD_PIN_LOCK_MINUTES``. An unknown number and a wrong PIN answer the
+same, so numbers cannot be told apart. Without the cache no PIN is tried (503).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+from django.core.cache import cache
+
+from omnistore.core.cache import require_cache
+from omnistore.core.exceptions import ValidationFailed
+from orders.models import GiftCard
+
+
+def normalize_card_number(value) -> str:
+    """Digits only: a scanned or typed number with spaces or dashes is the same."""
+    return "".join(ch for ch in str(value or "") if ch.isdigit())[:32]
+
+
+def _fail_key(kind: str, ident: str) -> str:
+    return f"giftcard:fail:{kind}:{ident}"
+
+
+def _lock_seconds() -> int:
+    return settings.OMNISTORE_GIFT_CARD_PIN_LOCK_MINUTES * 60
+
+
+def _failures(kind: str, ident: str) -> int:
+    return int(cache.get(_fail_key(kind, ident)) or 0)
+
+
+def _count_failure(kind: str, ident: str) -> int:
+    key = _fail_key(kind, ident)
+    cache.add(key, 0, _lock_seconds())
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, _lock_seconds())
+        return 1
+
+
+def _caller_limit() -> int:
+    return settings.OMNISTORE_GIFT_CARD_PIN_MAX_FAILURES * 4
+
+
+def _locked_error(field: str) -> ValidationFailed:
+    minutes = settings.OMNISTORE_GIFT_CARD_PIN_LOCK_MINUTES
+    message = (
+        f"This gift card is locked after too many wrong PINs: try again in "
+        f"{minutes} minutes, or ask in a shop with the card."
+    )
+    return ValidationFailed(message, code="gift_card_locked", extra={field: [message]})
+
+
+def _wrong_error(field: str, left: int) -> ValidationFailed:
+    message = "The gift card number or PIN is wrong."
+    if left <= 2:
+        message += (
+            f" {left} attempt{'s' if left != 1 else ''} left before the card locks."
+        )
+    return ValidationFailed(message, code="gift_card_invalid", extra={field: [message]})
+
+
+def authenticate_card(
+    *, number: str, pin: str, caller: str = "", field: str = "gift_card", lock=False
+) -> GiftCard:
+    """The card of ``number`` when ``pin`` is its PIN; otherwise one answer for an
+    unknown number and a wrong PIN, counted against the card and the caller.
+    ``lock``: the row is read ``FOR UPDATE`` (inside the caller's transaction)."""
+    number = normalize_card_number(number)
+    limit = settings.OMNISTORE_GIFT_CARD_PIN_MAX_FAILURES
+    locked = _failures("card", number) >= limit or (
+        caller and _failures("caller", caller) >= _caller_limit()
+    )
+    # Wrong PINs are counted in the shared cache: without it, none is tried.
+    require_cache("Gift cards cannot be checked right now; try again in a moment.")
+    if locked:
+        raise _locked_error(field)
+    rows = GiftCard.objects.select_for_update() if lock else GiftCard.objects
+    card = rows.filter(number=number).first() if number else None
+    if card is None:
+        make_password(str(pin))  # the same work as a real check: no timing oracle
+        ok = False
+    else:
+        ok = check_password(str(pin or ""), card.pin_hash)
+    if ok:
+        cache.delete(_fail_key("card", number))
+        return card
+    failures = _count_failure("card", number)
+    if caller:
+        _count_failure("caller", caller)
+    if failures >= limit:
+        raise _locked_error(field)
+    raise _wrong_error(field, limit - failures)
+
+
+def unlock_card(number: str) -> None:
+    """A manager who saw the card and its owner clears the wrong-PIN count."""
+    cache.delete(_fail_key("card", normalize_card_number(number)))
