@@ -5,12 +5,19 @@
   would fail as a server error. Under ``/api/`` the answer is the API's error body.
 - A number too large for the database (an id past 64 bits in an admin list's filter,
   which SQLite cannot even bind) is the client's error: a 400, never a server error.
+- An admin action over a selection that is not the list's keys (an id typed by hand,
+  a forged form) goes back to the list with a message, as an empty selection does,
+  instead of failing in the query.
 - Under ``/api/``, a 404 from Django's URL resolver (a path no route matches, such as
   a non-numeric id) is the API's JSON error body, like every other API error, not an
   HTML page.
 """
 
-from django.http import HttpResponseBadRequest, JsonResponse
+from django.contrib import messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.http import HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
 
 from .api import error_body
 from .parsers import NUL_MESSAGE
@@ -63,6 +70,47 @@ class OutOfRangeMiddleware:
         if not isinstance(exception, OverflowError):
             return None
         return bad_request(request, OUT_OF_RANGE_MESSAGE)
+
+
+BAD_SELECTION_MESSAGE = (
+    "The selection names items that are not in this list. No items have been changed."
+)
+_LARGEST_KEY = 2**63 - 1
+
+
+class AdminSelectionMiddleware:
+    """Checks the ids an admin list's action is posted with before the action's
+    query reads them: each must be a value of the model's key. Django's admin marks
+    every model view it serves with its ``model_admin``."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        model_admin = getattr(view_func, "model_admin", None)
+        if model_admin is None or request.method != "POST":
+            return None
+        if "action" not in request.POST:
+            return None
+        key = model_admin.model._meta.pk
+        selected = request.POST.getlist(ACTION_CHECKBOX_NAME)
+        if all(_is_key(key, value) for value in selected):
+            return None
+        model_admin.message_user(request, BAD_SELECTION_MESSAGE, messages.ERROR)
+        return HttpResponseRedirect(request.get_full_path())
+
+
+def _is_key(field: models.Field, value: str) -> bool:
+    try:
+        key = field.to_python(value)
+    except (ValidationError, ValueError, TypeError):
+        return False
+    if isinstance(key, int):
+        return -_LARGEST_KEY <= key <= _LARGEST_KEY
+    return key is not None
 
 
 class ApiNotFoundMiddleware:

@@ -130,6 +130,19 @@ def test_stock_customers_and_transfers_lists_are_scoped(client, book, store_mana
     assert {m.location_id for m in ledger} == {book["shops"][0].pk}
 
 
+def test_the_locations_list_and_pages_show_a_manager_their_shops(
+    client, book, area_manager
+):
+    client.force_login(area_manager)
+    response = client.get("/admin/inventory/location/")
+    assert response.status_code == 200
+    assert listed(response) == {str(shop) for shop in book["shops"][:2]}
+    own = f"/admin/inventory/location/{book['shops'][0].pk}/change/"
+    assert client.get(own).status_code == 200
+    far = f"/admin/inventory/location/{book['shops'][2].pk}/change/"
+    assert client.get(far).status_code == 404
+
+
 def test_the_location_filter_offers_only_the_managers_shops(client, book, area_manager):
     client.force_login(area_manager)
     response = client.get(ORDERS)
