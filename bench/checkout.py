@@ -14,9 +14,10 @@
 5. drives the friendly flow (returning customers collecting at a shop) at 1, 8 and 32
    clients, then — a webhook subscriber registered and the automations on — the
    realistic one at 8 clients (30 % new guests, half the orders delivered); the two
-   are compared over four blocks in the order friendly, realistic, realistic,
-   friendly (the subscriber and the automations off again for the last), so a drift
-   of the machine's speed during the run weighs on both alike;
+   are compared over eight blocks in the order F R R F F R R F (friendly,
+   realistic; the subscriber and the automations off for the friendly ones), so a
+   drift of the machine's speed during the run weighs on both alike
+   (BENCH_COMPARE_GROUPS: how many F R R F groups, default 2);
 6. measures the rest at 8 clients: buy now (one request, realistic mix), one SKU's
    availability across 500 shops through the API, and the staff stock lookup by one
    associate while 8 realistic buyers check out;
@@ -40,6 +41,7 @@ import sys
 
 import checkout_requests as requests
 from checkout_config import (
+    COMPARE_GROUPS,
     CONCURRENCY,
     N_WORKERS,
     SECONDS,
@@ -123,20 +125,15 @@ def main() -> None:
     results = [drive(port, data, clients, SECONDS) for clients in CONCURRENCY]
     # the friendly block just before the realistic ones (8 clients)
     first = results[-1] if CONCURRENCY[-1] == 8 else drive(port, data, 8, SECONDS)
-    # The realistic day: a subscriber for every event, the automations on. The
-    # friendly and the realistic flows are compared in the order friendly, realistic,
-    # realistic, friendly (8 clients each), so a machine getting faster or slower
-    # during the run weighs on both alike.
+    # The realistic day: a subscriber for every event, the automations on; the two
+    # flows compared block by block (``compared_blocks``).
     endpoint = subscribe(start_receiver(), WEBHOOK_TTL)
     automations = automations_on()
     realistic_counts = count_statements(data, realistic=True)
     connection.close()
-    realistic = combined(
-        [drive(port, data, 8, SECONDS, realistic=True) for _ in range(2)]
-    )
-    realistic_day(endpoint, False, WEBHOOK_TTL)
-    friendly = combined([first, drive(port, data, 8, SECONDS)])
-    realistic_day(endpoint, True, WEBHOOK_TTL)
+    sequence = compared_blocks(port, data, first, endpoint)
+    friendly = combined([b for b in sequence if not b["realistic"]])
+    realistic = combined([b for b in sequence if b["realistic"]])
     connection.close()
     lookup: dict = {}
     under_load = drive(
@@ -189,9 +186,30 @@ def main() -> None:
             "availability": availability,
             "availability_shops": shops,
             "automations": automations,
+            "sequence": sequence,
             "webhooks_received": received(),
         }
     )
+
+
+def compared_blocks(port, data, first: dict, endpoint: int) -> list[dict]:
+    """The friendly and realistic blocks in the order F R R F, COMPARE_GROUPS times
+    (F R R F F R R F for two): a drift of the machine's speed during the run, steady
+    or turning, weighs on both flows alike. ``first`` is the friendly block just
+    measured; the realistic day (subscriber, automations) is on when this starts and
+    when it returns."""
+    sequence, on = [first], True
+    for kind in ("F", "R", "R", "F") * COMPARE_GROUPS:
+        if len(sequence) == 1 and kind == "F":  # the first block is ``first``
+            continue
+        realistic = kind == "R"
+        if realistic != on:
+            realistic_day(endpoint, realistic, WEBHOOK_TTL)
+            on = realistic
+        sequence.append(drive(port, data, 8, SECONDS, realistic=realistic))
+    if not on:
+        realistic_day(endpoint, True, WEBHOOK_TTL)
+    return sequence
 
 
 if __name__ == "__main__":

@@ -27,6 +27,9 @@ TARGET_COMMITS = 3
 # with web workers: ``nice -n 10`` (BENCH_WORKER_NICE, 0 to run them as peers).
 WORKER_NICE = int(os.environ.get("BENCH_WORKER_NICE", "10"))
 
+# The friendly and realistic flows are compared over this many groups of four blocks
+# (F R R F each).
+COMPARE_GROUPS = int(os.environ.get("BENCH_COMPARE_GROUPS", "2"))
 # The realistic traffic: the share of buyers with an email no profile has yet (the
 # rest are returning customers) and of orders delivered (the rest are collected).
 NEW_GUEST_SHARE = float(os.environ.get("BENCH_NEW_GUESTS", "0.3"))

@@ -65,8 +65,8 @@ def print_realistic_flow(r: dict, floor: float) -> None:
         f" the rest collected; a webhook subscriber for every event"
         f" ({r['webhooks_received']} POSTs received in all); automations on"
         f" ({', '.join(r['automations']) or 'none'}). Friendly flow: returning customers"
-        " collecting at a shop. 8 clients each, same run, two blocks of each"
-        " (friendly, realistic, realistic, friendly) added up:"
+        f" collecting at a shop. 8 clients each, same run, {len(r['sequence']) // 2}"
+        " blocks of each (friendly, realistic, realistic, friendly, and again) added up:"
     )
     print(
         f"  {'flow':<10} {'flows/s':>7} {'sustained':>9} {'req/s of floor':>10}"
@@ -75,8 +75,7 @@ def print_realistic_flow(r: dict, floor: float) -> None:
     )
     print(_flow_row("friendly", r["friendly"], floor))
     print(_flow_row("realistic", r["realistic"], floor))
-    blocks = [r["friendly"]["blocks"][0], *r["realistic"]["blocks"]]
-    blocks.append(r["friendly"]["blocks"][1])
+    blocks = r["sequence"]
     print(
         "  each block in turn (flows/s): "
         + ", ".join(
