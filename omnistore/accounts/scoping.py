@@ -15,6 +15,8 @@ from django.contrib.admin.utils import get_fields_from_path
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from omnistore.core.admin_widgets import CheckedAutocompleteSelect
+
 LOCATION_MODEL = "inventory.Location"
 _CACHE = "_shop_ids_cache"
 
@@ -115,6 +117,13 @@ class ShopScopedAdmin:
         return filters
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name in self.get_autocomplete_fields(request):
+            kwargs.setdefault(
+                "widget",
+                CheckedAutocompleteSelect(
+                    db_field, self.admin_site, using=kwargs.get("using")
+                ),
+            )
         ids = shop_ids(request.user)
         if _is_location(db_field) and ids is not None and self.shop_paths:
             kwargs["queryset"] = db_field.related_model._default_manager.filter(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from django.core.exceptions import ValidationError
 from django.db import connections, models, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 
@@ -147,6 +148,21 @@ def insert_unless_duplicate(instance: models.Model) -> bool:
     Only unique keys are forgiven this way; other constraints still raise.
     """
     return bool(insert_rows([instance], ignore_duplicates=True))
+
+
+LARGEST_KEY = 2**63 - 1  # a bigint; SQLite cannot even bind a larger number
+
+
+def is_key_value(field: models.Field, value) -> bool:
+    """Whether ``value`` (as posted) is a value of the key ``field``: the field takes
+    it, and a number fits a bigint."""
+    try:
+        key = field.to_python(value)
+    except (ValidationError, ValueError, TypeError):
+        return False
+    if isinstance(key, int):
+        return -LARGEST_KEY <= key <= LARGEST_KEY
+    return key not in (None, "")
 
 
 def db_value(field: models.Field, value, connection: BaseDatabaseWrapper):

@@ -15,11 +15,10 @@
 
 from django.contrib import messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.core.exceptions import ValidationError
-from django.db import models
 from django.http import HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
 
 from .api import error_body
+from .db import is_key_value
 from .parsers import NUL_MESSAGE
 
 API_PREFIX = "/api/"
@@ -75,7 +74,6 @@ class OutOfRangeMiddleware:
 BAD_SELECTION_MESSAGE = (
     "The selection names items that are not in this list. No items have been changed."
 )
-_LARGEST_KEY = 2**63 - 1
 
 
 class AdminSelectionMiddleware:
@@ -97,20 +95,10 @@ class AdminSelectionMiddleware:
             return None
         key = model_admin.model._meta.pk
         selected = request.POST.getlist(ACTION_CHECKBOX_NAME)
-        if all(_is_key(key, value) for value in selected):
+        if all(is_key_value(key, value) for value in selected):
             return None
         model_admin.message_user(request, BAD_SELECTION_MESSAGE, messages.ERROR)
         return HttpResponseRedirect(request.get_full_path())
-
-
-def _is_key(field: models.Field, value: str) -> bool:
-    try:
-        key = field.to_python(value)
-    except (ValidationError, ValueError, TypeError):
-        return False
-    if isinstance(key, int):
-        return -_LARGEST_KEY <= key <= _LARGEST_KEY
-    return key is not None
 
 
 class ApiNotFoundMiddleware:
