@@ -12,7 +12,7 @@ import uuid
 
 from checkout_flow import flow_requests
 from loadgen import failure, request, run_threads
-from machine import busy_since, cpu_by_command, cpu_since, machine_busy
+from machine import busy_since, cpu_by_command, cpu_since, machine_busy, stolen_since
 
 
 class Tally:
@@ -159,6 +159,7 @@ def drive(
         "errors": tally.errors,
         "cpu": cpu_since(cpu_before),
         "busy": busy_since(busy_before),
+        "stolen": stolen_since(busy_before),
         "load": load,
     }
 

@@ -75,15 +75,19 @@ def print_realistic_flow(r: dict, floor: float) -> None:
     )
     print(_flow_row("friendly", r["friendly"], floor))
     print(_flow_row("realistic", r["realistic"], floor))
-    blocks = r["sequence"]
     print(
-        "  each block in turn (flows/s): "
-        + ", ".join(
-            f"{'realistic' if b['realistic'] else 'friendly'} "
-            f"{len(b['flows']) / b['elapsed']:.1f}"
-            for b in blocks
-        )
+        "  each block in turn: flows/s (CPU ms per flow: gunicorn, celery;"
+        " share of the cores the host took)"
     )
+    for b in r["sequence"]:
+        n = max(len(b["flows"]), 1)
+        print(
+            f"    {'realistic' if b['realistic'] else 'friendly':<10}"
+            f" {len(b['flows']) / b['elapsed']:>6.1f}"
+            f"  ({b['cpu'].get('gunicorn', 0.0) / n * 1000:.1f},"
+            f" {b['cpu'].get('celery', 0.0) / n * 1000:.1f};"
+            f" stolen {b.get('stolen', 0.0):.1%})"
+        )
     statements, commits = flow_totals(r["realistic_counts"])
     print(
         f"  a new guest's delivered order: {statements} statements, {commits} commits"

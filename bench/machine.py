@@ -38,17 +38,26 @@ def cpu_since(before: dict[str, float]) -> dict[str, float]:
     }
 
 
-def machine_busy() -> tuple[float, float]:
+def machine_busy() -> tuple[float, float, float]:
+    """CPU time so far (ticks): busy, in all, and stolen by the host of this virtual
+    machine (counted as busy)."""
     with open("/proc/stat") as f:
         values = [int(x) for x in f.readline().split()[1:]]
     idle = values[3] + values[4]
-    return sum(values) - idle, sum(values)
+    steal = values[7] if len(values) > 7 else 0
+    return sum(values) - idle, sum(values), steal
 
 
-def busy_since(before: tuple[float, float]) -> float:
+def busy_since(before: tuple[float, float, float]) -> float:
     """The share of the machine's CPU time that was busy since ``before``."""
     after = machine_busy()
     return (after[0] - before[0]) / max(after[1] - before[1], 1)
+
+
+def stolen_since(before: tuple[float, float, float]) -> float:
+    """The share of the machine's CPU time its host took since ``before``."""
+    after = machine_busy()
+    return (after[2] - before[2]) / max(after[1] - before[1], 1)
 
 
 def proc_status(key: str) -> int:
