@@ -14,6 +14,7 @@ SEEDS = [
     ("omnistore.approvals.demo", "seed_approvals"),
     ("orders.demo", "seed_orders"),
     ("customers.demo_clientbook", "seed_client_book"),  # reads the orders' purchases
+    ("customers.demo_wishlists", "seed_wishlists"),  # the client books' customers
     ("campaigns.demo", "seed_campaigns"),
 ]
 COUNTED_APPS = [
