@@ -199,9 +199,7 @@ def compared_blocks(port, data, first: dict, endpoint: int) -> list[dict]:
     measured; the realistic day (subscriber, automations) is on when this starts and
     when it returns."""
     sequence, on = [first], True
-    for kind in ("F", "R", "R", "F") * COMPARE_GROUPS:
-        if len(sequence) == 1 and kind == "F":  # the first block is ``first``
-            continue
+    for kind in (("F", "R", "R", "F") * COMPARE_GROUPS)[1:]:  # F: ``first``
         realistic = kind == "R"
         if realistic != on:
             realistic_day(endpoint, realistic, WEBHOOK_TTL)

@@ -86,7 +86,7 @@ def print_realistic_flow(r: dict, floor: float) -> None:
             f" {len(b['flows']) / b['elapsed']:>6.1f}"
             f"  ({b['cpu'].get('gunicorn', 0.0) / n * 1000:.1f},"
             f" {b['cpu'].get('celery', 0.0) / n * 1000:.1f};"
-            f" stolen {b.get('stolen', 0.0):.1%})"
+            f" stolen {b['stolen']:.1%})"
         )
     statements, commits = flow_totals(r["realistic_counts"])
     print(

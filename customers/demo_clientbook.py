@@ -16,6 +16,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from customers.demo import DEMO_CUSTOMER_EMAIL
 from customers.models import Customer
 from customers.services.clientbook import assign_associate
 from customers.services.profiles import update_profile
@@ -28,7 +29,15 @@ from omnistore.accounts.models import Role, User
 from omnistore.core.channels import Channel
 
 CLIENTS_PER_ASSOCIATE = 8
-DEMO_CUSTOMER_EMAIL = "customer@example.com"
+
+
+def demo_associates() -> list[User]:
+    """The active associates with a home shop, in a fixed order."""
+    return list(
+        User.objects.filter(role=Role.ASSOCIATE, is_active=True, store__isnull=False)
+        .select_related("store")
+        .order_by("username")
+    )
 
 
 def _clients_for(associate, taken: set[int]) -> list[Customer]:
@@ -47,11 +56,7 @@ def seed_client_book(*, scale: int = 1, stdout=None) -> dict[str, int]:
     if Customer.objects.filter(assigned_associate__isnull=False).exists():
         say("Client book: already present, skipped.")
         return {}
-    associates = list(
-        User.objects.filter(role=Role.ASSOCIATE, is_active=True, store__isnull=False)
-        .select_related("store")
-        .order_by("username")
-    )
+    associates = demo_associates()
     if not associates:
         say("Client book: no associates yet, skipped.")
         return {}

@@ -13,13 +13,13 @@ import time
 
 from django.db import transaction
 
+from customers.demo import DEMO_CUSTOMER_EMAIL
+from customers.demo_clientbook import demo_associates
 from customers.models import Customer, Wishlist
 from customers.services.wishlists import add_wishlist_item, create_wishlist
 from inventory.models import Variant
-from omnistore.accounts.models import Role, User
 from omnistore.core.channels import Channel
 
-DEMO_CUSTOMER_EMAIL = "customer@example.com"
 CLIENTS_WITH_A_LIST = 2  # per associate
 NOTES = [
     "Tried on in the shop: this size fits.",
@@ -78,11 +78,7 @@ def seed_wishlists(*, scale: int = 1, stdout=None) -> dict[str, int]:
         say("Wishlists: no catalog yet, skipped.")
         return {}
     started = time.monotonic()
-    associates = list(
-        User.objects.filter(role=Role.ASSOCIATE, is_active=True, store__isnull=False)
-        .select_related("store")
-        .order_by("username")
-    )
+    associates = demo_associates()
     items = 0
     with transaction.atomic():
         demo = Customer.objects.filter(email=DEMO_CUSTOMER_EMAIL).first()

@@ -155,7 +155,7 @@ class VariantAdmin(CatalogAdmin):
 
 @admin.register(Location)
 class LocationAdmin(CatalogAdmin):
-    shop_paths = ("pk",)
+    shop_paths = ("id",)  # a location is its own shop
     list_display = [
         "code",
         "name",

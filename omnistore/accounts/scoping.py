@@ -56,8 +56,6 @@ def scope_to_shops(queryset: QuerySet, paths, ids) -> QuerySet:
 
 
 def _crosses_many(model, path: str) -> bool:
-    if path == "pk":  # the row is a location itself
-        return False
     return any(
         field.many_to_many or field.one_to_many
         for field in get_fields_from_path(model, path)

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
+from .db import LARGEST_KEY
 from .dberrors import RETRY_AFTER_SECONDS, retryable
 from .exceptions import ApplicationError
 
@@ -146,7 +147,7 @@ class Pagination(PageNumberPagination):
 
 # The largest id a bigint column holds: an id input stops there, so a larger number is
 # a 400, not an overflow in the query that looks it up.
-MAX_ID = 2**63 - 1
+MAX_ID = LARGEST_KEY
 
 
 class TextField(serializers.CharField):
