@@ -62,28 +62,57 @@ class CustomerSize:
 def customer_sizes(customer: Customer) -> list[CustomerSize]:
     """One row per category with a stated or learned size, by category name, in two
     queries."""
+    return customer_preferences(customer)[0]
+
+
+def customer_preferences(customer: Customer) -> tuple[list[CustomerSize], list[str]]:
+    """The customer's sizes (as ``customer_sizes``) and the categories they like, by
+    name, in the same two queries: the categories named by slug are read together."""
     learned = {
         row.category_id: row
         for row in LearnedSize.objects.filter(customer=customer).select_related(
             "category__parent"
         )
     }
-    stated = (customer.preferences or {}).get("sizes") or {}
+    preferences = customer.preferences if isinstance(customer.preferences, dict) else {}
+    stated = preferences.get("sizes") or {}
     if not isinstance(stated, dict):
         stated = {}
-    categories = {row.category.slug: row.category for row in learned.values()}
-    missing = [slug for slug in stated if slug not in categories]
+    liked = preferences.get("favourite_categories") or []
+    liked = (
+        [slug for slug in liked if isinstance(slug, str)]
+        if isinstance(liked, list)
+        else []
+    )
+    known = {row.category.slug: row.category for row in learned.values()}
+    named = _categories(known, [*stated, *liked])
+    categories = {slug: named[slug] for slug in [*known, *stated]}
+    return _size_rows(categories, learned, stated), [
+        category_label(named[slug]) for slug in dict.fromkeys(liked)
+    ]
+
+
+def _categories(known: dict[str, Category], slugs: list[str]) -> dict[str, Category]:
+    """``known`` and the categories of ``slugs``, by slug, in one query at most."""
+    found = dict(known)
+    missing = [slug for slug in dict.fromkeys(slugs) if slug not in found]
     if missing:
-        categories.update(
+        found.update(
             (c.slug, c)
             for c in Category.objects.filter(slug__in=missing).select_related("parent")
         )
         # A slug stated before its category was renamed still shows, as written.
-        categories.update(
+        found.update(
             (slug, Category(slug=slug, name=slug))
             for slug in missing
-            if slug not in categories
+            if slug not in found
         )
+    return found
+
+
+def _size_rows(
+    categories: dict[str, Category], learned: dict[int, LearnedSize], stated: dict
+) -> list[CustomerSize]:
     rows = []
     for slug, category in categories.items():
         own = learned.get(category.pk)

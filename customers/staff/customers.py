@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from customers.models import Customer, DuplicateCandidate, DuplicateStatus
 from customers.selectors.identities import resolve_customer
 from customers.selectors.profiles import customer_360, search_customers
-from customers.selectors.sizes import customer_sizes
+from customers.selectors.sizes import customer_preferences
 from customers.selectors.timeline import timeline
 from customers.services.matching import create_customer_at_counter
 from customers.services.merge import dismiss_duplicate, merge_customers
@@ -63,13 +63,15 @@ def customer_detail(request, pk: int):
         raise Http404("No such customer.") from None
     if view.customer.pk != pk:
         return redirect("staff:customer_detail", pk=view.customer.pk)
+    sizes, likes = customer_preferences(view.customer)
     context = {
         "view": view,
         "customer": view.customer,
         "page": view.timeline,
         "note_form": NoteForm(),
         "panels": render_customer_panels(request, view.customer),
-        "sizes": customer_sizes(view.customer),
+        "sizes": sizes,
+        "likes": likes,
     }
     return render(request, "customers/staff/detail.html", context)
 

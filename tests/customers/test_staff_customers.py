@@ -19,7 +19,12 @@ from customers.services.timeline import add_note
 from omnistore.core.channels import Channel
 from omnistore.staff import panels
 from tests.customers.factories import make_customer
-from tests.factories import LocationFactory, StaffFactory, UserFactory
+from tests.factories import (
+    CategoryFactory,
+    LocationFactory,
+    StaffFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -137,6 +142,24 @@ def test_360_page_shows_identities_consents_preferences_points_and_timeline(
         'data-testid="timeline"',
     ):
         assert text in html, text
+
+
+def test_360_page_names_the_categories_a_customer_likes(staff_client):
+    women = CategoryFactory(slug="women", name="Women")
+    CategoryFactory(slug="women-knitwear", name="Knitwear", parent=women)
+    CategoryFactory(slug="bags", name="Bags")
+    customer = make_customer(email="liked@example.com")
+    Customer.objects.filter(pk=customer.pk).update(
+        preferences={
+            "sizes": {"women-knitwear": "M"},
+            "favourite_categories": ["bags", "women-knitwear", "retired-slug", 7],
+        }
+    )
+    response = staff_client.get(reverse("staff:customer_detail", args=[customer.pk]))
+    assert response.status_code == 200
+    assert response.context["likes"] == ["Bags", "Knitwear (Women)", "retired-slug"]
+    assert [row.label for row in response.context["sizes"]] == ["Knitwear (Women)"]
+    assert "Bags, Knitwear (Women), retired-slug" in response.content.decode()
 
 
 def _history(customer, n):
