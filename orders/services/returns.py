@@ -393,7 +393,7 @@ def _check_returnable(
             too_many[str(bought.pk)] = left
             messages.append(
                 f"{bought.sku}: {line.quantity} asked, at most {left} can be returned "
-                f"({bought.quantity} bought, {bought.quantity - left} already returned)."
+                f"({bought.quantity} bought, {bought.quantity - left} already on a return)."
             )
     if messages:
         raise ValidationFailed(

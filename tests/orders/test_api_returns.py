@@ -72,7 +72,7 @@ def test_already_returned_units_count_against_the_next_return(ada):
     )
     response = start(ada["client"], ada["order"], ada["line"], quantity=1)
     assert response.status_code == 400
-    assert "2 already returned" in response.json()["extra"]["lines"][0]
+    assert "2 already on a return" in response.json()["extra"]["lines"][0]
 
 
 @pytest.mark.parametrize(

@@ -236,7 +236,7 @@ def test_never_more_than_bought_minus_already_returned(store, associate):
     line = order.lines.get()
     assert refused.value.extra["returnable"] == {str(line.pk): 1}
     assert (
-        "at most 1 can be returned (3 bought, 2 already returned)"
+        "at most 1 can be returned (3 bought, 2 already on a return)"
         in (refused.value.extra["lines"][0])
     )
     assert Return.objects.count() == 1
