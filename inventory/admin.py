@@ -205,7 +205,15 @@ class MarketCountryInline(admin.TabularInline):
 
 @admin.register(Market)
 class MarketAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "currency", "price_list", "legal_entity"]
+    list_display = [
+        "code",
+        "name",
+        "currency",
+        "price_list",
+        "legal_entity",
+        "delivery_fee",
+        "free_delivery_from",
+    ]
     list_select_related = ["price_list", "legal_entity"]
     inlines = [MarketCountryInline]
 

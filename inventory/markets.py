@@ -38,7 +38,8 @@ from .models import (
 @dataclass(frozen=True)
 class MarketTerms:
     """What a sale needs of a market: its currency, its price list (None: the
-    catalogue's prices) and who sells its online orders, from which country."""
+    catalogue's prices), who sells its online orders, from which country, and what
+    an online order delivered there pays for delivery (free from a threshold)."""
 
     id: int
     code: str
@@ -46,6 +47,8 @@ class MarketTerms:
     price_list_id: int | None
     legal_entity_id: int | None
     seller_country: str
+    delivery_fee: Decimal = Decimal("0.00")
+    free_delivery_from: Decimal | None = None
 
 
 class TaxTable:
@@ -89,6 +92,8 @@ def _read_table() -> TaxTable:
             price_list_id=market.price_list_id,
             legal_entity_id=market.legal_entity_id,
             seller_country=market.legal_entity.country if market.legal_entity else "",
+            delivery_fee=market.delivery_fee,
+            free_delivery_from=market.free_delivery_from,
         )
         for market in Market.objects.select_related("legal_entity")
     ]

@@ -7,7 +7,9 @@ cents, before any tax is worked out). Rounding is per line: the line's VAT is it
 gross × rate / (100 + rate), rounded half up to the cent, and its net is gross less
 VAT, so every line holds ``net + tax == gross`` exactly. An order's totals, per rate
 and overall, are sums of its lines: the lines always add up to the totals to the
-cent. docs/taxes.md has the worked examples.
+cent. A delivery fee is taxed as the goods it carries (at the highest rate among
+the lines) and counts in the totals per rate beside them. docs/taxes.md has the
+worked examples.
 """
 
 from __future__ import annotations
@@ -37,6 +39,32 @@ def split_gross(gross: Decimal, rate: Decimal, tax_class: str = "") -> TaxedAmou
     rate = Decimal(rate)
     tax = (gross * rate / (100 + rate)).quantize(CENT, rounding=ROUND_HALF_UP)
     return TaxedAmount(tax_class, rate, gross, gross - tax, tax)
+
+
+def delivery_charge(
+    fee: Decimal, *, free_from: Decimal | None, goods: Decimal
+) -> Decimal:
+    """What a delivery pays: ``fee``, nothing when there is no fee or when the goods
+    (after discounts) come to ``free_from`` or more."""
+    if fee <= 0 or (free_from is not None and goods >= free_from):
+        return ZERO
+    return Decimal(fee).quantize(CENT)
+
+
+def delivery_taxed(gross: Decimal, rates: Iterable[tuple[str, Decimal]]) -> TaxedAmount:
+    """The VAT in a delivery fee: the delivery follows the goods it carries, at the
+    highest of their ``rates`` (``(tax class, rate)`` of each line; their own when
+    they share one)."""
+    tax_class, rate = max(rates, key=lambda pair: (pair[1], pair[0]))
+    return split_gross(gross, rate, tax_class)
+
+
+def with_delivery(amounts: list[TaxedAmount], fee: Decimal) -> list[TaxedAmount]:
+    """The lines' taxed ``amounts`` and, when a delivery ``fee`` was paid, the
+    delivery's, taxed at their rates."""
+    if not fee:
+        return amounts
+    return [*amounts, delivery_taxed(fee, [(a.tax_class, a.rate) for a in amounts])]
 
 
 def tax_totals(amounts: Iterable[TaxedAmount]) -> list[TaxedAmount]:

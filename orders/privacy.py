@@ -73,6 +73,7 @@ def _order_row(order: Order) -> dict[str, Any]:
         "currency": order.currency,
         "subtotal": str(order.subtotal),
         "discount_total": str(order.discount_total),
+        "delivery_fee": str(order.delivery_fee),
         "total": str(order.total),
         "discount_code": order.discount_code,
         "email": order.email,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from inventory.markets import forget_tax_table
 from inventory.models import (
     Category,
     LegalEntity,
@@ -41,6 +42,9 @@ ENTITIES = {
 
 # Swiss shelf prices: the euro price × 1.05, rounded to 5 Rappen.
 CHF_PER_EUR = Decimal("1.05")
+# Each market's online seller (a country of ``ENTITIES``), delivery fee and the goods'
+# worth from which delivery is free.
+DELIVERY = {"EU": ("IT", "4.90", "100.00"), "CH": ("CH", "7.90", "120.00")}
 REDUCED_AUDIENCE = "kids"
 
 
@@ -52,7 +56,7 @@ def _franc_price(euro: Decimal) -> Decimal:
 
 def seed_markets(locations: list[Location]) -> dict[str, int]:
     """Legal entities for the countries of ``locations``, each location's entity,
-    the online sellers of the EU and Swiss markets, Swiss prices for every variant
+    the online sellers of the EU and Swiss markets and their delivery fees, Swiss prices for every variant
     and the reduced class for the children's range."""
     entities = {
         country: LegalEntity.objects.create(
@@ -64,8 +68,13 @@ def seed_markets(locations: list[Location]) -> dict[str, int]:
         Location.objects.filter(
             country=country, pk__in=[loc.pk for loc in locations]
         ).update(legal_entity=entity)
-    Market.objects.filter(code="EU").update(legal_entity=entities["IT"])
-    Market.objects.filter(code="CH").update(legal_entity=entities["CH"])
+    for code, (country, fee, free_from) in DELIVERY.items():
+        Market.objects.filter(code=code).update(
+            legal_entity=entities[country],
+            delivery_fee=Decimal(fee),
+            free_delivery_from=Decimal(free_from),
+        )
+    forget_tax_table()  # updated in bulk: no signal told this process
     francs = PriceList.objects.get(code="CHF")
     prices = 0
     rows = (

@@ -70,9 +70,35 @@ class Market(models.Model):
         related_name="markets",
         help_text="Who sells online orders delivered in this market.",
     )
+    delivery_fee = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        default=0,
+        help_text="What an online order delivered here pays for delivery, tax "
+        "included, in the market's currency (0: delivery is free).",
+    )
+    free_delivery_from = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Goods worth this much or more (after discounts) travel free. "
+        "Empty: no threshold.",
+    )
 
     class Meta:
         ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(delivery_fee__gte=0),
+                name="market_delivery_fee_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(free_delivery_from__isnull=True)
+                | Q(free_delivery_from__gte=0),
+                name="market_free_delivery_from_not_negative",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.name} ({self.currency})"

@@ -212,6 +212,7 @@ class OrderAdmin(OrderCancelPage, PhoneAwareSearch, ReadOnlyAdmin):
                     "currency",
                     "subtotal",
                     "discount_total",
+                    "delivery_fee",
                     "total",
                     "discount_code",
                     "attributed_campaign_id",

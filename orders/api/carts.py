@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 
 from customers.selectors.inbox import shared_wishlist_associates
 from omnistore.core.api import MAX_ID, InputSerializer, TextField
+from omnistore.core.channels import is_online
 from omnistore.core.exceptions import ValidationFailed
 from orders.models import FulfilmentMethod
 from orders.selectors.carts import (
@@ -31,7 +32,7 @@ from orders.selectors.carts import (
     cart_lines,
     signed_in_cart,
 )
-from orders.selectors.taxes import SaleTerms, preview_taxes, sale_terms
+from orders.selectors.taxes import SaleTerms, delivery_fee, preview_taxes, sale_terms
 from orders.services.carts import (
     add_lines_to_current_cart,
     current_cart,
@@ -219,11 +220,18 @@ class CartOutput(serializers.Serializer):
         required=False,
         help_text="What the previewed code takes off the subtotal.",
     )
+    delivery_fee = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        help_text="What delivery costs in this market (fulfilment delivery): the "
+        "market's fee, 0 from its free-delivery threshold on or for a loyalty tier "
+        "with free delivery; always 0 for pickup. Checkout charges it.",
+    )
     total = serializers.DecimalField(
         max_digits=12,
         decimal_places=2,
-        required=False,
-        help_text="Subtotal after the previewed code.",
+        help_text="What checkout will charge: the subtotal after the previewed "
+        "code, plus delivery.",
     )
     updated_at = serializers.DateTimeField()
 
@@ -329,7 +337,9 @@ def _country(request) -> str:
     return raw.upper()
 
 
-def _cart_body(request, cart, lines=None) -> dict:
+def _cart_body(request, cart, lines=None, code: str = "") -> dict:
+    """The cart priced for the asked country and fulfilment: its lines, their VAT,
+    the delivery fee and the total (with ``code`` previewed, what it takes off)."""
     method, store = _fulfilment(request)
     country = _country(request)
     lines = cart_lines(cart) if lines is None else lines
@@ -345,7 +355,8 @@ def _cart_body(request, cart, lines=None) -> dict:
     rows = cart_lines_data(
         lines, availability=availability, fulfilment=method, terms=terms
     )
-    return {
+    subtotal = sum((Decimal(row["line_total"]) for row in rows), Decimal(0))
+    body = {
         "token": cart.token,
         "status": cart.status,
         "channel": cart.channel,
@@ -355,13 +366,28 @@ def _cart_body(request, cart, lines=None) -> dict:
         "store": store,
         "lines": rows,
         "item_count": sum(line.quantity for line in lines),
-        "subtotal": str(sum((Decimal(row["line_total"]) for row in rows), Decimal(0))),
+        "subtotal": str(subtotal),
         "net_total": str(
             sum((Decimal(row["net"] or row["gross"]) for row in rows), Decimal(0))
         ),
         "tax_total": str(sum((Decimal(row["tax"] or 0) for row in rows), Decimal(0))),
         "updated_at": serializers.DateTimeField().to_representation(cart.updated_at),
     }
+    if code.strip():
+        body.update(_discount_preview(request, cart, subtotal, code))
+    goods = subtotal - Decimal(body.get("discount_total", 0))
+    fee = Decimal("0.00")
+    if method == FulfilmentMethod.DELIVERY and lines and is_online(cart.channel):
+        fee = delivery_fee(
+            terms, goods=goods, customer=lambda: _signed_in_customer(request)
+        )
+    body["delivery_fee"] = str(fee)
+    body["total"] = str(goods + fee)
+    return body
+
+
+def _signed_in_customer(request):
+    return known_customer(request) if request.user.is_authenticated else None
 
 
 DISCOUNT_CODE = OpenApiParameter(
@@ -373,8 +399,7 @@ DISCOUNT_CODE = OpenApiParameter(
 )
 
 
-def _discount_preview(request, cart, body: dict, code: str) -> dict:
-    subtotal = Decimal(body["subtotal"])
+def _discount_preview(request, cart, subtotal: Decimal, code: str) -> dict:
     amount = preview_discount(
         code=code,
         subtotal=subtotal,
@@ -384,7 +409,6 @@ def _discount_preview(request, cart, body: dict, code: str) -> dict:
     return {
         "discount_code": normalize_discount_code(code),
         "discount_total": str(amount),
-        "total": str(subtotal - amount),
     }
 
 
@@ -407,11 +431,8 @@ class CartView(APIView):
         # next write will leave it, that cart folded in; before the first write, an
         # empty cart without a token (see selectors.carts.signed_in_cart).
         cart, lines = _cart_read(request)
-        body = _cart_body(request, cart, lines)
         code = request.query_params.get("discount_code", "")
-        if code.strip():
-            body.update(_discount_preview(request, cart, body, code))
-        return Response(body)
+        return Response(_cart_body(request, cart, lines, code))
 
     @extend_schema(
         operation_id="cart_create",

@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from omnistore.core.api import TextField
 from orders.models import OrderStatus
-from orders.pricing import TaxedAmount, tax_totals
+from orders.pricing import TaxedAmount, tax_totals, with_delivery
 from orders.selectors.invoices import order_invoices
 from orders.selectors.orders import customer_orders, order_by_id, order_detail
 from orders.services.fulfilment import cancel_order
@@ -116,6 +116,12 @@ class OrderSummaryOutput(serializers.Serializer):
     currency = serializers.CharField()
     subtotal = serializers.DecimalField(max_digits=12, decimal_places=2)
     discount_total = serializers.DecimalField(max_digits=12, decimal_places=2)
+    delivery_fee = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        help_text="What delivery cost, VAT included (in the total; 0 when it "
+        "travelled free).",
+    )
     total = serializers.DecimalField(
         max_digits=12, decimal_places=2, help_text="What was paid, VAT included."
     )
@@ -146,7 +152,7 @@ class OrderDetailOutput(OrderSummaryOutput):
     can_cancel = serializers.BooleanField(source="is_cancellable_by_customer")
     tax_totals = serializers.SerializerMethodField(
         help_text="VAT per rate and class, highest rate first: the sums of the lines "
-        "(as the order's stored totals are)."
+        "and the delivery (as the order's stored totals are)."
     )
     fulfilments = FulfilmentOutput(many=True)
     payments = PaymentOutput(many=True)
@@ -154,14 +160,16 @@ class OrderDetailOutput(OrderSummaryOutput):
 
     @extend_schema_field(TaxTotalOutput(many=True))
     def get_tax_totals(self, order) -> list[dict]:
-        """From the lines already loaded: no query of its own."""
-        return _TAX_TOTALS.to_representation(
-            tax_totals(
-                TaxedAmount(
-                    line.tax_class, line.tax_rate, line.line_total, line.net, line.tax
-                )
-                for line in order.lines.all()
+        """From the lines already loaded (and the delivery, taxed like them): no
+        query of its own."""
+        lines = [
+            TaxedAmount(
+                line.tax_class, line.tax_rate, line.line_total, line.net, line.tax
             )
+            for line in order.lines.all()
+        ]
+        return _TAX_TOTALS.to_representation(
+            tax_totals(with_delivery(lines, order.delivery_fee))
         )
 
     def get_pickup_code(self, order) -> str | None:

@@ -71,6 +71,11 @@ class Order(models.Model):
     currency = models.CharField(max_length=3)
     subtotal = models.DecimalField(max_digits=12, decimal_places=2)
     discount_total = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    # What the customer paid for delivery (tax included; in ``total``, not in
+    # ``subtotal``): the market's fee for an online delivery under its threshold.
+    delivery_fee = models.DecimalField(
+        max_digits=12, decimal_places=2, default=0, db_default=0
+    )
     total = models.DecimalField(max_digits=12, decimal_places=2)
     # The total split into net and VAT (``total`` is gross); the country whose VAT
     # applies and who sold: the shop's for a counter sale or pickup, the delivery
@@ -135,6 +140,9 @@ class Order(models.Model):
                 name="order_discount_gte_0", condition=Q(discount_total__gte=0)
             ),
             models.CheckConstraint(name="order_total_gte_0", condition=Q(total__gte=0)),
+            models.CheckConstraint(
+                name="order_delivery_fee_gte_0", condition=Q(delivery_fee__gte=0)
+            ),
             models.CheckConstraint(
                 name="order_discount_lte_subtotal",
                 condition=Q(discount_total__lte=F("subtotal")),
@@ -292,8 +300,8 @@ class OrderLine(models.Model):
 
 
 class OrderTaxTotal(models.Model):
-    """An order's VAT per rate and class: the sums of its lines at that rate, so
-    the lines always add up to these totals to the cent."""
+    """An order's VAT per rate and class: the sums of its lines at that rate (and
+    of its delivery, taxed like its goods), so they add up to the cent."""
 
     order = models.ForeignKey(
         Order, on_delete=models.CASCADE, related_name="tax_totals"

@@ -36,8 +36,9 @@ MONEY = DecimalField(max_digits=14, decimal_places=2)
 def kept_spend(
     customer_ids: Iterable[int], *, now: datetime | None = None
 ) -> dict[int, Decimal]:
-    """Each customer's kept spend over the tier window, in the home currency (see
-    ``spend_in_home_currency``), in one query; a customer without orders is 0."""
+    """Each customer's kept spend over the tier window (goods: delivery fees do not
+    count), in the home currency (see ``spend_in_home_currency``), in one query; a
+    customer without orders is 0."""
     ids = {int(pk) for pk in customer_ids}
     if not ids:
         return {}
@@ -57,6 +58,7 @@ def kept_spend(
         .annotate(
             kept=Sum(
                 F("total")
+                - F("delivery_fee")
                 - Coalesce(Subquery(refunded), Value(Decimal("0")), output_field=MONEY),
                 output_field=MONEY,
             )

@@ -31,6 +31,7 @@ from orders.models import (
     TillMovement,
     TillMovementKind,
 )
+from orders.pricing import delivery_taxed
 from orders.selectors.orders import order_detail_queryset
 
 ZERO = Decimal("0.00")
@@ -189,12 +190,33 @@ def _sold(order: Order, *, prices: bool) -> ReceiptPart:
         for line in order.lines.all()
     ]
     lines += _gift_cards_sold(order, prices=prices)
-    if not prices:
+    if not prices:  # a gift receipt: what is in the parcel, not what it cost
         return ReceiptPart(lines=lines, total=None)
+    lines += _delivery(order)
     vat = _vat_rows((t.rate, t.net, t.tax) for t in order.tax_totals.all())
     return ReceiptPart(
         lines=lines, total=order.total, vat=vat, discount=order.discount_total
     )
+
+
+def _delivery(order: Order) -> list[ReceiptLine]:
+    """The delivery the order paid, as a line taxed like its goods."""
+    if not order.delivery_fee:
+        return []
+    taxed = delivery_taxed(
+        order.delivery_fee, [(x.tax_class, x.tax_rate) for x in order.lines.all()]
+    )
+    return [
+        ReceiptLine(
+            name="Delivery",
+            sku="",
+            quantity=1,
+            unit_price=order.delivery_fee,
+            discount=ZERO,
+            total=order.delivery_fee,
+            rate=taxed.rate,
+        )
+    ]
 
 
 def _gift_cards_sold(order: Order, *, prices: bool) -> list[ReceiptLine]:

@@ -10,17 +10,26 @@ query for a market with its own price list.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
 
+from customers.models import Customer
 from inventory.markets import MarketTerms, TaxTable, list_prices, tax_table
 from inventory.models import Location, TaxClass, Variant
 from omnistore.core.exceptions import ValidationFailed
-from orders.pricing import TaxedAmount, split_gross, vat_country
+from orders.pricing import (
+    ZERO,
+    TaxedAmount,
+    delivery_charge,
+    delivery_taxed,
+    split_gross,
+    vat_country,
+)
+from orders.selectors.loyalty import customer_tiers
 
 TAX_CLASSES = frozenset(TaxClass.values)
 
@@ -42,6 +51,10 @@ class SaleTerms:
         """The VAT in a line's gross at its variant's rate."""
         tax_class, rate = self.rates[variant_id]
         return split_gross(gross, rate, tax_class)
+
+    def delivery_taxed(self, gross: Decimal) -> TaxedAmount:
+        """The VAT in a delivery fee, at the rates of the sale's lines."""
+        return delivery_taxed(gross, self.rates.values())
 
 
 def _market_or_refuse(
@@ -142,6 +155,26 @@ def _line_terms(
         )
         return
     terms.rates[variant.pk] = (tax_class, rate)
+
+
+def delivery_fee(
+    terms: SaleTerms,
+    *,
+    goods: Decimal,
+    customer: Callable[[], Customer | None] = lambda: None,
+) -> Decimal:
+    """What an online order delivered on ``terms`` pays for delivery, for goods worth
+    ``goods`` after discounts: the market's fee, none from its threshold on, none
+    for a signed-in customer whose loyalty tier travels free (``customer`` gives
+    them; asked, and the tier read, only when a fee would be paid)."""
+    market = terms.market
+    fee = delivery_charge(
+        market.delivery_fee, free_from=market.free_delivery_from, goods=goods
+    )
+    buyer = customer() if fee else None
+    if buyer is not None and customer_tiers([buyer.pk])[buyer.pk].free_delivery:
+        return ZERO
+    return fee
 
 
 def check_terms(terms: SaleTerms) -> SaleTerms:

@@ -2,7 +2,8 @@
 net, VAT and gross sold and refunded.
 
 Sales are counted in the month the order was placed (cancelled orders are left
-out), refunds in the month they were paid back, at the rate and in the country of
+out), from each order's VAT per rate and class (its lines' and its delivery's),
+refunds in the month they were paid back, at the rate and in the country of
 the line they return (as sold, never today's rate). Amounts of different currencies
 are never added up: the currency is part of every row's key. Two grouped queries
 whatever the volume.
@@ -20,7 +21,7 @@ from django.db.models import Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from orders.models import OrderLine, OrderStatus, ReturnLine
+from orders.models import OrderStatus, OrderTaxTotal, ReturnLine
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -68,22 +69,20 @@ def vat_ledger(*, start: date, end: date) -> list[LedgerRow]:
     since, until = _bounds(start, end)
     rows: dict[tuple, LedgerRow] = {}
     sold = (
-        OrderLine.objects.filter(
+        OrderTaxTotal.objects.filter(
             order__created_at__gte=since, order__created_at__lt=until
         )
         .exclude(order__status=OrderStatus.CANCELLED)
         .annotate(period=TruncMonth("order__created_at"))
-        .values(
-            "period", "order__tax_country", "tax_rate", "tax_class", "order__currency"
-        )
-        .annotate(net=Sum("net"), tax=Sum("tax"), gross=Sum("line_total"))
+        .values("period", "order__tax_country", "rate", "tax_class", "order__currency")
+        .annotate(net=Sum("net"), tax=Sum("tax"), gross=Sum("gross"))
         .order_by()
     )
     for row in sold:
         key = (
             row["period"].strftime("%Y-%m"),
             row["order__tax_country"],
-            _money(row["tax_rate"]),
+            _money(row["rate"]),
             row["tax_class"],
             row["order__currency"],
         )

@@ -30,7 +30,7 @@ from customers.models import Customer
 from inventory.models import Location, LocationKind, Variant
 from omnistore.core import webhooks
 from omnistore.core.actors import acting_user
-from omnistore.core.channels import Channel
+from omnistore.core.channels import Channel, is_online
 from omnistore.core.exceptions import Conflict, ValidationFailed
 from orders.models import (
     Cart,
@@ -38,8 +38,9 @@ from orders.models import (
     FulfilmentMethod,
     Order,
 )
+from orders.pricing import ZERO
 from orders.selectors.orders import payments_taken
-from orders.selectors.taxes import SaleTerms, check_terms, sale_terms
+from orders.selectors.taxes import SaleTerms, check_terms, delivery_fee, sale_terms
 
 from .addresses import clean_address
 from .common import check_quantity, sellable_variants, to_money
@@ -287,10 +288,13 @@ def _price_and_payments(
     now: datetime,
     payments: Sequence[PaymentRequest] | None,
     gift_cards: Decimal = Decimal("0.00"),
+    delivered: bool = False,
 ) -> dict:
-    """The checkout's money on the sale's terms: subtotal, discount and total (all
-    tax included), each line's VAT, and the payments checked against the total.
-    ``gift_cards``: what the gift cards sold with it add (no VAT, no discount)."""
+    """The checkout's money on the sale's terms: subtotal, discount, delivery and
+    total (all tax included), each line's VAT, and the payments checked against the
+    total. ``gift_cards``: what the gift cards sold with it add (no VAT, no
+    discount); ``delivered``: an online order delivered home, which pays the
+    market's delivery fee (``orders.selectors.taxes.delivery_fee``)."""
     subtotal, discount, discount_total, line_discounts = _price(
         order_lines,
         prices=terms.prices,
@@ -300,8 +304,13 @@ def _price_and_payments(
         identified=identified,
         now=now,
     )
+    delivery = ZERO
+    if delivered and is_online(channel):
+        delivery = delivery_fee(
+            terms, goods=subtotal - discount_total, customer=lambda: customer
+        )
     subtotal += gift_cards
-    total = subtotal - discount_total
+    total = subtotal - discount_total + delivery
     taxed = {
         variant.pk: terms.taxed(
             variant.pk,
@@ -323,6 +332,8 @@ def _price_and_payments(
         "tax_country": terms.country,
         "legal_entity_id": terms.legal_entity_id,
         "unit_prices": terms.prices,
+        "delivery_fee": delivery,
+        "delivery_taxed": terms.delivery_taxed(delivery) if delivery else None,
     }
 
 
@@ -412,6 +423,7 @@ def prepare_checkout(
         now=now,
         payments=payments,
         gift_cards=cards_total(gift_cards),
+        delivered=fulfilment == FulfilmentMethod.DELIVERY,
     )
     return Checkout(
         channel=channel,

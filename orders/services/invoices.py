@@ -32,6 +32,7 @@ from orders.models import (
     ReturnLine,
     ReturnStatus,
 )
+from orders.pricing import TaxedAmount, delivery_taxed
 from orders.selectors.receipts import returned_split
 
 from .common import lock_order
@@ -125,6 +126,32 @@ def _order_lines(lines) -> list[dict]:
     ]
 
 
+def _delivery_line(order: Order, lines) -> list[TaxedAmount]:
+    """The delivery the order paid, split as its receipt splits it; none when free."""
+    if not order.delivery_fee:
+        return []
+    return [
+        delivery_taxed(order.delivery_fee, [(x.tax_class, x.tax_rate) for x in lines])
+    ]
+
+
+def _delivery_rows(delivery: list[TaxedAmount]) -> list[dict]:
+    return [
+        {
+            "sku": "",
+            "name": "Delivery",
+            "quantity": 1,
+            "unit_price": str(taxed.gross),
+            "discount": str(ZERO),
+            "rate": str(taxed.rate),
+            "net": str(taxed.net),
+            "tax": str(taxed.tax),
+            "gross": str(taxed.gross),
+        }
+        for taxed in delivery
+    ]
+
+
 def _business_customer(order: Order) -> Customer:
     customer = order.customer
     if customer is not None and customer.merged_into_id:
@@ -161,6 +188,7 @@ def issue_invoice(*, order: Order | int, actor=None, now: datetime | None = None
             "invoice can be made out from it.",
             code="no_vat_recorded",
         )
+    delivery = _delivery_line(order, lines)
     year = timezone.localdate(now).year
     sequence, number = _next_number(order.legal_entity_id, InvoiceKind.INVOICE, year)
     invoice = Invoice.objects.create(
@@ -170,11 +198,14 @@ def issue_invoice(*, order: Order | int, actor=None, now: datetime | None = None
         number=number,
         order=order,
         currency=order.currency,
-        net=sum((line.net for line in lines), ZERO),
-        tax=sum((line.tax for line in lines), ZERO),
-        gross=sum((line.line_total for line in lines), ZERO),
-        lines=_order_lines(lines),
-        vat=_vat_rows((line.tax_rate, line.net, line.tax) for line in lines),
+        net=sum((line.net for line in lines), ZERO) + sum(d.net for d in delivery),
+        tax=sum((line.tax for line in lines), ZERO) + sum(d.tax for d in delivery),
+        gross=sum((line.line_total for line in lines), ZERO) + order.delivery_fee,
+        lines=_order_lines(lines) + _delivery_rows(delivery),
+        vat=_vat_rows(
+            [(line.tax_rate, line.net, line.tax) for line in lines]
+            + [(d.rate, d.net, d.tax) for d in delivery]
+        ),
         issued_at=now,
         issued_by=acting_user(actor),
         **seller,

@@ -22,12 +22,14 @@ from .common import ORDER_REFERENCE
 
 def order_points(order: Order, multiplier: Decimal = Decimal("1")) -> int:
     """The points an order earns: its total at the earning rate, times the
-    customer's tier ``multiplier``, rounded down. Gift cards sold with it earn
-    nothing (what they buy earns when they are spent): ``cards_sold`` is their
-    amount, annotated (``cards_sold_amount``) when the orders are read."""
+    customer's tier ``multiplier``, rounded down. Neither the delivery fee nor gift
+    cards sold with it earn (what they buy earns when they are spent):
+    ``cards_sold`` is their amount, annotated (``cards_sold_amount``) when the
+    orders are read."""
     rate = Decimal(str(settings.OMNISTORE_LOYALTY_POINTS_PER_UNIT))
     cards = getattr(order, "cards_sold", Decimal("0.00"))
-    return int(math.floor((order.total - cards) * rate * multiplier))
+    goods = order.total - order.delivery_fee - cards
+    return int(math.floor(goods * rate * multiplier))
 
 
 def _reason(order: Order, tier: Tier) -> str:

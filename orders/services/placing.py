@@ -113,6 +113,9 @@ class Checkout:
     caller: str = ""
     # Gift cards sold with the sale, activated in its transaction.
     gift_cards: list[GiftCardSale] = field(default_factory=list)
+    # What delivery costs (in ``total``) and its VAT; none when it travels free.
+    delivery_fee: Decimal = Decimal("0.00")
+    delivery_taxed: TaxedAmount | None = None
 
 
 def new_order_number() -> str:
@@ -233,10 +236,11 @@ def _new_order(checkout: Checkout, customer: Customer | None, number: str) -> Or
         currency=checkout.currency or settings.OMNISTORE_CURRENCY,
         subtotal=checkout.subtotal,
         discount_total=checkout.discount_total,
+        delivery_fee=checkout.delivery_fee,
         total=checkout.total,
-        net_total=sum((t.net for t in checkout.taxed.values()), Decimal("0.00"))
+        net_total=sum((t.net for t in _taxed(checkout)), Decimal("0.00"))
         + cards_total(checkout.gift_cards),
-        tax_total=sum((t.tax for t in checkout.taxed.values()), Decimal("0.00")),
+        tax_total=sum((t.tax for t in _taxed(checkout)), Decimal("0.00")),
         tax_country=checkout.tax_country,
         legal_entity_id=checkout.legal_entity_id,
         email=checkout.email or (customer.email if customer else ""),
@@ -250,6 +254,14 @@ def _new_order(checkout: Checkout, customer: Customer | None, number: str) -> Or
         created_at=checkout.now,
         updated_at=checkout.now,
     )
+
+
+def _taxed(checkout: Checkout) -> list[TaxedAmount]:
+    """The sale's taxed amounts: each line's, and the delivery's when it pays one."""
+    taxed = list(checkout.taxed.values())
+    if checkout.delivery_taxed is not None:
+        taxed.append(checkout.delivery_taxed)
+    return taxed
 
 
 def _write_fulfilments(
@@ -336,7 +348,8 @@ def _write_lines(
 
 
 def _write_tax_totals(checkout: Checkout, order: Order) -> list[OrderTaxTotal]:
-    """The order's VAT per rate and class: sums of its lines, so they agree."""
+    """The order's VAT per rate and class: sums of its lines (and its delivery), so
+    they agree."""
     totals = [
         OrderTaxTotal(
             order=order,
@@ -346,7 +359,7 @@ def _write_tax_totals(checkout: Checkout, order: Order) -> list[OrderTaxTotal]:
             tax=total.tax,
             gross=total.gross,
         )
-        for total in tax_totals(checkout.taxed.values())
+        for total in tax_totals(_taxed(checkout))
     ]
     if totals:
         insert_rows(totals)

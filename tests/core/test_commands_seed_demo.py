@@ -310,5 +310,10 @@ def test_demo_shops_sell_in_their_market_and_name(seeded):
         Variant.objects.count()
     )
     assert Market.objects.get(code="EU").legal_entity.country == "IT"
+    fees = Market.objects.values_list("code", "delivery_fee", "free_delivery_from")
+    assert sorted((code, str(fee), str(free)) for code, fee, free in fees) == [
+        ("CH", "7.90", "120.00"),
+        ("EU", "4.90", "100.00"),
+    ]
     classes = set(Product.objects.values_list("tax_class", flat=True))
     assert classes == {TaxClass.STANDARD, TaxClass.REDUCED}
