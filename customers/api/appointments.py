@@ -32,7 +32,7 @@ from customers.services.appointments import (
     book_appointment,
     cancel_appointment,
 )
-from omnistore.core.api import MAX_ID, ErrorSerializer, TextField
+from omnistore.core.api import MAX_ID, ErrorSerializer, QuerySerializer, TextField
 from omnistore.core.exceptions import NotFound
 
 from .common import BAD_INPUT, request_channel, validated
@@ -81,7 +81,7 @@ class BookingThrottle(_ScopedThrottle):
 # --- input -------------------------------------------------------------------------
 
 
-class SlotQuerySerializer(serializers.Serializer):
+class SlotQuerySerializer(QuerySerializer):
     kind = serializers.ChoiceField(choices=AppointmentKind.choices)
     date = serializers.DateField(help_text="The day, in the shop's calendar.")
 

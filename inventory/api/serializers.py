@@ -8,12 +8,12 @@ from rest_framework import serializers
 from inventory.images import image_urls, site_url
 from inventory.models import Category, Location, Product, Variant
 from inventory.selectors import product_gallery, variant_images
-from omnistore.core.api import MAX_ID
+from omnistore.core.api import MAX_ID, QuerySerializer
 
 # --- input -------------------------------------------------------------------------
 
 
-class PointQuerySerializer(serializers.Serializer):
+class PointQuerySerializer(QuerySerializer):
     # A point to measure distances from: both coordinates or neither.
 
     lat = serializers.FloatField(
@@ -42,7 +42,7 @@ class AvailabilityQuerySerializer(PointQuerySerializer):
     )
 
 
-class ProductListQuerySerializer(serializers.Serializer):
+class ProductListQuerySerializer(QuerySerializer):
     q = serializers.CharField(
         required=False,
         allow_blank=True,

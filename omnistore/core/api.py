@@ -211,6 +211,22 @@ def _rebuilt(field: Field) -> Field:
     return field.__class__(*args, **kwargs)
 
 
+class QuerySerializer(serializers.Serializer):
+    """A query string's rules. DRF reads an optional parameter sent empty
+    (``?lat=``) as one left out; here it is refused, on its name, unless the field
+    takes blank text: a parameter is given with a value or not at all."""
+
+    def to_internal_value(self, data):
+        empty = {
+            name: ["Give a value, or leave the parameter out."]
+            for name, field in self.fields.items()
+            if data.get(name) == "" and not getattr(field, "allow_blank", False)
+        }
+        if empty:
+            raise serializers.ValidationError(empty)
+        return super().to_internal_value(data)
+
+
 class InputSerializer(serializers.Serializer):
     """A request body's validation rules.
 

@@ -299,7 +299,7 @@ def _cart_read(request) -> tuple:
 
 
 def _fulfilment(request) -> tuple[str, int | None]:
-    method = request.query_params.get("fulfilment") or FulfilmentMethod.DELIVERY
+    method = request.query_params.get("fulfilment", FulfilmentMethod.DELIVERY)
     if method not in (FulfilmentMethod.DELIVERY, FulfilmentMethod.PICKUP):
         raise ValidationFailed(
             "Unknown fulfilment.", extra={"fulfilment": ["Use delivery or pickup."]}

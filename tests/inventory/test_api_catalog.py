@@ -318,6 +318,9 @@ def test_availability_can_be_asked_for_one_variant(api_client, shops):
         ({"lat": "45.4"}, "lng"),
         ({"lng": "9.19"}, "lat"),
         ({"variant": "abc"}, "variant"),
+        ({"lat": ""}, "lat"),
+        ({"lat": "", "lng": ""}, "lng"),
+        ({"variant": ""}, "variant"),
     ],
 )
 def test_availability_refuses_a_bad_point_with_field_errors(api_client, params, field):
@@ -428,6 +431,7 @@ def test_store_locator_without_a_point_lists_by_name(api_client, shops):
         ({"lat": "x", "lng": "1"}, "lat"),
         ({"lat": "-95", "lng": "1"}, "lat"),
         ({"lat": "1"}, "lng"),
+        ({"lat": "", "lng": "9"}, "lat"),
     ],
 )
 def test_store_locator_refuses_a_bad_point(api_client, params, field):

@@ -201,6 +201,10 @@ def test_availability_follows_the_chosen_fulfilment():
         in_shop.sku: (1, "short"),
     }
     assert client.get("/api/v1/cart/?fulfilment=pickup").status_code == 400
+    for bad in ("", "carry_out", "post"):
+        refused = client.get(f"/api/v1/cart/?fulfilment={bad}")
+        assert refused.status_code == 400
+        assert list(refused.json()["extra"]) == ["fulfilment"]
 
 
 def signed_in(user) -> APIClient:
