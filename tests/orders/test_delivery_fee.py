@@ -14,7 +14,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from inventory.markets import forget_tax_table
-from inventory.models import LegalEntity, Market
+from inventory.models import Market
 from omnistore.accounts.models import Role
 from omnistore.core.channels import Channel
 from omnistore.core.exceptions import ValidationFailed
@@ -29,6 +29,7 @@ from orders.services.payments import PaymentRequest
 from tests.factories import UserFactory
 from tests.orders.discount_helpers import discount_code
 from tests.orders.factories import deliver_outbox, shop, stocked, warehouse
+from tests.orders.receipt_helpers import legal_entity
 from tests.orders.returns_helpers import api_client_for, shopper
 
 from .test_api_checkout import ADDRESS, CARD, cart_with, checkout
@@ -214,12 +215,7 @@ def test_a_market_without_a_fee_charges_nothing(depot):
 
 
 def test_receipt_invoice_and_vat_ledger_carry_the_delivery(priced_delivery, depot):
-    seller = LegalEntity.objects.create(
-        name="Omnistore S.r.l.",
-        address="Via Roma 1, Milano",
-        country="IT",
-        vat_number="IT00743110157",
-    )
+    seller = legal_entity()
     Market.objects.filter(code="EU").update(legal_entity=seller)
     forget_tax_table()
     user, customer = shopper(email="studio@example.com")
