@@ -170,7 +170,11 @@ class CheckoutView(APIView):
         },
     )
     def post(self, request):
-        """Turn the cart into an order: delivery to an address or pickup at a shop."""
+        """Turn the cart into an order: delivery to an address or pickup at a shop.
+        A delivery pays its market's delivery fee unless the goods reach the market's
+        free-delivery threshold or the signed-in customer's tier travels free; the
+        card pays what stored-value tenders leave of the total, fee included (the
+        cart shows both before: ``GET /cart/?fulfilment=delivery``)."""
         data = CheckoutInput(data=request.data, context={"user": request.user})
         data.is_valid(raise_exception=True)
         order = place_cart_order(
