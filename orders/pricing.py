@@ -59,12 +59,12 @@ def delivery_taxed(gross: Decimal, rates: Iterable[tuple[str, Decimal]]) -> Taxe
     return split_gross(gross, rate, tax_class)
 
 
-def with_delivery(amounts: list[TaxedAmount], fee: Decimal) -> list[TaxedAmount]:
-    """The lines' taxed ``amounts`` and, when a delivery ``fee`` was paid, the
-    delivery's, taxed at their rates."""
+def order_delivery(fee: Decimal, lines: Iterable) -> TaxedAmount | None:
+    """The delivery ``fee`` an order paid, split at the rates of its ``lines`` (order
+    lines: ``tax_class``, ``tax_rate``) as checkout split it; None when it paid none."""
     if not fee:
-        return amounts
-    return [*amounts, delivery_taxed(fee, [(a.tax_class, a.rate) for a in amounts])]
+        return None
+    return delivery_taxed(fee, [(line.tax_class, line.tax_rate) for line in lines])
 
 
 def tax_totals(amounts: Iterable[TaxedAmount]) -> list[TaxedAmount]:

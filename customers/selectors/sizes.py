@@ -78,12 +78,8 @@ def customer_preferences(customer: Customer) -> tuple[list[CustomerSize], list[s
     stated = preferences.get("sizes") or {}
     if not isinstance(stated, dict):
         stated = {}
-    liked = preferences.get("favourite_categories") or []
-    liked = (
-        [slug for slug in liked if isinstance(slug, str)]
-        if isinstance(liked, list)
-        else []
-    )
+    liked = preferences.get("favourite_categories")
+    liked = [s for s in liked if isinstance(s, str)] if isinstance(liked, list) else []
     known = {row.category.slug: row.category for row in learned.values()}
     named = _categories(known, [*stated, *liked])
     categories = {slug: named[slug] for slug in [*known, *stated]}

@@ -378,16 +378,10 @@ def _cart_body(request, cart, lines=None, code: str = "") -> dict:
     goods = subtotal - Decimal(body.get("discount_total", 0))
     fee = Decimal("0.00")
     if method == FulfilmentMethod.DELIVERY and lines and is_online(cart.channel):
-        fee = delivery_fee(
-            terms, goods=goods, customer=lambda: _signed_in_customer(request)
-        )
+        fee = delivery_fee(terms, goods=goods, customer=lambda: known_customer(request))
     body["delivery_fee"] = str(fee)
     body["total"] = str(goods + fee)
     return body
-
-
-def _signed_in_customer(request):
-    return known_customer(request) if request.user.is_authenticated else None
 
 
 DISCOUNT_CODE = OpenApiParameter(

@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from omnistore.core.api import TextField
 from orders.models import OrderStatus
-from orders.pricing import TaxedAmount, tax_totals, with_delivery
+from orders.pricing import TaxedAmount, order_delivery, tax_totals
 from orders.selectors.invoices import order_invoices
 from orders.selectors.orders import customer_orders, order_by_id, order_detail
 from orders.services.fulfilment import cancel_order
@@ -162,15 +162,17 @@ class OrderDetailOutput(OrderSummaryOutput):
     def get_tax_totals(self, order) -> list[dict]:
         """From the lines already loaded (and the delivery, taxed like them): no
         query of its own."""
-        lines = [
+        lines = order.lines.all()
+        amounts = [
             TaxedAmount(
                 line.tax_class, line.tax_rate, line.line_total, line.net, line.tax
             )
-            for line in order.lines.all()
+            for line in lines
         ]
-        return _TAX_TOTALS.to_representation(
-            tax_totals(with_delivery(lines, order.delivery_fee))
-        )
+        delivery = order_delivery(order.delivery_fee, lines)
+        if delivery is not None:
+            amounts.append(delivery)
+        return _TAX_TOTALS.to_representation(tax_totals(amounts))
 
     def get_pickup_code(self, order) -> str | None:
         """Shown while the order waits at the desk; the QR carries the same code."""

@@ -31,7 +31,7 @@ from orders.models import (
     TillMovement,
     TillMovementKind,
 )
-from orders.pricing import delivery_taxed
+from orders.pricing import order_delivery
 from orders.selectors.orders import order_detail_queryset
 
 ZERO = Decimal("0.00")
@@ -201,11 +201,9 @@ def _sold(order: Order, *, prices: bool) -> ReceiptPart:
 
 def _delivery(order: Order) -> list[ReceiptLine]:
     """The delivery the order paid, as a line taxed like its goods."""
-    if not order.delivery_fee:
+    taxed = order_delivery(order.delivery_fee, order.lines.all())
+    if taxed is None:
         return []
-    taxed = delivery_taxed(
-        order.delivery_fee, [(x.tax_class, x.tax_rate) for x in order.lines.all()]
-    )
     return [
         ReceiptLine(
             name="Delivery",

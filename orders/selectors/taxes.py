@@ -25,7 +25,6 @@ from orders.pricing import (
     ZERO,
     TaxedAmount,
     delivery_charge,
-    delivery_taxed,
     split_gross,
     vat_country,
 )
@@ -51,10 +50,6 @@ class SaleTerms:
         """The VAT in a line's gross at its variant's rate."""
         tax_class, rate = self.rates[variant_id]
         return split_gross(gross, rate, tax_class)
-
-    def delivery_taxed(self, gross: Decimal) -> TaxedAmount:
-        """The VAT in a delivery fee, at the rates of the sale's lines."""
-        return delivery_taxed(gross, self.rates.values())
 
 
 def _market_or_refuse(

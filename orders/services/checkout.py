@@ -38,7 +38,7 @@ from orders.models import (
     FulfilmentMethod,
     Order,
 )
-from orders.pricing import ZERO
+from orders.pricing import ZERO, delivery_taxed
 from orders.selectors.orders import payments_taken
 from orders.selectors.taxes import SaleTerms, check_terms, delivery_fee, sale_terms
 
@@ -333,7 +333,9 @@ def _price_and_payments(
         "legal_entity_id": terms.legal_entity_id,
         "unit_prices": terms.prices,
         "delivery_fee": delivery,
-        "delivery_taxed": terms.delivery_taxed(delivery) if delivery else None,
+        "delivery_taxed": (
+            delivery_taxed(delivery, terms.rates.values()) if delivery else None
+        ),
     }
 
 

@@ -32,7 +32,7 @@ from orders.models import (
     ReturnLine,
     ReturnStatus,
 )
-from orders.pricing import TaxedAmount, delivery_taxed
+from orders.pricing import TaxedAmount, order_delivery
 from orders.selectors.receipts import returned_split
 
 from .common import lock_order
@@ -126,15 +126,6 @@ def _order_lines(lines) -> list[dict]:
     ]
 
 
-def _delivery_line(order: Order, lines) -> list[TaxedAmount]:
-    """The delivery the order paid, split as its receipt splits it; none when free."""
-    if not order.delivery_fee:
-        return []
-    return [
-        delivery_taxed(order.delivery_fee, [(x.tax_class, x.tax_rate) for x in lines])
-    ]
-
-
 def _delivery_rows(delivery: list[TaxedAmount]) -> list[dict]:
     return [
         {
@@ -188,7 +179,8 @@ def issue_invoice(*, order: Order | int, actor=None, now: datetime | None = None
             "invoice can be made out from it.",
             code="no_vat_recorded",
         )
-    delivery = _delivery_line(order, lines)
+    split = order_delivery(order.delivery_fee, lines)
+    delivery = [split] if split is not None else []
     year = timezone.localdate(now).year
     sequence, number = _next_number(order.legal_entity_id, InvoiceKind.INVOICE, year)
     invoice = Invoice.objects.create(
