@@ -8,6 +8,7 @@
 
   var FORMATS = ["ean_13", "qr_code"];
   var EVERY_MS = 150;
+  var SCALES = [1, 0.5, 0.75];
   var library = null;
 
   function loadLibrary() {
@@ -42,23 +43,32 @@
       reader.setHints(hints);
       var canvas = document.createElement("canvas");
       var context = canvas.getContext("2d", { willReadFrequently: true });
+      /* A frame ZXing cannot read is read again smaller: at one size it misses some
+         codes (a few pickup QR codes in a hundred, shown full size) that it reads at
+         another. */
+      function readAt(video, scale) {
+        canvas.width = Math.round(video.videoWidth * scale);
+        canvas.height = Math.round(video.videoHeight * scale);
+        context.drawImage(video, 0, 0, canvas.width, canvas.height);
+        try {
+          var source = new ZXing.HTMLCanvasElementLuminanceSource(canvas);
+          var bitmap = new ZXing.BinaryBitmap(new ZXing.HybridBinarizer(source));
+          return reader.decodeWithState(bitmap).getText();
+        } catch (e) {
+          return ""; /* nothing readable at this size */
+        } finally {
+          reader.reset();
+        }
+      }
       return {
         name: "zxing",
         detector: {
           detect: function (video) {
-            canvas.width = video.videoWidth;
-            canvas.height = video.videoHeight;
-            context.drawImage(video, 0, 0, canvas.width, canvas.height);
-            try {
-              var source = new ZXing.HTMLCanvasElementLuminanceSource(canvas);
-              var bitmap = new ZXing.BinaryBitmap(new ZXing.HybridBinarizer(source));
-              var result = reader.decodeWithState(bitmap);
-              return Promise.resolve([{ rawValue: result.getText() }]);
-            } catch (e) {
-              return Promise.resolve([]); /* nothing readable in this frame */
-            } finally {
-              reader.reset();
+            var text = "";
+            for (var i = 0; i < SCALES.length && !text; i++) {
+              text = readAt(video, SCALES[i]);
             }
+            return Promise.resolve(text ? [{ rawValue: text }] : []);
           }
         }
       };
