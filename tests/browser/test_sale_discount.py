@@ -104,3 +104,41 @@ def test_associate_applies_a_code_and_takes_the_discounted_total(
     assert (order.discount_code, order.total) == ("SHOP10", Decimal("49.95"))
     assert [p.amount for p in order.payments.all()] == [Decimal("49.95")]
     assert DiscountCode.objects.get().times_used == 1
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_code_typed_while_a_scan_is_answered_is_kept(live_server, page, counter):
+    """The associate scans, then types the customer's code before the basket comes
+    back: the basket swapped in keeps what they typed, and the focus."""
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.goto(f"{live_server.url}/staff/login/")
+    page.fill("#id_username", "giulia")
+    page.fill("#id_password", "pass-1234")
+    page.click("button[type=submit]")
+    page.goto(f"{live_server.url}/staff/orders/sale/")
+    scan = page.get_by_label("Scan or type a SKU / barcode")
+    scan.fill("SHIRT-BLU-M")
+    page.keyboard.press("Enter")
+    basket = page.get_by_test_id("basket")
+    expect(basket.get_by_test_id("qty-SHIRT-BLU-M")).to_have_text("1")
+    held = []
+    page.route("**/staff/orders/sale/add/", lambda route: held.append(route))
+    scan.fill("BELT-BRN")
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "document.querySelector('#basket.htmx-request, .htmx-request')"
+    )
+    code = page.get_by_label("Discount code")
+    code.click()
+    code.press_sequentially("SHO")
+    assert len(held) == 1
+    held[0].continue_()
+
+    expect(basket.get_by_test_id("qty-BELT-BRN")).to_have_text("1")
+    expect(code).to_have_value("SHO")
+    expect(code).to_be_focused()
+    code.press_sequentially("P10")
+    basket.get_by_role("button", name="Apply").click()
+    expect(basket.get_by_test_id("discount-applied")).to_contain_text("−5.55 EUR")
+    page.screenshot(path=str(ARTIFACTS / "sale-discount-typed-during-scan.png"))

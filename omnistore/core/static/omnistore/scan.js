@@ -313,9 +313,19 @@
   }, true);
 
   /* Keep what was typed in a scan field while an answer replaces the form, and give
-     the field the focus back: the next code may already be half typed. */
+     the field the focus back: the next code may already be half typed. The same for
+     any other text field being typed in (a discount code while a scan's answer
+     swaps the basket), unless the answer is to that field's own form. */
   var kept = null;
-  document.addEventListener("htmx:beforeSwap", function () {
+  function typing(active, source) {
+    var text = active && (active.tagName === "TEXTAREA" ||
+      (active.tagName === "INPUT" && /^(text|search|email|tel|number)$/.test(active.type)));
+    if (!text || !active.id || active.hasAttribute("data-scan-field")) { return null; }
+    if (active.form && source && active.form.contains(source)) { return null; }
+    return { id: active.id, value: active.value, start: active.selectionStart,
+      end: active.selectionEnd };
+  }
+  document.addEventListener("htmx:beforeSwap", function (event) {
     kept = [];
     var active = document.activeElement;
     document.querySelectorAll("[data-scan-field]").forEach(function (field) {
@@ -324,6 +334,8 @@
       }
     });
     kept.blurred = !active || active === document.body;
+    var config = event.detail && event.detail.requestConfig;
+    kept.typing = typing(active, config && config.elt);
   });
   document.addEventListener("htmx:afterSwap", function () {
     if (!kept) { return; }
@@ -339,7 +351,21 @@
     if (refocus && (kept.blurred || document.activeElement !== refocus)) {
       refocus.focus();
     }
+    typedKept = kept.typing;
     kept = null;
+  });
+  /* After the settle, which focuses the swapped content's autofocus field. */
+  var typedKept = null;
+  document.addEventListener("htmx:afterSettle", function () {
+    var typed = typedKept && document.getElementById(typedKept.id);
+    if (typed && (typed.value !== typedKept.value || document.activeElement !== typed)) {
+      typed.value = typedKept.value;
+      typed.focus();
+      try {
+        typed.setSelectionRange(typedKept.start, typedKept.end);
+      } catch (e) { /* a number field has no selection */ }
+    }
+    typedKept = null;
   });
 
   /* A visible busy state on every button that sends a page (htmx marks its own). */
