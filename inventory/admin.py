@@ -20,6 +20,7 @@ from .models import (
     Category,
     LegalEntity,
     Location,
+    LowStockNotice,
     Market,
     MarketCountry,
     PriceList,
@@ -376,6 +377,40 @@ class StockMovementAdmin(ReadOnlyAdmin):
     @admin.display(description="reference")
     def reference(self, obj):
         return f"{obj.reference_type} {obj.reference_id}".strip()
+
+
+@admin.register(LowStockNotice)
+class LowStockNoticeAdmin(ReadOnlyAdmin):
+    """Levels that fell low, as their shops were told (the staff's Low stock page)."""
+
+    shop_paths = ("level__location",)
+    list_display = [
+        "noticed_at",
+        "sku",
+        "location",
+        "available",
+        "threshold",
+        "seen_at",
+        "seen_by",
+        "resolved_at",
+    ]
+    list_filter = [
+        ("resolved_at", admin.EmptyFieldListFilter),
+        ("seen_at", admin.EmptyFieldListFilter),
+        "level__location",
+    ]
+    list_select_related = ["level__variant", "level__location", "seen_by"]
+    search_fields = ["level__variant__sku"]
+    date_hierarchy = "noticed_at"
+    show_full_result_count = False
+
+    @admin.display(description="SKU", ordering="level__variant__sku")
+    def sku(self, obj):
+        return obj.level.variant.sku
+
+    @admin.display(description="location", ordering="level__location__code")
+    def location(self, obj):
+        return obj.level.location
 
 
 @admin.register(Reservation)

@@ -29,6 +29,7 @@ from .images import image_urls
 from .models import (
     Location,
     LocationKind,
+    LowStockNotice,
     Product,
     ProductImage,
     StockLevel,
@@ -312,14 +313,29 @@ def stores_with_availability_by_variant(
 
 
 def low_stock(*, location: Location) -> QuerySet[StockLevel]:
-    """Levels at or under their threshold at one location, emptiest first."""
+    """Levels at or under their threshold at one location: those with a notice not
+    seen yet first, then the emptiest. Each carries its open notice, if any
+    (``notice_id``, ``noticed_at``, ``is_new``)."""
+    notice = LowStockNotice.objects.filter(level=OuterRef("pk"), resolved_at=None)
     return (
         StockLevel.objects.filter(location=location, variant__active=True)
         .annotate(available_units=available_expression())
         .filter(available_units__lte=F("low_stock_threshold"))
+        .annotate(
+            notice_id=Subquery(notice.values("pk")[:1]),
+            noticed_at=Subquery(notice.values("noticed_at")[:1]),
+            is_new=Exists(notice.filter(seen_at=None)),
+        )
         .select_related("variant__product")
-        .order_by("available_units", "variant__sku")
+        .order_by("-is_new", "available_units", "variant__sku")
     )
+
+
+def new_low_stock_count(*, location: Location) -> int:
+    """Open low-stock notices at ``location`` nobody there has marked seen."""
+    return LowStockNotice.objects.filter(
+        level__location=location, resolved_at=None, seen_at=None
+    ).count()
 
 
 def ledger_discrepancies() -> list[dict]:

@@ -24,6 +24,7 @@ from inventory.models.markets import (
     PriceListPrice,
 )
 from inventory.models.stock import (
+    LowStockNotice,
     MovementReason,
     Reservation,
     ReservationStatus,
@@ -63,6 +64,7 @@ __all__ = [
     "ReservationStatus",
     "StockLevel",
     "StockMovement",
+    "LowStockNotice",
     "free_units",
     "free_units_sql",
     "Transfer",

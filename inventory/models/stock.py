@@ -177,3 +177,44 @@ class Reservation(models.Model):
 
     def __str__(self):
         return f"{self.quantity} × {self.variant_id}@{self.location_id} ({self.status})"
+
+
+class LowStockNotice(models.Model):
+    """A level that fell to or under its threshold, told to its location's staff.
+
+    Opened by the sweep (``inventory.services.low_stock``) when a level it finds low
+    has no open notice; resolved when the level is found above its threshold again.
+    At most one open notice per level (a database constraint)."""
+
+    level = models.ForeignKey(
+        StockLevel, on_delete=models.PROTECT, related_name="low_notices"
+    )
+    available = models.IntegerField(help_text="Units available when noticed.")
+    threshold = models.IntegerField(help_text="The level's threshold when noticed.")
+    noticed_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    seen_at = models.DateTimeField(null=True, blank=True)
+    seen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-noticed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["level"],
+                condition=Q(resolved_at__isnull=True),
+                name="low_stock_notice_one_open",
+            ),
+            models.CheckConstraint(
+                name="low_stock_notice_seen_with_who",
+                condition=Q(seen_at__isnull=True) | Q(seen_by__isnull=False),
+            ),
+        ]
+
+    def __str__(self):
+        return f"low {self.available}/{self.threshold} at level {self.level_id}"

@@ -11,6 +11,7 @@ urlpatterns = [
     path("adjust/", views.stock_adjust, name="stock_adjust"),
     path("count/", views.stock_count, name="stock_count"),
     path("low/", views.low_stock, name="low_stock"),
+    path("low/seen/", views.low_stock_seen, name="low_stock_seen"),
     path("transfers/", views.transfer_list, name="transfer_list"),
     path("transfers/new/", views.transfer_create, name="transfer_create"),
     path("transfers/<int:pk>/", views.transfer_detail, name="transfer_detail"),

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from inventory import selectors
 from inventory.models import StockLevel, Transfer, TransferStatus
+from inventory.services.low_stock import mark_low_stock_seen
 from inventory.services.stock import adjust_stock, count_stock, receive_stock
 from inventory.services.transfers import (
     cancel_transfer,
@@ -325,8 +326,27 @@ def low_stock(request):
         request.GET.get("page")
     )
     return render(
-        request, "inventory/staff/low_stock.html", {"page": page, "store": store}
+        request,
+        "inventory/staff/low_stock.html",
+        {
+            "page": page,
+            "store": store,
+            "new_count": selectors.new_low_stock_count(location=store),
+        },
     )
+
+
+@staff_required
+@require_POST
+def low_stock_seen(request):
+    """Every notice of this shop not seen yet, marked seen by the associate."""
+    store = require_store(request)
+    seen = mark_low_stock_seen(location=store, actor=request.user)
+    if seen:
+        messages.success(
+            request, f"{seen} low-stock notice{'s' if seen != 1 else ''} marked seen."
+        )
+    return redirect("staff:low_stock")
 
 
 # --- transfers ------------------------------------------------------------------------

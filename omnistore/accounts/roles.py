@@ -56,6 +56,7 @@ MANAGER_PERMISSIONS = [
     "inventory.change_stocklevel",
     "inventory.view_stockmovement",
     "inventory.view_reservation",
+    "inventory.view_lowstocknotice",
     "inventory.view_transfer",
     "inventory.change_transfer",
     "customers.view_customer",

@@ -320,6 +320,10 @@ CELERY_BEAT_SCHEDULE.update(
             "task": "omnistore.approvals.tasks.expire_approvals",
             "schedule": 60.0,
         },
+        "inventory-low-stock": {
+            "task": "inventory.tasks.sweep_low_stock",
+            "schedule": 300.0,
+        },
         "appointments-send-reminders": {
             "task": "customers.tasks.send_appointment_reminders",
             "schedule": 600.0,

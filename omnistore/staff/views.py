@@ -22,7 +22,13 @@ class StaffLoginView(auth_views.LoginView):
 def dashboard(request):
     store = current_store(request)
     low = list(inventory_selectors.low_stock(location=store)[:10]) if store else []
-    context = {"low_stock": low, "low_stock_count": len(low)}
+    context = {
+        "low_stock": low,
+        "low_stock_count": len(low),
+        "low_stock_new": (
+            inventory_selectors.new_low_stock_count(location=store) if store else 0
+        ),
+    }
     context.update(dashboard_context(request, store))
     return render(request, "staff/dashboard.html", context)
 

@@ -67,6 +67,7 @@ PERMISSIONS: dict[str, dict[str, str]] = {
     "inventory.Category": {"manager": "v---", "hq": "vacd", "superuser": "vacd"},
     "inventory.Location": {"manager": "v---", "hq": "vacd", "superuser": "vacd"},
     "inventory.Product": {"manager": "v---", "hq": "vacd", "superuser": "vacd"},
+    "inventory.LowStockNotice": {"manager": "v---", "hq": "v---", "superuser": "v---"},
     "inventory.Reservation": {"manager": "v---", "hq": "v---", "superuser": "v---"},
     "inventory.StockLevel": {"manager": "v-c-", "hq": "v-c-", "superuser": "v-c-"},
     "inventory.StockMovement": {"manager": "v---", "hq": "v---", "superuser": "v---"},

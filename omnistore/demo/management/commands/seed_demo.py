@@ -16,6 +16,7 @@ SEEDS = [
     ("customers.demo_clientbook", "seed_client_book"),  # reads the orders' purchases
     ("customers.demo_wishlists", "seed_wishlists"),  # the client books' customers
     ("campaigns.demo", "seed_campaigns"),
+    ("inventory.demo.notices", "seed_low_stock_notices"),  # the stock as sold
 ]
 COUNTED_APPS = [
     "accounts",

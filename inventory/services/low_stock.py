@@ -1,0 +1,129 @@
+"""Low stock told to the shop: a sweep (beat, every few minutes) opens a notice for
+each level found at or under its threshold that has none open, and resolves the open
+notices of levels found above it again; the shop's staff mark them seen.
+
+A sweep reads the levels as they are, away from the checkout's transaction, so selling
+the last units costs the sale nothing. A level never noticed is noticed when units
+left it (a sale, a hold, a shipment, damage, a count) within ``FIRST_NOTICE_WITHIN``:
+an item a shop never stocked, or low since long before, is no news. A level noticed
+before is noticed again as soon as it is low again, whatever made it so (units taken,
+a threshold raised in the admin).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Q
+from django.utils import timezone
+
+from omnistore.core import webhooks
+from omnistore.core.db import insert_rows
+
+from ..models import Location, LowStockNotice, StockLevel, StockMovement
+
+FIRST_NOTICE_WITHIN = timedelta(days=1)
+SWEEP_LIMIT = 2000  # notices opened per sweep at most; the next sweep takes the rest
+
+
+@dataclass(frozen=True)
+class Sweep:
+    opened: list[LowStockNotice]
+    resolved: int
+
+
+def _units():
+    return F("level__on_hand") - F("level__reserved")
+
+
+@transaction.atomic
+def sweep_low_stock(*, now: datetime | None = None) -> Sweep:
+    """Resolve the notices of levels no longer low, then open one for each level
+    newly low; a ``stock.low`` event names the levels noticed."""
+    now = now or timezone.now()
+    resolved = (
+        LowStockNotice.objects.filter(resolved_at__isnull=True)
+        .alias(units=F("level__on_hand") - F("level__reserved"))
+        .filter(units__gt=F("level__low_stock_threshold"))
+        .update(resolved_at=now)
+    )
+    notices = LowStockNotice.objects.filter(level=OuterRef("pk"))
+    taken = StockMovement.objects.filter(
+        Q(delta_on_hand__lt=0) | Q(delta_reserved__gt=0),
+        variant=OuterRef("variant"),
+        location=OuterRef("location"),
+        created_at__gte=now - FIRST_NOTICE_WITHIN,
+    )
+    low = (
+        StockLevel.objects.alias(
+            units=F("on_hand") - F("reserved"),
+            open=Exists(notices.filter(resolved_at__isnull=True)),
+            noticed_before=Exists(notices),
+            fell=Exists(taken),
+        )
+        .filter(
+            Q(noticed_before=True) | Q(fell=True),
+            units__lte=F("low_stock_threshold"),
+            open=False,
+            variant__active=True,
+            location__active=True,
+        )
+        .order_by("on_hand", "pk")
+        .values_list("pk", "on_hand", "reserved", "low_stock_threshold")
+    )
+    opened = insert_rows(
+        [
+            LowStockNotice(
+                level_id=pk,
+                available=on_hand - reserved,
+                threshold=threshold,
+                noticed_at=now,
+            )
+            for pk, on_hand, reserved, threshold in low[:SWEEP_LIMIT]
+        ],
+        ignore_duplicates=True,
+        key=("level",),
+    )
+    if opened:
+        _announce(opened)
+    return Sweep(opened=opened, resolved=resolved)
+
+
+def _announce(opened: list[LowStockNotice]) -> None:
+    levels = StockLevel.objects.filter(
+        pk__in=[n.level_id for n in opened]
+    ).select_related("variant", "location")
+    by_pk = {level.pk: level for level in levels}
+    webhooks.emit(
+        "stock.low",
+        {
+            "levels": [
+                {
+                    "variant_id": by_pk[n.level_id].variant_id,
+                    "sku": by_pk[n.level_id].variant.sku,
+                    "location_id": by_pk[n.level_id].location_id,
+                    "location": by_pk[n.level_id].location.code,
+                    "available": n.available,
+                    "threshold": n.threshold,
+                    "noticed_at": n.noticed_at,
+                }
+                for n in opened
+            ]
+        },
+    )
+
+
+@transaction.atomic
+def mark_low_stock_seen(
+    *, location: Location, actor, notice_ids: list[int] | None = None
+) -> int:
+    """The location's open notices not seen yet (or those of ``notice_ids`` among
+    them) marked seen by ``actor``; returns how many."""
+    notices = LowStockNotice.objects.filter(
+        level__location=location, resolved_at__isnull=True, seen_at__isnull=True
+    )
+    if notice_ids is not None:
+        notices = notices.filter(pk__in=notice_ids)
+    return notices.update(seen_at=timezone.now(), seen_by=actor)

@@ -1,0 +1,196 @@
+"""Low stock told to the shop: the sweep opens a notice when units taken leave a level at
+or under its threshold, once, resolves it when the level is back above, and opens a new
+one when it falls again; the shop sees the news first and marks it seen; subscribers
+get ``stock.low``; managers read the notices in the admin, scoped to their shops."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from inventory.models import LowStockNotice, MovementReason, StockLevel
+from inventory.services.ledger import StockRequest
+from inventory.services.low_stock import sweep_low_stock
+from inventory.services.reservations import reserve_stock
+from inventory.services.stock import adjust_stock
+from omnistore.accounts.models import Role
+from omnistore.core.models import WebhookDelivery, WebhookEndpoint
+from tests.factories import UserFactory, VariantFactory, stock
+from tests.inventory.staff_helpers import level
+
+pytestmark = pytest.mark.django_db
+
+
+def sell(variant, location, units: int) -> None:
+    adjust_stock(
+        variant=variant,
+        location=location,
+        delta=-units,
+        reason=MovementReason.DAMAGE,
+        note="broken on the shelf",
+    )
+
+
+def hold(variant, location, units: int) -> None:
+    reserve_stock(
+        requests=[StockRequest(variant.pk, location.pk, units)],
+        reference_type="order",
+        reference_id="OS-TEST",
+    )
+
+
+def swept() -> list[tuple[str, str, int, int]]:
+    return sorted(
+        (n.level.variant.sku, n.level.location.code, n.available, n.threshold)
+        for n in LowStockNotice.objects.filter(
+            pk__in=[n.pk for n in sweep_low_stock().opened]
+        ).select_related("level__variant", "level__location")
+    )
+
+
+def test_units_taken_down_to_the_threshold_open_one_notice(
+    shop, other_shop, variant, second_variant
+):
+    stock(variant, shop, 6)
+    stock(second_variant, shop, 6)
+    stock(variant, other_shop, 2)  # low, but nothing was taken: no news
+    hold(variant, shop, 3)  # 3 left: at the threshold
+    sell(second_variant, shop, 2)  # 4 left: above it
+
+    assert swept() == [("SHIRT-BLU-M", "MI01", 3, 3)]
+    assert swept() == []  # the next sweep finds nothing new
+    assert LowStockNotice.objects.filter(resolved_at=None).count() == 1
+
+
+def test_a_level_back_above_is_resolved_and_noticed_again_when_it_falls(shop, variant):
+    stock(variant, shop, 4)
+    sell(variant, shop, 2)
+    [first] = sweep_low_stock().opened
+
+    stock(variant, shop, 10)
+    result = sweep_low_stock()
+    assert (result.opened, result.resolved) == ([], 1)
+    first.refresh_from_db()
+    assert first.resolved_at is not None
+
+    sell(variant, shop, 11)
+    assert swept() == [("SHIRT-BLU-M", "MI01", 1, 3)]
+    assert LowStockNotice.objects.count() == 2
+
+
+def test_a_threshold_raised_on_a_level_noticed_before_is_noticed(shop, variant):
+    stock(variant, shop, 4)
+    sell(variant, shop, 2)
+    sweep_low_stock()
+    stock(variant, shop, 3)  # 5: back above
+    sweep_low_stock()
+    StockLevel.objects.filter(pk=level(variant, shop).pk).update(low_stock_threshold=6)
+    assert swept() == [("SHIRT-BLU-M", "MI01", 5, 6)]
+
+
+def test_units_taken_long_ago_are_no_news(shop, variant):
+    stock(variant, shop, 4)
+    sell(variant, shop, 2)
+    later = timezone.now() + timedelta(days=2)
+    assert sweep_low_stock(now=later).opened == []
+
+
+def test_inactive_items_are_not_noticed(shop, variant):
+    stock(variant, shop, 4)
+    sell(variant, shop, 2)
+    type(variant).objects.filter(pk=variant.pk).update(active=False)
+    assert sweep_low_stock().opened == []
+
+
+def test_subscribers_get_one_stock_low_event_per_sweep(shop, variant, second_variant):
+    WebhookEndpoint.objects.create(
+        name="replenishment",
+        url="https://erp.example.com/hook",
+        secret="s" * 32,
+        event_types=["stock.low"],
+    )
+    for item in (variant, second_variant):
+        stock(item, shop, 3)
+        sell(item, shop, 1)
+    sweep_low_stock()
+    sweep_low_stock()
+
+    [delivery] = WebhookDelivery.objects.filter(event_type="stock.low")
+    assert sorted(
+        (row["sku"], row["location"], row["available"], row["threshold"])
+        for row in delivery.payload["levels"]
+    ) == [("SHIRT-BLU-M", "MI01", 2, 3), ("SOCK-RED", "MI01", 2, 3)]
+
+
+# --- the shop's staff ------------------------------------------------------------------
+
+
+def test_the_low_stock_page_shows_the_news_first_and_marks_it_seen(
+    staff_client, associate, shop, other_shop, variant, second_variant
+):
+    stock(second_variant, shop, 1)  # low but not news: listed after
+    stock(variant, shop, 5)
+    sell(variant, shop, 3)
+    stock(variant, other_shop, 5)
+    sell(variant, other_shop, 4)  # the other shop's news
+    sweep_low_stock()
+
+    page = staff_client.get(reverse("staff:low_stock"))
+    rows = list(page.context["page"])
+    assert [(r.variant.sku, r.is_new) for r in rows] == [
+        ("SHIRT-BLU-M", True),
+        ("SOCK-RED", False),
+    ]
+    assert page.context["new_count"] == 1
+    assert 'data-testid="low-new-SHIRT-BLU-M"' in page.content.decode()
+    dashboard = staff_client.get(reverse("staff:dashboard")).content.decode()
+    assert 'data-testid="low-stock-new">1 new<' in dashboard
+
+    response = staff_client.post(reverse("staff:low_stock_seen"), follow=True)
+    assert "1 low-stock notice marked seen." in response.content.decode()
+    assert response.context["new_count"] == 0
+    mine = LowStockNotice.objects.get(level__location=shop)
+    assert (mine.seen_by, mine.seen_at is not None) == (associate, True)
+    theirs = LowStockNotice.objects.get(level__location=other_shop)
+    assert theirs.seen_at is None  # another shop's notice is theirs to see
+
+
+def test_marking_seen_needs_a_post(staff_client):
+    assert staff_client.get(reverse("staff:low_stock_seen")).status_code == 405
+
+
+@pytest.mark.parametrize("count", [2, 12])
+def test_the_low_stock_page_with_notices_runs_a_fixed_number_of_queries(
+    staff_client, shop, django_assert_max_num_queries, count
+):
+    for _ in range(count):
+        item = VariantFactory()
+        stock(item, shop, 4)
+        sell(item, shop, 3)
+    sweep_low_stock()
+    with django_assert_max_num_queries(6):
+        response = staff_client.get(reverse("staff:low_stock"))
+    assert [r.is_new for r in response.context["page"]] == [True] * count
+
+
+# --- managers in the admin -------------------------------------------------------------
+
+
+def test_a_store_manager_reads_their_shops_notices_only(
+    client, shop, other_shop, variant
+):
+    for location in (shop, other_shop):
+        stock(variant, location, 4)
+        sell(variant, location, 2)
+    sweep_low_stock()
+    manager = UserFactory(username="marco", role=Role.STORE_MANAGER, store=shop)
+    client.force_login(manager)
+
+    response = client.get("/admin/inventory/lowstocknotice/")
+    assert response.status_code == 200
+    assert [n.level.location for n in response.context["cl"].result_list] == [shop]
+    theirs = LowStockNotice.objects.get(level__location=other_shop)
+    opened = client.get(f"/admin/inventory/lowstocknotice/{theirs.pk}/change/")
+    assert opened.status_code == 404
+    assert client.get("/admin/inventory/lowstocknotice/add/").status_code == 403
