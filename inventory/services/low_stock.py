@@ -3,11 +3,11 @@ each level found at or under its threshold that has none open, and resolves the 
 notices of levels found above it again; the shop's staff mark them seen.
 
 A sweep reads the levels as they are, away from the checkout's transaction, so selling
-the last units costs the sale nothing. A level never noticed is noticed when units
-left it (a sale, a hold, a shipment, damage, a count) within ``FIRST_NOTICE_WITHIN``:
-an item a shop never stocked, or low since long before, is no news. A level noticed
-before is noticed again as soon as it is low again, whatever made it so (units taken,
-a threshold raised in the admin).
+the last units costs the sale nothing. It starts from the ledger: the levels units
+left (a sale, a hold, a shipment, damage, a count) within ``WINDOW`` and now at or
+under their threshold. An item a shop never stocked, or low since long before, is no
+news; a threshold raised in the admin is news for a level units left within the
+window (the Low stock page lists any level at or under its threshold at once).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from omnistore.core.db import insert_rows
 
 from ..models import Location, LowStockNotice, StockLevel, StockMovement
 
-FIRST_NOTICE_WITHIN = timedelta(days=1)
+WINDOW = timedelta(days=1)  # a sweep missed for up to a day still notices
 SWEEP_LIMIT = 2000  # notices opened per sweep at most; the next sweep takes the rest
 
 
@@ -32,10 +32,6 @@ SWEEP_LIMIT = 2000  # notices opened per sweep at most; the next sweep takes the
 class Sweep:
     opened: list[LowStockNotice]
     resolved: int
-
-
-def _units():
-    return F("level__on_hand") - F("level__reserved")
 
 
 @transaction.atomic
@@ -49,22 +45,22 @@ def sweep_low_stock(*, now: datetime | None = None) -> Sweep:
         .filter(units__gt=F("level__low_stock_threshold"))
         .update(resolved_at=now)
     )
-    notices = LowStockNotice.objects.filter(level=OuterRef("pk"))
     taken = StockMovement.objects.filter(
         Q(delta_on_hand__lt=0) | Q(delta_reserved__gt=0),
+        created_at__gte=now - WINDOW,
         variant=OuterRef("variant"),
         location=OuterRef("location"),
-        created_at__gte=now - FIRST_NOTICE_WITHIN,
     )
     low = (
         StockLevel.objects.alias(
             units=F("on_hand") - F("reserved"),
-            open=Exists(notices.filter(resolved_at__isnull=True)),
-            noticed_before=Exists(notices),
-            fell=Exists(taken),
+            taken=Exists(taken),
+            open=Exists(
+                LowStockNotice.objects.filter(level=OuterRef("pk"), resolved_at=None)
+            ),
         )
         .filter(
-            Q(noticed_before=True) | Q(fell=True),
+            taken=True,
             units__lte=F("low_stock_threshold"),
             open=False,
             variant__active=True,

@@ -17,7 +17,6 @@ from inventory.services.stock import adjust_stock
 from omnistore.accounts.models import Role
 from omnistore.core.models import WebhookDelivery, WebhookEndpoint
 from tests.factories import UserFactory, VariantFactory, stock
-from tests.inventory.staff_helpers import level
 
 pytestmark = pytest.mark.django_db
 
@@ -79,13 +78,14 @@ def test_a_level_back_above_is_resolved_and_noticed_again_when_it_falls(shop, va
     assert LowStockNotice.objects.count() == 2
 
 
-def test_a_threshold_raised_on_a_level_noticed_before_is_noticed(shop, variant):
+def test_a_threshold_raised_is_news_where_units_left_lately(shop, other_shop, variant):
     stock(variant, shop, 4)
     sell(variant, shop, 2)
     sweep_low_stock()
     stock(variant, shop, 3)  # 5: back above
+    stock(variant, other_shop, 5)  # nothing taken there
     sweep_low_stock()
-    StockLevel.objects.filter(pk=level(variant, shop).pk).update(low_stock_threshold=6)
+    StockLevel.objects.filter(variant=variant).update(low_stock_threshold=6)
     assert swept() == [("SHIRT-BLU-M", "MI01", 5, 6)]
 
 
