@@ -44,19 +44,24 @@ def counter():
     return shop
 
 
+def open_sale(page, live_server) -> None:
+    """Giulia signs in on a tablet-sized screen and opens the sale."""
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.goto(f"{live_server.url}/staff/login/")
+    page.fill("#id_username", "giulia")
+    page.fill("#id_password", "pass-1234")
+    page.click("button[type=submit]")
+    page.goto(f"{live_server.url}/staff/orders/sale/")
+
+
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_associate_applies_a_code_and_takes_the_discounted_total(
     live_server, page, counter
 ):
-    page.set_viewport_size({"width": 1024, "height": 768})
     ARTIFACTS.mkdir(exist_ok=True)
     try:
-        page.goto(f"{live_server.url}/staff/login/")
-        page.fill("#id_username", "giulia")
-        page.fill("#id_password", "pass-1234")
-        page.click("button[type=submit]")
-        page.goto(f"{live_server.url}/staff/orders/sale/")
+        open_sale(page, live_server)
         basket = page.get_by_test_id("basket")
         for sku in ("SHIRT-BLU-M", "BELT-BRN"):
             page.get_by_label("Scan or type a SKU / barcode").fill(sku)
@@ -111,12 +116,7 @@ def test_associate_applies_a_code_and_takes_the_discounted_total(
 def test_a_code_typed_while_a_scan_is_answered_is_kept(live_server, page, counter):
     """The associate scans, then types the customer's code before the basket comes
     back: the basket swapped in keeps what they typed, and the focus."""
-    page.set_viewport_size({"width": 1024, "height": 768})
-    page.goto(f"{live_server.url}/staff/login/")
-    page.fill("#id_username", "giulia")
-    page.fill("#id_password", "pass-1234")
-    page.click("button[type=submit]")
-    page.goto(f"{live_server.url}/staff/orders/sale/")
+    open_sale(page, live_server)
     scan = page.get_by_label("Scan or type a SKU / barcode")
     scan.fill("SHIRT-BLU-M")
     page.keyboard.press("Enter")
