@@ -1,7 +1,6 @@
 """Reports in net and gross per currency, and the VAT ledger for the accountant:
 per month, country, rate and currency, refunds at the rate the line was sold at."""
 
-from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -78,7 +77,7 @@ def test_the_vat_ledger_downloads_as_csv_per_month_country_rate_and_currency(
     admin_client, sales
 ):
     month = timezone.localtime(sales.created_at).strftime("%Y-%m")
-    today = date.today().isoformat()
+    today = timezone.localdate().isoformat()
 
     response = admin_client.get(
         LEDGER, {"start": "2020-01-01", "end": today, "format": "csv"}

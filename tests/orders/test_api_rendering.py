@@ -1,9 +1,8 @@
 """The cart after an add and the order just placed are rendered without building a
 serializer per request; they must say exactly what the documented serializers say."""
 
-from datetime import date
-
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from orders.api.carts import CartLineOutput, cart_lines_data
@@ -75,7 +74,9 @@ def test_cart_lines_render_as_their_serializer(fulfilment):
     )
 
     terms = sale_terms(
-        variants=[line.variant for line in lines], on=date.today(), destination="IT"
+        variants=[line.variant for line in lines],
+        on=timezone.localdate(),
+        destination="IT",
     )
     fast = cart_lines_data(
         lines, availability=availability, fulfilment=fulfilment, terms=terms
