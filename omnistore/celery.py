@@ -10,5 +10,12 @@ refuse_development_settings(os.environ)  # a worker never runs the development s
 app = Celery("omnistore")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks(
-    ["omnistore.core", "inventory", "customers", "orders", "campaigns"]
+    [
+        "omnistore.core",
+        "omnistore.approvals",
+        "inventory",
+        "customers",
+        "orders",
+        "campaigns",
+    ]
 )

@@ -14,6 +14,7 @@ from inventory.services.ledger import StockRequest
 from inventory.services.low_stock import sweep_low_stock
 from inventory.services.reservations import reserve_stock
 from inventory.services.stock import adjust_stock
+from inventory.tasks import sweep_low_stock_task
 from omnistore.accounts.models import Role
 from omnistore.core.models import WebhookDelivery, WebhookEndpoint
 from tests.factories import UserFactory, VariantFactory, stock
@@ -94,6 +95,13 @@ def test_units_taken_long_ago_are_no_news(shop, variant):
     sell(variant, shop, 2)
     later = timezone.now() + timedelta(days=2)
     assert sweep_low_stock(now=later).opened == []
+
+
+def test_the_beat_task_sweeps(shop, variant):
+    stock(variant, shop, 4)
+    sell(variant, shop, 2)
+    assert sweep_low_stock_task.apply().get() == 1
+    assert sweep_low_stock_task.apply().get() == 0
 
 
 def test_inactive_items_are_not_noticed(shop, variant):
