@@ -113,13 +113,14 @@ def _announce(opened: list[LowStockNotice]) -> None:
 
 @transaction.atomic
 def mark_low_stock_seen(
-    *, location: Location, actor, notice_ids: list[int] | None = None
+    *, location: Location, actor, noticed_until: datetime | None = None
 ) -> int:
-    """The location's open notices not seen yet (or those of ``notice_ids`` among
-    them) marked seen by ``actor``; returns how many."""
+    """The location's open notices not seen yet, noticed up to ``noticed_until``
+    (what the associate's page showed; every one when None), marked seen by
+    ``actor``; returns how many."""
     notices = LowStockNotice.objects.filter(
         level__location=location, resolved_at__isnull=True, seen_at__isnull=True
     )
-    if notice_ids is not None:
-        notices = notices.filter(pk__in=notice_ids)
+    if noticed_until is not None:
+        notices = notices.filter(noticed_at__lte=noticed_until)
     return notices.update(seen_at=timezone.now(), seen_by=actor)

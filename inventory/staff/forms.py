@@ -260,3 +260,10 @@ def explain_refusal(error: ApplicationError) -> str:
         for line in error.lines
     )
     return f"Not enough stock at the source. {short}."
+
+
+class LowStockSeenForm(forms.Form):
+    """The notices an associate saw: those noticed up to when their page was drawn
+    (one the sweep opened since stays new)."""
+
+    until = forms.DateTimeField(widget=forms.HiddenInput)

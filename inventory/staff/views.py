@@ -18,6 +18,7 @@ from django.db.models import prefetch_related_objects
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.timezone import now
 from django.views.decorators.http import require_POST
 
 from inventory import selectors
@@ -34,6 +35,7 @@ from inventory.services.transfers import (
 from inventory.staff.forms import (
     AdjustStockForm,
     CountStockForm,
+    LowStockSeenForm,
     ReceiveStockForm,
     TransferReceiveForm,
     TransferRequestForm,
@@ -320,7 +322,7 @@ def stock_count(request):
 
 
 @staff_required
-def low_stock(request):
+def low_stock(request, *, seen_form=None, status=200):
     store = require_store(request)
     page = Paginator(selectors.low_stock(location=store), 50).get_page(
         request.GET.get("page")
@@ -332,16 +334,24 @@ def low_stock(request):
             "page": page,
             "store": store,
             "new_count": selectors.new_low_stock_count(location=store),
+            "seen_form": seen_form
+            or LowStockSeenForm(initial={"until": now().isoformat()}),
         },
+        status=status,
     )
 
 
 @staff_required
 @require_POST
 def low_stock_seen(request):
-    """Every notice of this shop not seen yet, marked seen by the associate."""
+    """This shop's notices the associate's page showed, marked seen by them."""
     store = require_store(request)
-    seen = mark_low_stock_seen(location=store, actor=request.user)
+    form = LowStockSeenForm(request.POST)
+    if not form.is_valid():
+        return low_stock(request, seen_form=form, status=400)
+    seen = mark_low_stock_seen(
+        location=store, actor=request.user, noticed_until=form.cleaned_data["until"]
+    )
     if seen:
         messages.success(
             request, f"{seen} low-stock notice{'s' if seen != 1 else ''} marked seen."

@@ -134,6 +134,11 @@ def test_subscribers_get_one_stock_low_event_per_sweep(shop, variant, second_var
 # --- the shop's staff ------------------------------------------------------------------
 
 
+def drawn_at(page) -> dict:
+    """What the page's "Mark all seen" form sends: when the page was drawn."""
+    return {"until": page.context["seen_form"]["until"].value()}
+
+
 def test_the_low_stock_page_shows_the_news_first_and_marks_it_seen(
     staff_client, associate, shop, other_shop, variant, second_variant
 ):
@@ -155,13 +160,49 @@ def test_the_low_stock_page_shows_the_news_first_and_marks_it_seen(
     dashboard = staff_client.get(reverse("staff:dashboard")).content.decode()
     assert 'data-testid="low-stock-new">1 new<' in dashboard
 
-    response = staff_client.post(reverse("staff:low_stock_seen"), follow=True)
+    response = staff_client.post(
+        reverse("staff:low_stock_seen"), drawn_at(page), follow=True
+    )
     assert "1 low-stock notice marked seen." in response.content.decode()
     assert response.context["new_count"] == 0
     mine = LowStockNotice.objects.get(level__location=shop)
     assert (mine.seen_by, mine.seen_at is not None) == (associate, True)
     theirs = LowStockNotice.objects.get(level__location=other_shop)
     assert theirs.seen_at is None  # another shop's notice is theirs to see
+
+
+def test_a_notice_opened_after_the_page_was_drawn_stays_new(
+    staff_client, shop, variant, second_variant
+):
+    stock(variant, shop, 5)
+    sell(variant, shop, 3)
+    sweep_low_stock()
+    page = staff_client.get(reverse("staff:low_stock"))
+    stock(second_variant, shop, 5)
+    sell(second_variant, shop, 3)
+    sweep_low_stock(now=timezone.now() + timedelta(seconds=1))
+
+    staff_client.post(reverse("staff:low_stock_seen"), drawn_at(page))
+    seen = {
+        n.level.variant.sku: n.seen_at is not None
+        for n in LowStockNotice.objects.select_related("level__variant")
+    }
+    assert seen == {"SHIRT-BLU-M": True, "SOCK-RED": False}
+
+
+@pytest.mark.parametrize(
+    "data", [{}, {"until": "yesterday"}, {"until": "2026-13-45T99:00"}]
+)
+def test_a_bad_mark_seen_is_refused_and_marks_nothing(
+    staff_client, shop, variant, data
+):
+    stock(variant, shop, 5)
+    sell(variant, shop, 3)
+    sweep_low_stock()
+    response = staff_client.post(reverse("staff:low_stock_seen"), data)
+    assert response.status_code == 400
+    assert 'data-testid="seen-error"' in response.content.decode()
+    assert LowStockNotice.objects.get().seen_at is None
 
 
 def test_marking_seen_needs_a_post(staff_client):
