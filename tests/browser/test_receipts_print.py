@@ -12,6 +12,7 @@ from orders.models import PaymentMethod
 from orders.services.exchanges import exchange_items
 from orders.services.payments import PaymentRequest
 from orders.services.returns import ReturnLineRequest
+from tests.browser.counter_helpers import sign_in
 from tests.factories import StaffFactory
 from tests.orders.receipt_helpers import (
     business,
@@ -77,10 +78,7 @@ def test_reprint_the_receipt_the_gift_receipt_and_the_exchange(
 ):
     order, replacement = sales
     page.set_viewport_size({"width": 1024, "height": 768})
-    page.goto(f"{live_server.url}/staff/login/")
-    page.fill("#id_username", "giulia")
-    page.fill("#id_password", "pass-1234")
-    page.click("button[type=submit]")
+    sign_in(page, live_server)
 
     page.goto(f"{live_server.url}/staff/orders/{order.number}/")
     documents = page.get_by_test_id("order-documents")

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from orders.models import DiscountCode
 from orders.selectors.orders import order_detail
+from tests.browser.counter_helpers import sign_in
 from tests.factories import (
     LocationFactory,
     ProductFactory,
@@ -47,10 +48,7 @@ def counter():
 def open_sale(page, live_server) -> None:
     """Giulia signs in on a tablet-sized screen and opens the sale."""
     page.set_viewport_size({"width": 1024, "height": 768})
-    page.goto(f"{live_server.url}/staff/login/")
-    page.fill("#id_username", "giulia")
-    page.fill("#id_password", "pass-1234")
-    page.click("button[type=submit]")
+    sign_in(page, live_server)
     page.goto(f"{live_server.url}/staff/orders/sale/")
 
 
