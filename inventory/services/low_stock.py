@@ -36,22 +36,65 @@ class Sweep:
 
 @transaction.atomic
 def sweep_low_stock(*, now: datetime | None = None) -> Sweep:
-    """Resolve the notices of levels no longer low, then open one for each level
-    newly low; a ``stock.low`` event names the levels noticed."""
+    """Resolve the notices of levels no longer low (or of items and locations no
+    longer active), then open one for each level newly low; a ``stock.low`` event
+    names the levels noticed."""
     now = now or timezone.now()
     resolved = (
         LowStockNotice.objects.filter(resolved_at__isnull=True)
         .alias(units=F("level__on_hand") - F("level__reserved"))
-        .filter(units__gt=F("level__low_stock_threshold"))
+        .filter(
+            Q(units__gt=F("level__low_stock_threshold"))
+            | Q(level__variant__active=False)
+            | Q(level__location__active=False)
+        )
         .update(resolved_at=now)
     )
+    rows = {row["pk"]: row for row in _newly_low(now)[:SWEEP_LIMIT]}
+    opened = insert_rows(
+        [
+            LowStockNotice(
+                level_id=pk,
+                available=row["on_hand"] - row["reserved"],
+                threshold=row["low_stock_threshold"],
+                noticed_at=now,
+            )
+            for pk, row in rows.items()
+        ],
+        ignore_duplicates=True,
+        key=("level",),
+    )
+    if opened:
+        webhooks.emit(
+            "stock.low",
+            {
+                "levels": [
+                    {
+                        "variant_id": rows[n.level_id]["variant_id"],
+                        "sku": rows[n.level_id]["variant__sku"],
+                        "location_id": rows[n.level_id]["location_id"],
+                        "location": rows[n.level_id]["location__code"],
+                        "available": n.available,
+                        "threshold": n.threshold,
+                        "noticed_at": n.noticed_at,
+                    }
+                    for n in opened
+                ]
+            },
+        )
+    return Sweep(opened=opened, resolved=resolved)
+
+
+def _newly_low(now: datetime):
+    """Levels units left within the window, at or under their threshold now, with no
+    open notice (active items at active locations), emptiest first."""
     taken = StockMovement.objects.filter(
         Q(delta_on_hand__lt=0) | Q(delta_reserved__gt=0),
         created_at__gte=now - WINDOW,
         variant=OuterRef("variant"),
         location=OuterRef("location"),
     )
-    low = (
+    return (
         StockLevel.objects.alias(
             units=F("on_hand") - F("reserved"),
             taken=Exists(taken),
@@ -67,47 +110,16 @@ def sweep_low_stock(*, now: datetime | None = None) -> Sweep:
             location__active=True,
         )
         .order_by("on_hand", "pk")
-        .values_list("pk", "on_hand", "reserved", "low_stock_threshold")
-    )
-    opened = insert_rows(
-        [
-            LowStockNotice(
-                level_id=pk,
-                available=on_hand - reserved,
-                threshold=threshold,
-                noticed_at=now,
-            )
-            for pk, on_hand, reserved, threshold in low[:SWEEP_LIMIT]
-        ],
-        ignore_duplicates=True,
-        key=("level",),
-    )
-    if opened:
-        _announce(opened)
-    return Sweep(opened=opened, resolved=resolved)
-
-
-def _announce(opened: list[LowStockNotice]) -> None:
-    levels = StockLevel.objects.filter(
-        pk__in=[n.level_id for n in opened]
-    ).select_related("variant", "location")
-    by_pk = {level.pk: level for level in levels}
-    webhooks.emit(
-        "stock.low",
-        {
-            "levels": [
-                {
-                    "variant_id": by_pk[n.level_id].variant_id,
-                    "sku": by_pk[n.level_id].variant.sku,
-                    "location_id": by_pk[n.level_id].location_id,
-                    "location": by_pk[n.level_id].location.code,
-                    "available": n.available,
-                    "threshold": n.threshold,
-                    "noticed_at": n.noticed_at,
-                }
-                for n in opened
-            ]
-        },
+        .values(
+            "pk",
+            "on_hand",
+            "reserved",
+            "low_stock_threshold",
+            "variant_id",
+            "variant__sku",
+            "location_id",
+            "location__code",
+        )
     )
 
 

@@ -111,6 +111,15 @@ def test_inactive_items_are_not_noticed(shop, variant):
     assert sweep_low_stock().opened == []
 
 
+def test_an_item_taken_off_sale_has_its_notice_resolved(shop, variant):
+    stock(variant, shop, 4)
+    sell(variant, shop, 2)
+    sweep_low_stock()
+    type(variant).objects.filter(pk=variant.pk).update(active=False)
+    assert sweep_low_stock().resolved == 1
+    assert LowStockNotice.objects.get().resolved_at is not None
+
+
 def test_subscribers_get_one_stock_low_event_per_sweep(shop, variant, second_variant):
     WebhookEndpoint.objects.create(
         name="replenishment",
