@@ -13,6 +13,7 @@ from django.db.models import (
     Exists,
     F,
     IntegerField,
+    Min,
     OuterRef,
     Prefetch,
     Q,
@@ -315,13 +316,15 @@ def stores_with_availability_by_variant(
 def low_stock(*, location: Location) -> QuerySet[StockLevel]:
     """Levels at or under their threshold at one location: those with a notice not
     seen yet first, then the emptiest. Each carries its open notice, if any
-    (``notice_id``, ``noticed_at``, ``is_new``)."""
+    (``notice_id``, ``noticed_at``, ``is_new``), and ``units_short``: the units that
+    would bring it back above its threshold."""
     notice = LowStockNotice.objects.filter(level=OuterRef("pk"), resolved_at=None)
     return (
         StockLevel.objects.filter(location=location, variant__active=True)
         .annotate(available_units=available_expression())
         .filter(available_units__lte=F("low_stock_threshold"))
         .annotate(
+            units_short=F("low_stock_threshold") - F("available_units") + 1,
             notice_id=Subquery(notice.values("pk")[:1]),
             noticed_at=Subquery(notice.values("noticed_at")[:1]),
             is_new=Exists(notice.filter(seen_at=None)),
@@ -465,6 +468,24 @@ def recent_movements(
 
 def active_locations() -> QuerySet[Location]:
     return Location.objects.filter(active=True).order_by("kind", "name")
+
+
+def best_source(*, variants: list[Variant], sources: QuerySet[Location]):
+    """Among ``sources``, the location with the most units free to send of all
+    ``variants`` together (the fewest of them counted), or None when none has any."""
+    ids = [v.pk for v in variants]
+    if not ids:
+        return None
+    return (
+        sources.filter(stock_levels__variant_id__in=ids)
+        .annotate(
+            items=Count("stock_levels"),
+            fewest=Min(free_units("stock_levels__")),
+        )
+        .filter(items=len(ids), fewest__gt=0)
+        .order_by("-fewest", "kind", "name")
+        .first()
+    )
 
 
 OPEN_TRANSFER_STATUSES = (

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import prefetch_related_objects
 from django.http import Http404, JsonResponse
@@ -40,6 +41,7 @@ from inventory.staff.forms import (
     TransferReceiveForm,
     TransferRequestForm,
     explain_refusal,
+    parse_transfer_lines,
 )
 from omnistore.accounts.scoping import shop_ids
 from omnistore.core.exceptions import ApplicationError
@@ -416,6 +418,9 @@ def transfer_list(request):
     )
 
 
+LINES_PREFILL_MAX = 2000
+
+
 def _transfer_choices(user, store, direction: str) -> dict:
     """Where a transfer may leave from and go to. A shop sends its own stock to
     another location ("out"), or asks another location for stock ("in"); the shop is
@@ -428,6 +433,18 @@ def _transfer_choices(user, store, direction: str) -> dict:
         everywhere = selectors.active_locations()
         return {"sources": everywhere, "destinations": everywhere}
     return {"sources": visible_locations(user), "destinations": others}
+
+
+def _richest_source(lines: str, choices: dict):
+    """The location offered first when a link asks for these lines: the one with the
+    most units free of them (None, the list's first, when they do not parse)."""
+    try:
+        wanted = parse_transfer_lines(lines)
+    except ValidationError:
+        return None
+    return selectors.best_source(
+        variants=[variant for variant, _ in wanted], sources=choices["sources"]
+    )
 
 
 @staff_required
@@ -469,6 +486,11 @@ def transfer_create(request):
         initial = (
             {"destination": store.pk} if direction == "in" else {"source": store.pk}
         )
+        # Lines handed over by a link (the Low stock page's "Ask for stock"): only
+        # shown in the field, read and checked when the form is sent.
+        initial["lines"] = request.GET.get("lines", "")[:LINES_PREFILL_MAX]
+        if direction == "in" and initial["lines"]:
+            initial["source"] = _richest_source(initial["lines"], form_kwargs)
         form = TransferRequestForm(initial=initial, **form_kwargs)
     fixed_source = None if user.sees_all_stores or direction == "in" else store
     context = {

@@ -18,6 +18,7 @@ from inventory.tasks import sweep_low_stock_task
 from omnistore.accounts.models import Role
 from omnistore.core.models import WebhookDelivery, WebhookEndpoint
 from tests.factories import UserFactory, VariantFactory, stock
+from tests.inventory.staff_helpers import level
 
 pytestmark = pytest.mark.django_db
 
@@ -252,3 +253,41 @@ def test_a_store_manager_reads_their_shops_notices_only(
     opened = client.get(f"/admin/inventory/lowstocknotice/{theirs.pk}/change/")
     assert opened.status_code == 404
     assert client.get("/admin/inventory/lowstocknotice/add/").status_code == 403
+
+
+def test_ask_for_stock_opens_a_transfer_request_with_the_units_short(
+    staff_client, shop, other_shop, warehouse, variant
+):
+    stock(variant, shop, 4)
+    sell(variant, shop, 3)  # 1 left, threshold 3: 3 more bring it above
+    stock(variant, warehouse, 6)
+    stock(variant, other_shop, 10)  # the most to spare: offered first
+    page = staff_client.get(reverse("staff:low_stock")).content.decode()
+    link = reverse("staff:transfer_create") + "?direction=in&amp;lines=SHIRT-BLU-M%203"
+    assert f'href="{link}"' in page
+
+    form = staff_client.get(link.replace("&amp;", "&")).context["form"]
+    assert form["lines"].value() == "SHIRT-BLU-M 3"
+    assert form["destination"].value() == shop.pk
+    assert form["source"].value() == other_shop.pk
+    response = staff_client.post(
+        reverse("staff:transfer_create"),
+        {
+            "direction": "in",
+            "source": other_shop.pk,
+            "destination": shop.pk,
+            "lines": form["lines"].value(),
+        },
+    )
+    assert response.status_code == 302
+    assert level(variant, other_shop).reserved == 3
+
+
+def test_lines_handed_over_by_a_link_are_only_shown(staff_client, shop):
+    hostile = "<script>alert(1)</script> 99999999999999999999"
+    response = staff_client.get(
+        reverse("staff:transfer_create"), {"direction": "in", "lines": hostile}
+    )
+    assert response.status_code == 200
+    assert "<script>alert(1)</script>" not in response.content.decode()
+    assert StockLevel.objects.count() == 0
