@@ -473,7 +473,7 @@ def active_locations() -> QuerySet[Location]:
 def best_source(*, variants: list[Variant], sources: QuerySet[Location]):
     """Among ``sources``, the location with the most units free to send of all
     ``variants`` together (the fewest of them counted), or None when none has any."""
-    ids = [v.pk for v in variants]
+    ids = sorted({v.pk for v in variants})
     if not ids:
         return None
     return (

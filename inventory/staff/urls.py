@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import low_stock, views
 
 urlpatterns = [
     path("", views.stock_lookup, name="stock_lookup"),
@@ -10,8 +10,8 @@ urlpatterns = [
     path("receive/", views.stock_receive, name="stock_receive"),
     path("adjust/", views.stock_adjust, name="stock_adjust"),
     path("count/", views.stock_count, name="stock_count"),
-    path("low/", views.low_stock, name="low_stock"),
-    path("low/seen/", views.low_stock_seen, name="low_stock_seen"),
+    path("low/", low_stock.low_stock, name="low_stock"),
+    path("low/seen/", low_stock.low_stock_seen, name="low_stock_seen"),
     path("transfers/", views.transfer_list, name="transfer_list"),
     path("transfers/new/", views.transfer_create, name="transfer_create"),
     path("transfers/<int:pk>/", views.transfer_detail, name="transfer_detail"),

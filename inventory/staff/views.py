@@ -19,12 +19,10 @@ from django.db.models import prefetch_related_objects
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.timezone import now
 from django.views.decorators.http import require_POST
 
 from inventory import selectors
 from inventory.models import StockLevel, Transfer, TransferStatus
-from inventory.services.low_stock import mark_low_stock_seen
 from inventory.services.stock import adjust_stock, count_stock, receive_stock
 from inventory.services.transfers import (
     cancel_transfer,
@@ -36,7 +34,6 @@ from inventory.services.transfers import (
 from inventory.staff.forms import (
     AdjustStockForm,
     CountStockForm,
-    LowStockSeenForm,
     ReceiveStockForm,
     TransferReceiveForm,
     TransferRequestForm,
@@ -321,44 +318,6 @@ def stock_adjust(request):
 @staff_required
 def stock_count(request):
     return _stock_operation(request, COUNT)
-
-
-@staff_required
-def low_stock(request, *, seen_form=None, status=200):
-    store = require_store(request)
-    page = Paginator(selectors.low_stock(location=store), 50).get_page(
-        request.GET.get("page")
-    )
-    return render(
-        request,
-        "inventory/staff/low_stock.html",
-        {
-            "page": page,
-            "store": store,
-            "new_count": selectors.new_low_stock_count(location=store),
-            "seen_form": seen_form
-            or LowStockSeenForm(initial={"until": now().isoformat()}),
-        },
-        status=status,
-    )
-
-
-@staff_required
-@require_POST
-def low_stock_seen(request):
-    """This shop's notices the associate's page showed, marked seen by them."""
-    store = require_store(request)
-    form = LowStockSeenForm(request.POST)
-    if not form.is_valid():
-        return low_stock(request, seen_form=form, status=400)
-    seen = mark_low_stock_seen(
-        location=store, actor=request.user, noticed_until=form.cleaned_data["until"]
-    )
-    if seen:
-        messages.success(
-            request, f"{seen} low-stock notice{'s' if seen != 1 else ''} marked seen."
-        )
-    return redirect("staff:low_stock")
 
 
 # --- transfers ------------------------------------------------------------------------
