@@ -316,7 +316,7 @@ def stores_with_availability_by_variant(
 def low_stock(*, location: Location) -> QuerySet[StockLevel]:
     """Levels at or under their threshold at one location: those with a notice not
     seen yet first, then the emptiest. Each carries its open notice, if any
-    (``notice_id``, ``noticed_at``, ``is_new``), and ``units_short``: the units that
+    (``noticed_at``, ``is_new``), and ``units_short``: the units that
     would bring it back above its threshold."""
     notice = LowStockNotice.objects.filter(level=OuterRef("pk"), resolved_at=None)
     return (
@@ -325,7 +325,6 @@ def low_stock(*, location: Location) -> QuerySet[StockLevel]:
         .filter(available_units__lte=F("low_stock_threshold"))
         .annotate(
             units_short=F("low_stock_threshold") - F("available_units") + 1,
-            notice_id=Subquery(notice.values("pk")[:1]),
             noticed_at=Subquery(notice.values("noticed_at")[:1]),
             is_new=Exists(notice.filter(seen_at=None)),
         )

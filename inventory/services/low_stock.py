@@ -124,15 +124,12 @@ def _newly_low(now: datetime):
 
 
 @transaction.atomic
-def mark_low_stock_seen(
-    *, location: Location, actor, noticed_until: datetime | None = None
-) -> int:
-    """The location's open notices not seen yet, noticed up to ``noticed_until``
-    (what the associate's page showed; every one when None), marked seen by
-    ``actor``; returns how many."""
-    notices = LowStockNotice.objects.filter(
-        level__location=location, resolved_at__isnull=True, seen_at__isnull=True
-    )
-    if noticed_until is not None:
-        notices = notices.filter(noticed_at__lte=noticed_until)
-    return notices.update(seen_at=timezone.now(), seen_by=actor)
+def mark_low_stock_seen(*, location: Location, actor, noticed_until: datetime) -> int:
+    """The location's open notices not seen yet and noticed up to ``noticed_until``
+    (what the associate's page showed), marked seen by ``actor``; returns how many."""
+    return LowStockNotice.objects.filter(
+        level__location=location,
+        resolved_at__isnull=True,
+        seen_at__isnull=True,
+        noticed_at__lte=noticed_until,
+    ).update(seen_at=timezone.now(), seen_by=actor)
