@@ -16,10 +16,19 @@ from collections.abc import Sequence
 from django.core.exceptions import ValidationError
 from django.db import connections, models, router
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models.functions import Round
 
 BATCH = 100  # rows per INSERT: bounded statements, and as many kept shapes at most
 _STATEMENTS: dict[tuple, str] = {}
 _CONVERTERS: dict[tuple, list] = {}
+
+
+def moved_by(field: str, amount, places: int = 2) -> models.Func:
+    """The new value of a money column moved by ``amount``, for an ``UPDATE``: kept
+    to its ``places``. Exact on PostgreSQL already; SQLite adds in binary floating
+    point (59.90 - 49.10 is a hair under 10.80 there), and a balance stored so would
+    refuse its own last cents."""
+    return Round(models.F(field) + amount, places)
 
 
 def connection_for(model: type[models.Model]) -> BaseDatabaseWrapper:

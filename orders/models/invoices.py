@@ -10,6 +10,8 @@ only by ``orders.services.invoices``.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -25,6 +27,7 @@ class InvoiceKind(models.TextChoices):
 
 
 # What an invoice number starts with, per series: INV-2026-000001, CN-2026-000001.
+HALF_CENT = Decimal("0.005")
 NUMBER_PREFIX = {InvoiceKind.INVOICE: "INV", InvoiceKind.CREDIT_NOTE: "CN"}
 
 
@@ -120,9 +123,15 @@ class Invoice(models.Model):
             models.CheckConstraint(
                 name="invoice_sequence_gt_0", condition=Q(sequence__gt=0)
             ),
+            # Equal to the cent: the columns hold cents, so within half a cent is
+            # equality on PostgreSQL, and SQLite's binary arithmetic (49.10 + 10.80
+            # is not 59.90 there) does not refuse a true invoice.
             models.CheckConstraint(
                 name="invoice_gross_is_net_plus_tax",
-                condition=Q(gross=models.F("net") + models.F("tax")),
+                condition=Q(
+                    gross__gt=models.F("net") + models.F("tax") - HALF_CENT,
+                    gross__lt=models.F("net") + models.F("tax") + HALF_CENT,
+                ),
             ),
         ]
         indexes = [models.Index(fields=["number"], name="invoice_number")]

@@ -16,13 +16,13 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from customers.models import Customer
 from customers.selectors.identities import live_customer_id
 from customers.services.timeline import record_event
 from omnistore.core.actors import acting_user
+from omnistore.core.db import moved_by
 from omnistore.core.exceptions import Conflict, ValidationFailed
 from orders.models import Order, Return, StoreCreditKind, StoreCreditTransaction
 from orders.selectors.credit import (
@@ -87,7 +87,7 @@ def book_store_credit(
     rows = Customer.objects.filter(pk=pk, merged_into__isnull=True)
     if amount < 0:
         rows = rows.filter(store_credit_balance__gte=-amount)
-    if not rows.update(store_credit_balance=F("store_credit_balance") + amount):
+    if not rows.update(store_credit_balance=moved_by("store_credit_balance", amount)):
         current = Customer.objects.filter(pk=pk).values_list(
             "merged_into_id", "store_credit_balance"
         )[0]

@@ -19,7 +19,6 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from omnistore.approvals.models import ApprovalKind
@@ -27,6 +26,7 @@ from omnistore.approvals.policy import approval_needed
 from omnistore.approvals.services.approvals import check_approval
 from omnistore.core import outbox
 from omnistore.core.actors import acting_user
+from omnistore.core.db import moved_by
 from omnistore.core.exceptions import Conflict, ValidationFailed
 from orders.models import (
     GIFT_CARD_EMAIL_TOPIC,
@@ -206,7 +206,7 @@ def _move(card: GiftCard, amount: Decimal) -> None:
     rows = GiftCard.objects.filter(pk=card.pk)
     if amount < 0:
         rows = rows.filter(balance__gte=-amount)
-    if not rows.update(balance=F("balance") + amount):
+    if not rows.update(balance=moved_by("balance", amount)):
         raise _short(card, -amount)
     card.balance += amount
 

@@ -29,9 +29,9 @@ def balance(card: GiftCard) -> Decimal:
 
 
 def ledger_total(card: GiftCard) -> Decimal:
-    return GiftCardTransaction.objects.filter(card=card).aggregate(s=Sum("amount"))[
-        "s"
-    ] or Decimal("0.00")
+    """The card's ledger summed, to the cent (SQLite sums in binary floating point)."""
+    total = GiftCardTransaction.objects.filter(card=card).aggregate(s=Sum("amount"))
+    return (total["s"] or Decimal(0)).quantize(Decimal("0.01"))
 
 
 def give_points(customer: Customer, points: int, ref: str = "seed") -> None:

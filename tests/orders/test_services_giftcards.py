@@ -229,3 +229,18 @@ def test_an_e_gift_card_is_emailed_on_its_date_once_with_a_pin_that_works():
     assert card.number in email.body and "Happy birthday" in email.body
     pin = email.body.split("PIN: ")[1].split()[0]
     assert authenticate_card(number=card.number, pin=pin).pk == card.pk
+
+
+def test_the_last_cents_of_a_card_spend_to_exactly_zero():
+    """59.90 less 49.10 leaves 10.80, and 10.80 can be taken: in binary floating
+    point (SQLite's arithmetic) 59.90 - 49.10 is a hair under 10.80."""
+    store = shop()
+    manager = make_approver(
+        StaffFactory(store=store, role=Role.STORE_MANAGER, username="mgr")
+    )
+    card = gift_card("59.90")
+    for amount in ("-49.10", "-10.80"):
+        adjust_gift_card(
+            card=card, amount=amount, reason="Fix", actor=manager, location=store
+        )
+    assert balance(card) == ledger_total(card) == Decimal("0.00")

@@ -8,6 +8,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from customers.models import CustomerEvent
@@ -254,3 +256,34 @@ def test_an_order_sold_before_vat_was_recorded_is_not_invoiced(shop, associate):
 
     assert refused.value.code == "no_vat_recorded"
     assert not Invoice.objects.exists() and not InvoiceCounter.objects.exists()
+
+
+def test_amounts_whose_sum_is_inexact_in_binary_are_invoiced(shop, associate):
+    """59.90 at 22 %: net 49.10 and VAT 10.80, which do not add up to 59.90 in
+    binary floating point (SQLite's arithmetic): the invoice is issued all the same."""
+    chino = item(shop, "Chino", "CHINO", "59.90")
+    order = counter_sale(
+        store=shop, lines=[(chino, 1)], staff=associate, customer=business()
+    )
+    order = tax_as_sold(order, {"CHINO": "22"})
+
+    invoice, created = issue_invoice(order=order, actor=associate)
+
+    assert created
+    assert (invoice.net, invoice.tax, invoice.gross) == (
+        Decimal("49.10"),
+        Decimal("10.80"),
+        Decimal("59.90"),
+    )
+    assert Invoice.objects.filter(order=order, gross=Decimal("59.90")).count() == 1
+
+
+def test_the_database_refuses_an_invoice_whose_gross_is_off_by_a_cent(shop, associate):
+    order = sale(shop, associate, business(), ("BOOK", 1))
+    invoice, _ = issue_invoice(order=order, actor=associate)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Invoice.objects.filter(pk=invoice.pk).update(gross=F("gross") + Decimal("0.01"))
+
+    invoice.refresh_from_db()
+    assert invoice.gross == invoice.net + invoice.tax

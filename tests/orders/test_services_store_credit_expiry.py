@@ -250,3 +250,13 @@ def test_the_liability_report_shows_expired_store_credit(ada):
         Decimal("-30.00"),
         Decimal("-70.00"),
     )
+
+
+def test_the_last_cents_of_store_credit_can_be_spent():
+    """59.90 less 49.10 leaves 10.80 to spend, not a hair under it."""
+    customer = make_customer(email="cents@example.com")
+    give_credit(customer, "59.90", "cents")
+    spend_credit(customer, "49.10", "first")
+    spend_credit(customer, "10.80", "second")
+    customer.refresh_from_db()
+    assert customer.store_credit_balance == Decimal("0.00")
