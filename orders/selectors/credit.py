@@ -29,7 +29,7 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Round
 from django.utils import timezone
 
 from customers.models import Customer
@@ -79,7 +79,7 @@ def customers_with_store_credit_due(now: datetime) -> list[int]:
         )
         .values("customer_id")
         .annotate(**_due_and_spent(now))
-        .annotate(left=F("due") + F("spent"))
+        .annotate(left=Round(F("due") + F("spent"), 2))
         .filter(left__gt=0)
         .order_by("customer_id")
         .values_list("customer_id", flat=True)
@@ -130,9 +130,8 @@ def store_credit_discrepancies() -> list[dict]:
     )
     rows = (
         Customer.objects.annotate(
-            ledger=Coalesce(
-                Subquery(ledger, output_field=MONEY),
-                Value(ZERO),
+            ledger=Round(  # to the cent: SQLite sums in binary floating point
+                Coalesce(Subquery(ledger, output_field=MONEY), Value(ZERO)), 2
             )
         )
         .exclude(ledger=F("store_credit_balance"))

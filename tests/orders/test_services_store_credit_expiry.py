@@ -14,6 +14,7 @@ from omnistore.core.exceptions import ValidationFailed
 from orders import tasks
 from orders.models import StoreCreditKind, StoreCreditTransaction
 from orders.selectors.credit import (
+    customers_with_store_credit_due,
     next_store_credit_expiry,
     store_credit_discrepancies,
 )
@@ -260,3 +261,5 @@ def test_the_last_cents_of_store_credit_can_be_spent():
     spend_credit(customer, "10.80", "second")
     customer.refresh_from_db()
     assert customer.store_credit_balance == Decimal("0.00")
+    assert store_credit_discrepancies() == []
+    assert customers_with_store_credit_due(timezone.now() + timedelta(days=9999)) == []
