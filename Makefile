@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test venv system-deps lint migrate seed serve bench bench-segments faults clean \
+.PHONY: demo test venv system-deps lint bench bench-segments faults clean \
 	cluster cluster-down cluster-status cluster-test
 
 $(VENV)/.installed: pyproject.toml
@@ -21,6 +21,10 @@ venv: $(VENV)/.installed
 system-deps:
 	@bash .ci/system-deps.sh
 
+# Links the demo writes (wishlist shares, emails, campaign links) lead to where it is
+# served; on every interface (0.0.0.0), to this machine.
+SITE_HOST := $(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST))
+demo: export OMNISTORE_SITE_URL ?= http://$(SITE_HOST):$(PORT)
 demo: venv
 	@bash .ci/system-deps.sh pdf
 	$(PY) manage.py migrate --noinput

@@ -2,9 +2,9 @@
 
 A ``TerminalProvider`` sends an amount to a reader (``start``), reports what became of
 it when asked (``outcome``, for polling), stops it (``cancel``) and gives back a
-collected payment whose sale could not be placed (``reverse``). Results may also come
-by webhook: the receiving view parses them and calls
-``orders.services.terminals.settle_terminal_intent`` the same way a poll does.
+collected payment whose sale could not be placed (``reverse``). The counter polls for
+the result; an adapter whose provider pushes results by webhook adds its receiving view,
+which calls ``orders.services.terminals.settle_terminal_intent`` as a poll does.
 
 Every call carries the intent's idempotency key, so a repeated start never makes the
 reader ask twice. A real adapter (for example Stripe Terminal) subclasses

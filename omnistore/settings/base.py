@@ -348,6 +348,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    # Django's own console handler would print each of its records a second time
+    # (they reach the root's handler as well): the root's handler alone prints them.
+    "loggers": {"django": {"handlers": []}},
 }
 
 # --- Client address and shared rate-limit state --------------------------

@@ -141,15 +141,21 @@ class LedgerPeriodForm(forms.Form):
         return data
 
 
+def period_form(request) -> LedgerPeriodForm:
+    """The period asked for; a bound missing is this month's first day or today (so
+    ``?format=csv`` alone downloads this month so far)."""
+    today = timezone.localdate()
+    data = {"start": today.replace(day=1), "end": today}
+    data.update({key: request.GET[key] for key in data if request.GET.get(key)})
+    return LedgerPeriodForm(data)
+
+
 def vat_ledger_page(model_admin, request):
     """The VAT ledger of a period (this month so far by default) by month, country,
     rate and currency; ``?format=csv`` downloads it for the accountant."""
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
-    today = timezone.localdate()
-    form = LedgerPeriodForm(
-        request.GET or {"start": today.replace(day=1), "end": today}
-    )
+    form = period_form(request)
     if not form.is_valid():
         context = {
             **model_admin.admin_site.each_context(request),
@@ -189,10 +195,7 @@ def liability_page(model_admin, request):
     default), per market and currency; ``?format=csv`` downloads it."""
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
-    today = timezone.localdate()
-    form = LedgerPeriodForm(
-        request.GET or {"start": today.replace(day=1), "end": today}
-    )
+    form = period_form(request)
     context = {
         **model_admin.admin_site.each_context(request),
         "title": "Stored value liability",

@@ -317,3 +317,12 @@ def test_demo_shops_sell_in_their_market_and_name(seeded):
     ]
     classes = set(Product.objects.values_list("tax_class", flat=True))
     assert classes == {TaxClass.STANDARD, TaxClass.REDUCED}
+
+
+def test_demo_info_served_on_every_interface_links_to_this_machine():
+    out = StringIO()
+    call_command("demo_info", host="0.0.0.0", port="8080", stdout=out)
+    text = out.getvalue()
+    assert "http://127.0.0.1:8080/staff/" in text
+    assert "0.0.0.0:" not in text
+    assert "on every interface" in text

@@ -83,3 +83,19 @@ def test_the_production_settings_pass_the_deployment_checks():
     )
     assert checked.returncode == 0, checked.stderr[-2000:]
     assert "no issues" in checked.stdout
+
+
+def test_an_error_is_logged_once():
+    """Django's records reach the console once (not by its own handler and again by
+    the root's), in the demo's settings as on a server."""
+    script = (
+        "import logging, django; django.setup(); "
+        "logging.getLogger('django.request').error('Internal Server Error: /x/')"
+    )
+    shown = run(
+        [sys.executable, "-c", script],
+        DJANGO_SETTINGS_MODULE="omnistore.settings.dev",
+        DATABASE_URL="sqlite:///:memory:",
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stderr.count("Internal Server Error: /x/") == 1, shown.stderr

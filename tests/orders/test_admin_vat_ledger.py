@@ -108,9 +108,12 @@ def test_the_vat_ledger_page_shows_the_period_and_refuses_a_backwards_one(
     assert refused.context["form"].non_field_errors() == [
         "The period ends before it starts."
     ]
-    garbled = admin_client.get(LEDGER, {"start": "yesterday", "end": ""})
+    garbled = admin_client.get(LEDGER, {"start": "yesterday", "end": "2026-13-45"})
     assert garbled.status_code == 400
     assert set(garbled.context["form"].errors) == {"start", "end"}
+    open_ended = admin_client.get(LEDGER, {"start": "2026-01-01", "end": ""})
+    assert open_ended.status_code == 200  # no end: today
+    assert open_ended.context["form"].cleaned_data["end"] == timezone.localdate()
 
 
 def test_campaign_revenue_in_francs_is_never_added_to_euros():

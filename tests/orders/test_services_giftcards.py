@@ -202,6 +202,14 @@ def test_the_liability_report_per_currency_with_breakage_as_page_and_csv(
     assert "Gift cards,All markets,EUR,30.00,60.00,0.00,0.00,-10.00,0.00,-20.00" in text
     bad = client.get(url, {"start": "2026-02-01", "end": "2026-01-01"})
     assert bad.status_code == 400
+    this_month = client.get(url, {"format": "csv"})  # no period: this month so far
+    assert this_month.status_code == 200
+    month_start = timezone.localdate().replace(day=1)
+    assert (
+        f"-{month_start}-{timezone.localdate()}.csv"
+        in (this_month["Content-Disposition"])
+    )
+    assert "Gift cards,All markets,EUR,40.00,60.00" in this_month.content.decode()
 
 
 def test_an_e_gift_card_is_emailed_on_its_date_once_with_a_pin_that_works():

@@ -66,10 +66,13 @@ class Command(BaseCommand):
         parser.add_argument("--port", default="8000")
 
     def handle(self, *args, host: str, port: str, **options):
-        base = f"http://{host}:{port}"
+        everywhere = host in ("0.0.0.0", "::")
+        base = f"http://{'127.0.0.1' if everywhere else host}:{port}"
         out = self.stdout.write
         out("")
         out(self.style.MIGRATE_HEADING(f"Omnistore is served at {base}/"))
+        if everywhere:
+            out(f"  (on every interface: from elsewhere, this machine's name:{port})")
         for label, path in PAGES:
             out(f"  {label:<26} {base}/{path}")
         routes = api_routes()
