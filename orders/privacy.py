@@ -344,7 +344,7 @@ def personal_data() -> PersonalData:
         name="orders",
         models={
             Order: Texts(
-                erased=("email", "phone"),
+                erased=("email", "phone", "idempotency_fingerprint"),
                 kept=("number", "channel", "status", "fulfilment_method", "currency")
                 + ("idempotency_scope", "idempotency_key", "discount_code")
                 + ("pickup_code", "tax_country"),

@@ -98,6 +98,9 @@ class Order(models.Model):
     phone = models.CharField(max_length=20, blank=True)
     idempotency_scope = models.CharField(max_length=40, blank=True)
     idempotency_key = models.CharField(max_length=100, blank=True)
+    # What the keyed request asked for (a digest): the key again with another
+    # request is refused instead of answered with this order.
+    idempotency_fingerprint = models.CharField(max_length=64, blank=True)
     discount_code = models.CharField(max_length=40, blank=True)
     attributed_campaign_id = models.PositiveBigIntegerField(null=True, blank=True)
     loyalty_points = models.IntegerField(

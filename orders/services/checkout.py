@@ -43,7 +43,13 @@ from orders.selectors.orders import payments_taken
 from orders.selectors.taxes import SaleTerms, check_terms, delivery_fee, sale_terms
 
 from .addresses import clean_address
-from .common import check_quantity, sellable_variants, to_money
+from .common import (
+    check_quantity,
+    replay,
+    request_fingerprint,
+    sellable_variants,
+    to_money,
+)
 from .discounts import normalize_discount_code, price_discount
 from .giftcard_sales import GiftCardSale, cards_total, check_cards_sold
 from .payments import PaymentRequest, check_payments
@@ -151,7 +157,28 @@ def place_order(
     checkout.till = till
     checkout.helped_by = dict(helped_by or {})
     checkout.caller = caller
+    if idempotency_key:
+        checkout.fingerprint = _fingerprint(checkout, payments or (), gift_cards)
     return _write_once(checkout)
+
+
+def _fingerprint(checkout, payments, gift_cards) -> str:
+    """What the keyed checkout asks for: the lines, where they go, who buys, the
+    code and the tenders as sent (not the prices or amounts worked out from them)."""
+    return request_fingerprint(
+        sorted((variant.pk, quantity) for variant, quantity in checkout.lines),
+        checkout.channel,
+        checkout.method,
+        getattr(checkout.pickup_store, "pk", None),
+        checkout.address or {},
+        [checkout.email, checkout.phone, checkout.loyalty_number],
+        [checkout.first_name, checkout.last_name, checkout.discount_code],
+        [
+            (p.method, p.token, p.amount or "", p.card_number, p.points)
+            for p in payments
+        ],
+        [(card.number, card.amount) for card in gift_cards],
+    )
 
 
 def _write_once(checkout: Checkout) -> Order:
@@ -170,8 +197,7 @@ def _write_once(checkout: Checkout) -> Order:
                     idempotency_key=checkout.idempotency_key,
                 ).first()
                 if existing is not None:
-                    existing.idempotent_replay = True
-                    return existing
+                    return replay(existing, checkout.fingerprint)
             if payments_taken(checkout.charged):
                 raise Conflict(
                     "This payment was already used for another order: start a new "

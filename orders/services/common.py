@@ -7,6 +7,7 @@ order is order → customer → stock rows, the same in every service of this pa
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from decimal import Decimal
 
@@ -15,7 +16,7 @@ from customers.services.timeline import record_event
 from inventory.models import Product, Variant
 from omnistore.core import webhooks
 from omnistore.core.db import load
-from omnistore.core.exceptions import NotFound, ValidationFailed
+from omnistore.core.exceptions import Conflict, NotFound, ValidationFailed
 from orders.emails import enqueue_order_email
 from orders.models import Order
 
@@ -33,6 +34,35 @@ CODE_ALPHABET = "ACDEFHJKMNPRTUVWXY34679"
 # A pickup code is the key to goods paid for: 23**8 (about 8e10) codes, and the desk
 # locks an order after a few wrong ones, so guessing is hopeless.
 PICKUP_CODE_LENGTH = 8
+
+
+def request_fingerprint(*parts) -> str:
+    """A digest of what a keyed request asks for (plain values: text, numbers, lists,
+    dicts), the same for the same request whatever order its dicts came in."""
+
+    def plain(value):
+        if isinstance(value, dict):
+            return sorted((str(k), plain(v)) for k, v in value.items())
+        if isinstance(value, list | tuple):
+            return [plain(v) for v in value]
+        return str(value)
+
+    return hashlib.sha256(repr(plain(parts)).encode()).hexdigest()
+
+
+def replay(existing: Order, fingerprint: str) -> Order:
+    """The order an ``Idempotency-Key`` already made, when the request is the same;
+    the key sent again with another request is refused (409), as is any request
+    for an order whose personal data was erased (its fingerprint with it)."""
+    if not fingerprint or existing.idempotency_fingerprint != fingerprint:
+        raise Conflict(
+            "This Idempotency-Key was already used for another request: send a new "
+            "key with a new purchase.",
+            code="idempotency_key_reused",
+            extra={"idempotency_key": ["Already used for another request."]},
+        )
+    existing.idempotent_replay = True
+    return existing
 
 
 def check_quantity(quantity, field: str = "quantity") -> int:

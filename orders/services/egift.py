@@ -35,7 +35,7 @@ from orders.models import (
 )
 from orders.payments.registry import provider_for
 
-from .common import cache_related, order_webhook
+from .common import cache_related, order_webhook, replay, request_fingerprint
 from .giftcard_sales import sale_amount
 from .giftcards import issue_gift_card
 from .payments import PaymentRequest
@@ -95,9 +95,12 @@ def purchase_e_gift_card(
             "The key is too long.", extra={"idempotency_key": ["At most 100."]}
         )
     scope = f"customer:{customer.pk}" if customer is not None else "guest"
+    fingerprint = _fingerprint(purchase) if key else ""
     try:
         with transaction.atomic(durable=True):
-            return _write(purchase, amount, market, customer, scope, key, now)
+            order = _new_order(purchase, amount, market, customer, scope, key, now)
+            order.idempotency_fingerprint = fingerprint
+            return _write(order, purchase, market, scope, key, now)
     except IntegrityError:
         existing = (
             Order.objects.filter(idempotency_scope=scope, idempotency_key=key).first()
@@ -112,12 +115,22 @@ def purchase_e_gift_card(
                 code="idempotency_key_reused",
                 extra={"idempotency_key": ["Already used for another order."]},
             ) from None
-        existing.idempotent_replay = True
-        return existing
+        return replay(existing, fingerprint)
 
 
-def _write(purchase, amount, market, customer, scope, key, now) -> Order:
-    order = Order(
+def _fingerprint(purchase: EGiftPurchase) -> str:
+    """What a keyed purchase asks for: a guest sending another guest's key with
+    their own purchase is refused, not shown the first buyer's card."""
+    payment = purchase.payment
+    return request_fingerprint(
+        [purchase.amount, purchase.country, purchase.send_on, purchase.email],
+        [purchase.recipient_email, purchase.recipient_name, purchase.message],
+        [payment.method, payment.token],
+    )
+
+
+def _new_order(purchase, amount, market, customer, scope, key, now) -> Order:
+    return Order(
         number=new_order_number(),
         customer=customer,
         channel=Channel.WEB,
@@ -134,6 +147,10 @@ def _write(purchase, amount, market, customer, scope, key, now) -> Order:
         created_at=now,
         updated_at=now,
     )
+
+
+def _write(order: Order, purchase, market, scope, key, now) -> Order:
+    amount = order.total
     insert_rows([order])
     result = provider_for(purchase.payment.method).charge(
         method=purchase.payment.method,

@@ -94,6 +94,7 @@ class Checkout:
     cart: Cart | None
     now: datetime
     scope: str = ""
+    fingerprint: str = ""  # what the keyed request asked for (``request_fingerprint``)
     discount: DiscountCode | None = None
     line_discounts: dict[int, Decimal] = field(default_factory=dict)
     # The sale's terms (``orders.selectors.taxes``): its currency, whose VAT, who
@@ -131,7 +132,7 @@ def write_order(checkout: Checkout) -> Order:
     customer = _resolve_customer(checkout)
     # A guest's profile comes from match_customer, which locked the live row here.
     matched_here = checkout.customer is None and checkout.user is None
-    checkout.scope = _scope(checkout, customer)
+    checkout.scope = _scope(checkout, None if matched_here else customer)
     order = _new_order(checkout, customer, number)
     insert_rows([order])
     if checkout.cart is not None and not close_cart(checkout.cart, order, checkout.now):
@@ -214,6 +215,10 @@ def _resolve_customer(checkout: Checkout) -> Customer | None:
 
 
 def _scope(checkout: Checkout, customer: Customer | None) -> str:
+    """Whose keys an ``Idempotency-Key`` is among: the signed-in customer's (or the
+    one staff chose), the associate's, or every guest's. A guest's is never the
+    profile their email or phone matched: typing someone's email gives no replay of
+    that person's orders (and a guest's replay needs the same request too)."""
     if customer is not None:
         return f"customer:{customer.pk}"
     if checkout.staff is not None:
@@ -247,6 +252,7 @@ def _new_order(checkout: Checkout, customer: Customer | None, number: str) -> Or
         phone=checkout.phone or (customer.phone if customer else ""),
         idempotency_scope=checkout.scope if checkout.idempotency_key else "",
         idempotency_key=checkout.idempotency_key,
+        idempotency_fingerprint=checkout.fingerprint,
         discount_code=checkout.discount_code,
         attributed_campaign_id=checkout.discount.campaign_id
         if checkout.discount is not None

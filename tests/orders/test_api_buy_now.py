@@ -8,6 +8,7 @@ from inventory.models import Reservation, StockLevel
 from omnistore.core import webhooks
 from orders.models import Order, Payment
 from tests.orders.factories import shop, stocked
+from tests.orders.returns_helpers import api_client_for, shopper
 
 pytestmark = pytest.mark.django_db
 
@@ -159,3 +160,78 @@ def test_buy_now_takes_the_statements_of_a_cart_checkout_without_the_cart(
         )
     assert placed.status_code == 201, placed.json()
     webhooks.forget_endpoints()
+
+
+def test_a_guest_typing_a_customers_email_and_key_gets_none_of_their_orders():
+    """The key is the signed-in customer's; a guest sending it with the customer's
+    email is a guest (matched to the profile, as guests are), never shown the
+    customer's order."""
+    store = shop()
+    item = stocked(store, 5)
+    user, _ = shopper("ada@example.com")
+    mine = buy_now(
+        api_client_for(user),
+        key="ada-key",
+        fulfilment="pickup",
+        store=store.pk,
+        phone="+393456789012",
+        lines=[{"variant": item.pk}],
+    )
+    assert mine.status_code == 201, mine.json()
+
+    guest = buy_now(
+        key="ada-key",
+        email="ada@example.com",
+        fulfilment="pickup",
+        store=store.pk,
+        lines=[{"variant": item.pk, "quantity": 2}],
+    )
+
+    assert guest.status_code == 201, guest.json()
+    assert "Idempotent-Replayed" not in guest
+    assert guest.json()["number"] != mine.json()["number"]
+    assert "+393456789012" not in guest.content.decode()
+    assert Order.objects.count() == 2
+
+
+def test_the_same_key_with_another_request_is_refused_and_nothing_is_written():
+    store = shop()
+    item, other = stocked(store, 5), stocked(store, 5)
+    user, _ = shopper("ada@example.com")
+    client = api_client_for(user)
+    args = {"fulfilment": "pickup", "store": store.pk}
+    first = buy_now(client, key="k-1", lines=[{"variant": item.pk}], **args)
+    assert first.status_code == 201
+
+    changed = buy_now(client, key="k-1", lines=[{"variant": other.pk}], **args)
+    declined = buy_now(
+        client,
+        key="k-1",
+        lines=[{"variant": item.pk}],
+        payment={"method": "card_online", "token": "tok_declined"},
+        **args,
+    )
+    again = buy_now(client, key="k-1", lines=[{"variant": item.pk}], **args)
+
+    for refused in (changed, declined):
+        assert refused.status_code == 409, refused.json()
+        assert refused.json()["code"] == "idempotency_key_reused"
+        assert "idempotency_key" in refused.json()["extra"]
+    assert again.status_code == 200 and again["Idempotent-Replayed"] == "true"
+    assert again.json()["number"] == first.json()["number"]
+    assert Order.objects.count() == Payment.objects.count() == 1
+    assert StockLevel.objects.get(variant=other).reserved == 0
+
+
+def test_two_guests_sending_the_same_key_each_get_their_own_answer():
+    store = shop()
+    item = stocked(store, 5)
+    args = {"fulfilment": "pickup", "store": store.pk, "lines": [{"variant": item.pk}]}
+    first = buy_now(key="shared", email="one@example.com", **args)
+    second = buy_now(key="shared", email="two@example.com", **args)
+
+    assert first.status_code == 201
+    assert second.status_code == 409
+    assert "one@example.com" not in second.content.decode()
+    assert first.json()["number"] not in second.content.decode()
+    assert Order.objects.count() == 1

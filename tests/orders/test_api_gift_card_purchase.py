@@ -76,6 +76,22 @@ def test_a_replayed_key_returns_the_first_purchase_and_charges_once():
     assert GiftCard.objects.count() == 1 and Payment.objects.count() == 1
 
 
+def test_another_buyer_sending_the_same_key_is_refused_not_shown_the_first_card():
+    first = buy(key="shared-1")
+    other = buy(
+        key="shared-1",
+        amount="50.00",
+        email="bea@example.com",
+        recipient_email="me@example.com",
+    )
+    assert first.status_code == 201
+    assert other.status_code == 409, other.json()
+    assert other.json()["code"] == "idempotency_key_reused"
+    text = other.content.decode()
+    assert first.json()["order"] not in text and "lea@example.com" not in text
+    assert GiftCard.objects.count() == 1 and Payment.objects.count() == 1
+
+
 def test_a_declined_card_issues_nothing():
     response = buy(payment={"method": "card_online", "token": "tok_declined"})
     assert response.status_code == 402
