@@ -72,15 +72,21 @@ def _when(value: datetime) -> str:
     return f"{timezone.localtime(value):%d %b %Y %H:%M}"
 
 
-def _held_uses(code: DiscountCode, customer: Customer) -> int:
+def _held_uses(code: DiscountCode, customer: Customer, email: str = "") -> int:
+    """The customer's uses of the code not given back, and those of orders or
+    profiles with the same ``email`` (a guest order under an address no profile owns yet lands on a
+    profile of its own: the address still counts as the same buyer)."""
+    who = Q(customer=customer)
+    if email:
+        who |= Q(order__email__iexact=email) | Q(customer__email__iexact=email)
     return DiscountRedemption.objects.filter(
-        code=code, customer=customer, released_at__isnull=True
+        who, code=code, released_at__isnull=True
     ).count()
 
 
-def _check_customer_uses(code: DiscountCode, customer: Customer) -> None:
+def _check_customer_uses(code: DiscountCode, customer: Customer, email="") -> None:
     limit = code.max_uses_per_customer
-    if limit and _held_uses(code, customer) >= limit:
+    if limit and _held_uses(code, customer, email) >= limit:
         raise _discount_error(
             "You have already used this code."
             if limit == 1
@@ -252,7 +258,8 @@ def claim_discount(checkout, order: Order, customer: Customer | None) -> None:
                 "This code is limited per customer: attach the customer first.",
                 "discount_needs_customer",
             )
-        _check_customer_uses(code, customer)
+        guest = checkout.customer is None and checkout.user is None
+        _check_customer_uses(code, customer, order.email if guest else customer.email)
     DiscountRedemption.objects.create(
         code=code,
         order=order,

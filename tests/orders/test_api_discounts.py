@@ -134,6 +134,33 @@ def test_a_signed_in_customer_is_told_they_already_used_a_once_per_customer_code
     ]
 
 
+def test_a_once_per_customer_code_is_not_used_again_as_a_guest_with_the_same_email(
+    store, shirt
+):
+    """A new login's address is not its profile's until confirmed, so a guest order
+    under it lands on a profile of its own: the address still counts as the buyer."""
+    discount_code("WELCOME", "percentage", "10", max_uses_per_customer=1)
+    signed_up = APIClient().post(
+        "/api/v1/auth/register/",
+        {"email": "bea@example.com", "password": "a long Passphrase 42"},
+        format="json",
+    )
+    assert signed_up.status_code == 201, signed_up.json()
+    member = APIClient()
+    member.credentials(HTTP_AUTHORIZATION=f"Token {signed_up.json()['token']}")
+    fill_cart(member, (shirt, 1))
+    assert checkout(member, store, discount_code="WELCOME").status_code == 201
+    guest = APIClient()
+    fill_cart(guest, (shirt, 1))
+
+    again = checkout(guest, store, email="Bea@Example.com", discount_code="WELCOME")
+
+    assert again.status_code == 400, again.json()
+    assert again.json()["code"] == "discount_already_used"
+    assert DiscountRedemption.objects.count() == 1
+    assert Order.objects.count() == 1
+
+
 # --- checkout --------------------------------------------------------------------------
 
 
