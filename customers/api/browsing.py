@@ -39,6 +39,7 @@ from inventory.api.serializers import ProductSerializer
 from inventory.selectors import online_available
 from omnistore.core.api import MAX_ID, ErrorSerializer, FlagField, TextField
 from omnistore.core.clientip import client_ip
+from omnistore.core.throttling import ThrottledPosts
 
 from .common import BAD_INPUT, validated
 
@@ -207,7 +208,7 @@ class RecentlyViewedSerializer(serializers.Serializer):
     product = ProductSerializer()
 
 
-class BrowseEventsView(APIView):
+class BrowseEventsView(ThrottledPosts, APIView):
     permission_classes = [AllowAny]
     throttle_classes = [BrowseThrottle]
 

@@ -22,6 +22,7 @@ from customers.selectors.wishlists import wishlist_for_customer
 from customers.services.inbox import MESSAGE_MAX, send_customer_message
 from omnistore.core.api import MAX_ID, ErrorSerializer, TextField
 from omnistore.core.exceptions import NotFound
+from omnistore.core.throttling import ThrottledPosts
 
 from .common import BAD_INPUT, request_channel, validated
 from .wishlists import associate_public_name
@@ -106,11 +107,8 @@ def _thread_response(request, message) -> Response:
     return Response(ConversationSerializer(thread).data, status=status.HTTP_201_CREATED)
 
 
-class MessagesView(APIView):
+class MessagesView(ThrottledPosts, APIView):
     throttle_classes = [MessageThrottle]
-
-    def get_throttles(self):
-        return super().get_throttles() if self.request.method == "POST" else []
 
     @extend_schema(
         summary="My messages",
@@ -163,7 +161,7 @@ class MessageThreadView(APIView):
         return Response(ConversationSerializer(thread).data)
 
 
-class WishlistItemContactView(APIView):
+class WishlistItemContactView(ThrottledPosts, APIView):
     throttle_classes = [MessageThrottle]
 
     @extend_schema(

@@ -37,6 +37,7 @@ from customers.services.wishlists import (
 from inventory.api.serializers import ImageSerializer
 from inventory.selectors import product_gallery, variant_images
 from omnistore.core.api import MAX_ID, ErrorSerializer, TextField
+from omnistore.core.throttling import ThrottledPosts
 
 from .common import BAD_INPUT, request_channel, validated
 
@@ -406,7 +407,7 @@ class WishlistItemView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class WishlistShareView(APIView):
+class WishlistShareView(ThrottledPosts, APIView):
     throttle_classes = [ShareThrottle]
 
     @extend_schema(

@@ -10,12 +10,16 @@
   instead of failing in the query.
 - Under ``/api/``, a 404 from Django's URL resolver (a path no route matches, such as
   a non-numeric id) is the API's JSON error body, like every other API error, not an
-  HTML page.
+  HTML page. A path missing its final slash is not redirected there (a redirect
+  loses a POST's body, and Django refuses to make one under ``DEBUG``): the 404 says
+  where the operation is.
 """
 
 from django.contrib import messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.http import HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
+from django.middleware.common import CommonMiddleware as DjangoCommonMiddleware
+from django.urls import is_valid_path
 
 from .api import error_body
 from .db import is_key_value
@@ -114,5 +118,24 @@ class ApiNotFoundMiddleware:
             and is_api(request)
             and not response.get("Content-Type", "").startswith("application/json")
         ):
-            return JsonResponse(error_body("Not found.", "not_found"), status=404)
+            return JsonResponse(
+                error_body(_not_found(request), "not_found"), status=404
+            )
         return response
+
+
+def _not_found(request) -> str:
+    path = request.path_info
+    if not path.endswith("/") and is_valid_path(
+        f"{path}/", getattr(request, "urlconf", None)
+    ):
+        return f"Not found. Did you mean {request.path}/ (with the final slash)?"
+    return "Not found."
+
+
+class CommonMiddleware(DjangoCommonMiddleware):
+    """Django's, without the redirect to the path with a slash added under ``/api/``
+    (``ApiNotFoundMiddleware`` answers there)."""
+
+    def should_redirect_with_slash(self, request):
+        return not is_api(request) and super().should_redirect_with_slash(request)

@@ -39,3 +39,17 @@ class GuardThrottle(SimpleRateThrottle):
         allowed = super().allow_request(request, view)
         require_cache()
         return allowed
+
+
+class ThrottledPosts:
+    """For a view whose ``throttle_classes`` limit what its POST does (sign-ins,
+    messages, shares): they count POSTs only; any other method, a read or one the
+    view refuses with a 405, takes the API's usual limit instead of using up the
+    POST's quota."""
+
+    def get_throttles(self):
+        if self.request.method == "POST":
+            return super().get_throttles()
+        from rest_framework.settings import api_settings
+
+        return [throttle() for throttle in api_settings.DEFAULT_THROTTLE_CLASSES]

@@ -43,9 +43,11 @@ def check_vat_number(value: str, *, field: str = "vat_number") -> str:
     stays blank. Anything else is a ``ValidationFailed`` naming ``field``, so the API
     answers 400 and a form shows the message next to the field."""
     compact = _compact(value)
-    if not compact:
+    if not compact and not str(value or "").strip():
         return ""
     try:
+        if not compact:  # only signs, no letter or digit: not a blank
+            raise NumberError("no number")
         if compact.startswith("CHE"):
             return _swiss(compact)
         if compact[:2].lower() not in eu_vat.MEMBER_STATES:

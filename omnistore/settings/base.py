@@ -51,7 +51,7 @@ MIDDLEWARE = [
     "omnistore.core.middleware.OutOfRangeMiddleware",
     "omnistore.core.middleware.ApiNotFoundMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    "omnistore.core.middleware.CommonMiddleware",  # Django's; no slash added in /api/
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

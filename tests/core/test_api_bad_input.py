@@ -127,6 +127,29 @@ def test_drf_errors_take_the_same_shape():
     assert_error(APIClient().put("/api/v1/products/"), 405, "method_not_allowed")
 
 
+@pytest.mark.parametrize("debug", [True, False])
+@pytest.mark.parametrize("method", ["post", "patch", "delete", "get"])
+def test_a_path_without_its_final_slash_is_a_json_404_saying_where_to_go(
+    customer_client, settings, debug, method
+):
+    """Never a redirect (a POST's body would be lost) nor Django's refusal to make
+    one under DEBUG (a 500)."""
+    settings.DEBUG = debug
+    response = getattr(customer_client, method)(
+        "/api/v1/checkout/buy-now", {}, format="json"
+    )
+    body = assert_error(response, 404, "not_found")
+    assert "/api/v1/checkout/buy-now/" in body["message"]
+    unknown = assert_error(customer_client.post("/api/v1/nothing-here", {}), 404)
+    assert unknown["message"] == "Not found."
+
+
+def test_staff_pages_still_gain_their_final_slash(client):
+    response = client.get("/staff/login")
+    assert response.status_code == 301
+    assert response["Location"] == "/staff/login/"
+
+
 @pytest.mark.parametrize(
     ("query", "field"),
     [

@@ -137,6 +137,27 @@ def test_posting_is_rate_limited(client_a, item, settings):
     assert client_a.get(MESSAGES_URL).status_code == 200
 
 
+def test_only_messages_sent_use_up_the_quota(client_a, item, settings):
+    """Reads and refused methods on the message endpoints take the API's usual
+    limit, not the few messages an hour a customer may send."""
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "customer_message": "2/hour",
+        },
+    }
+    for _ in range(3):
+        assert client_a.get(contact_url(item)).status_code == 405
+        assert client_a.options(contact_url(item)).status_code == 200
+        assert client_a.get(MESSAGES_URL).status_code == 200
+    sent = client_a.post(contact_url(item), {"body": "Hello"}, format="json")
+    assert sent.status_code == 201, sent.json()
+    again = client_a.post(MESSAGES_URL, {"body": "And again"}, format="json")
+    assert again.status_code == 201, again.json()
+    assert client_a.post(MESSAGES_URL, {"body": "Once more"}).status_code == 429
+
+
 def test_signed_out_visitors_are_turned_away(api_client):
     assert api_client.get(MESSAGES_URL).status_code in (401, 403)
     assert api_client.post(MESSAGES_URL, {"body": "x"}, format="json").status_code in (

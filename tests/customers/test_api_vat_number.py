@@ -33,7 +33,17 @@ def test_valid_numbers_are_kept_compact_with_their_prefix(typed, kept):
 
 
 @pytest.mark.parametrize(
-    "typed", ["IT00743110158", "00743110157", "US123456789", "CHE-116.281.711", "x"]
+    "typed",
+    [
+        "IT00743110158",
+        "00743110157",
+        "US123456789",
+        "CHE-116.281.711",
+        "x",
+        "🙂🙂",
+        "\ufeff",
+        "--",
+    ],
 )
 def test_invalid_numbers_name_the_field(typed):
     with pytest.raises(ValidationFailed) as caught:
@@ -105,3 +115,16 @@ def test_the_admin_form_refuses_an_invalid_vat_number():
     form = form_class(data={**data, "vat_number": "ATU13585627"}, instance=customer)
     assert form.is_valid(), form.errors
     assert form.cleaned_data["vat_number"] == "ATU13585627"
+
+
+def test_a_number_of_signs_only_keeps_the_number_on_file(api_client):
+    """Signs without a letter or digit are not a blank: the number stays."""
+    client = signed_in(api_client, CustomerUserFactory())
+    assert client.patch("/api/v1/me/", {"vat_number": "IT00743110157"}, format="json")
+    for typed in ("🙂🙂🙂", "\ufeff"):
+        response = client.patch("/api/v1/me/", {"vat_number": typed}, format="json")
+        assert response.status_code == 400, response.json()
+        assert "vat_number" in response.json()["extra"]
+    assert client.get("/api/v1/me/").json()["vat_number"] == "IT00743110157"
+    cleared = client.patch("/api/v1/me/", {"vat_number": "  "}, format="json")
+    assert cleared.status_code == 200 and cleared.json()["vat_number"] == ""
