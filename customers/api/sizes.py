@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 from customers.selectors.identities import customer_for_user
 from customers.selectors.sizes import LEARNED, STATED, customer_sizes
 from customers.services.sizes import MAX_SIZE_LENGTH, state_size
-from omnistore.core.api import ErrorSerializer
+from omnistore.core.api import ErrorSerializer, TextField
 
 from .common import BAD_INPUT, request_channel, validated
 
@@ -44,7 +44,7 @@ class SizeSerializer(serializers.Serializer):
 
 class SizeUpdateSerializer(serializers.Serializer):
     category = serializers.SlugField(max_length=120, help_text="A category slug.")
-    size = serializers.CharField(
+    size = TextField(
         max_length=MAX_SIZE_LENGTH,
         allow_blank=True,
         trim_whitespace=True,

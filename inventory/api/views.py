@@ -49,7 +49,7 @@ class ProductViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = [AllowAny]
     serializer_class = ProductSerializer
     filter_backends: list = []  # search and category go through selectors.product_list
-    lookup_value_regex = r"\d+"
+    lookup_value_regex = r"[0-9]+"  # ASCII digits: \d would take "٣" as 3
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False) or self.action != "list":

@@ -102,7 +102,7 @@ def _positive_int(raw: str, name: str) -> int:
         value = int(raw)
     except (TypeError, ValueError):
         value = 0
-    if value < 1 or not raw.strip().isdigit():
+    if value < 1 or not (raw.strip().isdigit() and raw.strip().isascii()):
         raise serializers.ValidationError({name: ["A whole number from 1."]})
     return value
 

@@ -65,3 +65,10 @@ STORAGES["staticfiles"] = {
 # then compresses a third of what it would.
 WHITENOISE_KEEP_ONLY_HASHED_FILES = True
 WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "map"]
+
+# The API answers in JSON only: DRF's browsable HTML pages are for development (the
+# API's documentation is /api/docs/).
+REST_FRAMEWORK = {  # noqa: F405
+    **REST_FRAMEWORK,  # noqa: F405
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+}

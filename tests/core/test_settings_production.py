@@ -64,3 +64,27 @@ def test_production_serves_static_files_through_whitenoise():
         "whitenoise.middleware.WhiteNoiseMiddleware",
         "whitenoise.storage.CompressedManifestStaticFilesStorage",
     ]
+
+
+def test_production_answers_the_api_in_json_only():
+    """No browsable HTML pages on a server: ``?format=api`` or a browser's Accept
+    header get the JSON answer (or a 404 for the unknown format)."""
+    script = (
+        "import django; django.setup(); "
+        "from rest_framework.settings import api_settings as a; "
+        "print(*[c.__name__ for c in a.DEFAULT_RENDERER_CLASSES])"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=settings.BASE_DIR,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "omnistore.settings.production",
+            "SECRET_KEY": "x" * 60,
+            "CACHE_URL": "redis://127.0.0.1:1/1",
+        },
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.split() == ["JSONRenderer"]

@@ -91,6 +91,8 @@ def test_i_correct_a_size_and_take_the_correction_back(
         ({"category": "women-knitwear"}, "size"),
         ({"category": ["a"], "size": "M"}, "category"),
         ({}, "category"),
+        ({"category": "women-knitwear", "size": 1e30}, "size"),
+        ({"category": "women-knitwear", "size": -1}, "size"),
     ],
 )
 def test_a_bad_correction_is_a_field_error_and_changes_nothing(
