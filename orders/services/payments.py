@@ -126,9 +126,17 @@ def check_payments(
             break  # the stored value pays it all: no card needed for the rest
         amount = _amount_of(payment, rest, last)
         if amount is None or to_money(amount) <= 0:
-            errors.append("Each payment needs a positive amount.")
+            errors.append(
+                "Each payment needs a positive amount."
+                if rest > 0
+                else "The payments before this one already pay the order."
+            )
             continue
         amount = to_money(amount)
+        if amount > rest:
+            label = PaymentMethod(payment.method).label
+            errors.append(f"{label} pays {amount}, more than the {rest} left to pay.")
+            continue
         rest -= amount
         clean.append(payment.with_amount(amount))
     if not errors and rest != 0:

@@ -120,6 +120,22 @@ def test_a_gift_card_paying_it_all_charges_no_card(store, item):
     assert balance(card) == Decimal("50.00")
 
 
+def test_a_gift_card_asked_for_more_than_the_order_says_so(store, item):
+    card = gift_card("150.00")
+    client = APIClient()
+    fill_cart(client, item)
+    response = checkout(
+        client,
+        store,
+        [{"type": "gift_card", "number": card.number, "pin": PIN, "amount": "120.00"}],
+    )
+    assert response.status_code == 400, response.json()
+    assert response.json()["extra"]["payment"] == [
+        "Gift card pays 120.00, more than the 100.00 left to pay."
+    ]
+    assert balance(card) == Decimal("150.00")
+
+
 def test_store_credit_and_points_pay_for_a_signed_in_customer(store, item, member):
     user, customer = member
     give_credit(customer, "20.00")
