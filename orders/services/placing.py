@@ -14,7 +14,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 
@@ -44,7 +44,7 @@ from orders.models import (
     PaymentStatus,
 )
 from orders.payments.registry import provider_for
-from orders.pricing import TaxedAmount, tax_totals
+from orders.pricing import CENT, TaxedAmount, tax_totals
 
 from .carts import cart_checked_out, close_cart, storefront_customer
 from .common import (
@@ -321,16 +321,24 @@ def _write_lines(
     checkout: Checkout, order: Order, fulfilments: list[Fulfilment]
 ) -> list[OrderLine]:
     """The order lines, each priced to the cent with its share of the discount and
-    its VAT as sold (a variant is on one leg only, so its line is the whole of it)."""
+    its VAT as sold. A variant sourced from several places has a line per leg, the
+    discount and VAT shared between them by units (``_share``)."""
     variants = {variant.pk: variant for variant, _ in checkout.lines}
+    left = {
+        variant.pk: (
+            quantity,
+            checkout.line_discounts.get(variant.pk, Decimal("0.00")),
+            checkout.taxed.get(variant.pk),
+        )
+        for variant, quantity in checkout.lines
+    }
     order_lines = []
     for leg, fulfilment in zip(checkout.legs, fulfilments, strict=True):
         for variant_id, quantity in leg.quantities.items():
             variant = variants[variant_id]
             price = checkout.unit_prices.get(variant_id)
             price = to_money(variant.price) if price is None else price
-            discount = checkout.line_discounts.get(variant_id, Decimal("0.00"))
-            taxed = checkout.taxed.get(variant_id)
+            discount, taxed = _share(left, variant_id, quantity, price)
             order_lines.append(
                 OrderLine(
                     order=order,
@@ -351,6 +359,31 @@ def _write_lines(
             )
     insert_rows(order_lines)
     return order_lines
+
+
+def _share(left: dict, variant_id: int, quantity: int, price: Decimal):
+    """The discount and VAT of ``quantity`` units of a variant's line: all that is
+    left of them for its last units, else their share by units, to the cent; what
+    is taken comes off ``left`` (units, discount, taxed amount still to share)."""
+    units, discount, taxed = left[variant_id]
+    if quantity >= units:
+        left[variant_id] = (0, Decimal("0.00"), None)
+        return discount, taxed
+    part = (discount * quantity / units).quantize(CENT, rounding=ROUND_HALF_UP)
+    rest = taxed
+    if taxed is not None:
+        tax = (taxed.tax * quantity / units).quantize(CENT, rounding=ROUND_HALF_UP)
+        gross = price * quantity - part
+        rest = TaxedAmount(
+            taxed.tax_class,
+            taxed.rate,
+            taxed.gross - gross,
+            taxed.net - (gross - tax),
+            taxed.tax - tax,
+        )
+        taxed = TaxedAmount(taxed.tax_class, taxed.rate, gross, gross - tax, tax)
+    left[variant_id] = (units - quantity, discount - part, rest)
+    return part, taxed
 
 
 def _write_tax_totals(checkout: Checkout, order: Order) -> list[OrderTaxTotal]:

@@ -131,9 +131,11 @@ def plan_legs(
 
     Pickup: the pickup shop for what it has; the rest from one other location if one
     has all of it (else line by line), transferred to the shop. Delivery: one location
-    with every line if there is one, else line by line. Candidates are the locations
-    that ship online orders, warehouses before shops, nearest first; their safety stock
-    is kept back. Short lines are refused together.
+    with every line if there is one, else line by line. A line no one location holds
+    is split over several, in sourcing order, so what the storefront shows as
+    available online can be bought. Candidates are the locations that ship online
+    orders, warehouses before shops, nearest first; their safety stock is kept back.
+    Short lines are refused together.
 
     The pickup shop's levels are read first (``pickup_stock``: already read with the
     shop), and the candidates' only for what it lacks: no query when it has
@@ -152,14 +154,18 @@ def plan_legs(
             else pickup_stock
         )
         here = stock.units.get(pickup_store.pk, {})
-        local = {v: q for v, q in remaining.items() if here.get(v, 0) >= q}
+        local = {v: min(q, here[v]) for v, q in remaining.items() if here.get(v, 0) > 0}
         if local:
             legs.append(
                 Leg(
                     method, pickup_store, pickup_store, quantities=local, transfer=False
                 )
             )
-            remaining = {v: q for v, q in remaining.items() if v not in local}
+            remaining = {
+                v: q - local.get(v, 0)
+                for v, q in remaining.items()
+                if q > local.get(v, 0)
+            }
     if not remaining:
         return legs
 
@@ -176,20 +182,39 @@ def plan_legs(
     by_location: dict[int, Leg] = {}
     short = []
     for variant_id, quantity in remaining.items():
-        source = next(
-            (loc for loc in candidates if stock.holds(loc.pk, {variant_id: quantity})),
-            None,
-        )
-        if source is None:
+        parts = _parts(stock, candidates, variant_id, quantity)
+        if parts is None:
             short.append(variant_id)
             continue
-        leg = by_location.setdefault(
-            source.pk, Leg(method, source, pickup_store, {}, transfer)
-        )
-        leg.quantities[variant_id] = quantity
+        for source, units in parts:
+            leg = by_location.setdefault(
+                source.pk, Leg(method, source, pickup_store, {}, transfer)
+            )
+            leg.quantities[variant_id] = units
     if short:
         raise _short(short, stock, wanted, variants, pickup_store)
     return _load_locations(legs + list(by_location.values()))
+
+
+def _parts(stock, candidates, variant_id: int, quantity: int):
+    """Where one line comes from, as (place, units): the first candidate holding it
+    all, else each in turn for what it has free until the line is whole; None when
+    they all together have too few."""
+    whole = next(
+        (loc for loc in candidates if stock.holds(loc.pk, {variant_id: quantity})),
+        None,
+    )
+    if whole is not None:
+        return [(whole, quantity)]
+    parts, left = [], quantity
+    for loc in candidates:
+        units = min(stock.units[loc.pk].get(variant_id, 0), left)
+        if units > 0:
+            parts.append((loc, units))
+            left -= units
+            if not left:
+                return parts
+    return None
 
 
 class _StockRead:
@@ -233,17 +258,15 @@ def _short(
     variants: dict[int, Variant],
     pickup_store: Location | None,
 ) -> InsufficientStock:
-    """One refusal naming every line no location can supply, with the most units
-    any location read has free."""
+    """One refusal naming every line the locations cannot supply together, with the
+    units they have free for it."""
     return InsufficientStock(
         [
             {
                 "variant_id": v,
                 "sku": variants[v].sku,
                 "requested": wanted[v],
-                "available": max(
-                    (stock.units[loc].get(v, 0) for loc in stock.units), default=0
-                ),
+                "available": sum(stock.units[loc].get(v, 0) for loc in stock.units),
                 "location_id": pickup_store.pk if pickup_store else None,
             }
             for v in short
