@@ -141,6 +141,14 @@ class LedgerPeriodForm(forms.Form):
         return data
 
 
+def _every_shop(model_admin, request) -> None:
+    """A company-wide report: refused (403) to staff scoped to some shops."""
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+    if shop_ids(request.user) is not None:
+        raise PermissionDenied
+
+
 def period_form(request) -> LedgerPeriodForm:
     """The period asked for; a bound missing is this month's first day or today (so
     ``?format=csv`` alone downloads this month so far)."""
@@ -152,9 +160,9 @@ def period_form(request) -> LedgerPeriodForm:
 
 def vat_ledger_page(model_admin, request):
     """The VAT ledger of a period (this month so far by default) by month, country,
-    rate and currency; ``?format=csv`` downloads it for the accountant."""
-    if not model_admin.has_view_permission(request):
-        raise PermissionDenied
+    rate and currency; ``?format=csv`` downloads it for the accountant. It covers
+    the whole company, so only those who see every shop open it."""
+    _every_shop(model_admin, request)
     form = period_form(request)
     if not form.is_valid():
         context = {
@@ -192,9 +200,9 @@ def _day_start(day):
 
 def liability_page(model_admin, request):
     """Gift card and store credit liability for a period (this month so far by
-    default), per market and currency; ``?format=csv`` downloads it."""
-    if not model_admin.has_view_permission(request):
-        raise PermissionDenied
+    default), per market and currency; ``?format=csv`` downloads it. Company-wide,
+    like the VAT ledger."""
+    _every_shop(model_admin, request)
     form = period_form(request)
     context = {
         **model_admin.admin_site.each_context(request),

@@ -140,3 +140,27 @@ def test_campaign_revenue_in_francs_is_never_added_to_euros():
     assert stats.conversions == 2
     assert stats.revenue == Decimal("18.00")
     assert stats.other_revenue == {"CHF": Decimal("27.00")}
+
+
+def test_the_company_ledgers_are_for_staff_who_see_every_shop(client):
+    """The VAT ledger and the stored-value liability cover the whole company: a store
+    manager (scoped to a shop) is refused both and is not offered the link."""
+    from omnistore.accounts.models import Role
+    from tests.factories import UserFactory
+    from tests.orders.factories import shop as make_shop
+
+    manager = UserFactory(
+        username="marco", role=Role.STORE_MANAGER, store=make_shop(), is_staff=True
+    )
+    client.force_login(manager)
+    for name in ("admin:orders_order_vat_ledger", "admin:orders_giftcard_liability"):
+        assert client.get(reverse(name)).status_code == 403, name
+        assert client.get(reverse(name), {"format": "csv"}).status_code == 403
+    orders = client.get(reverse("admin:orders_order_changelist"))
+    assert orders.status_code == 200
+    assert reverse("admin:orders_order_vat_ledger") not in orders.content.decode()
+    hq = UserFactory(username="hq-user", role=Role.HQ, is_staff=True)
+    client.force_login(hq)
+    assert client.get(reverse("admin:orders_order_vat_ledger")).status_code == 200
+    listed = client.get(reverse("admin:orders_order_changelist")).content.decode()
+    assert reverse("admin:orders_order_vat_ledger") in listed

@@ -187,6 +187,24 @@ def test_unknown_receipts_are_404(staff):
     )
 
 
+def test_another_shops_refund_receipt_is_404_like_its_return(client, shop, associate):
+    order = sale(shop, associate, make_customer(phone="+393331234567"))
+    line = order.lines.order_by("id").first()
+    refund = return_at_counter(
+        order=order.number,
+        lines=[ReturnLineRequest(line.pk, 1, "changed_mind")],
+        location=shop,
+        actor=associate,
+    )
+    elsewhere = StaffFactory(store=entity_shop(shop.legal_entity, code="RM01"))
+    client.force_login(elsewhere)
+    for name in ("staff:return_detail", "staff:return_receipt_print"):
+        assert client.get(reverse(name, args=[refund.code])).status_code == 404
+    client.force_login(associate)
+    printed = client.get(reverse("staff:return_receipt_print", args=[refund.code]))
+    assert printed.status_code == 200
+
+
 def test_the_receipt_is_sent_again_by_email_with_vat_and_seller(staff, shop, associate):
     customer = make_customer(email="ada@example.com")
     order = sale(shop, associate, customer)

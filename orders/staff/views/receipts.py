@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from customers.services.verification import receipt_claim_code
 from omnistore.core.exceptions import ApplicationError, NotFound
-from omnistore.staff.auth import current_store, staff_required
+from omnistore.staff.auth import current_store, require_store, staff_required
 from orders.selectors.receipts import (
     find_order_for_receipt,
     order_receipt,
@@ -20,6 +20,7 @@ from orders.selectors.receipts import (
 )
 from orders.services.receipts import resend_receipt
 from orders.staff.views.access import order_or_404
+from orders.staff.views.returns import return_or_404
 
 
 def _order_for_receipt(number: str):
@@ -65,8 +66,10 @@ def receipt_print(request, number: str):
 
 @staff_required
 def return_receipt_print(request, code: str):
+    """The return's receipt, for the desks that may open the return itself."""
+    ret = return_or_404(request, code, require_store(request))
     try:
-        receipt = return_receipt(code=code)
+        receipt = return_receipt(code=ret.code)
     except NotFound:
         raise Http404("No such return.") from None
     return render(

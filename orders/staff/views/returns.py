@@ -61,7 +61,7 @@ def _may_see(user, ret: Return, store) -> bool:
     )
 
 
-def _return_or_404(request, code: str, store) -> Return:
+def return_or_404(request, code: str, store) -> Return:
     try:
         ret = find_return(code=code)
     except NotFound:
@@ -217,7 +217,7 @@ def _detail_context(request, store, ret: Return, **forms_) -> dict:
 @staff_required
 def return_detail(request, code: str):
     store = require_store(request)
-    ret = _return_or_404(request, code, store)
+    ret = return_or_404(request, code, store)
     if ret.code != code:
         return redirect("staff:return_detail", code=ret.code)
     return render(
@@ -228,7 +228,7 @@ def return_detail(request, code: str):
 
 
 def _refused(request, store, code: str, message: str | None, **forms_):
-    ret = _return_or_404(request, code, store)
+    ret = return_or_404(request, code, store)
     context = _detail_context(request, store, ret, action_error=message, **forms_)
     template = "orders/staff/returns/detail.html"
     if is_partial(request):
@@ -242,7 +242,7 @@ def return_receive(request, code: str):
     """The goods are here: per line, what staff see and where it goes; with "Receive
     and refund" the money goes back in the same confirm."""
     store = require_store(request)
-    ret = _return_or_404(request, code, store)
+    ret = return_or_404(request, code, store)
     form = ReceiveReturnForm(request.POST, lines=list(ret.lines.all()))
     if form.is_valid():
         data = form.cleaned_data
@@ -280,7 +280,7 @@ def return_refund(request, code: str):
     """Refund a received return. A second confirm (a double tap, a second tablet)
     finds it refunded and pays nothing more."""
     store = require_store(request)
-    ret = _return_or_404(request, code, store)
+    ret = return_or_404(request, code, store)
     form = RefundForm(request.POST)
     if form.is_valid():
         try:
@@ -309,7 +309,7 @@ def return_refund(request, code: str):
 @require_POST
 def return_close(request, code: str):
     store = require_store(request)
-    ret = _return_or_404(request, code, store)
+    ret = return_or_404(request, code, store)
     try:
         ret = close_return(return_request=ret, actor=request.user)
     except ApplicationError as error:
@@ -322,7 +322,7 @@ def return_close(request, code: str):
 @require_POST
 def return_cancel(request, code: str):
     store = require_store(request)
-    ret = _return_or_404(request, code, store)
+    ret = return_or_404(request, code, store)
     form = CancelReturnForm(request.POST)
     if form.is_valid():
         try:
