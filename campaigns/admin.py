@@ -11,6 +11,7 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -316,9 +317,11 @@ class CampaignAdmin(ShopScopedAdmin, SimpleHistoryAdmin):
 
     @reads_from_replica
     def report_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         ids = None
         chosen = request.GET.get("campaign", "")
-        if chosen.isdigit():
+        if chosen.isascii() and chosen.isdigit():
             ids = [int(chosen)]
         report = campaign_report(campaign_ids=ids)
         shown = report.campaigns[:25]

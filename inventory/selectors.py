@@ -556,7 +556,7 @@ def find_variants(*, query: str, limit: int = 30) -> list[Variant]:
         return []
     found = Variant.objects.filter(active=True, product__active=True)
     for word in words:
-        if word.upper() in LETTER_SIZES or word.isdigit():
+        if word.upper() in LETTER_SIZES or (word.isascii() and word.isdigit()):
             match = Q(size__iexact=word) | Q(sku__iexact=word)
         else:
             match = (

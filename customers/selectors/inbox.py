@@ -112,7 +112,7 @@ def customer_conversations(customer: Customer) -> QuerySet[Conversation]:
 
 def customer_conversation(customer: Customer, conversation_id) -> Conversation:
     found = None
-    if str(conversation_id).isdigit():
+    if str(conversation_id).isascii() and str(conversation_id).isdigit():
         found = customer_conversations(customer).filter(pk=conversation_id).first()
     if found is None:
         raise NotFound("Conversation not found.")
@@ -149,7 +149,7 @@ def staff_inbox(user) -> QuerySet[Conversation]:
 def staff_conversation(user, conversation_id) -> Conversation:
     """One thread the staff member may read, with its messages; else 404."""
     found = None
-    if str(conversation_id).isdigit():
+    if str(conversation_id).isascii() and str(conversation_id).isdigit():
         found = (
             staff_inbox(user)
             .prefetch_related(_messages_prefetch())

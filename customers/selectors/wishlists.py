@@ -71,7 +71,7 @@ def wishlist_for_customer(customer: Customer, wishlist_id) -> Wishlist:
     """One open list of this customer; anyone else's (or an archived one) is not
     found."""
     wishlist = None
-    if str(wishlist_id).isdigit():
+    if str(wishlist_id).isascii() and str(wishlist_id).isdigit():
         wishlist = customer_wishlists(customer).filter(pk=wishlist_id).first()
     if wishlist is None:
         raise NotFound("Wishlist not found.")

@@ -77,7 +77,7 @@ def _customer_item(customer: Customer, item_id) -> WishlistItem:
     """An active item on one of the customer's open lists; anyone else's is 404."""
     pk = item_id.pk if isinstance(item_id, WishlistItem) else item_id
     item = None
-    if str(pk).isdigit():
+    if str(pk).isascii() and str(pk).isdigit():
         item = (
             WishlistItem.objects.select_related(
                 "variant", "added_by_staff__store", "added_at_location"

@@ -74,7 +74,7 @@ def _clean_store(value) -> Location | None:
         return None
     pk = value.pk if isinstance(value, Location) else value
     store = None
-    if str(pk).isdigit():
+    if str(pk).isascii() and str(pk).isdigit():
         shops = Location.objects.filter(kind=LocationKind.SHOP, active=True)
         store = shops.filter(pk=pk).first()
     if store is None:

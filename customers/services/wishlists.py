@@ -119,7 +119,7 @@ def _clean_wishlist_note(note) -> str:
 def _wishlist_variant(variant) -> Variant:
     pk = variant.pk if isinstance(variant, Variant) else variant
     found = None
-    if str(pk).isdigit():
+    if str(pk).isascii() and str(pk).isdigit():
         found = (
             Variant.objects.select_related("product")
             .filter(pk=pk, active=True, product__active=True)
@@ -356,7 +356,7 @@ def remove_wishlist_item(
     staff, location = _acting_staff_at(actor, location)
     customer, wishlist = _lock_wishlist(wishlist)
     item = None
-    if str(item_id).isdigit():
+    if str(item_id).isascii() and str(item_id).isdigit():
         item = (
             wishlist.items.select_related("variant__product")
             .filter(pk=item_id, removed_at__isnull=True)

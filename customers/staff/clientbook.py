@@ -35,7 +35,7 @@ def _book_owner(request):
     wanted = request.GET.get("associate", "")
     if not wanted or wanted == str(user.pk):
         return user
-    if not user.is_manager or not wanted.isdigit():
+    if not user.is_manager or not (wanted.isascii() and wanted.isdigit()):
         raise Http404("No such associate.")
     owner = team_members(shop_ids(user)).filter(pk=int(wanted)).first()
     if owner is None:

@@ -360,7 +360,7 @@ def transfer_list(request):
         chosen = request.GET.get("location", "")
         if chosen == "all":
             location = None
-        elif chosen.isdigit():
+        elif chosen.isascii() and chosen.isdigit():
             location = locations.filter(pk=int(chosen)).first() or store
     transfers = selectors.transfer_list(location=location, open_only=show == "open")
     page = Paginator(transfers, 25).get_page(request.GET.get("page"))

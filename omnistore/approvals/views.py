@@ -51,7 +51,7 @@ def given_approvals(request) -> list[int]:
     """The approvals the asking screen sends back with the original form."""
     ids = []
     for value in request.POST.getlist("approval"):
-        if value.isdigit() and len(value) < 19:
+        if (value.isascii() and value.isdigit()) and len(value) < 19:
             ids.append(int(value))
     return ids
 

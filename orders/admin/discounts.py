@@ -185,7 +185,7 @@ class DiscountCodeAdmin(ShopScopedAdmin, SimpleHistoryAdmin):
             request, queryset, search_term
         )
         term = search_term.strip()
-        if term.isdigit():
+        if term.isascii() and term.isdigit():
             results = results | queryset.filter(campaign_id=int(term))
         return results, may_have_duplicates
 

@@ -67,7 +67,7 @@ def new_pin() -> str:
 def check_pin(pin) -> str:
     """A card's PIN as typed: 4 to 8 digits."""
     pin = str(pin or "").strip()
-    if not pin.isdigit() or not 4 <= len(pin) <= 8:
+    if not (pin.isascii() and pin.isdigit()) or not 4 <= len(pin) <= 8:
         raise ValidationFailed(
             "A PIN is 4 to 8 digits.", extra={"pin": ["4-8 digits."]}
         )

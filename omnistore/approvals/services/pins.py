@@ -42,7 +42,7 @@ def set_pin(*, user, pin: str, now: datetime | None = None) -> ApprovalPin:
     if not user.has_perm(APPROVE_PERMISSION):
         raise PermissionDenied("Only managers who approve need a PIN.")
     pin = (pin or "").strip()
-    if not pin.isdigit() or len(pin) not in PIN_LENGTHS:
+    if not (pin.isascii() and pin.isdigit()) or len(pin) not in PIN_LENGTHS:
         raise ValidationFailed(
             "A PIN is 4 to 8 digits.", extra={"pin": ["4 to 8 digits."]}
         )
