@@ -31,6 +31,10 @@ def timeline_queryset(
     return events.select_related("actor", "location").order_by("-occurred_at", "-id")
 
 
+# Pages past this are empty: the offset stays within what the database binds.
+MAX_PAGE = 10**9
+
+
 @dataclass
 class TimelinePage:
     events: list[CustomerEvent]
@@ -45,8 +49,9 @@ class TimelinePage:
 def timeline(
     customer: Customer, *, page: int = 1, page_size: int = TIMELINE_PAGE_SIZE
 ) -> TimelinePage:
-    """One page of the timeline, newest first, in one query."""
-    page = max(int(page or 1), 1)
+    """One page of the timeline, newest first, in one query. A page past any the
+    database can reach (an offset beyond 64 bits) is an empty one."""
+    page = min(max(int(page or 1), 1), MAX_PAGE)
     start = (page - 1) * page_size
     rows = list(timeline_queryset(customer)[start : start + page_size + 1])
     return TimelinePage(

@@ -219,6 +219,16 @@ def test_load_more_returns_the_next_page_of_the_timeline(staff_client):
     assert "Profile created" in html
 
 
+@pytest.mark.parametrize("page", ["99999999999999999999999", "-5", "x"])
+def test_a_page_past_any_is_empty_and_a_bad_one_the_first(staff_client, page):
+    customer = make_customer(email="far@example.com")
+    url = reverse("staff:customer_timeline", args=[customer.pk])
+    response = staff_client.get(url, {"page": page}, **HTMX)
+    assert response.status_code == 200
+    shown = response.content.decode().count('class="event ')
+    assert shown == (0 if len(page) > 3 else 1)  # the first page: "profile created"
+
+
 def test_merged_id_redirects_to_the_survivor(staff_client, associate):
     survivor = make_customer(email="keep@example.com")
     other = make_customer(email="lose@example.com")
