@@ -15,7 +15,11 @@ from customers.normalize import (
     normalize_phone,
 )
 from customers.services.merge import dismiss_duplicate, merge_customers
-from customers.services.profiles import update_profile
+from customers.services.profiles import (
+    check_birthday,
+    clean_preferences,
+    update_profile,
+)
 from omnistore.accounts.scoping import ShopScopedAdmin
 from omnistore.core.exceptions import ApplicationError, ValidationFailed
 from omnistore.core.vat import check_vat_number
@@ -157,6 +161,23 @@ def _merge_pair(modeladmin, request, customers) -> None:
     )
 
 
+class BoundedJSONField(forms.JSONField):
+    """JSON typed in a form, refused as a form error when it nests too deep for the
+    parser rather than failing the request."""
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except RecursionError:
+            raise forms.ValidationError("Enter valid JSON.") from None
+
+    def bound_data(self, data, initial):
+        try:
+            return super().bound_data(data, initial)
+        except RecursionError:
+            return data
+
+
 class CustomerForm(forms.ModelForm):
     """The VAT number is checked here too, so a wrong one is a form error next to
     the field rather than a failure on save."""
@@ -169,9 +190,29 @@ class CustomerForm(forms.ModelForm):
             "CHE-116.281.710 MWST. Checked before it is kept.",
         }
 
+    preferences = BoundedJSONField(
+        required=False,
+        help_text='{"sizes": {"category-slug": "M"}, '
+        '"favourite_categories": ["category-slug"]}',
+    )
+
     def clean_vat_number(self):
         try:
             return check_vat_number(self.cleaned_data.get("vat_number", ""))
+        except ValidationFailed as error:
+            raise forms.ValidationError(error.message) from None
+
+    def clean_birthday(self):
+        birthday = self.cleaned_data.get("birthday")
+        try:
+            check_birthday(birthday)
+        except ValidationFailed as error:
+            raise forms.ValidationError(error.message) from None
+        return birthday
+
+    def clean_preferences(self):
+        try:
+            return clean_preferences(self.cleaned_data.get("preferences") or {})
         except ValidationFailed as error:
             raise forms.ValidationError(error.message) from None
 

@@ -23,7 +23,16 @@ from omnistore.core.exceptions import Conflict, ValidationFailed
 from omnistore.core.vat import check_vat_number
 
 
-def _clean_preferences(value) -> dict:
+def check_birthday(birthday) -> None:
+    if birthday is not None and birthday > timezone.localdate():
+        raise ValidationFailed(
+            "A birthday cannot be in the future.",
+            extra={"birthday": ["Cannot be in the future."]},
+        )
+
+
+def clean_preferences(value) -> dict:
+    """Sizes per category and favourite categories, every slug a known category."""
     if not isinstance(value, dict):
         raise ValidationFailed(
             "Preferences must be an object.",
@@ -119,16 +128,12 @@ def update_profile(
     if last_name is not UNSET:
         changes["last_name"] = (last_name or "").strip()[:100]
     if birthday is not UNSET:
-        if birthday is not None and birthday > timezone.localdate():
-            raise ValidationFailed(
-                "A birthday cannot be in the future.",
-                extra={"birthday": ["Cannot be in the future."]},
-            )
+        check_birthday(birthday)
         changes["birthday"] = birthday
     if preferred_store is not UNSET:
         changes["preferred_store"] = _clean_store(preferred_store)
     if preferences is not UNSET:
-        changes["preferences"] = _clean_preferences(preferences)
+        changes["preferences"] = clean_preferences(preferences)
     changes.update(business)
     changed = [f for f, v in changes.items() if getattr(customer, f) != v]
     if not changed:

@@ -150,6 +150,46 @@ def test_profile_edit_goes_through_the_service_and_lands_on_the_timeline(admin_c
     ).exists()
 
 
+def _change_data(page, customer, **changes):
+    form = page.context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None}
+    data.update({"birthday": "", "preferred_store": "", "preferences": "{}"})
+    data.update(changes)
+    for inline in page.context["inline_admin_formsets"]:
+        formset = inline.formset
+        data[f"{formset.prefix}-TOTAL_FORMS"] = formset.total_form_count()
+        data[f"{formset.prefix}-INITIAL_FORMS"] = formset.initial_form_count()
+        for i, inline_form in enumerate(formset.forms):
+            data[f"{formset.prefix}-{i}-id"] = inline_form.instance.pk
+            data[f"{formset.prefix}-{i}-customer"] = customer.pk
+    return data
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("birthday", "2999-01-01"),
+        ("preferences", "1"),
+        ("preferences", '"s"'),
+        ("preferences", '{"sizes": 5}'),
+        ("preferences", '{"favourite_categories": "x"}'),
+        ("preferences", "[" * 3000 + "]" * 3000),
+    ],
+)
+def test_a_bad_profile_edit_is_a_form_error_and_changes_nothing(
+    admin_client, field, value
+):
+    customer = make_customer(email="bad@example.com", first_name="Ann")
+    url = f"{CHANGELIST}{customer.pk}/change/"
+    page = admin_client.get(url)
+    data = _change_data(page, customer, first_name="Anna", **{field: value})
+    response = admin_client.post(url, data)
+    assert response.status_code == 200
+    assert field in response.context["adminform"].form.errors
+    customer.refresh_from_db()
+    assert customer.first_name == "Ann" and customer.birthday is None
+
+
 def test_timeline_events_are_read_only_in_admin(admin_client):
     customer = make_customer(email="ro@example.com")
     event = CustomerEvent.objects.filter(customer=customer).first()
