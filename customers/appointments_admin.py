@@ -3,13 +3,14 @@ through ``customers.services.appointments``, which stamps and records each step)
 a shop's appointment hours and the associates taking appointments are set up here,
 by the managers of that shop and HQ."""
 
+from django import forms
 from django.contrib import admin
 
-from omnistore.accounts.models import SHOP_ROLES
-from omnistore.accounts.scoping import ShopScopedAdmin
+from omnistore.accounts.scoping import ShopScopedAdmin, shop_ids
 
 from .admin import ReadOnlyAdmin
 from .models import Appointment, AppointmentHours, AppointmentStaff
+from .selectors.team import team_members
 
 
 @admin.register(Appointment)
@@ -61,6 +62,25 @@ class AppointmentHoursAdmin(ShopScopedAdmin, admin.ModelAdmin):
     list_filter = ["location", "weekday"]
 
 
+class AppointmentStaffForm(forms.ModelForm):
+    """Only someone working at the shop takes its appointments."""
+
+    class Meta:
+        model = AppointmentStaff
+        fields = ["user", "location", "active"]
+
+    def clean(self):
+        data = super().clean()
+        user, location = data.get("user"), data.get("location")
+        if user is not None and location is not None:
+            works_there = user.store_id == location.pk or (
+                user.shops.filter(pk=location.pk).exists()
+            )
+            if not works_there:
+                self.add_error("user", f"{user} does not work at {location}.")
+        return data
+
+
 @admin.register(AppointmentStaff)
 class AppointmentStaffAdmin(ShopScopedAdmin, admin.ModelAdmin):
     """Who takes appointments; switched off with ``active``, never deleted, so the
@@ -74,9 +94,9 @@ class AppointmentStaffAdmin(ShopScopedAdmin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    form = AppointmentStaffForm
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "user":
-            kwargs["queryset"] = db_field.related_model._default_manager.filter(
-                role__in=SHOP_ROLES, is_active=True
-            ).order_by("first_name", "last_name")
+        if db_field.name == "user":  # the shop staff of the shops this admin sees
+            kwargs["queryset"] = team_members(shop_ids(request.user))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)

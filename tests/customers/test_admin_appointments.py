@@ -51,3 +51,29 @@ def test_a_manager_sees_their_shops_bookings_read_only(client, bookings):
     assert other.status_code == 404
     hours = client.get(reverse("admin:customers_appointmenthours_changelist"))
     assert {h.location for h in hours.context["cl"].result_list} == {mine.location}
+
+
+def test_a_manager_adds_only_their_own_team_to_a_shops_appointment_staff(client):
+    from customers.models import AppointmentStaff
+
+    milano, _ = open_shop(name="Milano Centro")
+    roma, _ = open_shop(name="Roma")
+    manager = StaffFactory(store=milano, role=Role.STORE_MANAGER, username="mgr")
+    mine = StaffFactory(store=milano, username="giulia")
+    theirs = StaffFactory(store=roma, username="luca")
+    client.force_login(manager)
+    url = reverse("admin:customers_appointmentstaff_add")
+    offered = client.get(url).context["adminform"].form.fields["user"].queryset
+    assert mine in offered and theirs not in offered
+
+    refused = client.post(
+        url, {"user": theirs.pk, "location": milano.pk, "active": "on", "_save": "1"}
+    )
+    assert refused.status_code == 200
+    assert "user" in refused.context["adminform"].form.errors
+    added = client.post(
+        url, {"user": mine.pk, "location": milano.pk, "active": "on", "_save": "1"}
+    )
+    assert added.status_code == 302
+    assert AppointmentStaff.objects.filter(user=mine, location=milano).exists()
+    assert not AppointmentStaff.objects.filter(user=theirs).exists()
