@@ -181,6 +181,17 @@ def customer_create(request):
     return render(request, template, {"form": form, "store": store}, status=status)
 
 
+def _may_merge(user, one: Customer, other: Customer) -> bool:
+    """Shop staff merge a pair the duplicates check flagged and nobody dismissed;
+    any other pair is for those who decide duplicates (HQ)."""
+    if user.has_perm("customers.change_duplicatecandidate"):
+        return True
+    low, high = sorted((one.pk, other.pk))
+    return DuplicateCandidate.objects.filter(
+        customer_a_id=low, customer_b_id=high, status=DuplicateStatus.PENDING
+    ).exists()
+
+
 @staff_required
 def customer_merge(request, pk: int):
     """Confirm and merge ``other`` into this profile (this one survives)."""
@@ -195,6 +206,8 @@ def customer_merge(request, pk: int):
         raise Http404("No profile to merge.") from None
     other = Customer.objects.filter(pk=other_id).first()
     if other is None or other.merged_into_id is not None or other.pk == survivor.pk:
+        raise Http404("No profile to merge.")
+    if not _may_merge(request.user, survivor, other):
         raise Http404("No profile to merge.")
     status = 200
     if request.method == "POST":

@@ -341,6 +341,21 @@ def test_merge_flow_from_the_duplicates_card(staff_client, associate):
     assert staff_client.get(merge_url, {"other": other.pk}).status_code == 404
 
 
+def test_an_associate_cannot_merge_a_pair_nobody_flagged(staff_client):
+    one = make_customer(email="one@example.com")
+    other = make_customer(email="other@example.com")
+    merge_url = reverse("staff:customer_merge", args=[one.pk])
+    assert staff_client.get(merge_url, {"other": other.pk}).status_code == 404
+    sent = staff_client.post(merge_url, {"other": other.pk, "confirm": "on"})
+    assert sent.status_code == 404
+    other.refresh_from_db()
+    assert other.merged_into is None and not CustomerMerge.objects.exists()
+    dismissed = flag_duplicate(customer=one, other=other, reason="same name")
+    dismiss_url = reverse("staff:customer_duplicate_dismiss", args=[dismissed.pk])
+    staff_client.post(dismiss_url, {"customer": one.pk})
+    assert staff_client.get(merge_url, {"other": other.pk}).status_code == 404
+
+
 def test_dismissing_a_duplicate_keeps_both_profiles(staff_client, associate):
     a = make_customer(email="a1@example.com")
     b = make_customer(phone="3390009999")
