@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from inventory import selectors
 from inventory.models import MovementReason, Transfer, Variant
 from omnistore.core.exceptions import ApplicationError, InsufficientStock
+from omnistore.staff.once import SentOnceForm
 
 # Far above any real delivery, well inside a database integer.
 MAX_UNITS = 100_000
@@ -66,7 +67,7 @@ class VariantCodeField(forms.CharField):
         return variant
 
 
-class ReceiveStockForm(forms.Form):
+class ReceiveStockForm(SentOnceForm):
     code = VariantCodeField()
     quantity = _units_field(label="Units received", min_value=1, initial=1)
     note = forms.CharField(
@@ -74,7 +75,7 @@ class ReceiveStockForm(forms.Form):
     )
 
 
-class AdjustStockForm(forms.Form):
+class AdjustStockForm(SentOnceForm):
     REASONS = [
         (MovementReason.ADJUSTMENT, "Adjustment (found, lost, mis-scan)"),
         (MovementReason.DAMAGE, "Damage (write off)"),

@@ -55,6 +55,7 @@ from omnistore.staff.htmx import (
     redirect_to,
     render_invalid,
 )
+from omnistore.staff.once import SentOnceForm, claim, give_back
 from omnistore.staff.panels import dashboard_panels, register
 
 LOOKUP_LIMIT = 25
@@ -276,12 +277,15 @@ def _stock_operation(request, operation: StockOperation):
     status = 200
     if request.method == "POST":
         form = operation.form_class(request.POST)
-        if form.is_valid():
+        once = isinstance(form, SentOnceForm)
+        if form.is_valid() and (not once or claim(request, form)):
             try:
                 level = operation.perform(
                     form.cleaned_data, location=store, actor=request.user
                 )
             except ApplicationError as error:
+                if once:
+                    give_back(request, form)
                 add_service_error(form, error, explain=explain_refusal)
             else:
                 message = (

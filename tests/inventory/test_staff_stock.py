@@ -1,6 +1,5 @@
 """Staff stock screens: receive, adjust and count at the shop, low stock and the dashboard."""
 
-
 import pytest
 from django.urls import reverse
 
@@ -16,6 +15,7 @@ from inventory.services.transfers import (
 )
 from omnistore.accounts.models import Role
 from omnistore.staff.auth import SESSION_STORE_KEY
+from omnistore.staff.once import new_token as once
 from tests.factories import (
     UserFactory,
     VariantFactory,
@@ -34,7 +34,7 @@ def test_receiving_adds_units_at_the_staff_shop_and_says_so(
 ):
     response = staff_client.post(
         reverse("staff:stock_receive"),
-        {"code": "SHIRT-BLU-M", "quantity": "6", "note": "DDT 123"},
+        {"code": "SHIRT-BLU-M", "quantity": "6", "note": "DDT 123", "once": once()},
         follow=True,
     )
     assert response.status_code == 200
@@ -56,7 +56,7 @@ def test_receiving_with_htmx_shows_the_new_level_in_the_fragment(
     stock(variant, shop, 2)
     response = staff_client.post(
         reverse("staff:stock_receive"),
-        {"code": "8000000000017", "quantity": "3"},
+        {"code": "8000000000017", "quantity": "3", "once": once()},
         **HTMX,
     )
     html = response.content.decode()
@@ -84,7 +84,9 @@ def test_bad_receipts_are_refused_with_a_form_error_and_change_nothing(
 ):
     stock(variant, shop, 2)
     before = StockMovement.objects.count()
-    response = staff_client.post(reverse("staff:stock_receive"), data, **HTMX)
+    response = staff_client.post(
+        reverse("staff:stock_receive"), {**data, "once": once()}, **HTMX
+    )
     assert response.status_code == 422
     errors = response.context["form"].errors[field]
     assert any(message in e for e in errors), errors
@@ -99,7 +101,13 @@ def test_damage_write_off_removes_units_with_reason_and_note(
     stock(variant, shop, 5)
     response = staff_client.post(
         reverse("staff:stock_adjust"),
-        {"code": "SHIRT-BLU-M", "delta": "-2", "reason": "damage", "note": "torn seam"},
+        {
+            "code": "SHIRT-BLU-M",
+            "delta": "-2",
+            "reason": "damage",
+            "note": "torn seam",
+            "once": once(),
+        },
     )
     assert response.status_code == 302
     assert level(variant, shop).on_hand == 3
@@ -125,7 +133,9 @@ def test_bad_adjustments_are_refused_and_change_nothing(
 ):
     stock(variant, shop, 5)
     response = staff_client.post(
-        reverse("staff:stock_adjust"), {"code": "SHIRT-BLU-M", **data}, **HTMX
+        reverse("staff:stock_adjust"),
+        {"code": "SHIRT-BLU-M", "once": once(), **data},
+        **HTMX,
     )
     assert response.status_code == 422
     assert any(message in e for e in response.context["form"].errors[field])
@@ -144,7 +154,13 @@ def test_removing_more_than_the_unreserved_units_is_a_form_error(
     before = StockMovement.objects.count()
     response = staff_client.post(
         reverse("staff:stock_adjust"),
-        {"code": "SHIRT-BLU-M", "delta": "-3", "reason": "damage", "note": "broken"},
+        {
+            "code": "SHIRT-BLU-M",
+            "delta": "-3",
+            "reason": "damage",
+            "note": "broken",
+            "once": once(),
+        },
         **HTMX,
     )
     assert response.status_code == 422
@@ -194,11 +210,11 @@ def test_hq_receives_at_the_shop_chosen_in_the_header(
     session[SESSION_STORE_KEY] = other_shop.pk
     session.save()
     client.post(
-        reverse("staff:stock_receive"), {"code": "SHIRT-BLU-M", "quantity": "2"}
+        reverse("staff:stock_receive"),
+        {"code": "SHIRT-BLU-M", "quantity": "2", "once": once()},
     )
     assert level(variant, other_shop).on_hand == 2
     assert not StockLevel.objects.filter(location=shop).exists()
-
 
 
 # --- low stock and dashboard ----------------------------------------------------------
@@ -240,3 +256,41 @@ def test_dashboard_counts_transfers_to_ship_and_to_receive(
     response = staff_client.get(reverse("staff:dashboard"))
     assert response.context["transfers_awaiting"] == {"to_ship": 2, "to_receive": 1}
     assert 'data-testid="transfers-awaiting"' in response.content.decode()
+
+
+def test_an_adjustment_sent_twice_moves_the_stock_once(staff_client, shop, variant):
+    stock(variant, shop, 5)
+    sent = {
+        "code": "SHIRT-BLU-M",
+        "delta": "-1",
+        "reason": "damage",
+        "note": "broken",
+        "once": once(),
+    }
+    first = staff_client.post(reverse("staff:stock_adjust"), sent, **HTMX)
+    again = staff_client.post(reverse("staff:stock_adjust"), sent, **HTMX)
+    assert first.status_code == 200 and "stock-success" in first.content.decode()
+    assert again.status_code == 422
+    assert "sent twice" in " ".join(again.context["form"].non_field_errors())
+    assert level(variant, shop).on_hand == 4
+    missing = staff_client.post(
+        reverse("staff:stock_adjust"), {**sent, "once": ""}, **HTMX
+    )
+    assert missing.status_code == 422 and level(variant, shop).on_hand == 4
+
+
+def test_a_refused_adjustment_can_be_corrected_and_sent_with_its_form(
+    staff_client, shop, variant
+):
+    stock(variant, shop, 2)
+    token = once()
+    sent = {"code": "SHIRT-BLU-M", "reason": "damage", "note": "x", "once": token}
+    refused = staff_client.post(
+        reverse("staff:stock_adjust"), {**sent, "delta": "-3"}, **HTMX
+    )
+    assert refused.status_code == 422
+    corrected = staff_client.post(
+        reverse("staff:stock_adjust"), {**sent, "delta": "-2"}, **HTMX
+    )
+    assert corrected.status_code == 200
+    assert level(variant, shop).on_hand == 0

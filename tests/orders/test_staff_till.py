@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from omnistore.accounts.models import Role
 from omnistore.approvals.models import Approval
+from omnistore.staff.once import new_token
 from orders.models import (
     Order,
     PaymentMethod,
@@ -106,7 +107,12 @@ def test_a_till_day_at_the_counter(staff, client, shop, associate, register):
     )
     response = staff.post(
         reverse("staff:till_cash"),
-        {"move-kind": "cash_out", "move-amount": "50.00", "move-reason": "Bank"},
+        {
+            "move-kind": "cash_out",
+            "move-amount": "50.00",
+            "move-reason": "Bank",
+            "move-once": new_token(),
+        },
     )
     assert response.status_code == 302
     page = staff.get(reverse("staff:till")).content.decode()
@@ -195,7 +201,12 @@ def test_bad_counts_and_moves_answer_422(staff, associate, register):
     open_till(register=register, counts={D("10"): 1}, actor=associate)
     response = staff.post(
         reverse("staff:till_cash"),
-        {"move-kind": "cash_out", "move-amount": "20", "move-reason": "Deposit"},
+        {
+            "move-kind": "cash_out",
+            "move-amount": "20",
+            "move-reason": "Deposit",
+            "move-once": new_token(),
+        },
         **HTMX,
     )
     assert response.status_code == 422
@@ -267,3 +278,19 @@ def test_the_admin_shows_sessions_read_only_and_scoped_to_the_shop(client, shop)
         302,
         404,
     )
+
+
+def test_cash_in_sent_twice_is_recorded_once(staff, associate, register):
+    open_till(register=register, counts={D("10"): 1}, actor=associate)
+    sent = {
+        "move-kind": "cash_in",
+        "move-amount": "10.00",
+        "move-reason": "Float top-up",
+        "move-once": new_token(),
+    }
+    first = staff.post(reverse("staff:till_cash"), sent, **HTMX)
+    again = staff.post(reverse("staff:till_cash"), sent, **HTMX)
+    assert first.status_code == 200
+    assert again.status_code == 422
+    assert "sent twice" in again.content.decode()
+    assert TillMovement.objects.filter(kind="cash_in").count() == 1

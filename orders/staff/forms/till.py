@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django import forms
 
+from omnistore.staff.once import SentOnceForm
 from orders.models import TillMovementKind
 from orders.selectors.till import counted_total, denominations
 
@@ -79,7 +80,7 @@ class CloseForm(CountForm):
     )
 
 
-class CashMoveForm(forms.Form):
+class CashMoveForm(SentOnceForm):
     kind = forms.ChoiceField(
         label="Movement",
         choices=[

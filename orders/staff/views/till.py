@@ -18,6 +18,7 @@ from omnistore.approvals.views import ask_manager, given_approvals
 from omnistore.core.exceptions import ApplicationError
 from omnistore.staff.auth import require_store, staff_required
 from omnistore.staff.htmx import INVALID, add_service_error, is_partial, redirect_to
+from omnistore.staff.once import claim, give_back
 from orders.models import Register
 from orders.selectors.till import (
     expected_cash,
@@ -137,10 +138,11 @@ def till_cash(request):
     store = require_store(request)
     session = _device_session(request, store)
     form = CashMoveForm(request.POST)
-    if form.is_valid():
+    if form.is_valid() and claim(request, form):
         try:
             move_cash(session=session, actor=request.user, **form.cleaned_data)
         except ApplicationError as error:
+            give_back(request, form)
             add_service_error(form, error)
         else:
             return _done(request)

@@ -99,7 +99,18 @@
   function snapshot(form) {
     var values = {};
     new FormData(form).forEach(function (value, key) { values[key] = value; });
+    // Each scan is its own receipt: its own once-only token, so the server takes
+    // every scan once (and a resent one not again).
+    if ("once" in values) { values.once = freshToken(); }
     return values;
+  }
+
+  function freshToken() {
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) {
+      return ("0" + b.toString(16)).slice(-2);
+    }).join("");
   }
 
   function enqueue(form, values) {
