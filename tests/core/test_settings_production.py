@@ -29,6 +29,22 @@ def check(**env):
     )
 
 
+def production_python(script: str) -> subprocess.CompletedProcess:
+    """``script`` run by Python with the production settings (no database used)."""
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=settings.BASE_DIR,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "omnistore.settings.production",
+            "SECRET_KEY": "x" * 60,
+            "CACHE_URL": "redis://127.0.0.1:1/1",
+        },
+        capture_output=True,
+        text=True,
+    )
+
+
 def test_the_system_checks_pass_under_the_production_settings():
     run = check(REDIS_URL="redis://127.0.0.1:1/0")
     assert run.returncode == 0, run.stderr[-2000:]
@@ -42,22 +58,9 @@ def test_production_refuses_to_start_without_a_shared_cache():
 
 
 def test_production_serves_static_files_through_whitenoise():
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from django.conf import settings as s; "
-            "print(s.MIDDLEWARE[1]); print(s.STORAGES['staticfiles']['BACKEND'])",
-        ],
-        cwd=settings.BASE_DIR,
-        env={
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "omnistore.settings.production",
-            "SECRET_KEY": "x" * 60,
-            "CACHE_URL": "redis://127.0.0.1:1/1",
-        },
-        capture_output=True,
-        text=True,
+    run = production_python(
+        "from django.conf import settings as s; "
+        "print(s.MIDDLEWARE[1]); print(s.STORAGES['staticfiles']['BACKEND'])"
     )
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.split() == [
@@ -74,17 +77,6 @@ def test_production_answers_the_api_in_json_only():
         "from rest_framework.settings import api_settings as a; "
         "print(*[c.__name__ for c in a.DEFAULT_RENDERER_CLASSES])"
     )
-    run = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=settings.BASE_DIR,
-        env={
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "omnistore.settings.production",
-            "SECRET_KEY": "x" * 60,
-            "CACHE_URL": "redis://127.0.0.1:1/1",
-        },
-        capture_output=True,
-        text=True,
-    )
+    run = production_python(script)
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.split() == ["JSONRenderer"]
