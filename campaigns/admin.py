@@ -30,6 +30,7 @@ from campaigns.services.campaigns import (
 from campaigns.services.segments import create_segment, update_segment
 from omnistore.accounts.scoping import ShopScopedAdmin
 from omnistore.core.charts import bar_chart
+from omnistore.core.digits import is_digits
 from omnistore.core.exceptions import ApplicationError
 from omnistore.core.replica import on_replica, reads_from_replica
 
@@ -321,7 +322,7 @@ class CampaignAdmin(ShopScopedAdmin, SimpleHistoryAdmin):
             raise PermissionDenied
         ids = None
         chosen = request.GET.get("campaign", "")
-        if chosen.isascii() and chosen.isdigit():
+        if is_digits(chosen):
             ids = [int(chosen)]
         report = campaign_report(campaign_ids=ids)
         shown = report.campaigns[:25]

@@ -26,6 +26,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Greatest, Upper
 
+from omnistore.core.digits import is_digits
+
 from .images import image_urls
 from .models import (
     Location,
@@ -556,7 +558,7 @@ def find_variants(*, query: str, limit: int = 30) -> list[Variant]:
         return []
     found = Variant.objects.filter(active=True, product__active=True)
     for word in words:
-        if word.upper() in LETTER_SIZES or (word.isascii() and word.isdigit()):
+        if word.upper() in LETTER_SIZES or is_digits(word):
             match = Q(size__iexact=word) | Q(sku__iexact=word)
         else:
             match = (

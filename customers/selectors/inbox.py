@@ -17,6 +17,7 @@ from customers.models import (
     WishlistItem,
 )
 from omnistore.accounts.scoping import shop_ids
+from omnistore.core.digits import is_digits
 from omnistore.core.exceptions import NotFound
 
 UNREAD = Q(messages__direction=MessageDirection.IN, messages__read_at__isnull=True)
@@ -112,7 +113,7 @@ def customer_conversations(customer: Customer) -> QuerySet[Conversation]:
 
 def customer_conversation(customer: Customer, conversation_id) -> Conversation:
     found = None
-    if str(conversation_id).isascii() and str(conversation_id).isdigit():
+    if is_digits(conversation_id):
         found = customer_conversations(customer).filter(pk=conversation_id).first()
     if found is None:
         raise NotFound("Conversation not found.")
@@ -149,7 +150,7 @@ def staff_inbox(user) -> QuerySet[Conversation]:
 def staff_conversation(user, conversation_id) -> Conversation:
     """One thread the staff member may read, with its messages; else 404."""
     found = None
-    if str(conversation_id).isascii() and str(conversation_id).isdigit():
+    if is_digits(conversation_id):
         found = (
             staff_inbox(user)
             .prefetch_related(_messages_prefetch())

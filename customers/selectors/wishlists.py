@@ -13,6 +13,7 @@ from customers.models import (
 )
 from inventory import selectors as inventory_selectors
 from inventory.models import Location
+from omnistore.core.digits import is_digits
 from omnistore.core.exceptions import NotFound
 
 # The outbox topic of a list shared by email: its payload names the recipient and
@@ -71,7 +72,7 @@ def wishlist_for_customer(customer: Customer, wishlist_id) -> Wishlist:
     """One open list of this customer; anyone else's (or an archived one) is not
     found."""
     wishlist = None
-    if str(wishlist_id).isascii() and str(wishlist_id).isdigit():
+    if is_digits(wishlist_id):
         wishlist = customer_wishlists(customer).filter(pk=wishlist_id).first()
     if wishlist is None:
         raise NotFound("Wishlist not found.")

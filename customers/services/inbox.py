@@ -33,6 +33,7 @@ from customers.services.timeline import record_event
 from omnistore.core import outbox
 from omnistore.core.actors import acting_user
 from omnistore.core.channels import Channel
+from omnistore.core.digits import is_digits
 from omnistore.core.exceptions import Conflict, NotFound, ValidationFailed
 
 logger = logging.getLogger(__name__)
@@ -77,7 +78,7 @@ def _customer_item(customer: Customer, item_id) -> WishlistItem:
     """An active item on one of the customer's open lists; anyone else's is 404."""
     pk = item_id.pk if isinstance(item_id, WishlistItem) else item_id
     item = None
-    if str(pk).isascii() and str(pk).isdigit():
+    if is_digits(pk):
         item = (
             WishlistItem.objects.select_related(
                 "variant", "added_by_staff__store", "added_at_location"

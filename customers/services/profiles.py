@@ -19,6 +19,7 @@ from customers.services.timeline import (
     record_event,
 )
 from inventory.models import Category, Location, LocationKind
+from omnistore.core.digits import is_digits
 from omnistore.core.exceptions import Conflict, ValidationFailed
 from omnistore.core.vat import check_vat_number
 
@@ -83,7 +84,7 @@ def _clean_store(value) -> Location | None:
         return None
     pk = value.pk if isinstance(value, Location) else value
     store = None
-    if str(pk).isascii() and str(pk).isdigit():
+    if is_digits(pk):
         shops = Location.objects.filter(kind=LocationKind.SHOP, active=True)
         store = shops.filter(pk=pk).first()
     if store is None:

@@ -33,6 +33,7 @@ from inventory import selectors as inventory_selectors
 from inventory.models import Variant
 from omnistore.core import outbox
 from omnistore.core.actors import acting_user
+from omnistore.core.digits import is_digits
 from omnistore.core.exceptions import Conflict, NotFound, ValidationFailed
 
 # list moved by a merge is written on the survivor. An item added by an associate is
@@ -119,7 +120,7 @@ def _clean_wishlist_note(note) -> str:
 def _wishlist_variant(variant) -> Variant:
     pk = variant.pk if isinstance(variant, Variant) else variant
     found = None
-    if str(pk).isascii() and str(pk).isdigit():
+    if is_digits(pk):
         found = (
             Variant.objects.select_related("product")
             .filter(pk=pk, active=True, product__active=True)
@@ -356,7 +357,7 @@ def remove_wishlist_item(
     staff, location = _acting_staff_at(actor, location)
     customer, wishlist = _lock_wishlist(wishlist)
     item = None
-    if str(item_id).isascii() and str(item_id).isdigit():
+    if is_digits(item_id):
         item = (
             wishlist.items.select_related("variant__product")
             .filter(pk=item_id, removed_at__isnull=True)

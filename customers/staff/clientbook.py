@@ -20,6 +20,7 @@ from customers.selectors.team import team_members
 from customers.services.clientbook import assign_associate, check_assignment
 from customers.services.tasks import create_manual_task
 from omnistore.accounts.scoping import shop_ids
+from omnistore.core.digits import is_digits
 from omnistore.core.exceptions import ApplicationError
 from omnistore.staff.auth import current_store, staff_required
 from omnistore.staff.htmx import INVALID, add_service_error, is_partial
@@ -35,7 +36,7 @@ def _book_owner(request):
     wanted = request.GET.get("associate", "")
     if not wanted or wanted == str(user.pk):
         return user
-    if not user.is_manager or not (wanted.isascii() and wanted.isdigit()):
+    if not user.is_manager or not is_digits(wanted):
         raise Http404("No such associate.")
     owner = team_members(shop_ids(user)).filter(pk=int(wanted)).first()
     if owner is None:

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 
 from inventory import selectors
 from inventory.models import MovementReason, Transfer, Variant
+from omnistore.core.digits import is_digits
 from omnistore.core.exceptions import ApplicationError, InsufficientStock
 from omnistore.staff.once import SentOnceForm
 
@@ -138,10 +139,7 @@ def parse_transfer_lines(text: str) -> list[tuple[Variant, int]]:
             )
             continue
         code, qty_text = tokens[0], tokens[1] if len(tokens) == 2 else "1"
-        if (
-            not (qty_text.isascii() and qty_text.isdigit())
-            or not 0 < int(qty_text) <= MAX_UNITS
-        ):
+        if not is_digits(qty_text) or not 0 < int(qty_text) <= MAX_UNITS:
             errors.append(
                 f"Line {number}: “{qty_text}” is not a quantity "
                 f"(a whole number from 1 to {MAX_UNITS})."

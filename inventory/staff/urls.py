@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import low_stock, views
+from . import low_stock, transfers, views
 
 urlpatterns = [
     path("", views.stock_lookup, name="stock_lookup"),
@@ -12,13 +12,17 @@ urlpatterns = [
     path("count/", views.stock_count, name="stock_count"),
     path("low/", low_stock.low_stock, name="low_stock"),
     path("low/seen/", low_stock.low_stock_seen, name="low_stock_seen"),
-    path("transfers/", views.transfer_list, name="transfer_list"),
-    path("transfers/new/", views.transfer_create, name="transfer_create"),
-    path("transfers/<int:pk>/", views.transfer_detail, name="transfer_detail"),
-    path("transfers/<int:pk>/ship/", views.transfer_ship, name="transfer_ship"),
+    path("transfers/", transfers.transfer_list, name="transfer_list"),
+    path("transfers/new/", transfers.transfer_create, name="transfer_create"),
+    path("transfers/<int:pk>/", transfers.transfer_detail, name="transfer_detail"),
+    path("transfers/<int:pk>/ship/", transfers.transfer_ship, name="transfer_ship"),
     path(
-        "transfers/<int:pk>/receive/", views.transfer_receive, name="transfer_receive"
+        "transfers/<int:pk>/receive/",
+        transfers.transfer_receive,
+        name="transfer_receive",
     ),
-    path("transfers/<int:pk>/cancel/", views.transfer_cancel, name="transfer_cancel"),
-    path("transfers/<int:pk>/close/", views.transfer_close, name="transfer_close"),
+    path(
+        "transfers/<int:pk>/cancel/", transfers.transfer_cancel, name="transfer_cancel"
+    ),
+    path("transfers/<int:pk>/close/", transfers.transfer_close, name="transfer_close"),
 ]

@@ -34,6 +34,7 @@ from omnistore.approvals.services.approvals import (
     request_approval,
 )
 from omnistore.approvals.services.pins import set_pin
+from omnistore.core.digits import is_digits
 from omnistore.core.exceptions import ApplicationError
 from omnistore.staff.auth import staff_required
 from omnistore.staff.htmx import INVALID, add_service_error, is_partial
@@ -51,7 +52,7 @@ def given_approvals(request) -> list[int]:
     """The approvals the asking screen sends back with the original form."""
     ids = []
     for value in request.POST.getlist("approval"):
-        if (value.isascii() and value.isdigit()) and len(value) < 19:
+        if is_digits(value) and len(value) < 19:
             ids.append(int(value))
     return ids
 

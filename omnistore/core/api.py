@@ -13,6 +13,8 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
+from omnistore.core.digits import is_digits
+
 from .db import LARGEST_KEY
 from .dberrors import RETRY_AFTER_SECONDS, retryable
 from .exceptions import ApplicationError
@@ -102,7 +104,7 @@ def _positive_int(raw: str, name: str) -> int:
         value = int(raw)
     except (TypeError, ValueError):
         value = 0
-    if value < 1 or not (raw.strip().isdigit() and raw.strip().isascii()):
+    if value < 1 or not is_digits(raw.strip()):
         raise serializers.ValidationError({name: ["A whole number from 1."]})
     return value
 

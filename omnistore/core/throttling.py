@@ -1,6 +1,7 @@
 """API rate limits. Kept apart from the views: DRF imports the throttle classes named
 in the settings while its views module loads."""
 
+from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from .cache import require_cache
@@ -50,6 +51,4 @@ class ThrottledPosts:
     def get_throttles(self):
         if self.request.method == "POST":
             return super().get_throttles()
-        from rest_framework.settings import api_settings
-
         return [throttle() for throttle in api_settings.DEFAULT_THROTTLE_CLASSES]

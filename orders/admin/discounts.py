@@ -17,6 +17,7 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from omnistore.accounts.scoping import ShopScopedAdmin
+from omnistore.core.digits import is_digits
 from omnistore.core.exceptions import ApplicationError
 from orders.admin.base import ReadOnlyAdmin, ReadOnlyInline, through
 from orders.models import DiscountCode, DiscountKind, DiscountRedemption
@@ -185,7 +186,7 @@ class DiscountCodeAdmin(ShopScopedAdmin, SimpleHistoryAdmin):
             request, queryset, search_term
         )
         term = search_term.strip()
-        if term.isascii() and term.isdigit():
+        if is_digits(term):
             results = results | queryset.filter(campaign_id=int(term))
         return results, may_have_duplicates
 

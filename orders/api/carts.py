@@ -24,6 +24,7 @@ from rest_framework.views import APIView
 from customers.selectors.inbox import shared_wishlist_associates
 from omnistore.core.api import MAX_ID, InputSerializer, TextField
 from omnistore.core.channels import is_online
+from omnistore.core.digits import is_digits
 from omnistore.core.exceptions import ValidationFailed
 from orders.models import FulfilmentMethod
 from orders.selectors.carts import (
@@ -319,7 +320,7 @@ def _store_id(raw: str | None) -> int | None:
     refused, whatever the fulfilment."""
     if raw is None:
         return None
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_ID:
+    if not is_digits(raw) or not 1 <= int(raw) <= MAX_ID:
         raise ValidationFailed(
             "Unknown shop.", extra={"store": ["A shop id, a whole number from 1."]}
         )

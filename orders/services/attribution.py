@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from omnistore.core.channels import Channel
+from omnistore.core.digits import is_digits
 from omnistore.core.exceptions import Conflict, NotFound, ValidationFailed
 from orders.models import Cart, CartLine, CartStatus
 from orders.selectors.attribution import shop_associates
@@ -18,15 +19,14 @@ def set_line_helper(*, cart: Cart, line_id, helper_id, location) -> CartLine:
     if cart.channel != Channel.STORE or cart.status != CartStatus.OPEN:
         raise Conflict("Only an open sale at the counter names who helped.")
     line = None
-    if str(line_id).isascii() and str(line_id).isdigit():
+    if is_digits(line_id):
         line = (
             CartLine.objects.select_for_update().filter(cart=cart, pk=line_id).first()
         )
     if line is None:
         raise NotFound("This line is not in the basket.")
     if helper_id is not None and not (
-        (str(helper_id).isascii() and str(helper_id).isdigit())
-        and shop_associates(location).filter(pk=helper_id).exists()
+        is_digits(helper_id) and shop_associates(location).filter(pk=helper_id).exists()
     ):
         raise ValidationFailed(
             "Pick an associate of this shop.",

@@ -27,6 +27,7 @@ from omnistore.approvals.services.approvals import check_approval
 from omnistore.core import outbox
 from omnistore.core.actors import acting_user
 from omnistore.core.db import moved_by
+from omnistore.core.digits import is_digits
 from omnistore.core.exceptions import Conflict, ValidationFailed
 from orders.models import (
     GIFT_CARD_EMAIL_TOPIC,
@@ -67,7 +68,7 @@ def new_pin() -> str:
 def check_pin(pin) -> str:
     """A card's PIN as typed: 4 to 8 digits."""
     pin = str(pin or "").strip()
-    if not (pin.isascii() and pin.isdigit()) or not 4 <= len(pin) <= 8:
+    if not is_digits(pin) or not 4 <= len(pin) <= 8:
         raise ValidationFailed(
             "A PIN is 4 to 8 digits.", extra={"pin": ["4-8 digits."]}
         )

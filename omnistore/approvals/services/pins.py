@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from omnistore.approvals.models import APPROVE_PERMISSION, ApprovalPin
+from omnistore.core.digits import is_digits
 from omnistore.core.exceptions import (
     ApplicationError,
     PermissionDenied,
@@ -42,7 +43,7 @@ def set_pin(*, user, pin: str, now: datetime | None = None) -> ApprovalPin:
     if not user.has_perm(APPROVE_PERMISSION):
         raise PermissionDenied("Only managers who approve need a PIN.")
     pin = (pin or "").strip()
-    if not (pin.isascii() and pin.isdigit()) or len(pin) not in PIN_LENGTHS:
+    if not is_digits(pin) or len(pin) not in PIN_LENGTHS:
         raise ValidationFailed(
             "A PIN is 4 to 8 digits.", extra={"pin": ["4 to 8 digits."]}
         )
