@@ -130,12 +130,13 @@ def seed_order_history(cur) -> None:
     cur.execute(
         "INSERT INTO orders_order (number, customer_id, channel, placing_location_id,"
         " staff_member_id, status, fulfilment_method, currency, subtotal, discount_total,"
-        " total, email, phone, idempotency_scope, idempotency_key, discount_code,"
+        " total, email, phone, idempotency_scope, idempotency_key,"
+        " idempotency_fingerprint, discount_code,"
         " attributed_campaign_id, loyalty_points, created_at, updated_at, pickup_code,"
         " ready_at, pickup_expires_at, reminder_sent_at, collected_at, shipped_at,"
         " delivered_at, cancelled_at)"
         " SELECT 'OS-H' || lpad(g::text, 9, '0'), c.min + g %% %s, 'web', NULL, NULL,"
-        " 'collected', 'pickup', 'EUR', 59.80, 0, 59.80, '', '', '', '', '', NULL, 59,"
+        " 'collected', 'pickup', 'EUR', 59.80, 0, 59.80, '', '', '', '', '', '', NULL, 59,"
         " now() - (g %% 700) * interval '1 day', now(), 'SEED01', now(), now(), NULL,"
         " now(), NULL, NULL, NULL"
         " FROM generate_series(1, %s) g, (SELECT min(id) FROM customers_customer) c",

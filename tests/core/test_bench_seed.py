@@ -1,0 +1,68 @@
+"""The checkout benchmark's data: its bulk load still fits the schema, and the flows
+it drives place orders on it."""
+
+import random
+import sys
+import uuid
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from orders.models import Order
+
+sys.path.append(str(settings.BASE_DIR / "bench"))
+
+import checkout_seed  # noqa: E402
+from checkout_flow import flow_requests  # noqa: E402
+
+SEEDED = r"^OS-H[0-9]{9}$"  # the history's numbers; placed ones are OS-XXXXX-XXXXX
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+
+
+@pytest.fixture
+def small(monkeypatch):
+    for name, value in {
+        "N_VARIANTS": 50,
+        "N_SHOPS": 4,
+        "N_CUSTOMERS": 30,
+        "N_ORDERS": 40,
+        "HOT": 10,
+    }.items():
+        monkeypatch.setattr(checkout_seed, name, value)
+    with connection.cursor() as cur:
+        checkout_seed.seed_catalogue(cur)
+        checkout_seed.seed_locations(cur)
+        checkout_seed.seed_stock(cur)
+    checkout_seed.seed_customers()
+    with connection.cursor() as cur:
+        checkout_seed.seed_order_history(cur)
+    return checkout_seed.flow_ids()
+
+
+def test_the_seeded_history_is_loaded_whole(small):
+    assert Order.objects.filter(number__regex=SEEDED).count() == 40
+    assert len(small["shops"]) == 4
+    assert len(small["hot"]) == 10
+
+
+@pytest.mark.parametrize("realistic", [False, True])
+def test_the_benchmark_flows_place_orders_on_the_seeded_data(small, client, realistic):
+    rng = random.Random(5)
+    kind = "application/json"
+    for _ in range(4):
+        lines, checkout = flow_requests(small, rng, realistic=realistic)
+        token = client.post("/api/v1/cart/", content_type=kind).json()["token"]
+        added = client.post(
+            "/api/v1/cart/lines/", lines, content_type=kind, HTTP_X_CART_TOKEN=token
+        )
+        assert added.status_code == 201, added.content
+        placed = client.post(
+            "/api/v1/checkout/",
+            checkout,
+            content_type=kind,
+            HTTP_X_CART_TOKEN=token,
+            HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()),
+        )
+        assert placed.status_code == 201, placed.content
+    assert Order.objects.exclude(number__regex=SEEDED).count() == 4
