@@ -73,10 +73,10 @@ def insert_order(cur, number: str, customer: int) -> int:
     cur.execute(
         "INSERT INTO orders_order (number, customer_id, channel, status,"
         " fulfilment_method, currency, subtotal, discount_total, total, email,"
-        " phone, idempotency_scope, idempotency_key, discount_code,"
-        " loyalty_points, created_at, updated_at, pickup_code)"
+        " phone, idempotency_scope, idempotency_key, idempotency_fingerprint,"
+        " discount_code, loyalty_points, created_at, updated_at, pickup_code)"
         " VALUES (%s, %s, 'web', 'placed', 'pickup', 'EUR', 20, 0, 20, '', '',"
-        " %s, %s, '', 0, now(), now(), '') RETURNING id",
+        " %s, %s, '', '', 0, now(), now(), '') RETURNING id",
         [number, customer, f"customer:{customer}", str(uuid.uuid4())],
     )
     return cur.fetchone()[0]

@@ -15,6 +15,7 @@ sys.path.append(str(settings.BASE_DIR / "bench"))
 
 import checkout_seed  # noqa: E402
 from checkout_flow import flow_requests  # noqa: E402
+from checkout_rawsql import write_order  # noqa: E402
 
 SEEDED = r"^OS-H[0-9]{9}$"  # the history's numbers; placed ones are OS-XXXXX-XXXXX
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
@@ -66,3 +67,11 @@ def test_the_benchmark_flows_place_orders_on_the_seeded_data(small, client, real
         )
         assert placed.status_code == 201, placed.content
     assert Order.objects.exclude(number__regex=SEEDED).count() == 4
+
+
+def test_the_raw_sql_comparison_writes_an_order_on_the_seeded_data(small):
+    customer = Order.objects.filter(number__regex=SEEDED).first().customer_id
+    with connection.cursor() as cur:
+        write_order(cur, "OS-RBENCH01", customer, small["shops"][0], small["hot"][:2])
+    order = Order.objects.get(number="OS-RBENCH01")
+    assert order.lines.count() == 2
