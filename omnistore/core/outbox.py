@@ -12,9 +12,10 @@ handler at once. Batch handlers only write to the database: what must leave the
 process (an email, an HTTP call) is enqueued as rows of its own and sent one per
 transaction, the send last, so a crash sends at most the one message in flight again.
 A batch that raises is rolled back and its messages are delivered one at a time, so
-one bad message is retried with back-off while the others go out. The rows of a topic
-registered ``ordered=False`` (they only wake another queue) go to its batch handler
-all at once per claim, so they never split the runs of the other topics.
+one bad message is retried with back-off while the others go out. Functions registered
+with ``@after_drain`` run at the end of every drain: a queue whose durable rows live
+in a table of their own (webhook deliveries) is woken there, with no outbox row of its
+own, by the drain its transaction's commit kicked.
 
 A handler that sends registers with ``prefetch``: ``@handler(topic, prefetch=load)``
 reads what every row of the topic in one claim needs at once (``load(payloads)``,
@@ -45,7 +46,7 @@ logger = logging.getLogger(__name__)
 _HANDLERS: dict[str, Callable[[dict], object]] = {}
 _BATCH_HANDLERS: dict[str, Callable[[list[dict]], object]] = {}
 _PREFETCH: dict[str, Callable[[list[dict]], object]] = {}
-_UNORDERED: set[str] = set()
+_AFTER_DRAIN: list[Callable[[], None]] = []
 # A failed delivery is tried again 30 s × 2ⁿ later, at most an hour apart, 30 times
 # in all: about a day, so a mail relay down overnight loses nothing. After that a row
 # waits for someone to send it again (the admin's "Send again").
@@ -65,7 +66,7 @@ def send_again(rows) -> int:
     with a fresh count of attempts, and a drain is started; returns how many."""
     count = rows.filter(processed_at__isnull=True).update(attempts=0, available_at=None)
     if count:
-        _kick_once_after_commit()
+        kick_after_commit()
     return count
 
 
@@ -87,7 +88,6 @@ def handler(topic: str, *, prefetch: Callable[[list[dict]], object] | None = Non
 
     def register(func):
         _BATCH_HANDLERS.pop(topic, None)
-        _UNORDERED.discard(topic)
         _HANDLERS[topic] = func
         if prefetch is None:
             _PREFETCH.pop(topic, None)
@@ -98,29 +98,31 @@ def handler(topic: str, *, prefetch: Callable[[list[dict]], object] | None = Non
     return register
 
 
-def batch_handler(topic: str, *, ordered: bool = True):
+def batch_handler(topic: str):
     """Register ``func(payloads)`` for a run of messages of ``topic``, oldest first.
 
     It only writes to the database (its transaction may be lost with the worker) and
     returns None when every message was handled, or one outcome per payload (None or
     a ``Retry``). When it raises, what it wrote is rolled back and each message of
-    the run is delivered alone (a batch of one). A topic whose messages need no
-    order against other topics' (``ordered=False``: a wake-up) is handled once per
-    claim, all its rows together, first; its rows then never split the runs of the
-    others.
+    the run is delivered alone (a batch of one).
     """
 
     def register(func):
         _HANDLERS.pop(topic, None)
         _PREFETCH.pop(topic, None)
         _BATCH_HANDLERS[topic] = func
-        if ordered:
-            _UNORDERED.discard(topic)
-        else:
-            _UNORDERED.add(topic)
         return func
 
     return register
+
+
+def after_drain(func: Callable[[], None]) -> Callable[[], None]:
+    """Register ``func()`` to run at the end of every drain, outside any
+    transaction, whatever the drain delivered (its failure is logged and ends
+    nothing else)."""
+    if func not in _AFTER_DRAIN:
+        _AFTER_DRAIN.append(func)
+    return func
 
 
 def enqueue(
@@ -132,12 +134,13 @@ def enqueue(
         message.save(force_insert=True)
     elif not insert_unless_duplicate(message):
         return None
-    _kick_once_after_commit()
+    kick_after_commit()
     return message
 
 
-def _kick_once_after_commit() -> None:
-    """One kick per commit, however many rows the transaction wrote: each kick is a
+def kick_after_commit() -> None:
+    """A drain started once the caller's transaction commits (at once outside one).
+    One kick per commit, however many rows the transaction wrote: each kick is a
     Redis round trip, and a hung Redis costs its timeout per kick."""
     connection = transaction.get_connection()
     if connection.in_atomic_block and any(
@@ -334,12 +337,8 @@ def _deliver_batch(run: list[OutboxMessage]) -> int:
 
 
 def _runs(rows: list[OutboxMessage]):
-    """The rows of each unordered topic together, first; then consecutive rows of
-    one batch topic together, every other row alone."""
-    for topic in sorted({m.topic for m in rows} & _UNORDERED):
-        yield [m for m in rows if m.topic == topic]
-    ordered = [m for m in rows if m.topic not in _UNORDERED]
-    for topic, group in groupby(ordered, key=lambda message: message.topic):
+    """Consecutive rows of one batch topic together, every other row alone."""
+    for topic, group in groupby(rows, key=lambda message: message.topic):
         if topic in _BATCH_HANDLERS:
             yield list(group)
         else:
@@ -371,6 +370,11 @@ def drain(*, limit: int = 200) -> int:
                 delivered += _deliver_alone(run[0], loaded)
     if taken >= limit:  # more may wait behind this batch
         _kick()
+    for func in _AFTER_DRAIN:
+        try:
+            func()
+        except Exception:
+            logger.exception("outbox: %s failed after a drain", func.__name__)
     return delivered
 
 

@@ -1,5 +1,6 @@
-"""Events out: signed webhooks, delivered through the outbox so they survive a broker
-outage and are retried with back-off when the subscriber fails.
+"""Events out: signed webhooks, written as delivery rows in the transaction that raised
+them, so they survive a broker outage, and retried with back-off when the subscriber
+fails.
 
 The body is JSON ``{"id", "type", "created_at", "data"}``; the signature header is
 ``X-Omnistore-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">`` so a
@@ -35,9 +36,9 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from . import netguard, outbox
+from .db import connection_for, db_value, load
 from .models import WebhookDelivery, WebhookEndpoint
 
-TOPIC = "core.webhook"
 logger = logging.getLogger(__name__)
 
 _endpoints: tuple[float, list[WebhookEndpoint]] | None = None
@@ -145,28 +146,12 @@ def gathered():
         _wake_after_commit(deliveries)
 
 
-class _Wake:
-    """Marks the transaction that queued a wake-up row already (the callback of a
-    savepoint rolled back is dropped with it, so its row is queued again)."""
-
-    def __call__(self) -> None:
-        pass
-
-
 def _wake_after_commit(deliveries: list[int]) -> None:
-    """One outbox row per transaction wakes the webhook worker for every delivery
-    the transaction queued: the row's handler starts one attempt per due delivery,
-    as a row per delivery did, for one INSERT per transaction."""
-    connection = transaction.get_connection()
-    if connection.in_atomic_block and any(
-        isinstance(func, _Wake) for _, func, *_ in connection.run_on_commit
-    ):
-        return
-    outbox.enqueue(
-        TOPIC, {"delivery_id": deliveries[0]}, dedupe_key=f"webhook:{deliveries[0]}"
-    )
-    if connection.in_atomic_block:
-        transaction.on_commit(_Wake())
+    """The webhook worker is woken by the drain the commit kicks (once per commit,
+    whatever else the transaction queued): no outbox row of its own, the delivery
+    rows are the durable state. Should the kick or the task be lost, the periodic
+    ``deliver_webhooks`` makes the calls."""
+    outbox.kick_after_commit()
 
 
 def _insert_deliveries(events: list[tuple[list[int], str, object]]) -> list[int]:
@@ -269,7 +254,7 @@ def _give_up(delivery: WebhookDelivery, reason: str) -> None:
 
 # --- Delivery: a queue of its own, no transaction open during a call ---------------
 #
-# The outbox row of a delivery only wakes the webhook worker (queue ``webhooks``); the
+# The drain that a commit kicks wakes the webhook worker (queue ``webhooks``); the
 # delivery row is the durable state. A worker claims up to ``BATCH`` due deliveries in
 # one short transaction (their ``next_attempt_at`` moves past one call's timeout, so
 # no other worker takes them), calls the endpoints one after the other with no
@@ -291,14 +276,15 @@ _SETTLED = ["attempts", "response_status", "last_error", "status"] + [
 ]
 
 
-@outbox.batch_handler(TOPIC, ordered=False)
-def wake_webhook_worker(payloads: list[dict]) -> None:
-    """The wake-up rows of one drain: one delivery task per ``BATCH`` deliveries due
-    now (at least one, at most ``WAKE_LIMIT / BATCH``), started after the rows are
-    marked."""
+@outbox.after_drain
+def wake_webhook_worker() -> None:
+    """At the end of every drain: one delivery task per ``BATCH`` deliveries due now
+    (at most ``WAKE_LIMIT / BATCH``), none when nothing is due; once what the
+    caller holds commits (a drain runs in none: at once)."""
     due = _due(timezone.now()).values_list("pk", flat=True)[:WAKE_LIMIT]
-    tasks = max(1, -(-len(due) // BATCH))
-    transaction.on_commit(lambda: _wake(tasks))
+    if due:
+        tasks = -(-len(due) // BATCH)
+        transaction.on_commit(lambda: _wake(tasks))
 
 
 def _wake(tasks: int = 1) -> None:
@@ -322,31 +308,79 @@ def _claim_until(now):
 def _claim(limit: int = 1, delivery_id: int | None = None) -> list[WebhookDelivery]:
     """Up to ``limit`` due deliveries (or ``delivery_id`` when due), oldest first,
     locked past other workers and claimed in one transaction; those whose endpoint
-    was switched off are recorded as failed instead."""
+    was switched off are recorded as failed instead. Two kept statements: the
+    locking read of the deliveries with their endpoints, the claim's ``UPDATE``."""
     now = timezone.now()
-    with transaction.atomic():
-        rows = (
-            _due(now)
-            .select_for_update(skip_locked=True, of=("self",))
-            .select_related("endpoint")
-            .order_by("id")
-        )
-        if delivery_id is not None:
-            rows = rows.filter(pk=delivery_id)
-        claimed = list(rows[:limit])
+    connection = connection_for(WebhookDelivery)
+    params = [_stamp(now, connection), *([delivery_id] if delivery_id else []), limit]
+    with transaction.atomic(using=connection.alias):
+        claimed = []
+        for delivery, endpoint in load(
+            [(WebhookDelivery, "d"), (WebhookEndpoint, "e")],
+            _claim_tail(connection, delivery_id is not None),
+            params,
+        ):
+            delivery.endpoint = endpoint
+            claimed.append(delivery)
         live = [d for d in claimed if d.endpoint.active]
         for delivery in claimed:
             if not delivery.endpoint.active:
                 _give_up(delivery, "Endpoint switched off: not delivered.")
         if live:
             until = _claim_until(now)
-            WebhookDelivery.objects.filter(pk__in=[d.pk for d in live]).update(
-                attempts=F("attempts") + 1, next_attempt_at=until
+            _update(
+                connection,
+                '"attempts" = "attempts" + 1, "next_attempt_at" = %s',
+                [_stamp(until, connection)],
+                [d.pk for d in live],
             )
             for delivery in live:
                 delivery.attempts += 1
                 delivery.next_attempt_at = until
     return claimed
+
+
+_TAILS: dict[tuple, str] = {}
+
+
+def _claim_tail(connection, one: bool) -> str:
+    """The claim's ``FROM ... WHERE ...``: due pending rows (the partial index's
+    condition written out, so the planner can use it), locked past other workers
+    where the database can."""
+    key = (connection.alias, one)
+    tail = _TAILS.get(key)
+    if tail is None:
+        quote = connection.ops.quote_name
+        lock = ""
+        if connection.features.has_select_for_update_skip_locked:
+            lock = " FOR UPDATE OF d SKIP LOCKED"
+        tail = (
+            f"FROM {quote(WebhookDelivery._meta.db_table)} d "
+            f"JOIN {quote(WebhookEndpoint._meta.db_table)} e ON e.id = d.endpoint_id "
+            f"WHERE d.status = '{WebhookDelivery.Status.PENDING.value}' "
+            "AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= %s)"
+            + (" AND d.id = %s" if one else "")
+            + f" ORDER BY d.id LIMIT %s{lock}"
+        )
+        _TAILS[key] = tail
+    return tail
+
+
+def _stamp(value, connection):
+    return db_value(WebhookDelivery._meta.get_field("created_at"), value, connection)
+
+
+def _update(connection, assignments: str, params: list, pks: list[int]) -> int:
+    """``UPDATE`` the deliveries ``pks`` (hand-written ``assignments``): the ORM's
+    query building cost more than the call it records."""
+    table = connection.ops.quote_name(WebhookDelivery._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {assignments} "
+            f"WHERE id IN ({', '.join(['%s'] * len(pks))})",
+            [*params, *pks],
+        )
+        return cursor.rowcount
 
 
 def _still_held(deliveries: list[WebhookDelivery]):
@@ -495,10 +529,18 @@ def _settle(deliveries: list[WebhookDelivery]) -> None:
             delivery.next_attempt_at = now + outbox.retry_delay(delivery.attempts)
         key = tuple(getattr(delivery, name) for name in _SETTLED)
         same.setdefault(key, []).append(delivery.pk)
+    if not same:
+        return
+    connection = connection_for(WebhookDelivery)
+    fields = [WebhookDelivery._meta.get_field(name) for name in _SETTLED]
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
     for values, pks in same.items():
-        WebhookDelivery.objects.filter(pk__in=pks).update(
-            **dict(zip(_SETTLED, values, strict=True))
-        )
+        prepared = [
+            db_value(f, value, connection)
+            for f, value in zip(fields, values, strict=True)
+        ]
+        _update(connection, assignments, prepared, pks)
 
 
 def deliver_again(rows) -> int:

@@ -15,7 +15,6 @@ from customers.selectors.wishlists import WISHLIST_SHARE_TOPIC
 from customers.services.appointments import REMINDER_TOPIC
 from customers.services.inbox import REPLY_TOPIC
 from customers.services.verification import TOPIC as VERIFICATION_TOPIC
-from omnistore.core.webhooks import TOPIC as WEBHOOK_TOPIC
 from orders.emails import RETURN_TOPIC
 from orders.emails import TOPIC as RECEIPT_TOPIC
 from orders.models.giftcards import GIFT_CARD_EMAIL_TOPIC
@@ -26,7 +25,6 @@ TOPICS = {
     REMINDER_TOPIC,
     REPLY_TOPIC,
     VERIFICATION_TOPIC,
-    WEBHOOK_TOPIC,
     RETURN_TOPIC,
     RECEIPT_TOPIC,
     GIFT_CARD_EMAIL_TOPIC,
@@ -41,7 +39,8 @@ from omnistore.celery import app
 app.loader.import_default_modules()
 from omnistore.core import outbox
 print(json.dumps({"tasks": sorted(app.tasks),
-                  "topics": sorted([*outbox._HANDLERS, *outbox._BATCH_HANDLERS])}))
+                  "topics": sorted([*outbox._HANDLERS, *outbox._BATCH_HANDLERS]),
+                  "after_drain": [f.__name__ for f in outbox._AFTER_DRAIN]}))
 """
 
 
@@ -58,7 +57,7 @@ def worker_knows() -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def test_a_worker_knows_every_beat_task_and_every_outbox_topic():
+def test_a_worker_knows_every_beat_task_every_outbox_topic_and_what_follows_a_drain():
     known = worker_knows()
     unknown = {
         name: entry["task"]
@@ -68,3 +67,4 @@ def test_a_worker_knows_every_beat_task_and_every_outbox_topic():
     assert unknown == {}
     assert "inventory.tasks.sweep_low_stock" in known["tasks"]
     assert TOPICS - set(known["topics"]) == set()
+    assert known["after_drain"] == ["wake_webhook_worker"]

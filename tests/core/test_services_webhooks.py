@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.db import transaction
 
-from omnistore.core import webhooks
+from omnistore.core import outbox, webhooks
 from omnistore.core.models import OutboxMessage, WebhookDelivery, WebhookEndpoint
 
 SECRET = "s3cret-key"
@@ -95,8 +95,7 @@ def test_refused_delivery_is_kept_and_retried_until_accepted(receiver):
     assert delivery.status == WebhookDelivery.Status.PENDING
     assert delivery.attempts == 1 and delivery.response_status == 500
     assert delivery.next_attempt_at is not None  # the back-off
-    # The outbox row only woke the webhook worker; the delivery row keeps the state.
-    assert OutboxMessage.objects.get(topic=webhooks.TOPIC).processed_at is not None
+    assert not OutboxMessage.objects.exists()  # the delivery row keeps the state
     assert webhooks.deliver_webhooks() == 0  # not due yet
 
     # The back-off has passed: the periodic task tries again and the subscriber accepts.
@@ -197,19 +196,22 @@ def test_orders_and_customers_announce_their_lifecycle():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_one_wake_up_row_per_transaction_delivers_every_event_it_raised(receiver):
+def test_a_transactions_events_are_delivered_through_the_drain_its_commit_kicks(
+    receiver,
+):
     WebhookEndpoint.objects.create(name="erp", url=receiver.url, secret=SECRET)
     WebhookEndpoint.objects.create(name="crm", url=receiver.url, secret=SECRET)
     with transaction.atomic():
         webhooks.emit("customer.created", {"customer_id": 1})
         webhooks.emit("stock.changed", {"movements": []})
         webhooks.emit("order.placed", {"number": "OS-1"})
-    with transaction.atomic():  # a second transaction: a row of its own
+    with transaction.atomic():  # a transaction with nothing else to drain
         webhooks.emit("order.cancelled", {"number": "OS-1"})
 
     assert WebhookDelivery.objects.count() == 8
-    assert OutboxMessage.objects.filter(topic=webhooks.TOPIC).count() == 2
-    # The drain of both rows (in the test, tasks run at once) delivers all eight.
+    assert not OutboxMessage.objects.exists()  # the delivery rows are the state
+    # Each commit kicked a drain, which woke the webhook worker (in the test, tasks
+    # run at once): all eight delivered, once each.
     assert not WebhookDelivery.objects.exclude(status="delivered").exists()
     events = ["customer.created", "stock.changed", "order.placed", "order.cancelled"]
     assert sorted(r["headers"]["X-Omnistore-Event"] for r in receiver.requests) == (
@@ -218,7 +220,7 @@ def test_one_wake_up_row_per_transaction_delivers_every_event_it_raised(receiver
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_rolled_back_savepoint_takes_its_wake_up_row_and_a_later_event_writes_one(
+def test_an_event_in_a_rolled_back_savepoint_is_dropped_and_a_later_one_delivered(
     receiver,
 ):
     WebhookEndpoint.objects.create(name="erp", url=receiver.url, secret=SECRET)
@@ -234,7 +236,22 @@ def test_a_rolled_back_savepoint_takes_its_wake_up_row_and_a_later_event_writes_
     [delivery] = WebhookDelivery.objects.all()
     assert delivery.event_type == "order.placed"
     assert delivery.status == WebhookDelivery.Status.DELIVERED
-    assert OutboxMessage.objects.filter(topic=webhooks.TOPIC).count() == 1
+    assert [r["headers"]["X-Omnistore-Event"] for r in receiver.requests] == [
+        "order.placed"
+    ]
+
+
+@pytest.mark.django_db
+def test_a_drain_wakes_the_webhook_worker_for_the_deliveries_due(
+    receiver, django_capture_on_commit_callbacks
+):
+    WebhookEndpoint.objects.create(name="erp", url=receiver.url, secret=SECRET)
+    _queue(webhooks.BATCH + 1)  # committed by the test's end only: no kick yet
+    assert not receiver.requests
+    with django_capture_on_commit_callbacks(execute=True):
+        outbox.drain()  # a drain (the periodic one here) with no row of its own
+    assert len(receiver.requests) == webhooks.BATCH + 1
+    assert not WebhookDelivery.objects.exclude(status="delivered").exists()
 
 
 def _queue(count: int) -> None:
@@ -450,7 +467,6 @@ def test_events_gathered_in_a_transaction_are_queued_together_in_their_order():
         ("order.created", erp.pk),
         ("order.created", crm.pk),
     ]
-    assert OutboxMessage.objects.filter(topic=webhooks.TOPIC).count() == 1
 
 
 @pytest.mark.django_db
@@ -461,4 +477,3 @@ def test_a_gathered_event_of_a_transaction_that_fails_is_never_queued():
         raise RuntimeError("the checkout failed")
 
     assert not WebhookDelivery.objects.exists()
-    assert not OutboxMessage.objects.filter(topic=webhooks.TOPIC).exists()

@@ -290,9 +290,8 @@ def test_a_drain_of_placed_orders_costs_a_fixed_batch_and_a_fixed_cost_per_recei
     what the receipts show; each receipt then leaves in a short transaction of its
     own (its send last), so a worker lost mid-drain sends no receipt twice: per order,
     its receipt row queued, then a timeline entry and the row marked, in a savepoint
-    here (a transaction in the worker). A webhook subscriber adds one row per order
-    that wakes the webhook worker: all of a drain's are handled at once (4 queries)
-    and do not split the batch of placed orders between them. (The batch reads its
+    here (a transaction in the worker). A webhook subscriber adds no outbox row: the
+    drain ends by looking for due deliveries once, subscriber or not. (The batch reads its
     customers' loyalty tiers in one aggregate query and learns their sizes again.)"""
     if subscribed:
         WebhookEndpoint.objects.create(
@@ -301,14 +300,10 @@ def test_a_drain_of_placed_orders_costs_a_fixed_batch_and_a_fixed_cost_per_recei
     orders = []
     for n in range(count):
         orders.append(place(store, item, email=f"c{n % 5}@example.com"))
-        if subscribed:  # each checkout's own transaction queues its wake-up row;
-            # the test's one transaction keeps one, so the others are written here
-            outbox.enqueue("core.webhook", {"delivery_id": n}, dedupe_key=f"t:{n}")
-    wakes = OutboxMessage.objects.filter(topic="core.webhook").count()
-    assert wakes == (count + 1 if subscribed else 0)
+    assert OutboxMessage.objects.count() == count  # orders.placed, nothing more
 
-    with django_assert_max_num_queries(44 + 4 * subscribed + 5 * count):
-        assert outbox.drain() == 2 * count + wakes
+    with django_assert_max_num_queries(45 + 5 * count):
+        assert outbox.drain() == 2 * count
 
     assert len(mail.outbox) == count
     assert sum(Customer.objects.values_list("points_balance", flat=True)) == 30 * count
