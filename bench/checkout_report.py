@@ -12,7 +12,7 @@ from checkout_config import (
 from checkout_load import sustained
 from common import pct, verdict
 
-CPU_GROUPS = ("gunicorn", "postgres", "celery", "load generator")
+CPU_GROUPS = ("gunicorn", "postgres", "celery", "load generator", "subscriber")
 
 
 def report(counts: dict, results: list[dict], raw: dict) -> None:

@@ -1,5 +1,6 @@
-"""The throwaway services a benchmark runs against: Redis, one Celery worker and
-gunicorn, all on loopback, stopped (and their scratch folders removed) at the end."""
+"""The throwaway services a benchmark runs against: Redis, the Celery processes,
+gunicorn and the webhook subscriber, all on loopback, stopped (and their scratch
+folders removed) at the end."""
 
 from __future__ import annotations
 
@@ -41,6 +42,14 @@ def start_broker() -> str:
     _cleanup.append(lambda: shutil.rmtree(workdir, ignore_errors=True))
     wait_for_port(port, 50)
     return f"redis://127.0.0.1:{port}/0"
+
+
+def spawn_child(args: list[str], folder) -> subprocess.Popen:
+    """A process stopped at the end, with its scratch ``folder`` removed then."""
+    child = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _children.append(child)
+    _cleanup.append(lambda: shutil.rmtree(folder, ignore_errors=True))
+    return child
 
 
 def start_worker(env, nice: int) -> None:
