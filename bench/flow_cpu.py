@@ -55,7 +55,9 @@ def _setup() -> None:
     django.setup()
 
 
-def _flow(client, data, rng: random.Random, realistic: bool) -> None:
+def place_flow(client, data, rng: random.Random, realistic: bool) -> None:
+    """One purchase's three requests through Django's test ``client``, each answer
+    checked (201 for the lines and the order)."""
     from checkout_flow import flow_requests
 
     lines, checkout = flow_requests(data, rng, realistic=realistic)
@@ -88,7 +90,7 @@ def _block(client, data, rng, realistic: bool) -> tuple[float, float]:
     """Milliseconds of CPU per flow: the web side, then the workers' side."""
     start = time.process_time()
     for _ in range(N):
-        _flow(client, data, rng, realistic)
+        place_flow(client, data, rng, realistic)
     web = time.process_time() - start
     start = time.process_time()
     _drain()
@@ -107,7 +109,7 @@ def main() -> None:
     for realistic in (False, True):  # warm both paths
         realistic_day(endpoint, realistic, 0)
         for _ in range(30):
-            _flow(client, data, rng, realistic)
+            place_flow(client, data, rng, realistic)
         _drain()
     sums = {False: [0.0, 0.0], True: [0.0, 0.0]}
     print(f"{N} flows a block, CPU ms per flow (web, workers):")

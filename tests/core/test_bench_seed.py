@@ -3,7 +3,6 @@ it drives place orders on it."""
 
 import random
 import sys
-import uuid
 
 import pytest
 from django.conf import settings
@@ -14,8 +13,8 @@ from orders.models import Order
 sys.path.append(str(settings.BASE_DIR / "bench"))
 
 import checkout_seed  # noqa: E402
-from checkout_flow import flow_requests  # noqa: E402
 from checkout_rawsql import write_order  # noqa: E402
+from flow_cpu import place_flow  # noqa: E402
 
 SEEDED = r"^OS-H[0-9]{9}$"  # the history's numbers; placed ones are OS-XXXXX-XXXXX
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
@@ -50,22 +49,8 @@ def test_the_seeded_history_is_loaded_whole(small):
 @pytest.mark.parametrize("realistic", [False, True])
 def test_the_benchmark_flows_place_orders_on_the_seeded_data(small, client, realistic):
     rng = random.Random(5)
-    kind = "application/json"
     for _ in range(4):
-        lines, checkout = flow_requests(small, rng, realistic=realistic)
-        token = client.post("/api/v1/cart/", content_type=kind).json()["token"]
-        added = client.post(
-            "/api/v1/cart/lines/", lines, content_type=kind, HTTP_X_CART_TOKEN=token
-        )
-        assert added.status_code == 201, added.content
-        placed = client.post(
-            "/api/v1/checkout/",
-            checkout,
-            content_type=kind,
-            HTTP_X_CART_TOKEN=token,
-            HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()),
-        )
-        assert placed.status_code == 201, placed.content
+        place_flow(client, small, rng, realistic)  # asserts each answer: 201
     assert Order.objects.exclude(number__regex=SEEDED).count() == 4
 
 

@@ -1,0 +1,29 @@
+"""Rows of the retired webhook wake-up topic left pending at the upgrade are marked
+processed (their deliveries stay pending for the webhook worker); nothing else moves."""
+
+import importlib
+
+import pytest
+from django.apps import apps
+from django.db import connection
+
+from omnistore.core.models import OutboxMessage
+
+retired = importlib.import_module(
+    "omnistore.core.migrations.0006_webhook_wake_rows_retired"
+)
+
+
+@pytest.mark.django_db
+def test_pending_wake_up_rows_are_marked_processed_and_nothing_else():
+    pending = OutboxMessage.objects.create(
+        topic="core.webhook", payload={"delivery_id": 1}
+    )
+    other = OutboxMessage.objects.create(topic="orders.placed", payload={"order_id": 1})
+
+    retired.retire(apps, connection.schema_editor())
+
+    pending.refresh_from_db()
+    other.refresh_from_db()
+    assert pending.processed_at is not None
+    assert other.processed_at is None
