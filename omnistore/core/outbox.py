@@ -13,7 +13,7 @@ process (an email, an HTTP call) is enqueued as rows of its own and sent one per
 transaction, the send last, so a crash sends at most the one message in flight again.
 A batch that raises is rolled back and its messages are delivered one at a time, so
 one bad message is retried with back-off while the others go out. Functions registered
-with ``@after_drain`` run at the end of every drain: a queue whose durable rows live
+with ``@on_drain`` run at the start of every drain: a queue whose durable rows live
 in a table of their own (webhook deliveries) is woken there, with no outbox row of its
 own, by the drain its transaction's commit kicked.
 
@@ -46,7 +46,7 @@ logger = logging.getLogger(__name__)
 _HANDLERS: dict[str, Callable[[dict], object]] = {}
 _BATCH_HANDLERS: dict[str, Callable[[list[dict]], object]] = {}
 _PREFETCH: dict[str, Callable[[list[dict]], object]] = {}
-_AFTER_DRAIN: list[Callable[[], None]] = []
+_ON_DRAIN: list[Callable[[], None]] = []
 # A failed delivery is tried again 30 s × 2ⁿ later, at most an hour apart, 30 times
 # in all: about a day, so a mail relay down overnight loses nothing. After that a row
 # waits for someone to send it again (the admin's "Send again").
@@ -116,12 +116,12 @@ def batch_handler(topic: str):
     return register
 
 
-def after_drain(func: Callable[[], None]) -> Callable[[], None]:
-    """Register ``func()`` to run at the end of every drain, outside any
-    transaction, whatever the drain delivered (its failure is logged and ends
+def on_drain(func: Callable[[], None]) -> Callable[[], None]:
+    """Register ``func()`` to run at the start of every drain, outside any
+    transaction, before the drain delivers anything (its failure is logged and ends
     nothing else)."""
-    if func not in _AFTER_DRAIN:
-        _AFTER_DRAIN.append(func)
+    if func not in _ON_DRAIN:
+        _ON_DRAIN.append(func)
     return func
 
 
@@ -356,6 +356,7 @@ def drain(*, limit: int = 200) -> int:
     the same call.
     """
     _rearm_kick()
+    _run_drain_hooks()
     delivered = taken = 0
     while taken < limit:
         rows = _claim(limit - taken)
@@ -370,12 +371,18 @@ def drain(*, limit: int = 200) -> int:
                 delivered += _deliver_alone(run[0], loaded)
     if taken >= limit:  # more may wait behind this batch
         _kick()
-    for func in _AFTER_DRAIN:
+    return delivered
+
+
+def _run_drain_hooks() -> None:
+    # At the start, once the kick is re-armed: what committed before this drain is
+    # there to see, what commits later kicks a drain of its own, and a long or
+    # failing delivery below delays nothing the hooks start.
+    for func in _ON_DRAIN:
         try:
             func()
         except Exception:
-            logger.exception("outbox: %s failed after a drain", func.__name__)
-    return delivered
+            logger.exception("outbox: %s failed in a drain", func.__name__)
 
 
 @shared_task(name="omnistore.core.tasks.drain_outbox", ignore_result=True)

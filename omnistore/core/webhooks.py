@@ -30,7 +30,7 @@ from celery import shared_task
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections, router, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -276,14 +276,25 @@ _SETTLED = ["attempts", "response_status", "last_error", "status"] + [
 ]
 
 
-@outbox.after_drain
+RETIRED_TOPIC = "core.webhook"
+
+
+@outbox.batch_handler(RETIRED_TOPIC)
+def _retired_wake_rows(payloads: list[dict]) -> None:
+    """Rows of the former wake-up topic, still written by a web process of the
+    previous release during a rolling deploy: nothing to do, since their deliveries
+    are rows of their own that ``wake_webhook_worker`` finds after this drain."""
+    return None
+
+
+@outbox.on_drain
 def wake_webhook_worker() -> None:
-    """At the end of every drain: one delivery task per ``BATCH`` deliveries due now
+    """At the start of every drain: one delivery task per ``BATCH`` deliveries due now
     (at most ``WAKE_LIMIT / BATCH``), none when nothing is due; once what the
     caller holds commits (a drain runs in none: at once)."""
-    due = _due(timezone.now()).values_list("pk", flat=True)[:WAKE_LIMIT]
+    due = _count_due(timezone.now())
     if due:
-        tasks = -(-len(due) // BATCH)
+        tasks = -(-due // BATCH)
         transaction.on_commit(lambda: _wake(tasks))
 
 
@@ -295,9 +306,22 @@ def _wake(tasks: int = 1) -> None:
         logger.warning("webhooks: broker unavailable, left for the periodic task")
 
 
-def _due(now):
-    return WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING).filter(
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+def _count_due(now) -> int:
+    """How many deliveries are due now, up to ``WAKE_LIMIT``: written by hand with the
+    status as a literal, so a prepared statement's generic plan still matches the
+    partial index of pending rows."""
+    connection = connection_for(WebhookDelivery)
+    with connection.cursor() as cursor:
+        cursor.execute(count_due_sql(connection), [_stamp(now, connection), WAKE_LIMIT])
+        return cursor.fetchone()[0]
+
+
+def count_due_sql(connection) -> str:
+    table = connection.ops.quote_name(WebhookDelivery._meta.db_table)
+    return (
+        f"SELECT COUNT(*) FROM (SELECT 1 FROM {table} "
+        f"WHERE status = '{WebhookDelivery.Status.PENDING.value}' "
+        "AND (next_attempt_at IS NULL OR next_attempt_at <= %s) LIMIT %s) due"
     )
 
 
@@ -312,7 +336,11 @@ def _claim(limit: int = 1, delivery_id: int | None = None) -> list[WebhookDelive
     locking read of the deliveries with their endpoints, the claim's ``UPDATE``."""
     now = timezone.now()
     connection = connection_for(WebhookDelivery)
-    params = [_stamp(now, connection), *([delivery_id] if delivery_id else []), limit]
+    params = [
+        _stamp(now, connection),
+        *([delivery_id] if delivery_id is not None else []),
+        limit,
+    ]
     with transaction.atomic(using=connection.alias):
         claimed = []
         for delivery, endpoint in load(
@@ -557,8 +585,8 @@ def deliver_again(rows) -> int:
 @shared_task(name="omnistore.core.webhooks.deliver_webhooks", ignore_result=True)
 def deliver_webhooks(limit: int = 100) -> int:
     """Attempt the due deliveries, oldest first, ``BATCH`` at a time; returns how
-    many were attempted. Woken by the deliveries' outbox rows and run by beat, on the
-    ``webhooks`` queue."""
+    many were attempted. Woken at the end of every outbox drain when deliveries are
+    due (``wake_webhook_worker``) and run by beat, on the ``webhooks`` queue."""
     attempted = 0
     while attempted < limit:
         claimed = _claim(min(BATCH, limit - attempted))

@@ -40,7 +40,7 @@ app.loader.import_default_modules()
 from omnistore.core import outbox
 print(json.dumps({"tasks": sorted(app.tasks),
                   "topics": sorted([*outbox._HANDLERS, *outbox._BATCH_HANDLERS]),
-                  "after_drain": [f.__name__ for f in outbox._AFTER_DRAIN]}))
+                  "on_drain": [f.__name__ for f in outbox._ON_DRAIN]}))
 """
 
 
@@ -67,4 +67,4 @@ def test_a_worker_knows_every_beat_task_every_outbox_topic_and_what_follows_a_dr
     assert unknown == {}
     assert "inventory.tasks.sweep_low_stock" in known["tasks"]
     assert TOPICS - set(known["topics"]) == set()
-    assert known["after_drain"] == ["wake_webhook_worker"]
+    assert known["on_drain"] == ["wake_webhook_worker"]

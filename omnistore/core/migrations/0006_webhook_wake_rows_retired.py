@@ -1,6 +1,8 @@
 """Webhook deliveries no longer have outbox rows of their own: the drain that a commit
 kicks wakes the webhook worker. Rows of the retired topic left pending are marked
-processed (their deliveries stay pending and are made by the webhook worker)."""
+processed (their deliveries stay pending and are made by the webhook worker); rows a
+web process of the previous release writes during a rolling deploy are taken by a
+handler that does nothing (``omnistore.core.webhooks``)."""
 
 from django.db import migrations
 from django.utils import timezone
