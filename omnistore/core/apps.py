@@ -7,4 +7,4 @@ class CoreConfig(AppConfig):
     verbose_name = "Platform"
 
     def ready(self):
-        from . import webhooks  # noqa: F401  (registers its after-drain hook)
+        from . import webhooks  # noqa: F401  (registers its drain hook)

@@ -376,8 +376,9 @@ def drain(*, limit: int = 200) -> int:
 
 def _run_drain_hooks() -> None:
     # At the start, once the kick is re-armed: what committed before this drain is
-    # there to see, what commits later kicks a drain of its own, and a long or
-    # failing delivery below delays nothing the hooks start.
+    # there to see, what commits later kicks a drain of its own (which may wait
+    # behind this one, with beat's periodic run behind it), and a long or failing
+    # delivery below delays nothing the hooks start.
     for func in _ON_DRAIN:
         try:
             func()

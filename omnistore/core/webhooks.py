@@ -283,7 +283,7 @@ RETIRED_TOPIC = "core.webhook"
 def _retired_wake_rows(payloads: list[dict]) -> None:
     """Rows of the former wake-up topic, still written by a web process of the
     previous release during a rolling deploy: nothing to do, since their deliveries
-    are rows of their own that ``wake_webhook_worker`` finds after this drain."""
+    are rows of their own, counted by ``wake_webhook_worker`` as this drain started."""
     return None
 
 
@@ -585,7 +585,7 @@ def deliver_again(rows) -> int:
 @shared_task(name="omnistore.core.webhooks.deliver_webhooks", ignore_result=True)
 def deliver_webhooks(limit: int = 100) -> int:
     """Attempt the due deliveries, oldest first, ``BATCH`` at a time; returns how
-    many were attempted. Woken at the end of every outbox drain when deliveries are
+    many were attempted. Woken at the start of every outbox drain when deliveries are
     due (``wake_webhook_worker``) and run by beat, on the ``webhooks`` queue."""
     attempted = 0
     while attempted < limit:

@@ -291,7 +291,7 @@ def test_a_drain_of_placed_orders_costs_a_fixed_batch_and_a_fixed_cost_per_recei
     own (its send last), so a worker lost mid-drain sends no receipt twice: per order,
     its receipt row queued, then a timeline entry and the row marked, in a savepoint
     here (a transaction in the worker). A webhook subscriber adds no outbox row: the
-    drain ends by looking for due deliveries once, subscriber or not. (The batch reads its
+    drain starts by counting the due deliveries once, subscriber or not. (The batch reads its
     customers' loyalty tiers in one aggregate query and learns their sizes again.)"""
     if subscribed:
         WebhookEndpoint.objects.create(
