@@ -269,6 +269,43 @@ def test_staff_cannot_invoice_a_customer_without_a_vat_number(staff, shop, assoc
     assert not Invoice.objects.exists() and not InvoiceCounter.objects.exists()
 
 
+def test_another_shops_associate_can_look_but_not_send_or_invoice(
+    client, shop, associate
+):
+    """Any associate finds any order by its number, but emails its receipt or
+    issues its invoice only where it was sold or is fulfilled (404 elsewhere, and
+    nothing written: no email, no invoice number used)."""
+    order = sale(shop, associate, business())
+    deliver_outbox()
+    mail.outbox = []
+    outbox_rows = OutboxMessage.objects.count()
+    elsewhere = StaffFactory(store=entity_shop(shop.legal_entity, code="RM01"))
+    client.force_login(elsewhere)
+
+    detail = page(client, reverse("staff:order_detail", args=[order.number]))
+    assert 'data-testid="email-receipt"' not in detail
+    assert 'data-testid="issue-invoice"' not in detail
+    assert 'data-testid="reprint-receipt"' in detail
+    for name in ("staff:receipt_email", "staff:invoice_issue"):
+        assert client.post(reverse(name, args=[order.number])).status_code == 404
+
+    deliver_outbox()
+    assert mail.outbox == [] and OutboxMessage.objects.count() == outbox_rows
+    assert not Invoice.objects.exists() and not InvoiceCounter.objects.exists()
+
+
+def test_headquarters_send_and_invoice_for_any_shop(client, shop, associate):
+    order = sale(shop, associate, business())
+    client.force_login(UserFactory(role=Role.HQ))
+
+    detail = page(client, reverse("staff:order_detail", args=[order.number]))
+    assert 'data-testid="issue-invoice"' in detail
+    response = client.post(reverse("staff:invoice_issue", args=[order.number]))
+
+    assert response.status_code == 302
+    assert Invoice.objects.filter(order=order).count() == 1
+
+
 def test_the_admin_lists_invoices_issues_them_and_serves_the_pdf(
     client, shop, associate
 ):

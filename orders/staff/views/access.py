@@ -2,8 +2,9 @@
 
 Any associate may look at any order found by its number (customer service across
 channels). They act on an order — pick, make ready, ship, hand over, cancel — only when
-it is fulfilled at their shop (cancel: also when it was placed there); anything else
-answers 404, as if it did not exist. HQ acts everywhere.
+it is fulfilled at their shop (cancel, and its documents — emailing the receipt again,
+issuing the invoice — also when it was placed there); anything else answers 404, as if
+it did not exist. HQ acts everywhere.
 """
 
 from __future__ import annotations
@@ -61,6 +62,8 @@ def may_act(user, order: Order, action: str | None = None) -> bool:
 
 
 def may_cancel(user, order: Order) -> bool:
+    """Fulfilled or placed at one of the user's shops (HQ: any order); the same
+    rule lets them email its receipt again and issue its invoice."""
     return may_act(user, order) or (
         order.placing_location_id is not None
         and order.placing_location_id in shop_ids(user)
@@ -71,7 +74,7 @@ def acting_order(request, number: str, action: str) -> Order:
     order = order_or_404(number)
     allowed = (
         may_cancel(request.user, order)
-        if action == "cancel"
+        if action in ("cancel", "documents")
         else may_act(request.user, order, action)
     )
     if not allowed:

@@ -12,7 +12,7 @@ from omnistore.staff.auth import staff_required
 from orders.documents import invoice_response
 from orders.selectors.invoices import find_invoice
 from orders.services.invoices import issue_invoice
-from orders.staff.views.access import order_or_404
+from orders.staff.views.access import acting_order
 
 
 @staff_required
@@ -20,7 +20,7 @@ from orders.staff.views.access import order_or_404
 def invoice_issue(request, number: str):
     """Issue the invoice (or find the one issued); a refusal is a message on the
     order page, with nothing written."""
-    order = order_or_404(number)
+    order = acting_order(request, number, "documents")
     try:
         invoice, created = issue_invoice(order=order, actor=request.user)
     except ApplicationError as error:

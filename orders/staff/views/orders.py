@@ -73,6 +73,7 @@ def _detail_context(request, order: Order, **extra) -> dict:
         and may_act(user, order, "collect"),
         "can_cancel": can_move(order, OrderStatus.CANCELLED)
         and may_cancel(user, order),
+        "may_send_documents": may_cancel(user, order),
         "cancel_form": CancelForm(),
         "ship_form": ShipForm(),
         "action_error": None,

@@ -19,7 +19,7 @@ from orders.selectors.receipts import (
     return_receipt,
 )
 from orders.services.receipts import resend_receipt
-from orders.staff.views.access import order_or_404
+from orders.staff.views.access import acting_order
 from orders.staff.views.returns import return_or_404
 
 
@@ -88,7 +88,7 @@ def return_receipt_print(request, code: str):
 def receipt_email(request, number: str):
     """Send the receipt again to the order's address; the answer is a message on
     the order page."""
-    order = order_or_404(number)
+    order = acting_order(request, number, "documents")
     try:
         resend_receipt(order=order, actor=request.user, location=current_store(request))
     except ApplicationError as error:
