@@ -8,6 +8,9 @@
 - An admin action over a selection that is not the list's keys (an id typed by hand,
   a forged form) goes back to the list with a message, as an empty selection does,
   instead of failing in the query.
+- An admin list filtered by a year no date can have (``?created_at__year=0``, or
+  10000, or 1 and 9999 whose edges leave a date's range in UTC: Django computes the year's first and last instant when it runs the query)
+  goes back to the list without that filter, with a message.
 - Under ``/api/``, a 404 from Django's URL resolver (a path no route matches, such as
   a non-numeric id) is the API's JSON error body, like every other API error, not an
   HTML page. A path missing its final slash is not redirected there (a redirect
@@ -80,10 +83,11 @@ BAD_SELECTION_MESSAGE = (
 )
 
 
-class AdminSelectionMiddleware:
-    """Checks the ids an admin list's action is posted with before the action's
-    query reads them: each must be a value of the model's key. Django's admin marks
-    every model view it serves with its ``model_admin``."""
+class AdminListInputMiddleware:
+    """Checks what an admin list is asked before its query runs: the ids an action
+    is posted with (each must be a value of the model's key) and the years a list is
+    filtered by. Django's admin marks every model view it serves with its
+    ``model_admin``."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -93,9 +97,11 @@ class AdminSelectionMiddleware:
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         model_admin = getattr(view_func, "model_admin", None)
-        if model_admin is None or request.method != "POST":
+        if model_admin is None:
             return None
-        if "action" not in request.POST:
+        if request.method == "GET":
+            return _without_impossible_years(request, model_admin)
+        if request.method != "POST" or "action" not in request.POST:
             return None
         key = model_admin.model._meta.pk
         selected = request.POST.getlist(ACTION_CHECKBOX_NAME)
@@ -103,6 +109,40 @@ class AdminSelectionMiddleware:
             return None
         model_admin.message_user(request, BAD_SELECTION_MESSAGE, messages.ERROR)
         return HttpResponseRedirect(request.get_full_path())
+
+
+BAD_YEAR_MESSAGE = "No date falls in that year: that filter was left out."
+# A year's first and last instants, moved to UTC, stay within what a date holds in
+# every time zone.
+YEARS = range(2, 9999)
+YEAR_TRANSFORMS = frozenset({"year", "iso_year"})
+
+
+def _is_impossible_year(value: str) -> bool:
+    try:
+        return int(value) not in YEARS
+    except (TypeError, ValueError):
+        return False  # not a number: Django's own check of the lookup answers it
+
+
+def _without_impossible_years(request, model_admin):
+    """The same list without the filters on a year outside what a date holds."""
+    bad = [
+        key
+        for key, values in request.GET.lists()
+        if YEAR_TRANSFORMS.intersection(key.split("__")[1:])
+        and any(_is_impossible_year(value) for value in values)
+    ]
+    if not bad:
+        return None
+    query = request.GET.copy()
+    for key in bad:
+        del query[key]
+    model_admin.message_user(request, BAD_YEAR_MESSAGE, messages.ERROR)
+    encoded = query.urlencode()
+    return HttpResponseRedirect(
+        f"{request.path}?{encoded}" if encoded else request.path
+    )
 
 
 class ApiNotFoundMiddleware:

@@ -56,7 +56,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # an admin action over ids that are not the list's keys: back to the list
-    "omnistore.core.middleware.AdminSelectionMiddleware",
+    "omnistore.core.middleware.AdminListInputMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
