@@ -68,4 +68,4 @@ cluster-test: venv system-deps
 	@bash .ci/cluster-test.sh
 
 clean:
-	rm -rf $(VENV) db.sqlite3 test-artifacts
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm test-artifacts

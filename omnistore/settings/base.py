@@ -86,9 +86,17 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
     )
 }
+# SQLite (the demo): a transaction takes the write lock when it begins, so a second
+# writer waits for it (up to ``timeout`` seconds) instead of failing with "database is
+# locked" when its read turns into a write; readers do not wait for writers (WAL).
+SQLITE_OPTIONS = {
+    "timeout": 20,
+    "transaction_mode": "IMMEDIATE",
+    "init_command": "PRAGMA journal_mode=WAL;",
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20}
+    DATABASES["default"]["OPTIONS"] = dict(SQLITE_OPTIONS)
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Django's backend, with the health check of a kept connection (SELECT 1) made
     # only when it sat unused for DB_HEALTH_CHECK_AFTER_IDLE seconds: that is when kept
