@@ -55,7 +55,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    # an admin action over ids that are not the list's keys: back to the list
+    # an admin action over ids that are not the list's keys, or a list filtered by
+    # an impossible year: back to the list with a message
     "omnistore.core.middleware.AdminListInputMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
