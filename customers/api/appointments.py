@@ -46,7 +46,8 @@ CONFLICT = OpenApiResponse(
     ErrorSerializer,
     description=(
         "`slot_full`: nobody is free then; `too_many`: too many upcoming "
-        "appointments; `illegal_transition` / `started`: it can no longer change."
+        "appointments; `profile_erased`: the profile was erased meanwhile; "
+        "`illegal_transition` / `started`: it can no longer change."
     ),
 )
 

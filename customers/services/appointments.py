@@ -41,6 +41,7 @@ from customers.selectors.appointments import (
     upcoming_count,
 )
 from customers.selectors.identities import current_profile
+from customers.services.identities import lock_customer
 from customers.services.texting import send_text
 from customers.services.timeline import record_event
 from inventory.models import Location, LocationKind
@@ -168,7 +169,11 @@ def book_appointment(
     length = appointment_length(kind)
     note = _check_note(note)
     shop = _shop(location)
-    customer = current_profile(customer)
+    # The profile first, as an erasure locks it: a booking that waited for one
+    # finds the profile erased instead of booking for nobody.
+    customer = lock_customer(customer)
+    if customer.is_anonymised:
+        raise Conflict("This profile was erased.", code="profile_erased")
     # The queue for this shop: every booking here takes these locks in pk order.
     list(
         AppointmentStaff.objects.select_for_update()
