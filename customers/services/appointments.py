@@ -41,7 +41,7 @@ from customers.selectors.appointments import (
     upcoming_count,
 )
 from customers.selectors.identities import current_profile
-from customers.services.identities import lock_customer
+from customers.services.identities import lock_live_profile
 from customers.services.texting import send_text
 from customers.services.timeline import record_event
 from inventory.models import Location, LocationKind
@@ -169,11 +169,7 @@ def book_appointment(
     length = appointment_length(kind)
     note = _check_note(note)
     shop = _shop(location)
-    # The profile first, as an erasure locks it: a booking that waited for one
-    # finds the profile erased instead of booking for nobody.
-    customer = lock_customer(customer)
-    if customer.is_anonymised:
-        raise Conflict("This profile was erased.", code="profile_erased")
+    customer = lock_live_profile(customer)
     # The queue for this shop: every booking here takes these locks in pk order.
     list(
         AppointmentStaff.objects.select_for_update()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import secrets
 
 from customers.models import Customer
-from omnistore.core.exceptions import NotFound
+from omnistore.core.exceptions import Conflict, NotFound
 
 
 def _luhn_digit(digits: str) -> str:
@@ -41,6 +41,20 @@ def lock_customer(customer: Customer | int) -> Customer:
     """Lock the live row for ``customer`` (following merges) for the transaction."""
     pk = customer.pk if isinstance(customer, Customer) else customer
     return lock_customers([pk])[pk]
+
+
+def lock_live_profile(customer: Customer | int) -> Customer:
+    """``lock_customer``, refused (409 ``profile_erased``) when the profile was erased:
+    taken before anything else is written for it, in an erasure's order, so a write
+    that waited for an erasure finds the profile erased and writes nothing."""
+    locked = lock_customer(customer)
+    if locked.is_anonymised:
+        raise erased_profile()
+    return locked
+
+
+def erased_profile() -> Conflict:
+    return Conflict("This profile was erased.", code="profile_erased")
 
 
 def lock_customers(pks) -> dict[int, Customer]:

@@ -49,7 +49,7 @@ from customers.models import (
 from customers.normalize import normalize_email, normalize_phone
 from customers.selectors.identities import live_customer_id, resolve_customer
 from customers.services.common import where_label
-from customers.services.identities import lock_customer
+from customers.services.identities import erased_profile, lock_live_profile
 from customers.services.logins import profile_for_login
 from customers.services.matching import flag_duplicate
 from customers.services.merge import merge_customers
@@ -343,7 +343,7 @@ def _take_over(*, user, mine: Customer, owner: Customer, proof, channel: str):
     if owner.pk == mine.pk:
         return mine, None
     if owner.is_anonymised:
-        return None, Conflict("This profile was erased.", code="profile_erased")
+        return None, erased_profile()
     if owner.user_id is not None and owner.user_id != user.pk:
         flag_duplicate(
             customer=owner,
@@ -412,14 +412,9 @@ def claim_with_receipt(
     number = str(order_number or "").strip().upper()[:20]
     now = timezone.now()
     with transaction.atomic():
-        # The login's profile before the login, in an erasure's order: a claim that
-        # waited for one finds the profile erased and takes nothing over.
-        mine = lock_customer(profile_for_login(user=user, channel=channel))
+        lock_live_profile(profile_for_login(user=user, channel=channel))
         _lock_login(user)
-        if mine.is_anonymised:
-            refusal = Conflict("This profile was erased.", code="profile_erased")
-        else:
-            refusal = _receipt_refusal(user, number, now)
+        refusal = _receipt_refusal(user, number, now)
         if refusal is None:
             customer, refusal = _claim(user, number, claim_code, channel, now)
     if refusal is not None:

@@ -8,9 +8,10 @@
 - An admin action over a selection that is not the list's keys (an id typed by hand,
   a forged form) goes back to the list with a message, as an empty selection does,
   instead of failing in the query.
-- An admin list filtered by a year no date can have (``?created_at__year=0``, or
-  10000, or 1 and 9999 whose edges leave a date's range in UTC: Django computes the year's first and last instant when it runs the query)
-  goes back to the list without that filter, with a message.
+- An admin list filtered by a year no date can have (``?created_at__year=0``, 10000,
+  or 1 and 9999, whose edges leave a date's range in UTC: Django computes a year's
+  first and last instants when it runs the query) goes back to the list without that
+  filter, with a message.
 - Under ``/api/``, a 404 from Django's URL resolver (a path no route matches, such as
   a non-numeric id) is the API's JSON error body, like every other API error, not an
   HTML page. A path missing its final slash is not redirected there (a redirect

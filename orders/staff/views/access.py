@@ -61,9 +61,9 @@ def may_act(user, order: Order, action: str | None = None) -> bool:
     )
 
 
-def may_cancel(user, order: Order) -> bool:
-    """Fulfilled or placed at one of the user's shops (HQ: any order); the same
-    rule lets them email its receipt again and issue its invoice."""
+def sold_or_fulfilled_here(user, order: Order) -> bool:
+    """Fulfilled or placed at one of the user's shops (HQ: any order): who may
+    cancel it, email its receipt again and issue its invoice."""
     return may_act(user, order) or (
         order.placing_location_id is not None
         and order.placing_location_id in shop_ids(user)
@@ -73,7 +73,7 @@ def may_cancel(user, order: Order) -> bool:
 def acting_order(request, number: str, action: str) -> Order:
     order = order_or_404(number)
     allowed = (
-        may_cancel(request.user, order)
+        sold_or_fulfilled_here(request.user, order)
         if action in ("cancel", "documents")
         else may_act(request.user, order, action)
     )

@@ -31,8 +31,8 @@ from orders.staff.views.access import (
     acting_order,
     acts_at,
     may_act,
-    may_cancel,
     order_or_404,
+    sold_or_fulfilled_here,
     where,
 )
 
@@ -72,8 +72,8 @@ def _detail_context(request, order: Order, **extra) -> dict:
         "can_collect": order.status == OrderStatus.READY
         and may_act(user, order, "collect"),
         "can_cancel": can_move(order, OrderStatus.CANCELLED)
-        and may_cancel(user, order),
-        "may_send_documents": may_cancel(user, order),
+        and sold_or_fulfilled_here(user, order),
+        "may_send_documents": sold_or_fulfilled_here(user, order),
         "cancel_form": CancelForm(),
         "ship_form": ShipForm(),
         "action_error": None,
