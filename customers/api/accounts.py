@@ -2,7 +2,6 @@
 emailed or texted code, a receipt's claim code) that make a known profile the
 login's."""
 
-from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -33,10 +32,6 @@ class SignInThrottle(GuardThrottle):
     anonymous rate is generous."""
 
     scope = "sign_in"
-
-    def get_rate(self):
-        rates = settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {})
-        return rates.get(self.scope, "20/minute")
 
     def get_cache_key(self, request, view):
         data = request.data if isinstance(request.data, dict) else {}  # [] is JSON too
@@ -78,10 +73,6 @@ class VerificationThrottle(GuardThrottle):
     service keeps in the database per login and per address."""
 
     scope = "verification"
-
-    def get_rate(self):
-        rates = settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {})
-        return rates.get(self.scope, "20/minute")
 
     def get_cache_key(self, request, view):
         ident = request.user.pk if request.user.is_authenticated else "anon"

@@ -8,13 +8,11 @@ with the shop's offset; a start sent without one is read in the shop's time zone
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from customers.models import Appointment, AppointmentKind, AppointmentStatus
@@ -34,6 +32,7 @@ from customers.services.appointments import (
 )
 from omnistore.core.api import MAX_ID, ErrorSerializer, QuerySerializer, TextField
 from omnistore.core.exceptions import NotFound
+from omnistore.core.throttling import SettingsRateThrottle
 
 from .common import BAD_INPUT, request_channel, validated
 from .wishlists import associate_public_name
@@ -52,31 +51,12 @@ CONFLICT = OpenApiResponse(
 )
 
 
-class _ScopedThrottle(SimpleRateThrottle):
-    """A rate of its own per caller (a signed-in user by id, anyone else by
-    address), from ``DEFAULT_THROTTLE_RATES``."""
-
-    fallback = "60/minute"
-
-    def get_rate(self):
-        rates = settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {})
-        return rates.get(self.scope, self.fallback)
-
-    def get_cache_key(self, request, view):
-        ident = request.user.pk if request.user.is_authenticated else None
-        return self.cache_format % {
-            "scope": self.scope,
-            "ident": ident or self.get_ident(request),
-        }
-
-
-class SlotsThrottle(_ScopedThrottle):
+class SlotsThrottle(SettingsRateThrottle):
     scope = "appointment_slots"
 
 
-class BookingThrottle(_ScopedThrottle):
+class BookingThrottle(SettingsRateThrottle):
     scope = "appointment_booking"
-    fallback = "20/hour"
 
 
 # --- input -------------------------------------------------------------------------

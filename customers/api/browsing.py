@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from datetime import UTC
 
-from django.conf import settings
 from django.core.validators import (
     MaxLengthValidator,
     MinLengthValidator,
@@ -24,7 +23,6 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from customers.models import BROWSE_CHANNELS, BrowseKind
@@ -38,8 +36,7 @@ from customers.services.browsing import accept_browse_events
 from inventory.api.serializers import ProductSerializer
 from inventory.selectors import online_available
 from omnistore.core.api import MAX_ID, ErrorSerializer, FlagField, TextField
-from omnistore.core.clientip import client_ip
-from omnistore.core.throttling import ThrottledPosts
+from omnistore.core.throttling import SettingsRateThrottle, ThrottledPosts
 
 from .common import BAD_INPUT, validated
 
@@ -47,23 +44,11 @@ MAX_BATCH = 50  # views in one request
 TOKEN = RegexValidator(r"^[A-Za-z0-9_.:-]+$", "Letters, digits and - _ . : only.")
 
 
-class BrowseThrottle(SimpleRateThrottle):
+class BrowseThrottle(SettingsRateThrottle):
     """Batches per signed-in customer, or per address (the one ``client_ip`` vouches
     for): in place of the general rate, one cache read and write per request."""
 
     scope = "browse"
-
-    def get_rate(self):
-        rates = settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {})
-        return rates.get(self.scope, "120/minute")
-
-    def get_cache_key(self, request, view):
-        user = request.user
-        ident = f"u{user.pk}" if user and user.is_authenticated else None
-        return self.cache_format % {
-            "scope": self.scope,
-            "ident": ident or client_ip(request),
-        }
 
 
 class BrowseEventSerializer(serializers.Serializer):

@@ -8,11 +8,9 @@ first name and shop only.
 
 from __future__ import annotations
 
-from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
-from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from customers.models import MessageChannel, MessageDirection
@@ -22,7 +20,7 @@ from customers.selectors.wishlists import wishlist_for_customer
 from customers.services.inbox import MESSAGE_MAX, send_customer_message
 from omnistore.core.api import MAX_ID, ErrorSerializer, TextField
 from omnistore.core.exceptions import NotFound
-from omnistore.core.throttling import ThrottledPosts
+from omnistore.core.throttling import SettingsRateThrottle, ThrottledPosts
 
 from .common import BAD_INPUT, request_channel, validated
 from .wishlists import associate_public_name
@@ -36,21 +34,10 @@ NO_ASSOCIATE = OpenApiResponse(
 )
 
 
-class MessageThrottle(SimpleRateThrottle):
+class MessageThrottle(SettingsRateThrottle):
     """Each message lands in a person's inbox: a few an hour per customer."""
 
     scope = "customer_message"
-
-    def get_rate(self):
-        rates = settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {})
-        return rates.get(self.scope, "20/hour")
-
-    def get_cache_key(self, request, view):
-        ident = request.user.pk if request.user.is_authenticated else None
-        return self.cache_format % {
-            "scope": self.scope,
-            "ident": ident or self.get_ident(request),
-        }
 
 
 class MessageCreateSerializer(serializers.Serializer):

@@ -13,7 +13,6 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from customers.models import Wishlist, WishlistItem
@@ -37,7 +36,7 @@ from customers.services.wishlists import (
 from inventory.api.serializers import ImageSerializer
 from inventory.selectors import product_gallery, variant_images
 from omnistore.core.api import MAX_ID, ErrorSerializer, TextField
-from omnistore.core.throttling import ThrottledPosts
+from omnistore.core.throttling import SettingsRateThrottle, ThrottledPosts
 
 from .common import BAD_INPUT, request_channel, validated
 
@@ -47,21 +46,10 @@ NOT_FOUND = OpenApiResponse(
 TAGS = ["wishlists"]
 
 
-class ShareThrottle(SimpleRateThrottle):
+class ShareThrottle(SettingsRateThrottle):
     """Sharing sends email to any address: a few per hour per customer."""
 
     scope = "wishlist_share"
-
-    def get_rate(self):
-        rates = settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {})
-        return rates.get(self.scope, "30/hour")
-
-    def get_cache_key(self, request, view):
-        ident = request.user.pk if request.user.is_authenticated else None
-        return self.cache_format % {
-            "scope": self.scope,
-            "ident": ident or self.get_ident(request),
-        }
 
 
 # --- input -------------------------------------------------------------------------

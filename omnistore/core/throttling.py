@@ -1,6 +1,7 @@
 """API rate limits. Kept apart from the views: DRF imports the throttle classes named
 in the settings while its views module loads."""
 
+from django.conf import settings
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -8,7 +9,28 @@ from .cache import require_cache
 from .clientip import client_ip
 
 
-class CallerRateThrottle(SimpleRateThrottle):
+class SettingsRateThrottle(SimpleRateThrottle):
+    """A scope's rate as the settings say it when the request comes
+    (``DEFAULT_THROTTLE_RATES``, each rate from its environment variable in
+    ``omnistore/settings/base.py``, the one home of the defaults); a scope the current
+    settings leave out keeps the rate the process started with."""
+
+    def get_rate(self):
+        rates = settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {})
+        return rates.get(self.scope) or super().get_rate()
+
+    def get_cache_key(self, request, view):
+        """Counted per caller: a signed-in user by id, anyone else by the address
+        ``client_ip`` vouches for, never a header the caller wrote."""
+        user = request.user
+        ident = user.pk if user and user.is_authenticated else self.get_ident(request)
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+    def get_ident(self, request):
+        return client_ip(request)
+
+
+class CallerRateThrottle(SettingsRateThrottle):
     """One rate per caller: a signed-in user by id at the ``user`` rate, anyone else by
     address at the ``anon`` rate. One cache read and write per request (DRF's anon
     and user throttles together made two for every anonymous request). The address is
@@ -23,16 +45,8 @@ class CallerRateThrottle(SimpleRateThrottle):
             self.num_requests, self.duration = self.parse_rate(self.rate)
         return super().allow_request(request, view)
 
-    def get_cache_key(self, request, view):
-        user = request.user
-        ident = user.pk if user and user.is_authenticated else self.get_ident(request)
-        return self.cache_format % {"scope": self.scope, "ident": ident}
 
-    def get_ident(self, request):
-        return client_ip(request)
-
-
-class GuardThrottle(SimpleRateThrottle):
+class GuardThrottle(SettingsRateThrottle):
     """A limit on guesses (passwords, codes, PINs): when the shared cache cannot count
     this request, it is refused with a 503 rather than let through uncounted."""
 

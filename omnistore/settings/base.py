@@ -225,6 +225,14 @@ REST_FRAMEWORK = {
         "appointment_booking": os.environ.get(
             "THROTTLE_APPOINTMENT_BOOKING", "20/hour"
         ),
+        # Guesses: passwords per address and login; verification codes asked for and
+        # tried per login and address (on top of the limits kept in the database).
+        "sign_in": os.environ.get("THROTTLE_SIGN_IN", "20/minute"),
+        "verification": os.environ.get("THROTTLE_VERIFICATION", "20/minute"),
+        # What lands in a person's inbox: messages to an associate, wishlist shares
+        # by email, per customer.
+        "customer_message": os.environ.get("THROTTLE_CUSTOMER_MESSAGE", "20/hour"),
+        "wishlist_share": os.environ.get("THROTTLE_WISHLIST_SHARE", "30/hour"),
     },
 }
 SPECTACULAR_SETTINGS = {

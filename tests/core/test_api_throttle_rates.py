@@ -1,0 +1,90 @@
+"""Every API rate limit has its default in the settings and can be set from the
+environment."""
+
+import json
+import os
+import subprocess
+import sys
+
+from django.conf import settings
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from omnistore.core.throttling import CallerRateThrottle, SettingsRateThrottle
+
+SHOW = (
+    "from django.conf import settings as s; import json; "
+    "print(json.dumps(s.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES']))"
+)
+
+
+def rates_with(**env) -> dict:
+    run = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", SHOW],
+        cwd=settings.BASE_DIR,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "omnistore.settings.production",
+            "SECRET_KEY": "x" * 60,
+            "DATABASE_URL": "postgres://nobody@127.0.0.1:1/unused",
+            "CACHE_URL": "redis://127.0.0.1:1/1",
+            **env,
+        },
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+def api_throttles() -> set[type]:
+    """The throttle classes of every view under /api/v1/."""
+    found: set[type] = set()
+
+    def walk(patterns):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns)
+            elif isinstance(pattern, URLPattern):
+                view = getattr(pattern.callback, "cls", None)
+                found.update(getattr(view, "throttle_classes", ()))
+
+    walk(get_resolver().url_patterns)
+    return found
+
+
+def test_every_scope_has_its_rate_in_the_settings():
+    scoped = {
+        throttle.scope
+        for throttle in api_throttles()
+        if issubclass(throttle, SettingsRateThrottle)
+        and throttle is not CallerRateThrottle
+    }
+    assert {"sign_in", "verification", "customer_message", "wishlist_share"} <= scoped
+    assert scoped <= set(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"])
+
+
+def test_the_rates_come_from_the_environment():
+    defaults = rates_with()
+    assert {
+        scope: defaults[scope]
+        for scope in ("sign_in", "verification", "customer_message", "wishlist_share")
+    } == {
+        "sign_in": "20/minute",
+        "verification": "20/minute",
+        "customer_message": "20/hour",
+        "wishlist_share": "30/hour",
+    }
+    found = rates_with(
+        THROTTLE_SIGN_IN="5/minute",
+        THROTTLE_VERIFICATION="7/minute",
+        THROTTLE_CUSTOMER_MESSAGE="3/hour",
+        THROTTLE_WISHLIST_SHARE="4/hour",
+        THROTTLE_ANON="100/second",
+    )
+    assert (
+        found["sign_in"],
+        found["verification"],
+        found["customer_message"],
+        found["wishlist_share"],
+        found["anon"],
+    ) == ("5/minute", "7/minute", "3/hour", "4/hour", "100/second")
