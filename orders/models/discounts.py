@@ -196,6 +196,7 @@ class DiscountRedemption(models.Model):
 # (uses move with checkouts by a conditional UPDATE, which writes no history).
 register(
     DiscountCode,
+    app="orders",  # the history model is found in orders.models, beside the code
     manager_name="audit",
     records_class=AdminHistory,
     excluded_fields=["times_used"],

@@ -193,4 +193,4 @@ class TillMovement(models.Model):
 
 
 # Registers are set up in the admin: each change is kept on its history page.
-register(Register, manager_name="audit", records_class=AdminHistory)
+register(Register, app="orders", manager_name="audit", records_class=AdminHistory)

@@ -99,3 +99,16 @@ def test_an_error_is_logged_once():
     )
     assert shown.returncode == 0, shown.stderr
     assert shown.stderr.count("Internal Server Error: /x/") == 1, shown.stderr
+
+
+def test_the_shell_imports_every_model_by_itself():
+    """``manage.py shell`` imports every model, the admin's history models too,
+    without a complaint."""
+    shell = run(
+        [sys.executable, "manage.py", "shell", "-v", "2", "-c", "print(Register)"],
+        DATABASE_URL="sqlite:///:memory:",
+    )
+    assert shell.returncode == 0, shell.stderr[-2000:]
+    assert "could not be automatically imported" not in shell.stdout + shell.stderr
+    assert "HistoricalRegister" in shell.stdout
+    assert "HistoricalDiscountCode" in shell.stdout
