@@ -22,6 +22,7 @@ from omnistore.accounts.scoping import shop_ids
 from omnistore.core.channels import Channel
 from omnistore.core.exceptions import Conflict, PermissionDenied, ValidationFailed
 
+from .identities import erased_profile
 from .timeline import record_event
 
 EVENT_ASSOCIATE_ASSIGNED = "associate_assigned"
@@ -80,7 +81,7 @@ def assign_associate(
     # locked row after the wait), so the associate is read after the lock.
     customer = Customer.objects.select_for_update(no_key=True).get(pk=live.pk)
     if customer.is_anonymised:
-        raise Conflict("This customer's data was erased.")
+        raise erased_profile()
     current = None
     if customer.assigned_associate_id is not None:
         current = (

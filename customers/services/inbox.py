@@ -27,7 +27,7 @@ from customers.models import (
     WishlistItem,
 )
 from customers.selectors.inbox import message_recipient
-from customers.services.identities import lock_customer
+from customers.services.identities import lock_live_profile
 from customers.services.texting import send_text
 from customers.services.timeline import record_event
 from omnistore.core import outbox
@@ -121,9 +121,7 @@ def send_customer_message(
     of their own lists, or in general). Refused (409) when no associate can be
     reached yet."""
     body = clean_message_body(body)
-    customer = lock_customer(customer)
-    if customer.is_anonymised:
-        raise Conflict("This profile was erased.")
+    customer = lock_live_profile(customer)
     item = _customer_item(customer, wishlist_item) if wishlist_item else None
     associate = message_recipient(customer, wishlist_item=item)
     if associate is None:
@@ -198,9 +196,7 @@ def reply_to_customer(
     thread = Conversation.objects.select_for_update().filter(pk=conversation.pk).first()
     if thread is None:
         raise NotFound("Conversation not found.")
-    customer = lock_customer(thread.customer_id)
-    if customer.is_anonymised:
-        raise Conflict("This profile was erased.")
+    customer = lock_live_profile(thread.customer_id)
     address = reply_address(customer, channel)
     if not address:
         label = MessageChannel(channel).label

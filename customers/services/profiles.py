@@ -12,7 +12,7 @@ from customers.models import (
 )
 from customers.services.common import UNSET
 from customers.services.identities import (
-    lock_customer,
+    lock_live_profile,
 )
 from customers.services.timeline import (
     EVENT_PROFILE_UPDATED,
@@ -20,7 +20,7 @@ from customers.services.timeline import (
 )
 from inventory.models import Category, Location, LocationKind
 from omnistore.core.digits import is_digits
-from omnistore.core.exceptions import Conflict, ValidationFailed
+from omnistore.core.exceptions import ValidationFailed
 from omnistore.core.vat import check_vat_number
 
 
@@ -120,9 +120,7 @@ def update_profile(
     """Change only the fields given; the change is on the timeline. Every field is
     checked before the profile is locked, so a bad VAT number changes nothing."""
     business = _business_changes(company_name, vat_number)
-    customer = lock_customer(customer)
-    if customer.is_anonymised:
-        raise Conflict("This profile was erased.")
+    customer = lock_live_profile(customer)
     changes: dict[str, Any] = {}
     if first_name is not UNSET:
         changes["first_name"] = (first_name or "").strip()[:100]

@@ -28,11 +28,11 @@ from customers.selectors.sizes import (
     SizeEvidence,
     category_label,
 )
-from customers.services.identities import lock_customer
+from customers.services.identities import lock_live_profile
 from customers.services.timeline import record_event, record_events
 from inventory.models import Category
 from inventory.sizes import step_size
-from omnistore.core.exceptions import Conflict, ValidationFailed
+from omnistore.core.exceptions import ValidationFailed
 
 EVENT_SIZE_LEARNED = "size_learned"
 EVENT_SIZE_STATED = "size_stated"
@@ -176,9 +176,7 @@ def state_size(
         raise ValidationFailed(
             "Unknown category.", extra={"category": ["No category with this slug."]}
         )
-    customer = lock_customer(customer)
-    if customer.is_anonymised:
-        raise Conflict("This profile was erased.")
+    customer = lock_live_profile(customer)
     preferences = dict(customer.preferences or {})
     sizes = dict(preferences.get("sizes") or {})
     if sizes.get(found.slug, "") == size:

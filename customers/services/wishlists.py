@@ -24,7 +24,7 @@ from customers.normalize import (
 )
 from customers.selectors.wishlists import WISHLIST_SHARE_TOPIC
 from customers.services.identities import (
-    lock_customer,
+    lock_live_profile,
 )
 from customers.services.timeline import (
     record_event,
@@ -34,7 +34,7 @@ from inventory.models import Variant
 from omnistore.core import outbox
 from omnistore.core.actors import acting_user
 from omnistore.core.digits import is_digits
-from omnistore.core.exceptions import Conflict, NotFound, ValidationFailed
+from omnistore.core.exceptions import NotFound, ValidationFailed
 
 # list moved by a merge is written on the survivor. An item added by an associate is
 # theirs and their shop's on the record; the customer sees who added it.
@@ -134,12 +134,6 @@ def _wishlist_variant(variant) -> Variant:
     return found
 
 
-def _writable(customer: Customer) -> Customer:
-    if customer.is_anonymised:
-        raise Conflict("This profile was erased.")
-    return customer
-
-
 def _lock_wishlist(wishlist: Wishlist | int) -> tuple[Customer, Wishlist]:
     """Lock the owner, then the list; an archived or unknown list is not found."""
     pk = wishlist.pk if isinstance(wishlist, Wishlist) else wishlist
@@ -148,7 +142,7 @@ def _lock_wishlist(wishlist: Wishlist | int) -> tuple[Customer, Wishlist]:
     )
     if owner_id is None:
         raise NotFound("Wishlist not found.")
-    customer = _writable(lock_customer(owner_id))
+    customer = lock_live_profile(owner_id)
     locked = Wishlist.objects.select_for_update().filter(pk=pk).first()
     if locked is None or locked.archived_at is not None:
         raise NotFound("Wishlist not found.")
@@ -181,7 +175,7 @@ def _default_wishlist_locked(customer: Customer) -> Wishlist:
 @transaction.atomic
 def ensure_default_wishlist(*, customer: Customer) -> Wishlist:
     """The customer's first open list, created ("My wishlist") when they have none."""
-    customer = _writable(lock_customer(customer))
+    customer = lock_live_profile(customer)
     return _default_wishlist_locked(customer)
 
 
@@ -196,7 +190,7 @@ def create_wishlist(
 ) -> Wishlist:
     _wishlist_channel(channel)
     name = _clean_wishlist_name(name, default=WISHLIST_DEFAULT_NAME)
-    customer = _writable(lock_customer(customer))
+    customer = lock_live_profile(customer)
     if (
         Wishlist.objects.filter(customer=customer, archived_at__isnull=True).count()
         >= MAX_WISHLISTS
@@ -294,7 +288,7 @@ def add_wishlist_item(
     if wishlist is not None:
         customer, wishlist = _lock_wishlist(wishlist)
     else:
-        customer = _writable(lock_customer(customer))
+        customer = lock_live_profile(customer)
         wishlist = _default_wishlist_locked(customer)
 
     active = wishlist.items.filter(removed_at__isnull=True)
