@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import F
@@ -24,13 +25,21 @@ from omnistore.accounts.models import Role, User
 from omnistore.core.channels import Channel
 from omnistore.core.exceptions import ApplicationError
 
-from .models import FulfilmentMethod, Order, PaymentMethod, TerminalDevice
+from .models import (
+    FulfilmentMethod,
+    Order,
+    PaymentMethod,
+    Register,
+    TerminalDevice,
+    TillSession,
+)
 from .services.checkout import place_order
 from .services.fulfilment import mark_picked, mark_ready, ship_order
 from .services.payments import PaymentRequest
 from .services.pickups import collect_order
 from .services.refunds import receive_return, refund_return
 from .services.returns import ReturnLineRequest, request_return
+from .services.till import open_till
 
 DEMO_SHOP_STAFF = "associate"
 ADDRESS = {
@@ -233,15 +242,33 @@ def _pair_simulated_terminals(shops: list[Location]) -> None:
         )
 
 
+def _set_up_tills(associate: User | None) -> None:
+    """A register at every shop, and the demo associate's one open since this
+    morning with a counted float, so cash can be taken at once."""
+    shops = Location.objects.filter(kind=LocationKind.SHOP, active=True)
+    for shop in shops.order_by("code"):
+        Register.objects.get_or_create(location=shop, name="Till 1")
+    if associate is None or associate.store_id is None:
+        return
+    register = Register.objects.get(location=associate.store, name="Till 1")
+    if TillSession.objects.filter(register=register).exists():
+        return
+    now = timezone.localtime()
+    opened = min(now, now.replace(hour=9, minute=0, second=0, microsecond=0))
+    float_ = {Decimal("20"): 3, Decimal("10"): 5, Decimal("5"): 4, Decimal("1"): 10}
+    open_till(register=register, counts=float_, actor=associate, now=opened)
+
+
 def seed_orders(*, scale: int = 1, stdout=None) -> dict[str, int]:
     """Place the demo order book (independent of ``scale``: benchmarks seed their own)."""
     say = _printer(stdout)
-    if Order.objects.exists():
-        say("Orders: demo data already present, skipped.")
-        return {}
     associate = User.objects.filter(
         username=DEMO_SHOP_STAFF, role=Role.ASSOCIATE
     ).first()
+    _set_up_tills(associate)
+    if Order.objects.exists():
+        say("Orders: demo data already present, skipped.")
+        return {}
     customers = _customers(30)
     if associate is None or len(customers) < 10:
         say("Orders: seed the inventory and customers first, skipped.")

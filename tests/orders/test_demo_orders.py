@@ -1,13 +1,24 @@
 """The demo order book is placed through the real services and keeps every book true."""
 
+from decimal import Decimal
+
 import pytest
 
 from customers.demo import seed_customers
 from inventory.demo import seed_inventory
+from inventory.models import Location, LocationKind
 from inventory.selectors import ledger_discrepancies
 from omnistore.core.channels import Channel
 from orders.demo import seed_orders
-from orders.models import FulfilmentMethod, Order, OrderStatus, Return
+from orders.models import (
+    FulfilmentMethod,
+    Order,
+    OrderStatus,
+    Register,
+    Return,
+    TillSession,
+    TillSessionStatus,
+)
 from orders.selectors.reports import sales_report
 
 
@@ -39,4 +50,15 @@ def test_demo_orders_cover_every_desk_and_keep_the_ledger_true(api_client):
     orders = api_client.get("/api/v1/orders/").json()["results"]
     assert any(o["channel"] == Channel.STORE for o in orders)
 
+    # Every shop has its till; the demo associate's is open with a counted float.
+    shops = Location.objects.filter(kind=LocationKind.SHOP, active=True)
+    assert set(Register.objects.values_list("location", flat=True)) == set(
+        shops.values_list("pk", flat=True)
+    )
+    session = TillSession.objects.get(status=TillSessionStatus.OPEN)
+    assert session.register.location.code == "MI-DUOMO"
+    assert session.opening_float == Decimal("140.00")
+    assert session.opened_by.username == "associate"
+
     assert seed_orders(scale=1) == {}  # a second run changes nothing
+    assert TillSession.objects.count() == 1

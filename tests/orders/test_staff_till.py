@@ -294,3 +294,27 @@ def test_cash_in_sent_twice_is_recorded_once(staff, associate, register):
     assert again.status_code == 422
     assert "sent twice" in again.content.decode()
     assert TillMovement.objects.filter(kind="cash_in").count() == 1
+
+
+def test_a_shop_without_a_register_says_so_and_who_adds_one(staff, shop):
+    page = staff.get(reverse("staff:till"))
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert 'data-testid="till-no-register"' in body
+    assert "No register at Milano Centro yet" in body
+    assert "Use this register" not in body
+    assert "ask them to add one" in body  # an associate cannot add one
+
+
+def test_headquarters_gets_the_link_to_add_the_shops_register(client, shop):
+    hq = UserFactory(role=Role.HQ, is_staff=True, store=shop)
+    hq.user_permissions.add(Permission.objects.get(codename="add_register"))
+    client.force_login(hq)
+    body = client.get(reverse("staff:till")).content.decode()
+    assert f"/admin/orders/register/add/?location={shop.pk}" in body
+
+
+def test_with_a_register_the_device_uses_it(staff, register):
+    body = staff.get(reverse("staff:till")).content.decode()
+    assert 'data-testid="till-no-register"' not in body
+    assert "Open Till 1" in body

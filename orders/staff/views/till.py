@@ -63,6 +63,7 @@ def _page(request, store, *, status=200, **forms_):
     context = {
         "store": store,
         "register": register,
+        "has_registers": register is not None or registers.exists(),
         "session": session,
         "register_form": forms_.get("register_form")
         or RegisterForm(registers=registers, initial={"register": register}),
