@@ -130,8 +130,18 @@ def picture_urls(variants, *, size: str = "card", absolute=None) -> dict[int, st
     return urls
 
 
+SEARCH_WORDS = 6  # words of a search that narrow it; the rest are ignored
+SHORT_WORD = 3  # a word this short is matched whole (a size, "red"), not inside names
+
+
 def variant_search(*, query: str, limit: int = 25) -> list[Variant]:
-    """Exact barcode or SKU first (a scan), then SKU prefix and product name matches."""
+    """Exact barcode or SKU first (a scan), then SKU prefix and product name matches.
+
+    Several words narrow each other down: each must be in the product's name or
+    brand, the colour or the SKU, or be the size or the colour; a word of up to three
+    characters only as a size or a colour ("linen shirt white L"). Up to
+    ``limit`` items are returned; the caller asks for one more to know there are
+    more."""
     query = (query or "").strip()
     if not query:
         return []
@@ -141,11 +151,22 @@ def variant_search(*, query: str, limit: int = 25) -> list[Variant]:
     exact = list(base.filter(Q(barcode=query) | Q(sku__iexact=query))[:1])
     if exact:
         return exact
-    return list(
-        base.filter(
-            Q(sku__istartswith=query) | Q(product__name__icontains=query)
-        ).order_by("product__name", "sku")[:limit]
-    )
+    matches = Q(sku__istartswith=query) | Q(product__name__icontains=query)
+    words = query.split()
+    if len(words) > 1:
+        every_word = Q()
+        for word in words[:SEARCH_WORDS]:
+            whole = Q(size__iexact=word) | Q(colour__iexact=word)
+            if len(word) > SHORT_WORD:  # "M" or "42" is a size, not part of a name
+                whole |= (
+                    Q(product__name__icontains=word)
+                    | Q(product__brand__icontains=word)
+                    | Q(colour__icontains=word)
+                    | Q(sku__icontains=word)
+                )
+            every_word &= whole
+        matches |= every_word
+    return list(base.filter(matches).order_by("product__name", "sku")[:limit])
 
 
 def available_expression():

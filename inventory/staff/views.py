@@ -59,7 +59,9 @@ def stock_lookup(request):
     submitted as a page goes straight to the item; live (HTMX) results never jump."""
     store = current_store(request)
     query = request.GET.get("q", "").strip()
-    variants = selectors.variant_search(query=query, limit=LOOKUP_LIMIT)
+    variants = selectors.variant_search(query=query, limit=LOOKUP_LIMIT + 1)
+    more = len(variants) > LOOKUP_LIMIT
+    variants = variants[:LOOKUP_LIMIT]
     exact = _exact_hit(query, variants)
     if exact is not None and not is_partial(request):
         return redirect("staff:stock_variant", pk=exact.pk)
@@ -72,6 +74,7 @@ def stock_lookup(request):
         "results": [(v, *availability[v.pk]) for v in variants],
         "exact": exact,
         "limit": LOOKUP_LIMIT,
+        "more": more,
     }
     template = "inventory/staff/_lookup_results.html"
     if not is_partial(request):

@@ -1,15 +1,16 @@
 """Staff stock screens: access, lookup by name or scan, and an item's stock here and elsewhere."""
 
-
 import pytest
 from django.urls import reverse
 
 from inventory.models import (
     MovementReason,
     StockLevel,
+    Variant,
 )
 from inventory.services.ledger import StockRequest
 from inventory.services.reservations import reserve_stock
+from inventory.services.stock import receive_stock
 from omnistore.accounts.models import Role
 from omnistore.staff.auth import SESSION_STORE_KEY
 from tests.factories import (
@@ -102,6 +103,34 @@ def test_lookup_says_when_nothing_matches(staff_client, variant):
     assert "Nothing matches" in response.content.decode()
 
 
+def test_several_words_narrow_the_search_by_name_colour_and_size(staff_client):
+    shirt = ProductFactory(name="Linen shirt")
+    dress = ProductFactory(name="Linen shirt dress")
+    wanted = VariantFactory(product=shirt, sku="LS-WHT-L", colour="White", size="L")
+    VariantFactory(product=shirt, sku="LS-WHT-M", colour="White", size="M")
+    VariantFactory(product=shirt, sku="LS-BLU-L", colour="Light blue", size="L")
+    also = VariantFactory(product=dress, sku="LSD-WHT-L", colour="White", size="L")
+    VariantFactory(product=ProductFactory(name="Wool coat"), colour="White", size="L")
+    found = staff_client.get(reverse("staff:stock_lookup"), {"q": "linen white l"})
+    assert [v.sku for v, *_ in found.context["results"]] == [wanted.sku, also.sku]
+    # a short word is a size or a colour, not any name holding that letter
+    sizes = staff_client.get(reverse("staff:stock_lookup"), {"q": "shirt M"})
+    assert [v.sku for v, *_ in sizes.context["results"]] == ["LS-WHT-M"]
+
+
+def test_lookup_says_when_more_match_than_it_shows(staff_client, shop):
+    product = ProductFactory(name="Cotton tee")
+    for n in range(26):
+        VariantFactory(product=product, sku=f"TEE-{n:02d}")
+    many = staff_client.get(reverse("staff:stock_lookup"), {"q": "cotton"}, **HTMX)
+    assert len(many.context["results"]) == 25
+    assert "More than 25 items match; the first 25 are shown" in many.content.decode()
+    Variant.objects.filter(sku="TEE-25").delete()
+    exactly = staff_client.get(reverse("staff:stock_lookup"), {"q": "cotton"}, **HTMX)
+    assert "25 items found" in exactly.content.decode()
+    assert "More than" not in exactly.content.decode()
+
+
 @pytest.mark.parametrize("count", [2, 12])
 def test_lookup_runs_a_fixed_number_of_queries(
     staff_client, shop, other_shop, django_assert_max_num_queries, count
@@ -152,6 +181,31 @@ def test_variant_page_shows_this_shop_first_then_others_with_distance(
         MovementReason.RESERVATION,
         MovementReason.RECEIPT,
     ]
+
+
+def test_movements_name_what_moved_the_stock_in_words(staff_client, shop, variant):
+    receive_stock(
+        variant=variant,
+        location=shop,
+        quantity=3,
+        reference_type="opening_balance",
+        reference_id="demo",
+    )
+    receive_stock(
+        variant=variant,
+        location=shop,
+        quantity=1,
+        reason=MovementReason.RETURN_RESTOCK,
+        reference_type="order",
+        reference_id="OS-AB12C-34DEF",
+    )
+    response = staff_client.get(reverse("staff:stock_variant", args=[variant.pk]))
+    html = response.content.decode()
+    assert "Opening balance" in html and "opening_balance" not in html
+    assert (
+        f'<a href="{reverse("staff:order_detail", args=["OS-AB12C-34DEF"])}">' in html
+    )
+    assert "Order OS-AB12C-34DEF" in html
 
 
 def test_variant_page_lists_locations_with_stock_nearest_first(
@@ -212,5 +266,3 @@ def test_variant_page_runs_a_fixed_number_of_queries(
     with django_assert_max_num_queries(9):
         response = staff_client.get(reverse("staff:stock_variant", args=[variant.pk]))
     assert len(response.context["others"]) == locations
-
-
