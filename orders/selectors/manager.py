@@ -78,6 +78,7 @@ class Row:
 
     key: str
     label: str
+    currency: str = ""
     today_orders: int = 0
     today_revenue: Decimal = ZERO
     last_orders: int = 0
@@ -93,17 +94,33 @@ class Row:
 
 @dataclass
 class Comparison:
+    """Rows of one currency each: amounts in euro and in francs are never added up
+    (a row's label names its currency once shops sell in more than one)."""
+
     rows: list[Row] = field(default_factory=list)
 
     @property
-    def total(self) -> Row:
-        total = Row("total", "All")
+    def totals(self) -> list[Row]:
+        """One total per currency, the company's currency first."""
+        totals: dict[str, Row] = {}
         for row in self.rows:
+            total = totals.setdefault(row.currency, Row("total", "All", row.currency))
             total.today_orders += row.today_orders
             total.today_revenue += row.today_revenue
             total.last_orders += row.last_orders
             total.last_revenue += row.last_revenue
-        return total
+        if len(totals) > 1:
+            for total in totals.values():
+                total.label = f"All ({total.currency})"
+        return sorted(totals.values(), key=_currency_order)
+
+    @property
+    def orders_today(self) -> int:
+        return sum(row.today_orders for row in self.rows)
+
+    @property
+    def orders_last_week(self) -> int:
+        return sum(row.last_orders for row in self.rows)
 
 
 def _shop_sales(shop_ids: list[int], days: Days) -> QuerySet[Order]:
@@ -130,23 +147,35 @@ def _shop_sales(shop_ids: list[int], days: Days) -> QuerySet[Order]:
 
 
 def _compare(grouped, key: str, label) -> Comparison:
-    rows: dict[str, Row] = {}
+    rows: dict[tuple, Row] = {}
     for entry in grouped:
-        row_key = str(entry[key])
-        row = rows.setdefault(row_key, Row(row_key, label(entry)))
+        row_key = (str(entry[key]), entry["currency"])
+        row = rows.get(row_key)
+        if row is None:
+            row = rows[row_key] = Row(row_key[0], label(entry), entry["currency"])
         revenue = Decimal(entry["revenue"] or 0).quantize(CENT)
         if entry["period"] == TODAY:
             row.today_orders, row.today_revenue = entry["orders"], revenue
         else:
             row.last_orders, row.last_revenue = entry["orders"], revenue
-    ordered = sorted(rows.values(), key=lambda r: (-r.today_revenue, r.label))
+    if len({row.currency for row in rows.values()}) > 1:
+        for row in rows.values():
+            row.label = f"{row.label} ({row.currency})"
+    ordered = sorted(
+        rows.values(), key=lambda r: (*_currency_order(r), -r.today_revenue, r.label)
+    )
     return Comparison(ordered)
+
+
+def _currency_order(row: Row) -> tuple[bool, str]:
+    """The company's currency first, then the others by code."""
+    return row.currency != settings.OMNISTORE_CURRENCY, row.currency
 
 
 def sales_by_channel(shop_ids: list[int], days: Days) -> Comparison:
     grouped = (
         _shop_sales(shop_ids, days)
-        .values("period", "channel")
+        .values("period", "channel", "currency")
         .annotate(orders=Count("id"), revenue=Sum("total"))
         .order_by()
     )
@@ -172,6 +201,7 @@ def sales_by_associate(shop_ids: list[int], days: Days) -> Comparison:
             "staff_member__first_name",
             "staff_member__last_name",
             "staff_member__username",
+            "currency",
         )
         .annotate(orders=Count("id"), revenue=Sum("total"))
         .order_by()

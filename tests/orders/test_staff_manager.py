@@ -12,7 +12,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from inventory.models import StockLevel
+from inventory.models import PriceList, PriceListPrice, StockLevel
 from omnistore.accounts.models import Role
 from orders.models import Register
 from orders.services.refunds import return_at_counter
@@ -106,7 +106,7 @@ def test_the_csv_holds_the_same_figures(manager, milano, giulia):
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     store = next(r for r in rows if r[:2] == ["channel", "Store"])
-    assert store[2:] == ["2", "40.00", "1", "20.00"]
+    assert store[2:] == ["2", "40.00", "1", "20.00", "EUR"]
     giulia_row = next(r for r in rows if r[:2] == ["associate", "Giulia Bianchi"])
     assert giulia_row[2] == "2"
     assert sum(1 for r in rows if r and r[0] == "late_pickup") == 1
@@ -138,6 +138,40 @@ def test_associates_and_managers_without_the_permission_get_nothing(
     client.force_login(no_group)
     response = client.get(reverse("staff:manager_day"))
     assert response.status_code == 302 and "/staff/login/" in response["Location"]
+
+
+def test_euros_and_francs_are_never_added_up(client, milano, giulia):
+    """HQ over a shop selling in euro and one in francs: a row and a total per
+    currency, each amount with its currency."""
+    zurich = shop(code="ZH01", name="Zürich Bahnhofstrasse", country="CH")
+    franc_item = stocked(zurich, 5, price="45.00")
+    PriceListPrice.objects.create(
+        price_list=PriceList.objects.get(code="CHF"),
+        variant=franc_item,
+        price=D("50.00"),
+    )
+    counter_sale(
+        store=milano, lines=[(stocked(milano, 5, price="30.00"), 1)], staff=giulia
+    )
+    luca = StaffFactory(store=zurich, first_name="Luca", last_name="Neri")
+    counter_sale(store=zurich, lines=[(franc_item, 1)], staff=luca)
+    hq = make_approver(UserFactory(role=Role.HQ), "Headquarters")
+    client.force_login(hq)
+    page = client.get(reverse("staff:manager_day")).content.decode()
+    assert "30.00 EUR" in page and "50.00 CHF" in page
+    assert "80.00" not in page  # never one sum of both
+    assert "Store (EUR)" in page and "Store (CHF)" in page
+    rows = list(
+        csv.reader(
+            io.StringIO(client.get(reverse("staff:manager_day_csv")).content.decode())
+        )
+    )
+    totals = {
+        r[6]: r[3]
+        for r in rows
+        if r[:2] in (["channel", "All (EUR)"], ["channel", "All (CHF)"])
+    }
+    assert totals == {"EUR": "30.00", "CHF": "50.00"}
 
 
 @pytest.mark.parametrize("sales", [1, 6])

@@ -80,7 +80,7 @@ def manager_day(request):
 
 
 def _comparison_rows(section: str, comparison: Comparison):
-    for row in [*comparison.rows, comparison.total]:
+    for row in [*comparison.rows, *comparison.totals]:
         yield [
             section,
             row.label,
@@ -88,6 +88,7 @@ def _comparison_rows(section: str, comparison: Comparison):
             row.today_revenue,
             row.last_orders,
             row.last_revenue,
+            row.currency,
         ]
 
 
@@ -110,6 +111,7 @@ def manager_day_csv(request):
             "today_revenue",
             "last_week_orders",
             "last_week_revenue",
+            "currency",
         ]
     )
     out.writerows(_comparison_rows("channel", sales_by_channel(ids, days)))
