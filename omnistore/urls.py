@@ -1,7 +1,9 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
+from django.templatetags.static import static as static_url
 from django.urls import include, path
+from django.utils.functional import lazy
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -26,6 +28,12 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("t/", include("campaigns.tracking_urls")),
     path("health/", health, name="health"),  # for load balancers and monitors
+    # What a browser asks for when a page links no icon: the back office's, found
+    # when asked (its hashed name in production).
+    path(
+        "favicon.ico",
+        RedirectView.as_view(url=lazy(static_url, str)("omnistore/favicon.png")),
+    ),
 ]
 
 # The API's schema and docs: open in development and the demo, staff only in

@@ -126,7 +126,7 @@ def parse_transfer_lines(text: str) -> list[tuple[Variant, int]]:
     """Lines of ``CODE QTY`` (``CODE x QTY`` and ``CODE,QTY`` too); a bare code is one
     unit, so scanning items one per line works. Every bad line is reported at once."""
     parsed: list[tuple[int, str, int]] = []
-    errors: list[str] = []
+    errors: list[tuple[int, str]] = []  # (line number, message): said in line order
     for number, raw in enumerate((text or "").splitlines(), start=1):
         tokens = [t for t in LINE_SPLIT.split(raw.strip()) if t]
         if not tokens:
@@ -135,23 +135,28 @@ def parse_transfer_lines(text: str) -> list[tuple[Variant, int]]:
             tokens = [tokens[0], tokens[2]]
         if len(tokens) > 2:
             errors.append(
-                f"Line {number}: write the SKU or barcode, then the quantity."
+                (number, f"Line {number}: write the SKU or barcode, then the quantity.")
             )
             continue
         code, qty_text = tokens[0], tokens[1] if len(tokens) == 2 else "1"
         if not is_digits(qty_text) or not 0 < int(qty_text) <= MAX_UNITS:
             errors.append(
-                f"Line {number}: “{qty_text}” is not a quantity "
-                f"(a whole number from 1 to {MAX_UNITS})."
+                (
+                    number,
+                    f"Line {number}: “{qty_text}” is not a quantity "
+                    f"(a whole number from 1 to {MAX_UNITS}).",
+                )
             )
             continue
         parsed.append((number, code, int(qty_text)))
     found = selectors.variants_by_codes(codes=[code for _, code, _ in parsed])
     for number, code, _qty in parsed:
         if code not in found:
-            errors.append(f"Line {number}: no item with SKU or barcode “{code}”.")
+            errors.append(
+                (number, f"Line {number}: no item with SKU or barcode “{code}”.")
+            )
     if errors:
-        raise ValidationError(errors)
+        raise ValidationError([message for _, message in sorted(errors)])
     if not parsed:
         raise ValidationError("Add at least one line.", code="required")
     return [(found[code], qty) for _, code, qty in parsed]

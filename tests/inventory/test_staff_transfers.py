@@ -1,6 +1,5 @@
 """Staff transfer screens: request, list, ship, receive and cancel between locations."""
 
-
 import pytest
 from django.urls import reverse
 
@@ -99,6 +98,22 @@ def test_bad_transfer_requests_are_form_errors_and_create_nothing(
     assert message in errors
     assert Transfer.objects.count() == 0
     assert level(variant, shop).reserved == 0
+
+
+def test_every_bad_line_is_named_in_line_order(staff_client, shop, other_shop, variant):
+    stock(variant, shop, 5)
+    response = staff_client.post(
+        reverse("staff:transfer_create"),
+        {
+            "source": shop.pk,
+            "destination": other_shop.pk,
+            "lines": "NOPE 1\nSHIRT-BLU-M 0\nSHIRT-BLU-M 1\nGONE 2",
+        },
+        **HTMX,
+    )
+    assert response.status_code == 422
+    errors = response.context["form"].errors["lines"]
+    assert [error.split(":")[0] for error in errors] == ["Line 1", "Line 2", "Line 4"]
 
 
 def test_a_transfer_beyond_the_stock_at_the_source_is_a_form_error(
@@ -367,8 +382,6 @@ def test_transfer_detail_runs_a_fixed_number_of_queries(
     assert len(response.context["receive_form"].rows) == lines
 
 
-
-
 def test_a_shop_is_not_offered_as_the_destination_of_its_own_transfer(
     staff_client, shop, other_shop
 ):
@@ -377,9 +390,7 @@ def test_a_shop_is_not_offered_as_the_destination_of_its_own_transfer(
     assert other_shop in form.fields["destination"].queryset
 
 
-def test_a_shop_asks_another_location_for_stock(
-    staff_client, shop, warehouse, variant
-):
+def test_a_shop_asks_another_location_for_stock(staff_client, shop, warehouse, variant):
     stock(variant, warehouse, 5)
     page = staff_client.get(reverse("staff:transfer_create"), {"direction": "in"})
     form = page.context["form"]
@@ -442,7 +453,9 @@ def test_a_transfer_is_closed_short_with_a_reason(
     assert transfer.status == TransferStatus.RECEIVED
     event = transfer.events.order_by("pk").last()
     assert "Box crushed by the carrier" in event.note
-    assert f"{variant.sku} ×1" in event.note and f"{second_variant.sku} ×1" in event.note
+    assert (
+        f"{variant.sku} ×1" in event.note and f"{second_variant.sku} ×1" in event.note
+    )
     assert level(variant, shop).on_hand == 2  # what arrived, nothing more
     assert level(variant, other_shop).on_hand == 2  # shipped units left the source
 

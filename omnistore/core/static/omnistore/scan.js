@@ -121,11 +121,10 @@
     if (!queue.running) { next(id); }
   }
 
-  function errorText(form) {
-    if (!form) { return ""; }
+  function errorShown(form) {
+    if (!form) { return null; }
     /* The field's own error names the code; the banner above it is generic. */
-    var found = form.querySelector(".errorlist li") || form.querySelector(".alert.error");
-    return found ? found.textContent.trim() : "";
+    return form.querySelector(".errorlist li") || form.querySelector(".alert.error");
   }
 
   function next(id) {
@@ -154,8 +153,14 @@
       document.removeEventListener("htmx:afterRequest", seen);
       var live = document.getElementById(id);
       var ok = status >= 200 && status < 300;
-      var why = ok ? "" : (errorText(live) || (status ? "Refused." : "No answer from the server."));
-      feedback(live, ok, ok ? "✓ " + code : "✗ " + code + ": " + why);
+      var shown = ok ? null : errorShown(live);
+      var why = ok ? "" : ((shown && shown.textContent.trim()) ||
+        (status ? "Refused." : "No answer from the server."));
+      feedback(live, ok, ok ? "✓ " + code : "✗ " + (code ? code + ": " : "") + why);
+      /* The status line says the field's error with its code: the field keeps its
+         mark, its error is not said twice. */
+      var list = shown && shown.tagName === "LI" && shown.closest(".errorlist");
+      if (list) { list.hidden = true; }
       setBusy(live, queue.items.length);
       next(id);
     });
@@ -287,11 +292,8 @@
     event.preventDefault();
     event.stopPropagation();
     var field = firstField(form);
-    if (!field.value.trim()) {
-      feedback(form, false, "✗ Scan or type a SKU or barcode.");
-      focusField(field);
-      return;
-    }
+    /* An empty field is sent too: the server's answer marks the fields as any
+       other form's does (adjust, count), and the status line says why. */
     var values = snapshot(form);
     field.value = "";
     enqueue(form, values);

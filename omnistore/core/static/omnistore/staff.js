@@ -61,4 +61,63 @@
       requestProblem("");
     }
   });
+
+  /* A table.responsive stacks on a phone (staff.css): each cell of its body and foot
+     gets its column's heading as data-label, unless the template gave one. A cell
+     spanning columns (an empty list's message) gets none. */
+  function headingText(cell) {
+    var text = "";
+    Array.prototype.forEach.call(cell.childNodes, function (node) {
+      if (!(node.classList && node.classList.contains("sr-only"))) {
+        text += node.textContent;
+      }
+    });
+    return text.replace(/\s+/g, " ").trim();
+  }
+  function labelTable(table) {
+    var head = table.tHead && table.tHead.rows[0];
+    if (!head) {
+      return;
+    }
+    var labels = [];
+    Array.prototype.forEach.call(head.cells, function (cell) {
+      for (var i = 0; i < (cell.colSpan || 1); i++) {
+        labels.push(i ? "" : headingText(cell));
+      }
+    });
+    Array.prototype.forEach.call(table.rows, function (row) {
+      if (row.parentNode === table.tHead) {
+        return;
+      }
+      var column = 0;
+      Array.prototype.forEach.call(row.cells, function (cell) {
+        var span = cell.colSpan || 1;
+        if (span === 1 && labels[column] && !cell.hasAttribute("data-label")) {
+          cell.setAttribute("data-label", labels[column]);
+        }
+        column += span;
+      });
+    });
+  }
+  function labelTables(root) {
+    if (!root || !root.querySelectorAll) {
+      return;
+    }
+    var around = root.closest && root.closest("table.responsive");
+    if (around) {
+      labelTable(around);
+    }
+    root.querySelectorAll("table.responsive").forEach(labelTable);
+  }
+  labelTables(document.documentElement);
+
+  /* data-autofocus: the field takes the focus as autofocus would, without scrolling
+     the page to it (on a phone it is far down; the page opens at its top). */
+  var toFocus = document.querySelector("[data-autofocus]");
+  if (toFocus && (!document.activeElement || document.activeElement === document.body)) {
+    toFocus.focus({ preventScroll: true });
+  }
+  document.addEventListener("htmx:load", function (event) {
+    labelTables(event.detail && event.detail.elt);
+  });
 })();
