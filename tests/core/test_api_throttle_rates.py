@@ -1,15 +1,11 @@
 """Every API rate limit has its default in the settings and can be set from the
 environment."""
 
-import json
-import os
-import subprocess
-import sys
-
 from django.conf import settings
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from omnistore.core.throttling import CallerRateThrottle, SettingsRateThrottle
+from tests.core.production import production_json
 
 SHOW = (
     "from django.conf import settings as s; import json; "
@@ -18,22 +14,7 @@ SHOW = (
 
 
 def rates_with(**env) -> dict:
-    run = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", SHOW],
-        cwd=settings.BASE_DIR,
-        env={
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "omnistore.settings.production",
-            "SECRET_KEY": "x" * 60,
-            "DATABASE_URL": "postgres://nobody@127.0.0.1:1/unused",
-            "CACHE_URL": "redis://127.0.0.1:1/1",
-            **env,
-        },
-        capture_output=True,
-        text=True,
-    )
-    assert run.returncode == 0, run.stderr[-2000:]
-    return json.loads(run.stdout.strip().splitlines()[-1])
+    return production_json(SHOW, **env)
 
 
 def api_throttles() -> set[type]:

@@ -1,41 +1,25 @@
 """The benchmark's floor endpoint: routed only by the benchmark's settings, never by
 the site's URLs that production serves."""
 
-import os
-import subprocess
-import sys
-
 import pytest
-from django.conf import settings
 from django.urls import Resolver404, resolve
 
 from inventory.models import Reservation, StockLevel
+from tests.core.production import run_production
 from tests.orders.factories import shop, stocked
 
 
 def test_production_settings_do_not_route_the_floor():
-    run = subprocess.run(
+    run = run_production(
         [
-            sys.executable,
             "-c",
             "import django; django.setup()\n"
             "from django.conf import settings as s; from django.urls import resolve\n"
             "print(s.ROOT_URLCONF)\n"
             "try:\n    resolve('/bench/floor/'); print('routed')\n"
             "except Exception as e: print(type(e).__name__)",
-        ],
-        cwd=settings.BASE_DIR,
-        env={
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "omnistore.settings.production",
-            "SECRET_KEY": "x" * 60,
-            "DATABASE_URL": "postgres://nobody@127.0.0.1:1/unused",
-            "CACHE_URL": "redis://127.0.0.1:1/1",
-        },
-        capture_output=True,
-        text=True,
+        ]
     )
-    assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.split() == ["omnistore.urls", "Resolver404"]
 
 

@@ -1,11 +1,6 @@
 """Production reads its mail server and its database timeouts from the environment."""
 
-import json
-import os
-import subprocess
-import sys
-
-from django.conf import settings
+from tests.core.production import production_json
 
 SHOW = (
     "from django.conf import settings as s; import json; print(json.dumps({"
@@ -17,22 +12,7 @@ SHOW = (
 
 
 def production(**env) -> dict:
-    run = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", SHOW],
-        cwd=settings.BASE_DIR,
-        env={
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "omnistore.settings.production",
-            "SECRET_KEY": "x" * 60,
-            "DATABASE_URL": "postgres://nobody@127.0.0.1:1/unused",
-            "CACHE_URL": "redis://127.0.0.1:1/1",
-            **env,
-        },
-        capture_output=True,
-        text=True,
-    )
-    assert run.returncode == 0, run.stderr[-2000:]
-    return json.loads(run.stdout.strip().splitlines()[-1])
+    return production_json(SHOW, **env)
 
 
 def test_the_mail_server_and_its_login_come_from_the_environment():
