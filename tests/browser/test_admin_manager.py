@@ -83,3 +83,25 @@ def test_the_store_manager_sees_their_shops_orders_and_report(live_server, page,
         f"{live_server.url}/admin/orders/order/{shops['other'].pk}/change/"
     )
     assert response.status == 404
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_on_a_tablet_the_order_list_has_the_width(live_server, page, shops):
+    """At 768 and 1024 wide the model menu gives the list its width (Home lists
+    every model); on a desktop it stays."""
+    page.set_viewport_size({"width": 768, "height": 1024})
+    page.goto(f"{live_server.url}/admin/")
+    page.fill("#id_username", "marco")
+    page.fill("#id_password", "pass-1234")
+    page.click("input[type=submit]")
+    for width in (768, 1024):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"{live_server.url}/admin/orders/order/")
+        expect(page.locator("#nav-sidebar")).to_be_hidden()
+        content = page.locator("#content-start").bounding_box()
+        assert content["x"] < 40, content
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live_server.url}/admin/orders/order/")
+    expect(page.locator("#nav-sidebar")).to_be_visible()
