@@ -7,6 +7,7 @@ from django.utils.functional import lazy
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from omnistore.core.api_index import ApiIndexView
 from omnistore.core.health import health
 from omnistore.staff.auth import staff_only_unless
 
@@ -19,6 +20,7 @@ api_v1 = [  # the storefront's busiest paths (cart, checkout) are matched first
     path("", include("inventory.api.urls")),
     path("", include("customers.api.urls")),
     path("", include("campaigns.api.urls")),
+    path("", ApiIndexView.as_view(), name="api-index"),
 ]
 
 urlpatterns = [
