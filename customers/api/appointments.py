@@ -30,7 +30,13 @@ from customers.services.appointments import (
     book_appointment,
     cancel_appointment,
 )
-from omnistore.core.api import MAX_ID, ErrorSerializer, QuerySerializer, TextField
+from omnistore.core.api import (
+    MAX_ID,
+    ErrorSerializer,
+    InputSerializer,
+    QuerySerializer,
+    TextField,
+)
 from omnistore.core.exceptions import NotFound
 from omnistore.core.throttling import SettingsRateThrottle
 
@@ -67,7 +73,7 @@ class SlotQuerySerializer(QuerySerializer):
     date = serializers.DateField(help_text="The day, in the shop's calendar.")
 
 
-class AppointmentCreateSerializer(serializers.Serializer):
+class AppointmentCreateSerializer(InputSerializer):
     shop = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="Shop id.")
     kind = serializers.ChoiceField(choices=AppointmentKind.choices)
     starts_at = serializers.DateTimeField(

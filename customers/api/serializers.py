@@ -5,13 +5,13 @@ from rest_framework import serializers
 
 from customers.models import Consent, ConsentChannel, Customer, CustomerEvent
 from customers.selectors.loyalty import points_value
-from omnistore.core.api import MAX_ID, FlagField, TextField
+from omnistore.core.api import MAX_ID, FlagField, InputSerializer, TextField
 from omnistore.core.channels import Channel
 
 # --- input -------------------------------------------------------------------------
 
 
-class RegisterSerializer(serializers.Serializer):
+class RegisterSerializer(InputSerializer):
     email = TextField(max_length=254, help_text="Also the login.")
     password = TextField(
         max_length=128, write_only=True, style={"input_type": "password"}
@@ -67,7 +67,7 @@ class ProfileUpdateSerializer(serializers.Serializer):
     )
 
 
-class ConsentUpdateSerializer(serializers.Serializer):
+class ConsentUpdateSerializer(InputSerializer):
     email = FlagField(required=False)
     sms = FlagField(required=False)
     push = FlagField(required=False)

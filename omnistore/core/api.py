@@ -218,6 +218,10 @@ class QuerySerializer(serializers.Serializer):
     (``?lat=``) as one left out; here it is refused, on its name, unless the field
     takes blank text: a parameter is given with a value or not at all."""
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        name_the_choices(cls._declared_fields.values())
+
     def to_internal_value(self, data):
         empty = {
             name: ["Give a value, or leave the parameter out."]
@@ -230,14 +234,41 @@ class QuerySerializer(serializers.Serializer):
 
 
 class InputSerializer(serializers.Serializer):
-    """A request body's validation rules.
+    # A request body's validation rules (no docstring: the schema would show it as
+    # the description of every body without its own).
+    #
+    # DRF gives each serializer instance its own fields by deep-copying the declared
+    # ones, arguments included. Here each instance gets copies of the declared fields
+    # (``_fresh``), whose arguments are never changed (choices, defaults, limits): the
+    # same fields for a fraction of the CPU, which counts on the busiest storefront
+    # requests.
 
-    DRF gives each serializer instance its own fields by deep-copying the declared
-    ones, arguments included. Here each instance gets copies of the declared fields
-    (``_fresh``), whose arguments are never changed (choices, defaults, limits): the
-    same fields for a fraction of the CPU, which counts on the busiest storefront
-    requests.
-    """
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        name_the_choices(cls._declared_fields.values())
 
     def get_fields(self):
         return {name: _fresh(field) for name, field in self._declared_fields.items()}
+
+
+MOST_CHOICES_NAMED = 12
+
+
+def name_the_choices(fields) -> None:
+    """A value that is not one of a choice field's choices is refused with the
+    choices it takes (``"click_and_collect" is not a valid choice; one of: delivery,
+    pickup, carry_out.``), set once on the declared fields."""
+    for field in fields:
+        if not isinstance(field, serializers.ChoiceField):
+            continue
+        values = [str(value) for value in field.choices][: MOST_CHOICES_NAMED + 1]
+        if not values:
+            continue
+        listed = ", ".join(values[:MOST_CHOICES_NAMED])
+        more = ", …" if len(values) > MOST_CHOICES_NAMED else ""
+        message = f'"{{input}}" is not a valid choice; one of: {listed}{more}.'
+        field.error_messages = {**field.error_messages, "invalid_choice": message}
+        field._kwargs["error_messages"] = {
+            **field._kwargs.get("error_messages", {}),
+            "invalid_choice": message,
+        }

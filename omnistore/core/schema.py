@@ -10,9 +10,18 @@ from rest_framework.mixins import UpdateModelMixin
 from .api import ErrorSerializer
 
 BODY_METHODS = ("POST", "PUT", "PATCH")
+API_VERSION = "v1"
 
 
 class AutoSchema(openapi.AutoSchema):
+    def get_tags(self) -> list[str]:
+        """An operation a view does not tag is listed under its resource, the part
+        of the path after the API's version (``/api/v1/cart/…``: cart)."""
+        parts = self._tokenize_path()
+        if parts and parts[0] == API_VERSION and len(parts) > 1:
+            return parts[1:2]
+        return parts[:1]
+
     def _errors(self) -> dict[int, str]:
         """The errors this operation can answer, from what its view does. A view may
         document them itself (with a better description); those stay."""

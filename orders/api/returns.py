@@ -17,7 +17,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from omnistore.core.api import MAX_ID, TextField
+from omnistore.core.api import MAX_ID, InputSerializer, TextField
 from omnistore.core.channels import Channel
 from orders.emails import qr_png
 from orders.models import RefundMethod, Return, ReturnReason
@@ -50,14 +50,14 @@ def instructions(return_request) -> str:
 # --- input ---------------------------------------------------------------------------
 
 
-class ReturnLineInput(serializers.Serializer):
+class ReturnLineInput(InputSerializer):
     order_line = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     quantity = serializers.IntegerField(min_value=1, max_value=99)
     reason = serializers.ChoiceField(choices=ReturnReason.choices)
     note = TextField(max_length=250, required=False, allow_blank=True, default="")
 
 
-class ReturnCreateInput(serializers.Serializer):
+class ReturnCreateInput(InputSerializer):
     order = TextField(max_length=20, help_text="The order number.")
     lines = ReturnLineInput(many=True, allow_empty=False)
     refund_method = serializers.ChoiceField(
