@@ -43,9 +43,11 @@ class InvoiceOutput(serializers.Serializer):
     pdf = serializers.SerializerMethodField()
 
     def get_pdf(self, invoice) -> str:
-        return reverse(
+        path = reverse(
             "orders-api:invoice-pdf", args=[invoice.order.number, invoice.number]
         )
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
 
 
 INVOICE_ERRORS = {
@@ -75,7 +77,7 @@ class OrderInvoiceView(APIView):
         order = order_detail(number=number, customer=request_customer(request))
         invoice, created = issue_invoice(order=order, actor=request.user)
         return Response(
-            InvoiceOutput(invoice).data,
+            InvoiceOutput(invoice, context={"request": request}).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 

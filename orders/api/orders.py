@@ -226,7 +226,9 @@ class OrderDetailView(APIView):
     def get(self, request, number: str):
         order = order_detail(number=number, customer=request_customer(request))
         order.invoice_list = list(order_invoices(order))
-        return Response(OrderWithInvoicesOutput(order).data)
+        return Response(
+            OrderWithInvoicesOutput(order, context={"request": request}).data
+        )
 
 
 class OrderCancelView(APIView):

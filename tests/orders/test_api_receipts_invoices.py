@@ -246,6 +246,9 @@ def test_a_business_customer_asks_for_an_invoice_once_and_sees_it_on_the_order(
     assert body["buyer_vat_number"] == "IT00743110157"
     detail = client.get(f"/api/v1/orders/{order.number}/").json()
     assert [i["number"] for i in detail["invoices"]] == [body["number"]]
+    # the PDF's address is whole, like every link the API gives
+    assert body["pdf"] == detail["invoices"][0]["pdf"]
+    assert body["pdf"].startswith("http://testserver/api/v1/orders/")
     pdf = client.get(body["pdf"])
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
     content = b"".join(pdf.streaming_content) if pdf.streaming else pdf.content
