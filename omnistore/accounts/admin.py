@@ -3,10 +3,28 @@ manager, Area manager, Headquarters); ``role`` follows the groups and is shown, 
 edited. Shop staff belong to their ``shops``, the home ``store`` among them."""
 
 from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from .models import User
 from .scoping import ShopScopedAdmin
+
+
+class ManagersLoginForm(AdminAuthenticationForm):
+    """The admin's sign-in, saying where associates go (the same words for a wrong
+    password and a login without admin access: neither is told apart)."""
+
+    error_messages = {
+        **AdminAuthenticationForm.error_messages,
+        "invalid_login": (
+            "Please enter the correct username and password of a manager's or "
+            "headquarters' login. Store associates sign in to the staff pages at "
+            "/staff/."
+        ),
+    }
+
+
+admin.site.login_form = ManagersLoginForm
 
 
 @admin.register(User)
