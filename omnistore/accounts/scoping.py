@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.admin.utils import get_fields_from_path
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -128,6 +129,37 @@ class ShopScopedAdmin:
                 pk__in=ids
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_form(self, request, obj=None, **kwargs):
+        """The form of ``obj``: a location it names outside the user's shops (a
+        customer's preferred store elsewhere) stays among its field's choices, so a
+        save that does not touch it keeps it; no other outside location is offered."""
+        form = super().get_form(request, obj, **kwargs)
+        ids = shop_ids(request.user)
+        if obj is None or ids is None or not self.shop_paths:
+            return form
+        kept = {}
+        for name in form.base_fields:
+            try:
+                db_field = obj._meta.get_field(name)
+            except FieldDoesNotExist:
+                continue
+            current = getattr(obj, getattr(db_field, "attname", name), None)
+            if _is_location(db_field) and current is not None and current not in ids:
+                kept[name] = current
+        if not kept:
+            return form
+
+        class KeepingOutsideLocations(form):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                for name, current in kept.items():
+                    field = self.fields[name]
+                    field.queryset = field.queryset.model._default_manager.filter(
+                        pk__in=[*ids, current]
+                    )
+
+        return KeepingOutsideLocations
 
     def history_view(self, request, object_id, extra_context=None):
         self.get_object(request, object_id)

@@ -8,7 +8,7 @@ import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
 
-from customers.models import Channel
+from customers.models import Channel, Customer
 from inventory.models import StockLevel
 from omnistore.accounts.models import Role
 from orders.models import Order, OrderStatus
@@ -194,3 +194,49 @@ def test_hq_reports_every_shop(client, book):
         "report"
     ]
     assert {row["shop"] for row in report.by_shop} == {"Milano", "Torino", "Roma"}
+
+
+def form_as_posted(response) -> dict:
+    """What the browser sends back for the admin form on ``response`` untouched."""
+    form = response.context["adminform"].form
+    data = {}
+    for name in form.fields:
+        value = form[name].value()
+        if value is None or value is False:
+            continue
+        data[name] = [str(v) for v in value] if isinstance(value, list) else value
+    return data
+
+
+def test_a_managers_save_keeps_a_preferred_store_of_another_shop(
+    client, book, store_manager
+):
+    """The customer bought in Milano and prefers Roma: the Milano manager corrects
+    the name, and the preferred store stays Roma; choosing Torino is refused."""
+    milano, torino, roma = book["shops"]
+    customer = book["sales"][0].customer
+    Customer.objects.filter(pk=customer.pk).update(preferred_store=roma)
+    client.force_login(store_manager)
+    url = f"/admin/customers/customer/{customer.pk}/change/"
+    page = client.get(url)
+    choices = {
+        str(value)
+        for value, _ in page.context["adminform"].form.fields["preferred_store"].choices
+        if value
+    }
+    assert choices == {str(milano.pk), str(roma.pk)}
+
+    data = {**form_as_posted(page), "first_name": "Giulia Maria"}
+    saved = client.post(url, data)
+    assert saved.status_code == 302, saved.context["adminform"].form.errors
+    customer.refresh_from_db()
+    assert (customer.first_name, customer.preferred_store_id) == (
+        "Giulia Maria",
+        roma.pk,
+    )
+
+    refused = client.post(url, {**data, "preferred_store": str(torino.pk)})
+    assert refused.status_code == 200
+    assert "preferred_store" in refused.context["adminform"].form.errors
+    customer.refresh_from_db()
+    assert customer.preferred_store_id == roma.pk
