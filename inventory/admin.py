@@ -8,7 +8,8 @@ the transfer actions below), so every change has its ledger row.
 import re
 
 from django.contrib import admin, messages
-from django.db.models import F
+from django.db.models import Count, F
+from django.urls import reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -219,16 +220,55 @@ class MarketAdmin(admin.ModelAdmin):
     inlines = [MarketCountryInline]
 
 
-class PriceListPriceInline(admin.TabularInline):
-    model = PriceListPrice
-    extra = 0
-    raw_id_fields = ["variant"]
-
-
 @admin.register(PriceList)
 class PriceListAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "currency"]
-    inlines = [PriceListPriceInline]
+    """A price list holds a price per variant, hundreds of them: they are listed,
+    searched and edited on their own page (``PriceListPriceAdmin``), linked here."""
+
+    list_display = ["code", "name", "currency", "prices_link"]
+    readonly_fields = ["prices_link"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(price_count=Count("prices"))
+
+    @admin.display(description="prices")
+    def prices_link(self, price_list):
+        if price_list.pk is None:
+            return "—"
+        url = reverse("admin:inventory_pricelistprice_changelist")
+        count = getattr(price_list, "price_count", None)
+        if count is None:
+            count = price_list.prices.count()
+        return format_html(
+            '<a href="{}?price_list__id__exact={}">{} price{} →</a>',
+            url,
+            price_list.pk,
+            count,
+            "" if count == 1 else "s",
+        )
+
+
+@admin.register(PriceListPrice)
+class PriceListPriceAdmin(admin.ModelAdmin):
+    list_display = ["sku", "product", "price_list", "price", "currency"]
+    list_editable = ["price"]
+    list_filter = ["price_list"]
+    list_select_related = ["price_list", "variant__product"]
+    search_fields = ["variant__sku", "variant__product__name"]
+    raw_id_fields = ["variant"]
+    list_per_page = 100
+
+    @admin.display(description="SKU", ordering="variant__sku")
+    def sku(self, price):
+        return price.variant.sku
+
+    @admin.display(description="product", ordering="variant__product__name")
+    def product(self, price):
+        return price.variant.product.name
+
+    @admin.display(description="currency")
+    def currency(self, price):
+        return price.price_list.currency
 
 
 @admin.register(LegalEntity)

@@ -28,6 +28,7 @@ PERMISSIONS: dict[str, dict[str, str]] = {
     "inventory.LegalEntity": {"hq": "vac-", "superuser": "vac-"},
     "inventory.Market": {"hq": "vacd", "superuser": "vacd"},
     "inventory.PriceList": {"hq": "vacd", "superuser": "vacd"},
+    "inventory.PriceListPrice": {"hq": "vacd", "superuser": "vacd"},
     "inventory.TaxRate": {"hq": "vac-", "superuser": "vac-"},
     "orders.Invoice": {"hq": "v---", "superuser": "v---"},
     "auth.Group": {"superuser": "vacd"},
@@ -98,6 +99,7 @@ ACTIONS: dict[str, dict[str, set[str]]] = {
     "approvals.ApprovalPin": {role: {"delete_selected", "unlock"} for role in HQ_ALL},
     "inventory.Market": {role: {"delete_selected"} for role in HQ_ALL},
     "inventory.PriceList": {role: {"delete_selected"} for role in HQ_ALL},
+    "inventory.PriceListPrice": {role: {"delete_selected"} for role in HQ_ALL},
     "auth.Group": {"superuser": {"delete_selected"}},
     "axes.AccessAttempt": {
         role: {"cleanup_expired_attempts", "delete_selected"} for role in HQ_ALL
