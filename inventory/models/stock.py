@@ -2,11 +2,14 @@
 the reservations held against it."""
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
 from inventory.models.catalog import Variant
 from inventory.models.locations import Location
+
+MOST_UNITS = 1_000_000  # more than any shop or warehouse holds of one item
 
 
 class StockLevel(models.Model):
@@ -23,8 +26,18 @@ class StockLevel(models.Model):
     )
     on_hand = models.IntegerField(default=0)
     reserved = models.IntegerField(default=0)
-    safety_stock = models.IntegerField(default=0)
-    low_stock_threshold = models.IntegerField(default=3)
+    # Set by managers in the admin: a form refuses what the database would (at the
+    # field, in words), and the database holds the line for every other writer.
+    safety_stock = models.IntegerField(
+        default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(MOST_UNITS)],
+        help_text="Units kept back from online sale and click and collect.",
+    )
+    low_stock_threshold = models.IntegerField(
+        default=3,
+        validators=[MinValueValidator(0), MaxValueValidator(MOST_UNITS)],
+        help_text="A notice opens when what can be sold falls to this many units.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -45,6 +58,9 @@ class StockLevel(models.Model):
             ),
             models.CheckConstraint(
                 name="stock_safety_gte_0", condition=Q(safety_stock__gte=0)
+            ),
+            models.CheckConstraint(
+                name="stock_threshold_gte_0", condition=Q(low_stock_threshold__gte=0)
             ),
         ]
         indexes = [

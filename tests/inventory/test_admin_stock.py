@@ -213,6 +213,29 @@ def test_on_hand_and_reserved_cannot_be_edited_in_admin(admin_client, catalog, s
     assert StockMovement.objects.count() == movements
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("safety_stock", "-5", "greater than or equal to 0"),
+        ("low_stock_threshold", "-1", "greater than or equal to 0"),
+        ("low_stock_threshold", "99999999", "less than or equal to 1000000"),
+    ],
+)
+def test_a_stock_setting_out_of_range_is_refused_at_its_field(
+    admin_client, catalog, field, value, message
+):
+    level = catalog["stocklevel"]
+    url = reverse("admin:inventory_stocklevel_change", args=[level.pk])
+    data = {"safety_stock": "0", "low_stock_threshold": "3", field: value}
+    response = admin_client.post(url, {**data, "_save": "Save"})
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert message in " ".join(form.errors[field])
+    assert not form.non_field_errors()  # said at the field, not as a constraint
+    level.refresh_from_db()
+    assert (level.safety_stock, level.low_stock_threshold) == (0, 3)
+
+
 def test_stock_levels_cannot_be_added_or_deleted_in_admin(admin_client, catalog):
     level = catalog["stocklevel"]
     assert (
