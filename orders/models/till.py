@@ -22,7 +22,10 @@ class Register(models.Model):
     """One till on one shop device; the device picks it (kept in its session)."""
 
     location = models.ForeignKey(
-        "inventory.Location", on_delete=models.PROTECT, related_name="registers"
+        "inventory.Location",
+        on_delete=models.PROTECT,
+        related_name="registers",
+        limit_choices_to={"kind": "shop"},  # a till is at a counter, never a warehouse
     )
     name = models.CharField(max_length=60)
     active = models.BooleanField(default=True)

@@ -29,6 +29,7 @@ from tests.factories import (
     StaffFactory,
     UserFactory,
     VariantFactory,
+    WarehouseFactory,
     stock,
 )
 from tests.orders.returns_helpers import line_request
@@ -318,3 +319,15 @@ def test_with_a_register_the_device_uses_it(staff, register):
     body = staff.get(reverse("staff:till")).content.decode()
     assert 'data-testid="till-no-register"' not in body
     assert "Open Till 1" in body
+
+
+def test_a_register_is_added_at_a_shop_never_at_a_warehouse(client, shop):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    depot = WarehouseFactory(code="WH01")
+    url = reverse("admin:orders_register_add")
+    refused = client.post(url, {"location": depot.pk, "name": "Till 1", "active": "on"})
+    assert refused.status_code == 200
+    assert "location" in refused.context["adminform"].form.errors
+    added = client.post(url, {"location": shop.pk, "name": "Till 1", "active": "on"})
+    assert added.status_code == 302
+    assert list(Register.objects.values_list("location", flat=True)) == [shop.pk]
