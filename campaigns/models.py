@@ -344,6 +344,7 @@ class StockWatch(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name_plural = "stock watches"
         constraints = [
             models.UniqueConstraint(
                 fields=["variant", "location"], name="stock_watch_once"
