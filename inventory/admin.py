@@ -535,8 +535,18 @@ class TransferAdmin(ReadOnlyAdmin):
         """``end``: the side a shop must hold to act (ships from its own shops,
         receives into them); HQ acts on every transfer."""
         ids = shop_ids(request.user)
+        chosen = queryset.count()
         if ids is not None:
             queryset = queryset.filter(**{f"{end}__in": ids})
+        elsewhere = chosen - queryset.count()
+        if elsewhere:
+            side = "leave from" if end == "source" else "arrive at"
+            self.message_user(
+                request,
+                f"{elsewhere} of the selected transfers do not {side} your shops: "
+                "left as they were.",
+                messages.WARNING,
+            )
         moved = 0
         for transfer in queryset.order_by("pk"):
             try:
@@ -548,7 +558,10 @@ class TransferAdmin(ReadOnlyAdmin):
             else:
                 moved += 1
         if moved:
-            self.message_user(request, f"{moved} transfer(s) {done}.", messages.SUCCESS)
+            plural = "" if moved == 1 else "s"
+            self.message_user(
+                request, f"{moved} transfer{plural} {done}.", messages.SUCCESS
+            )
 
     @admin.action(description="Ship the selected transfers", permissions=["move"])
     def ship(self, request, queryset):

@@ -3,7 +3,7 @@ stock is read-only and transfer actions go through the services."""
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.contrib.messages import ERROR, SUCCESS, get_messages
+from django.contrib.messages import ERROR, SUCCESS, WARNING, get_messages
 from django.urls import reverse
 
 from inventory.models import (
@@ -16,6 +16,8 @@ from inventory.models import (
 from inventory.services.ledger import StockRequest
 from inventory.services.reservations import reserve_stock
 from inventory.services.transfers import request_transfer, ship_transfer
+from omnistore.accounts.models import Role
+from omnistore.accounts.services import assign_role
 from tests.factories import (
     CategoryFactory,
     LocationFactory,
@@ -313,10 +315,38 @@ def test_an_action_that_a_transfer_refuses_is_reported_as_an_error(
         ERROR,
         f"{shipped}: Transfer cannot go from 'in_transit' to 'in_transit'.",
     ) in (sent)
-    assert (SUCCESS, "1 transfer(s) shipped.") in sent
+    assert (SUCCESS, "1 transfer shipped.") in sent
     fresh.refresh_from_db()
     assert fresh.status == TransferStatus.IN_TRANSIT
     assert Transfer.objects.get(pk=shipped.pk).status == TransferStatus.IN_TRANSIT
+
+
+def test_a_transfer_another_shop_receives_is_left_with_a_word(
+    client, catalog, shop, variant
+):
+    """A store manager receives into their shop only: selecting a transfer their
+    shop sent elsewhere leaves it as it was and says so."""
+    other = LocationFactory(code="TO01", name="Torino")
+    manager = assign_role(
+        user=UserFactory(username="mi-manager"),
+        role=Role.STORE_MANAGER,
+        shops=[shop],
+        home=shop,
+    )
+    away = ship_transfer(
+        transfer=request_transfer(source=shop, destination=other, lines=[(variant, 1)])
+    )
+    client.force_login(manager)
+    response = _run_action(client, "receive_everything", [away])
+    sent = [(m.level, m.message) for m in get_messages(response.wsgi_request)]
+    assert sent == [
+        (
+            WARNING,
+            "1 of the selected transfers do not arrive at your shops: left as they were.",
+        )
+    ]
+    away.refresh_from_db()
+    assert away.status == TransferStatus.IN_TRANSIT
 
 
 def test_transfer_actions_need_permission_to_change_transfers(client, catalog):
