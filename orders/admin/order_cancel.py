@@ -38,9 +38,17 @@ class OrderCancelPage:
 
     def cancel_view(self, request, object_id):
         order = self.get_object(request, object_id)  # another shop's order: 404
-        if not self.may_cancel(request, order):
+        if not self.has_cancel_permission(request):
             raise PermissionDenied
         back = reverse("admin:orders_order_change", args=[order.pk])
+        if not can_move(order, OrderStatus.CANCELLED):  # cancelled meanwhile, or sent
+            self.message_user(
+                request,
+                f"{order.number} can no longer be cancelled: it is "
+                f"{order.get_status_display().lower()}.",
+                level=messages.WARNING,
+            )
+            return HttpResponseRedirect(back)
         form = CancelOrderForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
