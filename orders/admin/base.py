@@ -54,3 +54,9 @@ class PhoneAwareSearch:
             if phone:
                 results |= queryset.filter(Q(phone=phone) | Q(customer__phone=phone))
         return results, duplicates
+
+
+def with_currency(amount, currency: str) -> str:
+    """An amount as the admin shows it: with its currency (euro and francs are never
+    told apart by the number alone)."""
+    return f"{amount} {currency}"

@@ -18,7 +18,13 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from omnistore.core.exceptions import ApplicationError
-from orders.admin.base import PhoneAwareSearch, ReadOnlyAdmin, ReadOnlyInline, through
+from orders.admin.base import (
+    PhoneAwareSearch,
+    ReadOnlyAdmin,
+    ReadOnlyInline,
+    through,
+    with_currency,
+)
 from orders.admin.export import Echo, csv_safe, export_rows
 from orders.admin.invoices import InvoiceInline, issue_invoices
 from orders.admin.order_cancel import OrderCancelPage
@@ -136,7 +142,7 @@ class OrderAdmin(OrderCancelPage, PhoneAwareSearch, ReadOnlyAdmin):
         "status",
         "fulfilment_method",
         "placing_location",
-        "total",
+        "total_amount",
         "created_at",
     ]
     list_select_related = ["customer", "placing_location"]
@@ -160,6 +166,10 @@ class OrderAdmin(OrderCancelPage, PhoneAwareSearch, ReadOnlyAdmin):
     list_per_page = 50
     change_list_template = "admin/orders/order/change_list.html"
     change_form_template = "admin/orders/order/change_form.html"
+
+    @admin.display(description="total", ordering="total")
+    def total_amount(self, order):
+        return with_currency(order.total, order.currency)
 
     def get_urls(self):
         report = self.admin_site.admin_view(self.sales_report_view)

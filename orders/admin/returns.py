@@ -10,7 +10,7 @@ from django.contrib import admin, messages
 from django.urls import path
 
 from omnistore.core.exceptions import ApplicationError
-from orders.admin.base import ReadOnlyAdmin, ReadOnlyInline, through
+from orders.admin.base import ReadOnlyAdmin, ReadOnlyInline, through, with_currency
 from orders.admin.reports import returns_rate_page
 from orders.models import (
     Return,
@@ -90,7 +90,7 @@ class ReturnAdmin(ReadOnlyAdmin):
         "started_channel",
         "receiving_location",
         "refund_method",
-        "refund_total",
+        "refund_amount",
         "created_at",
     ]
     list_select_related = ["order", "customer", "receiving_location"]
@@ -140,6 +140,10 @@ class ReturnAdmin(ReadOnlyAdmin):
         "closed_at",
         "cancelled_at",
     ]
+
+    @admin.display(description="refund total", ordering="refund_total")
+    def refund_amount(self, ret):
+        return with_currency(ret.refund_total, ret.order.currency)
 
     def get_urls(self):
         report = self.admin_site.admin_view(self.report_view)

@@ -9,7 +9,7 @@ import pytest
 from django.contrib.messages import get_messages
 
 from customers.models import Channel
-from inventory.models import StockLevel
+from inventory.models import PriceList, PriceListPrice, StockLevel
 from omnistore.accounts.models import Role
 from orders.models import Cart, Order, OrderStatus, PaymentStatus
 from orders.selectors.orders import order_by_id
@@ -18,8 +18,16 @@ from orders.services.checkout import place_order
 from orders.services.fulfilment import cancel_order
 from orders.services.payments import PaymentRequest
 from tests.customers.factories import make_customer
-from tests.factories import LocationFactory, UserFactory, VariantFactory, stock
-from tests.orders.factories import pickup_order, ready_order
+from tests.factories import (
+    LocationFactory,
+    StaffFactory,
+    UserFactory,
+    VariantFactory,
+    stock,
+)
+from tests.orders.factories import pickup_order, ready_order, stocked
+from tests.orders.factories import shop as make_shop
+from tests.orders.returns_helpers import counter_sale
 
 pytestmark = pytest.mark.django_db
 
@@ -78,6 +86,7 @@ def test_changelist_costs_the_same_queries_for_any_length(
     for index in range(count):
         customer = make_customer(email=f"c{index}@example.com", first_name=f"C{index}")
         pickup_order(store=shop, lines=[(shirt, 1)], customer=customer)
+    admin_client.get(CHANGELIST)  # the process's first page fills Django's caches
     with django_assert_max_num_queries(5):
         response = admin_client.get(CHANGELIST)
     assert response.status_code == 200
@@ -252,3 +261,24 @@ def test_carts_are_read_only_and_hide_their_token(admin_client, shirt):
     assert 'name="_save"' not in html
     assert admin_client.get("/admin/orders/cart/add/").status_code == 403
     assert Cart.objects.get(pk=cart.pk).lines.get().quantity == 2
+
+
+def test_amounts_in_the_lists_carry_their_currency(admin_client, shop):
+    zurich = make_shop(code="ZH01", name="Zürich", country="CH")
+    item = stocked(zurich, 3, price="45.00")
+    PriceListPrice.objects.create(
+        price_list=PriceList.objects.get(code="CHF"),
+        variant=item,
+        price=Decimal("50.00"),
+    )
+    francs = counter_sale(
+        store=zurich, lines=[(item, 1)], staff=StaffFactory(store=zurich)
+    )
+    euros = counter_sale(
+        store=shop,
+        lines=[(stocked(shop, 3, price="30.00"), 1)],
+        staff=StaffFactory(store=shop),
+    )
+    body = admin_client.get("/admin/orders/order/").content.decode()
+    assert "50.00 CHF" in body and "30.00 EUR" in body
+    assert francs.currency == "CHF" and euros.currency == "EUR"
