@@ -20,7 +20,7 @@ from customers.services.profiles import (
     clean_preferences,
     update_profile,
 )
-from omnistore.accounts.scoping import ShopScopedAdmin
+from omnistore.accounts.scoping import ReadOnlyInline, ShopScopedAdmin
 from omnistore.core.exceptions import ApplicationError, ValidationFailed
 from omnistore.core.vat import check_vat_number
 
@@ -60,20 +60,6 @@ def through(prefix: str) -> tuple[str, ...]:
 
 class ReadOnlyAdmin(ShopScopedAdmin, admin.ModelAdmin):
     """A history: listed and opened, never added, edited or deleted by hand."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from omnistore.accounts.scoping import ShopScopedAdmin, shop_ids
+from omnistore.accounts.scoping import PartOfParentInline, ShopScopedAdmin, shop_ids
 from omnistore.core.exceptions import ApplicationError
 
 from .images import image_urls
@@ -45,21 +45,6 @@ TRANSFER_NUMBER = re.compile(r"^[Tt]?0*(\d{1,12})$")
 
 class ReadOnlyAdmin(ShopScopedAdmin, admin.ModelAdmin):
     """A history: listed and opened, never added, edited or deleted by hand."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -477,7 +462,7 @@ class ReservationAdmin(ReadOnlyAdmin):
         return obj.variant.sku
 
 
-class TransferLineInline(ReadOnlyInline):
+class TransferLineInline(PartOfParentInline):
     model = TransferLine
     fields = ["variant", "quantity", "quantity_shipped", "quantity_received"]
     readonly_fields = fields
@@ -486,7 +471,7 @@ class TransferLineInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("variant__product")
 
 
-class TransferEventInline(ReadOnlyInline):
+class TransferEventInline(PartOfParentInline):
     model = TransferEvent
     fields = ["created_at", "from_status", "to_status", "actor", "note"]
     readonly_fields = fields

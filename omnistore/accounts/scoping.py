@@ -168,3 +168,33 @@ class ShopScopedAdmin:
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         self.get_object(request, object_id)
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Rows of an object shown as they are (its lines, its history): nothing is
+    added, changed or deleted through them."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class PartOfParentInline(ReadOnlyInline):
+    """Rows that are part of what their object is (an order's lines, fulfilments,
+    payments, invoices and history; a transfer's lines and events): whoever may see
+    the object sees them, without a permission for each row's model."""
+
+    def has_view_permission(self, request, obj=None):
+        parent = self.admin_site._registry.get(self.parent_model)
+        if parent is None:
+            return super().has_view_permission(request, obj)
+        return parent.has_view_permission(request, obj)

@@ -1,5 +1,5 @@
-"""What every orders admin page shares: read-only pages and inlines (rows change only
-through ``orders.services``) and an order search that reads phone numbers."""
+"""What every orders admin page shares: read-only pages (rows change only through
+``orders.services``) and an order search that reads phone numbers."""
 
 from __future__ import annotations
 
@@ -18,21 +18,6 @@ def through(prefix: str, paths=ORDER_SHOP_PATHS) -> tuple[str, ...]:
 
 class ReadOnlyAdmin(ShopScopedAdmin, admin.ModelAdmin):
     """Listed and opened, never added, edited or deleted by hand."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -5,11 +5,12 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import Count
 
-from orders.admin.base import ReadOnlyAdmin, ReadOnlyInline
+from omnistore.accounts.scoping import PartOfParentInline
+from orders.admin.base import ReadOnlyAdmin
 from orders.models import Cart, CartLine
 
 
-class CartLineInline(ReadOnlyInline):
+class CartLineInline(PartOfParentInline):
     model = CartLine
     fields = ["variant", "quantity", "added_at"]
     readonly_fields = fields

@@ -16,10 +16,10 @@ from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from omnistore.accounts.scoping import ShopScopedAdmin
+from omnistore.accounts.scoping import PartOfParentInline, ShopScopedAdmin
 from omnistore.core.digits import is_digits
 from omnistore.core.exceptions import ApplicationError
-from orders.admin.base import ReadOnlyAdmin, ReadOnlyInline, through
+from orders.admin.base import ReadOnlyAdmin, through
 from orders.models import DiscountCode, DiscountKind, DiscountRedemption
 from orders.services.discounts import (
     DISCOUNT_EDITABLE_TERMS,
@@ -44,7 +44,7 @@ TERMS = [
 FIXED_ONCE_CREATED = ["code", "kind", "value", "active"]
 
 
-class DiscountRedemptionInline(ReadOnlyInline):
+class DiscountRedemptionInline(PartOfParentInline):
     model = DiscountRedemption
     fields = ["order_link", "customer", "amount", "created_at", "released_at"]
     readonly_fields = fields

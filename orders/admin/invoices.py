@@ -9,12 +9,13 @@ from django.http import Http404
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from omnistore.accounts.scoping import PartOfParentInline
 from omnistore.core.exceptions import ApplicationError
 from orders.documents import invoice_response
 from orders.models import Invoice
 from orders.services.invoices import issue_invoice
 
-from .base import ReadOnlyAdmin, ReadOnlyInline
+from .base import ReadOnlyAdmin
 
 
 def _pdf_link(invoice: Invoice) -> str:
@@ -24,7 +25,7 @@ def _pdf_link(invoice: Invoice) -> str:
     return format_html('<a href="{}">{}.pdf</a>', url, invoice.number)
 
 
-class InvoiceInline(ReadOnlyInline):
+class InvoiceInline(PartOfParentInline):
     model = Invoice
     fk_name = "order"
     fields = ["number", "kind", "issued_at", "gross", "currency", "pdf"]

@@ -17,11 +17,11 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from omnistore.accounts.scoping import PartOfParentInline
 from omnistore.core.exceptions import ApplicationError
 from orders.admin.base import (
     PhoneAwareSearch,
     ReadOnlyAdmin,
-    ReadOnlyInline,
     through,
     with_currency,
 )
@@ -45,7 +45,7 @@ from orders.services.fulfilment import cancel_order
 SHOWN = 50  # orders listed on the cancel confirmation page
 
 
-class OrderLineInline(ReadOnlyInline):
+class OrderLineInline(PartOfParentInline):
     model = OrderLine
     fields = [
         "sku",
@@ -62,7 +62,7 @@ class OrderLineInline(ReadOnlyInline):
     readonly_fields = fields
 
 
-class PaymentInline(ReadOnlyInline):
+class PaymentInline(PartOfParentInline):
     model = Payment
     fields = [
         "method",
@@ -78,7 +78,7 @@ class PaymentInline(ReadOnlyInline):
     show_change_link = True
 
 
-class FulfilmentInline(ReadOnlyInline):
+class FulfilmentInline(PartOfParentInline):
     model = Fulfilment
     fields = [
         "method",
@@ -113,7 +113,7 @@ class FulfilmentInline(ReadOnlyInline):
         )
 
 
-class StatusHistoryInline(ReadOnlyInline):
+class StatusHistoryInline(PartOfParentInline):
     model = OrderStatusChange
     verbose_name = "status change"
     verbose_name_plural = "status history"
@@ -411,7 +411,7 @@ class OrderAdmin(OrderCancelPage, PhoneAwareSearch, ReadOnlyAdmin):
         return response
 
 
-class RefundInline(ReadOnlyInline):
+class RefundInline(PartOfParentInline):
     model = Refund
     fields = [
         "created_at",
@@ -424,7 +424,7 @@ class RefundInline(ReadOnlyInline):
     readonly_fields = fields
 
 
-class PaymentEventInline(ReadOnlyInline):
+class PaymentEventInline(PartOfParentInline):
     """Captured, released, lapsed, refunded: who, when, from where."""
 
     model = PaymentEvent

@@ -9,8 +9,9 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.urls import path
 
+from omnistore.accounts.scoping import PartOfParentInline
 from omnistore.core.exceptions import ApplicationError
-from orders.admin.base import ReadOnlyAdmin, ReadOnlyInline, through, with_currency
+from orders.admin.base import ReadOnlyAdmin, through, with_currency
 from orders.admin.reports import returns_rate_page
 from orders.models import (
     Return,
@@ -23,7 +24,7 @@ from orders.models import (
 from orders.services.returns import close_return
 
 
-class ReturnLineInline(ReadOnlyInline):
+class ReturnLineInline(PartOfParentInline):
     model = ReturnLine
     fields = [
         "sku",
@@ -49,7 +50,7 @@ class ReturnLineInline(ReadOnlyInline):
         return obj.order_line.name
 
 
-class ReturnHistoryInline(ReadOnlyInline):
+class ReturnHistoryInline(PartOfParentInline):
     model = ReturnStatusChange
     verbose_name = "status change"
     verbose_name_plural = "status history"
@@ -60,7 +61,7 @@ class ReturnHistoryInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("actor", "location")
 
 
-class ReturnRefundInline(ReadOnlyInline):
+class ReturnRefundInline(PartOfParentInline):
     model = ReturnRefund
     verbose_name = "refund to a payment"
     fields = ["payment", "amount", "refund"]
@@ -70,7 +71,7 @@ class ReturnRefundInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("payment", "refund")
 
 
-class StoreCreditInline(ReadOnlyInline):
+class StoreCreditInline(PartOfParentInline):
     model = StoreCreditTransaction
     fk_name = "return_request"
     verbose_name = "store credit"

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from orders.admin.base import ReadOnlyAdmin, ReadOnlyInline
+from omnistore.accounts.scoping import PartOfParentInline
+from orders.admin.base import ReadOnlyAdmin
 from orders.models import TerminalDevice, TerminalIntent, TerminalIntentEvent
 
 
@@ -19,7 +20,7 @@ class TerminalDeviceAdmin(ReadOnlyAdmin):
     list_select_related = ["location"]
 
 
-class TerminalIntentEventInline(ReadOnlyInline):
+class TerminalIntentEventInline(PartOfParentInline):
     model = TerminalIntentEvent
     verbose_name = "status change"
     verbose_name_plural = "status history"

@@ -8,8 +8,8 @@ from django.contrib import admin
 from django.template.loader import render_to_string
 from simple_history.admin import SimpleHistoryAdmin
 
-from omnistore.accounts.scoping import ShopScopedAdmin
-from orders.admin.base import ReadOnlyAdmin, ReadOnlyInline
+from omnistore.accounts.scoping import PartOfParentInline, ShopScopedAdmin
+from orders.admin.base import ReadOnlyAdmin
 from orders.models import Register, TillMovement, TillSession
 from orders.selectors.till import z_report
 
@@ -22,7 +22,7 @@ class RegisterAdmin(ShopScopedAdmin, SimpleHistoryAdmin):
     search_fields = ["name", "location__name"]
 
 
-class TillMovementInline(ReadOnlyInline):
+class TillMovementInline(PartOfParentInline):
     model = TillMovement
     fields = [
         "created_at",
