@@ -28,7 +28,7 @@ from campaigns.services.campaigns import (
     schedule_campaign,
 )
 from campaigns.services.segments import create_segment, update_segment
-from omnistore.accounts.scoping import ShopScopedAdmin
+from omnistore.accounts.scoping import ReadOnlyAdmin, ShopScopedAdmin
 from omnistore.core.charts import bar_chart
 from omnistore.core.digits import is_digits
 from omnistore.core.exceptions import ApplicationError
@@ -356,17 +356,6 @@ class CampaignAdmin(ShopScopedAdmin, SimpleHistoryAdmin):
             "chosen": ids[0] if ids else None,
         }
         return TemplateResponse(request, "campaigns/admin/report.html", context)
-
-
-class ReadOnlyAdmin(ShopScopedAdmin, admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Restock)

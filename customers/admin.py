@@ -20,7 +20,7 @@ from customers.services.profiles import (
     clean_preferences,
     update_profile,
 )
-from omnistore.accounts.scoping import ReadOnlyInline, ShopScopedAdmin
+from omnistore.accounts.scoping import ReadOnlyAdmin, ReadOnlyInline, ShopScopedAdmin
 from omnistore.core.exceptions import ApplicationError, ValidationFailed
 from omnistore.core.vat import check_vat_number
 
@@ -56,19 +56,6 @@ CUSTOMER_SHOP_PATHS = (
 
 def through(prefix: str) -> tuple[str, ...]:
     return tuple(f"{prefix}__{path}" for path in CUSTOMER_SHOP_PATHS)
-
-
-class ReadOnlyAdmin(ShopScopedAdmin, admin.ModelAdmin):
-    """A history: listed and opened, never added, edited or deleted by hand."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class IdentityInline(ReadOnlyInline):

@@ -6,9 +6,8 @@ by the managers of that shop and HQ."""
 from django import forms
 from django.contrib import admin
 
-from omnistore.accounts.scoping import ShopScopedAdmin, shop_ids
+from omnistore.accounts.scoping import ReadOnlyAdmin, ShopScopedAdmin, shop_ids
 
-from .admin import ReadOnlyAdmin
 from .models import Appointment, AppointmentHours, AppointmentStaff
 from .selectors.team import team_members
 

@@ -13,7 +13,12 @@ from django.urls import reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from omnistore.accounts.scoping import PartOfParentInline, ShopScopedAdmin, shop_ids
+from omnistore.accounts.scoping import (
+    PartOfParentInline,
+    ReadOnlyAdmin,
+    ShopScopedAdmin,
+    shop_ids,
+)
 from omnistore.core.exceptions import ApplicationError
 
 from .images import image_urls
@@ -41,19 +46,6 @@ from .services.images import thumbnail_images
 from .services.transfers import receive_transfer, ship_transfer
 
 TRANSFER_NUMBER = re.compile(r"^[Tt]?0*(\d{1,12})$")
-
-
-class ReadOnlyAdmin(ShopScopedAdmin, admin.ModelAdmin):
-    """A history: listed and opened, never added, edited or deleted by hand."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # --- catalog and locations -------------------------------------------------------

@@ -170,6 +170,20 @@ class ShopScopedAdmin:
         return super().history_form_view(request, object_id, version_id, extra_context)
 
 
+class ReadOnlyAdmin(ShopScopedAdmin, admin.ModelAdmin):
+    """A history or a record the services write: listed and opened, never added,
+    edited or deleted by hand."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class ReadOnlyInline(admin.TabularInline):
     """Rows of an object shown as they are (its lines, its history): nothing is
     added, changed or deleted through them."""

@@ -3,30 +3,15 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
 from django.db.models import Q
 
 from customers.normalize import normalize_phone
-from omnistore.accounts.scoping import ShopScopedAdmin
 from orders.selectors.orders import ORDER_SHOP_PATHS
 
 
 def through(prefix: str, paths=ORDER_SHOP_PATHS) -> tuple[str, ...]:
     """The shop paths of a related row: an order's, seen from a payment (``order``)."""
     return tuple(f"{prefix}__{path}" for path in paths)
-
-
-class ReadOnlyAdmin(ShopScopedAdmin, admin.ModelAdmin):
-    """Listed and opened, never added, edited or deleted by hand."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class PhoneAwareSearch:

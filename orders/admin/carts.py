@@ -5,8 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import Count
 
-from omnistore.accounts.scoping import PartOfParentInline
-from orders.admin.base import ReadOnlyAdmin
+from omnistore.accounts.scoping import PartOfParentInline, ReadOnlyAdmin
 from orders.models import Cart, CartLine
 
 

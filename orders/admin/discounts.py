@@ -16,10 +16,14 @@ from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from omnistore.accounts.scoping import PartOfParentInline, ShopScopedAdmin
+from omnistore.accounts.scoping import (
+    PartOfParentInline,
+    ReadOnlyAdmin,
+    ShopScopedAdmin,
+)
 from omnistore.core.digits import is_digits
 from omnistore.core.exceptions import ApplicationError
-from orders.admin.base import ReadOnlyAdmin, through
+from orders.admin.base import through
 from orders.models import DiscountCode, DiscountKind, DiscountRedemption
 from orders.services.discounts import (
     DISCOUNT_EDITABLE_TERMS,

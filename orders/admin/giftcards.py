@@ -8,13 +8,12 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.urls import path
 
-from omnistore.accounts.scoping import PartOfParentInline
+from omnistore.accounts.scoping import PartOfParentInline, ReadOnlyAdmin
 from omnistore.approvals.services.approvals import ApprovalRequired
 from omnistore.core.exceptions import ApplicationError
 from orders.models import GiftCard, GiftCardTransaction
 from orders.services.giftcards import adjust_gift_card, void_gift_card
 
-from .base import ReadOnlyAdmin
 from .reports import liability_page
 
 

@@ -9,13 +9,11 @@ from django.http import Http404
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from omnistore.accounts.scoping import PartOfParentInline
+from omnistore.accounts.scoping import PartOfParentInline, ReadOnlyAdmin
 from omnistore.core.exceptions import ApplicationError
 from orders.documents import invoice_response
 from orders.models import Invoice
 from orders.services.invoices import issue_invoice
-
-from .base import ReadOnlyAdmin
 
 
 def _pdf_link(invoice: Invoice) -> str:

@@ -17,14 +17,9 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from omnistore.accounts.scoping import PartOfParentInline
+from omnistore.accounts.scoping import PartOfParentInline, ReadOnlyAdmin
 from omnistore.core.exceptions import ApplicationError
-from orders.admin.base import (
-    PhoneAwareSearch,
-    ReadOnlyAdmin,
-    through,
-    with_currency,
-)
+from orders.admin.base import PhoneAwareSearch, through, with_currency
 from orders.admin.export import Echo, csv_safe, export_rows
 from orders.admin.invoices import InvoiceInline, issue_invoices
 from orders.admin.order_cancel import OrderCancelPage

@@ -9,9 +9,9 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.urls import path
 
-from omnistore.accounts.scoping import PartOfParentInline
+from omnistore.accounts.scoping import PartOfParentInline, ReadOnlyAdmin
 from omnistore.core.exceptions import ApplicationError
-from orders.admin.base import ReadOnlyAdmin, through, with_currency
+from orders.admin.base import through, with_currency
 from orders.admin.reports import returns_rate_page
 from orders.models import (
     Return,

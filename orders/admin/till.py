@@ -8,8 +8,11 @@ from django.contrib import admin
 from django.template.loader import render_to_string
 from simple_history.admin import SimpleHistoryAdmin
 
-from omnistore.accounts.scoping import PartOfParentInline, ShopScopedAdmin
-from orders.admin.base import ReadOnlyAdmin
+from omnistore.accounts.scoping import (
+    PartOfParentInline,
+    ReadOnlyAdmin,
+    ShopScopedAdmin,
+)
 from orders.models import Register, TillMovement, TillSession
 from orders.selectors.till import z_report
 
