@@ -26,8 +26,6 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Greatest, Upper
 
-from omnistore.core.digits import is_digits
-
 from .images import image_urls
 from .models import (
     Location,
@@ -44,7 +42,7 @@ from .models import (
     Variant,
     free_units,
 )
-from .sizes import LETTER_SIZES, size_key
+from .sizes import size_key
 
 EARTH_RADIUS_KM = 6371.0
 
@@ -128,45 +126,6 @@ def picture_urls(variants, *, size: str = "card", absolute=None) -> dict[int, st
         if image is not None:
             urls[variant.pk] = image_urls(image.image, absolute=absolute)[size]
     return urls
-
-
-SEARCH_WORDS = 6  # words of a search that narrow it; the rest are ignored
-SHORT_WORD = 3  # a word this short is matched whole (a size, "red"), not inside names
-
-
-def variant_search(*, query: str, limit: int = 25) -> list[Variant]:
-    """Exact barcode or SKU first (a scan), then SKU prefix and product name matches.
-
-    Several words narrow each other down: each must be in the product's name or
-    brand, the colour or the SKU, or be the size or the colour; a word of up to three
-    characters only as a size or a colour ("linen shirt white L"). Up to
-    ``limit`` items are returned; the caller asks for one more to know there are
-    more."""
-    query = (query or "").strip()
-    if not query:
-        return []
-    base = Variant.objects.filter(active=True, product__active=True).select_related(
-        "product"
-    )
-    exact = list(base.filter(Q(barcode=query) | Q(sku__iexact=query))[:1])
-    if exact:
-        return exact
-    matches = Q(sku__istartswith=query) | Q(product__name__icontains=query)
-    words = query.split()
-    if len(words) > 1:
-        every_word = Q()
-        for word in words[:SEARCH_WORDS]:
-            whole = Q(size__iexact=word) | Q(colour__iexact=word)
-            if len(word) > SHORT_WORD:  # "M" or "42" is a size, not part of a name
-                whole |= (
-                    Q(product__name__icontains=word)
-                    | Q(product__brand__icontains=word)
-                    | Q(colour__icontains=word)
-                    | Q(sku__icontains=word)
-                )
-            every_word &= whole
-        matches |= every_word
-    return list(base.filter(matches).order_by("product__name", "sku")[:limit])
 
 
 def available_expression():
@@ -567,34 +526,6 @@ def transfers_awaiting(*, location: Location) -> dict[str, int]:
 
 
 # --- find by name ---------------------------------------------------------------------
-
-
-def find_variants(*, query: str, limit: int = 30) -> list[Variant]:
-    """Items for a customer who names what they want ("oxford blue M"): every word
-    must match the product name, brand, colour, size or SKU. A word that is a whole
-    size (M, 42) matches that size only, so "M" does not find every "Merino". Sorted
-    by product, colour, then size in size order. One query."""
-    words = (query or "").replace(",", " ").split()[:6]
-    if not words:
-        return []
-    found = Variant.objects.filter(active=True, product__active=True)
-    for word in words:
-        if word.upper() in LETTER_SIZES or is_digits(word):
-            match = Q(size__iexact=word) | Q(sku__iexact=word)
-        else:
-            match = (
-                Q(product__name__icontains=word)
-                | Q(product__brand__icontains=word)
-                | Q(colour__icontains=word)
-                | Q(size__iexact=word)
-                | Q(sku__istartswith=word)
-            )
-        found = found.filter(match)
-    variants = list(
-        found.select_related("product").order_by("product__name", "pk")[:limit]
-    )
-    variants.sort(key=lambda v: (v.product.name, v.colour, size_key(v.size), v.sku))
-    return variants
 
 
 def size_colour_grid(*, variant: Variant, location: Location | None) -> dict:

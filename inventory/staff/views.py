@@ -15,7 +15,7 @@ from django.db.models import prefetch_related_objects
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 
-from inventory import selectors
+from inventory import search, selectors
 from inventory.models import StockLevel
 from inventory.services.stock import adjust_stock, count_stock, receive_stock
 from inventory.staff.forms import (
@@ -59,7 +59,7 @@ def stock_lookup(request):
     submitted as a page goes straight to the item; live (HTMX) results never jump."""
     store = current_store(request)
     query = request.GET.get("q", "").strip()
-    variants = selectors.variant_search(query=query, limit=LOOKUP_LIMIT + 1)
+    variants = search.variant_search(query=query, limit=LOOKUP_LIMIT + 1)
     more = len(variants) > LOOKUP_LIMIT
     variants = variants[:LOOKUP_LIMIT]
     exact = _exact_hit(query, variants)
@@ -162,7 +162,7 @@ def stock_find(request):
     result puts its SKU into the scan field named by ``for``, as if it was scanned."""
     query = request.GET.get("q", "").strip()[:100]
     target = request.GET.get("for", "")[:40]
-    variants = selectors.find_variants(query=query, limit=FIND_LIMIT)
+    variants = search.find_variants(query=query, limit=FIND_LIMIT)
     availability = selectors.availability_here_and_elsewhere(
         variant_ids=[v.pk for v in variants], location=current_store(request)
     )

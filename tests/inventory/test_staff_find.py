@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from inventory import selectors
+from inventory import search
 from inventory.sizes import sort_sizes
 from tests.factories import ProductFactory, VariantFactory, stock
 
@@ -37,9 +37,9 @@ def test_sizes_sort_in_size_order():
 
 def test_words_match_name_colour_and_size(oxford):
     ProductFactory(name="Merino jumper")
-    found = selectors.find_variants(query="oxford blue m")
+    found = search.find_variants(query="oxford blue m")
     assert [v.sku for v in found] == ["OX-Blu-M"]
-    sizes = [v.size for v in selectors.find_variants(query="oxford white")]
+    sizes = [v.size for v in search.find_variants(query="oxford white")]
     assert sizes == ["XS", "S", "M", "L", "XL"]
 
 
