@@ -39,11 +39,27 @@ for _ in $(seq 50); do
   sleep 0.2
 done
 
+# The schema is fetched once, with time to spare: on a machine busy with other work its
+# first generation can take longer than schemathesis waits for a schema to load.
+$PY - "http://127.0.0.1:$port/api/schema/?format=json" "$work/schema.json" <<'PYEOF'
+import sys, time, urllib.request
+url, path = sys.argv[1], sys.argv[2]
+for attempt in range(30):
+    try:
+        with urllib.request.urlopen(url, timeout=120) as answer:
+            open(path, "wb").write(answer.read())
+        break
+    except OSError:
+        time.sleep(1)
+else:
+    sys.exit(f"the schema at {url} did not load")
+PYEOF
+
 # Excluded, because fuzzing them would end the run's own session:
 #  - /api/v1/me/erase/ erases the signed-in customer (every later request is anonymous).
 status=0
-"$BIN/st" --config-file .ci/schemathesis.toml run "http://127.0.0.1:$port/api/schema/" \
-  --checks all --seed "$SEED" --max-examples "$EXAMPLES" --workers 1 \
+"$BIN/st" --config-file .ci/schemathesis.toml run "$work/schema.json" \
+  --url "http://127.0.0.1:$port" --request-timeout 60 --checks all --seed "$SEED" --max-examples "$EXAMPLES" --workers 1 \
   --header "Authorization: Token $token" \
   --exclude-path /api/v1/me/erase/ \
   --report junit --report-dir "${REPORT_DIR:-test-artifacts}/schemathesis" \
