@@ -5,6 +5,8 @@ Services store identities in this form and selectors look them up in it.
 
 from __future__ import annotations
 
+import unicodedata
+
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -14,10 +16,15 @@ from omnistore.core.exceptions import ValidationFailed
 
 
 def normalize_email(value, *, strict: bool = False) -> str | None:
-    """Trimmed and lower-cased; ``None`` when empty or invalid (``strict`` raises)."""
+    """Trimmed and lower-cased, in one Unicode form (NFKC), its domain as mail
+    resolves it (IDNA: ``ｅｘａｍｐｌｅ.com``, or ``example.com`` with a zero-width
+    space in it, is ``example.com``), so one mailbox is one identity however it is
+    typed; ``None`` when empty or invalid (``strict`` raises)."""
     if value is None:
         return None
-    text = str(value).strip().lower()
+    text = _domain_as_resolved(
+        unicodedata.normalize("NFKC", str(value)).strip().lower()
+    )
     if not text:
         return None
     try:
@@ -30,6 +37,20 @@ def normalize_email(value, *, strict: bool = False) -> str | None:
             ) from None
         return None
     return text
+
+
+def _domain_as_resolved(text: str) -> str:
+    """The address with its domain through IDNA's mapping and back, so a domain
+    spelled in punycode reads as its letters (a domain IDNA cannot map is left as
+    typed: the validation refuses it)."""
+    local, at, domain = text.rpartition("@")
+    if not at or (domain.isascii() and "xn--" not in domain):
+        return text
+    try:
+        domain = domain.encode("idna").decode("idna")
+    except UnicodeError:
+        return text
+    return f"{local}@{domain}"
 
 
 def normalize_phone(

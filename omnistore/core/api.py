@@ -3,7 +3,11 @@ every input uses (the request body parsers are in ``parsers``)."""
 
 import copy
 
-from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import (
+    ObjectDoesNotExist,
+    RequestDataTooBig,
+    SuspiciousOperation,
+)
 from django.http import Http404, QueryDict
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers, status
@@ -57,6 +61,8 @@ def exception_handler(exc, context):
         )
     if isinstance(exc, ObjectDoesNotExist):
         exc = Http404()
+    if isinstance(exc, SuspiciousOperation):
+        return refused_request(exc)
     response = drf_exception_handler(exc, context)
     if response is None:
         return busy_response(exc)
@@ -74,6 +80,26 @@ def exception_handler(exc, context):
                 {k: v for k, v in errors.items() if k not in response.data}
             )
     return response
+
+
+TOO_LARGE_MESSAGE = "The request body is too large."
+REFUSED_MESSAGE = "The request could not be read."
+
+
+def refused_request(exc: SuspiciousOperation) -> Response:
+    """A request Django will not read: a body past ``DATA_UPLOAD_MAX_MEMORY_SIZE``
+    (413), a form with too many fields or files (400). Django raises these while
+    the body is parsed, so they would otherwise leave the view as its own 400 page
+    instead of the API's error body."""
+    if isinstance(exc, RequestDataTooBig):
+        return Response(
+            error_body(TOO_LARGE_MESSAGE, "too_large"),
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    return Response(
+        error_body(REFUSED_MESSAGE, "invalid", {"non_field_errors": [str(exc)]}),
+        status=status.HTTP_400_BAD_REQUEST,
+    )
 
 
 BUSY_MESSAGE = "The store is busy; try again in a moment."

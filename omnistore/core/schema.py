@@ -37,6 +37,7 @@ class AutoSchema(openapi.AutoSchema):
             errors[401] = "The credentials sent are not valid."
             errors[403] = "Not allowed for this account (or a missing CSRF token)."
         if self.method in BODY_METHODS:
+            errors[413] = "The request body is too large (`too_large`)."
             errors[415] = "Unsupported media type."
         if self.view.get_throttles():
             errors[429] = "Too many requests; retry after `extra.wait` seconds."

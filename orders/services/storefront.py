@@ -11,7 +11,7 @@ from typing import NoReturn
 from customers.models import Customer
 from omnistore.core.exceptions import ValidationFailed
 from orders.models import Cart, CartLine, CartStatus, Order
-from orders.selectors.carts import cart_lines, open_cart_lines
+from orders.selectors.carts import cart_lines, find_cart, open_cart_lines
 from orders.selectors.orders import order_by_id, replayed_order
 
 from .carts import cart_checked_out, current_cart
@@ -94,15 +94,18 @@ def cart_to_check_out(
 ) -> tuple[Cart, list[CartLine]]:
     """The cart and its lines: read together in one query when the cart is open and
     there is nothing to fold; a signed-in request carrying an anonymous cart's token
-    folds it first. A converted cart comes back without lines."""
+    folds it first. A converted cart comes back without lines. A signed-in customer
+    without an open cart gets an empty one that is not stored: a checkout refused
+    for having nothing to buy writes nothing."""
     lines = []
     if customer is None or not token:
         lines = open_cart_lines(customer=customer, token=token)
-    cart = (
-        lines[0].cart
-        if lines
-        else current_cart(customer=customer, token=token, open_only=False)
-    )
+    if lines:
+        cart = lines[0].cart
+    elif customer is not None and not token:
+        cart = find_cart(customer=customer) or Cart(customer=customer)
+    else:
+        cart = current_cart(customer=customer, token=token, open_only=False)
     if not lines and cart.status == CartStatus.OPEN:
         lines = cart_lines(cart)
     return cart, lines
