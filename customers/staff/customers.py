@@ -239,10 +239,11 @@ def duplicate_dismiss(request, pk: int):
     ).first()
     if candidate is None:
         raise Http404("No such pair.")
-    back = request.POST.get("customer") or candidate.customer_a_id
+    # Back to whichever of the two profiles the form came from; anything else sent
+    # goes to the first.
+    pair = (candidate.customer_a_id, candidate.customer_b_id)
+    sent = request.POST.get("customer")
+    back = next((one for one in pair if str(one) == sent), pair[0])
     dismiss_duplicate(candidate=candidate, actor=request.user)
     messages.success(request, "Marked as different people.")
-    try:
-        return redirect("staff:customer_detail", pk=int(back))
-    except ValueError:
-        return redirect("staff:customer_detail", pk=candidate.customer_a_id)
+    return redirect("staff:customer_detail", pk=back)

@@ -31,6 +31,15 @@ class PinApproveForm(forms.Form):
 
 
 class DecideForm(forms.Form):
+    """A decision is one of the queue's two buttons; anything else decides nothing."""
+
+    decision = forms.ChoiceField(
+        choices=[("approve", "Approve"), ("refuse", "Refuse")],
+        error_messages={
+            "required": "Choose Approve or Refuse.",
+            "invalid_choice": "Choose Approve or Refuse.",
+        },
+    )
     note = forms.CharField(label="Note", max_length=250, required=False)
 
 

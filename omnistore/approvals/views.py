@@ -181,11 +181,13 @@ def approval_decide(request, pk: int):
             decide_approval(
                 approval=pk,
                 approver=request.user,
-                approve=request.POST.get("decision") == "approve",
+                approve=form.cleaned_data["decision"] == "approve",
                 note=form.cleaned_data["note"],
             )
         except ApplicationError as refused:
             error = refused.message
+    else:
+        error = next(iter(form.errors.values()))[0]
     context = _queue_context(request)
     context["error"] = error
     if not is_partial(request):

@@ -172,6 +172,21 @@ def test_a_refusal_reaches_the_asking_screen(desk, store, associate, manager_dev
     assert "HX-Trigger" not in shown
 
 
+@pytest.mark.parametrize("decision", [None, "", "yes", "APPROVE"])
+def test_a_decision_that_is_neither_button_decides_nothing(
+    desk, store, associate, manager_device, decision
+):
+    ask_refund(desk, sale(store, associate))
+    request = Approval.objects.get()
+    decide = reverse("staff:approval_decide", args=[request.pk])
+    sent = {} if decision is None else {"decision": decision}
+    refused = manager_device.post(decide, sent, **HTMX)
+    assert refused.status_code == 422
+    assert "Choose Approve or Refuse." in refused.content.decode()
+    request.refresh_from_db()
+    assert request.status == ApprovalStatus.PENDING and request.decided_by is None
+
+
 def test_the_queue_is_the_managers_and_their_shops_only(
     desk, store, associate, manager_device
 ):

@@ -371,6 +371,21 @@ def test_dismissing_a_duplicate_keeps_both_profiles(staff_client, associate):
     assert Customer.objects.filter(merged_into__isnull=True).count() == 2
 
 
+@pytest.mark.parametrize("back", ["-1", "abc", "99999999999999999999", "b"])
+def test_dismissing_goes_back_to_one_of_the_pair_whatever_was_sent(staff_client, back):
+    a = make_customer(email="a2@example.com")
+    b = make_customer(phone="3390008888")
+    candidate = flag_duplicate(customer=a, other=b, reason="same name")
+    sent = str(candidate.customer_b_id) if back == "b" else back
+    response = staff_client.post(
+        reverse("staff:customer_duplicate_dismiss", args=[candidate.pk]),
+        {"customer": sent},
+    )
+    assert response.status_code == 302
+    expected = candidate.customer_b_id if back == "b" else candidate.customer_a_id
+    assert response["Location"] == reverse("staff:customer_detail", args=[expected])
+
+
 def test_staff_nav_links_to_customers(staff_client):
     html = staff_client.get(reverse("staff:dashboard")).content.decode()
     assert reverse("staff:customer_search") in html
