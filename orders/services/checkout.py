@@ -115,6 +115,7 @@ def place_order(
     now: datetime | None = None,
     caller: str = "",
     gift_cards: Sequence[GiftCardSale] = (),
+    fingerprint: str = "",
 ) -> Order:
     """Check out: price the lines, source and hold the stock, take the payment, record
     the order, attach it to the customer and queue the receipt — all or nothing.
@@ -129,7 +130,8 @@ def place_order(
     refuses (closed meanwhile, too little cash tendered) leaves no order.
     ``helped_by`` (variant id -> user id) names the associate each line credits.
     ``gift_cards`` are cards sold and activated with the sale
-    (``orders.services.giftcard_sales``).
+    (``orders.services.giftcard_sales``). ``fingerprint`` replaces the keyed
+    request's own (``_fingerprint``) where the caller knows the request better.
     """
     checkout = prepare_checkout(
         lines=lines,
@@ -158,7 +160,9 @@ def place_order(
     checkout.helped_by = dict(helped_by or {})
     checkout.caller = caller
     if idempotency_key:
-        checkout.fingerprint = _fingerprint(checkout, payments or (), gift_cards)
+        checkout.fingerprint = fingerprint or _fingerprint(
+            checkout, payments or (), gift_cards
+        )
     return _write_once(checkout)
 
 

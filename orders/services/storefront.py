@@ -16,6 +16,7 @@ from orders.selectors.orders import order_by_id, replayed_order
 
 from .carts import cart_checked_out, current_cart
 from .checkout import CheckoutRequest, LineRequest, place_order
+from .common import replay, request_fingerprint
 from .payments import PaymentRequest
 
 
@@ -37,13 +38,14 @@ def place_cart_order(
     first; ``payment`` pays the rest, if any is left.
     """
     cart, lines = cart_to_check_out(customer=customer, token=token)
+    payments = [*tenders, payment]
+    fingerprint = _cart_fingerprint(checkout, payments)
     if not lines:
         earlier = replayed_order(
             idempotency_key=checkout.idempotency_key, cart=cart, customer=customer
         )
         if earlier is not None:
-            earlier.idempotent_replay = True
-            return earlier
+            return replay(earlier, fingerprint)
         refuse_empty_cart(cart)
     order = place_order(
         lines=[LineRequest(line.variant, line.quantity) for line in lines],
@@ -51,12 +53,34 @@ def place_cart_order(
             line.variant_id: line.helped_by_id for line in lines if line.helped_by_id
         },
         customer=customer,
-        payments=[*tenders, payment],
+        payments=payments,
         cart=cart,
         caller=caller,
+        fingerprint=fingerprint,
         **checkout.arguments(),
     )
     return _loaded_if_replayed(order)
+
+
+def _cart_fingerprint(
+    checkout: CheckoutRequest, payments: Sequence[PaymentRequest]
+) -> str:
+    """What a keyed cart checkout asks for, as sent: where the order goes, whom to
+    reach, the code and the tenders (the cart is the key's scope, and its lines are
+    gone once it became the order). A key sent again with another request is
+    refused, even once the cart was checked out."""
+    if not checkout.idempotency_key:
+        return ""
+    asked = checkout.arguments()
+    asked.pop("idempotency_key")
+    asked["pickup_store"] = getattr(asked["pickup_store"], "pk", asked["pickup_store"])
+    return request_fingerprint(
+        asked,
+        [
+            (p.method, p.token, p.amount or "", p.card_number, p.points)
+            for p in payments
+        ],
+    )
 
 
 def buy_now(

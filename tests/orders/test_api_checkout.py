@@ -12,6 +12,7 @@ from inventory.selectors import ledger_discrepancies
 from omnistore.core import webhooks
 from omnistore.core.models import WebhookDelivery, WebhookEndpoint
 from orders.models import Cart, CartStatus, Order
+from tests.customers.factories import CustomerUserFactory
 from tests.orders.factories import shop, stocked, warehouse
 
 pytestmark = pytest.mark.django_db
@@ -79,6 +80,52 @@ def test_the_same_idempotency_key_returns_the_same_order_once():
     assert again.json()["number"] == first.json()["number"]
     assert Order.objects.count() == 1
     assert StockLevel.objects.get(variant=item, location=store).reserved == 2
+
+
+def test_a_key_sent_again_with_another_request_after_the_cart_was_checked_out_is_409():
+    store = shop()
+    item = stocked(store, 5)
+    client = APIClient()
+    cart_with(client, (item, 2))
+    first = checkout(client, key="abc-123", fulfilment="pickup", store=store.pk)
+    assert first.status_code == 201
+
+    for other in (
+        {"fulfilment": "delivery", "address": ADDRESS},
+        {"fulfilment": "pickup", "store": store.pk, "email": "someone@example.com"},
+        {"fulfilment": "pickup", "store": store.pk, "payment": {**CARD, "token": "x"}},
+    ):
+        again = checkout(client, key="abc-123", **other)
+        assert again.status_code == 409, again.json()
+        assert again.json()["code"] == "idempotency_key_reused"
+    same = checkout(client, key="abc-123", fulfilment="pickup", store=store.pk)
+    assert same.status_code == 200
+    assert same.json()["number"] == first.json()["number"]
+    assert Order.objects.count() == 1
+
+
+def test_a_signed_in_customer_s_repeated_checkout_returns_its_order_or_is_409():
+    store = shop()
+    item = stocked(store, 5)
+    client = APIClient()
+    client.force_authenticate(CustomerUserFactory())
+    added = client.post(
+        "/api/v1/cart/lines/",
+        {"lines": [{"variant": item.pk, "quantity": 1}]},
+        format="json",
+    )
+    assert added.status_code == 201, added.json()
+    first = checkout(client, key="k-1", fulfilment="pickup", store=store.pk)
+    assert first.status_code == 201, first.json()
+
+    same = checkout(client, key="k-1", fulfilment="pickup", store=store.pk)
+    other = checkout(client, key="k-1", fulfilment="delivery", address=ADDRESS)
+
+    assert same.status_code == 200, same.json()
+    assert same.json()["number"] == first.json()["number"]
+    assert other.status_code == 409
+    assert other.json()["code"] == "idempotency_key_reused"
+    assert Order.objects.count() == 1
 
 
 def test_a_cart_checked_out_once_cannot_make_a_second_order_without_a_key():
