@@ -26,6 +26,7 @@ from campaigns.services.campaigns import (
     cancel_campaign,
     pause_automation,
     schedule_campaign,
+    unwritten_messages,
 )
 from campaigns.services.segments import create_segment, update_segment
 from omnistore.accounts.scoping import ReadOnlyAdmin, ShopScopedAdmin
@@ -185,8 +186,27 @@ class CampaignForm(forms.ModelForm):
         return (self.cleaned_data.get("discount_code") or "").strip().upper()
 
 
+class TemplateFormSet(forms.BaseInlineFormSet):
+    """Each channel the campaign sends on has its message, written here (each message
+    is checked by its model, by the rule sends follow). A campaign that can no longer
+    change is left as it is."""
+
+    def clean(self):
+        super().clean()
+        if self.instance.status in LOCKED_STATUSES:
+            return
+        kept = [f for f in self.forms if not f.cleaned_data.get("DELETE")]
+        if any("channel" in f.errors for f in kept):
+            return  # the channel is refused on its own form
+        written = {f.cleaned_data.get("channel") for f in kept}
+        unwritten = unwritten_messages(self.instance.channels, written)
+        if unwritten:
+            raise forms.ValidationError(unwritten)
+
+
 class TemplateInline(admin.StackedInline):
     model = MessageTemplate
+    formset = TemplateFormSet
     extra = 0
     fields = ["channel", "subject", "body"]
 
@@ -201,7 +221,7 @@ class HistoryInline(admin.TabularInline):
     model = CampaignStatusChange
     extra = 0
     can_delete = False
-    fields = ["at", "from_status", "to_status", "actor", "note"]
+    fields = ["at", "get_from_status_display", "to_status", "actor", "note"]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):

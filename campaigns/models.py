@@ -24,6 +24,7 @@ from campaigns.channels import MessageChannel
 from campaigns.rendering import template_errors
 from campaigns.rules import rule_errors
 from omnistore.core.audit import AdminHistory
+from omnistore.core.labels import described, label_of, status_step
 
 
 class Segment(models.Model):
@@ -219,7 +220,7 @@ class MessageTemplate(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.campaign_id}/{self.channel}"
+        return f"{self.get_channel_display()} message"
 
     def clean(self):
         errors = template_errors(
@@ -249,7 +250,11 @@ class CampaignStatusChange(models.Model):
         ordering = ["at", "id"]
 
     def __str__(self):
-        return f"{self.from_status or '∅'} → {self.to_status}"
+        return status_step(CampaignStatus, self.from_status, self.to_status)
+
+    @described("from status")
+    def get_from_status_display(self) -> str:
+        return label_of(CampaignStatus, self.from_status)
 
 
 class MessageStatus(models.TextChoices):
@@ -317,7 +322,10 @@ class Message(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.channel} #{self.pk} ({self.status})"
+        return (
+            f"{self.get_channel_display()} to {self.customer} "
+            f"({self.get_status_display().lower()})"
+        )
 
 
 # --- Back in stock ------------------------------------------------------------------
@@ -352,7 +360,7 @@ class StockWatch(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.variant_id} at {self.location_id}"
+        return f"{self.variant} at {self.location.name}"
 
 
 class StockSnapshot(models.Model):
@@ -388,8 +396,9 @@ class StockSnapshot(models.Model):
         ]
 
     def __str__(self):
-        where = f"at {self.location_id}" if self.location_id else "online"
-        return f"{self.variant_id} {where}: {self.units}"
+        where = f"at {self.location.name}" if self.location_id else "online"
+        units = "not seen yet" if self.units is None else f"{self.units} units"
+        return f"{self.variant} {where}: {units}"
 
 
 class Restock(models.Model):
@@ -421,8 +430,8 @@ class Restock(models.Model):
         indexes = [models.Index(fields=["variant", "at"], name="restock_by_variant")]
 
     def __str__(self):
-        where = f"at {self.location_id}" if self.location_id else "online"
-        return f"{self.variant_id} back {where} (#{self.number})"
+        where = f"at {self.location.name}" if self.location_id else "online"
+        return f"{self.variant} back {where} (restock {self.number})"
 
 
 # Segments and campaigns are written in the admin: each change is kept on the object's

@@ -149,6 +149,24 @@ def _tag_errors(source: str) -> list[str]:
     return errors
 
 
+def _sample_render(source: str) -> tuple[str, list[str]]:
+    """``source`` made into the sample message by the engine sends use, or why it
+    cannot be: a tag that is not allowed, a template that does not compile, or one
+    that fails on the message's data (a filter given a bad argument, a loop over
+    something that is no list), which would fail every send the same way."""
+    problems = _tag_errors(source)
+    if problems:
+        return "", problems
+    try:
+        template = _engine().from_string(source)
+    except TemplateSyntaxError as error:
+        return "", [f"Template error: {error}"]
+    try:
+        return template.render(Context(SAMPLE_CONTEXT)), []
+    except Exception as error:  # whatever a tag or filter raises, a send would too
+        return "", [f"Template error when a message is made: {error}"]
+
+
 def template_errors(*, channel: str, subject: str, body: str) -> dict[str, list[str]]:
     """Field errors of a message template (empty when it renders)."""
     errors: dict[str, list[str]] = {}
@@ -158,19 +176,14 @@ def template_errors(*, channel: str, subject: str, body: str) -> dict[str, list[
         errors["subject"] = ["Email and push messages need a subject (push title)."]
     if not (body or "").strip():
         errors["body"] = ["Write the message."]
+    samples = {}
     for name, source in (("subject", subject or ""), ("body", body or "")):
-        problems = _tag_errors(source)
-        if not problems:
-            try:
-                _engine().from_string(source).render(Context(SAMPLE_CONTEXT))
-            except TemplateSyntaxError as error:
-                problems = [f"Template error: {error}"]
+        samples[name], problems = _sample_render(source)
         if problems:
             errors.setdefault(name, []).extend(problems)
-    if channel == MessageChannel.SMS and "body" not in errors:
-        sample = _engine().from_string(body).render(Context(SAMPLE_CONTEXT))
-        if len(sample) > SMS_MAX_LENGTH:
-            errors["body"] = [f"An SMS is at most {SMS_MAX_LENGTH} characters."]
+    sms = channel == MessageChannel.SMS and "body" not in errors
+    if sms and len(samples["body"]) > SMS_MAX_LENGTH:
+        errors["body"] = [f"An SMS is at most {SMS_MAX_LENGTH} characters."]
     return errors
 
 

@@ -8,6 +8,7 @@ normalised and recorded), which the actions below call.
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Q
+from django.utils import timezone
 
 from customers.normalize import (
     normalize_email,
@@ -21,7 +22,10 @@ from customers.services.profiles import (
     update_profile,
 )
 from omnistore.accounts.scoping import ReadOnlyAdmin, ReadOnlyInline, ShopScopedAdmin
+from omnistore.core.admin_filters import ChannelFilter, EventKindFilter
+from omnistore.core.channels import Channel
 from omnistore.core.exceptions import ApplicationError, ValidationFailed
+from omnistore.core.labels import label_of
 from omnistore.core.vat import check_vat_number
 
 from .models import (
@@ -194,19 +198,18 @@ class CustomerForm(forms.ModelForm):
 class CustomerAdmin(ShopScopedAdmin, admin.ModelAdmin):
     form = CustomerForm
     shop_paths = CUSTOMER_SHOP_PATHS
+    # What a manager looks a customer up by, narrow enough for a 1366 px screen
+    # beside the filters: the channel and the merge are filters, the rest is on
+    # the profile.
     list_display = [
-        "id",
-        "__str__",
+        "name",
         "email",
         "phone",
-        "loyalty_number",
-        "points_balance",
-        "created_channel",
-        "preferred_store",
-        "created_at",
-        "merged_into",
+        "loyalty",
+        "preferred_store_name",
+        "created",
     ]
-    list_select_related = ["preferred_store", "merged_into"]
+    list_select_related = ["preferred_store"]
     list_filter = [
         "created_channel",
         "preferred_store",
@@ -253,6 +256,23 @@ class CustomerAdmin(ShopScopedAdmin, admin.ModelAdmin):
         "is_anonymised",
         "erased_at",
     ]
+
+    @admin.display(description="name", ordering="last_name")
+    def name(self, customer):
+        return f"{customer} (merged)" if customer.merged_into_id else str(customer)
+
+    @admin.display(description="loyalty card", ordering="loyalty_number")
+    def loyalty(self, customer):
+        return f"{customer.loyalty_number} · {customer.points_balance} pts"
+
+    @admin.display(description="preferred store", ordering="preferred_store__name")
+    def preferred_store_name(self, customer):
+        store = customer.preferred_store
+        return store.name if store else self.get_empty_value_display()
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, customer):
+        return timezone.localtime(customer.created_at).strftime("%d %b %Y")
 
     def has_add_permission(self, request):
         # Profiles come from matching identities in a channel, never typed in blank.
@@ -326,12 +346,12 @@ class DuplicateCandidateAdmin(ShopScopedAdmin, admin.ModelAdmin):
         "customer_b",
         "reason",
         "status",
-        "channel",
+        "channel_shown",
         "created_at",
         "resolved_by",
     ]
     list_select_related = ["customer_a", "customer_b", "resolved_by"]
-    list_filter = ["status", "channel"]
+    list_filter = ["status", ("channel", ChannelFilter)]
     search_fields = [
         "customer_a__first_name",
         "customer_a__last_name",
@@ -356,6 +376,10 @@ class DuplicateCandidateAdmin(ShopScopedAdmin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="channel", ordering="channel")
+    def channel_shown(self, candidate):
+        return label_of(Channel, candidate.channel)
 
     @admin.action(
         description="Merge each pair (the older profile survives)",
@@ -388,17 +412,25 @@ class CustomerEventAdmin(ReadOnlyAdmin):
     list_display = [
         "occurred_at",
         "customer",
-        "kind",
+        "kind_shown",
         "summary",
-        "channel",
+        "channel_shown",
         "location",
         "actor",
     ]
     list_select_related = ["customer", "location", "actor"]
-    list_filter = ["kind", "channel"]
+    list_filter = [("kind", EventKindFilter), ("channel", ChannelFilter)]
     search_fields = ["summary", "customer__last_name", "reference_id"]
     date_hierarchy = "occurred_at"
     raw_id_fields = ["customer"]
+
+    @admin.display(description="kind", ordering="kind")
+    def kind_shown(self, event):
+        return event.get_kind_display()
+
+    @admin.display(description="channel", ordering="channel")
+    def channel_shown(self, event):
+        return event.get_channel_display()
 
 
 @admin.register(CustomerMerge)
@@ -453,7 +485,9 @@ class WishlistItemInline(ReadOnlyInline):
 
     def get_queryset(self, request):
         return (
-            super().get_queryset(request).select_related("variant", "added_at_location")
+            super()
+            .get_queryset(request)
+            .select_related("variant__product", "added_at_location")
         )
 
 
@@ -484,7 +518,11 @@ class WishlistItemAdmin(ReadOnlyAdmin):
         "price_at_add",
         "removed_at",
     ]
-    list_select_related = ["wishlist", "variant__product", "added_at_location"]
+    list_select_related = [
+        "wishlist__customer",
+        "variant__product",
+        "added_at_location",
+    ]
     list_filter = [
         "added_via",
         "added_at_location",

@@ -71,6 +71,10 @@ class VariantInline(admin.TabularInline):
     fields = ["sku", "barcode", "colour", "size", "price", "weight_grams", "active"]
     show_change_link = True
 
+    def get_queryset(self, request):
+        # Each row is titled by its variant, which names the product.
+        return super().get_queryset(request).select_related("product")
+
 
 class ProductImageInline(admin.TabularInline):
     """Pictures of the product, each checked on upload (``validate_product_image``);
@@ -465,7 +469,13 @@ class TransferLineInline(PartOfParentInline):
 
 class TransferEventInline(PartOfParentInline):
     model = TransferEvent
-    fields = ["created_at", "from_status", "to_status", "actor", "note"]
+    fields = [
+        "created_at",
+        "get_from_status_display",
+        "get_to_status_display",
+        "actor",
+        "note",
+    ]
     readonly_fields = fields
 
     def get_queryset(self, request):

@@ -23,6 +23,23 @@ logger = logging.getLogger(__name__)
 SEND_TASK = "campaigns.tasks.send_campaign"
 
 
+def _label(channel) -> str:
+    return (
+        MessageChannel(channel).label if channel in MessageChannel.values else channel
+    )
+
+
+def unwritten_messages(channels, written) -> list[str]:
+    """A line for each channel the campaign sends on with no message ``written`` for
+    it: nothing could go out there."""
+    return [
+        f"Write the {_label(channel)} message, or untick {_label(channel)} among "
+        "the channels."
+        for channel in channels or []
+        if channel not in written
+    ]
+
+
 def campaign_errors(campaign: Campaign) -> dict[str, list[str]]:
     """What keeps a campaign from going out (empty when it is ready)."""
     errors: dict[str, list[str]] = {}
@@ -33,15 +50,12 @@ def campaign_errors(campaign: Campaign) -> dict[str, list[str]]:
             if name != "status":
                 errors.setdefault(name, []).extend(messages)
     templates = {t.channel: t for t in campaign.templates.all()}
+    unwritten = unwritten_messages(campaign.channels, templates)
+    if unwritten:
+        errors["templates"] = unwritten
     for channel in campaign.channels or []:
         template = templates.get(channel)
         if template is None:
-            label = (
-                MessageChannel(channel).label
-                if channel in MessageChannel.values
-                else channel
-            )
-            errors.setdefault("templates", []).append(f"Write the {label} message.")
             continue
         problems = template_errors(
             channel=channel, subject=template.subject, body=template.body

@@ -8,6 +8,11 @@ from orders.models import DiscountCode
 from orders.services.discounts import update_discount_code
 
 
+def campaign_exists(campaign_id: int) -> bool:
+    """Whether a discount code may name this campaign (orders asks, by id)."""
+    return Campaign.objects.filter(pk=campaign_id).exists()
+
+
 def discount_code_problem(campaign: Campaign) -> str:
     """A campaign's code must exist, be active and belong to no other campaign: the
     code is how checkout attributes an order to the campaign."""

@@ -10,6 +10,7 @@ unique. A cancelled appointment gives its blocks back; the appointment row stays
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -25,6 +26,9 @@ class Weekday(models.IntegerChoices):
     FRIDAY = 4, "Friday"
     SATURDAY = 5, "Saturday"
     SUNDAY = 6, "Sunday"
+
+
+CLOSES_AFTER_OPENING = "Closing time must be after opening time."
 
 
 class AppointmentHours(models.Model):
@@ -48,15 +52,28 @@ class AppointmentHours(models.Model):
             models.CheckConstraint(
                 name="appointment_hours_open_before_close",
                 condition=Q(closes__gt=F("opens")),
+                violation_error_message=CLOSES_AFTER_OPENING,
             ),
             models.CheckConstraint(
                 name="appointment_hours_weekday_range",
                 condition=Q(weekday__gte=0, weekday__lte=6),
+                violation_error_message="Choose a day from Monday to Sunday.",
             ),
         ]
 
     def __str__(self):
-        return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
+        return (
+            f"{self.location.name}, {self.get_weekday_display()} "
+            f"{self.opens:%H:%M}–{self.closes:%H:%M}"
+        )
+
+    def clean(self):
+        """Said at the closing time (the constraint alone would speak of the whole
+        form); the weekday is a choice, refused at its field by the form."""
+        super().clean()
+        both = self.opens is not None and self.closes is not None
+        if both and self.closes <= self.opens:
+            raise ValidationError({"closes": CLOSES_AFTER_OPENING})
 
 
 class AppointmentStaff(models.Model):
@@ -82,7 +99,7 @@ class AppointmentStaff(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.user} at {self.location_id}"
+        return f"{self.user} at {self.location.name}"
 
 
 class AppointmentKind(models.TextChoices):
@@ -189,7 +206,8 @@ class Appointment(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} #{self.pk} {self.starts_at:%Y-%m-%d %H:%M}"
+        when = timezone.localtime(self.starts_at).strftime("%d %b %Y %H:%M")
+        return f"{self.get_kind_display()} with {self.customer}, {when}"
 
 
 class AppointmentBlock(models.Model):

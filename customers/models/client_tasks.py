@@ -154,4 +154,5 @@ class ClientTaskChange(models.Model):
         ordering = ["at", "id"]
 
     def __str__(self):
-        return f"{self.task_id} {self.action} {self.at}"
+        when = timezone.localtime(self.at).strftime("%d %b %Y %H:%M")
+        return f"{self.get_action_display()} on {when}"

@@ -43,6 +43,10 @@ class ConsentDecision(models.Model):
     class Meta:
         abstract = True
 
+    @property
+    def decision(self) -> str:
+        return "granted" if self.granted else "withdrawn"
+
 
 class Consent(ConsentDecision):
     """Current consent per (customer, channel): what campaigns read, one row each."""
@@ -68,7 +72,7 @@ class Consent(ConsentDecision):
         ]
 
     def __str__(self):
-        return f"{self.channel}: {'granted' if self.granted else 'withdrawn'}"
+        return f"{self.get_channel_display()}: {self.decision}"
 
 
 class ConsentChange(ConsentDecision):
@@ -83,4 +87,5 @@ class ConsentChange(ConsentDecision):
         ordering = ["-at", "-id"]
 
     def __str__(self):
-        return f"{self.channel}: {'granted' if self.granted else 'withdrawn'} {self.at}"
+        day = timezone.localtime(self.at).strftime("%d %b %Y")
+        return f"{self.get_channel_display()}: {self.decision} on {day}"

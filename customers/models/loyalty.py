@@ -55,4 +55,4 @@ class LoyaltyTransaction(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.points:+} {self.reason}"
+        return f"{self.points:+} points: {self.reason}"

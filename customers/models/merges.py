@@ -60,7 +60,10 @@ class DuplicateCandidate(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.customer_a_id} ~ {self.customer_b_id} ({self.status})"
+        return (
+            f"Possible duplicate: {self.customer_a} and {self.customer_b} "
+            f"({self.get_status_display().lower()})"
+        )
 
 
 class CustomerMerge(models.Model):
@@ -82,4 +85,4 @@ class CustomerMerge(models.Model):
         ordering = ["-at", "-id"]
 
     def __str__(self):
-        return f"{self.merged_id} → {self.survivor_id}"
+        return f"{self.merged} merged into {self.survivor}"

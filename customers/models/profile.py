@@ -143,7 +143,7 @@ class CustomerIdentity(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.kind}: {self.value}"
+        return f"{self.get_kind_display()}: {self.value}"
 
 
 class Address(models.Model):

@@ -5,6 +5,8 @@ from django.db import models
 from django.utils import timezone
 
 from customers.models.profile import Customer
+from omnistore.core.channels import Channel
+from omnistore.core.labels import described, humanized, label_of
 
 
 class StaffNote(models.Model):
@@ -81,4 +83,13 @@ class CustomerEvent(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.kind}: {self.summary}"
+        return f"{self.get_kind_display()}: {self.summary}"
+
+    @described("kind")
+    def get_kind_display(self) -> str:
+        """The free kind read as words ("Order placed")."""
+        return humanized(self.kind)
+
+    @described("channel")
+    def get_channel_display(self) -> str:
+        return label_of(Channel, self.channel)

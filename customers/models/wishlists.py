@@ -56,7 +56,7 @@ class Wishlist(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.name} (#{self.pk})"
+        return f"{self.name} of {self.customer}"
 
     @property
     def is_archived(self) -> bool:
@@ -118,7 +118,8 @@ class WishlistItem(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.variant_id} on {self.wishlist_id}"
+        removed = " (removed)" if self.removed_at else ""
+        return f"{self.variant}{removed}"
 
     @property
     def is_active(self) -> bool:

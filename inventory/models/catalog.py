@@ -1,5 +1,6 @@
 """The catalogue: categories, products and the variants that are sold."""
 
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -45,6 +46,10 @@ class Product(models.Model):
         return self.name
 
 
+# Said by a form at the price field, and by the constraint to every other writer.
+PRICE_NOT_NEGATIVE = "A price is zero or more."
+
+
 class Variant(models.Model):
     product = models.ForeignKey(
         Product, on_delete=models.PROTECT, related_name="variants"
@@ -54,7 +59,11 @@ class Variant(models.Model):
     size = models.CharField(max_length=20, blank=True)
     colour = models.CharField(max_length=40, blank=True)
     attributes = models.JSONField(default=dict, blank=True)
-    price = models.DecimalField(max_digits=10, decimal_places=2)
+    price = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        validators=[MinValueValidator(0, message=PRICE_NOT_NEGATIVE)],
+    )
     weight_grams = models.PositiveIntegerField(default=0)
     active = models.BooleanField(default=True)
 
@@ -62,7 +71,9 @@ class Variant(models.Model):
         ordering = ["product_id", "sku"]
         constraints = [
             models.CheckConstraint(
-                name="variant_price_not_negative", condition=Q(price__gte=0)
+                name="variant_price_not_negative",
+                condition=Q(price__gte=0),
+                violation_error_message=PRICE_NOT_NEGATIVE,
             )
         ]
 

@@ -1,10 +1,11 @@
 """Markets, their price lists and the legal entities that sell in them."""
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from inventory.models.catalog import Variant
+from inventory.models.catalog import PRICE_NOT_NEGATIVE, Variant
 from omnistore.core.exceptions import ValidationFailed
 from omnistore.core.vat import check_vat_number, vat_country
 
@@ -29,7 +30,11 @@ class PriceListPrice(models.Model):
         PriceList, on_delete=models.CASCADE, related_name="prices"
     )
     variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="+")
-    price = models.DecimalField(max_digits=10, decimal_places=2)
+    price = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        validators=[MinValueValidator(0, message=PRICE_NOT_NEGATIVE)],
+    )
 
     class Meta:
         ordering = ["price_list_id", "variant_id"]
@@ -38,12 +43,21 @@ class PriceListPrice(models.Model):
                 fields=["price_list", "variant"], name="price_list_price_once"
             ),
             models.CheckConstraint(
-                name="price_list_price_not_negative", condition=Q(price__gte=0)
+                name="price_list_price_not_negative",
+                condition=Q(price__gte=0),
+                violation_error_message=PRICE_NOT_NEGATIVE,
             ),
         ]
 
     def __str__(self):
-        return f"{self.variant_id}: {self.price}"
+        return (
+            f"{self.variant.sku} in {self.price_list.name}: "
+            f"{self.price} {self.price_list.currency}"
+        )
+
+
+DELIVERY_FEE_NOT_NEGATIVE = "A delivery fee is zero or more."
+THRESHOLD_NOT_NEGATIVE = "A threshold is zero or more (empty: no threshold)."
 
 
 class Market(models.Model):
@@ -74,6 +88,7 @@ class Market(models.Model):
         max_digits=10,
         decimal_places=2,
         default=0,
+        validators=[MinValueValidator(0, message=DELIVERY_FEE_NOT_NEGATIVE)],
         help_text="What an online order delivered here pays for delivery, tax "
         "included, in the market's currency (0: delivery is free).",
     )
@@ -82,6 +97,7 @@ class Market(models.Model):
         decimal_places=2,
         null=True,
         blank=True,
+        validators=[MinValueValidator(0, message=THRESHOLD_NOT_NEGATIVE)],
         help_text="Goods worth this much or more (after discounts) travel free. "
         "Empty: no threshold.",
     )
@@ -92,11 +108,13 @@ class Market(models.Model):
             models.CheckConstraint(
                 condition=Q(delivery_fee__gte=0),
                 name="market_delivery_fee_not_negative",
+                violation_error_message=DELIVERY_FEE_NOT_NEGATIVE,
             ),
             models.CheckConstraint(
                 condition=Q(free_delivery_from__isnull=True)
                 | Q(free_delivery_from__gte=0),
                 name="market_free_delivery_from_not_negative",
+                violation_error_message=THRESHOLD_NOT_NEGATIVE,
             ),
         ]
 

@@ -68,7 +68,8 @@ class StockLevel(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.variant_id}@{self.location_id}: {self.on_hand}/{self.reserved}"
+        """Read with the variant's product and the location (lists select them)."""
+        return f"{self.variant.sku} {self.variant.product.name} at {self.location.name}"
 
     @property
     def available(self) -> int:
@@ -143,7 +144,10 @@ class StockMovement(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.reason} {self.delta_on_hand:+}/{self.delta_reserved:+}"
+        return (
+            f"{self.get_reason_display()}: {self.variant.sku} at {self.location.name} "
+            f"({self.delta_on_hand:+} on hand, {self.delta_reserved:+} reserved)"
+        )
 
 
 class ReservationStatus(models.TextChoices):
@@ -192,7 +196,10 @@ class Reservation(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.quantity} × {self.variant_id}@{self.location_id} ({self.status})"
+        return (
+            f"{self.quantity} × {self.variant.sku} held at {self.location.name} "
+            f"({self.get_status_display().lower()})"
+        )
 
 
 class LowStockNotice(models.Model):
@@ -233,4 +240,8 @@ class LowStockNotice(models.Model):
         ]
 
     def __str__(self):
-        return f"low {self.available}/{self.threshold} at level {self.level_id}"
+        level = self.level
+        return (
+            f"Low stock: {level.variant.sku} at {level.location.name}, "
+            f"{self.available} available"
+        )

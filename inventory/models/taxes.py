@@ -1,5 +1,8 @@
 """VAT: the tax class of a product and the rate of each class in each country."""
 
+from decimal import Decimal
+
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -16,6 +19,9 @@ class TaxClass(models.TextChoices):
     ZERO = "zero", "Zero rate or exempt"
 
 
+RATE_RANGE = "A rate is a percentage from 0 up to, but not including, 100."
+
+
 class TaxRate(models.Model):
     """The VAT rate of a tax class in a country from ``valid_from`` on. A change of
     rate is a new row from its date, never an edit: an order keeps the rate it was
@@ -23,7 +29,16 @@ class TaxRate(models.Model):
 
     country = models.CharField(max_length=2)
     tax_class = models.CharField(max_length=16, choices=TaxClass.choices)
-    rate = models.DecimalField(max_digits=5, decimal_places=2, help_text="Percent.")
+    rate = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        # Below 100 with two decimals: at most 99.99.
+        validators=[
+            MinValueValidator(0, message=RATE_RANGE),
+            MaxValueValidator(Decimal("99.99"), message=RATE_RANGE),
+        ],
+        help_text="Percent.",
+    )
     valid_from = models.DateField()
     note = models.CharField(max_length=200, blank=True)
 
@@ -35,9 +50,14 @@ class TaxRate(models.Model):
                 name="tax_rate_once_per_day",
             ),
             models.CheckConstraint(
-                name="tax_rate_percent", condition=Q(rate__gte=0, rate__lt=100)
+                name="tax_rate_percent",
+                condition=Q(rate__gte=0, rate__lt=100),
+                violation_error_message=RATE_RANGE,
             ),
         ]
 
     def __str__(self):
-        return f"{self.country} {self.tax_class} {self.rate}% from {self.valid_from}"
+        return (
+            f"{self.country} {self.get_tax_class_display()} {self.rate}% "
+            f"from {self.valid_from}"
+        )

@@ -6,6 +6,7 @@ from django.db.models import F, Q
 
 from inventory.models.catalog import Variant
 from inventory.models.locations import Location
+from omnistore.core.labels import described, label_of, status_step
 
 
 class TransferStatus(models.TextChoices):
@@ -82,7 +83,7 @@ class TransferLine(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.quantity} × {self.variant_id}"
+        return f"{self.quantity} × {self.variant}"
 
     @property
     def outstanding(self) -> int:
@@ -111,4 +112,12 @@ class TransferEvent(models.Model):
         ordering = ["id"]
 
     def __str__(self):
-        return f"{self.from_status or '-'} → {self.to_status}"
+        return status_step(TransferStatus, self.from_status, self.to_status)
+
+    @described("from status")
+    def get_from_status_display(self) -> str:
+        return label_of(TransferStatus, self.from_status)
+
+    @described("to status")
+    def get_to_status_display(self) -> str:
+        return label_of(TransferStatus, self.to_status)

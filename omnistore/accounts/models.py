@@ -1,4 +1,5 @@
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 
 
@@ -15,6 +16,7 @@ class Role(models.TextChoices):
 
 
 SHOP_ROLES = ("associate", "store_manager", "area_manager")
+SHOP_STAFF_NEED_A_STORE = "Shop staff need a home shop."
 MANAGER_ROLES = frozenset({Role.STORE_MANAGER, Role.AREA_MANAGER})
 
 
@@ -47,8 +49,21 @@ class User(AbstractUser):
                 name="shop_staff_have_a_store",
                 condition=~models.Q(role__in=SHOP_ROLES)
                 | models.Q(store__isnull=False),
+                violation_error_message=SHOP_STAFF_NEED_A_STORE,
             )
         ]
+
+    def clean(self):
+        """Said at the home shop: ``role`` follows the groups and is never on a form,
+        so the constraint alone would go unchecked there and fail on saving."""
+        super().clean()
+        if self.role in SHOP_ROLES and self.store_id is None:
+            raise ValidationError({"store": SHOP_STAFF_NEED_A_STORE})
+
+    def __str__(self):
+        """Staff are named the way their colleagues know them: the full name, the
+        username when none was given."""
+        return self.display_name
 
     @property
     def is_shop_staff(self) -> bool:

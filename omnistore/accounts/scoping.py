@@ -10,13 +10,16 @@ id), its location is not offered in the filters, and no action reaches it.
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import get_fields_from_path
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from omnistore.core.admin_links import LinksWhereAllowed
 from omnistore.core.admin_widgets import CheckedAutocompleteSelect
+from omnistore.core.digits import is_digits
 
 LOCATION_MODEL = "inventory.Location"
 _CACHE = "_shop_ids_cache"
@@ -63,13 +66,34 @@ def _crosses_many(model, path: str) -> bool:
     )
 
 
+def _names_one_of(value, ids) -> bool:
+    return is_digits(value) and int(value) in ids
+
+
 def _is_location(field) -> bool:
     related = getattr(field, "related_model", None)
     return related is not None and related._meta.label == LOCATION_MODEL
 
 
 class ShopLocationFilter(admin.RelatedFieldListFilter):
-    """A location filter offering only the shops the user sees."""
+    """A location filter offering only the shops the user sees. Asked in the address
+    for another location, it is refused the way Django refuses a filter value it
+    cannot read: back to the list (``?e=1``), told why. A manager of one shop has no
+    filter to show, and is refused the same rather than shown the list unfiltered."""
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        ids = shop_ids(request.user)
+        asked = self.lookup_val or []
+        if ids is None or all(_names_one_of(value, ids) for value in asked):
+            return
+        messages.error(
+            request,
+            f"The {self.title} filter offers only your shops: the list is shown "
+            "without it.",
+            fail_silently=True,
+        )
+        raise IncorrectLookupParameters(f"{field_path}: not one of the user's shops")
 
     def field_choices(self, field, request, model_admin):
         ids = shop_ids(request.user)
@@ -81,11 +105,12 @@ class ShopLocationFilter(admin.RelatedFieldListFilter):
         )
 
 
-class ShopScopedAdmin:
+class ShopScopedAdmin(LinksWhereAllowed):
     """Mixed into every model admin. ``shop_paths`` names how a row belongs to a
     shop; ``None`` marks rows of the whole chain (the catalog, campaigns, codes), which
     only the permissions guard. Querysets, objects by URL (404), location filters and
-    location choices on forms all follow ``shop_ids``."""
+    location choices on forms all follow ``shop_ids``; related pages the user may not
+    open are named, not linked."""
 
     shop_paths: tuple[str, ...] | None = None
 

@@ -10,11 +10,12 @@ from django.utils import timezone
 
 from omnistore.approvals.models import Approval, ApprovalPin
 from omnistore.approvals.services.pins import unlock_pin
+from omnistore.core.admin_links import LinksWhereAllowed
 from omnistore.staff.auth import visible_locations
 
 
 @admin.register(Approval)
-class ApprovalAdmin(admin.ModelAdmin):
+class ApprovalAdmin(LinksWhereAllowed, admin.ModelAdmin):
     list_display = [
         "requested_at",
         "kind",
@@ -49,7 +50,7 @@ class ApprovalAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApprovalPin)
-class ApprovalPinAdmin(admin.ModelAdmin):
+class ApprovalPinAdmin(LinksWhereAllowed, admin.ModelAdmin):
     list_display = ["user", "changed_at", "failures", "locked_until", "is_locked"]
     fields = ["user", "changed_at", "failures", "locked_until"]
     readonly_fields = fields

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from .labels import described, label_of, status_step
 from .netguard import validate_public_url
 
 
@@ -99,7 +100,10 @@ class WebhookDelivery(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.event_type} → {self.endpoint_id} ({self.status})"
+        return (
+            f"{self.event_type} to {self.endpoint.name} "
+            f"({self.get_status_display().lower()})"
+        )
 
 
 class StatusChange(models.Model):
@@ -130,4 +134,11 @@ class StatusChange(models.Model):
         ordering = ["at", "id"]
 
     def __str__(self):
-        return f"{self.from_status or '∅'} → {self.to_status}"
+        return status_step(self._status_choices(), self.from_status, self.to_status)
+
+    @described("from status")
+    def get_from_status_display(self) -> str:
+        return label_of(self._status_choices(), self.from_status)
+
+    def _status_choices(self):
+        return self._meta.get_field("to_status").flatchoices

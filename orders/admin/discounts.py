@@ -27,6 +27,7 @@ from orders.admin.base import through
 from orders.models import DiscountCode, DiscountKind, DiscountRedemption
 from orders.services.discounts import (
     DISCOUNT_EDITABLE_TERMS,
+    campaign_id_problem,
     create_discount_code,
     deactivate_discount_code,
     discount_code_pattern_ok,
@@ -55,7 +56,7 @@ class DiscountRedemptionInline(PartOfParentInline):
     ordering = ["-created_at", "-id"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("order", "customer")
+        return super().get_queryset(request).select_related("code", "order", "customer")
 
     @admin.display(description="Order")
     def order_link(self, obj):
@@ -117,6 +118,16 @@ class DiscountCodeForm(forms.ModelForm):
                 "3 to 40 letters, digits, '-' or '_', starting with a letter or digit."
             )
         return code
+
+    def clean_campaign_id(self) -> int | None:
+        """The campaign must exist (checked when it changes: a code keeps the campaign
+        it was given)."""
+        campaign_id = self.cleaned_data["campaign_id"]
+        if "campaign_id" in self.changed_data:
+            problem = campaign_id_problem(campaign_id)
+            if problem:
+                raise forms.ValidationError(problem)
+        return campaign_id
 
     def clean(self):
         """The model's checks cover every term but one: uses are not on the form, so

@@ -104,7 +104,7 @@ class FulfilmentInline(PartOfParentInline):
         return (
             super()
             .get_queryset(request)
-            .select_related("location", "pickup_location", "transfer")
+            .select_related("order", "location", "pickup_location", "transfer")
         )
 
 
@@ -112,7 +112,7 @@ class StatusHistoryInline(PartOfParentInline):
     model = OrderStatusChange
     verbose_name = "status change"
     verbose_name_plural = "status history"
-    fields = ["at", "from_status", "to_status", "actor", "location", "note"]
+    fields = ["at", "get_from_status_display", "to_status", "actor", "location", "note"]
     readonly_fields = fields
 
     def get_queryset(self, request):
@@ -277,8 +277,8 @@ class OrderAdmin(OrderCancelPage, PhoneAwareSearch, ReadOnlyAdmin):
                         e.get_kind_display(),
                         e.amount,
                         e.payment.currency,
-                        e.from_status,
-                        e.to_status,
+                        e.get_from_status_display(),
+                        e.get_to_status_display(),
                         e.actor or "system",
                         e.source,
                         e.note,

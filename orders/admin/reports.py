@@ -58,7 +58,7 @@ def sales_report_page(model_admin, request):
         "channel_chart": bar_chart(
             "Revenue by channel",
             [
-                (f"{row['channel']} ({row['currency']})", [row["revenue"]])
+                (f"{row['label']} ({row['currency']})", [row["revenue"]])
                 for row in report.by_channel
             ],
             series=["revenue"],

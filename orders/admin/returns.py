@@ -54,7 +54,7 @@ class ReturnHistoryInline(PartOfParentInline):
     model = ReturnStatusChange
     verbose_name = "status change"
     verbose_name_plural = "status history"
-    fields = ["at", "from_status", "to_status", "actor", "location", "note"]
+    fields = ["at", "get_from_status_display", "to_status", "actor", "location", "note"]
     readonly_fields = fields
 
     def get_queryset(self, request):

@@ -74,7 +74,8 @@ class Cart(models.Model):
         ]
 
     def __str__(self):
-        return f"Cart {self.pk} ({self.status})"
+        who = self.customer if self.customer_id else "a visitor"
+        return f"Cart {self.pk} of {who} ({self.get_status_display().lower()})"
 
 
 class CartLine(models.Model):
@@ -116,4 +117,4 @@ class CartLine(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.quantity} × {self.variant_id}"
+        return f"{self.quantity} × {self.variant}"

@@ -10,6 +10,8 @@ database, not a read-then-write, keeps it within ``max_uses``.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Upper
@@ -31,6 +33,14 @@ class DiscountChannels(models.TextChoices):
     BOTH = "both", "Online and in store"
 
 
+# Each said by a model form beside its field, and by the constraint to other writers.
+PERCENTAGE_RANGE = "A percentage is above 0 and at most 100."
+FIXED_ABOVE_ZERO = "A fixed discount is an amount above zero."
+MIN_SUBTOTAL_NOT_NEGATIVE = "The minimum order is zero or more."
+USE_LIMIT_AT_LEAST_1 = "A use limit is at least 1 (empty: none)."
+VALIDITY_ENDS_AFTER_START = "The end of validity must be after its start."
+
+
 class DiscountCode(models.Model):
     code = models.CharField(
         max_length=40, unique=True, help_text="Upper-case, as customers type it."
@@ -45,15 +55,22 @@ class DiscountCode(models.Model):
         max_digits=12,
         decimal_places=2,
         default=0,
+        validators=[MinValueValidator(0, message=MIN_SUBTOTAL_NOT_NEGATIVE)],
         help_text="Smallest order subtotal the code applies to.",
     )
     valid_from = models.DateTimeField(null=True, blank=True)
     valid_until = models.DateTimeField(null=True, blank=True)
     max_uses = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Orders in all; empty for no limit."
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1, message=USE_LIMIT_AT_LEAST_1)],
+        help_text="Orders in all; empty for no limit.",
     )
     max_uses_per_customer = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Orders per customer; empty for no limit."
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1, message=USE_LIMIT_AT_LEAST_1)],
+        help_text="Orders per customer; empty for no limit.",
     )
     times_used = models.PositiveIntegerField(
         default=0,
@@ -97,12 +114,12 @@ class DiscountCode(models.Model):
             models.CheckConstraint(
                 name="discount_percentage_within_0_100",
                 condition=~Q(kind="percentage") | Q(value__gt=0, value__lte=100),
-                violation_error_message="A percentage is above 0 and at most 100.",
+                violation_error_message=PERCENTAGE_RANGE,
             ),
             models.CheckConstraint(
                 name="discount_fixed_gt_0",
                 condition=~Q(kind="fixed") | Q(value__gt=0),
-                violation_error_message="A fixed discount is an amount above zero.",
+                violation_error_message=FIXED_ABOVE_ZERO,
             ),
             models.CheckConstraint(
                 name="discount_kind_known",
@@ -111,18 +128,18 @@ class DiscountCode(models.Model):
             models.CheckConstraint(
                 name="discount_min_subtotal_gte_0",
                 condition=Q(min_subtotal__gte=0),
-                violation_error_message="The minimum order is zero or more.",
+                violation_error_message=MIN_SUBTOTAL_NOT_NEGATIVE,
             ),
             models.CheckConstraint(
                 name="discount_max_uses_gt_0",
                 condition=Q(max_uses__isnull=True) | Q(max_uses__gt=0),
-                violation_error_message="A use limit is at least 1 (empty: none).",
+                violation_error_message=USE_LIMIT_AT_LEAST_1,
             ),
             models.CheckConstraint(
                 name="discount_max_uses_per_customer_gt_0",
                 condition=Q(max_uses_per_customer__isnull=True)
                 | Q(max_uses_per_customer__gt=0),
-                violation_error_message="A use limit is at least 1 (empty: none).",
+                violation_error_message=USE_LIMIT_AT_LEAST_1,
             ),
             models.CheckConstraint(
                 name="discount_times_used_within_max",
@@ -135,12 +152,28 @@ class DiscountCode(models.Model):
                 condition=Q(valid_from__isnull=True)
                 | Q(valid_until__isnull=True)
                 | Q(valid_until__gt=F("valid_from")),
-                violation_error_message="The end of validity is after its start.",
+                violation_error_message=VALIDITY_ENDS_AFTER_START,
             ),
         ]
 
     def __str__(self):
         return self.code
+
+    def clean(self):
+        """The terms that depend on one another, each refused at the field to change
+        (the constraints alone would speak of the whole form)."""
+        super().clean()
+        errors = {}
+        if self.value is not None:
+            if self.kind == DiscountKind.PERCENTAGE and not 0 < self.value <= 100:
+                errors["value"] = PERCENTAGE_RANGE
+            elif self.kind == DiscountKind.FIXED and self.value <= 0:
+                errors["value"] = FIXED_ABOVE_ZERO
+        dated = self.valid_from is not None and self.valid_until is not None
+        if dated and self.valid_until <= self.valid_from:
+            errors["valid_until"] = VALIDITY_ENDS_AFTER_START
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def uses_left(self) -> int | None:
@@ -189,7 +222,7 @@ class DiscountRedemption(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.code_id} on order {self.order_id}"
+        return f"{self.code.code} on order {self.order.number}"
 
 
 # Codes are written in the admin: each change is kept on the code's history page

@@ -241,7 +241,13 @@ class Fulfilment(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.order_id}/{self.method}@{self.location_id}"
+        """Read with its order and locations (the order page's inline selects them):
+        a pickup names the shop it is collected at, anything else where it leaves."""
+        place = self.pickup_location if self.pickup_location_id else self.location
+        return (
+            f"Order {self.order.number} · {self.get_method_display().lower()} "
+            f"at {place.name}"
+        )
 
 
 class OrderLine(models.Model):
@@ -376,7 +382,10 @@ class Payment(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.method} {self.amount} ({self.status})"
+        return (
+            f"{self.get_method_display()} {self.amount} {self.currency}, "
+            f"{self.get_status_display().lower()}"
+        )
 
     @property
     def refundable(self):
@@ -410,7 +419,8 @@ class Refund(models.Model):
         ]
 
     def __str__(self):
-        return f"refund {self.amount} ({self.reference})"
+        amount = f"{self.amount} {self.currency}".strip()
+        return f"Refund of {amount}: {self.reason}"
 
 
 class OrderStatusChange(StatusChange):

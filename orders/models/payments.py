@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from omnistore.core.labels import status_step
 from orders.models.orders import Payment, PaymentStatus
 
 
@@ -52,7 +53,8 @@ class PaymentEvent(models.Model):
         ordering = ["at", "id"]
 
     def __str__(self):
-        return f"{self.kind} {self.amount} ({self.from_status} → {self.to_status})"
+        step = status_step(PaymentStatus, self.from_status, self.to_status)
+        return f"{self.get_kind_display()} {self.amount} ({step})"
 
 
 class ProcessedWebhookEvent(models.Model):

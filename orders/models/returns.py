@@ -168,7 +168,7 @@ class ReturnLine(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.quantity} × {self.order_line_id}"
+        return f"{self.quantity} × {self.order_line.sku}"
 
 
 class ReturnStatusChange(StatusChange):
@@ -200,4 +200,4 @@ class ReturnRefund(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.return_request_id}: {self.amount} on payment {self.payment_id}"
+        return f"{self.amount} back on {self.payment}"

@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from omnistore.core.labels import status_step
 from orders.models.carts import Cart
 from orders.models.orders import Order
 
@@ -141,7 +142,10 @@ class TerminalIntent(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.reference} {self.amount} {self.currency} ({self.status})"
+        return (
+            f"{self.reference} {self.amount} {self.currency} "
+            f"({self.get_status_display().lower()})"
+        )
 
     @property
     def waiting(self) -> bool:
@@ -174,4 +178,4 @@ class TerminalIntentEvent(models.Model):
         ordering = ["at", "id"]
 
     def __str__(self):
-        return f"{self.from_status or '—'} → {self.to_status}"
+        return status_step(TerminalIntentStatus, self.from_status, self.to_status)

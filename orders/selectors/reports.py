@@ -24,7 +24,8 @@ from django.db.models.functions import Coalesce
 from customers.models import Customer
 from inventory.models import Location
 from omnistore.accounts.scoping import scope_to_shops
-from omnistore.core.channels import ONLINE_CHANNELS
+from omnistore.core.channels import ONLINE_CHANNELS, Channel
+from omnistore.core.labels import label_of
 from orders.models import (
     FulfilmentMethod,
     Order,
@@ -245,6 +246,8 @@ def sales_report(*, since=None, shop_ids=None) -> SalesReport:
         .annotate(orders=Count("id"), revenue=Sum("sales"), net=Sum("sales_net"))
         .order_by("currency", "-revenue")
     )
+    for row in by_channel:
+        row["label"] = label_of(Channel, row["channel"])
     by_shop = _sales_by_shop(sold, shop_ids)
     online = orders.filter(channel__in=ONLINE_CHANNELS).aggregate(
         total=Count("id"),

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -337,9 +338,34 @@ def _check_moment(name: str, value, clean: dict, errors: dict) -> None:
     clean[name] = value
 
 
+# Campaigns sit above orders: the campaigns app tells which ids are campaigns
+# (``register_campaign_lookup``, from its ``ready``), so a code never names a campaign
+# that is not there, and orders imports nothing of campaigns.
+_CAMPAIGN_LOOKUP: dict[str, Callable[[int], bool]] = {}
+CAMPAIGN_ID_MAX = 2**31 - 1  # what the column holds on every database
+
+
+def register_campaign_lookup(exists: Callable[[int], bool]) -> None:
+    _CAMPAIGN_LOOKUP["exists"] = exists
+
+
+def campaign_id_problem(value) -> str:
+    """Why ``value`` cannot be the campaign of a code ("" when it can: empty, or the
+    id of a campaign)."""
+    if value is None:
+        return ""
+    if not _whole_positive(value):
+        return "A campaign id, or empty."
+    exists = _CAMPAIGN_LOOKUP.get("exists")
+    if value > CAMPAIGN_ID_MAX or (exists is not None and not exists(value)):
+        return f"There is no campaign {value}."
+    return ""
+
+
 def _check_campaign(name: str, value, clean: dict, errors: dict) -> None:
-    if value is not None and not _whole_positive(value):
-        errors[name] = ["A campaign id, or empty."]
+    problem = campaign_id_problem(value)
+    if problem:
+        errors[name] = [problem]
     clean[name] = value
 
 
@@ -358,19 +384,15 @@ _TERM_CHECKS = {
 
 
 def _check_code_terms(code: DiscountCode, errors: dict) -> None:
-    if "value" not in errors and "kind" not in errors:
-        if code.kind == DiscountKind.PERCENTAGE and not 0 < code.value <= 100:
-            errors["value"] = ["A percentage above 0 and at most 100."]
-        elif code.kind == DiscountKind.FIXED and code.value <= 0:
-            errors["value"] = ["An amount above zero."]
+    """The terms that depend on one another: the model's own rules (the value for its
+    kind, the end of validity after its start), as its admin form shows them."""
+    try:
+        code.clean()
+    except DjangoValidationError as error:
+        for name, messages in error.message_dict.items():
+            errors.setdefault(name, messages)
     if code.min_subtotal < 0:
         errors.setdefault("min_subtotal", ["Zero or more."])
-    if (
-        code.valid_from is not None
-        and code.valid_until is not None
-        and code.valid_until <= code.valid_from
-    ):
-        errors.setdefault("valid_until", ["Must be after the start."])
     if code.max_uses is not None and code.times_used > code.max_uses:
         errors.setdefault(
             "max_uses", [f"Already used {code.times_used} times: at least that."]

@@ -17,7 +17,13 @@ def test_a_managers_change_of_safety_stock_is_on_the_levels_history(client):
     shop = LocationFactory()
     stock(VariantFactory(), shop, 10)
     level = StockLevel.objects.get(location=shop)
-    manager = UserFactory(username="marco", role=Role.STORE_MANAGER, store=shop)
+    manager = UserFactory(
+        username="marco",
+        first_name="Marco",
+        last_name="Bruni",
+        role=Role.STORE_MANAGER,
+        store=shop,
+    )
     client.force_login(manager)
     url = reverse("admin:inventory_stocklevel_change", args=[level.pk])
     response = client.post(url, {"safety_stock": 3, "low_stock_threshold": 4})
@@ -27,7 +33,7 @@ def test_a_managers_change_of_safety_stock_is_on_the_levels_history(client):
     page = client.get(reverse("admin:inventory_stocklevel_history", args=[level.pk]))
     assert page.status_code == 200
     html = page.content.decode()
-    assert "marco" in html and "Changed" in html
+    assert "Marco Bruni" in html and "Changed" in html
 
 
 def test_hq_edits_of_the_catalog_are_kept(client):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from customers.models import Channel, Customer
@@ -152,8 +153,44 @@ def test_the_location_filter_offers_only_the_managers_shops(client, book, area_m
         if f.field_path == "placing_location"
     )
     assert {name for _pk, name in spec.lookup_choices} == {"Milano (MI)", "Torino (TO)"}
-    asked = client.get(ORDERS, {"placing_location__id__exact": book["shops"][2].pk})
-    assert numbers(asked) == set()
+    own = client.get(ORDERS, {"placing_location__id__exact": book["shops"][1].pk})
+    assert numbers(own) == {book["sales"][1].number}
+
+
+def refused(response) -> str:
+    """The redirect Django answers a filter value it cannot read with, and the
+    message shown on the list it leads to."""
+    assert response.status_code == 302
+    assert response["Location"].endswith("?e=1")
+    return " ".join(str(m) for m in get_messages(response.wsgi_request))
+
+
+def test_a_location_filter_naming_another_shop_is_refused(client, book, area_manager):
+    """HQ, who sees every shop, filters by any of them."""
+    roma = {"placing_location__id__exact": book["shops"][2].pk}
+    client.force_login(area_manager)
+    assert "only your shops" in refused(client.get(ORDERS, roma))
+    client.force_login(UserFactory(role=Role.HQ))
+    assert numbers(client.get(ORDERS, roma)) == {book["sales"][2].number}
+
+
+@pytest.mark.parametrize("value", ["far", "abc", "٣"])
+def test_a_one_shop_managers_stock_filter_is_refused_not_ignored(
+    client, book, store_manager, value
+):
+    """A manager of one shop has no location filter to show: naming another shop
+    (or no id at all) in the address is refused, never the list shown unfiltered."""
+    client.force_login(store_manager)
+    asked = book["shops"][2].pk if value == "far" else value
+    for url in ["/admin/inventory/stocklevel/", "/admin/inventory/stockmovement/"]:
+        response = client.get(url, {"location__id__exact": asked})
+        assert "only your shops" in refused(response)
+    own = client.get(
+        "/admin/inventory/stocklevel/", {"location__id__exact": book["shops"][0].pk}
+    )
+    assert {level.location_id for level in own.context["cl"].result_list} == {
+        book["shops"][0].pk
+    }
 
 
 def test_an_action_never_reaches_another_shops_order(client, book, store_manager):

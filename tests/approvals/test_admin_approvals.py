@@ -40,7 +40,7 @@ def test_the_record_lists_who_asked_and_who_decided_and_cannot_change(
     record = approved(asked.value, associate, manager)
     listing = hq.get(reverse("admin:approvals_approval_changelist")).content.decode()
     assert f"Refund 300.00 EUR on order {order.number}" in listing
-    assert "giulia" in listing and "marco" in listing
+    assert "Giulia Bianchi" in listing and "Marco Rossi" in listing
     page = hq.get(reverse("admin:approvals_approval_change", args=[record.pk]))
     assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
     assert hq.get(reverse("admin:approvals_approval_add")).status_code == 403

@@ -256,7 +256,10 @@ def test_a_campaign_is_scheduled_only_when_ready_and_sent_only_when_due():
     draft.save(update_fields=["channels"])
     with pytest.raises(ValidationFailed) as refused:
         schedule_campaign(campaign=draft)
-    assert "Write the SMS message." in refused.value.extra["templates"]
+    assert (
+        "Write the SMS message, or untick SMS among the channels."
+        in refused.value.extra["templates"]
+    )
 
     later = campaign(rules=EVERYONE)
     schedule_campaign(campaign=later, send_at=timezone.now() + timedelta(hours=2))

@@ -77,3 +77,29 @@ def test_a_manager_adds_only_their_own_team_to_a_shops_appointment_staff(client)
     assert added.status_code == 302
     assert AppointmentStaff.objects.filter(user=mine, location=milano).exists()
     assert not AppointmentStaff.objects.filter(user=theirs).exists()
+
+
+@pytest.mark.parametrize(("opens", "closes"), [("18:00", "10:00"), ("10:00", "10:00")])
+def test_hours_that_close_before_they_open_are_refused_at_the_closing_time(
+    client, opens, closes
+):
+    from customers.models import AppointmentHours
+
+    shop = StaffFactory(role=Role.STORE_MANAGER, username="mgr").store
+    client.force_login(shop.staff.get())
+    url = reverse("admin:customers_appointmenthours_add")
+
+    response = client.post(
+        url, {"location": shop.pk, "weekday": "0", "opens": opens, "closes": closes}
+    )
+
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert form.errors["closes"] == ["Closing time must be after opening time."]
+    assert not form.non_field_errors()
+    assert not AppointmentHours.objects.filter(location=shop).exists()
+    saved = client.post(
+        url, {"location": shop.pk, "weekday": "0", "opens": "10:00", "closes": "18:00"}
+    )
+    assert saved.status_code == 302
+    assert AppointmentHours.objects.filter(location=shop).count() == 1

@@ -12,7 +12,7 @@ from django.utils import timezone
 from omnistore.accounts.models import Role
 from orders.models import DiscountCode
 from tests.factories import UserFactory
-from tests.orders.discount_helpers import discount_code
+from tests.orders.discount_helpers import campaign_id, discount_code
 from tests.orders.factories import pickup_order, shop, stocked
 
 pytestmark = pytest.mark.django_db
@@ -63,7 +63,7 @@ def test_the_list_costs_the_same_queries_for_any_length(
 ):
     for index in range(count):
         discount_code(
-            f"CODE{index:02d}", "fixed", "5", max_uses=10, campaign_id=index + 1
+            f"CODE{index:02d}", "fixed", "5", max_uses=10, campaign_id=campaign_id()
         )
     admin_client.get(CHANGELIST)  # the process's first admin page fills its caches
     with django_assert_max_num_queries(5):
@@ -75,12 +75,13 @@ def test_the_list_costs_the_same_queries_for_any_length(
 def test_the_list_shows_uses_against_the_limit_validity_and_campaign(admin_client):
     store = shop()
     item = stocked(store, 5)
+    spring = campaign_id()
     discount_code(
         "SPRING10",
         "percentage",
         "10",
         max_uses=50,
-        campaign_id=77,
+        campaign_id=spring,
         valid_until=timezone.now() + timedelta(days=30),
     )
     discount_code("FOREVER", "fixed", "5")
@@ -90,14 +91,15 @@ def test_the_list_shows_uses_against_the_limit_validity_and_campaign(admin_clien
 
     assert "1 / 50" in html and "0 / ∞" in html
     assert "10 %" in html and "until " in html and "always" in html
-    assert '<td class="field-campaign_id">77</td>' in html
+    assert f'<td class="field-campaign_id">{spring}</td>' in html
 
 
 def test_filters_and_search_find_codes_by_state_validity_campaign_and_text(
     admin_client,
 ):
     now = timezone.now()
-    discount_code("CURRENT", "fixed", "5", campaign_id=5)
+    spring = campaign_id()
+    discount_code("CURRENT", "fixed", "5", campaign_id=spring)
     discount_code("OLD", "fixed", "5", valid_until=now - timedelta(days=1))
     discount_code("SOON", "fixed", "5", valid_from=now + timedelta(days=3))
     discount_code("OFF", "fixed", "5", active=False)
@@ -111,16 +113,17 @@ def test_filters_and_search_find_codes_by_state_validity_campaign_and_text(
     assert names(active__exact="0") == ["OFF"]
     assert names(from_campaign="yes") == ["CURRENT"]
     assert names(q="soo") == ["SOON"]
-    assert names(q="5") == ["CURRENT"]  # by campaign id
+    assert names(q=str(spring)) == ["CURRENT"]  # by campaign id
 
 
 def test_adding_a_code_goes_through_the_service(admin_client):
-    response = admin_client.post(ADD, form_data(campaign_id="12", max_uses="100"))
+    spring = campaign_id()
+    response = admin_client.post(ADD, form_data(campaign_id=spring, max_uses="100"))
 
     assert response.status_code == 302, response.context["adminform"].form.errors
     code = DiscountCode.objects.get()
     assert (code.code, code.kind, code.value) == ("SUMMER25", "percentage", 25)
-    assert (code.max_uses, code.campaign_id, code.times_used) == (100, 12, 0)
+    assert (code.max_uses, code.campaign_id, code.times_used) == (100, spring, 0)
     assert code.created_by == admin_client.manager
 
 
@@ -204,3 +207,106 @@ def test_codes_are_never_deleted_from_the_admin(admin_client):
     code = discount_code("KEEP", "fixed", "5")
     response = admin_client.get(f"{CHANGELIST}{code.pk}/delete/")
     assert response.status_code == 403
+
+
+def field_errors(response) -> dict:
+    """The form's errors, each beside its field: none at the top of the form."""
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert not form.non_field_errors()
+    return form.errors
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"value": "150"}, "value", "A percentage is above 0 and at most 100."),
+        ({"value": "0"}, "value", "A percentage is above 0 and at most 100."),
+        (
+            {"kind": "fixed", "value": "0"},
+            "value",
+            "A fixed discount is an amount above zero.",
+        ),
+        ({"min_subtotal": "-1"}, "min_subtotal", "The minimum order is zero or more."),
+        ({"max_uses": "0"}, "max_uses", "A use limit is at least 1 (empty: none)."),
+        (
+            {"max_uses_per_customer": "0"},
+            "max_uses_per_customer",
+            "A use limit is at least 1 (empty: none).",
+        ),
+        (
+            {
+                "valid_from_0": "2031-06-30",
+                "valid_from_1": "10:00",
+                "valid_until_0": "2031-06-01",
+                "valid_until_1": "10:00",
+            },
+            "valid_until",
+            "The end of validity must be after its start.",
+        ),
+    ],
+)
+def test_a_term_out_of_bounds_is_refused_beside_its_field(
+    admin_client, overrides, field, message
+):
+    response = admin_client.post(ADD, form_data(**overrides))
+
+    assert field_errors(response)[field] == [message]
+    assert not DiscountCode.objects.exists()
+
+
+def test_a_change_that_ends_validity_before_it_starts_is_refused_at_the_end(
+    admin_client,
+):
+    start = timezone.now() + timedelta(days=10)
+    code = discount_code("SUMMER", "fixed", "5", valid_from=start)
+    local_day = timezone.localtime(start).date()
+
+    response = admin_client.post(
+        f"{CHANGELIST}{code.pk}/change/",
+        form_data(
+            code=None,
+            kind=None,
+            value=None,
+            active=None,
+            valid_from_0=local_day.isoformat(),
+            valid_from_1="12:00",
+            valid_until_0=(local_day - timedelta(days=1)).isoformat(),
+            valid_until_1="12:00",
+        ),
+    )
+
+    assert field_errors(response)["valid_until"] == [
+        "The end of validity must be after its start."
+    ]
+    code.refresh_from_db()
+    assert code.valid_until is None
+
+
+@pytest.mark.parametrize("campaign_id", ["999999", "2147483648", str(2**70)])
+def test_a_campaign_that_does_not_exist_is_refused_at_its_field(
+    admin_client, campaign_id
+):
+    response = admin_client.post(ADD, form_data(campaign_id=campaign_id))
+
+    errors = field_errors(response)["campaign_id"]
+    assert errors and "campaign" in errors[0].lower()
+    assert not DiscountCode.objects.exists()
+
+
+def test_a_code_changed_to_name_a_missing_campaign_keeps_its_campaign(admin_client):
+    spring = campaign_id()
+    code = discount_code("SPRING", "fixed", "5", campaign_id=spring)
+
+    response = admin_client.post(
+        f"{CHANGELIST}{code.pk}/change/",
+        form_data(
+            code=None, kind=None, value=None, active=None, campaign_id=spring + 1
+        ),
+    )
+
+    assert field_errors(response)["campaign_id"] == [
+        f"There is no campaign {spring + 1}."
+    ]
+    code.refresh_from_db()
+    assert code.campaign_id == spring

@@ -28,7 +28,9 @@ def manager(client):
 def declined():
     store = shop(code="MI01")
     item = stocked(store, 5, price="40.00")
-    associate = StaffFactory(store=store, username="giulia")
+    associate = StaffFactory(
+        store=store, username="giulia", first_name="Giulia", last_name="Bianchi"
+    )
     intent = start_terminal_payment(
         device=reader(store, label="Till 1"),
         cart=basket([(item, 1)]),
@@ -53,7 +55,7 @@ def test_intents_are_listed_and_their_history_is_shown(manager, declined):
     assert "status history" in page.lower()
     assert "Do not honour" in page
     assert "webhook" in page
-    assert "giulia" in page
+    assert "Giulia Bianchi" in page
 
 
 def test_intents_and_terminals_cannot_be_changed_by_hand(manager, declined):

@@ -195,22 +195,31 @@ def test_a_hold_found_lapsed_at_the_desk_stops_the_handover(fake_stripe):
 
 
 def held(variant_id, location_id):
-    return StockLevel.objects.get(variant_id=variant_id, location_id=location_id).reserved
+    return StockLevel.objects.get(
+        variant_id=variant_id, location_id=location_id
+    ).reserved
 
 
 def test_the_order_admin_shows_each_payment_change_read_only(fake_stripe, client):
     order, _ = placed_with_hold(fake_stripe)
     mark_picked(order=order)
     order = mark_ready(order=order)
-    desk = UserFactory(username="desk", role=Role.HQ, is_staff=True, is_superuser=True)
+    desk = UserFactory(
+        username="desk",
+        first_name="Dora",
+        last_name="Desk",
+        role=Role.HQ,
+        is_staff=True,
+        is_superuser=True,
+    )
     collect_order(order=order, actor=desk, code=order.pickup_code)
     client.force_login(desk)
     page = client.get(f"/admin/orders/order/{order.pk}/change/")
     assert page.status_code == 200
     text = page.content.decode()
     assert "Payment history" in text
-    assert "Captured 30.00 EUR" in text and "authorised → captured" in text
-    assert "desk" in text
+    assert "Captured 30.00 EUR" in text and "Authorised → Captured" in text
+    assert "Dora Desk" in text
     assert 'name="payment_history"' not in text  # shown, not editable
 
 

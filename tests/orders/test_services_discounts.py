@@ -34,7 +34,7 @@ from orders.services.refunds import return_at_counter
 from orders.services.returns import ReturnLineRequest
 from tests.customers.factories import make_customer
 from tests.factories import StaffFactory
-from tests.orders.discount_helpers import discount_code
+from tests.orders.discount_helpers import campaign_id, discount_code
 from tests.orders.factories import CARD, delivery_order, pickup_order, shop, stocked
 from tests.orders.returns_helpers import counter_sale
 
@@ -146,11 +146,12 @@ def test_a_fixed_code_never_takes_more_than_the_subtotal_and_a_free_order_takes_
 
 
 def test_a_code_from_a_campaign_attributes_the_order_to_it(store, shirt):
-    discount_code("NEWS5", "fixed", "5", campaign_id=42)
+    news = campaign_id()
+    discount_code("NEWS5", "fixed", "5", campaign_id=news)
 
     order = pickup_order(store=store, lines=[(shirt, 1)], discount_code="news5")
 
-    assert Order.objects.get(pk=order.pk).attributed_campaign_id == 42
+    assert Order.objects.get(pk=order.pk).attributed_campaign_id == news
 
 
 # --- refusals --------------------------------------------------------------------------
@@ -478,11 +479,16 @@ def test_a_preview_refuses_with_the_same_reasons_as_checkout(store, shirt):
 
 def test_a_new_code_is_stored_upper_case_and_must_be_new():
     manager = StaffFactory()
+    summer = campaign_id()
     code = discount_code(
-        " summer-25 ", "percentage", "25", actor=manager, campaign_id=7
+        " summer-25 ", "percentage", "25", actor=manager, campaign_id=summer
     )
 
-    assert (code.code, code.campaign_id, code.created_by) == ("SUMMER-25", 7, manager)
+    assert (code.code, code.campaign_id, code.created_by) == (
+        "SUMMER-25",
+        summer,
+        manager,
+    )
     with pytest.raises(ValidationFailed) as excinfo:
         discount_code("Summer-25", "fixed", "5")
     assert excinfo.value.extra == {
@@ -502,6 +508,8 @@ def test_a_new_code_is_stored_upper_case_and_must_be_new():
         ({"max_uses": 0}, "max_uses"),
         ({"max_uses_per_customer": -2}, "max_uses_per_customer"),
         ({"channels": "moon"}, "channels"),
+        ({"campaign_id": 999_999}, "campaign_id"),  # no such campaign
+        ({"campaign_id": 2**31}, "campaign_id"),
         ({"valid_from": timezone.now().replace(tzinfo=None)}, "valid_from"),
         (
             {
@@ -536,8 +544,9 @@ def test_terms_change_but_what_a_code_takes_off_does_not(store, shirt):
         update_discount_code(code=code, value=Decimal("50"))
     assert "value" in excinfo.value.extra
 
-    updated = update_discount_code(code="limited", max_uses=2, campaign_id=9)
-    assert (updated.max_uses, updated.campaign_id, updated.times_used) == (2, 9, 2)
+    news = campaign_id()
+    updated = update_discount_code(code="limited", max_uses=2, campaign_id=news)
+    assert (updated.max_uses, updated.campaign_id, updated.times_used) == (2, news, 2)
     with pytest.raises(NotFound):
         update_discount_code(code="MISSING", max_uses=2)
 
