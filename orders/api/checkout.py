@@ -147,7 +147,10 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
-    description="Repeat a checkout safely: the same key returns the same order.",
+    description=(
+        "Repeat a request safely: the same key with the same request answers "
+        "what the first one made. At most 100 characters."
+    ),
 )
 
 

@@ -14,8 +14,6 @@ cart answers the same intent, a changed cart gets a new one.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from django.conf import settings
 from django.utils import timezone
 
@@ -40,15 +38,15 @@ def start_cart_payment(
     cart, lines = cart_to_check_out(customer=customer, token=token)
     if not lines:
         refuse_empty_cart(cart)
-    # The client's key goes into the intent's own key below (cut to 100 characters),
-    # never to the pricing, which would refuse a longer one.
+    # The client's key is checked as a checkout checks it (at most 100 characters)
+    # and goes into the intent's own key below.
     priced = prepare_checkout(
         lines=[LineRequest(line.variant, line.quantity) for line in lines],
         customer=customer,
         payments=[PaymentRequest(method=PaymentMethod.CARD_ONLINE)],
         cart=cart,
         now=timezone.now(),
-        **replace(checkout, idempotency_key="").arguments(),
+        **checkout.arguments(),
     )
     if priced.total <= 0:
         raise ValidationFailed(
@@ -66,7 +64,7 @@ def start_cart_payment(
             reference,
             f"{priced.total}{currency}",
             "automatic" if capture else "manual",
-            (checkout.idempotency_key or "").strip()[:100],
+            priced.idempotency_key,
         )
         if part
     )

@@ -198,3 +198,16 @@ def test_stripe_out_of_reach_is_a_503_the_client_may_retry(fake_stripe):
     retried = client.post(INTENT, body, format="json")
     assert retried.status_code == 201, retried.json()
     assert not Order.objects.exists()
+
+
+def test_an_idempotency_key_longer_than_a_checkout_takes_is_refused(fake_stripe):
+    client, body = pickup_cart(price="30.00")
+
+    long = client.post(INTENT, body, format="json", HTTP_IDEMPOTENCY_KEY="k" * 101)
+    fits = client.post(INTENT, body, format="json", HTTP_IDEMPOTENCY_KEY="k" * 100)
+
+    assert long.status_code == 400
+    assert long.json()["extra"] == {"idempotency_key": ["At most 100 characters."]}
+    assert fits.status_code == 201, fits.json()
+    creates = fake_stripe.calls("POST", "/v1/payment_intents")
+    assert len(creates) == 1 and creates[0][2].endswith(":" + "k" * 100)
