@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from omnistore.accounts.models import Role
 from omnistore.approvals.models import Approval, ApprovalKind, ApprovalStatus
+from omnistore.staff.once import new_token
 from orders.models import Order, OrderStatus, Return, ReturnStatus
 from tests.approvals.helpers import make_approver
 from tests.factories import StaffFactory
@@ -48,6 +49,7 @@ def return_form(order, **extra):
         f"condition_{line.pk}": "sellable",
         "refund_method": "original",
         "action": "refund",
+        "once": new_token(),
         **extra,
     }
 

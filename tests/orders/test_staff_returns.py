@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from omnistore.accounts.models import Role
 from omnistore.approvals.models import Approval, ApprovalKind
+from omnistore.staff.once import new_token
 from orders.models import (
     Order,
     Payment,
@@ -202,6 +203,7 @@ def test_an_order_number_starts_a_return_at_the_counter(desk, torino, milano):
     response = desk.post(
         reverse("staff:return_start", args=[order.number]),
         {
+            "once": new_token(),
             f"qty_{lines[shirt.pk].pk}": "0",
             f"qty_{lines[belt.pk].pk}": "2",
             f"reason_{lines[belt.pk].pk}": "not_as_described",
@@ -228,6 +230,7 @@ def test_more_units_than_returnable_are_a_form_error(desk, online):
     response = desk.post(
         reverse("staff:return_start", args=[order.number]),
         {
+            "once": new_token(),
             f"qty_{line.pk}": "2",
             f"reason_{line.pk}": "too_big",
             f"condition_{line.pk}": "sellable",
@@ -245,7 +248,7 @@ def test_nothing_chosen_is_a_form_error(desk, online):
     line = order.lines.get()
     response = desk.post(
         reverse("staff:return_start", args=[order.number]),
-        {f"qty_{line.pk}": "0", "refund_method": "original"},
+        {f"qty_{line.pk}": "0", "refund_method": "original", "once": new_token()},
     )
     assert response.status_code == 422
     assert "Choose at least one item to return" in response.content.decode()
@@ -262,6 +265,7 @@ def test_outside_the_window_the_desk_asks_for_a_reason_and_a_manager(
     )
     line = order.lines.get()
     form = {
+        "once": new_token(),
         f"qty_{line.pk}": "1",
         f"reason_{line.pk}": "damaged",
         f"condition_{line.pk}": "damaged",
@@ -479,9 +483,7 @@ def test_the_return_page_costs_a_fixed_number_of_queries(
     assert response.content.decode().count('class="qty-input"') == lines
 
 
-def test_an_exchange_shows_both_sides_and_the_balance_before_it_completes(
-    desk, torino
-):
+def test_an_exchange_shows_both_sides_and_the_balance_before_it_completes(desk, torino):
     customer = make_customer(phone="+393331234568")
     small = stocked(torino, 5, price="40.00", sku="TEE-S")
     stocked(torino, 5, price="30.00", sku="CAP-1")
@@ -515,3 +517,34 @@ def test_an_exchange_shows_both_sides_and_the_balance_before_it_completes(
     assert changed.status_code == 200 and "review" in changed.context
     assert not Order.objects.exclude(pk=order.pk).exists()
     assert on_hand(small, torino) == 4
+
+
+def test_a_counter_return_sent_twice_opens_one_return(desk, milano, torino):
+    """The same POST again (a double tap) takes nothing more back and refunds
+    nothing more: one return, the stock and the money moved once."""
+    _, customer = shopper("twice@example.com")
+    shirt = stocked(milano, 5, price="40.00")
+    order = collected_order(store=milano, lines=[(shirt, 2)], customer=customer)
+    line = order.lines.get()
+    form = {
+        "once": new_token(),
+        f"qty_{line.pk}": "1",
+        f"reason_{line.pk}": "too_big",
+        f"condition_{line.pk}": "sellable",
+        "refund_method": "store_credit",
+        "action": "refund",
+    }
+    url = reverse("staff:return_start", args=[order.number])
+    page = desk.get(url).content.decode()
+    assert 'name="once"' in page
+
+    first = desk.post(url, form, **HTMX)
+    again = desk.post(url, form, **HTMX)
+
+    assert first.status_code == 200 and "HX-Redirect" in first
+    assert again.status_code == 422
+    assert "already recorded" in again.content.decode()
+    assert Return.objects.count() == 1
+    assert on_hand(shirt, torino) == 1
+    customer.refresh_from_db()
+    assert customer.store_credit_balance == Decimal("40.00")

@@ -8,6 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from inventory.staff.forms import VariantCodeField
+from omnistore.staff.once import SentOnceForm
 from orders.models import (
     PaymentMethod,
     RefundMethod,
@@ -188,6 +189,11 @@ class ReturnLinesForm(forms.Form):
             )
         data["lines"] = chosen
         return data
+
+
+class ReturnStartForm(ReturnLinesForm, SentOnceForm):
+    """The counter's return: it moves stock and money, so the same POST sent twice
+    (a double tap, a resent request) opens one return, not two."""
 
 
 class ReceiveReturnForm(forms.Form):

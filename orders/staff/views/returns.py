@@ -22,6 +22,7 @@ from omnistore.approvals.views import ask_manager, given_approvals
 from omnistore.core.exceptions import ApplicationError, NotFound
 from omnistore.staff.auth import require_store, staff_required
 from omnistore.staff.htmx import INVALID, add_service_error, is_partial, redirect_to
+from omnistore.staff.once import claim, give_back
 from orders.models import Order, RefundMethod, Return, ReturnStatus
 from orders.selectors.returns import (
     RETURNABLE_ORDER_STATUSES,
@@ -44,7 +45,7 @@ from orders.staff.forms.returns import (
     CancelReturnForm,
     ReceiveReturnForm,
     RefundForm,
-    ReturnLinesForm,
+    ReturnStartForm,
 )
 from orders.staff.statuses import explain
 from orders.staff.views.access import order_or_404
@@ -101,7 +102,7 @@ def start_context(request, store, order: Order, form=None) -> dict:
     outside = deadline is not None and timezone.now() > deadline
     returnable = order.status in RETURNABLE_ORDER_STATUSES
     if form is None:
-        form = ReturnLinesForm(lines=lines, needs_override=outside)
+        form = ReturnStartForm(lines=lines, needs_override=outside)
     return {
         "store": store,
         "order": order,
@@ -131,13 +132,13 @@ def return_start(request, number: str):
             start_context(request, store, order),
         )
     context = start_context(request, store, order)
-    form = ReturnLinesForm(
+    form = ReturnStartForm(
         request.POST,
         lines=context["form"].lines,
         needs_override=context["outside"],
     )
     context["form"] = form
-    if form.is_valid():
+    if form.is_valid() and claim(request, form):
         data = form.cleaned_data
         try:
             ret = return_at_counter(
@@ -153,8 +154,10 @@ def return_start(request, number: str):
                 approvals=given_approvals(request),
             )
         except ApprovalRequired as error:
+            give_back(request, form)  # sent again with the approval
             return ask_manager(request, error, wrapper_id="return-form")
         except ApplicationError as error:
+            give_back(request, form)
             add_service_error(form, error, explain=explain)
         else:
             messages.success(request, _done_message(ret))
