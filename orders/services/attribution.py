@@ -11,6 +11,8 @@ from omnistore.core.exceptions import Conflict, NotFound, ValidationFailed
 from orders.models import Cart, CartLine, CartStatus
 from orders.selectors.attribution import shop_associates
 
+from .carts import check_cart_changeable
+
 
 @transaction.atomic
 def set_line_helper(*, cart: Cart, line_id, helper_id, location) -> CartLine:
@@ -18,6 +20,7 @@ def set_line_helper(*, cart: Cart, line_id, helper_id, location) -> CartLine:
     to nobody but the cashier with ``None``."""
     if cart.channel != Channel.STORE or cart.status != CartStatus.OPEN:
         raise Conflict("Only an open sale at the counter names who helped.")
+    check_cart_changeable(cart)
     line = None
     if is_digits(line_id):
         line = (

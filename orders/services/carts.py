@@ -21,6 +21,7 @@ from omnistore.core.db import connection_for, db_value, insert_rows
 from omnistore.core.exceptions import Conflict, NotFound, ValidationFailed
 from orders.models import CART_TOKENS, Cart, CartLine, CartStatus, Order
 from orders.selectors.carts import anonymous_cart, cart_lines, find_cart, fold_lines
+from orders.selectors.terminals import waiting_intent
 
 from .common import MAX_LINE_QUANTITY, check_quantity, sellable_variants
 
@@ -126,6 +127,28 @@ def remove_current_cart_line(
         return cart
 
 
+def check_cart_changeable(cart: Cart) -> None:
+    """Lines change only in an open cart with no card payment waiting on it: the
+    reader's sale carries the lines it was started with, and checkout ends the
+    basket, so a line changed meanwhile would be dropped unsold."""
+    if cart.status != CartStatus.OPEN:
+        raise Conflict("This cart is closed.", code="cart_closed")
+    check_no_card_waiting(cart)
+
+
+def check_no_card_waiting(cart: Cart | None) -> None:
+    """Refuses to change or drop a counter basket while a card payment waits on it
+    (the reader would still take the money for a sale the counter no longer
+    follows)."""
+    waits = cart is not None and cart.channel == Channel.STORE and cart.pk is not None
+    if waits and waiting_intent(cart=cart) is not None:
+        raise Conflict(
+            "The card reader is waiting for this basket: finish or cancel the card "
+            "payment first.",
+            code="cart_waiting_for_card",
+        )
+
+
 def cart_checked_out() -> Conflict:
     """The refusal of a cart already converted into an order."""
     return Conflict("This cart was already checked out.", code="cart_closed")
@@ -172,8 +195,7 @@ def add_cart_lines(
     associate whose shared wishlist they came from; without it nothing else is
     written. Lines come back with variant and product loaded, in the cart's order.
     """
-    if cart.status != CartStatus.OPEN:
-        raise Conflict("This cart is closed.", code="cart_closed")
+    check_cart_changeable(cart)
     if not lines:
         raise ValidationFailed("Add at least one item.", extra={"lines": ["Required."]})
     wanted: dict[int, int] = defaultdict(int)
@@ -273,8 +295,7 @@ def _line_not_found() -> NotFound:
 def set_cart_line_quantity(
     *, cart: Cart, line_id: int, quantity: int, now: datetime | None = None
 ) -> CartLine:
-    if cart.status != CartStatus.OPEN:
-        raise Conflict("This cart is closed.", code="cart_closed")
+    check_cart_changeable(cart)
     line = _cart_line(cart, line_id)
     line.quantity = check_quantity(quantity)
     # A conditional update: a removal of the same line committed meanwhile leaves no
@@ -287,8 +308,7 @@ def set_cart_line_quantity(
 
 @transaction.atomic
 def remove_cart_line(*, cart: Cart, line_id: int, now: datetime | None = None) -> None:
-    if cart.status != CartStatus.OPEN:
-        raise Conflict("This cart is closed.", code="cart_closed")
+    check_cart_changeable(cart)
     deleted, _ = _cart_line(cart, line_id).delete()
     if not deleted:  # removed by a parallel request since it was read
         raise _line_not_found()

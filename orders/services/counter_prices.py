@@ -17,6 +17,7 @@ from omnistore.core.exceptions import Conflict, NotFound, ValidationFailed
 from orders.models import Cart, CartLine, CartStatus
 
 from .approvals import guard_price_override
+from .carts import check_cart_changeable
 from .common import to_money
 
 
@@ -64,6 +65,7 @@ def set_counter_price(
     """Sell this line at ``price``; ``None`` puts it back at the list price."""
     if cart.channel != Channel.STORE or cart.status != CartStatus.OPEN:
         raise Conflict("Only an open sale at the counter takes a price.")
+    check_cart_changeable(cart)
     line = _line(cart, line_id)
     if price is None:
         line.counter_price, line.counter_price_reason = None, ""

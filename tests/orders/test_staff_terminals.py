@@ -255,3 +255,48 @@ def test_a_split_with_cash_waits_for_the_card_then_books_the_till(
         Decimal("20.00"),
         Decimal("10.00"),
     )
+
+
+def test_the_basket_does_not_change_while_the_card_is_out(staff, shop, shirt, device):
+    """The reader sells the lines it was started with and the sale ends with it: an
+    item scanned, a units change or a line removed meanwhile is refused, not
+    dropped unsold."""
+    pay_by_card(staff)
+    intent = waiting(staff)
+    line = intent.cart.lines.get()
+
+    scanned = staff.post(reverse("staff:sale_add"), {"code": "SHIRT-BLU-M"}, **HTMX)
+    more = staff.post(
+        reverse("staff:sale_line", args=[line.pk]), {"quantity": "3"}, **HTMX
+    )
+    removed = staff.post(
+        reverse("staff:sale_line", args=[line.pk]), {"quantity": "0"}, **HTMX
+    )
+
+    assert (scanned.status_code, more.status_code, removed.status_code) == (
+        422,
+        422,
+        422,
+    )
+    assert "card reader is waiting" in scanned.content.decode()
+    line.refresh_from_db()
+    assert line.quantity == 1
+    simulate(staff, intent, "approve")
+    order = Order.objects.get()
+    assert [(ol.variant_id, ol.quantity) for ol in order.lines.all()] == [(shirt.pk, 1)]
+
+
+def test_the_sale_is_not_cleared_while_the_card_is_out(staff, shop, shirt, device):
+    """Clearing the basket while the reader waits would leave a payment the counter
+    no longer follows: refused with the reason, the sale kept; once the payment is
+    cancelled the basket clears."""
+    pay_by_card(staff)
+    intent = waiting(staff)
+
+    refused = staff.post(reverse("staff:sale_clear"), follow=True)
+
+    assert "card reader is waiting" in refused.content.decode()
+    assert staff.session.get("sale_cart_token") == intent.cart.token
+    staff.post(reverse("staff:sale_terminal_cancel", args=[intent.reference]))
+    staff.post(reverse("staff:sale_clear"))
+    assert staff.session.get("sale_cart_token") is None

@@ -23,7 +23,12 @@ from customers.selectors.identities import resolve_customer
 from customers.selectors.sizes import customer_sizes
 from inventory import selectors as inventory_selectors
 from omnistore.core.channels import Channel
-from omnistore.core.exceptions import ApplicationError, InsufficientStock, NotFound
+from omnistore.core.exceptions import (
+    ApplicationError,
+    Conflict,
+    InsufficientStock,
+    NotFound,
+)
 from omnistore.staff.auth import require_store, staff_required
 from omnistore.staff.htmx import (
     INVALID,
@@ -40,6 +45,7 @@ from orders.selectors.taxes import shop_prices
 from orders.selectors.till import open_session_of
 from orders.services.carts import (
     add_cart_lines,
+    check_no_card_waiting,
     create_cart,
     remove_cart_line,
     set_cart_line_quantity,
@@ -374,7 +380,13 @@ def sale_line(request, line_id: int):
 @staff_required
 @require_POST
 def sale_clear(request):
-    """Start over: the basket and the customer are dropped."""
+    """Start over: the basket and the customer are dropped (not while the card
+    reader waits for the basket: the payment is finished or cancelled first)."""
+    try:
+        check_no_card_waiting(_sale_cart(request))
+    except Conflict as error:
+        messages.error(request, error.message)
+        return redirect_to(request, reverse("staff:sale"))
     end_sale(request)
     messages.success(request, "Basket cleared.")
     return redirect_to(request, reverse("staff:sale"))
