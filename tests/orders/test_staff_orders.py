@@ -584,3 +584,20 @@ def test_the_order_page_costs_the_same_queries_for_any_size(
     with django_assert_max_num_queries(11):
         response = staff.get(reverse("staff:order_detail", args=[order.number]))
     assert len(response.context["lines"]) == lines
+
+
+def test_a_step_tapped_twice_says_it_was_already_taken(staff, shop, shirt):
+    """A double tap on Pick or Ready (or a colleague's tap first) is not an error:
+    the order stays as the first tap left it and the page says so."""
+    order = pickup_order(store=shop, lines=[(shirt, 1)], email="ada@example.com")
+    for url, status, said in (
+        ("staff:order_pick", OrderStatus.PICKED, "was already picked"),
+        ("staff:order_ready", OrderStatus.READY, "was already ready"),
+    ):
+        staff.post(reverse(url, args=[order.number]))
+        code = refresh(order).pickup_code
+        again = staff.post(reverse(url, args=[order.number]), follow=True)
+        assert again.status_code == 200
+        assert f"Order {order.number} {said}" in again.content.decode()
+        assert refresh(order).status == status
+        assert refresh(order).pickup_code == code

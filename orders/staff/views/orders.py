@@ -133,11 +133,18 @@ def _refused(request, order: Order, error_message: str, **forms_):
     return render(request, "orders/staff/order_detail.html", context, status=INVALID)
 
 
-def _step(request, number: str, *, action: str, perform, done: str):
+def _step(request, number: str, *, action: str, perform, done: str, reached: tuple):
+    """One step of an order's picking; a step already taken (a double tap, a
+    colleague's tap) says so instead of refusing it."""
     order = acting_order(request, number, action)
     try:
         order = perform(order)
     except ApplicationError as error:
+        status, already = reached
+        now = Order.objects.filter(pk=order.pk).values_list("status", flat=True)
+        if now.first() == status:
+            messages.info(request, f"Order {order.number} {already}.")
+            return redirect_to(request, _back(request, order))
         return _refused(request, order, explain(error))
     messages.success(request, f"Order {order.number} {done}.")
     return redirect_to(request, _back(request, order))
@@ -155,6 +162,7 @@ def order_pick(request, number: str):
             order=order, actor=request.user, location=where(order, store, pickup=False)
         ),
         done="picked",
+        reached=(OrderStatus.PICKED, "was already picked"),
     )
 
 
@@ -171,6 +179,7 @@ def order_ready(request, number: str):
             order=order, actor=request.user, location=where(order, store, pickup=True)
         ),
         done="is ready for pickup; the customer has been sent the pickup code",
+        reached=(OrderStatus.READY, "was already ready; its pickup code was sent then"),
     )
 
 
