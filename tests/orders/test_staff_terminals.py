@@ -300,3 +300,32 @@ def test_the_sale_is_not_cleared_while_the_card_is_out(staff, shop, shirt, devic
     staff.post(reverse("staff:sale_terminal_cancel", args=[intent.reference]))
     staff.post(reverse("staff:sale_clear"))
     assert staff.session.get("sale_cart_token") is None
+
+
+def test_what_the_sale_keeps_beside_its_basket_waits_for_the_card(
+    staff, shop, shirt, device
+):
+    """The reader's sale keeps the customer, code and gift cards it started with: a
+    change to them meanwhile, or parking the sale, is refused with the reason (it
+    would be lost without a word), and the sale is as it was."""
+    pay_by_card(staff)
+    intent = waiting(staff)
+    before = dict(staff.session.items())
+
+    posts = [
+        ("staff:sale_customer", {"kind": "email", "value": "pia@example.com"}),
+        ("staff:sale_discount", {"code": "SHOP10"}),
+        ("staff:sale_gift_card_add", {"number": "1", "pin": "1", "amount": "10"}),
+        ("staff:sale_park", {}),
+    ]
+    for name, data in posts:
+        response = staff.post(reverse(name), data, **HTMX)
+        assert response.status_code == 200, name
+        assert response["HX-Redirect"] == reverse("staff:sale"), name
+    page = staff.get(reverse("staff:sale"), follow=True).content.decode()
+
+    assert "card reader is waiting" in page
+    kept = {k: v for k, v in staff.session.items() if k.startswith("sale_")}
+    assert kept == {k: v for k, v in before.items() if k.startswith("sale_")}
+    simulate(staff, intent, "approve")
+    assert Order.objects.count() == 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import wraps
 
 from django.contrib import messages
 from django.db.models import prefetch_related_objects
@@ -377,16 +378,29 @@ def sale_line(request, line_id: int):
     )
 
 
+def not_while_card_waits(view):
+    """A change to the sale (its basket, customer, code, gift cards, or the sale
+    itself parked or dropped) waits until the card reader is done with the basket:
+    the reader's sale keeps what it was started with, so a change meanwhile would be
+    lost without a word."""
+
+    @wraps(view)
+    def guarded(request, *args, **kwargs):
+        try:
+            check_no_card_waiting(_sale_cart(request))
+        except Conflict as error:
+            messages.error(request, error.message)
+            return redirect_to(request, reverse("staff:sale"))
+        return view(request, *args, **kwargs)
+
+    return guarded
+
+
 @staff_required
 @require_POST
+@not_while_card_waits
 def sale_clear(request):
-    """Start over: the basket and the customer are dropped (not while the card
-    reader waits for the basket: the payment is finished or cancelled first)."""
-    try:
-        check_no_card_waiting(_sale_cart(request))
-    except Conflict as error:
-        messages.error(request, error.message)
-        return redirect_to(request, reverse("staff:sale"))
+    """Start over: the basket and the customer are dropped."""
     end_sale(request)
     messages.success(request, "Basket cleared.")
     return redirect_to(request, reverse("staff:sale"))

@@ -14,7 +14,12 @@ from omnistore.staff.auth import require_store, staff_required
 from omnistore.staff.htmx import INVALID, is_partial
 from orders.staff.forms.sale import CustomerForm
 from orders.staff.views.access import region
-from orders.staff.views.sale import CUSTOMER_KEY, IDENTITY_FIELD, sale_sizes
+from orders.staff.views.sale import (
+    CUSTOMER_KEY,
+    IDENTITY_FIELD,
+    not_while_card_waits,
+    sale_sizes,
+)
 
 
 def customer_preview(store, kind: str, value: str) -> dict:
@@ -35,6 +40,7 @@ def customer_preview(store, kind: str, value: str) -> dict:
 
 @staff_required
 @require_POST
+@not_while_card_waits
 def sale_customer(request):
     """Attach the buyer by phone, email or loyalty card, or detach them. A phone or
     email nobody has is asked about first (a typo would create a stranger's profile),

@@ -16,6 +16,7 @@ from orders.staff.forms.sale import GiftCardSaleForm
 from orders.staff.statuses import explain
 from orders.staff.views.sale import (
     GIFT_CARDS_KEY,
+    not_while_card_waits,
     render_basket,
     sale_cart,
     sale_gift_cards,
@@ -24,6 +25,7 @@ from orders.staff.views.sale import (
 
 @staff_required
 @require_POST
+@not_while_card_waits
 def sale_gift_card_add(request):
     """One gift card into the sale, with its amount."""
     store = require_store(request)
@@ -46,6 +48,7 @@ def sale_gift_card_add(request):
 
 @staff_required
 @require_POST
+@not_while_card_waits
 def sale_gift_card_remove(request, index: int):
     """Take a gift card back out of the sale (nothing was activated yet)."""
     store = require_store(request)

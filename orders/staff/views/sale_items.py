@@ -33,6 +33,7 @@ from orders.staff.views.sale import (
     MODE_KEY,
     TERMINAL_KEY,
     end_sale,
+    not_while_card_waits,
     sale_cart,
 )
 
@@ -62,6 +63,7 @@ def _attach(request, customer_id: str) -> None:
 
 @staff_required
 @require_POST
+@not_while_card_waits
 def sale_take(request):
     """One item into the sale from another screen; ``mode=order`` sends it home."""
     require_store(request)
@@ -111,6 +113,7 @@ def _park_current(request) -> bool:
 
 @staff_required
 @require_POST
+@not_while_card_waits
 def sale_park(request):
     """Put this sale aside and start the next customer's."""
     require_store(request)
@@ -123,6 +126,7 @@ def sale_park(request):
 
 @staff_required
 @require_POST
+@not_while_card_waits
 def sale_resume(request, index: int):
     """Bring a parked sale back; the one in progress is parked in its place."""
     require_store(request)

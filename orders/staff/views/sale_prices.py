@@ -24,6 +24,7 @@ from orders.staff.views.sale import (
     _preview_discount,
     _render_basket,
     _sale_cart,
+    not_while_card_waits,
 )
 
 BASKET = "basket"
@@ -38,6 +39,7 @@ class CounterPriceForm(forms.Form):
 
 @staff_required
 @require_POST
+@not_while_card_waits
 def sale_discount(request):
     """Apply the customer's discount code to the basket — the amount it takes off and
     the total after it are shown; checkout claims the use — or remove it. A code
