@@ -48,6 +48,7 @@ from .common import (
     replay,
     request_fingerprint,
     sellable_variants,
+    tenders_fingerprint,
     to_money,
 )
 from .discounts import normalize_discount_code, price_discount
@@ -177,10 +178,7 @@ def _fingerprint(checkout, payments, gift_cards) -> str:
         checkout.address or {},
         [checkout.email, checkout.phone, checkout.loyalty_number],
         [checkout.first_name, checkout.last_name, checkout.discount_code],
-        [
-            (p.method, p.token, p.amount or "", p.card_number, p.points)
-            for p in payments
-        ],
+        tenders_fingerprint(payments),
         [(card.number, card.amount) for card in gift_cards],
     )
 

@@ -50,6 +50,14 @@ def request_fingerprint(*parts) -> str:
     return hashlib.sha256(repr(plain(parts)).encode()).hexdigest()
 
 
+def tenders_fingerprint(payments) -> list[tuple]:
+    """The tenders of a keyed checkout as sent (method, token, amount, card, points),
+    the part of its fingerprint every kind of checkout shares."""
+    return [
+        (p.method, p.token, p.amount or "", p.card_number, p.points) for p in payments
+    ]
+
+
 def replay(existing: Order, fingerprint: str) -> Order:
     """The order an ``Idempotency-Key`` already made, when the request is the same;
     the key sent again with another request is refused (409), as is any request

@@ -16,7 +16,7 @@ from orders.selectors.orders import order_by_id, replayed_order
 
 from .carts import cart_checked_out, current_cart
 from .checkout import CheckoutRequest, LineRequest, place_order
-from .common import replay, request_fingerprint
+from .common import replay, request_fingerprint, tenders_fingerprint
 from .payments import PaymentRequest
 
 
@@ -76,10 +76,7 @@ def _cart_fingerprint(
     asked["pickup_store"] = getattr(asked["pickup_store"], "pk", asked["pickup_store"])
     return request_fingerprint(
         asked,
-        [
-            (p.method, p.token, p.amount or "", p.card_number, p.points)
-            for p in payments
-        ],
+        tenders_fingerprint(payments),
     )
 
 
