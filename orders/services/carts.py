@@ -130,10 +130,25 @@ def remove_current_cart_line(
 def check_cart_changeable(cart: Cart) -> None:
     """Lines change only in an open cart with no card payment waiting on it: the
     reader's sale carries the lines it was started with, and checkout ends the
-    basket, so a line changed meanwhile would be dropped unsold."""
+    basket, so a line changed meanwhile would be dropped unsold. A counter basket's
+    row is locked first (the caller's transaction holds it until the change is
+    written), as the card payment's start locks it: the two never cross."""
     if cart.status != CartStatus.OPEN:
         raise Conflict("This cart is closed.", code="cart_closed")
+    lock_counter_basket(cart)
     check_no_card_waiting(cart)
+
+
+def lock_counter_basket(cart: Cart) -> None:
+    """Lock a counter basket's row for the rest of the transaction (web carts are
+    written statement by statement and not locked)."""
+    if cart.channel == Channel.STORE and cart.pk is not None:
+        Cart.objects.select_for_update().filter(pk=cart.pk).values_list("pk").first()
+
+
+def _counter_transaction(cart: Cart) -> AbstractContextManager:
+    """A counter basket's line change runs in one transaction, its row locked."""
+    return transaction.atomic() if cart.channel == Channel.STORE else nullcontext()
 
 
 def check_no_card_waiting(cart: Cart | None) -> None:
@@ -195,6 +210,11 @@ def add_cart_lines(
     associate whose shared wishlist they came from; without it nothing else is
     written. Lines come back with variant and product loaded, in the cart's order.
     """
+    with _counter_transaction(cart):
+        return _add_lines(cart, lines, now, helped_by)
+
+
+def _add_lines(cart, lines, now, helped_by) -> list[CartLine]:
     check_cart_changeable(cart)
     if not lines:
         raise ValidationFailed("Add at least one item.", extra={"lines": ["Required."]})

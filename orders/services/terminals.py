@@ -38,6 +38,7 @@ from omnistore.core.exceptions import (
 from orders.models import (
     TERMINAL_RESULTS,
     Cart,
+    CartLine,
     FulfilmentMethod,
     Order,
     PaymentMethod,
@@ -56,6 +57,7 @@ from orders.terminals import (
     get_terminal_provider,
 )
 
+from .carts import lock_counter_basket
 from .checkout import place_order, prepare_checkout
 from .payments import PaymentRequest
 from .till import TillBooking
@@ -238,6 +240,23 @@ def start_terminal_payment(
     waiting = waiting_intent(cart=cart)
     if waiting is not None:
         return waiting
+    _free_device(device, now=now)  # may ask the provider: before the lock
+    with transaction.atomic():
+        # The basket's lines are read and the intent written under the basket's
+        # lock, which a line change takes too: a scan meanwhile waits and is then
+        # refused, instead of being left out of the sale the reader takes.
+        lock_counter_basket(cart)
+        intent = _intent_for_basket(device, cart, sale, staff, idempotency_key, now)
+    if not intent.provider_reference:
+        _send_to_reader(intent, get_terminal_provider(device.provider))
+    return intent
+
+
+def _intent_for_basket(device, cart, sale, staff, idempotency_key, now):
+    waiting = waiting_intent(cart=cart)
+    if waiting is not None:
+        return waiting
+    _check_basket_unchanged(cart, sale)
     checked = prepare_checkout(
         **sale.checkout([PaymentRequest(m, amount=a) for m, a in sale.tenders]),
         placing_location=device.location,
@@ -248,8 +267,7 @@ def start_terminal_payment(
     )
     amount = _card_amount(checked.payments)
     _check_shelf(checked.lines, sale.fulfilment, device.location)
-    _free_device(device, now=now)
-    intent = _create_intent(
+    return _create_intent(
         device=device,
         cart=cart,
         sale=sale,
@@ -258,9 +276,24 @@ def start_terminal_payment(
         idempotency_key=idempotency_key or secrets.token_urlsafe(16),
         now=now,
     )
-    if not intent.provider_reference:
-        _send_to_reader(intent, get_terminal_provider(device.provider))
-    return intent
+
+
+def _check_basket_unchanged(cart: Cart, sale: CounterSale) -> None:
+    """The sale sent to the reader is the basket as it is now: a line or a counter
+    price changed since the counter read it (a colleague's scan) is refused with the
+    reason, not left out of what the card pays for."""
+    rows = CartLine.objects.filter(cart=cart).values_list(
+        "variant_id", "quantity", "counter_price"
+    )
+    now_lines = sorted((variant, units) for variant, units, _ in rows)
+    now_prices = {variant: price for variant, _, price in rows if price}
+    sent_prices = {int(v): Decimal(str(p)) for v, p in sale.prices.items()}
+    if sorted(sale.lines) != now_lines or sent_prices != now_prices:
+        raise Conflict(
+            "The basket changed while the payment was being prepared: check it and "
+            "take the payment again.",
+            code="basket_changed",
+        )
 
 
 def _create_intent(*, device, cart, sale, amount, staff, idempotency_key, now):

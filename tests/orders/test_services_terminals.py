@@ -22,6 +22,7 @@ from orders.models import (
     TillMovement,
     TillMovementKind,
 )
+from orders.services.carts import add_cart_lines
 from orders.services.terminals import (
     SOURCE_COUNTER,
     SOURCE_POLL,
@@ -228,6 +229,34 @@ def test_a_sale_that_would_be_refused_never_reaches_the_reader(counter):
             cart=cart,
             sale=card_sale([(counter["item"], 9)]),
         )
+    assert TerminalIntent.objects.count() == 0
+
+
+def test_a_basket_changed_after_the_counter_read_it_is_not_sent(counter):
+    other = stocked(counter["store"], 5, price="15.00")
+    sale = card_sale([(counter["item"], 2)])  # what the counter showed
+    add_cart_lines(cart=counter["cart"], lines=[(other.pk, 1)])  # a colleague's scan
+
+    with pytest.raises(Conflict) as refused:
+        start(counter, sale=sale)
+
+    assert refused.value.code == "basket_changed"
+    assert TerminalIntent.objects.count() == 0
+    sent = [r.cart_reference for r in simulator().started.values()]
+    assert counter["cart"].token not in sent
+    again = start(counter, sale=card_sale([(counter["item"], 2), (other, 1)]))
+    assert again.amount == Decimal("95.00")
+
+
+def test_a_counter_price_set_after_the_counter_read_the_basket_is_not_sent(counter):
+    line = counter["cart"].lines.get()
+    line.counter_price = Decimal("30.00")
+    line.save(update_fields=["counter_price"])
+
+    with pytest.raises(Conflict) as refused:
+        start(counter)  # sent at the list price
+
+    assert refused.value.code == "basket_changed"
     assert TerminalIntent.objects.count() == 0
 
 

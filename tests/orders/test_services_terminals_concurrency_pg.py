@@ -4,10 +4,12 @@ import pytest
 
 from inventory.models import StockLevel
 from inventory.selectors import ledger_discrepancies
-from orders.models import Order, Payment, TerminalIntentStatus
+from orders.models import Order, Payment, TerminalIntent, TerminalIntentStatus
+from orders.services.carts import add_cart_lines
 from orders.services.terminals import (
     SOURCE_POLL,
     SOURCE_WEBHOOK,
+    cancel_terminal_intent,
     settle_terminal_intent,
     start_terminal_payment,
 )
@@ -47,3 +49,33 @@ def test_the_same_approval_delivered_twice_at_once_places_one_sale():
     level = StockLevel.objects.get(variant=item, location=store)
     assert (level.on_hand, level.reserved) == (3, 0)
     assert ledger_discrepancies() == []
+
+
+def test_a_scan_and_the_card_payment_at_the_same_instant_never_lose_a_line():
+    store = shop(code="MI01")
+    item, other = stocked(store, 5, price="40.00"), stocked(store, 5, price="15.00")
+    device = reader(store)
+    for _ in range(5):
+        cart = basket([(item, 2)])
+        results = run_parallel(_scan_and_pay(device, cart, item, other))
+
+        codes = sorted(getattr(r, "code", "ok") for r in results)
+        # One of them wins; the other is refused with its reason, never both done.
+        assert codes in (["basket_changed", "ok"], ["cart_waiting_for_card", "ok"])
+        lines = dict(cart.lines.values_list("variant_id", "quantity"))
+        intent = TerminalIntent.objects.filter(cart=cart).first()
+        if intent is None:
+            assert lines == {item.pk: 2, other.pk: 1}
+        else:
+            assert lines == {item.pk: 2}
+            assert intent.amount == 80
+            cancel_terminal_intent(intent=intent)
+
+
+def _scan_and_pay(device, cart, item, other):
+    return [
+        lambda: add_cart_lines(cart=cart, lines=[(other.pk, 1)]),
+        lambda: start_terminal_payment(
+            device=device, cart=cart, sale=card_sale([(item, 2)])
+        ),
+    ]
