@@ -151,9 +151,31 @@ def reassign_task(*, task, to, actor) -> ClientTask:
     return task
 
 
+# A task written by hand is due from today to two years ahead.
+TASK_HORIZON_DAYS = 730
+
+
+def _check_due_on(due_on: dt.date | None, today: dt.date | None) -> None:
+    if due_on is None:
+        raise ValidationFailed("Pick a due date.", extra={"due_on": ["Required."]})
+    today = today or timezone.localdate()
+    if not today <= due_on <= today + dt.timedelta(days=TASK_HORIZON_DAYS):
+        raise ValidationFailed(
+            "Pick a due date from today to two years ahead.",
+            extra={"due_on": ["From today to two years ahead."]},
+        )
+
+
 @transaction.atomic
 def create_manual_task(
-    *, customer: Customer, title: str, due_on: dt.date, actor, shop, assignee=None
+    *,
+    customer: Customer,
+    title: str,
+    due_on: dt.date,
+    actor,
+    shop,
+    assignee=None,
+    today: dt.date | None = None,
 ) -> ClientTask:
     """A task written by hand, for the actor or (a manager) for someone of the team."""
     title = (title or "").strip()
@@ -162,8 +184,7 @@ def create_manual_task(
             "Say what is to be done (200 characters at most).",
             extra={"title": ["Required, 200 characters at most."]},
         )
-    if due_on is None:
-        raise ValidationFailed("Pick a due date.", extra={"due_on": ["Required."]})
+    _check_due_on(due_on, today)
     assignee = assignee or actor
     if assignee.pk != actor.pk and not (
         getattr(actor, "is_manager", False)

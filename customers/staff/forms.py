@@ -1,9 +1,13 @@
 """Forms of the staff customer screens: they parse input; services decide."""
 
+import datetime as dt
+
 from django import forms
+from django.utils import timezone
 
 from customers.models import AppointmentKind
 from customers.normalize import normalize_email, normalize_phone
+from customers.services.tasks import TASK_HORIZON_DAYS
 from inventory.staff.forms import VariantCodeField
 
 
@@ -174,3 +178,10 @@ class ManualTaskForm(forms.Form):
     due_on = forms.DateField(
         label="Due", widget=forms.DateInput(attrs={"type": "date"})
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        today = timezone.localdate()  # the date picker offers what the task takes
+        last = today + dt.timedelta(days=TASK_HORIZON_DAYS)
+        attrs = self.fields["due_on"].widget.attrs
+        attrs.update(min=today.isoformat(), max=last.isoformat())

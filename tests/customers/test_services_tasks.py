@@ -49,6 +49,7 @@ def manual(team, who=None, **kwargs):
         due_on=kwargs.pop("due_on", TODAY),
         actor=kwargs.pop("actor", who),
         shop=kwargs.pop("shop", who.store),
+        today=kwargs.pop("today", TODAY),
         **kwargs,
     )
 
@@ -207,6 +208,22 @@ def test_managers_act_on_their_teams_tasks_and_reassign_across_their_shops(team)
     task.refresh_from_db()
     assert (task.assignee, task.shop) == (team.carla, team.roma)
     complete_task(task=task, actor=team.roma_manager)
+
+
+def test_a_manual_task_is_due_from_today_to_two_years_ahead(team):
+    for due_on in (
+        TODAY - dt.timedelta(days=1),
+        TODAY + dt.timedelta(days=731),
+        dt.date(9999, 12, 31),
+        None,
+    ):
+        with pytest.raises(ValidationFailed) as refused:
+            manual(team, due_on=due_on)
+        assert "due_on" in refused.value.extra
+    assert not ClientTask.objects.exists()
+    assert manual(team, due_on=TODAY + dt.timedelta(days=730)).due_on == dt.date(
+        2028, 3, 9
+    )
 
 
 def test_manual_tasks_are_the_writers_own_unless_a_manager_writes_them(team):

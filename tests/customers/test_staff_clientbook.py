@@ -271,3 +271,6 @@ def test_a_task_written_on_the_360_page_is_the_writers(client, team):
 
     refused = staff.post(url, {"title": "", "due_on": "soon"}, **HTMX)
     assert refused.status_code == 422 and ClientTask.objects.count() == 1
+    far = staff.post(url, {"title": "Call", "due_on": "9999-12-31"}, **HTMX)
+    assert far.status_code == 422 and ClientTask.objects.count() == 1
+    assert b"From today to two years ahead." in far.content
