@@ -18,6 +18,7 @@ and the goods reports do not.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -56,10 +57,20 @@ class GiftCardSale:
         return f"•••• {self.number[-4:]}"
 
 
+AMOUNT_TYPED = re.compile(r"[0-9]{1,9}(\.[0-9]*)?")
+
+
 def sale_amount(amount) -> Decimal:
-    """Positive, at most two decimals, at most ``OMNISTORE_GIFT_CARD_MAX_AMOUNT``."""
+    """Positive, at most two decimals, at most ``OMNISTORE_GIFT_CARD_MAX_AMOUNT``;
+    written as digits (``1e1`` or ``+10`` is not an amount an associate types)."""
+    text = amount if isinstance(amount, Decimal) else str(amount).strip()
+    if isinstance(text, str) and not AMOUNT_TYPED.fullmatch(text):
+        raise ValidationFailed(
+            "Enter the amount in digits, such as 25.00.",
+            extra={"amount": ["Digits, such as 25.00."]},
+        )
     try:
-        value = Decimal(str(amount).strip())
+        value = Decimal(text)
     except (InvalidOperation, TypeError, ValueError):
         raise ValidationFailed(
             "Enter the amount.", extra={"amount": ["Not a number."]}

@@ -59,6 +59,11 @@ def test_the_pin_leaves_preparation_hashed_and_the_number_is_normalised():
         (NUMBER, "4321", "Infinity", "amount"),
         (NUMBER, "4321", "ten", "amount"),
         (NUMBER, "4321", "1000.01", "amount"),
+        (NUMBER, "4321", "1e1", "amount"),
+        (NUMBER, "4321", "+10", "amount"),
+        (NUMBER, "4321", "1_0", "amount"),
+        (NUMBER, "4321", "１０", "amount"),
+        (NUMBER, "4321", "", "amount"),
     ],
 )
 def test_bad_card_input_is_refused_on_its_field(number, pin, amount, field):
@@ -70,6 +75,9 @@ def test_bad_card_input_is_refused_on_its_field(number, pin, amount, field):
 @override_settings(OMNISTORE_GIFT_CARD_MAX_AMOUNT=Decimal("200.00"))
 def test_the_amount_is_bounded_by_the_setting():
     assert prepare_card_sale(number=NUMBER, pin="4321", amount="200").amount == 200
+    assert prepare_card_sale(number=NUMBER, pin="4321", amount=" 25.5 ").amount == (
+        Decimal("25.50")
+    )
     with pytest.raises(ValidationFailed, match="200"):
         prepare_card_sale(number=NUMBER, pin="4321", amount="200.01")
 
