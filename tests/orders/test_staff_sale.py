@@ -307,6 +307,21 @@ def test_a_cash_sale_to_a_known_customer_completes_at_once(
     assert receipt_claim_code(order.number) in html  # claims the purchase online
 
 
+def test_another_shops_associate_sees_the_receipt_without_its_claim_code(
+    staff, client, other_shop, shirt
+):
+    scan(staff, shirt.sku)
+    order_url = checkout(staff, method_1=PaymentMethod.CASH)["HX-Redirect"]
+    number = Order.objects.get().number
+    client.force_login(StaffFactory(store=other_shop))
+
+    for url in (order_url, reverse("staff:receipt_print", args=[number])):
+        html = client.get(url).content.decode()
+        assert number in html
+        assert receipt_claim_code(number) not in html
+        assert 'data-testid="receipt-claim"' not in html
+
+
 def test_a_walk_in_sale_needs_no_customer(staff, shirt):
     scan(staff, shirt.sku)
     response = checkout(staff, method_1=PaymentMethod.CARD_IN_STORE)

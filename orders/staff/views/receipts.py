@@ -19,7 +19,7 @@ from orders.selectors.receipts import (
     return_receipt,
 )
 from orders.services.receipts import resend_receipt
-from orders.staff.views.access import acting_order
+from orders.staff.views.access import acting_order, sold_or_fulfilled_here
 from orders.staff.views.returns import return_or_404
 
 
@@ -28,6 +28,15 @@ def _order_for_receipt(number: str):
         return find_order_for_receipt(number=number)
     except NotFound:
         raise Http404("No such order.") from None
+
+
+def _claim_code(request, order) -> str:
+    """The code that links the purchase to an online account is printed by the
+    shops that sold or fulfil the order (as its documents are); another shop sees
+    the receipt without it."""
+    if not sold_or_fulfilled_here(request.user, order):
+        return ""
+    return receipt_claim_code(order.number)
 
 
 @staff_required
@@ -41,7 +50,7 @@ def sale_receipt(request, number: str):
         {
             "order": order,
             "receipt": order_receipt(order),
-            "claim_code": receipt_claim_code(order.number),
+            "claim_code": _claim_code(request, order),
             "fulfilments": list(order.fulfilments.all()),
         },
     )
@@ -58,7 +67,7 @@ def receipt_print(request, number: str):
         "orders/receipts/print.html",
         {
             "receipt": order_receipt(order, gift=gift),
-            "claim_code": "" if gift else receipt_claim_code(order.number),
+            "claim_code": "" if gift else _claim_code(request, order),
             "back_url": reverse("staff:order_detail", args=[order.number]),
         },
     )
