@@ -26,6 +26,7 @@ from orders.models import (
     TillSession,
 )
 from orders.selectors.taxes import check_terms, sale_terms
+from orders.selectors.terminals import shop_terminal
 from orders.selectors.till import open_session_at
 
 from .checkout import LineRequest, merge_lines, prepare_checkout
@@ -60,6 +61,7 @@ def exchange_items(
     override_reason: str = "",
     note: str = "",
     till: TillSession | None = None,
+    approvals: Sequence = (),
     now: datetime | None = None,
 ) -> ExchangeResult:
     """Swap goods at the counter: the lines come back (received here), their value
@@ -69,7 +71,8 @@ def exchange_items(
     one transaction: a replacement out of stock leaves nothing returned. The
     replacement is a counter sale on the open till (the device's ``till``, else the
     shop's): a difference paid in cash is refused before anything is written when
-    no till is open."""
+    no till is open. The return needs a manager's ``approvals`` as a counter
+    return does (outside the window, above the refund limit)."""
     now = now or timezone.now()
     source = order_to_return(order, None)
     if source.customer_id is None:
@@ -83,6 +86,9 @@ def exchange_items(
             "The replacement is taken now or picked up at a shop.",
             extra={"fulfilment": ["Use carry_out or pickup."]},
         )
+    replacement_lines = _replacement_lines(replacement)
+    prices, currency = replacement_prices(replacement_lines, location, now)
+    check_exchange_currency(source, currency)
     till = _exchange_till(payments, location=location, actor=actor, till=till)
     ret = return_at_counter(
         order=source,
@@ -92,13 +98,15 @@ def exchange_items(
         refund_method=RefundMethod.STORE_CREDIT,
         override_reason=override_reason,
         note=note or "Exchange",
+        approvals=approvals,
         now=now,
     )
     customer = resolve_customer(source.customer_id)
     credit = ret.refund_total
-    replacement_lines = _replacement_lines(replacement)
-    total, currency = _replacement_total(replacement_lines, location, now)
+    total = sum((prices[v.pk] * q for v, q in replacement_lines), Decimal("0.00"))
     tenders, credit_used, paid = _tenders(credit, total, payments, currency)
+    if paid > 0:
+        _check_no_reader(payments, location)
     checkout = prepare_checkout(
         lines=[LineRequest(variant, q) for variant, q in replacement_lines],
         channel=Channel.STORE,
@@ -147,21 +155,48 @@ def _replacement_lines(
     return [(loaded[pk], q) for pk, q in wanted.items()]
 
 
-def _replacement_total(
-    lines: list[tuple[Variant, int]], location: Location, now: datetime
-) -> tuple[Decimal, str]:
-    """What the replacement costs at this shop's shelf prices, and in what currency
-    (checkout prices it the same way)."""
+def replacement_prices(
+    lines: Sequence[tuple[Variant, int]], location: Location, now: datetime | None
+) -> tuple[dict[int, Decimal], str]:
+    """The replacement's unit prices at this shop's shelf (its price list, by variant
+    id) and their currency: checkout prices it the same way, and the desk's review
+    shows these."""
     terms = check_terms(
         sale_terms(
             variants=[variant for variant, _ in lines],
-            on=timezone.localdate(now),
+            on=timezone.localdate(now or timezone.now()),
             shop=location,
             shop_field="location",
         )
     )
-    total = sum((terms.prices[v.pk] * q for v, q in lines), Decimal("0.00"))
-    return total, terms.currency
+    return terms.prices, terms.currency
+
+
+def check_exchange_currency(source: Order, currency: str) -> None:
+    """The returned value pays the replacement in one currency (the desk's review
+    checks it too, before anything is confirmed)."""
+    if source.currency != currency:
+        raise ValidationFailed(
+            f"This order was paid in {source.currency} and this shop sells in "
+            f"{currency}: exchange it at a shop that sells in {source.currency}, or "
+            "refund it and ring up the replacement as a new sale.",
+            code="exchange_currency",
+            extra={"replacement": [f"Sold here in {currency}."]},
+        )
+
+
+def _check_no_reader(payments: Sequence[PaymentRequest], location: Location) -> None:
+    """A card for the difference would be taken on the shop's card reader, which
+    charges counter sales only: at a shop with one, the card is refused here."""
+    card = any(p.method == PaymentMethod.CARD_IN_STORE for p in payments)
+    if card and shop_terminal(location=location) is not None:
+        raise ValidationFailed(
+            "This shop takes cards on its card reader, which charges counter sales: "
+            "take the difference in cash or with a gift card, or refund the items "
+            "and ring up the replacement as a sale.",
+            code="exchange_card_on_reader",
+            extra={"tender": ["Cash or a gift card here."]},
+        )
 
 
 def _tenders(

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from omnistore.core.exceptions import ValidationFailed
+from omnistore.staff.once import new_token
 from orders.models import Payment, PaymentMethod, Return
 from orders.services.checkout import LineRequest
 from orders.services.exchanges import exchange_items
@@ -86,6 +87,7 @@ def test_the_exchange_desk_takes_the_difference_from_a_gift_card(client):
         "units_1": "1",
         "fulfilment": "carry_out",
         "tender": "card_in_store",
+        "once": new_token(),
         "gift_card_number": card.number,
         "gift_card_pin": PIN,
     }

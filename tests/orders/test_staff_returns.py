@@ -379,6 +379,7 @@ def test_an_exchange_at_the_desk_rings_up_the_replacement(desk, torino, associat
         "units_1": "1",
         "fulfilment": "carry_out",
         "tender": "cash",
+        "once": new_token(),
     }
     review = desk.post(url, data)
     assert review.status_code == 200
@@ -503,6 +504,7 @@ def test_an_exchange_shows_both_sides_and_the_balance_before_it_completes(desk, 
         "units_1": "1",
         "fulfilment": "carry_out",
         "tender": "cash",
+        "once": new_token(),
     }
 
     review = desk.post(url, data)

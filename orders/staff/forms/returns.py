@@ -263,7 +263,7 @@ class CancelReturnForm(forms.Form):
         return reason
 
 
-class ExchangeForm(ReturnLinesForm):
+class ExchangeForm(ReturnLinesForm, SentOnceForm):
     """The lines coming back plus what the customer takes instead: taken now, or from
     the endless aisle for pickup at a shop. Any difference is paid with one tender,
     or with a gift card (its number and PIN)."""

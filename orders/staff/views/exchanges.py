@@ -14,12 +14,19 @@ from django.contrib import messages
 from django.shortcuts import render
 from django.urls import reverse
 
+from omnistore.approvals.services.approvals import ApprovalRequired
+from omnistore.approvals.views import ask_manager, given_approvals
 from omnistore.core.exceptions import ApplicationError
 from omnistore.staff.auth import require_store, staff_required
 from omnistore.staff.htmx import INVALID, add_service_error, redirect_to
+from omnistore.staff.once import claim, give_back
 from orders.selectors.sale import pickup_shops
 from orders.selectors.till import open_session_of
-from orders.services.exchanges import exchange_items
+from orders.services.exchanges import (
+    check_exchange_currency,
+    exchange_items,
+    replacement_prices,
+)
 from orders.services.returns import return_amount
 from orders.staff.forms.returns import ExchangeForm
 from orders.staff.statuses import explain
@@ -27,8 +34,9 @@ from orders.staff.views.access import order_or_404
 from orders.staff.views.returns import start_context
 from orders.staff.views.till import device_register
 
-# What the review is a fingerprint of: everything posted but the token and the confirm.
-NOT_REVIEWED = {"csrfmiddlewaretoken", "confirm"}
+# What the review is a fingerprint of: everything posted but the tokens, the confirm
+# and the manager's approvals (the reviewed form is sent again with them).
+NOT_REVIEWED = {"csrfmiddlewaretoken", "confirm", "approval"}
 
 
 @dataclass
@@ -67,15 +75,19 @@ def review_key(post) -> str:
     return hashlib.sha256(repr(items).encode()).hexdigest()[:32]
 
 
-def _review(order, lines, data, key: str) -> ExchangeReview:
+def _review(order, lines, data, key: str, store) -> ExchangeReview:
+    """Both sides as the exchange will book them: the replacement at this shop's
+    shelf prices (its price list), in its currency."""
     by_id = {line.pk: line for line in lines}
     review = ExchangeReview(currency=order.currency, key=key)
     for request in data["lines"]:
         line = by_id[request.order_line]
         value = return_amount(line, before=line.returned, units=request.quantity)
         review.back.append((line.name, request.quantity, value))
+    prices, currency = replacement_prices(data["replacement"], store, None)
+    check_exchange_currency(order, currency)
     for variant, units in data["replacement"]:
-        review.out.append((variant.name, units, variant.price * units))
+        review.out.append((variant.name, units, prices[variant.pk] * units))
     return review
 
 
@@ -93,6 +105,7 @@ def _complete(request, order, store, form):
         override_reason=data.get("override_reason", ""),
         note=data.get("note", ""),
         till=open_session_of(device_register(request, store)),
+        approvals=given_approvals(request),
     )
     currency = order.currency
     text = (
@@ -130,12 +143,23 @@ def return_exchange(request, number: str):
     if form.is_valid():
         key = review_key(request.POST)
         if request.POST.get("confirm") != key:
-            context["review"] = _review(order, lines, form.cleaned_data, key)
-            return render(request, "orders/staff/returns/exchange.html", context)
-        try:
-            return _complete(request, order, store, form)
-        except ApplicationError as error:
-            add_service_error(form, error, {"replacement": "code_1"}, explain=explain)
+            try:
+                context["review"] = _review(order, lines, form.cleaned_data, key, store)
+            except ApplicationError as error:  # not sold here: said at the field
+                add_service_error(form, error, {"replacement": "code_1"})
+            else:
+                return render(request, "orders/staff/returns/exchange.html", context)
+        elif claim(request, form):  # the confirmed review, taken once
+            try:
+                return _complete(request, order, store, form)
+            except ApprovalRequired as error:
+                give_back(request, form)  # sent again with the approval
+                return ask_manager(request, error, wrapper_id="exchange-form")
+            except ApplicationError as error:
+                give_back(request, form)
+                add_service_error(
+                    form, error, {"replacement": "code_1"}, explain=explain
+                )
     return render(
         request, "orders/staff/returns/exchange.html", context, status=INVALID
     )

@@ -1,0 +1,204 @@
+"""Exchanges at the returns desk under what a busy counter sends: the confirmed
+review sent twice, a card difference at a shop with a card reader, an order in
+another currency, a shop's own price list, and a manager's approval."""
+
+from decimal import Decimal
+
+import pytest
+from django.test import Client, override_settings
+from django.urls import reverse
+
+from inventory.models import PriceList, PriceListPrice
+from omnistore.accounts.models import Role
+from omnistore.approvals.models import Approval, ApprovalKind
+from omnistore.staff.once import new_token
+from orders.models import Order, Return, StoreCreditTransaction
+from tests.approvals.helpers import make_approver
+from tests.customers.factories import make_customer
+from tests.factories import StaffFactory
+from tests.orders.factories import on_hand, shop, stocked
+from tests.orders.returns_helpers import collected_order, counter_sale, days_ago
+from tests.orders.terminal_helpers import reader
+from tests.orders.till_helpers import open_counter_till
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def torino():
+    return shop(code="TO01", name="Torino Porta Nuova")
+
+
+@pytest.fixture
+def associate(torino):
+    return StaffFactory(store=torino, first_name="Luca", last_name="Verdi")
+
+
+@pytest.fixture
+def desk(client, associate):
+    client.force_login(associate)
+    return client
+
+
+def exchange_form(order, code, **extra):
+    line = order.lines.get()
+    return {
+        "once": new_token(),
+        f"qty_{line.pk}": "1",
+        f"reason_{line.pk}": "too_small",
+        f"condition_{line.pk}": "sellable",
+        "code_1": code,
+        "units_1": "1",
+        "fulfilment": "carry_out",
+        "tender": "cash",
+        **extra,
+    }
+
+
+def reviewed(desk, url, data) -> dict:
+    review = desk.post(url, data)
+    assert review.status_code == 200, review.content.decode()
+    return {**data, "confirm": review.context["review"].key}
+
+
+def sold_at(store, variant, customer=None, units=1):
+    return counter_sale(
+        store=store,
+        lines=[(variant, units)],
+        staff=StaffFactory(store=store),
+        customer=customer or make_customer(phone="+393331234567"),
+    )
+
+
+def test_the_confirmed_exchange_sent_twice_is_done_once(desk, torino, associate):
+    small = stocked(torino, 5, price="40.00", sku="TEE-S")
+    large = stocked(torino, 5, price="45.00", sku="TEE-L")
+    order = sold_at(torino, small, units=2)  # a second one could come back
+    open_counter_till(associate)
+    url = reverse("staff:return_exchange", args=[order.number])
+    confirmed = reviewed(desk, url, exchange_form(order, "TEE-L"))
+
+    first = desk.post(url, confirmed)
+    again = desk.post(url, confirmed)
+
+    assert first.status_code == 302
+    assert again.status_code == 422
+    assert "already recorded" in again.content.decode()
+    assert Return.objects.count() == 1
+    assert Order.objects.exclude(pk=order.pk).count() == 1
+    assert on_hand(small, torino) == 4 and on_hand(large, torino) == 4
+
+
+def test_a_card_difference_is_refused_where_the_card_reader_takes_cards(
+    desk, torino, associate
+):
+    small = stocked(torino, 5, price="40.00", sku="TEE-S")
+    stocked(torino, 5, price="45.00", sku="TEE-L")
+    order = sold_at(torino, small)
+    reader(torino)
+    url = reverse("staff:return_exchange", args=[order.number])
+    confirmed = reviewed(
+        desk, url, exchange_form(order, "TEE-L", tender="card_in_store")
+    )
+
+    refused = desk.post(url, confirmed)
+
+    assert refused.status_code == 422
+    assert "take the difference in cash or with a gift card" in (
+        refused.content.decode()
+    )
+    assert not Return.objects.exists()
+    assert not Order.objects.exclude(pk=order.pk).exists()
+    # The same exchange with the difference in cash goes through.
+    open_counter_till(associate)
+    cash = reviewed(desk, url, {**confirmed, "once": new_token(), "tender": "cash"})
+    assert desk.post(url, cash).status_code == 302
+
+
+def test_an_even_exchange_needs_no_tender_at_a_shop_with_a_reader(desk, torino):
+    small = stocked(torino, 5, price="40.00", sku="TEE-S")
+    stocked(torino, 5, price="40.00", sku="TEE-M")
+    order = sold_at(torino, small)
+    reader(torino)
+    url = reverse("staff:return_exchange", args=[order.number])
+    confirmed = reviewed(
+        desk, url, exchange_form(order, "TEE-M", tender="card_in_store")
+    )
+    assert desk.post(url, confirmed).status_code == 302
+
+
+def test_an_order_in_francs_is_not_exchanged_at_a_shop_selling_in_euros(desk, torino):
+    zurich = shop(code="ZH01", name="Zürich Bahnhofstrasse", country="CH")
+    franc_item = stocked(zurich, 5, price="45.00")
+    PriceListPrice.objects.create(
+        price_list=PriceList.objects.get(code="CHF"),
+        variant=franc_item,
+        price=Decimal("50.00"),
+    )
+    order = sold_at(zurich, franc_item)
+    assert order.currency == "CHF"
+    stocked(torino, 5, price="45.00", sku="TEE-L")
+    url = reverse("staff:return_exchange", args=[order.number])
+
+    refused = desk.post(url, exchange_form(order, "TEE-L"))
+
+    assert refused.status_code == 422
+    assert "paid in CHF and this shop sells in EUR" in refused.content.decode()
+    assert not Return.objects.exists()
+    assert not StoreCreditTransaction.objects.exists()
+
+
+def test_the_review_shows_the_shops_own_price(client):
+    zurich = shop(code="ZH01", name="Zürich Bahnhofstrasse", country="CH")
+    francs = PriceList.objects.get(code="CHF")
+    small, large = stocked(zurich, 5, price="40.00"), stocked(zurich, 5, price="40.00")
+    for variant, price in ((small, "50.00"), (large, "62.90")):
+        PriceListPrice.objects.create(
+            price_list=francs, variant=variant, price=Decimal(price)
+        )
+    order = sold_at(zurich, small)
+    client.force_login(StaffFactory(store=zurich))
+    url = reverse("staff:return_exchange", args=[order.number])
+
+    review = client.post(url, exchange_form(order, large.sku)).context["review"]
+
+    assert (review.back_total, review.out_total) == (
+        Decimal("50.00"),
+        Decimal("62.90"),
+    )
+    assert review.currency == "CHF" and review.balance == Decimal("12.90")
+
+
+@override_settings(OMNISTORE_RETURN_WINDOW_DAYS=30)
+def test_an_exchange_outside_the_window_waits_for_a_manager_then_completes(
+    desk, torino, associate
+):
+    customer = make_customer(phone="+393331234569")
+    small = stocked(torino, 5, price="40.00", sku="TEE-S")
+    stocked(torino, 5, price="40.00", sku="TEE-M")
+    order = collected_order(
+        store=torino, lines=[(small, 1)], customer=customer, when=days_ago(40)
+    )
+    open_counter_till(associate)
+    url = reverse("staff:return_exchange", args=[order.number])
+    form = exchange_form(order, "TEE-M", override_reason="Seam opened, manager ok")
+    confirmed = reviewed(desk, url, form)
+
+    waiting = desk.post(url, confirmed)
+
+    assert waiting.status_code == 202
+    assert "A manager must approve" in waiting.content.decode()
+    assert not Return.objects.exists()
+    request = Approval.objects.get()
+    assert request.kind == ApprovalKind.RETURN_OUTSIDE_WINDOW
+    manager = Client()
+    manager.force_login(
+        make_approver(StaffFactory(store=torino, role=Role.STORE_MANAGER))
+    )
+    manager.post(
+        reverse("staff:approval_decide", args=[request.pk]), {"decision": "approve"}
+    )
+    done = desk.post(url, {**confirmed, "approval": request.pk})
+    assert done.status_code == 302, done.content.decode()
+    assert Return.objects.get().override_reason == "Seam opened, manager ok"
+    assert Order.objects.exclude(pk=order.pk).count() == 1
