@@ -117,6 +117,10 @@ def test_an_area_manager_switches_between_their_shops_only(client):
     page = client.get(reverse("staff:dashboard"))
     assert page.context["staff_store"] == milano
     assert set(page.context["all_shops"]) == {milano, torino}
+    html = page.content.decode()  # the switch is on the page, with their shops only
+    assert 'data-testid="shop-switch"' in html
+    assert f'<option value="{torino.pk}"' in html
+    assert f'<option value="{roma.pk}"' not in html
     client.post(reverse("staff:switch_store"), {"store": torino.pk})
     assert client.get(reverse("staff:dashboard")).context["staff_store"] == torino
     client.post(reverse("staff:switch_store"), {"store": roma.pk})
@@ -130,3 +134,4 @@ def test_an_associate_cannot_switch_shop(client):
     page = client.get(reverse("staff:dashboard"))
     assert page.context["staff_store"] == shop
     assert "all_shops" not in page.context
+    assert 'data-testid="shop-switch"' not in page.content.decode()
