@@ -249,16 +249,32 @@ def _fold_profile(survivor: Customer, other: Customer, summary: dict) -> None:
         summary["user"] = user.pk
 
 
+class SurvivorHasLogin(Conflict):
+    """A claim's merge found the surviving profile taken by another login meanwhile."""
+
+
 @transaction.atomic
-def merge_customers(*, survivor: Customer, other: Customer, actor) -> CustomerMerge:
+def merge_customers(
+    *, survivor: Customer, other: Customer, actor, claimed_by=None
+) -> CustomerMerge:
     """Fold ``other`` into ``survivor``; ``other`` stays as a pointer to the survivor.
 
     Both rows are locked in pk order (the order every merge uses) so two merges of
     overlapping pairs cannot deadlock, and a checkout holding the loser's lock finishes
     first. Rows of every app pointing at the loser are re-pointed here, so models added
-    later (orders, returns, wishlists) move without this app knowing them.
+    later (orders, returns, wishlists) move without this app knowing them. A login
+    taking over a profile it proved (``claimed_by``) is refused when the survivor has
+    another login by the time the rows are locked.
     """
     survivor, other = _lock_pair(survivor, other)
+    if claimed_by is not None and survivor.user_id not in (None, claimed_by.pk):
+        # Checked under the lock: two logins claiming one profile at once get it
+        # once, the other is refused as if it had come second.
+        raise SurvivorHasLogin(
+            "This profile already belongs to another account; our staff will look "
+            "at it.",
+            code="profile_has_login",
+        )
     summary: dict[str, Any] = {
         "merged": {
             "id": other.pk,

@@ -52,7 +52,7 @@ from customers.services.common import where_label
 from customers.services.identities import erased_profile, lock_live_profile
 from customers.services.logins import profile_for_login
 from customers.services.matching import flag_duplicate
-from customers.services.merge import merge_customers
+from customers.services.merge import SurvivorHasLogin, merge_customers
 from customers.services.texting import send_text
 from customers.services.timeline import EVENT_IDENTITY_ADDED, record_event
 from omnistore.core import outbox
@@ -344,20 +344,24 @@ def _take_over(*, user, mine: Customer, owner: Customer, proof, channel: str):
         return mine, None
     if owner.is_anonymised:
         return None, erased_profile()
-    if owner.user_id is not None and owner.user_id != user.pk:
-        flag_duplicate(
-            customer=owner,
-            other=mine,
-            reason="A second login proved an identity of this profile.",
-            channel=channel,
-        )
-        return None, Conflict(
-            "This profile already belongs to another account; our staff will "
-            "look at it.",
-            code="profile_has_login",
-        )
-    merge_customers(survivor=owner, other=mine, actor=user)
-    return resolve_customer(owner.pk), None
+    if owner.user_id is None or owner.user_id == user.pk:
+        try:
+            with transaction.atomic():
+                merge_customers(survivor=owner, other=mine, actor=user, claimed_by=user)
+        except SurvivorHasLogin:
+            pass  # another login took it meanwhile: refused below, as if second
+        else:
+            return resolve_customer(owner.pk), None
+    flag_duplicate(
+        customer=owner,
+        other=mine,
+        reason="A second login proved an identity of this profile.",
+        channel=channel,
+    )
+    return None, Conflict(
+        "This profile already belongs to another account; our staff will look at it.",
+        code="profile_has_login",
+    )
 
 
 def _record_proof(customer: Customer, proof, summary: str) -> None:
