@@ -36,11 +36,11 @@ def connection_for(model: type[models.Model]) -> BaseDatabaseWrapper:
 
 
 def _insert_sql(
-    connection, model, fields, rows: int, conflict: str, keys, updates
+    connection, model, fields, rows: int, conflict: str, keys, updates, adds=()
 ) -> str:
     # ``fields`` follow from the model (every concrete field but the key): left out of
     # the key, which is then hashed without hashing each field again.
-    key = (connection.alias, model, rows, conflict, keys, updates)
+    key = (connection.alias, model, rows, conflict, keys, updates, adds)
     sql = _STATEMENTS.get(key)
     if sql is None:
         quote = connection.ops.quote_name
@@ -55,15 +55,23 @@ def _insert_sql(
         if conflict == "ignore":
             sql += " ON CONFLICT DO NOTHING"
         elif conflict == "update":
+            table = quote(opts.db_table)
             sets = ", ".join(
-                f"{quote(column)} = EXCLUDED.{quote(column)}"
-                for column in (opts.get_field(name).column for name in updates)
+                [
+                    f"{quote(column)} = EXCLUDED.{quote(column)}"
+                    for column in (opts.get_field(name).column for name in updates)
+                ]
+                + [
+                    f"{quote(column)} = {table}.{quote(column)} + "
+                    f"EXCLUDED.{quote(column)}"
+                    for column in (opts.get_field(name).column for name in adds)
+                ]
             )
             sql += (
                 f" ON CONFLICT ({', '.join(quote(c) for c in columns)})"
                 f" DO UPDATE SET {sets}"
             )
-            columns = []
+            columns = [opts.get_field(name).column for name in adds]
         returning = [opts.pk.column, *columns]
         sql += f" RETURNING {', '.join(quote(c) for c in returning)}"
         _STATEMENTS[key] = sql
@@ -77,6 +85,7 @@ def insert_rows(
     key: Sequence[str] = (),
     update_on: Sequence[str] = (),
     update_fields: Sequence[str] = (),
+    add_fields: Sequence[str] = (),
 ) -> list[models.Model]:
     """Insert new instances of one model with ``INSERT ... RETURNING`` (up to
     ``BATCH`` rows a statement) and set their primary keys; returns the instances
@@ -86,6 +95,8 @@ def insert_rows(
 
     - ``update_on`` (the fields of a unique key): a row that exists has
       ``update_fields`` overwritten instead (an upsert); the instance gets its key.
+      ``add_fields`` (numbers) are added to the row's instead, in the statement, so
+      two requests adding at once both count; the instance gets the sum.
     - ``ignore_duplicates``: a row that breaks a unique key is skipped by the database
       in the same statement, so the caller needs no savepoint to survive it. Several
       instances need ``key``, the fields of the unique key that decides what is a
@@ -124,6 +135,7 @@ def insert_rows(
                     conflict,
                     tuple(key) if key_fields else tuple(update_on),
                     tuple(update_fields),
+                    tuple(add_fields) if update_on else (),
                 ),
                 [
                     f.get_db_prep_save(f.pre_save(obj, True), connection)
@@ -134,6 +146,9 @@ def insert_rows(
             rows = cursor.fetchall()
             if conflict != "ignore":  # every row comes back, in the order sent
                 pairs = zip(batch, (row[0] for row in rows), strict=True)
+                for obj, row in zip(batch, rows, strict=True):
+                    for name, value in zip(add_fields, row[1:], strict=False):
+                        setattr(obj, name, value)
             elif key_fields:
                 pairs = ((by_key[tuple(values)], pk) for pk, *values in rows)
             else:

@@ -238,16 +238,21 @@ def _add_lines(cart, lines, now, helped_by) -> list[CartLine]:
         line = current.get(variant_id)
         if line is None:
             line = CartLine(cart=cart, variant=variants[variant_id], added_at=now)
-            line.quantity = check_quantity(quantity)
+            line.quantity = 0
             current[variant_id] = line
-        else:
-            line.quantity = check_quantity(line.quantity + quantity)
+        check_quantity(line.quantity + quantity)
+        # The row carries the units added: the upsert adds them to the line's in the
+        # statement (two adds at the same instant both count) and returns the sum.
+        line.quantity = quantity
         if helped_by and variant_id in helped_by:
             line.helped_by_id = helped_by[variant_id]
         rows.append(line)
     credited = ("helped_by",) if helped_by else ()
     insert_rows(
-        rows, update_on=("cart", "variant"), update_fields=("quantity", *credited)
+        rows,
+        update_on=("cart", "variant"),
+        update_fields=credited,
+        add_fields=("quantity",),
     )
     if not stored_now:
         _touch(cart, now)

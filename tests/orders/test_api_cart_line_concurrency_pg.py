@@ -77,3 +77,23 @@ def test_patch_and_delete_of_one_line_at_once_answer_200_or_404():
             assert response.status_code in (200, 404), response.content
         assert results[1].status_code == 200  # the removal always finds its line
         assert not CartLine.objects.filter(pk=line_id).exists()
+
+
+def test_the_same_item_added_at_once_counts_every_unit():
+    item, other = stocked(warehouse(), 50), stocked(warehouse(), 50)
+    token, _ = cart_with_a_line(item)  # 2 units there already
+    clients = [cart_client(token) for _ in range(12)]
+
+    def add(client, variant):
+        return lambda: client.post(
+            "/api/v1/cart/lines/", {"variant": variant.pk, "quantity": 1}, format="json"
+        )
+
+    # An item in the cart and one that is not yet: the first adds race to insert it.
+    results = run_parallel(
+        [add(c, item) for c in clients[:6]] + [add(c, other) for c in clients[6:]]
+    )
+
+    assert [r.status_code for r in results] == [201] * 12, results
+    units = dict(CartLine.objects.values_list("variant_id", "quantity"))
+    assert units == {item.pk: 8, other.pk: 6}
