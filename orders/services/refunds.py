@@ -221,7 +221,11 @@ def _refund_to_payments(
     cards, store credit, points; the latest first within a kind), each through its
     provider once per return; given at a shop counter, each refund is booked into
     the shop's open till session."""
-    payments = refund_sequence(list(Payment.objects.filter(order=order)))
+    # Locked (in key order) before their refundable amounts are read: two returns
+    # of one order refunded at once then share them out instead of both counting
+    # the same money and the second being refused.
+    locked = Payment.objects.select_for_update().filter(order=order).order_by("pk")
+    payments = refund_sequence(list(locked))
     refundable = sum((p.refundable for p in payments), Decimal("0.00"))
     if refundable < amount:
         raise Conflict(

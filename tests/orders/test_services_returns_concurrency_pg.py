@@ -26,6 +26,7 @@ from tests.customers.factories import make_customer
 from tests.factories import StaffFactory
 from tests.orders.factories import shop, stocked
 from tests.orders.returns_helpers import counter_sale
+from tests.orders.stored_value_helpers import give_credit
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -164,3 +165,55 @@ def test_store_credit_is_spent_once_by_two_checkouts_at_once():
     assert customer.store_credit_balance == Decimal("0.00")
     assert store_credit_discrepancies() == []
     assert ledger_discrepancies() == []
+
+
+def test_two_returns_of_one_order_refunded_at_once_share_its_payments():
+    """Paid 100 in store credit and 19.80 by card, two returns of 59.90 refunded at
+    two desks at once: the card's 19.80 goes back once, the credit takes the rest,
+    and neither return is refused for money the other one counted."""
+    store = shop(code="MI01")
+    item = stocked(store, 5, price="59.90")
+    customer = make_customer(phone="+393331234569")
+    give_credit(customer, "100.00")
+    associate = StaffFactory(store=store)
+    sale = counter_sale(
+        store=store,
+        lines=[(item, 2)],
+        staff=associate,
+        customer=customer,
+        tenders=[
+            (PaymentMethod.STORE_CREDIT, "100.00"),
+            (PaymentMethod.CARD_IN_STORE, None),
+        ],
+    )
+    line = sale.lines.get()
+    returns = []
+    for _ in range(2):
+        ret = request_return(
+            order=sale,
+            lines=[ReturnLineRequest(line.pk, 1, "other")],
+            actor=associate,
+            location=store,
+            channel="store",
+        )
+        returns.append(
+            receive_return(return_request=ret, location=store, actor=associate)
+        )
+
+    def refund(ret):
+        return lambda: refund_return(
+            return_request=ret, actor=associate, location=store
+        )
+
+    results = run_parallel([refund(ret) for ret in returns])
+
+    assert all(isinstance(r, Return) for r in results), results
+    assert set(Return.objects.values_list("status", flat=True)) == {
+        ReturnStatus.REFUNDED
+    }
+    paid_back = dict(sale.payments.values_list("method", "refunded_amount"))
+    assert paid_back == {
+        PaymentMethod.CARD_IN_STORE: Decimal("19.80"),
+        PaymentMethod.STORE_CREDIT: Decimal("100.00"),
+    }
+    assert store_credit_discrepancies() == []
