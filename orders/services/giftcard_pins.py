@@ -18,8 +18,12 @@ from orders.models import GiftCard
 
 
 def normalize_card_number(value) -> str:
-    """Digits only: a scanned or typed number with spaces or dashes is the same."""
-    return "".join(ch for ch in str(value or "") if ch.isdigit())[:32]
+    """ASCII digits only: a scanned or typed number with spaces or dashes is the
+    same; other scripts' digits (Arabic-Indic, superscripts) are not a card's."""
+    return "".join(ch for ch in str(value or "") if ch in ASCII_DIGITS)[:32]
+
+
+ASCII_DIGITS = frozenset("0123456789")
 
 
 def _fail_key(kind: str, ident: str) -> str:
@@ -74,12 +78,14 @@ def authenticate_card(
     ``lock``: the row is read ``FOR UPDATE`` (inside the caller's transaction)."""
     number = normalize_card_number(number)
     limit = settings.OMNISTORE_GIFT_CARD_PIN_MAX_FAILURES
-    locked = _failures("card", number) >= limit or (
-        caller and _failures("caller", caller) >= _caller_limit()
-    )
     # Wrong PINs are counted in the shared cache: without it, none is tried.
     require_cache("Gift cards cannot be checked right now; try again in a moment.")
-    if locked:
+    if caller and _failures("caller", caller) >= _caller_limit():
+        raise _locked_error(field)
+    # Every try is counted before its PIN is checked (one atomic increment), so a
+    # burst of tries at once checks at most ``limit`` PINs; a right one clears it.
+    attempt = _count_failure("card", number)
+    if attempt > limit:
         raise _locked_error(field)
     rows = GiftCard.objects.select_for_update() if lock else GiftCard.objects
     card = rows.filter(number=number).first() if number else None
@@ -91,12 +97,11 @@ def authenticate_card(
     if ok:
         cache.delete(_fail_key("card", number))
         return card
-    failures = _count_failure("card", number)
     if caller:
         _count_failure("caller", caller)
-    if failures >= limit:
+    if attempt >= limit:
         raise _locked_error(field)
-    raise _wrong_error(field, limit - failures)
+    raise _wrong_error(field, limit - attempt)
 
 
 def unlock_card(number: str) -> None:

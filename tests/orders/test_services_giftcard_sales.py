@@ -59,6 +59,8 @@ def test_the_pin_leaves_preparation_hashed_and_the_number_is_normalised():
         (NUMBER, "4321", "Infinity", "amount"),
         (NUMBER, "4321", "ten", "amount"),
         (NUMBER, "4321", "1000.01", "amount"),
+        ("٤" * 16, "4321", "10", "number"),  # Arabic-Indic digits
+        ("¹²³⁴" * 4, "4321", "10", "number"),  # superscripts
         (NUMBER, "4321", "1e1", "amount"),
         (NUMBER, "4321", "+10", "amount"),
         (NUMBER, "4321", "1_0", "amount"),

@@ -1,13 +1,16 @@
 """One gift card spent at several tills and the web at once, and refunded while it is
 being spent: real threads, real connections, real row locks on PostgreSQL."""
 
+import time
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.hashers import MD5PasswordHasher
 
 from omnistore.core.exceptions import ValidationFailed
 from orders.models import GiftCard, Order, Payment
 from orders.services.checkout import LineRequest, place_order
+from orders.services.giftcard_pins import authenticate_card
 from orders.services.payments import PaymentRequest, refund_payment
 from tests.concurrency import run_parallel
 from tests.factories import StaffFactory
@@ -110,3 +113,39 @@ def test_a_refund_and_a_spend_at_once_leave_the_ledger_equal_to_the_balance():
     # 50 loaded - 30 - (spends) + 30 refunded
     assert card.balance == Decimal("50.00") - sum(p.amount for p in spent)
     assert GiftCard.objects.filter(balance__lt=0).count() == 0
+
+
+class CountingHasher(MD5PasswordHasher):
+    """MD5 (the tests' hasher) that counts the PINs it judged, and takes a moment to
+    judge each, as a real hash does: tries arriving together overlap."""
+
+    algorithm = "counted_md5"
+    judged: list = []
+
+    def verify(self, password, encoded):
+        self.judged.append(password)  # appending is atomic across threads
+        time.sleep(0.02)
+        return super().verify(password, encoded)
+
+
+@pytest.mark.parametrize("caller", ["", "api:203.0.113.9"])
+def test_a_burst_of_wrong_pins_judges_no_more_than_the_limit(settings, caller):
+    """Every try is counted before its PIN is judged: of thirty wrong PINs sent at
+    once, only as many as the limit allows are checked against the card."""
+    settings.PASSWORD_HASHERS = [f"{__name__}.CountingHasher"]
+    settings.OMNISTORE_GIFT_CARD_PIN_MAX_FAILURES = 5
+    card = gift_card("50.00")
+    CountingHasher.judged.clear()
+
+    def wrong():
+        return authenticate_card(number=card.number, pin="0000", caller=caller)
+
+    results = run_parallel([wrong] * 30)
+
+    codes = [getattr(r, "code", r) for r in results]
+    assert set(codes) <= {"gift_card_invalid", "gift_card_locked"}, codes
+    assert codes.count("gift_card_invalid") == 4  # tries 1 to 4; the 5th locks
+    assert len(CountingHasher.judged) == 5
+    with pytest.raises(ValidationFailed) as refused:  # the right PIN now waits too
+        authenticate_card(number=card.number, pin=PIN)
+    assert refused.value.code == "gift_card_locked"
