@@ -26,6 +26,7 @@ from customers.services.appointments import (
 from inventory.models import Location
 from omnistore.accounts.models import SHOP_ROLES, User
 from omnistore.core.channels import Channel
+from omnistore.core.exceptions import ApplicationError
 
 OPENS, CLOSES = time(10), time(19)
 NOTES = [
@@ -58,15 +59,18 @@ def _book(customer, shop, kind, when: datetime, rng, *, channel=Channel.WEB):
     slots = appointment_slots(location=shop, kind=kind, day=when.date(), now=booked_at)
     if not any(s.starts_at == when and s.available for s in slots):
         return None
-    return book_appointment(
-        customer=customer,
-        location=shop,
-        kind=kind,
-        starts_at=when,
-        channel=channel,
-        note=rng.choice(NOTES),
-        now=booked_at,
-    )
+    try:
+        return book_appointment(
+            customer=customer,
+            location=shop,
+            kind=kind,
+            starts_at=when,
+            channel=channel,
+            note=rng.choice(NOTES),
+            now=booked_at,
+        )
+    except ApplicationError:  # the customer is booked then already: seed another
+        return None
 
 
 def seed_appointments(

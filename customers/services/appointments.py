@@ -6,9 +6,15 @@ one shop queue up and each sees the one before; the ``AppointmentBlock`` unique 
 another shop is booked there at the same moment. A slot thus never takes more
 bookings than it has associates free.
 
+A customer holds one live appointment at a time: booking takes the customer's row
+lock (``lock_live_profile``) before it looks for an overlapping one, so the same
+booking sent twice, or from two shops at once, books once.
+
 Status changes are one conditional UPDATE each (``WHERE status IN (...)``): two
 clicks at once change the row once, the second is told the step is no longer
 possible. Every step is stamped (who, when) and lands on the customer's timeline.
+A customer is marked arrived from ``ARRIVAL_WINDOW`` before the start (not days
+ahead by a slip of the finger); completed and no-show only once it has started.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from customers.models import (
     Customer,
 )
 from customers.selectors.appointments import (
+    ACTIVE_STATUSES,
     appointment_length,
     appointment_slots,
     block_starts,
@@ -61,6 +68,8 @@ REMINDER_TOPIC = "customers.appointment_reminder"
 MAX_UPCOMING = 5
 NOTE_MAX = 500
 REASON_MAX = 250
+# How early a customer may be marked arrived: early for a fitting, not the day before.
+ARRIVAL_WINDOW = timedelta(minutes=60)
 
 
 def _when(appointment: Appointment) -> str:
@@ -159,6 +168,7 @@ def book_appointment(
     """Book the first associate free for the whole slot (or the one asked for).
 
     Refused with a field error for a bad kind, shop or time, with 409
+    ``customer_busy`` when the customer has an appointment overlapping it,
     ``slot_full`` when nobody is free, ``too_many`` past ``MAX_UPCOMING``.
     """
     now = now or timezone.now()
@@ -178,6 +188,7 @@ def book_appointment(
         .values_list("pk", flat=True)
     )
     starts_at, free = _check_start(starts_at, location=shop, kind=kind, now=now)
+    _check_free(customer, starts_at=starts_at, ends_at=starts_at + length)
     if associate is not None:
         wanted = getattr(associate, "pk", associate)
         if wanted not in free:
@@ -218,6 +229,33 @@ def book_appointment(
         channel=channel,
     )
     return appointment
+
+
+def _check_free(customer: Customer, *, starts_at, ends_at) -> None:
+    """The customer (locked by the caller) has no live appointment overlapping this
+    one, at this shop or another: a customer is in one place at a time."""
+    clash = (
+        Appointment.objects.filter(
+            customer=customer,
+            status__in=ACTIVE_STATUSES,
+            starts_at__lt=ends_at,
+            ends_at__gt=starts_at,
+        )
+        .select_related("location")
+        .order_by("starts_at")
+        .first()
+    )
+    if clash is not None:
+        raise Conflict(
+            "The customer already has an appointment at this time.",
+            code="customer_busy",
+            extra={
+                "starts_at": [
+                    f"Already booked: {clash.get_kind_display().lower()} "
+                    f"{_when(clash)} at {clash.location.name}."
+                ]
+            },
+        )
 
 
 def _take_first_free(*, customer, shop, kind, starts_at, ends_at, free, **fields):
@@ -318,7 +356,15 @@ def cancel_appointment(
 
 @transaction.atomic
 def mark_arrived(*, appointment: Appointment, actor, now=None) -> Appointment:
+    """The customer came: from ``ARRIVAL_WINDOW`` before the start."""
     now = now or timezone.now()
+    if now < appointment.starts_at - ARRIVAL_WINDOW:
+        minutes = int(ARRIVAL_WINDOW.total_seconds() // 60)
+        raise Conflict(
+            f"A customer can be marked arrived from {minutes} minutes before "
+            "the appointment.",
+            code="too_early",
+        )
     return _move(
         appointment,
         source=[AppointmentStatus.BOOKED],
@@ -330,7 +376,13 @@ def mark_arrived(*, appointment: Appointment, actor, now=None) -> Appointment:
 
 @transaction.atomic
 def mark_completed(*, appointment: Appointment, actor, now=None) -> Appointment:
+    """The appointment was held: only once it has started."""
     now = now or timezone.now()
+    if appointment.starts_at > now:
+        raise Conflict(
+            "An appointment can only be completed once it has started.",
+            code="not_started",
+        )
     appointment = _move(
         appointment,
         source=[AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED],

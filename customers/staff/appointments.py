@@ -31,6 +31,7 @@ from customers.selectors.appointments import (
     shop_timezone,
 )
 from customers.services.appointments import (
+    ARRIVAL_WINDOW,
     book_appointment,
     cancel_appointment,
     mark_arrived,
@@ -45,9 +46,11 @@ from omnistore.staff.htmx import INVALID, add_service_error, is_partial, redirec
 from omnistore.staff.panels import customer_panels, register
 
 from .customers import customer_or_404
-from .forms import AppointmentBookingForm
+from .forms import AppointmentBookingForm, AppointmentCancelForm
 
 VIEWS = ("day", "week")
+# How far from today the calendar goes back or ahead; a day beyond shows today.
+CALENDAR_REACH = timedelta(days=10 * 366)
 STEPS = {
     "arrived": (mark_arrived, "{name} has arrived."),
     "completed": (mark_completed, "Appointment with {name} completed."),
@@ -56,11 +59,21 @@ STEPS = {
 }
 
 
-def _day(raw: str | None, today: date) -> date:
+def _day(raw: str | None, today: date) -> date | None:
+    """The day asked for; ``None`` for one that is no date, or further from today
+    than ``CALENDAR_REACH`` (near year 1 or 9999 the weeks before and after it, which
+    the page links, are past the last date there is)."""
     try:
-        return date.fromisoformat(raw) if raw else today
-    except ValueError:
-        return today
+        day = date.fromisoformat(raw)
+    except (TypeError, ValueError):
+        return None
+    return day if abs(day - today) <= CALENDAR_REACH else None
+
+
+def _card_times() -> dict:
+    """What a card needs to offer only the steps possible now."""
+    now = timezone.now()
+    return {"now": now, "arrivals_until": now + ARRIVAL_WINDOW}
 
 
 def _whose(request, store, staff: list) -> tuple[str, object | None]:
@@ -83,7 +96,9 @@ def _calendar_context(request) -> dict:
     zone = shop_timezone(store)
     today = timezone.localtime(timezone.now(), zone).date()
     view = request.GET.get("view") if request.GET.get("view") in VIEWS else "day"
-    day = _day(request.GET.get("date"), today)
+    raw = request.GET.get("date")
+    asked = _day(raw, today) if raw else today
+    day = asked or today
     first, days = calendar_range(day, view)
     staff = list(shop_appointment_staff(store)) if request.user.is_manager else []
     who, associate = _whose(request, store, staff)
@@ -108,7 +123,8 @@ def _calendar_context(request) -> dict:
         "today": today,
         "previous": first - step,
         "next": first + step,
-        "now": timezone.now(),
+        "unknown_day": asked is None,
+        **_card_times(),
     }
 
 
@@ -124,7 +140,8 @@ def appointment_calendar(request):
 @staff_required
 def appointment_book(request, customer_pk: int):
     """Book for a customer at the shop the staff member acts for: kind and day show
-    the free slots (HTMX swaps them in); a slot's button books it."""
+    the free slots (HTMX swaps them in); a slot's button books it. Anything refused
+    comes back with the reason and status 422."""
     customer = customer_or_404(customer_pk)
     store = current_store(request)
     if store is None:
@@ -133,10 +150,12 @@ def appointment_book(request, customer_pk: int):
     today = timezone.localtime(timezone.now(), zone).date()
     data = request.POST if request.method == "POST" else request.GET
     form = AppointmentBookingForm(
-        data if "kind" in data else {"kind": "styling", "date": today.isoformat()}
+        data if "kind" in data else {"kind": "styling", "date": today.isoformat()},
+        zone=zone,
     )
-    status, slots = 200, []
+    status, slots = INVALID, []
     if form.is_valid():
+        status = 200
         kind, day = form.cleaned_data["kind"], form.cleaned_data["date"]
         if request.method == "POST" and form.cleaned_data["starts_at"]:
             try:
@@ -150,7 +169,7 @@ def appointment_book(request, customer_pk: int):
                     actor=request.user,
                 )
             except ApplicationError as error:
-                add_service_error(form, error, {"starts_at": "date", "shop": "date"})
+                add_service_error(form, error, {"shop": "date"})
                 status = INVALID
             else:
                 messages.success(
@@ -164,7 +183,8 @@ def appointment_book(request, customer_pk: int):
             check_bookable_day(day, location=store, now=timezone.now())
             slots = appointment_slots(location=store, kind=kind, day=day)
         except ApplicationError as error:
-            add_service_error(form, error)
+            if status != INVALID:  # a refused booking already said why
+                add_service_error(form, error)
             status = INVALID
     context = {"customer": customer, "store": store, "form": form, "slots": slots}
     template = "customers/staff/appointments/_book_slots.html"
@@ -191,16 +211,19 @@ def appointment_step(request, pk: int, step: str):
         raise Http404("No such appointment.")
     action, done = STEPS[step]
     status, error = 200, None
+    form = AppointmentCancelForm(request.POST)
     try:
-        if action is None:
+        if action is not None:
+            appointment = action(appointment=appointment, actor=request.user)
+        elif not form.is_valid():
+            status, error = INVALID, _refused_reason(form)
+        else:
             appointment = cancel_appointment(
                 appointment=appointment,
                 actor=request.user,
-                reason=request.POST.get("reason", "")[:250],
+                reason=form.cleaned_data["reason"],
                 channel="store",
             )
-        else:
-            appointment = action(appointment=appointment, actor=request.user)
     except ApplicationError as refused:
         status, error = INVALID, refused.message
     name = appointment.customer.full_name or "The customer"
@@ -214,9 +237,15 @@ def appointment_step(request, pk: int, step: str):
     return render(
         request,
         "customers/staff/appointments/_card.html",
-        {"appointment": appointment, "error": error, "now": timezone.now()},
+        {"appointment": appointment, "error": error, **_card_times()},
         status=status,
     )
+
+
+def _refused_reason(form: AppointmentCancelForm) -> str:
+    """A cancel reason the form refused, in one line for the card."""
+    problems = " ".join(form.errors.get("reason", [])) or "Not a reason."
+    return f"The reason was not taken: {problems} The appointment is still booked."
 
 
 def customer_appointment_panel(request, customer: Customer) -> dict:

@@ -7,8 +7,11 @@ from django.utils import timezone
 
 from customers.models import AppointmentKind
 from customers.normalize import normalize_email, normalize_phone
+from customers.selectors.appointments import shop_timezone
+from customers.services.appointments import REASON_MAX
 from customers.services.tasks import TASK_HORIZON_DAYS
 from inventory.staff.forms import VariantCodeField
+from omnistore.staff.once import SentOnceForm
 
 
 class CounterCustomerForm(forms.Form):
@@ -106,9 +109,9 @@ class WishlistScanForm(forms.Form):
                 self.fields["wishlist"].initial = choices[0][0]
 
 
-class ReplyForm(forms.Form):
+class ReplyForm(SentOnceForm):
     """A reply to the customer: by email or SMS, each offered only where the
-    customer agreed to it (the service checks again)."""
+    customer agreed to it (the service checks again). Sent twice, it goes once."""
 
     channel = forms.ChoiceField(
         label="Send by",
@@ -141,6 +144,33 @@ class AppointmentBookingForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"placeholder": "What they would like"}),
     )
+
+    def __init__(self, *args, zone=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.zone = zone or shop_timezone()
+
+    def clean(self):
+        """The slot is on the day shown: a time on another day is not booked
+        there behind the day the form says."""
+        cleaned = super().clean()
+        day, starts_at = cleaned.get("date"), cleaned.get("starts_at")
+        if day is None or starts_at is None:
+            return cleaned
+        try:
+            local = timezone.localtime(starts_at, self.zone)
+        except OverflowError:
+            local = None
+        if local is None or local.date() != day:
+            self.add_error(
+                "starts_at", f"Choose one of the times of {day:%a %d %b %Y}."
+            )
+        return cleaned
+
+
+class AppointmentCancelForm(forms.Form):
+    """Why the shop cancels an appointment (optional, kept on the timeline)."""
+
+    reason = forms.CharField(max_length=REASON_MAX, required=False, strip=True)
 
 
 class AssociateForm(forms.Form):

@@ -3,7 +3,8 @@
 An associate reads their own threads; a store manager (area manager, HQ) also every
 thread of the shops they see. Anyone else's thread is 404, like an unknown id. The
 associate opening a thread marks the customer's messages read; a manager looking in
-does not. Replies go by email or SMS, each only with the customer's consent.
+does not. Replies go by email or SMS, each only with the customer's consent; a
+reply sent twice (a double tap, a resent request) goes once.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from customers.services.inbox import mark_conversation_read, reply_to_customer
 from omnistore.core.exceptions import ApplicationError, NotFound
 from omnistore.staff.auth import staff_required
 from omnistore.staff.htmx import INVALID, add_service_error, redirect_to
+from omnistore.staff.once import claim, give_back
 
 from .forms import ReplyForm
 
@@ -98,7 +100,7 @@ def inbox_thread(request, pk: int):
 def inbox_reply(request, pk: int):
     thread = _thread_or_404(request, pk)
     form = ReplyForm(request.POST, allowed=_allowed_channels(thread.customer))
-    if form.is_valid():
+    if form.is_valid() and claim(request, form):
         try:
             reply_to_customer(
                 conversation=thread,
@@ -107,6 +109,7 @@ def inbox_reply(request, pk: int):
                 actor=request.user,
             )
         except ApplicationError as error:
+            give_back(request, form)  # the corrected reply may be sent
             add_service_error(form, error)
         else:
             label = dict(form.fields["channel"].choices)[form.cleaned_data["channel"]]

@@ -151,24 +151,31 @@ def test_a_bad_date_or_view_falls_back_to_today(client, sara, today):
     assert f'data-testid="cal-day-{today.isoformat()}"' in response.content.decode()
 
 
-def test_arrival_and_completion_are_stamped(client, sara, luca, booked):
+def started(customer, shop, associate, today):
+    """An appointment that has begun: today's at 10:00 once that has passed, else
+    yesterday's (early in the day)."""
+    start = at(today, 10) if timezone.now() > at(today, 10, 30) else None
+    if start is None:
+        start = at(today - timedelta(days=1), 10)
+    return book(customer, shop, start, associate=associate)
+
+
+def test_arrival_and_completion_are_stamped(client, shop, sara, luca, today):
+    appointment = started(make_customer(email="m@example.com"), shop, sara, today)
     client.force_login(luca)  # a colleague at the desk may mark Sara's customer
-    response = client.post(step_url(booked[0], "arrived"), **HTMX)
+    response = client.post(step_url(appointment, "arrived"), **HTMX)
     assert response.status_code == 200
     assert "Arrived" in response.content.decode()
-    response = client.post(step_url(booked[0], "completed"), **HTMX)
-    booked[0].refresh_from_db()
-    assert booked[0].status == AppointmentStatus.COMPLETED
-    assert booked[0].arrived_by == luca and booked[0].closed_by == luca
+    response = client.post(step_url(appointment, "completed"), **HTMX)
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.COMPLETED
+    assert appointment.arrived_by == luca and appointment.closed_by == luca
     assert 'data-testid="mark-arrived"' not in response.content.decode()
 
 
 def test_a_no_show_is_recorded_and_counted_on_the_360_page(client, shop, sara, today):
     martina = make_customer(email="martina@example.com", first_name="Martina")
-    start = at(today, 10) if timezone.now() > at(today, 10, 30) else None
-    if start is None:  # early in the day: book yesterday's slot instead
-        start = at(today - timedelta(days=1), 10)
-    appointment = book(martina, shop, start, associate=sara)
+    appointment = started(martina, shop, sara, today)
     client.force_login(sara)
     response = client.post(step_url(appointment, "no-show"), **HTMX)
     assert response.status_code == 200

@@ -9,6 +9,7 @@ from django.urls import reverse
 from customers.models import ConsentChannel, CustomerEvent, Message
 from customers.services.inbox import send_customer_message
 from omnistore.core import outbox
+from omnistore.staff.once import new_token
 from tests.customers.inbox_fixtures import *  # noqa: F403
 from tests.customers.inbox_fixtures import consent
 from tests.factories import VariantFactory
@@ -98,7 +99,9 @@ def test_a_reply_without_consent_is_refused_with_a_form_error(
     page = client.get(thread_url(thread)).content.decode()
     assert 'data-testid="no-channel"' in page
     response = client.post(
-        reply_url(thread), {"channel": "sms", "body": "Yes it is."}, **HTMX
+        reply_url(thread),
+        {"channel": "sms", "body": "Yes it is.", "once": new_token()},
+        **HTMX,
     )
     assert response.status_code == 422
     body = response.content.decode()
@@ -112,7 +115,8 @@ def test_a_reply_by_email_with_consent_is_sent_and_on_the_timeline(
     consent(customer, ConsentChannel.EMAIL)
     signed_in(client, associate)
     response = client.post(
-        reply_url(thread), {"channel": "email", "body": "Yes, back on Friday."}
+        reply_url(thread),
+        {"channel": "email", "body": "Yes, back on Friday.", "once": new_token()},
     )
     assert response.status_code == 302
     outbox.drain()
