@@ -27,6 +27,7 @@ from customers.services.timeline import (
 from customers.signals import customer_merged, customer_merging
 from omnistore.core import webhooks
 from omnistore.core.actors import acting_user
+from omnistore.core.dberrors import run_again_if_victim
 from omnistore.core.exceptions import Conflict, NotFound, ValidationFailed
 
 
@@ -253,9 +254,20 @@ class SurvivorHasLogin(Conflict):
     """A claim's merge found the surviving profile taken by another login meanwhile."""
 
 
-@transaction.atomic
 def merge_customers(
     *, survivor: Customer, other: Customer, actor, claimed_by=None
+) -> CustomerMerge:
+    """``_merge`` in a transaction of its own, run again when the database chose it
+    as a deadlock's victim (an order's points credited at the same instant lock the
+    order, then the profile; a merge locks the profiles, then their orders)."""
+    return run_again_if_victim(
+        lambda: _merge(survivor, other, actor=actor, claimed_by=claimed_by)
+    )
+
+
+@transaction.atomic
+def _merge(
+    survivor: Customer, other: Customer, *, actor, claimed_by=None
 ) -> CustomerMerge:
     """Fold ``other`` into ``survivor``; ``other`` stays as a pointer to the survivor.
 

@@ -9,13 +9,21 @@ them as a JSON 503 with ``Retry-After`` (storefront writes carry an
 
 from __future__ import annotations
 
-from django.db import DatabaseError, InterfaceError, OperationalError
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.db import DatabaseError, InterfaceError, OperationalError, transaction
+
+T = TypeVar("T")
 
 RETRY_AFTER_SECONDS = 1
 
 # SQLSTATEs: lock_not_available, query_canceled (statement_timeout),
 # serialization_failure, deadlock_detected, idle_in_transaction_session_timeout.
 _BUSY = {"55P03", "57014", "40001", "40P01", "25P03"}
+# Chosen as the victim of a deadlock, or a serialization failure: the transaction
+# was rolled back whole and may simply run again.
+_VICTIM = {"40001", "40P01"}
 # The server going away: admin_shutdown (a restart, pg_terminate_backend),
 # crash_shutdown, cannot_connect_now; class 08 is a lost connection.
 _GONE = {"57P01", "57P02", "57P03"}
@@ -25,8 +33,7 @@ def retryable(exc: BaseException) -> str | None:
     """The error code to answer with, or None when ``exc`` is not worth a retry."""
     if not isinstance(exc, DatabaseError):
         return None
-    cause = exc.__cause__
-    sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+    sqlstate = _sqlstate(exc)
     if sqlstate in _BUSY:
         return "busy"
     if sqlstate in _GONE or (sqlstate or "").startswith("08"):
@@ -34,3 +41,24 @@ def retryable(exc: BaseException) -> str | None:
     if isinstance(exc, InterfaceError | OperationalError) and sqlstate is None:
         return "database_unavailable"  # connection lost or refused
     return None
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    cause = exc.__cause__
+    return getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+
+
+def run_again_if_victim(work: Callable[[], T], *, attempts: int = 3) -> T:
+    """Run ``work`` (one transaction of its own) again when the database rolled it
+    back as a deadlock's victim or for a serialization failure, up to ``attempts``
+    times. Inside a caller's transaction it runs once: that transaction is lost
+    with it, and only its owner may start over."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return work()
+        except DatabaseError as exc:
+            last = attempt == attempts
+            nested = transaction.get_connection().in_atomic_block
+            if last or nested or _sqlstate(exc) not in _VICTIM:
+                raise
+    raise AssertionError("unreachable")  # the loop returns or raises
