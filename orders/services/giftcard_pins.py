@@ -78,13 +78,14 @@ def authenticate_card(
     ``lock``: the row is read ``FOR UPDATE`` (inside the caller's transaction)."""
     number = normalize_card_number(number)
     limit = settings.OMNISTORE_GIFT_CARD_PIN_MAX_FAILURES
-    # Wrong PINs are counted in the shared cache: without it, none is tried.
-    require_cache("Gift cards cannot be checked right now; try again in a moment.")
-    if caller and _failures("caller", caller) >= _caller_limit():
-        raise _locked_error(field)
     # Every try is counted before its PIN is checked (one atomic increment), so a
     # burst of tries at once checks at most ``limit`` PINs; a right one clears it.
     attempt = _count_failure("card", number)
+    # Tries are counted in the shared cache: without it (the count just failed),
+    # none is tried.
+    require_cache("Gift cards cannot be checked right now; try again in a moment.")
+    if caller and _failures("caller", caller) >= _caller_limit():
+        raise _locked_error(field)
     if attempt > limit:
         raise _locked_error(field)
     rows = GiftCard.objects.select_for_update() if lock else GiftCard.objects
