@@ -19,6 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 
 from customers.models import Customer
+from customers.services.identities import lock_live_profile
 from customers.services.matching import match_customer
 from customers.services.timeline import record_event
 from inventory.models import Location, Variant
@@ -191,8 +192,12 @@ def write_order(checkout: Checkout) -> Order:
 
 
 def _resolve_customer(checkout: Checkout) -> Customer | None:
+    """The buyer's live profile, locked for the order's transaction (a guest's by
+    ``match_customer``): a merge of it meanwhile waits for the order and then moves
+    it, or went first and the order follows to the survivor; an erased profile
+    takes no order (409)."""
     if checkout.customer is not None:
-        return checkout.customer
+        return lock_live_profile(checkout.customer)
     location = checkout.placing_location or checkout.pickup_store
     common = {
         "first_name": checkout.first_name,
@@ -203,7 +208,9 @@ def _resolve_customer(checkout: Checkout) -> Customer | None:
         "region": location.country if location is not None else None,
     }
     if checkout.user is not None:
-        return storefront_customer(user=checkout.user, channel=checkout.channel)
+        return lock_live_profile(
+            storefront_customer(user=checkout.user, channel=checkout.channel)
+        )
     if checkout.email or checkout.phone or checkout.loyalty_number:
         return match_customer(
             email=checkout.email or None,
