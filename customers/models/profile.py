@@ -104,7 +104,13 @@ class Customer(models.Model):
         ]
 
     def __str__(self):
-        return self.full_name or f"Customer {self.loyalty_number}"
+        # A guest profile has no name: its email or phone says who it is.
+        return (
+            self.full_name
+            or self.email
+            or self.phone
+            or f"Customer {self.loyalty_number}"
+        )
 
     @property
     def full_name(self) -> str:

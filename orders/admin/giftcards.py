@@ -8,7 +8,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.urls import path
 
-from omnistore.accounts.scoping import PartOfParentInline, ReadOnlyAdmin
+from omnistore.accounts.scoping import PartOfParentInline, ReadOnlyAdmin, shop_ids
 from omnistore.approvals.services.approvals import ApprovalRequired
 from omnistore.core.exceptions import ApplicationError
 from orders.models import GiftCard, GiftCardTransaction
@@ -93,6 +93,11 @@ class GiftCardAdmin(ReadOnlyAdmin):
 
     def liability_view(self, request):
         return liability_page(self, request)
+
+    def changelist_view(self, request, extra_context=None):
+        # The liability report is company-wide: offered to those who see every shop.
+        context = {"shows_liability": shop_ids(request.user) is None}
+        return super().changelist_view(request, {**context, **(extra_context or {})})
 
     def has_change_permission(self, request, obj=None):
         # Opened to read (every field read-only); actions need the change right.

@@ -4,11 +4,13 @@ one when it falls again; the shop sees the news first and marks it seen; subscri
 get ``stock.low``; managers read the notices in the admin, scoped to their shops."""
 
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from inventory.demo.notices import seed_low_stock_notices
 from inventory.models import LowStockNotice, MovementReason, StockLevel
 from inventory.services.ledger import StockRequest
 from inventory.services.low_stock import sweep_low_stock
@@ -291,3 +293,15 @@ def test_lines_handed_over_by_a_link_are_only_shown(staff_client, shop):
     assert response.status_code == 200
     assert "<script>alert(1)</script>" not in response.content.decode()
     assert StockLevel.objects.count() == 0
+
+
+def test_the_demo_seed_counts_the_notices_already_open(shop, variant):
+    stock(variant, shop, 4)
+    sell(variant, shop, 2)
+    first, again = StringIO(), StringIO()
+
+    assert seed_low_stock_notices(stdout=first) == 1
+    assert seed_low_stock_notices(stdout=again) == 0
+
+    assert first.getvalue() == "Low stock: 1 notice open in the shops (1 new)."
+    assert again.getvalue() == "Low stock: 1 notice open in the shops (0 new)."

@@ -93,6 +93,22 @@ def test_changelist_costs_the_same_queries_for_any_length(
     assert len(listed(response)) == count
 
 
+def test_guest_orders_are_listed_by_the_email_or_phone_given_at_checkout(
+    admin_client, shop, shirt, django_assert_max_num_queries
+):
+    by_email = pickup_order(store=shop, lines=[(shirt, 1)], email="guest@example.com")
+    by_phone = make_customer(phone="+393331234567", first_name="", last_name="")
+    pickup_order(store=shop, lines=[(shirt, 1)], customer=by_phone)
+    admin_client.get(CHANGELIST)
+    with django_assert_max_num_queries(5):
+        response = admin_client.get(CHANGELIST)
+    html = response.content.decode()
+    assert str(by_email.customer) == "guest@example.com"
+    assert 'field-customer nowrap">guest@example.com</td>' in html
+    assert 'field-customer nowrap">+393331234567</td>' in html
+    assert "Customer " + by_email.customer.loyalty_number not in html
+
+
 def test_search_by_number_email_phone_and_customer_name(admin_client, shop, shirt):
     pia = make_customer(
         email="pia@example.com",
