@@ -8,11 +8,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 
 from customers.models import (
+    Consent,
     ConsentChannel,
     Customer,
     CustomerIdentity,
@@ -40,7 +42,7 @@ from customers.services.timeline import (
 )
 from inventory.models import Location
 from omnistore.core import webhooks
-from omnistore.core.channels import Channel
+from omnistore.core.channels import Channel, is_online
 from omnistore.core.db import connection_for, insert_rows, load
 from omnistore.core.exceptions import Conflict, ValidationFailed
 
@@ -158,6 +160,8 @@ class MatchResult:
     customer: Customer
     created: bool
     duplicates: tuple[int, ...] = ()
+    # Consents a counter registration found withdrawn on the profile and left so.
+    withdrawn_kept: tuple[str, ...] = ()
 
 
 def _clean_identities(*, email, phone, loyalty_number, region) -> dict[str, str]:
@@ -276,8 +280,13 @@ def _match_once(
         owners, user=user, channel=channel, new_profile=new_profile
     )
     duplicates = _flag_other_owners(matched, owners, wanted, channel)
+    # Someone anonymous online who matched a profile by one identity proves nothing
+    # about the others they typed: attached, a stranger's email or phone beside the
+    # profile's own would let them prove it later and take the profile over (and
+    # receive its receipts). They stay on the order; the profile is left as it was.
+    trusted = created or user is not None or not is_online(channel)
     for kind, value in wanted.items():
-        if owners[kind] is None:
+        if owners[kind] is None and trusted:
             _attach_identity(
                 matched,
                 kind,
@@ -291,7 +300,8 @@ def _match_once(
     owned = {
         k for k, owner in owners.items() if owner is None or owner.pk == matched.pk
     }
-    _fill_in(matched, wanted, owned, first_name, last_name)
+    if trusted:
+        _fill_in(matched, wanted, owned, first_name, last_name)
     if created:
         _announce_created(matched, channel, location)
     return MatchResult(customer=matched, created=created, duplicates=tuple(duplicates))
@@ -526,7 +536,11 @@ def create_customer_at_counter(
     email_consent: bool | None = None,
     sms_consent: bool | None = None,
 ) -> MatchResult:
-    """An associate registers someone; an existing profile is found, not duplicated."""
+    """An associate registers someone; an existing profile is found, not duplicated.
+
+    The consents ticked are recorded, except on a profile found whose customer had
+    withdrawn that consent: a registration form ticked by habit does not undo their
+    no (they opt in again themselves); ``withdrawn_kept`` names those channels."""
     result = match_customer_result(
         email=email,
         phone=phone,
@@ -537,11 +551,21 @@ def create_customer_at_counter(
         actor=actor,
         region=store.country if store is not None else None,
     )
+    withdrawn = set()
+    if not result.created:
+        withdrawn = set(
+            Consent.objects.filter(customer=result.customer, granted=False).values_list(
+                "channel", flat=True
+            )
+        )
+    kept = []
     for channel, granted in (
         (ConsentChannel.EMAIL, email_consent),
         (ConsentChannel.SMS, sms_consent),
     ):
-        if granted is not None:
+        if granted and channel in withdrawn:
+            kept.append(channel)
+        elif granted is not None:
             set_consent(
                 customer=result.customer,
                 channel=channel,
@@ -550,4 +574,4 @@ def create_customer_at_counter(
                 location=store,
                 actor=actor,
             )
-    return result
+    return dataclasses.replace(result, withdrawn_kept=tuple(kept))

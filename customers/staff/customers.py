@@ -12,7 +12,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from customers.models import Customer, DuplicateCandidate, DuplicateStatus
+from customers.models import (
+    ConsentChannel,
+    Customer,
+    DuplicateCandidate,
+    DuplicateStatus,
+)
 from customers.selectors.identities import resolve_customer
 from customers.selectors.profiles import customer_360, search_customers
 from customers.selectors.sizes import customer_preferences
@@ -160,6 +165,13 @@ def customer_create(request):
                         request,
                         f"{customer} already has a profile: it is open below, "
                         "with what was new added to it.",
+                    )
+                for channel in result.withdrawn_kept:
+                    messages.warning(
+                        request,
+                        f"{customer} had said no to {ConsentChannel(channel).label} "
+                        "messages: that stays so until they opt in again from their "
+                        "account.",
                     )
                 url = reverse("staff:customer_detail", args=[customer.pk])
                 return redirect_to(request, url)

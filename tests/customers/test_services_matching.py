@@ -7,6 +7,7 @@ import pytest
 from django.core import mail
 from django.db import connection, connections, transaction
 
+from campaigns.backends import MemoryBackend
 from customers.models import (
     Customer,
     CustomerEvent,
@@ -57,10 +58,16 @@ def test_email_is_trimmed_and_lower_cased_and_invalid_is_none():
         normalize_email("mario@", strict=True)
 
 
-def test_same_person_in_store_then_guest_web_then_app_sign_up_is_one_profile():
-    """Sale at the counter with a phone, a guest web order with an email, then sign-up
-    in the app with both and the emailed code confirmed: one profile holding every
-    identity and every event."""
+def test_same_person_in_store_then_guest_web_then_app_sign_up_is_one_profile(
+    settings,
+):
+    """Sale at the counter with a phone, a guest web order with that phone and an
+    email, then sign-up in the app with both and the SMS code confirmed: one profile
+    holding the identities proven and every event. The guest's email was not added to the
+    shop profile (an anonymous visitor proves nothing about it); the sign-up's
+    proven login brings it."""
+    settings.OMNISTORE_SMS_BACKEND = "campaigns.backends.MemoryBackend"
+    MemoryBackend.reset()
     shop = LocationFactory()
     associate = StaffFactory(store=shop)
     in_store = match_customer(
@@ -78,6 +85,7 @@ def test_same_person_in_store_then_guest_web_then_app_sign_up_is_one_profile():
         channel=Channel.WEB,
     )
     assert guest.pk == in_store.pk
+    assert not guest.identities.filter(kind=IdentityKind.EMAIL).exists()
     registration = register_customer(
         email="mario.rossi@EXAMPLE.com",
         password="a-Long-pass-9876",
@@ -88,11 +96,11 @@ def test_same_person_in_store_then_guest_web_then_app_sign_up_is_one_profile():
     )
     assert registration.customer.pk != in_store.pk  # nothing proven yet
     deliver_outbox()
-    (email,) = mail.outbox
-    code = re.search(r"\b(\d{6})\b", email.body).group(1)
+    (sms,) = [m for m in MemoryBackend.outbox if m.to == "+393331234567"]
+    code = re.search(r"\b(\d{6})\b", sms.body).group(1)
     proven = confirm_code(
         user=registration.user,
-        email="mario.rossi@example.com",
+        phone="+393331234567",
         code=code,
         channel=Channel.APP,
     )
@@ -104,7 +112,6 @@ def test_same_person_in_store_then_guest_web_then_app_sign_up_is_one_profile():
     assert customer.email == "mario.rossi@example.com"
     assert customer.phone == "+393331234567"
     kinds = set(customer.identities.values_list("kind", "value"))
-    assert (IdentityKind.EMAIL, "mario.rossi@example.com") in kinds
     assert (IdentityKind.PHONE, "+393331234567") in kinds
     assert (IdentityKind.LOYALTY, customer.loyalty_number) in kinds
     assert DuplicateCandidate.objects.count() == 0
@@ -114,7 +121,39 @@ def test_same_person_in_store_then_guest_web_then_app_sign_up_is_one_profile():
         )
     )
     assert any("Profile created (Store" in s for s in summaries)
-    assert any("mario.rossi@example.com added (Website)" in s for s in summaries)
+
+
+def test_an_anonymous_guest_adds_no_email_or_phone_to_a_profile_it_matched():
+    """Someone typing a shop customer's phone beside their own email at a guest
+    checkout does not put their email on that profile (they could prove it later and
+    take the profile over); the customer's contact stays theirs."""
+    victim = match_customer(
+        phone="333 765 4321", first_name="Chiara", channel=Channel.STORE
+    )
+    matched = match_customer(
+        email="mallory@example.org", phone="+393337654321", channel=Channel.WEB
+    )
+    assert matched.pk == victim.pk
+    victim.refresh_from_db()
+    assert victim.email == ""
+    assert set(victim.identities.values_list("kind", flat=True)) == {
+        IdentityKind.PHONE,
+        IdentityKind.LOYALTY,
+    }
+    mallory = register_customer(
+        email="mallory@example.org", password="a-Long-pass-9876", channel=Channel.WEB
+    )
+    deliver_outbox()
+    code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
+    proven = confirm_code(user=mallory.user, email="mallory@example.org", code=code)
+    assert proven.pk != victim.pk  # their own profile, not Chiara's
+    assert Customer.objects.get(pk=victim.pk).user_id is None
+    # The other way round: their phone beside the customer's email is not added.
+    match_customer(email="chiara@example.com", channel=Channel.STORE)
+    match_customer(
+        email="chiara@example.com", phone="+393479990000", channel=Channel.APP
+    )
+    assert not CustomerIdentity.objects.filter(value="+393479990000").exists()
 
 
 def test_a_guest_order_with_an_unknown_email_creates_a_profile_with_a_loyalty_card():

@@ -294,6 +294,29 @@ def test_counter_sign_up_of_a_known_phone_opens_the_existing_profile(staff_clien
     assert Customer.objects.count() == 1
 
 
+def test_counter_sign_up_of_a_known_profile_keeps_a_withdrawn_consent(
+    staff_client,
+):
+    known = make_customer(email="said.no@example.com", phone="3471113333")
+    set_consent(
+        customer=known, channel="email", granted=False, source_channel=Channel.WEB
+    )
+    response = staff_client.post(
+        reverse("staff:customer_create"),
+        {
+            "phone": "+39 347 111 3333",
+            "email": "said.no@example.com",
+            "email_consent": "on",
+            "sms_consent": "on",
+        },
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "had said no to Email messages" in response.content.decode()
+    consents = dict(known.consents.values_list("channel", "granted"))
+    assert consents == {"email": False, "sms": True}  # SMS had no answer yet
+
+
 @pytest.mark.parametrize(
     "data, field, message",
     [
