@@ -13,7 +13,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import get_fields_from_path
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -191,6 +191,13 @@ class ShopScopedAdmin(LinksWhereAllowed):
         return super().history_view(request, object_id, extra_context)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
+        """An old version, to read: reverting is off (``SIMPLE_HISTORY_REVERT_DISABLED``)
+        and the page's form saves on any POST whatever the viewer's rights, so a
+        POST is refused here for everyone; a version id that is no number is 404."""
+        if request.method == "POST":
+            raise PermissionDenied("Old versions are read, not restored.")
+        if not is_digits(version_id) or len(str(version_id)) > 18:
+            raise Http404("No such version.")
         self.get_object(request, object_id)
         return super().history_form_view(request, object_id, version_id, extra_context)
 

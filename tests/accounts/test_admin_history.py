@@ -69,3 +69,39 @@ def test_another_shops_history_is_a_404(client):
     client.force_login(UserFactory(role=Role.STORE_MANAGER, store=mine))
     url = reverse("admin:inventory_stocklevel_history", args=[level.pk])
     assert client.get(url).status_code == 404
+
+
+def test_an_old_version_is_read_never_saved_back(client):
+    hq = UserFactory(username="elena", role=Role.HQ)
+    client.force_login(hq)
+    client.post(
+        reverse("admin:inventory_category_add"), {"name": "Shirts", "slug": "shirts"}
+    )
+    category = Category.objects.get(slug="shirts")
+    version = category.audit.latest().history_id
+    url = reverse(
+        "admin:inventory_category_simple_history", args=[category.pk, version]
+    )
+    client.force_login(UserFactory(role=Role.STORE_MANAGER, store=LocationFactory()))
+
+    assert client.get(url).status_code == 200  # the version, to read
+    posted = client.post(url, {"name": "Renamed", "slug": "shirts", "_save": "Save"})
+
+    assert posted.status_code == 403
+    category.refresh_from_db()
+    assert category.name == "Shirts" and category.audit.count() == 1
+    client.force_login(hq)  # HQ may change the category, but not by restoring
+    assert client.post(url, {"name": "Renamed", "slug": "shirts"}).status_code == 403
+    assert Category.objects.get(pk=category.pk).name == "Shirts"
+
+
+@pytest.mark.parametrize("version", ["abc", "None", "1" * 30])
+def test_a_version_that_is_no_number_is_a_404(client, version):
+    hq = UserFactory(username="elena", role=Role.HQ)
+    client.force_login(hq)
+    client.post(
+        reverse("admin:inventory_category_add"), {"name": "Shirts", "slug": "shirts"}
+    )
+    category = Category.objects.get(slug="shirts")
+    url = reverse("admin:inventory_category_history", args=[category.pk])
+    assert client.get(f"{url}{version}/").status_code == 404
