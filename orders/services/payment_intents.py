@@ -56,7 +56,7 @@ def start_cart_payment(
     capture = captures_at_checkout(
         checkout.fulfilment, (leg.location for leg in priced.legs)
     )
-    currency = settings.OMNISTORE_CURRENCY
+    currency = priced.currency or settings.OMNISTORE_CURRENCY  # the sale's market
     reference = cart_reference(cart)
     key = ":".join(
         part

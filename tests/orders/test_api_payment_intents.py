@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from inventory.models import Location, StockLevel
+from inventory.models import Location, PriceList, PriceListPrice, StockLevel
 from omnistore.core.exceptions import Conflict
 from orders.models import Order, Payment, PaymentStatus
 from orders.services.fulfilment import mark_picked, mark_ready
@@ -211,3 +211,29 @@ def test_an_idempotency_key_longer_than_a_checkout_takes_is_refused(fake_stripe)
     assert fits.status_code == 201, fits.json()
     creates = fake_stripe.calls("POST", "/v1/payment_intents")
     assert len(creates) == 1 and creates[0][2].endswith(":" + "k" * 100)
+
+
+def test_an_intent_for_a_sale_in_francs_is_in_francs(fake_stripe):
+    zurich = shop(code="ZH01", country="CH", city="Zürich")
+    item = stocked(zurich, 3, price="49.90")
+    PriceListPrice.objects.create(
+        price_list=PriceList.objects.get(code="CHF"),
+        variant=item,
+        price=Decimal("54.05"),
+    )
+    client = APIClient()
+    token = client.post("/api/v1/cart/").json()["token"]
+    client.credentials(HTTP_X_CART_TOKEN=token)
+    client.post("/api/v1/cart/lines/", {"variant": item.pk, "quantity": 1})
+    body = {"fulfilment": "pickup", "store": zurich.pk, "email": "ada@example.com"}
+
+    answer = client.post(INTENT, body, format="json")
+
+    assert answer.status_code == 201, answer.json()
+    assert (answer.json()["amount"], answer.json()["currency"]) == ("54.05", "CHF")
+    intent = fake_stripe.intents[answer.json()["id"]]
+    assert (intent["amount"], intent["currency"]) == (5405, "chf")
+    fake_stripe.confirm(answer.json()["id"])
+    placed = checkout(client, body, answer.json()["id"])
+    assert placed.status_code == 201, placed.json()
+    assert Order.objects.get().currency == "CHF"
