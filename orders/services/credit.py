@@ -40,6 +40,22 @@ def store_credit_expires_at(now: datetime) -> datetime | None:
     return now + timedelta(days=days) if days > 0 else None
 
 
+def check_credit_currency(currency: str) -> None:
+    """Store credit is one balance in the home currency: a sale or a refund in
+    another (francs at a Swiss shop) neither spends nor earns it one for one."""
+    home = settings.OMNISTORE_CURRENCY
+    if currency != home:
+        message = (
+            f"Store credit is kept in {home}; this sale is in {currency}: pay it "
+            "another way, or refund to the original payment."
+        )
+        raise ValidationFailed(
+            message,
+            code="store_credit_currency",
+            extra={"store_credit": [message]},
+        )
+
+
 @transaction.atomic
 def book_store_credit(
     *,
@@ -65,6 +81,7 @@ def book_store_credit(
     done = StoreCreditTransaction.objects.filter(reference=reference).first()
     if done is not None:
         return done
+    check_credit_currency(currency)
     now = now or timezone.now()
     pk = live_customer_id(customer_id)
     try:

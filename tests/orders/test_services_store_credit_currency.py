@@ -1,0 +1,78 @@
+"""Store credit is one balance in the home currency: a sale or a return in francs at
+a Swiss shop neither spends it nor adds to it one for one."""
+
+from decimal import Decimal
+
+import pytest
+
+from inventory.models import PriceList, PriceListPrice
+from omnistore.core.exceptions import ValidationFailed
+from orders.models import Order, PaymentMethod, RefundMethod, Return
+from orders.services.refunds import return_at_counter
+from orders.services.returns import ReturnLineRequest
+from tests.customers.factories import make_customer
+from tests.factories import StaffFactory
+from tests.orders.factories import shop, stocked
+from tests.orders.returns_helpers import counter_sale
+from tests.orders.stored_value_helpers import credit_of, give_credit
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def zurich():
+    store = shop(code="ZH01", country="CH", city="Zürich")
+    item = stocked(store, 5, price="49.90")
+    PriceListPrice.objects.create(
+        price_list=PriceList.objects.get(code="CHF"),
+        variant=item,
+        price=Decimal("54.05"),
+    )
+    return store, item, StaffFactory(store=store)
+
+
+def test_euro_credit_does_not_pay_a_sale_in_francs(zurich):
+    store, item, clerk = zurich
+    pia = make_customer(phone="+41791234567")
+    give_credit(pia, "100.00")
+
+    with pytest.raises(ValidationFailed) as refused:
+        counter_sale(
+            store=store,
+            lines=[(item, 1)],
+            staff=clerk,
+            customer=pia,
+            tenders=[(PaymentMethod.STORE_CREDIT, "54.05")],
+        )
+
+    assert refused.value.code == "store_credit_currency"
+    assert "kept in EUR; this sale is in CHF" in refused.value.message
+    assert credit_of(pia) == Decimal("100.00")
+    assert not Order.objects.exists()
+
+
+def test_a_return_in_francs_is_not_refunded_as_euro_credit(zurich):
+    store, item, clerk = zurich
+    pia = make_customer(phone="+41791234568")
+    sale = counter_sale(store=store, lines=[(item, 1)], staff=clerk, customer=pia)
+
+    with pytest.raises(ValidationFailed) as refused:
+        return_at_counter(
+            order=sale.number,
+            lines=[ReturnLineRequest(sale.lines.get().pk, 1, "changed_mind")],
+            location=store,
+            actor=clerk,
+            refund_method=RefundMethod.STORE_CREDIT,
+        )
+
+    assert refused.value.code == "store_credit_currency"
+    assert credit_of(pia) == 0
+    assert not Return.objects.exists()
+    # To the card it was paid with, it goes back in francs.
+    back = return_at_counter(
+        order=sale.number,
+        lines=[ReturnLineRequest(sale.lines.get().pk, 1, "changed_mind")],
+        location=store,
+        actor=clerk,
+    )
+    assert back.refund_total == Decimal("54.05")
