@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -174,7 +175,17 @@ def replacement_prices(
 
 def check_exchange_currency(source: Order, currency: str) -> None:
     """The returned value pays the replacement in one currency (the desk's review
-    checks it too, before anything is confirmed)."""
+    checks it too, before anything is confirmed), through the customer's store
+    credit, which is kept in the home currency."""
+    home = settings.OMNISTORE_CURRENCY
+    if source.currency == currency != home:
+        raise ValidationFailed(
+            f"Exchanges go through store credit, kept in {home}: refund this "
+            f"{currency} sale to its payments and ring up the replacement as a new "
+            "sale.",
+            code="exchange_currency",
+            extra={"replacement": [f"Refund and sell anew in {currency}."]},
+        )
     if source.currency != currency:
         raise ValidationFailed(
             f"This order was paid in {source.currency} and this shop sells in "
