@@ -331,6 +331,7 @@ def _price_and_payments(
         customer=customer,
         identified=identified,
         now=now,
+        currency=terms.currency,
     )
     delivery = ZERO
     if delivered and is_online(channel):
@@ -546,6 +547,7 @@ def _price(
     customer: Customer | None,
     identified: bool,
     now: datetime,
+    currency: str,
 ) -> tuple[Decimal, DiscountCode | None, Decimal, dict[int, Decimal]]:
     """The subtotal at the sale's shelf ``prices``, and the discount code with what
     it takes off in all and from each line (none without a code)."""
@@ -564,6 +566,7 @@ def _price(
         customer=customer,
         identified=identified,
         now=now,
+        currency=currency,
     )
     return subtotal, discount, discount_total, line_discounts
 

@@ -115,8 +115,10 @@ def _valid_discount(
     channel: str,
     customer: Customer | None,
     now: datetime,
+    currency: str | None = None,
 ) -> tuple[DiscountCode, Decimal]:
-    """The code and what it takes off ``subtotal``, or one refusal saying why."""
+    """The code and what it takes off ``subtotal`` (in ``currency``, the home one
+    when not said), or one refusal saying why."""
     code = normalize_discount_code(value)
     if not code:
         raise _discount_error("Enter a discount code.", "discount_required")
@@ -145,9 +147,18 @@ def _valid_discount(
         raise _discount_error("This code has been used up.", "discount_used_up")
     if customer is not None:
         _check_customer_uses(found, customer)
+    home = settings.OMNISTORE_CURRENCY
+    currency = currency or home
+    if currency != home and (
+        found.kind != DiscountKind.PERCENTAGE or found.min_subtotal
+    ):
+        # Its amount or its minimum is in the home currency: not one for one in francs.
+        raise _discount_error(
+            f"This code is for orders in {home}; this one is in {currency}.",
+            "discount_wrong_currency",
+        )
     subtotal = to_money(subtotal)
     if subtotal < found.min_subtotal:
-        currency = settings.OMNISTORE_CURRENCY
         raise _discount_error(
             f"This code needs an order of at least {found.min_subtotal} {currency} "
             f"(this one is {subtotal} {currency}).",
@@ -208,12 +219,18 @@ def price_discount(
     identified: bool,
     now,
     prices: dict[int, Decimal] | None = None,
+    currency: str | None = None,
 ) -> tuple[DiscountCode, Decimal, dict[int, Decimal]]:
     """Checkout's pricing of a code: the amount and each line's share, by variant,
     in proportion to the lines' value at ``prices`` (the sale's shelf prices; the
     catalogue's without)."""
     code, amount = _valid_discount(
-        value, subtotal=subtotal, channel=channel, customer=customer, now=now
+        value,
+        subtotal=subtotal,
+        channel=channel,
+        customer=customer,
+        now=now,
+        currency=currency,
     )
     if code.max_uses_per_customer and customer is None and not identified:
         raise _discount_error(

@@ -1,5 +1,5 @@
-"""Store credit is one balance in the home currency: a sale or a return in francs at
-a Swiss shop neither spends it nor adds to it one for one."""
+"""Store credit and discount codes are in the home currency: a sale or a return in
+francs at a Swiss shop does not spend, earn or take them off one for one."""
 
 from decimal import Decimal
 
@@ -12,6 +12,7 @@ from orders.services.refunds import return_at_counter
 from orders.services.returns import ReturnLineRequest
 from tests.customers.factories import make_customer
 from tests.factories import StaffFactory
+from tests.orders.discount_helpers import discount_code
 from tests.orders.factories import shop, stocked
 from tests.orders.returns_helpers import counter_sale
 from tests.orders.stored_value_helpers import credit_of, give_credit
@@ -76,3 +77,32 @@ def test_a_return_in_francs_is_not_refunded_as_euro_credit(zurich):
         actor=clerk,
     )
     assert back.refund_total == Decimal("54.05")
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "minimum", "takes"),
+    [
+        ("fixed", "20", "0", None),  # 20 euros are not 20 francs
+        ("percentage", "10", "70", None),  # nor is a 70 euro minimum
+        ("percentage", "10", "0", Decimal("5.41")),  # a share is a share
+    ],
+)
+def test_a_code_in_euros_takes_nothing_off_a_sale_in_francs(
+    zurich, kind, value, minimum, takes
+):
+    store, item, clerk = zurich
+    discount_code(code="SPRING", kind=kind, value=value, min_subtotal=Decimal(minimum))
+
+    def buy():
+        return counter_sale(
+            store=store, lines=[(item, 1)], staff=clerk, discount_code="SPRING"
+        )
+
+    if takes is None:
+        with pytest.raises(ValidationFailed) as refused:
+            buy()
+        assert refused.value.code == "discount_wrong_currency"
+        assert "for orders in EUR; this one is in CHF" in refused.value.message
+        assert not Order.objects.exists()
+    else:
+        assert buy().discount_total == takes
