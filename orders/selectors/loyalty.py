@@ -29,6 +29,7 @@ from customers.selectors.loyalty import (
     tier_window_start,
 )
 from orders.models import Order, OrderStatus, Return
+from orders.selectors.giftcards import cards_sold_amount
 
 MONEY = DecimalField(max_digits=14, decimal_places=2)
 
@@ -36,8 +37,8 @@ MONEY = DecimalField(max_digits=14, decimal_places=2)
 def kept_spend(
     customer_ids: Iterable[int], *, now: datetime | None = None
 ) -> dict[int, Decimal]:
-    """Each customer's kept spend over the tier window (goods: delivery fees do not
-    count), in the home currency (see ``spend_in_home_currency``), in one query; a
+    """Each customer's kept spend over the tier window (goods: delivery fees and gift
+    cards bought do not count, the goods a card pays for do), in the home currency (see ``spend_in_home_currency``), in one query; a
     customer without orders is 0."""
     ids = {int(pk) for pk in customer_ids}
     if not ids:
@@ -59,7 +60,8 @@ def kept_spend(
             kept=Sum(
                 F("total")
                 - F("delivery_fee")
-                - Coalesce(Subquery(refunded), Value(Decimal("0")), output_field=MONEY),
+                - Coalesce(Subquery(refunded), Value(Decimal("0")), output_field=MONEY)
+                - cards_sold_amount(),
                 output_field=MONEY,
             )
         )

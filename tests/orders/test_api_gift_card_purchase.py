@@ -11,9 +11,11 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from orders.models import GiftCard, Order, Payment
+from orders.selectors.loyalty import kept_spend
 from orders.services.giftcard_pins import authenticate_card
 from orders.services.giftcards import send_due_e_gift_cards
 from tests.orders.factories import deliver_outbox
+from tests.orders.returns_helpers import api_client_for, shopper
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
 URL = "/api/v1/gift-cards/purchase/"
@@ -141,3 +143,13 @@ def test_a_key_used_for_a_checkout_is_not_a_purchase():
     GiftCard.objects.update(order=None)
     response = buy(key="k-2")
     assert response.status_code == 409
+
+
+def test_gift_cards_bought_do_not_raise_the_buyers_tier():
+    """A card is not spend: the goods it pays for count when it is spent."""
+    user, customer = shopper("gina@example.com")
+    buyer = api_client_for(user)
+    assert buy(buyer, amount="1000.00").status_code == 201
+    assert buy(buyer, amount="500.00", key="second").status_code == 201
+    assert Order.objects.filter(customer=customer).count() == 2
+    assert kept_spend([customer.pk]) == {customer.pk: Decimal("0.00")}
