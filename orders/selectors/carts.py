@@ -120,6 +120,11 @@ def open_cart_lines(
     return lines
 
 
+# The most different items a cart holds (adding a line refuses past it; a fold
+# brings in lines only up to it).
+MAX_LINES = 50
+
+
 def fold_lines(
     *, into: Cart, kept: Sequence[CartLine], folded: Sequence[CartLine], most: int
 ) -> list[CartLine]:
@@ -130,13 +135,16 @@ def fold_lines(
     A variant in both carts keeps ``into``'s line, the quantities added up to at most
     ``most``; a variant only in ``folded`` comes in after the kept lines, in the order
     it was added there, with the id of the folded cart's line (the fold stores a new
-    row: a write naming that id finds it). A line without an associate to credit
-    takes the folded line's. Copies: the lines passed in are untouched.
+    row: a write naming that id finds it), while the cart holds fewer than
+    ``MAX_LINES`` (the rest stays in the folded cart). A line without an associate to
+    credit takes the folded line's. Copies: the lines passed in are untouched.
     """
     lines = {line.variant_id: copy(line) for line in kept}
     for theirs in folded:
         line = lines.get(theirs.variant_id)
         if line is None:
+            if len(lines) >= MAX_LINES:
+                continue
             line = lines[theirs.variant_id] = copy(theirs)
             line.cart, line.quantity = into, 0
         line.quantity = min(line.quantity + theirs.quantity, most)

@@ -20,12 +20,16 @@ from omnistore.core.channels import Channel
 from omnistore.core.db import connection_for, db_value, insert_rows
 from omnistore.core.exceptions import Conflict, NotFound, ValidationFailed
 from orders.models import CART_TOKENS, Cart, CartLine, CartStatus, Order
-from orders.selectors.carts import anonymous_cart, cart_lines, find_cart, fold_lines
+from orders.selectors.carts import (
+    MAX_LINES,
+    anonymous_cart,
+    cart_lines,
+    find_cart,
+    fold_lines,
+)
 from orders.selectors.terminals import waiting_intent
 
 from .common import MAX_LINE_QUANTITY, check_quantity, sellable_variants
-
-MAX_LINES = 50
 
 
 def storefront_customer(*, user, channel: str = Channel.WEB) -> Customer:

@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 from customers.models import Customer
 from omnistore.core.exceptions import Conflict
 from orders.models import Cart, CartLine, CartStatus
+from orders.selectors.carts import MAX_LINES
 from orders.services.carts import add_cart_lines, start_cart
 from tests.factories import UserFactory, stock
 from tests.orders.discount_helpers import discount_code
@@ -360,3 +361,36 @@ def test_reading_the_cart_before_the_first_write_creates_no_profile_and_no_cart(
     ).json()
     assert quantities(added["lines"]) == [(item.pk, 3)]
     assert Cart.objects.get(customer__user=user).token == added["token"] != ""
+
+
+def test_a_fold_brings_in_lines_only_up_to_the_carts_limit():
+    depot = warehouse()
+    items = [stocked(depot, 9) for _ in range(MAX_LINES + 3)]
+    signed = signed_in(UserFactory())
+    signed.post(
+        "/api/v1/cart/lines/",
+        {"lines": [{"variant": v.pk, "quantity": 1} for v in items[:40]]},
+        format="json",
+    )
+    client, token = anonymous_cart()
+    client.post(
+        "/api/v1/cart/lines/",
+        {"lines": [{"variant": v.pk, "quantity": 1} for v in items[30:]]},
+        format="json",
+    )
+
+    shown = read_writing_nothing(signed, HTTP_X_CART_TOKEN=token)
+    stored = signed.patch(
+        f"/api/v1/cart/lines/{shown['lines'][0]['id']}/",
+        {"quantity": 2},
+        format="json",
+        HTTP_X_CART_TOKEN=token,
+    )
+
+    assert len(shown["lines"]) == MAX_LINES
+    assert stored.status_code == 200, stored.json()
+    mine = Cart.objects.get(customer__isnull=False)
+    assert mine.lines.count() == MAX_LINES
+    assert [li.variant_id for li in mine.lines.order_by("id")] == [
+        v.pk for v in items[:MAX_LINES]
+    ]
