@@ -149,6 +149,8 @@ LOGIN_REDIRECT_URL = "staff:dashboard"
 LOGOUT_REDIRECT_URL = "staff:login"
 
 LANGUAGE_CODE = "en"
+# Dates typed by hand are day first, as in the shops (omnistore/formats/en).
+FORMAT_MODULE_PATH = ["omnistore.formats"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Rome")
 USE_I18N = True
 USE_TZ = True
