@@ -8,10 +8,10 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.utils import timezone
 
+from omnistore.accounts.scoping import shop_ids
 from omnistore.approvals.models import Approval, ApprovalPin
 from omnistore.approvals.services.pins import unlock_pin
 from omnistore.core.admin_links import LinksWhereAllowed
-from omnistore.staff.auth import visible_locations
 
 
 @admin.register(Approval)
@@ -33,8 +33,11 @@ class ApprovalAdmin(LinksWhereAllowed, admin.ModelAdmin):
     list_select_related = ["location", "requested_by", "decided_by"]
 
     def get_queryset(self, request):
+        """The approvals of the user's shops (every one for HQ), a shop closed since
+        included: a record stays readable after its shop is switched off."""
         queryset = super().get_queryset(request)
-        return queryset.filter(location__in=visible_locations(request.user))
+        ids = shop_ids(request.user)
+        return queryset if ids is None else queryset.filter(location_id__in=ids)
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.model._meta.fields]

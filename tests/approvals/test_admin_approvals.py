@@ -46,6 +46,27 @@ def test_the_record_lists_who_asked_and_who_decided_and_cannot_change(
     assert hq.get(reverse("admin:approvals_approval_add")).status_code == 403
 
 
+def test_a_closed_shops_approvals_stay_on_the_record(hq, store, associate, manager):
+    order = counter_sale(
+        store=store, lines=[(stocked(store, 2, price="300.00"), 1)], staff=associate
+    )
+    with pytest.raises(ApprovalRequired) as asked:
+        return_at_counter(
+            order=order.number,
+            lines=[line_request(order)],
+            location=store,
+            actor=associate,
+        )
+    record = approved(asked.value, associate, manager)
+    type(store).objects.filter(pk=store.pk).update(active=False)  # the shop closes
+
+    listing = hq.get(reverse("admin:approvals_approval_changelist")).content.decode()
+    page = hq.get(reverse("admin:approvals_approval_change", args=[record.pk]))
+
+    assert f"Refund 300.00 EUR on order {order.number}" in listing
+    assert page.status_code == 200
+
+
 def test_hq_lifts_a_pin_lock(hq, manager):
     pin = ApprovalPin.objects.get(user=manager)
     ApprovalPin.objects.filter(pk=pin.pk).update(
