@@ -10,6 +10,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from omnistore.accounts.scoping import PartOfParentInline, ReadOnlyAdmin
+from omnistore.core.admin_links import may_open
 from omnistore.core.exceptions import ApplicationError
 from orders.documents import invoice_response
 from orders.models import Invoice
@@ -32,6 +33,13 @@ class InvoiceInline(PartOfParentInline):
     @admin.display(description="PDF")
     def pdf(self, invoice):
         return _pdf_link(invoice)
+
+    def get_fields(self, request, obj=None):
+        """The PDF link only for who may open it (the invoices' view right)."""
+        fields = super().get_fields(request, obj)
+        if may_open(self.admin_site, request, Invoice):
+            return fields
+        return [name for name in fields if name != "pdf"]
 
 
 @admin.action(description="Issue invoices for the selected orders (business customers)")
