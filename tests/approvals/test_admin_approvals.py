@@ -24,9 +24,8 @@ def hq(client):
     return client
 
 
-def test_the_record_lists_who_asked_and_who_decided_and_cannot_change(
-    hq, store, associate, manager
-):
+def approved_refund(store, associate, manager):
+    """A 300.00 counter refund the associate asked for and the manager approved."""
     order = counter_sale(
         store=store, lines=[(stocked(store, 2, price="300.00"), 1)], staff=associate
     )
@@ -37,7 +36,13 @@ def test_the_record_lists_who_asked_and_who_decided_and_cannot_change(
             location=store,
             actor=associate,
         )
-    record = approved(asked.value, associate, manager)
+    return order, approved(asked.value, associate, manager)
+
+
+def test_the_record_lists_who_asked_and_who_decided_and_cannot_change(
+    hq, store, associate, manager
+):
+    order, record = approved_refund(store, associate, manager)
     listing = hq.get(reverse("admin:approvals_approval_changelist")).content.decode()
     assert f"Refund 300.00 EUR on order {order.number}" in listing
     assert "Giulia Bianchi" in listing and "Marco Rossi" in listing
@@ -47,17 +52,7 @@ def test_the_record_lists_who_asked_and_who_decided_and_cannot_change(
 
 
 def test_a_closed_shops_approvals_stay_on_the_record(hq, store, associate, manager):
-    order = counter_sale(
-        store=store, lines=[(stocked(store, 2, price="300.00"), 1)], staff=associate
-    )
-    with pytest.raises(ApprovalRequired) as asked:
-        return_at_counter(
-            order=order.number,
-            lines=[line_request(order)],
-            location=store,
-            actor=associate,
-        )
-    record = approved(asked.value, associate, manager)
+    order, record = approved_refund(store, associate, manager)
     type(store).objects.filter(pk=store.pk).update(active=False)  # the shop closes
 
     listing = hq.get(reverse("admin:approvals_approval_changelist")).content.decode()
