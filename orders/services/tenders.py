@@ -20,12 +20,14 @@ import math
 from decimal import ROUND_DOWN, Decimal
 
 from django.conf import settings
+from django.db.models import Sum
 
 from customers.models import Customer, LoyaltyTransaction
+from customers.services.identities import lock_customer
 from customers.services.loyalty import redeem_points, restore_points
 from omnistore.core.channels import is_online
 from omnistore.core.exceptions import ValidationFailed
-from orders.models import Order, Payment, PaymentMethod, PaymentStatus
+from orders.models import Order, OrderStatus, Payment, PaymentMethod, PaymentStatus
 from orders.payments.base import (
     ChargeResult,
     PaymentDeclined,
@@ -119,9 +121,11 @@ def spend_points(
             "Points belong to a customer: attach the customer first.",
             extra={"points": ["Points need the customer's profile."]},
         )
+    points = points_for(amount)
+    _check_settled_points(customer, points)
     redeem_points(
         customer=customer,
-        points=points_for(amount),
+        points=points,
         reason=f"Order {order.number}",
         reference_type=POINTS_REFERENCE,
         reference_id=reference[:64],
@@ -133,6 +137,37 @@ def spend_points(
         status=PaymentStatus.CAPTURED,
         amount=amount,
     )
+
+
+# Orders whose points are credited but whose goods are not handed over yet.
+NOT_HANDED_OVER = (
+    OrderStatus.PLACED,
+    OrderStatus.PICKED,
+    OrderStatus.READY,
+    OrderStatus.SHIPPED,
+)
+
+
+def _check_settled_points(customer: Customer, points: int) -> None:
+    """Points an order earned are spent once its goods are handed over: spent at
+    once, a cancel would take back points already gone. The profile is locked first
+    (as ``redeem_points`` locks it), so the balance read is the one spent from."""
+    live = lock_customer(customer)
+    pending = (
+        Order.objects.filter(customer_id=live.pk, status__in=NOT_HANDED_OVER).aggregate(
+            points=Sum("loyalty_points")
+        )["points"]
+        or 0
+    )
+    settled = live.points_balance - pending
+    if pending and points > settled:
+        message = (
+            f"{pending} of the customer's points come from orders not handed over "
+            f"yet and can be spent once they are: {max(settled, 0)} can be spent now."
+        )
+        raise ValidationFailed(
+            message, code="points_not_settled", extra={"points": [message]}
+        )
 
 
 class PointsProvider(PaymentProvider):

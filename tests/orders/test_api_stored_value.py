@@ -15,7 +15,7 @@ from orders.services.giftcards import void_gift_card
 from orders.services.pickups import collect_order
 from tests.customers.factories import make_customer
 from tests.factories import StaffFactory, UserFactory
-from tests.orders.factories import shop, stocked
+from tests.orders.factories import deliver_outbox, shop, stocked
 from tests.orders.stored_value_helpers import (
     PIN,
     balance,
@@ -343,3 +343,29 @@ def test_a_return_of_a_split_tender_order_refunds_each_tender(store, item, membe
     assert ledger_total(card) == Decimal("30.00")
     # The points spent come back; the points earned on the order go back.
     assert LoyaltyTransaction.objects.filter(kind="restore").get().points == 2000
+
+
+def test_points_an_order_earned_are_spent_once_its_goods_are_handed_over(
+    store, item, member
+):
+    """Spent at once, a cancel of the order that earned them would take back points
+    already gone (the balance went below zero)."""
+    user, customer = member
+    give_points(customer, 300)
+    client = signed_in(user)
+    fill_cart(client, item, quantity=5)
+    first = checkout(client, store, [])
+    assert first.status_code == 201, first.json()
+    deliver_outbox()  # the order's points are credited
+    earned = Order.objects.get().loyalty_points
+    assert earned > 0 and points_of(customer) == 300 + earned
+
+    fill_cart(client, item)
+    refused = checkout(client, store, [{"type": "points", "points": 300 + earned}])
+
+    assert refused.status_code == 400, refused.json()
+    assert refused.json()["code"] == "points_not_settled"
+    assert "300 can be spent now" in refused.json()["extra"]["points"][0]
+    assert points_of(customer) == 300 + earned and Order.objects.count() == 1
+    within = checkout(client, store, [{"type": "points", "points": 300}])
+    assert within.status_code == 201, within.json()
