@@ -1,5 +1,7 @@
 """Gift cards in the admin: read-only with their ledger; void and adjust through the
-services, with a reason, a manager approving (``omnistore.approvals``)."""
+services, with a reason; a shop's staff need a manager's approval for them
+(``omnistore.approvals``), headquarters (who see no one shop) none: the ledger row
+records who did it and why."""
 
 from __future__ import annotations
 
