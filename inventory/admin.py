@@ -65,18 +65,33 @@ class CategoryAdmin(CatalogAdmin):
     autocomplete_fields = ["parent"]
 
 
-class VariantInline(admin.TabularInline):
+class FittedInline(admin.TabularInline):
+    """A tabular inline whose inputs are as wide as their values (``WIDTHS``, in em),
+    so its rows fit a 1366 px screen."""
+
+    WIDTHS: dict[str, int] = {}
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        width = self.WIDTHS.get(db_field.name)
+        if field is not None and width:
+            field.widget.attrs["style"] = f"width:{width}em;max-width:{width}em"
+        return field
+
+
+class VariantInline(FittedInline):
     model = Variant
     extra = 0
     fields = ["sku", "barcode", "colour", "size", "price", "weight_grams", "active"]
     show_change_link = True
+    WIDTHS = {"sku": 11, "barcode": 9, "colour": 7, "size": 4, "weight_grams": 5}
 
     def get_queryset(self, request):
         # Each row is titled by its variant, which names the product.
         return super().get_queryset(request).select_related("product")
 
 
-class ProductImageInline(admin.TabularInline):
+class ProductImageInline(FittedInline):
     """Pictures of the product, each checked on upload (``validate_product_image``);
     the thumbnails are made when the product is saved."""
 
@@ -84,6 +99,7 @@ class ProductImageInline(admin.TabularInline):
     extra = 0
     fields = ["preview", "image", "variant", "alt_text", "position"]
     readonly_fields = ["preview"]
+    WIDTHS = {"image": 14, "variant": 16, "alt_text": 16, "position": 4}
 
     def get_formset(self, request, obj=None, **kwargs):
         self._product = obj
