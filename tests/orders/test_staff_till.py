@@ -239,6 +239,16 @@ def test_another_shops_session_is_not_found(staff, associate):
     assert staff.get(reverse("staff:till_report", args=[session.pk])).status_code == 404
 
 
+def test_a_session_without_sales_says_so_where_the_vat_would_be(
+    staff, associate, register
+):
+    session = open_till(register=register, counts={D("20"): 1}, actor=associate)
+    close_till(session=session, counts={D("20"): 1}, actor=associate)
+    page = staff.get(reverse("staff:till_report", args=[session.pk])).content.decode()
+    assert "No sales in this session, so no VAT." in page
+    assert "carry no tax rates" not in page
+
+
 def test_the_z_report_prints_on_80mm():
     with open(finders.find("orders/till.css")) as sheet:
         css = sheet.read()
