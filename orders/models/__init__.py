@@ -32,6 +32,7 @@ from orders.models.invoices import (
     InvoiceKind,
 )
 from orders.models.orders import (
+    EMAILED,
     ORDER_FULFILMENT_CHOICES,
     Fulfilment,
     FulfilmentMethod,
@@ -90,6 +91,7 @@ __all__ = [
     "CartLine",
     "OrderStatus",
     "FulfilmentMethod",
+    "EMAILED",
     "ORDER_FULFILMENT_CHOICES",
     "Order",
     "FulfilmentStatus",

@@ -33,7 +33,14 @@ class FulfilmentMethod(models.TextChoices):
     CARRY_OUT = "carry_out", "Carried out in store"
 
 
-ORDER_FULFILMENT_CHOICES = [*FulfilmentMethod.choices, ("mixed", "Mixed")]
+# An order's way to the customer: one method, several (``mixed``), or an e-gift card
+# sent by email (nothing to pick or ship).
+EMAILED = "emailed"
+ORDER_FULFILMENT_CHOICES = [
+    *FulfilmentMethod.choices,
+    ("mixed", "Mixed"),
+    (EMAILED, "Sent by email"),
+]
 
 
 class Order(models.Model):

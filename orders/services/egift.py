@@ -26,7 +26,7 @@ from omnistore.core.channels import Channel
 from omnistore.core.db import insert_rows
 from omnistore.core.exceptions import Conflict, ValidationFailed
 from orders.models import (
-    FulfilmentMethod,
+    EMAILED,
     GiftCardKind,
     Order,
     OrderStatus,
@@ -135,7 +135,7 @@ def _new_order(purchase, amount, market, customer, scope, key, now) -> Order:
         customer=customer,
         channel=Channel.WEB,
         status=OrderStatus.COMPLETED,
-        fulfilment_method=FulfilmentMethod.DELIVERY,
+        fulfilment_method=EMAILED,
         currency=market.currency,
         subtotal=amount,
         total=amount,

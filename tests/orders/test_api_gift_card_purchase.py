@@ -54,6 +54,7 @@ def test_a_bought_card_is_issued_paid_and_emailed_on_its_date():
     assert card.transactions.get().kind == "issue"
     assert order.total == Decimal("75.00") and order.tax_total == 0
     assert order.email == "ada@example.com" and order.channel == "web"
+    assert order.get_fulfilment_method_display() == "Sent by email"
     payment = Payment.objects.get()
     assert (payment.method, payment.amount) == ("card_online", Decimal("75.00"))
     deliver_outbox()
