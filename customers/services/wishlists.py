@@ -59,6 +59,7 @@ MAX_WISHLIST_ITEMS = 300
 class WishlistItemAdded:
     item: WishlistItem
     created: bool
+    note_changed: bool = False  # an item already there took the new note
 
 
 def _wishlist_channel(channel: str) -> str:
@@ -245,10 +246,11 @@ def _item_label(variant: Variant) -> str:
     return f"{variant.name} · {variant.sku}"
 
 
-def _change_note(item: WishlistItem, note: str, *, event: dict, by: str) -> None:
-    """A variant added again keeps its row; only a new, different note changes it."""
+def _change_note(item: WishlistItem, note: str, *, event: dict, by: str) -> bool:
+    """A variant added again keeps its row; only a new, different note changes it
+    (True when it did)."""
     if not note or note == item.note:
-        return
+        return False
     item.note = note
     item.save(update_fields=["note"])
     _touch_wishlist(item.wishlist)
@@ -260,6 +262,7 @@ def _change_note(item: WishlistItem, note: str, *, event: dict, by: str) -> None
         data={"item_id": item.pk, "variant_id": item.variant.pk},
         **event,
     )
+    return True
 
 
 @transaction.atomic
@@ -305,8 +308,8 @@ def add_wishlist_item(
     if existing is not None:
         existing.variant = variant
         existing.wishlist = wishlist
-        _change_note(existing, note, event=event, by=by)
-        return WishlistItemAdded(item=existing, created=False)
+        changed = _change_note(existing, note, event=event, by=by)
+        return WishlistItemAdded(item=existing, created=False, note_changed=changed)
     if active.count() >= MAX_WISHLIST_ITEMS:
         raise ValidationFailed(
             "This list is full: remove something first.",

@@ -118,6 +118,21 @@ def test_scanning_the_same_item_again_does_not_duplicate_it(staff_client, custom
     assert WishlistItem.objects.count() == 1
 
 
+def test_scanning_again_says_note_updated_only_when_the_note_changed(
+    staff_client, customer
+):
+    variant = VariantFactory()
+    first = {"code": variant.sku, "note": "Size S"}
+    staff_client.post(add_url(customer), first, **HTMX)
+    same = staff_client.post(add_url(customer), {"code": variant.sku}, **HTMX)
+    assert "Already on the list" in same.content.decode()
+    assert "note updated" not in same.content.decode()
+    new_note = {"code": variant.sku, "note": "Size M"}
+    changed = staff_client.post(add_url(customer), new_note, **HTMX)
+    assert "note updated" in changed.content.decode()
+    assert WishlistItem.objects.get().note == "Size M"
+
+
 def test_an_unknown_code_is_a_422_with_the_form_error_and_nothing_added(
     staff_client, customer
 ):
