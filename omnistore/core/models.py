@@ -1,4 +1,7 @@
+import re
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -36,6 +39,22 @@ class OutboxMessage(models.Model):
         return f"{self.topic} #{self.pk}"
 
 
+EVENT_PATTERN = re.compile(r"[a-z][a-z_]{0,30}(\.[a-z][a-z_]{0,30}){0,2}(\.\*)?")
+
+
+def validate_event_types(value) -> None:
+    """A list of event names (``order.placed``), or of families (``order.*``); an
+    empty list is every event."""
+    problem = 'List event names such as "order.placed" or "order.*".'
+    if not isinstance(value, list) or len(value) > 50:
+        raise ValidationError(problem, code="invalid")
+    for name in value:
+        if not isinstance(name, str) or not EVENT_PATTERN.fullmatch(name):
+            raise ValidationError(
+                f"{problem} Not an event name: {str(name)[:40]!r}.", code="invalid"
+            )
+
+
 class WebhookEndpoint(models.Model):
     """A subscriber to domain events (order, return, stock, customer), called with a
     signed JSON body; ``event_types`` empty means every event. The URL must lead to a
@@ -46,7 +65,13 @@ class WebhookEndpoint(models.Model):
     secret = models.CharField(
         max_length=128, help_text="Shared key for the HMAC signature."
     )
-    event_types = models.JSONField(default=list, blank=True)
+    event_types = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_event_types],
+        help_text='Event names ("order.placed") or families ("order.*"); '
+        "empty for every event.",
+    )
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -57,9 +82,16 @@ class WebhookEndpoint(models.Model):
         return self.name
 
     def wants(self, event_type: str) -> bool:
-        return not self.event_types or any(
-            event_type == t or (t.endswith(".*") and event_type.startswith(t[:-1]))
-            for t in self.event_types
+        """Whether this subscriber takes ``event_type``. A list stored past the
+        form's check (by hand, in the database) is read as far as it makes sense:
+        what is not a name matches nothing, and never stops an event."""
+        wanted = self.event_types if isinstance(self.event_types, list) else [None]
+        return not wanted or any(
+            isinstance(t, str)
+            and (
+                event_type == t or (t.endswith(".*") and event_type.startswith(t[:-1]))
+            )
+            for t in wanted
         )
 
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from omnistore.core import outbox, webhooks
@@ -477,3 +478,38 @@ def test_a_gathered_event_of_a_transaction_that_fails_is_never_queued():
         raise RuntimeError("the checkout failed")
 
     assert not WebhookDelivery.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "event_types", [[1, 2], [None], {"a": 1}, "order.*", ["order.*", "DROP TABLE"]]
+)
+def test_event_types_that_are_no_list_of_names_are_refused_at_their_field(
+    event_types,
+):
+    hook = WebhookEndpoint(
+        name="erp",
+        url="https://93.184.216.34/h",
+        secret=SECRET,
+        event_types=event_types,
+    )
+    with pytest.raises(ValidationError) as refused:
+        hook.full_clean()
+    assert "event_types" in refused.value.message_dict
+
+
+@pytest.mark.django_db
+def test_a_list_stored_by_hand_never_stops_an_event():
+    """Rows written past the form (in the database) match what they name, if
+    anything, and the event still reaches the others."""
+    for name, types in (
+        ("ints", [1, 2]),
+        ("text", "order.*"),
+        ("mixed", [3, "order.*"]),
+    ):
+        WebhookEndpoint.objects.create(
+            name=name, url="http://127.0.0.1:9/x", secret=SECRET, event_types=["x"]
+        )
+        WebhookEndpoint.objects.filter(name=name).update(event_types=types)
+    webhooks.forget_endpoints()
+    assert webhooks.emit("order.placed", {}) == 1
+    assert WebhookDelivery.objects.get().endpoint.name == "mixed"
