@@ -30,7 +30,8 @@ def known_customer():
     colleague = StaffFactory(
         username="luca", first_name="Luca", last_name="Esposito", store=roma
     )
-    # Known in a Roma shop by phone, then online by email: one profile.
+    # Known in a Roma shop by phone, then given an email at the Milano counter: one
+    # profile (an anonymous web visitor adds no identity to a profile they match).
     customer = match_customer(
         phone="333 123 4567",
         first_name="Martina",
@@ -42,7 +43,9 @@ def known_customer():
     match_customer(
         email="martina.ferrari@example.com",
         phone="+39 333 1234567",
-        channel=Channel.WEB,
+        channel=Channel.STORE,
+        location=shop,
+        actor=associate,
     )
     set_consent(
         customer=customer,
