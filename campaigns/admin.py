@@ -30,6 +30,7 @@ from campaigns.services.campaigns import (
 )
 from campaigns.services.segments import create_segment, update_segment
 from omnistore.accounts.scoping import ReadOnlyAdmin, ShopScopedAdmin
+from omnistore.core.admin_fields import CheckedJSONField
 from omnistore.core.charts import bar_chart
 from omnistore.core.digits import is_digits
 from omnistore.core.exceptions import ApplicationError
@@ -54,7 +55,7 @@ LOCKED_STATUSES = (
 )
 
 
-class IndentedJSONField(forms.JSONField):
+class IndentedJSONField(CheckedJSONField):
     def prepare_value(self, value):
         if isinstance(value, forms.fields.InvalidJSONInput):
             return value

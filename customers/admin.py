@@ -22,6 +22,7 @@ from customers.services.profiles import (
     update_profile,
 )
 from omnistore.accounts.scoping import ReadOnlyAdmin, ReadOnlyInline, ShopScopedAdmin
+from omnistore.core.admin_fields import CheckedJSONField
 from omnistore.core.admin_filters import ChannelFilter, EventKindFilter
 from omnistore.core.channels import Channel
 from omnistore.core.exceptions import ApplicationError, ValidationFailed
@@ -138,23 +139,6 @@ def _merge_pair(modeladmin, request, customers) -> None:
     )
 
 
-class BoundedJSONField(forms.JSONField):
-    """JSON typed in a form, refused as a form error when it nests too deep for the
-    parser rather than failing the request."""
-
-    def to_python(self, value):
-        try:
-            return super().to_python(value)
-        except RecursionError:
-            raise forms.ValidationError("Enter valid JSON.") from None
-
-    def bound_data(self, data, initial):
-        try:
-            return super().bound_data(data, initial)
-        except RecursionError:
-            return data
-
-
 class CustomerForm(forms.ModelForm):
     """The VAT number is checked here too, so a wrong one is a form error next to
     the field rather than a failure on save."""
@@ -167,7 +151,7 @@ class CustomerForm(forms.ModelForm):
             "CHE-116.281.710 MWST. Checked before it is kept.",
         }
 
-    preferences = BoundedJSONField(
+    preferences = CheckedJSONField(
         required=False,
         help_text='{"sizes": {"category-slug": "M"}, '
         '"favourite_categories": ["category-slug"]}',

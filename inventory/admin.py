@@ -8,6 +8,7 @@ the transfer actions below), so every change has its ledger row.
 import re
 
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import Count, F
 from django.urls import reverse
 from django.utils.html import format_html
@@ -19,6 +20,7 @@ from omnistore.accounts.scoping import (
     ShopScopedAdmin,
     shop_ids,
 )
+from omnistore.core.admin_fields import CheckedJSONField
 from omnistore.core.exceptions import ApplicationError
 
 from .images import image_urls
@@ -54,6 +56,8 @@ TRANSFER_NUMBER = re.compile(r"^[Tt]?0*(\d{1,12})$")
 class CatalogAdmin(ShopScopedAdmin, SimpleHistoryAdmin):
     """The catalog serves every shop (``shop_paths`` None): managers look, HQ edits,
     and each change is kept in the object's history."""
+
+    formfield_overrides = {models.JSONField: {"form_class": CheckedJSONField}}
 
 
 @admin.register(Category)

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.db import models
 
 from . import outbox, webhooks
+from .admin_fields import CheckedJSONField
 from .models import OutboxMessage, WebhookDelivery, WebhookEndpoint
 
 
@@ -64,7 +65,10 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     list_filter = ["active"]
     search_fields = ["name", "url"]
     # A URL typed without a scheme is read as https (plain http is refused in production).
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    formfield_overrides = {
+        models.URLField: {"assume_scheme": "https"},
+        models.JSONField: {"form_class": CheckedJSONField},
+    }
 
 
 @admin.register(WebhookDelivery)

@@ -57,6 +57,14 @@ def _body_errors(data, max_depth: int | None = None) -> dict | str | None:
     return None
 
 
+def body_problem(data, max_depth: int | None = None) -> str | None:
+    """``_body_errors`` in words, for a form field: what is wrong, or None."""
+    error = _body_errors(data, max_depth)
+    if error is None or isinstance(error, str):
+        return error
+    return " ".join(message for messages in error.values() for message in messages)
+
+
 def _checked(data, max_depth: int | None = None):
     error = _body_errors(data, max_depth)
     if error is not None:

@@ -45,6 +45,27 @@ def test_a_bad_rule_is_refused_by_the_admin_form_and_nothing_is_saved(admin_clie
     assert not Segment.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("rules", "message"),
+    [
+        ('{"field": "first_name", "op": "eq", "value": "\\ud800"}', "Invalid text."),
+        ('{"field": "first_name", "op": "eq", "value": "a\\u0000b"}', "Null"),
+        ("[" * 50_000 + "]" * 50_000, "Nested more than 32 deep."),
+        ('{"not": ' * 40 + "{}" + "}" * 40, "Nested more than 32 deep."),
+    ],
+)
+def test_rules_no_column_or_parser_can_hold_are_refused_at_their_field(
+    admin_client, rules, message
+):
+    response = admin_client.post(
+        f"{SEGMENTS}add/", {"name": "Odd", "description": "", "rules": rules}
+    )
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors["rules"]
+    assert message in errors[0]
+    assert not Segment.objects.exists()
+
+
 def test_a_segment_saved_in_the_admin_shows_its_count_and_first_customers(admin_client):
     shop = Shop()
     buyers = [person(f"Buyer{i}") for i in range(3)]
