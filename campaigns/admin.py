@@ -63,6 +63,9 @@ class IndentedJSONField(CheckedJSONField):
 
 
 class SegmentForm(forms.ModelForm):
+    description = forms.CharField(
+        max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
     rules = IndentedJSONField(
         widget=forms.Textarea(attrs={"rows": 14, "cols": 90, "spellcheck": "false"}),
         help_text='Example: {"all": [{"field": "consent.email", "op": "is_true"}, '

@@ -301,7 +301,16 @@ def _amount_errors(spec: FieldSpec, value, where: str) -> list[str]:
         return [f'{where}: expected an amount such as "199.90".']
     if not amount.is_finite() or amount < 0:
         return [f"{where}: expected an amount of 0 or more."]
+    if amount > MAX_AMOUNT or amount != amount.quantize(CENT_AMOUNT):
+        # Past what a total can hold, or finer than a cent: 1e999999 and 1E-999999
+        # overflow the database's numbers rather than compare with them.
+        return [f"{where}: expected an amount up to {MAX_AMOUNT} in cents at most."]
     return []
+
+
+# The largest amount a rule compares totals with (orders' totals are 12 digits).
+MAX_AMOUNT = Decimal("9999999999.99")
+CENT_AMOUNT = Decimal("0.01")
 
 
 # The check for one value of each field kind ("bool" fields take no value).

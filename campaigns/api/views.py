@@ -34,7 +34,9 @@ class IsManager(BasePermission):
 
 class SegmentInSerializer(serializers.Serializer):
     name = TextField(max_length=120)
-    description = TextField(required=False, allow_blank=True, default="")
+    description = TextField(
+        required=False, allow_blank=True, default="", max_length=2000
+    )
     rules = serializers.JSONField()
 
 

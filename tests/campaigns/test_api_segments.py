@@ -74,3 +74,26 @@ def test_only_managers_use_it(api_client, role):
         api_client.force_authenticate(UserFactory(role=role, is_active=True))
     status = api_client.get("/api/v1/campaigns/segments/").status_code
     assert status == (200 if role == Role.HQ else 403 if role else 401)
+
+
+@pytest.mark.parametrize("value", ["1e999999", "1E-999999", "10000000000.00", "1.001"])
+def test_an_amount_no_total_can_hold_is_refused(manager, value):
+    response = manager.post(
+        "/api/v1/campaigns/segments/",
+        {"name": "Big", "rules": {"field": "total_spent", "op": "gte", "value": value}},
+        format="json",
+    )
+    assert response.status_code == 400, response.json()
+    assert "in cents at most" in response.json()["extra"]["rules"][0]
+    assert not Segment.objects.exists()
+
+
+def test_a_description_is_two_thousand_characters_at_most(manager):
+    rules = {"field": "channels_used", "op": "eq", "value": "online_only"}
+    body = {"name": "Long", "description": "x" * 2001, "rules": rules}
+    response = manager.post("/api/v1/campaigns/segments/", body, format="json")
+    assert response.status_code == 400
+    assert "description" in response.json()["extra"]
+    body["description"] = "x" * 2000
+    created = manager.post("/api/v1/campaigns/segments/", body, format="json")
+    assert created.status_code == 201
