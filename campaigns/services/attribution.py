@@ -2,36 +2,66 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from campaigns.models import Message
 from orders.models import Order
 
 
+@transaction.atomic
 def attribute_orders(*, since: datetime, now: datetime | None = None) -> int:
     """Attribute orders placed since ``since`` to the campaign whose message the buyer
     clicked last within ``OMNISTORE_ATTRIBUTION_WINDOW`` before ordering.
 
-    The orders app sends no placed-order signal campaigns could hear, so this runs
-    periodically (and on demand); it is one UPDATE, touches only orders not attributed
-    yet, and running it again changes nothing.
+    A message's click that counts is its last one before the order, else its first:
+    a link opened again after the order (a forwarded link, a mail scanner) moves no
+    attribution. The orders app sends no placed-order signal campaigns could hear, so
+    this runs periodically (and on demand): two reads and one UPDATE per campaign,
+    touching only orders not attributed yet; running it again changes nothing.
     """
     window = settings.OMNISTORE_ATTRIBUTION_WINDOW
-    placed = OuterRef("created_at")
-    clicks = Message.objects.filter(customer_id=OuterRef("customer_id")).filter(
-        Q(last_clicked_at__lte=placed, last_clicked_at__gte=placed - window)
-        | Q(clicked_at__lte=placed, clicked_at__gte=placed - window)
-    )
-    latest = clicks.order_by("-last_clicked_at", "-pk").values("campaign_id")[:1]
-    return (
+    orders = list(
         Order.objects.filter(
             created_at__gte=since,
+            created_at__lte=now or timezone.now(),
             attributed_campaign_id__isnull=True,
             customer__isnull=False,
-        )
-        .filter(Exists(clicks))
-        .update(attributed_campaign_id=Subquery(latest))
+        ).values_list("pk", "customer_id", "created_at")
     )
+    if not orders:
+        return 0
+    clicks = defaultdict(list)
+    for row in Message.objects.filter(
+        Q(clicked_at__gte=since - window) | Q(last_clicked_at__gte=since - window),
+        customer_id__in={customer for _, customer, _ in orders},
+    ).values_list("customer_id", "campaign_id", "clicked_at", "last_clicked_at", "pk"):
+        clicks[row[0]].append(row[1:])
+    chosen = defaultdict(list)
+    for pk, customer, placed in orders:
+        campaign = _clicked_last(clicks[customer], placed, placed - window)
+        if campaign is not None:
+            chosen[campaign].append(pk)
+    return sum(
+        Order.objects.filter(pk__in=pks, attributed_campaign_id__isnull=True).update(
+            attributed_campaign_id=campaign
+        )
+        for campaign, pks in chosen.items()
+    )
+
+
+def _clicked_last(messages, placed: datetime, earliest: datetime) -> int | None:
+    """The campaign of the latest click that counts, within the window."""
+    best = None
+    for campaign, first, last in ((m[0], m[1], m[2]) for m in messages):
+        counted = last if last is not None and last <= placed else first
+        if counted is None or not earliest <= counted <= placed:
+            continue
+        if best is None or counted > best[0]:
+            best = (counted, campaign)
+    return best[1] if best else None

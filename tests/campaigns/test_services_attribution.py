@@ -108,3 +108,35 @@ def test_a_click_outside_the_window_does_not_attribute(client, settings):
     settings.OMNISTORE_ATTRIBUTION_WINDOW = timedelta(days=10)
     call_command("attribute_orders", days=1)
     assert Order.objects.get(pk=order.pk).attributed_campaign_id == news.pk
+
+
+def test_a_click_repeated_after_the_order_moves_no_attribution():
+    shop = Shop(price="80.00")
+    ada = person("Ada")
+    grant(ada, "email")
+    first = campaign(
+        rules=EVERYONE, channels=("email",), status=CampaignStatus.SCHEDULED
+    )
+    send_campaign(campaign=first)
+    second = campaign(
+        rules=EVERYONE, channels=("email",), status=CampaignStatus.SCHEDULED
+    )
+    send_campaign(campaign=second)
+    now = timezone.now()
+    old = Message.objects.get(campaign=first, customer=ada)
+    new = Message.objects.get(campaign=second, customer=ada)
+    # The first campaign clicked an hour ago, the second ten minutes ago; the order
+    # comes five minutes ago, then the first one's link is opened again.
+    Message.objects.filter(pk=old.pk).update(
+        clicked_at=now - timedelta(hours=1), last_clicked_at=now - timedelta(minutes=1)
+    )
+    Message.objects.filter(pk=new.pk).update(
+        clicked_at=now - timedelta(minutes=10),
+        last_clicked_at=now - timedelta(minutes=10),
+    )
+    order = shop.sell_online(ada)
+    Order.objects.filter(pk=order.pk).update(created_at=now - timedelta(minutes=5))
+
+    assert attribute_orders(since=now - timedelta(days=1), now=now) == 1
+    order.refresh_from_db()
+    assert order.attributed_campaign_id == second.pk
