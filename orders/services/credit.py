@@ -40,10 +40,15 @@ def store_credit_expires_at(now: datetime) -> datetime | None:
     return now + timedelta(days=days) if days > 0 else None
 
 
+def credit_currency() -> str:
+    """Store credit is one balance per customer, in the home currency."""
+    return settings.OMNISTORE_CURRENCY
+
+
 def check_credit_currency(currency: str) -> None:
-    """Store credit is one balance in the home currency: a sale or a refund in
-    another (francs at a Swiss shop) neither spends nor earns it one for one."""
-    home = settings.OMNISTORE_CURRENCY
+    """A sale or a refund in another currency than the credit's (francs at a Swiss
+    shop) neither spends nor earns store credit one for one."""
+    home = credit_currency()
     if currency != home:
         message = (
             f"Store credit is kept in {home}; this sale is in {currency}: pay it "

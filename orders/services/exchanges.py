@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -32,6 +31,7 @@ from orders.selectors.till import open_session_at
 
 from .checkout import LineRequest, merge_lines, prepare_checkout
 from .common import sellable_variants, to_money
+from .credit import credit_currency
 from .payments import PaymentRequest
 from .placing import write_order
 from .refunds import return_at_counter
@@ -176,8 +176,8 @@ def replacement_prices(
 def check_exchange_currency(source: Order, currency: str) -> None:
     """The returned value pays the replacement in one currency (the desk's review
     checks it too, before anything is confirmed), through the customer's store
-    credit, which is kept in the home currency."""
-    home = settings.OMNISTORE_CURRENCY
+    credit (``credit_currency``)."""
+    home = credit_currency()
     if source.currency == currency != home:
         raise ValidationFailed(
             f"Exchanges go through store credit, kept in {home}: refund this "
