@@ -55,6 +55,11 @@ urlpatterns += [
         wishlists.WishlistShareView.as_view(),
         name="wishlist-share",
     ),
+    path(
+        "wishlists/<int:pk>/share-link/",
+        wishlists.WishlistLinkView.as_view(),
+        name="wishlist-share-link",
+    ),
 ]
 
 urlpatterns += [

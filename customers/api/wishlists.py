@@ -30,6 +30,7 @@ from customers.services.wishlists import (
     create_wishlist,
     remove_wishlist_item,
     rename_wishlist,
+    renew_wishlist_link,
     share_wishlist_by_email,
     shared_wishlist_url,
 )
@@ -419,6 +420,25 @@ class WishlistShareView(ThrottledPosts, APIView):
             channel=request_channel(request),
         )
         return Response({"queued": queued}, status=status.HTTP_202_ACCEPTED)
+
+
+class WishlistLinkView(APIView):
+    @extend_schema(
+        summary="Give a wishlist a new shared link",
+        description=(
+            "The list's `share_url` changes; whoever holds the old link can no "
+            "longer read the list."
+        ),
+        request=None,
+        responses={200: WishlistSerializer, 404: NOT_FOUND},
+        tags=TAGS,
+    )
+    def post(self, request, pk: int):
+        wishlist = _owned(request, pk)
+        renew_wishlist_link(
+            wishlist=wishlist, actor=request.user, channel=request_channel(request)
+        )
+        return _render(request, pk)
 
 
 class SharedWishlistView(APIView):

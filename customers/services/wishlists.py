@@ -18,6 +18,7 @@ from customers.models import (
     Wishlist,
     WishlistChannel,
     WishlistItem,
+    new_share_token,
 )
 from customers.normalize import (
     normalize_email,
@@ -46,6 +47,7 @@ EVENT_WISHLIST_ITEM_ADDED = "wishlist_item_added"
 EVENT_WISHLIST_ITEM_UPDATED = "wishlist_item_updated"
 EVENT_WISHLIST_ITEM_REMOVED = "wishlist_item_removed"
 EVENT_WISHLIST_SHARED = "wishlist_shared"
+EVENT_WISHLIST_LINK_RENEWED = "wishlist_link_renewed"
 
 WISHLIST_NAME_MAX = 100
 WISHLIST_NOTE_MAX = 250
@@ -422,6 +424,30 @@ def archive_wishlist(
         wishlist,
         EVENT_WISHLIST_ARCHIVED,
         f"Wishlist “{wishlist.name}” deleted",
+        staff=staff,
+        location=location,
+        actor=actor,
+        channel=channel,
+    )
+    return wishlist
+
+
+@transaction.atomic
+def renew_wishlist_link(
+    *, wishlist: Wishlist | int, actor=None, location=None, channel: str
+) -> Wishlist:
+    """Give the list a new shared link; whoever holds the old one no longer reads
+    the list. Emails already queued carry the new link."""
+    _wishlist_channel(channel)
+    customer, wishlist = _lock_wishlist(wishlist)
+    wishlist.share_token = new_share_token()
+    wishlist.save(update_fields=["share_token", "updated_at"])
+    staff, location = _acting_staff_at(actor, location)
+    _record_wishlist_event(
+        customer,
+        wishlist,
+        EVENT_WISHLIST_LINK_RENEWED,
+        f"Wishlist “{wishlist.name}” has a new shared link; the old one stopped working",
         staff=staff,
         location=location,
         actor=actor,

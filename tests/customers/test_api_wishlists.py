@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from customers.models import CustomerEvent, Wishlist, WishlistItem
 from customers.services.profiles import update_profile
@@ -279,6 +280,34 @@ def test_a_shared_list_is_readable_by_its_link_without_notes_or_staff(
     assert "Giulia" not in response.content.decode()
     bad = reverse("customers-api:wishlist-shared", args=["not-a-token"])
     assert api_client.get(bad).status_code == 404
+
+
+def test_a_new_link_stops_the_old_one_and_only_the_owner_can_ask(
+    client_a, api_client, shopper
+):
+    wishlist = ensure_default_wishlist(customer=shopper.customer_profile)
+    old_url = client_a.get(detail_url(wishlist)).json()["share_url"]
+    old_path = reverse("customers-api:wishlist-shared", args=[wishlist.share_token])
+    assert old_url.endswith(old_path)
+    renew = reverse("customers-api:wishlist-share-link", args=[wishlist.pk])
+
+    other = CustomerUserFactory()
+    stranger = APIClient()
+    stranger.force_authenticate(other)
+    assert stranger.post(renew).status_code == 404
+    assert stranger.get(old_path).status_code == 200  # untouched by the refusal
+
+    response = client_a.post(renew)
+    assert response.status_code == 200
+    new_url = response.json()["share_url"]
+    assert new_url != old_url
+    assert stranger.get(old_path).status_code == 404
+    wishlist.refresh_from_db()
+    new_path = reverse("customers-api:wishlist-shared", args=[wishlist.share_token])
+    assert new_url.endswith(new_path)
+    assert stranger.get(new_path).status_code == 200
+    event = CustomerEvent.objects.get(kind="wishlist_link_renewed")
+    assert event.customer == shopper.customer_profile
 
 
 @pytest.mark.parametrize("count", [1, 10])
