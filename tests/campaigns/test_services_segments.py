@@ -236,6 +236,26 @@ def test_birthday_month_and_points(django_assert_num_queries):
     assert ids({"field": "points_balance", "op": "gte", "value": 0}) >= {may.pk}
 
 
+def test_long_name_lists_match_any_case_and_run_on_every_database():
+    anna = person("Anna")
+    bea = person("Bea")
+    carla = person("Carla")
+    names = [f"name{n}" for n in range(499)]
+    rules = {
+        "any": [
+            {"field": "first_name", "op": "in", "value": [*names, "ANNA"]},
+            {
+                "field": "last_name",
+                "op": "in",
+                "value": [*names, bea.last_name.upper()],
+            },
+        ]
+    }
+    assert ids(rules) == {anna.pk, bea.pk}
+    others = ids({"not": rules})
+    assert carla.pk in others and not others & {anna.pk, bea.pk}
+
+
 ALL_FIELDS = {
     "all": [
         {"field": "first_name", "op": "in", "value": ["a", "b"]},
