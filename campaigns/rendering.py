@@ -3,7 +3,9 @@
 Templates are written by managers, so they run in an engine of their own: no loaders,
 no tag libraries, only the flow tags listed in ``ALLOWED_TAGS``, and a context made of
 strings, numbers, lists and dicts (never model instances), so a template cannot reach
-beyond what it is given.
+beyond what it is given. It cannot ask for unbounded work either: loops and blocks nest
+two deep and go over the data, widths are numbers up to 200, and the source and the
+sample message have a size limit (see ``MAX_SOURCE`` and what follows it).
 
 Context of every message::
 
@@ -134,9 +136,44 @@ def _engine() -> Engine:
     )
 
 
-def _tag_errors(source: str) -> list[str]:
+# What a template may ask of the engine, so that checking it and making every
+# message stays quick and small: the engine has no limit of its own on loops or on
+# the text a filter makes.
+MAX_SOURCE = 20_000
+MAX_NESTING = 2  # loops and ``with`` blocks inside one another
+MAX_FILTERS = 8  # filters in one expression
+MAX_WIDTH = 200  # a padding or format width (center, ljust, rjust, …)
+MAX_SAMPLE = 100_000  # characters of the sample message
+WIDTH_FILTERS = ("center", "ljust", "rjust", "stringformat", "floatformat", "wordwrap")
+NESTING_TAGS = {"for": "endfor", "with": "endwith", "filter": "endfilter"}
+WIDTH_RE = re.compile(
+    r"\|\s*(" + "|".join(WIDTH_FILTERS) + r")\s*:\s*(\"[^\"]*\"|'[^']*'|[^\s|]+)"
+)
+FILTER_RE = re.compile(r"\|(?=(?:[^\"']|\"[^\"]*\"|'[^']*')*$)")
+
+
+def _expression_errors(contents: str) -> list[str]:
     errors = []
+    if len(FILTER_RE.findall(contents)) > MAX_FILTERS:
+        errors.append(f"At most {MAX_FILTERS} filters in one expression.")
+    for name, argument in WIDTH_RE.findall(contents):
+        digits = re.sub(r"[^0-9]", " ", argument).split()
+        literal = argument[:1] in "\"'" or argument.lstrip("-").isdigit()
+        if not literal or any(int(d) > MAX_WIDTH for d in digits):
+            errors.append(
+                f"The filter {name} takes a number written in the template, "
+                f"at most {MAX_WIDTH}."
+            )
+    return errors
+
+
+def _tag_errors(source: str) -> list[str]:
+    if len(source) > MAX_SOURCE:
+        return [f"A message template is at most {MAX_SOURCE:,} characters."]
+    errors, open_blocks = [], []
     for token in Lexer(source).tokenize():
+        if token.token_type == TokenType.VAR:
+            errors += _expression_errors(token.contents)
         if token.token_type != TokenType.BLOCK:
             continue
         parts = token.split_contents()
@@ -146,7 +183,22 @@ def _tag_errors(source: str) -> list[str]:
                 f"The tag {{% {name} %}} is not allowed in messages; use "
                 f"{', '.join(sorted(t for t in ALLOWED_TAGS if not t.startswith('end')))}."
             )
-    return errors
+            continue
+        contents = token.contents
+        if name == "filter":  # its filters are written without the leading bar
+            contents = "|" + contents[len(name) :].strip()
+        errors += _expression_errors(contents)
+        if name in NESTING_TAGS:
+            open_blocks.append(name)
+            if len(open_blocks) > MAX_NESTING:
+                errors.append(
+                    f"Loops, with and filter blocks nest at most {MAX_NESTING} deep."
+                )
+        elif name in NESTING_TAGS.values() and open_blocks:
+            open_blocks.pop()
+        if name == "for" and parts[-1][:1] in "\"'":
+            errors.append("A loop goes over the message's data, not over a text.")
+    return list(dict.fromkeys(errors))
 
 
 def _sample_render(source: str) -> tuple[str, list[str]]:
@@ -162,9 +214,12 @@ def _sample_render(source: str) -> tuple[str, list[str]]:
     except TemplateSyntaxError as error:
         return "", [f"Template error: {error}"]
     try:
-        return template.render(Context(SAMPLE_CONTEXT)), []
+        text = template.render(Context(SAMPLE_CONTEXT))
     except Exception as error:  # whatever a tag or filter raises, a send would too
         return "", [f"Template error when a message is made: {error}"]
+    if len(text) > MAX_SAMPLE:
+        return "", [f"The sample message is over {MAX_SAMPLE:,} characters."]
+    return text, []
 
 
 def template_errors(*, channel: str, subject: str, body: str) -> dict[str, list[str]]:

@@ -90,6 +90,45 @@ def test_a_template_that_fails_on_a_message_is_refused_at_its_field(
     assert not Campaign.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        ('{{ first_name|center:"20000000" }}', "at most 200"),
+        ("{{ first_name|rjust:first_name }}", "a number written in the template"),
+        ('{% filter ljust:"99999999" %}Hi{% endfilter %}', "at most 200"),
+        ('{{ order.total|stringformat:"900000s" }}', "at most 200"),
+        (
+            "{% for a in featured %}{% for b in featured %}{% for c in featured %}"
+            "{{ c.name }}{% endfor %}{% endfor %}{% endfor %}",
+            "nest at most 2 deep",
+        ),
+        ('{% for c in "abcdefghij" %}{{ c }}{% endfor %}', "not over a text"),
+        ("{{ first_name" + '|add:"x"' * 9 + " }}", "At most 8 filters"),
+        ("x" * 20_001, "at most 20,000 characters"),
+    ],
+)
+def test_a_template_that_would_make_huge_or_slow_messages_is_refused(
+    hq, everyone, body, words
+):
+    response = hq.post(ADD, campaign_data(everyone, ["email"], [("email", "Hi", body)]))
+
+    (form,) = template_formset(response).forms
+    assert any(words in error for error in form.errors["body"]), form.errors
+    assert not Campaign.objects.exists()
+
+
+def test_loops_side_by_side_and_small_widths_are_fine(hq, everyone):
+    body = (
+        "{% for a in featured %}{{ a.name|ljust:20 }}{% endfor %}"
+        "{% for a in featured %}{% for b in featured %}{{ b.sku }}{% endfor %}"
+        '{% endfor %}{{ order.total|floatformat:2 }} {{ first_name|default:"a|b" }}'
+    )
+    response = hq.post(ADD, campaign_data(everyone, ["email"], [("email", "Hi", body)]))
+
+    assert response.status_code == 302, template_formset(response).forms[0].errors
+    assert MessageTemplate.objects.get().body == body
+
+
 def test_an_sms_template_that_fails_on_a_message_is_refused_too(hq, everyone):
     response = hq.post(
         ADD,
