@@ -45,13 +45,26 @@ def may_open(admin_site, request, model) -> bool:
     return related_admin is None or related_admin.has_view_permission(request)
 
 
+def may_open_object(admin_site, request, model, pk) -> bool:
+    """Whether ``request``'s user may open the admin page of ``model``'s object
+    ``pk``: a page they may view, with the object among those they see there (a
+    shop's manager opens their shops' customers, not everyone's)."""
+    related_admin = admin_site._registry.get(model)
+    if related_admin is None:
+        return True
+    if not related_admin.has_view_permission(request):
+        return False
+    return related_admin.get_queryset(request).filter(pk=pk).exists()
+
+
 def may_open_logins(admin_site, request) -> bool:
     return may_open(admin_site, request, get_user_model())
 
 
-def _closed(model, names, admin_site, request, allowed: dict) -> dict:
+def _closed(model, names, admin_site, request, allowed: dict, obj=None) -> dict:
     """The read-only fields among ``names`` pointing at a page the user may not
-    open, each with the plain field that replaces it."""
+    open, each with the plain field that replaces it; with ``obj``, the page of the
+    very object it points at."""
     closed = {}
     for name in names:
         if not isinstance(name, str):
@@ -66,6 +79,10 @@ def _closed(model, names, admin_site, request, allowed: dict) -> dict:
         if target not in allowed:
             allowed[target] = may_open(admin_site, request, target)
         if not allowed[target]:
+            closed[name] = _plain(model, name)
+            continue
+        pk = getattr(obj, field.attname, None) if obj is not None else None
+        if pk is not None and not may_open_object(admin_site, request, target, pk):
             closed[name] = _plain(model, name)
     return closed
 
@@ -82,12 +99,14 @@ def _swapped(names, closed: dict) -> list:
     return shown
 
 
-def _unlink(shown, model, admin_site, request, allowed, everything_readonly: bool):
+def _unlink(
+    shown, model, admin_site, request, allowed, everything_readonly: bool, obj=None
+):
     """Rewrites the fieldsets and read-only list of an admin form or inline."""
     names = list(shown.readonly_fields)
     if everything_readonly:
         names += flatten_fieldsets(shown.fieldsets)
-    closed = _closed(model, names, admin_site, request, allowed)
+    closed = _closed(model, names, admin_site, request, allowed, obj)
     if not closed:
         return
     shown.readonly_fields = _swapped(shown.readonly_fields, closed)
@@ -99,12 +118,14 @@ def _unlink(shown, model, admin_site, request, allowed, everything_readonly: boo
 
 def unlink_closed_pages(model_admin, request, context: dict) -> None:
     """In a change form's ``context``, read-only related fields whose page the user
-    may not open show their object's name instead of a link to that page."""
+    may not open show their object's name instead of a link to that page (on the
+    object's own form, checked for the very object linked; on inlines, per model)."""
     site = model_admin.admin_site
     allowed: dict = {}
     form = context.get("adminform")
     if form is not None:
-        _unlink(form, model_admin.model, site, request, allowed, False)
+        original = context.get("original")
+        _unlink(form, model_admin.model, site, request, allowed, False, original)
     for inline in context.get("inline_admin_formsets") or ():
         everything = not inline.has_change_permission
         _unlink(inline, inline.opts.model, site, request, allowed, everything)

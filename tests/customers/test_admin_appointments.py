@@ -103,3 +103,23 @@ def test_hours_that_close_before_they_open_are_refused_at_the_closing_time(
     )
     assert saved.status_code == 302
     assert AppointmentHours.objects.filter(location=shop).count() == 1
+
+
+def test_the_booking_links_its_customer_only_for_who_may_open_that_customer(
+    client, bookings
+):
+    mine, _ = bookings
+    customer_page = reverse("admin:customers_customer_change", args=[mine.customer_id])
+    booking_page = reverse("admin:customers_appointment_change", args=[mine.pk])
+    manager = StaffFactory(store=mine.location, role=Role.STORE_MANAGER)
+    client.force_login(manager)
+    # the customer booked at the shop but never bought there: not the manager's
+    assert client.get(customer_page).status_code == 404
+    page = client.get(booking_page)
+    assert page.status_code == 200
+    assert customer_page not in page.content.decode()
+    assert str(mine.customer) in page.content.decode()
+
+    client.force_login(StaffFactory(role=Role.HQ))
+    assert client.get(customer_page).status_code == 200
+    assert customer_page in client.get(booking_page).content.decode()
