@@ -144,14 +144,16 @@ def guard_till_difference(
     approvals: Iterable = (),
     now: datetime | None = None,
 ) -> Approval | None:
-    """A close whose over/short is beyond ``OMNISTORE_TILL_TOLERANCE``."""
+    """A close whose over/short is beyond ``OMNISTORE_TILL_TOLERANCE``. The way it
+    goes is part of what is approved: a yes to a drawer over does not cover one
+    short (nor the other way round), whatever the counts sent with it."""
     if not approval_needed(ApprovalKind.TILL_OVER_SHORT, amount=difference):
         return None
     word = "over" if difference > 0 else "short"
     return check_approval(
         kind=ApprovalKind.TILL_OVER_SHORT,
         location=session.register.location,
-        subject=f"till:{session.pk}",
+        subject=f"till:{session.pk}:{word}",
         actor=actor,
         summary=(
             f"Close {session.register.name} {abs(difference)} {session.currency} {word}"

@@ -368,12 +368,38 @@ def test_only_a_manager_of_the_shop_or_hq_approves(store, associate, register):
 
 
 @pytest.mark.django_db
+def test_a_yes_to_a_drawer_over_does_not_close_it_short(store, associate, register):
+    session = open_till(register=register, counts=FLOAT, actor=associate)
+    over = {**FLOAT, D("50"): FLOAT.get(D("50"), 0) + 1}
+    with pytest.raises(ApprovalRequired) as asked:
+        close_till(session=session, counts=over, actor=associate)
+    request = ask(asked.value, associate)
+    assert "over" in request.summary
+    hq = make_approver(UserFactory(role=Role.HQ), "Headquarters")
+    decide_approval(approval=request, approver=hq, approve=True)
+
+    short = {**FLOAT, D("50"): FLOAT.get(D("50"), 0) - 1}
+    with pytest.raises(ApprovalRequired):
+        close_till(
+            session=session, counts=short, actor=associate, approvals=[request.pk]
+        )
+    session.refresh_from_db()
+    assert session.status == TillSessionStatus.OPEN
+    request.refresh_from_db()
+    assert request.status == ApprovalStatus.APPROVED  # still there for the real count
+    done = close_till(
+        session=session, counts=over, actor=associate, approvals=[request.pk]
+    )
+    assert done.status == TillSessionStatus.CLOSED and done.approved_by is not None
+
+
+@pytest.mark.django_db
 def test_a_manager_closes_beyond_the_tolerance_themselves(store, manager, register):
     """The manager's own close is approved by them, and recorded so."""
     session = open_till(register=register, counts=FLOAT, actor=manager)
     done = close_till(session=session, counts={}, actor=manager, note="Robbed")
     assert done.status == TillSessionStatus.CLOSED and done.approved_by == manager
-    record = Approval.objects.get(subject=f"till:{session.pk}")
+    record = Approval.objects.get(subject=f"till:{session.pk}:short")
     assert (record.status, record.channel, record.amount) == (
         ApprovalStatus.USED,
         "self",
