@@ -10,6 +10,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from customers.normalize import normalize_email
 from customers.selectors.profiles import customer_profile
 from customers.services.accounts import issue_token, register_customer
 from customers.services.verification import (
@@ -37,7 +38,10 @@ class SignInThrottle(GuardThrottle):
 
     def get_cache_key(self, request, view):
         data = request.data if isinstance(request.data, dict) else {}  # [] is JSON too
-        email = str(data.get("email", "")).strip().lower()[:254]
+        typed = str(data.get("email", ""))[:1000]
+        # the mailbox the sign-in is judged against: another spelling of it (full-width
+        # letters, a zero-width space, upper case) counts against the same limit
+        email = normalize_email(typed) or typed.strip().lower()[:254]
         # the address as a digest: a short key of safe characters, and no personal
         # data in the shared cache
         digest = hashlib.sha256(email.encode()).hexdigest()[:32]

@@ -7,7 +7,6 @@ every read and write that is handed an old id walks that chain here.
 from __future__ import annotations
 
 from customers.models import Customer
-from omnistore.accounts.models import Role
 from omnistore.core.exceptions import NotFound
 
 STAFF_LOGIN = "Staff logins have no customer profile; sign in with a customer account."
@@ -74,11 +73,11 @@ def customer_for_user(user) -> Customer:
     endpoint alike."""
     if user is None or not getattr(user, "is_authenticated", False):
         raise NotFound("No customer profile.")
+    if not getattr(user, "is_storefront_customer", False):
+        raise NotFound(STAFF_LOGIN, code="staff_login")
     profile = (
         Customer.objects.select_related("preferred_store").filter(user=user).first()
     )
     if profile is None:
-        if getattr(user, "role", None) != Role.CUSTOMER:
-            raise NotFound(STAFF_LOGIN, code="staff_login")
         raise NotFound("No customer profile.")
     return survivor_of(profile)

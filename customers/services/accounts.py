@@ -144,6 +144,8 @@ def issue_token(*, email, password: str) -> str:
             Q(username__iexact=address) | Q(email__iexact=address),
             role=Role.CUSTOMER,
             is_active=True,
+            is_superuser=False,  # the platform's admin signs in to the admin only
+            is_staff=False,
         )
         .order_by("pk")
         .first()

@@ -12,7 +12,6 @@ from customers.models import Customer
 from customers.normalize import normalize_email
 from customers.selectors.identities import STAFF_LOGIN, customer_for_user
 from customers.services.matching import match_customer
-from omnistore.accounts.models import Role
 from omnistore.core.channels import Channel
 from omnistore.core.exceptions import NotFound
 
@@ -27,7 +26,7 @@ def profile_for_login(*, user, channel: str = Channel.WEB) -> Customer:
     try:
         return customer_for_user(user)
     except NotFound:
-        if getattr(user, "role", None) != Role.CUSTOMER:
+        if not getattr(user, "is_storefront_customer", False):
             raise NotFound(STAFF_LOGIN, code="staff_login") from None
     customer = match_customer(
         user=user,

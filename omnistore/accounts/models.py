@@ -75,6 +75,12 @@ class User(AbstractUser):
         return self.is_active and (self.role != Role.CUSTOMER or self.is_superuser)
 
     @property
+    def is_storefront_customer(self) -> bool:
+        """A shopper's login: no staff role, and not the platform's admin either
+        (whose role stays "customer" for want of groups)."""
+        return self.role == Role.CUSTOMER and not (self.is_superuser or self.is_staff)
+
+    @property
     def is_manager(self) -> bool:
         """A store or area manager, or HQ: may approve at the shops they see."""
         return self.role in MANAGER_ROLES or self.sees_all_stores

@@ -60,3 +60,41 @@ def test_a_guest_typing_a_fullwidth_domain_lands_on_the_same_profile():
     }
     assert len(customers) == 1
     assert Customer.objects.get(pk=customers.pop()).email == "carla@example.com"
+
+
+@pytest.mark.parametrize("typed", TYPED)
+def test_another_spelling_does_not_escape_the_sign_in_limit(settings, typed):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "sign_in": "4/minute",  # the sign-up counts as one
+        },
+    }
+    register("anna@example.com")
+    client = APIClient()
+    wrong = {"email": "anna@example.com", "password": "wrong-guess-1"}
+    answers = [
+        client.post("/api/v1/auth/token/", wrong, format="json") for _ in range(4)
+    ]
+    assert [a.status_code for a in answers] == [400, 400, 400, 429]
+    right = {"email": typed, "password": PASSWORD}
+    assert client.post("/api/v1/auth/token/", right, format="json").status_code == 429
+
+
+def test_the_platform_admin_gets_no_storefront_token_nor_profile():
+    admin = User.objects.create_superuser(
+        "root", email="root@example.com", password=PASSWORD
+    )
+    body = {"email": "root@example.com", "password": PASSWORD}
+    response = APIClient().post("/api/v1/auth/token/", body, format="json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_credentials"
+    client = APIClient()
+    client.force_authenticate(admin)
+    assert client.get("/api/v1/me/").status_code == 404
+    erase = client.post("/api/v1/me/erase/", {"confirm": True}, format="json")
+    assert erase.status_code == 404
+    admin.refresh_from_db()
+    assert admin.is_active and admin.has_usable_password()
+    assert not Customer.objects.filter(user=admin).exists()
