@@ -3,7 +3,7 @@ idempotent)."""
 
 from celery import shared_task
 
-from customers.services import appointments, browsing
+from customers.services import appointments, browsing, verification
 from customers.services import tasks as client_tasks
 
 
@@ -21,3 +21,8 @@ def generate_client_tasks() -> int:
 @shared_task(name="customers.tasks.drain_browse_events", ignore_result=True)
 def drain_browse_events() -> int:
     return browsing.drain_browse_events()
+
+
+@shared_task(name="customers.tasks.forget_verification_codes", ignore_result=True)
+def forget_verification_codes() -> int:
+    return verification.forget_closed_logins_codes()

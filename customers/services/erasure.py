@@ -39,7 +39,6 @@ from customers.models import (
     StaffNote,
     TaskAction,
     TaskStatus,
-    VerificationCode,
     Wishlist,
     WishlistItem,
     new_share_token,
@@ -55,6 +54,7 @@ from customers.services.appointment_privacy import (
 from customers.services.consents import set_consent
 from customers.services.identities import lock_customer
 from customers.services.timeline import EVENT_ERASED, record_event
+from customers.services.verification import forget_codes
 from omnistore.core import webhooks
 from omnistore.core.actors import acting_user
 from omnistore.core.models import OutboxMessage
@@ -288,8 +288,9 @@ def _disable_login(user) -> None:
     """No token, no password, no name: the login can never be used again. A profile
     merged into another keeps its own login when the survivor had one: it goes too."""
     Token.objects.filter(user=user).delete()
-    # Codes sent to prove an email or phone name it: they go with the login.
-    VerificationCode.objects.filter(user=user).delete()
+    # Codes sent to prove an email or phone name it: they go with the login, but
+    # the last hour's keep counting against the limits.
+    forget_codes(user)
     user.username = f"erased-{user.pk}"
     user.email = ""
     user.first_name = ""

@@ -154,6 +154,51 @@ def _lock_login(user) -> None:
     get_user_model().objects.select_for_update().filter(pk=user.pk).exists()
 
 
+def forget_codes(user, *, now=None) -> None:
+    """A login closed for good (its person erased): its codes can no longer prove
+    anything, but the last hour's stay counted (no secret, the address or order
+    number only as a keyed digest), so that a
+    new login cannot send an address more codes, or guess a receipt more often,
+    than the limits allow. Older ones go (and these, once an hour old:
+    ``forget_closed_logins_codes``)."""
+    now = now or timezone.now()
+    codes = VerificationCode.objects.filter(user=user)
+    codes.filter(created_at__lt=now - WINDOW).delete()
+    codes.filter(status=VerificationStatus.PENDING).update(
+        status=VerificationStatus.SUPERSEDED, closed_at=now
+    )
+    for row in codes.only("pk", "kind", "target"):
+        if not row.target.startswith(FORGOTTEN):
+            VerificationCode.objects.filter(pk=row.pk).update(
+                code_hash="", target=_forgotten(row.kind, row.target)
+            )
+
+
+FORGOTTEN = "#"
+
+
+def _forgotten(kind: str, target: str) -> str:
+    """What a closed login's code keeps of its address or order number: a keyed
+    digest, enough to count it, nothing to read."""
+    digest = salted_hmac("verification-target", f"{kind}:{target}").hexdigest()
+    return f"{FORGOTTEN}{digest[:40]}"
+
+
+def _targets(kind: str, target: str) -> list[str]:
+    """An address or order number as it is counted: itself, and as a closed login's
+    code keeps it."""
+    return [target, _forgotten(kind, target)]
+
+
+def forget_closed_logins_codes(*, now=None) -> int:
+    """The codes of logins closed for good, once past the limits' hour."""
+    now = now or timezone.now()
+    deleted, _ = VerificationCode.objects.filter(
+        user__is_active=False, created_at__lt=now - WINDOW
+    ).delete()
+    return deleted
+
+
 def _check_send_limits(user, kind: str, target: str, now) -> None:
     recent = VerificationCode.objects.filter(
         kind__in=[VerificationKind.EMAIL, VerificationKind.PHONE],
@@ -161,7 +206,8 @@ def _check_send_limits(user, kind: str, target: str, now) -> None:
     )
     if recent.filter(user=user).count() >= SENDS_PER_LOGIN:
         raise TooManyAttempts("Too many codes asked for; try again in an hour.")
-    if recent.filter(kind=kind, target=target).count() >= SENDS_PER_TARGET:
+    sent = recent.filter(kind=kind, target__in=_targets(kind, target))
+    if sent.count() >= SENDS_PER_TARGET:
         raise TooManyAttempts(
             "Too many codes sent to this address; try again in an hour."
         )
@@ -175,7 +221,8 @@ def _receipt_refusal(user, number: str, now) -> ApplicationError | None:
     )
     if (
         failed.filter(user=user).count() >= RECEIPT_FAILURES
-        or failed.filter(target=number).count() >= RECEIPT_FAILURES
+        or failed.filter(target__in=_targets(VerificationKind.RECEIPT, number)).count()
+        >= RECEIPT_FAILURES
     ):
         return TooManyAttempts("Too many wrong claims; try again in an hour.")
     return None

@@ -343,6 +343,10 @@ CELERY_BEAT_SCHEDULE.update(
             "task": "inventory.tasks.sweep_low_stock",
             "schedule": 300.0,
         },
+        "customers-forget-verification-codes": {
+            "task": "customers.tasks.forget_verification_codes",
+            "schedule": 3600.0,
+        },
         "appointments-send-reminders": {
             "task": "customers.tasks.send_appointment_reminders",
             "schedule": 600.0,

@@ -216,6 +216,34 @@ def test_codes_are_limited_per_login_and_per_phone(api_client):
     assert statuses == [202, 202, 202, 429]
 
 
+def test_erasing_the_asking_login_does_not_reset_the_limits(api_client, shop_sale):
+    """A new login after the last one was erased gets no more codes for an address,
+    and no more tries at a receipt, than the hour's limits."""
+    asked = []
+    for round_ in range(2):
+        register(api_client, email=f"eve{round_}@example.com")
+        asked += [
+            api_client.post("/api/v1/me/verify/", {"phone": PHONE}).status_code
+            for _ in range(2)
+        ]
+        asked += [
+            claim(api_client, shop_sale.number, "BBBBB-BBBBB").status_code
+            for _ in range(3)
+        ]
+        erased = api_client.post("/api/v1/me/erase/", {"confirm": True}, format="json")
+        assert erased.status_code == 200
+    assert asked == [202, 202, 400, 400, 400, 202, 429, 400, 400, 429]
+    register(api_client, email="eve9@example.com")
+    right = receipt_claim_code(shop_sale.number)
+    assert claim(api_client, shop_sale.number, right).status_code == 429
+    # what the closed logins' codes keep is no address or order number
+    kept = set(VerificationCode.objects.values_list("target", flat=True))
+    assert PHONE not in kept and shop_sale.number not in kept
+    assert not VerificationCode.objects.filter(
+        user__is_active=False, code_hash__gt=""
+    ).exists()
+
+
 def test_codes_are_stored_only_as_keyed_hashes(api_client):
     register(api_client, phone=PHONE)
     code = sent_code(PHONE)

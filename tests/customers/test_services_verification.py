@@ -21,6 +21,7 @@ from customers.services.verification import (
     claim_with_receipt,
     confirm_code,
     deliver_code,
+    forget_closed_logins_codes,
     issue_code,
     receipt_claim_code,
     request_code,
@@ -192,5 +193,11 @@ def test_erasing_the_person_removes_the_codes_sent_to_their_addresses():
     profile = profile_for_login(user=user, channel=Channel.WEB)
     assert VerificationCode.objects.filter(target="nora.erase@example.com").exists()
     erase_customer(customer=profile)
-    assert not VerificationCode.objects.filter(user=user).exists()
     assert not VerificationCode.objects.filter(target="nora.erase@example.com").exists()
+    # the hour's codes stay counted, without address or secret, then go
+    kept = VerificationCode.objects.get(user=user)
+    assert kept.code_hash == "" and kept.status == "superseded"
+    assert forget_closed_logins_codes() == 0
+    later = timezone.now() + timedelta(hours=1, minutes=1)
+    assert forget_closed_logins_codes(now=later) == 1
+    assert not VerificationCode.objects.filter(user=user).exists()
