@@ -188,8 +188,22 @@ def _clean_identities(*, email, phone, loyalty_number, region) -> dict[str, str]
     return found
 
 
-def _owners(wanted: dict[str, str], user) -> dict[str, Customer | None]:
-    """The live profile (or None) owning the login and each identity given."""
+def leads_to_login(identity: CustomerIdentity, owner: Customer) -> bool:
+    """Whether ``identity`` brings someone who did not sign in to ``owner``'s
+    profile. A profile with a login is reached that way only by what the login
+    proved (a code) or what was given in person (at a shop, on the phone): an email
+    or phone typed online by anyone, unproven, would hand the login every later
+    order placed with it (a stranger's number typed at a guest checkout, the order
+    then claimed by its receipt)."""
+    return owner.user_id is None or identity.verified or not is_online(identity.channel)
+
+
+def _owners(
+    wanted: dict[str, str], user, withheld: dict[str, Customer] | None = None
+) -> dict[str, Customer | None]:
+    """The live profile (or None) owning the login and each identity given. Without
+    a login, an identity that does not lead to its owner's login counts as no one's
+    and its owner goes into ``withheld`` (flagged, never attached to)."""
     owners: dict[str, Customer | None] = {}
     if user is not None:
         profile = Customer.objects.filter(user=user).first()
@@ -201,6 +215,11 @@ def _owners(wanted: dict[str, str], user) -> dict[str, Customer | None]:
             .first()
         )
         owners[kind] = survivor_of(identity.customer) if identity else None
+        owner = owners[kind]
+        if user is None and owner is not None and not leads_to_login(identity, owner):
+            owners[kind] = None
+            if withheld is not None:
+                withheld[kind] = owner
     if IdentityKind.LOYALTY in wanted and owners[IdentityKind.LOYALTY] is None:
         raise ValidationFailed(
             "Unknown loyalty card.", extra={"loyalty_number": ["Unknown loyalty card."]}
@@ -264,7 +283,8 @@ def _flag_other_owners(matched: Customer, owners, wanted, channel) -> list[int]:
 def _match_once(
     *, wanted, user, first_name, last_name, channel, location, actor
 ) -> MatchResult:
-    owners = _owners(wanted, user)
+    withheld: dict[str, Customer] = {}
+    owners = _owners(wanted, user, withheld)
 
     def new_profile() -> Customer:
         return _create_customer(
@@ -279,14 +299,14 @@ def _match_once(
     matched, created = _choose_profile(
         owners, user=user, channel=channel, new_profile=new_profile
     )
-    duplicates = _flag_other_owners(matched, owners, wanted, channel)
+    duplicates = _flag_other_owners(matched, {**owners, **withheld}, wanted, channel)
     # Someone anonymous online who matched a profile by one identity proves nothing
     # about the others they typed: attached, a stranger's email or phone beside the
     # profile's own would let them prove it later and take the profile over (and
     # receive its receipts). They stay on the order; the profile is left as it was.
     trusted = created or user is not None or not is_online(channel)
     for kind, value in wanted.items():
-        if owners[kind] is None and trusted:
+        if owners[kind] is None and kind not in withheld and trusted:
             _attach_identity(
                 matched,
                 kind,
@@ -298,7 +318,9 @@ def _match_once(
             )
 
     owned = {
-        k for k, owner in owners.items() if owner is None or owner.pk == matched.pk
+        k
+        for k, owner in owners.items()
+        if (owner is None and k not in withheld) or (owner and owner.pk == matched.pk)
     }
     if trusted:
         _fill_in(matched, wanted, owned, first_name, last_name)
@@ -348,7 +370,7 @@ def _known_profile(wanted: dict[str, str], user) -> Customer | None:
         " FOR NO KEY UPDATE OF c" if connection.features.has_select_for_update else ""
     )
     rows = load(  # kept as SQL: every returning guest's checkout runs it
-        [(Customer, "c")],
+        [(Customer, "c"), (CustomerIdentity, "i")],
         "FROM customers_customer c"
         " JOIN customers_customeridentity i ON i.customer_id = c.id"
         f" WHERE i.kind = %s AND i.value = %s{lock}",
@@ -356,10 +378,12 @@ def _known_profile(wanted: dict[str, str], user) -> Customer | None:
     )
     if not rows:
         return None
-    found = rows[0][0]
-    if found.merged_into_id is None:
-        return found
-    return lock_customer(found.merged_into_id)
+    found, identity = rows[0]
+    if found.merged_into_id is not None:
+        found = lock_customer(found.merged_into_id)
+    # one that leads to a login only by a proof the caller lacks: the full match
+    # makes the guest's own profile and flags the pair
+    return found if leads_to_login(identity, found) else None
 
 
 def _new_guest(

@@ -378,3 +378,47 @@ def test_openapi_schema_documents_the_proofs(api_client):
         assert "post" in paths[path], path
     register_201 = paths["/api/v1/auth/register/"]["post"]["responses"]["201"]
     assert "Registration" in str(register_201)
+
+
+def test_a_strangers_phone_typed_online_does_not_bring_their_orders_to_a_login(
+    api_client, store
+):
+    """Eve buys as a guest with Vera's number beside her own email and claims the
+    order by its receipt; Vera's later guest orders with her number stay Vera's."""
+    item = stocked(store, 5, price="30.00")
+
+    def buy(email):
+        body = {
+            "fulfilment": "pickup",
+            "store": store.pk,
+            "email": email,
+            "phone": "333 987 6501",
+            "lines": [{"variant": item.pk, "quantity": 1}],
+            "payment": {"method": "card_online", "token": "tok_visa"},
+        }
+        guest = api_client.__class__()
+        response = guest.post("/api/v1/checkout/buy-now/", body, format="json")
+        assert response.status_code == 201, response.json()
+        return response.json()["number"]
+
+    eves = buy("eve@example.com")
+    register(api_client, email="eve.login@example.com")
+    assert claim(api_client, eves, receipt_claim_code(eves)).status_code == 200
+    veras = buy("vera@example.org")
+
+    listed = api_client.get("/api/v1/orders/").json()["results"]
+    assert [row["number"] for row in listed] == [eves]
+    assert api_client.get(f"/api/v1/orders/{veras}/").status_code == 404
+    vera = Customer.objects.get(orders__number=veras)
+    eve = Customer.objects.get(orders__number=eves)
+    assert vera.pk != eve.pk and vera.user_id is None
+    assert DuplicateCandidate.objects.filter(
+        customer_a__in=[vera, eve], customer_b__in=[vera, eve]
+    ).exists()
+    # with her number proven, the login's profile is hers to reach again
+    api_client.post("/api/v1/me/verify/", {"phone": "+393339876501"})
+    code = sent_code("+393339876501")
+    assert confirm(api_client, code, phone="+393339876501").status_code == 200
+    third = buy("someone@example.org")
+    listed = api_client.get("/api/v1/orders/").json()["results"]
+    assert third in {row["number"] for row in listed}
