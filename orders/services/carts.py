@@ -150,11 +150,6 @@ def lock_counter_basket(cart: Cart) -> None:
         Cart.objects.select_for_update().filter(pk=cart.pk).values_list("pk").first()
 
 
-def _counter_transaction(cart: Cart) -> AbstractContextManager:
-    """A counter basket's line change runs in one transaction, its row locked."""
-    return transaction.atomic() if cart.channel == Channel.STORE else nullcontext()
-
-
 def check_no_card_waiting(cart: Cart | None) -> None:
     """Refuses to change or drop a counter basket while a card payment waits on it
     (the reader would still take the money for a sale the counter no longer
@@ -214,7 +209,8 @@ def add_cart_lines(
     associate whose shared wishlist they came from; without it nothing else is
     written. Lines come back with variant and product loaded, in the cart's order.
     """
-    with _counter_transaction(cart):
+    # one transaction (the request's, when it has one: no savepoint)
+    with transaction.atomic(savepoint=False):
         return _add_lines(cart, lines, now, helped_by)
 
 
@@ -227,6 +223,8 @@ def _add_lines(cart, lines, now, helped_by) -> list[CartLine]:
         wanted[int(variant_id)] += check_quantity(quantity)
     now = now or timezone.now()
     stored_now = cart.pk is None and _store_cart(cart, now)
+    if not stored_now:
+        _touch(cart, now)  # first: a checkout closing the cart meanwhile waits, or won
     current = {
         line.variant_id: line for line in ([] if stored_now else cart_lines(cart))
     }
@@ -258,41 +256,60 @@ def _add_lines(cart, lines, now, helped_by) -> list[CartLine]:
         update_fields=credited,
         add_fields=("quantity",),
     )
-    if not stored_now:
-        _touch(cart, now)
     return sorted(current.values(), key=lambda line: line.pk)
 
 
 def _touch(cart: Cart, now: datetime) -> None:
+    """Mark a change of the open cart's lines, before writing it, in the change's
+    transaction: the row stays locked until it commits, so a checkout closing the
+    cart either waits and then finds it changed (``close_cart``), or closed it
+    first and the change is refused, never written into a converted cart."""
     connection = connection_for(Cart)
     with connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE orders_cart SET updated_at = %s WHERE id = %s",
-            [db_value(Cart._meta.get_field("updated_at"), now, connection), cart.pk],
-        )
-    cart.updated_at = now
-
-
-def close_cart(cart: Cart, order: Order, now: datetime) -> bool:
-    """Mark the open cart converted into ``order``; False when it was not open (a
-    parallel checkout of the same cart got there first)."""
-    connection = connection_for(Cart)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE orders_cart SET status = %s, order_id = %s, updated_at = %s"
-            " WHERE id = %s AND status = %s",
+            "UPDATE orders_cart SET updated_at = %s WHERE id = %s AND status = %s",
             [
-                CartStatus.CONVERTED,
-                order.pk,
                 db_value(Cart._meta.get_field("updated_at"), now, connection),
                 cart.pk,
                 CartStatus.OPEN,
             ],
         )
+        if cursor.rowcount != 1:
+            raise cart_checked_out()
+    cart.updated_at = now
+
+
+def close_cart(cart: Cart, order: Order, now: datetime) -> bool:
+    """Mark the open cart converted into ``order``; False when it was not open (a
+    parallel checkout of the same cart got there first). A cart whose lines changed
+    since the checkout read them (another device added an item) is refused: the
+    order would not hold what the cart shows."""
+    connection = connection_for(Cart)
+    stamp = Cart._meta.get_field("updated_at")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE orders_cart SET status = %s, order_id = %s, updated_at = %s"
+            " WHERE id = %s AND status = %s AND updated_at = %s",
+            [
+                CartStatus.CONVERTED,
+                order.pk,
+                db_value(stamp, now, connection),
+                cart.pk,
+                CartStatus.OPEN,
+                db_value(stamp, cart.updated_at, connection),
+            ],
+        )
         closed = cursor.rowcount == 1
     if closed:
         cart.status, cart.order, cart.updated_at = CartStatus.CONVERTED, order, now
-    return closed
+        return True
+    if Cart.objects.filter(pk=cart.pk, status=CartStatus.OPEN).exists():
+        raise Conflict(
+            "The cart changed while the order was being placed: check it and "
+            "place the order again.",
+            code="cart_changed",
+        )
+    return False
 
 
 def _cart_line(cart: Cart, line_id) -> CartLine:
@@ -327,21 +344,22 @@ def set_cart_line_quantity(
     check_cart_changeable(cart)
     line = _cart_line(cart, line_id)
     line.quantity = check_quantity(quantity)
+    _touch(cart, now or timezone.now())
     # A conditional update: a removal of the same line committed meanwhile leaves no
     # row to change, which is the line not found, not a server error.
     if not CartLine.objects.filter(pk=line.pk).update(quantity=line.quantity):
         raise _line_not_found()
-    _touch(cart, now or timezone.now())
     return line
 
 
 @transaction.atomic
 def remove_cart_line(*, cart: Cart, line_id: int, now: datetime | None = None) -> None:
     check_cart_changeable(cart)
-    deleted, _ = _cart_line(cart, line_id).delete()
+    line = _cart_line(cart, line_id)
+    _touch(cart, now or timezone.now())
+    deleted, _ = line.delete()
     if not deleted:  # removed by a parallel request since it was read
         raise _line_not_found()
-    _touch(cart, now or timezone.now())
 
 
 @transaction.atomic
