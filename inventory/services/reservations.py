@@ -27,12 +27,16 @@ from .ledger import (
     shortages,
 )
 
-# The guarded hold, kept as SQL: it runs for every line of every checkout.
-_HOLD_SQL = (
+# The guarded hold, kept as SQL: it runs for every line of every checkout. An
+# order's hold keeps the safety stock back, as its sourcing did; a hold on units
+# already there for it (a transfer arrived) does not.
+_HOLD = (
     "UPDATE inventory_stocklevel SET reserved = reserved + %s, updated_at = %s"
-    " WHERE variant_id = %s AND location_id = %s AND on_hand >= reserved + %s"
+    " WHERE variant_id = %s AND location_id = %s AND {guard}"
     " RETURNING on_hand - reserved - safety_stock"
 )
+_HOLD_SQL = _HOLD.format(guard="on_hand >= reserved + %s")
+_HOLD_KEEPING_SAFETY_SQL = _HOLD.format(guard="on_hand - safety_stock >= reserved + %s")
 
 
 def reserve_stock(
@@ -42,8 +46,10 @@ def reserve_stock(
     reference_id: str,
     actor=None,
     expires_at: datetime | None = None,
+    keep_safety: bool = False,
 ) -> list[Reservation]:
-    """Hold stock for every request or for none.
+    """Hold stock for every request or for none; ``keep_safety`` leaves each
+    level's safety stock free (an order sourced from what is free beyond it).
 
     One guarded UPDATE per line: ``reserved += q WHERE on_hand - reserved >= q``. A line
     that matches no row is short (a missing level row holds nothing, so none is
@@ -55,14 +61,15 @@ def reserve_stock(
     caller that goes on after the error finds the stock as it was. Called on its own,
     it is its own transaction.
     """
+    sql = _HOLD_KEEPING_SAFETY_SQL if keep_safety else _HOLD_SQL
     if transaction.get_connection().in_atomic_block:
-        return _reserve(requests, reference_type, reference_id, actor, expires_at)
+        return _reserve(requests, reference_type, reference_id, actor, expires_at, sql)
     with transaction.atomic():
-        return _reserve(requests, reference_type, reference_id, actor, expires_at)
+        return _reserve(requests, reference_type, reference_id, actor, expires_at, sql)
 
 
 def _reserve(
-    requests, reference_type, reference_id, actor, expires_at
+    requests, reference_type, reference_id, actor, expires_at, sql=_HOLD_SQL
 ) -> list[Reservation]:
     requests = merge_requests(requests)
     now = timezone.now()
@@ -74,7 +81,7 @@ def _reserve(
     with connection.cursor() as cursor:
         for req in requests:  # in (location, variant) order: no deadlock between two
             cursor.execute(
-                _HOLD_SQL,
+                sql,
                 [req.quantity, stamp, req.variant_id, req.location_id, req.quantity],
             )
             row = cursor.fetchone()

@@ -31,7 +31,7 @@ from inventory.models import Location, LocationKind, Variant
 from omnistore.core import webhooks
 from omnistore.core.actors import acting_user
 from omnistore.core.channels import Channel, is_online
-from omnistore.core.exceptions import Conflict, ValidationFailed
+from omnistore.core.exceptions import Conflict, InsufficientStock, ValidationFailed
 from orders.models import (
     Cart,
     DiscountCode,
@@ -134,37 +134,49 @@ def place_order(
     (``orders.services.giftcard_sales``). ``fingerprint`` replaces the keyed
     request's own (``_fingerprint``) where the caller knows the request better.
     """
-    checkout = prepare_checkout(
-        lines=lines,
-        channel=channel,
-        fulfilment=fulfilment,
-        pickup_store=pickup_store,
-        address=address,
-        customer=customer,
-        user=user,
-        email=email,
-        phone=phone,
-        first_name=first_name,
-        last_name=last_name,
-        loyalty_number=loyalty_number,
-        payments=payments,
-        placing_location=placing_location,
-        staff=staff,
-        idempotency_key=idempotency_key,
-        discount_code=discount_code,
-        cart=cart,
-        prices=prices,
-        now=now or timezone.now(),
-        gift_cards=gift_cards,
-    )
-    checkout.till = till
-    checkout.helped_by = dict(helped_by or {})
-    checkout.caller = caller
-    if idempotency_key:
-        checkout.fingerprint = fingerprint or _fingerprint(
-            checkout, payments or (), gift_cards
+    now = now or timezone.now()
+
+    def prepared() -> Checkout:
+        checkout = prepare_checkout(
+            lines=lines,
+            channel=channel,
+            fulfilment=fulfilment,
+            pickup_store=pickup_store,
+            address=address,
+            customer=customer,
+            user=user,
+            email=email,
+            phone=phone,
+            first_name=first_name,
+            last_name=last_name,
+            loyalty_number=loyalty_number,
+            payments=payments,
+            placing_location=placing_location,
+            staff=staff,
+            idempotency_key=idempotency_key,
+            discount_code=discount_code,
+            cart=cart,
+            prices=prices,
+            now=now,
+            gift_cards=gift_cards,
         )
-    return _write_once(checkout)
+        checkout.till = till
+        checkout.helped_by = dict(helped_by or {})
+        checkout.caller = caller
+        if idempotency_key:
+            checkout.fingerprint = fingerprint or _fingerprint(
+                checkout, payments or (), gift_cards
+            )
+        return checkout
+
+    checkout = prepared()
+    try:
+        return _write_once(checkout)
+    except InsufficientStock:
+        # Where the stock comes from was chosen from levels read before the
+        # transaction; another checkout took those units meanwhile. Chosen again
+        # from the levels as they are now, once (nothing was held or charged).
+        return _write_once(prepared())
 
 
 def _fingerprint(checkout, payments, gift_cards) -> str:

@@ -430,6 +430,7 @@ def _move_stock(checkout: Checkout, number: str, held: list[StockRequest]) -> No
             reference_type=ORDER_REFERENCE,
             reference_id=number,
             actor=checkout.staff,
+            keep_safety=True,  # as sourcing counted what is free
         )
 
 

@@ -8,7 +8,14 @@ from inventory.selectors import ledger_discrepancies
 from omnistore.core.exceptions import InsufficientStock
 from orders.models import Order, Payment
 from tests.concurrency import run_parallel
-from tests.orders.factories import pickup_order, shop, stocked
+from tests.factories import stock
+from tests.orders.factories import (
+    delivery_order,
+    pickup_order,
+    shop,
+    stocked,
+    warehouse,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -59,4 +66,30 @@ def test_the_same_idempotency_key_sent_twice_at_once_makes_one_order():
     assert Order.objects.count() == 1
     assert StockLevel.objects.get(variant=item, location=store).reserved == 2
     assert Payment.objects.count() == 1
+    assert ledger_discrepancies() == []
+
+
+def test_checkouts_at_once_never_sell_the_safety_stock_and_lose_no_sale():
+    """Two warehouses with 3 units each beyond a safety stock of 2: twelve
+    deliveries of one unit at once, then one by one until refused, sell exactly the
+    six free units; the safety stock stays on the shelves."""
+    first, second = warehouse(), warehouse()
+    item = stocked(first, 5)
+    stock(item, second, 5)
+    StockLevel.objects.filter(variant=item).update(safety_stock=2)
+
+    def buy(n):
+        return delivery_order(lines=[(item, 1)], email=f"d{n}@example.com")
+
+    results = run_parallel([(lambda n=n: buy(n)) for n in range(12)])
+    assert all(isinstance(r, (Order, InsufficientStock)) for r in results), results
+    while True:
+        try:
+            buy(99)
+        except InsufficientStock:
+            break
+
+    assert Order.objects.count() == 6
+    for level in StockLevel.objects.filter(variant=item):
+        assert (level.on_hand, level.reserved) == (5, 3)
     assert ledger_discrepancies() == []
