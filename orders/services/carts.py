@@ -301,7 +301,8 @@ def close_cart(cart: Cart, order: Order, now: datetime) -> bool:
         )
         closed = cursor.rowcount == 1
     if closed:
-        cart.status, cart.order, cart.updated_at = CartStatus.CONVERTED, order, now
+        # updated_at stays as read: a retry of the transaction compares it again
+        cart.status, cart.order = CartStatus.CONVERTED, order
         return True
     if Cart.objects.filter(pk=cart.pk, status=CartStatus.OPEN).exists():
         raise Conflict(

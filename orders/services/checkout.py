@@ -170,12 +170,17 @@ def place_order(
         return checkout
 
     checkout = prepared()
+    as_read = (cart.status, cart.order) if cart is not None else None
     try:
         return _write_once(checkout)
     except InsufficientStock:
+        if fulfilment == FulfilmentMethod.CARRY_OUT:
+            raise  # sold from the shelf here: there is no other place to choose
         # Where the stock comes from was chosen from levels read before the
         # transaction; another checkout took those units meanwhile. Chosen again
         # from the levels as they are now, once (nothing was held or charged).
+        if cart is not None:
+            cart.status, cart.order = as_read  # the rolled-back close is undone
         return _write_once(prepared())
 
 

@@ -12,7 +12,8 @@ from orders.services.carts import add_cart_lines
 from orders.services.checkout import LineRequest, place_order
 from orders.services.payments import PaymentRequest
 from tests.concurrency import run_parallel
-from tests.orders.factories import shop, stocked
+from tests.factories import stock
+from tests.orders.factories import shop, stocked, warehouse
 
 CARD = {"method": "card_online", "token": "tok_visa"}
 
@@ -120,3 +121,36 @@ def test_adds_racing_checkouts_end_in_the_order_or_the_cart_or_are_refused():
         )
         assert added_variant.pk in in_order | in_open_cart, (round_, placed.json())
         CartLine.objects.filter(cart__status=CartStatus.OPEN).delete()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_cart_checkouts_racing_for_the_last_units_choose_again_and_sell_them_all():
+    first, second = warehouse(), warehouse()
+    item = stocked(first, 3)
+    stock(item, second, 3)
+    clients = []
+    for _ in range(10):
+        client = APIClient()
+        cart_with(client, item)
+        clients.append(client)
+    address = {"line1": "Via Torino 1", "city": "Milano", "postcode": "20123"}
+
+    def check_out(client, n):
+        body = {"payment": CARD, "email": f"c{n}@example.com", "address": address}
+        return client.post(
+            "/api/v1/checkout/", body | {"fulfilment": "delivery"}, format="json"
+        )
+
+    answers = run_parallel(
+        [(lambda c=c, n=n: check_out(c, n)) for n, c in enumerate(clients)]
+    )
+    codes = sorted(a.status_code for a in answers)
+    assert set(codes) <= {201, 409}, [a.content for a in answers]
+    for n, client in enumerate(clients):
+        if Cart.objects.filter(
+            token=client._credentials["HTTP_X_CART_TOKEN"], status=CartStatus.OPEN
+        ).exists():
+            check_out(client, 100 + n)
+    assert Order.objects.count() == 6
+    assert Cart.objects.filter(status=CartStatus.CONVERTED).count() == 6
