@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.utils import timezone
 
+from omnistore.core.actors import acting_user
 from omnistore.core.exceptions import ValidationFailed
 
 from ..models import Location, MovementReason, StockLevel, StockMovement, Variant
@@ -70,6 +74,8 @@ def adjust_stock(
     if errors:
         raise ValidationFailed("The adjustment is not valid.", extra=errors)
     ensure_levels([(variant.pk, location.pk)])
+    if delta > 0:
+        _check_units_found(variant, location, delta, actor)
     levels = StockLevel.objects.filter(variant=variant, location=location)
     if delta < 0:
         # Stock held for customers cannot be written off: keep on_hand - reserved >= -delta.
@@ -94,6 +100,44 @@ def adjust_stock(
         ]
     )
     return StockLevel.objects.get(variant=variant, location=location)
+
+
+FOUND_WINDOW = timedelta(hours=24)
+
+
+def _check_units_found(variant: Variant, location: Location, delta: int, actor) -> None:
+    """Units an associate adds by adjustment are stock the shop (and the web, which
+    sells a shop's units) will sell: at most ``OMNISTORE_STOCK_ADJUST_UP_MAX`` of one
+    item at one location in 24 hours, counting the earlier ones, so the limit is not
+    passed in slices. A manager's own adjustment, and a move with no one behind it,
+    are not limited; goods delivered are received, a shelf is counted. The level's
+    row is locked first, so two adjustments at once see each other."""
+    limit = settings.OMNISTORE_STOCK_ADJUST_UP_MAX
+    user = acting_user(actor)
+    if limit is None or user is None or user.is_manager:
+        return
+    StockLevel.objects.select_for_update().filter(
+        variant=variant, location=location
+    ).first()
+    added = (
+        StockMovement.objects.filter(
+            variant=variant,
+            location=location,
+            reference_type="adjustment",
+            delta_on_hand__gt=0,
+            created_at__gte=timezone.now() - FOUND_WINDOW,
+        ).aggregate(units=Sum("delta_on_hand"))["units"]
+        or 0
+    )
+    room = max(limit - added, 0)
+    if delta > room:
+        raise ValidationFailed(
+            f"An associate adds at most {limit} units of {variant.sku} here in 24 "
+            f"hours ({added} added already): a store manager books more, or receive "
+            "the delivery, or count the shelf.",
+            code="adjustment_above_limit",
+            extra={"delta": [f"At most {room} units can be added."]},
+        )
 
 
 @transaction.atomic

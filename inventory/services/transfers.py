@@ -115,7 +115,10 @@ def ship_transfer(*, transfer: Transfer | int, actor=None, note: str = "") -> Tr
     transfer = _lock_transfer(transfer)
     if transfer.status != TransferStatus.REQUESTED:
         raise IllegalTransition(
-            obj="Transfer", current=transfer.status, target="in_transit"
+            obj="Transfer",
+            current=transfer.status,
+            target=TransferStatus.IN_TRANSIT,
+            choices=TransferStatus,
         )
     consume_reservations(
         reservations=list(_transfer_reservations(transfer)),
@@ -148,7 +151,10 @@ def receive_transfer(
         TransferStatus.PARTIALLY_RECEIVED,
     }:
         raise IllegalTransition(
-            obj="Transfer", current=transfer.status, target="received"
+            obj="Transfer",
+            current=transfer.status,
+            target=TransferStatus.RECEIVED,
+            choices=TransferStatus,
         )
     lines = {line.variant_id: line for line in transfer.lines.select_related("variant")}
     if quantities is None:
@@ -203,7 +209,10 @@ def cancel_transfer(
     transfer = _lock_transfer(transfer)
     if transfer.status != TransferStatus.REQUESTED:
         raise IllegalTransition(
-            obj="Transfer", current=transfer.status, target="cancelled"
+            obj="Transfer",
+            current=transfer.status,
+            target=TransferStatus.CANCELLED,
+            choices=TransferStatus,
         )
     release_reservations(
         reservations=list(_transfer_reservations(transfer)), actor=actor, note=note
@@ -227,7 +236,10 @@ def close_transfer_short(
         TransferStatus.PARTIALLY_RECEIVED,
     }:
         raise IllegalTransition(
-            obj="Transfer", current=transfer.status, target="received"
+            obj="Transfer",
+            current=transfer.status,
+            target=TransferStatus.RECEIVED,
+            choices=TransferStatus,
         )
     reason = (reason or "").strip()
     if not reason:

@@ -2,10 +2,10 @@
 
 | kind | setting | needs approval when |
 |---|---|---|
-| refund | ``OMNISTORE_APPROVAL_REFUND_ABOVE`` | the refund total is above it |
+| refund | ``OMNISTORE_APPROVAL_REFUND_ABOVE`` | the order's refunds, this one too, pass it |
 | return outside the window | ``OMNISTORE_APPROVAL_RETURN_OUTSIDE_WINDOW`` | on |
 | return without a receipt | ``OMNISTORE_APPROVAL_RETURN_WITHOUT_RECEIPT`` | on |
-| price override | ``OMNISTORE_APPROVAL_PRICE_OVERRIDE_ABOVE_PERCENT`` | the cut is above it |
+| price override | ``OMNISTORE_APPROVAL_PRICE_OVERRIDE_ABOVE_PERCENT`` | the cut is above it; any raise |
 | discount | ``OMNISTORE_APPROVAL_DISCOUNT_ABOVE_PERCENT`` | the cut is above it |
 | till over/short | ``OMNISTORE_TILL_TOLERANCE`` | the difference is beyond it |
 | pickup by identity | ``OMNISTORE_APPROVAL_PICKUP_BY_IDENTITY`` | on |

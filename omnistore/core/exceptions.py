@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .labels import label_of
+
 
 class ApplicationError(Exception):
     status = 400
@@ -63,13 +65,22 @@ class InsufficientStock(Conflict):
 
 
 class IllegalTransition(Conflict):
+    """A status change the state machine refuses, said in words: the statuses'
+    labels (from ``choices``, else the codes read as words), and "already" when the
+    thing is in the status asked for. ``extra`` keeps the codes."""
+
     default_code = "illegal_transition"
 
-    def __init__(self, *, obj: str, current: str, target: str):
-        super().__init__(
-            f"{obj} cannot go from '{current}' to '{target}'.",
-            extra={"from": current, "to": target},
-        )
+    def __init__(self, *, obj: str, current: str, target: str, choices=None):
+        def words(code) -> str:
+            label = label_of(choices or (), str(code))
+            return label[:1].lower() + label[1:]
+
+        if str(current) == str(target):
+            message = f"{obj} is already {words(current)}."
+        else:
+            message = f"{obj} cannot go from {words(current)} to {words(target)}."
+        super().__init__(message, extra={"from": str(current), "to": str(target)})
 
 
 class ReturnNotAllowed(Conflict):

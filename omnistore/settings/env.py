@@ -39,3 +39,9 @@ def env_decimal_or_none(name: str, default: str) -> Decimal | None:
     """An empty value (set, or the default) turns the setting off: ``None``."""
     value = os.environ.get(name, default).strip()
     return Decimal(value) if value else None
+
+
+def env_int_or_none(name: str, default: str) -> int | None:
+    """An empty value (set, or the default) turns the setting off: ``None``."""
+    value = os.environ.get(name, default).strip()
+    return int(value) if value else None

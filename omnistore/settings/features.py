@@ -12,6 +12,7 @@ from .env import (
     env_decimal_or_none,
     env_float,
     env_int,
+    env_int_or_none,
     env_list,
 )
 
@@ -26,6 +27,10 @@ OMNISTORE_IMAGE_MAX_SIDE = 6000
 OMNISTORE_CURRENCY = os.environ.get("OMNISTORE_CURRENCY", "EUR")
 OMNISTORE_DEFAULT_REGION = os.environ.get("OMNISTORE_DEFAULT_REGION", "IT")
 OMNISTORE_LOW_STOCK_DEFAULT = 3
+# Units of one item an associate may add at one location by adjustment ("found")
+# in 24 hours; more is a manager's move, a delivery received or a count (empty: no
+# limit).
+OMNISTORE_STOCK_ADJUST_UP_MAX = env_int_or_none("OMNISTORE_STOCK_ADJUST_UP_MAX", "20")
 OMNISTORE_PICKUP_EXPIRY_DAYS = env_int("OMNISTORE_PICKUP_EXPIRY_DAYS", 7)
 OMNISTORE_PICKUP_REMINDER_DAYS = env_int("OMNISTORE_PICKUP_REMINDER_DAYS", 2)
 OMNISTORE_RETURN_WINDOW_DAYS = env_int("OMNISTORE_RETURN_WINDOW_DAYS", 30)
@@ -85,6 +90,9 @@ OMNISTORE_TRACKING_ALLOWED_HOSTS = env_list("OMNISTORE_TRACKING_ALLOWED_HOSTS", 
 OMNISTORE_TRACKING_LINK_MAX_AGE_DAYS = env_int(
     "OMNISTORE_TRACKING_LINK_MAX_AGE_DAYS", 90
 )
+# Days a storefront API token works from its issue; then 401 until the customer
+# signs in again (0: tokens never expire).
+OMNISTORE_API_TOKEN_MAX_AGE_DAYS = env_int("OMNISTORE_API_TOKEN_MAX_AGE_DAYS", 90)
 # Webhook URLs: https only unless allowed here; hosts resolving to private, loopback,
 # link-local, multicast or reserved addresses are refused, except networks listed in
 # OMNISTORE_WEBHOOK_ALLOWED_NETWORKS (CIDR). The resolver is a dotted path.
@@ -169,6 +177,10 @@ OMNISTORE_TILL_DENOMINATIONS = [
     )
 ]  # fmt: skip
 OMNISTORE_TILL_TOLERANCE = env_decimal("OMNISTORE_TILL_TOLERANCE", "5.00")
+# The most one cash in may put into the drawer (empty: no limit).
+OMNISTORE_TILL_CASH_IN_MAX = env_decimal_or_none(
+    "OMNISTORE_TILL_CASH_IN_MAX", "5000.00"
+)
 
 # --- Payments -------------------------------------------------------------
 # "test" (no gateway: demo, tests, benchmark) or "stripe". Production refuses "test".

@@ -3,6 +3,8 @@ a fixed number of queries whatever their length."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from customers.models import Customer
@@ -17,6 +19,8 @@ from orders.models import (
     OrderStatusChange,
     Payment,
     Refund,
+    StoreCreditKind,
+    StoreCreditTransaction,
 )
 
 # The shops an order belongs to: the one that took it, the ones that ship it or hand it
@@ -201,3 +205,16 @@ def payments_taken(pairs: list[tuple[str, str]]) -> bool:
     for provider, reference in pairs:
         match |= Q(provider=provider, provider_reference=reference)
     return Payment.objects.filter(match).exists()
+
+
+def refunded_so_far(order: Order) -> Decimal:
+    """What ``order`` has given back until now: the refunds of its payments, every
+    tender, and the store credit its returns gave instead. The refund limit judges
+    this plus the refund asked, so a refund in parts asks as the whole would."""
+    paid_back = Payment.objects.filter(order=order).values_list(
+        "refunded_amount", flat=True
+    )
+    credited = StoreCreditTransaction.objects.filter(
+        order=order, kind=StoreCreditKind.RETURN
+    ).values_list("amount", flat=True)
+    return sum((*paid_back, *credited), Decimal("0.00"))

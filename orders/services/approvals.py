@@ -18,9 +18,10 @@ from django.conf import settings
 from django.utils import timezone
 
 from omnistore.approvals.models import Approval, ApprovalChannel, ApprovalKind
-from omnistore.approvals.policy import approval_needed
+from omnistore.approvals.policy import approval_needed, threshold
 from omnistore.approvals.services.approvals import check_approval
-from orders.models import Order, TillSession
+from orders.models import Order, Payment, TillSession
+from orders.selectors.orders import refunded_so_far
 
 
 def approved_by_note(approval: Approval | None) -> str:
@@ -42,18 +43,44 @@ def guard_refund(
     actor,
     approvals: Iterable = (),
     now: datetime | None = None,
+    cancelling: bool = False,
 ) -> Approval | None:
-    """A refund above ``OMNISTORE_APPROVAL_REFUND_ABOVE``."""
-    if not approval_needed(ApprovalKind.REFUND, amount=amount):
+    """A refund taking what ``order`` has given back above
+    ``OMNISTORE_APPROVAL_REFUND_ABOVE``: its earlier refunds count with this one, so
+    returning an order in parts asks a manager as returning it whole would. The
+    approval covers ``amount``, the money going back now; ``cancelling`` says it is
+    the order's cancellation that refunds it.
+
+    The order's payments are locked (in key order, as a refund to them locks them)
+    before its earlier refunds are read: two refunds of one order at once are judged
+    one after the other, never both against the same total."""
+    if amount <= 0 or threshold(ApprovalKind.REFUND) is None:
         return None
+    list(
+        Payment.objects.select_for_update()
+        .filter(order=order)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    earlier = refunded_so_far(order)
+    total = earlier + amount
+    if not approval_needed(ApprovalKind.REFUND, amount=total):
+        return None
+    currency = order.currency
+    if cancelling:
+        summary = f"Cancel order {order.number} and refund {amount} {currency}"
+    else:
+        summary = f"Refund {amount} {currency} on order {order.number}"
+    if earlier > 0:
+        summary += f" ({total} {currency} with earlier refunds)"
     return check_approval(
         kind=ApprovalKind.REFUND,
         location=location,
         subject=_order_subject(order),
         actor=actor,
-        summary=f"Refund {amount} {order.currency} on order {order.number}",
+        summary=summary,
         amount=amount,
-        currency=order.currency,
+        currency=currency,
         approvals=approvals,
         now=now,
     )
@@ -167,9 +194,15 @@ def guard_till_difference(
 
 
 def _percent_off(listed: Decimal, price: Decimal) -> Decimal:
+    """The exact cut, compared to the limit as it is: 10.02 % off is above 10 %
+    (rounded first, it would pass). ``_shown`` rounds it for the summary only."""
     if listed <= 0:
         return Decimal("0")
-    return ((listed - price) * 100 / listed).quantize(Decimal("0.1"))
+    return (listed - price) * 100 / listed
+
+
+def _shown(percent: Decimal) -> Decimal:
+    return percent.quantize(Decimal("0.1"))
 
 
 def guard_price_override(
@@ -184,8 +217,21 @@ def guard_price_override(
     now: datetime | None = None,
 ) -> Approval | None:
     """A counter price more than ``OMNISTORE_APPROVAL_PRICE_OVERRIDE_ABOVE_PERCENT``
-    below the list price. The amount approved is the cut per unit: a deeper cut asks
-    again."""
+    below the list price, or any price above it (a raise is rare: it waits for a
+    manager whenever price overrides are approved). The amount approved is the cut,
+    or the raise, per unit: a deeper cut or a higher raise asks again, and a yes to
+    a cut does not cover a raise."""
+    if price > listed:
+        return _guard_price_raise(
+            line=line,
+            listed=listed,
+            price=price,
+            location=location,
+            actor=actor,
+            reason=reason,
+            approvals=approvals,
+            now=now,
+        )
     off = _percent_off(listed, price)
     if not approval_needed(ApprovalKind.PRICE_OVERRIDE, amount=max(off, 0)):
         return None
@@ -197,9 +243,33 @@ def guard_price_override(
         actor=actor,
         summary=(
             f"Sell {line.variant.sku} at {price} {currency} instead of {listed} "
-            f"({off}% off)"
+            f"({_shown(off)}% off)"
         ),
         amount=listed - price,
+        currency=currency,
+        reason=reason,
+        approvals=approvals,
+        now=now,
+    )
+
+
+def _guard_price_raise(
+    *, line, listed, price, location, actor, reason, approvals, now
+) -> Approval | None:
+    if threshold(ApprovalKind.PRICE_OVERRIDE) is None:
+        return None
+    currency = settings.OMNISTORE_CURRENCY
+    above = _shown(-_percent_off(listed, price))
+    return check_approval(
+        kind=ApprovalKind.PRICE_OVERRIDE,
+        location=location,
+        subject=f"cartline:{line.pk}:up",
+        actor=actor,
+        summary=(
+            f"Sell {line.variant.sku} at {price} {currency} instead of {listed} "
+            f"({above}% above the list price)"
+        ),
+        amount=price - listed,
         currency=currency,
         reason=reason,
         approvals=approvals,
@@ -229,7 +299,9 @@ def guard_counter_discount(
         location=location,
         subject=f"cart:{cart.pk}:{code}"[:80],
         actor=actor,
-        summary=f"Discount {code}: {discount} {currency} off {subtotal} ({off}%)",
+        summary=(
+            f"Discount {code}: {discount} {currency} off {subtotal} ({_shown(off)}%)"
+        ),
         amount=discount,
         currency=currency,
         approvals=approvals,

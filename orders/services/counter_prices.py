@@ -1,7 +1,9 @@
 """A price set at the counter on a line of a shop's sale: below the list price by
-more than ``OMNISTORE_APPROVAL_PRICE_OVERRIDE_ABOVE_PERCENT`` it needs a manager's
-approval (asked when the price is set, so checkout only sells at it). Only a
-shop's (store-channel) basket takes one, with a reason, kept on the line."""
+more than ``OMNISTORE_APPROVAL_PRICE_OVERRIDE_ABOVE_PERCENT``, or above it at all, it
+needs a manager's approval (asked when the price is set, so checkout only sells at
+it); above ``MAX_TIMES_LIST`` times the list price it is refused, to a manager too
+(a typo, not a price). Only a shop's (store-channel) basket takes one, with a
+reason, kept on the line."""
 
 from __future__ import annotations
 
@@ -13,12 +15,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from omnistore.core.channels import Channel
+from omnistore.core.digits import is_amount
 from omnistore.core.exceptions import Conflict, NotFound, ValidationFailed
 from orders.models import Cart, CartLine, CartStatus
 
 from .approvals import guard_price_override
 from .carts import check_cart_changeable
 from .common import to_money
+
+# A counter price is never more than this many times the item's list price.
+MAX_TIMES_LIST = 2
 
 
 def _line(cart: Cart, line_id) -> CartLine:
@@ -38,8 +44,10 @@ def _line(cart: Cart, line_id) -> CartLine:
 
 
 def _checked_price(price) -> Decimal:
+    """A Decimal, or a text in digits (``is_amount``: never "1e2" or "１０")."""
     try:
-        price = to_money(Decimal(str(price)))
+        typed = isinstance(price, Decimal) or is_amount(str(price).strip())
+        price = to_money(Decimal(str(price).strip())) if typed else None
     except (InvalidOperation, TypeError, ValueError):
         price = None
     if price is None or price <= 0 or not price.is_finite():
@@ -78,6 +86,14 @@ def set_counter_price(
             "Say why the price changes.", extra={"reason": ["Say why."]}
         )
     listed = to_money(line.variant.price)
+    ceiling = to_money(listed * MAX_TIMES_LIST)
+    if price > ceiling:
+        raise ValidationFailed(
+            f"A counter price is at most {MAX_TIMES_LIST} times the list price "
+            f"({listed}): {price} cannot be set.",
+            code="price_above_limit",
+            extra={"price": [f"At most {ceiling}."]},
+        )
     guard_price_override(
         line=line,
         listed=listed,

@@ -7,6 +7,7 @@ stock rows.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -41,6 +42,7 @@ from orders.models import (
     OrderStatusChange,
 )
 
+from .approvals import approved_by_note, guard_refund
 from .common import (
     CODE_ALPHABET,
     ORDER_REFERENCE,
@@ -51,7 +53,11 @@ from .common import (
     send_order_email,
 )
 from .discounts import release_discount
-from .payments import capture_order_payments, settle_cancelled_order_payments
+from .payments import (
+    cancellation_refund,
+    capture_order_payments,
+    settle_cancelled_order_payments,
+)
 
 EVENT_ORDER_PICKED = "order_picked"
 
@@ -327,11 +333,14 @@ def cancel_order(
     reason: str = "",
     by_customer: bool = False,
     location: Location | None = None,
+    approvals: Sequence = (),
     now: datetime | None = None,
 ) -> Order:
     """Cancel before collection or shipment: held stock is released, a transfer not yet
     shipped is cancelled, every payment is refunded in full, points are reversed, the
-    customer is told. A customer may cancel only until the order is picked."""
+    customer is told. A customer may cancel only until the order is picked. Staff
+    cancelling at a shop (``location``) refund under the refund limit: above it an
+    associate needs a manager's approval (``approvals``), as for a refund."""
     now = now or timezone.now()
     order = lock_order(order)
     if by_customer and order.status != OrderStatus.PLACED:
@@ -341,12 +350,13 @@ def cancel_order(
             target=OrderStatus.CANCELLED,
         )
     reason = (reason or ("Cancelled by the customer" if by_customer else "")).strip()
+    approval = _guard_cancel_refund(order, by_customer, location, actor, approvals, now)
     transition_order(
         order,
         OrderStatus.CANCELLED,
         actor=actor,
         now=now,
-        note=reason or "Cancelled",
+        note=(reason or "Cancelled") + approved_by_note(approval),
         location=location,
     )
     if order.discount_code:
@@ -391,3 +401,20 @@ def cancel_order(
     )
     send_order_email(order, "cancelled")
     return order
+
+
+def _guard_cancel_refund(order, by_customer, location, actor, approvals, now):
+    """The money a cancellation gives back is a refund, judged before anything moves;
+    an order that cannot be cancelled is refused as such, not sent to a manager. A
+    customer cancelling their own order is not asked."""
+    if by_customer or not can_move(order, OrderStatus.CANCELLED):
+        return None
+    return guard_refund(
+        order=order,
+        amount=cancellation_refund(order),
+        location=location,
+        actor=actor,
+        approvals=approvals,
+        now=now,
+        cancelling=True,
+    )

@@ -18,13 +18,13 @@ and the goods reports do not.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth.hashers import make_password
 
+from omnistore.core.digits import is_amount
 from omnistore.core.exceptions import ValidationFailed
 from orders.models import GiftCard, Order, PaymentMethod
 
@@ -57,14 +57,11 @@ class GiftCardSale:
         return f"•••• {self.number[-4:]}"
 
 
-AMOUNT_TYPED = re.compile(r"[0-9]{1,9}(\.[0-9]*)?")
-
-
 def sale_amount(amount) -> Decimal:
     """Positive, at most two decimals, at most ``OMNISTORE_GIFT_CARD_MAX_AMOUNT``;
     written as digits (``1e1`` or ``+10`` is not an amount an associate types)."""
     text = amount if isinstance(amount, Decimal) else str(amount).strip()
-    if isinstance(text, str) and not AMOUNT_TYPED.fullmatch(text):
+    if isinstance(text, str) and not is_amount(text):
         raise ValidationFailed(
             "Enter the amount in digits, such as 25.00.",
             extra={"amount": ["Digits, such as 25.00."]},

@@ -363,6 +363,19 @@ def _payment_changed(order, payment, kind, timeline_kind, *, reference, actor, n
     )
 
 
+def _refunded_at_cancellation(payment: Payment) -> bool:
+    return payment.status == PaymentStatus.CAPTURED and payment.refundable > 0
+
+
+def cancellation_refund(order: Order) -> Decimal:
+    """What cancelling ``order`` would give back: what is left of the money taken
+    (authorisations are released, not refunded)."""
+    return sum(
+        (p.refundable for p in order.payments.all() if _refunded_at_cancellation(p)),
+        Decimal("0.00"),
+    )
+
+
 def settle_cancelled_order_payments(
     *, order: Order, reason: str, actor=None, now=None, location=None
 ) -> None:
@@ -387,7 +400,7 @@ def settle_cancelled_order_payments(
                 actor=actor,
                 now=now,
             )
-        elif payment.status == PaymentStatus.CAPTURED and payment.refundable > 0:
+        elif _refunded_at_cancellation(payment):
             refund_payment(
                 payment=payment,
                 amount=payment.refundable,

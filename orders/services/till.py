@@ -266,7 +266,8 @@ def move_cash(
     now: datetime | None = None,
 ) -> TillMovement:
     """Cash put into or taken out of the drawer, with why; never more out than is
-    in it."""
+    in it, never more in at once than ``OMNISTORE_TILL_CASH_IN_MAX`` (change from
+    the bank, a float top-up: a bigger amount is a typo, not a drawer's cash)."""
     if kind not in (TillMovementKind.CASH_IN, TillMovementKind.CASH_OUT):
         raise ValidationFailed("Choose cash in or cash out.", extra={"kind": ["?"]})
     amount = to_money(amount)
@@ -280,6 +281,14 @@ def move_cash(
         )
     session = _lock_session(session)
     _require_open(session)
+    ceiling = settings.OMNISTORE_TILL_CASH_IN_MAX
+    if kind == TillMovementKind.CASH_IN and ceiling is not None and amount > ceiling:
+        ceiling = to_money(ceiling)
+        raise ValidationFailed(
+            f"At most {ceiling} goes into the drawer at once: {amount} cannot.",
+            code="cash_in_above_limit",
+            extra={"amount": [f"At most {ceiling}."]},
+        )
     if kind == TillMovementKind.CASH_OUT:
         available = expected_cash(session)
         if amount > available:

@@ -313,7 +313,7 @@ def test_an_action_that_a_transfer_refuses_is_reported_as_an_error(
     sent = [(m.level, m.message) for m in get_messages(response.wsgi_request)]
     assert (
         ERROR,
-        f"{shipped}: Transfer cannot go from 'in_transit' to 'in_transit'.",
+        f"{shipped}: Transfer is already in transit.",
     ) in (sent)
     assert (SUCCESS, "1 transfer shipped.") in sent
     fresh.refresh_from_db()

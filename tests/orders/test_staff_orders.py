@@ -22,6 +22,7 @@ from orders.services.payments import PaymentRequest
 from orders.services.pickups import collect_order
 from orders.services.refunds import receive_return, refund_return
 from orders.services.returns import ReturnLineRequest, request_return
+from orders.staff.views import orders as order_views
 from orders.staff.views.panels import customer_orders_panel
 from tests.customers.factories import make_customer
 from tests.factories import (
@@ -194,6 +195,62 @@ def test_a_pickup_waiting_for_a_transfer_is_shown_as_on_the_way(staff, shop):
     assert 'data-testid="awaiting"' in html
     assert order.number in html
     assert [o.number for o in response.context["to_pick"]] == []
+
+
+@pytest.fixture
+def five_to_pick(shop, shirt, monkeypatch):
+    """Five orders to pick, oldest first, on pages of three."""
+    monkeypatch.setattr(order_views, "PICKING_PAGE_SIZE", 3)
+    return [pickup_order(store=shop, lines=[(shirt, 1)]).number for _ in range(5)]
+
+
+def _to_pick(response) -> list[str]:
+    return [order.number for order in response.context["to_pick"]]
+
+
+def test_picking_pages_the_orders_to_pick_oldest_first_with_the_total(
+    staff, five_to_pick
+):
+    first = staff.get(reverse("staff:picking"))
+    second = staff.get(reverse("staff:picking"), {"page": 2})
+
+    assert _to_pick(first) == five_to_pick[:3]
+    assert _to_pick(second) == five_to_pick[3:]
+    for response in (first, second):
+        html = response.content.decode()
+        assert 'data-testid="to-pick-count">5</span>' in html
+        assert "Page " in html and " of 2" in html
+    assert [r["units"] for r in first.context["summary"]] == [3]  # this page's units
+    assert 'href="/staff/orders/picking/?page=2"' in first.content.decode()
+    assert 'name="next" value="/staff/orders/picking/?page=2"' in (
+        second.content.decode()
+    )
+
+
+@pytest.mark.parametrize(
+    "page, shown",
+    [("0", "last"), ("-1", "last"), ("x", "first"), (str(10**20), "last")],
+)
+def test_a_bad_picking_page_shows_the_first_or_last_page(
+    staff, five_to_pick, page, shown
+):
+    response = staff.get(reverse("staff:picking"), {"page": page})
+
+    assert response.status_code == 200
+    expected = five_to_pick[:3] if shown == "first" else five_to_pick[3:]
+    assert _to_pick(response) == expected
+
+
+def test_a_step_refused_on_a_later_page_shows_that_page_again(staff, five_to_pick):
+    response = staff.post(
+        reverse("staff:order_ready", args=[five_to_pick[4]]),
+        {"from": "picking", "page": "2"},
+    )
+
+    assert response.status_code == 422
+    assert _to_pick(response) == five_to_pick[3:]
+    # the pager leads back to the list, not to the address the form was sent to
+    assert 'href="/staff/orders/picking/?page=1"' in response.content.decode()
 
 
 # --- scoping --------------------------------------------------------------------------
@@ -524,9 +581,11 @@ def test_the_customer_page_lists_orders_from_every_channel(staff, shop, shirt):
 
 @pytest.mark.parametrize("count", [1, 6])
 def test_the_picking_list_costs_the_same_queries_for_any_length(
-    staff, shop, shirt, django_assert_max_num_queries, count
+    staff, shop, shirt, django_assert_max_num_queries, count, monkeypatch
 ):
-    """Every section filled: to pick, picked (ready and ship) and on the way."""
+    """Every section filled: to pick (more than a page of it when many), picked
+    (ready and ship) and on the way."""
+    monkeypatch.setattr(order_views, "PICKING_PAGE_SIZE", 4)
     warehouse = WarehouseFactory(code="WH01", name="Piacenza DC")
     coat = VariantFactory(sku="COAT-BLK-L")
     stock(coat, warehouse, 20)
@@ -536,10 +595,12 @@ def test_the_picking_list_costs_the_same_queries_for_any_length(
         mark_picked(order=pickup_order(store=shop, lines=[(shirt, 1)]))
         mark_picked(order=delivery_order(lines=[(shirt, 1)]))
         pickup_order(store=shop, lines=[(coat, 1)])
-    with django_assert_max_num_queries(12):
+    staff.get(reverse("staff:picking"))  # a session's first request notes its time
+    with django_assert_max_num_queries(13):
         response = staff.get(reverse("staff:picking"))
     context = response.context
-    assert len(context["to_pick"]) == count
+    assert len(context["to_pick"]) == min(count, 4)
+    assert context["page"].paginator.count == count
     assert (len(context["to_ready"]), len(context["to_ship"])) == (count, count)
     assert len(context["awaiting"]) == count
 

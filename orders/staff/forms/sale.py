@@ -16,15 +16,13 @@ from customers.normalize import (
     normalize_phone,
 )
 from inventory.staff.forms import VariantCodeField
+from omnistore.staff.fields import MoneyField
 from orders.models import PaymentMethod
 from orders.services.common import MAX_LINE_QUANTITY
 from orders.services.payments import PaymentRequest
 from orders.services.tenders import points_value
 
 NUMERIC = {"inputmode": "numeric"}
-
-
-DECIMAL = {"inputmode": "decimal", "step": "0.01", "min": "0.01"}
 
 
 TENDER_ROWS = 3
@@ -153,47 +151,16 @@ class PaymentForm(forms.Form):
                 widget=forms.RadioSelect if first else forms.Select,
                 error_messages={"required": "Choose how the customer pays."},
             )
-            self.fields[f"amount_{row}"] = forms.DecimalField(
-                label="Amount",
-                required=False,
-                min_value=Decimal("0.01"),
-                max_digits=10,
-                decimal_places=2,
-                widget=forms.NumberInput(attrs=dict(DECIMAL)),
-                error_messages={
-                    "invalid": "Enter an amount such as 12.50.",
-                    "min_value": "Enter an amount above zero.",
-                    "max_decimal_places": "Use at most two decimals.",
-                },
-            )
+            self.fields[f"amount_{row}"] = MoneyField(label="Amount", required=False)
 
         self._stored_value_fields()
-        self.fields["tendered"] = forms.DecimalField(
+        self.fields["tendered"] = MoneyField(
             label="Cash tendered",
             required=False,
-            min_value=Decimal("0.01"),
-            max_digits=10,
-            decimal_places=2,
-            widget=forms.NumberInput(attrs=dict(DECIMAL)),
-            error_messages={
-                "invalid": "Enter an amount such as 100.00.",
-                "min_value": "Enter an amount above zero.",
-                "max_decimal_places": "Use at most two decimals.",
-            },
+            error_messages={"invalid": "Enter an amount in digits, such as 100.00."},
         )
 
     def _stored_value_fields(self) -> None:
-        money = {
-            "required": False,
-            "min_value": Decimal("0.01"),
-            "max_digits": 10,
-            "decimal_places": 2,
-            "widget": forms.NumberInput(attrs=dict(DECIMAL)),
-            "error_messages": {
-                "invalid": "Enter an amount such as 12.50.",
-                "min_value": "Enter an amount above zero.",
-            },
-        }
         self.fields["gift_card_number"] = forms.CharField(
             label="Gift card number (scan or type)",
             required=False,
@@ -206,11 +173,11 @@ class PaymentForm(forms.Form):
             max_length=8,
             widget=forms.PasswordInput(attrs={"autocomplete": "off", **NUMERIC}),
         )
-        self.fields["gift_card_amount"] = forms.DecimalField(
-            label="From the gift card", **money
+        self.fields["gift_card_amount"] = MoneyField(
+            label="From the gift card", required=False
         )
-        self.fields["store_credit_amount"] = forms.DecimalField(
-            label="From store credit", **money
+        self.fields["store_credit_amount"] = MoneyField(
+            label="From store credit", required=False
         )
         self.fields["points"] = forms.IntegerField(
             label="Points to spend",

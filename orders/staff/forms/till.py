@@ -8,14 +8,12 @@ from decimal import Decimal
 
 from django import forms
 
+from omnistore.staff.fields import MoneyField, UnitsField
 from omnistore.staff.once import SentOnceForm
 from orders.models import TillMovementKind
 from orders.selectors.till import counted_total, denominations
 
 NUMERIC = {"inputmode": "numeric", "min": "0"}
-
-
-DECIMAL = {"inputmode": "decimal", "step": "0.01", "min": "0.01"}
 
 
 def _field_name(value: Decimal) -> str:
@@ -43,7 +41,7 @@ class CountForm(forms.Form):
         kwargs.setdefault("prefix", "count")
         super().__init__(*args, **kwargs)
         for value in denominations():
-            self.fields[_field_name(value)] = forms.IntegerField(
+            self.fields[_field_name(value)] = UnitsField(
                 label=f"{value:g}" if value >= 1 else f"{value:.2f}",
                 required=False,
                 min_value=0,
@@ -90,17 +88,11 @@ class CashMoveForm(SentOnceForm):
         initial=TillMovementKind.CASH_OUT,
         widget=forms.RadioSelect,
     )
-    amount = forms.DecimalField(
+    amount = MoneyField(
         label="Amount",
-        min_value=Decimal("0.01"),
-        max_digits=10,
-        decimal_places=2,
-        widget=forms.NumberInput(attrs=dict(DECIMAL)),
         error_messages={
             "required": "Enter the amount.",
-            "invalid": "Enter an amount such as 20.00.",
-            "min_value": "Enter an amount above zero.",
-            "max_decimal_places": "Use at most two decimals.",
+            "invalid": "Enter an amount in digits, such as 20.00.",
         },
     )
     reason = forms.CharField(

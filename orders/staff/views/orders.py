@@ -6,11 +6,14 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from omnistore.approvals.services.approvals import ApprovalRequired
+from omnistore.approvals.views import ask_manager, given_approvals
 from omnistore.core.exceptions import ApplicationError, NotFound
 from omnistore.staff.auth import current_store, require_store, staff_required
 from omnistore.staff.htmx import INVALID, add_service_error, is_partial, redirect_to
@@ -125,7 +128,7 @@ def _refused(request, order: Order, error_message: str, **forms_):
     """Show a refusal where the button was: the picking list or the order page."""
     if request.POST.get("from") == "picking":
         store = require_store(request)
-        context = _picking_context(store)
+        context = _picking_context(store, page=request.POST.get("page"))
         context["action_error"] = f"{order.number}: {error_message}"
         return render(request, "orders/staff/picking.html", context, status=INVALID)
     order = order_or_404(order.number)
@@ -207,7 +210,9 @@ def order_ship(request, number: str):
 @staff_required
 @require_POST
 def order_cancel(request, number: str):
-    """Cancel with a reason: stock released, payments refunded, customer told."""
+    """Cancel with a reason: stock released, payments refunded, customer told. A
+    refund above the limit waits for a manager: the form is sent again with the
+    approval."""
     order = acting_order(request, number, "cancel")
     form = CancelForm(request.POST)
     if form.is_valid():
@@ -217,7 +222,10 @@ def order_cancel(request, number: str):
                 actor=request.user,
                 reason=form.cleaned_data["reason"],
                 location=current_store(request),
+                approvals=given_approvals(request),
             )
+        except ApprovalRequired as error:
+            return ask_manager(request, error, wrapper_id="cancel-form")
         except ApplicationError as error:
             add_service_error(form, error, explain=explain)
         else:
@@ -248,8 +256,16 @@ def _shelf_lines(order: Order, store) -> list:
     ]
 
 
-def _picking_context(store) -> dict:
-    to_pick = list(picking_queue(location=store))
+# Orders to pick shown at once, oldest first: a busy shop's queue runs to hundreds.
+PICKING_PAGE_SIZE = 50
+
+
+def _picking_context(store, *, page=None) -> dict:
+    """One page of the orders to pick (``page`` as typed: a bad or out-of-range
+    number shows the first or last page, as every staff list does) and its pick
+    list; what is picked or on the way is listed whole."""
+    page = Paginator(picking_queue(location=store), PICKING_PAGE_SIZE).get_page(page)
+    to_pick = list(page.object_list)
     summary: dict[str, dict] = {}
     for order in to_pick:
         order.shelf_lines = _shelf_lines(order, store)
@@ -275,9 +291,12 @@ def _picking_context(store) -> dict:
         ]
     to_ready = [o for o in picked if o.fulfilment_method == FulfilmentMethod.PICKUP]
     to_ship = [o for o in picked if o.fulfilment_method == FulfilmentMethod.DELIVERY]
+    back = reverse("staff:picking")
     return {
         "store": store,
+        "page": page,
         "to_pick": to_pick,
+        "picking_url": f"{back}?page={page.number}" if page.number > 1 else back,
         "summary": sorted(summary.values(), key=lambda row: row["sku"]),
         "to_ready": to_ready,
         "to_ship": to_ship,
@@ -291,4 +310,5 @@ def _picking_context(store) -> dict:
 @staff_required
 def picking(request):
     store = require_store(request)
-    return render(request, "orders/staff/picking.html", _picking_context(store))
+    context = _picking_context(store, page=request.GET.get("page"))
+    return render(request, "orders/staff/picking.html", context)

@@ -13,6 +13,7 @@ from omnistore.approvals.services.approvals import ApprovalRequired
 from omnistore.approvals.views import ask_manager, given_approvals
 from omnistore.core.exceptions import ApplicationError, NotFound
 from omnistore.staff.auth import require_store, staff_required
+from omnistore.staff.fields import MoneyField
 from omnistore.staff.htmx import INVALID, field_errors, place_service_error
 from orders.services.approvals import guard_counter_discount
 from orders.services.counter_prices import set_counter_price
@@ -31,9 +32,7 @@ BASKET = "basket"
 
 
 class CounterPriceForm(forms.Form):
-    price = forms.DecimalField(
-        label="Price", min_value=0.01, max_digits=10, decimal_places=2, required=False
-    )
+    price = MoneyField(label="Price", required=False)
     reason = forms.CharField(label="Why", max_length=250, required=False)
 
 
