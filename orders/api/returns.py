@@ -28,7 +28,12 @@ from orders.selectors.returns import (
     return_qr_payload,
 )
 from orders.services.carts import storefront_customer
-from orders.services.returns import ReturnLineRequest, request_return
+from orders.services.returns import (
+    MAX_RETURN_LINES,
+    TOO_MANY_RETURN_LINES,
+    ReturnLineRequest,
+    request_return,
+)
 
 ERRORS = {
     400: OpenApiResponse(description="Field errors: {message, code, extra}"),
@@ -59,7 +64,14 @@ class ReturnLineInput(InputSerializer):
 
 class ReturnCreateInput(InputSerializer):
     order = TextField(max_length=20, help_text="The order number.")
-    lines = ReturnLineInput(many=True, allow_empty=False)
+    # Refused before any line is read, in the service's words.
+    lines = ReturnLineInput(
+        many=True,
+        allow_empty=False,
+        max_length=MAX_RETURN_LINES,
+        error_messages={"max_length": TOO_MANY_RETURN_LINES},
+        help_text=f"Each order line once; at most {MAX_RETURN_LINES}.",
+    )
     refund_method = serializers.ChoiceField(
         choices=RefundMethod.choices, default=RefundMethod.ORIGINAL
     )

@@ -77,6 +77,11 @@ EVENT_RETURN_CLOSED = "return_closed"
 
 EVENT_RETURN_CANCELLED = "return_cancelled"
 
+# The most lines one return request lists, each order line once: twice what an
+# online order holds (a cart holds 50 items); a bigger counter sale comes back in two.
+MAX_RETURN_LINES = 100
+TOO_MANY_RETURN_LINES = f"A return lists at most {MAX_RETURN_LINES} lines."
+
 
 _RETURN_NEXT = {
     ReturnStatus.REQUESTED: {ReturnStatus.RECEIVED, ReturnStatus.CANCELLED},
@@ -126,13 +131,20 @@ def checked_choice(value, choices, field: str, errors: dict, default=""):
 
 
 def _clean_return_lines(lines: Sequence[ReturnLineRequest]) -> list[ReturnLineRequest]:
+    """Each order line once; a line listed again is named once, however many times
+    it was repeated. More lines than ``MAX_RETURN_LINES`` are refused unread."""
     if not lines:
         raise ValidationFailed(
             "Choose at least one item to return.",
             extra={"lines": ["Choose at least one item to return."]},
         )
+    if len(lines) > MAX_RETURN_LINES:
+        raise ValidationFailed(
+            TOO_MANY_RETURN_LINES, extra={"lines": [TOO_MANY_RETURN_LINES]}
+        )
     errors: dict[str, list] = {}
     seen: set[int] = set()
+    repeated: set[int] = set()
     clean = []
     for line in lines:
         try:
@@ -141,9 +153,11 @@ def _clean_return_lines(lines: Sequence[ReturnLineRequest]) -> list[ReturnLineRe
             errors.setdefault("lines", []).append("Unknown order line.")
             continue
         if order_line in seen:
-            errors.setdefault("lines", []).append(
-                f"Order line {order_line} is listed twice."
-            )
+            if order_line not in repeated:
+                repeated.add(order_line)
+                errors.setdefault("lines", []).append(
+                    f"Order line {order_line} is listed more than once."
+                )
             continue
         seen.add(order_line)
         check_quantity(line.quantity, "lines")

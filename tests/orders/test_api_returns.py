@@ -179,3 +179,34 @@ def test_the_detail_costs_a_fixed_number_of_queries(ada, django_assert_max_num_q
         response = ada["client"].get(f"/api/v1/returns/{code}/")
     assert response.status_code == 200
     assert [h["to_status"] for h in response.json()["history"]] == ["requested"]
+
+
+def _copies(ada, count: int):
+    line = {"order_line": ada["line"].pk, "quantity": 1, "reason": "too_big"}
+    return ada["client"].post(
+        "/api/v1/returns/",
+        {"order": ada["order"].number, "lines": [line] * count},
+        format="json",
+    )
+
+
+def test_more_lines_than_a_return_takes_is_one_short_error(ada):
+    """200 copies of one line: one error on ``lines``, not one per copy."""
+    response = _copies(ada, 200)
+
+    assert response.status_code == 400
+    assert response.json()["extra"] == {
+        "lines": {"non_field_errors": ["A return lists at most 100 lines."]}
+    }
+    assert len(response.content) < 300
+    assert not Return.objects.exists()
+
+
+def test_a_line_listed_again_is_named_once(ada):
+    response = _copies(ada, 5)
+
+    assert response.status_code == 400
+    assert response.json()["extra"]["lines"] == [
+        f"Order line {ada['line'].pk} is listed more than once."
+    ]
+    assert not Return.objects.exists()

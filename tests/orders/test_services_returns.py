@@ -282,6 +282,24 @@ def test_lines_of_another_order_are_refused(store):
         )
 
 
+def test_a_return_lists_at_most_a_hundred_lines_at_any_door(store, associate):
+    """The counter calls the same service: past the cap it is one error on
+    ``lines``, before any order is read."""
+    item = stocked(store, 5)
+    _, customer = shopper()
+    order = collected_order(store=store, lines=[(item, 1)], customer=customer)
+    with pytest.raises(ValidationFailed) as refused:
+        request_return(
+            order=order.number,
+            actor=associate,
+            location=store,
+            channel="store",
+            lines=[line_request(order)] * 101,
+        )
+    assert refused.value.extra == {"lines": ["A return lists at most 100 lines."]}
+    assert not Return.objects.exists()
+
+
 # --- transitions ----------------------------------------------------------------------
 
 
