@@ -1,28 +1,36 @@
-"""Storefront accounts: sign-up, sign-in for an API token, and the proofs (an
-emailed or texted code, a receipt's claim code) that make a known profile the
-login's."""
+"""Storefront accounts: sign-up, sign-in for an API token, sign-out, the password
+change, and the proofs (an emailed or texted code, a receipt's claim code) that make
+a known profile the login's."""
 
 import hashlib
 
+from django.contrib.auth import logout, update_session_auth_hash
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from customers.normalize import normalize_email
 from customers.selectors.profiles import customer_profile
-from customers.services.accounts import issue_token, register_customer
+from customers.services.accounts import (
+    change_password,
+    issue_token,
+    register_customer,
+    revoke_token,
+)
 from customers.services.verification import (
     claim_with_receipt,
     confirm_code,
     request_code,
 )
 from omnistore.core.api import UNAVAILABLE, ErrorSerializer
-from omnistore.core.throttling import GuardThrottle
+from omnistore.core.throttling import GuardThrottle, ThrottledPosts
 
 from .common import BAD_INPUT, request_channel, validated
 from .serializers import (
+    PasswordChangeSerializer,
     ProfileSerializer,
     RegisterSerializer,
     TokenRequestSerializer,
@@ -89,7 +97,20 @@ class VerificationThrottle(GuardThrottle):
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
+class PasswordChangeThrottle(GuardThrottle):
+    """Current passwords tried per login: a stolen token does not buy unlimited
+    guesses at the password behind it."""
+
+    scope = "password_change"
+
+
 LIMITED = OpenApiResponse(ErrorSerializer, description="Too many codes or tries.")
+SIGNED_OUT = OpenApiResponse(
+    ErrorSerializer, description="No valid token (never issued, revoked or expired)."
+)
+REFUSED_STAFF = OpenApiResponse(
+    ErrorSerializer, description="Staff login (`staff_login`): no storefront account."
+)
 REFUSED = OpenApiResponse(
     ErrorSerializer,
     description=(
@@ -153,6 +174,64 @@ class TokenView(APIView):
     def post(self, request):
         data = validated(TokenRequestSerializer, request)
         token = issue_token(email=data["email"], password=data["password"])
+        return Response(TokenSerializer({"token": token}).data)
+
+
+class LogoutView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Sign out",
+        description=(
+            "Revokes the token sent with this request: from now on it is refused "
+            "(401), on every device signed in with it. Signing in again issues a "
+            "new one. A website session is ended instead."
+        ),
+        request=None,
+        responses={204: None, 401: SIGNED_OUT, 503: UNAVAILABLE},
+        tags=["account"],
+    )
+    def post(self, request):
+        if isinstance(request.auth, Token):
+            revoke_token(token=request.auth)
+        else:  # signed in by the website's session
+            logout(request._request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordChangeView(ThrottledPosts, APIView):
+    permission_classes = [IsAuthenticated]
+    throttle_classes = [PasswordChangeThrottle]
+
+    @extend_schema(
+        summary="Change my password",
+        description=(
+            "Takes the current password and a new one (checked like at sign-up). "
+            "Every token of the login is revoked, signing out every device, and a "
+            "new token is returned for this one. A wrong current password is a 400 "
+            "on `current_password`; tries are limited per login (429)."
+        ),
+        request=PasswordChangeSerializer,
+        responses={
+            200: TokenSerializer,
+            400: BAD_INPUT,
+            401: SIGNED_OUT,
+            404: REFUSED_STAFF,
+            429: LIMITED,
+            503: UNAVAILABLE,
+        },
+        tags=["account"],
+    )
+    def post(self, request):
+        data = validated(PasswordChangeSerializer, request)
+        token = change_password(
+            user=request.user,
+            current_password=data["current_password"],
+            new_password=data["new_password"],
+            channel=request_channel(request),
+        )
+        if request.auth is None:  # a session: it stays valid under the new password
+            update_session_auth_hash(request._request, request.user)
         return Response(TokenSerializer({"token": token}).data)
 
 

@@ -24,6 +24,7 @@ from customers.selectors.appointments import (
     shop_timezone,
 )
 from customers.selectors.identities import customer_for_user
+from customers.selectors.team import associate_public_name
 from customers.services.appointments import (
     NOTE_MAX,
     REASON_MAX,
@@ -41,7 +42,6 @@ from omnistore.core.exceptions import NotFound
 from omnistore.core.throttling import SettingsRateThrottle
 
 from .common import BAD_INPUT, request_channel, validated
-from .wishlists import associate_public_name
 
 TAGS = ["appointments"]
 NOT_FOUND = OpenApiResponse(

@@ -11,7 +11,7 @@ from customers.models import CustomerEvent
 from customers.selectors.export import export_customer_data
 from customers.selectors.identities import customer_for_user
 from customers.selectors.profiles import consent_state, customer_profile
-from customers.selectors.timeline import timeline_queryset
+from customers.selectors.timeline import for_the_customer, timeline_queryset
 from customers.services.consents import set_consents
 from customers.services.erasure import erase_customer
 from customers.services.profiles import update_profile
@@ -121,6 +121,10 @@ class MeTimelineView(generics.ListAPIView):
             return CustomerEvent.objects.none()
         customer = customer_for_user(self.request.user)
         return timeline_queryset(customer, for_customer=True)
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        return page if page is None else for_the_customer(page)
 
 
 class MeExportView(APIView):

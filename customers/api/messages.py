@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from customers.models import MessageChannel, MessageDirection
 from customers.selectors.identities import customer_for_user
 from customers.selectors.inbox import customer_conversation, customer_conversations
+from customers.selectors.team import associate_public_name
 from customers.selectors.wishlists import wishlist_for_customer
 from customers.services.inbox import MESSAGE_MAX, send_customer_message
 from omnistore.core.api import MAX_ID, ErrorSerializer, TextField
@@ -23,7 +24,6 @@ from omnistore.core.exceptions import NotFound
 from omnistore.core.throttling import SettingsRateThrottle, ThrottledPosts
 
 from .common import BAD_INPUT, request_channel, validated
-from .wishlists import associate_public_name
 
 TAGS = ["messages"]
 NOT_FOUND = OpenApiResponse(

@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from customers.models import Consent, ConsentChannel, Customer, CustomerEvent
 from customers.selectors.loyalty import points_value
+from customers.selectors.team import associate_public_name
 from omnistore.core.api import MAX_ID, FlagField, InputSerializer, TextField
 from omnistore.core.channels import Channel
 
@@ -34,6 +35,15 @@ class RegisterSerializer(InputSerializer):
 class TokenRequestSerializer(serializers.Serializer):
     email = TextField(max_length=254)
     password = TextField(
+        max_length=128, write_only=True, style={"input_type": "password"}
+    )
+
+
+class PasswordChangeSerializer(InputSerializer):
+    current_password = TextField(
+        max_length=128, write_only=True, style={"input_type": "password"}
+    )
+    new_password = TextField(
         max_length=128, write_only=True, style={"input_type": "password"}
     )
 
@@ -212,7 +222,12 @@ class ConsentOutSerializer(serializers.Serializer):
 
 
 class EventSerializer(serializers.ModelSerializer):
-    by = serializers.SerializerMethodField(help_text="Staff member, when not yourself.")
+    """An event of ``for_the_customer``: associates by first name and initial."""
+
+    summary = serializers.CharField(source="customer_summary")
+    by = serializers.SerializerMethodField(
+        help_text='Staff member, when not yourself, as "Giulia B.".'
+    )
     location = serializers.SerializerMethodField()
 
     class Meta:
@@ -234,7 +249,7 @@ class EventSerializer(serializers.ModelSerializer):
         actor = event.actor
         if actor is None or not actor.is_store_staff:
             return None
-        return actor.display_name
+        return associate_public_name(actor)
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_location(self, event) -> str | None:

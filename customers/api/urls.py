@@ -7,7 +7,9 @@ app_name = "customers-api"
 urlpatterns = [
     path("auth/register/", accounts.RegisterView.as_view(), name="register"),
     path("auth/token/", accounts.TokenView.as_view(), name="token"),
+    path("auth/logout/", accounts.LogoutView.as_view(), name="logout"),
     path("me/", me.MeView.as_view(), name="me"),
+    path("me/password/", accounts.PasswordChangeView.as_view(), name="me-password"),
     path("me/verify/", accounts.VerifyRequestView.as_view(), name="me-verify"),
     path(
         "me/verify/confirm/",

@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 from customers.models import Wishlist, WishlistItem
 from customers.selectors.identities import customer_for_user
 from customers.selectors.inbox import is_reachable_associate
+from customers.selectors.team import associate_public_name
 from customers.selectors.wishlists import (
     attach_wishlist_availability,
     customer_wishlists,
@@ -130,15 +131,6 @@ class WishlistNearbyAvailabilitySerializer(WishlistStoreAvailabilitySerializer):
     distance_km = serializers.FloatField(
         allow_null=True, help_text="From your preferred shop."
     )
-
-
-def associate_public_name(user) -> str:
-    """First name and initial ("Giulia B."): enough to ask for them in the shop."""
-    first = (user.first_name or "").strip()
-    last = (user.last_name or "").strip()
-    if first and last:
-        return f"{first} {last[0]}."
-    return first or "A store associate"
 
 
 class WishlistItemSerializer(serializers.ModelSerializer):

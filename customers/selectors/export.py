@@ -27,6 +27,7 @@ from customers.models import (
 )
 from customers.privacy import registered
 from customers.selectors.identities import resolve_customer
+from customers.selectors.timeline import for_the_customer
 from customers.selectors.wishlists import WISHLIST_SHARE_TOPIC
 from omnistore.core.models import OutboxMessage
 
@@ -126,19 +127,24 @@ def _consents(customer: Customer) -> list[dict[str, Any]]:
 
 
 def _events(customer: Customer) -> list[dict[str, Any]]:
+    """Every event, staff-only ones too, each associate named as the customer is
+    told elsewhere (``for_the_customer``)."""
+    events = (
+        CustomerEvent.objects.filter(customer=customer)
+        .select_related("location", "actor")
+        .order_by("occurred_at", "id")
+    )
     return [
         {
             "kind": e.kind,
-            "summary": e.summary,
+            "summary": e.customer_summary,
             "channel": e.channel,
             "location": e.location.name if e.location_id else None,
             "occurred_at": iso(e.occurred_at),
             "reference_type": e.reference_type,
             "reference_id": e.reference_id,
         }
-        for e in CustomerEvent.objects.filter(customer=customer)
-        .select_related("location")
-        .order_by("occurred_at", "id")
+        for e in for_the_customer(events)
     ]
 
 

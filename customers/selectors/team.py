@@ -10,6 +10,16 @@ from omnistore.accounts.models import SHOP_ROLES
 from omnistore.accounts.scoping import shop_ids
 
 
+def associate_public_name(user) -> str:
+    """First name and initial ("Giulia B."): how a customer is told who served them,
+    enough to ask for them in the shop; staff see each other's full names."""
+    first = (user.first_name or "").strip()
+    last = (user.last_name or "").strip()
+    if first and last:
+        return f"{first} {last[0]}."
+    return first or "A store associate"
+
+
 def team_members(ids):
     """Active shop staff working at any of the locations ``ids`` (every shop's staff
     when ``ids`` is None), by name."""

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
 
 from customers.models import (
+    Conversation,
     Customer,
     CustomerEvent,
 )
+from customers.selectors.team import associate_public_name
 
 TIMELINE_PAGE_SIZE = 20
 
@@ -57,3 +62,64 @@ def timeline(
     return TimelinePage(
         events=rows[:page_size], page=page, has_next=len(rows) > page_size
     )
+
+
+# Where an event names an associate who did not act: the client book's changes keep
+# the associates' ids in ``data``, a message's event points at its conversation.
+_NAMED_IN_DATA = ("associate", "previous")
+_CONVERSATION = "conversation"
+
+
+def _is_id(text: str) -> bool:
+    return text.isascii() and text.isdigit() and len(text) <= 18
+
+
+def _named_staff(events: list[CustomerEvent]) -> dict[str, str]:
+    """Each staff member the events name (their actor, a client book change's
+    associates, a message's associate), full name to the form a customer is told;
+    at most one query, for the associates who did not act."""
+    users = {e.actor_id: e.actor for e in events if e.actor_id is not None}
+    ids: set[int] = set()
+    conversations: set[int] = set()
+    for event in events:
+        data = event.data if isinstance(event.data, dict) else {}
+        ids.update(data[k] for k in _NAMED_IN_DATA if isinstance(data.get(k), int))
+        if event.reference_type == _CONVERSATION and _is_id(event.reference_id):
+            conversations.add(int(event.reference_id))
+    ids -= users.keys()
+    if ids or conversations:
+        associates = Conversation.objects.filter(pk__in=conversations)
+        named = get_user_model().objects.filter(
+            Q(pk__in=ids) | Q(pk__in=associates.values("associate_id"))
+        )
+        users.update((user.pk, user) for user in named)
+    names = {}
+    for user in users.values():
+        if user.is_storefront_customer:
+            continue  # the customer, or another shopper: named as they wrote it
+        full, short = user.display_name, associate_public_name(user)
+        if full and full != short:
+            names[full] = short
+    return names
+
+
+def for_the_customer(events: Iterable[CustomerEvent]) -> list[CustomerEvent]:
+    """The events as their customer reads them (their history, their data export):
+    ``customer_summary`` names each associate by first name and initial ("Giulia
+    B."), as everything else told to customers does. Summaries are stored as staff
+    read them, with full names, and staff pages keep showing those; rewriting at
+    read time covers the events already written as well as new ones. The actor must
+    be loaded with the events (``select_related("actor")``)."""
+    events = list(events)
+    names = _named_staff(events)
+    pattern = None
+    if names:
+        longest_first = sorted(names, key=len, reverse=True)
+        alternatives = "|".join(re.escape(name) for name in longest_first)
+        pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
+    for event in events:
+        summary = event.summary
+        if pattern is not None:
+            summary = pattern.sub(lambda found: names[found.group(0)], summary)
+        event.customer_summary = summary
+    return events

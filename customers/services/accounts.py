@@ -1,4 +1,5 @@
-"""Storefront accounts: sign-up and the API token."""
+"""Storefront accounts: sign-up, the API token (issued, revoked, replaced when it
+ages) and the password change."""
 
 from __future__ import annotations
 
@@ -16,10 +17,14 @@ from rest_framework.authtoken.models import Token
 from customers.models import Customer
 from customers.normalize import normalize_email, normalize_phone
 from customers.services.logins import profile_for_login
+from customers.services.timeline import record_event
 from customers.services.verification import SentCode, TooManyAttempts, request_code
 from omnistore.accounts.models import Role
+from omnistore.core.authentication import token_expired
 from omnistore.core.channels import Channel, is_online
 from omnistore.core.exceptions import ValidationFailed
+
+EVENT_PASSWORD_CHANGED = "password_changed"
 
 # --- Storefront accounts ------------------------------------------------------------
 
@@ -155,5 +160,70 @@ def issue_token(*, email, password: str) -> str:
         raise refused
     if not user.check_password(password):
         raise refused
-    token, _ = Token.objects.get_or_create(user=user)
+    return current_token(user=user)
+
+
+@transaction.atomic
+def current_token(*, user) -> str:
+    """The login's token while it is younger than the maximum age, else a new one.
+    The login's row is locked first, so two sign-ins at once replacing an aged token
+    end with one token both get (DRF keeps one per login)."""
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+    token = Token.objects.filter(user=user).first()
+    if token is not None and token_expired(token):
+        token.delete()
+        token = None
+    if token is None:
+        token = Token.objects.create(user=user)
+    return token.key
+
+
+def revoke_token(*, token) -> None:
+    """Signs out the token's holder: the token stops working at once (401). DRF
+    keeps one token per login, so every device signed in with it is signed out."""
+    Token.objects.filter(pk=token.pk).delete()
+
+
+@transaction.atomic
+def change_password(
+    *, user, current_password: str, new_password: str, channel: str = Channel.WEB
+) -> str:
+    """A storefront login's new password, proven by the current one. Every token of
+    the login is deleted (every device signed out: the change may be answering a
+    leak) and a new one returned for the device asking. Staff logins change theirs
+    in the staff pages (404 ``staff_login``)."""
+    customer = profile_for_login(user=user, channel=channel)
+    # one change at a time per login, judged against the password stored now;
+    # ``user`` itself is changed, so the caller's object holds the new one too
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+    user.refresh_from_db(fields=["password"])
+    if not current_password or not user.check_password(current_password):
+        raise ValidationFailed(
+            "The current password is wrong.",
+            code="wrong_password",
+            extra={"current_password": ["The current password is wrong."]},
+        )
+    if new_password == current_password:
+        raise ValidationFailed(
+            "Choose a new password.",
+            extra={"new_password": ["Choose a password other than the current one."]},
+        )
+    try:
+        validate_password(new_password or "", user=user)
+    except DjangoValidationError as error:
+        raise ValidationFailed(
+            "Choose a stronger password.", extra={"new_password": list(error.messages)}
+        ) from None
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    revoked, _ = Token.objects.filter(user=user).delete()
+    token = Token.objects.create(user=user)
+    record_event(
+        customer=customer,
+        kind=EVENT_PASSWORD_CHANGED,
+        summary="Password changed; every device signed out.",
+        actor=user,
+        channel=channel,
+        data={"tokens_revoked": revoked},
+    )
     return token.key

@@ -197,7 +197,8 @@ DEFAULT_FROM_EMAIL = os.environ.get(
 # --- REST API -------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # DRF's token, refused once older than OMNISTORE_API_TOKEN_MAX_AGE_DAYS
+        "omnistore.core.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -231,6 +232,8 @@ REST_FRAMEWORK = {
         # tried per login and address (on top of the limits kept in the database).
         "sign_in": os.environ.get("THROTTLE_SIGN_IN", "20/minute"),
         "verification": os.environ.get("THROTTLE_VERIFICATION", "20/minute"),
+        # Current passwords tried by a signed-in login changing its password.
+        "password_change": os.environ.get("THROTTLE_PASSWORD_CHANGE", "10/hour"),
         # What lands in a person's inbox: messages to an associate, wishlist shares
         # by email, per customer.
         "customer_message": os.environ.get("THROTTLE_CUSTOMER_MESSAGE", "20/hour"),

@@ -237,7 +237,7 @@ def test_timeline_is_paginated_in_a_fixed_number_of_queries(
     assert len(body["results"]) == min(history + 2, 20)
     assert "note_added" not in {e["kind"] for e in body["results"]}
     added = next(e for e in body["results"] if e["kind"] == "wishlist_item_added")
-    assert added["by"] == staff.display_name
+    assert added["by"] == f"{staff.first_name} {staff.last_name[0]}."
     seen = [e["id"] for e in body["results"]]
     next_url = body["next"]
     while next_url:

@@ -2,8 +2,8 @@ import re
 
 from django.core.management.base import BaseCommand
 from django.urls import URLPattern, URLResolver, get_resolver
-from rest_framework.authtoken.models import Token
 
+from customers.services.accounts import current_token
 from inventory.demo.staff import DEMO_PASSWORD, STAFF
 from omnistore.accounts.models import Role, User
 from omnistore.approvals.demo import DEMO_PINS
@@ -107,14 +107,14 @@ class Command(BaseCommand):
 
         customer = demo_customer()
         if customer is not None:
-            token, _ = Token.objects.get_or_create(user=customer)
+            token = current_token(user=customer)  # a new one once the old has aged
             out("")
             out(self.style.MIGRATE_HEADING(f"Customer API token ({customer.email})"))
             if customer.email.lower() == DEMO_CUSTOMER_EMAIL:
                 out(
                     f"  (the storefront login is {DEMO_CUSTOMER_EMAIL} / {DEMO_PASSWORD})"
                 )
-            out(f"  {token.key}")
+            out(f"  {token}")
             if "me" in routes:
                 path = "me/"
             elif routes:
@@ -122,9 +122,7 @@ class Command(BaseCommand):
             else:
                 path = None
             if path:
-                out(
-                    f'  curl -H "Authorization: Token {token.key}" {base}/api/v1/{path}'
-                )
+                out(f'  curl -H "Authorization: Token {token}" {base}/api/v1/{path}')
             else:
-                out(f'  Send it as the header "Authorization: Token {token.key}".')
+                out(f'  Send it as the header "Authorization: Token {token}".')
         out("")
