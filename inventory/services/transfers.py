@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.utils import timezone
 
+from omnistore.core.actors import acting_user
 from omnistore.core.exceptions import IllegalTransition, ValidationFailed
 
 from ..models import (
@@ -50,7 +53,11 @@ def request_transfer(
     reference_type: str = "",
     reference_id: str = "",
 ) -> Transfer:
-    """Ask for goods to move; the quantities are reserved at the source at once."""
+    """Ask for goods to move; the quantities are reserved at the source at once,
+    beyond its safety stock (a manager's own ask may take that too). An associate's
+    ask for their shop (no order behind it) takes at most
+    ``OMNISTORE_TRANSFER_ASK_MAX`` units of an item from one location in 24 hours:
+    the source's own customers keep their shelf."""
     errors: dict[str, list[str]] = {}
     if source.pk == destination.pk:
         errors["destination"] = ["Source and destination must be different locations."]
@@ -66,6 +73,9 @@ def request_transfer(
     for variant, qty in lines:
         merged[variant.pk] += qty
         variants[variant.pk] = variant
+    user = acting_user(actor)
+    if not reference_type:
+        _check_ask(source, destination, merged, variants, user)
     transfer = Transfer.objects.create(
         source=source,
         destination=destination,
@@ -88,8 +98,44 @@ def request_transfer(
         reference_type="transfer",
         reference_id=str(transfer.pk),
         actor=actor,
+        keep_safety=user is None or not user.is_manager,
     )
     return transfer
+
+
+ASK_WINDOW = timedelta(hours=24)
+
+
+def _check_ask(source, destination, merged: dict, variants: dict, user) -> None:
+    limit = settings.OMNISTORE_TRANSFER_ASK_MAX
+    if limit is None or user is None or user.is_manager:
+        return
+    asked = dict(
+        TransferLine.objects.filter(
+            transfer__source=source,
+            transfer__destination=destination,
+            transfer__reference_type="",
+            transfer__created_at__gte=timezone.now() - ASK_WINDOW,
+            variant_id__in=list(merged),
+        )
+        .exclude(transfer__status=TransferStatus.CANCELLED)
+        .values("variant_id")
+        .annotate(units=Sum("quantity"))
+        .values_list("variant_id", "units")
+    )
+    over = [
+        f"{variants[v].sku}: at most {max(limit - asked.get(v, 0), 0)} more units "
+        f"from {source.name} today"
+        for v, q in merged.items()
+        if asked.get(v, 0) + q > limit
+    ]
+    if over:
+        raise ValidationFailed(
+            f"An associate asks at most {limit} units of an item from one location "
+            "in 24 hours; a store manager asks for more.",
+            code="transfer_ask_above_limit",
+            extra={"lines": over},
+        )
 
 
 def _lock_transfer(transfer: Transfer | int) -> Transfer:

@@ -31,6 +31,9 @@ OMNISTORE_LOW_STOCK_DEFAULT = 3
 # in 24 hours; more is a manager's move, a delivery received or a count (empty: no
 # limit).
 OMNISTORE_STOCK_ADJUST_UP_MAX = env_int_or_none("OMNISTORE_STOCK_ADJUST_UP_MAX", "20")
+# Units of one item an associate may ask from one location for their shop in 24
+# hours (a transfer with no order behind it; empty: no limit).
+OMNISTORE_TRANSFER_ASK_MAX = env_int_or_none("OMNISTORE_TRANSFER_ASK_MAX", "20")
 OMNISTORE_PICKUP_EXPIRY_DAYS = env_int("OMNISTORE_PICKUP_EXPIRY_DAYS", 7)
 OMNISTORE_PICKUP_REMINDER_DAYS = env_int("OMNISTORE_PICKUP_REMINDER_DAYS", 2)
 OMNISTORE_RETURN_WINDOW_DAYS = env_int("OMNISTORE_RETURN_WINDOW_DAYS", 30)

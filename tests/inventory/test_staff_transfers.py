@@ -412,6 +412,64 @@ def test_a_shop_asks_another_location_for_stock(staff_client, shop, warehouse, v
     assert (transfer.source, transfer.destination) == (warehouse, shop)
 
 
+def test_an_associate_asks_a_bounded_share_of_another_shops_shelf(
+    staff_client, client, shop, other_shop, variant, settings
+):
+    """Asking cannot empty another shop: its safety stock stays, and an associate
+    asks at most OMNISTORE_TRANSFER_ASK_MAX units of an item from it a day."""
+    settings.OMNISTORE_TRANSFER_ASK_MAX = 5
+    stock(variant, other_shop, 30)
+    StockLevel.objects.filter(location=other_shop).update(safety_stock=2)
+
+    def ask(units):
+        return staff_client.post(
+            reverse("staff:transfer_create"),
+            {
+                "direction": "in",
+                "source": other_shop.pk,
+                "destination": shop.pk,
+                "lines": f"SHIRT-BLU-M {units}",
+            },
+        )
+
+    assert ask(4).status_code == 302
+    refused = ask(2)
+    assert refused.status_code == 422
+    assert "SHIRT-BLU-M: at most 1 more units" in refused.content.decode()
+    assert ask(1).status_code == 302
+    assert level(variant, other_shop).reserved == 5
+
+    manager = StaffFactory(store=shop, role=Role.STORE_MANAGER)
+    client.force_login(manager)
+    wanted = {
+        "direction": "in",
+        "source": other_shop.pk,
+        "destination": shop.pk,
+        "lines": "SHIRT-BLU-M 25",
+    }
+    assert client.post(reverse("staff:transfer_create"), wanted).status_code == 302
+    assert level(variant, other_shop).reserved == 30  # a manager's ask takes all
+
+
+def test_an_associates_ask_leaves_the_safety_stock(
+    staff_client, shop, warehouse, variant
+):
+    stock(variant, warehouse, 5)
+    StockLevel.objects.filter(location=warehouse).update(safety_stock=3)
+    response = staff_client.post(
+        reverse("staff:transfer_create"),
+        {
+            "direction": "in",
+            "source": warehouse.pk,
+            "destination": shop.pk,
+            "lines": "SHIRT-BLU-M 3",
+        },
+    )
+    assert response.status_code == 422
+    assert not Transfer.objects.exists()
+    assert level(variant, warehouse).reserved == 0
+
+
 def test_asking_for_stock_cannot_send_it_elsewhere(
     staff_client, shop, other_shop, warehouse, variant
 ):
