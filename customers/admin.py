@@ -7,6 +7,7 @@ normalised and recorded), which the actions below call.
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.utils import timezone
 
@@ -15,6 +16,7 @@ from customers.normalize import (
     normalize_loyalty_number,
     normalize_phone,
 )
+from customers.services.identities import lock_live_profile
 from customers.services.merge import dismiss_duplicate, merge_customers
 from customers.services.profiles import (
     check_birthday,
@@ -25,7 +27,7 @@ from omnistore.accounts.scoping import ReadOnlyAdmin, ReadOnlyInline, ShopScoped
 from omnistore.core.admin_fields import CheckedJSONField
 from omnistore.core.admin_filters import ChannelFilter, EventKindFilter
 from omnistore.core.channels import Channel
-from omnistore.core.exceptions import ApplicationError, ValidationFailed
+from omnistore.core.exceptions import ApplicationError, Conflict, ValidationFailed
 from omnistore.core.labels import label_of
 from omnistore.core.vat import check_vat_number
 
@@ -73,10 +75,25 @@ class ConsentInline(ReadOnlyInline):
     fields = ["channel", "granted", "source_channel", "location", "actor", "updated_at"]
 
 
+def is_erased(customer) -> bool:
+    """An erased profile is kept for the books only: its page is looked at, never
+    edited (nothing may be written for it again)."""
+    return customer is not None and customer.is_anonymised
+
+
 class AddressInline(admin.TabularInline):
     model = Address
     extra = 0
     fields = ["label", "name", "line1", "line2", "postcode", "city", "country", "phone"]
+
+    def has_add_permission(self, request, obj=None):
+        return not is_erased(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return not is_erased(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not is_erased(obj) and super().has_delete_permission(request, obj)
 
 
 class NoteInline(ReadOnlyInline):
@@ -172,10 +189,14 @@ class CustomerForm(forms.ModelForm):
         return birthday
 
     def clean_preferences(self):
+        """Anything but an object (``[]``, ``null``, an empty box) is refused, never
+        read as no preferences; ``{}`` clears them."""
         try:
-            return clean_preferences(self.cleaned_data.get("preferences") or {})
+            return clean_preferences(self.cleaned_data.get("preferences"))
         except ValidationFailed as error:
-            raise forms.ValidationError(error.message) from None
+            raise forms.ValidationError(
+                error.extra.get("preferences") or error.message
+            ) from None
 
 
 @admin.register(Customer)
@@ -265,6 +286,9 @@ class CustomerAdmin(ShopScopedAdmin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return not is_erased(obj) and super().has_change_permission(request, obj)
+
     def get_search_results(self, request, queryset, search_term):
         """Also find customers by any identity, the phone read in any format."""
         results, may_have_duplicates = super().get_search_results(
@@ -285,9 +309,16 @@ class CustomerAdmin(ShopScopedAdmin, admin.ModelAdmin):
         return results | queryset.filter(Q(pk__in=owners)), may_have_duplicates
 
     def save_model(self, request, obj, form, change):
-        """Corrections go through the profile service, so they are on the timeline."""
+        """Corrections go through the profile service, so they are on the timeline.
+        The profile is locked first and refused (403) when it was erased since the
+        page was opened, so neither the profile nor the address rows saved after it
+        are written for it."""
         if not change:  # pragma: no cover - adding is disabled
             return super().save_model(request, obj, form, change)
+        try:
+            lock_live_profile(obj)
+        except Conflict as error:
+            raise PermissionDenied(error.message) from None
         editable = [
             "first_name",
             "last_name",
@@ -298,7 +329,7 @@ class CustomerAdmin(ShopScopedAdmin, admin.ModelAdmin):
         ]
         changes = {f: form.cleaned_data[f] for f in editable if f in form.changed_data}
         if "preferences" in form.changed_data:
-            changes["preferences"] = form.cleaned_data["preferences"] or {}
+            changes["preferences"] = form.cleaned_data["preferences"]
         if changes:
             update_profile(customer=obj, actor=request.user, **changes)
 

@@ -167,6 +167,28 @@ def _lock_pair(survivor: Customer, other: Customer) -> tuple[Customer, Customer]
     return survivor, other
 
 
+def _check_mergeable(survivor: Customer, other: Customer) -> None:
+    """An erased profile is merged with nothing (its person's data would come back,
+    or a live customer's history would take the erasure on). Two profiles with a
+    login each are not one person's to fold: the merged login would open the
+    survivor's orders, points and data (a stranger's login flagged beside a
+    customer's, merged by mistake, would take the account over)."""
+    for customer in (survivor, other):
+        if customer.is_anonymised:
+            raise Conflict(
+                f"Customer #{customer.pk} was erased: an erased profile is merged "
+                "with no other.",
+                code="profile_erased",
+            )
+    if survivor.user_id and other.user_id and survivor.user_id != other.user_id:
+        raise Conflict(
+            "Both profiles have a login of their own: they are kept apart. If they "
+            "are one person, that person signs in and proves the other profile's "
+            "email or phone with a code.",
+            code="both_have_logins",
+        )
+
+
 def _move_related(survivor: Customer, other: Customer, summary: dict) -> None:
     """Re-point every row of every app from ``other`` to ``survivor``; the counts go
     on the merge summary."""
@@ -279,6 +301,7 @@ def _merge(
     another login by the time the rows are locked.
     """
     survivor, other = _lock_pair(survivor, other)
+    _check_mergeable(survivor, other)
     if claimed_by is not None and survivor.user_id not in (None, claimed_by.pk):
         # Checked under the lock: two logins claiming one profile at once get it
         # once, the other is refused as if it had come second.

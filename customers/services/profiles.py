@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.db import transaction
@@ -23,12 +24,24 @@ from omnistore.core.digits import is_digits
 from omnistore.core.exceptions import ValidationFailed
 from omnistore.core.vat import check_vat_number
 
+# Nobody alive was born before it: an earlier date is a typo or a placeholder
+# (0001-01-01), not a birthday.
+EARLIEST_BIRTHDAY = dt.date(1900, 1, 1)
+
 
 def check_birthday(birthday) -> None:
-    if birthday is not None and birthday > timezone.localdate():
+    """The one check of a birthday, for the storefront and the admin alike."""
+    if birthday is None:
+        return
+    if birthday > timezone.localdate():
         raise ValidationFailed(
             "A birthday cannot be in the future.",
             extra={"birthday": ["Cannot be in the future."]},
+        )
+    if birthday < EARLIEST_BIRTHDAY:
+        raise ValidationFailed(
+            "A birthday cannot be before 1900.",
+            extra={"birthday": ["From 1900-01-01."]},
         )
 
 

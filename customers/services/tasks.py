@@ -35,7 +35,6 @@ from customers.models import (
     WishlistItem,
 )
 from customers.selectors.clientbook import next_birthday
-from customers.selectors.identities import current_profile
 from customers.selectors.team import is_team_member, manages
 from omnistore.accounts.scoping import shop_ids
 from omnistore.core.actors import acting_user
@@ -46,6 +45,7 @@ from omnistore.core.exceptions import (
     ValidationFailed,
 )
 
+from .identities import lock_live_profile
 from .timeline import record_events
 
 # Purchases this many days older than the follow-up delay still get their task, so
@@ -177,7 +177,8 @@ def create_manual_task(
     assignee=None,
     today: dt.date | None = None,
 ) -> ClientTask:
-    """A task written by hand, for the actor or (a manager) for someone of the team."""
+    """A task written by hand, for the actor or (a manager) for someone of the team;
+    refused for an erased profile, as every write is."""
     title = (title or "").strip()
     if not title or len(title) > 200:
         raise ValidationFailed(
@@ -197,9 +198,10 @@ def create_manual_task(
         )
     if shop is None or shop.pk not in shop_ids(assignee):
         shop = assignee.store
+    customer = lock_live_profile(customer)
     task = ClientTask.objects.create(
         kind=TaskKind.MANUAL,
-        customer=current_profile(customer),
+        customer=customer,
         assignee=assignee,
         shop=shop,
         title=title,

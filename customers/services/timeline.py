@@ -14,6 +14,7 @@ from customers.selectors.identities import (
     current_profile,
     resolve_customer,
 )
+from customers.services.identities import lock_live_profile
 from omnistore.core.actors import acting_user
 from omnistore.core.channels import Channel
 from omnistore.core.db import insert_rows
@@ -155,7 +156,8 @@ def record_events(
 
 @transaction.atomic
 def add_note(*, customer: Customer, text: str, actor, location=None) -> StaffNote:
-    """A staff note, shown on the timeline so every shop sees it."""
+    """A staff note, shown on the timeline so every shop sees it (and the customer,
+    in their data export). Refused for an erased profile, as every write is."""
     text = (text or "").strip()
     if not text:
         raise ValidationFailed("Write a note first.", extra={"text": ["Required."]})
@@ -163,7 +165,7 @@ def add_note(*, customer: Customer, text: str, actor, location=None) -> StaffNot
         raise ValidationFailed(
             "Keep notes under 2000 characters.", extra={"text": ["Too long."]}
         )
-    customer = current_profile(customer)
+    customer = lock_live_profile(customer)
     note = StaffNote.objects.create(
         customer=customer, text=text, author=actor, location=location
     )
@@ -176,5 +178,6 @@ def add_note(*, customer: Customer, text: str, actor, location=None) -> StaffNot
         channel=Channel.STORE if location is not None else "",
         reference_type="staff_note",
         reference_id=str(note.pk),
+        locked=True,
     )
     return note

@@ -120,7 +120,8 @@ def customer_add_note(request, pk: int):
     if form.errors:
         status = INVALID
         if not request.htmx:
-            messages.error(request, "Write a note first.")
+            for message in form.non_field_errors() or ["Write a note first."]:
+                messages.error(request, message)
             return redirect("staff:customer_detail", pk=customer.pk)
     context = {
         "customer": customer,

@@ -71,6 +71,8 @@ class NoteForm(forms.Form):
     text = forms.CharField(
         max_length=2000,
         label="Add a note",
+        help_text="Every shop sees it, and the customer can read it in their "
+        "data export.",
         widget=forms.Textarea(
             attrs={"rows": 2, "placeholder": "What should colleagues know?"}
         ),

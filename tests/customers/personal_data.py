@@ -103,12 +103,10 @@ def _profile_and_login():
 
 
 def _merged_profile(customer, staff) -> str:
-    """An older profile of the same person with a login of its own, merged into this
-    one (the login stays with it); returns its loyalty number (the merge record and
-    timeline quote it)."""
-    old_login = UserFactory(username=OLD_EMAIL, email=OLD_EMAIL, first_name=FIRST)
+    """An older profile of the same person (a shop's, by their old email), merged
+    into this one; returns its loyalty number (the merge record and timeline quote
+    it)."""
     old = match_customer(
-        user=old_login,
         email=OLD_EMAIL,
         first_name=FIRST,
         last_name=LAST,

@@ -3,7 +3,9 @@
 import pytest
 from django.contrib.messages import get_messages
 
+from customers.admin import CustomerAdmin
 from customers.models import (
+    Address,
     Customer,
     CustomerEvent,
     CustomerMerge,
@@ -11,11 +13,12 @@ from customers.models import (
     DuplicateStatus,
 )
 from customers.services.consents import set_consent
+from customers.services.erasure import erase_customer
 from customers.services.matching import match_customer
 from omnistore.accounts.models import Role
 from omnistore.core.channels import Channel
 from tests.customers.factories import make_customer
-from tests.factories import UserFactory
+from tests.factories import CategoryFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -153,6 +156,8 @@ def test_profile_edit_goes_through_the_service_and_lands_on_the_timeline(admin_c
     ("field", "value"),
     [
         ("birthday", "2999-01-01"),
+        ("birthday", "0001-01-01"),
+        ("birthday", "1899-12-31"),
         ("preferences", "1"),
         ("preferences", '"s"'),
         ("preferences", '{"sizes": 5}'),
@@ -172,6 +177,106 @@ def test_a_bad_profile_edit_is_a_form_error_and_changes_nothing(
     assert field in response.context["adminform"].form.errors
     customer.refresh_from_db()
     assert customer.first_name == "Ann" and customer.birthday is None
+
+
+@pytest.mark.parametrize("value", ["[]", "null", "", '"{}"'])
+def test_preferences_that_are_not_an_object_are_a_field_error_never_a_wipe(
+    admin_client, value
+):
+    CategoryFactory(slug="shoes")
+    customer = make_customer(email="prefs@example.com", first_name="Ann")
+    kept = {"sizes": {"shoes": "42"}, "favourite_categories": ["shoes"]}
+    Customer.objects.filter(pk=customer.pk).update(preferences=kept)
+    url = f"{CHANGELIST}{customer.pk}/change/"
+    page = admin_client.get(url)
+    response = admin_client.post(
+        url, _change_data(page, customer, first_name="Anna", preferences=value)
+    )
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert errors["preferences"] == ["Must be an object."]
+    customer.refresh_from_db()
+    assert customer.preferences == kept and customer.first_name == "Ann"
+
+
+def test_an_empty_preferences_object_clears_them(admin_client):
+    CategoryFactory(slug="shoes")
+    customer = make_customer(email="clear@example.com")
+    Customer.objects.filter(pk=customer.pk).update(
+        preferences={"sizes": {"shoes": "42"}, "favourite_categories": []}
+    )
+    url = f"{CHANGELIST}{customer.pk}/change/"
+    page = admin_client.get(url)
+    response = admin_client.post(url, _change_data(page, customer, preferences="{}"))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    customer.refresh_from_db()
+    assert customer.preferences == {"sizes": {}, "favourite_categories": []}
+
+
+def _erased(**kwargs) -> Customer:
+    customer = make_customer(**kwargs)
+    erase_customer(customer=customer)
+    return Customer.objects.get(pk=customer.pk)
+
+
+def _with_a_new_address(data: dict) -> dict:
+    prefix = "addresses"
+    data = {**data, f"{prefix}-TOTAL_FORMS": 1, f"{prefix}-INITIAL_FORMS": 0}
+    data.update(
+        {
+            f"{prefix}-0-label": "Home",
+            f"{prefix}-0-name": "Ida Back",
+            f"{prefix}-0-line1": "Via Roma 1",
+            f"{prefix}-0-postcode": "20121",
+            f"{prefix}-0-city": "Milano",
+            f"{prefix}-0-country": "IT",
+            f"{prefix}-0-phone": "+393331234567",
+        }
+    )
+    return data
+
+
+def test_an_erased_profile_opens_read_only_in_admin(admin_client):
+    customer = _erased(email="erased@example.com", first_name="Eva")
+    page = admin_client.get(f"{CHANGELIST}{customer.pk}/change/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'name="first_name"' not in html and 'name="_save"' not in html
+    for inline in page.context["inline_admin_formsets"]:
+        assert not inline.has_add_permission, inline.opts
+        assert not inline.has_change_permission, inline.opts
+        assert not inline.has_delete_permission, inline.opts
+
+
+def test_saving_an_erased_profile_in_admin_is_refused_and_writes_nothing(
+    admin_client,
+):
+    customer = _erased(email="erased@example.com", first_name="Eva")
+    url = f"{CHANGELIST}{customer.pk}/change/"
+    data = _with_a_new_address({"first_name": "Ida", "preferences": "{}"})
+    response = admin_client.post(url, data)
+    assert response.status_code == 403
+    assert not Address.objects.filter(customer=customer).exists()
+    assert Customer.objects.get(pk=customer.pk).first_name != "Ida"
+
+
+def test_a_profile_erased_while_its_admin_page_was_open_is_not_saved(
+    admin_client, monkeypatch
+):
+    """The page was opened, the profile erased, then the form saved: the save is
+    refused as the page would now be, not a server error, and no address lands."""
+    customer = make_customer(email="late@example.com", first_name="Eva")
+    url = f"{CHANGELIST}{customer.pk}/change/"
+    page = admin_client.get(url)
+    data = _with_a_new_address(_change_data(page, customer, first_name="Ida"))
+    erase_customer(customer=customer)
+    monkeypatch.setattr(
+        CustomerAdmin, "has_change_permission", lambda self, request, obj=None: True
+    )
+    response = admin_client.post(url, data)
+    assert response.status_code == 403
+    assert not Address.objects.filter(customer=customer).exists()
+    assert Customer.objects.get(pk=customer.pk).first_name != "Ida"
 
 
 def test_timeline_events_are_read_only_in_admin(admin_client):

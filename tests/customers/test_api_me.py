@@ -14,6 +14,7 @@ from customers.services.timeline import add_note, record_event
 from omnistore.accounts.models import Role, User
 from omnistore.core import outbox
 from omnistore.core.channels import Channel
+from omnistore.core.exceptions import Conflict
 from tests.customers.factories import CustomerUserFactory
 from tests.factories import (
     CategoryFactory,
@@ -183,6 +184,16 @@ def test_patch_me_changes_profile_and_validates_the_store(api_client):
     assert client.get("/api/v1/me/").json()["preferred_store"] == shop.pk
 
 
+@pytest.mark.parametrize("birthday", ["0001-01-01", "1899-12-31"])
+def test_a_birthday_before_1900_is_refused(api_client, birthday):
+    client = signed_in(api_client, CustomerUserFactory())
+    refused = client.patch("/api/v1/me/", {"birthday": birthday}, format="json")
+    assert refused.status_code == 400 and "birthday" in refused.json()["extra"]
+    assert client.get("/api/v1/me/").json()["birthday"] is None
+    kept = client.patch("/api/v1/me/", {"birthday": "1900-01-01"}, format="json")
+    assert kept.status_code == 200 and kept.json()["birthday"] == "1900-01-01"
+
+
 def test_consents_are_read_and_changed_with_history(api_client):
     user = CustomerUserFactory()
     client = signed_in(api_client, user)
@@ -302,10 +313,9 @@ def test_staff_login_without_a_profile_gets_404(api_client):
 
 
 def test_after_a_merge_the_merged_login_sees_the_survivor(api_client):
-    """The loser's login keeps working and reads the survivor's profile."""
-    survivor_user = CustomerUserFactory(email="first@example.com")
+    """The loser's login moves to the survivor (which had none) and reads it."""
+    survivor = match_customer(email="first@example.com", channel="store")
     loser_user = CustomerUserFactory(email="second@example.com")
-    survivor = survivor_user.customer_profile
     merge_customers(
         survivor=survivor, other=loser_user.customer_profile, actor=StaffFactory()
     )
@@ -314,6 +324,21 @@ def test_after_a_merge_the_merged_login_sees_the_survivor(api_client):
     assert me["id"] == survivor.pk
     values = {i["value"] for i in me["identities"]}
     assert {"first@example.com", "second@example.com"} <= values
+
+
+def test_two_profiles_with_a_login_each_are_not_merged(api_client):
+    """One login would otherwise open the other's orders, points and data."""
+    first = CustomerUserFactory(email="first@example.com")
+    second = CustomerUserFactory(email="second@example.com")
+    with pytest.raises(Conflict) as refused:
+        merge_customers(
+            survivor=first.customer_profile,
+            other=second.customer_profile,
+            actor=StaffFactory(),
+        )
+    assert refused.value.code == "both_have_logins"
+    me = signed_in(api_client, second).get("/api/v1/me/").json()
+    assert me["id"] == second.customer_profile.pk
 
 
 def test_openapi_schema_documents_the_account_endpoints(api_client):

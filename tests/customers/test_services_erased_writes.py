@@ -1,14 +1,27 @@
 """Whatever a customer, or an associate for them, writes to a profile that was erased
 is refused the same way, 409 ``profile_erased``, and leaves nothing behind."""
 
-import pytest
+import datetime as dt
 
-from customers.models import Customer, CustomerEvent, Message, Wishlist, WishlistItem
+import pytest
+from django.utils import timezone
+
+from customers.models import (
+    ClientTask,
+    Customer,
+    CustomerEvent,
+    Message,
+    StaffNote,
+    Wishlist,
+    WishlistItem,
+)
 from customers.services.clientbook import assign_associate
 from customers.services.erasure import erase_customer
 from customers.services.inbox import send_customer_message
 from customers.services.profiles import update_profile
 from customers.services.sizes import state_size
+from customers.services.tasks import create_manual_task
+from customers.services.timeline import add_note
 from customers.services.wishlists import add_wishlist_item, create_wishlist
 from omnistore.core.exceptions import Conflict
 from tests.customers.factories import make_customer
@@ -65,4 +78,33 @@ def test_every_write_to_an_erased_profile_is_refused_alike():
     assert not WishlistItem.objects.filter(wishlist__customer=customer).exists()
     assert not Message.objects.filter(conversation__customer=customer).exists()
     assert customer.assigned_associate_id is None
+    assert CustomerEvent.objects.filter(customer=customer).count() == events
+
+
+def test_a_staff_note_or_a_task_about_an_erased_profile_is_refused_alike():
+    """Staff write notes and tasks about a person: once the person is erased, there
+    is nobody left to write about."""
+    customer = make_customer(email="gone@example.com", first_name="Eva")
+    associate = StaffFactory()
+    erase_customer(customer=customer)
+    events = CustomerEvent.objects.filter(customer=customer).count()
+
+    codes = {
+        "note": refusal(
+            lambda: add_note(customer=customer, text="Likes linen", actor=associate)
+        ),
+        "task": refusal(
+            lambda: create_manual_task(
+                customer=customer,
+                title="Call about the coat",
+                due_on=timezone.localdate() + dt.timedelta(days=2),
+                actor=associate,
+                shop=associate.store,
+            )
+        ),
+    }
+
+    assert codes == dict.fromkeys(codes, "profile_erased")
+    assert not StaffNote.objects.filter(customer=customer).exists()
+    assert not ClientTask.objects.filter(customer=customer).exists()
     assert CustomerEvent.objects.filter(customer=customer).count() == events

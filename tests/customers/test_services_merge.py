@@ -20,6 +20,7 @@ from customers.models import (
 )
 from customers.selectors.identities import resolve_customer
 from customers.services.consents import set_consent
+from customers.services.erasure import erase_customer
 from customers.services.loyalty import earn_points
 from customers.services.matching import flag_duplicate, match_customer
 from customers.services.merge import merge_customers
@@ -230,6 +231,32 @@ def test_merge_refuses_the_same_profile_and_an_already_merged_one(pair):
         merge_customers(survivor=survivor, other=other, actor=associate)
     with pytest.raises(NotFound):
         resolve_customer(999999)
+
+
+@pytest.mark.parametrize("erased", ["survivor", "other"])
+def test_an_erased_profile_is_merged_with_no_other(pair, erased):
+    survivor, other, _, associate = pair
+    erase_customer(customer=survivor if erased == "survivor" else other)
+    with pytest.raises(Conflict) as refused:
+        merge_customers(survivor=survivor, other=other, actor=associate)
+    assert refused.value.code == "profile_erased"
+    other.refresh_from_db()
+    assert other.merged_into_id is None
+
+
+def test_the_staff_merge_of_two_logins_is_refused_on_the_page(client, pair):
+    first = CustomerUserFactory(email="first@example.com")
+    second = CustomerUserFactory(email="second@example.com")
+    a, b = first.customer_profile, second.customer_profile
+    flag_duplicate(customer=a, other=b, reason="Same name", channel=Channel.WEB)
+    client.force_login(StaffFactory(store=LocationFactory()))
+    response = client.post(
+        f"/staff/customers/{a.pk}/merge/", {"other": b.pk, "confirm": "on"}
+    )
+    assert response.status_code == 422
+    assert "Both profiles have a login of their own" in response.content.decode()
+    b.refresh_from_db()
+    assert b.merged_into_id is None
 
 
 @pytest.mark.postgres

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from customers.models import Channel, ClientTask, Customer
 from customers.services.clientbook import assign_associate
+from customers.services.erasure import erase_customer
 from customers.services.wishlists import add_wishlist_item
 from tests.customers.clientbook_people import client as new_client
 from tests.customers.clientbook_people import people, purchase
@@ -274,3 +275,18 @@ def test_a_task_written_on_the_360_page_is_the_writers(client, team):
     far = staff.post(url, {"title": "Call", "due_on": "9999-12-31"}, **HTMX)
     assert far.status_code == 422 and ClientTask.objects.count() == 1
     assert b"From today to two years ahead." in far.content
+
+
+def test_a_task_about_an_erased_client_is_refused_on_the_form(client, team):
+    giulia = new_client()
+    erase_customer(customer=giulia)
+    staff = signed_in(client, team.anna)
+    url = reverse("staff:customer_task_create", args=[giulia.pk])
+    due = (timezone.localdate() + dt.timedelta(days=2)).isoformat()
+
+    response = staff.post(url, {"title": "Call", "due_on": due}, **HTMX)
+    assert response.status_code == 422
+    assert b"This profile was erased." in response.content
+    plain = staff.post(url, {"title": "Call", "due_on": due}, follow=True)
+    assert [str(m) for m in plain.context["messages"]] == ["This profile was erased."]
+    assert not ClientTask.objects.exists()

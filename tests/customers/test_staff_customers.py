@@ -12,6 +12,7 @@ from customers.models import (
     StaffNote,
 )
 from customers.services.consents import set_consent
+from customers.services.erasure import erase_customer
 from customers.services.loyalty import earn_points
 from customers.services.matching import flag_duplicate, match_customer
 from customers.services.merge import merge_customers
@@ -261,6 +262,32 @@ def test_an_empty_note_is_refused_with_422_and_nothing_saved(staff_client):
     assert response.status_code == 422
     assert "This field is required" in response.content.decode()
     assert not StaffNote.objects.exists()
+
+
+def test_a_note_about_an_erased_profile_is_refused_on_the_form_and_not_saved(
+    staff_client,
+):
+    customer = make_customer(email="erased@example.com", first_name="Eva")
+    erase_customer(customer=customer)
+    url = reverse("staff:customer_add_note", args=[customer.pk])
+
+    response = staff_client.post(url, {"text": "Collects on Saturdays"}, **HTMX)
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "This profile was erased." in html and "Note added" not in html
+
+    plain = staff_client.post(url, {"text": "Collects on Saturdays"}, follow=True)
+    shown = [str(m) for m in plain.context["messages"]]
+    assert shown == ["This profile was erased."]
+    assert not StaffNote.objects.exists()
+
+
+def test_the_note_form_says_the_customer_reads_notes_in_their_export(staff_client):
+    customer = make_customer(email="told@example.com")
+    page = staff_client.get(reverse("staff:customer_detail", args=[customer.pk]))
+    assert page.status_code == 200
+    help_text = page.context["note_form"]["text"].help_text
+    assert "data export" in help_text and help_text in page.content.decode()
 
 
 def test_counter_sign_up_creates_a_profile_in_the_shop(staff_client, shop, associate):
