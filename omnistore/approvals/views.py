@@ -12,7 +12,9 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from omnistore.approvals.forms import DecideForm, PinApproveForm, SetPinForm
@@ -57,6 +59,23 @@ def given_approvals(request) -> list[int]:
     return ids
 
 
+def _safe(request, url: str | None) -> str | None:
+    allowed = url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return url if allowed else None
+
+
+def _page_behind(request) -> str:
+    """The page the panel sits on, for the way back once the request has ended:
+    the one the panel carries, else the browser's page, else the dashboard."""
+    return (
+        _safe(request, request.POST.get("back") or request.GET.get("back"))
+        or _safe(request, request.headers.get("HX-Current-URL"))
+        or reverse("staff:dashboard")
+    )
+
+
 def ask_manager(request, error: ApprovalRequired, *, wrapper_id: str):
     """What an action's door answers when the move needs a manager: the request is
     recorded and the panel replaces the form (same element id), holding the form's
@@ -74,6 +93,10 @@ def ask_manager(request, error: ApprovalRequired, *, wrapper_id: str):
         "wrapper_id": wrapper_id,
         "resend": resend,
         "resend_url": request.path,
+        # a form posted without htmx leaves the browser on the action's own URL
+        "back_url": _safe(request, request.headers.get("HX-Current-URL"))
+        or _safe(request, request.headers.get("Referer"))
+        or reverse("staff:dashboard"),
         "pin_form": PinApproveForm(managers=pin_approvers(approval.location)),
         "granted_event": GRANTED_EVENT,
     }
@@ -101,11 +124,13 @@ def approval_status(request, pk: int):
         approval.status == ApprovalStatus.PENDING
         and approval.expires_at <= timezone.now()
     )
-    response = render(
-        request,
-        "approvals/_status.html",
-        {"approval": approval, "expired": expired},
-    )
+    context = {
+        "approval": approval,
+        "expired": expired,
+        "back_url": _page_behind(request),
+        "replace_panel": True,
+    }
+    response = render(request, "approvals/_status.html", context)
     return (
         _granted(response) if approval.status == ApprovalStatus.APPROVED else response
     )
@@ -138,8 +163,20 @@ def approval_pin(request, pk: int):
 @staff_required
 @require_POST
 def approval_cancel(request, pk: int):
-    approval = cancel_approval(approval=_own_request(request, pk), actor=request.user)
-    return render(request, "approvals/_status.html", {"approval": approval})
+    """The associate stops waiting: the panel says so and offers the way back to
+    the page it sits on, where the original form is whole again."""
+    asked = _own_request(request, pk)
+    was_open = asked.status in (ApprovalStatus.PENDING, ApprovalStatus.APPROVED) and (
+        asked.expires_at > timezone.now()
+    )
+    approval = cancel_approval(approval=asked, actor=request.user)
+    context = {
+        "approval": approval,
+        "withdrawn": was_open and approval.status == ApprovalStatus.EXPIRED,
+        "back_url": _page_behind(request),
+        "replace_panel": True,
+    }
+    return render(request, "approvals/_status.html", context)
 
 
 def _require_approver(request) -> None:

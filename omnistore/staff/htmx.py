@@ -23,7 +23,10 @@ INVALID = 422
 
 
 def is_partial(request) -> bool:
-    return bool(getattr(request, "htmx", False)) and not request.htmx.history_restore_request
+    return (
+        bool(getattr(request, "htmx", False))
+        and not request.htmx.history_restore_request
+    )
 
 
 def redirect_to(request, url: str):
@@ -42,7 +45,9 @@ def field_errors(extra) -> dict[str, list[str]]:
             for inner, messages in field_errors(value).items():
                 found.setdefault(inner, []).extend(messages)
         elif isinstance(value, list | tuple):
-            found.setdefault(key, []).extend(str(m) for m in value if isinstance(m, str))
+            found.setdefault(key, []).extend(
+                str(m) for m in value if isinstance(m, str)
+            )
     return found
 
 
@@ -75,7 +80,16 @@ def add_service_error(
     field_map: dict | None = None,
     *,
     explain: Callable[[ApplicationError], str] | None = None,
+    field_only: bool = False,
 ) -> None:
-    """A refusal on one form: its message on top, field errors by their field."""
-    for message in place_service_error([form], error, field_map, explain=explain):
+    """A refusal on one form: its message on top, field errors by their field. With
+    ``field_only``, a refusal naming a field of the form shows there alone, not
+    twice (on top and under the field)."""
+    top = place_service_error([form], error, field_map, explain=explain)
+    if field_only:
+        names = {(field_map or {}).get(key, key) for key in field_errors(error.extra)}
+        if names & set(form.fields):
+            refusal = explain(error) if explain else error.message
+            top = [message for message in top if message != refusal]
+    for message in top:
         form.add_error(None, message)

@@ -44,12 +44,14 @@ def guard_refund(
     approvals: Iterable = (),
     now: datetime | None = None,
     cancelling: bool = False,
+    reason: str = "",
 ) -> Approval | None:
     """A refund taking what ``order`` has given back above
     ``OMNISTORE_APPROVAL_REFUND_ABOVE``: its earlier refunds count with this one, so
     returning an order in parts asks a manager as returning it whole would. The
     approval covers ``amount``, the money going back now; ``cancelling`` says it is
-    the order's cancellation that refunds it.
+    the order's cancellation that refunds it; ``reason`` is what the associate gave,
+    shown to the manager who decides.
 
     The order's payments are locked (in key order, as a refund to them locks them)
     before its earlier refunds are read: two refunds of one order at once are judged
@@ -81,6 +83,7 @@ def guard_refund(
         summary=summary,
         amount=amount,
         currency=currency,
+        reason=reason,
         approvals=approvals,
         now=now,
     )

@@ -350,7 +350,9 @@ def cancel_order(
             target=OrderStatus.CANCELLED,
         )
     reason = (reason or ("Cancelled by the customer" if by_customer else "")).strip()
-    approval = _guard_cancel_refund(order, by_customer, location, actor, approvals, now)
+    approval = _guard_cancel_refund(
+        order, by_customer, location, actor, approvals, now, reason=reason
+    )
     transition_order(
         order,
         OrderStatus.CANCELLED,
@@ -403,7 +405,9 @@ def cancel_order(
     return order
 
 
-def _guard_cancel_refund(order, by_customer, location, actor, approvals, now):
+def _guard_cancel_refund(
+    order, by_customer, location, actor, approvals, now, *, reason
+):
     """The money a cancellation gives back is a refund, judged before anything moves;
     an order that cannot be cancelled is refused as such, not sent to a manager. A
     customer cancelling their own order is not asked."""
@@ -417,4 +421,5 @@ def _guard_cancel_refund(order, by_customer, location, actor, approvals, now):
         approvals=approvals,
         now=now,
         cancelling=True,
+        reason=reason,
     )

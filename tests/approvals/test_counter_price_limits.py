@@ -151,6 +151,49 @@ def test_the_sale_screen_refuses_a_price_far_above_the_list_price(
     assert Order.objects.get().total == D("89.70")
 
 
+def test_a_refused_price_reopens_its_editor_with_what_was_typed(
+    client, store, associate
+):
+    item = VariantFactory(sku="COAT-BLK-M", price=D("99.00"))
+    stock(item, store, 5)
+    client.force_login(associate)
+    open_counter_till(associate)
+    client.post(reverse("staff:sale_add"), {"code": item.sku}, **HTMX)
+    line = CartLine.objects.get()
+    refused = client.post(
+        reverse("staff:sale_line_price", args=[line.pk]),
+        {"price": "250.00", "reason": "Price match"},
+        **HTMX,
+    )
+    page = refused.content.decode()
+    assert refused.status_code == 422
+    editor = page.split('<details class="line-edit price-change"')[1]
+    editor = editor.split("</details>")[0]
+    assert editor.startswith(" open>")
+    assert 'name="price"' in editor and 'value="250.00"' in editor
+    assert 'value="Price match"' in editor
+    assert 'data-testid="price-error-COAT-BLK-M"' in editor
+    assert "at most 2 times the list price" in editor
+    # the refusal shows once, in the editor; the gift card form stays closed
+    assert page.count("at most 2 times the list price") == 1
+    assert '<details class="gift-card-sale">' in page
+
+
+def test_only_a_gift_card_refusal_opens_the_gift_card_form(client, store, associate):
+    client.force_login(associate)
+    open_counter_till(associate)
+    refused = client.post(reverse("staff:sale_add"), {"code": "NOPE-404"}, **HTMX)
+    assert refused.status_code == 422
+    assert '<details class="gift-card-sale">' in refused.content.decode()
+    refused = client.post(
+        reverse("staff:sale_gift_card_add"),
+        {"number": "", "pin": "", "amount": ""},
+        **HTMX,
+    )
+    assert refused.status_code == 422
+    assert '<details class="gift-card-sale" open>' in refused.content.decode()
+
+
 @pytest.mark.parametrize("typed", ["1e2", "１００", "+100", "NaN"])
 def test_the_service_reads_a_typed_price_in_digits_only(store, associate, typed):
     cart = basket_of(store, "COAT-NAVY-M", "200.00")

@@ -295,6 +295,33 @@ def test_the_associate_can_stop_waiting(desk, store, associate):
     ask_refund(desk, sale(store, associate))
     request = Approval.objects.get()
     stopped = desk.post(reverse("staff:approval_cancel", args=[request.pk]), **HTMX)
-    assert "The request expired; nothing was changed" in stopped.content.decode()
+    assert "You withdrew the request; nothing was changed." in stopped.content.decode()
     assert Approval.objects.get().status == ApprovalStatus.EXPIRED
     assert not Return.objects.exists()
+
+
+def test_the_way_back_never_leaves_the_site(desk, store, associate):
+    ask_refund(desk, sale(store, associate))
+    request = Approval.objects.get()
+    stopped = desk.post(
+        reverse("staff:approval_cancel", args=[request.pk]),
+        {"back": "https://elsewhere.example/staff/"},
+        **HTMX,
+        HTTP_HX_CURRENT_URL="https://elsewhere.example/staff/",
+    ).content.decode()
+    assert "elsewhere.example" not in stopped
+    assert f'href="{reverse("staff:dashboard")}" data-testid="approval-back"' in stopped
+
+
+def test_an_expired_request_polled_hides_the_pin_form_and_leads_back(
+    desk, store, associate
+):
+    ask_refund(desk, sale(store, associate))
+    request = Approval.objects.get()
+    Approval.objects.filter(pk=request.pk).update(expires_at=request.requested_at)
+    back = reverse("staff:sale")
+    status = reverse("staff:approval_status", args=[request.pk])
+    shown = desk.get(status, {"back": back}, **HTMX).content.decode()
+    assert "The request expired; nothing was changed" in shown
+    assert f'<div id="approval-pin-{request.pk}" hx-swap-oob="true" hidden>' in shown
+    assert f'href="{back}" data-testid="approval-back"' in shown

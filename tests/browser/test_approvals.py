@@ -164,3 +164,24 @@ def test_the_manager_page_shows_the_day_with_charts(live_server, page, big_sale)
     expect(page.get_by_test_id("stock-alerts")).to_contain_text("SCARF-RED")
     expect(page.locator("svg.report-chart, figure.report-chart svg")).to_have_count(2)
     page.screenshot(path=str(ARTIFACTS / "manager-day.png"), full_page=True)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_withdrawing_the_request_closes_the_panel_and_leads_back(
+    live_server, page, big_sale
+):
+    ask = ask_for_refund(page, live_server.url, big_sale)
+    behind = page.url
+    ask.get_by_test_id("approval-cancel").click()
+    expect(page.get_by_test_id("approval-status")).to_contain_text(
+        "You withdrew the request; nothing was changed."
+    )
+    expect(page.get_by_test_id("pin-input")).to_have_count(0)
+    expect(page.get_by_test_id("approval-cancel")).to_have_count(0)
+    page.get_by_test_id("approval-back").click()
+    page.wait_for_url(behind)
+    expect(page.get_by_test_id("approval-ask")).to_have_count(0)
+    expect(page.get_by_test_id("receive-and-refund")).to_be_visible()
+    assert Approval.objects.get().status == ApprovalStatus.EXPIRED
+    assert not Return.objects.exists()

@@ -157,6 +157,61 @@ def test_cancelling_above_the_limit_waits_for_a_manager_then_cancels(
     assert request.status == ApprovalStatus.USED
 
 
+def test_withdrawing_a_cancel_request_hides_the_pin_form_and_leads_back(
+    staff, associate, milano
+):
+    make_approver(
+        StaffFactory(store=milano, role=Role.STORE_MANAGER, first_name="Marco"),
+        pin="4821",
+    )
+    coat = stocked(milano, 5, price="89.90")
+    order = delivery_order(
+        lines=[(coat, 2)],
+        channel="store",
+        placing_location=milano,
+        staff=associate,
+        payments=[PaymentRequest(method=PaymentMethod.CASH)],
+    )
+    open_counter_till(associate, counts=FLOAT)
+    page = reverse("staff:order_detail", args=[order.number])
+    on_page = {**HTMX, "HTTP_HX_CURRENT_URL": f"http://testserver{page}"}
+    url = reverse("staff:order_cancel", args=[order.number])
+    asked = staff.post(url, {"reason": "Found it cheaper"}, **on_page)
+    assert 'data-testid="pin-input"' in asked.content.decode()
+    request = Approval.objects.get()
+
+    stopped = staff.post(
+        reverse("staff:approval_cancel", args=[request.pk]), **on_page
+    ).content.decode()
+    assert "You withdrew the request; nothing was changed." in stopped
+    assert 'data-status="withdrawn"' in stopped
+    # the PIN form and the cancel button give way to empty, hidden elements
+    assert f'<div id="approval-pin-{request.pk}" hx-swap-oob="true" hidden>' in stopped
+    assert f'<div id="approval-cancel-{request.pk}" hx-swap-oob="true" hidden>' in (
+        stopped
+    )
+    assert 'name="pin"' not in stopped and "Approve with PIN" not in stopped
+    assert "hx-trigger" not in stopped
+    assert f'href="http://testserver{page}" data-testid="approval-back"' in stopped
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PLACED and not Refund.objects.exists()
+
+
+def test_the_manager_sees_why_the_order_is_cancelled(staff, associate, milano):
+    coat = stocked(milano, 5, price="89.90")
+    order = delivery_order(
+        lines=[(coat, 2)],
+        channel="store",
+        placing_location=milano,
+        staff=associate,
+        payments=[PaymentRequest(method=PaymentMethod.CASH)],
+    )
+    open_counter_till(associate, counts=FLOAT)
+    url = reverse("staff:order_cancel", args=[order.number])
+    staff.post(url, {"reason": "Found it cheaper"}, **HTMX)
+    assert Approval.objects.get().reason == "Found it cheaper"
+
+
 def test_a_full_page_cancel_above_the_limit_shows_the_approval_page(
     staff, associate, milano
 ):

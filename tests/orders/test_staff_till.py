@@ -217,6 +217,29 @@ def test_bad_counts_and_moves_answer_422(staff, associate, register):
     assert TillSession.objects.get().status == TillSessionStatus.OPEN
 
 
+def test_a_cash_in_above_the_ceiling_shows_once_under_the_amount(
+    staff, associate, register, settings
+):
+    settings.OMNISTORE_TILL_CASH_IN_MAX = D("200.00")
+    open_till(register=register, counts={D("10"): 1}, actor=associate)
+    response = staff.post(
+        reverse("staff:till_cash"),
+        {
+            "move-kind": "cash_in",
+            "move-amount": "250",
+            "move-reason": "Change from the bank",
+            "move-once": new_token(),
+        },
+        **HTMX,
+    )
+    page = response.content.decode()
+    assert response.status_code == 422
+    assert 'data-testid="error-amount"' in page and "At most 200.00." in page
+    assert "goes into the drawer at once" not in page
+    assert 'class="alert error"' not in page
+    assert not TillMovement.objects.filter(kind="cash_in").exists()
+
+
 def test_the_device_chooses_among_the_shops_registers(staff, shop, associate):
     first = Register.objects.create(location=shop, name="Till 1")
     second = Register.objects.create(location=shop, name="Till 2")
@@ -247,6 +270,24 @@ def test_a_session_without_sales_says_so_where_the_vat_would_be(
     page = staff.get(reverse("staff:till_report", args=[session.pk])).content.decode()
     assert "No sales in this session, so no VAT." in page
     assert "carry no tax rates" not in page
+
+
+def test_an_approval_without_a_note_shows_no_empty_quotes(
+    staff, associate, register, shop
+):
+    session = open_till(register=register, counts={D("20"): 1}, actor=associate)
+    close_till(session=session, counts={D("20"): 1}, actor=associate)
+    manager = StaffFactory(store=shop, role=Role.STORE_MANAGER)
+    TillSession.objects.filter(pk=session.pk).update(
+        approved_by=manager, approved_at=session.opened_at, approval_note=""
+    )
+    page = staff.get(reverse("staff:till_report", args=[session.pk])).content.decode()
+    approved = page.split('data-testid="z-approved">')[1].split("</div>")[0]
+    assert approved.startswith("Approved by") and "“" not in approved
+
+    TillSession.objects.filter(pk=session.pk).update(approval_note="Counted twice")
+    page = staff.get(reverse("staff:till_report", args=[session.pk])).content.decode()
+    assert " · “Counted twice”</div>" in page
 
 
 def test_the_z_report_prints_on_80mm():

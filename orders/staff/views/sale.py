@@ -299,10 +299,15 @@ def _render_basket(
     errors=(),
     status=200,
     cart=None,
+    gift_card_open=False,
+    price_edit=None,
 ):
-    """The basket, and out of band the checkout total and where the items are."""
+    """The basket, and out of band the checkout total and where the items are.
+    ``gift_card_open`` keeps the gift card form open for its own errors;
+    ``price_edit`` re-opens one line's price editor with what was typed and why it
+    was refused."""
     if not is_partial(request):
-        problems = list(errors)
+        problems = list(errors) + list((price_edit or {}).get("errors", []))
         for form in (scan_form, discount_form):
             if form is not None:
                 problems += [e for field in form.errors.values() for e in field]
@@ -320,6 +325,8 @@ def _render_basket(
         "scan_form": scan_form or ScanForm(),
         "discount_form": discount_form or DiscountForm(),
         "basket_errors": list(errors),
+        "gift_card_open": gift_card_open,
+        "price_edit": price_edit,
         "oob": True,
     }
     return render(request, "orders/staff/_basket.html", context, status=status)

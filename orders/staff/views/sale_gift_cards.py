@@ -43,7 +43,9 @@ def sale_gift_card_add(request):
             # The basket's token keys the sale, so a double submit places it once.
             return render_basket(request, store, cart=sale_cart(request, create=True))
     errors = [f"Gift card: {e}" for field in form.errors.values() for e in field]
-    return render_basket(request, store, errors=errors, status=INVALID)
+    return render_basket(
+        request, store, errors=errors, status=INVALID, gift_card_open=True
+    )
 
 
 @staff_required

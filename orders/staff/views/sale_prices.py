@@ -86,7 +86,8 @@ def sale_line_price(request, line_id: int):
     if cart is None:
         raise Http404("No basket.")
     form = CounterPriceForm(request.POST)
-    errors: list[str] = []
+    errors: list[str] = []  # on top of the basket
+    editor_errors: list[str] = []  # in the line's price editor
     if form.is_valid():
         clear = request.POST.get("action") == "list"
         try:
@@ -104,11 +105,28 @@ def sale_line_price(request, line_id: int):
         except NotFound:
             raise Http404("No such line.") from None
         except ApplicationError as error:
-            errors = place_service_error([], error, explain=explain)
+            if field_errors(error.extra).keys() & form.fields.keys():
+                editor_errors = [explain(error)]
+            else:
+                errors = place_service_error([], error, explain=explain)
     else:
-        errors = [
+        editor_errors = [
             f"{form[name].label}: {' '.join(e)}" for name, e in form.errors.items()
         ]
+    if not (errors or editor_errors):
+        return _render_basket(request, store, cart=cart)
+    # A refused price or reason opens the line's editor again with what was typed.
+    price_edit = {
+        "line_id": line_id,
+        "price": request.POST.get("price", ""),
+        "reason": request.POST.get("reason", ""),
+        "errors": editor_errors,
+    }
     return _render_basket(
-        request, store, errors=errors, status=INVALID if errors else 200, cart=cart
+        request,
+        store,
+        errors=errors,
+        status=INVALID,
+        cart=cart,
+        price_edit=price_edit,
     )

@@ -144,7 +144,7 @@ def till_cash(request):
             move_cash(session=session, actor=request.user, **form.cleaned_data)
         except ApplicationError as error:
             give_back(request, form)
-            add_service_error(form, error)
+            add_service_error(form, error, field_only=True)
         else:
             return _done(request)
     return _page(request, store, move_form=form, status=INVALID)
