@@ -31,6 +31,7 @@ from omnistore.core.exceptions import ApplicationError, Conflict, ValidationFail
 from omnistore.core.labels import label_of
 from omnistore.core.vat import check_vat_number
 
+from .admin_erasure import ErasureAction
 from .models import (
     Address,
     ClientTask,
@@ -200,7 +201,7 @@ class CustomerForm(forms.ModelForm):
 
 
 @admin.register(Customer)
-class CustomerAdmin(ShopScopedAdmin, admin.ModelAdmin):
+class CustomerAdmin(ErasureAction, ShopScopedAdmin, admin.ModelAdmin):
     form = CustomerForm
     shop_paths = CUSTOMER_SHOP_PATHS
     # What a manager looks a customer up by, narrow enough for a 1366 px screen
@@ -225,7 +226,7 @@ class CustomerAdmin(ShopScopedAdmin, admin.ModelAdmin):
     search_help_text = "Name, email, phone in any format or loyalty card."
     date_hierarchy = "created_at"
     inlines = [IdentityInline, ConsentInline, AddressInline, NoteInline]
-    actions = ["merge_selected"]
+    actions = ["merge_selected", "erase_selected"]
     fields = [
         "first_name",
         "last_name",

@@ -18,7 +18,7 @@ from customers.services.matching import match_customer
 from omnistore.accounts.models import Role
 from omnistore.core.channels import Channel
 from tests.customers.factories import make_customer
-from tests.factories import CategoryFactory, UserFactory
+from tests.factories import CategoryFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -90,6 +90,41 @@ def test_merge_action_merges_exactly_two_and_the_oldest_survives(admin_client):
     assert merge.survivor == older and merge.actor == admin_client.manager
     text = " ".join(str(m) for m in get_messages(response.wsgi_request))
     assert "merged into" in text
+
+
+def test_hq_erases_a_customer_after_reading_who_on_a_confirmation_page(client):
+    hq = UserFactory(username="hq", role=Role.HQ, is_staff=True)
+    client.force_login(hq)
+    shopper = make_customer(email="ida.gone@example.com", first_name="Ida")
+    kept = make_customer(email="kept@example.com", first_name="Kept")
+    asked = {"action": "erase_selected", "_selected_action": [shopper.pk]}
+
+    page = client.post(CHANGELIST, asked)
+    assert page.status_code == 200
+    assert "ida.gone@example.com" in page.content.decode()
+    shopper.refresh_from_db()
+    assert not shopper.is_anonymised  # nothing before the confirmation
+
+    done = client.post(CHANGELIST, {**asked, "confirm": "erase"}, follow=True)
+    assert done.status_code == 200
+    shopper.refresh_from_db()
+    kept.refresh_from_db()
+    assert shopper.is_anonymised and shopper.email == "" and shopper.first_name == ""
+    assert not kept.is_anonymised
+    text = " ".join(str(m) for m in get_messages(done.wsgi_request))
+    assert "Erased the personal data of 1 customer" in text
+
+
+def test_a_store_manager_has_no_erase_action(client):
+    shop = make_customer(email="x@example.com")
+    manager = StaffFactory(username="sm", role=Role.STORE_MANAGER, is_staff=True)
+    client.force_login(manager)
+    client.post(
+        CHANGELIST,
+        {"action": "erase_selected", "_selected_action": [shop.pk], "confirm": "erase"},
+    )
+    shop.refresh_from_db()
+    assert not shop.is_anonymised
 
 
 def test_merge_action_refuses_anything_but_two(admin_client):

@@ -1,0 +1,50 @@
+"""The admin's erasure of customers' personal data, asked by them at a shop or by
+mail: HQ selects them, reads who will be erased, and confirms."""
+
+from django.contrib import admin, messages
+from django.template.response import TemplateResponse
+
+from customers.services.erasure import erase_customer
+from omnistore.core.channels import Channel
+
+
+class ErasureAction:
+    """Mixed into the customers' admin: the ``erase_selected`` action."""
+
+    def has_erase_permission(self, request) -> bool:
+        """Erasing a person's data on their request is HQ's, from every shop's view."""
+        return request.user.is_active and request.user.sees_all_stores
+
+    @admin.action(
+        description="Erase the selected customers' personal data",
+        permissions=["erase"],
+    )
+    def erase_selected(self, request, queryset):
+        """A page listing who will be erased first; erased once confirmed there."""
+        customers = [c for c in queryset.order_by("pk") if not c.is_anonymised]
+        if not customers:
+            self.message_user(
+                request, "The selected customers are erased already.", messages.INFO
+            )
+            return None
+        if request.POST.get("confirm") != "erase":
+            return TemplateResponse(
+                request,
+                "admin/customers/customer/erase_confirmation.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": "Erase personal data",
+                    "opts": self.model._meta,
+                    "customers": customers,
+                    "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                },
+            )
+        for customer in customers:
+            erase_customer(customer=customer, actor=request.user, channel=Channel.STORE)
+        self.message_user(
+            request,
+            f"Erased the personal data of {len(customers)} customer(s); their orders "
+            "and ledgers stay, anonymous.",
+            messages.SUCCESS,
+        )
+        return None
