@@ -245,7 +245,8 @@ def guard_price_override(
         subject=f"cartline:{line.pk}",
         actor=actor,
         summary=(
-            f"Sell {line.variant.sku} at {price} {currency} instead of {listed} "
+            f"Sell {line.variant.name} · {line.variant.sku} at {price} {currency} "
+            f"instead of {listed} "
             f"({_shown(off)}% off)"
         ),
         amount=listed - price,
@@ -269,7 +270,8 @@ def _guard_price_raise(
         subject=f"cartline:{line.pk}:up",
         actor=actor,
         summary=(
-            f"Sell {line.variant.sku} at {price} {currency} instead of {listed} "
+            f"Sell {line.variant.name} · {line.variant.sku} at {price} {currency} "
+            f"instead of {listed} "
             f"({above}% above the list price)"
         ),
         amount=price - listed,

@@ -50,8 +50,9 @@ def test_a_cut_just_above_the_limit_asks_a_manager(store, associate):
     with pytest.raises(ApprovalRequired) as asked:
         price_line(cart, "53.90", actor=associate, store=store)  # 10.02 % off
     assert cart.lines.get().counter_price is None
+    item = cart.lines.get().variant.name
     assert asked.value.ask.summary == (
-        "Sell SHIRT-WHT-M at 53.90 EUR instead of 59.90 (10.0% off)"
+        f"Sell {item} · SHIRT-WHT-M at 53.90 EUR instead of 59.90 (10.0% off)"
     )
 
 
@@ -88,8 +89,10 @@ def test_a_price_above_the_list_price_waits_for_a_manager(store, associate, mana
         )
     assert cart.lines.get().counter_price is None
     assert asked.value.ask.kind == ApprovalKind.PRICE_OVERRIDE
+    item = cart.lines.get().variant.name
     assert asked.value.ask.summary == (
-        "Sell COAT-NAVY-M at 250.00 EUR instead of 200.00 (25.0% above the list price)"
+        f"Sell {item} · COAT-NAVY-M at 250.00 EUR instead of 200.00 "
+        "(25.0% above the list price)"
     )
     yes = approved(asked.value, associate, manager)
     with pytest.raises(ApprovalRequired):  # a higher price asks again

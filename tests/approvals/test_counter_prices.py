@@ -91,8 +91,9 @@ def test_a_deep_cut_waits_for_a_manager_and_a_deeper_one_asks_again(
             location=store,
         )
     assert line_of(basket).counter_price is None
+    item = line_of(basket).variant.name
     assert asked.value.ask.summary == (
-        "Sell COAT-NAVY-M at 150.00 EUR instead of 200.00 (25.0% off)"
+        f"Sell {item} · COAT-NAVY-M at 150.00 EUR instead of 200.00 (25.0% off)"
     )
     yes = approved(asked.value, associate, manager)
     with pytest.raises(ApprovalRequired):
