@@ -169,6 +169,7 @@ def guard_till_difference(
     *,
     session: TillSession,
     difference: Decimal,
+    counted: Decimal | None = None,
     actor,
     note: str,
     approvals: Iterable = (),
@@ -186,7 +187,13 @@ def guard_till_difference(
         subject=f"till:{session.pk}:{word}",
         actor=actor,
         summary=(
-            f"Close {session.register.name} {abs(difference)} {session.currency} {word}"
+            f"Close {session.register.name}: {abs(difference)} {session.currency} "
+            f"{word}"
+            + (
+                f" (counted {counted}, expected {counted - difference})"
+                if counted is not None
+                else ""
+            )
         ),
         amount=abs(difference),
         currency=session.currency,

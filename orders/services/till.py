@@ -334,6 +334,7 @@ def close_till(
     approval = guard_till_difference(
         session=session,
         difference=difference,
+        counted=counted,
         actor=actor,
         note=note,
         approvals=approvals,

@@ -125,7 +125,9 @@ def test_a_till_day_at_the_counter(staff, client, shop, associate, register):
     assert response.status_code == 202  # waits for a manager; the till stays open
     assert "A manager must approve" in response.content.decode()
     request = Approval.objects.get()
-    assert request.summary == "Close Till 1 10.00 EUR short"
+    assert request.summary == (
+        "Close Till 1: 10.00 EUR short (counted 183.90, expected 193.90)"
+    )
     session.refresh_from_db()
     assert session.status == TillSessionStatus.OPEN
 
