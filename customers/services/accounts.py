@@ -4,6 +4,7 @@ ages) and the password change."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -12,6 +13,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from customers.models import Customer
@@ -160,17 +162,28 @@ def issue_token(*, email, password: str) -> str:
         raise refused
     if not user.check_password(password):
         raise refused
-    return current_token(user=user)
+    token = current_token(user=user, checked=user.password)
+    if token is None:  # the password changed while it was checked
+        raise refused
+    return token
 
 
 @transaction.atomic
-def current_token(*, user) -> str:
-    """The login's token while it is younger than the maximum age, else a new one.
+def current_token(*, user, checked: str | None = None) -> str | None:
+    """The login's token while it has a day of its maximum age left, else a new one.
     The login's row is locked first, so two sign-ins at once replacing an aged token
-    end with one token both get (DRF keeps one per login)."""
-    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+    end with one token both get (DRF keeps one per login). ``checked`` is the
+    password hash a sign-in just checked: changed by the time the lock is held (a
+    password change committed meanwhile, which signed every device out), no token
+    is given (None)."""
+    locked = get_user_model().objects.select_for_update().filter(pk=user.pk)
+    if checked is not None and locked.values_list("password", flat=True).first() != (
+        checked
+    ):
+        return None
     token = Token.objects.filter(user=user).first()
-    if token is not None and token_expired(token):
+    soon = timezone.now() + timedelta(days=1)
+    if token is not None and token_expired(token, now=soon):
         token.delete()
         token = None
     if token is None:

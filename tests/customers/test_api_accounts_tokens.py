@@ -9,6 +9,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from customers.models import CustomerEvent
+from customers.services.accounts import current_token
 from omnistore.accounts.models import Role, User
 from tests.factories import StaffFactory
 
@@ -181,9 +182,9 @@ def test_a_token_older_than_the_maximum_age_is_refused_and_sign_in_replaces_it(
 ):
     settings.OMNISTORE_API_TOKEN_MAX_AGE_DAYS = 90
     token = register()
-    age(token, 89)
+    age(token, 88)
     assert client_for(token).get("/api/v1/me/").status_code == 200
-    assert sign_in().json()["token"] == token  # still valid: the same token
+    assert sign_in().json()["token"] == token  # two days left: the same token
     age(token, 91)
     assert client_for(token).get("/api/v1/me/").status_code == 401
     fresh = sign_in().json()["token"]
@@ -211,3 +212,27 @@ def test_the_schema_documents_sign_out_and_the_password_change(api_client):
     body = password["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     fields = schema["components"]["schemas"][body.rsplit("/", 1)[-1]]["properties"]
     assert {"current_password", "new_password"} <= set(fields)
+
+
+def test_a_sign_in_checked_before_a_password_change_gets_no_token():
+    """The sign-in read the old hash and checked the old password; the change
+    committed before the sign-in's lock: it gets no token, not the new one."""
+    register()
+    stale = User.objects.get(email=EMAIL)
+    assert stale.check_password(PASSWORD)
+    new_token = change(sign_in().json()["token"], PASSWORD, "Brand-New-Linen-77")
+    assert new_token.status_code == 200
+    assert current_token(user=stale, checked=stale.password) is None
+    assert sign_in().status_code == 400
+    assert Token.objects.get().key == new_token.json()["token"]
+
+
+def test_a_token_in_its_last_day_is_replaced_at_sign_in(settings):
+    settings.OMNISTORE_API_TOKEN_MAX_AGE_DAYS = 90
+    old = register()
+    Token.objects.filter(key=old).update(
+        created=timezone.now() - timedelta(days=89, hours=12)
+    )
+    fresh = sign_in().json()["token"]
+    assert fresh != old
+    assert client_for(fresh).get("/api/v1/me/").status_code == 200
