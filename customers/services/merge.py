@@ -301,7 +301,6 @@ def _merge(
     another login by the time the rows are locked.
     """
     survivor, other = _lock_pair(survivor, other)
-    _check_mergeable(survivor, other)
     if claimed_by is not None and survivor.user_id not in (None, claimed_by.pk):
         # Checked under the lock: two logins claiming one profile at once get it
         # once, the other is refused as if it had come second.
@@ -310,6 +309,7 @@ def _merge(
             "at it.",
             code="profile_has_login",
         )
+    _check_mergeable(survivor, other)
     summary: dict[str, Any] = {
         "merged": {
             "id": other.pk,

@@ -347,6 +347,7 @@
       }
     });
     kept.blurred = !active || active === document.body;
+    kept.active = active;
     var config = event.detail && event.detail.requestConfig;
     kept.typing = typing(active, config && config.elt);
   });
@@ -361,7 +362,12 @@
       }
       if (entry.focused || (kept.blurred && !refocus)) { refocus = field; }
     });
-    if (refocus && (kept.blurred || document.activeElement !== refocus)) {
+    /* Someone who moved to another field while the answer was on its way (the
+       customer's phone, typed after the scan) keeps typing there. */
+    var now = document.activeElement;
+    var movedOn = now && now !== document.body && now !== kept.active &&
+      now !== refocus;
+    if (refocus && !movedOn && (kept.blurred || now !== refocus)) {
       refocus.focus();
     }
     typedKept = kept.typing;
