@@ -4,6 +4,8 @@ mail: HQ selects them, reads who will be erased, and confirms."""
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 
+from customers.selectors.export import merged_profile_ids
+from customers.selectors.identities import survivor_of
 from customers.services.erasure import erase_customer
 from omnistore.core.channels import Channel
 
@@ -20,8 +22,18 @@ class ErasureAction:
         permissions=["erase"],
     )
     def erase_selected(self, request, queryset):
-        """A page listing who will be erased first; erased once confirmed there."""
-        customers = [c for c in queryset.order_by("pk") if not c.is_anonymised]
+        """A page listing who will be erased first; erased once confirmed there.
+        A merged profile stands for its person's live one: that is what is named
+        (with its login and the profiles merged into it) and erased."""
+        live = {}
+        for selected in queryset.order_by("pk"):
+            person = survivor_of(selected)
+            if not person.is_anonymised:
+                live[person.pk] = person
+        customers = list(live.values())
+        for person in customers:
+            person.merged_ids = merged_profile_ids(person.pk)
+            person.login = person.user.email if person.user_id else ""
         if not customers:
             self.message_user(
                 request, "The selected customers are erased already.", messages.INFO
@@ -36,6 +48,7 @@ class ErasureAction:
                     "title": "Erase personal data",
                     "opts": self.model._meta,
                     "customers": customers,
+                    "selected": [c.pk for c in queryset],
                     "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
                 },
             )

@@ -15,9 +15,10 @@ from customers.models import (
 from customers.services.consents import set_consent
 from customers.services.erasure import erase_customer
 from customers.services.matching import match_customer
+from customers.services.merge import merge_customers
 from omnistore.accounts.models import Role
 from omnistore.core.channels import Channel
-from tests.customers.factories import make_customer
+from tests.customers.factories import CustomerUserFactory, make_customer
 from tests.factories import CategoryFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -113,6 +114,25 @@ def test_hq_erases_a_customer_after_reading_who_on_a_confirmation_page(client):
     assert not kept.is_anonymised
     text = " ".join(str(m) for m in get_messages(done.wsgi_request))
     assert "Erased the personal data of 1 customer" in text
+
+
+def test_erasing_a_merged_profile_names_and_erases_its_live_person(client):
+    hq = UserFactory(username="hq2", role=Role.HQ, is_staff=True)
+    client.force_login(hq)
+    login = CustomerUserFactory(email="xena@example.com", first_name="Xena")
+    live = login.customer_profile
+    stub = make_customer(phone="3335550000", first_name="Old")
+    merge_customers(survivor=live, other=stub, actor=hq)
+    asked = {"action": "erase_selected", "_selected_action": [stub.pk]}
+
+    page = client.post(CHANGELIST, asked).content.decode()
+    assert f"#{live.pk}" in page and "signs in as xena@example.com" in page
+    assert f"#{stub.pk}" in page  # among the profiles merged into it
+
+    client.post(CHANGELIST, {**asked, "confirm": "erase"})
+    live.refresh_from_db()
+    login.refresh_from_db()
+    assert live.is_anonymised and not login.is_active
 
 
 def test_a_store_manager_has_no_erase_action(client):
