@@ -9,6 +9,7 @@ transaction. Receipts are queued by the ``orders.placed`` batch, one row per ord
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import struct
 import zlib
@@ -86,6 +87,16 @@ def qr_png(data: str, *, scale: int = 8, border: int = 4) -> bytes:
     )
 
 
+def _addressed_to_profile(order: Order) -> bool:
+    """Whether the order's email goes to its profile's own address: a guest typing
+    another address beside an identity of a known profile (a phone given at a
+    shop) is not told whose profile that is."""
+    customer = order.customer
+    if customer is None or not order.email:
+        return False
+    return order.email.strip().lower() == (customer.email or "").strip().lower()
+
+
 def build_order_email(
     *, order: Order, kind: str, receipt: Receipt | None = None
 ) -> EmailMultiAlternatives:
@@ -96,6 +107,8 @@ def build_order_email(
         receipt = build_receipt(
             order, booking=bookings.get(order.pk), exchange=exchanges.get(order.pk)
         )
+    if receipt is not None and not _addressed_to_profile(order):
+        receipt = dataclasses.replace(receipt, customer="")
     pickup = next(
         (f.pickup_location for f in order.fulfilments.all() if f.pickup_location_id),
         None,
@@ -106,7 +119,9 @@ def build_order_email(
         "payments": list(order.payments.all()),
         "fulfilments": list(order.fulfilments.all()),
         "pickup_location": pickup,
-        "customer_name": order.customer.first_name if order.customer else "",
+        "customer_name": (
+            order.customer.first_name if _addressed_to_profile(order) else ""
+        ),
         "site_url": settings.OMNISTORE_SITE_URL,
         "expires_at": (
             timezone.localtime(order.pickup_expires_at)

@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from customers.models import CustomerEvent
+from customers.services.matching import match_customer
 from customers.services.verification import receipt_claim_code
 from omnistore.core.models import OutboxMessage
 from orders.emails import qr_png
@@ -186,3 +187,36 @@ def test_management_commands_expire_and_remind_with_the_same_services(settings):
     assert f"Reminder: order {soon.number} is waiting for you" in subjects
     assert f"Order {stale.number} is cancelled" in subjects
     assert pickup_qr_payload(soon).endswith(soon.pickup_code)
+
+
+@pytest.mark.django_db
+def test_a_guest_email_beside_a_known_phone_does_not_learn_whose_profile_it_is():
+    """Chiara's phone, given at a shop, is on her profile; a guest types it beside
+    their own email: the order is hers on record, but the email they get does not
+    name her."""
+    store = shop()
+    chiara = match_customer(
+        phone="345 678 9012",
+        email="chiara@example.com",
+        first_name="Chiara",
+        last_name="Verdi",
+        channel="store",
+        location=store,
+    )
+    order = pickup_order(
+        store=store,
+        lines=[(stocked(store, 2), 1)],
+        email="someone.else@example.net",
+        phone="345 678 9012",
+    )
+    assert order.customer_id == chiara.pk
+    deliver_outbox()
+    (message,) = mail.outbox
+    assert message.to == ["someone.else@example.net"]
+    for part in (message.body, message.alternatives[0][0]):
+        assert "Chiara" not in part and "Verdi" not in part
+    mail.outbox.clear()
+    own = pickup_order(store=store, lines=[(stocked(store, 2), 1)], email=chiara.email)
+    deliver_outbox()
+    (message,) = mail.outbox
+    assert own.customer_id == chiara.pk and "Hello Chiara" in message.body
