@@ -44,6 +44,7 @@ from orders.models import (
     TerminalIntentEvent,
     TillMovement,
 )
+from orders.selectors.orders import history_for_the_customer
 
 CANCELLED_FOR_ERASURE = "Cancelled: the recipient's data was erased on request."
 # Keys of a delivery address that name or reach the person (not the town).
@@ -64,7 +65,7 @@ def _returns(customer_ids) -> QuerySet[Return]:
 # --- Export -------------------------------------------------------------------------
 
 
-def _order_row(order: Order) -> dict[str, Any]:
+def _order_row(order: Order, history: list[OrderStatusChange]) -> dict[str, Any]:
     return {
         "number": order.number,
         "channel": order.channel,
@@ -119,8 +120,13 @@ def _order_row(order: Order) -> dict[str, Any]:
             for p in order.payments.all()
         ],
         "history": [
-            {"from": h.from_status, "to": h.to_status, "note": h.note, "at": iso(h.at)}
-            for h in order.history.all()
+            {
+                "from": h.from_status,
+                "to": h.to_status,
+                "note": h.customer_note,
+                "at": iso(h.at),
+            }
+            for h in history
         ],
     }
 
@@ -139,7 +145,9 @@ def _export_orders(customer_ids) -> list[dict[str, Any]]:
             Prefetch("history", OrderStatusChange.objects.order_by("at", "id")),
         )
     )
-    return [_order_row(order) for order in orders]
+    orders = list(orders)
+    history = history_for_the_customer(orders)  # notes as the customer reads them
+    return [_order_row(order, history[order.pk]) for order in orders]
 
 
 def _return_row(ret: Return) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -74,10 +74,9 @@ def _is_id(text: str) -> bool:
     return text.isascii() and text.isdigit() and len(text) <= 18
 
 
-def _named_staff(events: list[CustomerEvent]) -> dict[str, str]:
-    """Each staff member the events name (their actor, a client book change's
-    associates, a message's associate), full name to the form a customer is told;
-    at most one query, for the associates who did not act."""
+def _named_staff(events: list[CustomerEvent]) -> Iterable:
+    """Each user the events name (their actor, a client book change's associates, a
+    message's associate); at most one query, for the associates who did not act."""
     users = {e.actor_id: e.actor for e in events if e.actor_id is not None}
     ids: set[int] = set()
     conversations: set[int] = set()
@@ -93,14 +92,27 @@ def _named_staff(events: list[CustomerEvent]) -> dict[str, str]:
             Q(pk__in=ids) | Q(pk__in=associates.values("associate_id"))
         )
         users.update((user.pk, user) for user in named)
+    return users.values()
+
+
+def customer_wording(staff: Iterable) -> Callable[[str], str]:
+    """A text staff wrote, as its customer reads it: each of ``staff`` named in it
+    by their full name is named by first name and initial ("Giulia B."), as
+    everything else told to customers does. Customers among ``staff`` (the customer,
+    another shopper) stay named as they wrote it."""
     names = {}
-    for user in users.values():
-        if user.is_storefront_customer:
-            continue  # the customer, or another shopper: named as they wrote it
+    for user in staff:
+        if user is None or user.is_storefront_customer:
+            continue
         full, short = user.display_name, associate_public_name(user)
         if full and full != short:
             names[full] = short
-    return names
+    if not names:
+        return lambda text: text
+    longest_first = sorted(names, key=len, reverse=True)
+    alternatives = "|".join(re.escape(name) for name in longest_first)
+    pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
+    return lambda text: pattern.sub(lambda found: names[found.group(0)], text or "")
 
 
 def for_the_customer(events: Iterable[CustomerEvent]) -> list[CustomerEvent]:
@@ -111,15 +123,7 @@ def for_the_customer(events: Iterable[CustomerEvent]) -> list[CustomerEvent]:
     read time covers the events already written as well as new ones. The actor must
     be loaded with the events (``select_related("actor")``)."""
     events = list(events)
-    names = _named_staff(events)
-    pattern = None
-    if names:
-        longest_first = sorted(names, key=len, reverse=True)
-        alternatives = "|".join(re.escape(name) for name in longest_first)
-        pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
+    rewrite = customer_wording(_named_staff(events))
     for event in events:
-        summary = event.summary
-        if pattern is not None:
-            summary = pattern.sub(lambda found: names[found.group(0)], summary)
-        event.customer_summary = summary
+        event.customer_summary = rewrite(event.summary)
     return events

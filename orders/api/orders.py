@@ -12,7 +12,12 @@ from omnistore.core.api import TextField
 from orders.models import OrderStatus
 from orders.pricing import TaxedAmount, order_delivery, tax_totals
 from orders.selectors.invoices import order_invoices
-from orders.selectors.orders import customer_orders, order_by_id, order_detail
+from orders.selectors.orders import (
+    customer_orders,
+    history_for_the_customer,
+    order_by_id,
+    order_detail,
+)
 from orders.services.fulfilment import cancel_order
 
 from .common import ERRORS, request_customer
@@ -104,7 +109,10 @@ class StatusChangeOutput(serializers.Serializer):
     from_status = serializers.CharField()
     to_status = serializers.CharField()
     at = serializers.DateTimeField()
-    note = serializers.CharField()
+    note = serializers.CharField(source="customer_note")
+
+
+_HISTORY = StatusChangeOutput(many=True)
 
 
 class OrderSummaryOutput(serializers.Serializer):
@@ -156,7 +164,15 @@ class OrderDetailOutput(OrderSummaryOutput):
     )
     fulfilments = FulfilmentOutput(many=True)
     payments = PaymentOutput(many=True)
-    history = StatusChangeOutput(many=True)
+    history = serializers.SerializerMethodField(
+        help_text="As the customer reads it: associates named by first name and "
+        "initial."
+    )
+
+    @extend_schema_field(StatusChangeOutput(many=True))
+    def get_history(self, order) -> list[dict]:
+        history = history_for_the_customer([order])[order.pk]
+        return _HISTORY.to_representation(history)
 
     @extend_schema_field(TaxTotalOutput(many=True))
     def get_tax_totals(self, order) -> list[dict]:

@@ -3,12 +3,15 @@ a fixed number of queries whatever their length."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from customers.models import Customer
+from customers.selectors.timeline import customer_wording
 from inventory.models import TransferStatus
+from omnistore.approvals.models import Approval
 from omnistore.core.exceptions import NotFound
 from orders.models import (
     Cart,
@@ -30,6 +33,42 @@ ORDER_SHOP_PATHS = (
     "fulfilments__location",
     "fulfilments__pickup_location",
 )
+
+
+# What a status history note adds when a manager approved the move, naming them
+# (``orders.services.approvals``); and what those approvals are asked about.
+APPROVED_BY = " · approved by "
+
+
+def approval_subject(order: Order) -> str:
+    return f"order:{order.number}"
+
+
+def history_for_the_customer(
+    orders: Iterable[Order],
+) -> dict[int, list[OrderStatusChange]]:
+    """The status history of ``orders`` (prefetched) as their customer reads it, by
+    order id: each change gets ``customer_note``, its note with the managers who
+    approved a move named by first name and initial, as the customer's timeline names
+    staff (``for_the_customer``). Notes are stored as staff read them, full names
+    kept, and staff pages show those. One query, only when a note names an
+    approval."""
+    orders = list(orders)
+    history = {order.pk: list(order.history.all()) for order in orders}
+    changes = [change for rows in history.values() for change in rows]
+    approvers = []
+    if any(APPROVED_BY in change.note for change in changes):
+        approvers = [
+            approval.decided_by
+            for approval in Approval.objects.filter(
+                subject__in=[approval_subject(order) for order in orders],
+                decided_by__isnull=False,
+            ).select_related("decided_by")
+        ]
+    rewrite = customer_wording(approvers)
+    for change in changes:
+        change.customer_note = rewrite(change.note)
+    return history
 
 
 def order_lines_prefetch():

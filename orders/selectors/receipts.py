@@ -19,6 +19,7 @@ from decimal import Decimal
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from customers.selectors.team import associate_public_name
 from omnistore.core.exceptions import NotFound
 from omnistore.core.vat import format_vat_number
 from orders.models import (
@@ -162,6 +163,13 @@ def _order_shop(order: Order):
         (f.pickup_location for f in order.fulfilments.all() if f.pickup_location_id),
         None,
     )
+
+
+def _served_by(user) -> str:
+    """Who served, as every customer-facing name of staff reads: first name and
+    initial ("Giulia B."). Each rendering of a receipt is the customer's (the paper
+    one handed over included), so all say it so."""
+    return associate_public_name(user) if user is not None else ""
 
 
 def _customer(customer) -> str:
@@ -325,7 +333,7 @@ def build_receipt(
         currency=order.currency,
         seller=_seller(order),
         shop=_shop(_order_shop(order)),
-        served_by=order.staff_member.display_name if order.staff_member else "",
+        served_by=_served_by(order.staff_member),
         customer=_customer(order.customer),
         sold=_sold(order, prices=not gift),
     )
@@ -352,7 +360,7 @@ def build_return_receipt(ret: Return) -> Receipt:
         currency=order.currency,
         seller=_seller(order),
         shop=_shop(ret.receiving_location),
-        served_by=ret.created_by.display_name if ret.created_by else "",
+        served_by=_served_by(ret.created_by),
         customer=_customer(ret.customer),
         returned=_returned(ret),
         refunds=_refunds(ret),

@@ -21,18 +21,18 @@ from omnistore.approvals.models import Approval, ApprovalChannel, ApprovalKind
 from omnistore.approvals.policy import approval_needed, threshold
 from omnistore.approvals.services.approvals import check_approval
 from orders.models import Order, Payment, TillSession
-from orders.selectors.orders import refunded_so_far
+from orders.selectors.orders import APPROVED_BY, approval_subject, refunded_so_far
 
 
 def approved_by_note(approval: Approval | None) -> str:
     """What a status history note adds when a manager approved the move."""
     if approval is None or approval.channel == ApprovalChannel.SELF:
         return ""
-    return f" · approved by {approval.decided_by.display_name}"
+    return f"{APPROVED_BY}{approval.decided_by.display_name}"
 
 
 def _order_subject(order: Order) -> str:
-    return f"order:{order.number}"
+    return approval_subject(order)
 
 
 def guard_refund(

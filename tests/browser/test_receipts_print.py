@@ -100,7 +100,7 @@ def test_reprint_the_receipt_the_gift_receipt_and_the_exchange(
     expect(receipt.get_by_test_id("change-due")).to_have_text("7.20 EUR")
     expect(receipt.get_by_test_id("receipt-vat")).to_contain_text("22%")
     expect(receipt.get_by_test_id("receipt-served-by")).to_have_text(
-        "Served by Marco Rossi"
+        "Served by Marco R."
     )
     expect(page.get_by_test_id("print")).to_be_visible()
     slip(page, "receipt-80mm")

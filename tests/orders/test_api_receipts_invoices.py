@@ -98,7 +98,7 @@ def test_the_receipt_of_my_order_has_seller_vat_tenders_change_and_who_served(
     assert body["sold"]["total"] == "142.80"
     assert body["tenders"] == [{"method": "cash", "label": "Cash", "amount": "142.80"}]
     assert (body["cash_tendered"], body["change"]) == ("150.00", "7.20")
-    assert body["served_by"] == "Giulia Bianchi"
+    assert body["served_by"] == "Giulia B."
     assert body["customer"] == "Galli Srl"
 
 
