@@ -58,6 +58,7 @@ from .payments import (
     capture_order_payments,
     settle_cancelled_order_payments,
 )
+from .sizes import relearn_sizes_later
 
 EVENT_ORDER_PICKED = "order_picked"
 
@@ -393,6 +394,9 @@ def cancel_order(
         order.loyalty_points = 0
     order.cancelled_at = now
     order.save(update_fields=["status", "updated_at", "cancelled_at", "loyalty_points"])
+    relearn_sizes_later(
+        customer_id=order.customer_id, reference=f"cancel:{order.number}"
+    )
     record_order_event(
         order,
         EVENT_ORDER_CANCELLED,

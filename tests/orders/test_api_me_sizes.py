@@ -7,7 +7,7 @@ from rest_framework.authtoken.models import Token
 from customers.models import CustomerEvent
 from tests.customers.factories import CustomerUserFactory
 from tests.factories import CategoryFactory, ProductFactory, StaffFactory, stock
-from tests.orders.factories import deliver_outbox, shop, variant
+from tests.orders.factories import deliver_outbox, pickup_order, shop, variant
 from tests.orders.returns_helpers import counter_sale
 
 pytestmark = pytest.mark.django_db
@@ -110,3 +110,27 @@ def test_my_sizes_need_a_login_with_a_profile(api_client):
     staff = StaffFactory()
     api_client.force_authenticate(staff)
     assert api_client.get(SIZES).status_code == 404
+
+
+def test_a_cancelled_order_no_longer_teaches_its_size(api_client, shopper):
+    store = shop()
+    knitwear = CategoryFactory(slug="women-knitwear", name="Knitwear")
+    product = ProductFactory(category=knitwear)
+    large, medium = (
+        variant(product=product, size="L"),
+        variant(product=product, size="M"),
+    )
+    stock(large, store, 5)
+    stock(medium, store, 5)
+    staff = StaffFactory(store=store)
+    counter_sale(store=store, lines=[(large, 1)], staff=staff, customer=shopper)
+    order = pickup_order(store=store, lines=[(medium, 1)], customer=shopper)
+    deliver_outbox()
+    assert api_client.get(SIZES).json()[0]["learned"] == "M"  # the tie: kept last
+
+    response = api_client.post(f"/api/v1/orders/{order.number}/cancel/")
+    assert response.status_code == 200, response.json()
+    deliver_outbox()
+
+    (row,) = api_client.get(SIZES).json()
+    assert (row["size"], row["learned"], row["units_kept"]) == ("L", "L", 1)
