@@ -31,6 +31,15 @@ def relearn_sizes(payloads: list[dict]) -> None:
     sizes.relearn_sizes(customer_ids=[payload["customer_id"] for payload in payloads])
 
 
+@outbox.batch_handler(giftcards.E_GIFT_DUE_TOPIC)
+def send_e_gift_cards_bought_for_today(payloads: list[dict]) -> None:
+    """E-gift cards bought for today, sent once their purchase committed; a card the
+    sweep sent already is skipped (it has its ``sent_at``)."""
+    giftcards.send_due_e_gift_cards(
+        card_ids=[payload["card_id"] for payload in payloads]
+    )
+
+
 @shared_task(name="orders.tasks.send_pickup_reminders", ignore_result=True)
 def send_pickup_reminders() -> int:
     return len(pickups.send_pickup_reminders())

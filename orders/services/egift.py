@@ -1,6 +1,7 @@
 """An e-gift card bought online: paid by card through the checkout's payment
 provider, issued at once (no VAT: a multi-purpose voucher) and emailed to its
-recipient on the send date by ``send_due_e_gift_cards`` through the outbox.
+recipient on the send date by ``send_due_e_gift_cards`` through the outbox: a card
+for today right after the purchase commits, a later one by the periodic sweep.
 
 The purchase is an order of its own, with no lines: its total is the card's amount,
 its payment the card charge, the card linked to it (``gift_cards_sold``); the buyer
@@ -37,7 +38,7 @@ from orders.payments.registry import provider_for
 
 from .common import cache_related, order_webhook, replay, request_fingerprint
 from .giftcard_sales import sale_amount
-from .giftcards import issue_gift_card
+from .giftcards import issue_gift_card, send_e_gift_card_now_if_due
 from .payments import PaymentRequest
 from .placing import new_order_number
 
@@ -182,6 +183,7 @@ def _write(order: Order, purchase, market, scope, key, now) -> Order:
         send_on=purchase.send_on,
         now=now,
     ).card
+    send_e_gift_card_now_if_due(card, now=now)
     OrderStatusChange.objects.create(
         order=order, to_status=order.status, at=now, note="E-gift card bought online"
     )

@@ -12,6 +12,7 @@ anyway. A ledger ``reference`` is unique: a retried spend or refund books once.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -52,6 +53,8 @@ from .giftcard_pins import authenticate_card, normalize_card_number
 GIFT_CARD_PROVIDER = "gift_card"
 CARD_NUMBER_DIGITS = 16
 PIN_DIGITS = 6
+# A card bought for today, sent as soon as its purchase committed.
+E_GIFT_DUE_TOPIC = "orders.e_gift_due"
 
 
 def new_card_number() -> str:
@@ -481,10 +484,25 @@ def gift_card_balance(
 # --- E-gift cards -------------------------------------------------------------------
 
 
-def send_due_e_gift_cards(*, now: datetime | None = None) -> list[int]:
-    """E-gift cards whose send date has come are emailed to their recipients, once:
-    the PIN is made now (nobody knew the card's PIN before, so it could not be
-    spent early), stored hashed, and travels only in the email's outbox row."""
+def send_e_gift_card_now_if_due(card: GiftCard, *, now: datetime) -> None:
+    """A card bought for today goes out once its purchase commits (through the
+    outbox, by ``send_due_e_gift_cards``), not at the next sweep; a card for a later
+    date waits for the sweep."""
+    if card.send_on is not None and card.send_on <= timezone.localdate(now):
+        outbox.enqueue(
+            E_GIFT_DUE_TOPIC,
+            {"card_id": card.pk},
+            dedupe_key=f"{E_GIFT_DUE_TOPIC}:{card.pk}",
+        )
+
+
+def send_due_e_gift_cards(
+    *, now: datetime | None = None, card_ids: Iterable[int] | None = None
+) -> list[int]:
+    """E-gift cards whose send date has come (of ``card_ids`` when given) are emailed
+    to their recipients, once: the PIN is made now (nobody knew the card's PIN before,
+    so it could not be spent early), stored hashed, and travels only in the email's
+    outbox row."""
     now = now or timezone.now()
     due = GiftCard.objects.filter(
         kind=GiftCardKind.DIGITAL,
@@ -492,6 +510,8 @@ def send_due_e_gift_cards(*, now: datetime | None = None) -> list[int]:
         sent_at__isnull=True,
         send_on__lte=timezone.localdate(now),
     ).exclude(recipient_email="")
+    if card_ids is not None:
+        due = due.filter(pk__in=list(card_ids))
     sent = []
     for pk in list(due.values_list("pk", flat=True)):
         with transaction.atomic():

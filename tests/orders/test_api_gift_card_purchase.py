@@ -14,6 +14,7 @@ from orders.models import GiftCard, Order, Payment
 from orders.selectors.loyalty import kept_spend
 from orders.services.giftcard_pins import authenticate_card
 from orders.services.giftcards import send_due_e_gift_cards
+from orders.tasks import send_e_gift_cards
 from tests.orders.factories import deliver_outbox
 from tests.orders.returns_helpers import api_client_for, shopper
 
@@ -154,3 +155,32 @@ def test_gift_cards_bought_do_not_raise_the_buyers_tier():
     assert buy(buyer, amount="500.00", key="second").status_code == 201
     assert Order.objects.filter(customer=customer).count() == 2
     assert kept_spend([customer.pk]) == {customer.pk: Decimal("0.00")}
+
+
+def test_a_card_bought_for_today_is_emailed_once_right_after_the_purchase():
+    response = buy(send_on=timezone.localdate().isoformat())
+    assert response.status_code == 201, response.json()
+    card = GiftCard.objects.get()
+    deliver_outbox()
+    (email,) = [m for m in mail.outbox if m.to == ["lea@example.com"]]
+    assert card.number in email.body
+    pin = email.body.split("PIN: ")[1].split()[0]
+    assert authenticate_card(number=card.number, pin=pin).pk == card.pk
+    card.refresh_from_db()
+    assert card.sent_at is not None
+    sent = len(mail.outbox)
+    assert send_e_gift_cards() == 0  # the sweep after it sends nothing again
+    deliver_outbox()
+    assert len(mail.outbox) == sent
+
+
+def test_a_card_for_a_later_date_waits_for_the_sweep_on_its_date():
+    buy()  # three days ahead
+    deliver_outbox()
+    assert [m.to for m in mail.outbox] == [["ada@example.com"]]  # the confirmation
+    card = GiftCard.objects.get()
+    assert card.sent_at is None
+    later = timezone.now() + timedelta(days=3)
+    assert send_due_e_gift_cards(now=later) == [card.pk]
+    deliver_outbox()
+    assert [m.to for m in mail.outbox][1:] == [["lea@example.com"]]
