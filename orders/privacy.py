@@ -44,7 +44,7 @@ from orders.models import (
     TerminalIntentEvent,
     TillMovement,
 )
-from orders.selectors.orders import history_for_the_customer
+from orders.selectors.orders import history_for_the_customer, notes_for_the_customer
 
 CANCELLED_FOR_ERASURE = "Cancelled: the recipient's data was erased on request."
 # Keys of a delivery address that name or reach the person (not the town).
@@ -174,7 +174,12 @@ def _return_row(ret: Return) -> dict[str, Any]:
         ],
         "refunds": [str(r.amount) for r in ret.refunds.all()],
         "history": [
-            {"from": h.from_status, "to": h.to_status, "note": h.note, "at": iso(h.at)}
+            {
+                "from": h.from_status,
+                "to": h.to_status,
+                "note": h.customer_note,
+                "at": iso(h.at),
+            }
             for h in ret.history.all()
         ],
     }
@@ -193,6 +198,11 @@ def _export_returns(customer_ids) -> list[dict[str, Any]]:
             Prefetch("refunds", ReturnRefund.objects.order_by("id")),
             Prefetch("history", ReturnStatusChange.objects.order_by("at", "id")),
         )
+    )
+    returns = list(returns)
+    notes_for_the_customer(  # as the customer reads staff
+        [change for ret in returns for change in ret.history.all()],
+        [ret.order for ret in returns],
     )
     return [_return_row(ret) for ret in returns]
 

@@ -55,20 +55,28 @@ def history_for_the_customer(
     approval."""
     orders = list(orders)
     history = {order.pk: list(order.history.all()) for order in orders}
-    changes = [change for rows in history.values() for change in rows]
+    notes_for_the_customer(
+        [change for rows in history.values() for change in rows], orders
+    )
+    return history
+
+
+def notes_for_the_customer(changes, orders: Iterable[Order]) -> None:
+    """Gives each status change (of ``orders`` or of their returns) its
+    ``customer_note``: the note with the approving managers named as the customer
+    reads staff. One query, only when a note names an approval."""
     approvers = []
     if any(APPROVED_BY in change.note for change in changes):
         approvers = [
             approval.decided_by
             for approval in Approval.objects.filter(
-                subject__in=[approval_subject(order) for order in orders],
+                subject__in={approval_subject(order) for order in orders},
                 decided_by__isnull=False,
             ).select_related("decided_by")
         ]
     rewrite = customer_wording(approvers)
     for change in changes:
         change.customer_note = rewrite(change.note)
-    return history
 
 
 def order_lines_prefetch():

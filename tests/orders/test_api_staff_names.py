@@ -10,8 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from omnistore.approvals.models import Approval, ApprovalChannel, ApprovalKind
-from orders.models import OrderStatus, OrderStatusChange
+from orders.models import OrderStatus, OrderStatusChange, ReturnStatusChange
 from orders.selectors.orders import APPROVED_BY, approval_subject
+from orders.services.refunds import return_at_counter
 from tests.factories import StaffFactory
 from tests.orders.receipt_helpers import (
     business,
@@ -20,7 +21,7 @@ from tests.orders.receipt_helpers import (
     item,
     legal_entity,
 )
-from tests.orders.returns_helpers import api_client_for, shopper
+from tests.orders.returns_helpers import api_client_for, line_request, shopper
 
 pytestmark = pytest.mark.django_db
 NOTE = "Customer asked at the counter"
@@ -122,3 +123,29 @@ def test_the_staff_order_page_keeps_the_full_note(client, order, manager):
     assert f"{NOTE} · approved by Marco Rossi" in response.content.decode()
     order.refresh_from_db()
     assert order.history.last().note == f"{NOTE} · approved by Marco Rossi"
+
+
+def test_my_exported_returns_name_the_approving_manager_by_first_name_and_initial(
+    order, nora, shop, associate
+):
+    ret = return_at_counter(
+        order=order.number,
+        lines=[line_request(order, 1)],
+        location=shop,
+        actor=associate,
+    )
+    ReturnStatusChange.objects.create(
+        return_request=ret,
+        from_status=ret.status,
+        to_status=ret.status,
+        actor=associate,
+        location=shop,
+        note=f"Cash{APPROVED_BY}Marco Rossi",
+    )
+    response = api_client_for(nora[0]).get("/api/v1/me/export/")
+
+    assert response.status_code == 200
+    (exported,) = response.json()["returns"]
+    notes = [change["note"] for change in exported["history"]]
+    assert "Cash · approved by Marco R." in notes
+    assert "Rossi" not in response.content.decode()
