@@ -22,7 +22,10 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from customers.services.timeline import record_event, record_events, survivors_of
-from customers.services.verification import receipt_claim_code
+from customers.services.verification import (
+    receipt_claim_code,
+    receipt_claims_a_profile,
+)
 from omnistore.core import outbox
 from orders.selectors.orders import orders_for_email
 from orders.selectors.pickups import pickup_qr_payload
@@ -130,7 +133,11 @@ def build_order_email(
         ),
         "qr_cid": QR_CID if kind in WITH_QR else "",
         "lapsed": any(p.status == PaymentStatus.LAPSED for p in order.payments.all()),
-        "claim_code": (receipt_claim_code(order.number) if kind == "receipt" else ""),
+        "claim_code": (
+            receipt_claim_code(order.number)
+            if kind == "receipt" and receipt_claims_a_profile(order.customer)
+            else ""
+        ),
         "receipt": receipt,
     }
     subject = SUBJECTS[kind].format(number=order.number)

@@ -455,6 +455,19 @@ def _first_order(customer_id: int) -> str:
     )
 
 
+def receipt_claims_a_profile(customer: Customer | None) -> bool:
+    """Whether a receipt of ``customer``'s can claim their profile: one with no
+    login yet, live, not erased (``claim_with_receipt`` also asks for the receipt of
+    the profile's first order). Receipts print the claim code only then: not for a
+    walk-in with no profile, nor for a login's own order. No query."""
+    return (
+        customer is not None
+        and customer.user_id is None
+        and customer.merged_into_id is None
+        and not customer.is_anonymised
+    )
+
+
 def claim_with_receipt(
     *, user, order_number, claim_code, channel: str = Channel.WEB
 ) -> Customer:

@@ -20,6 +20,7 @@ from orders.selectors.pickups import pickup_qr_payload
 from orders.services.checkout import place_order
 from orders.services.fulfilment import cancel_order, mark_picked, mark_ready, ship_order
 from orders.services.payments import PaymentRequest
+from tests.customers.factories import CustomerUserFactory
 from tests.factories import StaffFactory
 from tests.orders.factories import (
     deliver_outbox,
@@ -220,3 +221,19 @@ def test_a_guest_email_beside_a_known_phone_does_not_learn_whose_profile_it_is()
     deliver_outbox()
     (message,) = mail.outbox
     assert own.customer_id == chiara.pk and "Hello Chiara" in message.body
+
+
+@pytest.mark.django_db
+def test_a_logins_own_order_carries_no_claim_code():
+    store = shop()
+    user = CustomerUserFactory(email="nina@example.com")
+    order = pickup_order(
+        store=store,
+        lines=[(stocked(store, 2), 1)],
+        email="nina@example.com",
+        customer=user.customer_profile,
+    )
+    deliver_outbox()
+    (message,) = mail.outbox
+    assert receipt_claim_code(order.number) not in message.body
+    assert "claim code" not in message.body

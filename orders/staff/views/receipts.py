@@ -10,7 +10,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from customers.services.verification import receipt_claim_code
+from customers.services.verification import (
+    receipt_claim_code,
+    receipt_claims_a_profile,
+)
 from omnistore.core.exceptions import ApplicationError, NotFound
 from omnistore.staff.auth import current_store, require_store, staff_required
 from orders.selectors.receipts import (
@@ -36,6 +39,8 @@ def _claim_code(request, order) -> str:
     the receipt without it."""
     if not sold_or_fulfilled_here(request.user, order):
         return ""
+    if not receipt_claims_a_profile(order.customer):
+        return ""  # a walk-in, or a login's own order
     return receipt_claim_code(order.number)
 
 
