@@ -117,7 +117,9 @@ ACTIONS: dict[str, dict[str, set[str]]] = {
     "customers.AppointmentHours": {
         role: {"delete_selected"} for role in ["manager", *HQ_ALL]
     },
-    "customers.Customer": {role: {"merge_selected"} for role in HQ_ALL},
+    "customers.Customer": {
+        role: {"merge_selected", "erase_selected"} for role in HQ_ALL
+    },
     "customers.DuplicateCandidate": {
         role: {"dismiss_pairs", "merge_pairs"} for role in HQ_ALL
     },
