@@ -108,12 +108,7 @@ def register_customer(
         last_name=(last_name or "").strip()[:150],
         role=Role.CUSTOMER,
     )
-    try:
-        validate_password(password or "", user=user)
-    except DjangoValidationError as error:
-        raise ValidationFailed(
-            "Choose a stronger password.", extra={"password": list(error.messages)}
-        ) from None
+    check_new_password(password, user=user, field="password")
     user.set_password(password)
     try:
         with transaction.atomic():
@@ -133,6 +128,16 @@ def register_customer(
     return Registration(
         user=user, customer=customer, token=token.key, verifications=sent
     )
+
+
+def check_new_password(password, *, user, field: str) -> None:
+    """Django's password validators, their messages at ``field``."""
+    try:
+        validate_password(password or "", user=user)
+    except DjangoValidationError as error:
+        raise ValidationFailed(
+            "Choose a stronger password.", extra={field: list(error.messages)}
+        ) from None
 
 
 def issue_token(*, email, password: str) -> str:
@@ -221,12 +226,7 @@ def change_password(
             "Choose a new password.",
             extra={"new_password": ["Choose a password other than the current one."]},
         )
-    try:
-        validate_password(new_password or "", user=user)
-    except DjangoValidationError as error:
-        raise ValidationFailed(
-            "Choose a stronger password.", extra={"new_password": list(error.messages)}
-        ) from None
+    check_new_password(new_password, user=user, field="new_password")
     user.set_password(new_password)
     user.save(update_fields=["password"])
     revoked, _ = Token.objects.filter(user=user).delete()

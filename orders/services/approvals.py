@@ -251,16 +251,21 @@ def guard_price_override(
         location=location,
         subject=f"cartline:{line.pk}",
         actor=actor,
-        summary=(
-            f"Sell {line.variant.name} · {line.variant.sku} at {price} {currency} "
-            f"instead of {listed} "
-            f"({_shown(off)}% off)"
-        ),
+        summary=_price_summary(line, price, listed, f"{_shown(off)}% off"),
         amount=listed - price,
         currency=currency,
         reason=reason,
         approvals=approvals,
         now=now,
+    )
+
+
+def _price_summary(line, price: Decimal, listed: Decimal, how: str) -> str:
+    """What the manager reads of a counter price: the item, the prices and how far
+    they are apart."""
+    return (
+        f"Sell {line.variant.name} · {line.variant.sku} at {price} "
+        f"{settings.OMNISTORE_CURRENCY} instead of {listed} ({how})"
     )
 
 
@@ -276,11 +281,7 @@ def _guard_price_raise(
         location=location,
         subject=f"cartline:{line.pk}:up",
         actor=actor,
-        summary=(
-            f"Sell {line.variant.name} · {line.variant.sku} at {price} {currency} "
-            f"instead of {listed} "
-            f"({above}% above the list price)"
-        ),
+        summary=_price_summary(line, price, listed, f"{above}% above the list price"),
         amount=price - listed,
         currency=currency,
         reason=reason,
