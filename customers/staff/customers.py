@@ -22,8 +22,8 @@ from customers.selectors.identities import resolve_customer
 from customers.selectors.profiles import customer_360, search_customers
 from customers.selectors.sizes import customer_preferences
 from customers.selectors.timeline import timeline
-from customers.services.matching import create_customer_at_counter
 from customers.services.merge import dismiss_duplicate, merge_customers
+from customers.services.registration import create_customer_at_counter
 from customers.services.timeline import add_note
 from omnistore.core.exceptions import ApplicationError, NotFound
 from omnistore.staff.auth import current_store, staff_required

@@ -21,7 +21,7 @@ from orders.models import (
     ReturnStatusChange,
     StoreCreditTransaction,
 )
-from orders.services.returns import close_return
+from orders.services.return_endings import close_return
 
 
 class ReturnLineInline(PartOfParentInline):

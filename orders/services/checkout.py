@@ -45,10 +45,9 @@ from orders.selectors.taxes import SaleTerms, check_terms, delivery_fee, sale_te
 from .addresses import clean_address
 from .common import (
     check_quantity,
+    checkout_fingerprint,
     replay,
-    request_fingerprint,
     sellable_variants,
-    tenders_fingerprint,
     to_money,
 )
 from .discounts import normalize_discount_code, price_discount
@@ -132,7 +131,7 @@ def place_order(
     ``helped_by`` (variant id -> user id) names the associate each line credits.
     ``gift_cards`` are cards sold and activated with the sale
     (``orders.services.giftcard_sales``). ``fingerprint`` replaces the keyed
-    request's own (``_fingerprint``) where the caller knows the request better.
+    request's own (``checkout_fingerprint``) where the caller knows the request better.
     """
     now = now or timezone.now()
 
@@ -164,7 +163,7 @@ def place_order(
         checkout.helped_by = dict(helped_by or {})
         checkout.caller = caller
         if idempotency_key:
-            checkout.fingerprint = fingerprint or _fingerprint(
+            checkout.fingerprint = fingerprint or checkout_fingerprint(
                 checkout, payments or (), gift_cards
             )
         return checkout
@@ -182,22 +181,6 @@ def place_order(
         if cart is not None:
             cart.status, cart.order = as_read  # the rolled-back close is undone
         return _write_once(prepared())
-
-
-def _fingerprint(checkout, payments, gift_cards) -> str:
-    """What the keyed checkout asks for: the lines, where they go, who buys, the
-    code and the tenders as sent (not the prices or amounts worked out from them)."""
-    return request_fingerprint(
-        sorted((variant.pk, quantity) for variant, quantity in checkout.lines),
-        checkout.channel,
-        checkout.method,
-        getattr(checkout.pickup_store, "pk", None),
-        checkout.address or {},
-        [checkout.email, checkout.phone, checkout.loyalty_number],
-        [checkout.first_name, checkout.last_name, checkout.discount_code],
-        tenders_fingerprint(payments),
-        [(card.number, card.amount) for card in gift_cards],
-    )
 
 
 def _write_once(checkout: Checkout) -> Order:

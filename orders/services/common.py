@@ -58,6 +58,22 @@ def tenders_fingerprint(payments) -> list[tuple]:
     ]
 
 
+def checkout_fingerprint(checkout, payments, gift_cards) -> str:
+    """What a keyed checkout asks for: the lines, where they go, who buys, the code
+    and the tenders as sent (not the prices or amounts worked out from them)."""
+    return request_fingerprint(
+        sorted((variant.pk, quantity) for variant, quantity in checkout.lines),
+        checkout.channel,
+        checkout.method,
+        getattr(checkout.pickup_store, "pk", None),
+        checkout.address or {},
+        [checkout.email, checkout.phone, checkout.loyalty_number],
+        [checkout.first_name, checkout.last_name, checkout.discount_code],
+        tenders_fingerprint(payments),
+        [(card.number, card.amount) for card in gift_cards],
+    )
+
+
 def replay(existing: Order, fingerprint: str) -> Order:
     """The order an ``Idempotency-Key`` already made, when the request is the same;
     the key sent again with another request is refused (409), as is any request

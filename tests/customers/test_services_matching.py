@@ -17,7 +17,8 @@ from customers.models import (
 )
 from customers.normalize import normalize_email, normalize_phone
 from customers.services.accounts import register_customer
-from customers.services.matching import create_customer_at_counter, match_customer
+from customers.services.matching import match_customer
+from customers.services.registration import create_customer_at_counter
 from customers.services.verification import confirm_code
 from omnistore.core.channels import Channel
 from omnistore.core.exceptions import ValidationFailed

@@ -23,11 +23,10 @@ from orders.selectors.returns import return_deadline
 from orders.services.checkout import LineRequest, place_order
 from orders.services.fulfilment import mark_delivered, mark_picked, ship_order
 from orders.services.refunds import receive_return, refund_return, return_at_counter
+from orders.services.return_endings import cancel_return, close_return
 from orders.services.returns import (
     ReceiveLine,
     ReturnLineRequest,
-    cancel_return,
-    close_return,
     request_return,
 )
 from tests.approvals.helpers import approved, make_approver

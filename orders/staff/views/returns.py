@@ -40,7 +40,7 @@ from orders.services.refunds import (
     refund_return,
     return_at_counter,
 )
-from orders.services.returns import cancel_return, close_return
+from orders.services.return_endings import cancel_return, close_return
 from orders.staff.forms.returns import (
     CancelReturnForm,
     ReceiveReturnForm,
