@@ -140,3 +140,39 @@ def test_a_code_typed_while_a_scan_is_answered_is_kept(live_server, page, counte
     basket.get_by_role("button", name="Apply").click()
     expect(basket.get_by_test_id("discount-applied")).to_contain_text("−5.55 EUR")
     page.screenshot(path=str(ARTIFACTS / "sale-discount-typed-during-scan.png"))
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_phone_typed_as_a_scan_is_answered_is_kept(live_server, page, counter):
+    """The associate is in the customer's phone when the scan's answer arrives and
+    types on while it settles: the field, not replaced by the answer, keeps every
+    character typed."""
+    open_sale(page, live_server)
+    scan = page.get_by_label("Scan or type a SKU / barcode")
+    held = []
+    page.route("**/staff/orders/sale/add/", lambda route: held.append(route))
+    scan.fill("SHIRT-BLU-M")
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.querySelector('.htmx-request')")
+    phone = page.get_by_test_id("sale-customer").get_by_label(
+        "Phone, email or card number"
+    )
+    phone.click()
+    field = phone.get_attribute("id")
+    # The keys typed between the basket's swap and its settle.
+    page.evaluate(
+        """(id) => document.addEventListener("htmx:afterSwap", function typed() {
+          document.removeEventListener("htmx:afterSwap", typed);
+          document.getElementById(id).value = "333 123 4567";
+        })""",
+        field,
+    )
+    assert len(held) == 1
+    held[0].continue_()
+
+    basket = page.get_by_test_id("basket")
+    expect(basket.get_by_test_id("qty-SHIRT-BLU-M")).to_have_text("1")
+    page.wait_for_timeout(200)  # past the settle
+    expect(phone).to_have_value("333 123 4567")
+    expect(phone).to_be_focused()

@@ -335,8 +335,8 @@
       (active.tagName === "INPUT" && /^(text|search|email|tel|number)$/.test(active.type)));
     if (!text || !active.id || active.hasAttribute("data-scan-field")) { return null; }
     if (active.form && source && active.form.contains(source)) { return null; }
-    return { id: active.id, value: active.value, start: active.selectionStart,
-      end: active.selectionEnd };
+    return { id: active.id, node: active, value: active.value,
+      start: active.selectionStart, end: active.selectionEnd };
   }
   document.addEventListener("htmx:beforeSwap", function (event) {
     kept = [];
@@ -377,6 +377,12 @@
   var typedKept = null;
   document.addEventListener("htmx:afterSettle", function () {
     var typed = typedKept && document.getElementById(typedKept.id);
+    /* A field the answer did not replace holds what was typed since (the phone typed
+       while the answer was on its way): its value is left as it is. */
+    if (typed && typed === typedKept.node) {
+      if (document.activeElement !== typed) { typed.focus(); }
+      typed = null;
+    }
     if (typed && (typed.value !== typedKept.value || document.activeElement !== typed)) {
       typed.value = typedKept.value;
       typed.focus();
