@@ -241,6 +241,35 @@ def test_a_bad_picking_page_shows_the_first_or_last_page(
     assert _to_pick(response) == expected
 
 
+def test_picked_and_on_the_way_show_their_oldest_with_the_total(
+    staff, shop, shirt, monkeypatch
+):
+    """A shop with more picked orders than a page holds lists the oldest, says how
+    many there are, and the next come up as the first are handed over."""
+    monkeypatch.setattr(order_views, "PICKING_PAGE_SIZE", 3)
+    stock(shirt, shop, 10)
+    picked = [pickup_order(store=shop, lines=[(shirt, 1)]) for _ in range(5)]
+    for order in picked:
+        mark_picked(order=order)
+
+    response = staff.get(reverse("staff:picking"))
+    html = response.content.decode()
+    assert [o.number for o in response.context["to_ready"]] == [
+        o.number for o in picked[:3]
+    ]
+    assert 'data-testid="picked-count">5</span>' in html
+    assert "The oldest 3 of 5" in html
+
+    staff.post(
+        reverse("staff:order_ready", args=[picked[0].number]), {"from": "picking"}
+    )
+    response = staff.get(reverse("staff:picking"))
+    assert [o.number for o in response.context["to_ready"]] == [
+        o.number for o in picked[1:4]
+    ]
+    assert 'data-testid="picked-count">4</span>' in response.content.decode()
+
+
 def test_a_step_refused_on_a_later_page_shows_that_page_again(staff, five_to_pick):
     response = staff.post(
         reverse("staff:order_ready", args=[five_to_pick[4]]),
@@ -596,13 +625,15 @@ def test_the_picking_list_costs_the_same_queries_for_any_length(
         mark_picked(order=delivery_order(lines=[(shirt, 1)]))
         pickup_order(store=shop, lines=[(coat, 1)])
     staff.get(reverse("staff:picking"))  # a session's first request notes its time
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(15):  # 13, and a count of two full sections
         response = staff.get(reverse("staff:picking"))
     context = response.context
     assert len(context["to_pick"]) == min(count, 4)
     assert context["page"].paginator.count == count
-    assert (len(context["to_ready"]), len(context["to_ship"])) == (count, count)
-    assert len(context["awaiting"]) == count
+    shown = len(context["to_ready"]) + len(context["to_ship"])
+    assert (shown, context["picked_count"]) == (min(2 * count, 4), 2 * count)
+    assert len(context["awaiting"]) == min(count, 4)
+    assert context["awaiting_count"] == count
 
 
 @pytest.mark.parametrize("count", [1, 12])

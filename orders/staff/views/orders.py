@@ -263,7 +263,8 @@ PICKING_PAGE_SIZE = 50
 def _picking_context(store, *, page=None) -> dict:
     """One page of the orders to pick (``page`` as typed: a bad or out-of-range
     number shows the first or last page, as every staff list does) and its pick
-    list; what is picked or on the way is listed whole."""
+    list; what is picked or on the way shows its oldest ``PICKING_PAGE_SIZE`` (each
+    section is worked oldest first, the next come up as those move on)."""
     page = Paginator(picking_queue(location=store), PICKING_PAGE_SIZE).get_page(page)
     to_pick = list(page.object_list)
     summary: dict[str, dict] = {}
@@ -281,10 +282,12 @@ def _picking_context(store, *, page=None) -> dict:
                 },
             )
             row["units"] += line.quantity
-    picked = list(picked_here(location=store))
+    picked_all = picked_here(location=store)
+    picked = list(picked_all[:PICKING_PAGE_SIZE])
     for order in picked:
         order.shelf_lines = list(order.lines.all())
-    awaiting = list(awaiting_transfer(location=store))
+    awaiting_all = awaiting_transfer(location=store)
+    awaiting = list(awaiting_all[:PICKING_PAGE_SIZE])
     for order in awaiting:
         order.transfers = [
             f.transfer for f in order.fulfilments.all() if f.transfer_id is not None
@@ -300,11 +303,19 @@ def _picking_context(store, *, page=None) -> dict:
         "summary": sorted(summary.values(), key=lambda row: row["sku"]),
         "to_ready": to_ready,
         "to_ship": to_ship,
-        "picked_count": len(to_ready) + len(to_ship),
+        "picked_count": _count(picked, picked_all),
         "awaiting": awaiting,
+        "awaiting_count": _count(awaiting, awaiting_all),
+        "section_size": PICKING_PAGE_SIZE,
         "ship_form": ShipForm(),
         "action_error": None,
     }
+
+
+def _count(shown: list, every) -> int:
+    """How many there are: the rows shown when the section holds them all (no
+    query), else a count of the whole queryset."""
+    return len(shown) if len(shown) < PICKING_PAGE_SIZE else every.count()
 
 
 @staff_required
