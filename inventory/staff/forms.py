@@ -163,7 +163,15 @@ def parse_transfer_lines(text: str) -> list[tuple[Variant, int]]:
 
 
 class TransferRequestForm(forms.Form):
-    source = forms.ModelChoiceField(queryset=None, label="From", empty_label=None)
+    source = forms.ModelChoiceField(
+        queryset=None,
+        label="From",
+        empty_label="Choose a location",  # never a guess: the first is not the nearest
+        error_messages={
+            "required": "Choose where the stock comes from.",
+            "invalid_choice": "Choose a location from the list.",
+        },
+    )
     destination = forms.ModelChoiceField(
         queryset=None,
         label="To",

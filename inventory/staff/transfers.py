@@ -124,7 +124,8 @@ def _transfer_choices(user, store, direction: str) -> dict:
 
 def _richest_source(lines: str, choices: dict):
     """The location offered first when a link asks for these lines: the one with the
-    most units free of them (None, the list's first, when they do not parse)."""
+    most units free of them (None, a choice left to the associate, when they do
+    not parse)."""
     try:
         wanted = parse_transfer_lines(lines)
     except ValidationError:

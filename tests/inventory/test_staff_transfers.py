@@ -412,6 +412,28 @@ def test_a_shop_asks_another_location_for_stock(staff_client, shop, warehouse, v
     assert (transfer.source, transfer.destination) == (warehouse, shop)
 
 
+def test_asking_for_stock_leaves_the_source_to_the_associate(
+    staff_client, shop, warehouse, other_shop, variant
+):
+    """No location is picked for them (the first in the list is no better than
+    any): the list opens on "Choose a location", and a request sent without one
+    says so and reserves nothing."""
+    stock(variant, warehouse, 5)
+    page = staff_client.get(reverse("staff:transfer_create"), {"direction": "in"})
+    html = page.content.decode()
+    assert '<option value="" selected>Choose a location</option>' in html
+    assert f'<option value="{warehouse.pk}" selected' not in html
+
+    response = staff_client.post(
+        reverse("staff:transfer_create"),
+        {"direction": "in", "destination": shop.pk, "lines": "SHIRT-BLU-M 3"},
+    )
+    assert response.status_code == 422
+    assert "Choose where the stock comes from." in response.content.decode()
+    assert not Transfer.objects.exists()
+    assert level(variant, warehouse).reserved == 0
+
+
 def test_an_associate_asks_a_bounded_share_of_another_shops_shelf(
     staff_client, client, shop, other_shop, variant, settings
 ):
