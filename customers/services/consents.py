@@ -14,6 +14,7 @@ from customers.models import (
 from customers.services.common import check_channel, where_label
 from customers.services.identities import (
     lock_customer,
+    lock_live_profile,
 )
 from customers.services.timeline import (
     EVENT_CONSENT_GRANTED,
@@ -21,6 +22,7 @@ from customers.services.timeline import (
     record_event,
 )
 from omnistore.core.actors import acting_user
+from omnistore.core.channels import Channel
 from omnistore.core.exceptions import ValidationFailed
 
 
@@ -114,3 +116,46 @@ def set_consents(
         )
         for channel, granted in decisions.items()
     }
+
+
+# What an associate may record for a customer standing at the counter.
+COUNTER_GRANTS = {ConsentChannel.EMAIL: "email", ConsentChannel.SMS: "phone"}
+
+
+@transaction.atomic
+def record_counter_consent(
+    *, customer: Customer, channel: str, granted: bool, location, actor
+) -> Consent:
+    """A customer's decision told to an associate in person.
+
+    A no is always taken, on any channel. A yes only to email or SMS never asked
+    before, with the address or number on the profile: a customer who said no opts
+    in again themselves, from their account. Refused for an erased profile."""
+    customer = lock_live_profile(customer)
+    if granted:
+        contact = COUNTER_GRANTS.get(channel)
+        current = Consent.objects.filter(customer=customer, channel=channel).first()
+        if contact is None:
+            raise ValidationFailed(
+                "At the counter a yes is taken for email and SMS only.",
+                extra={"channel": ["Email or SMS."]},
+            )
+        if current is not None and not current.granted:
+            raise ValidationFailed(
+                "The customer said no before: they opt in again from their account.",
+                code="consent_withdrawn_before",
+            )
+        if not getattr(customer, contact):
+            raise ValidationFailed(
+                f"Add the customer's {'email' if contact == 'email' else 'phone'} "
+                "first.",
+                code="consent_needs_contact",
+            )
+    return set_consent(
+        customer=customer,
+        channel=channel,
+        granted=granted,
+        source_channel=Channel.STORE,
+        location=location,
+        actor=actor,
+    )

@@ -22,6 +22,7 @@ from customers.selectors.identities import resolve_customer
 from customers.selectors.profiles import customer_360, search_customers
 from customers.selectors.sizes import customer_preferences
 from customers.selectors.timeline import timeline
+from customers.services.consents import COUNTER_GRANTS, record_counter_consent
 from customers.services.merge import dismiss_duplicate, merge_customers
 from customers.services.registration import create_customer_at_counter
 from customers.services.timeline import add_note
@@ -30,7 +31,7 @@ from omnistore.staff.auth import current_store, staff_required
 from omnistore.staff.htmx import INVALID, add_service_error, is_partial, redirect_to
 from omnistore.staff.panels import render_customer_panels
 
-from .forms import CounterCustomerForm, MergeForm, NoteForm
+from .forms import ConsentForm, CounterCustomerForm, MergeForm, NoteForm
 
 SEARCH_LIMIT = 25
 
@@ -68,6 +69,11 @@ def customer_detail(request, pk: int):
         raise Http404("No such customer.") from None
     if view.customer.pk != pk:
         return redirect("staff:customer_detail", pk=view.customer.pk)
+    return _detail_page(request, view)
+
+
+def _detail_page(request, view, *, consent_error: str = ""):
+    """The 360° page; with a refused consent decision, said on its card (422)."""
     sizes, likes = customer_preferences(view.customer)
     context = {
         "view": view,
@@ -77,8 +83,15 @@ def customer_detail(request, pk: int):
         "panels": render_customer_panels(request, view.customer),
         "sizes": sizes,
         "likes": likes,
+        "consent_error": consent_error,
+        "grantable": [
+            channel
+            for channel, contact in COUNTER_GRANTS.items()
+            if getattr(view.customer, contact)
+        ],
     }
-    return render(request, "customers/staff/detail.html", context)
+    status = INVALID if consent_error else 200
+    return render(request, "customers/staff/detail.html", context, status=status)
 
 
 @staff_required
@@ -192,6 +205,36 @@ def customer_create(request):
     if not is_partial(request):
         template = "customers/staff/create.html"
     return render(request, template, {"form": form, "store": store}, status=status)
+
+
+@staff_required
+@require_POST
+def customer_consent(request, pk: int):
+    """Record a yes or a no the customer tells the associate (see
+    ``record_counter_consent`` for which are taken)."""
+    customer = customer_or_404(pk)
+    form = ConsentForm(request.POST)
+    refusal = "Choose a channel and yes or no."
+    if form.is_valid():
+        channel = form.cleaned_data["channel"]
+        granted = form.cleaned_data["decision"] == "yes"
+        try:
+            record_counter_consent(
+                customer=customer,
+                channel=channel,
+                granted=granted,
+                location=current_store(request),
+                actor=request.user,
+            )
+        except ApplicationError as error:
+            refusal = error.message
+        else:
+            label = ConsentChannel(channel).label
+            answer = "yes" if granted else "no"
+            messages.success(request, f"{label}: {answer}, recorded for {customer}.")
+            url = reverse("staff:customer_detail", args=[customer.pk])
+            return redirect_to(request, url)
+    return _detail_page(request, customer_360(customer.pk), consent_error=refusal)
 
 
 def _may_merge(user, one: Customer, other: Customer) -> bool:

@@ -5,7 +5,7 @@ import datetime as dt
 from django import forms
 from django.utils import timezone
 
-from customers.models import AppointmentKind
+from customers.models import AppointmentKind, ConsentChannel
 from customers.normalize import normalize_email, normalize_phone
 from customers.selectors.appointments import shop_timezone
 from customers.services.appointments import REASON_MAX
@@ -217,3 +217,10 @@ class ManualTaskForm(forms.Form):
         last = today + dt.timedelta(days=TASK_HORIZON_DAYS)
         attrs = self.fields["due_on"].widget.attrs
         attrs.update(min=today.isoformat(), max=last.isoformat())
+
+
+class ConsentForm(forms.Form):
+    """A consent decision the customer tells the associate."""
+
+    channel = forms.ChoiceField(choices=ConsentChannel.choices)
+    decision = forms.ChoiceField(choices=[("yes", "Yes"), ("no", "No")])

@@ -9,6 +9,7 @@ urlpatterns = [
     path("<int:pk>/timeline/", customers.customer_timeline, name="customer_timeline"),
     path("<int:pk>/notes/", customers.customer_add_note, name="customer_add_note"),
     path("<int:pk>/merge/", customers.customer_merge, name="customer_merge"),
+    path("<int:pk>/consents/", customers.customer_consent, name="customer_consent"),
     path(
         "duplicates/<int:pk>/dismiss/",
         customers.duplicate_dismiss,
