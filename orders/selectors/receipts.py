@@ -29,6 +29,8 @@ from orders.models import (
     Return,
     ReturnLine,
     ReturnRefund,
+    ReturnStatus,
+    ReturnStatusChange,
     TillMovement,
     TillMovementKind,
 )
@@ -360,12 +362,19 @@ def build_return_receipt(ret: Return) -> Receipt:
         currency=order.currency,
         seller=_seller(order),
         shop=_shop(ret.receiving_location),
-        served_by=_served_by(ret.created_by),
+        served_by=_served_by(_refunded_by(ret)),
         customer=_customer(ret.customer),
         returned=_returned(ret),
         refunds=_refunds(ret),
         return_code=ret.code,
     )
+
+
+def _refunded_by(ret: Return):
+    """Who paid the return back (the refund's step in its history, prefetched as
+    ``refund_steps``); the associate who took it in for a refund with no one's name."""
+    actors = [step.actor for step in ret.refund_steps if step.actor is not None]
+    return actors[-1] if actors else ret.created_by
 
 
 # --- Loading --------------------------------------------------------------------------
@@ -428,12 +437,23 @@ def find_order_for_receipt(*, number: str, customer=None) -> Order:
 
 
 def return_receipt(*, code: str, customer=None) -> Receipt:
-    returns = Return.objects.select_related(
-        "order__legal_entity", "receiving_location", "created_by", "customer"
-    ).prefetch_related(
-        _return_lines(),
-        Prefetch("refunds", queryset=ReturnRefund.objects.select_related("payment")),
-        "store_credit",
+    """The refund receipt of a return paid back; before its refund there is none."""
+    refund_steps = ReturnStatusChange.objects.filter(
+        to_status=ReturnStatus.REFUNDED
+    ).select_related("actor")
+    returns = (
+        Return.objects.filter(refunded_at__isnull=False)
+        .select_related(
+            "order__legal_entity", "receiving_location", "created_by", "customer"
+        )
+        .prefetch_related(
+            _return_lines(),
+            Prefetch(
+                "refunds", queryset=ReturnRefund.objects.select_related("payment")
+            ),
+            "store_credit",
+            Prefetch("history", queryset=refund_steps, to_attr="refund_steps"),
+        )
     )
     if customer is not None:
         returns = returns.filter(customer=customer)

@@ -14,8 +14,8 @@ from django.utils import timezone
 from orders.models import Invoice, InvoiceCounter, OrderLine, PaymentMethod
 from orders.services.exchanges import exchange_items
 from orders.services.payments import PaymentRequest
-from orders.services.refunds import return_at_counter
-from orders.services.returns import ReturnLineRequest
+from orders.services.refunds import receive_return, refund_return, return_at_counter
+from orders.services.returns import ReturnLineRequest, request_return
 from tests.factories import StaffFactory
 from tests.orders.receipt_helpers import (
     business,
@@ -203,6 +203,30 @@ def test_the_refund_receipt_of_my_return(shop, associate, nora):
     ]
     assert [(t["method"], t["amount"]) for t in body["refunds"]] == [("cash", "20.80")]
     assert body["refunds"][0]["valid_until"] is None
+
+
+def test_a_return_has_a_refund_receipt_once_paid_back_naming_who_paid_it(
+    shop, associate, nora
+):
+    """Asked online, the return has no receipt yet (nothing was paid back); once a
+    shop refunds it, the receipt names the associate who did, as receipts do."""
+    user, customer = nora
+    order = sale(shop, associate, customer)
+    ret = request_return(
+        order=order, lines=[returning(order, 1)], channel="web", customer=customer
+    )
+    client = api_client_for(user)
+    assert client.get(f"/api/v1/returns/{ret.code}/receipt/").status_code == 404
+
+    desk = StaffFactory(store=shop, first_name="Marco", last_name="Rossi")
+    receive_return(return_request=ret, location=shop, actor=desk)
+    assert client.get(f"/api/v1/returns/{ret.code}/receipt/").status_code == 404
+    refund_return(return_request=ret, actor=desk, location=shop)
+
+    body = client.get(f"/api/v1/returns/{ret.code}/receipt/").json()
+    assert body["kind"] == "return"
+    assert body["served_by"] == "Marco R."
+    assert [t["amount"] for t in body["refunds"]] == ["20.80"]
 
 
 def test_a_refund_as_store_credit_says_until_when_it_can_be_spent(
