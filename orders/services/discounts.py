@@ -74,9 +74,10 @@ def _when(value: datetime) -> str:
 
 
 def _held_uses(code: DiscountCode, customer: Customer, email: str = "") -> int:
-    """The customer's uses of the code not given back, and those of orders or
-    profiles with the same ``email`` (a guest order under an address no profile owns yet lands on a
-    profile of its own: the address still counts as the same buyer)."""
+    """The customer's uses of the code not given back, and, for a guest's
+    ``email``, those of orders or profiles with that address (a guest order under an
+    address no profile owns yet lands on a profile of its own: the address still
+    counts as the same buyer)."""
     who = Q(customer=customer)
     if email:
         who |= Q(order__email__iexact=email) | Q(customer__email__iexact=email)
@@ -276,8 +277,12 @@ def claim_discount(checkout, order: Order, customer: Customer | None) -> None:
                 "This code is limited per customer: attach the customer first.",
                 "discount_needs_customer",
             )
+        # A guest is known by the address typed (an address no profile owns yet
+        # makes a profile of its own each time). A signed-in or attached customer
+        # counts their own uses only: a stranger's guest order under their address
+        # (not proven, so on another profile) does not spend their code.
         guest = checkout.customer is None and checkout.user is None
-        _check_customer_uses(code, customer, order.email if guest else customer.email)
+        _check_customer_uses(code, customer, order.email if guest else "")
     DiscountRedemption.objects.create(
         code=code,
         order=order,

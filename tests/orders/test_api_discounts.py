@@ -161,6 +161,31 @@ def test_a_once_per_customer_code_is_not_used_again_as_a_guest_with_the_same_ema
     assert Order.objects.count() == 1
 
 
+def test_a_strangers_guest_order_under_my_address_does_not_spend_my_code(store, shirt):
+    """Someone types a member's address (not proven by them, so their order lands
+    on a profile of its own) and uses a once-per-customer code: the member, signed
+    in, still has their use."""
+    discount_code("WELCOME", "percentage", "10", max_uses_per_customer=1)
+    signed_up = APIClient().post(
+        "/api/v1/auth/register/",
+        {"email": "bea@example.com", "password": "a long Passphrase 42"},
+        format="json",
+    )
+    member = APIClient()
+    member.credentials(HTTP_AUTHORIZATION=f"Token {signed_up.json()['token']}")
+    stranger = APIClient()
+    fill_cart(stranger, (shirt, 1))
+    taken = checkout(stranger, store, email="bea@example.com", discount_code="WELCOME")
+    assert taken.status_code == 201, taken.json()
+
+    fill_cart(member, (shirt, 1))
+    mine = checkout(member, store, discount_code="WELCOME")
+
+    assert mine.status_code == 201, mine.json()
+    assert DiscountRedemption.objects.count() == 2
+    assert Order.objects.get(number=mine.json()["number"]).discount_code == "WELCOME"
+
+
 # --- checkout --------------------------------------------------------------------------
 
 
