@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 
 from customers.models import CustomerEvent, WishlistItem
+from customers.services.erasure import erase_customer
 from customers.services.wishlists import (
     add_wishlist_item,
     create_wishlist,
@@ -227,6 +228,21 @@ def test_sell_hands_the_item_to_the_assisted_sale_basket(staff_client, customer,
     assert staff_client.session["sale_customer"]["customer_id"] == customer.pk
     assert 'data-testid="attached-customer"' in sale
     assert WishlistItem.objects.get().removed_at is None  # still wished for
+
+
+def test_an_erased_profile_is_not_put_on_the_sale(staff_client, customer, shop):
+    variant = VariantFactory(sku="SCF-01")
+    stock(variant, shop, 2)
+    erase_customer(customer=customer)
+    response = staff_client.post(
+        reverse("staff:sale_take"),
+        {"code": "SCF-01", "quantity": "1", "customer": str(customer.pk)},
+        follow=True,
+    )
+    shown = [str(m) for m in response.context["messages"]]
+    assert shown == ["This profile was erased: the sale has no customer."]
+    assert "sale_customer" not in staff_client.session
+    assert "SCF-01" in response.content.decode()  # the item still went in
 
 
 def _fill(customer, shops, count, associate):

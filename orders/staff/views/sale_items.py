@@ -49,6 +49,9 @@ def _attach(request, customer_id: str) -> None:
         customer = resolve_customer(int(customer_id))
     except (NotFound, ValueError):
         return
+    if customer.is_anonymised:
+        messages.error(request, "This profile was erased: the sale has no customer.")
+        return
     request.session[CUSTOMER_KEY] = {
         "kind": IdentityKind.LOYALTY,
         "kind_label": dict(CustomerForm.KINDS)[IdentityKind.LOYALTY],
