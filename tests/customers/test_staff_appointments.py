@@ -166,10 +166,13 @@ def test_arrival_and_completion_are_stamped(client, shop, sara, luca, today):
     response = client.post(step_url(appointment, "arrived"), **HTMX)
     assert response.status_code == 200
     assert "Arrived" in response.content.decode()
+    # Closing it is Sara's (or a manager's).
+    assert client.post(step_url(appointment, "completed"), **HTMX).status_code == 404
+    client.force_login(sara)
     response = client.post(step_url(appointment, "completed"), **HTMX)
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.COMPLETED
-    assert appointment.arrived_by == luca and appointment.closed_by == luca
+    assert appointment.arrived_by == luca and appointment.closed_by == sara
     assert 'data-testid="mark-arrived"' not in response.content.decode()
 
 
@@ -221,6 +224,27 @@ def test_another_shops_appointment_is_404(client, booked):
     assert booked[0].status == AppointmentStatus.BOOKED
     html = client.get(CALENDAR).content.decode()
     assert "Torino" in html and 'data-testid="appointment-' not in html
+
+
+def test_an_associate_acts_on_their_own_appointments_a_manager_on_any(
+    client, sara, manager, booked
+):
+    """Luca's appointment is not on Sara's calendar, nor hers to close."""
+    client.force_login(sara)
+    for step in ("completed", "no-show", "cancel"):
+        response = client.post(step_url(booked[2], step), {"reason": "x"}, **HTMX)
+        assert response.status_code == 404
+    booked[2].refresh_from_db()
+    assert booked[2].status == AppointmentStatus.BOOKED
+
+    client.force_login(manager)
+    response = client.post(step_url(booked[2], "cancel"), {"reason": "Luca is ill"})
+    assert response.status_code == 302
+    booked[2].refresh_from_db()
+    assert (booked[2].status, booked[2].cancelled_by) == (
+        AppointmentStatus.CANCELLED,
+        manager,
+    )
 
 
 def test_customers_need_a_staff_login(client, booked):
