@@ -19,7 +19,9 @@ from django.utils import timezone
 
 from omnistore.approvals.models import Approval, ApprovalChannel, ApprovalKind
 from omnistore.approvals.policy import approval_needed, threshold
+from omnistore.approvals.selectors.approvals import can_approve
 from omnistore.approvals.services.approvals import check_approval
+from omnistore.core.actors import acting_user
 from orders.models import Order, Payment, TillSession
 from orders.selectors.orders import APPROVED_BY, approval_subject, refunded_so_far
 
@@ -290,6 +292,35 @@ def _guard_price_raise(
     )
 
 
+def counter_discount_percent(subtotal: Decimal, discount: Decimal) -> Decimal:
+    """What a discount takes off a counter sale, in percent (exact)."""
+    return _percent_off(subtotal, subtotal - discount) if subtotal else Decimal("0")
+
+
+def counter_discount_grew(
+    *, subtotal: Decimal, discount: Decimal, accepted, actor, location
+) -> str:
+    """Why a counter discount may not go through as it is: it needs a manager and
+    takes more off than when it was applied (``accepted``, approved or under the
+    limit then: a fixed amount weighs more once items leave the basket); "" when
+    it may."""
+    off = counter_discount_percent(subtotal, discount)
+    if not discount or not approval_needed(ApprovalKind.DISCOUNT, amount=off):
+        return ""
+    try:
+        if accepted is not None and off <= Decimal(accepted):
+            return ""
+    except ArithmeticError:
+        pass
+    user = acting_user(actor)
+    if user is None or not user.is_store_staff or can_approve(user, location.pk):
+        return ""
+    return (
+        f"The code now takes {_shown(off)}% off this basket: apply it again for a "
+        "manager's approval."
+    )
+
+
 def guard_counter_discount(
     *,
     cart,
@@ -303,7 +334,7 @@ def guard_counter_discount(
 ) -> Approval | None:
     """A discount code taking more than ``OMNISTORE_APPROVAL_DISCOUNT_ABOVE_PERCENT``
     off a counter sale, asked when the code is applied to the basket."""
-    off = _percent_off(subtotal, subtotal - discount) if subtotal else Decimal("0")
+    off = counter_discount_percent(subtotal, discount)
     if not approval_needed(ApprovalKind.DISCOUNT, amount=off):
         return None
     currency = settings.OMNISTORE_CURRENCY

@@ -221,3 +221,47 @@ def test_a_big_discount_code_at_the_counter_waits_for_a_manager(
     assert applied.status_code == 200
     assert 'data-testid="discount-applied"' in applied.content.decode()
     assert desk.session["sale_discount_code"] == "STAFF30"
+
+
+def test_a_fixed_code_that_grows_past_the_limit_as_items_leave_asks_again(
+    desk, store, coat, manager
+):
+    """50 off two coats is 12.5 %: no one is asked. One coat put back, the same 50
+    is 25 % of the basket: checkout stops until the code is applied again, which
+    asks a manager."""
+    discount_code("FIFTY", "fixed", "50.00", channels="store")
+    desk.post(reverse("staff:sale_add"), {"code": coat.sku, "quantity": 2}, **HTMX)
+    applied = desk.post(reverse("staff:sale_discount"), {"code": "FIFTY"}, **HTMX)
+    assert applied.status_code == 200
+    line = CartLine.objects.get()
+    desk.post(reverse("staff:sale_line", args=[line.pk]), {"quantity": 1}, **HTMX)
+
+    refused = desk.post(
+        reverse("staff:sale_checkout"),
+        {"mode": "carry_out", "method_1": "cash", "tendered": "150.00"},
+        **HTMX,
+    )
+    assert refused.status_code == 422
+    assert "The code now takes 25.0% off this basket" in refused.content.decode()
+    assert not Order.objects.exists()
+
+    waiting = desk.post(reverse("staff:sale_discount"), {"code": "FIFTY"}, **HTMX)
+    assert waiting.status_code == 202
+    request = Approval.objects.get(kind=ApprovalKind.DISCOUNT)
+    device = Client()
+    device.force_login(manager)
+    device.post(
+        reverse("staff:approval_decide", args=[request.pk]), {"decision": "approve"}
+    )
+    desk.post(
+        reverse("staff:sale_discount"),
+        {"code": "FIFTY", "approval": request.pk},
+        **HTMX,
+    )
+    sold = desk.post(
+        reverse("staff:sale_checkout"),
+        {"mode": "carry_out", "method_1": "cash", "tendered": "150.00"},
+        **HTMX,
+    )
+    assert "HX-Redirect" in sold, sold.content.decode()[:500]
+    assert Order.objects.get().total == D("150.00")

@@ -44,6 +44,7 @@ from orders.selectors.carts import cart_lines, find_cart
 from orders.selectors.sale import basket_sources, pickup_shops
 from orders.selectors.taxes import shop_prices
 from orders.selectors.till import open_session_of
+from orders.services.approvals import counter_discount_grew
 from orders.services.carts import (
     add_cart_lines,
     check_no_card_waiting,
@@ -74,6 +75,8 @@ CART_KEY = "sale_cart_token"
 CUSTOMER_KEY = "sale_customer"
 MODE_KEY = "sale_mode"
 DISCOUNT_KEY = "sale_discount_code"
+# What the code took off (percent) when applied: more at checkout asks again.
+DISCOUNT_OFF_KEY = "sale_discount_off"
 # The card payment the counter waits for, while the card is out.
 TERMINAL_KEY = "sale_terminal_intent"
 # Gift cards sold with the sale (number, amount, PIN hashed), activated at checkout.
@@ -114,6 +117,7 @@ def end_sale(request) -> None:
         CUSTOMER_KEY,
         MODE_KEY,
         DISCOUNT_KEY,
+        DISCOUNT_OFF_KEY,
         TERMINAL_KEY,
         GIFT_CARDS_KEY,
     ):
@@ -449,10 +453,18 @@ def _checkout_forms(request, store, basket: dict, mode: str) -> CheckoutForms:
     return forms_
 
 
-def _checkout_blockers(request, basket: dict, mode: str) -> list[str]:
-    """What stops a checkout before any service is asked: an empty basket, or a
-    delivery or pickup with no customer to tell when it ships or is ready."""
-    errors: list[str] = []
+def _checkout_blockers(request, store, basket: dict, mode: str) -> list[str]:
+    """What stops a checkout before any service is asked: an empty basket, a
+    delivery or pickup with no customer to tell when it ships or is ready, or a
+    discount now taking more off than when it was applied, beyond the limit."""
+    grown = counter_discount_grew(
+        subtotal=basket["total"],
+        discount=basket["discount"],
+        accepted=request.session.get(DISCOUNT_OFF_KEY),
+        actor=request.user,
+        location=store,
+    )
+    errors: list[str] = [grown] if grown else []
     if not basket["rows"] and not basket["gift_cards"]:
         errors.append("The basket is empty: scan an item first.")
     if mode != FulfilmentMethod.CARRY_OUT and not _sale_customer(request):
@@ -554,7 +566,7 @@ def sale_checkout(request):
     cart = _sale_cart(request)
     basket = _basket(store, cart, request=request)
     forms_ = _checkout_forms(request, store, basket, mode)
-    errors = _checkout_blockers(request, basket, mode)
+    errors = _checkout_blockers(request, store, basket, mode)
     checked = [f.is_valid() for f in forms_.all]  # every form, so all errors show
     if all(checked) and not errors:
         try:

@@ -29,6 +29,7 @@ from orders.staff.views.sale import (
     CART_KEY,
     CUSTOMER_KEY,
     DISCOUNT_KEY,
+    DISCOUNT_OFF_KEY,
     GIFT_CARDS_KEY,
     MODE_KEY,
     TERMINAL_KEY,
@@ -39,7 +40,14 @@ from orders.staff.views.sale import (
 
 PARKED_KEY = "sale_parked"
 PARKED_MAX = 5
-KEPT = (CART_KEY, CUSTOMER_KEY, MODE_KEY, DISCOUNT_KEY, GIFT_CARDS_KEY)
+KEPT = (
+    CART_KEY,
+    CUSTOMER_KEY,
+    MODE_KEY,
+    DISCOUNT_KEY,
+    DISCOUNT_OFF_KEY,
+    GIFT_CARDS_KEY,
+)
 
 
 def _attach(request, customer_id: str) -> None:

@@ -15,12 +15,13 @@ from omnistore.core.exceptions import ApplicationError, NotFound
 from omnistore.staff.auth import require_store, staff_required
 from omnistore.staff.fields import MoneyField
 from omnistore.staff.htmx import INVALID, field_errors, place_service_error
-from orders.services.approvals import guard_counter_discount
+from orders.services.approvals import counter_discount_percent, guard_counter_discount
 from orders.services.counter_prices import set_counter_price
 from orders.staff.forms.sale import DiscountForm
 from orders.staff.statuses import explain
 from orders.staff.views.sale import (
     DISCOUNT_KEY,
+    DISCOUNT_OFF_KEY,
     _basket,
     _preview_discount,
     _render_basket,
@@ -46,6 +47,7 @@ def sale_discount(request):
     store = require_store(request)
     if request.POST.get("action") == "remove":
         request.session.pop(DISCOUNT_KEY, None)
+        request.session.pop(DISCOUNT_OFF_KEY, None)
         return _render_basket(request, store)
     form = DiscountForm(request.POST)
     if form.is_valid():
@@ -72,6 +74,8 @@ def sale_discount(request):
                 form.add_error("code", message)
         else:
             request.session[DISCOUNT_KEY] = code
+            off = counter_discount_percent(subtotal, discount)
+            request.session[DISCOUNT_OFF_KEY] = str(off)
             return _render_basket(request, store)
     return _render_basket(request, store, discount_form=form, status=INVALID)
 
