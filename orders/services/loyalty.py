@@ -13,23 +13,26 @@ from django.db.models import Case, F, IntegerField, Value, When
 from customers.selectors.loyalty import Tier
 from customers.services.loyalty import PointsBooking, earn_points_in_bulk
 from omnistore.core.exceptions import NotFound
-from orders.models import Order, OrderStatus, PaymentStatus
+from orders.models import Order, OrderStatus, PaymentMethod, PaymentStatus
 from orders.selectors.giftcards import cards_sold_amount
 from orders.selectors.loyalty import customer_tiers
 
 from .common import ORDER_REFERENCE
 
 
-def order_points(order: Order, multiplier: Decimal = Decimal("1")) -> int:
+def order_points(
+    order: Order, multiplier: Decimal = Decimal("1"), paid_in_points=Decimal("0")
+) -> int:
     """The points an order earns: its total at the earning rate, times the
     customer's tier ``multiplier``, rounded down. Neither the delivery fee nor gift
     cards sold with it earn (what they buy earns when they are spent):
     ``cards_sold`` is their amount, annotated (``cards_sold_amount``) when the
-    orders are read."""
+    orders are read; nor what points paid (``paid_in_points``): points do not earn
+    points."""
     rate = Decimal(str(settings.OMNISTORE_LOYALTY_POINTS_PER_UNIT))
     cards = getattr(order, "cards_sold", Decimal("0.00"))
-    goods = order.total - order.delivery_fee - cards
-    return int(math.floor(goods * rate * multiplier))
+    goods = order.total - order.delivery_fee - cards - paid_in_points
+    return max(int(math.floor(goods * rate * multiplier)), 0)
 
 
 def _reason(order: Order, tier: Tier) -> str:
@@ -82,15 +85,17 @@ def _award_points(orders: Sequence[Order | int]) -> list[int]:
     ]
     tiers = customer_tiers({order.customer_id for order in earning})
     for order in earning:
-        paid = sum(
-            (
-                p.amount
-                for p in order.payments.all()
-                if p.status in (PaymentStatus.CAPTURED, PaymentStatus.AUTHORISED)
-            ),
+        taken = [
+            p
+            for p in order.payments.all()
+            if p.status in (PaymentStatus.CAPTURED, PaymentStatus.AUTHORISED)
+        ]
+        paid = sum((p.amount for p in taken), Decimal("0"))
+        in_points = sum(
+            (p.amount for p in taken if p.method == PaymentMethod.LOYALTY_POINTS),
             Decimal("0"),
         )
-        earned = order_points(order, tiers[order.customer_id].multiplier)
+        earned = order_points(order, tiers[order.customer_id].multiplier, in_points)
         if earned > 0 and paid >= order.total:
             points[order.pk] = earned
     if points:

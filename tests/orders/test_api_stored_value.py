@@ -162,6 +162,23 @@ def test_store_credit_and_points_pay_for_a_signed_in_customer(store, item, membe
     assert redeemed.points == -1500
 
 
+def test_what_points_paid_earns_no_points(store, item, member, settings):
+    """100.00 of goods, 15.00 of it paid with points: 85 points earned."""
+    settings.OMNISTORE_LOYALTY_POINTS_PER_UNIT = 1
+    user, customer = member
+    give_points(customer, 1500)
+    client = signed_in(user)
+    fill_cart(client, item)
+    response = checkout(client, store, [{"type": "points", "points": 1500}])
+    assert response.status_code == 201, response.json()
+    deliver_outbox()
+
+    order = Order.objects.get(number=response.json()["number"])
+    assert order.total - order.delivery_fee == Decimal("100.00")
+    assert order.loyalty_points == 85
+    assert points_of(customer) == 85
+
+
 def test_a_split_tender_of_gift_card_points_and_card(store, item, member):
     user, customer = member
     give_points(customer, 1000)
