@@ -106,11 +106,21 @@ def variant_images(product: Product, variant: Variant) -> list[ProductImage]:
     ]
 
 
+def colour_or_product_images(product: Product, variant: Variant) -> list[ProductImage]:
+    """A variant's pictures: its colour's, else the product's own, never another
+    colour's (a red shirt is not shown for the blue one)."""
+    return variant_images(product, variant) or [
+        image for image in product_gallery(product) if image.variant_id is None
+    ]
+
+
 def face_image(product: Product, variant: Variant | None = None) -> ProductImage | None:
-    """The one picture a line or a card shows: the first of the variant's colour,
-    else the product's first."""
-    own = variant_images(product, variant) if variant is not None else []
-    gallery = own or product_gallery(product)
+    """The one picture a line or a card shows: for a variant, the first of
+    ``colour_or_product_images``; for a product, the first of its gallery."""
+    if variant is not None:
+        gallery = colour_or_product_images(product, variant)
+    else:
+        gallery = product_gallery(product)
     return gallery[0] if gallery else None
 
 

@@ -36,7 +36,7 @@ from customers.services.wishlists import (
     shared_wishlist_url,
 )
 from inventory.api.serializers import ImageSerializer
-from inventory.selectors import product_gallery, variant_images
+from inventory.selectors import colour_or_product_images
 from omnistore.core.api import MAX_ID, ErrorSerializer, TextField
 from omnistore.core.throttling import SettingsRateThrottle, ThrottledPosts
 
@@ -104,12 +104,13 @@ class WishlistVariantSerializer(serializers.Serializer):
     @extend_schema_field(
         ImageSerializer(
             many=True,
-            help_text="Pictures of the item's colour, else of the product.",
+            help_text="Pictures of the item's colour, else the product's own (never "
+            "another colour's).",
         )
     )
     def get_images(self, variant) -> list[dict]:
         product = variant.product
-        images = variant_images(product, variant) or product_gallery(product)
+        images = colour_or_product_images(product, variant)
         return ImageSerializer(images, many=True, context=self.context).data
 
 

@@ -16,9 +16,11 @@ from customers.services.wishlists import (
     create_wishlist,
     ensure_default_wishlist,
 )
+from inventory.services.images import add_product_image
 from omnistore.core.channels import Channel
 from tests.customers.factories import CustomerUserFactory
 from tests.factories import LocationFactory, StaffFactory, VariantFactory, stock
+from tests.inventory.image_helpers import upload
 
 pytestmark = pytest.mark.django_db
 
@@ -343,3 +345,33 @@ def test_the_schema_documents_the_wishlist_endpoints(api_client):
     assert "/api/v1/wishlists/shared/{token}/" in paths
     item = schema["components"]["schemas"]["WishlistItem"]["properties"]
     assert "availability_at_preferred_store" in item and "added_by" in item
+
+
+def shot(product, variant, alt):
+    add_product_image(product=product, variant=variant, image=upload(), alt_text=alt)
+
+
+def test_an_item_shows_its_colours_pictures_or_the_products_never_another_colours(
+    client_a, shopper
+):
+    blue = VariantFactory(sku="SH-BLU-M", colour="Blue", size="M")
+    red = VariantFactory(sku="SH-RED-M", colour="Red", size="M", product=blue.product)
+    green = VariantFactory(
+        sku="SH-GRN-M", colour="Green", size="M", product=blue.product
+    )
+    shot(blue.product, red, "Red shirt")
+    for variant in (blue, green):
+        add_wishlist_item(
+            customer=shopper.customer_profile, variant=variant, channel=Channel.WEB
+        )
+
+    def images():
+        (wishlist,) = client_a.get(LIST_URL).json()["results"]
+        return {i["variant"]["sku"]: i["variant"]["images"] for i in wishlist["items"]}
+
+    assert images() == {"SH-BLU-M": [], "SH-GRN-M": []}  # no red shirt for blue
+    shot(blue.product, None, "The shirt")
+    shot(blue.product, green, "Green shirt")
+    shown = images()
+    assert [i["alt"] for i in shown["SH-BLU-M"]] == ["The shirt"]
+    assert [i["alt"] for i in shown["SH-GRN-M"]] == ["Green shirt"]

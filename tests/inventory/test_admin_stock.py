@@ -185,8 +185,10 @@ def test_stock_level_changelist_runs_a_fixed_number_of_queries(
     shop = LocationFactory()
     for _ in range(levels):
         stock(VariantFactory(), shop, 2)
+    url = reverse("admin:inventory_stocklevel_changelist")
+    admin_client.get(url)  # a session's first request may note its time
     with django_assert_max_num_queries(5):
-        response = admin_client.get(reverse("admin:inventory_stocklevel_changelist"))
+        response = admin_client.get(url)
     assert len(response.context["cl"].result_list) == levels
 
 
