@@ -20,6 +20,7 @@ from datetime import timedelta
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from customers.services.consents import set_consent
@@ -46,6 +47,7 @@ from .models import (
     CustomerEvent,
     CustomerIdentity,
     IdentityKind,
+    StaffNote,
 )
 
 DEMO_CUSTOMER_EMAIL = "customer@example.com"
@@ -414,7 +416,28 @@ def _seed_demo_customer(*, shops, categories) -> Customer:
             actor=associate,
             location=home,
         )
+    _back_in_time(customer, login, days=DEMO_CUSTOMER_SINCE_DAYS)
     return customer
+
+
+# She has been a customer for over a year: her orders and returns (seeded after,
+# within the last weeks) come after her profile, her login and her consents.
+DEMO_CUSTOMER_SINCE_DAYS = 420
+
+
+def _back_in_time(customer: Customer, login: User, *, days: int) -> None:
+    """Everything recorded so far for the profile, moved ``days`` back in order."""
+    back = timedelta(days=days)
+    Customer.objects.filter(pk=customer.pk).update(created_at=F("created_at") - back)
+    User.objects.filter(pk=login.pk).update(date_joined=F("date_joined") - back)
+    for model, field in (
+        (CustomerIdentity, "created_at"),
+        (CustomerEvent, "occurred_at"),
+        (Consent, "updated_at"),
+        (ConsentChange, "at"),
+        (StaffNote, "created_at"),
+    ):
+        model.objects.filter(customer=customer).update(**{field: F(field) - back})
 
 
 def seed_customers(*, scale: int = 1, stdout=None) -> dict[str, int]:

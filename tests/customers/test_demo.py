@@ -1,9 +1,11 @@
 """Demo customers: every channel, valid identities, duplicates to merge, safe to rerun."""
 
+import datetime as dt
 from io import StringIO
 
 import pytest
 from django.db.models import Count
+from django.utils import timezone
 
 from customers import demo
 from customers.models import (
@@ -76,6 +78,9 @@ def test_demo_login_has_one_profile_from_the_shop_and_the_app(inventory, api_cli
     kinds = {e["kind"] for e in timeline["results"]}
     assert {"customer_created", "identity_added", "consent_granted"} <= kinds
     assert "note_added" not in kinds  # staff notes stay in the shops
+    # A customer for over a year: her profile is older than the orders seeded after.
+    since = dt.datetime.fromisoformat(me["created_at"].replace("Z", "+00:00"))
+    assert timezone.now() - since > dt.timedelta(days=365)
 
 
 def test_pending_duplicates_are_real_pairs_staff_can_merge(inventory):
