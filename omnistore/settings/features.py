@@ -37,6 +37,9 @@ OMNISTORE_TRANSFER_ASK_MAX = env_int_or_none("OMNISTORE_TRANSFER_ASK_MAX", "20")
 OMNISTORE_PICKUP_EXPIRY_DAYS = env_int("OMNISTORE_PICKUP_EXPIRY_DAYS", 7)
 OMNISTORE_PICKUP_REMINDER_DAYS = env_int("OMNISTORE_PICKUP_REMINDER_DAYS", 2)
 OMNISTORE_RETURN_WINDOW_DAYS = env_int("OMNISTORE_RETURN_WINDOW_DAYS", 30)
+# Days after an order in which its customer asks for its invoice themselves (the API);
+# later, a shop issues it (staff order page, admin), on record with who did.
+OMNISTORE_INVOICE_REQUEST_DAYS = env_int("OMNISTORE_INVOICE_REQUEST_DAYS", 30)
 OMNISTORE_ATTRIBUTION_WINDOW = timedelta(days=7)
 # Points earned per unit of currency spent.
 OMNISTORE_LOYALTY_POINTS_PER_UNIT = Decimal("1")

@@ -56,8 +56,9 @@ INVOICE_ERRORS = {
     ),
     404: OpenApiResponse(description="Unknown order (or someone else's)"),
     409: OpenApiResponse(
-        description="Cancelled order, no seller on record, or sold before VAT was "
-        "recorded"
+        description="Cancelled order, no seller on record, sold before VAT was "
+        "recorded, or asked more than `OMNISTORE_INVOICE_REQUEST_DAYS` after the "
+        "order (`invoice_window_closed`)"
     ),
 }
 
@@ -72,10 +73,14 @@ class OrderInvoiceView(APIView):
     )
     def post(self, request, number: str):
         """Ask for the invoice of one of my orders (my profile needs a VAT
-        number). Numbered in the seller's series of the year, without gaps; asking
-        again answers the same invoice with 200."""
+        number), within `OMNISTORE_INVOICE_REQUEST_DAYS` (30) days of the order
+        (later: 409 `invoice_window_closed`, a shop issues it). Numbered in the
+        seller's series of the year, without gaps; asking again answers the same
+        invoice with 200."""
         order = order_detail(number=number, customer=request_customer(request))
-        invoice, created = issue_invoice(order=order, actor=request.user)
+        invoice, created = issue_invoice(
+            order=order, actor=request.user, by_customer=True
+        )
         return Response(
             InvoiceOutput(invoice, context={"request": request}).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,

@@ -11,9 +11,10 @@ click, a retry) returns the same invoice; locks are always taken order → count
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -158,16 +159,30 @@ def _business_customer(order: Order) -> Customer:
 
 
 @transaction.atomic
-def issue_invoice(*, order: Order | int, actor=None, now: datetime | None = None):
+def issue_invoice(
+    *,
+    order: Order | int,
+    actor=None,
+    now: datetime | None = None,
+    by_customer: bool = False,
+):
     """The invoice of an order for its business customer, numbered in the seller's
     series of the year; asked again, the same invoice. Returns ``(invoice,
     created)``. Returns refunded before the invoice get their credit notes at once,
-    so the books show what was sold and what was given back."""
+    so the books show what was sold and what was given back. ``by_customer``: asked
+    by the customer, who does so within ``OMNISTORE_INVOICE_REQUEST_DAYS``."""
     now = now or timezone.now()
     order = lock_order(order)
     existing = Invoice.objects.filter(order=order, kind=InvoiceKind.INVOICE).first()
     if existing is not None:
         return existing, False
+    days = settings.OMNISTORE_INVOICE_REQUEST_DAYS
+    if by_customer and order.created_at < now - timedelta(days=days):
+        raise Conflict(
+            f"An invoice is asked within {days} days of the order: for this one, "
+            "ask a shop.",
+            code="invoice_window_closed",
+        )
     if order.status == OrderStatus.CANCELLED:
         raise Conflict("A cancelled order has nothing to invoice.", code="cancelled")
     customer = _business_customer(order)

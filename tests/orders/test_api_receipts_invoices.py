@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from orders.models import Invoice, InvoiceCounter, OrderLine, PaymentMethod
+from orders.models import Invoice, InvoiceCounter, Order, OrderLine, PaymentMethod
 from orders.services.exchanges import exchange_items
+from orders.services.invoices import issue_invoice
 from orders.services.payments import PaymentRequest
 from orders.services.refunds import receive_return, refund_return, return_at_counter
 from orders.services.returns import ReturnLineRequest, request_return
@@ -249,6 +250,28 @@ def test_a_refund_as_store_credit_says_until_when_it_can_be_spent(
             "valid_until": timezone.localdate(credit.expires_at).isoformat(),
         }
     ]
+
+
+def test_a_customer_asks_for_the_invoice_within_the_window_then_a_shop_issues_it(
+    shop, associate, nora, settings
+):
+    settings.OMNISTORE_INVOICE_REQUEST_DAYS = 30
+    user, customer = nora
+    order = sale(shop, associate, customer)
+    Order.objects.filter(pk=order.pk).update(
+        created_at=timezone.now() - timedelta(days=31)
+    )
+    client = api_client_for(user)
+
+    late = client.post(f"/api/v1/orders/{order.number}/invoice/")
+
+    assert late.status_code == 409, late.json()
+    assert late.json()["code"] == "invoice_window_closed"
+    assert not Invoice.objects.exists()
+    invoice, created = issue_invoice(order=order, actor=associate)
+    assert created and invoice.number.startswith("INV-")
+    again = client.post(f"/api/v1/orders/{order.number}/invoice/")
+    assert again.status_code == 200 and again.json()["number"] == invoice.number
 
 
 def test_a_business_customer_asks_for_an_invoice_once_and_sees_it_on_the_order(
