@@ -33,7 +33,11 @@ def _limits_message() -> str:
 
 
 def validate_product_image(upload) -> None:
-    """Refuse anything but a whole, reasonably sized image of an allowed format."""
+    """Refuse anything but a whole, reasonably sized image of an allowed format. A
+    picture already stored (checked when it came in) is not read again: saving its
+    product changes nothing of it."""
+    if getattr(upload, "_committed", False):
+        return
     size = getattr(upload, "size", None)
     if size is not None and size > settings.OMNISTORE_IMAGE_MAX_BYTES:
         limit = settings.OMNISTORE_IMAGE_MAX_BYTES // (1024 * 1024)

@@ -98,3 +98,37 @@ def test_the_product_list_and_page_render_with_pictures(admin_client):
         == 200
     )
     assert admin_client.get(_change(product)).status_code == 200
+
+
+def test_a_product_with_pictures_saves_with_its_pictures_untouched(
+    admin_client, settings, tmp_path
+):
+    """A name changed on a product that has a picture: the stored picture, checked
+    when it was uploaded, is not read again, and the change is saved (on files on
+    disk, as in production)."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path)},
+        },
+    }
+    product = ProductFactory(name="Linen shirt")
+    image = picture(product)
+    form = _form(product, "", alt_text="Front")
+    form.update(
+        {
+            "name": "Linen shirt, relaxed",
+            "images-INITIAL_FORMS": "1",
+            "images-0-id": str(image.pk),
+            "images-0-product": str(product.pk),
+        }
+    )
+    del form["images-0-image"]
+
+    response = admin_client.post(_change(product), form)
+
+    assert response.status_code == 302, response.context["errors"]
+    product.refresh_from_db()
+    image.refresh_from_db()
+    assert (product.name, image.alt_text) == ("Linen shirt, relaxed", "Front")
