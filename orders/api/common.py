@@ -6,7 +6,7 @@ from __future__ import annotations
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
-from customers.selectors.identities import customer_for_user
+from customers.selectors.identities import STAFF_LOGIN, customer_for_user
 from omnistore.core.api import UNAVAILABLE
 from omnistore.core.clientip import client_ip
 from omnistore.core.exceptions import NotFound
@@ -57,12 +57,15 @@ def request_customer(request):
 
 def known_customer(request):
     """The signed-in customer's profile without creating it, for reads (they write
-    nothing); None when anonymous or before the profile's first use."""
+    nothing); None when anonymous or before the profile's first use. A staff login
+    has none, as for writes (404 ``staff_login``)."""
     if not request.user.is_authenticated:
         return None
     if not hasattr(request, "_storefront_customer"):
         try:
             request._storefront_customer = customer_for_user(request.user)
         except NotFound:
+            if not getattr(request.user, "is_storefront_customer", False):
+                raise NotFound(STAFF_LOGIN, code="staff_login") from None
             return None
     return request._storefront_customer
