@@ -1,7 +1,8 @@
 """Approvals in the admin: the record of every request, read-only (rows change only
 through ``omnistore.approvals.services``), scoped to the shops the user may act on;
 the managers' PINs with their lock state (never the hash), and an action to lift a
-lock early."""
+lock early. A PIN is never deleted here: that would also wipe its failures and lock.
+Its owner changes it, or the login is deactivated."""
 
 from __future__ import annotations
 
@@ -64,7 +65,9 @@ class ApprovalPinAdmin(LinksWhereAllowed, admin.ModelAdmin):
     def is_locked(self, obj):
         return obj.locked_until is not None and obj.locked_until > timezone.now()
 
-    @admin.action(description="Lift the lock of the selected PINs")
+    @admin.action(
+        description="Lift the lock of the selected PINs", permissions=["change"]
+    )
     def unlock(self, request, queryset):
         for pin in queryset:
             unlock_pin(pin=pin)
@@ -75,3 +78,6 @@ class ApprovalPinAdmin(LinksWhereAllowed, admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return request.user.sees_all_stores
+
+    def has_delete_permission(self, request, obj=None):
+        return False

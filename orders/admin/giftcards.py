@@ -124,7 +124,10 @@ class GiftCardAdmin(ReadOnlyAdmin):
         if done:
             self.message_user(request, f"{done} gift card(s) changed.")
 
-    @admin.action(description="Void the selected gift cards (reason required)")
+    @admin.action(
+        description="Void the selected gift cards (reason required)",
+        permissions=["change"],
+    )
     def void_cards(self, request, queryset):
         self._each(
             request,
@@ -137,7 +140,10 @@ class GiftCardAdmin(ReadOnlyAdmin):
             ),
         )
 
-    @admin.action(description="Adjust the balance of the selected gift cards")
+    @admin.action(
+        description="Adjust the balance of the selected gift cards",
+        permissions=["change"],
+    )
     def adjust_cards(self, request, queryset):
         amount = request.POST.get("amount") or "0"
         self._each(

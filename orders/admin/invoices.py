@@ -42,10 +42,14 @@ class InvoiceInline(PartOfParentInline):
         return [name for name in fields if name != "pdf"]
 
 
-@admin.action(description="Issue invoices for the selected orders (business customers)")
+@admin.action(
+    description="Issue invoices for the selected orders (business customers)",
+    permissions=["issue_invoice"],
+)
 def issue_invoices(modeladmin, request, queryset):
     """One invoice per order, each in its own transaction; an order already
-    invoiced keeps its invoice, a refusal is reported by its number."""
+    invoiced keeps its invoice, a refusal is reported by its number. Offered to
+    who may add invoices (the model admin's ``has_issue_invoice_permission``)."""
     issued = []
     for order in queryset.order_by("id"):
         try:

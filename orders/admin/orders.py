@@ -352,6 +352,10 @@ class OrderAdmin(OrderCancelPage, PhoneAwareSearch, ReadOnlyAdmin):
     def has_cancel_permission(self, request) -> bool:
         return request.user.has_perm("orders.change_order")
 
+    def has_issue_invoice_permission(self, request) -> bool:
+        """Issuing an invoice adds a fiscal document: the invoices' add right."""
+        return request.user.has_perm("orders.add_invoice")
+
     @admin.action(description="Cancel selected orders", permissions=["cancel"])
     def cancel_orders(self, request, queryset):
         """Each order through ``cancel_order`` (stock released, payments refunded,

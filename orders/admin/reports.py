@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django import forms
 from django.core.exceptions import PermissionDenied
@@ -129,9 +129,28 @@ def rate_chart(title: str, rows) -> Chart:
     )
 
 
+# The days a report covers: its bounds are instants in the shops' time zone, up to
+# the start of the day after ``end``, and stay within what a date and the database
+# hold whatever the zone.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(9999, 12, 30)
+OUT_OF_RANGE = (
+    f"Give a day from {FIRST_DAY:%d %b %Y} to {LAST_DAY:%d %b %Y}: the report "
+    "covers no days outside them."
+)
+TOO_WIDE = "The report cannot cover that period: choose a shorter one."
+
+
+class ReportDateField(forms.DateField):
+    def validate(self, value):
+        super().validate(value)
+        if value is not None and not FIRST_DAY <= value <= LAST_DAY:
+            raise forms.ValidationError(OUT_OF_RANGE, code="out_of_range")
+
+
 class LedgerPeriodForm(forms.Form):
-    start = forms.DateField(label="From")
-    end = forms.DateField(label="To")
+    start = ReportDateField(label="From")
+    end = ReportDateField(label="To")
 
     def clean(self):
         data = super().clean()
@@ -158,40 +177,46 @@ def period_form(request) -> LedgerPeriodForm:
     return LedgerPeriodForm(data)
 
 
+def period_rows(form: LedgerPeriodForm, compute):
+    """``compute(start, end)`` for the form's period, or ``None`` with the form told
+    why: a period it refuses, or one whose bounds the date arithmetic or the database
+    cannot compute (an ``OverflowError``), shown on the report's own page."""
+    if not form.is_valid():
+        return None
+    start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    try:
+        return compute(start, end)
+    except OverflowError:
+        form.add_error(None, TOO_WIDE)
+        return None
+
+
 def vat_ledger_page(model_admin, request):
     """The VAT ledger of a period (this month so far by default) by month, country,
     rate and currency; ``?format=csv`` downloads it for the accountant. It covers
     the whole company, so only those who see every shop open it."""
     _every_shop(model_admin, request)
     form = period_form(request)
-    if not form.is_valid():
-        context = {
-            **model_admin.admin_site.each_context(request),
-            "title": "VAT ledger",
-            "opts": model_admin.model._meta,
-            "form": form,
-            "rows": [],
-        }
-        return TemplateResponse(
-            request, "admin/orders/order/vat_ledger.html", context, status=400
-        )
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": "VAT ledger",
+        "opts": model_admin.model._meta,
+        "form": form,
+        "rows": [],
+    }
+    template = "admin/orders/order/vat_ledger.html"
+    rows = period_rows(form, lambda start, end: vat_ledger(start=start, end=end))
+    if rows is None:
+        return TemplateResponse(request, template, context, status=400)
     start, end = form.cleaned_data["start"], form.cleaned_data["end"]
-    rows = vat_ledger(start=start, end=end)
     if request.GET.get("format") == "csv":
         response = HttpResponse(vat_ledger_csv(rows), content_type="text/csv")
         response["Content-Disposition"] = (
             f'attachment; filename="vat-ledger-{start}-{end}.csv"'
         )
         return response
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "title": "VAT ledger",
-        "opts": model_admin.model._meta,
-        "form": form,
-        "rows": rows,
-        "csv_query": f"start={start}&end={end}&format=csv",
-    }
-    return TemplateResponse(request, "admin/orders/order/vat_ledger.html", context)
+    context.update(rows=rows, csv_query=f"start={start}&end={end}&format=csv")
+    return TemplateResponse(request, template, context)
 
 
 def _day_start(day):
@@ -212,12 +237,15 @@ def liability_page(model_admin, request):
         "rows": [],
     }
     template = "admin/orders/giftcard/liability.html"
-    if not form.is_valid():
+    rows = period_rows(
+        form,
+        lambda start, end: stored_value_liability(
+            start=_day_start(start), end=_day_start(end + timedelta(days=1))
+        ),
+    )
+    if rows is None:
         return TemplateResponse(request, template, context, status=400)
     start, end = form.cleaned_data["start"], form.cleaned_data["end"]
-    rows = stored_value_liability(
-        start=_day_start(start), end=_day_start(end + timedelta(days=1))
-    )
     if request.GET.get("format") == "csv":
         response = HttpResponse(liability_csv(rows), content_type="text/csv")
         response["Content-Disposition"] = (

@@ -1,11 +1,17 @@
 """Managers' admin for the till: registers are set up here; sessions, their Z report
 and the movement ledger are read-only (they change only through
-``orders.services.till``). Shop staff see their own shop's tills; HQ sees all."""
+``orders.services.till``). Shop staff see their own shop's tills; HQ sees all.
+
+A register's sessions belong to its shop (their float, cash movements and refunds
+are that shop's cash), so once it has had one its shop is fixed; and it stays in use
+while a session is open, so the drawer is counted and closed at its own till."""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from django.template.loader import render_to_string
+from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from omnistore.accounts.scoping import (
@@ -14,15 +20,52 @@ from omnistore.accounts.scoping import (
     ShopScopedAdmin,
 )
 from orders.models import Register, TillMovement, TillSession
-from orders.selectors.till import z_report
+from orders.selectors.till import open_session_of, z_report
+
+
+def _in_use_message(session: TillSession) -> str:
+    opened = timezone.localtime(session.opened_at).strftime("%d %b %Y %H:%M")
+    return (
+        f"{session.register} has a session open since {opened}, opened by "
+        f"{session.opened_by}: close that session at the till before taking the "
+        "register out of use."
+    )
+
+
+class RegisterForm(forms.ModelForm):
+    def clean_active(self):
+        """A register with an open session stays in use until that session closes."""
+        active = self.cleaned_data.get("active")
+        if active or self.instance.pk is None:
+            return active
+        session = open_session_of(self.instance)
+        if session is not None:
+            raise forms.ValidationError(_in_use_message(session), code="till_open")
+        return active
 
 
 @admin.register(Register)
 class RegisterAdmin(ShopScopedAdmin, SimpleHistoryAdmin):
     shop_paths = ("location",)
+    form = RegisterForm
     list_display = ["name", "location", "active"]
     list_filter = ["active", "location"]
     search_fields = ["name", "location__name"]
+
+    def get_readonly_fields(self, request, obj=None):
+        """The shop of a register that has had a session is shown, not offered."""
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.pk is not None and _has_sessions(obj):
+            fields.append("location")
+        return fields
+
+
+def _has_sessions(register: Register) -> bool:
+    """Asked once per register object (the admin reads its read-only fields several
+    times a page)."""
+    if not hasattr(register, "_has_sessions"):
+        register._has_sessions = register.sessions.exists()
+    return register._has_sessions
 
 
 class TillMovementInline(PartOfParentInline):

@@ -24,7 +24,7 @@ HQ_ALL = ["hq", "superuser"]
 PERMISSIONS: dict[str, dict[str, str]] = {
     "accounts.User": {"superuser": "vacd"},
     "approvals.Approval": {"hq": "v---", "superuser": "v---"},
-    "approvals.ApprovalPin": {"hq": "v-cd", "superuser": "v-cd"},
+    "approvals.ApprovalPin": {"hq": "v-c-", "superuser": "v-c-"},
     "inventory.LegalEntity": {"hq": "vac-", "superuser": "vac-"},
     "inventory.Market": {"hq": "vacd", "superuser": "vacd"},
     "inventory.PriceList": {"hq": "vacd", "superuser": "vacd"},
@@ -96,7 +96,7 @@ PERMISSIONS: dict[str, dict[str, str]] = {
 # model: {role: actions offered}; "manager" stands for both managers.
 ACTIONS: dict[str, dict[str, set[str]]] = {
     "accounts.User": {"superuser": {"delete_selected"}},
-    "approvals.ApprovalPin": {role: {"delete_selected", "unlock"} for role in HQ_ALL},
+    "approvals.ApprovalPin": {role: {"unlock"} for role in HQ_ALL},
     "inventory.Market": {role: {"delete_selected"} for role in HQ_ALL},
     "inventory.PriceList": {role: {"delete_selected"} for role in HQ_ALL},
     "inventory.PriceListPrice": {role: {"delete_selected"} for role in HQ_ALL},
@@ -133,8 +133,8 @@ ACTIONS: dict[str, dict[str, set[str]]] = {
     "orders.DiscountCode": {role: {"deactivate"} for role in HQ_ALL},
     "orders.GiftCard": {role: {"adjust_cards", "void_cards"} for role in HQ_ALL},
     "orders.Order": {
-        role: {"cancel_orders", "export_csv", "issue_invoices"}
-        for role in ["manager", *HQ_ALL]
+        "manager": {"cancel_orders", "export_csv"},
+        **{role: {"cancel_orders", "export_csv", "issue_invoices"} for role in HQ_ALL},
     },
     "orders.Register": {role: {"delete_selected"} for role in HQ_ALL},
     "orders.Return": {role: {"close_returns"} for role in ["manager", *HQ_ALL]},
