@@ -24,9 +24,18 @@ Context of every message::
 HTML part of an email shows the pictures of the items the template speaks of (the
 wished item, the cart's lines, the featured items) under its text.
 
+Every message is made from a copy of its data of its own, read-only (dicts become
+read-only mappings, lists tuples): a template reads fields and cannot change anything,
+neither the data of the next recipient nor the sample, and a path naming a method that
+changes data (``.pop``, ``.clear``, ``.update``, …) is refused on save.
+
 Links written in the template (and ``{{ shop_url }}``, the shop's own address) are
 rewritten to signed click-tracking links; email gets an HTML part with the open pixel
-and, if the template has none, an unsubscribe line. Which links are tracked is decided
+and an unsubscribe line unless the message as made already carries the recipient's
+unsubscribe link. An SMS is measured with its links as sent (tracked links are long):
+on save against the sample, and again for every message, which fails on its own
+(``MessageNotRendered``) when it is over ``SMS_MAX_LENGTH`` or when the template fails
+on that recipient's data. Which links are tracked is decided
 when the template is compiled, before any customer value is substituted: a URL a
 customer typed into their profile stays plain text and is never signed, so no one can
 turn our domain into a redirect to their site.
@@ -39,9 +48,10 @@ import secrets
 from dataclasses import dataclass
 from functools import lru_cache
 from html import escape
+from types import MappingProxyType
 
 from django.conf import settings
-from django.template import Context, Engine, TemplateSyntaxError
+from django.template import Context, Engine, TemplateSyntaxError, VariableDoesNotExist
 from django.template.base import Lexer, TokenType, tag_re
 
 from campaigns.channels import MessageChannel
@@ -122,6 +132,56 @@ SAMPLE_CONTEXT = {
 }
 
 
+class MessageNotRendered(Exception):
+    """One recipient's message cannot be made: the template fails on their data, or
+    their SMS is over ``SMS_MAX_LENGTH`` with its links as sent. The message fails on
+    its own, with this as its reason; the others go."""
+
+
+def _plain(value):
+    """A copy of message data of its own, read-only at every level: a template reads
+    fields, and a method it names is called on a copy that cannot change (a tuple has
+    no ``pop``, a read-only mapping no ``clear``)."""
+    if isinstance(value, dict | MappingProxyType):
+        return MappingProxyType({key: _plain(item) for key, item in value.items()})
+    if isinstance(value, list | tuple):
+        return tuple(_plain(item) for item in value)
+    if isinstance(value, set | frozenset):
+        return frozenset(_plain(item) for item in value)
+    return value
+
+
+def _data(context: dict, **extra) -> dict:
+    """The context a template renders with: ``context`` as read-only copies, each
+    message (and the sample) its own."""
+    return {**{key: _plain(value) for key, value in context.items()}, **extra}
+
+
+def _failure(error: Exception) -> str:
+    if isinstance(error, VariableDoesNotExist) and error.params:
+        return f"no value for {error.params[0]!s:.50}"
+    return f"{type(error).__name__}: {error!s:.300}"
+
+
+def _render(template, data: dict) -> str:
+    """``template`` made with ``data``; whatever a tag or filter raises on that data
+    (a filter given None, a bad argument, a loop over something that is no list) is
+    ``MessageNotRendered``, the same family the sample is checked for on save."""
+    try:
+        return template.render(Context(data, autoescape=False))
+    except Exception as error:  # a tag or filter failing on this data
+        raise MessageNotRendered(
+            f"Template error when a message is made: {_failure(error)}"
+        ) from error
+
+
+def _too_long(length: int) -> str:
+    return (
+        f"An SMS is at most {SMS_MAX_LENGTH} characters; with its links as sent "
+        f"this one has {length:,}."
+    )
+
+
 @lru_cache(maxsize=1)
 def _engine() -> Engine:
     return Engine(
@@ -150,10 +210,31 @@ WIDTH_RE = re.compile(
     r"\|\s*(" + "|".join(WIDTH_FILTERS) + r")\s*:\s*(\"[^\"]*\"|'[^']*'|[^\s|]+)"
 )
 FILTER_RE = re.compile(r"\|(?=(?:[^\"']|\"[^\"]*\"|'[^']*')*$)")
+QUOTED_RE = re.compile(r"\"[^\"]*\"|'[^']*'")
+# Methods that change a dict or a list: named in a variable's path (``{{ x.pop }}``)
+# the engine would call them. The data is read-only anyway; saying so on save is
+# clearer than a message that silently shows nothing there.
+CHANGING = (
+    "pop",
+    "popitem",
+    "clear",
+    "update",
+    "setdefault",
+    "append",
+    "extend",
+    "insert",
+    "remove",
+    "sort",
+    "reverse",
+)
+CHANGING_RE = re.compile(r"\.(" + "|".join(CHANGING) + r")\b")
 
 
 def _expression_errors(contents: str) -> list[str]:
-    errors = []
+    errors = [
+        f"A message reads its data and never changes it: .{name} is not allowed."
+        for name in CHANGING_RE.findall(QUOTED_RE.sub("", contents))
+    ]
     if len(FILTER_RE.findall(contents)) > MAX_FILTERS:
         errors.append(f"At most {MAX_FILTERS} filters in one expression.")
     for name, argument in WIDTH_RE.findall(contents):
@@ -214,9 +295,9 @@ def _sample_render(source: str) -> tuple[str, list[str]]:
     except TemplateSyntaxError as error:
         return "", [f"Template error: {error}"]
     try:
-        text = template.render(Context(SAMPLE_CONTEXT))
-    except Exception as error:  # whatever a tag or filter raises, a send would too
-        return "", [f"Template error when a message is made: {error}"]
+        text = _render(template, _data(SAMPLE_CONTEXT))
+    except MessageNotRendered as error:  # whatever a tag or filter raises, a send too
+        return "", [str(error)]
     if len(text) > MAX_SAMPLE:
         return "", [f"The sample message is over {MAX_SAMPLE:,} characters."]
     return text, []
@@ -231,15 +312,29 @@ def template_errors(*, channel: str, subject: str, body: str) -> dict[str, list[
         errors["subject"] = ["Email and push messages need a subject (push title)."]
     if not (body or "").strip():
         errors["body"] = ["Write the message."]
-    samples = {}
     for name, source in (("subject", subject or ""), ("body", body or "")):
-        samples[name], problems = _sample_render(source)
+        _sample, problems = _sample_render(source)
         if problems:
             errors.setdefault(name, []).extend(problems)
-    sms = channel == MessageChannel.SMS and "body" not in errors
-    if sms and len(samples["body"]) > SMS_MAX_LENGTH:
-        errors["body"] = [f"An SMS is at most {SMS_MAX_LENGTH} characters."]
+    if channel == MessageChannel.SMS and "body" not in errors:
+        problem = _sms_problem(body)
+        if problem:
+            errors["body"] = [problem]
     return errors
+
+
+SAMPLE_MESSAGE_ID = 999_999_999  # longer than real ids: their links are no longer
+
+
+def _sms_problem(body: str) -> str:
+    """Why the sample SMS made as a send makes it, tracked links and all, is refused
+    (over ``SMS_MAX_LENGTH``); empty when it fits."""
+    template = compile_template(channel=MessageChannel.SMS, subject="", body=body)
+    try:
+        render_message(template, SAMPLE_CONTEXT, message_id=SAMPLE_MESSAGE_ID)
+    except MessageNotRendered as error:
+        return str(error)
+    return ""
 
 
 UNSUBSCRIBE_KEY = "u"
@@ -417,18 +512,29 @@ def _html(pieces: list[tuple], pixel: str, pictures=()) -> str:
 def render_message(
     template: CompiledTemplate, context: dict, *, message_id: int
 ) -> RenderedMessage:
+    """The message of ``message_id`` made from ``context`` (read-only copies of it).
+
+    Raises ``MessageNotRendered`` when the template fails on this data or an SMS is
+    over ``SMS_MAX_LENGTH`` once its links are the tracked ones it is sent with. An
+    email carries its unsubscribe link as a link, in its text and HTML parts: the
+    template's own where the message as made shows it, else a line of its own."""
     email = template.channel == MessageChannel.EMAIL
     unsubscribe = ""
     if email or template.uses("unsubscribe_url"):
         unsubscribe = tracking.unsubscribe_url(message_id)
-    ctx = Context({**context, "unsubscribe_url": unsubscribe}, autoescape=False)
-    subject = " ".join(template.subject.render(ctx).split())[:200]
-    body = template.body.render(ctx).strip()
-    if email and not template.uses("unsubscribe_url"):
-        body += f"\n\nUnsubscribe: {_mark(template.marker, UNSUBSCRIBE_KEY)}"
+    data = _data(context, unsubscribe_url=unsubscribe)
+    subject = " ".join(_render(template.subject, data).split())[:200]
+    body = _render(template.body, data).strip()
+    link = _mark(template.marker, UNSUBSCRIBE_KEY)
+    if unsubscribe:  # shown through a variable of the template's own: a link too
+        body = body.replace(unsubscribe, link)
+    if email and link not in body:
+        body += f"\n\nUnsubscribe: {link}"
     text, pieces = _track_links(
         template, body, message_id=message_id, unsubscribe=unsubscribe
     )
+    if template.channel == MessageChannel.SMS and len(text) > SMS_MAX_LENGTH:
+        raise MessageNotRendered(_too_long(len(text)))
     html = ""
     if email:
         pictures = _pictures(template, context)

@@ -1,5 +1,6 @@
 """Celery tasks of the campaigns app: thin, retry-safe, ids not objects."""
 
+import logging
 from datetime import timedelta
 
 from celery import shared_task
@@ -7,6 +8,8 @@ from django.utils import timezone
 
 from campaigns.selectors.sending import due_campaigns
 from campaigns.services import attribution, automations, sending
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="campaigns.tasks.send_campaign", ignore_result=True)
@@ -16,10 +19,15 @@ def send_campaign(campaign_id: int) -> int:
 
 @shared_task(name="campaigns.tasks.send_due_campaigns", ignore_result=True)
 def send_due_campaigns() -> int:
-    """One task per due campaign, so sends run side by side and retry on their own."""
+    """One task per due campaign, so sends run side by side and retry on their own;
+    one that cannot be started (or fails, where tasks run inline) is logged and the
+    others still go."""
     due = due_campaigns(now=timezone.now())
     for pk in due:
-        send_campaign.delay(pk)
+        try:
+            send_campaign.delay(pk)
+        except Exception:  # this campaign only: the next pass tries it again
+            logger.exception("campaigns: sending campaign %s failed", pk)
     return len(due)
 
 

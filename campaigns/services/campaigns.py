@@ -10,6 +10,7 @@ from celery import signature
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
 
 from campaigns.channels import MessageChannel
 from campaigns.models import Campaign, CampaignKind, CampaignStatus
@@ -82,8 +83,12 @@ def _kick_send(campaign_id: int) -> None:
     the other way round."""
     try:
         signature(SEND_TASK, args=(campaign_id,)).delay()
-    except Exception:  # broker down: the periodic task sends due campaigns
-        logger.warning("campaigns: broker unavailable, the beat task will send")
+    except (BrokerError, OSError) as error:  # the periodic task sends due campaigns
+        logger.warning(
+            "campaigns: broker unavailable (%r), the beat task will send", error
+        )
+    except Exception:  # the send itself, where tasks run inline: resumed by beat
+        logger.exception("campaigns: sending campaign %s failed", campaign_id)
 
 
 @transaction.atomic

@@ -1,6 +1,8 @@
 """Delivery: queued messages are taken in pk order a batch at a time (``FOR UPDATE SKIP
 LOCKED``), checked again for consent and rendered with their personal content in a
-short transaction, then sent through the channel's backend outside it and marked as
+short transaction (one that cannot be made, a template failing on its recipient's data
+or an SMS too long, fails on its own with the reason and the rest go on), then sent
+through the channel's backend outside it and marked as
 the backend answers: one at a time for email (what the relay accepted is recorded
 before the next message goes, so a killed worker resends at most the one in hand),
 the whole batch after the call for the others. The campaign's lease keeps a second
@@ -21,7 +23,12 @@ from django.db.models import BooleanField, ExpressionWrapper, F
 from campaigns.backends import OutgoingMessage, get_backend
 from campaigns.channels import MessageChannel
 from campaigns.models import Campaign, CampaignStatus, Message, MessageStatus
-from campaigns.rendering import CompiledTemplate, compile_template, render_message
+from campaigns.rendering import (
+    CompiledTemplate,
+    MessageNotRendered,
+    compile_template,
+    render_message,
+)
 from campaigns.selectors.browsing import TRIGGER as VIEWED
 from campaigns.selectors.browsing import viewed_cards
 from campaigns.selectors.content import (
@@ -249,7 +256,9 @@ def _deliver_batch(run: _Run, *, after: int, size: int) -> tuple[int, SendResult
                 error="No consent or address at send time.",
             )
         rows = [row for row in rows if row[4] and row[2] in run.templates]
-        outgoing = _render(run, rows)
+        outgoing, unmade = _render(run, rows)
+        counts.failed += _fail_unmade(campaign, unmade)
+        rows = [row for row in rows if row[0] not in unmade]
         survivors = survivors_of({row[1] for row in rows})
     owners = {row[0]: survivors.get(row[1], row[1]) for row in rows}
     for channel, messages in outgoing.items():
@@ -257,14 +266,21 @@ def _deliver_batch(run: _Run, *, after: int, size: int) -> tuple[int, SendResult
     return last, counts
 
 
-def _render(run: _Run, rows) -> dict[str, list[OutgoingMessage]]:
+def _render(run: _Run, rows) -> tuple[dict[str, list[OutgoingMessage]], dict]:
+    """The batch's messages made, by channel, and the reason of each one that could
+    not be made (by message id): those fail on their own, the others go."""
     contexts = _contexts(run, rows)
     outgoing: dict[str, list[OutgoingMessage]] = defaultdict(list)
+    unmade: dict[int, str] = {}
     for row in rows:
         channel = row[2]
-        rendered = render_message(
-            run.templates[channel], contexts[row[0]], message_id=row[0]
-        )
+        try:
+            rendered = render_message(
+                run.templates[channel], contexts[row[0]], message_id=row[0]
+            )
+        except MessageNotRendered as error:
+            unmade[row[0]] = str(error)
+            continue
         headers = {}
         if channel == MessageChannel.EMAIL:
             headers["List-Unsubscribe"] = f"<{rendered.unsubscribe_url}>"
@@ -279,7 +295,28 @@ def _render(run: _Run, rows) -> dict[str, list[OutgoingMessage]]:
                 headers=headers,
             )
         )
-    return outgoing
+    return outgoing, unmade
+
+
+def _fail_unmade(campaign: Campaign, unmade: dict[int, str]) -> int:
+    """Mark failed, with their reason, the messages that could not be made: a template
+    failing on one recipient's data, or an SMS too long with its links as sent. Not
+    a provider problem, so never retried as one."""
+    if not unmade:
+        return 0
+    Message.objects.bulk_update(
+        [
+            Message(pk=pk, status=MessageStatus.FAILED, error=reason[:500])
+            for pk, reason in unmade.items()
+        ],
+        ["status", "error"],
+    )
+    logger.warning(
+        "campaigns: %d message(s) of campaign %s could not be made and failed",
+        len(unmade),
+        campaign.pk,
+    )
+    return len(unmade)
 
 
 def _send(run: _Run, backend, messages, owners, counts: SendResult) -> None:

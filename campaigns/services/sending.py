@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from campaigns.models import (
@@ -25,6 +27,8 @@ from campaigns.services.common import (
 )
 from campaigns.services.delivery import SendResult, deliver_queued, prepare_run
 from campaigns.services.queueing import queue_stream
+
+logger = logging.getLogger(__name__)
 
 
 def _queue_broadcast(campaign: Campaign, *, size: int, now: datetime) -> int:
@@ -64,7 +68,7 @@ def send_campaign(
                 campaign=campaign, status=MessageStatus.QUEUED
             ).exists()
             if campaign.status == CampaignStatus.SENDING and not left:
-                record_status(campaign, CampaignStatus.SENT, note="All messages sent")
+                record_status(campaign, CampaignStatus.SENT, note=_outcome(campaign))
                 campaign.finished_at = timezone.now()
                 campaign.save(update_fields=["status", "finished_at", "updated_at"])
                 result.finished = True
@@ -73,9 +77,39 @@ def send_campaign(
     return result
 
 
+def _outcome(campaign: Campaign) -> str:
+    """The note of a finished send: how many messages went and how many failed (a
+    template failing on their data, a provider refusing them), so a send where every
+    message failed does not read as a success."""
+    counts = dict(
+        Message.objects.filter(campaign=campaign)
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    sent, failed = (
+        counts.get(MessageStatus.SENT, 0),
+        counts.get(MessageStatus.FAILED, 0),
+    )
+    if not failed:
+        return "All messages sent"
+    if not sent:
+        return f"No message sent: all {failed:,} failed (each message says why)"
+    return f"{sent:,} sent, {failed:,} failed (each message says why)"
+
+
 def send_due_campaigns(*, now: datetime | None = None) -> list[int]:
     """Send every due broadcast here and now (the beat task sends each in a task of
-    its own instead); returns the ids sent."""
+    its own instead); returns the ids sent. Each campaign is a step of its own: one
+    that fails is logged and left to the next pass, and the others still go."""
     now = now or timezone.now()
-    due = due_campaigns(now=now)
-    return [pk for pk in due if not send_campaign(campaign=pk, now=now).busy]
+    sent = []
+    for pk in due_campaigns(now=now):
+        try:
+            result = send_campaign(campaign=pk, now=now)
+        except Exception:  # this campaign only: the next pass resumes it
+            logger.exception("campaigns: sending campaign %s failed", pk)
+            continue
+        if not result.busy:
+            sent.append(pk)
+    return sent
