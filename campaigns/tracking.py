@@ -158,3 +158,9 @@ def click_url(message_id: int, url: str) -> str:
 
 def unsubscribe_url(message_id: int) -> str:
     return tracking_url("unsubscribe", unsubscribe_token(message_id))
+
+
+def one_click_unsubscribe_url(unsubscribe: str) -> str:
+    """The address mail programs post a one-click unsubscribe to (RFC 8058), beside
+    the message's own unsubscribe page."""
+    return unsubscribe.rstrip("/") + "/one-click/"

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from campaigns.channels import MessageChannel
@@ -74,3 +75,20 @@ def unsubscribe(request, token: str):
         "campaigns/unsubscribe.html",
         {"channel": channel, "campaign": message.campaign.name},
     )
+
+
+@csrf_exempt
+@never_cache
+@require_http_methods(["GET", "POST"])
+def unsubscribe_one_click(request, token: str):
+    """The one-click unsubscribe mail programs post (RFC 8058), without cookies: the
+    signed token is the proof. Opened in a browser, it is the unsubscribe page."""
+    if request.method == "GET":
+        return unsubscribe(request, token)
+    message_id = tracking.read_unsubscribe_token(token)
+    if message_id is None or not Message.objects.filter(pk=message_id).exists():
+        raise Http404("Unknown message.")
+    if request.POST.get("List-Unsubscribe") != "One-Click":
+        return HttpResponse("Send List-Unsubscribe=One-Click.", status=400)
+    engagement.unsubscribe(message_id=message_id)
+    return HttpResponse("Unsubscribed.", content_type="text/plain")

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import BooleanField, ExpressionWrapper, F
 
+from campaigns import tracking
 from campaigns.backends import OutgoingMessage, get_backend
 from campaigns.channels import MessageChannel
 from campaigns.models import Campaign, CampaignStatus, Message, MessageStatus
@@ -283,7 +284,9 @@ def _render(run: _Run, rows) -> tuple[dict[str, list[OutgoingMessage]], dict]:
             continue
         headers = {}
         if channel == MessageChannel.EMAIL:
-            headers["List-Unsubscribe"] = f"<{rendered.unsubscribe_url}>"
+            one_click = tracking.one_click_unsubscribe_url(rendered.unsubscribe_url)
+            headers["List-Unsubscribe"] = f"<{one_click}>"
+            headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         outgoing[channel].append(
             OutgoingMessage(
                 message_id=row[0],

@@ -135,6 +135,30 @@ def test_the_unsubscribe_form_needs_the_csrf_token(sent):
     assert Consent.objects.get(customer=message.customer, channel="email").granted
 
 
+def test_a_mail_program_unsubscribes_in_one_click_without_cookies(sent):
+    """RFC 8058: the header's address takes a cookie-less POST of
+    ``List-Unsubscribe=One-Click``; anything else posted there changes nothing."""
+    message, email = sent
+    assert email.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    header = email.extra_headers["List-Unsubscribe"].strip("<>")
+    assert header.endswith("/one-click/")
+    strict = Client(enforce_csrf_checks=True)
+
+    assert strict.post(path_of(header), {"other": "x"}).status_code == 400
+    forged = path_of(header).replace("/u/", "/u/x")
+    assert strict.post(forged, ONE_CLICK).status_code == 404
+    assert Consent.objects.get(customer=message.customer, channel="email").granted
+    assert b"Stop Email messages?" in strict.get(path_of(header)).content
+
+    assert strict.post(path_of(header), ONE_CLICK).status_code == 200
+    assert not Consent.objects.get(customer=message.customer, channel="email").granted
+    message.refresh_from_db()
+    assert message.unsubscribed_at is not None
+
+
+ONE_CLICK = {"List-Unsubscribe": "One-Click"}
+
+
 def tracked_targets(text: str) -> list[str]:
     """The URL behind every click-tracking link in a message."""
     targets = []
