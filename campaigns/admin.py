@@ -8,17 +8,19 @@ read-only history. The performance report (with SVG charts) hangs off the campai
 from __future__ import annotations
 
 import json
+import logging
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError, transaction
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from campaigns.channels import MessageChannel
-from campaigns.rules import field_reference, rule_errors
+from campaigns.rules import field_reference
 from campaigns.selectors.audiences import segment_preview
 from campaigns.selectors.reports import campaign_report
 from campaigns.services.campaigns import (
@@ -28,7 +30,11 @@ from campaigns.services.campaigns import (
     schedule_campaign,
     unwritten_messages,
 )
-from campaigns.services.segments import create_segment, update_segment
+from campaigns.services.segments import (
+    create_segment,
+    segment_rule_errors,
+    update_segment,
+)
 from omnistore.accounts.scoping import ReadOnlyAdmin, ShopScopedAdmin
 from omnistore.core.admin_fields import CheckedJSONField
 from omnistore.core.charts import bar_chart
@@ -46,6 +52,13 @@ from .models import (
     Segment,
     StockSnapshot,
     StockWatch,
+)
+
+logger = logging.getLogger(__name__)
+
+PREVIEW_FAILED = (
+    "The database could not count this segment's customers; change the rules "
+    "(fewer rules or shorter lists) and save."
 )
 
 LOCKED_STATUSES = (
@@ -78,7 +91,7 @@ class SegmentForm(forms.ModelForm):
 
     def clean_rules(self):
         rules = self.cleaned_data["rules"]
-        errors = rule_errors(rules)
+        errors = segment_rule_errors(rules)
         if errors:
             raise forms.ValidationError(errors)
         return rules
@@ -102,9 +115,15 @@ class SegmentAdmin(ShopScopedAdmin, SimpleHistoryAdmin):
         if obj is None or obj.pk is None:
             return "Save the segment to see how many customers it selects."
         try:
-            preview = on_replica(segment_preview, obj)
+            # A savepoint: the change page is one transaction, which a refused query
+            # would otherwise leave unusable for the rest of the page.
+            with transaction.atomic():
+                preview = on_replica(segment_preview, obj)
         except ApplicationError as error:
             return error.message
+        except DatabaseError:
+            logger.warning("Segment %s: preview refused", obj.pk, exc_info=True)
+            return PREVIEW_FAILED
         rows = format_html_join(
             "",
             '<tr><td><a href="{}">#{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>',

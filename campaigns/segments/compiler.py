@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import NoReturn
 
 from django.db.models import (
     Q,
@@ -12,9 +13,22 @@ from django.db.models import (
 from django.utils import timezone
 
 from campaigns.rules import FIELDS, structure_errors
-from campaigns.segments.conditions import CONDITIONS, Build
+from campaigns.segments.conditions import CONDITIONS, Build, distinct
 from customers.models import Customer
 from omnistore.core.exceptions import ValidationFailed
+
+# Different values all the ``in`` lists of one segment may name together: each is a
+# parameter of the query (a category two), and a database refuses a query past tens of
+# thousands of them, or takes long to plan it.
+MAX_LISTED_VALUES = 10_000
+
+
+def _refuse(errors: list[str]) -> NoReturn:
+    raise ValidationFailed(
+        f"The segment rules are not valid: {errors[0]}",
+        code="invalid_segment",
+        extra={"rules": errors},
+    )
 
 
 def _to_q(rule, build: Build) -> Q:
@@ -32,6 +46,8 @@ def _to_q(rule, build: Build) -> Q:
         return ~_to_q(rule["not"], build)
     spec = FIELDS[rule["field"]]
     value = rule.get("value")
+    if rule["op"] == "in":
+        build.listed += len(distinct(value))
     if spec.kind == "decimal":
         value = Decimal(str(value))
     return CONDITIONS[spec.name](rule["op"], value, rule, build)
@@ -45,8 +61,10 @@ def live_customers() -> QuerySet[Customer]:
 def compile_rules(rules, *, now: datetime | None = None) -> QuerySet[Customer]:
     """One queryset over live customers; evaluating it is one query.
 
-    Only the shape is checked here (no query); references were checked when the rules
-    were saved, and an id that has gone since simply matches nobody.
+    Only the shape and the size are checked here (no query); references were checked
+    when the rules were saved, and an id that has gone since simply matches nobody.
+    Rules naming more than ``MAX_LISTED_VALUES`` different values in their lists are
+    refused (``ValidationFailed``) rather than sent to the database.
 
     Conditions that aggregate a customer's orders (``orders_count``, ``total_spent``)
     cost a correlated subquery per customer they are tested on. When the rules also
@@ -57,11 +75,7 @@ def compile_rules(rules, *, now: datetime | None = None) -> QuerySet[Customer]:
     """
     errors = structure_errors(rules)
     if errors:
-        raise ValidationFailed(
-            f"The segment rules are not valid: {errors[0]}",
-            code="invalid_segment",
-            extra={"rules": errors},
-        )
+        _refuse(errors)
     build = Build(now=now or timezone.now())
     conjuncts = rules["all"] if set(rules) == {"all"} else [rules]
     cheap = Q()
@@ -73,6 +87,14 @@ def compile_rules(rules, *, now: datetime | None = None) -> QuerySet[Customer]:
             costly &= condition
         else:
             cheap &= condition
+    if build.listed > MAX_LISTED_VALUES:
+        _refuse(
+            [
+                f"rules: too large to run as one query: the lists name "
+                f"{build.listed:,} different values, at most "
+                f"{MAX_LISTED_VALUES:,} in a segment; use fewer or shorter lists."
+            ]
+        )
     queryset = live_customers()
     if build.aliases and cheap:
         candidates = live_customers().filter(cheap).values("pk")

@@ -34,11 +34,13 @@ from orders.models import Order, OrderLine, OrderStatus
 
 @dataclass
 class Build:
-    """What compiling one rule tree collects: aliases to add and the time it is now."""
+    """What compiling one rule tree collects: aliases to add, the time it is now and
+    how many different values its ``in`` lists name (what bounds the query's size)."""
 
     now: datetime
     aliases: dict[str, Any] = field(default_factory=dict)
     counter: itertools.count = field(default_factory=itertools.count)
+    listed: int = 0
 
     def alias(self, expression) -> str:
         name = f"seg_{next(self.counter)}"
@@ -83,10 +85,16 @@ def _text(column: str) -> Callable[..., Q]:
     return build
 
 
+def distinct(values) -> list:
+    """The values of an ``in`` list, each once and in a stable order: a list may
+    repeat a value hundreds of times, the query names it once."""
+    return sorted(set(values), key=str)
+
+
 def _choice(column: str) -> Callable[..., Q]:
     def build(op, value, rule, b: Build) -> Q:
         if op == "in":
-            return Q(**{f"{column}__in": list(value)})
+            return Q(**{f"{column}__in": distinct(value)})
         return _compare(column, op, value)
 
     return build
@@ -108,13 +116,16 @@ def _consent(channel: str) -> Callable[..., Q]:
 
 def _birthday_month(op, value, rule, b: Build) -> Q:
     if op == "in":
-        return Q(birthday__month__in=list(value))
+        return Q(birthday__month__in=distinct(value))
     if op == "ne":
         return Q(birthday__isnull=False) & ~Q(birthday__month=value)
     return _compare("birthday__month", op, value)
 
 
 def _channels_used(op, value, rule, b: Build) -> Q:
+    """Where a customer buys is two facts (bought online, bought in a shop), so any
+    list of the four values is at most two of them joined: ``in`` with a value
+    repeated 500 times is the same small condition as with the value once."""
     online = Q(Exists(_purchases(channel__in=ONLINE_CHANNELS)))
     store = Q(Exists(_purchases(channel=Channel.STORE)))
     shapes = {
@@ -123,12 +134,26 @@ def _channels_used(op, value, rule, b: Build) -> Q:
         "both": online & store,
         "none": ~online & ~store,
     }
-    if op == "in":
-        either = Q()
-        for item in value:
-            either |= shapes[item]
-        return either
-    return shapes[value] if op == "eq" else ~shapes[value]
+    if op != "in":
+        return shapes[value] if op == "eq" else ~shapes[value]
+    wanted = frozenset(value)
+    if len(wanted) == len(shapes):
+        return Q(pk__isnull=False)  # every customer (an empty Q would vanish in OR)
+    if len(wanted) == len(shapes) - 1:
+        [missing] = set(shapes) - wanted
+        return ~shapes[missing]
+    pairs = {
+        frozenset({"online_only", "both"}): online,
+        frozenset({"store_only", "both"}): store,
+        frozenset({"store_only", "none"}): ~online,
+        frozenset({"online_only", "none"}): ~store,
+    }
+    if wanted in pairs:
+        return pairs[wanted]
+    either = Q()
+    for item in sorted(wanted):
+        either |= shapes[item]
+    return either
 
 
 def _last_order_days(op, value, rule, b: Build) -> Q:
@@ -189,7 +214,7 @@ def _bought_within(channels: tuple[str, ...]) -> Callable[..., Q]:
 
 
 def _bought_category(op, value, rule, b: Build) -> Q:
-    slugs = list(value) if op == "in" else [value]
+    slugs = distinct(value) if op == "in" else [value]
     lines = OrderLine.objects.filter(order__customer=OuterRef("pk")).exclude(
         order__status=OrderStatus.CANCELLED
     )
@@ -244,7 +269,7 @@ def _wishlist_added_within(op, value, rule, b: Build) -> Q:
 
 def _preferred_store(op, value, rule, b: Build) -> Q:
     if op == "in":
-        return Q(preferred_store_id__in=list(value))
+        return Q(preferred_store_id__in=distinct(value))
     return _compare("preferred_store_id", op, value)
 
 

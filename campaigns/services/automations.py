@@ -1,15 +1,32 @@
 """Automations: what triggers each kind (abandoned cart, post-purchase, win-back, back
 in stock, price drop, viewed several times and not bought) and one run of every active
-automation."""
+automation.
+
+A shop may run several automations of one kind, each narrowed by its segment (a
+thank-you for the VIPs, another for everyone). A customer still hears once about one
+event: the first automation of the kind whose message for it (customer and trigger
+key) was queued speaks, and what the others queue for it is skipped before sending.
+Two automations of one kind never run at the same time (the second to take its lease
+sees the first's and waits for the next run), so "first" is never a race; in one run,
+those narrowed by a segment go before those for everyone.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from campaigns.models import AUTOMATION_KINDS, Campaign, CampaignKind, CampaignStatus
+from campaigns.models import (
+    AUTOMATION_KINDS,
+    Campaign,
+    CampaignKind,
+    CampaignStatus,
+    Message,
+    MessageStatus,
+)
 from campaigns.selectors.audiences import reachable_flags, reachable_on_any
 from campaigns.selectors.automations import (
     abandoned_carts,
@@ -137,6 +154,44 @@ def _queue_wished(campaign: Campaign, items, columns, make_row, *, size, now) ->
     )
 
 
+TOLD_BY_ANOTHER = "Not sent: another automation of this kind told the customer first."
+
+
+def _kind_running(campaign: Campaign) -> bool:
+    """Whether another automation of the campaign's kind holds its lease. Asked once
+    this run's own lease is written: of two runs taking theirs at once, at least one
+    sees the other's and stands back."""
+    return (
+        Campaign.objects.filter(kind=campaign.kind, lease_until__gt=timezone.now())
+        .exclude(pk=campaign.pk)
+        .exists()
+    )
+
+
+def _skip_told_elsewhere(campaign: Campaign) -> int:
+    """Mark skipped the queued messages of ``campaign`` about an event (customer and
+    trigger key) whose first message of this kind belongs to another automation; a
+    channel the campaign adds later to its own first message still goes."""
+    first = (
+        Message.objects.filter(
+            campaign__kind=campaign.kind,
+            customer_id=OuterRef("customer_id"),
+            trigger_key=OuterRef("trigger_key"),
+        )
+        .order_by("pk")
+        .values("campaign_id")[:1]
+    )
+    told = (
+        Message.objects.filter(campaign_id=campaign.pk, status=MessageStatus.QUEUED)
+        .exclude(trigger_key="")
+        .alias(first_campaign=Subquery(first))
+        .exclude(first_campaign=campaign.pk)
+    )
+    return Message.objects.filter(pk__in=told.values("pk")).update(
+        status=MessageStatus.SKIPPED, error=TOLD_BY_ANOTHER
+    )
+
+
 def run_automation(
     *, campaign: Campaign | int, now: datetime | None = None, batch_size=None
 ) -> SendResult:
@@ -147,24 +202,30 @@ def run_automation(
         return SendResult(campaign_id=pk, busy=True)
     size = rows_per_batch(batch_size)
     try:
+        if _kind_running(held):
+            return SendResult(campaign_id=pk, busy=True)
         queued = _queue_automation(held, size=size, now=now)
+        told = _skip_told_elsewhere(held)
         result = deliver_queued(prepare_run(held, now), size=size)
         result.queued = queued
+        result.skipped += told
     finally:
         release_lease(held)
     return result
 
 
 def run_automations(*, now: datetime | None = None, batch_size=None) -> dict[str, int]:
-    """Restocks first (what back in stock messages), every active automation once,
-    then the pickup reminders of the orders app (its own flow, each order reminded
-    once). Returns messages sent per automation."""
+    """Restocks first (what back in stock messages), every active automation once
+    (those narrowed by a segment before those for everyone), then the pickup
+    reminders of the orders app (its own flow, each order reminded once). Returns
+    messages sent per automation."""
     now = now or timezone.now()
     detect_restocks(now=now)
     sent: dict[str, int] = {}
+    for_everyone = ExpressionWrapper(Q(segment__isnull=True), BooleanField())
     automations = Campaign.objects.filter(
         kind__in=AUTOMATION_KINDS, status=CampaignStatus.ACTIVE
-    ).order_by("pk")
+    ).order_by(for_everyone, "pk")
     for pk, name in automations.values_list("pk", "name"):
         result = run_automation(campaign=pk, now=now, batch_size=batch_size)
         sent[name] = result.sent

@@ -3,6 +3,7 @@
 import pytest
 
 from campaigns.models import Segment
+from campaigns.segments.compiler import MAX_LISTED_VALUES
 from omnistore.accounts.models import Role
 from tests.campaigns.factories import Shop, person
 from tests.factories import UserFactory
@@ -97,3 +98,68 @@ def test_a_description_is_two_thousand_characters_at_most(manager):
     body["description"] = "x" * 2000
     created = manager.post("/api/v1/campaigns/segments/", body, format="json")
     assert created.status_code == 201
+
+
+def _repeated_channels_rules(rules: int) -> dict:
+    every = ["both", "none", "online_only", "store_only"] * 125
+    return {
+        "any": [
+            {"field": "channels_used", "op": "in", "value": every} for _ in range(rules)
+        ]
+    }
+
+
+@pytest.mark.parametrize("rules", [5, 60])
+def test_repeated_channel_values_are_previewed_saved_and_opened(manager, rules):
+    shop = Shop()
+    online, store, nobody = person("Ada"), person("Bea"), person("Cai")
+    shop.sell_online(online)
+    shop.sell_in_store(store)
+    body = _repeated_channels_rules(rules)
+
+    preview = manager.post(
+        "/api/v1/campaigns/segments/preview/", {"rules": body}, format="json"
+    )
+    assert preview.status_code == 200, preview.json()
+    assert preview.json()["count"] == 3
+    created = manager.post(
+        "/api/v1/campaigns/segments/", {"name": "All", "rules": body}, format="json"
+    )
+    assert created.status_code == 201, created.json()
+    saved = manager.get(f"/api/v1/campaigns/segments/{created.json()['id']}/preview/")
+    assert saved.status_code == 200, saved.json()
+    assert {c["id"] for c in saved.json()["sample"]} == {
+        online.pk,
+        store.pk,
+        nobody.pk,
+    }
+
+
+def test_rules_too_large_to_run_answer_400_at_preview_and_save(manager):
+    too_large = {
+        "any": [
+            {
+                "field": "last_name",
+                "op": "in",
+                "value": [f"n{i}-{n}" for n in range(500)],
+            }
+            for i in range(MAX_LISTED_VALUES // 500 + 1)
+        ]
+    }
+    preview = manager.post(
+        "/api/v1/campaigns/segments/preview/", {"rules": too_large}, format="json"
+    )
+    created = manager.post(
+        "/api/v1/campaigns/segments/",
+        {"name": "Huge", "rules": too_large},
+        format="json",
+    )
+    stored = Segment.objects.create(name="Stored huge", rules=too_large)
+    saved = manager.get(f"/api/v1/campaigns/segments/{stored.pk}/preview/")
+
+    for response in (preview, created, saved):
+        assert response.status_code == 400, response.json()
+        body = response.json()
+        assert body["code"] == "invalid_segment"
+        assert "too large to run as one query" in body["extra"]["rules"][0]
+    assert list(Segment.objects.values_list("name", flat=True)) == ["Stored huge"]

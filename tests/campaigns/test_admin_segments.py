@@ -1,0 +1,110 @@
+"""Managers' admin: a segment always opens, whatever its rules; rules too large to
+run are refused at their field, and a preview the database refuses is said so."""
+
+import json
+import sqlite3
+
+import pytest
+from django.db import connection
+
+from campaigns.admin import PREVIEW_FAILED
+from campaigns.models import Segment
+from campaigns.segments.compiler import MAX_LISTED_VALUES
+from omnistore.accounts.models import Role
+from tests.campaigns.factories import Shop, person
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+SEGMENTS = "/admin/campaigns/segment/"
+EVERY_KIND_OF_BUYER = ["both", "none", "online_only", "store_only"] * 125
+
+
+@pytest.fixture
+def admin_client(client):
+    manager = UserFactory(role=Role.HQ, is_staff=True, is_superuser=True)
+    client.force_login(manager)
+    return client
+
+
+def names_rules(lists: int, per_list: int = 500) -> dict:
+    return {
+        "any": [
+            {
+                "field": "last_name",
+                "op": "in",
+                "value": [f"n{i}-{n}" for n in range(per_list)],
+            }
+            for i in range(lists)
+        ]
+    }
+
+
+def test_a_stored_segment_repeating_its_values_opens_with_its_count(admin_client):
+    shop = Shop()
+    shop.sell_online(person("Ada"))
+    person("Bea")
+    rules = {
+        "any": [
+            {"field": "channels_used", "op": "in", "value": EVERY_KIND_OF_BUYER}
+            for _ in range(5)
+        ]
+    }
+    stored = Segment.objects.create(name="Everyone", rules=rules)
+
+    page = admin_client.get(f"{SEGMENTS}{stored.pk}/change/")
+
+    assert page.status_code == 200
+    assert (
+        '<strong class="segment-count">2</strong> customer(s)' in page.content.decode()
+    )
+
+
+def test_a_stored_segment_too_large_to_run_opens_and_says_why(admin_client):
+    stored = Segment.objects.create(
+        name="Huge", rules=names_rules(MAX_LISTED_VALUES // 500 + 1)
+    )
+
+    page = admin_client.get(f"{SEGMENTS}{stored.pk}/change/")
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "too large to run as one query" in html
+    assert "segment-count" not in html
+
+
+def test_rules_too_large_to_run_are_refused_at_their_field(admin_client):
+    response = admin_client.post(
+        f"{SEGMENTS}add/",
+        {
+            "name": "Huge",
+            "description": "",
+            "rules": json.dumps(names_rules(MAX_LISTED_VALUES // 500 + 1)),
+        },
+    )
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors["rules"]
+    assert "too large to run as one query" in errors[0]
+    assert not Segment.objects.exists()
+
+
+@pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="lowers a limit of the SQLite connection"
+)
+def test_a_preview_the_database_refuses_is_said_on_the_page(admin_client):
+    """A database that takes fewer parameters than this segment's query has: the
+    page opens and says the customers could not be counted."""
+    stored = Segment.objects.create(name="Names", rules=names_rules(1, per_list=300))
+    connection.ensure_connection()
+    limit = sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER
+    before = connection.connection.setlimit(limit, 200)
+    try:
+        page = admin_client.get(f"{SEGMENTS}{stored.pk}/change/")
+    finally:
+        connection.connection.setlimit(limit, before)
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert PREVIEW_FAILED.replace("'", "&#x27;") in html
+    assert "Names" in html
