@@ -1,16 +1,16 @@
 """Managers' admin for the catalog and stock.
 
-The catalog and locations are edited here. Stock is only looked at: levels, the ledger,
-reservations and transfers change through ``inventory.services`` (the staff screens and
-the transfer actions below), so every change has its ledger row.
+The catalog and locations are edited here; VAT rates, markets and price lists in
+``admin_markets``. Stock is only looked at: levels, the ledger, reservations and
+transfers change through ``inventory.services`` (the staff screens and the transfer
+actions below), so every change has its ledger row.
 """
 
 import re
 
 from django.contrib import admin, messages
 from django.db import models
-from django.db.models import Count, F
-from django.urls import reverse
+from django.db.models import F
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -23,22 +23,24 @@ from omnistore.accounts.scoping import (
 from omnistore.core.admin_fields import CheckedJSONField
 from omnistore.core.exceptions import ApplicationError
 
+from . import admin_markets  # noqa: F401  (registers the tax and market admins)
+from .admin_forms import (
+    FIXED_CODES,
+    CodeFields,
+    JSONObjectField,
+    VariantFormSet,
+    variants_on_record,
+)
 from .images import image_urls
 from .models import (
     Category,
-    LegalEntity,
     Location,
     LowStockNotice,
-    Market,
-    MarketCountry,
-    PriceList,
-    PriceListPrice,
     Product,
     ProductImage,
     Reservation,
     StockLevel,
     StockMovement,
-    TaxRate,
     Transfer,
     TransferEvent,
     TransferLine,
@@ -83,8 +85,16 @@ class FittedInline(admin.TabularInline):
         return field
 
 
+# A variant's attributes are a JSON object (``{}`` when none), wherever it is edited.
+VARIANT_FIELDS = {models.JSONField: {"form_class": JSONObjectField}}
+
+
 class VariantInline(FittedInline):
+    """A variant on record shows its SKU and barcode fixed (``VariantFormSet``)."""
+
     model = Variant
+    formset = VariantFormSet
+    formfield_overrides = VARIANT_FIELDS
     extra = 0
     fields = ["sku", "barcode", "colour", "size", "price", "weight_grams", "active"]
     show_change_link = True
@@ -154,10 +164,19 @@ class VariantAdmin(CatalogAdmin):
     list_select_related = ["product"]
     search_fields = ["sku", "barcode", "product__name"]
     raw_id_fields = ["product"]
+    formfield_overrides = VARIANT_FIELDS
+
+    def get_readonly_fields(self, request, obj=None):
+        """Once the stock ledger or a sale names the variant, its SKU and barcode
+        stay: a new code is a new variant."""
+        fields = super().get_readonly_fields(request, obj)
+        if obj is not None and variants_on_record([obj.pk]):
+            return [*fields, *FIXED_CODES]
+        return fields
 
 
 @admin.register(Location)
-class LocationAdmin(CatalogAdmin):
+class LocationAdmin(CodeFields, CatalogAdmin):
     shop_paths = ("id",)  # a location is its own shop
     list_display = [
         "code",
@@ -182,104 +201,6 @@ class LocationAdmin(CatalogAdmin):
         "active",
     ]
     search_fields = ["code", "name", "city"]
-
-
-# --- taxes and markets ----------------------------------------------------------
-
-
-@admin.register(TaxRate)
-class TaxRateAdmin(admin.ModelAdmin):
-    """A new rate is a new row from its date: orders keep the rate they were sold
-    at, so a row is added ahead of a change rather than edited on the day."""
-
-    list_display = ["country", "tax_class", "rate", "valid_from", "note"]
-    list_filter = ["country", "tax_class"]
-    ordering = ["country", "tax_class", "-valid_from"]
-
-    def has_delete_permission(self, request, obj=None):
-        # Orders keep the rate they were sold at; a change is a new row from a date.
-        return False
-
-
-class MarketCountryInline(admin.TabularInline):
-    model = MarketCountry
-    extra = 0
-
-
-@admin.register(Market)
-class MarketAdmin(admin.ModelAdmin):
-    list_display = [
-        "code",
-        "name",
-        "currency",
-        "price_list",
-        "legal_entity",
-        "delivery_fee",
-        "free_delivery_from",
-    ]
-    list_select_related = ["price_list", "legal_entity"]
-    inlines = [MarketCountryInline]
-
-
-@admin.register(PriceList)
-class PriceListAdmin(admin.ModelAdmin):
-    """A price list holds a price per variant, hundreds of them: they are listed,
-    searched and edited on their own page (``PriceListPriceAdmin``), linked here."""
-
-    list_display = ["code", "name", "currency", "prices_link"]
-    readonly_fields = ["prices_link"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(price_count=Count("prices"))
-
-    @admin.display(description="prices")
-    def prices_link(self, price_list):
-        if price_list.pk is None:
-            return "—"
-        url = reverse("admin:inventory_pricelistprice_changelist")
-        count = getattr(price_list, "price_count", None)
-        if count is None:
-            count = price_list.prices.count()
-        return format_html(
-            '<a href="{}?price_list__id__exact={}">{} price{} →</a>',
-            url,
-            price_list.pk,
-            count,
-            "" if count == 1 else "s",
-        )
-
-
-@admin.register(PriceListPrice)
-class PriceListPriceAdmin(admin.ModelAdmin):
-    list_display = ["sku", "product", "price_list", "price", "currency"]
-    list_editable = ["price"]
-    list_filter = ["price_list"]
-    list_select_related = ["price_list", "variant__product"]
-    search_fields = ["variant__sku", "variant__product__name"]
-    raw_id_fields = ["variant"]
-    list_per_page = 100
-
-    @admin.display(description="SKU", ordering="variant__sku")
-    def sku(self, price):
-        return price.variant.sku
-
-    @admin.display(description="product", ordering="variant__product__name")
-    def product(self, price):
-        return price.variant.product.name
-
-    @admin.display(description="currency")
-    def currency(self, price):
-        return price.price_list.currency
-
-
-@admin.register(LegalEntity)
-class LegalEntityAdmin(admin.ModelAdmin):
-    list_display = ["name", "country", "vat_number", "address"]
-    search_fields = ["name", "vat_number"]
-
-    def has_delete_permission(self, request, obj=None):
-        # Receipts and invoices name the seller: an entity is never deleted.
-        return False
 
 
 # --- stock: looked at, changed only by services ----------------------------------

@@ -1,0 +1,222 @@
+"""HQ's admin for VAT rates, markets, price lists and legal entities.
+
+Sales are priced and taxed from these rows, and orders keep what they were sold at:
+a rate is changed by a new row from its date, a market that countries or shops sell
+in and a price a market sells at are not deleted, and a currency or a country is a
+real code."""
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin
+from django.db.models import Count
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.text import capfirst
+
+from .admin_forms import CodeFields
+from .models import (
+    LegalEntity,
+    Location,
+    Market,
+    MarketCountry,
+    PriceList,
+    PriceListPrice,
+    TaxRate,
+)
+
+
+class KeptWhileInUse:
+    """Mixed into a model admin: a row others depend on is refused deletion the way
+    Django refuses a protected one. The delete page (and the bulk delete) lists what
+    uses it and deletes nothing."""
+
+    def uses(self, objs) -> list[str]:
+        """What depends on ``objs``, one line each; empty when they may go."""
+        raise NotImplementedError
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(
+            objs, request
+        )
+        return deleted, counts, perms_needed, [*protected, *self.uses(objs)]
+
+
+@admin.register(TaxRate)
+class TaxRateAdmin(CodeFields, admin.ModelAdmin):
+    """A new rate is a new row from its date: orders keep the rate they were sold
+    at, so a row is added ahead of a change rather than edited on the day. A saved
+    row's note alone may be edited."""
+
+    list_display = ["country", "tax_class", "rate", "valid_from", "note"]
+    list_filter = ["country", "tax_class"]
+    ordering = ["country", "tax_class", "-valid_from"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        return ("country", "tax_class", "rate", "valid_from")
+
+    def has_delete_permission(self, request, obj=None):
+        # Orders keep the rate they were sold at; a change is a new row from a date.
+        return False
+
+
+class MarketCountryInline(CodeFields, admin.TabularInline):
+    model = MarketCountry
+    extra = 0
+
+
+class MarketForm(forms.ModelForm):
+    def clean(self):
+        """A market sells in the currency of its prices: its price list's, or, at
+        the catalogue's own prices, the home currency."""
+        cleaned = super().clean()
+        currency = cleaned.get("currency")
+        if not currency or "price_list" not in cleaned:
+            return cleaned
+        price_list = cleaned["price_list"]
+        if price_list is not None and currency != price_list.currency:
+            self.add_error(
+                "currency",
+                f"The price list {price_list.code} is in {price_list.currency}.",
+            )
+        home = settings.OMNISTORE_CURRENCY
+        if price_list is None and currency != home:
+            self.add_error(
+                "currency",
+                f"Without a price list a market sells at the catalogue's prices, "
+                f"in {home}.",
+            )
+        return cleaned
+
+
+@admin.register(Market)
+class MarketAdmin(KeptWhileInUse, CodeFields, admin.ModelAdmin):
+    """Shops take the market of their country unless they name one: a market with
+    countries, or shops, is in use and is not deleted (move its countries first)."""
+
+    form = MarketForm
+    list_display = [
+        "code",
+        "name",
+        "currency",
+        "price_list",
+        "legal_entity",
+        "delivery_fee",
+        "free_delivery_from",
+    ]
+    list_select_related = ["price_list", "legal_entity"]
+    inlines = [MarketCountryInline]
+
+    def uses(self, objs) -> list[str]:
+        # Shops naming the market are protected by their foreign key already.
+        countries = MarketCountry.objects.filter(market__in=objs).select_related(
+            "market"
+        )
+        codes = {country.country: country.market for country in countries}
+        shops = Location.objects.filter(market__isnull=True, country__in=codes)
+        return [
+            f"Country: {code}, sold to in {market}" for code, market in codes.items()
+        ] + [
+            f"{capfirst(Location._meta.verbose_name)}: {shop}, in {codes[shop.country]} "
+            f"through its country {shop.country}"
+            for shop in shops.order_by("name")
+        ]
+
+
+class PriceListForm(forms.ModelForm):
+    def clean_currency(self):
+        """Prices are amounts in the list's currency, and its markets sell in it: a
+        list that has prices, or is sold at, keeps its currency (a new currency is a
+        new list)."""
+        currency = self.cleaned_data["currency"]
+        price_list = self.instance
+        if price_list.pk is None or currency == price_list.currency:
+            return currency
+        if price_list.prices.exists():
+            raise forms.ValidationError(
+                f"This list has prices in {price_list.currency}: make a new price "
+                f"list for {currency}."
+            )
+        if price_list.markets.exists():
+            raise forms.ValidationError(
+                f"Markets sell at this list in {price_list.currency}: make a new "
+                f"price list for {currency}."
+            )
+        return currency
+
+
+@admin.register(PriceList)
+class PriceListAdmin(CodeFields, admin.ModelAdmin):
+    """A price list holds a price per variant, hundreds of them: they are listed,
+    searched and edited on their own page (``PriceListPriceAdmin``), linked here."""
+
+    form = PriceListForm
+    list_display = ["code", "name", "currency", "prices_link"]
+    readonly_fields = ["prices_link"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(price_count=Count("prices"))
+
+    @admin.display(description="prices")
+    def prices_link(self, price_list):
+        if price_list.pk is None:
+            return "—"
+        url = reverse("admin:inventory_pricelistprice_changelist")
+        count = getattr(price_list, "price_count", None)
+        if count is None:
+            count = price_list.prices.count()
+        return format_html(
+            '<a href="{}?price_list__id__exact={}">{} price{} →</a>',
+            url,
+            price_list.pk,
+            count,
+            "" if count == 1 else "s",
+        )
+
+
+@admin.register(PriceListPrice)
+class PriceListPriceAdmin(KeptWhileInUse, admin.ModelAdmin):
+    """A price a market sells at is changed, not deleted: deleting it would take
+    the item off sale there. A list no market sells at may lose prices (or be
+    deleted whole, as ``Market.price_list`` allows)."""
+
+    list_display = ["sku", "product", "price_list", "price", "currency"]
+    list_editable = ["price"]
+    list_filter = ["price_list"]
+    list_select_related = ["price_list", "variant__product"]
+    search_fields = ["variant__sku", "variant__product__name"]
+    raw_id_fields = ["variant"]
+    list_per_page = 100
+
+    def uses(self, objs) -> list[str]:
+        lists = {price.price_list_id for price in objs}
+        markets = Market.objects.filter(price_list__in=lists).select_related(
+            "price_list"
+        )
+        return [
+            f"Market: {market} sells at {market.price_list.name}"
+            for market in markets.order_by("code")
+        ]
+
+    @admin.display(description="SKU", ordering="variant__sku")
+    def sku(self, price):
+        return price.variant.sku
+
+    @admin.display(description="product", ordering="variant__product__name")
+    def product(self, price):
+        return price.variant.product.name
+
+    @admin.display(description="currency")
+    def currency(self, price):
+        return price.price_list.currency
+
+
+@admin.register(LegalEntity)
+class LegalEntityAdmin(CodeFields, admin.ModelAdmin):
+    list_display = ["name", "country", "vat_number", "address"]
+    search_fields = ["name", "vat_number"]
+
+    def has_delete_permission(self, request, obj=None):
+        # Receipts and invoices name the seller: an entity is never deleted.
+        return False
