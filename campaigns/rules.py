@@ -41,7 +41,6 @@ from django.apps import apps
 from customers.models import ConsentChannel
 from inventory.models import Category, Location, Variant
 from omnistore.core.channels import Channel
-from omnistore.core.exceptions import ValidationFailed
 
 MAX_DEPTH = 6
 MAX_LEAVES = 60
@@ -524,14 +523,3 @@ def rule_errors(rules) -> list[str]:
     """Every error in ``rules``, each naming where it is; empty when they compile."""
     errors = structure_errors(rules)
     return errors or reference_errors(rules)
-
-
-def validate_rules(rules) -> dict:
-    errors = rule_errors(rules)
-    if errors:
-        raise ValidationFailed(
-            f"The segment rules are not valid: {errors[0]}",
-            code="invalid_segment",
-            extra={"rules": errors},
-        )
-    return rules
