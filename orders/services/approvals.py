@@ -341,7 +341,9 @@ def guard_counter_discount(
     return check_approval(
         kind=ApprovalKind.DISCOUNT,
         location=location,
-        subject=f"cart:{cart.pk}:{code}"[:80],
+        # The basket's subtotal is part of what is approved: an approval for 50.00
+        # off 203.90 is not one for 50.00 off 14.90.
+        subject=f"cart:{cart.pk}:{subtotal}:{code}"[:80],
         actor=actor,
         summary=(
             f"Discount {code}: {discount} {currency} off {subtotal} ({_shown(off)}%)"

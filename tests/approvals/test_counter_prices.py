@@ -265,3 +265,36 @@ def test_a_fixed_code_that_grows_past_the_limit_as_items_leave_asks_again(
     )
     assert "HX-Redirect" in sold, sold.content.decode()[:500]
     assert Order.objects.get().total == D("150.00")
+
+
+def test_an_approval_for_a_discount_on_one_basket_is_not_one_for_a_smaller_basket(
+    desk, store, coat, manager
+):
+    """50 off a coat and a belt (220.00) is approved; sent back once the coat left
+    the basket, the same approval is not taken for 50 off the belt alone."""
+    discount_code("FIFTY", "fixed", "50.00", channels="store")
+    belt = VariantFactory(sku="BELT-01", price=D("20.00"))
+    stock(belt, store, 5)
+    desk.post(reverse("staff:sale_add"), {"code": coat.sku, "quantity": 1}, **HTMX)
+    desk.post(reverse("staff:sale_add"), {"code": belt.sku, "quantity": 1}, **HTMX)
+    waiting = desk.post(reverse("staff:sale_discount"), {"code": "FIFTY"}, **HTMX)
+    assert waiting.status_code == 202  # 50 off 220.00: 22.7 %
+    request = Approval.objects.get(kind=ApprovalKind.DISCOUNT)
+    device = Client()
+    device.force_login(manager)
+    device.post(
+        reverse("staff:approval_decide", args=[request.pk]), {"decision": "approve"}
+    )
+    coat_line = CartLine.objects.get(variant=coat)
+    desk.post(reverse("staff:sale_line", args=[coat_line.pk]), {"quantity": 0}, **HTMX)
+
+    again = desk.post(
+        reverse("staff:sale_discount"),
+        {"code": "FIFTY", "approval": request.pk},
+        **HTMX,
+    )
+
+    assert again.status_code == 202  # asked anew: 20.00 off 20.00 is another cut
+    assert "sale_discount_code" not in desk.session
+    request.refresh_from_db()
+    assert request.status == ApprovalStatus.APPROVED  # not used up on this basket
