@@ -209,13 +209,9 @@ def appointment_step(request, pk: int, step: str):
     appointment = appointment_at_shops(pk, shop_ids(request.user))
     if appointment is None or step not in STEPS:
         raise Http404("No such appointment.")
-    # Anyone at the desk marks a colleague's customer arrived; completing, a no-show
-    # and cancelling are for the associate booked (their calendar) or a manager.
-    if (
-        step != "arrived"
-        and not request.user.is_manager
-        and appointment.associate_id != request.user.pk
-    ):
+    # An associate acts on the appointments of their calendar (their own); a
+    # manager, who sees the whole shop's, on any.
+    if not request.user.is_manager and appointment.associate_id != request.user.pk:
         raise Http404("No such appointment.")
     action, done = STEPS[step]
     status, error = 200, None
