@@ -27,11 +27,12 @@ def order_points(
     customer's tier ``multiplier``, rounded down. Neither the delivery fee nor gift
     cards sold with it earn (what they buy earns when they are spent):
     ``cards_sold`` is their amount, annotated (``cards_sold_amount``) when the
-    orders are read; nor what points paid (``paid_in_points``): points do not earn
-    points."""
+    orders are read; nor the goods points paid for (``paid_in_points``, taken as
+    paying the delivery and the cards first): points do not earn points."""
     rate = Decimal(str(settings.OMNISTORE_LOYALTY_POINTS_PER_UNIT))
     cards = getattr(order, "cards_sold", Decimal("0.00"))
-    goods = order.total - order.delivery_fee - cards - paid_in_points
+    goods = order.total - order.delivery_fee - cards
+    goods -= max(paid_in_points - order.delivery_fee - cards, Decimal("0"))
     return max(int(math.floor(goods * rate * multiplier)), 0)
 
 

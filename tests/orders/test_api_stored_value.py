@@ -12,6 +12,7 @@ from customers.models import LoyaltyTransaction
 from orders.models import GiftCard, Order, Payment
 from orders.services.fulfilment import mark_picked, mark_ready
 from orders.services.giftcards import void_gift_card
+from orders.services.loyalty import order_points
 from orders.services.pickups import collect_order
 from tests.customers.factories import make_customer
 from tests.factories import StaffFactory, UserFactory
@@ -177,6 +178,25 @@ def test_what_points_paid_earns_no_points(store, item, member, settings):
     assert order.total - order.delivery_fee == Decimal("100.00")
     assert order.loyalty_points == 85
     assert points_of(customer) == 85
+
+
+@pytest.mark.parametrize(
+    "cards, delivery, in_points, earned",
+    [
+        ("0.00", "0.00", "0.00", 150),  # all goods, paid in money
+        ("0.00", "0.00", "100.00", 50),  # points paid 100 of the goods
+        ("100.00", "0.00", "100.00", 50),  # points paid the card sold, not the goods
+        ("0.00", "10.00", "10.00", 140),  # points paid the delivery (of 150 in all)
+        ("100.00", "10.00", "150.00", 0),  # points paid everything
+    ],
+)
+def test_points_pay_the_delivery_and_cards_first_then_the_goods(
+    settings, cards, delivery, in_points, earned
+):
+    settings.OMNISTORE_LOYALTY_POINTS_PER_UNIT = 1
+    order = Order(total=Decimal("150.00"), delivery_fee=Decimal(delivery))
+    order.cards_sold = Decimal(cards)
+    assert order_points(order, paid_in_points=Decimal(in_points)) == earned
 
 
 def test_a_split_tender_of_gift_card_points_and_card(store, item, member):
