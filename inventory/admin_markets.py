@@ -61,8 +61,26 @@ class TaxRateAdmin(CodeFields, admin.ModelAdmin):
         return False
 
 
+class MarketCountryFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        """A country its shops sell in through it stays in the market: removed or
+        renamed, those shops would leave the market unseen."""
+        super().clean()
+        for form in self.initial_forms:
+            country = form.initial.get("country")
+            leaving = self._should_delete_form(form) or "country" in form.changed_data
+            shops = Location.objects.filter(market__isnull=True, country=country)
+            if leaving and shops.exists():
+                names = ", ".join(shop.name for shop in shops.order_by("name")[:5])
+                raise forms.ValidationError(
+                    f"{country} stays: {names} sell in this market through their "
+                    "country. Give those shops a market of their own first."
+                )
+
+
 class MarketCountryInline(CodeFields, admin.TabularInline):
     model = MarketCountry
+    formset = MarketCountryFormSet
     extra = 0
 
 

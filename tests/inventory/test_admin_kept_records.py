@@ -293,3 +293,39 @@ def test_the_product_page_keeps_the_sku_of_a_variant_on_record(hq):
     fresh.refresh_from_db()
     assert (kept.sku, kept.barcode) == ("SHIRT-BLU-M", "80001")
     assert (fresh.sku, fresh.barcode) == ("-1", "-1")
+
+
+def _change_form_data(page) -> dict:
+    """What the market's change page would post back as it is shown."""
+    data = {}
+    for name, value in page.context["adminform"].form.initial.items():
+        data[name] = "" if value is None else value
+    for inline in page.context["inline_admin_formsets"]:
+        formset = inline.formset
+        for name, value in formset.management_form.initial.items():
+            data[f"{formset.prefix}-{name}"] = value
+        for form in formset.forms:
+            for name, field in form.fields.items():
+                value = form.initial.get(name, field.initial)
+                if hasattr(value, "pk"):
+                    value = value.pk
+                data[form.add_prefix(name)] = "" if value is None else value
+    return data
+
+
+def test_a_country_its_shops_sell_in_is_not_taken_out_of_the_market(hq):
+    market = Market.objects.create(code="IE", name="Ireland", currency="EUR")
+    MarketCountry.objects.create(market=market, country="IE")
+    LocationFactory(code="DUB1", name="Dublin Grafton", country="IE")
+    url = reverse("admin:inventory_market_change", args=[market.pk])
+    data = _change_form_data(hq.get(url))
+
+    removed = hq.post(url, {**data, "countries-0-DELETE": "on"})
+    renamed = hq.post(url, {**data, "countries-0-country": "GB"})
+
+    for response in (removed, renamed):
+        assert response.status_code == 200
+        assert "Dublin Grafton sell in this market" in response.content.decode()
+    assert list(market.countries.values_list("country", flat=True)) == ["IE"]
+    saved = hq.post(url, data)
+    assert saved.status_code == 302  # unchanged, it saves
