@@ -158,6 +158,20 @@ def _business_customer(order: Order) -> Customer:
     return customer
 
 
+def _check_request_window(order: Order, now: datetime) -> None:
+    """A customer asks for an order's invoice within
+    ``OMNISTORE_INVOICE_REQUEST_DAYS`` of it; later a shop issues it."""
+    days = settings.OMNISTORE_INVOICE_REQUEST_DAYS
+    until = order.created_at + timedelta(days=days)
+    if now > until:
+        raise Conflict(
+            f"An invoice is asked within {days} days of the order: for this one, "
+            "ask a shop.",
+            code="invoice_window_closed",
+            extra={"invoice_until": timezone.localdate(until).isoformat()},
+        )
+
+
 @transaction.atomic
 def issue_invoice(
     *,
@@ -176,16 +190,11 @@ def issue_invoice(
     existing = Invoice.objects.filter(order=order, kind=InvoiceKind.INVOICE).first()
     if existing is not None:
         return existing, False
-    days = settings.OMNISTORE_INVOICE_REQUEST_DAYS
-    if by_customer and order.created_at < now - timedelta(days=days):
-        raise Conflict(
-            f"An invoice is asked within {days} days of the order: for this one, "
-            "ask a shop.",
-            code="invoice_window_closed",
-        )
     if order.status == OrderStatus.CANCELLED:
         raise Conflict("A cancelled order has nothing to invoice.", code="cancelled")
     customer = _business_customer(order)
+    if by_customer:
+        _check_request_window(order, now)
     seller = _seller(order)
     lines = list(order.lines.all())
     if any(line.net + line.tax != line.line_total for line in lines):

@@ -267,6 +267,8 @@ def test_a_customer_asks_for_the_invoice_within_the_window_then_a_shop_issues_it
 
     assert late.status_code == 409, late.json()
     assert late.json()["code"] == "invoice_window_closed"
+    until = timezone.localdate(timezone.now() - timedelta(days=1))
+    assert late.json()["extra"] == {"invoice_until": until.isoformat()}
     assert not Invoice.objects.exists()
     invoice, created = issue_invoice(order=order, actor=associate)
     assert created and invoice.number.startswith("INV-")
