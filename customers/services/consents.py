@@ -55,6 +55,7 @@ def set_consent(
     current = Consent.objects.filter(customer=customer, channel=channel).first()
     if current is not None and current.granted == granted:
         return current
+    first = current is None
     now = timezone.now()
     ConsentChange.objects.create(
         customer=customer,
@@ -80,12 +81,13 @@ def set_consent(
         current.save(update_fields=list(values))
     label = ConsentChannel(channel).label
     by = f", by {actor.display_name}" if actor is not None else ""
+    # A first no was never a yes: it is declined, not withdrawn.
+    said = "granted" if granted else ("declined" if first else "withdrawn")
     record_event(
         customer=customer,
         kind=EVENT_CONSENT_GRANTED if granted else EVENT_CONSENT_WITHDRAWN,
         summary=(
-            f"{label} consent {'granted' if granted else 'withdrawn'} "
-            f"({where_label(source_channel, location)}{by})"
+            f"{label} consent {said} ({where_label(source_channel, location)}{by})"
         ),
         actor=actor,
         location=location,

@@ -98,6 +98,16 @@ def test_a_no_given_before_is_not_turned_into_a_yes_at_the_counter(staff_client)
     assert ConsentChange.objects.count() == changes
 
 
+def test_a_first_no_is_declined_not_withdrawn(staff_client):
+    customer = make_customer(email="pia@example.com", phone="3401234567")
+
+    assert _decide(staff_client, customer, "push", "no").status_code == 302
+
+    assert _granted(customer, "push") is False
+    event = CustomerEvent.objects.filter(customer=customer).latest("occurred_at")
+    assert event.summary.startswith("Push consent declined (Store")
+
+
 @pytest.mark.parametrize(
     "channel, decision",
     [("tracking", "yes"), ("push", "yes"), ("fax", "no"), ("email", "maybe"), ("", "")],
