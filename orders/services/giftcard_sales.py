@@ -114,7 +114,7 @@ def cards_total(sales: Sequence[GiftCardSale]) -> Decimal:
 
 def check_cards_sold(sales: Sequence[GiftCardSale], payments, *, method: str) -> None:
     """Before the transaction: cards sell at the counter only (carried out), with
-    distinct numbers, and are not paid with another gift card."""
+    distinct numbers, and are paid with money (``STORED_VALUE`` does not buy them)."""
     if not sales:
         return
     if method != "carry_out":
@@ -127,12 +127,20 @@ def check_cards_sold(sales: Sequence[GiftCardSale], payments, *, method: str) ->
             "A card is in the basket twice.",
             extra={"gift_cards": ["Each card once."]},
         )
-    if any(p.method == PaymentMethod.GIFT_CARD for p in payments or ()):
+    if any(p.method in STORED_VALUE for p in payments or ()):
         raise ValidationFailed(
-            "A gift card cannot be paid with another gift card.",
+            "A gift card is paid with cash or a card: not with another gift card, "
+            "store credit or points (sell it apart from what they pay for).",
             code="gift_card_pays_gift_card",
             extra={"payment": ["Pay the gift card with cash or a card."]},
         )
+
+
+# What may not buy a gift card: a card would turn them into money anyone spends,
+# with a longer life (store credit is one customer's, points are not money).
+STORED_VALUE = frozenset(
+    {PaymentMethod.GIFT_CARD, PaymentMethod.STORE_CREDIT, PaymentMethod.LOYALTY_POINTS}
+)
 
 
 def activate_sold_cards(

@@ -153,6 +153,32 @@ def test_a_card_is_not_paid_with_another_gift_card():
     assert GiftCard.objects.count() == 1 and not Order.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "tender",
+    [
+        PaymentRequest(method="store_credit", amount=Decimal("50.00")),
+        PaymentRequest(method="loyalty_points", points=5000),
+    ],
+)
+def test_store_credit_and_points_do_not_buy_a_gift_card(tender):
+    """A card bought with them would be money anyone spends, for three years."""
+    store = shop()
+    customer = make_customer(email="pia@example.com")
+    with pytest.raises(ValidationFailed) as refused:
+        place_order(
+            lines=[],
+            channel="store",
+            fulfilment="carry_out",
+            placing_location=store,
+            staff=None,
+            customer=customer,
+            payments=[tender],
+            gift_cards=[prepare_card_sale(number=NUMBER, pin="4321", amount="50")],
+        )
+    assert refused.value.code == "gift_card_pays_gift_card"
+    assert not GiftCard.objects.exists() and not Order.objects.exists()
+
+
 def test_a_card_activated_meanwhile_refuses_the_whole_sale():
     store = shop()
     item = stocked(store, 3, price="20.00")
