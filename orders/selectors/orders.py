@@ -22,6 +22,7 @@ from orders.models import (
     OrderStatusChange,
     Payment,
     Refund,
+    RefundMethod,
     StoreCreditKind,
     StoreCreditTransaction,
 )
@@ -40,8 +41,20 @@ ORDER_SHOP_PATHS = (
 APPROVED_BY = " · approved by "
 
 
-def approval_subject(order: Order) -> str:
-    return f"order:{order.number}"
+def approval_subject(order: Order, destination: str = "") -> str:
+    """What a manager's approval about ``order`` is for; a refund names where the
+    money goes (``destination``: a refund method, or ``cancel``)."""
+    base = f"order:{order.number}"
+    return f"{base}:{destination}" if destination else base
+
+
+def approval_subjects(order: Order) -> set[str]:
+    """Every subject an approval about ``order`` can have."""
+    destinations = [*RefundMethod.values, "cancel"]
+    return {
+        approval_subject(order),
+        *(approval_subject(order, d) for d in destinations),
+    }
 
 
 def history_for_the_customer(
@@ -70,7 +83,7 @@ def notes_for_the_customer(changes, orders: Iterable[Order]) -> None:
         approvers = [
             approval.decided_by
             for approval in Approval.objects.filter(
-                subject__in={approval_subject(order) for order in orders},
+                subject__in=set().union(*(approval_subjects(o) for o in orders)),
                 decided_by__isnull=False,
             ).select_related("decided_by")
         ]

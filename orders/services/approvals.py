@@ -22,7 +22,7 @@ from omnistore.approvals.policy import approval_needed, threshold
 from omnistore.approvals.selectors.approvals import can_approve
 from omnistore.approvals.services.approvals import check_approval
 from omnistore.core.actors import acting_user
-from orders.models import Order, Payment, TillSession
+from orders.models import Order, Payment, RefundMethod, TillSession
 from orders.selectors.orders import APPROVED_BY, approval_subject, refunded_so_far
 
 
@@ -37,6 +37,12 @@ def _order_subject(order: Order) -> str:
     return approval_subject(order)
 
 
+REFUND_TO = {
+    RefundMethod.ORIGINAL: "to the payments",
+    RefundMethod.STORE_CREDIT: "as store credit",
+}
+
+
 def guard_refund(
     *,
     order: Order,
@@ -47,13 +53,15 @@ def guard_refund(
     now: datetime | None = None,
     cancelling: bool = False,
     reason: str = "",
+    method: str = "",
 ) -> Approval | None:
     """A refund taking what ``order`` has given back above
     ``OMNISTORE_APPROVAL_REFUND_ABOVE``: its earlier refunds count with this one, so
     returning an order in parts asks a manager as returning it whole would. The
     approval covers ``amount``, the money going back now; ``cancelling`` says it is
     the order's cancellation that refunds it; ``reason`` is what the associate gave,
-    shown to the manager who decides.
+    shown to the manager who decides; ``method``, where the money goes (a refund
+    method), is part of what is approved.
 
     The order's payments are locked (in key order, as a refund to them locks them)
     before its earlier refunds are read: two refunds of one order at once are judged
@@ -71,16 +79,19 @@ def guard_refund(
     if not approval_needed(ApprovalKind.REFUND, amount=total):
         return None
     currency = order.currency
+    destination = "cancel" if cancelling else method or RefundMethod.ORIGINAL
     if cancelling:
         summary = f"Cancel order {order.number} and refund {amount} {currency}"
     else:
         summary = f"Refund {amount} {currency} on order {order.number}"
     if earlier > 0:
         summary += f" ({total} {currency} with earlier refunds)"
+    if not cancelling:
+        summary += f", {REFUND_TO.get(destination, destination)}"
     return check_approval(
         kind=ApprovalKind.REFUND,
         location=location,
-        subject=_order_subject(order),
+        subject=approval_subject(order, destination),
         actor=actor,
         summary=summary,
         amount=amount,

@@ -374,6 +374,7 @@ def refund_return(
         actor=actor,
         approvals=approvals,
         now=now,
+        method=method,
     )
     transition_return(
         ret,

@@ -74,7 +74,9 @@ def test_a_refund_above_the_limit_waits_for_a_manager_then_goes_through_once(
     assert asked.value.ask.amount == D("200.00")
     request = ask(asked.value, associate)
     assert (request.kind, request.status) == (ApprovalKind.REFUND, "pending")
-    assert request.summary == f"Refund 200.00 EUR on order {order.number}"
+    assert request.summary == (
+        f"Refund 200.00 EUR on order {order.number}, to the payments"
+    )
 
     with pytest.raises(Conflict):  # still waiting: the move is refused
         refund(order, store, associate, approvals=[request.pk])

@@ -98,10 +98,11 @@ def test_a_return_split_in_parts_asks_a_manager_once_the_order_passes_the_limit(
     with pytest.raises(ApprovalRequired) as asked:
         give_back(order, store, associate, 1)
     assert asked.value.ask.kind == ApprovalKind.REFUND
-    assert asked.value.ask.subject == f"order:{order.number}"
+    assert asked.value.ask.subject == f"order:{order.number}:original"
     assert asked.value.ask.amount == D("59.90")
     assert asked.value.ask.summary == (
         f"Refund 59.90 EUR on order {order.number} (179.70 EUR with earlier refunds)"
+        ", to the payments"
     )
     assert Return.objects.count() == 1
     assert sum(r.amount for r in Refund.objects.all()) == D("119.80")
@@ -111,6 +112,28 @@ def test_a_return_split_in_parts_asks_a_manager_once_the_order_passes_the_limit(
     assert second.status == ReturnStatus.REFUNDED
     assert sum(r.amount for r in Refund.objects.all()) == D("179.70")
     assert "approved by Marco Rossi" in second.history.last().note
+
+
+def test_an_approval_to_refund_as_store_credit_pays_nothing_back_to_the_payments(
+    store, associate, manager
+):
+    """Where the money goes is part of what the manager approved: a yes for store
+    credit (an exchange's) is no yes for cash out of the till."""
+    order = three_shirts(
+        store, associate, customer=make_customer(email="pia@example.com"), tenders=CASH
+    )
+    open_counter_till(associate, counts=FLOAT)
+    with pytest.raises(ApprovalRequired) as asked:
+        give_back(order, store, associate, 3, refund_method=RefundMethod.STORE_CREDIT)
+    assert asked.value.ask.summary.endswith(", as store credit")
+    yes = approved(asked.value, associate, manager)
+
+    with pytest.raises(ApprovalRequired) as again:
+        give_back(order, store, associate, 3, approvals=[yes.pk])
+    assert again.value.ask.subject == f"order:{order.number}:original"
+    assert not Refund.objects.exists()
+    yes.refresh_from_db()
+    assert yes.status == "approved"  # still there for the store credit
 
 
 def test_store_credit_given_for_earlier_returns_counts_too(store, associate):
@@ -129,7 +152,9 @@ def test_a_first_refund_below_the_limit_asks_no_one_and_says_nothing_of_earlier(
     order = three_shirts(store, associate)
     with pytest.raises(ApprovalRequired) as asked:
         give_back(order, store, associate, 3)
-    assert asked.value.ask.summary == f"Refund 179.70 EUR on order {order.number}"
+    assert asked.value.ask.summary == (
+        f"Refund 179.70 EUR on order {order.number}, to the payments"
+    )
     give_back(order, store, associate, 2)
     assert not Approval.objects.exists()
 
@@ -215,7 +240,7 @@ def test_an_associate_cancelling_above_the_limit_waits_for_a_manager(
         ApprovalKind.REFUND,
         D("179.80"),
     )
-    assert asked.value.ask.subject == f"order:{order.number}"
+    assert asked.value.ask.subject == f"order:{order.number}:cancel"
     assert asked.value.ask.summary == (
         f"Cancel order {order.number} and refund 179.80 EUR"
     )

@@ -139,7 +139,7 @@ def test_cancelling_above_the_limit_waits_for_a_manager_then_cancels(
     request = Approval.objects.get()
     assert (request.kind, request.subject, request.amount, request.location) == (
         ApprovalKind.REFUND,
-        f"order:{order.number}",
+        f"order:{order.number}:cancel",
         D("179.80"),
         milano,
     )
