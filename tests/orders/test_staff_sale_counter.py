@@ -4,7 +4,9 @@ profile is made, and the next scan clearing what the page said before."""
 import pytest
 from django.urls import reverse
 
-from tests.customers.factories import make_customer
+from customers.services.matching import match_customer
+from omnistore.core.channels import Channel
+from tests.customers.factories import CustomerUserFactory, make_customer
 from tests.factories import LocationFactory, StaffFactory, VariantFactory, stock
 
 pytestmark = pytest.mark.django_db
@@ -70,9 +72,7 @@ def test_an_unknown_phone_is_asked_about_before_a_profile_is_made(staff, items):
     assert 'data-testid="ask-new-customer"' in asked.content.decode()
     assert "sale_customer" not in staff.session
 
-    staff.post(
-        url, {"kind": "phone", "value": "340 555 1212", "create": "1"}, **HTMX
-    )
+    staff.post(url, {"kind": "phone", "value": "340 555 1212", "create": "1"}, **HTMX)
     assert staff.session["sale_customer"]["customer_id"] is None
     assert staff.session["sale_customer"]["value"] == "+393405551212"
 
@@ -82,8 +82,29 @@ def test_a_known_phone_attaches_at_once(staff, items):
     response = staff.post(
         reverse("staff:sale_customer"), {"kind": "phone", "value": pia.phone}, **HTMX
     )
-    assert 'ask-new-customer' not in response.content.decode()
+    assert "ask-new-customer" not in response.content.decode()
     assert staff.session["sale_customer"]["customer_id"] == pia.pk
+
+
+def test_an_accounts_unconfirmed_address_is_not_shown_as_reaching_it(staff, items):
+    """Checkout would not reach an account by an address its owner never confirmed
+    (it makes a profile of its own): the counter says so instead of showing the
+    account as the buyer."""
+    login = CustomerUserFactory(email="bea@example.com")
+    bea = match_customer(
+        email="bea@example.com", user=login, first_name="Bea", channel=Channel.APP
+    )
+    assert bea.identities.get(kind="email").verified is False
+    url = reverse("staff:sale_customer")
+
+    asked = staff.post(url, {"kind": "email", "value": "bea@example.com"}, **HTMX)
+
+    html = asked.content.decode()
+    assert 'data-testid="ask-new-customer"' in html
+    assert "its owner never confirmed it" in html
+    assert "sale_customer" not in staff.session
+    staff.post(url, {"kind": "email", "value": "bea@example.com", "create": "1"})
+    assert staff.session["sale_customer"]["customer_id"] is None
 
 
 def test_each_scan_also_refreshes_the_new_sale_buttons(staff, items):

@@ -8,8 +8,10 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from customers.models import IdentityKind
+from customers.models import CustomerIdentity, IdentityKind
+from customers.selectors.identities import survivor_of
 from customers.selectors.profiles import search_customers
+from customers.services.matching import leads_to_login
 from omnistore.staff.auth import require_store, staff_required
 from omnistore.staff.htmx import INVALID, is_partial
 from orders.staff.forms.sale import CustomerForm
@@ -28,6 +30,7 @@ def customer_preview(store, kind: str, value: str) -> dict:
     found = search_customers(value, region=region(store), limit=5)
     exact = [c for c in found if getattr(c, IDENTITY_FIELD[kind]) == value]
     match = exact[0] if len(exact) == 1 else (found[0] if len(found) == 1 else None)
+    match, unconfirmed = _as_checkout_finds(match, kind, value)
     return {
         "kind": kind,
         "kind_label": dict(CustomerForm.KINDS)[kind],
@@ -35,7 +38,26 @@ def customer_preview(store, kind: str, value: str) -> dict:
         "customer_id": match.pk if match else None,
         "name": (match.full_name or str(match)) if match else "",
         "loyalty_number": match.loyalty_number if match else "",
+        "unconfirmed": unconfirmed,
     }
+
+
+def _as_checkout_finds(match, kind: str, value: str) -> tuple:
+    """The profile checkout reaches by this identity (``match`` as searched is
+    only shown when it is that one), and whether an account was passed over: its
+    address or number, never confirmed by its owner, does not lead to it
+    (``leads_to_login``)."""
+    identity = (
+        CustomerIdentity.objects.select_related("customer")
+        .filter(kind=kind, value=value)
+        .first()
+    )
+    if identity is None:
+        return None, match is not None and match.user_id is not None
+    owner = survivor_of(identity.customer)
+    if not leads_to_login(identity, owner):
+        return None, True
+    return owner, False
 
 
 @staff_required
@@ -48,7 +70,7 @@ def sale_customer(request):
     the profile at checkout."""
     store = require_store(request)
     status = 200
-    ask_new = False
+    ask_new = unconfirmed = False
     form = CustomerForm(region=region(store))
     if request.POST.get("action") == "detach":
         request.session.pop(CUSTOMER_KEY, None)
@@ -62,7 +84,7 @@ def sale_customer(request):
             elif preview["customer_id"] is None and not (
                 request.POST.get("create") or data["first_name"] or data["last_name"]
             ):
-                ask_new = True
+                ask_new, unconfirmed = True, preview["unconfirmed"]
             else:
                 preview.update(
                     first_name=data["first_name"], last_name=data["last_name"]
@@ -88,5 +110,6 @@ def sale_customer(request):
         "sale_customer": request.session.get(CUSTOMER_KEY),
         "sale_sizes": sale_sizes(request),
         "ask_new": ask_new,
+        "unconfirmed": unconfirmed,
     }
     return render(request, "orders/staff/_sale_customer.html", context, status=status)
