@@ -205,7 +205,11 @@ def refund_payment(
     at_counter = location is not None or till is not None
     if payment.method == PaymentMethod.CASH and at_counter:
         till = cash_session(
-            location=location, actor=actor, session=till, paying_out=amount
+            location=location,
+            actor=actor,
+            session=till,
+            paying_out=amount,
+            currency=payment.currency,
         )
     result = get_provider(payment.provider).refund(
         provider_reference=payment.provider_reference,

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from inventory.markets import tax_table
 from omnistore.core.actors import acting_user
 from omnistore.core.exceptions import (
     Conflict,
@@ -86,6 +87,12 @@ def _require_open(session: TillSession) -> None:
         )
 
 
+def till_currency(location) -> str:
+    """The money a shop's drawer holds: its market's currency, else the home one."""
+    market = tax_table().market_of_location(location) if location else None
+    return market.currency if market is not None else settings.OMNISTORE_CURRENCY
+
+
 @transaction.atomic
 def open_till(
     *,
@@ -106,7 +113,7 @@ def open_till(
         with transaction.atomic():
             session = TillSession.objects.create(
                 register=register,
-                currency=settings.OMNISTORE_CURRENCY,
+                currency=till_currency(register.location),
                 opening_float=amount,
                 opening_count=count_as_json(counts),
                 opened_by=acting_user(actor),
@@ -197,11 +204,14 @@ def book_counter_sale(
     )
 
 
-def cash_session(*, location, actor, session=None, paying_out=None) -> TillSession:
+def cash_session(
+    *, location, actor, session=None, paying_out=None, currency=None
+) -> TillSession:
     """The open session cash goes into or out of at a counter, locked: the device's
     own (``session``), else the one ``actor`` opened at ``location``, else the
     shop's latest. None open refuses the cash before anything is written, and so
-    does ``paying_out`` more than the drawer should hold."""
+    do ``paying_out`` more than the drawer should hold and cash in a ``currency``
+    the drawer does not hold (its sums never add two currencies)."""
     if session is None and location is not None:
         session = open_session_at(location, actor=acting_user(actor))
     if session is None:
@@ -213,6 +223,12 @@ def cash_session(*, location, actor, session=None, paying_out=None) -> TillSessi
         raise ValidationFailed(
             NO_TILL_FOR_CASH, code="till_not_open", extra={"till": [NO_TILL_FOR_CASH]}
         )
+    if currency and currency != session.currency:
+        message = (
+            f"This till holds {session.currency}: {currency} goes back to the card or "
+            f"as store credit here, or in cash at a shop that takes {currency}."
+        )
+        raise ValidationFailed(message, code="till_currency", extra={"till": [message]})
     if paying_out is not None:
         available = expected_cash(session)
         if paying_out > available:
@@ -233,7 +249,9 @@ def book_counter_refund(
     transaction."""
     cash = refund.payment.method == PaymentMethod.CASH
     if cash:
-        session = cash_session(location=location, actor=actor, session=session)
+        session = cash_session(
+            location=location, actor=actor, session=session, currency=refund.currency
+        )
     else:
         if session is None and location is not None:
             session = open_session_at(location, actor=acting_user(actor))

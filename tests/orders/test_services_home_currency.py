@@ -7,15 +7,18 @@ import pytest
 
 from inventory.models import PriceList, PriceListPrice
 from omnistore.core.exceptions import ValidationFailed
-from orders.models import Order, PaymentMethod, RefundMethod, Return
+from orders.models import Order, PaymentMethod, Refund, RefundMethod, Return
+from orders.selectors.till import expected_cash
 from orders.services.refunds import return_at_counter
 from orders.services.returns import ReturnLineRequest
+from orders.services.till import TillBooking
 from tests.customers.factories import make_customer
 from tests.factories import StaffFactory
 from tests.orders.discount_helpers import discount_code
 from tests.orders.factories import shop, stocked
 from tests.orders.returns_helpers import counter_sale
 from tests.orders.stored_value_helpers import credit_of, give_credit
+from tests.orders.till_helpers import open_counter_till
 
 pytestmark = pytest.mark.django_db
 
@@ -106,3 +109,40 @@ def test_a_code_in_euros_takes_nothing_off_a_sale_in_francs(
         assert not Order.objects.exists()
     else:
         assert buy().discount_total == takes
+
+
+def test_a_swiss_till_holds_francs_and_pays_no_euros_out(zurich):
+    """The drawer's sums never add two currencies: opened in francs, it takes the
+    shop's franc sales, and a euro order's cash refund is refused there."""
+    store, item, clerk = zurich
+    till = open_counter_till(clerk)
+    assert till.currency == "CHF"
+    francs = counter_sale(
+        store=store,
+        lines=[(item, 1)],
+        staff=clerk,
+        tenders=[(PaymentMethod.CASH, "54.05")],
+        till=TillBooking(till, None),
+    )
+    assert francs.currency == "CHF"
+    milano = shop(code="MI01")
+    euros = counter_sale(
+        store=milano,
+        lines=[(stocked(milano, 2, price="59.90"), 1)],
+        staff=StaffFactory(store=milano),
+        tenders=[(PaymentMethod.CASH, "59.90")],
+        till=TillBooking(open_counter_till(StaffFactory(store=milano)), None),
+    )
+
+    with pytest.raises(ValidationFailed) as refused:
+        return_at_counter(
+            order=euros.number,
+            lines=[ReturnLineRequest(euros.lines.get().pk, 1, "changed_mind")],
+            location=store,
+            actor=clerk,
+        )
+
+    assert refused.value.code == "till_currency"
+    assert "This till holds CHF" in refused.value.message
+    assert not Refund.objects.exists() and not Return.objects.exists()
+    assert expected_cash(till) == Decimal("154.05")
