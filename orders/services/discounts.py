@@ -80,10 +80,23 @@ def _held_uses(code: DiscountCode, customer: Customer, email: str = "") -> int:
     counts as the same buyer)."""
     who = Q(customer=customer)
     if email:
-        who |= Q(order__email__iexact=email) | Q(customer__email__iexact=email)
+        who |= _same_mailbox("order__email", email) | _same_mailbox(
+            "customer__email", email
+        )
     return DiscountRedemption.objects.filter(
         who, code=code, released_at__isnull=True
     ).count()
+
+
+def _same_mailbox(field: str, email: str) -> Q:
+    """Addresses of one mailbox: the address in any case, and its ``+tag`` forms
+    (``ada+1@example.com`` is delivered to ``ada@example.com``)."""
+    local, _, domain = email.rpartition("@")
+    base = local.split("+", 1)[0]
+    if not base or not domain:
+        return Q(**{f"{field}__iexact": email})
+    tagged = {f"{field}__istartswith": f"{base}+", f"{field}__iendswith": f"@{domain}"}
+    return Q(**{f"{field}__iexact": f"{base}@{domain}"}) | Q(**tagged)
 
 
 def _check_customer_uses(code: DiscountCode, customer: Customer, email="") -> None:

@@ -161,6 +161,36 @@ def test_a_once_per_customer_code_is_not_used_again_as_a_guest_with_the_same_ema
     assert Order.objects.count() == 1
 
 
+@pytest.mark.parametrize(
+    "first, again",
+    [
+        ("ada@example.com", "ada+2@example.com"),
+        ("ada+shop@example.com", "ADA@example.com"),
+        ("ada+1@example.com", "ada+2@Example.com"),
+    ],
+)
+def test_a_guest_does_not_use_a_once_per_customer_code_again_with_a_tagged_address(
+    store, shirt, first, again
+):
+    """ada+2@… is delivered to ada@…: one buyer, one use."""
+    discount_code("WELCOME", "percentage", "10", max_uses_per_customer=1)
+    for email, expected in ((first, 201), (again, 400)):
+        guest = APIClient()
+        fill_cart(guest, (shirt, 1))
+        response = checkout(guest, store, email=email, discount_code="WELCOME")
+        assert response.status_code == expected, response.json()
+    assert DiscountRedemption.objects.count() == 1
+
+
+def test_another_mailbox_of_the_same_domain_is_another_buyer(store, shirt):
+    discount_code("WELCOME", "percentage", "10", max_uses_per_customer=1)
+    for email in ("ada@example.com", "adam@example.com", "ada@example.org"):
+        guest = APIClient()
+        fill_cart(guest, (shirt, 1))
+        response = checkout(guest, store, email=email, discount_code="WELCOME")
+        assert response.status_code == 201, response.json()
+
+
 def test_a_strangers_guest_order_under_my_address_does_not_spend_my_code(store, shirt):
     """Someone types a member's address (not proven by them, so their order lands
     on a profile of its own) and uses a once-per-customer code: the member, signed
