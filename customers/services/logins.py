@@ -16,6 +16,13 @@ from omnistore.core.channels import Channel
 from omnistore.core.exceptions import NotFound
 
 
+def refuse_staff_login(user) -> None:
+    """A staff login has no storefront profile: 404 ``staff_login``, for reads and
+    writes alike."""
+    if not getattr(user, "is_storefront_customer", False):
+        raise NotFound(STAFF_LOGIN, code="staff_login")
+
+
 def profile_for_login(*, user, channel: str = Channel.WEB) -> Customer:
     """The live profile of a signed-in customer, created empty on first use.
 
@@ -26,8 +33,7 @@ def profile_for_login(*, user, channel: str = Channel.WEB) -> Customer:
     try:
         return customer_for_user(user)
     except NotFound:
-        if not getattr(user, "is_storefront_customer", False):
-            raise NotFound(STAFF_LOGIN, code="staff_login") from None
+        refuse_staff_login(user)
     customer = match_customer(
         user=user,
         first_name=user.first_name,

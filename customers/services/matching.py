@@ -222,6 +222,18 @@ def _owners(
     return owners
 
 
+def reached_by(kind: str, value: str) -> tuple[Customer | None, Customer | None]:
+    """Whom a match by this one identity reaches for someone not signed in, and the
+    profile passed over because the identity does not lead to its login (reads
+    only: the checkout's own match locks)."""
+    withheld: dict[str, Customer] = {}
+    try:
+        owners = _owners({kind: value}, None, withheld)
+    except ValidationFailed:  # an unknown loyalty card
+        return None, None
+    return owners.get(kind), withheld.get(kind)
+
+
 def _choose_profile(
     owners, *, user, channel: str, new_profile
 ) -> tuple[Customer, bool]:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
-from customers.selectors.identities import STAFF_LOGIN, customer_for_user
+from customers.selectors.identities import customer_for_user
+from customers.services.logins import refuse_staff_login
 from omnistore.core.api import UNAVAILABLE
 from omnistore.core.clientip import client_ip
 from omnistore.core.exceptions import NotFound
@@ -65,7 +66,6 @@ def known_customer(request):
         try:
             request._storefront_customer = customer_for_user(request.user)
         except NotFound:
-            if not getattr(request.user, "is_storefront_customer", False):
-                raise NotFound(STAFF_LOGIN, code="staff_login") from None
+            refuse_staff_login(request.user)
             return None
     return request._storefront_customer

@@ -8,10 +8,9 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from customers.models import CustomerIdentity, IdentityKind
-from customers.selectors.identities import survivor_of
+from customers.models import IdentityKind
 from customers.selectors.profiles import search_customers
-from customers.services.matching import leads_to_login
+from customers.services.matching import reached_by
 from omnistore.staff.auth import require_store, staff_required
 from omnistore.staff.htmx import INVALID, is_partial
 from orders.staff.forms.sale import CustomerForm
@@ -45,19 +44,13 @@ def customer_preview(store, kind: str, value: str) -> dict:
 def _as_checkout_finds(match, kind: str, value: str) -> tuple:
     """The profile checkout reaches by this identity (``match`` as searched is
     only shown when it is that one), and whether an account was passed over: its
-    address or number, never confirmed by its owner, does not lead to it
-    (``leads_to_login``)."""
-    identity = (
-        CustomerIdentity.objects.select_related("customer")
-        .filter(kind=kind, value=value)
-        .first()
-    )
-    if identity is None:
-        return None, match is not None and match.user_id is not None
-    owner = survivor_of(identity.customer)
-    if not leads_to_login(identity, owner):
+    address or number, never confirmed by its owner, does not lead to it."""
+    reached, passed_over = reached_by(kind, value)
+    if passed_over is not None:
         return None, True
-    return owner, False
+    if reached is None:
+        return None, match is not None and match.user_id is not None
+    return reached, False
 
 
 @staff_required
