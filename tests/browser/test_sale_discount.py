@@ -82,9 +82,9 @@ def test_associate_applies_a_code_and_takes_the_discounted_total(
         page.screenshot(path=str(ARTIFACTS / "sale-discount-refused.png"))
 
         # every swap settled (htmx may move the focus as it settles)
-        page.wait_for_function(
-            "!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
-        )
+        expect(
+            page.locator(".htmx-request, .htmx-swapping, .htmx-settling")
+        ).to_have_count(0)
         page.get_by_label("Discount code").fill("shop10")
         basket.get_by_role("button", name="Apply").click()
         expect(basket.get_by_test_id("basket-discount")).to_have_text("−5.55 EUR")
@@ -124,9 +124,7 @@ def test_a_code_typed_while_a_scan_is_answered_is_kept(live_server, page, counte
     page.route("**/staff/orders/sale/add/", lambda route: held.append(route))
     scan.fill("BELT-BRN")
     page.keyboard.press("Enter")
-    page.wait_for_function(
-        "document.querySelector('#basket.htmx-request, .htmx-request')"
-    )
+    expect(page.locator(".htmx-request").first).to_be_attached()
     code = page.get_by_label("Discount code")
     code.click()
     code.press_sequentially("SHO")
@@ -154,7 +152,7 @@ def test_a_phone_typed_as_a_scan_is_answered_is_kept(live_server, page, counter)
     page.route("**/staff/orders/sale/add/", lambda route: held.append(route))
     scan.fill("SHIRT-BLU-M")
     page.keyboard.press("Enter")
-    page.wait_for_function("document.querySelector('.htmx-request')")
+    expect(page.locator(".htmx-request").first).to_be_attached()
     phone = page.get_by_test_id("sale-customer").get_by_label(
         "Phone, email or card number"
     )
@@ -176,3 +174,42 @@ def test_a_phone_typed_as_a_scan_is_answered_is_kept(live_server, page, counter)
     page.wait_for_timeout(200)  # past the settle
     expect(phone).to_have_value("333 123 4567")
     expect(phone).to_be_focused()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_field_gone_to_as_a_scan_settles_keeps_the_focus(live_server, page, counter):
+    """The basket comes back and the associate taps the customer's phone before it
+    has settled: the scan box's autofocus does not pull the focus back, so what they
+    type lands in the phone."""
+    open_sale(page, live_server)
+    scan = page.get_by_label("Scan or type a SKU / barcode")
+    held = []
+    page.route("**/staff/orders/sale/add/", lambda route: held.append(route))
+    scan.fill("SHIRT-BLU-M")
+    page.keyboard.press("Enter")
+    expect(page.locator(".htmx-request").first).to_be_attached()
+    phone = page.get_by_test_id("sale-customer").get_by_label(
+        "Phone, email or card number"
+    )
+    # The tap between the basket's swap and its settle.
+    page.evaluate(
+        """(id) => document.addEventListener("htmx:afterSwap", function tapped() {
+          document.removeEventListener("htmx:afterSwap", tapped);
+          setTimeout(function () { document.getElementById(id).focus(); }, 0);
+        })""",
+        phone.get_attribute("id"),
+    )
+    assert len(held) == 1
+    held[0].continue_()
+
+    expect(
+        page.get_by_test_id("basket").get_by_test_id("qty-SHIRT-BLU-M")
+    ).to_have_text("1")
+    expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(
+        0
+    )
+    expect(phone).to_be_focused()
+    page.keyboard.type("333 123 4567")
+    expect(phone).to_have_value("333 123 4567")
+    expect(scan).to_have_value("")

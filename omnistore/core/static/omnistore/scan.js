@@ -352,22 +352,30 @@
     kept.typing = typing(active, config && config.elt);
   });
   document.addEventListener("htmx:afterSwap", function () {
+    /* A scan field's autofocus is for the page's load only: htmx would act on it
+       again as the answer settles, taking the focus from a field the associate went
+       to meanwhile (the customer's phone). The focus after an answer is set here. */
+    var brought = document.querySelectorAll("[data-scan-field][autofocus]");
+    brought.forEach(function (field) { field.removeAttribute("autofocus"); });
     if (!kept) { return; }
     var refocus = null;
+    var now = document.activeElement;
+    /* The focused button went with an answer that brought a scan field (one more,
+       remove): the focus goes back to the scan, as the autofocus would have put it. */
+    var lost = brought.length > 0 && (!now || now === document.body);
     kept.forEach(function (entry) {
       var field = document.getElementById(entry.id);
       if (!field) { return; }
       if (field.form && field.form.getAttribute("data-scan-form") === "add") {
         field.value = entry.value;
       }
-      if (entry.focused || (kept.blurred && !refocus)) { refocus = field; }
+      if (entry.focused || ((kept.blurred || lost) && !refocus)) { refocus = field; }
     });
     /* Someone who moved to another field while the answer was on its way (the
        customer's phone, typed after the scan) keeps typing there. */
-    var now = document.activeElement;
     var movedOn = now && now !== document.body && now !== kept.active &&
       now !== refocus;
-    if (refocus && !movedOn && (kept.blurred || now !== refocus)) {
+    if (refocus && !movedOn && (kept.blurred || lost || now !== refocus)) {
       refocus.focus();
     }
     typedKept = kept.typing;
