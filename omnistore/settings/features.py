@@ -172,16 +172,26 @@ OMNISTORE_VIEWED_NOT_BOUGHT_PRODUCT_CAP_DAYS = env_int(
     "OMNISTORE_VIEWED_NOT_BOUGHT_PRODUCT_CAP_DAYS", 30
 )
 
-# The till at the counter: the cash denominations counted at open and close (notes
-# and coins of OMNISTORE_CURRENCY, highest first) and the over/short a close may show
-# before a store manager must approve it.
-OMNISTORE_TILL_DENOMINATIONS = [
-    Decimal(value)
-    for value in (
-        "500", "200", "100", "50", "20", "10", "5",
-        "2", "1", "0.50", "0.20", "0.10", "0.05", "0.02", "0.01",
+# The till at the counter: the notes and coins a drawer is counted in, by currency
+# (highest first; a currency not listed is counted in OMNISTORE_CURRENCY's), and the
+# over/short a close may show before a store manager must approve it.
+OMNISTORE_TILL_DENOMINATIONS = {
+    currency: {
+        kind: [Decimal(value) for value in values.split()]
+        for kind, values in (("notes", notes), ("coins", coins))
+    }
+    for currency, notes, coins in (
+        ("EUR", "500 200 100 50 20 10 5", "2 1 0.50 0.20 0.10 0.05 0.02 0.01"),
+        ("CHF", "1000 200 100 50 20 10", "5 2 1 0.50 0.20 0.10 0.05"),
+        ("GBP", "50 20 10 5", "2 1 0.50 0.20 0.10 0.05 0.02 0.01"),
+        ("USD", "100 50 20 10 5 2 1", "0.25 0.10 0.05 0.01"),
+        ("SEK", "1000 500 200 100 50 20", "10 5 2 1"),
+        ("DKK", "1000 500 200 100 50", "20 10 5 2 1 0.50"),
+        ("NOK", "1000 500 200 100", "20 10 5 1"),
+        ("PLN", "500 200 100 50 20 10", "5 2 1 0.50 0.20 0.10 0.05 0.02 0.01"),
+        ("CZK", "5000 2000 1000 500 200 100", "50 20 10 5 2 1"),
     )
-]  # fmt: skip
+}
 OMNISTORE_TILL_TOLERANCE = env_decimal("OMNISTORE_TILL_TOLERANCE", "5.00")
 # The most one cash in may put into the drawer (empty: no limit).
 OMNISTORE_TILL_CASH_IN_MAX = env_decimal_or_none(

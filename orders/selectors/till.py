@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import Sum
 
+from inventory.markets import tax_table
 from orders.models import (
     Order,
     OrderStatus,
@@ -28,9 +29,25 @@ from orders.models import (
 ZERO = Decimal("0.00")
 
 
-def denominations() -> list[Decimal]:
-    """The notes and coins a drawer is counted in, highest first."""
-    return list(settings.OMNISTORE_TILL_DENOMINATIONS)
+def till_currency(location) -> str:
+    """The money a shop's drawer holds: its market's currency, else the home one."""
+    market = tax_table().market_of_location(location) if location else None
+    return market.currency if market is not None else settings.OMNISTORE_CURRENCY
+
+
+def _money_of(currency: str) -> dict[str, list[Decimal]]:
+    table = settings.OMNISTORE_TILL_DENOMINATIONS
+    return table.get(currency) or table[settings.OMNISTORE_CURRENCY]
+
+
+def denominations(currency: str) -> list[Decimal]:
+    """The notes and coins a drawer in ``currency`` is counted in, highest first."""
+    money = _money_of(currency)
+    return [*money["notes"], *money["coins"]]
+
+
+def is_note(currency: str, value: Decimal) -> bool:
+    return value in _money_of(currency)["notes"]
 
 
 def counted_total(counts: Mapping[Decimal, int]) -> Decimal:

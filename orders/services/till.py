@@ -23,7 +23,6 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from inventory.markets import tax_table
 from omnistore.core.actors import acting_user
 from omnistore.core.exceptions import (
     Conflict,
@@ -44,9 +43,11 @@ from orders.models import (
 from orders.selectors.till import (
     count_as_json,
     counted_total,
+    denominations,
     expected_cash,
     open_session_at,
     open_session_of,
+    till_currency,
 )
 
 from .approvals import guard_till_difference
@@ -87,10 +88,17 @@ def _require_open(session: TillSession) -> None:
         )
 
 
-def till_currency(location) -> str:
-    """The money a shop's drawer holds: its market's currency, else the home one."""
-    market = tax_table().market_of_location(location) if location else None
-    return market.currency if market is not None else settings.OMNISTORE_CURRENCY
+def _check_count(counts: Mapping[Decimal, int], currency: str) -> None:
+    """A count is of the drawer's own notes and coins, none negative."""
+    if any(int(units) < 0 for units in counts.values()):
+        raise ValidationFailed("Counts cannot be negative.", code="negative_count")
+    foreign = sorted(set(map(Decimal, counts)) - set(denominations(currency)))
+    if foreign:
+        raise ValidationFailed(
+            f"{', '.join(map(str, foreign))} is not a note or coin of {currency}: "
+            "count the drawer in its own money.",
+            code="not_a_denomination",
+        )
 
 
 @transaction.atomic
@@ -105,15 +113,15 @@ def open_till(
     register has an open session (the constraint decides under a race)."""
     if not register.active:
         raise ValidationFailed("This register is not in use.", code="register_inactive")
-    if any(int(units) < 0 for units in counts.values()):
-        raise ValidationFailed("Counts cannot be negative.", code="negative_count")
+    currency = till_currency(register.location)
+    _check_count(counts, currency)
     now = now or timezone.now()
     amount = counted_total(counts)
     try:
         with transaction.atomic():
             session = TillSession.objects.create(
                 register=register,
-                currency=till_currency(register.location),
+                currency=currency,
                 opening_float=amount,
                 opening_count=count_as_json(counts),
                 opened_by=acting_user(actor),
@@ -341,11 +349,10 @@ def close_till(
     associate's close needs a manager's approval (``approvals``), kept on the
     session. The row lock and the conditional update make a second close of the same
     session a refusal."""
-    if any(int(units) < 0 for units in counts.values()):
-        raise ValidationFailed("Counts cannot be negative.", code="negative_count")
     now = now or timezone.now()
     session = _lock_session(session)
     _require_open(session)
+    _check_count(counts, session.currency)
     expected = expected_cash(session)
     counted = counted_total(counts)
     difference = counted - expected

@@ -11,7 +11,7 @@ from django import forms
 from omnistore.staff.fields import MoneyField, UnitsField
 from omnistore.staff.once import SentOnceForm
 from orders.models import TillMovementKind
-from orders.selectors.till import counted_total, denominations
+from orders.selectors.till import counted_total, denominations, is_note
 
 NUMERIC = {"inputmode": "numeric", "min": "0"}
 
@@ -35,12 +35,13 @@ class RegisterForm(forms.Form):
 
 
 class CountForm(forms.Form):
-    """Units of each note and coin; empty counts as none."""
+    """Units of each note and coin of the drawer's currency; empty counts as none."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, currency: str, **kwargs):
         kwargs.setdefault("prefix", "count")
         super().__init__(*args, **kwargs)
-        for value in denominations():
+        self.currency = currency
+        for value in denominations(currency):
             self.fields[_field_name(value)] = UnitsField(
                 label=f"{value:g}" if value >= 1 else f"{value:.2f}",
                 required=False,
@@ -57,14 +58,16 @@ class CountForm(forms.Form):
     @property
     def denomination_fields(self):
         return [
-            (value, self[_field_name(value)], value >= 5) for value in denominations()
+            (value, self[_field_name(value)], is_note(self.currency, value))
+            for value in denominations(self.currency)
         ]
 
     def clean(self):
         data = super().clean()
         if not self.errors:
             data["counts"] = {
-                value: data.get(_field_name(value)) or 0 for value in denominations()
+                value: data.get(_field_name(value)) or 0
+                for value in denominations(self.currency)
             }
             data["total"] = counted_total(data["counts"])
         return data

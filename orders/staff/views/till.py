@@ -28,6 +28,7 @@ from orders.selectors.till import (
     shop_registers,
     shop_session,
     shop_sessions,
+    till_currency,
     z_report,
 )
 from orders.services.till import (
@@ -67,7 +68,8 @@ def _page(request, store, *, status=200, **forms_):
         "session": session,
         "register_form": forms_.get("register_form")
         or RegisterForm(registers=registers, initial={"register": register}),
-        "open_form": forms_.get("open_form") or CountForm(),
+        "open_form": forms_.get("open_form")
+        or CountForm(currency=till_currency(store)),
         "move_form": forms_.get("move_form") or CashMoveForm(),
         "movements": session_movements(session) if session else [],
         "expected": expected_cash(session) if session else None,
@@ -106,7 +108,7 @@ def till_register(request):
 @require_POST
 def till_open(request):
     store = require_store(request)
-    form = CountForm(request.POST)
+    form = CountForm(request.POST, currency=till_currency(store))
     register = device_register(request, store)
     if form.is_valid():
         if register is None:
@@ -155,7 +157,9 @@ def till_close(request):
     """Count the drawer and close: expected vs counted, over/short."""
     store = require_store(request)
     session = _device_session(request, store)
-    form = CloseForm(request.POST if request.method == "POST" else None)
+    form = CloseForm(
+        request.POST if request.method == "POST" else None, currency=session.currency
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():
