@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from customers.selectors.identities import resolve_customer
 from inventory.models import Location, Variant
+from inventory.selectors import availability_here_and_elsewhere
 from omnistore.core.actors import acting_user
 from omnistore.core.channels import Channel
 from omnistore.core.exceptions import ValidationFailed
@@ -193,6 +194,32 @@ def check_exchange_currency(source: Order, currency: str) -> None:
             "refund it and ring up the replacement as a new sale.",
             code="exchange_currency",
             extra={"replacement": [f"Sold here in {currency}."]},
+        )
+
+
+def check_replacement_stock(replacement, fulfilment: str, store) -> None:
+    """What the desk's review says before the exchange is confirmed (the stock
+    reservation at checkout decides): a replacement taken now needs the units on this
+    shop's shelf; one picked up, in the network."""
+    stock = availability_here_and_elsewhere(
+        variant_ids=[variant.pk for variant, _ in replacement], location=store
+    )
+    short = []
+    for variant, units in replacement:
+        here, elsewhere = stock[variant.pk]
+        reach = here if fulfilment == FulfilmentMethod.CARRY_OUT else here + elsewhere
+        if units > reach:
+            where = "here" if fulfilment == FulfilmentMethod.CARRY_OUT else "anywhere"
+            short.append(f"{variant.sku}: {max(reach, 0)} available {where}")
+    if short:
+        hint = (
+            " Have it picked up at a shop, or choose another item."
+            if fulfilment == FulfilmentMethod.CARRY_OUT
+            else " Choose another item."
+        )
+        message = "Not enough stock for the replacement (" + "; ".join(short) + ")."
+        raise ValidationFailed(
+            message + hint, code="insufficient_stock", extra={"replacement": [message]}
         )
 
 

@@ -203,3 +203,29 @@ def test_an_exchange_outside_the_window_waits_for_a_manager_then_completes(
     assert done.status_code == 302, done.content.decode()
     assert Return.objects.get().override_reason == "Seam opened, manager ok"
     assert Order.objects.exclude(pk=order.pk).count() == 1
+
+
+def test_a_replacement_not_on_this_shelf_is_said_at_the_review(desk, torino):
+    """Taken now, the replacement must be here: the review says so before anything is
+    confirmed; the same item picked up at a shop is reviewed, its stock being in the
+    network."""
+    small = stocked(torino, 5, price="40.00", sku="TEE-S")
+    large = stocked(shop(code="MI01"), 3, price="40.00", sku="TEE-L")
+    order = sold_at(torino, small)
+    url = reverse("staff:return_exchange", args=[order.number])
+
+    refused = desk.post(url, exchange_form(order, "TEE-L"))
+
+    assert refused.status_code == 422
+    assert "review" not in refused.context
+    page = refused.content.decode()
+    assert "Not enough stock for the replacement (TEE-L: 0 available here)" in page
+    assert "picked up at a shop" in page
+    assert not Return.objects.exists()
+
+    picked_up = exchange_form(order, "TEE-L", fulfilment="pickup", store=torino.pk)
+    assert desk.post(url, picked_up).context["review"].out_total == Decimal("40.00")
+    too_many = desk.post(url, {**picked_up, "units_1": "4"})
+    assert too_many.status_code == 422
+    assert "TEE-L: 3 available anywhere" in too_many.content.decode()
+    assert on_hand(large, large.stock_levels.get().location) == 3

@@ -24,6 +24,7 @@ from orders.selectors.sale import pickup_shops
 from orders.selectors.till import open_session_of
 from orders.services.exchanges import (
     check_exchange_currency,
+    check_replacement_stock,
     exchange_items,
     replacement_prices,
 )
@@ -86,6 +87,7 @@ def _review(order, lines, data, key: str, store) -> ExchangeReview:
         review.back.append((line.name, request.quantity, value))
     prices, currency = replacement_prices(data["replacement"], store, None)
     check_exchange_currency(order, currency)
+    check_replacement_stock(data["replacement"], data["fulfilment"], store)
     for variant, units in data["replacement"]:
         review.out.append((variant.name, units, prices[variant.pk] * units))
     return review
