@@ -140,37 +140,47 @@ def test_a_code_typed_while_a_scan_is_answered_is_kept(live_server, page, counte
     page.screenshot(path=str(ARTIFACTS / "sale-discount-typed-during-scan.png"))
 
 
+def scan_held_at_the_swap(page, live_server, script: str):
+    """A scan whose answer is held until ``script`` (run with the phone field's id)
+    is set to act at the basket's swap; returns the phone field once it has run."""
+    open_sale(page, live_server)
+    held = []
+    page.route("**/staff/orders/sale/add/", lambda route: held.append(route))
+    page.get_by_label("Scan or type a SKU / barcode").fill("SHIRT-BLU-M")
+    page.keyboard.press("Enter")
+    expect(page.locator(".htmx-request").first).to_be_attached()
+    phone = page.get_by_test_id("sale-customer").get_by_label(
+        "Phone, email or card number"
+    )
+    page.evaluate(script, phone.get_attribute("id"))
+    assert len(held) == 1
+    held[0].continue_()
+    basket = page.get_by_test_id("basket")
+    expect(basket.get_by_test_id("qty-SHIRT-BLU-M")).to_have_text("1")
+    expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(
+        0
+    )
+    return phone
+
+
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_a_phone_typed_as_a_scan_is_answered_is_kept(live_server, page, counter):
     """The associate is in the customer's phone when the scan's answer arrives and
     types on while it settles: the field, not replaced by the answer, keeps every
     character typed."""
-    open_sale(page, live_server)
-    scan = page.get_by_label("Scan or type a SKU / barcode")
-    held = []
-    page.route("**/staff/orders/sale/add/", lambda route: held.append(route))
-    scan.fill("SHIRT-BLU-M")
-    page.keyboard.press("Enter")
-    expect(page.locator(".htmx-request").first).to_be_attached()
-    phone = page.get_by_test_id("sale-customer").get_by_label(
-        "Phone, email or card number"
+    # In the phone before the answer; the keys typed between its swap and settle.
+    phone = scan_held_at_the_swap(
+        page,
+        live_server,
+        """(id) => {
+          document.getElementById(id).focus();
+          document.addEventListener("htmx:afterSwap", function typed() {
+            document.removeEventListener("htmx:afterSwap", typed);
+            document.getElementById(id).value = "333 123 4567";
+          });
+        }""",
     )
-    phone.click()
-    field = phone.get_attribute("id")
-    # The keys typed between the basket's swap and its settle.
-    page.evaluate(
-        """(id) => document.addEventListener("htmx:afterSwap", function typed() {
-          document.removeEventListener("htmx:afterSwap", typed);
-          document.getElementById(id).value = "333 123 4567";
-        })""",
-        field,
-    )
-    assert len(held) == 1
-    held[0].continue_()
-
-    basket = page.get_by_test_id("basket")
-    expect(basket.get_by_test_id("qty-SHIRT-BLU-M")).to_have_text("1")
     page.wait_for_timeout(200)  # past the settle
     expect(phone).to_have_value("333 123 4567")
     expect(phone).to_be_focused()
@@ -182,34 +192,16 @@ def test_a_field_gone_to_as_a_scan_settles_keeps_the_focus(live_server, page, co
     """The basket comes back and the associate taps the customer's phone before it
     has settled: the scan box's autofocus does not pull the focus back, so what they
     type lands in the phone."""
-    open_sale(page, live_server)
-    scan = page.get_by_label("Scan or type a SKU / barcode")
-    held = []
-    page.route("**/staff/orders/sale/add/", lambda route: held.append(route))
-    scan.fill("SHIRT-BLU-M")
-    page.keyboard.press("Enter")
-    expect(page.locator(".htmx-request").first).to_be_attached()
-    phone = page.get_by_test_id("sale-customer").get_by_label(
-        "Phone, email or card number"
-    )
     # The tap between the basket's swap and its settle.
-    page.evaluate(
+    phone = scan_held_at_the_swap(
+        page,
+        live_server,
         """(id) => document.addEventListener("htmx:afterSwap", function tapped() {
           document.removeEventListener("htmx:afterSwap", tapped);
           setTimeout(function () { document.getElementById(id).focus(); }, 0);
         })""",
-        phone.get_attribute("id"),
-    )
-    assert len(held) == 1
-    held[0].continue_()
-
-    expect(
-        page.get_by_test_id("basket").get_by_test_id("qty-SHIRT-BLU-M")
-    ).to_have_text("1")
-    expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(
-        0
     )
     expect(phone).to_be_focused()
     page.keyboard.type("333 123 4567")
     expect(phone).to_have_value("333 123 4567")
-    expect(scan).to_have_value("")
+    expect(page.get_by_label("Scan or type a SKU / barcode")).to_have_value("")
