@@ -120,6 +120,12 @@ class Invoice(models.Model):
                 condition=Q(kind="credit_note"),
                 name="credit_note_once_per_return",
             ),
+            # A cancelled order's credit note (for its whole invoice) has no return.
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=Q(kind="credit_note", return_request__isnull=True),
+                name="credit_note_once_per_cancelled_order",
+            ),
             models.CheckConstraint(
                 name="invoice_sequence_gt_0", condition=Q(sequence__gt=0)
             ),

@@ -53,6 +53,7 @@ from .common import (
     send_order_email,
 )
 from .discounts import release_discount
+from .invoices import credit_cancelled_order
 from .payments import (
     cancellation_refund,
     capture_order_payments,
@@ -382,6 +383,7 @@ def cancel_order(
     settle_cancelled_order_payments(
         order=order, reason=reason, actor=actor, now=now, location=location
     )
+    credit_cancelled_order(order=order, actor=actor, now=now)
     if order.loyalty_points and order.customer_id:
         reverse_points(
             customer=Customer(pk=order.customer_id),

@@ -265,22 +265,6 @@ def _credit(ret: Return, invoice: Invoice, *, actor, now: datetime) -> Invoice:
         }
         for row, (net, tax) in zip(rows, splits, strict=True)
     ]
-    snapshot = {
-        field: getattr(invoice, field)
-        for field in (
-            "legal_entity_id",
-            "currency",
-            "seller_name",
-            "seller_address",
-            "seller_country",
-            "seller_vat_number",
-            "buyer_name",
-            "buyer_company",
-            "buyer_address",
-            "buyer_country",
-            "buyer_vat_number",
-        )
-    }
     note = Invoice.objects.create(
         kind=kind,
         year=year,
@@ -299,7 +283,7 @@ def _credit(ret: Return, invoice: Invoice, *, actor, now: datetime) -> Invoice:
         ),
         issued_at=now,
         issued_by=acting_user(actor),
-        **snapshot,
+        **_snapshot(invoice),
     )
     if ret.customer_id:
         _record(note, Customer(pk=ret.customer_id), actor, now)
@@ -314,6 +298,64 @@ def credit_refunded_return(*, return_request: Return, actor=None, now=None) -> N
     invoice = Invoice.objects.filter(order=order, kind=InvoiceKind.INVOICE).first()
     if invoice is not None:
         _credit(return_request, invoice, actor=actor, now=now or timezone.now())
+
+
+def credit_cancelled_order(*, order: Order, actor=None, now=None) -> Invoice | None:
+    """An invoiced order cancelled (and refunded in full) gets a credit note for its
+    whole invoice in the cancellation's transaction, so the books do not keep a sale
+    that was given back; asked again, the same note. The caller holds the order's
+    lock, as ``issue_invoice`` takes it."""
+    invoice = Invoice.objects.filter(order=order, kind=InvoiceKind.INVOICE).first()
+    if invoice is None:
+        return None
+    existing = Invoice.objects.filter(
+        order=order, kind=InvoiceKind.CREDIT_NOTE, return_request__isnull=True
+    ).first()
+    if existing is not None:
+        return existing
+    now = now or timezone.now()
+    year = timezone.localdate(now).year
+    kind = InvoiceKind.CREDIT_NOTE
+    sequence, number = _next_number(invoice.legal_entity_id, kind, year)
+    note = Invoice.objects.create(
+        kind=kind,
+        year=year,
+        sequence=sequence,
+        number=number,
+        order=order,
+        credited_invoice=invoice,
+        net=invoice.net,
+        tax=invoice.tax,
+        gross=invoice.gross,
+        lines=invoice.lines,
+        vat=invoice.vat,
+        issued_at=now,
+        issued_by=acting_user(actor),
+        **_snapshot(invoice),
+    )
+    if order.customer_id:
+        _record(note, Customer(pk=order.customer_id), actor, now)
+    return note
+
+
+def _snapshot(invoice: Invoice) -> dict:
+    """Seller and buyer as the credited invoice names them."""
+    return {
+        field: getattr(invoice, field)
+        for field in (
+            "legal_entity_id",
+            "currency",
+            "seller_name",
+            "seller_address",
+            "seller_country",
+            "seller_vat_number",
+            "buyer_name",
+            "buyer_company",
+            "buyer_address",
+            "buyer_country",
+            "buyer_vat_number",
+        )
+    }
 
 
 def _record(invoice: Invoice, customer: Customer, actor, now: datetime) -> None:
