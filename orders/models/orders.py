@@ -178,7 +178,16 @@ class Order(models.Model):
 
     @property
     def is_cancellable_by_customer(self) -> bool:
-        return self.status == OrderStatus.PLACED
+        """Not picked yet, and no cash to give back (a till does that, at a shop)."""
+        return self.status == OrderStatus.PLACED and not self.holds_cash
+
+    @property
+    def holds_cash(self) -> bool:
+        """Cash taken for it that was not given back."""
+        return any(
+            p.method == PaymentMethod.CASH and p.refundable > 0
+            for p in self.payments.all()
+        )
 
 
 class FulfilmentStatus(models.TextChoices):

@@ -351,6 +351,12 @@ def cancel_order(
             current=order.status,
             target=OrderStatus.CANCELLED,
         )
+    if by_customer and order.holds_cash:
+        raise Conflict(
+            "This order was paid in cash at a shop: cancel it at a shop, where the "
+            "cash is given back from the till.",
+            code="cancel_at_shop",
+        )
     reason = (reason or ("Cancelled by the customer" if by_customer else "")).strip()
     approval = _guard_cancel_refund(
         order, by_customer, location, actor, approvals, now, reason=reason

@@ -6,10 +6,15 @@ from rest_framework.test import APIClient
 
 from customers.services.matching import match_customer
 from inventory.models import StockLevel
-from orders.models import OrderStatus
+from omnistore.core.channels import Channel
+from orders.models import OrderStatus, PaymentMethod, Refund
+from orders.services.checkout import LineRequest, place_order
 from orders.services.fulfilment import mark_picked
-from tests.factories import UserFactory
+from orders.services.payments import PaymentRequest
+from orders.services.till import TillBooking
+from tests.factories import StaffFactory, UserFactory
 from tests.orders.factories import pickup_order, shop, stocked
+from tests.orders.till_helpers import open_counter_till
 
 pytestmark = pytest.mark.django_db
 
@@ -113,3 +118,33 @@ def test_customer_cannot_cancel_once_picked(customer_user):
     assert response.json()["code"] == "illegal_transition"
     order.refresh_from_db()
     assert order.status == OrderStatus.PICKED
+
+
+def test_an_order_paid_in_cash_at_a_shop_is_cancelled_at_a_shop(customer_user):
+    """Cash comes back from a till: the app refuses the cancellation and says where,
+    and nothing is marked refunded that no one handed over."""
+    user, customer = customer_user
+    store = shop()
+    associate = StaffFactory(store=store)
+    order = place_order(  # endless aisle: paid in cash now, collected later
+        lines=[LineRequest(stocked(store, 3), 1)],
+        channel=Channel.STORE,
+        fulfilment="pickup",
+        pickup_store=store,
+        placing_location=store,
+        staff=associate,
+        customer=customer,
+        payments=[PaymentRequest(method=PaymentMethod.CASH)],
+        till=TillBooking(open_counter_till(associate)),
+    )
+
+    client = client_for(user)
+    assert client.get(f"/api/v1/orders/{order.number}/").json()["can_cancel"] is False
+
+    response = client.post(f"/api/v1/orders/{order.number}/cancel/")
+
+    assert response.status_code == 409, response.json()
+    assert response.json()["code"] == "cancel_at_shop"
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PLACED
+    assert not Refund.objects.exists()
