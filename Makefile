@@ -26,6 +26,7 @@ system-deps:
 SITE_HOST := $(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST))
 demo: export OMNISTORE_SITE_URL ?= http://$(SITE_HOST):$(PORT)
 demo: venv
+	@$(PY) -c "import socket,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('$(HOST)', $(PORT)))" 2>/dev/null || { echo "Port $(PORT) on $(HOST) is already in use: stop what holds it, or choose another port: make demo PORT=8001"; exit 1; }
 	@bash .ci/system-deps.sh pdf
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
