@@ -81,6 +81,7 @@ class IllegalTransition(Conflict):
         else:
             message = f"{obj} cannot go from {words(current)} to {words(target)}."
         super().__init__(message, extra={"from": str(current), "to": str(target)})
+        self.obj = obj
 
 
 class ReturnNotAllowed(Conflict):

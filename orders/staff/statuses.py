@@ -19,6 +19,8 @@ def explain(error: ApplicationError) -> str:
     if isinstance(error, InsufficientStock):
         return shortage_message(error)
     if isinstance(error, IllegalTransition):
+        if not error.obj.startswith("Order"):  # a return, a transfer: said by name
+            return f"Not possible now: {error.message}"
         current = str(
             STATUS_LABELS.get(error.extra.get("from"), error.extra.get("from"))
         )

@@ -550,3 +550,30 @@ def test_a_counter_return_sent_twice_opens_one_return(desk, milano, torino):
     assert on_hand(shirt, torino) == 1
     customer.refresh_from_db()
     assert customer.store_credit_balance == Decimal("40.00")
+
+
+def test_a_stale_receive_names_the_return_not_the_order(desk, online):
+    """A second tablet sends the receive of a return already refunded: the refusal
+    says what is refunded — the return, by its code."""
+    code = online["return"].code
+    line = online["return"].lines.get()
+    form = {
+        f"condition_{line.pk}": "sellable",
+        f"disposition_{line.pk}": "",
+        "refund_method": "original",
+        "action": "refund",
+    }
+    desk.post(reverse("staff:return_receive", args=[code]), form)
+
+    stale = desk.post(
+        reverse("staff:return_receive", args=[code]),
+        {**form, "action": "receive"},
+        **HTMX,
+    )
+
+    page = stale.content.decode()
+    assert f"Not possible now: Return {code} cannot go from refunded to received" in (
+        page
+    ), page
+    assert "the order is" not in page
+    assert Refund.objects.count() == 1
