@@ -211,6 +211,9 @@ def levels_for_variants(
 
 @dataclass
 class StoreAvailability:
+    """A shop and the units of an item an order may still take there (its
+    ``free_units``, never below zero): what a pickup there would be sourced from."""
+
     location: Location
     distance_km: float | None
     available: int
@@ -263,11 +266,12 @@ def stores_with_availability(
     lng: float | None = None,
     limit: int = 20,
 ) -> list[StoreAvailability]:
-    """Shops nearest first (or by name), each with the variant's available units."""
+    """Shops nearest first (or by name), each with the variant's units free there
+    (``free_units``: the cart's and the sourcing's count, safety stock kept back)."""
     units = (
         StockLevel.objects.filter(variant=variant, location=OuterRef("pk"))
         .values("location")
-        .annotate(units=available_expression())
+        .annotate(units=free_units())
         .values("units")[:1]
     )
     locations = shops(lat=lat, lng=lng).annotate(
@@ -285,16 +289,21 @@ def stores_with_availability_by_variant(
     *, variant_ids, lat: float | None = None, lng: float | None = None, limit: int = 20
 ) -> dict[int, list[StoreAvailability]]:
     """``stores_with_availability`` for every variant of a product at once: the nearest
-    shops in one query and their levels in another, whatever the number of variants."""
+    shops in one query and their units free in another, whatever the number of
+    variants."""
     variant_ids = list(variant_ids)
     located = with_distance(list(shops(lat=lat, lng=lng)[:limit]), lat, lng)
-    levels = levels_for_variants(
-        variant_ids=variant_ids, location_ids=[loc.pk for loc, _ in located]
-    )
+    free = {
+        (variant_id, location_id): units
+        for variant_id, location_id, units in StockLevel.objects.filter(
+            variant_id__in=variant_ids, location_id__in=[loc.pk for loc, _ in located]
+        )
+        .annotate(units=free_units())
+        .values_list("variant_id", "location_id", "units")
+    }
 
     def units(variant_id, location_id) -> int:
-        level = levels.get((variant_id, location_id))
-        return max(level.available, 0) if level else 0
+        return max(free.get((variant_id, location_id), 0), 0)
 
     return {
         v: [

@@ -163,7 +163,10 @@ class StoreAvailabilitySerializer(serializers.Serializer):
     distance_km = serializers.FloatField(
         allow_null=True, help_text="From the given point; null without lat/lng."
     )
-    available = serializers.IntegerField(help_text="Units on hand and not reserved.")
+    available = serializers.IntegerField(
+        help_text="Units an order may still take here: on hand, less those held and "
+        "the safety stock."
+    )
     click_and_collect = serializers.BooleanField()
 
 

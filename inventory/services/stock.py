@@ -16,6 +16,22 @@ from ..models import Location, MovementReason, StockLevel, StockMovement, Varian
 from .ledger import ensure_levels, positive_quantity, record_movements
 
 ADJUSTMENT_REASONS = {MovementReason.ADJUSTMENT, MovementReason.DAMAGE}
+# Reasons that move units one way only (-1: they only take units away); an
+# adjustment (found, lost, mis-scan) goes either way.
+ONE_WAY_REASONS = {MovementReason.DAMAGE: -1}
+WRONG_WAY = {
+    -1: "A write-off only takes units away: enter the units removed with a minus, "
+    "e.g. -2.",
+}
+
+
+def wrong_way(reason: str, delta: int) -> str | None:
+    """Why ``delta`` goes against its ``reason`` (a write-off that would add units),
+    or None when it goes the reason's way."""
+    way = ONE_WAY_REASONS.get(reason)
+    if way is None or delta * way > 0:
+        return None
+    return WRONG_WAY[way]
 
 
 @transaction.atomic
@@ -63,10 +79,13 @@ def adjust_stock(
     note: str,
     actor=None,
 ) -> StockLevel:
-    """Correct on-hand stock by ``delta`` (damage, loss, found goods), with a reason."""
+    """Correct on-hand stock by ``delta`` (damage, loss, found goods), with a reason;
+    a write-off (``damage``) only takes units away."""
     errors = {}
     if not isinstance(delta, int) or isinstance(delta, bool) or delta == 0:
         errors["delta"] = ["Must be a whole number other than zero."]
+    elif message := wrong_way(reason, delta):
+        errors["delta"] = [message]
     if reason not in ADJUSTMENT_REASONS:
         errors["reason"] = [f"Must be one of: {', '.join(sorted(ADJUSTMENT_REASONS))}."]
     if not (note or "").strip():

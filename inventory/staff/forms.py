@@ -10,8 +10,10 @@ from django.core.exceptions import ValidationError
 
 from inventory import selectors
 from inventory.models import MovementReason, Transfer, Variant
+from inventory.services.stock import wrong_way
 from omnistore.core.digits import is_digits
 from omnistore.core.exceptions import ApplicationError, InsufficientStock
+from omnistore.staff.fields import UnitsField
 from omnistore.staff.once import SentOnceForm
 
 # Far above any real delivery, well inside a database integer.
@@ -28,14 +30,30 @@ CODE_WIDGET_ATTRS = {
 }
 
 
-def _units_field(*, label: str, min_value: int, **kwargs) -> forms.IntegerField:
-    return forms.IntegerField(
+NUMERIC = {"inputmode": "numeric"}
+
+
+class SignedUnitsField(UnitsField):
+    """Units in digits (``UnitsField``), taken away with a minus in front ("-2"): the
+    one sign units take ("+2", "٢" or "2.0" are refused as on every staff form).
+    ``min_value`` says how low they go: an adjustment's change is signed, a receipt
+    or a count answers "-3" with its lowest."""
+
+    def to_python(self, value):
+        text = "" if value in self.empty_values else str(value).strip()
+        if text.startswith("-") and is_digits(text[1:]):
+            return -super().to_python(text[1:])
+        return super().to_python(value)
+
+
+def _units_field(*, label: str, min_value: int, **kwargs) -> SignedUnitsField:
+    return SignedUnitsField(
         label=label,
         min_value=min_value,
         max_value=MAX_UNITS,
-        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        widget=forms.NumberInput(attrs=dict(NUMERIC)),
         error_messages={
-            "invalid": "Enter a whole number.",
+            "invalid": "Enter a whole number in digits, e.g. 3.",
             "required": "Enter a quantity.",
             "min_value": "Must be at least %(limit_value)s.",
             "max_value": "Must be at most %(limit_value)s.",
@@ -83,13 +101,13 @@ class AdjustStockForm(SentOnceForm):
     ]
 
     code = VariantCodeField()
-    delta = forms.IntegerField(
+    delta = SignedUnitsField(
         label="Change in units (negative removes)",
         min_value=-MAX_UNITS,
         max_value=MAX_UNITS,
-        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        widget=forms.NumberInput(attrs=dict(NUMERIC)),
         error_messages={
-            "invalid": "Enter a whole number, e.g. -2 or 3.",
+            "invalid": "Enter a whole number in digits, e.g. -2 or 3.",
             "required": "Enter how many units to add or remove.",
         },
     )
@@ -112,8 +130,15 @@ class AdjustStockForm(SentOnceForm):
             raise ValidationError("Say why the stock is adjusted.", code="required")
         return note
 
+    def clean(self):
+        data = super().clean()
+        delta, reason = data.get("delta"), data.get("reason")
+        if delta and reason and (message := wrong_way(reason, delta)):
+            self.add_error("delta", message)
+        return data
 
-class CountStockForm(forms.Form):
+
+class CountStockForm(SentOnceForm):
     code = VariantCodeField()
     counted = _units_field(label="Units counted on the shelf", min_value=0)
     note = forms.CharField(label="Note", required=False, max_length=250)
@@ -162,7 +187,7 @@ def parse_transfer_lines(text: str) -> list[tuple[Variant, int]]:
     return [(found[code], qty) for _, code, qty in parsed]
 
 
-class TransferRequestForm(forms.Form):
+class TransferRequestForm(SentOnceForm):
     source = forms.ModelChoiceField(
         queryset=None,
         label="From",
@@ -212,7 +237,7 @@ class TransferRequestForm(forms.Form):
         return data
 
 
-class TransferReceiveForm(forms.Form):
+class TransferReceiveForm(SentOnceForm):
     """One quantity per line still to receive, prefilled with what is outstanding."""
 
     note = forms.CharField(label="Note", required=False, max_length=250)
@@ -225,14 +250,14 @@ class TransferReceiveForm(forms.Form):
             if not line.outstanding:
                 continue
             name = f"qty_{line.variant_id}"
-            self.fields[name] = forms.IntegerField(
+            self.fields[name] = SignedUnitsField(
                 label=f"{line.variant.sku} · {line.variant.name}",
                 min_value=0,
                 max_value=line.outstanding,
                 initial=line.outstanding,
-                widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+                widget=forms.NumberInput(attrs=dict(NUMERIC)),
                 error_messages={
-                    "invalid": "Enter a whole number.",
+                    "invalid": "Enter a whole number in digits.",
                     "required": "Enter a quantity (0 if nothing arrived).",
                     "min_value": "Must be zero or more.",
                     "max_value": "Only %(limit_value)s shipped and not yet received.",

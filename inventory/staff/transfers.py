@@ -3,7 +3,8 @@ receive, cancel, close short), with the dashboard card of transfers to handle.
 
 Shop staff act on their own shop's transfers; HQ acts at the shop chosen in the header
 and may ship, receive or cancel any transfer (warehouses have no staff of their own).
-A transfer outside someone's reach is answered with 404, as if it did not exist.
+A transfer outside someone's reach is answered with 404, as if it did not exist. A
+transfer an order waits for is cancelled with its order, never here.
 """
 
 from __future__ import annotations
@@ -46,9 +47,14 @@ from omnistore.staff.htmx import (
     redirect_to,
     render_invalid,
 )
+from omnistore.staff.once import claim, give_back
 from omnistore.staff.panels import dashboard_panels, register
 
 # --- transfers ------------------------------------------------------------------------
+
+# A transfer an order's sourcing requested (``Transfer.reference_type``): the goods of
+# a customer's order, who waits for them at the destination.
+ORDER_REFERENCE = "order"
 
 
 def _transfer_scope(user):
@@ -57,7 +63,16 @@ def _transfer_scope(user):
     return None if ids is None else sorted(ids)
 
 
+def order_number(transfer: Transfer) -> str:
+    """The number of the order a transfer brings goods for ("" for none)."""
+    if transfer.reference_type != ORDER_REFERENCE:
+        return ""
+    return transfer.reference_id
+
+
 def _may(user, transfer: Transfer, action: str) -> bool:
+    if action == "cancel" and order_number(transfer):
+        return False  # cancelled with its order, never from the stock screens
     ids = shop_ids(user)
     if ids is None:
         return True
@@ -145,7 +160,7 @@ def transfer_create(request):
     status = 200
     if request.method == "POST":
         form = TransferRequestForm(request.POST, **form_kwargs)
-        if form.is_valid():
+        if form.is_valid() and claim(request, form):
             data = form.cleaned_data
             try:
                 transfer = request_transfer(
@@ -156,6 +171,7 @@ def transfer_create(request):
                     note=data["note"],
                 )
             except ApplicationError as error:
+                give_back(request, form)
                 add_service_error(
                     form, error, {"quantity": "lines"}, explain=explain_refusal
                 )
@@ -212,6 +228,7 @@ def _detail_context(request, transfer: Transfer, **extra) -> dict:
         "events": events,
         "can_ship": requested and _may(user, transfer, "ship"),
         "can_cancel": requested and _may(user, transfer, "cancel"),
+        "order_number": order_number(transfer),
         "receive_form": TransferReceiveForm(transfer=transfer) if can_receive else None,
         "action_error": None,
     }
@@ -229,9 +246,9 @@ def transfer_detail(request, pk: int):
     )
 
 
-def _transfer_step(request, pk: int, *, action: str, service, done: str):
+def _transfer_step(request, transfer: Transfer, *, service, done: str):
     """Ship or cancel: one button, one service call; a refusal is shown on the page."""
-    transfer = _transfer_or_404(request, pk, action)
+    pk = transfer.pk
     note = request.POST.get("note", "").strip()[:250]
     try:
         service(transfer=transfer, actor=request.user, note=note)
@@ -246,17 +263,28 @@ def _transfer_step(request, pk: int, *, action: str, service, done: str):
 @staff_required
 @require_POST
 def transfer_ship(request, pk: int):
-    return _transfer_step(
-        request, pk, action="ship", service=ship_transfer, done="shipped"
-    )
+    transfer = _transfer_or_404(request, pk, "ship")
+    return _transfer_step(request, transfer, service=ship_transfer, done="shipped")
 
 
 @staff_required
 @require_POST
 def transfer_cancel(request, pk: int):
-    return _transfer_step(
-        request, pk, action="cancel", service=cancel_transfer, done="cancelled"
-    )
+    """Cancel a transfer not yet shipped. One an order waits for is refused here: it
+    is cancelled with the order, from the order's page."""
+    transfer = _transfer_or_404(request, pk)
+    number = order_number(transfer)
+    if number:
+        message = (
+            f"Transfer {transfer} brings the goods of order {number}, whose customer "
+            "waits for them: it is cancelled with the order, from the order's page, "
+            "not here."
+        )
+        context = _detail_context(request, transfer, action_error=message)
+        return render_invalid(request, "inventory/staff/transfer_detail.html", context)
+    if not _may(request.user, transfer, "cancel"):
+        raise Http404("No such transfer.")
+    return _transfer_step(request, transfer, service=cancel_transfer, done="cancelled")
 
 
 @staff_required
@@ -282,7 +310,7 @@ def transfer_close(request, pk: int):
 def transfer_receive(request, pk: int):
     transfer = _transfer_or_404(request, pk, "receive")
     form = TransferReceiveForm(request.POST, transfer=transfer)
-    if form.is_valid():
+    if form.is_valid() and claim(request, form):
         try:
             transfer = receive_transfer(
                 transfer=transfer,
@@ -291,6 +319,7 @@ def transfer_receive(request, pk: int):
                 note=form.cleaned_data["note"],
             )
         except ApplicationError as error:
+            give_back(request, form)
             add_service_error(
                 form, error, form.service_field_map, explain=explain_refusal
             )

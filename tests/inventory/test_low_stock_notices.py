@@ -275,6 +275,7 @@ def test_ask_for_stock_opens_a_transfer_request_with_the_units_short(
     response = staff_client.post(
         reverse("staff:transfer_create"),
         {
+            "once": form["once"].value(),
             "direction": "in",
             "source": other_shop.pk,
             "destination": shop.pk,

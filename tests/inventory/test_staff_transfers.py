@@ -13,6 +13,7 @@ from inventory.services.transfers import (
     ship_transfer,
 )
 from omnistore.accounts.models import Role
+from omnistore.staff.once import new_token as once
 from tests.factories import (
     LocationFactory,
     StaffFactory,
@@ -36,6 +37,7 @@ def test_staff_request_a_transfer_of_several_lines_from_their_shop(
     response = staff_client.post(
         reverse("staff:transfer_create"),
         {
+            "once": once(),
             "source": shop.pk,
             "destination": other_shop.pk,
             "lines": "SHIRT-BLU-M 2\n\n8000000000024 x 3\nshirt-blu-m\n",
@@ -61,7 +63,12 @@ def test_htmx_transfer_request_redirects_the_browser_to_the_transfer(
     stock(variant, shop, 2)
     response = staff_client.post(
         reverse("staff:transfer_create"),
-        {"source": shop.pk, "destination": other_shop.pk, "lines": "SHIRT-BLU-M 1"},
+        {
+            "once": once(),
+            "source": shop.pk,
+            "destination": other_shop.pk,
+            "lines": "SHIRT-BLU-M 1",
+        },
         **HTMX,
     )
     transfer = Transfer.objects.get()
@@ -90,7 +97,7 @@ def test_bad_transfer_requests_are_form_errors_and_create_nothing(
     target = {"same": shop.pk, "other": other_shop.pk, "": ""}[destination]
     response = staff_client.post(
         reverse("staff:transfer_create"),
-        {"source": shop.pk, "destination": target, "lines": lines},
+        {"once": once(), "source": shop.pk, "destination": target, "lines": lines},
         **HTMX,
     )
     assert response.status_code == 422
@@ -105,6 +112,7 @@ def test_every_bad_line_is_named_in_line_order(staff_client, shop, other_shop, v
     response = staff_client.post(
         reverse("staff:transfer_create"),
         {
+            "once": once(),
             "source": shop.pk,
             "destination": other_shop.pk,
             "lines": "NOPE 1\nSHIRT-BLU-M 0\nSHIRT-BLU-M 1\nGONE 2",
@@ -122,7 +130,12 @@ def test_a_transfer_beyond_the_stock_at_the_source_is_a_form_error(
     stock(variant, shop, 1)
     response = staff_client.post(
         reverse("staff:transfer_create"),
-        {"source": shop.pk, "destination": other_shop.pk, "lines": "SHIRT-BLU-M 4"},
+        {
+            "once": once(),
+            "source": shop.pk,
+            "destination": other_shop.pk,
+            "lines": "SHIRT-BLU-M 4",
+        },
         **HTMX,
     )
     assert response.status_code == 422
@@ -137,7 +150,12 @@ def test_shop_staff_cannot_send_from_another_location(
     stock(variant, warehouse, 5)
     response = staff_client.post(
         reverse("staff:transfer_create"),
-        {"source": warehouse.pk, "destination": shop.pk, "lines": "SHIRT-BLU-M 1"},
+        {
+            "once": once(),
+            "source": warehouse.pk,
+            "destination": shop.pk,
+            "lines": "SHIRT-BLU-M 1",
+        },
     )
     assert response.status_code == 422
     assert "source" in response.context["form"].errors
@@ -149,7 +167,12 @@ def test_hq_may_request_from_any_location(client, shop, warehouse, variant):
     login_as(client, UserFactory(role=Role.HQ))
     response = client.post(
         reverse("staff:transfer_create"),
-        {"source": warehouse.pk, "destination": shop.pk, "lines": "SHIRT-BLU-M 4"},
+        {
+            "once": once(),
+            "source": warehouse.pk,
+            "destination": shop.pk,
+            "lines": "SHIRT-BLU-M 4",
+        },
     )
     assert response.status_code == 302
     assert Transfer.objects.get().source == warehouse
@@ -282,14 +305,16 @@ def test_destination_receives_partially_then_fully(
     assert form[f"qty_{variant.pk}"].value() == 3
 
     response = staff_client.post(
-        url, {f"qty_{variant.pk}": "2", f"qty_{second_variant.pk}": "0"}
+        url, {"once": once(), f"qty_{variant.pk}": "2", f"qty_{second_variant.pk}": "0"}
     )
     assert response.status_code == 302
     transfer.refresh_from_db()
     assert transfer.status == TransferStatus.PARTIALLY_RECEIVED
     assert level(variant, shop).on_hand == 2
 
-    staff_client.post(url, {f"qty_{variant.pk}": "1", f"qty_{second_variant.pk}": "1"})
+    staff_client.post(
+        url, {"once": once(), f"qty_{variant.pk}": "1", f"qty_{second_variant.pk}": "1"}
+    )
     transfer.refresh_from_db()
     assert transfer.status == TransferStatus.RECEIVED
     assert (level(variant, shop).on_hand, level(second_variant, shop).on_hand) == (3, 1)
@@ -303,7 +328,7 @@ def test_receiving_more_than_shipped_is_a_form_error(
     transfer = ship_transfer(transfer=open_transfer(other_shop, shop, [(variant, 2)]))
     response = staff_client.post(
         reverse("staff:transfer_receive", args=[transfer.pk]),
-        {f"qty_{variant.pk}": "5"},
+        {"once": once(), f"qty_{variant.pk}": "5"},
         **HTMX,
     )
     assert response.status_code == 422
@@ -319,7 +344,7 @@ def test_receiving_nothing_is_a_form_error(staff_client, shop, other_shop, varia
     transfer = ship_transfer(transfer=open_transfer(other_shop, shop, [(variant, 2)]))
     response = staff_client.post(
         reverse("staff:transfer_receive", args=[transfer.pk]),
-        {f"qty_{variant.pk}": "0"},
+        {"once": once(), f"qty_{variant.pk}": "0"},
     )
     assert response.status_code == 422
     assert "Enter at least one unit" in response.content.decode()
@@ -331,7 +356,7 @@ def test_source_staff_cannot_receive(client, shop, other_shop, variant):
     login_as(client, StaffFactory(store=shop))
     response = client.post(
         reverse("staff:transfer_receive", args=[transfer.pk]),
-        {f"qty_{variant.pk}": "2"},
+        {"once": once(), f"qty_{variant.pk}": "2"},
     )
     assert response.status_code == 404
     assert not StockLevel.objects.filter(variant=variant, location=other_shop).exists()
@@ -401,6 +426,7 @@ def test_a_shop_asks_another_location_for_stock(staff_client, shop, warehouse, v
     response = staff_client.post(
         reverse("staff:transfer_create"),
         {
+            "once": once(),
             "direction": "in",
             "source": warehouse.pk,
             "destination": shop.pk,
@@ -426,7 +452,12 @@ def test_asking_for_stock_leaves_the_source_to_the_associate(
 
     response = staff_client.post(
         reverse("staff:transfer_create"),
-        {"direction": "in", "destination": shop.pk, "lines": "SHIRT-BLU-M 3"},
+        {
+            "once": once(),
+            "direction": "in",
+            "destination": shop.pk,
+            "lines": "SHIRT-BLU-M 3",
+        },
     )
     assert response.status_code == 422
     assert "Choose where the stock comes from." in response.content.decode()
@@ -447,6 +478,7 @@ def test_an_associate_asks_a_bounded_share_of_another_shops_shelf(
         return staff_client.post(
             reverse("staff:transfer_create"),
             {
+                "once": once(),
                 "direction": "in",
                 "source": other_shop.pk,
                 "destination": shop.pk,
@@ -464,6 +496,7 @@ def test_an_associate_asks_a_bounded_share_of_another_shops_shelf(
     manager = StaffFactory(store=shop, role=Role.STORE_MANAGER)
     client.force_login(manager)
     wanted = {
+        "once": once(),
         "direction": "in",
         "source": other_shop.pk,
         "destination": shop.pk,
@@ -481,6 +514,7 @@ def test_an_associates_ask_leaves_the_safety_stock(
     response = staff_client.post(
         reverse("staff:transfer_create"),
         {
+            "once": once(),
             "direction": "in",
             "source": warehouse.pk,
             "destination": shop.pk,
@@ -499,6 +533,7 @@ def test_asking_for_stock_cannot_send_it_elsewhere(
     response = staff_client.post(
         reverse("staff:transfer_create"),
         {
+            "once": once(),
             "direction": "in",
             "source": warehouse.pk,
             "destination": other_shop.pk,
@@ -524,7 +559,7 @@ def test_a_transfer_is_closed_short_with_a_reason(
 
     staff_client.post(
         reverse("staff:transfer_receive", args=[transfer.pk]),
-        {f"qty_{variant.pk}": "2", f"qty_{second_variant.pk}": "0"},
+        {"once": once(), f"qty_{variant.pk}": "2", f"qty_{second_variant.pk}": "0"},
     )
     done = staff_client.post(url, {"reason": "Box crushed by the carrier"})
 
