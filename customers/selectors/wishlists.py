@@ -133,7 +133,9 @@ def attach_wishlist_availability(
 
     def units(variant_id: int, location_id: int) -> int:
         level = levels.get((variant_id, location_id))
-        return max(level.available, 0) if level is not None else 0
+        # What an order there may still take (the shop's safety stock kept back),
+        # as the storefront's availability and the sourcing count.
+        return max(level.free, 0) if level is not None else 0
 
     for item in items:
         around = [

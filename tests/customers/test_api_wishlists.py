@@ -16,6 +16,7 @@ from customers.services.wishlists import (
     create_wishlist,
     ensure_default_wishlist,
 )
+from inventory.models import StockLevel
 from inventory.services.images import add_product_image
 from omnistore.core.channels import Channel
 from tests.customers.factories import CustomerUserFactory
@@ -375,3 +376,21 @@ def test_an_item_shows_its_colours_pictures_or_the_products_never_another_colour
     shown = images()
     assert [i["alt"] for i in shown["SH-BLU-M"]] == ["The shirt"]
     assert [i["alt"] for i in shown["SH-GRN-M"]] == ["Green shirt"]
+
+
+def test_an_item_shows_what_a_pickup_would_take_not_the_shops_safety_stock(
+    client_a, shopper, milano, monza
+):
+    variant = VariantFactory(sku="BLZ-42", size="42")
+    stock(variant, milano, 3)
+    stock(variant, monza, 2)
+    StockLevel.objects.filter(variant=variant, location=milano).update(safety_stock=2)
+    StockLevel.objects.filter(variant=variant, location=monza).update(safety_stock=2)
+    add_wishlist_item(
+        customer=shopper.customer_profile, variant=variant, channel=Channel.WEB
+    )
+
+    (item,) = client_a.get(LIST_URL).json()["results"][0]["items"]
+
+    assert item["availability_at_preferred_store"]["available"] == 1
+    assert item["available_nearby"] == []  # Monza's two are its safety stock
