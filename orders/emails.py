@@ -135,7 +135,8 @@ def build_order_email(
         "lapsed": any(p.status == PaymentStatus.LAPSED for p in order.payments.all()),
         "claim_code": (
             receipt_claim_code(order.number)
-            if kind == "receipt" and receipt_claims_a_profile(order.customer)
+            if kind == "receipt"
+            and receipt_claims_a_profile(order.customer, order.number)
             else ""
         ),
         "receipt": receipt,

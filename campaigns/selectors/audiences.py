@@ -16,7 +16,8 @@ from django.db.models import (
 from campaigns.channels import MessageChannel
 from campaigns.models import Campaign, Segment
 from campaigns.segments.compiler import compile_rules, live_customers
-from customers.models import Consent, Customer
+from customers.models import Consent, Customer, CustomerIdentity, IdentityKind
+from omnistore.core.channels import ONLINE_CHANNELS
 
 PREVIEW_SAMPLE = 20
 
@@ -41,11 +42,17 @@ def segment_preview(segment: Segment | dict, *, limit: int = PREVIEW_SAMPLE):
     return SegmentPreview(count=count, sample=sample)
 
 
+# Where each channel writes to on the profile, and the identity that proves it.
+CONTACTS = {
+    MessageChannel.EMAIL: ("email", IdentityKind.EMAIL),
+    MessageChannel.SMS: ("phone", IdentityKind.PHONE),
+}
+
+
 def reachable(channel: str, *, via: str = "") -> Q:
-    """Customers with a granted consent and an address for ``channel``; ``via`` is the
-    relation to the customer when filtering another model (``"customer"``)."""
+    """Customers with a granted consent and a proven address for ``channel``; ``via``
+    is the relation to the customer when filtering another model (``"customer"``)."""
     ref = f"{via}_id" if via else "pk"
-    prefix = f"{via}__" if via else ""
     condition = Q(
         Exists(
             Consent.objects.filter(
@@ -53,11 +60,26 @@ def reachable(channel: str, *, via: str = "") -> Q:
             )
         )
     )
-    if channel == MessageChannel.EMAIL:
-        condition &= ~Q(**{f"{prefix}email": ""})
-    elif channel == MessageChannel.SMS:
-        condition &= ~Q(**{f"{prefix}phone": ""})
+    if channel in CONTACTS:
+        condition &= proven_contact(channel, via=via)
     return condition
+
+
+def proven_contact(channel: str, *, via: str = "") -> Q:
+    """The profile's address or number for ``channel`` is one of its identities that
+    it proved (a code) or that staff took in person (at a shop, on the phone). One
+    typed online and never proven may be anyone's: a sign-up with someone else's
+    phone, a consent ticked beside it, would write to a person who never agreed."""
+    field, kind = CONTACTS[channel]
+    ref = f"{via}_id" if via else "pk"
+    contact = f"{via}__{field}" if via else field
+    proven = CustomerIdentity.objects.filter(
+        Q(verified=True) | ~Q(channel__in=ONLINE_CHANNELS),
+        customer=OuterRef(ref),
+        kind=kind,
+        value=OuterRef(contact),
+    )
+    return ~Q(**{contact: ""}) & Q(Exists(proven))
 
 
 def reachable_flags(channels, *, via: str = "") -> dict:

@@ -309,10 +309,11 @@ class ClaimView(APIView):
         summary="Claim my shop profile with a receipt",
         description=(
             "The order number and the claim code printed on the receipt (or its "
-            "email) of the profile's first purchase prove it is yours: that profile "
-            "and yours become one, its history kept. A wrong number and a wrong "
-            "code are refused alike; 5 wrong claims an hour per login and per order "
-            "number. A later order's receipt is refused (409 `not_first_order`)."
+            "email) of the purchase that made the profile prove it is yours: that "
+            "profile and yours become one, its history kept. A wrong number and a "
+            "wrong code are refused alike; 5 wrong claims an hour per login and per "
+            "order number. The receipt of any other order (one matched to a profile "
+            "already there, or a later one) is refused (409 `not_first_order`)."
         ),
         request=ClaimSerializer,
         responses={

@@ -61,6 +61,12 @@ class Customer(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    created_by_order = models.CharField(
+        max_length=20,
+        blank=True,
+        help_text="Number of the order whose purchase made this profile: the one "
+        "receipt whose claim code proves it.",
+    )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     merged_into = models.ForeignKey(

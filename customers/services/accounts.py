@@ -120,7 +120,9 @@ def register_customer(
             code="email_taken",
         ) from None
     customer = profile_for_login(user=user, channel=channel)
-    if number:  # contact data, like the email: it matches nobody until proven
+    # Contact data, like the email: until proven with its code it matches nobody and
+    # no campaign writes to it (it may be someone else's).
+    if number:
         customer.phone = number
         customer.save(update_fields=["phone", "updated_at"])
     token, _ = Token.objects.get_or_create(user=user)

@@ -238,7 +238,7 @@ def personal_data() -> PersonalData:
             Customer: Texts(
                 erased=("first_name", "last_name", "email", "phone", "preferences")
                 + ("loyalty_number", "company_name", "vat_number"),
-                kept=("created_channel",),
+                kept=("created_channel", "created_by_order"),
             ),
             CustomerIdentity: Texts(erased=("kind", "value", "channel")),
             Address: Texts(erased=(*deleted_address, "country", "phone")),

@@ -61,8 +61,10 @@ def _create_customer(
     location=None,
     user=None,
     actor=None,
+    order_number: str = "",
 ) -> Customer:
-    """A new profile with its own loyalty card (number retried on a collision)."""
+    """A new profile with its own loyalty card (number retried on a collision);
+    ``order_number`` names the purchase that makes it, if one does."""
     for _ in range(10):
         number = generate_loyalty_number()
         try:
@@ -74,6 +76,7 @@ def _create_customer(
                     loyalty_number=number,
                     created_channel=channel,
                     created_location=location,
+                    created_by_order=order_number,
                 )
                 CustomerIdentity.objects.create(
                     customer=customer,
@@ -287,8 +290,19 @@ def _flag_other_owners(matched: Customer, owners, wanted, channel) -> list[int]:
     return duplicates
 
 
+def _vouched(*, created: bool, user, channel: str) -> bool:
+    """Whether what this visit brought may be added to the profile it matched: a
+    profile it made, a signed-in login's own, or staff serving someone in person.
+    Someone anonymous online who matched a profile by one identity proves nothing
+    about the rest they typed: attached, a stranger's email or phone beside the
+    profile's own would let them prove it later and take the profile over (and
+    receive its receipts); their names would rename someone else's profile. They
+    stay on the order; the profile is left as it was."""
+    return created or user is not None or not is_online(channel)
+
+
 def _match_once(
-    *, wanted, user, first_name, last_name, channel, location, actor
+    *, wanted, user, first_name, last_name, channel, location, actor, order_number
 ) -> MatchResult:
     withheld: dict[str, Customer] = {}
     owners = _owners(wanted, user, withheld)
@@ -301,17 +315,14 @@ def _match_once(
             location=location,
             user=user,
             actor=actor,
+            order_number=order_number,
         )
 
     matched, created = _choose_profile(
         owners, user=user, channel=channel, new_profile=new_profile
     )
     duplicates = _flag_other_owners(matched, {**owners, **withheld}, wanted, channel)
-    # Someone anonymous online who matched a profile by one identity proves nothing
-    # about the others they typed: attached, a stranger's email or phone beside the
-    # profile's own would let them prove it later and take the profile over (and
-    # receive its receipts). They stay on the order; the profile is left as it was.
-    trusted = created or user is not None or not is_online(channel)
+    trusted = _vouched(created=created, user=user, channel=channel)
     for kind, value in wanted.items():
         if owners[kind] is None and kind not in withheld and trusted:
             _attach_identity(
@@ -394,7 +405,14 @@ def _known_profile(wanted: dict[str, str], user) -> Customer | None:
 
 
 def _new_guest(
-    wanted: dict[str, str], *, first_name, last_name, channel, location, actor
+    wanted: dict[str, str],
+    *,
+    first_name,
+    last_name,
+    channel,
+    location,
+    actor,
+    order_number: str,
 ) -> Customer | None:
     """A new guest's profile, as ``_match_once`` makes it for one email or phone
     that no profile owns (``_known_profile`` just found none): the profile with its contact
@@ -413,6 +431,7 @@ def _new_guest(
                 loyalty_number=number,
                 created_channel=channel,
                 created_location=location,
+                created_by_order=order_number,
             )
             insert_rows([customer])  # the kept statements of the checkout's path
             insert_rows(
@@ -467,6 +486,7 @@ def match_customer_result(
     location=None,
     actor=None,
     region: str | None = None,
+    order_number: str = "",
 ) -> MatchResult:
     """``match_customer`` that also tells whether the profile was created."""
     check_channel(channel)
@@ -488,7 +508,8 @@ def match_customer_result(
         # attempt, so a parallel insert of the same identity is read again.
         known = _known_profile(wanted, user)
         if known is not None:
-            _fill_in(known, wanted, set(wanted), first_name or "", last_name or "")
+            if _vouched(created=False, user=user, channel=channel):
+                _fill_in(known, wanted, set(wanted), first_name or "", last_name or "")
             return MatchResult(customer=known, created=False)
         if user is None and len(wanted) == 1 and IdentityKind.LOYALTY not in wanted:
             created = _new_guest(
@@ -498,6 +519,7 @@ def match_customer_result(
                 channel=channel,
                 location=location,
                 actor=actor,
+                order_number=order_number,
             )
             if created is not None:
                 return MatchResult(customer=created, created=True)
@@ -512,6 +534,7 @@ def match_customer_result(
                     channel=channel,
                     location=location,
                     actor=actor,
+                    order_number=order_number,
                 )
         except IntegrityError:
             # Another request attached the same identity first: read it again.
@@ -532,6 +555,7 @@ def match_customer(
     location=None,
     actor=None,
     region: str | None = None,
+    order_number: str = "",
 ) -> Customer:
     """The profile for whoever arrives with these identities, created when unknown.
 
@@ -539,7 +563,9 @@ def match_customer(
     identities belong to different profiles they are not merged but flagged as a
     ``DuplicateCandidate``. Unowned identities are attached to the matched profile. The
     returned row stays locked until the caller's transaction ends, so a concurrent merge
-    waits and then carries what the caller wrote.
+    waits and then carries what the caller wrote. ``order_number``: the purchase this
+    match is for; a profile the match creates records it as the order that made it
+    (``Customer.created_by_order``, the one receipt that claims the profile).
     """
     return match_customer_result(
         email=email,
@@ -552,4 +578,5 @@ def match_customer(
         location=location,
         actor=actor,
         region=region,
+        order_number=order_number,
     ).customer

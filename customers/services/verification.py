@@ -8,10 +8,12 @@ receipt becomes the login's only after the login proves it owns them:
   valid ``CODE_TTL``, burned after ``MAX_WRONG_TRIES`` wrong tries, at most
   ``SENDS_PER_LOGIN`` codes per login and ``SENDS_PER_TARGET`` per address or number
   (whoever asks) in ``WINDOW``;
-- the claim code printed on the receipt of the profile's first order
+- the claim code printed on the receipt of the purchase that made the profile
   (``claim_with_receipt``), at most ``RECEIPT_FAILURES`` wrong claims per login and
-  per order number in ``WINDOW``. Only the first order counts: it made the profile,
-  while a later one may have been matched to it by a phone or email someone typed.
+  per order number in ``WINDOW``. Only that order counts (``Customer.created_by_order``,
+  recorded when its checkout created the profile): any other order, even the first
+  of a profile an associate registered, may have been matched to the profile by a
+  phone, an email or a loyalty card someone typed, which proves nothing of its owner.
 
 After proof the profile owning the identity (or the order) and the login's own are
 merged, the known one surviving, so its history, loyalty card and points stay and
@@ -440,32 +442,25 @@ def _order_profile(number: str) -> int | None:
     return live_customer_id(found) if found is not None else None
 
 
-def _first_order(customer_id: int) -> str:
-    """The number of the profile's first order: the purchase that made a shop
-    profile. A later order may have been matched to the profile by a phone or email
-    typed at the counter or at checkout, which proves nothing of its owner."""
-    return (
-        CustomerEvent.objects.filter(
-            customer_id=customer_id, reference_type=ORDER_REFERENCE
-        )
-        .order_by("occurred_at", "id")
-        .values_list("reference_id", flat=True)
-        .first()
-        or ""
-    )
-
-
-def receipt_claims_a_profile(customer: Customer | None) -> bool:
-    """Whether a receipt of ``customer``'s can claim their profile: one with no
-    login yet, live, not erased (``claim_with_receipt`` also asks for the receipt of
-    the profile's first order). Receipts print the claim code only then: not for a
-    walk-in with no profile, nor for a login's own order. No query."""
+def receipt_claims_a_profile(customer: Customer | None, number: str) -> bool:
+    """Whether the receipt of order ``number`` claims ``customer``'s profile: the
+    purchase that made the profile, which has no login yet, is live and not erased
+    (``claim_with_receipt`` holds to the same). Receipts print the claim code only
+    then: not for a walk-in with no profile, a login's own order, nor an order
+    matched to a profile that was there before it. No query."""
     return (
         customer is not None
+        and _made_by(customer, number)
         and customer.user_id is None
         and customer.merged_into_id is None
         and not customer.is_anonymised
     )
+
+
+def _made_by(customer: Customer, number: str) -> bool:
+    """Whether the checkout of order ``number`` created ``customer``'s profile."""
+    made = (customer.created_by_order or "").strip().upper()
+    return bool(made) and made == str(number or "").strip().upper()
 
 
 def claim_with_receipt(
@@ -507,21 +502,18 @@ def _claim(user, number: str, claim_code, channel: str, now):
         return None, ValidationFailed(
             message, code="wrong_claim_code", extra={"claim_code": [message]}
         )
-    if _first_order(owner_id) != number:
+    owner = resolve_customer(owner_id)
+    if not _made_by(owner, number):
         message = (
-            "Claim with the receipt of your first purchase, or confirm a code sent "
-            "to your phone or email."
+            "This receipt's purchase did not open the profile, so it cannot claim "
+            "it: confirm a code sent to your phone or email instead."
         )
         return None, Conflict(message, code="not_first_order")
     proof.status = VerificationStatus.VERIFIED
     proof.save()
     mine = profile_for_login(user=user, channel=channel)
     customer, refusal = _take_over(
-        user=user,
-        mine=mine,
-        owner=resolve_customer(owner_id),
-        proof=proof,
-        channel=channel,
+        user=user, mine=mine, owner=owner, proof=proof, channel=channel
     )
     if refusal is None:
         _record_proof(customer, proof, f"Profile claimed with the receipt of {number}")

@@ -130,7 +130,7 @@ def write_order(checkout: Checkout) -> Order:
     rows written are kept on the order, so the response is rendered without reading
     them back."""
     number = new_order_number()
-    customer = _resolve_customer(checkout)
+    customer = _resolve_customer(checkout, number)
     # A guest's profile comes from match_customer, which locked the live row here.
     matched_here = checkout.customer is None and checkout.user is None
     checkout.scope = _scope(checkout, None if matched_here else customer)
@@ -191,11 +191,12 @@ def write_order(checkout: Checkout) -> Order:
     return order
 
 
-def _resolve_customer(checkout: Checkout) -> Customer | None:
+def _resolve_customer(checkout: Checkout, number: str) -> Customer | None:
     """The buyer's live profile, locked for the order's transaction (a guest's by
-    ``match_customer``): a merge of it meanwhile waits for the order and then moves
-    it, or went first and the order follows to the survivor; an erased profile
-    takes no order (409)."""
+    ``match_customer``, a new one recording ``number`` as the purchase that made
+    it): a merge of it meanwhile waits for the order and then moves it, or went
+    first and the order follows to the survivor; an erased profile takes no order
+    (409)."""
     if checkout.customer is not None:
         return lock_live_profile(checkout.customer)
     location = checkout.placing_location or checkout.pickup_store
@@ -216,6 +217,7 @@ def _resolve_customer(checkout: Checkout) -> Customer | None:
             email=checkout.email or None,
             phone=checkout.phone or None,
             loyalty_number=checkout.loyalty_number or None,
+            order_number=number,
             **common,
         )
     return None

@@ -98,8 +98,11 @@ def test_the_receipt_claim_code_is_fixed_per_order_and_unguessable_from_another(
 
 
 def shop_profile_with_order(number: str) -> Customer:
-    """A shop profile with an order on its timeline, as placing an order writes it."""
-    customer = match_customer(phone="333 123 4567", channel=Channel.STORE)
+    """A shop profile made by an order, with the order on its timeline, as placing
+    the order writes them."""
+    customer = match_customer(
+        phone="333 123 4567", channel=Channel.STORE, order_number=number
+    )
     CustomerEvent.objects.create(
         customer=customer,
         kind="order_placed",

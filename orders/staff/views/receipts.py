@@ -39,8 +39,8 @@ def _claim_code(request, order) -> str:
     the receipt without it."""
     if not sold_or_fulfilled_here(request.user, order):
         return ""
-    if not receipt_claims_a_profile(order.customer):
-        return ""  # a walk-in, or a login's own order
+    if not receipt_claims_a_profile(order.customer, order.number):
+        return ""  # a walk-in, a login's own order, or a profile it did not make
     return receipt_claim_code(order.number)
 
 
