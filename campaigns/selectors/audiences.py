@@ -17,7 +17,6 @@ from campaigns.channels import MessageChannel
 from campaigns.models import Campaign, Segment
 from campaigns.segments.compiler import compile_rules, live_customers
 from customers.models import Consent, Customer, CustomerIdentity, IdentityKind
-from omnistore.core.channels import ONLINE_CHANNELS
 
 PREVIEW_SAMPLE = 20
 
@@ -74,7 +73,7 @@ def proven_contact(channel: str, *, via: str = "") -> Q:
     ref = f"{via}_id" if via else "pk"
     contact = f"{via}__{field}" if via else field
     proven = CustomerIdentity.objects.filter(
-        Q(verified=True) | ~Q(channel__in=ONLINE_CHANNELS),
+        CustomerIdentity.proven_q(),
         customer=OuterRef(ref),
         kind=kind,
         value=OuterRef(contact),

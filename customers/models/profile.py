@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from omnistore.core.channels import Channel
+from omnistore.core.channels import ONLINE_CHANNELS, Channel, is_online
 
 
 class Customer(models.Model):
@@ -156,6 +156,17 @@ class CustomerIdentity(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.value}"
+
+    @property
+    def proven(self) -> bool:
+        """Its owner proved it (a code sent there) or staff took it in person (at a
+        shop, on the phone); one typed online and never proven may be anyone's."""
+        return self.verified or not is_online(self.channel)
+
+    @staticmethod
+    def proven_q() -> Q:
+        """``proven`` as a filter of identities."""
+        return Q(verified=True) | ~Q(channel__in=ONLINE_CHANNELS)
 
 
 class Address(models.Model):

@@ -21,6 +21,8 @@ from customers.models import (
     ConsentChannel,
     Conversation,
     Customer,
+    CustomerIdentity,
+    IdentityKind,
     Message,
     MessageChannel,
     MessageDirection,
@@ -177,7 +179,17 @@ def reply_address(customer: Customer, channel: str, consents=None) -> str:
         )
     if consent not in consents:
         return ""
-    return customer.email if channel == MessageChannel.EMAIL else customer.phone
+    kind, address = (
+        (IdentityKind.EMAIL, customer.email)
+        if channel == MessageChannel.EMAIL
+        else (IdentityKind.PHONE, customer.phone)
+    )
+    # Only to an address the customer proved or gave in person: one typed online and
+    # never proven may be someone else's.
+    proven = CustomerIdentity.objects.filter(
+        CustomerIdentity.proven_q(), customer=customer, kind=kind, value=address
+    )
+    return address if address and proven.exists() else ""
 
 
 @transaction.atomic

@@ -193,7 +193,7 @@ def leads_to_login(identity: CustomerIdentity, owner: Customer) -> bool:
     or phone typed online by anyone, unproven, would hand the login every later
     order placed with it (a stranger's number typed at a guest checkout, the order
     then claimed by its receipt)."""
-    return owner.user_id is None or identity.verified or not is_online(identity.channel)
+    return owner.user_id is None or identity.proven
 
 
 def _owners(

@@ -3,6 +3,7 @@ customer with an item an associate added to their wishlist."""
 
 import pytest
 
+from customers.models import CustomerIdentity, IdentityKind
 from customers.services.consents import set_consent
 from customers.services.wishlists import add_wishlist_item
 from omnistore.accounts.models import Role
@@ -51,6 +52,11 @@ def shopper():
     customer = user.customer_profile
     customer.phone = "+393471234567"
     customer.save(update_fields=["phone"])
+    # Both proven with the codes sent there: replies may go to them.
+    customer.identities.update(verified=True)
+    CustomerIdentity.objects.create(
+        customer=customer, kind=IdentityKind.PHONE, value=customer.phone, verified=True
+    )
     return user
 
 

@@ -253,3 +253,23 @@ def test_a_merge_carries_the_threads_to_the_surviving_profile(
     assert message.conversation.customer == survivor
     again = send_customer_message(customer=survivor, body="Me again", channel="web")
     assert again.conversation_id == message.conversation_id
+
+
+def test_no_reply_goes_to_a_phone_typed_online_and_never_proven(
+    customer, item, associate
+):
+    """A number typed at sign-up may be someone else's: until the customer proves it,
+    an SMS reply is refused, even with their consent to SMS."""
+    message = send_customer_message(customer=customer, body="Hi", channel="web")
+    consent(customer, ConsentChannel.SMS)
+    customer.identities.filter(kind="phone").update(verified=False, channel="web")
+
+    with pytest.raises(ValidationFailed):
+        reply_to_customer(
+            conversation=message.conversation,
+            body="Ready for you on Saturday.",
+            channel="sms",
+            actor=associate,
+        )
+    deliver()
+    assert not MemoryBackend.outbox
