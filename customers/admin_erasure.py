@@ -8,6 +8,7 @@ from customers.selectors.export import merged_profile_ids
 from customers.selectors.identities import survivor_of
 from customers.services.erasure import erase_customer
 from omnistore.core.channels import Channel
+from omnistore.core.exceptions import ApplicationError
 
 
 class ErasureAction:
@@ -52,12 +53,23 @@ class ErasureAction:
                     "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
                 },
             )
+        erased = 0
         for customer in customers:
-            erase_customer(customer=customer, actor=request.user, channel=Channel.STORE)
-        self.message_user(
-            request,
-            f"Erased the personal data of {len(customers)} customer(s); their orders "
-            "and ledgers stay, anonymous.",
-            messages.SUCCESS,
-        )
+            try:
+                erase_customer(
+                    customer=customer, actor=request.user, channel=Channel.STORE
+                )
+            except ApplicationError as error:  # orders still open: not erased
+                self.message_user(
+                    request, f"Customer #{customer.pk}: {error.message}", messages.ERROR
+                )
+            else:
+                erased += 1
+        if erased:
+            self.message_user(
+                request,
+                f"Erased the personal data of {erased} customer(s); their orders "
+                "and ledgers stay, anonymous.",
+                messages.SUCCESS,
+            )
         return None

@@ -5,6 +5,11 @@ Orders, returns, payments and the store credit ledger stay for the books: amount
 dates, statuses, codes and references are kept. Contact data, delivery addresses and
 every free text (notes, reasons) go, and order and return emails not sent yet are
 cancelled.
+
+A person with orders still to be shipped or collected, or a return still open, is not
+erased yet: the address, the email with the pickup code and the person to hand the
+goods to are still needed. The erasure is refused (409 ``open_orders``, naming them)
+and nothing is erased.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from customers.privacy import ERASED_TEXT, Erasure, PersonalData, Texts
 from customers.selectors.export import iso
 from omnistore.approvals.models import Approval
+from omnistore.core.exceptions import Conflict
 from omnistore.core.models import OutboxMessage
 from omnistore.core.redaction import cancel_pending
 from orders.emails import RETURN_TOPIC
@@ -30,6 +36,7 @@ from orders.models import (
     Invoice,
     Order,
     OrderLine,
+    OrderStatus,
     OrderStatusChange,
     OrderTaxTotal,
     Payment,
@@ -38,6 +45,7 @@ from orders.models import (
     Return,
     ReturnLine,
     ReturnRefund,
+    ReturnStatus,
     ReturnStatusChange,
     StoreCreditTransaction,
     TerminalIntent,
@@ -49,6 +57,10 @@ from orders.selectors.orders import history_for_the_customer, notes_for_the_cust
 CANCELLED_FOR_ERASURE = "Cancelled: the recipient's data was erased on request."
 # Keys of a delivery address that name or reach the person (not the town).
 ADDRESS_VALUES = ("name", "line1", "line2", "phone")
+# Orders still to be shipped or collected, returns not yet refunded or closed: the
+# person's contact data is still needed for them, so no erasure meanwhile.
+OPEN_ORDER_STATUSES = (OrderStatus.PLACED, OrderStatus.PICKED, OrderStatus.READY)
+OPEN_RETURN_STATUSES = (ReturnStatus.REQUESTED, ReturnStatus.RECEIVED)
 
 
 def _orders(customer_ids) -> QuerySet[Order]:
@@ -293,9 +305,73 @@ def _blank(queryset: QuerySet, *fields: str) -> None:
         queryset.exclude(**{name: ""}).update(**{name: ERASED_TEXT})
 
 
+def _open_ones(customer_ids: tuple[int, ...]) -> tuple[list[str], list[str]]:
+    """Numbers of the person's orders still to be shipped or collected, and codes of
+    their returns still open, oldest first."""
+    orders = (
+        _orders(customer_ids)
+        .filter(status__in=OPEN_ORDER_STATUSES)
+        .order_by("created_at", "id")
+        .values_list("number", flat=True)
+    )
+    returns = (
+        _returns(customer_ids)
+        .filter(status__in=OPEN_RETURN_STATUSES)
+        .order_by("created_at", "id")
+        .values_list("code", flat=True)
+    )
+    return list(orders), list(returns)
+
+
+def _waiting(kind: str, refs: list[str], state: str, advice: str) -> str:
+    """One kind of what is still open, named, with what to do about it."""
+    if len(refs) == 1:
+        named, pronoun = f"{kind} {refs[0]} is", "it"
+    else:
+        named, pronoun = f"{kind}s {', '.join(refs)} are", "them"
+    return f"{named} {state} ({advice.format(it=pronoun)})"
+
+
+def refuse_while_open(customer_ids: tuple[int, ...]) -> None:
+    """Refuse (409 ``open_orders``) while an order of the person is still to be
+    shipped or collected, or a return of theirs is still open, naming them and what
+    can be done about them."""
+    orders, returns = _open_ones(customer_ids)
+    if not orders and not returns:
+        return
+    waiting = []
+    if orders:
+        waiting.append(
+            _waiting(
+                "order",
+                orders,
+                "still to be shipped or collected",
+                "wait for {it} to be shipped or collected, or cancel {it} first",
+            )
+        )
+    if returns:
+        waiting.append(
+            _waiting(
+                "return",
+                returns,
+                "still open",
+                "wait for {it} to be refunded or closed",
+            )
+        )
+    raise Conflict(
+        f"The personal data cannot be erased yet: {' and '.join(waiting)}. "
+        "Then ask again.",
+        code="open_orders",
+        extra={"orders": orders, "returns": returns},
+    )
+
+
 def erase_order_data(erasure: Erasure) -> None:
     """Orders stay for the books, the contact data, addresses and free texts on them
-    go; order and return emails still waiting are cancelled."""
+    go; order and return emails still waiting are cancelled. Refused, before anything
+    of this app is touched, while orders or returns are still open (the whole erasure
+    is then rolled back)."""
+    refuse_while_open(erasure.customer_ids)
     orders = _orders(erasure.customer_ids)
     returns = _returns(erasure.customer_ids)
     Fulfilment.objects.filter(order__in=orders).exclude(address={}).update(address={})

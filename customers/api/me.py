@@ -155,10 +155,19 @@ class MeEraseView(APIView):
         summary="Erase my personal data",
         description=(
             "Removes names, contact data, addresses and preferences, withdraws every "
-            "consent and closes the login. Orders stay (anonymous) for accounting."
+            "consent and closes the login. Orders stay (anonymous) for accounting. "
+            "Refused (409 `open_orders`, the numbers in `extra`) while orders are "
+            "still to be shipped or collected, or returns still open."
         ),
         request=EraseSerializer,
-        responses={200: OpenApiResponse(description="Erased"), 400: BAD_INPUT},
+        responses={
+            200: OpenApiResponse(description="Erased"),
+            400: BAD_INPUT,
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="Orders or returns still open; nothing was erased.",
+            ),
+        },
         tags=["me"],
     )
     def post(self, request):

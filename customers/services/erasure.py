@@ -4,6 +4,10 @@
 app's own step is ``erase_customer_records``), then redacts the outbox and webhook
 payloads that still hold the person's identifying strings. Amounts, dates, statuses,
 codes and ids stay; every text the person wrote or that names them goes.
+
+A step may refuse the erasure while its app still needs the person's data (the orders
+app: orders still to be shipped or collected, returns still open, 409
+``open_orders``): it raises, and the whole erasure is rolled back, nothing erased.
 """
 
 from __future__ import annotations
@@ -308,7 +312,8 @@ def erase_customer(*, customer: Customer, actor=None, channel: str = "") -> Cust
     every free text about them go, in every app; consents are withdrawn (the
     withdrawal stays as proof); orders and ledgers stay for accounting, on an
     anonymous profile. Side effects not sent yet that would reach them are cancelled.
-    The login is disabled. Erasing twice changes nothing.
+    The login is disabled. Erasing twice changes nothing. A step that refuses (an
+    ``ApplicationError``, e.g. orders still open) leaves everything as it was.
     """
     customer = lock_customer(customer)
     if customer.is_anonymised:

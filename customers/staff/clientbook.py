@@ -24,6 +24,7 @@ from omnistore.core.digits import is_digits
 from omnistore.core.exceptions import ApplicationError
 from omnistore.staff.auth import current_store, staff_required
 from omnistore.staff.htmx import INVALID, add_service_error, is_partial
+from omnistore.staff.once import claim, give_back
 from omnistore.staff.panels import customer_panels, register
 
 from .customers import customer_or_404
@@ -156,10 +157,11 @@ def customer_assign(request, pk: int):
 @staff_required
 @require_POST
 def customer_task_create(request, pk: int):
-    """A task written by hand about this customer, for the signed-in user."""
+    """A task written by hand about this customer, for the signed-in user; the same
+    form sent twice makes one task."""
     customer = customer_or_404(pk)
     form = ManualTaskForm(request.POST)
-    if form.is_valid():
+    if form.is_valid() and claim(request, form):
         try:
             create_manual_task(
                 customer=customer,
@@ -169,6 +171,7 @@ def customer_task_create(request, pk: int):
                 shop=current_store(request),
             )
         except ApplicationError as error:
+            give_back(request, form)  # the corrected task may be sent
             add_service_error(form, error)
         else:
             if not request.htmx:

@@ -7,6 +7,7 @@ recorded with their name and shop. A merged profile's address leads to the survi
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -26,9 +27,11 @@ from customers.services.consents import COUNTER_GRANTS, record_counter_consent
 from customers.services.merge import dismiss_duplicate, merge_customers
 from customers.services.registration import create_customer_at_counter
 from customers.services.timeline import add_note
+from omnistore.core.dberrors import run_again_if_victim
 from omnistore.core.exceptions import ApplicationError, NotFound
 from omnistore.staff.auth import current_store, staff_required
 from omnistore.staff.htmx import INVALID, add_service_error, is_partial, redirect_to
+from omnistore.staff.once import claim, give_back
 from omnistore.staff.panels import render_customer_panels
 
 from .forms import ConsentForm, CounterCustomerForm, MergeForm, NoteForm
@@ -115,7 +118,7 @@ def customer_add_note(request, pk: int):
     customer = customer_or_404(pk)
     form = NoteForm(request.POST)
     status = 200
-    if form.is_valid():
+    if form.is_valid() and claim(request, form):
         try:
             add_note(
                 customer=customer,
@@ -124,6 +127,7 @@ def customer_add_note(request, pk: int):
                 location=current_store(request),
             )
         except ApplicationError as error:
+            give_back(request, form)  # the corrected note may be sent
             add_service_error(form, error)
         else:
             if not request.htmx:
@@ -248,6 +252,38 @@ def _may_merge(user, one: Customer, other: Customer) -> bool:
     ).exists()
 
 
+class _PairDecided(Exception):
+    """The pair was merged or dismissed by someone else since the page looked."""
+
+
+def _merge_if_still_open(user, survivor: Customer, other: Customer) -> None:
+    """The merge, when it is still this user's to make once both profiles (in pk
+    order, as every merge locks them) and then their pair are locked: someone else
+    may have merged either profile, or dismissed the pair, since the view looked.
+    Then nothing is merged and the request is answered as a later one would be."""
+
+    low, high = sorted((survivor.pk, other.pk))
+
+    def merge():
+        with transaction.atomic():
+            live = list(
+                Customer.objects.select_for_update(no_key=True)
+                .filter(pk__in=(low, high), merged_into__isnull=True)
+                .order_by("pk")
+            )
+            # A dismissal of the pair in flight finishes first, and is seen.
+            list(
+                DuplicateCandidate.objects.select_for_update().filter(
+                    customer_a_id=low, customer_b_id=high
+                )
+            )
+            if len(live) != 2 or not _may_merge(user, survivor, other):
+                raise _PairDecided
+            merge_customers(survivor=survivor, other=other, actor=user)
+
+    run_again_if_victim(merge)
+
+
 @staff_required
 def customer_merge(request, pk: int):
     """Confirm and merge ``other`` into this profile (this one survives)."""
@@ -269,7 +305,9 @@ def customer_merge(request, pk: int):
     if request.method == "POST":
         if form.is_valid():
             try:
-                merge_customers(survivor=survivor, other=other, actor=request.user)
+                _merge_if_still_open(request.user, survivor, other)
+            except _PairDecided:
+                raise Http404("No profile to merge.") from None
             except ApplicationError as error:
                 add_service_error(form, error)
             else:
@@ -300,6 +338,11 @@ def duplicate_dismiss(request, pk: int):
     pair = (candidate.customer_a_id, candidate.customer_b_id)
     sent = request.POST.get("customer")
     back = next((one for one in pair if str(one) == sent), pair[0])
-    dismiss_duplicate(candidate=candidate, actor=request.user)
+    try:
+        dismiss_duplicate(candidate=candidate, actor=request.user)
+    except ApplicationError:
+        # Decided by someone else since the pair was read: answered as a later
+        # attempt is, the pair being gone.
+        raise Http404("No such pair.") from None
     messages.success(request, "Marked as different people.")
     return redirect("staff:customer_detail", pk=back)

@@ -67,7 +67,9 @@ class CounterCustomerForm(forms.Form):
         return data
 
 
-class NoteForm(forms.Form):
+class NoteForm(SentOnceForm):
+    """A note about the customer; sent twice (a double tap), it is saved once."""
+
     text = forms.CharField(
         max_length=2000,
         label="Add a note",
@@ -201,7 +203,9 @@ class ReassignForm(forms.Form):
         self.fields["assignee"].queryset = team
 
 
-class ManualTaskForm(forms.Form):
+class ManualTaskForm(SentOnceForm):
+    """A task written by hand; sent twice, it is created once."""
+
     title = forms.CharField(
         max_length=200,
         label="Task",

@@ -6,6 +6,7 @@ import pytest
 from django import forms
 
 from customers.staff.forms import ManualTaskForm
+from omnistore.staff.once import new_token
 
 
 class DayForm(forms.Form):
@@ -34,6 +35,7 @@ def test_month_first_is_not_read():
 
 def test_a_task_typed_day_first_is_due_that_day():
     ahead = dt.date.today() + dt.timedelta(days=40)
-    form = ManualTaskForm({"title": "Call", "due_on": ahead.strftime("%d/%m/%Y")})
+    typed = {"title": "Call", "due_on": ahead.strftime("%d/%m/%Y")}
+    form = ManualTaskForm({**typed, "once": new_token()})
     assert form.is_valid(), form.errors
     assert form.cleaned_data["due_on"] == ahead

@@ -12,6 +12,7 @@ from customers.models import Channel, ClientTask, Customer
 from customers.services.clientbook import assign_associate
 from customers.services.erasure import erase_customer
 from customers.services.wishlists import add_wishlist_item
+from omnistore.staff.once import new_token
 from tests.customers.clientbook_people import client as new_client
 from tests.customers.clientbook_people import people, purchase
 from tests.factories import VariantFactory
@@ -257,9 +258,8 @@ def test_a_task_written_on_the_360_page_is_the_writers(client, team):
     url = reverse("staff:customer_task_create", args=[giulia.pk])
     due = timezone.localdate() + dt.timedelta(days=2)
 
-    response = staff.post(
-        url, {"title": "Call when the coat is in", "due_on": due.isoformat()}, **HTMX
-    )
+    sent = {"title": "Call when the coat is in", "due_on": due.isoformat()}
+    response = staff.post(url, {**sent, "once": new_token()}, **HTMX)
     assert response.status_code == 200
     task = ClientTask.objects.get()
     assert (task.kind, task.assignee, task.shop, task.due_on) == (
@@ -270,9 +270,13 @@ def test_a_task_written_on_the_360_page_is_the_writers(client, team):
     )
     assert b"Call when the coat is in" in response.content
 
-    refused = staff.post(url, {"title": "", "due_on": "soon"}, **HTMX)
+    refused = staff.post(
+        url, {"title": "", "due_on": "soon", "once": new_token()}, **HTMX
+    )
     assert refused.status_code == 422 and ClientTask.objects.count() == 1
-    far = staff.post(url, {"title": "Call", "due_on": "9999-12-31"}, **HTMX)
+    far = staff.post(
+        url, {"title": "Call", "due_on": "9999-12-31", "once": new_token()}, **HTMX
+    )
     assert far.status_code == 422 and ClientTask.objects.count() == 1
     assert b"From today to two years ahead." in far.content
 
@@ -284,9 +288,10 @@ def test_a_task_about_an_erased_client_is_refused_on_the_form(client, team):
     url = reverse("staff:customer_task_create", args=[giulia.pk])
     due = (timezone.localdate() + dt.timedelta(days=2)).isoformat()
 
-    response = staff.post(url, {"title": "Call", "due_on": due}, **HTMX)
+    sent = {"title": "Call", "due_on": due, "once": new_token()}
+    response = staff.post(url, sent, **HTMX)
     assert response.status_code == 422
     assert b"This profile was erased." in response.content
-    plain = staff.post(url, {"title": "Call", "due_on": due}, follow=True)
+    plain = staff.post(url, sent, follow=True)
     assert [str(m) for m in plain.context["messages"]] == ["This profile was erased."]
     assert not ClientTask.objects.exists()

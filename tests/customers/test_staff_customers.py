@@ -19,6 +19,7 @@ from customers.services.merge import merge_customers
 from customers.services.timeline import add_note
 from omnistore.core.channels import Channel
 from omnistore.staff import panels
+from omnistore.staff.once import new_token
 from tests.customers.factories import make_customer
 from tests.factories import (
     CategoryFactory,
@@ -246,7 +247,8 @@ def test_merged_id_redirects_to_the_survivor(staff_client, associate):
 def test_adding_a_note_shows_it_on_the_timeline_at_once(staff_client, associate, shop):
     customer = make_customer(email="note@example.com")
     url = reverse("staff:customer_add_note", args=[customer.pk])
-    response = staff_client.post(url, {"text": "Collects on Saturdays"}, **HTMX)
+    sent = {"text": "Collects on Saturdays", "once": new_token()}
+    response = staff_client.post(url, sent, **HTMX)
     assert response.status_code == 200
     html = response.content.decode()
     assert "Collects on Saturdays" in html and "Note added" in html
@@ -258,7 +260,7 @@ def test_adding_a_note_shows_it_on_the_timeline_at_once(staff_client, associate,
 def test_an_empty_note_is_refused_with_422_and_nothing_saved(staff_client):
     customer = make_customer(email="empty@example.com")
     url = reverse("staff:customer_add_note", args=[customer.pk])
-    response = staff_client.post(url, {"text": "  "}, **HTMX)
+    response = staff_client.post(url, {"text": "  ", "once": new_token()}, **HTMX)
     assert response.status_code == 422
     assert "This field is required" in response.content.decode()
     assert not StaffNote.objects.exists()
@@ -271,12 +273,13 @@ def test_a_note_about_an_erased_profile_is_refused_on_the_form_and_not_saved(
     erase_customer(customer=customer)
     url = reverse("staff:customer_add_note", args=[customer.pk])
 
-    response = staff_client.post(url, {"text": "Collects on Saturdays"}, **HTMX)
+    sent = {"text": "Collects on Saturdays", "once": new_token()}
+    response = staff_client.post(url, sent, **HTMX)
     assert response.status_code == 422
     html = response.content.decode()
     assert "This profile was erased." in html and "Note added" not in html
 
-    plain = staff_client.post(url, {"text": "Collects on Saturdays"}, follow=True)
+    plain = staff_client.post(url, sent, follow=True)
     shown = [str(m) for m in plain.context["messages"]]
     assert shown == ["This profile was erased."]
     assert not StaffNote.objects.exists()
