@@ -91,6 +91,11 @@ class ReceiptOutput(serializers.Serializer):
     cash_tendered = serializers.DecimalField(**MONEY, allow_null=True)
     change = serializers.DecimalField(**MONEY, allow_null=True)
     return_code = serializers.CharField()
+    cancelled_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="The order was cancelled then: its payments given back are under "
+        "`refunds`.",
+    )
 
 
 KIND = OpenApiParameter(

@@ -120,6 +120,7 @@ class Receipt:
     cash_tendered: Decimal | None = None
     change: Decimal | None = None
     return_code: str = ""
+    cancelled_at: datetime | None = None
 
     @property
     def title(self) -> str:
@@ -295,6 +296,15 @@ def _tenders(order: Order) -> list[Tender]:
     ]
 
 
+def _payment_refunds(order: Order) -> list[Tender]:
+    labels = dict(PaymentMethod.choices)
+    return [
+        Tender(p.method, labels.get(p.method, p.method), refund.amount)
+        for p in order.payments.all()
+        for refund in p.refunds.all()
+    ]
+
+
 def _refunds(ret: Return) -> list[Tender]:
     if ret.refund_method == RefundMethod.STORE_CREDIT and ret.refund_total:
         credits = ret.store_credit.all()  # prefetched: the return's credit row
@@ -342,6 +352,9 @@ def build_receipt(
     if gift:
         return receipt
     receipt.tenders = _tenders(order)
+    if order.cancelled_at is not None:  # what was paid, then all of it given back
+        receipt.cancelled_at = order.cancelled_at
+        receipt.refunds = _payment_refunds(order)
     if booking is not None and booking.tendered is not None:
         receipt.cash_tendered, receipt.change = booking.tendered, booking.change
     if exchange is not None:

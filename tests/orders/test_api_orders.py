@@ -148,3 +148,17 @@ def test_an_order_paid_in_cash_at_a_shop_is_cancelled_at_a_shop(customer_user):
     order.refresh_from_db()
     assert order.status == OrderStatus.PLACED
     assert not Refund.objects.exists()
+
+
+def test_a_cancelled_orders_receipt_says_so_and_shows_the_refund(customer_user):
+    user, customer = customer_user
+    store = shop()
+    order = pickup_order(store=store, lines=[(stocked(store, 3), 2)], customer=customer)
+    client = client_for(user)
+    client.post(f"/api/v1/orders/{order.number}/cancel/")
+
+    receipt = client.get(f"/api/v1/orders/{order.number}/receipt/").json()
+
+    assert receipt["cancelled_at"] is not None
+    assert [t["amount"] for t in receipt["refunds"]] == [order.total.to_eng_string()]
+    assert receipt["refunds"][0]["method"] == receipt["tenders"][0]["method"]
