@@ -1,10 +1,13 @@
-"""Reactions to customer events: the orders app listens, the customers app never imports it."""
+"""Reactions to customer events and to stock arriving for an order: the orders app
+listens, the customers and inventory apps never import it."""
 
 from django.dispatch import receiver
 
 from customers.signals import customer_merged, customer_merging
+from inventory.services.transfers import transfer_arriving
 
 from .services.carts import fold_customer_carts
+from .services.parts import order_awaits_transfer
 from .services.sizes import relearn_sizes_later
 
 
@@ -19,3 +22,10 @@ def fold_carts_on_merge(sender, survivor, other, summary, **kwargs):
 def relearn_sizes_on_merge(sender, survivor, other, merge, **kwargs):
     """The survivor's purchases now include the other's: learn its sizes again."""
     relearn_sizes_later(customer_id=survivor.pk, reference=f"merge:{merge.pk}")
+
+
+@receiver(transfer_arriving, dispatch_uid="orders.hold_arrivals_for_the_order")
+def hold_arrivals_for_the_order(sender, transfer, **kwargs):
+    """What a transfer brings to a pickup shop for an order is held for that order as
+    it is received, unless the order was cancelled on the way."""
+    return order_awaits_transfer(transfer)

@@ -1,5 +1,6 @@
 """Transfers between locations: requested (reserved at the source), shipped, received,
-or cancelled before shipping."""
+or cancelled before shipping. What a transfer made for an order brings is held for that
+order at the destination as it is received."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Sum
+from django.dispatch import Signal
 from django.utils import timezone
 
 from omnistore.core.actors import acting_user
@@ -29,6 +31,17 @@ from ..models import (
 from .ledger import StockRequest
 from .reservations import consume_reservations, release_reservations, reserve_stock
 from .stock import receive_stock
+
+# Asked while a transfer made for something (its ``reference_type`` and
+# ``reference_id``: an order travelling to its pickup shop) is received, before the
+# transfer is locked and any unit booked. The app behind the reference answers True
+# while it still wants the units, having locked its own row (an order, locked before
+# the transfer and any stock row, as everywhere), so a cancellation either waits for
+# the receipt or is seen by it. The units received are then held for the reference
+# at the destination as they are booked, so no one else takes them; with no such
+# answer they arrive as free stock. Sent inside the receipt's transaction, unlike the
+# events of ``inventory.signals``.
+transfer_arriving = Signal()
 
 
 def _transition(transfer: Transfer, target: str, *, actor, note: str = "") -> None:
@@ -190,7 +203,10 @@ def receive_transfer(
     note: str = "",
 ) -> Transfer:
     """The destination books what arrived. ``quantities`` maps variant id → units received
-    now; ``None`` receives everything outstanding. More than shipped is refused."""
+    now; ``None`` receives everything outstanding. More than shipped is refused. On a
+    transfer made for an order still waiting for it, the units booked are held for
+    that order at once (``transfer_arriving``)."""
+    hold = _still_wanted(transfer)
     transfer = _lock_transfer(transfer)
     if transfer.status not in {
         TransferStatus.IN_TRANSIT,
@@ -207,21 +223,8 @@ def receive_transfer(
         quantities = {
             v: line.outstanding for v, line in lines.items() if line.outstanding
         }
-    errors = {}
-    for variant_id, qty in quantities.items():
-        line = lines.get(variant_id)
-        if line is None:
-            errors[str(variant_id)] = ["This item is not on the transfer."]
-        elif not isinstance(qty, int) or qty < 0:
-            errors[line.variant.sku] = ["Must be zero or more."]
-        elif qty > line.outstanding:
-            errors[line.variant.sku] = [
-                f"Only {line.outstanding} shipped and not yet received; cannot receive {qty}."
-            ]
-    if not any(quantities.values()) and not errors:
-        errors["quantities"] = ["Receive at least one unit."]
-    if errors:
-        raise ValidationFailed("The receipt does not match the transfer.", extra=errors)
+    _check_receipt(lines, quantities)
+    arrived = []
     for variant_id, qty in sorted(quantities.items()):
         if not qty:
             continue
@@ -238,6 +241,14 @@ def receive_transfer(
         )
         line.quantity_received += qty
         line.save(update_fields=["quantity_received"])
+        arrived.append(StockRequest(variant_id, transfer.destination_id, qty))
+    if hold and arrived:
+        reserve_stock(
+            requests=arrived,
+            reference_type=transfer.reference_type,
+            reference_id=transfer.reference_id,
+            actor=actor,
+        )
     complete = all(line.outstanding == 0 for line in lines.values())
     target = TransferStatus.RECEIVED if complete else TransferStatus.PARTIALLY_RECEIVED
     _transition(transfer, target, actor=actor, note=note)
@@ -245,6 +256,38 @@ def receive_transfer(
         transfer.received_at = timezone.now()
     transfer.save(update_fields=["status", "received_at"])
     return transfer
+
+
+def _check_receipt(lines: dict[int, TransferLine], quantities: dict[int, int]) -> None:
+    """Every unit received is on the transfer and was shipped, not yet received."""
+    errors = {}
+    for variant_id, qty in quantities.items():
+        line = lines.get(variant_id)
+        if line is None:
+            errors[str(variant_id)] = ["This item is not on the transfer."]
+        elif not isinstance(qty, int) or qty < 0:
+            errors[line.variant.sku] = ["Must be zero or more."]
+        elif qty > line.outstanding:
+            errors[line.variant.sku] = [
+                f"Only {line.outstanding} shipped and not yet received; cannot receive {qty}."
+            ]
+    if not any(quantities.values()) and not errors:
+        errors["quantities"] = ["Receive at least one unit."]
+    if errors:
+        raise ValidationFailed("The receipt does not match the transfer.", extra=errors)
+
+
+def _still_wanted(transfer: Transfer | int) -> bool:
+    """Whether what arrives now is held for the transfer's reference (an order not
+    cancelled on the way); a transfer asked for the shop's own shelves is not. Asked
+    before the transfer is locked: the reference's row is locked first, as a
+    cancellation of the order locks it before the transfer and the locations."""
+    if not isinstance(transfer, Transfer):
+        transfer = Transfer.objects.filter(pk=transfer).first()
+    if transfer is None or not transfer.reference_type:
+        return False
+    answers = transfer_arriving.send(sender=Transfer, transfer=transfer)
+    return any(answer is True for _receiver, answer in answers)
 
 
 @transaction.atomic

@@ -16,6 +16,7 @@ from omnistore.core.exceptions import NotFound
 from orders.models import (
     Cart,
     Fulfilment,
+    FulfilmentStatus,
     Order,
     OrderLine,
     OrderStatus,
@@ -208,15 +209,23 @@ def with_fulfilments(qs: QuerySet[Order]) -> QuerySet[Order]:
 
 
 def orders_to_pick(*, location) -> QuerySet[Order]:
-    """Placed orders whose goods this shop takes off its shelves: lines sourced here,
+    """Orders whose goods this shop still takes off its shelves: lines sourced here,
     and pickups here whose transfer has arrived; an order still waiting for a transfer
-    is not listed yet (it cannot be picked whole). Oldest first."""
-    here = Q(fulfilments__location=location, fulfilments__transfer__isnull=True) | Q(
+    is not listed yet (it cannot be picked whole). An order split over several shops
+    is listed at each until that shop's own part is picked. Oldest first."""
+    pending = FulfilmentStatus.PENDING
+    here = Q(
+        fulfilments__location=location,
+        fulfilments__transfer__isnull=True,
+        fulfilments__status=pending,
+    ) | Q(
         fulfilments__pickup_location=location,
         fulfilments__transfer__status=TransferStatus.RECEIVED,
+        fulfilments__status=pending,
     )
+    picking = [OrderStatus.PLACED, OrderStatus.PICKED]
     return (
-        with_fulfilments(Order.objects.filter(here, status=OrderStatus.PLACED))
+        with_fulfilments(Order.objects.filter(here, status__in=picking))
         .exclude(Exists(_transfers_on_the_way()))
         .order_by("created_at", "id")
     )

@@ -9,7 +9,14 @@ from __future__ import annotations
 from django.db.models import Prefetch, Q, QuerySet
 
 from inventory.models import Location
-from orders.models import Fulfilment, FulfilmentMethod, Order, OrderLine, OrderStatus
+from orders.models import (
+    Fulfilment,
+    FulfilmentMethod,
+    FulfilmentStatus,
+    Order,
+    OrderLine,
+    OrderStatus,
+)
 from orders.selectors.orders import orders_awaiting_transfer, orders_to_pick
 from orders.selectors.pickups import pickups_waiting
 from orders.selectors.returns import returns_waiting
@@ -45,13 +52,16 @@ def awaiting_transfer(*, location: Location) -> QuerySet[Order]:
 
 def picked_here(*, location: Location) -> QuerySet[Order]:
     """Picked orders whose next step happens at this shop: pickups here to be made
-    ready, deliveries sourced here to be shipped. Oldest first (three queries)."""
+    ready, deliveries whose part sourced here is picked and to be shipped (an order
+    split over several shops is here only while this shop's part waits). Oldest
+    first (three queries)."""
     here = Q(
         fulfilments__pickup_location=location,
         fulfilments__method=FulfilmentMethod.PICKUP,
     ) | Q(
         fulfilments__location=location,
         fulfilments__method=FulfilmentMethod.DELIVERY,
+        fulfilments__status=FulfilmentStatus.PICKED,
     )
     orders = (
         Order.objects.filter(here, status=OrderStatus.PICKED)

@@ -23,11 +23,9 @@ from inventory.models import (
     ReservationStatus,
     TransferStatus,
 )
-from inventory.services.ledger import StockRequest
 from inventory.services.reservations import (
     consume_reservations,
     release_reservations,
-    reserve_stock,
 )
 from inventory.services.transfers import cancel_transfer
 from omnistore.core.actors import acting_user
@@ -37,7 +35,6 @@ from orders.models import (
     FulfilmentMethod,
     FulfilmentStatus,
     Order,
-    OrderLine,
     OrderStatus,
     OrderStatusChange,
 )
@@ -54,6 +51,17 @@ from .common import (
 )
 from .discounts import release_discount
 from .invoices import credit_cancelled_order
+from .parts import (
+    active_parts,
+    hold_arrived,
+    nothing_to_pick,
+    nothing_to_ship,
+    part_said,
+    record_part_step,
+    to_pick,
+    to_ship,
+    with_said,
+)
 from .payments import (
     cancellation_refund,
     capture_order_payments,
@@ -68,6 +76,9 @@ EVENT_ORDER_READY = "order_ready"
 
 
 EVENT_ORDER_SHIPPED = "order_shipped"
+
+
+EVENT_ORDER_PART_SHIPPED = "order_part_shipped"
 
 
 EVENT_ORDER_DELIVERED = "order_delivered"
@@ -163,21 +174,23 @@ def mark_picked(
     note: str = "",
     now: datetime | None = None,
 ) -> Order:
-    """The goods are taken off the shelf. Goods that came on a transfer are held at the
-    pickup shop now that they are there; a transfer still on its way refuses."""
+    """``location`` takes its part of the order off its shelves: what is sourced
+    there, or what a transfer brought there for a pickup (without ``location``, every
+    part still to pick). The order is picked with its first part; a later part leaves
+    it picked and is written in its history. Goods a transfer brought were held at the
+    pickup shop as they arrived (what is not held yet is held now); a transfer still
+    on its way refuses."""
     now = now or timezone.now()
     order = lock_order(order)
-    transition_order(
-        order, OrderStatus.PICKED, actor=actor, now=now, note=note, location=location
-    )
-    fulfilments = list(
-        order.fulfilments.select_related("transfer", "pickup_location").exclude(
-            status=FulfilmentStatus.CANCELLED
-        )
-    )
+    parts = active_parts(order)
+    picking = to_pick(parts, location)
+    if order.status not in (OrderStatus.PLACED, OrderStatus.PICKED) or not picking:
+        if order.status == OrderStatus.PLACED and location is not None:
+            raise nothing_to_pick(order, location)
+        _refuse(order, OrderStatus.PICKED)
     waiting = [
         f
-        for f in fulfilments
+        for f in picking
         if f.transfer and f.transfer.status != TransferStatus.RECEIVED
     ]
     if waiting:
@@ -187,35 +200,49 @@ def mark_picked(
             code="awaiting_transfer",
             extra={"transfers": [f.transfer_id for f in waiting]},
         )
-    arrived = [f for f in fulfilments if f.transfer_id]
-    if arrived:
-        lines = OrderLine.objects.filter(fulfilment__in=arrived).select_related(
-            "fulfilment"
-        )
-        reserve_stock(
-            requests=[
-                StockRequest(
-                    line.variant_id, line.fulfilment.pickup_location_id, line.quantity
-                )
-                for line in lines
-            ],
-            reference_type=ORDER_REFERENCE,
-            reference_id=order.number,
-            actor=acting_user(actor),
-        )
-    Fulfilment.objects.filter(pk__in=[f.pk for f in fulfilments]).update(
+    hold_arrived(order, parts, picking, actor)
+    Fulfilment.objects.filter(pk__in=[f.pk for f in picking]).update(
         status=FulfilmentStatus.PICKED
     )
-    order.save(update_fields=["status", "updated_at"])
+    done = len(picking) + sum(f.status != FulfilmentStatus.PENDING for f in parts)
+    said = part_said("picked", picking, done, parts, location)
+    if order.status == OrderStatus.PLACED:
+        transition_order(
+            order,
+            OrderStatus.PICKED,
+            actor=actor,
+            now=now,
+            note=with_said(said, note),
+            location=location,
+        )
+        order.save(update_fields=["status", "updated_at"])
+    else:
+        record_part_step(
+            order, actor=actor, now=now, location=location, note=with_said(said, note)
+        )
     record_order_event(
         order,
         EVENT_ORDER_PICKED,
-        f"Order {order.number} picked",
+        f"Order {order.number}: {said}" if said else f"Order {order.number} picked",
         actor=actor,
         location=location,
         now=now,
     )
     return order
+
+
+def _refuse(order: Order, target: str) -> None:
+    """Refuse a move the order cannot make now, as ``transition_order`` would,
+    before anything is changed."""
+    method = STEP_METHOD.get(target)
+    wrong_method = method is not None and order.fulfilment_method != method
+    raise IllegalTransition(
+        obj=f"{order.get_fulfilment_method_display()} order {order.number}"
+        if wrong_method
+        else f"Order {order.number}",
+        current=order.status,
+        target=target,
+    )
 
 
 @transaction.atomic
@@ -269,29 +296,55 @@ def ship_order(
     location: Location | None = None,
     now: datetime | None = None,
 ) -> Order:
-    """Handed to the carrier: the held stock leaves its location (reason ``shipment``)."""
+    """``location`` hands its picked part of the order to the carrier (without
+    ``location``, every picked part): the stock held for it there leaves (reason
+    ``shipment``) and the part keeps its tracking number; what other shops hold for
+    the order stays. The payments are taken as the first part leaves. The order is
+    shipped, and the customer told, when its last part has left; until then it stays
+    picked, each part shipped written in its history."""
     now = now or timezone.now()
     order = lock_order(order)
-    transition_order(
-        order,
-        OrderStatus.SHIPPED,
-        actor=actor,
-        now=now,
-        location=location,
-        note=f"Tracking {tracking_reference}" if tracking_reference else "",
-    )
+    if not can_move(order, OrderStatus.SHIPPED):
+        _refuse(order, OrderStatus.SHIPPED)
+    parts = active_parts(order)
+    shipping = to_ship(parts, location)
+    if not shipping:
+        raise nothing_to_ship(order, parts, location)
     capture_order_payments(order=order, actor=actor, now=now)
     consume_reservations(
-        reservations=list(order_reservations(order)),
+        reservations=list(
+            order_reservations(order).filter(
+                location_id__in={f.location_id for f in shipping}
+            )
+        ),
         reason=MovementReason.SHIPMENT,
         actor=acting_user(actor),
         note=f"Shipped: order {order.number}",
     )
-    order.shipped_at = now
-    order.save(update_fields=["status", "updated_at", "shipped_at"])
-    order.fulfilments.exclude(status=FulfilmentStatus.CANCELLED).update(
+    Fulfilment.objects.filter(pk__in=[f.pk for f in shipping]).update(
         status=FulfilmentStatus.SHIPPED, tracking_reference=tracking_reference[:100]
     )
+    done = len(shipping) + sum(f.status == FulfilmentStatus.SHIPPED for f in parts)
+    said = part_said("shipped", shipping, done, parts, location)
+    note = with_said(
+        said, f"Tracking {tracking_reference}" if tracking_reference else ""
+    )
+    if done < len(parts):
+        record_part_step(order, actor=actor, now=now, location=location, note=note)
+        record_order_event(
+            order,
+            EVENT_ORDER_PART_SHIPPED,
+            f"Order {order.number}: {said}",
+            actor=actor,
+            location=location,
+            now=now,
+        )
+        return order
+    transition_order(
+        order, OrderStatus.SHIPPED, actor=actor, now=now, location=location, note=note
+    )
+    order.shipped_at = now
+    order.save(update_fields=["status", "updated_at", "shipped_at"])
     record_order_event(
         order,
         EVENT_ORDER_SHIPPED,

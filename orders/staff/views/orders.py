@@ -32,9 +32,12 @@ from orders.staff.forms.orders import CancelForm, ShipForm
 from orders.staff.statuses import STATUS_LABELS, explain
 from orders.staff.views.access import (
     acting_order,
+    acting_part,
+    acting_shop,
     acts_at,
     may_act,
     order_or_404,
+    parts_at,
     sold_or_fulfilled_here,
     where,
 )
@@ -57,6 +60,28 @@ def order_parts(order: Order) -> dict:
     }
 
 
+def _part_at(request, order: Order, action: str, status: str) -> bool:
+    """Whether the shop this staff member works on ``order`` at, for ``action``, has
+    a part of it waiting in ``status`` (its own part, when the order is split)."""
+    shop = acting_shop(request.user, order, current_store(request), action)
+    return shop is not None and any(
+        f.status == status for f in parts_at(order, shop.pk, action)
+    )
+
+
+def _parcels_shipped(order: Order) -> tuple[int, int] | None:
+    """(shipped, all) of a delivery leaving in several parcels while some have left
+    and others not: the order stays picked until the last one has."""
+    parcels = [
+        f
+        for f in order.fulfilments.all()
+        if f.method == FulfilmentMethod.DELIVERY
+        and f.status != FulfilmentStatus.CANCELLED
+    ]
+    shipped = sum(f.status == FulfilmentStatus.SHIPPED for f in parcels)
+    return (shipped, len(parcels)) if 0 < shipped < len(parcels) else None
+
+
 def _detail_context(request, order: Order, **extra) -> dict:
     user = request.user
     method = order.fulfilment_method
@@ -65,18 +90,20 @@ def _detail_context(request, order: Order, **extra) -> dict:
         "order": order,
         **order_parts(order),
         "may_act": may_act(user, order),
-        "can_pick": order.status == OrderStatus.PLACED and may_act(user, order, "pick"),
+        "can_pick": order.status in (OrderStatus.PLACED, OrderStatus.PICKED)
+        and _part_at(request, order, "pick", FulfilmentStatus.PENDING),
         "can_ready": picked
         and method == FulfilmentMethod.PICKUP
         and may_act(user, order, "ready"),
         "can_ship": picked
         and method == FulfilmentMethod.DELIVERY
-        and may_act(user, order, "ship"),
+        and _part_at(request, order, "ship", FulfilmentStatus.PICKED),
         "can_collect": order.status == OrderStatus.READY
         and may_act(user, order, "collect"),
         "can_cancel": can_move(order, OrderStatus.CANCELLED)
         and sold_or_fulfilled_here(user, order),
         "may_send_documents": sold_or_fulfilled_here(user, order),
+        "parcels_shipped": _parcels_shipped(order),
         "cancel_form": CancelForm(),
         "ship_form": ShipForm(),
         "action_error": None,
@@ -136,16 +163,14 @@ def _refused(request, order: Order, error_message: str, **forms_):
     return render(request, "orders/staff/order_detail.html", context, status=INVALID)
 
 
-def _step(request, number: str, *, action: str, perform, done: str, reached: tuple):
+def _step(request, order: Order, *, perform, done: str, already: str, reached):
     """One step of an order's picking; a step already taken (a double tap, a
-    colleague's tap) says so instead of refusing it."""
-    order = acting_order(request, number, action)
+    colleague's tap) says so instead of refusing it: ``reached`` tells, from the
+    order read again, whether the step was taken."""
     try:
         order = perform(order)
     except ApplicationError as error:
-        status, already = reached
-        now = Order.objects.filter(pk=order.pk).values_list("status", flat=True)
-        if now.first() == status:
+        if reached(order_or_404(order.number)):
             messages.info(request, f"Order {order.number} {already}.")
             return redirect_to(request, _back(request, order))
         return _refused(request, order, explain(error))
@@ -153,19 +178,31 @@ def _step(request, number: str, *, action: str, perform, done: str, reached: tup
     return redirect_to(request, _back(request, order))
 
 
+def _picked_here(order: Order, shop) -> bool:
+    """The order is picked and this shop's part of it no longer waits to be."""
+    parts = parts_at(order, shop.pk, "pick")
+    return (
+        order.status == OrderStatus.PICKED
+        and bool(parts)
+        and all(f.status != FulfilmentStatus.PENDING for f in parts)
+    )
+
+
 @staff_required
 @require_POST
 def order_pick(request, number: str):
-    store = current_store(request)
+    """This shop's part of the order is picked: the whole order, unless it is split
+    over several shops."""
+    order, shop = acting_part(request, number, "pick")
     return _step(
         request,
-        number,
-        action="pick",
+        order,
         perform=lambda order: mark_picked(
-            order=order, actor=request.user, location=where(order, store, pickup=False)
+            order=order, actor=request.user, location=shop
         ),
         done="picked",
-        reached=(OrderStatus.PICKED, "was already picked"),
+        already="was already picked",
+        reached=lambda order: _picked_here(order, shop),
     )
 
 
@@ -176,21 +213,22 @@ def order_ready(request, number: str):
     store = current_store(request)
     return _step(
         request,
-        number,
-        action="ready",
+        acting_order(request, number, "ready"),
         perform=lambda order: mark_ready(
             order=order, actor=request.user, location=where(order, store, pickup=True)
         ),
         done="is ready for pickup; the customer has been sent the pickup code",
-        reached=(OrderStatus.READY, "was already ready; its pickup code was sent then"),
+        already="was already ready; its pickup code was sent then",
+        reached=lambda order: order.status == OrderStatus.READY,
     )
 
 
 @staff_required
 @require_POST
 def order_ship(request, number: str):
-    store = current_store(request)
-    order = acting_order(request, number, "ship")
+    """This shop's picked part leaves with its tracking number; the order is shipped
+    once every part has left."""
+    order, shop = acting_part(request, number, "ship")
     form = ShipForm(request.POST)
     if not form.is_valid():
         return _refused(request, order, "Check the tracking number.", ship_form=form)
@@ -199,11 +237,18 @@ def order_ship(request, number: str):
             order=order,
             actor=request.user,
             tracking_reference=form.cleaned_data["tracking_reference"],
-            location=where(order, store, pickup=False),
+            location=shop,
         )
     except ApplicationError as error:
         return _refused(request, order, explain(error), ship_form=form)
-    messages.success(request, f"Order {order.number} shipped.")
+    if order.status == OrderStatus.SHIPPED:
+        messages.success(request, f"Order {order.number} shipped.")
+    else:
+        messages.success(
+            request,
+            f"Order {order.number}: the part from {shop.name} shipped; the rest "
+            "leaves from other shops.",
+        )
     return redirect_to(request, _back(request, order))
 
 
@@ -246,14 +291,48 @@ def order_cancel(request, number: str):
 
 
 def _shelf_lines(order: Order, store) -> list:
-    """The lines this shop takes off its own shelves for the order."""
+    """The lines this shop still takes off its own shelves for the order: its own
+    part of an order split over several shops."""
     return [
         line
         for line in order.lines.all()
         if line.fulfilment is not None
-        and line.fulfilment.status != FulfilmentStatus.CANCELLED
+        and line.fulfilment.status == FulfilmentStatus.PENDING
         and acts_at(line.fulfilment, store.pk, "pick")
     ]
+
+
+def _other_shops(order: Order, store) -> list[str]:
+    """The other shops an order split over several sends its other parts from."""
+    return sorted(
+        {
+            f.location.name
+            for f in order.fulfilments.all()
+            if f.status != FulfilmentStatus.CANCELLED
+            and f.method == FulfilmentMethod.DELIVERY
+            and f.location_id != store.pk
+        }
+    )
+
+
+def _next_step(order: Order, store) -> None:
+    """A picked order's lines whose next step is at this shop (``shelf_lines``):
+    a pickup here is handed over whole, a delivery leaves with this shop's part only;
+    and where that part goes (``ship_to``)."""
+    action = "ready" if order.fulfilment_method == FulfilmentMethod.PICKUP else "ship"
+    here = {
+        f.pk
+        for f in order.fulfilments.all()
+        if f.status == FulfilmentStatus.PICKED and acts_at(f, store.pk, action)
+    }
+    order.shelf_lines = [
+        line for line in order.lines.all() if line.fulfilment_id in here
+    ]
+    order.ship_to = next(
+        (f.address for f in order.fulfilments.all() if f.pk in here and f.address),
+        None,
+    )
+    order.other_shops = _other_shops(order, store)
 
 
 # Orders to pick shown at once, oldest first: a busy shop's queue runs to hundreds.
@@ -271,6 +350,7 @@ def _picking_context(store, *, page=None) -> dict:
     for order in to_pick:
         order.shelf_lines = _shelf_lines(order, store)
         order.pickup_here = order.fulfilment_method == FulfilmentMethod.PICKUP
+        order.other_shops = _other_shops(order, store)
         for line in order.shelf_lines:
             row = summary.setdefault(
                 line.sku,
@@ -285,7 +365,7 @@ def _picking_context(store, *, page=None) -> dict:
     picked_all = picked_here(location=store)
     picked = list(picked_all[:PICKING_PAGE_SIZE])
     for order in picked:
-        order.shelf_lines = list(order.lines.all())
+        _next_step(order, store)
     awaiting_all = awaiting_transfer(location=store)
     awaiting = list(awaiting_all[:PICKING_PAGE_SIZE])
     for order in awaiting:

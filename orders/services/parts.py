@@ -1,0 +1,201 @@
+"""The parts of an order (its fulfilments), each leaving one location.
+
+An online delivery no one location can fill leaves in several parcels, one a shop: each
+shop picks and ships its own part, with its own tracking number, and the stock held
+for the order at the other shops stays where it is. The order is picked with its
+first part and shipped with its last; in between every part that moves is written in
+the order's history (who, where, when, which part). A pickup's parts are all taken off
+the pickup shop's shelves, those a transfer brought included, so it moves as one.
+
+Units a transfer brings to a pickup shop are held for the order as they are received
+(``inventory.services.transfers``): picking uses that hold.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+from inventory.models import Location, Reservation, ReservationStatus, Transfer
+from inventory.services.ledger import StockRequest
+from inventory.services.reservations import reserve_stock
+from omnistore.core.actors import acting_user
+from omnistore.core.exceptions import Conflict
+from orders.models import (
+    Fulfilment,
+    FulfilmentMethod,
+    FulfilmentStatus,
+    Order,
+    OrderLine,
+    OrderStatus,
+    OrderStatusChange,
+)
+
+from .common import ORDER_REFERENCE
+
+
+def active_parts(order: Order) -> list[Fulfilment]:
+    """The order's parts not cancelled, with their locations and transfer."""
+    return list(
+        order.fulfilments.select_related("location", "pickup_location", "transfer")
+        .exclude(status=FulfilmentStatus.CANCELLED)
+        .order_by("pk")
+    )
+
+
+def shelf_of(part: Fulfilment) -> int:
+    """The location whose shelves a part is taken from: where it is sourced, or the
+    pickup shop a transfer brings it to."""
+    return part.pickup_location_id if part.transfer_id else part.location_id
+
+
+def to_pick(parts: Sequence[Fulfilment], location: Location | None) -> list:
+    """The parts ``location`` still has to pick (without a location, every one)."""
+    return [
+        part
+        for part in parts
+        if part.status == FulfilmentStatus.PENDING
+        and (location is None or shelf_of(part) == location.pk)
+    ]
+
+
+def to_ship(parts: Sequence[Fulfilment], location: Location | None) -> list:
+    """The picked delivery parts leaving from ``location`` (without one, every one)."""
+    return [
+        part
+        for part in parts
+        if part.method == FulfilmentMethod.DELIVERY
+        and part.status == FulfilmentStatus.PICKED
+        and (location is None or part.location_id == location.pk)
+    ]
+
+
+def nothing_to_pick(order: Order, location: Location) -> Conflict:
+    return Conflict(
+        f"Order {order.number} has nothing to pick at {location.name}.",
+        code="nothing_to_pick_here",
+    )
+
+
+def nothing_to_ship(
+    order: Order, parts: Sequence[Fulfilment], location: Location | None
+) -> Conflict:
+    """Why ``location`` has no part of ``order`` to hand to the carrier."""
+    here = [p for p in parts if location is None or p.location_id == location.pk]
+    place = f" at {location.name}" if location is not None else ""
+    if any(p.status == FulfilmentStatus.PENDING for p in here):
+        return Conflict(
+            f"Order {order.number}: pick the part{place} before shipping it.",
+            code="part_not_picked",
+        )
+    if here and all(p.status == FulfilmentStatus.SHIPPED for p in here):
+        return Conflict(
+            f"Order {order.number}: the part{place} has already been shipped.",
+            code="part_already_shipped",
+        )
+    return Conflict(
+        f"Order {order.number} has nothing to ship{place}.",
+        code="nothing_to_ship_here",
+    )
+
+
+def part_said(
+    verb: str,
+    moved: Sequence[Fulfilment],
+    done: int,
+    parts: Sequence[Fulfilment],
+    location: Location | None,
+) -> str:
+    """Which part of the order moved and how many of its parts have (``done``), as
+    the history and the timeline say it; empty when ``moved`` is the whole order."""
+    if len(moved) == len(parts):
+        return ""
+    place = (
+        location.name
+        if location is not None
+        else ", ".join(sorted({p.location.name for p in moved}))
+    )
+    return f"part from {place} {verb} ({done} of {len(parts)} parts {verb})"
+
+
+def with_said(said: str, note: str) -> str:
+    """A history note: the part that moved, then the reason or tracking given."""
+    said = said[:1].upper() + said[1:]
+    return " · ".join(text for text in (said, note) if text)
+
+
+def record_part_step(
+    order: Order, *, actor, now, location: Location | None, note: str
+) -> None:
+    """Part of the order moved on while the order keeps its status (its other parts
+    have not yet): its history keeps who, where, when and which part all the same."""
+    OrderStatusChange.objects.create(
+        order=order,
+        from_status=order.status,
+        to_status=order.status,
+        actor=acting_user(actor),
+        location=location,
+        at=now,
+        note=note[:250],
+    )
+    order.updated_at = now
+    order.save(update_fields=["updated_at"])
+
+
+def hold_arrived(
+    order: Order,
+    parts: Sequence[Fulfilment],
+    picking: Sequence[Fulfilment],
+    actor,
+) -> None:
+    """Units a transfer brought are held for the order at its pickup shop as they are
+    received; picking holds only what is not held there yet (units that arrived
+    before such holds were made, or whose hold was given back), from what is free."""
+    shops = {part.pickup_location_id for part in picking if part.transfer_id}
+    if not shops:
+        return
+    shelf = {part.pk: shelf_of(part) for part in parts if shelf_of(part) in shops}
+    wanted: Counter = Counter()
+    for part_id, variant_id, quantity in OrderLine.objects.filter(
+        fulfilment_id__in=list(shelf)
+    ).values_list("fulfilment_id", "variant_id", "quantity"):
+        wanted[(variant_id, shelf[part_id])] += quantity
+    held: Counter = Counter()
+    for variant_id, location_id, quantity in Reservation.objects.filter(
+        reference_type=ORDER_REFERENCE,
+        reference_id=order.number,
+        status=ReservationStatus.ACTIVE,
+        location_id__in=shops,
+    ).values_list("variant_id", "location_id", "quantity"):
+        held[(variant_id, location_id)] += quantity
+    short = [
+        StockRequest(variant_id, location_id, units - held[(variant_id, location_id)])
+        for (variant_id, location_id), units in sorted(wanted.items())
+        if units > held[(variant_id, location_id)]
+    ]
+    if short:
+        reserve_stock(
+            requests=short,
+            reference_type=ORDER_REFERENCE,
+            reference_id=order.number,
+            actor=acting_user(actor),
+        )
+
+
+def order_awaits_transfer(transfer: Transfer) -> bool:
+    """Whether the order a transfer travels for still waits for its units: not
+    cancelled, the part it brings still live. The order row is locked (order before
+    stock rows, as everywhere): a cancellation meanwhile either waits for the receipt,
+    then gives back the hold it made with the order's other holds, or is seen by it."""
+    if transfer.reference_type != ORDER_REFERENCE:
+        return False
+    order = (
+        Order.objects.select_for_update().filter(number=transfer.reference_id).first()
+    )
+    return (
+        order is not None
+        and order.status != OrderStatus.CANCELLED
+        and order.fulfilments.filter(transfer=transfer)
+        .exclude(status=FulfilmentStatus.CANCELLED)
+        .exists()
+    )

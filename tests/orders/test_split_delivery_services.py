@@ -1,0 +1,277 @@
+"""An online delivery no one location can fill: three shops that ship online orders,
+each holding part of it, so the order leaves in three parcels (one fulfilment per
+shop, its units held where they lie)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+
+from inventory.models import (
+    Location,
+    MovementReason,
+    Reservation,
+    ReservationStatus,
+    StockLevel,
+    StockMovement,
+    Variant,
+)
+from inventory.selectors import ledger_discrepancies
+from omnistore.core.exceptions import ApplicationError, Conflict, IllegalTransition
+from orders.models import Fulfilment, FulfilmentStatus, Order, OrderStatus
+from orders.services.fulfilment import cancel_order, mark_picked, ship_order
+from tests.factories import LocationFactory, StaffFactory, VariantFactory, stock
+from tests.orders.factories import deliver_outbox, delivery_order
+
+pytestmark = pytest.mark.django_db
+
+
+@dataclass
+class Split:
+    milano: Location
+    roma: Location
+    napoli: Location
+    shirt: Variant  # only at Milano
+    jeans: Variant  # only at Roma
+    coat: Variant  # one at Milano, one at Roma, one at Napoli: a line split three ways
+
+    @property
+    def shops(self) -> list[Location]:
+        return [self.milano, self.roma, self.napoli]
+
+
+def split_shops() -> Split:
+    def shop(code, name, lat, lng):
+        return LocationFactory(
+            code=code,
+            name=name,
+            latitude=Decimal(lat),
+            longitude=Decimal(lng),
+            ships_online_orders=True,
+        )
+
+    milano = shop("MI01", "Milano Duomo", "45.464200", "9.190000")
+    roma = shop("RM01", "Roma Corso", "41.902800", "12.496400")
+    napoli = shop("NA01", "Napoli Toledo", "40.851800", "14.268100")
+    shirt = VariantFactory(sku="SHIRT-BLU-M", price=Decimal("40.00"))
+    jeans = VariantFactory(sku="JEANS-IND-32", price=Decimal("80.00"))
+    coat = VariantFactory(sku="COAT-BLK-L", price=Decimal("200.00"))
+    stock(shirt, milano, 1)
+    stock(jeans, roma, 2)
+    for place in (milano, roma, napoli):
+        stock(coat, place, 1)
+    return Split(milano, roma, napoli, shirt, jeans, coat)
+
+
+def split_order(split: Split, **kwargs) -> Order:
+    """One shirt, two jeans and three coats: Milano sends the shirt and a coat, Roma
+    the jeans and a coat, Napoli a coat."""
+    order = delivery_order(
+        lines=[(split.shirt, 1), (split.jeans, 2), (split.coat, 3)], **kwargs
+    )
+    assert sorted(f.location_id for f in order.fulfilments.all()) == sorted(
+        shop.pk for shop in split.shops
+    )
+    return order
+
+
+def part(order: Order, location: Location) -> Fulfilment:
+    return Fulfilment.objects.get(order=order, location=location)
+
+
+def statuses(order: Order, split: Split) -> list[str]:
+    """Each shop's part, Milano, Roma, Napoli."""
+    return [part(order, shop).status for shop in split.shops]
+
+
+# --- the tests ------------------------------------------------------------------------
+
+PENDING, PICKED, SHIPPED = (
+    FulfilmentStatus.PENDING,
+    FulfilmentStatus.PICKED,
+    FulfilmentStatus.SHIPPED,
+)
+
+
+def held(variant, location) -> tuple[int, int]:
+    level = StockLevel.objects.get(variant=variant, location=location)
+    return level.on_hand, level.reserved
+
+
+def shipments(order):
+    return StockMovement.objects.filter(
+        reference_id=order.number, reason=MovementReason.SHIPMENT
+    )
+
+
+def active_holds(order) -> dict[tuple[int, int], int]:
+    return {
+        (r.location_id, r.variant_id): r.quantity
+        for r in Reservation.objects.filter(
+            reference_id=order.number, status=ReservationStatus.ACTIVE
+        )
+    }
+
+
+@pytest.fixture
+def split():
+    return split_shops()
+
+
+@pytest.fixture
+def staff(split):
+    return {shop.pk: StaffFactory(store=shop) for shop in split.shops}
+
+
+def test_a_shop_picks_and_ships_only_its_own_part(split, staff):
+    order = split_order(split)
+    milano = staff[split.milano.pk]
+
+    mark_picked(order=order, actor=milano, location=split.milano)
+
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PICKED
+    assert statuses(order, split) == [PICKED, PENDING, PENDING]
+
+    ship_order(
+        order=order, actor=milano, tracking_reference="MI-1", location=split.milano
+    )
+
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PICKED  # two parcels still to leave
+    assert order.shipped_at is None
+    assert statuses(order, split) == [SHIPPED, PENDING, PENDING]
+    assert [part(order, shop).tracking_reference for shop in split.shops] == [
+        "MI-1",
+        "",
+        "",
+    ]
+    assert {(m.location_id, m.actor) for m in shipments(order)} == {
+        (split.milano.pk, milano)
+    }
+    assert held(split.shirt, split.milano) == (0, 0)
+    assert held(split.coat, split.milano) == (0, 0)
+    # Roma's and Napoli's units are still held for the order, on their shelves
+    assert active_holds(order) == {
+        (split.roma.pk, split.jeans.pk): 2,
+        (split.roma.pk, split.coat.pk): 1,
+        (split.napoli.pk, split.coat.pk): 1,
+    }
+    assert held(split.jeans, split.roma) == (2, 2)
+    assert held(split.coat, split.napoli) == (1, 1)
+    assert ledger_discrepancies() == []
+
+
+def test_the_order_is_shipped_when_its_last_part_has_left(split, staff):
+    order = split_order(split, email="ada@example.com")
+    for shop, tracking in zip(split.shops, ["MI-1", "RM-2", "NA-3"], strict=True):
+        mark_picked(order=order, actor=staff[shop.pk], location=shop)
+        ship_order(
+            order=order,
+            actor=staff[shop.pk],
+            tracking_reference=tracking,
+            location=shop,
+        )
+        order.refresh_from_db()
+        if shop != split.napoli:
+            assert order.status == OrderStatus.PICKED
+
+    assert order.status == OrderStatus.SHIPPED
+    assert order.shipped_at is not None
+    assert statuses(order, split) == [SHIPPED, SHIPPED, SHIPPED]
+    assert [part(order, shop).tracking_reference for shop in split.shops] == [
+        "MI-1",
+        "RM-2",
+        "NA-3",
+    ]
+    assert sorted((m.location_id, m.actor.pk) for m in shipments(order)) == sorted(
+        (shop.pk, staff[shop.pk].pk)
+        for shop in split.shops
+        for _ in range(2 if shop != split.napoli else 1)
+    )
+    assert active_holds(order) == {}
+    assert ledger_discrepancies() == []
+    deliver_outbox()
+    shipped = [m for m in mail.outbox if "on its way" in m.subject]
+    assert len(shipped) == 1  # one message, when everything has left
+    for tracking in ("MI-1", "RM-2", "NA-3"):
+        assert tracking in shipped[0].body
+
+
+def test_every_part_picked_and_shipped_is_in_the_history(split, staff):
+    order = split_order(split)
+    for shop, tracking in zip(split.shops, ["MI-1", "RM-2", "NA-3"], strict=True):
+        mark_picked(order=order, actor=staff[shop.pk], location=shop)
+        ship_order(
+            order=order,
+            actor=staff[shop.pk],
+            tracking_reference=tracking,
+            location=shop,
+        )
+
+    steps = [
+        (c.from_status, c.to_status, c.actor, c.location, c.note)
+        for c in order.history.order_by("at", "id")
+    ][1:]  # after "placed"
+    assert [step[:4] for step in steps] == [
+        ("placed", "picked", staff[split.milano.pk], split.milano),
+        ("picked", "picked", staff[split.milano.pk], split.milano),
+        ("picked", "picked", staff[split.roma.pk], split.roma),
+        ("picked", "picked", staff[split.roma.pk], split.roma),
+        ("picked", "picked", staff[split.napoli.pk], split.napoli),
+        ("picked", "shipped", staff[split.napoli.pk], split.napoli),
+    ]
+    notes = [step[4] for step in steps]
+    assert "Milano Duomo" in notes[0] and "picked" in notes[0]
+    assert "Milano Duomo" in notes[1] and "MI-1" in notes[1]
+    assert "Roma Corso" in notes[2] and "picked" in notes[2]
+    assert "RM-2" in notes[3]
+    assert "NA-3" in notes[5]
+
+
+def test_a_part_is_shipped_only_once_picked_and_only_once(split, staff):
+    order = split_order(split)
+    roma = staff[split.roma.pk]
+    mark_picked(order=order, actor=staff[split.milano.pk], location=split.milano)
+
+    with pytest.raises(ApplicationError):
+        ship_order(
+            order=order, actor=roma, tracking_reference="RM-1", location=split.roma
+        )
+    assert statuses(order, split) == [PICKED, PENDING, PENDING]
+    assert not shipments(order).exists()
+
+    mark_picked(order=order, actor=roma, location=split.roma)
+    with pytest.raises(IllegalTransition):
+        mark_picked(order=order, actor=roma, location=split.roma)
+    ship_order(order=order, actor=roma, tracking_reference="RM-1", location=split.roma)
+    with pytest.raises(ApplicationError):
+        ship_order(
+            order=order, actor=roma, tracking_reference="RM-9", location=split.roma
+        )
+    assert part(order, split.roma).tracking_reference == "RM-1"
+    assert statuses(order, split) == [PICKED, SHIPPED, PENDING]
+
+
+def test_a_shop_with_no_part_in_the_order_picks_nothing(split, staff):
+    elsewhere = LocationFactory(code="TO01", name="Torino Via Roma")
+    order = split_order(split)
+
+    with pytest.raises(Conflict) as refused:
+        mark_picked(order=order, location=elsewhere)
+    assert refused.value.code == "nothing_to_pick_here"
+
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PLACED
+    assert statuses(order, split) == [PENDING, PENDING, PENDING]
+
+
+def test_the_customer_cannot_cancel_once_a_shop_has_picked(split, staff):
+    order = split_order(split)
+    mark_picked(order=order, actor=staff[split.milano.pk], location=split.milano)
+
+    with pytest.raises(IllegalTransition):
+        cancel_order(order=order, by_customer=True)
