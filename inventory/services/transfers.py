@@ -15,7 +15,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from omnistore.core.actors import acting_user
-from omnistore.core.exceptions import IllegalTransition, ValidationFailed
+from omnistore.core.exceptions import Conflict, IllegalTransition, ValidationFailed
 
 from ..models import (
     Location,
@@ -292,10 +292,22 @@ def _still_wanted(transfer: Transfer | int) -> bool:
 
 @transaction.atomic
 def cancel_transfer(
-    *, transfer: Transfer | int, actor=None, note: str = ""
+    *,
+    transfer: Transfer | int,
+    actor=None,
+    note: str = "",
+    with_its_reference: bool = False,
 ) -> Transfer:
-    """Only a transfer not yet shipped can be cancelled; its reservations are released."""
+    """Only a transfer not yet shipped can be cancelled; its reservations are released.
+    One made for something (an order waiting for it: ``reference_type``) is cancelled
+    only with that thing (``with_its_reference``), never on its own."""
     transfer = _lock_transfer(transfer)
+    if transfer.reference_type and not with_its_reference:
+        raise Conflict(
+            f"Transfer {transfer} brings the goods of {transfer.reference_type} "
+            f"{transfer.reference_id}: it is cancelled with it.",
+            code="transfer_for_reference",
+        )
     if transfer.status != TransferStatus.REQUESTED:
         raise IllegalTransition(
             obj="Transfer",

@@ -380,6 +380,49 @@ def mark_delivered(
     return order
 
 
+def _check_cancellable(order: Order, by_customer: bool) -> None:
+    """A customer cancels until the order is picked, and not one paid in cash at a
+    shop; nobody cancels an order a parcel of which has left (it is returned)."""
+    if by_customer and order.status != OrderStatus.PLACED:
+        raise IllegalTransition(
+            obj=f"Order {order.number}",
+            current=order.status,
+            target=OrderStatus.CANCELLED,
+        )
+    if by_customer and order.holds_cash:
+        raise Conflict(
+            "This order was paid in cash at a shop: cancel it at a shop, where the "
+            "cash is given back from the till.",
+            code="cancel_at_shop",
+        )
+    if any(f.status == FulfilmentStatus.SHIPPED for f in order.fulfilments.all()):
+        raise Conflict(
+            f"A parcel of order {order.number} has already left: it cannot be "
+            "cancelled any more; what the customer does not want comes back as a "
+            "return.",
+            code="partly_shipped",
+        )
+
+
+def _release_goods(order: Order, actor) -> None:
+    """The order's holds go back on sale, and a transfer not yet shipped for it is
+    cancelled with it."""
+    release_reservations(
+        reservations=list(order_reservations(order)),
+        actor=acting_user(actor),
+        note=f"Order {order.number} cancelled",
+    )
+    for fulfilment in order.fulfilments.select_related("transfer"):
+        transfer = fulfilment.transfer
+        if transfer is not None and transfer.status == TransferStatus.REQUESTED:
+            cancel_transfer(
+                transfer=transfer,
+                actor=acting_user(actor),
+                note=f"Order {order.number} cancelled",
+                with_its_reference=True,
+            )
+
+
 @transaction.atomic
 def cancel_order(
     *,
@@ -398,18 +441,7 @@ def cancel_order(
     associate needs a manager's approval (``approvals``), as for a refund."""
     now = now or timezone.now()
     order = lock_order(order)
-    if by_customer and order.status != OrderStatus.PLACED:
-        raise IllegalTransition(
-            obj=f"Order {order.number}",
-            current=order.status,
-            target=OrderStatus.CANCELLED,
-        )
-    if by_customer and order.holds_cash:
-        raise Conflict(
-            "This order was paid in cash at a shop: cancel it at a shop, where the "
-            "cash is given back from the till.",
-            code="cancel_at_shop",
-        )
+    _check_cancellable(order, by_customer)
     reason = (reason or ("Cancelled by the customer" if by_customer else "")).strip()
     approval = _guard_cancel_refund(
         order, by_customer, location, actor, approvals, now, reason=reason
@@ -424,20 +456,7 @@ def cancel_order(
     )
     if order.discount_code:
         release_discount(order, now=now)
-    release_reservations(
-        reservations=list(order_reservations(order)),
-        actor=acting_user(actor),
-        note=f"Order {order.number} cancelled",
-    )
-    fulfilments = list(order.fulfilments.select_related("transfer"))
-    for fulfilment in fulfilments:
-        transfer = fulfilment.transfer
-        if transfer is not None and transfer.status == TransferStatus.REQUESTED:
-            cancel_transfer(
-                transfer=transfer,
-                actor=acting_user(actor),
-                note=f"Order {order.number} cancelled",
-            )
+    _release_goods(order, actor)
     order.fulfilments.update(status=FulfilmentStatus.CANCELLED)
     settle_cancelled_order_payments(
         order=order, reason=reason, actor=actor, now=now, location=location

@@ -7,7 +7,10 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from inventory.models import Transfer, TransferStatus
+from inventory.services.transfers import cancel_transfer
 from omnistore.accounts.models import Role
+from omnistore.core.exceptions import Conflict
+from orders.services.fulfilment import cancel_order
 from tests.factories import StaffFactory, UserFactory, stock
 from tests.inventory.staff_helpers import HTMX, level, login_as, open_transfer
 from tests.orders.factories import pickup_order
@@ -103,3 +106,20 @@ def test_a_transfer_with_no_order_behind_it_is_still_cancelled(
     assert response.status_code == 302
     transfer.refresh_from_db()
     assert transfer.status == TransferStatus.CANCELLED
+
+
+def test_the_service_cancels_an_orders_transfer_only_with_its_order(
+    order, warehouse, variant
+):
+    transfer = the_transfer(order)
+
+    with pytest.raises(Conflict) as refused:
+        cancel_transfer(transfer=transfer, note="no van")
+    assert refused.value.code == "transfer_for_reference"
+    transfer.refresh_from_db()
+    assert transfer.status == TransferStatus.REQUESTED
+
+    cancel_order(order=order, reason="Changed their mind")
+    transfer.refresh_from_db()
+    assert transfer.status == TransferStatus.CANCELLED
+    assert level(variant, warehouse).reserved == 0

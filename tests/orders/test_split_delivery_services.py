@@ -275,3 +275,21 @@ def test_the_customer_cannot_cancel_once_a_shop_has_picked(split, staff):
 
     with pytest.raises(IllegalTransition):
         cancel_order(order=order, by_customer=True)
+
+
+def test_no_one_cancels_an_order_a_parcel_of_which_has_left(split, staff):
+    order = split_order(split)
+    milano = staff[split.milano.pk]
+    mark_picked(order=order, actor=milano, location=split.milano)
+    ship_order(
+        order=order, actor=milano, tracking_reference="MI-1", location=split.milano
+    )
+
+    with pytest.raises(Conflict) as refused:
+        cancel_order(order=order, actor=milano, reason="Customer changed their mind")
+
+    assert refused.value.code == "partly_shipped"
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PICKED
+    assert statuses(order, split) == [SHIPPED, PENDING, PENDING]
+    assert not order.payments.filter(refunded_amount__gt=0).exists()

@@ -86,6 +86,7 @@ def _detail_context(request, order: Order, **extra) -> dict:
     user = request.user
     method = order.fulfilment_method
     picked = order.status == OrderStatus.PICKED
+    parcels = _parcels_shipped(order)
     context = {
         "order": order,
         **order_parts(order),
@@ -101,9 +102,10 @@ def _detail_context(request, order: Order, **extra) -> dict:
         "can_collect": order.status == OrderStatus.READY
         and may_act(user, order, "collect"),
         "can_cancel": can_move(order, OrderStatus.CANCELLED)
+        and parcels is None  # one has left: the rest comes back as a return
         and sold_or_fulfilled_here(user, order),
         "may_send_documents": sold_or_fulfilled_here(user, order),
-        "parcels_shipped": _parcels_shipped(order),
+        "parcels_shipped": parcels,
         "cancel_form": CancelForm(),
         "ship_form": ShipForm(),
         "action_error": None,
