@@ -323,6 +323,30 @@ def cancel_transfer(
     return transfer
 
 
+NOTE_MAX = 250  # a history row's note
+CLOSE_REASON_MAX = 120  # the rest of the note names the missing lines
+
+
+def _missing_summary(missing: list[str], *, room: int) -> str:
+    """The missing lines that fit in ``room`` characters, then how many more there are
+    (the transfer's lines keep each one's units sent and received)."""
+    if not missing:
+        return "nothing"
+    shown: list[str] = []
+    for at, item in enumerate(missing):
+        rest = len(missing) - at - 1
+        more = f", and {rest} more lines" if rest else ""
+        if len(", ".join([*shown, item]) + more) > room:
+            left = len(missing) - len(shown)
+            return (
+                ", ".join(shown) + f", and {left} more lines"
+                if shown
+                else (f"{len(missing)} lines")
+            )
+        shown.append(item)
+    return ", ".join(shown)
+
+
 @transaction.atomic
 def close_transfer_short(
     *, transfer: Transfer | int, actor=None, reason: str
@@ -348,13 +372,17 @@ def close_transfer_short(
             "Say why the transfer is closed short.",
             extra={"reason": ["Say why the transfer is closed short."]},
         )
+    if len(reason) > CLOSE_REASON_MAX:
+        message = f"Say it in at most {CLOSE_REASON_MAX} characters."
+        raise ValidationFailed(message, extra={"reason": [message]})
     missing = [
         f"{line.variant.sku} ×{line.outstanding}"
         for line in transfer.lines.select_related("variant").order_by("pk")
         if line.outstanding
     ]
-    note = f"Closed short: {reason} (missing {', '.join(missing) or 'nothing'})"
-    _transition(transfer, TransferStatus.RECEIVED, actor=actor, note=note[:250])
+    head = f"Closed short: {reason} (missing "
+    note = head + _missing_summary(missing, room=NOTE_MAX - len(head) - 1) + ")"
+    _transition(transfer, TransferStatus.RECEIVED, actor=actor, note=note)
     transfer.received_at = timezone.now()
     transfer.save(update_fields=["status", "received_at"])
     return transfer

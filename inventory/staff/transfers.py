@@ -296,7 +296,7 @@ def transfer_close(request, pk: int):
         close_transfer_short(
             transfer=transfer,
             actor=request.user,
-            reason=request.POST.get("reason", "").strip()[:200],
+            reason=request.POST.get("reason", ""),
         )
     except ApplicationError as error:
         context = _detail_context(request, transfer, action_error=error.message)

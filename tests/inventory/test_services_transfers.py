@@ -475,3 +475,32 @@ def test_closing_short_changes_no_stock_and_keeps_the_reason(
     event = TransferEvent.objects.filter(transfer=transfer).latest("pk")
     assert event.actor == associate
     assert event.note.startswith("Closed short: carrier lost it (missing SHIRT-M ×5")
+
+
+def test_a_close_short_of_many_lines_says_what_is_missing_without_cutting_a_line(
+    warehouse, shop, clerk, associate
+):
+    lines = [(VariantFactory(sku=f"SWEATER-MERINO-{n:02d}"), 1) for n in range(1, 13)]
+    for variant, _ in lines:
+        stock(variant, warehouse, 1)
+    transfer = request_transfer(
+        source=warehouse, destination=shop, lines=lines, actor=clerk
+    )
+    ship(transfer)
+    reason = "The carrier's van was in an accident near Lodi; boxes 2 and 3 lost."
+
+    close_transfer_short(transfer=transfer, actor=associate, reason=reason)
+
+    note = TransferEvent.objects.filter(transfer=transfer).latest("pk").note
+    assert note.startswith(f"Closed short: {reason} (missing SWEATER-MERINO-01 ×1")
+    assert note.endswith(" more lines)") and len(note) <= 250
+    shown = note.count("SWEATER-MERINO-")
+    assert note.endswith(f"and {12 - shown} more lines)")
+
+
+def test_a_close_short_reason_is_refused_when_too_long_to_keep(requested, associate):
+    ship(requested)
+    with pytest.raises(ValidationFailed) as refused:
+        close_transfer_short(transfer=requested, actor=associate, reason="x" * 121)
+    assert "reason" in refused.value.extra
+    assert Transfer.objects.get(pk=requested.pk).status == TransferStatus.IN_TRANSIT
