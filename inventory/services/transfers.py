@@ -354,7 +354,7 @@ def close_transfer_short(
     """The destination gives up on units that will not arrive (lost or damaged in
     transit): the transfer ends as received with what did arrive. Shipped units left
     the source's stock when they were shipped, so no level changes; the history
-    keeps the reason and every missing line."""
+    keeps the reason and the missing lines (``_missing_summary``)."""
     transfer = _lock_transfer(transfer)
     if transfer.status not in {
         TransferStatus.IN_TRANSIT,
