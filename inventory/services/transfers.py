@@ -22,6 +22,7 @@ from ..models import (
     MovementReason,
     Reservation,
     ReservationStatus,
+    StockLevel,
     Transfer,
     TransferEvent,
     TransferLine,
@@ -123,6 +124,14 @@ def _check_ask(source, destination, merged: dict, variants: dict, user) -> None:
     limit = settings.OMNISTORE_TRANSFER_ASK_MAX
     if limit is None or user is None or user.is_manager:
         return
+    # The source's rows of these items, locked (as the reservation below locks them,
+    # in the same order): asks sent at once count each other.
+    list(
+        StockLevel.objects.select_for_update()
+        .filter(location=source, variant_id__in=list(merged))
+        .order_by("location_id", "variant_id")
+        .values_list("pk", flat=True)
+    )
     asked = dict(
         TransferLine.objects.filter(
             transfer__source=source,
