@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from inventory.models import Location, MovementReason
@@ -26,7 +27,14 @@ from omnistore.core.exceptions import (
     PermissionDenied,
     ValidationFailed,
 )
-from orders.models import FulfilmentStatus, Order, OrderStatus, OrderStatusChange
+from orders.models import (
+    FulfilmentStatus,
+    Order,
+    OrderStatus,
+    OrderStatusChange,
+    Payment,
+    PaymentMethod,
+)
 
 from .approvals import approved_by_note, guard_pickup_by_identity
 from .common import lock_order, record_order_event, send_order_email
@@ -118,10 +126,7 @@ def _record_pickup_change(order: Order, *, actor, now: datetime, note: str) -> N
 
 
 def may_unlock_pickup(user) -> bool:
-    return bool(
-        getattr(user, "is_authenticated", False)
-        and user.is_manager
-    )
+    return bool(getattr(user, "is_authenticated", False) and user.is_manager)
 
 
 @transaction.atomic
@@ -274,13 +279,18 @@ def expire_uncollected_pickups(*, now: datetime | None = None) -> list[str]:
     """Cancel pickups not collected within the window: stock released, money refunded.
 
     One transaction per order, so one failure does not hold the others back; an order
-    already cancelled or collected meanwhile is left alone.
+    already cancelled or collected meanwhile is left alone. One paid in cash at a shop
+    is not: the cash goes back from a till, so the shop cancels it (it stays on the
+    manager's list of pickups past their time).
     """
     now = now or timezone.now()
+    cash_held = Payment.objects.filter(
+        method=PaymentMethod.CASH, amount__gt=F("refunded_amount")
+    ).values("order_id")
     due = list(
-        Order.objects.filter(
-            status=OrderStatus.READY, pickup_expires_at__lte=now
-        ).values_list("pk", flat=True)
+        Order.objects.filter(status=OrderStatus.READY, pickup_expires_at__lte=now)
+        .exclude(pk__in=cash_held)
+        .values_list("pk", flat=True)
     )
     days = settings.OMNISTORE_PICKUP_EXPIRY_DAYS
     expired = []

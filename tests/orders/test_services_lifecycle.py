@@ -28,12 +28,13 @@ from orders.models import (
     FulfilmentStatus,
     Order,
     OrderStatus,
+    PaymentMethod,
     PaymentStatus,
     Refund,
 )
 from orders.selectors.orders import orders_awaiting_transfer, orders_to_pick
 from orders.selectors.pickups import find_pickup, pickup_qr_payload, pickups_waiting
-from orders.services.checkout import place_order
+from orders.services.checkout import LineRequest, place_order
 from orders.services.fulfilment import (
     CANCELLABLE_STATUSES,
     can_move,
@@ -49,6 +50,8 @@ from orders.services.pickups import (
     expire_uncollected_pickups,
     send_pickup_reminders,
 )
+from orders.services.till import TillBooking
+from tests.customers.factories import make_customer
 from tests.factories import StaffFactory, stock
 from tests.orders.factories import (
     deliver_outbox,
@@ -59,6 +62,7 @@ from tests.orders.factories import (
     stocked,
     warehouse,
 )
+from tests.orders.till_helpers import open_counter_till
 
 pytestmark = pytest.mark.django_db
 
@@ -425,3 +429,31 @@ def test_the_state_machine_table_says_which_moves_each_order_may_make():
         OrderStatus.PICKED,
         OrderStatus.READY,
     } == CANCELLABLE_STATUSES
+
+
+def test_a_pickup_paid_in_cash_is_not_expired_by_the_clock(settings):
+    """Its cash goes back from a till: it stays for the shop to cancel, and a card
+    order due at the same time expires as usual."""
+    settings.OMNISTORE_PICKUP_EXPIRY_DAYS = 5
+    store = shop()
+    associate = StaffFactory(store=store)
+    cash = place_order(  # endless aisle: paid in cash at the counter, collected later
+        lines=[LineRequest(stocked(store, 3), 1)],
+        channel="store",
+        fulfilment="pickup",
+        pickup_store=store,
+        placing_location=store,
+        staff=associate,
+        customer=make_customer(phone="+393331112233"),
+        payments=[PaymentRequest(method=PaymentMethod.CASH)],
+        till=TillBooking(open_counter_till(associate)),
+    )
+    mark_picked(order=cash)
+    mark_ready(order=cash)
+    card = ready_order(store=store, lines=[(stocked(store, 2), 1)])
+    later = Order.objects.get(pk=card.pk).ready_at + timedelta(days=6)
+
+    assert expire_uncollected_pickups(now=later) == [card.number]
+    cash.refresh_from_db()
+    assert cash.status == OrderStatus.READY
+    assert not Refund.objects.filter(payment__order=cash).exists()
