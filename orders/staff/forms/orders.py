@@ -22,5 +22,10 @@ class CancelForm(forms.Form):
 
 class ShipForm(forms.Form):
     tracking_reference = forms.CharField(
-        label="Tracking number", max_length=100, required=False
+        label="Tracking number",
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(
+            attrs={"placeholder": "Tracking number", "autocomplete": "off"}
+        ),
     )
