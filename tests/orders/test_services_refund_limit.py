@@ -297,7 +297,7 @@ def test_customers_and_expiring_pickups_cancel_without_a_manager(store, associat
         placing_location=store,
         staff=associate,
         email="pia@example.com",
-        payments=[PaymentRequest(method=PaymentMethod.CASH)],
+        payments=[PaymentRequest(method=PaymentMethod.CARD_IN_STORE)],
     )
     mark_picked(order=pickup, actor=associate, location=store)
     mark_ready(order=pickup, actor=associate, location=store)

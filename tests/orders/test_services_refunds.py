@@ -274,11 +274,12 @@ def test_store_credit_follows_a_customer_merge(store, associate):
     assert store_credit_discrepancies() == []
 
 
-def test_a_cash_pickup_expiring_overnight_is_cancelled_and_its_refund_recorded(
+def test_a_cash_pickup_is_left_by_the_expiry_and_cancelled_from_a_till(
     store, associate
 ):
-    """No counter takes part in the expiry: the order is cancelled and the cash
-    refund recorded (not booked on any till), and the other expiries go on."""
+    """No counter takes part in the expiry, and cash only goes back from a till: the
+    expiry leaves the order for the shop, which cancels it and pays the cash out of
+    its open till."""
     item = stocked(store, 5, price="20.00")
     order = place_order(
         lines=[LineRequest(item, 1)],
@@ -293,11 +294,15 @@ def test_a_cash_pickup_expiring_overnight_is_cancelled_and_its_refund_recorded(
     mark_picked(order=order)
     mark_ready(order=order)
 
-    expired = expire_uncollected_pickups(now=timezone.now() + timedelta(days=30))
+    assert expire_uncollected_pickups(now=timezone.now() + timedelta(days=30)) == []
+    assert not Refund.objects.exists()
 
-    assert expired == [order.number]
+    till = open_counter_till(associate)
+    cancel_order(order=order, actor=associate, location=store, reason="Not collected")
     assert Refund.objects.get().amount == Decimal("20.00")
-    assert not TillMovement.objects.exists()
+    assert TillMovement.objects.get(session=till, kind="refund").amount == Decimal(
+        "-20.00"
+    )
 
 
 def test_a_cash_refund_beyond_what_the_drawer_holds_is_refused(store, associate):
