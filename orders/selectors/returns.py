@@ -15,6 +15,7 @@ from customers.selectors.profiles import search_customers
 from inventory.models import Location
 from omnistore.core.exceptions import NotFound
 from orders.models import (
+    FulfilmentStatus,
     Order,
     OrderLine,
     OrderStatus,
@@ -71,6 +72,11 @@ def return_deadline(order: Order) -> datetime | None:
     return since + timedelta(days=settings.OMNISTORE_RETURN_WINDOW_DAYS)
 
 
+# A line of a part cancelled before it left (a split delivery's other parcels) never
+# reached the customer: none of it comes back, it counts as all returned.
+NEVER_LEFT = FulfilmentStatus.CANCELLED
+
+
 def _returned_filter():
     return ~Q(return_lines__return_request__status=ReturnStatus.CANCELLED)
 
@@ -80,7 +86,7 @@ def returnable_lines(order: Order) -> list[OrderLine]:
     ``returnable`` (bought minus returned): one query."""
     lines = list(
         OrderLine.objects.filter(order=order)
-        .select_related("variant__product")
+        .select_related("variant__product", "fulfilment")
         .annotate(
             returned=Coalesce(
                 Sum("return_lines__quantity", filter=_returned_filter()), Value(0)
@@ -89,6 +95,8 @@ def returnable_lines(order: Order) -> list[OrderLine]:
         .order_by("id")
     )
     for line in lines:
+        if line.fulfilment is not None and line.fulfilment.status == NEVER_LEFT:
+            line.returned = line.quantity
         line.returnable = max(line.quantity - line.returned, 0)
     return lines
 
@@ -102,7 +110,12 @@ def returned_quantities(order_line_ids) -> dict[int, int]:
         .annotate(units=Sum("quantity"))
         .order_by()
     )
-    return {row["order_line_id"]: row["units"] for row in rows}
+    returned = {row["order_line_id"]: row["units"] for row in rows}
+    never_left = OrderLine.objects.filter(
+        pk__in=list(order_line_ids), fulfilment__status=NEVER_LEFT
+    ).values_list("pk", "quantity")
+    returned.update(never_left)
+    return returned
 
 
 def return_qr_payload(return_request: Return) -> str:

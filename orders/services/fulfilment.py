@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
@@ -35,6 +36,7 @@ from orders.models import (
     FulfilmentMethod,
     FulfilmentStatus,
     Order,
+    OrderLine,
     OrderStatus,
     OrderStatusChange,
 )
@@ -58,6 +60,7 @@ from .parts import (
     nothing_to_ship,
     part_said,
     record_part_step,
+    refund_lines,
     to_pick,
     to_ship,
     with_said,
@@ -382,7 +385,7 @@ def mark_delivered(
 
 def _check_cancellable(order: Order, by_customer: bool) -> None:
     """A customer cancels until the order is picked, and not one paid in cash at a
-    shop; nobody cancels an order a parcel of which has left (it is returned)."""
+    shop."""
     if by_customer and order.status != OrderStatus.PLACED:
         raise IllegalTransition(
             obj=f"Order {order.number}",
@@ -394,13 +397,6 @@ def _check_cancellable(order: Order, by_customer: bool) -> None:
             "This order was paid in cash at a shop: cancel it at a shop, where the "
             "cash is given back from the till.",
             code="cancel_at_shop",
-        )
-    if any(f.status == FulfilmentStatus.SHIPPED for f in order.fulfilments.all()):
-        raise Conflict(
-            f"A parcel of order {order.number} has already left: it cannot be "
-            "cancelled any more; what the customer does not want comes back as a "
-            "return.",
-            code="partly_shipped",
         )
 
 
@@ -423,6 +419,63 @@ def _release_goods(order: Order, actor) -> None:
             )
 
 
+def cancel_unshipped_parts(
+    *, order: Order, actor, reason: str, location, approvals, now: datetime
+) -> Order:
+    """A split delivery a parcel of which has left: what has not left is cancelled
+    (its holds released, a transfer not yet shipped cancelled, its lines' value and
+    their points given back) and the order is shipped, what left being all of it; it
+    is then returned as any shipped order. Called by ``cancel_order`` (order
+    locked)."""
+    parts = [
+        f
+        for f in order.fulfilments.select_related("location", "transfer")
+        if f.status not in (FulfilmentStatus.SHIPPED, FulfilmentStatus.CANCELLED)
+    ]
+    if not parts:
+        _refuse(order, OrderStatus.CANCELLED)
+    lines = list(OrderLine.objects.filter(order=order, fulfilment__in=parts))
+    amount = sum((line.line_total for line in lines), Decimal("0.00"))
+    reason = (reason or "").strip() or "Not shipped"
+    approval = guard_refund(
+        order=order,
+        amount=amount,
+        location=location,
+        actor=actor,
+        approvals=approvals,
+        now=now,
+        cancelling=True,
+        reason=reason,
+    )
+    _release_goods(order, actor)
+    Fulfilment.objects.filter(pk__in=[f.pk for f in parts]).update(
+        status=FulfilmentStatus.CANCELLED
+    )
+    refund_lines(order, amount, reason=reason, actor=actor, location=location)
+    shops = ", ".join(sorted({f.location.name for f in parts}))
+    note = f"Parts from {shops} cancelled: {reason}; {amount} {order.currency} refunded"
+    transition_order(
+        order,
+        OrderStatus.SHIPPED,
+        actor=actor,
+        now=now,
+        location=location,
+        note=note + approved_by_note(approval),
+    )
+    order.shipped_at = now
+    order.save(update_fields=["status", "updated_at", "shipped_at", "loyalty_points"])
+    record_order_event(
+        order,
+        EVENT_ORDER_SHIPPED,
+        f"Order {order.number}: {note}",
+        actor=actor,
+        location=location,
+        now=now,
+    )
+    send_order_email(order, "shipped")
+    return order
+
+
 @transaction.atomic
 def cancel_order(
     *,
@@ -442,6 +495,15 @@ def cancel_order(
     now = now or timezone.now()
     order = lock_order(order)
     _check_cancellable(order, by_customer)
+    if any(f.status == FulfilmentStatus.SHIPPED for f in order.fulfilments.all()):
+        return cancel_unshipped_parts(
+            order=order,
+            actor=actor,
+            reason=reason,
+            location=location,
+            approvals=approvals,
+            now=now,
+        )
     reason = (reason or ("Cancelled by the customer" if by_customer else "")).strip()
     approval = _guard_cancel_refund(
         order, by_customer, location, actor, approvals, now, reason=reason

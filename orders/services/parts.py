@@ -15,7 +15,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from decimal import Decimal
 
+from customers.models import Customer
+from customers.services.loyalty import reverse_points
 from inventory.models import Location, Reservation, ReservationStatus, Transfer
 from inventory.services.ledger import StockRequest
 from inventory.services.reservations import reserve_stock
@@ -32,6 +35,7 @@ from orders.models import (
 )
 
 from .common import ORDER_REFERENCE
+from .payments import refund_payment
 
 
 def active_parts(order: Order) -> list[Fulfilment]:
@@ -199,3 +203,34 @@ def order_awaits_transfer(transfer: Transfer) -> bool:
         .exclude(status=FulfilmentStatus.CANCELLED)
         .exists()
     )
+
+
+def refund_lines(order: Order, amount: Decimal, *, reason, actor, location) -> None:
+    """``amount`` back to the order's payments in the order they were taken, once
+    each, and the points earned on it reversed in proportion."""
+    left = amount
+    for payment in order.payments.order_by("pk"):
+        take = min(left, payment.refundable)
+        if take <= 0:
+            continue
+        refund_payment(
+            payment=payment,
+            amount=take,
+            reason=reason,
+            reference=f"cancel-rest:{order.number}:{payment.pk}",
+            actor=actor,
+            location=location,
+        )
+        left -= take
+    goods = sum((line.line_total for line in order.lines.all()), Decimal("0.00"))
+    points = int(order.loyalty_points * amount / goods) if goods else 0
+    if points and order.customer_id:
+        reverse_points(
+            customer=Customer(pk=order.customer_id),
+            points=points,
+            reason=f"Order {order.number}: parts not shipped cancelled",
+            reference_type=ORDER_REFERENCE,
+            reference_id=order.number,
+            actor=actor,
+        )
+        order.loyalty_points -= points

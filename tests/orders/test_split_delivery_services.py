@@ -23,6 +23,7 @@ from inventory.selectors import ledger_discrepancies
 from omnistore.core.exceptions import ApplicationError, Conflict, IllegalTransition
 from orders.models import Fulfilment, FulfilmentStatus, Order, OrderStatus
 from orders.services.fulfilment import cancel_order, mark_picked, ship_order
+from orders.services.returns import ReturnLineRequest, request_return
 from tests.factories import LocationFactory, StaffFactory, VariantFactory, stock
 from tests.orders.factories import deliver_outbox, delivery_order
 
@@ -89,10 +90,11 @@ def statuses(order: Order, split: Split) -> list[str]:
 
 # --- the tests ------------------------------------------------------------------------
 
-PENDING, PICKED, SHIPPED = (
+PENDING, PICKED, SHIPPED, CANCELLED = (
     FulfilmentStatus.PENDING,
     FulfilmentStatus.PICKED,
     FulfilmentStatus.SHIPPED,
+    FulfilmentStatus.CANCELLED,
 )
 
 
@@ -277,19 +279,69 @@ def test_the_customer_cannot_cancel_once_a_shop_has_picked(split, staff):
         cancel_order(order=order, by_customer=True)
 
 
-def test_no_one_cancels_an_order_a_parcel_of_which_has_left(split, staff):
+def test_cancelling_after_a_parcel_left_cancels_the_rest_and_refunds_its_lines(
+    split, staff
+):
+    """Milano's parcel has left; Roma and Napoli cannot send theirs. Cancelling
+    releases what they hold, refunds those lines, and the order is shipped (what
+    left is all of it), so it can come back as a return."""
     order = split_order(split)
     milano = staff[split.milano.pk]
     mark_picked(order=order, actor=milano, location=split.milano)
     ship_order(
         order=order, actor=milano, tracking_reference="MI-1", location=split.milano
     )
+    roma_hold = StockLevel.objects.get(variant=split.jeans, location=split.roma)
+    assert roma_hold.reserved == 2
 
-    with pytest.raises(Conflict) as refused:
-        cancel_order(order=order, actor=milano, reason="Customer changed their mind")
+    cancel_order(order=order, actor=milano, reason="Out of stock at Roma and Napoli")
 
-    assert refused.value.code == "partly_shipped"
     order.refresh_from_db()
-    assert order.status == OrderStatus.PICKED
-    assert statuses(order, split) == [SHIPPED, PENDING, PENDING]
-    assert not order.payments.filter(refunded_amount__gt=0).exists()
+    assert order.status == OrderStatus.SHIPPED and order.shipped_at is not None
+    assert statuses(order, split) == [SHIPPED, CANCELLED, CANCELLED]
+    # Milano sent the shirt (40.00) and a coat (200.00); the rest is refunded
+    (payment,) = order.payments.all()
+    assert payment.refunded_amount == order.total - Decimal("240.00") - (
+        order.delivery_fee
+    )
+    assert (
+        StockLevel.objects.get(variant=split.jeans, location=split.roma).reserved == 0
+    )
+    assert (
+        StockLevel.objects.get(variant=split.coat, location=split.napoli).reserved == 0
+    )
+    assert "Parts from Napoli Toledo, Roma Corso cancelled" in order.history.last().note
+    assert ledger_discrepancies() == []
+    # Cancelled once: asked again, nothing more moves
+    with pytest.raises(ApplicationError):
+        cancel_order(order=order, actor=milano, reason="again")
+    assert order.payments.get().refunded_amount == payment.refunded_amount
+
+
+def test_what_left_comes_back_as_a_return_and_what_never_left_does_not(split, staff):
+    order = split_order(split, email="ada@example.com")
+    milano = staff[split.milano.pk]
+    mark_picked(order=order, actor=milano, location=split.milano)
+    ship_order(order=order, actor=milano, tracking_reference="M", location=split.milano)
+    cancel_order(order=order, actor=milano, reason="Out of stock elsewhere")
+    lines = {
+        line.fulfilment.location_id: line
+        for line in order.lines.select_related("fulfilment").filter(variant=split.coat)
+    }
+
+    with pytest.raises(ApplicationError):  # Roma's coat never left
+        request_return(
+            order=order.number,
+            lines=[ReturnLineRequest(lines[split.roma.pk].pk, 1, "changed_mind")],
+            channel="store",
+            location=split.milano,
+            actor=milano,
+        )
+    ret = request_return(
+        order=order.number,
+        lines=[ReturnLineRequest(lines[split.milano.pk].pk, 1, "changed_mind")],
+        channel="store",
+        location=split.milano,
+        actor=milano,
+    )
+    assert ret.lines.get().quantity == 1

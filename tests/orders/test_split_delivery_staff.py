@@ -176,7 +176,7 @@ def test_the_order_page_offers_each_shop_the_step_its_own_part_is_at(
     assert 'data-testid="order-status">Picked<' in html
     assert "Partly shipped: 1 of 3 parcels" in html
     assert "MI-1" in html  # Milano's parcel, with its tracking, in the fulfilments
-    assert roma.context["can_cancel"] is False  # a parcel has left: no cancelling
+    assert 'data-testid="cancel-rest"' in html  # cancelling now: what has not left
 
 
 def test_a_second_tap_on_pick_says_this_shops_part_was_already_picked(

@@ -102,7 +102,6 @@ def _detail_context(request, order: Order, **extra) -> dict:
         "can_collect": order.status == OrderStatus.READY
         and may_act(user, order, "collect"),
         "can_cancel": can_move(order, OrderStatus.CANCELLED)
-        and parcels is None  # one has left: the rest comes back as a return
         and sold_or_fulfilled_here(user, order),
         "may_send_documents": sold_or_fulfilled_here(user, order),
         "parcels_shipped": parcels,
