@@ -245,3 +245,16 @@ def test_staff_of_a_shop_without_a_part_in_the_order_cannot_pick_it(
 
     assert pick(client, order).status_code == 404
     assert statuses(order, split) == [PENDING, PENDING, PENDING]
+
+
+def test_the_pick_message_says_which_part_was_picked(client, split, order):
+    associate_of(client, split.milano)
+    page = client.post(
+        reverse("staff:order_pick", args=[order.number]), follow=True
+    ).content.decode()
+    assert f"Order {order.number}: the part from Milano Duomo picked." in page
+    ship(client, order, "MI-1")
+    associate_of(client, split.roma)
+    picking = picking_page(client).content.decode()
+    assert "the rest leaves from Napoli Toledo" in picking
+    assert "Milano Duomo" not in picking.split("the rest leaves from")[1][:80]

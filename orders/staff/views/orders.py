@@ -175,7 +175,8 @@ def _step(request, order: Order, *, perform, done: str, already: str, reached):
             messages.info(request, f"Order {order.number} {already}.")
             return redirect_to(request, _back(request, order))
         return _refused(request, order, explain(error))
-    messages.success(request, f"Order {order.number} {done}.")
+    joined = "" if done.startswith(":") else " "  # "…: the part from X picked"
+    messages.success(request, f"Order {order.number}{joined}{done}.")
     return redirect_to(request, _back(request, order))
 
 
@@ -195,13 +196,14 @@ def order_pick(request, number: str):
     """This shop's part of the order is picked: the whole order, unless it is split
     over several shops."""
     order, shop = acting_part(request, number, "pick")
+    split = _other_shops(order, shop)
     return _step(
         request,
         order,
         perform=lambda order: mark_picked(
             order=order, actor=request.user, location=shop
         ),
-        done="picked",
+        done=f": the part from {shop.name} picked" if split else "picked",
         already="was already picked",
         reached=lambda order: _picked_here(order, shop),
     )
@@ -304,12 +306,12 @@ def _shelf_lines(order: Order, store) -> list:
 
 
 def _other_shops(order: Order, store) -> list[str]:
-    """The other shops an order split over several sends its other parts from."""
+    """The other shops an order split over several still sends parts from."""
     return sorted(
         {
             f.location.name
             for f in order.fulfilments.all()
-            if f.status != FulfilmentStatus.CANCELLED
+            if f.status not in (FulfilmentStatus.CANCELLED, FulfilmentStatus.SHIPPED)
             and f.method == FulfilmentMethod.DELIVERY
             and f.location_id != store.pk
         }
