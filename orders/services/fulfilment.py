@@ -437,15 +437,8 @@ def cancel_unshipped_parts(
     lines = list(OrderLine.objects.filter(order=order, fulfilment__in=parts))
     amount = sum((line.line_total for line in lines), Decimal("0.00"))
     reason = (reason or "").strip() or "Not shipped"
-    approval = guard_refund(
-        order=order,
-        amount=amount,
-        location=location,
-        actor=actor,
-        approvals=approvals,
-        now=now,
-        cancelling=True,
-        reason=reason,
+    approval = _guard_cancel_refund(
+        order, False, location, actor, approvals, now, reason=reason, amount=amount
     )
     _release_goods(order, actor)
     Fulfilment.objects.filter(pk__in=[f.pk for f in parts]).update(
@@ -552,16 +545,17 @@ def cancel_order(
 
 
 def _guard_cancel_refund(
-    order, by_customer, location, actor, approvals, now, *, reason
+    order, by_customer, location, actor, approvals, now, *, reason, amount=None
 ):
-    """The money a cancellation gives back is a refund, judged before anything moves;
-    an order that cannot be cancelled is refused as such, not sent to a manager. A
-    customer cancelling their own order is not asked."""
+    """The money a cancellation gives back (``amount``: all of it unless given) is a
+    refund, judged before anything moves; an order that cannot be cancelled is
+    refused as such, not sent to a manager. A customer cancelling their own order is
+    not asked."""
     if by_customer or not can_move(order, OrderStatus.CANCELLED):
         return None
     return guard_refund(
         order=order,
-        amount=cancellation_refund(order),
+        amount=cancellation_refund(order) if amount is None else amount,
         location=location,
         actor=actor,
         approvals=approvals,

@@ -13,6 +13,7 @@ Units a transfer brings to a pickup shop are held for the order as they are rece
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Sequence
 from decimal import Decimal
@@ -222,8 +223,10 @@ def refund_lines(order: Order, amount: Decimal, *, reason, actor, location) -> N
             location=location,
         )
         left -= take
-    goods = sum((line.line_total for line in order.lines.all()), Decimal("0.00"))
-    points = int(order.loyalty_points * amount / goods) if goods else 0
+    # In proportion to the order's total, as a return's refund reverses them.
+    points = (
+        math.floor(order.loyalty_points * amount / order.total) if order.total else 0
+    )
     if points and order.customer_id:
         reverse_points(
             customer=Customer(pk=order.customer_id),

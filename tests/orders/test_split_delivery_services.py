@@ -26,6 +26,7 @@ from orders.services.fulfilment import cancel_order, mark_picked, ship_order
 from orders.services.returns import ReturnLineRequest, request_return
 from tests.factories import LocationFactory, StaffFactory, VariantFactory, stock
 from tests.orders.factories import deliver_outbox, delivery_order
+from tests.orders.returns_helpers import shopper
 
 pytestmark = pytest.mark.django_db
 
@@ -283,9 +284,10 @@ def test_cancelling_after_a_parcel_left_cancels_the_rest_and_refunds_its_lines(
     split, staff
 ):
     """Milano's parcel has left; Roma and Napoli cannot send theirs. Cancelling
-    releases what they hold, refunds those lines, and the order is shipped (what
-    left is all of it), so it can come back as a return."""
-    order = split_order(split)
+    releases what they hold, refunds those lines and their points, and the order is
+    shipped (what left is all of it), so it can come back as a return."""
+    order = split_order(split, user=shopper()[0])
+    deliver_outbox()  # the points of the order are credited
     milano = staff[split.milano.pk]
     mark_picked(order=order, actor=milano, location=split.milano)
     ship_order(
@@ -293,6 +295,8 @@ def test_cancelling_after_a_parcel_left_cancels_the_rest_and_refunds_its_lines(
     )
     roma_hold = StockLevel.objects.get(variant=split.jeans, location=split.roma)
     assert roma_hold.reserved == 2
+    earned = Order.objects.get(pk=order.pk).loyalty_points
+    assert earned > 0
 
     cancel_order(order=order, actor=milano, reason="Out of stock at Roma and Napoli")
 
@@ -311,6 +315,8 @@ def test_cancelling_after_a_parcel_left_cancels_the_rest_and_refunds_its_lines(
         StockLevel.objects.get(variant=split.coat, location=split.napoli).reserved == 0
     )
     assert "Parts from Napoli Toledo, Roma Corso cancelled" in order.history.last().note
+    given_back = payment.refunded_amount
+    assert order.loyalty_points == earned - int(earned * given_back / order.total)
     assert ledger_discrepancies() == []
     # Cancelled once: asked again, nothing more moves
     with pytest.raises(ApplicationError):
