@@ -256,7 +256,20 @@ class _PairDecided(Exception):
     """The pair was merged or dismissed by someone else since the page looked."""
 
 
-def _merge_if_still_open(user, survivor: Customer, other: Customer) -> None:
+def _pair_seen(low: int, high: int) -> str:
+    """The pair's decisions as they stand (their ids, statuses and times)."""
+    rows = DuplicateCandidate.objects.filter(
+        customer_a_id=low, customer_b_id=high
+    ).order_by("pk")
+    return ";".join(
+        f"{row.pk}:{row.status}:{row.resolved_at.isoformat() if row.resolved_at else ''}"
+        for row in rows
+    )
+
+
+def _merge_if_still_open(
+    user, survivor: Customer, other: Customer, seen: str | None = None
+) -> None:
     """The merge, when it is still this user's to make once both profiles (in pk
     order, as every merge locks them) and then their pair are locked: someone else
     may have merged either profile, or dismissed the pair, since the view looked.
@@ -279,6 +292,8 @@ def _merge_if_still_open(user, survivor: Customer, other: Customer) -> None:
             )
             if len(live) != 2 or not _may_merge(user, survivor, other):
                 raise _PairDecided
+            if seen is not None and seen != _pair_seen(low, high):
+                raise _PairDecided  # decided since the page was drawn
             merge_customers(survivor=survivor, other=other, actor=user)
 
     run_again_if_victim(merge)
@@ -291,7 +306,7 @@ def customer_merge(request, pk: int):
     if survivor.pk != pk:
         return redirect("staff:customer_detail", pk=survivor.pk)
     data = request.POST if request.method == "POST" else request.GET
-    form = MergeForm(data if request.method == "POST" else None, initial=data)
+    form = MergeForm(data if request.method == "POST" else None, initial=data.dict())
     try:
         other_id = int(data.get("other", ""))
     except ValueError:
@@ -305,7 +320,12 @@ def customer_merge(request, pk: int):
     if request.method == "POST":
         if form.is_valid():
             try:
-                _merge_if_still_open(request.user, survivor, other)
+                _merge_if_still_open(
+                    request.user,
+                    survivor,
+                    other,
+                    seen=form.cleaned_data["seen"] or None,
+                )
             except _PairDecided:
                 raise Http404("No profile to merge.") from None
             except ApplicationError as error:
@@ -317,6 +337,8 @@ def customer_merge(request, pk: int):
                 )
                 return redirect("staff:customer_detail", pk=survivor.pk)
         status = INVALID
+    if request.method != "POST":
+        form.initial["seen"] = _pair_seen(*sorted((survivor.pk, other.pk)))
     context = {
         "survivor": customer_360(survivor.pk),
         "other": customer_360(other.pk),

@@ -83,6 +83,9 @@ class NoteForm(SentOnceForm):
 
 class MergeForm(forms.Form):
     other = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    # The pair's decisions as the page showed them: one made since (a colleague
+    # dismissed it) stops the merge.
+    seen = forms.CharField(widget=forms.HiddenInput, required=False, max_length=200)
     confirm = forms.BooleanField(
         label="I checked that these profiles are the same person",
         error_messages={"required": "Tick the box to confirm the merge."},

@@ -12,6 +12,7 @@ from customers.models import CustomerMerge, DuplicateCandidate, DuplicateStatus
 from customers.services.matching import flag_duplicate
 from customers.services.merge import dismiss_duplicate, merge_customers
 from customers.staff import customers as views
+from omnistore.accounts.models import Role
 from tests.customers.factories import make_customer
 from tests.factories import LocationFactory, StaffFactory
 
@@ -128,3 +129,27 @@ def test_a_merge_made_meanwhile_by_a_colleague_answers_like_a_later_one(
     assert CustomerMerge.objects.get().actor == colleague
     monkeypatch.undo()
     assert client.post(merge_url(pair), sent).status_code == 404
+
+
+def test_hq_merging_from_a_page_drawn_before_a_dismissal_merges_nothing(
+    client, colleague, pair
+):
+    """HQ may merge any pair, but not one a colleague said "not the same" about after
+    HQ's page was drawn: the page carries the decisions it showed."""
+    hq = StaffFactory(role=Role.HQ)
+    client.force_login(hq)
+    page = client.get(merge_url(pair), {"other": pair.customer_b_id})
+    seen = page.context["form"].initial["seen"]
+    assert f'value="{seen}"' in page.content.decode()
+
+    dismiss_duplicate(candidate=pair, actor=colleague)
+    stale = {"other": pair.customer_b_id, "confirm": "on", "seen": seen}
+
+    assert client.post(merge_url(pair), stale).status_code == 404
+    assert not CustomerMerge.objects.exists()
+
+    # Drawn again, the page shows the dismissal, and HQ may still decide to merge.
+    again = client.get(merge_url(pair), {"other": pair.customer_b_id})
+    fresh = {**stale, "seen": again.context["form"].initial["seen"]}
+    assert client.post(merge_url(pair), fresh).status_code == 302
+    assert CustomerMerge.objects.count() == 1
