@@ -445,6 +445,7 @@ def cancel_unshipped_parts(
         status=FulfilmentStatus.CANCELLED
     )
     refund_lines(order, amount, reason=reason, actor=actor, location=location)
+    credit_cancelled_order(order=order, actor=actor, now=now, lines=lines)
     shops = ", ".join(sorted({f.location.name for f in parts}))
     note = f"Parts from {shops} cancelled: {reason}; {amount} {order.currency} refunded"
     transition_order(

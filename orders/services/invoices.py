@@ -300,19 +300,33 @@ def credit_refunded_return(*, return_request: Return, actor=None, now=None) -> N
         _credit(return_request, invoice, actor=actor, now=now or timezone.now())
 
 
-def credit_cancelled_order(*, order: Order, actor=None, now=None) -> Invoice | None:
-    """An invoiced order cancelled (and refunded in full) gets a credit note for its
-    whole invoice in the cancellation's transaction, so the books do not keep a sale
-    that was given back; asked again, the same note. The caller holds the order's
-    lock, as ``issue_invoice`` takes it."""
+def credit_cancelled_order(
+    *, order: Order, actor=None, now=None, lines=None
+) -> Invoice | None:
+    """An invoiced order cancelled (and refunded) gets a credit note in the
+    cancellation's transaction, so the books do not keep a sale that was given back:
+    for its whole invoice, or for ``lines`` (the parts of a split delivery that never
+    left); asked again, the same note. The caller holds the order's lock, as
+    ``issue_invoice`` takes it."""
     invoice = Invoice.objects.filter(order=order, kind=InvoiceKind.INVOICE).first()
-    if invoice is None:
+    if invoice is None or lines == []:
         return None
     existing = Invoice.objects.filter(
         order=order, kind=InvoiceKind.CREDIT_NOTE, return_request__isnull=True
     ).first()
     if existing is not None:
         return existing
+    if lines is None:
+        amounts = {"net": invoice.net, "tax": invoice.tax, "gross": invoice.gross}
+        rows, vat = invoice.lines, invoice.vat
+    else:
+        amounts = {
+            "net": sum((line.net for line in lines), ZERO),
+            "tax": sum((line.tax for line in lines), ZERO),
+            "gross": sum((line.line_total for line in lines), ZERO),
+        }
+        rows = _order_lines(lines)
+        vat = _vat_rows([(line.tax_rate, line.net, line.tax) for line in lines])
     now = now or timezone.now()
     year = timezone.localdate(now).year
     kind = InvoiceKind.CREDIT_NOTE
@@ -324,13 +338,11 @@ def credit_cancelled_order(*, order: Order, actor=None, now=None) -> Invoice | N
         number=number,
         order=order,
         credited_invoice=invoice,
-        net=invoice.net,
-        tax=invoice.tax,
-        gross=invoice.gross,
-        lines=invoice.lines,
-        vat=invoice.vat,
+        lines=rows,
+        vat=vat,
         issued_at=now,
         issued_by=acting_user(actor),
+        **amounts,
         **_snapshot(invoice),
     )
     if order.customer_id:

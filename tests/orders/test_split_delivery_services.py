@@ -21,11 +21,20 @@ from inventory.models import (
 )
 from inventory.selectors import ledger_discrepancies
 from omnistore.core.exceptions import ApplicationError, Conflict, IllegalTransition
-from orders.models import Fulfilment, FulfilmentStatus, Order, OrderStatus
+from orders.models import (
+    Fulfilment,
+    FulfilmentStatus,
+    Invoice,
+    InvoiceKind,
+    Order,
+    OrderStatus,
+)
 from orders.services.fulfilment import cancel_order, mark_picked, ship_order
+from orders.services.invoices import issue_invoice
 from orders.services.returns import ReturnLineRequest, request_return
 from tests.factories import LocationFactory, StaffFactory, VariantFactory, stock
 from tests.orders.factories import deliver_outbox, delivery_order
+from tests.orders.receipt_helpers import business, legal_entity, tax_as_sold
 from tests.orders.returns_helpers import shopper
 
 pytestmark = pytest.mark.django_db
@@ -351,3 +360,27 @@ def test_what_left_comes_back_as_a_return_and_what_never_left_does_not(split, st
         actor=milano,
     )
     assert ret.lines.get().quantity == 1
+
+
+def test_an_invoiced_split_order_cancelled_after_a_parcel_left_credits_the_rest(
+    split, staff
+):
+    order = split_order(split, customer=business())
+    rates = {"SHIRT-BLU-M": "22", "JEANS-IND-32": "22", "COAT-BLK-L": "22"}
+    order = tax_as_sold(order, rates, entity=legal_entity())
+    invoice, _ = issue_invoice(order=order)
+    milano = staff[split.milano.pk]
+    mark_picked(order=order, actor=milano, location=split.milano)
+    ship_order(order=order, actor=milano, tracking_reference="M", location=split.milano)
+
+    cancel_order(order=order, actor=milano, reason="Out of stock elsewhere")
+
+    note = Invoice.objects.get(order=order, kind=InvoiceKind.CREDIT_NOTE)
+    assert note.credited_invoice == invoice
+    # Roma's jeans (2 × 80.00) and coat, Napoli's coat (200.00 each)
+    assert note.gross == Decimal("560.00") == note.net + note.tax
+    assert sorted((row["sku"], row["quantity"]) for row in note.lines) == [
+        ("COAT-BLK-L", 1),
+        ("COAT-BLK-L", 1),
+        ("JEANS-IND-32", 2),
+    ]
