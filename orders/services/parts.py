@@ -36,7 +36,7 @@ from orders.models import (
 )
 
 from .common import ORDER_REFERENCE
-from .payments import refund_payment
+from .payments import refund_to_payments
 
 
 def active_parts(order: Order) -> list[Fulfilment]:
@@ -207,22 +207,16 @@ def order_awaits_transfer(transfer: Transfer) -> bool:
 
 
 def refund_lines(order: Order, amount: Decimal, *, reason, actor, location) -> None:
-    """``amount`` back to the order's payments in the order they were taken, once
-    each, and the points earned on it reversed in proportion."""
-    left = amount
-    for payment in order.payments.order_by("pk"):
-        take = min(left, payment.refundable)
-        if take <= 0:
-            continue
-        refund_payment(
-            payment=payment,
-            amount=take,
-            reason=reason,
-            reference=f"cancel-rest:{order.number}:{payment.pk}",
-            actor=actor,
-            location=location,
-        )
-        left -= take
+    """``amount`` back to the order's payments, once, and the points earned on it
+    reversed in proportion."""
+    refund_to_payments(
+        order=order,
+        amount=amount,
+        reason=reason,
+        reference=f"cancel-rest:{order.number}",
+        actor=actor,
+        location=location,
+    )
     # In proportion to the order's total, as a return's refund reverses them.
     points = (
         math.floor(order.loyalty_points * amount / order.total) if order.total else 0

@@ -44,7 +44,7 @@ from orders.payments.registry import get_provider
 
 from .common import record_order_event, to_money
 from .credit import book_store_credit
-from .tenders import check_points
+from .tenders import check_points, refund_sequence
 from .till import book_counter_refund, cash_session
 
 ONLINE_PAYMENT_METHODS = frozenset(
@@ -253,6 +253,45 @@ def refund_payment(
         now=timezone.now(),
     )
     return refund
+
+
+def refund_to_payments(
+    *,
+    order: Order,
+    amount: Decimal,
+    reason: str,
+    reference: str,
+    actor=None,
+    location: Location | None = None,
+    payments: list[Payment] | None = None,
+) -> list[Refund]:
+    """``amount`` back to the order's payments in ``refund_sequence`` (money first,
+    then gift cards, store credit, points; the latest first within a kind), each once
+    per ``reference`` (``reference:payment id``). ``payments``: the order's payments
+    already locked and in that sequence; else they are here. What they cannot take
+    stays unrefunded: a caller that must refund all of it checks first."""
+    if payments is None:
+        locked = Payment.objects.select_for_update().filter(order=order).order_by("pk")
+        payments = refund_sequence(list(locked))
+    refunds = []
+    remaining = amount
+    for payment in payments:
+        if remaining <= 0:
+            break
+        take = min(remaining, payment.refundable)
+        if take <= 0:
+            continue
+        refund = refund_payment(
+            payment=payment,
+            amount=take,
+            reason=reason,
+            reference=f"{reference}:{payment.pk}",
+            actor=actor,
+            location=location,
+        )
+        refunds.append(refund)
+        remaining -= refund.amount
+    return refunds
 
 
 EVENT_PAYMENT_CAPTURED = "payment_captured"

@@ -44,7 +44,7 @@ from .approvals import (
 )
 from .credit import book_store_credit
 from .invoices import credit_refunded_return
-from .payments import refund_payment
+from .payments import refund_to_payments
 from .returns import (
     EVENT_RETURN_RECEIVED,
     EVENT_RETURN_REFUNDED,
@@ -234,25 +234,22 @@ def _refund_to_payments(
             code="refund_exceeds_payments",
             extra={"refund_method": ["Refund as store credit."]},
         )
-    remaining = amount
-    for payment in payments:
-        if remaining <= 0:
-            break
-        take = min(remaining, payment.refundable)
-        if take <= 0:
-            continue
-        refund = refund_payment(
-            payment=payment,
-            amount=take,
-            reason=f"Return {ret.code}",
-            reference=f"return:{ret.code}:{payment.pk}",
-            actor=actor,
-            location=location,
-        )
+    refunds = refund_to_payments(
+        order=order,
+        amount=amount,
+        reason=f"Return {ret.code}",
+        reference=f"return:{ret.code}",
+        actor=actor,
+        location=location,
+        payments=payments,
+    )
+    for refund in refunds:
         ReturnRefund.objects.create(
-            return_request=ret, payment=payment, refund=refund, amount=refund.amount
+            return_request=ret,
+            payment=refund.payment,
+            refund=refund,
+            amount=refund.amount,
         )
-        remaining -= refund.amount
 
 
 def _reverse_return_points(ret: Return, order: Order, amount: Decimal, actor) -> int:

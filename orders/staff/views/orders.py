@@ -167,16 +167,16 @@ def _refused(request, order: Order, error_message: str, **forms_):
 def _step(request, order: Order, *, perform, done: str, already: str, reached):
     """One step of an order's picking; a step already taken (a double tap, a
     colleague's tap) says so instead of refusing it: ``reached`` tells, from the
-    order read again, whether the step was taken."""
+    order read again, whether the step was taken. ``done`` and ``already`` follow
+    the order's number as written ("… picked", "…: the part from X picked")."""
     try:
         order = perform(order)
     except ApplicationError as error:
         if reached(order_or_404(order.number)):
-            messages.info(request, f"Order {order.number} {already}.")
+            messages.info(request, f"Order {order.number}{already}.")
             return redirect_to(request, _back(request, order))
         return _refused(request, order, explain(error))
-    joined = "" if done.startswith(":") else " "  # "…: the part from X picked"
-    messages.success(request, f"Order {order.number}{joined}{done}.")
+    messages.success(request, f"Order {order.number}{done}.")
     return redirect_to(request, _back(request, order))
 
 
@@ -203,8 +203,8 @@ def order_pick(request, number: str):
         perform=lambda order: mark_picked(
             order=order, actor=request.user, location=shop
         ),
-        done=f": the part from {shop.name} picked" if split else "picked",
-        already="was already picked",
+        done=f": the part from {shop.name} picked" if split else " picked",
+        already=" was already picked",
         reached=lambda order: _picked_here(order, shop),
     )
 
@@ -220,8 +220,8 @@ def order_ready(request, number: str):
         perform=lambda order: mark_ready(
             order=order, actor=request.user, location=where(order, store, pickup=True)
         ),
-        done="is ready for pickup; the customer has been sent the pickup code",
-        already="was already ready; its pickup code was sent then",
+        done=" is ready for pickup; the customer has been sent the pickup code",
+        already=" was already ready; its pickup code was sent then",
         reached=lambda order: order.status == OrderStatus.READY,
     )
 
