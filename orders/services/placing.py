@@ -134,7 +134,8 @@ def write_order(checkout: Checkout) -> Order:
     # A guest's profile comes from match_customer, which locked the live row here.
     matched_here = checkout.customer is None and checkout.user is None
     checkout.scope = _scope(checkout, None if matched_here else customer)
-    order = _new_order(checkout, customer, number)
+    guest = matched_here and checkout.staff is None
+    order = _new_order(checkout, None if guest else customer, number, customer)
     insert_rows([order])
     if checkout.cart is not None and not close_cart(checkout.cart, order, checkout.now):
         raise cart_checked_out()
@@ -235,8 +236,13 @@ def _scope(checkout: Checkout, customer: Customer | None) -> str:
     return "guest"
 
 
-def _new_order(checkout: Checkout, customer: Customer | None, number: str) -> Order:
-    """The order row, not stored yet; one fulfilment method, or ``mixed``."""
+def _new_order(
+    checkout: Checkout, lend: Customer | None, number: str, customer: Customer | None
+) -> Order:
+    """The order row, not stored yet; one fulfilment method, or ``mixed``. Contact
+    details the buyer left out come from ``lend``: the signed-in customer, or the
+    one staff chose. A guest's contact is what they typed (the profile their email
+    or phone matched would give a stranger its other address in the answer)."""
     methods = {leg.method for leg in checkout.legs}
     carry_out = checkout.method == FulfilmentMethod.CARRY_OUT
     return Order(
@@ -257,8 +263,8 @@ def _new_order(checkout: Checkout, customer: Customer | None, number: str) -> Or
         tax_total=sum((t.tax for t in _taxed(checkout)), Decimal("0.00")),
         tax_country=checkout.tax_country,
         legal_entity_id=checkout.legal_entity_id,
-        email=checkout.email or (customer.email if customer else ""),
-        phone=checkout.phone or (customer.phone if customer else ""),
+        email=checkout.email or (lend.email if lend else ""),
+        phone=checkout.phone or (lend.phone if lend else ""),
         idempotency_scope=checkout.scope if checkout.idempotency_key else "",
         idempotency_key=checkout.idempotency_key,
         idempotency_fingerprint=checkout.fingerprint,

@@ -235,3 +235,53 @@ def test_two_guests_sending_the_same_key_each_get_their_own_answer():
     assert "one@example.com" not in second.content.decode()
     assert first.json()["number"] not in second.content.decode()
     assert Order.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "typed, hidden",
+    [
+        ({"email": "ada@example.com"}, "+393456789012"),
+        ({"email": "", "phone": "+39 345 678 9012"}, "ada@example.com"),
+    ],
+)
+def test_a_guest_matching_a_profile_is_not_shown_its_other_address(typed, hidden):
+    """A stranger typing a shop customer's email (or phone) places a guest order
+    on that profile, and gets back only what they typed: never the profile's
+    phone (or email)."""
+    store = shop()
+    item = stocked(store, 5)
+    profile = match_customer(
+        email="ada@example.com",
+        phone="+393456789012",
+        first_name="Ada",
+        channel="store",
+    )
+
+    response = buy_now(
+        fulfilment="pickup", store=store.pk, lines=[{"variant": item.pk}], **typed
+    )
+
+    assert response.status_code == 201, response.json()
+    assert hidden not in response.content.decode()
+    order = Order.objects.get()
+    assert order.customer == profile
+    assert hidden not in (order.email, order.phone)
+
+
+def test_a_signed_in_customer_leaving_the_phone_out_orders_with_their_own():
+    store = shop()
+    item = stocked(store, 5)
+    user, customer = shopper("ada@example.com")
+    customer.phone = "+393456789012"
+    customer.save(update_fields=["phone"])
+
+    response = buy_now(
+        api_client_for(user),
+        fulfilment="pickup",
+        store=store.pk,
+        lines=[{"variant": item.pk}],
+    )
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["phone"] == "+393456789012"
+    assert Order.objects.get().phone == "+393456789012"
