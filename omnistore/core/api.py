@@ -54,11 +54,10 @@ def exception_handler(exc, context):
     """
     if isinstance(exc, ApplicationError):
         retry = {"Retry-After": str(RETRY_AFTER_SECONDS)} if exc.status == 503 else {}
-        return Response(
-            error_body(exc.message, exc.code, exc.extra),
-            status=exc.status,
-            headers=retry,
-        )
+        body = error_body(exc.message, exc.code, exc.extra)
+        if exc.status == status.HTTP_400_BAD_REQUEST:
+            _repeat_field_errors(body, exc.extra)
+        return Response(body, status=exc.status, headers=retry)
     if isinstance(exc, ObjectDoesNotExist):
         exc = Http404()
     if isinstance(exc, SuspiciousOperation):
@@ -74,12 +73,22 @@ def exception_handler(exc, context):
         response.data = error_body(str(detail), code, extra)
     elif response.status_code == status.HTTP_400_BAD_REQUEST:
         response.data = error_body("Invalid input.", "invalid", errors)
-        # Field errors stay addressable at the top level for clients that expect DRF's shape.
-        if isinstance(errors, dict):
-            response.data.update(
-                {k: v for k, v in errors.items() if k not in response.data}
-            )
+        _repeat_field_errors(response.data, errors)
     return response
+
+
+def _repeat_field_errors(body: dict, errors) -> None:
+    """A 400's field errors (lists of messages under a field's name) stay
+    addressable at the top level too, for clients that expect DRF's shape; a field
+    named like one of the body's keys stays in ``extra`` only."""
+    if isinstance(errors, dict):
+        body.update(
+            {
+                k: v
+                for k, v in errors.items()
+                if k not in body and isinstance(v, (list, dict))
+            }
+        )
 
 
 TOO_LARGE_MESSAGE = "The request body is too large."

@@ -88,9 +88,27 @@ def test_a_weak_or_unchanged_new_password_is_a_field_error_and_changes_nothing(w
     token = register()
     response = change(token, PASSWORD, weak)
     assert response.status_code == 400, response.json()
-    assert "new_password" in response.json()["extra"]
+    body = response.json()
+    assert body["code"] == "invalid"
+    # As every refused field, also at the top level under its name.
+    assert body["new_password"] == body["extra"]["new_password"]
     assert User.objects.get(email=EMAIL).check_password(PASSWORD)
     assert Token.objects.get(user__email=EMAIL).key == token
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"email": EMAIL, "password": "password123"}, "password"),
+        ({"email": "nora@", "password": PASSWORD}, "email"),
+    ],
+)
+def test_a_refused_sign_up_names_the_field_in_extra_and_at_the_top_level(body, field):
+    response = APIClient().post("/api/v1/auth/register/", body, format="json")
+    assert response.status_code == 400, response.json()
+    answer = response.json()
+    assert answer["extra"][field] and answer[field] == answer["extra"][field]
+    assert not User.objects.filter(email__startswith="nora").exists()
 
 
 def test_missing_fields_are_field_errors():
