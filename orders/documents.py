@@ -17,6 +17,28 @@ from omnistore.core.vat import format_vat_number
 from orders.models import Invoice
 
 
+class FetchRefused(ValueError):
+    """A document asked for something outside itself."""
+
+
+def _fetch_nothing(url: str, *args, **kwargs):
+    """The documents are whole in their HTML: nothing is fetched while one is drawn
+    (no address, no file), whatever text the invoice's copy carries."""
+    raise FetchRefused(f"Documents fetch nothing ({url[:80]!r}).")
+
+
+def css_string(text: str) -> str:
+    """``text`` inside a CSS string: every character but letters, digits, spaces
+    and plain punctuation written as a CSS escape, so no quote, backslash, line
+    break or ``</style>`` ends the string (HTML escaping means nothing there). Each
+    escape ends with the space CSS reads as its end, so a space after it stays."""
+    plain = set(" .,:;-_/()+#'!?%*")
+    return "".join(
+        ch if (ch.isalnum() and ord(ch) < 0x80) or ch in plain else f"\\{ord(ch):06x} "
+        for ch in text
+    )
+
+
 def _money(value) -> Decimal:
     return Decimal(str(value)).quantize(Decimal("0.01"))
 
@@ -34,6 +56,10 @@ def invoice_context(invoice: Invoice) -> dict:
         "vat": vat,
         "issued_on": timezone.localdate(invoice.issued_at),
         "seller_vat": format_vat_number(invoice.seller_vat_number),
+        "footer": css_string(
+            f"{invoice.seller_name} · VAT "
+            f"{format_vat_number(invoice.seller_vat_number)} · page "
+        ),
         "buyer_vat": format_vat_number(invoice.buyer_vat_number),
     }
 
@@ -46,7 +72,7 @@ def invoice_pdf(invoice: Invoice) -> bytes:
     """The document as an A4 PDF."""
     from weasyprint import HTML
 
-    return HTML(string=invoice_html(invoice)).write_pdf()
+    return HTML(string=invoice_html(invoice), url_fetcher=_fetch_nothing).write_pdf()
 
 
 def invoice_filename(invoice: Invoice) -> str:
