@@ -27,6 +27,7 @@ from omnistore.accounts.scoping import scope_to_shops
 from omnistore.core.channels import ONLINE_CHANNELS, Channel
 from omnistore.core.labels import label_of
 from orders.models import (
+    Fulfilment,
     FulfilmentMethod,
     Order,
     OrderLine,
@@ -166,51 +167,71 @@ class SalesReport:
     cross_channel: dict
 
 
+COUNTER_SALE = Q(channel__in=["store", "phone"], placing_location__isnull=False)
+
+
+def _pickup_shop(field: str = "pickup_location") -> Subquery:
+    """An order's pickup shop (``field`` of it), read from its first part that has
+    one: every part of a click-and-collect order goes to the same shop, so an order
+    in several parts is still one row."""
+    return Subquery(
+        Fulfilment.objects.filter(order=OuterRef("pk"), pickup_location__isnull=False)
+        .order_by("pk")
+        .values(field)[:1]
+    )
+
+
+def _shop_entry(name: str, currency: str) -> dict:
+    zero = Decimal("0.00")
+    return {
+        "shop": name,
+        "currency": currency,
+        "counter_orders": 0,
+        "counter_revenue": zero,
+        "counter_net": zero,
+        "pickup_orders": 0,
+        "pickup_revenue": zero,
+        "pickup_net": zero,
+    }
+
+
 def _sales_by_shop(orders: QuerySet[Order], shop_ids=None) -> list[dict]:
-    """Per shop and currency: counter sales and the click-and-collect orders handed
-    over there, gross and net; two aggregate queries. Only ``shop_ids`` when given."""
+    """Per shop and currency, gross and net, each order once in one column: a
+    counter sale (the till's, however it is handed over) at the shop that rang it
+    up; a click-and-collect order placed away from a counter at the shop it is
+    collected from. Two aggregate queries. Only ``shop_ids`` when given."""
     shops: dict[tuple[int, str], dict] = {}
     counter = (
-        orders.filter(channel__in=["store", "phone"], placing_location__isnull=False)
+        orders.filter(COUNTER_SALE)
         .values("placing_location_id", "placing_location__name", "currency")
         .annotate(orders=Count("id"), revenue=Sum("sales"), net=Sum("sales_net"))
+        .order_by()
     )
     for row in counter:
-        shops[(row["placing_location_id"], row["currency"])] = {
-            "shop": row["placing_location__name"],
-            "currency": row["currency"],
-            "counter_orders": row["orders"],
-            "counter_revenue": row["revenue"],
-            "counter_net": row["net"],
-            "pickup_orders": 0,
-            "pickup_revenue": Decimal("0.00"),
-            "pickup_net": Decimal("0.00"),
-        }
+        entry = shops.setdefault(
+            (row["placing_location_id"], row["currency"]),
+            _shop_entry(row["placing_location__name"], row["currency"]),
+        )
+        entry["counter_orders"] = row["orders"]
+        entry["counter_revenue"] = row["revenue"]
+        entry["counter_net"] = row["net"]
     pickups = (
         orders.filter(fulfilment_method=FulfilmentMethod.PICKUP)
-        .values(
-            "fulfilments__pickup_location_id",
-            "fulfilments__pickup_location__name",
-            "currency",
-        )
+        .exclude(COUNTER_SALE)
         .annotate(
-            orders=Count("id", distinct=True),
-            revenue=Sum("sales"),
-            net=Sum("sales_net"),
+            pickup_shop=_pickup_shop(),
+            pickup_name=_pickup_shop("pickup_location__name"),
         )
+        .values("pickup_shop", "pickup_name", "currency")
+        .annotate(orders=Count("id"), revenue=Sum("sales"), net=Sum("sales_net"))
+        .order_by()
     )
     for row in pickups:
-        if row["fulfilments__pickup_location_id"] is None:
+        if row["pickup_shop"] is None:
             continue
         entry = shops.setdefault(
-            (row["fulfilments__pickup_location_id"], row["currency"]),
-            {
-                "shop": row["fulfilments__pickup_location__name"],
-                "currency": row["currency"],
-                "counter_orders": 0,
-                "counter_revenue": Decimal("0.00"),
-                "counter_net": Decimal("0.00"),
-            },
+            (row["pickup_shop"], row["currency"]),
+            _shop_entry(row["pickup_name"], row["currency"]),
         )
         entry["pickup_orders"] = row["orders"]
         entry["pickup_revenue"] = row["revenue"]
@@ -219,10 +240,7 @@ def _sales_by_shop(orders: QuerySet[Order], shop_ids=None) -> list[dict]:
         shops = {key: entry for key, entry in shops.items() if key[0] in shop_ids}
     return sorted(
         shops.values(),
-        key=lambda e: (
-            e["currency"],
-            -(e["counter_revenue"] + e.get("pickup_revenue", 0)),
-        ),
+        key=lambda e: (e["currency"], -(e["counter_revenue"] + e["pickup_revenue"])),
     )
 
 
@@ -232,8 +250,9 @@ def sales_report(*, since=None, shop_ids=None) -> SalesReport:
     click-and-collect share of online orders and how many customers buy across
     channels: five aggregate queries whatever the volume.
 
-    A shop's sales are its counter sales (placing location) plus the click-and-collect
-    orders handed over or waiting there (pickup location). ``shop_ids`` limits it all to
+    A shop's sales are its counter sales (placing location, whatever the
+    fulfilment) plus the click-and-collect orders placed away from a counter and
+    handed over or waiting there (pickup location): each order counts once. ``shop_ids`` limits it all to
     the orders of those shops (a manager's); None is the whole chain."""
     orders = scope_to_shops(
         Order.objects.exclude(status=OrderStatus.CANCELLED), ORDER_SHOP_PATHS, shop_ids

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Sum
+from django.db.models import Exists, OuterRef, Sum
 
 from inventory.markets import tax_table
 from orders.models import (
@@ -27,6 +27,10 @@ from orders.models import (
 )
 
 ZERO = Decimal("0.00")
+# The reference every refund of a cancelled order starts with (the cancellation
+# settles each payment as ``cancel:<order>:<payment>``): a void's money back, as
+# against a return's or a cancelled part's.
+VOID_REFUND = "cancel:"
 
 
 def till_currency(location) -> str:
@@ -135,13 +139,17 @@ def cash_totals(session: TillSession) -> dict[str, Decimal]:
     return totals
 
 
-def expected_cash(session: TillSession) -> Decimal:
-    """Float + cash sales − cash refunds + cash in − cash out: the ledger's sum
-    before the close."""
-    totals = cash_totals(session)
+def _drawer_sum(totals: Mapping[str, Decimal]) -> Decimal:
+    """Float + cash sales − cash refunds + cash in − cash out (each signed as it
+    moved the drawer): every kind but the close's adjustment."""
     return sum(
         (v for k, v in totals.items() if k != TillMovementKind.CLOSE_ADJUSTMENT), ZERO
     )
+
+
+def expected_cash(session: TillSession) -> Decimal:
+    """The cash the drawer should hold: the ledger's sum before the close."""
+    return _drawer_sum(cash_totals(session))
 
 
 def sale_booking(order: Order) -> TillMovement | None:
@@ -165,8 +173,9 @@ class VatAtRate:
 
 @dataclass
 class ZReport:
-    """The end-of-session report: what was sold and given back, by tender, VAT by
-    rate (from the orders' per-rate totals, as sold), and the drawer's count."""
+    """The end-of-session report: what was sold (voids included) and given back, by
+    tender, VAT by rate (from the orders' per-rate totals, as sold), the orders
+    voided through the till, and the drawer's count."""
 
     session: TillSession
     currency: str
@@ -213,35 +222,81 @@ def vat_by_rate(orders: list[Order]) -> list[VatAtRate]:
     ]
 
 
+def _void_bookings():
+    """The till's bookings of a cancelled order's refunds: the money of a void."""
+    return TillMovement.objects.filter(
+        kind=TillMovementKind.REFUND, refund__reference__startswith=VOID_REFUND
+    )
+
+
+def _add_sales(report: ZReport, sold: list[Order]) -> None:
+    """Every sale booked on the session as it was sold: a sale voided since stays a
+    sale of its session (its void is a refund, where the money went back)."""
+    report.orders = len(sold)
+    report.discounts = sum((o.discount_total for o in sold), ZERO)
+    if sold:
+        report.first_receipt, report.last_receipt = sold[0].number, sold[-1].number
+    payments = Payment.objects.filter(order__in=sold).values_list("method", "amount")
+    report.sales_by_tender = _by_tender(payments)
+    report.sales_total = sum((a for _, a in report.sales_by_tender), ZERO)
+    report.vat = vat_by_rate(sold) if sold else []
+
+
+def _voided_unpaid(session: TillSession, sold: list[Order]) -> list[Order]:
+    """The session's own sales cancelled before its close with nothing given back at
+    any till (a card authorisation released, a refund booked on no till)."""
+    closed_at = session.closed_at
+    return [
+        o
+        for o in sold
+        if o.status == OrderStatus.CANCELLED
+        and not o.void_booked
+        and (closed_at is None or o.cancelled_at is None or o.cancelled_at <= closed_at)
+    ]
+
+
+def _add_voids(report: ZReport, sold: list[Order], voided_here: set[int]) -> None:
+    """The orders cancelled through this till: those whose refunds it booked (sold
+    in this session or an earlier one) and its own sales voided with nothing to pay
+    back; each at the total it was sold for."""
+    voids = {o.pk: o for o in _voided_unpaid(report.session, sold)}
+    sold_here = {o.pk: o for o in sold}
+    voids.update({pk: sold_here[pk] for pk in voided_here if pk in sold_here})
+    earlier = voided_here - set(sold_here)
+    if earlier:
+        voids.update({o.pk: o for o in Order.objects.filter(pk__in=earlier)})
+    report.voids = sorted(voids.values(), key=lambda o: (o.created_at, o.pk))
+    report.voids_total = sum((o.total for o in report.voids), ZERO)
+
+
 def z_report(session: TillSession) -> ZReport:
-    """The Z report in five queries: the session's orders, their payments, their
-    VAT by rate, the refunds booked, the cash by kind."""
+    """The Z report, read only from what the session booked (its sales, its refunds,
+    its cash) and from rows that never change once written (payments as taken, VAT
+    per rate as sold, refunds): a closed session's report stays what it was at the
+    close, whatever happens to its orders later. A sale counts in the session that
+    took it, a refund or a void in the session whose till gave it back, so float +
+    cash sales − cash refunds + cash in − cash out is the expected cash. At most six
+    queries: the sales, their payments, their VAT, the refunds, the orders voided
+    here that an earlier session sold, the cash by kind."""
     report = ZReport(session=session, currency=session.currency)
-    orders = list(
+    sold = list(
         Order.objects.filter(
             till_movements__session=session,
             till_movements__kind=TillMovementKind.SALE,
-        ).order_by("created_at", "id")
+        )
+        .annotate(void_booked=Exists(_void_bookings().filter(order=OuterRef("pk"))))
+        .order_by("created_at", "id")
     )
-    kept = [o for o in orders if o.status != OrderStatus.CANCELLED]
-    report.orders = len(kept)
-    report.voids = [o for o in orders if o.status == OrderStatus.CANCELLED]
-    report.voids_total = sum((o.total for o in report.voids), ZERO)
-    report.discounts = sum((o.discount_total for o in kept), ZERO)
-    if orders:
-        report.first_receipt, report.last_receipt = orders[0].number, orders[-1].number
-    payments = Payment.objects.filter(order__in=kept).values_list("method", "amount")
-    report.sales_by_tender = _by_tender(payments)
-    report.sales_total = sum((a for _, a in report.sales_by_tender), ZERO)
-    report.vat = vat_by_rate(kept) if kept else []
-    refunds = Refund.objects.filter(till_movements__session=session).values_list(
-        "payment__method", "amount"
+    _add_sales(report, sold)
+    refunds = list(
+        Refund.objects.filter(till_movements__session=session).values_list(
+            "payment__method", "amount", "reference", "payment__order_id"
+        )
     )
-    report.refunds_by_tender = _by_tender(refunds)
+    report.refunds_by_tender = _by_tender((m, a) for m, a, _, _ in refunds)
     report.refunds_total = sum((a for _, a in report.refunds_by_tender), ZERO)
+    voided_here = {o for _, _, ref, o in refunds if ref.startswith(VOID_REFUND)}
+    _add_voids(report, sold, voided_here)
     report.cash = cash_totals(session)
-    report.expected = sum(
-        (v for k, v in report.cash.items() if k != TillMovementKind.CLOSE_ADJUSTMENT),
-        ZERO,
-    )
+    report.expected = _drawer_sum(report.cash)
     return report

@@ -99,3 +99,60 @@ def test_report_is_for_managers_only(client, book):
     client.force_login(associate)
     response = client.get(reverse("admin:orders_order_report"))
     assert response.status_code == 302  # sent to the admin login
+
+
+def by_shop(**kwargs) -> dict:
+    return {row["shop"]: row for row in sales_report(**kwargs).by_shop}
+
+
+def test_a_click_and_collect_order_in_two_parts_counts_once_at_its_shop(client):
+    """Part of it at the pickup shop, the rest brought by a transfer: one order, its
+    revenue once."""
+    milano = shop(name="Milano")
+    shirt = stocked(milano, 1, price="45.00")
+    stock(shirt, warehouse(), 5)
+    order = pickup_order(store=milano, lines=[(shirt, 3)])
+    assert order.fulfilments.count() == 2
+    assert {f.pickup_location_id for f in order.fulfilments.all()} == {milano.pk}
+
+    row = by_shop()["Milano"]
+
+    assert (row["pickup_orders"], row["pickup_revenue"]) == (1, Decimal("135.00"))
+    assert (row["counter_orders"], row["counter_revenue"]) == (0, Decimal("0.00"))
+    hq = UserFactory(username="hq", is_staff=True, is_superuser=True, role="hq")
+    client.force_login(hq)
+    page = client.get(reverse("admin:orders_order_report"), {"days": 0})
+    html = page.content.decode()
+    assert '<td class="num">1</td><td class="num">110.66</td>' in html
+    assert '<td class="num">135.00</td></tr>' in html
+    assert 'data-testid="by-shop-help">Each order counts once' in html
+
+
+def test_a_counter_sale_to_collect_later_is_a_counter_sale_of_the_shop_that_sold_it():
+    """Rung up at the counter for pickup, at the same shop or another: counted once,
+    in the counter column of the shop that sold it, never again as click and
+    collect."""
+    milano, roma = shop(name="Milano"), shop(name="Roma")
+    shirt = stocked(milano, 5, price="59.90")
+    stock(shirt, roma, 5)
+    associate = StaffFactory(username="giulia", store=milano)
+    for store in (milano, roma):
+        pickup_order(
+            store=store,
+            lines=[(shirt, 1)],
+            channel=Channel.STORE,
+            placing_location=milano,
+            staff=associate,
+            payments=[PaymentRequest(method="cash")],
+        )
+
+    shops = by_shop()
+
+    assert shops["Milano"]["counter_orders"] == 2
+    assert shops["Milano"]["counter_revenue"] == Decimal("119.80")
+    assert (shops["Milano"]["pickup_orders"], shops["Milano"]["pickup_revenue"]) == (
+        0,
+        Decimal("0.00"),
+    )
+    assert "Roma" not in shops
+    assert by_shop(shop_ids=[roma.pk]) == {}

@@ -337,11 +337,14 @@ def test_the_z_report_splits_tenders_and_lists_voids_and_discounts(
     cancel_order(order=void, actor=associate, reason="Changed her mind")
 
     report = z_report(session)
+    # The voided sale stays a sale of the session; its card hold was released, so
+    # nothing is refunded and the void shows what was rung up.
     assert report.sales_by_tender == [
-        ("Card in store", D("30.00")),
+        ("Card in store", D("70.00")),
         ("Cash", D("10.00")),
     ]
-    assert report.orders == 1 and report.sales_total == split.total
+    assert report.orders == 2 and report.sales_total == split.total + void.total
+    assert report.refunds_by_tender == []
     assert [o.number for o in report.voids] == [void.number]
     assert report.voids_total == D("40.00")
     assert report.cash["sale"] == D("10.00")
@@ -453,11 +456,12 @@ def test_cash_is_taken_at_the_till_when_payments_go_through_stripe(
 
 
 @pytest.mark.django_db
-def test_the_z_report_sums_vat_by_rate_over_the_sessions_kept_orders(
+def test_the_z_report_sums_vat_by_rate_over_the_sessions_sales(
     store, associate, register, client
 ):
     """VAT as the orders were sold (the per-rate totals checkout wrote): the
-    session's sales add up per rate; a voided sale and a sale on another till add nothing."""
+    session's sales add up per rate, a sale voided since included (it was sold in
+    the session); a sale on another till adds nothing."""
     session = open_till(register=register, counts=FLOAT, actor=associate)
     shirt = stocked(store, 5, price="122.00")
     book = stocked(store, 5, price="10.40")
@@ -480,13 +484,13 @@ def test_the_z_report_sums_vat_by_rate_over_the_sessions_kept_orders(
     )
     cancel_order(order=voided, actor=associate, reason="Rung up twice")
     elsewhere = counter_sale(store=store, lines=[(shirt, 1)], staff=associate)
-    # Every one of them has its VAT recorded; only the session's kept sales count.
+    # Every one of them has its VAT recorded; only the session's sales count.
     assert all(o.tax_totals.exists() for o in [*sold, voided, elsewhere])
 
     report = z_report(session)
 
     assert [(v.rate, v.net, v.tax, v.gross) for v in report.vat] == [
-        (D("22.00"), D("100.00"), D("22.00"), D("122.00")),
+        (D("22.00"), D("200.00"), D("44.00"), D("244.00")),
         (D("4.00"), D("10.00"), D("0.40"), D("10.40")),
     ]
     assert sum(v.gross for v in report.vat) == report.sales_total
