@@ -240,14 +240,24 @@ class Fulfilment(models.Model):
     )
     tracking_reference = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # When the part was cancelled before it left. With its order cancelled it was
+    # never sold; with the order gone ahead (a split delivery's parcels not shipped)
+    # its lines were sold and then refunded whole at this moment, at their sold net,
+    # VAT and gross (``orders.selectors.vat.cancelled_part_lines``).
+    cancelled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(
+                name="fulfilment_cancelled_has_time",
+                condition=Q(status="cancelled", cancelled_at__isnull=False)
+                | (~Q(status="cancelled") & Q(cancelled_at__isnull=True)),
+            ),
+            models.CheckConstraint(
                 name="fulfilment_pickup_has_location",
                 condition=~Q(method="pickup") | Q(pickup_location__isnull=False),
-            )
+            ),
         ]
         indexes = [
             models.Index(fields=["location", "status"], name="fulfilment_source"),

@@ -1,10 +1,11 @@
 """A customer's kept spend and loyalty tier, computed when read.
 
 Kept spend is what a customer's orders of the tier window cost, in every channel,
-less what their returns refunded; a cancelled order counts for nothing. Reading it
-(one aggregate query for any number of customers) rather than storing it keeps it
-right without a job: an order leaving the window, a return refunded or an order
-cancelled show at once. The tier rules themselves live in
+less what their returns refunded and the lines of their parts cancelled before they
+left (a split delivery's parcels not shipped); a cancelled order counts for nothing.
+Reading it (one aggregate query for any number of customers) rather than storing it
+keeps it right without a job: an order leaving the window, a return refunded, a part
+or an order cancelled show at once. The tier rules themselves live in
 ``customers.selectors.loyalty``.
 """
 
@@ -30,6 +31,7 @@ from customers.selectors.loyalty import (
 )
 from orders.models import Order, OrderStatus, Return
 from orders.selectors.giftcards import cards_sold_amount
+from orders.selectors.vat import cancelled_parts_amount
 
 MONEY = DecimalField(max_digits=14, decimal_places=2)
 
@@ -38,8 +40,9 @@ def kept_spend(
     customer_ids: Iterable[int], *, now: datetime | None = None
 ) -> dict[int, Decimal]:
     """Each customer's kept spend over the tier window (goods: delivery fees and gift
-    cards bought do not count, the goods a card pays for do), in the home currency (see ``spend_in_home_currency``), in one query; a
-    customer without orders is 0."""
+    cards bought do not count, the goods a card pays for do; nor do goods returned
+    or never sent), in the home currency (see ``spend_in_home_currency``),
+    in one query; a customer without orders is 0."""
     ids = {int(pk) for pk in customer_ids}
     if not ids:
         return {}
@@ -61,7 +64,8 @@ def kept_spend(
                 F("total")
                 - F("delivery_fee")
                 - Coalesce(Subquery(refunded), Value(Decimal("0")), output_field=MONEY)
-                - cards_sold_amount(),
+                - cards_sold_amount()
+                - cancelled_parts_amount(),
                 output_field=MONEY,
             )
         )

@@ -38,6 +38,7 @@ from orders.models import (
 )
 from orders.selectors.giftcards import cards_sold_amount
 from orders.selectors.orders import ORDER_SHOP_PATHS
+from orders.selectors.vat import cancelled_parts_amount
 
 
 @dataclass
@@ -58,7 +59,9 @@ class RateRow:
 
 def _sold_lines(since: datetime | None, shop_ids=None) -> QuerySet[OrderLine]:
     """``shop_ids``: only lines handed over at those shops (None: every shop)."""
-    lines = OrderLine.objects.exclude(order__status=OrderStatus.CANCELLED)
+    lines = OrderLine.objects.exclude(order__status=OrderStatus.CANCELLED).exclude(
+        fulfilment__cancelled_at__isnull=False
+    )
     if since is not None:
         lines = lines.filter(order__created_at__gte=since)
     if shop_ids is not None:
@@ -154,9 +157,14 @@ def returns_rate_by_product(
 
 def _without_gift_cards(orders: QuerySet[Order]) -> QuerySet[Order]:
     """Each order's ``sales`` and ``sales_net``: its total and net total less the gift
-    cards it sold (a card is money owed, not a sale: it sells when it is spent)."""
+    cards it sold (a card is money owed, not a sale: it sells when it is spent) and
+    the lines of its parts cancelled before they left (never sold, as a cancelled
+    order is not)."""
     cards = cards_sold_amount()
-    return orders.annotate(sales=F("total") - cards, sales_net=F("net_total") - cards)
+    return orders.annotate(
+        sales=F("total") - cards - cancelled_parts_amount(),
+        sales_net=F("net_total") - cards - cancelled_parts_amount("net"),
+    )
 
 
 @dataclass

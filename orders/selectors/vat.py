@@ -4,9 +4,11 @@ net, VAT and gross sold and refunded.
 Sales are counted in the month the order was placed (cancelled orders are left
 out), from each order's VAT per rate and class (its lines' and its delivery's),
 refunds in the month they were paid back, at the rate and in the country of
-the line they return (as sold, never today's rate). Amounts of different currencies
-are never added up: the currency is part of every row's key. Two grouped queries
-whatever the volume.
+the line they return (as sold, never today's rate): returns' lines, and the lines of
+a split delivery's parts cancelled before they left (``cancelled_part_lines``), whole
+at their sold amounts in the month of the cancellation, as their credit note says.
+Amounts of different currencies are never added up: the currency is part of every
+row's key. Three grouped queries whatever the volume.
 """
 
 from __future__ import annotations
@@ -17,11 +19,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
-from orders.models import OrderStatus, OrderTaxTotal, ReturnLine
+from orders.models import OrderLine, OrderStatus, OrderTaxTotal, ReturnLine
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -61,6 +63,56 @@ def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
 
 def _money(value) -> Decimal:
     return Decimal(value or 0).quantize(CENT)
+
+
+def cancelled_part_lines() -> QuerySet[OrderLine]:
+    """Lines sold and then refunded whole, unshipped: those of the parts cancelled
+    before they left while their order went ahead (a split delivery whose other
+    parcels had left), refunded when the part was cancelled
+    (``fulfilment__cancelled_at``) at their sold net, VAT and gross, their share of
+    the order's discount taken off as it was when sold. A cancelled order's lines
+    are not among them: that order was never a sale."""
+    return OrderLine.objects.filter(fulfilment__cancelled_at__isnull=False).exclude(
+        order__status=OrderStatus.CANCELLED
+    )
+
+
+def cancelled_parts_amount(field: str = "line_total") -> Coalesce:
+    """An order's cancelled parts' lines summed (``line_total``: gross; ``net`` or
+    ``tax``), 0 without any: an expression over ``OuterRef("pk")`` for taking them
+    off orders' amounts in the same query."""
+    money = DecimalField(max_digits=12, decimal_places=2)
+    return Coalesce(
+        Subquery(
+            cancelled_part_lines()
+            .filter(order=OuterRef("pk"))
+            .order_by()
+            .values("order")
+            .annotate(amount=Sum(field))
+            .values("amount"),
+            output_field=money,
+        ),
+        Value(Decimal("0.00")),
+        output_field=money,
+    )
+
+
+def _add_refunds(rows: dict[tuple, LedgerRow], refunded, prefix: str) -> None:
+    """Refund rows grouped by month and by the sold line's country, rate, class and
+    currency (``prefix``: the path to the line), added to the ledger's rows."""
+    for row in refunded:
+        key = (
+            row["period"].strftime("%Y-%m"),
+            row[f"{prefix}order__tax_country"],
+            _money(row[f"{prefix}tax_rate"]),
+            row[f"{prefix}tax_class"],
+            row[f"{prefix}order__currency"],
+        )
+        entry = rows.setdefault(key, LedgerRow(*key))
+        entry.refunds = [
+            total + _money(row[name])
+            for total, name in zip(entry.refunds, ("net", "tax", "gross"), strict=True)
+        ]
 
 
 def vat_ledger(*, start: date, end: date) -> list[LedgerRow]:
@@ -104,16 +156,18 @@ def vat_ledger(*, start: date, end: date) -> list[LedgerRow]:
         .annotate(net=Sum("net"), tax=Sum("tax"), gross=Sum("amount"))
         .order_by()
     )
-    for row in refunded:
-        key = (
-            row["period"].strftime("%Y-%m"),
-            row["order_line__order__tax_country"],
-            _money(row["order_line__tax_rate"]),
-            row["order_line__tax_class"],
-            row["order_line__order__currency"],
+    _add_refunds(rows, refunded, "order_line__")
+    cancelled = (
+        cancelled_part_lines()
+        .filter(fulfilment__cancelled_at__gte=since, fulfilment__cancelled_at__lt=until)
+        .annotate(period=TruncMonth("fulfilment__cancelled_at"))
+        .values(
+            "period", "order__tax_country", "tax_rate", "tax_class", "order__currency"
         )
-        entry = rows.setdefault(key, LedgerRow(*key))
-        entry.refunds = [_money(row["net"]), _money(row["tax"]), _money(row["gross"])]
+        .annotate(net=Sum("net"), tax=Sum("tax"), gross=Sum("line_total"))
+        .order_by()
+    )
+    _add_refunds(rows, cancelled, "")
     return sorted(
         rows.values(),
         key=lambda r: (r.period, r.country, r.currency, -r.rate, r.tax_class),

@@ -425,7 +425,9 @@ def cancel_unshipped_parts(
     """A split delivery a parcel of which has left: what has not left is cancelled
     (its holds released, a transfer not yet shipped cancelled, its lines' value and
     their points given back) and the order is shipped, what left being all of it; it
-    is then returned as any shipped order. Called by ``cancel_order`` (order
+    is then returned as any shipped order. The order keeps its lines and totals as
+    sold: the parts' ``cancelled_at`` books their lines as refunded from now on
+    (credit note, VAT ledger, kept spend). Called by ``cancel_order`` (order
     locked)."""
     parts = [
         f
@@ -442,7 +444,7 @@ def cancel_unshipped_parts(
     )
     _release_goods(order, actor)
     Fulfilment.objects.filter(pk__in=[f.pk for f in parts]).update(
-        status=FulfilmentStatus.CANCELLED
+        status=FulfilmentStatus.CANCELLED, cancelled_at=now
     )
     refund_lines(order, amount, reason=reason, actor=actor, location=location)
     credit_cancelled_order(order=order, actor=actor, now=now, lines=lines)
@@ -513,7 +515,9 @@ def cancel_order(
     if order.discount_code:
         release_discount(order, now=now)
     _release_goods(order, actor)
-    order.fulfilments.update(status=FulfilmentStatus.CANCELLED)
+    order.fulfilments.exclude(status=FulfilmentStatus.CANCELLED).update(
+        status=FulfilmentStatus.CANCELLED, cancelled_at=now
+    )
     settle_cancelled_order_payments(
         order=order, reason=reason, actor=actor, now=now, location=location
     )

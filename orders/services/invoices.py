@@ -35,6 +35,7 @@ from orders.models import (
 )
 from orders.pricing import TaxedAmount, order_delivery
 from orders.selectors.receipts import returned_split
+from orders.selectors.vat import cancelled_part_lines
 
 from .common import lock_order
 
@@ -183,8 +184,9 @@ def issue_invoice(
     """The invoice of an order for its business customer, numbered in the seller's
     series of the year; asked again, the same invoice. Returns ``(invoice,
     created)``. Returns refunded before the invoice get their credit notes at once,
-    so the books show what was sold and what was given back. ``by_customer``: asked
-    by the customer, who does so within ``OMNISTORE_INVOICE_REQUEST_DAYS``."""
+    so the books show what was sold and what was given back, as do the lines of a
+    split delivery's parts cancelled before they left. ``by_customer``: asked by the
+    customer, who does so within ``OMNISTORE_INVOICE_REQUEST_DAYS``."""
     now = now or timezone.now()
     order = lock_order(order)
     existing = Invoice.objects.filter(order=order, kind=InvoiceKind.INVOICE).first()
@@ -228,6 +230,12 @@ def issue_invoice(
         **_buyer(customer, order),
     )
     _record(invoice, customer, actor, now)
+    credit_cancelled_order(
+        order=order,
+        actor=actor,
+        now=now,
+        lines=list(cancelled_part_lines().filter(order=order).order_by("id")),
+    )
     refunded = Return.objects.filter(
         order=order, status__in=(ReturnStatus.REFUNDED, ReturnStatus.CLOSED)
     ).order_by("id")
@@ -257,7 +265,9 @@ def _credit(ret: Return, invoice: Invoice, *, actor, now: datetime) -> Invoice:
             "name": row.order_line.name,
             "quantity": row.quantity,
             "unit_price": str(row.order_line.unit_price),
-            "discount": "0.00",
+            # The line's discount share on the units credited: what their price
+            # comes to less what is given back for them.
+            "discount": str(row.quantity * row.order_line.unit_price - row.amount),
             "rate": str(row.order_line.tax_rate),
             "net": str(net),
             "tax": str(tax),
@@ -306,7 +316,8 @@ def credit_cancelled_order(
     """An invoiced order cancelled (and refunded) gets a credit note in the
     cancellation's transaction, so the books do not keep a sale that was given back:
     for its whole invoice, or for ``lines`` (the parts of a split delivery that never
-    left); asked again, the same note. The caller holds the order's lock, as
+    left; an invoice issued after they were cancelled gets it as it is issued);
+    asked again, the same note. The caller holds the order's lock, as
     ``issue_invoice`` takes it."""
     invoice = Invoice.objects.filter(order=order, kind=InvoiceKind.INVOICE).first()
     if invoice is None or lines == []:
