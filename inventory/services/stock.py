@@ -78,9 +78,13 @@ def adjust_stock(
     reason: str = MovementReason.ADJUSTMENT,
     note: str,
     actor=None,
+    reference_type: str = "adjustment",
+    reference_id: str = "",
 ) -> StockLevel:
     """Correct on-hand stock by ``delta`` (damage, loss, found goods), with a reason;
-    a write-off (``damage``) only takes units away."""
+    a write-off (``damage``) only takes units away. A move that another one causes
+    (a returned unit written off) names it (``reference_type``, ``reference_id``), so
+    the ledger read by that reference shows both."""
     errors = {}
     if not isinstance(delta, int) or isinstance(delta, bool) or delta == 0:
         errors["delta"] = ["Must be a whole number other than zero."]
@@ -112,7 +116,8 @@ def adjust_stock(
                 location=location,
                 delta_on_hand=delta,
                 reason=reason,
-                reference_type="adjustment",
+                reference_type=reference_type,
+                reference_id=str(reference_id),
                 note=note.strip(),
                 actor=actor,
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet, Sum, Value
@@ -274,3 +275,16 @@ def return_desk_search(*, query: str, region: str | None = None) -> ReturnDeskSe
         ).order_by("-created_at", "-id")[:DESK_RESULTS]
     )
     return result
+
+
+def taken_by_returns(order_line_ids) -> dict[int, tuple[Decimal, Decimal]]:
+    """Refund and VAT per order line on returns that are not cancelled: what they
+    took of the line, whatever their units' running shares came to."""
+    rows = (
+        ReturnLine.objects.filter(order_line_id__in=list(order_line_ids))
+        .exclude(return_request__status=ReturnStatus.CANCELLED)
+        .values("order_line_id")
+        .annotate(amount=Sum("amount"), tax=Sum("tax"))
+        .order_by()
+    )
+    return {row["order_line_id"]: (row["amount"], row["tax"]) for row in rows}

@@ -8,32 +8,78 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, F, IntegerField, Value, When
+from django.db.models import Case, F, IntegerField, Sum, Value, When
 
 from customers.selectors.loyalty import Tier
 from customers.services.loyalty import PointsBooking, earn_points_in_bulk
 from omnistore.core.exceptions import NotFound
-from orders.models import Order, OrderStatus, PaymentMethod, PaymentStatus
+from orders.models import (
+    FulfilmentStatus,
+    Order,
+    OrderLine,
+    OrderStatus,
+    PaymentMethod,
+    PaymentStatus,
+)
 from orders.selectors.giftcards import cards_sold_amount
 from orders.selectors.loyalty import customer_tiers
 
 from .common import ORDER_REFERENCE
 
 
+def _goods(order: Order) -> Decimal:
+    """What an order's points are earned on: its total less the delivery fee and the
+    gift cards sold with it (what a card buys earns when it is spent). ``cards_sold``
+    is read from the order when annotated (``cards_sold_amount``), else queried."""
+    cards = getattr(order, "cards_sold", None)
+    if cards is None:
+        cards = (
+            Order.objects.filter(pk=order.pk)
+            .annotate(cards_sold=cards_sold_amount())
+            .values_list("cards_sold", flat=True)
+            .first()
+        ) or Decimal("0.00")
+    return order.total - order.delivery_fee - cards
+
+
 def order_points(
     order: Order, multiplier: Decimal = Decimal("1"), paid_in_points=Decimal("0")
 ) -> int:
-    """The points an order earns: its total at the earning rate, times the
-    customer's tier ``multiplier``, rounded down. Neither the delivery fee nor gift
-    cards sold with it earn (what they buy earns when they are spent):
-    ``cards_sold`` is their amount, annotated (``cards_sold_amount``) when the
-    orders are read; nor the goods points paid for (``paid_in_points``, taken as
-    paying the delivery and the cards first): points do not earn points."""
+    """The points an order earns: its goods (``_goods``) at the earning rate, times
+    the customer's tier ``multiplier``, rounded down. Neither the delivery fee nor
+    gift cards sold with it earn, nor the goods points paid for
+    (``paid_in_points``, taken as paying the delivery and the cards first): points
+    do not earn points."""
     rate = Decimal(str(settings.OMNISTORE_LOYALTY_POINTS_PER_UNIT))
-    cards = getattr(order, "cards_sold", Decimal("0.00"))
-    goods = order.total - order.delivery_fee - cards
-    goods -= max(paid_in_points - order.delivery_fee - cards, Decimal("0"))
+    goods = _goods(order)
+    goods -= max(paid_in_points - (order.total - goods), Decimal("0"))
     return max(int(math.floor(goods * rate * multiplier)), 0)
+
+
+def points_taken_back(
+    order: Order, *, refunded: Decimal, parts_cancelled: bool = False
+) -> int:
+    """How many of the points an order holds (``order.loyalty_points``) a refund of
+    its goods takes back: the share ``refunded`` is of the goods those points stand
+    on, rounded down, never more than all of them. ``refunded`` is a running total
+    (every refund of the goods since the points were last set, this one included;
+    the caller takes off what the earlier ones took back), so giving everything back
+    in parts takes back exactly what the order earned, and half its goods half.
+
+    The goods are what ``order_points`` earns on, less the parts of a split delivery
+    cancelled since: their points went back when they were cancelled.
+    ``parts_cancelled`` says ``refunded`` is the goods of the parts being cancelled
+    now (already marked so, their points not yet taken back)."""
+    held = order.loyalty_points
+    if held <= 0 or refunded <= 0:
+        return 0
+    cancelled = OrderLine.objects.filter(
+        order=order, fulfilment__status=FulfilmentStatus.CANCELLED
+    ).aggregate(goods=Sum("line_total"))["goods"] or Decimal("0.00")
+    goods = _goods(order) - cancelled + (refunded if parts_cancelled else 0)
+    if goods <= 0:
+        return held
+    return min(int(math.floor(held * refunded / goods)), held)
 
 
 def _reason(order: Order, tier: Tier) -> str:

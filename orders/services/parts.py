@@ -13,7 +13,6 @@ Units a transfer brings to a pickup shop are held for the order as they are rece
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Sequence
 from decimal import Decimal
@@ -36,6 +35,7 @@ from orders.models import (
 )
 
 from .common import ORDER_REFERENCE
+from .loyalty import points_taken_back
 from .payments import refund_to_payments
 
 
@@ -217,10 +217,7 @@ def refund_lines(order: Order, amount: Decimal, *, reason, actor, location) -> N
         actor=actor,
         location=location,
     )
-    # In proportion to the order's total, as a return's refund reverses them.
-    points = (
-        math.floor(order.loyalty_points * amount / order.total) if order.total else 0
-    )
+    points = points_taken_back(order, refunded=amount, parts_cancelled=True)
     if points and order.customer_id:
         reverse_points(
             customer=Customer(pk=order.customer_id),

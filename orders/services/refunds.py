@@ -8,7 +8,6 @@ most once per return (``ReturnRefund`` is unique per (return, payment) and
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -39,11 +38,10 @@ from orders.models import (
 from .approvals import (
     approved_by_note,
     guard_refund,
-    guard_return_outside_window,
-    guard_return_without_receipt,
 )
 from .credit import book_store_credit
 from .invoices import credit_refunded_return
+from .loyalty import points_taken_back
 from .payments import refund_to_payments
 from .returns import (
     EVENT_RETURN_RECEIVED,
@@ -153,6 +151,8 @@ def _restock_returned(
                 reason=MovementReason.DAMAGE,
                 note=f"Return {ret.code}: damaged, not sellable",
                 actor=acting_user(actor),
+                reference_type=RETURN_REFERENCE,
+                reference_id=ret.code,
             )
 
 
@@ -253,9 +253,10 @@ def _refund_to_payments(
 
 
 def _reverse_return_points(ret: Return, order: Order, amount: Decimal, actor) -> int:
-    """Points for the value returned, on the running total of the order's refunded
-    returns, so returning everything in parts takes back exactly what was earned."""
-    if not order.loyalty_points or not order.customer_id or order.total <= 0:
+    """Points for the goods returned (``points_taken_back``), on the running total of
+    the order's refunded returns, so returning everything in parts takes back exactly
+    what was earned."""
+    if not order.loyalty_points or not order.customer_id:
         return 0
     earlier = (
         Return.objects.filter(
@@ -266,8 +267,7 @@ def _reverse_return_points(ret: Return, order: Order, amount: Decimal, actor) ->
     )
     refunded = sum((r[0] for r in earlier), Decimal("0.00"))
     reversed_before = sum(r[1] for r in earlier)
-    target = math.floor(order.loyalty_points * (refunded + amount) / order.total)
-    points = min(target, order.loyalty_points) - reversed_before
+    points = points_taken_back(order, refunded=refunded + amount) - reversed_before
     if points <= 0:
         return 0
     reverse_points(
@@ -468,10 +468,11 @@ def return_at_counter(
         location=location,
         refund_method=refund_method,
         override_reason=override_reason,
-        note=("Without a receipt. " if without_receipt else "") + (note or ""),
+        note=note,
+        without_receipt=without_receipt,
+        approvals=approvals,
         now=now,
     )
-    _guard_counter_return(ret, location, actor, without_receipt, approvals, now)
     by_order_line = {
         row.order_line_id: row.pk
         for row in ReturnLine.objects.filter(return_request=ret)
@@ -497,24 +498,3 @@ def return_at_counter(
             now=now,
         )
     return ret
-
-
-def _guard_counter_return(ret, location, actor, without_receipt, approvals, now):
-    if ret.override_reason:
-        guard_return_outside_window(
-            order=ret.order,
-            location=location,
-            actor=actor,
-            reason=ret.override_reason,
-            approvals=approvals,
-            now=now,
-        )
-    if without_receipt:
-        guard_return_without_receipt(
-            order=ret.order,
-            location=location,
-            actor=actor,
-            reason=ret.note,
-            approvals=approvals,
-            now=now,
-        )

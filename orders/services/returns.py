@@ -56,25 +56,22 @@ from orders.selectors.returns import (
     handed_over_at,
     return_deadline,
     returned_quantities,
+    taken_by_returns,
 )
 
+from .approvals import (
+    approved_by_note,
+    guard_return_outside_window,
+    guard_return_without_receipt,
+)
 from .common import CODE_ALPHABET, check_quantity
 
 RETURN_REFERENCE = "return"
 
-
 EVENT_RETURN_REQUESTED = "return_requested"
-
-
 EVENT_RETURN_RECEIVED = "return_received"
-
-
 EVENT_RETURN_REFUNDED = "return_refunded"
-
-
 EVENT_RETURN_CLOSED = "return_closed"
-
-
 EVENT_RETURN_CANCELLED = "return_cancelled"
 
 # The most lines one return request lists, each order line once: twice what an
@@ -245,18 +242,31 @@ def _paid_share(line: OrderLine) -> Decimal:
     return Decimal(line.line_total)
 
 
-def return_amount(line: OrderLine, *, before: int, units: int) -> Decimal:
-    """Refund for ``units`` after ``before`` units already returned: computed on the
-    running total, so a line returned in parts gives back exactly what was paid."""
-    return share_of(
-        _paid_share(line), quantity=line.quantity, before=before, units=units
+def _share_left(
+    amount: Decimal, line: OrderLine, units: int, taken: Decimal
+) -> Decimal:
+    return max(
+        share_of(amount, quantity=line.quantity, before=0, units=units) - taken,
+        Decimal("0.00"),
     )
 
 
-def _return_tax(line: OrderLine, *, before: int, units: int) -> Decimal:
+def return_amount(
+    line: OrderLine, *, before: int, units: int, taken: Decimal | None = None
+) -> Decimal:
+    """Refund for ``units`` after ``before`` units on returns that took ``taken``
+    (read when not given): the share of all ``before + units`` units less that, so a
+    line's refunds add up to what was paid, never more, whatever returns were
+    cancelled in between."""
+    if taken is None:
+        taken = taken_by_returns([line.pk]).get(line.pk, (Decimal("0.00"),))[0]
+    return _share_left(_paid_share(line), line, before + units, taken)
+
+
+def _return_tax(line: OrderLine, *, before: int, units: int, taken: Decimal) -> Decimal:
     """The VAT in that refund: the line's VAT as sold (its rate then, whatever the
     rate is today), shared out the same way."""
-    return share_of(line.tax, quantity=line.quantity, before=before, units=units)
+    return _share_left(line.tax, line, before + units, taken)
 
 
 def record_return_event(ret: Return, kind: str, summary: str, *, actor, location, now):
@@ -424,11 +434,14 @@ def _add_return_lines(
     returned: dict[int, int],
 ) -> list[ReturnLine]:
     rows = []
+    nothing = (Decimal("0.00"), Decimal("0.00"))
+    taken_so_far = taken_by_returns(locked)
     for line in wanted:
         sold = locked[line.order_line]
-        taken = {"before": returned.get(line.order_line, 0), "units": line.quantity}
-        amount = return_amount(sold, **taken)
-        tax = _return_tax(sold, **taken)
+        units = {"before": returned.get(line.order_line, 0), "units": line.quantity}
+        taken_amount, taken_tax = taken_so_far.get(sold.pk, nothing)
+        amount = return_amount(sold, **units, taken=taken_amount)
+        tax = _return_tax(sold, **units, taken=taken_tax)
         rows.append(
             ReturnLine(
                 return_request=ret,
@@ -446,29 +459,51 @@ def _add_return_lines(
     return rows
 
 
+def _guard_acceptance(ret: Return, without_receipt: bool, **asked) -> str:
+    """A return accepted outside the window or without a receipt waits for a
+    manager's yes (nothing is kept until then); what its history adds: who
+    approved, and that there was no receipt."""
+    said = ""
+    if ret.override_reason:
+        said += approved_by_note(
+            guard_return_outside_window(
+                order=ret.order, reason=ret.override_reason, **asked
+            )
+        )
+    if without_receipt:
+        approval = guard_return_without_receipt(
+            order=ret.order, reason=ret.note, **asked
+        )
+        said += " · without a receipt" + approved_by_note(approval)
+    return said
+
+
 def _announce_request(
     ret: Return,
     rows: list[ReturnLine],
     *,
     channel: str,
     override: str,
+    approved: str,
     actor,
     location: Location | None,
     now: datetime,
 ) -> None:
-    """The first history row, the timeline event, the email (online only) and the
-    webhook of a new return."""
+    """The first history row (its note ends with the managers who approved, whatever
+    the reason's length), the timeline event, the email (online only) and the webhook
+    of a new return."""
+    opening = (
+        f"Accepted outside the return window: {override}"
+        if override
+        else f"Started via {Channel(channel).label}"
+    )
     ReturnStatusChange.objects.create(
         return_request=ret,
         to_status=ReturnStatus.REQUESTED,
         actor=acting_user(actor),
         location=location,
         at=now,
-        note=(
-            f"Accepted outside the return window: {override}"
-            if override
-            else f"Started via {Channel(channel).label}"
-        )[:250],
+        note=opening[: 250 - len(approved)] + approved,
     )
     units = sum(row.quantity for row in rows)
     where = f" at {location.name}" if location is not None else ""
@@ -498,6 +533,8 @@ def request_return(
     refund_method: str = RefundMethod.ORIGINAL,
     override_reason: str = "",
     note: str = "",
+    without_receipt: bool = False,
+    approvals: Sequence = (),
     now: datetime | None = None,
 ) -> Return:
     """Open a return for lines of any order from any channel.
@@ -505,7 +542,9 @@ def request_return(
     Online, ``customer`` is the signed-in customer and only their orders are found
     (others' look unknown). At a counter, ``location`` is the shop where the goods land
     and ``actor`` the associate, who alone may accept a return outside the window, with
-    ``override_reason``. Quantities never exceed bought minus already returned.
+    ``override_reason``, or one ``without_receipt``: each with a manager's approval
+    (``approvals``) when the settings ask for one, named in the return's history.
+    Quantities never exceed bought minus already returned.
     """
     now = now or timezone.now()
     refund_method = _check_channel_and_method(channel, refund_method)
@@ -527,18 +566,29 @@ def request_return(
         receiving_location=location,
         refund_method=refund_method,
         override_reason=override,
-        note=(note or "").strip()[:500],
+        note=(
+            ("Without a receipt. " if without_receipt else "") + (note or "")
+        ).strip()[:500],
         created_by=actor if _is_staff(actor) else None,
         created_at=now,
         updated_at=now,
     )
     ret.order = order
     rows = _add_return_lines(ret, wanted, locked, returned)
+    approved = _guard_acceptance(
+        ret,
+        without_receipt,
+        location=location,
+        actor=actor,
+        approvals=approvals,
+        now=now,
+    )
     _announce_request(
         ret,
         rows,
         channel=channel,
         override=override,
+        approved=approved,
         actor=actor,
         location=location,
         now=now,

@@ -193,6 +193,29 @@ def test_adjustment_needs_a_whole_delta_an_adjustment_reason_and_a_note(
     assert_books_balance()
 
 
+def test_an_adjustment_is_its_own_reference_unless_another_move_caused_it(
+    variant, shop
+):
+    stock(variant, shop, 5)
+
+    adjust_stock(variant=variant, location=shop, delta=-1, note="lost")
+    adjust_stock(
+        variant=variant,
+        location=shop,
+        delta=-1,
+        reason=MovementReason.DAMAGE,
+        note="returned damaged",
+        reference_type="return",
+        reference_id="R-ABC123",
+    )
+
+    lost, damaged = StockMovement.objects.filter(delta_on_hand=-1).order_by("id")
+    assert (lost.reference_type, lost.reference_id) == ("adjustment", "")
+    assert (damaged.reference_type, damaged.reference_id) == ("return", "R-ABC123")
+    assert level(variant, shop).on_hand == 3
+    assert_books_balance()
+
+
 def test_adjustment_cannot_write_off_stock_reserved_for_customers(variant, shop):
     stock(variant, shop, 5)
     reserve((variant, shop, 3))

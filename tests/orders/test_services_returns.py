@@ -18,7 +18,7 @@ from omnistore.core.exceptions import (
     ValidationFailed,
 )
 from omnistore.core.models import WebhookDelivery, WebhookEndpoint
-from orders.models import Return, ReturnDisposition, ReturnStatus
+from orders.models import Refund, Return, ReturnDisposition, ReturnStatus
 from orders.selectors.returns import return_deadline
 from orders.services.checkout import LineRequest, place_order
 from orders.services.fulfilment import mark_delivered, mark_picked, ship_order
@@ -32,6 +32,7 @@ from orders.services.returns import (
 from tests.approvals.helpers import approved, make_approver
 from tests.customers.factories import make_customer
 from tests.factories import StaffFactory
+from tests.orders.discount_helpers import discount_code
 from tests.orders.factories import (
     CARD,
     delivery_order,
@@ -87,7 +88,9 @@ def test_outside_the_window_a_customer_is_refused_with_the_dates(store):
 
 
 @override_settings(OMNISTORE_RETURN_WINDOW_DAYS=30)
-def test_outside_the_window_staff_need_a_reason_which_is_recorded(store, associate):
+def test_outside_the_window_staff_need_a_reason_and_a_manager_both_recorded(
+    store, associate
+):
     item = stocked(store, 2)
     _, customer = shopper()
     order = collected_order(
@@ -130,9 +133,9 @@ def test_outside_the_window_staff_need_a_reason_which_is_recorded(store, associa
     assert ret.status == ReturnStatus.REFUNDED
     assert ret.override_reason == "Seam came apart, manager approved"
     first = ret.history.order_by("at", "id").first()
-    assert (
-        first.note
-        == "Accepted outside the return window: Seam came apart, manager approved"
+    assert first.note == (
+        "Accepted outside the return window: Seam came apart, manager approved"
+        f" · approved by {manager.display_name}"
     )
     assert first.actor == associate
 
@@ -267,6 +270,54 @@ def test_a_cancelled_return_frees_its_units(store, associate):
     assert CustomerEvent.objects.filter(kind="return_cancelled").count() == 1
 
 
+def test_a_lines_refunds_never_add_up_to_more_than_it_cost_whatever_is_cancelled(
+    store, associate
+):
+    """Two units whose discounted price does not halve to the cent: one is asked
+    back online, the other taken back at the counter, the online return cancelled
+    and the unit brought to the counter after all. The two refunds add up to what the
+    line cost, its VAT to the line's VAT, not a cent more."""
+    item = stocked(store, 5, price="23.45")
+    discount_code("TEN", "percentage", "10")
+    customer = make_customer(email="pia@example.com")
+    order = counter_sale(
+        store=store,
+        lines=[(item, 2)],
+        staff=associate,
+        customer=customer,
+        discount_code="TEN",
+    )
+    line = order.lines.get()
+    assert line.line_total * 100 % 2 == 1  # an odd number of cents
+    online = request_return(
+        order=order.number,
+        customer=customer,
+        channel="web",
+        lines=[line_request(order, 1)],
+    )
+    counter = return_at_counter(
+        order=order.number,
+        lines=[line_request(order, 1)],
+        location=store,
+        actor=associate,
+    )
+    cancel_return(return_request=online, actor=associate, reason="Brought to a shop")
+
+    again = return_at_counter(
+        order=order.number,
+        lines=[line_request(order, 1)],
+        location=store,
+        actor=associate,
+    )
+
+    refunded = [counter.lines.get(), again.lines.get()]
+    assert sum(row.amount for row in refunded) == line.line_total
+    assert sum(row.tax for row in refunded) == line.tax
+    assert counter.refund_total + again.refund_total == sum(
+        Refund.objects.filter(payment__order=order).values_list("amount", flat=True)
+    )
+
+
 def test_lines_of_another_order_are_refused(store):
     item = stocked(store, 5)
     _, customer = shopper()
@@ -357,6 +408,12 @@ def test_damaged_goods_pass_through_the_ledger_and_never_become_sellable(
         .values_list("reason", "delta_on_hand")
     )
     assert moves == [(MovementReason.RETURN_RESTOCK, 2), (MovementReason.DAMAGE, -2)]
+    # the write-off names the return, as the unit coming in does
+    assert list(
+        StockMovement.objects.filter(reference_type="return", reference_id=ret.code)
+        .order_by("id")
+        .values_list("reason", "delta_on_hand")
+    ) == [(MovementReason.RETURN_RESTOCK, 2), (MovementReason.DAMAGE, -2)]
     assert ret.lines.get().disposition == ReturnDisposition.DAMAGED
     assert ledger_discrepancies() == []
 

@@ -291,10 +291,16 @@ def test_outside_the_window_the_desk_asks_for_a_reason_and_a_manager(
         "Zip broke after two weeks, manager ok",
         torino,
     )
-    manager = Client()
-    manager.force_login(
-        make_approver(StaffFactory(store=torino, role=Role.STORE_MANAGER))
+    approver = make_approver(
+        StaffFactory(
+            store=torino,
+            role=Role.STORE_MANAGER,
+            first_name="Sara",
+            last_name="Conti",
+        )
     )
+    manager = Client()
+    manager.force_login(approver)
     manager.post(
         reverse("staff:approval_decide", args=[request.pk]), {"decision": "approve"}
     )
@@ -304,7 +310,64 @@ def test_outside_the_window_the_desk_asks_for_a_reason_and_a_manager(
     ret = Return.objects.get()
     assert ret.override_reason == "Zip broke after two weeks, manager ok"
     page = desk.get(accepted["Location"]).content.decode()
-    assert "Accepted outside the return window: Zip broke" in page
+    assert (
+        "Accepted outside the return window: Zip broke after two weeks, manager ok"
+        " · approved by Sara Conti"
+    ) in page
+
+
+def test_a_return_without_a_receipt_names_the_approving_manager_in_its_history(
+    desk, milano, torino
+):
+    customer = make_customer(email="slipless@example.com")
+    shirt = stocked(milano, 5, price="40.00")
+    order = counter_sale(
+        store=milano,
+        lines=[(shirt, 1)],
+        staff=StaffFactory(store=milano),
+        customer=customer,
+    )
+    line = order.lines.get()
+    form = {
+        "once": new_token(),
+        f"qty_{line.pk}": "1",
+        f"reason_{line.pk}": "too_small",
+        "refund_method": "original",
+        "action": "receive",
+        "without_receipt": "on",
+        "note": "Gift, no slip",
+    }
+    waiting = desk.post(reverse("staff:return_start", args=[order.number]), form)
+    assert waiting.status_code == 202
+    assert not Return.objects.exists()
+    request = Approval.objects.get(kind=ApprovalKind.RETURN_WITHOUT_RECEIPT)
+    manager = Client()
+    manager.force_login(
+        make_approver(
+            StaffFactory(
+                store=torino,
+                role=Role.STORE_MANAGER,
+                first_name="Sara",
+                last_name="Conti",
+            )
+        )
+    )
+    manager.post(
+        reverse("staff:approval_decide", args=[request.pk]), {"decision": "approve"}
+    )
+    form["approval"] = request.pk
+
+    accepted = desk.post(reverse("staff:return_start", args=[order.number]), form)
+
+    assert accepted.status_code == 302
+    ret = Return.objects.get()
+    assert ret.note == "Without a receipt. Gift, no slip"
+    first = ret.history.order_by("at", "id").first()
+    assert first.note == (
+        "Started via Store · without a receipt · approved by Sara Conti"
+    )
+    page = desk.get(accepted["Location"]).content.decode()
+    assert "without a receipt · approved by Sara Conti" in page
 
 
 def test_customers_are_found_by_email_phone_in_any_format_and_card(desk, milano):
