@@ -11,6 +11,7 @@ after it is booked (0: never); how much expires is the rule of
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -29,6 +30,8 @@ from orders.selectors.credit import (
     customers_with_store_credit_due,
     next_store_credit_expiry,
 )
+
+logger = logging.getLogger(__name__)
 
 EVENT_STORE_CREDIT = "store_credit"
 EXPIRY_REASON = "Expired unused"
@@ -59,6 +62,16 @@ def check_credit_currency(currency: str) -> None:
             code="store_credit_currency",
             extra={"store_credit": [message]},
         )
+
+
+def store_credit_refusal(*, customer_id: int | None, currency: str) -> str:
+    """Why money in ``currency`` cannot be credited to ``customer_id`` (an order
+    without a profile, a sale in another currency), or nothing when it can."""
+    if customer_id is None:
+        return "the order has no customer profile to hold store credit"
+    if currency != credit_currency():
+        return f"store credit is kept in {credit_currency()}, not in {currency}"
+    return ""
 
 
 @transaction.atomic
@@ -145,13 +158,16 @@ def expire_store_credit(*, now: datetime | None = None) -> int:
     its own holding the customer row (``select_for_update``), so a spend at a till
     waits and the amount is computed again under the lock — never more than the
     balance. The reference names the customer and the latest date expired, so running
-    again (or twice at once) expires nothing more.
+    again (or twice at once) expires nothing more. One customer that fails is logged
+    and left to the next run; the others still expire.
     """
     now = now or timezone.now()
     count = 0
     for customer_id in customers_with_store_credit_due(now):
-        if _expire_for(customer_id, now):
-            count += 1
+        try:
+            count += _expire_for(customer_id, now)
+        except Exception:  # this customer only: the next run tries again
+            logger.exception("store credit: expiry for customer %s failed", customer_id)
     return count
 
 

@@ -5,12 +5,15 @@ Every movement locks the card row (``select_for_update``), checks, moves the bal
 by one UPDATE guarded by ``balance >= amount`` and writes its ledger row in the same
 transaction, so parallel spends at several tills and the web queue on the card and
 only those the balance covers go through; the database refuses a negative balance
-anyway. A ledger ``reference`` is unique: a retried spend or refund books once.
+anyway. A ledger ``reference`` is unique: a retried spend or refund books once. A
+void or expired card takes no refund (``GiftCardClosed``): the refund goes to store
+credit instead (``orders.services.payments``).
 
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -49,6 +52,8 @@ from orders.payments.base import (
 
 from .common import to_money
 from .giftcard_pins import authenticate_card, normalize_card_number
+
+logger = logging.getLogger(__name__)
 
 GIFT_CARD_PROVIDER = "gift_card"
 CARD_NUMBER_DIGITS = 16
@@ -223,13 +228,22 @@ def _short(card: GiftCard, amount: Decimal) -> ValidationFailed:
     )
 
 
+def _closed(card: GiftCard, now: datetime) -> str:
+    """Why ``card`` neither pays nor takes money back (void, or past its date), or
+    nothing when it is open."""
+    if card.status != GiftCardStatus.ACTIVE:
+        return "is void"
+    if card.expires_at <= now:
+        return f"expired on {card.expires_at:%Y-%m-%d}"
+    return ""
+
+
 def check_usable(card: GiftCard, *, currency: str, now: datetime, field="gift_card"):
     """A card can pay when it is active, in date and in the sale's currency."""
     problem = ""
-    if card.status != GiftCardStatus.ACTIVE:
-        problem = "This gift card is void."
-    elif card.expires_at <= now:
-        problem = f"This gift card expired on {card.expires_at:%Y-%m-%d}."
+    closed = _closed(card, now)
+    if closed:
+        problem = f"This gift card {closed}."
     elif card.currency != currency:
         problem = f"This gift card is in {card.currency}; this sale is in {currency}."
     if problem:
@@ -278,10 +292,24 @@ def spend_gift_card(
     )
 
 
+class GiftCardClosed(Conflict):
+    """The card a payment came from takes no money back: it is void, or past its
+    date (money put back on it could never be spent and would expire again). The
+    refund goes elsewhere: ``orders.services.payments`` gives it as store credit."""
+
+    default_code = "gift_card_closed"
+
+    def __init__(self, card: GiftCard, why: str):
+        self.why = f"gift card {card.masked_number} {why}"
+        message = f"The {self.why}: it takes no refund."
+        super().__init__(message, extra={"gift_card": [message]})
+
+
 class GiftCardProvider(PaymentProvider):
     """The card's balance as a payment provider: spent at checkout
     (``spend_gift_card``, which checks the PIN); a refund of a gift card payment puts
-    the money back on the card it came from, once per refund reference."""
+    the money back on the card it came from, once per refund reference, while the
+    card is active and in date (else ``GiftCardClosed``, and nothing moves)."""
 
     name = GIFT_CARD_PROVIDER
 
@@ -308,13 +336,9 @@ class GiftCardProvider(PaymentProvider):
         if done is None:
             spent = GiftCardTransaction.objects.get(reference=provider_reference)
             card = GiftCard.objects.select_for_update().get(pk=spent.card_id)
-            if card.status != GiftCardStatus.ACTIVE:
-                raise Conflict(
-                    "The gift card this was paid with is void: refund to store "
-                    "credit instead.",
-                    code="gift_card_void",
-                    extra={"refund_method": ["Refund as store credit."]},
-                )
+            closed = _closed(card, timezone.now())
+            if closed:
+                raise GiftCardClosed(card, closed)
             _move(card, to_money(amount))
             done = _book(
                 card,
@@ -449,29 +473,35 @@ def adjust_gift_card(
 
 def expire_gift_cards(*, now: datetime | None = None) -> int:
     """Cards past their date lose what is left (breakage), one ledger row each;
-    running twice changes nothing (the reference names the card)."""
+    running twice changes nothing (the card is locked and empty by then). Money that
+    reached a card after it expired (an adjustment) expires again under a reference
+    of its own: the first expiry is ``expire:<number>``, the next ``...:2``. Each
+    card is a step of its own: one that fails is logged and left to the next run,
+    and the others still expire."""
     now = now or timezone.now()
     count = 0
     due = GiftCard.objects.filter(
         status=GiftCardStatus.ACTIVE, expires_at__lte=now, balance__gt=0
     ).values_list("pk", flat=True)
     for pk in list(due):
-        with transaction.atomic():
-            card = GiftCard.objects.select_for_update().get(pk=pk)
-            if card.balance <= 0 or card.expires_at > now:
-                continue
-            left = card.balance
-            _move(card, -left)
-            _book(
-                card,
-                GiftCardTxnKind.EXPIRE,
-                -left,
-                f"expire:{card.number}",
-                "Expired",
-                now=now,
-            )
-            count += 1
+        try:
+            count += _expire_card(pk, now)
+        except Exception:  # this card only: the next run tries it again
+            logger.exception("gift cards: expiring card %s failed", pk)
     return count
+
+
+@transaction.atomic
+def _expire_card(pk: int, now: datetime) -> int:
+    card = GiftCard.objects.select_for_update().get(pk=pk)
+    if card.balance <= 0 or card.expires_at > now:
+        return 0
+    left = card.balance
+    earlier = card.transactions.filter(kind=GiftCardTxnKind.EXPIRE).count()
+    reference = f"expire:{card.number}" + (f":{earlier + 1}" if earlier else "")
+    _move(card, -left)
+    _book(card, GiftCardTxnKind.EXPIRE, -left, reference, "Expired", now=now)
+    return 1
 
 
 def gift_card_balance(
@@ -514,18 +544,26 @@ def send_due_e_gift_cards(
         due = due.filter(pk__in=list(card_ids))
     sent = []
     for pk in list(due.values_list("pk", flat=True)):
-        with transaction.atomic():
-            card = GiftCard.objects.select_for_update().get(pk=pk)
-            if card.sent_at is not None:
-                continue
-            pin = new_pin()
-            card.pin_hash = make_password(pin)
-            card.sent_at = now
-            card.save(update_fields=["pin_hash", "sent_at"])
-            outbox.enqueue(
-                GIFT_CARD_EMAIL_TOPIC,
-                {"card_id": card.pk, "pin": pin},
-                dedupe_key=f"{GIFT_CARD_EMAIL_TOPIC}:{card.pk}",
-            )
-            sent.append(card.pk)
+        try:
+            if _send_e_gift_card(pk, now):
+                sent.append(pk)
+        except Exception:  # this card only: the next sweep sends it
+            logger.exception("gift cards: sending e-gift card %s failed", pk)
     return sent
+
+
+@transaction.atomic
+def _send_e_gift_card(pk: int, now: datetime) -> bool:
+    card = GiftCard.objects.select_for_update().get(pk=pk)
+    if card.sent_at is not None:
+        return False
+    pin = new_pin()
+    card.pin_hash = make_password(pin)
+    card.sent_at = now
+    card.save(update_fields=["pin_hash", "sent_at"])
+    outbox.enqueue(
+        GIFT_CARD_EMAIL_TOPIC,
+        {"card_id": card.pk, "pin": pin},
+        dedupe_key=f"{GIFT_CARD_EMAIL_TOPIC}:{card.pk}",
+    )
+    return True

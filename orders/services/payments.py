@@ -23,6 +23,7 @@ from omnistore.core.exceptions import Conflict, ValidationFailed
 from orders.models import (
     FulfilmentMethod,
     Order,
+    OrderStatusChange,
     Payment,
     PaymentEvent,
     PaymentEventKind,
@@ -43,7 +44,8 @@ from orders.payments.base import (
 from orders.payments.registry import get_provider
 
 from .common import record_order_event, to_money
-from .credit import book_store_credit
+from .credit import book_store_credit, store_credit_refusal
+from .giftcards import GiftCardClosed
 from .tenders import check_points, refund_sequence
 from .till import book_counter_refund, cash_session
 
@@ -178,6 +180,7 @@ def refund_payment(
     actor=None,
     location: Location | None = None,
     till: TillSession | None = None,
+    order: Order | None = None,
 ) -> Refund:
     """Give money back through the payment's provider, once per ``reference``.
 
@@ -187,7 +190,9 @@ def refund_payment(
     (``location``, or the device's open ``till``) the refund is booked on the till;
     cash is paid out there only of an open till, checked before anything moves. A
     refund decided away from a counter (a pickup expiring, an online cancellation)
-    is recorded; its cash is handed over at the shop as a cash out.
+    is recorded; its cash is handed over at the shop as a cash out. A closed gift
+    card's refund goes to store credit (``_give_back``). ``order``: the payment's
+    order as the caller holds it (its status perhaps changing), for its history.
     """
     if not reference:
         raise ValidationFailed(
@@ -211,17 +216,15 @@ def refund_payment(
             paying_out=amount,
             currency=payment.currency,
         )
-    result = get_provider(payment.provider).refund(
-        provider_reference=payment.provider_reference,
-        amount=amount,
-        currency=payment.currency,
-        idempotency_key=reference,
+    result, elsewhere = _give_back(
+        payment, amount=amount, reference=reference, actor=actor
     )
+    note = "; ".join(part for part in ((reason or "").strip(), elsewhere) if part)
     refund = Refund.objects.create(
         payment=payment,
         amount=amount,
         currency=payment.currency,
-        reason=(reason or "")[:250],
+        reason=note[:250],
         reference=reference,
         provider_reference=result.reference,
         actor=acting_user(actor),
@@ -241,18 +244,79 @@ def refund_payment(
         provider_reference=result.reference,
         actor=actor,
         source=reference,
-        note=reason,
+        note=note,
     )
-    order = payment.order
+    _announce_refund(
+        order or payment.order, refund, note, elsewhere, actor=actor, location=location
+    )
+    return refund
+
+
+def _give_back(
+    payment: Payment, *, amount: Decimal, reference: str, actor
+) -> tuple[RefundResult, str]:
+    """``amount`` back through the payment's provider, and where it went if not
+    there. A void or expired gift card takes nothing back (it could never be spent):
+    the order's customer gets store credit, the refund staying the payment's, so its
+    refunded amount and both ledgers agree. Where store credit cannot take it either
+    (no profile, another currency) nothing moves: the refusal says why."""
+    try:
+        result = get_provider(payment.provider).refund(
+            provider_reference=payment.provider_reference,
+            amount=amount,
+            currency=payment.currency,
+            idempotency_key=reference,
+        )
+    except GiftCardClosed as closed:
+        order = payment.order
+        refusal = store_credit_refusal(
+            customer_id=order.customer_id, currency=payment.currency
+        )
+        if refusal:
+            message = (
+                f"{amount} {payment.currency} paid by {closed.why} cannot go back "
+                f"to it, and {refusal}: nothing was refunded."
+            )
+            raise Conflict(
+                message, code="gift_card_refund_blocked", extra={"refund": [message]}
+            ) from None
+        txn = _credit_back(
+            customer_id=order.customer_id,
+            amount=amount,
+            currency=payment.currency,
+            reason=f"Order {order.number}: refund of a payment by {closed.why}",
+            reference=reference,
+            order=order,
+            actor=actor,
+        )
+        result = RefundResult(STORE_CREDIT_PROVIDER, txn.reference, amount)
+        return result, f"as store credit: the {closed.why}"
+    return result, ""
+
+
+def _announce_refund(order, refund, note, elsewhere, *, actor, location) -> None:
+    """The line on the customer's timeline; a refund that went elsewhere than the
+    payment is also kept in the order's history (who, where, when, why)."""
+    now = refund.created_at
+    amount = f"{refund.amount} {refund.currency}"
+    if elsewhere:
+        OrderStatusChange.objects.create(
+            order=order,
+            from_status=order.status,
+            to_status=order.status,
+            actor=acting_user(actor),
+            location=location,
+            at=now,
+            note=f"Refund of {amount} {elsewhere}"[:250],
+        )
     record_order_event(
         order,
         EVENT_REFUND,
-        f"Refund of {amount} {payment.currency} for order {order.number}: {reason}",
+        f"Refund of {amount} for order {order.number}: {note}",
         actor=actor,
         location=None,
-        now=timezone.now(),
+        now=now,
     )
-    return refund
 
 
 def refund_to_payments(
@@ -269,7 +333,9 @@ def refund_to_payments(
     then gift cards, store credit, points; the latest first within a kind), each once
     per ``reference`` (``reference:payment id``). ``payments``: the order's payments
     already locked and in that sequence; else they are here. What they cannot take
-    stays unrefunded: a caller that must refund all of it checks first."""
+    stays unrefunded: a caller that must refund all of it checks first. A gift card
+    that takes no money back any more gives it as store credit (``refund_payment``),
+    for a cancel, a return and the cancelled parts of a split delivery alike."""
     if payments is None:
         locked = Payment.objects.select_for_update().filter(order=order).order_by("pk")
         payments = refund_sequence(list(locked))
@@ -288,6 +354,7 @@ def refund_to_payments(
             reference=f"{reference}:{payment.pk}",
             actor=actor,
             location=location,
+            order=order,
         )
         refunds.append(refund)
         remaining -= refund.amount
@@ -451,6 +518,7 @@ def settle_cancelled_order_payments(
                 reference=f"cancel:{_settle_key(order, payment)}",
                 actor=actor,
                 location=location,
+                order=order,
             )
 
 
@@ -506,13 +574,28 @@ class StoreCreditProvider(PaymentProvider):
 
     def refund(self, *, provider_reference, amount, currency, idempotency_key):
         spent = StoreCreditTransaction.objects.get(reference=provider_reference)
-        txn = book_store_credit(
+        txn = _credit_back(
             customer_id=spent.customer_id,
-            amount=to_money(amount),
+            amount=amount,
             currency=currency,
-            kind=StoreCreditKind.PAYMENT_REFUND,
             reason=f"Refund of a store credit payment ({idempotency_key})",
-            reference=f"refund:{idempotency_key}",
+            reference=idempotency_key,
             order=spent.order,
         )
         return RefundResult(provider=self.name, reference=txn.reference, amount=amount)
+
+
+def _credit_back(
+    *, customer_id, amount, currency, reason, reference, order, actor=None
+) -> StoreCreditTransaction:
+    """A payment given back as store credit, once per refund ``reference``."""
+    return book_store_credit(
+        customer_id=customer_id,
+        amount=to_money(amount),
+        currency=currency,
+        kind=StoreCreditKind.PAYMENT_REFUND,
+        reason=reason,
+        reference=f"refund:{reference}",
+        order=order,
+        actor=actor,
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hmac
+import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -40,6 +41,8 @@ from .approvals import approved_by_note, guard_pickup_by_identity
 from .common import lock_order, record_order_event, send_order_email
 from .fulfilment import cancel_order, order_reservations, transition_order
 from .payments import capture_order_payments
+
+logger = logging.getLogger(__name__)
 
 EVENT_ORDER_COLLECTED = "order_collected"
 
@@ -242,12 +245,14 @@ def send_pickup_reminders(*, now: datetime | None = None) -> list[str]:
         reminder_sent_at__isnull=True,
         pickup_expires_at__lte=horizon,
         pickup_expires_at__gt=now,
-    ).values_list("pk", flat=True)
+    ).values_list("pk", "number")
     reminded = []
-    for pk in list(due):
-        number = _remind(pk, now)
-        if number:
-            reminded.append(number)
+    for pk, number in list(due):
+        try:
+            if _remind(pk, now):
+                reminded.append(number)
+        except Exception:  # this order only: the next run reminds it
+            logger.exception("pickups: reminding order %s failed", number)
     return reminded
 
 
@@ -278,10 +283,11 @@ def _remind(pk: int, now: datetime) -> str | None:
 def expire_uncollected_pickups(*, now: datetime | None = None) -> list[str]:
     """Cancel pickups not collected within the window: stock released, money refunded.
 
-    One transaction per order, so one failure does not hold the others back; an order
-    already cancelled or collected meanwhile is left alone. One paid in cash at a shop
-    is not: the cash goes back from a till, so the shop cancels it (it stays on the
-    manager's list of pickups past their time).
+    One transaction per order, so one failure does not hold the others back: it is
+    logged with the order's number and the order stays ready, for the next run or the
+    shop; an order already cancelled or collected meanwhile is left alone. One paid
+    in cash at a shop is not: the cash goes back from a till, so the shop cancels it
+    (it stays on the manager's list of pickups past their time).
     """
     now = now or timezone.now()
     cash_held = Payment.objects.filter(
@@ -290,23 +296,27 @@ def expire_uncollected_pickups(*, now: datetime | None = None) -> list[str]:
     due = list(
         Order.objects.filter(status=OrderStatus.READY, pickup_expires_at__lte=now)
         .exclude(pk__in=cash_held)
-        .values_list("pk", flat=True)
+        .values_list("pk", "number")
     )
-    days = settings.OMNISTORE_PICKUP_EXPIRY_DAYS
     expired = []
-    for pk in due:
-        with transaction.atomic():
-            order = (
-                Order.objects.select_for_update(skip_locked=True)
-                .filter(pk=pk, status=OrderStatus.READY, pickup_expires_at__lte=now)
-                .first()
-            )
-            if order is None:
-                continue
-            cancel_order(
-                order=order,
-                reason=f"Not collected within {days} days",
-                now=now,
-            )
-            expired.append(order.number)
+    for pk, number in due:
+        try:
+            if _expire_pickup(pk, now):
+                expired.append(number)
+        except Exception:  # this order only: the others still expire
+            logger.exception("pickups: expiring order %s failed", number)
     return expired
+
+
+@transaction.atomic
+def _expire_pickup(pk: int, now: datetime) -> bool:
+    order = (
+        Order.objects.select_for_update(skip_locked=True)
+        .filter(pk=pk, status=OrderStatus.READY, pickup_expires_at__lte=now)
+        .first()
+    )
+    if order is None:
+        return False
+    days = settings.OMNISTORE_PICKUP_EXPIRY_DAYS
+    cancel_order(order=order, reason=f"Not collected within {days} days", now=now)
+    return True
