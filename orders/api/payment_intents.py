@@ -11,13 +11,13 @@ from rest_framework.views import APIView
 
 from orders.services.payment_intents import start_cart_payment
 
-from .checkout import IDEMPOTENCY_KEY, CheckoutInput, checkout_request
+from .checkout import IDEMPOTENCY_KEY, CheckoutInput, TenderInput, checkout_request
 from .common import CART_TOKEN, ERRORS, cart_token, request_customer
 
 
 class PaymentIntentInput(CheckoutInput):
     """What checkout will be asked, without the payment: the amount is priced the
-    same way."""
+    same way, and is what the `tenders` (sent again with the checkout) leave."""
 
     payment = None
 
@@ -28,7 +28,11 @@ class PaymentIntentOutput(serializers.Serializer):
         help_text="For the browser to confirm the payment with the provider."
     )
     provider = serializers.CharField()
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    amount = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        help_text="The card's share: the total less what the `tenders` pay.",
+    )
     currency = serializers.CharField()
     capture_method = serializers.ChoiceField(
         choices=["automatic", "manual"],
@@ -50,13 +54,18 @@ class PaymentIntentView(APIView):
         },
     )
     def post(self, request):
-        """Start paying for the cart: the amount is the checkout's own total."""
+        """Start paying for the cart: the amount is the checkout's own total less
+        what the `tenders` pay (400 `nothing_to_pay` when they pay it all); send the
+        same tenders to checkout with the intent's id."""
         data = PaymentIntentInput(data=request.data, context={"user": request.user})
         data.is_valid(raise_exception=True)
         intent = start_cart_payment(
             customer=request_customer(request),
             token=cart_token(request),
             checkout=checkout_request(request, data.validated_data),
+            tenders=[
+                TenderInput.request(t) for t in data.validated_data.get("tenders", [])
+            ],
         )
         return Response(
             PaymentIntentOutput(intent).data, status=status.HTTP_201_CREATED

@@ -1,7 +1,9 @@
 """Payment providers calling us: Stripe's webhook.
 
 Stripe signs every delivery; an unsigned, wrongly signed or stale one is refused with
-400 and changes nothing. A verified event is handled once, however often it comes.
+400 and changes nothing, and so is a signed body that is not an event (not a JSON
+object with an id and a type, or a payment intent event without its intent). A
+verified event is handled once, however often it comes.
 """
 
 from __future__ import annotations
@@ -14,8 +16,6 @@ from rest_framework.views import APIView
 
 from orders.payments.stripe import StripePaymentProvider
 from orders.services.payment_webhooks import process_stripe_event
-
-from .common import ERRORS
 
 
 class StripeWebhookView(APIView):
@@ -31,7 +31,11 @@ class StripeWebhookView(APIView):
             200: OpenApiResponse(
                 OpenApiTypes.OBJECT, description="Handled, or already handled"
             ),
-            400: ERRORS[400],
+            400: OpenApiResponse(
+                description="{message, code, extra}: not signed by Stripe "
+                "(`bad_signature`), or not an event about a payment "
+                "(`not_an_event`, `not_a_payment_intent`)"
+            ),
         },
     )
     def post(self, request):

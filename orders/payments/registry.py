@@ -13,8 +13,12 @@ from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
+from omnistore.core.channels import is_online
+from orders.models import PaymentMethod
+
 from .base import PaymentProvider
 from .cash import CashProvider
+from .shop_terminal import ShopTerminalProvider
 from .stripe import StripePaymentProvider
 from .testing import TestPaymentProvider
 
@@ -36,9 +40,19 @@ def register_provider(provider: PaymentProvider) -> PaymentProvider:
 register_provider(TestPaymentProvider())
 register_provider(StripePaymentProvider())
 register_provider(CashProvider())
+register_provider(ShopTerminalProvider())
 
-# Methods no gateway takes, whatever the configuration: cash goes into the till.
-COUNTER_PROVIDERS = {"cash": CashProvider.name}
+# Methods no gateway takes, whatever the configuration: cash goes into the till, a
+# card in store is taken on the shop's terminal.
+COUNTER_PROVIDERS = {
+    PaymentMethod.CASH: CashProvider.name,
+    PaymentMethod.CARD_IN_STORE: ShopTerminalProvider.name,
+}
+# What a customer presents at a counter, on the shop's card reader or terminal: a
+# phone or watch paying is a contactless card there, as the card is.
+CARD_PRESENT_METHODS = frozenset(
+    {PaymentMethod.CARD_IN_STORE, PaymentMethod.MOBILE_WALLET}
+)
 
 
 def configured_provider_name() -> str:
@@ -57,10 +71,17 @@ def get_provider(name: str | None = None) -> PaymentProvider:
         raise LookupError(f"No payment provider named {name!r}") from None
 
 
-def provider_for(method: str) -> PaymentProvider:
-    """The provider a new payment by ``method`` goes through: cash is counted into
-    the till, everything else through the configured provider."""
-    return get_provider(COUNTER_PROVIDERS.get(method))
+def provider_for(method: str, *, channel: str | None = None) -> PaymentProvider:
+    """The provider a new payment by ``method`` goes through. Cash is counted into
+    the till; a card or mobile wallet presented at a counter (a sale on a channel
+    that is not online) was taken on the shop's terminal; everything else, and
+    anything whose ``channel`` is not said, goes through the configured provider,
+    which checks it was paid."""
+    name = COUNTER_PROVIDERS.get(method)
+    at_counter = channel is not None and not is_online(channel)
+    if name is None and at_counter and method in CARD_PRESENT_METHODS:
+        name = ShopTerminalProvider.name
+    return get_provider(name)
 
 
 def _test_money_allowed() -> bool:

@@ -61,10 +61,18 @@ UNEXPECTED_STATE = "payment_intent_unexpected_state"
 CART_METADATA = "omnistore_cart"
 
 
+def _factor(currency: str) -> int:
+    return 1 if currency.lower() in ZERO_DECIMAL else 100
+
+
 def to_minor(amount: Decimal, currency: str) -> int:
     """Stripe's integer amount: cents, or whole units for zero-decimal currencies."""
-    factor = 1 if currency.lower() in ZERO_DECIMAL else 100
-    return int((Decimal(amount) * factor).to_integral_value())
+    return int((Decimal(amount) * _factor(currency)).to_integral_value())
+
+
+def from_minor(minor: int, currency: str) -> Decimal:
+    """The money a Stripe integer amount is (``to_minor`` reversed)."""
+    return (Decimal(minor) / _factor(currency)).quantize(Decimal("0.01"))
 
 
 def _declined(
@@ -188,9 +196,7 @@ class StripePaymentProvider(PaymentProvider):
         self._check_intent(intent, amount, currency)
         self._check_cart(intent, cart_reference)
         if intent.status == HELD and capture:
-            intent = self._capture_intent(
-                token, to_minor(amount, currency), idempotency_key
-            )
+            intent = self._capture_intent(token, amount, currency, idempotency_key)
         status = (
             PaymentStatus.CAPTURED
             if intent.status == PAID
@@ -210,14 +216,18 @@ class StripePaymentProvider(PaymentProvider):
 
     @staticmethod
     def _check_intent(intent, amount: Decimal, currency: str) -> None:
-        """Paid or held, for exactly this amount in this currency."""
+        """Paid or held, for exactly this amount in this currency (paid: all of
+        it received)."""
         if intent.status not in (PAID, HELD):
             raise _declined(
                 "The payment was not completed.",
                 f"The payment is {intent.status.replace('_', ' ')}.",
             )
-        if intent.currency != currency.lower() or intent.amount != to_minor(
-            amount, currency
+        minor = to_minor(amount, currency)
+        if (
+            intent.currency != currency.lower()
+            or intent.amount != minor
+            or (intent.status == PAID and intent.amount_received != minor)
         ):
             raise _declined(
                 f"The payment is not for {amount} {currency}.",
@@ -240,7 +250,7 @@ class StripePaymentProvider(PaymentProvider):
 
     def capture(self, *, provider_reference, amount, currency, idempotency_key):
         intent = self._capture_intent(
-            provider_reference, to_minor(amount, currency), idempotency_key
+            provider_reference, amount, currency, idempotency_key
         )
         return ChargeResult(
             provider=self.name,
@@ -249,9 +259,14 @@ class StripePaymentProvider(PaymentProvider):
             amount=amount,
         )
 
-    def _capture_intent(self, intent_id: str, minor: int, idempotency_key: str):
-        """Capture, or find it was captured already (a retry after our own rollback);
-        an intent Stripe cancelled (the hold expired) is ``AuthorisationLapsed``."""
+    def _capture_intent(
+        self, intent_id: str, amount: Decimal, currency: str, idempotency_key: str
+    ):
+        """Capture, or find it was captured already (a retry after our own rollback,
+        or a capture in Stripe's dashboard); an intent Stripe cancelled (the hold
+        expired), or one captured for less or in another currency, is
+        ``AuthorisationLapsed``: the goods are not handed over as paid."""
+        minor = to_minor(amount, currency)
         try:
             intent = self._call(
                 self.client().payment_intents.capture,
@@ -271,6 +286,15 @@ class StripePaymentProvider(PaymentProvider):
                 "The card authorisation for this order has lapsed: take the payment "
                 "again before handing the goods over.",
                 extra={"payment": [f"Stripe reports the payment {intent.status}."]},
+            )
+        if intent.currency != currency.lower() or intent.amount_received != minor:
+            taken = from_minor(intent.amount_received, intent.currency)
+            said = f"Stripe took {taken} {intent.currency.upper()}"
+            raise AuthorisationLapsed(
+                f"{said} of the {amount} {currency} held for this order: take the "
+                "rest before handing the goods over.",
+                code="payment_partly_captured",
+                extra={"payment": [f"{said}, not {amount} {currency}."]},
             )
         return intent
 
@@ -312,9 +336,10 @@ class StripePaymentProvider(PaymentProvider):
     # Webhooks.
 
     @staticmethod
-    def verify_webhook(payload: bytes, signature: str) -> dict:
-        """The event Stripe signed, as a plain dict; ``ValidationFailed`` when the
-        signature does not match ``STRIPE_WEBHOOK_SECRET`` (or is too old)."""
+    def verify_webhook(payload: bytes, signature: str):
+        """The JSON body Stripe signed, as plain data (what it holds is checked by
+        whoever handles it); ``ValidationFailed`` when the signature does not match
+        ``STRIPE_WEBHOOK_SECRET`` (or is too old), or the signed body is not JSON."""
         secret = settings.STRIPE_WEBHOOK_SECRET
         if not secret:
             raise ValidationFailed(
@@ -322,9 +347,17 @@ class StripePaymentProvider(PaymentProvider):
                 code="webhook_not_configured",
             )
         try:
-            stripe.Webhook.construct_event(payload, signature or "", secret)
-        except (ValueError, stripe.SignatureVerificationError) as error:
+            body = payload.decode("utf-8")
+            stripe.WebhookSignature.verify_header(
+                body, signature or "", secret, stripe.Webhook.DEFAULT_TOLERANCE
+            )
+        except (UnicodeDecodeError, stripe.SignatureVerificationError) as error:
             raise ValidationFailed(
                 "The webhook signature is not valid.", code="bad_signature"
             ) from error
-        return json.loads(payload)
+        try:
+            return json.loads(body)
+        except ValueError as error:
+            raise ValidationFailed(
+                "Not a Stripe event.", code="not_an_event"
+            ) from error

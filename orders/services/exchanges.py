@@ -26,6 +26,7 @@ from orders.models import (
     Return,
     TillSession,
 )
+from orders.payments.registry import CARD_PRESENT_METHODS
 from orders.selectors.taxes import check_terms, sale_terms
 from orders.selectors.terminals import shop_terminal
 from orders.selectors.till import open_session_at
@@ -226,7 +227,7 @@ def check_replacement_stock(replacement, fulfilment: str, store) -> None:
 def _check_no_reader(payments: Sequence[PaymentRequest], location: Location) -> None:
     """A card for the difference would be taken on the shop's card reader, which
     charges counter sales only: at a shop with one, the card is refused here."""
-    card = any(p.method == PaymentMethod.CARD_IN_STORE for p in payments)
+    card = any(p.method in CARD_PRESENT_METHODS for p in payments)
     if card and shop_terminal(location=location) is not None:
         raise ValidationFailed(
             "This shop takes cards on its card reader, which charges counter sales: "

@@ -2,6 +2,9 @@
 
 The amount and currency come from the checkout's own pricing (``prepare_checkout``:
 the cart's lines, the discount code, where the order goes), never from the browser.
+The intent is for the card's share only: the gift cards, store credit and points
+the checkout will be sent with (``tenders``) pay first, and the card what they leave,
+as ``check_payments`` splits it at checkout; tenders that pay it all need no intent.
 A pickup, or a parcel a shop sends, is only authorised (``capture_method`` manual)
 and captured at handover or shipment, as checkout does (``captures_at_checkout``).
 The intent names its cart: checkout takes it for that cart only, and only when the
@@ -14,6 +17,9 @@ cart answers the same intent, a changed cart gets a new one.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from decimal import Decimal
+
 from django.conf import settings
 from django.utils import timezone
 
@@ -25,16 +31,22 @@ from orders.payments.registry import get_provider
 
 from .checkout import CheckoutRequest, LineRequest, prepare_checkout
 from .payments import PaymentRequest, captures_at_checkout
-from .placing import cart_reference
+from .placing import Checkout, cart_reference
 from .storefront import cart_to_check_out, refuse_empty_cart
+from .tenders import require_owner
 
 
 def start_cart_payment(
-    *, customer: Customer | None, token: str, checkout: CheckoutRequest
+    *,
+    customer: Customer | None,
+    token: str,
+    checkout: CheckoutRequest,
+    tenders: Sequence[PaymentRequest] = (),
 ) -> IntentResult:
     """A payment intent for the cart of the signed-in ``customer`` (or of ``token``)
-    as it would check out now; refused for an empty or converted cart and for an
-    order that costs nothing."""
+    as it would check out now with ``tenders``: for what they leave to pay. Refused
+    for an empty or converted cart, for an order that costs nothing and when the
+    tenders pay it all."""
     cart, lines = cart_to_check_out(customer=customer, token=token)
     if not lines:
         refuse_empty_cart(cart)
@@ -43,16 +55,12 @@ def start_cart_payment(
     priced = prepare_checkout(
         lines=[LineRequest(line.variant, line.quantity) for line in lines],
         customer=customer,
-        payments=[PaymentRequest(method=PaymentMethod.CARD_ONLINE)],
+        payments=[*tenders, PaymentRequest(method=PaymentMethod.CARD_ONLINE)],
         cart=cart,
         now=timezone.now(),
         **checkout.arguments(),
     )
-    if priced.total <= 0:
-        raise ValidationFailed(
-            "The order costs nothing: check out without a payment.",
-            code="nothing_to_pay",
-        )
+    amount = _card_share(priced)
     capture = captures_at_checkout(
         checkout.fulfilment, (leg.location for leg in priced.legs)
     )
@@ -62,16 +70,38 @@ def start_cart_payment(
         part
         for part in (
             reference,
-            f"{priced.total}{currency}",
+            f"{amount}{currency}",
             "automatic" if capture else "manual",
             priced.idempotency_key,
         )
         if part
     )
     return get_provider().create_intent(
-        amount=priced.total,
+        amount=amount,
         currency=currency,
         capture=capture,
         idempotency_key=key,
         cart_reference=reference,
     )
+
+
+def _card_share(priced: Checkout) -> Decimal:
+    """What the card pays of the priced checkout: the rest its tenders leave (a
+    checkout refuses the store credit and points of a guest, so no card is held for
+    one). Nothing to pay, or tenders paying it all, need no intent."""
+    if priced.total <= 0:
+        raise ValidationFailed(
+            "The order costs nothing: check out without a payment.",
+            code="nothing_to_pay",
+        )
+    for tender in priced.payments:
+        require_owner(priced, tender.method)
+    card = [p for p in priced.payments if p.method == PaymentMethod.CARD_ONLINE]
+    if not card:
+        raise ValidationFailed(
+            "The gift cards, store credit and points pay the whole order: check "
+            "out without a card payment.",
+            code="nothing_to_pay",
+            extra={"tenders": ["They pay the whole order; no card is needed."]},
+        )
+    return card[0].amount

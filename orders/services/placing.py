@@ -467,7 +467,7 @@ def _take_payments(
         elif request.method in STORED_VALUE:
             result = _spend_stored_value(checkout, order, customer, request, index)
         else:
-            result = provider_for(request.method).charge(
+            result = provider_for(request.method, channel=checkout.channel).charge(
                 method=request.method,
                 amount=request.amount,
                 currency=order.currency,

@@ -41,7 +41,6 @@ from orders.models import (
     CartLine,
     FulfilmentMethod,
     Order,
-    PaymentMethod,
     PaymentStatus,
     TerminalDevice,
     TerminalIntent,
@@ -49,6 +48,7 @@ from orders.models import (
     TerminalIntentStatus,
 )
 from orders.payments.base import ChargeResult
+from orders.payments.registry import CARD_PRESENT_METHODS
 from orders.selectors.terminals import waiting_intent
 from orders.terminals import (
     PENDING,
@@ -133,7 +133,7 @@ def sale_key(cart: Cart) -> str:
 
 
 def _card_amount(payments: list[PaymentRequest]) -> Decimal:
-    cards = [p for p in payments if p.method == PaymentMethod.CARD_IN_STORE]
+    cards = [p for p in payments if p.method in CARD_PRESENT_METHODS]
     if len(cards) != 1:
         raise ValidationFailed(
             "The terminal takes one card per sale.",
@@ -496,7 +496,7 @@ def _payments(
     )
     payments, card_done = [], False
     for method, amount in sale.tenders:
-        card = method == PaymentMethod.CARD_IN_STORE and not card_done
+        card = method in CARD_PRESENT_METHODS and not card_done
         card_done = card_done or card
         payments.append(
             PaymentRequest(method, amount=amount, captured=captured if card else None)

@@ -91,6 +91,17 @@ class FakeStripe:
         )
         return intent
 
+    def capture(self, intent_id: str, amount_minor: int | None = None) -> dict:
+        """Someone captures a held intent in Stripe's dashboard, perhaps for less
+        than was held (Stripe lets the rest of the hold go)."""
+        with self.lock:
+            status, intent = self._capture(
+                self.intents[intent_id],
+                {} if amount_minor is None else {"amount_to_capture": amount_minor},
+            )
+        assert status == 200, intent
+        return intent
+
     def expire(self, intent_id: str) -> None:
         """Stripe cancels a hold that was never captured."""
         self.intents[intent_id].update(

@@ -4,7 +4,7 @@ waits for the card on the shop's reader (``orders.services.terminals``)."""
 from __future__ import annotations
 
 from omnistore.core.exceptions import ValidationFailed
-from orders.models import PaymentMethod
+from orders.payments.registry import CARD_PRESENT_METHODS
 from orders.selectors.terminals import shop_terminal
 from orders.services.tenders import STORED_VALUE
 from orders.services.terminals import CounterSale, start_terminal_payment
@@ -33,7 +33,7 @@ def start_card_payment(
     tenders = payment.cleaned_data["tenders"]
     device = (
         shop_terminal(location=store)
-        if any(t.method == PaymentMethod.CARD_IN_STORE for t in tenders)
+        if any(t.method in CARD_PRESENT_METHODS for t in tenders)
         else None
     )
     if device is None:
