@@ -1,6 +1,6 @@
 """Storefront accounts: sign-up, sign-in for an API token, sign-out, the password
-change, and the proofs (an emailed or texted code, a receipt's claim code) that make
-a known profile the login's."""
+change and its reset by email, and the proofs (an emailed or texted code, a
+receipt's claim code) that make a known profile the login's."""
 
 import hashlib
 
@@ -20,6 +20,7 @@ from customers.services.accounts import (
     register_customer,
     revoke_token,
 )
+from customers.services.password_reset import request_password_reset, reset_password
 from customers.services.verification import (
     claim_with_receipt,
     confirm_code,
@@ -31,11 +32,23 @@ from omnistore.core.throttling import GuardThrottle, ThrottledPosts
 from .common import BAD_INPUT, request_channel, validated
 from .serializers import (
     PasswordChangeSerializer,
+    PasswordResetConfirmSerializer,
+    PasswordResetRequestSerializer,
     ProfileSerializer,
     RegisterSerializer,
     TokenRequestSerializer,
     TokenSerializer,
 )
+
+
+def _email_digest(request) -> str:
+    """The mailbox a request names, as a digest: another spelling of it (full-width
+    letters, a zero-width space, upper case) counts as the same, and the shared
+    cache holds a short key of safe characters and no personal data."""
+    data = request.data if isinstance(request.data, dict) else {}  # [] is JSON too
+    typed = str(data.get("email", ""))[:1000]
+    email = normalize_email(typed) or typed.strip().lower()[:254]
+    return hashlib.sha256(email.encode()).hexdigest()[:32]
 
 
 class SignInThrottle(GuardThrottle):
@@ -45,15 +58,41 @@ class SignInThrottle(GuardThrottle):
     scope = "sign_in"
 
     def get_cache_key(self, request, view):
-        data = request.data if isinstance(request.data, dict) else {}  # [] is JSON too
-        typed = str(data.get("email", ""))[:1000]
-        # the mailbox the sign-in is judged against: another spelling of it (full-width
-        # letters, a zero-width space, upper case) counts against the same limit
-        email = normalize_email(typed) or typed.strip().lower()[:254]
-        # the address as a digest: a short key of safe characters, and no personal
-        # data in the shared cache
-        digest = hashlib.sha256(email.encode()).hexdigest()[:32]
-        ident = f"{self.get_ident(request)}:{digest}"
+        ident = f"{self.get_ident(request)}:{_email_digest(request)}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class ClientThrottle(GuardThrottle):
+    """Counted per client address alone, whatever email each request names: a
+    fresh email buys no fresh count, so one client cannot try a password on many
+    accounts, nor list which emails have one."""
+
+    def get_cache_key(self, request, view):
+        ident = self.get_ident(request)
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class SignInClientThrottle(ClientThrottle):
+    """Sign-ins and password resets set, per client."""
+
+    scope = "sign_in_client"
+
+
+class SignUpClientThrottle(ClientThrottle):
+    """Sign-ups and password reset links asked for, per client: each may send a
+    message and tell whether an email has an account."""
+
+    scope = "sign_up_client"
+
+
+class PasswordResetThrottle(GuardThrottle):
+    """Reset links asked for one email, whoever asks from wherever: nobody can fill
+    a stranger's mailbox with them."""
+
+    scope = "password_reset"
+
+    def get_cache_key(self, request, view):
+        ident = _email_digest(request)
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
@@ -63,10 +102,34 @@ class SentCodeSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField()
 
 
-class RegistrationSerializer(TokenSerializer):
-    verifications = SentCodeSerializer(
-        many=True, help_text="Codes sent to prove the email and phone."
+class SignUpCodeSerializer(SentCodeSerializer):
+    sent = serializers.BooleanField(
+        help_text="False when a limit on the address kept the code from leaving."
     )
+    expires_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the code sent stops working; null if unsent."
+    )
+    retry_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="Unsent: from when a code can be asked for (`POST /me/verify/`).",
+    )
+    message = serializers.CharField(
+        allow_blank=True, help_text="Unsent: why, in words to show; empty if sent."
+    )
+
+
+class RegistrationSerializer(TokenSerializer):
+    verifications = SignUpCodeSerializer(
+        many=True,
+        help_text=(
+            "A code per email and phone given, to prove them: each says whether it "
+            "was sent, else why not and when to ask again."
+        ),
+    )
+
+
+class PasswordResetAcceptedSerializer(serializers.Serializer):
+    message = serializers.CharField()
 
 
 class VerifyRequestSerializer(serializers.Serializer):
@@ -104,7 +167,17 @@ class PasswordChangeThrottle(GuardThrottle):
     scope = "password_change"
 
 
-LIMITED = OpenApiResponse(ErrorSerializer, description="Too many codes or tries.")
+LIMITED = OpenApiResponse(
+    ErrorSerializer,
+    description=(
+        "Too many codes or tries; when to try again in `extra`: `wait` seconds, "
+        "and `retry_at` for the hour's limits (`too_many_attempts`)."
+    ),
+)
+THROTTLED = OpenApiResponse(
+    ErrorSerializer,
+    description="Too many tries from this client or for this email (`wait` seconds).",
+)
 SIGNED_OUT = OpenApiResponse(
     ErrorSerializer, description="No valid token (never issued, revoked or expired)."
 )
@@ -123,7 +196,7 @@ REFUSED = OpenApiResponse(
 class RegisterView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
-    throttle_classes = [SignInThrottle]
+    throttle_classes = [SignUpClientThrottle, SignInThrottle]
 
     @extend_schema(
         summary="Sign up",
@@ -133,10 +206,18 @@ class RegisterView(APIView):
             "email or phone (a guest order, a purchase in a shop) becomes the "
             "login's only once the code is confirmed (`/me/verify/confirm/`) or a "
             "receipt is claimed (`/me/claim/`); until then the login sees only "
-            "what it does itself. Returns an API token."
+            "what it does itself. Returns an API token, and per code whether it "
+            "was sent: one a limit on the address held back (`sent: false`) says "
+            "why and from when to ask for one (`retry_at`). Sign-ups are limited "
+            "per client (429)."
         ),
         request=RegisterSerializer,
-        responses={201: RegistrationSerializer, 400: BAD_INPUT, 503: UNAVAILABLE},
+        responses={
+            201: RegistrationSerializer,
+            400: BAD_INPUT,
+            429: THROTTLED,
+            503: UNAVAILABLE,
+        },
         tags=["account"],
     )
     def post(self, request):
@@ -162,13 +243,21 @@ class RegisterView(APIView):
 class TokenView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
-    throttle_classes = [SignInThrottle]
+    throttle_classes = [SignInClientThrottle, SignInThrottle]
 
     @extend_schema(
         summary="Sign in",
-        description="Exchanges a customer's email and password for an API token.",
+        description=(
+            "Exchanges a customer's email and password for an API token. Tries are "
+            "limited per client and email, and per client whatever the email (429)."
+        ),
         request=TokenRequestSerializer,
-        responses={200: TokenSerializer, 400: BAD_INPUT, 503: UNAVAILABLE},
+        responses={
+            200: TokenSerializer,
+            400: BAD_INPUT,
+            429: THROTTLED,
+            503: UNAVAILABLE,
+        },
         tags=["account"],
     )
     def post(self, request):
@@ -244,7 +333,9 @@ class VerifyRequestView(APIView):
         description=(
             "Sends a six-digit code to the email or (by SMS) the phone given, to "
             "prove it is yours. Valid 15 minutes; a new code replaces the older one. "
-            "At most 5 codes an hour per login and 3 per address."
+            "At most 5 codes an hour per login, 3 per login and address, and 10 per "
+            "address whoever asks (the login whose own email it is may always have "
+            "its 3); a refusal says when to ask again."
         ),
         request=VerifyRequestSerializer,
         responses={
@@ -335,3 +426,74 @@ class ClaimView(APIView):
             channel=request_channel(request),
         )
         return Response(ProfileSerializer(customer_profile(customer)).data)
+
+
+RESET_SENT = (
+    "If a customer account has this email, a link to choose a new password is on "
+    "its way to it."
+)
+
+
+class PasswordResetView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [SignUpClientThrottle, PasswordResetThrottle]
+
+    @extend_schema(
+        summary="Forgot my password",
+        description=(
+            "Mails a link to choose a new password to the email, when a customer "
+            "account has it. The answer is the same (202) whether or not one has, "
+            "so it tells nobody who has an account. Limited per client and per "
+            "email (429); the link works once, for 3 days. Staff logins are not "
+            "reset here."
+        ),
+        request=PasswordResetRequestSerializer,
+        responses={
+            202: PasswordResetAcceptedSerializer,
+            400: BAD_INPUT,
+            429: THROTTLED,
+            503: UNAVAILABLE,
+        },
+        tags=["account"],
+    )
+    def post(self, request):
+        data = validated(PasswordResetRequestSerializer, request)
+        request_password_reset(email=data["email"])
+        body = PasswordResetAcceptedSerializer({"message": RESET_SENT}).data
+        return Response(body, status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetConfirmView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [SignInClientThrottle]
+
+    @extend_schema(
+        summary="Choose a new password",
+        description=(
+            "Takes the `uid` and `token` of the link mailed by `password-reset/` and "
+            "a new password (checked like at sign-up). Every token of the login is "
+            "revoked, signing out every device; the email is proven (a profile "
+            "known by it becomes yours, as with a confirmed code), and a new token "
+            "is returned. A wrong, used or expired link is a 400 on `token` "
+            "(`invalid_reset_link`)."
+        ),
+        request=PasswordResetConfirmSerializer,
+        responses={
+            200: TokenSerializer,
+            400: BAD_INPUT,
+            429: THROTTLED,
+            503: UNAVAILABLE,
+        },
+        tags=["account"],
+    )
+    def post(self, request):
+        data = validated(PasswordResetConfirmSerializer, request)
+        token = reset_password(
+            uid=data["uid"],
+            token=data["token"],
+            new_password=data["new_password"],
+            channel=request_channel(request),
+        )
+        return Response(TokenSerializer({"token": token}).data)

@@ -12,11 +12,24 @@ from omnistore.core.channels import Channel
 # --- input -------------------------------------------------------------------------
 
 
+class PasswordField(TextField):
+    """A password as typed, at most 128 characters as sent: the spaces around it are
+    dropped (as they always were, at sign-up and sign-in alike) only after its
+    length is checked, so a longer one is refused as the schema says."""
+
+    def __init__(self, **kwargs):
+        kwargs = {"max_length": 128, "write_only": True, **kwargs}
+        super().__init__(style={"input_type": "password"}, **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        return super().to_internal_value(data)
+
+
 class RegisterSerializer(InputSerializer):
     email = TextField(max_length=254, help_text="Also the login.")
-    password = TextField(
-        max_length=128, write_only=True, style={"input_type": "password"}
-    )
+    password = PasswordField()
     first_name = TextField(max_length=100, required=False, allow_blank=True)
     last_name = TextField(max_length=100, required=False, allow_blank=True)
     phone = TextField(
@@ -34,18 +47,22 @@ class RegisterSerializer(InputSerializer):
 
 class TokenRequestSerializer(serializers.Serializer):
     email = TextField(max_length=254)
-    password = TextField(
-        max_length=128, write_only=True, style={"input_type": "password"}
-    )
+    password = PasswordField()
 
 
 class PasswordChangeSerializer(InputSerializer):
-    current_password = TextField(
-        max_length=128, write_only=True, style={"input_type": "password"}
-    )
-    new_password = TextField(
-        max_length=128, write_only=True, style={"input_type": "password"}
-    )
+    current_password = PasswordField()
+    new_password = PasswordField()
+
+
+class PasswordResetRequestSerializer(InputSerializer):
+    email = TextField(max_length=254, help_text="The account's email.")
+
+
+class PasswordResetConfirmSerializer(InputSerializer):
+    uid = TextField(max_length=64, help_text="From the link mailed.")
+    token = TextField(max_length=128, help_text="From the link mailed.")
+    new_password = PasswordField()
 
 
 class ProfileUpdateSerializer(serializers.Serializer):

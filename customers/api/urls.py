@@ -8,6 +8,16 @@ urlpatterns = [
     path("auth/register/", accounts.RegisterView.as_view(), name="register"),
     path("auth/token/", accounts.TokenView.as_view(), name="token"),
     path("auth/logout/", accounts.LogoutView.as_view(), name="logout"),
+    path(
+        "auth/password-reset/",
+        accounts.PasswordResetView.as_view(),
+        name="password-reset",
+    ),
+    path(
+        "auth/password-reset/confirm/",
+        accounts.PasswordResetConfirmView.as_view(),
+        name="password-reset-confirm",
+    ),
     path("me/", me.MeView.as_view(), name="me"),
     path("me/password/", accounts.PasswordChangeView.as_view(), name="me-password"),
     path("me/verify/", accounts.VerifyRequestView.as_view(), name="me-verify"),

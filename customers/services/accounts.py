@@ -1,5 +1,5 @@
 """Storefront accounts: sign-up, the API token (issued, revoked, replaced when it
-ages) and the password change."""
+ages) and the password change (the reset by email: ``password_reset``)."""
 
 from __future__ import annotations
 
@@ -18,9 +18,10 @@ from rest_framework.authtoken.models import Token
 
 from customers.models import Customer
 from customers.normalize import normalize_email, normalize_phone
+from customers.services.code_limits import TooManyAttempts
 from customers.services.logins import profile_for_login
 from customers.services.timeline import record_event
-from customers.services.verification import SentCode, TooManyAttempts, request_code
+from customers.services.verification import SentCode, masked, request_code
 from omnistore.accounts.models import Role
 from omnistore.core.authentication import token_expired
 from omnistore.core.channels import Channel, is_online
@@ -32,11 +33,24 @@ EVENT_PASSWORD_CHANGED = "password_changed"
 
 
 @dataclass(frozen=True)
+class CodeNotSent:
+    """A sign-up's code that did not leave (a limit on the address): the client can
+    say so and when to ask again (``/me/verify/``)."""
+
+    kind: str
+    sent_to: str
+    retry_at: Any
+    message: str
+    sent: bool = False
+    expires_at: None = None
+
+
+@dataclass(frozen=True)
 class Registration:
     user: Any
     customer: Customer
     token: str
-    verifications: tuple[SentCode, ...] = ()
+    verifications: tuple[SentCode | CodeNotSent, ...] = ()
 
 
 def _clean_sign_up(channel: str, email, phone) -> tuple[str, str | None]:
@@ -63,17 +77,25 @@ def _clean_sign_up(channel: str, email, phone) -> tuple[str, str | None]:
     return address, number
 
 
-def _send_codes(user, channel: str, **targets) -> tuple[SentCode, ...]:
-    """A code to each address given; one over its limit is skipped, not fatal."""
-    sent = []
+def _send_codes(user, channel: str, **targets) -> tuple[SentCode | CodeNotSent, ...]:
+    """A code to each address given; one over its limit does not stop the sign-up,
+    and the answer says it was not sent, why and when to ask again."""
+    outcomes: list[SentCode | CodeNotSent] = []
     for name, value in targets.items():
         if not value:
             continue
         try:
-            sent.append(request_code(user=user, channel=channel, **{name: value}))
-        except TooManyAttempts:
-            continue
-    return tuple(sent)
+            outcomes.append(request_code(user=user, channel=channel, **{name: value}))
+        except TooManyAttempts as refusal:
+            outcomes.append(
+                CodeNotSent(
+                    kind=name,
+                    sent_to=masked(name, value),
+                    retry_at=refusal.retry_at,
+                    message=refusal.message,
+                )
+            )
+    return tuple(outcomes)
 
 
 @transaction.atomic
@@ -142,6 +164,14 @@ def check_new_password(password, *, user, field: str) -> None:
         ) from None
 
 
+def storefront_logins():
+    """The logins that sign in to the storefront: active customers, never staff nor
+    the platform's admin (whose role stays "customer"), who use the staff pages."""
+    return get_user_model().objects.filter(
+        role=Role.CUSTOMER, is_active=True, is_superuser=False, is_staff=False
+    )
+
+
 def issue_token(*, email, password: str) -> str:
     """The API token of a storefront customer; staff sign in to the staff UI instead."""
     refused = ValidationFailed(
@@ -153,14 +183,8 @@ def issue_token(*, email, password: str) -> str:
     if address is None or not password:
         raise refused
     user = (
-        get_user_model()
-        .objects.filter(
-            Q(username__iexact=address) | Q(email__iexact=address),
-            role=Role.CUSTOMER,
-            is_active=True,
-            is_superuser=False,  # the platform's admin signs in to the admin only
-            is_staff=False,
-        )
+        storefront_logins()
+        .filter(Q(username__iexact=address) | Q(email__iexact=address))
         .order_by("pk")
         .first()
     )
@@ -231,8 +255,7 @@ def change_password(
     check_new_password(new_password, user=user, field="new_password")
     user.set_password(new_password)
     user.save(update_fields=["password"])
-    revoked, _ = Token.objects.filter(user=user).delete()
-    token = Token.objects.create(user=user)
+    revoked, token = sign_out_everywhere(user)
     record_event(
         customer=customer,
         kind=EVENT_PASSWORD_CHANGED,
@@ -241,4 +264,12 @@ def change_password(
         channel=channel,
         data={"tokens_revoked": revoked},
     )
-    return token.key
+    return token
+
+
+def sign_out_everywhere(user) -> tuple[int, str]:
+    """Every token of the login deleted (every device signed out: a new password
+    may be answering a leak) and a new one for the device asking: (how many were
+    revoked, the new token)."""
+    revoked, _ = Token.objects.filter(user=user).delete()
+    return revoked, Token.objects.create(user=user).key

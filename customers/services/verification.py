@@ -5,15 +5,17 @@ own (``customers.services.logins``). A profile known by an email, a phone or a
 receipt becomes the login's only after the login proves it owns them:
 
 - an emailed or texted code (``request_code``, then ``confirm_code``): six digits,
-  valid ``CODE_TTL``, burned after ``MAX_WRONG_TRIES`` wrong tries, at most
-  ``SENDS_PER_LOGIN`` codes per login and ``SENDS_PER_TARGET`` per address or number
-  (whoever asks) in ``WINDOW``;
+  valid ``CODE_TTL``, burned after ``MAX_WRONG_TRIES`` wrong tries, sent as often as
+  ``code_limits`` allows (per login, per login and address, per address);
 - the claim code printed on the receipt of the purchase that made the profile
-  (``claim_with_receipt``), at most ``RECEIPT_FAILURES`` wrong claims per login and
-  per order number in ``WINDOW``. Only that order counts (``Customer.created_by_order``,
-  recorded when its checkout created the profile): any other order, even the first
-  of a profile an associate registered, may have been matched to the profile by a
-  phone, an email or a loyalty card someone typed, which proves nothing of its owner.
+  (``claim_with_receipt``), at most ``code_limits.RECEIPT_FAILURES`` wrong claims an
+  hour per login and per order number. Only that order counts
+  (``Customer.created_by_order``, recorded when its checkout created the profile):
+  any other order, even the first of a profile an associate registered, may have
+  been matched to the profile by a phone, an email or a loyalty card someone typed,
+  which proves nothing of its owner;
+- a password reset's link (``password_reset``), mailed from here: it proves the
+  login's own email (``prove_own_email``).
 
 After proof the profile owning the identity (or the order) and the login's own are
 merged, the known one surviving, so its history, loyalty card and points stay and
@@ -34,10 +36,14 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.encoding import force_bytes
+from django.utils.http import urlencode, urlsafe_base64_encode
 
 from customers.models import (
     Customer,
@@ -50,6 +56,14 @@ from customers.models import (
 )
 from customers.normalize import normalize_email, normalize_phone
 from customers.selectors.identities import live_customer_id, resolve_customer
+from customers.services.code_limits import (
+    FORGOTTEN,
+    WINDOW,
+    TooManyAttempts,
+    check_send_limits,
+    forgotten_target,
+    receipt_refusal,
+)
 from customers.services.common import where_label
 from customers.services.identities import erased_profile, lock_live_profile
 from customers.services.logins import profile_for_login
@@ -59,30 +73,17 @@ from customers.services.texting import send_text
 from customers.services.timeline import EVENT_IDENTITY_ADDED, record_event
 from omnistore.core import outbox
 from omnistore.core.channels import Channel
-from omnistore.core.exceptions import (
-    ApplicationError,
-    Conflict,
-    ValidationFailed,
-)
+from omnistore.core.exceptions import Conflict, ValidationFailed
 
 logger = logging.getLogger(__name__)
 
 TOPIC = "customers.verification"
 CODE_TTL = timedelta(minutes=15)
 MAX_WRONG_TRIES = 5
-WINDOW = timedelta(hours=1)
-SENDS_PER_LOGIN = 5
-SENDS_PER_TARGET = 3
-RECEIPT_FAILURES = 5
 EVENT_IDENTITY_VERIFIED = "identity_verified"
 # Every placed order records an event with this reference and its number on the
 # profile it belongs to (merges carry the events along): how a receipt finds it.
 ORDER_REFERENCE = "order"
-
-
-class TooManyAttempts(ApplicationError):
-    status = 429
-    default_code = "too_many_attempts"
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,9 @@ class SentCode:
     sent_to: str
     expires_at: object
     verification_id: int
+    sent: bool = True  # as a sign-up reports it, beside the codes not sent
+    retry_at: None = None
+    message: str = ""
 
 
 # --- Targets and codes ----------------------------------------------------------------
@@ -172,24 +176,8 @@ def forget_codes(user, *, now=None) -> None:
     for row in codes.only("pk", "kind", "target"):
         if not row.target.startswith(FORGOTTEN):
             VerificationCode.objects.filter(pk=row.pk).update(
-                code_hash="", target=_forgotten(row.kind, row.target)
+                code_hash="", target=forgotten_target(row.kind, row.target)
             )
-
-
-FORGOTTEN = "#"
-
-
-def _forgotten(kind: str, target: str) -> str:
-    """What a closed login's code keeps of its address or order number: a keyed
-    digest, enough to count it, nothing to read."""
-    digest = salted_hmac("verification-target", f"{kind}:{target}").hexdigest()
-    return f"{FORGOTTEN}{digest[:40]}"
-
-
-def _targets(kind: str, target: str) -> list[str]:
-    """An address or order number as it is counted: itself, and as a closed login's
-    code keeps it."""
-    return [target, _forgotten(kind, target)]
 
 
 def forget_closed_logins_codes(*, now=None) -> int:
@@ -199,35 +187,6 @@ def forget_closed_logins_codes(*, now=None) -> int:
         user__is_active=False, created_at__lt=now - WINDOW
     ).delete()
     return deleted
-
-
-def _check_send_limits(user, kind: str, target: str, now) -> None:
-    recent = VerificationCode.objects.filter(
-        kind__in=[VerificationKind.EMAIL, VerificationKind.PHONE],
-        created_at__gte=now - WINDOW,
-    )
-    if recent.filter(user=user).count() >= SENDS_PER_LOGIN:
-        raise TooManyAttempts("Too many codes asked for; try again in an hour.")
-    sent = recent.filter(kind=kind, target__in=_targets(kind, target))
-    if sent.count() >= SENDS_PER_TARGET:
-        raise TooManyAttempts(
-            "Too many codes sent to this address; try again in an hour."
-        )
-
-
-def _receipt_refusal(user, number: str, now) -> ApplicationError | None:
-    failed = VerificationCode.objects.filter(
-        kind=VerificationKind.RECEIPT,
-        status=VerificationStatus.REFUSED,
-        created_at__gte=now - WINDOW,
-    )
-    if (
-        failed.filter(user=user).count() >= RECEIPT_FAILURES
-        or failed.filter(target__in=_targets(VerificationKind.RECEIPT, number)).count()
-        >= RECEIPT_FAILURES
-    ):
-        return TooManyAttempts("Too many wrong claims; try again in an hour.")
-    return None
 
 
 # --- Emailed and texted codes -----------------------------------------------------------
@@ -246,7 +205,7 @@ def request_code(
     kind, target = clean_target(email=email, phone=phone)
     now = timezone.now()
     _lock_login(user)
-    _check_send_limits(user, kind, target, now)
+    check_send_limits(user, kind, target, now)
     VerificationCode.objects.filter(
         user=user, kind=kind, target=target, status=VerificationStatus.PENDING
     ).update(status=VerificationStatus.SUPERSEDED, closed_at=now)
@@ -335,6 +294,36 @@ def confirm_code(
     if refusal is not None:
         raise refusal
     return customer
+
+
+def prove_own_email(*, user, channel: str = Channel.WEB) -> Customer:
+    """The login's own email proven by a message only its mailbox received (a
+    password reset's link): kept as a verified email proof and linked as a confirmed
+    code is. Returns the login's profile; a known profile that cannot be taken (one
+    with another login goes to staff; an erased one) leaves the login its own. Runs
+    in the caller's transaction, the login's row locked."""
+    address = normalize_email(user.email)
+    if address is None:
+        return profile_for_login(user=user, channel=channel)
+    now = timezone.now()
+    proof = VerificationCode.objects.create(
+        user=user,
+        kind=VerificationKind.EMAIL,
+        target=address,
+        status=VerificationStatus.VERIFIED,
+        channel=channel,
+        created_at=now,
+        expires_at=now,
+        closed_at=now,
+    )
+    customer, _ = _link_identity(
+        user=user,
+        kind=VerificationKind.EMAIL,
+        value=address,
+        proof=proof,
+        channel=channel,
+    )
+    return customer or profile_for_login(user=user, channel=channel)
 
 
 def _link_identity(*, user, kind: str, value: str, proof, channel: str):
@@ -473,7 +462,7 @@ def claim_with_receipt(
     with transaction.atomic():
         lock_live_profile(profile_for_login(user=user, channel=channel))
         _lock_login(user)
-        refusal = _receipt_refusal(user, number, now)
+        refusal = receipt_refusal(user, number, now)
         if refusal is None:
             customer, refusal = _claim(user, number, claim_code, channel, now)
     if refusal is not None:
@@ -569,3 +558,34 @@ def deliver_code(payload: dict) -> None:
     code = issue_code(verification_id=payload["verification_id"])
     if code is not None:
         _send(VerificationCode.objects.get(pk=payload["verification_id"]), code)
+
+
+# --- Password reset links ---------------------------------------------------------------
+
+RESET_TOPIC = "customers.password_reset"
+# The storefront's page that takes a reset link's uid and token and posts them, with
+# the new password, to /api/v1/auth/password-reset/confirm/.
+RESET_PATH = "/account/password-reset/"
+
+
+@outbox.handler(RESET_TOPIC)
+def deliver_password_reset(payload: dict) -> None:
+    """Mail a storefront login its one-time reset link (``password_reset``), made as
+    it leaves: the outbox row holds the login's id only, nothing secret. A login
+    closed, or turned staff, since gets nothing."""
+    user = get_user_model().objects.filter(pk=payload["user_id"]).first()
+    if user is None or not (user.is_active and user.is_storefront_customer):
+        return
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    query = urlencode({"uid": uid, "token": default_token_generator.make_token(user)})
+    context = {
+        "first_name": user.first_name,
+        "url": f"{settings.OMNISTORE_SITE_URL.rstrip('/')}{RESET_PATH}?{query}",
+        "hours": max(1, settings.PASSWORD_RESET_TIMEOUT // 3600),
+    }
+    EmailMessage(
+        subject="Reset your Omnistore password",
+        body=render_to_string("customers/email/password_reset.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[user.email],
+    ).send()

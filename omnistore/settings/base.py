@@ -231,6 +231,13 @@ REST_FRAMEWORK = {
         # Guesses: passwords per address and login; verification codes asked for and
         # tried per login and address (on top of the limits kept in the database).
         "sign_in": os.environ.get("THROTTLE_SIGN_IN", "20/minute"),
+        # Per client address alone, whatever the email: sign-ins and password resets
+        # set (one password tried on many accounts); sign-ups and reset links asked
+        # for (each may mail someone, and tell whether an email has an account).
+        "sign_in_client": os.environ.get("THROTTLE_SIGN_IN_CLIENT", "30/minute"),
+        "sign_up_client": os.environ.get("THROTTLE_SIGN_UP_CLIENT", "30/hour"),
+        # Password reset links mailed to one email, whoever asks.
+        "password_reset": os.environ.get("THROTTLE_PASSWORD_RESET", "5/hour"),
         "verification": os.environ.get("THROTTLE_VERIFICATION", "20/minute"),
         # Current passwords tried by a signed-in login changing its password.
         "password_change": os.environ.get("THROTTLE_PASSWORD_CHANGE", "10/hour"),

@@ -40,7 +40,15 @@ def test_every_scope_has_its_rate_in_the_settings():
         if issubclass(throttle, SettingsRateThrottle)
         and throttle is not CallerRateThrottle
     }
-    assert {"sign_in", "verification", "customer_message", "wishlist_share"} <= scoped
+    assert {
+        "sign_in",
+        "sign_in_client",
+        "sign_up_client",
+        "password_reset",
+        "verification",
+        "customer_message",
+        "wishlist_share",
+    } <= scoped
     assert scoped <= set(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"])
 
 
@@ -69,3 +77,15 @@ def test_the_rates_come_from_the_environment():
         found["wishlist_share"],
         found["anon"],
     ) == ("5/minute", "7/minute", "3/hour", "4/hour", "100/second")
+
+
+def test_the_account_limits_per_client_and_per_email_come_from_the_environment():
+    scopes = ("sign_in_client", "sign_up_client", "password_reset")
+    defaults = rates_with()
+    assert [defaults[scope] for scope in scopes] == ["30/minute", "30/hour", "5/hour"]
+    found = rates_with(
+        THROTTLE_SIGN_IN_CLIENT="60/minute",
+        THROTTLE_SIGN_UP_CLIENT="100/hour",
+        THROTTLE_PASSWORD_RESET="3/hour",
+    )
+    assert [found[scope] for scope in scopes] == ["60/minute", "100/hour", "3/hour"]

@@ -111,6 +111,25 @@ def test_a_refused_sign_up_names_the_field_in_extra_and_at_the_top_level(body, f
     assert not User.objects.filter(email__startswith="nora").exists()
 
 
+def test_a_password_longer_than_128_characters_as_sent_is_refused():
+    """Spaces around a password are dropped, but only once its length is checked:
+    a password the schema refuses is refused by the API too."""
+    padded = "    " + "Sunny-Linen-2024" + "*" * 110  # 130 as sent, 126 without
+    response = APIClient().post(
+        "/api/v1/auth/register/", {"email": EMAIL, "password": padded}, format="json"
+    )
+    assert response.status_code == 400, response.json()
+    assert "password" in response.json()["extra"]
+    assert not User.objects.filter(email=EMAIL).exists()
+    # at 128 as sent, spaces included, it is taken (without them, as before)
+    fits = "  " + "Sunny-Linen-2024" + "*" * 110
+    response = APIClient().post(
+        "/api/v1/auth/register/", {"email": EMAIL, "password": fits}, format="json"
+    )
+    assert response.status_code == 201, response.json()
+    assert sign_in(fits.strip()).status_code == 200
+
+
 def test_missing_fields_are_field_errors():
     token = register()
     response = client_for(token).post("/api/v1/me/password/", {}, format="json")
