@@ -132,7 +132,13 @@ def build_order_email(
             else None
         ),
         "qr_cid": QR_CID if kind in WITH_QR else "",
-        "lapsed": any(p.status == PaymentStatus.LAPSED for p in order.payments.all()),
+        # "Nothing was charged": a hold that lapsed, and no payment taken beside it
+        # (a capture short of its hold leaves its rest lapsed, but did charge).
+        "lapsed": any(p.status == PaymentStatus.LAPSED for p in order.payments.all())
+        and not any(
+            p.status in (PaymentStatus.CAPTURED, PaymentStatus.REFUNDED)
+            for p in order.payments.all()
+        ),
         "claim_code": (
             receipt_claim_code(order.number)
             if kind == "receipt"

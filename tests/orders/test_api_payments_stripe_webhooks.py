@@ -6,6 +6,7 @@ nothing."""
 from decimal import Decimal
 
 import pytest
+from django.core import mail
 
 from omnistore.accounts.models import Role
 from orders.models import (
@@ -21,6 +22,7 @@ from orders.services.pickups import collect_order
 from tests.factories import StaffFactory
 from tests.fakes.stripe_server import intent_event, signed
 from tests.orders.conftest import WEBHOOK_SECRET
+from tests.orders.factories import deliver_outbox
 from tests.orders.test_api_payments_stripe import placed_with_hold, post_webhook
 
 pytestmark = pytest.mark.django_db
@@ -109,6 +111,13 @@ def test_a_hold_captured_in_part_books_what_stripe_took_and_the_desk_refuses(
         PaymentStatus.REFUNDED,
         PaymentStatus.LAPSED,
     )
+    mail.outbox = []
+    deliver_outbox()
+    [email] = [m for m in mail.outbox if "cancelled" in m.subject]
+    # 10.00 was charged (and is given back): the email does not say nothing was
+    assert "nothing was charged" not in email.body and "10.00" in email.body
+    page = client.get(f"/staff/orders/{order.number}/").content.decode()
+    assert 'class="badge warn">Authorisation lapsed' in page
 
 
 def test_the_desk_refuses_a_hold_captured_in_part_before_stripe_says_so(fake_stripe):
