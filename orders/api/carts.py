@@ -375,7 +375,7 @@ def _cart_body(request, cart, lines=None, code: str = "") -> dict:
         "updated_at": serializers.DateTimeField().to_representation(cart.updated_at),
     }
     if code.strip():
-        body.update(_discount_preview(request, cart, subtotal, code))
+        body.update(_discount_preview(request, cart, subtotal, code, terms.currency))
     goods = subtotal - Decimal(body.get("discount_total", 0))
     fee = Decimal("0.00")
     if method == FulfilmentMethod.DELIVERY and lines and is_online(cart.channel):
@@ -394,12 +394,15 @@ DISCOUNT_CODE = OpenApiParameter(
 )
 
 
-def _discount_preview(request, cart, subtotal: Decimal, code: str) -> dict:
+def _discount_preview(
+    request, cart, subtotal: Decimal, code: str, currency: str
+) -> dict:
     amount = preview_discount(
         code=code,
         subtotal=subtotal,
         customer=known_customer(request),
         channel=cart.channel,
+        currency=currency,
     )
     return {
         "discount_code": normalize_discount_code(code),

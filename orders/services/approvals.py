@@ -11,13 +11,19 @@ manager said yes; each guard uses only the one given for its own kind and subjec
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
 from django.utils import timezone
 
-from omnistore.approvals.models import Approval, ApprovalChannel, ApprovalKind
+from omnistore.approvals.models import (
+    Approval,
+    ApprovalChannel,
+    ApprovalKind,
+    ApprovalStatus,
+)
 from omnistore.approvals.policy import approval_needed, threshold
 from omnistore.approvals.selectors.approvals import can_approve
 from omnistore.approvals.services.approvals import check_approval
@@ -228,44 +234,66 @@ def _shown(percent: Decimal) -> Decimal:
     return percent.quantize(Decimal("0.1"))
 
 
+@dataclass(frozen=True)
+class _PriceMove:
+    """What a manager is asked about a counter price: the approval's subject, how
+    far the price is from the list price per unit, and how that reads."""
+
+    subject: str
+    per_unit: Decimal
+    how: str
+
+    @property
+    def raise_(self) -> bool:
+        return self.subject.endswith(":up")
+
+
+def _price_move(line, listed: Decimal, price: Decimal) -> _PriceMove | None:
+    """The move a counter price makes, when it needs a manager: a cut more than
+    ``OMNISTORE_APPROVAL_PRICE_OVERRIDE_ABOVE_PERCENT`` below the list price, or any
+    price above it (a raise is rare: it waits for a manager whenever price overrides
+    are approved); None when no one is asked. A yes to a cut does not cover a raise
+    (another subject)."""
+    if price > listed:
+        if threshold(ApprovalKind.PRICE_OVERRIDE) is None:
+            return None
+        above = _shown(-_percent_off(listed, price))
+        return _PriceMove(
+            f"cartline:{line.pk}:up", price - listed, f"{above}% above the list price"
+        )
+    off = _percent_off(listed, price)
+    if not approval_needed(ApprovalKind.PRICE_OVERRIDE, amount=max(off, 0)):
+        return None
+    return _PriceMove(f"cartline:{line.pk}", listed - price, f"{_shown(off)}% off")
+
+
 def guard_price_override(
     *,
     line,
     listed: Decimal,
     price: Decimal,
+    currency: str,
     location,
     actor,
     reason: str,
     approvals: Iterable = (),
     now: datetime | None = None,
 ) -> Approval | None:
-    """A counter price more than ``OMNISTORE_APPROVAL_PRICE_OVERRIDE_ABOVE_PERCENT``
-    below the list price, or any price above it (a raise is rare: it waits for a
-    manager whenever price overrides are approved). The amount approved is the cut,
-    or the raise, per unit: a deeper cut or a higher raise asks again, and a yes to
-    a cut does not cover a raise."""
-    if price > listed:
-        return _guard_price_raise(
-            line=line,
-            listed=listed,
-            price=price,
-            location=location,
-            actor=actor,
-            reason=reason,
-            approvals=approvals,
-            now=now,
-        )
-    off = _percent_off(listed, price)
-    if not approval_needed(ApprovalKind.PRICE_OVERRIDE, amount=max(off, 0)):
+    """A counter price beyond the limits (``_price_move``) on the line's units, the
+    shelf price ``listed`` and ``price`` both in the sale's ``currency``. The
+    amount approved is the cut, or the raise, on all the units the manager is
+    shown: a deeper cut, a higher raise or more units ask again (checkout stops a
+    line whose units outgrew it, ``counter_prices_outgrown``)."""
+    move = _price_move(line, listed, price)
+    if move is None:
         return None
-    currency = settings.OMNISTORE_CURRENCY
     return check_approval(
         kind=ApprovalKind.PRICE_OVERRIDE,
         location=location,
-        subject=f"cartline:{line.pk}",
+        subject=move.subject,
         actor=actor,
-        summary=_price_summary(line, price, listed, f"{_shown(off)}% off"),
-        amount=listed - price,
+        summary=_price_summary(line, price, listed, currency, move),
+        amount=move.per_unit * line.quantity,
         currency=currency,
         reason=reason,
         approvals=approvals,
@@ -273,34 +301,66 @@ def guard_price_override(
     )
 
 
-def _price_summary(line, price: Decimal, listed: Decimal, how: str) -> str:
-    """What the manager reads of a counter price: the item, the prices and how far
-    they are apart."""
+def _price_summary(
+    line, price: Decimal, listed: Decimal, currency: str, move: _PriceMove
+) -> str:
+    """What the manager reads of a counter price: the units, the item, the prices,
+    how far they are apart and, for more than one unit, how much in all."""
+    units, how = line.quantity, move.how
+    if units != 1:
+        more = "more" if move.raise_ else "off"
+        how += f", {move.per_unit * units} {currency} {more} in all"
     return (
-        f"Sell {line.variant.name} · {line.variant.sku} at {price} "
-        f"{settings.OMNISTORE_CURRENCY} instead of {listed} ({how})"
+        f"Sell {f'{units} × ' if units != 1 else ''}{line.variant.name} · "
+        f"{line.variant.sku} at {price} {currency} instead of {listed} ({how})"
     )
 
 
-def _guard_price_raise(
-    *, line, listed, price, location, actor, reason, approvals, now
-) -> Approval | None:
-    if threshold(ApprovalKind.PRICE_OVERRIDE) is None:
-        return None
-    currency = settings.OMNISTORE_CURRENCY
-    above = _shown(-_percent_off(listed, price))
-    return check_approval(
-        kind=ApprovalKind.PRICE_OVERRIDE,
-        location=location,
-        subject=f"cartline:{line.pk}:up",
-        actor=actor,
-        summary=_price_summary(line, price, listed, f"{above}% above the list price"),
-        amount=price - listed,
-        currency=currency,
-        reason=reason,
-        approvals=approvals,
-        now=now,
-    )
+def counter_prices_outgrown(
+    *, lines: Iterable[tuple], currency: str, actor, location
+) -> list[str]:
+    """Why lines sold at a counter price may not go through as they are: the price
+    needs a manager, and the units now take more off (or add more) than the
+    approval it was set with covered (units added since), or it was set with none.
+    ``lines`` are (cart line, shelf price) pairs; one query for them all. A manager
+    selling needs no one; a price under the limit needs no one for more units."""
+    user = acting_user(actor)
+    if user is None or not user.is_store_staff or location is None:
+        return []
+    moves = []
+    for line, listed in lines:
+        price = line.counter_price
+        move = _price_move(line, listed, price) if price else None
+        if move is not None:
+            moves.append((line, move))
+    if not moves or can_approve(user, location.pk):
+        return []
+    approved = dict(
+        Approval.objects.filter(
+            kind=ApprovalKind.PRICE_OVERRIDE,
+            location=location,
+            status=ApprovalStatus.USED,
+            subject__in=[move.subject for _, move in moves],
+        )
+        .order_by("pk")
+        .values_list("subject", "amount")
+    )  # the latest approval of each line's price
+    problems = []
+    for line, move in moves:
+        needed = move.per_unit * line.quantity
+        covered = approved.get(move.subject)
+        if covered is not None and needed <= covered:
+            continue
+        more = "more" if move.raise_ else "off"
+        what = f"The price of {line.variant.sku} ({line.counter_price} {currency})"
+        problems.append(
+            f"{what} was approved for {covered} {currency} {more}; "
+            f"{line.quantity} units make it {needed} {currency}: set the price again "
+            "for a manager's approval."
+            if covered is not None
+            else f"{what} has no manager's approval: set the price again."
+        )
+    return problems
 
 
 def counter_discount_percent(subtotal: Decimal, discount: Decimal) -> Decimal:
@@ -308,24 +368,50 @@ def counter_discount_percent(subtotal: Decimal, discount: Decimal) -> Decimal:
     return _percent_off(subtotal, subtotal - discount) if subtotal else Decimal("0")
 
 
+def accepted_discount(*, subtotal: Decimal, discount: Decimal) -> dict[str, str]:
+    """What the counter keeps of a discount code when it is applied (approved, or
+    under the limit then), for ``counter_discount_grew``: the share of the basket
+    it took and the amount, as text (it is kept in the session)."""
+    off = counter_discount_percent(subtotal, discount)
+    return {"percent": str(off), "amount": str(discount)}
+
+
+def _held(accepted, name: str) -> Decimal | None:
+    try:
+        return Decimal(accepted[name])
+    except (ArithmeticError, KeyError, TypeError, ValueError):
+        return None
+
+
 def counter_discount_grew(
-    *, subtotal: Decimal, discount: Decimal, accepted, actor, location
+    *,
+    subtotal: Decimal,
+    discount: Decimal,
+    accepted,
+    currency: str,
+    actor,
+    location,
 ) -> str:
     """Why a counter discount may not go through as it is: it needs a manager and
-    takes more off than when it was applied (``accepted``, approved or under the
-    limit then: a fixed amount weighs more once items leave the basket); "" when
-    it may."""
+    takes more off than when it was applied (``accepted``, see
+    ``accepted_discount``): a larger share (a fixed amount weighs more once items
+    leave the basket) or a larger amount (a percentage of items added since, which
+    the manager never saw); "" when it may."""
     off = counter_discount_percent(subtotal, discount)
     if not discount or not approval_needed(ApprovalKind.DISCOUNT, amount=off):
         return ""
-    try:
-        if accepted is not None and off <= Decimal(accepted):
-            return ""
-    except ArithmeticError:
-        pass
+    percent, amount = _held(accepted, "percent"), _held(accepted, "amount")
+    if None not in (percent, amount) and off <= percent and discount <= amount:
+        return ""
     user = acting_user(actor)
     if user is None or not user.is_store_staff or can_approve(user, location.pk):
         return ""
+    if amount is not None and discount > amount:
+        return (
+            f"The code now takes {discount} {currency} off this basket, more than "
+            f"the {amount} {currency} it took when applied: apply it again for a "
+            "manager's approval."
+        )
     return (
         f"The code now takes {_shown(off)}% off this basket: apply it again for a "
         "manager's approval."
@@ -338,17 +424,18 @@ def guard_counter_discount(
     code: str,
     subtotal: Decimal,
     discount: Decimal,
+    currency: str,
     location,
     actor,
     approvals: Iterable = (),
     now: datetime | None = None,
 ) -> Approval | None:
     """A discount code taking more than ``OMNISTORE_APPROVAL_DISCOUNT_ABOVE_PERCENT``
-    off a counter sale, asked when the code is applied to the basket."""
+    off a counter sale (``subtotal`` and ``discount`` in the sale's ``currency``),
+    asked when the code is applied to the basket."""
     off = counter_discount_percent(subtotal, discount)
     if not approval_needed(ApprovalKind.DISCOUNT, amount=off):
         return None
-    currency = settings.OMNISTORE_CURRENCY
     return check_approval(
         kind=ApprovalKind.DISCOUNT,
         location=location,

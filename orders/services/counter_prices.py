@@ -1,9 +1,10 @@
 """A price set at the counter on a line of a shop's sale: below the list price by
 more than ``OMNISTORE_APPROVAL_PRICE_OVERRIDE_ABOVE_PERCENT``, or above it at all, it
-needs a manager's approval (asked when the price is set, so checkout only sells at
-it); above ``MAX_TIMES_LIST`` times the list price it is refused, to a manager too
-(a typo, not a price). Only a shop's (store-channel) basket takes one, with a
-reason, kept on the line."""
+needs a manager's approval (asked when the price is set, for the line's units, so
+checkout only sells at it); above ``MAX_TIMES_LIST`` times the list price it is
+refused, to a manager too (a typo, not a price). The list price is the shop's shelf
+price, in the sale's currency. Only a shop's (store-channel) basket takes one, with
+a reason, kept on the line."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from omnistore.core.channels import Channel
 from omnistore.core.digits import is_amount
 from omnistore.core.exceptions import Conflict, NotFound, ValidationFailed
 from orders.models import Cart, CartLine, CartStatus
+from orders.selectors.taxes import shop_prices
 
 from .approvals import guard_price_override
 from .carts import check_cart_changeable
@@ -58,6 +60,20 @@ def _checked_price(price) -> Decimal:
     return price
 
 
+def _shelf_price(line: CartLine, shop, now: datetime) -> tuple[str, Decimal]:
+    """The sale's currency and the line's shelf price in it at ``shop`` (its market's
+    price list: francs at a Swiss shop), as the basket shows it and checkout sells
+    it; refused for an item with no price there."""
+    currency, prices = shop_prices(shop, [line.variant], timezone.localdate(now))
+    listed = prices.get(line.variant_id)
+    if listed is None:
+        message = f"{line.variant.sku} has no price in {currency} at this shop."
+        raise ValidationFailed(
+            message, code="not_sellable_here", extra={"price": [message]}
+        )
+    return currency, to_money(listed)
+
+
 @transaction.atomic
 def set_counter_price(
     *,
@@ -85,12 +101,13 @@ def set_counter_price(
         raise ValidationFailed(
             "Say why the price changes.", extra={"reason": ["Say why."]}
         )
-    listed = to_money(line.variant.price)
+    now = now or timezone.now()
+    currency, listed = _shelf_price(line, location, now)
     ceiling = to_money(listed * MAX_TIMES_LIST)
     if price > ceiling:
         raise ValidationFailed(
             f"A counter price is at most {MAX_TIMES_LIST} times the list price "
-            f"({listed}): {price} cannot be set.",
+            f"({listed} {currency}): {price} cannot be set.",
             code="price_above_limit",
             extra={"price": [f"At most {ceiling}."]},
         )
@@ -98,11 +115,12 @@ def set_counter_price(
         line=line,
         listed=listed,
         price=price,
+        currency=currency,
         location=location,
         actor=actor,
         reason=reason,
         approvals=approvals,
-        now=now or timezone.now(),
+        now=now,
     )
     line.counter_price, line.counter_price_reason = price, reason
     line.save(update_fields=["counter_price", "counter_price_reason"])

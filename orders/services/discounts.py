@@ -208,17 +208,21 @@ def preview_discount(
     subtotal: Decimal,
     customer: Customer | None = None,
     channel: str,
+    currency: str | None = None,
     now: datetime | None = None,
 ) -> Decimal:
-    """What ``code`` takes off a basket of ``subtotal`` on ``channel``, for the cart
-    and the sale basket; changes nothing and holds nothing, so checkout checks again
-    and claims the use."""
+    """What ``code`` takes off a basket of ``subtotal`` in ``currency`` (the
+    sale's, as checkout prices it; the home one when not said) on ``channel``, for
+    the cart and the sale basket: refused for the same reasons checkout refuses it.
+    Changes nothing and holds nothing, so checkout checks again and claims the use.
+    """
     _, amount = _valid_discount(
         code,
         subtotal=to_money(subtotal),
         channel=channel,
         customer=customer,
         now=now or timezone.now(),
+        currency=currency,
     )
     return amount
 
@@ -234,10 +238,14 @@ def price_discount(
     now,
     prices: dict[int, Decimal] | None = None,
     currency: str | None = None,
-) -> tuple[DiscountCode, Decimal, dict[int, Decimal]]:
+) -> tuple[DiscountCode | None, Decimal, dict[int, Decimal]]:
     """Checkout's pricing of a code: the amount and each line's share, by variant,
     in proportion to the lines' value at ``prices`` (the sale's shelf prices; the
-    catalogue's without)."""
+    catalogue's without). Without goods (gift cards sold alone) a code has nothing
+    to take off: it is left out, neither checked nor claimed, as the counter's
+    basket leaves it out."""
+    if not lines:
+        return None, Decimal("0.00"), {}
     code, amount = _valid_discount(
         value,
         subtotal=subtotal,

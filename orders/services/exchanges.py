@@ -36,7 +36,7 @@ from .common import sellable_variants, to_money
 from .credit import credit_currency
 from .payments import PaymentRequest
 from .placing import write_order
-from .refunds import return_at_counter
+from .refunds import return_at_counter, return_store_credit
 from .returns import ReturnLineRequest, order_to_return
 from .till import TillBooking, cash_session
 
@@ -105,7 +105,7 @@ def exchange_items(
         now=now,
     )
     customer = resolve_customer(source.customer_id)
-    credit = ret.refund_total
+    credit = return_store_credit(ret)  # the points share went back as points
     total = sum((prices[v.pk] * q for v, q in replacement_lines), Decimal("0.00"))
     tenders, credit_used, paid = _tenders(credit, total, payments, currency)
     if paid > 0:

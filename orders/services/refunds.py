@@ -25,6 +25,7 @@ from omnistore.core.exceptions import Conflict, ValidationFailed
 from orders.models import (
     Order,
     Payment,
+    PaymentMethod,
     RefundMethod,
     Return,
     ReturnCondition,
@@ -33,6 +34,7 @@ from orders.models import (
     ReturnRefund,
     ReturnStatus,
     StoreCreditKind,
+    StoreCreditTransaction,
 )
 
 from .approvals import (
@@ -243,6 +245,11 @@ def _refund_to_payments(
         location=location,
         payments=payments,
     )
+    _record_return_refunds(ret, refunds)
+
+
+def _record_return_refunds(ret: Return, refunds) -> None:
+    """Which payments the return's refunds went back to (once per payment)."""
     for refund in refunds:
         ReturnRefund.objects.create(
             return_request=ret,
@@ -281,25 +288,74 @@ def _reverse_return_points(ret: Return, order: Order, amount: Decimal, actor) ->
     return points
 
 
-def _store_credit_refund(ret: Return, order: Order, amount: Decimal, actor) -> None:
+def _store_credit_refund(
+    ret: Return, order: Order, amount: Decimal, actor, location=None
+) -> None:
     """Store credit lands on the order's customer profile, which a walk-in sale does
-    not have."""
+    not have. What the order paid in loyalty points and has not had back goes back
+    first, as points (``_points_back``): store credit is money, and points never
+    become money, whichever way each part of the order comes back."""
     if not order.customer_id:
         raise ValidationFailed(
             "Store credit needs a customer profile; this sale has none.",
             extra={"refund_method": ["Refund to the original payment."]},
         )
+    credit = amount - _points_back(ret, order, amount, actor, location)
+    if credit <= 0:
+        return
     book_store_credit(
         customer_id=order.customer_id,
-        amount=amount,
+        amount=credit,
         currency=order.currency,
         kind=StoreCreditKind.RETURN,
         reason=f"Return {ret.code} of order {order.number}",
-        reference=f"return:{ret.code}",
+        reference=_credit_reference(ret),
         return_request=ret,
         order=order,
         actor=actor,
     )
+
+
+def return_store_credit(ret: Return) -> Decimal:
+    """What a return refunded as store credit put on the customer's balance: its
+    refund less the share paid in points, which went back as points."""
+    booked = StoreCreditTransaction.objects.filter(
+        reference=_credit_reference(ret)
+    ).values_list("amount", flat=True)
+    return next(iter(booked), Decimal("0.00"))
+
+
+def _credit_reference(ret: Return) -> str:
+    return f"return:{ret.code}"
+
+
+def _points_back(
+    ret: Return, order: Order, amount: Decimal, actor, location
+) -> Decimal:
+    """Up to ``amount`` back to the order's points payments still holding some
+    (the points restored to the customer); what they took. Points come first here
+    because a refund to the payments gives money first: a part refunded as store
+    credit out of the money share would leave points that a later part, refunded to
+    the payments, pays back in money."""
+    locked = Payment.objects.select_for_update().filter(order=order).order_by("pk")
+    points = [
+        payment
+        for payment in refund_sequence(list(locked))
+        if payment.method == PaymentMethod.LOYALTY_POINTS and payment.refundable > 0
+    ]
+    if not points:
+        return Decimal("0.00")
+    refunds = refund_to_payments(
+        order=order,
+        amount=amount,
+        reason=f"Return {ret.code}",
+        reference=f"return:{ret.code}",
+        actor=actor,
+        location=location,
+        payments=points,
+    )
+    _record_return_refunds(ret, refunds)
+    return sum((refund.amount for refund in refunds), Decimal("0.00"))
 
 
 def _pay_back(
@@ -310,7 +366,7 @@ def _pay_back(
     if method == RefundMethod.ORIGINAL:
         _refund_to_payments(ret, order, amount, actor, location)
     else:
-        _store_credit_refund(ret, order, amount, actor)
+        _store_credit_refund(ret, order, amount, actor, location)
 
 
 def _announce_refund(

@@ -69,6 +69,7 @@ def test_a_discount_code_just_above_the_limit_asks_a_manager(store, associate):
         "cart": cart,
         "code": "STAFF",
         "subtotal": D("59.90"),
+        "currency": "EUR",
         "location": store,
         "actor": associate,
     }

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from rest_framework.test import APIClient
 
-from inventory.models import StockLevel
+from inventory.models import PriceList, PriceListPrice, StockLevel
 from orders.models import (
     Cart,
     CartStatus,
@@ -313,3 +313,24 @@ def test_the_schema_documents_the_preview_and_the_checkout_code(client):
         "properties"
     ]
     assert "discount_code" in checkout_input
+
+
+def test_a_euro_code_previewed_on_a_cart_priced_in_francs_is_refused_as_checkout_does():
+    """The cart priced for Switzerland is in francs: a fixed euro amount is not
+    20 francs off, in the preview as at checkout."""
+    zurich = shop(code="ZH01", country="CH", city="Zürich")
+    item = stocked(zurich, 3, price="49.90")
+    PriceListPrice.objects.create(
+        price_list=PriceList.objects.get(code="CHF"), variant=item, price="54.05"
+    )
+    discount_code("FIX20", "fixed", "20.00")
+    client = APIClient()
+    fill_cart(client, (item, 1))
+
+    francs = client.get("/api/v1/cart/?country=CH&discount_code=FIX20")
+    euros = client.get("/api/v1/cart/?country=IT&discount_code=FIX20")
+
+    assert francs.status_code == 400, francs.json()
+    assert francs.json()["code"] == "discount_wrong_currency"
+    assert "discount_code" in francs.json()["extra"]
+    assert euros.status_code == 200 and euros.json()["discount_total"] == "20.00"

@@ -29,6 +29,8 @@ from orders.services.discounts import (
     update_discount_code,
 )
 from orders.services.fulfilment import cancel_order, mark_picked, mark_ready
+from orders.services.giftcard_sales import prepare_card_sale
+from orders.services.payments import PaymentRequest
 from orders.services.pickups import collect_order
 from orders.services.refunds import return_at_counter
 from orders.services.returns import ReturnLineRequest
@@ -442,6 +444,30 @@ def test_returning_a_discounted_line_refunds_what_was_paid_for_it(store, shirt, 
     assert Payment.objects.get(order=order).refunded_amount == Decimal("13.32")
 
 
+def test_a_code_takes_nothing_off_gift_cards_sold_alone_and_is_not_claimed(store):
+    """Neither a use of the code nor its per-customer limit is spent on a sale of
+    gift cards alone: there is nothing for it to take off."""
+    clerk = StaffFactory(store=store)
+    discount_code("LAST2", "percentage", "10", max_uses=2)
+    discount_code("ONCE15", "percentage", "15", max_uses_per_customer=1)
+
+    for code, number in (("LAST2", "6012000011112222"), ("ONCE15", "6012000011113333")):
+        order = place_order(
+            lines=[],
+            channel=Channel.STORE,
+            fulfilment="carry_out",
+            placing_location=store,
+            staff=clerk,
+            payments=[PaymentRequest(method="cash")],
+            gift_cards=[prepare_card_sale(number=number, pin="4321", amount="50")],
+            discount_code=code,
+        )
+        assert (order.total, order.discount_code) == (Decimal("50.00"), "")
+
+    assert DiscountCode.objects.get(code="LAST2").times_used == 0
+    assert not DiscountRedemption.objects.exists()
+
+
 # --- preview ------------------------------------------------------------------------------
 
 
@@ -472,6 +498,31 @@ def test_a_preview_refuses_with_the_same_reasons_as_checkout(store, shirt):
     with pytest.raises(ValidationFailed) as excinfo:
         preview_discount(code="", subtotal=Decimal("40"), channel=Channel.WEB)
     assert refused(excinfo)[0] == "discount_required"
+
+
+def test_a_preview_in_francs_refuses_a_euro_code_as_checkout_does(store):
+    """A fixed amount (or a minimum) is in euros: not one for one in francs. A
+    percentage without a minimum takes its share in any currency."""
+    discount_code("FIX20", "fixed", "20.00")
+    discount_code("PCT10", "percentage", "10")
+
+    with pytest.raises(ValidationFailed) as excinfo:
+        preview_discount(
+            code="FIX20",
+            subtotal=Decimal("198.45"),
+            channel=Channel.WEB,
+            currency="CHF",
+        )
+    assert refused(excinfo) == (
+        "discount_wrong_currency",
+        ["This code is for orders in EUR; this one is in CHF."],
+    )
+    assert preview_discount(
+        code="PCT10", subtotal=Decimal("198.45"), channel=Channel.WEB, currency="CHF"
+    ) == Decimal("19.85")
+    assert preview_discount(
+        code="FIX20", subtotal=Decimal("189.00"), channel=Channel.WEB, currency="EUR"
+    ) == Decimal("20.00")
 
 
 # --- the codes' own terms ------------------------------------------------------------------

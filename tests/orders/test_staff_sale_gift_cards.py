@@ -8,8 +8,16 @@ import pytest
 from django.contrib.auth.hashers import check_password
 from django.urls import reverse
 
-from orders.models import GiftCard, Order, TillSession
+from orders.models import (
+    CartLine,
+    DiscountCode,
+    DiscountRedemption,
+    GiftCard,
+    Order,
+    TillSession,
+)
 from tests.factories import LocationFactory, StaffFactory, VariantFactory, stock
+from tests.orders.discount_helpers import discount_code
 from tests.orders.stored_value_helpers import PIN, gift_card
 from tests.orders.till_helpers import open_counter_till
 
@@ -170,3 +178,41 @@ def test_a_card_alone_counts_as_an_item_and_the_sale_can_be_parked_or_cleared(st
     html = staff.post(reverse("staff:sale_gift_card_remove", args=[1]), **HTMX)
     html = staff.post(reverse("staff:sale_gift_card_remove", args=[0]), **HTMX)
     assert 'data-testid="park-sale"' not in html.content.decode()
+
+
+def test_a_code_left_on_a_basket_of_gift_cards_alone_is_not_used(staff, shirt):
+    """The shirt the code took 10 % off goes back; the basket, a gift card alone,
+    no longer shows the code, and the sale does not spend one of its uses."""
+    discount_code("LAST2", "percentage", "10", max_uses=2, channels="store")
+    staff.post(reverse("staff:sale_add"), {"code": shirt.sku}, **HTMX)
+    add_card(staff)
+    staff.post(reverse("staff:sale_discount"), {"code": "LAST2"}, **HTMX)
+    line = CartLine.objects.get()
+    html = staff.post(
+        reverse("staff:sale_line", args=[line.pk]), {"quantity": 0}, **HTMX
+    )
+    assert "LAST2" not in html.content.decode()
+
+    response = pay(staff, tendered="50.00")
+
+    assert "HX-Redirect" in response, response.content.decode()[:500]
+    order = Order.objects.get()
+    assert (order.total, order.discount_total, order.discount_code) == (
+        Decimal("50.00"),
+        Decimal("0.00"),
+        "",
+    )
+    assert DiscountCode.objects.get(code="LAST2").times_used == 0
+    assert not DiscountRedemption.objects.exists()
+
+
+def test_a_per_customer_code_out_of_sight_does_not_stop_a_gift_card_sale(staff):
+    discount_code("ONCE15", "percentage", "15", max_uses_per_customer=1)
+    add_card(staff)
+    staff.post(reverse("staff:sale_discount"), {"code": "ONCE15"}, **HTMX)
+
+    response = pay(staff, tendered="50.00")
+
+    assert "HX-Redirect" in response, response.content.decode()[:500]
+    assert Order.objects.get().discount_code == ""
+    assert not DiscountRedemption.objects.exists()

@@ -44,7 +44,6 @@ from orders.selectors.carts import cart_lines, find_cart
 from orders.selectors.sale import basket_sources, pickup_shops
 from orders.selectors.taxes import shop_prices
 from orders.selectors.till import open_session_of
-from orders.services.approvals import counter_discount_grew
 from orders.services.carts import (
     add_cart_lines,
     check_no_card_waiting,
@@ -69,14 +68,13 @@ from orders.staff.statuses import explain
 from orders.staff.views.access import region
 from orders.staff.views.basket import BasketRow, counter_prices, helpers
 from orders.staff.views.card_present import start_card_payment
+from orders.staff.views.sale_approvals import DISCOUNT_OFF_KEY, outgrown_approvals
 from orders.staff.views.till import device_register
 
 CART_KEY = "sale_cart_token"
 CUSTOMER_KEY = "sale_customer"
 MODE_KEY = "sale_mode"
 DISCOUNT_KEY = "sale_discount_code"
-# What the code took off (percent) when applied: more at checkout asks again.
-DISCOUNT_OFF_KEY = "sale_discount_off"
 # The card payment the counter waits for, while the card is out.
 TERMINAL_KEY = "sale_terminal_intent"
 # Gift cards sold with the sale (number, amount, PIN hashed), activated at checkout.
@@ -131,9 +129,10 @@ def sale_gift_cards(request) -> list[GiftCardSale]:
 
 def _basket(store, cart, *, request=None) -> dict:
     """Lines with units available here and elsewhere, and their pictures: three
-    queries. With ``request``,
-    the discount code applied to the sale is priced too (what it takes off now, or
-    why it no longer applies); checkout claims it."""
+    queries. With ``request``, the discount code applied to the sale is priced too
+    (what it takes off now, or why it no longer applies), in the sale's currency;
+    checkout claims it. Gift cards alone leave it out: a code takes nothing off
+    them, so it is neither shown nor sent to checkout."""
     lines = cart_lines(cart) if cart is not None else []
     prefetch_related_objects(
         [line.variant.product for line in lines], inventory_selectors.images_prefetch()
@@ -176,7 +175,7 @@ def _basket(store, cart, *, request=None) -> dict:
     if code and rows:
         basket["discount_code"] = code
         try:
-            discount = _preview_discount(request, code, total)
+            discount = _preview_discount(request, code, total, currency)
         except ApplicationError as error:
             basket["discount_error"] = error.message
         else:
@@ -184,13 +183,14 @@ def _basket(store, cart, *, request=None) -> dict:
     return basket
 
 
-def _preview_discount(request, code: str, subtotal: Decimal) -> Decimal:
+def _preview_discount(request, code: str, subtotal: Decimal, currency: str) -> Decimal:
     customer_id = (_sale_customer(request) or {}).get("customer_id")
     return preview_discount(
         code=code,
         subtotal=subtotal,
         customer=Customer(pk=customer_id) if customer_id else None,
         channel=Channel.STORE,
+        currency=currency,
     )
 
 
@@ -456,15 +456,8 @@ def _checkout_forms(request, store, basket: dict, mode: str) -> CheckoutForms:
 def _checkout_blockers(request, store, basket: dict, mode: str) -> list[str]:
     """What stops a checkout before any service is asked: an empty basket, a
     delivery or pickup with no customer to tell when it ships or is ready, or a
-    discount now taking more off than when it was applied, beyond the limit."""
-    grown = counter_discount_grew(
-        subtotal=basket["total"],
-        discount=basket["discount"],
-        accepted=request.session.get(DISCOUNT_OFF_KEY),
-        actor=request.user,
-        location=store,
-    )
-    errors: list[str] = [grown] if grown else []
+    basket grown past what a manager approved (``outgrown_approvals``)."""
+    errors = outgrown_approvals(request, store, basket)
     if not basket["rows"] and not basket["gift_cards"]:
         errors.append("The basket is empty: scan an item first.")
     if mode != FulfilmentMethod.CARRY_OUT and not _sale_customer(request):
@@ -492,7 +485,7 @@ def _place_sale(
         placing_location=store,
         staff=request.user,
         idempotency_key=f"sale:{cart.token}",
-        discount_code=request.session.get(DISCOUNT_KEY, ""),
+        discount_code=basket["discount_code"],
         cart=cart,
         till=None
         if till is None
@@ -579,7 +572,7 @@ def sale_checkout(request):
                 mode=mode,
                 forms_=forms_.all,
                 till=till,
-                discount_code=request.session.get(DISCOUNT_KEY, ""),
+                discount_code=basket["discount_code"],
                 customer=_checkout_customer(request),
                 prices=basket["prices"],
                 gift_cards=basket["gift_cards"],

@@ -15,7 +15,7 @@ from omnistore.core.exceptions import ApplicationError, NotFound
 from omnistore.staff.auth import require_store, staff_required
 from omnistore.staff.fields import MoneyField
 from omnistore.staff.htmx import INVALID, field_errors, place_service_error
-from orders.services.approvals import counter_discount_percent, guard_counter_discount
+from orders.services.approvals import guard_counter_discount
 from orders.services.counter_prices import set_counter_price
 from orders.staff.forms.sale import DiscountForm
 from orders.staff.statuses import explain
@@ -28,6 +28,7 @@ from orders.staff.views.sale import (
     _sale_cart,
     not_while_card_waits,
 )
+from orders.staff.views.sale_approvals import accept_discount
 
 BASKET = "basket"
 
@@ -53,14 +54,16 @@ def sale_discount(request):
     if form.is_valid():
         code = form.cleaned_data["code"]
         cart = _sale_cart(request)
-        subtotal = _basket(store, cart)["total"]
+        basket = _basket(store, cart)
+        subtotal, currency = basket["total"], basket["currency"]
         try:
-            discount = _preview_discount(request, code, subtotal)
+            discount = _preview_discount(request, code, subtotal, currency)
             guard_counter_discount(
                 cart=cart,
                 code=code,
                 subtotal=subtotal,
                 discount=discount,
+                currency=currency,
                 location=store,
                 actor=request.user,
                 approvals=given_approvals(request),
@@ -74,8 +77,7 @@ def sale_discount(request):
                 form.add_error("code", message)
         else:
             request.session[DISCOUNT_KEY] = code
-            off = counter_discount_percent(subtotal, discount)
-            request.session[DISCOUNT_OFF_KEY] = str(off)
+            accept_discount(request, subtotal=subtotal, discount=discount)
             return _render_basket(request, store)
     return _render_basket(request, store, discount_form=form, status=INVALID)
 
