@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -13,9 +14,32 @@ from .auth import SESSION_STORE_KEY, current_store, staff_required, switchable_s
 from .panels import dashboard_context
 
 
+class StaffAuthenticationForm(AuthenticationForm):
+    """The staff login: a customer's login (a storefront account) is refused here,
+    with the form's own error, and gets no session."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "not_staff": "This login is for shop staff; customers sign in in the app.",
+    }
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        if not user.is_store_staff:
+            raise forms.ValidationError(
+                self.error_messages["not_staff"], code="not_staff"
+            )
+
+
 class StaffLoginView(auth_views.LoginView):
     template_name = "staff/login.html"
-    redirect_authenticated_user = True
+    form_class = StaffAuthenticationForm
+
+    @property
+    def redirect_authenticated_user(self) -> bool:
+        """Staff already signed in go on to their page; anyone else signed in (a
+        customer's session) sees the form, not a loop back to it."""
+        return getattr(self.request.user, "is_store_staff", False)
 
 
 @staff_required
