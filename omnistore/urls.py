@@ -7,6 +7,7 @@ from django.utils.functional import lazy
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from customers.views import shared_wishlist
 from omnistore.core.api_index import ApiIndexView
 from omnistore.core.health import health
 from omnistore.staff.auth import staff_only_unless
@@ -29,6 +30,8 @@ urlpatterns = [
     path("staff/", include("omnistore.staff.urls")),
     path("api/v1/", include(api_v1)),
     path("t/", include("campaigns.tracking_urls")),
+    # A shared wishlist as a page, for the link in the email a customer sends.
+    path("wishlists/<str:token>/", shared_wishlist, name="shared-wishlist"),
     path("health/", health, name="health"),  # for load balancers and monitors
     # What a browser asks for when a page links no icon: the back office's, found
     # when asked (its hashed name in production).

@@ -516,7 +516,9 @@ def share_wishlist_by_email(
 
 
 def shared_wishlist_url(wishlist: Wishlist) -> str:
-    path = reverse("customers-api:wishlist-shared", args=[wishlist.share_token])
+    """The link a shared list travels with: a page anyone holding it may open (the
+    same list as JSON is the API's ``wishlists/shared/<token>/``)."""
+    path = reverse("shared-wishlist", args=[wishlist.share_token])
     return settings.OMNISTORE_SITE_URL.rstrip("/") + path
 
 
