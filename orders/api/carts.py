@@ -22,11 +22,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from customers.selectors.inbox import shared_wishlist_associates
+from inventory.models import Location
 from omnistore.core.api import MAX_ID, InputSerializer, TextField
 from omnistore.core.channels import is_online
 from omnistore.core.digits import is_digits
 from omnistore.core.exceptions import ValidationFailed
 from orders.models import FulfilmentMethod
+from orders.pricing import ZERO
 from orders.selectors.carts import (
     anonymous_cart,
     cart_availability,
@@ -40,8 +42,10 @@ from orders.services.carts import (
     remove_current_cart_line,
     set_current_cart_line_quantity,
 )
+from orders.services.checkout import pickup_refusal
 from orders.services.common import MAX_LINE_QUANTITY
 from orders.services.discounts import normalize_discount_code, preview_discount
+from orders.services.sourcing import active_location
 
 from .common import CART_TOKEN, ERRORS, cart_token, known_customer, request_customer
 
@@ -192,7 +196,9 @@ class CartOutput(serializers.Serializer):
     status = serializers.CharField()
     channel = serializers.CharField()
     country = serializers.CharField(
-        help_text="The country the cart is priced and taxed for (``?country=``)."
+        help_text="The country the cart is priced and taxed for: ``?country=``, or "
+        "for pickup the shop's (a pickup is taxed where the shop is, as checkout "
+        "taxes it)."
     )
     currency = serializers.CharField(help_text="The currency of that market.")
     fulfilment = serializers.CharField()
@@ -277,13 +283,16 @@ FULFILMENT_PARAMS = [
     OpenApiParameter(
         "store",
         {"type": "integer", "minimum": 1, "maximum": MAX_ID},
-        description="Pickup shop id.",
+        description="Pickup shop id. A shop checkout would refuse is refused here "
+        "too, with a 400 on `store` and the same message: unknown or closed "
+        "(`Unknown location.`) or offering no click and collect.",
     ),
     OpenApiParameter(
         "country",
         {"type": "string", "pattern": "^[A-Za-z]{2}$"},
         description="Price and tax the cart for this country's market (two letters; "
-        "default: the shop's home country). Unknown: 400 on `country`.",
+        "default: the shop's home country). Unknown: 400 on `country`. For pickup "
+        "the cart is priced and taxed in the pickup shop's country instead.",
     ),
 ]
 
@@ -299,7 +308,18 @@ def _cart_read(request) -> tuple:
     )
 
 
-def _fulfilment(request) -> tuple[str, int | None]:
+Preview = tuple[str, Location | None, str]
+
+
+def _preview(request) -> Preview:
+    """What the cart is shown for (``?fulfilment=``, ``?store=``, ``?country=``):
+    the method, the pickup shop and the country asked. Read before a write, so a
+    refused parameter changes nothing."""
+    method, shop = _fulfilment(request)
+    return method, shop, _country(request)
+
+
+def _fulfilment(request) -> tuple[str, Location | None]:
     method = request.query_params.get("fulfilment", FulfilmentMethod.DELIVERY)
     if method not in (FulfilmentMethod.DELIVERY, FulfilmentMethod.PICKUP):
         raise ValidationFailed(
@@ -311,8 +331,18 @@ def _fulfilment(request) -> tuple[str, int | None]:
             raise ValidationFailed(
                 "Choose a shop.", extra={"store": ["A shop id is required for pickup."]}
             )
-        return method, store
+        return method, _pickup_shop(store)
     return method, None
+
+
+def _pickup_shop(store: int) -> Location:
+    """The shop to collect at, refused as checkout refuses it (400 on ``store``):
+    unknown or closed, or not offering click and collect."""
+    shop = active_location(store, "store")
+    refusal = pickup_refusal(shop)
+    if refusal:
+        raise ValidationFailed(refusal, extra={"store": [refusal]})
+    return shop
 
 
 def _store_id(raw: str | None) -> int | None:
@@ -338,30 +368,36 @@ def _country(request) -> str:
     return raw.upper()
 
 
-def _cart_body(request, cart, lines=None, code: str = "") -> dict:
-    """The cart priced for the asked country and fulfilment: its lines, their VAT,
-    the delivery fee and the total (with ``code`` previewed, what it takes off)."""
-    method, store = _fulfilment(request)
-    country = _country(request)
+def _cart_body(
+    request, cart, lines=None, code: str = "", preview: Preview | None = None
+) -> dict:
+    """The cart priced as checkout will price it: for pickup on the pickup shop's
+    terms (taxed where the shop is), for delivery on the asked country's; its lines,
+    their VAT, the delivery fee and the total (with ``code`` previewed, what it
+    takes off)."""
+    method, shop, country = preview or _preview(request)
     lines = cart_lines(cart) if lines is None else lines
     terms = sale_terms(
         variants=[line.variant for line in lines],
         on=timezone.localdate(),
+        shop=shop,
         destination=country,
+        shop_field="store",
         country_field="country",
     )
+    store = shop.pk if shop is not None else None
     availability = cart_availability(
         variant_ids=[line.variant_id for line in lines], store_id=store
     )
     rows = cart_lines_data(
         lines, availability=availability, fulfilment=method, terms=terms
     )
-    subtotal = sum((Decimal(row["line_total"]) for row in rows), Decimal(0))
+    subtotal = sum((Decimal(row["line_total"]) for row in rows), ZERO)
     body = {
         "token": cart.token,
         "status": cart.status,
         "channel": cart.channel,
-        "country": country,
+        "country": shop.country if shop is not None else country,
         "currency": terms.currency,
         "fulfilment": method,
         "store": store,
@@ -369,15 +405,15 @@ def _cart_body(request, cart, lines=None, code: str = "") -> dict:
         "item_count": sum(line.quantity for line in lines),
         "subtotal": str(subtotal),
         "net_total": str(
-            sum((Decimal(row["net"] or row["gross"]) for row in rows), Decimal(0))
+            sum((Decimal(row["net"] or row["gross"]) for row in rows), ZERO)
         ),
-        "tax_total": str(sum((Decimal(row["tax"] or 0) for row in rows), Decimal(0))),
+        "tax_total": str(sum((Decimal(row["tax"] or 0) for row in rows), ZERO)),
         "updated_at": serializers.DateTimeField().to_representation(cart.updated_at),
     }
     if code.strip():
         body.update(_discount_preview(request, cart, subtotal, code, terms.currency))
     goods = subtotal - Decimal(body.get("discount_total", 0))
-    fee = Decimal("0.00")
+    fee = ZERO
     if method == FulfilmentMethod.DELIVERY and lines and is_online(cart.channel):
         fee = delivery_fee(terms, goods=goods, customer=lambda: known_customer(request))
     body["delivery_fee"] = str(fee)
@@ -441,12 +477,14 @@ class CartView(APIView):
     def post(self, request):
         """Start an anonymous cart (keep its token: the cart is stored with its first
         line), or get the signed-in customer's."""
+        preview = _preview(request)
         created = not request.user.is_authenticated and not cart_token(request)
         cart = current_cart(
             customer=request_customer(request), token=cart_token(request), create=True
         )
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
-        return Response(_cart_body(request, cart, [] if created else None), status=code)
+        lines = [] if created else None
+        return Response(_cart_body(request, cart, lines, preview=preview), status=code)
 
 
 class CartLinesView(APIView):
@@ -462,6 +500,7 @@ class CartLinesView(APIView):
         """Add one item (``variant``, ``quantity``) or several (``lines``)."""
         data = CartLinesInput(data=request.data)
         data.is_valid(raise_exception=True)
+        preview = _preview(request)
         wanted = data.validated_data["lines"]
         via = data.validated_data["via_wishlist"]
         cart, lines = add_lines_to_current_cart(
@@ -473,7 +512,8 @@ class CartLinesView(APIView):
             else None,
         )
         return Response(
-            _cart_body(request, cart, lines), status=status.HTTP_201_CREATED
+            _cart_body(request, cart, lines, preview=preview),
+            status=status.HTTP_201_CREATED,
         )
 
 
@@ -489,13 +529,14 @@ class CartLineView(APIView):
     def patch(self, request, line_id: int):
         data = CartLineUpdateInput(data=request.data)
         data.is_valid(raise_exception=True)
+        preview = _preview(request)
         cart = set_current_cart_line_quantity(
             customer=request_customer(request),
             token=cart_token(request),
             line_id=line_id,
             quantity=data.validated_data["quantity"],
         )
-        return Response(_cart_body(request, cart))
+        return Response(_cart_body(request, cart, preview=preview))
 
     @extend_schema(
         operation_id="cart_line_delete",
@@ -503,9 +544,10 @@ class CartLineView(APIView):
         responses={200: CartOutput, **ERRORS},
     )
     def delete(self, request, line_id: int):
+        preview = _preview(request)
         cart = remove_current_cart_line(
             customer=request_customer(request),
             token=cart_token(request),
             line_id=line_id,
         )
-        return Response(_cart_body(request, cart))
+        return Response(_cart_body(request, cart, preview=preview))

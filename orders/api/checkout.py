@@ -153,6 +153,21 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     ),
 )
 
+IDEMPOTENT_REPLAYED = OpenApiParameter(
+    "Idempotent-Replayed",
+    {"type": "string", "enum": ["true"]},
+    OpenApiParameter.HEADER,
+    description=(
+        "Sent (`true`) on the 200 that answers a repeated `Idempotency-Key`: the "
+        "body is what the first request made, nothing was done again."
+    ),
+    response=[200],
+)
+REPLAYED = (
+    "A repeated `Idempotency-Key`: what the first request made, with the header "
+    "`Idempotent-Replayed: true`."
+)
+
 
 class CheckoutView(APIView):
     permission_classes = [AllowAny]
@@ -160,10 +175,10 @@ class CheckoutView(APIView):
     @extend_schema(
         operation_id="checkout",
         request=CheckoutInput,
-        parameters=[CART_TOKEN, IDEMPOTENCY_KEY],
+        parameters=[CART_TOKEN, IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED],
         responses={
             201: OrderDetailOutput,
-            200: OpenApiResponse(OrderDetailOutput, description="Replayed key"),
+            200: OpenApiResponse(OrderDetailOutput, description=REPLAYED),
             402: OpenApiResponse(description="Payment declined"),
             **ERRORS,
             409: OpenApiResponse(
@@ -243,10 +258,10 @@ class BuyNowView(APIView):
     @extend_schema(
         operation_id="checkout_buy_now",
         request=BuyNowInput,
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=[IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED],
         responses={
             201: OrderDetailOutput,
-            200: OpenApiResponse(OrderDetailOutput, description="Replayed key"),
+            200: OpenApiResponse(OrderDetailOutput, description=REPLAYED),
             402: OpenApiResponse(description="Payment declined"),
             **ERRORS,
             409: OpenApiResponse(

@@ -23,7 +23,7 @@ from orders.services.egift import EGiftPurchase, purchase_e_gift_card
 from orders.services.giftcards import gift_card_balance
 from orders.services.payments import PaymentRequest
 
-from .checkout import IDEMPOTENCY_KEY
+from .checkout import IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED, REPLAYED
 from .common import ERRORS, caller_ident, request_customer
 
 
@@ -78,6 +78,9 @@ class GiftCardBalanceView(APIView):
         return Response(gift_card_summary(card))
 
 
+_WHEN = serializers.DateTimeField()  # in the project's time zone, as elsewhere
+
+
 def gift_card_summary(card) -> dict:
     status = card.status
     if status == "active" and card.expires_at <= timezone.now():
@@ -86,7 +89,7 @@ def gift_card_summary(card) -> dict:
         "number": card.masked_number,
         "balance": f"{card.balance:.2f}",
         "currency": card.currency,
-        "expires_at": card.expires_at.isoformat(),
+        "expires_at": _WHEN.to_representation(card.expires_at),
         "status": status,
     }
 
@@ -150,10 +153,10 @@ class EGiftPurchaseView(APIView):
     @extend_schema(
         operation_id="gift_card_purchase",
         request=EGiftPurchaseInput,
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=[IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED],
         responses={
             201: EGiftPurchaseOutput,
-            200: OpenApiResponse(EGiftPurchaseOutput, description="Replayed key"),
+            200: OpenApiResponse(EGiftPurchaseOutput, description=REPLAYED),
             400: ERRORS[400],
             402: OpenApiResponse(description="Payment declined"),
             409: OpenApiResponse(description="The key paid another order"),

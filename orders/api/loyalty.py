@@ -14,6 +14,7 @@ from customers.selectors.identities import customer_for_user
 from customers.selectors.loyalty import loyalty_tiers, points_ledger
 from omnistore.core.api import ErrorSerializer
 from orders.selectors.loyalty import customer_standing
+from orders.selectors.points import spendable_points
 
 NO_PROFILE = OpenApiResponse(ErrorSerializer, description="The login has no profile.")
 
@@ -53,6 +54,13 @@ class LoyaltyOutput(serializers.Serializer):
     )
     since = serializers.DateTimeField(help_text="Start of the spend window.")
     points_balance = serializers.IntegerField()
+    points_spendable = serializers.IntegerField(
+        help_text=(
+            "The points that can be spent now: the balance less the points of "
+            "orders not handed over yet (those can be spent once they are). "
+            "Checkout refuses more (`points_not_settled`)."
+        )
+    )
     points_value = serializers.DecimalField(
         max_digits=14,
         decimal_places=2,
@@ -83,14 +91,20 @@ class MeLoyaltyView(APIView):
         description=(
             "The tier reached by the kept spend of the last months (orders less "
             "refunds, every channel), its benefits, the progress to the next tier, "
-            "and the points balance with what it pays."
+            "and the points balance with what it pays and how much of it can be "
+            "spent now."
         ),
         responses={200: LoyaltyOutput, 404: NO_PROFILE},
         tags=["me"],
     )
     def get(self, request):
-        standing = customer_standing(customer_for_user(request.user))
-        data = {**standing.__dict__, "tiers": loyalty_tiers()}
+        customer = customer_for_user(request.user)
+        standing = customer_standing(customer)
+        data = {
+            **standing.__dict__,
+            "points_spendable": spendable_points(customer).now,
+            "tiers": loyalty_tiers(),
+        }
         return Response(LoyaltyOutput(data).data)
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import generics, serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from omnistore.core.api import TextField
+from omnistore.core.api import ErrorSerializer, TextField
 from orders.models import OrderStatus
 from orders.pricing import TaxedAmount, order_delivery, tax_totals
 from orders.selectors.invoices import order_invoices
@@ -253,7 +253,30 @@ class OrderCancelView(APIView):
     @extend_schema(
         operation_id="order_cancel",
         request=CancelInput,
-        responses={200: OrderDetailOutput, **ERRORS},
+        responses={
+            200: OrderDetailOutput,
+            400: ERRORS[400],
+            404: OpenApiResponse(
+                ErrorSerializer,
+                description="No order of yours has this number (`not_found`), or "
+                "the login is a staff login (`staff_login`)",
+            ),
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="It cannot be cancelled any more: picked, ready, "
+                "shipped, handed over or already cancelled (`illegal_transition`, "
+                "`extra.from` and `extra.to` the statuses); or it was paid in cash at "
+                "a shop and is cancelled there, where the till gives the cash back "
+                "(`cancel_at_shop`)",
+            ),
+            503: OpenApiResponse(
+                ErrorSerializer,
+                description="The payment provider did not answer the refund "
+                "(`payment_unavailable`), or the service is down for a moment "
+                "(`busy`, `database_unavailable`, `temporarily_unavailable`): the "
+                "order stays as it was; retry after `Retry-After` seconds",
+            ),
+        },
     )
     def post(self, request, number: str):
         """Cancel an order that has not been picked yet; the payment is refunded."""

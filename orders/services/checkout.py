@@ -514,12 +514,9 @@ def _where(
     if method == FulfilmentMethod.PICKUP:
         where.pickup_store, where.pickup_stock = pickup_shop(pickup_store, variant_ids)
         shop = where.pickup_store
-        if shop is None:
-            errors["store"] = ["Choose the shop to collect from."]
-        elif not (
-            shop.kind == LocationKind.SHOP and shop.click_and_collect and shop.active
-        ):
-            errors["store"] = ["This shop does not offer click and collect."]
+        refusal = pickup_refusal(shop)
+        if refusal:
+            errors["store"] = [refusal]
         else:
             where.origin = (shop.latitude, shop.longitude)
     elif method == FulfilmentMethod.DELIVERY:
@@ -536,6 +533,17 @@ def _where(
     if channel in (Channel.STORE, Channel.PHONE) and placing is None:
         errors.setdefault("placing_location", ["Say where the order is taken."])
     return where
+
+
+def pickup_refusal(shop: Location | None) -> str:
+    """Why an order cannot be collected at ``shop`` ("" when it can): only an open
+    shop offering click and collect hands pickups over. Checkout and the cart's
+    pickup preview refuse alike."""
+    if shop is None:
+        return "Choose the shop to collect from."
+    if not (shop.kind == LocationKind.SHOP and shop.click_and_collect and shop.active):
+        return "This shop does not offer click and collect."
+    return ""
 
 
 def _price(

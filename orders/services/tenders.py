@@ -20,20 +20,20 @@ import math
 from decimal import ROUND_DOWN, Decimal
 
 from django.conf import settings
-from django.db.models import Sum
 
 from customers.models import Customer, LoyaltyTransaction
 from customers.services.identities import lock_customer
 from customers.services.loyalty import redeem_points, restore_points
 from omnistore.core.channels import is_online
 from omnistore.core.exceptions import ValidationFailed
-from orders.models import Order, OrderStatus, Payment, PaymentMethod, PaymentStatus
+from orders.models import Order, Payment, PaymentMethod, PaymentStatus
 from orders.payments.base import (
     ChargeResult,
     PaymentDeclined,
     PaymentProvider,
     RefundResult,
 )
+from orders.selectors.points import spendable_points
 
 POINTS_PROVIDER = "loyalty_points"
 POINTS_REFERENCE = "payment"
@@ -139,31 +139,15 @@ def spend_points(
     )
 
 
-# Orders whose points are credited but whose goods are not handed over yet.
-NOT_HANDED_OVER = (
-    OrderStatus.PLACED,
-    OrderStatus.PICKED,
-    OrderStatus.READY,
-    OrderStatus.SHIPPED,
-)
-
-
 def _check_settled_points(customer: Customer, points: int) -> None:
-    """Points an order earned are spent once its goods are handed over: spent at
-    once, a cancel would take back points already gone. The profile is locked first
-    (as ``redeem_points`` locks it), so the balance read is the one spent from."""
-    live = lock_customer(customer)
-    pending = (
-        Order.objects.filter(customer_id=live.pk, status__in=NOT_HANDED_OVER).aggregate(
-            points=Sum("loyalty_points")
-        )["points"]
-        or 0
-    )
-    settled = live.points_balance - pending
-    if pending and points > settled:
+    """Points an order earned are spent once its goods are handed over
+    (``orders.selectors.points``). The profile is locked first (as
+    ``redeem_points`` locks it), so the balance read is the one spent from."""
+    spendable = spendable_points(lock_customer(customer))
+    if spendable.pending and points > spendable.now:
         message = (
-            f"{pending} of the customer's points come from orders not handed over "
-            f"yet and can be spent once they are: {max(settled, 0)} can be spent now."
+            f"{spendable.pending} of the customer's points come from orders not handed "
+            f"over yet and can be spent once they are: {spendable.now} can be spent now."
         )
         raise ValidationFailed(
             message, code="points_not_settled", extra={"points": [message]}

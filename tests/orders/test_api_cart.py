@@ -394,3 +394,108 @@ def test_a_fold_brings_in_lines_only_up_to_the_carts_limit():
     assert [li.variant_id for li in mine.lines.order_by("id")] == [
         v.pk for v in items[:MAX_LINES]
     ]
+
+
+def test_a_pickup_preview_refuses_the_shops_checkout_refuses_with_its_messages():
+    """A shop without click and collect, a warehouse, a closed shop or an unknown
+    id: the cart refuses the pickup preview as checkout refuses the order."""
+    depot = warehouse()
+    item = stocked(depot, 5)
+    no_collect = shop(click_and_collect=False)
+    closed = shop(active=False)
+    stock(item, no_collect, 3)
+    client, _ = anonymous_cart()
+    client.post("/api/v1/cart/lines/", {"variant": item.pk}, format="json")
+
+    for store_id in (no_collect.pk, depot.pk, closed.pk, 999999):
+        preview = client.get(f"/api/v1/cart/?fulfilment=pickup&store={store_id}")
+        placed = client.post(
+            "/api/v1/checkout/",
+            {
+                "fulfilment": "pickup",
+                "store": store_id,
+                "email": "a@example.com",
+                "payment": {"token": "tok_visa"},
+            },
+            format="json",
+        )
+        assert preview.status_code == placed.status_code == 400, preview.json()
+        assert preview.json()["extra"] == placed.json()["extra"], store_id
+    assert client.get(f"/api/v1/cart/?fulfilment=pickup&store={no_collect.pk}").json()[
+        "extra"
+    ] == {"store": ["This shop does not offer click and collect."]}
+    assert client.get("/api/v1/cart/?fulfilment=pickup&store=999999").json()[
+        "extra"
+    ] == {"store": ["Unknown location."]}
+
+
+def test_a_write_asking_a_refused_pickup_preview_changes_nothing():
+    item = stocked(warehouse(), 5)
+    no_collect = shop(click_and_collect=False)
+    client, _ = anonymous_cart()
+    line = client.post("/api/v1/cart/lines/", {"variant": item.pk}, format="json")
+    line_id = line.json()["lines"][0]["id"]
+    query = f"?fulfilment=pickup&store={no_collect.pk}"
+
+    added = client.post(
+        f"/api/v1/cart/lines/{query}", {"variant": item.pk}, format="json"
+    )
+    changed = client.patch(
+        f"/api/v1/cart/lines/{line_id}/{query}", {"quantity": 4}, format="json"
+    )
+    removed = client.delete(f"/api/v1/cart/lines/{line_id}/{query}")
+
+    assert [added.status_code, changed.status_code, removed.status_code] == [400] * 3
+    assert list(CartLine.objects.values_list("quantity", flat=True)) == [1]
+
+
+def test_a_pickup_preview_is_priced_and_taxed_in_the_shops_country_as_the_order():
+    munich = shop(country="DE", city="München")
+    item = stocked(munich, 5, price="59.90")
+    client, _ = anonymous_cart()
+    client.post("/api/v1/cart/lines/", {"variant": item.pk}, format="json")
+
+    preview = client.get(
+        f"/api/v1/cart/?fulfilment=pickup&store={munich.pk}&country=IT"
+    ).json()
+    placed = client.post(
+        "/api/v1/checkout/",
+        {
+            "fulfilment": "pickup",
+            "store": munich.pk,
+            "email": "vat@example.org",
+            "payment": {"token": "tok_visa"},
+        },
+        format="json",
+    ).json()
+
+    assert (preview["country"], preview["currency"]) == ("DE", "EUR")
+    assert placed["tax_country"] == "DE"
+    line, ordered = preview["lines"][0], placed["lines"][0]
+    assert (line["tax_rate"], line["net"], line["tax"], line["gross"]) == (
+        "19.00",
+        "50.34",
+        "9.56",
+        "59.90",
+    )
+    assert (ordered["tax_rate"], ordered["net"], ordered["tax"]) == (
+        line["tax_rate"],
+        line["net"],
+        line["tax"],
+    )
+    assert (preview["net_total"], preview["tax_total"], preview["total"]) == (
+        placed["net_total"],
+        placed["tax_total"],
+        placed["total"],
+    )
+
+
+def test_an_empty_cart_shows_its_amounts_with_two_decimals():
+    client, _ = anonymous_cart()
+
+    body = client.get("/api/v1/cart/").json()
+
+    assert [
+        body[name]
+        for name in ("subtotal", "net_total", "tax_total", "delivery_fee", "total")
+    ] == ["0.00"] * 5

@@ -463,3 +463,17 @@ def test_a_checkout_queues_all_its_events_for_subscribers_in_one_statement():
         "order.placed",
         "stock.changed",
     ]
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/checkout/", "/api/v1/checkout/buy-now/", "/api/v1/gift-cards/purchase/"],
+)
+def test_the_schema_documents_the_replay_header_on_the_replayed_answer(client, path):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    responses = schema["paths"][path]["post"]["responses"]
+
+    header = responses["200"]["headers"]["Idempotent-Replayed"]
+    assert header["schema"] == {"type": "string", "enum": ["true"]}
+    assert "Idempotency-Key" in header["description"]
+    assert "Idempotent-Replayed" not in responses["201"].get("headers", {})

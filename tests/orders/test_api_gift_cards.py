@@ -1,7 +1,10 @@
 """The gift card balance check: number and PIN, never a hint which one was wrong,
 locked after repeated wrong PINs, rate-limited per caller."""
 
+from datetime import datetime
+
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from orders.services.giftcard_pins import unlock_card
@@ -24,6 +27,17 @@ def test_the_balance_with_the_right_pin():
     assert body["status"] == "active"
     assert body["number"].endswith(card.number[-4:])
     assert card.number not in body["number"]
+
+
+def test_the_expiry_is_given_in_the_shops_time_zone_like_every_other_time():
+    card = gift_card("10.00")
+
+    body = ask(APIClient(), card.number, PIN).json()
+
+    local = timezone.localtime(card.expires_at)
+    assert body["expires_at"] == local.isoformat()
+    assert datetime.fromisoformat(body["expires_at"]) == card.expires_at
+    assert body["expires_at"].endswith(("+01:00", "+02:00"))
 
 
 def test_an_unknown_number_and_a_wrong_pin_answer_the_same():

@@ -88,7 +88,7 @@ def test_orders_raise_the_tier_and_a_refunded_return_lowers_it(store, item):
 
 def test_the_top_tier_has_no_next_tier(store, item):
     user, customer = shopper()
-    pickup_order(store=store, lines=[(item, 8)], customer=customer)
+    collected_order(store=store, lines=[(item, 8)], customer=customer)
 
     body = api_client_for(user).get(LOYALTY).json()
 
@@ -103,9 +103,9 @@ def test_loyalty_costs_a_fixed_number_of_queries(
 ):
     user, customer = shopper()
     for _ in range(orders):
-        pickup_order(store=store, lines=[(item, 1)], customer=customer)
+        collected_order(store=store, lines=[(item, 1)], customer=customer)
     client = api_client_for(user)
-    with django_assert_num_queries(3):  # token, profile, spend
+    with django_assert_num_queries(4):  # token, profile, spend, points pending
         response = client.get(LOYALTY)
     assert response.status_code == 200
     assert response.json()["spend"] == f"{200 * orders}.00"
@@ -161,3 +161,42 @@ def test_the_schema_documents_the_loyalty_endpoints(api_client):
     assert "/api/v1/me/loyalty/points/" in schema["paths"]
     output = schema["components"]["schemas"]["LoyaltyOutput"]["properties"]
     assert {"tier", "next_tier", "spend", "points_value", "tiers"} <= set(output)
+
+
+def test_the_points_that_can_be_spent_now_are_those_checkout_takes(store, item):
+    """Points of an order not handed over yet are in the balance but cannot be spent
+    yet: the app reads how many can, and checkout takes exactly that many."""
+    user, customer = shopper()
+    earn_points(customer=customer, points=300, reason="Welcome", reference_id="w")
+    pickup_order(store=store, lines=[(item, 1)], customer=customer)
+    deliver_outbox()  # the order's points are credited
+    client = api_client_for(user)
+
+    body = client.get(LOYALTY).json()
+
+    assert body["points_balance"] > 300
+    assert body["points_spendable"] == 300
+    client.post("/api/v1/cart/lines/", {"variant": item.pk}, format="json")
+    pay = {"fulfilment": "pickup", "store": store.pk, "payment": {"token": "tok_visa"}}
+    refused = client.post(
+        "/api/v1/checkout/",
+        {**pay, "tenders": [{"type": "points", "points": 301}]},
+        format="json",
+    )
+    assert refused.json()["code"] == "points_not_settled"
+    assert "300 can be spent now" in refused.json()["message"]
+    placed = client.post(
+        "/api/v1/checkout/",
+        {**pay, "tenders": [{"type": "points", "points": 300}]},
+        format="json",
+    )
+    assert placed.status_code == 201, placed.json()
+    assert client.get(LOYALTY).json()["points_spendable"] == 0
+
+
+def test_the_schema_documents_the_points_that_can_be_spent_now(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    output = schema["components"]["schemas"]["LoyaltyOutput"]["properties"]
+
+    assert output["points_spendable"]["type"] == "integer"
+    assert "handed over" in output["points_spendable"]["description"]

@@ -162,3 +162,18 @@ def test_a_cancelled_orders_receipt_says_so_and_shows_the_refund(customer_user):
     assert receipt["cancelled_at"] is not None
     assert [t["amount"] for t in receipt["refunds"]] == [order.total.to_eng_string()]
     assert receipt["refunds"][0]["method"] == receipt["tenders"][0]["method"]
+
+
+def test_the_schema_documents_what_a_cancellation_can_answer(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    responses = schema["paths"]["/api/v1/orders/{number}/cancel/"]["post"]["responses"]
+
+    refused = responses["409"]["description"]
+    assert "`illegal_transition`" in refused and "`cancel_at_shop`" in refused
+    assert "stock" not in refused and "cart" not in responses["404"]["description"]
+    assert "`not_found`" in responses["404"]["description"]
+    assert "`payment_unavailable`" in responses["503"]["description"]
+    for code in ("404", "409", "503"):
+        assert responses[code]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/Error"
+        }

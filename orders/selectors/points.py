@@ -1,0 +1,50 @@
+"""Which of a customer's points can be spent now.
+
+Points an order earned are credited when it is placed, but spent only once its goods
+are handed over: spent at once, a cancel would take back points already gone. So the
+points that can be spent now are the balance less the points of the customer's
+orders not handed over yet. Checkout refuses points beyond that
+(``orders.services.tenders``) and the storefront shows it (``/me/loyalty/``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Sum
+
+from customers.models import Customer
+from orders.models import Order, OrderStatus
+
+# Orders whose points are credited but whose goods are not handed over yet.
+NOT_HANDED_OVER = (
+    OrderStatus.PLACED,
+    OrderStatus.PICKED,
+    OrderStatus.READY,
+    OrderStatus.SHIPPED,
+)
+
+
+@dataclass(frozen=True)
+class SpendablePoints:
+    """A customer's points balance and the part of it still waiting on orders."""
+
+    balance: int
+    pending: int
+
+    @property
+    def now(self) -> int:
+        """The points that can be spent now (never below 0)."""
+        return max(self.balance - self.pending, 0)
+
+
+def spendable_points(customer: Customer) -> SpendablePoints:
+    """``customer``'s points as their row was read (lock it first to spend from
+    it) and the points of their orders not handed over yet, in one query."""
+    pending = (
+        Order.objects.filter(
+            customer_id=customer.pk, status__in=NOT_HANDED_OVER
+        ).aggregate(points=Sum("loyalty_points"))["points"]
+        or 0
+    )
+    return SpendablePoints(balance=customer.points_balance, pending=pending)
