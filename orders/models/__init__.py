@@ -32,8 +32,10 @@ from orders.models.invoices import (
     InvoiceKind,
 )
 from orders.models.orders import (
+    CANCELLABLE_STATUSES,
     EMAILED,
     ORDER_FULFILMENT_CHOICES,
+    ORDER_MOVES,
     Fulfilment,
     FulfilmentMethod,
     FulfilmentStatus,
@@ -90,6 +92,8 @@ __all__ = [
     "Cart",
     "CartLine",
     "OrderStatus",
+    "ORDER_MOVES",
+    "CANCELLABLE_STATUSES",
     "FulfilmentMethod",
     "EMAILED",
     "ORDER_FULFILMENT_CHOICES",

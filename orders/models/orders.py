@@ -27,6 +27,24 @@ class OrderStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+# The order state machine in one table: the statuses each status may move to (the
+# fulfilment services refuse every other move and say which method a forward step
+# belongs to). An order may be cancelled only from ``CANCELLABLE_STATUSES``: once its
+# goods are handed over or shipped it can only be returned, so only then is what it
+# cost kept (the loyalty tier's spend).
+ORDER_MOVES: dict[str, frozenset[str]] = {
+    OrderStatus.PLACED: frozenset({OrderStatus.PICKED, OrderStatus.CANCELLED}),
+    OrderStatus.PICKED: frozenset(
+        {OrderStatus.READY, OrderStatus.SHIPPED, OrderStatus.CANCELLED}
+    ),
+    OrderStatus.READY: frozenset({OrderStatus.COLLECTED, OrderStatus.CANCELLED}),
+    OrderStatus.SHIPPED: frozenset({OrderStatus.DELIVERED}),
+}
+CANCELLABLE_STATUSES = frozenset(
+    status for status, moves in ORDER_MOVES.items() if OrderStatus.CANCELLED in moves
+)
+
+
 class FulfilmentMethod(models.TextChoices):
     DELIVERY = "delivery", "Home delivery"
     PICKUP = "pickup", "Click and collect"

@@ -27,6 +27,7 @@ from omnistore.accounts.scoping import scope_to_shops
 from omnistore.core.channels import ONLINE_CHANNELS, Channel
 from omnistore.core.labels import label_of
 from orders.models import (
+    CANCELLABLE_STATUSES,
     Fulfilment,
     FulfilmentMethod,
     Order,
@@ -59,9 +60,10 @@ class RateRow:
 
 def _sold_lines(since: datetime | None, shop_ids=None) -> QuerySet[OrderLine]:
     """``shop_ids``: only lines handed over at those shops (None: every shop)."""
-    lines = OrderLine.objects.exclude(order__status=OrderStatus.CANCELLED).exclude(
-        fulfilment__cancelled_at__isnull=False
-    )
+    # Handed over: not cancelled, nor still waiting to be (kept spend's rule too).
+    lines = OrderLine.objects.exclude(
+        order__status__in=[OrderStatus.CANCELLED, *CANCELLABLE_STATUSES]
+    ).exclude(fulfilment__cancelled_at__isnull=False)
     if since is not None:
         lines = lines.filter(order__created_at__gte=since)
     if shop_ids is not None:

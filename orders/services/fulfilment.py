@@ -32,6 +32,7 @@ from inventory.services.transfers import cancel_transfer
 from omnistore.core.actors import acting_user
 from omnistore.core.exceptions import Conflict, IllegalTransition
 from orders.models import (
+    ORDER_MOVES,
     Fulfilment,
     FulfilmentMethod,
     FulfilmentStatus,
@@ -90,27 +91,15 @@ EVENT_ORDER_DELIVERED = "order_delivered"
 EVENT_ORDER_CANCELLED = "order_cancelled"
 
 
-# The order state machine in one table: the statuses each status may move to, and the
-# fulfilment method a forward step belongs to (a delivery is never "ready", a pickup
-# never "shipped"). Staff screens ask ``can_move`` which buttons to show; the services
-# refuse every other move.
-ORDER_MOVES: dict[str, frozenset[str]] = {
-    OrderStatus.PLACED: frozenset({OrderStatus.PICKED, OrderStatus.CANCELLED}),
-    OrderStatus.PICKED: frozenset(
-        {OrderStatus.READY, OrderStatus.SHIPPED, OrderStatus.CANCELLED}
-    ),
-    OrderStatus.READY: frozenset({OrderStatus.COLLECTED, OrderStatus.CANCELLED}),
-    OrderStatus.SHIPPED: frozenset({OrderStatus.DELIVERED}),
-}
+# The fulfilment method a forward step of the order state machine (``ORDER_MOVES``)
+# belongs to: a delivery is never "ready", a pickup never "shipped". Staff screens ask
+# ``can_move`` which buttons to show; the services refuse every other move.
 STEP_METHOD: dict[str, str] = {
     OrderStatus.READY: FulfilmentMethod.PICKUP,
     OrderStatus.COLLECTED: FulfilmentMethod.PICKUP,
     OrderStatus.SHIPPED: FulfilmentMethod.DELIVERY,
     OrderStatus.DELIVERED: FulfilmentMethod.DELIVERY,
 }
-CANCELLABLE_STATUSES = frozenset(
-    status for status, moves in ORDER_MOVES.items() if OrderStatus.CANCELLED in moves
-)
 
 
 def can_move(order: Order, target: str) -> bool:

@@ -22,7 +22,7 @@ from orders.models import (
     PaymentStatus,
 )
 from orders.selectors.giftcards import cards_sold_amount
-from orders.selectors.loyalty import customer_tiers
+from orders.selectors.loyalty import earning_tiers
 
 from .common import ORDER_REFERENCE
 
@@ -91,9 +91,10 @@ def _reason(order: Order, tier: Tier) -> str:
 
 def award_points_for_orders(*, orders: Sequence[Order | int]) -> list[int]:
     """Points for paid orders, once each; a cancelled order earns none. Returns the
-    points of each order (0 when it earns none). Each customer's tier multiplier is
-    the one of their tier as the points are credited, this order's spend counted
-    (one aggregate query for the whole batch).
+    points of each order (0 when it earns none). Each order's multiplier is the one
+    of its customer's tier as the points are credited, this order's spend counted
+    even while it may be cancelled, their other orders still cancellable not (one
+    aggregate query for the whole batch: ``earning_tiers``).
 
     The order rows are locked first, in id order, so this and ``cancel_order`` see
     each other: points are either credited before the cancel (which then reverses
@@ -130,7 +131,7 @@ def _award_points(orders: Sequence[Order | int]) -> list[int]:
         and order.status != OrderStatus.CANCELLED
         and not order.loyalty_points
     ]
-    tiers = customer_tiers({order.customer_id for order in earning})
+    tiers = earning_tiers(earning)
     for order in earning:
         taken = [
             p
@@ -142,7 +143,7 @@ def _award_points(orders: Sequence[Order | int]) -> list[int]:
             (p.amount for p in taken if p.method == PaymentMethod.LOYALTY_POINTS),
             Decimal("0"),
         )
-        earned = order_points(order, tiers[order.customer_id].multiplier, in_points)
+        earned = order_points(order, tiers[order.pk].multiplier, in_points)
         if earned > 0 and paid >= order.total:
             points[order.pk] = earned
     if points:
@@ -151,7 +152,7 @@ def _award_points(orders: Sequence[Order | int]) -> list[int]:
                 PointsBooking(
                     customer=due[pk].customer_id,
                     points=earned,
-                    reason=_reason(due[pk], tiers[due[pk].customer_id]),
+                    reason=_reason(due[pk], tiers[pk]),
                     reference_type=ORDER_REFERENCE,
                     reference_id=due[pk].number,
                 )

@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from omnistore.core.exceptions import ValidationFailed
 from orders.models import (
+    CANCELLABLE_STATUSES,
     OrderStatus,
     OrderStatusChange,
     Payment,
@@ -41,7 +42,7 @@ from orders.models import (
 )
 from orders.payments.stripe import StripePaymentProvider, from_minor
 
-from .fulfilment import CANCELLABLE_STATUSES, cancel_order
+from .fulfilment import cancel_order
 from .payments import record_payment_event
 
 DUPLICATE = "duplicate"

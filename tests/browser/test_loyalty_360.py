@@ -7,8 +7,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.factories import StaffFactory
-from tests.orders.factories import deliver_outbox, pickup_order, shop, stocked
-from tests.orders.returns_helpers import counter_sale, shopper
+from tests.orders.factories import deliver_outbox, shop, stocked
+from tests.orders.returns_helpers import collected_order, counter_sale, shopper
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
@@ -22,8 +22,7 @@ def test_associate_sees_tier_progress_and_points_worth(live_server, page):
         username="giulia", first_name="Giulia", last_name="Bianchi", store=store
     )
     _, customer = shopper("martina.ferrari@example.com")
-    pickup_order(store=store, lines=[(item, 1)], customer=customer)
-    deliver_outbox()  # 240 points: a Member
+    collected_order(store=store, lines=[(item, 1)], customer=customer)  # 240 points
     counter_sale(store=store, lines=[(item, 2)], staff=associate, customer=customer)
     deliver_outbox()  # 720 spent reaches Silver: 480 × 1.25 = 600 points
 

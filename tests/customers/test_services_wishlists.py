@@ -240,7 +240,7 @@ def test_sharing_sends_one_email_after_commit(
     assert message.subject == "Martina shared a wishlist with you: My wishlist"
     assert "Linen dress (Sand / S)" in message.body
     assert "For my birthday!" in message.body
-    assert f"/api/v1/wishlists/shared/{item.wishlist.share_token}/" in message.body
+    assert f"/wishlists/{item.wishlist.share_token}/" in message.body
     event = CustomerEvent.objects.get(kind="wishlist_shared")
     assert "f…@example.com" in event.summary
     assert deliver_outbox() == 0  # delivered exactly once

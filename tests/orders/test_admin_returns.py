@@ -7,12 +7,13 @@ import pytest
 from django.urls import reverse
 
 from orders.models import Return, ReturnStatus
+from orders.selectors.reports import returns_rate_by_shop
 from orders.services.refunds import return_at_counter
 from orders.services.returns import ReturnLineRequest
 from tests.customers.factories import make_customer
 from tests.factories import LocationFactory, ProductFactory, StaffFactory, UserFactory
-from tests.orders.factories import stocked
-from tests.orders.returns_helpers import counter_sale
+from tests.orders.factories import pickup_order, stocked
+from tests.orders.returns_helpers import collected_order, counter_sale
 
 pytestmark = pytest.mark.django_db
 
@@ -142,3 +143,21 @@ def test_the_report_needs_admin_access(client, returns):
     response = client.get(reverse("admin:orders_return_report"))
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_the_returns_rate_counts_units_handed_over_not_those_still_waiting():
+    """Sold at the counter (3) and collected (2) count; a pickup still waiting (5)
+    is not handed over yet, so not sold for the rate."""
+    shop = LocationFactory(code="MI09", name="Milano Nove")
+    item = stocked(shop, 20)
+    counter_sale(store=shop, lines=[(item, 3)], staff=StaffFactory(store=shop))
+    collected_order(
+        store=shop, lines=[(item, 2)], customer=make_customer(email="ada@example.com")
+    )
+    pickup_order(
+        store=shop, lines=[(item, 5)], customer=make_customer(email="bo@example.com")
+    )
+
+    (row,) = returns_rate_by_shop()
+
+    assert (row.label, row.sold, row.returned) == ("Milano Nove", 5, 0)

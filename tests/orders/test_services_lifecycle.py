@@ -24,6 +24,7 @@ from omnistore.core.exceptions import (
     ValidationFailed,
 )
 from orders.models import (
+    CANCELLABLE_STATUSES,
     FulfilmentMethod,
     FulfilmentStatus,
     Order,
@@ -36,7 +37,6 @@ from orders.selectors.orders import orders_awaiting_transfer, orders_to_pick
 from orders.selectors.pickups import find_pickup, pickup_qr_payload, pickups_waiting
 from orders.services.checkout import LineRequest, place_order
 from orders.services.fulfilment import (
-    CANCELLABLE_STATUSES,
     can_move,
     cancel_order,
     mark_delivered,

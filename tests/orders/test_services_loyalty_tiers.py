@@ -1,6 +1,7 @@
 """Loyalty tiers: reached by the spend kept over the last 12 months in every channel
-(orders less refunds, cancelled orders left out), each with its points multiplier;
-returns lower the spend and take back the points they earned."""
+(orders handed over or shipped, less refunds; orders that may still be cancelled and
+cancelled orders left out), each with its points multiplier; returns lower the spend
+and take back the points they earned."""
 
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -19,11 +20,18 @@ from customers.selectors.loyalty import (
 )
 from omnistore.accounts.models import Role
 from orders.selectors.loyalty import customer_standing, customer_tiers, kept_spend
-from orders.services.fulfilment import cancel_order
+from orders.services.fulfilment import cancel_order, mark_picked, mark_ready
+from orders.services.pickups import collect_order
 from orders.services.refunds import return_at_counter
 from tests.approvals.helpers import make_approver
 from tests.factories import StaffFactory
-from tests.orders.factories import deliver_outbox, pickup_order, shop, stocked
+from tests.orders.factories import (
+    deliver_outbox,
+    pickup_order,
+    ready_order,
+    shop,
+    stocked,
+)
 from tests.orders.returns_helpers import (
     collected_order,
     counter_sale,
@@ -155,7 +163,7 @@ def test_spend_adds_every_channel_and_leaves_the_window_after_twelve_months(
     store, item, associate
 ):
     _, customer = shopper()
-    pickup_order(store=store, lines=[(item, 1)], customer=customer)
+    collected_order(store=store, lines=[(item, 1)], customer=customer)
     counter_sale(store=store, lines=[(item, 1)], staff=associate, customer=customer)
 
     assert kept_spend([customer.pk]) == {customer.pk: Decimal("600.00")}
@@ -168,22 +176,39 @@ def test_spend_adds_every_channel_and_leaves_the_window_after_twelve_months(
     assert customer_standing(customer, now=a_year_on).tier.name == "Member"
 
 
-def test_a_cancelled_order_counts_for_nothing(store, item, associate):
+def test_an_order_counts_once_it_can_no_longer_be_cancelled(store, item, associate):
     _, customer = shopper()
     order = pickup_order(store=store, lines=[(item, 2)], customer=customer)
+    assert kept_spend([customer.pk])[customer.pk] == Decimal("0.00")
+    mark_picked(order=order, actor=associate, location=store)
+    assert kept_spend([customer.pk])[customer.pk] == Decimal("0.00")
+    order = mark_ready(order=order, actor=associate, location=store)
+    assert kept_spend([customer.pk])[customer.pk] == Decimal("0.00")
+    assert customer_tiers([customer.pk])[customer.pk].name == "Member"
+
+    collect_order(order=order, actor=associate, code=order.pickup_code, location=store)
+
+    assert kept_spend([customer.pk])[customer.pk] == Decimal("600.00")
     assert customer_tiers([customer.pk])[customer.pk].name == "Silver"
+
+
+def test_a_cancelled_order_counts_for_nothing(store, item, associate):
+    _, customer = shopper()
+    collected_order(store=store, lines=[(item, 1)], customer=customer)
+    order = ready_order(store=store, lines=[(item, 2)], customer=customer)
+    assert kept_spend([customer.pk])[customer.pk] == Decimal("300.00")
 
     cancel_order(order=order, actor=associate, reason="changed her mind")
 
-    assert kept_spend([customer.pk])[customer.pk] == Decimal("0.00")
+    assert kept_spend([customer.pk])[customer.pk] == Decimal("300.00")
     assert customer_tiers([customer.pk])[customer.pk].name == "Member"
 
 
 def test_the_spend_of_each_customer_is_their_own(store, item):
     _, ada = shopper("ada@example.com")
     _, bo = shopper("bo@example.com")
-    pickup_order(store=store, lines=[(item, 5)], customer=ada)
-    pickup_order(store=store, lines=[(item, 1)], customer=bo)
+    collected_order(store=store, lines=[(item, 5)], customer=ada)
+    collected_order(store=store, lines=[(item, 1)], customer=bo)
 
     spend = kept_spend([ada.pk, bo.pk, 0])
     assert spend == {
@@ -198,10 +223,8 @@ def test_the_spend_of_each_customer_is_their_own(store, item):
 
 def test_the_order_that_reaches_a_tier_earns_at_its_multiplier(store, item):
     _, customer = shopper()
-    first = pickup_order(store=store, lines=[(item, 1)], customer=customer)
-    deliver_outbox()
-    second = pickup_order(store=store, lines=[(item, 1)], customer=customer)
-    deliver_outbox()
+    first = collected_order(store=store, lines=[(item, 1)], customer=customer)
+    second = collected_order(store=store, lines=[(item, 1)], customer=customer)
     third = pickup_order(store=store, lines=[(item, 3)], customer=customer)
     deliver_outbox()
 
@@ -217,6 +240,41 @@ def test_the_order_that_reaches_a_tier_earns_at_its_multiplier(store, item):
     assert LoyaltyTransaction.objects.get(reference_id=first.number).reason == (
         f"Order {first.number}"
     )
+
+
+def test_an_order_not_handed_over_lifts_only_its_own_multiplier(store, item, associate):
+    _, customer = shopper()
+    big = pickup_order(store=store, lines=[(item, 5)], customer=customer)
+    deliver_outbox()
+    small = pickup_order(store=store, lines=[(item, 1)], customer=customer)
+    deliver_outbox()
+    big.refresh_from_db()
+    small.refresh_from_db()
+    assert big.loyalty_points == 2250  # Gold at 1500, its own: 1500 × 1.5
+    assert small.loyalty_points == 300  # the big one may still be cancelled
+
+    big = mark_ready(order=mark_picked(order=big, actor=associate), actor=associate)
+    collect_order(order=big, actor=associate, code=big.pickup_code, location=store)
+    after = pickup_order(store=store, lines=[(item, 1)], customer=customer)
+    deliver_outbox()
+
+    after.refresh_from_db()
+    assert after.loyalty_points == 450  # Gold: 300 × 1.5
+    assert LoyaltyTransaction.objects.get(reference_id=after.number).reason == (
+        f"Order {after.number} (Gold ×1.5)"
+    )
+
+
+def test_orders_in_one_batch_do_not_lift_each_other(store, item):
+    _, customer = shopper()
+    big = pickup_order(store=store, lines=[(item, 2)], customer=customer)
+    small = pickup_order(store=store, lines=[(item, 1)], customer=customer)
+
+    deliver_outbox()  # one drain, both orders in one batch
+
+    big.refresh_from_db()
+    small.refresh_from_db()
+    assert (big.loyalty_points, small.loyalty_points) == (750, 300)
 
 
 def test_one_batch_gives_each_customer_their_own_multiplier(store, item):

@@ -194,7 +194,7 @@ def test_the_cancelled_parts_leave_the_kept_spend(split, nora):
     user, customer = nora
     order = discounted_split_order(split, customer)
     client = api_client_for(user)
-    assert client.get(LOYALTY).json()["spend"] == "720.00"
+    assert client.get(LOYALTY).json()["spend"] == "0.00"  # it may still be cancelled
 
     ship_milano_cancel_rest(order, split)
 

@@ -7,8 +7,8 @@ from django.urls import reverse
 
 from orders.staff.views.panels import customer_loyalty_panel
 from tests.factories import StaffFactory
-from tests.orders.factories import pickup_order, shop, stocked
-from tests.orders.returns_helpers import counter_sale, shopper
+from tests.orders.factories import shop, stocked
+from tests.orders.returns_helpers import collected_order, counter_sale, shopper
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +32,7 @@ def test_the_360_page_shows_tier_spend_progress_and_points_worth(
     client, associate, store, item
 ):
     _, customer = shopper()
-    pickup_order(store=store, lines=[(item, 1)], customer=customer)
+    collected_order(store=store, lines=[(item, 1)], customer=customer, points=False)
     counter_sale(store=store, lines=[(item, 2)], staff=associate, customer=customer)
     client.force_login(associate)
 
@@ -54,7 +54,7 @@ def test_gold_shows_free_delivery_and_the_top_of_the_ladder(
     rf, associate, store, item, django_assert_num_queries
 ):
     _, customer = shopper()
-    pickup_order(store=store, lines=[(item, 6)], customer=customer)
+    collected_order(store=store, lines=[(item, 6)], customer=customer, points=False)
     customer.refresh_from_db()
     customer.points_balance = 4321
     request = rf.get("/staff/customers/")
@@ -76,7 +76,7 @@ def test_the_loyalty_panel_costs_one_query_for_any_history(
 ):
     _, customer = shopper()
     for _ in range(orders):
-        pickup_order(store=store, lines=[(item, 1)], customer=customer)
+        collected_order(store=store, lines=[(item, 1)], customer=customer, points=False)
     request = rf.get("/staff/customers/")
     request.user = associate
     with django_assert_num_queries(1):

@@ -13,11 +13,11 @@ from customers.models import Channel
 from inventory.models import StockLevel
 from omnistore.accounts.models import Role
 from omnistore.core import outbox
-from orders.models import OrderStatus, PaymentStatus
+from orders.models import CANCELLABLE_STATUSES, OrderStatus, PaymentStatus
 from orders.selectors.orders import order_by_id
 from orders.selectors.pickups import pickup_qr_payload
 from orders.services.checkout import place_order
-from orders.services.fulfilment import CANCELLABLE_STATUSES, mark_picked
+from orders.services.fulfilment import mark_picked
 from orders.services.payments import PaymentRequest
 from orders.services.pickups import collect_order
 from orders.services.refunds import receive_return, refund_return
