@@ -33,6 +33,7 @@ from orders.models.invoices import (
 )
 from orders.models.orders import (
     CANCELLABLE_STATUSES,
+    CANCELLATION_REFUND,
     EMAILED,
     ORDER_FULFILMENT_CHOICES,
     ORDER_MOVES,
@@ -81,6 +82,7 @@ from orders.models.till import (
 )
 
 __all__ = [
+    "CANCELLATION_REFUND",
     "GIFT_CARD_EMAIL_TOPIC",
     "GiftCard",
     "GiftCardKind",

@@ -436,6 +436,11 @@ class Payment(models.Model):
         return self.amount - self.refunded_amount
 
 
+# How the refunds of a cancelled order's payments are referenced
+# (``cancel:<order>:<payment>``): a void's money back, as against a return's.
+CANCELLATION_REFUND = "cancel:"
+
+
 class Refund(models.Model):
     """Money given back; ``reference`` is unique so a retried refund pays out once."""
 

@@ -13,6 +13,7 @@ from django.db.models import Exists, OuterRef, Sum
 
 from inventory.markets import tax_table
 from orders.models import (
+    CANCELLATION_REFUND,
     Order,
     OrderStatus,
     OrderTaxTotal,
@@ -27,10 +28,6 @@ from orders.models import (
 )
 
 ZERO = Decimal("0.00")
-# The reference every refund of a cancelled order starts with (the cancellation
-# settles each payment as ``cancel:<order>:<payment>``): a void's money back, as
-# against a return's or a cancelled part's.
-VOID_REFUND = "cancel:"
 
 
 def till_currency(location) -> str:
@@ -225,7 +222,7 @@ def vat_by_rate(orders: list[Order]) -> list[VatAtRate]:
 def _void_bookings():
     """The till's bookings of a cancelled order's refunds: the money of a void."""
     return TillMovement.objects.filter(
-        kind=TillMovementKind.REFUND, refund__reference__startswith=VOID_REFUND
+        kind=TillMovementKind.REFUND, refund__reference__startswith=CANCELLATION_REFUND
     )
 
 
@@ -295,7 +292,7 @@ def z_report(session: TillSession) -> ZReport:
     )
     report.refunds_by_tender = _by_tender((m, a) for m, a, _, _ in refunds)
     report.refunds_total = sum((a for _, a in report.refunds_by_tender), ZERO)
-    voided_here = {o for _, _, ref, o in refunds if ref.startswith(VOID_REFUND)}
+    voided_here = {o for _, _, ref, o in refunds if ref.startswith(CANCELLATION_REFUND)}
     _add_voids(report, sold, voided_here)
     report.cash = cash_totals(session)
     report.expected = _drawer_sum(report.cash)

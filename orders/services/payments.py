@@ -21,6 +21,7 @@ from omnistore.core.actors import acting_user
 from omnistore.core.channels import is_online
 from omnistore.core.exceptions import Conflict, ValidationFailed
 from orders.models import (
+    CANCELLATION_REFUND,
     FulfilmentMethod,
     Order,
     OrderStatusChange,
@@ -362,8 +363,6 @@ def refund_to_payments(
 
 
 EVENT_PAYMENT_CAPTURED = "payment_captured"
-
-
 EVENT_PAYMENT_RELEASED = "payment_released"
 
 
@@ -515,7 +514,7 @@ def settle_cancelled_order_payments(
                 payment=payment,
                 amount=payment.refundable,
                 reason=reason or f"Order {order.number} cancelled",
-                reference=f"cancel:{_settle_key(order, payment)}",
+                reference=f"{CANCELLATION_REFUND}{_settle_key(order, payment)}",
                 actor=actor,
                 location=location,
                 order=order,
