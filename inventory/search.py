@@ -28,7 +28,9 @@ def _word_match(word: str) -> Q:
     )
 
 
-def _every_word(words: list[str]) -> Q:
+def every_word(words: list[str]) -> Q:
+    """A variant every word of a search matches (``_word_match``), its first
+    ``MOST_WORDS`` words."""
     match = Q()
     for word in words[:MOST_WORDS]:
         match &= _word_match(word)
@@ -52,7 +54,7 @@ def variant_search(*, query: str, limit: int = 25) -> list[Variant]:
     matches = Q(sku__istartswith=query) | Q(product__name__icontains=query)
     words = query.split()
     if len(words) > 1:
-        matches |= _every_word(words)
+        matches |= every_word(words)
     return list(base.filter(matches).order_by("product__name", "sku")[:limit])
 
 
@@ -64,7 +66,7 @@ def find_variants(*, query: str, limit: int = 30) -> list[Variant]:
     if not words:
         return []
     found = Variant.objects.filter(active=True, product__active=True).filter(
-        _every_word(words)
+        every_word(words)
     )
     variants = list(
         found.select_related("product").order_by("product__name", "pk")[:limit]

@@ -42,6 +42,7 @@ from .models import (
     Variant,
     free_units,
 )
+from .search import every_word
 from .sizes import size_key
 
 EARTH_RADIUS_KM = 6371.0
@@ -51,7 +52,9 @@ def product_list(
     *, query: str = "", category: str | None = None, images: bool = True
 ) -> QuerySet[Product]:
     """Active products with their active variants (and ``images``) prefetched; search
-    by name, SKU or barcode."""
+    by name, SKU or barcode, or by words in any order each naming the product, its
+    brand or one of its items' colour, size or SKU ("shirt linen", "riviera white"),
+    as staff search does."""
     products = Product.objects.filter(active=True).select_related("category")
     if category:
         products = products.filter(
@@ -64,7 +67,9 @@ def product_list(
             | Q(brand__iexact=query)
             | Exists(
                 Variant.objects.filter(product=OuterRef("pk")).filter(
-                    Q(sku__iexact=query) | Q(sku__istartswith=query) | Q(barcode=query)
+                    Q(sku__istartswith=query)
+                    | Q(barcode=query)
+                    | Q(active=True) & every_word(query.split())
                 )
             )
         )

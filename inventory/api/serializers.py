@@ -47,7 +47,9 @@ class ProductListQuerySerializer(QuerySerializer):
         required=False,
         allow_blank=True,
         max_length=100,
-        help_text="Search by product name, brand, SKU (or its start) or barcode.",
+        help_text="Search by product name, brand, SKU (or its start) or barcode; "
+        "several words in any order each narrow it (name, brand, colour, size: "
+        '"shirt linen white").',
     )
     category = serializers.SlugField(
         required=False,

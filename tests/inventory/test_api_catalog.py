@@ -169,6 +169,23 @@ def test_search_finds_products_by_name_sku_prefix_and_barcode(api_client, q):
     assert [p["id"] for p in results(api_client.get(PRODUCTS, {"q": q}))] == [linen.pk]
 
 
+@pytest.mark.parametrize(
+    "q", ["trousers linen", "Riviera", "riviera sand", "linen 42"], ids=str
+)
+def test_several_words_in_any_order_each_narrow_the_search(api_client, q):
+    """Words name the product, its brand, or an item's colour or size, in any order;
+    every word must match (a word nothing matches finds nothing)."""
+    linen = ProductFactory(name="Linen trousers", brand="Riviera Atelier")
+    VariantFactory(product=linen, sku="LIN-42-S", colour="Sand", size="42")
+    other = ProductFactory(name="Linen shirt", brand="Portofino")
+    VariantFactory(product=other, sku="LSH-M-W", colour="White", size="M")
+
+    found = [p["id"] for p in results(api_client.get(PRODUCTS, {"q": q}))]
+
+    assert found == [linen.pk]
+    assert results(api_client.get(PRODUCTS, {"q": f"{q} cashmere"})) == []
+
+
 def test_search_without_match_returns_an_empty_page(api_client):
     VariantFactory(product=ProductFactory(name="Cotton socks"))
 
