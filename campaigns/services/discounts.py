@@ -3,9 +3,14 @@ attributes the orders using the code to the campaign (the code itself lives in o
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from django.utils import timezone
+
 from campaigns.models import Campaign
-from orders.models import DiscountCode
-from orders.services.discounts import update_discount_code
+from omnistore.core.channels import Channel
+from orders.models import DiscountChannels, DiscountCode
+from orders.services.discounts import discount_code_refusal, update_discount_code
 
 
 def campaign_exists(campaign_id: int) -> bool:
@@ -13,9 +18,21 @@ def campaign_exists(campaign_id: int) -> bool:
     return Campaign.objects.filter(pk=campaign_id).exists()
 
 
+def _goes_out_at(campaign: Campaign) -> datetime:
+    """When the customers first get the code: a broadcast's time (now when none or
+    past), an automation's messages from now on."""
+    now = timezone.now()
+    if campaign.is_automation or campaign.send_at is None:
+        return now
+    return max(campaign.send_at, now)
+
+
 def discount_code_problem(campaign: Campaign) -> str:
     """A campaign's code must exist, be active and belong to no other campaign: the
-    code is how checkout attributes an order to the campaign."""
+    code is how checkout attributes an order to the campaign. And the customers it
+    goes to must be able to use it when it reaches them, by checkout's own rules: in
+    its dates, with uses left, where it is valid (a code for the shops only brings
+    them into a shop)."""
     if not campaign.discount_code:
         return ""
     code = DiscountCode.objects.filter(code=campaign.discount_code).first()
@@ -28,6 +45,15 @@ def discount_code_problem(campaign: Campaign) -> str:
         return f"The discount code {code.code} is not active."
     if code.campaign_id not in (None, campaign.pk):
         return f"The discount code {code.code} belongs to another campaign."
+    when = _goes_out_at(campaign)
+    where = Channel.STORE if code.channels == DiscountChannels.STORE else Channel.WEB
+    refusal = discount_code_refusal(code, channel=where, now=when)
+    if refusal:
+        return (
+            f"Customers could not use the discount code {code.code} when the "
+            f"campaign reaches them ({timezone.localtime(when):%d %b %Y %H:%M}): "
+            f"{refusal}"
+        )
     return ""
 
 

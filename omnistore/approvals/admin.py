@@ -1,8 +1,8 @@
 """Approvals in the admin: the record of every request, read-only (rows change only
 through ``omnistore.approvals.services``), scoped to the shops the user may act on;
 the managers' PINs with their lock state (never the hash), and an action to lift a
-lock early. A PIN is never deleted here: that would also wipe its failures and lock.
-Its owner changes it, or the login is deactivated."""
+lock early, kept in the PIN's history. A PIN is never deleted here: that would also
+wipe its failures and lock. Its owner changes it, or the login is deactivated."""
 
 from __future__ import annotations
 
@@ -69,9 +69,21 @@ class ApprovalPinAdmin(LinksWhereAllowed, admin.ModelAdmin):
         description="Lift the lock of the selected PINs", permissions=["change"]
     )
     def unlock(self, request, queryset):
-        for pin in queryset:
-            unlock_pin(pin=pin)
-        messages.success(request, f"{queryset.count()} PIN(s) unlocked.")
+        """Each lock lifted is kept in the PIN's history (who, when, until when it
+        held); a PIN that was not locked is left as it is and not counted."""
+        lifted = left = 0
+        for pin in queryset.select_related("user"):
+            until = unlock_pin(pin=pin)
+            if until is None:
+                left += 1
+                continue
+            lifted += 1
+            local = timezone.localtime(until)
+            self.log_change(request, pin, f"Lock lifted (locked until {local:%H:%M})")
+        if lifted:
+            messages.success(request, f"{lifted} PIN(s) unlocked.")
+        if left:
+            messages.info(request, f"{left} PIN(s) were not locked: left as they are.")
 
     def has_add_permission(self, request):
         return False

@@ -1,13 +1,14 @@
 """Gift cards in the admin: read-only with their ledger; void and adjust through the
 services, with a reason; a shop's staff need a manager's approval for them
 (``omnistore.approvals``), headquarters (who see no one shop) none: the ledger row
-records who did it and why."""
+records who did it and why, and a void is kept in the card's history too."""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
+from django.http import HttpResponseRedirect
 from django.urls import path
 
 from omnistore.accounts.scoping import PartOfParentInline, ReadOnlyAdmin, shop_ids
@@ -43,6 +44,12 @@ class GiftCardActionForm(ActionForm):
         max_digits=10,
         decimal_places=2,
         label="Adjust by (signed)",
+        error_messages={
+            "invalid": "Enter an amount such as 10 or -12.50.",
+            "max_decimal_places": "Whole cents only: at most 2 decimals.",
+            "max_digits": "Far more than a gift card holds.",
+            "max_whole_digits": "Far more than a gift card holds.",
+        },
     )
 
 
@@ -104,6 +111,20 @@ class GiftCardAdmin(ReadOnlyAdmin):
     def has_change_permission(self, request, obj=None):
         # Opened to read (every field read-only); actions need the change right.
         return request.user.has_perm("orders.change_giftcard")
+
+    def response_action(self, request, queryset):
+        """A reason or an amount the action form refuses is said as such, and
+        nothing changes (Django would only say "No action selected.")."""
+        form = self.action_form(request.POST, auto_id=None)
+        form.fields["action"].choices = self.get_action_choices(request)
+        if form.is_valid() or "action" in form.errors:
+            return super().response_action(request, queryset)
+        for name, errors in form.errors.items():
+            label = form.fields[name].label if name in form.fields else name
+            self.message_user(
+                request, f"{label}: {' '.join(errors)} Nothing changed.", messages.ERROR
+            )
+        return HttpResponseRedirect(request.get_full_path())
 
     def _each(self, request, queryset, move) -> None:
         reason = request.POST.get("reason", "")

@@ -122,23 +122,9 @@ def _discount_amount(code: DiscountCode, subtotal: Decimal) -> Decimal:
     return min(amount, subtotal)
 
 
-def _valid_discount(
-    value,
-    *,
-    subtotal: Decimal,
-    channel: str,
-    customer: Customer | None,
-    now: datetime,
-    currency: str | None = None,
-) -> tuple[DiscountCode, Decimal]:
-    """The code and what it takes off ``subtotal`` (in ``currency``, the home one
-    when not said), or one refusal saying why."""
-    code = normalize_discount_code(value)
-    if not code:
-        raise _discount_error("Enter a discount code.", "discount_required")
-    found = DiscountCode.objects.filter(code=code[:40]).first()
-    if found is None:
-        raise _discount_error(f"Unknown discount code {code}.", "discount_unknown")
+def _check_code_usable(found: DiscountCode, *, channel: str, now: datetime) -> None:
+    """The code's own terms, whoever uses it and whatever the basket: switched on,
+    within its dates at ``now``, valid on ``channel``, uses left."""
     if not found.active:
         raise _discount_error("This code is no longer valid.", "discount_inactive")
     if found.valid_from is not None and now < found.valid_from:
@@ -159,6 +145,37 @@ def _valid_discount(
         )
     if found.max_uses is not None and found.times_used >= found.max_uses:
         raise _discount_error("This code has been used up.", "discount_used_up")
+
+
+def discount_code_refusal(code: DiscountCode, *, channel: str, now: datetime) -> str:
+    """Why nobody could use ``code`` on ``channel`` at ``now`` ("" when they could):
+    checkout's own refusals before it looks at the customer and the basket, for
+    those who hand a code out (a campaign checks the code it sends)."""
+    try:
+        _check_code_usable(code, channel=channel, now=now)
+    except ValidationFailed as error:
+        return error.message
+    return ""
+
+
+def _valid_discount(
+    value,
+    *,
+    subtotal: Decimal,
+    channel: str,
+    customer: Customer | None,
+    now: datetime,
+    currency: str | None = None,
+) -> tuple[DiscountCode, Decimal]:
+    """The code and what it takes off ``subtotal`` (in ``currency``, the home one
+    when not said), or one refusal saying why."""
+    code = normalize_discount_code(value)
+    if not code:
+        raise _discount_error("Enter a discount code.", "discount_required")
+    found = DiscountCode.objects.filter(code=code[:40]).first()
+    if found is None:
+        raise _discount_error(f"Unknown discount code {code}.", "discount_unknown")
+    _check_code_usable(found, channel=channel, now=now)
     if customer is not None:
         _check_customer_uses(found, customer)
     home = settings.OMNISTORE_CURRENCY

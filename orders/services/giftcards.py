@@ -21,7 +21,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.hashers import make_password
+from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -415,7 +417,29 @@ def void_gift_card(
     card.status = GiftCardStatus.VOID
     card.voided_at = now
     card.save(update_fields=["status", "voided_at"])
+    _record_void(card, reason=reason, actor=actor, approval=approval, now=now)
     return card
+
+
+def _record_void(card: GiftCard, *, reason: str, actor, approval, now) -> None:
+    """Every void stays in the card's history (the admin log: who, when, why, whose
+    approval), whatever was left on it: the ledger holds movements of money only, so
+    an empty card's void has no row there."""
+    user = acting_user(actor)
+    if user is None:
+        return
+    note = f"Voided: {reason}"
+    if approval is not None:
+        note += f" (approval {approval.pk}, given by {approval.decided_by})"
+    LogEntry.objects.create(
+        user=user,
+        content_type=ContentType.objects.get_for_model(GiftCard),
+        object_id=str(card.pk),
+        object_repr=str(card),
+        action_flag=CHANGE,
+        change_message=note,
+        action_time=now,
+    )
 
 
 @transaction.atomic

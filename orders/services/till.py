@@ -394,10 +394,13 @@ def close_till(
 
 
 def _approved_by(approval) -> dict:
+    """Who approved the close, when, and what the manager said: the associate's
+    own words (the request's reason) are the close note already, never the
+    manager's."""
     if approval is None:
         return {}
     return {
         "approved_by_id": approval.decided_by_id,
         "approved_at": approval.decided_at,
-        "approval_note": (approval.decision_note or approval.reason)[:250],
+        "approval_note": approval.decision_note[:250],
     }

@@ -3,14 +3,15 @@
 from datetime import timedelta
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 from django.utils import timezone
 
 from omnistore.approvals.models import ApprovalPin
 from omnistore.approvals.services.approvals import ApprovalRequired
 from orders.services.refunds import return_at_counter
-from tests.approvals.helpers import approved
-from tests.factories import UserFactory
+from tests.approvals.helpers import approved, make_approver
+from tests.factories import StaffFactory, UserFactory
 from tests.orders.factories import stocked
 from tests.orders.returns_helpers import counter_sale, line_request
 
@@ -75,3 +76,36 @@ def test_hq_lifts_a_pin_lock(hq, manager):
     )
     assert response.status_code == 302
     assert ApprovalPin.objects.get(pk=pin.pk).locked_until is None
+
+
+def test_lifting_locks_counts_and_records_only_the_pins_that_were_locked(
+    hq, store, manager
+):
+    other = make_approver(
+        StaffFactory(store=store, role="store_manager", username="sara"), pin="1357"
+    )
+    locked = ApprovalPin.objects.get(user=manager)
+    until = timezone.now() + timedelta(minutes=15)
+    ApprovalPin.objects.filter(pk=locked.pk).update(failures=0, locked_until=until)
+    unlocked = ApprovalPin.objects.get(user=other)
+    ApprovalPin.objects.filter(pk=unlocked.pk).update(failures=2)
+    pins = reverse("admin:approvals_approvalpin_changelist")
+
+    response = hq.post(
+        pins,
+        {"action": "unlock", "_selected_action": [locked.pk, unlocked.pk]},
+        follow=True,
+    )
+
+    text = response.content.decode()
+    assert "1 PIN(s) unlocked." in text
+    assert "1 PIN(s) were not locked: left as they are." in text
+    assert ApprovalPin.objects.get(pk=locked.pk).locked_until is None
+    assert ApprovalPin.objects.get(pk=unlocked.pk).failures == 2
+    entry = LogEntry.objects.get()
+    assert (entry.object_id, entry.user) == (str(locked.pk), response.wsgi_request.user)
+    assert entry.change_message == (
+        f"Lock lifted (locked until {timezone.localtime(until):%H:%M})"
+    )
+    history = hq.get(reverse("admin:approvals_approvalpin_history", args=[locked.pk]))
+    assert "Lock lifted" in history.content.decode()

@@ -10,7 +10,12 @@ from django.test import Client
 from django.urls import reverse
 
 from omnistore.accounts.models import Role
-from omnistore.approvals.models import Approval, ApprovalKind, ApprovalStatus
+from omnistore.approvals.models import (
+    Approval,
+    ApprovalKind,
+    ApprovalPin,
+    ApprovalStatus,
+)
 from omnistore.staff.once import new_token
 from orders.models import Order, OrderStatus, Return, ReturnStatus
 from tests.approvals.helpers import make_approver
@@ -124,6 +129,24 @@ def test_five_wrong_pins_lock_it_with_a_clear_message(desk, store, associate, ma
     assert Approval.objects.get().status == ApprovalStatus.PENDING
 
 
+@pytest.mark.parametrize("typed", ["abcd", "12ab", "２４６８", "12"])
+def test_a_pin_that_is_not_4_to_8_digits_is_refused_as_typed_and_costs_no_try(
+    desk, store, associate, manager, typed
+):
+    ask_refund(desk, sale(store, associate))
+    request = Approval.objects.get()
+    pin = reverse("staff:approval_pin", args=[request.pk])
+
+    refused = desk.post(pin, {"manager": manager.pk, "pin": typed}, **HTMX)
+
+    assert refused.status_code == 422
+    assert "A PIN is 4 to 8 digits." in refused.content.decode()
+    assert ApprovalPin.objects.get(user=manager).failures == 0
+    wrong = desk.post(pin, {"manager": manager.pk, "pin": "1111"}, **HTMX)
+    assert "Wrong PIN: 4 tries left before it locks." in wrong.content.decode()
+    assert Approval.objects.get().status == ApprovalStatus.PENDING
+
+
 def test_a_pin_of_a_manager_of_another_shop_is_not_offered(
     desk, store, associate, manager
 ):
@@ -164,14 +187,46 @@ def test_the_queue_approves_from_the_managers_device_and_the_screen_carries_on(
     assert Return.objects.get().status == ReturnStatus.REFUNDED
 
 
-def test_a_refusal_reaches_the_asking_screen(desk, store, associate, manager_device):
+def test_a_refusal_and_its_reason_reach_the_asking_screen(
+    desk, store, associate, manager_device
+):
     ask_refund(desk, sale(store, associate))
     request = Approval.objects.get()
+    queue = manager_device.get(reverse("staff:approval_queue")).content.decode()
+    assert 'name="note"' in queue and 'data-testid="decision-note"' in queue
     decide = reverse("staff:approval_decide", args=[request.pk])
-    manager_device.post(decide, {"decision": "refuse"}, **HTMX)
+
+    unsaid = manager_device.post(decide, {"decision": "refuse", "note": " "}, **HTMX)
+    assert unsaid.status_code == 422
+    assert "Say why you refuse" in unsaid.content.decode()
+    request.refresh_from_db()
+    assert request.status == ApprovalStatus.PENDING
+
+    said = {"decision": "refuse", "note": "Not without the receipt"}
+    decided = manager_device.post(decide, said, **HTMX)
+    assert "Not without the receipt" in decided.content.decode()  # decided lately
     shown = desk.get(reverse("staff:approval_status", args=[request.pk]), **HTMX)
-    assert "Refused by Marco Rossi" in shown.content.decode()
+    assert "Refused by Marco Rossi: Not without the receipt" in shown.content.decode()
     assert "HX-Trigger" not in shown
+
+
+def test_the_queue_poll_leaves_a_note_being_typed_until_something_changes(
+    desk, store, associate, manager_device
+):
+    ask_refund(desk, sale(store, associate))
+    url = reverse("staff:approval_queue")
+    page = manager_device.get(url).content.decode()
+    queue = page.split('data-testid="approval-queue"')[1]
+    poll = queue.split('hx-get="')[1].split('"')[0]
+    assert poll.startswith(f"{url}?seen=")
+
+    unchanged = manager_device.get(poll, **HTMX)
+    assert unchanged.status_code == 204 and not unchanged.content
+
+    ask_refund(desk, sale(store, associate))
+    changed = manager_device.get(poll, **HTMX)
+    assert changed.status_code == 200
+    assert changed.content.decode().count('data-testid="queue-row"') == 2
 
 
 @pytest.mark.parametrize("decision", [None, "", "yes", "APPROVE"])

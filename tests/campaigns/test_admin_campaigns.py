@@ -1,7 +1,10 @@
 """Managers' admin: segments with preview, campaign actions, the report with charts."""
 
+from datetime import timedelta
+
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignStatus, Message, Segment
 from campaigns.services.restocks import detect_restocks
@@ -10,6 +13,7 @@ from customers.services.profiles import update_profile
 from customers.services.wishlists import add_wishlist_item
 from inventory.services.stock import receive_stock
 from omnistore.accounts.models import Role
+from orders.services.discounts import create_discount_code
 from tests.campaigns.factories import EVERYONE, Shop, campaign, grant, person
 from tests.factories import LocationFactory, UserFactory, VariantFactory
 
@@ -126,6 +130,32 @@ def test_an_unready_campaign_is_not_scheduled_and_the_admin_says_why(admin_clien
     assert "A broadcast needs a segment." in text
     draft.refresh_from_db()
     assert draft.status == CampaignStatus.DRAFT
+
+
+def test_a_campaign_with_an_expired_code_is_not_sent_and_the_admin_says_why(
+    admin_client,
+):
+    grant(person(), "email")
+    create_discount_code(
+        code="OLD5",
+        kind="percentage",
+        value=5,
+        valid_from=timezone.now() - timedelta(days=34),
+        valid_until=timezone.now() - timedelta(days=4),
+    )
+    draft = campaign(rules=EVERYONE, discount_code="OLD5")
+    response = admin_client.post(
+        CAMPAIGNS,
+        {"action": "schedule_now", "_selected_action": [draft.pk]},
+        follow=True,
+    )
+    text = response.content.decode()
+    assert "Customers could not use the discount code OLD5" in text
+    assert "This code expired on" in text
+    assert "campaign(s) scheduled" not in text
+    draft.refresh_from_db()
+    assert draft.status == CampaignStatus.DRAFT
+    assert not Message.objects.exists()
 
 
 def _sent_campaigns(n: int):

@@ -1,14 +1,17 @@
 """A campaign's discount code ties orders to the campaign, online and at the counter."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
-from campaigns.models import CampaignStatus
+from campaigns.models import CampaignKind, CampaignStatus
 from campaigns.selectors.reports import campaign_report
-from campaigns.services.campaigns import schedule_campaign
+from campaigns.services.campaigns import activate_automation, schedule_campaign
+from campaigns.services.discounts import discount_code_problem
 from omnistore.core.exceptions import ValidationFailed
-from orders.models import DiscountCode
+from orders.models import DiscountChannels, DiscountCode
 from orders.services.checkout import place_order
 from orders.services.discounts import create_discount_code
 from orders.services.payments import PaymentRequest
@@ -77,3 +80,78 @@ def test_orders_with_the_code_count_as_conversions_of_the_campaign(code, api_cli
     assert stats.conversions == 2
     assert stats.revenue == Decimal("135.00")
     assert DiscountCode.objects.get(code="SPRING10").times_used == 2
+
+
+def _refusal(draft, **kwargs) -> str:
+    with pytest.raises(ValidationFailed) as refused:
+        schedule_campaign(campaign=draft, **kwargs)
+    draft.refresh_from_db()
+    assert draft.status == CampaignStatus.DRAFT
+    return refused.value.extra["discount_code"][0]
+
+
+def test_a_code_that_expired_is_not_sent_to_customers(code):
+    code.valid_until = timezone.now() - timedelta(days=4)
+    code.save(update_fields=["valid_until"])
+    message = _refusal(campaign(rules=EVERYONE, discount_code="SPRING10"))
+    assert "SPRING10" in message and "This code expired on" in message
+
+
+def test_a_code_not_yet_valid_when_the_campaign_goes_out_is_refused(code):
+    soon = timezone.now() + timedelta(days=3)
+    code.valid_from = soon
+    code.save(update_fields=["valid_from"])
+    draft = campaign(rules=EVERYONE, discount_code="SPRING10")
+    assert "This code is valid from" in _refusal(draft)
+
+    later = campaign(
+        rules=EVERYONE, discount_code="SPRING10", send_at=soon + timedelta(hours=1)
+    )
+    schedule_campaign(campaign=later, send_at=later.send_at)
+    later.refresh_from_db()
+    assert later.status == CampaignStatus.SCHEDULED
+
+
+def test_a_code_that_expires_before_the_send_time_is_refused(code):
+    code.valid_until = timezone.now() + timedelta(days=1)
+    code.save(update_fields=["valid_until"])
+    draft = campaign(
+        rules=EVERYONE,
+        discount_code="SPRING10",
+        send_at=timezone.now() + timedelta(days=2),
+    )
+    assert "This code expired on" in _refusal(draft, send_at=draft.send_at)
+
+
+def test_a_used_up_code_is_refused(code):
+    code.max_uses, code.times_used = 3, 3
+    code.save(update_fields=["max_uses", "times_used"])
+    draft = campaign(rules=EVERYONE, discount_code="SPRING10")
+    assert "This code has been used up." in _refusal(draft)
+
+
+def test_a_code_for_the_shops_only_may_be_sent_to_bring_customers_in(code):
+    """An email with a code to show at the till: valid in the shops, it is judged
+    there (its dates and uses still count)."""
+    code.channels = DiscountChannels.STORE
+    code.save(update_fields=["channels"])
+    draft = campaign(rules=EVERYONE, discount_code="SPRING10")
+    assert discount_code_problem(draft) == ""
+    code.valid_until = timezone.now() - timedelta(minutes=1)
+    code.save(update_fields=["valid_until"])
+    assert "This code expired on" in _refusal(draft)
+
+
+def test_an_automation_is_not_activated_with_an_expired_code(code):
+    code.valid_until = timezone.now() - timedelta(minutes=1)
+    code.save(update_fields=["valid_until"])
+    follow_up = campaign(
+        kind=CampaignKind.POST_PURCHASE,
+        trigger_after=timedelta(days=1),
+        discount_code="SPRING10",
+    )
+    with pytest.raises(ValidationFailed) as refused:
+        activate_automation(campaign=follow_up)
+    assert "This code expired on" in refused.value.extra["discount_code"][0]
+    follow_up.refresh_from_db()
+    assert follow_up.status == CampaignStatus.DRAFT

@@ -1,14 +1,20 @@
 """The gift cards list in the admin offers the stored-value liability report to those
-who may open it: staff who see every shop."""
+who may open it: staff who see every shop. Its actions say why they refuse and keep
+every void in the card's history."""
+
+import html
+from decimal import Decimal
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from omnistore.accounts.models import Role
+from orders.models import GiftCardStatus
 from tests.factories import UserFactory
 from tests.orders.factories import shop
-from tests.orders.stored_value_helpers import gift_card
+from tests.orders.stored_value_helpers import balance, gift_card, ledger_total
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
 
@@ -48,3 +54,62 @@ def test_a_store_manager_is_not_offered_the_report_they_may_not_open(client):
     assert listed.status_code == 200
     assert LIABILITY not in listed.content.decode()
     assert client.get(LIABILITY).status_code == 403
+
+
+@pytest.fixture
+def headquarters(client):
+    client.force_login(
+        UserFactory(username="hq-void", role=Role.HQ, is_staff=True, is_superuser=True)
+    )
+    return client
+
+
+def _act(client, card, action, **data):
+    return client.post(
+        CARDS,
+        {"action": action, "_selected_action": [card.pk], **data},
+        follow=True,
+    )
+
+
+def test_voiding_an_empty_card_keeps_who_voided_it_when_and_why(headquarters):
+    card = gift_card("10.00")
+    _act(headquarters, card, "adjust_cards", amount="-10", reason="correct to zero")
+
+    page = _act(headquarters, card, "void_cards", reason="lost card")
+
+    assert "1 gift card(s) changed." in page.content.decode()
+    card.refresh_from_db()
+    assert card.status == GiftCardStatus.VOID
+    entry = LogEntry.objects.get(object_id=str(card.pk))
+    assert entry.user.username == "hq-void"
+    assert entry.change_message == "Voided: lost card"
+    assert entry.action_time == card.voided_at
+    history = headquarters.get(reverse("admin:orders_giftcard_history", args=[card.pk]))
+    assert "Voided: lost card" in history.content.decode()
+    # The ledger still adds up to the balance, and the liability sees no movement.
+    assert ledger_total(card) == Decimal("0.00")
+    assert not card.transactions.filter(kind="void").exists()
+
+
+@pytest.mark.parametrize(
+    ("amount", "said"),
+    [
+        ("abc", "Enter an amount such as 10 or -12.50."),
+        ("NaN", "Enter an amount such as 10 or -12.50."),
+        ("5.555", "Whole cents only: at most 2 decimals."),
+        ("99999999999", "Far more than a gift card holds."),
+    ],
+)
+def test_a_bad_amount_says_what_is_wrong_with_it_and_changes_nothing(
+    headquarters, amount, said
+):
+    card = gift_card("50.00")
+
+    page = _act(headquarters, card, "adjust_cards", amount=amount, reason="typo")
+
+    text = page.content.decode()
+    assert f"Adjust by (signed): {said}" in html.unescape(text)
+    assert "No action selected." not in text
+    assert balance(card) == Decimal("50.00")
+    assert list(card.transactions.values_list("kind", flat=True)) == ["issue"]

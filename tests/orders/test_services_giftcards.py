@@ -6,6 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -92,6 +93,38 @@ def test_an_associate_voiding_a_card_waits_for_a_manager_then_it_is_empty():
     assert ledger_total(card) == 0
     with pytest.raises(Conflict):
         void_gift_card(card=card, reason="Again", actor=manager, location=store)
+
+
+def test_voiding_an_empty_card_keeps_who_asked_why_and_whose_approval():
+    store = shop()
+    associate = StaffFactory(store=store, username="ada")
+    manager = make_approver(
+        StaffFactory(store=store, role=Role.STORE_MANAGER, username="mgr")
+    )
+    card = gift_card("15.00")
+    adjust_gift_card(
+        card=card, amount="-15", reason="Spent", actor=manager, location=store
+    )
+    with pytest.raises(ApprovalRequired) as asked:
+        void_gift_card(card=card, reason="Found torn", actor=associate, location=store)
+    yes = approved(asked.value, associate, manager)
+
+    void_gift_card(
+        card=card,
+        reason="Found torn",
+        actor=associate,
+        location=store,
+        approvals=[yes.pk],
+    )
+
+    card.refresh_from_db()
+    assert card.status == GiftCardStatus.VOID
+    entry = LogEntry.objects.get(object_id=str(card.pk))
+    assert (entry.user, entry.action_time) == (associate, card.voided_at)
+    assert entry.change_message == (
+        f"Voided: Found torn (approval {yes.pk}, given by {manager})"
+    )
+    assert ledger_total(card) == 0
 
 
 def test_a_void_or_an_adjustment_needs_a_reason():

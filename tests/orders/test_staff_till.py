@@ -147,7 +147,8 @@ def test_a_till_day_at_the_counter(staff, client, shop, associate, register):
     assert response["Location"] == reverse("staff:till_report", args=[session.pk])
     assert session.status == TillSessionStatus.CLOSED
     assert session.over_short == D("-10.00")
-    assert (session.approved_by, session.approval_note) == (manager, "Counted twice")
+    assert (session.approved_by, session.approval_note) == (manager, "")
+    assert session.close_note == "Counted twice"
 
     report = staff.get(response["Location"]).content.decode()
     total = sum(o.total for o in Order.objects.all())
@@ -158,6 +159,10 @@ def test_a_till_day_at_the_counter(staff, client, shop, associate, register):
     assert "@page" not in report
     assert orders[0].number in report and orders[-1].number in report
     assert 'data-testid="z-approved">Approved by' in report
+    assert (
+        'data-testid="z-close-note">Note at closing (Giulia Bianchi): “Counted twice”'
+        in report
+    )
 
 
 def test_a_cash_sale_without_an_open_till_is_refused(staff, shop, register):
@@ -274,6 +279,53 @@ def test_a_session_without_sales_says_so_where_the_vat_would_be(
     assert "carry no tax rates" not in page
 
 
+def test_the_z_report_tells_the_associates_note_from_the_managers(
+    staff, shop, associate, register
+):
+    staff.post(reverse("staff:till_open"), count(**{"100": 1, "20": 1}))
+    close = {**count(**{"100": 1}), "count-note": "short, unknown"}
+    assert staff.post(reverse("staff:till_close"), close).status_code == 202
+    request = Approval.objects.get()
+    manager = make_approver(
+        StaffFactory(
+            store=shop,
+            role=Role.STORE_MANAGER,
+            first_name="Marco",
+            last_name="Rossi",
+        )
+    )
+    device = Client()
+    device.force_login(manager)
+    device.post(
+        reverse("staff:approval_decide", args=[request.pk]),
+        {"decision": "approve", "note": "Recount in the morning"},
+        **HTMX,
+    )
+
+    closed = staff.post(reverse("staff:till_close"), {**close, "approval": request.pk})
+    session = TillSession.objects.get()
+    assert closed["Location"] == reverse("staff:till_report", args=[session.pk])
+    assert (session.close_note, session.approval_note) == (
+        "short, unknown",
+        "Recount in the morning",
+    )
+    page = staff.get(closed["Location"]).content.decode()
+    note = page.split('data-testid="z-close-note">')[1].split("</div>")[0]
+    approved = page.split('data-testid="z-approved">')[1].split("</div>")[0]
+    assert note == "Note at closing (Giulia Bianchi): “short, unknown”"
+    assert approved.startswith("Approved by Marco Rossi")
+    assert approved.endswith(" · manager's note: “Recount in the morning”")
+
+    hq = UserFactory(username="hq-till", role=Role.HQ, is_staff=True, is_superuser=True)
+    admin = Client()
+    admin.force_login(hq)
+    sheet = admin.get(
+        reverse("admin:orders_tillsession_change", args=[session.pk])
+    ).content.decode()
+    assert "Manager's note: “Recount in the morning”" in sheet
+    assert "Note at closing (Giulia Bianchi)" in sheet
+
+
 def test_an_approval_without_a_note_shows_no_empty_quotes(
     staff, associate, register, shop
 ):
@@ -289,7 +341,7 @@ def test_an_approval_without_a_note_shows_no_empty_quotes(
 
     TillSession.objects.filter(pk=session.pk).update(approval_note="Counted twice")
     page = staff.get(reverse("staff:till_report", args=[session.pk])).content.decode()
-    assert " · “Counted twice”</div>" in page
+    assert " · manager's note: “Counted twice”</div>" in page
 
 
 def test_the_z_report_prints_on_80mm():

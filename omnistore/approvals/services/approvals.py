@@ -39,7 +39,12 @@ from omnistore.approvals.models import (
 )
 from omnistore.approvals.selectors.approvals import can_approve
 from omnistore.core.actors import acting_user
-from omnistore.core.exceptions import Conflict, NotFound, PermissionDenied
+from omnistore.core.exceptions import (
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
 
 from .pins import verify_pin
 
@@ -221,8 +226,10 @@ def decide_approval(
     now: datetime | None = None,
 ) -> Approval:
     """A manager says yes or no. Only a waiting, unexpired request of a shop the
-    manager may approve at; never one's own. Deciding twice is refused."""
+    manager may approve at; never one's own. Deciding twice is refused. A no says
+    why in ``note`` (the asking screen shows it); a yes may."""
     now = now or timezone.now()
+    note = (note or "").strip()[:250]
     row = _lock(approval)
     if not can_approve(approver, row.location_id):
         raise PermissionDenied("You cannot approve at this shop.")
@@ -235,11 +242,17 @@ def decide_approval(
         )
     if row.requested_by_id == approver.pk:
         raise PermissionDenied("Someone else must approve your own request.")
+    if not approve and not note:
+        raise ValidationFailed(
+            "Say why you refuse: the associate sees your note.",
+            code="approval_refusal_note",
+            extra={"note": ["Required to refuse."]},
+        )
     row.status = ApprovalStatus.APPROVED if approve else ApprovalStatus.REFUSED
     row.decided_by = approver
     row.decided_at = now
     row.channel = channel
-    row.decision_note = (note or "").strip()[:250]
+    row.decision_note = note
     row.save(
         update_fields=["status", "decided_by", "decided_at", "channel", "decision_note"]
     )

@@ -36,6 +36,17 @@ class WrongPin(ValidationFailed):
     default_code = "wrong_pin"
 
 
+def _check_shape(pin: str) -> None:
+    """Every PIN is 4 to 8 digits: anything else is refused as typed, never tried
+    against the PIN (so it costs no try)."""
+    if not is_digits(pin) or len(pin) not in PIN_LENGTHS:
+        raise ValidationFailed(
+            "A PIN is 4 to 8 digits.",
+            code="pin_invalid",
+            extra={"pin": ["4 to 8 digits."]},
+        )
+
+
 @transaction.atomic
 def set_pin(*, user, pin: str, now: datetime | None = None) -> ApprovalPin:
     """A manager chooses their own PIN (4 to 8 digits); a new PIN clears the count
@@ -43,10 +54,7 @@ def set_pin(*, user, pin: str, now: datetime | None = None) -> ApprovalPin:
     if not user.has_perm(APPROVE_PERMISSION):
         raise PermissionDenied("Only managers who approve need a PIN.")
     pin = (pin or "").strip()
-    if not is_digits(pin) or len(pin) not in PIN_LENGTHS:
-        raise ValidationFailed(
-            "A PIN is 4 to 8 digits.", extra={"pin": ["4 to 8 digits."]}
-        )
+    _check_shape(pin)
     if len(set(pin)) == 1:
         raise ValidationFailed(
             "Choose a PIN that is not one digit repeated.",
@@ -65,11 +73,18 @@ def set_pin(*, user, pin: str, now: datetime | None = None) -> ApprovalPin:
 
 
 @transaction.atomic
-def unlock_pin(*, pin: ApprovalPin) -> ApprovalPin:
-    """HQ lifts a lock early (the admin's action)."""
-    ApprovalPin.objects.filter(pk=pin.pk).update(failures=0, locked_until=None)
-    pin.refresh_from_db()
-    return pin
+def unlock_pin(*, pin: ApprovalPin, now: datetime | None = None) -> datetime | None:
+    """HQ lifts a lock early (the admin's action): returns when the lock would have
+    ended, or None for a PIN that was not locked (left as it is: its wrong tries
+    keep counting)."""
+    now = now or timezone.now()
+    row = ApprovalPin.objects.select_for_update().filter(pk=pin.pk).first()
+    if row is None or row.locked_until is None or row.locked_until <= now:
+        return None
+    until = row.locked_until
+    row.failures, row.locked_until = 0, None
+    row.save(update_fields=["failures", "locked_until"])
+    return until
 
 
 def locked_message(user, until: datetime) -> str:
@@ -87,7 +102,7 @@ def _try_pin(user, pin: str, now: datetime) -> tuple[bool, ApprovalPin | None]:
     row = ApprovalPin.objects.select_for_update().filter(user=user).first()
     if row is None or (row.locked_until is not None and row.locked_until > now):
         return False, row
-    if check_password((pin or "").strip(), row.pin_hash):
+    if check_password(pin, row.pin_hash):
         if row.failures or row.locked_until:
             row.failures, row.locked_until = 0, None
             row.save(update_fields=["failures", "locked_until"])
@@ -103,10 +118,13 @@ def _try_pin(user, pin: str, now: datetime) -> tuple[bool, ApprovalPin | None]:
 
 
 def verify_pin(*, user, pin: str, now: datetime | None = None) -> None:
-    """Pass, or raise: no PIN set, locked (``PinLocked``, also for the try that
-    reaches the limit), or wrong with the tries left (``WrongPin``). The count is
-    committed before the refusal is raised; call it outside any transaction."""
+    """Pass, or raise: not a PIN at all (not counted), no PIN set, locked
+    (``PinLocked``, also for the try that reaches the limit), or wrong with the
+    tries left (``WrongPin``). The count is committed before the refusal is raised;
+    call it outside any transaction."""
     now = now or timezone.now()
+    pin = (pin or "").strip()
+    _check_shape(pin)
     ok, row = _try_pin(user, pin, now)
     if ok:
         return
