@@ -15,6 +15,7 @@ class WebhookReceiver:
         self.delay = delay
         self.lock = threading.Lock()
         self.keys: list[str] = []
+        self.last_answer = time.monotonic()  # when it last answered a POST
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.server.daemon_threads = True
         self.server.receiver = self
@@ -28,6 +29,11 @@ class WebhookReceiver:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+    def quiet_for(self) -> float:
+        """Seconds since it last answered a POST."""
+        with self.lock:
+            return time.monotonic() - self.last_answer
 
     def per_key(self) -> Counter:
         with self.lock:
@@ -45,6 +51,7 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(receiver.delay)
         with receiver.lock:
             receiver.keys.append(self.headers.get("Idempotency-Key", ""))
+            receiver.last_answer = time.monotonic()
         self.send_response(204)
         self.end_headers()
 

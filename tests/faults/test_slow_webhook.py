@@ -57,6 +57,14 @@ def test_a_slow_subscriber_delays_no_receipt_and_a_killed_call_is_not_doubled(
     receipts_after = time.monotonic() - max(placed.values())
     held = longest_transaction(database_url())
     assert receiver.slow_first <= 0  # the slow call is under way
+    # The other calls answered and recorded first (a call answered but not yet
+    # recorded when its worker dies is made again too, with its key): then the
+    # slow call is the only one in flight.
+    wait_for(
+        lambda: receiver.quiet_for() > 2,
+        timeout=25,
+        what="the other deliveries answered, the slow call still under way",
+    )
     stack.kill("webhooks")  # mid-call: the subscriber still answers, to no one
     stack.worker("webhooks2", queues="webhooks", pool="threads")
     wait_for(
