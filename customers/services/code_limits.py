@@ -3,9 +3,11 @@
 Limits are counts of ``VerificationCode`` rows in the last ``WINDOW``: codes sent per
 login, per login and address, and per address whoever asks (so many logins cannot
 pump messages to a stranger); wrong receipt claims per login and per order number.
-The count per address whoever asks is not held against the login whose own email
-the address is: others asking for it cannot keep its owner from proving it. A
-refusal says when the limit lets the next one by (``retry_at``).
+For the login whose own email the address is, the count per address leaves out the
+codes other live logins asked for it: others asking cannot keep its owner from
+proving it, while closed logins' codes still count (signing up with an address,
+asking, erasing and signing up again does not start a fresh count). A refusal says
+when the limit lets the next one by (``retry_at``).
 
 A closed login's rows keep their address or order number only as a keyed digest
 (``forgotten_target``), still counted, so erasing a login does not reset a limit.
@@ -68,8 +70,12 @@ def check_send_limits(user, kind: str, target: str, now) -> None:
         (to_target.filter(user=user), SENDS_PER_TARGET, TOO_MANY_TO_TARGET),
     ]
     own = kind == VerificationKind.EMAIL and normalize_email(user.email) == target
-    if not own:
-        limits.append((to_target, SENDS_PER_ADDRESS, TOO_MANY_TO_TARGET))
+    if own:  # what other live logins asked for this address is not the owner's
+        others = to_target.filter(user__is_active=True).exclude(
+            user__email__iexact=target
+        )
+        to_target = to_target.exclude(pk__in=others.values("pk"))
+    limits.append((to_target, SENDS_PER_ADDRESS, TOO_MANY_TO_TARGET))
     for rows, limit, reason in limits:
         refusal = _over_limit(rows, limit, reason, now)
         if refusal is not None:

@@ -12,6 +12,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from campaigns.backends import MemoryBackend
+from customers.models import VerificationCode, VerificationKind
 from customers.services.code_limits import SENDS_PER_ADDRESS, SENDS_PER_TARGET
 from tests.customers.factories import CustomerUserFactory
 from tests.customers.test_api_accounts_verification import confirm, sent_code
@@ -134,3 +135,23 @@ def test_codes_of_erased_logins_still_count_toward_the_cap_on_an_address():
         erased = client.post("/api/v1/me/erase/", {"confirm": True}, format="json")
         assert erased.status_code == 200
     assert statuses == [202] * SENDS_PER_ADDRESS + [429, 429]
+
+
+def test_signing_up_asking_and_erasing_again_and_again_keeps_the_cap_on_an_address():
+    """Each new login with the address is its owner, but the codes the closed ones
+    asked for still count: no fresh ten an hour per sign-up."""
+    statuses = []
+    for _ in range(5):
+        body = register(VICTIM)
+        statuses.append(202 if body["verifications"][0]["sent"] else 429)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {body['token']}")
+        statuses += [ask(client, email=VICTIM).status_code for _ in range(2)]
+        erased = client.post("/api/v1/me/erase/", {"confirm": True}, format="json")
+        assert erased.status_code == 200
+
+    assert statuses.count(202) == SENDS_PER_ADDRESS
+    assert (
+        VerificationCode.objects.filter(kind=VerificationKind.EMAIL).count()
+        == SENDS_PER_ADDRESS
+    )
