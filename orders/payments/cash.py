@@ -15,8 +15,13 @@ from orders.models import PaymentStatus
 from .base import ChargeResult, PaymentProvider, RefundResult
 
 
-class CashProvider(PaymentProvider):
-    name = "cash"
+class RecordedAtCounter(PaymentProvider):
+    """A payment taken at the counter before the sale is placed, by something no
+    gateway speaks for (the drawer, the shop's own terminal): recorded as captured
+    (nothing is held for later), its refunds recorded as given back there. A
+    reference is the idempotency key's digest under the provider's prefixes."""
+
+    charged = refunded = ""
 
     @staticmethod
     def _ref(prefix: str, key: str) -> str:
@@ -35,7 +40,7 @@ class CashProvider(PaymentProvider):
     ):
         return ChargeResult(
             provider=self.name,
-            reference=self._ref("cash", idempotency_key),
+            reference=self._ref(self.charged, idempotency_key),
             status=PaymentStatus.CAPTURED,
             amount=amount,
         )
@@ -43,6 +48,11 @@ class CashProvider(PaymentProvider):
     def refund(self, *, provider_reference, amount, currency, idempotency_key):
         return RefundResult(
             provider=self.name,
-            reference=self._ref("cashback", idempotency_key),
+            reference=self._ref(self.refunded, idempotency_key),
             amount=amount,
         )
+
+
+class CashProvider(RecordedAtCounter):
+    name = "cash"
+    charged, refunded = "cash", "cashback"

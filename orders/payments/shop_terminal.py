@@ -11,43 +11,9 @@ ever taken this way (``registry.provider_for``).
 
 from __future__ import annotations
 
-import hashlib
-
-from orders.models import PaymentStatus
-
-from .base import ChargeResult, PaymentProvider, RefundResult
+from .cash import RecordedAtCounter
 
 
-class ShopTerminalProvider(PaymentProvider):
+class ShopTerminalProvider(RecordedAtCounter):
     name = "shop_terminal"
-
-    @staticmethod
-    def _ref(prefix: str, key: str) -> str:
-        return f"{prefix}_{hashlib.sha256(key.encode()).hexdigest()[:24]}"
-
-    def charge(
-        self,
-        *,
-        method,
-        amount,
-        currency,
-        token,
-        idempotency_key,
-        capture=True,
-        cart_reference="",
-    ):
-        """Taken on the terminal before the sale was placed: recorded as captured
-        (a terminal holds nothing for later)."""
-        return ChargeResult(
-            provider=self.name,
-            reference=self._ref("term", idempotency_key),
-            status=PaymentStatus.CAPTURED,
-            amount=amount,
-        )
-
-    def refund(self, *, provider_reference, amount, currency, idempotency_key):
-        return RefundResult(
-            provider=self.name,
-            reference=self._ref("termback", idempotency_key),
-            amount=amount,
-        )
+    charged, refunded = "term", "termback"
