@@ -236,6 +236,12 @@ def _refund_to_payments(
             code="refund_exceeds_payments",
             extra={"refund_method": ["Refund as store credit."]},
         )
+    _refund_return_to(ret, order, amount, payments, actor, location)
+
+
+def _refund_return_to(ret: Return, order: Order, amount, payments, actor, location):
+    """``amount`` of the return back to ``payments`` (locked, in their sequence),
+    once per return, and which payments it went to recorded; the refunds."""
     refunds = refund_to_payments(
         order=order,
         amount=amount,
@@ -246,6 +252,7 @@ def _refund_to_payments(
         payments=payments,
     )
     _record_return_refunds(ret, refunds)
+    return refunds
 
 
 def _record_return_refunds(ret: Return, refunds) -> None:
@@ -345,16 +352,7 @@ def _points_back(
     ]
     if not points:
         return Decimal("0.00")
-    refunds = refund_to_payments(
-        order=order,
-        amount=amount,
-        reason=f"Return {ret.code}",
-        reference=f"return:{ret.code}",
-        actor=actor,
-        location=location,
-        payments=points,
-    )
-    _record_return_refunds(ret, refunds)
+    refunds = _refund_return_to(ret, order, amount, points, actor, location)
     return sum((refund.amount for refund in refunds), Decimal("0.00"))
 
 
