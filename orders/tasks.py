@@ -4,7 +4,7 @@ from celery import shared_task
 
 from omnistore.core import outbox
 from orders.models import Order
-from orders.services import credit, giftcards, loyalty, pickups, sizes
+from orders.services import credit, egift, giftcards, loyalty, pickups, sizes
 
 from .emails import enqueue_receipts
 
@@ -31,13 +31,11 @@ def relearn_sizes(payloads: list[dict]) -> None:
     sizes.relearn_sizes(customer_ids=[payload["customer_id"] for payload in payloads])
 
 
-@outbox.batch_handler(giftcards.E_GIFT_DUE_TOPIC)
+@outbox.batch_handler(egift.E_GIFT_DUE_TOPIC)
 def send_e_gift_cards_bought_for_today(payloads: list[dict]) -> None:
     """E-gift cards bought for today, sent once their purchase committed; a card the
     sweep sent already is skipped (it has its ``sent_at``)."""
-    giftcards.send_due_e_gift_cards(
-        card_ids=[payload["card_id"] for payload in payloads]
-    )
+    egift.send_due_e_gift_cards(card_ids=[payload["card_id"] for payload in payloads])
 
 
 @shared_task(name="orders.tasks.send_pickup_reminders", ignore_result=True)
@@ -52,7 +50,7 @@ def expire_uncollected_pickups() -> int:
 
 @shared_task(name="orders.tasks.send_e_gift_cards", ignore_result=True)
 def send_e_gift_cards() -> int:
-    return len(giftcards.send_due_e_gift_cards())
+    return len(egift.send_due_e_gift_cards())
 
 
 @shared_task(name="orders.tasks.expire_gift_cards", ignore_result=True)

@@ -218,6 +218,16 @@ def reverse_points(
         )
 
 
+def check_points_held(held: int, points: int) -> None:
+    """Refuses spending ``points`` from a balance of ``held``."""
+    if held < points:
+        raise ValidationFailed(
+            f"Not enough points: {held} held, {points} asked.",
+            code="insufficient_points",
+            extra={"points": [f"Points available: {max(held, 0)}."]},
+        )
+
+
 def redeem_points(
     *,
     customer: Customer | int,
@@ -235,12 +245,7 @@ def redeem_points(
         pk = getattr(customer, "pk", customer)
         live = lock_customers({pk})[pk]
         held = live.points_balance  # read under the lock
-        if held < points:
-            raise ValidationFailed(
-                f"Not enough points: {held} held, {points} asked.",
-                code="insufficient_points",
-                extra={"points": [f"Points available: {max(held, 0)}."]},
-            )
+        check_points_held(held, points)
         return _book_points(
             kind=LoyaltyKind.REDEEM,
             customer=live,

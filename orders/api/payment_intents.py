@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from orders.services.payment_intents import start_cart_payment
 
 from .checkout import IDEMPOTENCY_KEY, CheckoutInput, TenderInput, checkout_request
-from .common import CART_TOKEN, ERRORS, cart_token, request_customer
+from .common import CART_TOKEN, ERRORS, caller_ident, cart_token, request_customer
 
 
 class PaymentIntentInput(CheckoutInput):
@@ -55,8 +55,9 @@ class PaymentIntentView(APIView):
     )
     def post(self, request):
         """Start paying for the cart: the amount is the checkout's own total less
-        what the `tenders` pay (400 `nothing_to_pay` when they pay it all); send the
-        same tenders to checkout with the intent's id."""
+        what the `tenders` pay (400 `nothing_to_pay` when they pay it all; a tender
+        checkout would refuse is refused here with checkout's code, before any card is
+        held); send the same tenders to checkout with the intent's id."""
         data = PaymentIntentInput(data=request.data, context={"user": request.user})
         data.is_valid(raise_exception=True)
         intent = start_cart_payment(
@@ -66,6 +67,7 @@ class PaymentIntentView(APIView):
             tenders=[
                 TenderInput.request(t) for t in data.validated_data.get("tenders", [])
             ],
+            caller=caller_ident(request),
         )
         return Response(
             PaymentIntentOutput(intent).data, status=status.HTTP_201_CREATED

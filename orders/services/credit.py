@@ -74,6 +74,23 @@ def store_credit_refusal(*, customer_id: int | None, currency: str) -> str:
     return ""
 
 
+def check_store_credit(customer: Customer, amount: Decimal, currency: str) -> None:
+    """``amount`` of store credit in ``currency`` can be spent from ``customer``'s
+    balance as read (the live profile, locked to spend from it): refused as a spend
+    (``book_store_credit``) refuses it, which moves the balance by a guarded UPDATE."""
+    check_credit_currency(currency)
+    if customer.store_credit_balance < amount:
+        raise _short_of_credit(customer.store_credit_balance, amount, currency)
+
+
+def _short_of_credit(available, asked, currency: str) -> ValidationFailed:
+    return ValidationFailed(
+        f"Not enough store credit: {available} {currency} available, {asked} asked.",
+        code="insufficient_store_credit",
+        extra={"payment": [f"Store credit available: {available} {currency}."]},
+    )
+
+
 @transaction.atomic
 def book_store_credit(
     *,
@@ -131,12 +148,7 @@ def book_store_credit(
                 "The customer's profile was just merged; try again.",
                 code="customer_merged",
             )
-        raise ValidationFailed(
-            f"Not enough store credit: {current[1]} {currency} available, "
-            f"{-amount} asked.",
-            code="insufficient_store_credit",
-            extra={"payment": [f"Store credit available: {current[1]} {currency}."]},
-        )
+        raise _short_of_credit(current[1], -amount, currency)
     record_event(
         customer=Customer(pk=pk),
         kind=EVENT_STORE_CREDIT,

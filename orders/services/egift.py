@@ -12,10 +12,13 @@ names it, so a retried purchase charges once.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -28,7 +31,10 @@ from omnistore.core.db import insert_rows
 from omnistore.core.exceptions import Conflict, ValidationFailed
 from orders.models import (
     EMAILED,
+    GIFT_CARD_EMAIL_TOPIC,
+    GiftCard,
     GiftCardKind,
+    GiftCardStatus,
     Order,
     OrderStatus,
     OrderStatusChange,
@@ -38,7 +44,7 @@ from orders.payments.registry import provider_for
 
 from .common import cache_related, order_webhook, replay, request_fingerprint
 from .giftcard_sales import sale_amount
-from .giftcards import issue_gift_card, send_e_gift_card_now_if_due
+from .giftcards import issue_gift_card, new_pin
 from .payments import PaymentRequest
 from .placing import new_order_number
 
@@ -195,3 +201,62 @@ def _write(order: Order, purchase, market, scope, key, now) -> Order:
     cache_related(order, "gift_cards_sold", [card])
     order.idempotent_replay = False
     return order
+
+
+logger = logging.getLogger(__name__)
+E_GIFT_DUE_TOPIC = "orders.e_gift_due"
+
+
+def send_e_gift_card_now_if_due(card: GiftCard, *, now: datetime) -> None:
+    """A card bought for today goes out once its purchase commits (through the
+    outbox, by ``send_due_e_gift_cards``), not at the next sweep; a card for a later
+    date waits for the sweep."""
+    if card.send_on is not None and card.send_on <= timezone.localdate(now):
+        outbox.enqueue(
+            E_GIFT_DUE_TOPIC,
+            {"card_id": card.pk},
+            dedupe_key=f"{E_GIFT_DUE_TOPIC}:{card.pk}",
+        )
+
+
+def send_due_e_gift_cards(
+    *, now: datetime | None = None, card_ids: Iterable[int] | None = None
+) -> list[int]:
+    """E-gift cards whose send date has come (of ``card_ids`` when given) are emailed
+    to their recipients, once: the PIN is made now (nobody knew the card's PIN before,
+    so it could not be spent early), stored hashed, and travels only in the email's
+    outbox row."""
+    now = now or timezone.now()
+    due = GiftCard.objects.filter(
+        kind=GiftCardKind.DIGITAL,
+        status=GiftCardStatus.ACTIVE,
+        sent_at__isnull=True,
+        send_on__lte=timezone.localdate(now),
+    ).exclude(recipient_email="")
+    if card_ids is not None:
+        due = due.filter(pk__in=list(card_ids))
+    sent = []
+    for pk in list(due.values_list("pk", flat=True)):
+        try:
+            if _send_e_gift_card(pk, now):
+                sent.append(pk)
+        except Exception:  # this card only: the next sweep sends it
+            logger.exception("gift cards: sending e-gift card %s failed", pk)
+    return sent
+
+
+@transaction.atomic
+def _send_e_gift_card(pk: int, now: datetime) -> bool:
+    card = GiftCard.objects.select_for_update().get(pk=pk)
+    if card.sent_at is not None:
+        return False
+    pin = new_pin()
+    card.pin_hash = make_password(pin)
+    card.sent_at = now
+    card.save(update_fields=["pin_hash", "sent_at"])
+    outbox.enqueue(
+        GIFT_CARD_EMAIL_TOPIC,
+        {"card_id": card.pk, "pin": pin},
+        dedupe_key=f"{GIFT_CARD_EMAIL_TOPIC}:{card.pk}",
+    )
+    return True

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -30,13 +29,11 @@ from django.utils import timezone
 from omnistore.approvals.models import ApprovalKind
 from omnistore.approvals.policy import approval_needed
 from omnistore.approvals.services.approvals import check_approval
-from omnistore.core import outbox
 from omnistore.core.actors import acting_user
 from omnistore.core.db import moved_by
 from omnistore.core.digits import is_digits
 from omnistore.core.exceptions import Conflict, ValidationFailed
 from orders.models import (
-    GIFT_CARD_EMAIL_TOPIC,
     GiftCard,
     GiftCardKind,
     GiftCardStatus,
@@ -61,7 +58,6 @@ GIFT_CARD_PROVIDER = "gift_card"
 CARD_NUMBER_DIGITS = 16
 PIN_DIGITS = 6
 # A card bought for today, sent as soon as its purchase committed.
-E_GIFT_DUE_TOPIC = "orders.e_gift_due"
 
 
 def new_card_number() -> str:
@@ -254,6 +250,19 @@ def check_usable(card: GiftCard, *, currency: str, now: datetime, field="gift_ca
         )
 
 
+def check_gift_card_tender(
+    *, number, pin, amount: Decimal, currency: str, now, caller="", lock=False
+) -> GiftCard:
+    """The card of ``number`` when it can pay ``amount`` in ``currency`` now: its PIN
+    (a wrong one counts against the card and ``caller``), open, in the sale's
+    currency and holding enough. ``lock``: read ``FOR UPDATE``, to spend from it."""
+    card = authenticate_card(number=number, pin=pin, caller=caller, lock=lock)
+    check_usable(card, currency=currency, now=now)
+    if card.balance < amount:
+        raise _short(card, amount)
+    return card
+
+
 def spend_gift_card(
     *,
     number: str,
@@ -270,10 +279,15 @@ def spend_gift_card(
     nothing off the card)."""
     now = now or timezone.now()
     amount = to_money(amount)
-    card = authenticate_card(number=number, pin=pin, caller=caller, lock=True)
-    check_usable(card, currency=order.currency, now=now)
-    if card.balance < amount:
-        raise _short(card, amount)
+    card = check_gift_card_tender(
+        number=number,
+        pin=pin,
+        amount=amount,
+        currency=order.currency,
+        caller=caller,
+        now=now,
+        lock=True,
+    )
     _move(card, -amount)
     txn = _book(
         card,
@@ -533,61 +547,3 @@ def gift_card_balance(
 ) -> GiftCard:
     """The card for a balance check (the PIN counted like at a till)."""
     return authenticate_card(number=number, pin=pin, caller=caller, field=field)
-
-
-# --- E-gift cards -------------------------------------------------------------------
-
-
-def send_e_gift_card_now_if_due(card: GiftCard, *, now: datetime) -> None:
-    """A card bought for today goes out once its purchase commits (through the
-    outbox, by ``send_due_e_gift_cards``), not at the next sweep; a card for a later
-    date waits for the sweep."""
-    if card.send_on is not None and card.send_on <= timezone.localdate(now):
-        outbox.enqueue(
-            E_GIFT_DUE_TOPIC,
-            {"card_id": card.pk},
-            dedupe_key=f"{E_GIFT_DUE_TOPIC}:{card.pk}",
-        )
-
-
-def send_due_e_gift_cards(
-    *, now: datetime | None = None, card_ids: Iterable[int] | None = None
-) -> list[int]:
-    """E-gift cards whose send date has come (of ``card_ids`` when given) are emailed
-    to their recipients, once: the PIN is made now (nobody knew the card's PIN before,
-    so it could not be spent early), stored hashed, and travels only in the email's
-    outbox row."""
-    now = now or timezone.now()
-    due = GiftCard.objects.filter(
-        kind=GiftCardKind.DIGITAL,
-        status=GiftCardStatus.ACTIVE,
-        sent_at__isnull=True,
-        send_on__lte=timezone.localdate(now),
-    ).exclude(recipient_email="")
-    if card_ids is not None:
-        due = due.filter(pk__in=list(card_ids))
-    sent = []
-    for pk in list(due.values_list("pk", flat=True)):
-        try:
-            if _send_e_gift_card(pk, now):
-                sent.append(pk)
-        except Exception:  # this card only: the next sweep sends it
-            logger.exception("gift cards: sending e-gift card %s failed", pk)
-    return sent
-
-
-@transaction.atomic
-def _send_e_gift_card(pk: int, now: datetime) -> bool:
-    card = GiftCard.objects.select_for_update().get(pk=pk)
-    if card.sent_at is not None:
-        return False
-    pin = new_pin()
-    card.pin_hash = make_password(pin)
-    card.sent_at = now
-    card.save(update_fields=["pin_hash", "sent_at"])
-    outbox.enqueue(
-        GIFT_CARD_EMAIL_TOPIC,
-        {"card_id": card.pk, "pin": pin},
-        dedupe_key=f"{GIFT_CARD_EMAIL_TOPIC}:{card.pk}",
-    )
-    return True

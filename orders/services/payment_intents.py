@@ -5,6 +5,9 @@ the cart's lines, the discount code, where the order goes), never from the brows
 The intent is for the card's share only: the gift cards, store credit and points
 the checkout will be sent with (``tenders``) pay first, and the card what they leave,
 as ``check_payments`` splits it at checkout; tenders that pay it all need no intent.
+They are checked first as checkout will spend them (the PIN, the balances, the points
+spendable now), and nothing is taken: a card charged for what a refused tender leaves
+would pay for no order.
 A pickup, or a parcel a shop sends, is only authorised (``capture_method`` manual)
 and captured at handover or shipment, as checkout does (``captures_at_checkout``).
 The intent names its cart: checkout takes it for that cart only, and only when the
@@ -33,7 +36,7 @@ from .checkout import CheckoutRequest, LineRequest, prepare_checkout
 from .payments import PaymentRequest, captures_at_checkout
 from .placing import Checkout, cart_reference
 from .storefront import cart_to_check_out, refuse_empty_cart
-from .tenders import require_owner
+from .tenders import check_stored_value_tenders
 
 
 def start_cart_payment(
@@ -42,11 +45,13 @@ def start_cart_payment(
     token: str,
     checkout: CheckoutRequest,
     tenders: Sequence[PaymentRequest] = (),
+    caller: str = "",
 ) -> IntentResult:
     """A payment intent for the cart of the signed-in ``customer`` (or of ``token``)
     as it would check out now with ``tenders``: for what they leave to pay. Refused
-    for an empty or converted cart, for an order that costs nothing and when the
-    tenders pay it all."""
+    for an empty or converted cart, for an order that costs nothing, for tenders
+    checkout would refuse (``caller``: who asks, counted for wrong gift card PINs as
+    at checkout) and when the tenders pay it all."""
     cart, lines = cart_to_check_out(customer=customer, token=token)
     if not lines:
         refuse_empty_cart(cart)
@@ -60,11 +65,11 @@ def start_cart_payment(
         now=timezone.now(),
         **checkout.arguments(),
     )
-    amount = _card_share(priced)
+    currency = priced.currency or settings.OMNISTORE_CURRENCY  # the sale's market
+    amount = _card_share(priced, currency=currency, caller=caller)
     capture = captures_at_checkout(
         checkout.fulfilment, (leg.location for leg in priced.legs)
     )
-    currency = priced.currency or settings.OMNISTORE_CURRENCY  # the sale's market
     reference = cart_reference(cart)
     key = ":".join(
         part
@@ -85,17 +90,20 @@ def start_cart_payment(
     )
 
 
-def _card_share(priced: Checkout) -> Decimal:
-    """What the card pays of the priced checkout: the rest its tenders leave (a
-    checkout refuses the store credit and points of a guest, so no card is held for
-    one). Nothing to pay, or tenders paying it all, need no intent."""
+def _card_share(priced: Checkout, *, currency: str, caller: str) -> Decimal:
+    """What the card pays of the priced checkout: the rest its tenders leave. No card
+    is held for tenders checkout would refuse (a guest's store credit and points, a
+    wrong gift card PIN, a short balance, points not spendable yet): the card would
+    be charged and the order refused. Nothing to pay, or tenders paying it all, need
+    no intent."""
     if priced.total <= 0:
         raise ValidationFailed(
             "The order costs nothing: check out without a payment.",
             code="nothing_to_pay",
         )
-    for tender in priced.payments:
-        require_owner(priced, tender.method)
+    check_stored_value_tenders(
+        priced, priced.customer, currency=currency, caller=caller
+    )
     card = [p for p in priced.payments if p.method == PaymentMethod.CARD_ONLINE]
     if not card:
         raise ValidationFailed(

@@ -17,13 +17,19 @@ spendable money back before stored value; within a kind, the latest payment firs
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from decimal import ROUND_DOWN, Decimal
 
 from django.conf import settings
+from django.db import transaction
 
 from customers.models import Customer, LoyaltyTransaction
 from customers.services.identities import lock_customer
-from customers.services.loyalty import redeem_points, restore_points
+from customers.services.loyalty import (
+    check_points_held,
+    redeem_points,
+    restore_points,
+)
 from omnistore.core.channels import is_online
 from omnistore.core.exceptions import ValidationFailed
 from orders.models import Order, Payment, PaymentMethod, PaymentStatus
@@ -34,6 +40,10 @@ from orders.payments.base import (
     RefundResult,
 )
 from orders.selectors.points import spendable_points
+
+from .credit import check_store_credit
+from .giftcard_pins import normalize_card_number
+from .giftcards import check_gift_card_tender
 
 POINTS_PROVIDER = "loyalty_points"
 POINTS_REFERENCE = "payment"
@@ -122,7 +132,7 @@ def spend_points(
             extra={"points": ["Points need the customer's profile."]},
         )
     points = points_for(amount)
-    _check_settled_points(customer, points)
+    _check_spendable_points(customer, points)
     redeem_points(
         customer=customer,
         points=points,
@@ -139,9 +149,10 @@ def spend_points(
     )
 
 
-def _check_settled_points(customer: Customer, points: int) -> None:
+def _check_spendable_points(customer: Customer, points: int) -> None:
     """Points an order earned are spent once its goods are handed over
-    (``orders.selectors.points``). The profile is locked first (as
+    (``orders.selectors.points``), and never more than the customer holds (refused
+    as ``redeem_points`` refuses it). The profile is locked first (as
     ``redeem_points`` locks it), so the balance read is the one spent from."""
     spendable = spendable_points(lock_customer(customer))
     if spendable.pending and points > spendable.now:
@@ -152,6 +163,46 @@ def _check_settled_points(customer: Customer, points: int) -> None:
         raise ValidationFailed(
             message, code="points_not_settled", extra={"points": [message]}
         )
+    check_points_held(spendable.balance, points)
+
+
+@transaction.atomic
+def check_stored_value_tenders(
+    checkout, customer: Customer | None, *, currency: str, caller: str = ""
+) -> None:
+    """Refuse, taking nothing, the gift cards, store credit and points of
+    ``checkout.payments`` that spending them at checkout would refuse, with the same
+    checks and answers (a wrong gift card PIN counts as a try here too): asked
+    before a card is charged for what they leave. What one card, the store credit
+    or the points pay over several tenders is checked in total, as spending them one
+    after the other would find it."""
+    asked: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for tender in checkout.payments:
+        require_owner(checkout, tender.method)
+        if tender.method == PaymentMethod.GIFT_CARD:
+            number = normalize_card_number(tender.card_number)
+            asked[tender.method, number] += tender.amount
+            check_gift_card_tender(
+                number=number,
+                pin=tender.pin,
+                amount=asked[tender.method, number],
+                currency=currency,
+                now=checkout.now,
+                caller=caller,
+            )
+        elif tender.method in STORED_VALUE and customer is None:
+            raise ValidationFailed(
+                f"{PaymentMethod(tender.method).label} belongs to a customer: attach "
+                "the customer first.",
+                extra={"tenders": ["It needs the customer's profile."]},
+            )
+        elif tender.method == PaymentMethod.STORE_CREDIT:
+            asked[tender.method, ""] += tender.amount
+            live = lock_customer(customer)
+            check_store_credit(live, asked[tender.method, ""], currency)
+        elif tender.method == PaymentMethod.LOYALTY_POINTS:
+            asked[tender.method, ""] += points_for(tender.amount)
+            _check_spendable_points(customer, int(asked[tender.method, ""]))
 
 
 class PointsProvider(PaymentProvider):

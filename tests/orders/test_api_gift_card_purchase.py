@@ -12,8 +12,8 @@ from rest_framework.test import APIClient
 
 from orders.models import GiftCard, Order, Payment
 from orders.selectors.loyalty import kept_spend
+from orders.services.egift import send_due_e_gift_cards
 from orders.services.giftcard_pins import authenticate_card
-from orders.services.giftcards import send_due_e_gift_cards
 from orders.tasks import send_e_gift_cards
 from tests.orders.factories import deliver_outbox
 from tests.orders.returns_helpers import api_client_for, shopper

@@ -15,12 +15,12 @@ from omnistore.accounts.models import Role
 from omnistore.approvals.services.approvals import ApprovalRequired
 from omnistore.core.exceptions import Conflict, ValidationFailed
 from orders.models import GiftCard, GiftCardStatus, GiftCardTransaction
+from orders.services.egift import send_due_e_gift_cards
 from orders.services.giftcard_pins import authenticate_card
 from orders.services.giftcards import (
     adjust_gift_card,
     expire_gift_cards,
     issue_gift_card,
-    send_due_e_gift_cards,
     void_gift_card,
 )
 from tests.approvals.helpers import approved, make_approver
