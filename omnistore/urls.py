@@ -7,7 +7,7 @@ from django.utils.functional import lazy
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from customers.views import shared_wishlist
+from customers.views import password_reset, shared_wishlist
 from omnistore.core.api_index import ApiIndexView
 from omnistore.core.health import health
 from omnistore.staff.auth import staff_only_unless
@@ -32,6 +32,8 @@ urlpatterns = [
     path("t/", include("campaigns.tracking_urls")),
     # A shared wishlist as a page, for the link in the email a customer sends.
     path("wishlists/<str:token>/", shared_wishlist, name="shared-wishlist"),
+    # Choosing a new password, for the link in the reset email.
+    path("account/password-reset/", password_reset, name="account-password-reset"),
     path("health/", health, name="health"),  # for load balancers and monitors
     # What a browser asks for when a page links no icon: the back office's, found
     # when asked (its hashed name in production).

@@ -91,3 +91,14 @@ def _login_of_link(uid, token):
     if user is None or not default_token_generator.check_token(user, str(token)):
         raise refused
     return user
+
+
+def reset_link_works(*, uid, token) -> bool:
+    """Whether a reset link would be taken now (the login's row read locked, as the
+    reset reads it), without using it."""
+    try:
+        with transaction.atomic():
+            _login_of_link(uid, token)
+    except ValidationFailed:
+        return False
+    return True

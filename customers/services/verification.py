@@ -40,6 +40,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.encoding import force_bytes
@@ -563,9 +564,9 @@ def deliver_code(payload: dict) -> None:
 # --- Password reset links ---------------------------------------------------------------
 
 RESET_TOPIC = "customers.password_reset"
-# The storefront's page that takes a reset link's uid and token and posts them, with
-# the new password, to /api/v1/auth/password-reset/confirm/.
-RESET_PATH = "/account/password-reset/"
+# The page a reset link opens (``customers.views.password_reset``): it takes the
+# link's uid and token and a new password, as /api/v1/auth/password-reset/confirm/.
+RESET_URL_NAME = "account-password-reset"
 
 
 @outbox.handler(RESET_TOPIC)
@@ -578,9 +579,10 @@ def deliver_password_reset(payload: dict) -> None:
         return
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     query = urlencode({"uid": uid, "token": default_token_generator.make_token(user)})
+    reset_path = reverse(RESET_URL_NAME)
     context = {
         "first_name": user.first_name,
-        "url": f"{settings.OMNISTORE_SITE_URL.rstrip('/')}{RESET_PATH}?{query}",
+        "url": f"{settings.OMNISTORE_SITE_URL.rstrip('/')}{reset_path}?{query}",
         "hours": max(1, settings.PASSWORD_RESET_TIMEOUT // 3600),
     }
     EmailMessage(
