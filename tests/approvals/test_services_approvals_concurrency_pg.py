@@ -37,7 +37,10 @@ def test_two_managers_deciding_at_once_make_one_decision(store, associate, manag
     request = ask(asked.value, associate)
 
     def decide(who, yes):
-        return lambda: decide_approval(approval=request.pk, approver=who, approve=yes)
+        note = "" if yes else "Not without the receipt"
+        return lambda: decide_approval(
+            approval=request.pk, approver=who, approve=yes, note=note
+        )
 
     results = run_parallel([decide(manager, True), decide(other, False)] * 2)
     decided = [r for r in results if isinstance(r, Approval)]
