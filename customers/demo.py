@@ -443,6 +443,16 @@ def _back_in_time(customer: Customer, login: User, *, days: int) -> None:
         model.objects.filter(customer=customer).update(**{field: F(field) - back})
 
 
+def _restore_demo_password(say) -> None:
+    """The demo's storefront login signs in with the password ``make demo`` prints:
+    one changed meanwhile (a password reset tried on the demo) is set back."""
+    login = User.objects.filter(username=DEMO_CUSTOMER_EMAIL, is_active=True).first()
+    if login is not None and not login.check_password(DEMO_PASSWORD):
+        login.set_password(DEMO_PASSWORD)
+        login.save(update_fields=["password"])
+        say(f"Customers: the password of {DEMO_CUSTOMER_EMAIL} is the demo's again.")
+
+
 def seed_customers(*, scale: int = 1, stdout=None) -> dict[str, int]:
     """Create demo customers (needs the inventory seed's shops); returns counts.
 
@@ -455,6 +465,7 @@ def seed_customers(*, scale: int = 1, stdout=None) -> dict[str, int]:
         kind=IdentityKind.EMAIL, value=DEMO_CUSTOMER_EMAIL
     ).exists():
         say("Customers: demo data already present, skipped (seed an empty database).")
+        _restore_demo_password(say)
         return {}
     shops = list(
         Location.objects.filter(kind=LocationKind.SHOP, active=True).order_by("code")

@@ -326,3 +326,23 @@ def test_demo_info_served_on_every_interface_links_to_this_machine():
     assert "http://127.0.0.1:8080/staff/" in text
     assert "0.0.0.0:" not in text
     assert "on every interface" in text
+
+
+def test_seeding_again_gives_the_demo_customer_back_the_printed_password():
+    """A password reset tried on the demo changes the storefront login's password;
+    ``make demo`` seeds again and prints the demo's: it works again."""
+    from customers.demo import DEMO_CUSTOMER_EMAIL
+    from inventory.demo.staff import DEMO_PASSWORD
+    from omnistore.accounts.models import User
+
+    call_command("seed_demo", stdout=StringIO())
+    login = User.objects.get(username=DEMO_CUSTOMER_EMAIL)
+    login.set_password("Changed-In-A-Reset-2026")
+    login.save()
+
+    again = StringIO()
+    call_command("seed_demo", stdout=again)
+
+    login.refresh_from_db()
+    assert login.check_password(DEMO_PASSWORD)
+    assert "is the demo's again" in again.getvalue()
