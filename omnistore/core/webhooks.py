@@ -468,32 +468,29 @@ def _attempt_all(claimed: list[WebhookDelivery]) -> int:
 
 
 def _call_in_turn(waiting: list[WebhookDelivery], kept) -> int:
-    """The calls of ``_attempt_all``, the answers recorded as it goes; returns how
-    many deliveries were handed back."""
+    """The calls of ``_attempt_all``, each answer recorded before the next call (a
+    worker stopped between two calls makes none of the answered ones again);
+    returns how many deliveries were handed back."""
     timeout = settings.OMNISTORE_WEBHOOK_TIMEOUT
     margin = CLAIM_MARGIN.total_seconds()
     claimed_until = time.monotonic() + margin + timeout
     targets: dict[str, object] = {}
-    done: list[WebhookDelivery] = []
     handed_back = 0
     while waiting:
         if time.monotonic() + timeout + margin / 2 > claimed_until:
-            _settle(done)
-            done = []
             waiting = _renew(waiting)
             claimed_until = time.monotonic() + margin + timeout
             continue
         delivery = waiting.pop(0)
         started = time.monotonic()
         _call(delivery, targets, timeout, kept)
-        done.append(delivery)
+        _settle(delivery)
         unwell = delivery.status != WebhookDelivery.Status.DELIVERED
         if unwell or time.monotonic() - started > SLOW_CALL:
             same = [d for d in waiting if d.endpoint_id == delivery.endpoint_id]
             waiting = [d for d in waiting if d.endpoint_id != delivery.endpoint_id]
             _release(same)
             handed_back += len(same)
-    _settle(done)
     return handed_back
 
 
@@ -544,31 +541,20 @@ def _outcome(
         delivery.status = WebhookDelivery.Status.FAILED
 
 
-def _settle(deliveries: list[WebhookDelivery]) -> None:
-    """The answers of a batch recorded, one ``UPDATE`` per kind of answer (all
-    accepted with the same status, usually): a delivered one is stamped now, one to
+def _settle(delivery: WebhookDelivery) -> None:
+    """An answer recorded (one ``UPDATE``): a delivered call is stamped now, one to
     try again is due after its back-off."""
     now = timezone.now()
-    same: dict[tuple, list[int]] = {}
-    for delivery in deliveries:
-        if delivery.status == WebhookDelivery.Status.DELIVERED:
-            delivery.delivered_at = now
-        elif delivery.status == WebhookDelivery.Status.PENDING:
-            delivery.next_attempt_at = now + outbox.retry_delay(delivery.attempts)
-        key = tuple(getattr(delivery, name) for name in _SETTLED)
-        same.setdefault(key, []).append(delivery.pk)
-    if not same:
-        return
+    if delivery.status == WebhookDelivery.Status.DELIVERED:
+        delivery.delivered_at = now
+    elif delivery.status == WebhookDelivery.Status.PENDING:
+        delivery.next_attempt_at = now + outbox.retry_delay(delivery.attempts)
     connection = connection_for(WebhookDelivery)
     fields = [WebhookDelivery._meta.get_field(name) for name in _SETTLED]
     quote = connection.ops.quote_name
     assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
-    for values, pks in same.items():
-        prepared = [
-            db_value(f, value, connection)
-            for f, value in zip(fields, values, strict=True)
-        ]
-        _update(connection, assignments, prepared, pks)
+    prepared = [db_value(f, getattr(delivery, f.name), connection) for f in fields]
+    _update(connection, assignments, prepared, [delivery.pk])
 
 
 def deliver_again(rows) -> int:
