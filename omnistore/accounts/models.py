@@ -92,3 +92,9 @@ class User(AbstractUser):
     @property
     def display_name(self) -> str:
         return self.get_full_name() or self.username
+
+    @property
+    def name_and_login(self) -> str:
+        """The name with the login a colleague signs in with: "Marco Rossi (manager)"."""
+        name = self.get_full_name()
+        return f"{name} ({self.username})" if name else self.username

@@ -23,7 +23,7 @@ class PinApproveForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.managers = {str(m.pk): m for m in managers}
         self.fields["manager"].choices = [("", "Choose the manager")] + [
-            (pk, m.display_name) for pk, m in self.managers.items()
+            (pk, m.name_and_login) for pk, m in self.managers.items()
         ]
 
     def clean_manager(self):

@@ -74,7 +74,7 @@ def test_a_big_refund_waits_for_the_managers_pin_then_completes(
     ARTIFACTS.mkdir(exist_ok=True)
     ask = ask_for_refund(page, live_server.url, big_sale)
     assert not Return.objects.exists()
-    ask.get_by_test_id("pin-manager").select_option(label="Marco Rossi")
+    ask.get_by_test_id("pin-manager").select_option(label="Marco Rossi (marco)")
     ask.get_by_test_id("pin-input").fill("2468")
     page.screenshot(path=str(ARTIFACTS / "approval-pin.png"), full_page=True)
     ask.get_by_test_id("pin-approve").click()
@@ -94,7 +94,7 @@ def test_five_wrong_pins_lock_it_with_a_message(live_server, page, big_sale):
     ARTIFACTS.mkdir(exist_ok=True)
     ask = ask_for_refund(page, live_server.url, big_sale)
     for attempt in range(1, 6):
-        ask.get_by_test_id("pin-manager").select_option(label="Marco Rossi")
+        ask.get_by_test_id("pin-manager").select_option(label="Marco Rossi (marco)")
         ask.get_by_test_id("pin-input").fill("1111")
         ask.get_by_test_id("pin-approve").click()
         error = ask.get_by_test_id("pin-error")
@@ -104,7 +104,7 @@ def test_five_wrong_pins_lock_it_with_a_message(live_server, page, big_sale):
     expect(error).to_contain_text("Marco Rossi's PIN is locked until")
     page.screenshot(path=str(ARTIFACTS / "approval-pin-locked.png"), full_page=True)
 
-    ask.get_by_test_id("pin-manager").select_option(label="Marco Rossi")
+    ask.get_by_test_id("pin-manager").select_option(label="Marco Rossi (marco)")
     ask.get_by_test_id("pin-input").fill("2468")  # the right PIN, now locked
     ask.get_by_test_id("pin-approve").click()
     expect(ask.get_by_test_id("pin-error")).to_contain_text("locked until")
