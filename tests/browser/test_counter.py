@@ -165,8 +165,12 @@ def test_the_change_due_shows_while_the_cash_is_typed(live_server, page):
         page.keyboard.press("Enter")
     expect(page.locator("#checkout-total")).to_contain_text("30.00")
     checkout = page.get_by_test_id("checkout")
+    tendered = checkout.get_by_label("Cash tendered (empty: the exact amount)")
+    checkout.get_by_role("radio", name="Card", exact=True).check()
+    expect(tendered).to_be_hidden()  # asked only while a tender is cash
     checkout.get_by_role("radio", name="Cash").check()
-    checkout.get_by_label("Cash tendered (empty: the exact amount)").fill("50")
+    expect(tendered).to_be_visible()
+    tendered.fill("50")
     expect(page.get_by_test_id("change-due")).to_have_text("Change due: 20.00 EUR")
     checkout.get_by_label("Cash tendered (empty: the exact amount)").fill("20")
     expect(page.get_by_test_id("change-due")).to_have_text(

@@ -1,6 +1,7 @@
 /* The sale's checkout: the change to give back, worked out while the associate types
    the cash the customer hands over. The server computes it again at checkout (the
-   till books it); this is what the associate reads before taking the money. */
+   till books it); this is what the associate reads before taking the money. The
+   cash tendered is asked only while a tender is cash. */
 (function () {
   "use strict";
 
@@ -50,7 +51,22 @@
     return taken;
   }
 
+  function paysCash(form) {
+    for (var row = 1; row <= 3; row++) {
+      if (methodOf(form, row) === "cash") { return true; }
+    }
+    return false;
+  }
+
+  function showTendered(form) {
+    var field = form.querySelector(".field-tendered");
+    if (!field) { return; }
+    var shown = paysCash(form) || field.classList.contains("has-error");
+    field.style.display = shown ? "" : "none";
+  }
+
   function update(form) {
+    showTendered(form);
     var line = form.querySelector("[data-change-due]");
     var totalBox = document.getElementById("checkout-total");
     if (!line || !totalBox) { return; }
@@ -73,6 +89,14 @@
     var form = event.target.closest && event.target.closest("form");
     if (form && form.querySelector("[data-change-due]")) { update(form); }
   }
+  function onLoad(root) {
+    var scope = root && root.querySelectorAll ? root : document;
+    scope.querySelectorAll("form").forEach(function (form) {
+      if (form.querySelector("[data-change-due]")) { update(form); }
+    });
+  }
   document.addEventListener("input", onEdit);
   document.addEventListener("change", onEdit);
+  document.addEventListener("DOMContentLoaded", function () { onLoad(document); });
+  document.addEventListener("htmx:load", function (event) { onLoad(event.target); });
 })();
