@@ -271,3 +271,11 @@ def test_the_managers_day_fits_a_tablet(live_server, page):
     page.set_viewport_size(PHONE)
     assert no_horizontal_scroll(page)
     shot(page, "layout-manager-day", 390)
+    # On a laptop's 1280 px the manager's menu is one line.
+    page.set_viewport_size({"width": 1280, "height": 800})
+    rows = page.locator("nav.main a").evaluate_all(
+        "links => new Set(links.map(a => Math.round(a.getBoundingClientRect().top)))"
+        ".size"
+    )
+    assert page.locator("nav.main a", has_text="Manager").count() == 1
+    assert rows == 1
