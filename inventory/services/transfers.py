@@ -10,10 +10,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 from django.dispatch import Signal
 from django.utils import timezone
 
+from omnistore.accounts.scoping import shop_ids
 from omnistore.core.actors import acting_user
 from omnistore.core.exceptions import Conflict, IllegalTransition, ValidationFailed
 
@@ -69,9 +70,9 @@ def request_transfer(
 ) -> Transfer:
     """Ask for goods to move; the quantities are reserved at the source at once,
     beyond its safety stock (a manager's own ask may take that too). An associate's
-    ask for their shop (no order behind it) takes at most
-    ``OMNISTORE_TRANSFER_ASK_MAX`` units of an item from one location in 24 hours:
-    the source's own customers keep their shelf."""
+    ask for their shop from another location (no order behind it) takes at most
+    ``OMNISTORE_TRANSFER_ASK_MAX`` units of an item from it in 24 hours, asks not
+    shipped yet counted however old: the source's own customers keep their shelf."""
     errors: dict[str, list[str]] = {}
     if source.pk == destination.pk:
         errors["destination"] = ["Source and destination must be different locations."]
@@ -124,6 +125,9 @@ def _check_ask(source, destination, merged: dict, variants: dict, user) -> None:
     limit = settings.OMNISTORE_TRANSFER_ASK_MAX
     if limit is None or user is None or user.is_manager:
         return
+    own = shop_ids(user)
+    if own is None or source.pk in own:
+        return  # sending their own shop's stock out is no ask
     # The source's rows of these items, locked (as the reservation below locks them,
     # in the same order): asks sent at once count each other.
     list(
@@ -132,12 +136,17 @@ def _check_ask(source, destination, merged: dict, variants: dict, user) -> None:
         .order_by("location_id", "variant_id")
         .values_list("pk", flat=True)
     )
+    # Asked in the last 24 hours, or asked before and still held at the source
+    # (not shipped yet): unshipped asks do not pile up day after day.
+    recent_or_held = Q(transfer__created_at__gte=timezone.now() - ASK_WINDOW) | Q(
+        transfer__status=TransferStatus.REQUESTED
+    )
     asked = dict(
         TransferLine.objects.filter(
+            recent_or_held,
             transfer__source=source,
             transfer__destination=destination,
             transfer__reference_type="",
-            transfer__created_at__gte=timezone.now() - ASK_WINDOW,
             variant_id__in=list(merged),
         )
         .exclude(transfer__status=TransferStatus.CANCELLED)

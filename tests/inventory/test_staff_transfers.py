@@ -1,7 +1,10 @@
 """Staff transfer screens: request, list, ship, receive and cancel between locations."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from inventory.models import (
     StockLevel,
@@ -504,6 +507,60 @@ def test_an_associate_asks_a_bounded_share_of_another_shops_shelf(
     }
     assert client.post(reverse("staff:transfer_create"), wanted).status_code == 302
     assert level(variant, other_shop).reserved == 30  # a manager's ask takes all
+
+
+def test_unshipped_asks_count_against_the_limit_however_old(
+    staff_client, shop, other_shop, variant, settings
+):
+    """Asks not shipped stay held at the source: a new day gives no room for more
+    of the same item until they leave or are cancelled."""
+    settings.OMNISTORE_TRANSFER_ASK_MAX = 5
+    stock(variant, other_shop, 30)
+
+    def ask(units):
+        return staff_client.post(
+            reverse("staff:transfer_create"),
+            {
+                "once": once(),
+                "direction": "in",
+                "source": other_shop.pk,
+                "destination": shop.pk,
+                "lines": f"SHIRT-BLU-M {units}",
+            },
+        )
+
+    assert ask(5).status_code == 302
+    first = Transfer.objects.get()
+    Transfer.objects.filter(pk=first.pk).update(
+        created_at=timezone.now() - timedelta(days=3)
+    )
+    refused = ask(1)
+    assert refused.status_code == 422
+    assert "SHIRT-BLU-M: at most 0 more units" in refused.content.decode()
+    assert level(variant, other_shop).reserved == 5
+    ship_transfer(transfer=first)  # on its way: the source's shelf is its own again
+    assert ask(5).status_code == 302
+    assert level(variant, other_shop).reserved == 5
+
+
+def test_sending_their_own_shops_stock_out_is_no_ask(
+    staff_client, shop, other_shop, variant, settings
+):
+    settings.OMNISTORE_TRANSFER_ASK_MAX = 5
+    stock(variant, shop, 30)
+    response = staff_client.post(
+        reverse("staff:transfer_create"),
+        {
+            "once": once(),
+            "direction": "out",
+            "source": shop.pk,
+            "destination": other_shop.pk,
+            "lines": "SHIRT-BLU-M 21",
+        },
+    )
+    assert response.status_code == 302
+    assert Transfer.objects.get().lines.get().quantity == 21
+    assert level(variant, shop).reserved == 21
 
 
 def test_an_associates_ask_leaves_the_safety_stock(
