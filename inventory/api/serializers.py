@@ -189,6 +189,12 @@ class ProductAvailabilitySerializer(serializers.Serializer):
 class StoreSerializer(serializers.ModelSerializer):
     # distance_km is read from the context map; None when no point was given.
 
+    latitude = serializers.FloatField(
+        read_only=True, allow_null=True, help_text="Degrees north (WGS 84)."
+    )
+    longitude = serializers.FloatField(
+        read_only=True, allow_null=True, help_text="Degrees east (WGS 84)."
+    )
     distance_km = serializers.SerializerMethodField()
 
     class Meta:
