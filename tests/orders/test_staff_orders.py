@@ -321,6 +321,13 @@ def test_the_shop_sending_a_transfer_does_not_pick_or_hand_over_the_order(
         assert response.status_code == 404, name
     collect = reverse("staff:pickup_collect", args=[order.number])
     assert stranger.get(collect).status_code == 404
+    # nor cancels it, nor sends its receipt: the order is the pickup shop's
+    cancel = reverse("staff:order_cancel", args=[order.number])
+    assert stranger.post(cancel, {"reason": "not ours"}).status_code == 404
+    email = reverse("staff:receipt_email", args=[order.number])
+    assert stranger.post(email).status_code == 404
+    page = stranger.get(reverse("staff:order_detail", args=[order.number]))
+    assert page.status_code == 200 and cancel not in page.content.decode()
     assert refresh(order).status == OrderStatus.PLACED
 
 

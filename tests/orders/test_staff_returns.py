@@ -409,15 +409,30 @@ def test_a_return_received_at_another_shop_is_not_found_here(desk, online, milan
     assert not Refund.objects.exists()
 
 
-def test_cancelling_a_return_needs_a_reason(desk, online):
+def test_cancelling_a_return_needs_a_reason(client, milano, online):
+    client.force_login(StaffFactory(store=milano))
     code = online["return"].code
-    refused = desk.post(reverse("staff:return_cancel", args=[code]), {"reason": " "})
+    refused = client.post(reverse("staff:return_cancel", args=[code]), {"reason": " "})
     assert refused.status_code == 422
-    done = desk.post(
+    done = client.post(
         reverse("staff:return_cancel", args=[code]), {"reason": "Customer kept it"}
     )
     assert done.status_code == 302
     assert Return.objects.get(code=code).status == ReturnStatus.CANCELLED
+
+
+def test_another_shops_desk_receives_an_online_return_but_cannot_call_it_off(
+    desk, online
+):
+    """Torino's desk finds Milano's online return, to receive it if the customer
+    turns up there; calling it off is for the order's shops."""
+    code = online["return"].code
+    cancel = reverse("staff:return_cancel", args=[code])
+    page = desk.get(reverse("staff:return_detail", args=[code]))
+    assert page.status_code == 200
+    assert cancel not in page.content.decode()
+    assert desk.post(cancel, {"reason": "not ours"}).status_code == 404
+    assert Return.objects.get(code=code).status == ReturnStatus.REQUESTED
 
 
 def test_an_exchange_at_the_desk_rings_up_the_replacement(desk, torino, associate):

@@ -52,6 +52,8 @@ def acts_at(fulfilment, location_id, action: str | None) -> bool:
             fulfilment.method == FulfilmentMethod.DELIVERY
             and fulfilment.location_id == location_id
         )
+    if transferred:  # the sending shop's part is the transfer
+        return fulfilment.pickup_location_id == location_id
     return location_id in (fulfilment.location_id, fulfilment.pickup_location_id)
 
 

@@ -48,7 +48,7 @@ from orders.staff.forms.returns import (
     ReturnStartForm,
 )
 from orders.staff.statuses import explain
-from orders.staff.views.access import order_or_404
+from orders.staff.views.access import may_act, order_or_404
 
 RETURN_STATUS_LABELS = dict(ReturnStatus.choices)
 
@@ -60,6 +60,14 @@ def _may_see(user, ret: Return, store) -> bool:
         or ret.receiving_location_id is None
         or ret.receiving_location_id == store.pk
     )
+
+
+def _may_cancel(user, ret: Return, store) -> bool:
+    """A return the customer started online is found at every desk, to be received
+    where they turn up; only the order's own shops (and HQ) call it off."""
+    if ret.receiving_location_id is not None or user.sees_all_stores:
+        return _may_see(user, ret, store)
+    return may_act(user, ret.order)
 
 
 def return_or_404(request, code: str, store) -> Return:
@@ -201,7 +209,8 @@ def _detail_context(request, store, ret: Return, **forms_) -> dict:
         "can_receive": status == ReturnStatus.REQUESTED,
         "can_refund": status == ReturnStatus.RECEIVED,
         "can_close": status == ReturnStatus.REFUNDED,
-        "can_cancel": status == ReturnStatus.REQUESTED,
+        "can_cancel": status == ReturnStatus.REQUESTED
+        and _may_cancel(request.user, ret, store),
         "action_error": None,
     }
     if context["can_receive"]:
@@ -326,6 +335,8 @@ def return_close(request, code: str):
 def return_cancel(request, code: str):
     store = require_store(request)
     ret = return_or_404(request, code, store)
+    if not _may_cancel(request.user, ret, store):
+        raise Http404("No such return.")
     form = CancelReturnForm(request.POST)
     if form.is_valid():
         try:
