@@ -13,7 +13,13 @@ from django.urls import reverse
 
 from omnistore.core.exceptions import ApplicationError
 from orders.models import OrderStatus
+from orders.selectors.access import sold_or_fulfilled_here
 from orders.services.fulfilment import can_move, cancel_order
+
+NOT_YOURS = (
+    "is cancelled by the shop that took it, ships it or hands it over, not by a "
+    "shop that only sends it stock"
+)
 
 
 class CancelOrderForm(forms.Form):
@@ -28,8 +34,10 @@ class OrderCancelPage:
     """Mixed into the order admin: the button's context and its page."""
 
     def may_cancel(self, request, order) -> bool:
-        return self.has_cancel_permission(request) and can_move(
-            order, OrderStatus.CANCELLED
+        return (
+            self.has_cancel_permission(request)
+            and can_move(order, OrderStatus.CANCELLED)
+            and sold_or_fulfilled_here(request.user, order)
         )
 
     def render_change_form(self, request, context, *args, obj=None, **kwargs):
@@ -49,6 +57,8 @@ class OrderCancelPage:
                 level=messages.WARNING,
             )
             return HttpResponseRedirect(back)
+        if not sold_or_fulfilled_here(request.user, order):
+            raise PermissionDenied(f"{order.number} {NOT_YOURS}.")
         form = CancelOrderForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:

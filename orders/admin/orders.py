@@ -22,7 +22,7 @@ from omnistore.core.exceptions import ApplicationError
 from orders.admin.base import PhoneAwareSearch, through, with_currency
 from orders.admin.export import Echo, csv_safe, export_rows
 from orders.admin.invoices import InvoiceInline, issue_invoices
-from orders.admin.order_cancel import OrderCancelPage
+from orders.admin.order_cancel import NOT_YOURS, OrderCancelPage
 from orders.admin.reports import sales_report_page, vat_ledger_page
 from orders.models import (
     Fulfilment,
@@ -34,6 +34,7 @@ from orders.models import (
     Refund,
     TillMovement,
 )
+from orders.selectors.access import sold_or_fulfilled_here
 from orders.selectors.orders import ORDER_SHOP_PATHS
 from orders.services.fulfilment import cancel_order
 
@@ -380,6 +381,11 @@ class OrderAdmin(OrderCancelPage, PhoneAwareSearch, ReadOnlyAdmin):
         reason = form.cleaned_data["reason"]
         done = []
         for order in queryset.order_by("id"):
+            if not sold_or_fulfilled_here(request.user, order):
+                self.message_user(
+                    request, f"{order.number} {NOT_YOURS}.", level=messages.ERROR
+                )
+                continue
             try:
                 cancel_order(order=order, actor=request.user, reason=reason)
             except ApplicationError as error:

@@ -81,3 +81,35 @@ def test_an_order_is_found_by_part_of_its_number(client, manager, order):
     part = order.number[3:8]
     response = client.get(reverse("admin:orders_order_changelist"), {"q": part})
     assert [o.number for o in response.context["cl"].result_list] == [order.number]
+
+
+def test_the_manager_of_a_shop_only_sending_stock_does_not_cancel_the_order(
+    client, shop
+):
+    """A pickup at Milano sourced by a transfer from Torino: Torino's manager sees
+    the order it sends goods for, but cancelling it is Milano's."""
+    torino = LocationFactory(code="TO01", name="Torino", ships_online_orders=True)
+    coat = VariantFactory(price="120.00")
+    stock(coat, torino, 3)
+    order = pickup_order(store=shop, lines=[(coat, 1)])
+    assert order.fulfilments.get().transfer_id is not None
+    client.force_login(
+        UserFactory(username="tm", role=Role.STORE_MANAGER, store=torino)
+    )
+    page = client.get(reverse("admin:orders_order_change", args=[order.pk]))
+    url = reverse("admin:orders_order_cancel", args=[order.pk])
+    assert page.status_code == 200 and url not in page.content.decode()
+    assert client.post(url, {"reason": "not ours"}).status_code == 403
+    action = client.post(
+        reverse("admin:orders_order_changelist"),
+        {
+            "action": "cancel_orders",
+            "_selected_action": [order.pk],
+            "confirm": "1",
+            "reason": "not ours",
+        },
+        follow=True,
+    )
+    assert "not by a shop that only sends it stock" in action.content.decode()
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PLACED

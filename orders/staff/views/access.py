@@ -20,7 +20,8 @@ from inventory.models import Location
 from omnistore.accounts.scoping import shop_ids
 from omnistore.core.exceptions import NotFound
 from omnistore.staff.auth import current_store
-from orders.models import FulfilmentMethod, FulfilmentStatus, Order
+from orders.models import FulfilmentStatus, Order
+from orders.selectors.access import acts_at, may_act, sold_or_fulfilled_here
 from orders.selectors.orders import order_detail as find_order
 
 
@@ -33,41 +34,6 @@ def order_or_404(number: str) -> Order:
         return find_order(number=number)
     except NotFound:
         raise Http404("No such order.") from None
-
-
-def acts_at(fulfilment, location_id, action: str | None) -> bool:
-    """Whether a shop does ``action`` for this fulfilment: it picks what leaves its
-    shelves (or what a transfer brought to it), makes ready and hands over at its
-    pickup desk, ships deliveries it sources. A shop that only sends a transfer does
-    that from the stock screens, not here."""
-    transferred = fulfilment.transfer_id is not None
-    if action == "pick":
-        return (fulfilment.location_id == location_id and not transferred) or (
-            fulfilment.pickup_location_id == location_id and transferred
-        )
-    if action in ("ready", "collect"):
-        return fulfilment.pickup_location_id == location_id
-    if action == "ship":
-        return (
-            fulfilment.method == FulfilmentMethod.DELIVERY
-            and fulfilment.location_id == location_id
-        )
-    if transferred:  # the sending shop's part is the transfer
-        return fulfilment.pickup_location_id == location_id
-    return location_id in (fulfilment.location_id, fulfilment.pickup_location_id)
-
-
-def may_act(user, order: Order, action: str | None = None) -> bool:
-    """HQ acts anywhere; shop staff where the order's fulfilment is at their shops."""
-    ids = shop_ids(user)
-    if ids is None:
-        return True
-    return any(
-        acts_at(f, shop, action)
-        for f in order.fulfilments.all()
-        if f.status != FulfilmentStatus.CANCELLED
-        for shop in ids
-    )
 
 
 def parts_at(order: Order, location_id: int, action: str) -> list:
@@ -110,15 +76,6 @@ def acting_part(request, number: str, action: str) -> tuple[Order, Location]:
     if shop is None:
         raise Http404("No such order.")
     return order, shop
-
-
-def sold_or_fulfilled_here(user, order: Order) -> bool:
-    """Fulfilled or placed at one of the user's shops (HQ: any order): who may
-    cancel it, email its receipt again and issue its invoice."""
-    return may_act(user, order) or (
-        order.placing_location_id is not None
-        and order.placing_location_id in shop_ids(user)
-    )
 
 
 def acting_order(request, number: str, action: str) -> Order:

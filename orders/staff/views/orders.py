@@ -18,6 +18,7 @@ from omnistore.core.exceptions import ApplicationError, NotFound
 from omnistore.staff.auth import current_store, require_store, staff_required
 from omnistore.staff.htmx import INVALID, add_service_error, is_partial, redirect_to
 from orders.models import FulfilmentMethod, FulfilmentStatus, Order, OrderStatus
+from orders.selectors.access import acts_at, may_act, sold_or_fulfilled_here
 from orders.selectors.orders import order_detail as find_order
 from orders.selectors.pickups import parse_pickup_qr
 from orders.selectors.work import awaiting_transfer, picked_here, picking_queue
@@ -34,11 +35,8 @@ from orders.staff.views.access import (
     acting_order,
     acting_part,
     acting_shop,
-    acts_at,
-    may_act,
     order_or_404,
     parts_at,
-    sold_or_fulfilled_here,
     where,
 )
 

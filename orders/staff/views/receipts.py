@@ -16,13 +16,14 @@ from customers.services.verification import (
 )
 from omnistore.core.exceptions import ApplicationError, NotFound
 from omnistore.staff.auth import current_store, require_store, staff_required
+from orders.selectors.access import sold_or_fulfilled_here
 from orders.selectors.receipts import (
     find_order_for_receipt,
     order_receipt,
     return_receipt,
 )
 from orders.services.receipts import resend_receipt
-from orders.staff.views.access import acting_order, sold_or_fulfilled_here
+from orders.staff.views.access import acting_order
 from orders.staff.views.returns import return_or_404
 
 

@@ -24,6 +24,7 @@ from omnistore.staff.auth import require_store, staff_required
 from omnistore.staff.htmx import INVALID, add_service_error, is_partial, redirect_to
 from omnistore.staff.once import claim, give_back
 from orders.models import Order, RefundMethod, Return, ReturnStatus
+from orders.selectors.access import may_act
 from orders.selectors.returns import (
     RETURNABLE_ORDER_STATUSES,
     handed_over_at,
@@ -48,7 +49,7 @@ from orders.staff.forms.returns import (
     ReturnStartForm,
 )
 from orders.staff.statuses import explain
-from orders.staff.views.access import may_act, order_or_404
+from orders.staff.views.access import order_or_404
 
 RETURN_STATUS_LABELS = dict(ReturnStatus.choices)
 
