@@ -15,7 +15,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -35,7 +35,7 @@ from orders.selectors.carts import (
     cart_lines,
     signed_in_cart,
 )
-from orders.selectors.taxes import SaleTerms, delivery_fee, preview_taxes, sale_terms
+from orders.selectors.taxes import SaleTerms, delivery_fee, sale_terms
 from orders.services.carts import (
     add_lines_to_current_cart,
     current_cart,
@@ -44,9 +44,14 @@ from orders.services.carts import (
 )
 from orders.services.checkout import pickup_refusal
 from orders.services.common import MAX_LINE_QUANTITY
-from orders.services.discounts import normalize_discount_code, preview_discount
+from orders.services.discounts import (
+    normalize_discount_code,
+    preview_discount,
+    price_discount,
+)
 from orders.services.sourcing import active_location
 
+from .cart_output import CartOutput, cart_lines_data, take_off
 from .common import CART_TOKEN, ERRORS, cart_token, known_customer, request_customer
 
 # --- input and output -----------------------------------------------------------------
@@ -91,186 +96,6 @@ class CartLinesInput(InputSerializer):
 
 class CartLineUpdateInput(serializers.Serializer):
     quantity = serializers.IntegerField(min_value=1, max_value=99)
-
-
-_MONEY = {"max_digits": 12, "decimal_places": 2}
-
-
-class CartLineOutput(serializers.Serializer):
-    """A cart line priced on the cart's terms (``country``): shelf prices include
-    VAT; ``net`` and ``tax`` are null for an item that cannot be sold there."""
-
-    id = serializers.IntegerField()
-    variant = serializers.IntegerField(source="variant_id")
-    sku = serializers.CharField(source="variant.sku")
-    name = serializers.CharField(source="variant.name")
-    unit_price = serializers.SerializerMethodField()
-    quantity = serializers.IntegerField()
-    line_total = serializers.SerializerMethodField()
-    tax_rate = serializers.SerializerMethodField()
-    net = serializers.SerializerMethodField()
-    tax = serializers.SerializerMethodField()
-    gross = serializers.SerializerMethodField()
-    available = serializers.SerializerMethodField()
-    availability = serializers.SerializerMethodField()
-
-    def _stock(self, line) -> dict:
-        return self.context["availability"].get(line.variant_id, {})
-
-    def _money(self, line) -> dict:
-        return _line_money(line, self.context.get("terms"))
-
-    @extend_schema_field(serializers.DecimalField(max_digits=10, decimal_places=2))
-    def get_unit_price(self, line) -> str:
-        return self._money(line)["unit_price"]
-
-    @extend_schema_field(serializers.DecimalField(**_MONEY))
-    def get_line_total(self, line) -> str:
-        return self._money(line)["line_total"]
-
-    @extend_schema_field(
-        serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True)
-    )
-    def get_tax_rate(self, line) -> str | None:
-        return self._money(line)["tax_rate"]
-
-    @extend_schema_field(serializers.DecimalField(**_MONEY, allow_null=True))
-    def get_net(self, line) -> str | None:
-        return self._money(line)["net"]
-
-    @extend_schema_field(serializers.DecimalField(**_MONEY, allow_null=True))
-    def get_tax(self, line) -> str | None:
-        return self._money(line)["tax"]
-
-    @extend_schema_field(serializers.DecimalField(**_MONEY))
-    def get_gross(self, line) -> str:
-        return self._money(line)["gross"]
-
-    def get_available(self, line) -> int:
-        return _available(self._stock(line), self.context.get("fulfilment"))
-
-    def get_availability(self, line) -> str:
-        """``in_stock``; ``ships_to_store`` (pickup, comes from elsewhere, later);
-        ``short`` (not enough anywhere for this fulfilment)."""
-        return _availability(
-            self._stock(line), self.context.get("fulfilment"), line.quantity
-        )
-
-
-def _line_money(line, terms: SaleTerms | None) -> dict:
-    """A cart line's price, total and VAT on ``terms`` (none: the catalogue's
-    price, no VAT shown)."""
-    variant = line.variant
-    price = variant.price if terms is None else terms.prices.get(variant.pk)
-    price = variant.price if price is None else price
-    total = price * line.quantity
-    taxed = preview_taxes(terms, [(variant, line.quantity)])[0] if terms else None
-    return {
-        "unit_price": _UNIT_PRICE.to_representation(price),
-        "line_total": str(total),
-        "tax_rate": str(taxed.rate) if taxed else None,
-        "net": str(taxed.net) if taxed else None,
-        "tax": str(taxed.tax) if taxed else None,
-        "gross": str(taxed.gross if taxed else total),
-    }
-
-
-def _available(stock: dict, fulfilment) -> int:
-    if fulfilment == FulfilmentMethod.PICKUP:
-        return stock.get("at_store", 0)
-    return stock.get("online", 0)
-
-
-def _availability(stock: dict, fulfilment, quantity: int) -> str:
-    if fulfilment == FulfilmentMethod.PICKUP:
-        if stock.get("at_store", 0) >= quantity:
-            return "in_stock"
-        if stock.get("online", 0) >= quantity:
-            return "ships_to_store"
-        return "short"
-    return "in_stock" if stock.get("online", 0) >= quantity else "short"
-
-
-class CartOutput(serializers.Serializer):
-    token = serializers.CharField()
-    status = serializers.CharField()
-    channel = serializers.CharField()
-    country = serializers.CharField(
-        help_text="The country the cart is priced and taxed for: ``?country=``, or "
-        "for pickup the shop's (a pickup is taxed where the shop is, as checkout "
-        "taxes it)."
-    )
-    currency = serializers.CharField(help_text="The currency of that market.")
-    fulfilment = serializers.CharField()
-    store = serializers.IntegerField(allow_null=True)
-    lines = CartLineOutput(many=True)
-    item_count = serializers.IntegerField()
-    subtotal = serializers.DecimalField(
-        max_digits=12, decimal_places=2, help_text="Gross: shelf prices include VAT."
-    )
-    net_total = serializers.DecimalField(
-        max_digits=12,
-        decimal_places=2,
-        help_text="The lines' net (before a previewed code).",
-    )
-    tax_total = serializers.DecimalField(
-        max_digits=12,
-        decimal_places=2,
-        help_text="The VAT in the lines (before a previewed code).",
-    )
-    discount_code = serializers.CharField(
-        required=False, help_text="The code previewed (with ?discount_code=)."
-    )
-    discount_total = serializers.DecimalField(
-        max_digits=12,
-        decimal_places=2,
-        required=False,
-        help_text="What the previewed code takes off the subtotal.",
-    )
-    delivery_fee = serializers.DecimalField(
-        max_digits=12,
-        decimal_places=2,
-        help_text="What delivery costs in this market (fulfilment delivery): the "
-        "market's fee, 0 from its free-delivery threshold on or for a loyalty tier "
-        "with free delivery; always 0 for pickup. Checkout charges it.",
-    )
-    total = serializers.DecimalField(
-        max_digits=12,
-        decimal_places=2,
-        help_text="What checkout will charge: the subtotal after the previewed "
-        "code, plus delivery.",
-    )
-    updated_at = serializers.DateTimeField()
-
-
-# The cart after an add and the order just placed are the storefront's busiest
-# responses. They are rendered with the shapes above (which stay the documented
-# schema), without building a serializer per request: DRF deep-copies every declared
-# field of every nested serializer for each instance, a large share of a checkout's
-# time. Tests compare both renderings of the same objects.
-
-_UNIT_PRICE = serializers.DecimalField(max_digits=10, decimal_places=2)
-
-
-def cart_lines_data(lines, *, availability: dict, fulfilment, terms=None) -> list[dict]:
-    """``CartLineOutput(lines, many=True)`` for a cart's lines."""
-    rows = []
-    for line in lines:
-        variant = line.variant
-        stock = availability.get(line.variant_id, {})
-        rows.append(
-            {
-                "id": line.id,
-                "variant": line.variant_id,
-                "sku": str(variant.sku),
-                "name": str(variant.name),
-                **_line_money(line, terms),
-                "quantity": line.quantity,
-                "available": _available(stock, fulfilment),
-                "availability": _availability(stock, fulfilment, line.quantity),
-            }
-        )
-    return rows
 
 
 FULFILMENT_PARAMS = [
@@ -393,6 +218,13 @@ def _cart_body(
         lines, availability=availability, fulfilment=method, terms=terms
     )
     subtotal = sum((Decimal(row["line_total"]) for row in rows), ZERO)
+    preview_code = {}
+    if code.strip():
+        preview_code, shares = _discount_preview(
+            request, cart, lines, subtotal, code, terms
+        )
+        for row in rows:
+            take_off(row, shares.get(row["variant"], ZERO), terms)
     body = {
         "token": cart.token,
         "status": cart.status,
@@ -410,8 +242,7 @@ def _cart_body(
         "tax_total": str(sum((Decimal(row["tax"] or 0) for row in rows), ZERO)),
         "updated_at": serializers.DateTimeField().to_representation(cart.updated_at),
     }
-    if code.strip():
-        body.update(_discount_preview(request, cart, subtotal, code, terms.currency))
+    body.update(preview_code)
     goods = subtotal - Decimal(body.get("discount_total", 0))
     fee = ZERO
     if method == FulfilmentMethod.DELIVERY and lines and is_online(cart.channel):
@@ -431,15 +262,35 @@ DISCOUNT_CODE = OpenApiParameter(
 
 
 def _discount_preview(
-    request, cart, subtotal: Decimal, code: str, currency: str
-) -> dict:
-    amount = preview_discount(
-        code=code,
+    request, cart, lines, subtotal: Decimal, code: str, terms: SaleTerms
+) -> tuple[dict, dict[int, Decimal]]:
+    """What ``code`` takes off, and each line's share by variant, as checkout
+    prices it (a guest is identified by the email checkout asks for); an empty
+    cart's code checked all the same."""
+    if not lines:
+        amount = preview_discount(
+            code=code,
+            subtotal=subtotal,
+            customer=known_customer(request),
+            channel=cart.channel,
+            currency=terms.currency,
+        )
+        return _code_body(code, amount), {}
+    _, amount, shares = price_discount(
+        code,
+        lines=[(line.variant, line.quantity) for line in lines],
         subtotal=subtotal,
-        customer=known_customer(request),
         channel=cart.channel,
-        currency=currency,
+        customer=known_customer(request),
+        identified=True,
+        now=timezone.now(),
+        prices=terms.prices,
+        currency=terms.currency,
     )
+    return _code_body(code, amount), shares
+
+
+def _code_body(code: str, amount: Decimal) -> dict:
     return {
         "discount_code": normalize_discount_code(code),
         "discount_total": str(amount),

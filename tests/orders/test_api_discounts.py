@@ -93,6 +93,33 @@ def test_the_cart_previews_a_code_with_the_amount_and_the_total_after_it(
     assert DiscountCode.objects.get().times_used == 0  # a preview holds nothing
 
 
+def test_the_cart_preview_prices_its_lines_and_vat_after_the_code_as_the_order(
+    store, shirt, belt
+):
+    discount_code("SPRING10", "percentage", "10")
+    client = APIClient()
+    fill_cart(client, (shirt, 1), (belt, 1))
+    query = {"discount_code": "SPRING10", "fulfilment": "pickup", "store": store.pk}
+    cart = client.get("/api/v1/cart/", query).json()
+    lines = {line["sku"]: line for line in cart["lines"]}
+    assert {sku: line["discount"] for sku, line in lines.items()} == {
+        "SHIRT": "4.00",
+        "BELT": "1.55",
+    }
+    assert {sku: line["line_total"] for sku, line in lines.items()} == {
+        "SHIRT": "36.00",
+        "BELT": "13.95",
+    }
+    assert Decimal(cart["net_total"]) + Decimal(cart["tax_total"]) == Decimal("49.95")
+
+    placed = checkout(client, store, discount_code="SPRING10").json()
+    ordered = {line["sku"]: line for line in placed["lines"]}
+    for sku, line in lines.items():
+        for field in ("discount", "line_total", "net", "tax"):
+            assert line[field] == ordered[sku][field], (sku, field)
+    assert cart["tax_total"] == placed["tax_total"]
+
+
 @pytest.mark.parametrize(
     ("terms", "code"),
     [

@@ -5,7 +5,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from orders.api.carts import CartLineOutput, cart_lines_data
+from orders.api.cart_output import CartLineOutput, cart_lines_data
 from orders.api.orders import OrderDetailOutput, order_detail_data
 from orders.selectors.carts import cart_availability
 from orders.selectors.orders import order_by_id, order_detail

@@ -1,0 +1,228 @@
+"""How a cart reads in the storefront API: its lines priced on the sale's terms,
+their VAT, availability for the chosen fulfilment, and a previewed code's share of
+each line taken off as checkout takes it off the order's."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from orders.models import FulfilmentMethod
+from orders.selectors.taxes import SaleTerms, preview_taxes
+
+_MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+class CartLineOutput(serializers.Serializer):
+    """A cart line priced on the cart's terms (``country``): shelf prices include
+    VAT; ``net`` and ``tax`` are null for an item that cannot be sold there."""
+
+    id = serializers.IntegerField()
+    variant = serializers.IntegerField(source="variant_id")
+    sku = serializers.CharField(source="variant.sku")
+    name = serializers.CharField(source="variant.name")
+    unit_price = serializers.SerializerMethodField()
+    quantity = serializers.IntegerField()
+    discount = serializers.SerializerMethodField()
+    line_total = serializers.SerializerMethodField()
+    tax_rate = serializers.SerializerMethodField()
+    net = serializers.SerializerMethodField()
+    tax = serializers.SerializerMethodField()
+    gross = serializers.SerializerMethodField()
+    available = serializers.SerializerMethodField()
+    availability = serializers.SerializerMethodField()
+
+    def _stock(self, line) -> dict:
+        return self.context["availability"].get(line.variant_id, {})
+
+    def _money(self, line) -> dict:
+        return _line_money(line, self.context.get("terms"))
+
+    @extend_schema_field(serializers.DecimalField(max_digits=10, decimal_places=2))
+    def get_unit_price(self, line) -> str:
+        return self._money(line)["unit_price"]
+
+    @extend_schema_field(
+        serializers.DecimalField(
+            **_MONEY,
+            help_text="The line's share of a previewed code (VAT included); 0 "
+            "without one.",
+        )
+    )
+    def get_discount(self, line) -> str:
+        return self._money(line)["discount"]
+
+    @extend_schema_field(
+        serializers.DecimalField(
+            **_MONEY,
+            help_text="What the line costs: unit price × quantity − discount "
+            "(gross), as an order's line.",
+        )
+    )
+    def get_line_total(self, line) -> str:
+        return self._money(line)["line_total"]
+
+    @extend_schema_field(
+        serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True)
+    )
+    def get_tax_rate(self, line) -> str | None:
+        return self._money(line)["tax_rate"]
+
+    @extend_schema_field(serializers.DecimalField(**_MONEY, allow_null=True))
+    def get_net(self, line) -> str | None:
+        return self._money(line)["net"]
+
+    @extend_schema_field(serializers.DecimalField(**_MONEY, allow_null=True))
+    def get_tax(self, line) -> str | None:
+        return self._money(line)["tax"]
+
+    @extend_schema_field(serializers.DecimalField(**_MONEY))
+    def get_gross(self, line) -> str:
+        return self._money(line)["gross"]
+
+    def get_available(self, line) -> int:
+        return _available(self._stock(line), self.context.get("fulfilment"))
+
+    def get_availability(self, line) -> str:
+        """``in_stock``; ``ships_to_store`` (pickup, comes from elsewhere, later);
+        ``short`` (not enough anywhere for this fulfilment)."""
+        return _availability(
+            self._stock(line), self.context.get("fulfilment"), line.quantity
+        )
+
+
+def _line_money(line, terms: SaleTerms | None) -> dict:
+    """A cart line's price, total and VAT on ``terms`` (none: the catalogue's
+    price, no VAT shown)."""
+    variant = line.variant
+    price = variant.price if terms is None else terms.prices.get(variant.pk)
+    price = variant.price if price is None else price
+    total = price * line.quantity
+    taxed = preview_taxes(terms, [(variant, line.quantity)])[0] if terms else None
+    return {
+        "unit_price": _UNIT_PRICE.to_representation(price),
+        "discount": "0.00",
+        "line_total": str(total),
+        "tax_rate": str(taxed.rate) if taxed else None,
+        "net": str(taxed.net) if taxed else None,
+        "tax": str(taxed.tax) if taxed else None,
+        "gross": str(taxed.gross if taxed else total),
+    }
+
+
+CENT = Decimal("0.01")
+
+
+def take_off(row: dict, share: Decimal, terms: SaleTerms) -> None:
+    """A cart line's share of a previewed code taken off its total and its VAT, as
+    checkout prices the order's line."""
+    share = share.quantize(CENT)
+    total = Decimal(row["line_total"]) - share
+    row["discount"] = str(share)
+    row["line_total"] = row["gross"] = str(total)
+    if row["tax_rate"] is not None:
+        taxed = terms.taxed(row["variant"], total)
+        row["net"], row["tax"] = str(taxed.net), str(taxed.tax)
+
+
+def _available(stock: dict, fulfilment) -> int:
+    if fulfilment == FulfilmentMethod.PICKUP:
+        return stock.get("at_store", 0)
+    return stock.get("online", 0)
+
+
+def _availability(stock: dict, fulfilment, quantity: int) -> str:
+    if fulfilment == FulfilmentMethod.PICKUP:
+        if stock.get("at_store", 0) >= quantity:
+            return "in_stock"
+        if stock.get("online", 0) >= quantity:
+            return "ships_to_store"
+        return "short"
+    return "in_stock" if stock.get("online", 0) >= quantity else "short"
+
+
+class CartOutput(serializers.Serializer):
+    token = serializers.CharField()
+    status = serializers.CharField()
+    channel = serializers.CharField()
+    country = serializers.CharField(
+        help_text="The country the cart is priced and taxed for: ``?country=``, or "
+        "for pickup the shop's (a pickup is taxed where the shop is, as checkout "
+        "taxes it)."
+    )
+    currency = serializers.CharField(help_text="The currency of that market.")
+    fulfilment = serializers.CharField()
+    store = serializers.IntegerField(allow_null=True)
+    lines = CartLineOutput(many=True)
+    item_count = serializers.IntegerField()
+    subtotal = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        help_text="Unit prices × quantities, before a previewed code (gross: shelf "
+        "prices include VAT).",
+    )
+    net_total = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        help_text="The lines' net, after a previewed code.",
+    )
+    tax_total = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        help_text="The VAT in the lines, after a previewed code.",
+    )
+    discount_code = serializers.CharField(
+        required=False, help_text="The code previewed (with ?discount_code=)."
+    )
+    discount_total = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        required=False,
+        help_text="What the previewed code takes off the subtotal.",
+    )
+    delivery_fee = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        help_text="What delivery costs in this market (fulfilment delivery): the "
+        "market's fee, 0 from its free-delivery threshold on or for a loyalty tier "
+        "with free delivery; always 0 for pickup. Checkout charges it.",
+    )
+    total = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        help_text="What checkout will charge: the subtotal after the previewed "
+        "code, plus delivery.",
+    )
+    updated_at = serializers.DateTimeField()
+
+
+# The cart after an add and the order just placed are the storefront's busiest
+# responses. They are rendered with the shapes above (which stay the documented
+# schema), without building a serializer per request: DRF deep-copies every declared
+# field of every nested serializer for each instance, a large share of a checkout's
+# time. Tests compare both renderings of the same objects.
+
+_UNIT_PRICE = serializers.DecimalField(max_digits=10, decimal_places=2)
+
+
+def cart_lines_data(lines, *, availability: dict, fulfilment, terms=None) -> list[dict]:
+    """``CartLineOutput(lines, many=True)`` for a cart's lines."""
+    rows = []
+    for line in lines:
+        variant = line.variant
+        stock = availability.get(line.variant_id, {})
+        rows.append(
+            {
+                "id": line.id,
+                "variant": line.variant_id,
+                "sku": str(variant.sku),
+                "name": str(variant.name),
+                **_line_money(line, terms),
+                "quantity": line.quantity,
+                "available": _available(stock, fulfilment),
+                "availability": _availability(stock, fulfilment, line.quantity),
+            }
+        )
+    return rows
