@@ -2,6 +2,7 @@
 profile of the signed-in user (after merges, the survivor), so no one reaches another
 person's data."""
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics
 from rest_framework.response import Response
@@ -140,7 +141,13 @@ class MeExportView(APIView):
             "payments and refunds, history), `returns`, `store_credit` (the ledger), "
             "`carts`, `discount_codes_used` and `messages`."
         ),
-        responses={200: OpenApiResponse(description="JSON document"), 404: NO_PROFILE},
+        responses={
+            200: OpenApiResponse(
+                response=OpenApiTypes.OBJECT,
+                description="JSON document (sent as the attachment my-data.json)",
+            ),
+            404: NO_PROFILE,
+        },
         tags=["me"],
     )
     def get(self, request):

@@ -4,7 +4,7 @@ shop prints and the email shows."""
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -135,9 +135,16 @@ class ReturnReceiptView(APIView):
 
     @extend_schema(
         operation_id="return_receipt",
-        responses={200: ReceiptOutput, 404: ERRORS[404]},
+        responses={
+            200: ReceiptOutput,
+            404: ERRORS[404],
+            409: OpenApiResponse(
+                description="`return_not_refunded`: one of my returns, not refunded "
+                "yet (its receipt comes with the refund)"
+            ),
+        },
     )
     def get(self, request, code: str):
-        """The refund receipt of one of my returns."""
+        """The refund receipt of one of my returns, once it is refunded."""
         receipt = return_receipt(code=code, customer=request_customer(request))
         return Response(ReceiptOutput(receipt).data)

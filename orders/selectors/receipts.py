@@ -20,7 +20,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from customers.selectors.team import associate_public_name
-from omnistore.core.exceptions import NotFound
+from omnistore.core.exceptions import Conflict, NotFound
 from omnistore.core.vat import format_vat_number
 from orders.models import (
     Order,
@@ -470,7 +470,14 @@ def return_receipt(*, code: str, customer=None) -> Receipt:
     )
     if customer is not None:
         returns = returns.filter(customer=customer)
-    ret = returns.filter(code=(code or "").strip().upper()).first()
+    code = (code or "").strip().upper()
+    ret = returns.filter(code=code).first()
     if ret is None:
+        waiting = Return.objects.filter(code=code, refunded_at__isnull=True)
+        if customer is not None and waiting.filter(customer=customer).exists():
+            raise Conflict(
+                "The refund receipt is issued once the return is refunded.",
+                code="return_not_refunded",
+            )
         raise NotFound("Return not found.")
     return build_return_receipt(ret)

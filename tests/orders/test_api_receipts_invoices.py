@@ -217,11 +217,17 @@ def test_a_return_has_a_refund_receipt_once_paid_back_naming_who_paid_it(
         order=order, lines=[returning(order, 1)], channel="web", customer=customer
     )
     client = api_client_for(user)
-    assert client.get(f"/api/v1/returns/{ret.code}/receipt/").status_code == 404
+    waiting = client.get(f"/api/v1/returns/{ret.code}/receipt/")
+    assert waiting.status_code == 409  # the return is there; its receipt not yet
+    assert waiting.json()["code"] == "return_not_refunded"
 
     desk = StaffFactory(store=shop, first_name="Marco", last_name="Rossi")
     receive_return(return_request=ret, location=shop, actor=desk)
-    assert client.get(f"/api/v1/returns/{ret.code}/receipt/").status_code == 404
+    assert client.get(f"/api/v1/returns/{ret.code}/receipt/").status_code == 409
+    # another customer's return stays unknown to them
+    stranger, _ = shopper("eve@example.com")
+    other = api_client_for(stranger).get(f"/api/v1/returns/{ret.code}/receipt/")
+    assert other.status_code == 404
     refund_return(return_request=ret, actor=desk, location=shop)
 
     body = client.get(f"/api/v1/returns/{ret.code}/receipt/").json()
