@@ -341,6 +341,32 @@ def cancel_transfer(
     return transfer
 
 
+def lapse_stale_asks(*, now=None) -> list[int]:
+    """Asks for stock (no order behind them) not shipped within
+    ``OMNISTORE_TRANSFER_ASK_DAYS`` lapse: cancelled, the units held at the source
+    released, the history saying why. Each in its own transaction; one shipped
+    meanwhile is left alone. Returns the ids of the lapsed transfers."""
+    days = settings.OMNISTORE_TRANSFER_ASK_DAYS
+    if not days:
+        return []
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    stale = Transfer.objects.filter(
+        status=TransferStatus.REQUESTED, reference_type="", created_at__lt=cutoff
+    ).order_by("pk")
+    note = f"Not shipped within {days} days: the units held at the source are free."
+    lapsed = []
+    for pk in stale.values_list("pk", flat=True)[:LAPSE_BATCH]:
+        try:
+            cancel_transfer(transfer=pk, note=note)
+        except IllegalTransition:
+            continue  # shipped since it was read
+        lapsed.append(pk)
+    return lapsed
+
+
+LAPSE_BATCH = 500
+
+
 NOTE_MAX = 250  # a history row's note
 CLOSE_REASON_MAX = 120  # the rest of the note names the missing lines
 

@@ -353,6 +353,10 @@ CELERY_BEAT_SCHEDULE.update(
             "task": "inventory.tasks.sweep_low_stock",
             "schedule": 300.0,
         },
+        "inventory-lapse-stale-asks": {
+            "task": "inventory.tasks.lapse_stale_asks",
+            "schedule": 3600.0,
+        },
         "customers-forget-verification-codes": {
             "task": "customers.tasks.forget_verification_codes",
             "schedule": 3600.0,

@@ -34,6 +34,9 @@ OMNISTORE_STOCK_ADJUST_UP_MAX = env_int_or_none("OMNISTORE_STOCK_ADJUST_UP_MAX",
 # Units of one item an associate may ask from one location for their shop in 24
 # hours (a transfer with no order behind it; empty: no limit).
 OMNISTORE_TRANSFER_ASK_MAX = env_int_or_none("OMNISTORE_TRANSFER_ASK_MAX", "20")
+# Days an ask for stock (no order behind it) may wait to be shipped; then it lapses
+# and the units it held at the source are free again (0: never).
+OMNISTORE_TRANSFER_ASK_DAYS = env_int("OMNISTORE_TRANSFER_ASK_DAYS", 7)
 OMNISTORE_PICKUP_EXPIRY_DAYS = env_int("OMNISTORE_PICKUP_EXPIRY_DAYS", 7)
 OMNISTORE_PICKUP_REMINDER_DAYS = env_int("OMNISTORE_PICKUP_REMINDER_DAYS", 2)
 OMNISTORE_RETURN_WINDOW_DAYS = env_int("OMNISTORE_RETURN_WINDOW_DAYS", 30)

@@ -504,3 +504,50 @@ def test_a_close_short_reason_is_refused_when_too_long_to_keep(requested, associ
         close_transfer_short(transfer=requested, actor=associate, reason="x" * 121)
     assert "reason" in refused.value.extra
     assert Transfer.objects.get(pk=requested.pk).status == TransferStatus.IN_TRANSIT
+
+
+def test_asks_not_shipped_in_time_lapse_and_free_what_they_held(settings):
+    """An ask for stock nobody shipped within OMNISTORE_TRANSFER_ASK_DAYS lapses
+    (the beat task): cancelled, its units free at the source, the history saying
+    why. A recent ask, one already shipped and one an order waits for stay."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from inventory.tasks import lapse_stale_asks_task
+
+    settings.OMNISTORE_TRANSFER_ASK_DAYS = 7
+    source, shop = WarehouseFactory(), LocationFactory()
+    shirt = VariantFactory()
+    stock(shirt, source, 20)
+
+    def ask(units, days_ago, **extra):
+        transfer = request_transfer(
+            source=source, destination=shop, lines=[(shirt, units)], **extra
+        )
+        Transfer.objects.filter(pk=transfer.pk).update(
+            created_at=timezone.now() - timedelta(days=days_ago)
+        )
+        return transfer
+
+    stale = ask(2, days_ago=8)
+    recent = ask(3, days_ago=6)
+    shipped = ask(4, days_ago=9)
+    ship_transfer(transfer=shipped)
+    for_order = ask(5, days_ago=9, reference_type="order", reference_id="OS-1")
+    assert quantities(shirt, source) == (16, 10)
+
+    assert lapse_stale_asks_task() == 1
+    statuses = dict(Transfer.objects.values_list("pk", "status"))
+    assert statuses == {
+        stale.pk: TransferStatus.CANCELLED,
+        recent.pk: TransferStatus.REQUESTED,
+        shipped.pk: TransferStatus.IN_TRANSIT,
+        for_order.pk: TransferStatus.REQUESTED,
+    }
+    assert quantities(shirt, source) == (16, 8)  # the lapsed ask's 2 are free
+    event = TransferEvent.objects.filter(transfer=stale).order_by("pk").last()
+    assert event.to_status == TransferStatus.CANCELLED
+    assert "Not shipped within 7 days" in event.note
+    assert lapse_stale_asks_task() == 0  # nothing more to lapse
+    assert_books_balance()
