@@ -146,6 +146,24 @@ def order_detail(*, number: str, customer: Customer | None = None) -> Order:
     return order
 
 
+NUMBER_PART_MIN = 5  # characters of a number worth matching as a part
+NUMBER_PART_SHOWN = 20
+
+
+def orders_numbered_like(part: str) -> list[Order]:
+    """The newest orders whose number holds ``part`` (what is read off a receipt or
+    said on the phone: "WAZ89", "x9krb-waz89"), for staff to pick from; nothing for
+    fewer than ``NUMBER_PART_MIN`` characters."""
+    part = "".join((part or "").split()).upper()
+    if len(part) < NUMBER_PART_MIN:
+        return []
+    return list(
+        Order.objects.filter(number__contains=part)
+        .select_related("customer", "placing_location")
+        .order_by("-created_at", "-id")[:NUMBER_PART_SHOWN]
+    )
+
+
 def order_by_id(pk: int) -> Order:
     order = order_detail_queryset().filter(pk=pk).first()
     if order is None:

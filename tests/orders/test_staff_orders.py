@@ -13,7 +13,7 @@ from customers.models import Channel
 from inventory.models import StockLevel
 from omnistore.accounts.models import Role
 from omnistore.core import outbox
-from orders.models import CANCELLABLE_STATUSES, OrderStatus, PaymentStatus
+from orders.models import CANCELLABLE_STATUSES, Order, OrderStatus, PaymentStatus
 from orders.selectors.orders import order_by_id
 from orders.selectors.pickups import pickup_qr_payload
 from orders.services.checkout import place_order
@@ -345,6 +345,24 @@ def test_unknown_order_numbers_are_not_found(staff):
     assert staff.post(reverse("staff:order_pick", args=["OS-NOPE"])).status_code == 404
 
 
+def test_order_search_finds_an_order_by_part_of_its_number(stranger, shop, shirt):
+    first = pickup_order(store=shop, lines=[(shirt, 1)])
+    second = pickup_order(store=shop, lines=[(shirt, 1)])
+    search = reverse("staff:order_search")
+    tail = first.number.rsplit("-", 1)[1]  # the last group, read off a receipt
+    response = stranger.get(search, {"q": tail.lower()})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("staff:order_detail", args=[first.number])
+    # a part both numbers hold lists them, newest first
+    Order.objects.filter(pk=second.pk).update(number="OS-AAAAA-" + tail[:4] + "Z")
+    Order.objects.filter(pk=first.pk).update(number="OS-BBBBB-" + tail[:4] + "Y")
+    page = stranger.get(search, {"q": tail[:4] + " "}).content.decode()
+    assert 'data-testid="order-not-found"' in page  # four characters are too few
+    page = stranger.get(search, {"q": "-" + tail[:4]}).content.decode()
+    assert 'data-testid="order-matches"' in page
+    assert page.index("OS-AAAAA-") < page.index("OS-BBBBB-")
+
+
 def test_order_search_opens_any_order_by_number(stranger, shop, shirt):
     order = pickup_order(store=shop, lines=[(shirt, 1)])
     response = stranger.get(reverse("staff:order_search"), {"q": order.number.lower()})
@@ -568,6 +586,8 @@ def test_the_dashboard_counts_orders_to_pick_and_pickups_waiting(staff, shop, sh
     html = response.content.decode()
     assert 'data-testid="orders-to-pick"' in html
     assert 'data-testid="pickups-waiting"' in html
+    # and an order is found from the dashboard too
+    assert f'action="{reverse("staff:order_search")}"' in html
 
 
 def test_the_dashboard_counts_returns_received_here_and_not_yet_refunded(

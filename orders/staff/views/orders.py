@@ -20,6 +20,7 @@ from omnistore.staff.htmx import INVALID, add_service_error, is_partial, redirec
 from orders.models import FulfilmentMethod, FulfilmentStatus, Order, OrderStatus
 from orders.selectors.access import acts_at, may_act, sold_or_fulfilled_here
 from orders.selectors.orders import order_detail as find_order
+from orders.selectors.orders import orders_numbered_like
 from orders.selectors.pickups import parse_pickup_qr
 from orders.selectors.work import awaiting_transfer, picked_here, picking_queue
 from orders.services.fulfilment import (
@@ -113,21 +114,25 @@ def _detail_context(request, order: Order, **extra) -> dict:
 
 @staff_required
 def order_search(request):
-    """Find any order by its number (or a scanned pickup QR), from any channel."""
+    """Find any order by its number (or a scanned pickup QR), from any channel; a
+    part of a number opens the one order it names, or lists those it could be."""
     query = request.GET.get("q", "").strip()[:100]
+    matches = []
     if query:
         scanned = parse_pickup_qr(query)
         number = scanned[0] if scanned else query
         try:
             order = find_order(number=number)
         except NotFound:
-            pass
+            matches = orders_numbered_like(query)
         else:
             return redirect("staff:order_detail", number=order.number)
+        if len(matches) == 1:
+            return redirect("staff:order_detail", number=matches[0].number)
     return render(
         request,
         "orders/staff/order_search.html",
-        {"q": query, "not_found": bool(query)},
+        {"q": query, "matches": matches, "not_found": bool(query) and not matches},
     )
 
 
