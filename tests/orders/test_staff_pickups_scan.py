@@ -37,11 +37,11 @@ def test_a_scanned_qr_opens_the_hand_over_with_the_code_verified(desk, order):
 
     page = desk.get(response["Location"])
     html = page.content.decode()
-    assert "The scanned code matches this order" in html
+    assert "The pickup code matches this order" in html
     assert f'value="{order.pickup_code}"' in html
     # The code is filled in once: reloading the page asks again.
     again = desk.get(response["Location"]).content.decode()
-    assert "The scanned code matches" not in again
+    assert "The pickup code matches" not in again
 
     done = desk.post(response["Location"], {"code": order.pickup_code})
     assert done.status_code == 302
