@@ -126,6 +126,24 @@ def _wrap(text: str, width: int = 26) -> list[str]:
     return [*lines, line][:2]
 
 
+def _draw_accessory(draw, name: str, fill, outline) -> None:
+    """An accessory drawn as what its name says: a beret or a cap, a foulard or a
+    scarf, a belt; a bag otherwise."""
+    if any(word in name for word in ("beret", "hat", "cap")):
+        draw.ellipse((70, 220, 410, 400), fill=fill, outline=outline, width=4)
+        draw.ellipse((222, 190, 258, 232), fill=fill, outline=outline, width=4)
+    elif any(word in name for word in ("foulard", "scarf")):
+        square = [(240, 110), (420, 290), (240, 470), (60, 290)]
+        draw.polygon(square, fill=fill, outline=outline, width=4)
+        draw.line([(150, 200), (330, 380)], fill=outline, width=3)
+    elif "belt" in name:
+        draw.rectangle((30, 270, 450, 330), fill=fill, outline=outline, width=4)
+        draw.rectangle((300, 255, 360, 345), outline=outline, width=8)
+    else:
+        draw.polygon(_shape("accessories"), fill=fill, outline=outline, width=4)
+        draw.arc((170, 120, 310, 300), 180, 360, fill=outline, width=10)
+
+
 def draw_picture(*, name: str, kind: str, colour: str, sizes: list[str]) -> bytes:
     """A JPEG of one item: its shape in ``colour`` on a light ground, with its
     name, colour and size run."""
@@ -134,9 +152,10 @@ def draw_picture(*, name: str, kind: str, colour: str, sizes: list[str]) -> byte
     image = Image.new("RGB", (WIDTH, HEIGHT), ground)
     draw = ImageDraw.Draw(image)
     outline = tuple(max(c - 50, 0) for c in fill)
-    draw.polygon(_shape(kind), fill=fill, outline=outline, width=4)
     if kind == "accessories":
-        draw.arc((170, 120, 310, 300), 180, 360, fill=outline, width=10)
+        _draw_accessory(draw, name.lower(), fill, outline)
+    else:
+        draw.polygon(_shape(kind), fill=fill, outline=outline, width=4)
     text = (40, 40, 46)
     for n, line in enumerate(_wrap(name)):
         draw.text((24, 510 + 28 * n), line, fill=text, font=_font(24))

@@ -39,3 +39,22 @@ def test_each_catalog_product_gets_one_picture_per_colour_once():
         for url in image_urls(colour.image).values()
     )
     assert Product.objects.filter(images__isnull=True).count() == 1
+
+
+def test_an_accessory_is_drawn_as_what_its_name_says():
+    """A beret is no bag: the bag's handle is drawn above the bag only."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    def dark(name: str, point: tuple[int, int]) -> bool:
+        content = draw_picture(
+            name=name, kind="accessories", colour="Black", sizes=["OS"]
+        )
+        image = Image.open(BytesIO(content)).convert("RGB")
+        return sum(image.getpixel(point)) < 300
+
+    handle, corner = (240, 125), (120, 455)  # the bag's handle, its lower corner
+    assert dark("Leather tote bag", handle) and dark("Leather tote bag", corner)
+    assert not dark("Wool beret", handle) and not dark("Wool beret", corner)
+    assert not dark("Silk foulard", corner)
