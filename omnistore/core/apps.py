@@ -7,4 +7,4 @@ class CoreConfig(AppConfig):
     verbose_name = "Platform"
 
     def ready(self):
-        from . import webhooks  # noqa: F401  (registers its drain hook)
+        from . import checks, webhooks  # noqa: F401  (deploy checks, drain hook)

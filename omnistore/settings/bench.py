@@ -10,6 +10,8 @@ OMNISTORE_PAYMENT_PROVIDER = "test"
 # The site's URLs and the benchmark's floor (omnistore/urls_bench.py).
 ROOT_URLCONF = "omnistore.urls_bench"
 OMNISTORE_PAYMENT_TEST_PROVIDER_ALLOWED = True
+# A throwaway stack: seeded with the demo's data and logins.
+OMNISTORE_DEMO_DATA_ALLOWED = True
 
 # The local cluster (bench/cluster.py) writes emails to files it counts.
 if os.environ.get("EMAIL_FILE_PATH"):

@@ -82,6 +82,8 @@ OMNISTORE_STORE_CREDIT_EXPIRY_DAYS = int(
     os.environ.get("OMNISTORE_STORE_CREDIT_EXPIRY_DAYS", "365")
 )
 OMNISTORE_SITE_URL = os.environ.get("OMNISTORE_SITE_URL", "http://127.0.0.1:8000")
+# seed_demo's logins share a public password: production settings refuse it.
+OMNISTORE_DEMO_DATA_ALLOWED = True
 # How long a process keeps its list of active webhook endpoints (0: read every time).
 OMNISTORE_WEBHOOK_ENDPOINTS_TTL = env_float("OMNISTORE_WEBHOOK_ENDPOINTS_TTL", 5.0)
 # --- Taxes ----------------------------------------------------------------

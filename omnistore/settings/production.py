@@ -33,6 +33,16 @@ STORAGES = {
     },
 }
 
+# Email leaves through SMTP (EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, …): the
+# development console would print receipts, codes and reset links in the worker's
+# log. `check --deploy` warns about a console or dummy backend set on purpose.
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"
+)
+# seed_demo makes logins with a public password: refused here, unless a throwaway
+# production-mode stack (the benchmark's) says otherwise.
+OMNISTORE_DEMO_DATA_ALLOWED = env_bool("OMNISTORE_DEMO_DATA_ALLOWED", False)
+
 # Payments: real money only. The app refuses to start with the test provider.
 OMNISTORE_PAYMENT_PROVIDER = os.environ.get("OMNISTORE_PAYMENT_PROVIDER", "stripe")
 OMNISTORE_PAYMENT_TEST_PROVIDER_ALLOWED = False

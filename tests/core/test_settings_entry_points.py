@@ -80,9 +80,56 @@ def test_the_production_settings_pass_the_deployment_checks():
         REDIS_URL="redis://127.0.0.1:1/0",
         STRIPE_SECRET_KEY="sk_live_x",
         STRIPE_WEBHOOK_SECRET="whsec_x",
+        OMNISTORE_SITE_URL="https://omnistore.example.com",
+        OMNISTORE_SMS_BACKEND="provider.messages.SMSBackend",
+        OMNISTORE_PUSH_BACKEND="provider.messages.PushBackend",
     )
     assert checked.returncode == 0, checked.stderr[-2000:]
     assert "no issues" in checked.stdout
+
+
+def test_the_deployment_checks_say_when_messages_would_not_leave():
+    """Left to their defaults, production settings send email by SMTP; a console
+    backend set on purpose, text messages printed and links to a development
+    address are each named by ``check --deploy``."""
+    checked = run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        DJANGO_SETTINGS_MODULE="omnistore.settings.production",
+        SECRET_KEY="k" * 30 + "-production-secret-for-the-check-" + "z" * 20,
+        DATABASE_URL="postgres://nobody@127.0.0.1:1/unused",
+        REDIS_URL="redis://127.0.0.1:1/0",
+        STRIPE_SECRET_KEY="sk_live_x",
+        STRIPE_WEBHOOK_SECRET="whsec_x",
+        EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend",
+    )
+    said = checked.stdout + checked.stderr
+    assert "core.W001" in said and "printed in the log" in said
+    assert "core.W002" in said  # the SMS and push backends print
+    assert "core.W003" in said and "http://127.0.0.1:8000" in said
+    smtp = run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; "
+            "print(settings.EMAIL_BACKEND)",
+        ],
+        DJANGO_SETTINGS_MODULE="omnistore.settings.production",
+        SECRET_KEY="k" * 60,
+        REDIS_URL="redis://127.0.0.1:1/0",
+    )
+    assert smtp.stdout.strip() == "django.core.mail.backends.smtp.EmailBackend"
+
+
+def test_production_settings_refuse_the_demo_data_and_its_public_logins():
+    refused = run(
+        [sys.executable, "manage.py", "seed_demo"],
+        DJANGO_SETTINGS_MODULE="omnistore.settings.production",
+        SECRET_KEY="k" * 60,
+        DATABASE_URL="postgres://nobody@127.0.0.1:1/unused",
+        REDIS_URL="redis://127.0.0.1:1/0",
+    )
+    assert refused.returncode != 0
+    assert "public password" in refused.stderr
 
 
 def test_an_error_is_logged_once():

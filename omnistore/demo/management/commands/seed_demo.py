@@ -2,6 +2,7 @@ import importlib
 import time
 
 from django.apps import apps
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, reset_queries
 
@@ -58,6 +59,13 @@ class Command(BaseCommand):
     def handle(self, *args, scale: int, **options):
         if scale < 1:
             raise CommandError("--scale must be 1 or more.")
+        if not settings.OMNISTORE_DEMO_DATA_ALLOWED:
+            raise CommandError(
+                "Not on production settings: the demo's logins (a superuser "
+                "included) share the public password omnistore-demo. Create the "
+                "first login with createsuperuser (docs/operations.md); for a "
+                "throwaway stack set OMNISTORE_DEMO_DATA_ALLOWED=1."
+            )
         started = time.monotonic()
         for module_name, function_name in SEEDS:
             seed = load_seed(module_name, function_name)
