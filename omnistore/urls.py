@@ -57,6 +57,7 @@ urlpatterns += [
 
 # Unhandled errors: the API's JSON error body under /api/, Django's page elsewhere.
 handler500 = "omnistore.core.errors.server_error"
+handler400 = "omnistore.core.errors.bad_request"
 
 # Uploaded images: runserver serves them while DEBUG is on; in production nginx does
 # (docs/deploy/nginx-omnistore.conf).

@@ -17,10 +17,10 @@ from django.views.decorators.http import require_POST
 
 from inventory.models import Reservation, StockLevel
 
-from .urls import handler500
+from .urls import handler400, handler500
 from .urls import urlpatterns as site_patterns
 
-__all__ = ["handler500", "urlpatterns"]
+__all__ = ["handler400", "handler500", "urlpatterns"]
 
 
 @csrf_exempt

@@ -13,6 +13,7 @@ import sys
 
 from django.http import HttpResponse, JsonResponse
 from django.template import loader
+from django.views import defaults
 
 from .api import BUSY_MESSAGE, error_body
 from .dberrors import RETRY_AFTER_SECONDS, retryable
@@ -34,6 +35,17 @@ def server_error(request, *args, **kwargs):
             status=500,
         )
     return _page("500.html", 500)
+
+
+def bad_request(request, exception=None):
+    """A request Django refused before any view (a host not allowed, a broken
+    header): JSON under ``/api/``, Django's page elsewhere."""
+    if is_api(request):
+        return JsonResponse(
+            error_body("The request could not be understood.", "bad_request"),
+            status=400,
+        )
+    return defaults.bad_request(request, exception)
 
 
 def _page(name: str, status: int, headers=None) -> HttpResponse:

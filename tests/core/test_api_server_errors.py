@@ -22,6 +22,17 @@ def test_an_api_500_is_json_and_a_staff_500_is_html():
     assert staff["Content-Type"].startswith("text/html")
 
 
+@pytest.mark.django_db
+def test_a_host_not_allowed_is_a_json_400_under_the_api_and_a_page_elsewhere(client):
+    api = client.get("/api/v1/products/", HTTP_HOST="evil.example.com")
+    assert api.status_code == 400
+    assert api["Content-Type"] == "application/json"
+    assert api.json()["code"] == "bad_request"
+    page = client.get("/staff/login/", HTTP_HOST="evil.example.com")
+    assert page.status_code == 400
+    assert page["Content-Type"].startswith("text/html")
+
+
 def test_the_staff_500_page_says_what_to_do():
     page = server_error(RequestFactory().get("/staff/orders/sale/"))
     text = page.content.decode()
