@@ -31,11 +31,13 @@ from orders.models import (
     OrderStatusChange,
     Payment,
     PaymentEvent,
+    PaymentMethod,
     Refund,
     TillMovement,
 )
 from orders.selectors.access import sold_or_fulfilled_here
 from orders.selectors.orders import ORDER_SHOP_PATHS
+from orders.selectors.till import TillLine, till_lines
 from orders.services.fulfilment import cancel_order
 
 SHOWN = 50  # orders listed on the cancel confirmation page
@@ -126,6 +128,18 @@ class CancelOrdersForm(forms.Form):
         label="Reason (kept in each order's history and told to the customer)",
         widget=forms.TextInput(attrs={"size": 60}),
     )
+
+
+def _till_parts(line: TillLine):
+    """A booking's tenders as shown: its cash (with the cash tendered and the change
+    given, when the customer handed some over), then each other tender."""
+    m = line.movement
+    if line.cash is not None:
+        given = "" if m.tendered is None else f" · tendered {m.tendered}"
+        given += "" if m.change is None else f" · change {m.change}"
+        yield PaymentMethod.CASH.label, line.cash, given
+    for label, amount in line.tenders:
+        yield label, amount, ""
 
 
 @admin.register(Order)
@@ -322,30 +336,36 @@ class OrderAdmin(OrderCancelPage, PhoneAwareSearch, ReadOnlyAdmin):
 
     @admin.display(description="Till")
     def till_history(self, obj):
-        """The order's cash at a counter's till: the sale (tendered, change) and any
-        refund paid out, with the register, who and when."""
-        movements = TillMovement.objects.filter(order=obj).select_related(
-            "session__register", "actor"
+        """The order's bookings at a counter's till, one row per tender: the cash
+        (tendered and change for a sale) and what went on a card or another tender,
+        which never entered the drawer; with the register, who and when."""
+        lines = till_lines(
+            TillMovement.objects.filter(order=obj).select_related(
+                "session__register", "actor"
+            )
         )
-        if not movements:
+        if not lines:
             return "—"
         return format_html(
             "<ul>{}</ul>",
             format_html_join(
                 "",
-                "<li>{} · {} {} {} · tendered {} · change {} · {} · {}</li>",
+                "<li>{} · {} {} {} · {}{} · {} · {}</li>",
                 (
                     (
-                        timezone.localtime(m.created_at).strftime("%d %b %Y %H:%M"),
-                        m.get_kind_display(),
-                        m.amount,
-                        m.session.currency,
-                        "—" if m.tendered is None else m.tendered,
-                        "—" if m.change is None else m.change,
-                        m.session.register,
-                        m.actor or "system",
+                        timezone.localtime(line.movement.created_at).strftime(
+                            "%d %b %Y %H:%M"
+                        ),
+                        line.movement.get_kind_display(),
+                        amount,
+                        line.movement.session.currency,
+                        label,
+                        cash_given,
+                        line.movement.session.register,
+                        line.movement.actor or "system",
                     )
-                    for m in movements
+                    for line in lines
+                    for label, amount, cash_given in _till_parts(line)
                 ),
             ),
         )

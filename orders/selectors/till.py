@@ -123,6 +123,46 @@ def session_movements(session: TillSession):
     )
 
 
+@dataclass(frozen=True)
+class TillLine:
+    """A booking as it reads: the cash it moved the drawer by (``None``: it took or
+    gave back no cash) and the money it stood for in other tenders, by label (a card
+    sale, a refund to the card), signed as the money moved. A counter sale or refund
+    is booked whatever its tender so the session knows it (its Z report lists it by
+    tender); only ``cash`` is ever in the drawer."""
+
+    movement: TillMovement
+    cash: Decimal | None
+    tenders: list[tuple[str, Decimal]] = field(default_factory=list)
+
+
+def _till_line(m: TillMovement) -> TillLine:
+    if m.kind == TillMovementKind.REFUND and m.refund_id:
+        payment = m.refund.payment
+        if payment.method == PaymentMethod.CASH:
+            return TillLine(m, m.amount)
+        other = [(payment.get_method_display(), -m.refund.amount)]
+        return TillLine(m, m.amount or None, other)
+    if m.kind == TillMovementKind.SALE and m.order_id:
+        payments = m.order.payments.all()
+        took_cash = any(p.method == PaymentMethod.CASH for p in payments)
+        other = _by_tender(
+            (p.method, p.amount) for p in payments if p.method != PaymentMethod.CASH
+        )
+        in_cash = took_cash or m.amount or not other  # a sale of nothing: 0.00
+        return TillLine(m, m.amount if in_cash else None, other)
+    return TillLine(m, m.amount)
+
+
+def till_lines(movements) -> list[TillLine]:
+    """``movements`` (a queryset of bookings) as they read, in its order: two
+    queries, whatever their number."""
+    rows = movements.select_related("refund__payment").prefetch_related(
+        "order__payments"
+    )
+    return [_till_line(m) for m in rows]
+
+
 def cash_totals(session: TillSession) -> dict[str, Decimal]:
     """The session's cash by movement kind, each signed as it moved the drawer."""
     rows = (

@@ -29,6 +29,7 @@ from orders.selectors.till import (
     shop_session,
     shop_sessions,
     till_currency,
+    till_lines,
     z_report,
 )
 from orders.services.till import (
@@ -65,13 +66,15 @@ def _page(request, store, *, status=200, **forms_):
         "store": store,
         "register": register,
         "has_registers": register is not None or registers.exists(),
+        # One register is the device's without asking; a refused choice shows why.
+        "choose_register": registers.count() > 1 or "register_form" in forms_,
         "session": session,
         "register_form": forms_.get("register_form")
         or RegisterForm(registers=registers, initial={"register": register}),
         "open_form": forms_.get("open_form")
         or CountForm(currency=till_currency(store)),
         "move_form": forms_.get("move_form") or CashMoveForm(),
-        "movements": session_movements(session) if session else [],
+        "movements": till_lines(session_movements(session)) if session else [],
         "expected": expected_cash(session) if session else None,
         "recent": shop_sessions(store),
         "errors": forms_.get("errors", []),
