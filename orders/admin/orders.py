@@ -11,6 +11,7 @@ import csv
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.http import StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -28,6 +29,7 @@ from orders.models import (
     Fulfilment,
     Order,
     OrderLine,
+    OrderStatus,
     OrderStatusChange,
     Payment,
     PaymentEvent,
@@ -180,6 +182,21 @@ class OrderAdmin(OrderCancelPage, PhoneAwareSearch, ReadOnlyAdmin):
     @admin.display(description="total", ordering="total")
     def total_amount(self, order):
         return with_currency(order.total, order.currency)
+
+    def history_view(self, request, object_id, extra_context=None):
+        """Orders are not edited here: their history is what happened to them (each
+        status change, who, where and why), above any admin action on record."""
+        order = self.get_object(request, unquote(object_id))
+        steps = (
+            list(order.history.select_related("actor", "location"))
+            if order is not None
+            else []
+        )
+        labels = dict(OrderStatus.choices)
+        for step in steps:
+            step.from_label = labels.get(step.from_status, step.from_status)
+        extra = {**(extra_context or {}), "status_history": steps}
+        return super().history_view(request, object_id, extra)
 
     def get_urls(self):
         report = self.admin_site.admin_view(self.sales_report_view)

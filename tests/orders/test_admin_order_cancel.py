@@ -113,3 +113,24 @@ def test_the_manager_of_a_shop_only_sending_stock_does_not_cancel_the_order(
     assert "not by a shop that only sends it stock" in action.content.decode()
     order.refresh_from_db()
     assert order.status == OrderStatus.PLACED
+
+
+def test_an_orders_history_page_shows_what_happened_to_it(client, manager, order):
+    """The admin's History button leads to the order's status changes (orders are
+    not edited in the admin, so its own log is empty)."""
+    client.post(
+        reverse("admin:orders_order_cancel", args=[order.pk]),
+        {"reason": "customer rang to cancel"},
+    )
+    page = client.get(reverse("admin:orders_order_history", args=[order.pk]))
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert 'data-testid="order-status-history"' in html
+    assert "customer rang to cancel" in html and "Cancelled" in html
+    other = LocationFactory(code="RM01", name="Roma")
+    stranger = UserFactory(username="rm", role=Role.STORE_MANAGER, store=other)
+    client.force_login(stranger)
+    assert (
+        client.get(reverse("admin:orders_order_history", args=[order.pk])).status_code
+        == 404
+    )
