@@ -2,7 +2,8 @@
 
 An ``Approval`` is one request for a manager's yes, from the associate's action to its
 end: ``pending`` → ``approved`` → ``used`` (the action went through with it), or
-``refused`` / ``expired``. It names what it is for (``kind``, ``subject``, ``amount``)
+``refused`` / ``expired``, or ``withdrawn`` by the associate who asked (waiting, or
+approved and not used yet: ``withdrawn_at`` says when, the manager's decision kept). It names what it is for (``kind``, ``subject``, ``amount``)
 so an approval given for one refund cannot complete another. Rows change only
 through ``omnistore.approvals.services``.
 """
@@ -37,6 +38,7 @@ class ApprovalStatus(models.TextChoices):
     USED = "used", "Approved and done"
     REFUSED = "refused", "Refused"
     EXPIRED = "expired", "Expired"
+    WITHDRAWN = "withdrawn", "Withdrawn"
 
 
 class ApprovalChannel(models.TextChoices):
@@ -78,6 +80,9 @@ class Approval(models.Model):
     )
     decision_note = models.CharField(max_length=250, blank=True)
     used_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the associate who asked withdrew it."
+    )
 
     class Meta:
         ordering = ["-requested_at", "-id"]
@@ -91,8 +96,12 @@ class Approval(models.Model):
         constraints = [
             models.CheckConstraint(
                 name="approval_decided_has_decider",
-                condition=Q(status__in=["pending", "expired"])
+                condition=Q(status__in=["pending", "expired", "withdrawn"])
                 | Q(decided_by__isnull=False, decided_at__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="approval_withdrawn_has_time",
+                condition=~Q(status="withdrawn") | Q(withdrawn_at__isnull=False),
             ),
         ]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,12 +20,19 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from omnistore.approvals.forms import DecideForm, PinApproveForm, SetPinForm
-from omnistore.approvals.models import APPROVE_PERMISSION, Approval, ApprovalStatus
+from omnistore.approvals.models import (
+    APPROVE_PERMISSION,
+    Approval,
+    ApprovalKind,
+    ApprovalStatus,
+)
 from omnistore.approvals.selectors.approvals import (
     approval_queue as queue_for,
 )
 from omnistore.approvals.selectors.approvals import (
+    approved_unused,
     can_approve,
+    open_requests_of,
     pin_approvers,
     pin_of,
     recent_decisions,
@@ -40,7 +47,7 @@ from omnistore.approvals.services.approvals import (
 from omnistore.approvals.services.pins import set_pin
 from omnistore.core.digits import is_digits
 from omnistore.core.exceptions import ApplicationError
-from omnistore.staff.auth import staff_required
+from omnistore.staff.auth import require_store, staff_required
 from omnistore.staff.htmx import INVALID, add_service_error, is_partial
 
 GRANTED_EVENT = "approval-granted"
@@ -167,18 +174,57 @@ def approval_pin(request, pk: int):
 def approval_cancel(request, pk: int):
     """The associate stops waiting: the panel says so and offers the way back to
     the page it sits on, where the original form is whole again."""
-    asked = _own_request(request, pk)
-    was_open = asked.status in (ApprovalStatus.PENDING, ApprovalStatus.APPROVED) and (
-        asked.expires_at > timezone.now()
-    )
-    approval = cancel_approval(approval=asked, actor=request.user)
+    approval = cancel_approval(approval=_own_request(request, pk), actor=request.user)
     context = {
         "approval": approval,
-        "withdrawn": was_open and approval.status == ApprovalStatus.EXPIRED,
+        "withdrawn": approval.status == ApprovalStatus.WITHDRAWN,
         "back_url": _page_behind(request),
         "replace_panel": True,
     }
     return render(request, "approvals/_status.html", context)
+
+
+def _kinds(request) -> list[str] | None:
+    """The kinds of request a page lists (``?kind=...``, any number); None when
+    one is not a kind."""
+    kinds = request.GET.getlist("kind")
+    return None if set(kinds) - set(ApprovalKind.values) else kinds
+
+
+def _render_mine(request, *, withdrawn: Approval | None = None):
+    store = require_store(request)
+    kinds = _kinds(request)
+    if kinds is None:
+        return HttpResponseBadRequest("Unknown kind of request.")
+    context = {
+        "requests": list(open_requests_of(request.user, store, kinds=kinds)),
+        "query": "&".join(f"kind={kind}" for kind in kinds),
+        "withdrawn": withdrawn,
+    }
+    template = "approvals/_mine.html" if is_partial(request) else "approvals/mine.html"
+    return render(request, template, context)
+
+
+@staff_required
+def my_requests(request):
+    """The associate's own requests still open at this shop, each to withdraw: a
+    page of its own, and the part a counter screen loads for its kinds of request
+    (``?kind=price_override``) to show what still waits there after a reload."""
+    return _render_mine(request)
+
+
+@staff_required
+@require_POST
+def approval_withdraw(request, pk: int):
+    """Withdraw one of the list's requests; the list comes back without it."""
+    approval = cancel_approval(approval=_own_request(request, pk), actor=request.user)
+    withdrawn = approval if approval.status == ApprovalStatus.WITHDRAWN else None
+    if not is_partial(request):
+        if withdrawn is not None:
+            messages.success(request, "You withdrew the request; nothing was changed.")
+        query = request.GET.urlencode()
+        return redirect(reverse("staff:approval_mine") + (f"?{query}" if query else ""))
+    return _render_mine(request, withdrawn=withdrawn)
 
 
 def _require_approver(request) -> None:
@@ -187,11 +233,14 @@ def _require_approver(request) -> None:
 
 
 def _queue_context(request) -> dict:
-    queue = list(queue_for(request.user))
-    decided = list(recent_decisions(request.user))
-    state = [("w", a.pk) for a in queue] + [(a.status, a.pk) for a in decided]
+    now = timezone.now()
+    queue = list(queue_for(request.user, now=now))
+    unused = list(approved_unused(request.user, now=now))
+    decided = list(recent_decisions(request.user, now=now))
+    state = [("w", a.pk) for a in queue] + [(a.status, a.pk) for a in unused + decided]
     return {
         "queue": queue,
+        "unused": unused,
         "decided": decided,
         "decide_form": DecideForm(),
         "seen": hashlib.blake2s(repr(state).encode(), digest_size=8).hexdigest(),

@@ -188,7 +188,38 @@ def test_asking_twice_finds_the_same_request_and_cancel_ends_it(store, associate
     first = ask(asked.value, associate)
     assert ask(asked.value, associate).pk == first.pk
     cancelled = cancel_approval(approval=first, actor=associate)
-    assert cancelled.status == ApprovalStatus.EXPIRED
+    assert cancelled.status == ApprovalStatus.WITHDRAWN
+
+
+def test_asking_again_once_approved_finds_the_yes_not_a_second_request(
+    store, associate, manager
+):
+    """The door records the request after the move was refused: a yes given in
+    between is found, so the screen carries on with it."""
+    order = big_sale(store, associate)
+    with pytest.raises(ApprovalRequired) as asked:
+        refund(order, store, associate)
+    yes = approved(asked.value, associate, manager)
+    again = ask(asked.value, associate)
+    assert (again.pk, again.status) == (yes.pk, ApprovalStatus.APPROVED)
+
+
+def test_a_withdrawn_yes_is_kept_and_never_used(store, associate, manager):
+    order = big_sale(store, associate)
+    with pytest.raises(ApprovalRequired) as asked:
+        refund(order, store, associate)
+    yes = approved(asked.value, associate, manager)
+    withdrawn = cancel_approval(approval=yes, actor=associate)
+    assert withdrawn.status == ApprovalStatus.WITHDRAWN and withdrawn.withdrawn_at
+    assert (withdrawn.decided_by, withdrawn.decided_at) == (manager, yes.decided_at)
+    with pytest.raises(ApprovalRequired):
+        refund(order, store, associate)
+    with pytest.raises(Conflict):
+        refund(order, store, associate, approvals=[yes.pk])
+    assert not Return.objects.exists()
+    assert cancel_approval(approval=yes, actor=associate).status == (
+        ApprovalStatus.WITHDRAWN
+    )
 
 
 def test_only_a_manager_of_the_shop_or_hq_decides(store, associate, manager):

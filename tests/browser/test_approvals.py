@@ -183,5 +183,23 @@ def test_withdrawing_the_request_closes_the_panel_and_leads_back(
     page.wait_for_url(behind)
     expect(page.get_by_test_id("approval-ask")).to_have_count(0)
     expect(page.get_by_test_id("receive-and-refund")).to_be_visible()
-    assert Approval.objects.get().status == ApprovalStatus.EXPIRED
+    assert Approval.objects.get().status == ApprovalStatus.WITHDRAWN
+    assert not Return.objects.exists()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_request_left_behind_is_shown_again_and_withdrawn(
+    live_server, page, big_sale
+):
+    """The associate left the page while the manager had not answered: back on the
+    return, the request is there, and withdrawing it takes it out of the queue."""
+    ask_for_refund(page, live_server.url, big_sale)
+    page.goto(f"{live_server.url}/staff/orders/returns/order/{big_sale.number}/")
+    mine = page.get_by_test_id("my-approval")
+    expect(mine).to_contain_text(f"Refund 240.00 EUR on order {big_sale.number}")
+    page.get_by_test_id("approval-withdraw").click()
+    expect(page.get_by_test_id("approval-withdrawn")).to_be_visible()
+    expect(page.get_by_test_id("my-approval")).to_have_count(0)
+    assert Approval.objects.get().status == ApprovalStatus.WITHDRAWN
     assert not Return.objects.exists()

@@ -69,14 +69,54 @@ def approval_queue(user, *, now: datetime | None = None) -> QuerySet[Approval]:
     )
 
 
-def recent_decisions(user, *, limit: int = 20) -> QuerySet[Approval]:
-    """The latest decided or expired approvals at the manager's shops."""
+def _unused_yes(now: datetime) -> Q:
+    return Q(status=ApprovalStatus.APPROVED, expires_at__gt=now)
+
+
+def approved_unused(user, *, now: datetime | None = None) -> QuerySet[Approval]:
+    """Approved at the manager's shops and not used yet (nor expired): the move
+    has not happened, whatever the yes. One query."""
+    if not user.has_perm(APPROVE_PERMISSION):
+        return Approval.objects.none()
+    now = now or timezone.now()
+    return (
+        Approval.objects.filter(_unused_yes(now), location__in=visible_locations(user))
+        .select_related("requested_by", "decided_by", "location")
+        .order_by("-decided_at", "-id")
+    )
+
+
+def recent_decisions(
+    user, *, limit: int = 20, now: datetime | None = None
+) -> QuerySet[Approval]:
+    """The latest approvals at the manager's shops that have ended: used, refused,
+    expired or withdrawn (an approved one not used yet is in ``approved_unused``)."""
+    now = now or timezone.now()
     return (
         Approval.objects.filter(location__in=visible_locations(user))
         .exclude(status=ApprovalStatus.PENDING)
+        .exclude(_unused_yes(now))
         .select_related("requested_by", "decided_by", "location")
         .order_by("-requested_at", "-id")[:limit]
     )
+
+
+def open_requests_of(
+    user, location, *, kinds=(), now: datetime | None = None
+) -> QuerySet[Approval]:
+    """``user``'s own requests at ``location`` still open: waiting for a manager,
+    or approved and not used yet (asked again, the move goes through). Only
+    ``kinds`` when given. One query."""
+    now = now or timezone.now()
+    rows = Approval.objects.filter(
+        requested_by=user,
+        location=location,
+        status__in=[ApprovalStatus.PENDING, ApprovalStatus.APPROVED],
+        expires_at__gt=now,
+    )
+    if kinds:
+        rows = rows.filter(kind__in=kinds)
+    return rows.select_related("decided_by").order_by("requested_at", "id")
 
 
 def pin_of(user) -> ApprovalPin | None:

@@ -12,13 +12,18 @@ How an action is guarded (inside the action's own transaction)::
   shop, asked by the same person): when approved, unexpired and for at least this
   amount, it is marked used, once, under a row lock; refused or expired, the move
   is refused;
+- else a request the same person made for the very same move (what the manager
+  read: kind, shop, subject, summary, amount), approved, unexpired and not used
+  yet, is used the same way: asked again after the screen was left (a reload),
+  the move goes through with the yes it already has;
 - otherwise ``ApprovalRequired`` is raised and the action changes nothing; the door
-  (a staff page) records the request with ``request_approval`` and waits.
+  (a staff page) records the request with ``request_approval`` (which finds the one
+  still open for the same move rather than making a second) and waits.
 
 ``pending`` → ``approved`` (PIN or the manager's queue) → ``used``; ``pending`` →
 ``refused``; ``pending``/``approved`` → ``expired`` after
-``OMNISTORE_APPROVAL_EXPIRY_MINUTES``. Every end keeps who asked, who decided, what,
-why, when and how much.
+``OMNISTORE_APPROVAL_EXPIRY_MINUTES``, or → ``withdrawn`` by the associate who asked.
+Every end keeps who asked, who decided, what, why, when and how much.
 """
 
 from __future__ import annotations
@@ -79,6 +84,7 @@ def _expiry(now: datetime) -> datetime:
     return now + timedelta(minutes=settings.OMNISTORE_APPROVAL_EXPIRY_MINUTES)
 
 
+@transaction.atomic
 def check_approval(
     *,
     kind: str,
@@ -94,7 +100,8 @@ def check_approval(
 ) -> Approval | None:
     """Let the move through (returns the approval used) or raise
     ``ApprovalRequired``. A move with no signed-in staff behind it (a task, the
-    system) is not asked about. Call inside the move's transaction."""
+    system) is not asked about. Call inside the move's transaction (alone, as
+    for a code applied to a basket, it runs in its own)."""
     user = acting_user(actor)
     if user is None or not user.is_store_staff or location is None:
         return None
@@ -105,19 +112,27 @@ def check_approval(
     if given is not None:
         return _use(given, ask, now)
     if can_approve(user, location.pk):
-        return Approval.objects.create(
-            **_row(ask),
-            reason=reason,
-            status=ApprovalStatus.USED,
-            channel=ApprovalChannel.SELF,
-            requested_by=user,
-            requested_at=now,
-            expires_at=now,
-            decided_by=user,
-            decided_at=now,
-            used_at=now,
-        )
+        return _self_approved(ask, user, now)
+    earlier = _open_request(ask, user, now, statuses=[ApprovalStatus.APPROVED])
+    if earlier is not None:
+        return _use(earlier, ask, now)
     raise ApprovalRequired(ask)
+
+
+def _self_approved(ask: Ask, user, now: datetime) -> Approval:
+    """A manager's own move: approved by them and used at once, recorded."""
+    return Approval.objects.create(
+        **_row(ask),
+        reason=ask.reason,
+        status=ApprovalStatus.USED,
+        channel=ApprovalChannel.SELF,
+        requested_by=user,
+        requested_at=now,
+        expires_at=now,
+        decided_by=user,
+        decided_at=now,
+        used_at=now,
+    )
 
 
 def _row(ask: Ask) -> dict:
@@ -155,6 +170,26 @@ def _given(approvals: Iterable, ask: Ask, user) -> Approval | None:
     )
 
 
+def _open_request(
+    ask: Ask, user, now: datetime, *, statuses=OPEN_STATUSES
+) -> Approval | None:
+    """``user``'s request for this very move still open (in ``statuses``) and
+    unexpired, locked: the one asking again finds, rather than a second. Matched on
+    all the manager read, so a yes is never stretched to another price or sum."""
+    return (
+        Approval.objects.select_for_update()
+        .filter(
+            **_row(ask),
+            requested_by=user,
+            status__in=statuses,
+            expires_at__gt=now,
+            used_at__isnull=True,
+        )
+        .order_by("-pk")
+        .first()
+    )
+
+
 def _use(row: Approval, ask: Ask, now: datetime) -> Approval:
     if row.status == ApprovalStatus.APPROVED and row.expires_at <= now:
         _expire(row, now)
@@ -184,18 +219,10 @@ def request_approval(
     *, ask: Ask, requested_by, reason: str = "", now: datetime | None = None
 ) -> Approval:
     """Record the request the associate's screen waits on. Asking again for the
-    same move (a double tap, a reload) finds the open request instead of a second."""
+    same move (a double tap, a reload) finds the open request, waiting or approved
+    and not used yet, instead of a second."""
     now = now or timezone.now()
-    open_ = (
-        Approval.objects.select_for_update()
-        .filter(
-            **_row(ask),
-            requested_by=requested_by,
-            status=ApprovalStatus.PENDING,
-            expires_at__gt=now,
-        )
-        .first()
-    )
+    open_ = _open_request(ask, requested_by, now)
     if open_ is not None:
         return open_
     return Approval.objects.create(
@@ -276,12 +303,20 @@ def approve_with_pin(
 
 @transaction.atomic
 def cancel_approval(*, approval: Approval | int, actor, now=None) -> Approval:
-    """The associate gives up waiting: the request ends as expired, kept."""
+    """The associate who asked withdraws it, waiting or approved and not used yet:
+    it leaves the manager's queue and can no longer be approved or used; who (the
+    one who asked: nobody else may) and when are kept, and a manager's yes with
+    them. One already ended stays as it ended; one past its time ends expired."""
+    now = now or timezone.now()
     row = _lock(approval)
     if row.requested_by_id != getattr(actor, "pk", None):
         raise NotFound("No such approval.")
-    if row.status in OPEN_STATUSES:
-        _expire(row, now or timezone.now())
+    if row.status in OPEN_STATUSES and row.expires_at <= now:
+        _expire(row, now)
+    elif row.status in OPEN_STATUSES:
+        row.status = ApprovalStatus.WITHDRAWN
+        row.withdrawn_at = now
+        row.save(update_fields=["status", "withdrawn_at"])
     return row
 
 
