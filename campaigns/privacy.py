@@ -19,13 +19,15 @@ SKIPPED_FOR_ERASURE = "Not sent: the recipient's data was erased on request."
 
 
 def export_messages(customer_ids: tuple[int, ...]) -> dict[str, Any]:
+    """The campaign messages sent (or queued) to the person: ``campaign_messages``,
+    apart from ``messages``, their conversations with their associate."""
     messages = (
         Message.objects.filter(customer_id__in=customer_ids)
         .select_related("campaign")
         .order_by("created_at", "id")
     )
     return {
-        "messages": [
+        "campaign_messages": [
             {
                 "campaign": m.campaign.name,
                 "channel": m.channel,

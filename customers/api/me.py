@@ -134,12 +134,14 @@ class MeExportView(APIView):
         description=(
             "Everything held about you, as JSON: `profile` (with merged profiles), "
             "`identities`, `addresses`, `current_consents` and `consents` (every "
-            "decision), `events` (the timeline), `notes`, `points` (the ledger), "
-            "`wishlists` (items and email shares), `appointments`, `product_views` "
-            "(what you viewed on the website and the app), `learned_sizes`, "
-            "`orders` (lines, addresses, "
-            "payments and refunds, history), `returns`, `store_credit` (the ledger), "
-            "`carts`, `discount_codes_used` and `messages`."
+            "decision), `events` (the timeline), `notes`, `messages` (your "
+            "conversations with your associate), `client_tasks`, `points` (the "
+            "ledger), `wishlists` (items and email shares), `appointments`, "
+            "`product_views` (what you viewed on the website and the app), "
+            "`learned_sizes`, `orders` (lines, addresses, payments and refunds, "
+            "history), `returns`, `store_credit` (the ledger), `carts`, "
+            "`discount_codes_used` and `campaign_messages` (the campaign emails, "
+            "texts and notifications sent to you)."
         ),
         responses={
             200: OpenApiResponse(

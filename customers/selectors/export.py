@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Prefetch
 
 from customers.models import (
@@ -162,7 +163,8 @@ def _notes(customer: Customer) -> list[dict[str, Any]]:
 
 
 def _messages(customer: Customer) -> list[dict[str, Any]]:
-    """Messages with associates, in and out (the associate by first name only)."""
+    """Messages with associates, in and out (the associate by first name only);
+    campaign messages are the campaigns app's ``campaign_messages``."""
     return [
         {
             "direction": m.direction,
@@ -313,7 +315,15 @@ def export_customer_data(customer: Customer) -> dict[str, Any]:
     customer_ids = (customer.pk, *merged_profile_ids(customer.pk))
     data: dict[str, Any] = {}
     for entry in registered():
-        data.update(entry.export(customer_ids))
+        sections = entry.export(customer_ids)
+        # Two apps naming a section alike would leave one out of the export unseen.
+        taken = data.keys() & sections.keys()
+        if taken:
+            raise ImproperlyConfigured(
+                f"The export of {entry.name!r} names sections already exported: "
+                f"{', '.join(sorted(taken))}."
+            )
+        data.update(sections)
     return data
 
 

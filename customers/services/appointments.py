@@ -34,9 +34,10 @@ from customers.models import (
     AppointmentChannel,
     AppointmentStaff,
     AppointmentStatus,
-    Consent,
-    ConsentChannel,
     Customer,
+    CustomerIdentity,
+    IdentityKind,
+    MessageChannel,
 )
 from customers.selectors.appointments import (
     ACTIVE_STATUSES,
@@ -49,6 +50,7 @@ from customers.selectors.appointments import (
 )
 from customers.selectors.identities import current_profile
 from customers.services.identities import lock_live_profile
+from customers.services.inbox import reply_address
 from customers.services.texting import send_text
 from customers.services.timeline import record_event
 from inventory.models import Location, LocationKind
@@ -468,7 +470,8 @@ def _remind(pk: int, now: datetime) -> bool:
 @outbox.handler(REMINDER_TOPIC)
 def deliver_appointment_reminder(payload: dict) -> None:
     """Email the customer (a service message about their own booking), and text
-    them when they agreed to SMS. A cancelled or erased booking sends nothing."""
+    them when they agreed to SMS; each only to an address or number they proved or
+    gave in person. A cancelled or erased booking sends nothing."""
     appointment = (
         Appointment.objects.select_related("customer", "location", "associate")
         .filter(pk=payload["appointment_id"], status=AppointmentStatus.BOOKED)
@@ -482,20 +485,21 @@ def deliver_appointment_reminder(payload: dict) -> None:
         "customer": customer,
         "when": _when(appointment),
     }
-    if customer.email:
+    email = _reminder_email(customer)
+    if email:
         EmailMessage(
             subject=f"Reminder: your appointment on {_when(appointment)}",
             body=render_to_string("customers/email/appointment_reminder.txt", context),
             from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[customer.email],
+            to=[email],
         ).send()
-    texting = Consent.objects.filter(
-        customer=customer, channel=ConsentChannel.SMS, granted=True
-    ).exists()
-    if customer.phone and texting:
+    # As an associate's reply: with the SMS consent, to a number proven or given in
+    # person.
+    phone = reply_address(customer, MessageChannel.SMS)
+    if phone:
         result = send_text(
             message_id=appointment.pk,
-            to=customer.phone,
+            to=phone,
             body=(
                 f"Reminder: {appointment.get_kind_display().lower()} appointment "
                 f"{_when(appointment)} at {appointment.location.name}."
@@ -505,3 +509,17 @@ def deliver_appointment_reminder(payload: dict) -> None:
             logger.warning(
                 "appointment %s: SMS refused: %s", appointment.pk, result.error
             )
+
+
+def _reminder_email(customer: Customer) -> str:
+    """The profile's email when the customer proved it or gave it in person
+    (``CustomerIdentity.proven_q``, the rule campaigns and replies follow), else "".
+    A reminder needs no consent, being about their own booking, but one typed
+    online and never proven may be someone else's, who would learn of the booking."""
+    proven = CustomerIdentity.objects.filter(
+        CustomerIdentity.proven_q(),
+        customer=customer,
+        kind=IdentityKind.EMAIL,
+        value=customer.email,
+    )
+    return customer.email if customer.email and proven.exists() else ""

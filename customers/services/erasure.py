@@ -65,6 +65,11 @@ from omnistore.core.models import OutboxMessage
 from omnistore.core.redaction import redact_outbox_keys, redact_payloads
 
 CANCELLED_FOR_ERASURE = "Cancelled: the person's data was erased on request."
+ERASED_PAIR_NOTE = (
+    "One of these profiles was erased on request. If they are the same person, the "
+    "other is erased too (HQ); if not, mark them as different people."
+)
+ERASED_PAIR_CLOSED = "Closed without a decision: both profiles were erased on request."
 
 
 # --- What this app holds --------------------------------------------------------------
@@ -119,10 +124,11 @@ def _delete_identities_and_addresses(ids: tuple[int, ...]) -> None:
         rows.delete()
 
 
-def _blank_texts(ids: tuple[int, ...], *, actor, now) -> None:
-    """Notes, every timeline summary and its data, the reasons of duplicate pairs and
-    points bookings: the rows stay (kind, date, reference, amount), the words go. The
-    timeline is blanked after consents were withdrawn, so those entries go too."""
+def _blank_texts(ids: tuple[int, ...], *, now) -> None:
+    """Notes, every timeline summary and its data, the reasons of duplicate pairs
+    (``_leave_pairs_for_review``) and points bookings: the rows stay (kind, date,
+    reference, amount), the words go. The timeline is blanked after consents were
+    withdrawn, so those entries go too."""
     notes = StaffNote.objects.filter(customer_id__in=ids)
     _forget_admin_log(StaffNote, notes.values_list("pk", flat=True))
     notes.update(text=ERASED_TEXT)
@@ -132,15 +138,30 @@ def _blank_texts(ids: tuple[int, ...], *, actor, now) -> None:
     LoyaltyTransaction.objects.filter(customer_id__in=ids).exclude(reason="").update(
         reason=ERASED_TEXT
     )
+    _leave_pairs_for_review(ids, now=now)
+
+
+def _leave_pairs_for_review(ids: tuple[int, ...], *, now) -> None:
+    """A pair still undecided stays for staff when its other profile is live: that
+    profile may hold the same person's data (a guest checkout with their email), and
+    only a person can tell whether it is theirs. Nobody decided them different
+    people, so the pair is not dismissed; its reason, which may quote the person,
+    gives way to ``ERASED_PAIR_NOTE``. A pair whose two profiles are both erased has
+    nothing left to review: it is closed with nobody named as having decided it."""
     pairs = DuplicateCandidate.objects.filter(
         Q(customer_a_id__in=ids) | Q(customer_b_id__in=ids)
     )
-    pairs.filter(status=DuplicateStatus.PENDING).update(
+    pairs.exclude(status=DuplicateStatus.PENDING).update(reason=ERASED_TEXT)
+    pending = pairs.filter(status=DuplicateStatus.PENDING)
+    erased_a = Q(customer_a_id__in=ids) | Q(customer_a__is_anonymised=True)
+    erased_b = Q(customer_b_id__in=ids) | Q(customer_b__is_anonymised=True)
+    pending.filter(erased_a & erased_b).update(
         status=DuplicateStatus.DISMISSED,
-        resolved_by=acting_user(actor),
+        resolved_by=None,
         resolved_at=now,
+        reason=ERASED_PAIR_CLOSED,
     )
-    pairs.update(reason=ERASED_TEXT)
+    pending.update(reason=ERASED_PAIR_NOTE)
 
 
 def _close_client_tasks(ids: tuple[int, ...], *, actor, now) -> None:
@@ -218,7 +239,7 @@ def erase_customer_records(erasure: Erasure) -> None:
     names and notes; the profiles are anonymised."""
     ids = erasure.customer_ids
     _delete_identities_and_addresses(ids)
-    _blank_texts(ids, actor=erasure.actor, now=erasure.now)
+    _blank_texts(ids, now=erasure.now)
     _forget_wishlists(ids)
     _blank_messages(ids)
     erase_appointments(erasure)

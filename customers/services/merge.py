@@ -14,6 +14,8 @@ from django.utils import timezone
 
 from customers.models import (
     Consent,
+    ConsentChange,
+    ConsentChannel,
     Customer,
     CustomerMerge,
     DuplicateCandidate,
@@ -96,24 +98,67 @@ def _move_rows(model, field, *, survivor: Customer, other: Customer) -> tuple[in
     return moved, kept
 
 
-def _merge_consents(survivor: Customer, other: Customer) -> int:
-    """The later decision per channel wins: it is the person's most recent word."""
+def _given_by_the_customer(consent: Consent, logins: set[int]) -> bool:
+    """Said by the person from their own account (signed in), not recorded for them
+    by an associate nor ticked by a visitor nobody identified."""
+    return consent.actor_id is not None and consent.actor_id in logins
+
+
+def _merged_decision(
+    mine: Consent, theirs: Consent, logins: set[int]
+) -> tuple[Consent, Consent | None]:
+    """The decision in force once the two profiles are one, and the later yes set
+    aside to get it (or None).
+
+    The later decision wins, with the counter's rule (``record_counter_consent``): a
+    customer who said no opts in again themselves, from their account. So a no on
+    either profile stands against any later yes but one the customer gave signed in;
+    an associate's yes (a counter registration ticked by habit) never undoes it."""
+    later, earlier = sorted((mine, theirs), key=lambda c: c.updated_at, reverse=True)
+    if (
+        later.granted
+        and not earlier.granted
+        and not _given_by_the_customer(later, logins)
+    ):
+        return earlier, later
+    return later, None
+
+
+def _merge_consents(survivor: Customer, other: Customer, *, actor) -> dict:
+    """One decision per channel on the survivor (``_merged_decision``); both
+    profiles' histories move to the survivor with the other rows. Where a later yes
+    was set aside, the history records the merge keeping the no (now, by the merging
+    user), so its latest entry is the decision in force."""
     mine = {c.channel: c for c in Consent.objects.filter(customer=survivor)}
+    logins = {pk for pk in (survivor.user_id, other.user_id) if pk is not None}
     moved = 0
-    for theirs in Consent.objects.filter(customer=other):
+    kept_no: list[str] = []
+    for theirs in Consent.objects.filter(customer=other).select_related("location"):
         current = mine.get(theirs.channel)
         if current is None:
             theirs.customer = survivor
             theirs.save(update_fields=["customer"])
             moved += 1
             continue
-        if theirs.updated_at > current.updated_at:
+        decision, set_aside = _merged_decision(current, theirs, logins)
+        if decision is theirs:
             for f in ("granted", "source_channel", "location", "actor", "updated_at"):
                 setattr(current, f, getattr(theirs, f))
             current.save()
             moved += 1
         theirs.delete()
-    return moved
+        if set_aside is not None:
+            ConsentChange.objects.create(
+                customer=survivor,
+                channel=decision.channel,
+                granted=decision.granted,
+                source_channel=decision.source_channel,
+                location=decision.location,
+                actor=acting_user(actor),
+                at=timezone.now(),
+            )
+            kept_no.append(decision.channel)
+    return {"moved": moved, "withdrawn_kept": sorted(kept_no)}
 
 
 def _merge_duplicates(survivor: Customer, other: Customer, actor) -> None:
@@ -320,7 +365,10 @@ def _merge(
     customer_merging.send(
         sender=Customer, survivor=survivor, other=other, summary=summary
     )
-    summary["consents"] = _merge_consents(survivor, other)
+    consents = _merge_consents(survivor, other, actor=actor)
+    summary["consents"] = consents["moved"]
+    if consents["withdrawn_kept"]:
+        summary["consents_withdrawn_kept"] = consents["withdrawn_kept"]
     _merge_duplicates(survivor, other, actor)
     _move_related(survivor, other, summary)
     _fold_profile(survivor, other, summary)
@@ -332,10 +380,16 @@ def _merge(
         summary=summary,
     )
     name = other.full_name or f"#{other.pk}"
+    kept = ", ".join(
+        ConsentChannel(c).label for c in summary.get("consents_withdrawn_kept", ())
+    )
     record_event(
         customer=survivor,
         kind=EVENT_MERGED,
-        summary=f"Profile {name} (#{other.pk}) merged into this one",
+        summary=(
+            f"Profile {name} (#{other.pk}) merged into this one"
+            + (f"; consent still withdrawn: {kept}" if kept else "")
+        ),
         actor=actor,
         data=summary,
         reference_type="customer_merge",

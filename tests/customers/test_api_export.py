@@ -1,7 +1,7 @@
 """``GET /api/v1/me/export/`` holds everything kept about the signed-in person, in
 every app: profile, identities, consents and their history, timeline, notes, points,
 wishlists with items and shares, orders with lines and addresses, returns, store
-credit, carts and messages."""
+credit, carts and campaign messages."""
 
 import pytest
 from rest_framework.authtoken.models import Token
@@ -77,14 +77,14 @@ def test_orders_with_lines_addresses_payments_and_history(exported):
     assert cancelled["payments"][0]["refunds"][0]["reason"].startswith(FIRST)
 
 
-def test_returns_store_credit_carts_and_messages(exported):
+def test_returns_store_credit_carts_and_campaign_messages(exported):
     _, data = exported
     (ret,) = data["returns"]
     assert ret["status"] == "refunded" and ret["note"].endswith("brought it back")
     assert ret["lines"][0]["note"].startswith(FIRST)
     assert sorted(t["amount"] for t in data["store_credit"]) == ["40.00", "5.00"]
     assert data["carts"] == []
-    assert {m["channel"]: m["status"] for m in data["messages"]} == {
+    assert {m["channel"]: m["status"] for m in data["campaign_messages"]} == {
         "email": "failed",
         "sms": "queued",
     }
@@ -113,4 +113,5 @@ def test_every_section_is_present(exported):
         "carts",
         "discount_codes_used",
         "messages",
+        "campaign_messages",
     }

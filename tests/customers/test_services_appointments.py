@@ -208,14 +208,19 @@ def test_reminders_leave_once_by_email_and_by_sms_only_with_consent(settings):
     settings.OMNISTORE_SMS_BACKEND = "campaigns.backends.MemoryBackend"
     MemoryBackend.reset()
     shop, _ = open_shop()
-    texted = make_customer(email="t@example.com", phone="+393331112222")
+    # Given in person at the shop: reminders may go to them.
+    texted = make_customer(
+        email="t@example.com", phone="+393331112222", channel=Channel.STORE
+    )
     set_consent(
         customer=texted,
         channel=ConsentChannel.SMS,
         granted=True,
         source_channel=Channel.WEB,
     )
-    silent = make_customer(email="s@example.com", phone="+393334445555")
+    silent = make_customer(
+        email="s@example.com", phone="+393334445555", channel=Channel.STORE
+    )
     soon = book(texted, shop, at(TOMORROW, 10))
     other = book(silent, shop, at(TOMORROW, 11))
     far = book(silent, shop, at(TOMORROW + timedelta(days=3), 11))
@@ -233,11 +238,42 @@ def test_reminders_leave_once_by_email_and_by_sms_only_with_consent(settings):
 
 def test_a_cancelled_appointment_gets_no_reminder_email():
     shop, _ = open_shop()
-    appointment = book(make_customer(email="a@example.com"), shop, at(TOMORROW, 10))
+    customer = make_customer(email="a@example.com", channel=Channel.STORE)
+    appointment = book(customer, shop, at(TOMORROW, 10))
     send_appointment_reminders(now=at(NOW.date(), 12))
     cancel_appointment(appointment=appointment, now=NOW)
     drain()
     assert mail.outbox == []
+
+
+def test_reminders_reach_only_an_email_and_a_phone_proven_or_given_in_person(
+    settings,
+):
+    """A sign-up's email and number typed online may be someone else's: with the
+    SMS consent ticked beside them, the reminder still reaches nobody until the
+    customer proves them with the codes sent there."""
+    settings.OMNISTORE_SMS_BACKEND = "campaigns.backends.MemoryBackend"
+    MemoryBackend.reset()
+    shop, _ = open_shop()
+    signed_up = make_customer(email="new@example.com", phone="+393337778888")
+    set_consent(
+        customer=signed_up,
+        channel=ConsentChannel.SMS,
+        granted=True,
+        source_channel=Channel.WEB,
+    )
+    unproven = book(signed_up, shop, at(TOMORROW, 10))
+    send_appointment_reminders(now=at(NOW.date(), 12))
+    drain()
+    assert mail.outbox == [] and list(MemoryBackend.outbox) == []
+    assert Appointment.objects.get(pk=unproven.pk).reminder_sent_at is not None
+
+    signed_up.identities.update(verified=True)  # both codes entered
+    book(signed_up, shop, at(TOMORROW + timedelta(days=1), 10))
+    send_appointment_reminders(now=at(TOMORROW, 12))
+    drain()
+    assert [m.to for m in mail.outbox] == [["new@example.com"]]
+    assert [m.to for m in MemoryBackend.outbox] == ["+393337778888"]
 
 
 def test_hours_must_open_before_they_close():
