@@ -156,14 +156,16 @@ def _check_ask(source, destination, merged: dict, variants: dict, user) -> None:
     )
     over = [
         f"{variants[v].sku}: at most {max(limit - asked.get(v, 0), 0)} more units "
-        f"from {source.name} today"
+        f"from {source.name} now ({asked.get(v, 0)} asked in 24 hours or not "
+        "shipped yet)"
         for v, q in merged.items()
         if asked.get(v, 0) + q > limit
     ]
     if over:
         raise ValidationFailed(
             f"An associate asks at most {limit} units of an item from one location "
-            "in 24 hours; a store manager asks for more.",
+            "in 24 hours, asks not shipped yet counted however old; a store manager "
+            "asks for more.",
             code="transfer_ask_above_limit",
             extra={"lines": over},
         )

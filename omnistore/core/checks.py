@@ -31,13 +31,18 @@ def messages_leave(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
                 id="core.W001",
             )
         )
-    for name in ("OMNISTORE_SMS_BACKEND", "OMNISTORE_PUSH_BACKEND"):
+    for name, what in (
+        ("OMNISTORE_SMS_BACKEND", "SMS messages (codes, reminders, campaigns)"),
+        ("OMNISTORE_PUSH_BACKEND", "push notifications (campaigns)"),
+    ):
         backend = getattr(settings, name, "")
         if backend.endswith(("ConsoleBackend", "MemoryBackend")):
             found.append(
                 checks.Warning(
-                    f"{name} is {backend}: text messages are not sent.",
-                    hint=f"Set {name} to the provider's backend (docs/operations.md).",
+                    f"{name} is {backend}: {what} are printed, not sent.",
+                    hint=f"Set {name} to the dotted path of the provider's "
+                    "MessageBackend subclass (campaigns/backends.py says what it "
+                    "implements).",
                     id="core.W002",
                 )
             )

@@ -9,6 +9,7 @@ the pickup shop's. HQ acts everywhere.
 
 from __future__ import annotations
 
+from inventory.models import LocationKind
 from omnistore.accounts.scoping import shop_ids
 from orders.models import FulfilmentMethod, FulfilmentStatus, Order
 
@@ -55,3 +56,13 @@ def sold_or_fulfilled_here(user, order: Order) -> bool:
         order.placing_location_id is not None
         and order.placing_location_id in shop_ids(user)
     )
+
+
+def has_a_shop(order: Order) -> bool:
+    """Whether a shop took the order or fulfils it (a web delivery shipped from a
+    warehouse has none: every desk, and HQ, see to it)."""
+    places = [order.placing_location]
+    for f in order.fulfilments.all():
+        if f.status != FulfilmentStatus.CANCELLED:
+            places += [f.pickup_location, None if f.transfer_id else f.location]
+    return any(p is not None and p.kind == LocationKind.SHOP for p in places)

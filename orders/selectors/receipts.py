@@ -473,7 +473,9 @@ def return_receipt(*, code: str, customer=None) -> Receipt:
     code = (code or "").strip().upper()
     ret = returns.filter(code=code).first()
     if ret is None:
-        waiting = Return.objects.filter(code=code, refunded_at__isnull=True)
+        waiting = Return.objects.filter(code=code, refunded_at__isnull=True).exclude(
+            status=ReturnStatus.CANCELLED
+        )
         if customer is not None and waiting.filter(customer=customer).exists():
             raise Conflict(
                 "The refund receipt is issued once the return is refunded.",

@@ -537,6 +537,7 @@ def test_unshipped_asks_count_against_the_limit_however_old(
     refused = ask(1)
     assert refused.status_code == 422
     assert "SHIRT-BLU-M: at most 0 more units" in refused.content.decode()
+    assert "5 asked in 24 hours or not shipped yet" in refused.content.decode()
     assert level(variant, other_shop).reserved == 5
     ship_transfer(transfer=first)  # on its way: the source's shelf is its own again
     assert ask(5).status_code == 302

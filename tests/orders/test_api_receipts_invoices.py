@@ -236,6 +236,19 @@ def test_a_return_has_a_refund_receipt_once_paid_back_naming_who_paid_it(
     assert [t["amount"] for t in body["refunds"]] == ["20.80"]
 
 
+def test_a_cancelled_return_has_no_receipt_to_wait_for(shop, associate, nora):
+    from orders.services.return_endings import cancel_return
+
+    user, customer = nora
+    order = sale(shop, associate, customer)
+    ret = request_return(
+        order=order, lines=[returning(order, 1)], channel="web", customer=customer
+    )
+    cancel_return(return_request=ret, actor=associate, reason="kept", location=shop)
+    answer = api_client_for(user).get(f"/api/v1/returns/{ret.code}/receipt/")
+    assert answer.status_code == 404  # never refunded: nothing will come
+
+
 def test_a_refund_as_store_credit_says_until_when_it_can_be_spent(
     shop, associate, nora, settings
 ):

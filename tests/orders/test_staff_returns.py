@@ -435,6 +435,31 @@ def test_another_shops_desk_receives_an_online_return_but_cannot_call_it_off(
     assert Return.objects.get(code=code).status == ReturnStatus.REQUESTED
 
 
+def test_any_desk_calls_off_an_online_return_of_a_delivery_from_a_warehouse(desk):
+    """No shop took or fulfils a web delivery shipped from a warehouse: the desk
+    where the customer says they keep the item calls its return off."""
+    from orders.services.fulfilment import mark_delivered, mark_picked, ship_order
+    from tests.orders.factories import delivery_order, warehouse
+
+    user, customer = shopper()
+    item = stocked(warehouse(), 3, price="40.00")
+    order = delivery_order(lines=[(item, 1)], customer=customer)
+    mark_picked(order=order)
+    ship_order(order=order)
+    mark_delivered(order=order)
+    ret = request_return(
+        order=order.number,
+        customer=customer,
+        channel="web",
+        lines=[ReturnLineRequest(order.lines.get().pk, 1, "changed_mind")],
+    )
+    cancel = reverse("staff:return_cancel", args=[ret.code])
+    page = desk.get(reverse("staff:return_detail", args=[ret.code]))
+    assert cancel in page.content.decode()
+    assert desk.post(cancel, {"reason": "Keeps it"}).status_code == 302
+    assert Return.objects.get(code=ret.code).status == ReturnStatus.CANCELLED
+
+
 def test_an_exchange_at_the_desk_rings_up_the_replacement(desk, torino, associate):
     customer = make_customer(phone="+393331234567")
     small = stocked(torino, 5, price="40.00", sku="TEE-S")

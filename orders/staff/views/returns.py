@@ -24,7 +24,7 @@ from omnistore.staff.auth import require_store, staff_required
 from omnistore.staff.htmx import INVALID, add_service_error, is_partial, redirect_to
 from omnistore.staff.once import claim, give_back
 from orders.models import Order, RefundMethod, Return, ReturnStatus
-from orders.selectors.access import may_act
+from orders.selectors.access import has_a_shop, sold_or_fulfilled_here
 from orders.selectors.returns import (
     RETURNABLE_ORDER_STATUSES,
     handed_over_at,
@@ -65,10 +65,12 @@ def _may_see(user, ret: Return, store) -> bool:
 
 def _may_cancel(user, ret: Return, store) -> bool:
     """A return the customer started online is found at every desk, to be received
-    where they turn up; only the order's own shops (and HQ) call it off."""
+    where they turn up; the order's own shops (and HQ) call it off, and any desk
+    when no shop took or fulfils the order (a delivery from a warehouse)."""
     if ret.receiving_location_id is not None or user.sees_all_stores:
         return _may_see(user, ret, store)
-    return may_act(user, ret.order)
+    order = ret.order
+    return sold_or_fulfilled_here(user, order) or not has_a_shop(order)
 
 
 def return_or_404(request, code: str, store) -> Return:
