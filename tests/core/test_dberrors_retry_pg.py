@@ -41,7 +41,9 @@ def test_the_victim_of_a_deadlock_runs_again_and_both_finish():
     )
 
     assert sorted(results) == sorted([a.pk, b.pk]), results
-    assert len(runs) == 3  # one side ran twice
+    # The victim ran again (on a busy machine its new run can grab its first row
+    # before the winner wakes, and the two cross once more: still within the tries).
+    assert 3 <= len(runs) <= 6, runs
 
 
 def test_without_it_the_victim_fails():
