@@ -1,6 +1,15 @@
 from django.urls import path
 
-from . import accounts, appointments, browsing, me, messages, sizes, wishlists
+from . import (
+    accounts,
+    addresses,
+    appointments,
+    browsing,
+    me,
+    messages,
+    sizes,
+    wishlists,
+)
 
 app_name = "customers-api"
 
@@ -30,6 +39,12 @@ urlpatterns = [
     path("me/consents/", me.MeConsentsView.as_view(), name="me-consents"),
     path("me/timeline/", me.MeTimelineView.as_view(), name="me-timeline"),
     path("me/sizes/", sizes.MeSizesView.as_view(), name="me-sizes"),
+    path("me/addresses/", addresses.MyAddressesView.as_view(), name="me-addresses"),
+    path(
+        "me/addresses/<int:pk>/",
+        addresses.MyAddressView.as_view(),
+        name="me-address",
+    ),
     path("me/export/", me.MeExportView.as_view(), name="me-export"),
     path("me/erase/", me.MeEraseView.as_view(), name="me-erase"),
     path(

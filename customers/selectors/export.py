@@ -90,6 +90,7 @@ def _addresses(customer: Customer) -> list[dict[str, Any]]:
             "postcode": a.postcode,
             "country": a.country,
             "phone": a.phone,
+            "is_default": a.is_default,
         }
         for a in Address.objects.filter(customer=customer)
     ]

@@ -21,6 +21,7 @@ from customers.models import (
     DuplicateCandidate,
     DuplicateStatus,
 )
+from customers.services.addresses import fold_addresses
 from customers.services.matching import flag_duplicate
 from customers.services.timeline import (
     EVENT_MERGED,
@@ -370,6 +371,7 @@ def _merge(
     if consents["withdrawn_kept"]:
         summary["consents_withdrawn_kept"] = consents["withdrawn_kept"]
     _merge_duplicates(survivor, other, actor)
+    fold_addresses(survivor, other)
     _move_related(survivor, other, summary)
     _fold_profile(survivor, other, summary)
 

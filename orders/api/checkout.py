@@ -11,6 +11,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from customers.selectors.addresses import delivery_address
 from omnistore.core.api import MAX_ID, InputSerializer, NumberField, TextField
 from omnistore.core.channels import Channel
 from orders.models import FulfilmentMethod, PaymentMethod
@@ -103,7 +104,20 @@ class CheckoutInput(InputSerializer):
         choices=[FulfilmentMethod.DELIVERY, FulfilmentMethod.PICKUP]
     )
     store = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
-    address = AddressInput(required=False)
+    address = AddressInput(
+        required=False,
+        help_text="Where a delivery goes, typed; or send `address_id` instead.",
+    )
+    address_id = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_ID,
+        required=False,
+        help_text="A delivery to one of the signed-in customer's saved addresses "
+        "(`GET /me/addresses/`), instead of `address`: the order keeps its own copy, "
+        "so changing or removing the saved address later leaves the order as it "
+        "was. Sending both, or not signed in, or an id that is not one of yours, is "
+        "a 400 on `address_id`.",
+    )
     email = serializers.EmailField(required=False, allow_blank=True, default="")
     phone = TextField(max_length=30, required=False, allow_blank=True, default="")
     first_name = TextField(max_length=100, required=False, allow_blank=True)
@@ -132,15 +146,31 @@ class CheckoutInput(InputSerializer):
         errors = {}
         if data["fulfilment"] == FulfilmentMethod.PICKUP and not data.get("store"):
             errors["store"] = ["Choose the shop to collect from."]
-        if data["fulfilment"] == FulfilmentMethod.DELIVERY and not data.get("address"):
-            errors["address"] = ["A delivery address is required."]
         user = self.context.get("user")
         anonymous = user is None or not user.is_authenticated
+        if data["fulfilment"] == FulfilmentMethod.DELIVERY:
+            errors.update(_delivery_address_errors(data, anonymous=anonymous))
         if anonymous and not (data.get("email") or data.get("phone")):
             errors["email"] = ["Give an email address or a phone number."]
         if errors:
             raise serializers.ValidationError(errors)
         return data
+
+
+def _delivery_address_errors(data: dict, *, anonymous: bool) -> dict:
+    """A delivery names its address once: typed (``address``) or saved
+    (``address_id``, for a signed-in customer)."""
+    if "address_id" not in data:
+        return (
+            {}
+            if data.get("address")
+            else {"address": ["A delivery address is required."]}
+        )
+    if data.get("address"):
+        return {"address_id": ["Send either `address` or `address_id`, not both."]}
+    if anonymous:
+        return {"address_id": ["Sign in to use a saved address."]}
+    return {}
 
 
 IDEMPOTENCY_KEY = OpenApiParameter(
@@ -209,7 +239,7 @@ def checkout_request(request, data: dict) -> CheckoutRequest:
         channel=data["channel"],
         fulfilment=data["fulfilment"],
         pickup_store=data.get("store"),
-        address=data.get("address"),
+        address=_delivery_address(request, data),
         email=data.get("email", ""),
         phone=data.get("phone", ""),
         first_name=data.get("first_name", ""),
@@ -217,6 +247,14 @@ def checkout_request(request, data: dict) -> CheckoutRequest:
         discount_code=data.get("discount_code", ""),
         idempotency_key=request.headers.get("Idempotency-Key", "").strip(),
     )
+
+
+def _delivery_address(request, data: dict) -> dict | None:
+    """The address typed, or a copy of the saved one ``address_id`` names (read only
+    when sent, so a checkout with a typed address costs no more)."""
+    if data["fulfilment"] == FulfilmentMethod.DELIVERY and "address_id" in data:
+        return delivery_address(request_customer(request), data["address_id"])
+    return data.get("address")
 
 
 def _paid_checkout(request, data: dict) -> dict:

@@ -1,0 +1,197 @@
+"""A customer's saved delivery addresses: added, changed and removed by the customer,
+and copied into an order at checkout.
+
+A customer with addresses has exactly one default: the first one saved becomes it,
+``is_default`` moves it (the others lose it in the same transaction), and removing it
+hands it to the oldest address left. Every write locks the live profile row first, so
+two requests making different addresses the default leave exactly one, and a write
+that waited for an erasure finds the profile erased and writes nothing. Every change
+is on the timeline, as profile edits are.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from customers.models import Address, Customer
+from customers.selectors.addresses import REQUIRED_FIELDS, customer_address
+from customers.services.common import UNSET
+from customers.services.identities import lock_live_profile
+from customers.services.timeline import record_event
+from omnistore.core.exceptions import Conflict, ValidationFailed
+
+EVENT_ADDRESS_ADDED = "address_added"
+EVENT_ADDRESS_UPDATED = "address_updated"
+EVENT_ADDRESS_REMOVED = "address_removed"
+
+# Far above any household's use; it stops a runaway client from growing the book.
+MAX_ADDRESSES = 20
+DEFAULT_COUNTRY = "IT"
+
+TEXT_FIELDS = (
+    "label",
+    "name",
+    "line1",
+    "line2",
+    "city",
+    "postcode",
+    "country",
+    "phone",
+)
+
+
+def max_length(field: str) -> int:
+    """The column's length: the one limit for every door (API, admin, checkout)."""
+    return Address._meta.get_field(field).max_length
+
+
+# --- checks --------------------------------------------------------------------------
+
+
+def clean_address_fields(fields: dict, *, partial: bool) -> dict:
+    """Trimmed texts within their columns, the required ones present (when given, on
+    a change), a two-letter country upper-cased; every problem in one 400."""
+    errors: dict[str, list[str]] = {}
+    clean = {}
+    for field in TEXT_FIELDS:
+        if field not in fields:
+            continue
+        value = str(fields[field] if fields[field] is not None else "").strip()
+        if len(value) > max_length(field):
+            errors[field] = [f"At most {max_length(field)} characters."]
+        clean[field] = value
+    for field in REQUIRED_FIELDS:
+        if (field in clean or not partial) and not clean.get(field):
+            errors[field] = ["Required."]
+    if "country" in clean or not partial:
+        country = (clean.get("country") or DEFAULT_COUNTRY).upper()
+        if not (len(country) == 2 and country.isascii() and country.isalpha()):
+            errors["country"] = ["Use the two-letter country code."]
+        clean["country"] = country
+    if errors:
+        raise ValidationFailed("Check the address.", extra=errors)
+    return clean
+
+
+# --- writes --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def add_address(
+    *,
+    customer: Customer,
+    actor=None,
+    channel: str = "",
+    is_default: bool = False,
+    **fields,
+) -> Address:
+    """Save a new address (``label``, ``name``, ``line1``, ``line2``, ``city``,
+    ``postcode``, ``country``, ``phone``). The first one is the default; 409
+    ``too_many_addresses`` past ``MAX_ADDRESSES``."""
+    clean = clean_address_fields(_known(fields), partial=False)
+    customer = lock_live_profile(customer)
+    held = Address.objects.filter(customer=customer)
+    count = held.count()
+    if count >= MAX_ADDRESSES:
+        raise Conflict(
+            f"At most {MAX_ADDRESSES} saved addresses: remove one first.",
+            code="too_many_addresses",
+            extra={"limit": MAX_ADDRESSES},
+        )
+    is_default = bool(is_default) or count == 0
+    if is_default:
+        held.filter(is_default=True).update(is_default=False)
+    address = Address.objects.create(customer=customer, is_default=is_default, **clean)
+    _record(customer, address, EVENT_ADDRESS_ADDED, "added", actor, channel)
+    return address
+
+
+@transaction.atomic
+def update_address(
+    *,
+    customer: Customer,
+    address_id,
+    actor=None,
+    channel: str = "",
+    is_default=UNSET,
+    **fields,
+) -> Address:
+    """Change only the fields given. ``is_default=True`` makes it the only default;
+    the default cannot be unset (another address is made the default instead)."""
+    clean = clean_address_fields(_known(fields), partial=True)
+    customer = lock_live_profile(customer)
+    address = customer_address(customer, address_id)
+    changed = [f for f, v in clean.items() if getattr(address, f) != v]
+    for field in changed:
+        setattr(address, field, clean[field])
+    if is_default is not UNSET and bool(is_default) != address.is_default:
+        if not is_default:
+            raise ValidationFailed(
+                "Make another address the default instead.",
+                extra={"is_default": ["There is always a default address."]},
+            )
+        Address.objects.filter(customer=customer, is_default=True).update(
+            is_default=False
+        )
+        address.is_default = True
+        changed.append("is_default")
+    if not changed:
+        return address
+    address.save(update_fields=changed)
+    _record(
+        customer, address, EVENT_ADDRESS_UPDATED, "changed", actor, channel, changed
+    )
+    return address
+
+
+@transaction.atomic
+def remove_address(
+    *, customer: Customer, address_id, actor=None, channel: str = ""
+) -> None:
+    """Delete the address; the default goes to the oldest address left. Orders keep
+    their own copy, so none changes."""
+    customer = lock_live_profile(customer)
+    address = customer_address(customer, address_id)
+    was_default = address.is_default
+    _record(customer, address, EVENT_ADDRESS_REMOVED, "removed", actor, channel)
+    address.delete()
+    left = Address.objects.filter(customer=customer)
+    # A merge may have brought a second default: it stays the one.
+    if was_default and not left.filter(is_default=True).exists():
+        oldest = left.order_by("created_at", "id").values_list("pk", flat=True)[:1]
+        left.filter(pk__in=list(oldest)).update(is_default=True)
+
+
+def _known(fields: dict) -> dict:
+    unknown = set(fields) - set(TEXT_FIELDS)
+    if unknown:
+        raise ValidationFailed(
+            "Unknown address field.",
+            extra={name: ["Unknown field."] for name in sorted(unknown)},
+        )
+    return fields
+
+
+def _record(customer, address, kind, verb, actor, channel, changed=()) -> None:
+    label = f" “{address.label}”" if address.label else ""
+    data = {"address_id": address.pk}
+    if changed:
+        data["fields"] = list(changed)
+    record_event(
+        customer=customer,
+        kind=kind,
+        summary=f"Delivery address{label} {verb}",
+        actor=actor,
+        channel=channel,
+        data=data,
+        reference_type="address",
+        reference_id=str(address.pk),
+        locked=True,
+    )
+
+
+def fold_addresses(survivor: Customer, other: Customer) -> None:
+    """Before a merge moves ``other``'s addresses to ``survivor``: the survivor's
+    default stays the one default (the other's becomes a plain saved address)."""
+    if Address.objects.filter(customer=survivor, is_default=True).exists():
+        Address.objects.filter(customer=other, is_default=True).update(is_default=False)

@@ -1,0 +1,279 @@
+"""Saved delivery addresses through /me/addresses/: a customer keeps a small book of
+their own addresses, with exactly one default, and reaches no one else's."""
+
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from customers.models import Address, Customer, CustomerEvent
+from customers.services.addresses import MAX_ADDRESSES
+from customers.services.erasure import erase_customer
+from tests.customers.factories import CustomerUserFactory
+from tests.factories import LocationFactory, StaffFactory
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/me/addresses/"
+HOME = {
+    "label": "Home",
+    "name": "Nora Galli",
+    "line1": "Via Torino 1",
+    "city": "Milano",
+    "postcode": "20123",
+    "country": "it",
+    "phone": "+39 333 222 1111",
+}
+OFFICE = {
+    "label": "Office",
+    "line1": "Corso Como 10",
+    "city": "Milano",
+    "postcode": "20154",
+}
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def token_client_for(user) -> APIClient:
+    client = APIClient()
+    token, _ = Token.objects.get_or_create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+def listed(client) -> list[dict]:
+    response = client.get(URL)
+    assert response.status_code == 200, response.json()
+    return response.json()["results"]
+
+
+def defaults(client) -> list[str]:
+    return [a["label"] for a in listed(client) if a["is_default"]]
+
+
+def test_the_first_address_saved_is_the_default_and_is_read_back_as_sent():
+    user = CustomerUserFactory()
+    client = client_for(user)
+
+    response = client.post(URL, HOME, format="json")
+
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body == {
+        "id": body["id"],
+        "label": "Home",
+        "name": "Nora Galli",
+        "line1": "Via Torino 1",
+        "line2": "",
+        "city": "Milano",
+        "postcode": "20123",
+        "country": "IT",
+        "phone": "+39 333 222 1111",
+        "is_default": True,
+    }
+    assert client.get(f"{URL}{body['id']}/").json() == body
+    assert Address.objects.get().customer.user == user
+
+
+def test_the_list_shows_the_default_first_and_is_paginated():
+    client = client_for(CustomerUserFactory())
+    client.post(URL, HOME, format="json")
+    client.post(URL, {**OFFICE, "is_default": True}, format="json")
+    client.post(URL, {**OFFICE, "label": "Parents"}, format="json")
+
+    response = client.get(URL)
+
+    assert response.json()["count"] == 3
+    assert [(a["label"], a["is_default"]) for a in response.json()["results"]] == [
+        ("Office", True),
+        ("Home", False),
+        ("Parents", False),
+    ]
+
+
+def test_making_an_address_the_default_leaves_it_the_only_one():
+    client = client_for(CustomerUserFactory())
+    client.post(URL, HOME, format="json")
+    office = client.post(URL, OFFICE, format="json").json()
+    assert office["is_default"] is False
+
+    response = client.patch(
+        f"{URL}{office['id']}/", {"is_default": True}, format="json"
+    )
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["is_default"] is True
+    assert defaults(client) == ["Office"]
+
+
+def test_the_default_cannot_be_unset_without_choosing_another():
+    client = client_for(CustomerUserFactory())
+    home = client.post(URL, HOME, format="json").json()
+
+    response = client.patch(f"{URL}{home['id']}/", {"is_default": False}, format="json")
+
+    assert response.status_code == 400
+    assert "is_default" in response.json()["extra"]
+    assert defaults(client) == ["Home"]
+
+
+def test_a_change_touches_only_the_fields_sent_and_is_on_the_timeline():
+    user = CustomerUserFactory()
+    client = client_for(user)
+    home = client.post(URL, HOME, format="json").json()
+
+    response = client.patch(
+        f"{URL}{home['id']}/", {"line2": "Scala B", "country": "fr"}, format="json"
+    )
+
+    assert response.status_code == 200, response.json()
+    assert response.json() == {**home, "line2": "Scala B", "country": "FR"}
+    kinds = list(
+        CustomerEvent.objects.filter(customer__user=user)
+        .order_by("id")
+        .values_list("kind", "data")
+    )
+    assert kinds[-2:] == [
+        ("address_added", {"address_id": home["id"]}),
+        ("address_updated", {"address_id": home["id"], "fields": ["line2", "country"]}),
+    ]
+    timeline = client.get("/api/v1/me/timeline/").json()["results"]
+    assert timeline[0]["kind"] == "address_updated"
+
+
+def test_removing_the_default_makes_the_oldest_left_the_default():
+    user = CustomerUserFactory()
+    client = client_for(user)
+    home = client.post(URL, HOME, format="json").json()
+    client.post(URL, OFFICE, format="json")
+    client.post(URL, {**OFFICE, "label": "Parents"}, format="json")
+
+    response = client.delete(f"{URL}{home['id']}/")
+
+    assert response.status_code == 204
+    assert [(a["label"], a["is_default"]) for a in listed(client)] == [
+        ("Office", True),
+        ("Parents", False),
+    ]
+    assert client.get(f"{URL}{home['id']}/").status_code == 404
+    assert CustomerEvent.objects.filter(
+        customer__user=user, kind="address_removed", reference_id=str(home["id"])
+    ).exists()
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({**HOME, "line1": ""}, "line1"),
+        ({k: v for k, v in HOME.items() if k != "city"}, "city"),
+        ({k: v for k, v in HOME.items() if k != "postcode"}, "postcode"),
+        ({**HOME, "country": "ITA"}, "country"),
+        ({**HOME, "country": "1T"}, "country"),
+        ({**HOME, "country": "ÍT"}, "country"),
+        ({**HOME, "phone": "1" * 21}, "phone"),
+        ({**HOME, "postcode": "1" * 21}, "postcode"),
+        ({**HOME, "label": "x" * 51}, "label"),
+        ({**HOME, "line1": 12}, "line1"),
+    ],
+)
+def test_bad_input_is_a_400_naming_the_field_and_saves_nothing(body, field):
+    client = client_for(CustomerUserFactory())
+
+    response = client.post(URL, body, format="json")
+
+    assert response.status_code == 400
+    assert field in response.json()["extra"], response.json()
+    assert not Address.objects.exists()
+
+
+def test_a_required_field_cannot_be_emptied_by_a_change():
+    client = client_for(CustomerUserFactory())
+    home = client.post(URL, HOME, format="json").json()
+
+    response = client.patch(f"{URL}{home['id']}/", {"postcode": " "}, format="json")
+
+    assert response.status_code == 400
+    assert "postcode" in response.json()["extra"]
+    assert Address.objects.get().postcode == "20123"
+
+
+def test_a_full_address_book_refuses_one_more():
+    client = client_for(CustomerUserFactory())
+    for n in range(MAX_ADDRESSES):
+        added = client.post(URL, {**OFFICE, "label": f"#{n}"}, format="json")
+        assert added.status_code == 201, added.json()
+
+    response = client.post(URL, HOME, format="json")
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "too_many_addresses"
+    assert Address.objects.count() == MAX_ADDRESSES
+
+
+def test_another_customer_s_address_is_a_404_and_stays_as_it_was():
+    theirs = client_for(CustomerUserFactory()).post(URL, HOME, format="json").json()
+    client = client_for(CustomerUserFactory())
+    client.post(URL, OFFICE, format="json")
+    path = f"{URL}{theirs['id']}/"
+
+    assert client.get(path).status_code == 404
+    assert client.patch(path, {"city": "Roma"}, format="json").status_code == 404
+    assert client.patch(path, {"is_default": True}, format="json").status_code == 404
+    assert client.delete(path).status_code == 404
+    assert client.get(f"{URL}999999/").status_code == 404
+    assert [a["label"] for a in listed(client)] == ["Office"]
+    kept = Address.objects.get(pk=theirs["id"])
+    assert (kept.city, kept.is_default) == ("Milano", True)
+
+
+def test_anonymous_callers_are_refused_like_every_me_endpoint():
+    client = APIClient()
+    me = client.get("/api/v1/me/").status_code
+    assert me in (401, 403)
+    assert client.get(URL).status_code == me
+    assert client.post(URL, HOME, format="json").status_code == me
+    assert not Address.objects.exists()
+
+
+def test_a_staff_login_is_answered_as_every_me_endpoint_answers_it():
+    client = client_for(StaffFactory(store=LocationFactory()))
+    me = client.get("/api/v1/me/")
+
+    for response in (client.get(URL), client.post(URL, HOME, format="json")):
+        assert response.status_code == me.status_code == 404
+        assert response.json()["code"] == me.json()["code"] == "staff_login"
+
+
+def test_an_erased_profile_cannot_save_an_address():
+    """The login is closed by the erasure (its token refused); a request that was
+    already through the door finds the profile erased and saves nothing."""
+    user = CustomerUserFactory()
+    token_client = token_client_for(user)
+    in_flight = client_for(user)
+    erase_customer(customer=Customer.objects.get(user=user))
+
+    refused = in_flight.post(URL, HOME, format="json")
+
+    assert token_client.post(URL, HOME, format="json").status_code == 401
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "profile_erased"
+    assert not Address.objects.exists()
+
+
+def test_a_merge_keeps_the_survivors_default_address_the_only_default():
+    from customers.models import Address
+    from customers.services.addresses import add_address
+    from customers.services.merge import merge_customers
+    from tests.customers.factories import make_customer
+
+    survivor = make_customer(email="keep@example.com")
+    other = make_customer(email="fold@example.com")
+    home = add_address(customer=survivor, **HOME)
+    add_address(customer=other, **OFFICE)
+    merge_customers(survivor=survivor, other=other, actor=None)
+    defaults = Address.objects.filter(customer=survivor, is_default=True)
+    assert list(defaults) == [home]
+    assert Address.objects.filter(customer=survivor).count() == 2
