@@ -16,7 +16,6 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from omnistore.approvals.forms import DecideForm, PinApproveForm, SetPinForm
@@ -48,7 +47,7 @@ from omnistore.approvals.services.pins import set_pin
 from omnistore.core.digits import is_digits
 from omnistore.core.exceptions import ApplicationError
 from omnistore.staff.auth import require_store, staff_required
-from omnistore.staff.htmx import INVALID, add_service_error, is_partial
+from omnistore.staff.htmx import INVALID, add_service_error, is_partial, same_site
 
 GRANTED_EVENT = "approval-granted"
 WAITING = 202
@@ -68,19 +67,12 @@ def given_approvals(request) -> list[int]:
     return ids
 
 
-def _safe(request, url: str | None) -> str | None:
-    allowed = url_has_allowed_host_and_scheme(
-        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    )
-    return url if allowed else None
-
-
 def _page_behind(request) -> str:
     """The page the panel sits on, for the way back once the request has ended:
     the one the panel carries, else the browser's page, else the dashboard."""
     return (
-        _safe(request, request.POST.get("back") or request.GET.get("back"))
-        or _safe(request, request.headers.get("HX-Current-URL"))
+        same_site(request, request.POST.get("back") or request.GET.get("back"))
+        or same_site(request, request.headers.get("HX-Current-URL"))
         or reverse("staff:dashboard")
     )
 
@@ -103,8 +95,8 @@ def ask_manager(request, error: ApprovalRequired, *, wrapper_id: str):
         "resend": resend,
         "resend_url": request.path,
         # a form posted without htmx leaves the browser on the action's own URL
-        "back_url": _safe(request, request.headers.get("HX-Current-URL"))
-        or _safe(request, request.headers.get("Referer"))
+        "back_url": same_site(request, request.headers.get("HX-Current-URL"))
+        or same_site(request, request.headers.get("Referer"))
         or reverse("staff:dashboard"),
         "pin_form": PinApproveForm(managers=pin_approvers(approval.location)),
         "granted_event": GRANTED_EVENT,

@@ -3,6 +3,8 @@
 - ``is_partial``: answer with the fragment, not the page (an HTMX request that is not
   a history restore);
 - ``redirect_to``: an HTMX client redirect, or a plain one without JavaScript;
+- ``same_site``: a page to go back to (``next``, ``back``, a header), only when it
+  is one of this site's;
 - ``render_invalid``: the page or fragment again with status 422 (``INVALID``), which
   htmx is configured to swap so the form errors show;
 - ``field_errors`` / ``place_service_error`` / ``add_service_error``: a service's
@@ -12,9 +14,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from django import forms
-from django.shortcuts import redirect, render
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
 
 from omnistore.core.exceptions import ApplicationError
@@ -30,7 +35,21 @@ def is_partial(request) -> bool:
 
 
 def redirect_to(request, url: str):
-    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    """To ``url`` (an address, never a view's name)."""
+    return (
+        HttpResponseClientRedirect(url) if request.htmx else HttpResponseRedirect(url)
+    )
+
+
+def same_site(request, url: str | None) -> str | None:
+    """``url`` when it leads to a page of this site (as Django's login checks it: a
+    link elsewhere could send a signed-in associate to a look-alike page), and is a
+    path or a whole address: a bare word ("Infinity") is no page. Else None."""
+    if not url or not url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return None
+    return url if url.startswith("/") or urlsplit(url).netloc else None
 
 
 def render_invalid(request, template: str, context: dict):

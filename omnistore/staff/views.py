@@ -4,13 +4,13 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from inventory import selectors as inventory_selectors
 from inventory.models import Location, LocationKind
 
 from .auth import SESSION_STORE_KEY, current_store, staff_required, switchable_shops
+from .htmx import same_site
 from .panels import dashboard_context
 
 
@@ -74,10 +74,5 @@ def switch_store(request):
 
 
 def safe_next(request) -> str | None:
-    """The page to go back to, only when it is on this site (as Django's login checks
-    it): a link elsewhere could send a signed-in associate to a look-alike page."""
-    target = request.POST.get("next")
-    allowed = url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    )
-    return target if allowed else None
+    """The page to go back to (``next``), only when it is one of this site's."""
+    return same_site(request, request.POST.get("next"))

@@ -54,7 +54,10 @@ EVENT_PICKUP_UNLOCKED = "pickup_unlocked"
 
 def verify_pickup_code(order: Order, code: str) -> bool:
     given = (code or "").strip().upper().replace(" ", "")
-    return bool(order.pickup_code) and hmac.compare_digest(given, order.pickup_code)
+    # As bytes: a typed character outside ASCII is a wrong code like any other.
+    return bool(order.pickup_code) and hmac.compare_digest(
+        given.encode(), order.pickup_code.encode()
+    )
 
 
 class _WrongCode(Exception):

@@ -98,6 +98,27 @@ def refresh(order):
 # --- picking --------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    "back", ["Infinity", "-1", "staff:dashboard", "//evil.example"]
+)
+def test_a_step_sent_with_no_page_to_go_back_to_leads_to_the_order(
+    staff, shop, shirt, back
+):
+    """A ``next`` that is no page of this site (a bare word would be taken for a
+    view's name) leads to the order's page; the step is done once."""
+    order = pickup_order(store=shop, lines=[(shirt, 1)])
+    done = staff.post(reverse("staff:order_pick", args=[order.number]), {"next": back})
+    assert done.status_code == 302
+    assert done["Location"] == reverse("staff:order_detail", args=[order.number])
+    ready = staff.post(
+        reverse("staff:order_ready", args=[order.number]),
+        {"next": back},
+        HTTP_HX_REQUEST="true",
+    )
+    assert ready["HX-Redirect"] == reverse("staff:order_detail", args=[order.number])
+    assert refresh(order).status == OrderStatus.READY
+
+
 def test_picking_lists_pickups_here_and_deliveries_sourced_here(
     staff, shop, other_shop, shirt
 ):

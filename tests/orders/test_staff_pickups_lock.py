@@ -26,6 +26,16 @@ def order(shop, settings):
     return ready_order(store=shop, lines=[(item, 1)])
 
 
+def test_a_code_typed_with_letters_outside_ascii_is_a_wrong_code(client, order, shop):
+    client.force_login(StaffFactory(store=shop, username="desk"))
+    url = reverse("staff:pickup_collect", args=[order.number])
+    for typed in ("é", "TJ7YTA4Ç"):
+        response = client.post(url, {"code": typed}, **HTMX)
+        assert response.status_code == 422
+    assert "1 try left" in response.content.decode()  # counted as wrong codes
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.READY
+
+
 def test_the_desk_locks_after_wrong_codes_and_a_manager_unlocks(client, order, shop):
     associate = StaffFactory(store=shop, username="desk")
     client.force_login(associate)

@@ -9,14 +9,19 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from omnistore.approvals.services.approvals import ApprovalRequired
 from omnistore.approvals.views import ask_manager, given_approvals
 from omnistore.core.exceptions import ApplicationError, NotFound
 from omnistore.staff.auth import current_store, require_store, staff_required
-from omnistore.staff.htmx import INVALID, add_service_error, is_partial, redirect_to
+from omnistore.staff.htmx import (
+    INVALID,
+    add_service_error,
+    is_partial,
+    redirect_to,
+    same_site,
+)
 from orders.models import FulfilmentMethod, FulfilmentStatus, Order, OrderStatus
 from orders.selectors.access import acts_at, may_act, sold_or_fulfilled_here
 from orders.selectors.orders import order_detail as find_order
@@ -147,12 +152,9 @@ def order_detail(request, number: str):
 
 
 def _back(request, order: Order) -> str:
-    url = request.POST.get("next", "")
-    if url and url_has_allowed_host_and_scheme(
-        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return url
-    return reverse("staff:order_detail", args=[order.number])
+    return same_site(request, request.POST.get("next")) or reverse(
+        "staff:order_detail", args=[order.number]
+    )
 
 
 def _refused(request, order: Order, error_message: str, **forms_):
