@@ -62,6 +62,17 @@ class CatalogAdmin(ShopScopedAdmin, SimpleHistoryAdmin):
     formfield_overrides = {models.JSONField: {"form_class": CheckedJSONField}}
 
 
+class OneAtATime:
+    """No bulk delete for rows the stock and the sales hang on (a shop, a variant):
+    its confirmation would list every level and movement of a whole selection. One
+    is deleted from its own page, where what protects it is named."""
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+
 @admin.register(Category)
 class CategoryAdmin(CatalogAdmin):
     list_display = ["name", "slug", "parent"]
@@ -158,7 +169,7 @@ class ProductAdmin(CatalogAdmin):
 
 
 @admin.register(Variant)
-class VariantAdmin(CatalogAdmin):
+class VariantAdmin(OneAtATime, CatalogAdmin):
     list_display = ["sku", "product", "colour", "size", "price", "barcode", "active"]
     list_filter = ["active", "product__category"]
     list_select_related = ["product"]
@@ -176,7 +187,7 @@ class VariantAdmin(CatalogAdmin):
 
 
 @admin.register(Location)
-class LocationAdmin(CodeFields, CatalogAdmin):
+class LocationAdmin(OneAtATime, CodeFields, CatalogAdmin):
     shop_paths = ("id",)  # a location is its own shop
     list_display = [
         "code",

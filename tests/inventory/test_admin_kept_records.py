@@ -10,7 +10,15 @@ import pytest
 from django.contrib.admin import helpers
 from django.urls import reverse
 
-from inventory.models import Market, MarketCountry, PriceList, PriceListPrice, TaxRate
+from inventory.models import (
+    Location,
+    Market,
+    MarketCountry,
+    PriceList,
+    PriceListPrice,
+    TaxRate,
+    Variant,
+)
 from inventory.services.stock import receive_stock
 from omnistore.accounts.models import Role
 from orders.models import Order, OrderLine
@@ -329,3 +337,16 @@ def test_a_country_its_shops_sell_in_is_not_taken_out_of_the_market(hq):
     assert list(market.countries.values_list("country", flat=True)) == ["IE"]
     saved = hq.post(url, data)
     assert saved.status_code == 302  # unchanged, it saves
+
+
+def test_shops_and_variants_are_not_deleted_in_bulk(hq):
+    """A whole selection's confirmation would list every level and movement of
+    it: shops and variants are deleted one at a time, from their own page."""
+    shop, variant = LocationFactory(code="BLK1"), VariantFactory()
+    for model, obj in (("location", shop), ("variant", variant)):
+        changelist = hq.get(reverse(f"admin:inventory_{model}_changelist"))
+        assert "delete_selected" not in changelist.content.decode()
+        response = delete_selected(hq, model, [obj])
+        assert response.status_code in (200, 302)  # no such action: nothing done
+    assert Location.objects.filter(pk=shop.pk).exists()
+    assert Variant.objects.filter(pk=variant.pk).exists()
