@@ -20,7 +20,7 @@ from omnistore.accounts.scoping import (
     ShopScopedAdmin,
 )
 from orders.models import Register, TillMovement, TillSession
-from orders.selectors.till import open_session_of, z_report
+from orders.selectors.till import open_session_of, till_line, z_report
 
 
 def _in_use_message(session: TillSession) -> str:
@@ -68,12 +68,36 @@ def _has_sessions(register: Register) -> bool:
     return register._has_sessions
 
 
-class TillMovementInline(PartOfParentInline):
+class TenderColumns:
+    """A booking's cash in the drawer and its other tenders (a card sale, a refund
+    to the card), as the staff till reads it: a card refund is no 0.00 of cash."""
+
+    @admin.display(description="cash")
+    def cash(self, movement):
+        line = till_line(movement)
+        return "—" if line.cash is None else line.cash
+
+    @admin.display(description="other tenders")
+    def other_tenders(self, movement):
+        tenders = till_line(movement).tenders
+        return ", ".join(f"{label} {amount}" for label, amount in tenders) or "—"
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("refund__payment", "order", "actor")
+            .prefetch_related("order__payments")
+        )
+
+
+class TillMovementInline(TenderColumns, PartOfParentInline):
     model = TillMovement
     fields = [
         "created_at",
         "kind",
-        "amount",
+        "cash",
+        "other_tenders",
         "tendered",
         "change",
         "order",
@@ -82,9 +106,6 @@ class TillMovementInline(PartOfParentInline):
         "actor",
     ]
     readonly_fields = fields
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("order", "refund", "actor")
 
 
 @admin.register(TillSession)
@@ -138,15 +159,24 @@ class TillSessionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(TillMovement)
-class TillMovementAdmin(ReadOnlyAdmin):
+class TillMovementAdmin(TenderColumns, ReadOnlyAdmin):
     shop_paths = ("session__register__location",)
-    list_display = ["created_at", "session", "kind", "amount", "actor", "reason"]
+    list_display = [
+        "created_at",
+        "session",
+        "kind",
+        "cash",
+        "other_tenders",
+        "actor",
+        "reason",
+    ]
     list_filter = ["kind", "session__register__location"]
     search_fields = ["reason", "order__number"]
     readonly_fields = [
         "session",
         "kind",
-        "amount",
+        "cash",
+        "other_tenders",
         "tendered",
         "change",
         "order",
@@ -157,6 +187,4 @@ class TillMovementAdmin(ReadOnlyAdmin):
     ]
 
     def get_queryset(self, request):
-        return (
-            super().get_queryset(request).select_related("session__register", "actor")
-        )
+        return super().get_queryset(request).select_related("session__register")

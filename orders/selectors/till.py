@@ -136,7 +136,9 @@ class TillLine:
     tenders: list[tuple[str, Decimal]] = field(default_factory=list)
 
 
-def _till_line(m: TillMovement) -> TillLine:
+def till_line(m: TillMovement) -> TillLine:
+    """One booking as it reads (its refund's payment and its order's payments
+    loaded with it: ``till_lines`` does)."""
     if m.kind == TillMovementKind.REFUND and m.refund_id:
         payment = m.refund.payment
         if payment.method == PaymentMethod.CASH:
@@ -160,7 +162,7 @@ def till_lines(movements) -> list[TillLine]:
     rows = movements.select_related("refund__payment").prefetch_related(
         "order__payments"
     )
-    return [_till_line(m) for m in rows]
+    return [till_line(m) for m in rows]
 
 
 def cash_totals(session: TillSession) -> dict[str, Decimal]:

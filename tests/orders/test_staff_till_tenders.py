@@ -218,3 +218,17 @@ def test_a_shop_with_several_registers_asks_the_device_which(staff, store):
     staff.post(reverse("staff:till_register"), {"register": second.pk})
     page = staff.get(reverse("staff:till")).content.decode()
     assert "Open Till 2" in page and "Use this register" in page
+
+
+def test_the_till_session_admin_reads_card_money_apart_from_the_drawer(client, day):
+    session, *_ = day
+    client.force_login(
+        UserFactory(username="hq", role=Role.HQ, is_staff=True, is_superuser=True)
+    )
+    sheet = client.get(f"/admin/orders/tillsession/{session.pk}/change/")
+    html = _text(">" + sheet.content.decode())
+    assert "Card online -40.00" in html and "Card in store 25.00" in html
+    listed = client.get("/admin/orders/tillmovement/", {"kind": "refund"})
+    rows = _text(">" + listed.content.decode())
+    assert "Card online -40.00" in rows
+    assert listed.status_code == 200
