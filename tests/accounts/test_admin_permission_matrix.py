@@ -124,9 +124,7 @@ ACTIONS: dict[str, dict[str, set[str]]] = {
         role: {"dismiss_pairs", "merge_pairs"} for role in HQ_ALL
     },
     "inventory.Category": {role: {"delete_selected"} for role in HQ_ALL},
-    "inventory.Location": {role: {"delete_selected"} for role in HQ_ALL},
     "inventory.Product": {role: {"delete_selected"} for role in HQ_ALL},
-    "inventory.Variant": {role: {"delete_selected"} for role in HQ_ALL},
     "inventory.Transfer": {
         role: {"receive_everything", "ship"} for role in ["manager", *HQ_ALL]
     },
