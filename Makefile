@@ -6,8 +6,18 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test venv system-deps lint bench bench-segments faults clean \
-	cluster cluster-down cluster-status cluster-test
+.PHONY: help demo demo-reset test venv system-deps lint bench bench-segments faults \
+	clean cluster cluster-down cluster-status cluster-test
+
+help:
+	@echo "make demo          the back office with demo data (PORT=, HOST=); keeps its data"
+	@echo "make demo-reset    the demo from a freshly seeded database (the old one deleted)"
+	@echo "make test          every check and suite: SQLite, PostgreSQL, the API fuzz, browsers"
+	@echo "make faults        the fault tests on a real stack (~10 min)"
+	@echo "make cluster-test  the local cluster's proofs (cluster, cluster-status, cluster-down)"
+	@echo "make lint          ruff and the import layers"
+	@echo "make bench         the checkout benchmark (bench-segments: segments and sends)"
+	@echo "make clean         the virtualenv, the demo database and test artifacts removed"
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,13 +35,20 @@ system-deps:
 # served; on every interface (0.0.0.0), to this machine.
 SITE_HOST := $(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST))
 demo: export OMNISTORE_SITE_URL ?= http://$(SITE_HOST):$(PORT)
+PORT_FREE = $(PY) -c "import socket,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('$(HOST)', $(PORT)))" 2>/dev/null || { echo "Port $(PORT) on $(HOST) is already in use: stop what holds it, or choose another port: make demo PORT=8001"; exit 1; }
 demo: venv
-	@$(PY) -c "import socket,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('$(HOST)', $(PORT)))" 2>/dev/null || { echo "Port $(PORT) on $(HOST) is already in use: stop what holds it, or choose another port: make demo PORT=8001"; exit 1; }
+	@$(PORT_FREE)
 	@bash .ci/system-deps.sh pdf
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	$(PY) manage.py demo_info --host $(HOST) --port $(PORT)
 	$(PY) manage.py runserver $(HOST):$(PORT)
+
+# The demo again from a fresh database: what docs/first-hour.md's figures assume.
+demo-reset: venv
+	@$(PORT_FREE)
+	rm -f db.sqlite3 db.sqlite3-wal db.sqlite3-shm
+	@$(MAKE) --no-print-directory demo
 
 test: venv system-deps
 	@bash .ci/test-suite.sh
