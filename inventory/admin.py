@@ -163,8 +163,10 @@ class ProductAdmin(CatalogAdmin):
     def save_formset(self, request, form, formset, change):
         super().save_formset(request, form, formset, change)
         if formset.model is ProductImage:
-            thumbnail_images(
-                f.instance for f in formset.forms if f.instance.pk and f.has_changed()
+            thumbnail_images(  # a new file only: an alt text changes no picture
+                f.instance
+                for f in formset.forms
+                if f.instance.pk and "image" in f.changed_data
             )
 
 

@@ -1,10 +1,23 @@
 """Pictures of products and of their variants."""
 
+import contextlib
+
 from django.core.exceptions import ValidationError
 from django.db import models
 
 from inventory.images import validate_product_image
 from inventory.models.catalog import Product, Variant
+
+
+class StoredImageField(models.ImageField):
+    """An image whose width and height are kept on the row: a form saving the row
+    again (the product's page in the admin) reads the file to measure it, and a
+    file this server cannot find (shared media not mounted, a file lost) leaves the
+    measures as stored instead of failing the whole save."""
+
+    def update_dimension_fields(self, instance, force=False, *args, **kwargs):
+        with contextlib.suppress(FileNotFoundError):
+            super().update_dimension_fields(instance, force, *args, **kwargs)
 
 
 def _image_path(image: "ProductImage", filename: str) -> str:
@@ -27,7 +40,7 @@ class ProductImage(models.Model):
         related_name="images",
         help_text="Empty: the product as a whole.",
     )
-    image = models.ImageField(
+    image = StoredImageField(
         upload_to=_image_path,
         width_field="width",
         height_field="height",

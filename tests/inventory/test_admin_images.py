@@ -132,3 +132,39 @@ def test_a_product_with_pictures_saves_with_its_pictures_untouched(
     product.refresh_from_db()
     image.refresh_from_db()
     assert (product.name, image.alt_text) == ("Linen shirt, relaxed", "Front")
+
+
+def test_a_product_whose_picture_file_is_missing_still_saves(
+    admin_client, settings, tmp_path
+):
+    """A server that cannot find a stored picture's file (shared media not mounted,
+    a file lost) still saves the product's page: the picture keeps its measures."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path)},
+        },
+    }
+    product = ProductFactory(name="Linen shirt")
+    image = picture(product)
+    measures = (image.width, image.height)
+    default_storage.delete(image.image.name)
+    form = _form(product, "", alt_text="Front")
+    form.update(
+        {
+            "name": "Linen shirt, relaxed",
+            "images-INITIAL_FORMS": "1",
+            "images-0-id": str(image.pk),
+            "images-0-product": str(product.pk),
+        }
+    )
+    del form["images-0-image"]
+
+    response = admin_client.post(_change(product), form)
+
+    assert response.status_code == 302
+    image.refresh_from_db()
+    assert (image.width, image.height) == measures
+    product.refresh_from_db()
+    assert product.name == "Linen shirt, relaxed"
