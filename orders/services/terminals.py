@@ -87,6 +87,8 @@ class CounterSale:
     tendered: Decimal | None = None
     # Counter prices by variant id, set (and approved) on the sale's lines.
     prices: dict = field(default_factory=dict)
+    # Whom each line credits (variant id -> the associate who helped).
+    helped_by: dict = field(default_factory=dict)
 
     def as_json(self) -> dict:
         data = asdict(self)
@@ -94,6 +96,7 @@ class CounterSale:
         data["lines"] = [list(line) for line in self.lines]
         data["tendered"] = None if self.tendered is None else str(self.tendered)
         data["prices"] = {str(v): str(p) for v, p in self.prices.items()}
+        data["helped_by"] = {str(v): int(u) for v, u in self.helped_by.items()}
         return data
 
     @classmethod
@@ -109,6 +112,9 @@ class CounterSale:
             till_session_id=data.get("till_session_id"),
             tendered=Decimal(data["tendered"]) if data.get("tendered") else None,
             prices={int(v): Decimal(p) for v, p in (data.get("prices") or {}).items()},
+            helped_by={
+                int(v): int(u) for v, u in (data.get("helped_by") or {}).items()
+            },
         )
 
     def checkout(self, payments: list[PaymentRequest]) -> dict:
@@ -458,6 +464,7 @@ def _complete_sale(intent: TerminalIntent, *, source, actor, now) -> None:
         try:
             order = place_order(
                 **sale.checkout(_payments(sale, intent, provider)),
+                helped_by=sale.helped_by or None,
                 placing_location=intent.location,
                 staff=intent.created_by,
                 idempotency_key=sale_key(intent.cart),

@@ -329,3 +329,24 @@ def test_what_the_sale_keeps_beside_its_basket_waits_for_the_card(
     assert kept == {k: v for k, v in before.items() if k.startswith("sale_")}
     simulate(staff, intent, "approve")
     assert Order.objects.count() == 1
+
+
+def test_a_sale_paid_on_the_reader_keeps_who_helped_on_each_line(
+    staff, shop, shirt, device
+):
+    """Named on the basket's line, the associate who helped is credited whatever
+    the sale is paid with: the reader's sale is placed with the line's helper."""
+    from orders.models import CartLine
+
+    helper = StaffFactory(store=shop, first_name="Marco")
+    staff.post(reverse("staff:sale_add"), {"code": "SHIRT-BLU-M"}, **HTMX)
+    line = CartLine.objects.get()
+    staff.post(
+        reverse("staff:sale_line_helper", args=[line.pk]), {"helper": helper.pk}, **HTMX
+    )
+    payload = {"mode": "carry_out", "method_1": PaymentMethod.CARD_IN_STORE}
+    staff.post(reverse("staff:sale_checkout"), payload, **HTMX)
+    simulate(staff, waiting(staff), "approve")
+
+    order = Order.objects.get()
+    assert order.lines.get().helped_by == helper

@@ -24,6 +24,7 @@ def start_card_payment(
     customer: dict | None = None,
     prices: dict | None = None,
     gift_cards: list | None = None,
+    helped_by: dict | None = None,
 ):
     """Send the card's share of the checked-out sale to the shop's terminal; it is
     placed (and booked on the open ``till``) once the card paid. None: no card
@@ -64,6 +65,7 @@ def start_card_payment(
         till_session_id=till.pk if till is not None else None,
         tendered=payment.cleaned_data.get("tendered"),
         prices=prices or {},
+        helped_by=helped_by or {},
     )
     return start_terminal_payment(
         device=device, cart=cart, sale=sale, staff=request.user

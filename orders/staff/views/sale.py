@@ -576,6 +576,7 @@ def sale_checkout(request):
                 customer=_checkout_customer(request),
                 prices=basket["prices"],
                 gift_cards=basket["gift_cards"],
+                helped_by=helpers(basket["rows"]),
             )
             if intent is not None:
                 request.session[TERMINAL_KEY] = intent.reference
