@@ -42,6 +42,7 @@ from orders.models import (
     TillSession,
     TillSessionStatus,
 )
+from orders.selectors.reports import sold_at, without_gift_cards
 
 TODAY, LAST_WEEK = "today", "last_week"
 ZERO = Decimal("0.00")
@@ -65,11 +66,12 @@ class Days:
 
     @classmethod
     def around(cls, now: datetime) -> Days:
-        start = timezone.localtime(now).replace(
-            hour=0, minute=0, second=0, microsecond=0
-        )
+        local = timezone.localtime(now)
+        start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        # A week back on the local clock (zoneinfo gives the offset of that day): 9:00
+        # a week after a clock change is compared with 9:00, not 8:00 or 10:00.
         week = timedelta(days=7)
-        return cls(Period(start, now), Period(start - week, now - week))
+        return cls(Period(start, now), Period(start - week, local - week))
 
 
 @dataclass
@@ -124,24 +126,17 @@ class Comparison:
 
 
 def _shop_sales(shop_ids: list[int], days: Days) -> QuerySet[Order]:
-    """The two days' orders of these shops (not cancelled), tagged by period."""
-    collected_here = Fulfilment.objects.filter(
-        order=OuterRef("pk"),
-        method=FulfilmentMethod.PICKUP,
-        pickup_location_id__in=shop_ids,
-    )
+    """The two days' sales of these shops (not cancelled; each order at one shop, as
+    the sales report counts it: ``sold_at``), tagged by period, with ``sales`` (the
+    total less the gift cards sold: money owed, not a sale)."""
     in_days = Q(created_at__gte=days.today.start, created_at__lte=days.today.end) | Q(
         created_at__gte=days.last_week.start, created_at__lte=days.last_week.end
     )
-    return (
-        Order.objects.filter(in_days)
-        .exclude(status=OrderStatus.CANCELLED)
-        .filter(Q(placing_location_id__in=shop_ids) | Exists(collected_here))
-        .annotate(
-            period=Case(
-                When(created_at__gte=days.today.start, then=Value(TODAY)),
-                default=Value(LAST_WEEK),
-            )
+    orders = Order.objects.filter(in_days).exclude(status=OrderStatus.CANCELLED)
+    return without_gift_cards(sold_at(orders, shop_ids)).annotate(
+        period=Case(
+            When(created_at__gte=days.today.start, then=Value(TODAY)),
+            default=Value(LAST_WEEK),
         )
     )
 
@@ -176,7 +171,7 @@ def sales_by_channel(shop_ids: list[int], days: Days) -> Comparison:
     grouped = (
         _shop_sales(shop_ids, days)
         .values("period", "channel", "currency")
-        .annotate(orders=Count("id"), revenue=Sum("total"))
+        .annotate(orders=Count("id"), revenue=Sum("sales"))
         .order_by()
     )
     labels = dict(Channel.choices)
@@ -203,7 +198,7 @@ def sales_by_associate(shop_ids: list[int], days: Days) -> Comparison:
             "staff_member__username",
             "currency",
         )
-        .annotate(orders=Count("id"), revenue=Sum("total"))
+        .annotate(orders=Count("id"), revenue=Sum("sales"))
         .order_by()
     )
     return _compare(grouped, "staff_member", _associate_name)
@@ -213,8 +208,10 @@ def returns_today(shop_ids: list[int], days: Days) -> QuerySet[Return]:
     """Returns received, refunded or opened at these shops today."""
     return (
         Return.objects.filter(
+            Q(created_at__gte=days.today.start)
+            | Q(received_at__gte=days.today.start)
+            | Q(refunded_at__gte=days.today.start),
             receiving_location_id__in=shop_ids,
-            created_at__gte=days.today.start,
         )
         .exclude(status=ReturnStatus.CANCELLED)
         .select_related("order", "receiving_location", "created_by")

@@ -184,3 +184,125 @@ def test_the_page_costs_a_fixed_number_of_queries(
     with django_assert_num_queries(13):  # one reads the shops the user belongs to
         response = manager.get(reverse("staff:manager_day"))
     assert response.status_code == 200
+
+
+def test_each_sale_counts_once_at_its_shop_and_gift_cards_sold_are_no_sales(
+    client, milano, torino, giulia
+):
+    """A counter sale at Milano collected at Torino is Milano's sale; a gift card
+    sold with an item is money owed, not revenue (as in the sales report)."""
+    from omnistore.core.channels import Channel
+    from orders.models import PaymentMethod
+    from orders.services.checkout import LineRequest, place_order
+    from orders.services.giftcard_sales import prepare_card_sale
+    from orders.services.payments import PaymentRequest
+
+    counter_sale(
+        store=milano,
+        lines=[(stocked(milano, 5, price="189.00"), 1)],
+        staff=giulia,
+        gift_cards=[
+            prepare_card_sale(number="6280001234567890", pin="4321", amount="50")
+        ],
+    )
+    place_order(  # rung up at Milano, collected at Torino
+        lines=[LineRequest(stocked(torino, 5, price="30.00"), 1)],
+        channel=Channel.STORE,
+        fulfilment="pickup",
+        pickup_store=torino,
+        placing_location=milano,
+        staff=giulia,
+        payments=[PaymentRequest(method=PaymentMethod.CARD_IN_STORE)],
+        email="ada@example.com",
+    )
+    area = make_approver(StaffFactory(store=torino, role=Role.AREA_MANAGER))
+    area.shops.add(milano, torino)
+    client.force_login(area)
+
+    def store_today(shop) -> list[str]:
+        answer = client.get(reverse("staff:manager_day_csv"), {"shop": shop.pk})
+        rows = list(csv.reader(io.StringIO(answer.content.decode())))
+        return next((r[2:4] for r in rows if r[:2] == ["channel", "Store"]), [])
+
+    assert store_today(milano) == ["2", "219.00"]  # 189 + 30, not the 50 card
+    assert store_today(torino) == []  # the pickup is Milano's sale
+    both = list(
+        csv.reader(
+            io.StringIO(client.get(reverse("staff:manager_day_csv")).content.decode())
+        )
+    )
+    assert next(r[2:4] for r in both if r[:2] == ["channel", "Store"]) == [
+        "2",
+        "219.00",
+    ]
+
+
+def test_returns_today_include_one_started_earlier_and_received_today(
+    manager, milano, giulia
+):
+    from orders.models import Return
+    from orders.services.refunds import receive_and_refund_return
+    from orders.services.returns import request_return
+    from tests.orders.returns_helpers import collected_order, shopper
+
+    _, customer = shopper()
+    order = collected_order(
+        store=milano, lines=[(stocked(milano, 3, price="60.00"), 1)], customer=customer
+    )
+    ret = request_return(
+        order=order.number,
+        customer=customer,
+        channel="web",
+        lines=[line_request(order)],
+    )
+    Return.objects.filter(pk=ret.pk).update(
+        created_at=timezone.now() - timedelta(days=2)
+    )
+    receive_and_refund_return(return_request=ret, location=milano, actor=giulia)
+    rows = list(
+        csv.reader(
+            io.StringIO(manager.get(reverse("staff:manager_day_csv")).content.decode())
+        )
+    )
+    assert sum(1 for r in rows if r and r[0] == "return") == 1
+
+
+def test_last_week_is_the_same_clock_time_across_a_clock_change():
+    from datetime import UTC, datetime
+
+    from orders.selectors.manager import Days
+
+    days = Days.around(datetime(2026, 10, 26, 9, 0, tzinfo=UTC))  # 10:00 in Rome
+    today_end = timezone.localtime(days.today.end)
+    last_end = timezone.localtime(days.last_week.end)
+    assert (today_end.hour, last_end.hour) == (10, 10)
+    assert (today_end - last_end.replace(tzinfo=today_end.tzinfo)).days == 7
+
+
+def test_the_sales_report_counts_a_shops_channel_and_shop_tables_alike(
+    milano, torino, giulia
+):
+    """Scoped to Torino, the report's channel table holds what its shop table does:
+    a sale Milano rang up and Torino hands over is in neither."""
+    from omnistore.core.channels import Channel
+    from orders.models import PaymentMethod
+    from orders.selectors.reports import sales_report
+    from orders.services.checkout import LineRequest, place_order
+    from orders.services.payments import PaymentRequest
+
+    place_order(
+        lines=[LineRequest(stocked(torino, 5, price="30.00"), 1)],
+        channel=Channel.STORE,
+        fulfilment="pickup",
+        pickup_store=torino,
+        placing_location=milano,
+        staff=giulia,
+        payments=[PaymentRequest(method=PaymentMethod.CARD_IN_STORE)],
+        email="ada@example.com",
+    )
+    counter_sale(
+        store=torino, lines=[(stocked(torino, 5, price="20.00"), 1)], staff=giulia
+    )
+    report = sales_report(shop_ids=[torino.pk])
+    assert [(r["orders"], r["revenue"]) for r in report.by_channel] == [(1, D("20.00"))]
+    assert sum(r["counter_orders"] for r in report.by_shop) == 1
