@@ -26,6 +26,8 @@ from campaigns.selectors.reports import campaign_report
 from campaigns.services.campaigns import (
     activate_automation,
     cancel_campaign,
+    confirm_campaign_edit,
+    edit_problems,
     pause_automation,
     schedule_campaign,
     unwritten_messages,
@@ -208,6 +210,16 @@ class CampaignForm(forms.ModelForm):
     def clean_discount_code(self):
         return (self.cleaned_data.get("discount_code") or "").strip().upper()
 
+    def _post_clean(self):
+        """A scheduled broadcast or an active automation is checked as scheduling
+        checked it, on the instance as edited, each reason at its field."""
+        super()._post_clean()
+        if self.errors:
+            return
+        for name, problems in edit_problems(self.instance).items():
+            for problem in problems:
+                self.add_error(name if name in self.fields else None, problem)
+
 
 class TemplateFormSet(forms.BaseInlineFormSet):
     """Each channel the campaign sends on has its message, written here (each message
@@ -315,6 +327,20 @@ class CampaignAdmin(ShopScopedAdmin, SimpleHistoryAdmin):
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        """Once the messages are saved too, an edited scheduled or active campaign is
+        checked as a whole and its discount code tied to it; the form has refused
+        what it could see, so a refusal here (a code changed meanwhile) undoes the
+        edit."""
+        super().save_related(request, form, formsets, change)
+        if not change:
+            return
+        try:
+            confirm_campaign_edit(campaign=form.instance, actor=request.user)
+        except ApplicationError as error:
+            transaction.set_rollback(True)
+            self.message_user(request, error.message, messages.ERROR)
 
     def _each(self, request, queryset, call, done: str):
         ok = 0

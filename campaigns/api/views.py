@@ -134,6 +134,11 @@ class ChannelReportSerializer(serializers.Serializer):
     click_rate = serializers.DecimalField(max_digits=5, decimal_places=1)
     conversions = serializers.IntegerField()
     revenue = serializers.DecimalField(max_digits=14, decimal_places=2)
+    other_revenue = serializers.DictField(
+        child=serializers.DecimalField(max_digits=14, decimal_places=2),
+        help_text="Revenue in other currencies than the home one, by currency code "
+        '(e.g. {"CHF": "62.90"}): never added to revenue.',
+    )
 
 
 class CampaignReportSerializer(serializers.Serializer):
@@ -146,6 +151,11 @@ class CampaignReportSerializer(serializers.Serializer):
     click_rate = serializers.DecimalField(max_digits=5, decimal_places=1)
     conversions = serializers.IntegerField()
     revenue = serializers.DecimalField(max_digits=14, decimal_places=2)
+    other_revenue = serializers.DictField(
+        child=serializers.DecimalField(max_digits=14, decimal_places=2),
+        help_text="Revenue in other currencies than the home one, by currency code "
+        '(e.g. {"CHF": "62.90"}): never added to revenue.',
+    )
     channels = serializers.SerializerMethodField()
 
     @extend_schema_field(ChannelReportSerializer(many=True))

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db.models import (
     Count,
     DecimalField,
@@ -184,7 +185,11 @@ def _orders_count(op, value, rule, b: Build) -> Q:
 
 
 def _total_spent(op, value, rule, b: Build) -> Q:
-    purchases = _windowed(_purchases(), _since(b, rule.get("days")))
+    """Purchases in the home currency (OMNISTORE_CURRENCY) only: the rule's value is
+    one amount, and euros and francs are never added up nor converted."""
+    purchases = _windowed(
+        _purchases(currency=settings.OMNISTORE_CURRENCY), _since(b, rule.get("days"))
+    )
     money = DecimalField(max_digits=14, decimal_places=2)
     summed = (
         purchases.order_by().values("customer").annotate(s=Sum("total")).values("s")

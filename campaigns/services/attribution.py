@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from campaigns.models import Message
+from campaigns.selectors.clicks import clicked_last
 from orders.models import Order
 
 
@@ -36,15 +37,15 @@ def attribute_orders(*, since: datetime, now: datetime | None = None) -> int:
     )
     if not orders:
         return 0
-    clicks = defaultdict(list)
+    clicks = defaultdict(list)  # (campaign, first click, last click) per customer
     for row in Message.objects.filter(
         Q(clicked_at__gte=since - window) | Q(last_clicked_at__gte=since - window),
         customer_id__in={customer for _, customer, _ in orders},
-    ).values_list("customer_id", "campaign_id", "clicked_at", "last_clicked_at", "pk"):
+    ).values_list("customer_id", "campaign_id", "clicked_at", "last_clicked_at"):
         clicks[row[0]].append(row[1:])
     chosen = defaultdict(list)
     for pk, customer, placed in orders:
-        campaign = _clicked_last(clicks[customer], placed, placed - window)
+        campaign = clicked_last(clicks[customer], placed, placed - window)
         if campaign is not None:
             chosen[campaign].append(pk)
     return sum(
@@ -53,15 +54,3 @@ def attribute_orders(*, since: datetime, now: datetime | None = None) -> int:
         )
         for campaign, pks in chosen.items()
     )
-
-
-def _clicked_last(messages, placed: datetime, earliest: datetime) -> int | None:
-    """The campaign of the latest click that counts, within the window."""
-    best = None
-    for campaign, first, last in ((m[0], m[1], m[2]) for m in messages):
-        counted = last if last is not None and last <= placed else first
-        if counted is None or not earliest <= counted <= placed:
-            continue
-        if best is None or counted > best[0]:
-            best = (counted, campaign)
-    return best[1] if best else None

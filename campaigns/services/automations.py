@@ -13,10 +13,19 @@ those narrowed by a segment go before those for everyone.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, Subquery
+from django.db.models import (
+    BooleanField,
+    ExpressionWrapper,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.utils import timezone
 
 from campaigns.models import (
@@ -36,6 +45,7 @@ from campaigns.selectors.automations import (
 from campaigns.selectors.browsing import TRIGGER as VIEWED
 from campaigns.selectors.browsing import viewed_not_bought
 from campaigns.selectors.wishlists import price_drop_items, restocked_items
+from campaigns.services.campaigns import hold_if_unready
 from campaigns.services.common import release_lease, rows_per_batch, take_lease
 from campaigns.services.delivery import SendResult, deliver_queued, prepare_run
 from campaigns.services.queueing import in_segment, queue_stream
@@ -48,84 +58,108 @@ from orders.services.pickups import send_pickup_reminders
 AUTOMATION_LOOKBACK = timedelta(days=7)
 
 
-def _queue_automation(campaign: Campaign, *, size: int, now: datetime) -> int:
-    channels = campaign.channels
+@dataclass
+class _Audience:
+    """Who an automation's trigger selects now: rows of ``queryset`` as
+    (pk, *columns, *reachable flags), each made a message row (customer, trigger
+    key, *flags) by ``make_row``; ``customer`` is the customer column."""
+
+    queryset: QuerySet
+    customer: str
+    columns: list[str]
+    make_row: Callable
+
+
+def _audience(campaign: Campaign, now: datetime) -> _Audience:
     wait = campaign.trigger_after
-    if campaign.kind == CampaignKind.ABANDONED_CART:
+    kind = campaign.kind
+    if kind == CampaignKind.ABANDONED_CART:
         carts = abandoned_carts(after=wait, now=now, max_age=AUTOMATION_LOOKBACK)
-        carts = in_segment(campaign, carts, "customer_id", now)
-        carts = carts.filter(reachable_on_any(channels, via="customer"))
-        carts = carts.annotate(**reachable_flags(channels, via="customer"))
-        return queue_stream(
-            campaign,
+        found = _Audience(
             carts,
+            "customer_id",
             ["customer_id"],
             lambda r: (r[1], f"cart:{r[0]}", *r[2:]),
-            size=size,
-            now=now,
         )
-    if campaign.kind == CampaignKind.POST_PURCHASE:
+    elif kind == CampaignKind.POST_PURCHASE:
         orders = paid_orders(after=wait, now=now, max_age=AUTOMATION_LOOKBACK)
-        orders = in_segment(campaign, orders, "customer_id", now)
-        orders = orders.filter(reachable_on_any(channels, via="customer"))
-        orders = orders.annotate(**reachable_flags(channels, via="customer"))
-        return queue_stream(
-            campaign,
+        found = _Audience(
             orders,
+            "customer_id",
             ["customer_id"],
             lambda r: (r[1], f"order:{r[0]}", *r[2:]),
-            size=size,
-            now=now,
         )
-    if campaign.kind == CampaignKind.BACK_IN_STOCK:
+    elif kind == CampaignKind.BACK_IN_STOCK:
         items = restocked_items(after=wait, now=now, max_age=AUTOMATION_LOOKBACK)
-        return _queue_wished(
-            campaign,
+        found = _Audience(
             items,
-            ["variant_id", "restock"],
+            "wishlist__customer_id",
+            ["wishlist__customer_id", "variant_id", "restock"],
             lambda r: (r[1], f"restock:{r[2]}:{r[3]}", *r[4:]),
-            size=size,
-            now=now,
         )
-    if campaign.kind == CampaignKind.PRICE_DROP:
+    elif kind == CampaignKind.PRICE_DROP:
         items = price_drop_items(
             after=wait, now=now, percent=settings.OMNISTORE_PRICE_DROP_MIN_PERCENT
         )
-        return _queue_wished(
-            campaign,
+        found = _Audience(
             items,
-            ["price"],
+            "wishlist__customer_id",
+            ["wishlist__customer_id", "price"],
             lambda r: (r[1], f"price:{r[0]}:{r[2]:.2f}", *r[3:]),
-            size=size,
-            now=now,
         )
-    if campaign.kind == CampaignKind.VIEWED_NOT_BOUGHT:
-        viewed = _viewed_not_bought(wait, now)
-        viewed = in_segment(campaign, viewed, "pk", now)
-        viewed = viewed.filter(reachable_on_any(channels))
-        viewed = viewed.annotate(**reachable_flags(channels))
-        return queue_stream(
-            campaign,
-            viewed,
+    elif kind == CampaignKind.VIEWED_NOT_BOUGHT:
+        found = _Audience(
+            _viewed_not_bought(wait, now),
+            "pk",
             ["viewed_product_id", "viewed_event_id"],
             lambda r: (r[0], f"{VIEWED}:{r[1]}:{r[2]}", *r[3:]),
-            size=size,
-            now=now,
         )
-    if campaign.kind == CampaignKind.WIN_BACK:
-        lapsed = lapsed_customers(after=wait, now=now)
-        lapsed = in_segment(campaign, lapsed, "pk", now)
-        lapsed = lapsed.filter(reachable_on_any(channels))
-        lapsed = lapsed.annotate(**reachable_flags(channels))
-        return queue_stream(
-            campaign,
-            lapsed,
+    elif kind == CampaignKind.WIN_BACK:
+        found = _Audience(
+            lapsed_customers(after=wait, now=now),
+            "pk",
             ["last_order_id"],
             lambda r: (r[0], f"order:{r[1]}", *r[2:]),
-            size=size,
-            now=now,
         )
-    raise ValidationFailed(f"Not an automation: {campaign.kind}.")  # pragma: no cover
+    else:  # pragma: no cover
+        raise ValidationFailed(f"Not an automation: {kind}.")
+    via = found.customer.removesuffix("_id") if found.customer != "pk" else None
+    queryset = in_segment(campaign, found.queryset, found.customer, now)
+    queryset = queryset.filter(reachable_on_any(campaign.channels, via=via))
+    found.queryset = queryset.annotate(**reachable_flags(campaign.channels, via=via))
+    return found
+
+
+def _queue_automation(campaign: Campaign, *, size: int, now: datetime) -> int:
+    found = _audience(campaign, now)
+    return queue_stream(
+        campaign, found.queryset, found.columns, found.make_row, size=size, now=now
+    )
+
+
+# Its trigger counts the kind's messages already queued (its caps): not checked again.
+UNCHECKED_KINDS = frozenset({CampaignKind.VIEWED_NOT_BOUGHT})
+
+
+def _still_due(campaign: Campaign, now: datetime):
+    """For delivery: of a batch's messages as (customer, trigger key), those whose
+    trigger still holds, read by the trigger's own selector for the batch's
+    customers in one query (a cart bought since, a price back up, an item no
+    longer wished drop out)."""
+    if campaign.kind in UNCHECKED_KINDS:
+        return None
+
+    def due(pairs: set[tuple[int, str]]) -> set[tuple[int, str]]:
+        found = _audience(campaign, now)
+        customers = {customer for customer, _ in pairs}
+        rows = found.queryset.filter(**{f"{found.customer}__in": customers})
+        flags = [f"ok_{channel}" for channel in campaign.channels]
+        return {
+            found.make_row(row)[:2]
+            for row in rows.order_by().values_list("pk", *found.columns, *flags)
+        }
+
+    return due
 
 
 def _viewed_not_bought(wait, now: datetime):
@@ -138,19 +172,6 @@ def _viewed_not_bought(wait, now: datetime):
         within=settings.OMNISTORE_VIEWED_NOT_BOUGHT_DAYS * days,
         customer_cap=settings.OMNISTORE_VIEWED_NOT_BOUGHT_CUSTOMER_CAP_DAYS * days,
         product_cap=settings.OMNISTORE_VIEWED_NOT_BOUGHT_PRODUCT_CAP_DAYS * days,
-    )
-
-
-def _queue_wished(campaign: Campaign, items, columns, make_row, *, size, now) -> int:
-    """Wishlist items to messages: rows are (item, customer, *columns, *flags); the
-    customer is in the message key, so an item on two of their lists is one message."""
-    channels = campaign.channels
-    via = "wishlist__customer"
-    items = in_segment(campaign, items, f"{via}_id", now)
-    items = items.filter(reachable_on_any(channels, via=via))
-    items = items.annotate(**reachable_flags(channels, via=via))
-    return queue_stream(
-        campaign, items, [f"{via}_id", *columns], make_row, size=size, now=now
     )
 
 
@@ -204,9 +225,14 @@ def run_automation(
     try:
         if _kind_running(held):
             return SendResult(campaign_id=pk, busy=True)
+        reason = hold_if_unready(held)
+        if reason:
+            return SendResult(campaign_id=pk, held=reason)
         queued = _queue_automation(held, size=size, now=now)
         told = _skip_told_elsewhere(held)
-        result = deliver_queued(prepare_run(held, now), size=size)
+        run = prepare_run(held, now)
+        run.still_due = _still_due(held, now)
+        result = deliver_queued(run, size=size)
         result.queued = queued
         result.skipped += told
     finally:

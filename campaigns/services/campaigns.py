@@ -149,6 +149,57 @@ def activate_automation(*, campaign: Campaign | int, actor=None) -> Campaign:
     return campaign
 
 
+# Statuses whose campaign has passed the checks and waits to send: an edit is checked
+# again as scheduling or activating would check it.
+CHECKED_STATUSES = (CampaignStatus.SCHEDULED, CampaignStatus.ACTIVE)
+
+
+def edit_problems(campaign: Campaign) -> dict[str, list[str]]:
+    """What a change to ``campaign`` (not saved yet) would leave unready: nothing for
+    a draft; for a scheduled broadcast or an active automation, the checks it passed
+    to get there (a scheduled broadcast keeps a send time)."""
+    if campaign.pk is None or campaign.status not in CHECKED_STATUSES:
+        return {}
+    errors: dict[str, list[str]] = {}
+    problem = discount_code_problem(campaign)
+    if problem:
+        errors["discount_code"] = [problem]
+    if campaign.kind == CampaignKind.BROADCAST and campaign.send_at is None:
+        errors["send_at"] = ["A scheduled campaign keeps its send time."]
+    return errors
+
+
+@transaction.atomic
+def confirm_campaign_edit(*, campaign: Campaign | int, actor=None) -> Campaign:
+    """After an edit of a scheduled broadcast or an active automation: checked as
+    scheduling checks it, and its discount code tied to it, so orders using the code
+    it now advertises are attributed to it."""
+    campaign = lock_campaign(campaign)
+    if campaign.status in CHECKED_STATUSES:
+        _require_ready(campaign)
+        link_discount_code(campaign, actor)
+    return campaign
+
+
+def hold_if_unready(campaign: Campaign) -> str:
+    """Checked again right before messages leave: a campaign whose code has expired,
+    been used up, deactivated or taken by another campaign since it was scheduled
+    or activated sends nothing; a broadcast goes back to draft and an automation is
+    paused, the reason in its status history. Returns the reason ("" when ready)."""
+    with transaction.atomic():
+        campaign = lock_campaign(campaign)
+        reason = discount_code_problem(campaign)
+        if not reason:
+            return ""
+        target = (
+            CampaignStatus.PAUSED if campaign.is_automation else CampaignStatus.DRAFT
+        )
+        record_status(campaign, target, note=f"Not sent: {reason}")
+        campaign.save(update_fields=["status", "updated_at"])
+    logger.warning("campaigns: campaign %s held back: %s", campaign.pk, reason)
+    return reason
+
+
 @transaction.atomic
 def pause_automation(*, campaign: Campaign | int, actor=None) -> Campaign:
     campaign = lock_campaign(campaign)

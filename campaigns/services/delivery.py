@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -50,6 +51,7 @@ logger = logging.getLogger(__name__)
 
 
 MAX_ATTEMPTS = 3
+NO_LONGER_DUE = "Not sent: what triggered it no longer holds."
 
 
 @dataclass
@@ -57,7 +59,7 @@ class SendResult:
     """Counts of one run. ``queued`` is how many messages the audience asked for
     (rows already there are not inserted again); ``deferred`` stayed queued because a
     provider could not be reached; ``busy`` means another run holds the campaign or
-    it is not due."""
+    it is not due; ``held`` is why a campaign no longer ready sent nothing."""
 
     campaign_id: int
     queued: int = 0
@@ -67,6 +69,7 @@ class SendResult:
     deferred: int = 0
     finished: bool = False
     busy: bool = False
+    held: str = ""
 
 
 @dataclass
@@ -79,6 +82,9 @@ class _Run:
     now: datetime
     featured: list[dict] = field(default_factory=list)
     sellers: dict | None = None
+    # An automation's check that a batch's triggers still hold: given (customer,
+    # trigger key) pairs, those still due.
+    still_due: Callable[[set], set] | None = None
 
     def uses(self, name: str) -> bool:
         return any(t.uses(name) for t in self.templates.values())
@@ -257,6 +263,7 @@ def _deliver_batch(run: _Run, *, after: int, size: int) -> tuple[int, SendResult
                 error="No consent or address at send time.",
             )
         rows = [row for row in rows if row[4] and row[2] in run.templates]
+        rows, counts.skipped = _skip_no_longer_due(run, rows, counts.skipped)
         outgoing, unmade = _render(run, rows)
         counts.failed += _fail_unmade(campaign, unmade)
         rows = [row for row in rows if row[0] not in unmade]
@@ -265,6 +272,20 @@ def _deliver_batch(run: _Run, *, after: int, size: int) -> tuple[int, SendResult
     for channel, messages in outgoing.items():
         _send(run, get_backend(channel), messages, owners, counts)
     return last, counts
+
+
+def _skip_no_longer_due(run: _Run, rows, skipped: int) -> tuple[list, int]:
+    """Mark skipped, with the reason, the batch's messages whose trigger no longer
+    holds (queued before a pause or an outage); the others go on."""
+    if run.still_due is None or not rows:
+        return rows, skipped
+    due = run.still_due({(row[1], row[3]) for row in rows})
+    stale = [row[0] for row in rows if (row[1], row[3]) not in due]
+    if stale:
+        skipped += Message.objects.filter(pk__in=stale).update(
+            status=MessageStatus.SKIPPED, error=NO_LONGER_DUE
+        )
+    return [row for row in rows if (row[1], row[3]) in due], skipped
 
 
 def _render(run: _Run, rows) -> tuple[dict[str, list[OutgoingMessage]], dict]:

@@ -18,6 +18,7 @@ from campaigns.models import (
 )
 from campaigns.selectors.audiences import campaign_audience
 from campaigns.selectors.sending import due_campaigns
+from campaigns.services.campaigns import hold_if_unready
 from campaigns.services.common import (
     lock_campaign,
     record_status,
@@ -59,6 +60,10 @@ def send_campaign(
         return SendResult(campaign_id=pk, busy=True)
     size = rows_per_batch(batch_size)
     try:
+        if not _any_sent(held):
+            reason = hold_if_unready(held)
+            if reason:
+                return SendResult(campaign_id=pk, held=reason)
         queued = _queue_broadcast(held, size=size, now=now)
         result = deliver_queued(prepare_run(held, now), size=size)
         result.queued = queued
@@ -75,6 +80,12 @@ def send_campaign(
     finally:
         release_lease(held)
     return result
+
+
+def _any_sent(campaign: Campaign) -> bool:
+    """Whether a message of the broadcast has left: once one has, the rest follow
+    with the same content."""
+    return Message.objects.filter(campaign=campaign, status=MessageStatus.SENT).exists()
 
 
 def _outcome(campaign: Campaign) -> str:

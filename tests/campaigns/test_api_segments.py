@@ -1,10 +1,13 @@
 """Managers' API: segments are validated by the same rules, previews are counted."""
 
+from decimal import Decimal
+
 import pytest
 
 from campaigns.models import Segment
 from campaigns.segments.compiler import MAX_LISTED_VALUES
 from omnistore.accounts.models import Role
+from orders.models import Order
 from tests.campaigns.factories import Shop, person
 from tests.factories import UserFactory
 
@@ -163,3 +166,27 @@ def test_rules_too_large_to_run_answer_400_at_preview_and_save(manager):
         assert body["code"] == "invalid_segment"
         assert "too large to run as one query" in body["extra"]["rules"][0]
     assert list(Segment.objects.values_list("name", flat=True)) == ["Stored huge"]
+
+
+def test_total_spent_counts_the_home_currency_only(manager):
+    """Euros and francs are never added up: 347.00 EUR and 194.25 CHF is 347.00."""
+    shop = Shop(price="347.00")
+    buyer = person("Chiara")
+    shop.sell_online(buyer)
+    in_francs = shop.sell_online(buyer)
+    Order.objects.filter(pk=in_francs.pk).update(
+        currency="CHF", total=Decimal("194.25")
+    )
+    rules = {"field": "total_spent", "op": "gte", "value": "500"}
+
+    preview = manager.post(
+        "/api/v1/campaigns/segments/preview/", {"rules": rules}, format="json"
+    )
+
+    assert preview.status_code == 200
+    assert preview.json()["count"] == 0
+    rules["value"] = "347"
+    again = manager.post(
+        "/api/v1/campaigns/segments/preview/", {"rules": rules}, format="json"
+    )
+    assert again.json()["count"] == 1
