@@ -95,9 +95,7 @@ def test_associate_refuses_a_wrong_code_then_hands_the_order_over(
         expect(row).to_contain_text(f"{expires:%-d %b}")
         row.get_by_role("link", name="Hand over").click()
 
-        expect(page.get_by_test_id("pickup-expiry")).to_contain_text(
-            f"{expires:%Y}"
-        )
+        expect(page.get_by_test_id("pickup-expiry")).to_contain_text(f"{expires:%Y}")
         code = page.get_by_label("Pickup code")
         code.fill("WRONG1")
         page.get_by_test_id("hand-over").click()

@@ -125,7 +125,9 @@ def test_enter_on_adjust_and_count_selects_the_item_and_waits_for_the_units(
         page.get_by_label("Why").fill("Found behind the till")
     shot(page, f"stock-{path}", 768)
     assert no_horizontal_scroll(page)
-    page.get_by_role("button", name="Adjust" if path == "adjust" else "Save count").click()
+    page.get_by_role(
+        "button", name="Adjust" if path == "adjust" else "Save count"
+    ).click()
     expect(page.get_by_test_id("stock-success")).to_be_visible()
     assert StockLevel.objects.get(variant=item, location=shop).on_hand == expected
     expect(page.get_by_label("SKU or barcode")).to_be_focused()

@@ -36,7 +36,6 @@ for n in range(int(sys.argv[1])):
 """
 
 
-
 def run_worker(env: dict, tries: int, name: str) -> list[int]:
     run = subprocess.run(
         [sys.executable, "-c", WORKER, str(tries), name],

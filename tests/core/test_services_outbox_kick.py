@@ -13,7 +13,6 @@ pytestmark = [
 ]
 
 
-
 @pytest.fixture
 def published(redis_url, settings, monkeypatch):
     """Drain tasks handed to the broker (the publish itself is Celery's business)."""

@@ -62,7 +62,7 @@ def test_a_campaign_resumes_soon_after_its_worker_dies(stack, smtp):
         f"all, recipients sent twice: {len(twice)}"
     )
     assert resumed_after < lease + 30 + 15  # a lease, a due-campaigns pass, slack
-    assert Message.objects.filter(campaign=winter, status=MessageStatus.SENT).count() == (
-        CUSTOMERS
-    )
+    assert Message.objects.filter(
+        campaign=winter, status=MessageStatus.SENT
+    ).count() == (CUSTOMERS)
     assert len(twice) <= 1  # at most the message in flight when the worker died

@@ -65,8 +65,6 @@ def variant():
     )
 
 
-
 @pytest.fixture
 def second_variant():
     return VariantFactory(sku="SOCK-RED", barcode="8000000000024")
-

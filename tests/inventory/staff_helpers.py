@@ -15,9 +15,7 @@ def login_as(client, user):
     return client
 
 
-
 def open_transfer(source, destination, lines, actor=None):
     return request_transfer(
         source=source, destination=destination, lines=lines, actor=actor
     )
-

@@ -42,9 +42,11 @@ def test_scan_fields_are_marked_for_the_scanner(staff_client):
     for name in ("stock_receive", "stock_adjust", "stock_count"):
         html = staff_client.get(reverse(f"staff:{name}")).content.decode()
         assert "data-scan-field" in html
-    assert 'data-scan-form="add"' in staff_client.get(
-        reverse("staff:stock_receive")
-    ).content.decode()
-    assert 'data-scan-form="select"' in staff_client.get(
-        reverse("staff:stock_adjust")
-    ).content.decode()
+    assert (
+        'data-scan-form="add"'
+        in staff_client.get(reverse("staff:stock_receive")).content.decode()
+    )
+    assert (
+        'data-scan-form="select"'
+        in staff_client.get(reverse("staff:stock_adjust")).content.decode()
+    )
