@@ -217,12 +217,6 @@ def _count_messages(rows: dict[int, CampaignStats]) -> None:
         )
 
 
-def _refunded(order_ids: set[int]) -> dict[int, Decimal]:
-    """What each of these orders has given back, by the orders app's own reckoning
-    (``refunded_by_order``: two queries whatever their number)."""
-    return refunded_by_order(order_ids)
-
-
 def _click_channels(orders) -> dict[int, str]:
     """The channel of the message whose click the attribution followed, by order:
     the same rule (``clicked_last``), in one query for every order."""
@@ -260,7 +254,7 @@ def _count_conversions(rows: dict[int, CampaignStats]) -> None:
             "total",
         )
     )
-    refunded = _refunded({o[0] for o in orders})
+    refunded = refunded_by_order({o[0] for o in orders})  # two queries
     channels = _click_channels(orders)
     for pk, campaign_id, _customer, _placed, currency, total in orders:
         revenue = total - refunded.get(pk, Decimal("0"))
