@@ -111,11 +111,12 @@ def snooze_task(*, task, until: dt.date, actor, today: dt.date | None = None):
     today = today or timezone.localdate()
     if until is None or until <= today:
         raise ValidationFailed(
-            "Snooze until a day after today.", extra={"until": ["Pick a later day."]}
+            "Snooze until a day after today.",
+            extra={"until": ["Pick a day after today."]},
         )
     if until > today + dt.timedelta(days=MAX_SNOOZE_DAYS):
         raise ValidationFailed(
-            "Snooze for a year at most.", extra={"until": ["Too far away."]}
+            "Snooze for a year at most.", extra={"until": ["Pick a day within a year."]}
         )
     task = _locked(task, actor)
     _still_open(task)
@@ -136,7 +137,8 @@ def reassign_task(*, task, to, actor) -> ClientTask:
     team = shop_ids(actor) if getattr(actor, "is_manager", False) else {task.shop_id}
     if not is_team_member(to, team):
         raise ValidationFailed(
-            "Choose a colleague of this shop.", extra={"assignee": ["Not on the team."]}
+            "Choose a colleague of this shop.",
+            extra={"assignee": ["Choose a colleague of this shop."]},
         )
     if to.pk == task.assignee_id:
         raise ValidationFailed(

@@ -62,10 +62,12 @@ def _task_or_404(request, pk: int) -> ClientTask:
     return task
 
 
-def _row(request, task, *, status=200, error=None):
+def _row(request, task, *, status=200, form=None):
+    """The task's row again; after a refusal, with the form as sent: its field's
+    error beside that field (the date typed kept), anything else under the title."""
     if not request.htmx:
-        if error:
-            messages.error(request, error)
+        for message in _messages(form):
+            messages.error(request, message)
         return redirect("staff:client_tasks")
     task = ClientTask.objects.select_related("customer", "assignee", "shop").get(
         pk=task.pk
@@ -74,9 +76,17 @@ def _row(request, task, *, status=200, error=None):
         "task": task,
         "team": list(_team(request.user)),
         "today": timezone.localdate(),
-        "error": error,
+        "error": "; ".join(form.non_field_errors()) if form is not None else "",
+        "snooze_form": form if isinstance(form, SnoozeForm) else None,
+        "reassign_form": form if isinstance(form, ReassignForm) else None,
     }
     return render(request, "customers/staff/_task_row.html", context, status=status)
+
+
+def _messages(form) -> list[str]:
+    if form is None:
+        return []
+    return [message for messages_ in form.errors.values() for message in messages_]
 
 
 def _act(request, pk: int, form_class, action):
@@ -84,14 +94,12 @@ def _act(request, pk: int, form_class, action):
     extra = {"team": _team(request.user)} if form_class is ReassignForm else {}
     form = form_class(request.POST, **extra)
     if not form.is_valid():
-        message = "; ".join(m for ms in form.errors.values() for m in ms)
-        return _row(request, task, status=INVALID, error=message)
+        return _row(request, task, status=INVALID, form=form)
     try:
         action(task, form.cleaned_data)
     except ApplicationError as error:
-        add_service_error(form, error)
-        message = "; ".join(m for ms in form.errors.values() for m in ms)
-        return _row(request, task, status=INVALID, error=message)
+        add_service_error(form, error, field_only=True)
+        return _row(request, task, status=INVALID, form=form)
     return _row(request, task)
 
 

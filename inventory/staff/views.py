@@ -34,6 +34,7 @@ from omnistore.staff.htmx import (
     INVALID,
     add_service_error,
     is_partial,
+    same_site,
 )
 from omnistore.staff.once import SentOnceForm, claim, give_back
 
@@ -159,7 +160,9 @@ def stock_code(request):
 @staff_required
 def stock_find(request):
     """Items by name, colour and size for a customer who names what they want; each
-    result puts its SKU into the scan field named by ``for``, as if it was scanned."""
+    result puts its SKU into the scan field named by ``for``, as if it was scanned.
+    Sent as a page (no JavaScript), the results are a page of their own: each item
+    opens its page (sizes, stock, add to a sale), and a link leads back (``back``)."""
     query = request.GET.get("q", "").strip()[:100]
     target = request.GET.get("for", "")[:40]
     variants = search.find_variants(query=query, limit=FIND_LIMIT)
@@ -172,7 +175,12 @@ def stock_find(request):
         "results": [(v, *availability[v.pk]) for v in variants],
         "limit": FIND_LIMIT,
     }
-    return render(request, "inventory/staff/_find_results.html", context)
+    if is_partial(request):
+        return render(request, "inventory/staff/_find_results.html", context)
+    prefetch_related_objects([v.product for v in variants], selectors.images_prefetch())
+    context["more"] = len(variants) >= FIND_LIMIT
+    context["back"] = same_site(request, request.GET.get("back"))
+    return render(request, "inventory/staff/find.html", context)
 
 
 # --- receive, adjust, count at this shop ----------------------------------------------

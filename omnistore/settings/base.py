@@ -43,6 +43,9 @@ INSTALLED_APPS = [
     "omnistore.demo",
 ]
 
+# Sessions keep each request's own changes when two requests of one browser overlap.
+SESSION_ENGINE = "omnistore.core.session_store"
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # NUL in a path or query: 400 at the door; /api/ 404s as the API's JSON errors;
@@ -60,6 +63,7 @@ MIDDLEWARE = [
     "omnistore.core.middleware.AdminListInputMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "omnistore.staff.middleware.StaffVaryMiddleware",  # page or fragment: Vary
 ]
 
 ROOT_URLCONF = "omnistore.urls"

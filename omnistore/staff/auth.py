@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from functools import wraps
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
+from django.shortcuts import resolve_url
+from django_htmx.http import HttpResponseClientRedirect
 
 from inventory.models import Location, LocationKind
 from omnistore.accounts.scoping import shop_ids
+
+from .htmx import same_site
 
 SESSION_STORE_KEY = "staff_store_id"
 
@@ -19,10 +24,26 @@ def staff_required(view):
     def wrapper(request, *args, **kwargs):
         user = request.user
         if not user.is_authenticated or not user.is_store_staff:
-            return redirect_to_login(request.get_full_path())
+            return sign_in_first(request)
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def sign_in_first(request):
+    """To the login page, then back to the page asked for. A request htmx sent (a
+    button, a search, a poll) takes the whole tab to the login page, and back to the
+    page the tab shows (``HX-Current-URL``, when it is one of this site's), not to
+    the address of the fragment or the action: the login page swapped into a part of
+    the page would look signed in and send its form to the wrong address."""
+    if not getattr(request, "htmx", False):
+        return redirect_to_login(request.get_full_path())
+    here = same_site(request, request.htmx.current_url)
+    if here is None:
+        return HttpResponseClientRedirect(resolve_url(settings.LOGIN_URL))
+    parts = urlsplit(here)
+    page = parts.path + (f"?{parts.query}" if parts.query else "")
+    return HttpResponseClientRedirect(redirect_to_login(page).url)
 
 
 def staff_only_unless(flag: str):

@@ -1,7 +1,8 @@
 """What every staff screen does with HTMX and forms, in one place.
 
 - ``is_partial``: answer with the fragment, not the page (an HTMX request that is not
-  a history restore);
+  a history restore); every staff answer says it varies with those request headers
+  (``omnistore.staff.middleware``), so Back never shows a kept fragment as the page;
 - ``redirect_to``: an HTMX client redirect, or a plain one without JavaScript;
 - ``same_site``: a page to go back to (``next``, ``back``, a header), only when it
   is one of this site's;

@@ -4,6 +4,7 @@ is a 404; the dashboard counts them."""
 
 import datetime as dt
 import html as htmllib
+import re
 
 import pytest
 from django.urls import reverse
@@ -136,17 +137,46 @@ def test_done_by_htmx_returns_the_row_done(client, team, tasks):
     assert again.status_code == 422 and b"already done" in again.content
 
 
+def snooze_error(response) -> str:
+    html = response.content.decode()
+    found = re.findall(r'data-testid="snooze-error">([^<]*)<', html)
+    assert len(found) == 1 and 'data-testid="task-error"' not in html
+    return htmllib.unescape(found[0])
+
+
 def test_snooze_needs_a_later_day(client, team, tasks):
     staff = signed_in(client, team.anna)
     for bad in ("", "yesterday", timezone.localdate().isoformat()):
         refused = staff.post(url("snooze", tasks["anna"]), {"until": bad}, **HTMX)
         assert refused.status_code == 422
-        assert b'data-testid="task-error"' in refused.content
+        assert snooze_error(refused)
     until = timezone.localdate() + dt.timedelta(days=2)
     ok = staff.post(url("snooze", tasks["anna"]), {"until": until.isoformat()}, **HTMX)
     assert ok.status_code == 200 and b'data-status="snoozed"' in ok.content
     tasks["anna"].refresh_from_db()
     assert tasks["anna"].snoozed_until == until
+
+
+def test_a_refused_snooze_says_why_once_beside_the_date_and_keeps_it(
+    client, team, tasks
+):
+    staff = signed_in(client, team.anna)
+    for typed, why in (
+        ("2020-01-01", "Pick a day after today."),
+        (
+            (timezone.localdate() + dt.timedelta(days=800)).isoformat(),
+            "Pick a day within a year.",
+        ),
+    ):
+        refused = staff.post(url("snooze", tasks["anna"]), {"until": typed}, **HTMX)
+        assert refused.status_code == 422
+        assert snooze_error(refused) == why
+        html = refused.content.decode()
+        assert html.count(why) == 1 and "Snooze until a day after today" not in html
+        date = re.search(r'<input type="date" name="until"[^>]*>', html).group(0)
+        assert f'value="{typed}"' in date and 'aria-invalid="true"' in date
+    tasks["anna"].refresh_from_db()
+    assert tasks["anna"].status == TaskStatus.OPEN
 
 
 def test_reassign_to_a_colleague_and_not_to_another_shop(client, team, tasks):
@@ -155,6 +185,7 @@ def test_reassign_to_a_colleague_and_not_to_another_shop(client, team, tasks):
         url("reassign", tasks["anna"]), {"assignee": team.carla.pk}, **HTMX
     )
     assert refused.status_code == 422
+    assert b'data-testid="reassign-error"' in refused.content
     ok = staff.post(url("reassign", tasks["anna"]), {"assignee": team.bruno.pk}, **HTMX)
     assert ok.status_code == 200
     tasks["anna"].refresh_from_db()

@@ -9,6 +9,8 @@ from tests.factories import ProductFactory, VariantFactory, stock
 
 pytestmark = pytest.mark.django_db
 
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
 
 @pytest.fixture
 def oxford():
@@ -49,10 +51,10 @@ def test_the_find_page_lists_stock_here_and_elsewhere(
     stock(oxford["Blue", "M"], shop, 2)
     stock(oxford["Blue", "M"], other_shop, 5)
     response = staff_client.get(
-        reverse("staff:stock_find"), {"q": "Oxford Blue", "for": "id_code"}
+        reverse("staff:stock_find"), {"q": "Oxford Blue", "for": "id_code"}, **HTMX
     )
     html = response.content.decode()
-    assert response.status_code == 200
+    assert response.status_code == 200 and "<header" not in html
     assert html.index("OX-Blu-XS") < html.index("OX-Blu-S") < html.index("OX-Blu-M")
     assert 'data-pick="OX-Blu-M" data-pick-for="id_code"' in html
     assert "here 2, elsewhere 5" in html
@@ -64,7 +66,40 @@ def test_the_find_page_costs_a_fixed_number_of_queries(
 ):
     # Session, user, shop; the items; their stock.
     with django_assert_max_num_queries(6):
-        staff_client.get(reverse("staff:stock_find"), {"q": "oxford"})
+        staff_client.get(reverse("staff:stock_find"), {"q": "oxford"}, **HTMX)
+
+
+def test_the_find_box_is_a_form_that_works_without_javascript(
+    staff_client, shop, other_shop, oxford
+):
+    stock(oxford["Blue", "M"], shop, 2)
+    sale = staff_client.get(reverse("staff:sale")).content.decode()
+    box = sale[sale.index('data-testid="find-id_code"') :]
+    box = box[: box.index("</form>")]
+    find = reverse("staff:stock_find")
+    assert f'<form method="get" action="{find}"' in box
+    assert 'name="q"' in box and '<button type="submit"' in box
+    assert 'name="for" value="id_code"' in box
+    assert f'name="back" value="{reverse("staff:sale")}"' in box
+
+    page = staff_client.get(
+        find, {"q": "oxford blue m", "for": "id_code", "back": reverse("staff:sale")}
+    )
+    html = page.content.decode()
+    assert page.status_code == 200 and "<header" in html
+    item = reverse("staff:stock_variant", args=[oxford["Blue", "M"].pk])
+    assert f'href="{item}"' in html and "OX-Blu-M" in html and "OX-Whi" not in html
+    assert f'<a href="{reverse("staff:sale")}" data-testid="find-back">' in html
+
+
+def test_the_find_page_leads_back_only_to_this_site(staff_client, oxford):
+    page = staff_client.get(
+        reverse("staff:stock_find"),
+        {"q": "oxford", "back": "https://elsewhere.example/staff/"},
+    )
+    assert page.status_code == 200
+    assert b"elsewhere.example" not in page.content
+    assert b'data-testid="find-back"' not in page.content
 
 
 def test_the_item_page_has_a_size_colour_grid_and_sale_buttons(

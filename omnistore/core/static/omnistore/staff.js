@@ -4,9 +4,34 @@
    - data-autosubmit on a field: send its form when it changes;
    - data-print on a button: print the page;
    - a request htmx sent that failed (refused, a server error, no network) says so
-     in the banner at the top of the page instead of leaving the page as it was. */
+     in the banner at the top of the page instead of leaving the page as it was;
+   - Back over an address htmx set comes from the server. */
 (function () {
   "use strict";
+  /* Back and Forward over an address htmx put in the address bar (a search, a tab)
+     load that page from the server as it is now, not a copy kept in the tab: the
+     copy can be out of date, and a shared tablet should not keep customers' pages in
+     the tab's storage. */
+  if (window.htmx) {
+    window.htmx.config.historyCacheSize = 0;
+    window.htmx.config.refreshOnHistoryMiss = true;
+  }
+  /* An answer that sends the tab to another page (HX-Redirect: the login page once
+     the session has ended) is followed once: the answers of requests still under way
+     (a poll, a second tap) neither swap nor send the tab off again. */
+  var leaving = false;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (leaving) {
+      event.preventDefault();
+    }
+  });
+  document.addEventListener("htmx:beforeOnLoad", function (event) {
+    if (leaving) {
+      event.preventDefault();
+    } else if (event.detail.xhr.getResponseHeader("HX-Redirect")) {
+      leaving = true;
+    }
+  });
   document.addEventListener("submit", function (event) {
     var question = event.target.getAttribute("data-confirm");
     if (question && !window.confirm(question)) {
