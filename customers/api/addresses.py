@@ -59,7 +59,9 @@ class SavedAddressInputSerializer(InputSerializer):
         min_length=2,
         max_length=2,
         required=False,
-        help_text="Two-letter country code (upper-cased); `IT` when left out.",
+        help_text="Two-letter country code (upper-cased); `IT` when left out. A "
+        "country no market sells to (checkout would refuse the delivery) is a 400 "
+        "on `country`.",
     )
     phone = _text("phone", help_text="A number the courier may call.")
     is_default = serializers.BooleanField(

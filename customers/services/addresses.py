@@ -18,6 +18,7 @@ from customers.selectors.addresses import REQUIRED_FIELDS, customer_address
 from customers.services.common import UNSET
 from customers.services.identities import lock_live_profile
 from customers.services.timeline import record_event
+from inventory.markets import tax_table
 from omnistore.core.exceptions import Conflict, ValidationFailed
 
 EVENT_ADDRESS_ADDED = "address_added"
@@ -50,7 +51,8 @@ def max_length(field: str) -> int:
 
 def clean_address_fields(fields: dict, *, partial: bool) -> dict:
     """Trimmed texts within their columns, the required ones present (when given, on
-    a change), a two-letter country upper-cased; every problem in one 400."""
+    a change), a two-letter country upper-cased that a market sells to (an address
+    checkout would refuse is refused when saved); every problem in one 400."""
     errors: dict[str, list[str]] = {}
     clean = {}
     for field in TEXT_FIELDS:
@@ -67,6 +69,9 @@ def clean_address_fields(fields: dict, *, partial: bool) -> dict:
         country = (clean.get("country") or DEFAULT_COUNTRY).upper()
         if not (len(country) == 2 and country.isascii() and country.isalpha()):
             errors["country"] = ["Use the two-letter country code."]
+        elif tax_table().market_of_country(country) is None:
+            # checkout's rule: a delivery goes only where a market sells
+            errors["country"] = [f"No market sells to {country}."]
         clean["country"] = country
     if errors:
         raise ValidationFailed("Check the address.", extra=errors)

@@ -72,9 +72,16 @@ def exception_handler(exc, context):
         extra = {"wait": exc.wait} if getattr(exc, "wait", None) else {}
         response.data = error_body(str(detail), code, extra)
     elif response.status_code == status.HTTP_400_BAD_REQUEST:
-        response.data = error_body("Invalid input.", "invalid", errors)
-        _repeat_field_errors(response.data, errors)
+        response.data = invalid_body("Invalid input.", errors)
     return response
+
+
+def invalid_body(message: str, errors) -> dict:
+    """The body of a 400 ``invalid``: the field errors in ``extra`` and, by name, at
+    the top level too (``_repeat_field_errors``), wherever the input was refused."""
+    body = error_body(message, "invalid", errors)
+    _repeat_field_errors(body, errors)
+    return body
 
 
 def _repeat_field_errors(body: dict, errors) -> None:
@@ -106,7 +113,7 @@ def refused_request(exc: SuspiciousOperation) -> Response:
             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
     return Response(
-        error_body(REFUSED_MESSAGE, "invalid", {"non_field_errors": [str(exc)]}),
+        invalid_body(REFUSED_MESSAGE, {"non_field_errors": [str(exc)]}),
         status=status.HTTP_400_BAD_REQUEST,
     )
 
@@ -146,11 +153,13 @@ def _positive_int(raw: str, name: str) -> int:
 
 class Pagination(PageNumberPagination):
     """``page`` and ``page_size`` are whole numbers from 1; either one otherwise is a
-    400 naming it. A page past the last is a 404. A ``page_size`` over 100 counts as
-    100."""
+    400 naming it (DRF's ``page=last`` too: the schema's ``page`` is a number, and
+    ``count`` with ``page_size`` gives the last one). A page past the last is a 404.
+    A ``page_size`` over 100 counts as 100."""
 
     page_size_query_param = "page_size"
     max_page_size = 100
+    last_page_strings = ()
 
     def get_page_size(self, request):
         raw = request.query_params.get(self.page_size_query_param)
@@ -160,7 +169,7 @@ class Pagination(PageNumberPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         raw = request.query_params.get(self.page_query_param)
-        if raw is not None and raw not in self.last_page_strings:
+        if raw is not None:
             _positive_int(raw, self.page_query_param)
         return super().paginate_queryset(queryset, request, view)
 

@@ -25,7 +25,7 @@ from django.http import HttpResponseBadRequest, HttpResponseRedirect, JsonRespon
 from django.middleware.common import CommonMiddleware as DjangoCommonMiddleware
 from django.urls import is_valid_path
 
-from .api import error_body
+from .api import error_body, invalid_body
 from .db import is_key_value
 from .parsers import NUL_MESSAGE
 
@@ -47,8 +47,9 @@ def bad_request(request, message: str):
     ``/api/``, plain text elsewhere."""
     if is_api(request):
         return JsonResponse(
-            error_body(message, "invalid", {"non_field_errors": [message]}),
+            invalid_body(message, {"non_field_errors": [message]}),
             status=400,
+            json_dumps_params={"separators": (",", ":")},
         )
     return HttpResponseBadRequest(message, content_type="text/plain")
 

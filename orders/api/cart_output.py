@@ -10,9 +10,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from orders.models import FulfilmentMethod
+from orders.selectors.carts import on_sale
 from orders.selectors.taxes import SaleTerms, preview_taxes
 
 _MONEY = {"max_digits": 12, "decimal_places": 2}
+AVAILABILITY = ["in_stock", "ships_to_store", "short", "unavailable"]
 
 
 class CartLineOutput(serializers.Serializer):
@@ -83,13 +85,20 @@ class CartLineOutput(serializers.Serializer):
         return self._money(line)["gross"]
 
     def get_available(self, line) -> int:
-        return _available(self._stock(line), self.context.get("fulfilment"))
+        return _available(line, self._stock(line), self.context.get("fulfilment"))
 
+    @extend_schema_field(
+        serializers.ChoiceField(
+            choices=AVAILABILITY,
+            help_text="`in_stock`; `ships_to_store` (pickup, comes from elsewhere, "
+            "later); `short` (not enough anywhere for this fulfilment); "
+            "`unavailable` (no longer sold, `available` 0: remove it, checkout "
+            "refuses it with a 409 `not_for_sale` naming it in `extra.lines`).",
+        )
+    )
     def get_availability(self, line) -> str:
-        """``in_stock``; ``ships_to_store`` (pickup, comes from elsewhere, later);
-        ``short`` (not enough anywhere for this fulfilment)."""
         return _availability(
-            self._stock(line), self.context.get("fulfilment"), line.quantity
+            line, self._stock(line), self.context.get("fulfilment"), line.quantity
         )
 
 
@@ -127,13 +136,17 @@ def take_off(row: dict, share: Decimal, terms: SaleTerms) -> None:
         row["net"], row["tax"] = str(taxed.net), str(taxed.tax)
 
 
-def _available(stock: dict, fulfilment) -> int:
+def _available(line, stock: dict, fulfilment) -> int:
+    if not on_sale(line.variant):
+        return 0
     if fulfilment == FulfilmentMethod.PICKUP:
         return stock.get("at_store", 0)
     return stock.get("online", 0)
 
 
-def _availability(stock: dict, fulfilment, quantity: int) -> str:
+def _availability(line, stock: dict, fulfilment, quantity: int) -> str:
+    if not on_sale(line.variant):
+        return "unavailable"
     if fulfilment == FulfilmentMethod.PICKUP:
         if stock.get("at_store", 0) >= quantity:
             return "in_stock"
@@ -221,8 +234,8 @@ def cart_lines_data(lines, *, availability: dict, fulfilment, terms=None) -> lis
                 "name": str(variant.name),
                 **_line_money(line, terms),
                 "quantity": line.quantity,
-                "available": _available(stock, fulfilment),
-                "availability": _availability(stock, fulfilment, line.quantity),
+                "available": _available(line, stock, fulfilment),
+                "availability": _availability(line, stock, fulfilment, line.quantity),
             }
         )
     return rows

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 
 from drf_spectacular.types import OpenApiTypes
@@ -14,6 +16,7 @@ from rest_framework.views import APIView
 from customers.selectors.addresses import delivery_address
 from omnistore.core.api import MAX_ID, InputSerializer, NumberField, TextField
 from omnistore.core.channels import Channel
+from omnistore.core.exceptions import ApplicationError
 from orders.models import FulfilmentMethod, PaymentMethod
 from orders.services.checkout import CheckoutRequest, LineRequest
 from orders.services.payments import PaymentRequest
@@ -116,7 +119,8 @@ class CheckoutInput(InputSerializer):
         "(`GET /me/addresses/`), instead of `address`: the order keeps its own copy, "
         "so changing or removing the saved address later leaves the order as it "
         "was. Sending both, or not signed in, or an id that is not one of yours, is "
-        "a 400 on `address_id`.",
+        "a 400 on `address_id`, as is a saved address checkout cannot deliver to "
+        "(`unknown_country`: no market sells to its country).",
     )
     email = serializers.EmailField(required=False, allow_blank=True, default="")
     phone = TextField(max_length=30, required=False, allow_blank=True, default="")
@@ -128,7 +132,10 @@ class CheckoutInput(InputSerializer):
         required=False,
         max_length=5,
         help_text="Gift cards, store credit and points, taken first; the `payment` "
-        "pays the rest. Refused as a whole with a 400 naming the tender.",
+        "pays the rest. Refused as a whole with a 400 naming the tender: "
+        "`extra.tenders` holds one entry per tender sent, `{}` for the others and "
+        "the refusal's messages (`non_field_errors`) at the one refused; tenders "
+        "paying more than the order are refused on `payment`.",
     )
     channel = serializers.ChoiceField(
         choices=[Channel.WEB, Channel.APP], default=Channel.WEB
@@ -212,8 +219,11 @@ class CheckoutView(APIView):
             402: OpenApiResponse(description="Payment declined"),
             **ERRORS,
             409: OpenApiResponse(
-                description="Out of stock (extra.lines), closed cart, or the discount "
-                "code's last use went to another order (extra.discount_code)"
+                description="Out of stock (`insufficient_stock`) or no longer sold "
+                "(`not_for_sale`), each line named in extra.lines; closed cart; the "
+                "Idempotency-Key used for another request, another cart included "
+                "(`idempotency_key_reused`); or the discount code's last use went "
+                "to another order (extra.discount_code)"
             ),
         },
     )
@@ -225,10 +235,11 @@ class CheckoutView(APIView):
         cart shows both before: ``GET /cart/?fulfilment=delivery``)."""
         data = CheckoutInput(data=request.data, context={"user": request.user})
         data.is_valid(raise_exception=True)
-        order = place_cart_order(
-            token=cart_token(request),
-            **_paid_checkout(request, data.validated_data),
-        )
+        with saved_address_named(data.validated_data):
+            order = place_cart_order(
+                token=cart_token(request),
+                **_paid_checkout(request, data.validated_data),
+            )
         return order_response(order)
 
 
@@ -255,6 +266,26 @@ def _delivery_address(request, data: dict) -> dict | None:
     if data["fulfilment"] == FulfilmentMethod.DELIVERY and "address_id" in data:
         return delivery_address(request_customer(request), data["address_id"])
     return data.get("address")
+
+
+@contextmanager
+def saved_address_named(data: dict) -> Iterator[None]:
+    """A saved address checkout refuses (a country no market sells to, a field too
+    long) is refused on ``address_id``, the field the request sent, each message
+    prefixed with the address's field at fault: the request sent no ``address``."""
+    try:
+        yield
+    except ApplicationError as refused:
+        errors = refused.extra.get("address")
+        if "address_id" in data and isinstance(errors, dict):
+            extra = {k: v for k, v in refused.extra.items() if k != "address"}
+            extra["address_id"] = [
+                f"{field}: {message}"
+                for field, messages in errors.items()
+                for message in (messages if isinstance(messages, list) else [messages])
+            ]
+            refused.extra = extra
+        raise
 
 
 def _paid_checkout(request, data: dict) -> dict:
@@ -303,8 +334,9 @@ class BuyNowView(APIView):
             402: OpenApiResponse(description="Payment declined"),
             **ERRORS,
             409: OpenApiResponse(
-                description="Out of stock (extra.lines), or the discount code's "
-                "last use went to another order (extra.discount_code)"
+                description="Out of stock (extra.lines), the Idempotency-Key used "
+                "for another request (`idempotency_key_reused`), or the discount "
+                "code's last use went to another order (extra.discount_code)"
             ),
         },
     )
@@ -314,8 +346,11 @@ class BuyNowView(APIView):
         data = BuyNowInput(data=request.data, context={"user": request.user})
         data.is_valid(raise_exception=True)
         lines = data.validated_data["lines"]
-        order = buy_now(
-            lines=[LineRequest(line["variant"], line["quantity"]) for line in lines],
-            **_paid_checkout(request, data.validated_data),
-        )
+        with saved_address_named(data.validated_data):
+            order = buy_now(
+                lines=[
+                    LineRequest(line["variant"], line["quantity"]) for line in lines
+                ],
+                **_paid_checkout(request, data.validated_data),
+            )
         return order_response(order)

@@ -24,7 +24,10 @@ CART_TOKEN = OpenApiParameter(
 ERRORS = {
     400: OpenApiResponse(description="Field errors: {message, code, extra}"),
     404: OpenApiResponse(description="Unknown cart or order"),
-    409: OpenApiResponse(description="Out of stock (extra.lines) or closed cart"),
+    409: OpenApiResponse(
+        description="Out of stock or an item no longer sold (`not_for_sale`), both "
+        "listed in extra.lines, or a closed cart"
+    ),
     503: UNAVAILABLE,
 }
 

@@ -58,7 +58,8 @@ INVOICE_ERRORS = {
     409: OpenApiResponse(
         description="Cancelled order, no seller on record, sold before VAT was "
         "recorded, or asked more than `OMNISTORE_INVOICE_REQUEST_DAYS` after the "
-        "order (`invoice_window_closed`)"
+        "order (`invoice_window_closed`), or only gift cards sold "
+        "(`nothing_to_invoice`)"
     ),
 }
 

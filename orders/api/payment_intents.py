@@ -11,7 +11,13 @@ from rest_framework.views import APIView
 
 from orders.services.payment_intents import start_cart_payment
 
-from .checkout import IDEMPOTENCY_KEY, CheckoutInput, TenderInput, checkout_request
+from .checkout import (
+    IDEMPOTENCY_KEY,
+    CheckoutInput,
+    TenderInput,
+    checkout_request,
+    saved_address_named,
+)
 from .common import CART_TOKEN, ERRORS, caller_ident, cart_token, request_customer
 
 
@@ -60,15 +66,17 @@ class PaymentIntentView(APIView):
         held); send the same tenders to checkout with the intent's id."""
         data = PaymentIntentInput(data=request.data, context={"user": request.user})
         data.is_valid(raise_exception=True)
-        intent = start_cart_payment(
-            customer=request_customer(request),
-            token=cart_token(request),
-            checkout=checkout_request(request, data.validated_data),
-            tenders=[
-                TenderInput.request(t) for t in data.validated_data.get("tenders", [])
-            ],
-            caller=caller_ident(request),
-        )
+        with saved_address_named(data.validated_data):
+            intent = start_cart_payment(
+                customer=request_customer(request),
+                token=cart_token(request),
+                checkout=checkout_request(request, data.validated_data),
+                tenders=[
+                    TenderInput.request(t)
+                    for t in data.validated_data.get("tenders", [])
+                ],
+                caller=caller_ident(request),
+            )
         return Response(
             PaymentIntentOutput(intent).data, status=status.HTTP_201_CREATED
         )

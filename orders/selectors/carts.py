@@ -34,6 +34,11 @@ def find_cart(
     return rows[0][0] if rows else None
 
 
+def converted_cart_id(order_id: int) -> int | None:
+    """The cart checked out into this order; None for an order made without one."""
+    return Cart.objects.filter(order_id=order_id).values_list("pk", flat=True).first()
+
+
 def started_cart(*, token: str) -> Cart | None:
     """The empty open cart that a token issued by ``services.start_cart`` stands for
     until its first line stores it; None for a token that is not ours."""
@@ -118,6 +123,13 @@ def open_cart_lines(
         cart = cart or line.cart
         line.cart = cart
     return lines
+
+
+def on_sale(variant: Variant) -> bool:
+    """Whether a cart line's item is still sold: the variant and its product active,
+    as ``services.common.sellable_variants`` reads them (a line loaded with its
+    variant and product costs no query)."""
+    return variant.active and variant.product.active
 
 
 # The most different items a cart holds (adding a line refuses past it; a fold

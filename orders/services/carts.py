@@ -26,6 +26,7 @@ from orders.selectors.carts import (
     cart_lines,
     find_cart,
     fold_lines,
+    on_sale,
 )
 from orders.selectors.terminals import waiting_intent
 
@@ -51,6 +52,24 @@ def create_cart(
     cart = start_cart(channel=channel)
     insert_rows([cart])
     return cart
+
+
+def open_counter_cart(*, token: str) -> Cart:
+    """The counter sale's open cart under ``token``, created on first use. Requests of
+    one device that start a sale at once (three quick scans, the customer form) name
+    the same token and land on one cart: the token is unique, so one insert stands
+    and the others find its cart. A token already used by a finished cart gets a
+    fresh one."""
+    found = find_cart(token=token)
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic():
+            cart = Cart(token=token, channel=Channel.STORE)
+            insert_rows([cart])
+            return cart
+    except IntegrityError:
+        return find_cart(token=token) or create_cart(channel=Channel.STORE)
 
 
 def start_cart(*, channel: str = Channel.WEB) -> Cart:
@@ -229,7 +248,10 @@ def _add_lines(cart, lines, now, helped_by) -> list[CartLine]:
         line.variant_id: line for line in ([] if stored_now else cart_lines(cart))
     }
     new_ids = [pk for pk in wanted if pk not in current]
-    variants = sellable_variants(new_ids) if new_ids else {}
+    # An item retired since its line was added takes no more units, as a new one
+    # would not be added: read again with the new ones, and refused alike.
+    unsold = [pk for pk in wanted if pk in current and not on_sale(current[pk].variant)]
+    variants = sellable_variants(new_ids + unsold) if new_ids or unsold else {}
     if len(current) + len(new_ids) > MAX_LINES:
         raise ValidationFailed(
             f"A cart holds at most {MAX_LINES} different items.",
@@ -342,9 +364,13 @@ def _line_not_found() -> NotFound:
 def set_cart_line_quantity(
     *, cart: Cart, line_id: int, quantity: int, now: datetime | None = None
 ) -> CartLine:
+    """A line's new quantity. An item retired since the line was added may be
+    lowered (or removed), never raised: refused as adding it would be."""
     check_cart_changeable(cart)
     line = _cart_line(cart, line_id)
-    line.quantity = check_quantity(quantity)
+    if check_quantity(quantity) > line.quantity and not on_sale(line.variant):
+        sellable_variants([line.variant_id])
+    line.quantity = quantity
     _touch(cart, now or timezone.now())
     # A conditional update: a removal of the same line committed meanwhile leaves no
     # row to change, which is the line not found, not a server error.

@@ -39,6 +39,7 @@ from orders.models import (
     Order,
 )
 from orders.pricing import ZERO, delivery_taxed
+from orders.selectors.carts import on_sale
 from orders.selectors.orders import payments_taken
 from orders.selectors.taxes import SaleTerms, check_terms, delivery_fee, sale_terms
 
@@ -240,11 +241,7 @@ def _for_sale(
     """The merged lines and their variants: those passed in are used as they are when
     they are still for sale, the others read (and refused when retired)."""
     wanted, loaded = merge_lines(lines)
-    stale = [
-        pk
-        for pk in wanted
-        if pk not in loaded or not loaded[pk].active or not loaded[pk].product.active
-    ]
+    stale = [pk for pk in wanted if pk not in loaded or not on_sale(loaded[pk])]
     if stale:
         loaded.update(sellable_variants(stale))
     return wanted, loaded

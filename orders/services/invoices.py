@@ -186,7 +186,9 @@ def issue_invoice(
     created)``. Returns refunded before the invoice get their credit notes at once,
     so the books show what was sold and what was given back, as do the lines of a
     split delivery's parts cancelled before they left. ``by_customer``: asked by the
-    customer, who does so within ``OMNISTORE_INVOICE_REQUEST_DAYS``."""
+    customer, who does so within ``OMNISTORE_INVOICE_REQUEST_DAYS``. An order
+    that sold only gift cards (a voucher is taxed when it is spent) has nothing to
+    invoice: refused before any number is taken."""
     now = now or timezone.now()
     order = lock_order(order)
     existing = Invoice.objects.filter(order=order, kind=InvoiceKind.INVOICE).first()
@@ -194,11 +196,18 @@ def issue_invoice(
         return existing, False
     if order.status == OrderStatus.CANCELLED:
         raise Conflict("A cancelled order has nothing to invoice.", code="cancelled")
+    lines = list(order.lines.all())
+    if not lines:
+        raise Conflict(
+            "This order sold only gift cards: a gift card carries no VAT until it "
+            "is spent, so there is nothing to invoice (the purchases it pays for "
+            "are).",
+            code="nothing_to_invoice",
+        )
     customer = _business_customer(order)
     if by_customer:
         _check_request_window(order, now)
     seller = _seller(order)
-    lines = list(order.lines.all())
     if any(line.net + line.tax != line.line_total for line in lines):
         raise Conflict(
             "This order was sold before VAT was recorded on its lines, so no "

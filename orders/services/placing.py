@@ -60,7 +60,7 @@ from .giftcard_sales import GiftCardSale, activate_sold_cards, cards_total
 from .giftcards import spend_gift_card
 from .payments import PaymentRequest, captures_at_checkout, spend_store_credit
 from .sourcing import Leg
-from .tenders import STORED_VALUE, require_owner, spend_points
+from .tenders import STORED_VALUE, naming_tender, require_owner, spend_points
 from .till import TillBooking, book_counter_sale
 
 TRANSFER_LEAD_DAYS = 2
@@ -226,13 +226,15 @@ def _resolve_customer(checkout: Checkout, number: str) -> Customer | None:
 
 def _scope(checkout: Checkout, customer: Customer | None) -> str:
     """Whose keys an ``Idempotency-Key`` is among: the signed-in customer's (or the
-    one staff chose), the associate's, or every guest's. A guest's is never the
-    profile their email or phone matched: typing someone's email gives no replay of
-    that person's orders (and a guest's replay needs the same request too)."""
+    one staff chose), the associate's, the guest's cart's (reached only with its
+    token: another visitor's same key makes their own order), or every guest's
+    without a cart; never the profile a guest's email or phone matched."""
     if customer is not None:
         return f"customer:{customer.pk}"
     if checkout.staff is not None:
         return f"staff:{checkout.staff.pk}"
+    if checkout.cart is not None and checkout.cart.pk is not None:
+        return f"cart:{checkout.cart.pk}"
     return "guest"
 
 
@@ -465,7 +467,8 @@ def _take_payments(
         if request.captured is not None:
             result = request.captured
         elif request.method in STORED_VALUE:
-            result = _spend_stored_value(checkout, order, customer, request, index)
+            with naming_tender(checkout.payments, index):
+                result = _spend_stored_value(checkout, order, customer, request, index)
         else:
             result = provider_for(request.method, channel=checkout.channel).charge(
                 method=request.method,

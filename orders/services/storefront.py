@@ -9,9 +9,15 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from customers.models import Customer
-from omnistore.core.exceptions import ValidationFailed
+from omnistore.core.exceptions import Conflict, ValidationFailed
 from orders.models import Cart, CartLine, CartStatus, Order
-from orders.selectors.carts import cart_lines, find_cart, open_cart_lines
+from orders.selectors.carts import (
+    cart_lines,
+    converted_cart_id,
+    find_cart,
+    on_sale,
+    open_cart_lines,
+)
 from orders.selectors.orders import order_by_id, replayed_order
 
 from .carts import cart_checked_out, current_cart
@@ -39,13 +45,15 @@ def place_cart_order(
     """
     cart, lines = cart_to_check_out(customer=customer, token=token)
     payments = [*tenders, payment]
-    fingerprint = _cart_fingerprint(checkout, payments)
     if not lines:
         earlier = replayed_order(
             idempotency_key=checkout.idempotency_key, cart=cart, customer=customer
         )
         if earlier is not None:
-            return replay(earlier, fingerprint)
+            # the cart that became it: this one, or the customer's converted one
+            mine = cart.order_id == earlier.pk
+            bought = cart.pk if mine else converted_cart_id(earlier.pk)
+            return replay(earlier, _cart_fingerprint(checkout, payments, bought))
         refuse_empty_cart(cart)
     order = place_order(
         lines=[LineRequest(line.variant, line.quantity) for line in lines],
@@ -56,25 +64,28 @@ def place_cart_order(
         payments=payments,
         cart=cart,
         caller=caller,
-        fingerprint=fingerprint,
+        fingerprint=_cart_fingerprint(checkout, payments, cart.pk),
         **checkout.arguments(),
     )
     return _loaded_if_replayed(order)
 
 
 def _cart_fingerprint(
-    checkout: CheckoutRequest, payments: Sequence[PaymentRequest]
+    checkout: CheckoutRequest, payments: Sequence[PaymentRequest], cart_id: int | None
 ) -> str:
-    """What a keyed cart checkout asks for, as sent: where the order goes, whom to
-    reach, the code and the tenders (the cart is the key's scope, and its lines are
-    gone once it became the order). A key sent again with another request is
-    refused, even once the cart was checked out."""
+    """What a keyed cart checkout asks for, as sent: which cart it buys, where the
+    order goes, whom to reach, the code and the tenders (the cart stands for its
+    lines, which are gone once it became the order). A key sent again with another
+    request is refused, another cart included (a signed-in customer's next cart),
+    even once the cart was checked out; a retry of the checkout that converted the
+    cart is the same request."""
     if not checkout.idempotency_key:
         return ""
     asked = checkout.arguments()
     asked.pop("idempotency_key")
     asked["pickup_store"] = getattr(asked["pickup_store"], "pk", asked["pickup_store"])
     return request_fingerprint(
+        cart_id,
         asked,
         tenders_fingerprint(payments),
     )
@@ -117,7 +128,8 @@ def cart_to_check_out(
     there is nothing to fold; a signed-in request carrying an anonymous cart's token
     folds it first. A converted cart comes back without lines. A signed-in customer
     without an open cart gets an empty one that is not stored: a checkout refused
-    for having nothing to buy writes nothing."""
+    for having nothing to buy writes nothing. A line no longer for sale refuses
+    it (``refuse_lines_not_for_sale``)."""
     lines = []
     if customer is None or not token:
         lines = open_cart_lines(customer=customer, token=token)
@@ -129,7 +141,33 @@ def cart_to_check_out(
         cart = current_cart(customer=customer, token=token, open_only=False)
     if not lines and cart.status == CartStatus.OPEN:
         lines = cart_lines(cart)
+    refuse_lines_not_for_sale(lines)
     return cart, lines
+
+
+def refuse_lines_not_for_sale(lines: Sequence[CartLine]) -> None:
+    """A cart holding an item retired since it was added is refused as a cart with
+    short lines is: one 409 naming every such line in ``extra.lines`` (the shape of
+    ``InsufficientStock``'s, none available), so the customer knows what to remove."""
+    retired = [line for line in lines if not on_sale(line.variant)]
+    if retired:
+        raise Conflict(
+            "Some items in the cart are no longer sold: remove them and check out "
+            "again.",
+            code="not_for_sale",
+            extra={
+                "lines": [
+                    {
+                        "variant_id": line.variant_id,
+                        "sku": line.variant.sku,
+                        "requested": line.quantity,
+                        "available": 0,
+                        "location_id": None,
+                    }
+                    for line in retired
+                ]
+            },
+        )
 
 
 def refuse_empty_cart(cart: Cart) -> NoReturn:

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from decimal import ROUND_DOWN, Decimal
 
 from django.conf import settings
@@ -31,7 +33,7 @@ from customers.services.loyalty import (
     restore_points,
 )
 from omnistore.core.channels import is_online
-from omnistore.core.exceptions import ValidationFailed
+from omnistore.core.exceptions import ApplicationError, ValidationFailed
 from orders.models import Order, Payment, PaymentMethod, PaymentStatus
 from orders.payments.base import (
     ChargeResult,
@@ -98,6 +100,35 @@ def check_points(points) -> Decimal:
             extra={"points": [f"At least {points_for(Decimal('0.01'))} points."]},
         )
     return value
+
+
+@contextmanager
+def naming_tender(payments: Sequence, index: int) -> Iterator[None]:
+    """A stored-value tender refused (``payments[index]``) is named at its place
+    among the tenders, as DRF names an item of a list: ``extra["tenders"]`` holds one
+    entry per tender, ``{}`` for the others and the refusal's messages
+    (``non_field_errors``) at the one refused, so with two gift cards the one at
+    fault is known. The storefront sends its tenders first, in its own order."""
+    try:
+        yield
+    except ApplicationError as refused:
+        tenders = [p for p in payments if p.method in STORED_VALUE]
+        place = sum(1 for p in payments[:index] if p.method in STORED_VALUE)
+        messages = [
+            message
+            for value in refused.extra.values()
+            if isinstance(value, list)
+            for message in value
+            if isinstance(message, str)
+        ]
+        refused.extra = {
+            **refused.extra,
+            "tenders": [
+                {"non_field_errors": messages} if each == place else {}
+                for each in range(len(tenders))
+            ],
+        }
+        raise
 
 
 def require_owner(checkout, method: str) -> None:
@@ -177,32 +208,41 @@ def check_stored_value_tenders(
     or the points pay over several tenders is checked in total, as spending them one
     after the other would find it."""
     asked: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-    for tender in checkout.payments:
-        require_owner(checkout, tender.method)
-        if tender.method == PaymentMethod.GIFT_CARD:
-            number = normalize_card_number(tender.card_number)
-            asked[tender.method, number] += tender.amount
-            check_gift_card_tender(
-                number=number,
-                pin=tender.pin,
-                amount=asked[tender.method, number],
-                currency=currency,
-                now=checkout.now,
-                caller=caller,
-            )
-        elif tender.method in STORED_VALUE and customer is None:
-            raise ValidationFailed(
-                f"{PaymentMethod(tender.method).label} belongs to a customer: attach "
-                "the customer first.",
-                extra={"tenders": ["It needs the customer's profile."]},
-            )
-        elif tender.method == PaymentMethod.STORE_CREDIT:
-            asked[tender.method, ""] += tender.amount
-            live = lock_customer(customer)
-            check_store_credit(live, asked[tender.method, ""], currency)
-        elif tender.method == PaymentMethod.LOYALTY_POINTS:
-            asked[tender.method, ""] += points_for(tender.amount)
-            _check_spendable_points(customer, int(asked[tender.method, ""]))
+    for index, tender in enumerate(checkout.payments):
+        with naming_tender(checkout.payments, index):
+            _check_tender(checkout, customer, tender, asked, currency, caller)
+
+
+def _check_tender(
+    checkout, customer, tender, asked: dict, currency: str, caller: str
+) -> None:
+    """One tender of ``check_stored_value_tenders``; ``asked`` sums what each card,
+    the store credit and the points pay over the tenders checked so far."""
+    require_owner(checkout, tender.method)
+    if tender.method == PaymentMethod.GIFT_CARD:
+        number = normalize_card_number(tender.card_number)
+        asked[tender.method, number] += tender.amount
+        check_gift_card_tender(
+            number=number,
+            pin=tender.pin,
+            amount=asked[tender.method, number],
+            currency=currency,
+            now=checkout.now,
+            caller=caller,
+        )
+    elif tender.method in STORED_VALUE and customer is None:
+        raise ValidationFailed(
+            f"{PaymentMethod(tender.method).label} belongs to a customer: attach "
+            "the customer first.",
+            extra={"tenders": ["It needs the customer's profile."]},
+        )
+    elif tender.method == PaymentMethod.STORE_CREDIT:
+        asked[tender.method, ""] += tender.amount
+        live = lock_customer(customer)
+        check_store_credit(live, asked[tender.method, ""], currency)
+    elif tender.method == PaymentMethod.LOYALTY_POINTS:
+        asked[tender.method, ""] += points_for(tender.amount)
+        _check_spendable_points(customer, int(asked[tender.method, ""]))
 
 
 class PointsProvider(PaymentProvider):

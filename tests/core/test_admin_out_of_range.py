@@ -46,5 +46,6 @@ def test_under_the_api_the_answer_is_the_json_error_body():
         "message": OUT_OF_RANGE_MESSAGE,
         "code": "invalid",
         "extra": {"non_field_errors": [OUT_OF_RANGE_MESSAGE]},
+        "non_field_errors": [OUT_OF_RANGE_MESSAGE],
     }
     assert middleware.process_exception(request, ValueError("other")) is None

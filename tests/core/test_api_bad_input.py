@@ -48,8 +48,11 @@ def customer_client():
     ],
 )
 def test_a_nul_in_the_path_or_query_is_a_400_with_the_error_body(customer_client, url):
-    body = assert_error(customer_client.get(url), 400, "invalid")
+    response = customer_client.get(url)
+    body = assert_error(response, 400, "invalid")
     assert body["message"] == "Null characters are not allowed."
+    assert body["non_field_errors"] == ["Null characters are not allowed."]
+    assert b'", "' not in response.content  # rendered as every other API answer
 
 
 def test_a_nul_outside_the_api_is_a_plain_400(client):

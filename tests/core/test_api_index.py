@@ -23,9 +23,14 @@ def test_the_api_address_names_its_docs_and_first_steps(api_client):
 
 
 @pytest.mark.django_db
-def test_the_index_is_not_an_operation_of_the_schema(api_client, admin_user):
-    api_client.force_authenticate(admin_user)
+def test_the_index_is_an_operation_of_the_schema_with_its_answer(
+    api_client, admin_user
+):
     api_client.force_login(admin_user)
     schema = api_client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
-    assert "/api/v1/" not in schema["paths"]
-    assert "/api/v1/products/" in schema["paths"]
+    operation = schema["paths"]["/api/v1/"]["get"]
+    answer = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    shape = schema["components"]["schemas"][answer["$ref"].rsplit("/", 1)[-1]]
+    body = api_client.get("/api/v1/").json()
+    assert set(shape["properties"]) == set(body)
+    assert set(shape["required"]) == set(body)

@@ -173,6 +173,8 @@ def test_removing_the_default_makes_the_oldest_left_the_default():
         ({**HOME, "country": "ITA"}, "country"),
         ({**HOME, "country": "1T"}, "country"),
         ({**HOME, "country": "ÍT"}, "country"),
+        ({**HOME, "country": "ZZ"}, "country"),
+        ({**HOME, "country": "us"}, "country"),
         ({**HOME, "phone": "1" * 21}, "phone"),
         ({**HOME, "postcode": "1" * 21}, "postcode"),
         ({**HOME, "label": "x" * 51}, "label"),
@@ -187,6 +189,21 @@ def test_bad_input_is_a_400_naming_the_field_and_saves_nothing(body, field):
     assert response.status_code == 400
     assert field in response.json()["extra"], response.json()
     assert not Address.objects.exists()
+
+
+def test_a_country_no_market_sells_to_is_refused_as_checkout_would_refuse_it():
+    client = client_for(CustomerUserFactory())
+    home = client.post(URL, HOME, format="json").json()
+
+    added = client.post(URL, {**OFFICE, "country": "US"}, format="json")
+    changed = client.patch(f"{URL}{home['id']}/", {"country": "zz"}, format="json")
+
+    assert added.status_code == changed.status_code == 400
+    assert added.json()["extra"] == {"country": ["No market sells to US."]}
+    assert changed.json()["country"] == ["No market sells to ZZ."]
+    assert list(Address.objects.values_list("country", flat=True)) == ["IT"]
+    swiss = client.post(URL, {**OFFICE, "country": "ch"}, format="json")
+    assert swiss.status_code == 201 and swiss.json()["country"] == "CH"
 
 
 def test_a_required_field_cannot_be_emptied_by_a_change():

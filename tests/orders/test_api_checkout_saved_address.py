@@ -4,6 +4,7 @@ typing the address again; the order keeps its own copy of it."""
 import pytest
 from rest_framework.test import APIClient
 
+from customers.models import Address
 from orders.models import Order
 from tests.customers.factories import CustomerUserFactory
 from tests.orders.factories import stocked, warehouse
@@ -172,6 +173,34 @@ def test_a_guest_cannot_use_a_saved_address():
     assert response.json()["extra"] == {
         "address_id": ["Sign in to use a saved address."]
     }
+    assert not Order.objects.exists()
+
+
+def payment_intent(client, **body):
+    body = {"fulfilment": "delivery", **body}
+    return client.post("/api/v1/checkout/payment-intent/", body, format="json")
+
+
+@pytest.mark.parametrize("send", [checkout, buy_now, payment_intent])
+def test_a_saved_address_no_market_delivers_to_is_refused_on_address_id(send):
+    """Saved before its country was checked, or its market closed since."""
+    item = stocked(warehouse(), 5)
+    client = signed_in()
+    address_id = saved(client)
+    Address.objects.filter(pk=address_id).update(country="ZZ")
+    in_cart(client, item)
+
+    response = (
+        send(client, item, address_id=address_id)
+        if send is buy_now
+        else send(client, address_id=address_id)
+    )
+
+    assert response.status_code == 400, response.json()
+    body = response.json()
+    assert body["code"] == "unknown_country"
+    assert body["extra"] == {"address_id": ["country: No market sells to ZZ."]}
+    assert body["address_id"] == body["extra"]["address_id"]
     assert not Order.objects.exists()
 
 
