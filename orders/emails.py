@@ -242,6 +242,7 @@ RETURN_SUBJECTS = {
     "return_requested": "Your return {code} for order {number}",
     "refund": "Your refund for return {code}",
 }
+EXCHANGE_SUBJECT = "Your exchange for return {code}"
 RETURN_QR_CID = "return-qr"
 
 
@@ -274,7 +275,8 @@ def build_return_email(*, return_request, kind: str) -> EmailMultiAlternatives:
         "window_days": settings.OMNISTORE_RETURN_WINDOW_DAYS,
         "qr_cid": RETURN_QR_CID if with_qr else "",
     }
-    subject = RETURN_SUBJECTS[kind].format(
+    exchanged = kind == "refund" and return_request.exchange_order_id
+    subject = (EXCHANGE_SUBJECT if exchanged else RETURN_SUBJECTS[kind]).format(
         code=return_request.code, number=order.number
     )
     message = EmailMultiAlternatives(

@@ -4,10 +4,10 @@ listens, the customers and inventory apps never import it."""
 from django.dispatch import receiver
 
 from customers.signals import customer_merged, customer_merging
-from inventory.services.transfers import transfer_arriving
+from inventory.services.transfers import transfer_arriving, transfer_closed_short
 
 from .services.carts import fold_customer_carts
-from .services.parts import order_awaits_transfer
+from .services.parts import ask_again_for_missing, order_awaits_transfer
 from .services.sizes import relearn_sizes_later
 
 
@@ -29,3 +29,11 @@ def hold_arrivals_for_the_order(sender, transfer, **kwargs):
     """What a transfer brings to a pickup shop for an order is held for that order as
     it is received, unless the order was cancelled on the way."""
     return order_awaits_transfer(transfer)
+
+
+@receiver(transfer_closed_short, dispatch_uid="orders.ask_again_for_missing")
+def missing_on_a_transfer(sender, transfer, missing, reason, actor, **kwargs):
+    """A pickup's transfer closed short: the missing units are asked again."""
+    ask_again_for_missing(
+        transfer=transfer, missing=missing, reason=reason, actor=actor
+    )

@@ -35,15 +35,22 @@ from .reservations import consume_reservations, release_reservations, reserve_st
 from .stock import receive_stock
 
 # Asked while a transfer made for something (its ``reference_type`` and
-# ``reference_id``: an order travelling to its pickup shop) is received, before the
-# transfer is locked and any unit booked. The app behind the reference answers True
-# while it still wants the units, having locked its own row (an order, locked before
-# the transfer and any stock row, as everywhere), so a cancellation either waits for
-# the receipt or is seen by it. The units received are then held for the reference
+# ``reference_id``: an order travelling to its pickup shop) is received or closed
+# short, before the transfer is locked and any unit booked. The app behind the
+# reference answers True while it still wants the units, having locked its own row
+# (an order, locked before the transfer and any stock row, as everywhere), so a
+# cancellation either waits for the receipt or is seen by it. The units received are then held for the reference
 # at the destination as they are booked, so no one else takes them; with no such
 # answer they arrive as free stock. Sent inside the receipt's transaction, unlike the
 # events of ``inventory.signals``.
 transfer_arriving = Signal()
+
+# Sent when a transfer made for something is closed short while that thing still
+# waits for it (``transfer_arriving`` answered True, its row locked first), inside
+# the closing transaction: ``missing`` maps variant id → units that will not come,
+# ``reason`` is the one given. The app behind the reference records the shortfall
+# and may ask for the units again (an order asks another location).
+transfer_closed_short = Signal()
 
 
 def _transition(transfer: Transfer, target: str, *, actor, note: str = "") -> None:
@@ -400,7 +407,11 @@ def close_transfer_short(
     """The destination gives up on units that will not arrive (lost or damaged in
     transit): the transfer ends as received with what did arrive. Shipped units left
     the source's stock when they were shipped, so no level changes; the history
-    keeps the reason and the missing lines (``_missing_summary``)."""
+    keeps the reason and the missing lines (``_missing_summary``). One made for
+    something still waiting for it (an order) tells it what is missing
+    (``transfer_closed_short``), its row locked before the transfer's as at a
+    receipt."""
+    wanted = _still_wanted(transfer)
     transfer = _lock_transfer(transfer)
     if transfer.status not in {
         TransferStatus.IN_TRANSIT,
@@ -421,14 +432,23 @@ def close_transfer_short(
     if len(reason) > CLOSE_REASON_MAX:
         message = f"Say it in at most {CLOSE_REASON_MAX} characters."
         raise ValidationFailed(message, extra={"reason": [message]})
-    missing = [
-        f"{line.variant.sku} ×{line.outstanding}"
+    short = [
+        line
         for line in transfer.lines.select_related("variant").order_by("pk")
         if line.outstanding
     ]
+    missing = [f"{line.variant.sku} ×{line.outstanding}" for line in short]
     head = f"Closed short: {reason} (missing "
     note = head + _missing_summary(missing, room=NOTE_MAX - len(head) - 1) + ")"
     _transition(transfer, TransferStatus.RECEIVED, actor=actor, note=note)
     transfer.received_at = timezone.now()
     transfer.save(update_fields=["status", "received_at"])
+    if wanted and short:
+        transfer_closed_short.send(
+            sender=Transfer,
+            transfer=transfer,
+            missing={line.variant_id: line.outstanding for line in short},
+            reason=reason,
+            actor=actor,
+        )
     return transfer

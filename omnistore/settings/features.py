@@ -40,6 +40,9 @@ OMNISTORE_TRANSFER_ASK_DAYS = env_int("OMNISTORE_TRANSFER_ASK_DAYS", 7)
 OMNISTORE_PICKUP_EXPIRY_DAYS = env_int("OMNISTORE_PICKUP_EXPIRY_DAYS", 7)
 OMNISTORE_PICKUP_REMINDER_DAYS = env_int("OMNISTORE_PICKUP_REMINDER_DAYS", 2)
 OMNISTORE_RETURN_WINDOW_DAYS = env_int("OMNISTORE_RETURN_WINDOW_DAYS", 30)
+# A return started online is received as accepted until its window ends or this
+# many days after it was started, whichever is later.
+OMNISTORE_RETURN_BRING_DAYS = env_int("OMNISTORE_RETURN_BRING_DAYS", 14)
 # Days after an order in which its customer asks for its invoice themselves (the API);
 # later, a shop issues it (staff order page, admin), on record with who did.
 OMNISTORE_INVOICE_REQUEST_DAYS = env_int("OMNISTORE_INVOICE_REQUEST_DAYS", 30)

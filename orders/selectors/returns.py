@@ -73,6 +73,18 @@ def return_deadline(order: Order) -> datetime | None:
     return since + timedelta(days=settings.OMNISTORE_RETURN_WINDOW_DAYS)
 
 
+def return_brought_by(ret: Return) -> datetime | None:
+    """Until when a return started online is received as it was accepted: the end of
+    its order's window or ``OMNISTORE_RETURN_BRING_DAYS`` after it was started,
+    whichever is later. Received later, it is a return outside the window."""
+    deadline = return_deadline(ret.order)
+    if deadline is None:
+        return None
+    return max(
+        deadline, ret.created_at + timedelta(days=settings.OMNISTORE_RETURN_BRING_DAYS)
+    )
+
+
 # A line of a part cancelled before it left (a split delivery's other parcels) never
 # reached the customer: none of it comes back, it counts as all returned.
 NEVER_LEFT = FulfilmentStatus.CANCELLED

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -237,6 +237,16 @@ def _refuse(order: Order, target: str) -> None:
     )
 
 
+def pickup_kept_until(ready_at: datetime) -> datetime:
+    """The last moment of the day ``OMNISTORE_PICKUP_EXPIRY_DAYS`` after
+    ``ready_at``, in the site's time zone: the customer is told to collect "by
+    Saturday", so the order waits until that Saturday has ended, not until the clock
+    time it was made ready."""
+    zone = timezone.get_default_timezone()
+    last = ready_at + timedelta(days=settings.OMNISTORE_PICKUP_EXPIRY_DAYS)
+    return datetime.combine(timezone.localtime(last, zone).date(), time.max, zone)
+
+
 @transaction.atomic
 def mark_ready(
     *,
@@ -246,15 +256,14 @@ def mark_ready(
     now: datetime | None = None,
 ) -> Order:
     """Ready at the pickup shop: a pickup code is issued, the customer is told (code and
-    QR) and the pickup window of ``OMNISTORE_PICKUP_EXPIRY_DAYS`` starts."""
+    QR) and the pickup window of ``OMNISTORE_PICKUP_EXPIRY_DAYS`` starts, kept until
+    the end of its last day (``pickup_kept_until``)."""
     now = now or timezone.now()
     order = lock_order(order)
     transition_order(order, OrderStatus.READY, actor=actor, now=now, location=location)
     order.pickup_code = _new_pickup_code()
     order.ready_at = now
-    order.pickup_expires_at = now + timedelta(
-        days=settings.OMNISTORE_PICKUP_EXPIRY_DAYS
-    )
+    order.pickup_expires_at = pickup_kept_until(now)
     order.save(
         update_fields=[
             "status",
@@ -387,6 +396,28 @@ def _check_cancellable(order: Order, by_customer: bool) -> None:
             "cash is given back from the till.",
             code="cancel_at_shop",
         )
+
+
+def calling_off(order: Order, *, by_staff: bool) -> str:
+    """What the asker can do about an order not handed over yet: cancel it only
+    where they may (staff while it can be cancelled, its customer as
+    ``_check_cancellable`` allows), else let a pickup lapse or ask the shop."""
+    if order.status == OrderStatus.CANCELLED:
+        return "it is cancelled"
+    if by_staff:
+        may_cancel = can_move(order, OrderStatus.CANCELLED)
+    else:
+        may_cancel = order.is_cancellable_by_customer
+    if may_cancel:
+        return "cancel it instead"
+    lapses = order.pickup_expires_at and not order.holds_cash  # a shop cancels those
+    if order.status == OrderStatus.READY and lapses:
+        until = timezone.localtime(order.pickup_expires_at)
+        return (
+            f"it waits at the shop until it closes on {until:%A %d %B}; not "
+            "collected by then, it is cancelled and refunded"
+        )
+    return "it is being prepared: to call it off, contact the shop"
 
 
 def _release_goods(order: Order, actor) -> None:

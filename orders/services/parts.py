@@ -8,22 +8,40 @@ the order's history (who, where, when, which part). A pickup's parts are all tak
 the pickup shop's shelves, those a transfer brought included, so it moves as one.
 
 Units a transfer brings to a pickup shop are held for the order as they are received
-(``inventory.services.transfers``): picking uses that hold.
+(``inventory.services.transfers``): picking uses that hold. A transfer closed short
+(units lost on the way) is written in the order's history, and what is missing is
+asked again as checkout would source it (``ask_again_for_missing``); what no location
+can send leaves the order short, and picking says so and what to do.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from contextlib import suppress
+from datetime import timedelta
 from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
 
 from customers.models import Customer
 from customers.services.loyalty import reverse_points
-from inventory.models import Location, Reservation, ReservationStatus, Transfer
+from inventory.models import (
+    Location,
+    Reservation,
+    ReservationStatus,
+    Transfer,
+    TransferLine,
+    TransferStatus,
+    Variant,
+)
 from inventory.services.ledger import StockRequest
 from inventory.services.reservations import reserve_stock
+from inventory.services.transfers import request_transfer
 from omnistore.core.actors import acting_user
-from omnistore.core.exceptions import Conflict
+from omnistore.core.exceptions import Conflict, InsufficientStock
 from orders.models import (
     Fulfilment,
     FulfilmentMethod,
@@ -37,6 +55,8 @@ from orders.models import (
 from .common import ORDER_REFERENCE
 from .loyalty import points_taken_back
 from .payments import refund_to_payments
+from .placing import TRANSFER_LEAD_DAYS
+from .sourcing import plan_legs
 
 
 def active_parts(order: Order) -> list[Fulfilment]:
@@ -178,13 +198,53 @@ def hold_arrived(
         for (variant_id, location_id), units in sorted(wanted.items())
         if units > held[(variant_id, location_id)]
     ]
-    if short:
+    if not short:
+        return
+    try:
         reserve_stock(
             requests=short,
             reference_type=ORDER_REFERENCE,
             reference_id=order.number,
             actor=acting_user(actor),
         )
+    except InsufficientStock as error:
+        raise _order_short(order, picking, error) from None
+
+
+def _order_short(
+    order: Order, picking: Sequence[Fulfilment], error: InsufficientStock
+) -> Conflict:
+    """Units a transfer was to bring that are neither held nor free at the pickup
+    shop: the order cannot be picked whole. Said as what is missing, why, and the
+    two ways on: the units brought here, or the order cancelled."""
+    missing = ", ".join(
+        f"{line['sku']} ×{line['requested'] - line['available']}"
+        for line in error.lines
+    )
+    shop = next(p.pickup_location for p in picking if p.transfer_id)
+    closed = sorted(
+        {
+            str(line.transfer)
+            for line in TransferLine.objects.select_related("transfer").filter(
+                transfer__in=[p.transfer_id for p in picking if p.transfer_id],
+                transfer__status=TransferStatus.RECEIVED,
+                quantity_received__lt=F("quantity_shipped"),
+            )
+        }
+    )
+    why = (
+        f"did not arrive (transfer {', '.join(closed)} closed short) and none is free"
+        if closed
+        else "is neither held for it nor free"
+    )
+    return Conflict(
+        f"Order {order.number} is short: {missing} {why} at {shop.name}. Ask for "
+        f"the missing units on a transfer to {shop.name} and pick the order once "
+        "they are on the shelf, or cancel the order: the customer is refunded in "
+        "full.",
+        code="order_short",
+        extra={"lines": error.lines},
+    )
 
 
 def order_awaits_transfer(transfer: Transfer) -> bool:
@@ -228,3 +288,89 @@ def refund_lines(order: Order, amount: Decimal, *, reason, actor, location) -> N
             actor=actor,
         )
         order.loyalty_points -= points
+
+
+def ask_again_for_missing(
+    *, transfer: Transfer, missing: dict[int, int], reason: str, actor
+) -> None:
+    """A pickup's transfer was closed short: the order's history says what is
+    missing, and the missing units are sourced again as checkout sources a pickup
+    (``plan_legs``): what the pickup shop has free is held at once, the rest comes on
+    a new transfer from one location, which the part then waits for. When no one
+    location can send it all, nothing is asked and the history says what to do (bring
+    the units to the shop, or cancel the order). Called in the closing transaction,
+    the order row locked before the transfer's."""
+    order = Order.objects.select_for_update().get(number=transfer.reference_id)
+    part = order.fulfilments.filter(
+        transfer=transfer, status=FulfilmentStatus.PENDING
+    ).first()
+    if part is None:
+        return
+    shop = part.pickup_location
+    variants = Variant.objects.in_bulk(list(missing))
+    said = ", ".join(f"{variants[v].sku} ×{q}" for v, q in sorted(missing.items()))
+    step = (
+        "no location can send the missing units: bring them to "
+        f"{shop.name} on a transfer and pick the order, or cancel it"
+    )
+    legs = _source_again(missing, variants, shop)
+    if legs is not None:
+        # Units taken meanwhile: nothing is asked, and the history says what to do.
+        with suppress(InsufficientStock), transaction.atomic():
+            step = _ask_again(order, part, legs, variants, actor)
+    record_part_step(
+        order,
+        actor=actor,
+        now=timezone.now(),
+        location=shop,
+        note=f"Transfer {transfer} closed short ({reason}); {step}. Missing: {said}",
+    )
+
+
+def _source_again(missing: dict[int, int], variants: dict, shop: Location):
+    """Where the missing units come from, as checkout sources a pickup: legs with
+    at most one transfer (a part waits for one), or None."""
+    try:
+        legs = plan_legs(
+            method=FulfilmentMethod.PICKUP,
+            wanted=dict(missing),
+            variants=variants,
+            pickup_store=shop,
+            origin=(shop.latitude, shop.longitude),
+        )
+    except InsufficientStock:
+        return None
+    return legs if sum(leg.transfer for leg in legs) <= 1 else None
+
+
+def _ask_again(order: Order, part: Fulfilment, legs, variants: dict, actor) -> str:
+    """Hold what the pickup shop has free, ask the rest on a new transfer the part
+    now waits for; what the history says was done."""
+    shop, closed = part.pickup_location, part.transfer
+    done = []
+    for leg in legs:
+        if not leg.transfer:
+            reserve_stock(
+                requests=[
+                    StockRequest(v, shop.pk, q) for v, q in leg.quantities.items()
+                ],
+                reference_type=ORDER_REFERENCE,
+                reference_id=order.number,
+                actor=acting_user(actor),
+                keep_safety=True,  # as sourcing counted what is free
+            )
+            done.append(f"held what {shop.name} has free")
+            continue
+        part.transfer = request_transfer(
+            source=leg.location,
+            destination=shop,
+            lines=[(variants[v], q) for v, q in leg.quantities.items()],
+            actor=actor,
+            note=f"For order {order.number}: units missing on transfer {closed}",
+            reference_type=ORDER_REFERENCE,
+            reference_id=order.number,
+        )
+        part.ready_date = timezone.localdate() + timedelta(days=TRANSFER_LEAD_DAYS)
+        part.save(update_fields=["transfer", "ready_date"])
+        done.append(f"asked again from {leg.location.name} on {part.transfer}")
+    return " and ".join(done)

@@ -45,6 +45,7 @@ from .credit import book_store_credit
 from .invoices import credit_refunded_return
 from .loyalty import points_taken_back
 from .payments import refund_to_payments
+from .return_window import accept_late
 from .returns import (
     EVENT_RETURN_RECEIVED,
     EVENT_RETURN_REFUNDED,
@@ -186,18 +187,28 @@ def receive_return(
     actor,
     lines: Sequence[ReceiveLine] = (),
     note: str = "",
+    override_reason: str = "",
+    approvals: Sequence = (),
     now: datetime | None = None,
 ) -> Return:
     """The goods are at ``location``: each line goes back to its sellable stock
     (reason ``return_restock``) or, damaged, through the ledger and out again as a
     write-off (``return_restock`` in, ``damage`` out), so the shop's sellable stock
     never counts it. ``lines`` set what staff saw; unlisted lines keep what the
-    customer said."""
+    customer said. A return brought in late (``return_brought_by``) takes an
+    ``override_reason`` and a manager's ``approvals``, as one outside the window."""
     now = now or timezone.now()
     ret = lock_return(return_request)
     _check_receiving_location(location)
+    asked = {"location": location, "actor": actor, "approvals": approvals}
+    late = accept_late(ret, override_reason, now=now, **asked)
     transition_return(
-        ret, ReturnStatus.RECEIVED, actor=actor, now=now, location=location, note=note
+        ret,
+        ReturnStatus.RECEIVED,
+        actor=actor,
+        now=now,
+        location=location,
+        note=" · ".join(part for part in (late, note) if part),
     )
     rows = list(
         ReturnLine.objects.filter(return_request=ret)
@@ -472,6 +483,7 @@ def receive_and_refund_return(
     lines: Sequence[ReceiveLine] = (),
     method: str = "",
     note: str = "",
+    override_reason: str = "",
     approvals: Sequence = (),
     now: datetime | None = None,
 ) -> Return:
@@ -482,6 +494,8 @@ def receive_and_refund_return(
         actor=actor,
         lines=lines,
         note=note,
+        override_reason=override_reason,
+        approvals=approvals,
         now=now,
     )
     return refund_return(

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -33,14 +32,12 @@ from omnistore.core.channels import Channel, is_online
 from omnistore.core.exceptions import (
     IllegalTransition,
     NotFound,
-    ReturnNotAllowed,
     ValidationFailed,
 )
 from orders.emails import enqueue_return_email
 from orders.models import (
     Order,
     OrderLine,
-    OrderStatus,
     RefundMethod,
     Return,
     ReturnCondition,
@@ -52,9 +49,6 @@ from orders.models import (
 )
 from orders.pricing import share_of
 from orders.selectors.returns import (
-    RETURNABLE_ORDER_STATUSES,
-    handed_over_at,
-    return_deadline,
     returned_quantities,
     taken_by_returns,
 )
@@ -65,6 +59,7 @@ from .approvals import (
     guard_return_without_receipt,
 )
 from .common import CODE_ALPHABET, check_quantity
+from .return_window import check_return_policy, is_staff_actor
 
 RETURN_REFERENCE = "return"
 
@@ -108,10 +103,6 @@ class ReceiveLine:
     line: int
     condition: str = ""
     disposition: str = ""
-
-
-def _is_staff(actor) -> bool:
-    return bool(getattr(actor, "is_store_staff", False))
 
 
 def _new_return_code() -> str:
@@ -193,47 +184,6 @@ def order_to_return(order, customer: Customer | None) -> Order:
     if result is None:
         raise NotFound("Order not found.")
     return result
-
-
-def _check_return_policy(order: Order, *, now, actor, override_reason: str) -> str:
-    """The override reason to keep ('' inside the window); refuses otherwise."""
-    if order.status not in RETURNABLE_ORDER_STATUSES:
-        raise ReturnNotAllowed(
-            f"Order {order.number} is {order.get_status_display().lower()}: nothing "
-            "has been handed over yet, so there is nothing to return"
-            + (
-                " (cancel it instead)."
-                if order.status != OrderStatus.CANCELLED
-                else "."
-            ),
-            extra={"order": ["Nothing handed over yet."], "overridable": False},
-        )
-    deadline = return_deadline(order)
-    if deadline is None or now <= deadline:
-        return ""
-    reason = (override_reason or "").strip()[:250]
-    since = timezone.localtime(handed_over_at(order))
-    closed = timezone.localtime(deadline)
-    days = settings.OMNISTORE_RETURN_WINDOW_DAYS
-    if not _is_staff(actor):
-        raise ReturnNotAllowed(
-            f"Order {order.number} was handed over on {since:%d %b %Y}: the {days}-day "
-            f"return window closed on {closed:%d %b %Y}. Please bring it to a shop, "
-            "where staff can look at it.",
-            extra={"returnable_until": closed.isoformat(), "overridable": False},
-        )
-    if not reason:
-        raise ReturnNotAllowed(
-            f"Outside the return window: order {order.number} was handed over on "
-            f"{since:%d %b %Y} and the {days}-day window closed on {closed:%d %b %Y}. "
-            "Give a reason to accept it anyway.",
-            extra={
-                "override_reason": ["Required outside the return window."],
-                "returnable_until": closed.isoformat(),
-                "overridable": True,
-            },
-        )
-    return reason
 
 
 def _paid_share(line: OrderLine) -> Decimal:
@@ -550,7 +500,7 @@ def request_return(
     refund_method = _check_channel_and_method(channel, refund_method)
     wanted = _clean_return_lines(lines)
     order = order_to_return(order, customer)
-    override = _check_return_policy(
+    override = check_return_policy(
         order, now=now, actor=actor, override_reason=override_reason
     )
     _check_refund_method(order, refund_method)
@@ -569,7 +519,7 @@ def request_return(
         note=(
             ("Without a receipt. " if without_receipt else "") + (note or "")
         ).strip()[:500],
-        created_by=actor if _is_staff(actor) else None,
+        created_by=actor if is_staff_actor(actor) else None,
         created_at=now,
         updated_at=now,
     )

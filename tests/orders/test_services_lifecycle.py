@@ -262,10 +262,12 @@ def test_uncollected_pickups_expire_after_the_window_and_are_refunded(settings):
     store = shop()
     item = stocked(store, 3)
     order = ready_order(store=store, lines=[(item, 2)])
-    ready_at = Order.objects.get(pk=order.pk).ready_at
+    ready = Order.objects.get(pk=order.pk)
+    ends = timezone.localtime(ready.pickup_expires_at)  # the end of its last day
+    assert ends.date() == timezone.localdate(ready.ready_at) + timedelta(days=5)
 
-    assert expire_uncollected_pickups(now=ready_at + timedelta(days=4)) == []
-    expired = expire_uncollected_pickups(now=ready_at + timedelta(days=5, minutes=1))
+    assert expire_uncollected_pickups(now=ends - timedelta(minutes=1)) == []
+    expired = expire_uncollected_pickups(now=ends + timedelta(minutes=1))
 
     assert expired == [order.number]
     order.refresh_from_db()
@@ -277,7 +279,7 @@ def test_uncollected_pickups_expire_after_the_window_and_are_refunded(settings):
         FulfilmentStatus.CANCELLED
     }
     # Running again changes nothing.
-    assert expire_uncollected_pickups(now=ready_at + timedelta(days=9)) == []
+    assert expire_uncollected_pickups(now=ends + timedelta(days=4)) == []
     assert Refund.objects.count() == 1
     assert ledger_discrepancies() == []
 
@@ -287,13 +289,13 @@ def test_pickup_reminder_goes_once_shortly_before_expiry(settings):
     settings.OMNISTORE_PICKUP_REMINDER_DAYS = 2
     store = shop()
     order = ready_order(store=store, lines=[(stocked(store, 1), 1)])
-    ready_at = Order.objects.get(pk=order.pk).ready_at
+    ends = Order.objects.get(pk=order.pk).pickup_expires_at
 
-    assert send_pickup_reminders(now=ready_at + timedelta(days=4)) == []
-    assert send_pickup_reminders(now=ready_at + timedelta(days=5, hours=1)) == [
+    assert send_pickup_reminders(now=ends - timedelta(days=3)) == []
+    assert send_pickup_reminders(now=ends - timedelta(days=2) + timedelta(hours=1)) == [
         order.number
     ]
-    assert send_pickup_reminders(now=ready_at + timedelta(days=6)) == []
+    assert send_pickup_reminders(now=ends - timedelta(days=1)) == []
     assert (
         CustomerEvent.objects.filter(
             kind="pickup_reminder", reference_id=order.number

@@ -199,11 +199,16 @@ class ReturnStartForm(ReturnLinesForm, SentOnceForm):
 class ReceiveReturnForm(forms.Form):
     """What staff see on each line of a return started online, and where it goes."""
 
-    def __init__(self, *args, lines, with_refund_method: bool = True, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self, *args, lines, late: bool = False, with_refund_method: bool = True, **kw
+    ):
+        super().__init__(*args, **kw)
         self.lines = list(lines)
+        self.late = late  # brought in after its day: accepted with a reason
         if with_refund_method:
             self.fields["refund_method"] = _refund_method_field()
+        if late:
+            self.fields["override_reason"] = _override_field()
         for line in self.lines:
             sku = line.order_line.sku
             self.fields[f"condition_{line.pk}"] = forms.ChoiceField(
@@ -242,6 +247,10 @@ class ReceiveReturnForm(forms.Form):
                 )
             received.append(ReceiveLine(line.pk, condition, disposition))
         data["lines"] = received
+        if self.late and not (data.get("override_reason") or "").strip():
+            self.add_error(
+                "override_reason", "Say why it is accepted after its day to bring it."
+            )
         return data
 
 
