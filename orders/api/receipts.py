@@ -90,6 +90,13 @@ class ReceiptOutput(serializers.Serializer):
     refunds = RefundTenderOutput(many=True)
     cash_tendered = serializers.DecimalField(**MONEY, allow_null=True)
     change = serializers.DecimalField(**MONEY, allow_null=True)
+    rounding = serializers.DecimalField(
+        **MONEY,
+        allow_null=True,
+        help_text="The cash paid or given back was handed over in the drawer's "
+        "smallest coin (francs: 0.05): what it differs from the exact amount by "
+        "(-0.01: 0.01 less); null when it was not rounded.",
+    )
     return_code = serializers.CharField()
     cancelled_at = serializers.DateTimeField(
         allow_null=True,

@@ -9,6 +9,8 @@ to the cash that left the drawer at the close. Rows change only through
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -112,7 +114,8 @@ class TillSession(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.register} · {self.opened_at:%Y-%m-%d %H:%M}"
+        opened = timezone.localtime(self.opened_at)  # the shop's clock, as pages read
+        return f"{self.register} · {opened:%Y-%m-%d %H:%M}"
 
     @property
     def over_short(self):
@@ -135,7 +138,12 @@ class TillMovement(models.Model):
     """One change of the cash in a drawer (signed: into the drawer is positive).
 
     Append-only. A counter sale is booked once, whatever its tenders (the cash part
-    is ``amount``, zero for a card sale), so the session knows its orders.
+    is ``amount``, zero for a card sale), so the session knows its orders. Where the
+    drawer's smallest coin is above 0.01 (francs: 0.05) the cash part of a sale or a
+    refund is rounded to it: ``amount`` is the cash that moved, ``rounding`` what
+    that differs from the money owed (signed like ``amount``: a sale of 56.61 taken
+    as 56.60 in cash rounds by -0.01), so the order's totals stay exact and the
+    drawer's count still balances.
     """
 
     session = models.ForeignKey(
@@ -147,6 +155,9 @@ class TillMovement(models.Model):
         max_digits=12, decimal_places=2, null=True, blank=True
     )
     change = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    rounding = models.DecimalField(
+        max_digits=12, decimal_places=2, default=Decimal("0.00")
+    )
     order = models.ForeignKey(
         "orders.Order",
         null=True,

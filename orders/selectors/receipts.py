@@ -25,12 +25,12 @@ from omnistore.core.vat import format_vat_number
 from orders.models import (
     Order,
     PaymentMethod,
-    RefundMethod,
     Return,
     ReturnLine,
     ReturnRefund,
     ReturnStatus,
     ReturnStatusChange,
+    StoreCreditKind,
     TillMovement,
     TillMovementKind,
 )
@@ -119,6 +119,9 @@ class Receipt:
     refunds: list[Tender] = field(default_factory=list)
     cash_tendered: Decimal | None = None
     change: Decimal | None = None
+    # Cash handed over in the drawer's smallest coin (francs: 0.05): what the cash
+    # paid or given back differs from the exact amount by (-0.01: 0.01 less).
+    rounding: Decimal | None = None
     return_code: str = ""
     cancelled_at: datetime | None = None
 
@@ -305,23 +308,45 @@ def _payment_refunds(order: Order) -> list[Tender]:
     ]
 
 
-def _refunds(ret: Return) -> list[Tender]:
-    if ret.refund_method == RefundMethod.STORE_CREDIT and ret.refund_total:
-        credits = ret.store_credit.all()  # prefetched: the return's credit row
-        expires = next((c.expires_at for c in credits if c.amount > 0), None)
-        return [
-            Tender(
-                "store_credit",
-                "Store credit",
-                ret.refund_total,
-                valid_until=timezone.localdate(expires) if expires else None,
-            )
-        ]
+def return_refunds(ret: Return) -> list[Tender]:
+    """How a return's money went back, each refund as it was made: to the order's
+    payments (points, gift card, card, cash: its ``ReturnRefund`` rows), then the
+    store credit it put on the customer's balance, with the day that expires. A
+    return refunded as store credit lists the points share as points, for it went
+    back as points."""
     labels = dict(PaymentMethod.choices)
-    return [
-        Tender(r.payment.method, labels.get(r.payment.method), r.amount)
+    made = [
+        Tender(
+            r.payment.method, labels.get(r.payment.method, r.payment.method), r.amount
+        )
         for r in ret.refunds.all()
     ]
+    for credit in ret.store_credit.all():
+        if credit.kind == StoreCreditKind.RETURN and credit.amount > 0:
+            expires = credit.expires_at
+            made.append(
+                Tender(
+                    "store_credit",
+                    "Store credit",
+                    credit.amount,
+                    valid_until=timezone.localdate(expires) if expires else None,
+                )
+            )
+    return made
+
+
+def _refund_rounding(ret: Return) -> Decimal | None:
+    """What the cash given back was rounded by, as the customer got it (the till
+    books it as the drawer kept it: the other sign)."""
+    rounding = sum(
+        (
+            -booking.rounding
+            for row in ret.refunds.all()
+            for booking in row.refund.till_movements.all()
+        ),
+        ZERO,
+    )
+    return rounding or None
 
 
 def build_receipt(
@@ -357,6 +382,8 @@ def build_receipt(
         receipt.refunds = _payment_refunds(order)
     if booking is not None and booking.tendered is not None:
         receipt.cash_tendered, receipt.change = booking.tendered, booking.change
+    if booking is not None and booking.rounding:
+        receipt.rounding = booking.rounding
     if exchange is not None:
         receipt.returned = _returned(exchange)
         receipt.return_code = exchange.code
@@ -378,7 +405,8 @@ def build_return_receipt(ret: Return) -> Receipt:
         served_by=_served_by(_refunded_by(ret)),
         customer=_customer(ret.customer),
         returned=_returned(ret),
-        refunds=_refunds(ret),
+        refunds=return_refunds(ret),
+        rounding=_refund_rounding(ret),
         return_code=ret.code,
     )
 
@@ -462,7 +490,10 @@ def return_receipt(*, code: str, customer=None) -> Receipt:
         .prefetch_related(
             _return_lines(),
             Prefetch(
-                "refunds", queryset=ReturnRefund.objects.select_related("payment")
+                "refunds",
+                queryset=ReturnRefund.objects.select_related(
+                    "payment", "refund"
+                ).prefetch_related("refund__till_movements"),
             ),
             "store_credit",
             Prefetch("history", queryset=refund_steps, to_attr="refund_steps"),

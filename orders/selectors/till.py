@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Sum
@@ -45,6 +45,21 @@ def denominations(currency: str) -> list[Decimal]:
     """The notes and coins a drawer in ``currency`` is counted in, highest first."""
     money = _money_of(currency)
     return [*money["notes"], *money["coins"]]
+
+
+def cash_step(currency: str) -> Decimal:
+    """The smallest coin a drawer in ``currency`` pays with (francs: 0.05)."""
+    return max(min(_money_of(currency)["coins"], default=ZERO), Decimal("0.01"))
+
+
+def cash_rounded(amount: Decimal, currency: str) -> Decimal:
+    """``amount`` as the drawer's coins can pay it: to the nearest smallest coin,
+    halves away from zero (Swiss rounding: 56.61 francs are 56.60 in cash, 56.63
+    are 56.65). The order keeps its exact total; only the cash handed over is
+    rounded, and the till books by how much (``TillMovement.rounding``)."""
+    step = cash_step(currency)
+    units = (Decimal(amount) / step).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return (units * step).quantize(ZERO)
 
 
 def is_note(currency: str, value: Decimal) -> bool:
@@ -86,8 +101,10 @@ def open_session_of(register: Register | None) -> TillSession | None:
 
 
 def open_session_at(location, *, actor=None) -> TillSession | None:
-    """The open session a counter refund at ``location`` pays out of: the one the
-    actor opened when there is one, else the latest opened at the shop."""
+    """The open session a refund at ``location`` is booked on when no device names
+    its register (the admin, a task): the one the actor opened when there is one,
+    else the latest opened at the shop. A counter device uses its own register's
+    (``orders.services.till.at_counter``)."""
     sessions = TillSession.objects.filter(
         register__location=location, status=TillSessionStatus.OPEN
     ).order_by("-opened_at", "-id")
@@ -165,17 +182,24 @@ def till_lines(movements) -> list[TillLine]:
     return [till_line(m) for m in rows]
 
 
-def cash_totals(session: TillSession) -> dict[str, Decimal]:
-    """The session's cash by movement kind, each signed as it moved the drawer."""
-    rows = (
+def _cash_rows(session: TillSession):
+    return (
         TillMovement.objects.filter(session=session)
         .values("kind")
-        .annotate(total=Sum("amount"))
+        .annotate(total=Sum("amount"), rounding=Sum("rounding"))
     )
+
+
+def _totals(rows) -> dict[str, Decimal]:
     totals = dict.fromkeys(TillMovementKind.values, ZERO)
     for row in rows:
         totals[row["kind"]] = Decimal(row["total"] or 0).quantize(ZERO)
     return totals
+
+
+def cash_totals(session: TillSession) -> dict[str, Decimal]:
+    """The session's cash by movement kind, each signed as it moved the drawer."""
+    return _totals(_cash_rows(session))
 
 
 def _drawer_sum(totals: Mapping[str, Decimal]) -> Decimal:
@@ -214,7 +238,9 @@ class VatAtRate:
 class ZReport:
     """The end-of-session report: what was sold (voids included) and given back, by
     tender, VAT by rate (from the orders' per-rate totals, as sold), the orders
-    voided through the till, and the drawer's count."""
+    voided through the till, and the drawer's count; ``rounding``: what its cash
+    sales and refunds were rounded by to the drawer's smallest coin (in its cash
+    sales and refunds already, beside the exact money of the tenders)."""
 
     session: TillSession
     currency: str
@@ -229,6 +255,7 @@ class ZReport:
     first_receipt: str = ""
     last_receipt: str = ""
     cash: dict[str, Decimal] = field(default_factory=dict)
+    rounding: Decimal = ZERO
     expected: Decimal = ZERO
     vat: list[VatAtRate] = field(default_factory=list)
 
@@ -336,6 +363,10 @@ def z_report(session: TillSession) -> ZReport:
     report.refunds_total = sum((a for _, a in report.refunds_by_tender), ZERO)
     voided_here = {o for _, _, ref, o in refunds if ref.startswith(CANCELLATION_REFUND)}
     _add_voids(report, sold, voided_here)
-    report.cash = cash_totals(session)
+    rows = list(_cash_rows(session))
+    report.cash = _totals(rows)
+    report.rounding = sum(
+        (Decimal(r["rounding"] or 0).quantize(ZERO) for r in rows), ZERO
+    )
     report.expected = _drawer_sum(report.cash)
     return report

@@ -9,12 +9,18 @@ Rules kept here:
 - every change of the drawer is one ``TillMovement`` (who, when, why), append-only;
 - a session's row is locked (``select_for_update``) by every write that books into it
   and by the close, so a close sees every booking before it and two devices closing
-  the same session at once make exactly one close.
+  the same session at once make exactly one close;
+- money given back at a counter device goes through that device's register
+  (``at_counter``): its drawer pays the cash out and its session books the refund;
+- cash is handed over in the drawer's own coins: where the smallest is above 0.01
+  the cash part is rounded to it (``cash_rounded``) and the rounding booked with it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -41,12 +47,14 @@ from orders.models import (
     TillSessionStatus,
 )
 from orders.selectors.till import (
+    cash_rounded,
     count_as_json,
     counted_total,
     denominations,
     expected_cash,
     open_session_at,
     open_session_of,
+    shop_registers,
     till_currency,
 )
 
@@ -61,6 +69,65 @@ NO_TILL_FOR_CASH = (
     "Cash moves only through an open till: open the till at this shop's counter "
     "first. Nothing was changed."
 )
+CHOOSE_REGISTER = (
+    "This shop has more than one register: choose the one this device is on the "
+    "Till page first. Nothing was changed."
+)
+
+
+@dataclass(frozen=True)
+class _Counter:
+    location_id: int
+    register: Register | None
+
+
+_counter: ContextVar[_Counter | None] = ContextVar("orders_till_counter", default=None)
+
+
+@contextmanager
+def at_counter(*, location, register: Register | None) -> Iterator[None]:
+    """Money given back inside this block at ``location`` (a return refunded, an
+    order cancelled at the desk) goes through ``register``, the device's: its open
+    session books the refunds, and its drawer pays the cash out and is the one
+    checked for enough cash. ``None``: the device has no register, so cash is
+    refused (choose one at a shop with several). Outside such a block (the admin,
+    a task) the refund falls back to ``open_session_at``. A scope, like
+    ``omnistore.core.replica.on_replica``, so the services between the desk and
+    the till need not carry the device."""
+    token = _counter.set(_Counter(location.pk, register))
+    try:
+        yield
+    finally:
+        _counter.reset(token)
+
+
+def _counter_session(location, actor) -> TillSession | None:
+    """The open session a refund at ``location`` is booked on: the counter
+    device's register's, else (no device) ``open_session_at``."""
+    counter = _counter.get()
+    if counter is not None and counter.location_id == location.pk:
+        return open_session_of(counter.register)
+    return open_session_at(location, actor=acting_user(actor))
+
+
+def _must_choose(location, register: Register | None) -> bool:
+    """A device at ``location`` using no register must choose one: the shop has
+    several (with one, it is the device's without asking)."""
+    return register is None and len(shop_registers(location)[:2]) > 1
+
+
+def _no_till_for_cash(location=None) -> ValidationFailed:
+    """Why cash cannot move here: no open till, or (a counter device at a shop with
+    several registers) no register chosen."""
+    counter = _counter.get()
+    unchosen = (
+        counter is not None
+        and location is not None
+        and counter.location_id == location.pk
+        and _must_choose(location, counter.register)
+    )
+    message = CHOOSE_REGISTER if unchosen else NO_TILL_FOR_CASH
+    return ValidationFailed(message, code="till_not_open", extra={"till": [message]})
 
 
 @dataclass(frozen=True)
@@ -151,9 +218,26 @@ def require_open_till(register: Register | None) -> TillSession:
     return session
 
 
-def change_due(*, tendered: Decimal, due: Decimal) -> Decimal:
-    """What the customer gets back; tendering less than is due in cash is refused."""
+def sale_session(
+    *, location, register: Register | None, takes_cash: bool
+) -> TillSession | None:
+    """The session a counter sale is booked on: the device's register's open one.
+    At a shop with several registers the device chooses its own first, whatever
+    the tender (every counter sale belongs on a drawer's Z report); a sale taking
+    cash needs the session open."""
+    if _must_choose(location, register):
+        raise ValidationFailed(CHOOSE_REGISTER, code="register_not_chosen")
+    if takes_cash:
+        return require_open_till(register)
+    return open_session_of(register)
+
+
+def change_due(*, tendered: Decimal, due: Decimal, currency: str = "") -> Decimal:
+    """What the customer gets back for the cash ``due`` (rounded to the drawer's
+    smallest coin of ``currency``, when given); tendering less is refused."""
     tendered, due = to_money(tendered), to_money(due)
+    if currency:
+        due = cash_rounded(due, currency)
     if tendered < due:
         raise ValidationFailed(
             f"The customer gave {tendered}, {due} is due in cash.",
@@ -173,7 +257,8 @@ def book_counter_sale(
     now: datetime | None = None,
 ) -> TillMovement | None:
     """Book a counter sale into the session, once per order: the cash it took
-    (zero for a card sale), what the customer tendered and the change given. A
+    (zero for a card sale; rounded to the drawer's smallest coin, the rounding
+    booked beside it), what the customer tendered and the change given. A
     session closed meanwhile refuses cash (the caller's transaction, the sale's own,
     rolls back) and takes no card-only sale (its report is final)."""
     session = _lock_session(session)
@@ -193,16 +278,17 @@ def book_counter_sale(
         if cash > 0:  # the drawer was counted: its cash is settled
             raise ValidationFailed(NO_OPEN_TILL, code="till_not_open")
         return None
-    change = None
+    change, paid = None, cash_rounded(cash, session.currency)
     if cash > 0:
-        tendered = cash if tendered is None else to_money(tendered)
-        change = change_due(tendered=tendered, due=cash)
+        tendered = paid if tendered is None else to_money(tendered)
+        change = change_due(tendered=tendered, due=cash, currency=session.currency)
     else:
         tendered = None
     return TillMovement.objects.create(
         session=session,
         kind=TillMovementKind.SALE,
-        amount=cash,
+        amount=paid,
+        rounding=paid - cash,
         tendered=tendered,
         change=change,
         order=order,
@@ -216,21 +302,18 @@ def cash_session(
     *, location, actor, session=None, paying_out=None, currency=None
 ) -> TillSession:
     """The open session cash goes into or out of at a counter, locked: the device's
-    own (``session``), else the one ``actor`` opened at ``location``, else the
-    shop's latest. None open refuses the cash before anything is written, and so
-    do ``paying_out`` more than the drawer should hold and cash in a ``currency``
-    the drawer does not hold (its sums never add two currencies)."""
+    own (``session``, or its register's inside ``at_counter``), else (no device)
+    the one ``actor`` opened at ``location``, else the shop's latest. None open
+    refuses the cash before anything is written, and so do ``paying_out`` more
+    than that drawer should hold and cash in a ``currency`` the drawer does not
+    hold (its sums never add two currencies)."""
     if session is None and location is not None:
-        session = open_session_at(location, actor=acting_user(actor))
+        session = _counter_session(location, actor)
     if session is None:
-        raise ValidationFailed(
-            NO_TILL_FOR_CASH, code="till_not_open", extra={"till": [NO_TILL_FOR_CASH]}
-        )
+        raise _no_till_for_cash(location)
     session = _lock_session(session)
     if session.status != TillSessionStatus.OPEN:
-        raise ValidationFailed(
-            NO_TILL_FOR_CASH, code="till_not_open", extra={"till": [NO_TILL_FOR_CASH]}
-        )
+        raise _no_till_for_cash()
     if currency and currency != session.currency:
         message = (
             f"This till holds {session.currency}: {currency} goes back to the card or "
@@ -251,10 +334,10 @@ def book_counter_refund(
     *, refund: Refund, location, actor, session=None
 ) -> TillMovement | None:
     """A refund given at a shop counter is booked into the open session (the cash
-    paid out, zero for other tenders), once. Cash needs an open session (the caller
-    checked it with ``cash_session`` before paying out); another tender given where
-    no till is open has nothing to book into. Call inside the refund's
-    transaction."""
+    paid out, rounded to the drawer's smallest coin with the rounding beside it;
+    zero for other tenders), once. Cash needs an open session (the caller checked
+    it with ``cash_session`` before paying out); another tender given where no till
+    is open has nothing to book into. Call inside the refund's transaction."""
     cash = refund.payment.method == PaymentMethod.CASH
     if cash:
         session = cash_session(
@@ -262,7 +345,7 @@ def book_counter_refund(
         )
     else:
         if session is None and location is not None:
-            session = open_session_at(location, actor=acting_user(actor))
+            session = _counter_session(location, actor)
         if session is None:
             return None
         session = _lock_session(session)
@@ -270,10 +353,13 @@ def book_counter_refund(
             return None
     if TillMovement.objects.filter(refund=refund).exists():
         return None
+    owed = -refund.amount if cash else Decimal("0.00")
+    paid = cash_rounded(owed, session.currency)
     return TillMovement.objects.create(
         session=session,
         kind=TillMovementKind.REFUND,
-        amount=-refund.amount if cash else Decimal("0.00"),
+        amount=paid,
+        rounding=paid - owed,
         order_id=refund.payment.order_id,
         refund=refund,
         reason=refund.reason,

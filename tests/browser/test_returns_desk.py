@@ -113,7 +113,7 @@ def test_a_return_started_online_is_found_by_code_received_and_refunded(
 
         expect(page.get_by_test_id("return-status")).to_have_text("Refunded")
         expect(page.get_by_test_id("refunded")).to_contain_text(
-            "Refunded 118.90 EUR to the original payment"
+            "Refunded 118.90 EUR to card online."
         )
         expect(page.get_by_test_id("return-items")).to_contain_text(
             "Damaged, not sellable"

@@ -196,6 +196,7 @@ def test_the_sale_page_with_a_code_costs_the_same_queries_for_any_basket(
         stock(item, shop, 5)
         scan(staff, item)
     apply(staff, "SHOP10")
-    with django_assert_max_num_queries(8):  # + the lines' pictures
+    # + the lines' pictures, and the shop's registers (a device may have to choose)
+    with django_assert_max_num_queries(9):
         response = staff.get(reverse("staff:sale"))
     assert response.context["basket"]["discount"] == Decimal(lines)

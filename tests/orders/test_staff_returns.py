@@ -134,7 +134,7 @@ def test_receive_and_refund_in_one_confirm_lands_stock_here(
     assert on_hand(online["shirt"], milano) == 3
     assert Refund.objects.get().amount == Decimal("40.00")
     page = desk.get(response["Location"]).content.decode()
-    assert "Refunded 40.00 EUR to the original payment" in page
+    assert "Refunded 40.00 EUR to card online." in page  # the tender it went back to
 
 
 def test_receive_then_refund_in_two_steps_and_a_second_refund_pays_nothing(

@@ -2,6 +2,7 @@
 change, cash out, close short with a manager's approval, Z report), the sale refused without an open
 till or with too little cash, and form errors answered with 422."""
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -384,6 +385,25 @@ def test_the_admin_shows_sessions_read_only_and_scoped_to_the_shop(client, shop)
         302,
         404,
     )
+
+
+def test_the_admin_names_a_session_by_the_shops_clock(client, shop):
+    """Opened at 8:00 UTC, 9:00 in Milan: the title, the breadcrumb and the ledger's
+    session column read 9:00, as "Opened at" beside them does."""
+    register = Register.objects.create(location=shop, name="Till 1")
+    opener = StaffFactory(store=shop)
+    opened = datetime(2026, 12, 5, 8, 0, tzinfo=UTC)
+    session = open_till(register=register, counts={}, actor=opener, now=opened)
+    client.force_login(
+        UserFactory(username="hq", role=Role.HQ, is_staff=True, is_superuser=True)
+    )
+
+    page = client.get(f"/admin/orders/tillsession/{session.pk}/change/")
+    listing = client.get("/admin/orders/tillmovement/").content.decode()
+
+    assert "Till 1 · 2026-12-05 09:00" in page.content.decode()
+    assert "2026-12-05 08:00" not in page.content.decode()
+    assert "Till 1 · 2026-12-05 09:00" in listing
 
 
 def test_cash_in_sent_twice_is_recorded_once(staff, associate, register):

@@ -18,6 +18,7 @@ from customers.normalize import (
 from inventory.staff.forms import VariantCodeField
 from omnistore.staff.fields import MoneyField
 from orders.models import PaymentMethod
+from orders.selectors.till import cash_rounded, cash_step
 from orders.services.common import MAX_LINE_QUANTITY
 from orders.services.payments import PaymentRequest
 from orders.services.tenders import points_value
@@ -135,12 +136,15 @@ class DiscountForm(forms.Form):
 class PaymentForm(forms.Form):
     """One tender, or a split over up to three; together they pay the total exactly.
 
-    A single tender with no amount pays the whole total.
+    A single tender with no amount pays the whole total. Cash is handed over in the
+    ``currency``'s coins: its part is due rounded to the smallest (``cash_rounded``:
+    56.61 francs are 56.60 in cash), and the change is worked out from that.
     """
 
-    def __init__(self, *args, total: Decimal, **kwargs):
+    def __init__(self, *args, total: Decimal, currency: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.total = total
+        self.currency = currency
         for row in range(1, TENDER_ROWS + 1):
             first = row == 1
             self.fields[f"method_{row}"] = forms.ChoiceField(
@@ -154,6 +158,7 @@ class PaymentForm(forms.Form):
             self.fields[f"amount_{row}"] = MoneyField(label="Amount", required=False)
 
         self._stored_value_fields()
+
         self.fields["tendered"] = MoneyField(
             label="Cash tendered",
             required=False,
@@ -243,6 +248,12 @@ class PaymentForm(forms.Form):
         )
 
     @property
+    def cash_step(self) -> Decimal:
+        """The smallest coin the cash is counted out in: the page's change preview
+        rounds the cash due to it, as the form does."""
+        return cash_step(self.currency) if self.currency else Decimal("0.01")
+
+    @property
     def rows(self):
         return [
             (self[f"method_{row}"], self[f"amount_{row}"])
@@ -312,36 +323,49 @@ class PaymentForm(forms.Form):
             PaymentRequest(method=method, amount=amount) for method, amount in tenders
         ]
 
+    def _cash_due(self, cash: Decimal) -> Decimal:
+        return cash_rounded(cash, self.currency) if self.currency else cash
+
+    @property
+    def cash_total(self) -> Decimal | None:
+        """The total as paid all in cash, when the drawer's coins round it."""
+        due = self._cash_due(self.total)
+        return due if due != self.total else None
+
     def _cash_handed_over(self, data, tenders):
-        """One cash tender above the total is the cash handed over: the sale takes
-        the total and gives the rest back as change."""
+        """One cash tender other than the total, and at least the cash due for it, is
+        the cash handed over: the sale takes the total and gives the rest back as
+        change (none for the rounded total itself)."""
         if (
             len(tenders) == 1
             and tenders[0][0] == PaymentMethod.CASH
             and tenders[0][1] is not None
-            and tenders[0][1] > self.total
+            and tenders[0][1] != self.total
+            and tenders[0][1] >= self._cash_due(self.total)
         ):
             data["tendered"] = data.get("tendered") or tenders[0][1]
             return [(PaymentMethod.CASH, self.total)]
         return tenders
 
     def _change(self, data, tenders) -> None:
-        """Cash tendered against the cash part of the payment: the change due, or a
-        field error when the customer gave less."""
+        """Cash tendered against the cash part of the payment (rounded to the
+        smallest coin): the change due, or a field error when the customer gave
+        less."""
         cash = sum((a for m, a in tenders if m == PaymentMethod.CASH), Decimal("0.00"))
         tendered = data.get("tendered")
         data["cash_due"] = cash
         if not cash:
             data["tendered"], data["change"] = None, None
             return
+        due = self._cash_due(cash)
         if tendered is None:
-            tendered = data["tendered"] = cash
-        if tendered < cash:
+            tendered = data["tendered"] = due
+        if tendered < due:
             self.add_error(
-                "tendered", f"The customer gave {tendered}; {cash} is due in cash."
+                "tendered", f"The customer gave {tendered}; {due} is due in cash."
             )
             return
-        data["change"] = tendered - cash
+        data["change"] = tendered - due
 
 
 def _required(message: str) -> dict:

@@ -21,7 +21,6 @@ from omnistore.staff.auth import require_store, staff_required
 from omnistore.staff.htmx import INVALID, add_service_error, redirect_to
 from omnistore.staff.once import claim, give_back
 from orders.selectors.sale import pickup_shops
-from orders.selectors.till import open_session_of
 from orders.services.exchanges import (
     check_exchange_currency,
     check_replacement_stock,
@@ -29,11 +28,12 @@ from orders.services.exchanges import (
     replacement_prices,
 )
 from orders.services.returns import return_amount
+from orders.services.till import sale_session
 from orders.staff.forms.returns import ExchangeForm
 from orders.staff.statuses import explain
 from orders.staff.views.access import order_or_404
 from orders.staff.views.returns import start_context
-from orders.staff.views.till import device_register
+from orders.staff.views.till import device_counter, device_register
 
 # What the review is a fingerprint of: everything posted but the tokens, the confirm
 # and the manager's approvals (the reviewed form is sent again with them).
@@ -94,21 +94,29 @@ def _review(order, lines, data, key: str, store) -> ExchangeReview:
 
 
 def _complete(request, order, store, form):
+    """The exchange, every till booking of it (the replacement's sale, the points
+    given back by its return) on this device's register, as the returns desk
+    books its refunds (``device_counter``)."""
     data = form.cleaned_data
-    result = exchange_items(
-        order=order,
-        lines=data["lines"],
-        replacement=data["replacement"],
-        location=store,
-        actor=request.user,
-        fulfilment=data["fulfilment"],
-        pickup_store=data.get("store"),
-        payments=data["payments"],
-        override_reason=data.get("override_reason", ""),
-        note=data.get("note", ""),
-        till=open_session_of(device_register(request, store)),
-        approvals=given_approvals(request),
-    )
+    with device_counter(request, store):
+        result = exchange_items(
+            order=order,
+            lines=data["lines"],
+            replacement=data["replacement"],
+            location=store,
+            actor=request.user,
+            fulfilment=data["fulfilment"],
+            pickup_store=data.get("store"),
+            payments=data["payments"],
+            override_reason=data.get("override_reason", ""),
+            note=data.get("note", ""),
+            till=sale_session(
+                location=store,
+                register=device_register(request, store),
+                takes_cash=False,
+            ),
+            approvals=given_approvals(request),
+        )
     currency = order.currency
     text = (
         f"Exchange done: return {result.return_request.code}, new order "

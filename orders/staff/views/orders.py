@@ -45,6 +45,7 @@ from orders.staff.views.access import (
     parts_at,
     where,
 )
+from orders.staff.views.till import device_counter
 
 
 def order_parts(order: Order) -> dict:
@@ -268,15 +269,17 @@ def order_cancel(request, number: str):
     approval."""
     order = acting_order(request, number, "cancel")
     form = CancelForm(request.POST)
+    store = current_store(request)
     if form.is_valid():
         try:
-            order = cancel_order(
-                order=order,
-                actor=request.user,
-                reason=form.cleaned_data["reason"],
-                location=current_store(request),
-                approvals=given_approvals(request),
-            )
+            with device_counter(request, store):  # cash goes back from its drawer
+                order = cancel_order(
+                    order=order,
+                    actor=request.user,
+                    reason=form.cleaned_data["reason"],
+                    location=store,
+                    approvals=given_approvals(request),
+                )
         except ApprovalRequired as error:
             return ask_manager(request, error, wrapper_id="cancel-form")
         except ApplicationError as error:

@@ -23,12 +23,14 @@ from omnistore.core.exceptions import ApplicationError, NotFound
 from omnistore.staff.auth import require_store, staff_required
 from omnistore.staff.htmx import INVALID, add_service_error, is_partial, redirect_to
 from omnistore.staff.once import claim, give_back
-from orders.models import Order, RefundMethod, Return, ReturnStatus
+from orders.models import Order, Return, ReturnStatus
 from orders.selectors.access import has_a_shop, sold_or_fulfilled_here
+from orders.selectors.receipts import return_refunds
 from orders.selectors.returns import (
     RETURNABLE_ORDER_STATUSES,
     handed_over_at,
     order_returns,
+    return_brought_by,
     return_deadline,
     return_desk_search,
     returnable_lines,
@@ -50,6 +52,7 @@ from orders.staff.forms.returns import (
 )
 from orders.staff.statuses import explain
 from orders.staff.views.access import order_or_404
+from orders.staff.views.till import device_counter
 
 RETURN_STATUS_LABELS = dict(ReturnStatus.choices)
 
@@ -152,18 +155,19 @@ def return_start(request, number: str):
     if form.is_valid() and claim(request, form):
         data = form.cleaned_data
         try:
-            ret = return_at_counter(
-                order=order,
-                lines=data["lines"],
-                location=store,
-                actor=request.user,
-                refund_method=data["refund_method"],
-                refund_now=request.POST.get("action") != "receive",
-                override_reason=data.get("override_reason", ""),
-                note=data.get("note", ""),
-                without_receipt=data.get("without_receipt", False),
-                approvals=given_approvals(request),
-            )
+            with device_counter(request, store):
+                ret = return_at_counter(
+                    order=order,
+                    lines=data["lines"],
+                    location=store,
+                    actor=request.user,
+                    refund_method=data["refund_method"],
+                    refund_now=request.POST.get("action") != "receive",
+                    override_reason=data.get("override_reason", ""),
+                    note=data.get("note", ""),
+                    without_receipt=data.get("without_receipt", False),
+                    approvals=given_approvals(request),
+                )
         except ApprovalRequired as error:
             give_back(request, form)  # sent again with the approval
             return ask_manager(request, error, wrapper_id="return-form")
@@ -180,15 +184,22 @@ def return_start(request, number: str):
 
 
 def _done_message(ret: Return) -> str:
+    """What the desk is told: each refund as it was made (points, store credit,
+    card, cash), as the refund receipt lists them."""
     currency = ret.order.currency
     if ret.status == ReturnStatus.REFUNDED:
-        where = (
-            "store credit"
-            if ret.refund_method == RefundMethod.STORE_CREDIT
-            else "the original payment"
+        made = ", ".join(
+            f"{tender.amount} {currency} to {tender.label.lower()}"
+            for tender in return_refunds(ret)
         )
-        return f"Return {ret.code} refunded: {ret.refund_total} {currency} to {where}."
+        return f"Return {ret.code} refunded: {made or f'0.00 {currency}'}."
     return f"Return {ret.code} received; refund it when ready."
+
+
+def _late(ret: Return) -> bool:
+    """Brought in after the day it was to be brought by: a reason is asked."""
+    due = return_brought_by(ret)
+    return due is not None and timezone.now() > due
 
 
 def _detail_context(request, store, ret: Return, **forms_) -> dict:
@@ -208,6 +219,7 @@ def _detail_context(request, store, ret: Return, **forms_) -> dict:
         "history": history,
         "refunds": list(ret.refunds.all()),
         "credits": list(ret.store_credit.all()),
+        "refunds_made": return_refunds(ret),  # each tender as it was made
         "total": sum(line.amount for line in lines),
         "can_receive": status == ReturnStatus.REQUESTED,
         "can_refund": status == ReturnStatus.RECEIVED,
@@ -218,8 +230,9 @@ def _detail_context(request, store, ret: Return, **forms_) -> dict:
     }
     if context["can_receive"]:
         context["receive_form"] = ReceiveReturnForm(
-            lines=lines, initial={"refund_method": ret.refund_method}
+            lines=lines, initial={"refund_method": ret.refund_method}, late=_late(ret)
         )
+        context["brought_by"] = return_brought_by(ret)
     if context["can_refund"]:
         context["refund_form"] = RefundForm(
             initial={"refund_method": ret.refund_method}
@@ -258,9 +271,10 @@ def return_receive(request, code: str):
     and refund" the money goes back in the same confirm."""
     store = require_store(request)
     ret = return_or_404(request, code, store)
-    form = ReceiveReturnForm(request.POST, lines=list(ret.lines.all()))
+    form = ReceiveReturnForm(request.POST, lines=list(ret.lines.all()), late=_late(ret))
     if form.is_valid():
         data = form.cleaned_data
+        late = {"override_reason": data.get("override_reason", "")}
         try:
             if request.POST.get("action") == "receive":
                 ret = receive_return(
@@ -268,16 +282,20 @@ def return_receive(request, code: str):
                     location=store,
                     actor=request.user,
                     lines=data["lines"],
+                    approvals=given_approvals(request),
+                    **late,
                 )
             else:
-                ret = receive_and_refund_return(
-                    return_request=ret,
-                    location=store,
-                    actor=request.user,
-                    lines=data["lines"],
-                    method=data["refund_method"],
-                    approvals=given_approvals(request),
-                )
+                with device_counter(request, store):
+                    ret = receive_and_refund_return(
+                        return_request=ret,
+                        location=store,
+                        actor=request.user,
+                        lines=data["lines"],
+                        method=data["refund_method"],
+                        approvals=given_approvals(request),
+                        **late,
+                    )
         except ApprovalRequired as error:
             return ask_manager(request, error, wrapper_id="return-actions")
         except ApplicationError as error:
@@ -299,13 +317,14 @@ def return_refund(request, code: str):
     form = RefundForm(request.POST)
     if form.is_valid():
         try:
-            ret = refund_return(
-                return_request=ret,
-                actor=request.user,
-                method=form.cleaned_data["refund_method"],
-                location=store,
-                approvals=given_approvals(request),
-            )
+            with device_counter(request, store):
+                ret = refund_return(
+                    return_request=ret,
+                    actor=request.user,
+                    method=form.cleaned_data["refund_method"],
+                    location=store,
+                    approvals=given_approvals(request),
+                )
         except ApprovalRequired as error:
             return ask_manager(request, error, wrapper_id="return-actions")
         except ApplicationError as error:

@@ -38,23 +38,21 @@ from omnistore.staff.htmx import (
     place_service_error,
     redirect_to,
 )
-from orders.models import Cart, FulfilmentMethod
+from orders.models import FulfilmentMethod
 from orders.selectors.attribution import helper_names
-from orders.selectors.carts import cart_lines, find_cart
+from orders.selectors.carts import cart_lines
 from orders.selectors.sale import basket_sources, pickup_shops
 from orders.selectors.taxes import shop_prices
-from orders.selectors.till import open_session_of
 from orders.services.carts import (
     add_cart_lines,
     check_no_card_waiting,
-    create_cart,
     remove_cart_line,
     set_cart_line_quantity,
 )
 from orders.services.checkout import LineRequest, place_order
 from orders.services.discounts import preview_discount
-from orders.services.giftcard_sales import GiftCardSale, cards_total
-from orders.services.till import TillBooking, require_open_till
+from orders.services.giftcard_sales import cards_total
+from orders.services.till import TillBooking, sale_session
 from orders.staff.forms.sale import (
     CustomerForm,
     DeliveryForm,
@@ -68,18 +66,17 @@ from orders.staff.statuses import explain
 from orders.staff.views.access import region
 from orders.staff.views.basket import BasketRow, counter_prices, helpers
 from orders.staff.views.card_present import start_card_payment
-from orders.staff.views.sale_approvals import DISCOUNT_OFF_KEY, outgrown_approvals
-from orders.staff.views.till import device_register
-
-CART_KEY = "sale_cart_token"
-CUSTOMER_KEY = "sale_customer"
-MODE_KEY = "sale_mode"
-DISCOUNT_KEY = "sale_discount_code"
-# The card payment the counter waits for, while the card is out.
-TERMINAL_KEY = "sale_terminal_intent"
-# Gift cards sold with the sale (number, amount, PIN hashed), activated at checkout.
-GIFT_CARDS_KEY = "sale_gift_cards"
-
+from orders.staff.views.sale_approvals import outgrown_approvals
+from orders.staff.views.sale_state import (
+    CUSTOMER_KEY,
+    DISCOUNT_KEY,
+    MODE_KEY,
+    TERMINAL_KEY,
+    end_sale,
+    sale_cart,
+    sale_gift_cards,
+)
+from orders.staff.views.till import device_register, register_choice
 
 MODES = {
     FulfilmentMethod.CARRY_OUT: "Take now",
@@ -94,37 +91,6 @@ IDENTITY_FIELD = {
     IdentityKind.EMAIL: "email",
     IdentityKind.LOYALTY: "loyalty_number",
 }
-
-
-def _sale_cart(request, *, create: bool = False) -> Cart | None:
-    token = request.session.get(CART_KEY, "")
-    cart = find_cart(token=token) if token else None
-    if cart is None and create:
-        cart = create_cart(channel=Channel.STORE)
-        request.session[CART_KEY] = cart.token
-    return cart
-
-
-# The sale's basket, for the other counter screens (item page, wishlists, parking).
-sale_cart = _sale_cart
-
-
-def end_sale(request) -> None:
-    for key in (
-        CART_KEY,
-        CUSTOMER_KEY,
-        MODE_KEY,
-        DISCOUNT_KEY,
-        DISCOUNT_OFF_KEY,
-        TERMINAL_KEY,
-        GIFT_CARDS_KEY,
-    ):
-        request.session.pop(key, None)
-
-
-def sale_gift_cards(request) -> list[GiftCardSale]:
-    """The gift cards the sale activates, as added to it."""
-    return [GiftCardSale.from_dict(d) for d in request.session.get(GIFT_CARDS_KEY, [])]
 
 
 def _basket(store, cart, *, request=None) -> dict:
@@ -268,7 +234,8 @@ def _checkout_context(
         "mode": mode,
         "modes": MODES.items(),
         "sources": sources,
-        "payment_form": payment_form or PaymentForm(total=basket["to_pay"]),
+        "payment_form": payment_form or _payment_form(basket),
+        "register_form": register_choice(request, store),
         "delivery_form": delivery_form,
         "pickup_form": pickup_form,
         "checkout_errors": errors or [],
@@ -283,7 +250,7 @@ def sale(request):
     waiting = request.session.get(TERMINAL_KEY)
     if waiting:  # the card is out: the counter waits for it
         return redirect("staff:sale_terminal", reference=waiting)
-    basket = _basket(store, _sale_cart(request), request=request)
+    basket = _basket(store, sale_cart(request), request=request)
     mode = _mode(request, request.GET.get("mode"))
     context = {
         "scan_form": ScanForm(),
@@ -318,7 +285,7 @@ def _render_basket(
         for problem in problems:
             messages.error(request, problem)
         return redirect("staff:sale")
-    cart = cart if cart is not None else _sale_cart(request)
+    cart = cart if cart is not None else sale_cart(request)
     basket = _basket(store, cart, request=request)
     mode = _mode(request)
     context = {
@@ -348,7 +315,7 @@ def sale_add(request):
     form = ScanForm(request.POST)
     cart = None
     if form.is_valid():
-        cart = _sale_cart(request, create=True)
+        cart = sale_cart(request, create=True)
         try:
             add_cart_lines(
                 cart=cart,
@@ -366,7 +333,7 @@ def sale_add(request):
 def sale_line(request, line_id: int):
     """Change a line's units; zero removes it."""
     store = require_store(request)
-    cart = _sale_cart(request)
+    cart = sale_cart(request)
     if cart is None:
         raise Http404("No basket.")
     form = LineQuantityForm(request.POST)
@@ -398,7 +365,7 @@ def not_while_card_waits(view):
     @wraps(view)
     def guarded(request, *args, **kwargs):
         try:
-            check_no_card_waiting(_sale_cart(request))
+            check_no_card_waiting(sale_cart(request))
         except Conflict as error:
             messages.error(request, error.message)
             return redirect_to(request, reverse("staff:sale"))
@@ -443,8 +410,13 @@ class CheckoutForms:
         return [f for f in (self.payment, self.delivery, self.pickup) if f is not None]
 
 
+def _payment_form(basket: dict, data=None) -> PaymentForm:
+    """Cash is counted out in the basket's currency's coins (``PaymentForm``)."""
+    return PaymentForm(data, total=basket["to_pay"], currency=basket["currency"])
+
+
 def _checkout_forms(request, store, basket: dict, mode: str) -> CheckoutForms:
-    forms_ = CheckoutForms(PaymentForm(request.POST, total=basket["to_pay"]))
+    forms_ = CheckoutForms(_payment_form(basket, request.POST))
     if mode == FulfilmentMethod.DELIVERY:
         forms_.delivery = DeliveryForm(request.POST)
     elif mode == FulfilmentMethod.PICKUP:
@@ -534,14 +506,6 @@ def _render_refused_checkout(request, store, basket, mode, forms_, errors):
     return render(request, "orders/staff/sale.html", context, status=INVALID)
 
 
-def _till_for_sale(request, store, payment: PaymentForm):
-    """The device's open till session; a sale taking cash is refused without one."""
-    register = device_register(request, store)
-    if payment.cleaned_data.get("cash_due"):
-        return require_open_till(register)
-    return open_session_of(register)
-
-
 @staff_required
 def sale_checkout(request):
     """Take the payment and place the order: carried out now, delivered home or
@@ -552,18 +516,22 @@ def sale_checkout(request):
     if request.method != "POST":
         if not is_partial(request):
             return redirect(f"{reverse('staff:sale')}?mode={mode}")
-        basket = _basket(store, _sale_cart(request), request=request)
+        basket = _basket(store, sale_cart(request), request=request)
         context = {**_checkout_context(request, store, basket, mode), "partial": True}
         return render(request, "orders/staff/_checkout.html", context)
 
-    cart = _sale_cart(request)
+    cart = sale_cart(request)
     basket = _basket(store, cart, request=request)
     forms_ = _checkout_forms(request, store, basket, mode)
     errors = _checkout_blockers(request, store, basket, mode)
     checked = [f.is_valid() for f in forms_.all]  # every form, so all errors show
     if all(checked) and not errors:
         try:
-            till = _till_for_sale(request, store, forms_.payment)
+            till = sale_session(  # the device's register: chosen, and open for cash
+                location=store,
+                register=device_register(request, store),
+                takes_cash=bool(forms_.payment.cleaned_data.get("cash_due")),
+            )
             intent = start_card_payment(
                 request,
                 store,

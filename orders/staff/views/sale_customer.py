@@ -15,12 +15,8 @@ from omnistore.staff.auth import require_store, staff_required
 from omnistore.staff.htmx import INVALID, is_partial
 from orders.staff.forms.sale import CustomerForm
 from orders.staff.views.access import region
-from orders.staff.views.sale import (
-    CUSTOMER_KEY,
-    IDENTITY_FIELD,
-    not_while_card_waits,
-    sale_sizes,
-)
+from orders.staff.views.sale import IDENTITY_FIELD, not_while_card_waits, sale_sizes
+from orders.staff.views.sale_state import CUSTOMER_KEY
 
 
 def customer_preview(store, kind: str, value: str) -> dict:

@@ -15,7 +15,8 @@ from orders.models import CartLine
 from orders.selectors.attribution import shop_associates
 from orders.services.attribution import set_line_helper
 from orders.staff.statuses import explain
-from orders.staff.views.sale import _render_basket, _sale_cart
+from orders.staff.views.sale import _render_basket
+from orders.staff.views.sale_state import sale_cart
 
 
 class HelperForm(forms.Form):
@@ -23,7 +24,7 @@ class HelperForm(forms.Form):
 
 
 def _line(request, line_id: int) -> CartLine:
-    cart = _sale_cart(request)
+    cart = sale_cart(request)
     line = cart and CartLine.objects.filter(cart=cart, pk=line_id).first()
     if line is None:
         raise Http404("No such line.")

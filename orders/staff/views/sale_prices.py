@@ -20,15 +20,13 @@ from orders.services.counter_prices import set_counter_price
 from orders.staff.forms.sale import DiscountForm
 from orders.staff.statuses import explain
 from orders.staff.views.sale import (
-    DISCOUNT_KEY,
-    DISCOUNT_OFF_KEY,
     _basket,
     _preview_discount,
     _render_basket,
-    _sale_cart,
     not_while_card_waits,
 )
-from orders.staff.views.sale_approvals import accept_discount
+from orders.staff.views.sale_approvals import DISCOUNT_OFF_KEY, accept_discount
+from orders.staff.views.sale_state import DISCOUNT_KEY, sale_cart
 
 BASKET = "basket"
 
@@ -53,7 +51,7 @@ def sale_discount(request):
     form = DiscountForm(request.POST)
     if form.is_valid():
         code = form.cleaned_data["code"]
-        cart = _sale_cart(request)
+        cart = sale_cart(request)
         basket = _basket(store, cart)
         subtotal, currency = basket["total"], basket["currency"]
         try:
@@ -88,7 +86,7 @@ def sale_line_price(request, line_id: int):
     """Sell a line at another price, saying why; an empty price (or "list price")
     puts it back."""
     store = require_store(request)
-    cart = _sale_cart(request)
+    cart = sale_cart(request)
     if cart is None:
         raise Http404("No basket.")
     form = CounterPriceForm(request.POST)

@@ -26,7 +26,7 @@ from orders.services.terminals import (
     refresh_terminal_intent,
     settle_terminal_intent,
 )
-from orders.staff.views.sale import CART_KEY, TERMINAL_KEY, end_sale
+from orders.staff.views.sale_state import CART_KEY, TERMINAL_KEY, end_sale
 from orders.terminals import get_terminal_provider
 
 # What the associate reads back at the basket when the card did not pay.

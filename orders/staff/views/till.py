@@ -8,6 +8,8 @@ a shop with one register needs no choice.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
@@ -17,7 +19,13 @@ from omnistore.approvals.services.approvals import ApprovalRequired
 from omnistore.approvals.views import ask_manager, given_approvals
 from omnistore.core.exceptions import ApplicationError
 from omnistore.staff.auth import require_store, staff_required
-from omnistore.staff.htmx import INVALID, add_service_error, is_partial, redirect_to
+from omnistore.staff.htmx import (
+    INVALID,
+    add_service_error,
+    is_partial,
+    redirect_to,
+    same_site,
+)
 from omnistore.staff.once import claim, give_back
 from orders.models import Register
 from orders.selectors.till import (
@@ -33,6 +41,7 @@ from orders.selectors.till import (
     z_report,
 )
 from orders.services.till import (
+    at_counter,
     close_till,
     move_cash,
     open_till,
@@ -49,11 +58,32 @@ REGISTER_KEY = "till_register_id"
 
 def device_register(request, store) -> Register | None:
     """The register this device uses: the one it chose, or the shop's only one."""
+    return _device_register(request, store)[0]
+
+
+def _device_register(request, store) -> tuple[Register | None, bool]:
+    """The device's register, and whether it has to choose one (the shop has more
+    than one and it chose none): one query, none more for the choice."""
     register = register_at(store, request.session.get(REGISTER_KEY))
-    if register is None:
-        registers = list(shop_registers(store)[:2])
-        register = registers[0] if len(registers) == 1 else None
-    return register
+    if register is not None:
+        return register, False
+    registers = list(shop_registers(store)[:2])
+    return (registers[0] if len(registers) == 1 else None), len(registers) > 1
+
+
+def device_counter(request, store):
+    """The scope a desk's refund or cancellation runs in: money given back at
+    ``store`` goes through this device's register (``at_counter``)."""
+    if store is None:
+        return nullcontext()
+    return at_counter(location=store, register=device_register(request, store))
+
+
+def register_choice(request, store) -> RegisterForm | None:
+    """The register chooser a counter screen shows before taking a payment: at a
+    shop with more than one register, until this device has chosen."""
+    _, to_choose = _device_register(request, store)
+    return RegisterForm(registers=shop_registers(store)) if to_choose else None
 
 
 def _page(request, store, *, status=200, **forms_):
@@ -104,7 +134,8 @@ def till_register(request):
     if not form.is_valid():
         return _page(request, store, register_form=form, status=INVALID)
     request.session[REGISTER_KEY] = form.cleaned_data["register"].pk
-    return _done(request)
+    back = same_site(request, request.POST.get("next"))  # the sale that asked
+    return redirect_to(request, back) if back else _done(request)
 
 
 @staff_required

@@ -1,7 +1,10 @@
 /* The sale's checkout: the change to give back, worked out while the associate types
    the cash the customer hands over. The server computes it again at checkout (the
    till books it); this is what the associate reads before taking the money. The
-   cash tendered is asked only while a tender is cash. */
+   cash due is rounded as the server rounds it, to the drawer's smallest coin (the
+   form's data-cash-step, rendered from the till's cash_step: 0.05 for francs, so
+   56.61 due is 56.60 in cash). The cash tendered is asked only while a tender is
+   cash. */
 (function () {
   "use strict";
 
@@ -12,6 +15,18 @@
 
   function money(value) {
     return (value / 100).toFixed(2);
+  }
+
+  /* The smallest coin, in cents (1 where the form names none). */
+  function cashStep(form) {
+    var step = cents(form.getAttribute("data-cash-step"));
+    return step > 0 ? step : 1;
+  }
+
+  /* ``due`` cents as the coins pay it: to the nearest step, halves up (the server's
+     cash_rounded, ROUND_HALF_UP), in whole cents so no float creeps in. */
+  function inCoins(due, step) {
+    return Math.floor((2 * due + step) / (2 * step)) * step;
   }
 
   function methodOf(form, row) {
@@ -74,6 +89,7 @@
     var currency = totalBox.textContent.trim().split(/\s+/).pop();
     var tendered = cents((form.querySelector('[name="tendered"]') || {}).value);
     var due = cashDue(form, Math.max(total - storedValue(form), 0));
+    due = inCoins(due, cashStep(form));
     if (tendered === null || due <= 0) {
       line.textContent = "";
     } else if (tendered >= due) {

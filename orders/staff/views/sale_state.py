@@ -1,0 +1,61 @@
+"""What a device's counter sale keeps between requests, in its session: the basket's
+cart, the customer, how the goods leave, the code and the gift cards sold. Requests
+of one device that overlap keep each one's own change (the session store merges
+them key by key), and the ones starting a sale at once share its cart."""
+
+from __future__ import annotations
+
+from django.utils.crypto import salted_hmac
+
+from orders.models import Cart
+from orders.selectors.carts import find_cart
+from orders.services.carts import open_counter_cart
+from orders.services.giftcard_sales import GiftCardSale
+from orders.staff.views.sale_approvals import DISCOUNT_OFF_KEY
+
+CART_KEY = "sale_cart_token"
+CUSTOMER_KEY = "sale_customer"
+MODE_KEY = "sale_mode"
+DISCOUNT_KEY = "sale_discount_code"
+# The card payment the counter waits for, while the card is out.
+TERMINAL_KEY = "sale_terminal_intent"
+# Gift cards sold with the sale (number, amount, PIN hashed), activated at checkout.
+GIFT_CARDS_KEY = "sale_gift_cards"
+SALE_NUMBER_KEY = "sale_number"  # sales ended on this device: the next cart's token
+
+
+def sale_cart(request, *, create: bool = False) -> Cart | None:
+    """This device's sale basket (for every counter screen), created on first use."""
+    token = request.session.get(CART_KEY, "")
+    cart = find_cart(token=token) if token else None
+    if cart is None and create:
+        cart = open_counter_cart(token=_new_sale_token(request))
+        request.session[CART_KEY] = cart.token
+    return cart
+
+
+def _new_sale_token(request) -> str:
+    """The token of this device's next sale: the same for every request that starts
+    it at once (they read the same session), a new one after each sale ends."""
+    number = request.session.get(SALE_NUMBER_KEY, 0)
+    seed = f"{request.session.session_key}:{request.user.pk}:{number}"
+    return "sale-" + salted_hmac("omnistore.counter-sale", seed).hexdigest()[:48]
+
+
+def end_sale(request) -> None:
+    for key in (
+        CART_KEY,
+        CUSTOMER_KEY,
+        MODE_KEY,
+        DISCOUNT_KEY,
+        DISCOUNT_OFF_KEY,
+        TERMINAL_KEY,
+        GIFT_CARDS_KEY,
+    ):
+        request.session.pop(key, None)
+    request.session[SALE_NUMBER_KEY] = request.session.get(SALE_NUMBER_KEY, 0) + 1
+
+
+def sale_gift_cards(request) -> list[GiftCardSale]:
+    """The gift cards the sale activates, as added to it."""
+    return [GiftCardSale.from_dict(d) for d in request.session.get(GIFT_CARDS_KEY, [])]

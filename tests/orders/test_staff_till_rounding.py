@@ -1,0 +1,182 @@
+"""Cash in francs at the Zürich counter: the drawer has no coin below 0.05, so the
+cash part of a sale is due rounded to 0.05 (56.61 is 56.60 in cash), the change is
+worked out from that and the till books the cash that moved with its rounding; the
+order keeps its exact total. A correct count then balances, a cash refund rounds
+the same way, and the receipts say "Rounding". Euros, counted to the cent, are
+untouched."""
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from inventory.models import PriceList, PriceListPrice
+from omnistore.staff.once import new_token
+from orders.models import (
+    Order,
+    PaymentMethod,
+    TillMovement,
+    TillMovementKind,
+    TillSessionStatus,
+)
+from orders.selectors.till import cash_rounded
+from tests.factories import StaffFactory
+from tests.orders.factories import shop, stocked
+from tests.orders.till_helpers import open_counter_till
+
+pytestmark = pytest.mark.django_db
+HTMX = {"HTTP_HX_REQUEST": "true"}
+D = Decimal
+
+
+@pytest.fixture
+def zurich():
+    return shop(code="ZH01", name="Zürich", country="CH", city="Zürich")
+
+
+@pytest.fixture
+def shirt(zurich):
+    """56.61 CHF on the Swiss price list: no coin makes it."""
+    item = stocked(zurich, 10, price="54.00", sku="WSH-00001-WHT-XS")
+    PriceListPrice.objects.create(
+        price_list=PriceList.objects.get(code="CHF"), variant=item, price=D("56.61")
+    )
+    return item
+
+
+@pytest.fixture
+def clerk(zurich):
+    return StaffFactory(store=zurich)
+
+
+@pytest.fixture
+def session(clerk):
+    """Opened with 100.50 francs: two 50 notes and ten 0.05 coins."""
+    return open_counter_till(clerk, counts={D("50"): 2, D("0.05"): 10})
+
+
+@pytest.fixture
+def desk(client, clerk, session):
+    client.force_login(clerk)
+    return client
+
+
+def sell(desk, item, **payment):
+    desk.post(reverse("staff:sale_add"), {"code": item.sku}, **HTMX)
+    data = {"mode": "carry_out", "method_1": PaymentMethod.CASH, **payment}
+    return desk.post(reverse("staff:sale_checkout"), data, **HTMX)
+
+
+def count(**units):
+    return {f"count-d_{k}": v for k, v in units.items()}
+
+
+def test_the_cash_due_is_rounded_to_the_smallest_coin_and_the_drawer_balances(
+    desk, shirt, session
+):
+    checkout = desk.get(reverse("staff:sale"))
+    assert checkout.status_code == 200
+    desk.post(reverse("staff:sale_add"), {"code": shirt.sku}, **HTMX)
+    page = desk.get(reverse("staff:sale")).content.decode()
+    assert 'data-testid="cash-total">· in cash 56.60' in page
+    desk.post(reverse("staff:sale_clear"))
+
+    sold = sell(desk, shirt, tendered="100")
+
+    assert "HX-Redirect" in sold, sold.content.decode()[:500]
+    order = Order.objects.get()
+    assert (order.currency, order.total) == ("CHF", D("56.61"))
+    assert [(p.method, p.amount) for p in order.payments.all()] == [
+        ("cash", D("56.61"))
+    ]
+    booked = TillMovement.objects.get(kind=TillMovementKind.SALE)
+    assert (booked.amount, booked.rounding, booked.tendered, booked.change) == (
+        D("56.60"),
+        D("-0.01"),
+        D("100.00"),
+        D("43.40"),
+    )
+    receipt = desk.get(sold["HX-Redirect"]).content.decode()
+    assert 'data-testid="cash-rounding">-0.01<' in receipt
+    assert 'data-testid="change-due">43.40 CHF<' in receipt
+    till = desk.get(reverse("staff:till")).content.decode()
+    assert 'data-testid="till-expected">157.10 CHF' in till
+    assert 'data-testid="till-rounding">rounded -0.01<' in till
+
+    closed = desk.post(
+        reverse("staff:till_close"),
+        count(**{"50": 3, "5": 1, "2": 1, "0_10": 1}),
+    )
+
+    assert closed.status_code == 302
+    session.refresh_from_db()
+    assert session.status == TillSessionStatus.CLOSED
+    assert (session.expected_cash, session.counted_cash) == (D("157.10"), D("157.10"))
+    assert session.over_short == 0
+    assert not TillMovement.objects.filter(kind=TillMovementKind.CLOSE_ADJUSTMENT)
+    report = desk.get(closed["Location"]).content.decode()
+    assert 'data-testid="z-rounding">-0.01<' in report
+    assert 'data-testid="z-sales-total">56.61<' in report
+
+
+def test_the_rounded_amount_is_enough_and_less_is_refused_in_coins(desk, shirt):
+    refused = sell(desk, shirt, tendered="56.55")
+    assert refused.status_code == 422
+    assert "The customer gave 56.55; 56.60 is due in cash." in (
+        refused.content.decode()
+    )
+    assert not Order.objects.exists()
+
+    sold = desk.post(  # the refused shirt is still in the basket
+        reverse("staff:sale_checkout"),
+        {"mode": "carry_out", "method_1": PaymentMethod.CASH, "amount_1": "56.60"},
+        **HTMX,
+    )  # the cash handed over: no change
+
+    assert "HX-Redirect" in sold, sold.content.decode()[:500]
+    assert Order.objects.get().total == D("56.61")
+    booked = TillMovement.objects.get(kind=TillMovementKind.SALE)
+    assert (booked.amount, booked.tendered, booked.change) == (
+        D("56.60"),
+        D("56.60"),
+        D("0.00"),
+    )
+
+
+def test_a_cash_refund_is_rounded_the_same_way_and_the_drawer_is_back_to_its_float(
+    desk, shirt, session
+):
+    sell(desk, shirt, tendered="60")
+    order = Order.objects.get()
+    line = order.lines.get()
+
+    returned = desk.post(
+        reverse("staff:return_start", args=[order.number]),
+        {
+            "once": new_token(),
+            f"qty_{line.pk}": "1",
+            f"reason_{line.pk}": "changed_mind",
+            f"condition_{line.pk}": "sellable",
+            "refund_method": "original",
+            "action": "refund",
+        },
+    )
+
+    assert returned.status_code == 302
+    booked = TillMovement.objects.get(kind=TillMovementKind.REFUND)
+    assert (booked.amount, booked.rounding) == (D("-56.60"), D("0.01"))
+    till = desk.get(reverse("staff:till")).content.decode()
+    assert 'data-testid="till-expected">100.50 CHF' in till
+    code = order.returns.get().code
+    receipt = desk.get(reverse("staff:return_receipt_print", args=[code]))
+    body = receipt.content.decode()
+    assert "56.61 CHF" in body  # the money refunded, exact
+    assert 'data-testid="cash-rounding">-0.01 CHF<' in body  # 56.60 in coins
+
+
+def test_cash_is_rounded_to_the_drawers_smallest_coin_only():
+    assert cash_rounded(D("56.61"), "CHF") == D("56.60")
+    assert cash_rounded(D("56.63"), "CHF") == D("56.65")
+    assert cash_rounded(D("-56.61"), "CHF") == D("-56.60")
+    assert cash_rounded(D("56.61"), "EUR") == D("56.61")
+    assert cash_rounded(D("56.61"), "SEK") == D("57.00")
