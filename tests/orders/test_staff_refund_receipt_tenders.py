@@ -1,8 +1,10 @@
 """A return refunded as store credit from a sale paid partly in points: the points
 share goes back as points, the rest as store credit, and everything that tells the
 customer or the desk so — the printed refund receipt, the API's receipt, the desk's
-message — lists each refund as it was made, never the whole as store credit."""
+message, the return page's summary — lists each refund as it was made, never the
+whole as store credit."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -102,3 +104,33 @@ def test_each_refund_is_listed_as_it_was_made(desk, order, nora):
         ("store_credit", "20.21"),
     ]
     assert body["refunds"][0]["valid_until"] is None
+
+
+def test_the_return_page_lists_each_refund_as_it_was_made(desk, order):
+    line = order.lines.get()
+    refunded = desk.post(
+        reverse("staff:return_start", args=[order.number]),
+        {
+            "once": new_token(),
+            f"qty_{line.pk}": "1",
+            f"reason_{line.pk}": "changed_mind",
+            f"condition_{line.pk}": "sellable",
+            "refund_method": "store_credit",
+            "action": "refund",
+        },
+    )
+    assert refunded.status_code == 302
+    ret = Return.objects.get()
+    assert (credit_of(ret.customer), points_of(ret.customer)) == (D("20.21"), 469)
+
+    page = desk.get(reverse("staff:return_detail", args=[ret.code])).content.decode()
+
+    summary = page.split('data-testid="refund-summary">')[1].split("</div>\n</div>")[0]
+    assert re.findall(
+        r'data-testid="refund-tender"><strong>([^<]+)</strong> to ([^<]+?) ?<', summary
+    ) == [("4.69 EUR", "loyalty points"), ("20.21 EUR", "store credit")]
+    assert "24.90" not in summary
+    assert "store credit <span" in summary and ">until " in summary  # its expiry
+    said = page.split('data-testid="refunded">')[1].split("</div>")[0]
+    assert said == "Refunded 4.69 EUR to loyalty points, 20.21 EUR to store credit."
+    assert 'data-testid="close"' in page

@@ -2,7 +2,8 @@
 given at a device pays its cash out of that device's drawer and is booked on its
 session (whoever opened the other one); a device that has not chosen its register
 is asked to, at the sale screen before any tender and at the desk before any cash
-goes back. Away from a counter (a service called without a device) the refund
+goes back; an exchange books its sale and its refunds on the device's register too.
+Away from a counter (a service called without a device) the refund
 still goes to the actor's session, else the shop's latest."""
 
 from decimal import Decimal
@@ -20,15 +21,19 @@ from orders.models import (
     PaymentMethod,
     Refund,
     Register,
+    Return,
     TillMovement,
     TillMovementKind,
 )
 from orders.selectors.till import expected_cash
+from orders.services.checkout import LineRequest, place_order
 from orders.services.fulfilment import cancel_order
 from orders.services.payments import PaymentRequest
 from orders.services.till import CHOOSE_REGISTER, open_till
 from tests.factories import StaffFactory, VariantFactory, WarehouseFactory, stock
 from tests.orders.factories import delivery_order, shop, stocked
+from tests.orders.returns_helpers import shopper
+from tests.orders.stored_value_helpers import give_points, points_of
 
 pytestmark = pytest.mark.django_db
 
@@ -243,3 +248,98 @@ def test_the_sale_screen_asks_a_device_with_no_register_to_choose_one(
     assert "HX-Redirect" in sold
     booked = TillMovement.objects.get(kind=TillMovementKind.SALE)
     assert booked.session == sessions[1]
+
+
+# --- exchanges ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def points_order(duomo, associate):
+    """A 24.90 shirt for Nora, paid with 469 points (4.69) and 20.21 by card."""
+    _, customer = shopper("nora@example.com")
+    give_points(customer, 469)
+    shirt = stocked(duomo, 5, price="24.90", sku="WSH-00001-LBL-S")
+    stocked(duomo, 5, price="45.00", sku="WSH-00001-LBL-L")
+    return place_order(
+        lines=[LineRequest(shirt, 1)],
+        channel=Channel.STORE,
+        fulfilment="carry_out",
+        placing_location=duomo,
+        staff=associate,
+        customer=customer,
+        payments=[
+            PaymentRequest(method=PaymentMethod.LOYALTY_POINTS, points=469),
+            PaymentRequest(method=PaymentMethod.CARD_IN_STORE),
+        ],
+    )
+
+
+def test_every_till_booking_of_an_exchange_is_on_the_devices_register(
+    tills, sessions, associate, points_order
+):
+    till_1, till_2 = sessions
+    on_till_2 = device(associate, tills[1])
+    line = points_order.lines.get()
+    url = reverse("staff:return_exchange", args=[points_order.number])
+    form = {
+        "once": new_token(),
+        f"qty_{line.pk}": "1",
+        f"reason_{line.pk}": "too_small",
+        f"condition_{line.pk}": "sellable",
+        "code_1": "WSH-00001-LBL-L",
+        "units_1": "1",
+        "fulfilment": "carry_out",
+        "tender": "cash",
+    }
+    review = on_till_2.post(url, form)
+    assert review.status_code == 200, review.content.decode()[:500]
+
+    done = on_till_2.post(url, {**form, "confirm": review.context["review"].key})
+
+    assert done.status_code == 302, done.content.decode()[:500]
+    ret = Return.objects.get()
+    assert points_of(ret.customer) == 469  # the points share went back as points
+    given_back = TillMovement.objects.get(kind=TillMovementKind.REFUND)
+    assert (given_back.session, given_back.amount, given_back.actor) == (
+        till_2,
+        D("0.00"),
+        associate,
+    )
+    assert given_back.refund.payment.method == PaymentMethod.LOYALTY_POINTS
+    sold = TillMovement.objects.get(kind=TillMovementKind.SALE)
+    assert (sold.session, sold.order) == (till_2, ret.exchange_order)
+    assert sold.amount == D("24.79")  # 45.00 less the 20.21 of store credit
+    assert not TillMovement.objects.filter(session=till_1).exclude(
+        kind=TillMovementKind.FLOAT
+    )
+    assert expected_cash(till_1) == D("200.00")
+    assert expected_cash(till_2) == D("224.79")
+    till_page = on_till_2.get(reverse("staff:till")).content.decode()
+    assert f"Return {ret.code}" in till_page
+
+
+def test_a_device_that_chose_no_register_is_asked_to_before_the_exchange(
+    sessions, associate, points_order
+):
+    unchosen = device(associate)
+    line = points_order.lines.get()
+    url = reverse("staff:return_exchange", args=[points_order.number])
+    form = {
+        "once": new_token(),
+        f"qty_{line.pk}": "1",
+        f"reason_{line.pk}": "too_small",
+        f"condition_{line.pk}": "sellable",
+        "code_1": "WSH-00001-LBL-L",
+        "units_1": "1",
+        "fulfilment": "carry_out",
+        "tender": "card_in_store",
+    }
+    review = unchosen.post(url, form)
+    assert review.status_code == 200, review.content.decode()[:500]
+
+    done = unchosen.post(url, {**form, "confirm": review.context["review"].key})
+
+    assert done.status_code == 422
+    assert "choose the one this device is on" in done.content.decode()
+    assert not Return.objects.exists()
+    assert not TillMovement.objects.exclude(kind=TillMovementKind.FLOAT).exists()
