@@ -27,6 +27,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from omnistore.core.actors import acting_user
@@ -354,7 +355,7 @@ def book_counter_refund(
     if TillMovement.objects.filter(refund=refund).exists():
         return None
     owed = -refund.amount if cash else Decimal("0.00")
-    paid = cash_rounded(owed, session.currency)
+    paid = _cash_paid_back(refund, owed, session.currency) if cash else owed
     return TillMovement.objects.create(
         session=session,
         kind=TillMovementKind.REFUND,
@@ -365,6 +366,19 @@ def book_counter_refund(
         reason=refund.reason,
         actor=acting_user(actor),
     )
+
+
+def _cash_paid_back(refund: Refund, owed: Decimal, currency: str) -> Decimal:
+    """The coins paid out for a cash refund: what the payment's cash refunds come to
+    with this one, rounded once, less what its earlier ones paid. Units returned one
+    at a time then give back what the sale took (10.03 three times: 10.05, 10.00,
+    10.05), never a rounding in the customer's favour on each."""
+    before = TillMovement.objects.filter(
+        kind=TillMovementKind.REFUND, refund__payment_id=refund.payment_id
+    ).aggregate(paid=Sum("amount"), rounded=Sum("rounding"))
+    paid_before = before["paid"] or Decimal("0.00")
+    owed_before = paid_before - (before["rounded"] or Decimal("0.00"))
+    return cash_rounded(owed_before + owed, currency) - paid_before
 
 
 @transaction.atomic

@@ -180,3 +180,45 @@ def test_cash_is_rounded_to_the_drawers_smallest_coin_only():
     assert cash_rounded(D("-56.61"), "CHF") == D("-56.60")
     assert cash_rounded(D("56.61"), "EUR") == D("56.61")
     assert cash_rounded(D("56.61"), "SEK") == D("57.00")
+
+
+def test_units_returned_one_at_a_time_give_back_the_cash_the_sale_took(
+    desk, zurich, session
+):
+    socks = stocked(zurich, 10, price="9.50", sku="SOCKS-GRY")
+    PriceListPrice.objects.create(
+        price_list=PriceList.objects.get(code="CHF"), variant=socks, price=D("10.03")
+    )
+    for _ in range(3):
+        desk.post(reverse("staff:sale_add"), {"code": socks.sku}, **HTMX)
+    data = {"mode": "carry_out", "method_1": PaymentMethod.CASH, "tendered": "50"}
+    desk.post(reverse("staff:sale_checkout"), data, **HTMX)
+    order = Order.objects.get()
+    assert order.total == D("30.09")
+    sold = TillMovement.objects.get(kind=TillMovementKind.SALE)
+    assert sold.amount == D("30.10")
+    line = order.lines.get()
+
+    for _ in range(3):
+        returned = desk.post(
+            reverse("staff:return_start", args=[order.number]),
+            {
+                "once": new_token(),
+                f"qty_{line.pk}": "1",
+                f"reason_{line.pk}": "changed_mind",
+                f"condition_{line.pk}": "sellable",
+                "refund_method": "original",
+                "action": "refund",
+            },
+        )
+        assert returned.status_code == 302
+
+    paid_back = list(
+        TillMovement.objects.filter(kind=TillMovementKind.REFUND)
+        .order_by("pk")
+        .values_list("amount", flat=True)
+    )
+    assert paid_back == [D("-10.05"), D("-10.00"), D("-10.05")]
+    assert -sum(paid_back) == sold.amount  # never more cash out than came in
+    till = desk.get(reverse("staff:till")).content.decode()
+    assert 'data-testid="till-expected">100.50 CHF' in till
