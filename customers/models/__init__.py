@@ -49,6 +49,7 @@ from customers.models.profile import (
     Customer,
     CustomerIdentity,
     IdentityKind,
+    name_search_words,
 )
 from customers.models.sizes import (
     LearnedSize,
@@ -77,6 +78,7 @@ __all__ = [
     "Customer",
     "CustomerIdentity",
     "IdentityKind",
+    "name_search_words",
     "Consent",
     "ConsentChange",
     "ConsentChannel",

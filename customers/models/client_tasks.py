@@ -4,7 +4,8 @@ A task is made from an event (a wished item back in stock, a purchase some days 
 a birthday coming) or by hand. One task per customer, kind and occurrence (the
 restock, the order, the year of the birthday): a generator run twice, or a retried
 one, makes nothing new. Every change of a task (made, done, snoozed, reassigned) is a
-``ClientTaskChange`` row: who, when, what.
+``ClientTaskChange`` row: who, when, what. Two profiles merged with a task each for
+one occurrence keep one: the survivor's; the other is closed, its history saying why.
 """
 
 from django.conf import settings
@@ -117,6 +118,7 @@ class TaskAction(models.TextChoices):
     DONE = "done", "Done"
     SNOOZED = "snoozed", "Snoozed"
     REASSIGNED = "reassigned", "Reassigned"
+    MERGED = "merged", "Folded in a profile merge"
 
 
 class ClientTaskChange(models.Model):

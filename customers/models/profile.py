@@ -5,6 +5,7 @@ an identity belongs to at most one customer. Everything a person does in any cha
 lands on one timeline (``CustomerEvent``).
 """
 
+import unicodedata
 from decimal import Decimal
 
 from django.conf import settings
@@ -14,10 +15,55 @@ from django.utils import timezone
 
 from omnistore.core.channels import ONLINE_CHANNELS, Channel, is_online
 
+# Letters NFKD does not take apart, written as a keyboard without them would.
+_PLAIN_LETTERS = str.maketrans(
+    {
+        "ł": "l",
+        "ø": "o",
+        "đ": "d",
+        "ð": "d",
+        "ħ": "h",
+        "ı": "i",
+        "þ": "th",
+        "æ": "ae",
+        "œ": "oe",
+    }
+)
+
+
+def name_search_words(text: str) -> list[str]:
+    """The words of a name as typed on any keyboard: without case (in any script),
+    accents or punctuation ("Lucía D'Amico-Fernández" reads as lucia d amico
+    fernandez). Stored names and searched words both go through here."""
+    decomposed = unicodedata.normalize("NFKD", (text or "").casefold())
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    plain = plain.translate(_PLAIN_LETTERS)
+    return "".join(ch if ch.isalnum() else " " for ch in plain).split()
+
+
+class NameSearchField(models.CharField):
+    """``search_name``: the first and last name's words (``name_search_words``), each
+    after a space, so a word of the name starts wherever " <word>" is found. Set as
+    the row is written, by ``save``, ``create`` and ``bulk_create`` alike."""
+
+    def pre_save(self, model_instance, add):
+        words = name_search_words(
+            f"{model_instance.first_name} {model_instance.last_name}"
+        )
+        value = "".join(f" {word}" for word in words)[: self.max_length]
+        setattr(model_instance, self.attname, value)
+        return value
+
 
 class Customer(models.Model):
     first_name = models.CharField(max_length=100, blank=True)
     last_name = models.CharField(max_length=100, blank=True, db_index=True)
+    search_name = NameSearchField(
+        max_length=255,
+        blank=True,
+        editable=False,
+        help_text="The name's words without case or accents, for the search.",
+    )
     email = models.EmailField(
         blank=True,
         help_text="Contact address we write to; every known one is an identity.",
@@ -117,6 +163,13 @@ class Customer(models.Model):
             or self.phone
             or f"Customer {self.loyalty_number}"
         )
+
+    def save(self, *args, **kwargs):
+        """A save of the name saves its search words too."""
+        fields = kwargs.get("update_fields")
+        if fields is not None and {"first_name", "last_name"} & set(fields):
+            kwargs["update_fields"] = {*fields, "search_name"}
+        super().save(*args, **kwargs)
 
     @property
     def full_name(self) -> str:

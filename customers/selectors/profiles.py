@@ -19,6 +19,7 @@ from customers.models import (
     DuplicateStatus,
     IdentityKind,
     LoyaltyTransaction,
+    name_search_words,
 )
 from customers.normalize import (
     normalize_email,
@@ -45,7 +46,8 @@ def search_customers(query: str, region: str | None = None, *, limit: int = 20):
     """Profiles matching a name, an email, a phone in any format or a loyalty card.
 
     Identities are looked up exactly after normalising the query (a phone read in the
-    shop's ``region``); names match every word, at the start of first or last name.
+    shop's ``region``); names match every word, at the start of a word of the name,
+    whatever its case and accents.
     """
     query = (query or "").strip()
     if not query:
@@ -103,13 +105,15 @@ def _number_identities(query: str, region: str | None) -> list[tuple[str, str]]:
 
 
 def _name_condition(query: str) -> Q:
-    """Every word at the start of the first or the last name; an empty ``Q`` when the
-    query has an ``@`` or a digit, which no name search is meant to match."""
-    words = [w for w in query.replace(",", " ").split() if w]
+    """Every word at the start of a word of the name, without case or accents
+    (``Customer.search_name``: "lucia" finds Lucía, "Léa" finds Lea); an empty ``Q``
+    when the query has an ``@`` or a digit, which no name search is meant to
+    match."""
     name_q = Q()
-    if words and "@" not in query and not any(ch.isdigit() for ch in query):
-        for word in words:
-            name_q &= Q(first_name__istartswith=word) | Q(last_name__istartswith=word)
+    if "@" in query or any(ch.isdigit() for ch in query):
+        return name_q
+    for word in name_search_words(query):
+        name_q &= Q(search_name__contains=f" {word}")
     return name_q
 
 

@@ -29,7 +29,7 @@ EVENT_ASSOCIATE_ASSIGNED = "associate_assigned"
 EVENT_ASSOCIATE_UNASSIGNED = "associate_unassigned"
 
 
-def _name(user) -> str:
+def associate_name(user) -> str:
     shop = f" ({user.store.name})" if user.store_id else ""
     return f"{user.display_name}{shop}"
 
@@ -96,12 +96,15 @@ def assign_associate(
     customer.updated_at = timezone.now()
     customer.save(update_fields=["assigned_associate", "updated_at"])
     if associate is not None:
-        kind, summary = EVENT_ASSOCIATE_ASSIGNED, f"Client of {_name(associate)}"
+        kind, summary = (
+            EVENT_ASSOCIATE_ASSIGNED,
+            f"Client of {associate_name(associate)}",
+        )
         if current is not None:
-            summary += f", before of {_name(current)}"
+            summary += f", before of {associate_name(current)}"
     else:
         kind = EVENT_ASSOCIATE_UNASSIGNED
-        summary = f"No longer a client of {_name(current)}"
+        summary = f"No longer a client of {associate_name(current)}"
     record_event(
         customer=customer,
         kind=kind,

@@ -211,6 +211,7 @@ def _anonymise_profiles(customer: Customer, ids: tuple[int, ...], now) -> None:
     Customer.objects.filter(pk__in=ids).update(
         first_name="",
         last_name="",
+        search_name="",
         email="",
         phone="",
         birthday=None,
@@ -262,7 +263,7 @@ def personal_data() -> PersonalData:
         models={
             Customer: Texts(
                 erased=("first_name", "last_name", "email", "phone", "preferences")
-                + ("loyalty_number", "company_name", "vat_number"),
+                + ("loyalty_number", "company_name", "vat_number", "search_name"),
                 kept=("created_channel", "created_by_order"),
             ),
             CustomerIdentity: Texts(erased=("kind", "value", "channel")),

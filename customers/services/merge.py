@@ -8,6 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -22,7 +23,9 @@ from customers.models import (
     DuplicateStatus,
 )
 from customers.services.addresses import fold_addresses
+from customers.services.clientbook import EVENT_ASSOCIATE_UNASSIGNED, associate_name
 from customers.services.matching import flag_duplicate
+from customers.services.tasks import fold_merged_tasks
 from customers.services.timeline import (
     EVENT_MERGED,
     record_event,
@@ -318,6 +321,28 @@ def _fold_profile(survivor: Customer, other: Customer, summary: dict) -> None:
         summary["user"] = user.pk
 
 
+def _note_dropped_associate(survivor: Customer, other: Customer, actor) -> None:
+    """The merged profile's associate, when the survivor keeps its own, no longer has
+    the client: said on the timeline, after the lines moved from that profile."""
+    dropped, kept = other.assigned_associate_id, survivor.assigned_associate_id
+    if dropped is None or dropped == kept:
+        return
+    people = get_user_model().objects.select_related("store").in_bulk([dropped, kept])
+    record_event(
+        customer=survivor,
+        kind=EVENT_ASSOCIATE_UNASSIGNED,
+        summary=(
+            f"No longer a client of {associate_name(people[dropped])}: profiles "
+            f"merged, client of {associate_name(people[kept])}"
+        ),
+        actor=actor,
+        data={"associate": kept, "previous": dropped},
+        reference_type="associate",
+        reference_id=str(dropped),
+        locked=True,
+    )
+
+
 class SurvivorHasLogin(Conflict):
     """A claim's merge found the surviving profile taken by another login meanwhile."""
 
@@ -372,8 +397,12 @@ def _merge(
         summary["consents_withdrawn_kept"] = consents["withdrawn_kept"]
     _merge_duplicates(survivor, other, actor)
     fold_addresses(survivor, other)
+    folded = fold_merged_tasks(survivor=survivor, other=other, actor=actor)
+    if folded:
+        summary["tasks_folded"] = folded
     _move_related(survivor, other, summary)
     _fold_profile(survivor, other, summary)
+    _note_dropped_associate(survivor, other, actor)
 
     merge = CustomerMerge.objects.create(
         survivor=survivor,

@@ -8,6 +8,9 @@ Made from events, once per occurrence (``client_task_once_per_occurrence``):
   ``generate_client_tasks`` (Celery beat), for clients with an associate (a store sale
   to a client with none: the associate who made it).
 
+Merging two profiles folds a task both have for one occurrence into the survivor's
+(``fold_merged_tasks``).
+
 Who acts on a task: its assignee, or a manager of its shop (any for HQ); anyone else
 is told it does not exist. An associate hands a task to a colleague of its shop; a
 manager to anyone of their team.
@@ -153,6 +156,66 @@ def reassign_task(*, task, to, actor) -> ClientTask:
     return task
 
 
+def _folded_task_state(kept: ClientTask, folded: ClientTask, now) -> list[str]:
+    """The survivor's task stays open when either was open: a done one takes the
+    folded task's open or snoozed state. Returns the fields changed."""
+    if kept.status != TaskStatus.DONE or folded.status == TaskStatus.DONE:
+        return []
+    kept.status, kept.snoozed_until = folded.status, folded.snoozed_until
+    kept.done_at = kept.done_by = None
+    kept.updated_at = now
+    return ["status", "snoozed_until", "done_at", "done_by", "updated_at"]
+
+
+def fold_merged_tasks(*, survivor: Customer, other: Customer, actor) -> int:
+    """A merge of ``other`` into ``survivor``, before the rows move: where both have a
+    task for one occurrence (``client_task_once_per_occurrence``), one stays, the
+    survivor's with its assignee, open when either was open; the other's is closed
+    as folded and stays on the merged profile for the record, each change in the
+    tasks' history. The tasks are locked in pk order. Returns the number folded."""
+    rows = (
+        ClientTask.objects.select_for_update()
+        .filter(customer__in=[survivor.pk, other.pk])
+        .exclude(occurrence="")
+        .select_related("assignee")
+        .order_by("pk")
+    )
+    mine, theirs = {}, []
+    for task in rows:
+        if task.customer_id == survivor.pk:
+            mine[(task.kind, task.occurrence)] = task
+        else:
+            theirs.append(task)
+    now, folded = timezone.now(), 0
+    for task in theirs:
+        kept = mine.get((task.kind, task.occurrence))
+        if kept is None:
+            continue
+        changed = _folded_task_state(kept, task, now)
+        if changed:
+            kept.save(update_fields=changed)
+        if task.status != TaskStatus.DONE:
+            task.status, task.snoozed_until = TaskStatus.DONE, None
+            task.done_at, task.done_by = now, acting_user(actor)
+            task.updated_at = now
+            task.save(
+                update_fields=[
+                    "status",
+                    "snoozed_until",
+                    "done_at",
+                    "done_by",
+                    "updated_at",
+                ]
+            )
+        # Both histories: whose copy was folded, and whose task holds it now.
+        for row in (kept, task):
+            _record(
+                row, TaskAction.MERGED, actor, before=task.assignee, after=kept.assignee
+            )
+        folded += 1
+    return folded
+
+
 # A task written by hand is due from today to two years ahead.
 TASK_HORIZON_DAYS = 730
 
@@ -291,14 +354,14 @@ def open_restock_tasks(
         number, locations = looks[item.variant_id]
         where = None in locations or customer.preferred_store_id in locations
         key = (customer.pk, item.variant_id)
-        name = f"{item.variant.product.name} {item.variant.size}".strip()
+        name = item.variant.name
         if where and key not in told:
             told.add(key)
             events.append(
                 {
                     "customer": customer.pk,
                     "kind": EVENT_BACK_IN_STOCK,
-                    "summary": f"Back in stock: {name}",
+                    "summary": f"Back in stock: {name}"[:255],
                     "data": {"variant": item.variant_id, "restock": number},
                     "reference_type": "variant",
                     "reference_id": str(item.variant_id),
@@ -316,7 +379,7 @@ def open_restock_tasks(
                     customer=customer,
                     assignee=staff,
                     shop_id=shop_id,
-                    title=f"Back in stock: {name}",
+                    title=f"Back in stock: {name}"[:200],
                     occurrence=f"restock:{item.variant_id}:{number}",
                     due_on=timezone.localdate(now),
                 )

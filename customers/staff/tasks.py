@@ -14,7 +14,12 @@ from django.views.decorators.http import require_POST
 from customers.models import ClientTask
 from customers.selectors.clientbook import task_counts, task_list, visible_tasks
 from customers.selectors.team import team_members
-from customers.services.tasks import complete_task, reassign_task, snooze_task
+from customers.services.tasks import (
+    complete_task,
+    may_act_on,
+    reassign_task,
+    snooze_task,
+)
 from omnistore.accounts.scoping import shop_ids
 from omnistore.core.exceptions import ApplicationError
 from omnistore.staff.auth import staff_required
@@ -64,7 +69,9 @@ def _task_or_404(request, pk: int) -> ClientTask:
 
 def _row(request, task, *, status=200, form=None):
     """The task's row again; after a refusal, with the form as sent: its field's
-    error beside that field (the date typed kept), anything else under the title."""
+    error beside that field (the date typed kept), anything else under the title.
+    A task handed to someone the user no longer acts for (``may_act_on``, the rule
+    of every action) comes back as theirs, without actions."""
     if not request.htmx:
         for message in _messages(form):
             messages.error(request, message)
@@ -74,6 +81,7 @@ def _row(request, task, *, status=200, form=None):
     )
     context = {
         "task": task,
+        "handed_over": not may_act_on(request.user, task),
         "team": list(_team(request.user)),
         "today": timezone.localdate(),
         "error": "; ".join(form.non_field_errors()) if form is not None else "",

@@ -23,7 +23,7 @@ def test_restock_opens_a_task_for_the_associate_who_added_the_item(
 ):
     brera, warehouse = LocationFactory(name="Brera"), WarehouseFactory()
     anna = StaffFactory(first_name="Anna", store=brera)
-    coat = VariantFactory(product__name="Wool coat", size="40")
+    coat = VariantFactory(product__name="Wool coat", colour="Navy", size="40")
     ada, bea = person("Ada"), person("Bea")
     add_wishlist_item(
         customer=ada, variant=coat, actor=anna, location=brera, channel=Channel.STORE
@@ -41,12 +41,16 @@ def test_restock_opens_a_task_for_the_associate_who_added_the_item(
         anna,
         brera,
     )
-    assert task.title == "Back in stock: Wool coat 40"
+    # The variant named in full: the colour tells which of the coats came back.
+    assert task.title == "Back in stock: Wool coat (Navy / 40)"
     assert task.occurrence == f"restock:{coat.pk}:1"
     told = CustomerEvent.objects.filter(kind="wishlist_item_back_in_stock")
     assert sorted(told.values_list("customer_id", flat=True)) == sorted(
         [ada.pk, bea.pk]
     )
+    assert set(told.values_list("summary", flat=True)) == {
+        "Back in stock: Wool coat (Navy / 40)"
+    }
 
     # Topped up while there: no restock, nothing new.
     with django_capture_on_commit_callbacks(execute=True):

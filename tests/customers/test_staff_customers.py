@@ -1,6 +1,8 @@
 """Staff customer screens: search, 360° view, notes, counter sign-up, merges."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from customers.models import (
@@ -16,6 +18,7 @@ from customers.services.erasure import erase_customer
 from customers.services.loyalty import earn_points
 from customers.services.matching import flag_duplicate, match_customer
 from customers.services.merge import merge_customers
+from customers.services.profiles import update_profile
 from customers.services.timeline import add_note
 from omnistore.core.channels import Channel
 from omnistore.staff import panels
@@ -92,6 +95,56 @@ def test_search_by_name_email_and_loyalty_card(staff_client):
         assert list(results) == [rita], query
     empty = staff_client.get(url, {"q": "nobody"})
     assert "Create a profile" in empty.content.decode()
+
+
+def found(client, query) -> list[str]:
+    response = client.get(reverse("staff:customer_search"), {"q": query}, **HTMX)
+    return sorted(c.full_name for c in response.context["results"])
+
+
+def test_name_search_ignores_accents_and_case_both_ways(staff_client):
+    make_customer(email="l1@example.com", first_name="Lucía", last_name="Fernández")
+    make_customer(email="l2@example.com", first_name="Léa", last_name="Barbieri")
+    make_customer(email="l3@example.com", first_name="Lea", last_name="Moreau")
+    make_customer(email="l4@example.com", first_name="Anne-Sophie", last_name="D'Été")
+    make_customer(email="l5@example.com", first_name="Marco", last_name="Verdi")
+    lucia, lea = ["Lucía Fernández"], ["Lea Moreau", "Léa Barbieri"]
+    for query, names in (
+        ("Lucia", lucia),
+        ("fernandez", lucia),
+        ("FERNÁNDEZ lucía", lucia),
+        ("Fernandez, Lucia", lucia),
+        ("lea", lea),
+        ("Léa", lea),
+        ("LÉA moreau", ["Lea Moreau"]),
+        ("barbieri lea", ["Léa Barbieri"]),
+        ("sophie", ["Anne-Sophie D'Été"]),
+        ("d'ete anne", ["Anne-Sophie D'Été"]),
+        ("lucas", []),
+    ):
+        assert found(staff_client, query) == names, query
+
+
+def test_a_renamed_profile_is_found_by_its_new_name_only(staff_client, associate):
+    customer = make_customer(email="zoe@example.com", first_name="Zoe", last_name="Ka")
+    update_profile(customer=customer, actor=associate, first_name="Chloé")
+    assert found(staff_client, "chloe") == ["Chloé Ka"]
+    assert found(staff_client, "zoe") == []
+
+
+def test_name_search_costs_the_same_queries_for_2_or_8_matches(staff_client):
+    def search_queries() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            found(staff_client, "Nicolás")
+        return len(queries)
+
+    for n in range(2):
+        make_customer(email=f"n{n}@example.com", first_name="Nicolas", last_name="Z")
+    few = search_queries()
+    for n in range(2, 8):
+        make_customer(email=f"n{n}@example.com", first_name="Nicolás", last_name="Z")
+    assert len(found(staff_client, "nicolas")) == 8
+    assert search_queries() == few
 
 
 def test_a_merged_profile_found_by_old_identity_shows_the_survivor(

@@ -194,6 +194,28 @@ def test_reassign_to_a_colleague_and_not_to_another_shop(client, team, tasks):
     assert staff.post(url("done", tasks["anna"]), **HTMX).status_code == 404
 
 
+ACTIONS = (b'data-testid="task-done"', b'data-testid="task-snooze"', b"reassign-to")
+
+
+def test_a_task_handed_to_a_colleague_comes_back_without_actions(client, team, tasks):
+    staff = signed_in(client, team.anna)
+    ok = staff.post(url("reassign", tasks["anna"]), {"assignee": team.bruno.pk}, **HTMX)
+    assert ok.status_code == 200
+    assert not any(action in ok.content for action in ACTIONS)
+    assert b'data-testid="handed-over">Given to Bruno' in ok.content
+
+
+def test_a_manager_handing_a_task_on_still_acts_on_it(client, team, tasks):
+    manager = signed_in(client, team.manager)
+    ok = manager.post(
+        url("reassign", tasks["anna"]), {"assignee": team.bruno.pk}, **HTMX
+    )
+    assert ok.status_code == 200
+    assert all(action in ok.content for action in ACTIONS)
+    assert b'data-testid="handed-over"' not in ok.content
+    assert manager.post(url("done", tasks["anna"]), **HTMX).status_code == 200
+
+
 def test_other_peoples_and_other_shops_tasks_are_404(client, team, tasks):
     staff = signed_in(client, team.anna)
     for action in ("done", "snooze", "reassign"):
