@@ -16,6 +16,7 @@ from customers.normalize import (
     normalize_loyalty_number,
     normalize_phone,
 )
+from customers.selectors.profiles import name_condition
 from customers.services.identities import lock_live_profile
 from customers.services.merge import dismiss_duplicate, merge_customers
 from customers.services.profiles import (
@@ -222,7 +223,15 @@ class CustomerAdmin(ErasureAction, ShopScopedAdmin, admin.ModelAdmin):
         EmailConsentFilter,
         MergedFilter,
     ]
-    search_fields = ["first_name", "last_name", "email", "phone", "loyalty_number"]
+    # search_name: the name's words without case or accents ("lucia" finds Lucía)
+    search_fields = [
+        "search_name",
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "loyalty_number",
+    ]
     search_help_text = "Name, email, phone in any format or loyalty card."
     date_hierarchy = "created_at"
     inlines = [IdentityInline, ConsentInline, AddressInline, NoteInline]
@@ -307,7 +316,9 @@ class CustomerAdmin(ErasureAction, ShopScopedAdmin, admin.ModelAdmin):
             if value:
                 values.add(value)
         owners = CustomerIdentity.objects.filter(value__in=values).values("customer_id")
-        return results | queryset.filter(Q(pk__in=owners)), may_have_duplicates
+        by_name = name_condition(term)  # every word, whatever its case and accents
+        found = Q(pk__in=owners) | by_name if by_name else Q(pk__in=owners)
+        return results | queryset.filter(found), may_have_duplicates
 
     def save_model(self, request, obj, form, change):
         """Corrections go through the profile service, so they are on the timeline.

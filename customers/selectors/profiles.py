@@ -53,7 +53,7 @@ def search_customers(query: str, region: str | None = None, *, limit: int = 20):
     if not query:
         return []
     matched_ids = _identity_matches(query, region)
-    name_q = _name_condition(query)
+    name_q = name_condition(query)
     if not matched_ids and not name_q:
         return []
     where = Q(pk__in=matched_ids) if matched_ids else Q()
@@ -104,7 +104,7 @@ def _number_identities(query: str, region: str | None) -> list[tuple[str, str]]:
     return found
 
 
-def _name_condition(query: str) -> Q:
+def name_condition(query: str) -> Q:
     """Every word at the start of a word of the name, without case or accents
     (``Customer.search_name``: "lucia" finds Lucía, "Léa" finds Lea); an empty ``Q``
     when the query has an ``@`` or a digit, which no name search is meant to

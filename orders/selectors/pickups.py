@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from customers.models import IdentityKind
+from customers.models import IdentityKind, name_search_words
 from inventory.models import Location
 from orders.models import FulfilmentMethod, Order, OrderStatus
 from orders.selectors.orders import with_fulfilments
@@ -89,12 +89,10 @@ def pickup_search(
                 )
             )
     elif "@" not in query:
-        words = query.replace(",", " ").split()
+        words = name_search_words(query)[:4]  # as the customer search reads a name
         name = Q()
-        for word in words[:4]:
-            name &= Q(customer__first_name__istartswith=word) | Q(
-                customer__last_name__istartswith=word
-            )
+        for word in words:
+            name &= Q(customer__search_name__contains=f" {word}")
         if words:
             where |= name
     return waiting.filter(where)

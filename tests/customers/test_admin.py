@@ -59,6 +59,15 @@ def test_admin_search_by_name_email_loyalty_and_an_old_identity(admin_client):
     assert other.pk not in _listed(admin_client.get(CHANGELIST, {"q": "pia"}))
 
 
+@pytest.mark.parametrize("term", ["lucia", "Lucía", "lucia fernandez", "FERNÁNDEZ"])
+def test_admin_search_finds_a_name_with_or_without_its_accents(admin_client, term):
+    customer = make_customer(
+        email="lf@example.com", first_name="Lucía", last_name="Fernández"
+    )
+    make_customer(email="luca@example.com", first_name="Luca", last_name="Ferri")
+    assert _listed(admin_client.get(CHANGELIST, {"q": term})) == {customer.pk}
+
+
 def test_email_consent_filter(admin_client):
     yes = make_customer(email="yes@example.com")
     no = make_customer(email="no@example.com")

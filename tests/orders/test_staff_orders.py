@@ -430,6 +430,20 @@ def test_the_pickup_desk_finds_an_order_by_customer_name_phone_or_email(
     assert [o.number for o in response.context["orders"]] == [wanted.number]
 
 
+@pytest.mark.parametrize("query", ["lucia", "FERNANDEZ lucía", "Lucía Fernández"])
+def test_the_pickup_desk_finds_a_name_whatever_its_accents(staff, shop, shirt, query):
+    customer = make_customer(
+        email="lucia@example.com", first_name="Lucía", last_name="Fernández"
+    )
+    wanted = ready_order(store=shop, lines=[(shirt, 1)], customer=customer)
+    other = make_customer(
+        email="luca@example.com", first_name="Luca", last_name="Ferri"
+    )
+    ready_order(store=shop, lines=[(shirt, 1)], customer=other)
+    response = staff.get(reverse("staff:pickup_desk"), {"q": query}, **HTMX)
+    assert [o.number for o in response.context["orders"]] == [wanted.number]
+
+
 def test_a_scanned_qr_or_typed_number_opens_the_order(staff, shop, shirt):
     order = refresh(ready_order(store=shop, lines=[(shirt, 1)]))
     for query in (order.number, pickup_qr_payload(order)):
