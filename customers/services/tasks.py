@@ -174,7 +174,7 @@ def fold_merged_tasks(*, survivor: Customer, other: Customer, actor) -> int:
     as folded and stays on the merged profile for the record, each change in the
     tasks' history. The tasks are locked in pk order. Returns the number folded."""
     rows = (
-        ClientTask.objects.select_for_update()
+        ClientTask.objects.select_for_update(of=("self",))
         .filter(customer__in=[survivor.pk, other.pk])
         .exclude(occurrence="")
         .select_related("assignee")

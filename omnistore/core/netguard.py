@@ -13,8 +13,10 @@ import http.client
 import ipaddress
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -242,21 +244,54 @@ def post(
     kept = Kept() if alone else kept
     connection, reused = kept.take(target, timeout)
     reusable = False
+    cut = _Cutoff(connection, deadline)
     try:
         try:
             response = _send(connection, target, body, headers)
         except _STALE:
-            if not reused:
+            if not reused or cut.fired.is_set():
                 raise
             connection.close()
             connection.timeout = max(deadline - time.monotonic(), 0.001)
             response = _send(connection, target, body, headers)
         reusable = _read_answer(connection, response, deadline, timeout)
+        cut.cancel()
+        if cut.fired.is_set():
+            raise TimeoutError(f"No complete answer within {timeout:g} s.")
         return response.status
-    except http.client.HTTPException as error:
+    except (OSError, http.client.HTTPException) as error:
+        if cut.fired.is_set():
+            raise TimeoutError(f"No complete answer within {timeout:g} s.") from None
+        if isinstance(error, OSError):
+            raise
         raise OSError(f"Bad HTTP answer: {error!r}") from None
     finally:
+        cut.cancel()
         kept.give_back(target, connection, reusable and not alone)
+
+
+class _Cutoff:
+    """Ends the exchange at ``deadline`` whatever the server does: each socket read
+    has its own timeout, so an answer whose status line and headers trickle in a
+    line at a time would otherwise hold the call far longer. At the deadline the
+    connection's socket is shut down, which ends any read waiting on it."""
+
+    def __init__(self, connection, deadline: float):
+        self.fired = threading.Event()
+        self._connection = connection
+        self._timer = threading.Timer(max(deadline - time.monotonic(), 0), self._cut)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _cut(self) -> None:
+        self.fired.set()
+        sock = getattr(self._connection, "sock", None)
+        if sock is not None:
+            with suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def cancel(self) -> None:
+        self._timer.cancel()
 
 
 def _send(connection, target: Target, body: bytes, headers: dict[str, str]):

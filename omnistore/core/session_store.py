@@ -10,6 +10,7 @@ survive, key by key. A cleared or new session is written whole, as Django does.
 
 from __future__ import annotations
 
+from django.contrib.sessions.backends.base import UpdateError
 from django.contrib.sessions.backends.db import SessionStore as DbSessionStore
 from django.db import router, transaction
 from django.utils import timezone
@@ -65,10 +66,11 @@ class SessionStore(DbSessionStore):
                 .filter(session_key=self.session_key, expire_date__gt=timezone.now())
                 .first()
             )
-            if row is not None:
-                stored = self.decode(row.session_data)
-                for key in self._removed:
-                    stored.pop(key, None)
-                stored.update(self._set)
-                self._session_cache = stored
-            return super().save(must_create=False)
+            if row is None:  # ended meanwhile (signed out, expired): not brought back
+                raise UpdateError
+            stored = self.decode(row.session_data)
+            for key in self._removed:
+                stored.pop(key, None)
+            stored.update(self._set)
+            self._session_cache = stored
+            self.create_model_instance(stored).save(force_update=True, using=using)

@@ -72,19 +72,3 @@ class Echo:
 
     def write(self, value):
         return value
-
-
-def csv_safe(value):
-    """Cells a spreadsheet would run as a formula are written as text."""
-    text = "" if value is None else str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _is_number(text):
-        return "'" + text
-    return text
-
-
-def _is_number(text: str) -> bool:
-    try:
-        Decimal(text)
-    except ArithmeticError:
-        return False
-    return True

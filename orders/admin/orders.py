@@ -20,8 +20,9 @@ from django.utils.html import format_html, format_html_join
 
 from omnistore.accounts.scoping import PartOfParentInline, ReadOnlyAdmin
 from omnistore.core.exceptions import ApplicationError
+from omnistore.core.spreadsheet import csv_safe
 from orders.admin.base import PhoneAwareSearch, through, with_currency
-from orders.admin.export import Echo, csv_safe, export_rows
+from orders.admin.export import Echo, export_rows
 from orders.admin.invoices import InvoiceInline, issue_invoices
 from orders.admin.order_cancel import NOT_YOURS, OrderCancelPage
 from orders.admin.reports import sales_report_page, vat_ledger_page

@@ -23,6 +23,7 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
     When,
@@ -235,6 +236,9 @@ def late_pickups(shop_ids: list[int], now: datetime) -> QuerySet[Order]:
     return (
         Order.objects.filter(late, fulfilment_method=FulfilmentMethod.PICKUP)
         .filter(Exists(waiting_here))
+        .annotate(
+            pickup_shop=Subquery(waiting_here.values("pickup_location__name")[:1])
+        )
         .order_by("created_at", "id")
     )
 

@@ -292,10 +292,22 @@ def sales_report(*, since=None, shop_ids=None) -> SalesReport:
     for row in by_channel:
         row["label"] = label_of(Channel, row["channel"])
     by_shop = _sales_by_shop(sold, shop_ids)
-    online = orders.filter(channel__in=ONLINE_CHANNELS).aggregate(
+    # The chain: how many online orders are collected. A manager's shops: how much
+    # of their orders is click and collect (their online orders are all collected
+    # there by definition, so that share would always be 100 %).
+    online = (
+        orders if shop_ids is not None else orders.filter(channel__in=ONLINE_CHANNELS)
+    ).aggregate(
         total=Count("id"),
-        pickup=Count("id", filter=Q(fulfilment_method=FulfilmentMethod.PICKUP)),
+        pickup=Count(
+            "id",
+            filter=Q(
+                channel__in=ONLINE_CHANNELS,
+                fulfilment_method=FulfilmentMethod.PICKUP,
+            ),
+        ),
     )
+    online["of_shops"] = shop_ids is not None
     online["share"] = (
         round(100 * online["pickup"] / online["total"], 1) if online["total"] else 0.0
     )

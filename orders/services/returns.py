@@ -58,7 +58,7 @@ from .approvals import (
     guard_return_outside_window,
     guard_return_without_receipt,
 )
-from .common import CODE_ALPHABET, check_quantity
+from .common import CODE_ALPHABET, check_quantity, to_money
 from .return_window import check_return_policy, is_staff_actor
 
 RETURN_REFERENCE = "return"
@@ -250,7 +250,7 @@ def return_webhook(ret: Return, event: str) -> None:
             "customer_id": ret.customer_id,
             "status": ret.status,
             "refund_method": ret.refund_method,
-            "refund_total": str(ret.refund_total),
+            "refund_total": str(to_money(ret.refund_total)),
             "receiving_location_id": ret.receiving_location_id,
         },
     )

