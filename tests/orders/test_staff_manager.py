@@ -98,6 +98,9 @@ def test_the_day_compares_with_last_week_by_channel_and_associate(
     assert 'data-testid="late-pickups"' in page
     assert 'data-testid="stock-alerts"' in page and "Torino Roma" not in page
     assert 'data-testid="tills-today"' in page
+    rule = page.split('data-testid="shop-sales-rule">')[1].split("</p>")[0]
+    assert "delivered home belong to no shop" in rule
+    assert reverse("admin:orders_order_report") in rule
 
 
 def test_the_csv_holds_the_same_figures(manager, milano, giulia):
