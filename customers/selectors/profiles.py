@@ -104,16 +104,16 @@ def _number_identities(query: str, region: str | None) -> list[tuple[str, str]]:
     return found
 
 
-def name_condition(query: str) -> Q:
+def name_condition(query: str, *, path: str = "") -> Q:
     """Every word at the start of a word of the name, without case or accents
     (``Customer.search_name``: "lucia" finds Lucía, "Léa" finds Lea); an empty ``Q``
     when the query has an ``@`` or a digit, which no name search is meant to
-    match."""
+    match. ``path`` leads to the customer from another model (``"customer__"``)."""
     name_q = Q()
     if "@" in query or any(ch.isdigit() for ch in query):
         return name_q
     for word in name_search_words(query):
-        name_q &= Q(search_name__contains=f" {word}")
+        name_q &= Q(**{f"{path}search_name__contains": f" {word}"})
     return name_q
 
 

@@ -7,8 +7,6 @@ refunded and recorded. The actions below call those services.
 
 from __future__ import annotations
 
-import csv
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -20,7 +18,7 @@ from django.utils.html import format_html, format_html_join
 
 from omnistore.accounts.scoping import PartOfParentInline, ReadOnlyAdmin
 from omnistore.core.exceptions import ApplicationError
-from omnistore.core.spreadsheet import csv_safe
+from omnistore.core.spreadsheet import SafeWriter
 from orders.admin.base import PhoneAwareSearch, through, with_currency
 from orders.admin.export import Echo, export_rows
 from orders.admin.invoices import InvoiceInline, issue_invoices
@@ -443,11 +441,8 @@ class OrderAdmin(OrderCancelPage, PhoneAwareSearch, ReadOnlyAdmin):
 
     @admin.action(description="Export selected orders as CSV", permissions=["view"])
     def export_csv(self, request, queryset):
-        writer = csv.writer(Echo())
-        rows = (
-            writer.writerow([csv_safe(cell) for cell in row])
-            for row in export_rows(queryset)
-        )
+        writer = SafeWriter(Echo())
+        rows = (writer.writerow(row) for row in export_rows(queryset))
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="orders-{stamp}.csv"'

@@ -4,7 +4,6 @@ period, per market and currency, all read from the ledgers."""
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -13,6 +12,7 @@ from decimal import Decimal
 from django.db.models import DecimalField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
+from omnistore.core.spreadsheet import SafeWriter
 from orders.models import (
     GiftCard,
     GiftCardTransaction,
@@ -128,7 +128,7 @@ CSV_COLUMNS = [
 
 def liability_csv(rows: list[LiabilityRow]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = SafeWriter(out)
     writer.writerow(CSV_COLUMNS)
     for row in rows:
         writer.writerow([getattr(row, name) for name in CSV_COLUMNS])

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from customers.models import IdentityKind, name_search_words
+from customers.models import IdentityKind
+from customers.selectors.profiles import name_condition
 from inventory.models import Location
 from orders.models import FulfilmentMethod, Order, OrderStatus
 from orders.selectors.orders import with_fulfilments
@@ -88,11 +89,8 @@ def pickup_search(
                     customer__identities__value=phone,
                 )
             )
-    elif "@" not in query:
-        words = name_search_words(query)[:4]  # as the customer search reads a name
-        name = Q()
-        for word in words:
-            name &= Q(customer__search_name__contains=f" {word}")
-        if words:
+    else:
+        name = name_condition(query, path="customer__")  # as the customer search
+        if name:
             where |= name
     return waiting.filter(where)

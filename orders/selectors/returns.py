@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from customers.models import Customer
 from customers.selectors.profiles import search_customers
@@ -83,6 +84,12 @@ def return_brought_by(ret: Return) -> datetime | None:
     return max(
         deadline, ret.created_at + timedelta(days=settings.OMNISTORE_RETURN_BRING_DAYS)
     )
+
+
+def brought_late(ret: Return, now: datetime | None = None) -> bool:
+    """Received now, a return started online would be past ``return_brought_by``."""
+    due = return_brought_by(ret)
+    return due is not None and (now or timezone.now()) > due
 
 
 # A line of a part cancelled before it left (a split delivery's other parcels) never

@@ -13,7 +13,6 @@ row's key. Three grouped queries whatever the volume.
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -23,6 +22,7 @@ from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum, Va
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
+from omnistore.core.spreadsheet import SafeWriter
 from orders.models import OrderLine, OrderStatus, OrderTaxTotal, ReturnLine
 
 CENT = Decimal("0.01")
@@ -195,7 +195,7 @@ LEDGER_HEADER = [
 def vat_ledger_csv(rows: list[LedgerRow]) -> str:
     """The ledger as CSV, one line per row, amounts with two decimals."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = SafeWriter(out)
     writer.writerow(LEDGER_HEADER)
     for row in rows:
         writer.writerow(

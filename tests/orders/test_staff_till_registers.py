@@ -274,14 +274,9 @@ def points_order(duomo, associate):
     )
 
 
-def test_every_till_booking_of_an_exchange_is_on_the_devices_register(
-    tills, sessions, associate, points_order
-):
-    till_1, till_2 = sessions
-    on_till_2 = device(associate, tills[1])
-    line = points_order.lines.get()
-    url = reverse("staff:return_exchange", args=[points_order.number])
-    form = {
+def exchange_form(line, tender: str) -> dict:
+    """The shirt swapped for the larger size, the difference paid by ``tender``."""
+    return {
         "once": new_token(),
         f"qty_{line.pk}": "1",
         f"reason_{line.pk}": "too_small",
@@ -289,8 +284,18 @@ def test_every_till_booking_of_an_exchange_is_on_the_devices_register(
         "code_1": "WSH-00001-LBL-L",
         "units_1": "1",
         "fulfilment": "carry_out",
-        "tender": "cash",
+        "tender": tender,
     }
+
+
+def test_every_till_booking_of_an_exchange_is_on_the_devices_register(
+    tills, sessions, associate, points_order
+):
+    till_1, till_2 = sessions
+    on_till_2 = device(associate, tills[1])
+    line = points_order.lines.get()
+    url = reverse("staff:return_exchange", args=[points_order.number])
+    form = exchange_form(line, "cash")
     review = on_till_2.post(url, form)
     assert review.status_code == 200, review.content.decode()[:500]
 
@@ -324,16 +329,7 @@ def test_a_device_that_chose_no_register_is_asked_to_before_the_exchange(
     unchosen = device(associate)
     line = points_order.lines.get()
     url = reverse("staff:return_exchange", args=[points_order.number])
-    form = {
-        "once": new_token(),
-        f"qty_{line.pk}": "1",
-        f"reason_{line.pk}": "too_small",
-        f"condition_{line.pk}": "sellable",
-        "code_1": "WSH-00001-LBL-L",
-        "units_1": "1",
-        "fulfilment": "carry_out",
-        "tender": "card_in_store",
-    }
+    form = exchange_form(line, "card_in_store")
     review = unchosen.post(url, form)
     assert review.status_code == 200, review.content.decode()[:500]
 

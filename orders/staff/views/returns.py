@@ -28,6 +28,7 @@ from orders.selectors.access import has_a_shop, sold_or_fulfilled_here
 from orders.selectors.receipts import return_refunds
 from orders.selectors.returns import (
     RETURNABLE_ORDER_STATUSES,
+    brought_late,
     handed_over_at,
     order_returns,
     return_brought_by,
@@ -196,12 +197,6 @@ def _done_message(ret: Return) -> str:
     return f"Return {ret.code} received; refund it when ready."
 
 
-def _late(ret: Return) -> bool:
-    """Brought in after the day it was to be brought by: a reason is asked."""
-    due = return_brought_by(ret)
-    return due is not None and timezone.now() > due
-
-
 def _detail_context(request, store, ret: Return, **forms_) -> dict:
     lines = list(ret.lines.all())
     history = list(ret.history.all())
@@ -230,7 +225,9 @@ def _detail_context(request, store, ret: Return, **forms_) -> dict:
     }
     if context["can_receive"]:
         context["receive_form"] = ReceiveReturnForm(
-            lines=lines, initial={"refund_method": ret.refund_method}, late=_late(ret)
+            lines=lines,
+            initial={"refund_method": ret.refund_method},
+            late=brought_late(ret),
         )
         context["brought_by"] = return_brought_by(ret)
     if context["can_refund"]:
@@ -271,7 +268,9 @@ def return_receive(request, code: str):
     and refund" the money goes back in the same confirm."""
     store = require_store(request)
     ret = return_or_404(request, code, store)
-    form = ReceiveReturnForm(request.POST, lines=list(ret.lines.all()), late=_late(ret))
+    form = ReceiveReturnForm(
+        request.POST, lines=list(ret.lines.all()), late=brought_late(ret)
+    )
     if form.is_valid():
         data = form.cleaned_data
         late = {"override_reason": data.get("override_reason", "")}
