@@ -154,26 +154,12 @@ def main() -> None:
     floors.append(drive_requests(port, requests.floor(data), 8, SECONDS))
     raw = raw_sql(data, 8, min(SECONDS, 10))
     report(counts, results, raw)
-    if os.environ.get(
-        "BENCH_CPU_JSON"
-    ):  # every process's CPU per run, for a closer look
-        import json
-
+    if os.environ.get("BENCH_CPU_JSON"):  # every process's CPU per run, closer
         runs = {"friendly": friendly, "realistic": realistic}
-        runs.update(buy_now=buy_now, floor=floors[0])
-        with open(os.environ["BENCH_CPU_JSON"], "w") as f:
-            json.dump(
-                {
-                    k: {
-                        "cpu": v["cpu"],
-                        "elapsed": v["elapsed"],
-                        "done": len(v.get("flows") or v.get("latencies")),
-                    }
-                    for k, v in runs.items()
-                },
-                f,
-                indent=1,
-            )
+        dump_cpu(
+            os.environ["BENCH_CPU_JSON"],
+            {**runs, "buy_now": buy_now, "floor": floors[0]},
+        )
     report_realistic(
         {
             "floors": floors,
@@ -190,6 +176,22 @@ def main() -> None:
             "webhooks_received": received(),
         }
     )
+
+
+def dump_cpu(path: str, runs: dict[str, dict]) -> None:
+    """Write each run's CPU by process, elapsed time and count done as JSON."""
+    import json
+
+    summary = {
+        name: {
+            "cpu": run["cpu"],
+            "elapsed": run["elapsed"],
+            "done": len(run.get("flows") or run.get("latencies")),
+        }
+        for name, run in runs.items()
+    }
+    with open(path, "w") as f:
+        json.dump(summary, f, indent=1)
 
 
 def compared_blocks(port, data, first: dict, endpoint: int) -> list[dict]:

@@ -114,14 +114,7 @@ def insert_rows(
     fields = [f for f in opts.concrete_fields if not f.primary_key]
     conflict = "ignore" if ignore_duplicates else ("update" if update_on else "")
     key_fields = [opts.get_field(name) for name in key] if ignore_duplicates else []
-    by_key: dict[tuple, models.Model] = {}
-    for obj in objs if key_fields else ():
-        found = tuple(
-            db_value(f, getattr(obj, f.attname), connection) for f in key_fields
-        )
-        if found in by_key:
-            raise ValueError(f"two instances with the key {found!r}")
-        by_key[found] = obj
+    by_key = _by_key(objs, key_fields, connection)
     inserted: set[int] = set()
     with connection.cursor() as cursor:
         for start in range(0, len(objs), BATCH):
@@ -159,6 +152,19 @@ def insert_rows(
                 obj._state.db = connection.alias
                 inserted.add(id(obj))
     return [obj for obj in objs if id(obj) in inserted]
+
+
+def _by_key(objs, key_fields, connection) -> dict[tuple, models.Model]:
+    """The instances by their values of ``key_fields`` as the database returns them."""
+    by_key: dict[tuple, models.Model] = {}
+    for obj in objs if key_fields else ():
+        found = tuple(
+            db_value(f, getattr(obj, f.attname), connection) for f in key_fields
+        )
+        if found in by_key:
+            raise ValueError(f"two instances with the key {found!r}")
+        by_key[found] = obj
+    return by_key
 
 
 def insert_unless_duplicate(instance: models.Model) -> bool:

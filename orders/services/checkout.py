@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import copy
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
@@ -169,16 +169,24 @@ def place_order(
             )
         return checkout
 
+    return _write_sourcing_again(prepared, cart)
+
+
+def _write_sourcing_again(prepared: Callable[[], Checkout], cart: Cart | None) -> Order:
+    """Write the prepared checkout; when the stock it chose was taken meanwhile,
+    prepare it once more and write that.
+
+    Where the stock comes from is chosen from levels read before the transaction;
+    another checkout may take those units meanwhile. It is chosen again from the
+    levels as they are now, once (nothing was held or charged). A carry-out sale
+    sells from the shelf at hand: there is no other place to choose."""
     checkout = prepared()
     as_read = (cart.status, cart.order) if cart is not None else None
     try:
         return _write_once(checkout)
     except InsufficientStock:
-        if fulfilment == FulfilmentMethod.CARRY_OUT:
-            raise  # sold from the shelf here: there is no other place to choose
-        # Where the stock comes from was chosen from levels read before the
-        # transaction; another checkout took those units meanwhile. Chosen again
-        # from the levels as they are now, once (nothing was held or charged).
+        if checkout.method == FulfilmentMethod.CARRY_OUT:
+            raise
         if cart is not None:
             cart.status, cart.order = as_read  # the rolled-back close is undone
         return _write_once(prepared())

@@ -78,17 +78,7 @@ def exchange_items(
     return does (outside the window, above the refund limit)."""
     now = now or timezone.now()
     source = order_to_return(order, None)
-    if source.customer_id is None:
-        raise ValidationFailed(
-            "An exchange needs the customer's profile (the value moves through their "
-            "store credit): refund this sale and ring up a new one instead.",
-            extra={"customer": ["Attach the customer to the sale first."]},
-        )
-    if fulfilment not in (FulfilmentMethod.CARRY_OUT, FulfilmentMethod.PICKUP):
-        raise ValidationFailed(
-            "The replacement is taken now or picked up at a shop.",
-            extra={"fulfilment": ["Use carry_out or pickup."]},
-        )
+    _check_exchangeable(source, fulfilment)
     replacement_lines = _replacement_lines(replacement)
     prices, currency = replacement_prices(replacement_lines, location, now)
     check_exchange_currency(source, currency)
@@ -135,6 +125,20 @@ def exchange_items(
         credit_left=to_money(customer.store_credit_balance),
         paid=paid,
     )
+
+
+def _check_exchangeable(source: Order, fulfilment: str) -> None:
+    if source.customer_id is None:
+        raise ValidationFailed(
+            "An exchange needs the customer's profile (the value moves through their "
+            "store credit): refund this sale and ring up a new one instead.",
+            extra={"customer": ["Attach the customer to the sale first."]},
+        )
+    if fulfilment not in (FulfilmentMethod.CARRY_OUT, FulfilmentMethod.PICKUP):
+        raise ValidationFailed(
+            "The replacement is taken now or picked up at a shop.",
+            extra={"fulfilment": ["Use carry_out or pickup."]},
+        )
 
 
 def _exchange_till(payments, *, location, actor, till):
