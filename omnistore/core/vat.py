@@ -17,6 +17,9 @@ from omnistore.core.exceptions import ValidationFailed
 # Swiss numbers end in the language of the register (MWST, TVA, IVA); a number typed
 # without it is the same number, registered in German unless said otherwise.
 SWISS_SUFFIXES = ("MWST", "TVA", "IVA")
+# The prefixes EU numbers are written with: the member states' ISO codes, but
+# Greece's ``EL`` for ``GR`` (and Northern Ireland's ``XI``).
+EU_PREFIXES = (frozenset(eu_vat.MEMBER_STATES) - {"gr"}) | {"el"}
 
 
 def _compact(value: str) -> str:
@@ -29,6 +32,12 @@ def vat_country(number: str) -> str:
         return "CH"
     prefix = number[:2]
     return {"EL": "GR", "XI": "GB"}.get(prefix, prefix)
+
+
+def _greek_prefix(compact: str) -> str:
+    """Greece registers its numbers under ``EL``, as VIES and invoices write them: a
+    number typed with ``GR``, its ISO code, is the same number."""
+    return "EL" + compact[2:] if compact.startswith("GR") else compact
 
 
 def _swiss(compact: str) -> str:
@@ -50,7 +59,8 @@ def check_vat_number(value: str, *, field: str = "vat_number") -> str:
             raise NumberError("no number")
         if compact.startswith("CHE"):
             return _swiss(compact)
-        if compact[:2].lower() not in eu_vat.MEMBER_STATES:
+        compact = _greek_prefix(compact)
+        if compact[:2].lower() not in EU_PREFIXES:
             raise NumberError("unknown country")
         eu_vat.validate(compact)
         return eu_vat.compact(compact)

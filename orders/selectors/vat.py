@@ -1,14 +1,16 @@
 """The VAT ledger for the accountant: per month, country, rate and currency, the
 net, VAT and gross sold and refunded.
 
-Sales are counted in the month the order was placed (cancelled orders are left
-out), from each order's VAT per rate and class (its lines' and its delivery's),
-refunds in the month they were paid back, at the rate and in the country of
-the line they return (as sold, never today's rate): returns' lines, and the lines of
-a split delivery's parts cancelled before they left (``cancelled_part_lines``), whole
-at their sold amounts in the month of the cancellation, as their credit note says.
+A month once filed never changes: sales are counted in the month the order was
+placed, whatever happens to it later, from each order's VAT per rate and class (its
+lines' and its delivery's); refunds in the month they were paid back, at the rate
+and in the country of what they give back (as sold, never today's rate): returns'
+lines, the lines of a split delivery's parts cancelled before they left
+(``cancelled_part_lines``), whole at their sold amounts in the month of the
+cancellation, and a cancelled order's VAT per rate and class, delivery included, in
+the month its status history says it was cancelled — as their credit notes say.
 Amounts of different currencies are never added up: the currency is part of every
-row's key. Three grouped queries whatever the volume.
+row's key. Four grouped queries whatever the volume.
 """
 
 from __future__ import annotations
@@ -18,12 +20,27 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import (
+    DateTimeField,
+    DecimalField,
+    F,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from omnistore.core.spreadsheet import SafeWriter
-from orders.models import OrderLine, OrderStatus, OrderTaxTotal, ReturnLine
+from orders.models import (
+    OrderLine,
+    OrderStatus,
+    OrderStatusChange,
+    OrderTaxTotal,
+    ReturnLine,
+)
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -71,7 +88,8 @@ def cancelled_part_lines() -> QuerySet[OrderLine]:
     parcels had left), refunded when the part was cancelled
     (``fulfilment__cancelled_at``) at their sold net, VAT and gross, their share of
     the order's discount taken off as it was when sold. A cancelled order's lines
-    are not among them: that order was never a sale."""
+    are not among them: the whole order is refunded when it was cancelled
+    (``cancelled_order_totals``)."""
     return OrderLine.objects.filter(fulfilment__cancelled_at__isnull=False).exclude(
         order__status=OrderStatus.CANCELLED
     )
@@ -97,10 +115,32 @@ def cancelled_parts_amount(field: str = "line_total") -> Coalesce:
     )
 
 
-def _add_refunds(rows: dict[tuple, LedgerRow], refunded, prefix: str) -> None:
-    """Refund rows grouped by month and by the sold line's country, rate, class and
-    currency (``prefix``: the path to the line), added to the ledger's rows."""
-    for row in refunded:
+def cancelled_order_totals() -> QuerySet[OrderTaxTotal]:
+    """The VAT per rate and class (delivery included) of the orders cancelled
+    whole, each with ``cancelled``: when its status history says it was cancelled
+    (the order's ``cancelled_at`` for one without that step). The order is refunded
+    in full then, as its credit note credits its whole invoice."""
+    cancelled_step = (
+        OrderStatusChange.objects.filter(
+            order=OuterRef("order_id"), to_status=OrderStatus.CANCELLED
+        )
+        .order_by("-at", "-id")
+        .values("at")[:1]
+    )
+    return OrderTaxTotal.objects.filter(order__status=OrderStatus.CANCELLED).annotate(
+        cancelled=Coalesce(
+            Subquery(cancelled_step, output_field=DateTimeField()),
+            "order__cancelled_at",
+            output_field=DateTimeField(),
+        )
+    )
+
+
+def _add(rows: dict[tuple, LedgerRow], grouped, side: str, prefix: str = "") -> None:
+    """Rows grouped by month and by the sold line's (or order total's) country,
+    ``tax_rate``, class and currency (``prefix``: the path to the line), added to
+    the ledger's ``sales`` or ``refunds``."""
+    for row in grouped:
         key = (
             row["period"].strftime("%Y-%m"),
             row[f"{prefix}order__tax_country"],
@@ -109,10 +149,25 @@ def _add_refunds(rows: dict[tuple, LedgerRow], refunded, prefix: str) -> None:
             row[f"{prefix}order__currency"],
         )
         entry = rows.setdefault(key, LedgerRow(*key))
-        entry.refunds = [
+        amounts = [
             total + _money(row[name])
-            for total, name in zip(entry.refunds, ("net", "tax", "gross"), strict=True)
+            for total, name in zip(
+                getattr(entry, side), ("net", "tax", "gross"), strict=True
+            )
         ]
+        setattr(entry, side, amounts)
+
+
+def _per_rate(totals: QuerySet[OrderTaxTotal], moment: str):
+    """Orders' VAT per rate and class summed by the month of ``moment``."""
+    return (
+        totals.annotate(period=TruncMonth(moment), tax_rate=F("rate"))
+        .values(
+            "period", "order__tax_country", "tax_rate", "tax_class", "order__currency"
+        )
+        .annotate(net=Sum("net"), tax=Sum("tax"), gross=Sum("gross"))
+        .order_by()
+    )
 
 
 def vat_ledger(*, start: date, end: date) -> list[LedgerRow]:
@@ -120,26 +175,10 @@ def vat_ledger(*, start: date, end: date) -> list[LedgerRow]:
     country, rate, class and currency."""
     since, until = _bounds(start, end)
     rows: dict[tuple, LedgerRow] = {}
-    sold = (
-        OrderTaxTotal.objects.filter(
-            order__created_at__gte=since, order__created_at__lt=until
-        )
-        .exclude(order__status=OrderStatus.CANCELLED)
-        .annotate(period=TruncMonth("order__created_at"))
-        .values("period", "order__tax_country", "rate", "tax_class", "order__currency")
-        .annotate(net=Sum("net"), tax=Sum("tax"), gross=Sum("gross"))
-        .order_by()
+    sold = OrderTaxTotal.objects.filter(
+        order__created_at__gte=since, order__created_at__lt=until
     )
-    for row in sold:
-        key = (
-            row["period"].strftime("%Y-%m"),
-            row["order__tax_country"],
-            _money(row["rate"]),
-            row["tax_class"],
-            row["order__currency"],
-        )
-        entry = rows.setdefault(key, LedgerRow(*key))
-        entry.sales = [_money(row["net"]), _money(row["tax"]), _money(row["gross"])]
+    _add(rows, _per_rate(sold, "order__created_at"), "sales")
     refunded = (
         ReturnLine.objects.filter(
             return_request__refunded_at__gte=since,
@@ -156,8 +195,8 @@ def vat_ledger(*, start: date, end: date) -> list[LedgerRow]:
         .annotate(net=Sum("net"), tax=Sum("tax"), gross=Sum("amount"))
         .order_by()
     )
-    _add_refunds(rows, refunded, "order_line__")
-    cancelled = (
+    _add(rows, refunded, "refunds", "order_line__")
+    cancelled_parts = (
         cancelled_part_lines()
         .filter(fulfilment__cancelled_at__gte=since, fulfilment__cancelled_at__lt=until)
         .annotate(period=TruncMonth("fulfilment__cancelled_at"))
@@ -167,7 +206,11 @@ def vat_ledger(*, start: date, end: date) -> list[LedgerRow]:
         .annotate(net=Sum("net"), tax=Sum("tax"), gross=Sum("line_total"))
         .order_by()
     )
-    _add_refunds(rows, cancelled, "")
+    _add(rows, cancelled_parts, "refunds")
+    cancelled = cancelled_order_totals().filter(
+        cancelled__gte=since, cancelled__lt=until
+    )
+    _add(rows, _per_rate(cancelled, "cancelled"), "refunds")
     return sorted(
         rows.values(),
         key=lambda r: (r.period, r.country, r.currency, -r.rate, r.tax_class),

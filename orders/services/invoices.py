@@ -24,6 +24,7 @@ from omnistore.core.actors import acting_user
 from omnistore.core.exceptions import Conflict, ValidationFailed
 from orders.models import (
     NUMBER_PREFIX,
+    Fulfilment,
     Invoice,
     InvoiceCounter,
     InvoiceKind,
@@ -60,27 +61,46 @@ def _next_number(legal_entity_id: int, kind: str, year: int) -> tuple[int, str]:
 
 
 def _buyer(customer: Customer, order: Order) -> dict:
-    """Who the invoice is made out to: the business on the profile, at its default
-    address (else the address the order went to)."""
-    address = customer.addresses.order_by("-is_default", "id").first()
-    if address is not None:
-        parts = [address.line1, address.line2, f"{address.postcode} {address.city}"]
-        country = address.country
-    else:
-        delivered = next((f.address for f in order.fulfilments.all() if f.address), {})
-        parts = [
-            delivered.get("line1", ""),
-            delivered.get("line2", ""),
-            f"{delivered.get('postcode', '')} {delivered.get('city', '')}",
-        ]
-        country = delivered.get("country", "")
+    """Who the invoice is made out to: the business on the profile, at the first
+    address known of ``_buyer_addresses``, so an address on file is never left off
+    (with none anywhere the invoice is issued without one)."""
+    address = next(
+        (found for found in _buyer_addresses(customer, order) if found.get("line1")),
+        {},
+    )
+    parts = [
+        address.get("line1", ""),
+        address.get("line2", ""),
+        f"{address.get('postcode', '')} {address.get('city', '')}",
+    ]
     return {
         "buyer_name": customer.full_name or str(customer),
         "buyer_company": customer.company_name,
         "buyer_address": ", ".join(p.strip() for p in parts if p.strip())[:500],
-        "buyer_country": (country or "")[:2],
+        "buyer_country": (address.get("country") or "")[:2],
         "buyer_vat_number": customer.vat_number,
     }
+
+
+ADDRESS_FIELDS = ("line1", "line2", "postcode", "city", "country")
+
+
+def _buyer_addresses(customer: Customer, order: Order):
+    """The buyer's addresses, best first, each read only if the one before is
+    missing: the one this order went to, the customer's saved address (the default
+    first), the last one another of their orders went to."""
+    yield next((f.address for f in order.fulfilments.all() if f.address), {})
+    yield (
+        customer.addresses.order_by("-is_default", "id").values(*ADDRESS_FIELDS).first()
+        or {}
+    )
+    yield (
+        Fulfilment.objects.filter(order__customer=customer, address__has_key="line1")
+        .order_by("-order__created_at", "-id")
+        .values_list("address", flat=True)
+        .first()
+        or {}
+    )
 
 
 def _seller(order: Order) -> dict:

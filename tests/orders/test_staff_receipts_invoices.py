@@ -341,3 +341,41 @@ def test_the_admin_lists_invoices_issues_them_and_serves_the_pdf(
     pdf = client.get(f"/admin/orders/invoice/{invoice.pk}/pdf/")
     assert pdf["Content-Type"] == "application/pdf"
     assert invoice.number in page(client, f"/admin/orders/order/{pending.pk}/change/")
+
+
+def test_invoice_and_credit_note_pdfs_open_only_where_the_invoice_is_issued(
+    client, shop, associate
+):
+    """The documents name the business buyer: an associate of another shop gets 404
+    on them, as on issuing the invoice; an area manager who sees the shop, and HQ,
+    open them."""
+    order = sale(shop, associate, business())
+    invoice, _ = issue_invoice(order=order, actor=associate)
+    return_at_counter(
+        order=order.number,
+        lines=[ReturnLineRequest(order.lines.order_by("id").first().pk, 1)],
+        location=shop,
+        actor=associate,
+    )
+    note = Invoice.objects.get(credited_invoice=invoice)
+    urls = [
+        reverse("staff:invoice_pdf", args=[order.number, paper.number])
+        for paper in (invoice, note)
+    ]
+    rome = entity_shop(shop.legal_entity, code="RM01", name="Roma Corso")
+    area_manager = UserFactory(
+        username="area", role=Role.AREA_MANAGER, store=rome, is_staff=True
+    )
+    area_manager.shops.add(rome, shop)
+
+    client.force_login(StaffFactory(store=rome))
+    assert [client.get(url).status_code for url in urls] == [404, 404]
+    page = client.get(reverse("staff:order_detail", args=[order.number]))
+    assert page.status_code == 200
+    assert 'data-testid="invoice-link"' not in page.content.decode()
+    for insider in (associate, area_manager, UserFactory(role=Role.HQ)):
+        client.force_login(insider)
+        for url in urls:
+            response = client.get(url)
+            assert response.status_code == 200, (insider, url)
+            assert response["Content-Type"] == "application/pdf"

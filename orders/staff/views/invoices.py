@@ -1,4 +1,5 @@
-"""Invoices from the order page: issue one for a business customer, open its PDF."""
+"""Invoices from the order page: issue one for a business customer, open its PDF
+(both where the order was sold or is fulfilled, as its other documents)."""
 
 from __future__ import annotations
 
@@ -33,8 +34,11 @@ def invoice_issue(request, number: str):
 
 @staff_required
 def invoice_pdf(request, number: str, invoice_number: str):
+    """An invoice or credit note of the order, for those who may issue its invoice
+    (it names the business buyer): elsewhere 404, as if it did not exist."""
+    order = acting_order(request, number, "documents")
     try:
-        invoice = find_invoice(order_number=number, number=invoice_number)
+        invoice = find_invoice(order_number=order.number, number=invoice_number)
     except NotFound:
         raise Http404("No such invoice.") from None
     return invoice_response(invoice)
