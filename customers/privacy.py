@@ -3,8 +3,9 @@
 Orders, returns and messages live in apps above this one, which cannot be imported
 here. So every app that keeps rows about a person registers a ``PersonalData`` entry
 from its ``AppConfig.ready()``: which models it answers for, how each text column is
-treated on erasure, the export sections it adds and the erasure step it runs. The
-export (``customers.selectors.export``) and the erasure
+treated on erasure, the export sections it adds, the erasure step it runs, what
+makes it refuse an erasure for now (``check``) and the balances the person would give
+up with it (``balances``). The export (``customers.selectors.export``) and the erasure
 (``customers.services.erasure``) walk the registry, so neither names an upper app.
 
 A test walks every model with a foreign-key path to ``Customer`` and fails when one is
@@ -55,12 +56,26 @@ class Erasure:
 
 
 @dataclass(frozen=True)
+class Balance:
+    """Value the person still holds (store credit, points) that nobody could spend
+    once the profile is erased: the erasure names it and waits for the person to give
+    it up knowingly. ``key`` names it in the refusal and in the erasure's record,
+    ``value`` is its amount as data, ``text`` as a person reads it."""
+
+    key: str
+    value: Any
+    text: str
+
+
+@dataclass(frozen=True)
 class PersonalData:
     """One app's share of a person's data.
 
     ``export(customer_ids)`` returns export sections by name; ``values(customer_ids)``
     the identifying strings the app holds (read before erasure); ``erase(erasure)``
-    blanks them in the erasure transaction.
+    blanks them in the erasure transaction. ``check(erasure)`` raises while the app
+    still needs the person's data (before anything is erased); ``balances(
+    customer_ids)`` says what the person would give up.
     """
 
     name: str
@@ -68,6 +83,8 @@ class PersonalData:
     export: Callable[[tuple[int, ...]], dict[str, Any]]
     erase: Callable[[Erasure], None]
     values: Callable[[tuple[int, ...]], Iterable[str]] = lambda ids: ()
+    check: Callable[[Erasure], None] = lambda erasure: None
+    balances: Callable[[tuple[int, ...]], Iterable[Balance]] = lambda ids: ()
 
 
 _registry: dict[str, PersonalData] = {}
@@ -91,3 +108,10 @@ def registered() -> list[PersonalData]:
 
 def models_without_personal_data() -> dict[type[models.Model], str]:
     return dict(_without_personal_data)
+
+
+def balances_held(customer_ids: tuple[int, ...]) -> list[Balance]:
+    """Every balance the person holds, in every app (nothing when none is left)."""
+    return [
+        balance for entry in registered() for balance in entry.balances(customer_ids)
+    ]

@@ -1,5 +1,6 @@
-"""What the orders app holds about a person, for the export and the erasure that
-``customers.privacy`` runs (registered by ``OrdersConfig.ready``).
+"""What the orders app holds about a person, for the export (its sections are
+``orders.selectors.personal_data``) and the erasure that ``customers.privacy`` runs
+(registered by ``OrdersConfig.ready``).
 
 Orders, returns, payments and the store credit ledger stay for the books: amounts,
 dates, statuses, codes and references are kept. Contact data, delivery addresses and
@@ -9,16 +10,21 @@ cancelled.
 A person with orders still to be shipped or collected, or a return still open, is not
 erased yet: the address, the email with the pickup code and the person to hand the
 goods to are still needed. The erasure is refused (409 ``open_orders``, naming them)
-and nothing is erased.
+and nothing is erased. So is the buyer of an e-gift card still to be sent (409
+``gift_card_to_send``): its recipient would never get it. Gift cards others bought
+for the person lose the person's email, name and message once sent; one still to be
+sent keeps them, as it must still reach them. Store credit still held is a balance
+the person gives up knowingly (``customers.services.erasure``).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from decimal import Decimal
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Q, QuerySet
 
-from customers.privacy import ERASED_TEXT, Erasure, PersonalData, Texts
+from customers.models import Customer
+from customers.privacy import ERASED_TEXT, Balance, Erasure, PersonalData, Texts
 from customers.selectors.export import iso
 from omnistore.approvals.models import Approval
 from omnistore.core.exceptions import Conflict
@@ -52,7 +58,9 @@ from orders.models import (
     TerminalIntentEvent,
     TillMovement,
 )
-from orders.selectors.orders import history_for_the_customer, notes_for_the_customer
+from orders.selectors.personal_data import export_order_sections, orders_of, returns_of
+from orders.services.credit import credit_currency
+from orders.services.egift import e_gift_cards_to_send
 
 CANCELLED_FOR_ERASURE = "Cancelled: the recipient's data was erased on request."
 # Keys of a delivery address that name or reach the person (not the town).
@@ -63,232 +71,9 @@ OPEN_ORDER_STATUSES = (OrderStatus.PLACED, OrderStatus.PICKED, OrderStatus.READY
 OPEN_RETURN_STATUSES = (ReturnStatus.REQUESTED, ReturnStatus.RECEIVED)
 
 
-def _orders(customer_ids) -> QuerySet[Order]:
-    return Order.objects.filter(customer_id__in=customer_ids)
-
-
-def _returns(customer_ids) -> QuerySet[Return]:
-    """Returns of the person, and returns of their orders started without a profile."""
-    return Return.objects.filter(
-        Q(customer_id__in=customer_ids) | Q(order__customer_id__in=customer_ids)
-    )
-
-
-# --- Export -------------------------------------------------------------------------
-
-
-def _order_row(order: Order, history: list[OrderStatusChange]) -> dict[str, Any]:
-    return {
-        "number": order.number,
-        "channel": order.channel,
-        "status": order.status,
-        "fulfilment_method": order.fulfilment_method,
-        "currency": order.currency,
-        "subtotal": str(order.subtotal),
-        "discount_total": str(order.discount_total),
-        "delivery_fee": str(order.delivery_fee),
-        "total": str(order.total),
-        "discount_code": order.discount_code,
-        "email": order.email,
-        "phone": order.phone,
-        "loyalty_points": order.loyalty_points,
-        "created_at": iso(order.created_at),
-        "lines": [
-            {
-                "sku": line.sku,
-                "name": line.name,
-                "quantity": line.quantity,
-                "unit_price": str(line.unit_price),
-                "discount": str(line.discount),
-                "line_total": str(line.line_total),
-            }
-            for line in order.lines.all()
-        ],
-        "fulfilments": [
-            {
-                "method": f.method,
-                "status": f.status,
-                "address": f.address,
-                "tracking_reference": f.tracking_reference,
-            }
-            for f in order.fulfilments.all()
-        ],
-        "payments": [
-            {
-                "method": p.method,
-                "amount": str(p.amount),
-                "refunded_amount": str(p.refunded_amount),
-                "status": p.status,
-                "at": iso(p.created_at),
-                "refunds": [
-                    {
-                        "amount": str(r.amount),
-                        "reason": r.reason,
-                        "at": iso(r.created_at),
-                    }
-                    for r in p.refunds.all()
-                ],
-            }
-            for p in order.payments.all()
-        ],
-        "history": [
-            {
-                "from": h.from_status,
-                "to": h.to_status,
-                "note": h.customer_note,
-                "at": iso(h.at),
-            }
-            for h in history
-        ],
-    }
-
-
-def _export_orders(customer_ids) -> list[dict[str, Any]]:
-    orders = (
-        _orders(customer_ids)
-        .order_by("created_at", "id")
-        .prefetch_related(
-            Prefetch("lines", OrderLine.objects.order_by("id")),
-            Prefetch("fulfilments", Fulfilment.objects.order_by("id")),
-            Prefetch(
-                "payments",
-                Payment.objects.order_by("id").prefetch_related("refunds"),
-            ),
-            Prefetch("history", OrderStatusChange.objects.order_by("at", "id")),
-        )
-    )
-    orders = list(orders)
-    history = history_for_the_customer(orders)  # notes as the customer reads them
-    return [_order_row(order, history[order.pk]) for order in orders]
-
-
-def _return_row(ret: Return) -> dict[str, Any]:
-    return {
-        "code": ret.code,
-        "order": ret.order.number,
-        "status": ret.status,
-        "started_channel": ret.started_channel,
-        "refund_method": ret.refund_method,
-        "refund_total": str(ret.refund_total),
-        "note": ret.note,
-        "override_reason": ret.override_reason,
-        "created_at": iso(ret.created_at),
-        "lines": [
-            {
-                "sku": line.order_line.sku,
-                "quantity": line.quantity,
-                "reason": line.reason,
-                "note": line.note,
-                "condition": line.condition,
-                "amount": str(line.amount),
-            }
-            for line in ret.lines.all()
-        ],
-        "refunds": [str(r.amount) for r in ret.refunds.all()],
-        "history": [
-            {
-                "from": h.from_status,
-                "to": h.to_status,
-                "note": h.customer_note,
-                "at": iso(h.at),
-            }
-            for h in ret.history.all()
-        ],
-    }
-
-
-def _export_returns(customer_ids) -> list[dict[str, Any]]:
-    returns = (
-        _returns(customer_ids)
-        .select_related("order")
-        .order_by("created_at", "id")
-        .prefetch_related(
-            Prefetch(
-                "lines",
-                ReturnLine.objects.select_related("order_line").order_by("id"),
-            ),
-            Prefetch("refunds", ReturnRefund.objects.order_by("id")),
-            Prefetch("history", ReturnStatusChange.objects.order_by("at", "id")),
-        )
-    )
-    returns = list(returns)
-    notes_for_the_customer(  # as the customer reads staff
-        [change for ret in returns for change in ret.history.all()],
-        [ret.order for ret in returns],
-    )
-    return [_return_row(ret) for ret in returns]
-
-
-def _export_store_credit(customer_ids) -> list[dict[str, Any]]:
-    return [
-        {
-            "kind": t.kind,
-            "amount": str(t.amount),
-            "currency": t.currency,
-            "reason": t.reason,
-            "reference": t.reference,
-            "at": iso(t.created_at),
-            "expires_at": iso(t.expires_at),
-        }
-        for t in StoreCreditTransaction.objects.filter(
-            customer_id__in=customer_ids
-        ).order_by("created_at", "id")
-    ]
-
-
-def _export_carts(customer_ids) -> list[dict[str, Any]]:
-    carts = (
-        Cart.objects.filter(customer_id__in=customer_ids)
-        .order_by("created_at", "id")
-        .prefetch_related(
-            Prefetch("lines", CartLine.objects.select_related("variant").order_by("id"))
-        )
-    )
-    return [
-        {
-            "channel": cart.channel,
-            "status": cart.status,
-            "created_at": iso(cart.created_at),
-            "lines": [
-                {"sku": line.variant.sku, "quantity": line.quantity}
-                for line in cart.lines.all()
-            ],
-        }
-        for cart in carts
-    ]
-
-
-def _export_discounts(customer_ids) -> list[dict[str, Any]]:
-    return [
-        {
-            "code": r.code.code,
-            "order": r.order.number,
-            "amount": str(r.amount),
-            "at": iso(r.created_at),
-            "released_at": iso(r.released_at),
-        }
-        for r in DiscountRedemption.objects.filter(customer_id__in=customer_ids)
-        .select_related("code", "order")
-        .order_by("created_at", "id")
-    ]
-
-
-def export_order_sections(customer_ids: tuple[int, ...]) -> dict[str, Any]:
-    return {
-        "orders": _export_orders(customer_ids),
-        "returns": _export_returns(customer_ids),
-        "store_credit": _export_store_credit(customer_ids),
-        "carts": _export_carts(customer_ids),
-        "discount_codes_used": _export_discounts(customer_ids),
-    }
-
-
-# --- Erasure ------------------------------------------------------------------------
-
-
 def order_values(customer_ids: tuple[int, ...]) -> set[str]:
     """Contact data and delivery addresses on the person's orders."""
-    orders = _orders(customer_ids)
+    orders = orders_of(customer_ids)
     values: set[str] = set()
     for email, phone in orders.values_list("email", "phone"):
         values |= {email, phone}
@@ -309,13 +94,13 @@ def _open_ones(customer_ids: tuple[int, ...]) -> tuple[list[str], list[str]]:
     """Numbers of the person's orders still to be shipped or collected, and codes of
     their returns still open, oldest first."""
     orders = (
-        _orders(customer_ids)
+        orders_of(customer_ids)
         .filter(status__in=OPEN_ORDER_STATUSES)
         .order_by("created_at", "id")
         .values_list("number", flat=True)
     )
     returns = (
-        _returns(customer_ids)
+        returns_of(customer_ids)
         .filter(status__in=OPEN_RETURN_STATUSES)
         .order_by("created_at", "id")
         .values_list("code", flat=True)
@@ -366,14 +151,91 @@ def refuse_while_open(customer_ids: tuple[int, ...]) -> None:
     )
 
 
+def _cards_to_send(customer_ids: tuple[int, ...]) -> list[GiftCard]:
+    """E-gift cards the person bought that are still to be sent, first due first."""
+    return list(
+        e_gift_cards_to_send()
+        .filter(order__customer_id__in=customer_ids)
+        .order_by("send_on", "id")
+    )
+
+
+def refuse_while_gift_cards_to_send(customer_ids: tuple[int, ...]) -> None:
+    """Refuse (409 ``gift_card_to_send``) while an e-gift card the person bought is
+    still to be sent: without its recipient's address it would never leave, and the
+    money paid for it would reach nobody."""
+    cards = _cards_to_send(customer_ids)
+    if not cards:
+        return
+    named = ", ".join(
+        f"{card.masked_number} (to be sent on {iso(card.send_on)})" for card in cards
+    )
+    one = len(cards) == 1
+    raise Conflict(
+        "The personal data cannot be erased yet: "
+        f"{'the e-gift card' if one else 'the e-gift cards'} {named} bought for "
+        f"someone else {'is' if one else 'are'} still to be sent. Wait until "
+        f"{'it is' if one else 'they are'} sent, or ask the shop to cancel and "
+        f"refund {'it' if one else 'them'} first. Then ask again.",
+        code="gift_card_to_send",
+        extra={
+            "gift_cards": [
+                {"number": card.masked_number, "send_on": iso(card.send_on)}
+                for card in cards
+            ]
+        },
+    )
+
+
+def check_erasure(erasure: Erasure) -> None:
+    """Refused, before anything is erased, while orders or returns are still open
+    or an e-gift card the person bought is still to be sent."""
+    refuse_while_open(erasure.customer_ids)
+    refuse_while_gift_cards_to_send(erasure.customer_ids)
+
+
+def store_credit_held(customer_ids: tuple[int, ...]) -> list[Balance]:
+    """Store credit still on the profile (in the home currency, where it is kept)."""
+    amount = sum(
+        Customer.objects.filter(pk__in=customer_ids).values_list(
+            "store_credit_balance", flat=True
+        ),
+        Decimal("0.00"),
+    )
+    if amount <= 0:
+        return []
+    currency = credit_currency()
+    return [
+        Balance(
+            "store_credit",
+            {"amount": str(amount), "currency": currency},
+            f"{amount} {currency} of store credit",
+        )
+    ]
+
+
+def _erase_gift_cards(erasure: Erasure, orders: QuerySet[Order]) -> None:
+    """Cards the person bought, and cards others bought for one of the person's
+    emails, lose recipient and message once sent; a card still to be sent keeps
+    them, as it must still reach its recipient (its buyer's erasure waits for it,
+    ``refuse_while_gift_cards_to_send``)."""
+    theirs = Q(order__in=orders)
+    for email in sorted({v.casefold() for v in erasure.values if "@" in v}):
+        theirs |= Q(recipient_email__iexact=email)
+    GiftCard.objects.filter(theirs).exclude(
+        pk__in=e_gift_cards_to_send().values("pk")
+    ).exclude(recipient_email="", recipient_name="", message="").update(
+        recipient_email="", recipient_name="", message=""
+    )
+    _blank(GiftCardTransaction.objects.filter(order__in=orders), "reason")
+
+
 def erase_order_data(erasure: Erasure) -> None:
     """Orders stay for the books, the contact data, addresses and free texts on them
-    go; order and return emails still waiting are cancelled. Refused, before anything
-    of this app is touched, while orders or returns are still open (the whole erasure
-    is then rolled back)."""
-    refuse_while_open(erasure.customer_ids)
-    orders = _orders(erasure.customer_ids)
-    returns = _returns(erasure.customer_ids)
+    go; order and return emails still waiting are cancelled. Runs once
+    ``check_erasure`` let the erasure go."""
+    orders = orders_of(erasure.customer_ids)
+    returns = returns_of(erasure.customer_ids)
     Fulfilment.objects.filter(order__in=orders).exclude(address={}).update(address={})
     orders.update(email="", phone="")
     _blank(OrderStatusChange.objects.filter(order__in=orders), "note")
@@ -387,10 +249,7 @@ def erase_order_data(erasure: Erasure) -> None:
         StoreCreditTransaction.objects.filter(customer_id__in=erasure.customer_ids),
         "reason",
     )
-    GiftCard.objects.filter(order__in=orders).update(
-        recipient_email="", recipient_name="", message=""
-    )
-    _blank(GiftCardTransaction.objects.filter(order__in=orders), "reason")
+    _erase_gift_cards(erasure, orders)
     _erase_terminal_sales(erasure, orders)
     _erase_counter_texts(erasure, orders)
     order_ids = list(orders.values_list("pk", flat=True))
@@ -475,8 +334,9 @@ def personal_data() -> PersonalData:
             StoreCreditTransaction: Texts(
                 erased=("reason",), kept=("kind", "currency", "reference")
             ),
-            # A gift card bought by the person: who it was for and the message go;
-            # the card and its ledger stay (money still on it belongs to the bearer).
+            # A gift card bought by the person, or sent to them: who it was for and
+            # the message go once it is sent; the card and its ledger stay (money
+            # still on it belongs to the bearer).
             GiftCard: Texts(
                 erased=("recipient_email", "recipient_name", "message"),
                 kept=("number", "pin_hash", "kind", "status", "currency"),
@@ -507,4 +367,6 @@ def personal_data() -> PersonalData:
         export=export_order_sections,
         erase=erase_order_data,
         values=order_values,
+        check=check_erasure,
+        balances=store_credit_held,
     )

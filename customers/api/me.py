@@ -14,9 +14,9 @@ from customers.selectors.identities import customer_for_user
 from customers.selectors.profiles import consent_state, customer_profile
 from customers.selectors.timeline import for_the_customer, timeline_queryset
 from customers.services.consents import set_consents
-from customers.services.erasure import erase_customer
+from customers.services.erasure import REQUESTED_BY_CUSTOMER, erase_customer
 from customers.services.profiles import update_profile
-from omnistore.core.api import ErrorSerializer
+from omnistore.core.api import ErrorSerializer, FlagField
 
 from .common import BAD_INPUT, request_channel, validated
 from .serializers import (
@@ -132,15 +132,19 @@ class MeExportView(APIView):
     @extend_schema(
         summary="Export my personal data",
         description=(
-            "Everything held about you, as JSON: `profile` (with merged profiles), "
-            "`identities`, `addresses`, `current_consents` and `consents` (every "
-            "decision), `events` (the timeline), `notes`, `messages` (your "
+            "Everything held about you, as JSON: `profile` (with your company, VAT "
+            "number and associate, and each profile merged into it with its own "
+            "fields), `identities`, `addresses`, `current_consents` and `consents` "
+            "(every decision), `events` (the timeline), `notes`, `messages` (your "
             "conversations with your associate), `client_tasks`, `points` (the "
             "ledger), `wishlists` (items and email shares), `appointments`, "
             "`product_views` (what you viewed on the website and the app), "
             "`learned_sizes`, `orders` (lines, addresses, payments and refunds, "
-            "history), `returns`, `store_credit` (the ledger), `carts`, "
-            "`discount_codes_used` and `campaign_messages` (the campaign emails, "
+            "history), `returns`, `invoices` (invoices and credit notes issued to "
+            "you, the buyer as printed), `store_credit` (the ledger), `carts`, "
+            "`discount_codes_used`, `gift_cards_bought` (amount, masked number, "
+            "recipient, message, send date, sent or not), `gift_cards_received` "
+            "(the cards sent to you) and `campaign_messages` (the campaign emails, "
             "texts and notifications sent to you)."
         ),
         responses={
@@ -159,30 +163,55 @@ class MeExportView(APIView):
         return response
 
 
+class MeEraseSerializer(EraseSerializer):
+    forfeit_balance = FlagField(
+        required=False,
+        default=False,
+        help_text=(
+            "True to give up the store credit and points still on the profile: "
+            "nobody can use them once it is erased."
+        ),
+    )
+
+
 class MeEraseView(APIView):
     @extend_schema(
         summary="Erase my personal data",
         description=(
             "Removes names, contact data, addresses and preferences, withdraws every "
-            "consent and closes the login. Orders stay (anonymous) for accounting. "
-            "Refused (409 `open_orders`, the numbers in `extra`) while orders are "
-            "still to be shipped or collected, or returns still open."
+            "consent and closes the login. Orders and invoices stay (anonymous) for "
+            "accounting. Refused, and nothing erased, with 409 `open_orders` (the "
+            "numbers in `extra`) while orders are still to be shipped or collected "
+            "or returns still open; with 409 `gift_card_to_send` (the masked numbers "
+            "and send dates in `extra.gift_cards`) while an e-gift card you bought "
+            "is still to be sent: wait for it, or ask the shop to cancel and refund "
+            "it; and with 409 `balance_left` (the message names them, "
+            "`extra.balances` holds them) while store credit or loyalty points are "
+            'left, unless you send `"forfeit_balance": true` to give them up: '
+            "what you give up is recorded with the erasure."
         ),
-        request=EraseSerializer,
+        request=MeEraseSerializer,
         responses={
             200: OpenApiResponse(description="Erased"),
             400: BAD_INPUT,
             409: OpenApiResponse(
                 ErrorSerializer,
-                description="Orders or returns still open; nothing was erased.",
+                description=(
+                    "Orders or returns still open, an e-gift card still to be "
+                    "sent, or a balance left; nothing was erased."
+                ),
             ),
         },
         tags=["me"],
     )
     def post(self, request):
         customer = customer_for_user(request.user)
-        validated(EraseSerializer, request)
+        data = validated(MeEraseSerializer, request)
         erase_customer(
-            customer=customer, actor=request.user, channel=request_channel(request)
+            customer=customer,
+            actor=request.user,
+            channel=request_channel(request),
+            reason=REQUESTED_BY_CUSTOMER,
+            forfeit_balance=data["forfeit_balance"],
         )
         return Response({"erased": True})

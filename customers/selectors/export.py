@@ -28,6 +28,7 @@ from customers.models import (
 )
 from customers.privacy import registered
 from customers.selectors.identities import resolve_customer
+from customers.selectors.team import associate_public_name
 from customers.selectors.timeline import for_the_customer
 from customers.selectors.wishlists import WISHLIST_SHARE_TOPIC
 from omnistore.core.models import OutboxMessage
@@ -38,7 +39,20 @@ def iso(value) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _profile(customer: Customer) -> dict[str, Any]:
+def _associate(customer: Customer) -> dict[str, Any] | None:
+    """The associate looking after the person, named as customers are told
+    (``associate_public_name``)."""
+    associate = customer.assigned_associate
+    if associate is None:
+        return None
+    return {
+        "name": associate_public_name(associate),
+        "shop": associate.store.name if associate.store_id else None,
+    }
+
+
+def _profile_fields(customer: Customer) -> dict[str, Any]:
+    """A profile's own fields, the live one's or a merged one's as kept on its row."""
     return {
         "id": customer.pk,
         "first_name": customer.first_name,
@@ -46,6 +60,8 @@ def _profile(customer: Customer) -> dict[str, Any]:
         "email": customer.email,
         "phone": customer.phone,
         "birthday": iso(customer.birthday),
+        "company_name": customer.company_name,
+        "vat_number": customer.vat_number,
         "preferred_store": (
             {
                 "id": customer.preferred_store_id,
@@ -54,6 +70,7 @@ def _profile(customer: Customer) -> dict[str, Any]:
             if customer.preferred_store_id
             else None
         ),
+        "assigned_associate": _associate(customer),
         "preferences": customer.preferences,
         "loyalty_number": customer.loyalty_number,
         "points_balance": customer.points_balance,
@@ -61,9 +78,18 @@ def _profile(customer: Customer) -> dict[str, Any]:
         "created_channel": customer.created_channel,
         "created_at": iso(customer.created_at),
         "login": customer.user.email if customer.user_id else None,
-        "merged_profiles": list(
-            Customer.objects.filter(merged_into=customer).values_list("pk", flat=True)
-        ),
+    }
+
+
+def _profile(customer: Customer, merged: list[Customer]) -> dict[str, Any]:
+    """The live profile, and each profile merged into it (along a chain too) with
+    its own fields and which profile it went into."""
+    return {
+        **_profile_fields(customer),
+        "merged_profiles": [
+            {**_profile_fields(other), "merged_into": other.merged_into_id}
+            for other in merged
+        ],
     }
 
 
@@ -289,12 +315,18 @@ def _sizes(customer: Customer) -> list[dict[str, Any]]:
 
 
 def export_customer_sections(customer_ids: tuple[int, ...]) -> dict[str, Any]:
-    """The customers app's sections: ``customer_ids[0]`` is the live profile."""
-    customer = Customer.objects.select_related("preferred_store", "user").get(
-        pk=customer_ids[0]
-    )
+    """The customers app's sections: ``customer_ids[0]`` is the live profile, the
+    others the profiles merged into it (their fields in ``profile``)."""
+    profiles = {
+        c.pk: c
+        for c in Customer.objects.filter(pk__in=customer_ids).select_related(
+            "preferred_store", "user", "assigned_associate__store"
+        )
+    }
+    customer = profiles[customer_ids[0]]
+    merged = [profiles[pk] for pk in customer_ids[1:] if pk in profiles]
     return {
-        "profile": _profile(customer),
+        "profile": _profile(customer, merged),
         "identities": _identities(customer),
         "addresses": _addresses(customer),
         "current_consents": _current_consents(customer),

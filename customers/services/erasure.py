@@ -5,20 +5,25 @@ app's own step is ``erase_customer_records``), then redacts the outbox and webho
 payloads that still hold the person's identifying strings. Amounts, dates, statuses,
 codes and ids stay; every text the person wrote or that names them goes.
 
-A step may refuse the erasure while its app still needs the person's data (the orders
-app: orders still to be shipped or collected, returns still open, 409
-``open_orders``): it raises, and the whole erasure is rolled back, nothing erased.
+Before anything is erased, every app may refuse while it still needs the person's
+data (the orders app: orders still to be shipped or collected, returns still open,
+409 ``open_orders``; an e-gift card they bought still to be sent, 409
+``gift_card_to_send``). Store credit or points still held are not given up silently:
+the erasure is refused (409 ``balance_left``, naming them) unless the person (or HQ
+for them) confirms giving them up; what was given up is recorded with the erasure,
+and so is why it was asked (``reason``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
-from django.db.models import CharField, Q, Value
+from django.db.models import CharField, Q, Sum, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
@@ -47,8 +52,17 @@ from customers.models import (
     WishlistItem,
     new_share_token,
 )
-from customers.privacy import ERASED_TEXT, Erasure, PersonalData, Texts, registered
+from customers.privacy import (
+    ERASED_TEXT,
+    Balance,
+    Erasure,
+    PersonalData,
+    Texts,
+    balances_held,
+    registered,
+)
 from customers.selectors.export import export_customer_sections, merged_profile_ids
+from customers.selectors.loyalty import points_value
 from customers.selectors.wishlists import WISHLIST_SHARE_TOPIC
 from customers.services.appointment_privacy import (
     APPOINTMENT_TEXTS,
@@ -61,6 +75,7 @@ from customers.services.timeline import EVENT_ERASED, record_event
 from customers.services.verification import forget_codes
 from omnistore.core import webhooks
 from omnistore.core.actors import acting_user
+from omnistore.core.exceptions import Conflict
 from omnistore.core.models import OutboxMessage
 from omnistore.core.redaction import redact_outbox_keys, redact_payloads
 
@@ -70,6 +85,8 @@ ERASED_PAIR_NOTE = (
     "other is erased too (HQ); if not, mark them as different people."
 )
 ERASED_PAIR_CLOSED = "Closed without a decision: both profiles were erased on request."
+# Why a person's own erasure through the API happened, as its record says.
+REQUESTED_BY_CUSTOMER = "Requested by the customer"
 
 
 # --- What this app holds --------------------------------------------------------------
@@ -97,6 +114,20 @@ def customer_values(customer_ids: tuple[int, ...]) -> set[str]:
     }
     values.discard("")
     return values
+
+
+def points_held(customer_ids: tuple[int, ...]) -> list[Balance]:
+    """Loyalty points still on the profile (a merged profile's went to it)."""
+    points = (
+        Customer.objects.filter(pk__in=customer_ids).aggregate(
+            points=Sum("points_balance")
+        )["points"]
+        or 0
+    )
+    if points <= 0:
+        return []
+    worth = f"{points_value(points)} {settings.OMNISTORE_CURRENCY}"
+    return [Balance("points", points, f"{points} loyalty points (worth {worth})")]
 
 
 def _share_rows(customer_ids: Iterable[int]):
@@ -292,6 +323,7 @@ def personal_data() -> PersonalData:
         export=_export_sections,
         erase=erase_customer_records,
         values=customer_values,
+        balances=points_held,
     )
 
 
@@ -326,16 +358,67 @@ def _disable_login(user) -> None:
     user.save()
 
 
+def _balances_given_up(
+    customer_ids: tuple[int, ...], *, forfeit: bool
+) -> list[Balance]:
+    """The balances the person gives up with the erasure: refused (409
+    ``balance_left``, naming each) unless ``forfeit`` says they give them up
+    knowingly; nobody could spend them on an erased profile."""
+    balances = balances_held(customer_ids)
+    if balances and not forfeit:
+        held = " and ".join(balance.text for balance in balances)
+        raise Conflict(
+            f"The personal data is not erased yet: {held} would be lost with it, "
+            "as nobody can use them on an erased profile. Use them first, or "
+            "confirm giving them up (forfeit_balance) and ask again.",
+            code="balance_left",
+            extra={"balances": {balance.key: balance.value for balance in balances}},
+        )
+    return balances
+
+
+def _record_erasure(
+    customer: Customer, *, actor, channel: str, reason: str, forfeited: list[Balance]
+) -> None:
+    """The erasure on the timeline: who (the actor), when, why (``reason``: the
+    request it answers) and what the person gave up with it."""
+    summary = "Personal data erased on request"
+    if reason:
+        summary += f": {reason}"
+    if forfeited:
+        summary += f"; given up: {', '.join(b.text for b in forfeited)}"
+    record_event(
+        customer=customer,
+        kind=EVENT_ERASED,
+        summary=summary,
+        actor=actor,
+        channel=channel,
+        data={
+            "reason": reason,
+            "forfeited": {balance.key: balance.value for balance in forfeited},
+        },
+    )
+
+
 @transaction.atomic
-def erase_customer(*, customer: Customer, actor=None, channel: str = "") -> Customer:
+def erase_customer(
+    *,
+    customer: Customer,
+    actor=None,
+    channel: str = "",
+    reason: str = "",
+    forfeit_balance: bool = False,
+) -> Customer:
     """Forget the person, keep the books.
 
     Names, contact data, identities, addresses, preferences, the loyalty number and
     every free text about them go, in every app; consents are withdrawn (the
     withdrawal stays as proof); orders and ledgers stay for accounting, on an
     anonymous profile. Side effects not sent yet that would reach them are cancelled.
-    The login is disabled. Erasing twice changes nothing. A step that refuses (an
-    ``ApplicationError``, e.g. orders still open) leaves everything as it was.
+    The login is disabled. Erasing twice changes nothing. An app that refuses (an
+    ``ApplicationError``: orders still open, an e-gift card still to be sent), or a
+    balance still held without ``forfeit_balance``, leaves everything as it was.
+    ``reason`` (the request it answers) is recorded with the erasure.
     """
     customer = lock_customer(customer)
     if customer.is_anonymised:
@@ -348,6 +431,9 @@ def erase_customer(*, customer: Customer, actor=None, channel: str = "") -> Cust
     )
     entries = registered()
     for entry in entries:
+        entry.check(erasure)
+    forfeited = _balances_given_up(erasure.customer_ids, forfeit=forfeit_balance)
+    for entry in entries:
         erasure.values |= set(entry.values(erasure.customer_ids))
     _withdraw_consents(customer, actor=actor, channel=channel)
     for user in get_user_model().objects.filter(
@@ -357,12 +443,12 @@ def erase_customer(*, customer: Customer, actor=None, channel: str = "") -> Cust
     for entry in entries:
         entry.erase(erasure)
     redact_payloads(erasure.values, reason=CANCELLED_FOR_ERASURE)
-    record_event(
-        customer=customer,
-        kind=EVENT_ERASED,
-        summary="Personal data erased on request",
+    _record_erasure(
+        customer,
         actor=actor,
         channel=channel,
+        reason=reason.strip(),
+        forfeited=forfeited,
     )
     webhooks.emit("customer.erased", {"customer_id": customer.pk})
     return customer

@@ -20,6 +20,7 @@ from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from customers.models import Customer
@@ -219,6 +220,17 @@ def send_e_gift_card_now_if_due(card: GiftCard, *, now: datetime) -> None:
         )
 
 
+def e_gift_cards_to_send() -> QuerySet[GiftCard]:
+    """E-gift cards still to be emailed to their recipients: live, never sent, with
+    an address to send to. The sweep sends them on their date; until then their
+    buyer's erasure waits, and their recipient's data stays on them."""
+    return GiftCard.objects.filter(
+        kind=GiftCardKind.DIGITAL,
+        status=GiftCardStatus.ACTIVE,
+        sent_at__isnull=True,
+    ).exclude(recipient_email="")
+
+
 def send_due_e_gift_cards(
     *, now: datetime | None = None, card_ids: Iterable[int] | None = None
 ) -> list[int]:
@@ -227,12 +239,7 @@ def send_due_e_gift_cards(
     so it could not be spent early), stored hashed, and travels only in the email's
     outbox row."""
     now = now or timezone.now()
-    due = GiftCard.objects.filter(
-        kind=GiftCardKind.DIGITAL,
-        status=GiftCardStatus.ACTIVE,
-        sent_at__isnull=True,
-        send_on__lte=timezone.localdate(now),
-    ).exclude(recipient_email="")
+    due = e_gift_cards_to_send().filter(send_on__lte=timezone.localdate(now))
     if card_ids is not None:
         due = due.filter(pk__in=list(card_ids))
     sent = []

@@ -115,7 +115,11 @@ def test_hq_erases_a_customer_after_reading_who_on_a_confirmation_page(client):
     shopper.refresh_from_db()
     assert not shopper.is_anonymised  # nothing before the confirmation
 
-    done = client.post(CHANGELIST, {**asked, "confirm": "erase"}, follow=True)
+    done = client.post(
+        CHANGELIST,
+        {**asked, "confirm": "erase", "reason": "Letter of 2 March, ref. PR-118"},
+        follow=True,
+    )
     assert done.status_code == 200
     shopper.refresh_from_db()
     kept.refresh_from_db()
@@ -138,7 +142,7 @@ def test_erasing_a_merged_profile_names_and_erases_its_live_person(client):
     assert f"#{live.pk}" in page and "signs in as xena@example.com" in page
     assert f"#{stub.pk}" in page  # among the profiles merged into it
 
-    client.post(CHANGELIST, {**asked, "confirm": "erase"})
+    client.post(CHANGELIST, {**asked, "confirm": "erase", "reason": "Ticket 4471"})
     live.refresh_from_db()
     login.refresh_from_db()
     assert live.is_anonymised and not login.is_active

@@ -109,9 +109,12 @@ def test_every_section_is_present(exported):
         "learned_sizes",
         "orders",
         "returns",
+        "invoices",
         "store_credit",
         "carts",
         "discount_codes_used",
+        "gift_cards_bought",
+        "gift_cards_received",
         "messages",
         "campaign_messages",
     }

@@ -174,6 +174,7 @@ def test_hq_erasing_in_the_admin_is_told_who_waits_for_orders(client, store):
         "action": "erase_selected",
         "_selected_action": [waiting.pk, free.pk],
         "confirm": "erase",
+        "reason": "Asked at the counter, form 12",
     }
 
     response = client.post(CHANGELIST, asked, follow=True)
@@ -197,6 +198,7 @@ def test_hq_erasing_only_people_with_open_orders_erases_nobody(client, store):
         "action": "erase_selected",
         "_selected_action": [waiting.pk],
         "confirm": "erase",
+        "reason": "Asked at the counter, form 12",
     }
 
     response = client.post(CHANGELIST, asked, follow=True)

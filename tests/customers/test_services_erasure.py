@@ -54,6 +54,16 @@ def rows_holding(markers: list[str]) -> list[str]:
     return found
 
 
+def erase(person):
+    """The person's own erasure, giving up the store credit and points they hold."""
+    erase_customer(
+        customer=person.customer,
+        actor=person.user,
+        channel="web",
+        forfeit_balance=True,
+    )
+
+
 def test_seeded_values_are_there_before_the_erasure():
     person = seed_person()
     found = rows_holding(person.markers)
@@ -79,7 +89,7 @@ def test_seeded_values_are_there_before_the_erasure():
 
 def test_erasure_leaves_none_of_the_persons_values_in_any_text_column():
     person = seed_person()
-    erase_customer(customer=person.customer, actor=person.user, channel="web")
+    erase(person)
     assert rows_holding(person.markers) == []
 
 
@@ -88,7 +98,7 @@ def test_the_erasure_writes_no_personal_data_of_its_own():
     the new timeline rows."""
     person = seed_person()
     before = CustomerEvent.objects.count()
-    erase_customer(customer=person.customer, actor=person.user, channel="web")
+    erase(person)
     written = CustomerEvent.objects.order_by("id")[before:]
     assert {e.kind for e in written} == {"consent_withdrawn", "customer_erased"}
     for event in written:
@@ -104,7 +114,7 @@ def test_the_books_stay_amounts_dates_statuses_and_ids():
     credit = StoreCreditTransaction.objects.aggregate(s=Sum("amount"))["s"]
     points = LoyaltyTransaction.objects.filter(customer=customer).count()
 
-    erase_customer(customer=customer, actor=person.user, channel="web")
+    erase(person)
 
     assert {
         o.number: (o.status, o.total, o.created_at) for o in Order.objects.all()
@@ -120,7 +130,7 @@ def test_the_books_stay_amounts_dates_statuses_and_ids():
 def test_the_loyalty_number_is_replaced_and_finds_no_one():
     person = seed_person()
     number = person.customer.loyalty_number
-    erase_customer(customer=person.customer)
+    erase(person)
     person.customer.refresh_from_db()
     assert person.customer.loyalty_number == f"erased-{person.customer.pk}"
     assert not Customer.objects.filter(loyalty_number=number).exists()
@@ -131,7 +141,7 @@ def test_a_pending_wishlist_share_is_cancelled_and_loses_recipient_and_message()
     person = seed_person()
     share = OutboxMessage.objects.get(topic=WISHLIST_SHARE_TOPIC)
     assert share.processed_at is None and share.payload["to"] == FRIEND
-    erase_customer(customer=person.customer)
+    erase(person)
     share.refresh_from_db()
     assert share.processed_at is not None and "erased" in share.last_error
     assert share.payload["to"] == "[erased]" and share.payload["message"] == "[erased]"
@@ -144,13 +154,13 @@ def test_order_emails_not_sent_yet_are_cancelled():
         topic=ORDER_EMAIL_TOPIC, processed_at__isnull=True
     )
     assert pending.exists()
-    erase_customer(customer=person.customer)
+    erase(person)
     assert not pending.exists()
 
 
 def test_queued_messages_are_skipped_and_provider_errors_blanked():
     person = seed_person()
-    erase_customer(customer=person.customer)
+    erase(person)
     statuses = dict(
         Message.objects.filter(customer=person.customer).values_list(
             "channel", "status"

@@ -71,6 +71,11 @@ def test_no_value_of_an_erased_person_is_left_in_any_text_or_json_column():
         "django_admin_log",
     } <= tables
 
-    erase_customer(customer=person.customer, actor=person.user, channel="web")
+    erase_customer(
+        customer=person.customer,
+        actor=person.user,
+        channel="web",
+        forfeit_balance=True,
+    )
 
     assert values_found(person.markers) == []

@@ -225,7 +225,7 @@ def test_erase_forgets_the_person_and_keeps_the_books():
     add_note(customer=customer, text="Lives near the shop", actor=associate)
     earn_points(customer=customer, points=10, reason="Order 1", reference_id="1")
 
-    erase_customer(customer=customer, actor=user, channel="web")
+    erase_customer(customer=customer, actor=user, channel="web", forfeit_balance=True)
 
     customer.refresh_from_db()
     user.refresh_from_db()
