@@ -33,6 +33,7 @@ from omnistore.core.labels import label_of
 from omnistore.core.vat import check_vat_number
 
 from .admin_erasure import ErasureAction
+from .admin_inlines import JoinedInline, NoteInline
 from .models import (
     Address,
     ClientTask,
@@ -47,7 +48,6 @@ from .models import (
     DuplicateCandidate,
     DuplicateStatus,
     LoyaltyTransaction,
-    StaffNote,
     Wishlist,
     WishlistItem,
 )
@@ -72,9 +72,10 @@ class IdentityInline(ReadOnlyInline):
     fields = ["kind", "value", "verified", "channel", "created_at"]
 
 
-class ConsentInline(ReadOnlyInline):
+class ConsentInline(JoinedInline):
     model = Consent
     fields = ["channel", "granted", "source_channel", "location", "actor", "updated_at"]
+    select_related = ("location", "actor")
 
 
 def is_erased(customer) -> bool:
@@ -96,11 +97,6 @@ class AddressInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None):
         return not is_erased(obj) and super().has_delete_permission(request, obj)
-
-
-class NoteInline(ReadOnlyInline):
-    model = StaffNote
-    fields = ["created_at", "text", "author", "location"]
 
 
 class EmailConsentFilter(admin.SimpleListFilter):
@@ -235,7 +231,7 @@ class CustomerAdmin(ErasureAction, ShopScopedAdmin, admin.ModelAdmin):
     search_help_text = "Name, email, phone in any format or loyalty card."
     date_hierarchy = "created_at"
     inlines = [IdentityInline, ConsentInline, AddressInline, NoteInline]
-    actions = ["merge_selected", "erase_selected"]
+    actions = ["merge_selected", "erase_selected", "export_selected"]
     fields = [
         "first_name",
         "last_name",
@@ -498,7 +494,7 @@ class LoyaltyTransactionAdmin(ReadOnlyAdmin):
     raw_id_fields = ["customer"]
 
 
-class WishlistItemInline(ReadOnlyInline):
+class WishlistItemInline(JoinedInline):
     model = WishlistItem
     fields = [
         "variant",
@@ -509,13 +505,7 @@ class WishlistItemInline(ReadOnlyInline):
         "removed_at",
     ]
     readonly_fields = fields
-
-    def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .select_related("variant__product", "added_at_location")
-        )
+    select_related = ("variant__product", "added_at_location")
 
 
 @admin.register(Wishlist)
@@ -563,8 +553,9 @@ class WishlistItemAdmin(ReadOnlyAdmin):
 # --- Client book ------------------------------------------------------------------
 
 
-class ClientTaskChangeInline(ReadOnlyInline):
+class ClientTaskChangeInline(JoinedInline):
     model = ClientTaskChange
+    select_related = ("actor", "assignee_before", "assignee_after")
     fields = [
         "at",
         "action",

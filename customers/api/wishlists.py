@@ -90,7 +90,19 @@ class WishlistShareSerializer(serializers.Serializer):
 # --- output ------------------------------------------------------------------------
 
 
-class WishlistVariantSerializer(serializers.Serializer):
+class ReusedChildren:
+    """A list holds hundreds of items: each nested answer (a picture, a shop's
+    stock) is written by one serializer per response, not one built per item, and a
+    picture shown by several items is written once."""
+
+    def child(self, serializer_class) -> serializers.Serializer:
+        children = self.__dict__.setdefault("_children", {})
+        if serializer_class not in children:
+            children[serializer_class] = serializer_class(context=self.context)
+        return children[serializer_class]
+
+
+class WishlistVariantSerializer(ReusedChildren, serializers.Serializer):
     id = serializers.IntegerField()
     sku = serializers.CharField()
     name = serializers.CharField()
@@ -109,9 +121,12 @@ class WishlistVariantSerializer(serializers.Serializer):
         )
     )
     def get_images(self, variant) -> list[dict]:
-        product = variant.product
-        images = colour_or_product_images(product, variant)
-        return ImageSerializer(images, many=True, context=self.context).data
+        images = colour_or_product_images(variant.product, variant)
+        written = self.__dict__.setdefault("_images", {})
+        for image in images:
+            if image.pk not in written:
+                written[image.pk] = self.child(ImageSerializer).to_representation(image)
+        return [written[image.pk] for image in images]
 
 
 class AddedBySerializer(serializers.Serializer):
@@ -134,7 +149,7 @@ class WishlistNearbyAvailabilitySerializer(WishlistStoreAvailabilitySerializer):
     )
 
 
-class WishlistItemSerializer(serializers.ModelSerializer):
+class WishlistItemSerializer(ReusedChildren, serializers.ModelSerializer):
     variant = WishlistVariantSerializer()
     added_by = serializers.SerializerMethodField()
     can_contact = serializers.SerializerMethodField(
@@ -180,14 +195,16 @@ class WishlistItemSerializer(serializers.ModelSerializer):
         availability = getattr(item, "availability", None)
         if availability is None or availability.store is None:
             return None
-        return WishlistStoreAvailabilitySerializer(availability.store).data
+        shop = self.child(WishlistStoreAvailabilitySerializer)
+        return shop.to_representation(availability.store)
 
     @extend_schema_field(WishlistNearbyAvailabilitySerializer(many=True))
     def get_available_nearby(self, item) -> list:
         availability = getattr(item, "availability", None)
         if availability is None:
             return []
-        return WishlistNearbyAvailabilitySerializer(availability.nearby, many=True).data
+        shop = self.child(WishlistNearbyAvailabilitySerializer)
+        return [shop.to_representation(nearby) for nearby in availability.nearby]
 
 
 class WishlistSerializer(serializers.ModelSerializer):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
-from django.db.models import Prefetch, QuerySet
+from django.conf import settings
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from customers.models import (
     Customer,
@@ -12,6 +14,7 @@ from customers.models import (
     WishlistItem,
 )
 from inventory import selectors as inventory_selectors
+from inventory.markets import list_prices, tax_table
 from inventory.models import Location
 from omnistore.core.digits import is_digits
 from omnistore.core.exceptions import NotFound
@@ -44,27 +47,66 @@ class ItemAvailability:
     nearby: list[ShopUnits]
 
 
+# The columns a list shows, in the app, on the staff pages and by its link: an item,
+# its variant's name, price and colour (which pictures), who added it (a colleague's
+# name; whether a customer may still write to them) and at which shop. A list holds
+# hundreds of items: the rest of each row (a product's description, a login's
+# password and dates) is left unread.
+ITEM_COLUMNS = (
+    "wishlist_id",
+    "variant_id",
+    "note",
+    "added_by_staff_id",
+    "added_at_location_id",
+    "added_via",
+    "added_at",
+    "price_at_add",
+    "variant__product_id",
+    "variant__sku",
+    "variant__size",
+    "variant__colour",
+    "variant__price",
+    "variant__product__name",
+    "added_by_staff__username",
+    "added_by_staff__first_name",
+    "added_by_staff__last_name",
+    "added_by_staff__is_active",
+    "added_by_staff__role",
+    "added_at_location__name",
+)
+
+
 def _active_items() -> QuerySet[WishlistItem]:
     return (
         WishlistItem.objects.filter(removed_at__isnull=True)
         .select_related("variant__product", "added_by_staff", "added_at_location")
+        .only(*ITEM_COLUMNS)
         .prefetch_related(inventory_selectors.images_prefetch("variant__product__"))
+        .order_by("-added_at", "-id")
     )
 
 
-def customer_wishlists(customer: Customer) -> QuerySet[Wishlist]:
-    """A customer's open lists, oldest (the default) first, each with its active
-    items prefetched (newest first) and their pictures: three queries."""
+def open_wishlists(customer: Customer) -> QuerySet[Wishlist]:
+    """A customer's open lists, oldest (the default) first, each with the number of
+    its active items (``item_count``): one query, no item read."""
     return (
         Wishlist.objects.filter(customer=customer, archived_at__isnull=True)
+        .annotate(item_count=Count("items", filter=Q(items__removed_at__isnull=True)))
         .order_by("created_at", "id")
-        .prefetch_related(
-            Prefetch(
-                "items",
-                queryset=_active_items().order_by("-added_at", "-id"),
-                to_attr="active_items",
-            )
-        )
+    )
+
+
+def customer_wishlists(
+    customer: Customer, *, items_per_list: int | None = None
+) -> QuerySet[Wishlist]:
+    """A customer's open lists (``open_wishlists``), each with its active items
+    prefetched (newest first; only the first ``items_per_list`` of each when given)
+    and their pictures: three queries."""
+    items = _active_items()
+    if items_per_list is not None:
+        items = items[:items_per_list]
+    return open_wishlists(customer).prefetch_related(
+        Prefetch("items", queryset=items, to_attr="active_items")
     )
 
 
@@ -87,11 +129,7 @@ def wishlist_by_share_token(token: str) -> Wishlist:
             Wishlist.objects.filter(share_token=token, archived_at__isnull=True)
             .select_related("customer")
             .prefetch_related(
-                Prefetch(
-                    "items",
-                    queryset=_active_items().order_by("-added_at", "-id"),
-                    to_attr="active_items",
-                )
+                Prefetch("items", queryset=_active_items(), to_attr="active_items")
             )
             .first()
         )
@@ -100,35 +138,31 @@ def wishlist_by_share_token(token: str) -> Wishlist:
     return wishlist
 
 
-def attach_wishlist_availability(
-    wishlists, *, store: Location | None, nearby: int = NEARBY_SHOPS_CONSIDERED
-) -> list[Wishlist]:
-    """Set ``item.availability`` (an ``ItemAvailability``) on every active item.
+def attach_item_availability(
+    items, *, store: Location | None, nearby: int = NEARBY_SHOPS_CONSIDERED
+) -> list[WishlistItem]:
+    """Set ``item.availability`` (an ``ItemAvailability``) on each of ``items``.
 
-    Two queries whatever the number of lists and items: the shops nearest to
-    ``store``, then the stock levels of every item there and at ``store``.
+    Two queries whatever the number of items: the ``nearby`` shops nearest to
+    ``store`` (none asked: no query), then the stock levels of every item there and
+    at ``store``.
     """
-    wishlists = list(wishlists)
-    items = [item for wishlist in wishlists for item in wishlist.active_items]
-    if store is None:
+    items = list(items)
+    if store is None or not items:
         for item in items:
             item.availability = ItemAvailability(store=None, nearby=[])
-        return wishlists
+        return items
     neighbours = []
-    if items and nearby:
+    if nearby:
         located = inventory_selectors.shops(
             lat=float(store.latitude), lng=float(store.longitude)
         ).exclude(pk=store.pk)[:nearby]
         neighbours = inventory_selectors.with_distance(
             list(located), float(store.latitude), float(store.longitude)
         )
-    levels = (
-        inventory_selectors.levels_for_variants(
-            variant_ids={item.variant_id for item in items},
-            location_ids=[store.pk, *(loc.pk for loc, _ in neighbours)],
-        )
-        if items
-        else {}
+    levels = inventory_selectors.levels_for_variants(
+        variant_ids={item.variant_id for item in items},
+        location_ids=[store.pk, *(loc.pk for loc, _ in neighbours)],
     )
 
     def units(variant_id: int, location_id: int) -> int:
@@ -138,26 +172,114 @@ def attach_wishlist_availability(
         return max(level.free, 0) if level is not None else 0
 
     for item in items:
-        around = [
-            ShopUnits(
-                location=loc, available=units(item.variant_id, loc.pk), distance_km=km
-            )
-            for loc, km in neighbours
-        ]
+        around = []
+        for loc, km in neighbours:
+            available = units(item.variant_id, loc.pk)
+            if available > 0:
+                around.append(
+                    ShopUnits(location=loc, available=available, distance_km=km)
+                )
+                if len(around) == NEARBY_SHOPS_SHOWN:
+                    break
         item.availability = ItemAvailability(
             store=ShopUnits(location=store, available=units(item.variant_id, store.pk)),
-            nearby=[shop for shop in around if shop.available > 0][:NEARBY_SHOPS_SHOWN],
+            nearby=around,
         )
+    return items
+
+
+def attach_wishlist_availability(
+    wishlists, *, store: Location | None, nearby: int = NEARBY_SHOPS_CONSIDERED
+) -> list[Wishlist]:
+    """``attach_item_availability`` for the active items of every list: two
+    queries."""
+    wishlists = list(wishlists)
+    attach_item_availability(
+        [item for wishlist in wishlists for item in wishlist.active_items],
+        store=store,
+        nearby=nearby,
+    )
     return wishlists
 
 
+@dataclass
+class ShopPrice:
+    """An item's price at the reference shop: its market's shelf price (None: not
+    on the market's price list, so not sold there) in the market's currency.
+    ``was`` is the price the customer saw when adding it, set only when the shelf
+    price is lower and in the same prices: ``price_at_add`` records the
+    catalogue's."""
+
+    amount: Decimal | None
+    currency: str
+    was: Decimal | None = None
+
+
+def attach_shop_prices(items, *, store: Location | None) -> list[WishlistItem]:
+    """Set ``item.shop_price`` (a ``ShopPrice``) on each of ``items``: what the
+    counter sale at ``store`` rings it up at, in its market's currency. A market
+    without a price list, a shop outside every market and no shop at all sell at
+    the catalogue's prices in the home currency. One query for a market with its
+    own price list (the markets are kept by the process), none otherwise."""
+    items = list(items)
+    if not items:
+        return items
+    market = tax_table().market_of_location(store) if store is not None else None
+    currency = market.currency if market is not None else settings.OMNISTORE_CURRENCY
+    if market is not None and market.price_list_id is not None:
+        listed = list_prices(market.price_list_id, [item.variant_id for item in items])
+        for item in items:
+            item.shop_price = ShopPrice(listed.get(item.variant_id), currency)
+        return items
+    for item in items:
+        price = item.variant.price
+        was = item.price_at_add if price < item.price_at_add else None
+        item.shop_price = ShopPrice(price, currency, was)
+    return items
+
+
 def wishlists_with_availability(
-    customer: Customer, *, store: Location | None
+    customer: Customer,
+    *,
+    store: Location | None,
+    items_per_list: int | None = None,
+    whole_list: int | None = None,
 ) -> list[Wishlist]:
-    """Open lists with active items, who added each and its stock at ``store`` (the
-    customer's preferred shop online, the associate's shop in a shop) and nearby,
-    with their pictures: five queries."""
-    return attach_wishlist_availability(customer_wishlists(customer), store=store)
+    """Open lists with active items (the first ``items_per_list`` of each when given,
+    every one of the list ``whole_list``), who added each and its stock at ``store``
+    (the customer's preferred shop online, the associate's shop in a shop) and
+    nearby, with their pictures: five queries, seven with a whole list."""
+    wishlists = list(customer_wishlists(customer, items_per_list=items_per_list))
+    for wishlist in wishlists:
+        if wishlist.pk == whole_list and items_per_list is not None:
+            wishlist.active_items = list(_active_items().filter(wishlist=wishlist))
+    return attach_wishlist_availability(wishlists, store=store)
+
+
+@dataclass
+class WishlistSummary:
+    """A customer's open lists (each with its ``item_count``), how many items they
+    hold in all, and the latest few of them."""
+
+    wishlists: list[Wishlist]
+    item_count: int
+    latest: list[WishlistItem]
+
+
+def wishlist_summary(
+    customer: Customer, *, store: Location | None, latest: int
+) -> WishlistSummary:
+    """The lists and the ``latest`` items across them, each with its stock at
+    ``store`` (no nearby shops): at most four queries, however long the lists."""
+    wishlists = list(open_wishlists(customer))
+    item_count = sum(wishlist.item_count for wishlist in wishlists)
+    items = []
+    if item_count:
+        items = list(
+            _active_items().filter(wishlist__in=[w.pk for w in wishlists])[:latest]
+        )
+    attach_item_availability(items, store=store, nearby=0)
+    return WishlistSummary(wishlists=wishlists, item_count=item_count, latest=items)
 
 
 def wishlist_items_for_variants(variant_ids) -> QuerySet[WishlistItem]:

@@ -1,6 +1,8 @@
 """Wishlists in the shop: an associate opens a customer's lists from the 360° page,
-sees what this shop and the nearest ones have, adds items on the customer's behalf by
-scanning them (on record as the associate's, at this shop) and removes them.
+sees each item at this shop's price (its market's, in its currency, as the sale rings
+it up) and what this shop and the nearest ones have, adds items on the customer's
+behalf by scanning them (on record as the associate's, at this shop) and removes
+them.
 
 Any associate may open any customer's lists, like the rest of the 360° view; items are
 found only among the lists of the customer in the address, so a mistyped id is 404.
@@ -11,7 +13,6 @@ screen's own scan endpoint takes it, so its cart rules apply unchanged.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -22,6 +23,7 @@ from customers.models import Customer, WishlistItem
 from customers.selectors import wishlists as wishlist_selectors
 from customers.services.wishlists import add_wishlist_item, remove_wishlist_item
 from omnistore.core.channels import Channel
+from omnistore.core.digits import is_digits
 from omnistore.core.exceptions import ApplicationError, NotFound
 from omnistore.staff.auth import current_store, staff_required
 from omnistore.staff.htmx import INVALID, add_service_error, is_partial
@@ -31,6 +33,8 @@ from .customers import customer_or_404
 from .forms import WishlistScanForm
 
 PANEL_ITEMS_SHOWN = 4
+# Items of each list the page shows; "Show all" opens one whole list (``?list=<id>``).
+LIST_ITEMS_SHOWN = 24
 # The assisted sale's door for other screens ("code" = SKU, "quantity", "customer":
 # the sale is rung up for this customer); absent, no Sell button.
 SALE_ADD_URL_NAME = "staff:sale_take"
@@ -43,18 +47,40 @@ def _sale_add_url() -> str | None:
         return None
 
 
+def _whole_list(request) -> int | None:
+    """The list shown whole (``list``, in the address or posted along a change
+    made while it is open); any other value shows every list's first items."""
+    value = request.GET.get("list") or request.POST.get("list")
+    return int(value) if value and is_digits(value) else None
+
+
+def _back(customer: Customer, whole_list: int | None):
+    url = reverse("staff:customer_wishlists", args=[customer.pk])
+    return redirect(f"{url}?list={whole_list}" if whole_list else url)
+
+
 def _context(request, customer: Customer, *, form=None, added=None) -> dict:
     store = current_store(request)
-    wishlists = wishlist_selectors.wishlists_with_availability(customer, store=store)
+    whole_list = _whole_list(request)
+    wishlists = wishlist_selectors.wishlists_with_availability(
+        customer,
+        store=store,
+        items_per_list=LIST_ITEMS_SHOWN,
+        whole_list=whole_list,
+    )
+    wishlist_selectors.attach_shop_prices(
+        [item for wishlist in wishlists for item in wishlist.active_items], store=store
+    )
     return {
         "customer": customer,
         "store": store,
         "wishlists": wishlists,
-        "item_count": sum(len(w.active_items) for w in wishlists),
+        "whole_list": whole_list,
+        "items_shown": LIST_ITEMS_SHOWN,
+        "item_count": sum(w.item_count for w in wishlists),
         "form": form or WishlistScanForm(wishlists=wishlists),
         "added": added,
         "sale_add_url": _sale_add_url(),
-        "currency": settings.OMNISTORE_CURRENCY,
     }
 
 
@@ -83,7 +109,7 @@ def customer_wishlists(request, pk: int):
 def wishlist_add(request, pk: int):
     """A scan puts the item on the chosen list (the default one, made if needed)."""
     customer = customer_or_404(pk)
-    lists = list(wishlist_selectors.customer_wishlists(customer))
+    lists = list(wishlist_selectors.open_wishlists(customer))
     form = WishlistScanForm(request.POST, wishlists=lists)
     if form.is_valid():
         data = form.cleaned_data
@@ -103,13 +129,13 @@ def wishlist_add(request, pk: int):
         else:
             if not request.htmx:
                 messages.success(request, f"{added.item.variant.name} is on the list.")
-                return redirect("staff:customer_wishlists", pk=customer.pk)
+                return _back(customer, _whole_list(request))
             return _section(request, customer, added=added)
     if not request.htmx:
         for errors in form.errors.values():
             for error in errors:
                 messages.error(request, error)
-        return redirect("staff:customer_wishlists", pk=customer.pk)
+        return _back(customer, _whole_list(request))
     return _section(request, customer, form=form, status=INVALID)
 
 
@@ -141,26 +167,24 @@ def wishlist_remove(request, pk: int, item_id: int):
         raise Http404("No such item on this customer's lists.") from None
     if not request.htmx:
         messages.success(request, f"{item.variant.name} was taken off the list.")
-        return redirect("staff:customer_wishlists", pk=customer.pk)
+        return _back(customer, _whole_list(request))
     return _section(request, customer)
 
 
 def customer_wishlist_panel(request, customer: Customer) -> dict:
-    """The 360° card: the latest items with this shop's stock (four queries)."""
+    """The 360° card: each list with its number of items, and the latest items with
+    this shop's stock (four queries, however long the lists)."""
     store = current_store(request)
-    wishlists = wishlist_selectors.wishlists_with_availability(customer, store=store)
-    items = sorted(
-        (item for w in wishlists for item in w.active_items),
-        key=lambda item: (item.added_at, item.pk),
-        reverse=True,
+    summary = wishlist_selectors.wishlist_summary(
+        customer, store=store, latest=PANEL_ITEMS_SHOWN
     )
     return {
         "template": "customers/staff/wishlist_panel.html",
         "customer": customer,
         "store": store,
-        "wishlists": wishlists,
-        "items": items[:PANEL_ITEMS_SHOWN],
-        "item_count": len(items),
+        "wishlists": summary.wishlists,
+        "items": summary.latest,
+        "item_count": summary.item_count,
     }
 
 

@@ -36,6 +36,13 @@ class GiftCardTransactionInline(PartOfParentInline):
     readonly_fields = fields
     ordering = ("created_at", "id")
 
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("order", "location", "actor", "approval")
+        )
+
 
 class GiftCardActionForm(ActionForm):
     reason = forms.CharField(required=False, max_length=250, label="Reason")
