@@ -142,6 +142,10 @@ class Customer(models.Model):
                 condition=Q(store_credit_balance__gte=0),
             ),
             models.CheckConstraint(
+                name="customer_points_balance_gte_0",
+                condition=Q(points_balance__gte=0),
+            ),
+            models.CheckConstraint(
                 name="customer_not_merged_into_self",
                 condition=~Q(merged_into=models.F("id")),
             ),

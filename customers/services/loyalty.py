@@ -1,4 +1,9 @@
-"""The points ledger: earning and reversing, once per reference."""
+"""The points ledger: earning and reversing, once per reference.
+
+A balance never goes below 0: points are spent only from what is held, and taking
+back points already spent takes what is left and says how many were not
+(``reverse_points``).
+"""
 
 from __future__ import annotations
 
@@ -29,6 +34,27 @@ from omnistore.core.exceptions import ValidationFailed
 
 # --- Loyalty ------------------------------------------------------------------------
 
+EVENT_POINTS_SPENT = "points_spent"
+EVENT_POINTS_GIVEN_BACK = "points_given_back"
+
+# The timeline's kind for each kind of booking.
+EVENT_KINDS = {
+    LoyaltyKind.EARN: EVENT_POINTS_EARNED,
+    LoyaltyKind.REVERSE: EVENT_POINTS_REVERSED,
+    LoyaltyKind.REDEEM: EVENT_POINTS_SPENT,
+    LoyaltyKind.RESTORE: EVENT_POINTS_GIVEN_BACK,
+}
+
+
+def _summary(kind: str, points: int, reason: str) -> str:
+    """The timeline's line for a booking of signed ``points``: spending reads as a
+    payment ("Paid 600 points for order OS-…"), points given back as such."""
+    if kind == LoyaltyKind.REDEEM:
+        return f"Paid {-points} points for {reason[:1].lower()}{reason[1:]}"
+    if kind == LoyaltyKind.RESTORE:
+        return f"{reason} ({points:+} points)"
+    return f"{points:+} points: {reason}"
+
 
 def _positive_points(points) -> int:
     if not isinstance(points, int) or isinstance(points, bool) or points <= 0:
@@ -51,6 +77,8 @@ class PointsBooking:
     reference_type: str = ""
     reference_id: str = ""
     actor: Any = None
+    # Points a reversal could not take back, already spent (on its timeline line).
+    not_taken_back: int = 0
 
 
 def _book_points(
@@ -62,6 +90,7 @@ def _book_points(
     reference_type: str,
     reference_id,
     actor,
+    not_taken_back: int = 0,
 ) -> LoyaltyTransaction:
     booking = PointsBooking(
         customer=customer,
@@ -70,15 +99,23 @@ def _book_points(
         reference_type=reference_type,
         reference_id=reference_id,
         actor=actor,
+        not_taken_back=not_taken_back,
     )
     booked = _book_many(kind=kind, bookings=[booking])
     if booked:
         return booked[0]
-    return LoyaltyTransaction.objects.get(  # booked before: once per reference
+    return _booked_before(kind, reference_type, reference_id)
+
+
+def _booked_before(kind: str, reference_type: str, reference_id):
+    """The row booked for this reference (once per reference), or None."""
+    if not reference_id:
+        return None
+    return LoyaltyTransaction.objects.filter(
         kind=kind,
-        reference_type=reference_type,
-        reference_id=str(reference_id or ""),
-    )
+        reference_type=reference_type or "",
+        reference_id=str(reference_id),
+    ).first()
 
 
 def _book_many(
@@ -137,15 +174,19 @@ def _book_many(
             output_field=IntegerField(),
         )
     )
-    event_kind = EVENT_POINTS_EARNED if sign > 0 else EVENT_POINTS_REVERSED
     record_events(
         [
             {
                 "customer": txn.customer_id,
-                "kind": event_kind,
-                "summary": f"{txn.points:+} points: {booking.reason}",
+                "kind": EVENT_KINDS[kind],
+                "summary": _summary(kind, txn.points, txn.reason),
                 "actor": booking.actor,
-                "data": {"points": txn.points},
+                "data": {"points": txn.points}
+                | (
+                    {"not_taken_back": booking.not_taken_back}
+                    if booking.not_taken_back
+                    else {}
+                ),
                 "reference_type": txn.reference_type,
                 "reference_id": txn.reference_id,
             }
@@ -196,26 +237,87 @@ def earn_points_in_bulk(
         return _book_many(kind=LoyaltyKind.EARN, bookings=bookings)
 
 
+@dataclass(frozen=True)
+class PointsReversal:
+    """What taking back ``asked`` points did: ``taken`` off the balance; the rest
+    (``spent``) had been spent already and was not taken back."""
+
+    asked: int
+    taken: int
+
+    @property
+    def spent(self) -> int:
+        return self.asked - self.taken
+
+
 def reverse_points(
     *,
-    customer: Customer,
+    customer: Customer | int,
     points: int,
     reason: str,
     reference_type: str = "",
     reference_id: str = "",
     actor=None,
-) -> LoyaltyTransaction:
-    """Take back ``points`` (a positive number); once per reference, like earning."""
+) -> PointsReversal:
+    """Take back ``points`` (a positive number); once per reference, like earning.
+    The balance never goes below 0: the live profile is locked and what it still
+    holds is taken back, the points already spent are not, and the ledger line
+    and the timeline say how many (nothing is booked when none is left)."""
+    points = _positive_points(points)
     with _in_transaction():
-        return _book_points(
+        pk = getattr(customer, "pk", customer)
+        live = lock_customers({pk})[pk]
+        before = _booked_before(LoyaltyKind.REVERSE, reference_type, reference_id)
+        if before is not None:
+            return PointsReversal(asked=points, taken=-before.points)
+        taken = min(points, max(live.points_balance, 0))
+        spent = points - taken
+        if spent:
+            reason = _not_taken_back(reason, points, spent)
+        if not taken:
+            _record_not_taken_back(
+                live, spent, reason, reference_type, reference_id, actor
+            )
+            return PointsReversal(asked=points, taken=0)
+        _book_points(
             kind=LoyaltyKind.REVERSE,
-            customer=customer,
-            points=points,
+            customer=live,
+            points=taken,
             reason=reason,
             reference_type=reference_type,
             reference_id=reference_id,
             actor=actor,
+            not_taken_back=spent,
         )
+        return PointsReversal(asked=points, taken=taken)
+
+
+def _not_taken_back(reason: str, points: int, spent: int) -> str:
+    """A reversal's reason, saying how many of its points were spent already."""
+    if spent == points:
+        return f"{reason} (all {points} points already spent: none taken back)"
+    return f"{reason} ({spent} of {points} points already spent: not taken back)"
+
+
+def _record_not_taken_back(
+    live: Customer, spent: int, reason: str, reference_type, reference_id, actor
+) -> None:
+    """Points to take back where none is left: nothing moves, so no ledger line;
+    the timeline says it."""
+    record_events(
+        [
+            {
+                "customer": live.pk,
+                "kind": EVENT_POINTS_REVERSED,
+                "summary": f"No points taken back: {reason}",
+                "actor": actor,
+                "data": {"points": 0, "not_taken_back": spent},
+                "reference_type": reference_type or "",
+                "reference_id": str(reference_id or ""),
+            }
+        ],
+        locked=True,
+    )
 
 
 def check_points_held(held: int, points: int) -> None:

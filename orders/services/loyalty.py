@@ -8,37 +8,58 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, F, IntegerField, Sum, Value, When
+from django.db.models import (
+    Case,
+    DecimalField,
+    F,
+    IntegerField,
+    OuterRef,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 
 from customers.selectors.loyalty import Tier
 from customers.services.loyalty import PointsBooking, earn_points_in_bulk
 from omnistore.core.exceptions import NotFound
 from orders.models import (
-    FulfilmentStatus,
     Order,
-    OrderLine,
     OrderStatus,
     PaymentMethod,
     PaymentStatus,
+    Return,
+    ReturnStatus,
 )
 from orders.selectors.giftcards import cards_sold_amount
 from orders.selectors.loyalty import earning_tiers
+from orders.selectors.vat import cancelled_parts_amount
 
 from .common import ORDER_REFERENCE
+
+# The returns whose refund is made: what they gave back is no longer kept.
+REFUNDED_RETURNS = (ReturnStatus.REFUNDED, ReturnStatus.CLOSED)
+
+
+def _annotated(order: Order, name: str, expression) -> Decimal:
+    """``order``'s ``name`` as annotated on it, else read with ``expression``."""
+    value = getattr(order, name, None)
+    if value is None:
+        value = (
+            Order.objects.filter(pk=order.pk)
+            .annotate(**{name: expression})
+            .values_list(name, flat=True)
+            .first()
+        ) or Decimal("0.00")
+    return value
 
 
 def _goods(order: Order) -> Decimal:
     """What an order's points are earned on: its total less the delivery fee and the
     gift cards sold with it (what a card buys earns when it is spent). ``cards_sold``
     is read from the order when annotated (``cards_sold_amount``), else queried."""
-    cards = getattr(order, "cards_sold", None)
-    if cards is None:
-        cards = (
-            Order.objects.filter(pk=order.pk)
-            .annotate(cards_sold=cards_sold_amount())
-            .values_list("cards_sold", flat=True)
-            .first()
-        ) or Decimal("0.00")
+    cards = _annotated(order, "cards_sold", cards_sold_amount())
     return order.total - order.delivery_fee - cards
 
 
@@ -69,24 +90,50 @@ def points_taken_back(
     The goods are what ``order_points`` earns on, less the parts of a split delivery
     cancelled since: their points went back when they were cancelled.
     ``parts_cancelled`` says ``refunded`` is the goods of the parts being cancelled
-    now (already marked so, their points not yet taken back)."""
+    now (already marked so, their points not yet taken back). The cancelled parts
+    are read from the order when annotated (``cancelled_goods``), else queried."""
     held = order.loyalty_points
     if held <= 0 or refunded <= 0:
         return 0
-    cancelled = OrderLine.objects.filter(
-        order=order, fulfilment__status=FulfilmentStatus.CANCELLED
-    ).aggregate(goods=Sum("line_total"))["goods"] or Decimal("0.00")
+    cancelled = _annotated(order, "cancelled_goods", cancelled_parts_amount())
     goods = _goods(order) - cancelled + (refunded if parts_cancelled else 0)
     if goods <= 0:
         return held
     return min(int(math.floor(held * refunded / goods)), held)
 
 
-def _reason(order: Order, tier: Tier) -> str:
-    """The ledger's line: the order, and the tier when it multiplied the points."""
-    if tier.multiplier == 1:
-        return f"Order {order.number}"
-    return f"Order {order.number} ({tier.name} ×{tier.multiplier.normalize()})"
+def points_kept(order: Order, earned: int, refunds: Sequence[Return]) -> int:
+    """The points an order earning ``earned`` still holds when they are credited
+    after parts of it were cancelled or returns of it refunded (``refunds``, in the
+    order they were refunded): each takes back its share as it would have, had the
+    points been there (``points_taken_back``), so crediting late ends where crediting
+    on time then taking back ends. ``order.loyalty_points`` is set to the points the
+    order stands at after its cancelled parts, and each return's share is written on
+    it (``points_reversed``, not saved here), so the returns after it count on from
+    there; what is left of the points is returned."""
+    order.loyalty_points = earned
+    cancelled = _annotated(order, "cancelled_goods", cancelled_parts_amount())
+    if cancelled > 0:
+        order.loyalty_points -= points_taken_back(
+            order, refunded=cancelled, parts_cancelled=True
+        )
+    refunded, before = Decimal("0.00"), 0
+    for ret in refunds:
+        refunded += ret.refund_total
+        ret.points_reversed = points_taken_back(order, refunded=refunded) - before
+        before += ret.points_reversed
+    return order.loyalty_points - before
+
+
+def _reason(order: Order, tier: Tier, earned: int, kept: int) -> str:
+    """The ledger's line: the order, the tier when it multiplied the points, and
+    what the goods refunded before they were credited took off."""
+    reason = f"Order {order.number}"
+    if tier.multiplier != 1:
+        reason += f" ({tier.name} ×{tier.multiplier.normalize()})"
+    if kept < earned:
+        reason += f": {earned} points less {earned - kept} on goods refunded"
+    return reason
 
 
 def award_points_for_orders(*, orders: Sequence[Order | int]) -> list[int]:
@@ -94,13 +141,16 @@ def award_points_for_orders(*, orders: Sequence[Order | int]) -> list[int]:
     points of each order (0 when it earns none). Each order's multiplier is the one
     of its customer's tier as the points are credited, this order's spend counted
     even while it may be cancelled, their other orders still cancellable not (one
-    aggregate query for the whole batch: ``earning_tiers``).
+    aggregate query for the whole batch: ``earning_tiers``). An order whose parts
+    were cancelled or whose returns were refunded before its points are credited
+    earns what it kept (``points_kept``).
 
-    The order rows are locked first, in id order, so this and ``cancel_order`` see
-    each other: points are either credited before the cancel (which then reverses
-    them) or not at all. The ledger, balances, timelines and orders are then written
-    with the same few queries for any number of orders. Inside a caller's transaction
-    (the outbox handler) it joins it without a savepoint: it raises only before it
+    The order rows are locked first, in id order, so this and ``cancel_order`` or
+    ``refund_return`` see each other: points are either credited before the cancel
+    or the refund (which then takes back its share) or after it (and earned on what
+    is kept). The ledger, balances, timelines and orders are then written with the
+    same few queries for any number of orders. Inside a caller's transaction (the
+    outbox handler) it joins it without a savepoint: it raises only before it
     writes.
     """
     if transaction.get_connection().in_atomic_block:
@@ -109,7 +159,7 @@ def award_points_for_orders(*, orders: Sequence[Order | int]) -> list[int]:
         return _award_points(orders)
 
 
-def _award_points(orders: Sequence[Order | int]) -> list[int]:
+def _lock_orders(orders: Sequence[Order | int]) -> tuple[list[int], dict[int, Order]]:
     try:
         pks = [o.pk if isinstance(o, Order) else int(o) for o in orders]
         locked = {
@@ -117,13 +167,72 @@ def _award_points(orders: Sequence[Order | int]) -> list[int]:
             for order in Order.objects.select_for_update()
             .filter(pk__in=set(pks))
             .order_by("pk")
-            .annotate(cards_sold=cards_sold_amount())
+            .annotate(
+                cards_sold=cards_sold_amount(),
+                cancelled_goods=cancelled_parts_amount(),
+                returned_goods=_returned_goods(),
+            )
             .prefetch_related("payments")
         }
-        due = {pk: locked[pk] for pk in pks}
+        return pks, {pk: locked[pk] for pk in pks}
     except (KeyError, TypeError, ValueError):
         raise NotFound("Order not found.") from None
-    points: dict[int, int] = {}
+
+
+def _returned_goods() -> Coalesce:
+    """What an order's refunded returns gave back, 0 without any: an expression
+    over ``OuterRef("pk")``."""
+    money = DecimalField(max_digits=12, decimal_places=2)
+    return Coalesce(
+        Subquery(
+            Return.objects.filter(order=OuterRef("pk"), status__in=REFUNDED_RETURNS)
+            .order_by()
+            .values("order")
+            .annotate(amount=Sum("refund_total"))
+            .values("amount"),
+            output_field=money,
+        ),
+        Value(Decimal("0.00")),
+        output_field=money,
+    )
+
+
+def _refunded_returns(orders: Sequence[Order]) -> dict[int, list[Return]]:
+    """The refunded returns of ``orders``, in the order they were refunded (one
+    query, none when none of them has any)."""
+    orders = [order for order in orders if order.returned_goods > 0]
+    if not orders:
+        return {}
+    found: dict[int, list[Return]] = {order.pk: [] for order in orders}
+    for ret in Return.objects.filter(
+        order__in=orders, status__in=REFUNDED_RETURNS
+    ).order_by("refunded_at", "pk"):
+        found[ret.order_id].append(ret)
+    return found
+
+
+def _earned(order: Order, multiplier: Decimal) -> int:
+    """What a paid order earns at ``multiplier`` (0 unpaid): on its goods as sold,
+    the points paid for none of it. A payment counts as far as it still holds the
+    money, or gave it back for goods returned or parts cancelled."""
+    taken = [
+        p
+        for p in order.payments.all()
+        if p.status
+        in (PaymentStatus.CAPTURED, PaymentStatus.AUTHORISED, PaymentStatus.REFUNDED)
+    ]
+    paid = sum((p.amount - p.refunded_amount for p in taken), Decimal("0"))
+    paid += order.cancelled_goods + order.returned_goods
+    in_points = sum(
+        (p.amount for p in taken if p.method == PaymentMethod.LOYALTY_POINTS),
+        Decimal("0"),
+    )
+    earned = order_points(order, multiplier, in_points)
+    return earned if paid >= order.total else 0
+
+
+def _award_points(orders: Sequence[Order | int]) -> list[int]:
+    pks, due = _lock_orders(orders)
     earning = [
         order
         for order in due.values()
@@ -132,38 +241,45 @@ def _award_points(orders: Sequence[Order | int]) -> list[int]:
         and not order.loyalty_points
     ]
     tiers = earning_tiers(earning)
+    refunds = _refunded_returns(earning)
+    held: dict[int, int] = {}  # the points each order stands at
+    points: dict[int, int] = {}  # the points credited
+    bookings = []
     for order in earning:
-        taken = [
-            p
-            for p in order.payments.all()
-            if p.status in (PaymentStatus.CAPTURED, PaymentStatus.AUTHORISED)
-        ]
-        paid = sum((p.amount for p in taken), Decimal("0"))
-        in_points = sum(
-            (p.amount for p in taken if p.method == PaymentMethod.LOYALTY_POINTS),
-            Decimal("0"),
+        earned = _earned(order, tiers[order.pk].multiplier)
+        if earned <= 0:
+            continue
+        kept = points_kept(order, earned, refunds.get(order.pk, []))
+        held[order.pk] = order.loyalty_points
+        if kept <= 0:
+            continue
+        points[order.pk] = kept
+        bookings.append(
+            PointsBooking(
+                customer=order.customer_id,
+                points=kept,
+                reason=_reason(order, tiers[order.pk], earned, kept),
+                reference_type=ORDER_REFERENCE,
+                reference_id=order.number,
+            )
         )
-        earned = order_points(order, tiers[order.pk].multiplier, in_points)
-        if earned > 0 and paid >= order.total:
-            points[order.pk] = earned
-    if points:
-        earn_points_in_bulk(  # profiles locked (and followed) by pk there
-            bookings=[
-                PointsBooking(
-                    customer=due[pk].customer_id,
-                    points=earned,
-                    reason=_reason(due[pk], tiers[pk]),
-                    reference_type=ORDER_REFERENCE,
-                    reference_id=due[pk].number,
-                )
-                for pk, earned in points.items()
-            ]
-        )
-        Order.objects.filter(pk__in=points).update(
+    if bookings:
+        earn_points_in_bulk(bookings=bookings)  # profiles locked (and followed) by pk
+    _save_points(held, [r for rs in refunds.values() for r in rs])
+    return [points.get(pk, 0) for pk in pks]
+
+
+def _save_points(held: dict[int, int], returns: Sequence[Return]) -> None:
+    """The points each order stands at, and the share of them each return refunded
+    before they were credited took off."""
+    if held:
+        Order.objects.filter(pk__in=held).update(
             loyalty_points=Case(
-                *(When(pk=pk, then=Value(earned)) for pk, earned in points.items()),
+                *(When(pk=pk, then=Value(points)) for pk, points in held.items()),
                 default=F("loyalty_points"),
                 output_field=IntegerField(),
             )
         )
-    return [points.get(pk, 0) for pk in pks]
+    taking = [ret for ret in returns if ret.points_reversed and ret.order_id in held]
+    if taking:
+        Return.objects.bulk_update(taking, ["points_reversed"])

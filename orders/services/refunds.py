@@ -15,8 +15,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from customers.models import Customer
-from customers.services.loyalty import reverse_points
+from customers.services.loyalty import PointsReversal, reverse_points
 from inventory.models import Location, MovementReason
 from inventory.services.stock import adjust_stock, receive_stock
 from omnistore.core.actors import acting_user
@@ -41,6 +40,7 @@ from .approvals import (
     approved_by_note,
     guard_refund,
 )
+from .common import lock_order
 from .credit import book_store_credit
 from .invoices import credit_refunded_return
 from .loyalty import points_taken_back
@@ -62,6 +62,8 @@ from .returns import (
 )
 from .sizes import relearn_sizes_later
 from .tenders import refund_sequence
+
+NO_REVERSAL = PointsReversal(asked=0, taken=0)
 
 
 def _check_receiving_location(location: Location | None) -> None:
@@ -277,12 +279,19 @@ def _record_return_refunds(ret: Return, refunds) -> None:
         )
 
 
-def _reverse_return_points(ret: Return, order: Order, amount: Decimal, actor) -> int:
+def _reverse_return_points(
+    ret: Return, order: Order, amount: Decimal, actor
+) -> PointsReversal:
     """Points for the goods returned (``points_taken_back``), on the running total of
     the order's refunded returns, so returning everything in parts takes back exactly
-    what was earned."""
+    what was earned. The return keeps its share of the order's points
+    (``points_reversed``) whether or not the balance still held them all: those
+    already spent are not taken back (the balance never goes below 0), and the
+    ledger and timelines say how many. An order whose points are not credited yet
+    (the order locked, so they are not being credited either) takes nothing back:
+    it earns on what it kept when they are (``award_points_for_orders``)."""
     if not order.loyalty_points or not order.customer_id:
-        return 0
+        return NO_REVERSAL
     earlier = (
         Return.objects.filter(
             order=order, status__in=[ReturnStatus.REFUNDED, ReturnStatus.CLOSED]
@@ -294,16 +303,15 @@ def _reverse_return_points(ret: Return, order: Order, amount: Decimal, actor) ->
     reversed_before = sum(r[1] for r in earlier)
     points = points_taken_back(order, refunded=refunded + amount) - reversed_before
     if points <= 0:
-        return 0
-    reverse_points(
-        customer=Customer(pk=order.customer_id),
+        return NO_REVERSAL
+    return reverse_points(
+        customer=order.customer_id,
         points=points,
         reason=f"Return {ret.code} of order {order.number}",
         reference_type=RETURN_REFERENCE,
         reference_id=ret.code,
         actor=actor,
     )
-    return points
 
 
 def _store_credit_refund(
@@ -378,8 +386,27 @@ def _pay_back(
         _store_credit_refund(ret, order, amount, actor, location)
 
 
+def _points_said(reversal: PointsReversal) -> str:
+    """The points a refund took back, as its history line says them."""
+    if not reversal.asked:
+        return ""
+    if not reversal.spent:
+        return f", {reversal.asked} points reversed"
+    return (
+        f", {reversal.asked} points reversed ({reversal.spent} of them already "
+        "spent: not taken back)"
+    )
+
+
 def _announce_refund(
-    ret: Return, *, amount: Decimal, method: str, actor, location, now: datetime
+    ret: Return,
+    *,
+    amount: Decimal,
+    method: str,
+    reversal: PointsReversal,
+    actor,
+    location,
+    now: datetime,
 ) -> None:
     order = ret.order
     where = (
@@ -389,7 +416,7 @@ def _announce_refund(
         ret,
         EVENT_RETURN_REFUNDED,
         f"Return {ret.code} refunded: {amount} {order.currency} to {where}"
-        + (f", {ret.points_reversed} points reversed" if ret.points_reversed else ""),
+        + _points_said(reversal),
         actor=actor,
         location=location,
         now=now,
@@ -424,7 +451,8 @@ def refund_return(
     )
     if errors:
         raise ValidationFailed("Choose how to refund.", extra=errors)
-    order = ret.order
+    # Locked before its payments and customer: its points credited meanwhile are seen.
+    order = ret.order = lock_order(ret.order_id)
     amount = sum(
         (line.amount for line in ReturnLine.objects.filter(return_request=ret)),
         Decimal("0.00"),
@@ -447,7 +475,8 @@ def refund_return(
         note=RefundMethod(method).label + approved_by_note(approval),
     )
     _pay_back(ret, order, amount, method, actor, location)
-    ret.points_reversed = _reverse_return_points(ret, order, amount, actor)
+    reversal = _reverse_return_points(ret, order, amount, actor)
+    ret.points_reversed = reversal.asked
     ret.refund_method = method
     ret.refund_total = amount
     ret.refunded_at = now
@@ -466,6 +495,7 @@ def refund_return(
         ret,
         amount=amount,
         method=method,
+        reversal=reversal,
         actor=actor,
         location=location or ret.receiving_location,
         now=now,

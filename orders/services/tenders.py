@@ -34,7 +34,13 @@ from customers.services.loyalty import (
 )
 from omnistore.core.channels import is_online
 from omnistore.core.exceptions import ApplicationError, ValidationFailed
-from orders.models import Order, Payment, PaymentMethod, PaymentStatus
+from orders.models import (
+    CANCELLATION_REFUND,
+    Order,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+)
 from orders.payments.base import (
     ChargeResult,
     PaymentDeclined,
@@ -245,6 +251,20 @@ def _check_tender(
         _check_spendable_points(customer, int(asked[tender.method, ""]))
 
 
+def _given_back_for(order: Order, reference: str) -> str:
+    """Why points paid come back, as the customer reads it: the refund's reference
+    (``refund_to_payments``: ``cancel:``, ``cancel-rest:``, ``return:<code>``, then
+    the payment) names what refunded them; never the reference itself."""
+    kind, _, rest = reference.partition(":")
+    if f"{kind}:" == CANCELLATION_REFUND:
+        return f"order {order.number} cancelled"
+    if kind == "cancel-rest":
+        return f"order {order.number}, parts not shipped cancelled"
+    if kind == "return" and rest:
+        return f"return {rest.partition(':')[0]} of order {order.number}"
+    return f"refund on order {order.number}"
+
+
 class PointsProvider(PaymentProvider):
     """Points as a payment provider: spent at checkout (``spend_points``); a refund
     gives back the points the refunded amount took, once per refund reference, all
@@ -274,7 +294,7 @@ class PointsProvider(PaymentProvider):
             reference_type=POINTS_REFERENCE,
             reference_id=provider_reference,
         )
-        payment = Payment.objects.get(
+        payment = Payment.objects.select_related("order").get(
             provider=self.name, provider_reference=provider_reference
         )
         taken = -spent.points
@@ -284,10 +304,11 @@ class PointsProvider(PaymentProvider):
             back = math.floor(Decimal(amount) * _rate())
         back = max(0, min(back, taken))
         if back:
+            why = _given_back_for(payment.order, idempotency_key)
             restore_points(
                 customer=spent.customer_id,
                 points=back,
-                reason=f"Refund of points paid ({idempotency_key})",
+                reason=f"Points given back: {why}",
                 reference_type="refund",
                 reference_id=idempotency_key[:64],
             )
