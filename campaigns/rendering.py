@@ -29,7 +29,7 @@ read-only mappings, lists tuples): a template reads fields and cannot change any
 neither the data of the next recipient nor the sample, and a path naming a method that
 changes data (``.pop``, ``.clear``, ``.update``, …) is refused on save.
 
-Links written in the template (and ``{{ shop_url }}``, the shop's own address) are
+Links written in the template (and ``{{ shop_url }}``, the storefront's address) are
 rewritten to signed click-tracking links; email gets an HTML part with the open pixel
 and an unsubscribe line unless the message as made already carries the recipient's
 unsubscribe link. An SMS is measured with its links as sent (tracked links are long):
@@ -394,11 +394,11 @@ def _mark(marker: str, key: str) -> str:
 def _mark_links(source: str, marker: str) -> tuple[str, tuple[str, ...]]:
     """The template source with each link written in its text replaced by a marker.
 
-    ``{{ shop_url }}`` becomes the shop's address (the same for every message), so
-    ``{{ shop_url }}/cart/`` is one link; ``{{ unsubscribe_url }}`` becomes the
+    ``{{ shop_url }}`` becomes the storefront's address (``OMNISTORE_STOREFRONT_URL``,
+    the same for every message), so ``{{ shop_url }}/cart/`` is one link; ``{{ unsubscribe_url }}`` becomes the
     unsubscribe marker. A link that runs into a tag (``.../?ref={{ first_name }}``)
     would be completed by data, so it is left as written and not tracked."""
-    site = settings.OMNISTORE_SITE_URL.rstrip("/")
+    site = settings.OMNISTORE_STOREFRONT_URL.rstrip("/")
     pieces = []
     for n, piece in enumerate(tag_re.split(source)):
         name = piece[2:-2].strip() if n % 2 and piece.startswith("{{") else None

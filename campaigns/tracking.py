@@ -92,12 +92,13 @@ def read_click_token(token: str) -> tuple[int, str] | None:
 
 
 def allowed_hosts() -> set[str]:
-    """Hosts a click may lead to: the shop's own site and the listed ones (an entry
-    starting with a dot also admits its subdomains)."""
+    """Hosts a click may lead to: the shop's own site, its storefront and the listed
+    ones (an entry starting with a dot also admits its subdomains)."""
     hosts = {h.lower() for h in settings.OMNISTORE_TRACKING_ALLOWED_HOSTS}
-    site = urlsplit(settings.OMNISTORE_SITE_URL).hostname
-    if site:
-        hosts.add(site.lower())
+    for url in (settings.OMNISTORE_SITE_URL, settings.OMNISTORE_STOREFRONT_URL):
+        site = urlsplit(url).hostname
+        if site:
+            hosts.add(site.lower())
     return hosts
 
 

@@ -20,11 +20,13 @@ from orders.models import (
     Payment,
     PaymentStatus,
 )
+from orders.selectors.carts import LINE_ON_SALE
 
 
 def abandoned_carts(*, after: timedelta, now: datetime, max_age: timedelta):
-    """Open carts of live customers, with lines, untouched since ``after`` ago (and not
-    older than ``max_age`` more), whose customer has not bought since."""
+    """Open carts of live customers, with lines of items still sold (a cart of retired
+    items could not be bought), untouched since ``after`` ago (and not older than
+    ``max_age`` more), whose customer has not bought since."""
     cutoff = now - after
     return (
         Cart.objects.filter(
@@ -35,7 +37,7 @@ def abandoned_carts(*, after: timedelta, now: datetime, max_age: timedelta):
             updated_at__lte=cutoff,
             updated_at__gt=cutoff - max_age,
         )
-        .filter(Exists(CartLine.objects.filter(cart=OuterRef("pk"))))
+        .filter(Exists(CartLine.objects.filter(LINE_ON_SALE, cart=OuterRef("pk"))))
         .exclude(
             Exists(
                 Order.objects.filter(

@@ -28,6 +28,7 @@ from orders.models import (
     OrderLine,
     OrderStatus,
 )
+from orders.selectors.carts import LINE_ON_SALE
 
 BEST_SELLER_DAYS = 90
 BEST_SELLERS_PER_CATEGORY = 12
@@ -153,9 +154,10 @@ def recommendations(
 def cart_contents(cart_ids) -> dict[int, dict]:
     """Lines of abandoned carts with low-stock urgency: ``only_left`` is the number of
     units still sellable online when it is at or under the low-stock threshold; each
-    with the link to its picture (empty without one)."""
+    with the link to its picture (empty without one). Items no longer sold are left
+    out (checkout would refuse them), and a cart holding nothing else is absent."""
     lines = list(
-        CartLine.objects.filter(cart_id__in=list(cart_ids))
+        CartLine.objects.filter(LINE_ON_SALE, cart_id__in=list(cart_ids))
         .select_related("variant__product")
         .order_by("cart_id", "pk")
     )

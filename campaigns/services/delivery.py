@@ -155,7 +155,7 @@ def _contexts(run: _Run, rows) -> dict[int, dict]:
                     variant_ids=variant_ids, item_ids=item_ids, store_ids=stores
                 )
             )
-    site = settings.OMNISTORE_SITE_URL
+    site = settings.OMNISTORE_STOREFRONT_URL
     contexts = {}
     for pk, customer_id, _channel, trigger, _ok, first_name, _e, _p, store in rows:
         kind, _, ref = trigger.partition(":")

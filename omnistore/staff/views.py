@@ -1,4 +1,7 @@
+from collections.abc import Callable
+
 from django import forms
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpResponseRedirect
@@ -63,14 +66,38 @@ class StoreSwitchForm(forms.Form):
     )
 
 
+# What keeps a session at its shop, added by the apps higher up (the counter sale):
+# callables ``(request, shop) -> str``, the reason the shop cannot change now ("" when
+# it may), registered with ``panels.register``.
+store_switch_guards: list[Callable] = []
+
+
 @staff_required
 @require_POST
 def switch_store(request):
+    """Act for another shop. Refused, with the reason, while something of this
+    shop's is in progress (a sale's basket is priced in its shop's market)."""
     form = StoreSwitchForm(request.POST)
     form.fields["store"].queryset = switchable_shops(request.user)
     if form.is_valid():
-        request.session[SESSION_STORE_KEY] = form.cleaned_data["store"].pk
+        shop = form.cleaned_data["store"]
+        refusal = _switch_refusal(request, shop)
+        if refusal:
+            messages.error(request, refusal)
+        else:
+            request.session[SESSION_STORE_KEY] = shop.pk
     return HttpResponseRedirect(safe_next(request) or reverse("staff:dashboard"))
+
+
+def _switch_refusal(request, shop: Location) -> str:
+    here = current_store(request)
+    if shop == here:
+        return ""
+    for guard in store_switch_guards:
+        refusal = guard(request, here)
+        if refusal:
+            return refusal
+    return ""
 
 
 def safe_next(request) -> str | None:

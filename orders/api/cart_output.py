@@ -10,8 +10,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from orders.models import FulfilmentMethod
-from orders.selectors.carts import on_sale
+from orders.selectors.carts import CART_FULL, LINE_FULL, MAX_LINES, on_sale
 from orders.selectors.taxes import SaleTerms, preview_taxes
+from orders.services.common import MAX_LINE_QUANTITY
 
 _MONEY = {"max_digits": 12, "decimal_places": 2}
 AVAILABILITY = ["in_stock", "ships_to_store", "short", "unavailable"]
@@ -156,6 +157,21 @@ def _availability(line, stock: dict, fulfilment, quantity: int) -> str:
     return "in_stock" if stock.get("online", 0) >= quantity else "short"
 
 
+class NotMergedOutput(serializers.Serializer):
+    """Units of an item in the cart filled before signing in that the fold left
+    out."""
+
+    variant = serializers.IntegerField()
+    sku = serializers.CharField()
+    name = serializers.CharField()
+    quantity = serializers.IntegerField(help_text="The units left out.")
+    reason = serializers.ChoiceField(
+        choices=[CART_FULL, LINE_FULL],
+        help_text=f"`{CART_FULL}`: the cart already held {MAX_LINES} different "
+        f"items; `{LINE_FULL}`: its line already held {MAX_LINE_QUANTITY} units.",
+    )
+
+
 class CartOutput(serializers.Serializer):
     token = serializers.CharField()
     status = serializers.CharField()
@@ -170,6 +186,13 @@ class CartOutput(serializers.Serializer):
     store = serializers.IntegerField(allow_null=True)
     lines = CartLineOutput(many=True)
     item_count = serializers.IntegerField()
+    not_merged = NotMergedOutput(
+        many=True,
+        help_text="Signed in with the token of a cart filled before signing in: what "
+        "folding that cart in leaves out (past the cart's or a line's limit), on the "
+        "read that shows the fold and on the write that makes it; those units are not "
+        "in `lines` and the old cart is closed. Empty otherwise.",
+    )
     subtotal = serializers.DecimalField(
         max_digits=12,
         decimal_places=2,
@@ -179,12 +202,14 @@ class CartOutput(serializers.Serializer):
     net_total = serializers.DecimalField(
         max_digits=12,
         decimal_places=2,
-        help_text="The lines' net, after a previewed code.",
+        help_text="Net of what checkout will charge: the lines' after a previewed "
+        "code, plus the delivery fee's (`net_total + tax_total = total`).",
     )
     tax_total = serializers.DecimalField(
         max_digits=12,
         decimal_places=2,
-        help_text="The VAT in the lines, after a previewed code.",
+        help_text="The VAT checkout will charge: in the lines after a previewed "
+        "code, and in the delivery fee.",
     )
     discount_code = serializers.CharField(
         required=False, help_text="The code previewed (with ?discount_code=)."
@@ -218,6 +243,21 @@ class CartOutput(serializers.Serializer):
 # time. Tests compare both renderings of the same objects.
 
 _UNIT_PRICE = serializers.DecimalField(max_digits=10, decimal_places=2)
+
+
+def not_merged_data(cart) -> list[dict]:
+    """``NotMergedOutput(many=True)`` for what folding a cart into ``cart`` left out
+    (``not_merged``, set by the read or the write that folds)."""
+    return [
+        {
+            "variant": left.line.variant_id,
+            "sku": str(left.line.variant.sku),
+            "name": str(left.line.variant.name),
+            "quantity": left.quantity,
+            "reason": left.reason,
+        }
+        for left in getattr(cart, "not_merged", ())
+    ]
 
 
 def cart_lines_data(lines, *, availability: dict, fulfilment, terms=None) -> list[dict]:

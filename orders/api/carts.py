@@ -3,7 +3,8 @@
 Anonymous carts are addressed by the ``X-Cart-Token`` header (or ``?cart_token=``); a
 signed-in write carrying the token of an anonymous cart folds it into the customer's
 (the token is spent then), and a signed-in read carrying it shows the cart as that fold
-will leave it, writing nothing: keep sending the token until the first write.
+will leave it, writing nothing: keep sending the token until the first write. Both list
+in ``not_merged`` what the fold leaves out (past the cart's or a line's limit).
 A new anonymous cart is stored with its first line; until then its (signed) token
 stands for an empty open cart.
 """
@@ -28,7 +29,7 @@ from omnistore.core.channels import is_online
 from omnistore.core.digits import is_digits
 from omnistore.core.exceptions import ValidationFailed
 from orders.models import FulfilmentMethod
-from orders.pricing import ZERO
+from orders.pricing import ZERO, delivery_taxed
 from orders.selectors.carts import (
     anonymous_cart,
     cart_availability,
@@ -51,7 +52,7 @@ from orders.services.discounts import (
 )
 from orders.services.sourcing import active_location
 
-from .cart_output import CartOutput, cart_lines_data, take_off
+from .cart_output import CartOutput, cart_lines_data, not_merged_data, take_off
 from .common import CART_TOKEN, ERRORS, cart_token, known_customer, request_customer
 
 # --- input and output -----------------------------------------------------------------
@@ -235,11 +236,8 @@ def _cart_body(
         "store": store,
         "lines": rows,
         "item_count": sum(line.quantity for line in lines),
+        "not_merged": not_merged_data(cart),
         "subtotal": str(subtotal),
-        "net_total": str(
-            sum((Decimal(row["net"] or row["gross"]) for row in rows), ZERO)
-        ),
-        "tax_total": str(sum((Decimal(row["tax"] or 0) for row in rows), ZERO)),
         "updated_at": serializers.DateTimeField().to_representation(cart.updated_at),
     }
     body.update(preview_code)
@@ -247,9 +245,25 @@ def _cart_body(
     fee = ZERO
     if method == FulfilmentMethod.DELIVERY and lines and is_online(cart.channel):
         fee = delivery_fee(terms, goods=goods, customer=lambda: known_customer(request))
+    body.update(_tax_totals(rows, fee, terms))
     body["delivery_fee"] = str(fee)
     body["total"] = str(goods + fee)
     return body
+
+
+def _tax_totals(rows: list[dict], fee: Decimal, terms: SaleTerms) -> dict:
+    """Net and VAT of what checkout will charge: the lines' (after a previewed
+    code) and the delivery fee's, split as checkout splits it, at the highest of the
+    lines' rates; so net + VAT is the total. A line that cannot be sold on these
+    terms counts as net."""
+    net = sum((Decimal(row["net"] or row["gross"]) for row in rows), ZERO)
+    tax = sum((Decimal(row["tax"] or 0) for row in rows), ZERO)
+    if fee and terms.rates:
+        delivery = delivery_taxed(fee, terms.rates.values())
+        net, tax = net + delivery.net, tax + delivery.tax
+    elif fee:
+        net += fee
+    return {"net_total": str(net), "tax_total": str(tax)}
 
 
 DISCOUNT_CODE = OpenApiParameter(

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from copy import copy
+from typing import NamedTuple
 
 from django.core import signing
+from django.db.models import Q
 
 from customers.models import Customer
 from inventory.models import Product, StockLevel, Variant, free_units_sql
@@ -98,6 +100,11 @@ def cart_lines(cart: Cart) -> list[CartLine]:
     return lines
 
 
+def cart_has_lines(cart: Cart | None) -> bool:
+    """Whether a stored cart holds a line (one short query)."""
+    return cart is not None and CartLine.objects.filter(cart_id=cart.pk).exists()
+
+
 def open_cart_lines(
     *, customer: Customer | None = None, token: str = ""
 ) -> list[CartLine]:
@@ -132,36 +139,66 @@ def on_sale(variant: Variant) -> bool:
     return variant.active and variant.product.active
 
 
+# ``on_sale`` as a filter of cart lines, for queries over many carts.
+LINE_ON_SALE = Q(variant__active=True, variant__product__active=True)
+
+
 # The most different items a cart holds (adding a line refuses past it; a fold
 # brings in lines only up to it).
 MAX_LINES = 50
 
+# Why a fold left units of an item out: the cart already held ``MAX_LINES`` items, or
+# the line already held the most units of one item.
+CART_FULL = "cart_full"
+LINE_FULL = "line_full"
+
+
+class LeftOut(NamedTuple):
+    """Units of a folded cart's line that the fold did not bring in, and why."""
+
+    line: CartLine
+    quantity: int
+    reason: str
+
+
+class Fold(NamedTuple):
+    lines: list[CartLine]
+    left_out: list[LeftOut]
+
 
 def fold_lines(
     *, into: Cart, kept: Sequence[CartLine], folded: Sequence[CartLine], most: int
-) -> list[CartLine]:
+) -> Fold:
     """The lines ``into`` holds once another cart's lines (``folded``) fold into its
-    own (``kept``): the one rule for a visitor signing in and for customers merging,
-    so what a read shows before the fold is what the fold stores.
+    own (``kept``), and what is left out: the one rule for a visitor signing in and
+    for customers merging, so what a read shows before the fold is what the fold
+    stores.
 
     A variant in both carts keeps ``into``'s line, the quantities added up to at most
     ``most``; a variant only in ``folded`` comes in after the kept lines, in the order
     it was added there, with the id of the folded cart's line (the fold stores a new
     row: a write naming that id finds it), while the cart holds fewer than
-    ``MAX_LINES`` (the rest stays in the folded cart). A line without an associate to
-    credit takes the folded line's. Copies: the lines passed in are untouched.
+    ``MAX_LINES``. The units past either limit are left out (``LINE_FULL``,
+    ``CART_FULL``): they stay in the folded cart, no longer open, so the customer is
+    told. A line without an associate to credit takes the folded line's. Copies: the
+    lines passed in are untouched.
     """
     lines = {line.variant_id: copy(line) for line in kept}
+    left_out = []
     for theirs in folded:
         line = lines.get(theirs.variant_id)
         if line is None:
             if len(lines) >= MAX_LINES:
+                left_out.append(LeftOut(theirs, theirs.quantity, CART_FULL))
                 continue
             line = lines[theirs.variant_id] = copy(theirs)
             line.cart, line.quantity = into, 0
-        line.quantity = min(line.quantity + theirs.quantity, most)
+        room = max(most - line.quantity, 0)
+        if theirs.quantity > room:
+            left_out.append(LeftOut(theirs, theirs.quantity - room, LINE_FULL))
+        line.quantity += min(theirs.quantity, room)
         line.helped_by_id = line.helped_by_id or theirs.helped_by_id
-    return list(lines.values())
+    return Fold(list(lines.values()), left_out)
 
 
 def signed_in_cart(
@@ -172,10 +209,11 @@ def signed_in_cart(
 
     With the token of an open anonymous cart the lines are the customer's with that
     cart's folded in (``fold_lines``, quantities at most ``most``): the next write
-    folds it and stores exactly these. Without a profile or an open cart yet the cart
-    is an empty open one not stored yet, with no token until the first write stores
-    it, as a started anonymous cart is stored with its first line. A folded cart
-    dates from the later change of the two.
+    folds it and stores exactly these, and the cart's ``not_merged`` lists what the
+    fold leaves out (``LeftOut``), as that write's will. Without a profile or an open
+    cart yet the cart is an empty open one not stored yet, with no token until the
+    first write stores it, as a started anonymous cart is stored with its first line.
+    A folded cart dates from the later change of the two.
     """
     cart = find_cart(customer=customer) if customer is not None else None
     lines = cart_lines(cart) if cart is not None else []
@@ -185,7 +223,9 @@ def signed_in_cart(
     if source is None:
         return cart, lines
     cart.updated_at = max(cart.updated_at, source.updated_at)
-    return cart, fold_lines(into=cart, kept=lines, folded=cart_lines(source), most=most)
+    fold = fold_lines(into=cart, kept=lines, folded=cart_lines(source), most=most)
+    cart.not_merged = fold.left_out
+    return cart, fold.lines
 
 
 _UNITS = free_units_sql("s")

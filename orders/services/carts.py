@@ -22,6 +22,7 @@ from omnistore.core.exceptions import Conflict, NotFound, ValidationFailed
 from orders.models import CART_TOKENS, Cart, CartLine, CartStatus, Order
 from orders.selectors.carts import (
     MAX_LINES,
+    LeftOut,
     anonymous_cart,
     cart_lines,
     find_cart,
@@ -395,8 +396,12 @@ def merge_anonymous_cart(*, token: str, customer: Customer) -> Cart:
 
     Runs when a signed-in request still carries the token of a cart filled before
     signing in; the anonymous cart is kept, marked merged, pointing at the survivor.
+    The cart returned lists in ``not_merged`` what the fold left out (``fold_lines``:
+    past the cart's or a line's limit), for the request that folds to say so; it is
+    empty when nothing was folded.
     """
     target = ensure_customer_cart(customer=customer)
+    target.not_merged = []
     source = (
         Cart.objects.select_for_update()
         .filter(token=token, status=CartStatus.OPEN, customer__isnull=True)
@@ -404,15 +409,18 @@ def merge_anonymous_cart(*, token: str, customer: Customer) -> Cart:
     )
     if source is None or source.pk == target.pk:
         return target
-    _fold_lines(source=source, target=target)
+    target.not_merged = _fold_lines(source=source, target=target)
     return target
 
 
-def _fold_lines(*, source: Cart, target: Cart) -> None:
+def _fold_lines(*, source: Cart, target: Cart) -> list[LeftOut]:
+    """Fold ``source``'s lines into ``target`` and close it; returns what was left
+    out."""
     now = timezone.now()
     kept = list(CartLine.objects.filter(cart=target))
-    folded = list(CartLine.objects.filter(cart=source))
+    folded = cart_lines(source)
     theirs = {line.variant_id for line in folded}
+    fold = fold_lines(into=target, kept=kept, folded=folded, most=MAX_LINE_QUANTITY)
     rows = [
         CartLine(
             cart=target,
@@ -420,9 +428,7 @@ def _fold_lines(*, source: Cart, target: Cart) -> None:
             quantity=line.quantity,
             helped_by_id=line.helped_by_id,
         )
-        for line in fold_lines(
-            into=target, kept=kept, folded=folded, most=MAX_LINE_QUANTITY
-        )
+        for line in fold.lines
         if line.variant_id in theirs
     ]
     if rows:
@@ -436,6 +442,7 @@ def _fold_lines(*, source: Cart, target: Cart) -> None:
         status=CartStatus.MERGED, merged_into=target, updated_at=now
     )
     _touch(target, now)
+    return fold.left_out
 
 
 def fold_customer_carts(*, survivor: Customer, other: Customer) -> int:

@@ -10,6 +10,7 @@ def memory_backends(settings):
     settings.OMNISTORE_SMS_BACKEND = "campaigns.backends.MemoryBackend"
     settings.OMNISTORE_PUSH_BACKEND = "campaigns.backends.MemoryBackend"
     settings.OMNISTORE_SITE_URL = "https://shop.example.com"
+    settings.OMNISTORE_STOREFRONT_URL = "https://shop.example.com"
     MemoryBackend.reset()
     mail.outbox = []
     yield MemoryBackend

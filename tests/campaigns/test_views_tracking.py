@@ -279,3 +279,14 @@ def test_a_click_token_expires_into_a_plain_page(settings, client, sent):
         assert b'href="https://shop.example.com"' in response.content
     message.refresh_from_db()
     assert message.last_clicked_at == clicked
+
+
+def test_the_storefronts_host_is_allowed(settings, client, sent):
+    message, _ = sent
+    settings.OMNISTORE_TRACKING_ALLOWED_HOSTS = []
+    target = "https://www.storefront.example/cart/"
+    token = tracking.click_token(message.pk, target)
+    assert client.get(f"/t/c/{token}/").status_code == 404
+    settings.OMNISTORE_STOREFRONT_URL = "https://www.storefront.example"
+    response = client.get(f"/t/c/{token}/")
+    assert response.status_code == 302 and response["Location"] == target
