@@ -89,6 +89,8 @@ class CounterSale:
     prices: dict = field(default_factory=dict)
     # Whom each line credits (variant id -> the associate who helped).
     helped_by: dict = field(default_factory=dict)
+    # A phone order keyed on the shop's terminal is placed as a phone order.
+    channel: str = Channel.STORE
 
     def as_json(self) -> dict:
         data = asdict(self)
@@ -115,13 +117,14 @@ class CounterSale:
             helped_by={
                 int(v): int(u) for v, u in (data.get("helped_by") or {}).items()
             },
+            channel=data.get("channel", Channel.STORE),
         )
 
     def checkout(self, payments: list[PaymentRequest]) -> dict:
         """``place_order``'s arguments for this sale, but the shop, staff and key."""
         return {
             "lines": self.lines,
-            "channel": Channel.STORE,
+            "channel": self.channel,
             "fulfilment": self.fulfilment,
             "pickup_store": self.pickup_store_id,
             "address": self.address,

@@ -36,6 +36,14 @@ COUNTER_TENDERS = [
     (PaymentMethod.CASH, "Cash"),
     (PaymentMethod.MOBILE_WALLET, "Mobile wallet"),
 ]
+# What a customer on the phone pays the rest with: their card, keyed on the shop's
+# terminal from what they read out (recorded as a card in store, on the terminal).
+PHONE_TENDERS = [(PaymentMethod.CARD_IN_STORE, "Card, keyed on the terminal")]
+# What needs the customer at the counter: refused when they are on the phone.
+AT_THE_COUNTER = {
+    PaymentMethod.CASH: "Cash is handed over at the till",
+    PaymentMethod.MOBILE_WALLET: "A mobile wallet is held to the card reader",
+}
 
 
 def _quantity_field(*, min_value: int, **kwargs) -> forms.IntegerField:
@@ -139,12 +147,19 @@ class PaymentForm(forms.Form):
     A single tender with no amount pays the whole total. Cash is handed over in the
     ``currency``'s coins: its part is due rounded to the smallest (``cash_rounded``:
     56.61 francs are 56.60 in cash), and the change is worked out from that.
+
+    ``remote``: the customer is on the phone. The card keyed on the terminal is the
+    one tender offered besides stored value; cash or a wallet sent anyway is a form
+    error saying why, not an unknown choice.
     """
 
-    def __init__(self, *args, total: Decimal, currency: str = "", **kwargs):
+    def __init__(
+        self, *args, total: Decimal, currency: str = "", remote: bool = False, **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.total = total
         self.currency = currency
+        self.remote = remote
         for row in range(1, TENDER_ROWS + 1):
             first = row == 1
             self.fields[f"method_{row}"] = forms.ChoiceField(
@@ -155,6 +170,9 @@ class PaymentForm(forms.Form):
                 widget=forms.RadioSelect if first else forms.Select,
                 error_messages={"required": "Choose how the customer pays."},
             )
+            if remote:  # shown: what is offered; accepted: what can be explained
+                offered = PHONE_TENDERS if first else [("", "—"), *PHONE_TENDERS]
+                self.fields[f"method_{row}"].widget.choices = offered
             self.fields[f"amount_{row}"] = MoneyField(label="Amount", required=False)
 
         self._stored_value_fields()
@@ -262,6 +280,8 @@ class PaymentForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        if self.remote:
+            self._refuse_at_the_counter(data)
         if self.errors:
             return data
         stored = self._stored_value(data)
@@ -287,6 +307,18 @@ class PaymentForm(forms.Form):
         if "tenders" in data:
             data["tenders"] = [*stored, *data["tenders"]]
         return data
+
+    def _refuse_at_the_counter(self, data) -> None:
+        """A customer on the phone hands nothing over: each tender that needs them
+        at the counter is refused on its own field."""
+        for row in range(1, TENDER_ROWS + 1):
+            why = AT_THE_COUNTER.get(data.get(f"method_{row}"))
+            if why:
+                self.add_error(
+                    f"method_{row}",
+                    f"{why} and the customer is on the phone: take their card on "
+                    "the shop's terminal, a gift card, store credit or points.",
+                )
 
     def _money_tenders(self, data) -> None:
         """Card, cash and wallet for what the stored value leaves (``self.total``

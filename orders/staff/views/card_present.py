@@ -3,6 +3,7 @@ waits for the card on the shop's reader (``orders.services.terminals``)."""
 
 from __future__ import annotations
 
+from omnistore.core.channels import Channel
 from omnistore.core.exceptions import ValidationFailed
 from orders.payments.registry import CARD_PRESENT_METHODS
 from orders.selectors.terminals import shop_terminal
@@ -25,6 +26,7 @@ def start_card_payment(
     prices: dict | None = None,
     gift_cards: list | None = None,
     helped_by: dict | None = None,
+    channel: str = Channel.STORE,
 ):
     """Send the card's share of the checked-out sale to the shop's terminal; it is
     placed (and booked on the open ``till``) once the card paid. None: no card
@@ -66,6 +68,7 @@ def start_card_payment(
         tendered=payment.cleaned_data.get("tendered"),
         prices=prices or {},
         helped_by=helped_by or {},
+        channel=channel,
     )
     return start_terminal_payment(
         device=device, cart=cart, sale=sale, staff=request.user

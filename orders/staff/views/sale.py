@@ -1,5 +1,6 @@
 """The assisted sale at the counter, with the endless aisle: the basket, the customer,
-a discount code and checkout (carried out now, delivered home or picked up at a shop).
+a discount code and checkout (carried out now, delivered home or picked up at a shop);
+with the customer on the phone, a phone order (``sale_channel``).
 
 The sale basket is a store-channel cart kept by its token in the session, so the cart
 services validate every line and checkout converts it exactly once.
@@ -23,7 +24,6 @@ from customers.models import Customer, IdentityKind
 from customers.selectors.identities import resolve_customer
 from customers.selectors.sizes import customer_sizes
 from inventory import selectors as inventory_selectors
-from omnistore.core.channels import Channel
 from omnistore.core.exceptions import (
     ApplicationError,
     Conflict,
@@ -67,6 +67,13 @@ from orders.staff.views.access import region
 from orders.staff.views.basket import BasketRow, counter_prices, helpers
 from orders.staff.views.card_present import start_card_payment
 from orders.staff.views.sale_approvals import outgrown_approvals
+from orders.staff.views.sale_channel import (
+    channel_blockers,
+    needs_customer,
+    offered_modes,
+    on_the_phone,
+    sale_channel,
+)
 from orders.staff.views.sale_state import (
     CUSTOMER_KEY,
     DISCOUNT_KEY,
@@ -155,7 +162,7 @@ def _preview_discount(request, code: str, subtotal: Decimal, currency: str) -> D
         code=code,
         subtotal=subtotal,
         customer=Customer(pk=customer_id) if customer_id else None,
-        channel=Channel.STORE,
+        channel=sale_channel(request),
         currency=currency,
     )
 
@@ -232,9 +239,10 @@ def _checkout_context(
         "store": store,
         "basket": basket,
         "mode": mode,
-        "modes": MODES.items(),
+        "modes": offered_modes(request, MODES),
+        "on_the_phone": on_the_phone(request),
         "sources": sources,
-        "payment_form": payment_form or _payment_form(basket),
+        "payment_form": payment_form or _payment_form(request, basket),
         "register_form": register_choice(request, store),
         "delivery_form": delivery_form,
         "pickup_form": pickup_form,
@@ -410,13 +418,19 @@ class CheckoutForms:
         return [f for f in (self.payment, self.delivery, self.pickup) if f is not None]
 
 
-def _payment_form(basket: dict, data=None) -> PaymentForm:
-    """Cash is counted out in the basket's currency's coins (``PaymentForm``)."""
-    return PaymentForm(data, total=basket["to_pay"], currency=basket["currency"])
+def _payment_form(request, basket: dict, data=None) -> PaymentForm:
+    """Cash is counted out in the basket's currency's coins (``PaymentForm``); a
+    customer on the phone pays with what needs nobody at the counter."""
+    return PaymentForm(
+        data,
+        total=basket["to_pay"],
+        currency=basket["currency"],
+        remote=on_the_phone(request),
+    )
 
 
 def _checkout_forms(request, store, basket: dict, mode: str) -> CheckoutForms:
-    forms_ = CheckoutForms(_payment_form(basket, request.POST))
+    forms_ = CheckoutForms(_payment_form(request, basket, request.POST))
     if mode == FulfilmentMethod.DELIVERY:
         forms_.delivery = DeliveryForm(request.POST)
     elif mode == FulfilmentMethod.PICKUP:
@@ -426,13 +440,15 @@ def _checkout_forms(request, store, basket: dict, mode: str) -> CheckoutForms:
 
 
 def _checkout_blockers(request, store, basket: dict, mode: str) -> list[str]:
-    """What stops a checkout before any service is asked: an empty basket, a
-    delivery or pickup with no customer to tell when it ships or is ready, or a
-    basket grown past what a manager approved (``outgrown_approvals``)."""
+    """What stops a checkout before any service is asked: an empty basket, a phone
+    order taken now, a delivery, pickup or phone order with no customer to tell
+    when it ships or is ready, or a basket grown past what a manager approved
+    (``outgrown_approvals``)."""
     errors = outgrown_approvals(request, store, basket)
     if not basket["rows"] and not basket["gift_cards"]:
         errors.append("The basket is empty: scan an item first.")
-    if mode != FulfilmentMethod.CARRY_OUT and not _sale_customer(request):
+    errors += channel_blockers(request, mode)
+    if needs_customer(request, mode) and not _sale_customer(request):
         errors.append(
             "Attach the customer first: they are told when the order ships or is ready."
         )
@@ -449,7 +465,7 @@ def _place_sale(
         lines=[
             LineRequest(row.line.variant, row.line.quantity) for row in basket["rows"]
         ],
-        channel=Channel.STORE,
+        channel=sale_channel(request),
         fulfilment=mode,
         pickup_store=forms_.pickup.cleaned_data["store"] if forms_.pickup else None,
         address=forms_.delivery.address if forms_.delivery else None,
@@ -542,6 +558,7 @@ def sale_checkout(request):
                 till=till,
                 discount_code=basket["discount_code"],
                 customer=_checkout_customer(request),
+                channel=sale_channel(request),
                 prices=basket["prices"],
                 gift_cards=basket["gift_cards"],
                 helped_by=helpers(basket["rows"]),

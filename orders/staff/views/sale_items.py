@@ -2,11 +2,15 @@
 
 - An item page or a wishlist hands an item to the sale (``sale_take``): taken now, or
   ordered for the customer (delivered home, the endless aisle); a wishlist's "Sell"
-  brings its customer along, so the associate does not look them up again.
+  brings its customer along, so the associate does not look them up again. It starts
+  that customer's sale or adds to the one already theirs; a sale holding items for
+  anyone else is left alone (finished, parked or cleared first).
 - A sale can be parked while the next customer is served, and resumed later
   (``sale_park``, ``sale_resume``): the basket, the customer, how it leaves and the
   discount code are kept in the session; a sale waiting on the card terminal cannot
   be parked.
+- A sale holding items, in progress or parked, keeps the device at its shop
+  (``sale_keeps_the_shop``): its prices are that shop's market's.
 """
 
 from __future__ import annotations
@@ -17,10 +21,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from customers.models import IdentityKind
+from customers.models import Customer, IdentityKind
 from customers.selectors.identities import resolve_customer
 from omnistore.core.exceptions import ApplicationError, NotFound
 from omnistore.staff.auth import require_store, staff_required
+from omnistore.staff.panels import register
+from omnistore.staff.views import store_switch_guards
 from orders.models import FulfilmentMethod
 from orders.services.carts import add_cart_lines
 from orders.staff.forms.sale import CustomerForm, ScanForm
@@ -33,9 +39,11 @@ from orders.staff.views.sale_state import (
     DISCOUNT_KEY,
     GIFT_CARDS_KEY,
     MODE_KEY,
+    PHONE_KEY,
     TERMINAL_KEY,
     end_sale,
     sale_cart,
+    sale_holds_items,
 )
 
 PARKED_KEY = "sale_parked"
@@ -47,16 +55,46 @@ KEPT = (
     DISCOUNT_KEY,
     DISCOUNT_OFF_KEY,
     GIFT_CARDS_KEY,
+    PHONE_KEY,
 )
 
 
-def _attach(request, customer_id: str) -> None:
+def _wishlist_customer(customer_id: str) -> Customer | None:
+    """The profile whose wishlist an item comes from (``customer``), if any."""
+    if not customer_id:
+        return None
+    try:
+        return resolve_customer(int(customer_id))
+    except (NotFound, ValueError):
+        return None
+
+
+def _for_someone_else(request, customer: Customer) -> str:
+    """Why an item of ``customer``'s wishlist cannot go into the sale in progress:
+    its basket already holds items for another buyer (another customer attached, or
+    none); taking it would put that basket, its points and its payment on
+    ``customer``. "" when the sale is empty or already theirs."""
+    attached = request.session.get(CUSTOMER_KEY) or {}
+    if attached.get("customer_id") == customer.pk or not sale_holds_items(
+        request.session
+    ):
+        return ""
+    name = customer.full_name or str(customer)
+    if attached:
+        who = attached.get("name") or attached.get("value")
+        return (
+            f"Finish, park or clear the sale for {who} first: nothing was added "
+            f"for {name}."
+        )
+    return (
+        "Finish, park or clear the sale in progress first (it has items and no "
+        f"customer), or attach {name} to it: nothing was added."
+    )
+
+
+def _attach(request, customer: Customer) -> None:
     """The customer on the sale by their loyalty card: checkout finds the same
     profile, and the associate sees who it is."""
-    try:
-        customer = resolve_customer(int(customer_id))
-    except (NotFound, ValueError):
-        return
     if customer.is_anonymised:
         messages.error(request, "This profile was erased: the sale has no customer.")
         return
@@ -76,13 +114,20 @@ def _attach(request, customer_id: str) -> None:
 @require_POST
 @not_while_card_waits
 def sale_take(request):
-    """One item into the sale from another screen; ``mode=order`` sends it home."""
+    """One item into the sale from another screen; ``mode=order`` sends it home.
+    From a wishlist (``customer``) it starts that customer's sale, or joins the one
+    already theirs; a sale in progress for anyone else is left as it is."""
     require_store(request)
     form = ScanForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
                 messages.error(request, error)
+        return redirect("staff:sale")
+    customer = _wishlist_customer(request.POST.get("customer", ""))
+    refusal = _for_someone_else(request, customer) if customer else ""
+    if refusal:
+        messages.error(request, refusal)
         return redirect("staff:sale")
     try:
         add_cart_lines(
@@ -92,8 +137,8 @@ def sale_take(request):
     except ApplicationError as error:
         messages.error(request, explain(error))
         return redirect("staff:sale")
-    if request.POST.get("customer"):
-        _attach(request, request.POST["customer"])
+    if customer is not None:
+        _attach(request, customer)
     url = reverse("staff:sale")
     if request.POST.get("mode") == "order":
         url += f"?mode={FulfilmentMethod.DELIVERY}"
@@ -153,3 +198,21 @@ def sale_resume(request, index: int):
             request.session[key] = entry[key]
     messages.success(request, f"Resumed: {entry['label']}.")
     return redirect("staff:sale")
+
+
+def sale_keeps_the_shop(request, shop) -> str:
+    """A sale is priced in its shop's market (shelf prices, counter prices and
+    their currency): while one holds items, in progress or parked, the device stays
+    at that shop."""
+    where = shop.name if shop is not None else "this shop"
+    if sale_holds_items(request.session):
+        return f"Finish or clear the sale at {where} first: its prices are that shop's."
+    if any(sale_holds_items(entry) for entry in parked_sales(request)):
+        return (
+            f"Finish or clear the parked sales at {where} first: their prices are "
+            "that shop's."
+        )
+    return ""
+
+
+register(store_switch_guards, sale_keeps_the_shop)

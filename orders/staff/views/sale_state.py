@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.utils.crypto import salted_hmac
 
 from orders.models import Cart
-from orders.selectors.carts import find_cart
+from orders.selectors.carts import cart_has_lines, find_cart
 from orders.services.carts import open_counter_cart
 from orders.services.giftcard_sales import GiftCardSale
 from orders.staff.views.sale_approvals import DISCOUNT_OFF_KEY
@@ -16,6 +16,8 @@ from orders.staff.views.sale_approvals import DISCOUNT_OFF_KEY
 CART_KEY = "sale_cart_token"
 CUSTOMER_KEY = "sale_customer"
 MODE_KEY = "sale_mode"
+# "Customer on the phone": the sale is a phone order (``sale_channel``).
+PHONE_KEY = "sale_phone"
 DISCOUNT_KEY = "sale_discount_code"
 # The card payment the counter waits for, while the card is out.
 TERMINAL_KEY = "sale_terminal_intent"
@@ -34,6 +36,15 @@ def sale_cart(request, *, create: bool = False) -> Cart | None:
     return cart
 
 
+def sale_holds_items(session) -> bool:
+    """Whether a sale kept in ``session`` (this device's, or a parked one's keys)
+    has anything to sell: a line in its basket or a gift card."""
+    if session.get(GIFT_CARDS_KEY):
+        return True
+    token = session.get(CART_KEY, "")
+    return bool(token) and cart_has_lines(find_cart(token=token))
+
+
 def _new_sale_token(request) -> str:
     """The token of this device's next sale: the same for every request that starts
     it at once (they read the same session), a new one after each sale ends."""
@@ -47,6 +58,7 @@ def end_sale(request) -> None:
         CART_KEY,
         CUSTOMER_KEY,
         MODE_KEY,
+        PHONE_KEY,
         DISCOUNT_KEY,
         DISCOUNT_OFF_KEY,
         TERMINAL_KEY,
