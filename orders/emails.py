@@ -13,6 +13,7 @@ import dataclasses
 import logging
 import struct
 import zlib
+from decimal import Decimal
 from email.mime.image import MIMEImage
 
 import qrcode
@@ -32,7 +33,15 @@ from orders.selectors.pickups import pickup_qr_payload
 from orders.selectors.receipts import Receipt, build_receipt, receipt_extras
 from orders.selectors.returns import return_by_id, return_qr_payload
 
-from .models import GIFT_CARD_EMAIL_TOPIC, GiftCard, Order, PaymentStatus
+from .models import (
+    GIFT_CARD_EMAIL_TOPIC,
+    FulfilmentStatus,
+    GiftCard,
+    Order,
+    OrderLine,
+    PaymentMethod,
+    PaymentStatus,
+)
 
 logger = logging.getLogger(__name__)
 TOPIC = "orders.email"
@@ -43,8 +52,20 @@ SUBJECTS = {
     "shipped": "Order {number} is on its way",
     "cancelled": "Order {number} is cancelled",
 }
+# A split delivery whose parcels not sent were cancelled: what left is on its way.
+PART_SHIPPED_SUBJECT = "Part of order {number} is on its way"
 WITH_QR = frozenset({"ready", "reminder"})
 QR_CID = "pickup-qr"
+# Where a refund went, as the customer reads it after the amount.
+REFUNDED_TO = {
+    PaymentMethod.CARD_ONLINE: "to your card",
+    PaymentMethod.CARD_IN_STORE: "to your card",
+    PaymentMethod.CASH: "in cash",
+    PaymentMethod.GIFT_CARD: "to your gift card",
+    PaymentMethod.STORE_CREDIT: "to your store credit",
+    PaymentMethod.MOBILE_WALLET: "to your mobile wallet",
+    PaymentMethod.LOYALTY_POINTS: "as loyalty points",
+}
 
 
 def enqueue_order_email(*, order: Order, kind: str, dedupe: str = "") -> None:
@@ -100,6 +121,59 @@ def _addressed_to_profile(order: Order) -> bool:
     return order.email.strip().lower() == (customer.email or "").strip().lower()
 
 
+@dataclasses.dataclass(frozen=True)
+class RefundSaid:
+    """A refund as an order email says it: "Refunded: 19.90 EUR in cash"."""
+
+    amount: Decimal
+    currency: str
+    to: str
+
+
+def _refunds_said(order: Order) -> list[RefundSaid]:
+    """What was given back on the order's payments, each said with where it went. An
+    order email is sent as the order is cancelled or shipped, before any return: its
+    refunds are those of what was cancelled."""
+    return [
+        RefundSaid(refund.amount, payment.currency, REFUNDED_TO[payment.method])
+        for payment in order.payments.all()
+        for refund in payment.refunds.all()
+    ]
+
+
+@dataclasses.dataclass(frozen=True)
+class Parcel:
+    """A part of a delivery that left: its tracking number and its lines."""
+
+    tracking: str
+    lines: list[OrderLine]
+
+
+def _shipped_said(order: Order) -> dict:
+    """What the shipped email lists: each parcel that left with its lines and
+    tracking number; and, for a split delivery whose other parts were cancelled
+    before they left, their lines, the refunds and what the order comes to now."""
+    parts = list(order.fulfilments.all())
+    gone = {f.pk for f in parts if f.status == FulfilmentStatus.CANCELLED}
+    sent = [f for f in parts if f.pk not in gone]
+    lines = list(order.lines.all())
+    parcels = [
+        Parcel(f.tracking_reference, [x for x in lines if x.fulfilment_id == f.pk])
+        for f in sent
+    ] or [Parcel("", [])]
+    known = {f.pk for f in parts}
+    parcels[0].lines.extend(x for x in lines if x.fulfilment_id not in known)
+    # Read only for a delivery cut short: its payments' refunds are not prefetched.
+    refunds = _refunds_said(order) if gone else []
+    return {
+        "parcels": parcels,
+        "several": len(parcels) > 1,
+        "cancelled_lines": [x for x in lines if x.fulfilment_id in gone],
+        "refunds": refunds,
+        "total_now": order.total - sum((r.amount for r in refunds), Decimal("0.00")),
+    }
+
+
 def build_order_email(
     *, order: Order, kind: str, receipt: Receipt | None = None
 ) -> EmailMultiAlternatives:
@@ -147,7 +221,14 @@ def build_order_email(
         ),
         "receipt": receipt,
     }
-    subject = SUBJECTS[kind].format(number=order.number)
+    if kind == "cancelled":
+        context["refunds"] = _refunds_said(order)
+    elif kind == "shipped":
+        context.update(_shipped_said(order))
+    cut_short = kind == "shipped" and context["cancelled_lines"]
+    subject = (PART_SHIPPED_SUBJECT if cut_short else SUBJECTS[kind]).format(
+        number=order.number
+    )
     text = render_to_string(f"orders/email/{kind}.txt", context)
     html = render_to_string(f"orders/email/{kind}.html", context)
     message = EmailMultiAlternatives(
@@ -259,6 +340,15 @@ def enqueue_return_email(*, return_request, kind: str) -> None:
     )
 
 
+def _return_refunds(return_request) -> list:
+    """The return's refunds, each with ``to``: where it went, as the customer reads it
+    after "back" ("back in cash", "back to your card")."""
+    refunds = list(return_request.refunds.all())
+    for refund in refunds:
+        refund.to = REFUNDED_TO[refund.payment.method]
+    return refunds
+
+
 def build_return_email(*, return_request, kind: str) -> EmailMultiAlternatives:
     order = return_request.order
     with_qr = kind == "return_requested"
@@ -266,7 +356,7 @@ def build_return_email(*, return_request, kind: str) -> EmailMultiAlternatives:
         "return": return_request,
         "order": order,
         "lines": list(return_request.lines.all()),
-        "refunds": list(return_request.refunds.all()),
+        "refunds": _return_refunds(return_request),
         "store_credit": list(return_request.store_credit.all()),
         "customer_name": (
             return_request.customer.first_name if return_request.customer else ""

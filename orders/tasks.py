@@ -4,7 +4,7 @@ from celery import shared_task
 
 from omnistore.core import outbox
 from orders.models import Order
-from orders.services import credit, egift, giftcards, loyalty, pickups, sizes
+from orders.services import credit, delivery, egift, giftcards, loyalty, pickups, sizes
 
 from .emails import enqueue_receipts
 
@@ -61,3 +61,8 @@ def expire_gift_cards() -> int:
 @shared_task(name="orders.tasks.expire_store_credit", ignore_result=True)
 def expire_store_credit() -> int:
     return credit.expire_store_credit()
+
+
+@shared_task(name="orders.tasks.presume_deliveries", ignore_result=True)
+def presume_deliveries() -> int:
+    return len(delivery.presume_delivered())

@@ -246,14 +246,27 @@ def transfer_detail(request, pk: int):
     )
 
 
-def _transfer_step(request, transfer: Transfer, *, service, done: str):
-    """Ship or cancel: one button, one service call; a refusal is shown on the page."""
+def _already(request, transfer: Transfer, said: str):
+    """A step the transfer had already taken (a double tap, a colleague's tap): said
+    so, not refused. ``said`` follows the transfer's name as written."""
+    messages.info(request, f"Transfer {transfer}{said}.")
+    return redirect_to(request, reverse("staff:transfer_detail", args=[transfer.pk]))
+
+
+def _transfer_step(
+    request, transfer: Transfer, *, service, done: str, already: str, reached
+):
+    """Ship or cancel: one button, one service call. A step already taken says so
+    (``reached`` tells, from the transfer read again, whether it was); any other
+    refusal is shown on the page."""
     pk = transfer.pk
     note = request.POST.get("note", "").strip()[:250]
     try:
         service(transfer=transfer, actor=request.user, note=note)
     except ApplicationError as error:
         transfer = _transfer_or_404(request, pk)
+        if reached(transfer):
+            return _already(request, transfer, already)
         context = _detail_context(request, transfer, action_error=error.message)
         return render_invalid(request, "inventory/staff/transfer_detail.html", context)
     messages.success(request, f"Transfer {transfer} {done}.")
@@ -264,7 +277,16 @@ def _transfer_step(request, transfer: Transfer, *, service, done: str):
 @require_POST
 def transfer_ship(request, pk: int):
     transfer = _transfer_or_404(request, pk, "ship")
-    return _transfer_step(request, transfer, service=ship_transfer, done="shipped")
+    return _transfer_step(
+        request,
+        transfer,
+        service=ship_transfer,
+        done="shipped",
+        already=" was already shipped",
+        reached=lambda transfer: (
+            transfer.status not in (TransferStatus.REQUESTED, TransferStatus.CANCELLED)
+        ),
+    )
 
 
 @staff_required
@@ -284,7 +306,14 @@ def transfer_cancel(request, pk: int):
         return render_invalid(request, "inventory/staff/transfer_detail.html", context)
     if not _may(request.user, transfer, "cancel"):
         raise Http404("No such transfer.")
-    return _transfer_step(request, transfer, service=cancel_transfer, done="cancelled")
+    return _transfer_step(
+        request,
+        transfer,
+        service=cancel_transfer,
+        done="cancelled",
+        already=" was already cancelled",
+        reached=lambda transfer: transfer.status == TransferStatus.CANCELLED,
+    )
 
 
 @staff_required
@@ -308,9 +337,16 @@ def transfer_close(request, pk: int):
 @staff_required
 @require_POST
 def transfer_receive(request, pk: int):
+    """Book what arrived. A receipt sent twice (a double tap, a resent request: its
+    ``once`` token already taken), or sent when the transfer has been received
+    meanwhile, books nothing and says so."""
     transfer = _transfer_or_404(request, pk, "receive")
+    if transfer.status == TransferStatus.RECEIVED:
+        return _already(request, transfer, " was already received")
     form = TransferReceiveForm(request.POST, transfer=transfer)
-    if form.is_valid() and claim(request, form):
+    if form.is_valid():
+        if not claim(request, form):
+            return _already(request, transfer, ": this receipt was already booked")
         try:
             transfer = receive_transfer(
                 transfer=transfer,
@@ -320,6 +356,8 @@ def transfer_receive(request, pk: int):
             )
         except ApplicationError as error:
             give_back(request, form)
+            if _transfer_or_404(request, pk).status == TransferStatus.RECEIVED:
+                return _already(request, transfer, " was already received")
             add_service_error(
                 form, error, form.service_field_map, explain=explain_refusal
             )

@@ -303,6 +303,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.tasks.expire_uncollected_pickups",
         "schedule": 3600.0,
     },
+    "orders-presume-deliveries": {
+        "task": "orders.tasks.presume_deliveries",
+        "schedule": 3600.0,
+    },
     "orders-send-e-gift-cards": {
         "task": "orders.tasks.send_e_gift_cards",
         "schedule": 900.0,

@@ -39,6 +39,9 @@ OMNISTORE_TRANSFER_ASK_MAX = env_int_or_none("OMNISTORE_TRANSFER_ASK_MAX", "20")
 OMNISTORE_TRANSFER_ASK_DAYS = env_int("OMNISTORE_TRANSFER_ASK_DAYS", 7)
 OMNISTORE_PICKUP_EXPIRY_DAYS = env_int("OMNISTORE_PICKUP_EXPIRY_DAYS", 7)
 OMNISTORE_PICKUP_REMINDER_DAYS = env_int("OMNISTORE_PICKUP_REMINDER_DAYS", 2)
+# Days after it shipped when a delivery nobody marked delivered is taken as
+# delivered (a periodic task): its points can then be spent.
+OMNISTORE_PRESUME_DELIVERED_DAYS = env_int("OMNISTORE_PRESUME_DELIVERED_DAYS", 7)
 OMNISTORE_RETURN_WINDOW_DAYS = env_int("OMNISTORE_RETURN_WINDOW_DAYS", 30)
 # A return started online is received as accepted until its window ends or this
 # many days after it was started, whichever is later.
@@ -85,6 +88,11 @@ OMNISTORE_STORE_CREDIT_EXPIRY_DAYS = int(
     os.environ.get("OMNISTORE_STORE_CREDIT_EXPIRY_DAYS", "365")
 )
 OMNISTORE_SITE_URL = os.environ.get("OMNISTORE_SITE_URL", "http://127.0.0.1:8000")
+# The customer-facing website (the storefront on the API): campaign messages link to
+# it (``{{ shop_url }}``, as ``{{ shop_url }}/cart/``); this site has no cart page.
+OMNISTORE_STOREFRONT_URL = (
+    os.environ.get("OMNISTORE_STOREFRONT_URL") or OMNISTORE_SITE_URL
+)
 # seed_demo's logins share a public password: production settings refuse it.
 OMNISTORE_DEMO_DATA_ALLOWED = True
 # How long a process keeps its list of active webhook endpoints (0: read every time).

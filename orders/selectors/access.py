@@ -66,3 +66,21 @@ def has_a_shop(order: Order) -> bool:
         if f.status != FulfilmentStatus.CANCELLED:
             places += [f.pickup_location, None if f.transfer_id else f.location]
     return any(p is not None and p.kind == LocationKind.SHOP for p in places)
+
+
+def may_confirm_delivery(user, order: Order) -> bool:
+    """Who says a parcel reached the customer: HQ; staff whose locations include one
+    it left from (warehouses given to them included); a manager of the shop that took
+    the order, whom the customer calls."""
+    ids = shop_ids(user)
+    if ids is None:
+        return True
+    left_from = {
+        f.location_id
+        for f in order.fulfilments.all()
+        if f.method == FulfilmentMethod.DELIVERY
+        and f.status != FulfilmentStatus.CANCELLED
+    }
+    if left_from & ids:
+        return True
+    return user.is_manager and sold_or_fulfilled_here(user, order)

@@ -10,12 +10,13 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 
 from customers.models import Customer
 from customers.selectors.timeline import customer_wording
-from inventory.models import TransferStatus
+from inventory.models import LocationKind, TransferStatus
 from omnistore.approvals.models import Approval
 from omnistore.core.exceptions import NotFound
 from orders.models import (
     Cart,
     Fulfilment,
+    FulfilmentMethod,
     FulfilmentStatus,
     Order,
     OrderLine,
@@ -247,6 +248,68 @@ def orders_to_pick(*, location) -> QuerySet[Order]:
         .exclude(Exists(_transfers_on_the_way()))
         .order_by("created_at", "id")
     )
+
+
+# A warehouse's part of a delivery waits in these: to be picked, then shipped.
+WAREHOUSE_STEPS = (FulfilmentStatus.PENDING, FulfilmentStatus.PICKED)
+
+
+def orders_at_warehouses(*, location_ids=None) -> QuerySet[Order]:
+    """Orders with a delivery part a warehouse still picks or ships (at the
+    warehouses ``location_ids``; None: every one), oldest first. Warehouses have no
+    staff of their own: HQ, and staff given a warehouse, work these from their
+    picking list. Lines in SKU order with their variant (the barcode to scan) and
+    parts with their locations: three queries."""
+    part = Q(
+        fulfilments__status__in=WAREHOUSE_STEPS,
+        fulfilments__location__kind=LocationKind.WAREHOUSE,
+        fulfilments__method=FulfilmentMethod.DELIVERY,
+        fulfilments__transfer__isnull=True,
+    )
+    if location_ids is not None:
+        part &= Q(fulfilments__location__in=location_ids)
+    picking = [OrderStatus.PLACED, OrderStatus.PICKED]
+    return (
+        Order.objects.filter(part, status__in=picking)
+        .select_related("customer")
+        .prefetch_related(
+            Prefetch(
+                "lines",
+                queryset=OrderLine.objects.select_related(
+                    "fulfilment", "variant"
+                ).order_by("sku", "id"),
+            ),
+            Prefetch(
+                "fulfilments",
+                queryset=Fulfilment.objects.select_related(
+                    "location", "pickup_location", "transfer"
+                ).order_by("id"),
+            ),
+        )
+        .distinct()
+        .order_by("created_at", "id")
+    )
+
+
+def warehouse_parts(order: Order, *, location_ids=None) -> list[dict]:
+    """The parts of ``order`` (from ``orders_at_warehouses``, as it filters them)
+    waiting at those warehouses: each its ``location``, its ``step`` (``pick`` or
+    ``ship``) and the ``shelf_lines`` on its shelves. No query."""
+    return [
+        {
+            "location": f.location,
+            "step": "pick" if f.status == FulfilmentStatus.PENDING else "ship",
+            "shelf_lines": [
+                line for line in order.lines.all() if line.fulfilment_id == f.pk
+            ],
+        }
+        for f in order.fulfilments.all()
+        if f.status in WAREHOUSE_STEPS
+        and f.location.kind == LocationKind.WAREHOUSE
+        and f.method == FulfilmentMethod.DELIVERY
+        and f.transfer_id is None
+        and (location_ids is None or f.location_id in location_ids)
+    ]
 
 
 def _transfers_on_the_way():

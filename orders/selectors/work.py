@@ -17,7 +17,11 @@ from orders.models import (
     OrderLine,
     OrderStatus,
 )
-from orders.selectors.orders import orders_awaiting_transfer, orders_to_pick
+from orders.selectors.orders import (
+    orders_at_warehouses,
+    orders_awaiting_transfer,
+    orders_to_pick,
+)
 from orders.selectors.pickups import pickups_waiting
 from orders.selectors.returns import returns_waiting
 
@@ -72,11 +76,20 @@ def picked_here(*, location: Location) -> QuerySet[Order]:
     return _for_the_shelf(orders)
 
 
-def work_counts(*, location: Location) -> dict[str, int]:
+def work_counts(*, location: Location, warehouse_ids=()) -> dict[str, int]:
     """Dashboard: orders to pick here, pickups waiting at the desk and returns to
-    process at this shop (three queries)."""
+    process at this shop (three queries). Orders to pick include those with a part
+    still to pick or ship at the warehouses ``warehouse_ids`` (None: every one, for
+    HQ; the warehouses staff are given), each order once."""
+    to_pick = orders_to_pick(location=location)
+    if warehouse_ids is None or warehouse_ids:
+        at_warehouses = orders_at_warehouses(location_ids=warehouse_ids)
+        to_pick = Order.objects.filter(
+            Q(pk__in=to_pick.order_by().values("pk"))
+            | Q(pk__in=at_warehouses.order_by().values("pk"))
+        )
     return {
-        "orders_to_pick": orders_to_pick(location=location).count(),
+        "orders_to_pick": to_pick.count(),
         "pickups_waiting": pickups_waiting(location=location).count(),
         "returns_waiting": returns_waiting(location=location).count(),
     }

@@ -55,7 +55,7 @@ from .discounts import normalize_discount_code, price_discount
 from .giftcard_sales import GiftCardSale, cards_total, check_cards_sold
 from .payments import PaymentRequest, check_payments
 from .placing import Checkout, write_order
-from .sourcing import Leg, active_location, pickup_shop, plan_legs
+from .sourcing import Leg, active_location, delivery_origin, pickup_shop, plan_legs
 from .till import TillBooking
 
 
@@ -423,10 +423,8 @@ def prepare_checkout(
     prices: Mapping[int, Decimal] | None = None,
     gift_cards: Sequence[GiftCardSale] = (),
 ) -> Checkout:
-    """Validate everything that can be checked before the transaction opens: the
-    request, the lines, where the order goes, who it is for, the price, the payments
-    and where its stock comes from. ``prices`` are the counter's prices by variant
-    id (set on the sale's lines, approved there), which replace the list price."""
+    """Check all that can be checked before the transaction: request, lines, where
+    it goes, who for, price, payments, stock sources (``prices``: the counter's)."""
     key = _check_request(lines or gift_cards, channel, fulfilment, idempotency_key)
     check_cards_sold(gift_cards, payments, method=fulfilment)
     wanted, loaded = _for_sale(lines)
@@ -439,6 +437,7 @@ def prepare_checkout(
         pickup_store=pickup_store,
         address=address,
         variant_ids=list(wanted),
+        customer=customer,
         errors=errors,
     )
     contact = (email, phone, loyalty_number)
@@ -509,6 +508,7 @@ def _where(
     pickup_store,
     address,
     variant_ids: list[int],
+    customer: Customer | None,
     errors: dict,
 ) -> _Where:
     """The shop collecting (with its free units of the lines, read in the same
@@ -525,11 +525,8 @@ def _where(
         else:
             where.origin = (shop.latitude, shop.longitude)
     elif method == FulfilmentMethod.DELIVERY:
-        where.address = clean_address(address)
-        if "latitude" in where.address and "longitude" in where.address:
-            where.origin = (where.address["latitude"], where.address["longitude"])
-        elif placing is not None:
-            where.origin = (placing.latitude, placing.longitude)
+        address = where.address = clean_address(address)
+        where.origin = delivery_origin(address, placing=placing, customer=customer)
     elif method == FulfilmentMethod.CARRY_OUT:
         if channel != Channel.STORE:
             errors["fulfilment"] = ["Carry-out sales happen in a shop."]

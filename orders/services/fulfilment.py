@@ -30,7 +30,7 @@ from inventory.services.reservations import (
 )
 from inventory.services.transfers import cancel_transfer
 from omnistore.core.actors import acting_user
-from omnistore.core.exceptions import Conflict, IllegalTransition
+from omnistore.core.exceptions import Conflict, IllegalTransition, ValidationFailed
 from orders.models import (
     ORDER_MOVES,
     Fulfilment,
@@ -74,20 +74,10 @@ from .payments import (
 from .sizes import relearn_sizes_later
 
 EVENT_ORDER_PICKED = "order_picked"
-
-
 EVENT_ORDER_READY = "order_ready"
-
-
 EVENT_ORDER_SHIPPED = "order_shipped"
-
-
 EVENT_ORDER_PART_SHIPPED = "order_part_shipped"
-
-
 EVENT_ORDER_DELIVERED = "order_delivered"
-
-
 EVENT_ORDER_CANCELLED = "order_cancelled"
 
 
@@ -360,12 +350,32 @@ def ship_order(
 
 @transaction.atomic
 def mark_delivered(
-    *, order: Order | int, actor=None, now: datetime | None = None
+    *,
+    order: Order | int,
+    actor=None,
+    delivered_at: datetime | None = None,
+    note: str = "",
+    now: datetime | None = None,
 ) -> Order:
+    """The customer has the parcel since ``delivered_at`` (default now; neither
+    ahead of now nor before the order shipped): its points can be spent and its
+    return window counts from then. Only a shipped delivery moves: a split one is
+    shipped once every part not cancelled has left."""
     now = now or timezone.now()
     order = lock_order(order)
-    transition_order(order, OrderStatus.DELIVERED, actor=actor, now=now)
-    order.delivered_at = now
+    if not can_move(order, OrderStatus.DELIVERED):
+        _refuse(order, OrderStatus.DELIVERED)
+    delivered_at = delivered_at or now
+    early = order.shipped_at is not None and delivered_at < order.shipped_at
+    if delivered_at > now or early:
+        when = "before it shipped" if early else "in the future"
+        raise ValidationFailed(
+            "Check the delivery date.",
+            code="delivery_date",
+            extra={"delivered_at": [f"A parcel is not delivered {when}."]},
+        )
+    transition_order(order, OrderStatus.DELIVERED, actor=actor, now=now, note=note)
+    order.delivered_at = delivered_at
     order.save(update_fields=["status", "updated_at", "delivered_at"])
     order.fulfilments.exclude(status=FulfilmentStatus.CANCELLED).update(
         status=FulfilmentStatus.DELIVERED

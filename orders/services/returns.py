@@ -49,6 +49,7 @@ from orders.models import (
 )
 from orders.pricing import share_of
 from orders.selectors.returns import (
+    NEVER_LEFT,
     returned_quantities,
     taken_by_returns,
 )
@@ -357,24 +358,39 @@ def _check_returnable(
     locked: dict[int, OrderLine],
     returned: dict[int, int],
 ) -> None:
-    """Refuse once, naming every line asked for more than bought minus returned."""
-    too_many = {}
-    messages = []
+    """Refuse once, naming every line asked for more than bought minus returned. A
+    line of a part cancelled before it left counts as all returned
+    (``returned_quantities``); the refusal says it was cancelled."""
+    refused = []
     for line in wanted:
         bought = locked[line.order_line]
+        if line.quantity > bought.quantity - returned.get(bought.pk, 0):
+            refused.append((bought, line.quantity))
+    if not refused:
+        return
+    cancelled = set(
+        OrderLine.objects.filter(
+            pk__in=[bought.pk for bought, _ in refused],
+            fulfilment__status=NEVER_LEFT,
+        ).values_list("pk", flat=True)
+    )
+    too_many, messages = {}, []
+    for bought, asked in refused:
         left = bought.quantity - returned.get(bought.pk, 0)
-        if line.quantity > left:
-            too_many[str(bought.pk)] = left
-            messages.append(
-                f"{bought.sku}: {line.quantity} asked, at most {left} can be returned "
-                f"({bought.quantity} bought, {bought.quantity - left} already on a return)."
-            )
-    if messages:
-        raise ValidationFailed(
-            "More units than can be returned.",
-            code="return_quantity",
-            extra={"lines": messages, "returnable": too_many},
+        too_many[str(bought.pk)] = left
+        if bought.pk in cancelled:
+            said = f"{bought.quantity} cancelled before they were shipped"
+        else:
+            said = f"{bought.quantity - left} already on a return"
+        messages.append(
+            f"{bought.sku}: {asked} asked, at most {left} can be returned "
+            f"({bought.quantity} bought, {said})."
         )
+    raise ValidationFailed(
+        "More units than can be returned.",
+        code="return_quantity",
+        extra={"lines": messages, "returnable": too_many},
+    )
 
 
 def _add_return_lines(

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
 
+from customers.models import Customer, name_search_words
 from inventory.models import Location, LocationKind, StockLevel, Variant, free_units_sql
 from inventory.selectors import haversine_km, sourcing_locations_sql
 from omnistore.core.db import connection_for, fetch, load
@@ -107,6 +108,41 @@ def _pickup_shop_sql(connection, count: int) -> str:
     return _PICKUP_SQL[key]
 
 
+# Active locations of a country, and one more by id: where a delivery's city is.
+_ORIGIN_SQL = (
+    "SELECT id, city, latitude, longitude, active AND country = %s"
+    " FROM inventory_location WHERE (active AND country = %s) OR id = %s ORDER BY id"
+)
+
+
+def delivery_origin(
+    address: dict, *, placing: Location | None, customer: Customer | None
+) -> tuple | None:
+    """The point a delivery's sources are ranked from, nearest first: the address's
+    coordinates; else those of an active location in its city (the name read without
+    case, accents or punctuation) and country, as a saved address has none; else the
+    shop selling at a counter; else the customer's preferred shop; else none, and
+    only warehouses before shops ranks them. One query when the address has no
+    coordinates."""
+    if "latitude" in address and "longitude" in address:
+        return (address["latitude"], address["longitude"])
+    preferred = customer.preferred_store_id if customer is not None else None
+    field = Location._meta.get_field
+    rows = fetch(
+        connection_for(Location),
+        _ORIGIN_SQL,
+        [address["country"], address["country"], preferred],
+        [None, None, field("latitude"), field("longitude"), None],
+    )
+    city = name_search_words(address["city"])
+    for _, name, latitude, longitude, in_country in rows:
+        if in_country and name_search_words(name) == city:
+            return (latitude, longitude)
+    if placing is not None:
+        return (placing.latitude, placing.longitude)
+    return next(((lat, lng) for pk, _, lat, lng, _ in rows if pk == preferred), None)
+
+
 def _rank(location: Location, origin) -> tuple:
     """Sourcing order: warehouses first, then shops, each nearest first."""
     distance = (
@@ -134,7 +170,8 @@ def plan_legs(
     with every line if there is one, else line by line. A line no one location holds
     is split over several, in sourcing order, so what the storefront shows as
     available online can be bought. Candidates are the locations that ship online
-    orders, warehouses before shops, nearest first; their safety stock is kept back.
+    orders, warehouses before shops, nearest ``origin`` first (for a delivery,
+    ``delivery_origin``); their safety stock is kept back.
     Short lines are refused together.
 
     The pickup shop's levels are read first (``pickup_stock``: already read with the

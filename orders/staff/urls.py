@@ -13,6 +13,7 @@ from orders.staff.views import (
     receipts,
     returns,
     sale,
+    sale_channel,
     sale_customer,
     sale_gift_cards,
     sale_helpers,
@@ -33,6 +34,7 @@ urlpatterns = [
     path("sale/add/", sale.sale_add, name="sale_add"),
     path("sale/lines/<int:line_id>/", sale.sale_line, name="sale_line"),
     path("sale/customer/", sale_customer.sale_customer, name="sale_customer"),
+    path("sale/phone/", sale_channel.sale_phone, name="sale_phone"),
     path(
         "sale/gift-cards/",
         sale_gift_cards.sale_gift_card_add,
@@ -88,6 +90,7 @@ urlpatterns = [
     path("<str:number>/pick/", orders.order_pick, name="order_pick"),
     path("<str:number>/ready/", orders.order_ready, name="order_ready"),
     path("<str:number>/ship/", orders.order_ship, name="order_ship"),
+    path("<str:number>/deliver/", orders.order_deliver, name="order_deliver"),
     path("<str:number>/cancel/", orders.order_cancel, name="order_cancel"),
 ]
 

@@ -118,7 +118,7 @@ ACTIONS: dict[str, dict[str, set[str]]] = {
         role: {"delete_selected"} for role in ["manager", *HQ_ALL]
     },
     "customers.Customer": {
-        role: {"merge_selected", "erase_selected"} for role in HQ_ALL
+        role: {"merge_selected", "erase_selected", "export_selected"} for role in HQ_ALL
     },
     "customers.DuplicateCandidate": {
         role: {"dismiss_pairs", "merge_pairs"} for role in HQ_ALL
@@ -131,8 +131,11 @@ ACTIONS: dict[str, dict[str, set[str]]] = {
     "orders.DiscountCode": {role: {"deactivate"} for role in HQ_ALL},
     "orders.GiftCard": {role: {"adjust_cards", "void_cards"} for role in HQ_ALL},
     "orders.Order": {
-        "manager": {"cancel_orders", "export_csv"},
-        **{role: {"cancel_orders", "export_csv", "issue_invoices"} for role in HQ_ALL},
+        "manager": {"cancel_orders", "deliver_orders", "export_csv"},
+        **{
+            role: {"cancel_orders", "deliver_orders", "export_csv", "issue_invoices"}
+            for role in HQ_ALL
+        },
     },
     "orders.Register": {role: {"delete_selected"} for role in HQ_ALL},
     "orders.Return": {role: {"close_returns"} for role in ["manager", *HQ_ALL]},

@@ -255,14 +255,65 @@ def test_source_staff_ship_and_the_history_records_who(
     assert "Giulia Bianchi" in html
 
 
-def test_shipping_twice_shows_the_refusal_and_changes_nothing(
+def test_shipping_twice_says_it_was_already_shipped_and_changes_nothing(
+    staff_client, shop, other_shop, variant
+):
+    """A double tap on Ship, or a colleague's tap first, is no error: the page says
+    the transfer has left, and the units left once."""
+    stock(variant, shop, 5)
+    transfer = open_transfer(shop, other_shop, [(variant, 2)])
+    url = reverse("staff:transfer_ship", args=[transfer.pk])
+    assert staff_client.post(url).status_code == 302
+    again = staff_client.post(url, follow=True)
+    assert again.status_code == 200
+    assert f"Transfer {transfer} was already shipped." in again.content.decode()
+    assert 'data-testid="action-error"' not in again.content.decode()
+    assert level(variant, shop).on_hand == 3
+    assert transfer.events.filter(to_status=TransferStatus.IN_TRANSIT).count() == 1
+    htmx = staff_client.post(url, **HTMX)
+    assert htmx.status_code == 200 and htmx["HX-Redirect"] == reverse(
+        "staff:transfer_detail", args=[transfer.pk]
+    )
+
+
+def test_shipping_a_cancelled_transfer_is_refused(
     staff_client, shop, other_shop, variant
 ):
     stock(variant, shop, 5)
-    transfer = ship_transfer(transfer=open_transfer(shop, other_shop, [(variant, 2)]))
+    transfer = cancel_transfer(transfer=open_transfer(shop, other_shop, [(variant, 2)]))
     response = staff_client.post(reverse("staff:transfer_ship", args=[transfer.pk]))
     assert response.status_code == 422
-    assert response.context["action_error"] == "Transfer is already in transit."
+    assert "cancelled" in response.context["action_error"]
+    assert level(variant, shop).on_hand == 5
+
+
+def test_cancelling_twice_says_it_was_already_cancelled(
+    staff_client, shop, other_shop, variant
+):
+    stock(variant, shop, 5)
+    transfer = open_transfer(shop, other_shop, [(variant, 4)])
+    url = reverse("staff:transfer_cancel", args=[transfer.pk])
+    staff_client.post(url)
+    again = staff_client.post(url, follow=True)
+    assert again.status_code == 200
+    assert f"Transfer {transfer} was already cancelled." in again.content.decode()
+    assert level(variant, shop).available == 5
+
+
+def test_receiving_a_transfer_already_received_in_full_says_so(
+    staff_client, shop, other_shop, variant
+):
+    """A second receipt (another tab, a colleague) after the whole transfer was
+    booked books nothing and says the transfer was received."""
+    stock(variant, other_shop, 5)
+    transfer = ship_transfer(transfer=open_transfer(other_shop, shop, [(variant, 3)]))
+    url = reverse("staff:transfer_receive", args=[transfer.pk])
+    for _ in range(2):
+        response = staff_client.post(
+            url, {"once": once(), f"qty_{variant.pk}": "3"}, follow=True
+        )
+        assert response.status_code == 200
+    assert f"Transfer {transfer} was already received." in response.content.decode()
     assert level(variant, shop).on_hand == 3
 
 

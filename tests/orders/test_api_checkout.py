@@ -295,6 +295,33 @@ def test_guest_pickup_checkout_stays_within_the_statement_budget(endpoints_kept)
     )
 
 
+def test_a_delivery_without_coordinates_costs_one_statement_to_find_its_city(
+    endpoints_kept,
+):
+    """A delivery address without coordinates is placed by the locations of its
+    city, read in one statement: the only one it costs over an address that has
+    them."""
+    item = stocked(warehouse(), 10)
+    match_customer(email="regular@example.com", channel="web")
+
+    def delivery(address) -> int:
+        client = APIClient()
+        cart_with(client, (item, 1))
+        with CaptureQueriesContext(connection) as queries:
+            response = checkout(
+                client,
+                fulfilment="delivery",
+                address=address,
+                email="regular@example.com",
+            )
+        assert response.status_code == 201, response.json()
+        return len(statements(queries))
+
+    delivery(ADDRESS)  # what a process reads once
+    placed = {"latitude": 45.46, "longitude": 9.18}
+    assert delivery(ADDRESS) == delivery({**ADDRESS, **placed}) + 1
+
+
 def test_the_whole_storefront_flow_stays_within_the_statement_budget(endpoints_kept):
     """New cart, two lines, checkout: at most 24 statements for the three requests
     (the budget is 30), so a query added on this path shows up here."""

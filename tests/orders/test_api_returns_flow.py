@@ -144,7 +144,7 @@ def assert_the_emails_follow_the_return(order, code):
     assert f"Your return {code} for order {order.number}" in subjects
     assert f"Your refund for return {code}" in subjects
     refund_mail = next(m for m in mail.outbox if m.subject.startswith("Your refund"))
-    assert "40.00 EUR back to your card online" in refund_mail.body
+    assert "40.00 EUR back to your card" in refund_mail.body
 
 
 def test_online_pickup_at_one_shop_is_returned_and_refunded_at_another():

@@ -4,6 +4,7 @@ import io
 import struct
 import zlib
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.core import mail
@@ -17,18 +18,25 @@ from omnistore.core.models import OutboxMessage
 from orders.emails import qr_png
 from orders.models import Order, OrderStatus
 from orders.selectors.pickups import pickup_qr_payload
-from orders.services.checkout import place_order
+from orders.services.checkout import LineRequest, place_order
 from orders.services.fulfilment import cancel_order, mark_picked, mark_ready, ship_order
 from orders.services.payments import PaymentRequest
+from orders.services.refunds import return_at_counter
+from orders.services.returns import ReturnLineRequest
+from orders.services.till import TillBooking
 from tests.customers.factories import CustomerUserFactory
 from tests.factories import StaffFactory
 from tests.orders.factories import (
     deliver_outbox,
+    delivery_order,
     pickup_order,
     ready_order,
     shop,
     stocked,
+    warehouse,
 )
+from tests.orders.stored_value_helpers import PIN, gift_card, give_credit, give_points
+from tests.orders.till_helpers import open_counter_till
 
 
 def png_size(data: bytes) -> tuple[int, int]:
@@ -237,3 +245,100 @@ def test_a_logins_own_order_carries_no_claim_code():
     (message,) = mail.outbox
     assert receipt_claim_code(order.number) not in message.body
     assert "claim code" not in message.body
+
+
+@pytest.mark.django_db
+def test_a_cash_order_cancelled_at_the_shop_is_refunded_in_cash():
+    store = shop()
+    associate = StaffFactory(store=store)
+    till = open_counter_till(associate)
+    order = place_order(  # endless aisle: paid in cash at the counter
+        lines=[LineRequest(stocked(store, 3, price="59.90"), 2)],
+        channel="store",
+        fulfilment="pickup",
+        pickup_store=store,
+        placing_location=store,
+        staff=associate,
+        email="ada@example.com",
+        payments=[PaymentRequest(method="cash")],
+        till=TillBooking(till),
+    )
+    cancel_order(order=order, actor=associate, location=store, reason="Changed mind")
+    deliver_outbox()
+
+    message = next(m for m in mail.outbox if "is cancelled" in m.subject)
+    assert "Refunded: 119.80 EUR in cash." in message.body
+    assert (
+        "Refunded: <strong>119.80 EUR</strong> in cash." in (message.alternatives[0][0])
+    )
+    assert "your cash" not in message.body
+
+
+@pytest.mark.django_db
+def test_a_cancelled_order_says_where_each_tender_went_back():
+    depot = warehouse()
+    user = CustomerUserFactory(email="pia@example.com")
+    customer = user.customer_profile
+    give_points(customer, 1000)
+    give_credit(customer, "20.00")
+    card = gift_card("25.00")
+    order = delivery_order(
+        lines=[(stocked(depot, 2, price="100.00"), 1)],
+        email="pia@example.com",
+        customer=customer,
+        user=user,
+        payments=[
+            PaymentRequest(
+                method="gift_card",
+                card_number=card.number,
+                pin=PIN,
+                amount=Decimal("25.00"),
+            ),
+            PaymentRequest(method="store_credit", amount=Decimal("20.00")),
+            PaymentRequest(method="loyalty_points", points=1000),
+            PaymentRequest(method="card_online", token="tok_visa"),
+        ],
+    )
+    rest = order.total - Decimal("55.00")
+    cancel_order(order=order, reason="Out of patience")
+    deliver_outbox()
+
+    message = next(m for m in mail.outbox if "is cancelled" in m.subject)
+    said = [line for line in message.body.splitlines() if "Refunded" in line]
+    assert sorted(said) == sorted(
+        [
+            f"Refunded: {rest} EUR to your card.",
+            "Refunded: 25.00 EUR to your gift card.",
+            "Refunded: 20.00 EUR to your store credit.",
+            "Refunded: 10.00 EUR as loyalty points.",
+        ]
+    )
+
+
+@pytest.mark.django_db
+def test_a_cash_sale_returned_at_the_counter_is_refunded_in_cash():
+    store = shop()
+    associate = StaffFactory(store=store)
+    till = open_counter_till(associate)
+    order = place_order(
+        lines=[LineRequest(stocked(store, 3, price="40.00"), 1)],
+        channel="store",
+        fulfilment="carry_out",
+        placing_location=store,
+        staff=associate,
+        email="ugo@example.com",
+        payments=[PaymentRequest(method="cash")],
+        till=TillBooking(till),
+    )
+    return_at_counter(
+        order=order.number,
+        lines=[ReturnLineRequest(order.lines.get().pk, 1)],
+        location=store,
+        actor=associate,
+    )
+    deliver_outbox()
+
+    message = next(m for m in mail.outbox if "Your refund" in m.subject)
+    assert "40.00 EUR back in cash" in message.body
+    assert "40.00 EUR back in cash" in message.alternatives[0][0]
+    assert "your cash" not in message.body

@@ -4,6 +4,7 @@ shop, its units held where they lie)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -20,7 +21,12 @@ from inventory.models import (
     Variant,
 )
 from inventory.selectors import ledger_discrepancies
-from omnistore.core.exceptions import ApplicationError, Conflict, IllegalTransition
+from omnistore.core.exceptions import (
+    ApplicationError,
+    Conflict,
+    IllegalTransition,
+    ValidationFailed,
+)
 from orders.models import (
     Fulfilment,
     FulfilmentStatus,
@@ -384,3 +390,108 @@ def test_an_invoiced_split_order_cancelled_after_a_parcel_left_credits_the_rest(
         ("COAT-BLK-L", 1),
         ("JEANS-IND-32", 2),
     ]
+
+
+def parcels_in(body: str) -> dict[str, list[str]]:
+    """The SKUs an email lists under each parcel's tracking number, and under
+    "Cancelled"."""
+    found: dict[str, list[str]] = {}
+    current = None
+    for line in body.splitlines():
+        head = re.match(r"(?:Parcel \d+|On its way), tracking (\S+):$", line)
+        if head or line == "Cancelled:":
+            current = found.setdefault(head[1] if head else "cancelled", [])
+        elif line.startswith("  ") and current is not None:
+            sku = re.search(r"\(([A-Z0-9-]+)\)  ", line)
+            if sku:
+                current.append(sku[1])
+        else:
+            current = None
+    return {key: sorted(skus) for key, skus in found.items()}
+
+
+def test_the_shipped_email_of_a_split_delivery_lists_each_parcel_with_its_lines(
+    split, staff
+):
+    order = split_order(split, email="ada@example.com")
+    for shop, tracking in zip(split.shops, ["MI-1", "RM-2", "NA-3"], strict=True):
+        mark_picked(order=order, actor=staff[shop.pk], location=shop)
+        ship_order(
+            order=order,
+            actor=staff[shop.pk],
+            tracking_reference=tracking,
+            location=shop,
+        )
+    mail.outbox.clear()
+    deliver_outbox()
+
+    (message,) = [m for m in mail.outbox if "on its way" in m.subject]
+    assert message.subject == f"Order {order.number} is on its way"
+    assert f"your order {order.number} is on its way, in 3 parcels." in message.body
+    assert parcels_in(message.body) == {
+        "MI-1": ["COAT-BLK-L", "SHIRT-BLU-M"],
+        "RM-2": ["COAT-BLK-L", "JEANS-IND-32"],
+        "NA-3": ["COAT-BLK-L"],
+    }
+    assert f"  Total: {order.total} EUR" in message.body
+    html = message.alternatives[0][0]
+    assert "Parcel 3 · tracking" in html and "Total after the refund" not in html
+
+
+def test_cancelling_after_a_parcel_left_emails_what_left_was_cancelled_and_refunded(
+    split, staff
+):
+    """Milano's parcel has left with the shirt and a coat; Roma's and Napoli's parts
+    are cancelled. The customer reads what is on its way, with its tracking number,
+    what was cancelled and what went back to their card: not the whole order."""
+    order = split_order(split, email="ada@example.com")
+    milano = staff[split.milano.pk]
+    mark_picked(order=order, actor=milano, location=split.milano)
+    ship_order(
+        order=order, actor=milano, tracking_reference="MI-1", location=split.milano
+    )
+    cancel_order(order=order, actor=milano, reason="Out of stock at Roma and Napoli")
+    mail.outbox.clear()
+    deliver_outbox()
+
+    (message,) = [m for m in mail.outbox if "on its way" in m.subject]
+    assert message.subject == f"Part of order {order.number} is on its way"
+    body = message.body
+    assert "the rest could not be sent and is cancelled" in body
+    assert parcels_in(body) == {
+        "MI-1": ["COAT-BLK-L", "SHIRT-BLU-M"],
+        "cancelled": ["COAT-BLK-L", "COAT-BLK-L", "JEANS-IND-32"],
+    }
+    # Roma's jeans (2 × 80.00) and coat, Napoli's coat (200.00 each)
+    assert "Refunded: 560.00 EUR to your card." in body
+    assert f"Total after the refund: {order.total - Decimal('560.00')} EUR" in body
+    assert f"Total: {order.total} EUR" not in body
+    html = message.alternatives[0][0]
+    assert "Refunded: <strong>560.00 EUR</strong> to your card." in html
+    assert "Part of your order is on its way" in html
+
+
+def test_units_cancelled_before_they_left_are_refused_as_cancelled_on_a_return(
+    split, staff
+):
+    order = split_order(split, email="ada@example.com")
+    milano = staff[split.milano.pk]
+    mark_picked(order=order, actor=milano, location=split.milano)
+    ship_order(order=order, actor=milano, tracking_reference="M", location=split.milano)
+    cancel_order(order=order, actor=milano, reason="Out of stock elsewhere")
+    jeans = order.lines.get(variant=split.jeans)
+
+    with pytest.raises(ValidationFailed) as refused:
+        request_return(
+            order=order.number,
+            lines=[ReturnLineRequest(jeans.pk, 2, "changed_mind")],
+            channel="store",
+            location=split.milano,
+            actor=milano,
+        )
+
+    (said,) = refused.value.extra["lines"]
+    assert said == (
+        "JEANS-IND-32: 2 asked, at most 0 can be returned "
+        "(2 bought, 2 cancelled before they were shipped)."
+    )

@@ -258,3 +258,26 @@ def test_the_pick_message_says_which_part_was_picked(client, split, order):
     picking = picking_page(client).content.decode()
     assert "the rest leaves from Napoli Toledo" in picking
     assert "Milano Duomo" not in picking.split("the rest leaves from")[1][:80]
+
+
+def test_a_second_tap_on_ship_says_this_shops_part_was_already_shipped(
+    client, split, order
+):
+    associate_of(client, split.milano)
+    pick(client, order)
+    ship(client, order, "MI-1")
+    moved = StockMovement.objects.filter(reference_id=order.number).count()
+    again = client.post(
+        reverse("staff:order_ship", args=[order.number]),
+        {"tracking_reference": "MI-1"},
+        follow=True,
+    )
+    assert again.status_code == 200
+    html = again.content.decode()
+    assert f"Order {order.number}: the part from Milano Duomo was already shipped." in (
+        html
+    )
+    assert 'data-testid="action-error"' not in html
+    assert statuses(order, split) == [SHIPPED, PENDING, PENDING]
+    assert shipped_from(order) == {split.milano.pk}
+    assert StockMovement.objects.filter(reference_id=order.number).count() == moved

@@ -687,7 +687,9 @@ def test_the_picking_list_costs_the_same_queries_for_any_length(
         mark_picked(order=delivery_order(lines=[(shirt, 1)]))
         pickup_order(store=shop, lines=[(coat, 1)])
     staff.get(reverse("staff:picking"))  # a session's first request notes its time
-    with django_assert_max_num_queries(15):  # 13, and a count of two full sections
+    # 14: 13, and the locations the associate belongs to (a warehouse among them
+    # would have a section); and a count of two full sections
+    with django_assert_max_num_queries(16):
         response = staff.get(reverse("staff:picking"))
     context = response.context
     assert len(context["to_pick"]) == min(count, 4)
@@ -755,3 +757,21 @@ def test_a_step_tapped_twice_says_it_was_already_taken(staff, shop, shirt):
         assert f"Order {order.number} {said}" in again.content.decode()
         assert refresh(order).status == status
         assert refresh(order).pickup_code == code
+
+
+def test_ship_tapped_twice_says_it_was_already_shipped(staff, shop, shirt):
+    """A double tap on Ship (or a colleague's tap first) is not an error: the order
+    is shipped once, its stock leaves once, and the second tap says so."""
+    order = delivery_order(lines=[(shirt, 2)])
+    staff.post(reverse("staff:order_pick", args=[order.number]))
+    url = reverse("staff:order_ship", args=[order.number])
+    sent = {"tracking_reference": "BRT-1", "from": "picking"}
+    assert staff.post(url, sent).status_code == 302
+    again = staff.post(url, sent, follow=True)
+    assert again.status_code == 200
+    html = again.content.decode()
+    assert f"Order {order.number} was already shipped." in html
+    assert 'data-testid="action-error"' not in html
+    assert refresh(order).status == OrderStatus.SHIPPED
+    assert (level(shirt, shop).on_hand, level(shirt, shop).reserved) == (8, 0)
+    assert refresh(order).history.filter(to_status=OrderStatus.SHIPPED).count() == 1

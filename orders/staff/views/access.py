@@ -6,22 +6,35 @@ it is fulfilled at their shop (cancel, and its documents — emailing the receip
 issuing the invoice — also when it was placed there); anything else answers 404, as if
 it did not exist. HQ acts everywhere.
 
-An order split over several shops is picked and shipped part by part: staff work on the
-part of the shop they are working in (the one picked in the header), never on another
-shop's. An order whose part for a step is at one shop only is worked on there by anyone
-who may act at that shop, wherever they are working.
+An order split over several locations is picked and shipped part by part. A step
+sent without naming its part works on the part of the shop staff are working in (the
+one picked in the header); an order whose part for a step is at one location only is
+worked on there by anyone who may act at that location, wherever they are working. A
+step may name its part's location (``location``): HQ works on any location's part,
+warehouses included (they have no staff of their own); managers on their shops'
+parts; an associate on the part above and on the warehouses among their locations.
+A location that is no part of the order, or outside that reach, answers 404.
+
+A shipped delivery is marked delivered by HQ, by staff whose locations include one it
+left from, and by a manager of the shop that took it (``may_confirm_delivery``).
 """
 
 from __future__ import annotations
 
 from django.http import Http404
 
-from inventory.models import Location
+from inventory.models import Location, LocationKind
 from omnistore.accounts.scoping import shop_ids
+from omnistore.core.digits import is_digits
 from omnistore.core.exceptions import NotFound
-from omnistore.staff.auth import current_store
-from orders.models import FulfilmentStatus, Order
-from orders.selectors.access import acts_at, may_act, sold_or_fulfilled_here
+from omnistore.staff.auth import current_store, visible_locations
+from orders.models import FulfilmentMethod, FulfilmentStatus, Order, OrderStatus
+from orders.selectors.access import (
+    acts_at,
+    may_act,
+    may_confirm_delivery,
+    sold_or_fulfilled_here,
+)
 from orders.selectors.orders import order_detail as find_order
 
 
@@ -68,14 +81,104 @@ def acting_shop(user, order: Order, store, action: str) -> Location | None:
     return None
 
 
+def part_location(order: Order, named, action: str) -> Location | None:
+    """The location a posted ``named`` id stands for when it does ``action`` for a
+    part of ``order`` (not cancelled); None for anything else."""
+    if not is_digits(named) or len(str(named)) > 18:
+        return None
+    pk = int(named)
+    for f in order.fulfilments.all():
+        if f.status == FulfilmentStatus.CANCELLED or not acts_at(f, pk, action):
+            continue
+        places = (f.location, f.pickup_location)
+        return next((p for p in places if p is not None and p.pk == pk), None)
+    return None
+
+
+def may_work_at(user, order: Order, store, location: Location, action: str) -> bool:
+    """Whether ``user`` picks or ships (``action``) the part of ``order`` at
+    ``location``: HQ any; managers their locations'; an associate the part
+    ``acting_shop`` gives them and those at the warehouses among their locations."""
+    ids = shop_ids(user)
+    if ids is None:
+        return True
+    if location.pk not in ids:
+        return False
+    if user.is_manager or location.kind == LocationKind.WAREHOUSE:
+        return True
+    shop = acting_shop(user, order, store, action)
+    return shop is not None and shop.pk == location.pk
+
+
 def acting_part(request, number: str, action: str) -> tuple[Order, Location]:
-    """The order and the shop whose part of it the staff member picks or ships
-    (``acting_shop``); anything else answers 404."""
+    """The order and the location whose part of it the staff member picks or ships:
+    the one the form names (``location``), else ``acting_shop``; anything else
+    answers 404."""
     order = order_or_404(number)
-    shop = acting_shop(request.user, order, current_store(request), action)
+    store = current_store(request)
+    named = request.POST.get("location", "")
+    if named:
+        place = part_location(order, named, action)
+        if place is None or not may_work_at(request.user, order, store, place, action):
+            raise Http404("No such order.")
+        return order, place
+    shop = acting_shop(request.user, order, store, action)
     if shop is None:
         raise Http404("No such order.")
     return order, shop
+
+
+def part_steps(user, order: Order, store) -> list[dict]:
+    """The pick and ship steps ``user`` may take on ``order``: one row a location
+    (``location``, and ``pick`` / ``ship``), in the order of the parts. A part waiting
+    to be picked is picked where its shelf is (the pickup shop, for what a transfer
+    brought); a picked delivery part leaves from where it was sourced."""
+    picking = order.status in (OrderStatus.PLACED, OrderStatus.PICKED)
+    rows: dict[int, dict] = {}
+    for f in order.fulfilments.all():
+        if f.status == FulfilmentStatus.PENDING and picking:
+            step, place = "pick", f.pickup_location if f.transfer_id else f.location
+        elif (
+            f.status == FulfilmentStatus.PICKED
+            and f.method == FulfilmentMethod.DELIVERY
+            and order.status == OrderStatus.PICKED
+        ):
+            step, place = "ship", f.location
+        else:
+            continue
+        if place is None or not may_work_at(user, order, store, place, step):
+            continue
+        row = rows.setdefault(
+            place.pk, {"location": place, "pick": False, "ship": False}
+        )
+        row[step] = True
+    return list(rows.values())
+
+
+def warehouses_worked(user, store) -> list[int] | None:
+    """The warehouses whose parts ``user`` picks and ships from their picking list:
+    every one for HQ (None), else those among their locations (none: ``[]``); the
+    shop they are working in has its own sections. One query, only for someone with
+    several locations."""
+    ids = shop_ids(user)
+    if ids is None:
+        return None
+    others = ids - {store.pk} if store is not None else ids
+    if not others:
+        return []
+    return list(
+        visible_locations(user)
+        .filter(pk__in=others, kind=LocationKind.WAREHOUSE)
+        .values_list("pk", flat=True)
+    )
+
+
+def delivering_order(request, number: str) -> Order:
+    """The order a staff member marks delivered; one they may not answers 404."""
+    order = order_or_404(number)
+    if not may_confirm_delivery(request.user, order):
+        raise Http404("No such order.")
+    return order
 
 
 def acting_order(request, number: str, action: str) -> Order:

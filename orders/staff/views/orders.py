@@ -1,19 +1,23 @@
-"""The order page, picking, making ready, shipping and cancelling: any order found by
-its number, acted on only where it is fulfilled (see ``access``)."""
+"""The order page, picking, making ready, shipping, marking delivered and cancelling:
+any order found by its number, acted on only where it is fulfilled (see ``access``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime, time
 from decimal import Decimal
 
+from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from omnistore.approvals.services.approvals import ApprovalRequired
 from omnistore.approvals.views import ask_manager, given_approvals
-from omnistore.core.exceptions import ApplicationError, NotFound
+from omnistore.core.exceptions import ApplicationError, NotFound, ValidationFailed
 from omnistore.staff.auth import current_store, require_store, staff_required
 from omnistore.staff.htmx import (
     INVALID,
@@ -25,12 +29,17 @@ from omnistore.staff.htmx import (
 from orders.models import FulfilmentMethod, FulfilmentStatus, Order, OrderStatus
 from orders.selectors.access import acts_at, may_act, sold_or_fulfilled_here
 from orders.selectors.orders import order_detail as find_order
-from orders.selectors.orders import orders_numbered_like
+from orders.selectors.orders import (
+    orders_at_warehouses,
+    orders_numbered_like,
+    warehouse_parts,
+)
 from orders.selectors.pickups import parse_pickup_qr
 from orders.selectors.work import awaiting_transfer, picked_here, picking_queue
 from orders.services.fulfilment import (
     can_move,
     cancel_order,
+    mark_delivered,
     mark_picked,
     mark_ready,
     ship_order,
@@ -40,9 +49,12 @@ from orders.staff.statuses import STATUS_LABELS, explain
 from orders.staff.views.access import (
     acting_order,
     acting_part,
-    acting_shop,
+    delivering_order,
+    may_confirm_delivery,
     order_or_404,
+    part_steps,
     parts_at,
+    warehouses_worked,
     where,
 )
 from orders.staff.views.till import device_counter
@@ -65,15 +77,6 @@ def order_parts(order: Order) -> dict:
     }
 
 
-def _part_at(request, order: Order, action: str, status: str) -> bool:
-    """Whether the shop this staff member works on ``order`` at, for ``action``, has
-    a part of it waiting in ``status`` (its own part, when the order is split)."""
-    shop = acting_shop(request.user, order, current_store(request), action)
-    return shop is not None and any(
-        f.status == status for f in parts_at(order, shop.pk, action)
-    )
-
-
 def _parcels_shipped(order: Order) -> tuple[int, int] | None:
     """(shipped, all) of a delivery leaving in several parcels while some have left
     and others not: the order stays picked until the last one has."""
@@ -92,30 +95,40 @@ def _detail_context(request, order: Order, **extra) -> dict:
     method = order.fulfilment_method
     picked = order.status == OrderStatus.PICKED
     parcels = _parcels_shipped(order)
+    steps = part_steps(user, order, current_store(request))
     context = {
         "order": order,
         **order_parts(order),
         "may_act": may_act(user, order),
-        "can_pick": order.status in (OrderStatus.PLACED, OrderStatus.PICKED)
-        and _part_at(request, order, "pick", FulfilmentStatus.PENDING),
+        "part_steps": steps,
+        "several_places": len({f.location_id for f in _active(order)}) > 1,
+        "can_pick": any(step["pick"] for step in steps),
         "can_ready": picked
         and method == FulfilmentMethod.PICKUP
         and may_act(user, order, "ready"),
-        "can_ship": picked
-        and method == FulfilmentMethod.DELIVERY
-        and _part_at(request, order, "ship", FulfilmentStatus.PICKED),
+        "can_ship": any(step["ship"] for step in steps),
         "can_collect": order.status == OrderStatus.READY
         and may_act(user, order, "collect"),
+        "can_deliver": can_move(order, OrderStatus.DELIVERED)
+        and may_confirm_delivery(user, order),
         "can_cancel": can_move(order, OrderStatus.CANCELLED)
         and sold_or_fulfilled_here(user, order),
         "may_send_documents": sold_or_fulfilled_here(user, order),
         "parcels_shipped": parcels,
         "cancel_form": CancelForm(),
         "ship_form": ShipForm(),
+        "ship_at": None,
+        "delivered_form": DeliveredForm(),
         "action_error": None,
     }
     context.update(extra)
     return context
+
+
+def _active(order: Order) -> list:
+    return [
+        f for f in order.fulfilments.all() if f.status != FulfilmentStatus.CANCELLED
+    ]
 
 
 @staff_required
@@ -162,7 +175,7 @@ def _refused(request, order: Order, error_message: str, **forms_):
     """Show a refusal where the button was: the picking list or the order page."""
     if request.POST.get("from") == "picking":
         store = require_store(request)
-        context = _picking_context(store, page=request.POST.get("page"))
+        context = _picking_context(request, store, page=request.POST.get("page"))
         context["action_error"] = f"{order.number}: {error_message}"
         return render(request, "orders/staff/picking.html", context, status=INVALID)
     order = order_or_404(order.number)
@@ -170,20 +183,38 @@ def _refused(request, order: Order, error_message: str, **forms_):
     return render(request, "orders/staff/order_detail.html", context, status=INVALID)
 
 
-def _step(request, order: Order, *, perform, done: str, already: str, reached):
+def _step(
+    request,
+    order: Order,
+    *,
+    perform,
+    done: str | Callable[[Order], str],
+    already: str,
+    reached,
+    **forms_,
+):
     """One step of an order's picking; a step already taken (a double tap, a
     colleague's tap) says so instead of refusing it: ``reached`` tells, from the
-    order read again, whether the step was taken. ``done`` and ``already`` follow
-    the order's number as written ("… picked", "…: the part from X picked")."""
+    order read again, whether the step was taken. ``done`` (or ``done(order)``, of
+    the order the step left) and ``already`` follow the order's number as written
+    ("… picked", "…: the part from X picked"). ``forms_`` are shown again with a
+    refusal."""
     try:
         order = perform(order)
     except ApplicationError as error:
         if reached(order_or_404(order.number)):
             messages.info(request, f"Order {order.number}{already}.")
             return redirect_to(request, _back(request, order))
-        return _refused(request, order, explain(error))
-    messages.success(request, f"Order {order.number}{done}.")
+        return _refused(request, order, explain(error), **forms_)
+    said = done(order) if callable(done) else done
+    messages.success(request, f"Order {order.number}{said}.")
     return redirect_to(request, _back(request, order))
+
+
+def _shipped_from(order: Order, place) -> bool:
+    """The part of the order leaving from ``place`` has left."""
+    parts = parts_at(order, place.pk, "ship")
+    return bool(parts) and all(f.status == FulfilmentStatus.SHIPPED for f in parts)
 
 
 def _picked_here(order: Order, shop) -> bool:
@@ -199,8 +230,8 @@ def _picked_here(order: Order, shop) -> bool:
 @staff_required
 @require_POST
 def order_pick(request, number: str):
-    """This shop's part of the order is picked: the whole order, unless it is split
-    over several shops."""
+    """A location's part of the order is picked (this shop's, or the one the form
+    names): the whole order, unless it is split over several locations."""
     order, shop = acting_part(request, number, "pick")
     split = _other_shops(order, shop)
     return _step(
@@ -235,30 +266,95 @@ def order_ready(request, number: str):
 @staff_required
 @require_POST
 def order_ship(request, number: str):
-    """This shop's picked part leaves with its tracking number; the order is shipped
-    once every part has left."""
+    """A location's picked part (this shop's, or the one the form names) leaves with
+    its tracking number; the order is shipped once every part has left. A second
+    tap finds it gone and says so."""
     order, shop = acting_part(request, number, "ship")
     form = ShipForm(request.POST)
     if not form.is_valid():
-        return _refused(request, order, "Check the tracking number.", ship_form=form)
-    try:
-        order = ship_order(
+        return _refused(
+            request,
+            order,
+            "Check the tracking number.",
+            ship_form=form,
+            ship_at=shop.pk,
+        )
+    others = {f.location_id for f in _active(order)} - {shop.pk}
+    part = f": the part from {shop.name}"
+    return _step(
+        request,
+        order,
+        perform=lambda order: ship_order(
             order=order,
             actor=request.user,
             tracking_reference=form.cleaned_data["tracking_reference"],
             location=shop,
+        ),
+        done=lambda order: (
+            " shipped"
+            if order.status == OrderStatus.SHIPPED
+            else f"{part} shipped; the rest leaves from other locations"
+        ),
+        already=f"{part} was already shipped" if others else " was already shipped",
+        reached=lambda order: _shipped_from(order, shop),
+        ship_form=form,
+        ship_at=shop.pk,
+    )
+
+
+class DeliveredForm(forms.Form):
+    delivered_on = forms.DateField(
+        label="Delivered on",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="Today if left empty.",
+    )
+    note = forms.CharField(label="Note", max_length=200, required=False)
+
+    def delivered_at(self):
+        """The moment the day given stands for: now for today (or no day), else the
+        day's end (its return window counts from then)."""
+        day = self.cleaned_data["delivered_on"]
+        if day is None or day == timezone.localdate():
+            return None
+        return timezone.make_aware(datetime.combine(day, time.max))
+
+
+@staff_required
+@require_POST
+def order_deliver(request, number: str):
+    """A shipped delivery reached the customer (on the day the form names, today by
+    default): its points can be spent and its return window runs from that day. A
+    second tap finds it delivered and says so."""
+    order = delivering_order(request, number)
+    form = DeliveredForm(request.POST)
+    if not form.is_valid():
+        return _refused(
+            request, order, "Check the delivery date and note.", delivered_form=form
         )
-    except ApplicationError as error:
-        return _refused(request, order, explain(error), ship_form=form)
-    if order.status == OrderStatus.SHIPPED:
-        messages.success(request, f"Order {order.number} shipped.")
-    else:
-        messages.success(
-            request,
-            f"Order {order.number}: the part from {shop.name} shipped; the rest "
-            "leaves from other shops.",
-        )
-    return redirect_to(request, _back(request, order))
+
+    def deliver(order: Order) -> Order:
+        try:
+            return mark_delivered(
+                order=order,
+                actor=request.user,
+                delivered_at=form.delivered_at(),
+                note=form.cleaned_data["note"],
+            )
+        except ValidationFailed as error:
+            fields = {"delivered_at": "delivered_on"}
+            add_service_error(form, error, fields, field_only=True)
+            raise
+
+    return _step(
+        request,
+        order,
+        perform=deliver,
+        done=" marked delivered",
+        already=" was already delivered",
+        reached=lambda order: order.status == OrderStatus.DELIVERED,
+        delivered_form=form,
+    )
 
 
 @staff_required
@@ -350,7 +446,7 @@ def _next_step(order: Order, store) -> None:
 PICKING_PAGE_SIZE = 50
 
 
-def _picking_context(store, *, page=None) -> dict:
+def _picking_context(request, store, *, page=None) -> dict:
     """One page of the orders to pick (``page`` as typed: a bad or out-of-range
     number shows the first or last page, as every staff list does) and its pick
     list; what is picked or on the way shows its oldest ``PICKING_PAGE_SIZE`` (each
@@ -397,9 +493,30 @@ def _picking_context(store, *, page=None) -> dict:
         "picked_count": _count(picked, picked_all),
         "awaiting": awaiting,
         "awaiting_count": _count(awaiting, awaiting_all),
+        **_warehouse_section(request.user, store),
         "section_size": PICKING_PAGE_SIZE,
         "ship_form": ShipForm(),
         "action_error": None,
+    }
+
+
+def _warehouse_section(user, store) -> dict:
+    """The warehouses' parts waiting to be picked or shipped, for HQ and for staff
+    given a warehouse (``warehouses_worked``): the oldest ``PICKING_PAGE_SIZE``
+    orders, each with its parts there (``warehouse_parts``: the location, the step
+    and the lines on its shelves). Nothing for anyone else."""
+    ids = warehouses_worked(user, store)
+    if ids == []:
+        return {"warehouses_shown": False}
+    every = orders_at_warehouses(location_ids=ids)
+    orders = list(every[:PICKING_PAGE_SIZE])
+    for order in orders:
+        order.warehouse_parts = warehouse_parts(order, location_ids=ids)
+        order.ship_to = next((f.address for f in order.fulfilments.all()), None)
+    return {
+        "warehouses_shown": True,
+        "at_warehouses": orders,
+        "at_warehouses_count": _count(orders, every),
     }
 
 
@@ -412,5 +529,5 @@ def _count(shown: list, every) -> int:
 @staff_required
 def picking(request):
     store = require_store(request)
-    context = _picking_context(store, page=request.GET.get("page"))
+    context = _picking_context(request, store, page=request.GET.get("page"))
     return render(request, "orders/staff/picking.html", context)

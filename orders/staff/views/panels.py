@@ -9,13 +9,15 @@ from orders.selectors.loyalty import customer_standing
 from orders.selectors.orders import customer_orders
 from orders.selectors.returns import customer_returns
 from orders.selectors.work import work_counts
+from orders.staff.views.access import warehouses_worked
 
 
 def work_panel(request, store) -> dict:
     """Dashboard cards: orders to pick here and pickups waiting at the desk."""
     if store is None:
         return {}
-    return {"order_work": work_counts(location=store)}
+    warehouses = warehouses_worked(request.user, store)
+    return {"order_work": work_counts(location=store, warehouse_ids=warehouses)}
 
 
 def customer_loyalty_panel(request, customer) -> dict | None:

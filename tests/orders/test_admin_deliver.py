@@ -1,0 +1,121 @@
+"""The order list's admin action "Mark delivered": managers and HQ mark shipped
+deliveries of their shops delivered (with who, in each order's history); the page
+says how many moved and which were refused and why; another shop's order is out of
+reach."""
+
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+
+from omnistore.accounts.models import Role
+from orders.models import OrderStatus
+from orders.services.fulfilment import mark_delivered, mark_picked, ship_order
+from tests.factories import LocationFactory, UserFactory, stock
+from tests.orders.factories import delivery_order, variant
+
+pytestmark = pytest.mark.django_db
+
+ORDERS = reverse("admin:orders_order_changelist")
+
+
+def sending_shop(code: str, name: str):
+    return LocationFactory(
+        code=code,
+        name=name,
+        latitude=Decimal("45.464200"),
+        longitude=Decimal("9.190000"),
+        ships_online_orders=True,
+    )
+
+
+@pytest.fixture
+def shop():
+    return sending_shop("MI01", "Milano Centro")
+
+
+def order_from(shop, *, picked=True, shipped=True):
+    item = variant("60.00")
+    stock(item, shop, 2)
+    order = delivery_order(lines=[(item, 1)])
+    if picked:
+        mark_picked(order=order)
+    if shipped:
+        ship_order(order=order)
+    return order
+
+
+def status(order) -> str:
+    order.refresh_from_db()
+    return order.status
+
+
+def offered(client) -> set[str]:
+    form = client.get(ORDERS).context["action_form"]
+    return set() if form is None else {v for v, _ in form.fields["action"].choices}
+
+
+def test_a_manager_marks_their_shops_shipped_orders_delivered(client, shop):
+    manager = UserFactory(username="marco", role=Role.STORE_MANAGER, store=shop)
+    shipped = order_from(shop)
+    picked = order_from(shop, shipped=False)
+    done = order_from(shop)
+    mark_delivered(order=done)
+    client.force_login(manager)
+    assert "deliver_orders" in offered(client)
+
+    response = client.post(
+        ORDERS,
+        {
+            "action": "deliver_orders",
+            "_selected_action": [shipped.pk, picked.pk, done.pk],
+        },
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    said = [str(m) for m in response.context["messages"]]
+    assert f"Marked 1 order delivered: {shipped.number}." in said[0]
+    assert said[1] == (
+        f"2 not marked delivered: Order {picked.number} cannot go from picked to "
+        f"delivered; Order {done.number} is already delivered."
+    )
+    assert [status(shipped), status(picked)] == [
+        OrderStatus.DELIVERED,
+        OrderStatus.PICKED,
+    ]
+    step = shipped.history.get(to_status=OrderStatus.DELIVERED)
+    assert step.actor == manager
+
+
+def test_another_shops_order_is_out_of_a_managers_reach(client, shop):
+    theirs = order_from(sending_shop("RM01", "Roma Termini"))
+    client.force_login(
+        UserFactory(username="marco", role=Role.STORE_MANAGER, store=shop)
+    )
+
+    client.post(ORDERS, {"action": "deliver_orders", "_selected_action": [theirs.pk]})
+
+    assert status(theirs) == OrderStatus.SHIPPED
+
+
+def test_hq_marks_any_shops_order_delivered(client, shop):
+    order = order_from(shop)
+    client.force_login(UserFactory(username="hq", role=Role.HQ))
+
+    client.post(ORDERS, {"action": "deliver_orders", "_selected_action": [order.pk]})
+
+    assert status(order) == OrderStatus.DELIVERED
+
+
+def test_who_may_only_look_is_not_offered_it(client, shop):
+    order = order_from(shop)
+    viewer = UserFactory(username="viewer", is_staff=True)
+    viewer.shops.add(shop)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_order"))
+    client.force_login(viewer)
+
+    assert "deliver_orders" not in offered(client)
+    client.post(ORDERS, {"action": "deliver_orders", "_selected_action": [order.pk]})
+    assert status(order) == OrderStatus.SHIPPED
