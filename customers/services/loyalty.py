@@ -25,7 +25,9 @@ from customers.services.identities import (
 )
 from customers.services.timeline import (
     EVENT_POINTS_EARNED,
+    EVENT_POINTS_GIVEN_BACK,
     EVENT_POINTS_REVERSED,
+    EVENT_POINTS_SPENT,
     record_events,
 )
 from omnistore.core.actors import acting_user
@@ -34,8 +36,6 @@ from omnistore.core.exceptions import ValidationFailed
 
 # --- Loyalty ------------------------------------------------------------------------
 
-EVENT_POINTS_SPENT = "points_spent"
-EVENT_POINTS_GIVEN_BACK = "points_given_back"
 
 # The timeline's kind for each kind of booking.
 EVENT_KINDS = {

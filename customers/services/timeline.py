@@ -31,6 +31,8 @@ EVENT_MERGED = "customer_merged"
 EVENT_ERASED = "customer_erased"
 EVENT_POINTS_EARNED = "points_earned"
 EVENT_POINTS_REVERSED = "points_reversed"
+EVENT_POINTS_SPENT = "points_spent"
+EVENT_POINTS_GIVEN_BACK = "points_given_back"
 
 
 # --- Timeline -----------------------------------------------------------------------

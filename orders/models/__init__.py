@@ -56,6 +56,7 @@ from orders.models.payments import (
     ProcessedWebhookEvent,
 )
 from orders.models.returns import (
+    RETURN_REFERENCE,
     RefundMethod,
     Return,
     ReturnCondition,
@@ -82,6 +83,7 @@ from orders.models.till import (
 )
 
 __all__ = [
+    "RETURN_REFERENCE",
     "CANCELLATION_REFUND",
     "GIFT_CARD_EMAIL_TOPIC",
     "GiftCard",

@@ -26,6 +26,10 @@ class ReturnStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+# What a return's rows in other ledgers (stock, points) name as their reference type.
+RETURN_REFERENCE = "return"
+
+
 class RefundMethod(models.TextChoices):
     ORIGINAL = "original", "Original payment method"
     STORE_CREDIT = "store_credit", "Store credit"

@@ -36,6 +36,7 @@ from omnistore.core.exceptions import (
 )
 from orders.emails import enqueue_return_email
 from orders.models import (
+    RETURN_REFERENCE,
     Order,
     OrderLine,
     RefundMethod,
@@ -61,8 +62,6 @@ from .approvals import (
 )
 from .common import CODE_ALPHABET, check_quantity, to_money
 from .return_window import check_return_policy, is_staff_actor
-
-RETURN_REFERENCE = "return"
 
 EVENT_RETURN_REQUESTED = "return_requested"
 EVENT_RETURN_RECEIVED = "return_received"

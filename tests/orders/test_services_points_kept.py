@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from customers.models import Customer, CustomerEvent, LoyaltyTransaction
 from omnistore.accounts.models import Role
 from omnistore.core.channels import Channel
+from orders.emails import build_return_email
 from orders.models import Order, PaymentMethod, Return
 from orders.services.checkout import LineRequest, place_order
 from orders.services.fulfilment import cancel_order, mark_picked, ship_order
@@ -240,6 +241,10 @@ def test_a_return_after_points_were_spent_takes_back_what_is_left_and_says_so(
     assert "120 points reversed (100 of them already spent: not taken back)" in (
         refunded.summary
     )
+    mail = build_return_email(return_request=ret, kind="refund")
+    assert "20 loyalty points earned on these items were taken back." in mail.body
+    assert "100 loyalty points earned on these items were already spent" in mail.body
+    assert "120 loyalty points" not in mail.body
 
 
 def test_a_return_when_every_point_is_spent_takes_back_none_and_says_so(store, manager):
