@@ -387,3 +387,11 @@ def test_a_parked_phone_order_comes_back_as_a_phone_order(staff, coat):
     staff.post(reverse("staff:sale_resume", args=[0]))
     assert staff.session["sale_phone"]
     assert "Take now" not in page(staff)
+
+
+def test_the_customer_card_says_a_phone_order_needs_the_customer(staff):
+    assert "Optional for a sale taken now" in page(staff)
+    on_the_phone(staff)
+    html = page(staff)
+    assert "Needed for a phone order" in html
+    assert "Optional for a sale taken now" not in html

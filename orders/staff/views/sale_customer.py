@@ -16,6 +16,7 @@ from omnistore.staff.htmx import INVALID, is_partial
 from orders.staff.forms.sale import CustomerForm
 from orders.staff.views.access import region
 from orders.staff.views.sale import IDENTITY_FIELD, not_while_card_waits, sale_sizes
+from orders.staff.views.sale_channel import on_the_phone
 from orders.staff.views.sale_state import CUSTOMER_KEY
 
 
@@ -100,5 +101,6 @@ def sale_customer(request):
         "sale_sizes": sale_sizes(request),
         "ask_new": ask_new,
         "unconfirmed": unconfirmed,
+        "on_the_phone": on_the_phone(request),
     }
     return render(request, "orders/staff/_sale_customer.html", context, status=status)
