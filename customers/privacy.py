@@ -4,8 +4,9 @@ Orders, returns and messages live in apps above this one, which cannot be import
 here. So every app that keeps rows about a person registers a ``PersonalData`` entry
 from its ``AppConfig.ready()``: which models it answers for, how each text column is
 treated on erasure, the export sections it adds, the erasure step it runs, what
-makes it refuse an erasure for now (``check``) and the balances the person would give
-up with it (``balances``). The export (``customers.selectors.export``) and the erasure
+makes it refuse an erasure for now (``check``), the balances the person would give
+up with it (``balances``) and how they are written off once given up (``forfeit``).
+The export (``customers.selectors.export``) and the erasure
 (``customers.services.erasure``) walk the registry, so neither names an upper app.
 
 A test walks every model with a foreign-key path to ``Customer`` and fails when one is
@@ -26,6 +27,8 @@ from customers.models import Customer
 
 # What replaces a free text (a note, a reason, a summary) that is kept as a row.
 ERASED_TEXT = "[erased]"
+# The reason on the ledger rows writing off a balance given up with an erasure.
+FORFEIT_REASON = "Given up at erasure"
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,11 @@ class PersonalData:
     the identifying strings the app holds (read before erasure); ``erase(erasure)``
     blanks them in the erasure transaction. ``check(erasure)`` raises while the app
     still needs the person's data (before anything is erased); ``balances(
-    customer_ids)`` says what the person would give up.
+    customer_ids)`` says what the person would give up. ``forfeit(erasure)`` runs only
+    when they gave it up, after every app's ``erase`` in the same transaction (so its
+    ledger rows keep their reason): it books the app's balances down to zero in their
+    own ledger, once per profile (a reference naming it), so each ledger still adds up
+    to its balance and nothing stays owed on an erased profile.
     """
 
     name: str
@@ -85,6 +92,7 @@ class PersonalData:
     values: Callable[[tuple[int, ...]], Iterable[str]] = lambda ids: ()
     check: Callable[[Erasure], None] = lambda erasure: None
     balances: Callable[[tuple[int, ...]], Iterable[Balance]] = lambda ids: ()
+    forfeit: Callable[[Erasure], None] = lambda erasure: None
 
 
 _registry: dict[str, PersonalData] = {}

@@ -14,7 +14,8 @@ and nothing is erased. So is the buyer of an e-gift card still to be sent (409
 ``gift_card_to_send``): its recipient would never get it. Gift cards others bought
 for the person lose the person's email, name and message once sent; one still to be
 sent keeps them, as it must still reach them. Store credit still held is a balance
-the person gives up knowingly (``customers.services.erasure``).
+the person gives up knowingly (``customers.services.erasure``); once given up, it is
+written off as a ``forfeit`` row of its ledger, so it is no longer owed.
 """
 
 from __future__ import annotations
@@ -24,7 +25,14 @@ from decimal import Decimal
 from django.db.models import Q, QuerySet
 
 from customers.models import Customer
-from customers.privacy import ERASED_TEXT, Balance, Erasure, PersonalData, Texts
+from customers.privacy import (
+    ERASED_TEXT,
+    FORFEIT_REASON,
+    Balance,
+    Erasure,
+    PersonalData,
+    Texts,
+)
 from customers.selectors.export import iso
 from omnistore.approvals.models import Approval
 from omnistore.core.exceptions import Conflict
@@ -53,13 +61,14 @@ from orders.models import (
     ReturnRefund,
     ReturnStatus,
     ReturnStatusChange,
+    StoreCreditKind,
     StoreCreditTransaction,
     TerminalIntent,
     TerminalIntentEvent,
     TillMovement,
 )
 from orders.selectors.personal_data import export_order_sections, orders_of, returns_of
-from orders.services.credit import credit_currency
+from orders.services.credit import book_store_credit, credit_currency
 from orders.services.egift import e_gift_cards_to_send
 
 CANCELLED_FOR_ERASURE = "Cancelled: the recipient's data was erased on request."
@@ -212,6 +221,29 @@ def store_credit_held(customer_ids: tuple[int, ...]) -> list[Balance]:
             f"{amount} {currency} of store credit",
         )
     ]
+
+
+def forfeit_store_credit(erasure: Erasure) -> None:
+    """Store credit given up with the erasure is written off: one ``forfeit`` row for
+    what the live profile holds (a merged profile's went to it), once per profile
+    (``forfeit:<id>``), so its balance and ledger read 0 and the liability report no
+    longer counts it as owed."""
+    pk = erasure.customer.pk
+    held = Customer.objects.filter(pk=pk).values_list(
+        "store_credit_balance", flat=True
+    )[0]
+    if held <= 0:
+        return
+    book_store_credit(
+        customer_id=pk,
+        amount=-held,
+        currency=credit_currency(),
+        kind=StoreCreditKind.FORFEIT,
+        reason=FORFEIT_REASON,
+        reference=f"forfeit:{pk}",
+        actor=erasure.actor,
+        now=erasure.now,
+    )
 
 
 def _erase_gift_cards(erasure: Erasure, orders: QuerySet[Order]) -> None:
@@ -369,4 +401,5 @@ def personal_data() -> PersonalData:
         values=order_values,
         check=check_erasure,
         balances=store_credit_held,
+        forfeit=forfeit_store_credit,
     )

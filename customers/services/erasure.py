@@ -10,8 +10,9 @@ data (the orders app: orders still to be shipped or collected, returns still ope
 409 ``open_orders``; an e-gift card they bought still to be sent, 409
 ``gift_card_to_send``). Store credit or points still held are not given up silently:
 the erasure is refused (409 ``balance_left``, naming them) unless the person (or HQ
-for them) confirms giving them up; what was given up is recorded with the erasure,
-and so is why it was asked (``reason``).
+for them) confirms giving them up; what was given up is written off in its ledger by
+the app holding it (``forfeit``) and recorded with the erasure, and so is why it was
+asked (``reason``).
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ from customers.models import (
 )
 from customers.privacy import (
     ERASED_TEXT,
+    FORFEIT_REASON,
     Balance,
     Erasure,
     PersonalData,
@@ -71,6 +73,7 @@ from customers.services.appointment_privacy import (
 )
 from customers.services.consents import set_consent
 from customers.services.identities import lock_customer
+from customers.services.loyalty import reverse_points
 from customers.services.timeline import EVENT_ERASED, record_event
 from customers.services.verification import forget_codes
 from omnistore.core import webhooks
@@ -87,6 +90,8 @@ ERASED_PAIR_NOTE = (
 ERASED_PAIR_CLOSED = "Closed without a decision: both profiles were erased on request."
 # Why a person's own erasure through the API happened, as its record says.
 REQUESTED_BY_CUSTOMER = "Requested by the customer"
+# The reference type of the points row writing off what an erased profile held.
+ERASURE_REFERENCE = "erasure"
 
 
 # --- What this app holds --------------------------------------------------------------
@@ -128,6 +133,23 @@ def points_held(customer_ids: tuple[int, ...]) -> list[Balance]:
         return []
     worth = f"{points_value(points)} {settings.OMNISTORE_CURRENCY}"
     return [Balance("points", points, f"{points} loyalty points (worth {worth})")]
+
+
+def forfeit_points(erasure: Erasure) -> None:
+    """Points given up with the erasure leave the ledger: what the live profile holds
+    (a merged profile's went to it) is reversed, once per profile (``erasure`` and
+    its id), so the balance and the sum of its ledger read 0."""
+    pk = erasure.customer.pk
+    held = Customer.objects.filter(pk=pk).values_list("points_balance", flat=True)[0]
+    if held > 0:
+        reverse_points(
+            customer=pk,
+            points=held,
+            reason=FORFEIT_REASON,
+            reference_type=ERASURE_REFERENCE,
+            reference_id=str(pk),
+            actor=erasure.actor,
+        )
 
 
 def _share_rows(customer_ids: Iterable[int]):
@@ -324,6 +346,7 @@ def personal_data() -> PersonalData:
         erase=erase_customer_records,
         values=customer_values,
         balances=points_held,
+        forfeit=forfeit_points,
     )
 
 
@@ -417,7 +440,8 @@ def erase_customer(
     anonymous profile. Side effects not sent yet that would reach them are cancelled.
     The login is disabled. Erasing twice changes nothing. An app that refuses (an
     ``ApplicationError``: orders still open, an e-gift card still to be sent), or a
-    balance still held without ``forfeit_balance``, leaves everything as it was.
+    balance still held without ``forfeit_balance``, leaves everything as it was; with
+    it, each app books the balances given up to zero in its ledger (``forfeit``).
     ``reason`` (the request it answers) is recorded with the erasure.
     """
     customer = lock_customer(customer)
@@ -442,6 +466,9 @@ def erase_customer(
         _disable_login(user)
     for entry in entries:
         entry.erase(erasure)
+    if forfeited:
+        for entry in entries:
+            entry.forfeit(erasure)
     redact_payloads(erasure.values, reason=CANCELLED_FOR_ERASURE)
     _record_erasure(
         customer,

@@ -1,5 +1,7 @@
 """Store credit: a per-customer ledger, credited by returns and spent on orders; what
-is left of a credit past its ``expires_at`` expires (``orders.services.credit``)."""
+is left of a credit past its ``expires_at`` expires (``orders.services.credit``), and
+what a person gives up with the erasure of their data is written off
+(``orders.privacy``)."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ class StoreCreditKind(models.TextChoices):
     PAYMENT = "payment", "Spent on an order"
     PAYMENT_REFUND = "payment_refund", "Credit payment given back"
     EXPIRY = "expiry", "Expired unused"
+    FORFEIT = "forfeit", "Given up at erasure"
 
 
 class StoreCreditTransaction(models.Model):

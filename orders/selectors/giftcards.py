@@ -51,7 +51,7 @@ STORE_CREDIT_COLUMNS = {
     "issued": [StoreCreditKind.RETURN],
     "redeemed": [StoreCreditKind.PAYMENT],
     "refunded": [StoreCreditKind.PAYMENT_REFUND],
-    "expired": [StoreCreditKind.EXPIRY],
+    "expired": [StoreCreditKind.EXPIRY, StoreCreditKind.FORFEIT],  # breakage
 }
 
 

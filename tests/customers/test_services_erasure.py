@@ -7,7 +7,6 @@ from decimal import Decimal
 import pytest
 from django.apps import apps
 from django.db import connection, models
-from django.db.models import Sum
 
 from campaigns.models import Message, MessageStatus
 from customers.models import (
@@ -100,7 +99,12 @@ def test_the_erasure_writes_no_personal_data_of_its_own():
     before = CustomerEvent.objects.count()
     erase(person)
     written = CustomerEvent.objects.order_by("id")[before:]
-    assert {e.kind for e in written} == {"consent_withdrawn", "customer_erased"}
+    assert {e.kind for e in written} == {
+        "consent_withdrawn",
+        "store_credit",
+        "points_reversed",
+        "customer_erased",
+    }
     for event in written:
         text = event.summary + json.dumps(event.data)
         assert FIRST not in text and LAST not in text
@@ -111,8 +115,12 @@ def test_the_books_stay_amounts_dates_statuses_and_ids():
     customer = person.customer
     orders = {o.number: (o.status, o.total, o.created_at) for o in Order.objects.all()}
     returns = {r.code: (r.status, r.refund_total) for r in Return.objects.all()}
-    credit = StoreCreditTransaction.objects.aggregate(s=Sum("amount"))["s"]
-    points = LoyaltyTransaction.objects.filter(customer=customer).count()
+    credit = dict(StoreCreditTransaction.objects.values_list("pk", "amount"))
+    points = dict(
+        LoyaltyTransaction.objects.filter(customer=customer).values_list("pk", "points")
+    )
+    held = (customer.store_credit_balance, customer.points_balance)
+    assert held[0] > Decimal("0") and held[1] > 0
 
     erase(person)
 
@@ -120,10 +128,18 @@ def test_the_books_stay_amounts_dates_statuses_and_ids():
         o.number: (o.status, o.total, o.created_at) for o in Order.objects.all()
     } == orders
     assert {r.code: (r.status, r.refund_total) for r in Return.objects.all()} == returns
-    assert StoreCreditTransaction.objects.aggregate(s=Sum("amount"))["s"] == credit
-    assert LoyaltyTransaction.objects.filter(customer=customer).count() == points
+    # Every booking stays as it was; what was given up is booked off on top of them.
+    credit_after = dict(StoreCreditTransaction.objects.values_list("pk", "amount"))
+    points_after = dict(
+        LoyaltyTransaction.objects.filter(customer=customer).values_list("pk", "points")
+    )
+    assert credit.items() < credit_after.items()
+    assert points.items() < points_after.items()
+    assert [v for k, v in credit_after.items() if k not in credit] == [-held[0]]
+    assert [v for k, v in points_after.items() if k not in points] == [-held[1]]
     customer.refresh_from_db()
-    assert customer.store_credit_balance == credit > Decimal("0")
+    assert (customer.store_credit_balance, customer.points_balance) == (0, 0)
+    assert sum(credit_after.values()) == 0 and sum(points_after.values()) == 0
     assert Order.objects.filter(customer=customer).count() == len(orders)
 
 

@@ -239,8 +239,14 @@ def test_erase_forgets_the_person_and_keeps_the_books():
     assert consent_state(customer)["email"].granted is False
     assert not user.is_active and user.email == "" and not user.has_usable_password()
     assert not Token.objects.filter(user=user).exists()
-    # The books stay: points ledger and the profile row itself.
-    assert LoyaltyTransaction.objects.filter(customer=customer).count() == 1
+    # The books stay: the points ledger, with the points given up booked off, and
+    # the profile row itself.
+    assert sorted(
+        LoyaltyTransaction.objects.filter(customer=customer).values_list(
+            "points", "reason"
+        )
+    ) == [(-10, "Given up at erasure"), (10, "[erased]")]
+    assert customer.points_balance == 0
     assert Customer.objects.filter(pk=customer.pk).exists()
     # Nobody finds the person by their old email or phone any more.
     assert search_customers("erase@example.com") == []
