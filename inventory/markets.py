@@ -16,6 +16,7 @@ import threading
 import time
 from bisect import bisect_right
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -32,6 +33,7 @@ from .models import (
     PriceList,
     PriceListPrice,
     TaxRate,
+    Variant,
 )
 
 
@@ -140,10 +142,42 @@ for _model in (TaxRate, Market, MarketCountry, LegalEntity, PriceList):
     )
 
 
-def list_prices(price_list_id: int, variant_ids: list[int]) -> dict[int, Decimal]:
-    """The shelf prices of these variants on a price list, in one query."""
-    return dict(
+@dataclass(frozen=True)
+class ShelfPrice:
+    """What a variant sells at in a market, tax included: ``amount`` in
+    ``currency``, None when the market's price list leaves it out (not sold
+    there). ``catalogue`` when it is the catalogue's own ``Variant.price`` (the
+    market has no price list, or there is no market), the price a wishlist item
+    records when added."""
+
+    amount: Decimal | None
+    currency: str
+    catalogue: bool
+
+
+def shelf_prices(
+    market: MarketTerms | None, variants: Iterable[Variant]
+) -> dict[int, ShelfPrice]:
+    """Each variant's shelf price in ``market``, by variant id: its price list's,
+    else the catalogue's in the market's currency (the home currency, as the
+    market's form requires); without a market, the catalogue's in the home
+    currency. One query for a market with its own price list, whatever the number
+    of variants; none otherwise."""
+    variants = list(variants)
+    if market is None or market.price_list_id is None:
+        home = settings.OMNISTORE_CURRENCY
+        currency = market.currency if market is not None else home
+        return {
+            variant.pk: ShelfPrice(variant.price, currency, catalogue=True)
+            for variant in variants
+        }
+    listed = dict(
         PriceListPrice.objects.filter(
-            price_list_id=price_list_id, variant_id__in=variant_ids
+            price_list_id=market.price_list_id,
+            variant_id__in=[variant.pk for variant in variants],
         ).values_list("variant_id", "price")
     )
+    return {
+        variant.pk: ShelfPrice(listed.get(variant.pk), market.currency, catalogue=False)
+        for variant in variants
+    }

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from customers.models import (
@@ -14,7 +13,7 @@ from customers.models import (
     WishlistItem,
 )
 from inventory import selectors as inventory_selectors
-from inventory.markets import list_prices, tax_table
+from inventory.markets import shelf_prices, tax_table
 from inventory.models import Location
 from omnistore.core.digits import is_digits
 from omnistore.core.exceptions import NotFound
@@ -217,24 +216,21 @@ class ShopPrice:
 
 def attach_shop_prices(items, *, store: Location | None) -> list[WishlistItem]:
     """Set ``item.shop_price`` (a ``ShopPrice``) on each of ``items``: what the
-    counter sale at ``store`` rings it up at, in its market's currency. A market
-    without a price list, a shop outside every market and no shop at all sell at
-    the catalogue's prices in the home currency. One query for a market with its
-    own price list (the markets are kept by the process), none otherwise."""
+    counter sale at ``store`` rings it up at, its market's shelf price
+    (``shelf_prices``: a shop outside every market and no shop at all sell at the
+    catalogue's prices in the home currency). One query for a market with its own
+    price list (the markets are kept by the process), none otherwise."""
     items = list(items)
     if not items:
         return items
     market = tax_table().market_of_location(store) if store is not None else None
-    currency = market.currency if market is not None else settings.OMNISTORE_CURRENCY
-    if market is not None and market.price_list_id is not None:
-        listed = list_prices(market.price_list_id, [item.variant_id for item in items])
-        for item in items:
-            item.shop_price = ShopPrice(listed.get(item.variant_id), currency)
-        return items
+    prices = shelf_prices(market, [item.variant for item in items])
     for item in items:
-        price = item.variant.price
-        was = item.price_at_add if price < item.price_at_add else None
-        item.shop_price = ShopPrice(price, currency, was)
+        shelf = prices[item.variant_id]
+        was = None
+        if shelf.catalogue and shelf.amount < item.price_at_add:
+            was = item.price_at_add
+        item.shop_price = ShopPrice(shelf.amount, shelf.currency, was)
     return items
 
 

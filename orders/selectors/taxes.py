@@ -18,7 +18,13 @@ from decimal import Decimal
 from django.conf import settings
 
 from customers.models import Customer
-from inventory.markets import MarketTerms, TaxTable, list_prices, tax_table
+from inventory.markets import (
+    MarketTerms,
+    ShelfPrice,
+    TaxTable,
+    shelf_prices,
+    tax_table,
+)
 from inventory.models import Location, TaxClass, Variant
 from omnistore.core.exceptions import ValidationFailed
 from orders.pricing import (
@@ -121,24 +127,23 @@ def sale_terms(
         ),
     )
     variants = list(variants)
-    listed = (
-        list_prices(market.price_list_id, [v.pk for v in variants])
-        if market.price_list_id is not None
-        else None
-    )
+    shelf = shelf_prices(market, variants)
     for variant in variants:
-        _line_terms(terms, table, variant, listed, on)
+        _line_terms(terms, table, variant, shelf[variant.pk], on)
     return terms
 
 
 def _line_terms(
-    terms: SaleTerms, table: TaxTable, variant: Variant, listed, on: date
+    terms: SaleTerms,
+    table: TaxTable,
+    variant: Variant,
+    shelf: ShelfPrice,
+    on: date,
 ) -> None:
-    price = variant.price if listed is None else listed.get(variant.pk)
-    if price is None:
+    if shelf.amount is None:
         terms.problems.append(f"{variant.sku} has no price in {terms.currency}.")
     else:
-        terms.prices[variant.pk] = Decimal(price).quantize(Decimal("0.01"))
+        terms.prices[variant.pk] = Decimal(shelf.amount).quantize(Decimal("0.01"))
     tax_class = variant.product.tax_class
     if tax_class not in TAX_CLASSES:
         terms.problems.append(f"{variant.sku} has no tax class.")
