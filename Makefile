@@ -34,15 +34,17 @@ system-deps:
 # Links the demo writes (wishlist shares, emails, campaign links) lead to where it is
 # served; on every interface (0.0.0.0), to this machine.
 SITE_HOST := $(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST))
+# runserver takes an IPv6 address in brackets: [::]:8000
+ADDRESS = $(if $(findstring :,$(HOST)),[$(HOST)],$(HOST)):$(PORT)
 demo: export OMNISTORE_SITE_URL ?= http://$(SITE_HOST):$(PORT)
-PORT_FREE = $(PY) -c "import socket,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('$(HOST)', $(PORT)))" 2>/dev/null || { echo "Port $(PORT) on $(HOST) is already in use: stop what holds it, or choose another port: make demo PORT=8001"; exit 1; }
+PORT_FREE = $(PY) -c "import socket; h='$(HOST)'; s=socket.socket(socket.AF_INET6 if ':' in h else socket.AF_INET); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind((h, $(PORT)))" 2>/dev/null || { echo "Port $(PORT) on $(HOST) is already in use: stop what holds it, or choose another port: make demo PORT=8001"; exit 1; }
 demo: venv
 	@$(PORT_FREE)
 	@bash .ci/system-deps.sh pdf
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	$(PY) manage.py demo_info --host $(HOST) --port $(PORT)
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	$(PY) manage.py runserver $(ADDRESS)
 
 # The demo again from a fresh database: what docs/first-hour.md's figures assume.
 demo-reset: venv

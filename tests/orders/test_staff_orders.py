@@ -379,6 +379,8 @@ def test_order_search_finds_an_order_by_part_of_its_number(stranger, shop, shirt
     Order.objects.filter(pk=first.pk).update(number="OS-BBBBB-" + tail[:4] + "Y")
     page = stranger.get(search, {"q": tail[:4] + " "}).content.decode()
     assert 'data-testid="order-not-found"' in page  # four characters are too few
+    assert "type at least 5 characters" in page
+    assert "No order number is or holds" not in page
     page = stranger.get(search, {"q": "-" + tail[:4]}).content.decode()
     assert 'data-testid="order-matches"' in page
     assert page.index("OS-AAAAA-") < page.index("OS-BBBBB-")

@@ -174,6 +174,9 @@ def test_a_pickup_at_another_shop_paid_by_card_on_the_shops_terminal(
     )
     assert (intent.device, intent.amount) == (device, Decimal("120.00"))
     assert Order.objects.count() == 0
+    waiting = staff.get(reverse("staff:sale_terminal", args=[intent.reference]))
+    assert "Key in the card the customer reads out" in waiting.content.decode()
+    assert "Ask the customer to tap" not in waiting.content.decode()
     simulator().decide(intent.provider_reference, TerminalIntentStatus.SUCCEEDED)
     poll = staff.get(reverse("staff:sale_terminal", args=[intent.reference]), **HTMX)
 

@@ -27,13 +27,19 @@ from omnistore.staff.htmx import (
     same_site,
 )
 from orders.models import FulfilmentMethod, FulfilmentStatus, Order, OrderStatus
-from orders.selectors.access import acts_at, may_act, sold_or_fulfilled_here
-from orders.selectors.orders import order_detail as find_order
+from orders.selectors.access import (
+    acts_at,
+    may_act,
+    may_confirm_delivery,
+    sold_or_fulfilled_here,
+)
 from orders.selectors.orders import (
+    NUMBER_PART_MIN,
     orders_at_warehouses,
     orders_numbered_like,
     warehouse_parts,
 )
+from orders.selectors.orders import order_detail as find_order
 from orders.selectors.pickups import parse_pickup_qr
 from orders.selectors.work import awaiting_transfer, picked_here, picking_queue
 from orders.services.fulfilment import (
@@ -50,7 +56,6 @@ from orders.staff.views.access import (
     acting_order,
     acting_part,
     delivering_order,
-    may_confirm_delivery,
     order_or_404,
     part_steps,
     parts_at,
@@ -151,7 +156,13 @@ def order_search(request):
     return render(
         request,
         "orders/staff/order_search.html",
-        {"q": query, "matches": matches, "not_found": bool(query) and not matches},
+        {
+            "q": query,
+            "matches": matches,
+            "not_found": bool(query) and not matches,
+            "too_short": len("".join(query.split())) < NUMBER_PART_MIN,
+            "part_min": NUMBER_PART_MIN,
+        },
     )
 
 

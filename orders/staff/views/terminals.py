@@ -15,6 +15,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from omnistore.core.channels import Channel
 from omnistore.core.exceptions import ApplicationError
 from omnistore.staff.auth import require_store, staff_required
 from omnistore.staff.htmx import is_partial, redirect_to
@@ -22,6 +23,7 @@ from orders.models import TerminalIntent, TerminalIntentStatus
 from orders.selectors.terminals import intent_at
 from orders.services.terminals import (
     SOURCE_SIMULATOR,
+    CounterSale,
     cancel_terminal_intent,
     refresh_terminal_intent,
     settle_terminal_intent,
@@ -76,6 +78,7 @@ def _follow(request, intent: TerminalIntent):
         "store": intent.location,
         "simulated": get_terminal_provider(intent.provider).simulated,
         "poll_seconds": settings.OMNISTORE_TERMINAL_POLL_SECONDS,
+        "on_the_phone": CounterSale.from_json(intent.sale).channel == Channel.PHONE,
     }
     if is_partial(request):
         return render(request, "orders/staff/_terminal.html", context)
