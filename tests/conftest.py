@@ -72,3 +72,12 @@ def tax_table_kept(settings, db):
     tax_table()
     yield
     forget_tax_table()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def staff_sign_in_receiver():
+    """A server loads its middleware, and with it the receiver that starts a staff
+    member's working day at sign-in, before any request; the test client only at its
+    first request. Loaded here, a ``force_login`` before any request is a sign-in as
+    in production, whatever ran first."""
+    import omnistore.staff.sessions  # noqa: F401
