@@ -10,7 +10,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from orders.models import FulfilmentMethod
-from orders.selectors.carts import CART_FULL, LINE_FULL, MAX_LINES, on_sale
+from orders.selectors.carts import (
+    CART_FULL,
+    LINE_FULL,
+    MAX_LINES,
+    left_out_rows,
+    on_sale,
+)
 from orders.selectors.taxes import SaleTerms, preview_taxes
 from orders.services.common import MAX_LINE_QUANTITY
 
@@ -248,16 +254,7 @@ _UNIT_PRICE = serializers.DecimalField(max_digits=10, decimal_places=2)
 def not_merged_data(cart) -> list[dict]:
     """``NotMergedOutput(many=True)`` for what folding a cart into ``cart`` left out
     (``not_merged``, set by the read or the write that folds)."""
-    return [
-        {
-            "variant": left.line.variant_id,
-            "sku": str(left.line.variant.sku),
-            "name": str(left.line.variant.name),
-            "quantity": left.quantity,
-            "reason": left.reason,
-        }
-        for left in getattr(cart, "not_merged", ())
-    ]
+    return left_out_rows(getattr(cart, "not_merged", ()))
 
 
 def cart_lines_data(lines, *, availability: dict, fulfilment, terms=None) -> list[dict]:

@@ -223,7 +223,9 @@ class CheckoutView(APIView):
                 "(`not_for_sale`), each line named in extra.lines; closed cart; the "
                 "Idempotency-Key used for another request, another cart included "
                 "(`idempotency_key_reused`); or the discount code's last use went "
-                "to another order (extra.discount_code)"
+                "to another order (extra.discount_code); or the cart filled before "
+                "signing in did not all fit in the customer's (`cart_not_merged`, "
+                "extra.not_merged; the cart now holds what fits: check out again)"
             ),
         },
     )

@@ -161,6 +161,21 @@ class LeftOut(NamedTuple):
     reason: str
 
 
+def left_out_rows(left_out) -> list[dict]:
+    """What a fold left out, as the storefront says it: variant, SKU, name, units and
+    why (``cart_full``, ``line_full``)."""
+    return [
+        {
+            "variant": left.line.variant_id,
+            "sku": str(left.line.variant.sku),
+            "name": str(left.line.variant.name),
+            "quantity": left.quantity,
+            "reason": left.reason,
+        }
+        for left in left_out
+    ]
+
+
 class Fold(NamedTuple):
     lines: list[CartLine]
     left_out: list[LeftOut]

@@ -15,6 +15,7 @@ from orders.selectors.carts import (
     cart_lines,
     converted_cart_id,
     find_cart,
+    left_out_rows,
     on_sale,
     open_cart_lines,
 )
@@ -139,10 +140,26 @@ def cart_to_check_out(
         cart = find_cart(customer=customer) or Cart(customer=customer)
     else:
         cart = current_cart(customer=customer, token=token, open_only=False)
+        _refuse_what_did_not_fit(cart)
     if not lines and cart.status == CartStatus.OPEN:
         lines = cart_lines(cart)
     refuse_lines_not_for_sale(lines)
     return cart, lines
+
+
+def _refuse_what_did_not_fit(cart: Cart) -> None:
+    """A checkout that folded the cart filled before signing in, and could not bring
+    in all of it (past the cart's or a line's limit), buys nothing: the customer
+    sees what was left out (``extra.not_merged``) and checks out the cart as it now
+    is, folded, with a second request."""
+    left_out = getattr(cart, "not_merged", None)
+    if left_out:
+        raise Conflict(
+            "Some items of the cart filled before signing in did not fit in your "
+            "cart: check it and check out again.",
+            code="cart_not_merged",
+            extra={"not_merged": left_out_rows(left_out)},
+        )
 
 
 def refuse_lines_not_for_sale(lines: Sequence[CartLine]) -> None:

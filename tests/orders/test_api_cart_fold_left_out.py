@@ -4,16 +4,17 @@ and on the write that makes it, never dropped without a word."""
 
 import pytest
 
-from orders.models import Cart, CartStatus
+from orders.models import Cart, CartStatus, Order
 from orders.selectors.carts import MAX_LINES
 from tests.factories import UserFactory
-from tests.orders.factories import stocked, warehouse
+from tests.orders.factories import shop, stocked, warehouse
 from tests.orders.test_api_cart import (
     anonymous_cart,
     quantities,
     read_writing_nothing,
     signed_in,
 )
+from tests.orders.test_api_checkout import CARD
 
 pytestmark = pytest.mark.django_db
 
@@ -103,3 +104,33 @@ def test_the_schema_documents_what_a_fold_left_out(client):
     assert "leaves out" in cart["properties"]["not_merged"]["description"]
     left = schema["components"]["schemas"]["NotMergedOutput"]["properties"]
     assert set(left) == {"variant", "sku", "name", "quantity", "reason"}
+
+
+def test_a_checkout_that_folds_and_leaves_items_out_buys_nothing_and_says_what():
+    store = shop()
+    item, other = stocked(store, 200), stocked(store, 9)
+    signed = signed_in(UserFactory())
+    add(signed, [(item, 50)])
+    phone, token = anonymous_cart()
+    add(phone, [(item, 60), (other, 2)])
+    body = {"fulfilment": "pickup", "store": store.pk, "payment": CARD}
+
+    refused = signed.post(
+        "/api/v1/checkout/", body, format="json", HTTP_X_CART_TOKEN=token
+    )
+
+    assert refused.status_code == 409, refused.json()
+    assert refused.json()["code"] == "cart_not_merged"
+    assert [
+        (x["variant"], x["quantity"], x["reason"])
+        for x in refused.json()["extra"]["not_merged"]
+    ] == [(item.pk, 11, "line_full")]
+    assert not Order.objects.exists()
+    # The cart now holds what fits: checking it out again buys exactly that.
+    placed = signed.post(
+        "/api/v1/checkout/", body, format="json", HTTP_X_CART_TOKEN=token
+    )
+    assert placed.status_code == 201, placed.json()
+    assert sorted(
+        (line["sku"], line["quantity"]) for line in placed.json()["lines"]
+    ) == sorted([(item.sku, 99), (other.sku, 2)])
