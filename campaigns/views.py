@@ -45,7 +45,7 @@ def click(request, token: str):
         return render(
             request,
             "campaigns/link_expired.html",
-            {"shop_url": settings.OMNISTORE_SITE_URL},
+            {"shop_url": settings.OMNISTORE_STOREFRONT_URL},
             status=410,
         )
     if found is None or not engagement.message_exists(found[0]):

@@ -261,6 +261,7 @@ def old_click_token(message_id: int, url: str, *, days: int) -> str:
 def test_a_click_token_expires_into_a_plain_page(settings, client, sent):
     message, _ = sent
     settings.OMNISTORE_TRACKING_LINK_MAX_AGE_DAYS = 90
+    settings.OMNISTORE_STOREFRONT_URL = "https://www.storefront.example"
     target = "https://shop.example.org/new"
     recent = old_click_token(message.pk, target, days=89)
     assert client.get(f"/t/c/{recent}/")["Location"] == target
@@ -276,7 +277,7 @@ def test_a_click_token_expires_into_a_plain_page(settings, client, sent):
         assert response.status_code == 410
         assert "Location" not in response
         assert b"This link has expired" in response.content
-        assert b'href="https://shop.example.com"' in response.content
+        assert b'href="https://www.storefront.example"' in response.content
     message.refresh_from_db()
     assert message.last_clicked_at == clicked
 
