@@ -66,6 +66,7 @@ from orders.models import (
     TerminalIntent,
     TerminalIntentEvent,
     TillMovement,
+    TillMovementKind,
 )
 from orders.selectors.personal_data import export_order_sections, orders_of, returns_of
 from orders.services.credit import book_store_credit, credit_currency
@@ -273,7 +274,14 @@ def erase_order_data(erasure: Erasure) -> None:
     _blank(OrderStatusChange.objects.filter(order__in=orders), "note")
     _blank(Refund.objects.filter(payment__order__in=orders), "reason")
     _blank(PaymentEvent.objects.filter(payment__order__in=orders), "note")
-    _blank(TillMovement.objects.filter(order__in=orders), "reason")
+    # A sale's line in the drawer names only its order ("Sale OS-…"): kept, as the
+    # till's books; a refund's reason is free text.
+    _blank(
+        TillMovement.objects.filter(order__in=orders).exclude(
+            kind=TillMovementKind.SALE
+        ),
+        "reason",
+    )
     _blank(returns, "note", "override_reason")
     _blank(ReturnLine.objects.filter(return_request__in=returns), "note")
     _blank(ReturnStatusChange.objects.filter(return_request__in=returns), "note")
