@@ -93,9 +93,10 @@ class WishlistShareSerializer(serializers.Serializer):
 class ReusedChildren:
     """A list holds hundreds of items: each nested answer (a picture, a shop's
     stock) is written by one serializer per response, not one built per item, and a
-    picture shown by several items is written once."""
+    picture shown by several items is written once. (Not named ``child``: DRF reads
+    a field's ``child`` as a list's item field.)"""
 
-    def child(self, serializer_class) -> serializers.Serializer:
+    def reused(self, serializer_class) -> serializers.Serializer:
         children = self.__dict__.setdefault("_children", {})
         if serializer_class not in children:
             children[serializer_class] = serializer_class(context=self.context)
@@ -125,7 +126,9 @@ class WishlistVariantSerializer(ReusedChildren, serializers.Serializer):
         written = self.__dict__.setdefault("_images", {})
         for image in images:
             if image.pk not in written:
-                written[image.pk] = self.child(ImageSerializer).to_representation(image)
+                written[image.pk] = self.reused(ImageSerializer).to_representation(
+                    image
+                )
         return [written[image.pk] for image in images]
 
 
@@ -195,7 +198,7 @@ class WishlistItemSerializer(ReusedChildren, serializers.ModelSerializer):
         availability = getattr(item, "availability", None)
         if availability is None or availability.store is None:
             return None
-        shop = self.child(WishlistStoreAvailabilitySerializer)
+        shop = self.reused(WishlistStoreAvailabilitySerializer)
         return shop.to_representation(availability.store)
 
     @extend_schema_field(WishlistNearbyAvailabilitySerializer(many=True))
@@ -203,7 +206,7 @@ class WishlistItemSerializer(ReusedChildren, serializers.ModelSerializer):
         availability = getattr(item, "availability", None)
         if availability is None:
             return []
-        shop = self.child(WishlistNearbyAvailabilitySerializer)
+        shop = self.reused(WishlistNearbyAvailabilitySerializer)
         return [shop.to_representation(nearby) for nearby in availability.nearby]
 
 

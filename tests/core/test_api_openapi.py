@@ -31,3 +31,21 @@ def test_schema_and_docs_are_served(client):
     assert sources
     assert [s for s in sources if not s.startswith(b"/static/")] == []
     assert b"//cdn" not in docs.content and b"unpkg.com" not in docs.content
+
+
+@pytest.mark.django_db
+def test_options_on_every_path_describes_it_without_an_error():
+    """OPTIONS lists each method's fields from its serializers: it must be able to
+    read every one, for a signed-in customer as for anyone."""
+    from rest_framework.test import APIClient
+
+    from tests.customers.factories import CustomerUserFactory
+
+    schema = APIClient().get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    paths = [re.sub(r"\{[^}]+\}", "1", path) for path in schema["paths"]]
+    signed_in = APIClient()
+    signed_in.force_authenticate(CustomerUserFactory())
+    for client in (APIClient(), signed_in):
+        for path in paths:
+            response = client.options(path)
+            assert response.status_code < 500, (path, response.status_code)
