@@ -3,9 +3,11 @@ managers of their shops (area managers, HQ: theirs).
 
 A line credits the associate who helped (``OrderLine.helped_by``), else the cashier
 who took the order (``Order.staff_member``); an online line through nobody's
-wishlist link credits no one. Returns are those received back (received, refunded,
-closed) of the period's sales, credited like the lines they return. Three queries
-whatever the volume: sales, returns, names.
+wishlist link credits no one. What was sold and kept counts: not a cancelled order,
+nor the lines of a split delivery's parts cancelled before they left. Returns are
+those received back (received, refunded, closed) of the period's sales, credited
+like the lines they return. Three queries whatever the volume: sales, returns,
+names.
 """
 
 from __future__ import annotations
@@ -20,13 +22,16 @@ from django.db.models.functions import Coalesce
 
 from omnistore.accounts.scoping import scope_to_shops
 from orders.models import OrderLine, OrderStatus, ReturnLine, ReturnStatus
+from orders.selectors.vat import cancelled_part_lines
 
-# A line belongs to a shop through its order (took it, ships it, hands it over) or
-# through the associate it credits (an online order through their wishlist link).
+# A line belongs to a shop through the shop that took its order, through its own
+# part of the order (the shop that ships it or hands it over: a split delivery's
+# other parts are other shops' lines) or through the associate it credits (an
+# online order through their wishlist link).
 LINE_SHOP_PATHS = (
     "order__placing_location",
-    "order__fulfilments__location",
-    "order__fulfilments__pickup_location",
+    "fulfilment__location",
+    "fulfilment__pickup_location",
     "helped_by__store",
 )
 RETURNED = (ReturnStatus.RECEIVED, ReturnStatus.REFUNDED, ReturnStatus.CLOSED)
@@ -62,8 +67,12 @@ class AssociateReport:
 
 
 def _sold_lines(shop_ids, start: datetime, end: datetime):
-    lines = OrderLine.objects.exclude(order__status=OrderStatus.CANCELLED).filter(
-        order__created_at__gte=start, order__created_at__lt=end
+    """The period's lines sold and kept: not those of a cancelled order, nor those
+    of the parts cancelled before they left (refunded whole, never sold)."""
+    lines = (
+        OrderLine.objects.exclude(order__status=OrderStatus.CANCELLED)
+        .exclude(pk__in=cancelled_part_lines().values("pk"))
+        .filter(order__created_at__gte=start, order__created_at__lt=end)
     )
     return scope_to_shops(lines, LINE_SHOP_PATHS, shop_ids)
 

@@ -156,12 +156,15 @@ def returns_rate_by_product(
 
 
 def without_gift_cards(orders: QuerySet[Order]) -> QuerySet[Order]:
-    """Each order's ``sales`` and ``sales_net``: its total and net total less the gift
-    cards it sold (a card is money owed, not a sale: it sells when it is spent) and
-    the lines of its parts cancelled before they left (never sold, as a cancelled
-    order is not)."""
+    """The orders that sold goods, each with ``sales`` and ``sales_net``: its total
+    and net total less the gift cards it sold (a card is money owed, not a sale: it
+    sells when it is spent) and the lines of its parts cancelled before they left
+    (never sold, as a cancelled order is not). An order that sold only gift cards
+    (an e-gift card online, a card alone at a counter) sold nothing: it is left out,
+    so it counts as no order of its channel or shop."""
     cards = cards_sold_amount()
-    return orders.annotate(
+    goods = OrderLine.objects.filter(order=OuterRef("pk"))
+    return orders.filter(Exists(goods)).annotate(
         sales=F("total") - cards - cancelled_parts_amount(),
         sales_net=F("net_total") - cards - cancelled_parts_amount("net"),
     )
@@ -274,7 +277,8 @@ def sales_report(*, since=None, shop_ids=None) -> SalesReport:
     """Sales by channel and by shop, gross (``revenue``, VAT included) and net, per
     currency — amounts in euro and in francs are never added up — the
     click-and-collect share of online orders and how many customers buy across
-    channels: five aggregate queries whatever the volume.
+    channels: five aggregate queries whatever the volume. Goods only: an order that
+    sold only gift cards counts nowhere (``without_gift_cards``).
 
     A shop's sales are its counter sales (placing location, whatever the
     fulfilment) plus the click-and-collect orders placed away from a counter and
@@ -296,7 +300,7 @@ def sales_report(*, since=None, shop_ids=None) -> SalesReport:
     # of their orders is click and collect (their online orders are all collected
     # there by definition, so that share would always be 100 %).
     online = (
-        orders if shop_ids is not None else orders.filter(channel__in=ONLINE_CHANNELS)
+        sold if shop_ids is not None else sold.filter(channel__in=ONLINE_CHANNELS)
     ).aggregate(
         total=Count("id"),
         pickup=Count(
@@ -311,8 +315,8 @@ def sales_report(*, since=None, shop_ids=None) -> SalesReport:
     online["share"] = (
         round(100 * online["pickup"] / online["total"], 1) if online["total"] else 0.0
     )
-    bought_online = orders.filter(customer=OuterRef("pk"), channel__in=ONLINE_CHANNELS)
-    bought_in_store = orders.filter(customer=OuterRef("pk"), channel="store")
+    bought_online = sold.filter(customer=OuterRef("pk"), channel__in=ONLINE_CHANNELS)
+    bought_in_store = sold.filter(customer=OuterRef("pk"), channel="store")
     cross = (
         Customer.objects.filter(merged_into__isnull=True)
         .annotate(online=Exists(bought_online), in_store=Exists(bought_in_store))

@@ -24,6 +24,8 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth.hashers import make_password
 
+from inventory.markets import tax_table
+from inventory.models import Market
 from omnistore.core.digits import is_amount
 from omnistore.core.exceptions import ValidationFailed
 from orders.models import GiftCard, Order, PaymentMethod
@@ -146,14 +148,20 @@ STORED_VALUE = frozenset(
 def activate_sold_cards(
     sales: Sequence[GiftCardSale], *, order: Order, location, actor, now
 ) -> list[GiftCard]:
-    """Issue the sold cards in the order's transaction (``issue`` rows linked to it);
-    a card already active refuses the sale whole."""
+    """Issue the sold cards in the order's transaction (``issue`` rows linked to it),
+    in the market of the shop that sells them (an e-gift card's is the market it was
+    bought for); a card already active refuses the sale whole."""
+    if not sales:
+        return []
+    terms = tax_table().market_of_location(location) if location else None
+    market = Market(pk=terms.id) if terms is not None else None
     return [
         issue_gift_card(
             amount=sale.amount,
             currency=order.currency,
             number=sale.number,
             pin_hash=sale.pin_hash,
+            market=market,
             location=location,
             order=order,
             actor=actor,

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from customers.models import Channel
 from orders.selectors.reports import sales_report
@@ -178,3 +179,70 @@ def test_a_counter_sale_to_collect_later_is_a_counter_sale_of_the_shop_that_sold
     )
     assert "Roma" not in shops
     assert by_shop(shop_ids=[roma.pk]) == {}
+
+
+@pytest.mark.usefixtures("fresh_cache")
+def test_an_order_that_sold_only_gift_cards_is_no_order_of_its_channel_or_shop(
+    client, book
+):
+    """An e-gift card bought online and a card sold alone at Milano's counter are
+    money owed, not sales: the channels, the shops, the click-and-collect share and
+    the cross-channel buyers read as without them; the revenue is the goods'."""
+    from rest_framework.test import APIClient
+
+    from orders.services.giftcard_sales import prepare_card_sale
+
+    bought = APIClient().post(
+        "/api/v1/gift-cards/purchase/",
+        {
+            "amount": "50.00",
+            "country": "IT",
+            "recipient_name": "Lea",
+            "recipient_email": "lea@example.com",
+            "send_on": timezone.localdate().isoformat(),
+            "email": "giver@example.com",
+            "payment": {"method": "card_online", "token": "tok_visa"},
+        },
+        format="json",
+    )
+    assert bought.status_code == 201, bought.json()
+    place_order(
+        lines=[],
+        channel=Channel.STORE,
+        fulfilment="carry_out",
+        placing_location=book["milano"],
+        email="card@example.com",
+        payments=[PaymentRequest(method="cash")],
+        gift_cards=[
+            prepare_card_sale(number="6012000011112222", pin="4321", amount="30")
+        ],
+    )
+
+    report = sales_report()
+
+    channels = {row["channel"]: row for row in report.by_channel}
+    assert (channels["web"]["orders"], channels["web"]["revenue"]) == (
+        2,
+        Decimal("120.00"),
+    )
+    assert (channels["store"]["orders"], channels["store"]["revenue"]) == (
+        2,
+        Decimal("80.00"),
+    )
+    shops = {row["shop"]: row for row in report.by_shop}
+    assert shops["Milano"]["counter_orders"] == 2
+    assert report.click_and_collect == {
+        "total": 2,
+        "pickup": 1,
+        "share": 50.0,
+        "of_shops": False,
+    }
+    assert (
+        report.cross_channel["online_only"],
+        report.cross_channel["store_only"],
+    ) == (
+        1,
+        1,
+    )
+    milano = sales_report(shop_ids=[book["milano"].pk]).click_and_collect
+    assert (milano["total"], milano["pickup"]) == (2, 0)

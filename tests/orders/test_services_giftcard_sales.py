@@ -256,9 +256,38 @@ def test_the_sales_report_counts_the_goods_not_the_cards_sold():
     )
     report = sales_report()
     (row,) = report.by_channel
-    assert (row["orders"], row["revenue"]) == (2, Decimal("40.00"))
+    # the card sold alone is no order; the card sold with goods takes nothing off
+    assert (row["orders"], row["revenue"]) == (1, Decimal("40.00"))
     (shop_row,) = report.by_shop
+    assert shop_row["counter_orders"] == 1
     assert shop_row["counter_revenue"] == Decimal("40.00")
     assert (
         shop_row["counter_net"] == Order.objects.get(lines__isnull=False).net_total - 25
     )
+
+
+def test_a_card_sold_at_a_counter_is_owed_in_the_market_of_the_shop_that_sold_it(
+    client,
+):
+    """Sold at a shop in Italy, the card is the European Union's debt, beside the
+    e-gift cards bought for that market, not a row of its own."""
+    from django.urls import reverse
+
+    from omnistore.accounts.models import Role
+    from tests.factories import UserFactory
+
+    store = shop(country="IT")
+    sell(store, None, [prepare_card_sale(number=NUMBER, pin="4321", amount="100")])
+    card = GiftCard.objects.get()
+    assert card.market is not None and card.market.name == "European Union"
+    client.force_login(
+        UserFactory(username="hq", role=Role.HQ, is_staff=True, is_superuser=True)
+    )
+
+    answer = client.get(reverse("admin:orders_giftcard_liability"), {"format": "csv"})
+
+    assert answer.status_code == 200
+    rows = answer.content.decode().splitlines()[1:]
+    assert [row.split(",")[:5] for row in rows] == [
+        ["Gift cards", "European Union", "EUR", "100.00", "100.00"]
+    ]
