@@ -19,11 +19,9 @@ from email.mime.image import MIMEImage
 import qrcode
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db.models import Sum
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from customers.models import LoyaltyTransaction
 from customers.services.timeline import record_event, record_events, survivors_of
 from customers.services.verification import (
     receipt_claim_code,
@@ -33,11 +31,10 @@ from omnistore.core import outbox
 from orders.selectors.orders import orders_for_email
 from orders.selectors.pickups import pickup_qr_payload
 from orders.selectors.receipts import Receipt, build_receipt, receipt_extras
-from orders.selectors.returns import return_by_id, return_qr_payload
+from orders.selectors.returns import return_by_id, return_points, return_qr_payload
 
 from .models import (
     GIFT_CARD_EMAIL_TOPIC,
-    RETURN_REFERENCE,
     FulfilmentStatus,
     GiftCard,
     Order,
@@ -352,19 +349,6 @@ def _return_refunds(return_request) -> list:
     return refunds
 
 
-def _points_taken_back(return_request) -> dict:
-    """The points the return took back from the balance (``taken``), and those of its
-    share already spent, which were not (``spent``); one query, none without points."""
-    share = return_request.points_reversed
-    if not share:
-        return {"taken": 0, "spent": 0}
-    booked = LoyaltyTransaction.objects.filter(
-        reference_type=RETURN_REFERENCE, reference_id=return_request.code
-    ).aggregate(total=Sum("points"))["total"]
-    taken = -(booked or 0)
-    return {"taken": taken, "spent": max(share - taken, 0)}
-
-
 def build_return_email(*, return_request, kind: str) -> EmailMultiAlternatives:
     order = return_request.order
     with_qr = kind == "return_requested"
@@ -373,7 +357,7 @@ def build_return_email(*, return_request, kind: str) -> EmailMultiAlternatives:
         "order": order,
         "lines": list(return_request.lines.all()),
         "refunds": _return_refunds(return_request),
-        "points": _points_taken_back(return_request),
+        "points": return_points(return_request),
         "store_credit": list(return_request.store_credit.all()),
         "customer_name": (
             return_request.customer.first_name if return_request.customer else ""

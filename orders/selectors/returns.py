@@ -12,11 +12,12 @@ from django.db.models import Prefetch, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from customers.models import Customer
+from customers.models import Customer, LoyaltyTransaction
 from customers.selectors.profiles import search_customers
 from inventory.models import Location
 from omnistore.core.exceptions import NotFound
 from orders.models import (
+    RETURN_REFERENCE,
     FulfilmentStatus,
     Order,
     OrderLine,
@@ -307,3 +308,17 @@ def taken_by_returns(order_line_ids) -> dict[int, tuple[Decimal, Decimal]]:
         .order_by()
     )
     return {row["order_line_id"]: (row["amount"], row["tax"]) for row in rows}
+
+
+def return_points(ret: Return) -> dict:
+    """The points a refunded return took back from the balance (``taken``) and those
+    of its share already spent, which were not (``spent``): one query, none for a
+    return without points."""
+    share = ret.points_reversed
+    if not share:
+        return {"taken": 0, "spent": 0}
+    booked = LoyaltyTransaction.objects.filter(
+        reference_type=RETURN_REFERENCE, reference_id=ret.code
+    ).aggregate(total=Sum("points"))["total"]
+    taken = -(booked or 0)
+    return {"taken": taken, "spent": max(share - taken, 0)}

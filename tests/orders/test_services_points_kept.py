@@ -7,6 +7,7 @@ says how many could not be taken back."""
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 
 from customers.models import Customer, CustomerEvent, LoyaltyTransaction
 from omnistore.accounts.models import Role
@@ -221,9 +222,13 @@ def spent_then_returned(store, manager):
 
 
 def test_a_return_after_points_were_spent_takes_back_what_is_left_and_says_so(
-    store, manager
+    client, store, manager
 ):
     user, customer, ret = spent_then_returned(store, manager)
+    client.force_login(manager)
+    page = client.get(reverse("staff:return_detail", args=[ret.code])).content.decode()
+    assert "20 points taken back" in page
+    assert "100 already spent, not taken back" in page
 
     assert balance(customer) == 0
     assert ret.points_reversed == 120  # the goods' share of the order's points

@@ -182,6 +182,8 @@ def test_a_pickup_at_another_shop_paid_by_card_on_the_shops_terminal(
 
     order = Order.objects.get()
     assert poll["HX-Redirect"] == reverse("staff:sale_receipt", args=[order.number])
+    receipt = staff.get(reverse("staff:sale_receipt", args=[order.number]))
+    assert "Phone order placed" in receipt.content.decode()
     assert order.channel == Channel.PHONE
     assert (order.placing_location, order.staff_member) == (shop, associate)
     assert order.customer == ada

@@ -34,6 +34,7 @@ from orders.selectors.returns import (
     return_brought_by,
     return_deadline,
     return_desk_search,
+    return_points,
     returnable_lines,
     returns_waiting,
 )
@@ -215,6 +216,7 @@ def _detail_context(request, store, ret: Return, **forms_) -> dict:
         "refunds": list(ret.refunds.all()),
         "credits": list(ret.store_credit.all()),
         "refunds_made": return_refunds(ret),  # each tender as it was made
+        "points": return_points(ret),
         "total": sum(line.amount for line in lines),
         "can_receive": status == ReturnStatus.REQUESTED,
         "can_refund": status == ReturnStatus.RECEIVED,
