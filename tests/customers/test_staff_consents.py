@@ -49,6 +49,7 @@ def test_a_customer_says_no_at_the_counter_and_it_is_recorded(
     )
     page = staff_client.get(reverse("staff:customer_detail", args=[customer.pk]))
     assert 'data-testid="withdraw-email"' in page.content.decode()
+    assert 'aria-label="EMAIL: says no"' in page.content.decode()  # read aloud
 
     response = _decide(staff_client, customer, "email", "no", follow=True)
     assert response.status_code == 200

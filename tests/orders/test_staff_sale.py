@@ -161,6 +161,10 @@ def test_an_unknown_code_is_refused_and_the_basket_is_unchanged(staff, shirt):
     response = scan(staff, "NOPE-123")
     assert response.status_code == 422
     assert "No item with SKU or barcode “NOPE-123”" in response.content.decode()
+    # the alert, read out when it appears, names what went wrong, not just "below"
+    alert = response.content.decode().split('data-testid="form-errors"')[1]
+    alert = alert.split("</div>\n</div>")[0]
+    assert "No item with SKU or barcode “NOPE-123”" in alert
     assert basket(staff) == {"SHIRT-BLU-M": 1}
 
 

@@ -242,9 +242,13 @@ def test_a_cash_in_above_the_ceiling_shows_once_under_the_amount(
     )
     page = response.content.decode()
     assert response.status_code == 422
-    assert 'data-testid="error-amount"' in page and "At most 200.00." in page
+    assert 'data-testid="error-amount"' in page and page.count("At most 200.00.") == 1
     assert "goes into the drawer at once" not in page
-    assert 'class="alert error"' not in page
+    # The error is read with its field, and the panel says (as an alert) that
+    # nothing was recorded.
+    assert 'id="id_move-amount_error"' in page
+    assert 'aria-describedby="id_move-amount_error"' in page
+    assert 'role="alert" data-testid="move-errors"' in page
     assert not TillMovement.objects.filter(kind="cash_in").exists()
 
 
