@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time
+
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 
 class CancelForm(forms.Form):
@@ -29,3 +32,21 @@ class ShipForm(forms.Form):
             attrs={"placeholder": "Tracking number", "autocomplete": "off"}
         ),
     )
+
+
+class DeliveredForm(forms.Form):
+    delivered_on = forms.DateField(
+        label="Delivered on",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="Today if left empty.",
+    )
+    note = forms.CharField(label="Note", max_length=200, required=False)
+
+    def delivered_at(self):
+        """The moment the day given stands for: now for today (or no day), else the
+        day's end (its return window counts from then)."""
+        day = self.cleaned_data["delivered_on"]
+        if day is None or day == timezone.localdate():
+            return None
+        return timezone.make_aware(datetime.combine(day, time.max))

@@ -4,15 +4,12 @@ any order found by its number, acted on only where it is fulfilled (see ``access
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, time
 from decimal import Decimal
 
-from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from omnistore.approvals.services.approvals import ApprovalRequired
@@ -50,7 +47,7 @@ from orders.services.fulfilment import (
     mark_ready,
     ship_order,
 )
-from orders.staff.forms.orders import CancelForm, ShipForm
+from orders.staff.forms.orders import CancelForm, DeliveredForm, ShipForm
 from orders.staff.statuses import STATUS_LABELS, explain
 from orders.staff.views.access import (
     acting_order,
@@ -311,24 +308,6 @@ def order_ship(request, number: str):
         ship_form=form,
         ship_at=shop.pk,
     )
-
-
-class DeliveredForm(forms.Form):
-    delivered_on = forms.DateField(
-        label="Delivered on",
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text="Today if left empty.",
-    )
-    note = forms.CharField(label="Note", max_length=200, required=False)
-
-    def delivered_at(self):
-        """The moment the day given stands for: now for today (or no day), else the
-        day's end (its return window counts from then)."""
-        day = self.cleaned_data["delivered_on"]
-        if day is None or day == timezone.localdate():
-            return None
-        return timezone.make_aware(datetime.combine(day, time.max))
 
 
 @staff_required
