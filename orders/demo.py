@@ -265,8 +265,8 @@ def seed_orders(*, scale: int = 1, stdout=None) -> dict[str, int]:
     associate = User.objects.filter(
         username=DEMO_SHOP_STAFF, role=Role.ASSOCIATE
     ).first()
-    _set_up_tills(associate)
     if Order.objects.exists():
+        _set_up_tills(associate)
         say("Orders: demo data already present, skipped.")
         return {}
     customers = _customers(30)
@@ -299,6 +299,8 @@ def seed_orders(*, scale: int = 1, stdout=None) -> dict[str, int]:
         _seed_deliveries(demo, customers, here)
         collected = _seed_pickups(demo, customers, here)
         _seed_returns(demo, collected)
+    # Opened after the past's sales and refunds, so today's drawer holds only today.
+    _set_up_tills(associate)
 
     counts = demo.counts
     say(

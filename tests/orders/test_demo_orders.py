@@ -59,6 +59,8 @@ def test_demo_orders_cover_every_desk_and_keep_the_ledger_true(api_client):
     assert session.register.location.code == "MI-DUOMO"
     assert session.opening_float == Decimal("140.00")
     assert session.opened_by.username == "associate"
+    # The past's refunds stay out of today's drawer: it holds its float only.
+    assert list(session.movements.values_list("kind", flat=True)) == ["float"]
 
     assert seed_orders(scale=1) == {}  # a second run changes nothing
     assert TillSession.objects.count() == 1
