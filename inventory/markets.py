@@ -181,3 +181,14 @@ def shelf_prices(
         variant.pk: ShelfPrice(listed.get(variant.pk), market.currency, catalogue=False)
         for variant in variants
     }
+
+
+def shelf_prices_at(
+    location: Location | None, variants: Iterable[Variant]
+) -> dict[int, ShelfPrice]:
+    """Each variant's price at a shop, by variant id: its market's shelf price, what
+    a sale there rings up (no shop, or one outside every market: the catalogue's in
+    the home currency). One query for a market with its own price list, none
+    otherwise."""
+    market = tax_table().market_of_location(location) if location is not None else None
+    return shelf_prices(market, variants)

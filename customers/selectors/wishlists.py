@@ -13,7 +13,7 @@ from customers.models import (
     WishlistItem,
 )
 from inventory import selectors as inventory_selectors
-from inventory.markets import shelf_prices, tax_table
+from inventory.markets import shelf_prices_at
 from inventory.models import Location
 from omnistore.core.digits import is_digits
 from omnistore.core.exceptions import NotFound
@@ -217,14 +217,13 @@ class ShopPrice:
 def attach_shop_prices(items, *, store: Location | None) -> list[WishlistItem]:
     """Set ``item.shop_price`` (a ``ShopPrice``) on each of ``items``: what the
     counter sale at ``store`` rings it up at, its market's shelf price
-    (``shelf_prices``: a shop outside every market and no shop at all sell at the
+    (``shelf_prices_at``: a shop outside every market and no shop at all sell at the
     catalogue's prices in the home currency). One query for a market with its own
     price list (the markets are kept by the process), none otherwise."""
     items = list(items)
     if not items:
         return items
-    market = tax_table().market_of_location(store) if store is not None else None
-    prices = shelf_prices(market, [item.variant for item in items])
+    prices = shelf_prices_at(store, [item.variant for item in items])
     for item in items:
         shelf = prices[item.variant_id]
         was = None

@@ -2,6 +2,8 @@
 shop (transfers between locations: ``inventory.staff.transfers``).
 
 Shop staff act only at their own shop; HQ acts at the shop chosen in the header.
+Items are priced as that shop sells them: its market's shelf price in its currency,
+what the sale there rings up.
 """
 
 from __future__ import annotations
@@ -9,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.contrib import messages
 from django.db.models import prefetch_related_objects
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 
 from inventory import search, selectors
-from inventory.models import StockLevel
+from inventory.markets import ShelfPrice, shelf_prices_at
+from inventory.models import Location, StockLevel, Variant
 from inventory.services.stock import adjust_stock, count_stock, receive_stock
 from inventory.staff.forms import (
     AdjustStockForm,
@@ -40,6 +42,31 @@ from omnistore.staff.once import SentOnceForm, claim, give_back
 
 LOOKUP_LIMIT = 25
 FIND_LIMIT = 30
+
+
+# --- prices ---------------------------------------------------------------------------
+
+
+def _prices_here(store: Location | None, variants) -> dict[int, ShelfPrice]:
+    """Each variant's price at ``store``, by variant id: its market's shelf price in
+    the market's currency, what a sale there rings up (no shop chosen, or one
+    outside every market: the catalogue's in the home currency). One query for a
+    market with its own price list, however many variants; none otherwise."""
+    return shelf_prices_at(store, variants)
+
+
+def _priced_here(store: Location | None, variants: list[Variant]) -> list[Variant]:
+    """The variants, each with ``shop_price`` (a ``ShelfPrice``) at ``store``."""
+    prices = _prices_here(store, variants)
+    for variant in variants:
+        variant.shop_price = prices[variant.pk]
+    return variants
+
+
+def _price_text(price: ShelfPrice) -> str:
+    if price.amount is None:
+        return f"not priced in {price.currency}"
+    return f"{price.amount} {price.currency}"
 
 
 # --- lookup ---------------------------------------------------------------------------
@@ -66,6 +93,7 @@ def stock_lookup(request):
     exact = _exact_hit(query, variants)
     if exact is not None and not is_partial(request):
         return redirect("staff:stock_variant", pk=exact.pk)
+    variants = _priced_here(store, variants)
     availability = selectors.availability_here_and_elsewhere(
         variant_ids=[v.pk for v in variants], location=store
     )
@@ -126,7 +154,7 @@ def stock_variant(request, pk: int):
             "movements": movements,
             "elsewhere_available": sum(max(lvl.available, 0) for lvl, _ in others),
             "grid": selectors.size_colour_grid(variant=variant, location=store),
-            "currency": settings.OMNISTORE_CURRENCY,
+            "price": _prices_here(store, [variant])[variant.pk],
         },
     )
 
@@ -152,7 +180,9 @@ def stock_code(request):
             "sku": variant.sku,
             "barcode": variant.barcode or "",
             "name": variant.name,
-            "price": f"{variant.price} {settings.OMNISTORE_CURRENCY}",
+            "price": _price_text(
+                _prices_here(current_store(request), [variant])[variant.pk]
+            ),
         }
     )
 
@@ -165,9 +195,10 @@ def stock_find(request):
     opens its page (sizes, stock, add to a sale), and a link leads back (``back``)."""
     query = request.GET.get("q", "").strip()[:100]
     target = request.GET.get("for", "")[:40]
-    variants = search.find_variants(query=query, limit=FIND_LIMIT)
+    store = current_store(request)
+    variants = _priced_here(store, search.find_variants(query=query, limit=FIND_LIMIT))
     availability = selectors.availability_here_and_elsewhere(
-        variant_ids=[v.pk for v in variants], location=current_store(request)
+        variant_ids=[v.pk for v in variants], location=store
     )
     context = {
         "q": query,

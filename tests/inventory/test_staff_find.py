@@ -62,7 +62,7 @@ def test_the_find_page_lists_stock_here_and_elsewhere(
 
 
 def test_the_find_page_costs_a_fixed_number_of_queries(
-    staff_client, oxford, django_assert_max_num_queries
+    staff_client, oxford, django_assert_max_num_queries, tax_table_kept
 ):
     # Session, user, shop; the items; their stock.
     with django_assert_max_num_queries(6):

@@ -133,7 +133,7 @@ def test_lookup_says_when_more_match_than_it_shows(staff_client, shop):
 
 @pytest.mark.parametrize("count", [2, 12])
 def test_lookup_runs_a_fixed_number_of_queries(
-    staff_client, shop, other_shop, django_assert_max_num_queries, count
+    staff_client, shop, other_shop, django_assert_max_num_queries, tax_table_kept, count
 ):
     for _ in range(count):
         v = VariantFactory(product=ProductFactory(name="Linen trousers"))
@@ -254,7 +254,12 @@ def test_hq_sees_the_shop_chosen_in_the_header_as_here(
 
 @pytest.mark.parametrize("locations", [2, 12])
 def test_variant_page_runs_a_fixed_number_of_queries(
-    staff_client, shop, variant, django_assert_max_num_queries, locations
+    staff_client,
+    shop,
+    variant,
+    django_assert_max_num_queries,
+    tax_table_kept,
+    locations,
 ):
     stock(variant, shop, 3)
     for _ in range(locations):
