@@ -134,7 +134,8 @@ class ErasureAction:
 
     def _erase_one(self, request, customer, *, reason: str, forfeit_balance: bool):
         """Erase one person and record it in the admin's history with the request;
-        a refusal (orders still open, a balance not given up) is told, not raised."""
+        a refusal (orders still open, a sale waiting on a card terminal, a balance
+        not given up) is told, not raised."""
         try:
             with transaction.atomic():
                 erased = erase_customer(

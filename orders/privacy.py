@@ -10,10 +10,14 @@ cancelled.
 A person with orders still to be shipped or collected, or a return still open, is not
 erased yet: the address, the email with the pickup code and the person to hand the
 goods to are still needed. The erasure is refused (409 ``open_orders``, naming them)
-and nothing is erased. So is the buyer of an e-gift card still to be sent (409
-``gift_card_to_send``): its recipient would never get it. Gift cards others bought
-for the person lose the person's email, name and message once sent; one still to be
-sent keeps them, as it must still reach them. Store credit still held is a balance
+and nothing is erased. So is it while a sale for the person waits on a shop's card
+terminal (409 ``sale_in_progress``): the card may pay at any moment, and the sale is
+then placed from what the intent keeps of it. So is the buyer of an e-gift card still
+to be sent (409 ``gift_card_to_send``): its recipient would never get it. Gift cards
+others bought for an email the person proved is theirs lose the person's email, name
+and message once sent; one still to be sent keeps them, as it must still reach them.
+An email only typed (at sign-up, at a checkout) may be anyone's: cards sent there are
+neither exported nor erased with this person. Store credit still held is a balance
 the person gives up knowingly (``customers.services.erasure``); once given up, it is
 written off as a ``forfeit`` row of its ledger, so it is no longer owed.
 """
@@ -65,10 +69,16 @@ from orders.models import (
     StoreCreditTransaction,
     TerminalIntent,
     TerminalIntentEvent,
+    TerminalIntentStatus,
     TillMovement,
     TillMovementKind,
 )
-from orders.selectors.personal_data import export_order_sections, orders_of, returns_of
+from orders.selectors.personal_data import (
+    export_order_sections,
+    gift_cards_sent_to,
+    orders_of,
+    returns_of,
+)
 from orders.services.credit import book_store_credit, credit_currency
 from orders.services.egift import e_gift_cards_to_send
 
@@ -79,6 +89,9 @@ ADDRESS_VALUES = ("name", "line1", "line2", "phone")
 # person's contact data is still needed for them, so no erasure meanwhile.
 OPEN_ORDER_STATUSES = (OrderStatus.PLACED, OrderStatus.PICKED, OrderStatus.READY)
 OPEN_RETURN_STATUSES = (ReturnStatus.REQUESTED, ReturnStatus.RECEIVED)
+# Card payments at a counter not finished yet: the card may still pay, or it paid and
+# the sale is still to be placed from what the intent keeps of it (``sale``).
+WAITING_INTENT_STATUSES = (TerminalIntentStatus.PENDING, TerminalIntentStatus.SUCCEEDED)
 
 
 def order_values(customer_ids: tuple[int, ...]) -> set[str]:
@@ -197,10 +210,52 @@ def refuse_while_gift_cards_to_send(customer_ids: tuple[int, ...]) -> None:
     )
 
 
+def _intents_for(erasure: Erasure, orders: QuerySet[Order]) -> QuerySet[TerminalIntent]:
+    """Card payments at a counter for the person: for one of their orders, on their
+    basket, or for a sale naming them by the phone, email or loyalty card the
+    associate attached (among ``erasure.values``, read before anything is erased)."""
+    values = sorted(erasure.values)
+    return TerminalIntent.objects.filter(
+        Q(order__in=orders)
+        | Q(cart__customer_id__in=erasure.customer_ids)
+        | Q(sale__customer__phone__in=values)
+        | Q(sale__customer__email__in=values)
+        | Q(sale__customer__loyalty_number__in=values)
+    )
+
+
+def refuse_while_card_waits(erasure: Erasure) -> None:
+    """Refuse (409 ``sale_in_progress``) while a sale for the person waits on a
+    shop's card terminal: once the card pays, the sale is placed from what its
+    intent keeps (the buyer, the delivery address), which the erasure would take
+    away, and the card would be charged for a sale that can no longer be placed."""
+    references = list(
+        _intents_for(erasure, orders_of(erasure.customer_ids))
+        .filter(status__in=WAITING_INTENT_STATUSES)
+        .order_by("created_at", "id")
+        .values_list("reference", flat=True)
+    )
+    if not references:
+        return
+    waiting = _waiting(
+        "counter sale",
+        references,
+        "still waiting on the shop's card terminal",
+        "let the card payment finish at the counter, or cancel {it} there first",
+    )
+    raise Conflict(
+        f"The personal data cannot be erased yet: {waiting}. Then ask again.",
+        code="sale_in_progress",
+        extra={"terminal_payments": references},
+    )
+
+
 def check_erasure(erasure: Erasure) -> None:
-    """Refused, before anything is erased, while orders or returns are still open
-    or an e-gift card the person bought is still to be sent."""
+    """Refused, before anything is erased, while orders or returns are still open,
+    a sale for the person waits on a card terminal, or an e-gift card the person
+    bought is still to be sent."""
     refuse_while_open(erasure.customer_ids)
+    refuse_while_card_waits(erasure)
     refuse_while_gift_cards_to_send(erasure.customer_ids)
 
 
@@ -248,14 +303,14 @@ def forfeit_store_credit(erasure: Erasure) -> None:
 
 
 def _erase_gift_cards(erasure: Erasure, orders: QuerySet[Order]) -> None:
-    """Cards the person bought, and cards others bought for one of the person's
-    emails, lose recipient and message once sent; a card still to be sent keeps
-    them, as it must still reach its recipient (its buyer's erasure waits for it,
-    ``refuse_while_gift_cards_to_send``)."""
-    theirs = Q(order__in=orders)
-    for email in sorted({v.casefold() for v in erasure.values if "@" in v}):
-        theirs |= Q(recipient_email__iexact=email)
-    GiftCard.objects.filter(theirs).exclude(
+    """Cards the person bought, and cards others bought for an email the person
+    proved is theirs (``gift_cards_sent_to``), lose recipient and message once sent;
+    a card still to be sent keeps them, as it must still reach its recipient (its
+    buyer's erasure waits for it, ``refuse_while_gift_cards_to_send``). A card sent
+    to an address the person only typed is left to its buyer and recipient. Runs
+    before the profile's identities go (``erase_customer``)."""
+    received = gift_cards_sent_to(erasure.customer_ids).values("pk")
+    GiftCard.objects.filter(Q(order__in=orders) | Q(pk__in=received)).exclude(
         pk__in=e_gift_cards_to_send().values("pk")
     ).exclude(recipient_email="", recipient_name="", message="").update(
         recipient_email="", recipient_name="", message=""
@@ -318,15 +373,11 @@ def _erase_counter_texts(erasure: Erasure, orders: QuerySet[Order]) -> None:
 
 def _erase_terminal_sales(erasure: Erasure, orders: QuerySet[Order]) -> None:
     """A card payment at the counter keeps the sale it was for (the buyer's contact,
-    a delivery address) until the card pays: it goes for the person's orders, and for
-    intents that never became one but name them."""
-    values = sorted(erasure.values)
-    intents = TerminalIntent.objects.filter(
-        Q(order__in=orders)
-        | Q(sale__customer__phone__in=values)
-        | Q(sale__customer__email__in=values)
-        | Q(sale__customer__loyalty_number__in=values)
-    )
+    a delivery address): once finished it goes, for the person's orders and for
+    intents that never became one but name them. One still waiting needs it to
+    place the sale (``refuse_while_card_waits`` holds the erasure meanwhile), so it
+    is left alone."""
+    intents = _intents_for(erasure, orders).exclude(status__in=WAITING_INTENT_STATUSES)
     _blank(TerminalIntentEvent.objects.filter(intent__in=intents), "note")
     intents.exclude(sale={}).update(sale={})
 

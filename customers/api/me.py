@@ -144,7 +144,8 @@ class MeExportView(APIView):
             "you, the buyer as printed), `store_credit` (the ledger), `carts`, "
             "`discount_codes_used`, `gift_cards_bought` (amount, masked number, "
             "recipient, message, send date, sent or not), `gift_cards_received` "
-            "(the cards sent to you) and `campaign_messages` (the campaign emails, "
+            "(the cards sent to an email you have verified) and "
+            "`campaign_messages` (the campaign emails, "
             "texts and notifications sent to you)."
         ),
         responses={
@@ -182,7 +183,10 @@ class MeEraseView(APIView):
             "consent and closes the login. Orders and invoices stay (anonymous) for "
             "accounting. Refused, and nothing erased, with 409 `open_orders` (the "
             "numbers in `extra`) while orders are still to be shipped or collected "
-            "or returns still open; with 409 `gift_card_to_send` (the masked numbers "
+            "or returns still open; with 409 `sale_in_progress` (the terminal "
+            "payments' references in `extra.terminal_payments`) while a sale for you "
+            "waits on a shop's card terminal: let it finish, or ask the shop to "
+            "cancel it; with 409 `gift_card_to_send` (the masked numbers "
             "and send dates in `extra.gift_cards`) while an e-gift card you bought "
             "is still to be sent: wait for it, or ask the shop to cancel and refund "
             "it; and with 409 `balance_left` (the message names them, "
@@ -197,8 +201,9 @@ class MeEraseView(APIView):
             409: OpenApiResponse(
                 ErrorSerializer,
                 description=(
-                    "Orders or returns still open, an e-gift card still to be "
-                    "sent, or a balance left; nothing was erased."
+                    "Orders or returns still open, a sale waiting on a card "
+                    "terminal, an e-gift card still to be sent, or a balance left; "
+                    "nothing was erased."
                 ),
             ),
         },

@@ -7,7 +7,8 @@ codes and ids stay; every text the person wrote or that names them goes.
 
 Before anything is erased, every app may refuse while it still needs the person's
 data (the orders app: orders still to be shipped or collected, returns still open,
-409 ``open_orders``; an e-gift card they bought still to be sent, 409
+409 ``open_orders``; a sale for them waiting on a shop's card terminal, 409
+``sale_in_progress``; an e-gift card they bought still to be sent, 409
 ``gift_card_to_send``). Store credit or points still held are not given up silently:
 the erasure is refused (409 ``balance_left``, naming them) unless the person (or HQ
 for them) confirms giving them up; what was given up is written off in its ledger by
@@ -439,10 +440,18 @@ def erase_customer(
     withdrawal stays as proof); orders and ledgers stay for accounting, on an
     anonymous profile. Side effects not sent yet that would reach them are cancelled.
     The login is disabled. Erasing twice changes nothing. An app that refuses (an
-    ``ApplicationError``: orders still open, an e-gift card still to be sent), or a
-    balance still held without ``forfeit_balance``, leaves everything as it was; with
-    it, each app books the balances given up to zero in its ledger (``forfeit``).
-    ``reason`` (the request it answers) is recorded with the erasure.
+    ``ApplicationError``: orders still open, a sale waiting on a card terminal, an
+    e-gift card still to be sent), or a balance still held without
+    ``forfeit_balance``, leaves everything as it was; with it, each app books the
+    balances given up to zero in its ledger (``forfeit``). ``reason`` (the request
+    it answers) is recorded with the erasure.
+
+    Every app's identifying strings (``values``) are read first, so a check can tell
+    what names the person (a sale attached to them by phone or loyalty card). The
+    apps' steps run from the top layer down: each still reads the profile below it
+    as it was (the orders app follows the emails the person proved to the gift
+    cards sent there) before this app's own step deletes identities and blanks the
+    profile.
     """
     customer = lock_customer(customer)
     if customer.is_anonymised:
@@ -455,16 +464,16 @@ def erase_customer(
     )
     entries = registered()
     for entry in entries:
+        erasure.values |= set(entry.values(erasure.customer_ids))
+    for entry in entries:
         entry.check(erasure)
     forfeited = _balances_given_up(erasure.customer_ids, forfeit=forfeit_balance)
-    for entry in entries:
-        erasure.values |= set(entry.values(erasure.customer_ids))
     _withdraw_consents(customer, actor=actor, channel=channel)
     for user in get_user_model().objects.filter(
         customer_profile__pk__in=erasure.customer_ids
     ):
         _disable_login(user)
-    for entry in entries:
+    for entry in reversed(entries):  # upper apps first: see above
         entry.erase(erasure)
     if forfeited:
         for entry in entries:

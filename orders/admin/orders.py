@@ -16,6 +16,7 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from customers.selectors.team import associate_public_name
 from omnistore.accounts.scoping import PartOfParentInline, ReadOnlyAdmin
 from omnistore.core.exceptions import ApplicationError
 from omnistore.core.spreadsheet import SafeWriter
@@ -450,14 +451,19 @@ class OrderAdmin(OrderCancelPage, PhoneAwareSearch, ReadOnlyAdmin):
     def deliver_orders(self, request, queryset):
         """Shipped deliveries the customer has now, each through ``mark_delivered``
         (one transaction each) where the manager may say so
-        (``may_confirm_delivery``); how many moved, and which were refused and why."""
+        (``may_confirm_delivery``); how many moved, and which were refused and why.
+        Each history says why it moved, as its customer reads it there: staff
+        named by first name and initial, as customers are told who served them."""
+        user = request.user
+        who = associate_public_name(user) if user.first_name.strip() else ""
+        note = f"Marked delivered in the back office by {who or 'a member of staff'}"
         done, refused = [], []
         for order in queryset.prefetch_related("fulfilments").order_by("id"):
             if not may_confirm_delivery(request.user, order):
                 refused.append(f"Order {order.number} left from none of your locations")
                 continue
             try:
-                mark_delivered(order=order, actor=request.user)
+                mark_delivered(order=order, actor=request.user, note=note)
             except ApplicationError as error:
                 refused.append(error.message.rstrip("."))
             else:

@@ -1,7 +1,7 @@
 """What the orders app holds about a person, as export sections (the right of
 access): orders with lines, addresses, payments and history, returns, invoices and
 credit notes as issued, store credit, carts, discount codes used, and gift cards
-bought or sent to them. ``orders.privacy`` registers them with the erasure."""
+bought or sent to an email they proved. ``orders.privacy`` registers them with the erasure."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
 
-from customers.models import Customer, CustomerIdentity, IdentityKind
+from customers.models import CustomerIdentity, IdentityKind
 from customers.selectors.export import iso
 from orders.models import (
     Cart,
@@ -293,32 +293,31 @@ def _gift_card_row(card: GiftCard) -> dict[str, Any]:
     }
 
 
-def _emails_of(customer_ids) -> Q:
-    """Gift cards addressed to one of the person's emails (any case)."""
-    emails = CustomerIdentity.objects.filter(
-        customer_id__in=customer_ids, kind=IdentityKind.EMAIL
+def gift_cards_sent_to(customer_ids) -> QuerySet[GiftCard]:
+    """Gift cards others addressed to an email the person proved is theirs (any
+    case): a verified email identity, proven by a code sent there or a password
+    reset's link. An email only typed (at sign-up, at a checkout, to the associate
+    at a counter) may be anyone's, and a card's message, amount and sender are its
+    buyer's and its recipient's: cards sent there are neither exported to this
+    person nor erased with them."""
+    proven = CustomerIdentity.objects.filter(
+        customer_id__in=customer_ids, kind=IdentityKind.EMAIL, verified=True
     ).values("value")
-    contact = (
-        Customer.objects.filter(pk__in=customer_ids)
-        .exclude(email="")
-        .annotate(address=Lower("email"))
-        .values("address")
-    )
-    return Q(to__in=emails) | Q(to__in=contact)
+    return GiftCard.objects.annotate(to=Lower("recipient_email")).filter(to__in=proven)
 
 
 def _export_gift_cards(customer_ids) -> dict[str, list[dict[str, Any]]]:
-    """Cards the person bought, sent or not, and cards sent to them; a card others
-    bought for them is listed once sent, not before: it is its buyer's surprise
-    until then."""
+    """Cards the person bought, sent or not, and cards sent to an email they proved
+    (``gift_cards_sent_to``); a card others bought for them is listed once sent, not
+    before: it is its buyer's surprise until then."""
     bought = (
         GiftCard.objects.filter(order__customer_id__in=customer_ids)
         .select_related("order")
         .order_by("issued_at", "id")
     )
     received = (
-        GiftCard.objects.annotate(to=Lower("recipient_email"))
-        .filter(_emails_of(customer_ids), sent_at__isnull=False)
+        gift_cards_sent_to(customer_ids)
+        .filter(sent_at__isnull=False)
         .order_by("sent_at", "id")
     )
     return {

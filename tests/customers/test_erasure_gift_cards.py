@@ -1,8 +1,9 @@
 """E-gift cards and erasure. The buyer of a card still to be sent is not erased yet:
 without the recipient's address the card would never leave and the money paid would
 reach nobody (409 ``gift_card_to_send``, naming the card and its send date; nothing
-changes). Cards others bought for the person lose the person's email, name and
-message once sent; one still to be sent keeps them and still reaches them."""
+changes). Cards others bought for an email the person proved lose the person's
+email, name and message once sent; one still to be sent keeps them and still reaches
+them."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from django.core.cache import cache
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from customers.models import Customer
+from customers.models import Customer, IdentityKind
 from omnistore.accounts.models import Role
 from orders.models import GiftCard
 from orders.services.egift import send_due_e_gift_cards
@@ -169,6 +170,9 @@ def test_hq_erasing_the_buyer_in_the_admin_is_told_the_card_waits(
 
 def test_cards_others_bought_for_the_person_forget_them_once_sent():
     user, customer = shopper("erika.work@example.com")
+    # Erika proved her email with a code: cards sent there are hers.
+    proven = customer.identities.filter(kind=IdentityKind.EMAIL)
+    assert proven.update(verified=True) == 1
     guest = APIClient()
     common = {"name": "Erika Work-Recipient", "message": "For Erika at work"}
     sent = buy_card(

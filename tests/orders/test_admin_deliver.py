@@ -1,5 +1,6 @@
 """The order list's admin action "Mark delivered": managers and HQ mark shipped
-deliveries of their shops delivered (with who, in each order's history); the page
+deliveries of their shops delivered (with who and why, in each order's history, as
+its customer reads it: staff by first name and initial); the page
 says how many moved and which were refused and why; another shop's order is out of
 reach."""
 
@@ -57,7 +58,13 @@ def offered(client) -> set[str]:
 
 
 def test_a_manager_marks_their_shops_shipped_orders_delivered(client, shop):
-    manager = UserFactory(username="marco", role=Role.STORE_MANAGER, store=shop)
+    manager = UserFactory(
+        username="marco",
+        first_name="Marco",
+        last_name="Rinaldi",
+        role=Role.STORE_MANAGER,
+        store=shop,
+    )
     shipped = order_from(shop)
     picked = order_from(shop, shipped=False)
     done = order_from(shop)
@@ -87,6 +94,7 @@ def test_a_manager_marks_their_shops_shipped_orders_delivered(client, shop):
     ]
     step = shipped.history.get(to_status=OrderStatus.DELIVERED)
     assert step.actor == manager
+    assert step.note == "Marked delivered in the back office by Marco R."
 
 
 def test_another_shops_order_is_out_of_a_managers_reach(client, shop):
@@ -102,11 +110,13 @@ def test_another_shops_order_is_out_of_a_managers_reach(client, shop):
 
 def test_hq_marks_any_shops_order_delivered(client, shop):
     order = order_from(shop)
-    client.force_login(UserFactory(username="hq", role=Role.HQ))
+    client.force_login(UserFactory(username="hq", first_name="", role=Role.HQ))
 
     client.post(ORDERS, {"action": "deliver_orders", "_selected_action": [order.pk]})
 
     assert status(order) == OrderStatus.DELIVERED
+    step = order.history.get(to_status=OrderStatus.DELIVERED)
+    assert step.note == "Marked delivered in the back office by a member of staff"
 
 
 def test_who_may_only_look_is_not_offered_it(client, shop):

@@ -178,3 +178,22 @@ def test_a_date_that_is_no_date_is_a_form_error(client, shop, customer):
     assert 'data-testid="error-delivered_on"' in response.content.decode()
     order.refresh_from_db()
     assert order.status == OrderStatus.SHIPPED
+
+
+def test_the_form_says_the_note_is_for_the_customer_who_reads_it_in_their_history(
+    client, shop, customer
+):
+    order = shipped_order(shop, customer)
+    client.force_login(StaffFactory(store=shop))
+    page = client.get(reverse("staff:order_detail", args=[order.number]))
+    html = page.content.decode()
+    form = html[html.index('data-testid="deliver-form"') :]
+    form = form[: form.index("</form>")]
+    assert "Note for the customer" in form
+    assert "Shown in their order history" in form
+    assert 'aria-describedby="id_note_helptext"' in form
+
+    deliver(client, order, note="Left with the concierge")
+
+    history = api_client_for(customer[0]).get(f"/api/v1/orders/{order.number}/")
+    assert history.json()["history"][-1]["note"] == "Left with the concierge"

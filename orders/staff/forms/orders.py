@@ -1,4 +1,5 @@
-"""Forms of the order page: cancelling (with a reason) and shipping (with tracking)."""
+"""Forms of the order page: cancelling (with a reason), shipping (with tracking) and
+marking delivered (with a note the customer reads)."""
 
 from __future__ import annotations
 
@@ -41,7 +42,17 @@ class DeliveredForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text="Today if left empty.",
     )
-    note = forms.CharField(label="Note", max_length=200, required=False)
+    # Status notes have no internal kind: the customer reads this one in their
+    # order history and their data export, as they read a cancellation's reason.
+    note = forms.CharField(
+        label="Note for the customer",
+        max_length=200,
+        required=False,
+        help_text=(
+            "Shown in their order history. Keep anything only staff should read "
+            "out of it."
+        ),
+    )
 
     def delivered_at(self):
         """The moment the day given stands for: now for today (or no day), else the
