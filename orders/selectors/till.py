@@ -354,10 +354,10 @@ def z_report(session: TillSession) -> ZReport:
         .order_by("created_at", "id")
     )
     _add_sales(report, sold)
-    refunds = list(
-        Refund.objects.filter(till_movements__session=session).values_list(
-            "payment__method", "amount", "reference", "payment__order_id"
-        )
+    refunds = list(  # in the drawer's currency: its sums never add two
+        Refund.objects.filter(
+            till_movements__session=session, payment__currency=session.currency
+        ).values_list("payment__method", "amount", "reference", "payment__order_id")
     )
     report.refunds_by_tender = _by_tender((m, a) for m, a, _, _ in refunds)
     report.refunds_total = sum((a for _, a in report.refunds_by_tender), ZERO)

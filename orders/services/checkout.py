@@ -51,6 +51,7 @@ from .common import (
     sellable_variants,
     to_money,
 )
+from .counter_prices import check_shop_currency
 from .discounts import normalize_discount_code, price_discount
 from .giftcard_sales import GiftCardSale, cards_total, check_cards_sold
 from .payments import PaymentRequest, check_payments
@@ -377,8 +378,9 @@ def _terms(
     method: str, where: _Where, order_lines: list[tuple[Variant, int]], now, prices
 ) -> SaleTerms:
     """The sale's terms: a counter sale or a pickup at its shop, a delivery to its
-    country (see ``orders.selectors.taxes``); a counter's own ``prices`` replace the
-    shelf price, a market's price list's too."""
+    country (see ``orders.selectors.taxes``), in the taking shop's currency
+    (``check_shop_currency``); a counter's own ``prices`` replace the shelf price,
+    a market's price list's too."""
     shop, shop_field = None, "store"
     if method == FulfilmentMethod.PICKUP:
         shop = where.pickup_store
@@ -392,6 +394,9 @@ def _terms(
             destination=where.address.get("country", ""),
             shop_field=shop_field,
         )
+    )
+    check_shop_currency(
+        method, terms.currency, shop=where.placing, there=shop, address=where.address
     )
     for pk, price in (prices or {}).items():
         if int(pk) in terms.prices:

@@ -4,7 +4,12 @@ needs a manager's approval (asked when the price is set, for the line's units, s
 checkout only sells at it); above ``MAX_TIMES_LIST`` times the list price it is
 refused, to a manager too (a typo, not a price). The list price is the shop's shelf
 price, in the sale's currency. Only a shop's (store-channel) basket takes one, with
-a reason, kept on the line."""
+a reason, kept on the line.
+
+A sale taken at a shop is in the shop's currency (``check_shop_currency``): its
+basket, its counter prices and its drawer are, so a pickup or a delivery that would
+be sold in another currency is refused rather than priced with a number meant for
+the other."""
 
 from __future__ import annotations
 
@@ -18,8 +23,9 @@ from django.utils import timezone
 from omnistore.core.channels import Channel
 from omnistore.core.digits import is_amount
 from omnistore.core.exceptions import Conflict, NotFound, ValidationFailed
-from orders.models import Cart, CartLine, CartStatus
+from orders.models import Cart, CartLine, CartStatus, FulfilmentMethod
 from orders.selectors.taxes import shop_prices
+from orders.selectors.till import till_currency
 
 from .approvals import guard_price_override
 from .carts import check_cart_changeable
@@ -58,6 +64,34 @@ def _checked_price(price) -> Decimal:
             extra={"price": ["A price above zero."]},
         )
     return price
+
+
+def check_shop_currency(
+    method: str, currency: str, *, shop, there, address: dict
+) -> None:
+    """A sale taken at ``shop`` (a counter or the phone line; none online) sold in
+    ``currency``: collected at ``there`` (a pickup) or delivered to ``address``.
+    Refused, naming both currencies, when that is not the shop's own, before any
+    price is applied: the basket was priced, and its counter prices approved, in
+    the shop's currency."""
+    if shop is None or method == FulfilmentMethod.CARRY_OUT:
+        return
+    home = till_currency(shop)
+    if currency == home:
+        return
+    if method == FulfilmentMethod.PICKUP:
+        goes = f"an order collected at {there.name} is in {currency}"
+        extra: dict = {"store": [f"{there.name} sells in {currency}."]}
+    else:
+        country = address.get("country", "")
+        goes = f"an order delivered to {country} is in {currency}"
+        extra = {"address": {"country": [f"Orders to {country} are in {currency}."]}}
+    raise ValidationFailed(
+        f"This shop sells in {home}: {goes}. Sell it at a shop that sells in "
+        f"{currency}, or the customer orders it online.",
+        code="sale_currency",
+        extra=extra,
+    )
 
 
 def _shelf_price(line: CartLine, shop, now: datetime) -> tuple[str, Decimal]:

@@ -281,6 +281,7 @@ def _intent_for_basket(device, cart, sale, staff, idempotency_key, now):
         cart=cart,
         sale=sale,
         amount=amount,
+        currency=checked.currency,
         staff=staff,
         idempotency_key=idempotency_key or secrets.token_urlsafe(16),
         now=now,
@@ -305,7 +306,11 @@ def _check_basket_unchanged(cart: Cart, sale: CounterSale) -> None:
         )
 
 
-def _create_intent(*, device, cart, sale, amount, staff, idempotency_key, now):
+def _create_intent(
+    *, device, cart, sale, amount, currency, staff, idempotency_key, now
+):
+    """The reader is asked for the card's share in the sale's own currency (francs
+    at a Swiss shop), the one the order and its payment are recorded in."""
     timeout = getattr(settings, "OMNISTORE_TERMINAL_TIMEOUT_SECONDS", 120)
     try:
         with transaction.atomic():
@@ -316,7 +321,7 @@ def _create_intent(*, device, cart, sale, amount, staff, idempotency_key, now):
                 location=device.location,
                 cart=cart,
                 amount=amount,
-                currency=settings.OMNISTORE_CURRENCY,
+                currency=currency,
                 provider=device.provider,
                 sale=sale.as_json(),
                 created_by=acting_user(staff),

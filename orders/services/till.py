@@ -61,6 +61,7 @@ from orders.selectors.till import (
 
 from .approvals import guard_till_difference
 from .common import to_money
+from .credit import credit_currency
 
 NO_OPEN_TILL = (
     "The till is not open on this register: open it with a float before taking cash. "
@@ -261,8 +262,17 @@ def book_counter_sale(
     (zero for a card sale; rounded to the drawer's smallest coin, the rounding
     booked beside it), what the customer tendered and the change given. A
     session closed meanwhile refuses cash (the caller's transaction, the sale's own,
-    rolls back) and takes no card-only sale (its report is final)."""
+    rolls back) and takes no card-only sale (its report is final). A sale in
+    another currency than the drawer's is refused whatever its tender: a session's
+    sums never add two currencies."""
     session = _lock_session(session)
+    if order.currency != session.currency:
+        message = (
+            f"This till holds {session.currency}; this sale is in {order.currency}: "
+            "it can be rung up only at a shop that sells in "
+            f"{order.currency}. Nothing was sold."
+        )
+        raise ValidationFailed(message, code="till_currency", extra={"till": [message]})
     booked = TillMovement.objects.filter(
         order=order, kind=TillMovementKind.SALE
     ).first()
@@ -316,10 +326,7 @@ def cash_session(
     if session.status != TillSessionStatus.OPEN:
         raise _no_till_for_cash()
     if currency and currency != session.currency:
-        message = (
-            f"This till holds {session.currency}: {currency} goes back to the card or "
-            f"as store credit here, or in cash at a shop that takes {currency}."
-        )
+        message = _other_cash_refusal(session.currency, currency)
         raise ValidationFailed(message, code="till_currency", extra={"till": [message]})
     if paying_out is not None:
         available = expected_cash(session)
@@ -331,6 +338,23 @@ def cash_session(
     return session
 
 
+def _other_cash_refusal(held: str, currency: str) -> str:
+    """Why cash paid in ``currency`` cannot come out of a drawer holding ``held``,
+    and what can be done instead: cash at a shop whose drawer holds it, or store
+    credit here only where credit is kept in that currency (``credit_currency``:
+    the store-credit refusal says the same)."""
+    home = credit_currency()
+    instead = (
+        ", or as store credit here"
+        if currency == home
+        else f"; store credit is kept in {home} and cannot take it"
+    )
+    return (
+        f"This till holds {held}: cash paid in {currency} is refunded in cash at a "
+        f"shop that takes {currency}{instead}. Nothing was refunded."
+    )
+
+
 def book_counter_refund(
     *, refund: Refund, location, actor, session=None
 ) -> TillMovement | None:
@@ -338,7 +362,9 @@ def book_counter_refund(
     paid out, rounded to the drawer's smallest coin with the rounding beside it;
     zero for other tenders), once. Cash needs an open session (the caller checked
     it with ``cash_session`` before paying out); another tender given where no till
-    is open has nothing to book into. Call inside the refund's transaction."""
+    is open has nothing to book into, nor one in another currency than the
+    drawer's (a franc card refund at a euro shop: the session's totals never add
+    two currencies). Call inside the refund's transaction."""
     cash = refund.payment.method == PaymentMethod.CASH
     if cash:
         session = cash_session(
@@ -351,6 +377,8 @@ def book_counter_refund(
             return None
         session = _lock_session(session)
         if session.status != TillSessionStatus.OPEN:
+            return None
+        if refund.payment.currency != session.currency:
             return None
     if TillMovement.objects.filter(refund=refund).exists():
         return None
