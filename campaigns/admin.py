@@ -14,8 +14,10 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, transaction
+from django.template.defaultfilters import linebreaksbr
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -39,6 +41,7 @@ from campaigns.services.segments import (
 )
 from omnistore.accounts.scoping import ReadOnlyAdmin, ShopScopedAdmin
 from omnistore.core.admin_fields import CheckedJSONField
+from omnistore.core.audit import BASELINE_REASON
 from omnistore.core.charts import bar_chart
 from omnistore.core.digits import is_digits
 from omnistore.core.exceptions import ApplicationError
@@ -68,6 +71,9 @@ LOCKED_STATUSES = (
     CampaignStatus.SENT,
     CampaignStatus.CANCELLED,
 )
+
+VERSIONS_SHOWN = 100
+VERSION_KINDS = {"+": "Written", "~": "Changed", "-": "Removed"}
 
 
 class IndentedJSONField(CheckedJSONField):
@@ -291,12 +297,17 @@ class CampaignAdmin(ShopScopedAdmin, SimpleHistoryAdmin):
         "started_at",
         "finished_at",
         "created_by",
+        "message_versions",
     ]
     fieldsets = [
         (None, {"fields": ["name", "kind", "status", "segment", "channels"]}),
         ("Content", {"fields": ["discount_code", "featured_variants"]}),
         ("When", {"fields": ["send_at", "trigger_after", "started_at", "finished_at"]}),
         ("Performance", {"fields": ["report_link", "created_by"]}),
+        (
+            "Earlier versions of its messages",
+            {"fields": ["message_versions"], "classes": ["collapse"]},
+        ),
     ]
 
     @admin.display(description="Channels")
@@ -309,6 +320,41 @@ class CampaignAdmin(ShopScopedAdmin, SimpleHistoryAdmin):
             return "—"
         url = reverse("admin:campaigns_campaign_report") + f"?campaign={obj.pk}"
         return format_html('<a href="{}">Performance of this campaign</a>', url)
+
+    @admin.display(description="Versions, latest first")
+    def message_versions(self, obj):
+        """What its messages said and since when: a message sent on a day said the
+        version of its channel's text current then (who wrote each, the text as
+        written; a text written before any change here reads "As it read until
+        then" on the line of its first change)."""
+        if obj is None or obj.pk is None:
+            return "—"
+        versions = (
+            MessageTemplate.audit.filter(campaign_id=obj.pk)
+            .select_related("history_user")
+            .order_by("-history_date", "-history_id")[:VERSIONS_SHOWN]
+        )
+        rows = [
+            (
+                timezone.localtime(v.history_date).strftime("%d %b %Y %H:%M"),
+                v.history_user or "—",
+                v.get_channel_display(),
+                "As it read until then"
+                if v.history_change_reason == BASELINE_REASON
+                else VERSION_KINDS.get(v.history_type, v.history_type),
+                v.subject or "—",
+                linebreaksbr(v.body),
+            )
+            for v in versions
+        ]
+        if not rows:
+            return "Not changed in the admin: its messages read as written below."
+        return format_html(
+            '<table class="message-versions"><thead><tr><th>When</th><th>Who</th>'
+            "<th>Channel</th><th>What</th><th>Subject</th><th>Text</th></tr></thead>"
+            "<tbody>{}</tbody></table>",
+            format_html_join("", "<tr>" + "<td>{}</td>" * 6 + "</tr>", rows),
+        )
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.status in LOCKED_STATUSES:
@@ -474,8 +520,24 @@ class MessageAdmin(ShopScopedAdmin, admin.ModelAdmin):
     list_select_related = ["campaign", "customer"]
     search_fields = ["campaign__name", "customer__last_name", "trigger_key"]
     raw_id_fields = ["campaign", "customer"]
-    readonly_fields = [f.name for f in Message._meta.fields]
+    readonly_fields = [*(f.name for f in Message._meta.fields), "written_then"]
     date_hierarchy = "created_at"
+
+    @admin.display(description="Its message as written then (before personalising)")
+    def written_then(self, message):
+        """A message keeps no copy of its text: it is its campaign's version for the
+        channel at the time it was sent (made, if never sent)."""
+        written = MessageTemplate.written_then(
+            campaign_id=message.campaign_id,
+            channel=message.channel,
+            when=message.sent_at or message.created_at,
+        )
+        if written is None:
+            return "—"
+        subject, body = written
+        return format_html(
+            "<p><strong>{}</strong></p><p>{}</p>", subject or "—", linebreaksbr(body)
+        )
 
     def has_add_permission(self, request):
         return False

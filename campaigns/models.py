@@ -23,7 +23,7 @@ from simple_history import register
 from campaigns.channels import MessageChannel
 from campaigns.rendering import template_errors
 from campaigns.rules import rule_errors
-from omnistore.core.audit import AdminHistory
+from omnistore.core.audit import BASELINE_REASON, AdminHistory
 from omnistore.core.labels import described, label_of, status_step
 
 
@@ -202,7 +202,10 @@ class Campaign(models.Model):
 
 class MessageTemplate(models.Model):
     """Subject (email subject, push title) and body for one channel of a campaign,
-    in Django template syntax over a restricted context (see ``rendering.py``)."""
+    in Django template syntax over a restricted context (see ``rendering.py``).
+    Messages keep no copy of their text: each version of a template is kept (who,
+    when, the text before), so what a message said on its day is the version of
+    its campaign's template for its channel then."""
 
     campaign = models.ForeignKey(
         Campaign, on_delete=models.CASCADE, related_name="templates"
@@ -228,6 +231,30 @@ class MessageTemplate(models.Model):
         )
         if errors:
             raise ValidationError(errors)
+
+    @classmethod
+    def written_then(cls, *, campaign_id: int, channel: str, when) -> tuple | None:
+        """(subject, body) of the campaign's message for ``channel`` as it read at
+        ``when``: the latest version kept by then; before the first one, its text if
+        that first version is the text as it was (kept before a first change); with
+        no version at all, the text as it is. None: no message was written then."""
+        versions = cls.audit.filter(campaign_id=campaign_id, channel=channel)
+        kept = (
+            versions.filter(history_date__lte=when)
+            .order_by("-history_date", "-history_id")
+            .first()
+        )
+        if kept is None:
+            first = versions.order_by("history_date", "history_id").first()
+            if first is not None and first.history_change_reason != BASELINE_REASON:
+                return None
+            kept = (
+                first
+                or cls.objects.filter(campaign_id=campaign_id, channel=channel).first()
+            )
+        if kept is None or getattr(kept, "history_type", "~") == "-":
+            return None
+        return kept.subject, kept.body
 
 
 class CampaignStatusChange(models.Model):
@@ -434,9 +461,11 @@ class Restock(models.Model):
         return f"{self.variant} back {where} (restock {self.number})"
 
 
-# Segments and campaigns are written in the admin: each change is kept on the object's
-# history page (a campaign's status moves are its status history as well).
+# Segments, campaigns and their messages are written in the admin: each change is kept
+# on the object's history page (a campaign's status moves are its status history as
+# well; its messages' versions are listed on its page).
 register(Segment, manager_name="audit", records_class=AdminHistory)
+register(MessageTemplate, manager_name="audit", records_class=AdminHistory)
 register(
     Campaign,
     manager_name="audit",

@@ -84,19 +84,15 @@ def is_erased(customer) -> bool:
     return customer is not None and customer.is_anonymised
 
 
-class AddressInline(admin.TabularInline):
+class AddressInline(ReadOnlyInline):
+    """Saved addresses, shown: each change goes through ``customers.services.
+    addresses`` (cleaned, one default, on the timeline), which the customer's own
+    pages and the API call; none is typed in here."""
+
     model = Address
-    extra = 0
     fields = ["label", "name", "line1", "line2", "postcode", "city", "country", "phone"]
-
-    def has_add_permission(self, request, obj=None):
-        return not is_erased(obj) and super().has_add_permission(request, obj)
-
-    def has_change_permission(self, request, obj=None):
-        return not is_erased(obj) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return not is_erased(obj) and super().has_delete_permission(request, obj)
+    readonly_fields = fields
+    verbose_name_plural = "addresses (the customer changes them in their account)"
 
 
 class EmailConsentFilter(admin.SimpleListFilter):
@@ -319,8 +315,8 @@ class CustomerAdmin(ErasureAction, ShopScopedAdmin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         """Corrections go through the profile service, so they are on the timeline.
         The profile is locked first and refused (403) when it was erased since the
-        page was opened, so neither the profile nor the address rows saved after it
-        are written for it."""
+        page was opened, so the profile is not written for it (addresses are
+        read-only here)."""
         if not change:  # pragma: no cover - adding is disabled
             return super().save_model(request, obj, form, change)
         try:

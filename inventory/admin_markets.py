@@ -2,8 +2,9 @@
 
 Sales are priced and taxed from these rows, and orders keep what they were sold at:
 a rate is changed by a new row from its date, a market that countries or shops sell
-in and a price a market sells at are not deleted, and a currency or a country is a
-real code."""
+in and a price a market sells at are not deleted, a seller that issued receipts or
+invoices keeps what they print, and a currency or a country is a real code. Each
+change to a market, a price list, a price or a seller is kept on its history page."""
 
 from django import forms
 from django.conf import settings
@@ -12,6 +13,9 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import capfirst
+from simple_history.admin import SimpleHistoryAdmin
+
+from omnistore.accounts.scoping import ShopScopedAdmin
 
 from .admin_forms import CodeFields
 from .models import (
@@ -39,6 +43,11 @@ class KeptWhileInUse:
             objs, request
         )
         return deleted, counts, perms_needed, [*protected, *self.uses(objs)]
+
+
+class VersionedAdmin(ShopScopedAdmin, SimpleHistoryAdmin):
+    """Rows of the whole chain (no shop), edited by HQ: who changed what, each field
+    before and after, is on the object's history page."""
 
 
 @admin.register(TaxRate)
@@ -109,7 +118,7 @@ class MarketForm(forms.ModelForm):
 
 
 @admin.register(Market)
-class MarketAdmin(KeptWhileInUse, CodeFields, admin.ModelAdmin):
+class MarketAdmin(KeptWhileInUse, CodeFields, VersionedAdmin):
     """Shops take the market of their country unless they name one: a market with
     countries, or shops, is in use and is not deleted (move its countries first)."""
 
@@ -165,7 +174,7 @@ class PriceListForm(forms.ModelForm):
 
 
 @admin.register(PriceList)
-class PriceListAdmin(CodeFields, admin.ModelAdmin):
+class PriceListAdmin(CodeFields, VersionedAdmin):
     """A price list holds a price per variant, hundreds of them: they are listed,
     searched and edited on their own page (``PriceListPriceAdmin``), linked here."""
 
@@ -194,7 +203,7 @@ class PriceListAdmin(CodeFields, admin.ModelAdmin):
 
 
 @admin.register(PriceListPrice)
-class PriceListPriceAdmin(KeptWhileInUse, admin.ModelAdmin):
+class PriceListPriceAdmin(KeptWhileInUse, VersionedAdmin):
     """A price a market sells at is changed, not deleted: deleting it would take
     the item off sale there. A list no market sells at may lose prices (or be
     deleted whole, as ``Market.price_list`` allows)."""
@@ -230,10 +239,52 @@ class PriceListPriceAdmin(KeptWhileInUse, admin.ModelAdmin):
         return price.price_list.currency
 
 
+SELLER_AS_PRINTED = (
+    "Receipts or invoices were issued in this entity's name: its name, address, "
+    "country and VAT number stay as they were printed. For a new name or address, "
+    "create a new legal entity and point the market (or the shop) to it."
+)
+
+
+def issued_documents(entity: LegalEntity) -> bool:
+    """Whether sales name ``entity`` as their seller (orders, invoices). They belong
+    to the apps above inventory, so they are found by the foreign keys that point at
+    the entity from outside it, a sales model added later included."""
+    for relation in LegalEntity._meta.get_fields(include_hidden=True):
+        model = relation.related_model
+        if not relation.one_to_many or model._meta.app_label == "inventory":
+            continue
+        if model._base_manager.filter(**{relation.field.name: entity}).exists():
+            return True
+    return False
+
+
 @admin.register(LegalEntity)
-class LegalEntityAdmin(CodeFields, admin.ModelAdmin):
+class LegalEntityAdmin(CodeFields, VersionedAdmin):
+    """What receipts and invoices print of their seller is read from this row: once
+    it has issued any, it is not edited (a new entity is created instead)."""
+
     list_display = ["name", "country", "vat_number", "address"]
     search_fields = ["name", "vat_number"]
+    fields = ["name", "address", "country", "vat_number"]
+
+    def _as_printed(self, obj) -> bool:
+        """Asked several times for one page: read once per object."""
+        if obj is None or obj.pk is None:
+            return False
+        if not hasattr(obj, "_issued_documents"):
+            obj._issued_documents = issued_documents(obj)
+        return obj._issued_documents
+
+    def get_readonly_fields(self, request, obj=None):
+        if self._as_printed(obj):
+            return self.fields
+        return super().get_readonly_fields(request, obj)
+
+    def get_fieldsets(self, request, obj=None):
+        if self._as_printed(obj):
+            return [(None, {"fields": self.fields, "description": SELLER_AS_PRINTED})]
+        return super().get_fieldsets(request, obj)
 
     def has_delete_permission(self, request, obj=None):
         # Receipts and invoices name the seller: an entity is never deleted.

@@ -4,8 +4,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from simple_history import register
 
 from inventory.models.catalog import PRICE_NOT_NEGATIVE, Variant
+from omnistore.core.audit import AdminHistory
 from omnistore.core.exceptions import ValidationFailed
 from omnistore.core.vat import check_vat_number, vat_country
 
@@ -140,7 +142,8 @@ class MarketCountry(models.Model):
 
 class LegalEntity(models.Model):
     """The company that sells in a shop: its name, address and VAT number are on
-    every receipt and invoice."""
+    every receipt and invoice. Once documents were issued in its name they stay as
+    printed: a new name or address is a new entity the market or shop points to."""
 
     name = models.CharField(max_length=200)
     address = models.CharField(max_length=250)
@@ -169,3 +172,10 @@ class LegalEntity(models.Model):
             raise ValidationError(
                 {"vat_number": f"This is not a VAT number of {self.country.upper()}."}
             )
+
+
+# HQ edits these in the admin: each change is kept on the object's history page (who,
+# when, each field before and after), a price's and a seller's included. The history
+# models live in ``inventory.models`` with the app's others.
+for _model in (PriceList, PriceListPrice, Market, LegalEntity):
+    register(_model, app="inventory", manager_name="audit", records_class=AdminHistory)

@@ -1,13 +1,20 @@
 """Logins, for the platform's superuser. A login's role is its group (Associate, Store
 manager, Area manager, Headquarters); ``role`` follows the groups and is shown, not
-edited. Shop staff belong to their ``shops``, the home ``store`` among them."""
+edited. Shop staff belong to their ``shops``, the home ``store`` among them.
 
-from django.contrib import admin
+A login is never deleted, not even by the superuser: the admin's log, timelines,
+merges and histories name it as who acted, and its deletion would delete or blank
+them. Someone who leaves is deactivated (the action, or *Active* on the form)."""
+
+from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from omnistore.core.exceptions import ApplicationError
+
 from .models import User
 from .scoping import ShopScopedAdmin
+from .services import deactivate_login
 
 
 class ManagersLoginForm(AdminAuthenticationForm):
@@ -40,6 +47,7 @@ class UserAdmin(ShopScopedAdmin, BaseUserAdmin):
     ]
     list_filter = ["role", "groups", "store", "is_staff", "is_active"]
     list_select_related = ["store"]
+    actions = ["deactivate"]
     readonly_fields = ["role"]
     filter_horizontal = [*BaseUserAdmin.filter_horizontal, "shops"]
     fieldsets = (
@@ -50,3 +58,27 @@ class UserAdmin(ShopScopedAdmin, BaseUserAdmin):
         *BaseUserAdmin.add_fieldsets,
         ("Shops", {"fields": ("store", "shops")}),
     )
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(
+        description="Deactivate the selected logins (they leave)",
+        permissions=["change"],
+    )
+    def deactivate(self, request, queryset):
+        """Each login made inactive is kept in its history (who, when)."""
+        done = 0
+        for user in queryset:
+            try:
+                changed = deactivate_login(user=user, actor=request.user)
+            except ApplicationError as error:
+                self.message_user(request, f"{user}: {error.message}", messages.ERROR)
+                continue
+            if changed:
+                done += 1
+                self.log_change(request, user, "Deactivated")
+        if done:
+            self.message_user(
+                request, f"{done} login(s) deactivated.", messages.SUCCESS
+            )

@@ -1,4 +1,5 @@
-"""Giving a login its role: the one door that sets groups, shops and admin access."""
+"""Giving a login its role: the one door that sets groups, shops and admin access;
+and closing it when someone leaves (deactivated, never deleted)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Iterable
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from omnistore.core.exceptions import ValidationFailed
+from omnistore.core.exceptions import Conflict, ValidationFailed
 
 from .models import SHOP_ROLES, Role, User
 from .roles import ADMIN_ROLES, ROLE_GROUPS
@@ -42,3 +43,19 @@ def assign_role(*, user: User, role: str, shops: Iterable = (), home=None) -> Us
         group, _ = Group.objects.get_or_create(name=ROLE_GROUPS[role])
         user.groups.add(group)
     return user
+
+
+@transaction.atomic
+def deactivate_login(*, user: User, actor: User) -> bool:
+    """Someone who leaves keeps their login, made inactive: the admin's log, the
+    timelines and the histories name it as who acted, and deleting it would delete
+    or blank those. An inactive login signs in nowhere (the admin, the staff pages,
+    the API, approvals). False when it was inactive already; one's own login is
+    refused (it would shut its holder out mid-task)."""
+    if user.pk == actor.pk:
+        raise Conflict(
+            "Your own login is deactivated by someone else.", code="own_login"
+        )
+    changed = User.objects.filter(pk=user.pk, is_active=True).update(is_active=False)
+    user.is_active = False
+    return bool(changed)

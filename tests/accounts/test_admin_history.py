@@ -3,11 +3,14 @@ page (django-simple-history); another shop's history is a 404 like the object.""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.urls import reverse
 
-from inventory.models import Category, StockLevel
+from inventory.models import Category, PriceList, PriceListPrice, StockLevel
 from omnistore.accounts.models import Role
+from omnistore.core.audit import BASELINE_REASON
 from tests.factories import LocationFactory, UserFactory, VariantFactory, stock
 
 pytestmark = pytest.mark.django_db
@@ -105,3 +108,94 @@ def test_a_version_that_is_no_number_is_a_404(client, version):
     category = Category.objects.get(slug="shirts")
     url = reverse("admin:inventory_category_history", args=[category.pk])
     assert client.get(f"{url}{version}/").status_code == 404
+
+
+# --- the first change of a row that has no version yet ---------------------------
+
+
+def variant_data(variant, **overrides) -> dict:
+    return {
+        "product": variant.product_id,
+        "sku": variant.sku,
+        "barcode": variant.barcode,
+        "price": str(variant.price),
+        "weight_grams": "0",
+        "attributes": "{}",
+        "active": "on",
+        **overrides,
+    }
+
+
+def changes_shown(client, url_name: str, pk: int) -> list[list[tuple[str, str, str]]]:
+    """The *Changes* column of the object's history page, latest first: for each
+    version, (field, before, after) of each field it changed."""
+    page = client.get(reverse(url_name, args=[pk]))
+    assert page.status_code == 200
+    return [
+        [
+            (str(change["field"]), str(change["old"]), str(change["new"]))
+            for change in getattr(record, "history_delta_changes", [])
+        ]
+        for record in page.context["page_obj"]
+    ]
+
+
+def test_the_first_admin_change_of_a_seeded_price_shows_the_price_before(client):
+    """A variant seeded or imported has no version: its first change in the admin
+    still reads from the old price to the new one."""
+    variant = VariantFactory(price=Decimal("59.90"))
+    hq = UserFactory(username="elena", role=Role.HQ)
+    client.force_login(hq)
+    url = reverse("admin:inventory_variant_change", args=[variant.pk])
+
+    response = client.post(url, variant_data(variant, price="1.00"))
+
+    assert response.status_code == 302
+    latest = changes_shown(client, "admin:inventory_variant_history", variant.pk)[0]
+    assert ("Price", "59.90", "1.00") in latest
+    versions = list(variant.audit.order_by("history_id"))
+    assert [v.price for v in versions] == [Decimal("59.90"), Decimal("1.00")]
+    assert versions[0].history_user is None and versions[1].history_user == hq
+    assert versions[0].history_change_reason == BASELINE_REASON
+
+
+def test_the_row_as_it_was_is_kept_once(client):
+    variant = VariantFactory(price=Decimal("59.90"))
+    client.force_login(UserFactory(username="elena", role=Role.HQ))
+    url = reverse("admin:inventory_variant_change", args=[variant.pk])
+
+    client.post(url, variant_data(variant, price="1.00"))
+    client.post(url, variant_data(variant, price="59.90"))
+
+    prices = [v.price for v in variant.audit.order_by("history_id")]
+    assert prices == [Decimal("59.90"), Decimal("1.00"), Decimal("59.90")]
+    shown = changes_shown(client, "admin:inventory_variant_history", variant.pk)
+    assert ("Price", "1.00", "59.90") in shown[0]
+    assert ("Price", "59.90", "1.00") in shown[1]
+
+
+def test_a_price_list_price_changed_on_the_list_page_keeps_the_price_before(client):
+    """HQ corrects prices in the list's editable column: each one's history says
+    from what to what."""
+    variant = VariantFactory()
+    price = PriceListPrice.objects.create(
+        price_list=PriceList.objects.get(code="CHF"),
+        variant=variant,
+        price=Decimal("62.90"),
+    )
+    client.force_login(UserFactory(username="elena", role=Role.HQ))
+
+    response = client.post(
+        reverse("admin:inventory_pricelistprice_changelist"),
+        {
+            "form-TOTAL_FORMS": "1",
+            "form-INITIAL_FORMS": "1",
+            "form-0-id": price.pk,
+            "form-0-price": "1.00",
+            "_save": "Save",
+        },
+    )
+
+    assert response.status_code == 302
+    latest = changes_shown(client, "admin:inventory_pricelistprice_history", price.pk)
+    assert ("Price", "62.90", "1.00") in latest[0]

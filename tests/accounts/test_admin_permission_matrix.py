@@ -22,7 +22,7 @@ HQ_ALL = ["hq", "superuser"]
 
 # model: {role: "vacd" or with "-" for refused}; a role not named is refused everything.
 PERMISSIONS: dict[str, dict[str, str]] = {
-    "accounts.User": {"superuser": "vacd"},
+    "accounts.User": {"superuser": "vac-"},
     "approvals.Approval": {"hq": "v---", "superuser": "v---"},
     "approvals.ApprovalPin": {"hq": "v-c-", "superuser": "v-c-"},
     "inventory.LegalEntity": {"hq": "vac-", "superuser": "vac-"},
@@ -95,7 +95,7 @@ PERMISSIONS: dict[str, dict[str, str]] = {
 
 # model: {role: actions offered}; "manager" stands for both managers.
 ACTIONS: dict[str, dict[str, set[str]]] = {
-    "accounts.User": {"superuser": {"delete_selected"}},
+    "accounts.User": {"superuser": {"deactivate"}},
     "approvals.ApprovalPin": {role: {"unlock"} for role in HQ_ALL},
     "inventory.Market": {role: {"delete_selected"} for role in HQ_ALL},
     "inventory.PriceList": {role: {"delete_selected"} for role in HQ_ALL},
