@@ -322,6 +322,7 @@ RETURN_TOPIC = "orders.return_email"
 RETURN_SUBJECTS = {
     "return_requested": "Your return {code} for order {number}",
     "refund": "Your refund for return {code}",
+    "return_cancelled": "Your return {code} is cancelled",
 }
 EXCHANGE_SUBJECT = "Your exchange for return {code}"
 RETURN_QR_CID = "return-qr"

@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 from omnistore.core.api import MAX_ID, InputSerializer, TextField
 from omnistore.core.channels import Channel
 from orders.emails import qr_png
-from orders.models import RefundMethod, Return, ReturnReason
+from orders.models import RefundMethod, Return, ReturnReason, ReturnStatus
 from orders.selectors.returns import (
     customer_returns,
     return_by_id,
@@ -43,6 +43,16 @@ ERRORS = {
 
 
 def instructions(return_request) -> str:
+    """What the customer does next: bring or send the items while the return waits
+    for them; nothing once it is cancelled, or once the items are back."""
+    code = return_request.code
+    if return_request.status == ReturnStatus.CANCELLED:
+        return (
+            f"Return {code} is cancelled: there is nothing to bring to a shop or to "
+            "send, and no refund is due on it."
+        )
+    if return_request.status != ReturnStatus.REQUESTED:
+        return f"We have the items of return {code}: nothing more to bring or send."
     days = settings.OMNISTORE_RETURN_WINDOW_DAYS
     return (
         f"Bring the items with code {return_request.code} (or show the QR) to any of "

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Prefetch, Q, QuerySet, Sum, Value
+from django.db.models import Prefetch, Q, QuerySet, Sum, Value, prefetch_related_objects
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -31,6 +31,7 @@ from orders.models import (
 )
 from orders.selectors.orders import order_lines_prefetch
 from orders.selectors.pickups import parse_pickup_qr
+from orders.selectors.receipts import Tender, return_refunds
 
 RETURN_QR_PREFIX = "OMNISTORE-RETURN"
 
@@ -261,16 +262,44 @@ class ReturnDeskSearch:
         return not (self.return_request or self.order or self.orders or self.returns)
 
 
-def return_desk_search(*, query: str, region: str | None = None) -> ReturnDeskSearch:
-    """Everything the desk may look for in one box, in a fixed number of queries."""
+def returns_open_to(*, store: Location, sees_all_stores: bool) -> Q:
+    """The returns a desk may open: one started online and not received yet is
+    every desk's (the customer brings it to any shop); once received, only the
+    receiving shop's and HQ's."""
+    if sees_all_stores:
+        return Q()
+    return Q(receiving_location__isnull=True) | Q(receiving_location=store)
+
+
+def return_open_to(ret: Return, *, store: Location, sees_all_stores: bool) -> bool:
+    """``returns_open_to`` for one return already loaded."""
+    return (
+        sees_all_stores
+        or ret.receiving_location_id is None
+        or ret.receiving_location_id == store.pk
+    )
+
+
+def return_desk_search(
+    *,
+    query: str,
+    store: Location,
+    sees_all_stores: bool = False,
+    region: str | None = None,
+) -> ReturnDeskSearch:
+    """Everything the desk may look for in one box, in a fixed number of queries;
+    of returns, only those this desk may open (``returns_open_to``)."""
     query = (query or "").strip()[:100]
     result = ReturnDeskSearch(query=query)
     if not query:
         return result
+    open_here = Return.objects.filter(
+        returns_open_to(store=store, sees_all_stores=sees_all_stores)
+    )
     code = parse_return_code(query)
     if code is not None:
         result.return_request = (
-            Return.objects.select_related("order").filter(code=code).first()
+            open_here.select_related("order").filter(code=code).first()
         )
         if result.return_request is not None:
             return result
@@ -291,7 +320,7 @@ def return_desk_search(*, query: str, region: str | None = None) -> ReturnDeskSe
     )
     result.returns = list(
         _return_list(
-            Return.objects.filter(customer_id__in=ids, status__in=OPEN_RETURN_STATUSES)
+            open_here.filter(customer_id__in=ids, status__in=OPEN_RETURN_STATUSES)
         ).order_by("-created_at", "-id")[:DESK_RESULTS]
     )
     return result
@@ -322,3 +351,43 @@ def return_points(ret: Return) -> dict:
     ).aggregate(total=Sum("points"))["total"]
     taken = -(booked or 0)
     return {"taken": taken, "spent": max(share - taken, 0)}
+
+
+def refunded_as(ret: Return) -> list[Tender]:
+    """How a refunded return's money went back, each part as it was made
+    (``return_refunds``: points, gift card, card, cash, then store credit): a refund
+    as store credit lists the share paid in points as points. Two queries, none when
+    the return's page loaded them."""
+    prefetch_related_objects(
+        [ret],
+        Prefetch(
+            "refunds",
+            queryset=ReturnRefund.objects.select_related("payment").order_by("id"),
+        ),
+        Prefetch(
+            "store_credit", queryset=StoreCreditTransaction.objects.order_by("id")
+        ),
+    )
+    return return_refunds(ret)
+
+
+def refund_parts(ret: Return) -> list[dict]:
+    """Where a refunded return's money went, part by part (``refunded_as``), as data
+    (amounts as strings): what a refund as store credit gave back as points is not
+    counted as credit. Empty until it is refunded."""
+    if ret.refunded_at is None:
+        return []
+    return [
+        {"method": part.method, "amount": str(part.amount)} for part in refunded_as(ret)
+    ]
+
+
+def refund_said(ret: Return) -> str:
+    """A refunded return's money back in words, each part where it went ("30.00 EUR
+    to loyalty points, 15.00 EUR to store credit"), as the desk and the customer's
+    timeline say it."""
+    currency = ret.order.currency
+    parts = [
+        f"{part.amount} {currency} to {part.label.lower()}" for part in refunded_as(ret)
+    ]
+    return ", ".join(parts) or f"0.00 {currency}"

@@ -36,9 +36,44 @@ from .common import sellable_variants, to_money
 from .credit import credit_currency
 from .payments import PaymentRequest
 from .placing import write_order
-from .refunds import return_at_counter, return_store_credit
+from .refunds import points_share, return_at_counter, return_store_credit
 from .returns import ReturnLineRequest, order_to_return
 from .till import TillBooking, cash_session
+
+
+@dataclass(frozen=True)
+class ExchangeBalance:
+    """How the returned value meets the replacement: the share of it paid in points
+    goes back as points (``points_share``); the rest, as store credit, pays the
+    replacement first; the tender pays what is left to pay, and what the replacement
+    does not use stays as store credit."""
+
+    as_points: Decimal
+    credit: Decimal
+    total: Decimal  # the replacement
+
+    @property
+    def credit_used(self) -> Decimal:
+        return min(self.credit, self.total)
+
+    @property
+    def to_pay(self) -> Decimal:
+        return self.total - self.credit_used
+
+    @property
+    def credit_left(self) -> Decimal:
+        return self.credit - self.credit_used
+
+
+def exchange_balance(
+    order: Order, *, returned: Decimal, total: Decimal
+) -> ExchangeBalance:
+    """The balance before anything moves, as ``exchange_items`` will book it: the
+    desk's review shows it."""
+    as_points = points_share(order, returned)
+    return ExchangeBalance(
+        as_points=as_points, credit=returned - as_points, total=total
+    )
 
 
 @dataclass
@@ -46,8 +81,9 @@ class ExchangeResult:
     return_request: Return
     order: Order
     credit_used: Decimal
-    credit_left: Decimal
+    credit_left: Decimal  # what this exchange left as store credit
     paid: Decimal
+    as_points: Decimal = Decimal("0.00")  # the returned value given back as points
 
 
 @transaction.atomic
@@ -68,7 +104,8 @@ def exchange_items(
     now: datetime | None = None,
 ) -> ExchangeResult:
     """Swap goods at the counter: the lines come back (received here), their value
-    becomes the customer's store credit, and the replacement — taken now, or from the
+    becomes the customer's store credit (the share paid in points goes back as
+    points, ``ExchangeBalance``), and the replacement — taken now, or from the
     endless aisle for pickup — is paid with that credit first; ``payments`` cover any
     difference, and what the replacement does not use stays as store credit. All in
     one transaction: a replacement out of stock leaves nothing returned. The
@@ -96,9 +133,13 @@ def exchange_items(
     )
     customer = resolve_customer(source.customer_id)
     credit = return_store_credit(ret)  # the points share went back as points
-    total = sum((prices[v.pk] * q for v, q in replacement_lines), Decimal("0.00"))
-    tenders, credit_used, paid = _tenders(credit, total, payments, currency)
-    if paid > 0:
+    balance = ExchangeBalance(
+        as_points=ret.refund_total - credit,
+        credit=credit,
+        total=sum((prices[v.pk] * q for v, q in replacement_lines), Decimal("0.00")),
+    )
+    tenders = _tenders(balance, payments, currency)
+    if balance.to_pay > 0:
         _check_no_reader(payments, location)
     checkout = prepare_checkout(
         lines=[LineRequest(variant, q) for variant, q in replacement_lines],
@@ -117,13 +158,13 @@ def exchange_items(
     new_order = write_order(checkout)
     ret.exchange_order = new_order
     ret.save(update_fields=["exchange_order"])
-    customer.refresh_from_db(fields=["store_credit_balance"])
     return ExchangeResult(
         return_request=ret,
         order=new_order,
-        credit_used=credit_used,
-        credit_left=to_money(customer.store_credit_balance),
-        paid=paid,
+        credit_used=balance.credit_used,
+        credit_left=to_money(balance.credit_left),
+        paid=balance.to_pay,
+        as_points=to_money(balance.as_points),
     )
 
 
@@ -243,17 +284,17 @@ def _check_no_reader(payments: Sequence[PaymentRequest], location: Location) -> 
 
 
 def _tenders(
-    credit: Decimal, total: Decimal, payments: Sequence[PaymentRequest], currency: str
-) -> tuple[list[PaymentRequest], Decimal, Decimal]:
-    """Store credit first, then ``payments`` for the difference: the tenders, the
-    credit used and what is left to pay."""
-    credit_used = min(credit, total)
+    balance: ExchangeBalance, payments: Sequence[PaymentRequest], currency: str
+) -> list[PaymentRequest]:
+    """Store credit first, then ``payments`` for what is left to pay."""
     tenders = []
-    if credit_used > 0:
+    if balance.credit_used > 0:
         tenders.append(
-            PaymentRequest(method=PaymentMethod.STORE_CREDIT, amount=credit_used)
+            PaymentRequest(
+                method=PaymentMethod.STORE_CREDIT, amount=balance.credit_used
+            )
         )
-    paid = total - credit_used
+    paid = balance.to_pay
     if paid > 0:
         if not payments:
             raise ValidationFailed(
@@ -262,4 +303,4 @@ def _tenders(
                 extra={"payment": [f"{paid} to pay."]},
             )
         tenders += list(payments)
-    return tenders, credit_used, paid
+    return tenders

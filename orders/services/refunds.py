@@ -35,6 +35,7 @@ from orders.models import (
     StoreCreditKind,
     StoreCreditTransaction,
 )
+from orders.selectors.returns import refund_parts, refund_said
 
 from .approvals import (
     approved_by_note,
@@ -52,6 +53,7 @@ from .returns import (
     RETURN_REFERENCE,
     ReceiveLine,
     ReturnLineRequest,
+    check_refund_method,
     checked_choice,
     lock_return,
     record_return_event,
@@ -321,11 +323,7 @@ def _store_credit_refund(
     not have. What the order paid in loyalty points and has not had back goes back
     first, as points (``_points_back``): store credit is money, and points never
     become money, whichever way each part of the order comes back."""
-    if not order.customer_id:
-        raise ValidationFailed(
-            "Store credit needs a customer profile; this sale has none.",
-            extra={"refund_method": ["Refund to the original payment."]},
-        )
+    check_refund_method(order, RefundMethod.STORE_CREDIT)
     credit = amount - _points_back(ret, order, amount, actor, location)
     if credit <= 0:
         return
@@ -364,15 +362,27 @@ def _points_back(
     credit out of the money share would leave points that a later part, refunded to
     the payments, pays back in money."""
     locked = Payment.objects.select_for_update().filter(order=order).order_by("pk")
-    points = [
-        payment
-        for payment in refund_sequence(list(locked))
-        if payment.method == PaymentMethod.LOYALTY_POINTS and payment.refundable > 0
-    ]
+    points = _points_payments(locked)
     if not points:
         return Decimal("0.00")
     refunds = _refund_return_to(ret, order, amount, points, actor, location)
     return sum((refund.amount for refund in refunds), Decimal("0.00"))
+
+
+def _points_payments(payments) -> list[Payment]:
+    """The order's points payments still holding some, in ``refund_sequence``."""
+    return [
+        payment
+        for payment in refund_sequence(list(payments))
+        if payment.method == PaymentMethod.LOYALTY_POINTS and payment.refundable > 0
+    ]
+
+
+def points_share(order: Order, amount: Decimal) -> Decimal:
+    """What of ``amount`` refunded as store credit now goes back as points
+    (``_points_back``), read before anything moves: an exchange's review shows it."""
+    held = _points_payments(Payment.objects.filter(order=order).order_by("pk"))
+    return min(amount, sum((p.refundable for p in held), Decimal("0.00")))
 
 
 def _pay_back(
@@ -399,30 +409,20 @@ def _points_said(reversal: PointsReversal) -> str:
 
 
 def _announce_refund(
-    ret: Return,
-    *,
-    amount: Decimal,
-    method: str,
-    reversal: PointsReversal,
-    actor,
-    location,
-    now: datetime,
+    ret: Return, *, reversal: PointsReversal, actor, location, now: datetime
 ) -> None:
-    order = ret.order
-    where = (
-        "store credit" if method == RefundMethod.STORE_CREDIT else "original payment"
-    )
+    parts = refund_parts(ret)  # what went back as points is not store credit
     record_return_event(
         ret,
         EVENT_RETURN_REFUNDED,
-        f"Return {ret.code} refunded: {amount} {order.currency} to {where}"
-        + _points_said(reversal),
+        f"Return {ret.code} refunded: {refund_said(ret)}" + _points_said(reversal),
         actor=actor,
         location=location,
         now=now,
+        data={"refunded_as": parts},
     )
     send_return_email(ret, "refund")
-    return_webhook(ret, "refunded")
+    return_webhook(ret, "refunded", parts)
 
 
 @transaction.atomic
@@ -493,8 +493,6 @@ def refund_return(
     credit_refunded_return(return_request=ret, actor=actor, now=now)
     _announce_refund(
         ret,
-        amount=amount,
-        method=method,
         reversal=reversal,
         actor=actor,
         location=location or ret.receiving_location,

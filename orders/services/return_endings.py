@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from inventory.models import Location
+from omnistore.core.channels import is_online
 from orders.models import Return, ReturnStatus
 
 from .returns import (
@@ -17,6 +18,7 @@ from .returns import (
     lock_return,
     record_return_event,
     return_webhook,
+    send_return_email,
     transition_return,
 )
 
@@ -63,7 +65,8 @@ def cancel_return(
     location: Location | None = None,
     now: datetime | None = None,
 ) -> Return:
-    """Drop a return before the goods arrive; its units can be returned again."""
+    """Drop a return before the goods arrive; its units can be returned again. A
+    customer who started it online is told (``return_cancelled``, after commit)."""
     now = now or timezone.now()
     ret = lock_return(return_request)
     reason = (reason or "").strip()
@@ -85,5 +88,7 @@ def cancel_return(
         location=location,
         now=now,
     )
+    if is_online(ret.started_channel):
+        send_return_email(ret, "return_cancelled")
     return_webhook(ret, "cancelled")
     return ret

@@ -51,6 +51,7 @@ from orders.models import (
 from orders.pricing import share_of
 from orders.selectors.returns import (
     NEVER_LEFT,
+    refund_parts,
     returned_quantities,
     taken_by_returns,
 )
@@ -61,6 +62,7 @@ from .approvals import (
     guard_return_without_receipt,
 )
 from .common import CODE_ALPHABET, check_quantity, to_money
+from .credit import check_credit_currency
 from .return_window import check_return_policy, is_staff_actor
 
 EVENT_RETURN_REQUESTED = "return_requested"
@@ -219,7 +221,16 @@ def _return_tax(line: OrderLine, *, before: int, units: int, taken: Decimal) -> 
     return _share_left(line.tax, line, before + units, taken)
 
 
-def record_return_event(ret: Return, kind: str, summary: str, *, actor, location, now):
+def record_return_event(
+    ret: Return,
+    kind: str,
+    summary: str,
+    *,
+    actor,
+    location,
+    now,
+    data: dict | None = None,
+):
     if ret.customer_id is None:
         return
     record_event(
@@ -234,6 +245,7 @@ def record_return_event(ret: Return, kind: str, summary: str, *, actor, location
             "order": ret.order.number,
             "status": ret.status,
             "refund_total": str(ret.refund_total),
+            **(data or {}),
         },
         reference_type=RETURN_REFERENCE,
         reference_id=ret.code,
@@ -241,7 +253,9 @@ def record_return_event(ret: Return, kind: str, summary: str, *, actor, location
     )
 
 
-def return_webhook(ret: Return, event: str) -> None:
+def return_webhook(ret: Return, event: str, parts: list[dict] | None = None) -> None:
+    """``refund_total`` is the whole refund; ``refunded_as`` splits it by where it
+    went (``parts``, read here when not given)."""
     webhooks.emit(
         f"return.{event}",
         {
@@ -251,6 +265,8 @@ def return_webhook(ret: Return, event: str) -> None:
             "status": ret.status,
             "refund_method": ret.refund_method,
             "refund_total": str(to_money(ret.refund_total)),
+            "currency": ret.order.currency,
+            "refunded_as": refund_parts(ret) if parts is None else parts,
             "receiving_location_id": ret.receiving_location_id,
         },
     )
@@ -321,13 +337,25 @@ def _check_channel_and_method(channel: str, refund_method: str) -> str:
     return refund_method
 
 
-def _check_refund_method(order: Order, refund_method: str) -> None:
-    """Store credit lands on a customer profile, which a walk-in sale does not have."""
-    if refund_method == RefundMethod.STORE_CREDIT and order.customer_id is None:
+def check_refund_method(order: Order, refund_method: str) -> None:
+    """Store credit lands on a customer profile, which a walk-in sale does not have,
+    and is kept in the home currency (``check_credit_currency``, as it is booked): a
+    return asking for it where the refund could not give it is refused at once."""
+    if refund_method != RefundMethod.STORE_CREDIT:
+        return
+    if order.customer_id is None:
         raise ValidationFailed(
             "Store credit needs a customer profile; this sale has none.",
             extra={"refund_method": ["Refund to the original payment instead."]},
         )
+    try:
+        check_credit_currency(order.currency)
+    except ValidationFailed as refused:
+        raise ValidationFailed(
+            refused.message,
+            code=refused.code,
+            extra={"refund_method": [refused.message]},
+        ) from None
 
 
 def _lock_order_lines(order: Order, ids: list[int]) -> dict[int, OrderLine]:
@@ -518,7 +546,7 @@ def request_return(
     override = check_return_policy(
         order, now=now, actor=actor, override_reason=override_reason
     )
-    _check_refund_method(order, refund_method)
+    check_refund_method(order, refund_method)
     ids = sorted(line.order_line for line in wanted)
     locked = _lock_order_lines(order, ids)
     returned = returned_quantities(ids)

@@ -22,8 +22,10 @@ from omnistore.staff.htmx import INVALID, add_service_error, redirect_to
 from omnistore.staff.once import claim, give_back
 from orders.selectors.sale import pickup_shops
 from orders.services.exchanges import (
+    ExchangeBalance,
     check_exchange_currency,
     check_replacement_stock,
+    exchange_balance,
     exchange_items,
     replacement_prices,
 )
@@ -42,12 +44,14 @@ NOT_REVIEWED = {"csrfmiddlewaretoken", "confirm", "approval"}
 
 @dataclass
 class ExchangeReview:
-    """Both sides of an exchange and the balance, before anything changes."""
+    """Both sides of an exchange and the balance as the exchange will book it
+    (``exchange_balance``), before anything changes."""
 
     back: list = field(default_factory=list)  # (name, units, value)
     out: list = field(default_factory=list)  # (name, units, value)
     currency: str = ""
     key: str = ""
+    split: ExchangeBalance | None = None
 
     @property
     def back_total(self) -> Decimal:
@@ -60,11 +64,7 @@ class ExchangeReview:
     @property
     def balance(self) -> Decimal:
         """Positive: the customer pays it; negative: it stays as store credit."""
-        return self.out_total - self.back_total
-
-    @property
-    def credit_left(self) -> Decimal:
-        return -self.balance
+        return self.split.to_pay - self.split.credit_left
 
 
 def review_key(post) -> str:
@@ -90,6 +90,9 @@ def _review(order, lines, data, key: str, store) -> ExchangeReview:
     check_replacement_stock(data["replacement"], data["fulfilment"], store)
     for variant, units in data["replacement"]:
         review.out.append((variant.name, units, prices[variant.pk] * units))
+    review.split = exchange_balance(
+        order, returned=review.back_total, total=review.out_total
+    )
     return review
 
 
@@ -124,6 +127,8 @@ def _complete(request, order, store, form):
     )
     if result.paid:
         text += f", paid {result.paid} {currency}"
+    if result.as_points:
+        text += f"; {result.as_points} {currency} back as loyalty points"
     if result.credit_left:
         text += f"; {result.credit_left} {currency} left as store credit"
     messages.success(request, text + ".")

@@ -31,9 +31,11 @@ from orders.selectors.returns import (
     brought_late,
     handed_over_at,
     order_returns,
+    refund_said,
     return_brought_by,
     return_deadline,
     return_desk_search,
+    return_open_to,
     return_points,
     returnable_lines,
     returns_waiting,
@@ -61,11 +63,7 @@ RETURN_STATUS_LABELS = dict(ReturnStatus.choices)
 
 def _may_see(user, ret: Return, store) -> bool:
     """Started online and not received yet: every desk; else its shop and HQ."""
-    return (
-        user.sees_all_stores
-        or ret.receiving_location_id is None
-        or ret.receiving_location_id == store.pk
-    )
+    return return_open_to(ret, store=store, sees_all_stores=user.sees_all_stores)
 
 
 def _may_cancel(user, ret: Return, store) -> bool:
@@ -94,12 +92,12 @@ def returns_desk(request):
     number that names one thing opens it straight away."""
     store = require_store(request)
     query = request.GET.get("q", "").strip()[:100]
-    found = return_desk_search(query=query, region=store.country)
-    hidden = found.return_request is not None and not _may_see(
-        request.user, found.return_request, store
+    found = return_desk_search(
+        query=query,
+        store=store,
+        sees_all_stores=request.user.sees_all_stores,
+        region=store.country,
     )
-    if hidden:
-        found.return_request = None
     if not is_partial(request):
         if found.return_request is not None:
             return redirect("staff:return_detail", code=found.return_request.code)
@@ -188,13 +186,8 @@ def return_start(request, number: str):
 def _done_message(ret: Return) -> str:
     """What the desk is told: each refund as it was made (points, store credit,
     card, cash), as the refund receipt lists them."""
-    currency = ret.order.currency
     if ret.status == ReturnStatus.REFUNDED:
-        made = ", ".join(
-            f"{tender.amount} {currency} to {tender.label.lower()}"
-            for tender in return_refunds(ret)
-        )
-        return f"Return {ret.code} refunded: {made or f'0.00 {currency}'}."
+        return f"Return {ret.code} refunded: {refund_said(ret)}."
     return f"Return {ret.code} received; refund it when ready."
 
 
