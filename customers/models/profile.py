@@ -157,6 +157,17 @@ class Customer(models.Model):
                 name="customer_active_channel",
                 condition=Q(merged_into__isnull=True),
             ),
+            # The staff search and the counter find a sign-up by what it was given.
+            models.Index(
+                fields=["email"],
+                name="customer_live_email",
+                condition=Q(merged_into__isnull=True) & ~Q(email=""),
+            ),
+            models.Index(
+                fields=["phone"],
+                name="customer_live_phone",
+                condition=Q(merged_into__isnull=True) & ~Q(phone=""),
+            ),
         ]
 
     def __str__(self):

@@ -42,53 +42,125 @@ def customer_profile(customer: Customer) -> Customer:
     )
 
 
+# Where a profile keeps the email and phone it is written to (its contact).
+CONTACT_FIELDS = {IdentityKind.EMAIL: "email", IdentityKind.PHONE: "phone"}
+
+
+def leads_to_login(identity: CustomerIdentity, owner: Customer) -> bool:
+    """Whether ``identity`` brings someone who did not sign in to ``owner``'s
+    profile. A profile with a login is reached that way only by what the login
+    proved (a code) or what was given in person (at a shop, on the phone): an email
+    or phone typed online by anyone, unproven, would hand the login every later
+    order placed with it (a stranger's number typed at a guest checkout, the order
+    then claimed by its receipt)."""
+    return owner.user_id is None or identity.proven
+
+
+def contact_holders(kind: str, value: str):
+    """Live profiles written to at ``value`` (their email or phone) — a sign-up's
+    address and number are contact only, no identity, until proven — by pk."""
+    field = CONTACT_FIELDS.get(kind)
+    if field is None or not value:
+        return Customer.objects.none()
+    live = Customer.objects.filter(merged_into__isnull=True)
+    return live.filter(**{field: value}).order_by("pk")
+
+
 def search_customers(query: str, region: str | None = None, *, limit: int = 20):
     """Profiles matching a name, an email, a phone in any format or a loyalty card.
 
     Identities are looked up exactly after normalising the query (a phone read in the
-    shop's ``region``); names match every word, at the start of a word of the name,
-    whatever its case and accents.
+    shop's ``region``), and so are the email and phone profiles are written to;
+    names match every word, at the start of a word of the name, whatever its case
+    and accents. Each profile's ``unconfirmed`` lists the (kind label, value) it was
+    found by that would not lead to it at checkout (``leads_to_login``: an account's
+    address or number typed online and never confirmed), for the associate to check
+    with the customer.
     """
     query = (query or "").strip()
     if not query:
         return []
-    matched_ids = _identity_matches(query, region)
-    name_q = name_condition(query)
-    if not matched_ids and not name_q:
+    read = _read_identities(query, region)
+    leading, unconfirmed = _identity_matches(query, read)
+    contacts = _contact_condition(read)
+    conditions = [q for q in (contacts, name_condition(query)) if q]
+    if leading or unconfirmed:
+        conditions.append(Q(pk__in=[*leading, *unconfirmed]))
+    if not conditions:
         return []
-    where = Q(pk__in=matched_ids) if matched_ids else Q()
-    if name_q:
-        where = where | name_q if matched_ids else name_q
+    where = conditions[0]
+    for condition in conditions[1:]:
+        where |= condition
     rows = (
         Customer.objects.filter(where)
         .select_related("preferred_store")
         .order_by("last_name", "first_name", "id")[: limit * 2]
     )
-    return _live_profiles_once(rows, limit)
+    results = _live_profiles_once(rows, limit)
+    for customer in results:
+        found_by = (
+            []
+            if customer.pk in leading
+            else unconfirmed.get(customer.pk) or _contact_found(customer, read)
+        )
+        customer.unconfirmed = [(IdentityKind(k).label, v) for k, v in found_by]
+    return results
 
 
-def _identity_matches(query: str, region: str | None) -> list[int]:
-    """Ids of the profiles holding an identity the query reads as, in one query (none
-    when it reads as no identity at all)."""
-    identity_values: list[tuple[str, str]] = []
+def _read_identities(query: str, region: str | None) -> list[tuple[str, str]]:
+    """The (kind, value) identities the query reads as, exactly."""
+    found: list[tuple[str, str]] = []
     email = normalize_email(query)
     if email:
-        identity_values.append((IdentityKind.EMAIL, email))
+        found.append((IdentityKind.EMAIL, email))
     if any(ch.isdigit() for ch in query):
-        identity_values += _number_identities(query, region)
+        found += _number_identities(query, region)
+    return found
 
+
+def _contact_condition(read: list[tuple[str, str]]) -> Q:
+    """Live profiles written to at an email or phone the query reads as."""
     condition = Q()
-    for kind, value in identity_values:
+    for kind, value in read:
+        if kind in CONTACT_FIELDS:
+            condition |= Q(**{CONTACT_FIELDS[kind]: value}, merged_into__isnull=True)
+    return condition
+
+
+def _contact_found(customer: Customer, read) -> list[tuple[str, str]]:
+    return [
+        (kind, value)
+        for kind, value in read
+        if kind in CONTACT_FIELDS and getattr(customer, CONTACT_FIELDS[kind]) == value
+    ]
+
+
+def _identity_matches(
+    query: str, read: list[tuple[str, str]]
+) -> tuple[set[int], dict[int, list[tuple[str, str]]]]:
+    """Ids of the profiles holding an identity the query reads as that leads to
+    them, and of those holding only ones that do not (with what they were found
+    by), in one query (none when it reads as no identity at all)."""
+    condition = Q()
+    for kind, value in read:
         condition |= Q(kind=kind, value=value)
-    if "@" in query and not email and len(query) >= 3:
+    if "@" in query and not normalize_email(query) and len(query) >= 3:
         # A partly typed address: the start of the stored (lower-case) value.
         condition |= Q(kind=IdentityKind.EMAIL, value__startswith=query.lower())
-        identity_values.append((IdentityKind.EMAIL, query.lower()))
-    if not identity_values:
-        return []
-    return list(
-        CustomerIdentity.objects.filter(condition).values_list("customer_id", flat=True)
+    if not condition:
+        return set(), {}
+    leading: set[int] = set()
+    unconfirmed: dict[int, list[tuple[str, str]]] = {}
+    rows = CustomerIdentity.objects.filter(condition).values_list(
+        "customer_id", "kind", "value", "verified", "channel", "customer__user_id"
     )
+    for customer_id, kind, value, verified, channel, user_id in rows:
+        identity = CustomerIdentity(verified=verified, channel=channel)
+        if leads_to_login(identity, Customer(user_id=user_id)):
+            leading.add(customer_id)
+        else:
+            unconfirmed.setdefault(customer_id, []).append((kind, value))
+    return leading, unconfirmed
 
 
 def _number_identities(query: str, region: str | None) -> list[tuple[str, str]]:
@@ -160,6 +232,11 @@ class Customer360:
     duplicates: list[tuple[DuplicateCandidate, Customer]]
     loyalty: list[LoyaltyTransaction]
     timeline: TimelinePage
+    # (label, value) of the email and phone written to that are no identity of the
+    # profile: a sign-up's, never confirmed.
+    contact_only: list[tuple[str, str]]
+    # Its emails and phones typed online and never proven (``proven``).
+    unconfirmed: list[CustomerIdentity]
 
 
 def customer_360(customer_id) -> Customer360:
@@ -197,12 +274,20 @@ def customer_360(customer_id) -> Customer360:
             "-created_at", "-id"
         )[:5]
     )
+    identities = list(customer.identities.all())
+    held = {(identity.kind, identity.value) for identity in identities}
     return Customer360(
         customer=customer,
-        identities=list(customer.identities.all()),
+        identities=identities,
         consents=consent_state(customer),
         addresses=list(customer.addresses.all()),
         duplicates=duplicates,
         loyalty=loyalty,
         timeline=timeline(customer),
+        contact_only=[
+            (IdentityKind(kind).label, getattr(customer, field))
+            for kind, field in CONTACT_FIELDS.items()
+            if getattr(customer, field) and (kind, getattr(customer, field)) not in held
+        ],
+        unconfirmed=[identity for identity in identities if not identity.proven],
     )

@@ -1,4 +1,5 @@
-"""Loyalty numbers and row locks on live profiles.
+"""Identities as a visit brings them, loyalty numbers, possible duplicates and row
+locks on live profiles.
 
 A customer row is locked (``SELECT ... FOR NO KEY UPDATE``) before its balances change
 or it is merged; locks follow ``merged_into`` to the survivor and are taken in pk order,
@@ -12,8 +13,15 @@ from __future__ import annotations
 
 import secrets
 
-from customers.models import Customer
-from omnistore.core.exceptions import Conflict, NotFound
+from django.db import IntegrityError, transaction
+
+from customers.models import Customer, DuplicateCandidate, IdentityKind
+from customers.normalize import (
+    normalize_email,
+    normalize_loyalty_number,
+    normalize_phone,
+)
+from omnistore.core.exceptions import Conflict, NotFound, ValidationFailed
 
 
 def _luhn_digit(digits: str) -> str:
@@ -82,3 +90,48 @@ def lock_customers(pks) -> dict[int, Customer]:
                 following[asked] = row.merged_into_id
         pending = following
     return live
+
+
+def flag_duplicate(
+    *, customer: Customer, other: Customer, reason: str, channel: str = ""
+) -> DuplicateCandidate | None:
+    """Record that two profiles seem to be one person (once per pair)."""
+    if customer.pk == other.pk:
+        return None
+    a, b = sorted([customer.pk, other.pk])
+    try:
+        with transaction.atomic():
+            candidate, _ = DuplicateCandidate.objects.get_or_create(
+                customer_a_id=a,
+                customer_b_id=b,
+                defaults={"reason": reason[:250], "channel": channel},
+            )
+    except IntegrityError:
+        candidate = DuplicateCandidate.objects.get(customer_a_id=a, customer_b_id=b)
+    return candidate
+
+
+def clean_identities(*, email, phone, loyalty_number, region) -> dict[str, str]:
+    """The normalised identities given, by kind (a phone read in ``region``), or
+    field errors for those that read as none."""
+    errors: dict[str, list[str]] = {}
+    found: dict[str, str] = {}
+    if loyalty_number not in (None, ""):
+        value = normalize_loyalty_number(loyalty_number)
+        if value:
+            found[IdentityKind.LOYALTY] = value
+    if email not in (None, ""):
+        value = normalize_email(email)
+        if value is None:
+            errors["email"] = ["Enter a valid email address."]
+        else:
+            found[IdentityKind.EMAIL] = value
+    if phone not in (None, ""):
+        value = normalize_phone(phone, region=region)
+        if value is None:
+            errors["phone"] = ["Enter a valid phone number."]
+        else:
+            found[IdentityKind.PHONE] = value
+    if errors:
+        raise ValidationFailed("Check the highlighted fields.", extra=errors)
+    return found

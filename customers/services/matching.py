@@ -15,27 +15,26 @@ from django.db import IntegrityError, transaction
 from customers.models import (
     Customer,
     CustomerIdentity,
-    DuplicateCandidate,
     IdentityKind,
-)
-from customers.normalize import (
-    normalize_email,
-    normalize_loyalty_number,
-    normalize_phone,
 )
 from customers.selectors.identities import (
     survivor_of,
 )
+from customers.selectors.profiles import contact_holders, leads_to_login
 from customers.services.common import check_channel, where_label
 from customers.services.identities import (
+    clean_identities,
+    flag_duplicate,
     generate_loyalty_number,
     lock_customer,
 )
-from customers.services.timeline import (
-    EVENT_CREATED,
-    EVENT_IDENTITY_ADDED,
-    record_event,
+from customers.services.in_person import (
+    attach_identity,
+    confirm_in_person,
+    flag_contact_holders,
+    unproven_identities,
 )
+from customers.services.timeline import EVENT_CREATED, record_event
 from omnistore.core import webhooks
 from omnistore.core.channels import is_online
 from omnistore.core.db import connection_for, insert_rows, load
@@ -105,54 +104,6 @@ def _create_customer(
     raise Conflict("Could not issue a loyalty number; try again.")  # pragma: no cover
 
 
-def flag_duplicate(
-    *, customer: Customer, other: Customer, reason: str, channel: str = ""
-) -> DuplicateCandidate | None:
-    """Record that two profiles seem to be one person (once per pair)."""
-    if customer.pk == other.pk:
-        return None
-    a, b = sorted([customer.pk, other.pk])
-    try:
-        with transaction.atomic():
-            candidate, _ = DuplicateCandidate.objects.get_or_create(
-                customer_a_id=a,
-                customer_b_id=b,
-                defaults={"reason": reason[:250], "channel": channel},
-            )
-    except IntegrityError:
-        candidate = DuplicateCandidate.objects.get(customer_a_id=a, customer_b_id=b)
-    return candidate
-
-
-def _attach_identity(
-    customer: Customer,
-    kind: str,
-    value: str,
-    *,
-    channel: str,
-    location,
-    actor,
-    announce: bool = True,
-) -> CustomerIdentity:
-    identity = CustomerIdentity.objects.create(
-        customer=customer, kind=kind, value=value, channel=channel
-    )
-    if not announce:  # a new profile's own creation event says enough
-        return identity
-    record_event(
-        customer=customer,
-        kind=EVENT_IDENTITY_ADDED,
-        summary=(
-            f"{IdentityKind(kind).label} {value} added ({where_label(channel, location)})"
-        ),
-        actor=actor,
-        location=location,
-        channel=channel,
-        data={"kind": kind, "value": value},
-    )
-    return identity
-
-
 @dataclass(frozen=True)
 class MatchResult:
     customer: Customer
@@ -160,40 +111,6 @@ class MatchResult:
     duplicates: tuple[int, ...] = ()
     # Consents a counter registration found withdrawn on the profile and left so.
     withdrawn_kept: tuple[str, ...] = ()
-
-
-def _clean_identities(*, email, phone, loyalty_number, region) -> dict[str, str]:
-    errors: dict[str, list[str]] = {}
-    found: dict[str, str] = {}
-    if loyalty_number not in (None, ""):
-        value = normalize_loyalty_number(loyalty_number)
-        if value:
-            found[IdentityKind.LOYALTY] = value
-    if email not in (None, ""):
-        value = normalize_email(email)
-        if value is None:
-            errors["email"] = ["Enter a valid email address."]
-        else:
-            found[IdentityKind.EMAIL] = value
-    if phone not in (None, ""):
-        value = normalize_phone(phone, region=region)
-        if value is None:
-            errors["phone"] = ["Enter a valid phone number."]
-        else:
-            found[IdentityKind.PHONE] = value
-    if errors:
-        raise ValidationFailed("Check the highlighted fields.", extra=errors)
-    return found
-
-
-def leads_to_login(identity: CustomerIdentity, owner: Customer) -> bool:
-    """Whether ``identity`` brings someone who did not sign in to ``owner``'s
-    profile. A profile with a login is reached that way only by what the login
-    proved (a code) or what was given in person (at a shop, on the phone): an email
-    or phone typed online by anyone, unproven, would hand the login every later
-    order placed with it (a stranger's number typed at a guest checkout, the order
-    then claimed by its receipt)."""
-    return owner.user_id is None or identity.proven
 
 
 def _owners(
@@ -227,13 +144,18 @@ def _owners(
 
 def reached_by(kind: str, value: str) -> tuple[Customer | None, Customer | None]:
     """Whom a match by this one identity reaches for someone not signed in, and the
-    profile passed over because the identity does not lead to its login (reads
-    only: the checkout's own match locks)."""
+    profile passed over because the identity does not lead to its login, or because
+    it is only that profile's contact, never confirmed (reads only: the checkout's
+    own match locks)."""
     withheld: dict[str, Customer] = {}
     try:
         owners = _owners({kind: value}, None, withheld)
     except ValidationFailed:  # an unknown loyalty card
         return None, None
+    if owners.get(kind) is None and kind not in withheld:
+        # no identity at all: an account's own address or number (a sign-up's),
+        # never confirmed, is no identity either
+        return None, contact_holders(kind, value).first()
     return owners.get(kind), withheld.get(kind)
 
 
@@ -325,7 +247,7 @@ def _match_once(
     trusted = _vouched(created=created, user=user, channel=channel)
     for kind, value in wanted.items():
         if owners[kind] is None and kind not in withheld and trusted:
-            _attach_identity(
+            attach_identity(
                 matched,
                 kind,
                 value,
@@ -344,6 +266,20 @@ def _match_once(
         _fill_in(matched, wanted, owned, first_name, last_name)
     if created:
         _announce_created(matched, channel, location)
+        duplicates += flag_contact_holders(matched, wanted, channel)
+    elif not is_online(channel):
+        given = [
+            (k, v)
+            for k, v in wanted.items()
+            if k in owned and owners[k] and k != IdentityKind.LOYALTY  # a card: proven
+        ]
+        confirm_in_person(
+            matched,
+            unproven_identities(matched, given),
+            channel=channel,
+            location=location,
+            actor=actor,
+        )
     return MatchResult(customer=matched, created=created, duplicates=tuple(duplicates))
 
 
@@ -376,10 +312,13 @@ def _fill_in(
         matched.save(update_fields=[*fields, "updated_at"])
 
 
-def _known_profile(wanted: dict[str, str], user) -> Customer | None:
+def _known_profile(
+    wanted: dict[str, str], user
+) -> tuple[Customer, CustomerIdentity] | None:
     """The live profile that already owns the one identity given, locked by a single
-    read; None when the identity is new or a login comes with it (the full match runs
-    then). A merged owner leads to its survivor, locked after it, as ``_lock`` does."""
+    read, and that identity; None when the identity is new or a login comes with it
+    (the full match runs then). A merged owner leads to its survivor, locked after
+    it, as ``_lock`` does."""
     if user is not None or len(wanted) != 1:
         return None
     [(kind, value)] = wanted.items()
@@ -401,7 +340,7 @@ def _known_profile(wanted: dict[str, str], user) -> Customer | None:
         found = lock_customer(found.merged_into_id)
     # one that leads to a login only by a proof the caller lacks: the full match
     # makes the guest's own profile and flags the pair
-    return found if leads_to_login(identity, found) else None
+    return (found, identity) if leads_to_login(identity, found) else None
 
 
 def _new_guest(
@@ -492,7 +431,7 @@ def match_customer_result(
     check_channel(channel)
     if region is None and location is not None:
         region = getattr(location, "country", None)
-    wanted = _clean_identities(
+    wanted = clean_identities(
         email=email, phone=phone, loyalty_number=loyalty_number, region=region
     )
     if not wanted and user is None:
@@ -504,13 +443,26 @@ def match_customer_result(
         )
     if transaction.get_connection().in_atomic_block:
         # A returning customer (the usual checkout) writes nothing here: one locking
-        # read in the caller's transaction. Inserts run below, in a savepoint each
-        # attempt, so a parallel insert of the same identity is read again.
+        # read in the caller's transaction (and, the first time an identity typed
+        # online is given in person, its confirmation). Inserts run below, in a
+        # savepoint each attempt, so a parallel insert of the same identity is read
+        # again.
         known = _known_profile(wanted, user)
         if known is not None:
+            customer, identity = known
+            if not is_online(channel):  # given in person
+                confirm_in_person(
+                    customer,
+                    [identity],
+                    channel=channel,
+                    location=location,
+                    actor=actor,
+                )
             if _vouched(created=False, user=user, channel=channel):
-                _fill_in(known, wanted, set(wanted), first_name or "", last_name or "")
-            return MatchResult(customer=known, created=False)
+                _fill_in(
+                    customer, wanted, set(wanted), first_name or "", last_name or ""
+                )
+            return MatchResult(customer=customer, created=False)
         if user is None and len(wanted) == 1 and IdentityKind.LOYALTY not in wanted:
             created = _new_guest(
                 wanted,
@@ -522,7 +474,10 @@ def match_customer_result(
                 order_number=order_number,
             )
             if created is not None:
-                return MatchResult(customer=created, created=True)
+                duplicates = flag_contact_holders(created, wanted, channel)
+                return MatchResult(
+                    customer=created, created=True, duplicates=duplicates
+                )
     for attempt in range(3):
         try:
             with transaction.atomic():

@@ -18,9 +18,11 @@ from customers.models import (
     ConsentChange,
     ConsentChannel,
     Customer,
+    CustomerIdentity,
     CustomerMerge,
     DuplicateCandidate,
     DuplicateStatus,
+    IdentityKind,
 )
 from customers.services.addresses import fold_addresses
 from customers.services.clientbook import EVENT_ASSOCIATE_UNASSIGNED, associate_name
@@ -189,6 +191,26 @@ def _merge_duplicates(survivor: Customer, other: Customer, actor) -> None:
                 channel=candidate.channel,
             )
     pending.update(status=DuplicateStatus.MERGED, resolved_by=actor, resolved_at=now)
+
+
+def _no_longer_leading(survivor: Customer, other: Customer) -> list[str]:
+    """The survivor's emails and phones that stop leading to it once the merge
+    brings it the other's login: typed online and never proven (``leads_to_login``),
+    one of them would hand the login every later order placed with it, so a guest
+    order with it makes its own profile, flagged, until the customer confirms it (a
+    code sent there, or given in person). Those proven, or given at a shop or on
+    the phone, keep leading to it."""
+    if survivor.user_id is not None or other.user_id is None:
+        return []
+    return list(
+        CustomerIdentity.objects.filter(
+            ~CustomerIdentity.proven_q(),
+            customer=survivor,
+            kind__in=[IdentityKind.EMAIL, IdentityKind.PHONE],
+        )
+        .order_by("kind", "value")
+        .values_list("value", flat=True)
+    )
 
 
 def _lock_pair(survivor: Customer, other: Customer) -> tuple[Customer, Customer]:
@@ -396,6 +418,9 @@ def _merge(
     if consents["withdrawn_kept"]:
         summary["consents_withdrawn_kept"] = consents["withdrawn_kept"]
     _merge_duplicates(survivor, other, actor)
+    unconfirmed = _no_longer_leading(survivor, other)
+    if unconfirmed:
+        summary["unconfirmed"] = unconfirmed
     fold_addresses(survivor, other)
     folded = fold_merged_tasks(survivor=survivor, other=other, actor=actor)
     if folded:
@@ -420,6 +445,12 @@ def _merge(
         summary=(
             f"Profile {name} (#{other.pk}) merged into this one"
             + (f"; consent still withdrawn: {kept}" if kept else "")
+            + (
+                "; with a login now, it is no longer matched by unconfirmed "
+                + ", ".join(unconfirmed)
+                if unconfirmed
+                else ""
+            )
         ),
         actor=actor,
         data=summary,

@@ -23,7 +23,8 @@ from customers.selectors.identities import resolve_customer
 from customers.selectors.profiles import customer_360, search_customers
 from customers.selectors.sizes import customer_preferences
 from customers.selectors.timeline import timeline
-from customers.services.consents import COUNTER_GRANTS, record_counter_consent
+from customers.services.consents import COUNTER_GRANTS
+from customers.services.in_person import record_consent_in_person
 from customers.services.merge import dismiss_duplicate, merge_customers
 from customers.services.registration import create_customer_at_counter
 from customers.services.timeline import add_note
@@ -215,7 +216,8 @@ def customer_create(request):
 @require_POST
 def customer_consent(request, pk: int):
     """Record a yes or a no the customer tells the associate (see
-    ``record_counter_consent`` for which are taken)."""
+    ``record_counter_consent`` for which are taken); a yes confirms the address or
+    number it is for (``record_consent_in_person``)."""
     customer = customer_or_404(pk)
     form = ConsentForm(request.POST)
     refusal = "Choose a channel and yes or no."
@@ -223,7 +225,7 @@ def customer_consent(request, pk: int):
         channel = form.cleaned_data["channel"]
         granted = form.cleaned_data["decision"] == "yes"
         try:
-            record_counter_consent(
+            record_consent_in_person(
                 customer=customer,
                 channel=channel,
                 granted=granted,
