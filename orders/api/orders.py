@@ -21,6 +21,7 @@ from orders.selectors.orders import (
 from orders.services.fulfilment import cancel_order
 
 from .common import ERRORS, request_customer
+from .filters import OrderFilter
 from .invoices import InvoiceOutput
 
 
@@ -223,10 +224,12 @@ def order_detail_data(order) -> dict:
 
 
 class OrderListView(generics.ListAPIView):
-    """The signed-in customer's orders from every channel, shop purchases included."""
+    """The signed-in customer's orders from every channel, shop purchases included,
+    narrowed by channel, status and the days they were placed."""
 
     permission_classes = [IsAuthenticated]
     serializer_class = OrderSummaryOutput
+    filterset_class = OrderFilter
 
     def get_queryset(self):
         return customer_orders(request_customer(self.request))

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from django.http import Http404
 
-from inventory.models import Location, LocationKind
+from inventory.models import Location, LocationKind, TransferStatus
 from omnistore.accounts.scoping import shop_ids
 from omnistore.core.digits import is_digits
 from omnistore.core.exceptions import NotFound
@@ -132,7 +132,13 @@ def part_steps(user, order: Order, store) -> list[dict]:
     """The pick and ship steps ``user`` may take on ``order``: one row a location
     (``location``, and ``pick`` / ``ship``), in the order of the parts. A part waiting
     to be picked is picked where its shelf is (the pickup shop, for what a transfer
-    brought); a picked delivery part leaves from where it was sourced."""
+    brought); a picked delivery part leaves from where it was sourced.
+
+    A location picks all its parts at once, so while a transfer bringing one of them
+    has not been received it picks none: its row lists those transfers (``awaits``)
+    instead of ``pick``. This is ``mark_picked``'s refusal (``awaiting_transfer``:
+    a part whose transfer's status is not received), read from the transfers the
+    order page has already loaded."""
     picking = order.status in (OrderStatus.PLACED, OrderStatus.PICKED)
     rows: dict[int, dict] = {}
     for f in order.fulfilments.all():
@@ -149,9 +155,14 @@ def part_steps(user, order: Order, store) -> list[dict]:
         if place is None or not may_work_at(user, order, store, place, step):
             continue
         row = rows.setdefault(
-            place.pk, {"location": place, "pick": False, "ship": False}
+            place.pk, {"location": place, "pick": False, "ship": False, "awaits": []}
         )
         row[step] = True
+        on_its_way = f.transfer_id and f.transfer.status != TransferStatus.RECEIVED
+        if step == "pick" and on_its_way:
+            row["awaits"].append(f.transfer)
+    for row in rows.values():
+        row["pick"] = row["pick"] and not row["awaits"]
     return list(rows.values())
 
 
