@@ -56,6 +56,7 @@ from .discounts import release_discount
 from .invoices import credit_cancelled_order
 from .parts import (
     active_parts,
+    awaits_transfer,
     hold_arrived,
     nothing_to_pick,
     nothing_to_ship,
@@ -170,11 +171,7 @@ def mark_picked(
         if order.status == OrderStatus.PLACED and location is not None:
             raise nothing_to_pick(order, location)
         _refuse(order, OrderStatus.PICKED)
-    waiting = [
-        f
-        for f in picking
-        if f.transfer and f.transfer.status != TransferStatus.RECEIVED
-    ]
+    waiting = [f for f in picking if awaits_transfer(f)]
     if waiting:
         raise Conflict(
             f"Order {order.number} waits for transfer "

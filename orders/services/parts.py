@@ -84,6 +84,12 @@ def to_pick(parts: Sequence[Fulfilment], location: Location | None) -> list:
     ]
 
 
+def awaits_transfer(part: Fulfilment) -> bool:
+    """A part a transfer brings that has not arrived yet: it cannot be picked (its
+    transfer, loaded with the part, is read; no query)."""
+    return bool(part.transfer_id) and part.transfer.status != TransferStatus.RECEIVED
+
+
 def to_ship(parts: Sequence[Fulfilment], location: Location | None) -> list:
     """The picked delivery parts leaving from ``location`` (without one, every one)."""
     return [

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from django.http import Http404
 
-from inventory.models import Location, LocationKind, TransferStatus
+from inventory.models import Location, LocationKind
 from omnistore.accounts.scoping import shop_ids
 from omnistore.core.digits import is_digits
 from omnistore.core.exceptions import NotFound
@@ -36,6 +36,7 @@ from orders.selectors.access import (
     sold_or_fulfilled_here,
 )
 from orders.selectors.orders import order_detail as find_order
+from orders.services.parts import awaits_transfer
 
 
 def region(store) -> str | None:
@@ -136,9 +137,8 @@ def part_steps(user, order: Order, store) -> list[dict]:
 
     A location picks all its parts at once, so while a transfer bringing one of them
     has not been received it picks none: its row lists those transfers (``awaits``)
-    instead of ``pick``. This is ``mark_picked``'s refusal (``awaiting_transfer``:
-    a part whose transfer's status is not received), read from the transfers the
-    order page has already loaded."""
+    instead of ``pick``: ``mark_picked``'s refusal (``awaits_transfer``), read
+    from the transfers the order page has already loaded."""
     picking = order.status in (OrderStatus.PLACED, OrderStatus.PICKED)
     rows: dict[int, dict] = {}
     for f in order.fulfilments.all():
@@ -158,8 +158,7 @@ def part_steps(user, order: Order, store) -> list[dict]:
             place.pk, {"location": place, "pick": False, "ship": False, "awaits": []}
         )
         row[step] = True
-        on_its_way = f.transfer_id and f.transfer.status != TransferStatus.RECEIVED
-        if step == "pick" and on_its_way:
+        if step == "pick" and awaits_transfer(f):
             row["awaits"].append(f.transfer)
     for row in rows.values():
         row["pick"] = row["pick"] and not row["awaits"]
