@@ -55,7 +55,8 @@ def check_credit_currency(currency: str) -> None:
     if currency != home:
         message = (
             f"Store credit is kept in {home}; this sale is in {currency}: pay it "
-            "another way, or refund to the original payment."
+            "another way, or refund it to the original payment (cash paid in "
+            f"{currency} is refunded at a shop that takes {currency})."
         )
         raise ValidationFailed(
             message,

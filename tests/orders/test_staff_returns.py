@@ -562,7 +562,13 @@ def test_the_desk_lists_waiting_returns_in_fixed_queries(
 
 @pytest.mark.parametrize("lines", [1, 4])
 def test_the_return_page_costs_a_fixed_number_of_queries(
-    desk, torino, associate, lines, django_assert_max_num_queries, settings
+    desk,
+    torino,
+    associate,
+    lines,
+    django_assert_max_num_queries,
+    settings,
+    tax_table_kept,
 ):
     settings.OMNISTORE_APPROVAL_REFUND_ABOVE = None  # the page's cost, not the limit
     customer = make_customer(phone="+393331234567")

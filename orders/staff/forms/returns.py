@@ -4,6 +4,8 @@ under lock (another desk may have taken the same units meanwhile)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django import forms
 from django.core.exceptions import ValidationError
 
@@ -40,12 +42,38 @@ class OptionalVariantCodeField(VariantCodeField):
         return super().clean(value)
 
 
-def _refund_method_field() -> forms.ChoiceField:
+class RefundMethodSelect(forms.RadioSelect):
+    """The refund methods, those ``refused`` at this shop (method: why) shown
+    disabled with the reason beside them: the associate sees what works here
+    before trying."""
+
+    def __init__(self, *args, refused: Mapping[str, str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.refused = dict(refused or {})
+
+    def create_option(self, name, value, label, selected, index, *args, **kwargs):
+        option = super().create_option(
+            name, value, label, selected, index, *args, **kwargs
+        )
+        why = self.refused.get(str(value))
+        if why:
+            option["attrs"]["disabled"] = True
+            option["selected"] = False
+            option["attrs"].pop("checked", None)
+            option["label"] = f"{label}: not here. {why}"
+        return option
+
+
+def _refund_method_field(refused: Mapping[str, str] | None = None) -> forms.ChoiceField:
+    """Every method stays a valid answer (the refund's own refusal says why a
+    refused one cannot be given); the first one that works here is chosen."""
+    refused = refused or {}
+    works = [value for value, _ in RefundMethod.choices if value not in refused]
     return forms.ChoiceField(
         label="Refund to",
         choices=RefundMethod.choices,
-        initial=RefundMethod.ORIGINAL,
-        widget=forms.RadioSelect,
+        initial=works[0] if works else None,
+        widget=RefundMethodSelect(refused=refused),
         error_messages={"required": "Choose how to refund."},
     )
 
@@ -99,13 +127,14 @@ class ReturnLinesForm(forms.Form):
         lines,
         needs_override: bool = False,
         with_refund_method: bool = True,
+        refused: Mapping[str, str] | None = None,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
         self.lines = list(lines)
         self.needs_override = needs_override
         if with_refund_method:
-            self.fields["refund_method"] = _refund_method_field()
+            self.fields["refund_method"] = _refund_method_field(refused)
         if needs_override:
             self.fields["override_reason"] = _override_field()
         for line in self.lines:
@@ -200,13 +229,19 @@ class ReceiveReturnForm(forms.Form):
     """What staff see on each line of a return started online, and where it goes."""
 
     def __init__(
-        self, *args, lines, late: bool = False, with_refund_method: bool = True, **kw
+        self,
+        *args,
+        lines,
+        late: bool = False,
+        with_refund_method: bool = True,
+        refused: Mapping[str, str] | None = None,
+        **kw,
     ):
         super().__init__(*args, **kw)
         self.lines = list(lines)
         self.late = late  # brought in after its day: accepted with a reason
         if with_refund_method:
-            self.fields["refund_method"] = _refund_method_field()
+            self.fields["refund_method"] = _refund_method_field(refused)
         if late:
             self.fields["override_reason"] = _override_field()
         for line in self.lines:
@@ -255,7 +290,9 @@ class ReceiveReturnForm(forms.Form):
 
 
 class RefundForm(forms.Form):
-    refund_method = _refund_method_field()
+    def __init__(self, *args, refused: Mapping[str, str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["refund_method"] = _refund_method_field(refused)
 
 
 class CancelReturnForm(forms.Form):

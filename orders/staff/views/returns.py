@@ -10,6 +10,9 @@ received, so every desk finds it by its code; once it lands at a shop only that 
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from decimal import Decimal
+
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -19,11 +22,11 @@ from django.views.decorators.http import require_POST
 
 from omnistore.approvals.services.approvals import ApprovalRequired
 from omnistore.approvals.views import ask_manager, given_approvals
-from omnistore.core.exceptions import ApplicationError, NotFound
+from omnistore.core.exceptions import ApplicationError, NotFound, ValidationFailed
 from omnistore.staff.auth import require_store, staff_required
 from omnistore.staff.htmx import INVALID, add_service_error, is_partial, redirect_to
 from omnistore.staff.once import claim, give_back
-from orders.models import Order, Return, ReturnStatus
+from orders.models import Order, PaymentMethod, RefundMethod, Return, ReturnStatus
 from orders.selectors.access import has_a_shop, sold_or_fulfilled_here
 from orders.selectors.receipts import return_refunds
 from orders.selectors.returns import (
@@ -41,6 +44,9 @@ from orders.selectors.returns import (
     returns_waiting,
 )
 from orders.selectors.returns import return_detail as find_return
+from orders.selectors.taxes import shop_prices
+from orders.selectors.till import till_currency
+from orders.services.exchanges import check_exchange_currency
 from orders.services.refunds import (
     receive_and_refund_return,
     receive_return,
@@ -48,6 +54,8 @@ from orders.services.refunds import (
     return_at_counter,
 )
 from orders.services.return_endings import cancel_return, close_return
+from orders.services.returns import check_refund_method
+from orders.services.tenders import refund_sequence
 from orders.staff.forms.returns import (
     CancelReturnForm,
     ReceiveReturnForm,
@@ -86,6 +94,72 @@ def return_or_404(request, code: str, store) -> Return:
     return ret
 
 
+@dataclass(frozen=True)
+class RefundHere:
+    """How an order can be refunded at this shop, as the refund and the exchange
+    will decide it: the refund methods they refuse here and why, why no exchange,
+    and, when no refund works here at all, where it does."""
+
+    refused: dict[str, str] = field(default_factory=dict)
+    exchange: str = ""
+    elsewhere: str = ""
+
+
+def refund_here(order: Order, store, amount: Decimal | None = None) -> RefundHere:
+    """What ``order`` can be refunded as at ``store``: to its payments unless that
+    pays cash out of a drawer not holding its currency (``cash_session``), as store
+    credit unless the return refuses it (``check_refund_method``), exchanged unless
+    the exchange refuses this shop's currency (``check_exchange_currency``).
+    ``amount``: the refund, when known (else any refund of the order)."""
+    refused = {}
+    cash, held = _foreign_cash(order, store, amount)
+    if cash:
+        refused[RefundMethod.ORIGINAL] = (
+            f"It was paid in cash in {cash}, and this shop's drawer holds {held}."
+        )
+    try:
+        check_refund_method(order, RefundMethod.STORE_CREDIT)
+    except ValidationFailed as refusal:
+        refused[RefundMethod.STORE_CREDIT] = refusal.message
+    exchange = ""  # an exchange is offered only to a customer's order
+    if order.customer_id is not None:
+        exchange = _exchange_refusal(order, store)
+    elsewhere = ""
+    if cash and len(refused) == len(RefundMethod.values):
+        elsewhere = f"Paid in {cash}: refund it at a shop that takes {cash}."
+    return RefundHere(refused=refused, exchange=exchange, elsewhere=elsewhere)
+
+
+def _exchange_refusal(order: Order, store) -> str:
+    """Why ``order`` cannot be exchanged at ``store``, which sells in its
+    market's currency, or nothing."""
+    sold_in, _ = shop_prices(store, (), timezone.localdate())
+    try:
+        check_exchange_currency(order, sold_in)
+    except ValidationFailed as refusal:
+        return refusal.message
+    return ""
+
+
+def _foreign_cash(order: Order, store, amount: Decimal | None) -> tuple[str, str]:
+    """The currency of the cash a refund of ``amount`` (None: any refund) to the
+    order's payments pays out at ``store`` though its drawer holds another, and
+    the drawer's: the payments are refunded in ``refund_sequence``, so the cash is
+    reached once what goes back before it is used up. Empty: none is reached."""
+    before = Decimal("0.00")  # what the payments before the cash take back
+    for payment in refund_sequence(list(order.payments.all())):
+        if payment.refundable <= 0:
+            continue
+        if payment.method == PaymentMethod.CASH:
+            held = till_currency(store)
+            reached = before == 0 if amount is None else amount > before
+            if payment.currency == held or not reached:
+                return "", held
+            return payment.currency, held
+        before += payment.refundable
+    return "", ""
+
+
 @staff_required
 def returns_desk(request):
     """Search, and the returns waiting at this shop. A code, a scanned QR or an order
@@ -115,9 +189,13 @@ def start_context(request, store, order: Order, form=None) -> dict:
     deadline = return_deadline(order)
     outside = deadline is not None and timezone.now() > deadline
     returnable = order.status in RETURNABLE_ORDER_STATUSES
+    here = refund_here(order, store)
     if form is None:
-        form = ReturnStartForm(lines=lines, needs_override=outside)
+        form = ReturnStartForm(
+            lines=lines, needs_override=outside, refused=here.refused
+        )
     return {
+        "refund_here": here,
         "store": store,
         "order": order,
         "form": form,
@@ -150,6 +228,7 @@ def return_start(request, number: str):
         request.POST,
         lines=context["form"].lines,
         needs_override=context["outside"],
+        refused=context["refund_here"].refused,
     )
     context["form"] = form
     if form.is_valid() and claim(request, form):
@@ -200,7 +279,12 @@ def _detail_context(request, store, ret: Return, **forms_) -> dict:
         )
         change.to_label = RETURN_STATUS_LABELS.get(change.to_status, change.to_status)
     status = ret.status
+    total = sum((line.amount for line in lines), Decimal("0.00"))
+    here = RefundHere()
+    if status in (ReturnStatus.REQUESTED, ReturnStatus.RECEIVED):
+        here = refund_here(ret.order, store, total)
     context = {
+        "refund_here": here,
         "store": store,
         "ret": ret,
         "order": ret.order,
@@ -210,7 +294,7 @@ def _detail_context(request, store, ret: Return, **forms_) -> dict:
         "credits": list(ret.store_credit.all()),
         "refunds_made": return_refunds(ret),  # each tender as it was made
         "points": return_points(ret),
-        "total": sum(line.amount for line in lines),
+        "total": total,
         "can_receive": status == ReturnStatus.REQUESTED,
         "can_refund": status == ReturnStatus.RECEIVED,
         "can_close": status == ReturnStatus.REFUNDED,
@@ -218,17 +302,16 @@ def _detail_context(request, store, ret: Return, **forms_) -> dict:
         and _may_cancel(request.user, ret, store),
         "action_error": None,
     }
+    asked = {}  # what the customer asked for, unless it is refused here
+    if ret.refund_method not in here.refused:
+        asked["refund_method"] = ret.refund_method
     if context["can_receive"]:
         context["receive_form"] = ReceiveReturnForm(
-            lines=lines,
-            initial={"refund_method": ret.refund_method},
-            late=brought_late(ret),
+            lines=lines, initial=asked, late=brought_late(ret), refused=here.refused
         )
         context["brought_by"] = return_brought_by(ret)
     if context["can_refund"]:
-        context["refund_form"] = RefundForm(
-            initial={"refund_method": ret.refund_method}
-        )
+        context["refund_form"] = RefundForm(initial=asked, refused=here.refused)
     context["cancel_form"] = CancelReturnForm()
     context.update(forms_)
     return context
@@ -247,6 +330,14 @@ def return_detail(request, code: str):
     )
 
 
+def _refused_here(ret: Return, store, lines=None) -> dict[str, str]:
+    """The refund methods refused at ``store`` for the return's refund, for a
+    form sent back with its errors."""
+    lines = lines if lines is not None else ret.lines.all()
+    total = sum((line.amount for line in lines), Decimal("0.00"))
+    return refund_here(ret.order, store, total).refused
+
+
 def _refused(request, store, code: str, message: str | None, **forms_):
     ret = return_or_404(request, code, store)
     context = _detail_context(request, store, ret, action_error=message, **forms_)
@@ -263,8 +354,12 @@ def return_receive(request, code: str):
     and refund" the money goes back in the same confirm."""
     store = require_store(request)
     ret = return_or_404(request, code, store)
+    lines = list(ret.lines.all())
     form = ReceiveReturnForm(
-        request.POST, lines=list(ret.lines.all()), late=brought_late(ret)
+        request.POST,
+        lines=lines,
+        late=brought_late(ret),
+        refused=_refused_here(ret, store, lines),
     )
     if form.is_valid():
         data = form.cleaned_data
@@ -308,7 +403,7 @@ def return_refund(request, code: str):
     finds it refunded and pays nothing more."""
     store = require_store(request)
     ret = return_or_404(request, code, store)
-    form = RefundForm(request.POST)
+    form = RefundForm(request.POST, refused=_refused_here(ret, store))
     if form.is_valid():
         try:
             with device_counter(request, store):
