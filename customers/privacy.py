@@ -8,6 +8,9 @@ makes it refuse an erasure for now (``check``), the balances the person would gi
 up with it (``balances``) and how they are written off once given up (``forfeit``).
 The export (``customers.selectors.export``) and the erasure
 (``customers.services.erasure``) walk the registry, so neither names an upper app.
+Where the code writes into a column people also type into (a history note, a
+reason), the app declares the texts it writes there (``Composed``): they stay, and
+only what people typed goes (``blank_texts``).
 
 A test walks every model with a foreign-key path to ``Customer`` and fails when one is
 not covered here, or when a text column of a covered model is neither erased nor
@@ -16,6 +19,8 @@ declared kept: a model or field added later is caught before it leaks.
 
 from __future__ import annotations
 
+import re
+import string
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,6 +34,74 @@ from customers.models import Customer
 ERASED_TEXT = "[erased]"
 # The reason on the ledger rows writing off a balance given up with an erasure.
 FORFEIT_REASON = "Given up at erasure"
+
+
+# Slots any composed text may hold besides the app's own: words the code chose that
+# vary (a transfer's name, an event type), a count.
+_SLOTS = {"any": r".+?", "n": r"\d+"}
+
+
+class Composed:
+    """The texts the code itself writes into a column people also type into (a
+    history note, a reason). They name no one, and an auditor still needs them (how
+    goods were handed over, which return a refund paid): erasure keeps them and
+    blanks what a person typed.
+
+    Each template is such a text with ``{slots}``: ``{typed}`` is what a person typed
+    into it (a reason after a fixed start), ``{any}`` and ``{n}`` words and counts
+    the code chose, the others the app's own (``slots``: a regular expression each,
+    without groups). The first template matching a text whole decides: its typed
+    parts become ``ERASED_TEXT``, the rest stays. A text no template matches was
+    typed, and goes whole."""
+
+    def __init__(self, *templates: str, **slots: str):
+        slots = {**_SLOTS, **slots}
+        self.patterns = tuple(_pattern(template, slots) for template in templates)
+
+    def erase(self, text: str) -> str:
+        for pattern in self.patterns:
+            found = pattern.fullmatch(text)
+            if found is not None:
+                typed = [
+                    found.span(name)
+                    for name, value in found.groupdict().items()
+                    if value and name.startswith("typed")
+                ]
+                for start, end in sorted(typed, reverse=True):
+                    text = text[:start] + ERASED_TEXT + text[end:]
+                return text
+        return ERASED_TEXT
+
+
+def blank_texts(
+    queryset: models.QuerySet, *fields: str, keep: Composed | None = None
+) -> None:
+    """``fields`` of the rows become ``ERASED_TEXT``; with ``keep``, what the code
+    wrote in them stays and only what people typed goes."""
+    for name in fields:
+        texts = queryset.exclude(**{name: ""})
+        if keep is None:
+            texts.update(**{name: ERASED_TEXT})
+            continue
+        model = queryset.model
+        changed = [
+            model(pk=pk, **{name: kept})
+            for pk, text in texts.values_list("pk", name)
+            if (kept := keep.erase(text)) != text
+        ]
+        model.objects.bulk_update(changed, [name])
+
+
+def _pattern(template: str, slots: dict[str, str]) -> re.Pattern[str]:
+    pattern, typed = "", 0
+    for literal, slot, _spec, _conversion in string.Formatter().parse(template):
+        pattern += re.escape(literal)
+        if slot == "typed":
+            typed += 1
+            pattern += f"(?P<typed{typed}>.+?)"
+        elif slot is not None:
+            pattern += f"(?:{slots[slot]})"
+    return re.compile(pattern, re.DOTALL)
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,11 @@
 
 Orders, returns, payments and the store credit ledger stay for the books: amounts,
 dates, statuses, codes and references are kept. Contact data, delivery addresses and
-every free text (notes, reasons) go, and order and return emails not sent yet are
-cancelled.
+what people typed into notes and reasons go (staff, the customer, a manager asked
+about their sale), and order and return emails not sent yet are cancelled. What the
+code itself wrote there names no one and stays (``Composed``): "Placed via Website",
+"Pickup code verified", a refund's "Return R-…"; where it wrote a reason someone
+typed after its own words ("Identity checked: …"), only that reason goes.
 
 A person with orders still to be shipped or collected, or a return still open, is not
 erased yet: the address, the email with the pickup code and the person to hand the
@@ -24,21 +27,24 @@ written off as a ``forfeit`` row of its ledger, so it is no longer owed.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from django.db.models import Q, QuerySet
 
 from customers.models import Customer
 from customers.privacy import (
-    ERASED_TEXT,
     FORFEIT_REASON,
     Balance,
+    Composed,
     Erasure,
     PersonalData,
     Texts,
+    blank_texts,
 )
 from customers.selectors.export import iso
 from omnistore.approvals.models import Approval
+from omnistore.core.channels import Channel
 from omnistore.core.exceptions import Conflict
 from omnistore.core.models import OutboxMessage
 from omnistore.core.redaction import cancel_pending
@@ -60,6 +66,7 @@ from orders.models import (
     Payment,
     PaymentEvent,
     Refund,
+    RefundMethod,
     Return,
     ReturnLine,
     ReturnRefund,
@@ -71,16 +78,17 @@ from orders.models import (
     TerminalIntentEvent,
     TerminalIntentStatus,
     TillMovement,
-    TillMovementKind,
 )
+from orders.selectors.orders import APPROVED_BY, approval_subjects
 from orders.selectors.personal_data import (
     export_order_sections,
     gift_cards_sent_to,
     orders_of,
     returns_of,
 )
-from orders.services.credit import book_store_credit, credit_currency
+from orders.services.credit import EXPIRY_REASON, book_store_credit, credit_currency
 from orders.services.egift import e_gift_cards_to_send
+from orders.services.payment_webhooks import LAPSED_REASON
 
 CANCELLED_FOR_ERASURE = "Cancelled: the recipient's data was erased on request."
 # Keys of a delivery address that name or reach the person (not the town).
@@ -92,6 +100,99 @@ OPEN_RETURN_STATUSES = (ReturnStatus.REQUESTED, ReturnStatus.RECEIVED)
 # Card payments at a counter not finished yet: the card may still pay, or it paid and
 # the sale is still to be placed from what the intent keeps of it (``sale``).
 WAITING_INTENT_STATUSES = (TerminalIntentStatus.PENDING, TerminalIntentStatus.SUCCEEDED)
+
+# What the services write into the notes and reasons of orders, returns, payments and
+# the till (``Composed``): kept on erasure, but for the reasons people typed into them.
+_APPROVED = rf"{re.escape(APPROVED_BY)}[^·]+"
+_SLOTS = {
+    "code": r"[A-Z0-9]+(?:-[A-Z0-9]+)*",
+    "amount": r"-?\d+(?:\.\d+)?",
+    "currency": r"[A-Z]{3}",
+    "channel": "|".join(re.escape(label) for label in Channel.labels),
+    "method": "|".join(re.escape(label) for label in RefundMethod.labels),
+    "by": _APPROVED,
+    "approved": f"(?:{_APPROVED})?",
+    "receipt": f"(?: · without a receipt(?:{_APPROVED})?)?",
+    "reference": r"\S+",
+    "part": r"Part from [^·]+ (?:picked|shipped) "
+    r"\(\d+ of \d+ parts (?:picked|shipped)\)",
+    "gift_card": r"; as store credit: the gift card .+",
+}
+# Why an order is cancelled or refunded, when no one typed a reason.
+_GIVEN_REASONS = (
+    "Return {code}",
+    "Order {code} cancelled",
+    "Cancelled",
+    "Cancelled by the customer",
+    "Not collected within {n} days",
+    "Not shipped",
+    LAPSED_REASON,
+)
+_CAPTURED_SHORT = (
+    "Stripe captured {amount} of the {amount} {currency} held; {amount} {currency} "
+    "was not taken"
+)
+_REFUND_REASONS = (
+    *_GIVEN_REASONS,
+    *(f"{reason}{{gift_card}}" for reason in _GIVEN_REASONS),
+    "{typed}{gift_card}",
+)
+ORDER_NOTES = Composed(
+    "Placed via {channel}",
+    "E-gift card bought online",
+    "Pickup code verified",
+    "Identity checked: {typed}{approved}",
+    "Pickup locked after {n} wrong codes",
+    "Pickup unlocked",
+    "Pickup unlocked: {typed}",
+    "Presumed delivered {n} days after shipping",
+    "Refund of {amount} {currency} as store credit: the gift card {any}",
+    "{part}",
+    "{part} · Tracking {reference}",
+    "Tracking {reference}",
+    "{part} · {typed}",
+    "Parts from {any} cancelled: Not shipped; {amount} {currency} refunded{approved}",
+    "Parts from {any} cancelled: {typed}; {amount} {currency} refunded{approved}",
+    "Transfer {any} closed short ({typed}); {any}",
+    f"{_CAPTURED_SHORT}: take it before handing the goods over, or cancel.",
+    "Stripe reports {amount} {currency} captured for the {amount} {currency} held; "
+    "not booked: check the payment in Stripe",
+    *(f"{reason}{{approved}}" for reason in _GIVEN_REASONS),
+    "{typed}{by}",
+    **_SLOTS,
+)
+REFUND_REASONS = Composed(*_REFUND_REASONS, **_SLOTS)
+PAYMENT_NOTES = Composed(
+    "Stripe event {any}",
+    _CAPTURED_SHORT,
+    *_REFUND_REASONS,
+    **_SLOTS,
+)
+TILL_REASONS = Composed("Sale {code}", *_REFUND_REASONS, **_SLOTS)
+_RETURN_REQUESTS = ("Exchange", "Without a receipt.", "Without a receipt. {typed}")
+RETURN_REQUEST_NOTES = Composed(*_RETURN_REQUESTS)
+RETURN_NOTES = Composed(
+    "Started via {channel}{approved}{receipt}",
+    "Accepted outside the return window: {typed}{approved}{receipt}",
+    "Received outside the return window: {typed}{by} · {typed}",
+    "Received outside the return window: {typed}{by}",
+    "Received outside the return window: {typed}",
+    "{method}{approved}",
+    "Cancelled",
+    **_SLOTS,
+)
+CREDIT_REASONS = Composed(
+    "Return {code} of order {code}",
+    "Order {code}",
+    "Order {code}: refund of a payment by gift card {any}",
+    "Refund of a store credit payment ({any})",
+    f"{EXPIRY_REASON} (credit due by {{any}})",
+    FORFEIT_REASON,
+    **_SLOTS,
+)
+# What an associate gave a manager as the reason: a pickup's identity check, a
+# return's note.
+APPROVAL_REASONS = Composed("Identity checked: {typed}", *_RETURN_REQUESTS)
 
 
 def order_values(customer_ids: tuple[int, ...]) -> set[str]:
@@ -106,11 +207,6 @@ def order_values(customer_ids: tuple[int, ...]) -> set[str]:
         values |= {str(address.get(key) or "") for key in ADDRESS_VALUES}
     values.discard("")
     return values
-
-
-def _blank(queryset: QuerySet, *fields: str) -> None:
-    for name in fields:
-        queryset.exclude(**{name: ""}).update(**{name: ERASED_TEXT})
 
 
 def _open_ones(customer_ids: tuple[int, ...]) -> tuple[list[str], list[str]]:
@@ -315,35 +411,33 @@ def _erase_gift_cards(erasure: Erasure, orders: QuerySet[Order]) -> None:
     ).exclude(recipient_email="", recipient_name="", message="").update(
         recipient_email="", recipient_name="", message=""
     )
-    _blank(GiftCardTransaction.objects.filter(order__in=orders), "reason")
+    blank_texts(GiftCardTransaction.objects.filter(order__in=orders), "reason")
 
 
 def erase_order_data(erasure: Erasure) -> None:
-    """Orders stay for the books, the contact data, addresses and free texts on them
-    go; order and return emails still waiting are cancelled. Runs once
+    """Orders stay for the books, the contact data and addresses on them go, and so
+    does what people typed in their notes and reasons (what the code wrote there
+    stays); order and return emails still waiting are cancelled. Runs once
     ``check_erasure`` let the erasure go."""
     orders = orders_of(erasure.customer_ids)
     returns = returns_of(erasure.customer_ids)
     Fulfilment.objects.filter(order__in=orders).exclude(address={}).update(address={})
     orders.update(email="", phone="")
-    _blank(OrderStatusChange.objects.filter(order__in=orders), "note")
-    _blank(Refund.objects.filter(payment__order__in=orders), "reason")
-    _blank(PaymentEvent.objects.filter(payment__order__in=orders), "note")
-    # A sale's line in the drawer names only its order ("Sale OS-…"): kept, as the
-    # till's books; a refund's reason is free text.
-    _blank(
-        TillMovement.objects.filter(order__in=orders).exclude(
-            kind=TillMovementKind.SALE
-        ),
-        "reason",
-    )
-    _blank(returns, "note", "override_reason")
-    _blank(ReturnLine.objects.filter(return_request__in=returns), "note")
-    _blank(ReturnStatusChange.objects.filter(return_request__in=returns), "note")
-    _blank(
-        StoreCreditTransaction.objects.filter(customer_id__in=erasure.customer_ids),
-        "reason",
-    )
+    history = OrderStatusChange.objects.filter(order__in=orders)
+    blank_texts(history, "note", keep=ORDER_NOTES)
+    refunds = Refund.objects.filter(payment__order__in=orders)
+    blank_texts(refunds, "reason", keep=REFUND_REASONS)
+    events = PaymentEvent.objects.filter(payment__order__in=orders)
+    blank_texts(events, "note", keep=PAYMENT_NOTES)
+    till = TillMovement.objects.filter(order__in=orders)
+    blank_texts(till, "reason", keep=TILL_REASONS)
+    blank_texts(returns, "note", keep=RETURN_REQUEST_NOTES)
+    blank_texts(returns, "override_reason")
+    blank_texts(ReturnLine.objects.filter(return_request__in=returns), "note")
+    steps = ReturnStatusChange.objects.filter(return_request__in=returns)
+    blank_texts(steps, "note", keep=RETURN_NOTES)
+    credit = StoreCreditTransaction.objects.filter(customer_id__in=erasure.customer_ids)
+    blank_texts(credit, "reason", keep=CREDIT_REASONS)
     _erase_gift_cards(erasure, orders)
     _erase_terminal_sales(erasure, orders)
     _erase_counter_texts(erasure, orders)
@@ -359,16 +453,40 @@ def erase_order_data(erasure: Erasure) -> None:
 
 
 def _erase_counter_texts(erasure: Erasure, orders: QuerySet[Order]) -> None:
-    """Why a price was changed on the person's sale lines, and what staff wrote when
-    asking a manager about their orders (an identity checked at a pickup)."""
-    _blank(
-        CartLine.objects.filter(
-            Q(cart__customer_id__in=erasure.customer_ids) | Q(cart__order__in=orders)
-        ),
-        "counter_price_reason",
+    """Why a price was changed on the person's sale lines, and what the associate
+    and the manager wrote when a manager was asked about them: a price on one of
+    their lines, a discount on their basket, their orders (a refund, a cancellation,
+    an identity checked at a pickup, a return) and gift cards they bought."""
+    carts = Cart.objects.filter(
+        Q(customer_id__in=erasure.customer_ids) | Q(order__in=orders)
     )
-    subjects = [f"order:{n}" for n in orders.values_list("number", flat=True)]
-    _blank(Approval.objects.filter(subject__in=subjects), "reason", "decision_note")
+    lines = CartLine.objects.filter(cart__in=carts)
+    blank_texts(lines, "counter_price_reason")
+    approvals = Approval.objects.filter(_approvals_about(carts, lines, orders))
+    blank_texts(approvals, "reason", keep=APPROVAL_REASONS)
+    blank_texts(approvals, "decision_note")
+
+
+def _approvals_about(
+    carts: QuerySet[Cart], lines: QuerySet[CartLine], orders: QuerySet[Order]
+) -> Q:
+    """The subjects of managers' approvals about these carts, lines, orders and the
+    gift cards the orders sold (``orders.services.approvals``, ``giftcards``)."""
+    subjects = {
+        subject
+        for order in orders.only("number")
+        for subject in approval_subjects(order)
+    }
+    for pk in lines.values_list("pk", flat=True):
+        subjects |= {f"cartline:{pk}", f"cartline:{pk}:up"}
+    for number in GiftCard.objects.filter(order__in=orders).values_list(
+        "number", flat=True
+    ):
+        subjects.add(f"gift_card:{number}")
+    about = Q(subject__in=subjects)
+    for pk in carts.values_list("pk", flat=True):
+        about |= Q(subject__startswith=f"cart:{pk}:")
+    return about
 
 
 def _erase_terminal_sales(erasure: Erasure, orders: QuerySet[Order]) -> None:
@@ -378,7 +496,7 @@ def _erase_terminal_sales(erasure: Erasure, orders: QuerySet[Order]) -> None:
     place the sale (``refuse_while_card_waits`` holds the erasure meanwhile), so it
     is left alone."""
     intents = _intents_for(erasure, orders).exclude(status__in=WAITING_INTENT_STATUSES)
-    _blank(TerminalIntentEvent.objects.filter(intent__in=intents), "note")
+    blank_texts(TerminalIntentEvent.objects.filter(intent__in=intents), "note")
     intents.exclude(sale={}).update(sale={})
 
 

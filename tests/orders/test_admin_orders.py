@@ -6,6 +6,8 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.contrib.messages import get_messages
 
 from customers.models import Channel
@@ -254,9 +256,35 @@ def test_csv_export_costs_the_same_queries_for_any_length(
     admin_client, shop, shirt, django_assert_max_num_queries, count
 ):
     orders = [pickup_order(store=shop, lines=[(shirt, 1)]) for _ in range(count)]
-    with django_assert_max_num_queries(6):
+    ContentType.objects.get_for_model(Order)  # kept by a running process
+    # Two more record the export in the orders' history (their ids, one INSERT).
+    with django_assert_max_num_queries(8):
         rows = _export(admin_client, orders)
     assert len(rows) == count
+
+
+def test_csv_export_is_recorded_in_each_exported_orders_history(
+    admin_client, shop, shirt
+):
+    pia = make_customer(email="pia@example.com", first_name="Pia", last_name="Moro")
+    placed = pickup_order(store=shop, lines=[(shirt, 1)], customer=pia)
+    sale = store_sale(shop, shirt, 1)
+    other = store_sale(shop, shirt, 1)
+
+    _export(admin_client, [placed, sale])
+
+    recorded = LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Order)
+    )
+    assert {
+        (e.object_id, e.user, e.action_flag, e.get_change_message()) for e in recorded
+    } == {
+        (str(order.pk), admin_client.manager, CHANGE, "Exported as CSV (2 orders)")
+        for order in (placed, sale)
+    }
+    history = admin_client.get(f"{CHANGELIST}{placed.pk}/history/")
+    assert "Exported as CSV (2 orders)" in history.content.decode()
+    assert not recorded.filter(object_id=str(other.pk)).exists()
 
 
 # --- carts ----------------------------------------------------------------------------
