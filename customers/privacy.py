@@ -36,9 +36,11 @@ ERASED_TEXT = "[erased]"
 FORFEIT_REASON = "Given up at erasure"
 
 
-# Slots any composed text may hold besides the app's own: words the code chose that
-# vary (a transfer's name, an event type), a count.
-_SLOTS = {"any": r".+?", "n": r"\d+"}
+# Slots any composed text may hold besides the app's own: a count. Words the code
+# chose that vary without a shape of their own (``{any}``: a gift card's reference, a
+# transfer's summary) cannot be told from typed ones, and are blanked like them.
+_SLOTS = {"n": r"\d+"}
+_BLANKED = ("typed", "any")
 
 
 class Composed:
@@ -48,9 +50,11 @@ class Composed:
     blanks what a person typed.
 
     Each template is such a text with ``{slots}``: ``{typed}`` is what a person typed
-    into it (a reason after a fixed start), ``{any}`` and ``{n}`` words and counts
-    the code chose, the others the app's own (``slots``: a regular expression each,
-    without groups). The first template matching a text whole decides: its typed
+    into it (a reason after a fixed start) and ``{any}`` words the code chose with no
+    shape of their own (both blanked: a person may have typed them), ``{n}`` a count,
+    the others the app's own (``slots``: a regular expression each, without groups,
+    as narrow as what the code writes: codes, amounts, labels, staff names, never
+    free text). The first template matching a text whole decides: its blanked
     parts become ``ERASED_TEXT``, the rest stays. A text no template matches was
     typed, and goes whole."""
 
@@ -96,7 +100,7 @@ def _pattern(template: str, slots: dict[str, str]) -> re.Pattern[str]:
     pattern, typed = "", 0
     for literal, slot, _spec, _conversion in string.Formatter().parse(template):
         pattern += re.escape(literal)
-        if slot == "typed":
+        if slot in _BLANKED:
             typed += 1
             pattern += f"(?P<typed{typed}>.+?)"
         elif slot is not None:

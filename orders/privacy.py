@@ -103,7 +103,12 @@ WAITING_INTENT_STATUSES = (TerminalIntentStatus.PENDING, TerminalIntentStatus.SU
 
 # What the services write into the notes and reasons of orders, returns, payments and
 # the till (``Composed``): kept on erasure, but for the reasons people typed into them.
-_APPROVED = rf"{re.escape(APPROVED_BY)}[^·]+"
+# A staff member's name as notes print it ("Marco Rossi", "Marco R."): words of
+# letters, never digits, commas or an address.
+_NAME = r"[^\W\d_]+(?:[ '.-][^\W\d_]+){0,4}\.?"
+# A place's name as the code writes it ("Milano Duomo", "Zürich Bahnhofstrasse").
+_PLACE = r"[^\W\d_]+(?:[ '.-]+[^\W\d_]+){0,5}"
+_APPROVED = rf"{re.escape(APPROVED_BY)}{_NAME}"
 _SLOTS = {
     "code": r"[A-Z0-9]+(?:-[A-Z0-9]+)*",
     "amount": r"-?\d+(?:\.\d+)?",
@@ -113,10 +118,11 @@ _SLOTS = {
     "by": _APPROVED,
     "approved": f"(?:{_APPROVED})?",
     "receipt": f"(?: · without a receipt(?:{_APPROVED})?)?",
-    "reference": r"\S+",
-    "part": r"Part from [^·]+ (?:picked|shipped) "
+    "reference": r"[A-Z0-9][A-Z0-9-]{3,39}",
+    "part": rf"Part from {_PLACE} (?:picked|shipped) "
     r"\(\d+ of \d+ parts (?:picked|shipped)\)",
-    "gift_card": r"; as store credit: the gift card .+",
+    "gift_card": r"; as store credit: the gift card •••• \w{4} "
+    r"(?:is void|expired on \d{4}-\d{2}-\d{2})",
 }
 # Why an order is cancelled or refunded, when no one typed a reason.
 _GIVEN_REASONS = (
