@@ -14,7 +14,7 @@ from omnistore.core.exceptions import ApplicationError
 
 from .models import User
 from .scoping import ShopScopedAdmin
-from .services import deactivate_login
+from .services import OWN_LOGIN, deactivate_login
 
 
 class ManagersLoginForm(AdminAuthenticationForm):
@@ -61,6 +61,17 @@ class UserAdmin(ShopScopedAdmin, BaseUserAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_form(self, request, obj=None, **kwargs):
+        """One's own login stays active here too (``deactivate_login``'s rule):
+        unticking *Active* on one's own page is ignored, as the field is shown
+        fixed."""
+        form = super().get_form(request, obj, **kwargs)
+        active = form.base_fields.get("is_active")
+        if obj is not None and obj.pk == request.user.pk and active is not None:
+            active.disabled = True
+            active.help_text = OWN_LOGIN
+        return form
 
     @admin.action(
         description="Deactivate the selected logins (they leave)",

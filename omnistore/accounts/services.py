@@ -45,6 +45,9 @@ def assign_role(*, user: User, role: str, shops: Iterable = (), home=None) -> Us
     return user
 
 
+OWN_LOGIN = "Your own login is deactivated by someone else."
+
+
 @transaction.atomic
 def deactivate_login(*, user: User, actor: User) -> bool:
     """Someone who leaves keeps their login, made inactive: the admin's log, the
@@ -53,9 +56,7 @@ def deactivate_login(*, user: User, actor: User) -> bool:
     the API, approvals). False when it was inactive already; one's own login is
     refused (it would shut its holder out mid-task)."""
     if user.pk == actor.pk:
-        raise Conflict(
-            "Your own login is deactivated by someone else.", code="own_login"
-        )
+        raise Conflict(OWN_LOGIN, code="own_login")
     changed = User.objects.filter(pk=user.pk, is_active=True).update(is_active=False)
     user.is_active = False
     return bool(changed)

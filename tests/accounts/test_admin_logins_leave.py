@@ -117,3 +117,29 @@ def test_a_login_already_inactive_is_left_as_it_is(client, superuser, leaver):
     )
 
     assert not LogEntry.objects.filter(object_id=str(leaver.pk)).exists()
+
+
+def test_unticking_active_on_ones_own_page_keeps_the_login(client, superuser):
+    url = reverse("admin:accounts_user_change", args=[superuser.pk])
+    form = client.get(url).context["adminform"].form
+    data = {}
+    for name, field in form.fields.items():
+        value = form[name].value()
+        if value is None or value is False:
+            continue
+        if isinstance(value, list | tuple):
+            data[name] = [str(v) for v in value]
+        elif hasattr(field, "fields"):  # a date and a time
+            parts = field.widget.decompress(value)
+            for index, part in enumerate(parts):
+                data[f"{name}_{index}"] = "" if part is None else str(part)
+        else:
+            data[name] = value
+    data.pop("is_active", None)  # unticked
+
+    response = client.post(url, data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    superuser.refresh_from_db()
+    assert superuser.is_active is True
+    assert client.get(reverse("admin:index")).status_code == 200
