@@ -413,6 +413,40 @@ def _announce_created(customer: Customer, channel: str, location) -> None:
     )
 
 
+def _matched_in_callers_transaction(
+    wanted, *, user, first_name, last_name, channel, location, actor, order_number
+) -> MatchResult | None:
+    """A returning customer (the usual checkout) writes nothing here: one locking
+    read in the caller's transaction (and, the first time an identity typed online
+    is given in person, its confirmation); a new guest with one identity is one
+    insert. None: the general path below (a savepoint each attempt, so a parallel
+    insert of the same identity is read again)."""
+    known = _known_profile(wanted, user)
+    if known is not None:
+        customer, identity = known
+        if not is_online(channel):  # given in person
+            confirm_in_person(
+                customer, [identity], channel=channel, location=location, actor=actor
+            )
+        if _vouched(created=False, user=user, channel=channel):
+            _fill_in(customer, wanted, set(wanted), first_name, last_name)
+        return MatchResult(customer=customer, created=False)
+    if user is None and len(wanted) == 1 and IdentityKind.LOYALTY not in wanted:
+        created = _new_guest(
+            wanted,
+            first_name=first_name,
+            last_name=last_name,
+            channel=channel,
+            location=location,
+            actor=actor,
+            order_number=order_number,
+        )
+        if created is not None:
+            duplicates = flag_contact_holders(created, wanted, channel)
+            return MatchResult(customer=created, created=True, duplicates=duplicates)
+    return None
+
+
 def match_customer_result(
     *,
     email=None,
@@ -442,42 +476,18 @@ def match_customer_result(
             },
         )
     if transaction.get_connection().in_atomic_block:
-        # A returning customer (the usual checkout) writes nothing here: one locking
-        # read in the caller's transaction (and, the first time an identity typed
-        # online is given in person, its confirmation). Inserts run below, in a
-        # savepoint each attempt, so a parallel insert of the same identity is read
-        # again.
-        known = _known_profile(wanted, user)
-        if known is not None:
-            customer, identity = known
-            if not is_online(channel):  # given in person
-                confirm_in_person(
-                    customer,
-                    [identity],
-                    channel=channel,
-                    location=location,
-                    actor=actor,
-                )
-            if _vouched(created=False, user=user, channel=channel):
-                _fill_in(
-                    customer, wanted, set(wanted), first_name or "", last_name or ""
-                )
-            return MatchResult(customer=customer, created=False)
-        if user is None and len(wanted) == 1 and IdentityKind.LOYALTY not in wanted:
-            created = _new_guest(
-                wanted,
-                first_name=first_name or "",
-                last_name=last_name or "",
-                channel=channel,
-                location=location,
-                actor=actor,
-                order_number=order_number,
-            )
-            if created is not None:
-                duplicates = flag_contact_holders(created, wanted, channel)
-                return MatchResult(
-                    customer=created, created=True, duplicates=duplicates
-                )
+        found = _matched_in_callers_transaction(
+            wanted,
+            user=user,
+            first_name=first_name or "",
+            last_name=last_name or "",
+            channel=channel,
+            location=location,
+            actor=actor,
+            order_number=order_number,
+        )
+        if found is not None:
+            return found
     for attempt in range(3):
         try:
             with transaction.atomic():

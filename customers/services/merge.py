@@ -381,6 +381,23 @@ def merge_customers(
 
 
 @transaction.atomic
+def _merge_said(other: Customer, summary: dict) -> str:
+    """The survivor's timeline line: who was merged in, a consent still withdrawn,
+    the identities that no longer lead to the profile."""
+    name = other.full_name or f"#{other.pk}"
+    said = f"Profile {name} (#{other.pk}) merged into this one"
+    kept = ", ".join(
+        ConsentChannel(c).label for c in summary.get("consents_withdrawn_kept", ())
+    )
+    if kept:
+        said += f"; consent still withdrawn: {kept}"
+    if summary.get("unconfirmed"):
+        said += "; with a login now, it is no longer matched by unconfirmed " + (
+            ", ".join(summary["unconfirmed"])
+        )
+    return said
+
+
 def _merge(
     survivor: Customer, other: Customer, *, actor, claimed_by=None
 ) -> CustomerMerge:
@@ -435,23 +452,10 @@ def _merge(
         actor=acting_user(actor),
         summary=summary,
     )
-    name = other.full_name or f"#{other.pk}"
-    kept = ", ".join(
-        ConsentChannel(c).label for c in summary.get("consents_withdrawn_kept", ())
-    )
     record_event(
         customer=survivor,
         kind=EVENT_MERGED,
-        summary=(
-            f"Profile {name} (#{other.pk}) merged into this one"
-            + (f"; consent still withdrawn: {kept}" if kept else "")
-            + (
-                "; with a login now, it is no longer matched by unconfirmed "
-                + ", ".join(unconfirmed)
-                if unconfirmed
-                else ""
-            )
-        ),
+        summary=_merge_said(other, summary),
         actor=actor,
         data=summary,
         reference_type="customer_merge",
