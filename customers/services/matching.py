@@ -475,32 +475,23 @@ def match_customer_result(
                 "non_field_errors": ["Give an email, a phone number or a loyalty card."]
             },
         )
+    given = {
+        "user": user,
+        "first_name": first_name or "",
+        "last_name": last_name or "",
+        "channel": channel,
+        "location": location,
+        "actor": actor,
+        "order_number": order_number,
+    }
     if transaction.get_connection().in_atomic_block:
-        found = _matched_in_callers_transaction(
-            wanted,
-            user=user,
-            first_name=first_name or "",
-            last_name=last_name or "",
-            channel=channel,
-            location=location,
-            actor=actor,
-            order_number=order_number,
-        )
+        found = _matched_in_callers_transaction(wanted, **given)
         if found is not None:
             return found
     for attempt in range(3):
         try:
             with transaction.atomic():
-                return _match_once(
-                    wanted=wanted,
-                    user=user,
-                    first_name=first_name or "",
-                    last_name=last_name or "",
-                    channel=channel,
-                    location=location,
-                    actor=actor,
-                    order_number=order_number,
-                )
+                return _match_once(wanted=wanted, **given)
         except IntegrityError:
             # Another request attached the same identity first: read it again.
             if attempt == 2:
