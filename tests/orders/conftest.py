@@ -4,6 +4,7 @@ from django.core.cache import cache
 
 from orders.payments.registry import get_provider
 from tests.fakes.stripe_server import FakeStripe
+from tests.orders.factories import in_francs, shop, stocked
 
 
 @pytest.fixture(autouse=True)
@@ -19,6 +20,23 @@ def fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def zurich():
+    """A shop of the Swiss market: it sells in francs."""
+    return shop(code="ZH01", name="Zürich Bahnhofstrasse", country="CH")
+
+
+@pytest.fixture
+def milano():
+    return shop(code="MI01", name="Milano Duomo", country="IT")
+
+
+@pytest.fixture
+def franc_shirt(zurich):
+    """A shirt on Zürich's shelves: 59.90 EUR in the catalogue, 62.90 CHF there."""
+    return in_francs(stocked(zurich, 5, price="59.90", sku="WSH-WHT-M"), "62.90")
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from customers.models import Channel
-from inventory.models import StockLevel
+from inventory.models import PriceList, PriceListPrice, StockLevel
 from orders.services.checkout import LineRequest, place_order
 from orders.services.fulfilment import mark_picked, mark_ready
 from orders.services.payments import PaymentRequest
@@ -30,6 +30,14 @@ def stocked(location, quantity: int, **kwargs):
     """A new variant with ``quantity`` units at ``location``."""
     item = variant(**kwargs)
     stock(item, location, quantity)
+    return item
+
+
+def in_francs(item, price: str):
+    """``item`` on the Swiss market's price list at ``price`` CHF."""
+    PriceListPrice.objects.create(
+        price_list=PriceList.objects.get(code="CHF"), variant=item, price=Decimal(price)
+    )
     return item
 
 

@@ -10,7 +10,6 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from inventory.models import PriceList, PriceListPrice
 from omnistore.staff.once import new_token
 from orders.models import (
     PaymentMethod,
@@ -23,7 +22,7 @@ from orders.services.refunds import return_at_counter
 from orders.services.till import TillBooking
 from tests.customers.factories import make_customer
 from tests.factories import StaffFactory
-from tests.orders.factories import shop, stocked
+from tests.orders.factories import stocked
 from tests.orders.returns_helpers import counter_sale, line_request
 from tests.orders.till_helpers import open_counter_till
 
@@ -33,22 +32,8 @@ ELSEWHERE = "Paid in CHF: refund it at a shop that takes CHF."
 
 
 @pytest.fixture
-def zurich():
-    return shop(code="ZH01", name="Zürich Bahnhofstrasse", country="CH")
-
-
-@pytest.fixture
-def milano():
-    return shop(code="MI01", name="Milano Duomo", country="IT")
-
-
-@pytest.fixture
-def shirt(zurich):
-    item = stocked(zurich, 5, price="59.90", sku="WSH-WHT-M")
-    PriceListPrice.objects.create(
-        price_list=PriceList.objects.get(code="CHF"), variant=item, price=D("62.90")
-    )
-    return item
+def shirt(franc_shirt):
+    return franc_shirt
 
 
 @pytest.fixture

@@ -8,13 +8,12 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from inventory.models import PriceList, PriceListPrice
 from omnistore.core.exceptions import ValidationFailed
 from orders.models import CartLine, FulfilmentMethod, Order, PaymentMethod, TillMovement
 from orders.selectors.till import expected_cash
 from orders.services.till import TillBooking
 from tests.factories import StaffFactory, stock
-from tests.orders.factories import shop, stocked
+from tests.orders.factories import in_francs, shop, stocked
 from tests.orders.returns_helpers import counter_sale
 from tests.orders.till_helpers import open_counter_till
 
@@ -40,18 +39,10 @@ def zurich():
 
 
 @pytest.fixture
-def milano():
-    return shop(code="MI01", name="Milano Duomo", country="IT")
-
-
-@pytest.fixture
 def shirt(zurich, milano):
     """59.90 EUR in the catalogue, 62.90 CHF on the Swiss price list; on the
     shelf in both shops."""
-    item = stocked(zurich, 5, price="59.90", sku="WSH-WHT-M")
-    PriceListPrice.objects.create(
-        price_list=PriceList.objects.get(code="CHF"), variant=item, price=D("62.90")
-    )
+    item = in_francs(stocked(zurich, 5, price="59.90", sku="WSH-WHT-M"), "62.90")
     stock(item, milano, 5)
     return item
 

@@ -6,7 +6,6 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from inventory.models import PriceList, PriceListPrice
 from orders.models import (
     Order,
     PaymentMethod,
@@ -15,7 +14,6 @@ from orders.models import (
     TerminalIntentStatus,
 )
 from tests.factories import StaffFactory
-from tests.orders.factories import shop, stocked
 from tests.orders.terminal_helpers import reader
 
 pytestmark = pytest.mark.django_db
@@ -23,20 +21,8 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture
-def zurich():
-    return shop(code="ZH01", name="Zürich Bahnhofstrasse", country="CH")
-
-
-@pytest.fixture
-def shirt(zurich):
-    """59.90 EUR in the catalogue, 62.90 CHF on the Swiss price list."""
-    item = stocked(zurich, 5, price="59.90", sku="WSH-WHT-M")
-    PriceListPrice.objects.create(
-        price_list=PriceList.objects.get(code="CHF"),
-        variant=item,
-        price=Decimal("62.90"),
-    )
-    return item
+def shirt(franc_shirt):
+    return franc_shirt
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from inventory.models import PriceList, PriceListPrice
 from omnistore.core.exceptions import ValidationFailed
 from omnistore.staff.once import new_token
 from orders.models import PaymentMethod, Refund, Return, TillMovement
@@ -17,7 +16,7 @@ from orders.services.returns import ReturnLineRequest
 from orders.services.till import TillBooking
 from tests.customers.factories import make_customer
 from tests.factories import StaffFactory
-from tests.orders.factories import shop, stocked
+from tests.orders.factories import stocked
 from tests.orders.returns_helpers import counter_sale
 from tests.orders.till_helpers import open_counter_till
 
@@ -26,22 +25,8 @@ D = Decimal
 
 
 @pytest.fixture
-def zurich():
-    return shop(code="ZH01", name="Zürich Bahnhofstrasse", country="CH")
-
-
-@pytest.fixture
-def milano():
-    return shop(code="MI01", name="Milano Duomo", country="IT")
-
-
-@pytest.fixture
-def shirt(zurich):
-    item = stocked(zurich, 5, price="59.90", sku="WSH-WHT-M")
-    PriceListPrice.objects.create(
-        price_list=PriceList.objects.get(code="CHF"), variant=item, price=D("62.90")
-    )
-    return item
+def shirt(franc_shirt):
+    return franc_shirt
 
 
 @pytest.fixture
