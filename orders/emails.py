@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 import struct
 import zlib
 from decimal import Decimal
@@ -30,7 +31,12 @@ from customers.services.verification import (
 from omnistore.core import outbox
 from orders.selectors.orders import orders_for_email
 from orders.selectors.pickups import pickup_qr_payload
-from orders.selectors.receipts import Receipt, build_receipt, receipt_extras
+from orders.selectors.receipts import (
+    Receipt,
+    build_receipt,
+    receipt_extras,
+    same_items_once,
+)
 from orders.selectors.returns import return_by_id, return_points, return_qr_payload
 
 from .models import (
@@ -38,9 +44,11 @@ from .models import (
     FulfilmentStatus,
     GiftCard,
     Order,
-    OrderLine,
+    OrderStatus,
     PaymentMethod,
     PaymentStatus,
+    ReturnReason,
+    ReturnStatus,
 )
 
 logger = logging.getLogger(__name__)
@@ -141,12 +149,44 @@ def _refunds_said(order: Order) -> list[RefundSaid]:
     ]
 
 
+# A pickup the expiry job cancelled: its reason names the days it waited.
+_NOT_COLLECTED = re.compile(r"^Not collected within (\d+) days")
+_BY_CUSTOMER = "Cancelled by the customer"
+
+
+def _cancelled_by_customer(order_or_return, change) -> bool:
+    """Whether the customer cancelled: signed in as the profile's own user."""
+    customer = order_or_return.customer
+    return bool(
+        change.actor_id and customer is not None and customer.user_id == change.actor_id
+    )
+
+
+def _why_cancelled(order: Order) -> dict:
+    """Why the order is cancelled, as the customer reads it: not collected in time
+    (``not_collected_days``), at their request, or by the shop. A reason staff typed
+    is for the shop's history and is not repeated to the customer."""
+    change = (
+        order.history.filter(to_status=OrderStatus.CANCELLED)
+        .order_by("-at", "-pk")
+        .first()
+    )
+    if change is None:
+        return {"cancelled_by": "shop"}
+    expired = _NOT_COLLECTED.match(change.note)
+    if expired:
+        return {"cancelled_by": "expiry", "not_collected_days": int(expired[1])}
+    if change.note.startswith(_BY_CUSTOMER) or _cancelled_by_customer(order, change):
+        return {"cancelled_by": "customer"}
+    return {"cancelled_by": "shop"}
+
+
 @dataclasses.dataclass(frozen=True)
 class Parcel:
     """A part of a delivery that left: its tracking number and its lines."""
 
     tracking: str
-    lines: list[OrderLine]
+    lines: list
 
 
 def _shipped_said(order: Order) -> dict:
@@ -163,12 +203,13 @@ def _shipped_said(order: Order) -> dict:
     ] or [Parcel("", [])]
     known = {f.pk for f in parts}
     parcels[0].lines.extend(x for x in lines if x.fulfilment_id not in known)
+    parcels = [Parcel(p.tracking, same_items_once(p.lines)) for p in parcels]
     # Read only for a delivery cut short: its payments' refunds are not prefetched.
     refunds = _refunds_said(order) if gone else []
     return {
         "parcels": parcels,
         "several": len(parcels) > 1,
-        "cancelled_lines": [x for x in lines if x.fulfilment_id in gone],
+        "cancelled_lines": same_items_once(x for x in lines if x.fulfilment_id in gone),
         "refunds": refunds,
         "total_now": order.total - sum((r.amount for r in refunds), Decimal("0.00")),
     }
@@ -192,7 +233,7 @@ def build_order_email(
     )
     context = {
         "order": order,
-        "lines": list(order.lines.all()),
+        "lines": same_items_once(order.lines.all()),
         "payments": list(order.payments.all()),
         "fulfilments": list(order.fulfilments.all()),
         "pickup_location": pickup,
@@ -223,6 +264,7 @@ def build_order_email(
     }
     if kind == "cancelled":
         context["refunds"] = _refunds_said(order)
+        context.update(_why_cancelled(order))
     elif kind == "shipped":
         context.update(_shipped_said(order))
     cut_short = kind == "shipped" and context["cancelled_lines"]
@@ -350,13 +392,40 @@ def _return_refunds(return_request) -> list:
     return refunds
 
 
+# A return's reason in the customer's own words where the staff label speaks of them.
+REASONS_SAID = {ReturnReason.CHANGED_MIND: "Changed my mind"}
+
+
+def _return_lines(return_request) -> list:
+    """The return's lines, each with ``reason_said``: its reason as the customer
+    gave it."""
+    lines = list(return_request.lines.all())
+    for line in lines:
+        line.reason_said = REASONS_SAID.get(line.reason) or line.get_reason_display()
+    return lines
+
+
+def _who_cancelled_return(return_request) -> dict:
+    """Whether the shop cancelled the return rather than the customer, and the shop
+    the customer can ask about it (none when no shop was named)."""
+    change = (
+        return_request.history.filter(to_status=ReturnStatus.CANCELLED)
+        .select_related("location")
+        .order_by("-at", "-pk")
+        .first()
+    )
+    if change is None or _cancelled_by_customer(return_request, change):
+        return {"cancelled_by_shop": False, "contact_shop": None}
+    return {"cancelled_by_shop": True, "contact_shop": change.location}
+
+
 def build_return_email(*, return_request, kind: str) -> EmailMultiAlternatives:
     order = return_request.order
     with_qr = kind == "return_requested"
     context = {
         "return": return_request,
         "order": order,
-        "lines": list(return_request.lines.all()),
+        "lines": _return_lines(return_request),
         "refunds": _return_refunds(return_request),
         "points": return_points(return_request),
         "store_credit": list(return_request.store_credit.all()),
@@ -367,6 +436,8 @@ def build_return_email(*, return_request, kind: str) -> EmailMultiAlternatives:
         "window_days": settings.OMNISTORE_RETURN_WINDOW_DAYS,
         "qr_cid": RETURN_QR_CID if with_qr else "",
     }
+    if kind == "return_cancelled":
+        context.update(_who_cancelled_return(return_request))
     exchanged = kind == "refund" and return_request.exchange_order_id
     subject = (EXCHANGE_SUBJECT if exchanged else RETURN_SUBJECTS[kind]).format(
         code=return_request.code, number=order.number
@@ -411,16 +482,37 @@ def deliver_return_email(payload: dict) -> None:
     message.send()
 
 
+def _gift_sender(card: GiftCard) -> str:
+    """Who gives the card, as the recipient knows them: the signed-in buyer's first
+    name (a guest buyer gives none)."""
+    buyer = card.order.customer if card.order_id else None
+    if buyer is None:
+        return ""
+    user = buyer.user if buyer.user_id else None
+    return buyer.first_name or (user.first_name if user is not None else "")
+
+
 @outbox.handler(GIFT_CARD_EMAIL_TOPIC)
 def deliver_gift_card_email(payload: dict) -> None:
     """The e-gift card to its recipient, with the PIN made when it was due."""
-    card = GiftCard.objects.get(pk=payload["card_id"])
+    card = GiftCard.objects.select_related("order__customer__user").get(
+        pk=payload["card_id"]
+    )
     if not card.recipient_email:  # erased on request meanwhile
         return
-    context = {"card": card, "pin": payload["pin"]}
-    EmailMultiAlternatives(
-        subject=f"A gift card of {card.initial_amount} {card.currency} for you",
+    sender = _gift_sender(card)
+    context = {"card": card, "pin": payload["pin"], "sender": sender}
+    message = EmailMultiAlternatives(
+        subject=(
+            f"{sender} sent you a gift card of {card.initial_amount} {card.currency}"
+            if sender
+            else f"A gift card of {card.initial_amount} {card.currency} for you"
+        ),
         body=render_to_string("orders/email/gift_card.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[card.recipient_email],
-    ).send()
+    )
+    message.attach_alternative(
+        render_to_string("orders/email/gift_card.html", context), "text/html"
+    )
+    message.send()

@@ -23,6 +23,7 @@ from customers.selectors.team import associate_public_name
 from omnistore.core.exceptions import Conflict, NotFound
 from omnistore.core.vat import format_vat_number
 from orders.models import (
+    GiftCardKind,
     Order,
     PaymentMethod,
     Return,
@@ -190,6 +191,39 @@ def _rate(line) -> Decimal | None:
     return line.tax_rate if line.net + line.tax == line.line_total else None
 
 
+@dataclass
+class SameItem:
+    """Order lines of one item at one price, read as one: checkout splits an item
+    over the locations it comes from, and the customer bought it once."""
+
+    name: str
+    sku: str
+    unit_price: Decimal
+    tax_rate: Decimal
+    quantity: int = 0
+    discount: Decimal = ZERO
+    line_total: Decimal = ZERO
+    net: Decimal = ZERO
+    tax: Decimal = ZERO
+
+
+def same_items_once(lines: Iterable) -> list[SameItem]:
+    """The order's lines as its receipt and emails list them: the same item at the
+    same price once, with the summed quantity, in the order first sold."""
+    items: dict[tuple, SameItem] = {}
+    for line in lines:
+        key = (line.sku, line.name, line.unit_price, line.tax_rate)
+        item = items.setdefault(
+            key, SameItem(line.name, line.sku, line.unit_price, line.tax_rate)
+        )
+        item.quantity += line.quantity
+        item.discount += line.discount
+        item.line_total += line.line_total
+        item.net += line.net
+        item.tax += line.tax
+    return list(items.values())
+
+
 def _sold(order: Order, *, prices: bool) -> ReceiptPart:
     lines = [
         ReceiptLine(
@@ -201,7 +235,7 @@ def _sold(order: Order, *, prices: bool) -> ReceiptPart:
             total=line.line_total if prices else None,
             rate=_rate(line) if prices else None,
         )
-        for line in order.lines.all()
+        for line in same_items_once(order.lines.all())
     ]
     lines += _gift_cards_sold(order, prices=prices)
     if not prices:  # a gift receipt: what is in the parcel, not what it cost
@@ -239,7 +273,7 @@ def _gift_cards_sold(order: Order, *, prices: bool) -> list[ReceiptLine]:
         return []
     return [
         ReceiptLine(
-            name=f"Gift card {card.masked_number} (no VAT)",
+            name=_gift_card_said(card),
             sku="",
             quantity=1,
             unit_price=card.initial_amount if prices else None,
@@ -249,6 +283,21 @@ def _gift_cards_sold(order: Order, *, prices: bool) -> list[ReceiptLine]:
         )
         for card in order.gift_cards_sold.order_by("id")
     ]
+
+
+def _gift_card_said(card) -> str:
+    """A gift card sold, as the buyer reads it; an e-gift card says for whom and on
+    which day it is emailed."""
+    said = f"Gift card {card.masked_number} (no VAT)"
+    if card.kind != GiftCardKind.DIGITAL or not card.recipient_email:
+        return said
+    recipient = card.recipient_name or card.recipient_email
+    if card.recipient_name:
+        recipient += f" ({card.recipient_email})"
+    said = f"E-gift card {card.masked_number} (no VAT) for {recipient}"
+    if card.send_on is None:
+        return said
+    return f"{said}, emailed on {card.send_on.day} {card.send_on:%B %Y}"
 
 
 def returned_split(row: ReturnLine) -> tuple[Decimal, Decimal]:

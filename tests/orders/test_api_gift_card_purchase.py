@@ -184,3 +184,34 @@ def test_a_card_for_a_later_date_waits_for_the_sweep_on_its_date():
     assert send_due_e_gift_cards(now=later) == [card.pk]
     deliver_outbox()
     assert [m.to for m in mail.outbox][1:] == [["lea@example.com"]]
+
+
+def test_the_recipient_is_told_who_sent_the_card_and_the_buyer_to_whom_and_when():
+    user, _ = shopper()
+    send_on = timezone.localdate() + timedelta(days=3)
+    response = buy(
+        api_client_for(user),
+        send_on=send_on.isoformat(),
+        recipient_name="Marco",
+        recipient_email="marco.friend@example.net",
+        message="Buon compleanno!",
+    )
+    assert response.status_code == 201, response.json()
+    deliver_outbox()
+    (confirmation,) = mail.outbox
+    when = f"{send_on.day} {send_on:%B %Y}"
+    for part in (confirmation.body, confirmation.alternatives[0][0]):
+        assert "for Marco (marco.friend@example.net)" in part
+        assert f"emailed on {when}" in part
+    mail.outbox.clear()
+
+    send_due_e_gift_cards(now=timezone.now() + timedelta(days=3))
+    deliver_outbox()
+    (gift,) = mail.outbox
+    html, mime = gift.alternatives[0]
+    assert mime == "text/html"
+    assert gift.subject.startswith("Ada sent you a gift card")
+    for part in (gift.body, html):
+        assert "Ada has sent you an Omnistore gift card" in part
+        assert "Buon compleanno!" in part
+        assert GiftCard.objects.get().number in part

@@ -104,3 +104,51 @@ def test_the_return_page_shows_it_cancelled_with_nothing_due(client, duomo, star
     assert "Return cancelled: nothing is due" in page
     assert "Due once received" not in page
     assert "any shop takes it" not in page
+
+
+def test_a_return_the_shop_cancelled_says_so_and_whom_to_ask(client, duomo, started):
+    """The shop cancelled it: the email does not invite the customer to change their
+    mind again, names the shop to ask, and keeps the typed reason in the shop."""
+    cancel(client, duomo, started["code"])
+    deliver_outbox()
+
+    (message,) = mail.outbox
+    html = message.alternatives[0][0]
+    for part in (message.body, html):
+        assert "Changed your mind?" not in part
+        assert "The shop cancelled this return." in part
+        assert "Contact Milano Duomo" in part and duomo.address in part
+        assert "customer keeps" not in part
+
+
+def test_the_return_email_gives_the_customers_reason_in_their_words(duomo):
+    """Ada started the return because she changed her mind: the email reads it as
+    she said it, and tells her where to bring the items (no parcel to an address
+    the email does not give)."""
+    user, customer = shopper()
+    belt = stocked(duomo, 5, price="14.90")
+    order = collected_order(store=duomo, lines=[(belt, 1)], customer=customer)
+    answer = api_client_for(user).post(
+        "/api/v1/returns/",
+        {
+            "order": order.number,
+            "lines": [
+                {
+                    "order_line": order.lines.get().pk,
+                    "quantity": 1,
+                    "reason": "changed_mind",
+                }
+            ],
+        },
+        format="json",
+    )
+    assert answer.status_code == 201, answer.json()
+    mail.outbox.clear()
+    deliver_outbox()
+
+    (message,) = [m for m in mail.outbox if m.subject.startswith("Your return")]
+    html = message.alternatives[0][0]
+    for part in (message.body, html):
+        assert "Changed my mind" in part and "Changed their mind" not in part
+        assert "By post" not in part
+        assert "Bring the items to any of our shops" in part

@@ -342,3 +342,76 @@ def test_a_cash_sale_returned_at_the_counter_is_refunded_in_cash():
     assert "40.00 EUR back in cash" in message.body
     assert "40.00 EUR back in cash" in message.alternatives[0][0]
     assert "your cash" not in message.body
+
+
+def cancelled_email(order):
+    deliver_outbox()
+    (message,) = [m for m in mail.outbox if m.subject.endswith("is cancelled")]
+    return message.body, message.alternatives[0][0]
+
+
+@pytest.mark.django_db
+def test_a_pickup_not_collected_in_time_tells_the_customer_why_it_was_cancelled(
+    settings,
+):
+    settings.OMNISTORE_PICKUP_EXPIRY_DAYS = 7
+    store = shop()
+    staff = StaffFactory(store=store)
+    order = pickup_order(store=store, lines=[(stocked(store, 2), 1)])
+    mark_picked(order=order, actor=staff)
+    mark_ready(order=order, actor=staff, now=timezone.now() - timedelta(days=8))
+
+    call_command("expire_pickups", stdout=io.StringIO())
+
+    for part in cancelled_email(order):
+        assert "not collected within 7 days of being ready for pickup" in part
+        assert "cancelled by the shop" not in part
+
+
+@pytest.mark.django_db
+def test_a_shop_cancelling_says_the_shop_did_without_its_typed_reason():
+    store = shop()
+    staff = StaffFactory(store=store)
+    order = pickup_order(store=store, lines=[(stocked(store, 2), 1)])
+    cancel_order(order=order, actor=staff, reason="Customer rude on the phone")
+
+    for part in cancelled_email(order):
+        assert "It was cancelled by the shop." in part
+        assert "rude" not in part
+
+
+@pytest.mark.django_db
+def test_a_customer_cancelling_online_reads_it_was_at_their_request():
+    from tests.orders.returns_helpers import api_client_for, shopper
+
+    store = shop()
+    user, customer = shopper()
+    order = pickup_order(store=store, lines=[(stocked(store, 2), 1)], customer=customer)
+    answer = api_client_for(user).post(
+        f"/api/v1/orders/{order.number}/cancel/",
+        {"reason": "Found it elsewhere"},
+        format="json",
+    )
+    assert answer.status_code == 200, answer.json()
+
+    for part in cancelled_email(order):
+        assert "It was cancelled at your request." in part
+        assert "cancelled by the shop" not in part
+
+
+@pytest.mark.django_db
+def test_the_receipts_text_names_the_customer_as_its_html_does():
+    store = shop()
+    user = CustomerUserFactory(email="nina@example.com")
+    customer = user.customer_profile
+    pickup_order(
+        store=store,
+        lines=[(stocked(store, 2), 1)],
+        email="nina@example.com",
+        customer=customer,
+    )
+    deliver_outbox()
+    (message,) = mail.outbox
+    said = f"Customer: {customer.full_name}"
+    assert customer.full_name and said in message.alternatives[0][0]
+    assert said in message.body

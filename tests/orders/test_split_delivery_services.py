@@ -460,8 +460,10 @@ def test_cancelling_after_a_parcel_left_emails_what_left_was_cancelled_and_refun
     assert "the rest could not be sent and is cancelled" in body
     assert parcels_in(body) == {
         "MI-1": ["COAT-BLK-L", "SHIRT-BLU-M"],
-        "cancelled": ["COAT-BLK-L", "COAT-BLK-L", "JEANS-IND-32"],
+        "cancelled": ["COAT-BLK-L", "JEANS-IND-32"],
     }
+    # Roma's coat and Napoli's read once, as the customer bought them
+    assert "  2 × " in body.split("Cancelled:")[1]
     # Roma's jeans (2 × 80.00) and coat, Napoli's coat (200.00 each)
     assert "Refunded: 560.00 EUR to your card." in body
     assert f"Total after the refund: {order.total - Decimal('560.00')} EUR" in body
@@ -495,3 +497,25 @@ def test_units_cancelled_before_they_left_are_refused_as_cancelled_on_a_return(
         "JEANS-IND-32: 2 asked, at most 0 can be returned "
         "(2 bought, 2 cancelled before they were shipped)."
     )
+
+
+def test_the_receipt_lists_an_item_sent_from_several_shops_once(split, staff):
+    """Three coats come from three shops: the customer bought three coats, and the
+    receipt (text, HTML) and the cancellation say so on one line each, while the
+    order keeps a line per shop."""
+    order = split_order(split, email="ada@example.com")
+    assert order.lines.filter(sku="COAT-BLK-L").count() == 3
+    deliver_outbox()
+    (receipt,) = mail.outbox
+    coats = [x for x in receipt.body.splitlines() if "COAT-BLK-L" in x]
+    assert len(coats) == 1 and coats[0].strip().startswith("3 × ")
+    assert "600.00 EUR" in coats[0]
+    assert receipt.alternatives[0][0].count("COAT-BLK-L") == 1
+
+    mail.outbox.clear()
+    cancel_order(order=order, actor=staff[split.milano.pk], reason="Out of stock")
+    deliver_outbox()
+    (cancelled,) = mail.outbox
+    coats = [x for x in cancelled.body.splitlines() if "COAT-BLK-L" in x]
+    assert len(coats) == 1 and coats[0].strip().startswith("3 × ")
+    assert order.lines.filter(sku="COAT-BLK-L").count() == 3
