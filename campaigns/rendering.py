@@ -11,7 +11,7 @@ Context of every message::
 
     first_name, store {name, city, address, opening_hours} or None,
     featured [{name, sku, price, in_store, image_url}],
-    recommendations [{name, category, price}],
+    recommendations [{name, category, price, amount, currency}],
     discount_code, shop_url, unsubscribe_url,
     cart {lines [{name, quantity, only_left, image_url}],    (abandoned cart)
           low_stock}
@@ -20,9 +20,11 @@ Context of every message::
                    was_price, saving_percent, image_url}      price drop)
     viewed_item {name, price, in_store}                      (viewed, not bought)
 
-``image_url`` is the absolute link to the item's picture (empty without one). The
-HTML part of an email shows the pictures of the items the template speaks of (the
-wished item, the cart's lines, the featured items) under its text.
+A recommendation's ``price`` is its price in the customer's market with its
+currency ("59.90 EUR"; ``amount`` and ``currency`` apart). ``image_url`` is the
+absolute link to the item's picture (empty without one). The HTML part of an email
+shows the pictures of the items the template speaks of (the wished item, the cart's
+lines, the featured items) under its text.
 
 Every message is made from a copy of its data of its own, read-only (dicts become
 read-only mappings, lists tuples): a template reads fields and cannot change anything,
@@ -101,7 +103,13 @@ SAMPLE_CONTEXT = {
         }
     ],
     "recommendations": [
-        {"name": "Linen trousers", "category": "Trousers", "price": "59.90"}
+        {
+            "name": "Linen trousers",
+            "category": "Trousers",
+            "price": "59.90 EUR",
+            "amount": "59.90",
+            "currency": "EUR",
+        }
     ],
     "discount_code": "SPRING10",
     "shop_url": "https://shop.example.com/",

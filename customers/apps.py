@@ -10,7 +10,13 @@ class CustomersConfig(AppConfig):
         # app holds joins the registry.
         from customers.privacy import register
 
-        from .services import appointments, inbox, verification, wishlists  # noqa: F401
+        from .services import (  # noqa: F401
+            appointments,
+            inbox,
+            password_reset,
+            verification,
+            wishlists,
+        )
         from .services.browsing import browsing_personal_data
         from .services.erasure import personal_data
 

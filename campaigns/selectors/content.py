@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import (
     F,
-    Min,
     Sum,
     Window,
 )
@@ -19,8 +18,10 @@ from django.utils import timezone
 from campaigns.models import (
     Campaign,
 )
+from customers.models import Customer
 from inventory.images import site_url
-from inventory.models import Location, StockLevel
+from inventory.markets import MarketTerms, shelf_prices, tax_table
+from inventory.models import Location, StockLevel, Variant
 from inventory.selectors import online_available, picture_urls
 from orders.models import (
     CartLine,
@@ -87,7 +88,7 @@ def best_sellers(*, now: datetime | None = None) -> dict[int, list[dict]]:
             "variant__product__category_id",
             "variant__product__category__name",
         )
-        .annotate(units=Sum("quantity"), price=Min("variant__price"))
+        .annotate(units=Sum("quantity"))
         .annotate(
             rank=Window(
                 RowNumber(),
@@ -105,7 +106,6 @@ def best_sellers(*, now: datetime | None = None) -> dict[int, list[dict]]:
                 "product_id": row["variant__product_id"],
                 "name": row["variant__product__name"],
                 "category": row["variant__product__category__name"],
-                "price": str(row["price"]),
             }
         )
     return dict(result)
@@ -115,7 +115,9 @@ def recommendations(
     *, customer_ids, sellers: dict[int, list[dict]], limit: int = RECOMMENDATIONS
 ) -> dict[int, list[dict]]:
     """Per customer: best sellers of the categories they bought from, not bought yet
-    (one query for a batch of customers; ``sellers`` comes from ``best_sellers``)."""
+    and sold in their market, each at its price there (``market_prices``); one query
+    for a batch of customers, plus those of the prices (``sellers`` comes from
+    ``best_sellers``)."""
     bought = (
         OrderLine.objects.filter(order__customer_id__in=list(customer_ids))
         .exclude(order__status=OrderStatus.CANCELLED)
@@ -132,22 +134,75 @@ def recommendations(
         products[customer_id].add(product_id)
         if category_id not in categories[customer_id]:
             categories[customer_id].append(category_id)
+    markets = customer_markets(customer_ids)
+    wanted = {c for ids in categories.values() for c in ids}
+    prices = market_prices(
+        markets=set(markets.values()),
+        product_ids={item["product_id"] for c in wanted for item in sellers.get(c, [])},
+    )
     result: dict[int, list[dict]] = {}
     for customer_id in customer_ids:
+        shown = prices.get(markets.get(customer_id), {})
         picks: list[dict] = []
         own = products.get(customer_id, set())
         for category_id in sorted(categories.get(customer_id, [])):
             for item in sellers.get(category_id, []):
-                if item["product_id"] not in own and item not in picks:
+                pid = item["product_id"]
+                if pid not in own and pid in shown and item not in picks:
                     picks.append(item)
                 if len(picks) >= limit:
                     break
             if len(picks) >= limit:
                 break
         result[customer_id] = [
-            {"name": p["name"], "category": p["category"], "price": p["price"]}
+            {"name": p["name"], "category": p["category"], **shown[p["product_id"]]}
             for p in picks
         ]
+    return result
+
+
+def customer_markets(customer_ids) -> dict[int, MarketTerms | None]:
+    """Each customer's market: their preferred shop's, whose prices the customer
+    sees online (None: no shop, or one outside every market, sells at the
+    catalogue's prices in the home currency). One query."""
+    rows = Customer.objects.filter(pk__in=list(customer_ids)).values_list(
+        "pk", "preferred_store_id"
+    )
+    stores = dict(rows)
+    table = tax_table()
+    shops = {
+        shop.pk: table.market_of_location(shop)
+        for shop in Location.objects.filter(pk__in={s for s in stores.values() if s})
+    }
+    return {pk: shops.get(store) for pk, store in stores.items()}
+
+
+def market_prices(*, markets, product_ids) -> dict[MarketTerms | None, dict[int, dict]]:
+    """Per market, each product's lowest shelf price among its active variants
+    (``shelf_prices``), as money the message shows: ``price`` ("59.90 EUR"),
+    ``amount`` ("59.90") and ``currency``. A product the market's price list leaves
+    out is absent from it. One query for the variants, one per market with a price
+    list of its own."""
+    variants = list(Variant.objects.filter(product_id__in=product_ids, active=True))
+    result: dict[MarketTerms | None, dict[int, dict]] = {}
+    for market in markets:
+        lowest: dict[int, tuple] = {}
+        shelf = shelf_prices(market, variants) if variants else {}
+        for variant in variants:
+            price = shelf[variant.pk]
+            if price.amount is None:
+                continue
+            known = lowest.get(variant.product_id)
+            if known is None or price.amount < known[0]:
+                lowest[variant.product_id] = (price.amount, price.currency)
+        result[market] = {
+            product_id: {
+                "price": f"{amount:.2f} {currency}",
+                "amount": f"{amount:.2f}",
+                "currency": currency,
+            }
+            for product_id, (amount, currency) in lowest.items()
+        }
     return result
 
 

@@ -4,7 +4,7 @@ up with (the link reaches the mailbox, not the one who typed the address).
 
 ``request_password_reset`` answers alike whether or not a login has the email, so
 it tells nobody who has an account; when a storefront login has it, the link leaves
-through the outbox (``verification.deliver_password_reset``), made as it is sent.
+through the outbox (``deliver_password_reset``), made as it is sent.
 Its token is Django's (``default_token_generator``): bound to the login's password,
 email and last sign-in, it works once (the new password ends it) and for
 ``PASSWORD_RESET_TIMEOUT``. ``reset_password`` checks it with the login's row
@@ -14,23 +14,54 @@ they use the staff pages.
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
-from django.utils.http import urlsafe_base64_decode
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlencode, urlsafe_base64_decode, urlsafe_base64_encode
 
 from customers.normalize import normalize_email
+from customers.services.account_emails import send_account_email
 from customers.services.accounts import (
     check_new_password,
     sign_out_everywhere,
     storefront_logins,
 )
 from customers.services.timeline import record_event
-from customers.services.verification import RESET_TOPIC, prove_own_email
+from customers.services.verification import prove_own_email
 from omnistore.core import outbox
 from omnistore.core.channels import Channel
 from omnistore.core.db import LARGEST_KEY
 from omnistore.core.digits import is_digits
 from omnistore.core.exceptions import ValidationFailed
+
+RESET_TOPIC = "customers.password_reset"
+# The page a reset link opens (``customers.views.password_reset``): it takes the
+# link's uid and token and a new password, as /api/v1/auth/password-reset/confirm/.
+RESET_URL_NAME = "account-password-reset"
+
+
+@outbox.handler(RESET_TOPIC)
+def deliver_password_reset(payload: dict) -> None:
+    """Mail a storefront login its one-time reset link (``password_reset``), made as
+    it leaves: the outbox row holds the login's id only, nothing secret. A login
+    closed, or turned staff, since gets nothing."""
+    user = get_user_model().objects.filter(pk=payload["user_id"]).first()
+    if user is None or not (user.is_active and user.is_storefront_customer):
+        return
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    query = urlencode({"uid": uid, "token": default_token_generator.make_token(user)})
+    reset_path = reverse(RESET_URL_NAME)
+    context = {
+        "first_name": user.first_name,
+        "url": f"{settings.OMNISTORE_SITE_URL.rstrip('/')}{reset_path}?{query}",
+        "hours": max(1, settings.PASSWORD_RESET_TIMEOUT // 3600),
+    }
+    subject = "Reset your Omnistore password"
+    send_account_email(user.pk, user.email, subject, "password_reset", context)
+
 
 EVENT_PASSWORD_RESET = "password_reset"
 INVALID_LINK = "This reset link is not valid, used or expired; ask for a new one."

@@ -34,17 +34,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.tokens import default_token_generator
-from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
-from django.utils.encoding import force_bytes
-from django.utils.http import urlencode, urlsafe_base64_encode
 
 from customers.models import (
     Customer,
@@ -57,6 +50,7 @@ from customers.models import (
 )
 from customers.normalize import normalize_email, normalize_phone
 from customers.selectors.identities import live_customer_id, resolve_customer
+from customers.services.account_emails import send_account_email
 from customers.services.code_limits import (
     FORGOTTEN,
     WINDOW,
@@ -520,12 +514,17 @@ def _send(row: VerificationCode, code: str) -> None:
         f"{minutes} minutes. If you did not ask for it, ignore this message."
     )
     if row.kind == VerificationKind.EMAIL:
-        EmailMessage(
-            subject=f"Your code: {code}",
-            body=body,
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[row.target],
-        ).send()
+        context = {"code": code, "minutes": minutes}
+        subject, about = f"Your code: {code}", "Your verification code"
+        send_account_email(
+            row.user_id,
+            row.target,
+            subject,
+            "verification_code",
+            context,
+            text=body,
+            about=about,
+        )
         return
     result = send_text(message_id=row.pk, to=row.target, body=body)
     if not result.ok:  # a number the provider refuses will not work on a retry
@@ -559,35 +558,3 @@ def deliver_code(payload: dict) -> None:
     code = issue_code(verification_id=payload["verification_id"])
     if code is not None:
         _send(VerificationCode.objects.get(pk=payload["verification_id"]), code)
-
-
-# --- Password reset links ---------------------------------------------------------------
-
-RESET_TOPIC = "customers.password_reset"
-# The page a reset link opens (``customers.views.password_reset``): it takes the
-# link's uid and token and a new password, as /api/v1/auth/password-reset/confirm/.
-RESET_URL_NAME = "account-password-reset"
-
-
-@outbox.handler(RESET_TOPIC)
-def deliver_password_reset(payload: dict) -> None:
-    """Mail a storefront login its one-time reset link (``password_reset``), made as
-    it leaves: the outbox row holds the login's id only, nothing secret. A login
-    closed, or turned staff, since gets nothing."""
-    user = get_user_model().objects.filter(pk=payload["user_id"]).first()
-    if user is None or not (user.is_active and user.is_storefront_customer):
-        return
-    uid = urlsafe_base64_encode(force_bytes(user.pk))
-    query = urlencode({"uid": uid, "token": default_token_generator.make_token(user)})
-    reset_path = reverse(RESET_URL_NAME)
-    context = {
-        "first_name": user.first_name,
-        "url": f"{settings.OMNISTORE_SITE_URL.rstrip('/')}{reset_path}?{query}",
-        "hours": max(1, settings.PASSWORD_RESET_TIMEOUT // 3600),
-    }
-    EmailMessage(
-        subject="Reset your Omnistore password",
-        body=render_to_string("customers/email/password_reset.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[user.email],
-    ).send()

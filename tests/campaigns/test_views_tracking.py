@@ -127,6 +127,22 @@ def test_unsubscribe_asks_first_then_withdraws_the_consent(client, sent):
     assert CustomerEvent.objects.filter(kind="consent_withdrawn").count() == 1
 
 
+def test_the_unsubscribe_page_speaks_of_our_messages_not_of_the_campaign(client):
+    customer = person("Ada")
+    grant(customer, "email")
+    follow_up = campaign(rules=EVERYONE, status=CampaignStatus.SCHEDULED)
+    follow_up.name = "Post-purchase follow-up (3 days)"
+    follow_up.save(update_fields=["name"])
+    send_campaign(campaign=follow_up)
+    [email] = mail.outbox
+    [url] = set(links(email.body, "u"))
+
+    page = " ".join(client.get(path_of(url)).content.decode().split())
+
+    assert "Post-purchase follow-up" not in page
+    assert "one of our email messages about news and offers" in page
+
+
 def test_the_unsubscribe_form_needs_the_csrf_token(sent):
     message, email = sent
     [url] = set(links(email.body, "u"))
