@@ -10,18 +10,22 @@ sample message have a size limit (see ``MAX_SOURCE`` and what follows it).
 Context of every message::
 
     first_name, store {name, city, address, opening_hours} or None,
-    featured [{name, sku, price, in_store, image_url}],
+    featured [{name, sku, price, amount, currency, in_store, image_url}],
     recommendations [{name, category, price, amount, currency}],
     discount_code, shop_url, unsubscribe_url,
     cart {lines [{name, quantity, only_left, image_url}],    (abandoned cart)
           low_stock}
     order {number, total, currency}                          (post-purchase, win-back)
-    wishlist_item {name, sku, price, online, in_store,       (back in stock,
-                   was_price, saving_percent, image_url}      price drop)
-    viewed_item {name, price, in_store}                      (viewed, not bought)
+    wishlist_item {name, sku, price, amount, currency,       (back in stock,
+                   online, in_store, was_price,               price drop)
+                   saving_percent, image_url}
+    viewed_item {name, price, amount, currency, in_store}    (viewed, not bought)
 
-A recommendation's ``price`` is its price in the customer's market with its
-currency ("59.90 EUR"; ``amount`` and ``currency`` apart). ``image_url`` is the
+An item's ``price`` is its price in the customer's market (their preferred shop's)
+with its currency ("59.90 EUR"; ``amount`` and ``currency`` apart); a featured item
+the market does not sell is left out of that customer's list. A price drop's
+``was_price`` and ``saving_percent`` are there where the market sells at the
+catalogue's prices, the ones the drop is measured in (None elsewhere). ``image_url`` is the
 absolute link to the item's picture (empty without one). The HTML part of an email
 shows the pictures of the items the template speaks of (the wished item, the cart's
 lines, the featured items) under its text.
@@ -97,7 +101,9 @@ SAMPLE_CONTEXT = {
         {
             "name": "Linen shirt",
             "sku": "SKU-1",
-            "price": "49.90",
+            "price": "49.90 EUR",
+            "amount": "49.90",
+            "currency": "EUR",
             "in_store": 2,
             "image_url": "https://shop.example.com/media/sample.png",
         }
@@ -129,14 +135,22 @@ SAMPLE_CONTEXT = {
     "wishlist_item": {
         "name": "Linen shirt (Blue / M)",
         "sku": "SKU-1",
-        "price": "39.90",
+        "price": "39.90 EUR",
+        "amount": "39.90",
+        "currency": "EUR",
         "online": 12,
         "in_store": 2,
-        "was_price": "49.90",
+        "was_price": "49.90 EUR",
         "saving_percent": 20,
         "image_url": "https://shop.example.com/media/sample.png",
     },
-    "viewed_item": {"name": "Linen shirt", "price": "49.90", "in_store": 3},
+    "viewed_item": {
+        "name": "Linen shirt",
+        "price": "49.90 EUR",
+        "amount": "49.90",
+        "currency": "EUR",
+        "in_store": 3,
+    },
 }
 
 

@@ -19,7 +19,6 @@ from django.db.models import (
     Exists,
     IntegerField,
     Max,
-    Min,
     OuterRef,
     QuerySet,
     Subquery,
@@ -30,6 +29,7 @@ from django.db.models.functions import Cast, Concat, Greatest
 
 from campaigns.models import CampaignKind, Message
 from campaigns.segments.compiler import live_customers
+from campaigns.selectors.prices import market_prices, money, shop_markets
 from customers.models import BrowseEvent, Customer
 from customers.selectors.browsing import tracking_consents
 from inventory.models import Product, StockLevel, free_units
@@ -134,18 +134,17 @@ def viewed_not_bought(
 
 def viewed_cards(pairs) -> dict[tuple[int, int | None], dict]:
     """The message's card for each (product, shop) of a batch: name, lowest price of
-    its active variants and free units at the shop, in two queries."""
+    its active variants in the shop's market (``market_prices``; empty when the
+    market does not sell it) and free units at the shop: three queries, and one per
+    market with a price list of its own."""
     pairs = set(pairs)
     product_ids = {product for product, _ in pairs}
     store_ids = {store for _, store in pairs if store}
     if not product_ids:
         return {}
-    products = {
-        row["pk"]: row
-        for row in Product.objects.filter(pk__in=product_ids)
-        .annotate(price=Min("variants__price"))
-        .values("pk", "name", "price")
-    }
+    names = dict(Product.objects.filter(pk__in=product_ids).values_list("pk", "name"))
+    markets = shop_markets(store_ids)
+    prices = market_prices(markets={None, *markets.values()}, product_ids=product_ids)
     units = {
         (row["variant__product_id"], row["location_id"]): row["units"] or 0
         for row in StockLevel.objects.filter(
@@ -160,14 +159,10 @@ def viewed_cards(pairs) -> dict[tuple[int, int | None], dict]:
     }
     return {
         (product, store): {
-            "name": products[product]["name"],
-            "price": (
-                f"{products[product]['price']:.2f}"
-                if products[product]["price"] is not None
-                else ""
-            ),
+            "name": names[product],
+            **prices[markets.get(store)].get(product, money(None, "")),
             "in_store": units.get((product, store), 0) if store else 0,
         }
         for product, store in pairs
-        if product in products
+        if product in names
     }

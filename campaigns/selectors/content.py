@@ -18,9 +18,8 @@ from django.utils import timezone
 from campaigns.models import (
     Campaign,
 )
-from customers.models import Customer
+from campaigns.selectors.prices import customer_markets, market_prices, shop_prices
 from inventory.images import site_url
-from inventory.markets import MarketTerms, shelf_prices, tax_table
 from inventory.models import Location, StockLevel, Variant
 from inventory.selectors import online_available, picture_urls
 from orders.models import (
@@ -50,19 +49,30 @@ def store_cards(store_ids) -> dict[int, dict]:
     }
 
 
-def featured_items(campaign: Campaign) -> list[dict]:
-    variants = list(campaign.featured_variants.select_related("product").order_by("pk"))
+def featured_variants(campaign: Campaign) -> list[Variant]:
+    return list(campaign.featured_variants.select_related("product").order_by("pk"))
+
+
+def featured_items(variants: list[Variant]) -> list[dict]:
+    """The featured items' cards, without their price: that is the customer's
+    market's (``featured_prices``)."""
     pictures = picture_urls(variants, absolute=site_url) if variants else {}
     return [
         {
             "variant_id": v.pk,
             "name": v.name,
             "sku": v.sku,
-            "price": str(v.price),
             "image_url": pictures.get(v.pk, ""),
         }
         for v in variants
     ]
+
+
+def featured_prices(variants: list[Variant], store_ids) -> dict[int | None, dict]:
+    """The featured items' prices per shop of a batch (``shop_prices``)."""
+    if not variants:
+        return {}
+    return shop_prices(store_ids=store_ids, variants=variants)
 
 
 def store_stock(*, variant_ids, store_ids) -> dict[tuple[int, int], int]:
@@ -158,51 +168,6 @@ def recommendations(
             {"name": p["name"], "category": p["category"], **shown[p["product_id"]]}
             for p in picks
         ]
-    return result
-
-
-def customer_markets(customer_ids) -> dict[int, MarketTerms | None]:
-    """Each customer's market: their preferred shop's, whose prices the customer
-    sees online (None: no shop, or one outside every market, sells at the
-    catalogue's prices in the home currency). One query."""
-    rows = Customer.objects.filter(pk__in=list(customer_ids)).values_list(
-        "pk", "preferred_store_id"
-    )
-    stores = dict(rows)
-    table = tax_table()
-    shops = {
-        shop.pk: table.market_of_location(shop)
-        for shop in Location.objects.filter(pk__in={s for s in stores.values() if s})
-    }
-    return {pk: shops.get(store) for pk, store in stores.items()}
-
-
-def market_prices(*, markets, product_ids) -> dict[MarketTerms | None, dict[int, dict]]:
-    """Per market, each product's lowest shelf price among its active variants
-    (``shelf_prices``), as money the message shows: ``price`` ("59.90 EUR"),
-    ``amount`` ("59.90") and ``currency``. A product the market's price list leaves
-    out is absent from it. One query for the variants, one per market with a price
-    list of its own."""
-    variants = list(Variant.objects.filter(product_id__in=product_ids, active=True))
-    result: dict[MarketTerms | None, dict[int, dict]] = {}
-    for market in markets:
-        lowest: dict[int, tuple] = {}
-        shelf = shelf_prices(market, variants) if variants else {}
-        for variant in variants:
-            price = shelf[variant.pk]
-            if price.amount is None:
-                continue
-            known = lowest.get(variant.product_id)
-            if known is None or price.amount < known[0]:
-                lowest[variant.product_id] = (price.amount, price.currency)
-        result[market] = {
-            product_id: {
-                "price": f"{amount:.2f} {currency}",
-                "amount": f"{amount:.2f}",
-                "currency": currency,
-            }
-            for product_id, (amount, currency) in lowest.items()
-        }
     return result
 
 

@@ -4,7 +4,7 @@ can have, and what back-in-stock and price-drop messages show."""
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -26,8 +26,10 @@ from campaigns.models import (
     Restock,
 )
 from campaigns.selectors.content import store_stock
+from campaigns.selectors.prices import shop_shelves
 from customers.models import WishlistItem
 from inventory.images import site_url
+from inventory.markets import ShelfPrice
 from inventory.models import StockLevel, StockMovement, Variant, free_units
 from inventory.selectors import online_available, picture_urls
 from omnistore.core.db import connection_for, fetch
@@ -234,12 +236,22 @@ def price_drop_items(*, after: timedelta, now: datetime, percent: Decimal):
     )
 
 
-def wishlist_cards(
-    *, variant_ids, item_ids, store_ids
-) -> tuple[dict[int, dict], dict[int, dict], dict[tuple[int, int], int]]:
-    """What back-in-stock and price-drop messages show, for a batch in five queries:
-    per variant its name, SKU, price, units online and picture; per item its variant and the
-    price it was added at; units per (variant, shop)."""
+@dataclass
+class WishlistCards:
+    """The wishlist content of a batch (``wishlist_cards``); ``prices``: per shop
+    (None: no shop), each variant's shelf price in the shop's market."""
+
+    variants: dict[int, dict] = field(default_factory=dict)
+    items: dict[int, dict] = field(default_factory=dict)
+    stock: dict[tuple[int, int], int] = field(default_factory=dict)
+    prices: dict[int | None, dict[int, ShelfPrice]] = field(default_factory=dict)
+
+
+def wishlist_cards(*, variant_ids, item_ids, store_ids) -> WishlistCards:
+    """What back-in-stock and price-drop messages show, for a batch in six queries
+    and one per market with a price list of its own: per variant its name, SKU,
+    units online and picture; per item its variant and the price it was added at;
+    units per (variant, shop); the variants' shelf prices per shop."""
     items = {
         row["pk"]: row
         for row in WishlistItem.objects.filter(pk__in=list(item_ids)).values(
@@ -254,11 +266,14 @@ def wishlist_cards(
         v.pk: {
             "name": v.name,
             "sku": v.sku,
-            "price": str(v.price),
             "online": online.get(v.pk, 0),
             "image_url": pictures.get(v.pk, ""),
         }
         for v in rows
     }
-    stock = store_stock(variant_ids=wanted, store_ids=store_ids)
-    return variants, items, stock
+    return WishlistCards(
+        variants=variants,
+        items=items,
+        stock=store_stock(variant_ids=wanted, store_ids=store_ids),
+        prices=shop_shelves(store_ids=store_ids, variants=rows),
+    )

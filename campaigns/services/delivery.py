@@ -37,13 +37,16 @@ from campaigns.selectors.content import (
     best_sellers,
     cart_contents,
     featured_items,
+    featured_prices,
+    featured_variants,
     order_cards,
     recommendations,
     store_cards,
     store_stock,
 )
+from campaigns.selectors.prices import money
 from campaigns.selectors.sending import message_deliverable
-from campaigns.selectors.wishlists import wishlist_cards
+from campaigns.selectors.wishlists import WishlistCards, wishlist_cards
 from campaigns.services.common import EVENT_SENT, REFERENCE, renew_lease
 from customers.services.timeline import record_events, survivors_of
 
@@ -81,6 +84,7 @@ class _Run:
     templates: dict[str, CompiledTemplate]
     now: datetime
     featured: list[dict] = field(default_factory=list)
+    featured_variants: list = field(default_factory=list)
     sellers: dict | None = None
     # An automation's check that a batch's triggers still hold: given (customer,
     # trigger key) pairs, those still due.
@@ -98,7 +102,8 @@ def prepare_run(campaign: Campaign, now: datetime) -> _Run:
     }
     run = _Run(campaign=campaign, templates=templates, now=now)
     if run.uses("featured"):
-        run.featured = featured_items(campaign)
+        run.featured_variants = featured_variants(campaign)
+        run.featured = featured_items(run.featured_variants)
     if run.uses("recommendations"):
         run.sellers = best_sellers(now=now)
     return run
@@ -126,6 +131,7 @@ def _contexts(run: _Run, rows) -> dict[int, dict]:
         stock = store_stock(
             variant_ids=[item["variant_id"] for item in run.featured], store_ids=stores
         )
+    featured = featured_prices(run.featured_variants, stores)
     recs = {}
     if run.sellers is not None:
         recs = recommendations(
@@ -134,7 +140,7 @@ def _contexts(run: _Run, rows) -> dict[int, dict]:
     carts: dict = {}
     orders: dict = {}
     viewed: dict = {}
-    wished = _Wished()
+    wished = _Wished(WishlistCards())
     if run.campaign.is_automation:
         keys = [row[3].split(":", 1) for row in rows if ":" in row[3]]
         cart_ids = {int(v) for k, v in keys if k == "cart"}
@@ -151,7 +157,7 @@ def _contexts(run: _Run, rows) -> dict[int, dict]:
             )
         if (variant_ids or item_ids) and run.uses("wishlist_item"):
             wished = _Wished(
-                *wishlist_cards(
+                wishlist_cards(
                     variant_ids=variant_ids, item_ids=item_ids, store_ids=stores
                 )
             )
@@ -159,6 +165,7 @@ def _contexts(run: _Run, rows) -> dict[int, dict]:
     contexts = {}
     for pk, customer_id, _channel, trigger, _ok, first_name, _e, _p, store in rows:
         kind, _, ref = trigger.partition(":")
+        prices = featured.get(store, featured.get(None, {}))
         contexts[pk] = {
             "first_name": first_name,
             "store": cards.get(store),
@@ -166,11 +173,12 @@ def _contexts(run: _Run, rows) -> dict[int, dict]:
                 {
                     "name": item["name"],
                     "sku": item["sku"],
-                    "price": item["price"],
+                    **prices[item["variant_id"]],
                     "in_store": stock.get((item["variant_id"], store), 0),
                     "image_url": item.get("image_url", ""),
                 }
                 for item in run.featured
+                if item["variant_id"] in prices
             ],
             "recommendations": recs.get(customer_id, []),
             "discount_code": run.campaign.discount_code,
@@ -191,18 +199,20 @@ def _contexts(run: _Run, rows) -> dict[int, dict]:
 class _Wished:
     """The wishlist content of a batch (``wishlist_cards``)."""
 
-    variants: dict = field(default_factory=dict)
-    items: dict = field(default_factory=dict)
-    stock: dict = field(default_factory=dict)
+    cards: WishlistCards
 
     def card(self, kind: str, ref: str, store: int | None) -> dict | None:
         """``restock:<variant>:<n>`` and ``price:<item>:<price>`` as the message
-        shows them: the price drop at the price it was decided on."""
+        shows them, at the shelf price of the customer's market. A price drop is
+        decided on the catalogue's prices: where the market sells at those, it
+        shows at the price it was decided on, with the price it was added at;
+        where the market has a price list of its own, at that list's price."""
         head, _, rest = ref.partition(":")
+        cards = self.cards
         if kind == "restock":
             variant_id, price, was = int(head), None, None
-        elif kind == "price" and int(head) in self.items:
-            item = self.items[int(head)]
+        elif kind == "price" and int(head) in cards.items:
+            item = cards.items[int(head)]
             variant_id, price, was = (
                 item["variant_id"],
                 Decimal(rest),
@@ -210,18 +220,20 @@ class _Wished:
             )
         else:
             return None
-        card = self.variants.get(variant_id)
+        card = cards.variants.get(variant_id)
         if card is None:
             return None
+        shelf = cards.prices.get(store, cards.prices.get(None, {})).get(variant_id)
         shown = {
             **card,
-            "in_store": self.stock.get((variant_id, store), 0) if store else None,
+            **money(shelf.amount if shelf else None, shelf.currency if shelf else ""),
+            "in_store": cards.stock.get((variant_id, store), 0) if store else None,
             "was_price": None,
             "saving_percent": None,
         }
-        if price is not None and was:
-            shown["price"] = f"{price:.2f}"
-            shown["was_price"] = f"{was:.2f}"
+        if price is not None and was and shelf is not None and shelf.catalogue:
+            shown.update(money(price, shelf.currency))
+            shown["was_price"] = money(was, shelf.currency)["price"]
             shown["saving_percent"] = int((was - price) * 100 / was)
         return shown
 

@@ -82,7 +82,7 @@ def test_a_product_viewed_three_times_and_not_bought_is_messaged_once():
     [email] = mail.outbox
     assert email.to == [customer.email]
     assert email.subject == f"{product.name} at {shop.store.name}"
-    assert f"{product.name} from 50.00: 4 at {shop.store.name}" in email.body
+    assert f"{product.name} from 50.00 EUR: 4 at {shop.store.name}" in email.body
     [message] = Message.objects.filter(campaign=job)
     last = BrowseEvent.objects.filter(customer=customer).order_by("-pk").first()
     assert message.trigger_key == f"viewed:{product.pk}:{last.pk}"
