@@ -5,6 +5,7 @@ Milan shop the catalogue's euros, whatever the database."""
 
 from datetime import timedelta
 from decimal import Decimal
+from importlib import import_module
 
 import pytest
 from django.core import mail
@@ -192,3 +193,30 @@ def test_featured_items_show_the_price_in_the_customers_market(shops):
     italian = email_to(ada).body
     assert "Linen shirt (Blue / M): 49.90 EUR" in italian
     assert "Silk scarf (Blue / M): 30.00 EUR" in italian
+
+
+def test_the_seeded_price_drop_says_no_was_price_where_none_is_known(shops):
+    # The draft as migrations leave it (the test database is built without them).
+    seeded = import_module(
+        "campaigns.migrations.0009_price_drop_says_was_only_when_known"
+    )
+    coat = VariantFactory(product__name="Wool coat", price=Decimal("200.00"))
+    swiss_price(coat, "180")
+    stock(coat, shops["warehouse"], 4)
+    ada = customer_of(shops["milan"], "Ada")
+    marco = customer_of(shops["zurich"], "Marco")
+    wish(ada, coat)
+    wish(marco, coat)
+    automation(
+        CampaignKind.PRICE_DROP,
+        ("{{ wishlist_item.name }}: now {{ wishlist_item.price }}", seeded.AFTER),
+        timedelta(days=1),
+    )
+    Variant.objects.filter(pk=coat.pk).update(price=Decimal("150"))
+
+    run_automations(now=timezone.now() + timedelta(days=1, hours=1))
+
+    assert "is now 150.00 EUR instead of 200.00 EUR (-25%)." in email_to(ada).body
+    swiss = email_to(marco).body
+    assert "is now 180.00 CHF." in swiss
+    assert "None" not in swiss
