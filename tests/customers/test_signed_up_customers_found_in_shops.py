@@ -160,3 +160,17 @@ def test_online_a_guest_order_with_a_sign_ups_email_stays_off_the_account(
     assert response.status_code == 201, response.json()
     assert Order.objects.get().customer != anna
     assert not DuplicateCandidate.objects.exists()  # the account's code settles it
+
+
+def test_the_merge_page_shows_a_sign_ups_contact_as_not_confirmed(staff, anna):
+    kept = Customer.objects.create(first_name="Anna", last_name="Galli")
+    low, high = sorted((kept.pk, anna.pk))
+    DuplicateCandidate.objects.create(customer_a_id=low, customer_b_id=high)
+
+    page = staff.get(
+        reverse("staff:customer_merge", args=[kept.pk]), {"other": anna.pk}
+    ).content.decode()
+
+    side = page[page.index(f"#{anna.pk}") :]
+    assert EMAIL in side
+    assert 'data-testid="not-confirmed"' in side
