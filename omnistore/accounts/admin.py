@@ -44,6 +44,7 @@ class UserAdmin(ShopScopedAdmin, BaseUserAdmin):
         "role",
         "store",
         "is_staff",
+        "is_active",
     ]
     list_filter = ["role", "groups", "store", "is_staff", "is_active"]
     list_select_related = ["store"]

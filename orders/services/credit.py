@@ -48,15 +48,20 @@ def credit_currency() -> str:
     return settings.OMNISTORE_CURRENCY
 
 
-def check_credit_currency(currency: str) -> None:
+def check_credit_currency(currency: str, *, refunding: bool = False) -> None:
     """A sale or a refund in another currency than the credit's (francs at a Swiss
-    shop) neither spends nor earns store credit one for one."""
+    shop) neither spends nor earns store credit one for one; the refusal says what
+    to do instead of paying with it, or of refunding into it (``refunding``)."""
     home = credit_currency()
     if currency != home:
+        instead = (
+            "refund it to the original payment (cash paid in "
+            f"{currency} is refunded at a shop that takes {currency})"
+            if refunding
+            else "pay it another way"
+        )
         message = (
-            f"Store credit is kept in {home}; this sale is in {currency}: pay it "
-            "another way, or refund it to the original payment (cash paid in "
-            f"{currency} is refunded at a shop that takes {currency})."
+            f"Store credit is kept in {home}; this sale is in {currency}: {instead}."
         )
         raise ValidationFailed(
             message,

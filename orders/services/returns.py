@@ -349,7 +349,7 @@ def check_refund_method(order: Order, refund_method: str) -> None:
             extra={"refund_method": ["Refund to the original payment instead."]},
         )
     try:
-        check_credit_currency(order.currency)
+        check_credit_currency(order.currency, refunding=True)
     except ValidationFailed as refused:
         raise ValidationFailed(
             refused.message,

@@ -94,6 +94,11 @@ def test_deactivating_a_login_is_logged_and_shuts_it_out(client, superuser, leav
     assert theirs.get("/admin/").status_code == 302  # signed out: to the login page
     assert api.get("/api/v1/me/").status_code == 401
     assert LogEntry.objects.filter(user=leaver).count() == 1  # their trail stays
+    # The list says which logins are inactive.
+    listed = client.get(
+        reverse("admin:accounts_user_changelist"), {"q": leaver.username}
+    ).content.decode()
+    assert "column-is_active" in listed and 'alt="False"' in listed
 
 
 def test_ones_own_login_is_not_deactivated_by_oneself(client, superuser):

@@ -195,3 +195,24 @@ def test_a_received_franc_cash_return_at_a_euro_shop_says_where_to_refund_it(
     assert ELSEWHERE in html
     assert refund_choices(html) == {}
     assert 'data-testid="refund"' not in html
+
+
+def test_the_exchange_page_of_a_walk_in_franc_cash_sale_says_where_to_refund_it(
+    milano_desk, zurich, shirt
+):
+    clerk = StaffFactory(store=zurich)
+    sale = counter_sale(
+        store=zurich,
+        lines=[(shirt, 1)],
+        staff=clerk,
+        customer=None,
+        tenders=[(PaymentMethod.CASH, "62.90")],
+        till=TillBooking(open_counter_till(clerk), None),
+    )
+
+    html = milano_desk.get(
+        reverse("staff:return_exchange", args=[sale.number])
+    ).content.decode()
+
+    assert ELSEWHERE in html
+    assert "refund it and ring up a new sale" not in html
