@@ -197,3 +197,14 @@ def test_the_form_says_the_note_is_for_the_customer_who_reads_it_in_their_histor
 
     history = api_client_for(customer[0]).get(f"/api/v1/orders/{order.number}/")
     assert history.json()["history"][-1]["note"] == "Left with the concierge"
+
+
+def test_the_date_picker_offers_the_days_from_shipping_to_today(client, shop, customer):
+    order = shipped_order(shop, customer)
+    client.force_login(StaffFactory(store=shop))
+    html = client.get(reverse("staff:order_detail", args=[order.number])).content
+    form = html.decode()[html.decode().index('data-testid="deliver-form"') :]
+    picker = form[form.index('name="delivered_on"') - 200 : form.index("</form>")]
+    order.refresh_from_db()
+    assert f'min="{timezone.localdate(order.shipped_at).isoformat()}"' in picker
+    assert f'max="{timezone.localdate().isoformat()}"' in picker

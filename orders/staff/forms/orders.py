@@ -54,6 +54,16 @@ class DeliveredForm(forms.Form):
         ),
     )
 
+    def __init__(self, *args, order=None, **kwargs):
+        """The date picker offers the days the server takes: from the day the
+        order shipped to today."""
+        super().__init__(*args, **kwargs)
+        attrs = self.fields["delivered_on"].widget.attrs
+        attrs["max"] = timezone.localdate().isoformat()
+        shipped = getattr(order, "shipped_at", None)
+        if shipped is not None:
+            attrs["min"] = timezone.localdate(shipped).isoformat()
+
     def delivered_at(self):
         """The moment the day given stands for: now for today (or no day), else the
         day's end (its return window counts from then)."""

@@ -120,7 +120,7 @@ def _detail_context(request, order: Order, **extra) -> dict:
         "cancel_form": CancelForm(),
         "ship_form": ShipForm(),
         "ship_at": None,
-        "delivered_form": DeliveredForm(),
+        "delivered_form": DeliveredForm(order=order),
         "action_error": None,
     }
     context.update(extra)
@@ -317,7 +317,7 @@ def order_deliver(request, number: str):
     default): its points can be spent and its return window runs from that day. A
     second tap finds it delivered and says so."""
     order = delivering_order(request, number)
-    form = DeliveredForm(request.POST)
+    form = DeliveredForm(request.POST, order=order)
     if not form.is_valid():
         return _refused(
             request, order, "Check the delivery date and note.", delivered_form=form
