@@ -73,6 +73,7 @@ def test_an_entity_that_issued_receipts_keeps_what_they_print(hq, sold):
     assert page.status_code == 200
     assert SELLER_AS_PRINTED in page.content.decode()
     assert not page.context["adminform"].form.fields  # nothing left to type in
+    assert 'name="_save"' not in page.content.decode()  # nor a Save to press
     assert response.status_code == 302
     entity.refresh_from_db()
     assert (entity.name, entity.address, entity.vat_number) == (
