@@ -91,3 +91,20 @@ def test_the_waiting_order_page_costs_the_queries_of_any_order_page(
         page = order_page(client, order)
     assert page.context["part_steps"][0]["awaits"] == [the_transfer(order)]
     assert not page.context["can_pick"]
+
+
+def test_an_item_half_on_the_shelf_half_on_the_transfer_is_one_row(
+    client, associate, store
+):
+    depot = warehouse(code="WH02", name="Verona DC")
+    blouse = VariantFactory(sku="BLOUSE-S", price=Decimal("129.00"))
+    stock(blouse, store, 2)
+    stock(blouse, depot, 2)
+    split = pickup_order(store=store, lines=[(blouse, 4)])
+    assert split.lines.count() == 2  # two places, two stored lines
+
+    page = order_page(client, split)
+
+    [row] = page.context["lines"]
+    assert (row.sku, row.quantity, row.line_total) == ("BLOUSE-S", 4, Decimal("516.00"))
+    assert page.content.decode().count("<code>BLOUSE-S</code>") == 1

@@ -38,6 +38,7 @@ from orders.selectors.orders import (
 )
 from orders.selectors.orders import order_detail as find_order
 from orders.selectors.pickups import parse_pickup_qr
+from orders.selectors.receipts import same_items_once
 from orders.selectors.work import awaiting_transfer, picked_here, picking_queue
 from orders.services.fulfilment import (
     can_move,
@@ -69,7 +70,8 @@ def order_parts(order: Order) -> dict:
         change.to_label = STATUS_LABELS.get(change.to_status, change.to_status)
     payments = list(order.payments.all())
     return {
-        "lines": list(order.lines.all()),
+        # An item sourced from several places is one row, as on the receipt.
+        "lines": same_items_once(order.lines.all()),
         "fulfilments": list(order.fulfilments.all()),
         "payments": payments,
         "refunds": [r for p in payments for r in p.refunds.all()],

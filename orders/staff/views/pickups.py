@@ -21,6 +21,7 @@ from omnistore.staff.auth import require_store, staff_required
 from omnistore.staff.htmx import INVALID, add_service_error, is_partial
 from orders.models import Order, OrderStatus
 from orders.selectors.pickups import parse_pickup_qr, pickup_search
+from orders.selectors.receipts import same_items_once
 from orders.services.pickups import collect_order, may_unlock_pickup, unlock_pickup
 from orders.staff.forms.pickups import CollectForm, UnlockForm
 from orders.staff.statuses import explain
@@ -145,7 +146,7 @@ def _collect_page(request, store, order, *, form, collected=False, status=200, *
     context = {
         "store": store,
         "order": order,
-        "lines": list(order.lines.all()),
+        "lines": same_items_once(order.lines.all()),
         "paid": sum((p.amount for p in order.payments.all()), Decimal("0.00")),
         "form": form,
         "collected": collected,
