@@ -5,6 +5,7 @@ shop that received it (and to HQ); in a fixed number of queries."""
 import pytest
 from django.urls import reverse
 
+from orders.models import Return
 from orders.services.refunds import receive_return
 from orders.services.returns import ReturnLineRequest, request_return
 from tests.factories import LocationFactory, StaffFactory, UserFactory
@@ -96,3 +97,22 @@ def test_hq_lists_every_open_return(client, duomo, returns):
     page = search(client, returns["customer"], **HTMX).content.decode()
 
     assert all(returns[key] in page for key in ("duomo", "roma", "waiting"))
+
+
+def test_the_order_page_links_only_the_earlier_returns_this_desk_may_open(
+    client, duomo, returns
+):
+    client.force_login(StaffFactory(store=duomo))
+    order = Return.objects.get(code=returns["duomo"]).order
+
+    html = client.get(
+        reverse("staff:return_start", args=[order.number])
+    ).content.decode()
+
+    def link(code):
+        return f'href="{reverse("staff:return_detail", args=[code])}"'
+
+    assert link(returns["duomo"]) in html
+    assert link(returns["waiting"]) in html
+    assert returns["roma"] in html
+    assert link(returns["roma"]) not in html

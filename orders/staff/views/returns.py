@@ -204,9 +204,17 @@ def start_context(request, store, order: Order, form=None) -> dict:
         "outside": outside,
         "returnable": returnable,
         "anything_left": any(line.returnable for line in lines),
-        "earlier": list(order_returns(order)),
+        "earlier": _marked_openable(request.user, order_returns(order), store),
         "payments": list(order.payments.all()),
     }
+
+
+def _marked_openable(user, returns, store) -> list[Return]:
+    """The returns, each with ``openable``: linked only when this desk may open it."""
+    returns = list(returns)
+    for ret in returns:
+        ret.openable = _may_see(user, ret, store)
+    return returns
 
 
 @staff_required
