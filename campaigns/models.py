@@ -236,8 +236,9 @@ class MessageTemplate(models.Model):
     def written_then(cls, *, campaign_id: int, channel: str, when) -> tuple | None:
         """(subject, body) of the campaign's message for ``channel`` as it read at
         ``when``: the latest version kept by then; before the first one, its text if
-        that first version is the text as it was (kept before a first change); with
-        no version at all, the text as it is. None: no message was written then."""
+        that first version is the text as it was (kept before a first change) or as
+        it was removed (never changed before); with no version at all, the text as
+        it is. None: no message was written then."""
         versions = cls.audit.filter(campaign_id=campaign_id, channel=channel)
         kept = (
             versions.filter(history_date__lte=when)
@@ -246,6 +247,8 @@ class MessageTemplate(models.Model):
         )
         if kept is None:
             first = versions.order_by("history_date", "history_id").first()
+            if first is not None and first.history_type == "-":
+                return first.subject, first.body  # as it read until it was removed
             if first is not None and first.history_change_reason != BASELINE_REASON:
                 return None
             kept = (

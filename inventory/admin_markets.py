@@ -286,17 +286,11 @@ class LegalEntityAdmin(CodeFields, VersionedAdmin):
             return [(None, {"fields": self.fields, "description": SELLER_AS_PRINTED})]
         return super().get_fieldsets(request, obj)
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        """An entity kept as printed has nothing to save: its page offers no Save."""
-        obj = self.get_object(request, object_id)
+    def has_change_permission(self, request, obj=None):
+        """Kept as printed: read, never saved (a POST to its page is refused)."""
         if self._as_printed(obj):
-            extra_context = {
-                **(extra_context or {}),
-                "show_save": False,
-                "show_save_and_continue": False,
-                "show_save_and_add_another": False,
-            }
-        return super().change_view(request, object_id, form_url, extra_context)
+            return False
+        return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
         # Receipts and invoices name the seller: an entity is never deleted.

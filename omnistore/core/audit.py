@@ -67,8 +67,14 @@ class AdminHistory(HistoricalRecords):
         self.create_historical_record(before, "~", using=using)
 
     def post_save(self, instance, created, using=None, **kwargs):
-        if _in_request():
-            super().post_save(instance, created, using=using, **kwargs)
+        """A save of fields the history leaves out only (a count moving on-hand
+        units: the ledger keeps those) is no version."""
+        if not _in_request():
+            return
+        saved = kwargs.get("update_fields")
+        if saved and set(saved) <= set(self.excluded_fields or ()):
+            return
+        super().post_save(instance, created, using=using, **kwargs)
 
     def post_delete(self, instance, using=None, **kwargs):
         if _in_request():

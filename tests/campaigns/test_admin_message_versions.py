@@ -116,3 +116,44 @@ def test_a_message_of_a_text_never_changed_shows_the_text_as_it_is(hq, carts):
     page = hq.get(reverse("admin:campaigns_message_change", args=[message.pk]))
 
     assert "your cart is waiting" in page.content.decode()
+
+
+def test_a_message_whose_text_was_removed_since_still_shows_what_it_said(hq, carts):
+    message = sent(carts, days_ago=2, key="before-removal")
+    (template,) = carts.templates.all()
+    history = list(carts.history.all())
+    switched = hq.post(
+        reverse("admin:campaigns_campaign_change", args=[carts.pk]),
+        {
+            "name": carts.name,
+            "kind": carts.kind,
+            "segment": "",
+            "channels": ["sms"],
+            "discount_code": "",
+            "send_at_0": "",
+            "send_at_1": "",
+            "trigger_after": str(carts.trigger_after),
+            "templates-TOTAL_FORMS": "2",
+            "templates-INITIAL_FORMS": "1",
+            "templates-0-id": template.pk,
+            "templates-0-campaign": carts.pk,
+            "templates-0-channel": "email",
+            "templates-0-subject": template.subject,
+            "templates-0-body": template.body,
+            "templates-0-DELETE": "on",
+            "templates-1-campaign": carts.pk,
+            "templates-1-channel": "sms",
+            "templates-1-subject": "",
+            "templates-1-body": "Come back {{ first_name }}",
+            "history-TOTAL_FORMS": str(len(history)),
+            "history-INITIAL_FORMS": str(len(history)),
+            **{f"history-{n}-id": row.pk for n, row in enumerate(history)},
+            **{f"history-{n}-campaign": carts.pk for n in range(len(history))},
+        },
+    )
+    assert switched.status_code == 302
+    assert not carts.templates.filter(channel="email").exists()
+
+    page = hq.get(reverse("admin:campaigns_message_change", args=[message.pk]))
+
+    assert FIRST in page.content.decode()

@@ -182,6 +182,8 @@ def test_a_count_sets_on_hand_and_ledgers_the_difference(staff_client, shop, var
     assert level(variant, shop).on_hand == 3
     move = StockMovement.objects.filter(variant=variant).first()
     assert (move.reason, move.delta_on_hand) == (MovementReason.COUNT, -2)
+    # The units are the ledger's: the level's settings history gains no version.
+    assert not level(variant, shop).audit.exists()
 
 
 def test_a_count_below_the_reserved_units_is_a_form_error(staff_client, shop, variant):
