@@ -380,7 +380,6 @@ def merge_customers(
     )
 
 
-@transaction.atomic
 def _merge_said(other: Customer, summary: dict) -> str:
     """The survivor's timeline line: who was merged in, a consent still withdrawn,
     the identities that no longer lead to the profile."""
@@ -398,6 +397,7 @@ def _merge_said(other: Customer, summary: dict) -> str:
     return said
 
 
+@transaction.atomic
 def _merge(
     survivor: Customer, other: Customer, *, actor, claimed_by=None
 ) -> CustomerMerge:
