@@ -16,7 +16,6 @@ opens; ``write_order`` (in ``placing``) writes it. An exchange uses the same two
 
 from __future__ import annotations
 
-import copy
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
@@ -51,7 +50,7 @@ from .common import (
     sellable_variants,
     to_money,
 )
-from .counter_prices import check_shop_currency
+from .counter_prices import at_counter_prices, check_shop_currency
 from .discounts import normalize_discount_code, price_discount
 from .giftcard_sales import GiftCardSale, cards_total, check_cards_sold
 from .payments import PaymentRequest, check_payments
@@ -256,24 +255,6 @@ def _for_sale(
     return wanted, loaded
 
 
-def _at_counter_prices(
-    loaded: dict[int, Variant], prices: Mapping[int, Decimal] | None, channel: str
-) -> dict[int, Variant]:
-    """The lines' variants, those with a counter price as copies at that price, so
-    the subtotal, the discount's share and the order line all use it."""
-    if not prices:
-        return loaded
-    if channel not in (Channel.STORE, Channel.PHONE):
-        raise ValidationFailed("Only a shop or the phone line sets its own prices.")
-    priced = dict(loaded)
-    for pk, price in prices.items():
-        if int(pk) in priced:
-            variant = copy.copy(priced[int(pk)])
-            variant.price = to_money(price)
-            priced[int(pk)] = variant
-    return priced
-
-
 @dataclass
 class _Where:
     """Where the order is taken, collected or delivered, and the point sourcing
@@ -433,7 +414,7 @@ def prepare_checkout(
     key = _check_request(lines or gift_cards, channel, fulfilment, idempotency_key)
     check_cards_sold(gift_cards, payments, method=fulfilment)
     wanted, loaded = _for_sale(lines)
-    loaded = _at_counter_prices(loaded, prices, channel)
+    loaded = at_counter_prices(loaded, prices, channel)
     errors: dict[str, list] = {}
     where = _where(
         channel=channel,

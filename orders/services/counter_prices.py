@@ -13,13 +13,15 @@ the other."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import copy
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 from django.utils import timezone
 
+from inventory.models import Variant
 from omnistore.core.channels import Channel
 from omnistore.core.digits import is_amount
 from omnistore.core.exceptions import Conflict, NotFound, ValidationFailed
@@ -33,6 +35,24 @@ from .common import to_money
 
 # A counter price is never more than this many times the item's list price.
 MAX_TIMES_LIST = 2
+
+
+def at_counter_prices(
+    loaded: dict[int, Variant], prices: Mapping[int, Decimal] | None, channel: str
+) -> dict[int, Variant]:
+    """The checkout's variants, those with a counter price as copies at that price,
+    so the subtotal, the discount's share and the order line all use it."""
+    if not prices:
+        return loaded
+    if channel not in (Channel.STORE, Channel.PHONE):
+        raise ValidationFailed("Only a shop or the phone line sets its own prices.")
+    priced = dict(loaded)
+    for pk, price in prices.items():
+        if int(pk) in priced:
+            variant = copy.copy(priced[int(pk)])
+            variant.price = to_money(price)
+            priced[int(pk)] = variant
+    return priced
 
 
 def _line(cart: Cart, line_id) -> CartLine:
