@@ -150,15 +150,43 @@ def update_profile(
     changed = [f for f, v in changes.items() if getattr(customer, f) != v]
     if not changed:
         return customer
+    before = {field: _said(getattr(customer, field)) for field in changed}
     for field in changed:
         setattr(customer, field, changes[field])
     customer.save(update_fields=[*changed, "updated_at"])
+    after = {field: _said(changes[field]) for field in changed}
     record_event(
         customer=customer,
         kind=EVENT_PROFILE_UPDATED,
-        summary="Profile updated: " + ", ".join(f.replace("_", " ") for f in changed),
+        summary=_changes_said(changed, before, after),
         actor=actor,
         channel=channel,
-        data={"fields": changed},
+        data={"fields": changed, "before": before, "after": after},
     )
     return customer
+
+
+def _said(value):
+    """A profile field's value as the timeline keeps it (JSON: a shop by its name)."""
+    if isinstance(value, Location):
+        return value.name
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _changes_said(changed: list[str], before: dict, after: dict) -> str:
+    """ "Profile updated: last name Rossi → Bianchi, birthday (none) → 1990-04-02"
+    within the timeline's 255 characters (preferences named, not spelled out)."""
+    said = []
+    for field in changed:
+        name = field.replace("_", " ")
+        if field == "preferences":
+            said.append(name)
+            continue
+        was, now = (
+            str(v)[:40] if v not in (None, "") else "(none)"
+            for v in (before[field], after[field])
+        )
+        said.append(f"{name} {was} → {now}")
+    return ("Profile updated: " + ", ".join(said))[:255]

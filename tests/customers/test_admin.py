@@ -215,9 +215,14 @@ def test_profile_edit_goes_through_the_service_and_lands_on_the_timeline(admin_c
     assert response.status_code == 302, response.context["adminform"].form.errors
     customer.refresh_from_db()
     assert customer.first_name == "Anna"
-    assert CustomerEvent.objects.filter(
-        customer=customer, kind="profile_updated"
-    ).exists()
+    event = CustomerEvent.objects.get(customer=customer, kind="profile_updated")
+    # What it was is kept, so a correction can be checked and undone.
+    assert event.summary == (
+        "Profile updated: first name Ann → Anna, last name Bianchi → (none)"
+    )
+    assert event.data["before"] == {"first_name": "Ann", "last_name": "Bianchi"}
+    assert event.data["after"] == {"first_name": "Anna", "last_name": ""}
+    assert event.actor is not None
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
 """Loyalty points, consents, notes, profile changes, data export and erasure."""
 
+import datetime as dt
 import json
 
 import pytest
@@ -148,6 +149,32 @@ def test_a_staff_note_appears_on_the_timeline_with_author_and_shop():
     assert top.reference_id == str(note.pk)
     with pytest.raises(ValidationFailed):
         add_note(customer=customer, text="   ", actor=associate)
+
+
+def test_a_profile_change_keeps_what_each_field_was_on_the_timeline():
+    first = LocationFactory(name="Roma Corso")
+    second = LocationFactory(name="Milano Duomo")
+    customer = make_customer(email="was@example.com", first_name="Eva")
+    update_profile(customer=customer, preferred_store=first.pk)
+    update_profile(
+        customer=customer,
+        preferred_store=second.pk,
+        birthday=dt.date(1990, 4, 2),
+        preferences={"sizes": {}, "favourite_categories": []},
+    )
+    event = CustomerEvent.objects.filter(
+        customer=customer, kind="profile_updated"
+    ).latest("pk")
+    assert event.summary == (
+        "Profile updated: birthday (none) → 1990-04-02, "
+        "preferred store Roma Corso → Milano Duomo, preferences"
+    )
+    assert event.data["before"]["preferred_store"] == "Roma Corso"
+    assert event.data["after"]["birthday"] == "1990-04-02"
+    assert event.data["after"]["preferences"] == {
+        "sizes": {},
+        "favourite_categories": [],
+    }
 
 
 def test_profile_update_validates_store_preferences_and_birthday():
