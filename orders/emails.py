@@ -76,18 +76,19 @@ REFUNDED_TO = {
 }
 
 
-def enqueue_order_email(*, order: Order, kind: str, dedupe: str = "") -> None:
-    """Queue ``kind`` for ``order`` (once per order and kind unless ``dedupe`` differs).
-    Orders without an email address get none."""
+def enqueue_order_email(*, order: Order, kind: str, dedupe: str = "") -> bool:
+    """Queue ``kind`` for ``order`` (once per order and kind unless ``dedupe`` differs):
+    whether it was queued now. Orders without an email address get none."""
     if kind not in SUBJECTS:
         raise ValueError(f"unknown order email {kind!r}")
     if not order.email:
-        return
-    outbox.enqueue(
+        return False
+    queued = outbox.enqueue(
         TOPIC,
         {"order_id": order.pk, "kind": kind},
         dedupe_key=f"{TOPIC}:{kind}:{order.pk}{':' + dedupe if dedupe else ''}",
     )
+    return queued is not None
 
 
 def qr_png(data: str, *, scale: int = 8, border: int = 4) -> bytes:

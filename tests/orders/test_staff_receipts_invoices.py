@@ -2,6 +2,7 @@
 receipt, exchange, refund) on the 80 mm page, send the receipt again by email, issue
 an invoice and open its PDF; refusals are messages, with nothing written."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -227,6 +228,51 @@ def test_the_receipt_is_sent_again_by_email_with_vat_and_seller(staff, shop, ass
     assert CustomerEvent.objects.filter(
         customer=customer, kind="receipt_resent", actor=associate
     ).exists()
+
+
+def test_the_receipt_button_pressed_twice_sends_one_email(staff, shop, associate):
+    customer = make_customer(email="twice@example.com")
+    order = sale(shop, associate, customer)
+    deliver_outbox()
+    mail.outbox = []
+    url = reverse("staff:receipt_email", args=[order.number])
+    detail = page(staff, reverse("staff:order_detail", args=[order.number]))
+    token = re.search(r'name="once" value="([0-9a-f]+)"', detail).group(1)
+
+    staff.post(url, {"once": token})
+    again = staff.post(url, {"once": token})
+
+    assert f"The receipt is already on its way to {order.email}." in [
+        str(m) for m in get_messages(again.wsgi_request)
+    ]
+    deliver_outbox()
+    assert [m.to for m in mail.outbox] == [["twice@example.com"]]
+    assert (
+        CustomerEvent.objects.filter(customer=customer, kind="receipt_resent").count()
+        == 1
+    )
+    # The page drawn again is a new request: it sends.
+    staff.post(url, {"once": "f" * 32})
+    deliver_outbox()
+    assert len(mail.outbox) == 2
+
+
+def test_a_receipt_is_not_sent_more_than_five_times_an_hour(staff, shop, associate):
+    order = sale(shop, associate, make_customer(email="flood@example.com"))
+    url = reverse("staff:receipt_email", args=[order.number])
+    for _ in range(6):
+        response = staff.post(url)
+    # the sale's own receipt and four more; the presses after are refused
+    assert (
+        OutboxMessage.objects.filter(
+            topic="orders.email",
+            payload__order_id=order.pk,
+            payload__kind="receipt",
+        ).count()
+        == 5
+    )
+    said = [str(m) for m in get_messages(response.wsgi_request)]
+    assert any("already sent 5 times in the last hour" in m for m in said), said
 
 
 def test_a_receipt_without_an_address_is_not_sent(staff, shop, associate):

@@ -23,6 +23,7 @@ from omnistore.staff.htmx import (
     redirect_to,
     same_site,
 )
+from omnistore.staff.once import new_token
 from orders.models import FulfilmentMethod, FulfilmentStatus, Order, OrderStatus
 from orders.selectors.access import (
     acts_at,
@@ -118,6 +119,7 @@ def _detail_context(request, order: Order, **extra) -> dict:
         "can_cancel": can_move(order, OrderStatus.CANCELLED)
         and sold_or_fulfilled_here(user, order),
         "may_send_documents": sold_or_fulfilled_here(user, order),
+        "receipt_once": new_token(),
         "parcels_shipped": parcels,
         "cancel_form": CancelForm(),
         "ship_form": ShipForm(),

@@ -4,6 +4,8 @@ order. Every rendering comes from one receipt (``orders.selectors.receipts``).""
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -25,6 +27,9 @@ from orders.selectors.receipts import (
 from orders.services.receipts import resend_receipt
 from orders.staff.views.access import acting_order
 from orders.staff.views.returns import return_or_404
+
+# The token drawn with the order page's "Email receipt" button.
+ONCE = re.compile(r"[0-9a-f]{16,64}")
 
 
 def _order_for_receipt(number: str):
@@ -104,10 +109,21 @@ def receipt_email(request, number: str):
     """Send the receipt again to the order's address; the answer is a message on
     the order page."""
     order = acting_order(request, number, "documents")
+    once = request.POST.get("once", "")
     try:
-        resend_receipt(order=order, actor=request.user, location=current_store(request))
+        sent = resend_receipt(
+            order=order,
+            actor=request.user,
+            location=current_store(request),
+            once=once if ONCE.fullmatch(once) else "",
+        )
     except ApplicationError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"Receipt sent again to {order.email}.")
+        if sent:
+            messages.success(request, f"Receipt sent again to {order.email}.")
+        else:
+            messages.info(
+                request, f"The receipt is already on its way to {order.email}."
+            )
     return redirect("staff:order_detail", order.number)
