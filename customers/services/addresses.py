@@ -6,7 +6,9 @@ A customer with addresses has exactly one default: the first one saved becomes i
 hands it to the oldest address left. Every write locks the live profile row first, so
 two requests making different addresses the default leave exactly one, and a write
 that waited for an erasure finds the profile erased and writes nothing. Every change
-is on the timeline, as profile edits are.
+is on the timeline, as profile edits are: who made it, where, and what the address
+said before and after (the storefront and the shop's staff write through the same
+functions, so both are told apart only by the actor and the channel).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from customers.models import Address, Customer
 from customers.selectors.addresses import REQUIRED_FIELDS, customer_address
 from customers.services.common import UNSET
 from customers.services.identities import lock_live_profile
-from customers.services.timeline import record_event
+from customers.services.timeline import changes_said, record_event
 from inventory.markets import tax_table
 from omnistore.core.exceptions import Conflict, ValidationFailed
 
@@ -39,6 +41,9 @@ TEXT_FIELDS = (
     "country",
     "phone",
 )
+# What the timeline keeps of an address before and after a change.
+SAID_FIELDS = (*TEXT_FIELDS, "is_default")
+FIELD_NAMES = {"line1": "line 1", "line2": "line 2", "is_default": "default"}
 
 
 def max_length(field: str) -> int:
@@ -87,6 +92,7 @@ def add_address(
     customer: Customer,
     actor=None,
     channel: str = "",
+    location=None,
     is_default: bool = False,
     **fields,
 ) -> Address:
@@ -107,7 +113,16 @@ def add_address(
     if is_default:
         held.filter(is_default=True).update(is_default=False)
     address = Address.objects.create(customer=customer, is_default=is_default, **clean)
-    _record(customer, address, EVENT_ADDRESS_ADDED, "added", actor, channel)
+    _record(
+        customer,
+        address,
+        EVENT_ADDRESS_ADDED,
+        f"added: {address}",
+        {"after": _said(address, SAID_FIELDS)},
+        actor=actor,
+        channel=channel,
+        location=location,
+    )
     return address
 
 
@@ -118,6 +133,7 @@ def update_address(
     address_id,
     actor=None,
     channel: str = "",
+    location=None,
     is_default=UNSET,
     **fields,
 ) -> Address:
@@ -126,6 +142,7 @@ def update_address(
     clean = clean_address_fields(_known(fields), partial=True)
     customer = lock_live_profile(customer)
     address = customer_address(customer, address_id)
+    before = _said(address, SAID_FIELDS)
     changed = [f for f, v in clean.items() if getattr(address, f) != v]
     for field in changed:
         setattr(address, field, clean[field])
@@ -143,22 +160,45 @@ def update_address(
     if not changed:
         return address
     address.save(update_fields=changed)
+    before = {field: before[field] for field in changed}
+    after = _said(address, changed)
     _record(
-        customer, address, EVENT_ADDRESS_UPDATED, "changed", actor, channel, changed
+        customer,
+        address,
+        EVENT_ADDRESS_UPDATED,
+        "changed: " + changes_said(changed, before, after, names=FIELD_NAMES),
+        {"fields": changed, "before": before, "after": after},
+        actor=actor,
+        channel=channel,
+        location=location,
     )
     return address
 
 
 @transaction.atomic
 def remove_address(
-    *, customer: Customer, address_id, actor=None, channel: str = ""
+    *,
+    customer: Customer,
+    address_id,
+    actor=None,
+    channel: str = "",
+    location=None,
 ) -> None:
     """Delete the address; the default goes to the oldest address left. Orders keep
-    their own copy, so none changes."""
+    their own copy, so none changes; the timeline keeps what it said."""
     customer = lock_live_profile(customer)
     address = customer_address(customer, address_id)
     was_default = address.is_default
-    _record(customer, address, EVENT_ADDRESS_REMOVED, "removed", actor, channel)
+    _record(
+        customer,
+        address,
+        EVENT_ADDRESS_REMOVED,
+        f"removed: {address}",
+        {"before": _said(address, SAID_FIELDS)},
+        actor=actor,
+        channel=channel,
+        location=location,
+    )
     address.delete()
     left = Address.objects.filter(customer=customer)
     # A merge may have brought a second default: it stays the one.
@@ -177,22 +217,27 @@ def _known(fields: dict) -> dict:
     return fields
 
 
-def _record(customer, address, kind, verb, actor, channel, changed=()) -> None:
+def _record(customer, address, kind, what, data, *, actor, channel, location) -> None:
+    """The change on the timeline, in the customer's locked transaction: "Delivery
+    address “Home” changed: city Milano → Torino", and in ``data`` the fields as
+    they were and became (an erasure clears both with the rest of the timeline)."""
     label = f" “{address.label}”" if address.label else ""
-    data = {"address_id": address.pk}
-    if changed:
-        data["fields"] = list(changed)
     record_event(
         customer=customer,
         kind=kind,
-        summary=f"Delivery address{label} {verb}",
+        summary=f"Delivery address{label} {what}",
         actor=actor,
         channel=channel,
-        data=data,
+        location=location,
+        data={"address_id": address.pk, **data},
         reference_type="address",
         reference_id=str(address.pk),
         locked=True,
     )
+
+
+def _said(address: Address, fields) -> dict:
+    return {field: getattr(address, field) for field in fields}
 
 
 def fold_addresses(survivor: Customer, other: Customer) -> None:

@@ -17,6 +17,7 @@ from customers.services.identities import (
 )
 from customers.services.timeline import (
     EVENT_PROFILE_UPDATED,
+    changes_said,
     record_event,
 )
 from inventory.models import Category, Location, LocationKind
@@ -158,7 +159,8 @@ def update_profile(
     record_event(
         customer=customer,
         kind=EVENT_PROFILE_UPDATED,
-        summary=_changes_said(changed, before, after),
+        summary="Profile updated: "
+        + changes_said(changed, before, after, unsaid={"preferences"}),
         actor=actor,
         channel=channel,
         data={"fields": changed, "before": before, "after": after},
@@ -173,20 +175,3 @@ def _said(value):
     if isinstance(value, dt.date):
         return value.isoformat()
     return value
-
-
-def _changes_said(changed: list[str], before: dict, after: dict) -> str:
-    """ "Profile updated: last name Rossi → Bianchi, birthday (none) → 1990-04-02"
-    within the timeline's 255 characters (preferences named, not spelled out)."""
-    said = []
-    for field in changed:
-        name = field.replace("_", " ")
-        if field == "preferences":
-            said.append(name)
-            continue
-        was, now = (
-            str(v)[:40] if v not in (None, "") else "(none)"
-            for v in (before[field], after[field])
-        )
-        said.append(f"{name} {was} → {now}")
-    return ("Profile updated: " + ", ".join(said))[:255]

@@ -79,6 +79,29 @@ def record_event(
     return event
 
 
+def changes_said(
+    changed, before: dict, after: dict, *, names: dict | None = None, unsaid=()
+) -> str:
+    """What a correction changed, as the timeline says it: "city Milano → Torino,
+    default no → yes" (each value cut to 40 characters; the event's ``data`` keeps
+    them whole). Fields in ``unsaid`` are named without their values."""
+    said = []
+    for field in changed:
+        name = (names or {}).get(field, field.replace("_", " "))
+        if field in unsaid:
+            said.append(name)
+            continue
+        was, now = (_value_said(before[field]), _value_said(after[field]))
+        said.append(f"{name} {was} → {now}")
+    return ", ".join(said)
+
+
+def _value_said(value) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)[:40] if value not in (None, "") else "(none)"
+
+
 _EVENT_FIELDS = frozenset(
     {
         "customer",

@@ -1,10 +1,13 @@
-"""Staff customer screens: search, the 360° view, notes, counter sign-up and merges.
+"""Staff customer screens: search, the 360° view, notes, saved addresses, counter
+sign-up and merges.
 
 Every associate sees every customer (a customer never explains twice); what they do is
 recorded with their name and shop. A merged profile's address leads to the survivor.
 """
 
 from __future__ import annotations
+
+from functools import partial
 
 from django.contrib import messages
 from django.db import transaction
@@ -14,20 +17,24 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from customers.models import (
+    Address,
     ConsentChannel,
     Customer,
     DuplicateCandidate,
     DuplicateStatus,
 )
+from customers.selectors.addresses import customer_address, customer_addresses
 from customers.selectors.identities import resolve_customer
 from customers.selectors.profiles import customer_360, search_customers
 from customers.selectors.sizes import customer_preferences
 from customers.selectors.timeline import timeline
+from customers.services.addresses import add_address, remove_address, update_address
 from customers.services.consents import COUNTER_GRANTS
 from customers.services.in_person import record_consent_in_person
 from customers.services.merge import dismiss_duplicate, merge_customers
 from customers.services.registration import create_customer_at_counter
 from customers.services.timeline import add_note
+from omnistore.core.channels import Channel
 from omnistore.core.dberrors import run_again_if_victim
 from omnistore.core.exceptions import ApplicationError, NotFound
 from omnistore.staff.auth import current_store, staff_required
@@ -35,7 +42,7 @@ from omnistore.staff.htmx import INVALID, add_service_error, is_partial, redirec
 from omnistore.staff.once import claim, give_back
 from omnistore.staff.panels import render_customer_panels
 
-from .forms import ConsentForm, CounterCustomerForm, MergeForm, NoteForm
+from .forms import AddressForm, ConsentForm, CounterCustomerForm, MergeForm, NoteForm
 
 SEARCH_LIMIT = 25
 
@@ -149,6 +156,125 @@ def customer_add_note(request, pk: int):
     }
     return render(
         request, "customers/staff/_timeline_section.html", context, status=status
+    )
+
+
+# --- saved addresses: corrected when the customer tells the shop -------------------
+
+
+def _address_of(customer: Customer, address_id) -> Address:
+    """One of this customer's addresses; an unknown id or another person's is 404."""
+    try:
+        return customer_address(customer, address_id)
+    except NotFound:
+        raise Http404("No such address.") from None
+
+
+def _address_book(
+    request, customer, *, form=None, editing=None, refusal="", status=200
+):
+    """The address card (HTMX), or a page of its own without JavaScript, with the
+    form open on the address being edited (``editing``: its id, or "new")."""
+    if editing == "new":
+        action = reverse("staff:customer_address_add", args=[customer.pk])
+    elif editing is not None:
+        action = reverse("staff:customer_address_edit", args=[customer.pk, editing])
+    context = {
+        "customer": customer,
+        "addresses": customer_addresses(customer),
+        "address_form": form,
+        "editing": editing,
+        "address_action": action if editing is not None else "",
+        "address_refusal": refusal,
+    }
+    template = "customers/staff/_address_section.html"
+    if not is_partial(request):
+        template = "customers/staff/addresses.html"
+    return render(request, template, context, status=status)
+
+
+def _address_saved(request, customer, message: str):
+    messages.success(request, message)
+    url = reverse("staff:customer_detail", args=[customer.pk])
+    return redirect_to(request, url)
+
+
+def _save_address(request, customer, form, editing, save):
+    """Save through the address book's service, on record as this associate at this
+    shop; a refusal (bad input, a full book, an erased profile) is shown on the
+    form and nothing changes."""
+    if form.is_valid():
+        try:
+            save(
+                **form.changes(),
+                actor=request.user,
+                channel=Channel.STORE,
+                location=current_store(request),
+            )
+        except NotFound:
+            raise Http404("No such address.") from None
+        except ApplicationError as error:
+            add_service_error(form, error, field_only=True)
+        else:
+            return _address_saved(request, customer, "Address saved.")
+    return _address_book(request, customer, form=form, editing=editing, status=INVALID)
+
+
+@staff_required
+def customer_address_book(request, pk: int):
+    customer = customer_or_404(pk)
+    if customer.pk != pk:
+        return redirect("staff:customer_addresses", pk=customer.pk)
+    return _address_book(request, customer)
+
+
+@staff_required
+def customer_address_add(request, pk: int):
+    customer = customer_or_404(pk)
+    if request.method != "POST":
+        if customer.pk != pk:
+            return redirect("staff:customer_address_add", pk=customer.pk)
+        return _address_book(request, customer, form=AddressForm(), editing="new")
+    save = partial(add_address, customer=customer)
+    return _save_address(request, customer, AddressForm(request.POST), "new", save)
+
+
+@staff_required
+def customer_address_edit(request, pk: int, address_id: int):
+    customer = customer_or_404(pk)
+    address = _address_of(customer, address_id)
+    if request.method != "POST":
+        if customer.pk != pk:
+            return redirect(
+                "staff:customer_address_edit", pk=customer.pk, address_id=address.pk
+            )
+        form = AddressForm(address=address)
+        return _address_book(request, customer, form=form, editing=address.pk)
+    form = AddressForm(request.POST, address=address)
+    save = partial(update_address, customer=customer, address_id=address.pk)
+    return _save_address(request, customer, form, address.pk, save)
+
+
+@staff_required
+@require_POST
+def customer_address_remove(request, pk: int, address_id: int):
+    """Take the address out of the book; orders placed with it keep their copy."""
+    customer = customer_or_404(pk)
+    address = _address_of(customer, address_id)
+    try:
+        remove_address(
+            customer=customer,
+            address_id=address.pk,
+            actor=request.user,
+            channel=Channel.STORE,
+            location=current_store(request),
+        )
+    except NotFound:
+        raise Http404("No such address.") from None
+    except ApplicationError as error:
+        return _address_book(request, customer, refusal=error.message, status=INVALID)
+    return _address_saved(
+        request, customer, "Address removed; orders placed with it keep their copy."
     )
 
 

@@ -7,10 +7,18 @@ from django.utils import timezone
 
 from customers.models import AppointmentKind, ConsentChannel
 from customers.normalize import normalize_email, normalize_phone
+from customers.selectors.addresses import REQUIRED_FIELDS
 from customers.selectors.appointments import shop_timezone
+from customers.services.addresses import (
+    DEFAULT_COUNTRY,
+    TEXT_FIELDS,
+    clean_address_fields,
+    max_length,
+)
 from customers.services.appointments import REASON_MAX
 from customers.services.tasks import TASK_HORIZON_DAYS
 from inventory.staff.forms import VariantCodeField
+from omnistore.core.exceptions import ValidationFailed
 from omnistore.staff.once import SentOnceForm
 
 
@@ -231,3 +239,72 @@ class ConsentForm(forms.Form):
 
     channel = forms.ChoiceField(choices=ConsentChannel.choices)
     decision = forms.ChoiceField(choices=[("yes", "Yes"), ("no", "No")])
+
+
+class AddressForm(forms.Form):
+    """A saved delivery address as staff type it for the customer: the fields of the
+    storefront's address book, checked by its own rules (``clean_address_fields``),
+    every problem at once. The default is moved by ticking another address; the
+    default address shows no box (it cannot be unset, only replaced)."""
+
+    label = forms.CharField(
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": "Home, Office…"}),
+    )
+    name = forms.CharField(required=False, label="Name on the parcel")
+    line1 = forms.CharField(label="Street and number")
+    line2 = forms.CharField(
+        required=False,
+        label="Address line 2",
+        widget=forms.TextInput(attrs={"placeholder": "Floor, staircase, c/o…"}),
+    )
+    postcode = forms.CharField()
+    city = forms.CharField()
+    country = forms.CharField(
+        required=False,
+        initial=DEFAULT_COUNTRY,
+        help_text="Two letters: IT, FR, DE…",
+        widget=forms.TextInput(attrs={"autocapitalize": "characters"}),
+    )
+    phone = forms.CharField(
+        required=False,
+        help_text="A number the courier may call.",
+        widget=forms.TextInput(attrs={"type": "tel"}),
+    )
+    is_default = forms.BooleanField(required=False, label="Make it the default")
+
+    def __init__(self, *args, address=None, **kwargs):
+        if address is not None:
+            kwargs.setdefault(
+                "initial", {name: getattr(address, name) for name in TEXT_FIELDS}
+            )
+        # On the customer page with other forms: its own ids.
+        kwargs.setdefault("auto_id", "address_%s")
+        super().__init__(*args, **kwargs)
+        for name in TEXT_FIELDS:
+            field = self.fields[name]
+            field.required = name in REQUIRED_FIELDS
+            field.error_messages["required"] = "Required."
+            field.widget.attrs.update(maxlength=max_length(name), autocomplete="off")
+        if address is not None and address.is_default:
+            del self.fields["is_default"]
+
+    def clean(self):
+        data = super().clean()
+        given = {name: data.get(name, "") for name in TEXT_FIELDS}
+        try:
+            data.update(clean_address_fields(given, partial=False))
+        except ValidationFailed as error:
+            for name, messages in error.extra.items():
+                if name not in self.errors:
+                    for message in messages:
+                        self.add_error(name, message)
+        return data
+
+    def changes(self) -> dict:
+        """What the address book's services take: the texts, and ``is_default``
+        only when ticked (leaving the box empty moves no default)."""
+        changes = {name: self.cleaned_data[name] for name in TEXT_FIELDS}
+        if self.cleaned_data.get("is_default"):
+            changes["is_default"] = True
+        return changes

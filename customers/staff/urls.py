@@ -11,6 +11,26 @@ urlpatterns = [
     path("<int:pk>/merge/", customers.customer_merge, name="customer_merge"),
     path("<int:pk>/consents/", customers.customer_consent, name="customer_consent"),
     path(
+        "<int:pk>/addresses/",
+        customers.customer_address_book,
+        name="customer_addresses",
+    ),
+    path(
+        "<int:pk>/addresses/new/",
+        customers.customer_address_add,
+        name="customer_address_add",
+    ),
+    path(
+        "<int:pk>/addresses/<int:address_id>/",
+        customers.customer_address_edit,
+        name="customer_address_edit",
+    ),
+    path(
+        "<int:pk>/addresses/<int:address_id>/remove/",
+        customers.customer_address_remove,
+        name="customer_address_remove",
+    ),
+    path(
         "duplicates/<int:pk>/dismiss/",
         customers.duplicate_dismiss,
         name="customer_duplicate_dismiss",
