@@ -37,6 +37,7 @@ from orders.selectors.receipts import (
     receipt_extras,
     same_items_once,
 )
+from orders.selectors.return_post import return_address
 from orders.selectors.returns import return_by_id, return_points, return_qr_payload
 
 from .models import (
@@ -436,6 +437,7 @@ def build_return_email(*, return_request, kind: str) -> EmailMultiAlternatives:
         "site_url": settings.OMNISTORE_SITE_URL,
         "window_days": settings.OMNISTORE_RETURN_WINDOW_DAYS,
         "qr_cid": RETURN_QR_CID if with_qr else "",
+        "post_to": return_address(return_request) if with_qr else None,
     }
     if kind == "return_cancelled":
         context.update(_who_cancelled_return(return_request))

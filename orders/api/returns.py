@@ -1,6 +1,7 @@
 """Storefront returns: a customer starts a return of their own order online and gets a
-code and QR to bring to any shop (or to put in the parcel). Views parse, call one
-service, render; other customers' returns and orders answer 404.
+code and QR to bring to any shop, or the address of their market's returns location to
+post the parcel to with the code on it (``orders.selectors.return_post``). Views
+parse, call one service, render; other customers' returns and orders answer 404.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -21,6 +22,7 @@ from omnistore.core.api import MAX_ID, InputSerializer, TextField
 from omnistore.core.channels import Channel
 from orders.emails import qr_png
 from orders.models import RefundMethod, Return, ReturnReason, ReturnStatus
+from orders.selectors.return_post import ReturnAddress, return_address
 from orders.selectors.returns import (
     customer_returns,
     return_by_id,
@@ -42,8 +44,9 @@ ERRORS = {
 }
 
 
-def instructions(return_request) -> str:
-    """What the customer does next: bring or send the items while the return waits
+def instructions(return_request, post_to: ReturnAddress | None = None) -> str:
+    """What the customer does next: bring the items to a shop or, where their market
+    has a returns location (``post_to``), post them there, while the return waits
     for them; nothing once it is cancelled, or once the items are back."""
     code = return_request.code
     if return_request.status == ReturnStatus.CANCELLED:
@@ -54,11 +57,16 @@ def instructions(return_request) -> str:
     if return_request.status != ReturnStatus.REQUESTED:
         return f"We have the items of return {code}: nothing more to bring or send."
     days = settings.OMNISTORE_RETURN_WINDOW_DAYS
+    by_post = ""
+    if post_to is not None:
+        by_post = (
+            f" Or post them to {post_to}, with {code} written on the parcel: we "
+            "refund you once it arrives."
+        )
     return (
-        f"Bring the items with code {return_request.code} (or show the QR) to any of "
-        "our shops: staff scan it, check the items and refund you on the spot. By "
-        f"post, write {return_request.code} on a note inside the parcel. Returns are "
-        f"accepted within {days} days of collection or delivery."
+        f"Bring the items with code {code} (or show the QR) to any of our shops: "
+        f"staff scan it, check the items and refund you on the spot.{by_post} "
+        f"Returns are accepted within {days} days of collection or delivery."
     )
 
 
@@ -113,6 +121,14 @@ class ShopRef(serializers.Serializer):
     name = serializers.CharField()
 
 
+class ReturnAddressOutput(serializers.Serializer):
+    name = serializers.CharField(help_text="The returns location, as the label reads.")
+    street = serializers.CharField()
+    postcode = serializers.CharField()
+    city = serializers.CharField()
+    country = serializers.CharField(help_text="Two-letter country code.")
+
+
 class ReturnSummaryOutput(serializers.Serializer):
     code = serializers.CharField()
     status = serializers.CharField()
@@ -138,8 +154,14 @@ class ReturnDetailOutput(ReturnSummaryOutput):
     qr = serializers.SerializerMethodField()
     qr_url = serializers.SerializerMethodField()
     instructions = serializers.SerializerMethodField()
+    post_to = serializers.SerializerMethodField()
     points_reversed = serializers.IntegerField()
     history = ReturnStatusOutput(many=True)
+
+    def to_representation(self, instance):
+        # Read once for both fields that show it.
+        self._address = return_address(instance)
+        return super().to_representation(instance)
 
     def get_qr(self, obj) -> str:
         """The return code as a PNG data URI, to show on screen at the shop."""
@@ -152,7 +174,20 @@ class ReturnDetailOutput(ReturnSummaryOutput):
         return request.build_absolute_uri(path) if request is not None else path
 
     def get_instructions(self, obj) -> str:
-        return instructions(obj)
+        return instructions(obj, self._address)
+
+    @extend_schema_field(
+        ReturnAddressOutput(
+            allow_null=True,
+            help_text="Where to post the items, with the return code written on the "
+            "parcel, while the return waits for them: the returns location of the "
+            "order's market. Null once the items are back or the return is "
+            "cancelled, and where the market takes returns at its shops only.",
+        )
+    )
+    def get_post_to(self, obj) -> dict | None:
+        address = self._address
+        return None if address is None else ReturnAddressOutput(address).data
 
 
 # --- views ---------------------------------------------------------------------------

@@ -173,7 +173,11 @@ def test_the_list_costs_the_same_queries_at_any_length(
     assert all(len(row["lines"]) == 2 for row in body["results"])
 
 
-def test_the_detail_costs_a_fixed_number_of_queries(ada, django_assert_max_num_queries):
+def test_the_detail_costs_a_fixed_number_of_queries(
+    ada, django_assert_max_num_queries, tax_table_kept
+):
+    """Markets kept by the process, as deployed: where to post the return costs its
+    order's parts and the warehouses, whatever their number."""
     code = start(ada["client"], ada["order"], ada["line"], quantity=2).json()["code"]
     with django_assert_max_num_queries(9):
         response = ada["client"].get(f"/api/v1/returns/{code}/")

@@ -3,9 +3,12 @@ started online (its code or QR), or a customer (email, phone in any format, loya
 card, name); then the return itself — lines, condition, where each item goes, the
 refund — in one confirm or two steps.
 
-Any shop takes back any order. A return started online has no shop until it is
-received, so every desk finds it by its code; once it lands at a shop only that shop
-(and HQ) sees it, anything else answers 404.
+Any shop takes back any order, and so does a warehouse: the returns location of a
+market receives the parcels its customers post. A return started online has no shop
+until it is received, so every desk finds it by its code; once it lands at a shop only
+that shop (and HQ) sees it, anything else answers 404. A warehouse has no till and no
+counter: it refunds to the payments that are not cash, or as store credit, and
+exchanges nothing.
 """
 
 from __future__ import annotations
@@ -107,16 +110,15 @@ class RefundHere:
 
 def refund_here(order: Order, store, amount: Decimal | None = None) -> RefundHere:
     """What ``order`` can be refunded as at ``store``: to its payments unless that
-    pays cash out of a drawer not holding its currency (``cash_session``), as store
-    credit unless the return refuses it (``check_refund_method``), exchanged unless
-    the exchange refuses this shop's currency (``check_exchange_currency``).
-    ``amount``: the refund, when known (else any refund of the order)."""
+    pays cash out of a drawer not holding its currency (``cash_session``) or at a
+    warehouse, which has no drawer; as store credit unless the return refuses it
+    (``check_refund_method``); exchanged unless the exchange refuses this shop's
+    currency (``check_exchange_currency``) or this is a warehouse, which has no
+    counter. ``amount``: the refund, when known (else any refund of the order)."""
     refused = {}
-    cash, held = _foreign_cash(order, store, amount)
-    if cash:
-        refused[RefundMethod.ORIGINAL] = (
-            f"It was paid in cash in {cash}, and this shop's drawer holds {held}."
-        )
+    cash, why = _cash_refusal(order, store, amount)
+    if why:
+        refused[RefundMethod.ORIGINAL] = why
     try:
         check_refund_method(order, RefundMethod.STORE_CREDIT)
     except ValidationFailed as refusal:
@@ -125,14 +127,43 @@ def refund_here(order: Order, store, amount: Decimal | None = None) -> RefundHer
     if order.customer_id is not None:
         exchange = _exchange_refusal(order, store)
     elsewhere = ""
-    if cash and len(refused) == len(RefundMethod.values):
-        elsewhere = f"Paid in {cash}: refund it at a shop that takes {cash}."
+    if why and len(refused) == len(RefundMethod.values):
+        elsewhere = (
+            f"Paid in {cash}: refund it at a shop that takes {cash}."
+            if store.is_shop
+            else "Paid in cash: refund it at a shop, from its till."
+        )
     return RefundHere(refused=refused, exchange=exchange, elsewhere=elsewhere)
+
+
+def _cash_refusal(order: Order, store, amount: Decimal | None) -> tuple[str, str]:
+    """The currency of the cash a refund of ``amount`` to the order's payments pays
+    out at ``store`` and why that cannot be done here (empty: it can, or no cash
+    is reached): a warehouse has no till, a shop's drawer may hold another
+    currency."""
+    cash = _cash_reached(order, amount)
+    if not cash:
+        return "", ""
+    if not store.is_shop:
+        return cash, (
+            "It was paid in cash, and a warehouse has no till to pay cash from: "
+            "refund it as store credit, or at a shop."
+        )
+    held = till_currency(store)
+    if cash == held:
+        return "", ""
+    return cash, f"It was paid in cash in {cash}, and this shop's drawer holds {held}."
 
 
 def _exchange_refusal(order: Order, store) -> str:
     """Why ``order`` cannot be exchanged at ``store``, which sells in its
-    market's currency, or nothing."""
+    market's currency, or nothing. A warehouse exchanges nothing: the customer
+    is not there to take or pay for a replacement."""
+    if not store.is_shop:
+        return (
+            "A warehouse has no counter: the customer exchanges at a shop, or "
+            "orders the replacement online."
+        )
     sold_in, _ = shop_prices(store, (), timezone.localdate())
     try:
         check_exchange_currency(order, sold_in)
@@ -141,23 +172,20 @@ def _exchange_refusal(order: Order, store) -> str:
     return ""
 
 
-def _foreign_cash(order: Order, store, amount: Decimal | None) -> tuple[str, str]:
+def _cash_reached(order: Order, amount: Decimal | None) -> str:
     """The currency of the cash a refund of ``amount`` (None: any refund) to the
-    order's payments pays out at ``store`` though its drawer holds another, and
-    the drawer's: the payments are refunded in ``refund_sequence``, so the cash is
-    reached once what goes back before it is used up. Empty: none is reached."""
+    order's payments pays out: the payments are refunded in ``refund_sequence``,
+    so the cash is reached once what goes back before it is used up. Empty: none
+    is reached."""
     before = Decimal("0.00")  # what the payments before the cash take back
     for payment in refund_sequence(list(order.payments.all())):
         if payment.refundable <= 0:
             continue
         if payment.method == PaymentMethod.CASH:
-            held = till_currency(store)
             reached = before == 0 if amount is None else amount > before
-            if payment.currency == held or not reached:
-                return "", held
-            return payment.currency, held
+            return payment.currency if reached else ""
         before += payment.refundable
-    return "", ""
+    return ""
 
 
 @staff_required
