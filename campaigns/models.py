@@ -9,6 +9,11 @@ Back in stock is fed by the inventory's ``stock_changed`` signal: a changed
 (variant, shop) of a wishlisted variant becomes a ``StockWatch`` row; the automation run
 looks at those, compares the units now with the units last seen (``StockSnapshot``) and
 records each return from nothing as a ``Restock``, which the automation messages.
+
+A price drop is measured in the wisher's market: the catalogue's price against the
+item's ``price_at_add``, or a price list's against the price it had when the item was
+added, read back from the ``PriceChange`` rows the inventory's ``list_prices_changed``
+signal leaves.
 """
 
 from __future__ import annotations
@@ -462,6 +467,37 @@ class Restock(models.Model):
     def __str__(self):
         where = f"at {self.location.name}" if self.location_id else "online"
         return f"{self.variant} back {where} (restock {self.number})"
+
+
+class PriceChange(models.Model):
+    """A variant's price in a price list changed (``was`` and ``price`` None: not on
+    the list before, or no longer). The price a wisher of a market selling at that list
+    saw when adding the item is the ``was`` of the first change after it, else the
+    price now: one saw at 100, raised to 120 and cut back to 100 saw no drop."""
+
+    price_list = models.ForeignKey(
+        "inventory.PriceList",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,  # ``price_change_by_price`` leads with it
+    )
+    variant = models.ForeignKey(
+        "inventory.Variant", on_delete=models.CASCADE, related_name="+"
+    )
+    was = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    price = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [
+            models.Index(
+                fields=["price_list", "variant", "at"], name="price_change_by_price"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.variant_id} in {self.price_list_id}: {self.was} → {self.price}"
 
 
 # Segments, campaigns and their messages are written in the admin: each change is kept

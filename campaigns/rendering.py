@@ -24,8 +24,8 @@ Context of every message::
 An item's ``price`` is its price in the customer's market (their preferred shop's)
 with its currency ("59.90 EUR"; ``amount`` and ``currency`` apart); a featured item
 the market does not sell is left out of that customer's list. A price drop's
-``was_price`` and ``saving_percent`` are there where the market sells at the
-catalogue's prices, the ones the drop is measured in (None elsewhere). ``image_url`` is the
+``was_price`` and ``saving_percent`` are in the customer's market and its currency,
+the prices the drop is measured in. ``image_url`` is the
 absolute link to the item's picture (empty without one). The HTML part of an email
 shows the pictures of the items the template speaks of (the wished item, the cart's
 lines, the featured items) under its text.

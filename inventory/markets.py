@@ -8,6 +8,9 @@ nothing for it. A save or delete in this process drops the copy at once, and the
 thread that made it reads fresh until its transaction commits, so an uncommitted
 row is never kept; other processes follow within the TTL. Only the rows
 themselves are kept: a rate is chosen for the sale's date each time.
+
+A saved change of a price-list price is announced after commit
+(``list_prices_changed``), for the apps above that follow what a market sells at.
 """
 
 from __future__ import annotations
@@ -18,12 +21,14 @@ from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_save
+from django.dispatch import Signal
+from django.utils import timezone
 
 from .models import (
     LegalEntity,
@@ -192,3 +197,70 @@ def shelf_prices_at(
     otherwise."""
     market = tax_table().market_of_location(location) if location is not None else None
     return shelf_prices(market, variants)
+
+
+# A variant's price in a price list changed; sent after the change committed, with
+# ``changes``, a list of ``ListPriceChange``. Higher apps (campaigns: price drops in
+# the markets that sell at the list) listen without inventory importing them. Prices
+# written in bulk (``bulk_create``, ``update``: the demo's seed) and deleted ones (the
+# admin keeps those of a list in use) send nothing.
+list_prices_changed = Signal()
+
+
+@dataclass(frozen=True)
+class ListPriceChange:
+    """``was`` and ``price`` of a variant in a price list around one save (None: not
+    on the list, before it was added or after it moved to another variant or list).
+    ``at`` is when it was saved, not committed: an item wished in between saw the
+    old price yet is measured from the new one, a drop missed rather than one
+    claimed that the wisher never saw."""
+
+    price_list_id: int
+    variant_id: int
+    was: Decimal | None
+    price: Decimal | None
+    at: datetime
+
+
+def _list_price_saving(sender, instance, raw=False, **kwargs) -> None:
+    """The row as stored, before a change to it: its price is what it ``was``."""
+    instance._stored_price = None
+    if raw or instance._state.adding or instance.pk is None:
+        return
+    instance._stored_price = (
+        PriceListPrice.objects.filter(pk=instance.pk)
+        .values_list("price_list_id", "variant_id", "price")
+        .first()
+    )
+
+
+def _list_price_saved(sender, instance, raw=False, **kwargs) -> None:
+    if raw:
+        return
+    now = timezone.now()
+    price = Decimal(str(instance.price))
+    here = (instance.price_list_id, instance.variant_id)
+    stored = getattr(instance, "_stored_price", None)
+    changes = []
+    if stored is not None and stored[:2] != here:  # moved: off one, onto another
+        changes.append(ListPriceChange(*stored, price=None, at=now))
+        stored = None
+    was = stored[2] if stored is not None else None
+    if was != price:
+        changes.append(ListPriceChange(*here, was=was, price=price, at=now))
+    _announce(changes)
+
+
+def _announce(changes: list[ListPriceChange]) -> None:
+    if changes:
+        transaction.on_commit(
+            lambda: list_prices_changed.send(sender=PriceListPrice, changes=changes)
+        )
+
+
+pre_save.connect(
+    _list_price_saving, sender=PriceListPrice, dispatch_uid="markets.price.saving"
+)
+post_save.connect(
+    _list_price_saved, sender=PriceListPrice, dispatch_uid="markets.price.saved"
+)

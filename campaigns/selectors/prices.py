@@ -30,11 +30,24 @@ def shop_markets(store_ids) -> dict[int, MarketTerms | None]:
     store_ids = {pk for pk in store_ids if pk}
     if not store_ids:
         return {}
+    return _markets_of(Location.objects.filter(pk__in=store_ids))
+
+
+def _markets_of(shops) -> dict[int, MarketTerms | None]:
     table = tax_table()
-    return {
-        shop.pk: table.market_of_location(shop)
-        for shop in Location.objects.filter(pk__in=store_ids)
-    }
+    return {shop.pk: table.market_of_location(shop) for shop in shops}
+
+
+def shops_by_price_list() -> dict[int, list[int]]:
+    """The shops whose market sells at each price list, by price list id; a shop
+    selling at the catalogue's prices (its market has no list, or it is outside every
+    market) is under none. One query for the shops."""
+    shops = Location.objects.only("pk", "market_id", "country").order_by("pk")
+    found: dict[int, list[int]] = {}
+    for shop, market in _markets_of(shops).items():
+        if market is not None and market.price_list_id is not None:
+            found.setdefault(market.price_list_id, []).append(shop)
+    return found
 
 
 def customer_markets(customer_ids) -> dict[int, MarketTerms | None]:

@@ -9,10 +9,12 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import (
+    Case,
     DecimalField,
     Exists,
     ExpressionWrapper,
     F,
+    IntegerField,
     Min,
     OuterRef,
     Q,
@@ -20,17 +22,23 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
+    When,
 )
+from django.db.models.functions import Coalesce
 
-from campaigns.models import (
-    Restock,
-)
+from campaigns.models import PriceChange, Restock
 from campaigns.selectors.content import store_stock
-from campaigns.selectors.prices import shop_shelves
+from campaigns.selectors.prices import shop_shelves, shops_by_price_list
 from customers.models import WishlistItem
 from inventory.images import site_url
 from inventory.markets import ShelfPrice
-from inventory.models import StockLevel, StockMovement, Variant, free_units
+from inventory.models import (
+    PriceListPrice,
+    StockLevel,
+    StockMovement,
+    Variant,
+    free_units,
+)
 from inventory.selectors import online_available, picture_urls
 from omnistore.core.db import connection_for, fetch
 
@@ -213,26 +221,72 @@ def restocked_items(*, after: timedelta, now: datetime, max_age: timedelta):
     )
 
 
+PRICE = DecimalField(max_digits=10, decimal_places=2)
+
+
+def in_wishers_market(items: QuerySet[WishlistItem]) -> QuerySet[WishlistItem]:
+    """``items`` priced in their customer's market (their preferred shop's, as
+    messages show prices): ``price_list`` (None: the catalogue's prices), ``price``
+    now (None: the market's list leaves the variant out) and ``was``, the price when
+    the item was added: the catalogue's is the item's ``price_at_add``; a list's is
+    the ``was`` of its first ``PriceChange`` since, or the price now when it has not
+    changed (or was not on the list then). One query for the shops first."""
+    store = "wishlist__customer__preferred_store_id"
+    price_list = Case(
+        *(
+            When(**{f"{store}__in": shops}, then=Value(pk))
+            for pk, shops in shops_by_price_list().items()
+        ),
+        default=Value(None),
+        output_field=IntegerField(),
+    )
+    same = {
+        "price_list_id": OuterRef("price_list"),
+        "variant_id": OuterRef("variant_id"),
+    }
+    listed = Subquery(PriceListPrice.objects.filter(**same).values("price")[:1])
+    first_change = Subquery(
+        PriceChange.objects.filter(**same, at__gt=OuterRef("added_at"))
+        .order_by("at", "pk")
+        .values("was")[:1]
+    )
+    catalogue = Q(price_list__isnull=True)
+    return items.annotate(price_list=price_list).annotate(
+        price=Case(
+            When(catalogue, then=F("variant__price")),
+            default=listed,
+            output_field=PRICE,
+        ),
+        was=Case(
+            When(catalogue, then=F("price_at_add")),
+            default=Coalesce(first_change, listed),
+            output_field=PRICE,
+        ),
+    )
+
+
 def price_drop_items(*, after: timedelta, now: datetime, percent: Decimal):
     """Wished items, on the list for ``after`` at least, whose variant is still sold,
-    can be had, and now costs at least ``percent`` % less than when it was added
-    (strictly less at 0 %); annotated ``price``, the price now."""
+    can be had, and now costs at least ``percent`` % less in the customer's market
+    than when it was added (strictly less at 0 %): a cut in another market's prices,
+    or in the catalogue's where the customer's market sells at a list of its own, is
+    none. Annotated as ``in_wishers_market``: ``price`` now and ``was``."""
     factor = (Decimal(100) - Decimal(percent)) / Decimal(100)
     money = DecimalField(max_digits=14, decimal_places=4)
+    wished = wished_items().filter(
+        added_at__lte=now - after,
+        variant__active=True,
+        variant__product__active=True,
+    )
     return (
-        wished_items()
+        in_wishers_market(wished)
         .filter(
-            added_at__lte=now - after,
-            variant__active=True,
-            variant__product__active=True,
-            variant__price__lt=F("price_at_add"),
-            variant__price__lte=ExpressionWrapper(
-                F("price_at_add") * Value(factor, output_field=money),
-                output_field=money,
+            price__lt=F("was"),
+            price__lte=ExpressionWrapper(
+                F("was") * Value(factor, output_field=money), output_field=money
             ),
         )
         .filter(_available_to_wisher())
-        .annotate(price=F("variant__price"))
     )
 
 
@@ -248,16 +302,18 @@ class WishlistCards:
 
 
 def wishlist_cards(*, variant_ids, item_ids, store_ids) -> WishlistCards:
-    """What back-in-stock and price-drop messages show, for a batch in six queries
+    """What back-in-stock and price-drop messages show, for a batch in seven queries
     and one per market with a price list of its own: per variant its name, SKU,
-    units online and picture; per item its variant and the price it was added at;
-    units per (variant, shop); the variants' shelf prices per shop."""
-    items = {
-        row["pk"]: row
-        for row in WishlistItem.objects.filter(pk__in=list(item_ids)).values(
-            "pk", "variant_id", "price_at_add"
-        )
-    }
+    units online and picture; per item its variant and its price when it was added,
+    in the customer's market (``in_wishers_market``); units per (variant, shop); the
+    variants' shelf prices per shop."""
+    items = {}
+    if item_ids:
+        wished = WishlistItem.objects.filter(pk__in=list(item_ids))
+        items = {
+            row["pk"]: row
+            for row in in_wishers_market(wished).values("pk", "variant_id", "was")
+        }
     wanted = set(variant_ids) | {row["variant_id"] for row in items.values()}
     online = online_available(variant_ids=wanted) if wanted else {}
     rows = list(Variant.objects.filter(pk__in=wanted).select_related("product"))

@@ -15,5 +15,8 @@ Rules kept here:
 - memory stays bounded: only ids and one batch of rows are ever held;
 - back in stock is found from watched stock changes (see ``detect_restocks``) at the
   start of every automation run; each restock is messaged once per customer, whatever
-  number of lists the variant is on.
+  number of lists the variant is on;
+- a price drop is measured in the customer's market: the catalogue's price against
+  the item's price when added, or a price list's against its price then, read back
+  from the list's kept changes (``record_price_changes``).
 """

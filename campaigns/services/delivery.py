@@ -204,20 +204,16 @@ class _Wished:
     def card(self, kind: str, ref: str, store: int | None) -> dict | None:
         """``restock:<variant>:<n>`` and ``price:<item>:<price>`` as the message
         shows them, at the shelf price of the customer's market. A price drop is
-        decided on the catalogue's prices: where the market sells at those, it
-        shows at the price it was decided on, with the price it was added at;
-        where the market has a price list of its own, at that list's price."""
+        decided in that market (``price_drop_items``): it shows at the price it was
+        decided on (the price still, or the message was skipped), with the price
+        the item had there when it was added."""
         head, _, rest = ref.partition(":")
         cards = self.cards
         if kind == "restock":
             variant_id, price, was = int(head), None, None
         elif kind == "price" and int(head) in cards.items:
             item = cards.items[int(head)]
-            variant_id, price, was = (
-                item["variant_id"],
-                Decimal(rest),
-                item["price_at_add"],
-            )
+            variant_id, price, was = item["variant_id"], Decimal(rest), item["was"]
         else:
             return None
         card = cards.variants.get(variant_id)
@@ -231,7 +227,7 @@ class _Wished:
             "was_price": None,
             "saving_percent": None,
         }
-        if price is not None and was and shelf is not None and shelf.catalogue:
+        if price is not None and was and was > price and shelf is not None:
             shown.update(money(price, shelf.currency))
             shown["was_price"] = money(was, shelf.currency)["price"]
             shown["saving_percent"] = int((was - price) * 100 / was)
