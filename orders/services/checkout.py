@@ -29,7 +29,7 @@ from customers.models import Customer
 from inventory.models import Location, LocationKind, Variant
 from omnistore.core import webhooks
 from omnistore.core.actors import acting_user
-from omnistore.core.channels import Channel, is_online
+from omnistore.core.channels import Channel
 from omnistore.core.exceptions import Conflict, InsufficientStock, ValidationFailed
 from orders.models import (
     Cart,
@@ -37,10 +37,10 @@ from orders.models import (
     FulfilmentMethod,
     Order,
 )
-from orders.pricing import ZERO, delivery_taxed
+from orders.pricing import delivery_taxed
 from orders.selectors.carts import on_sale
 from orders.selectors.orders import payments_taken
-from orders.selectors.taxes import SaleTerms, check_terms, delivery_fee, sale_terms
+from orders.selectors.taxes import SaleTerms, check_terms, sale_terms
 
 from .addresses import clean_address
 from .common import (
@@ -51,6 +51,7 @@ from .common import (
     to_money,
 )
 from .counter_prices import at_counter_prices, check_shop_currency
+from .delivery import attached_buyer, sale_delivery_fee
 from .discounts import normalize_discount_code, price_discount
 from .giftcard_sales import GiftCardSale, cards_total, check_cards_sold
 from .payments import PaymentRequest, check_payments
@@ -303,13 +304,14 @@ def _price_and_payments(
     now: datetime,
     payments: Sequence[PaymentRequest] | None,
     gift_cards: Decimal = Decimal("0.00"),
-    delivered: bool = False,
+    method: str = "",
+    buyer: Callable[[], Customer | None] = lambda: None,
 ) -> dict:
     """The checkout's money on the sale's terms: subtotal, discount, delivery and
     total (all tax included), each line's VAT, and the payments checked against the
     total. ``gift_cards``: what the gift cards sold with it add (no VAT, no
-    discount); ``delivered``: an online order delivered home, which pays the
-    market's delivery fee (``orders.selectors.taxes.delivery_fee``)."""
+    discount); a delivery (``method``) pays the market's fee
+    (``orders.services.delivery.sale_delivery_fee``, ``buyer`` asked for the tier)."""
     subtotal, discount, discount_total, line_discounts = _price(
         order_lines,
         prices=terms.prices,
@@ -320,11 +322,9 @@ def _price_and_payments(
         now=now,
         currency=terms.currency,
     )
-    delivery = ZERO
-    if delivered and is_online(channel):
-        delivery = delivery_fee(
-            terms, goods=subtotal - discount_total, customer=lambda: customer
-        )
+    delivery = sale_delivery_fee(
+        terms, method=method, goods=subtotal - discount_total, buyer=buyer
+    )
     subtotal += gift_cards
     total = subtotal - discount_total + delivery
     taxed = {
@@ -444,7 +444,13 @@ def prepare_checkout(
         now=now,
         payments=payments,
         gift_cards=cards_total(gift_cards),
-        delivered=fulfilment == FulfilmentMethod.DELIVERY,
+        method=fulfilment,
+        buyer=lambda: (
+            customer
+            or attached_buyer(
+                staff=staff, loyalty_number=loyalty_number, email=email, phone=phone
+            )
+        ),
     )
     return Checkout(
         channel=channel,

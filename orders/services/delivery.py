@@ -1,5 +1,8 @@
-"""Deliveries nobody marked delivered: taken as delivered some days after they
-shipped.
+"""Deliveries: what one costs a sale, and the ones nobody marked delivered.
+
+An order delivered home pays its market's delivery fee whoever takes it (the website,
+the app, a shop's endless aisle or the phone line): ``sale_delivery_fee`` is the one
+rule checkout charges and a staff sale's basket shows before payment.
 
 Staff mark a parcel delivered when the customer or the carrier says so
 (``fulfilment.mark_delivered``). A parcel nobody says anything about is taken as
@@ -10,17 +13,85 @@ its points can then be spent and its return window counts from that day.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from customers.models import Customer, IdentityKind
+from customers.services.matching import reached_by
+from omnistore.core.actors import acting_user
+from omnistore.core.exceptions import ValidationFailed
 from orders.models import FulfilmentMethod, Order, OrderStatus
+from orders.pricing import ZERO
+from orders.selectors.taxes import SaleTerms, delivery_fee, sale_terms
 
 from .fulfilment import mark_delivered
 
 logger = logging.getLogger(__name__)
+
+
+def sale_delivery_fee(
+    terms: SaleTerms,
+    *,
+    method: str,
+    goods: Decimal,
+    buyer: Callable[[], Customer | None] = lambda: None,
+) -> Decimal:
+    """What a sale on ``terms`` pays for delivery: delivered home, its market's fee
+    by ``delivery_fee``'s rule (none from the market's threshold of ``goods`` after
+    discounts, none for a ``buyer`` whose loyalty tier travels free), whichever
+    channel took it, so a parcel costs the customer the same by phone, in a shop or
+    online; collected at a shop or taken now, nothing."""
+    if method != FulfilmentMethod.DELIVERY:
+        return ZERO
+    return delivery_fee(terms, goods=goods, customer=buyer)
+
+
+def attached_buyer(
+    *, staff, loyalty_number: str = "", email: str = "", phone: str = ""
+) -> Customer | None:
+    """The profile the identity ``staff`` attached to their sale reaches (the
+    strongest one given), as checkout's own match finds it: a customer known at
+    the counter or on the phone travels as free as one signed in online. None
+    without staff: a guest's typed email proves nothing. Reads only."""
+    if acting_user(staff) is None:
+        return None
+    for kind, value in (
+        (IdentityKind.LOYALTY, loyalty_number),
+        (IdentityKind.EMAIL, email),
+        (IdentityKind.PHONE, phone),
+    ):
+        if value and value.strip():
+            return reached_by(kind, value.strip())[0]
+    return None
+
+
+def delivery_fee_to(
+    country: str,
+    *,
+    goods: Decimal,
+    currency: str,
+    on: date,
+    buyer: Callable[[], Customer | None] = lambda: None,
+) -> Decimal | None:
+    """The fee a delivery to ``country`` pays for ``goods``, shown before payment:
+    ``sale_delivery_fee`` on the terms of that country's market. None when no market
+    sells there, or sells in another ``currency`` than the basket's: checkout
+    refuses that delivery and says why."""
+    try:
+        terms = sale_terms(variants=(), on=on, destination=country)
+    except ValidationFailed:
+        return None
+    if terms.currency != currency:
+        return None
+    return sale_delivery_fee(
+        terms, method=FulfilmentMethod.DELIVERY, goods=goods, buyer=buyer
+    )
+
 
 # Orders read at a time: a backlog (beat down for days) is worked through in batches.
 PRESUME_BATCH = 200

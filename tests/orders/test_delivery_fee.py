@@ -1,6 +1,7 @@
-"""The delivery fee: an online order delivered home pays its market's fee, taxed
-like its goods, unless the goods reach the market's threshold or the signed-in
-customer's loyalty tier travels free. Pickups, shop sales and phone orders pay none.
+"""The delivery fee: an order delivered home pays its market's fee, taxed like its
+goods, whoever takes it (online, a shop or the phone line), unless the goods reach
+the market's threshold or the signed-in customer's loyalty tier travels free.
+Pickups and sales taken now pay none.
 The cart shows it before checkout; the order, its receipt, its invoice, the VAT
 ledger and the staff page show it after; points and the loyalty tier's spend leave
 it out."""
@@ -132,7 +133,7 @@ def test_the_fee_follows_the_highest_rate_among_the_goods(priced_delivery, depot
     assert body["total"] == "39.70"
 
 
-def test_pickup_and_orders_taken_in_a_shop_or_by_phone_pay_no_delivery(
+def test_pickups_pay_no_delivery_and_deliveries_a_shop_or_the_phone_takes_pay_it(
     priced_delivery, depot
 ):
     store = shop()
@@ -154,7 +155,8 @@ def test_pickup_and_orders_taken_in_a_shop_or_by_phone_pay_no_delivery(
             email="caller@example.com",
             payments=[PaymentRequest(method="card_in_store")],
         )
-        assert (order.delivery_fee, order.total) == (Decimal("0.00"), Decimal("69.00"))
+        assert (order.delivery_fee, order.total) == (Decimal("4.90"), Decimal("73.90"))
+        assert order.payments.get().amount == Decimal("73.90")
 
 
 def test_a_gold_customer_signed_in_travels_free(priced_delivery, depot):
@@ -170,6 +172,18 @@ def test_a_gold_customer_signed_in_travels_free(priced_delivery, depot):
     body = buy_now(client, (shirt, 1), key="gold").json()
 
     assert (body["delivery_fee"], body["total"]) == ("0.00", "69.00")
+
+
+def test_a_guest_giving_a_gold_customers_email_pays_the_fee(priced_delivery, depot):
+    user, customer = shopper()
+    shirt = stocked(depot, 50, price="69.00")
+    first = buy_now(api_client_for(user), (shirt, 1), key="before").json()
+    Order.objects.filter(customer=customer).update(total=Decimal("1600.00"))
+    ship_order(order=mark_picked(order=Order.objects.get(number=first["number"])))
+
+    body = buy_now(APIClient(), (shirt, 1), email=customer.email).json()
+
+    assert (body["delivery_fee"], body["total"]) == ("4.90", "73.90")
 
 
 def test_payments_must_cover_the_delivery_too(priced_delivery, depot):

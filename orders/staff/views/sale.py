@@ -74,6 +74,7 @@ from orders.staff.views.sale_channel import (
     on_the_phone,
     sale_channel,
 )
+from orders.staff.views.sale_delivery import delivery_country, with_delivery
 from orders.staff.views.sale_state import (
     CUSTOMER_KEY,
     DISCOUNT_KEY,
@@ -100,12 +101,14 @@ IDENTITY_FIELD = {
 }
 
 
-def _basket(store, cart, *, request=None) -> dict:
+def _basket(store, cart, *, request=None, country: str = "") -> dict:
     """Lines with units available here and elsewhere, and their pictures: three
     queries. With ``request``, the discount code applied to the sale is priced too
     (what it takes off now, or why it no longer applies), in the sale's currency;
     checkout claims it. Gift cards alone leave it out: a code takes nothing off
-    them, so it is neither shown nor sent to checkout."""
+    them, so it is neither shown nor sent to checkout. Delivered home (to
+    ``country``, else the shop's), the delivery fee is added to pay
+    (``with_delivery``)."""
     lines = cart_lines(cart) if cart is not None else []
     prefetch_related_objects(
         [line.variant.product for line in lines], inventory_selectors.images_prefetch()
@@ -153,7 +156,16 @@ def _basket(store, cart, *, request=None) -> dict:
             basket["discount_error"] = error.message
         else:
             basket.update(discount=discount, to_pay=basket["to_pay"] - discount)
-    return basket
+    basket["items_to_pay"] = basket["to_pay"]  # the basket's own, before delivery
+    if request is None:
+        return basket
+    return with_delivery(
+        basket,
+        mode=_mode(request),
+        country=country or store.country,
+        staff=request.user,
+        buyer=_checkout_customer(request),
+    )
 
 
 def _preview_discount(request, code: str, subtotal: Decimal, currency: str) -> Decimal:
@@ -258,8 +270,8 @@ def sale(request):
     waiting = request.session.get(TERMINAL_KEY)
     if waiting:  # the card is out: the counter waits for it
         return redirect("staff:sale_terminal", reference=waiting)
-    basket = _basket(store, sale_cart(request), request=request)
     mode = _mode(request, request.GET.get("mode"))
+    basket = _basket(store, sale_cart(request), request=request)
     context = {
         "scan_form": ScanForm(),
         "customer_form": CustomerForm(region=region(store)),
@@ -429,11 +441,11 @@ def _payment_form(request, basket: dict, data=None) -> PaymentForm:
     )
 
 
-def _checkout_forms(request, store, basket: dict, mode: str) -> CheckoutForms:
-    forms_ = CheckoutForms(_payment_form(request, basket, request.POST))
-    if mode == FulfilmentMethod.DELIVERY:
-        forms_.delivery = DeliveryForm(request.POST)
-    elif mode == FulfilmentMethod.PICKUP:
+def _checkout_forms(
+    request, store, basket: dict, mode: str, delivery: DeliveryForm | None
+) -> CheckoutForms:
+    forms_ = CheckoutForms(_payment_form(request, basket, request.POST), delivery)
+    if mode == FulfilmentMethod.PICKUP:
         forms_.sources = _sources(store, basket, mode)
         forms_.pickup = _pickup_form(store, forms_.sources, request.POST)
     return forms_
@@ -537,8 +549,10 @@ def sale_checkout(request):
         return render(request, "orders/staff/_checkout.html", context)
 
     cart = sale_cart(request)
-    basket = _basket(store, cart, request=request)
-    forms_ = _checkout_forms(request, store, basket, mode)
+    delivery = DeliveryForm(request.POST) if mode == FulfilmentMethod.DELIVERY else None
+    country = delivery_country(store, delivery)
+    basket = _basket(store, cart, request=request, country=country)
+    forms_ = _checkout_forms(request, store, basket, mode, delivery)
     errors = _checkout_blockers(request, store, basket, mode)
     checked = [f.is_valid() for f in forms_.all]  # every form, so all errors show
     if all(checked) and not errors:

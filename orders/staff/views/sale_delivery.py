@@ -1,0 +1,50 @@
+"""The delivery of a sale sent to the customer's home: it pays its market's delivery
+fee as an order placed online does (``orders.services.delivery``), shown with its
+amount before payment and counted in the amount to pay, which the payment form asks
+for and checkout charges."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from orders.models import FulfilmentMethod
+from orders.services.delivery import attached_buyer, delivery_fee_to
+from orders.staff.forms.sale import DeliveryForm
+
+
+def delivery_country(store, delivery: DeliveryForm | None) -> str:
+    """Where the sale goes: the country typed on the address, else the shop's (the
+    address form starts with it)."""
+    if delivery is not None:
+        delivery.is_valid()  # the country is cleaned whatever the other fields say
+        country = delivery.cleaned_data.get("country")
+        if country:
+            return country
+    return store.country
+
+
+def with_delivery(basket: dict, *, mode: str, country: str, staff, buyer: dict):
+    """The basket with what its delivery to ``country`` costs, when it is delivered
+    home: ``delivery_fee`` (None when nothing is delivered, or no market there sells
+    in the basket's currency: checkout refuses that and says why) and the amount to
+    pay with it. The fee is checkout's own (``sale_delivery_fee``) on the goods
+    after the discount code, for the tier of the customer ``buyer`` names (their
+    identity: phone, email or loyalty number, as checkout matches it)."""
+    basket.update(delivery_fee=None, delivery_country=country)
+    if mode != FulfilmentMethod.DELIVERY or not basket["rows"]:
+        return basket
+    fee = delivery_fee_to(
+        country,
+        goods=basket["total"] - basket["discount"],
+        currency=basket["currency"],
+        on=timezone.localdate(),
+        buyer=lambda: attached_buyer(
+            staff=staff,
+            loyalty_number=buyer.get("loyalty_number", ""),
+            email=buyer.get("email", ""),
+            phone=buyer.get("phone", ""),
+        ),
+    )
+    if fee is not None:
+        basket.update(delivery_fee=fee, to_pay=basket["to_pay"] + fee)
+    return basket
