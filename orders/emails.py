@@ -14,6 +14,7 @@ import logging
 import re
 import struct
 import zlib
+from collections.abc import Sequence
 from decimal import Decimal
 from email.mime.image import MIMEImage
 
@@ -30,6 +31,7 @@ from customers.services.verification import (
 )
 from omnistore.core import outbox
 from orders.selectors.orders import orders_for_email
+from orders.selectors.parcels import Parcel, parcel_left
 from orders.selectors.pickups import pickup_qr_payload
 from orders.selectors.receipts import (
     Receipt,
@@ -59,6 +61,7 @@ SUBJECTS = {
     "ready": "Order {number} is ready for pickup",
     "reminder": "Reminder: order {number} is waiting for you",
     "shipped": "Order {number} is on its way",
+    "parcel_shipped": "A parcel of your order {number} is on its way",
     "cancelled": "Order {number} is cancelled",
 }
 # A split delivery whose parcels not sent were cancelled: what left is on its way.
@@ -77,16 +80,22 @@ REFUNDED_TO = {
 }
 
 
-def enqueue_order_email(*, order: Order, kind: str, dedupe: str = "") -> bool:
+def enqueue_order_email(
+    *, order: Order, kind: str, dedupe: str = "", parts: Sequence[int] = ()
+) -> bool:
     """Queue ``kind`` for ``order`` (once per order and kind unless ``dedupe`` differs):
-    whether it was queued now. Orders without an email address get none."""
+    whether it was queued now; ``parts``, the fulfilments it is about (a parcel).
+    Orders without an email address get none."""
     if kind not in SUBJECTS:
         raise ValueError(f"unknown order email {kind!r}")
     if not order.email:
         return False
+    payload = {"order_id": order.pk, "kind": kind}
+    if parts:
+        payload["parts"] = sorted(parts)
     queued = outbox.enqueue(
         TOPIC,
-        {"order_id": order.pk, "kind": kind},
+        payload,
         dedupe_key=f"{TOPIC}:{kind}:{order.pk}{':' + dedupe if dedupe else ''}",
     )
     return queued is not None
@@ -183,14 +192,6 @@ def _why_cancelled(order: Order) -> dict:
     return {"cancelled_by": "shop"}
 
 
-@dataclasses.dataclass(frozen=True)
-class Parcel:
-    """A part of a delivery that left: its tracking number and its lines."""
-
-    tracking: str
-    lines: list
-
-
 def _shipped_said(order: Order) -> dict:
     """What the shipped email lists: each parcel that left with its lines and
     tracking number; and, for a split delivery whose other parts were cancelled
@@ -200,12 +201,11 @@ def _shipped_said(order: Order) -> dict:
     sent = [f for f in parts if f.pk not in gone]
     lines = list(order.lines.all())
     parcels = [
-        Parcel(f.tracking_reference, [x for x in lines if x.fulfilment_id == f.pk])
-        for f in sent
+        Parcel.of(f, [x for x in lines if x.fulfilment_id == f.pk]) for f in sent
     ] or [Parcel("", [])]
     known = {f.pk for f in parts}
     parcels[0].lines.extend(x for x in lines if x.fulfilment_id not in known)
-    parcels = [Parcel(p.tracking, same_items_once(p.lines)) for p in parcels]
+    parcels = [dataclasses.replace(p, lines=same_items_once(p.lines)) for p in parcels]
     # Read only for a delivery cut short: its payments' refunds are not prefetched.
     refunds = _refunds_said(order) if gone else []
     return {
@@ -218,10 +218,15 @@ def _shipped_said(order: Order) -> dict:
 
 
 def build_order_email(
-    *, order: Order, kind: str, receipt: Receipt | None = None
+    *,
+    order: Order,
+    kind: str,
+    receipt: Receipt | None = None,
+    parts: Sequence[int] = (),
 ) -> EmailMultiAlternatives:
     """The email of ``kind``; a receipt email shows ``receipt`` (the same one the
-    shop prints), built here when not given."""
+    shop prints), built here when not given; a parcel's email, the ``parts`` that
+    left in it."""
     if kind == "receipt" and receipt is None:
         bookings, exchanges = receipt_extras([order])
         receipt = build_receipt(
@@ -269,6 +274,8 @@ def build_order_email(
         context.update(_why_cancelled(order))
     elif kind == "shipped":
         context.update(_shipped_said(order))
+    elif kind == "parcel_shipped":
+        context.update(parcel_left(order, parts))
     cut_short = kind == "shipped" and context["cancelled_lines"]
     subject = (PART_SHIPPED_SUBJECT if cut_short else SUBJECTS[kind]).format(
         number=order.number
@@ -336,7 +343,9 @@ def deliver_order_email(payload: dict, loaded: dict) -> None:
         receipt, survivors = None, None
     if not order.email:
         return
-    message = build_order_email(order=order, kind=kind, receipt=receipt)
+    message = build_order_email(
+        order=order, kind=kind, receipt=receipt, parts=payload.get("parts", ())
+    )
     if order.customer_id:
         record_events(
             [

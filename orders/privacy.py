@@ -518,7 +518,8 @@ def personal_data() -> PersonalData:
                 + ("pickup_code", "tax_country"),
             ),
             Fulfilment: Texts(
-                erased=("address",), kept=("method", "status", "tracking_reference")
+                erased=("address",),
+                kept=("method", "status", "tracking_reference", "carrier"),
             ),
             OrderLine: Texts(kept=("sku", "name", "tax_class")),
             OrderTaxTotal: Texts(kept=("tax_class",)),

@@ -89,6 +89,7 @@ class FulfilmentInline(PartOfParentInline):
         "delivery_address",
         "ready_date",
         "transfer",
+        "carrier",
         "tracking_reference",
     ]
     readonly_fields = fields

@@ -9,7 +9,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from omnistore.core.api import ErrorSerializer, TextField
-from orders.models import OrderStatus
+from orders.carriers import Carrier, carrier_name
+from orders.models import FulfilmentStatus, OrderStatus
 from orders.pricing import TaxedAmount, order_delivery, tax_totals
 from orders.selectors.invoices import order_invoices
 from orders.selectors.orders import (
@@ -77,13 +78,30 @@ class TaxTotalOutput(serializers.Serializer):
 
 
 class FulfilmentOutput(serializers.Serializer):
+    """A part of the order; a delivery's part that left is a parcel, followed with
+    its carrier and tracking number."""
+
     method = serializers.CharField()
-    status = serializers.CharField()
+    status = serializers.ChoiceField(choices=FulfilmentStatus.choices)
     location = LocationRef()
     pickup_location = LocationRef(allow_null=True)
     ready_date = serializers.DateField(allow_null=True)
     address = serializers.JSONField()
-    tracking_reference = serializers.CharField()
+    carrier = serializers.ChoiceField(
+        choices=[("", ""), *Carrier.choices],
+        help_text="Who carries the parcel (empty until it leaves, or when not given).",
+    )
+    carrier_name = serializers.SerializerMethodField(
+        help_text="The carrier as the customer reads it; empty for `other` or none."
+    )
+    tracking_reference = serializers.CharField(help_text="The tracking number.")
+    tracking_url = serializers.CharField(
+        help_text="The carrier's tracking page for this parcel; empty without a "
+        "known carrier or a tracking number."
+    )
+
+    def get_carrier_name(self, part) -> str:
+        return carrier_name(part.carrier)
 
 
 _TAX_TOTALS = TaxTotalOutput(many=True)

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from omnistore.core.channels import Channel
 from omnistore.core.models import StatusChange
+from orders.carriers import Carrier, tracking_url
 
 
 class OrderStatus(models.TextChoices):
@@ -257,6 +258,11 @@ class Fulfilment(models.Model):
         related_name="+",
     )
     tracking_reference = models.CharField(max_length=100, blank=True)
+    # Who carries the parcel: with its tracking number, where the customer follows
+    # it (``tracking_url``).
+    carrier = models.CharField(
+        max_length=20, choices=Carrier.choices, blank=True, default="", db_default=""
+    )
     created_at = models.DateTimeField(default=timezone.now)
     # When the part was cancelled before it left. With its order cancelled it was
     # never sold; with the order gone ahead (a split delivery's parcels not shipped)
@@ -276,6 +282,10 @@ class Fulfilment(models.Model):
                 name="fulfilment_pickup_has_location",
                 condition=~Q(method="pickup") | Q(pickup_location__isnull=False),
             ),
+            models.CheckConstraint(
+                name="fulfilment_carrier_known",
+                condition=Q(carrier__in=["", *Carrier.values]),
+            ),
         ]
         indexes = [
             models.Index(fields=["location", "status"], name="fulfilment_source"),
@@ -292,6 +302,11 @@ class Fulfilment(models.Model):
             f"Order {self.order.number} · {self.get_method_display().lower()} "
             f"at {place.name}"
         )
+
+    @property
+    def tracking_url(self) -> str:
+        """Where the customer follows the parcel ("" without a link)."""
+        return tracking_url(self.carrier, self.tracking_reference)
 
 
 class OrderLine(models.Model):

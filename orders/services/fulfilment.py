@@ -57,10 +57,12 @@ from .invoices import credit_cancelled_order
 from .parts import (
     active_parts,
     awaits_transfer,
+    check_parcel,
     hold_arrived,
     nothing_to_pick,
     nothing_to_ship,
     part_said,
+    record_parcel_left,
     record_part_step,
     refund_lines,
     to_pick,
@@ -77,7 +79,6 @@ from .sizes import relearn_sizes_later
 EVENT_ORDER_PICKED = "order_picked"
 EVENT_ORDER_READY = "order_ready"
 EVENT_ORDER_SHIPPED = "order_shipped"
-EVENT_ORDER_PART_SHIPPED = "order_part_shipped"
 EVENT_ORDER_DELIVERED = "order_delivered"
 EVENT_ORDER_CANCELLED = "order_cancelled"
 
@@ -281,16 +282,19 @@ def ship_order(
     order: Order | int,
     actor=None,
     tracking_reference: str = "",
+    carrier: str = "",
     location: Location | None = None,
     now: datetime | None = None,
 ) -> Order:
-    """``location`` hands its picked part of the order to the carrier (without
+    """``location`` hands its picked part of the order to ``carrier`` (without
     ``location``, every picked part): the stock held for it there leaves (reason
-    ``shipment``) and the part keeps its tracking number; what other shops hold for
-    the order stays. The payments are taken as the first part leaves. The order is
-    shipped, and the customer told, when its last part has left; until then it stays
-    picked, each part shipped written in its history."""
+    ``shipment``) and the part keeps its carrier and tracking number; what other
+    shops hold for the order stays. The payments are taken as the first part leaves.
+    The order is shipped, and the customer told the whole story, when its last part
+    has left; until then it stays picked, each part shipped written in its history
+    and emailed to the customer as its own parcel."""
     now = now or timezone.now()
+    carrier, tracking_reference = check_parcel(carrier, tracking_reference)
     order = lock_order(order)
     if not can_move(order, OrderStatus.SHIPPED):
         _refuse(order, OrderStatus.SHIPPED)
@@ -310,7 +314,9 @@ def ship_order(
         note=f"Shipped: order {order.number}",
     )
     Fulfilment.objects.filter(pk__in=[f.pk for f in shipping]).update(
-        status=FulfilmentStatus.SHIPPED, tracking_reference=tracking_reference[:100]
+        status=FulfilmentStatus.SHIPPED,
+        carrier=carrier,
+        tracking_reference=tracking_reference,
     )
     done = len(shipping) + sum(f.status == FulfilmentStatus.SHIPPED for f in parts)
     said = part_said("shipped", shipping, done, parts, location)
@@ -318,14 +324,8 @@ def ship_order(
         said, f"Tracking {tracking_reference}" if tracking_reference else ""
     )
     if done < len(parts):
-        record_part_step(order, actor=actor, now=now, location=location, note=note)
-        record_order_event(
-            order,
-            EVENT_ORDER_PART_SHIPPED,
-            f"Order {order.number}: {said}",
-            actor=actor,
-            location=location,
-            now=now,
+        record_parcel_left(
+            order, shipping, said, note=note, actor=actor, location=location, now=now
         )
         return order
     transition_order(

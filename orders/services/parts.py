@@ -41,7 +41,9 @@ from inventory.services.ledger import StockRequest
 from inventory.services.reservations import reserve_stock
 from inventory.services.transfers import request_transfer
 from omnistore.core.actors import acting_user
-from omnistore.core.exceptions import Conflict, InsufficientStock
+from omnistore.core.exceptions import Conflict, InsufficientStock, ValidationFailed
+from orders.carriers import Carrier, clean_tracking_number, tracking_number_problem
+from orders.emails import enqueue_order_email
 from orders.models import (
     Fulfilment,
     FulfilmentMethod,
@@ -52,11 +54,13 @@ from orders.models import (
     OrderStatusChange,
 )
 
-from .common import ORDER_REFERENCE
+from .common import ORDER_REFERENCE, record_order_event
 from .loyalty import points_taken_back
 from .payments import refund_to_payments
 from .placing import TRANSFER_LEAD_DAYS
 from .sourcing import plan_legs
+
+EVENT_ORDER_PART_SHIPPED = "order_part_shipped"
 
 
 def active_parts(order: Order) -> list[Fulfilment]:
@@ -99,6 +103,26 @@ def to_ship(parts: Sequence[Fulfilment], location: Location | None) -> list:
         and part.status == FulfilmentStatus.PICKED
         and (location is None or part.location_id == location.pk)
     ]
+
+
+def check_parcel(carrier: str, tracking_reference: str) -> tuple[str, str]:
+    """The carrier and tracking number a part leaves with, as kept (the number
+    without spaces, in capitals); an unknown carrier or a number that cannot be one
+    is refused with its field's error before anything moves."""
+    carrier = (carrier or "").strip()
+    number = clean_tracking_number(tracking_reference)
+    errors = {}
+    if carrier not in ("", *Carrier.values):
+        errors["carrier"] = [f"Choose one of: {', '.join(Carrier.labels)}."]
+    if problem := tracking_number_problem(number):
+        errors["tracking_reference"] = [problem]
+    if errors:
+        raise ValidationFailed(
+            "Check the carrier and the tracking number.",
+            code="invalid_tracking",
+            extra=errors,
+        )
+    return carrier, number
 
 
 def nothing_to_pick(order: Order, location: Location) -> Conflict:
@@ -171,6 +195,38 @@ def record_part_step(
     )
     order.updated_at = now
     order.save(update_fields=["updated_at"])
+
+
+def record_parcel_left(
+    order: Order,
+    parcel: Sequence[Fulfilment],
+    said: str,
+    *,
+    note: str,
+    actor,
+    location: Location | None,
+    now,
+) -> None:
+    """A parcel left while the rest of the order is still to come (the order stays
+    picked): its history and the customer's timeline say which part, and the
+    customer is emailed about this parcel at once, one email per parcel (keyed by
+    its parts, so it is queued once however often this is called)."""
+    record_part_step(order, actor=actor, now=now, location=location, note=note)
+    record_order_event(
+        order,
+        EVENT_ORDER_PART_SHIPPED,
+        f"Order {order.number}: {said}",
+        actor=actor,
+        location=location,
+        now=now,
+    )
+    ids = sorted(part.pk for part in parcel)
+    enqueue_order_email(
+        order=order,
+        kind="parcel_shipped",
+        parts=ids,
+        dedupe="parcel:" + "-".join(str(pk) for pk in ids),
+    )
 
 
 def hold_arrived(

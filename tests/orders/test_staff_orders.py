@@ -178,14 +178,17 @@ def test_a_delivery_sourced_here_is_shipped_with_its_tracking_number(
     staff.post(reverse("staff:order_pick", args=[order.number]))
     page = staff.get(reverse("staff:picking")).content.decode()
     assert f'data-testid="ship-{order.number}"' in page
+    assert f'id="carrier-{order.number}" name="carrier"' in page
     response = staff.post(
         reverse("staff:order_ship", args=[order.number]),
-        {"tracking_reference": "BRT-123", "from": "picking"},
+        {"carrier": "gls", "tracking_reference": "BRT-123", "from": "picking"},
     )
     assert response.status_code == 302
     order = refresh(order)
     assert order.status == OrderStatus.SHIPPED
-    assert order.fulfilments.get().tracking_reference == "BRT-123"
+    part = order.fulfilments.get()
+    assert (part.carrier, part.tracking_reference) == ("gls", "BRT-123")
+    assert part.tracking_url.endswith("BRT-123")
     stock_here = level(shirt, shop)
     assert (stock_here.on_hand, stock_here.reserved) == (8, 0)
 

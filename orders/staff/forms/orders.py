@@ -1,5 +1,5 @@
-"""Forms of the order page: cancelling (with a reason), shipping (with tracking) and
-marking delivered (with a note the customer reads)."""
+"""Forms of the order page: cancelling (with a reason), shipping (with carrier and
+tracking) and marking delivered (with a note the customer reads)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from datetime import datetime, time
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+
+from orders.carriers import Carrier, clean_tracking_number, tracking_number_problem
 
 
 class CancelForm(forms.Form):
@@ -25,6 +27,12 @@ class CancelForm(forms.Form):
 
 
 class ShipForm(forms.Form):
+    """The carrier a part leaves with and its tracking number (both optional: a
+    parcel handed over without a number has no link for the customer)."""
+
+    carrier = forms.ChoiceField(
+        label="Carrier", choices=[("", "Carrier…"), *Carrier.choices], required=False
+    )
     tracking_reference = forms.CharField(
         label="Tracking number",
         max_length=100,
@@ -33,6 +41,12 @@ class ShipForm(forms.Form):
             attrs={"placeholder": "Tracking number", "autocomplete": "off"}
         ),
     )
+
+    def clean_tracking_reference(self) -> str:
+        number = clean_tracking_number(self.cleaned_data["tracking_reference"])
+        if problem := tracking_number_problem(number):
+            raise ValidationError(problem, code="invalid")
+        return number
 
 
 class DeliveredForm(forms.Form):

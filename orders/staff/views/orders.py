@@ -279,15 +279,15 @@ def order_ready(request, number: str):
 @require_POST
 def order_ship(request, number: str):
     """A location's picked part (this shop's, or the one the form names) leaves with
-    its tracking number; the order is shipped once every part has left. A second
-    tap finds it gone and says so."""
+    its carrier and tracking number; the order is shipped once every part has left.
+    A second tap finds it gone and says so."""
     order, shop = acting_part(request, number, "ship")
     form = ShipForm(request.POST)
     if not form.is_valid():
         return _refused(
             request,
             order,
-            "Check the tracking number.",
+            "Check the carrier and the tracking number.",
             ship_form=form,
             ship_at=shop.pk,
         )
@@ -300,6 +300,7 @@ def order_ship(request, number: str):
             order=order,
             actor=request.user,
             tracking_reference=form.cleaned_data["tracking_reference"],
+            carrier=form.cleaned_data["carrier"],
             location=shop,
         ),
         done=lambda order: (
