@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -30,6 +30,7 @@ from inventory.services.reservations import (
 )
 from inventory.services.transfers import cancel_transfer
 from omnistore.core.actors import acting_user
+from omnistore.core.dates import end_of_day_after
 from omnistore.core.exceptions import Conflict, IllegalTransition, ValidationFailed
 from orders.models import (
     ORDER_MOVES,
@@ -230,9 +231,7 @@ def pickup_kept_until(ready_at: datetime) -> datetime:
     ``ready_at``, in the site's time zone: the customer is told to collect "by
     Saturday", so the order waits until that Saturday has ended, not until the clock
     time it was made ready."""
-    zone = timezone.get_default_timezone()
-    last = ready_at + timedelta(days=settings.OMNISTORE_PICKUP_EXPIRY_DAYS)
-    return datetime.combine(timezone.localtime(last, zone).date(), time.max, zone)
+    return end_of_day_after(ready_at, settings.OMNISTORE_PICKUP_EXPIRY_DAYS)
 
 
 @transaction.atomic

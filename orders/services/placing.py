@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
+from django.utils import timezone
 
 from customers.models import Customer
 from customers.services.identities import lock_live_profile
@@ -325,7 +326,7 @@ def _write_fulfilments(
                 location=leg.location,
                 pickup_location=leg.pickup_location,
                 address=checkout.address,
-                ready_date=(now + timedelta(days=lead)).date(),
+                ready_date=timezone.localdate(now) + timedelta(days=lead),
                 transfer=transfer,
                 created_at=now,
             )

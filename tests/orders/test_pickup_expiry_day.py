@@ -79,3 +79,20 @@ def test_across_the_clock_change_the_day_still_ends_at_midnight_local():
     expires = order.pickup_expires_at.astimezone(ROME)
     assert (expires.day, expires.hour, expires.minute) == (28, 23, 59)
     assert expires.utcoffset().total_seconds() == 3600  # winter time by then
+
+
+@pytest.mark.parametrize(
+    ("ready_at", "last_day"),
+    [
+        # the clocks go back on Sunday 25 October 2026, forward on 29 March 2026
+        (rome(2026, 10, 19, 0, 30), rome(2026, 10, 26)),
+        (rome(2026, 3, 22, 23, 30), rome(2026, 3, 29)),
+    ],
+)
+def test_a_change_of_the_clocks_keeps_a_pickup_seven_days(ready_at, last_day):
+    store = shop(name="Milano Duomo")
+    order = pickup_order(store=store, lines=[(stocked(store, 2), 1)])
+    mark_picked(order=order, now=ready_at)
+    order = mark_ready(order=order, now=ready_at.astimezone(ZoneInfo("UTC")))
+
+    assert order.pickup_expires_at.astimezone(ROME).date() == last_day.date()

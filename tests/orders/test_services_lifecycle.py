@@ -1,7 +1,8 @@
 """Order lifecycle through the services: sourcing, transitions, cancel, expiry."""
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -70,6 +71,21 @@ pytestmark = pytest.mark.django_db
 def held(variant, location) -> tuple[int, int]:
     lvl = StockLevel.objects.get(variant=variant, location=location)
     return lvl.on_hand, lvl.reserved
+
+
+def test_a_pickup_placed_just_after_midnight_is_ready_on_the_shops_day():
+    store = shop(latitude=Decimal("45.46"), longitude=Decimal("9.19"))
+    depot = warehouse(latitude=Decimal("45.60"), longitude=Decimal("9.30"))
+    local, remote = stocked(store, 3), stocked(depot, 4)
+    # 00:30 in Rome on 6 December, as the clock gives it: 23:30 UTC on the 5th
+    placed = datetime(2026, 12, 6, 0, 30, tzinfo=ZoneInfo("Europe/Rome")).astimezone(
+        ZoneInfo("UTC")
+    )
+
+    order = pickup_order(store=store, lines=[(local, 1), (remote, 1)], now=placed)
+
+    days = {f.location_id: f.ready_date for f in order.fulfilments.all()}
+    assert days == {store.pk: date(2026, 12, 6), depot.pk: date(2026, 12, 8)}
 
 
 def test_pickup_of_an_item_the_shop_lacks_is_transferred_and_ready_later():
