@@ -4,7 +4,7 @@ their length) and what is left to return on an order."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -15,6 +15,7 @@ from django.utils import timezone
 from customers.models import Customer, LoyaltyTransaction
 from customers.selectors.profiles import search_customers
 from inventory.models import Location
+from omnistore.core.dates import end_of_day_after
 from omnistore.core.exceptions import NotFound
 from orders.models import (
     RETURN_REFERENCE,
@@ -68,23 +69,25 @@ def handed_over_at(order: Order) -> datetime | None:
 
 
 def return_deadline(order: Order) -> datetime | None:
-    """Last moment of the return window (``OMNISTORE_RETURN_WINDOW_DAYS`` from the
-    handover); None while nothing has been handed over."""
+    """Last moment of the return window: the end of the local day
+    ``OMNISTORE_RETURN_WINDOW_DAYS`` after the handover, so the day the desk and the
+    refusal name is good all of it; None while nothing has been handed over."""
     since = handed_over_at(order)
     if since is None:
         return None
-    return since + timedelta(days=settings.OMNISTORE_RETURN_WINDOW_DAYS)
+    return end_of_day_after(since, settings.OMNISTORE_RETURN_WINDOW_DAYS)
 
 
 def return_brought_by(ret: Return) -> datetime | None:
     """Until when a return started online is received as it was accepted: the end of
-    its order's window or ``OMNISTORE_RETURN_BRING_DAYS`` after it was started,
-    whichever is later. Received later, it is a return outside the window."""
+    its order's window or of the local day ``OMNISTORE_RETURN_BRING_DAYS`` after it
+    was started, whichever is later. Received later, it is a return outside the
+    window."""
     deadline = return_deadline(ret.order)
     if deadline is None:
         return None
     return max(
-        deadline, ret.created_at + timedelta(days=settings.OMNISTORE_RETURN_BRING_DAYS)
+        deadline, end_of_day_after(ret.created_at, settings.OMNISTORE_RETURN_BRING_DAYS)
     )
 
 

@@ -4,15 +4,15 @@ left of a credit past its date.
 Every movement is one ledger row and one conditional ``UPDATE`` of
 ``Customer.store_credit_balance`` (``balance >= amount`` to take), in one transaction;
 the row's unique reference makes each movement happen once, and the database keeps
-the balance at zero or more. A credit expires ``OMNISTORE_STORE_CREDIT_EXPIRY_DAYS``
-after it is booked (0: never); how much expires is the rule of
-``orders.selectors.credit`` (first expiring, first spent).
+the balance at zero or more. A credit expires at the end of the local day
+``OMNISTORE_STORE_CREDIT_EXPIRY_DAYS`` after it is booked (0: never); how much
+expires is the rule of ``orders.selectors.credit`` (first expiring, first spent).
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -23,6 +23,7 @@ from customers.models import Customer
 from customers.selectors.identities import live_customer_id
 from customers.services.timeline import record_event
 from omnistore.core.actors import acting_user
+from omnistore.core.dates import end_of_day_after
 from omnistore.core.db import moved_by
 from omnistore.core.exceptions import Conflict, ValidationFailed
 from orders.models import Order, Return, StoreCreditKind, StoreCreditTransaction
@@ -38,9 +39,11 @@ EXPIRY_REASON = "Expired unused"
 
 
 def store_credit_expires_at(now: datetime) -> datetime | None:
-    """When a credit booked at ``now`` expires; None when store credit never does."""
+    """When a credit booked at ``now`` expires: at the end of the local day the days
+    run out on, the day the refund email and receipt print; None when store credit
+    never does."""
     days = settings.OMNISTORE_STORE_CREDIT_EXPIRY_DAYS
-    return now + timedelta(days=days) if days > 0 else None
+    return end_of_day_after(now, days) if days > 0 else None
 
 
 def credit_currency() -> str:

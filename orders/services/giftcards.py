@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -30,6 +30,7 @@ from omnistore.approvals.models import ApprovalKind
 from omnistore.approvals.policy import approval_needed
 from omnistore.approvals.services.approvals import check_approval
 from omnistore.core.actors import acting_user
+from omnistore.core.dates import end_of_day_after
 from omnistore.core.db import moved_by
 from omnistore.core.digits import is_digits
 from omnistore.core.exceptions import Conflict, ValidationFailed
@@ -124,8 +125,10 @@ def issue_gift_card(
 ) -> IssuedCard:
     """Activate a card with ``amount`` on it: a physical card's scanned ``number``
     (and the PIN under its scratch strip, when it has one), or a new e-gift card's.
-    Valid ``OMNISTORE_GIFT_CARD_VALID_DAYS`` from now. ``pin_hash``: the PIN was
-    typed earlier and kept hashed only (a card sold at the counter)."""
+    Valid to the end of the local day ``OMNISTORE_GIFT_CARD_VALID_DAYS`` after the
+    day it is issued: the date the card and its email give is good all day.
+    ``pin_hash``: the PIN was typed earlier and kept hashed only (a card sold at the
+    counter)."""
     now = now or timezone.now()
     amount = check_card_amount(amount)
     number = normalize_card_number(number) or new_card_number()
@@ -144,8 +147,9 @@ def issue_gift_card(
                 market=market,
                 initial_amount=amount,
                 balance=amount,
-                expires_at=now
-                + timedelta(days=settings.OMNISTORE_GIFT_CARD_VALID_DAYS),
+                expires_at=end_of_day_after(
+                    now, settings.OMNISTORE_GIFT_CARD_VALID_DAYS
+                ),
                 issued_at=now,
                 issued_location=location,
                 issued_by=acting_user(actor),
@@ -228,11 +232,12 @@ def _short(card: GiftCard, amount: Decimal) -> ValidationFailed:
 
 def _closed(card: GiftCard, now: datetime) -> str:
     """Why ``card`` neither pays nor takes money back (void, or past its date), or
-    nothing when it is open."""
+    nothing when it is open. The date is the shops' (a card kept with the clock time
+    it was issued at still names the day it was valid until)."""
     if card.status != GiftCardStatus.ACTIVE:
         return "is void"
     if card.expires_at <= now:
-        return f"expired on {card.expires_at:%Y-%m-%d}"
+        return f"expired on {timezone.localdate(card.expires_at):%Y-%m-%d}"
     return ""
 
 

@@ -11,7 +11,7 @@ click, a retry) returns the same invoice; locks are always taken order → count
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -21,6 +21,7 @@ from django.utils import timezone
 from customers.models import Customer
 from customers.services.timeline import record_event
 from omnistore.core.actors import acting_user
+from omnistore.core.dates import end_of_day_after
 from omnistore.core.exceptions import Conflict, ValidationFailed
 from orders.models import (
     NUMBER_PREFIX,
@@ -180,10 +181,10 @@ def _business_customer(order: Order) -> Customer:
 
 
 def _check_request_window(order: Order, now: datetime) -> None:
-    """A customer asks for an order's invoice within
-    ``OMNISTORE_INVOICE_REQUEST_DAYS`` of it; later a shop issues it."""
+    """A customer asks for an order's invoice until the end of the local day
+    ``OMNISTORE_INVOICE_REQUEST_DAYS`` after it; later a shop issues it."""
     days = settings.OMNISTORE_INVOICE_REQUEST_DAYS
-    until = order.created_at + timedelta(days=days)
+    until = end_of_day_after(order.created_at, days)
     if now > until:
         raise Conflict(
             f"An invoice is asked within {days} days of the order: for this one, "

@@ -8,6 +8,7 @@ import yaml
 from django.core.management import call_command
 from django.utils import timezone
 
+from omnistore.core.dates import end_of_day_after
 from orders.models import StoreCreditTransaction
 from tests.factories import StaffFactory
 from tests.orders.returns_helpers import api_client_for, shopper
@@ -36,7 +37,7 @@ def test_the_next_expiry_shows_what_is_left_of_the_oldest_credit_and_its_date():
     assert body["next_expiry"]["amount"] == "25.00"
     assert body["next_expiry"]["currency"] == "EUR"
     assert when(body["next_expiry"]["expires_at"]) == first.expires_at
-    assert first.expires_at - first.created_at == timedelta(days=365)
+    assert first.expires_at == end_of_day_after(first.created_at, 365)
 
 
 def test_credit_that_never_expires_has_no_next_expiry(settings):

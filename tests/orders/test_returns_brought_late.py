@@ -3,12 +3,11 @@
 after that, it is a return outside the window: a reason and a manager's approval, as
 at the counter."""
 
-from datetime import timedelta
-
 import pytest
 from django.urls import reverse
 
 from omnistore.approvals.services.approvals import ApprovalRequired
+from omnistore.core.dates import end_of_day_after
 from omnistore.core.exceptions import ReturnNotAllowed
 from orders.models import Refund, Return, ReturnStatus
 from orders.selectors.returns import return_brought_by
@@ -64,7 +63,7 @@ def test_started_on_the_last_day_it_is_still_good_for_the_days_to_bring_it(
     store, associate
 ):
     ret = started_online(store, collected=39, started=10)  # window closed 9 days ago
-    assert return_brought_by(ret) == ret.created_at + timedelta(days=14)
+    assert return_brought_by(ret) == end_of_day_after(ret.created_at, 14)
 
     ret = receive_return(return_request=ret, location=store, actor=associate)
 

@@ -2,8 +2,6 @@
 its override, quantities never above bought minus returned, the steps in order,
 conditions and dispositions through the ledger, and the webhook of every step."""
 
-from datetime import timedelta
-
 import pytest
 from django.test import override_settings
 
@@ -11,6 +9,7 @@ from customers.models import CustomerEvent
 from inventory.models import MovementReason, StockMovement
 from inventory.selectors import ledger_discrepancies
 from omnistore.approvals.services.approvals import ApprovalRequired
+from omnistore.core.dates import end_of_day_after
 from omnistore.core.exceptions import (
     IllegalTransition,
     NotFound,
@@ -168,7 +167,7 @@ def test_the_window_of_a_delivery_runs_from_the_delivery(store):
     mark_delivered(order=order, now=days_ago(10))
     order.refresh_from_db()
 
-    assert return_deadline(order) == order.delivered_at + timedelta(days=30)
+    assert return_deadline(order) == end_of_day_after(order.delivered_at, 30)
     ret = request_return(
         order=order.number,
         customer=customer,

@@ -1,5 +1,5 @@
-"""Store credit expiry: each credit expires OMNISTORE_STORE_CREDIT_EXPIRY_DAYS after it
-is booked, the credit expiring first is spent first, and the hourly run books what is
+"""Store credit expiry: each credit expires at the end of the local day
+OMNISTORE_STORE_CREDIT_EXPIRY_DAYS after it is booked, the credit expiring first is spent first, and the hourly run books what is
 left once — never more than the balance, never for a customer with nothing due."""
 
 from datetime import datetime, timedelta
@@ -10,6 +10,7 @@ from django.conf import settings as django_settings
 from django.utils import timezone
 
 from customers.models import Customer, CustomerEvent
+from omnistore.core.dates import end_of_day_after
 from omnistore.core.exceptions import ValidationFailed
 from orders import tasks
 from orders.models import StoreCreditKind, StoreCreditTransaction
@@ -28,6 +29,14 @@ pytestmark = pytest.mark.django_db
 T0 = datetime.fromisoformat("2026-01-10T09:00:00+00:00")
 YEAR = timedelta(days=365)
 SECOND = timedelta(seconds=1)
+
+
+def expires(booked, days=365):
+    """When a credit booked at ``booked`` expires: the end of its last local day."""
+    return end_of_day_after(booked, days)
+
+
+DUE = expires(T0)  # the end of 10 January 2027 in the shops' time zone
 
 
 def credit(customer, amount, when, ref, kind=StoreCreditKind.RETURN):
@@ -57,7 +66,7 @@ def test_a_credit_expires_after_the_configured_days_and_a_spend_never(ada, setti
     settings.OMNISTORE_STORE_CREDIT_EXPIRY_DAYS = 30
     row = credit(ada, "40.00", T0, "a")
     spent = spend(ada, "10.00", T0, "b")
-    assert row.expires_at == T0 + timedelta(days=30)
+    assert row.expires_at == expires(T0, 30)
     assert spent.expires_at is None
     assert django_settings.CELERY_BEAT_SCHEDULE["orders-expire-store-credit"] == {
         "task": "orders.tasks.expire_store_credit",
@@ -66,7 +75,7 @@ def test_a_credit_expires_after_the_configured_days_and_a_spend_never(ada, setti
 
 
 def test_by_default_a_credit_is_good_for_a_year(ada):
-    assert credit(ada, "40.00", T0, "a").expires_at == T0 + YEAR
+    assert credit(ada, "40.00", T0, "a").expires_at == DUE
 
 
 def test_zero_days_means_credit_never_expires(ada, settings):
@@ -81,14 +90,14 @@ def test_a_partly_spent_credit_expires_only_what_is_left(ada):
     credit(ada, "100.00", T0, "a")
     spend(ada, "30.00", T0 + timedelta(days=10), "b")
 
-    assert expire_store_credit(now=T0 + YEAR - SECOND) == 0
-    assert expire_store_credit(now=T0 + YEAR) == 1
+    assert expire_store_credit(now=DUE - SECOND) == 0
+    assert expire_store_credit(now=DUE) == 1
 
     assert credit_of(ada) == 0
     row = StoreCreditTransaction.objects.get(customer=ada, kind=StoreCreditKind.EXPIRY)
     assert (row.amount, row.created_at, row.actor) == (
         Decimal("-70.00"),
-        T0 + YEAR,
+        DUE,
         None,
     )
     assert row.reason == "Expired unused (credit due by 2027-01-10)"
@@ -105,10 +114,10 @@ def test_spends_take_the_credit_expiring_first(ada):
     credit(ada, "50.00", T0 + timedelta(days=100), "b")
     spend(ada, "120.00", T0 + timedelta(days=150), "c")  # all of a, 20 of b
 
-    assert expire_store_credit(now=T0 + YEAR + SECOND) == 0
+    assert expire_store_credit(now=DUE + SECOND) == 0
     assert credit_of(ada) == Decimal("30.00")
 
-    assert expire_store_credit(now=T0 + timedelta(days=100) + YEAR) == 1
+    assert expire_store_credit(now=expires(T0 + timedelta(days=100))) == 1
     assert expiries(ada) == [Decimal("-30.00")]
     assert credit_of(ada) == 0
 
@@ -118,11 +127,11 @@ def test_spending_after_a_partial_expiry_takes_the_next_credit(ada):
     credit(ada, "50.00", T0 + timedelta(days=200), "b")
     spend(ada, "40.00", T0 + timedelta(days=10), "c")
 
-    assert expire_store_credit(now=T0 + YEAR) == 1
+    assert expire_store_credit(now=DUE) == 1
     assert credit_of(ada) == Decimal("50.00")
     spend(ada, "20.00", T0 + YEAR + timedelta(days=1), "d")
 
-    assert expire_store_credit(now=T0 + timedelta(days=200) + YEAR) == 1
+    assert expire_store_credit(now=expires(T0 + timedelta(days=200))) == 1
     assert expiries(ada) == [Decimal("-60.00"), Decimal("-30.00")]
     assert credit_of(ada) == 0
     assert store_credit_discrepancies() == []
@@ -134,9 +143,9 @@ def test_credit_given_back_from_a_payment_expires_from_the_day_it_comes_back(ada
     back = credit(
         ada, "100.00", T0 + timedelta(days=300), "c", StoreCreditKind.PAYMENT_REFUND
     )
-    assert back.expires_at == T0 + timedelta(days=300) + YEAR
+    assert back.expires_at == expires(T0 + timedelta(days=300))
 
-    assert expire_store_credit(now=T0 + YEAR + SECOND) == 0
+    assert expire_store_credit(now=DUE + SECOND) == 0
     assert credit_of(ada) == Decimal("100.00")
     assert expire_store_credit(now=back.expires_at) == 1
     assert expiries(ada) == [Decimal("-100.00")]
@@ -144,9 +153,9 @@ def test_credit_given_back_from_a_payment_expires_from_the_day_it_comes_back(ada
 
 def test_running_again_changes_nothing(ada):
     credit(ada, "25.00", T0, "a")
-    later = T0 + YEAR + timedelta(hours=3)
-    assert expire_store_credit(now=T0 + YEAR) == 1
-    assert expire_store_credit(now=T0 + YEAR) == 0
+    later = DUE + timedelta(hours=3)
+    assert expire_store_credit(now=DUE) == 1
+    assert expire_store_credit(now=DUE) == 0
     assert expire_store_credit(now=later) == 0
     assert expiries(ada) == [Decimal("-25.00")]
     assert credit_of(ada) == 0
@@ -156,7 +165,7 @@ def test_the_balance_never_goes_below_zero(ada):
     credit(ada, "60.00", T0, "a")
     credit(ada, "40.00", T0 + timedelta(days=30), "b")
     spend(ada, "50.00", T0 + timedelta(days=40), "c")
-    expire_store_credit(now=T0 + YEAR)
+    expire_store_credit(now=DUE)
     assert credit_of(ada) == Decimal("40.00")  # 10 of the first credit expired
 
     with pytest.raises(ValidationFailed) as refused:
@@ -212,11 +221,11 @@ def test_the_run_costs_a_fixed_number_of_queries_per_customer(
     credit(idle, "10.00", T0 + timedelta(days=100), "idle")
 
     with django_assert_num_queries(1 + PER_CUSTOMER * due):
-        assert expire_store_credit(now=T0 + YEAR) == due
+        assert expire_store_credit(now=DUE) == due
 
 
 def test_the_hourly_task_expires_what_is_due(ada):
-    credit(ada, "15.00", timezone.now() - YEAR - timedelta(hours=1), "a")
+    credit(ada, "15.00", timezone.now() - YEAR - timedelta(days=1), "a")
     assert tasks.expire_store_credit() == 1
     assert tasks.expire_store_credit() == 0
     assert credit_of(ada) == 0
@@ -233,14 +242,14 @@ def test_the_next_expiry_is_what_is_left_of_the_credit_expiring_first(ada):
     assert (upcoming.amount, upcoming.currency, upcoming.expires_at) == (
         Decimal("30.00"),
         "EUR",
-        T0 + timedelta(days=100) + YEAR,
+        expires(T0 + timedelta(days=100)),
     )
 
 
 def test_the_liability_report_shows_expired_store_credit(ada):
     credit(ada, "100.00", T0, "a")
     spend(ada, "30.00", T0 + timedelta(days=10), "b")
-    expire_store_credit(now=T0 + YEAR)
+    expire_store_credit(now=DUE)
 
     (row,) = stored_value_liability(start=T0, end=T0 + 2 * YEAR)
 

@@ -163,6 +163,25 @@ def test_a_bad_period_is_refused_with_a_form_error(client, milano, query):
     assert 'data-testid="form-errors"' in response.content.decode()
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"start": "2026-12-06", "end": "2026-01-01"},
+        {"start": "2026-13-01", "end": "2026-12-31"},
+        {"start": "2026-12-01"},
+        {"start": "", "end": ""},
+    ],
+)
+def test_the_csv_of_a_refused_period_is_refused_like_the_page(
+    client, milano, sales, query
+):
+    response = signed_in_manager(client, milano).get(CSV_URL, query)
+    assert response.status_code == 422
+    assert not response["Content-Type"].startswith("text/csv")
+    assert "Content-Disposition" not in response
+    assert 'data-testid="form-errors"' in response.content.decode()
+
+
 def test_the_csv_has_the_same_figures(client, milano, sales):
     response = signed_in_manager(client, milano).get(CSV_URL, period())
     assert response["Content-Type"].startswith("text/csv")

@@ -67,9 +67,9 @@ def _report(request):
     return shops, chosen, form, period, refused, report
 
 
-@staff_required
-def associate_sales(request):
-    shops, chosen, form, period, refused, report = _report(request)
+def _page(request, shops, chosen, form, period, refused, report):
+    """The report's page; a period refused is said on it (422) with this month's
+    figures instead."""
     context = {
         "shops": shops,
         "chosen": chosen,
@@ -86,8 +86,18 @@ def associate_sales(request):
 
 
 @staff_required
+def associate_sales(request):
+    return _page(request, *_report(request))
+
+
+@staff_required
 def associate_sales_csv(request):
-    _shops, _chosen, _form, period, _refused, report = _report(request)
+    """The page's figures as CSV. A period the page refuses downloads nothing: the
+    page says why, as it does (a file of another period would pass for the one
+    asked for)."""
+    shops, chosen, form, period, refused, report = _report(request)
+    if refused:
+        return _page(request, shops, chosen, form, period, refused, report)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     name = f"associates-{period['start']:%Y-%m-%d}-{period['end']:%Y-%m-%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
