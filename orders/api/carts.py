@@ -25,7 +25,6 @@ from rest_framework.views import APIView
 from customers.selectors.inbox import shared_wishlist_associates
 from inventory.models import Location
 from omnistore.core.api import MAX_ID, InputSerializer, TextField
-from omnistore.core.channels import is_online
 from omnistore.core.digits import is_digits
 from omnistore.core.exceptions import ValidationFailed
 from orders.models import FulfilmentMethod
@@ -36,7 +35,7 @@ from orders.selectors.carts import (
     cart_lines,
     signed_in_cart,
 )
-from orders.selectors.taxes import SaleTerms, delivery_fee, sale_terms
+from orders.selectors.taxes import SaleTerms, sale_terms
 from orders.services.carts import (
     add_lines_to_current_cart,
     current_cart,
@@ -45,6 +44,7 @@ from orders.services.carts import (
 )
 from orders.services.checkout import pickup_refusal
 from orders.services.common import MAX_LINE_QUANTITY
+from orders.services.delivery import sale_delivery_fee
 from orders.services.discounts import (
     normalize_discount_code,
     preview_discount,
@@ -243,8 +243,10 @@ def _cart_body(
     body.update(preview_code)
     goods = subtotal - Decimal(body.get("discount_total", 0))
     fee = ZERO
-    if method == FulfilmentMethod.DELIVERY and lines and is_online(cart.channel):
-        fee = delivery_fee(terms, goods=goods, customer=lambda: known_customer(request))
+    if lines:
+        fee = sale_delivery_fee(
+            terms, method=method, goods=goods, buyer=lambda: known_customer(request)
+        )
     body.update(_tax_totals(rows, fee, terms))
     body["delivery_fee"] = str(fee)
     body["total"] = str(goods + fee)
