@@ -25,6 +25,7 @@ from omnistore.accounts.models import Role, User
 from omnistore.core.channels import Channel
 from omnistore.core.exceptions import ApplicationError
 
+from .carriers import Carrier
 from .models import (
     FulfilmentMethod,
     Order,
@@ -42,6 +43,8 @@ from .services.returns import ReturnLineRequest, request_return
 from .services.till import open_till
 
 DEMO_SHOP_STAFF = "associate"
+# The carriers the demo's parcels leave with, in turn.
+DEMO_CARRIERS = (Carrier.POSTE_ITALIANE, Carrier.DHL, Carrier.GLS)
 ADDRESS = {
     "name": "Demo Customer",
     "line1": "Via Torino 21",
@@ -150,6 +153,7 @@ def _seed_deliveries(demo: _Demo, customers, here) -> None:
             mark_picked(order=order, now=placed_at + timedelta(hours=3))
             ship_order(
                 order=order,
+                carrier=DEMO_CARRIERS[i % len(DEMO_CARRIERS)],
                 tracking_reference=f"TRK{order.pk:08d}",
                 now=placed_at + timedelta(hours=20),
             )

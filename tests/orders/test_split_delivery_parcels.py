@@ -352,7 +352,7 @@ def test_staff_ship_a_parcel_with_its_carrier_and_the_page_links_to_its_tracking
         "6A123456789",
     )
     page = order_page(client, order)
-    parcels = page.split('data-testid="parcels"')[1].split("</table>")[0]
+    parcels = page.split('data-testid="fulfilments"')[1].split("</table>")[0]
     row = parcels.split(f'data-testid="parcel-{milano.pk}"')[1].split("</tr>")[0]
     assert "Milano Duomo" in row and "La Poste" in row
     assert (
