@@ -47,6 +47,10 @@ from .sizes import size_key
 
 EARTH_RADIUS_KM = 6371.0
 
+# A row whose ``variant`` is still sold (the variant and its product active), as a
+# filter or annotation of rows that point at a variant: cart lines, wishlist items.
+VARIANT_ON_SALE = Q(variant__active=True, variant__product__active=True)
+
 
 def product_list(
     *, query: str = "", category: str | None = None, images: bool = True

@@ -152,14 +152,24 @@ class WishlistNearbyAvailabilitySerializer(WishlistStoreAvailabilitySerializer):
     )
 
 
+def _available_field() -> serializers.BooleanField:
+    return serializers.BooleanField(
+        source="on_sale",
+        read_only=True,
+        help_text="False when the item is no longer sold (as a cart line's "
+        "`unavailable`): it stays on the list, cannot be bought, and has no stock.",
+    )
+
+
 class WishlistItemSerializer(ReusedChildren, serializers.ModelSerializer):
     variant = WishlistVariantSerializer()
+    available = _available_field()
     added_by = serializers.SerializerMethodField()
     can_contact = serializers.SerializerMethodField(
         help_text="Whether the associate who added it can be contacted about it."
     )
     availability_at_preferred_store = serializers.SerializerMethodField(
-        help_text="Null when you have no preferred shop."
+        help_text="Null when you have no preferred shop, or the item is no longer sold."
     )
     available_nearby = serializers.SerializerMethodField(
         help_text="Other shops near your preferred shop that have it, nearest first."
@@ -170,6 +180,7 @@ class WishlistItemSerializer(ReusedChildren, serializers.ModelSerializer):
         fields = [
             "id",
             "variant",
+            "available",
             "note",
             "added_by",
             "can_contact",
@@ -225,10 +236,11 @@ class WishlistSerializer(serializers.ModelSerializer):
 
 class SharedItemSerializer(serializers.ModelSerializer):
     variant = WishlistVariantSerializer()
+    available = _available_field()
 
     class Meta:
         model = WishlistItem
-        fields = ["variant", "added_at"]
+        fields = ["variant", "available", "added_at"]
 
 
 class SharedWishlistSerializer(serializers.ModelSerializer):

@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    Prefetch,
+    Q,
+    QuerySet,
+)
 
 from customers.models import (
     Customer,
@@ -15,6 +22,7 @@ from customers.models import (
 from inventory import selectors as inventory_selectors
 from inventory.markets import shelf_prices_at
 from inventory.models import Location
+from inventory.selectors import VARIANT_ON_SALE
 from omnistore.core.digits import is_digits
 from omnistore.core.exceptions import NotFound
 
@@ -39,8 +47,8 @@ class ShopUnits:
 
 @dataclass
 class ItemAvailability:
-    """Units of an item at the reference shop (None: no shop) and nearby shops with
-    stock, nearest first."""
+    """Units of an item at the reference shop (None: no shop, or the item is no
+    longer sold) and nearby shops with stock, nearest first."""
 
     store: ShopUnits | None
     nearby: list[ShopUnits]
@@ -75,11 +83,18 @@ ITEM_COLUMNS = (
 )
 
 
+# Whether an item is still sold: its variant and its product active, as a cart line
+# is (a retired one stays on the list, shown as no longer sold, with no stock).
+ON_SALE = VARIANT_ON_SALE
+
+
 def _active_items() -> QuerySet[WishlistItem]:
+    """The items on a list, each with ``on_sale`` (read in the same query)."""
     return (
         WishlistItem.objects.filter(removed_at__isnull=True)
         .select_related("variant__product", "added_by_staff", "added_at_location")
         .only(*ITEM_COLUMNS)
+        .annotate(on_sale=ExpressionWrapper(ON_SALE, output_field=BooleanField()))
         .prefetch_related(inventory_selectors.images_prefetch("variant__product__"))
         .order_by("-added_at", "-id")
     )
@@ -140,17 +155,19 @@ def wishlist_by_share_token(token: str) -> Wishlist:
 def attach_item_availability(
     items, *, store: Location | None, nearby: int = NEARBY_SHOPS_CONSIDERED
 ) -> list[WishlistItem]:
-    """Set ``item.availability`` (an ``ItemAvailability``) on each of ``items``.
+    """Set ``item.availability`` (an ``ItemAvailability``) on each of ``items``
+    (read by ``_active_items``); an item no longer sold has no stock to show.
 
     Two queries whatever the number of items: the ``nearby`` shops nearest to
     ``store`` (none asked: no query), then the stock levels of every item there and
     at ``store``.
     """
-    items = list(items)
+    every = list(items)
+    for item in every:
+        item.availability = ItemAvailability(store=None, nearby=[])
+    items = [item for item in every if item.on_sale]
     if store is None or not items:
-        for item in items:
-            item.availability = ItemAvailability(store=None, nearby=[])
-        return items
+        return every
     neighbours = []
     if nearby:
         located = inventory_selectors.shops(
@@ -184,7 +201,7 @@ def attach_item_availability(
             store=ShopUnits(location=store, available=units(item.variant_id, store.pk)),
             nearby=around,
         )
-    return items
+    return every
 
 
 def attach_wishlist_availability(

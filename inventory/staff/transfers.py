@@ -47,7 +47,7 @@ from omnistore.staff.htmx import (
     redirect_to,
     render_invalid,
 )
-from omnistore.staff.once import claim, give_back
+from omnistore.staff.once import SentOnceForm, claim, give_back
 from omnistore.staff.panels import dashboard_panels, register
 
 # --- transfers ------------------------------------------------------------------------
@@ -339,14 +339,19 @@ def transfer_close(request, pk: int):
 def transfer_receive(request, pk: int):
     """Book what arrived. A receipt sent twice (a double tap, a resent request: its
     ``once`` token already taken), or sent when the transfer has been received
-    meanwhile, books nothing and says so."""
+    meanwhile, books nothing and says so. The token is claimed before the
+    quantities are checked: they are checked against what is still outstanding,
+    which the first sending of the same form has just lowered."""
     transfer = _transfer_or_404(request, pk, "receive")
     if transfer.status == TransferStatus.RECEIVED:
         return _already(request, transfer, " was already received")
+    token = SentOnceForm(request.POST)
+    if token.is_valid() and not claim(request, token):
+        return _already(request, transfer, ": this receipt was already booked")
     form = TransferReceiveForm(request.POST, transfer=transfer)
-    if form.is_valid():
-        if not claim(request, form):
-            return _already(request, transfer, ": this receipt was already booked")
+    if not form.is_valid():
+        give_back(request, form)  # corrected, the same form is sent again
+    else:
         try:
             transfer = receive_transfer(
                 transfer=transfer,

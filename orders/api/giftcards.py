@@ -1,15 +1,14 @@
 """A gift card's balance, asked with its number and PIN.
 
 Rate-limited per caller (the ``gift_card`` throttle rate) on top of the wrong-PIN
-count per card and per caller kept by ``orders.services.giftcards``: numbers cannot
-be tried in bulk, and a card whose PIN is guessed at is locked for a while.
+count per card and per caller kept by ``orders.services.giftcard_pins``: numbers
+cannot be tried in bulk, and a card whose PIN is guessed at is locked for a while.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
@@ -19,6 +18,7 @@ from rest_framework.views import APIView
 from omnistore.core.api import UNAVAILABLE, InputSerializer, TextField
 from omnistore.core.throttling import GuardThrottle
 from orders.models import PaymentMethod
+from orders.selectors.giftcards import CARD_STATUS_LABELS, gift_card_status
 from orders.services.egift import EGiftPurchase, purchase_e_gift_card
 from orders.services.giftcards import gift_card_balance
 from orders.services.payments import PaymentRequest
@@ -46,7 +46,11 @@ class BalanceOutput(serializers.Serializer):
     balance = serializers.DecimalField(max_digits=12, decimal_places=2)
     currency = serializers.CharField()
     expires_at = serializers.DateTimeField()
-    status = serializers.CharField(help_text="`active`, `void` or `expired`.")
+    status = serializers.ChoiceField(
+        choices=list(CARD_STATUS_LABELS),
+        help_text="What the card is now: `active`, `void`, or `expired` once past "
+        "its date (before and after what was left on it is booked as expired).",
+    )
 
 
 class GiftCardBalanceView(APIView):
@@ -62,7 +66,11 @@ class GiftCardBalanceView(APIView):
                 description="Wrong number or PIN (`gift_card_invalid`), or the card "
                 "locked after too many wrong PINs (`gift_card_locked`)"
             ),
-            429: OpenApiResponse(description="Too many balance checks from here"),
+            429: OpenApiResponse(
+                description="Too many balance checks from here, or too many wrong "
+                "numbers or PINs tried from here (`too_many_attempts`, whatever "
+                "the card: not a lock of the card)"
+            ),
             503: UNAVAILABLE,
         },
     )
@@ -82,15 +90,12 @@ _WHEN = serializers.DateTimeField()  # in the project's time zone, as elsewhere
 
 
 def gift_card_summary(card) -> dict:
-    status = card.status
-    if status == "active" and card.expires_at <= timezone.now():
-        status = "expired"
     return {
         "number": card.masked_number,
         "balance": f"{card.balance:.2f}",
         "currency": card.currency,
         "expires_at": _WHEN.to_representation(card.expires_at),
-        "status": status,
+        "status": gift_card_status(card),
     }
 
 

@@ -7,11 +7,10 @@ from copy import copy
 from typing import NamedTuple
 
 from django.core import signing
-from django.db.models import Q
 
 from customers.models import Customer
 from inventory.models import Product, StockLevel, Variant, free_units_sql
-from inventory.selectors import sourcing_locations_sql
+from inventory.selectors import VARIANT_ON_SALE, sourcing_locations_sql
 from omnistore.core.db import connection_for, fetch, load
 from omnistore.core.exceptions import NotFound
 from orders.models import CART_TOKENS, Cart, CartLine, CartStatus
@@ -140,7 +139,7 @@ def on_sale(variant: Variant) -> bool:
 
 
 # ``on_sale`` as a filter of cart lines, for queries over many carts.
-LINE_ON_SALE = Q(variant__active=True, variant__product__active=True)
+LINE_ON_SALE = VARIANT_ON_SALE
 
 
 # The most different items a cart holds (adding a line refuses past it; a fold

@@ -1,6 +1,7 @@
-"""Stored value for finance: what gift cards and store credit still owe (the
-liability), and what was issued, spent, given back and expired (breakage) in a
-period, per market and currency, all read from the ledgers."""
+"""Gift cards as they stand now (``gift_card_status``), and stored value for
+finance: what gift cards and store credit still owe (the liability), and what was
+issued, spent, given back and expired (breakage) in a period, per market and
+currency, all read from the ledgers."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from decimal import Decimal
 
 from django.db.models import DecimalField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from omnistore.core.spreadsheet import SafeWriter
 from orders.models import (
     GiftCard,
+    GiftCardStatus,
     GiftCardTransaction,
     GiftCardTxnKind,
     StoreCreditKind,
@@ -22,6 +25,24 @@ from orders.models import (
 )
 
 ZERO = Decimal("0.00")
+
+# What a card is now, in the answer of a balance check and on the staff pages.
+CARD_STATUS_LABELS = {
+    "active": "Active",
+    "void": "Void",
+    "expired": "Expired",
+}
+
+
+def gift_card_status(card: GiftCard, *, now: datetime | None = None) -> str:
+    """``void``, ``expired`` or ``active``: the status the card has now. A card past
+    its date is expired whether or not the hourly expiry has booked what was left
+    on it (the stored status stays ``active``); it pays for nothing either way."""
+    if card.status == GiftCardStatus.VOID:
+        return "void"
+    if card.expires_at <= (now or timezone.now()):
+        return "expired"
+    return "active"
 
 
 @dataclass

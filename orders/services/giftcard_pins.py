@@ -1,9 +1,12 @@
 """The gift card PIN check: PINs are stored hashed (Django's password hashers).
 
 Wrong PINs are counted in the shared cache per card number and per caller; at
-``OMNISTORE_GIFT_CARD_PIN_MAX_FAILURES`` the card (or the caller) is locked for
-``OMNISTORE_GIFT_CARD_PIN_LOCK_MINUTES``. An unknown number and a wrong PIN answer the
-same, so numbers cannot be told apart. Without the cache no PIN is tried (503).
+``OMNISTORE_GIFT_CARD_PIN_MAX_FAILURES`` the card is locked for
+``OMNISTORE_GIFT_CARD_PIN_LOCK_MINUTES`` (``gift_card_locked``), and a caller past four
+times as many is refused for as long (``too_many_attempts``, 429) whatever card it
+asks about: the card of a genuine holder asking from there is not locked, nor told
+so. An unknown number and a wrong PIN answer the same, so numbers cannot be told
+apart. Without the cache no PIN is tried (503).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.cache import cache
 
+from customers.services.code_limits import TooManyAttempts
 from omnistore.core.cache import require_cache
 from omnistore.core.exceptions import ValidationFailed
 from orders.models import GiftCard
@@ -61,6 +65,17 @@ def _locked_error(field: str) -> ValidationFailed:
     return ValidationFailed(message, code="gift_card_locked", extra={field: [message]})
 
 
+def _too_many_tries_error(field: str) -> TooManyAttempts:
+    """The caller's limit, not the card's: said so, so that a genuine holder is not
+    told their card is locked."""
+    minutes = settings.OMNISTORE_GIFT_CARD_PIN_LOCK_MINUTES
+    message = (
+        f"Too many wrong gift card numbers or PINs were tried from here: try again "
+        f"in {minutes} minutes."
+    )
+    return TooManyAttempts(message, extra={field: [message]})
+
+
 def _wrong_error(field: str, left: int) -> ValidationFailed:
     message = "The gift card number or PIN is wrong."
     if left <= 2:
@@ -78,14 +93,15 @@ def authenticate_card(
     ``lock``: the row is read ``FOR UPDATE`` (inside the caller's transaction)."""
     number = normalize_card_number(number)
     limit = settings.OMNISTORE_GIFT_CARD_PIN_MAX_FAILURES
+    # A caller past its limit tries no PIN, so the try is not the card's to count.
+    if caller and _failures("caller", caller) >= _caller_limit():
+        raise _too_many_tries_error(field)
     # Every try is counted before its PIN is checked (one atomic increment), so a
     # burst of tries at once checks at most ``limit`` PINs; a right one clears it.
     attempt = _count_failure("card", number)
     # Tries are counted in the shared cache: without it (the count just failed),
     # none is tried.
     require_cache("Gift cards cannot be checked right now; try again in a moment.")
-    if caller and _failures("caller", caller) >= _caller_limit():
-        raise _locked_error(field)
     if attempt > limit:
         raise _locked_error(field)
     rows = GiftCard.objects.select_for_update() if lock else GiftCard.objects

@@ -9,6 +9,7 @@ from django.shortcuts import render
 from omnistore.core.exceptions import ApplicationError
 from omnistore.staff.auth import staff_required
 from omnistore.staff.htmx import INVALID
+from orders.selectors.giftcards import CARD_STATUS_LABELS, gift_card_status
 from orders.services.giftcards import gift_card_balance
 
 NUMERIC = {"inputmode": "numeric", "autocomplete": "off"}
@@ -27,12 +28,13 @@ class BalanceForm(forms.Form):
 
 @staff_required
 def gift_card_balance_page(request):
-    """Check a card's balance; the card is shown masked, with its expiry."""
+    """Check a card's balance; the card is shown masked, with what it is now
+    (active, void, or expired once past its date) and its expiry."""
     form = BalanceForm(request.POST or None)
     context = {"form": form, "card": None, "error": ""}
     if request.method == "POST" and form.is_valid():
         try:
-            context["card"] = gift_card_balance(
+            card = gift_card_balance(
                 number=form.cleaned_data["number"],
                 pin=form.cleaned_data["pin"],
                 caller=f"user:{request.user.pk}",
@@ -42,5 +44,11 @@ def gift_card_balance_page(request):
             return render(
                 request, "orders/staff/gift_card_balance.html", context, status=INVALID
             )
-        context["form"] = BalanceForm()
+        status = gift_card_status(card)
+        context.update(
+            card=card,
+            status=status,
+            status_label=CARD_STATUS_LABELS[status],
+            form=BalanceForm(),
+        )
     return render(request, "orders/staff/gift_card_balance.html", context)
