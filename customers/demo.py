@@ -23,6 +23,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from customers.services.addresses import add_address
 from customers.services.consents import set_consent
 from customers.services.identities import generate_loyalty_number
 from customers.services.matching import match_customer
@@ -411,6 +412,17 @@ def _seed_demo_customer(*, shops, categories) -> Customer:
             "sizes": {slug: "38" if slug.endswith("shoes") else "S" for slug in slugs},
             "favourite_categories": slugs,
         },
+    )
+    add_address(
+        customer=customer,
+        channel=Channel.APP,
+        label="Home",
+        name="Chiara Verdi",
+        line1="Via Torino 21",
+        city="Milano",
+        postcode="20123",
+        country="IT",
+        phone="+39 345 678 9012",
     )
     if associate is not None:
         add_note(

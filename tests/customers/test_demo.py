@@ -78,6 +78,8 @@ def test_demo_login_has_one_profile_from_the_shop_and_the_app(inventory, api_cli
     kinds = {e["kind"] for e in timeline["results"]}
     assert {"customer_created", "identity_added", "consent_granted"} <= kinds
     assert "note_added" not in kinds  # staff notes stay in the shops
+    (home,) = api_client.get("/api/v1/me/addresses/").json()["results"]
+    assert (home["label"], home["city"], home["is_default"]) == ("Home", "Milano", True)
     # A customer for over a year: her profile is older than the orders seeded after.
     since = dt.datetime.fromisoformat(me["created_at"].replace("Z", "+00:00"))
     assert timezone.now() - since > dt.timedelta(days=365)
