@@ -524,7 +524,8 @@ def shared_wishlist_url(wishlist: Wishlist) -> str:
 
 @outbox.handler(WISHLIST_SHARE_TOPIC)
 def deliver_wishlist_share(payload: dict) -> None:
-    """Render the list as it is now; a list deleted or emptied since sends nothing."""
+    """Render the list as it is now, with the items still sold; a list deleted or
+    emptied since (or with nothing left on sale) sends nothing."""
     wishlist = (
         Wishlist.objects.select_related("customer")
         .filter(pk=payload["wishlist_id"], archived_at__isnull=True)
@@ -533,7 +534,9 @@ def deliver_wishlist_share(payload: dict) -> None:
     if wishlist is None:
         return
     items = list(
-        wishlist.items.filter(removed_at__isnull=True)
+        wishlist.items.filter(
+            inventory_selectors.VARIANT_ON_SALE, removed_at__isnull=True
+        )
         .select_related("variant__product")
         .prefetch_related(inventory_selectors.images_prefetch("variant__product__"))
         .order_by("-added_at", "-id")

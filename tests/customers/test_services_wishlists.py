@@ -247,6 +247,26 @@ def test_sharing_sends_one_email_after_commit(
     assert len(mail.outbox) == 1
 
 
+def test_a_shared_list_email_leaves_out_what_is_no_longer_sold(
+    customer, django_capture_on_commit_callbacks
+):
+    kept = VariantFactory(product__name="Linen dress", colour="Sand", size="S")
+    retired = VariantFactory(product__name="Wool coat", colour="Grey", size="M")
+    for variant in (kept, retired):
+        add_wishlist_item(customer=customer, variant=variant, channel=Channel.WEB)
+    retired.product.active = False
+    retired.product.save(update_fields=["active"])
+    wishlist = customer.wishlists.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        share_wishlist_by_email(
+            wishlist=wishlist, email="friend@example.com", channel=Channel.WEB
+        )
+
+    (message,) = mail.outbox
+    assert "Linen dress (Sand / S)" in message.body
+    assert "Wool coat" not in message.body
+
+
 def test_sharing_the_same_unchanged_list_twice_sends_once_until_it_changes(
     customer, django_capture_on_commit_callbacks
 ):
