@@ -15,6 +15,7 @@ from omnistore.accounts.scoping import PartOfParentInline, ReadOnlyAdmin, shop_i
 from omnistore.approvals.services.approvals import ApprovalRequired
 from omnistore.core.exceptions import ApplicationError
 from orders.models import GiftCard, GiftCardTransaction
+from orders.selectors.giftcards import CARD_STATUS_LABELS, gift_card_status
 from orders.services.giftcards import adjust_gift_card, void_gift_card
 
 from .reports import liability_page
@@ -62,13 +63,13 @@ class GiftCardActionForm(ActionForm):
 
 @admin.register(GiftCard)
 class GiftCardAdmin(ReadOnlyAdmin):
-    shop_paths = None  # a card is valid in every shop and online
+    shop_paths = None  # a card is no one shop's: it pays wherever its currency does
     action_form = GiftCardActionForm
     actions = ["void_cards", "adjust_cards"]
     list_display = (
         "masked_number",
         "kind",
-        "status",
+        "status_now",
         "balance",
         "currency",
         "initial_amount",
@@ -81,7 +82,7 @@ class GiftCardAdmin(ReadOnlyAdmin):
     readonly_fields = (
         "number",
         "kind",
-        "status",
+        "status_now",
         "currency",
         "market",
         "initial_amount",
@@ -98,6 +99,13 @@ class GiftCardAdmin(ReadOnlyAdmin):
         "sent_at",
         "voided_at",
     )
+
+    @admin.display(description="Status")
+    def status_now(self, card: GiftCard) -> str:
+        """What the card is now: past its date it is expired, even before the hourly
+        expiry booked what was left (the stored status still says active)."""
+        return CARD_STATUS_LABELS[gift_card_status(card)]
+
     inlines = [GiftCardTransactionInline]
 
     def get_urls(self):

@@ -113,3 +113,17 @@ def test_a_bad_amount_says_what_is_wrong_with_it_and_changes_nothing(
     assert "No action selected." not in text
     assert balance(card) == Decimal("50.00")
     assert list(card.transactions.values_list("kind", flat=True)) == ["issue"]
+
+
+def test_a_card_past_its_date_is_listed_expired_before_the_hourly_task(client):
+    card = gift_card("25.00")
+    card.expires_at = card.issued_at  # past, its rest not yet booked as expired
+    card.save(update_fields=["expires_at"])
+    client.force_login(UserFactory(username="hq-expired", role=Role.HQ, is_staff=True))
+
+    listed = client.get(CARDS).content.decode()
+    (row,) = [r for r in listed.split("<tr")[1:] if card.number[-4:] in r]
+    status = row.split('class="field-status_now"')[1].split("</td>")[0]
+
+    assert card.status == GiftCardStatus.ACTIVE
+    assert status.endswith(">Expired")
