@@ -98,10 +98,23 @@ def add_address(
 ) -> Address:
     """Save a new address (``label``, ``name``, ``line1``, ``line2``, ``city``,
     ``postcode``, ``country``, ``phone``). The first one is the default; 409
-    ``too_many_addresses`` past ``MAX_ADDRESSES``."""
+    ``too_many_addresses`` past ``MAX_ADDRESSES``. The same address sent again (a
+    double tap, a retried request) is the one saved, not a second copy."""
     clean = clean_address_fields(_known(fields), partial=False)
     customer = lock_live_profile(customer)
     held = Address.objects.filter(customer=customer)
+    same = held.filter(**clean).order_by("pk").first()
+    if same is not None:
+        if not is_default or same.is_default:
+            return same
+        return update_address(
+            customer=customer,
+            address_id=same.pk,
+            actor=actor,
+            channel=channel,
+            location=location,
+            is_default=True,
+        )
     count = held.count()
     if count >= MAX_ADDRESSES:
         raise Conflict(

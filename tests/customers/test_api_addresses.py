@@ -94,6 +94,20 @@ def test_the_list_shows_the_default_first_and_is_paginated():
     ]
 
 
+def test_the_same_address_sent_twice_is_saved_once():
+    client = client_for(CustomerUserFactory())
+    first = client.post(URL, HOME, format="json").json()
+    client.post(URL, OFFICE, format="json")
+
+    again = client.post(URL, HOME, format="json")
+    made_default = client.post(URL, {**OFFICE, "is_default": True}, format="json")
+
+    assert again.status_code == 201 and again.json()["id"] == first["id"]
+    assert made_default.json()["is_default"] is True
+    assert [a["label"] for a in listed(client)] == ["Office", "Home"]
+    assert defaults(client) == ["Office"]
+
+
 def test_making_an_address_the_default_leaves_it_the_only_one():
     client = client_for(CustomerUserFactory())
     client.post(URL, HOME, format="json")
