@@ -6,7 +6,8 @@ its country's) with a full address (street, postcode, city, country), the first 
 code, so the same one answers every time. The market of an order is the one checkout
 sold it in: its pickup shop's, its counter's, else its delivery country's. A market
 without such a warehouse takes returns at its shops only: nothing offers an address
-then, never a blank one.
+then, never a blank one. Nor does a return to be refunded to an order paid (partly)
+in cash: a warehouse has no till, so that refund is made at a shop's counter.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from orders.models import (
     Fulfilment,
     FulfilmentMethod,
     Order,
+    PaymentMethod,
+    RefundMethod,
     Return,
     ReturnStatus,
 )
@@ -92,7 +95,7 @@ def return_address(ret: Return) -> ReturnAddress | None:
     location, while the return waits for its goods; None once they are back or it
     is cancelled, or when the market takes returns at its shops only. Two queries
     while it waits, none after."""
-    if ret.status != ReturnStatus.REQUESTED:
+    if ret.status != ReturnStatus.REQUESTED or _back_in_cash(ret):
         return None
     table = tax_table()
     location = returns_location(order_market(ret.order, table), table)
@@ -105,4 +108,15 @@ def return_address(ret: Return) -> ReturnAddress | None:
         postcode=location.postcode.strip(),
         city=location.city.strip(),
         country=location.country.strip().upper(),
+    )
+
+
+def _back_in_cash(ret: Return) -> bool:
+    """Whether ``ret`` is refunded to its order's payments and one of them, cash,
+    still has money to give back (the order's payments are read once)."""
+    if ret.refund_method != RefundMethod.ORIGINAL:
+        return False
+    return any(
+        p.method == PaymentMethod.CASH and p.refundable > 0
+        for p in ret.order.payments.all()
     )

@@ -177,9 +177,10 @@ def test_the_detail_costs_a_fixed_number_of_queries(
     ada, django_assert_max_num_queries, tax_table_kept
 ):
     """Markets kept by the process, as deployed: where to post the return costs its
-    order's parts and the warehouses, whatever their number."""
+    order's payments (is cash to give back?), parts and the warehouses, whatever
+    their number."""
     code = start(ada["client"], ada["order"], ada["line"], quantity=2).json()["code"]
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(10):
         response = ada["client"].get(f"/api/v1/returns/{code}/")
     assert response.status_code == 200
     assert [h["to_status"] for h in response.json()["history"]] == ["requested"]

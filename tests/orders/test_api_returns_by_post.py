@@ -20,7 +20,13 @@ from tests.orders.factories import (
     stocked,
     warehouse,
 )
-from tests.orders.returns_helpers import api_client_for, collected_order, shopper
+from tests.orders.returns_helpers import (
+    api_client_for,
+    collected_order,
+    counter_sale,
+    shopper,
+)
+from tests.orders.till_helpers import open_counter_till
 
 pytestmark = pytest.mark.django_db
 
@@ -54,10 +60,11 @@ def delivered(source, customer, price="80.00"):
     return mark_delivered(order=order)
 
 
-def start(client, order):
+def start(client, order, **fields):
     response = client.post(
         "/api/v1/returns/",
         {
+            **fields,
             "order": order.number,
             "lines": [
                 {
@@ -107,6 +114,33 @@ def test_the_return_email_gives_the_shop_and_the_postal_address():
     html = sent.alternatives[0][0]
     assert "Via Emilia Parmense 160<br>29122 Piacenza<br>IT" in html
     assert f"Write <strong>{code}</strong> on the parcel" in html
+
+
+def test_a_sale_paid_in_cash_is_posted_only_for_store_credit():
+    """A warehouse has no till: cash goes back at a shop's counter, so a return to
+    be refunded to a cash payment names no address; as store credit it may be
+    posted."""
+    piacenza()
+    milano = shop(name="Milano Duomo")
+    associate = StaffFactory(store=milano)
+    open_counter_till(associate)
+    user, customer = shopper()
+    coat = stocked(milano, 3, price="80.00")
+    sale = counter_sale(
+        store=milano,
+        lines=[(coat, 2)],
+        staff=associate,
+        customer=customer,
+        tenders=[("cash", None)],
+    )
+    client = api_client_for(user)
+
+    cash_back = start(client, sale)
+    as_credit = start(client, sale, refund_method="store_credit")
+
+    assert cash_back["post_to"] is None
+    assert "post them" not in cash_back["instructions"]
+    assert as_credit["post_to"] == PIACENZA
 
 
 def test_a_market_without_a_warehouse_address_offers_only_the_shops():
