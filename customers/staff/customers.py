@@ -28,7 +28,12 @@ from customers.selectors.identities import resolve_customer
 from customers.selectors.profiles import customer_360, search_customers
 from customers.selectors.sizes import customer_preferences
 from customers.selectors.timeline import timeline
-from customers.services.addresses import add_address, remove_address, update_address
+from customers.services.addresses import (
+    MAX_ADDRESSES,
+    add_address,
+    remove_address,
+    update_address,
+)
 from customers.services.consents import COUNTER_GRANTS
 from customers.services.in_person import record_consent_in_person
 from customers.services.merge import dismiss_duplicate, merge_customers
@@ -90,6 +95,7 @@ def _detail_page(request, view, *, consent_error: str = ""):
         "view": view,
         "customer": view.customer,
         "page": view.timeline,
+        "address_limit": MAX_ADDRESSES,
         "note_form": NoteForm(),
         "panels": render_customer_panels(request, view.customer),
         "sizes": sizes,
@@ -182,6 +188,7 @@ def _address_book(
     context = {
         "customer": customer,
         "addresses": customer_addresses(customer),
+        "address_limit": MAX_ADDRESSES,
         "address_form": form,
         "editing": editing,
         "address_action": action if editing is not None else "",
@@ -234,6 +241,8 @@ def customer_address_add(request, pk: int):
     if request.method != "POST":
         if customer.pk != pk:
             return redirect("staff:customer_address_add", pk=customer.pk)
+        if customer_addresses(customer).count() >= MAX_ADDRESSES:
+            return _address_book(request, customer)  # says the book is full
         return _address_book(request, customer, form=AddressForm(), editing="new")
     save = partial(add_address, customer=customer)
     return _save_address(request, customer, AddressForm(request.POST), "new", save)

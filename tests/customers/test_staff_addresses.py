@@ -96,6 +96,19 @@ def test_the_customer_page_offers_add_edit_and_remove(staff_client, customer):
     assert "Via Torino 1" in page
 
 
+def test_a_full_address_book_says_so_instead_of_offering_a_form(staff_client, customer):
+    for number in range(20):
+        saved(customer, line1=f"Via Torino {number + 1}")
+
+    page = staff_client.get(detail_url(customer)).content.decode()
+    form = staff_client.get(add_url(customer)).content.decode()
+
+    for shown in (page, form):
+        assert 'data-testid="address-book-full"' in shown
+        assert 'data-testid="add-address"' not in shown
+    assert 'name="line1"' not in form
+
+
 def test_an_associate_adds_an_address_on_record_with_their_name_and_shop(
     staff_client, customer, associate, shop
 ):
