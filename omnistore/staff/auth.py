@@ -1,4 +1,4 @@
-"""Who may use the staff UI, and at which shop they act."""
+"""Who may use the staff UI, and at which location (a shop or a warehouse) they act."""
 
 from __future__ import annotations
 
@@ -7,16 +7,19 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
+from django.db.models import Case, Q, When
 from django.http import Http404
-from django.shortcuts import resolve_url
+from django.shortcuts import render, resolve_url
 from django_htmx.http import HttpResponseClientRedirect
 
 from inventory.models import Location, LocationKind
+from omnistore.accounts.models import User
 from omnistore.accounts.scoping import shop_ids
 
 from .htmx import same_site
 
 SESSION_STORE_KEY = "staff_store_id"
+NOT_AT_A_WAREHOUSE = "staff/not_at_a_warehouse.html"
 
 
 def staff_required(view):
@@ -66,8 +69,9 @@ def staff_only_unless(flag: str):
 
 
 def current_store(request) -> Location | None:
-    """The shop the staff member acts for: the one picked (kept in the session) among
-    the shops they see, else their home shop; HQ's first shop by name."""
+    """The location the staff member acts for: the one picked (kept in the session)
+    among those they may switch to (``switchable_shops``: shops and warehouses),
+    else their home one; HQ start at the first shop by name."""
     user = request.user
     if not user.is_authenticated:
         return None
@@ -76,25 +80,57 @@ def current_store(request) -> Location | None:
     store = None
     store_id = getattr(request, "session", {}).get(SESSION_STORE_KEY)
     if user.sees_all_stores:
-        shops = Location.objects.filter(active=True, kind=LocationKind.SHOP)
-        store = shops.filter(pk=store_id).first() if store_id else None
-        store = store or shops.order_by("name").first()
-    elif store_id and store_id != user.store_id and store_id in shop_ids(user):
-        store = Location.objects.filter(pk=store_id, active=True).first()
-    if store is None and not user.sees_all_stores and user.store_id:
-        store = user.store
+        active = Location.objects.filter(active=True)
+        store = active.filter(pk=store_id).first() if store_id else None
+        shops_first = Case(When(kind=LocationKind.SHOP, then=0), default=1)
+        store = store or active.order_by(shops_first, "name").first()
+    elif user.store_id:
+        store = _picked_or_home(request, store_id)
     request._staff_store = store
     return store
 
 
+def _picked_or_home(request, store_id) -> Location:
+    """The location picked among a staff member's own active ones, else their home
+    one. A home loaded with the user already costs nothing; else one query reads
+    all of theirs (``_own_locations``), which the header's switcher reads too."""
+    user = request.user
+    if store_id in (None, user.store_id) and User.store.is_cached(user):
+        return user.store
+    mine = {location.pk: location for location in _own_locations(request)}
+    return mine.get(store_id) or mine.get(user.store_id) or user.store
+
+
 def switchable_shops(user):
-    """The shops a staff member may switch between: every shop for HQ, their own
-    when they have several (an area manager), none otherwise."""
-    shops = Location.objects.filter(active=True, kind=LocationKind.SHOP)
+    """The locations the staff pages may be switched to, warehouses as well as
+    shops (the desks only a shop has refuse a warehouse, ``shop_only``): those of
+    ``visible_locations``, every active one for HQ, else the user's own active ones
+    (``shop_ids``: the home one and their shops), here read in one query with the
+    rows, as every page's header reads them."""
+    locations = Location.objects.filter(active=True)
     if user.sees_all_stores:
-        return shops
-    ids = shop_ids(user)
-    return shops.filter(pk__in=ids) if len(ids) > 1 else shops.none()
+        return locations
+    theirs = Q(pk=user.store_id) | Q(pk__in=user.shops.values("pk"))
+    return locations.filter(theirs)
+
+
+def switch_choices(request) -> list[Location]:
+    """What the header's switcher offers: ``switchable_shops`` when there is a
+    choice (HQ always; others working at more than one), else nothing."""
+    if request.user.sees_all_stores:
+        return list(switchable_shops(request.user))
+    mine = _own_locations(request)
+    return mine if len(mine) > 1 else []
+
+
+def _own_locations(request) -> list[Location]:
+    """``switchable_shops`` of a staff member who is not HQ, read once a request:
+    ``current_store`` picks from it and the header offers it."""
+    mine = getattr(request, "_staff_locations", None)
+    if mine is None:
+        mine = list(switchable_shops(request.user))
+        request._staff_locations = mine
+    return mine
 
 
 def require_store(request) -> Location:
@@ -102,6 +138,25 @@ def require_store(request) -> Location:
     if store is None:
         raise Http404("No shop to act for.")
     return store
+
+
+def shop_only(desk: str):
+    """A desk only a shop has (``desk``: "The sale at the counter", "The till", ...).
+    Acting for a warehouse, it answers a page saying so (403) and does nothing: a
+    warehouse has no counter, no till and no customers at a desk."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            store = current_store(request)
+            if store is not None and not store.is_shop:
+                context = {"desk": desk, "store": store}
+                return render(request, NOT_AT_A_WAREHOUSE, context, status=403)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
 
 
 def visible_locations(user):

@@ -1,12 +1,14 @@
-from omnistore.accounts.models import Role
+from django.utils.functional import SimpleLazyObject
 
-from .auth import current_store, switchable_shops
+from .auth import current_store, switch_choices
 
 
 def staff(request):
+    """The location the pages act for, and the ones the header's switcher offers:
+    read only by a page that shows the header (a fragment never does), once."""
     if not request.path.startswith("/staff/") or not request.user.is_authenticated:
         return {}
-    context = {"staff_store": current_store(request)}
-    if request.user.sees_all_stores or request.user.role == Role.AREA_MANAGER:
-        context["all_shops"] = switchable_shops(request.user)
-    return context
+    return {
+        "staff_store": current_store(request),
+        "all_shops": SimpleLazyObject(lambda: switch_choices(request)),
+    }

@@ -4,6 +4,8 @@ whose over/short is beyond the tolerance needs a manager's approval (the one
 approvals mechanism, ``orders.services.approvals.guard_till_difference``).
 
 Rules kept here:
+- a till is a shop's: a warehouse opens none, takes and pays no cash and rings up no
+  counter sale (``check_at_a_shop``);
 - one open session per register (a partial unique constraint; a second open is
   refused, never a second row);
 - every change of the drawer is one ``TillMovement`` (who, when, why), append-only;
@@ -75,6 +77,17 @@ CHOOSE_REGISTER = (
     "This shop has more than one register: choose the one this device is on the "
     "Till page first. Nothing was changed."
 )
+
+
+def check_at_a_shop(location, *, outcome: str = "Nothing was changed.") -> None:
+    """Cash is taken and paid, and a sale rung up at a counter, only at a shop: a
+    warehouse has no counter and no till, whatever a page or a script asks."""
+    if location is not None and not location.is_shop:
+        message = (
+            f"{location.name} is a warehouse: it has no till and no counter, so no "
+            f"cash is taken or paid and no sale is rung up there. {outcome}"
+        )
+        raise ValidationFailed(message, code="not_a_shop", extra={"till": [message]})
 
 
 @dataclass(frozen=True)
@@ -182,6 +195,7 @@ def open_till(
     register has an open session (the constraint decides under a race)."""
     if not register.active:
         raise ValidationFailed("This register is not in use.", code="register_inactive")
+    check_at_a_shop(register.location, outcome="The till was not opened.")
     currency = till_currency(register.location)
     _check_count(counts, currency)
     now = now or timezone.now()
@@ -226,7 +240,8 @@ def sale_session(
     """The session a counter sale is booked on: the device's register's open one.
     At a shop with several registers the device chooses its own first, whatever
     the tender (every counter sale belongs on a drawer's Z report); a sale taking
-    cash needs the session open."""
+    cash needs the session open. Only a shop has a counter (``check_at_a_shop``)."""
+    check_at_a_shop(location, outcome="Nothing was sold.")
     if _must_choose(location, register):
         raise ValidationFailed(CHOOSE_REGISTER, code="register_not_chosen")
     if takes_cash:
@@ -317,7 +332,9 @@ def cash_session(
     the one ``actor`` opened at ``location``, else the shop's latest. None open
     refuses the cash before anything is written, and so do ``paying_out`` more
     than that drawer should hold and cash in a ``currency`` the drawer does not
-    hold (its sums never add two currencies)."""
+    hold (its sums never add two currencies). A warehouse has no till: its cash is
+    refused whatever session is named (``check_at_a_shop``)."""
+    check_at_a_shop(location)
     if session is None and location is not None:
         session = _counter_session(location, actor)
     if session is None:

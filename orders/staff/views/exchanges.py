@@ -141,7 +141,9 @@ def _complete(request, order, store, form):
 def return_exchange(request, number: str):
     """Swap items: the returned value pays the replacement (taken now or picked up at
     a shop); the customer pays any difference, and what is left stays as their store
-    credit. Reviewed first, then all or nothing."""
+    credit. Reviewed first, then all or nothing. Where the order cannot be exchanged
+    here (``refund_here``: a warehouse, a shop selling in another currency) the page
+    says why and a form sent anyway is refused before anything is read from it."""
     store = require_store(request)
     order = order_or_404(number)
     context = start_context(request, store, order)
@@ -155,6 +157,11 @@ def return_exchange(request, number: str):
     context["form"] = form
     if request.method != "POST":
         return render(request, "orders/staff/returns/exchange.html", context)
+    if context["refund_here"].exchange:
+        messages.error(request, "Nothing was exchanged.")
+        return render(
+            request, "orders/staff/returns/exchange.html", context, status=INVALID
+        )
     if form.is_valid():
         key = review_key(request.POST)
         if request.POST.get("confirm") != key:

@@ -17,7 +17,7 @@ from customers.normalize import normalize_email, normalize_phone
 from omnistore.approvals.services.approvals import ApprovalRequired
 from omnistore.approvals.views import ask_manager, given_approvals
 from omnistore.core.exceptions import ApplicationError
-from omnistore.staff.auth import require_store, staff_required
+from omnistore.staff.auth import require_store, shop_only, staff_required
 from omnistore.staff.htmx import INVALID, add_service_error, is_partial
 from orders.models import Order, OrderStatus
 from orders.selectors.pickups import parse_pickup_qr, pickup_search
@@ -30,6 +30,8 @@ from orders.staff.views.access import acting_order, order_or_404, region, where
 # The pickup code a scanned QR (or the code typed at the desk) brought to the
 # hand-over: the form is filled in with it, and the page says whether it matches.
 SCANNED_KEY = "pickup_scanned"
+
+AT_A_SHOP = shop_only("The pickup desk")  # customers collect at a shop
 
 
 def _scanned_code(request, order: Order) -> tuple[str, bool | None]:
@@ -59,6 +61,7 @@ def _contact(query: str, region: str | None) -> dict:
 
 
 @staff_required
+@AT_A_SHOP
 def pickup_desk(request):
     """Orders ready here; search by order number, a scanned QR, the customer's name,
     phone or email. A scan or number matching one order opens it straight away."""
@@ -95,6 +98,7 @@ def pickup_desk(request):
 
 
 @staff_required
+@AT_A_SHOP
 def pickup_collect(request, number: str):
     """Verify the pickup code (or the customer's identity, with a note) and hand the
     order over. A wrong code changes nothing and says so."""
@@ -164,6 +168,7 @@ def _collect_page(request, store, order, *, form, collected=False, status=200, *
 
 @staff_required
 @require_POST
+@AT_A_SHOP
 def pickup_unlock(request, number: str):
     """A store manager or HQ unlocks an order locked after wrong pickup codes."""
     store = require_store(request)

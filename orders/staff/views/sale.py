@@ -30,7 +30,7 @@ from omnistore.core.exceptions import (
     InsufficientStock,
     NotFound,
 )
-from omnistore.staff.auth import require_store, staff_required
+from omnistore.staff.auth import require_store, shop_only, staff_required
 from omnistore.staff.htmx import (
     INVALID,
     add_service_error,
@@ -85,6 +85,8 @@ from orders.staff.views.sale_state import (
     sale_gift_cards,
 )
 from orders.staff.views.till import device_register, register_choice
+
+AT_THE_COUNTER = shop_only("The sale at the counter")
 
 MODES = {
     FulfilmentMethod.CARRY_OUT: "Take now",
@@ -265,6 +267,7 @@ def _checkout_context(
 
 
 @staff_required
+@AT_THE_COUNTER
 def sale(request):
     store = require_store(request)
     waiting = request.session.get(TERMINAL_KEY)
@@ -329,6 +332,7 @@ render_basket = _render_basket
 
 @staff_required
 @require_POST
+@AT_THE_COUNTER
 def sale_add(request):
     """A scan adds one unit (or the units typed); the same item again adds up."""
     store = require_store(request)
@@ -350,6 +354,7 @@ def sale_add(request):
 
 @staff_required
 @require_POST
+@AT_THE_COUNTER
 def sale_line(request, line_id: int):
     """Change a line's units; zero removes it."""
     store = require_store(request)
@@ -380,7 +385,7 @@ def not_while_card_waits(view):
     """A change to the sale (its basket, customer, code, gift cards, or the sale
     itself parked or dropped) waits until the card reader is done with the basket:
     the reader's sale keeps what it was started with, so a change meanwhile would be
-    lost without a word."""
+    lost without a word. Like every screen of the sale, only at a shop."""
 
     @wraps(view)
     def guarded(request, *args, **kwargs):
@@ -391,7 +396,7 @@ def not_while_card_waits(view):
             return redirect_to(request, reverse("staff:sale"))
         return view(request, *args, **kwargs)
 
-    return guarded
+    return AT_THE_COUNTER(guarded)
 
 
 @staff_required
@@ -535,6 +540,7 @@ def _render_refused_checkout(request, store, basket, mode, forms_, errors):
 
 
 @staff_required
+@AT_THE_COUNTER
 def sale_checkout(request):
     """Take the payment and place the order: carried out now, delivered home or
     picked up at a shop (the endless aisle). Refused as a whole, nothing changed."""

@@ -3,7 +3,7 @@ out, the close against a count (a manager approves an over/short beyond the
 tolerance, through the approvals panel) and the Z report.
 
 The register is the device's: chosen once and kept in the session, like the shop;
-a shop with one register needs no choice.
+a shop with one register needs no choice. A warehouse has no till: these pages say so.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from omnistore.approvals.services.approvals import ApprovalRequired
 from omnistore.approvals.views import ask_manager, given_approvals
 from omnistore.core.exceptions import ApplicationError
-from omnistore.staff.auth import require_store, staff_required
+from omnistore.staff.auth import require_store, shop_only, staff_required
 from omnistore.staff.htmx import (
     INVALID,
     add_service_error,
@@ -54,6 +54,7 @@ from orders.staff.forms.till import (
 )
 
 REGISTER_KEY = "till_register_id"
+AT_A_SHOP = shop_only("The till")  # a warehouse has none
 
 
 def device_register(request, store) -> Register | None:
@@ -122,12 +123,14 @@ def _done(request):
 
 
 @staff_required
+@AT_A_SHOP
 def till(request):
     return _page(request, require_store(request))
 
 
 @staff_required
 @require_POST
+@AT_A_SHOP
 def till_register(request):
     store = require_store(request)
     form = RegisterForm(request.POST, registers=shop_registers(store))
@@ -140,6 +143,7 @@ def till_register(request):
 
 @staff_required
 @require_POST
+@AT_A_SHOP
 def till_open(request):
     store = require_store(request)
     form = CountForm(request.POST, currency=till_currency(store))
@@ -170,6 +174,7 @@ def _device_session(request, store):
 
 @staff_required
 @require_POST
+@AT_A_SHOP
 def till_cash(request):
     """Cash in or out of the drawer, with the reason."""
     store = require_store(request)
@@ -187,6 +192,7 @@ def till_cash(request):
 
 
 @staff_required
+@AT_A_SHOP
 def till_close(request):
     """Count the drawer and close: expected vs counted, over/short."""
     store = require_store(request)
@@ -229,6 +235,7 @@ def till_close(request):
 
 
 @staff_required
+@AT_A_SHOP
 def till_report(request, session_id: int):
     """The Z report of a session of this shop, printable on an 80 mm receipt."""
     store = require_store(request)

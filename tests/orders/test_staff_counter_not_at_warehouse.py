@@ -1,0 +1,145 @@
+"""Acting for a returns warehouse, the pages of a shop's counter say "not at a
+warehouse" and change nothing: no sale is started or rung up there, no till opened,
+no pickup handed over, and no exchange made by a form sent by hand."""
+
+from decimal import Decimal
+from urllib.parse import urlencode
+
+import pytest
+from django.http import QueryDict
+from django.urls import reverse
+
+from omnistore.accounts.models import Role
+from omnistore.accounts.services import assign_role
+from omnistore.staff.once import new_token
+from orders.models import Cart, Order, Register, Return, TillSession
+from orders.services.fulfilment import mark_delivered, mark_picked, ship_order
+from orders.staff.views.exchanges import review_key
+from tests.factories import StaffFactory
+from tests.orders.factories import delivery_order, on_hand, shop, stocked, warehouse
+from tests.orders.returns_helpers import shopper
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+NOT_HERE = "Not at a warehouse"
+
+
+@pytest.fixture
+def milano():
+    return shop(code="MI01", name="Milano Centro")
+
+
+@pytest.fixture
+def piacenza():
+    return warehouse(
+        code="WH01",
+        name="Piacenza Returns",
+        address="Via Emilia Parmense 160",
+        postcode="29122",
+        city="Piacenza",
+    )
+
+
+@pytest.fixture
+def at_warehouse(client, milano, piacenza):
+    """An associate of Milano who works the returns desk at Piacenza, acting there."""
+    associate = assign_role(
+        user=StaffFactory(store=milano, username="giulia"),
+        role=Role.ASSOCIATE,
+        shops=[milano, piacenza],
+        home=milano,
+    )
+    client.force_login(associate)
+    client.post(reverse("staff:switch_store"), {"store": piacenza.pk})
+    assert client.get(reverse("staff:dashboard")).context["staff_store"] == piacenza
+    return client
+
+
+@pytest.mark.parametrize(
+    "page, desk",
+    [
+        ("staff:sale", "The sale at the counter"),
+        ("staff:till", "The till"),
+        ("staff:pickup_desk", "The pickup desk"),
+    ],
+)
+def test_a_counter_page_says_it_is_not_at_a_warehouse(at_warehouse, page, desk):
+    response = at_warehouse.get(reverse(page))
+
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert NOT_HERE in html
+    assert f"{desk} is a shop's: you are working at Piacenza Returns" in html
+
+
+def test_no_sale_is_started_or_rung_up_at_a_warehouse(at_warehouse, piacenza):
+    coat = stocked(piacenza, 3, price="80.00", sku="COAT-M")
+
+    scanned = at_warehouse.post(
+        reverse("staff:sale_add"), {"code": "COAT-M", "quantity": "1"}, **HTMX
+    )
+    taken = at_warehouse.post(
+        reverse("staff:sale_take"), {"code": "COAT-M", "quantity": "1"}
+    )
+    card = at_warehouse.post(
+        reverse("staff:sale_gift_card_add"), {"amount": "50.00"}, **HTMX
+    )
+    checkout = at_warehouse.post(
+        reverse("staff:sale_checkout"),
+        {"mode": "carry_out", "tender": "card_in_store"},
+        **HTMX,
+    )
+
+    assert [r.status_code for r in (scanned, taken, card, checkout)] == [403] * 4
+    assert not Cart.objects.exists()
+    assert not Order.objects.exists()
+    assert on_hand(coat, piacenza) == 3
+
+
+def test_no_till_is_opened_at_a_warehouse(at_warehouse, piacenza):
+    Register.objects.create(location=piacenza, name="Till 1")
+
+    response = at_warehouse.post(
+        reverse("staff:till_open"), {"count-d_50": "2"}, **HTMX
+    )
+
+    assert response.status_code == 403
+    assert not TillSession.objects.exists()
+
+
+def test_a_hand_made_exchange_is_refused_at_a_warehouse(at_warehouse, piacenza):
+    _, customer = shopper()
+    coat = stocked(piacenza, 3, price="80.00", sku="COAT-M")
+    stocked(piacenza, 3, price="80.00", sku="COAT-L")
+    order = delivery_order(lines=[(coat, 1)], customer=customer)
+    mark_picked(order=order)
+    ship_order(order=order)
+    order = mark_delivered(order=order)
+    line = order.lines.get()
+    form = {
+        "once": new_token(),
+        f"qty_{line.pk}": "1",
+        f"reason_{line.pk}": "too_big",
+        f"condition_{line.pk}": "sellable",
+        "code_1": "COAT-L",
+        "units_1": "1",
+        "fulfilment": "carry_out",
+        "tender": "card_in_store",
+    }
+    url = reverse("staff:return_exchange", args=[order.number])
+
+    reviewed = at_warehouse.post(url, form)
+    key = review_key(QueryDict(urlencode(form)))  # as the review would have shown it
+    confirmed = at_warehouse.post(url, {**form, "confirm": key})
+
+    for response in (reviewed, confirmed):
+        assert response.status_code == 422
+        html = response.content.decode()
+        assert "Nothing was exchanged." in html
+        assert "A warehouse has no counter" in html
+        assert 'data-testid="exchange-review"' not in html
+    assert not Return.objects.exists()
+    assert Order.objects.get() == order
+    assert on_hand(coat, piacenza) == 2  # the delivered one is still out
+    assert order.total == Decimal("80.00")
