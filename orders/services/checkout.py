@@ -293,6 +293,17 @@ def _contact(email, phone, first_name, last_name, loyalty_number) -> dict[str, s
     }
 
 
+def _buyer(customer, staff, loyalty_number, email, phone):
+    """Who a delivery's tier is asked of: the signed-in customer, else the profile
+    staff attached to their sale (read only if the fee depends on it)."""
+    return lambda: (
+        customer
+        or attached_buyer(
+            staff=staff, loyalty_number=loyalty_number, email=email, phone=phone
+        )
+    )
+
+
 def _price_and_payments(
     order_lines: list[tuple[Variant, int]],
     *,
@@ -445,12 +456,7 @@ def prepare_checkout(
         payments=payments,
         gift_cards=cards_total(gift_cards),
         method=fulfilment,
-        buyer=lambda: (
-            customer
-            or attached_buyer(
-                staff=staff, loyalty_number=loyalty_number, email=email, phone=phone
-            )
-        ),
+        buyer=_buyer(customer, staff, loyalty_number, email, phone),
     )
     return Checkout(
         channel=channel,
