@@ -90,15 +90,19 @@ def current_store(request) -> Location | None:
     return store
 
 
-def _picked_or_home(request, store_id) -> Location:
+def _picked_or_home(request, store_id) -> Location | None:
     """The location picked among a staff member's own active ones, else their home
-    one. A home loaded with the user already costs nothing; else one query reads
-    all of theirs (``_own_locations``), which the header's switcher reads too."""
+    one, else another of theirs still open (a closed location is nobody's to act
+    for; with none left, None). A home loaded with the user already costs nothing;
+    else one query reads all of theirs (``_own_locations``), which the header's
+    switcher reads too."""
     user = request.user
-    if store_id in (None, user.store_id) and User.store.is_cached(user):
+    home_cached = User.store.is_cached(user)
+    if store_id in (None, user.store_id) and home_cached and user.store.active:
         return user.store
     mine = {location.pk: location for location in _own_locations(request)}
-    return mine.get(store_id) or mine.get(user.store_id) or user.store
+    picked = mine.get(store_id) or mine.get(user.store_id)
+    return picked or min(mine.values(), key=lambda place: place.name, default=None)
 
 
 def switchable_shops(user):

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from customers.models import Customer, LoyaltyTransaction
 from customers.selectors.profiles import search_customers
-from inventory.models import Location
+from inventory.models import Location, LocationKind
 from omnistore.core.dates import end_of_day_after
 from omnistore.core.exceptions import NotFound
 from orders.models import (
@@ -268,18 +268,27 @@ class ReturnDeskSearch:
 def returns_open_to(*, store: Location, sees_all_stores: bool) -> Q:
     """The returns a desk may open: one started online and not received yet is
     every desk's (the customer brings it to any shop); once received, only the
-    receiving shop's and HQ's."""
+    receiving shop's and HQ's, and, when a warehouse received it (it came by
+    post), also the shop that sold the order: a cash refund is paid from a till."""
     if sees_all_stores:
         return Q()
-    return Q(receiving_location__isnull=True) | Q(receiving_location=store)
+    return (
+        Q(receiving_location__isnull=True)
+        | Q(receiving_location=store)
+        | Q(
+            receiving_location__kind=LocationKind.WAREHOUSE,
+            order__placing_location=store,
+        )
+    )
 
 
 def return_open_to(ret: Return, *, store: Location, sees_all_stores: bool) -> bool:
     """``returns_open_to`` for one return already loaded."""
+    if sees_all_stores or ret.receiving_location_id in (None, store.pk):
+        return True
     return (
-        sees_all_stores
-        or ret.receiving_location_id is None
-        or ret.receiving_location_id == store.pk
+        ret.order.placing_location_id == store.pk
+        and ret.receiving_location.kind == LocationKind.WAREHOUSE
     )
 
 

@@ -6,9 +6,16 @@ and the pickup desk."""
 import pytest
 from django.urls import reverse
 
+from inventory.models import StockLevel
 from omnistore.accounts.models import Role
 from omnistore.accounts.services import assign_role
-from tests.factories import LocationFactory, StaffFactory, UserFactory, WarehouseFactory
+from tests.factories import (
+    LocationFactory,
+    StaffFactory,
+    UserFactory,
+    VariantFactory,
+    WarehouseFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -115,3 +122,21 @@ def test_hq_switches_to_a_warehouse_and_starts_at_a_shop(client, milano):
     assert client.get(reverse("staff:dashboard")).context["staff_store"] == (
         first_by_name
     )
+
+
+def test_a_closed_home_is_nobodys_to_act_for(client, milano, piacenza, associate):
+    milano.active = False
+    milano.save(update_fields=["active"])
+    client.force_login(associate)
+
+    assert client.get(reverse("staff:dashboard")).context["staff_store"] == piacenza
+
+    piacenza.active = False
+    piacenza.save(update_fields=["active"])
+    # nothing of theirs is open: no shop to act for, no stock booked anywhere
+    shirt = VariantFactory(sku="SHIRT-01")
+    received = client.post(
+        reverse("staff:stock_receive"), {"code": shirt.sku, "quantity": 5}
+    )
+    assert received.status_code == 404
+    assert not StockLevel.objects.filter(variant=shirt).exists()

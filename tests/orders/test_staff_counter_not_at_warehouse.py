@@ -143,3 +143,52 @@ def test_a_hand_made_exchange_is_refused_at_a_warehouse(at_warehouse, piacenza):
     assert Order.objects.get() == order
     assert on_hand(coat, piacenza) == 2  # the delivered one is still out
     assert order.total == Decimal("80.00")
+
+
+def test_a_basket_left_open_when_the_shop_closed_can_be_cleared_and_left(
+    client, milano, piacenza
+):
+    """Milano closes while a sale is in its basket: the device acts for the
+    warehouse, which takes no step of the sale, yet lets the basket go and the
+    device switch to a shop."""
+    torino = shop(code="TO01", name="Torino")
+    associate = assign_role(
+        user=StaffFactory(store=piacenza, username="marta"),
+        role=Role.ASSOCIATE,
+        shops=[piacenza, milano, torino],
+        home=piacenza,
+    )
+    shirt = stocked(milano, 3, price="40.00")
+    client.force_login(associate)
+    client.post(reverse("staff:switch_store"), {"store": milano.pk})
+    client.post(reverse("staff:sale_add"), {"code": shirt.sku, "quantity": 1})
+    line = Cart.objects.get().lines.get()
+    milano.active = False
+    milano.save(update_fields=["active"])
+
+    page = client.get(reverse("staff:sale"))
+    price = client.post(
+        reverse("staff:sale_line_price", args=[line.pk]),
+        {"price": "1.00", "reason": "damaged"},
+    )
+    phone = client.post(reverse("staff:sale_phone"))
+
+    assert page.status_code == 403
+    assert 'data-testid="clear-open-sale"' in page.content.decode()
+    assert (price.status_code, phone.status_code) == (403, 403)
+    line.refresh_from_db()
+    assert line.counter_price is None
+    cleared = client.post(reverse("staff:sale_clear"))
+    assert cleared.status_code == 302
+    assert cleared["Location"] == reverse("staff:dashboard")
+    client.post(reverse("staff:switch_store"), {"store": torino.pk})
+    assert client.get(reverse("staff:dashboard")).context["staff_store"] == torino
+
+
+def test_the_item_page_at_a_warehouse_offers_no_sale(at_warehouse, piacenza):
+    shirt = stocked(piacenza, 3, price="40.00")
+
+    page = at_warehouse.get(reverse("staff:stock_variant", args=[shirt.pk]))
+
+    assert page.status_code == 200
+    assert 'data-testid="add-to-sale"' not in page.content.decode()

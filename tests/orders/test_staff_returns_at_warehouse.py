@@ -185,3 +185,42 @@ def test_a_warehouse_offers_no_exchange(desk, piacenza):
     assert "No exchange here: A warehouse has no counter" in page.content.decode()
     assert 'data-testid="exchange-form"' not in exchange.content.decode()
     assert "A warehouse has no counter" in exchange.content.decode()
+
+
+def test_a_cash_sale_posted_back_is_refunded_in_cash_where_it_was_sold(
+    client, desk, piacenza, milano, cash_sale
+):
+    ret = posted_return(cash_sale, cash_sale.customer)
+    line = ret.lines.get()
+    received = desk.post(
+        reverse("staff:return_receive", args=[ret.code]),
+        {
+            f"condition_{line.pk}": "sellable",
+            f"disposition_{line.pk}": "",
+            "refund_method": "store_credit",
+            "action": "receive",
+        },
+    )
+    assert received.status_code == 302
+    page = desk.get(reverse("staff:return_detail", args=[ret.code])).content.decode()
+    assert "or at Milano Centro, the shop that sold it" in page
+
+    # another shop's desk does not see it; the shop that took the cash does
+    client.force_login(StaffFactory(store=shop(code="TO01", name="Torino")))
+    assert (
+        client.get(reverse("staff:return_detail", args=[ret.code])).status_code == 404
+    )
+    seller = StaffFactory(store=milano)
+    client.force_login(seller)
+    assert (
+        client.get(reverse("staff:return_detail", args=[ret.code])).status_code == 200
+    )
+    refunded = client.post(
+        reverse("staff:return_refund", args=[ret.code]), {"refund_method": "original"}
+    )
+
+    assert refunded.status_code == 302
+    ret.refresh_from_db()
+    assert ret.status == ReturnStatus.REFUNDED
+    paid_out = TillMovement.objects.get(kind="refund")
+    assert paid_out.amount == Decimal("-80.00")

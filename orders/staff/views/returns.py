@@ -145,9 +145,11 @@ def _cash_refusal(order: Order, store, amount: Decimal | None) -> tuple[str, str
     if not cash:
         return "", ""
     if not store.is_shop:
+        sold_at = order.placing_location.name if order.placing_location_id else ""
         return cash, (
             "It was paid in cash, and a warehouse has no till to pay cash from: "
-            "refund it as store credit, or at a shop."
+            "refund it as store credit, or at "
+            + (f"{sold_at}, the shop that sold it." if sold_at else "a shop.")
         )
     held = till_currency(store)
     if cash == held:

@@ -30,7 +30,7 @@ from omnistore.core.exceptions import (
     InsufficientStock,
     NotFound,
 )
-from omnistore.staff.auth import require_store, shop_only, staff_required
+from omnistore.staff.auth import require_store, staff_required
 from omnistore.staff.htmx import (
     INVALID,
     add_service_error,
@@ -76,6 +76,7 @@ from orders.staff.views.sale_channel import (
 )
 from orders.staff.views.sale_delivery import delivery_country, with_delivery
 from orders.staff.views.sale_state import (
+    AT_THE_COUNTER,
     CUSTOMER_KEY,
     DISCOUNT_KEY,
     MODE_KEY,
@@ -85,8 +86,6 @@ from orders.staff.views.sale_state import (
     sale_gift_cards,
 )
 from orders.staff.views.till import device_register, register_choice
-
-AT_THE_COUNTER = shop_only("The sale at the counter")
 
 MODES = {
     FulfilmentMethod.CARRY_OUT: "Take now",
@@ -387,6 +386,10 @@ def not_while_card_waits(view):
     the reader's sale keeps what it was started with, so a change meanwhile would be
     lost without a word. Like every screen of the sale, only at a shop."""
 
+    return AT_THE_COUNTER(_card_not_waiting(view))
+
+
+def _card_not_waiting(view):
     @wraps(view)
     def guarded(request, *args, **kwargs):
         try:
@@ -396,16 +399,20 @@ def not_while_card_waits(view):
             return redirect_to(request, reverse("staff:sale"))
         return view(request, *args, **kwargs)
 
-    return AT_THE_COUNTER(guarded)
+    return guarded
 
 
 @staff_required
 @require_POST
-@not_while_card_waits
+@_card_not_waiting
 def sale_clear(request):
-    """Start over: the basket and the customer are dropped."""
+    """Start over: the basket and the customer are dropped. Also where no sale can
+    be made (a warehouse the device was left at when its shop closed): the basket
+    goes, and with it what kept the device there."""
     end_sale(request)
     messages.success(request, "Basket cleared.")
+    if not require_store(request).is_shop:
+        return redirect_to(request, reverse("staff:dashboard"))
     return redirect_to(request, reverse("staff:sale"))
 
 

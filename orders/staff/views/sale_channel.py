@@ -28,7 +28,7 @@ from omnistore.staff.auth import require_store, staff_required
 from omnistore.staff.htmx import redirect_to
 from orders.models import FulfilmentMethod
 from orders.services.carts import check_no_card_waiting
-from orders.staff.views.sale_state import PHONE_KEY, sale_cart
+from orders.staff.views.sale_state import AT_THE_COUNTER, PHONE_KEY, sale_cart
 
 CHOOSE_HOW_IT_LEAVES = (
     "The customer is on the phone: choose Deliver home or Pick up at a shop."
@@ -71,6 +71,7 @@ def channel_blockers(request, mode: str) -> list[str]:
 
 @staff_required
 @require_POST
+@AT_THE_COUNTER
 def sale_phone(request):
     """Turn "Customer on the phone" on (``phone=on``) or off for the sale in
     progress. Not while the card reader has the basket: its sale keeps the channel

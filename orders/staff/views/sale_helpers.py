@@ -16,7 +16,7 @@ from orders.selectors.attribution import shop_associates
 from orders.services.attribution import set_line_helper
 from orders.staff.statuses import explain
 from orders.staff.views.sale import _render_basket
-from orders.staff.views.sale_state import sale_cart
+from orders.staff.views.sale_state import AT_THE_COUNTER, sale_cart
 
 
 class HelperForm(forms.Form):
@@ -32,6 +32,7 @@ def _line(request, line_id: int) -> CartLine:
 
 
 @staff_required
+@AT_THE_COUNTER
 def sale_line_helper(request, line_id: int):
     """GET: the picker for one line; POST: credit the line (empty: the cashier)."""
     store = require_store(request)

@@ -203,7 +203,9 @@ def sale_resume(request, index: int):
 def sale_keeps_the_shop(request, shop) -> str:
     """A sale is priced in its shop's market (shelf prices, counter prices and
     their currency): while one holds items, in progress or parked, the device stays
-    at that shop."""
+    at that shop. A device left at a warehouse, where no sale is made, may go."""
+    if shop is not None and not shop.is_shop:
+        return ""  # left at a warehouse (its shop closed): nothing is sold here
     where = shop.name if shop is not None else "this shop"
     if sale_holds_items(request.session):
         return f"Finish or clear the sale at {where} first: its prices are that shop's."

@@ -26,7 +26,7 @@ from orders.staff.views.sale import (
     not_while_card_waits,
 )
 from orders.staff.views.sale_approvals import DISCOUNT_OFF_KEY, accept_discount
-from orders.staff.views.sale_state import DISCOUNT_KEY, sale_cart
+from orders.staff.views.sale_state import AT_THE_COUNTER, DISCOUNT_KEY, sale_cart
 
 BASKET = "basket"
 
@@ -82,6 +82,7 @@ def sale_discount(request):
 
 @staff_required
 @require_POST
+@AT_THE_COUNTER
 def sale_line_price(request, line_id: int):
     """Sell a line at another price, saying why; an empty price (or "list price")
     puts it back."""

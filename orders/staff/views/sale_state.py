@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.utils.crypto import salted_hmac
 
+from omnistore.staff.auth import shop_only
 from orders.models import Cart
 from orders.selectors.carts import cart_has_lines, find_cart
 from orders.services.carts import open_counter_cart
@@ -23,6 +24,8 @@ DISCOUNT_KEY = "sale_discount_code"
 TERMINAL_KEY = "sale_terminal_intent"
 # Gift cards sold with the sale (number, amount, PIN hashed), activated at checkout.
 GIFT_CARDS_KEY = "sale_gift_cards"
+# Every screen and step of the sale at the counter: only at a shop.
+AT_THE_COUNTER = shop_only("The sale at the counter")
 SALE_NUMBER_KEY = "sale_number"  # sales ended on this device: the next cart's token
 
 
