@@ -1,6 +1,7 @@
 """Several addresses made the default at once (PostgreSQL, threads): the customer's
 row lock queues the writes, so exactly one default is left, and a full book takes no
-address more however many arrive together."""
+address more however many arrive together; the same address sent many times at once
+is saved once."""
 
 import pytest
 
@@ -40,12 +41,25 @@ def test_a_nearly_full_book_sent_many_addresses_at_once_takes_only_what_fits():
     for n in range(MAX_ADDRESSES - 2):
         add_address(customer=customer, label=f"#{n}", **STREET)
 
-    results = run_parallel(
-        [lambda: add_address(customer=customer, **STREET) for _ in range(6)]
-    )
+    def adding(n):
+        return lambda: add_address(customer=customer, label=f"new {n}", **STREET)
+
+    results = run_parallel([adding(n) for n in range(6)])
 
     assert sum(isinstance(r, Address) for r in results) == 2, results
     assert all(
         r.code == "too_many_addresses" for r in results if isinstance(r, Conflict)
     )
     assert Address.objects.filter(customer=customer).count() == MAX_ADDRESSES
+
+
+def test_the_same_address_sent_many_times_at_once_is_saved_once():
+    customer = make_customer(email="nora@example.com")
+
+    results = run_parallel(
+        [lambda: add_address(customer=customer, label="Home", **STREET)] * 6
+    )
+
+    assert all(isinstance(r, Address) for r in results), results
+    assert len({r.pk for r in results}) == 1
+    assert Address.objects.filter(customer=customer).count() == 1
