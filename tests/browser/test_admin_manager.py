@@ -105,3 +105,40 @@ def test_on_a_tablet_the_order_list_has_the_width(live_server, page, shops):
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(f"{live_server.url}/admin/orders/order/")
     expect(page.locator("#nav-sidebar")).to_be_visible()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_on_a_touch_tablet_the_admins_controls_take_a_finger(
+    live_server, browser, shops
+):
+    """A finger needs 44 px: the action menu and its button, the filters, the links
+    at the top and sign-out; a mouse keeps Django's own sizes."""
+    controls = [
+        "#user-tools a",
+        "#logout-form button",
+        ".actions select",
+        ".actions button",
+        "#changelist-filter a",
+    ]
+    heights = {}
+    for touch in (True, False):
+        context = browser.new_context(
+            viewport={"width": 1024, "height": 1366}, has_touch=touch
+        )
+        page = context.new_page()
+        page.goto(f"{live_server.url}/admin/")
+        page.fill("#id_username", "marco")
+        page.fill("#id_password", "pass-1234")
+        page.click("input[type=submit]")
+        page.goto(f"{live_server.url}/admin/orders/order/")
+        heights[touch] = {
+            c: page.locator(c).first.bounding_box()["height"] for c in controls
+        }
+        if touch:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "admin-touch-orders.png"))
+        context.close()
+
+    assert all(h >= 44 for h in heights[True].values()), heights[True]
+    assert any(h < 44 for h in heights[False].values()), heights[False]
