@@ -495,8 +495,10 @@ def deliver_return_email(payload: dict) -> None:
 
 
 def _gift_sender(card: GiftCard) -> str:
-    """Who gives the card, as the recipient knows them: the signed-in buyer's first
-    name (a guest buyer gives none)."""
+    """Who gives the card, as the recipient knows them: the name the buyer gave,
+    else the signed-in buyer's first name (a guest who gave none: nobody named)."""
+    if card.sender_name:
+        return card.sender_name
     buyer = card.order.customer if card.order_id else None
     if buyer is None:
         return ""

@@ -414,8 +414,8 @@ def _erase_gift_cards(erasure: Erasure, orders: QuerySet[Order]) -> None:
     received = gift_cards_sent_to(erasure.customer_ids).values("pk")
     GiftCard.objects.filter(Q(order__in=orders) | Q(pk__in=received)).exclude(
         pk__in=e_gift_cards_to_send().values("pk")
-    ).exclude(recipient_email="", recipient_name="", message="").update(
-        recipient_email="", recipient_name="", message=""
+    ).exclude(recipient_email="", recipient_name="", sender_name="", message="").update(
+        recipient_email="", recipient_name="", sender_name="", message=""
     )
     blank_texts(GiftCardTransaction.objects.filter(order__in=orders), "reason")
 
@@ -550,11 +550,11 @@ def personal_data() -> PersonalData:
             StoreCreditTransaction: Texts(
                 erased=("reason",), kept=("kind", "currency", "reference")
             ),
-            # A gift card bought by the person, or sent to them: who it was for and
-            # the message go once it is sent; the card and its ledger stay (money
-            # still on it belongs to the bearer).
+            # A gift card bought by the person, or sent to them: who it was for, who
+            # gave it and the message go once it is sent; the card and its ledger
+            # stay (money still on it belongs to the bearer).
             GiftCard: Texts(
-                erased=("recipient_email", "recipient_name", "message"),
+                erased=("recipient_email", "recipient_name", "sender_name", "message"),
                 kept=("number", "pin_hash", "kind", "status", "currency"),
             ),
             GiftCardTransaction: Texts(

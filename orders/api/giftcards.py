@@ -120,6 +120,14 @@ class EGiftPurchaseInput(InputSerializer):
         help_text="The buyer's country: its market's currency is the card's.",
     )
     recipient_name = TextField(max_length=100)
+    sender_name = TextField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Who gives the card, as the recipient's email names them (a "
+        "signed-in buyer who gives none is named by their first name).",
+    )
     recipient_email = serializers.EmailField(max_length=254)
     message = TextField(max_length=500, required=False, allow_blank=True, default="")
     send_on = serializers.DateField(
@@ -177,6 +185,7 @@ class EGiftPurchaseView(APIView):
                 amount=data["amount"],
                 country=data["country"],
                 recipient_name=data["recipient_name"],
+                sender_name=data["sender_name"],
                 recipient_email=data["recipient_email"],
                 message=data["message"],
                 send_on=data["send_on"],

@@ -77,6 +77,9 @@ class GiftCard(models.Model):
     # An e-gift card is emailed to its recipient on ``send_on``; ``sent_at`` once done.
     recipient_email = models.EmailField(blank=True)
     recipient_name = models.CharField(max_length=100, blank=True)
+    # Who gives it, as the buyer wants the recipient to read it (a guest types it;
+    # a signed-in buyer without one is named by their first name).
+    sender_name = models.CharField(max_length=100, blank=True)
     message = models.CharField(max_length=500, blank=True)
     send_on = models.DateField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)

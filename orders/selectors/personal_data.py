@@ -286,6 +286,7 @@ def _gift_card_row(card: GiftCard) -> dict[str, Any]:
         "status": card.status,
         "recipient_name": card.recipient_name,
         "recipient_email": card.recipient_email,
+        "sender_name": card.sender_name,
         "message": card.message,
         "send_on": iso(card.send_on),
         "sent": card.sent_at is not None,

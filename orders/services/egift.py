@@ -64,6 +64,7 @@ class EGiftPurchase:
     send_on: date
     email: str
     payment: PaymentRequest
+    sender_name: str = ""  # who gives it, as the recipient reads it
 
 
 def _check(purchase: EGiftPurchase, now: datetime):
@@ -133,7 +134,7 @@ def _fingerprint(purchase: EGiftPurchase) -> str:
     return request_fingerprint(
         [purchase.amount, purchase.country, purchase.send_on, purchase.email],
         [purchase.recipient_email, purchase.recipient_name, purchase.message],
-        [payment.method, payment.token],
+        [payment.method, payment.token, purchase.sender_name],
     )
 
 
@@ -186,6 +187,7 @@ def _write(order: Order, purchase, market, scope, key, now) -> Order:
         order=order,
         recipient_email=purchase.recipient_email,
         recipient_name=purchase.recipient_name,
+        sender_name=purchase.sender_name,
         message=purchase.message,
         send_on=purchase.send_on,
         now=now,

@@ -118,6 +118,7 @@ def issue_gift_card(
     order: Order | None = None,
     recipient_email: str = "",
     recipient_name: str = "",
+    sender_name: str = "",
     message: str = "",
     send_on=None,
     actor=None,
@@ -156,6 +157,7 @@ def issue_gift_card(
                 order=order,
                 recipient_email=recipient_email or "",
                 recipient_name=(recipient_name or "")[:100],
+                sender_name=(sender_name or "").strip()[:100],
                 message=(message or "")[:500],
                 send_on=send_on,
             )

@@ -202,6 +202,7 @@ def test_gift_cards_bought_masked_and_those_sent_to_them(exported):
         "status": "active",
         "recipient_name": "Mamma Galli",
         "recipient_email": "mamma@example.org",
+        "sender_name": "",
         "message": "Auguri",
         "send_on": bought.send_on.isoformat(),
         "sent": False,

@@ -73,6 +73,7 @@ def unsent_card(buyer):
         to="mamma.testarossa@example.org",
         name="Mamma Testarossa",
         message="Auguri",
+        sender_name="Erika T.",
     )
 
 
@@ -122,8 +123,9 @@ def test_once_the_card_is_sent_the_buyer_is_erased_and_the_card_forgets_them(
     assert (
         unsent_card.recipient_email,
         unsent_card.recipient_name,
+        unsent_card.sender_name,
         unsent_card.message,
-    ) == ("", "", "")
+    ) == ("", "", "", "")
     assert unsent_card.balance == unsent_card.initial_amount  # the bearer's money
 
 

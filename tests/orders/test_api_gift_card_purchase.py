@@ -215,3 +215,24 @@ def test_the_recipient_is_told_who_sent_the_card_and_the_buyer_to_whom_and_when(
         assert "Ada has sent you an Omnistore gift card" in part
         assert "Buon compleanno!" in part
         assert GiftCard.objects.get().number in part
+
+
+def test_a_guest_names_themself_to_the_recipient():
+    response = buy(send_on=timezone.localdate().isoformat(), sender_name=" Zia Rosa ")
+    assert response.status_code == 201, response.json()
+    deliver_outbox()
+
+    (gift,) = [m for m in mail.outbox if m.to == ["lea@example.com"]]
+    assert gift.subject.startswith("Zia Rosa sent you a gift card")
+    assert "Zia Rosa has sent you an Omnistore gift card" in gift.body
+    assert "Zia Rosa wrote" in gift.body
+    card = GiftCard.objects.get()
+    assert card.sender_name == "Zia Rosa"
+
+
+def test_a_sender_name_too_long_is_a_400_and_buys_nothing():
+    response = buy(sender_name="x" * 101)
+
+    assert response.status_code == 400
+    assert "sender_name" in response.json()["extra"]
+    assert not GiftCard.objects.exists()
