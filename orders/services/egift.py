@@ -131,11 +131,14 @@ def _fingerprint(purchase: EGiftPurchase) -> str:
     """What a keyed purchase asks for: a guest sending another guest's key with
     their own purchase is refused, not shown the first buyer's card."""
     payment = purchase.payment
-    return request_fingerprint(
+    parts = [
         [purchase.amount, purchase.country, purchase.send_on, purchase.email],
         [purchase.recipient_email, purchase.recipient_name, purchase.message],
-        [payment.method, payment.token, purchase.sender_name],
-    )
+        [payment.method, payment.token],
+    ]
+    if purchase.sender_name:  # a purchase keyed before names were given is the same
+        parts.append([purchase.sender_name])
+    return request_fingerprint(*parts)
 
 
 def _new_order(purchase, amount, market, customer, scope, key, now) -> Order:
