@@ -4,14 +4,13 @@ email opens)."""
 
 import math
 
-from django.conf import settings
 from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods, require_safe
 
 from customers.api.accounts import SignInClientThrottle
 from customers.forms import PasswordResetForm
-from customers.selectors.wishlists import wishlist_by_share_token
+from customers.selectors.wishlists import attach_shop_prices, wishlist_by_share_token
 from customers.services.password_reset import (
     INVALID_LINK,
     reset_link_works,
@@ -39,8 +38,10 @@ def shared_wishlist(request, token: str):
         {
             "wishlist": wishlist,
             "owner": wishlist.customer.first_name or "Someone",
-            "items": wishlist.active_items,
-            "currency": settings.OMNISTORE_CURRENCY,
+            # at the prices of the owner's market, in its currency
+            "items": attach_shop_prices(
+                wishlist.active_items, store=wishlist.customer.preferred_store
+            ),
         },
     )
     response["Cache-Control"] = "private, no-store"

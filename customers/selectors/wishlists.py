@@ -141,7 +141,7 @@ def wishlist_by_share_token(token: str) -> Wishlist:
     if token:
         wishlist = (
             Wishlist.objects.filter(share_token=token, archived_at__isnull=True)
-            .select_related("customer")
+            .select_related("customer__preferred_store")
             .prefetch_related(
                 Prefetch("items", queryset=_active_items(), to_attr="active_items")
             )

@@ -23,7 +23,7 @@ from customers.models import (
 from customers.normalize import (
     normalize_email,
 )
-from customers.selectors.wishlists import WISHLIST_SHARE_TOPIC
+from customers.selectors.wishlists import WISHLIST_SHARE_TOPIC, attach_shop_prices
 from customers.services.identities import (
     lock_live_profile,
 )
@@ -527,7 +527,7 @@ def deliver_wishlist_share(payload: dict) -> None:
     """Render the list as it is now, with the items still sold; a list deleted or
     emptied since (or with nothing left on sale) sends nothing."""
     wishlist = (
-        Wishlist.objects.select_related("customer")
+        Wishlist.objects.select_related("customer__preferred_store")
         .filter(pk=payload["wishlist_id"], archived_at__isnull=True)
         .first()
     )
@@ -541,6 +541,12 @@ def deliver_wishlist_share(payload: dict) -> None:
         .prefetch_related(inventory_selectors.images_prefetch("variant__product__"))
         .order_by("-added_at", "-id")
     )
+    # at the prices of the owner's market (none there: left out), in its currency
+    items = [
+        item
+        for item in attach_shop_prices(items, store=wishlist.customer.preferred_store)
+        if item.shop_price.amount is not None
+    ]
     if not items:
         return
     owner = wishlist.customer.first_name or "Someone"
@@ -550,7 +556,6 @@ def deliver_wishlist_share(payload: dict) -> None:
         "items": items,
         "message": payload.get("message", ""),
         "url": shared_wishlist_url(wishlist),
-        "currency": settings.OMNISTORE_CURRENCY,
     }
     subject = " ".join(f"{owner} shared a wishlist with you: {wishlist.name}".split())
     email = EmailMultiAlternatives(

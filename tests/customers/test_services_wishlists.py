@@ -25,6 +25,7 @@ from customers.services.wishlists import (
     remove_wishlist_item,
     rename_wishlist,
     share_wishlist_by_email,
+    shared_wishlist_url,
 )
 from omnistore.core import outbox
 from omnistore.core.channels import Channel
@@ -32,6 +33,7 @@ from omnistore.core.exceptions import NotFound, ValidationFailed
 from omnistore.core.models import OutboxMessage
 from tests.customers.factories import make_customer
 from tests.factories import LocationFactory, StaffFactory, VariantFactory, stock
+from tests.orders.factories import in_francs
 
 pytestmark = pytest.mark.django_db
 
@@ -265,6 +267,36 @@ def test_a_shared_list_email_leaves_out_what_is_no_longer_sold(
     (message,) = mail.outbox
     assert "Linen dress (Sand / S)" in message.body
     assert "Wool coat" not in message.body
+
+
+def test_a_shared_list_is_priced_in_its_owners_market(
+    client, django_capture_on_commit_callbacks
+):
+    """A Zürich customer's list, shared: the page and the email give the francs she
+    pays there, not the catalogue's euros; an item her market does not sell shows
+    no price on the page and stays out of the email."""
+    zurich = LocationFactory(code="ZH01", name="Zürich", country="CH")
+    owner = make_customer(email="vreni@example.ch", first_name="Vreni")
+    owner.preferred_store = zurich
+    owner.save(update_fields=["preferred_store"])
+    shirt = in_francs(
+        VariantFactory(product__name="Linen shirt", price=Decimal("59.90")), "62.90"
+    )
+    scarf = VariantFactory(product__name="Silk scarf", price=Decimal("39.00"))
+    for variant in (shirt, scarf):
+        add_wishlist_item(customer=owner, variant=variant, channel=Channel.WEB)
+    wishlist = owner.wishlists.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        share_wishlist_by_email(
+            wishlist=wishlist, email="friend@example.com", channel=Channel.WEB
+        )
+
+    page = client.get(shared_wishlist_url(wishlist)).content.decode()
+    (message,) = mail.outbox
+
+    assert "62.90 CHF" in page and "59.90" not in page and "39.00" not in page
+    assert "Linen shirt" in message.body and "62.90 CHF" in message.body
+    assert "Silk scarf" not in message.body and "EUR" not in message.body
 
 
 def test_sharing_the_same_unchanged_list_twice_sends_once_until_it_changes(
