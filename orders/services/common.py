@@ -8,6 +8,7 @@ order is order → customer → stock rows, the same in every service of this pa
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Iterable
 from decimal import Decimal
 
@@ -34,6 +35,12 @@ CODE_ALPHABET = "ACDEFHJKMNPRTUVWXY34679"
 # A pickup code is the key to goods paid for: 23**8 (about 8e10) codes, and the desk
 # locks an order after a few wrong ones, so guessing is hopeless.
 PICKUP_CODE_LENGTH = 8
+
+
+def new_order_number() -> str:
+    """A new order's number: "OS-" and ten characters of ``NUMBER_ALPHABET``."""
+    chars = "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(10))
+    return f"OS-{chars[:5]}-{chars[5:]}"
 
 
 def request_fingerprint(*parts) -> str:

@@ -43,11 +43,16 @@ from orders.models import (
 )
 from orders.payments.registry import provider_for
 
-from .common import cache_related, order_webhook, replay, request_fingerprint
+from .common import (
+    cache_related,
+    new_order_number,
+    order_webhook,
+    replay,
+    request_fingerprint,
+)
 from .giftcard_sales import sale_amount
 from .giftcards import issue_gift_card, new_pin
 from .payments import PaymentRequest
-from .placing import new_order_number
 
 MAX_SEND_AHEAD_DAYS = 365
 

@@ -11,7 +11,6 @@ they take are the same for every checkout.
 from __future__ import annotations
 
 import hashlib
-import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -50,9 +49,9 @@ from orders.pricing import CENT, TaxedAmount, tax_totals
 
 from .carts import cart_checked_out, close_cart, storefront_customer
 from .common import (
-    NUMBER_ALPHABET,
     ORDER_REFERENCE,
     cache_related,
+    new_order_number,
     order_webhook,
     to_money,
 )
@@ -119,11 +118,6 @@ class Checkout:
     # What delivery costs (in ``total``) and its VAT; none when it travels free.
     delivery_fee: Decimal = Decimal("0.00")
     delivery_taxed: TaxedAmount | None = None
-
-
-def new_order_number() -> str:
-    chars = "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(10))
-    return f"OS-{chars[:5]}-{chars[5:]}"
 
 
 def write_order(checkout: Checkout) -> Order:

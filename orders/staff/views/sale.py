@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import wraps
 
 from django.contrib import messages
 from django.db.models import prefetch_related_objects
@@ -26,7 +25,6 @@ from customers.selectors.sizes import customer_sizes
 from inventory import selectors as inventory_selectors
 from omnistore.core.exceptions import (
     ApplicationError,
-    Conflict,
     InsufficientStock,
     NotFound,
 )
@@ -45,7 +43,6 @@ from orders.selectors.sale import basket_sources, pickup_shops
 from orders.selectors.taxes import shop_prices
 from orders.services.carts import (
     add_cart_lines,
-    check_no_card_waiting,
     remove_cart_line,
     set_cart_line_quantity,
 )
@@ -81,6 +78,7 @@ from orders.staff.views.sale_state import (
     DISCOUNT_KEY,
     MODE_KEY,
     TERMINAL_KEY,
+    card_not_waiting,
     end_sale,
     sale_cart,
     sale_gift_cards,
@@ -380,31 +378,9 @@ def sale_line(request, line_id: int):
     )
 
 
-def not_while_card_waits(view):
-    """A change to the sale (its basket, customer, code, gift cards, or the sale
-    itself parked or dropped) waits until the card reader is done with the basket:
-    the reader's sale keeps what it was started with, so a change meanwhile would be
-    lost without a word. Like every screen of the sale, only at a shop."""
-
-    return AT_THE_COUNTER(_card_not_waiting(view))
-
-
-def _card_not_waiting(view):
-    @wraps(view)
-    def guarded(request, *args, **kwargs):
-        try:
-            check_no_card_waiting(sale_cart(request))
-        except Conflict as error:
-            messages.error(request, error.message)
-            return redirect_to(request, reverse("staff:sale"))
-        return view(request, *args, **kwargs)
-
-    return guarded
-
-
 @staff_required
 @require_POST
-@_card_not_waiting
+@card_not_waiting
 def sale_clear(request):
     """Start over: the basket and the customer are dropped. Also where no sale can
     be made (a warehouse the device was left at when its shop closed): the basket

@@ -15,9 +15,9 @@ from omnistore.staff.auth import require_store, staff_required
 from omnistore.staff.htmx import INVALID, is_partial
 from orders.staff.forms.sale import CustomerForm
 from orders.staff.views.access import region
-from orders.staff.views.sale import IDENTITY_FIELD, not_while_card_waits, sale_sizes
+from orders.staff.views.sale import IDENTITY_FIELD, sale_sizes
 from orders.staff.views.sale_channel import on_the_phone
-from orders.staff.views.sale_state import CUSTOMER_KEY
+from orders.staff.views.sale_state import CUSTOMER_KEY, not_while_card_waits
 
 
 def customer_preview(store, kind: str, value: str) -> dict:

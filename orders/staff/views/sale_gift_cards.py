@@ -14,8 +14,13 @@ from omnistore.staff.htmx import INVALID, add_service_error
 from orders.services.giftcard_sales import prepare_card_sale
 from orders.staff.forms.sale import GiftCardSaleForm
 from orders.staff.statuses import explain
-from orders.staff.views.sale import not_while_card_waits, render_basket
-from orders.staff.views.sale_state import GIFT_CARDS_KEY, sale_cart, sale_gift_cards
+from orders.staff.views.sale import render_basket
+from orders.staff.views.sale_state import (
+    GIFT_CARDS_KEY,
+    not_while_card_waits,
+    sale_cart,
+    sale_gift_cards,
+)
 
 
 @staff_required

@@ -31,7 +31,6 @@ from orders.models import FulfilmentMethod
 from orders.services.carts import add_cart_lines
 from orders.staff.forms.sale import CustomerForm, ScanForm
 from orders.staff.statuses import explain
-from orders.staff.views.sale import not_while_card_waits
 from orders.staff.views.sale_approvals import DISCOUNT_OFF_KEY
 from orders.staff.views.sale_state import (
     CART_KEY,
@@ -42,6 +41,7 @@ from orders.staff.views.sale_state import (
     PHONE_KEY,
     TERMINAL_KEY,
     end_sale,
+    not_while_card_waits,
     sale_cart,
     sale_holds_items,
 )

@@ -23,10 +23,14 @@ from orders.staff.views.sale import (
     _basket,
     _preview_discount,
     _render_basket,
-    not_while_card_waits,
 )
 from orders.staff.views.sale_approvals import DISCOUNT_OFF_KEY, accept_discount
-from orders.staff.views.sale_state import AT_THE_COUNTER, DISCOUNT_KEY, sale_cart
+from orders.staff.views.sale_state import (
+    AT_THE_COUNTER,
+    DISCOUNT_KEY,
+    not_while_card_waits,
+    sale_cart,
+)
 
 BASKET = "basket"
 

@@ -5,12 +5,18 @@ them key by key), and the ones starting a sale at once share its cart."""
 
 from __future__ import annotations
 
+from functools import wraps
+
+from django.contrib import messages
+from django.urls import reverse
 from django.utils.crypto import salted_hmac
 
+from omnistore.core.exceptions import Conflict
 from omnistore.staff.auth import shop_only
+from omnistore.staff.htmx import redirect_to
 from orders.models import Cart
 from orders.selectors.carts import cart_has_lines, find_cart
-from orders.services.carts import open_counter_cart
+from orders.services.carts import check_no_card_waiting, open_counter_cart
 from orders.services.giftcard_sales import GiftCardSale
 from orders.staff.views.sale_approvals import DISCOUNT_OFF_KEY
 
@@ -74,3 +80,28 @@ def end_sale(request) -> None:
 def sale_gift_cards(request) -> list[GiftCardSale]:
     """The gift cards the sale activates, as added to it."""
     return [GiftCardSale.from_dict(d) for d in request.session.get(GIFT_CARDS_KEY, [])]
+
+
+def not_while_card_waits(view):
+    """A change to the sale (its basket, customer, code, gift cards, or the sale
+    itself parked or dropped) waits until the card reader is done with the basket:
+    the reader's sale keeps what it was started with, so a change meanwhile would be
+    lost without a word. Like every screen of the sale, only at a shop."""
+
+    return AT_THE_COUNTER(card_not_waiting(view))
+
+
+def card_not_waiting(view):
+    """``not_while_card_waits`` without the shop: for dropping a sale, which a
+    device left at a warehouse may do too."""
+
+    @wraps(view)
+    def guarded(request, *args, **kwargs):
+        try:
+            check_no_card_waiting(sale_cart(request))
+        except Conflict as error:
+            messages.error(request, error.message)
+            return redirect_to(request, reverse("staff:sale"))
+        return view(request, *args, **kwargs)
+
+    return guarded
