@@ -65,6 +65,14 @@ def test_a_slow_subscriber_delays_no_receipt_and_a_killed_call_is_not_doubled(
         timeout=25,
         what="the other deliveries answered, the slow call still under way",
     )
+    # Deliveries not recorded as made when the worker dies: the slow call, and on a
+    # loaded machine perhaps one answered a moment ago. Only these may be made again.
+    unrecorded = {
+        f"omnistore-webhook-{pk}"
+        for pk in WebhookDelivery.objects.exclude(status="delivered").values_list(
+            "pk", flat=True
+        )
+    }
     stack.kill("webhooks")  # mid-call: the subscriber still answers, to no one
     stack.worker("webhooks2", queues="webhooks", pool="threads")
     wait_for(
@@ -86,6 +94,8 @@ def test_a_slow_subscriber_delays_no_receipt_and_a_killed_call_is_not_doubled(
     assert receipts_after < 15
     assert held < 5
     assert len(keys) == deliveries
-    # Only the call in flight when its worker died was made again, with its key.
-    assert sum(1 for n in keys.values() if n > 1) <= 1
+    # Only calls in flight (made, not yet recorded) when the worker died were made
+    # again, each once more, with its key.
+    again = {key for key, n in keys.items() if n > 1}
+    assert again <= unrecorded, (again, unrecorded)
     assert max(keys.values()) <= 2
