@@ -2,7 +2,9 @@
 
 Lists are always looked up among the signed-in customer's own (after merges, the
 survivor's): another person's list answers 404, as if it did not exist. Availability
-is at the customer's preferred shop.
+is at the customer's preferred shop, and each item's ``price`` is that of its market,
+in its currency: the owner's market, also for a list read by its link, as the shared
+page and its email give it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from customers.selectors.inbox import is_reachable_associate
 from customers.selectors.team import associate_public_name
 from customers.selectors.wishlists import (
     attach_wishlist_availability,
+    attach_wishlist_shop_prices,
     customer_wishlists,
     wishlist_by_share_token,
     wishlist_for_customer,
@@ -107,8 +110,17 @@ class WishlistVariantSerializer(ReusedChildren, serializers.Serializer):
     id = serializers.IntegerField()
     sku = serializers.CharField()
     name = serializers.CharField()
-    price = serializers.DecimalField(max_digits=10, decimal_places=2)
-    currency = serializers.SerializerMethodField()
+    price = serializers.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        help_text="The catalogue's price in the home currency, as the products "
+        "endpoints give it; what the list's owner pays in their market is the "
+        "item's own `price`.",
+    )
+    currency = serializers.SerializerMethodField(
+        help_text="The home currency, that of the catalogue's `price` here (the "
+        "item's own `price` is in the item's `currency`)."
+    )
     images = serializers.SerializerMethodField()
 
     def get_currency(self, variant) -> str:
@@ -161,9 +173,53 @@ def _available_field() -> serializers.BooleanField:
     )
 
 
+# An item's price in the market of the list's owner: the market of their preferred
+# shop, whoever reads the list (``attach_wishlist_shop_prices`` sets ``shop_price``).
+
+
+def _price_field() -> serializers.DecimalField:
+    return serializers.DecimalField(
+        source="shop_price.amount",
+        max_digits=10,
+        decimal_places=2,
+        allow_null=True,
+        read_only=True,
+        help_text="What the list's owner pays for it: the shelf price (VAT "
+        "included) of the market of their preferred shop, in `currency` (no "
+        "preferred shop, or one outside every market: the catalogue's price in the "
+        "home currency). Null when that market does not sell it (not on its price "
+        "list).",
+    )
+
+
+def _currency_field() -> serializers.CharField:
+    return serializers.CharField(
+        source="shop_price.currency",
+        read_only=True,
+        help_text="The currency of `price` and `was_price`: that of the owner's "
+        "market.",
+    )
+
+
+def _was_price_field() -> serializers.DecimalField:
+    return serializers.DecimalField(
+        source="shop_price.was",
+        max_digits=10,
+        decimal_places=2,
+        allow_null=True,
+        read_only=True,
+        help_text="The higher price it had when added, in `currency`, when it has "
+        "dropped since; null otherwise, and in a market with its own price list "
+        "(the price recorded when added is the catalogue's, not comparable).",
+    )
+
+
 class WishlistItemSerializer(ReusedChildren, serializers.ModelSerializer):
     variant = WishlistVariantSerializer()
     available = _available_field()
+    price = _price_field()
+    currency = _currency_field()
+    was_price = _was_price_field()
     added_by = serializers.SerializerMethodField()
     can_contact = serializers.SerializerMethodField(
         help_text="Whether the associate who added it can be contacted about it."
@@ -181,6 +237,9 @@ class WishlistItemSerializer(ReusedChildren, serializers.ModelSerializer):
             "id",
             "variant",
             "available",
+            "price",
+            "currency",
+            "was_price",
             "note",
             "added_by",
             "can_contact",
@@ -190,6 +249,12 @@ class WishlistItemSerializer(ReusedChildren, serializers.ModelSerializer):
             "availability_at_preferred_store",
             "available_nearby",
         ]
+        extra_kwargs = {
+            "price_at_add": {
+                "help_text": "The catalogue's price when it was added, in the home "
+                "currency (as `variant.price`)."
+            }
+        }
 
     @extend_schema_field(AddedBySerializer)
     def get_added_by(self, item) -> dict:
@@ -237,14 +302,18 @@ class WishlistSerializer(serializers.ModelSerializer):
 class SharedItemSerializer(serializers.ModelSerializer):
     variant = WishlistVariantSerializer()
     available = _available_field()
+    price = _price_field()
+    currency = _currency_field()
+    was_price = _was_price_field()
 
     class Meta:
         model = WishlistItem
-        fields = ["variant", "available", "added_at"]
+        fields = ["variant", "available", "price", "currency", "was_price", "added_at"]
 
 
 class SharedWishlistSerializer(serializers.ModelSerializer):
-    """What anyone with the link sees: no notes, no staff, no stock."""
+    """What anyone with the link sees: no notes, no staff, no stock; prices in the
+    owner's market, not the reader's."""
 
     owner = serializers.SerializerMethodField()
     items = SharedItemSerializer(source="active_items", many=True)
@@ -272,10 +341,16 @@ def _customer(request):
     return request._wishlist_customer
 
 
+def _as_owner_sees(wishlists, customer) -> None:
+    """Stock at the customer's preferred shop and prices of its market."""
+    attach_wishlist_availability(wishlists, store=customer.preferred_store)
+    attach_wishlist_shop_prices(wishlists, store=customer.preferred_store)
+
+
 def _render(request, wishlist_id, *, status_code=status.HTTP_200_OK) -> Response:
     customer = _customer(request)
     wishlist = wishlist_for_customer(customer, wishlist_id)
-    attach_wishlist_availability([wishlist], store=customer.preferred_store)
+    _as_owner_sees([wishlist], customer)
     return Response(WishlistSerializer(wishlist).data, status=status_code)
 
 
@@ -295,15 +370,15 @@ class WishlistListView(generics.ListAPIView):
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)
         if page is not None:
-            customer = _customer(self.request)
-            attach_wishlist_availability(page, store=customer.preferred_store)
+            _as_owner_sees(page, _customer(self.request))
         return page
 
     @extend_schema(
         summary="My wishlists",
         description=(
             "Open lists with their items (also those an associate added for you in a "
-            "shop) and stock at your preferred shop. The first list is your default."
+            "shop), stock at your preferred shop and prices of its market (each "
+            "item's `price` and `currency`). The first list is your default."
         ),
         responses={200: WishlistSerializer(many=True), 404: NOT_FOUND},
         tags=TAGS,
@@ -396,7 +471,7 @@ class WishlistItemsView(APIView):
             channel=request_channel(request),
         )
         wishlist = wishlist_for_customer(customer, pk)
-        attach_wishlist_availability([wishlist], store=customer.preferred_store)
+        _as_owner_sees([wishlist], customer)
         item = next(i for i in wishlist.active_items if i.pk == added.item.pk)
         return Response(
             WishlistItemSerializer(item).data,
@@ -472,10 +547,15 @@ class SharedWishlistView(APIView):
 
     @extend_schema(
         summary="A shared wishlist",
-        description="Read-only, for anyone holding the link.",
+        description=(
+            "Read-only, for anyone holding the link. Prices are those of the "
+            "owner's market (of their preferred shop), whoever reads it, as the "
+            "shared page and its email give them."
+        ),
         responses={200: SharedWishlistSerializer, 404: NOT_FOUND},
         tags=TAGS,
     )
     def get(self, request, token: str):
         wishlist = wishlist_by_share_token(token)
+        attach_wishlist_shop_prices([wishlist], store=wishlist.customer.preferred_store)
         return Response(SharedWishlistSerializer(wishlist).data)

@@ -250,6 +250,16 @@ def attach_shop_prices(items, *, store: Location | None) -> list[WishlistItem]:
     return items
 
 
+def attach_wishlist_shop_prices(wishlists, *, store: Location | None) -> list[Wishlist]:
+    """``attach_shop_prices`` for the active items of every list at once: one query
+    for a market with its own price list, none otherwise."""
+    wishlists = list(wishlists)
+    attach_shop_prices(
+        [item for wishlist in wishlists for item in wishlist.active_items], store=store
+    )
+    return wishlists
+
+
 def wishlists_with_availability(
     customer: Customer,
     *,
