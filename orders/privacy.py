@@ -53,6 +53,7 @@ from orders.emails import TOPIC as ORDER_EMAIL_TOPIC
 from orders.models import (
     Cart,
     CartLine,
+    DeliveryFeeWaiver,
     DiscountRedemption,
     Fulfilment,
     GiftCard,
@@ -145,6 +146,7 @@ _REFUND_REASONS = (
 )
 ORDER_NOTES = Composed(
     "Placed via {channel}",
+    "Placed via {channel} · delivery fee {amount} {currency} waived: {typed}{approved}",
     "E-gift card bought online",
     "Pickup code verified",
     "Identity checked: {typed}{approved}",
@@ -459,15 +461,17 @@ def erase_order_data(erasure: Erasure) -> None:
 
 
 def _erase_counter_texts(erasure: Erasure, orders: QuerySet[Order]) -> None:
-    """Why a price was changed on the person's sale lines, and what the associate
-    and the manager wrote when a manager was asked about them: a price on one of
-    their lines, a discount on their basket, their orders (a refund, a cancellation,
-    an identity checked at a pickup, a return) and gift cards they bought."""
+    """Why a price was changed on the person's sale lines or a delivery fee waived
+    on their orders, and what the associate and the manager wrote when a manager
+    was asked about them: a price on one of their lines, a discount or a delivery
+    fee waived on their basket, their orders (a refund, a cancellation, an identity
+    checked at a pickup, a return) and gift cards they bought."""
     carts = Cart.objects.filter(
         Q(customer_id__in=erasure.customer_ids) | Q(order__in=orders)
     )
     lines = CartLine.objects.filter(cart__in=carts)
     blank_texts(lines, "counter_price_reason")
+    blank_texts(DeliveryFeeWaiver.objects.filter(order__in=orders), "reason")
     approvals = Approval.objects.filter(_approvals_about(carts, lines, orders))
     blank_texts(approvals, "reason", keep=APPROVAL_REASONS)
     blank_texts(approvals, "decision_note")
@@ -562,6 +566,7 @@ def personal_data() -> PersonalData:
             ),
             Cart: Texts(kept=("token", "channel", "status")),
             CartLine: Texts(erased=("counter_price_reason",)),
+            DeliveryFeeWaiver: Texts(erased=("reason",), kept=("currency",)),
             DiscountRedemption: Texts(),
             TerminalIntent: Texts(
                 erased=("sale",),

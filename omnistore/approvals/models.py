@@ -30,6 +30,7 @@ class ApprovalKind(models.TextChoices):
     TILL_OVER_SHORT = "till_over_short", "Till over/short"
     PICKUP_BY_IDENTITY = "pickup_by_identity", "Pickup without the code"
     GIFT_CARD_VOID = "gift_card_void", "Gift card void"
+    DELIVERY_FEE_WAIVER = "delivery_fee_waiver", "Delivery fee waived"
 
 
 class ApprovalStatus(models.TextChoices):

@@ -10,6 +10,7 @@
 | till over/short | ``OMNISTORE_TILL_TOLERANCE`` | the difference is beyond it |
 | pickup by identity | ``OMNISTORE_APPROVAL_PICKUP_BY_IDENTITY`` | on |
 | gift card void | ``OMNISTORE_APPROVAL_GIFT_CARD_VOID`` | on |
+| delivery fee waived | ``OMNISTORE_APPROVAL_DELIVERY_FEE_WAIVER`` | on |
 
 A threshold set to ``None`` turns that approval off.
 """
@@ -34,6 +35,7 @@ FLAGS = {
     ApprovalKind.PICKUP_BY_IDENTITY: "OMNISTORE_APPROVAL_PICKUP_BY_IDENTITY",
     # No gift card can be voided yet: the void's service checks this when it comes.
     ApprovalKind.GIFT_CARD_VOID: "OMNISTORE_APPROVAL_GIFT_CARD_VOID",
+    ApprovalKind.DELIVERY_FEE_WAIVER: "OMNISTORE_APPROVAL_DELIVERY_FEE_WAIVER",
 }
 
 

@@ -19,6 +19,7 @@ from django.utils.html import format_html, format_html_join
 
 from customers.selectors.team import associate_public_name
 from omnistore.accounts.scoping import PartOfParentInline, ReadOnlyAdmin
+from omnistore.approvals.models import ApprovalChannel
 from omnistore.core.exceptions import ApplicationError
 from omnistore.core.spreadsheet import SafeWriter
 from orders.admin.base import PhoneAwareSearch, through, with_currency
@@ -27,6 +28,7 @@ from orders.admin.invoices import InvoiceInline, issue_invoices
 from orders.admin.order_cancel import NOT_YOURS, OrderCancelPage
 from orders.admin.reports import sales_report_page, vat_ledger_page
 from orders.models import (
+    DeliveryFeeWaiver,
     Fulfilment,
     Order,
     OrderLine,
@@ -252,6 +254,7 @@ class OrderAdmin(OrderCancelPage, PhoneAwareSearch, ReadOnlyAdmin):
                     "subtotal",
                     "discount_total",
                     "delivery_fee",
+                    "delivery_fee_waived",
                     "total",
                     "discount_code",
                     "attributed_campaign_id",
@@ -277,7 +280,12 @@ class OrderAdmin(OrderCancelPage, PhoneAwareSearch, ReadOnlyAdmin):
             },
         ),
     ]
-    readonly_fields = ["refunds", "payment_history", "till_history"]
+    readonly_fields = [
+        "delivery_fee_waived",
+        "refunds",
+        "payment_history",
+        "till_history",
+    ]
 
     def get_queryset(self, request):
         """With what the list shows: a ``select_related`` here stands in for
@@ -293,6 +301,26 @@ class OrderAdmin(OrderCancelPage, PhoneAwareSearch, ReadOnlyAdmin):
                 .order_by("id")
             )
         return obj
+
+    @admin.display(description="Delivery fee waived")
+    def delivery_fee_waived(self, obj):
+        """What the shop waived of the delivery fee, who waived it, the manager who
+        approved (not for their own) and why."""
+        waiver = (
+            DeliveryFeeWaiver.objects.filter(order=obj)
+            .select_related("waived_by", "approval__decided_by")
+            .first()
+        )
+        if waiver is None:
+            return "—"
+        approval, approved = waiver.approval, ""
+        if approval is not None and approval.channel != ApprovalChannel.SELF:
+            how = approval.get_channel_display().lower()
+            approved = f", approved by {approval.decided_by.display_name} ({how})"
+        return (
+            f"{with_currency(waiver.amount, waiver.currency)} by "
+            f"{waiver.waived_by.display_name}{approved}: {waiver.reason}"
+        )
 
     @admin.display(description="Payment history")
     def payment_history(self, obj):

@@ -81,6 +81,7 @@ from orders.models.till import (
     TillSession,
     TillSessionStatus,
 )
+from orders.models.waivers import DeliveryFeeWaiver
 
 __all__ = [
     "RETURN_REFERENCE",
@@ -143,4 +144,5 @@ __all__ = [
     "Invoice",
     "InvoiceCounter",
     "InvoiceKind",
+    "DeliveryFeeWaiver",
 ]

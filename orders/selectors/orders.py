@@ -79,13 +79,16 @@ def history_for_the_customer(
 def notes_for_the_customer(changes, orders: Iterable[Order]) -> None:
     """Gives each status change (of ``orders`` or of their returns) its
     ``customer_note``: the note with the approving managers named as the customer
-    reads staff. One query, only when a note names an approval."""
+    reads staff (a delivery fee waived on the order's basket among them). One
+    query, only when a note names an approval."""
     approvers = []
+    orders = list(orders)
     if any(APPROVED_BY in change.note for change in changes):
         approvers = [
             approval.decided_by
             for approval in Approval.objects.filter(
-                subject__in=set().union(*(approval_subjects(o) for o in orders)),
+                Q(subject__in=set().union(*(approval_subjects(o) for o in orders)))
+                | Q(delivery_fee_waiver__order__in=[o.pk for o in orders]),
                 decided_by__isnull=False,
             ).select_related("decided_by")
         ]
@@ -110,9 +113,15 @@ def customer_orders(customer: Customer) -> QuerySet[Order]:
 
 
 def order_detail_queryset() -> QuerySet[Order]:
-    """An order with everything its page shows, in a fixed six queries."""
+    """An order with everything its page shows, in a fixed six queries (a delivery
+    fee its shop waived, who waived it and who approved, in the first)."""
     return Order.objects.select_related(
-        "customer", "placing_location", "staff_member", "legal_entity"
+        "customer",
+        "placing_location",
+        "staff_member",
+        "legal_entity",
+        "delivery_fee_waiver__waived_by",
+        "delivery_fee_waiver__approval__decided_by",
     ).prefetch_related(
         Prefetch(
             "lines", queryset=OrderLine.objects.select_related("variant__product")

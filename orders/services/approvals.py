@@ -451,3 +451,42 @@ def guard_counter_discount(
         approvals=approvals,
         now=now,
     )
+
+
+def fee_waiver_subject(cart) -> str:
+    """What a manager's approval of a waived delivery fee is for: the sale's basket
+    (a counter basket becomes one order, once)."""
+    return f"cart:{cart.pk}:delivery_fee"
+
+
+def guard_delivery_fee_waiver(
+    *,
+    cart,
+    fee: Decimal,
+    currency: str,
+    country: str,
+    location,
+    actor,
+    reason: str,
+    approvals: Iterable = (),
+    now: datetime | None = None,
+) -> Approval | None:
+    """A delivery fee waived on a sale the shop sends home, when
+    ``OMNISTORE_APPROVAL_DELIVERY_FEE_WAIVER`` asks for a manager. The approval
+    covers the fee shown, ``fee`` in the sale's ``currency``: a larger one (the
+    address moved to a dearer market) asks again."""
+    if not approval_needed(ApprovalKind.DELIVERY_FEE_WAIVER):
+        return None
+    return check_approval(
+        kind=ApprovalKind.DELIVERY_FEE_WAIVER,
+        location=location,
+        subject=fee_waiver_subject(cart),
+        actor=actor,
+        summary=f"Waive the {fee} {currency} delivery fee of a sale delivered to "
+        f"{country}",
+        amount=fee,
+        currency=currency,
+        reason=reason,
+        approvals=approvals,
+        now=now,
+    )

@@ -51,7 +51,8 @@ from .common import (
     to_money,
 )
 from .counter_prices import at_counter_prices, check_shop_currency
-from .delivery import attached_buyer, sale_delivery_fee
+from .delivery import delivery_buyer, sale_delivery_fee
+from .delivery_waiver import FeeWaiver, WaivedFee, checked_waiver, fee_after_waiver
 from .discounts import normalize_discount_code, price_discount
 from .giftcard_sales import GiftCardSale, cards_total, check_cards_sold
 from .payments import PaymentRequest, check_payments
@@ -118,6 +119,7 @@ def place_order(
     caller: str = "",
     gift_cards: Sequence[GiftCardSale] = (),
     fingerprint: str = "",
+    delivery_waiver: FeeWaiver | None = None,
 ) -> Order:
     """Check out: price the lines, source and hold the stock, take the payment, record
     the order, attach it to the customer and queue the receipt — all or nothing.
@@ -134,6 +136,8 @@ def place_order(
     ``gift_cards`` are cards sold and activated with the sale
     (``orders.services.giftcard_sales``). ``fingerprint`` replaces the keyed
     request's own (``checkout_fingerprint``) where the caller knows the request better.
+    ``delivery_waiver``: a staff sale's delivery fee its shop waived
+    (``orders.services.delivery_waiver``); the storefront never sends one.
     """
     now = now or timezone.now()
 
@@ -160,6 +164,7 @@ def place_order(
             prices=prices,
             now=now,
             gift_cards=gift_cards,
+            delivery_waiver=delivery_waiver,
         )
         checkout.till = till
         checkout.helped_by = dict(helped_by or {})
@@ -293,17 +298,6 @@ def _contact(email, phone, first_name, last_name, loyalty_number) -> dict[str, s
     }
 
 
-def _buyer(customer, staff, loyalty_number, email, phone):
-    """Who a delivery's tier is asked of: the signed-in customer, else the profile
-    staff attached to their sale (read only if the fee depends on it)."""
-    return lambda: (
-        customer
-        or attached_buyer(
-            staff=staff, loyalty_number=loyalty_number, email=email, phone=phone
-        )
-    )
-
-
 def _price_and_payments(
     order_lines: list[tuple[Variant, int]],
     *,
@@ -317,12 +311,14 @@ def _price_and_payments(
     gift_cards: Decimal = Decimal("0.00"),
     method: str = "",
     buyer: Callable[[], Customer | None] = lambda: None,
+    waiver: WaivedFee | None = None,
 ) -> dict:
     """The checkout's money on the sale's terms: subtotal, discount, delivery and
     total (all tax included), each line's VAT, and the payments checked against the
     total. ``gift_cards``: what the gift cards sold with it add (no VAT, no
     discount); a delivery (``method``) pays the market's fee
-    (``orders.services.delivery.sale_delivery_fee``, ``buyer`` asked for the tier)."""
+    (``orders.services.delivery.sale_delivery_fee``, ``buyer`` asked for the tier)
+    unless the shop waived it (``waiver``)."""
     subtotal, discount, discount_total, line_discounts = _price(
         order_lines,
         prices=terms.prices,
@@ -336,6 +332,7 @@ def _price_and_payments(
     delivery = sale_delivery_fee(
         terms, method=method, goods=subtotal - discount_total, buyer=buyer
     )
+    delivery, waived = fee_after_waiver(waiver, delivery, terms.currency)
     subtotal += gift_cards
     total = subtotal - discount_total + delivery
     taxed = {
@@ -360,6 +357,7 @@ def _price_and_payments(
         "legal_entity_id": terms.legal_entity_id,
         "unit_prices": terms.prices,
         "delivery_fee": delivery,
+        "fee_waived": waived,
         "delivery_taxed": (
             delivery_taxed(delivery, terms.rates.values()) if delivery else None
         ),
@@ -419,6 +417,7 @@ def prepare_checkout(
     cart: Cart | None = None,
     prices: Mapping[int, Decimal] | None = None,
     gift_cards: Sequence[GiftCardSale] = (),
+    delivery_waiver: FeeWaiver | None = None,
 ) -> Checkout:
     """Check all that can be checked before the transaction: request, lines, where
     it goes, who for, price, payments, stock sources (``prices``: the counter's)."""
@@ -456,7 +455,10 @@ def prepare_checkout(
         payments=payments,
         gift_cards=cards_total(gift_cards),
         method=fulfilment,
-        buyer=_buyer(customer, staff, loyalty_number, email, phone),
+        buyer=delivery_buyer(customer, staff, loyalty_number, email, phone),
+        waiver=checked_waiver(
+            delivery_waiver, channel, fulfilment, staff, where.placing, cart
+        ),
     )
     return Checkout(
         channel=channel,

@@ -70,6 +70,17 @@ def attached_buyer(
     return None
 
 
+def delivery_buyer(customer, staff, loyalty_number, email, phone):
+    """Who a checkout's delivery tier is asked of: the signed-in customer, else the
+    profile staff attached to their sale (read only if the fee depends on it)."""
+    return lambda: (
+        customer
+        or attached_buyer(
+            staff=staff, loyalty_number=loyalty_number, email=email, phone=phone
+        )
+    )
+
+
 def delivery_fee_to(
     country: str,
     *,

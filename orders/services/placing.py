@@ -3,9 +3,9 @@
 The order row goes in first (its unique idempotency key and number refuse a duplicate
 before any stock is touched), then the cart is closed and the discount claimed, then
 fulfilments, lines, the stock (one ``reserve_stock`` or ``sell_stock`` call for every
-line), the payments, the history and the customer's timeline; the receipt and points
-leave through the outbox. The steps keep that order: the statements and the locks
-they take are the same for every checkout.
+line), the payments, a waived delivery fee, the history and the customer's timeline;
+the receipt and points leave through the outbox. The steps keep that order: the
+statements and the locks they take are the same for every checkout.
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ from .common import (
     order_webhook,
     to_money,
 )
+from .delivery_waiver import WaivedFee, record_fee_waiver
 from .discounts import claim_discount
 from .giftcard_sales import GiftCardSale, activate_sold_cards, cards_total
 from .giftcards import spend_gift_card
@@ -118,6 +119,8 @@ class Checkout:
     # What delivery costs (in ``total``) and its VAT; none when it travels free.
     delivery_fee: Decimal = Decimal("0.00")
     delivery_taxed: TaxedAmount | None = None
+    # The delivery fee the shop waived (not in ``delivery_fee``), for the order to keep.
+    fee_waived: WaivedFee | None = None
 
 
 def write_order(checkout: Checkout) -> Order:
@@ -156,6 +159,7 @@ def write_order(checkout: Checkout) -> Order:
             actor=checkout.staff,
             now=checkout.now,
         )
+    waived = record_fee_waiver(checkout.fee_waived, order, now=checkout.now)
     history = [
         OrderStatusChange(
             order=order,
@@ -163,7 +167,7 @@ def write_order(checkout: Checkout) -> Order:
             actor=checkout.staff,
             location=checkout.placing_location,
             at=checkout.now,
-            note=f"Placed via {Channel(order.channel).label}",
+            note=f"Placed via {Channel(order.channel).label}{waived}",
         )
     ]
     insert_rows(history)

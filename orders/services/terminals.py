@@ -59,6 +59,7 @@ from orders.terminals import (
 
 from .carts import lock_counter_basket
 from .checkout import place_order, prepare_checkout
+from .delivery_waiver import FeeWaiver
 from .payments import PaymentRequest
 from .till import TillBooking
 
@@ -91,6 +92,8 @@ class CounterSale:
     helped_by: dict = field(default_factory=dict)
     # A phone order keyed on the shop's terminal is placed as a phone order.
     channel: str = Channel.STORE
+    # The delivery fee the shop waived, placed with the sale as the screen showed it.
+    delivery_waiver: FeeWaiver | None = None
 
     def as_json(self) -> dict:
         data = asdict(self)
@@ -99,6 +102,8 @@ class CounterSale:
         data["tendered"] = None if self.tendered is None else str(self.tendered)
         data["prices"] = {str(v): str(p) for v, p in self.prices.items()}
         data["helped_by"] = {str(v): int(u) for v, u in self.helped_by.items()}
+        waiver = self.delivery_waiver
+        data["delivery_waiver"] = waiver.as_json() if waiver is not None else None
         return data
 
     @classmethod
@@ -118,6 +123,7 @@ class CounterSale:
                 int(v): int(u) for v, u in (data.get("helped_by") or {}).items()
             },
             channel=data.get("channel", Channel.STORE),
+            delivery_waiver=FeeWaiver.from_json(data.get("delivery_waiver")),
         )
 
     def checkout(self, payments: list[PaymentRequest]) -> dict:
@@ -131,6 +137,7 @@ class CounterSale:
             "payments": payments,
             "discount_code": self.discount_code,
             "prices": self.prices or None,
+            "delivery_waiver": self.delivery_waiver,
             **self.customer,
         }
 

@@ -19,6 +19,7 @@ from orders.staff.views import (
     sale_helpers,
     sale_items,
     sale_prices,
+    sale_waiver,
     terminals,
     till,
 )
@@ -55,6 +56,11 @@ urlpatterns = [
         "sale/lines/<int:line_id>/price/",
         sale_prices.sale_line_price,
         name="sale_line_price",
+    ),
+    path(
+        "sale/delivery-waiver/",
+        sale_waiver.sale_delivery_waiver,
+        name="sale_delivery_waiver",
     ),
     path("sale/checkout/", sale.sale_checkout, name="sale_checkout"),
     path("sale/clear/", sale.sale_clear, name="sale_clear"),

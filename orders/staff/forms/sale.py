@@ -440,6 +440,40 @@ class DeliveryForm(forms.Form):
         return {key: self.cleaned_data.get(key, "") for key in self.fields}
 
 
+class DeliveryWaiverForm(forms.Form):
+    """Why the shop waives a sale's delivery fee: one of the usual reasons, with
+    what happened (required for "Another reason"); the service keeps them as one
+    text (``reason``)."""
+
+    REASONS = [
+        ("", "Choose why"),
+        ("late", "Late parcel"),
+        ("complaint", "Complaint"),
+        ("goodwill", "Goodwill gesture"),
+        ("other", "Another reason"),
+    ]
+
+    prefix = "waiver"
+    why = forms.ChoiceField(
+        label="Why waive it",
+        choices=REASONS,
+        error_messages=_required("Choose why the fee is waived."),
+    )
+    detail = forms.CharField(
+        label="What happened", max_length=150, required=False, strip=True
+    )
+
+    def clean(self):
+        data = super().clean()
+        why, detail = data.get("why"), data.get("detail", "")
+        if why == "other" and not detail:
+            self.add_error("detail", "Say what happened.")
+        elif why:
+            label = dict(self.REASONS)[why]
+            data["reason"] = f"{label}: {detail}" if detail else label
+        return data
+
+
 class ShopChoiceField(forms.ModelChoiceField):
     """A shop named with its city, and whether it already holds the whole basket."""
 

@@ -27,6 +27,7 @@ def start_card_payment(
     gift_cards: list | None = None,
     helped_by: dict | None = None,
     channel: str = Channel.STORE,
+    delivery_waiver=None,
 ):
     """Send the card's share of the checked-out sale to the shop's terminal; it is
     placed (and booked on the open ``till``) once the card paid. None: no card
@@ -69,6 +70,7 @@ def start_card_payment(
         prices=prices or {},
         helped_by=helped_by or {},
         channel=channel,
+        delivery_waiver=delivery_waiver,
     )
     return start_terminal_payment(
         device=device, cart=cart, sale=sale, staff=request.user

@@ -53,6 +53,7 @@ from orders.services.till import TillBooking, sale_session
 from orders.staff.forms.sale import (
     CustomerForm,
     DeliveryForm,
+    DeliveryWaiverForm,
     DiscountForm,
     LineQuantityForm,
     PaymentForm,
@@ -78,6 +79,7 @@ from orders.staff.views.sale_state import (
     DISCOUNT_KEY,
     MODE_KEY,
     TERMINAL_KEY,
+    WAIVER_KEY,
     card_not_waiting,
     end_sale,
     sale_cart,
@@ -106,8 +108,8 @@ def _basket(store, cart, *, request=None, country: str = "") -> dict:
     (what it takes off now, or why it no longer applies), in the sale's currency;
     checkout claims it. Gift cards alone leave it out: a code takes nothing off
     them, so it is neither shown nor sent to checkout. Delivered home (to
-    ``country``, else the shop's), the delivery fee is added to pay
-    (``with_delivery``)."""
+    ``country``, else the shop's), the delivery fee is added to pay, unless the
+    sale waived it (``with_delivery``)."""
     lines = cart_lines(cart) if cart is not None else []
     prefetch_related_objects(
         [line.variant.product for line in lines], inventory_selectors.images_prefetch()
@@ -164,6 +166,7 @@ def _basket(store, cart, *, request=None, country: str = "") -> dict:
         country=country or store.country,
         staff=request.user,
         buyer=_checkout_customer(request),
+        waiver=request.session.get(WAIVER_KEY),
     )
 
 
@@ -260,6 +263,7 @@ def _checkout_context(
         "checkout_errors": errors or [],
         "sale_customer": _sale_customer(request),
         "sale_sizes": sale_sizes(request),
+        "waiver_form": DeliveryWaiverForm(),
     }
 
 
@@ -319,6 +323,7 @@ def _render_basket(
         "gift_card_open": gift_card_open,
         "price_edit": price_edit,
         "oob": True,
+        "waiver_form": DeliveryWaiverForm(),
     }
     return render(request, "orders/staff/_basket.html", context, status=status)
 
@@ -482,6 +487,7 @@ def _place_sale(
         helped_by=helpers(basket["rows"]),
         caller=f"user:{request.user.pk}",
         gift_cards=basket["gift_cards"],
+        delivery_waiver=basket["delivery_waiver"],
         **_checkout_customer(request),
     )
 
@@ -565,6 +571,7 @@ def sale_checkout(request):
                 prices=basket["prices"],
                 gift_cards=basket["gift_cards"],
                 helped_by=helpers(basket["rows"]),
+                delivery_waiver=basket["delivery_waiver"],
             )
             if intent is not None:
                 request.session[TERMINAL_KEY] = intent.reference

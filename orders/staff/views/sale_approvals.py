@@ -1,8 +1,9 @@
 """What a manager approved on a counter sale holds the sale to, until it is paid:
 a discount code takes no larger share of the basket and no larger amount than when
 it was applied, and a line sold at a counter price has no more units than its
-approval covered. A basket grown past either is stopped at checkout with the
-reason; applying the code or setting the price again asks a manager anew."""
+approval covered; a delivery fee waived covers no larger fee. A basket grown past
+any of them is stopped at checkout with the reason; applying the code, setting the
+price or waiving the fee again asks a manager anew."""
 
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ def accept_discount(request, *, subtotal: Decimal, discount: Decimal) -> None:
 
 def outgrown_approvals(request, store, basket: dict) -> list[str]:
     """Why the basket may not be paid as it is: lines whose counter price covers
-    fewer units, a code now taking more off than when it was applied."""
+    fewer units, a code now taking more off than when it was applied, a delivery
+    fee larger than the one waived (``with_delivery``)."""
     errors = counter_prices_outgrown(
         lines=[(row.line, row.price) for row in basket["rows"]],
         currency=basket["currency"],
@@ -42,4 +44,4 @@ def outgrown_approvals(request, store, basket: dict) -> list[str]:
         actor=request.user,
         location=store,
     )
-    return errors + ([grown] if grown else [])
+    return errors + [text for text in (grown, basket.get("waiver_outgrown")) if text]

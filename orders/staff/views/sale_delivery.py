@@ -1,7 +1,8 @@
 """The delivery of a sale sent to the customer's home: it pays its market's delivery
 fee as an order placed online does (``orders.services.delivery``), shown with its
 amount before payment and counted in the amount to pay, which the payment form asks
-for and checkout charges."""
+for and checkout charges; unless the shop waived it (``sale_waiver``), when the
+amount to pay and the charge leave it out alike."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from django.utils import timezone
 
 from orders.models import FulfilmentMethod
 from orders.services.delivery import attached_buyer, delivery_fee_to
+from orders.services.delivery_waiver import FeeWaiver
 from orders.staff.forms.sale import DeliveryForm
 
 
@@ -23,14 +25,23 @@ def delivery_country(store, delivery: DeliveryForm | None) -> str:
     return store.country
 
 
-def with_delivery(basket: dict, *, mode: str, country: str, staff, buyer: dict):
+def with_delivery(
+    basket: dict, *, mode: str, country: str, staff, buyer: dict, waiver=None
+):
     """The basket with what its delivery to ``country`` costs, when it is delivered
     home: ``delivery_fee`` (None when nothing is delivered, or no market there sells
     in the basket's currency: checkout refuses that and says why) and the amount to
     pay with it. The fee is checkout's own (``sale_delivery_fee``) on the goods
     after the discount code, for the tier of the customer ``buyer`` names (their
-    identity: phone, email or loyalty number, as checkout matches it)."""
-    basket.update(delivery_fee=None, delivery_country=country)
+    identity: phone, email or loyalty number, as checkout matches it). The sale's
+    ``waiver`` (kept as ``FeeWaiver.as_json``) takes it off (``_waived``)."""
+    basket.update(
+        delivery_fee=None,
+        delivery_country=country,
+        delivery_waiver=None,
+        delivery_fee_waived=None,
+        waiver_outgrown="",
+    )
     if mode != FulfilmentMethod.DELIVERY or not basket["rows"]:
         return basket
     fee = delivery_fee_to(
@@ -46,5 +57,19 @@ def with_delivery(basket: dict, *, mode: str, country: str, staff, buyer: dict):
         ),
     )
     if fee is not None:
-        basket.update(delivery_fee=fee, to_pay=basket["to_pay"] + fee)
+        basket["delivery_fee"] = fee
+        _waived(basket, fee, FeeWaiver.from_json(waiver) if waiver else None)
     return basket
+
+
+def _waived(basket: dict, fee, waiver: FeeWaiver | None) -> None:
+    """The fee in the amount to pay, unless the sale's ``waiver`` covers it: then
+    ``delivery_fee_waived`` says how much is not charged and ``delivery_waiver``
+    goes to checkout with the sale. A waiver the fee outgrew (the address moved
+    to a dearer market) is not applied, and ``waiver_outgrown`` says why: checkout
+    waits until it is waived again or undone."""
+    outgrown = waiver.outgrown_by(fee, basket["currency"]) if waiver and fee else ""
+    if waiver is not None and fee and not outgrown:
+        basket.update(delivery_waiver=waiver, delivery_fee_waived=fee)
+        return
+    basket.update(to_pay=basket["to_pay"] + fee, waiver_outgrown=outgrown)

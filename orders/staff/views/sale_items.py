@@ -6,9 +6,9 @@
   that customer's sale or adds to the one already theirs; a sale holding items for
   anyone else is left alone (finished, parked or cleared first).
 - A sale can be parked while the next customer is served, and resumed later
-  (``sale_park``, ``sale_resume``): the basket, the customer, how it leaves and the
-  discount code are kept in the session; a sale waiting on the card terminal cannot
-  be parked.
+  (``sale_park``, ``sale_resume``): the basket, the customer, how it leaves, the
+  discount code and a waived delivery fee are kept in the session; a sale waiting
+  on the card terminal cannot be parked.
 - A sale holding items, in progress or parked, keeps the device at its shop
   (``sale_keeps_the_shop``): its prices are that shop's market's.
 """
@@ -40,6 +40,7 @@ from orders.staff.views.sale_state import (
     MODE_KEY,
     PHONE_KEY,
     TERMINAL_KEY,
+    WAIVER_KEY,
     end_sale,
     not_while_card_waits,
     sale_cart,
@@ -56,6 +57,7 @@ KEPT = (
     DISCOUNT_OFF_KEY,
     GIFT_CARDS_KEY,
     PHONE_KEY,
+    WAIVER_KEY,
 )
 
 

@@ -1,7 +1,8 @@
 """What a device's counter sale keeps between requests, in its session: the basket's
-cart, the customer, how the goods leave, the code and the gift cards sold. Requests
-of one device that overlap keep each one's own change (the session store merges
-them key by key), and the ones starting a sale at once share its cart."""
+cart, the customer, how the goods leave, the code, the gift cards sold and a waived
+delivery fee. Requests of one device that overlap keep each one's own change (the
+session store merges them key by key), and the ones starting a sale at once share
+its cart."""
 
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ DISCOUNT_KEY = "sale_discount_code"
 TERMINAL_KEY = "sale_terminal_intent"
 # Gift cards sold with the sale (number, amount, PIN hashed), activated at checkout.
 GIFT_CARDS_KEY = "sale_gift_cards"
+# The delivery fee waived on the sale (``FeeWaiver.as_json``), until it is paid.
+WAIVER_KEY = "sale_delivery_waiver"
 # Every screen and step of the sale at the counter: only at a shop.
 AT_THE_COUNTER = shop_only("The sale at the counter")
 SALE_NUMBER_KEY = "sale_number"  # sales ended on this device: the next cart's token
@@ -72,6 +75,7 @@ def end_sale(request) -> None:
         DISCOUNT_OFF_KEY,
         TERMINAL_KEY,
         GIFT_CARDS_KEY,
+        WAIVER_KEY,
     ):
         request.session.pop(key, None)
     request.session[SALE_NUMBER_KEY] = request.session.get(SALE_NUMBER_KEY, 0) + 1
