@@ -40,11 +40,3 @@ def is_team_member(user, ids) -> bool:
     if ids is None:
         return True
     return bool(shop_ids(user) & ids)
-
-
-def manages(actor, shop_id) -> bool:
-    """A manager (store, area, HQ) acting for the team of the shop ``shop_id``."""
-    if not getattr(actor, "is_manager", False):
-        return False
-    ids = shop_ids(actor)
-    return ids is None or shop_id in ids

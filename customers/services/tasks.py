@@ -38,8 +38,8 @@ from customers.models import (
     WishlistItem,
 )
 from customers.selectors.clientbook import next_birthday
-from customers.selectors.team import is_team_member, manages
-from omnistore.accounts.scoping import shop_ids
+from customers.selectors.team import is_team_member
+from omnistore.accounts.scoping import manages, shop_ids
 from omnistore.core.actors import acting_user
 from omnistore.core.exceptions import (
     Conflict,
@@ -58,6 +58,12 @@ MAX_SNOOZE_DAYS = 365
 
 
 # --- Reading a task for an action -------------------------------------------------
+
+
+def holds_tasks(user) -> bool:
+    """Tasks go to shop staff (active, of a shop role): whom a task may be for, and
+    so who may write one for themselves (HQ writes none)."""
+    return is_team_member(user, None)
 
 
 def may_act_on(actor, task: ClientTask) -> bool:
@@ -257,7 +263,7 @@ def create_manual_task(
         and is_team_member(assignee, shop_ids(actor))
     ):
         raise PermissionDenied("Only a manager writes tasks for someone else.")
-    if not is_team_member(assignee, None):
+    if not holds_tasks(assignee):
         raise ValidationFailed(
             "Tasks go to shop staff.", extra={"assignee": ["Not shop staff."]}
         )

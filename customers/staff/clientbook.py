@@ -18,7 +18,7 @@ from customers.models import Customer
 from customers.selectors.clientbook import CLIENT_TABS, client_book, customer_tasks
 from customers.selectors.team import team_members
 from customers.services.clientbook import assign_associate, check_assignment
-from customers.services.tasks import create_manual_task
+from customers.services.tasks import create_manual_task, holds_tasks
 from omnistore.accounts.scoping import shop_ids
 from omnistore.core.digits import is_digits
 from omnistore.core.exceptions import ApplicationError
@@ -78,7 +78,8 @@ def client_panel(
     request, customer: Customer, *, form=None, task_form=None, error=None
 ) -> dict:
     """The 360° card: the client's associate, what the signed-in user may do about it,
-    and the open tasks about the client they see."""
+    and the open tasks about the client they see; the form for a new task only to
+    whom tasks may go (``holds_tasks``: a task written here is the writer's)."""
     user = request.user
     current = customer.assigned_associate
     team = team_members(shop_ids(user)) if user.is_manager else None
@@ -95,7 +96,11 @@ def client_panel(
             else None
         ),
         "task_form": task_form
-        or ManualTaskForm(initial={"due_on": timezone.localdate()}),
+        or (
+            ManualTaskForm(initial={"due_on": timezone.localdate()})
+            if holds_tasks(user)
+            else None
+        ),
         "tasks": list(customer_tasks(customer, user)),
         "error": error,
     }
