@@ -1,6 +1,7 @@
 """Logins, for the platform's superuser. A login's role is its group (Associate, Store
 manager, Area manager, Headquarters); ``role`` follows the groups and is shown, not
-edited. Shop staff belong to their ``shops``, the home ``store`` among them.
+edited. Shop staff belong to their ``shops``, the home ``store`` among them; the
+role's rules (``assign_role``'s) hold on the login's page before anything is saved.
 
 A login is never deleted, not even by the superuser: the admin's log, timelines,
 merges and histories name it as who acted, and its deletion would delete or blank
@@ -9,12 +10,14 @@ them. Someone who leaves is deactivated (the action, or *Active* on the form).""
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import UserChangeForm
 
-from omnistore.core.exceptions import ApplicationError
+from omnistore.core.exceptions import ApplicationError, ValidationFailed
 
 from .models import User
+from .roles import role_of_groups
 from .scoping import ShopScopedAdmin
-from .services import OWN_LOGIN, deactivate_login
+from .services import OWN_LOGIN, deactivate_login, reaches_admin, role_shops
 
 
 class ManagersLoginForm(AdminAuthenticationForm):
@@ -33,6 +36,48 @@ class ManagersLoginForm(AdminAuthenticationForm):
 
 admin.site.login_form = ManagersLoginForm
 
+STAFF_STATUS_FOLLOWS_ROLE = (
+    "Follows the role: managers and headquarters reach the admin, associates do "
+    "not; the superuser always does."
+)
+
+
+class LoginForm(UserChangeForm):
+    """A login's page. The ticked groups name the role (``role_of_groups``), and the
+    role's rules are those of ``assign_role``: shop staff belong to a shop, a store
+    manager to exactly one, the home shop among the shops (``role_shops``), and
+    *Staff status* follows the role (``reaches_admin``). The home shop is not picked
+    for them here: shop staff without one are refused at the field
+    (``User.clean``, judging the new role). A login breaking a rule is refused on
+    the form, nothing saved."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        staff = self.fields.get("is_staff")
+        if staff is not None:
+            staff.disabled = True
+            staff.help_text = STAFF_STATUS_FOLLOWS_ROLE
+
+    def clean(self):
+        data = super().clean()
+        fields = ("groups", "store", "shops")
+        if any(name not in self.fields or name in self.errors for name in fields):
+            return data
+        role = role_of_groups(group.name for group in data["groups"])
+        try:
+            _, data["shops"] = role_shops(
+                role=role, shops=data["shops"], home=data["store"]
+            )
+        except ValidationFailed as error:
+            for name in error.extra:
+                self.add_error(name if name in self.fields else None, error.message)
+            return data
+        if "is_staff" in self.fields:
+            superuser = data.get("is_superuser", self.instance.is_superuser)
+            data["is_staff"] = reaches_admin(role=role, is_superuser=bool(superuser))
+        self.instance.role = role
+        return data
+
 
 @admin.register(User)
 class UserAdmin(ShopScopedAdmin, BaseUserAdmin):
@@ -48,6 +93,7 @@ class UserAdmin(ShopScopedAdmin, BaseUserAdmin):
     ]
     list_filter = ["role", "groups", "store", "is_staff", "is_active"]
     list_select_related = ["store"]
+    form = LoginForm
     actions = ["deactivate"]
     readonly_fields = ["role"]
     filter_horizontal = [*BaseUserAdmin.filter_horizontal, "shops"]

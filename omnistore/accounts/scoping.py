@@ -42,6 +42,15 @@ def shop_ids(user) -> frozenset[int] | None:
     return cached
 
 
+def manages(user, location_id) -> bool:
+    """``user`` is a manager (store, area, HQ) of the location ``location_id``: one of
+    their shops, or any for HQ and the superuser."""
+    if user is None or not getattr(user, "is_manager", False):
+        return False
+    ids = shop_ids(user)
+    return ids is None or location_id in ids
+
+
 def scope_to_shops(queryset: QuerySet, paths, ids) -> QuerySet:
     """Rows of ``queryset`` that belong, through any of ``paths``, to a location in
     ``ids`` (all rows when ``ids`` is None). Several paths or one across a reverse

@@ -14,12 +14,11 @@ from .models import SHOP_ROLES, Role, User
 from .roles import ADMIN_ROLES, ROLE_GROUPS
 
 
-@transaction.atomic
-def assign_role(*, user: User, role: str, shops: Iterable = (), home=None) -> User:
-    """Make ``user`` hold ``role`` at ``shops`` (locations), ``home`` among them (the
-    first shop if not given). The group is the right; ``is_staff`` follows it, so
-    managers and HQ reach /admin/ and associates do not. The platform's superuser flag
-    is left alone: it is not a role."""
+def role_shops(*, role: str, shops: Iterable = (), home=None) -> tuple[object, list]:
+    """The home shop and the shops of a login holding ``role``: ``home`` among
+    ``shops`` (the first shop if not given; none without shops). Shop staff belong to
+    at least one shop; a store manager runs exactly one, several make an area manager.
+    The rules of ``assign_role``, and of the admin's login form before it saves."""
     shops = list(shops)
     if home is not None and home not in shops:
         shops.insert(0, home)
@@ -32,8 +31,23 @@ def assign_role(*, user: User, role: str, shops: Iterable = (), home=None) -> Us
             "A store manager runs one shop; several make an area manager.",
             extra={"shops": ["one shop"]},
         )
-    user.store = (home or shops[0]) if shops else None
-    user.is_staff = role in ADMIN_ROLES or user.is_superuser
+    return ((home or shops[0]) if shops else None), shops
+
+
+def reaches_admin(*, role: str, is_superuser: bool) -> bool:
+    """``is_staff`` as the role gives it: managers and HQ reach /admin/, associates
+    and customers do not; the platform's superuser always does."""
+    return role in ADMIN_ROLES or is_superuser
+
+
+@transaction.atomic
+def assign_role(*, user: User, role: str, shops: Iterable = (), home=None) -> User:
+    """Make ``user`` hold ``role`` at ``shops`` (locations), ``home`` among them (the
+    first shop if not given; ``role_shops``). The group is the right; ``is_staff``
+    follows it (``reaches_admin``). The platform's superuser flag is left alone: it
+    is not a role."""
+    user.store, shops = role_shops(role=role, shops=shops, home=home)
+    user.is_staff = reaches_admin(role=role, is_superuser=user.is_superuser)
     user.role = role
     user.save(update_fields=["store", "is_staff", "role"])
     user.shops.set(shops)

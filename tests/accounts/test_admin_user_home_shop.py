@@ -43,7 +43,7 @@ def test_clearing_a_store_managers_home_shop_is_refused_at_the_field(admin_clien
     marco.refresh_from_db()
     assert marco.store == shop
     other = LocationFactory(code="TO01")
-    moved = admin_client.post(url, change_data(marco, store=other.pk))
+    moved = admin_client.post(url, change_data(marco, store=other.pk, shops=[other.pk]))
     assert moved.status_code == 302
     marco.refresh_from_db()
     assert marco.store == other
