@@ -111,11 +111,15 @@ def record_movements(
     )
 
 
-def shortages(requests: Sequence[StockRequest]) -> list[dict]:
+def shortages(
+    requests: Sequence[StockRequest], *, keep_safety: bool = False
+) -> list[dict]:
+    """Each short line with the units it could have had: ``available`` is what is
+    on hand and not held, less the safety stock when the hold keeps it (``free``)."""
     variant_ids = {r.variant_id for r in requests}
     location_ids = {r.location_id for r in requests}
     levels = {
-        (lvl.variant_id, lvl.location_id): lvl.available
+        (lvl.variant_id, lvl.location_id): lvl.free if keep_safety else lvl.available
         for lvl in StockLevel.objects.filter(
             variant_id__in=variant_ids, location_id__in=location_ids
         )

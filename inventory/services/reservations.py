@@ -61,16 +61,17 @@ def reserve_stock(
     caller that goes on after the error finds the stock as it was. Called on its own,
     it is its own transaction.
     """
-    sql = _HOLD_KEEPING_SAFETY_SQL if keep_safety else _HOLD_SQL
+    args = (requests, reference_type, reference_id, actor, expires_at, keep_safety)
     if transaction.get_connection().in_atomic_block:
-        return _reserve(requests, reference_type, reference_id, actor, expires_at, sql)
+        return _reserve(*args)
     with transaction.atomic():
-        return _reserve(requests, reference_type, reference_id, actor, expires_at, sql)
+        return _reserve(*args)
 
 
 def _reserve(
-    requests, reference_type, reference_id, actor, expires_at, sql=_HOLD_SQL
+    requests, reference_type, reference_id, actor, expires_at, keep_safety=False
 ) -> list[Reservation]:
+    sql = _HOLD_KEEPING_SAFETY_SQL if keep_safety else _HOLD_SQL
     requests = merge_requests(requests)
     now = timezone.now()
     held = []
@@ -93,7 +94,7 @@ def _reserve(
             StockLevel.objects.filter(
                 variant_id=req.variant_id, location_id=req.location_id
             ).update(reserved=F("reserved") - req.quantity)
-        raise InsufficientStock(shortages(short))
+        raise InsufficientStock(shortages(short, keep_safety=keep_safety))
     reservations = insert_rows(
         [
             Reservation(

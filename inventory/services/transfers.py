@@ -14,7 +14,7 @@ from django.db.models import F, Q, Sum
 from django.dispatch import Signal
 from django.utils import timezone
 
-from omnistore.accounts.scoping import shop_ids
+from omnistore.accounts.scoping import manages, shop_ids
 from omnistore.core.actors import acting_user
 from omnistore.core.exceptions import Conflict, IllegalTransition, ValidationFailed
 
@@ -76,10 +76,12 @@ def request_transfer(
     reference_id: str = "",
 ) -> Transfer:
     """Ask for goods to move; the quantities are reserved at the source at once,
-    beyond its safety stock (a manager's own ask may take that too). An associate's
-    ask for their shop from another location (no order behind it) takes at most
-    ``OMNISTORE_TRANSFER_ASK_MAX`` units of an item from it in 24 hours, asks not
-    shipped yet counted however old: the source's own customers keep their shelf."""
+    beyond its safety stock: only a manager of the source (HQ: of every location)
+    may take that too, their shop's stock being theirs to decide about. An
+    associate's ask for their shop from another location (no order behind it) takes
+    at most ``OMNISTORE_TRANSFER_ASK_MAX`` units of an item from it in 24 hours, asks
+    not shipped yet counted however old: the source's own customers keep their
+    shelf."""
     errors: dict[str, list[str]] = {}
     if source.pk == destination.pk:
         errors["destination"] = ["Source and destination must be different locations."]
@@ -120,7 +122,7 @@ def request_transfer(
         reference_type="transfer",
         reference_id=str(transfer.pk),
         actor=actor,
-        keep_safety=user is None or not user.is_manager,
+        keep_safety=not manages(user, source.pk),
     )
     return transfer
 
