@@ -2,9 +2,12 @@
 
 An ``Approval`` is one request for a manager's yes, from the associate's action to its
 end: ``pending`` → ``approved`` → ``used`` (the action went through with it), or
-``refused`` / ``expired``, or ``withdrawn`` by the associate who asked (waiting, or
+``refused`` / ``expired`` (``decided_at`` of one approved, then expired unused, stays
+when the manager said yes), or ``withdrawn`` by the associate who asked (waiting, or
 approved and not used yet: ``withdrawn_at`` says when, the manager's decision kept). It names what it is for (``kind``, ``subject``, ``amount``)
-so an approval given for one refund cannot complete another. Rows change only
+so an approval given for one refund cannot complete another. It is asked at a shop
+(``location``); only a move of no one shop by one who approves at every shop (HQ
+voiding a gift card in the admin) has none, recorded as their own. Rows change only
 through ``omnistore.approvals.services``.
 """
 
@@ -54,7 +57,13 @@ class Approval(models.Model):
         max_length=10, choices=ApprovalStatus.choices, default=ApprovalStatus.PENDING
     )
     location = models.ForeignKey(
-        "inventory.Location", on_delete=models.PROTECT, related_name="approvals"
+        "inventory.Location",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="approvals",
+        help_text="The shop it was asked at; none for a move of no one shop made by "
+        "one who approves at every shop (HQ in the admin), approved by them.",
     )
     subject = models.CharField(
         max_length=80, help_text="What it is for, e.g. return:R-1234 or till:12."
@@ -103,6 +112,10 @@ class Approval(models.Model):
             models.CheckConstraint(
                 name="approval_withdrawn_has_time",
                 condition=~Q(status="withdrawn") | Q(withdrawn_at__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="approval_without_shop_is_own_move",
+                condition=Q(location__isnull=False) | Q(channel="self"),
             ),
         ]
 

@@ -31,6 +31,8 @@ from omnistore.approvals.selectors.approvals import (
 from omnistore.approvals.selectors.approvals import (
     approved_unused,
     can_approve,
+    has_lapsed,
+    is_usable,
     open_requests_of,
     pin_approvers,
     pin_of,
@@ -119,12 +121,11 @@ def _own_request(request, pk: int) -> Approval:
 
 @staff_required
 def approval_status(request, pk: int):
-    """Polled by the asking device while it waits."""
+    """Polled by the asking device while it waits. A yes past its time is
+    expired, as the move would find it: the screen does not go on with it."""
     approval = _own_request(request, pk)
-    expired = (
-        approval.status == ApprovalStatus.PENDING
-        and approval.expires_at <= timezone.now()
-    )
+    now = timezone.now()
+    expired = has_lapsed(approval, now=now)
     context = {
         "approval": approval,
         "expired": expired,
@@ -132,9 +133,7 @@ def approval_status(request, pk: int):
         "replace_panel": True,
     }
     response = render(request, "approvals/_status.html", context)
-    return (
-        _granted(response) if approval.status == ApprovalStatus.APPROVED else response
-    )
+    return _granted(response) if is_usable(approval, now=now) else response
 
 
 @staff_required

@@ -1,7 +1,8 @@
 """Gift cards in the admin: read-only with their ledger; void and adjust through the
 services, with a reason; a shop's staff need a manager's approval for them
-(``omnistore.approvals``), headquarters (who see no one shop) none: the ledger row
-records who did it and why, and a void is kept in the card's history too."""
+(``omnistore.approvals``); headquarters' own (at no one shop) is recorded as approved
+by them, an approval of no shop. The ledger row records who did it, why and the
+approval, and a void is kept in the card's history too."""
 
 from __future__ import annotations
 

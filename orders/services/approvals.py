@@ -118,6 +118,7 @@ def _guard_order(
     reason: str,
     approvals,
     now,
+    amount: Decimal | None = None,
 ) -> Approval | None:
     """A move on ``order`` that waits for a manager when the setting of ``kind`` asks
     for one; the approval that lets it through, else None."""
@@ -129,21 +130,50 @@ def _guard_order(
         subject=_order_subject(order),
         actor=actor,
         summary=summary,
+        amount=amount,
+        currency=order.currency if amount is not None else "",
         reason=reason,
         approvals=approvals,
         now=now,
     )
 
 
+def _return_asked(order: Order, lines: Iterable, why: str) -> tuple[str, Decimal]:
+    """What a manager reads of a return (``lines``: its return lines, each with its
+    order line), and the value it refunds: the items (SKU × units) and the sum, so
+    a yes to one shirt does not cover three. Items past the summary's room end in
+    "…" (the sum still tells them apart)."""
+    lines = list(lines)
+    value = sum((line.amount for line in lines), Decimal("0.00"))
+    head = f"Return on order {order.number} {why}: {value} {order.currency} for "
+    items = ", ".join(f"{line.quantity} × {line.order_line.sku}" for line in lines)
+    room = 250 - len(head)
+    if len(items) > room:
+        items = items[: room - 1] + "…"
+    return head + items, value
+
+
 def guard_return_outside_window(
-    *, order: Order, location, actor, reason: str, approvals: Iterable = (), now=None
+    *,
+    order: Order,
+    lines: Iterable,
+    location,
+    actor,
+    reason: str,
+    approvals: Iterable = (),
+    now=None,
 ) -> Approval | None:
-    """A return taken back after the window closed (the associate's reason kept)."""
+    """A return of ``lines`` taken back after the window closed (the associate's
+    reason kept); the approval covers those items, their value and that reason."""
+    if not approval_needed(ApprovalKind.RETURN_OUTSIDE_WINDOW):
+        return None
     days = settings.OMNISTORE_RETURN_WINDOW_DAYS
+    summary, value = _return_asked(order, lines, f"outside the {days}-day window")
     return _guard_order(
         ApprovalKind.RETURN_OUTSIDE_WINDOW,
         order=order,
-        summary=f"Return on order {order.number} outside the {days}-day window",
+        summary=summary,
+        amount=value,
         location=location,
         actor=actor,
         reason=reason,
@@ -153,13 +183,26 @@ def guard_return_outside_window(
 
 
 def guard_return_without_receipt(
-    *, order: Order, location, actor, reason: str, approvals: Iterable = (), now=None
+    *,
+    order: Order,
+    lines: Iterable,
+    location,
+    actor,
+    reason: str,
+    approvals: Iterable = (),
+    now=None,
 ) -> Approval | None:
-    """The customer has no receipt: the order was found by their details."""
+    """The customer has no receipt: the order was found by their details. The
+    approval covers ``lines``, their value and the reason, as for one outside the
+    window."""
+    if not approval_needed(ApprovalKind.RETURN_WITHOUT_RECEIPT):
+        return None
+    summary, value = _return_asked(order, lines, "without a receipt")
     return _guard_order(
         ApprovalKind.RETURN_WITHOUT_RECEIPT,
         order=order,
-        summary=f"Return on order {order.number} without a receipt",
+        summary=summary,
+        amount=value,
         location=location,
         actor=actor,
         reason=reason,
@@ -171,7 +214,8 @@ def guard_return_without_receipt(
 def guard_pickup_by_identity(
     *, order: Order, location, actor, note: str, approvals: Iterable = (), now=None
 ) -> Approval | None:
-    """A pickup handed over on the customer's identity, without the code."""
+    """A pickup handed over on the customer's identity, without the code; the
+    approval covers the ``note`` of what was seen, as the manager read it."""
     return _guard_order(
         ApprovalKind.PICKUP_BY_IDENTITY,
         order=order,

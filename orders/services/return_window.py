@@ -90,7 +90,12 @@ def accept_late(ret: Return, reason: str, *, now, actor, **asked) -> str:
     if not reason:
         return ""
     approval = guard_return_outside_window(
-        order=ret.order, reason=reason, actor=actor, now=now, **asked
+        order=ret.order,
+        lines=ret.lines.select_related("order_line").order_by("pk"),
+        reason=reason,
+        actor=actor,
+        now=now,
+        **asked,
     )
     ret.override_reason = reason
     ret.save(update_fields=["override_reason"])

@@ -452,7 +452,7 @@ def _add_return_lines(
     return rows
 
 
-def _guard_acceptance(ret: Return, without_receipt: bool, **asked) -> str:
+def _guard_acceptance(ret: Return, rows, without_receipt: bool, **asked) -> str:
     """A return accepted outside the window or without a receipt waits for a
     manager's yes (nothing is kept until then); what its history adds: who
     approved, and that there was no receipt."""
@@ -460,12 +460,12 @@ def _guard_acceptance(ret: Return, without_receipt: bool, **asked) -> str:
     if ret.override_reason:
         said += approved_by_note(
             guard_return_outside_window(
-                order=ret.order, reason=ret.override_reason, **asked
+                order=ret.order, lines=rows, reason=ret.override_reason, **asked
             )
         )
     if without_receipt:
         approval = guard_return_without_receipt(
-            order=ret.order, reason=ret.note, **asked
+            order=ret.order, lines=rows, reason=ret.note, **asked
         )
         said += " · without a receipt" + approved_by_note(approval)
     return said
@@ -570,6 +570,7 @@ def request_return(
     rows = _add_return_lines(ret, wanted, locked, returned)
     approved = _guard_acceptance(
         ret,
+        rows,
         without_receipt,
         location=location,
         actor=actor,

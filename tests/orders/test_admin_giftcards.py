@@ -11,6 +11,7 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from omnistore.accounts.models import Role
+from omnistore.approvals.models import Approval
 from orders.models import GiftCardStatus
 from tests.factories import UserFactory
 from tests.orders.factories import shop
@@ -83,7 +84,11 @@ def test_voiding_an_empty_card_keeps_who_voided_it_when_and_why(headquarters):
     assert card.status == GiftCardStatus.VOID
     entry = LogEntry.objects.get(object_id=str(card.pk))
     assert entry.user.username == "hq-void"
-    assert entry.change_message == "Voided: lost card"
+    own = Approval.objects.get(kind="gift_card_void", summary__startswith="Void")
+    assert own.decided_by == entry.user  # their own move, recorded as approved
+    assert entry.change_message == (
+        f"Voided: lost card (approval {own.pk}, given by {entry.user})"
+    )
     assert entry.action_time == card.voided_at
     history = headquarters.get(reverse("admin:orders_giftcard_history", args=[card.pk]))
     assert "Voided: lost card" in history.content.decode()

@@ -126,7 +126,9 @@ def test_a_till_day_from_float_to_z_report(store, associate, manager, register):
                D("0.50"): 1, D("0.20"): 2}  # fmt: skip
     assert counted_total(counted) == D("183.90")
     with pytest.raises(ApprovalRequired) as asked:
-        close_till(session=session, counts=counted, actor=associate, note="?")
+        close_till(
+            session=session, counts=counted, actor=associate, note="Counted twice"
+        )
     assert TillSession.objects.get(pk=session.pk).status == TillSessionStatus.OPEN
     request = ask(asked.value, associate)
     assert (request.kind, request.amount) == (ApprovalKind.TILL_OVER_SHORT, D("10.00"))

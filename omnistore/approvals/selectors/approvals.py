@@ -29,6 +29,17 @@ def can_approve(user, location_id: int | None) -> bool:
     return visible_locations(user).filter(pk=location_id).exists()
 
 
+def approves_everywhere(user) -> bool:
+    """``can_approve`` at every shop (HQ, the superuser): the one who may make a
+    move of no one shop (a gift card in the admin), recorded as approved by them."""
+    return (
+        getattr(user, "is_authenticated", False)
+        and user.is_active
+        and user.sees_all_stores
+        and user.has_perm(APPROVE_PERMISSION)
+    )
+
+
 def _approve_permission() -> Permission | None:
     app_label, codename = APPROVE_PERMISSION.split(".")
     return Permission.objects.filter(
@@ -39,8 +50,9 @@ def _approve_permission() -> Permission | None:
 def pin_approvers(location) -> list:
     """The managers a shop's tablet offers for a PIN: they hold the permission
     through a group or themselves, work at this shop (their home shop or one of
-    theirs, as an area manager) or at HQ, and have set a PIN. Two queries."""
-    permission = _approve_permission()
+    theirs, as an area manager) or at HQ, and have set a PIN. Two queries. None
+    for no shop (a move of no one shop is only ever its maker's own)."""
+    permission = _approve_permission() if location is not None else None
     if permission is None:
         return []
     users = get_user_model().objects.filter(
@@ -69,8 +81,27 @@ def approval_queue(user, *, now: datetime | None = None) -> QuerySet[Approval]:
     )
 
 
+# When an approval is still good: approved and not past ``expires_at`` (a yes not used
+# in time is no yes, whether or not the expiry was recorded yet). The same rule in
+# the database (``_unused_yes``) and on a row read (``is_usable``, ``has_lapsed``).
+
+
 def _unused_yes(now: datetime) -> Q:
     return Q(status=ApprovalStatus.APPROVED, expires_at__gt=now)
+
+
+def is_usable(approval: Approval, *, now: datetime) -> bool:
+    """A yes the move may still go through with."""
+    return approval.status == ApprovalStatus.APPROVED and approval.expires_at > now
+
+
+def has_lapsed(approval: Approval, *, now: datetime) -> bool:
+    """Still open (waiting, or approved and not used) but past its time: it ends
+    expired, even before the expiry is recorded."""
+    return (
+        approval.status in (ApprovalStatus.PENDING, ApprovalStatus.APPROVED)
+        and approval.expires_at <= now
+    )
 
 
 def approved_unused(user, *, now: datetime | None = None) -> QuerySet[Approval]:

@@ -8,22 +8,26 @@ How an action is guarded (inside the action's own transaction)::
 
 - the actor may approve here themselves (a manager's own refund): recorded as
   approved by them and used at once;
-- one of ``approvals`` is a request for this very move (same kind, subject and
-  shop, asked by the same person): when approved, unexpired and for at least this
-  amount, it is marked used, once, under a row lock; refused or expired, the move
-  is refused;
+- one of ``approvals`` is a request for this very move (same kind, subject, shop,
+  summary and reason, asked by the same person): when approved, unexpired and for
+  at least this amount, it is marked used, once, under a row lock; refused or
+  expired, the move is refused;
 - else a request the same person made for the very same move (what the manager
-  read: kind, shop, subject, summary, amount), approved, unexpired and not used
-  yet, is used the same way: asked again after the screen was left (a reload),
-  the move goes through with the yes it already has;
+  read: kind, shop, subject, summary, reason, amount), approved, unexpired and not
+  used yet, is used the same way: asked again after the screen was left (a reload),
+  the move goes through with the yes it already has. A yes covers exactly what was
+  asked: other lines, another sum or another reason ask again;
+- a move of no shop (``location`` None: HQ in the admin) by one who approves at
+  every shop is recorded as approved by them, with no shop;
 - otherwise ``ApprovalRequired`` is raised and the action changes nothing; the door
   (a staff page) records the request with ``request_approval`` (which finds the one
   still open for the same move rather than making a second) and waits.
 
 ``pending`` → ``approved`` (PIN or the manager's queue) → ``used``; ``pending`` →
 ``refused``; ``pending``/``approved`` → ``expired`` after
-``OMNISTORE_APPROVAL_EXPIRY_MINUTES``, or → ``withdrawn`` by the associate who asked.
-Every end keeps who asked, who decided, what, why, when and how much.
+``OMNISTORE_APPROVAL_EXPIRY_MINUTES`` (an approved one keeps when the manager
+decided), or → ``withdrawn`` by the associate who asked. Every end keeps who asked,
+who decided, what, why, when and how much.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from omnistore.approvals.models import (
@@ -42,7 +48,12 @@ from omnistore.approvals.models import (
     ApprovalChannel,
     ApprovalStatus,
 )
-from omnistore.approvals.selectors.approvals import can_approve
+from omnistore.approvals.selectors.approvals import (
+    approves_everywhere,
+    can_approve,
+    has_lapsed,
+    is_usable,
+)
 from omnistore.core.actors import acting_user
 from omnistore.core.exceptions import (
     Conflict,
@@ -61,7 +72,7 @@ class Ask:
     """What an action needs approved, as the door records it."""
 
     kind: str
-    location_id: int
+    location_id: int | None
     subject: str
     summary: str
     amount: Decimal | None = None
@@ -100,14 +111,20 @@ def check_approval(
 ) -> Approval | None:
     """Let the move through (returns the approval used) or raise
     ``ApprovalRequired``. A move with no signed-in staff behind it (a task, the
-    system) is not asked about. Call inside the move's transaction (alone, as
-    for a code applied to a basket, it runs in its own)."""
+    system) is not asked about, nor one of no shop by staff who do not approve
+    everywhere. Call inside the move's transaction (alone, as for a code applied
+    to a basket, it runs in its own)."""
     user = acting_user(actor)
-    if user is None or not user.is_store_staff or location is None:
+    if user is None or not user.is_store_staff:
+        return None
+    if location is None and not approves_everywhere(user):
         return None
     now = now or timezone.now()
     reason = (reason or "").strip()[:250]
-    ask = Ask(kind, location.pk, subject, summary[:250], amount, currency, reason)
+    shop = location.pk if location is not None else None
+    ask = Ask(kind, shop, subject, summary[:250], amount, currency, reason)
+    if shop is None:
+        return _self_approved(ask, user, now)
     given = _given(approvals, ask, user)
     if given is not None:
         return _use(given, ask, now)
@@ -123,7 +140,6 @@ def _self_approved(ask: Ask, user, now: datetime) -> Approval:
     """A manager's own move: approved by them and used at once, recorded."""
     return Approval.objects.create(
         **_row(ask),
-        reason=ask.reason,
         status=ApprovalStatus.USED,
         channel=ApprovalChannel.SELF,
         requested_by=user,
@@ -136,6 +152,7 @@ def _self_approved(ask: Ask, user, now: datetime) -> Approval:
 
 
 def _row(ask: Ask) -> dict:
+    """What the manager reads of a request, all of it part of what a yes covers."""
     return {
         "kind": ask.kind,
         "location_id": ask.location_id,
@@ -143,11 +160,13 @@ def _row(ask: Ask) -> dict:
         "summary": ask.summary,
         "amount": ask.amount,
         "currency": ask.currency,
+        "reason": ask.reason,
     }
 
 
 def _given(approvals: Iterable, ask: Ask, user) -> Approval | None:
-    """The request among those sent back that is for this very move, locked."""
+    """The request among those sent back that is for this very move, locked: all
+    the manager read but the amount, which may be less than approved (``_use``)."""
     ids = []
     for value in approvals or ():
         try:
@@ -159,10 +178,8 @@ def _given(approvals: Iterable, ask: Ask, user) -> Approval | None:
     return (
         Approval.objects.select_for_update()
         .filter(
+            **{k: v for k, v in _row(ask).items() if k != "amount"},
             pk__in=ids,
-            kind=ask.kind,
-            subject=ask.subject,
-            location_id=ask.location_id,
             requested_by=user,
         )
         .order_by("-pk")
@@ -191,9 +208,9 @@ def _open_request(
 
 
 def _use(row: Approval, ask: Ask, now: datetime) -> Approval:
-    if row.status == ApprovalStatus.APPROVED and row.expires_at <= now:
+    if has_lapsed(row, now=now):
         _expire(row, now)
-    if row.status != ApprovalStatus.APPROVED:
+    if not is_usable(row, now=now):
         raise Conflict(
             f"The manager's approval is {row.get_status_display().lower()}: "
             "nothing was changed.",
@@ -207,27 +224,34 @@ def _use(row: Approval, ask: Ask, now: datetime) -> Approval:
     return row
 
 
+def _expired(now: datetime) -> dict:
+    """How an open request ends expired: one waiting records when (it was never
+    decided); one approved keeps when the manager said yes."""
+    return {
+        "status": ApprovalStatus.EXPIRED,
+        "decided_at": Coalesce(F("decided_at"), Value(now)),
+    }
+
+
 def _expire(row: Approval, now: datetime) -> None:
-    Approval.objects.filter(pk=row.pk, status__in=OPEN_STATUSES).update(
-        status=ApprovalStatus.EXPIRED, decided_at=now
-    )
+    Approval.objects.filter(pk=row.pk, status__in=OPEN_STATUSES).update(**_expired(now))
     row.refresh_from_db()
 
 
 @transaction.atomic
 def request_approval(
-    *, ask: Ask, requested_by, reason: str = "", now: datetime | None = None
+    *, ask: Ask, requested_by, now: datetime | None = None
 ) -> Approval:
-    """Record the request the associate's screen waits on. Asking again for the
-    same move (a double tap, a reload) finds the open request, waiting or approved
-    and not used yet, instead of a second."""
+    """Record the request the associate's screen waits on, with the reason the move
+    gave (``ask.reason``: part of what is approved). Asking again for the same move
+    (a double tap, a reload) finds the open request, waiting or approved and not
+    used yet, instead of a second."""
     now = now or timezone.now()
     open_ = _open_request(ask, requested_by, now)
     if open_ is not None:
         return open_
     return Approval.objects.create(
         **_row(ask),
-        reason=((reason or "").strip() or ask.reason)[:250],
         requested_by=requested_by,
         requested_at=now,
         expires_at=_expiry(now),
@@ -260,7 +284,7 @@ def decide_approval(
     row = _lock(approval)
     if not can_approve(approver, row.location_id):
         raise PermissionDenied("You cannot approve at this shop.")
-    if row.status == ApprovalStatus.PENDING and row.expires_at <= now:
+    if has_lapsed(row, now=now):
         _expire(row, now)
     if row.status != ApprovalStatus.PENDING:
         raise Conflict(
@@ -311,7 +335,7 @@ def cancel_approval(*, approval: Approval | int, actor, now=None) -> Approval:
     row = _lock(approval)
     if row.requested_by_id != getattr(actor, "pk", None):
         raise NotFound("No such approval.")
-    if row.status in OPEN_STATUSES and row.expires_at <= now:
+    if has_lapsed(row, now=now):
         _expire(row, now)
     elif row.status in OPEN_STATUSES:
         row.status = ApprovalStatus.WITHDRAWN
@@ -327,4 +351,4 @@ def expire_approvals(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     return Approval.objects.filter(
         status__in=OPEN_STATUSES, expires_at__lte=now
-    ).update(status=ApprovalStatus.EXPIRED, decided_at=now)
+    ).update(**_expired(now))
