@@ -357,8 +357,13 @@ class CampaignAdmin(ShopScopedAdmin, SimpleHistoryAdmin):
         )
 
     def get_readonly_fields(self, request, obj=None):
+        """Everything once sending began; the kind once it left draft (a scheduled
+        broadcast, an activated automation), as its messages and history are of
+        that kind: another kind is a new campaign."""
         if obj is not None and obj.status in LOCKED_STATUSES:
             return [*self.form.Meta.fields, *self.readonly_fields]
+        if obj is not None and obj.status != CampaignStatus.DRAFT:
+            return ["kind", *self.readonly_fields]
         return self.readonly_fields
 
     def has_delete_permission(self, request, obj=None):

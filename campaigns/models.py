@@ -172,6 +172,8 @@ class Campaign(models.Model):
         return self.kind in AUTOMATION_KINDS
 
     def clean(self):
+        """Each error at a field an editor sets: the status moves only through the
+        lifecycle services, so a kind that does not fit it is the kind's error."""
         errors: dict[str, list[str]] = {}
         channels = self.channels
         if not isinstance(channels, list) or not channels:
@@ -191,7 +193,10 @@ class Campaign(models.Model):
             if self.trigger_after is not None:
                 errors["trigger_after"] = ["Only automations wait for a trigger."]
             if self.status in (CampaignStatus.ACTIVE, CampaignStatus.PAUSED):
-                errors["status"] = ["Broadcasts are scheduled and sent."]
+                errors["kind"] = [
+                    "An automation once activated stays an automation: make a new "
+                    "broadcast instead."
+                ]
         else:
             if self.trigger_after is None or self.trigger_after.total_seconds() <= 0:
                 errors["trigger_after"] = ["Say how long to wait after the trigger."]
@@ -200,7 +205,10 @@ class Campaign(models.Model):
                 CampaignStatus.ACTIVE,
                 CampaignStatus.PAUSED,
             ):
-                errors["status"] = ["Automations are draft, active or paused."]
+                errors["kind"] = [
+                    "A broadcast once scheduled stays a broadcast: make a new "
+                    "automation instead."
+                ]
         if errors:
             raise ValidationError(errors)
 

@@ -13,6 +13,7 @@ import base64
 from django.conf import settings
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
@@ -22,6 +23,13 @@ from campaigns.services import engagement
 
 from . import tracking
 from .models import Message
+
+# What a customer without an account signs up with to reach the profile the message
+# came to: a sign-up proves it with a code sent there and takes that profile.
+SIGN_UP_CONTACT = {
+    MessageChannel.EMAIL: "email address",
+    MessageChannel.SMS: "phone number",
+}
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 
@@ -60,7 +68,7 @@ def click(request, token: str):
 def unsubscribe(request, token: str):
     message_id = tracking.read_unsubscribe_token(token)
     message = (
-        Message.objects.select_related("campaign").filter(pk=message_id).first()
+        Message.objects.filter(pk=message_id).first()
         if message_id is not None
         else None
     )
@@ -70,10 +78,17 @@ def unsubscribe(request, token: str):
     if request.method == "POST":
         engagement.unsubscribe(message_id=message.pk)
         return render(request, "campaigns/unsubscribe_done.html", {"channel": channel})
+    # The form posts to this page's plain address even when it was opened from the
+    # one-click address, which takes only the mail programs' RFC 8058 body.
+    action = reverse("campaigns-tracking:unsubscribe", args=[token])
     return render(
         request,
         "campaigns/unsubscribe.html",
-        {"channel": channel, "campaign": message.campaign.name},
+        {
+            "channel": channel,
+            "action": action,
+            "contact": SIGN_UP_CONTACT.get(message.channel, ""),
+        },
     )
 
 

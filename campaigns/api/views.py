@@ -125,6 +125,16 @@ class RuleFieldsView(APIView):
         return Response(RuleFieldSerializer(field_reference(), many=True).data)
 
 
+CONVERSIONS_HELP = (
+    "Attributed orders that sold goods, not cancelled nor refunded in full: an order "
+    "of gift cards alone is none."
+)
+REVENUE_HELP = (
+    "What the attributed orders sold, net of refunds, in the home currency: their "
+    "goods, not the gift cards they sold (money owed until spent)."
+)
+
+
 class ChannelReportSerializer(serializers.Serializer):
     channel = serializers.CharField()
     sent = serializers.IntegerField()
@@ -149,8 +159,10 @@ class CampaignReportSerializer(serializers.Serializer):
     sent = serializers.IntegerField()
     open_rate = serializers.DecimalField(max_digits=5, decimal_places=1)
     click_rate = serializers.DecimalField(max_digits=5, decimal_places=1)
-    conversions = serializers.IntegerField()
-    revenue = serializers.DecimalField(max_digits=14, decimal_places=2)
+    conversions = serializers.IntegerField(help_text=CONVERSIONS_HELP)
+    revenue = serializers.DecimalField(
+        max_digits=14, decimal_places=2, help_text=REVENUE_HELP
+    )
     other_revenue = serializers.DictField(
         child=serializers.DecimalField(max_digits=14, decimal_places=2),
         help_text="Revenue in other currencies than the home one, by currency code "

@@ -5,11 +5,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db.models import (
+    CharField,
     Exists,
     OuterRef,
+    Q,
     Subquery,
+    Value,
 )
+from django.db.models.functions import Cast, Concat
 
+from campaigns.models import CampaignKind, Message, MessageStatus
 from campaigns.segments.compiler import live_customers
 from orders.models import (
     Cart,
@@ -21,6 +26,7 @@ from orders.models import (
     PaymentStatus,
 )
 from orders.selectors.carts import LINE_ON_SALE
+from orders.selectors.reports import without_gift_cards
 
 
 def abandoned_carts(*, after: timedelta, now: datetime, max_age: timedelta):
@@ -49,17 +55,26 @@ def abandoned_carts(*, after: timedelta, now: datetime, max_age: timedelta):
     )
 
 
+# A customer hears of at most one of their orders in this time (post-purchase).
+FOLLOW_UP_GAP = timedelta(days=1)
+
+
 def paid_orders(*, after: timedelta, now: datetime, max_age: timedelta):
     """Paid, not cancelled orders of live customers placed ``after`` ago (not older
-    than ``max_age`` more)."""
+    than ``max_age`` more) that sold goods (``without_gift_cards``: an order of gift
+    cards alone bought nothing to follow up).
+
+    One follow-up a day: of a customer's orders due, only the latest, and none while
+    a follow-up about another order went or waits to go to them in the last
+    ``FOLLOW_UP_GAP`` (four orders in a minute are one message; an order due the
+    same day as another one's message waits a day)."""
     cutoff = now - after
-    return (
+    paid = without_gift_cards(
         Order.objects.filter(
             customer__isnull=False,
             customer__merged_into__isnull=True,
             customer__is_anonymised=False,
             created_at__lte=cutoff,
-            created_at__gt=cutoff - max_age,
         )
         .exclude(status=OrderStatus.CANCELLED)
         .filter(
@@ -70,6 +85,27 @@ def paid_orders(*, after: timedelta, now: datetime, max_age: timedelta):
                 )
             )
         )
+    )
+    later = paid.filter(customer_id=OuterRef("customer_id")).filter(
+        Q(created_at__gt=OuterRef("created_at"))
+        | Q(created_at=OuterRef("created_at"), pk__gt=OuterRef("pk"))
+    )
+    about_another = Message.objects.filter(
+        campaign__kind=CampaignKind.POST_PURCHASE,
+        customer_id=OuterRef("customer_id"),
+        created_at__gt=now - FOLLOW_UP_GAP,
+        status__in=[MessageStatus.QUEUED, MessageStatus.SENT],
+    ).exclude(
+        trigger_key=Concat(
+            Value("order:"),
+            Cast(OuterRef("pk"), output_field=CharField()),
+            output_field=CharField(),
+        )
+    )
+    return (
+        paid.filter(created_at__gt=cutoff - max_age)
+        .exclude(Exists(later))
+        .exclude(Exists(about_another))
     )
 
 

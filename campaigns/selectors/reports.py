@@ -21,6 +21,8 @@ from campaigns.models import (
 from campaigns.selectors.clicks import clicked_last
 from orders.models import Order, OrderStatus
 from orders.selectors.orders import refunded_by_order
+from orders.selectors.reports import without_gift_cards
+from orders.selectors.vat import cancelled_parts_amount
 
 
 def _rate(part: int, whole: int) -> Decimal:
@@ -156,7 +158,8 @@ class CampaignReport:
 
 def campaign_report(*, campaign_ids=None) -> CampaignReport:
     """Per campaign and channel: sent, delivered, opens, clicks, conversions and
-    revenue (attributed orders not cancelled nor refunded in full, net of refunds),
+    revenue (attributed orders that sold goods, not cancelled nor refunded in full:
+    what they sold, net of refunds),
     then single-channel and multi-channel campaigns side by side. A fixed number of
     queries, and two more per order with a return or a refund."""
     campaigns = Campaign.objects.order_by("-created_at", "-id")
@@ -238,26 +241,36 @@ def _click_channels(orders) -> dict[int, str]:
 
 def _count_conversions(rows: dict[int, CampaignStats]) -> None:
     """Attributed orders and their revenue per campaign, and per channel of the
-    message clicked. Revenue is net of what was refunded; an order refunded in full
-    is no conversion. Revenue in another currency than OMNISTORE_CURRENCY goes to
-    ``other_revenue`` by currency, per campaign and per channel."""
+    message clicked. Revenue is what the order sold (``without_gift_cards``: goods,
+    not the gift cards it sold, which are money owed until spent; an order of cards
+    alone sold nothing and is no conversion) net of what was refunded; an order
+    refunded in full is no conversion. Revenue in another currency than
+    OMNISTORE_CURRENCY goes to ``other_revenue`` by currency, per campaign and per
+    channel."""
     home = settings.OMNISTORE_CURRENCY
     orders = list(
-        Order.objects.filter(attributed_campaign_id__in=list(rows))
-        .exclude(status=OrderStatus.CANCELLED)
+        without_gift_cards(
+            Order.objects.filter(attributed_campaign_id__in=list(rows)).exclude(
+                status=OrderStatus.CANCELLED
+            )
+        )
+        # The refund of a part cancelled before it left is among the order's
+        # refunds, and already out of its sales.
+        .annotate(cancelled_parts=cancelled_parts_amount())
         .values_list(
             "pk",
             "attributed_campaign_id",
             "customer_id",
             "created_at",
             "currency",
-            "total",
+            "sales",
+            "cancelled_parts",
         )
     )
     refunded = refunded_by_order({o[0] for o in orders})  # two queries
     channels = _click_channels(orders)
-    for pk, campaign_id, _customer, _placed, currency, total in orders:
-        revenue = total - refunded.get(pk, Decimal("0"))
+    for pk, campaign_id, _customer, _placed, currency, sales, parts in orders:
+        revenue = sales - (refunded.get(pk, Decimal("0")) - parts)
         if revenue <= 0:
             continue
         stats = rows[campaign_id]

@@ -13,6 +13,7 @@ from django.utils import timezone
 from campaigns.models import Message
 from campaigns.selectors.clicks import clicked_last
 from orders.models import Order
+from orders.selectors.reports import without_gift_cards
 
 
 @transaction.atomic
@@ -25,14 +26,18 @@ def attribute_orders(*, since: datetime, now: datetime | None = None) -> int:
     attribution. The orders app sends no placed-order signal campaigns could hear, so
     this runs periodically (and on demand): two reads and one UPDATE per campaign,
     touching only orders not attributed yet; running it again changes nothing.
+    Only orders that sold goods (``without_gift_cards``): an order of gift cards
+    alone sold nothing a campaign could be credited with.
     """
     window = settings.OMNISTORE_ATTRIBUTION_WINDOW
     orders = list(
-        Order.objects.filter(
-            created_at__gte=since,
-            created_at__lte=now or timezone.now(),
-            attributed_campaign_id__isnull=True,
-            customer__isnull=False,
+        without_gift_cards(
+            Order.objects.filter(
+                created_at__gte=since,
+                created_at__lte=now or timezone.now(),
+                attributed_campaign_id__isnull=True,
+                customer__isnull=False,
+            )
         ).values_list("pk", "customer_id", "created_at")
     )
     if not orders:

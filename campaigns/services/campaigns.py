@@ -48,8 +48,7 @@ def campaign_errors(campaign: Campaign) -> dict[str, list[str]]:
         campaign.clean()
     except DjangoValidationError as error:
         for name, messages in error.message_dict.items():
-            if name != "status":
-                errors.setdefault(name, []).extend(messages)
+            errors.setdefault(name, []).extend(messages)
     templates = {t.channel: t for t in campaign.templates.all()}
     unwritten = unwritten_messages(campaign.channels, templates)
     if unwritten:

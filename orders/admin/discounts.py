@@ -110,6 +110,13 @@ class DiscountCodeForm(forms.ModelForm):
     class Meta:
         model = DiscountCode
         fields = ["code", "active", *TERMS]
+        help_texts = {
+            "valid_from": "The code works from this moment (the shops' time zone).",
+            "valid_until": (
+                "The code stops working at this moment (the shops' time zone): for "
+                "the whole of a day, give the next day at 00:00."
+            ),
+        }
 
     def clean_code(self) -> str:
         code = normalize_discount_code(self.cleaned_data["code"])
@@ -216,8 +223,11 @@ class DiscountCodeAdmin(ShopScopedAdmin, SimpleHistoryAdmin):
 
     @admin.display(description="Valid")
     def validity(self, obj):
+        """Each end as the moment it is in the shops' time zone: a code that ends at
+        00:00 has ended when that day begins."""
+
         def day(value):
-            return timezone.localtime(value).strftime("%d %b %Y") if value else ""
+            return timezone.localtime(value).strftime("%d %b %Y %H:%M") if value else ""
 
         if obj.valid_from is None and obj.valid_until is None:
             return "always"

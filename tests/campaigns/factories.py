@@ -22,6 +22,8 @@ from customers.models import Channel, Customer, CustomerIdentity
 from customers.services.consents import set_consent
 from customers.services.matching import match_customer
 from orders.services.checkout import LineRequest, place_order
+from orders.services.egift import EGiftPurchase, purchase_e_gift_card
+from orders.services.giftcard_sales import prepare_card_sale
 from orders.services.payments import PaymentRequest
 from tests.factories import LocationFactory, VariantFactory, WarehouseFactory, stock
 
@@ -111,6 +113,24 @@ class Shop:
             now=(now or timezone.now()) - timedelta(days=days_ago),
         )
 
+    def sell_gift_card(
+        self, customer, *, amount="30.00", days_ago=0, with_goods=False, now=None
+    ):
+        """A gift card sold at the counter, alone or beside the shop's item."""
+        card = prepare_card_sale(
+            number=f"6012{next(_serial):012d}", pin="4321", amount=amount
+        )
+        return place_order(
+            lines=[LineRequest(self.variant, 1)] if with_goods else [],
+            channel=Channel.STORE,
+            fulfilment="carry_out",
+            placing_location=self.store,
+            customer=customer,
+            payments=[PaymentRequest(method="cash")],
+            gift_cards=[card],
+            now=(now or timezone.now()) - timedelta(days=days_ago),
+        )
+
     def sell_by_phone(self, customer, *, days_ago=0, channel=Channel.PHONE):
         """An assisted order taken by phone (or in the shop, for home delivery)."""
         return place_order(
@@ -123,6 +143,26 @@ class Shop:
             payments=[PaymentRequest(method="card_online", token="tok_visa")],
             now=timezone.now() - timedelta(days=days_ago),
         )
+
+
+def buy_e_gift_card(customer, *, amount="50.00", days_ago=0):
+    """An e-gift card bought online by ``customer`` for someone else: an order of
+    its own with no lines."""
+    placed = timezone.now() - timedelta(days=days_ago)
+    return purchase_e_gift_card(
+        purchase=EGiftPurchase(
+            amount=Decimal(amount),
+            country="IT",
+            recipient_name="Lea",
+            recipient_email="lea@example.com",
+            message="",
+            send_on=timezone.localdate(placed),
+            email=customer.email,
+            payment=PaymentRequest(method="card_online", token="tok_visa"),
+        ),
+        customer=customer,
+        now=placed,
+    )
 
 
 def segment(rules, name=None) -> Segment:
