@@ -90,6 +90,12 @@ class User(AbstractUser):
         return self.role == Role.HQ or self.is_superuser
 
     @property
+    def role_label(self) -> str:
+        """The role as staff read it: the platform's superuser holds no role group
+        (its role stays "customer") and is named for what it is."""
+        return "Platform superuser" if self.is_superuser else self.get_role_display()
+
+    @property
     def display_name(self) -> str:
         return self.get_full_name() or self.username
 

@@ -49,7 +49,7 @@ def demo_customer() -> User | None:
 
 def login_line(user: User) -> str:
     """The role, the shops and the doors of one demo login."""
-    role = "Platform superuser" if user.is_superuser else user.get_role_display()
+    role = user.role_label
     shops = sorted(shop.name for shop in user.shops.all())
     where = "all shops" if user.sees_all_stores else ", ".join(shops) or "no shop"
     doors = ["staff UI"] if user.is_store_staff else []
