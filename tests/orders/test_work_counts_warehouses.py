@@ -106,3 +106,12 @@ def test_hqs_dashboard_counts_the_warehouse_parts(client, work, duomo):
     response = client.get(reverse("staff:dashboard"))
     assert response.status_code == 200
     assert response.context["order_work"]["orders_to_pick"] == 1 + 3
+    assert b"here and at the warehouses" in response.content
+
+
+def test_a_shops_dashboard_counts_its_own_picks_and_says_so(client, work, duomo):
+    giulia = UserFactory(username="giulia", role=Role.ASSOCIATE, store=duomo)
+    client.force_login(giulia)
+    response = client.get(reverse("staff:dashboard"))
+    assert response.context["order_work"]["orders_to_pick"] == 1
+    assert b"here and at the warehouses" not in response.content

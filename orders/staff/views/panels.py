@@ -13,11 +13,16 @@ from orders.staff.views.access import warehouses_worked
 
 
 def work_panel(request, store) -> dict:
-    """Dashboard cards: orders to pick here and pickups waiting at the desk."""
+    """Dashboard cards: orders to pick here (and at the warehouses the user works
+    for, said on the card: the picking page lists them apart) and pickups waiting at
+    the desk."""
     if store is None:
         return {}
     warehouses = warehouses_worked(request.user, store)
-    return {"order_work": work_counts(location=store, warehouse_ids=warehouses)}
+    return {
+        "order_work": work_counts(location=store, warehouse_ids=warehouses),
+        "picks_at_warehouses": warehouses is None or bool(warehouses),
+    }
 
 
 def customer_loyalty_panel(request, customer) -> dict | None:
