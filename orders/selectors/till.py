@@ -47,6 +47,12 @@ def denominations(currency: str) -> list[Decimal]:
     return [*money["notes"], *money["coins"]]
 
 
+def largest_note(currency: str) -> Decimal:
+    """The highest note a drawer in ``currency`` is counted in. Change above it is
+    never due: a customer hands over no note that the rest already covers."""
+    return max(_money_of(currency)["notes"])
+
+
 def cash_step(currency: str) -> Decimal:
     """The smallest coin a drawer in ``currency`` pays with (francs: 0.05)."""
     return max(min(_money_of(currency)["coins"], default=ZERO), Decimal("0.01"))
@@ -115,13 +121,14 @@ def open_session_at(location, *, actor=None) -> TillSession | None:
     return sessions.first()
 
 
-def shop_session(location, session_id) -> TillSession | None:
-    """A session of the shop's registers, or none (unknown or another shop's)."""
+def till_session(session_id) -> TillSession | None:
+    """A session with its register's shop and who opened, closed and approved it,
+    or none; who may read it is the caller's rule (the Z report's)."""
     return (
         TillSession.objects.select_related(
-            "register", "opened_by", "closed_by", "approved_by"
+            "register__location", "opened_by", "closed_by", "approved_by"
         )
-        .filter(pk=session_id, register__location=location)
+        .filter(pk=session_id)
         .first()
     )
 

@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from omnistore.accounts.scoping import manages
 from omnistore.approvals.services.approvals import ApprovalRequired
 from omnistore.approvals.views import ask_manager, given_approvals
 from omnistore.core.exceptions import ApplicationError, NotFound, ValidationFailed
@@ -73,8 +74,20 @@ RETURN_STATUS_LABELS = dict(ReturnStatus.choices)
 
 
 def _may_see(user, ret: Return, store) -> bool:
-    """Started online and not received yet: every desk; else its shop and HQ."""
+    """The desk at ``store`` acts on it: started online and not received yet,
+    every desk; else its shop and HQ."""
     return return_open_to(ret, store=store, sees_all_stores=user.sees_all_stores)
+
+
+def _may_read(user, ret: Return, store) -> bool:
+    """What ``_may_see`` opens, and a return received at another shop the user
+    manages (the manager pages list the returns of all their shops): read there,
+    acted on from its own desk."""
+    if _may_see(user, ret, store):
+        return True
+    return ret.receiving_location_id is not None and manages(
+        user, ret.receiving_location_id
+    )
 
 
 def _may_cancel(user, ret: Return, store) -> bool:
@@ -88,13 +101,25 @@ def _may_cancel(user, ret: Return, store) -> bool:
 
 
 def return_or_404(request, code: str, store) -> Return:
+    """The return this user may read from ``store`` (its page, its receipt);
+    anyone else's is 404. Acting on it takes its own desk (``_elsewhere``)."""
     try:
         ret = find_return(code=code)
     except NotFound:
         raise Http404("No such return.") from None
-    if not _may_see(request.user, ret, store):
+    if not _may_read(request.user, ret, store):
         raise Http404("No such return.")
     return ret
+
+
+def _elsewhere(request, store, ret: Return):
+    """A manager reading another shop's return does not act on it from here: the
+    page again, saying where it is acted on (422); None when this desk acts."""
+    if _may_see(request.user, ret, store):
+        return None
+    where = ret.receiving_location.name
+    message = f"This return is {where}'s: switch to {where} to act on it."
+    return _refused(request, store, ret.code, message)
 
 
 @dataclass(frozen=True)
@@ -243,7 +268,7 @@ def _marked_openable(user, returns, store) -> list[Return]:
     """The returns, each with ``openable``: linked only when this desk may open it."""
     returns = list(returns)
     for ret in returns:
-        ret.openable = _may_see(user, ret, store)
+        ret.openable = _may_read(user, ret, store)
     return returns
 
 
@@ -316,7 +341,8 @@ def _detail_context(request, store, ret: Return, **forms_) -> dict:
             change.from_status, change.from_status
         )
         change.to_label = RETURN_STATUS_LABELS.get(change.to_status, change.to_status)
-    status = ret.status
+    acts_here = _may_see(request.user, ret, store)
+    status = ret.status if acts_here else None  # another shop's: read, not acted on
     total = sum((line.amount for line in lines), Decimal("0.00"))
     here = RefundHere()
     if status in (ReturnStatus.REQUESTED, ReturnStatus.RECEIVED):
@@ -324,6 +350,7 @@ def _detail_context(request, store, ret: Return, **forms_) -> dict:
     context = {
         "refund_here": here,
         "store": store,
+        "acted_on_at": None if acts_here else ret.receiving_location,
         "ret": ret,
         "order": ret.order,
         "lines": lines,
@@ -392,6 +419,8 @@ def return_receive(request, code: str):
     and refund" the money goes back in the same confirm."""
     store = require_store(request)
     ret = return_or_404(request, code, store)
+    if (elsewhere := _elsewhere(request, store, ret)) is not None:
+        return elsewhere
     lines = list(ret.lines.all())
     form = ReceiveReturnForm(
         request.POST,
@@ -441,6 +470,8 @@ def return_refund(request, code: str):
     finds it refunded and pays nothing more."""
     store = require_store(request)
     ret = return_or_404(request, code, store)
+    if (elsewhere := _elsewhere(request, store, ret)) is not None:
+        return elsewhere
     form = RefundForm(request.POST, refused=_refused_here(ret, store))
     if form.is_valid():
         try:
@@ -471,6 +502,8 @@ def return_refund(request, code: str):
 def return_close(request, code: str):
     store = require_store(request)
     ret = return_or_404(request, code, store)
+    if (elsewhere := _elsewhere(request, store, ret)) is not None:
+        return elsewhere
     try:
         ret = close_return(return_request=ret, actor=request.user)
     except ApplicationError as error:
@@ -484,6 +517,8 @@ def return_close(request, code: str):
 def return_cancel(request, code: str):
     store = require_store(request)
     ret = return_or_404(request, code, store)
+    if (elsewhere := _elsewhere(request, store, ret)) is not None:
+        return elsewhere
     if not _may_cancel(request.user, ret, store):
         raise Http404("No such return.")
     form = CancelReturnForm(request.POST)

@@ -15,6 +15,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from omnistore.accounts.scoping import manages
 from omnistore.approvals.services.approvals import ApprovalRequired
 from omnistore.approvals.views import ask_manager, given_approvals
 from omnistore.core.exceptions import ApplicationError
@@ -34,10 +35,10 @@ from orders.selectors.till import (
     register_at,
     session_movements,
     shop_registers,
-    shop_session,
     shop_sessions,
     till_currency,
     till_lines,
+    till_session,
     z_report,
 )
 from orders.services.till import (
@@ -234,13 +235,21 @@ def till_close(request):
     return render(request, template, context, status=status)
 
 
+def _may_read_report(user, session, store) -> bool:
+    """A session of this shop's tills, or of any shop the user manages (the manager
+    pages list the day's sessions of all their shops); another shop's is 404."""
+    shop = session.register.location_id
+    return shop == store.pk or manages(user, shop)
+
+
 @staff_required
-@AT_A_SHOP
 def till_report(request, session_id: int):
-    """The Z report of a session of this shop, printable on an 80 mm receipt."""
+    """The Z report of a session, printable on an 80 mm receipt. It only reads:
+    a manager opens it from any location, and the till's actions (open, cash,
+    close) stay with the device's own register at its shop."""
     store = require_store(request)
-    session = shop_session(store, session_id)
-    if session is None:
+    session = till_session(session_id)
+    if session is None or not _may_read_report(request.user, session, store):
         raise Http404("No such till session.")
     context = {
         "store": store,
