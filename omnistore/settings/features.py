@@ -189,8 +189,9 @@ OMNISTORE_VIEWED_NOT_BOUGHT_PRODUCT_CAP_DAYS = env_int(
 )
 
 # The till at the counter: the notes and coins a drawer is counted in, by currency
-# (highest first; a currency not listed is counted in OMNISTORE_CURRENCY's), and the
-# over/short a close may show before a store manager must approve it.
+# (highest first; a currency not listed is counted in OMNISTORE_CURRENCY's; the
+# largest note is also the most change a cash sale gives), and the over/short a
+# close may show before a store manager must approve it.
 OMNISTORE_TILL_DENOMINATIONS = {
     currency: {
         kind: [Decimal(value) for value in values.split()]

@@ -55,6 +55,7 @@ from orders.selectors.till import (
     counted_total,
     denominations,
     expected_cash,
+    largest_note,
     open_session_at,
     open_session_of,
     shop_registers,
@@ -251,15 +252,26 @@ def sale_session(
 
 def change_due(*, tendered: Decimal, due: Decimal, currency: str = "") -> Decimal:
     """What the customer gets back for the cash ``due`` (rounded to the drawer's
-    smallest coin of ``currency``, when given); tendering less is refused."""
+    smallest coin of ``currency``, when given). Tendering less is refused, and so
+    is change above the largest note of ``currency`` (the home currency's when
+    none is given): nobody hands over a note they need not, so such an amount is
+    a slip of the keyboard, never change to pay out of the drawer."""
     tendered, due = to_money(tendered), to_money(due)
     if currency:
         due = cash_rounded(due, currency)
     if tendered < due:
         raise ValidationFailed(
-            f"The customer gave {tendered}, {due} is due in cash.",
+            f"The customer gave {tendered}; {due} is due in cash.",
             code="tendered_too_low",
             extra={"tendered": [f"At least {due}."]},
+        )
+    note = largest_note(currency or settings.OMNISTORE_CURRENCY)
+    if tendered - due > note:
+        raise ValidationFailed(
+            f"The customer gave {tendered}; {due} is due in cash, and no change "
+            f"is more than a {note} note: check the cash tendered.",
+            code="tendered_too_high",
+            extra={"tendered": [f"At most {to_money(due + note)}."]},
         )
     return tendered - due
 

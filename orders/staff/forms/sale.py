@@ -16,12 +16,14 @@ from customers.normalize import (
     normalize_phone,
 )
 from inventory.staff.forms import VariantCodeField
+from omnistore.core.exceptions import ValidationFailed
 from omnistore.staff.fields import MoneyField
 from orders.models import PaymentMethod
 from orders.selectors.till import cash_rounded, cash_step
 from orders.services.common import MAX_LINE_QUANTITY
 from orders.services.payments import PaymentRequest
 from orders.services.tenders import points_value
+from orders.services.till import change_due
 
 NUMERIC = {"inputmode": "numeric"}
 
@@ -381,23 +383,22 @@ class PaymentForm(forms.Form):
 
     def _change(self, data, tenders) -> None:
         """Cash tendered against the cash part of the payment (rounded to the
-        smallest coin): the change due, or a field error when the customer gave
-        less."""
+        smallest coin): the change due, or a field error when the till's rule
+        (``change_due``) refuses it: less than is due, or more change than the
+        largest note."""
         cash = sum((a for m, a in tenders if m == PaymentMethod.CASH), Decimal("0.00"))
-        tendered = data.get("tendered")
         data["cash_due"] = cash
         if not cash:
             data["tendered"], data["change"] = None, None
             return
-        due = self._cash_due(cash)
-        if tendered is None:
-            tendered = data["tendered"] = due
-        if tendered < due:
-            self.add_error(
-                "tendered", f"The customer gave {tendered}; {due} is due in cash."
+        if data.get("tendered") is None:
+            data["tendered"] = self._cash_due(cash)
+        try:
+            data["change"] = change_due(
+                tendered=data["tendered"], due=cash, currency=self.currency
             )
-            return
-        data["change"] = tendered - due
+        except ValidationFailed as refusal:
+            self.add_error("tendered", refusal.message)
 
 
 def _required(message: str) -> dict:
