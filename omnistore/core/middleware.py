@@ -3,8 +3,14 @@
 - A NUL in the path or the query string is refused with a 400 at the door: no column
   can hold it (PostgreSQL refuses it in a parameter), so a view passing it to a query
   would fail as a server error. Under ``/api/`` the answer is the API's error body.
+- A form posted to a page outside ``/api/`` has the bidirectional controls dropped
+  from its fields at the door (``omnistore.core.text``: they would show a name turned
+  around); the API's parsers drop them from its bodies.
 - A number too large for the database (an id past 64 bits in an admin list's filter,
-  which SQLite cannot even bind) is the client's error: a 400, never a server error.
+  which SQLite cannot even bind), or a date that leaves a date's range once moved to
+  UTC (year 1 in an admin list's filter), is the client's error: a 400, never a
+  server error.
+- Outside ``/api/`` such a 400 is a small page saying why, with a link back.
 - An admin action over a selection that is not the list's keys (an id typed by hand,
   a forged form) goes back to the list with a message, as an empty selection does,
   instead of failing in the query.
@@ -19,15 +25,19 @@
   where the operation is.
 """
 
+from contextlib import suppress
+
 from django.contrib import messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.http import HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
 from django.middleware.common import CommonMiddleware as DjangoCommonMiddleware
 from django.urls import is_valid_path
+from django.utils.html import format_html
 
 from .api import error_body, invalid_body
 from .db import is_key_value
 from .parsers import NUL_MESSAGE
+from .text import form_without_bidi_controls
 
 API_PREFIX = "/api/"
 
@@ -44,27 +54,68 @@ def _has_nul(request) -> bool:
 
 def bad_request(request, message: str):
     """A 400 refused before or outside any view: the API's error body under
-    ``/api/``, plain text elsewhere."""
+    ``/api/``, elsewhere a small page saying why, with a link back."""
     if is_api(request):
         return JsonResponse(
             invalid_body(message, {"non_field_errors": [message]}),
             status=400,
             json_dumps_params={"separators": (",", ":")},
         )
-    return HttpResponseBadRequest(message, content_type="text/plain")
+    return HttpResponseBadRequest(
+        format_html(
+            BAD_REQUEST_PAGE, message=message, back=_way_back(request)
+        ).encode(),
+        content_type="text/html; charset=utf-8",
+    )
+
+
+BAD_REQUEST_PAGE = """<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Not understood · Omnistore</title></head>
+<body>
+<main>
+  <h1>This request could not be used</h1>
+  <p data-testid="bad-request">{message} Nothing was changed.</p>
+  <p><a href="{back}" data-testid="way-back">Back</a></p>
+</main>
+</body>
+</html>
+"""
+
+
+def _way_back(request) -> str:
+    """The page again without what was sent with it (a list's filters, a form's
+    data), unless its address itself was refused: then the start of the admin or
+    of the staff pages. Built from the path only, never from a header."""
+    path = request.path
+    sent = request.META.get("QUERY_STRING") or request.method != "GET"
+    if sent and "\x00" not in path:
+        return path
+    return "/admin/" if path.startswith("/admin/") else "/staff/"
 
 
 class RejectNulMiddleware:
+    """The door's text hygiene: a NUL in the address is refused, and a form sent
+    to a page (the staff pages, the admin) has the bidirectional controls dropped
+    from its fields before any view reads them (``omnistore.core.text``; the API's
+    parsers do the same for its bodies)."""
+
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         if _has_nul(request):
             return bad_request(request, NUL_MESSAGE)
+        if request.method == "POST" and not is_api(request):
+            # A body that cannot be read is left to CSRF's check, which answers it.
+            with suppress(OSError):
+                request.POST = form_without_bidi_controls(request.POST)
         return self.get_response(request)
 
 
-OUT_OF_RANGE_MESSAGE = "A number in the request is out of range."
+OUT_OF_RANGE_MESSAGE = "A number or a date in the request is out of range."
 
 
 class OutOfRangeMiddleware:

@@ -4,11 +4,14 @@ settings name while its views module loads.
 DRF's parsers, refusing as a 400 what no column can hold (a NUL, which PostgreSQL
 refuses; a lone surrogate, which is not UTF-8) in any string of a body, and JSON nested
 deeper than ``MAX_JSON_DEPTH``: the database or the stack would fail on them later, as
-a server error.
+a server error. What they let through has the bidirectional controls dropped from
+its every string (``omnistore.core.text``): they would show a name turned around.
 """
 
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
+
+from .text import data_without_bidi_controls
 
 NUL_MESSAGE = "Null characters are not allowed."
 # JSON bodies are a few levels deep (a cart's lines, an address, segment rules): a
@@ -66,16 +69,19 @@ def body_problem(data, max_depth: int | None = None) -> str | None:
 
 
 def _checked(data, max_depth: int | None = None):
+    """``data`` refused (``_body_errors``), or taken without bidirectional
+    controls."""
     error = _body_errors(data, max_depth)
     if error is not None:
         raise ParseError(error)
-    return data
+    return data_without_bidi_controls(data)
 
 
 class JSONParser(parsers.JSONParser):
     """DRF's JSON parser that refuses, as a 400, bodies nested deeper than
     ``MAX_JSON_DEPTH`` and strings no column can hold (NUL, lone surrogates): the
-    database would fail on them later, as a server error."""
+    database would fail on them later, as a server error. Bidirectional controls
+    are dropped from every key and string."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         try:
@@ -86,16 +92,17 @@ class JSONParser(parsers.JSONParser):
 
 
 class FormParser(parsers.FormParser):
-    """DRF's form parser, refusing NUL and lone surrogates as ``JSONParser`` does."""
+    """DRF's form parser, refusing NUL and lone surrogates, and dropping
+    bidirectional controls, as ``JSONParser`` does."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         return _checked(super().parse(stream, media_type, parser_context))
 
 
 class MultiPartParser(parsers.MultiPartParser):
-    """DRF's multipart parser, refusing NUL and lone surrogates in its fields."""
+    """DRF's multipart parser, refusing NUL and lone surrogates in its fields as
+    ``JSONParser`` does, and dropping bidirectional controls from them."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         parsed = super().parse(stream, media_type, parser_context)
-        _checked(parsed.data)
-        return parsed
+        return parsers.DataAndFiles(_checked(parsed.data), parsed.files)

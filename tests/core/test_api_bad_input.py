@@ -55,10 +55,13 @@ def test_a_nul_in_the_path_or_query_is_a_400_with_the_error_body(customer_client
     assert b'", "' not in response.content  # rendered as every other API answer
 
 
-def test_a_nul_outside_the_api_is_a_plain_400(client):
+def test_a_nul_outside_the_api_is_a_400_page_with_a_way_back(client):
     response = client.get("/staff/login/?next=%00")
     assert response.status_code == 400
-    assert response["Content-Type"].startswith("text/plain")
+    assert response["Content-Type"].startswith("text/html")
+    page = response.content.decode()
+    assert "Null characters are not allowed." in page
+    assert 'href="/staff/login/"' in page
 
 
 def test_json_nested_a_thousand_deep_is_a_400():

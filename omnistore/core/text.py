@@ -1,0 +1,67 @@
+"""Text as it comes in through any door: the bidirectional controls are dropped.
+
+The embeddings and overrides (U+202A–U+202E) and the isolates (U+2066–U+2069) are
+invisible and turn what follows them around on screen: a first name typed as
+``Evil`` + U+202E + ``SIHT`` shows as "EvilTHIS", so a name, a note or an address
+would read as something else than it holds on the staff screens, a receipt or an
+email. Nothing this product takes in needs them, so they are dropped where every
+request's text is read: the API's body parsers (``omnistore.core.parsers``) and,
+for the staff pages and the admin, a form's fields at the door
+(``omnistore.core.middleware``), before any form or serializer sees them. NUL is
+refused at the same doors.
+
+The marks U+200E and U+200F are kept: keyboards of right-to-left languages type
+them, and being only a direction without a glyph they cannot turn letters around,
+only place the punctuation beside them.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.http import QueryDict
+
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_DROPPED = dict.fromkeys(map(ord, BIDI_CONTROLS))
+
+
+def without_bidi_controls(text: str) -> str:
+    """``text`` without the bidirectional controls."""
+    return text if text.isascii() else text.translate(_DROPPED)
+
+
+def has_bidi_controls(text: str) -> bool:
+    return not text.isascii() and not BIDI_CONTROLS.isdisjoint(text)
+
+
+def form_without_bidi_controls(form: QueryDict) -> QueryDict:
+    """A form's fields without the bidirectional controls: ``form`` itself when
+    none holds one, else a new form of the same fields (read-only, as a request's
+    is)."""
+    if not any(
+        has_bidi_controls(value) for _, values in form.lists() for value in values
+    ):
+        return form
+    fields = [
+        (key, without_bidi_controls(value))
+        for key, values in form.lists()
+        for value in values
+    ]
+    return QueryDict(urlencode(fields, encoding=form.encoding), encoding=form.encoding)
+
+
+def data_without_bidi_controls(data):
+    """Parsed JSON (its keys and strings at any depth), or a form, without the
+    bidirectional controls. The caller has checked the depth."""
+    if isinstance(data, QueryDict):
+        return form_without_bidi_controls(data)
+    if isinstance(data, str):
+        return without_bidi_controls(data)
+    if isinstance(data, dict):
+        return {
+            data_without_bidi_controls(key): data_without_bidi_controls(value)
+            for key, value in data.items()
+        }
+    if isinstance(data, list):
+        return [data_without_bidi_controls(item) for item in data]
+    return data
