@@ -259,19 +259,21 @@ def change_due(*, tendered: Decimal, due: Decimal, currency: str = "") -> Decima
     tendered, due = to_money(tendered), to_money(due)
     if currency:
         due = cash_rounded(due, currency)
+    money = currency or settings.OMNISTORE_CURRENCY
     if tendered < due:
         raise ValidationFailed(
-            f"The customer gave {tendered}; {due} is due in cash.",
+            f"The customer gave {tendered} {money}; {due} {money} is due in cash.",
             code="tendered_too_low",
-            extra={"tendered": [f"At least {due}."]},
+            extra={"tendered": [f"At least {due} {money}."]},
         )
-    note = largest_note(currency or settings.OMNISTORE_CURRENCY)
+    note = largest_note(money)
     if tendered - due > note:
         raise ValidationFailed(
-            f"The customer gave {tendered}; {due} is due in cash, and no change "
-            f"is more than a {note} note: check the cash tendered.",
+            f"The customer gave {tendered} {money}; {due} {money} is due in cash, "
+            f"and no change is more than a {note} {money} note: check the cash "
+            "tendered.",
             code="tendered_too_high",
-            extra={"tendered": [f"At most {to_money(due + note)}."]},
+            extra={"tendered": [f"At most {to_money(due + note)} {money}."]},
         )
     return tendered - due
 

@@ -286,7 +286,7 @@ def test_change_due_is_decimal_and_refuses_too_little():
     assert change_due(tendered=D("20.00"), due=D("19.99")) == D("0.01")
     with pytest.raises(ValidationFailed) as refused:
         change_due(tendered=D("50"), due=D("69"))
-    assert refused.value.extra == {"tendered": ["At least 69.00."]}
+    assert refused.value.extra == {"tendered": ["At least 69.00 EUR."]}
 
 
 @pytest.mark.django_db

@@ -122,7 +122,7 @@ def test_the_cash_due_is_rounded_to_the_smallest_coin_and_the_drawer_balances(
 def test_the_rounded_amount_is_enough_and_less_is_refused_in_coins(desk, shirt):
     refused = sell(desk, shirt, tendered="56.55")
     assert refused.status_code == 422
-    assert "The customer gave 56.55; 56.60 is due in cash." in (
+    assert "The customer gave 56.55 CHF; 56.60 CHF is due in cash." in (
         refused.content.decode()
     )
     assert not Order.objects.exists()

@@ -61,7 +61,7 @@ def test_the_sale_screen_refuses_more_cash_than_anyone_hands_over(staff, shop, p
 
     assert response.status_code == 422
     page = response.content.decode()
-    assert "no change is more than a 500 note" in page
+    assert "no change is more than a 500 EUR note" in page
     assert not Order.objects.exists()
     assert not TillMovement.objects.filter(kind="sale").exists()
 
@@ -90,7 +90,7 @@ def test_the_till_refuses_it_when_the_form_is_not_asked(shop, associate, session
         )
 
     assert refused.value.code == "tendered_too_high"
-    assert refused.value.extra == {"tendered": ["At most 689.00."]}
+    assert refused.value.extra == {"tendered": ["At most 689.00 EUR."]}
     assert not Order.objects.exists()
 
 
