@@ -91,7 +91,9 @@ def _way_back(request) -> str:
     of the staff pages. Built from the path only, never from a header."""
     path = request.path
     sent = request.META.get("QUERY_STRING") or request.method != "GET"
-    if sent and "\x00" not in path:
+    # "//host/" or "/\\host/" would lead a browser to another site.
+    on_this_site = path.startswith("/") and path[1:2] not in ("/", "\\")
+    if sent and on_this_site and "\x00" not in path:
         return path
     return "/admin/" if path.startswith("/admin/") else "/staff/"
 

@@ -10,7 +10,8 @@ for the staff pages and the admin, a form's fields at the door
 (``omnistore.core.middleware``), before any form or serializer sees them. NUL is
 refused at the same doors.
 
-The marks U+200E and U+200F are kept: keyboards of right-to-left languages type
+Secrets are kept as sent (``is_secret``: a password, a PIN), being compared, never
+shown. The marks U+200E and U+200F are kept: keyboards of right-to-left languages type
 them, and being only a direction without a glyph they cannot turn letters around,
 only place the punctuation beside them.
 """
@@ -23,6 +24,13 @@ from django.http import QueryDict
 
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _DROPPED = dict.fromkeys(map(ord, BIDI_CONTROLS))
+
+
+def is_secret(key) -> bool:
+    """A field never shown, typed to be compared (a password, a PIN): kept as sent,
+    or a password holding one of these characters would no longer sign in."""
+    name = str(key).lower()
+    return "password" in name or name == "pin" or name.endswith(("_pin", "-pin"))
 
 
 def without_bidi_controls(text: str) -> str:
@@ -39,11 +47,14 @@ def form_without_bidi_controls(form: QueryDict) -> QueryDict:
     none holds one, else a new form of the same fields (read-only, as a request's
     is)."""
     if not any(
-        has_bidi_controls(value) for _, values in form.lists() for value in values
+        has_bidi_controls(value)
+        for key, values in form.lists()
+        if not is_secret(key)
+        for value in values
     ):
         return form
     fields = [
-        (key, without_bidi_controls(value))
+        (key, value if is_secret(key) else without_bidi_controls(value))
         for key, values in form.lists()
         for value in values
     ]
@@ -59,7 +70,9 @@ def data_without_bidi_controls(data):
         return without_bidi_controls(data)
     if isinstance(data, dict):
         return {
-            data_without_bidi_controls(key): data_without_bidi_controls(value)
+            data_without_bidi_controls(key): (
+                value if is_secret(key) else data_without_bidi_controls(value)
+            )
             for key, value in data.items()
         }
     if isinstance(data, list):
