@@ -43,7 +43,7 @@ from customers.privacy import (
     blank_texts,
 )
 from customers.selectors.export import iso
-from omnistore.approvals.models import Approval
+from omnistore.approvals.models import Approval, ApprovalKind
 from omnistore.core.channels import Channel
 from omnistore.core.exceptions import Conflict
 from omnistore.core.models import OutboxMessage
@@ -201,6 +201,16 @@ CREDIT_REASONS = Composed(
 # What an associate gave a manager as the reason: a pickup's identity check, a
 # return's note.
 APPROVAL_REASONS = Composed("Identity checked: {typed}", *_RETURN_REQUESTS)
+# What a manager read of a delivery fee waived (``fee_waiver_ask``): whose sale it
+# was goes, the fee, the goods' value and the country stay.
+WAIVER_SUMMARIES = Composed(
+    "Waive the {amount} {currency} delivery fee of a sale of {amount} {currency} "
+    "delivered to {country}",
+    "Waive the {amount} {currency} delivery fee of {typed}'s sale of {amount} "
+    "{currency} delivered to {country}",
+    country=r"[A-Z]{2}",
+    **_SLOTS,
+)
 
 
 def order_values(customer_ids: tuple[int, ...]) -> set[str]:
@@ -475,6 +485,8 @@ def _erase_counter_texts(erasure: Erasure, orders: QuerySet[Order]) -> None:
     approvals = Approval.objects.filter(_approvals_about(carts, lines, orders))
     blank_texts(approvals, "reason", keep=APPROVAL_REASONS)
     blank_texts(approvals, "decision_note")
+    waivers = approvals.filter(kind=ApprovalKind.DELIVERY_FEE_WAIVER)
+    blank_texts(waivers, "summary", keep=WAIVER_SUMMARIES)
 
 
 def _approvals_about(

@@ -26,7 +26,7 @@ from omnistore.approvals.models import (
 )
 from omnistore.approvals.policy import approval_needed, threshold
 from omnistore.approvals.selectors.approvals import can_approve
-from omnistore.approvals.services.approvals import check_approval
+from omnistore.approvals.services.approvals import Ask, check_approval
 from omnistore.core.actors import acting_user
 from orders.models import Order, Payment, RefundMethod, TillSession
 from orders.selectors.orders import APPROVED_BY, approval_subject, refunded_so_far
@@ -503,34 +503,63 @@ def fee_waiver_subject(cart) -> str:
     return f"cart:{cart.pk}:delivery_fee"
 
 
-def guard_delivery_fee_waiver(
+# How much of a customer's name the summary of a waived fee keeps.
+NAME_ROOM = 80
+
+
+def fee_waiver_ask(
     *,
     cart,
+    location,
     fee: Decimal,
     currency: str,
     country: str,
-    location,
-    actor,
+    customer: str,
+    goods: Decimal,
     reason: str,
-    approvals: Iterable = (),
-    now: datetime | None = None,
+) -> Ask:
+    """What a manager reads of a delivery fee waived, as ``check_approval`` records
+    it, all of it part of what a yes covers: the fee (``fee`` in ``currency``),
+    whose sale (``customer``: their name as staff see it, none attached yet: "a
+    sale"), its goods (``goods``), where it goes and why, for the sale's basket at
+    ``location``. A yes for one customer's sale is none for another's, nor for the
+    same basket once its goods changed."""
+    if len(customer) > NAME_ROOM:
+        customer = customer[: NAME_ROOM - 1] + "…"
+    whose = f"{customer}'s sale" if customer else "a sale"
+    return Ask(
+        kind=ApprovalKind.DELIVERY_FEE_WAIVER,
+        location_id=location.pk,
+        subject=fee_waiver_subject(cart),
+        summary=f"Waive the {fee} {currency} delivery fee of {whose} of {goods} "
+        f"{currency} delivered to {country}"[:250],
+        amount=fee,
+        currency=currency,
+        reason=(reason or "").strip()[:250],
+    )
+
+
+def guard_delivery_fee_waiver(
+    *, ask: Ask, location, actor, approvals: Iterable = (), now: datetime | None = None
 ) -> Approval | None:
-    """A delivery fee waived on a sale the shop sends home, when
-    ``OMNISTORE_APPROVAL_DELIVERY_FEE_WAIVER`` asks for a manager. The approval
-    covers the fee shown, ``fee`` in the sale's ``currency``: a larger one (the
-    address moved to a dearer market) asks again."""
+    """The approval of a delivery fee waived on a sale the shop sends home
+    (``fee_waiver_ask``), used by the order that leaves the fee out, in its
+    transaction, once: the manager's yes among ``approvals``, or a manager's own,
+    recorded as theirs then. None when ``OMNISTORE_APPROVAL_DELIVERY_FEE_WAIVER``
+    asks no one; else ``ApprovalRequired`` or a refusal, nothing changed. Until the
+    order, the sale holds the waiver and the yes stays approved (read, not used:
+    ``orders.services.delivery_waiver``)."""
     if not approval_needed(ApprovalKind.DELIVERY_FEE_WAIVER):
         return None
     return check_approval(
-        kind=ApprovalKind.DELIVERY_FEE_WAIVER,
+        kind=ask.kind,
         location=location,
-        subject=fee_waiver_subject(cart),
+        subject=ask.subject,
         actor=actor,
-        summary=f"Waive the {fee} {currency} delivery fee of a sale delivered to "
-        f"{country}",
-        amount=fee,
-        currency=currency,
-        reason=reason,
+        summary=ask.summary,
+        amount=ask.amount,
+        currency=ask.currency,
+        reason=ask.reason,
         approvals=approvals,
         now=now,
     )

@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -52,12 +53,13 @@ from .common import (
 )
 from .counter_prices import at_counter_prices, check_shop_currency
 from .delivery import delivery_buyer, sale_delivery_fee
-from .delivery_waiver import FeeWaiver, WaivedFee, checked_waiver, fee_after_waiver
+from .delivery_waiver import WaivedFee, checked_waiver, fee_after_waiver
 from .discounts import normalize_discount_code, price_discount
-from .giftcard_sales import GiftCardSale, cards_total, check_cards_sold
+from .giftcard_sales import cards_total, check_cards_sold
 from .payments import PaymentRequest, check_payments
 from .placing import Checkout, write_order
 from .sourcing import Leg, active_location, delivery_origin, pickup_shop, plan_legs
+from .staff_sale import StaffSale
 from .till import TillBooking
 
 
@@ -113,13 +115,11 @@ def place_order(
     discount_code: str = "",
     cart: Cart | None = None,
     till: TillBooking | None = None,
-    prices: Mapping[int, Decimal] | None = None,
     helped_by: Mapping[int, int] | None = None,
     now: datetime | None = None,
     caller: str = "",
-    gift_cards: Sequence[GiftCardSale] = (),
     fingerprint: str = "",
-    delivery_waiver: FeeWaiver | None = None,
+    staff_sale: StaffSale | None = None,
 ) -> Order:
     """Check out: price the lines, source and hold the stock, take the payment, record
     the order, attach it to the customer and queue the receipt — all or nothing.
@@ -133,11 +133,9 @@ def place_order(
     ``till``: the sale is booked there in the same transaction, so a sale the till
     refuses (closed meanwhile, too little cash tendered) leaves no order.
     ``helped_by`` (variant id -> user id) names the associate each line credits.
-    ``gift_cards`` are cards sold and activated with the sale
-    (``orders.services.giftcard_sales``). ``fingerprint`` replaces the keyed
-    request's own (``checkout_fingerprint``) where the caller knows the request better.
-    ``delivery_waiver``: a staff sale's delivery fee its shop waived
-    (``orders.services.delivery_waiver``); the storefront never sends one.
+    ``fingerprint`` replaces the keyed request's own (``checkout_fingerprint``) where
+    the caller knows the request better. ``staff_sale``: the counter prices, gift
+    cards sold and delivery fee waived of a sale staff take (``StaffSale``).
     """
     now = now or timezone.now()
 
@@ -161,17 +159,15 @@ def place_order(
             idempotency_key=idempotency_key,
             discount_code=discount_code,
             cart=cart,
-            prices=prices,
             now=now,
-            gift_cards=gift_cards,
-            delivery_waiver=delivery_waiver,
+            staff_sale=staff_sale,
         )
         checkout.till = till
         checkout.helped_by = dict(helped_by or {})
         checkout.caller = caller
         if idempotency_key:
             checkout.fingerprint = fingerprint or checkout_fingerprint(
-                checkout, payments or (), gift_cards
+                checkout, payments or (), checkout.gift_cards
             )
         return checkout
 
@@ -332,7 +328,9 @@ def _price_and_payments(
     delivery = sale_delivery_fee(
         terms, method=method, goods=subtotal - discount_total, buyer=buyer
     )
-    delivery, waived = fee_after_waiver(waiver, delivery, terms.currency)
+    delivery, waived = fee_after_waiver(
+        waiver, delivery, terms.currency, goods=subtotal, buyer=buyer
+    )
     subtotal += gift_cards
     total = subtotal - discount_total + delivery
     taxed = {
@@ -415,18 +413,17 @@ def prepare_checkout(
     idempotency_key: str = "",
     discount_code: str = "",
     cart: Cart | None = None,
-    prices: Mapping[int, Decimal] | None = None,
-    gift_cards: Sequence[GiftCardSale] = (),
-    delivery_waiver: FeeWaiver | None = None,
+    staff_sale: StaffSale | None = None,
 ) -> Checkout:
     """Check all that can be checked before the transaction: request, lines, where
-    it goes, who for, price, payments, stock sources (``prices``: the counter's)."""
-    key = _check_request(lines or gift_cards, channel, fulfilment, idempotency_key)
-    check_cards_sold(gift_cards, payments, method=fulfilment)
+    it goes, who for, price, payments, stock sources (``staff_sale``: the counter's
+    prices, the gift cards sold and the delivery fee waived, ``StaffSale``)."""
+    sale = staff_sale or StaffSale()
+    key = _check_request(lines or sale.gift_cards, channel, fulfilment, idempotency_key)
+    check_cards_sold(sale.gift_cards, payments, method=fulfilment)
     wanted, loaded = _for_sale(lines)
-    loaded = at_counter_prices(loaded, prices, channel)
-    errors: dict[str, list] = {}
-    where = _where(
+    loaded = at_counter_prices(loaded, sale.prices, channel)
+    where, signed_in, identified = _where_and_who(
         channel=channel,
         method=fulfilment,
         placing_location=placing_location,
@@ -434,30 +431,24 @@ def prepare_checkout(
         address=address,
         variant_ids=list(wanted),
         customer=customer,
-        errors=errors,
+        user=user,
+        contact=(email, phone, loyalty_number),
     )
-    contact = (email, phone, loyalty_number)
-    signed_in, identified = _identify(
-        fulfilment, customer=customer, user=user, contact=contact, errors=errors
-    )
-    if errors:
-        raise ValidationFailed("The order is not valid.", extra=errors)
-
     order_lines = [(loaded[pk], quantity) for pk, quantity in wanted.items()]
     price = _price_and_payments(
         order_lines,
-        terms=_terms(fulfilment, where, order_lines, now, prices),
+        terms=_terms(fulfilment, where, order_lines, now, sale.prices),
         discount_code=discount_code,
         channel=channel,
         customer=customer,
         identified=signed_in or identified,
         now=now,
         payments=payments,
-        gift_cards=cards_total(gift_cards),
+        gift_cards=cards_total(sale.gift_cards),
         method=fulfilment,
-        buyer=delivery_buyer(customer, staff, loyalty_number, email, phone),
+        buyer=cache(delivery_buyer(customer, staff, loyalty_number, email, phone)),
         waiver=checked_waiver(
-            delivery_waiver, channel, fulfilment, staff, where.placing, cart
+            sale.delivery_waiver, channel, fulfilment, staff, where.placing, cart, key
         ),
     )
     return Checkout(
@@ -476,7 +467,7 @@ def prepare_checkout(
         idempotency_key=key,
         cart=cart,
         now=now,
-        gift_cards=list(gift_cards),
+        gift_cards=list(sale.gift_cards),
     )
 
 
@@ -500,7 +491,7 @@ def _check_request(lines, channel: str, method: str, idempotency_key: str) -> st
     return key
 
 
-def _where(
+def _where_and_who(
     *,
     channel: str,
     method: str,
@@ -509,11 +500,14 @@ def _where(
     address,
     variant_ids: list[int],
     customer: Customer | None,
-    errors: dict,
-) -> _Where:
+    user,
+    contact: tuple,
+) -> tuple[_Where, bool, bool]:
     """The shop collecting (with its free units of the lines, read in the same
-    query), the delivery address or the selling shop, by fulfilment method; problems
-    go into ``errors`` so one refusal lists them all."""
+    query), the delivery address or the selling shop, by fulfilment method, and
+    whether the buyer is signed in and left a ``contact`` (``_identify``); the
+    problems of all of them refused at once."""
+    errors: dict[str, list] = {}
     where = _Where(placing=active_location(placing_location, "placing_location"))
     placing = where.placing
     if method == FulfilmentMethod.PICKUP:
@@ -534,7 +528,12 @@ def _where(
             errors["placing_location"] = ["Choose the shop that sells."]
     if channel in (Channel.STORE, Channel.PHONE) and placing is None:
         errors.setdefault("placing_location", ["Say where the order is taken."])
-    return where
+    signed_in, identified = _identify(
+        method, customer=customer, user=user, contact=contact, errors=errors
+    )
+    if errors:
+        raise ValidationFailed("The order is not valid.", extra=errors)
+    return where, signed_in, identified
 
 
 def pickup_refusal(shop: Location | None) -> str:

@@ -1,11 +1,11 @@
 """A prepared checkout written as an order, inside the caller's transaction.
 
 The order row goes in first (its unique idempotency key and number refuse a duplicate
-before any stock is touched), then the cart is closed and the discount claimed, then
-fulfilments, lines, the stock (one ``reserve_stock`` or ``sell_stock`` call for every
-line), the payments, a waived delivery fee, the history and the customer's timeline;
-the receipt and points leave through the outbox. The steps keep that order: the
-statements and the locks they take are the same for every checkout.
+before any stock is touched), then the cart is closed, a waived fee's approval used
+and the discount claimed, then fulfilments, lines, the stock (one ``reserve_stock`` or
+``sell_stock`` call for every line), the payments, the history and the customer's
+timeline; the receipt and points leave through the outbox. The steps keep that order:
+the statements and the locks they take are the same for every checkout.
 """
 
 from __future__ import annotations
@@ -137,6 +137,7 @@ def write_order(checkout: Checkout) -> Order:
     insert_rows([order])
     if checkout.cart is not None and not close_cart(checkout.cart, order, checkout.now):
         raise cart_checked_out()
+    waived = record_fee_waiver(checkout.fee_waived, order, now=checkout.now)
     if checkout.discount is not None:
         claim_discount(checkout, order, customer)
     fulfilments, held = _write_fulfilments(checkout, order)
@@ -159,7 +160,6 @@ def write_order(checkout: Checkout) -> Order:
             actor=checkout.staff,
             now=checkout.now,
         )
-    waived = record_fee_waiver(checkout.fee_waived, order, now=checkout.now)
     history = [
         OrderStatusChange(
             order=order,

@@ -61,6 +61,7 @@ from .carts import lock_counter_basket
 from .checkout import place_order, prepare_checkout
 from .delivery_waiver import FeeWaiver
 from .payments import PaymentRequest
+from .staff_sale import StaffSale
 from .till import TillBooking
 
 # Who reported a move.
@@ -136,8 +137,9 @@ class CounterSale:
             "address": self.address,
             "payments": payments,
             "discount_code": self.discount_code,
-            "prices": self.prices or None,
-            "delivery_waiver": self.delivery_waiver,
+            "staff_sale": StaffSale(
+                prices=self.prices or None, delivery_waiver=self.delivery_waiver
+            ),
             **self.customer,
         }
 

@@ -18,6 +18,7 @@ from orders.services.carts import add_cart_lines, create_cart
 from orders.services.checkout import LineRequest, place_order
 from orders.services.counter_prices import set_counter_price
 from orders.services.payments import PaymentRequest
+from orders.services.staff_sale import StaffSale
 from orders.services.terminals import CounterSale
 from tests.approvals.helpers import approved
 from tests.factories import VariantFactory, stock
@@ -67,7 +68,7 @@ def test_a_small_cut_needs_no_one_and_the_order_is_sold_at_it(
         placing_location=store,
         staff=associate,
         payments=[PaymentRequest("card_in_store")],
-        prices={coat.pk: line.counter_price},
+        staff_sale=StaffSale(prices={coat.pk: line.counter_price}),
     )
     sold = order.lines.get()
     assert (sold.unit_price, sold.line_total, order.total) == (
@@ -142,7 +143,7 @@ def test_only_the_shop_and_phone_set_prices(coat):
             email="a@example.com",
             address={"line1": "Via Roma 1", "city": "Milano", "postcode": "20100"},
             payments=[PaymentRequest("card_online")],
-            prices={coat.pk: D("1.00")},
+            staff_sale=StaffSale(prices={coat.pk: D("1.00")}),
         )
 
 
@@ -155,7 +156,7 @@ def test_the_terminals_kept_sale_keeps_the_counter_prices(coat):
     )
     again = CounterSale.from_json(sale.as_json())
     assert again.prices == {coat.pk: D("150.00")}
-    assert again.checkout([])["prices"] == {coat.pk: D("150.00")}
+    assert again.checkout([])["staff_sale"].prices == {coat.pk: D("150.00")}
 
 
 # --- the sale screen ----------------------------------------------------------------

@@ -25,6 +25,7 @@ from orders.services.checkout import LineRequest, place_order
 from orders.services.egift import EGiftPurchase, purchase_e_gift_card
 from orders.services.giftcard_sales import prepare_card_sale
 from orders.services.payments import PaymentRequest
+from orders.services.staff_sale import StaffSale
 from tests.factories import LocationFactory, VariantFactory, WarehouseFactory, stock
 
 ADDRESS = {
@@ -127,7 +128,7 @@ class Shop:
             placing_location=self.store,
             customer=customer,
             payments=[PaymentRequest(method="cash")],
-            gift_cards=[card],
+            staff_sale=StaffSale(gift_cards=[card]),
             now=(now or timezone.now()) - timedelta(days=days_ago),
         )
 

@@ -11,6 +11,7 @@ from orders.selectors.reports import sales_report
 from orders.services.checkout import place_order
 from orders.services.fulfilment import cancel_order
 from orders.services.payments import PaymentRequest
+from orders.services.staff_sale import StaffSale
 from tests.factories import StaffFactory, UserFactory, stock
 from tests.orders.factories import (
     delivery_order,
@@ -213,9 +214,11 @@ def test_an_order_that_sold_only_gift_cards_is_no_order_of_its_channel_or_shop(
         placing_location=book["milano"],
         email="card@example.com",
         payments=[PaymentRequest(method="cash")],
-        gift_cards=[
-            prepare_card_sale(number="6012000011112222", pin="4321", amount="30")
-        ],
+        staff_sale=StaffSale(
+            gift_cards=[
+                prepare_card_sale(number="6012000011112222", pin="4321", amount="30")
+            ]
+        ),
     )
 
     report = sales_report()

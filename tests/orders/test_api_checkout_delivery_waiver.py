@@ -19,6 +19,7 @@ from orders.services.carts import add_cart_lines, create_cart
 from orders.services.checkout import LineRequest, place_order
 from orders.services.delivery_waiver import waive_delivery_fee
 from orders.services.payments import PaymentRequest
+from orders.services.staff_sale import StaffSale
 from tests.approvals.helpers import approved, make_approver
 from tests.factories import StaffFactory
 from tests.orders.factories import ADDRESS, shop, stocked, warehouse
@@ -64,8 +65,8 @@ def coat():
     return stocked(warehouse(code="WH01"), 5, price="120.00")
 
 
-def approved_waiver(coat, store, associate, manager):
-    """A waiver a manager approved for a sale at the shop's counter."""
+def approved_waiver(coat, store, associate, manager, buyer=None):
+    """A waiver a manager approved for a sale at the shop's counter, for ``buyer``."""
     cart = create_cart(channel=Channel.STORE)
     add_cart_lines(cart=cart, lines=[(coat.pk, 1)])
     asked = {
@@ -75,6 +76,9 @@ def approved_waiver(coat, store, associate, manager):
         "fee": Decimal("4.90"),
         "currency": "EUR",
         "country": "IT",
+        "goods": Decimal("120.00"),
+        "customer_id": buyer.pk if buyer is not None else None,
+        "customer": buyer.full_name if buyer is not None else "",
         "reason": "Late parcel",
         "actor": associate,
         "location": store,
@@ -110,7 +114,7 @@ def test_a_storefront_checkout_pays_the_delivery_fee_whatever_it_sends(
     assert not DeliveryFeeWaiver.objects.exists()
     assert Order.objects.get().history.get().note == "Placed via Website"
     approval = Approval.objects.get(pk=waiver.approval_id)
-    assert approval.status == ApprovalStatus.USED  # as the counter left it
+    assert approval.status == ApprovalStatus.APPROVED  # still the counter's to use
     assert not DeliveryFeeWaiver.objects.filter(approval=approval).exists()
 
 
@@ -118,7 +122,7 @@ def test_the_customer_reads_the_fee_waived_and_the_manager_named_as_staff_are(
     store, associate, manager, coat
 ):
     user, customer = shopper("ada@example.com")
-    cart, waiver = approved_waiver(coat, store, associate, manager)
+    cart, waiver = approved_waiver(coat, store, associate, manager, customer)
     order = place_order(
         lines=[LineRequest(coat, 1)],
         channel=Channel.PHONE,
@@ -129,7 +133,7 @@ def test_the_customer_reads_the_fee_waived_and_the_manager_named_as_staff_are(
         customer=customer,
         payments=[PaymentRequest("card_in_store")],
         cart=cart,
-        delivery_waiver=waiver,
+        staff_sale=StaffSale(delivery_waiver=waiver),
     )
 
     body = api_client_for(user).get(f"/api/v1/orders/{order.number}/").json()

@@ -18,6 +18,7 @@ from orders.services.checkout import LineRequest, place_order
 from orders.services.counter_prices import set_counter_price
 from orders.services.fulfilment import cancel_order
 from orders.services.payments import PaymentRequest
+from orders.services.staff_sale import StaffSale
 from tests.approvals.helpers import ask, make_approver
 from tests.customers.factories import make_customer
 from tests.factories import StaffFactory
@@ -89,7 +90,7 @@ def test_a_price_changed_on_the_persons_sale_loses_its_reason_on_the_approval_to
         staff=associate,
         customer=erin,
         payments=[PaymentRequest("card_in_store")],
-        prices={shirt.pk: Decimal("5.00")},
+        staff_sale=StaffSale(prices={shirt.pk: Decimal("5.00")}),
         cart=cart,
     )
     summary = Approval.objects.get(pk=yes.pk).summary

@@ -34,6 +34,7 @@ from orders.services.payments import PaymentRequest
 from orders.services.pickups import collect_order
 from orders.services.refunds import return_at_counter
 from orders.services.returns import ReturnLineRequest
+from orders.services.staff_sale import StaffSale
 from tests.customers.factories import make_customer
 from tests.factories import StaffFactory
 from tests.orders.discount_helpers import campaign_id, discount_code
@@ -459,7 +460,9 @@ def test_a_code_takes_nothing_off_gift_cards_sold_alone_and_is_not_claimed(store
             placing_location=store,
             staff=clerk,
             payments=[PaymentRequest(method="cash")],
-            gift_cards=[prepare_card_sale(number=number, pin="4321", amount="50")],
+            staff_sale=StaffSale(
+                gift_cards=[prepare_card_sale(number=number, pin="4321", amount="50")]
+            ),
             discount_code=code,
         )
         assert (order.total, order.discount_code) == (Decimal("50.00"), "")

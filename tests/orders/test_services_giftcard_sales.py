@@ -16,6 +16,7 @@ from orders.services.giftcard_pins import authenticate_card
 from orders.services.giftcard_sales import prepare_card_sale
 from orders.services.loyalty import award_points_for_orders
 from orders.services.payments import PaymentRequest
+from orders.services.staff_sale import StaffSale
 from tests.customers.factories import make_customer
 from tests.factories import StaffFactory
 from tests.orders.factories import shop, stocked
@@ -33,7 +34,7 @@ def sell(store, clerk, cards, lines=(), payments=None):
         placing_location=store,
         staff=clerk,
         payments=payments or [PaymentRequest(method="cash")],
-        gift_cards=cards,
+        staff_sale=StaffSale(gift_cards=cards),
     )
 
 
@@ -173,7 +174,9 @@ def test_store_credit_and_points_do_not_buy_a_gift_card(tender):
             staff=None,
             customer=customer,
             payments=[tender],
-            gift_cards=[prepare_card_sale(number=NUMBER, pin="4321", amount="50")],
+            staff_sale=StaffSale(
+                gift_cards=[prepare_card_sale(number=NUMBER, pin="4321", amount="50")]
+            ),
         )
     assert refused.value.code == "gift_card_pays_gift_card"
     assert not GiftCard.objects.exists() and not Order.objects.exists()
@@ -220,7 +223,9 @@ def test_a_card_is_sold_only_in_a_take_now_sale():
                 "country": "DE",
             },
             payments=[PaymentRequest(method="cash")],
-            gift_cards=[prepare_card_sale(number=NUMBER, pin="4321", amount="5")],
+            staff_sale=StaffSale(
+                gift_cards=[prepare_card_sale(number=NUMBER, pin="4321", amount="5")]
+            ),
         )
     assert "gift_cards" in refused.value.extra
 
@@ -236,7 +241,9 @@ def test_a_card_sold_to_a_member_earns_no_points_only_the_goods_do():
         placing_location=store,
         customer=pia,
         payments=[PaymentRequest(method="cash")],
-        gift_cards=[prepare_card_sale(number=NUMBER, pin="4321", amount="60")],
+        staff_sale=StaffSale(
+            gift_cards=[prepare_card_sale(number=NUMBER, pin="4321", amount="60")]
+        ),
     )
     assert order.total == Decimal("100.00")
     [points] = award_points_for_orders(orders=[order.pk])

@@ -11,6 +11,7 @@ from orders.models import GiftCard, GiftCardTransaction, Order
 from orders.services.checkout import place_order
 from orders.services.giftcard_sales import prepare_card_sale
 from orders.services.payments import PaymentRequest
+from orders.services.staff_sale import StaffSale
 from tests.concurrency import run_parallel
 from tests.factories import StaffFactory
 from tests.orders.factories import shop
@@ -40,7 +41,7 @@ def test_two_tills_activating_the_same_card_at_once_activate_it_once():
             placing_location=store,
             staff=clerk,
             payments=[PaymentRequest(method="card_in_store")],
-            gift_cards=[sale],
+            staff_sale=StaffSale(gift_cards=[sale]),
         )
 
     results = run_parallel(

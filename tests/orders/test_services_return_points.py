@@ -18,6 +18,7 @@ from orders.services.giftcard_sales import prepare_card_sale
 from orders.services.payments import PaymentRequest
 from orders.services.refunds import return_at_counter
 from orders.services.returns import ReturnLineRequest
+from orders.services.staff_sale import StaffSale
 from tests.approvals.helpers import make_approver
 from tests.customers.factories import make_customer
 from tests.factories import StaffFactory
@@ -105,9 +106,13 @@ def test_goods_sold_with_a_gift_card_take_back_all_they_earned(store, manager):
         staff=manager,
         customer=pia,
         payments=[PaymentRequest(method=PaymentMethod.CARD_IN_STORE)],
-        gift_cards=[
-            prepare_card_sale(number="6012 0000 1111 2222", pin="4321", amount="100")
-        ],
+        staff_sale=StaffSale(
+            gift_cards=[
+                prepare_card_sale(
+                    number="6012 0000 1111 2222", pin="4321", amount="100"
+                )
+            ]
+        ),
     )
     deliver_outbox()
     order.refresh_from_db()

@@ -215,14 +215,17 @@ def test_each_sale_counts_once_at_its_shop_and_gift_cards_sold_are_no_sales(
     from orders.services.checkout import LineRequest, place_order
     from orders.services.giftcard_sales import prepare_card_sale
     from orders.services.payments import PaymentRequest
+    from orders.services.staff_sale import StaffSale
 
     counter_sale(
         store=milano,
         lines=[(stocked(milano, 5, price="189.00"), 1)],
         staff=giulia,
-        gift_cards=[
-            prepare_card_sale(number="6280001234567890", pin="4321", amount="50")
-        ],
+        staff_sale=StaffSale(
+            gift_cards=[
+                prepare_card_sale(number="6280001234567890", pin="4321", amount="50")
+            ]
+        ),
     )
     place_order(  # rung up at Milano, collected at Torino
         lines=[LineRequest(stocked(torino, 5, price="30.00"), 1)],

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from inventory.markets import forget_tax_table
-from inventory.models import Market
+from inventory.models import Location, Market
 from omnistore.accounts.models import Role
 from omnistore.approvals.models import (
     Approval,
@@ -170,8 +170,9 @@ def test_an_associate_asks_a_manager_approves_by_pin_and_the_order_pays_no_deliv
         Decimal("4.90"),
         "EUR",
     )
-    assert request.summary == (
-        "Waive the 4.90 EUR delivery fee of a sale delivered to IT"
+    assert request.summary == (  # whose sale, of how much: what the yes covers
+        "Waive the 4.90 EUR delivery fee of Giulia Bianchi's sale of 120.00 EUR "
+        "delivered to IT"
     )
     assert request.reason == "Late parcel: Parcel lost for a week"
     assert shown_total(staff.get(reverse("staff:sale")).content.decode()) == (
@@ -266,14 +267,16 @@ def test_a_manager_waives_at_once_and_the_order_page_and_admin_show_it(
 
     assert done.status_code == 200
     assert shown_total(done.content.decode()) == "120.00 EUR"
+    assert not Approval.objects.exists()  # recorded by the order that takes it
+    checkout(manager_device)
+    order = Order.objects.get()
     own = Approval.objects.get()
     assert (own.status, own.channel, own.decided_by) == (
         ApprovalStatus.USED,
         ApprovalChannel.SELF,
         manager,
     )
-    checkout(manager_device)
-    order = Order.objects.get()
+    assert own.delivery_fee_waiver.order == order
     assert (order.channel, order.delivery_fee, order.total) == (
         Channel.STORE,
         Decimal("0.00"),
@@ -367,3 +370,103 @@ def test_the_card_reader_charges_the_total_shown_with_the_fee_waived(
         associate,
         None,
     )
+
+
+def waived_by_pin(client, manager) -> Approval:
+    """The associate's waiver, approved by the manager's PIN on the device."""
+    asked = waive(client, **LATE)
+    assert asked.status_code == 202
+    request = Approval.objects.filter(status=ApprovalStatus.PENDING).get()
+    pin = reverse("staff:approval_pin", args=[request.pk])
+    client.post(pin, {"manager": manager.pk, "pin": "2468"}, **HTMX)
+    done = waive(client, **LATE, approval=request.pk)
+    assert shown_delivery(done.content.decode()) == "waived"
+    request.refresh_from_db()
+    return request
+
+
+def test_a_fee_waived_for_one_customer_is_not_carried_to_another(
+    staff, associate, manager, coat, ada
+):
+    start_delivery(staff, coat)
+    yes = waived_by_pin(staff, manager)
+    assert yes.status == ApprovalStatus.APPROVED  # no order has used it
+
+    detached = staff.post(reverse("staff:sale_customer"), {"action": "detach"}, **HTMX)
+
+    html = detached.content.decode()  # the checkout again, out of band
+    assert shown_delivery(html) == "4.90 EUR"
+    assert '<strong id="checkout-total" hx-swap-oob="true">124.90 EUR' in html
+    assert "sale_delivery_waiver" not in staff.session
+    bruno = make_customer(
+        phone="+393339876543", email="bruno@example.com", first_name="Bruno"
+    )
+    staff.post(
+        reverse("staff:sale_customer"),
+        {"kind": "phone", "value": "3339876543"},
+        **HTMX,
+    )
+    page = staff.get(reverse("staff:sale") + "?mode=delivery").content.decode()
+    assert (shown_delivery(page), shown_total(page)) == ("4.90 EUR", "124.90 EUR")
+    checkout(staff)
+    order = Order.objects.get()
+    assert (order.customer, order.delivery_fee, order.total) == (
+        bruno,
+        Decimal("4.90"),
+        Decimal("124.90"),
+    )
+    assert order.history.get().note == "Placed via Phone"
+    assert not DeliveryFeeWaiver.objects.exists()
+    yes.refresh_from_db()  # withdrawn with the customer, never shown as done
+    assert (yes.status, yes.withdrawn_at is not None) == (
+        ApprovalStatus.WITHDRAWN,
+        True,
+    )
+
+
+def test_goods_changed_after_the_waiver_pay_the_fee_again(
+    staff, shop, manager, coat, ada
+):
+    scarf = VariantFactory(sku="SCARF-RED", price="15.00")
+    stock(scarf, shop, 3)
+    stock(scarf, Location.objects.get(code="WH01"), 3)  # sent from where the coat is
+    start_delivery(staff, coat)
+    yes = waived_by_pin(staff, manager)
+
+    added = staff.post(reverse("staff:sale_add"), {"code": scarf.sku}, **HTMX)
+
+    html = added.content.decode()
+    assert shown_delivery(html) == "4.90 EUR"
+    assert '<strong id="checkout-total" hx-swap-oob="true">139.90 EUR' in html
+    checkout(staff)
+    order = Order.objects.get()
+    assert (order.subtotal, order.delivery_fee, order.total) == (
+        Decimal("135.00"),
+        Decimal("4.90"),
+        Decimal("139.90"),
+    )
+    assert not DeliveryFeeWaiver.objects.exists()
+    yes.refresh_from_db()
+    assert yes.status == ApprovalStatus.WITHDRAWN
+
+
+def test_an_undone_or_cleared_waiver_leaves_its_approval_withdrawn_not_done(
+    staff, manager, coat, ada
+):
+    start_delivery(staff, coat)
+    first = waived_by_pin(staff, manager)
+
+    undone = waive(staff, action="undo")
+
+    assert shown_total(undone.content.decode()) == "124.90 EUR"
+    first.refresh_from_db()
+    assert (first.status, first.decided_by) == (ApprovalStatus.WITHDRAWN, manager)
+    second = waived_by_pin(staff, manager)  # waived again: asked again
+    assert second.pk != first.pk and second.status == ApprovalStatus.APPROVED
+
+    staff.post(reverse("staff:sale_clear"))
+
+    second.refresh_from_db()
+    assert second.status == ApprovalStatus.WITHDRAWN
+    assert not Approval.objects.filter(status=ApprovalStatus.USED).exists()
+    assert not Order.objects.exists()

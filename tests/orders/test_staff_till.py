@@ -188,7 +188,10 @@ def test_tendering_less_than_the_cash_due_is_a_form_error(
     item(shop, "SHIRT", "69.00")
     response = sell(staff, "SHIRT", tendered="50.00")
     assert response.status_code == 422
-    assert "The customer gave 50.00 EUR; 69.00 EUR is due in cash." in response.content.decode()
+    assert (
+        "The customer gave 50.00 EUR; 69.00 EUR is due in cash."
+        in response.content.decode()
+    )
     assert not Order.objects.exists()
     # A split (the refused shirt is still in the basket, a second one joins it):
     # only the cash part is compared with what was tendered.

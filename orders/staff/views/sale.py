@@ -49,6 +49,7 @@ from orders.services.carts import (
 from orders.services.checkout import LineRequest, place_order
 from orders.services.discounts import preview_discount
 from orders.services.giftcard_sales import cards_total
+from orders.services.staff_sale import StaffSale
 from orders.services.till import TillBooking, sale_session
 from orders.staff.forms.sale import (
     CustomerForm,
@@ -81,6 +82,7 @@ from orders.staff.views.sale_state import (
     TERMINAL_KEY,
     WAIVER_KEY,
     card_not_waiting,
+    drop_waiver,
     end_sale,
     sale_cart,
     sale_gift_cards,
@@ -167,6 +169,7 @@ def _basket(store, cart, *, request=None, country: str = "") -> dict:
         staff=request.user,
         buyer=_checkout_customer(request),
         waiver=request.session.get(WAIVER_KEY),
+        customer_id=(_sale_customer(request) or {}).get("customer_id"),
     )
 
 
@@ -350,6 +353,7 @@ def sale_add(request):
         except ApplicationError as error:
             add_service_error(form, error, {"variant": "code"}, explain=explain)
         else:
+            drop_waiver(request)  # other goods than a fee waived was for
             return _render_basket(request, store, cart=cart)
     return _render_basket(request, store, scan_form=form, status=INVALID, cart=cart)
 
@@ -376,6 +380,8 @@ def sale_line(request, line_id: int):
             raise Http404("No such line.") from None
         except ApplicationError as error:
             errors = place_service_error([], error, explain=explain)
+        else:
+            drop_waiver(request)
     else:
         errors = [f"Units: {e}" for e in form.errors.get("quantity", [])]
     return _render_basket(
@@ -389,7 +395,8 @@ def sale_line(request, line_id: int):
 def sale_clear(request):
     """Start over: the basket and the customer are dropped. Also where no sale can
     be made (a warehouse the device was left at when its shop closed): the basket
-    goes, and with it what kept the device there."""
+    goes, and with it what kept the device there (a fee waived: its yes withdrawn)."""
+    drop_waiver(request)
     end_sale(request)
     messages.success(request, "Basket cleared.")
     if not require_store(request).is_shop:
@@ -483,11 +490,11 @@ def _place_sale(
         till=None
         if till is None
         else TillBooking(till, forms_.payment.cleaned_data.get("tendered")),
-        prices=basket["prices"],
         helped_by=helpers(basket["rows"]),
         caller=f"user:{request.user.pk}",
-        gift_cards=basket["gift_cards"],
-        delivery_waiver=basket["delivery_waiver"],
+        staff_sale=StaffSale(
+            basket["prices"], basket["gift_cards"], basket["delivery_waiver"]
+        ),
         **_checkout_customer(request),
     )
 

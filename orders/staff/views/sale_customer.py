@@ -13,11 +13,16 @@ from customers.selectors.profiles import search_customers
 from customers.services.matching import reached_by
 from omnistore.staff.auth import require_store, staff_required
 from omnistore.staff.htmx import INVALID, is_partial
-from orders.staff.forms.sale import CustomerForm
+from orders.staff.forms.sale import CustomerForm, DeliveryWaiverForm
 from orders.staff.views.access import region
-from orders.staff.views.sale import IDENTITY_FIELD, sale_sizes
+from orders.staff.views.sale import IDENTITY_FIELD, _basket, sale_sizes
 from orders.staff.views.sale_channel import on_the_phone
-from orders.staff.views.sale_state import CUSTOMER_KEY, not_while_card_waits
+from orders.staff.views.sale_state import (
+    CUSTOMER_KEY,
+    drop_waiver,
+    not_while_card_waits,
+    sale_cart,
+)
 
 
 def customer_preview(store, kind: str, value: str) -> dict:
@@ -61,6 +66,7 @@ def sale_customer(request):
     store = require_store(request)
     status = 200
     ask_new = unconfirmed = False
+    before = request.session.get(CUSTOMER_KEY)
     form = CustomerForm(region=region(store))
     if request.POST.get("action") == "detach":
         request.session.pop(CUSTOMER_KEY, None)
@@ -87,6 +93,9 @@ def sale_customer(request):
                 form = CustomerForm(region=region(store))
         if form.errors:
             status = INVALID
+    # A fee waived for the sale's customer goes with them (the manager read whose
+    # sale it was).
+    dropped = request.session.get(CUSTOMER_KEY) != before and drop_waiver(request)
     if not is_partial(request):
         if status == INVALID:
             messages.error(request, "Check the customer's details.")
@@ -103,4 +112,10 @@ def sale_customer(request):
         "unconfirmed": unconfirmed,
         "on_the_phone": on_the_phone(request),
     }
+    if dropped:  # the checkout's delivery and total, out of band
+        context.update(
+            basket=_basket(store, sale_cart(request), request=request),
+            waiver_form=DeliveryWaiverForm(),
+            fee_charged_again=True,
+        )
     return render(request, "orders/staff/_sale_customer.html", context, status=status)

@@ -26,15 +26,23 @@ def delivery_country(store, delivery: DeliveryForm | None) -> str:
 
 
 def with_delivery(
-    basket: dict, *, mode: str, country: str, staff, buyer: dict, waiver=None
+    basket: dict,
+    *,
+    mode: str,
+    country: str,
+    staff,
+    buyer: dict,
+    waiver=None,
+    customer_id: int | None = None,
 ):
     """The basket with what its delivery to ``country`` costs, when it is delivered
     home: ``delivery_fee`` (None when nothing is delivered, or no market there sells
     in the basket's currency: checkout refuses that and says why) and the amount to
     pay with it. The fee is checkout's own (``sale_delivery_fee``) on the goods
     after the discount code, for the tier of the customer ``buyer`` names (their
-    identity: phone, email or loyalty number, as checkout matches it). The sale's
-    ``waiver`` (kept as ``FeeWaiver.as_json``) takes it off (``_waived``)."""
+    identity: phone, email or loyalty number, as checkout matches it; their profile
+    ``customer_id``). The sale's ``waiver`` (kept as ``FeeWaiver.as_json``) takes it
+    off (``_waived``)."""
     basket.update(
         delivery_fee=None,
         delivery_country=country,
@@ -58,17 +66,25 @@ def with_delivery(
     )
     if fee is not None:
         basket["delivery_fee"] = fee
-        _waived(basket, fee, FeeWaiver.from_json(waiver) if waiver else None)
+        waiver = FeeWaiver.from_json(waiver) if waiver else None
+        _waived(basket, fee, waiver, customer_id)
     return basket
 
 
-def _waived(basket: dict, fee, waiver: FeeWaiver | None) -> None:
+def _waived(basket: dict, fee, waiver: FeeWaiver | None, customer_id) -> None:
     """The fee in the amount to pay, unless the sale's ``waiver`` covers it: then
     ``delivery_fee_waived`` says how much is not charged and ``delivery_waiver``
     goes to checkout with the sale. A waiver the fee outgrew (the address moved
-    to a dearer market) is not applied, and ``waiver_outgrown`` says why: checkout
-    waits until it is waived again or undone."""
-    outgrown = waiver.outgrown_by(fee, basket["currency"]) if waiver and fee else ""
+    to a dearer market), or waived for another customer (``customer_id``: the
+    sale's now) or other goods, as checkout judges it, is not applied, and
+    ``waiver_outgrown`` says why: checkout waits until it is waived again or
+    undone."""
+    outgrown = ""
+    if waiver is not None and fee:
+        goods = basket["total"]
+        outgrown = waiver.outgrown_by(fee, basket["currency"]) or (
+            waiver.for_another_sale(customer_id=customer_id, goods=goods)
+        )
     if waiver is not None and fee and not outgrown:
         basket.update(delivery_waiver=waiver, delivery_fee_waived=fee)
         return

@@ -41,6 +41,7 @@ from orders.staff.views.sale_state import (
     PHONE_KEY,
     TERMINAL_KEY,
     WAIVER_KEY,
+    drop_waiver,
     end_sale,
     not_while_card_waits,
     sale_cart,
@@ -139,6 +140,7 @@ def sale_take(request):
     except ApplicationError as error:
         messages.error(request, explain(error))
         return redirect("staff:sale")
+    drop_waiver(request)  # other goods than a fee waived was for
     if customer is not None:
         _attach(request, customer)
     url = reverse("staff:sale")

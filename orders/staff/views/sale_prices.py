@@ -28,6 +28,7 @@ from orders.staff.views.sale_approvals import DISCOUNT_OFF_KEY, accept_discount
 from orders.staff.views.sale_state import (
     AT_THE_COUNTER,
     DISCOUNT_KEY,
+    drop_waiver,
     not_while_card_waits,
     sale_cart,
 )
@@ -123,6 +124,7 @@ def sale_line_price(request, line_id: int):
             f"{form[name].label}: {' '.join(e)}" for name, e in form.errors.items()
         ]
     if not (errors or editor_errors):
+        drop_waiver(request)  # other goods than a fee waived was for
         return _render_basket(request, store, cart=cart)
     # A refused price or reason opens the line's editor again with what was typed.
     price_edit = {

@@ -18,6 +18,7 @@ from omnistore.staff.htmx import redirect_to
 from orders.models import Cart
 from orders.selectors.carts import cart_has_lines, find_cart
 from orders.services.carts import check_no_card_waiting, open_counter_cart
+from orders.services.delivery_waiver import FeeWaiver, withdraw_fee_waiver
 from orders.services.giftcard_sales import GiftCardSale
 from orders.staff.views.sale_approvals import DISCOUNT_OFF_KEY
 
@@ -79,6 +80,26 @@ def end_sale(request) -> None:
     ):
         request.session.pop(key, None)
     request.session[SALE_NUMBER_KEY] = request.session.get(SALE_NUMBER_KEY, 0) + 1
+
+
+def drop_waiver(request) -> bool:
+    """The sale's waived delivery fee goes (charged again), and the manager's yes
+    it went with is withdrawn (``withdraw_fee_waiver``): undone, the sale cleared,
+    or what the manager read changed (the sale's customer, its lines). Waived
+    again, it is asked again. Whether the sale had one."""
+    kept = request.session.pop(WAIVER_KEY, None)
+    if kept:
+        withdraw_fee_waiver(FeeWaiver.from_json(kept), actor=request.user)
+    return bool(kept)
+
+
+def keep_waiver(request, waiver: FeeWaiver) -> None:
+    """The sale holds ``waiver`` from now on; a yes the one it replaces went with
+    (a fee since outgrown) is withdrawn."""
+    replaced = FeeWaiver.from_json(request.session.get(WAIVER_KEY))
+    if replaced is not None and replaced.approval_id != waiver.approval_id:
+        withdraw_fee_waiver(replaced, actor=request.user)
+    request.session[WAIVER_KEY] = waiver.as_json()
 
 
 def sale_gift_cards(request) -> list[GiftCardSale]:

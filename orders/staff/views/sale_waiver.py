@@ -1,9 +1,11 @@
 """Waiving the delivery fee of a sale the shop sends home (a late parcel, a complaint),
 from the checkout panel: the associate chooses why; a manager waives at once, an
-associate's waiver waits for a manager (the approvals panel takes the checkout's
-place, then the same request is sent again, approved). The sale keeps the waiver
-(``WAIVER_KEY``) until it is paid, and the amount to pay, the payment form and the
-card reader leave the fee out alike; undone, the fee is charged again."""
+associate's waiver waits for a manager, who reads whose sale it is and of how much
+(the approvals panel takes the checkout's place, then the same request is sent
+again, approved). The sale keeps the waiver (``WAIVER_KEY``) until it is paid, and
+the amount to pay, the payment form and the card reader leave the fee out alike;
+undone, or the sale's customer or lines changed (``drop_waiver``), the fee is
+charged again."""
 
 from __future__ import annotations
 
@@ -24,7 +26,13 @@ from orders.staff.statuses import explain
 from orders.staff.views.sale import _basket, _checkout_context, _mode
 from orders.staff.views.sale_channel import sale_channel
 from orders.staff.views.sale_delivery import delivery_country
-from orders.staff.views.sale_state import WAIVER_KEY, not_while_card_waits, sale_cart
+from orders.staff.views.sale_state import (
+    CUSTOMER_KEY,
+    drop_waiver,
+    keep_waiver,
+    not_while_card_waits,
+    sale_cart,
+)
 
 CHECKOUT = "sale-checkout"
 
@@ -40,13 +48,14 @@ def sale_delivery_waiver(request):
     mode = _mode(request)
     delivery = DeliveryForm(request.POST) if mode == FulfilmentMethod.DELIVERY else None
     if request.POST.get("action") == "undo":
-        request.session.pop(WAIVER_KEY, None)
+        drop_waiver(request)
         return _render(request, store, mode, delivery)
     form = DeliveryWaiverForm(request.POST)
     if form.is_valid():
         cart = sale_cart(request)
         country = delivery_country(store, delivery)
         basket = _basket(store, cart, request=request, country=country)
+        customer = request.session.get(CUSTOMER_KEY) or {}
         try:
             waiver = waive_delivery_fee(
                 cart=cart,
@@ -55,6 +64,9 @@ def sale_delivery_waiver(request):
                 fee=basket["delivery_fee"],
                 currency=basket["currency"],
                 country=country,
+                goods=basket["total"],
+                customer_id=customer.get("customer_id"),
+                customer=customer.get("name") or customer.get("value", ""),
                 reason=form.cleaned_data["reason"],
                 actor=request.user,
                 location=store,
@@ -66,7 +78,7 @@ def sale_delivery_waiver(request):
             fields = {"reason": "why"}
             add_service_error(form, error, fields, explain=explain, field_only=True)
         else:
-            request.session[WAIVER_KEY] = waiver.as_json()
+            keep_waiver(request, waiver)
             return _render(request, store, mode, delivery)
     return _render(request, store, mode, delivery, waiver_form=form, status=INVALID)
 
