@@ -17,7 +17,14 @@ from omnistore.core.exceptions import ApplicationError, ValidationFailed
 from .models import User
 from .roles import role_of_groups
 from .scoping import ShopScopedAdmin
-from .services import OWN_LOGIN, deactivate_login, reaches_admin, role_shops
+from .services import (
+    OWN_LOGIN,
+    OWN_SUPERUSER,
+    deactivate_login,
+    keep_a_superuser,
+    reaches_admin,
+    role_shops,
+)
 
 
 class ManagersLoginForm(AdminAuthenticationForm):
@@ -48,8 +55,9 @@ class LoginForm(UserChangeForm):
     manager to exactly one, the home shop among the shops (``role_shops``), and
     *Staff status* follows the role (``reaches_admin``). The home shop is not picked
     for them here: shop staff without one are refused at the field
-    (``User.clean``, judging the new role). A login breaking a rule is refused on
-    the form, nothing saved."""
+    (``User.clean``, judging the new role). There is always an active superuser
+    (``keep_a_superuser``). A login breaking a rule is refused on the form, nothing
+    saved."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -60,6 +68,7 @@ class LoginForm(UserChangeForm):
 
     def clean(self):
         data = super().clean()
+        self._keep_a_superuser(data)
         fields = ("groups", "store", "shops")
         if any(name not in self.fields or name in self.errors for name in fields):
             return data
@@ -77,6 +86,19 @@ class LoginForm(UserChangeForm):
             data["is_staff"] = reaches_admin(role=role, is_superuser=bool(superuser))
         self.instance.role = role
         return data
+
+    def _keep_a_superuser(self, data) -> None:
+        """Unticking *Superuser status* or *Active* of the last active superuser is
+        refused beside the box unticked."""
+        superuser = bool(data.get("is_superuser", self.instance.is_superuser))
+        active = bool(data.get("is_active", self.instance.is_active))
+        try:
+            keep_a_superuser(
+                user=self.instance, is_superuser=superuser, is_active=active
+            )
+        except ApplicationError as error:
+            field = "is_superuser" if not superuser else "is_active"
+            self.add_error(field if field in self.fields else None, error.message)
 
 
 @admin.register(User)
@@ -110,14 +132,18 @@ class UserAdmin(ShopScopedAdmin, BaseUserAdmin):
         return False
 
     def get_form(self, request, obj=None, **kwargs):
-        """One's own login stays active here too (``deactivate_login``'s rule):
-        unticking *Active* on one's own page is ignored, as the field is shown
-        fixed."""
+        """One's own login stays active here too (``deactivate_login``'s rule), and
+        a superuser's own status is taken away only by another superuser: unticking
+        *Active* or *Superuser status* on one's own page is ignored, as the fields
+        are shown fixed."""
         form = super().get_form(request, obj, **kwargs)
-        active = form.base_fields.get("is_active")
-        if obj is not None and obj.pk == request.user.pk and active is not None:
-            active.disabled = True
-            active.help_text = OWN_LOGIN
+        if obj is None or obj.pk != request.user.pk:
+            return form
+        for name, why in (("is_active", OWN_LOGIN), ("is_superuser", OWN_SUPERUSER)):
+            field = form.base_fields.get(name)
+            if field is not None:
+                field.disabled = True
+                field.help_text = why
         return form
 
     @admin.action(

@@ -60,6 +60,30 @@ def assign_role(*, user: User, role: str, shops: Iterable = (), home=None) -> Us
 
 
 OWN_LOGIN = "Your own login is deactivated by someone else."
+OWN_SUPERUSER = "Your own superuser status is taken away by another superuser."
+LAST_SUPERUSER = (
+    "There must always be an active superuser: make another login a superuser first."
+)
+
+
+@transaction.atomic
+def keep_a_superuser(*, user: User, is_superuser: bool, is_active: bool) -> None:
+    """Refuse a change of ``user`` (as loaded, to ``is_superuser`` and
+    ``is_active``) that would leave no active superuser: only a superuser gives out
+    logins and groups, so without one nobody could. The active superusers' rows are locked (by pk, to the
+    end of the caller's transaction), so two superusers taking each other's status
+    at once make one change, and the other is refused."""
+    was_one = user.pk is not None and user.is_superuser and user.is_active
+    if not was_one or (is_superuser and is_active):
+        return
+    active = list(
+        User.objects.select_for_update()
+        .filter(is_superuser=True, is_active=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if user.pk in active and len(active) == 1:
+        raise Conflict(LAST_SUPERUSER, code="last_superuser")
 
 
 @transaction.atomic
@@ -68,9 +92,11 @@ def deactivate_login(*, user: User, actor: User) -> bool:
     timelines and the histories name it as who acted, and deleting it would delete
     or blank those. An inactive login signs in nowhere (the admin, the staff pages,
     the API, approvals). False when it was inactive already; one's own login is
-    refused (it would shut its holder out mid-task)."""
+    refused (it would shut its holder out mid-task), and so is the last active
+    superuser (``keep_a_superuser``)."""
     if user.pk == actor.pk:
         raise Conflict(OWN_LOGIN, code="own_login")
+    keep_a_superuser(user=user, is_superuser=user.is_superuser, is_active=False)
     changed = User.objects.filter(pk=user.pk, is_active=True).update(is_active=False)
     user.is_active = False
     return bool(changed)

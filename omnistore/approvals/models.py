@@ -69,7 +69,11 @@ class Approval(models.Model):
         max_length=80, help_text="What it is for, e.g. return:R-1234 or till:12."
     )
     summary = models.CharField(max_length=250)
-    reason = models.CharField(max_length=250, blank=True, help_text="Why, as asked.")
+    reason = models.TextField(
+        blank=True,
+        help_text="Why, as asked: the whole of it, as the manager reads it and as a "
+        "yes covers it.",
+    )
     amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     currency = models.CharField(max_length=3, blank=True)
     requested_by = models.ForeignKey(

@@ -24,9 +24,19 @@ _MONEY = {"max_digits": 12, "decimal_places": 2}
 AVAILABILITY = ["in_stock", "ships_to_store", "short", "unavailable"]
 
 
+NOT_SELLABLE_HERE = (
+    "False for an item checkout to this market refuses (400 `not_sellable_here` "
+    "naming it in `extra.lines`): not on the market's price list (`unit_price` "
+    "null: it has no price in the cart's currency), or without a VAT rate there. "
+    "Such a line shows no `line_total`, `gross`, `net` or `tax` and is left out of "
+    "the cart's `subtotal`, code preview and totals: remove it to check out."
+)
+
+
 class CartLineOutput(serializers.Serializer):
     """A cart line priced on the cart's terms (``country``): shelf prices include
-    VAT; ``net`` and ``tax`` are null for an item that cannot be sold there."""
+    VAT; an item that cannot be sold there is marked (``sellable_here``) and left
+    out of the cart's totals."""
 
     id = serializers.IntegerField()
     variant = serializers.IntegerField(source="variant_id")
@@ -40,6 +50,7 @@ class CartLineOutput(serializers.Serializer):
     net = serializers.SerializerMethodField()
     tax = serializers.SerializerMethodField()
     gross = serializers.SerializerMethodField()
+    sellable_here = serializers.SerializerMethodField()
     available = serializers.SerializerMethodField()
     availability = serializers.SerializerMethodField()
 
@@ -49,8 +60,16 @@ class CartLineOutput(serializers.Serializer):
     def _money(self, line) -> dict:
         return _line_money(line, self.context.get("terms"))
 
-    @extend_schema_field(serializers.DecimalField(max_digits=10, decimal_places=2))
-    def get_unit_price(self, line) -> str:
+    @extend_schema_field(
+        serializers.DecimalField(
+            max_digits=10,
+            decimal_places=2,
+            allow_null=True,
+            help_text="The shelf price in the cart's currency (VAT included); null "
+            "for an item not on this market's price list (`sellable_here` false).",
+        )
+    )
+    def get_unit_price(self, line) -> str | None:
         return self._money(line)["unit_price"]
 
     @extend_schema_field(
@@ -66,11 +85,12 @@ class CartLineOutput(serializers.Serializer):
     @extend_schema_field(
         serializers.DecimalField(
             **_MONEY,
+            allow_null=True,
             help_text="What the line costs: unit price × quantity − discount "
-            "(gross), as an order's line.",
+            "(gross), as an order's line; null when `sellable_here` is false.",
         )
     )
-    def get_line_total(self, line) -> str:
+    def get_line_total(self, line) -> str | None:
         return self._money(line)["line_total"]
 
     @extend_schema_field(
@@ -87,9 +107,13 @@ class CartLineOutput(serializers.Serializer):
     def get_tax(self, line) -> str | None:
         return self._money(line)["tax"]
 
-    @extend_schema_field(serializers.DecimalField(**_MONEY))
-    def get_gross(self, line) -> str:
+    @extend_schema_field(serializers.DecimalField(**_MONEY, allow_null=True))
+    def get_gross(self, line) -> str | None:
         return self._money(line)["gross"]
+
+    @extend_schema_field(serializers.BooleanField(help_text=NOT_SELLABLE_HERE))
+    def get_sellable_here(self, line) -> bool:
+        return self._money(line)["sellable_here"]
 
     def get_available(self, line) -> int:
         return _available(line, self._stock(line), self.context.get("fulfilment"))
@@ -111,21 +135,30 @@ class CartLineOutput(serializers.Serializer):
 
 def _line_money(line, terms: SaleTerms | None) -> dict:
     """A cart line's price, total and VAT on ``terms`` (none: the catalogue's
-    price, no VAT shown)."""
+    price, no VAT shown). An item without a price or a VAT rate on them is not
+    sellable here: never the catalogue's euro amount under another currency, no
+    total (the cart leaves it out)."""
     variant = line.variant
     price = variant.price if terms is None else terms.prices.get(variant.pk)
-    price = variant.price if price is None else price
+    sellable = terms is None or (price is not None and variant.pk in terms.rates)
+    row = {
+        "unit_price": None if price is None else _UNIT_PRICE.to_representation(price),
+        "discount": "0.00",
+        "line_total": None,
+        "tax_rate": None,
+        "net": None,
+        "tax": None,
+        "gross": None,
+        "sellable_here": sellable,
+    }
+    if not sellable:
+        return row
     total = price * line.quantity
     taxed = preview_taxes(terms, [(variant, line.quantity)])[0] if terms else None
-    return {
-        "unit_price": _UNIT_PRICE.to_representation(price),
-        "discount": "0.00",
-        "line_total": str(total),
-        "tax_rate": str(taxed.rate) if taxed else None,
-        "net": str(taxed.net) if taxed else None,
-        "tax": str(taxed.tax) if taxed else None,
-        "gross": str(taxed.gross if taxed else total),
-    }
+    row.update(line_total=str(total), gross=str(taxed.gross if taxed else total))
+    if taxed:
+        row.update(tax_rate=str(taxed.rate), net=str(taxed.net), tax=str(taxed.tax))
+    return row
 
 
 CENT = Decimal("0.01")
@@ -202,8 +235,8 @@ class CartOutput(serializers.Serializer):
     subtotal = serializers.DecimalField(
         max_digits=12,
         decimal_places=2,
-        help_text="Unit prices × quantities, before a previewed code (gross: shelf "
-        "prices include VAT).",
+        help_text="Unit prices × quantities of the lines sellable here, before a "
+        "previewed code (gross: shelf prices include VAT).",
     )
     net_total = serializers.DecimalField(
         max_digits=12,
@@ -237,7 +270,7 @@ class CartOutput(serializers.Serializer):
         max_digits=12,
         decimal_places=2,
         help_text="What checkout will charge: the subtotal after the previewed "
-        "code, plus delivery.",
+        "code, plus delivery (none while no line is sellable here).",
     )
     updated_at = serializers.DateTimeField()
 

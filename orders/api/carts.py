@@ -218,14 +218,20 @@ def _cart_body(
     rows = cart_lines_data(
         lines, availability=availability, fulfilment=method, terms=terms
     )
-    subtotal = sum((Decimal(row["line_total"]) for row in rows), ZERO)
+    # A line not sellable here (no price or VAT rate in this market) is left out
+    # of what checkout would charge: it refuses the line.
+    priced = [
+        line for line, row in zip(lines, rows, strict=True) if row["sellable_here"]
+    ]
+    subtotal = sum((Decimal(row["line_total"] or ZERO) for row in rows), ZERO)
     preview_code = {}
     if code.strip():
         preview_code, shares = _discount_preview(
-            request, cart, lines, subtotal, code, terms
+            request, cart, priced, subtotal, code, terms
         )
         for row in rows:
-            take_off(row, shares.get(row["variant"], ZERO), terms)
+            if row["sellable_here"]:
+                take_off(row, shares.get(row["variant"], ZERO), terms)
     body = {
         "token": cart.token,
         "status": cart.status,
@@ -243,7 +249,7 @@ def _cart_body(
     body.update(preview_code)
     goods = subtotal - Decimal(body.get("discount_total", 0))
     fee = ZERO
-    if lines:
+    if priced:
         fee = sale_delivery_fee(
             terms, method=method, goods=goods, buyer=lambda: known_customer(request)
         )
@@ -257,8 +263,8 @@ def _tax_totals(rows: list[dict], fee: Decimal, terms: SaleTerms) -> dict:
     """Net and VAT of what checkout will charge: the lines' (after a previewed
     code) and the delivery fee's, split as checkout splits it, at the highest of the
     lines' rates; so net + VAT is the total. A line that cannot be sold on these
-    terms counts as net."""
-    net = sum((Decimal(row["net"] or row["gross"]) for row in rows), ZERO)
+    terms is not charged (its net and VAT are null)."""
+    net = sum((Decimal(row["net"] or 0) for row in rows), ZERO)
     tax = sum((Decimal(row["tax"] or 0) for row in rows), ZERO)
     if fee and terms.rates:
         delivery = delivery_taxed(fee, terms.rates.values())

@@ -268,8 +268,9 @@ class ReturnDeskSearch:
 def returns_open_to(*, store: Location, sees_all_stores: bool) -> Q:
     """The returns a desk may open: one started online and not received yet is
     every desk's (the customer brings it to any shop); once received, only the
-    receiving shop's and HQ's, and, when a warehouse received it (it came by
-    post), also the shop that sold the order: a cash refund is paid from a till."""
+    receiving shop's, and, when a warehouse received it (it came by post), also
+    the shop that sold the order: a cash refund is paid from a till. HQ opens every
+    return, to read; it acts on one where its desk would (``return_open_to``)."""
     if sees_all_stores:
         return Q()
     return (
@@ -282,9 +283,12 @@ def returns_open_to(*, store: Location, sees_all_stores: bool) -> Q:
     )
 
 
-def return_open_to(ret: Return, *, store: Location, sees_all_stores: bool) -> bool:
-    """``returns_open_to`` for one return already loaded."""
-    if sees_all_stores or ret.receiving_location_id in (None, store.pk):
+def return_open_to(ret: Return, *, store: Location) -> bool:
+    """The desk at ``store`` acts on ``ret`` (receives, refunds, closes, cancels
+    it): ``returns_open_to`` of a shop, for one return already loaded. The same for
+    HQ: a refund is paid from the drawer of the shop acted for, so a return
+    received elsewhere is acted on from its own shop's desk, HQ switching to it."""
+    if ret.receiving_location_id in (None, store.pk):
         return True
     return (
         ret.order.placing_location_id == store.pk

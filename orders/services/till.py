@@ -51,6 +51,7 @@ from orders.models import (
 )
 from orders.selectors.till import (
     cash_rounded,
+    cash_step,
     count_as_json,
     counted_total,
     denominations,
@@ -253,8 +254,9 @@ def sale_session(
 def change_due(*, tendered: Decimal, due: Decimal, currency: str = "") -> Decimal:
     """What the customer gets back for the cash ``due`` (rounded to the drawer's
     smallest coin of ``currency``, when given). Tendering less is refused, and so
-    is change above the largest note of ``currency`` (the home currency's when
-    none is given): nobody hands over a note they need not, so such an amount is
+    is an amount no notes and coins of ``currency`` (the home currency's when none
+    is given) make (francs: 62.93, their smallest coin being 0.05), or change above
+    its largest note: nobody hands over a note they need not, so such an amount is
     a slip of the keyboard, never change to pay out of the drawer."""
     tendered, due = to_money(tendered), to_money(due)
     if currency:
@@ -265,6 +267,14 @@ def change_due(*, tendered: Decimal, due: Decimal, currency: str = "") -> Decima
             f"The customer gave {tendered} {money}; {due} {money} is due in cash.",
             code="tendered_too_low",
             extra={"tendered": [f"At least {due} {money}."]},
+        )
+    step = cash_step(money)
+    if tendered % step:
+        raise ValidationFailed(
+            f"Cash is counted in steps of {step} {money}: {tendered} {money} cannot "
+            "be handed over. Check the cash tendered.",
+            code="tendered_not_in_coins",
+            extra={"tendered": [f"A multiple of {step} {money}."]},
         )
     note = largest_note(money)
     if tendered - due > note:

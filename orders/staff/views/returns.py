@@ -6,9 +6,10 @@ refund — in one confirm or two steps.
 Any shop takes back any order, and so does a warehouse: the returns location of a
 market receives the parcels its customers post. A return started online has no shop
 until it is received, so every desk finds it by its code; once it lands at a shop only
-that shop (and HQ) sees it, anything else answers 404. A warehouse has no till and no
-counter: it refunds to the payments that are not cash, or as store credit, and
-exchanges nothing.
+that shop's desk acts on it: its managers (and HQ) read it from wherever they act, its
+page offering to switch to that shop, and anyone else gets a 404. A warehouse has no
+till and no counter: it refunds to the payments that are not cash, or as store
+credit, and exchanges nothing.
 """
 
 from __future__ import annotations
@@ -73,17 +74,18 @@ from orders.staff.views.till import device_counter
 RETURN_STATUS_LABELS = dict(ReturnStatus.choices)
 
 
-def _may_see(user, ret: Return, store) -> bool:
+def _may_see(ret: Return, store) -> bool:
     """The desk at ``store`` acts on it: started online and not received yet,
-    every desk; else its shop and HQ."""
-    return return_open_to(ret, store=store, sees_all_stores=user.sees_all_stores)
+    every desk; else its own shop's, whoever acts there (HQ too: the refund is
+    paid from the drawer of the shop acted for)."""
+    return return_open_to(ret, store=store)
 
 
 def _may_read(user, ret: Return, store) -> bool:
     """What ``_may_see`` opens, and a return received at another shop the user
-    manages (the manager pages list the returns of all their shops): read there,
-    acted on from its own desk."""
-    if _may_see(user, ret, store):
+    manages (the manager pages list the returns of all their shops; HQ manages
+    every shop): read there, acted on from its own desk."""
+    if _may_see(ret, store):
         return True
     return ret.receiving_location_id is not None and manages(
         user, ret.receiving_location_id
@@ -95,7 +97,7 @@ def _may_cancel(user, ret: Return, store) -> bool:
     where they turn up; the order's own shops (and HQ) call it off, and any desk
     when no shop took or fulfils the order (a delivery from a warehouse)."""
     if ret.receiving_location_id is not None or user.sees_all_stores:
-        return _may_see(user, ret, store)
+        return _may_see(ret, store)
     order = ret.order
     return sold_or_fulfilled_here(user, order) or not has_a_shop(order)
 
@@ -115,7 +117,7 @@ def return_or_404(request, code: str, store) -> Return:
 def _elsewhere(request, store, ret: Return):
     """A manager reading another shop's return does not act on it from here: the
     page again, saying where it is acted on (422); None when this desk acts."""
-    if _may_see(request.user, ret, store):
+    if _may_see(ret, store):
         return None
     where = ret.receiving_location.name
     message = f"This return is {where}'s: switch to {where} to act on it."
@@ -341,7 +343,7 @@ def _detail_context(request, store, ret: Return, **forms_) -> dict:
             change.from_status, change.from_status
         )
         change.to_label = RETURN_STATUS_LABELS.get(change.to_status, change.to_status)
-    acts_here = _may_see(request.user, ret, store)
+    acts_here = _may_see(ret, store)
     status = ret.status if acts_here else None  # another shop's: read, not acted on
     total = sum((line.amount for line in lines), Decimal("0.00"))
     here = RefundHere()
