@@ -8,7 +8,8 @@ Any associate may open any customer's lists, like the rest of the 360° view; it
 found only among the lists of the customer in the address, so a mistyped id is 404.
 
 "Sell" hands an item to the assisted sale (the endless aisle starts there): the sale
-screen's own scan endpoint takes it, so its cart rules apply unchanged.
+screen's own scan endpoint takes it, so its cart rules apply unchanged. An item the
+shop's market does not price ("not priced in CHF") is not sold there: no Sell.
 """
 
 from __future__ import annotations

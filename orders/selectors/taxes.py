@@ -191,9 +191,9 @@ def check_terms(terms: SaleTerms) -> SaleTerms:
 def shop_prices(
     shop: Location, variants: Iterable[Variant], on: date
 ) -> tuple[str, dict[int, Decimal]]:
-    """The currency and shelf prices at ``shop``, for showing a basket: a line
-    without a price there shows the catalogue's, and checkout refuses it with the
-    reason."""
+    """The currency and shelf prices at ``shop``, for showing a basket: a variant
+    without a price there is left out (not sold at that shop: the basket shows it
+    unpriced, and checkout refuses it with the reason)."""
     try:
         terms = sale_terms(variants=variants, on=on, shop=shop)
     except ValidationFailed:

@@ -139,6 +139,23 @@ def test_an_item_missing_from_the_shops_price_list_shows_no_price(
     assert "59.00" not in row(html, "SCF-01")
 
 
+def test_an_item_the_shop_does_not_price_is_not_offered_for_sale(
+    client, zurich, customer, knit
+):
+    """The sale would take no payment for it: no Sell, where the priced item has
+    one."""
+    scarf = VariantFactory(sku="SCF-01", price=D("59.00"))
+    stock(scarf, zurich, 3)
+    for item in (knit, scarf):
+        add_wishlist_item(customer=customer, variant=item, channel=Channel.WEB)
+
+    html = signed_in(client, zurich).get(page_url(customer)).content.decode()
+
+    assert price_shown(html, "SCF-01") == "not priced in CHF"
+    assert 'data-testid="sell-SCF-01"' not in row(html, "SCF-01")
+    assert f'data-testid="sell-{knit.sku}"' in row(html, knit.sku)
+
+
 @pytest.mark.parametrize("count", [2, 14])
 def test_the_swiss_page_costs_one_query_more_for_its_price_list(
     client, zurich, customer, django_assert_max_num_queries, tax_table_kept, count

@@ -63,7 +63,7 @@ from orders.staff.forms.sale import (
 )
 from orders.staff.statuses import explain
 from orders.staff.views.access import region
-from orders.staff.views.basket import BasketRow, counter_prices, helpers
+from orders.staff.views.basket import BasketRow, counter_prices, helpers, not_priced
 from orders.staff.views.card_present import start_card_payment
 from orders.staff.views.sale_approvals import outgrown_approvals
 from orders.staff.views.sale_channel import (
@@ -126,19 +126,20 @@ def _basket(store, cart, *, request=None, country: str = "") -> dict:
         BasketRow(
             line,
             *availability[line.variant_id],
-            prices.get(line.variant_id, line.variant.price),
+            prices.get(line.variant_id),  # None: not sold at this shop
         )
         for line in lines
     ]
     names = helper_names(line.helped_by_id for line in lines)
     for row in rows:
         row.helper = names.get(row.line.helped_by_id, "")
-    total = sum((row.line_total for row in rows), Decimal("0.00"))
+    total = sum((r.line_total for r in rows if r.price is not None), Decimal("0.00"))
     basket = {
         "rows": rows,
         "total": total,
         "units": sum(line.quantity for line in lines),  # and one per gift card sold
         "short_here": [row for row in rows if row.short],
+        "not_priced": not_priced(rows, currency),
         "wanted": {line.variant_id: line.quantity for line in lines},
         "currency": currency,
         "discount_code": "",
@@ -452,11 +453,12 @@ def _checkout_forms(
 
 
 def _checkout_blockers(request, store, basket: dict, mode: str) -> list[str]:
-    """What stops a checkout before any service is asked: an empty basket, a phone
-    order taken now, a delivery, pickup or phone order with no customer to tell
-    when it ships or is ready, or a basket grown past what a manager approved
-    (``outgrown_approvals``)."""
+    """What stops a checkout before any service is asked: an empty basket or a line
+    not priced here (``not_priced``), a phone order taken now, a delivery, pickup
+    or phone order with no customer to tell when it ships or is ready, or a basket
+    grown past what a manager approved (``outgrown_approvals``)."""
     errors = outgrown_approvals(request, store, basket)
+    errors += [basket["not_priced"]] if basket["not_priced"] else []
     if not basket["rows"] and not basket["gift_cards"]:
         errors.append("The basket is empty: scan an item first.")
     errors += channel_blockers(request, mode)

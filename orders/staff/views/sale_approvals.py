@@ -31,7 +31,7 @@ def outgrown_approvals(request, store, basket: dict) -> list[str]:
     fewer units, a code now taking more off than when it was applied, a delivery
     fee larger than the one waived (``with_delivery``)."""
     errors = counter_prices_outgrown(
-        lines=[(row.line, row.price) for row in basket["rows"]],
+        lines=[(r.line, r.price) for r in basket["rows"] if r.price is not None],
         currency=basket["currency"],
         actor=request.user,
         location=store,

@@ -8,7 +8,9 @@
 - A sale can be parked while the next customer is served, and resumed later
   (``sale_park``, ``sale_resume``): the basket, the customer, how it leaves, the
   discount code and a waived delivery fee are kept in the session; a sale waiting
-  on the card terminal cannot be parked.
+  on the card terminal cannot be parked. Only a sale with something to sell is
+  parked (a way of leaving or a customer chosen alone is not), and at most
+  ``PARKED_MAX`` wait at once: one more is refused, never pushing another out.
 - A sale holding items, in progress or parked, keeps the device at its shop
   (``sale_keeps_the_shop``): its prices are that shop's market's.
 """
@@ -159,16 +161,28 @@ def _label(request) -> str:
     return f"{customer.get('name') or 'Walk-in customer'} · {when}"
 
 
-def _park_current(request) -> bool:
-    """The sale in progress onto the parked list; False when there is none."""
-    if not any(request.session.get(key) for key in KEPT):
-        return False
-    parked = parked_sales(request)
+NOTHING_TO_PARK = "Nothing to park: the sale has no items yet."
+PARKED_FULL = (
+    f"Resume or clear a parked sale first: {PARKED_MAX} sales are parked, the most "
+    "kept at once. This sale is still in progress."
+)
+
+
+def _park_current(request, parked: list[dict]) -> str:
+    """The sale in progress onto ``parked``, the parked list; "" once parked,
+    else why not, the sale left as it is. A sale is worth coming back to only with
+    something to sell (``sale_holds_items``: a line or a gift card): a way of
+    leaving, a customer or a code chosen alone is not parked. A full list refuses
+    rather than dropping a sale parked before, and its waived fee, without a word."""
+    if not sale_holds_items(request.session):
+        return NOTHING_TO_PARK
+    if len(parked) >= PARKED_MAX:
+        return PARKED_FULL
     entry = {key: request.session.get(key) for key in KEPT}
     entry["label"] = _label(request)
-    request.session[PARKED_KEY] = [*parked, entry][-PARKED_MAX:]
+    request.session[PARKED_KEY] = [*parked, entry]
     end_sale(request)
-    return True
+    return ""
 
 
 @staff_required
@@ -179,7 +193,11 @@ def sale_park(request):
     require_store(request)
     if request.session.get(TERMINAL_KEY):
         messages.error(request, "The card terminal is waiting: finish that first.")
-    elif _park_current(request):
+        return redirect("staff:sale")
+    refusal = _park_current(request, parked_sales(request))
+    if refusal:
+        messages.error(request, refusal)
+    else:
         messages.success(request, "Sale parked: resume it from the list below.")
     return redirect("staff:sale")
 
@@ -188,15 +206,23 @@ def sale_park(request):
 @require_POST
 @not_while_card_waits
 def sale_resume(request, index: int):
-    """Bring a parked sale back; the one in progress is parked in its place."""
+    """Bring a parked sale back; the one in progress is parked in its place (the
+    room the resumed one leaves), or, with nothing to sell, dropped so that its
+    customer or way of leaving does not cling to the one resumed."""
     require_store(request)
     parked = parked_sales(request)
     if request.session.get(TERMINAL_KEY) or not 0 <= index < len(parked):
         messages.error(request, "That sale cannot be resumed now.")
         return redirect("staff:sale")
     entry = parked.pop(index)
-    request.session[PARKED_KEY] = parked
-    _park_current(request)
+    refusal = _park_current(request, parked)
+    if refusal == PARKED_FULL:  # never at the cost of the sale in progress
+        messages.error(request, refusal)
+        return redirect("staff:sale")
+    if refusal:
+        request.session[PARKED_KEY] = parked
+        drop_waiver(request)
+        end_sale(request)
     for key in KEPT:
         if entry.get(key):
             request.session[key] = entry[key]
