@@ -227,3 +227,20 @@ def test_the_swiss_item_page_reads_its_price_list_once(
     with django_assert_max_num_queries(10):
         html = item_page(desk, shirt)
     assert shown(html, "variant-price") == ["62.90 CHF"]
+
+
+def test_an_item_not_priced_here_is_offered_for_no_sale(client, zurich, shirt):
+    """The basket would show it unpriced and refuse payment: the item's page says
+    why instead of offering to sell or order it."""
+    scarf = VariantFactory(
+        sku="SCF-01", product=ProductFactory(name="Linen scarf"), price=D("29.00")
+    )
+    desk = desk_at(client, zurich)
+
+    html = item_page(desk, scarf)
+    assert 'data-testid="add-to-sale"' not in html
+    assert 'data-testid="order-for-customer"' not in html
+    assert "Not priced in CHF at this shop, so not sold here." in html
+    priced = item_page(desk, shirt)
+    assert 'data-testid="add-to-sale"' in priced
+    assert 'data-testid="not-sold-here"' not in priced
