@@ -32,7 +32,8 @@ from orders.selectors.reports import without_gift_cards
 def abandoned_carts(*, after: timedelta, now: datetime, max_age: timedelta):
     """Open carts of live customers, with lines of items still sold (a cart of retired
     items could not be bought), untouched since ``after`` ago (and not older than
-    ``max_age`` more), whose customer has not bought since."""
+    ``max_age`` more), whose customer has not bought since (an order that sold
+    goods, ``without_gift_cards``: a gift card bought meanwhile is not the cart)."""
     cutoff = now - after
     return (
         Cart.objects.filter(
@@ -46,9 +47,11 @@ def abandoned_carts(*, after: timedelta, now: datetime, max_age: timedelta):
         .filter(Exists(CartLine.objects.filter(LINE_ON_SALE, cart=OuterRef("pk"))))
         .exclude(
             Exists(
-                Order.objects.filter(
-                    customer=OuterRef("customer"),
-                    created_at__gte=OuterRef("updated_at"),
+                without_gift_cards(
+                    Order.objects.filter(
+                        customer=OuterRef("customer"),
+                        created_at__gte=OuterRef("updated_at"),
+                    )
                 )
             )
         )

@@ -17,7 +17,7 @@ from orders.services.carts import add_cart_lines, ensure_customer_cart
 from orders.services.checkout import LineRequest, place_order
 from orders.services.fulfilment import cancel_order, mark_picked, mark_ready
 from orders.services.payments import PaymentRequest
-from tests.campaigns.factories import Shop, campaign, grant, person
+from tests.campaigns.factories import Shop, buy_e_gift_card, campaign, grant, person
 from tests.factories import VariantFactory, stock
 
 pytestmark = pytest.mark.django_db
@@ -216,3 +216,21 @@ def test_run_automations_command(capsys):
     out = capsys.readouterr().out
     assert "Cart nudge: 1" in out
     assert len(mail.outbox) == 1
+
+
+def test_a_gift_card_bought_since_does_not_stand_for_the_abandoned_cart():
+    """A card for someone else is no purchase of what the cart holds: the reminder
+    still goes; the goods bought since stop it."""
+    shop = Shop()
+    gifted = person("Gia")
+    grant(gifted, "email")
+    cart_with(gifted, shop.variant, hours_ago=6)
+    buy_e_gift_card(gifted)
+    bought = person("Hal")
+    grant(bought, "email")
+    cart_with(bought, shop.variant, hours_ago=6)
+    shop.sell_gift_card(bought, with_goods=True)
+    automation = abandoned_cart_automation()
+
+    assert run_automations()[automation.name] == 1
+    assert [email.to for email in mail.outbox] == [[gifted.email]]
