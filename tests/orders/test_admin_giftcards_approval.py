@@ -107,3 +107,19 @@ def test_an_approval_of_no_shop_opens_for_hq_and_stays_off_a_shops_queue(client,
     page = queue.content.decode()
     assert own.summary not in page
     assert 'data-testid="decided"' not in page  # "Decided lately": nothing yet
+
+
+def test_hqs_staff_queue_lists_its_own_move_of_no_shop_among_the_decided(client, hq):
+    shop(code="MI01")  # the staff pages act for a shop
+    card = gift_card("10.00")
+    client.force_login(hq)
+    _act(client, card, "void_cards", reason="Sold by mistake")
+    own = Approval.objects.get()
+
+    queue = client.get(reverse("staff:approval_queue"))
+
+    assert queue.status_code == 200
+    page = queue.content.decode()
+    assert 'data-testid="decided"' in page
+    assert own.summary in page
+    assert "No one shop" in page

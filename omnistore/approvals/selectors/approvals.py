@@ -121,10 +121,15 @@ def recent_decisions(
     user, *, limit: int = 20, now: datetime | None = None
 ) -> QuerySet[Approval]:
     """The latest approvals at the manager's shops that have ended: used, refused,
-    expired or withdrawn (an approved one not used yet is in ``approved_unused``)."""
+    expired or withdrawn (an approved one not used yet is in ``approved_unused``);
+    for who approves everywhere, also those of no one shop (HQ's own gift card
+    moves in the admin)."""
     now = now or timezone.now()
+    where = Q(location__in=visible_locations(user))
+    if approves_everywhere(user):
+        where |= Q(location__isnull=True)
     return (
-        Approval.objects.filter(location__in=visible_locations(user))
+        Approval.objects.filter(where)
         .exclude(status=ApprovalStatus.PENDING)
         .exclude(_unused_yes(now))
         .select_related("requested_by", "decided_by", "location")
