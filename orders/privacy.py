@@ -27,7 +27,6 @@ written off as a ``forfeit`` row of its ledger, so it is no longer owed.
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 
 from django.db.models import Q, QuerySet
@@ -36,7 +35,6 @@ from customers.models import Customer
 from customers.privacy import (
     FORFEIT_REASON,
     Balance,
-    Composed,
     Erasure,
     PersonalData,
     Texts,
@@ -44,7 +42,6 @@ from customers.privacy import (
 )
 from customers.selectors.export import iso
 from omnistore.approvals.models import Approval, ApprovalKind
-from omnistore.core.channels import Channel
 from omnistore.core.exceptions import Conflict
 from omnistore.core.models import OutboxMessage
 from omnistore.core.redaction import cancel_pending
@@ -67,7 +64,6 @@ from orders.models import (
     Payment,
     PaymentEvent,
     Refund,
-    RefundMethod,
     Return,
     ReturnLine,
     ReturnRefund,
@@ -80,16 +76,26 @@ from orders.models import (
     TerminalIntentStatus,
     TillMovement,
 )
-from orders.selectors.orders import APPROVED_BY, approval_subjects
+from orders.privacy_texts import (
+    APPROVAL_REASONS,
+    CREDIT_REASONS,
+    ORDER_NOTES,
+    PAYMENT_NOTES,
+    REFUND_REASONS,
+    RETURN_NOTES,
+    RETURN_REQUEST_NOTES,
+    TILL_REASONS,
+    WAIVER_SUMMARIES,
+)
+from orders.selectors.orders import approval_subjects
 from orders.selectors.personal_data import (
     export_order_sections,
     gift_cards_sent_to,
     orders_of,
     returns_of,
 )
-from orders.services.credit import EXPIRY_REASON, book_store_credit, credit_currency
+from orders.services.credit import book_store_credit, credit_currency
 from orders.services.egift import e_gift_cards_to_send
-from orders.services.payment_webhooks import LAPSED_REASON
 
 CANCELLED_FOR_ERASURE = "Cancelled: the recipient's data was erased on request."
 # Keys of a delivery address that name or reach the person (not the town).
@@ -101,116 +107,6 @@ OPEN_RETURN_STATUSES = (ReturnStatus.REQUESTED, ReturnStatus.RECEIVED)
 # Card payments at a counter not finished yet: the card may still pay, or it paid and
 # the sale is still to be placed from what the intent keeps of it (``sale``).
 WAITING_INTENT_STATUSES = (TerminalIntentStatus.PENDING, TerminalIntentStatus.SUCCEEDED)
-
-# What the services write into the notes and reasons of orders, returns, payments and
-# the till (``Composed``): kept on erasure, but for the reasons people typed into them.
-# A staff member's name as notes print it ("Marco Rossi", "Marco R."): words of
-# letters, never digits, commas or an address.
-_NAME = r"[^\W\d_]+(?:[ '.-][^\W\d_]+){0,4}\.?"
-# A place's name as the code writes it ("Milano Duomo", "Zürich Bahnhofstrasse").
-_PLACE = r"[^\W\d_]+(?:[ '.-]+[^\W\d_]+){0,5}"
-_APPROVED = rf"{re.escape(APPROVED_BY)}{_NAME}"
-_SLOTS = {
-    "code": r"[A-Z0-9]+(?:-[A-Z0-9]+)*",
-    "amount": r"-?\d+(?:\.\d+)?",
-    "currency": r"[A-Z]{3}",
-    "channel": "|".join(re.escape(label) for label in Channel.labels),
-    "method": "|".join(re.escape(label) for label in RefundMethod.labels),
-    "by": _APPROVED,
-    "approved": f"(?:{_APPROVED})?",
-    "receipt": f"(?: · without a receipt(?:{_APPROVED})?)?",
-    "reference": r"[A-Z0-9][A-Z0-9-]{3,39}",
-    "part": rf"Part from {_PLACE} (?:picked|shipped) "
-    r"\(\d+ of \d+ parts (?:picked|shipped)\)",
-    "gift_card": r"; as store credit: the gift card •••• \w{4} "
-    r"(?:is void|expired on \d{4}-\d{2}-\d{2})",
-}
-# Why an order is cancelled or refunded, when no one typed a reason.
-_GIVEN_REASONS = (
-    "Return {code}",
-    "Order {code} cancelled",
-    "Cancelled",
-    "Cancelled by the customer",
-    "Not collected within {n} days",
-    "Not shipped",
-    LAPSED_REASON,
-)
-_CAPTURED_SHORT = (
-    "Stripe captured {amount} of the {amount} {currency} held; {amount} {currency} "
-    "was not taken"
-)
-_REFUND_REASONS = (
-    *_GIVEN_REASONS,
-    *(f"{reason}{{gift_card}}" for reason in _GIVEN_REASONS),
-    "{typed}{gift_card}",
-)
-ORDER_NOTES = Composed(
-    "Placed via {channel}",
-    "Placed via {channel} · delivery fee {amount} {currency} waived: {typed}{approved}",
-    "E-gift card bought online",
-    "Pickup code verified",
-    "Identity checked: {typed}{approved}",
-    "Pickup locked after {n} wrong codes",
-    "Pickup unlocked",
-    "Pickup unlocked: {typed}",
-    "Presumed delivered {n} days after shipping",
-    "Refund of {amount} {currency} as store credit: the gift card {any}",
-    "{part}",
-    "{part} · Tracking {reference}",
-    "Tracking {reference}",
-    "{part} · {typed}",
-    "Parts from {any} cancelled: Not shipped; {amount} {currency} refunded{approved}",
-    "Parts from {any} cancelled: {typed}; {amount} {currency} refunded{approved}",
-    "Transfer {any} closed short ({typed}); {any}",
-    f"{_CAPTURED_SHORT}: take it before handing the goods over, or cancel.",
-    "Stripe reports {amount} {currency} captured for the {amount} {currency} held; "
-    "not booked: check the payment in Stripe",
-    *(f"{reason}{{approved}}" for reason in _GIVEN_REASONS),
-    "{typed}{by}",
-    **_SLOTS,
-)
-REFUND_REASONS = Composed(*_REFUND_REASONS, **_SLOTS)
-PAYMENT_NOTES = Composed(
-    "Stripe event {any}",
-    _CAPTURED_SHORT,
-    *_REFUND_REASONS,
-    **_SLOTS,
-)
-TILL_REASONS = Composed("Sale {code}", *_REFUND_REASONS, **_SLOTS)
-_RETURN_REQUESTS = ("Exchange", "Without a receipt.", "Without a receipt. {typed}")
-RETURN_REQUEST_NOTES = Composed(*_RETURN_REQUESTS)
-RETURN_NOTES = Composed(
-    "Started via {channel}{approved}{receipt}",
-    "Accepted outside the return window: {typed}{approved}{receipt}",
-    "Received outside the return window: {typed}{by} · {typed}",
-    "Received outside the return window: {typed}{by}",
-    "Received outside the return window: {typed}",
-    "{method}{approved}",
-    "Cancelled",
-    **_SLOTS,
-)
-CREDIT_REASONS = Composed(
-    "Return {code} of order {code}",
-    "Order {code}",
-    "Order {code}: refund of a payment by gift card {any}",
-    "Refund of a store credit payment ({any})",
-    f"{EXPIRY_REASON} (credit due by {{any}})",
-    FORFEIT_REASON,
-    **_SLOTS,
-)
-# What an associate gave a manager as the reason: a pickup's identity check, a
-# return's note.
-APPROVAL_REASONS = Composed("Identity checked: {typed}", *_RETURN_REQUESTS)
-# What a manager read of a delivery fee waived (``fee_waiver_ask``): whose sale it
-# was goes, the fee, the goods' value and the country stay.
-WAIVER_SUMMARIES = Composed(
-    "Waive the {amount} {currency} delivery fee of a sale of {amount} {currency} "
-    "delivered to {country}",
-    "Waive the {amount} {currency} delivery fee of {typed}'s sale of {amount} "
-    "{currency} delivered to {country}",
-    country=r"[A-Z]{2}",
-    **_SLOTS,
-)
 
 
 def order_values(customer_ids: tuple[int, ...]) -> set[str]:
