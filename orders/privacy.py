@@ -418,81 +418,91 @@ def _erase_terminal_sales(erasure: Erasure, orders: QuerySet[Order]) -> None:
     intents.exclude(sale={}).update(sale={})
 
 
-def personal_data() -> PersonalData:
+def _order_texts() -> dict:
+    """The order book's rows: the order, its lines, fulfilments and returns."""
     status_change = Texts(erased=("note",), kept=("from_status", "to_status"))
+    return {
+        Order: Texts(
+            erased=("email", "phone", "idempotency_fingerprint"),
+            kept=("number", "channel", "status", "fulfilment_method", "currency")
+            + ("idempotency_scope", "idempotency_key", "discount_code")
+            + ("pickup_code", "tax_country"),
+        ),
+        Fulfilment: Texts(
+            erased=("address",),
+            kept=("method", "status", "tracking_reference", "carrier"),
+        ),
+        OrderLine: Texts(kept=("sku", "name", "tax_class")),
+        OrderTaxTotal: Texts(kept=("tax_class",)),
+        OrderStatusChange: status_change,
+        Return: Texts(
+            erased=("note", "override_reason"),
+            kept=("code", "status", "started_channel", "refund_method"),
+        ),
+        ReturnLine: Texts(
+            erased=("note",), kept=("reason", "condition", "disposition")
+        ),
+        ReturnStatusChange: status_change,
+    }
+
+
+def _money_texts() -> dict:
+    """Payments, refunds, the till, gift cards, credit, carts and invoices."""
+    return {
+        Payment: Texts(
+            kept=("method", "currency", "provider", "provider_reference") + ("status",)
+        ),
+        Refund: Texts(
+            erased=("reason",),
+            kept=("reference", "provider_reference", "currency"),
+        ),
+        PaymentEvent: Texts(
+            erased=("note",),
+            kept=("kind", "from_status", "to_status", "provider_reference")
+            + ("source",),
+        ),
+        TillMovement: Texts(erased=("reason",), kept=("kind",)),
+        ReturnRefund: Texts(),
+        StoreCreditTransaction: Texts(
+            erased=("reason",), kept=("kind", "currency", "reference")
+        ),
+        # A gift card bought by the person, or sent to them: who it was for, who
+        # gave it and the message go once it is sent; the card and its ledger
+        # stay (money still on it belongs to the bearer).
+        GiftCard: Texts(
+            erased=("recipient_email", "recipient_name", "sender_name", "message"),
+            kept=("number", "pin_hash", "kind", "status", "currency"),
+        ),
+        GiftCardTransaction: Texts(
+            erased=("reason",), kept=("kind", "currency", "reference")
+        ),
+        Cart: Texts(kept=("token", "channel", "status")),
+        CartLine: Texts(erased=("counter_price_reason",)),
+        DeliveryFeeWaiver: Texts(erased=("reason",), kept=("currency",)),
+        DiscountRedemption: Texts(),
+        TerminalIntent: Texts(
+            erased=("sale",),
+            kept=("reference", "idempotency_key", "currency", "provider")
+            + ("provider_reference", "status", "message"),
+        ),
+        TerminalIntentEvent: Texts(
+            erased=("note",), kept=("from_status", "to_status", "source")
+        ),
+        # An issued invoice is a tax document the seller must keep as issued
+        # (ten years in Italy): the law that requires it outweighs erasure.
+        Invoice: Texts(
+            kept=("kind", "number", "currency", "lines", "vat")
+            + ("seller_name", "seller_address", "seller_country")
+            + ("seller_vat_number", "buyer_name", "buyer_company")
+            + ("buyer_address", "buyer_country", "buyer_vat_number"),
+        ),
+    }
+
+
+def personal_data() -> PersonalData:
     return PersonalData(
         name="orders",
-        models={
-            Order: Texts(
-                erased=("email", "phone", "idempotency_fingerprint"),
-                kept=("number", "channel", "status", "fulfilment_method", "currency")
-                + ("idempotency_scope", "idempotency_key", "discount_code")
-                + ("pickup_code", "tax_country"),
-            ),
-            Fulfilment: Texts(
-                erased=("address",),
-                kept=("method", "status", "tracking_reference", "carrier"),
-            ),
-            OrderLine: Texts(kept=("sku", "name", "tax_class")),
-            OrderTaxTotal: Texts(kept=("tax_class",)),
-            OrderStatusChange: status_change,
-            Payment: Texts(
-                kept=("method", "currency", "provider", "provider_reference")
-                + ("status",)
-            ),
-            Refund: Texts(
-                erased=("reason",),
-                kept=("reference", "provider_reference", "currency"),
-            ),
-            PaymentEvent: Texts(
-                erased=("note",),
-                kept=("kind", "from_status", "to_status", "provider_reference")
-                + ("source",),
-            ),
-            TillMovement: Texts(erased=("reason",), kept=("kind",)),
-            Return: Texts(
-                erased=("note", "override_reason"),
-                kept=("code", "status", "started_channel", "refund_method"),
-            ),
-            ReturnLine: Texts(
-                erased=("note",), kept=("reason", "condition", "disposition")
-            ),
-            ReturnStatusChange: status_change,
-            ReturnRefund: Texts(),
-            StoreCreditTransaction: Texts(
-                erased=("reason",), kept=("kind", "currency", "reference")
-            ),
-            # A gift card bought by the person, or sent to them: who it was for, who
-            # gave it and the message go once it is sent; the card and its ledger
-            # stay (money still on it belongs to the bearer).
-            GiftCard: Texts(
-                erased=("recipient_email", "recipient_name", "sender_name", "message"),
-                kept=("number", "pin_hash", "kind", "status", "currency"),
-            ),
-            GiftCardTransaction: Texts(
-                erased=("reason",), kept=("kind", "currency", "reference")
-            ),
-            Cart: Texts(kept=("token", "channel", "status")),
-            CartLine: Texts(erased=("counter_price_reason",)),
-            DeliveryFeeWaiver: Texts(erased=("reason",), kept=("currency",)),
-            DiscountRedemption: Texts(),
-            TerminalIntent: Texts(
-                erased=("sale",),
-                kept=("reference", "idempotency_key", "currency", "provider")
-                + ("provider_reference", "status", "message"),
-            ),
-            TerminalIntentEvent: Texts(
-                erased=("note",), kept=("from_status", "to_status", "source")
-            ),
-            # An issued invoice is a tax document the seller must keep as issued
-            # (ten years in Italy): the law that requires it outweighs erasure.
-            Invoice: Texts(
-                kept=("kind", "number", "currency", "lines", "vat")
-                + ("seller_name", "seller_address", "seller_country")
-                + ("seller_vat_number", "buyer_name", "buyer_company")
-                + ("buyer_address", "buyer_country", "buyer_vat_number"),
-            ),
-        },
+        models={**_order_texts(), **_money_texts()},
         export=export_order_sections,
         erase=erase_order_data,
         values=order_values,
