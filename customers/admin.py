@@ -289,6 +289,11 @@ class CustomerAdmin(ErasureAction, ShopScopedAdmin, admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        """An erased profile is kept as it was left; a merged one is only a pointer
+        to the profile it became (edited there, in that profile's shops' scope):
+        both open read-only."""
+        if obj is not None and obj.merged_into_id:
+            return False
         return not is_erased(obj) and super().has_change_permission(request, obj)
 
     def get_search_results(self, request, queryset, search_term):
@@ -320,9 +325,13 @@ class CustomerAdmin(ErasureAction, ShopScopedAdmin, admin.ModelAdmin):
         if not change:  # pragma: no cover - adding is disabled
             return super().save_model(request, obj, form, change)
         try:
-            lock_live_profile(obj)
+            live = lock_live_profile(obj)
         except Conflict as error:
             raise PermissionDenied(error.message) from None
+        if live.pk != obj.pk:  # merged since the page was opened
+            raise PermissionDenied(
+                f"This profile was merged into customer #{live.pk}: edit that one."
+            )
         editable = [
             "first_name",
             "last_name",

@@ -318,6 +318,14 @@ def _fold_profile(survivor: Customer, other: Customer, summary: dict) -> None:
         if not getattr(survivor, name) and getattr(other, name):
             setattr(survivor, name, getattr(other, name))
             survivor_fields.append(name)
+    if not (survivor.company_name or survivor.vat_number) and other.company_name:
+        # The business the person buys for, as one pair: never one's name with the
+        # other's VAT number.
+        survivor.company_name, survivor.vat_number = (
+            other.company_name,
+            other.vat_number,
+        )
+        survivor_fields += ["company_name", "vat_number"]
     if survivor.assigned_associate_id is None and other.assigned_associate_id:
         survivor.assigned_associate_id = other.assigned_associate_id
         survivor_fields.append("assigned_associate")

@@ -360,3 +360,42 @@ def test_timeline_events_are_read_only_in_admin(admin_client):
     page = admin_client.get(f"/admin/customers/customerevent/{event.pk}/change/")
     assert page.status_code == 200 and 'name="summary"' not in page.content.decode()
     assert admin_client.get("/admin/customers/customer/add/").status_code == 403
+
+
+def test_a_merged_profile_opens_read_only_and_a_save_writes_neither_profile(
+    admin_client,
+):
+    """A merged profile is a pointer to the one it became: its page shows what it
+    was, and a form posted to it changes neither it nor the survivor."""
+    survivor = make_customer(email="kept@example.com", last_name="Greco")
+    merged = make_customer(phone="333 111 2222", last_name="Greco")
+    merge_customers(survivor=survivor, other=merged, actor=admin_client.manager)
+    url = f"{CHANGELIST}{merged.pk}/change/"
+    page = admin_client.get(url)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'name="last_name"' not in html and 'name="_save"' not in html
+    response = admin_client.post(url, {"last_name": "Hijacked", "preferences": "{}"})
+    assert response.status_code == 403
+    survivor.refresh_from_db()
+    merged.refresh_from_db()
+    assert (survivor.last_name, merged.last_name) == ("Greco", "Greco")
+    assert not CustomerEvent.objects.filter(kind="profile_updated").exists()
+
+
+def test_a_profile_merged_while_its_admin_page_was_open_is_not_saved(
+    admin_client, monkeypatch
+):
+    survivor = make_customer(email="kept@example.com", last_name="Greco")
+    merged = make_customer(phone="333 111 2222", last_name="Greco")
+    url = f"{CHANGELIST}{merged.pk}/change/"
+    page = admin_client.get(url)
+    data = _change_data(page, merged, last_name="Hijacked")
+    merge_customers(survivor=survivor, other=merged, actor=admin_client.manager)
+    monkeypatch.setattr(
+        CustomerAdmin, "has_change_permission", lambda self, request, obj=None: True
+    )
+    response = admin_client.post(url, data)
+    assert response.status_code == 403
+    survivor.refresh_from_db()
+    assert survivor.last_name == "Greco"

@@ -314,3 +314,30 @@ def test_merge_waits_for_a_sale_that_matched_the_loser_and_carries_its_rows():
     assert errors == []
     assert MergeProbeReceipt.objects.get(number="S1").customer_id == survivor.pk
     assert Customer.objects.get(pk=other.pk).merged_into_id == survivor.pk
+
+
+def test_the_business_moves_as_a_pair_when_the_survivor_has_none(pair):
+    survivor, other, shop, associate = pair
+    Customer.objects.filter(pk=other.pk).update(
+        company_name="ACME Srl", vat_number="IT00743110157"
+    )
+    other.refresh_from_db()
+    merge_customers(survivor=survivor, other=other, actor=associate)
+    survivor.refresh_from_db()
+    assert (survivor.company_name, survivor.vat_number) == (
+        "ACME Srl",
+        "IT00743110157",
+    )
+
+
+def test_the_survivors_business_is_never_mixed_with_the_others(pair):
+    survivor, other, shop, associate = pair
+    Customer.objects.filter(pk=survivor.pk).update(company_name="Bianchi Snc")
+    Customer.objects.filter(pk=other.pk).update(
+        company_name="ACME Srl", vat_number="IT00743110157"
+    )
+    survivor.refresh_from_db()
+    other.refresh_from_db()
+    merge_customers(survivor=survivor, other=other, actor=associate)
+    survivor.refresh_from_db()
+    assert (survivor.company_name, survivor.vat_number) == ("Bianchi Snc", "")
