@@ -2,8 +2,10 @@
 ``customers.models.ClientTask``."""
 
 # Timeline kinds the client book reads. A purchase is what orders writes when an order
-# is placed (orders.services.placing; a test keeps the two equal): customers reads its
-# own timeline, never orders.
+# is placed, a collection when one is handed over at a shop (orders.services.common and
+# orders.services.pickups; a test keeps them equal): customers reads its own timeline,
+# never orders.
 PURCHASE_EVENT = "order_placed"
+COLLECT_EVENT = "order_collected"
 EVENT_BACK_IN_STOCK = "wishlist_item_back_in_stock"
 WISHLIST_EVENTS = ("wishlist_item_added", "wishlist_item_removed", EVENT_BACK_IN_STOCK)

@@ -12,9 +12,10 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from customers.clienteling import PURCHASE_EVENT, WISHLIST_EVENTS
+from customers.clienteling import COLLECT_EVENT, PURCHASE_EVENT, WISHLIST_EVENTS
 from customers.models import ClientTask, Customer, CustomerEvent, TaskStatus
 from omnistore.accounts.scoping import scope_to_shops, shop_ids
+from omnistore.core.channels import Channel
 
 CLIENT_TABS = {
     "all": "All",
@@ -80,7 +81,9 @@ def client_book(associate, *, shop=None, now=None) -> list[ClientRow]:
     """Every live client of ``associate``, by name, with the purchases (any channel)
     and wishlist news of the last ``OMNISTORE_CLIENTBOOK_RECENT_DAYS``, a birthday in
     the coming month, lapsed (no purchase for ``OMNISTORE_CLIENTBOOK_LAPSED_DAYS``)
-    and in the shop today (a sale today at ``shop``). Two queries."""
+    and in the shop today (a sale today at ``shop``'s counter, or an order collected
+    there today: an order placed online for pickup there, or taken there by phone,
+    names the shop too but is no visit). Two queries."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     start_of_day = timezone.make_aware(dt.datetime.combine(today, dt.time()))
@@ -106,7 +109,10 @@ def client_book(associate, *, shop=None, now=None) -> list[ClientRow]:
                 purchases.order_by("-occurred_at").values("occurred_at")[:1]
             ),
             in_shop_today=Exists(
-                purchases.filter(
+                CustomerEvent.objects.filter(
+                    Q(kind=PURCHASE_EVENT, channel=Channel.STORE)
+                    | Q(kind=COLLECT_EVENT),
+                    customer=OuterRef("pk"),
                     location_id=getattr(shop, "pk", None),
                     occurred_at__gte=start_of_day,
                 )

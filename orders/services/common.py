@@ -10,21 +10,26 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterable
+from datetime import datetime
 from decimal import Decimal
 
 from customers.models import Customer
 from customers.services.timeline import record_event
-from inventory.models import Product, Variant
+from inventory.models import Location, Product, Variant
 from omnistore.core import webhooks
+from omnistore.core.channels import Channel
 from omnistore.core.db import load
 from omnistore.core.exceptions import Conflict, NotFound, ValidationFailed
 from orders.emails import enqueue_order_email
-from orders.models import Order
+from orders.models import Order, Payment, PaymentMethod, PaymentStatus
 
 MAX_LINE_QUANTITY = 99
 
 
 ORDER_REFERENCE = "order"
+# The purchase on the customer's timeline: what the client book, its follow-up tasks
+# and the customer's own timeline read (``customers.clienteling.PURCHASE_EVENT``).
+EVENT_ORDER_PLACED = "order_placed"
 
 
 # Letters and digits that cannot be misread on a receipt or over the phone.
@@ -190,6 +195,54 @@ def record_order_event(
         reference_type=ORDER_REFERENCE,
         reference_id=order.number,
         occurred_at=now,
+    )
+
+
+def record_order_placed(
+    order: Order,
+    customer: Customer,
+    *,
+    payments: Iterable[Payment],
+    lines: int,
+    location: Location | None,
+    actor,
+    now: datetime,
+    locked: bool = False,
+) -> None:
+    """Every order placed, whatever sold it (a checkout, an e-gift card bought
+    online), on its customer's timeline with where and how it was paid (``locked``:
+    the profile row is already locked by this transaction)."""
+    payments = list(payments)
+    record_event(
+        customer=customer,
+        kind=EVENT_ORDER_PLACED,
+        summary=(
+            f"Order {order.number} placed ({Channel(order.channel).label}"
+            f"{' · ' + location.name if location else ''}): "
+            f"{order.total} {order.currency}"
+            + "".join(
+                f"; {PaymentMethod(p.method).label} {p.amount} "
+                f"{PaymentStatus(p.status).label.lower()}"
+                for p in payments
+            )
+        ),
+        actor=actor,
+        location=location,
+        channel=order.channel,
+        data={
+            "number": order.number,
+            "total": str(order.total),
+            "fulfilment": order.fulfilment_method,
+            "lines": lines,
+            "payments": [
+                {"method": p.method, "amount": str(p.amount), "status": p.status}
+                for p in payments
+            ],
+        },
+        reference_type=ORDER_REFERENCE,
+        reference_id=order.number,
+        occurred_at=now,
+        locked=locked,
     )
 
 

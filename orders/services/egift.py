@@ -5,7 +5,8 @@ for today right after the purchase commits, a later one by the periodic sweep.
 
 The purchase is an order of its own, with no lines: its total is the card's amount,
 its payment the card charge, the card linked to it (``gift_cards_sold``); the buyer
-gets the order's receipt as the confirmation (``orders.placed``). An
+gets the order's receipt as the confirmation (``orders.placed``), and a signed-in
+buyer's timeline the purchase, as for any order placed. An
 ``Idempotency-Key`` replays the first order, and the provider's idempotency key
 names it, so a retried purchase charges once.
 """
@@ -47,6 +48,7 @@ from .common import (
     cache_related,
     new_order_number,
     order_webhook,
+    record_order_placed,
     replay,
     request_fingerprint,
 )
@@ -204,6 +206,16 @@ def _write(order: Order, purchase, market, scope, key, now) -> Order:
     OrderStatusChange.objects.create(
         order=order, to_status=order.status, at=now, note="E-gift card bought online"
     )
+    if order.customer is not None:
+        record_order_placed(
+            order,
+            order.customer,
+            payments=[payment],
+            lines=0,
+            location=None,
+            actor=None,
+            now=now,
+        )
     outbox.enqueue(
         "orders.placed", {"order_id": order.pk}, dedupe_key=f"orders.placed:{order.pk}"
     )

@@ -21,7 +21,6 @@ from django.utils import timezone
 from customers.models import Customer
 from customers.services.identities import lock_live_profile
 from customers.services.matching import match_customer
-from customers.services.timeline import record_event
 from inventory.models import Location, Variant
 from inventory.services.ledger import StockRequest
 from inventory.services.reservations import reserve_stock, sell_stock
@@ -42,7 +41,6 @@ from orders.models import (
     OrderTaxTotal,
     Payment,
     PaymentMethod,
-    PaymentStatus,
 )
 from orders.payments.registry import provider_for
 from orders.pricing import CENT, TaxedAmount, tax_totals
@@ -53,6 +51,7 @@ from .common import (
     cache_related,
     new_order_number,
     order_webhook,
+    record_order_placed,
     to_money,
 )
 from .delivery_waiver import WaivedFee, record_fee_waiver
@@ -65,7 +64,6 @@ from .tenders import STORED_VALUE, naming_tender, require_owner, spend_points
 from .till import TillBooking, book_counter_sale
 
 TRANSFER_LEAD_DAYS = 2
-EVENT_ORDER_PLACED = "order_placed"
 
 
 @dataclass
@@ -172,8 +170,15 @@ def write_order(checkout: Checkout) -> Order:
     ]
     insert_rows(history)
     if customer is not None:
-        _record_placed(
-            checkout, order, customer, order_lines, payment_rows, locked=matched_here
+        record_order_placed(
+            order,
+            customer,
+            payments=payment_rows,
+            lines=len(order_lines),
+            location=checkout.placing_location or checkout.pickup_store,
+            actor=checkout.staff,
+            now=checkout.now,
+            locked=matched_here,
         )
     outbox.enqueue(
         "orders.placed", {"order_id": order.pk}, dedupe_key=f"orders.placed:{order.pk}"
@@ -552,48 +557,3 @@ def _payment_key(checkout: Checkout, order: Order) -> str:
     )
     digest = hashlib.sha256(content.encode()).hexdigest()[:24]
     return f"cart:{checkout.cart.pk}:{digest}"
-
-
-def _record_placed(
-    checkout: Checkout,
-    order: Order,
-    customer: Customer,
-    order_lines: list[OrderLine],
-    payment_rows: list[Payment],
-    *,
-    locked: bool,
-) -> None:
-    """The order on the customer's timeline, with how it was paid (``locked``: the
-    profile row is already locked by this transaction)."""
-    where = checkout.placing_location or checkout.pickup_store
-    record_event(
-        customer=customer,
-        kind=EVENT_ORDER_PLACED,
-        summary=(
-            f"Order {order.number} placed ({Channel(order.channel).label}"
-            f"{' · ' + where.name if where else ''}): "
-            f"{order.total} {order.currency}"
-            + "".join(
-                f"; {PaymentMethod(p.method).label} {p.amount} "
-                f"{PaymentStatus(p.status).label.lower()}"
-                for p in payment_rows
-            )
-        ),
-        actor=checkout.staff,
-        location=where,
-        channel=order.channel,
-        data={
-            "number": order.number,
-            "total": str(order.total),
-            "fulfilment": order.fulfilment_method,
-            "lines": len(order_lines),
-            "payments": [
-                {"method": p.method, "amount": str(p.amount), "status": p.status}
-                for p in payment_rows
-            ],
-        },
-        reference_type=ORDER_REFERENCE,
-        reference_id=order.number,
-        occurred_at=checkout.now,
-        locked=locked,
-    )

@@ -110,6 +110,18 @@ def test_tabs_filter_the_clients_as_an_htmx_fragment(client, team, tab, expected
     assert set(cards(response)) == expected
 
 
+def test_an_order_online_for_pickup_at_the_shop_is_no_visit_to_it(client, team):
+    now = timezone.now()
+    pickup = client_of(team.anna, first_name="Paola", last_name="Pickup")
+    purchase(pickup, when=now, location=team.brera, channel=Channel.WEB)
+
+    response = signed_in(client, team.anna).get(BOOK)
+
+    card = cards(response)["Paola Pickup"]
+    assert "Order W" in card  # a recent purchase all the same
+    assert 'data-testid="in-shop"' not in card
+
+
 def test_my_clients_costs_the_same_queries_for_2_or_12_clients(
     client, team, django_assert_num_queries
 ):

@@ -99,6 +99,32 @@ def test_a_no_given_before_is_not_turned_into_a_yes_at_the_counter(staff_client)
     assert ConsentChange.objects.count() == changes
 
 
+def test_a_channel_never_asked_offers_a_no_and_the_no_is_recorded(
+    staff_client, associate, shop
+):
+    customer = make_customer(email="pia@example.com", first_name="Pia")
+    page = staff_client.get(reverse("staff:customer_detail", args=[customer.pk]))
+    html = page.content.decode()
+    for channel in ("email", "sms", "push", "tracking"):  # none asked yet
+        assert f'data-testid="withdraw-{channel}"' in html
+    assert 'aria-label="PUSH: says no"' in html
+    assert 'data-testid="grant-email"' in html  # and a yes where one is taken
+    assert 'data-testid="grant-push"' not in html
+
+    response = _decide(staff_client, customer, "push", "no", follow=True)
+
+    assert [str(m) for m in response.context["messages"]] == [
+        "Push: no, recorded for Pia Bianchi."
+    ]
+    assert _granted(customer, "push") is False
+    change = ConsentChange.objects.get(customer=customer, channel="push")
+    assert (change.granted, change.source_channel) == (False, Channel.STORE)
+    assert (change.actor, change.location) == (associate, shop)
+    html = response.content.decode()
+    assert 'data-testid="withdraw-push"' not in html  # a no already
+    assert 'data-testid="withdraw-email"' in html
+
+
 def test_a_first_no_is_declined_not_withdrawn(staff_client):
     customer = make_customer(email="pia@example.com", phone="3401234567")
 

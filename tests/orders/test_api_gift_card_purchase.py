@@ -10,11 +10,15 @@ from django.core import mail
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from customers.clienteling import PURCHASE_EVENT
+from customers.selectors.clientbook import client_book
+from customers.services.clientbook import assign_associate
 from orders.models import GiftCard, Order, Payment
 from orders.selectors.loyalty import kept_spend
 from orders.services.egift import send_due_e_gift_cards
 from orders.services.giftcard_pins import authenticate_card
 from orders.tasks import send_e_gift_cards
+from tests.factories import StaffFactory
 from tests.orders.factories import deliver_outbox
 from tests.orders.returns_helpers import api_client_for, shopper
 
@@ -236,3 +240,23 @@ def test_a_sender_name_too_long_is_a_400_and_buys_nothing():
     assert response.status_code == 400
     assert "sender_name" in response.json()["extra"]
     assert not GiftCard.objects.exists()
+
+
+def test_a_card_bought_signed_in_is_a_purchase_on_the_buyers_timeline():
+    """The customer's timeline and the associate's client book see the purchase as
+    they see any order placed online."""
+    user, customer = shopper("gina@example.com")
+    associate = StaffFactory(first_name="Anna")
+    assign_associate(customer=customer, associate=associate, actor=associate)
+    buyer = api_client_for(user)
+
+    number = buy(buyer).json()["order"]
+
+    timeline = buyer.get("/api/v1/me/timeline/").json()["results"]
+    placed = [e for e in timeline if e["kind"] == PURCHASE_EVENT]
+    assert [e["summary"] for e in placed] == [
+        f"Order {number} placed (Website): 75.00 EUR; Card online 75.00 captured"
+    ]
+    [row] = client_book(associate)
+    assert [e.reference_id for e in row.purchases] == [number]
+    assert row.last_purchase_at is not None and not row.in_shop_today
