@@ -9,8 +9,10 @@ change to a market, a price list, a price or a seller is kept on its history pag
 from django import forms
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.text import capfirst
 from simple_history.admin import SimpleHistoryAdmin
@@ -18,6 +20,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from omnistore.accounts.scoping import ShopScopedAdmin
 
 from .admin_forms import CodeFields
+from .admin_price_csv import export_prices, import_prices_page
 from .models import (
     LegalEntity,
     Location,
@@ -173,10 +176,18 @@ class PriceListForm(forms.ModelForm):
         return currency
 
 
+def prices_url(price_list: PriceList) -> str:
+    """The page of the list's prices."""
+    url = reverse("admin:inventory_pricelistprice_changelist")
+    return f"{url}?price_list__id__exact={price_list.pk}"
+
+
 @admin.register(PriceList)
 class PriceListAdmin(CodeFields, VersionedAdmin):
-    """A price list holds a price per variant, hundreds of them: they are listed,
-    searched and edited on their own page (``PriceListPriceAdmin``), linked here."""
+    """A price list holds a price per variant, up to a hundred thousand: they are
+    listed, searched and edited on their own page (``PriceListPriceAdmin``), linked
+    here, and exported and imported whole as CSV from the list's page (who may see
+    the prices exports them; who may add and change them imports)."""
 
     form = PriceListForm
     list_display = ["code", "name", "currency", "prices_link"]
@@ -189,17 +200,62 @@ class PriceListAdmin(CodeFields, VersionedAdmin):
     def prices_link(self, price_list):
         if price_list.pk is None:
             return "—"
-        url = reverse("admin:inventory_pricelistprice_changelist")
         count = getattr(price_list, "price_count", None)
         if count is None:
             count = price_list.prices.count()
         return format_html(
-            '<a href="{}?price_list__id__exact={}">{} price{} →</a>',
-            url,
-            price_list.pk,
+            '<a href="{}">{} price{} →</a>',
+            prices_url(price_list),
             count,
             "" if count == 1 else "s",
         )
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<path:object_id>/prices.csv",
+                view(self.export_prices_view),
+                name="inventory_pricelist_export_prices",
+            ),
+            path(
+                "<path:object_id>/import-prices/",
+                view(self.import_prices_view),
+                name="inventory_pricelist_import_prices",
+            ),
+            *super().get_urls(),
+        ]
+
+    def may_export_prices(self, request) -> bool:
+        prices = self.admin_site.get_model_admin(PriceListPrice)
+        return self.has_view_permission(request) and prices.has_view_permission(request)
+
+    def may_import_prices(self, request) -> bool:
+        prices = self.admin_site.get_model_admin(PriceListPrice)
+        return (
+            self.has_view_permission(request)
+            and prices.has_add_permission(request)
+            and prices.has_change_permission(request)
+        )
+
+    def export_prices_view(self, request, object_id):
+        if not self.may_export_prices(request):
+            raise PermissionDenied
+        return export_prices(self.get_object(request, unquote(object_id)))
+
+    def import_prices_view(self, request, object_id):
+        if not self.may_import_prices(request):
+            raise PermissionDenied
+        price_list = self.get_object(request, unquote(object_id))
+        return import_prices_page(self, request, price_list, prices_url(price_list))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        context = {
+            "may_export_prices": self.may_export_prices(request),
+            "may_import_prices": self.may_import_prices(request),
+            **(extra_context or {}),
+        }
+        return super().change_view(request, object_id, form_url, context)
 
 
 @admin.register(PriceListPrice)

@@ -9,7 +9,7 @@ thread that made it reads fresh until its transaction commits, so an uncommitted
 row is never kept; other processes follow within the TTL. Only the rows
 themselves are kept: a rate is chosen for the sale's date each time.
 
-A saved change of a price-list price is announced after commit
+A saved or imported change of a price-list price is announced after commit
 (``list_prices_changed``), for the apps above that follow what a market sells at.
 """
 
@@ -201,9 +201,11 @@ def shelf_prices_at(
 
 # A variant's price in a price list changed; sent after the change committed, with
 # ``changes``, a list of ``ListPriceChange``. Higher apps (campaigns: price drops in
-# the markets that sell at the list) listen without inventory importing them. Prices
-# written in bulk (``bulk_create``, ``update``: the demo's seed) and deleted ones (the
-# admin keeps those of a list in use) send nothing.
+# the markets that sell at the list) listen without inventory importing them. A save
+# announces its own change; a price list imported as CSV
+# (``inventory.services.price_lists.import_prices``) announces each price it adds or
+# changes the same way. Prices written by a bare ``bulk_create`` or ``update`` (the
+# demo's seed) and deleted ones (the admin keeps those of a list in use) send nothing.
 list_prices_changed = Signal()
 
 
@@ -248,10 +250,12 @@ def _list_price_saved(sender, instance, raw=False, **kwargs) -> None:
     was = stored[2] if stored is not None else None
     if was != price:
         changes.append(ListPriceChange(*here, was=was, price=price, at=now))
-    _announce(changes)
+    announce_price_changes(changes)
 
 
-def _announce(changes: list[ListPriceChange]) -> None:
+def announce_price_changes(changes: list[ListPriceChange]) -> None:
+    """Send ``list_prices_changed`` with ``changes`` once the transaction commits
+    (nothing when it rolls back, or when there is no change)."""
     if changes:
         transaction.on_commit(
             lambda: list_prices_changed.send(sender=PriceListPrice, changes=changes)
