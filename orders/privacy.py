@@ -173,7 +173,9 @@ def refuse_while_open(customer_ids: tuple[int, ...]) -> None:
                 "return",
                 returns,
                 "still open",
-                "wait for {it} to be refunded or closed",
+                "withdraw {it} with POST /api/v1/returns/{{code}}/cancel/ while not "
+                "brought or sent back yet, or, once received, wait for {it} to be "
+                "refunded",
             )
         )
     raise Conflict(

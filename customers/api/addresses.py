@@ -113,11 +113,17 @@ class MyAddressesView(generics.ListAPIView):
         description=(
             "`line1`, `city` and `postcode` are required. The first address is the "
             f"default. At most {MAX_ADDRESSES} (409 `too_many_addresses`). The change "
-            "is on the timeline."
+            "is on the timeline. The same address sent again (every field alike, a "
+            "field left out counting as empty) saves nothing: the one saved is "
+            "answered with 200 (made the default if `is_default` asks)."
         ),
         request=SavedAddressInputSerializer,
         responses={
-            201: SavedAddressSerializer,
+            201: OpenApiResponse(SavedAddressSerializer, description="Saved."),
+            200: OpenApiResponse(
+                SavedAddressSerializer,
+                description="The same address was saved already: that one.",
+            ),
             400: BAD_INPUT,
             404: NOT_FOUND,
             409: CONFLICT,
@@ -133,9 +139,8 @@ class MyAddressesView(generics.ListAPIView):
             channel=request_channel(request),
             **data,
         )
-        return Response(
-            SavedAddressSerializer(address).data, status=status.HTTP_201_CREATED
-        )
+        saved = status.HTTP_200_OK if address.already_saved else status.HTTP_201_CREATED
+        return Response(SavedAddressSerializer(address).data, status=saved)
 
 
 class MyAddressView(APIView):

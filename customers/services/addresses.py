@@ -99,22 +99,26 @@ def add_address(
     """Save a new address (``label``, ``name``, ``line1``, ``line2``, ``city``,
     ``postcode``, ``country``, ``phone``). The first one is the default; 409
     ``too_many_addresses`` past ``MAX_ADDRESSES``. The same address sent again (a
-    double tap, a retried request) is the one saved, not a second copy."""
-    clean = clean_address_fields(_known(fields), partial=False)
+    double tap, a retried request) is the one saved, not a second copy, and is
+    answered with ``already_saved`` True: every field alike, a field left out
+    counting as empty (the same street without a name is another address)."""
+    sent = clean_address_fields(_known(fields), partial=False)
+    clean = dict.fromkeys(TEXT_FIELDS, "") | sent
     customer = lock_live_profile(customer)
     held = Address.objects.filter(customer=customer)
     same = held.filter(**clean).order_by("pk").first()
     if same is not None:
-        if not is_default or same.is_default:
-            return same
-        return update_address(
-            customer=customer,
-            address_id=same.pk,
-            actor=actor,
-            channel=channel,
-            location=location,
-            is_default=True,
-        )
+        if is_default and not same.is_default:
+            same = update_address(
+                customer=customer,
+                address_id=same.pk,
+                actor=actor,
+                channel=channel,
+                location=location,
+                is_default=True,
+            )
+        same.already_saved = True
+        return same
     count = held.count()
     if count >= MAX_ADDRESSES:
         raise Conflict(
@@ -126,6 +130,7 @@ def add_address(
     if is_default:
         held.filter(is_default=True).update(is_default=False)
     address = Address.objects.create(customer=customer, is_default=is_default, **clean)
+    address.already_saved = False
     _record(
         customer,
         address,

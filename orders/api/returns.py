@@ -18,7 +18,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from omnistore.core.api import MAX_ID, InputSerializer, TextField
+from omnistore.core.api import MAX_ID, ErrorSerializer, InputSerializer, TextField
 from omnistore.core.channels import Channel
 from orders.emails import qr_png
 from orders.models import RefundMethod, Return, ReturnReason, ReturnStatus
@@ -30,6 +30,7 @@ from orders.selectors.returns import (
     return_qr_payload,
 )
 from orders.services.carts import storefront_customer
+from orders.services.return_endings import withdraw_return
 from orders.services.returns import (
     MAX_RETURN_LINES,
     TOO_MANY_RETURN_LINES,
@@ -271,3 +272,38 @@ class ReturnQrView(APIView):
         response = HttpResponse(png, content_type="image/png")
         response["Cache-Control"] = "private, max-age=3600"
         return response
+
+
+class ReturnCancelView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="return_cancel",
+        request=None,
+        responses={
+            200: ReturnDetailOutput,
+            404: OpenApiResponse(
+                ErrorSerializer,
+                description="No return of yours has this code (`not_found`), or the "
+                "login is a staff login (`staff_login`)",
+            ),
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="Its items have reached us (received, refunded or "
+                "closed: it is refunded instead), or it is cancelled already "
+                "(`illegal_transition`, `extra.from` and `extra.to` the statuses)",
+            ),
+        },
+    )
+    def post(self, request, code: str):
+        """Withdraw a return you started while its items have not reached us (status
+        `requested`): it is cancelled, with nothing to bring or send and no refund
+        due, and its items may be returned again within the window. The answer is
+        the return, cancelled."""
+        withdrawn = withdraw_return(
+            code=code, customer=_customer(request), actor=request.user
+        )
+        body = ReturnDetailOutput(
+            return_by_id(withdrawn.pk), context={"request": request}
+        ).data
+        return Response(body)

@@ -88,6 +88,11 @@ urlpatterns += [
         "returns/<str:code>/", returns.ReturnDetailView.as_view(), name="return-detail"
     ),
     path("returns/<str:code>/qr.png", returns.ReturnQrView.as_view(), name="return-qr"),
+    path(
+        "returns/<str:code>/cancel/",
+        returns.ReturnCancelView.as_view(),
+        name="return-cancel",
+    ),
 ]
 
 # Payment providers calling back.

@@ -314,6 +314,14 @@ def returned_split(row: ReturnLine) -> tuple[Decimal, Decimal]:
     return row.amount - tax, tax
 
 
+def returned_discount(row: ReturnLine) -> Decimal:
+    """The discount on the units of a returned line: what their shelf price comes to
+    less what is given back for them (the line's share of the order's discount), so
+    unit price × quantity − discount is the amount. Refund receipts and credit notes
+    both read it here."""
+    return max(row.quantity * row.order_line.unit_price - row.amount, ZERO)
+
+
 def _returned(ret: Return) -> ReceiptPart:
     rows = list(ret.lines.all())
     splits = [returned_split(row) for row in rows]
@@ -323,7 +331,7 @@ def _returned(ret: Return) -> ReceiptPart:
             sku=row.order_line.sku,
             quantity=row.quantity,
             unit_price=row.order_line.unit_price,
-            discount=None,
+            discount=returned_discount(row) or None,
             total=row.amount,
             rate=_rate(row.order_line),
         )

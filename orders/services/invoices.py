@@ -36,7 +36,7 @@ from orders.models import (
     ReturnStatus,
 )
 from orders.pricing import TaxedAmount, order_delivery
-from orders.selectors.receipts import returned_split
+from orders.selectors.receipts import returned_discount, returned_split
 from orders.selectors.vat import cancelled_part_lines
 
 from .common import lock_order
@@ -295,9 +295,7 @@ def _credit(ret: Return, invoice: Invoice, *, actor, now: datetime) -> Invoice:
             "name": row.order_line.name,
             "quantity": row.quantity,
             "unit_price": str(row.order_line.unit_price),
-            # The line's discount share on the units credited: what their price
-            # comes to less what is given back for them.
-            "discount": str(row.quantity * row.order_line.unit_price - row.amount),
+            "discount": str(returned_discount(row)),
             "rate": str(row.order_line.tax_rate),
             "net": str(net),
             "tax": str(tax),

@@ -1,5 +1,6 @@
 """The end of a return's life: closed once refunded and filed, or cancelled before
-its goods arrive (``orders.services.returns`` opens and moves it)."""
+its goods arrive, by a shop or by the customer who started it (``withdraw_return``;
+``orders.services.returns`` opens and moves it)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from customers.models import Customer
 from inventory.models import Location
 from omnistore.core.channels import is_online
+from omnistore.core.exceptions import Conflict, NotFound
 from orders.models import Return, ReturnStatus
+from orders.selectors.returns import parse_return_code
 
 from .returns import (
     EVENT_RETURN_CANCELLED,
@@ -92,3 +96,48 @@ def cancel_return(
         send_return_email(ret, "return_cancelled")
     return_webhook(ret, "cancelled")
     return ret
+
+
+# What the return's history and the customer's timeline say of a return its customer
+# withdrew.
+WITHDRAWN = "Withdrawn by the customer"
+
+
+@transaction.atomic
+def withdraw_return(
+    *,
+    code: str,
+    customer: Customer | None,
+    actor,
+    now: datetime | None = None,
+) -> Return:
+    """The customer drops a return of theirs while nothing of it has reached us
+    (``requested``): cancelled as a shop cancels it, with the customer's login as who
+    and ``WITHDRAWN`` as why. Another person's return, or an unknown code, is not
+    found; once its items are back (or it is cancelled already) it is a 409, the
+    status read under the row's lock so a return received meanwhile is not
+    withdrawn."""
+    ret = lock_return(parse_return_code(code) or "")
+    if customer is None or ret.customer_id != customer.pk:
+        raise NotFound("Return not found.")
+    if ret.status != ReturnStatus.REQUESTED:
+        raise Conflict(
+            _not_withdrawn(ret),
+            code="illegal_transition",
+            extra={"from": ret.status, "to": ReturnStatus.CANCELLED},
+        )
+    return cancel_return(return_request=ret, actor=actor, reason=WITHDRAWN, now=now)
+
+
+def _not_withdrawn(ret: Return) -> str:
+    if ret.status == ReturnStatus.CANCELLED:
+        return f"Return {ret.code} is already cancelled."
+    refund = (
+        "its refund follows"
+        if ret.status == ReturnStatus.RECEIVED
+        else "it has been refunded"
+    )
+    return (
+        f"Return {ret.code} can no longer be withdrawn: its items have reached us "
+        f"and {refund}."
+    )

@@ -94,7 +94,7 @@ def test_the_list_shows_the_default_first_and_is_paginated():
     ]
 
 
-def test_the_same_address_sent_twice_is_saved_once():
+def test_the_same_address_sent_twice_is_saved_once_and_answered_200():
     client = client_for(CustomerUserFactory())
     first = client.post(URL, HOME, format="json").json()
     client.post(URL, OFFICE, format="json")
@@ -102,10 +102,35 @@ def test_the_same_address_sent_twice_is_saved_once():
     again = client.post(URL, HOME, format="json")
     made_default = client.post(URL, {**OFFICE, "is_default": True}, format="json")
 
-    assert again.status_code == 201 and again.json()["id"] == first["id"]
+    assert again.status_code == 200 and again.json() == first
+    assert made_default.status_code == 200
     assert made_default.json()["is_default"] is True
     assert [a["label"] for a in listed(client)] == ["Office", "Home"]
     assert defaults(client) == ["Office"]
+
+
+def test_the_same_street_without_the_optional_fields_is_another_address():
+    """Mum's address with her name and phone is saved; the same street sent without
+    a label, name or phone is a new address of its own, not Mum's answered back."""
+    client = client_for(CustomerUserFactory())
+    street = {"line1": "Via Verdi 3", "city": "Roma", "postcode": "00185"}
+    mum = client.post(
+        URL,
+        {**street, "label": "Mum", "name": "Anna Hacker", "phone": "+39 06 555 0101"},
+        format="json",
+    )
+    assert mum.status_code == 201, mum.json()
+
+    bare = client.post(URL, street, format="json")
+    bare_again = client.post(URL, street, format="json")
+
+    assert bare.status_code == 201, bare.json()
+    body = bare.json()
+    assert body["id"] != mum.json()["id"]
+    assert (body["label"], body["name"], body["phone"]) == ("", "", "")
+    assert bare_again.status_code == 200 and bare_again.json()["id"] == body["id"]
+    assert sorted(a["label"] for a in listed(client)) == ["", "Mum"]
+    assert Address.objects.get(pk=mum.json()["id"]).name == "Anna Hacker"
 
 
 def test_making_an_address_the_default_leaves_it_the_only_one():
@@ -311,3 +336,12 @@ def test_a_merge_keeps_the_survivors_default_address_the_only_default():
     defaults = Address.objects.filter(customer=survivor, is_default=True)
     assert list(defaults) == [home]
     assert Address.objects.filter(customer=survivor).count() == 2
+
+
+def test_the_schema_says_an_address_saved_already_is_answered_200(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+
+    responses = schema["paths"]["/api/v1/me/addresses/"]["post"]["responses"]
+
+    assert {"200", "201"} <= set(responses)
+    assert "saved already" in responses["200"]["description"]
