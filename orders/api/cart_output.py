@@ -25,11 +25,13 @@ AVAILABILITY = ["in_stock", "ships_to_store", "short", "unavailable"]
 
 
 NOT_SELLABLE_HERE = (
-    "False for an item checkout to this market refuses (400 `not_sellable_here` "
-    "naming it in `extra.lines`): not on the market's price list (`unit_price` "
-    "null: it has no price in the cart's currency), or without a VAT rate there. "
-    "Such a line shows no `line_total`, `gross`, `net` or `tax` and is left out of "
-    "the cart's `subtotal`, code preview and totals: remove it to check out."
+    "False for an item checkout refuses: no longer sold (`availability` "
+    "`unavailable`, a 409 `not_for_sale`), or, in this market (400 "
+    "`not_sellable_here`), not on the market's price list (`unit_price` null: it "
+    "has no price in the cart's currency) or without a VAT rate there; either names "
+    "it in `extra.lines`. Such a line shows no `line_total`, `gross`, `net` or `tax` "
+    "and is left out of the cart's `subtotal`, code preview, free-delivery "
+    "threshold and totals: remove it to check out."
 )
 
 
@@ -123,8 +125,9 @@ class CartLineOutput(serializers.Serializer):
             choices=AVAILABILITY,
             help_text="`in_stock`; `ships_to_store` (pickup, comes from elsewhere, "
             "later); `short` (not enough anywhere for this fulfilment); "
-            "`unavailable` (no longer sold, `available` 0: remove it, checkout "
-            "refuses it with a 409 `not_for_sale` naming it in `extra.lines`).",
+            "`unavailable` (no longer sold, `available` 0, `sellable_here` false "
+            "and left out of the totals: remove it, checkout refuses it with a 409 "
+            "`not_for_sale` naming it in `extra.lines`).",
         )
     )
     def get_availability(self, line) -> str:
@@ -135,12 +138,15 @@ class CartLineOutput(serializers.Serializer):
 
 def _line_money(line, terms: SaleTerms | None) -> dict:
     """A cart line's price, total and VAT on ``terms`` (none: the catalogue's
-    price, no VAT shown). An item without a price or a VAT rate on them is not
-    sellable here: never the catalogue's euro amount under another currency, no
-    total (the cart leaves it out)."""
+    price, no VAT shown). An item no longer sold (``on_sale``), or without a price
+    or a VAT rate on them, is not sellable here: never the catalogue's euro amount
+    under another currency, no total (the cart leaves it out, as checkout refuses
+    it)."""
     variant = line.variant
     price = variant.price if terms is None else terms.prices.get(variant.pk)
-    sellable = terms is None or (price is not None and variant.pk in terms.rates)
+    sellable = on_sale(variant) and (
+        terms is None or (price is not None and variant.pk in terms.rates)
+    )
     row = {
         "unit_price": None if price is None else _UNIT_PRICE.to_representation(price),
         "discount": "0.00",

@@ -64,11 +64,24 @@ class CartLineInput(InputSerializer):
 
 
 class CartLinesInput(InputSerializer):
-    """One line (``variant``, ``quantity``) or several (``lines``)."""
+    """One item (`variant`, `quantity`) or several (`lines`), not both: a body with
+    both is a 400 on `variant`. Units add to the item's line, which holds at most
+    99: past that, a 400 `line_full` saying how many more fit."""
 
-    variant = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
+    variant = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_ID,
+        required=False,
+        help_text="The item to add, with `quantity`; or send `lines` instead, "
+        "not both.",
+    )
     quantity = serializers.IntegerField(min_value=1, max_value=99, default=1)
-    lines = CartLineInput(many=True, required=False)
+    lines = CartLineInput(
+        many=True,
+        required=False,
+        help_text="Several items to add, instead of `variant` and `quantity`, not "
+        "both.",
+    )
     via_wishlist = TextField(
         max_length=40,
         required=False,
@@ -81,6 +94,10 @@ class CartLinesInput(InputSerializer):
 
     def validate(self, data):
         lines = data.get("lines")
+        if lines is not None and "variant" in data:
+            raise serializers.ValidationError(
+                {"variant": ["Send either `variant` or `lines`, not both."]}
+            )
         if lines is None:
             if "variant" not in data:
                 raise serializers.ValidationError(
@@ -218,12 +235,14 @@ def _cart_body(
     rows = cart_lines_data(
         lines, availability=availability, fulfilment=method, terms=terms
     )
-    # A line not sellable here (no price or VAT rate in this market) is left out
-    # of what checkout would charge: it refuses the line.
+    # A line not sellable here (no longer sold, or no price or VAT rate in this
+    # market) is left out of what checkout would charge: it refuses the line.
     priced = [
         line for line, row in zip(lines, rows, strict=True) if row["sellable_here"]
     ]
-    subtotal = sum((Decimal(row["line_total"] or ZERO) for row in rows), ZERO)
+    subtotal = sum(
+        (Decimal(row["line_total"]) for row in rows if row["sellable_here"]), ZERO
+    )
     preview_code = {}
     if code.strip():
         preview_code, shares = _discount_preview(
@@ -370,7 +389,8 @@ class CartLinesView(APIView):
         responses={201: CartOutput, **ERRORS},
     )
     def post(self, request):
-        """Add one item (``variant``, ``quantity``) or several (``lines``)."""
+        """Add one item (``variant``, ``quantity``) or several (``lines``), not
+        both."""
         data = CartLinesInput(data=request.data)
         data.is_valid(raise_exception=True)
         preview = _preview(request)

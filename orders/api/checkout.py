@@ -123,7 +123,15 @@ class CheckoutInput(InputSerializer):
         "(`unknown_country`: no market sells to its country).",
     )
     email = serializers.EmailField(required=False, allow_blank=True, default="")
-    phone = TextField(max_length=30, required=False, allow_blank=True, default="")
+    phone = TextField(
+        max_length=30,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The buyer's phone, signed in or not: the order keeps it in E.164 "
+        "(a national number read in the pickup shop's country, else the delivery "
+        "address's); one that reads as no number is a 400 on `phone`.",
+    )
     first_name = TextField(max_length=100, required=False, allow_blank=True)
     last_name = TextField(max_length=100, required=False, allow_blank=True)
     payment = PaymentInput()

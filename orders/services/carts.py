@@ -21,6 +21,7 @@ from omnistore.core.db import connection_for, db_value, insert_rows
 from omnistore.core.exceptions import Conflict, NotFound, ValidationFailed
 from orders.models import CART_TOKENS, Cart, CartLine, CartStatus, Order
 from orders.selectors.carts import (
+    LINE_FULL,
     MAX_LINES,
     LeftOut,
     anonymous_cart,
@@ -265,7 +266,7 @@ def _add_lines(cart, lines, now, helped_by) -> list[CartLine]:
             line = CartLine(cart=cart, variant=variants[variant_id], added_at=now)
             line.quantity = 0
             current[variant_id] = line
-        check_quantity(line.quantity + quantity)
+        _check_room(line.quantity, quantity)
         # The row carries the units added: the upsert adds them to the line's in the
         # statement (two adds at the same instant both count) and returns the sum.
         line.quantity = quantity
@@ -280,6 +281,24 @@ def _add_lines(cart, lines, now, helped_by) -> list[CartLine]:
         add_fields=("quantity",),
     )
     return sorted(current.values(), key=lambda line: line.pk)
+
+
+def _check_room(held: int, quantity: int) -> None:
+    """``quantity`` more units fit a line holding ``held`` (none for a new line): a
+    line holds at most ``MAX_LINE_QUANTITY``, and a refusal says how many more fit
+    (``line_full``, on ``quantity``), not that the units asked are out of range."""
+    if held == 0:
+        check_quantity(quantity)  # the units of one item asked, added up
+        return
+    room = MAX_LINE_QUANTITY - held
+    if quantity <= room:
+        return
+    more = f"so {room} more" if room else "so no more"
+    message = (
+        f"You already have {held} of this item: at most {MAX_LINE_QUANTITY} of one "
+        f"item, {more}."
+    )
+    raise ValidationFailed(message, code=LINE_FULL, extra={"quantity": [message]})
 
 
 def _touch(cart: Cart, now: datetime) -> None:

@@ -44,6 +44,7 @@ from orders.selectors.orders import payments_taken
 from orders.selectors.taxes import SaleTerms, check_terms, sale_terms
 
 from .addresses import clean_address
+from .buyer import buyer_contact, identify_buyer
 from .common import (
     check_quantity,
     checkout_fingerprint,
@@ -269,31 +270,6 @@ class _Where:
     origin: tuple | None = None
 
 
-def _identify(
-    fulfilment: str, *, customer, user, contact: tuple, errors: dict
-) -> tuple[bool, bool]:
-    """Whether the buyer is signed in and whether they left a contact (email, phone or
-    loyalty number). Only a carry-out sale may stay anonymous: every other order has
-    to reach its customer."""
-    signed_in = acting_user(user) is not None
-    identified = any(contact)
-    anonymous = customer is None and not (signed_in or identified)
-    if anonymous and fulfilment != FulfilmentMethod.CARRY_OUT:
-        errors["email"] = ["Give an email address or a phone number."]
-    return signed_in, identified
-
-
-def _contact(email, phone, first_name, last_name, loyalty_number) -> dict[str, str]:
-    """The buyer's contact fields as the order keeps them (trimmed, never None)."""
-    return {
-        "email": (email or "").strip(),
-        "phone": (phone or "").strip(),
-        "first_name": first_name or "",
-        "last_name": last_name or "",
-        "loyalty_number": (loyalty_number or "").strip(),
-    }
-
-
 def _price_and_payments(
     order_lines: list[tuple[Variant, int]],
     *,
@@ -423,7 +399,7 @@ def prepare_checkout(
     check_cards_sold(sale.gift_cards, payments, method=fulfilment)
     wanted, loaded = _for_sale(lines)
     loaded = at_counter_prices(loaded, sale.prices, channel)
-    where, signed_in, identified = _where_and_who(
+    where, signed_in, identified, contact = _where_and_who(
         channel=channel,
         method=fulfilment,
         placing_location=placing_location,
@@ -432,7 +408,7 @@ def prepare_checkout(
         variant_ids=list(wanted),
         customer=customer,
         user=user,
-        contact=(email, phone, loyalty_number),
+        contact=(email, phone, first_name, last_name, loyalty_number),
     )
     order_lines = [(loaded[pk], quantity) for pk, quantity in wanted.items()]
     price = _price_and_payments(
@@ -446,7 +422,15 @@ def prepare_checkout(
         payments=payments,
         gift_cards=cards_total(sale.gift_cards),
         method=fulfilment,
-        buyer=cache(delivery_buyer(customer, staff, loyalty_number, email, phone)),
+        buyer=cache(
+            delivery_buyer(
+                customer,
+                staff,
+                contact["loyalty_number"],
+                contact["email"],
+                contact["phone"],
+            )
+        ),
         waiver=checked_waiver(
             sale.delivery_waiver, channel, fulfilment, staff, where.placing, cart, key
         ),
@@ -463,7 +447,7 @@ def prepare_checkout(
         customer=customer,
         user=user if signed_in else None,
         staff=acting_user(staff),
-        **_contact(email, phone, first_name, last_name, loyalty_number),
+        **contact,
         idempotency_key=key,
         cart=cart,
         now=now,
@@ -502,11 +486,12 @@ def _where_and_who(
     customer: Customer | None,
     user,
     contact: tuple,
-) -> tuple[_Where, bool, bool]:
+) -> tuple[_Where, bool, bool, dict[str, str]]:
     """The shop collecting (with its free units of the lines, read in the same
-    query), the delivery address or the selling shop, by fulfilment method, and
-    whether the buyer is signed in and left a ``contact`` (``_identify``); the
-    problems of all of them refused at once."""
+    query), the delivery address or the selling shop, by fulfilment method;
+    whether the buyer is signed in and left a ``contact``, and that contact as the
+    order keeps it (``orders.services.buyer``); the problems of all of them
+    refused at once."""
     errors: dict[str, list] = {}
     where = _Where(placing=active_location(placing_location, "placing_location"))
     placing = where.placing
@@ -528,12 +513,18 @@ def _where_and_who(
             errors["placing_location"] = ["Choose the shop that sells."]
     if channel in (Channel.STORE, Channel.PHONE) and placing is None:
         errors.setdefault("placing_location", ["Say where the order is taken."])
-    signed_in, identified = _identify(
-        method, customer=customer, user=user, contact=contact, errors=errors
+    kept = buyer_contact(
+        contact,
+        shop=placing or where.pickup_store,
+        country=where.address.get("country", ""),
+        errors=errors,
+    )
+    signed_in, identified = identify_buyer(
+        method, customer=customer, user=user, contact=kept, errors=errors
     )
     if errors:
         raise ValidationFailed("The order is not valid.", extra=errors)
-    return where, signed_in, identified
+    return where, signed_in, identified, kept
 
 
 def pickup_refusal(shop: Location | None) -> str:

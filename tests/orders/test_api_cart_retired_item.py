@@ -2,15 +2,19 @@
 more of it (refused as adding it to a new cart is), lets it be lowered or removed,
 and checkout refuses it with a 409 naming the line as a short line is named."""
 
+from decimal import Decimal
+
 import pytest
 from rest_framework.test import APIClient
 
-from inventory.models import Reservation
+from inventory.markets import forget_tax_table
+from inventory.models import Market, Reservation
 from orders.models import Cart, CartLine, CartStatus, Order
 from tests.customers.factories import CustomerUserFactory
-from tests.orders.factories import shop, stocked
+from tests.orders.discount_helpers import discount_code
+from tests.orders.factories import shop, stocked, warehouse
 
-from .test_api_checkout import CARD, cart_with, checkout
+from .test_api_checkout import ADDRESS, CARD, cart_with, checkout
 
 pytestmark = pytest.mark.django_db
 
@@ -121,3 +125,60 @@ def test_paying_ahead_for_a_cart_with_a_retired_item_is_refused_as_checkout_is()
     assert [line["variant_id"] for line in response.json()["extra"]["lines"]] == [
         retired.pk
     ]
+
+
+CART_TOTALS = (
+    "subtotal",
+    "discount_total",
+    "delivery_fee",
+    "net_total",
+    "tax_total",
+    "total",
+)
+
+
+@pytest.fixture
+def priced_delivery():
+    """The EU market charges 4.90 for delivery, free from 100.00 of goods."""
+    Market.objects.filter(code="EU").update(
+        delivery_fee=Decimal("4.90"), free_delivery_from=Decimal("100.00")
+    )
+    forget_tax_table()
+    yield
+    forget_tax_table()
+
+
+def test_a_retired_item_is_left_out_of_the_cart_s_totals_as_checkout_leaves_it(
+    priced_delivery,
+):
+    """Its price would reach the market's free delivery and take a share of the
+    code: the cart counts neither, and its total is what checkout charges once the
+    line checkout refuses is removed."""
+    discount_code("PCT15", "percentage", "15")
+    depot = warehouse()
+    kept = stocked(depot, 5, price="24.90")
+    retired = stocked(depot, 5, price="80.00")
+    client = APIClient()
+    cart_with(client, (kept, 1), (retired, 1))
+    retire(retired, whole_product=True)
+    query = "/api/v1/cart/?fulfilment=delivery&discount_code=PCT15"
+
+    shown = client.get(query).json()
+    dead = line_of(shown, retired)
+    assert (dead["availability"], dead["sellable_here"]) == ("unavailable", False)
+    assert (dead["line_total"], dead["discount"]) == (None, "0.00")
+    assert (shown["subtotal"], shown["delivery_fee"]) == ("24.90", "4.90")
+
+    client.delete(f"{LINES}{dead['id']}/")
+    alone = client.get(query).json()
+    placed = checkout(
+        client, fulfilment="delivery", address=ADDRESS, discount_code="PCT15"
+    )
+
+    assert placed.status_code == 201, placed.json()
+    assert {key: shown[key] for key in CART_TOTALS} == {
+        key: alone[key] for key in CART_TOTALS
+    }
+    assert {key: shown[key] for key in CART_TOTALS} == {
+        key: placed.json()[key] for key in CART_TOTALS
+    }
