@@ -78,10 +78,10 @@ def read_prices(data: bytes) -> tuple[dict[int, Decimal], list[Problem]]:
     by_sku, problems = _read_rows(reader, positions)
     if not by_sku and not problems:
         problems = [(0, "the file has no prices under its header")]
-    if problems:
+    if any(not line for line, _ in problems):  # the file as a whole
         return {}, problems
     ids = _variant_ids(list(by_sku))
-    problems = [
+    problems += [
         (line, f"unknown SKU “{sku}”")
         for sku, (line, _) in by_sku.items()
         if sku not in ids
@@ -108,9 +108,10 @@ def _columns(header: str) -> tuple[str | None, dict[str, int]]:
 
 def _read_rows(
     reader, positions: dict[str, int]
-) -> tuple[dict[str, tuple[int, Decimal]], list[Problem]]:
-    """Each SKU's line and price, and the lines' problems (blank lines skipped)."""
-    by_sku: dict[str, tuple[int, Decimal]] = {}
+) -> tuple[dict[str, tuple[int, Decimal | None]], list[Problem]]:
+    """Each SKU's first line and price (None: not a price), and the lines' problems
+    (blank lines skipped)."""
+    by_sku: dict[str, tuple[int, Decimal | None]] = {}
     problems: list[Problem] = []
     count = 0
     try:
@@ -136,11 +137,15 @@ def _read_rows(
             problem = _price_problem(price)
             if problem:
                 problems.append((line, problem))
-            elif sku and sku not in by_sku:
-                by_sku[sku] = (line, Decimal(price.replace(",", ".")))
+            if sku and sku not in by_sku:
+                by_sku[sku] = (line, None if problem else _decimal(price))
     except csv.Error as error:
         problems.append((reader.line_num, f"this is not CSV ({error})"))
     return by_sku, problems
+
+
+def _decimal(text: str) -> Decimal:
+    return Decimal(text.replace(",", "."))
 
 
 def _cell(row: list[str], position: int) -> str:
@@ -152,7 +157,7 @@ def _price_problem(text: str) -> str | None:
         return "no price"
     if not PRICE.fullmatch(text):
         return f"price “{text}” is not a number such as 12.50 or 12,50"
-    problem = price_problem(Decimal(text.replace(",", ".")))
+    problem = price_problem(_decimal(text))
     return f"price {text}: {problem}" if problem else None
 
 

@@ -222,6 +222,13 @@ REFUSED = {
         "sku,price\nTEE-000,20.00\nNOPE-1,5.00\n",
         ["Line 3: unknown SKU “NOPE-1”."],
     ),
+    "unknown SKU and a bad price, both said at once": (
+        "sku,price\nNOPE-1,5.00\nTEE-001,abc\n",
+        [
+            "Line 2: unknown SKU “NOPE-1”.",
+            "Line 3: price “abc” is not a number such as 12.50 or 12,50.",
+        ],
+    ),
     "too many decimals": (
         "sku,price\nTEE-000,20.00\nTEE-001,12.345\n",
         ["Line 3: price 12.345: Ensure that there are no more than 2 decimal places."],
