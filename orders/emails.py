@@ -39,6 +39,7 @@ from orders.selectors.receipts import (
     receipt_extras,
     same_items_once,
 )
+from orders.selectors.refunds_given import refund_tender
 from orders.selectors.return_post import return_address
 from orders.selectors.returns import return_by_id, return_points, return_qr_payload
 
@@ -68,7 +69,7 @@ SUBJECTS = {
 PART_SHIPPED_SUBJECT = "Part of order {number} is on its way"
 WITH_QR = frozenset({"ready", "reminder"})
 QR_CID = "pickup-qr"
-# Where a refund went, as the customer reads it after the amount.
+# Where a refund went (``Refund.given_as``), as the customer reads it after the amount.
 REFUNDED_TO = {
     PaymentMethod.CARD_ONLINE: "to your card",
     PaymentMethod.CARD_IN_STORE: "to your card",
@@ -150,11 +151,12 @@ class RefundSaid:
 
 
 def _refunds_said(order: Order) -> list[RefundSaid]:
-    """What was given back on the order's payments, each said with where it went. An
-    order email is sent as the order is cancelled or shipped, before any return: its
-    refunds are those of what was cancelled."""
+    """What was given back on the order's payments, each said with where it went
+    (store credit for a gift card that could no longer take it). An order email is
+    sent as the order is cancelled or shipped, before any return: its refunds are
+    those of what was cancelled."""
     return [
-        RefundSaid(refund.amount, payment.currency, REFUNDED_TO[payment.method])
+        RefundSaid(refund.amount, payment.currency, REFUNDED_TO[refund.given_as])
         for payment in order.payments.all()
         for refund in payment.refunds.all()
     ]
@@ -396,10 +398,15 @@ def enqueue_return_email(*, return_request, kind: str) -> None:
 
 def _return_refunds(return_request) -> list:
     """The return's refunds, each with ``to``: where it went, as the customer reads it
-    after "back" ("back in cash", "back to your card")."""
+    after "back" ("back in cash", "back to your card", "back to your store credit"
+    for a gift card void or past its date), and ``valid_until``: the day such store
+    credit expires."""
     refunds = list(return_request.refunds.all())
     for refund in refunds:
-        refund.to = REFUNDED_TO[refund.payment.method]
+        expires = getattr(refund, "credit_expires_at", None)
+        tender = refund_tender(refund.refund, refund.amount, expires)
+        refund.to = REFUNDED_TO[tender.method]
+        refund.valid_until = tender.valid_until
     return refunds
 
 

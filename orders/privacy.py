@@ -456,7 +456,7 @@ def _money_texts() -> dict:
         ),
         Refund: Texts(
             erased=("reason",),
-            kept=("reference", "provider_reference", "currency"),
+            kept=("reference", "provider_reference", "currency", "given_as"),
         ),
         PaymentEvent: Texts(
             erased=("note",),

@@ -25,10 +25,11 @@ def relearn_sizes_on_merge(sender, survivor, other, merge, **kwargs):
 
 
 @receiver(transfer_arriving, dispatch_uid="orders.hold_arrivals_for_the_order")
-def hold_arrivals_for_the_order(sender, transfer, **kwargs):
+def hold_arrivals_for_the_order(sender, transfer, lock=True, **kwargs):
     """What a transfer brings to a pickup shop for an order is held for that order as
-    it is received, unless the order was cancelled on the way."""
-    return order_awaits_transfer(transfer)
+    it is received, unless the order was cancelled on the way; asked by a page
+    (``lock`` False), the order is only read."""
+    return order_awaits_transfer(transfer, lock=lock)
 
 
 @receiver(transfer_closed_short, dispatch_uid="orders.ask_again_for_missing")

@@ -18,6 +18,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from customers.models import Customer, WishlistItem
@@ -55,12 +56,24 @@ def _whole_list(request) -> int | None:
     return int(value) if value and is_digits(value) else None
 
 
-def _back(customer: Customer, whole_list: int | None):
+def _chosen_list(request) -> int | None:
+    """The list the next scan goes to: the one chosen on the scan form, posted along
+    a removal (``wishlist``), or in the address after a scan without HTMX put an
+    item on a list other than the first (``into``). An associate scanning several
+    items for one occasion keeps their choice."""
+    value = request.POST.get("wishlist") or request.GET.get("into")
+    return int(value) if value and is_digits(value) else None
+
+
+def _back(customer: Customer, whole_list: int | None, *, into: int | None = None):
     url = reverse("staff:customer_wishlists", args=[customer.pk])
-    return redirect(f"{url}?list={whole_list}" if whole_list else url)
+    query = urlencode({k: v for k, v in (("list", whole_list), ("into", into)) if v})
+    return redirect(f"{url}?{query}" if query else url)
 
 
 def _context(request, customer: Customer, *, form=None, added=None) -> dict:
+    """The lists and the scan form; after a scan (``added``) the form keeps the list
+    the item went to, so the next scan goes there too."""
     store = current_store(request)
     whole_list = _whole_list(request)
     wishlists = wishlist_selectors.wishlists_with_availability(
@@ -72,6 +85,10 @@ def _context(request, customer: Customer, *, form=None, added=None) -> dict:
     wishlist_selectors.attach_shop_prices(
         [item for wishlist in wishlists for item in wishlist.active_items], store=store
     )
+    chosen = added.item.wishlist_id if added is not None else _chosen_list(request)
+    if form is None:
+        initial = {"wishlist": chosen} if chosen else None
+        form = WishlistScanForm(wishlists=wishlists, initial=initial)
     return {
         "customer": customer,
         "store": store,
@@ -79,7 +96,7 @@ def _context(request, customer: Customer, *, form=None, added=None) -> dict:
         "whole_list": whole_list,
         "items_shown": LIST_ITEMS_SHOWN,
         "item_count": sum(w.item_count for w in wishlists),
-        "form": form or WishlistScanForm(wishlists=wishlists),
+        "form": form,
         "added": added,
         "sale_add_url": _sale_add_url(),
     }
@@ -129,8 +146,12 @@ def wishlist_add(request, pk: int):
             add_service_error(form, error, {"variant": "code"})
         else:
             if not request.htmx:
-                messages.success(request, f"{added.item.variant.name} is on the list.")
-                return _back(customer, _whole_list(request))
+                wishlist = added.item.wishlist
+                messages.success(
+                    request, f"{added.item.variant.name} is on {wishlist.name}."
+                )
+                into = wishlist.pk if lists and wishlist.pk != lists[0].pk else None
+                return _back(customer, _whole_list(request), into=into)
             return _section(request, customer, added=added)
     if not request.htmx:
         for errors in form.errors.values():

@@ -42,7 +42,8 @@ from .stock import receive_stock
 # cancellation either waits for the receipt or is seen by it. The units received are then held for the reference
 # at the destination as they are booked, so no one else takes them; with no such
 # answer they arrive as free stock. Sent inside the receipt's transaction, unlike the
-# events of ``inventory.signals``.
+# events of ``inventory.signals``. A page asks it too, with ``lock=False``, to say
+# what the units are for (``still_wanted``): then it is only read, nothing locked.
 transfer_arriving = Signal()
 
 # Sent when a transfer made for something is closed short while that thing still
@@ -235,7 +236,7 @@ def receive_transfer(
     now; ``None`` receives everything outstanding. More than shipped is refused. On a
     transfer made for an order still waiting for it, the units booked are held for
     that order at once (``transfer_arriving``)."""
-    hold = _still_wanted(transfer)
+    hold = still_wanted(transfer)
     transfer = _lock_transfer(transfer)
     if transfer.status not in {
         TransferStatus.IN_TRANSIT,
@@ -306,16 +307,17 @@ def _check_receipt(lines: dict[int, TransferLine], quantities: dict[int, int]) -
         raise ValidationFailed("The receipt does not match the transfer.", extra=errors)
 
 
-def _still_wanted(transfer: Transfer | int) -> bool:
+def still_wanted(transfer: Transfer | int, *, lock: bool = True) -> bool:
     """Whether what arrives now is held for the transfer's reference (an order not
-    cancelled on the way); a transfer asked for the shop's own shelves is not. Asked
-    before the transfer is locked: the reference's row is locked first, as a
-    cancellation of the order locks it before the transfer and the locations."""
+    cancelled on the way); a transfer asked for the shop's own shelves is not. A
+    receipt asks it before the transfer is locked: the reference's row is locked
+    first, as a cancellation of the order locks it before the transfer and the
+    locations. Without ``lock`` it is only read, for a page."""
     if not isinstance(transfer, Transfer):
         transfer = Transfer.objects.filter(pk=transfer).first()
     if transfer is None or not transfer.reference_type:
         return False
-    answers = transfer_arriving.send(sender=Transfer, transfer=transfer)
+    answers = transfer_arriving.send(sender=Transfer, transfer=transfer, lock=lock)
     return any(answer is True for _receiver, answer in answers)
 
 
@@ -413,7 +415,7 @@ def close_transfer_short(
     something still waiting for it (an order) tells it what is missing
     (``transfer_closed_short``), its row locked before the transfer's as at a
     receipt."""
-    wanted = _still_wanted(transfer)
+    wanted = still_wanted(transfer)
     transfer = _lock_transfer(transfer)
     if transfer.status not in {
         TransferStatus.IN_TRANSIT,

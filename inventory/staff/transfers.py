@@ -25,6 +25,7 @@ from inventory.services.transfers import (
     receive_transfer,
     request_transfer,
     ship_transfer,
+    still_wanted,
 )
 from inventory.staff.forms import (
     TransferReceiveForm,
@@ -229,6 +230,10 @@ def _detail_context(request, transfer: Transfer, **extra) -> dict:
         "can_ship": requested and _may(user, transfer, "ship"),
         "can_cancel": requested and _may(user, transfer, "cancel"),
         "order_number": order_number(transfer),
+        # Its order still waits for the units, or was cancelled: they come as free
+        # stock (the order answers, ``still_wanted``).
+        "order_waits": bool(order_number(transfer))
+        and still_wanted(transfer, lock=False),
         "receive_form": TransferReceiveForm(transfer=transfer) if can_receive else None,
         "action_error": None,
     }

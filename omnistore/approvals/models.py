@@ -34,6 +34,7 @@ class ApprovalKind(models.TextChoices):
     PICKUP_BY_IDENTITY = "pickup_by_identity", "Pickup without the code"
     GIFT_CARD_VOID = "gift_card_void", "Gift card void"
     DELIVERY_FEE_WAIVER = "delivery_fee_waiver", "Delivery fee waived"
+    PICKUP_UNLOCK = "pickup_unlock", "Locked pickup unlocked"
 
 
 class ApprovalStatus(models.TextChoices):

@@ -11,6 +11,7 @@
 | pickup by identity | ``OMNISTORE_APPROVAL_PICKUP_BY_IDENTITY`` | on |
 | gift card void | ``OMNISTORE_APPROVAL_GIFT_CARD_VOID`` | on |
 | delivery fee waived | ``OMNISTORE_APPROVAL_DELIVERY_FEE_WAIVER`` | on |
+| locked pickup unlocked | ``OMNISTORE_APPROVAL_PICKUP_UNLOCK`` | on |
 
 A threshold set to ``None`` turns that approval off.
 """
@@ -36,6 +37,7 @@ FLAGS = {
     # No gift card can be voided yet: the void's service checks this when it comes.
     ApprovalKind.GIFT_CARD_VOID: "OMNISTORE_APPROVAL_GIFT_CARD_VOID",
     ApprovalKind.DELIVERY_FEE_WAIVER: "OMNISTORE_APPROVAL_DELIVERY_FEE_WAIVER",
+    ApprovalKind.PICKUP_UNLOCK: "OMNISTORE_APPROVAL_PICKUP_UNLOCK",
 }
 
 

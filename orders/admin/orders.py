@@ -27,6 +27,7 @@ from orders.admin.export import Echo, export_rows
 from orders.admin.invoices import InvoiceInline, issue_invoices
 from orders.admin.order_cancel import NOT_YOURS, OrderCancelPage
 from orders.admin.reports import sales_report_page, vat_ledger_page
+from orders.admin.returns import OrderReturnInline
 from orders.models import (
     DeliveryFeeWaiver,
     Fulfilment,
@@ -224,6 +225,7 @@ class OrderAdmin(OrderCancelPage, PhoneAwareSearch, ReadOnlyAdmin):
         OrderLineInline,
         FulfilmentInline,
         PaymentInline,
+        OrderReturnInline,
         InvoiceInline,
         StatusHistoryInline,
     ]
@@ -367,12 +369,12 @@ class OrderAdmin(OrderCancelPage, PhoneAwareSearch, ReadOnlyAdmin):
             "<ul>{}</ul>",
             format_html_join(
                 "",
-                "<li>{} {} on {} · {} · {} · {} ({})</li>",
+                "<li>{} {} to {} · {} · {} · {} ({})</li>",
                 (
                     (
                         r.amount,
                         r.payment.currency,
-                        r.payment.get_method_display(),
+                        r.get_given_as_display(),
                         timezone.localtime(r.created_at).strftime("%d %b %Y %H:%M"),
                         r.actor or "system",
                         r.reason,

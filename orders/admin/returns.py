@@ -7,6 +7,7 @@ read-only; the actions call ``orders.services``.
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.db.models import Prefetch
 from django.urls import path
 
 from omnistore.accounts.scoping import PartOfParentInline, ReadOnlyAdmin
@@ -21,6 +22,8 @@ from orders.models import (
     ReturnStatusChange,
     StoreCreditTransaction,
 )
+from orders.selectors.refunds_given import refunds_made
+from orders.selectors.returns import refund_said
 from orders.services.return_endings import close_return
 
 
@@ -78,6 +81,44 @@ class StoreCreditInline(PartOfParentInline):
     verbose_name_plural = "store credit"
     fields = ["created_at", "customer", "amount", "currency", "expires_at", "reference"]
     readonly_fields = fields
+
+
+class OrderReturnInline(PartOfParentInline):
+    """An order's returns on the order's page, each with how its money went back
+    (to the payments, as points, as store credit)."""
+
+    model = Return
+    fk_name = "order"
+    verbose_name = "return"
+    fields = [
+        "code",
+        "status",
+        "started_channel",
+        "receiving_location",
+        "refund_method",
+        "refunded_as",
+        "created_at",
+    ]
+    readonly_fields = fields
+    show_change_link = True
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("order", "receiving_location")
+            .prefetch_related(
+                Prefetch("refunds", queryset=refunds_made()),
+                Prefetch(
+                    "store_credit",
+                    queryset=StoreCreditTransaction.objects.order_by("id"),
+                ),
+            )
+        )
+
+    @admin.display(description="Refunded")
+    def refunded_as(self, ret):
+        return refund_said(ret) if ret.refunded_at else "—"
 
 
 @admin.register(Return)

@@ -110,6 +110,11 @@ _TAX_TOTALS = TaxTotalOutput(many=True)
 class RefundOutput(serializers.Serializer):
     amount = serializers.DecimalField(max_digits=12, decimal_places=2)
     currency = serializers.CharField()
+    given_as = serializers.CharField(
+        help_text="Where the money went, a payment method: the payment's own, or "
+        "`store_credit` when the payment could no longer take it back (a gift card "
+        "void or past its date).",
+    )
     reason = serializers.CharField()
     created_at = serializers.DateTimeField()
 

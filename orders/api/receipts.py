@@ -57,6 +57,13 @@ class TenderOutput(serializers.Serializer):
 
 
 class RefundTenderOutput(TenderOutput):
+    method = serializers.CharField(
+        help_text="Where the money went, a payment method (`cash`, `card_in_store`, "
+        "`gift_card`, ...): the payment's own, or `store_credit` (a return's store "
+        "credit, or a payment that could no longer take it back: a gift card void "
+        "or past its date). On an exchange receipt, what the return gave back "
+        "besides the new items: points, money, the store credit left.",
+    )
     valid_until = serializers.DateField(
         allow_null=True,
         help_text="Store credit given back: the last day it can be spent (null: "
@@ -87,7 +94,12 @@ class ReceiptOutput(serializers.Serializer):
         allow_null=True, help_text="What came back (a return or an exchange)."
     )
     tenders = TenderOutput(many=True)
-    refunds = RefundTenderOutput(many=True)
+    refunds = RefundTenderOutput(
+        many=True,
+        help_text="Money given back: a return's refunds, a cancelled order's, or "
+        "what an exchange's return gave back besides the new items (returned value "
+        "= store credit tender + these).",
+    )
     cash_tendered = serializers.DecimalField(**MONEY, allow_null=True)
     change = serializers.DecimalField(**MONEY, allow_null=True)
     rounding = serializers.DecimalField(

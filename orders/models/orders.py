@@ -457,13 +457,22 @@ CANCELLATION_REFUND = "cancel:"
 
 
 class Refund(models.Model):
-    """Money given back; ``reference`` is unique so a retried refund pays out once."""
+    """Money given back; ``reference`` is unique so a retried refund pays out once.
+    ``given_as`` is where it went: the payment's own method, or store credit for a
+    payment that could not take it back (a gift card void or past its date), which
+    every receipt, email and report names it by."""
 
     payment = models.ForeignKey(
         Payment, on_delete=models.PROTECT, related_name="refunds"
     )
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3, blank=True, default="", db_default="")
+    given_as = models.CharField(
+        max_length=20,
+        choices=PaymentMethod.choices,
+        help_text="Where the money went: the payment's method, or store credit when "
+        "the payment could not take it back.",
+    )
     reason = models.CharField(max_length=250)
     reference = models.CharField(max_length=100, unique=True)
     provider_reference = models.CharField(max_length=100)
@@ -479,7 +488,13 @@ class Refund(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [
-            models.CheckConstraint(name="refund_amount_gt_0", condition=Q(amount__gt=0))
+            models.CheckConstraint(
+                name="refund_amount_gt_0", condition=Q(amount__gt=0)
+            ),
+            models.CheckConstraint(
+                name="refund_given_as_a_tender",
+                condition=Q(given_as__in=PaymentMethod.values),
+            ),
         ]
 
     def __str__(self):

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db.models import (
     Case,
     Count,
@@ -40,6 +41,7 @@ from orders.models import (
     OrderStatus,
     Return,
     ReturnStatus,
+    ReturnStatusChange,
     TillSession,
     TillSessionStatus,
 )
@@ -206,7 +208,8 @@ def sales_by_associate(shop_ids: list[int], days: Days) -> Comparison:
 
 
 def returns_today(shop_ids: list[int], days: Days) -> QuerySet[Return]:
-    """Returns received, refunded or opened at these shops today."""
+    """Returns received, refunded or opened at these shops today, each with the
+    name of who handled it at the shop (``handled_by``), in the same query."""
     return (
         Return.objects.filter(
             Q(created_at__gte=days.today.start)
@@ -216,8 +219,40 @@ def returns_today(shop_ids: list[int], days: Days) -> QuerySet[Return]:
         )
         .exclude(status=ReturnStatus.CANCELLED)
         .select_related("order", "receiving_location", "created_by")
+        .annotate(**{f"handler_{name}": _handler(name) for name in _HANDLER_NAME})
         .order_by("-created_at", "-id")
     )
+
+
+# A return's steps taken at the shop, and the fields of who took them its page shows.
+_AT_THE_SHOP = (ReturnStatus.RECEIVED, ReturnStatus.REFUNDED)
+_HANDLER_NAME = ("username", "first_name", "last_name")
+
+
+def _handler(field: str) -> Subquery:
+    """``field`` of the last staff member who received or refunded the return."""
+    steps = ReturnStatusChange.objects.filter(
+        return_request=OuterRef("pk"), to_status__in=_AT_THE_SHOP, actor__isnull=False
+    ).order_by("-at", "-id")
+    return Subquery(steps.values(f"actor__{field}")[:1])
+
+
+def handled_by(ret: Return):
+    """Who handled a return of ``returns_today`` at the shop: the last to receive or
+    refund it (its history), else who started it there; None: the customer, online,
+    and no one at a shop since."""
+    if ret.handler_username is None:
+        return ret.created_by
+    fields = {name: getattr(ret, f"handler_{name}") or "" for name in _HANDLER_NAME}
+    return get_user_model()(**fields)
+
+
+def returns_handled_today(shop_ids: list[int], days: Days, limit: int) -> list[Return]:
+    """The first ``limit`` of ``returns_today``, each with ``handled_by``."""
+    returns = list(returns_today(shop_ids, days)[:limit])
+    for ret in returns:
+        ret.handled_by = handled_by(ret)
+    return returns
 
 
 def late_pickups(shop_ids: list[int], now: datetime) -> QuerySet[Order]:

@@ -13,11 +13,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import Prefetch
-from django.utils import timezone
 
 from customers.selectors.team import associate_public_name
 from omnistore.core.exceptions import Conflict, NotFound
@@ -28,15 +27,21 @@ from orders.models import (
     PaymentMethod,
     Return,
     ReturnLine,
-    ReturnRefund,
     ReturnStatus,
     ReturnStatusChange,
-    StoreCreditKind,
+    StoreCreditTransaction,
     TillMovement,
     TillMovementKind,
 )
 from orders.pricing import order_delivery
 from orders.selectors.orders import order_detail_queryset
+from orders.selectors.refunds_given import (
+    Tender,
+    exchange_given_back,
+    payment_refunds,
+    refunds_made,
+    return_refunds,
+)
 
 ZERO = Decimal("0.00")
 
@@ -83,14 +88,6 @@ class VatRow:
     net: Decimal
     tax: Decimal
     gross: Decimal
-
-
-@dataclass
-class Tender:
-    method: str
-    label: str
-    amount: Decimal
-    valid_until: date | None = None  # store credit given back: the day it expires
 
 
 @dataclass
@@ -356,42 +353,6 @@ def _tenders(order: Order) -> list[Tender]:
     ]
 
 
-def _payment_refunds(order: Order) -> list[Tender]:
-    labels = dict(PaymentMethod.choices)
-    return [
-        Tender(p.method, labels.get(p.method, p.method), refund.amount)
-        for p in order.payments.all()
-        for refund in p.refunds.all()
-    ]
-
-
-def return_refunds(ret: Return) -> list[Tender]:
-    """How a return's money went back, each refund as it was made: to the order's
-    payments (points, gift card, card, cash: its ``ReturnRefund`` rows), then the
-    store credit it put on the customer's balance, with the day that expires. A
-    return refunded as store credit lists the points share as points, for it went
-    back as points."""
-    labels = dict(PaymentMethod.choices)
-    made = [
-        Tender(
-            r.payment.method, labels.get(r.payment.method, r.payment.method), r.amount
-        )
-        for r in ret.refunds.all()
-    ]
-    for credit in ret.store_credit.all():
-        if credit.kind == StoreCreditKind.RETURN and credit.amount > 0:
-            expires = credit.expires_at
-            made.append(
-                Tender(
-                    "store_credit",
-                    "Store credit",
-                    credit.amount,
-                    valid_until=timezone.localdate(expires) if expires else None,
-                )
-            )
-    return made
-
-
 def _refund_rounding(ret: Return) -> Decimal | None:
     """What the cash given back was rounded by, as the customer got it (the till
     books it as the drawer kept it: the other sign)."""
@@ -436,7 +397,7 @@ def build_receipt(
     receipt.tenders = _tenders(order)
     if order.cancelled_at is not None:  # what was paid, then all of it given back
         receipt.cancelled_at = order.cancelled_at
-        receipt.refunds = _payment_refunds(order)
+        receipt.refunds = payment_refunds(order)
     if booking is not None and booking.tendered is not None:
         receipt.cash_tendered, receipt.change = booking.tendered, booking.change
     if booking is not None and booking.rounding:
@@ -444,6 +405,7 @@ def build_receipt(
     if exchange is not None:
         receipt.returned = _returned(exchange)
         receipt.return_code = exchange.code
+        receipt.refunds = [*exchange_given_back(exchange, order), *receipt.refunds]
     return receipt
 
 
@@ -495,8 +457,9 @@ def receipt_queryset():
 
 
 def receipt_extras(orders: list[Order]) -> tuple[dict, dict]:
-    """The till bookings and the exchange returns of these orders, by order id: two
-    queries whatever their number."""
+    """The till bookings and the exchange returns of these orders (with what the
+    returns gave back), by order id: two queries whatever their number, two more
+    when there are exchanges."""
     ids = [order.pk for order in orders]
     bookings = {
         b.order_id: b
@@ -507,7 +470,11 @@ def receipt_extras(orders: list[Order]) -> tuple[dict, dict]:
     exchanges = {
         r.exchange_order_id: r
         for r in Return.objects.filter(exchange_order_id__in=ids).prefetch_related(
-            _return_lines()
+            _return_lines(),
+            Prefetch("refunds", queryset=refunds_made()),
+            Prefetch(
+                "store_credit", queryset=StoreCreditTransaction.objects.order_by("id")
+            ),
         )
     }
     return bookings, exchanges
@@ -548,9 +515,7 @@ def return_receipt(*, code: str, customer=None) -> Receipt:
             _return_lines(),
             Prefetch(
                 "refunds",
-                queryset=ReturnRefund.objects.select_related(
-                    "payment", "refund"
-                ).prefetch_related("refund__till_movements"),
+                queryset=refunds_made().prefetch_related("refund__till_movements"),
             ),
             "store_credit",
             Prefetch("history", queryset=refund_steps, to_attr="refund_steps"),

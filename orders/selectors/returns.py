@@ -8,7 +8,15 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Prefetch, Q, QuerySet, Sum, Value, prefetch_related_objects
+from django.db.models import (
+    DecimalField,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    prefetch_related_objects,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -25,14 +33,13 @@ from orders.models import (
     OrderStatus,
     Return,
     ReturnLine,
-    ReturnRefund,
     ReturnStatus,
     ReturnStatusChange,
     StoreCreditTransaction,
 )
-from orders.selectors.orders import order_lines_prefetch
+from orders.selectors.orders import order_lines_prefetch, refunded_so_far
 from orders.selectors.pickups import parse_pickup_qr
-from orders.selectors.receipts import Tender, return_refunds
+from orders.selectors.refunds_given import Tender, refunds_made, return_refunds
 
 RETURN_QR_PREFIX = "OMNISTORE-RETURN"
 
@@ -188,10 +195,7 @@ def return_detail_queryset() -> QuerySet[Return]:
             "history",
             queryset=ReturnStatusChange.objects.select_related("actor", "location"),
         ),
-        Prefetch(
-            "refunds",
-            queryset=ReturnRefund.objects.select_related("payment", "refund"),
-        ),
+        Prefetch("refunds", queryset=refunds_made()),
         Prefetch(
             "store_credit", queryset=StoreCreditTransaction.objects.order_by("id")
         ),
@@ -246,6 +250,40 @@ def returns_waiting(*, location: Location) -> QuerySet[Return]:
 def order_returns(order: Order) -> QuerySet[Return]:
     """Every return of one order, oldest first, with its lines: two queries."""
     return _return_list(Return.objects.filter(order=order)).order_by("created_at", "id")
+
+
+@dataclass(frozen=True)
+class OrderReturns:
+    """An order's returns as its staff page lists them, oldest first, each with
+    ``value`` (its lines' share of what was paid) and ``refunded_as`` (how its money
+    went back, part by part: ``refunded_as``); and ``given_back``, all the order has
+    given back (``refunded_so_far``: its payments' refunds, every tender, and the
+    store credit its returns gave instead)."""
+
+    returns: list[Return]
+    given_back: Decimal
+
+
+def returns_of_order(order: Order) -> OrderReturns:
+    """``OrderReturns`` of ``order`` in a fixed number of queries however many
+    returns it has: one for the returns, two for their refunds and store credit
+    (none without returns), two for what was given back."""
+    money = DecimalField(max_digits=12, decimal_places=2)
+    returns = list(
+        order.returns.select_related("receiving_location")
+        .annotate(value=Coalesce(Sum("lines__amount"), Value(0), output_field=money))
+        .prefetch_related(
+            Prefetch("refunds", queryset=refunds_made()),
+            Prefetch(
+                "store_credit", queryset=StoreCreditTransaction.objects.order_by("id")
+            ),
+        )
+        .order_by("created_at", "id")
+    )
+    for ret in returns:
+        ret.value = Decimal(ret.value).quantize(Decimal("0.01"))
+        ret.refunded_as = refunded_as(ret)
+    return OrderReturns(returns=returns, given_back=refunded_so_far(order))
 
 
 @dataclass
@@ -376,10 +414,7 @@ def refunded_as(ret: Return) -> list[Tender]:
     the return's page loaded them."""
     prefetch_related_objects(
         [ret],
-        Prefetch(
-            "refunds",
-            queryset=ReturnRefund.objects.select_related("payment").order_by("id"),
-        ),
+        Prefetch("refunds", queryset=refunds_made()),
         Prefetch(
             "store_credit", queryset=StoreCreditTransaction.objects.order_by("id")
         ),

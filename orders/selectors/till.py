@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Sum
+from django.db.models import Exists, F, OuterRef, Sum
 
 from inventory.markets import tax_table
+from omnistore.core.channels import Channel
 from orders.models import (
     CANCELLATION_REFUND,
     Order,
@@ -26,8 +27,11 @@ from orders.models import (
     TillSession,
     TillSessionStatus,
 )
+from orders.payments.registry import COUNTER_PROVIDERS
 
 ZERO = Decimal("0.00")
+# The providers a counter takes money through itself: its drawer, its terminal.
+COUNTER_PROVIDER_NAMES = frozenset(COUNTER_PROVIDERS.values())
 
 
 def till_currency(location) -> str:
@@ -160,14 +164,29 @@ class TillLine:
     tenders: list[tuple[str, Decimal]] = field(default_factory=list)
 
 
+def counter_takes(*, method: str, provider: str, channel: str) -> bool:
+    """Whether a payment (by ``method`` through ``provider``, on an order of
+    ``channel``) is money a shop counter handles, so that its refund there is the
+    till's: cash (the drawer), a card or wallet on a shop's terminal, and every
+    tender of a sale rung up at a counter (a store order, as its till books its
+    sales). An online order's card, wallet, gift card or credit goes back through
+    its provider wherever it is refunded: no drawer gave it back."""
+    return (
+        method == PaymentMethod.CASH
+        or provider in COUNTER_PROVIDER_NAMES
+        or channel == Channel.STORE
+    )
+
+
 def till_line(m: TillMovement) -> TillLine:
     """One booking as it reads (its refund's payment and its order's payments
-    loaded with it: ``till_lines`` does)."""
+    loaded with it: ``till_lines`` does); a refund named by where its money went
+    (``Refund.given_as``)."""
     if m.kind == TillMovementKind.REFUND and m.refund_id:
-        payment = m.refund.payment
-        if payment.method == PaymentMethod.CASH:
+        refund = m.refund
+        if refund.payment.method == PaymentMethod.CASH:
             return TillLine(m, m.amount)
-        other = [(payment.get_method_display(), -m.refund.amount)]
+        other = [(refund.get_given_as_display(), -refund.amount)]
         return TillLine(m, m.amount or None, other)
     if m.kind == TillMovementKind.SALE and m.order_id:
         payments = m.order.payments.all()
@@ -243,11 +262,14 @@ class VatAtRate:
 
 @dataclass
 class ZReport:
-    """The end-of-session report: what was sold (voids included) and given back, by
-    tender, VAT by rate (from the orders' per-rate totals, as sold), the orders
-    voided through the till, and the drawer's count; ``rounding``: what its cash
-    sales and refunds were rounded by to the drawer's smallest coin (in its cash
-    sales and refunds already, beside the exact money of the tenders)."""
+    """The end-of-session report: what was sold (voids included) and given back at
+    its counter, by tender (a refund by where its money went), VAT by rate (from
+    the orders' per-rate totals, as sold), the shop's own sales voided through the
+    till, and the drawer's count; ``rounding``: what its cash sales and refunds were
+    rounded by to the drawer's smallest coin (in its cash sales and refunds already,
+    beside the exact money of the tenders). ``online_refunds``: online payments
+    refunded here that the session booked before such refunds were kept off the
+    till, apart: no drawer gave them back."""
 
     session: TillSession
     currency: str
@@ -256,6 +278,8 @@ class ZReport:
     sales_total: Decimal = ZERO
     refunds_by_tender: list[tuple[str, Decimal]] = field(default_factory=list)
     refunds_total: Decimal = ZERO
+    online_refunds: list[tuple[str, Decimal]] = field(default_factory=list)
+    online_refunds_total: Decimal = ZERO
     discounts: Decimal = ZERO
     voids: list[Order] = field(default_factory=list)
     voids_total: Decimal = ZERO
@@ -315,6 +339,34 @@ def _add_sales(report: ZReport, sold: list[Order]) -> None:
     report.vat = vat_by_rate(sold) if sold else []
 
 
+def _add_refunds(report: ZReport, refunds: list[dict]) -> set[int]:
+    """The refunds the session's counter gave back (``counter_takes``), by where
+    their money went, apart from online payments refunded here (booked before
+    they were kept off the till); the orders whose cancellation it paid back that
+    are the shop's own counter sales: its voids."""
+    here, online, voided = [], [], set()
+    for row in refunds:
+        payment = {
+            "method": row["payment__method"],
+            "provider": row["payment__provider"],
+            "channel": row["payment__order__channel"],
+        }
+        if not counter_takes(**payment):
+            online.append((row["given_as"], row["amount"]))
+            continue
+        here.append((row["given_as"], row["amount"]))
+        own_sale = payment["channel"] == Channel.STORE and (
+            row["payment__order__placing_location_id"] == row["shop"]
+        )
+        if own_sale and row["reference"].startswith(CANCELLATION_REFUND):
+            voided.add(row["payment__order_id"])
+    report.refunds_by_tender = _by_tender(here)
+    report.refunds_total = sum((a for _, a in report.refunds_by_tender), ZERO)
+    report.online_refunds = _by_tender(online)
+    report.online_refunds_total = sum((a for _, a in report.online_refunds), ZERO)
+    return voided
+
+
 def _voided_unpaid(session: TillSession, sold: list[Order]) -> list[Order]:
     """The session's own sales cancelled before its close with nothing given back at
     any till (a card authorisation released, a refund booked on no till)."""
@@ -329,9 +381,9 @@ def _voided_unpaid(session: TillSession, sold: list[Order]) -> list[Order]:
 
 
 def _add_voids(report: ZReport, sold: list[Order], voided_here: set[int]) -> None:
-    """The orders cancelled through this till: those whose refunds it booked (sold
-    in this session or an earlier one) and its own sales voided with nothing to pay
-    back; each at the total it was sold for."""
+    """The orders cancelled through this till: the shop's counter sales whose
+    refunds it booked (sold in this session or an earlier one) and its own sales
+    voided with nothing to pay back; each at the total it was sold for."""
     voids = {o.pk: o for o in _voided_unpaid(report.session, sold)}
     sold_here = {o.pk: o for o in sold}
     voids.update({pk: sold_here[pk] for pk in voided_here if pk in sold_here})
@@ -361,15 +413,20 @@ def z_report(session: TillSession) -> ZReport:
         .order_by("created_at", "id")
     )
     _add_sales(report, sold)
-    refunds = list(  # in the drawer's currency: its sums never add two
-        Refund.objects.filter(
-            till_movements__session=session, payment__currency=session.currency
-        ).values_list("payment__method", "amount", "reference", "payment__order_id")
+    refunds = Refund.objects.filter(  # in the drawer's currency: never two added
+        till_movements__session=session, payment__currency=session.currency
+    ).values(
+        "given_as",
+        "amount",
+        "reference",
+        "payment__order_id",
+        "payment__method",
+        "payment__provider",
+        "payment__order__channel",
+        "payment__order__placing_location_id",
+        shop=F("till_movements__session__register__location_id"),
     )
-    report.refunds_by_tender = _by_tender((m, a) for m, a, _, _ in refunds)
-    report.refunds_total = sum((a for _, a in report.refunds_by_tender), ZERO)
-    voided_here = {o for _, _, ref, o in refunds if ref.startswith(CANCELLATION_REFUND)}
-    _add_voids(report, sold, voided_here)
+    _add_voids(report, sold, _add_refunds(report, list(refunds)))
     rows = list(_cash_rows(session))
     report.cash = _totals(rows)
     report.rounding = sum(

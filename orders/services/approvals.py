@@ -28,8 +28,10 @@ from omnistore.approvals.policy import approval_needed, threshold
 from omnistore.approvals.selectors.approvals import can_approve
 from omnistore.approvals.services.approvals import Ask, check_approval
 from omnistore.core.actors import acting_user
-from orders.models import Order, Payment, RefundMethod, TillSession
-from orders.selectors.orders import APPROVED_BY, approval_subject, refunded_so_far
+from orders.models import Order, RefundMethod, TillSession
+from orders.selectors.orders import APPROVED_BY, approval_subject
+
+from .refund_limit import exchange_of, guard_exchange_refund, refunds_before
 
 
 def approved_by_note(approval: Approval | None) -> str:
@@ -67,20 +69,23 @@ def guard_refund(
     approval covers ``amount``, the money going back now; ``cancelling`` says it is
     the order's cancellation that refunds it; ``reason`` is what the associate gave,
     shown to the manager who decides; ``method``, where the money goes (a refund
-    method), is part of what is approved.
-
-    The order's payments are locked (in key order, as a refund to them locks them)
-    before its earlier refunds are read: two refunds of one order at once are judged
-    one after the other, never both against the same total."""
+    method), is part of what is approved. The earlier refunds are read under the
+    payments' lock (``refunds_before``). The refund of an exchange's return counts
+    only what the replacement does not take (``guard_exchange_refund``)."""
     if amount <= 0 or threshold(ApprovalKind.REFUND) is None:
         return None
-    list(
-        Payment.objects.select_for_update()
-        .filter(order=order)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    earlier = refunded_so_far(order)
+    exchange = exchange_of(order)
+    if exchange is not None:
+        return guard_exchange_refund(
+            exchange,
+            order=order,
+            amount=amount,
+            location=location,
+            actor=actor,
+            approvals=approvals,
+            now=now,
+        )
+    earlier = refunds_before(order)
     total = earlier + amount
     if not approval_needed(ApprovalKind.REFUND, amount=total):
         return None
@@ -220,6 +225,27 @@ def guard_pickup_by_identity(
         ApprovalKind.PICKUP_BY_IDENTITY,
         order=order,
         summary=f"Hand over order {order.number} without the pickup code",
+        location=location,
+        actor=actor,
+        reason=note,
+        approvals=approvals,
+        now=now,
+    )
+
+
+def guard_pickup_unlock(
+    *, order: Order, location, actor, note: str, approvals: Iterable = (), now=None
+) -> Approval | None:
+    """A pickup locked after wrong codes let back to the desk. The manager reads
+    when it locked and after how many codes, so a yes unlocks that lock only (one
+    unused, found again once the order locked anew, does not), and the ``note``."""
+    locked = timezone.localtime(order.pickup_locked_at)
+    codes = order.pickup_code_failures
+    return _guard_order(
+        ApprovalKind.PICKUP_UNLOCK,
+        order=order,
+        summary=f"Unlock the pickup of order {order.number}, locked after {codes} "
+        f"wrong code{'s' if codes != 1 else ''} on {locked:%d %b %H:%M:%S}",
         location=location,
         actor=actor,
         reason=note,

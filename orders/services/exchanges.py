@@ -4,6 +4,7 @@ with it, in one transaction.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,6 +37,7 @@ from .common import sellable_variants, to_money
 from .credit import credit_currency
 from .payments import PaymentRequest
 from .placing import write_order
+from .refund_limit import ExchangeRefund, refund_in_exchange
 from .refunds import points_share, return_at_counter, return_store_credit
 from .returns import ReturnLineRequest, order_to_return
 from .till import TillBooking, cash_session
@@ -112,7 +114,9 @@ def exchange_items(
     replacement is a counter sale on the open till (the device's ``till``, else the
     shop's): a difference paid in cash is refused before anything is written when
     no till is open. The return needs a manager's ``approvals`` as a counter
-    return does (outside the window, above the refund limit)."""
+    return does (outside the window, without a receipt); the refund limit counts
+    only the returned value the replacement does not take (``refund_limit``), so an
+    even swap, or one the customer pays more for, asks no one about its refund."""
     now = now or timezone.now()
     source = order_to_return(order, None)
     _check_exchangeable(source, fulfilment)
@@ -120,23 +124,23 @@ def exchange_items(
     prices, currency = replacement_prices(replacement_lines, location, now)
     check_exchange_currency(source, currency)
     till = _exchange_till(payments, location=location, actor=actor, till=till)
-    ret = return_at_counter(
-        order=source,
-        lines=lines,
+    total = sum((prices[v.pk] * q for v, q in replacement_lines), Decimal("0.00"))
+    ret = _take_back(
+        source,
+        lines,
+        replacement_lines,
+        total,
         location=location,
         actor=actor,
-        refund_method=RefundMethod.STORE_CREDIT,
         override_reason=override_reason,
-        note=note or "Exchange",
+        note=note,
         approvals=approvals,
         now=now,
     )
     customer = resolve_customer(source.customer_id)
     credit = return_store_credit(ret)  # the points share went back as points
     balance = ExchangeBalance(
-        as_points=ret.refund_total - credit,
-        credit=credit,
-        total=sum((prices[v.pk] * q for v, q in replacement_lines), Decimal("0.00")),
+        as_points=ret.refund_total - credit, credit=credit, total=total
     )
     tenders = _tenders(balance, payments, currency)
     if balance.to_pay > 0:
@@ -166,6 +170,43 @@ def exchange_items(
         paid=balance.to_pay,
         as_points=to_money(balance.as_points),
     )
+
+
+def _take_back(
+    source: Order,
+    lines: Sequence[ReturnLineRequest],
+    replacement: Sequence[tuple[Variant, int]],
+    total: Decimal,
+    *,
+    location: Location,
+    actor,
+    override_reason: str,
+    note: str,
+    approvals: Sequence,
+    now: datetime,
+) -> Return:
+    """The exchange's return, received here and refunded as store credit. Its
+    refund is judged as the exchange's (``refund_in_exchange``): only the returned
+    value the ``replacement`` (worth ``total``) does not take counts against the
+    refund limit."""
+    exchange = ExchangeRefund(
+        order_id=source.pk,
+        back=lines,
+        out=replacement,
+        balance=functools.partial(exchange_balance, source, total=total),
+    )
+    with refund_in_exchange(exchange):
+        return return_at_counter(
+            order=source,
+            lines=lines,
+            location=location,
+            actor=actor,
+            refund_method=RefundMethod.STORE_CREDIT,
+            override_reason=override_reason,
+            note=note or "Exchange",
+            approvals=approvals,
+            now=now,
+        )
 
 
 def _check_exchangeable(source: Order, fulfilment: str) -> None:

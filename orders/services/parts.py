@@ -309,16 +309,16 @@ def _order_short(
     )
 
 
-def order_awaits_transfer(transfer: Transfer) -> bool:
+def order_awaits_transfer(transfer: Transfer, *, lock: bool = True) -> bool:
     """Whether the order a transfer travels for still waits for its units: not
     cancelled, the part it brings still live. The order row is locked (order before
     stock rows, as everywhere): a cancellation meanwhile either waits for the receipt,
-    then gives back the hold it made with the order's other holds, or is seen by it."""
+    then gives back the hold it made with the order's other holds, or is seen by it.
+    Without ``lock`` (a page saying what the units are for) it is only read."""
     if transfer.reference_type != ORDER_REFERENCE:
         return False
-    order = (
-        Order.objects.select_for_update().filter(number=transfer.reference_id).first()
-    )
+    orders = Order.objects.select_for_update() if lock else Order.objects.all()
+    order = orders.filter(number=transfer.reference_id).first()
     return (
         order is not None
         and order.status != OrderStatus.CANCELLED

@@ -45,10 +45,11 @@ from orders.payments.base import (
 from orders.payments.registry import get_provider
 
 from .common import record_order_event, to_money
-from .credit import book_store_credit, store_credit_refusal
-from .giftcards import GiftCardClosed
+from .credit import book_store_credit
+from .money_back import STORE_CREDIT_PROVIDER, credit_back, give_back
 from .tenders import check_points, refund_sequence
-from .till import book_counter_refund, cash_session
+from .till import cash_session
+from .till_refunds import book_counter_refund
 
 ONLINE_PAYMENT_METHODS = frozenset(
     {
@@ -192,8 +193,9 @@ def refund_payment(
     cash is paid out there only of an open till, checked before anything moves. A
     refund decided away from a counter (a pickup expiring, an online cancellation)
     is recorded; its cash is handed over at the shop as a cash out. A closed gift
-    card's refund goes to store credit (``_give_back``). ``order``: the payment's
-    order as the caller holds it (its status perhaps changing), for its history.
+    card's refund goes to store credit (``give_back``), and the refund says so
+    (``given_as``). ``order``: the payment's order as the caller holds it (its
+    status perhaps changing), for its history.
     """
     if not reference:
         raise ValidationFailed(
@@ -217,14 +219,14 @@ def refund_payment(
             paying_out=amount,
             currency=payment.currency,
         )
-    result, elsewhere = _give_back(
-        payment, amount=amount, reference=reference, actor=actor
-    )
+    back = give_back(payment, amount=amount, reference=reference, actor=actor)
+    result, elsewhere = back.result, back.elsewhere
     note = "; ".join(part for part in ((reason or "").strip(), elsewhere) if part)
     refund = Refund.objects.create(
         payment=payment,
         amount=amount,
         currency=payment.currency,
+        given_as=back.given_as,
         reason=note[:250],
         reference=reference,
         provider_reference=result.reference,
@@ -251,48 +253,6 @@ def refund_payment(
         order or payment.order, refund, note, elsewhere, actor=actor, location=location
     )
     return refund
-
-
-def _give_back(
-    payment: Payment, *, amount: Decimal, reference: str, actor
-) -> tuple[RefundResult, str]:
-    """``amount`` back through the payment's provider, and where it went if not
-    there. A void or expired gift card takes nothing back (it could never be spent):
-    the order's customer gets store credit, the refund staying the payment's, so its
-    refunded amount and both ledgers agree. Where store credit cannot take it either
-    (no profile, another currency) nothing moves: the refusal says why."""
-    try:
-        result = get_provider(payment.provider).refund(
-            provider_reference=payment.provider_reference,
-            amount=amount,
-            currency=payment.currency,
-            idempotency_key=reference,
-        )
-    except GiftCardClosed as closed:
-        order = payment.order
-        refusal = store_credit_refusal(
-            customer_id=order.customer_id, currency=payment.currency
-        )
-        if refusal:
-            message = (
-                f"{amount} {payment.currency} paid by {closed.why} cannot go back "
-                f"to it, and {refusal}: nothing was refunded."
-            )
-            raise Conflict(
-                message, code="gift_card_refund_blocked", extra={"refund": [message]}
-            ) from None
-        txn = _credit_back(
-            customer_id=order.customer_id,
-            amount=amount,
-            currency=payment.currency,
-            reason=f"Order {order.number}: refund of a payment by {closed.why}",
-            reference=reference,
-            order=order,
-            actor=actor,
-        )
-        result = RefundResult(STORE_CREDIT_PROVIDER, txn.reference, amount)
-        return result, f"as store credit: the {closed.why}"
-    return result, ""
 
 
 def _announce_refund(order, refund, note, elsewhere, *, actor, location) -> None:
@@ -521,9 +481,6 @@ def settle_cancelled_order_payments(
             )
 
 
-STORE_CREDIT_PROVIDER = "store_credit"
-
-
 def spend_store_credit(
     *,
     customer: Customer | None,
@@ -573,7 +530,7 @@ class StoreCreditProvider(PaymentProvider):
 
     def refund(self, *, provider_reference, amount, currency, idempotency_key):
         spent = StoreCreditTransaction.objects.get(reference=provider_reference)
-        txn = _credit_back(
+        txn = credit_back(
             customer_id=spent.customer_id,
             amount=amount,
             currency=currency,
@@ -582,19 +539,3 @@ class StoreCreditProvider(PaymentProvider):
             order=spent.order,
         )
         return RefundResult(provider=self.name, reference=txn.reference, amount=amount)
-
-
-def _credit_back(
-    *, customer_id, amount, currency, reason, reference, order, actor=None
-) -> StoreCreditTransaction:
-    """A payment given back as store credit, once per refund ``reference``."""
-    return book_store_credit(
-        customer_id=customer_id,
-        amount=to_money(amount),
-        currency=currency,
-        kind=StoreCreditKind.PAYMENT_REFUND,
-        reason=reason,
-        reference=f"refund:{reference}",
-        order=order,
-        actor=actor,
-    )

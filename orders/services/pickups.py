@@ -3,7 +3,8 @@ not collected in time.
 
 Wrong codes are counted on the order; after ``OMNISTORE_PICKUP_CODE_MAX_FAILURES`` of
 them the order is locked (who typed the last one, when) and nothing is handed over,
-with or without the code, until a store manager or HQ unlocks it.
+with or without the code, until it is unlocked: by a manager of the shop, or by an
+associate with a manager's approval (``OMNISTORE_APPROVAL_PICKUP_UNLOCK``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from django.utils import timezone
 
 from inventory.models import Location, MovementReason
 from inventory.services.reservations import consume_reservations
+from omnistore.approvals.models import ApprovalKind
+from omnistore.approvals.policy import approval_needed
+from omnistore.approvals.selectors.approvals import can_approve
 from omnistore.core.actors import acting_user
 from omnistore.core.exceptions import (
     Conflict,
@@ -37,7 +41,11 @@ from orders.models import (
     PaymentMethod,
 )
 
-from .approvals import approved_by_note, guard_pickup_by_identity
+from .approvals import (
+    approved_by_note,
+    guard_pickup_by_identity,
+    guard_pickup_unlock,
+)
 from .common import lock_order, record_order_event, send_order_email
 from .fulfilment import cancel_order, order_reservations, transition_order
 from .payments import capture_order_payments
@@ -131,28 +139,55 @@ def _record_pickup_change(order: Order, *, actor, now: datetime, note: str) -> N
     )
 
 
-def may_unlock_pickup(user) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and user.is_manager)
+def may_unlock_pickup(user, location) -> bool:
+    """Whether ``user`` unlocks a pickup at ``location`` with no one else's yes: a
+    manager of the shop (HQ too), or anyone when unlocks are not approved."""
+    if not getattr(user, "is_authenticated", False) or not user.is_store_staff:
+        return False
+    if not approval_needed(ApprovalKind.PICKUP_UNLOCK):
+        return True
+    return location is not None and can_approve(user, location.pk)
 
 
 @transaction.atomic
 def unlock_pickup(
-    *, order: Order | int, actor, note: str = "", now: datetime | None = None
+    *,
+    order: Order | int,
+    actor,
+    location: Location,
+    note: str = "",
+    approvals: Sequence = (),
+    now: datetime | None = None,
 ) -> Order:
-    """A store manager or HQ lets the desk try again (the count starts afresh)."""
+    """Let the desk try the code again (the count starts afresh). Unlocked at the
+    pickup shop ``location``: a manager of it unlocks it themselves, an associate
+    with a manager's approval (``approvals``: their PIN on this device or a yes from
+    their queue), which covers this lock and the ``note`` given. The history says
+    who unlocked it, why, and who approved."""
     now = now or timezone.now()
-    if not may_unlock_pickup(actor):
-        raise PermissionDenied("Only a store manager or HQ can unlock a pickup.")
+    user = acting_user(actor)
+    if user is None or not user.is_store_staff or location is None:
+        raise PermissionDenied("A pickup is unlocked by staff at its shop's desk.")
     order = lock_order(order)
     if order.pickup_locked_at is None:
         raise Conflict(f"Order {order.number} is not locked.", code="not_locked")
+    note = (note or "").strip()
+    approval = guard_pickup_unlock(
+        order=order,
+        location=location,
+        actor=actor,
+        note=note,
+        approvals=approvals,
+        now=now,
+    )
     order.pickup_code_failures = 0
     order.pickup_locked_at = None
     order.pickup_locked_by = None
     order.save(
         update_fields=["pickup_code_failures", "pickup_locked_at", "pickup_locked_by"]
     )
-    summary = "Pickup unlocked" + (f": {note.strip()}" if (note or "").strip() else "")
+    summary = "Pickup unlocked" + (f": {note}" if note else "")
+    summary += approved_by_note(approval)
     _record_pickup_change(order, actor=actor, now=now, note=summary)
     record_order_event(
         order, EVENT_PICKUP_UNLOCKED, summary, actor=actor, location=None, now=now

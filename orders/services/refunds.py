@@ -37,15 +37,13 @@ from orders.models import (
 )
 from orders.selectors.returns import refund_parts, refund_said
 
-from .approvals import (
-    approved_by_note,
-    guard_refund,
-)
+from .approvals import approved_by_note
 from .common import lock_order
 from .credit import book_store_credit
 from .invoices import credit_refunded_return
 from .loyalty import points_taken_back
 from .payments import refund_to_payments
+from .refund_cash import guard_counter_refund
 from .return_window import accept_late
 from .returns import (
     EVENT_RETURN_RECEIVED,
@@ -439,7 +437,7 @@ def refund_return(
     first) or as store credit; loyalty points for the returned value are reversed and
     the customer is told. Submitting it again returns the refunded return unchanged
     (``already_refunded`` is True). Above the refund limit an associate needs a
-    manager's approval (``approvals``)."""
+    manager's approval (``approvals``), asked once the till can pay its cash."""
     now = now or timezone.now()
     ret = lock_return(return_request)
     if ret.status in (ReturnStatus.REFUNDED, ReturnStatus.CLOSED):
@@ -457,9 +455,10 @@ def refund_return(
         (line.amount for line in ReturnLine.objects.filter(return_request=ret)),
         Decimal("0.00"),
     )
-    approval = guard_refund(
+    approval = guard_counter_refund(
         order=order,
         amount=amount,
+        counter=location,
         location=location or ret.receiving_location,
         actor=actor,
         approvals=approvals,

@@ -1,7 +1,8 @@
-"""The till: open a register's session with a counted float, book counter sales and
-cash refunds into it, move cash in and out, and close it against a count; a close
-whose over/short is beyond the tolerance needs a manager's approval (the one
-approvals mechanism, ``orders.services.approvals.guard_till_difference``).
+"""The till: open a register's session with a counted float, book counter sales into
+it (its refunds: ``orders.services.till_refunds``), move cash in and out, and close
+it against a count; a close whose over/short is beyond the tolerance needs a
+manager's approval (the one approvals mechanism,
+``orders.services.approvals.guard_till_difference``).
 
 Rules kept here:
 - a till is a shop's: a warehouse opens none, takes and pays no cash and rings up no
@@ -29,7 +30,6 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from omnistore.core.actors import acting_user
@@ -42,7 +42,6 @@ from orders.models import (
     Order,
     Payment,
     PaymentMethod,
-    Refund,
     Register,
     TillMovement,
     TillMovementKind,
@@ -358,12 +357,34 @@ def cash_session(
     than that drawer should hold and cash in a ``currency`` the drawer does not
     hold (its sums never add two currencies). A warehouse has no till: its cash is
     refused whatever session is named (``check_at_a_shop``)."""
+    session = _lock_session(_session_for_cash(location, actor, session))
+    _check_cash(session, paying_out, currency)
+    return session
+
+
+def cash_refusal(
+    *, location, actor, paying_out=None, currency=None
+) -> ValidationFailed | None:
+    """What ``cash_session`` would refuse at ``location`` now (a ``ValidationFailed``;
+    None: nothing), read without locking for a page that says up front what its
+    counter cannot pay out."""
+    try:
+        _check_cash(_session_for_cash(location, actor, None), paying_out, currency)
+    except ValidationFailed as refusal:
+        return refusal
+    return None
+
+
+def _session_for_cash(location, actor, session) -> TillSession:
     check_at_a_shop(location)
     if session is None and location is not None:
         session = _counter_session(location, actor)
     if session is None:
         raise _no_till_for_cash(location)
-    session = _lock_session(session)
+    return session
+
+
+def _check_cash(session: TillSession, paying_out, currency) -> None:
     if session.status != TillSessionStatus.OPEN:
         raise _no_till_for_cash()
     if currency and currency != session.currency:
@@ -376,7 +397,6 @@ def cash_session(
             raise ValidationFailed(
                 message, code="cash_out_exceeds_drawer", extra={"till": [message]}
             )
-    return session
 
 
 def _other_cash_refusal(held: str, currency: str) -> str:
@@ -396,58 +416,16 @@ def _other_cash_refusal(held: str, currency: str) -> str:
     )
 
 
-def book_counter_refund(
-    *, refund: Refund, location, actor, session=None
-) -> TillMovement | None:
-    """A refund given at a shop counter is booked into the open session (the cash
-    paid out, rounded to the drawer's smallest coin with the rounding beside it;
-    zero for other tenders), once. Cash needs an open session (the caller checked
-    it with ``cash_session`` before paying out); another tender given where no till
-    is open has nothing to book into, nor one in another currency than the
-    drawer's (a franc card refund at a euro shop: the session's totals never add
-    two currencies). Call inside the refund's transaction."""
-    cash = refund.payment.method == PaymentMethod.CASH
-    if cash:
-        session = cash_session(
-            location=location, actor=actor, session=session, currency=refund.currency
-        )
-    else:
-        if session is None and location is not None:
-            session = _counter_session(location, actor)
-        if session is None:
-            return None
-        session = _lock_session(session)
-        if session.status != TillSessionStatus.OPEN:
-            return None
-        if refund.payment.currency != session.currency:
-            return None
-    if TillMovement.objects.filter(refund=refund).exists():
+def counter_session_to_book(*, location, actor, session=None) -> TillSession | None:
+    """The open session, locked, that a booking at ``location`` without cash goes
+    into: the device's (``session``, or its register's inside ``at_counter``), else
+    ``open_session_at``; None when no till is open there to take it."""
+    if session is None and location is not None:
+        session = _counter_session(location, actor)
+    if session is None:
         return None
-    owed = -refund.amount if cash else Decimal("0.00")
-    paid = _cash_paid_back(refund, owed, session.currency) if cash else owed
-    return TillMovement.objects.create(
-        session=session,
-        kind=TillMovementKind.REFUND,
-        amount=paid,
-        rounding=paid - owed,
-        order_id=refund.payment.order_id,
-        refund=refund,
-        reason=refund.reason,
-        actor=acting_user(actor),
-    )
-
-
-def _cash_paid_back(refund: Refund, owed: Decimal, currency: str) -> Decimal:
-    """The coins paid out for a cash refund: what the payment's cash refunds come to
-    with this one, rounded once, less what its earlier ones paid. Units returned one
-    at a time then give back what the sale took (10.03 three times: 10.05, 10.00,
-    10.05), never a rounding in the customer's favour on each."""
-    before = TillMovement.objects.filter(
-        kind=TillMovementKind.REFUND, refund__payment_id=refund.payment_id
-    ).aggregate(paid=Sum("amount"), rounded=Sum("rounding"))
-    paid_before = before["paid"] or Decimal("0.00")
-    owed_before = paid_before - (before["rounded"] or Decimal("0.00"))
-    return cash_rounded(owed_before + owed, currency) - paid_before
+    session = _lock_session(session)
+    return session if session.status == TillSessionStatus.OPEN else None
 
 
 @transaction.atomic

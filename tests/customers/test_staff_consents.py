@@ -2,6 +2,8 @@
 channel, and a yes to email or SMS never asked before; a no given earlier stays
 until the customer opts in again themselves."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -173,3 +175,20 @@ def test_an_unknown_profile_is_404_and_a_get_is_refused(staff_client):
     assert (
         staff_client.get(reverse("staff:customer_consent", args=[customer.pk]))
     ).status_code == 405
+
+
+def test_says_no_asks_first_naming_the_customer_and_the_channel(staff_client):
+    customer = make_customer(email="pia@example.com", first_name="Pia")
+    html = staff_client.get(
+        reverse("staff:customer_detail", args=[customer.pk])
+    ).content.decode()
+    form = re.search(
+        r'<form[^>]*data-confirm="([^"]*)"[^>]*>(?:(?!</form>).)*'
+        r'data-testid="withdraw-email"',
+        html,
+        re.S,
+    )
+    assert form is not None
+    question = form.group(1)
+    assert "Pia Bianchi says no to EMAIL" in question
+    assert "only Pia Bianchi can opt in again" in question

@@ -115,7 +115,7 @@ def test_scanning_the_same_item_again_does_not_duplicate_it(staff_client, custom
     for _ in range(2):
         response = staff_client.post(add_url(customer), {"code": variant.sku}, **HTMX)
         assert response.status_code == 200
-    assert "Already on the list" in response.content.decode()
+    assert "Already on My wishlist" in response.content.decode()
     assert WishlistItem.objects.count() == 1
 
 
@@ -126,7 +126,7 @@ def test_scanning_again_says_note_updated_only_when_the_note_changed(
     first = {"code": variant.sku, "note": "Size S"}
     staff_client.post(add_url(customer), first, **HTMX)
     same = staff_client.post(add_url(customer), {"code": variant.sku}, **HTMX)
-    assert "Already on the list" in same.content.decode()
+    assert "Already on My wishlist" in same.content.decode()
     assert "note updated" not in same.content.decode()
     new_note = {"code": variant.sku, "note": "Size M"}
     changed = staff_client.post(add_url(customer), new_note, **HTMX)
@@ -303,7 +303,7 @@ def test_without_htmx_a_scan_redirects_back_to_the_lists_with_a_message(
     response = staff_client.post(add_url(customer), {"code": variant.sku})
     assert response.status_code == 302 and response["Location"] == page_url(customer)
     page = staff_client.get(page_url(customer)).content.decode()
-    assert "Wool coat" in page and "is on the list" in page
+    assert "Wool coat" in page and "is on My wishlist." in page
     response = staff_client.post(add_url(customer), {"code": "NOPE"}, follow=True)
     assert "No item with SKU or barcode" in response.content.decode()
     assert WishlistItem.objects.count() == 1

@@ -73,7 +73,7 @@ def test_the_order_page_shows_its_till_bookings_and_refunds_with_who(
     sale = "Sale 69.00 EUR · Cash · tendered 100.00 · change 31.00 · Till 1 · Giulia"
     assert sale in text
     assert "Refund -69.00 EUR · Cash · Till 1 · Giulia Bianchi" in text
-    assert "69.00 EUR on Cash" in text and "· Giulia Bianchi ·" in text
+    assert "69.00 EUR to Cash" in text and "· Giulia Bianchi ·" in text
     assert 'name="till_history"' not in text  # shown, not editable
 
 

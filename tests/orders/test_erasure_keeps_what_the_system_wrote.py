@@ -111,11 +111,11 @@ def test_the_system_notes_survive_and_what_people_typed_goes(
             payment__order=order, kind=PaymentEventKind.REFUNDED
         ).values_list("note", flat=True)
     ) == [paid_back]
-    assert list(
-        TillMovement.objects.filter(
-            order=order, kind=TillMovementKind.REFUND
-        ).values_list("reason", flat=True)
-    ) == [paid_back]
+    # An online payment goes back through its provider: the till books none of it
+    # (its books' reasons: test_erasure_till_books).
+    assert not TillMovement.objects.filter(
+        order=order, kind=TillMovementKind.REFUND
+    ).exists()
     ret.refresh_from_db()
     assert ret.note == ERASED_TEXT
     assert ReturnLine.objects.get(return_request=ret).note == ERASED_TEXT
@@ -216,3 +216,17 @@ def test_what_the_system_wrote_stays_whole(texts, written):
     import orders.privacy
 
     assert getattr(orders.privacy, texts).erase(written) == written
+
+
+def test_an_unlock_keeps_who_approved_it_and_loses_the_reason():
+    from orders.privacy import ORDER_NOTES
+
+    assert (
+        ORDER_NOTES.erase(
+            "Pickup unlocked: ID AX123, Via Roma 1 · approved by Marco Rossi"
+        )
+        == f"Pickup unlocked: {ERASED_TEXT} · approved by Marco Rossi"
+    )
+    assert ORDER_NOTES.erase("Pickup unlocked · approved by Marco R.") == (
+        "Pickup unlocked · approved by Marco R."
+    )

@@ -4,10 +4,12 @@ a few wrong ones until a store manager or HQ unlocks it; both are recorded."""
 import pytest
 
 from omnistore.accounts.models import Role
+from omnistore.approvals.services.approvals import ApprovalRequired
 from omnistore.core.exceptions import Conflict, PermissionDenied, ValidationFailed
 from orders.models import Order, OrderStatus
 from orders.services.common import CODE_ALPHABET
 from orders.services.pickups import collect_order, unlock_pickup
+from tests.approvals.helpers import approved
 from tests.factories import LocationFactory, StaffFactory, VariantFactory, stock
 from tests.orders.factories import ready_order
 
@@ -77,17 +79,21 @@ def test_only_a_store_manager_or_hq_unlocks_and_the_unlock_is_recorded(
     settings.OMNISTORE_PICKUP_CODE_MAX_FAILURES = 2
     desk = StaffFactory(store=shop)
     wrong(order, desk, 2)
-    with pytest.raises(PermissionDenied):
-        unlock_pickup(order=order, actor=desk, note="let me")
+    with pytest.raises(ApprovalRequired):
+        unlock_pickup(order=order, actor=desk, location=shop, note="let me")
+    with pytest.raises(PermissionDenied):  # no one behind it
+        unlock_pickup(order=order, actor=None, location=shop, note="let me")
     assert Order.objects.get(pk=order.pk).pickup_locked_at is not None
 
     manager = StaffFactory(store=shop, role=Role.STORE_MANAGER)
-    unlocked = unlock_pickup(order=order, actor=manager, note="customer has ID")
+    unlocked = unlock_pickup(
+        order=order, actor=manager, location=shop, note="customer has ID"
+    )
     assert (unlocked.pickup_code_failures, unlocked.pickup_locked_at) == (0, None)
     change = unlocked.history.last()
     assert (change.actor, change.note) == (manager, "Pickup unlocked: customer has ID")
     with pytest.raises(Conflict):
-        unlock_pickup(order=order, actor=manager)
+        unlock_pickup(order=order, actor=manager, location=shop)
 
     collect_order(order=order, actor=desk, code=order.pickup_code)
     assert Order.objects.get(pk=order.pk).status == OrderStatus.COLLECTED
@@ -97,4 +103,35 @@ def test_hq_may_unlock_too(settings, order, shop):
     settings.OMNISTORE_PICKUP_CODE_MAX_FAILURES = 1
     wrong(order, StaffFactory(store=shop))
     hq = StaffFactory(store=None, role=Role.HQ)
-    assert unlock_pickup(order=order, actor=hq).pickup_locked_at is None
+    assert unlock_pickup(order=order, actor=hq, location=shop).pickup_locked_at is None
+
+
+def test_a_managers_yes_unlocks_that_lock_once(settings, order, shop):
+    """The yes names the lock it was given for: used, it unlocks nothing more when
+    the order locks again."""
+    settings.OMNISTORE_PICKUP_CODE_MAX_FAILURES = 1
+    desk = StaffFactory(store=shop)
+    manager = StaffFactory(store=shop, role=Role.STORE_MANAGER)
+    wrong(order, desk)
+    with pytest.raises(ApprovalRequired) as asked:
+        unlock_pickup(order=order, actor=desk, location=shop, note="typo")
+    yes = approved(asked.value, desk, manager)
+    unlock_pickup(order=order, actor=desk, location=shop, note="typo", approvals=[yes])
+    wrong(order, desk)
+
+    with pytest.raises(Conflict):  # a manager must approve again
+        unlock_pickup(
+            order=order, actor=desk, location=shop, note="typo", approvals=[yes.pk]
+        )
+    assert Order.objects.get(pk=order.pk).pickup_locked_at is not None
+
+
+def test_associates_unlock_alone_when_unlocks_are_not_approved(settings, order, shop):
+    settings.OMNISTORE_PICKUP_CODE_MAX_FAILURES = 1
+    settings.OMNISTORE_APPROVAL_PICKUP_UNLOCK = False
+    desk = StaffFactory(store=shop)
+    wrong(order, desk)
+    unlock_pickup(order=order, actor=desk, location=shop, note="typo")
+    assert Order.objects.get(pk=order.pk).history.last().note == (
+        "Pickup unlocked: typo"
+    )

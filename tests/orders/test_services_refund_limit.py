@@ -195,11 +195,13 @@ def test_receiving_and_refunding_an_online_return_counts_earlier_refunds(
 
 
 def test_an_exchange_after_an_earlier_return_counts_it(store, associate):
+    """What the exchange leaves as store credit (59.90 back for 19.90) counts with
+    the earlier refunds."""
     order = three_shirts(
         store, associate, customer=make_customer(email="pia@example.com")
     )
     give_back(order, store, associate, 2)
-    other = stocked(store, 5, price="59.90")
+    other = stocked(store, 5, price="19.90")
     with pytest.raises(ApprovalRequired) as asked:
         exchange_items(
             order=order.number,
@@ -208,7 +210,8 @@ def test_an_exchange_after_an_earlier_return_counts_it(store, associate):
             location=store,
             actor=associate,
         )
-    assert "(179.70 EUR with earlier refunds)" in asked.value.ask.summary
+    assert asked.value.ask.amount == D("40.00")
+    assert "(159.80 EUR with earlier refunds)" in asked.value.ask.summary
     assert Return.objects.count() == 1
 
 

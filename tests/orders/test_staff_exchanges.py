@@ -229,3 +229,73 @@ def test_a_replacement_not_on_this_shelf_is_said_at_the_review(desk, torino):
     assert too_many.status_code == 422
     assert "TEE-L: 3 available anywhere" in too_many.content.decode()
     assert on_hand(large, large.stock_levels.get().location) == 3
+
+
+@override_settings(OMNISTORE_APPROVAL_REFUND_ABOVE=Decimal("150.00"))
+def test_an_even_size_swap_asks_no_manager(desk, torino, associate):
+    """189.00 back for 189.00 out: nothing leaves as money or store credit, so
+    the refund limit is not reached whatever the cardigan costs."""
+    small = stocked(torino, 5, price="189.00", sku="CARD-XS")
+    stocked(torino, 5, price="189.00", sku="CARD-S")
+    order = sold_at(torino, small)
+    open_counter_till(associate)
+    url = reverse("staff:return_exchange", args=[order.number])
+    confirmed = reviewed(desk, url, exchange_form(order, "CARD-S"))
+
+    done = desk.post(url, confirmed)
+
+    assert done.status_code == 302, done.content.decode()
+    assert not Approval.objects.exists()
+    ret = Return.objects.get()
+    assert ret.refund_total == Decimal("189.00")
+    assert ret.exchange_order.total == Decimal("189.00")
+
+
+@override_settings(OMNISTORE_APPROVAL_REFUND_ABOVE=Decimal("150.00"))
+def test_a_swap_leaving_credit_over_the_limit_asks_worded_as_an_exchange(
+    desk, torino, associate
+):
+    """189.00 back for a 29.00 scarf leaves 160.00 as store credit: the manager
+    reads the exchange and approves the 160.00 it leaves, then it completes."""
+    cardigan = stocked(torino, 5, price="189.00", sku="CARD-XS")
+    stocked(torino, 5, price="29.00", sku="SCARF-1")
+    order = sold_at(torino, cardigan)
+    open_counter_till(associate)
+    url = reverse("staff:return_exchange", args=[order.number])
+    confirmed = reviewed(desk, url, exchange_form(order, "SCARF-1"))
+
+    waiting = desk.post(url, confirmed)
+
+    assert waiting.status_code == 202
+    request = Approval.objects.get()
+    summary = (
+        f"Exchange on order {order.number}: 1 × CARD-XS back (189.00 EUR) for "
+        "1 × SCARF-1 (29.00 EUR); 160.00 EUR left as store credit"
+    )
+    assert (request.kind, request.summary, request.amount) == (
+        ApprovalKind.REFUND,
+        summary,
+        Decimal("160.00"),
+    )
+    assert summary in waiting.content.decode()
+    assert "Refund 189.00" not in waiting.content.decode()
+    assert not Return.objects.exists()
+    manager = Client()
+    manager.force_login(
+        make_approver(
+            StaffFactory(
+                store=torino,
+                role=Role.STORE_MANAGER,
+                first_name="Marco",
+                last_name="Rossi",
+            )
+        )
+    )
+    manager.post(
+        reverse("staff:approval_decide", args=[request.pk]), {"decision": "approve"}
+    )
+    done = desk.post(url, {**confirmed, "approval": request.pk})
+    assert done.status_code == 302, done.content.decode()
+    ret = Return.objects.get()
+    assert ret.history.last().note == "Store credit · approved by Marco Rossi"
+    assert ret.exchange_order.total == Decimal("29.00")

@@ -87,7 +87,7 @@ def test_the_waiting_order_page_costs_the_queries_of_any_order_page(
 ):
     # as the order page of any size (test_staff_orders): the transfer comes with
     # the order's parts
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(14):
         page = order_page(client, order)
     assert page.context["part_steps"][0]["awaits"] == [the_transfer(order)]
     assert not page.context["can_pick"]

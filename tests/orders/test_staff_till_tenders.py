@@ -1,6 +1,6 @@
 """What the till shows of money that never entered the drawer: a card sale and a
-refund to the customer's card are booked on the session (its Z report lists them by
-tender) and read with their tender and amount, on the till's ledger and on the
+refund to the card it took at the counter are booked on the session (its Z report
+lists them by tender) and read with their tender and amount, on the till's ledger and on the
 order's admin page, never as cash of 0.00; the drawer's expected cash, the Z
 report's cash figures and the close count only cash. A shop with one register
 opens it without asking which; with several the device chooses."""
@@ -18,7 +18,7 @@ from orders.services.till import TillBooking
 from tests.customers.factories import make_customer
 from tests.factories import StaffFactory, UserFactory
 from tests.orders.factories import shop, stocked
-from tests.orders.returns_helpers import collected_order, counter_sale, line_request
+from tests.orders.returns_helpers import counter_sale, line_request
 from tests.orders.till_helpers import open_counter_till
 
 pytestmark = pytest.mark.django_db
@@ -47,8 +47,8 @@ def staff(client, associate):
 @pytest.fixture
 def day(store, associate):
     """Till 1 open with 100.00; a shirt sold for cash (100 tendered), a belt by
-    card at the counter, and an online order collected here and returned at the
-    counter, refunded to the card it was paid with."""
+    card at the counter, and a bag sold by card at the counter, returned there and
+    refunded to the card it was paid with."""
     session = open_counter_till(associate)
     shirt = stocked(store, 3, price="69.00")
     belt = stocked(store, 3, price="25.00")
@@ -62,19 +62,20 @@ def day(store, associate):
     card = counter_sale(
         store=store, lines=[(belt, 1)], staff=associate, till=TillBooking(session)
     )
-    online = collected_order(
+    bag = counter_sale(
         store=store,
         lines=[(stocked(store, 2, price="40.00"), 1)],
-        customer=make_customer(email="pia@example.com"),
         staff=associate,
+        customer=make_customer(email="pia@example.com"),
+        till=TillBooking(session),
     )
     ret = return_at_counter(
-        order=online.number,
-        lines=[line_request(online, 1)],
+        order=bag.number,
+        lines=[line_request(bag, 1)],
         location=store,
         actor=associate,
     )
-    return session, cash, card, online, ret
+    return session, cash, card, bag, ret
 
 
 def ledger_rows(page: str) -> list[str]:
@@ -100,8 +101,8 @@ def till_section(response) -> list[str]:
 
 
 def test_a_card_refund_reads_as_a_card_refund_on_the_till_not_cash(staff, day):
-    session, cash, card, online, ret = day
-    refund = online.payments.get().refunds.get()
+    session, cash, card, bag, ret = day
+    refund = bag.payments.get().refunds.get()
     assert refund.amount == D("40.00")
     booked = TillMovement.objects.get(refund=refund)
     assert booked.session == session  # the session knows it: its Z report lists it
@@ -110,7 +111,7 @@ def test_a_card_refund_reads_as_a_card_refund_on_the_till_not_cash(staff, day):
 
     rows = ledger_rows(page)
     refund_row = next(r for r in rows if r.split(" | ")[1] == "Refund")
-    assert refund_row.endswith("| Card online -40.00 | —")
+    assert refund_row.endswith("| Card in store -40.00 | —")
     card_row = next(r for r in rows if f"Sale {card.number}" in r)
     assert card_row.endswith("| Card in store 25.00 | —")
     cash_row = next(r for r in rows if f"Sale {cash.number}" in r)
@@ -123,17 +124,18 @@ def test_a_card_refund_reads_as_a_card_refund_on_the_till_not_cash(staff, day):
 def test_the_orders_admin_page_shows_each_booking_with_its_tender(
     client, store, associate, day
 ):
-    _, cash, card, online, _ = day
+    _, cash, card, bag, _ = day
     client.force_login(
         UserFactory(username="hq", role=Role.HQ, is_staff=True, is_superuser=True)
     )
 
-    returned = client.get(f"/admin/orders/order/{online.pk}/change/")
+    returned = client.get(f"/admin/orders/order/{bag.pk}/change/")
     sold = client.get(f"/admin/orders/order/{card.pk}/change/")
     in_cash = client.get(f"/admin/orders/order/{cash.pk}/change/")
 
     assert till_section(returned) == [
-        "Refund -40.00 EUR · Card online · Till 1 · Giulia Bianchi"
+        "Sale 40.00 EUR · Card in store · Till 1 · Giulia Bianchi",
+        "Refund -40.00 EUR · Card in store · Till 1 · Giulia Bianchi",
     ]
     assert till_section(sold) == [
         "Sale 25.00 EUR · Card in store · Till 1 · Giulia Bianchi"
@@ -184,7 +186,7 @@ def test_the_z_report_counts_the_card_refund_by_tender_and_not_in_the_drawer(
     report = staff.get(response["Location"]).content.decode()
 
     refunds = report.split("<h2>Refunds</h2>")[1].split("</table>")[0]
-    assert '<td>Card online</td><td class="num">40.00</td>' in refunds
+    assert '<td>Card in store</td><td class="num">40.00</td>' in refunds
     assert 'data-testid="z-refunds-total">40.00<' in report
     assert '<td>Cash refunds</td><td class="num">0.00</td>' in report
     assert '<td>Cash sales</td><td class="num">69.00</td>' in report
@@ -227,8 +229,8 @@ def test_the_till_session_admin_reads_card_money_apart_from_the_drawer(client, d
     )
     sheet = client.get(f"/admin/orders/tillsession/{session.pk}/change/")
     html = _text(">" + sheet.content.decode())
-    assert "Card online -40.00" in html and "Card in store 25.00" in html
+    assert "Card in store -40.00" in html and "Card in store 25.00" in html
     listed = client.get("/admin/orders/tillmovement/", {"kind": "refund"})
     rows = _text(">" + listed.content.decode())
-    assert "Card online -40.00" in rows
+    assert "Card in store -40.00" in rows
     assert listed.status_code == 200

@@ -40,6 +40,7 @@ from orders.selectors.orders import (
 from orders.selectors.orders import order_detail as find_order
 from orders.selectors.pickups import parse_pickup_qr
 from orders.selectors.receipts import same_items_once
+from orders.selectors.returns import returns_of_order
 from orders.selectors.work import awaiting_transfer, picked_here, picking_queue
 from orders.services.fulfilment import (
     can_move,
@@ -61,24 +62,30 @@ from orders.staff.views.access import (
     warehouses_worked,
     where,
 )
+from orders.staff.views.returns import marked_openable
 from orders.staff.views.till import device_counter
 
 
 def order_parts(order: Order) -> dict:
+    """What the order page lists. ``refunded`` is all the order gave back: its
+    payments' refunds and the store credit its returns gave instead, each return
+    listed with how it was paid back."""
     history = list(order.history.all())
     for change in history:
         change.from_label = STATUS_LABELS.get(change.from_status, change.from_status)
         change.to_label = STATUS_LABELS.get(change.to_status, change.to_status)
     payments = list(order.payments.all())
+    returned = returns_of_order(order)
     return {
         # An item sourced from several places is one row, as on the receipt.
         "lines": same_items_once(order.lines.all()),
         "fulfilments": list(order.fulfilments.all()),
         "payments": payments,
         "refunds": [r for p in payments for r in p.refunds.all()],
+        "order_returns": returned.returns,
         "history": history,
         "paid": sum((p.amount for p in payments), Decimal("0.00")),
-        "refunded": sum((p.refunded_amount for p in payments), Decimal("0.00")),
+        "refunded": returned.given_back,
     }
 
 
@@ -100,10 +107,13 @@ def _detail_context(request, order: Order, **extra) -> dict:
     method = order.fulfilment_method
     picked = order.status == OrderStatus.PICKED
     parcels = _parcels_shipped(order)
-    steps = part_steps(user, order, current_store(request))
+    store = current_store(request)
+    steps = part_steps(user, order, store)
+    parts = order_parts(order)
+    marked_openable(user, parts["order_returns"], store)  # linked where it opens
     context = {
         "order": order,
-        **order_parts(order),
+        **parts,
         "may_act": may_act(user, order),
         "part_steps": steps,
         "several_places": len({f.location_id for f in _active(order)}) > 1,

@@ -1,6 +1,7 @@
 """The pickup desk: orders ready here, found by number, QR, name, phone or email, and
 handed over against their pickup code (or the customer's identity, with a note). An
-order locked after too many wrong codes says so; a store manager or HQ unlocks it."""
+order locked after too many wrong codes says so, in the list too; a manager of the shop
+unlocks it, an associate with a manager's approval (PIN here, or their queue)."""
 
 from __future__ import annotations
 
@@ -147,6 +148,8 @@ def _collect_page(request, store, order, *, form, collected=False, status=200, *
     """The hand-over page (or its ``#collect`` partial) as the order is now."""
     order = order_or_404(order.number)
     _expiry_context(order, timezone.now())
+    locked = order.pickup_locked_at is not None
+    shop = where(order, store, pickup=True)
     context = {
         "store": store,
         "order": order,
@@ -155,7 +158,7 @@ def _collect_page(request, store, order, *, form, collected=False, status=200, *
         "form": form,
         "collected": collected,
         "is_ready": order.status == OrderStatus.READY,
-        "may_unlock": may_unlock_pickup(request.user),
+        "may_unlock": locked and may_unlock_pickup(request.user, shop),
         "unlock_form": extra.get("unlock_form") or UnlockForm(),
         "scanned_code": extra.get("scanned_code", ""),
         "scanned_matches": extra.get("scanned_matches"),
@@ -170,15 +173,23 @@ def _collect_page(request, store, order, *, form, collected=False, status=200, *
 @require_POST
 @AT_A_SHOP
 def pickup_unlock(request, number: str):
-    """A store manager or HQ unlocks an order locked after wrong pickup codes."""
+    """Unlock an order locked after wrong pickup codes, saying why: a manager of the
+    shop at once; an associate's request waits for a manager (their PIN on this
+    device, or their queue) and is sent again with the approval."""
     store = require_store(request)
     order = acting_order(request, number, "collect")
     form = UnlockForm(request.POST)
     if form.is_valid():
         try:
             unlock_pickup(
-                order=order, actor=request.user, note=form.cleaned_data["note"]
+                order=order,
+                actor=request.user,
+                location=where(order, store, pickup=True),
+                note=form.cleaned_data["note"],
+                approvals=given_approvals(request),
             )
+        except ApprovalRequired as error:
+            return ask_manager(request, error, wrapper_id="collect")
         except ApplicationError as error:
             add_service_error(form, error, explain=explain)
         else:

@@ -31,7 +31,7 @@ from omnistore.core.exceptions import ApplicationError, NotFound, ValidationFail
 from omnistore.staff.auth import require_store, staff_required
 from omnistore.staff.htmx import INVALID, add_service_error, is_partial, redirect_to
 from omnistore.staff.once import claim, give_back
-from orders.models import Order, PaymentMethod, RefundMethod, Return, ReturnStatus
+from orders.models import Order, RefundMethod, Return, ReturnStatus
 from orders.selectors.access import has_a_shop, sold_or_fulfilled_here
 from orders.selectors.receipts import return_refunds
 from orders.selectors.returns import (
@@ -52,6 +52,7 @@ from orders.selectors.returns import return_detail as find_return
 from orders.selectors.taxes import shop_prices
 from orders.selectors.till import till_currency
 from orders.services.exchanges import check_exchange_currency
+from orders.services.refund_cash import cash_out_of_refund, cash_refund_refusal
 from orders.services.refunds import (
     receive_and_refund_return,
     receive_return,
@@ -60,7 +61,7 @@ from orders.services.refunds import (
 )
 from orders.services.return_endings import cancel_return, close_return
 from orders.services.returns import check_refund_method
-from orders.services.tenders import refund_sequence
+from orders.services.till import NO_TILL_FOR_CASH
 from orders.staff.forms.returns import (
     CancelReturnForm,
     ReceiveReturnForm,
@@ -135,17 +136,22 @@ class RefundHere:
     elsewhere: str = ""
 
 
-def refund_here(order: Order, store, amount: Decimal | None = None) -> RefundHere:
+def refund_here(
+    request, order: Order, store, amount: Decimal | None = None
+) -> RefundHere:
     """What ``order`` can be refunded as at ``store``: to its payments unless that
-    pays cash out of a drawer not holding its currency (``cash_session``) or at a
-    warehouse, which has no drawer; as store credit unless the return refuses it
+    pays cash out of a drawer not holding its currency, or at a warehouse, which has
+    no drawer, or where this device's till is not open or holds less than the cash
+    going out (``cash_refund_refusal``, as the refund will check it before asking a
+    manager); as store credit unless the return refuses it
     (``check_refund_method``); exchanged unless the exchange refuses this shop's
     currency (``check_exchange_currency``) or this is a warehouse, which has no
     counter. ``amount``: the refund, when known (else any refund of the order)."""
     refused = {}
     cash, why = _cash_refusal(order, store, amount)
-    if why:
-        refused[RefundMethod.ORIGINAL] = why
+    till = _till_refusal(request, order, store, amount) if cash and not why else ""
+    if why or till:
+        refused[RefundMethod.ORIGINAL] = why or till
     try:
         check_refund_method(order, RefundMethod.STORE_CREDIT)
     except ValidationFailed as refusal:
@@ -154,12 +160,13 @@ def refund_here(order: Order, store, amount: Decimal | None = None) -> RefundHer
     if order.customer_id is not None:
         exchange = _exchange_refusal(order, store)
     elsewhere = ""
-    if why and len(refused) == len(RefundMethod.values):
-        elsewhere = (
-            f"Paid in {cash}: refund it at a shop that takes {cash}."
-            if store.is_shop
-            else "Paid in cash: refund it at a shop, from its till."
-        )
+    if (why or till) and len(refused) == len(RefundMethod.values):
+        if till:
+            elsewhere = "Paid in cash: refund it from an open till holding the cash."
+        elif store.is_shop:
+            elsewhere = f"Paid in {cash}: refund it at a shop that takes {cash}."
+        else:
+            elsewhere = "Paid in cash: refund it at a shop, from its till."
     return RefundHere(refused=refused, exchange=exchange, elsewhere=elsewhere)
 
 
@@ -168,7 +175,7 @@ def _cash_refusal(order: Order, store, amount: Decimal | None) -> tuple[str, str
     out at ``store`` and why that cannot be done here (empty: it can, or no cash
     is reached): a warehouse has no till, a shop's drawer may hold another
     currency."""
-    cash = _cash_reached(order, amount)
+    cash, _ = cash_out_of_refund(order.payments.all(), amount)
     if not cash:
         return "", ""
     if not store.is_shop:
@@ -180,8 +187,31 @@ def _cash_refusal(order: Order, store, amount: Decimal | None) -> tuple[str, str
         )
     held = till_currency(store)
     if cash == held:
-        return "", ""
+        return cash, ""
     return cash, f"It was paid in cash in {cash}, and this shop's drawer holds {held}."
+
+
+def _till_refusal(request, order: Order, store, amount: Decimal | None) -> str:
+    """Why this device's till cannot pay the refund's cash out now (not open, or
+    holding less), so the associate refunds another way before a manager is asked
+    to approve a refund the till would refuse; empty: it can."""
+    with device_counter(request, store):
+        refusal = cash_refund_refusal(
+            order=order, amount=amount, location=store, actor=request.user
+        )
+    if refusal is None:
+        return ""
+    if refusal.code == "cash_out_exceeds_drawer":
+        return (
+            f"It was paid in cash: {refusal.message} Refund it another way, or "
+            "once the drawer holds enough."
+        )
+    if refusal.message == NO_TILL_FOR_CASH:
+        return (
+            "It was paid in cash, and this shop's till is not open: open it at the "
+            "counter first, or refund it another way."
+        )
+    return refusal.message
 
 
 def _exchange_refusal(order: Order, store) -> str:
@@ -198,22 +228,6 @@ def _exchange_refusal(order: Order, store) -> str:
         check_exchange_currency(order, sold_in)
     except ValidationFailed as refusal:
         return refusal.message
-    return ""
-
-
-def _cash_reached(order: Order, amount: Decimal | None) -> str:
-    """The currency of the cash a refund of ``amount`` (None: any refund) to the
-    order's payments pays out: the payments are refunded in ``refund_sequence``,
-    so the cash is reached once what goes back before it is used up. Empty: none
-    is reached."""
-    before = Decimal("0.00")  # what the payments before the cash take back
-    for payment in refund_sequence(list(order.payments.all())):
-        if payment.refundable <= 0:
-            continue
-        if payment.method == PaymentMethod.CASH:
-            reached = before == 0 if amount is None else amount > before
-            return payment.currency if reached else ""
-        before += payment.refundable
     return ""
 
 
@@ -246,7 +260,7 @@ def start_context(request, store, order: Order, form=None) -> dict:
     deadline = return_deadline(order)
     outside = deadline is not None and timezone.now() > deadline
     returnable = order.status in RETURNABLE_ORDER_STATUSES
-    here = refund_here(order, store)
+    here = refund_here(request, order, store)
     if form is None:
         form = ReturnStartForm(
             lines=lines, needs_override=outside, refused=here.refused
@@ -261,16 +275,17 @@ def start_context(request, store, order: Order, form=None) -> dict:
         "outside": outside,
         "returnable": returnable,
         "anything_left": any(line.returnable for line in lines),
-        "earlier": _marked_openable(request.user, order_returns(order), store),
+        "earlier": marked_openable(request.user, order_returns(order), store),
         "payments": list(order.payments.all()),
     }
 
 
-def _marked_openable(user, returns, store) -> list[Return]:
-    """The returns, each with ``openable``: linked only when this desk may open it."""
+def marked_openable(user, returns, store) -> list[Return]:
+    """The returns, each with ``openable``: linked only when this desk may open it
+    (``return_or_404``); acting for no shop, none is (a return's page needs one)."""
     returns = list(returns)
     for ret in returns:
-        ret.openable = _may_read(user, ret, store)
+        ret.openable = store is not None and _may_read(user, ret, store)
     return returns
 
 
@@ -348,7 +363,7 @@ def _detail_context(request, store, ret: Return, **forms_) -> dict:
     total = sum((line.amount for line in lines), Decimal("0.00"))
     here = RefundHere()
     if status in (ReturnStatus.REQUESTED, ReturnStatus.RECEIVED):
-        here = refund_here(ret.order, store, total)
+        here = refund_here(request, ret.order, store, total)
     context = {
         "refund_here": here,
         "store": store,
@@ -397,12 +412,12 @@ def return_detail(request, code: str):
     )
 
 
-def _refused_here(ret: Return, store, lines=None) -> dict[str, str]:
+def _refused_here(request, ret: Return, store, lines=None) -> dict[str, str]:
     """The refund methods refused at ``store`` for the return's refund, for a
     form sent back with its errors."""
     lines = lines if lines is not None else ret.lines.all()
     total = sum((line.amount for line in lines), Decimal("0.00"))
-    return refund_here(ret.order, store, total).refused
+    return refund_here(request, ret.order, store, total).refused
 
 
 def _refused(request, store, code: str, message: str | None, **forms_):
@@ -428,7 +443,7 @@ def return_receive(request, code: str):
         request.POST,
         lines=lines,
         late=brought_late(ret),
-        refused=_refused_here(ret, store, lines),
+        refused=_refused_here(request, ret, store, lines),
     )
     if form.is_valid():
         data = form.cleaned_data
@@ -474,7 +489,7 @@ def return_refund(request, code: str):
     ret = return_or_404(request, code, store)
     if (elsewhere := _elsewhere(request, store, ret)) is not None:
         return elsewhere
-    form = RefundForm(request.POST, refused=_refused_here(ret, store))
+    form = RefundForm(request.POST, refused=_refused_here(request, ret, store))
     if form.is_valid():
         try:
             with device_counter(request, store):

@@ -62,6 +62,7 @@ from orders.staff.forms.sale import (
     ScanForm,
 )
 from orders.staff.statuses import explain
+from orders.staff.views import sale_delivery
 from orders.staff.views.access import region
 from orders.staff.views.basket import BasketRow, counter_prices, helpers, not_priced
 from orders.staff.views.card_present import start_card_payment
@@ -73,7 +74,6 @@ from orders.staff.views.sale_channel import (
     on_the_phone,
     sale_channel,
 )
-from orders.staff.views.sale_delivery import delivery_country, with_delivery
 from orders.staff.views.sale_state import (
     AT_THE_COUNTER,
     CUSTOMER_KEY,
@@ -163,10 +163,11 @@ def _basket(store, cart, *, request=None, country: str = "") -> dict:
     basket["items_to_pay"] = basket["to_pay"]  # the basket's own, before delivery
     if request is None:
         return basket
-    return with_delivery(
+    mode = _mode(request)
+    return sale_delivery.with_delivery(
         basket,
-        mode=_mode(request),
-        country=country or store.country,
+        mode=mode,
+        country=country or sale_delivery.prefilled_country(request, store, mode),
         staff=request.user,
         buyer=_checkout_customer(request),
         waiver=request.session.get(WAIVER_KEY),
@@ -247,10 +248,7 @@ def _checkout_context(
 ) -> dict:
     sources = _sources(store, basket, mode) if sources is None else sources
     if mode == FulfilmentMethod.DELIVERY and delivery_form is None:
-        customer = _sale_customer(request) or {}
-        delivery_form = DeliveryForm(
-            initial={"country": store.country, "name": customer.get("name", "")}
-        )
+        delivery_form = sale_delivery.prefilled_delivery_form(request, store)
     if mode == FulfilmentMethod.PICKUP and pickup_form is None:
         pickup_form = _pickup_form(store, sources)
     return {
@@ -263,6 +261,7 @@ def _checkout_context(
         "payment_form": payment_form or _payment_form(request, basket),
         "register_form": register_choice(request, store),
         "delivery_form": delivery_form,
+        "saved_addresses": sale_delivery.address_choices(request, mode),
         "pickup_form": pickup_form,
         "checkout_errors": errors or [],
         "sale_customer": _sale_customer(request),
@@ -554,7 +553,7 @@ def sale_checkout(request):
 
     cart = sale_cart(request)
     delivery = DeliveryForm(request.POST) if mode == FulfilmentMethod.DELIVERY else None
-    country = delivery_country(store, delivery)
+    country = sale_delivery.delivery_country(store, delivery)
     basket = _basket(store, cart, request=request, country=country)
     forms_ = _checkout_forms(request, store, basket, mode, delivery)
     errors = _checkout_blockers(request, store, basket, mode)

@@ -8,10 +8,70 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from customers.models import Address, Customer
+from customers.selectors.addresses import DELIVERY_FIELDS, customer_addresses
+from omnistore.core.digits import is_digits
 from orders.models import FulfilmentMethod
 from orders.services.delivery import attached_buyer, delivery_fee_to
 from orders.services.delivery_waiver import FeeWaiver
 from orders.staff.forms.sale import DeliveryForm
+from orders.staff.views.sale_state import CUSTOMER_KEY
+
+
+def saved_addresses(request) -> list[Address]:
+    """The attached customer's saved addresses, the default first: one query a
+    request (kept on it: the fee, the form and the choice all read them), none
+    without a customer."""
+    if not hasattr(request, "_sale_saved_addresses"):
+        customer_id = (request.session.get(CUSTOMER_KEY) or {}).get("customer_id")
+        request._sale_saved_addresses = (
+            list(customer_addresses(Customer(pk=customer_id))) if customer_id else []
+        )
+    return request._sale_saved_addresses
+
+
+def chosen_address(request) -> Address | None:
+    """The saved address the form starts with: the one picked from the list
+    (``address`` in the address bar), else the customer's default."""
+    saved = saved_addresses(request)
+    picked = request.GET.get("address", "")
+    if is_digits(picked):
+        found = next((a for a in saved if a.pk == int(picked)), None)
+        if found is not None:
+            return found
+    return next((a for a in saved if a.is_default), None)
+
+
+def prefilled_delivery_form(request, store) -> DeliveryForm:
+    """The address form as the checkout first shows it: the attached customer's
+    chosen saved address (``chosen_address``), else their name and the shop's
+    country; the associate checks it with the customer and may change any field."""
+    customer = request.session.get(CUSTOMER_KEY) or {}
+    initial = {"country": store.country, "name": customer.get("name", "")}
+    address = chosen_address(request)
+    if address is not None:
+        saved = {field: getattr(address, field) for field in DELIVERY_FIELDS}
+        initial.update({key: value for key, value in saved.items() if value})
+    return DeliveryForm(initial=initial)
+
+
+def address_choices(request, mode: str) -> list[Address]:
+    """The saved addresses offered to fill the form with, when there is a choice:
+    more than one, for a sale delivered home."""
+    if mode != FulfilmentMethod.DELIVERY:
+        return []
+    saved = saved_addresses(request)
+    return saved if len(saved) > 1 else []
+
+
+def prefilled_country(request, store, mode: str) -> str:
+    """Where a sale delivered home goes before its address is sent: the country of
+    the saved address the form starts with, else the shop's (so the fee shown is
+    the one checkout charges for the address shown)."""
+    if mode != FulfilmentMethod.DELIVERY:
+        return store.country
+    address = chosen_address(request)
+    return address.country if address is not None and address.country else store.country
 
 
 def delivery_country(store, delivery: DeliveryForm | None) -> str:

@@ -13,12 +13,15 @@
   ``PARKED_MAX`` wait at once: one more is refused, never pushing another out.
 - A sale holding items, in progress or parked, keeps the device at its shop
   (``sale_keeps_the_shop``): its prices are that shop's market's.
+- Signing out ends the session, and every sale kept in it: while one is in
+  progress or parked, the header's Sign out asks first (``sales_dropped_on_sign_out``).
 """
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.shortcuts import redirect
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -27,6 +30,7 @@ from customers.models import Customer, IdentityKind
 from customers.selectors.identities import resolve_customer
 from omnistore.core.exceptions import ApplicationError, NotFound
 from omnistore.staff.auth import require_store, staff_required
+from omnistore.staff.context_processors import sign_out_warnings
 from omnistore.staff.panels import register
 from omnistore.staff.views import store_switch_guards
 from orders.models import FulfilmentMethod
@@ -248,3 +252,21 @@ def sale_keeps_the_shop(request, shop) -> str:
 
 
 register(store_switch_guards, sale_keeps_the_shop)
+
+
+def sales_dropped_on_sign_out(request) -> str:
+    """What signing out drops of this device's sales: they live in its session.
+    Read from the session alone, as the header asks on every page: a sale is in
+    progress once its basket was started or a gift card added (a basket since
+    emptied line by line still counts: asked once too often, never too seldom)."""
+    current = bool(request.session.get(CART_KEY) or request.session.get(GIFT_CARDS_KEY))
+    parked = len(parked_sales(request))
+    if not parked:
+        return "The sale in progress is dropped when you sign out." if current else ""
+    sales = f"{parked} parked sale{pluralize(parked)}"
+    if current:
+        return f"A sale in progress and {sales} are dropped when you sign out."
+    return f"{sales} {pluralize(parked, 'is,are')} dropped when you sign out."
+
+
+register(sign_out_warnings, sales_dropped_on_sign_out)

@@ -1,0 +1,76 @@
+"""Refunds given at a shop counter, booked on its till: the cash its drawer pays out,
+and the other tenders the counter handles (``counter_takes``: a card on its
+terminal, any tender of a sale rung up at a counter) so its Z report lists them.
+An online payment refunded at a shop (a web order's card or gift card) goes back
+through its provider, not the drawer: the till books nothing for it.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db.models import Sum
+
+from omnistore.core.actors import acting_user
+from orders.models import PaymentMethod, Refund, TillMovement, TillMovementKind
+from orders.selectors.till import cash_rounded, counter_takes
+
+from .till import cash_session, counter_session_to_book
+
+
+def book_counter_refund(
+    *, refund: Refund, location, actor, session=None
+) -> TillMovement | None:
+    """A refund given at a shop counter is booked into the open session (the cash
+    paid out, rounded to the drawer's smallest coin with the rounding beside it;
+    zero for other tenders), once. Cash needs an open session (the caller checked
+    it with ``cash_session`` before paying out); another tender given where no till
+    is open has nothing to book into, nor one in another currency than the
+    drawer's (a franc card refund at a euro shop: the session's totals never add
+    two currencies), nor an online payment (``counter_takes``). Call inside the
+    refund's transaction (the payment and its order loaded with it)."""
+    payment = refund.payment
+    cash = payment.method == PaymentMethod.CASH
+    if cash:
+        session = cash_session(
+            location=location, actor=actor, session=session, currency=refund.currency
+        )
+    else:
+        if not counter_takes(
+            method=payment.method,
+            provider=payment.provider,
+            channel=payment.order.channel,
+        ):
+            return None
+        session = counter_session_to_book(
+            location=location, actor=actor, session=session
+        )
+        if session is None or payment.currency != session.currency:
+            return None
+    if TillMovement.objects.filter(refund=refund).exists():
+        return None
+    owed = -refund.amount if cash else Decimal("0.00")
+    paid = _cash_paid_back(refund, owed, session.currency) if cash else owed
+    return TillMovement.objects.create(
+        session=session,
+        kind=TillMovementKind.REFUND,
+        amount=paid,
+        rounding=paid - owed,
+        order_id=payment.order_id,
+        refund=refund,
+        reason=refund.reason,
+        actor=acting_user(actor),
+    )
+
+
+def _cash_paid_back(refund: Refund, owed: Decimal, currency: str) -> Decimal:
+    """The coins paid out for a cash refund: what the payment's cash refunds come to
+    with this one, rounded once, less what its earlier ones paid. Units returned one
+    at a time then give back what the sale took (10.03 three times: 10.05, 10.00,
+    10.05), never a rounding in the customer's favour on each."""
+    before = TillMovement.objects.filter(
+        kind=TillMovementKind.REFUND, refund__payment_id=refund.payment_id
+    ).aggregate(paid=Sum("amount"), rounded=Sum("rounding"))
+    paid_before = before["paid"] or Decimal("0.00")
+    owed_before = paid_before - (before["rounded"] or Decimal("0.00"))
+    return cash_rounded(owed_before + owed, currency) - paid_before
