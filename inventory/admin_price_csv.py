@@ -23,7 +23,7 @@ from django.template.response import TemplateResponse
 from django.utils.text import slugify
 
 from omnistore.core.exceptions import ApplicationError
-from omnistore.core.spreadsheet import SafeWriter
+from omnistore.core.spreadsheet import SafeWriter, csv_read
 
 from .models import PriceList, PriceListPrice, Variant
 from .services.price_lists import import_prices, price_problem
@@ -68,8 +68,13 @@ def read_prices(data: bytes) -> tuple[dict[int, Decimal], list[Problem]]:
         return {}, [(line, "this is not UTF-8 text: save the file as CSV UTF-8")]
     if not text.strip():
         return {}, [(0, "the file is empty")]
+    # Lines end in CR LF, LF or, from older spreadsheets, CR alone.
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     header, _, _ = text.partition("\n")
-    delimiter, positions = _columns(header.rstrip("\r"))
+    try:
+        delimiter, positions = _columns(header)
+    except csv.Error as error:
+        return {}, [(1, f"this is not CSV ({error})")]
     if delimiter is None:
         missing = " and ".join(f"“{name}”" for name in COLUMNS if name not in positions)
         return {}, [(1, f"the header names no {missing} column")]
@@ -149,7 +154,7 @@ def _decimal(text: str) -> Decimal:
 
 
 def _cell(row: list[str], position: int) -> str:
-    return row[position].strip() if position < len(row) else ""
+    return csv_read(row[position].strip()) if position < len(row) else ""
 
 
 def _price_problem(text: str) -> str | None:

@@ -8,12 +8,23 @@ from __future__ import annotations
 import csv
 from decimal import Decimal
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
 
 def csv_safe(value) -> str:
     """A cell as text, a formula-like one made inert."""
     text = "" if value is None else str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _is_number(text):
+    if text[:1] in FORMULA_STARTS and not _is_number(text):
         return "'" + text
+    return text
+
+
+def csv_read(text: str) -> str:
+    """A cell of a file read back as ``csv_safe`` wrote it: the ``'`` it put before
+    a formula-like value taken off, so what was exported imports unchanged."""
+    rest = text[1:]
+    if text[:1] == "'" and rest[:1] in FORMULA_STARTS and not _is_number(rest):
+        return rest
     return text
 
 

@@ -382,3 +382,26 @@ def test_a_formula_like_product_name_is_exported_inert(hq, francs):
     rows = list(csv.reader(io.StringIO(exported)))
     assert rows[2] == ["TEE-001", "31.00", '\'=HYPERLINK("http://evil.example","Tee")']
     assert upload(hq, francs, exported).status_code == 302
+
+
+def test_a_formula_like_sku_exported_inert_imports_back(hq, francs):
+    variant = VariantFactory(sku="=R75+1", product=ProductFactory(name="Odd"))
+    PriceListPrice.objects.create(price_list=francs, variant=variant, price=D("9.00"))
+    content = hq.get(export_url(francs)).content.decode()
+    assert "'=R75+1,9.00" in content
+
+    imported = upload(hq, francs, content.replace("'=R75+1,9.00", "'=R75+1,8.00"))
+
+    assert imported.status_code == 302
+    assert listed(francs)["=R75+1"] == D("8.00")
+
+
+@pytest.mark.parametrize("ending", ["\r", "\r\n", "\n"])
+def test_lines_ending_in_cr_alone_or_cr_lf_are_read(hq, francs, ending):
+    content = ending.join(["sku;price", "TEE-001;35,50", "TEE-003;9,90", ""])
+
+    imported = upload(hq, francs, content)
+
+    assert imported.status_code == 302
+    assert listed(francs)["TEE-001"] == D("35.50")
+    assert listed(francs)["TEE-003"] == D("9.90")
