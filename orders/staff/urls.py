@@ -3,6 +3,7 @@ from django.urls import path
 # Imported for its registrations: the dashboard and customer page panels.
 from orders.staff.views import (
     associate_sales,
+    cart_panel,
     exchanges,
     giftcards,
     invoices,
@@ -158,10 +159,12 @@ urlpatterns[:0] = [
     ),
 ]
 
-# The sale from other screens (item page, wishlists) and parked sales.
+# The sale from other screens (item page, wishlists, a customer's online cart) and
+# parked sales.
 
 urlpatterns[:0] = [
     path("sale/take/", sale_items.sale_take, name="sale_take"),
+    path("sale/take/cart/<int:pk>/", cart_panel.sale_take_cart, name="sale_take_cart"),
     path("sale/park/", sale_items.sale_park, name="sale_park"),
     path("sale/parked/<int:index>/", sale_items.sale_resume, name="sale_resume"),
 ]

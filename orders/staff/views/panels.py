@@ -10,6 +10,7 @@ from orders.selectors.orders import customer_orders
 from orders.selectors.returns import customer_returns
 from orders.selectors.work import work_counts
 from orders.staff.views.access import warehouses_worked
+from orders.staff.views.cart_panel import customer_cart_panel
 
 
 def work_panel(request, store) -> dict:
@@ -68,3 +69,4 @@ register(dashboard_panels, work_panel)
 register(customer_panels, customer_loyalty_panel)
 register(customer_panels, customer_orders_panel)
 register(customer_panels, customer_returns_panel)
+register(customer_panels, customer_cart_panel)

@@ -4,7 +4,8 @@
   ordered for the customer (delivered home, the endless aisle); a wishlist's "Sell"
   brings its customer along, so the associate does not look them up again. It starts
   that customer's sale or adds to the one already theirs; a sale holding items for
-  anyone else is left alone (finished, parked or cleared first).
+  anyone else is left alone (finished, parked or cleared first). The customer
+  page's online cart hands its items over the same way (``take_into_sale``).
 - A sale can be parked while the next customer is served, and resumed later
   (``sale_park``, ``sale_resume``): the basket, the customer, how it leaves, the
   discount code and a waived delivery fee are kept in the session; a sale waiting
@@ -133,16 +134,31 @@ def sale_take(request):
             for error in errors:
                 messages.error(request, error)
         return redirect("staff:sale")
-    customer = _wishlist_customer(request.POST.get("customer", ""))
+    return take_into_sale(
+        request,
+        lines=[(form.cleaned_data["code"].pk, form.cleaned_data["quantity"])],
+        customer=_wishlist_customer(request.POST.get("customer", "")),
+        mode=request.POST.get("mode", ""),
+    )
+
+
+def take_into_sale(
+    request,
+    *,
+    lines: list[tuple[int, int]],
+    customer: Customer | None,
+    mode: str = "",
+):
+    """Items (variant id, units) from another screen into the sale, then the sale:
+    for ``customer`` it starts their sale or joins the one already theirs, a sale
+    in progress for anyone else left as it is; all the items or none. ``mode``
+    "order" sends them home."""
     refusal = _for_someone_else(request, customer) if customer else ""
     if refusal:
         messages.error(request, refusal)
         return redirect("staff:sale")
     try:
-        add_cart_lines(
-            cart=sale_cart(request, create=True),
-            lines=[(form.cleaned_data["code"].pk, form.cleaned_data["quantity"])],
-        )
+        add_cart_lines(cart=sale_cart(request, create=True), lines=lines)
     except ApplicationError as error:
         messages.error(request, explain(error))
         return redirect("staff:sale")
@@ -150,7 +166,7 @@ def sale_take(request):
     if customer is not None:
         _attach(request, customer)
     url = reverse("staff:sale")
-    if request.POST.get("mode") == "order":
+    if mode == "order":
         url += f"?mode={FulfilmentMethod.DELIVERY}"
     return redirect(url)
 
