@@ -3,9 +3,7 @@ number of queries, whatever the number of rows."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.db.models import (
     Case,
@@ -26,6 +24,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Greatest, Upper
 
+from .geo import great_circle_order, haversine_km
 from .images import image_urls
 from .models import (
     Location,
@@ -45,11 +44,18 @@ from .models import (
 from .search import every_word
 from .sizes import size_key
 
-EARTH_RADIUS_KM = 6371.0
 
-# A row whose ``variant`` is still sold (the variant and its product active), as a
-# filter or annotation of rows that point at a variant: cart lines, wishlist items.
-VARIANT_ON_SALE = Q(variant__active=True, variant__product__active=True)
+def variant_on_sale(path: str = "variant") -> Q:
+    """The item at ``path`` is still sold: the variant and its product active. A
+    filter of rows that reach a variant by ``path`` ("level__variant" from a notice;
+    "" for variants themselves)."""
+    prefix = f"{path}__" if path else ""
+    return Q(**{f"{prefix}active": True, f"{prefix}product__active": True})
+
+
+# A row whose ``variant`` is still sold, as a filter or annotation of rows that point
+# at a variant: cart lines, wishlist items, stock levels.
+VARIANT_ON_SALE = variant_on_sale()
 
 
 def product_list(
@@ -232,29 +238,13 @@ class StoreAvailability:
         return self.location.click_and_collect
 
 
-def haversine_km(lat1, lng1, lat2, lng2) -> float:
-    lat1, lng1, lat2, lng2 = (math.radians(float(x)) for x in (lat1, lng1, lat2, lng2))
-    a = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lng2 - lng1) / 2) ** 2
-    )
-    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))
-
-
-def _distance_order(lat: float, lng: float):
-    """Equirectangular squared distance: monotone with the true distance at city scale and
-    plain arithmetic, so PostgreSQL and SQLite order shops the same way in SQL."""
-    k = Decimal(str(math.cos(math.radians(lat))))
-    dx = (F("longitude") - Value(Decimal(str(lng)))) * Value(k)
-    dy = F("latitude") - Value(Decimal(str(lat)))
-    return dx * dx + dy * dy
-
-
 def shops(*, lat: float | None = None, lng: float | None = None) -> QuerySet[Location]:
+    """Active shops, nearest the point first (great-circle distance) when one is
+    given, else by name."""
     qs = Location.objects.filter(active=True, kind=LocationKind.SHOP)
     if lat is not None and lng is not None:
-        return qs.annotate(distance_sq=_distance_order(lat, lng)).order_by(
-            "distance_sq", "id"
+        return qs.annotate(great_circle=great_circle_order(lat, lng)).order_by(
+            "great_circle", "id"
         )
     return qs.order_by("name")
 
@@ -324,13 +314,13 @@ def stores_with_availability_by_variant(
 
 
 def low_stock(*, location: Location) -> QuerySet[StockLevel]:
-    """Levels at or under their threshold at one location: those with a notice not
-    seen yet first, then the emptiest. Each carries its open notice, if any
-    (``noticed_at``, ``is_new``), and ``units_short``: the units that
+    """Levels at or under their threshold at one location, of items still sold:
+    those with a notice not seen yet first, then the emptiest. Each carries its open
+    notice, if any (``noticed_at``, ``is_new``), and ``units_short``: the units that
     would bring it back above its threshold."""
     notice = LowStockNotice.objects.filter(level=OuterRef("pk"), resolved_at=None)
     return (
-        StockLevel.objects.filter(location=location, variant__active=True)
+        StockLevel.objects.filter(VARIANT_ON_SALE, location=location)
         .annotate(available_units=available_expression())
         .filter(available_units__lte=F("low_stock_threshold"))
         .annotate(
@@ -346,7 +336,10 @@ def low_stock(*, location: Location) -> QuerySet[StockLevel]:
 def new_low_stock_count(*, location: Location) -> int:
     """Open low-stock notices at ``location`` nobody there has marked seen."""
     return LowStockNotice.objects.filter(
-        level__location=location, resolved_at=None, seen_at=None
+        variant_on_sale("level__variant"),
+        level__location=location,
+        resolved_at=None,
+        seen_at=None,
     ).count()
 
 
@@ -508,7 +501,8 @@ def transfer_list(
     *, location: Location | None = None, open_only: bool = False
 ) -> QuerySet[Transfer]:
     """Transfers in and out of ``location`` (every transfer when None), newest first,
-    with their number of lines and units."""
+    with their number of lines, units asked and units shipped not received
+    (``units_out``: what a transfer closed short misses, ``Transfer.units_missing``)."""
     transfers = Transfer.objects.all()
     if location is not None:
         transfers = transfers.filter(Q(source=location) | Q(destination=location))
@@ -516,7 +510,13 @@ def transfer_list(
         transfers = transfers.filter(status__in=OPEN_TRANSFER_STATUSES)
     return (
         transfers.select_related("source", "destination", "requested_by")
-        .annotate(line_count=Count("lines"), units=Coalesce(Sum("lines__quantity"), 0))
+        .annotate(
+            line_count=Count("lines"),
+            units=Coalesce(Sum("lines__quantity"), 0),
+            units_out=Coalesce(
+                Sum(F("lines__quantity_shipped") - F("lines__quantity_received")), 0
+            ),
+        )
         .order_by("-id")
     )
 

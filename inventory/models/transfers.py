@@ -53,6 +53,26 @@ class Transfer(models.Model):
     def __str__(self):
         return f"T{self.pk:06d}" if self.pk else "new transfer"
 
+    @property
+    def units_missing(self) -> int:
+        """Units shipped that will not arrive: those still out on a received
+        transfer, which was closed short (``close_transfer_short``); 0 on any other.
+        Read from ``units_out`` where a list annotated it, else from the lines."""
+        if self.status != TransferStatus.RECEIVED:
+            return 0
+        out = getattr(self, "units_out", None)
+        if out is None:
+            out = sum(line.outstanding for line in self.lines.all())
+        return out
+
+    @property
+    def status_label(self) -> str:
+        """The status as staff read it: one closed short says so, with the units
+        that will not arrive, unlike one received in full."""
+        if missing := self.units_missing:
+            return f"Closed short ({missing} missing)"
+        return self.get_status_display()
+
 
 class TransferLine(models.Model):
     transfer = models.ForeignKey(

@@ -23,6 +23,7 @@ from omnistore.core import webhooks
 from omnistore.core.db import insert_rows
 
 from ..models import Location, LowStockNotice, StockLevel, StockMovement
+from ..selectors import VARIANT_ON_SALE, variant_on_sale
 
 WINDOW = timedelta(days=1)  # a sweep missed for up to a day still notices
 SWEEP_LIMIT = 2000  # notices opened per sweep at most; the next sweep takes the rest
@@ -36,16 +37,16 @@ class Sweep:
 
 @transaction.atomic
 def sweep_low_stock(*, now: datetime | None = None) -> Sweep:
-    """Resolve the notices of levels no longer low (or of items and locations no
-    longer active), then open one for each level newly low; a ``stock.low`` event
-    names the levels noticed."""
+    """Resolve the notices of levels no longer low (or of items no longer sold,
+    and of locations no longer active), then open one for each level newly low; a
+    ``stock.low`` event names the levels noticed."""
     now = now or timezone.now()
     resolved = (
         LowStockNotice.objects.filter(resolved_at__isnull=True)
         .alias(units=F("level__on_hand") - F("level__reserved"))
         .filter(
             Q(units__gt=F("level__low_stock_threshold"))
-            | Q(level__variant__active=False)
+            | ~variant_on_sale("level__variant")
             | Q(level__location__active=False)
         )
         .update(resolved_at=now)
@@ -87,7 +88,7 @@ def sweep_low_stock(*, now: datetime | None = None) -> Sweep:
 
 def _newly_low(now: datetime):
     """Levels units left within the window, at or under their threshold now, with no
-    open notice (active items at active locations), emptiest first."""
+    open notice (items still sold, at active locations), emptiest first."""
     taken = StockMovement.objects.filter(
         Q(delta_on_hand__lt=0) | Q(delta_reserved__gt=0),
         created_at__gte=now - WINDOW,
@@ -103,10 +104,10 @@ def _newly_low(now: datetime):
             ),
         )
         .filter(
+            VARIANT_ON_SALE,
             taken=True,
             units__lte=F("low_stock_threshold"),
             open=False,
-            variant__active=True,
             location__active=True,
         )
         .order_by("on_hand", "pk")

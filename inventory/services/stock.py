@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
+from omnistore.accounts.scoping import manages
 from omnistore.core.actors import acting_user
 from omnistore.core.exceptions import ValidationFailed
 
@@ -132,27 +134,34 @@ FOUND_WINDOW = timedelta(hours=24)
 def _check_units_found(variant: Variant, location: Location, delta: int, actor) -> None:
     """Units an associate adds by adjustment are stock the shop (and the web, which
     sells a shop's units) will sell: at most ``OMNISTORE_STOCK_ADJUST_UP_MAX`` of one
-    item at one location in 24 hours, counting the earlier ones, so the limit is not
-    passed in slices. A manager's own adjustment, and a move with no one behind it,
-    are not limited; goods delivered are received, a shelf is counted. The level's
-    row is locked first, so two adjustments at once see each other."""
+    item at one location in 24 hours, counting the associates' earlier ones, so the
+    limit is not passed in slices. A manager's own adjustment (one who manages the
+    location, ``manages``), and a move with no one behind it, are not limited, nor
+    do they use up the associates' allowance; goods delivered are received, a shelf
+    is counted. The level's row is locked first, so two adjustments at once see
+    each other."""
     limit = settings.OMNISTORE_STOCK_ADJUST_UP_MAX
-    user = acting_user(actor)
-    if limit is None or user is None or user.is_manager:
+    if limit is None or not _found_limited(acting_user(actor), location):
         return
     StockLevel.objects.select_for_update().filter(
         variant=variant, location=location
     ).first()
-    added = (
+    by_actor = (
         StockMovement.objects.filter(
             variant=variant,
             location=location,
             reference_type="adjustment",
             delta_on_hand__gt=0,
             created_at__gte=timezone.now() - FOUND_WINDOW,
-        ).aggregate(units=Sum("delta_on_hand"))["units"]
-        or 0
+            actor__isnull=False,
+        )
+        .values("actor")
+        .annotate(units=Sum("delta_on_hand"))
+        .values_list("actor", "units")
     )
+    units = dict(by_actor)
+    people = get_user_model().objects.filter(pk__in=list(units))
+    added = sum(units[user.pk] for user in people if _found_limited(user, location))
     room = max(limit - added, 0)
     if delta > room:
         raise ValidationFailed(
@@ -164,11 +173,20 @@ def _check_units_found(variant: Variant, location: Location, delta: int, actor) 
         )
 
 
+def _found_limited(user, location: Location) -> bool:
+    """Whether units ``user`` adds here by adjustment count against the limit:
+    anyone's but a manager's of the location, and a move with no one behind it."""
+    return user is not None and not manages(user, location.pk)
+
+
 @transaction.atomic
 def count_stock(
     *, variant: Variant, location: Location, counted: int, actor=None, note: str = ""
 ) -> StockLevel:
-    """Record a physical count: on_hand becomes ``counted``, the difference is ledgered."""
+    """Record a physical count: on_hand becomes ``counted``, the difference is
+    ledgered. The count takes in the units reserved here (held for orders, picked or
+    set aside, and for transfers), so it is never below them: those are given up
+    only with what holds them."""
     if not isinstance(counted, int) or isinstance(counted, bool) or counted < 0:
         raise ValidationFailed(
             "The count must be zero or more.",
@@ -179,9 +197,19 @@ def count_stock(
         variant=variant, location=location
     )
     if counted < level.reserved:
+        held = (
+            f"1 unit of {variant.sku} is"
+            if level.reserved == 1
+            else f"{level.reserved} units of {variant.sku} are"
+        )
         raise ValidationFailed(
-            f"{level.reserved} units are reserved for customers; the count cannot be lower.",
-            extra={"counted": [f"At least {level.reserved} (reserved units)."]},
+            f"{held} reserved here, held for customers' orders (picked, or set "
+            "aside for a pickup) or transfers not shipped yet, so the count cannot "
+            "be lower: count them with the rest. If they are really gone, a manager "
+            "first cancels the orders or transfers holding them, or has the orders "
+            "sourced elsewhere; then count again.",
+            code="count_below_held",
+            extra={"counted": [f"At least {level.reserved}: the units reserved here."]},
         )
     delta = counted - level.on_hand
     level.on_hand = counted

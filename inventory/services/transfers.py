@@ -30,6 +30,7 @@ from ..models import (
     TransferStatus,
     Variant,
 )
+from ..selectors import variant_on_sale
 from .ledger import StockRequest
 from .reservations import consume_reservations, release_reservations, reserve_stock
 from .stock import receive_stock
@@ -82,7 +83,7 @@ def request_transfer(
     associate's ask for their shop from another location (no order behind it) takes
     at most ``OMNISTORE_TRANSFER_ASK_MAX`` units of an item from it in 24 hours, asks
     not shipped yet counted however old: the source's own customers keep their
-    shelf."""
+    shelf. Nor does a shop ask for an item no longer sold."""
     errors: dict[str, list[str]] = {}
     if source.pk == destination.pk:
         errors["destination"] = ["Source and destination must be different locations."]
@@ -100,6 +101,7 @@ def request_transfer(
         variants[variant.pk] = variant
     user = acting_user(actor)
     if not reference_type:
+        _check_on_sale(destination, merged)
         _check_ask(source, destination, merged, variants, user)
     transfer = Transfer.objects.create(
         source=source,
@@ -129,6 +131,26 @@ def request_transfer(
 
 
 ASK_WINDOW = timedelta(hours=24)
+
+
+def _check_on_sale(destination: Location, merged: dict) -> None:
+    """Stock brought to a shop with no order behind it (an ask for its shelves) is
+    stock to sell there: an item no longer sold (``variant_on_sale``) is not asked
+    for. It may still go back to a warehouse."""
+    if not destination.is_shop:
+        return
+    gone = list(
+        Variant.objects.filter(pk__in=list(merged))
+        .exclude(variant_on_sale(""))
+        .order_by("sku")
+        .values_list("sku", flat=True)
+    )
+    if gone:
+        raise ValidationFailed(
+            f"No longer sold, so not asked for a shop: {', '.join(gone)}.",
+            code="not_for_sale",
+            extra={"lines": [f"{sku}: no longer sold." for sku in gone]},
+        )
 
 
 def _check_ask(source, destination, merged: dict, variants: dict, user) -> None:

@@ -9,10 +9,11 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from inventory import selectors
-from inventory.models import MovementReason, Transfer, Variant
+from inventory.models import Location, MovementReason, Transfer, Variant
 from inventory.services.stock import wrong_way
 from omnistore.core.digits import is_digits
 from omnistore.core.exceptions import ApplicationError, InsufficientStock
+from omnistore.staff.auth import switchable_shops
 from omnistore.staff.fields import UnitsField
 from omnistore.staff.once import SentOnceForm
 
@@ -86,7 +87,49 @@ class VariantCodeField(forms.CharField):
         return variant
 
 
-class ReceiveStockForm(SentOnceForm):
+def own_location(user, opened: str) -> Location | None:
+    """The location a form or a link names by id (``opened``), when it is one the
+    user may act for (``switchable_shops``); else None."""
+    if not (is_digits(opened) and len(opened) <= 18):  # a bigint at most
+        return None
+    return switchable_shops(user).filter(pk=int(opened)).first()
+
+
+class OpenedAtForm(forms.Form):
+    """A form that acts at the location it was drawn for, which it carries
+    (``store``, hidden). Sent once the user acts for another one (the header switched
+    in another tab), it is refused and changes nothing: stock is never booked at a
+    location the page did not show."""
+
+    store = forms.CharField(widget=forms.HiddenInput, required=False, max_length=20)
+
+    def __init__(self, *args, store: Location, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.location = store
+        self.user = user
+        self.fields["store"].initial = store.pk
+        self.moved = False
+
+    def clean(self):
+        data = super().clean()
+        opened = str(data.pop("store", "") or "")
+        if opened != str(self.location.pk):
+            self.moved = True
+            self.add_error(None, self._moved(opened))
+        return data
+
+    def _moved(self, opened: str) -> str:
+        """Where the form was opened (one of the user's locations, by name), and
+        where the user works now."""
+        place = own_location(self.user, opened)
+        name = place.name if place is not None else "another location"
+        return (
+            f"This form was opened for {name}; you now work at {self.location.name}: "
+            "open it again."
+        )
+
+
+class ReceiveStockForm(OpenedAtForm, SentOnceForm):
     code = VariantCodeField()
     quantity = _units_field(label="Units received", min_value=1, initial=1)
     note = forms.CharField(
@@ -94,7 +137,7 @@ class ReceiveStockForm(SentOnceForm):
     )
 
 
-class AdjustStockForm(SentOnceForm):
+class AdjustStockForm(OpenedAtForm, SentOnceForm):
     REASONS = [
         (MovementReason.ADJUSTMENT, "Adjustment (found, lost, mis-scan)"),
         (MovementReason.DAMAGE, "Damage (write off)"),
@@ -138,9 +181,15 @@ class AdjustStockForm(SentOnceForm):
         return data
 
 
-class CountStockForm(SentOnceForm):
+class CountStockForm(OpenedAtForm, SentOnceForm):
     code = VariantCodeField()
-    counted = _units_field(label="Units counted on the shelf", min_value=0)
+    counted = _units_field(
+        label="Units counted, including those held for customers",
+        min_value=0,
+        help_text="Everything here of the item: shelf, stockroom, and the units "
+        "picked or set aside for customers' orders. The count replaces the units on "
+        "hand.",
+    )
     note = forms.CharField(label="Note", required=False, max_length=250)
 
 
@@ -302,8 +351,8 @@ def explain_refusal(error: ApplicationError) -> str:
     return f"Not enough stock at the source. {short}."
 
 
-class LowStockSeenForm(forms.Form):
+class LowStockSeenForm(OpenedAtForm):
     """The notices an associate saw: those noticed up to when their page was drawn
-    (one the sweep opened since stays new)."""
+    (one the sweep opened since stays new), at the location it showed."""
 
     until = forms.DateTimeField(widget=forms.HiddenInput)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("receive/", views.stock_receive, name="stock_receive"),
     path("adjust/", views.stock_adjust, name="stock_adjust"),
     path("count/", views.stock_count, name="stock_count"),
+    path("count/held/", views.stock_count_held, name="stock_count_held"),
     path("low/", low_stock.low_stock, name="low_stock"),
     path("low/seen/", low_stock.low_stock_seen, name="low_stock_seen"),
     path("transfers/", transfers.transfer_list, name="transfer_list"),

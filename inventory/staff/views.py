@@ -25,6 +25,7 @@ from inventory.staff.forms import (
     CountStockForm,
     ReceiveStockForm,
     explain_refusal,
+    own_location,
 )
 from omnistore.core.exceptions import ApplicationError
 from omnistore.staff.auth import (
@@ -228,6 +229,8 @@ class StockOperation:
     describe: Callable[[dict], str]
     # scan.js: "add" sends each scan at once; "select" picks the item, then the units.
     scan_mode: str = "select"
+    # The units of the item held for customers here, shown once it is chosen.
+    shows_held: bool = False
 
 
 def _receive(data, *, location, actor) -> StockLevel:
@@ -284,20 +287,51 @@ ADJUST = StockOperation(
 COUNT = StockOperation(
     url_name="staff:stock_count",
     title="Count stock",
-    intro="Record what is physically on the shelf: on hand becomes the counted units.",
+    intro="Count every unit of the item held here: on the shelf, in the stockroom, "
+    "and those picked or set aside for customers' orders, which are still stock "
+    "here. On hand becomes the counted units.",
     button="Save count",
     form_class=CountStockForm,
     perform=_count,
     describe=lambda d: f"Counted {d['counted']} × {d['code'].sku}.",
+    shows_held=True,
 )
 
 
+def _held_here(store: Location, code: str) -> dict | None:
+    """The item a code names and its units reserved at ``store`` (held for
+    customers' orders, picked or set aside, and for transfers not shipped yet), or
+    None for no such item."""
+    variant = selectors.variant_by_code(code=code) if code else None
+    if variant is None:
+        return None
+    level = selectors.levels_for_variants(
+        variant_ids=[variant.pk], location_ids=[store.pk]
+    ).get((variant.pk, store.pk))
+    return {"variant": variant, "units": level.reserved if level else 0}
+
+
+@staff_required
+def stock_count_held(request):
+    """What the Count form shows once the item is chosen: its units reserved at the
+    location the form was opened for (``store``, one of the user's), which the count
+    must include."""
+    store = own_location(request.user, request.GET.get("store", ""))
+    if store is None:
+        raise Http404("No such location.")
+    held = _held_here(store, request.GET.get("code", "").strip()[:64])
+    return render(request, "inventory/staff/_count_held.html", {"held": held})
+
+
 def _stock_operation(request, operation: StockOperation):
+    """The form acts at the location it was opened for, which must still be the
+    one the user acts for (``OpenedAtForm``)."""
     store = require_store(request)
     context = {"op": operation, "store": store, "level": None, "success": None}
     status = 200
+    at = {"store": store, "user": request.user}
     if request.method == "POST":
-        form = operation.form_class(request.POST)
+        form = operation.form_class(request.POST, **at)
         once = isinstance(form, SentOnceForm)
         if form.is_valid() and (not once or claim(request, form)):
             try:
@@ -317,13 +351,17 @@ def _stock_operation(request, operation: StockOperation):
                 if not request.htmx:
                     messages.success(request, message)
                     return redirect(operation.url_name)
-                form = operation.form_class()
+                form = operation.form_class(**at)
                 context.update(success=message, level=level)
         if form.errors:
             status = INVALID
     else:
-        form = operation.form_class(initial={"code": request.GET.get("code", "")})
+        form = operation.form_class(initial={"code": request.GET.get("code", "")}, **at)
     context["form"] = form
+    if operation.shows_held:
+        level = context["level"]
+        code = level.variant.sku if level else str(form["code"].value() or "")
+        context["held"] = _held_here(store, code.strip()[:64])
     template = "inventory/staff/_stock_form.html"
     if not is_partial(request):
         template = "inventory/staff/stock_form.html"

@@ -86,7 +86,7 @@ def test_an_unknown_code_says_so_and_leaves_the_field_empty(live_server, page):
     ("path", "units_label", "units", "expected"),
     [
         ("adjust", "Change in units (negative removes)", "-2", 7),
-        ("count", "Units counted on the shelf", "4", 4),
+        ("count", "Units counted, including those held for customers", "4", 4),
     ],
 )
 def test_enter_on_adjust_and_count_selects_the_item_and_waits_for_the_units(

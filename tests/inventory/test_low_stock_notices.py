@@ -147,8 +147,10 @@ def test_subscribers_get_one_stock_low_event_per_sweep(shop, variant, second_var
 
 
 def drawn_at(page) -> dict:
-    """What the page's "Mark all seen" form sends: when the page was drawn."""
-    return {"until": page.context["seen_form"]["until"].value()}
+    """What the page's "Mark all seen" form sends: when the page was drawn, and for
+    which shop."""
+    form = page.context["seen_form"]
+    return {"until": form["until"].value(), "store": form["store"].value()}
 
 
 def test_the_low_stock_page_shows_the_news_first_and_marks_it_seen(
@@ -211,7 +213,9 @@ def test_a_bad_mark_seen_is_refused_and_marks_nothing(
     stock(variant, shop, 5)
     sell(variant, shop, 3)
     sweep_low_stock()
-    response = staff_client.post(reverse("staff:low_stock_seen"), data)
+    response = staff_client.post(
+        reverse("staff:low_stock_seen"), {**data, "store": shop.pk}
+    )
     assert response.status_code == 400
     assert 'data-testid="seen-error"' in response.content.decode()
     assert LowStockNotice.objects.get().seen_at is None

@@ -127,7 +127,7 @@ def test_a_count_sent_again_after_an_adjustment_does_not_undo_it(
     staff_client, shop, variant
 ):
     stock(variant, shop, 8)
-    count = {"code": "SHIRT-BLU-M", "counted": "5", "once": once()}
+    count = {"code": "SHIRT-BLU-M", "counted": "5", "once": once(), "store": shop.pk}
     assert staff_client.post(reverse("staff:stock_count"), count).status_code == 302
     adjusted = staff_client.post(
         reverse("staff:stock_adjust"),
@@ -137,6 +137,7 @@ def test_a_count_sent_again_after_an_adjustment_does_not_undo_it(
             "reason": "damage",
             "note": "torn",
             "once": once(),
+            "store": shop.pk,
         },
     )
     assert adjusted.status_code == 302
@@ -156,7 +157,7 @@ def test_a_refused_count_is_corrected_and_sent_with_its_form(
         reference_type="order",
         reference_id="9",
     )
-    sent = {"code": "SHIRT-BLU-M", "counted": "2", "once": once()}
+    sent = {"code": "SHIRT-BLU-M", "counted": "2", "once": once(), "store": shop.pk}
     refused = staff_client.post(reverse("staff:stock_count"), sent, **HTMX)
     assert refused.status_code == 422  # below the reserved units: the service says no
     assert "At least 3" in " ".join(refused.context["form"].errors["counted"])

@@ -75,6 +75,26 @@ def test_a_manager_books_more_and_the_limit_is_a_setting(
     found(variant, shop, 1000, associate)
 
 
+def test_a_managers_found_units_leave_the_associates_allowance_whole(
+    shop, other_shop, associate, variant
+):
+    """The ceiling is the associates': units a manager of the shop found, or a move
+    with no one behind it, do not use it up. A manager of another shop only is
+    counted as an associate here."""
+    manager = StaffFactory(store=shop, role=Role.STORE_MANAGER, username="mgr")
+    found(variant, shop, 30, manager)
+    found(variant, shop, 5, None)
+    assert found(variant, shop, 15, associate).on_hand == 50
+    elsewhere = StaffFactory(store=other_shop, role=Role.STORE_MANAGER, username="m2")
+    with pytest.raises(ValidationFailed) as refused:
+        found(variant, shop, 6, elsewhere)
+    assert refused.value.extra == {"delta": ["At most 5 units can be added."]}
+    assert "(15 added already)" in refused.value.message
+    found(variant, shop, 5, elsewhere)
+    with pytest.raises(ValidationFailed):
+        found(variant, shop, 1, associate)
+
+
 def test_the_adjust_screen_refuses_too_many_units_with_a_field_error(
     staff_client, shop, variant
 ):
@@ -85,6 +105,7 @@ def test_the_adjust_screen_refuses_too_many_units_with_a_field_error(
         "reason": "adjustment",
         "note": "found in the back",
         "once": once(),
+        "store": shop.pk,
     }
     refused = staff_client.post(reverse("staff:stock_adjust"), sent, **HTMX)
     assert refused.status_code == 422

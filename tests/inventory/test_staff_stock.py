@@ -34,7 +34,13 @@ def test_receiving_adds_units_at_the_staff_shop_and_says_so(
 ):
     response = staff_client.post(
         reverse("staff:stock_receive"),
-        {"code": "SHIRT-BLU-M", "quantity": "6", "note": "DDT 123", "once": once()},
+        {
+            "code": "SHIRT-BLU-M",
+            "quantity": "6",
+            "note": "DDT 123",
+            "once": once(),
+            "store": shop.pk,
+        },
         follow=True,
     )
     assert response.status_code == 200
@@ -56,7 +62,7 @@ def test_receiving_with_htmx_shows_the_new_level_in_the_fragment(
     stock(variant, shop, 2)
     response = staff_client.post(
         reverse("staff:stock_receive"),
-        {"code": "8000000000017", "quantity": "3", "once": once()},
+        {"code": "8000000000017", "quantity": "3", "once": once(), "store": shop.pk},
         **HTMX,
     )
     html = response.content.decode()
@@ -85,7 +91,9 @@ def test_bad_receipts_are_refused_with_a_form_error_and_change_nothing(
     stock(variant, shop, 2)
     before = StockMovement.objects.count()
     response = staff_client.post(
-        reverse("staff:stock_receive"), {**data, "once": once()}, **HTMX
+        reverse("staff:stock_receive"),
+        {**data, "once": once(), "store": shop.pk},
+        **HTMX,
     )
     assert response.status_code == 422
     errors = response.context["form"].errors[field]
@@ -107,6 +115,7 @@ def test_damage_write_off_removes_units_with_reason_and_note(
             "reason": "damage",
             "note": "torn seam",
             "once": once(),
+            "store": shop.pk,
         },
     )
     assert response.status_code == 302
@@ -134,7 +143,7 @@ def test_bad_adjustments_are_refused_and_change_nothing(
     stock(variant, shop, 5)
     response = staff_client.post(
         reverse("staff:stock_adjust"),
-        {"code": "SHIRT-BLU-M", "once": once(), **data},
+        {"code": "SHIRT-BLU-M", "once": once(), "store": shop.pk, **data},
         **HTMX,
     )
     assert response.status_code == 422
@@ -160,6 +169,7 @@ def test_removing_more_than_the_unreserved_units_is_a_form_error(
             "reason": "damage",
             "note": "broken",
             "once": once(),
+            "store": shop.pk,
         },
         **HTMX,
     )
@@ -175,7 +185,7 @@ def test_a_count_sets_on_hand_and_ledgers_the_difference(staff_client, shop, var
     stock(variant, shop, 5)
     response = staff_client.post(
         reverse("staff:stock_count"),
-        {"once": once(), "code": "SHIRT-BLU-M", "counted": "3"},
+        {"once": once(), "store": shop.pk, "code": "SHIRT-BLU-M", "counted": "3"},
         **HTMX,
     )
     assert response.status_code == 200
@@ -195,11 +205,14 @@ def test_a_count_below_the_reserved_units_is_a_form_error(staff_client, shop, va
     )
     response = staff_client.post(
         reverse("staff:stock_count"),
-        {"once": once(), "code": "SHIRT-BLU-M", "counted": "1"},
+        {"once": once(), "store": shop.pk, "code": "SHIRT-BLU-M", "counted": "1"},
         **HTMX,
     )
     assert response.status_code == 422
-    assert "At least 4 (reserved units)." in response.context["form"].errors["counted"]
+    assert (
+        "At least 4: the units reserved here."
+        in response.context["form"].errors["counted"]
+    )
     assert level(variant, shop).on_hand == 5
 
 
@@ -217,7 +230,12 @@ def test_hq_receives_at_the_shop_chosen_in_the_header(
     session.save()
     client.post(
         reverse("staff:stock_receive"),
-        {"code": "SHIRT-BLU-M", "quantity": "2", "once": once()},
+        {
+            "code": "SHIRT-BLU-M",
+            "quantity": "2",
+            "once": once(),
+            "store": other_shop.pk,
+        },
     )
     assert level(variant, other_shop).on_hand == 2
     assert not StockLevel.objects.filter(location=shop).exists()
@@ -272,6 +290,7 @@ def test_an_adjustment_sent_twice_moves_the_stock_once(staff_client, shop, varia
         "reason": "damage",
         "note": "broken",
         "once": once(),
+        "store": shop.pk,
     }
     first = staff_client.post(reverse("staff:stock_adjust"), sent, **HTMX)
     again = staff_client.post(reverse("staff:stock_adjust"), sent, **HTMX)
@@ -290,7 +309,13 @@ def test_a_refused_adjustment_can_be_corrected_and_sent_with_its_form(
 ):
     stock(variant, shop, 2)
     token = once()
-    sent = {"code": "SHIRT-BLU-M", "reason": "damage", "note": "x", "once": token}
+    sent = {
+        "code": "SHIRT-BLU-M",
+        "reason": "damage",
+        "note": "x",
+        "once": token,
+        "store": shop.pk,
+    }
     refused = staff_client.post(
         reverse("staff:stock_adjust"), {**sent, "delta": "-3"}, **HTMX
     )

@@ -64,6 +64,7 @@ def test_the_form_shows_the_refusal_under_the_units(staff_client, shop, variant)
             "reason": "damage",
             "note": "found two",
             "once": once(),
+            "store": shop.pk,
         },
         **HTMX,
     )

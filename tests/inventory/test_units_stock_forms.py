@@ -18,7 +18,10 @@ NOT_UNITS = ["١٠", "１０", "+5", "5.0", "1e1", "٣", "5 5"]
 
 
 def sent(staff_client, name, data):
-    return staff_client.post(reverse(name), {**data, "once": once()}, **HTMX)
+    """``data`` sent with the form as the page draws it (its shop), once."""
+    drawn = staff_client.get(reverse(name)).context["form"]
+    opened = {"store": drawn["store"].value(), "once": once()}
+    return staff_client.post(reverse(name), {**data, **opened}, **HTMX)
 
 
 @pytest.mark.parametrize("typed", NOT_UNITS)
