@@ -153,10 +153,20 @@ def wishlist_by_share_token(token: str) -> Wishlist:
 
 
 def attach_item_availability(
-    items, *, store: Location | None, nearby: int = NEARBY_SHOPS_CONSIDERED
+    items,
+    *,
+    store: Location | None,
+    nearby: int = NEARBY_SHOPS_CONSIDERED,
+    own_shop: bool = False,
 ) -> list[WishlistItem]:
     """Set ``item.availability`` (an ``ItemAvailability``) on each of ``items``
     (read by ``_active_items``); an item no longer sold has no stock to show.
+
+    A shop counts the units an order there may still take (its safety stock kept
+    back), as the storefront's availability and the sourcing do; ``own_shop``: the
+    associate works at ``store``, which counts what is on its shelf and not held for
+    an order, as the stock lookup and the counter sale do (nearby shops still count
+    what an order may take).
 
     Two queries whatever the number of items: the ``nearby`` shops nearest to
     ``store`` (none asked: no query), then the stock levels of every item there and
@@ -183,9 +193,10 @@ def attach_item_availability(
 
     def units(variant_id: int, location_id: int) -> int:
         level = levels.get((variant_id, location_id))
-        # What an order there may still take (the shop's safety stock kept back),
-        # as the storefront's availability and the sourcing count.
-        return max(level.free, 0) if level is not None else 0
+        if level is None:
+            return 0
+        on_the_shelf = own_shop and location_id == store.pk
+        return max(level.available if on_the_shelf else level.free, 0)
 
     for item in items:
         around = []
@@ -205,7 +216,11 @@ def attach_item_availability(
 
 
 def attach_wishlist_availability(
-    wishlists, *, store: Location | None, nearby: int = NEARBY_SHOPS_CONSIDERED
+    wishlists,
+    *,
+    store: Location | None,
+    nearby: int = NEARBY_SHOPS_CONSIDERED,
+    own_shop: bool = False,
 ) -> list[Wishlist]:
     """``attach_item_availability`` for the active items of every list: two
     queries."""
@@ -214,6 +229,7 @@ def attach_wishlist_availability(
         [item for wishlist in wishlists for item in wishlist.active_items],
         store=store,
         nearby=nearby,
+        own_shop=own_shop,
     )
     return wishlists
 
@@ -269,13 +285,13 @@ def wishlists_with_availability(
 ) -> list[Wishlist]:
     """Open lists with active items (the first ``items_per_list`` of each when given,
     every one of the list ``whole_list``), who added each and its stock at ``store``
-    (the customer's preferred shop online, the associate's shop in a shop) and
-    nearby, with their pictures: five queries, seven with a whole list."""
+    (the associate's shop: what its shelf holds for a sale) and nearby, with their
+    pictures: five queries, seven with a whole list."""
     wishlists = list(customer_wishlists(customer, items_per_list=items_per_list))
     for wishlist in wishlists:
         if wishlist.pk == whole_list and items_per_list is not None:
             wishlist.active_items = list(_active_items().filter(wishlist=wishlist))
-    return attach_wishlist_availability(wishlists, store=store)
+    return attach_wishlist_availability(wishlists, store=store, own_shop=True)
 
 
 @dataclass
@@ -292,7 +308,8 @@ def wishlist_summary(
     customer: Customer, *, store: Location | None, latest: int
 ) -> WishlistSummary:
     """The lists and the ``latest`` items across them, each with its stock at
-    ``store`` (no nearby shops): at most four queries, however long the lists."""
+    ``store`` (the associate's shop: what its shelf holds for a sale; no nearby
+    shops): at most four queries, however long the lists."""
     wishlists = list(open_wishlists(customer))
     item_count = sum(wishlist.item_count for wishlist in wishlists)
     items = []
@@ -300,7 +317,7 @@ def wishlist_summary(
         items = list(
             _active_items().filter(wishlist__in=[w.pk for w in wishlists])[:latest]
         )
-    attach_item_availability(items, store=store, nearby=0)
+    attach_item_availability(items, store=store, nearby=0, own_shop=True)
     return WishlistSummary(wishlists=wishlists, item_count=item_count, latest=items)
 
 

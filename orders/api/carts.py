@@ -22,6 +22,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from customers.api.common import CLIENT_CHANNEL, request_channel
 from customers.selectors.inbox import shared_wishlist_associates
 from inventory.models import Location
 from omnistore.core.api import MAX_ID, InputSerializer, TextField
@@ -142,12 +143,14 @@ FULFILMENT_PARAMS = [
 
 def _cart_read(request) -> tuple:
     """The cart a read shows and its lines (None: read them), writing nothing."""
+    channel = request_channel(request)
     if not request.user.is_authenticated:
-        return anonymous_cart(token=cart_token(request)), None
+        return anonymous_cart(token=cart_token(request), channel=channel), None
     return signed_in_cart(
         customer=known_customer(request),
         token=cart_token(request),
         most=MAX_LINE_QUANTITY,
+        channel=channel,
     )
 
 
@@ -346,7 +349,7 @@ class CartView(APIView):
 
     @extend_schema(
         operation_id="cart_retrieve",
-        parameters=[CART_TOKEN, *FULFILMENT_PARAMS, DISCOUNT_CODE],
+        parameters=[CART_TOKEN, CLIENT_CHANNEL, *FULFILMENT_PARAMS, DISCOUNT_CODE],
         responses={200: CartOutput, **ERRORS},
     )
     def get(self, request):
@@ -363,16 +366,20 @@ class CartView(APIView):
     @extend_schema(
         operation_id="cart_create",
         request=None,
-        parameters=[CART_TOKEN, *FULFILMENT_PARAMS],
+        parameters=[CART_TOKEN, CLIENT_CHANNEL, *FULFILMENT_PARAMS],
         responses={200: CartOutput, 201: CartOutput},
     )
     def post(self, request):
         """Start an anonymous cart (keep its token: the cart is stored with its first
-        line), or get the signed-in customer's."""
+        line), or get the signed-in customer's. A new cart is the app's with
+        ``X-Client-Channel: app``, else the website's."""
         preview = _preview(request)
         created = not request.user.is_authenticated and not cart_token(request)
         cart = current_cart(
-            customer=request_customer(request), token=cart_token(request), create=True
+            customer=request_customer(request),
+            token=cart_token(request),
+            create=True,
+            channel=request_channel(request),
         )
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         lines = [] if created else None
@@ -385,7 +392,7 @@ class CartLinesView(APIView):
     @extend_schema(
         operation_id="cart_lines_add",
         request=CartLinesInput,
-        parameters=[CART_TOKEN, *FULFILMENT_PARAMS],
+        parameters=[CART_TOKEN, CLIENT_CHANNEL, *FULFILMENT_PARAMS],
         responses={201: CartOutput, **ERRORS},
     )
     def post(self, request):
@@ -403,6 +410,7 @@ class CartLinesView(APIView):
             helped_by=shared_wishlist_associates(via, [v for v, _ in wanted])
             if via
             else None,
+            channel=request_channel(request),
         )
         return Response(
             _cart_body(request, cart, lines, preview=preview),
@@ -416,7 +424,7 @@ class CartLineView(APIView):
     @extend_schema(
         operation_id="cart_line_update",
         request=CartLineUpdateInput,
-        parameters=[CART_TOKEN, *FULFILMENT_PARAMS],
+        parameters=[CART_TOKEN, CLIENT_CHANNEL, *FULFILMENT_PARAMS],
         responses={200: CartOutput, **ERRORS},
     )
     def patch(self, request, line_id: int):
@@ -428,12 +436,13 @@ class CartLineView(APIView):
             token=cart_token(request),
             line_id=line_id,
             quantity=data.validated_data["quantity"],
+            channel=request_channel(request),
         )
         return Response(_cart_body(request, cart, preview=preview))
 
     @extend_schema(
         operation_id="cart_line_delete",
-        parameters=[CART_TOKEN, *FULFILMENT_PARAMS],
+        parameters=[CART_TOKEN, CLIENT_CHANNEL, *FULFILMENT_PARAMS],
         responses={200: CartOutput, **ERRORS},
     )
     def delete(self, request, line_id: int):
@@ -442,5 +451,6 @@ class CartLineView(APIView):
             customer=request_customer(request),
             token=cart_token(request),
             line_id=line_id,
+            channel=request_channel(request),
         )
         return Response(_cart_body(request, cart, preview=preview))

@@ -13,6 +13,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from customers.api.common import CLIENT_CHANNEL, request_channel
 from customers.selectors.addresses import delivery_address
 from omnistore.core.api import MAX_ID, InputSerializer, NumberField, TextField
 from omnistore.core.channels import Channel
@@ -146,7 +147,10 @@ class CheckoutInput(InputSerializer):
         "paying more than the order are refused on `payment`.",
     )
     channel = serializers.ChoiceField(
-        choices=[Channel.WEB, Channel.APP], default=Channel.WEB
+        choices=[Channel.WEB, Channel.APP],
+        required=False,
+        help_text="Where the order is placed; not sent, the client's: `app` with the "
+        "header `X-Client-Channel: app`, else `web`.",
     )
     discount_code = TextField(
         max_length=40,
@@ -220,7 +224,7 @@ class CheckoutView(APIView):
     @extend_schema(
         operation_id="checkout",
         request=CheckoutInput,
-        parameters=[CART_TOKEN, IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED],
+        parameters=[CART_TOKEN, CLIENT_CHANNEL, IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED],
         responses={
             201: OrderDetailOutput,
             200: OpenApiResponse(OrderDetailOutput, description=REPLAYED),
@@ -255,9 +259,9 @@ class CheckoutView(APIView):
 
 def checkout_request(request, data: dict) -> CheckoutRequest:
     """The checkout asked for by validated ``CheckoutInput`` data and the request's
-    ``Idempotency-Key``."""
+    ``Idempotency-Key``; on the channel the body names, else the client's."""
     return CheckoutRequest(
-        channel=data["channel"],
+        channel=data.get("channel") or request_channel(request),
         fulfilment=data["fulfilment"],
         pickup_store=data.get("store"),
         address=_delivery_address(request, data),
@@ -337,7 +341,7 @@ class BuyNowView(APIView):
     @extend_schema(
         operation_id="checkout_buy_now",
         request=BuyNowInput,
-        parameters=[IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED],
+        parameters=[CLIENT_CHANNEL, IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED],
         responses={
             201: OrderDetailOutput,
             200: OpenApiResponse(OrderDetailOutput, description=REPLAYED),

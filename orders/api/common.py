@@ -6,6 +6,7 @@ from __future__ import annotations
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
+from customers.api.common import request_channel
 from customers.selectors.identities import customer_for_user
 from customers.services.logins import refuse_staff_login
 from omnistore.core.api import UNAVAILABLE
@@ -50,12 +51,14 @@ def caller_ident(request) -> str:
 
 
 def request_customer(request):
-    """The signed-in customer's profile (created on first use), once per request;
-    None when anonymous."""
+    """The signed-in customer's profile (created on first use, on the client's
+    channel), once per request; None when anonymous."""
     if not request.user.is_authenticated:
         return None
     if not hasattr(request, "_storefront_customer"):
-        request._storefront_customer = storefront_customer(user=request.user)
+        request._storefront_customer = storefront_customer(
+            user=request.user, channel=request_channel(request)
+        )
     return request._storefront_customer
 
 

@@ -9,6 +9,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from customers.api.common import CLIENT_CHANNEL
 from orders.services.payment_intents import start_cart_payment
 
 from .checkout import (
@@ -52,7 +53,7 @@ class PaymentIntentView(APIView):
     @extend_schema(
         operation_id="checkout_payment_intent",
         request=PaymentIntentInput,
-        parameters=[CART_TOKEN, IDEMPOTENCY_KEY],
+        parameters=[CART_TOKEN, CLIENT_CHANNEL, IDEMPOTENCY_KEY],
         responses={
             201: PaymentIntentOutput,
             **ERRORS,

@@ -18,6 +18,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from customers.api.common import CLIENT_CHANNEL, request_channel
 from omnistore.core.api import MAX_ID, ErrorSerializer, InputSerializer, TextField
 from omnistore.core.channels import Channel
 from orders.emails import qr_png
@@ -95,7 +96,10 @@ class ReturnCreateInput(InputSerializer):
         choices=RefundMethod.choices, default=RefundMethod.ORIGINAL
     )
     channel = serializers.ChoiceField(
-        choices=[Channel.WEB, Channel.APP], default=Channel.WEB
+        choices=[Channel.WEB, Channel.APP],
+        required=False,
+        help_text="Where the return is started; not sent, the client's: `app` with "
+        "the header `X-Client-Channel: app`, else `web`.",
     )
     note = TextField(max_length=500, required=False, allow_blank=True, default="")
 
@@ -195,7 +199,7 @@ class ReturnDetailOutput(ReturnSummaryOutput):
 
 
 def _customer(request):
-    return storefront_customer(user=request.user)
+    return storefront_customer(user=request.user, channel=request_channel(request))
 
 
 class ReturnListView(generics.ListAPIView):
@@ -212,6 +216,7 @@ class ReturnListView(generics.ListAPIView):
     @extend_schema(
         operation_id="return_create",
         request=ReturnCreateInput,
+        parameters=[CLIENT_CHANNEL],
         responses={201: ReturnDetailOutput, **ERRORS},
     )
     def post(self, request):
@@ -223,7 +228,7 @@ class ReturnListView(generics.ListAPIView):
         created = request_return(
             order=data["order"],
             customer=_customer(request),
-            channel=data["channel"],
+            channel=data.get("channel") or request_channel(request),
             refund_method=data["refund_method"],
             note=data["note"],
             actor=request.user,

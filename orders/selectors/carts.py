@@ -11,6 +11,7 @@ from django.core import signing
 from customers.models import Customer
 from inventory.models import Product, StockLevel, Variant, free_units_sql
 from inventory.selectors import VARIANT_ON_SALE, sourcing_locations_sql
+from omnistore.core.channels import Channel
 from omnistore.core.db import connection_for, fetch, load
 from omnistore.core.exceptions import NotFound
 from orders.models import CART_TOKENS, Cart, CartLine, CartStatus
@@ -40,24 +41,29 @@ def converted_cart_id(order_id: int) -> int | None:
     return Cart.objects.filter(order_id=order_id).values_list("pk", flat=True).first()
 
 
-def started_cart(*, token: str) -> Cart | None:
+def started_cart(*, token: str, channel: str = Channel.WEB) -> Cart | None:
     """The empty open cart that a token issued by ``services.start_cart`` stands for
-    until its first line stores it; None for a token that is not ours."""
+    until its first line stores it, of ``channel`` (the client's: the request that
+    adds the first line stores it so); None for a token that is not ours."""
     try:
         CART_TOKENS.unsign(token)
     except signing.BadSignature:
         return None
-    return Cart(token=token)
+    return Cart(token=token, channel=channel)
 
 
-def anonymous_cart(*, token: str, open_only: bool = True) -> Cart:
+def anonymous_cart(
+    *, token: str, open_only: bool = True, channel: str = Channel.WEB
+) -> Cart:
     """The anonymous cart of ``token``: stored, or started and empty until its first
-    line (see ``started_cart``); ``open_only=False`` also finds one already converted
-    (a checkout retried). Not found without a token, for a token that is not ours, and
-    for a cart no longer open unless ``open_only`` is False."""
+    line (see ``started_cart``: of ``channel``); ``open_only=False`` also finds one
+    already converted (a checkout retried). Not found without a token, for a token
+    that is not ours, and for a cart no longer open unless ``open_only`` is False."""
     if not token:
         raise NotFound("No cart yet: POST /api/v1/cart/ starts one.")
-    cart = find_cart(token=token, open_only=False) or started_cart(token=token)
+    cart = find_cart(token=token, open_only=False) or started_cart(
+        token=token, channel=channel
+    )
     if cart is None or (open_only and cart.status != CartStatus.OPEN):
         raise NotFound("Cart not found.")
     return cart
@@ -216,7 +222,7 @@ def fold_lines(
 
 
 def signed_in_cart(
-    *, customer: Customer | None, token: str = "", most: int
+    *, customer: Customer | None, token: str = "", most: int, channel: str = Channel.WEB
 ) -> tuple[Cart, list[CartLine]]:
     """A signed-in customer's cart and its lines as the next write will find them,
     read without writing (a GET may be a prefetch, a retry or a crawler).
@@ -226,13 +232,14 @@ def signed_in_cart(
     folds it and stores exactly these, and the cart's ``not_merged`` lists what the
     fold leaves out (``LeftOut``), as that write's will. Without a profile or an open
     cart yet the cart is an empty open one not stored yet, with no token until the
-    first write stores it, as a started anonymous cart is stored with its first line.
+    first write stores it (of ``channel``, the client's), as a started anonymous cart
+    is stored with its first line.
     A folded cart dates from the later change of the two.
     """
     cart = find_cart(customer=customer) if customer is not None else None
     lines = cart_lines(cart) if cart is not None else []
     if cart is None:
-        cart = Cart(token="", customer=customer)
+        cart = Cart(token="", customer=customer, channel=channel)
     source = find_cart(token=token) if token else None
     if source is None:
         return cart, lines

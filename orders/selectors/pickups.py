@@ -1,11 +1,12 @@
 """Reads of the pickup desk: orders ready at a shop, found by QR, number, code or the
-customer's name, email or phone."""
+customer's name, email, phone or loyalty card."""
 
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from customers.models import IdentityKind
+from customers.models import CustomerIdentity, IdentityKind
+from customers.normalize import normalize_loyalty_number
 from customers.selectors.profiles import name_condition
 from inventory.models import Location
 from orders.models import FulfilmentMethod, Order, OrderStatus
@@ -59,9 +60,12 @@ def pickup_search(
     phone: str | None = None,
 ) -> QuerySet[Order]:
     """Orders ready at this desk matching a scanned pickup QR, an order number, the
-    pickup code the customer reads out, or the customer's name, email or phone. ``email`` and ``phone`` are the query as the
-    customers app normalises them (any format typed), None when it is neither.
-    Everything when ``query`` is empty; expiring first. Three queries."""
+    pickup code the customer reads out, or the customer's name, email, phone or
+    loyalty card (as the customer search reads one; a merge carries the merged
+    profile's cards and orders to the survivor, so its old card finds them).
+    ``email`` and ``phone`` are the query as the customers app normalises them (any
+    format typed), None when it is neither. Everything when ``query`` is empty;
+    expiring first. Three queries."""
     waiting = pickups_waiting(location=location)
     query = (query or "").strip()[:100]
     if not query:
@@ -89,6 +93,12 @@ def pickup_search(
                     customer__identities__value=phone,
                 )
             )
+        card = normalize_loyalty_number(query)
+        if card:  # a subquery: no query of its own, no order twice
+            holders = CustomerIdentity.objects.filter(
+                kind=IdentityKind.LOYALTY, value=card
+            ).values("customer_id")
+            where |= Q(customer_id__in=holders)
     else:
         name = name_condition(query, path="customer__")  # as the customer search
         if name:

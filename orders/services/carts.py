@@ -92,10 +92,13 @@ def current_cart(
     token: str = "",
     create: bool = False,
     open_only: bool = True,
+    channel: str = Channel.WEB,
 ) -> Cart:
     """The cart a storefront write works on: the signed-in customer's open cart
     (created on first use), else the anonymous cart of ``token``, else with
-    ``create`` a new anonymous cart (not stored yet).
+    ``create`` a new anonymous cart (not stored yet). A cart this request creates or
+    stores (a started cart is stored with its first line) is of ``channel``, the
+    client's; a stored cart keeps the channel it was created on.
 
     A signed-in request still carrying the token of a cart filled before signing in
     folds that cart into the customer's first (the anonymous cart is marked merged),
@@ -105,11 +108,13 @@ def current_cart(
     """
     if customer is not None:
         if token:
-            return merge_anonymous_cart(token=token, customer=customer)
-        return find_cart(customer=customer) or ensure_customer_cart(customer=customer)
+            return merge_anonymous_cart(token=token, customer=customer, channel=channel)
+        return find_cart(customer=customer) or ensure_customer_cart(
+            customer=customer, channel=channel
+        )
     if create and not token:
-        return start_cart()
-    return anonymous_cart(token=token, open_only=open_only)
+        return start_cart(channel=channel)
+    return anonymous_cart(token=token, open_only=open_only, channel=channel)
 
 
 def _folding(*, customer: Customer | None, token: str) -> AbstractContextManager:
@@ -125,29 +130,35 @@ def add_lines_to_current_cart(
     token: str,
     lines: Sequence[tuple[int, int]],
     helped_by: Mapping[int, int] | None = None,
+    channel: str = Channel.WEB,
 ) -> tuple[Cart, list[CartLine]]:
     """``add_cart_lines`` on the request's cart (``current_cart``)."""
     with _folding(customer=customer, token=token):
-        cart = current_cart(customer=customer, token=token)
+        cart = current_cart(customer=customer, token=token, channel=channel)
         return cart, add_cart_lines(cart=cart, lines=lines, helped_by=helped_by)
 
 
 def set_current_cart_line_quantity(
-    *, customer: Customer | None, token: str, line_id: int, quantity: int
+    *,
+    customer: Customer | None,
+    token: str,
+    line_id: int,
+    quantity: int,
+    channel: str = Channel.WEB,
 ) -> Cart:
     """``set_cart_line_quantity`` on the request's cart (``current_cart``)."""
     with _folding(customer=customer, token=token):
-        cart = current_cart(customer=customer, token=token)
+        cart = current_cart(customer=customer, token=token, channel=channel)
         set_cart_line_quantity(cart=cart, line_id=line_id, quantity=quantity)
         return cart
 
 
 def remove_current_cart_line(
-    *, customer: Customer | None, token: str, line_id: int
+    *, customer: Customer | None, token: str, line_id: int, channel: str = Channel.WEB
 ) -> Cart:
     """``remove_cart_line`` on the request's cart (``current_cart``)."""
     with _folding(customer=customer, token=token):
-        cart = current_cart(customer=customer, token=token)
+        cart = current_cart(customer=customer, token=token, channel=channel)
         remove_cart_line(cart=cart, line_id=line_id)
         return cart
 
@@ -410,16 +421,19 @@ def remove_cart_line(*, cart: Cart, line_id: int, now: datetime | None = None) -
 
 
 @transaction.atomic
-def merge_anonymous_cart(*, token: str, customer: Customer) -> Cart:
+def merge_anonymous_cart(
+    *, token: str, customer: Customer, channel: str = Channel.WEB
+) -> Cart:
     """Fold an anonymous cart into the customer's open cart (quantities add up).
 
     Runs when a signed-in request still carries the token of a cart filled before
     signing in; the anonymous cart is kept, marked merged, pointing at the survivor.
     The cart returned lists in ``not_merged`` what the fold left out (``fold_lines``:
     past the cart's or a line's limit), for the request that folds to say so; it is
-    empty when nothing was folded.
+    empty when nothing was folded. A customer cart created for the fold is of
+    ``channel``.
     """
-    target = ensure_customer_cart(customer=customer)
+    target = ensure_customer_cart(customer=customer, channel=channel)
     target.not_merged = []
     source = (
         Cart.objects.select_for_update()

@@ -52,7 +52,9 @@ def start_cart_payment(
     for an empty or converted cart, for an order that costs nothing, for tenders
     checkout would refuse (``caller``: who asks, counted for wrong gift card PINs as
     at checkout) and when the tenders pay it all."""
-    cart, lines = cart_to_check_out(customer=customer, token=token)
+    cart, lines = cart_to_check_out(
+        customer=customer, token=token, channel=checkout.channel
+    )
     if not lines:
         refuse_empty_cart(cart)
     # The client's key is checked as a checkout checks it (at most 100 characters)

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from customers.models import Customer
+from omnistore.core.channels import Channel
 from omnistore.core.exceptions import Conflict, ValidationFailed
 from orders.models import Cart, CartLine, CartStatus, Order
 from orders.selectors.carts import (
@@ -44,7 +45,9 @@ def place_cart_order(
     an empty cart is refused. ``tenders`` (gift cards, store credit, points) pay
     first; ``payment`` pays the rest, if any is left.
     """
-    cart, lines = cart_to_check_out(customer=customer, token=token)
+    cart, lines = cart_to_check_out(
+        customer=customer, token=token, channel=checkout.channel
+    )
     payments = [*tenders, payment]
     if not lines:
         earlier = replayed_order(
@@ -123,13 +126,14 @@ def _loaded_if_replayed(order: Order) -> Order:
 
 
 def cart_to_check_out(
-    *, customer: Customer | None, token: str
+    *, customer: Customer | None, token: str, channel: str = Channel.WEB
 ) -> tuple[Cart, list[CartLine]]:
     """The cart and its lines: read together in one query when the cart is open and
     there is nothing to fold; a signed-in request carrying an anonymous cart's token
-    folds it first. A converted cart comes back without lines. A signed-in customer
-    without an open cart gets an empty one that is not stored: a checkout refused
-    for having nothing to buy writes nothing. A line no longer for sale refuses
+    folds it first (into a cart of ``channel`` when the customer had none). A
+    converted cart comes back without lines. A signed-in customer without an open
+    cart gets an empty one that is not stored: a checkout refused for having nothing
+    to buy writes nothing. A line no longer for sale refuses
     it (``refuse_lines_not_for_sale``)."""
     lines = []
     if customer is None or not token:
@@ -139,7 +143,9 @@ def cart_to_check_out(
     elif customer is not None and not token:
         cart = find_cart(customer=customer) or Cart(customer=customer)
     else:
-        cart = current_cart(customer=customer, token=token, open_only=False)
+        cart = current_cart(
+            customer=customer, token=token, open_only=False, channel=channel
+        )
         _refuse_what_did_not_fit(cart)
     if not lines and cart.status == CartStatus.OPEN:
         lines = cart_lines(cart)

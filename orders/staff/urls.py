@@ -4,6 +4,7 @@ from django.urls import path
 from orders.staff.views import (
     associate_sales,
     cart_panel,
+    customer_orders,
     exchanges,
     giftcards,
     invoices,
@@ -99,6 +100,21 @@ urlpatterns = [
     path("<str:number>/ship/", orders.order_ship, name="order_ship"),
     path("<str:number>/deliver/", orders.order_deliver, name="order_deliver"),
     path("<str:number>/cancel/", orders.order_cancel, name="order_cancel"),
+]
+
+# A customer's whole history, linked from their page. Its paths go first too.
+
+urlpatterns[:0] = [
+    path(
+        "customer/<int:pk>/",
+        customer_orders.customer_order_history,
+        name="customer_order_history",
+    ),
+    path(
+        "customer/<int:pk>/returns/",
+        customer_orders.customer_return_history,
+        name="customer_return_history",
+    ),
 ]
 
 # The returns desk. Its paths go first: "<number>/" above would take "returns/".

@@ -54,12 +54,13 @@ CUSTOMER_RETURNS_SHOWN = 5
 def customer_returns_panel(request, customer) -> dict | None:
     """Returns and store credit, with what of it expires next, on the 360° page (two
     queries, three with a balance)."""
-    returns = list(customer_returns(customer)[:CUSTOMER_RETURNS_SHOWN])
+    returns = list(customer_returns(customer)[: CUSTOMER_RETURNS_SHOWN + 1])
     if not returns and not customer.store_credit_balance:
         return None
     return {
         "template": "orders/staff/returns/_customer_returns.html",
-        "returns": returns,
+        "returns": returns[:CUSTOMER_RETURNS_SHOWN],
+        "more": len(returns) > CUSTOMER_RETURNS_SHOWN,
         "customer": customer,
         "credit_expiry": next_store_credit_expiry(customer),
     }
