@@ -104,6 +104,16 @@ class SegmentForm(forms.ModelForm):
             raise forms.ValidationError(errors)
         return rules
 
+    def _update_errors(self, errors):
+        """Rules refused at their field never reach the segment, so the model's own
+        check reads the rules it had before (none, for a new one): its word on them
+        is left out, and the field's error is said once."""
+        if "rules" in self.errors and hasattr(errors, "error_dict"):
+            errors.error_dict.pop("rules", None)
+            if not errors.error_dict:
+                return
+        super()._update_errors(errors)
+
 
 @admin.register(Segment)
 class SegmentAdmin(ShopScopedAdmin, SimpleHistoryAdmin):

@@ -21,6 +21,7 @@ from omnistore.accounts.scoping import (
     shop_ids,
 )
 from omnistore.core.admin_fields import CheckedJSONField
+from omnistore.core.admin_history import EventHistory, actor_or_system
 from omnistore.core.exceptions import ApplicationError
 
 from . import admin_markets  # noqa: F401  (registers the tax and market admins)
@@ -28,6 +29,7 @@ from .admin_forms import (
     FIXED_CODES,
     CodeFields,
     JSONObjectField,
+    LocationForm,
     VariantFormSet,
     variants_on_record,
 )
@@ -190,7 +192,11 @@ class VariantAdmin(OneAtATime, CatalogAdmin):
 
 @admin.register(Location)
 class LocationAdmin(OneAtATime, CodeFields, CatalogAdmin):
+    """A shop stays one while a till session is open or pickups wait there
+    (``LocationForm``)."""
+
     shop_paths = ("id",)  # a location is its own shop
+    form = LocationForm
     list_display = [
         "code",
         "name",
@@ -437,12 +443,20 @@ class TransferEventInline(PartOfParentInline):
 
 
 @admin.register(Transfer)
-class TransferAdmin(ReadOnlyAdmin):
+class TransferAdmin(EventHistory, ReadOnlyAdmin):
     """Transfers are requested from the staff screens; here managers follow them and
     can ship or receive in bulk, through the same services. A shop's manager sees
-    what leaves or reaches their shops."""
+    what leaves or reaches their shops, and on its history page each of its steps."""
 
     shop_paths = ("source", "destination")
+    history_heading = "What happened to the transfer"
+    history_columns = (
+        ("When", "created_at"),
+        ("From", "get_from_status_display"),
+        ("To", "get_to_status_display"),
+        ("Who", actor_or_system),
+        ("Why", "note"),
+    )
 
     list_display = [
         "__str__",
@@ -460,6 +474,9 @@ class TransferAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     inlines = [TransferLineInline, TransferEventInline]
     actions = ["ship", "receive_everything"]
+
+    def history_events(self, transfer):
+        return transfer.events.select_related("actor")
 
     def get_search_results(self, request, queryset, search_term):
         """Also find a transfer by its number as printed, e.g. ``T000042``."""

@@ -16,7 +16,8 @@ from django.db import models
 
 from omnistore.core.admin_fields import CheckedJSONField
 
-from .models import StockMovement, Variant
+from .models import LocationKind, StockMovement, Variant
+from .signals import shop_uses
 
 # The currencies of ISO 4217 that money is kept in (funds, precious metals and the
 # testing and "no currency" codes left out).
@@ -207,3 +208,42 @@ class VariantFormSet(forms.BaseInlineFormSet):
             ids = [variant.pk for variant in self.get_queryset()]
             self._on_record_ids = variants_on_record(ids)
         return self._on_record_ids
+
+
+# --- a shop, while it serves as one ------------------------------------------------
+
+
+class LocationForm(forms.ModelForm):
+    """A shop with a till session open or orders waiting for pickup stays a shop, its
+    counter open and the location in use: made a warehouse, its counter closed or
+    taken out of use, the drawer could not be counted and closed and the pickups not
+    handed over (the staff's desks answer only at a shop). What keeps it in use is
+    asked of the apps above (``inventory.signals.shop_uses``)."""
+
+    # Each field a shop is left by, with the value it has while it serves as one.
+    LEAVING = {
+        "kind": LocationKind.SHOP,
+        "sells_in_store": True,
+        "active": True,
+    }
+
+    def clean(self):
+        cleaned = super().clean()
+        location = self.instance
+        if location.pk is None:
+            return cleaned
+        leaving = [
+            name
+            for name, serving in self.LEAVING.items()
+            if name in cleaned
+            and getattr(location, name) == serving
+            and cleaned[name] != serving
+        ]
+        if not leaving:
+            return cleaned
+        reasons = shop_uses(location)
+        if reasons:
+            message = f"{location.name} still serves as a shop: {'; '.join(reasons)}."
+            for name in leaving:
+                self.add_error(name, forms.ValidationError(message, code="shop_in_use"))
+        return cleaned

@@ -272,6 +272,15 @@ class PriceListPriceAdmin(KeptWhileInUse, VersionedAdmin):
     raw_id_fields = ["variant"]
     list_per_page = 100
 
+    def get_readonly_fields(self, request, obj=None):
+        """A saved price stays the price of its list and variant: moved, it would
+        take the item off sale in the markets selling at the list. A price for
+        another list or variant is a new row."""
+        fields = super().get_readonly_fields(request, obj)
+        if obj is None or obj.pk is None:
+            return fields
+        return [*fields, "price_list", "variant"]
+
     def uses(self, objs) -> list[str]:
         lists = {price.price_list_id for price in objs}
         markets = Market.objects.filter(price_list__in=lists).select_related(

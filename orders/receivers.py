@@ -1,11 +1,16 @@
-"""Reactions to customer events and to stock arriving for an order: the orders app
-listens, the customers and inventory apps never import it."""
+"""Reactions to customer events and to stock arriving for an order, and answers to
+what inventory asks of a shop: the orders app listens, the customers and inventory
+apps never import it."""
 
 from django.dispatch import receiver
+from django.utils import timezone
 
 from customers.signals import customer_merged, customer_merging
 from inventory.services.transfers import transfer_arriving, transfer_closed_short
+from inventory.signals import location_in_use_as_shop
 
+from .selectors.pickups import pickups_waiting
+from .selectors.till import open_session_at
 from .services.carts import fold_customer_carts
 from .services.parts import ask_again_for_missing, order_awaits_transfer
 from .services.sizes import relearn_sizes_later
@@ -38,3 +43,33 @@ def missing_on_a_transfer(sender, transfer, missing, reason, actor, **kwargs):
     ask_again_for_missing(
         transfer=transfer, missing=missing, reason=reason, actor=actor
     )
+
+
+PICKUPS_NAMED = 5  # orders named in a shop's answer; the rest are counted
+
+
+@receiver(location_in_use_as_shop, dispatch_uid="orders.shop_desks_in_use")
+def shop_desks_in_use(sender, location, **kwargs) -> list[str]:
+    """A till session open at the shop (its drawer is counted and closed at its
+    till) and orders waiting there for pickup (handed over at its desk) keep it a
+    shop, each said with what to do about it."""
+    reasons = []
+    session = open_session_at(location)
+    if session is not None:
+        opened = timezone.localtime(session.opened_at).strftime("%d %b %Y %H:%M")
+        reasons.append(
+            f"a till session is open on {session.register} since {opened}, opened "
+            f"by {session.opened_by} (close it at the till)"
+        )
+    waiting = pickups_waiting(location=location).prefetch_related(None)
+    numbers = list(waiting.values_list("number", flat=True)[: PICKUPS_NAMED + 1])
+    if numbers:
+        count = waiting.count() if len(numbers) > PICKUPS_NAMED else len(numbers)
+        named = ", ".join(numbers[:PICKUPS_NAMED])
+        more = f" and {count - PICKUPS_NAMED} more" if count > PICKUPS_NAMED else ""
+        noun, them = ("order waits", "it") if count == 1 else ("orders wait", "them")
+        reasons.append(
+            f"{count} {noun} there for pickup: {named}{more} (hand {them} over or "
+            f"cancel {them})"
+        )
+    return reasons

@@ -14,6 +14,7 @@ from django.urls import path
 
 from omnistore.accounts.scoping import PartOfParentInline, ReadOnlyAdmin, shop_ids
 from omnistore.approvals.services.approvals import ApprovalRequired
+from omnistore.core.admin_history import EventHistory, actor_or_system
 from omnistore.core.exceptions import ApplicationError
 from orders.models import GiftCard, GiftCardTransaction
 from orders.selectors.giftcards import CARD_STATUS_LABELS, gift_card_status
@@ -62,8 +63,17 @@ class GiftCardActionForm(ActionForm):
     )
 
 
+# What the card's page shows, every field of the card read-only: its status as it is
+# now (``status_now``) in place of the stored one, its PIN never.
+CARD_FIELDS = tuple(
+    "status_now" if field.name == "status" else field.name
+    for field in GiftCard._meta.concrete_fields
+    if field.name not in ("id", "pin_hash")
+)
+
+
 @admin.register(GiftCard)
-class GiftCardAdmin(ReadOnlyAdmin):
+class GiftCardAdmin(EventHistory, ReadOnlyAdmin):
     shop_paths = None  # a card is no one shop's: it pays wherever its currency does
     action_form = GiftCardActionForm
     actions = ["void_cards", "adjust_cards"]
@@ -80,26 +90,24 @@ class GiftCardAdmin(ReadOnlyAdmin):
     list_filter = ("status", "kind", "currency")
     search_fields = ("number",)
     exclude = ("pin_hash",)
-    readonly_fields = (
-        "number",
-        "kind",
-        "status_now",
-        "currency",
-        "market",
-        "initial_amount",
-        "balance",
-        "issued_at",
-        "expires_at",
-        "issued_location",
-        "issued_by",
-        "order",
-        "recipient_email",
-        "recipient_name",
-        "message",
-        "send_on",
-        "sent_at",
-        "voided_at",
+    fields = CARD_FIELDS
+    history_heading = "The card's ledger"
+    history_columns = (
+        ("When", "created_at"),
+        ("What", "get_kind_display"),
+        ("Amount", "amount"),
+        ("Balance after", "balance_after"),
+        ("Who", actor_or_system),
+        ("Where", "location"),
+        ("Order", "order"),
+        ("Approval", "approval"),
+        ("Why", "reason"),
     )
+
+    def get_readonly_fields(self, request, obj=None):
+        """Every field of the card: it changes only through the actions (the
+        services), each change a ledger row with who, why and the approval."""
+        return CARD_FIELDS
 
     @admin.display(description="Status")
     def status_now(self, card: GiftCard) -> str:
@@ -125,8 +133,14 @@ class GiftCardAdmin(ReadOnlyAdmin):
         return super().changelist_view(request, {**context, **(extra_context or {})})
 
     def has_change_permission(self, request, obj=None):
-        # Opened to read (every field read-only); actions need the change right.
-        return request.user.has_perm("orders.change_giftcard")
+        """The actions on the list need the change right; a card's own page is
+        read, never saved (a POST to it is refused, whoever sends it)."""
+        return obj is None and request.user.has_perm("orders.change_giftcard")
+
+    def history_events(self, card):
+        return card.transactions.select_related(
+            "order", "location", "actor", "approval"
+        )
 
     def response_action(self, request, queryset):
         """A reason or an amount the action form refuses is said as such, and

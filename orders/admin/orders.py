@@ -10,7 +10,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
-from django.contrib.admin.utils import unquote
 from django.http import StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -20,6 +19,7 @@ from django.utils.html import format_html, format_html_join
 from customers.selectors.team import associate_public_name
 from omnistore.accounts.scoping import PartOfParentInline, ReadOnlyAdmin
 from omnistore.approvals.models import ApprovalChannel
+from omnistore.core.admin_history import EventHistory
 from omnistore.core.exceptions import ApplicationError
 from omnistore.core.spreadsheet import SafeWriter
 from orders.admin.base import PhoneAwareSearch, through, with_currency
@@ -33,7 +33,6 @@ from orders.models import (
     Fulfilment,
     Order,
     OrderLine,
-    OrderStatus,
     OrderStatusChange,
     Payment,
     PaymentEvent,
@@ -150,7 +149,7 @@ def _till_parts(line: TillLine):
 
 
 @admin.register(Order)
-class OrderAdmin(OrderCancelPage, PhoneAwareSearch, ReadOnlyAdmin):
+class OrderAdmin(EventHistory, OrderCancelPage, PhoneAwareSearch, ReadOnlyAdmin):
     shop_paths = ORDER_SHOP_PATHS
     list_display = [
         "number",
@@ -183,25 +182,17 @@ class OrderAdmin(OrderCancelPage, PhoneAwareSearch, ReadOnlyAdmin):
     list_per_page = 50
     change_list_template = "admin/orders/order/change_list.html"
     change_form_template = "admin/orders/order/change_form.html"
+    object_history_template = "admin/orders/order/object_history.html"
+    history_heading = "What happened to the order"
 
     @admin.display(description="total", ordering="total")
     def total_amount(self, order):
         return with_currency(order.total, order.currency)
 
-    def history_view(self, request, object_id, extra_context=None):
+    def history_events(self, order):
         """Orders are not edited here: their history is what happened to them (each
         status change, who, where and why), above any admin action on record."""
-        order = self.get_object(request, unquote(object_id))
-        steps = (
-            list(order.history.select_related("actor", "location"))
-            if order is not None
-            else []
-        )
-        labels = dict(OrderStatus.choices)
-        for step in steps:
-            step.from_label = labels.get(step.from_status, step.from_status)
-        extra = {**(extra_context or {}), "status_history": steps}
-        return super().history_view(request, object_id, extra)
+        return order.history.select_related("actor", "location")
 
     def get_urls(self):
         report = self.admin_site.admin_view(self.sales_report_view)

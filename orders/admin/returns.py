@@ -11,6 +11,7 @@ from django.db.models import Prefetch
 from django.urls import path
 
 from omnistore.accounts.scoping import PartOfParentInline, ReadOnlyAdmin
+from omnistore.core.admin_history import EventHistory
 from omnistore.core.exceptions import ApplicationError
 from orders.admin.base import through, with_currency
 from orders.admin.reports import returns_rate_page
@@ -122,8 +123,9 @@ class OrderReturnInline(PartOfParentInline):
 
 
 @admin.register(Return)
-class ReturnAdmin(ReadOnlyAdmin):
+class ReturnAdmin(EventHistory, ReadOnlyAdmin):
     shop_paths = ("receiving_location", "order__placing_location")
+    history_heading = "What happened to the return"
     list_display = [
         "code",
         "order",
@@ -186,6 +188,11 @@ class ReturnAdmin(ReadOnlyAdmin):
     @admin.display(description="refund total", ordering="refund_total")
     def refund_amount(self, ret):
         return with_currency(ret.refund_total, ret.order.currency)
+
+    def history_events(self, ret):
+        """Returns move through the services (the staff screens, the actions): each
+        status change, who, where and why."""
+        return ret.history.select_related("actor", "location")
 
     def get_urls(self):
         report = self.admin_site.admin_view(self.report_view)

@@ -108,3 +108,27 @@ def test_a_preview_the_database_refuses_is_said_on_the_page(admin_client):
     html = page.content.decode()
     assert PREVIEW_FAILED.replace("'", "&#x27;") in html
     assert "Names" in html
+
+
+@pytest.mark.parametrize(
+    "rules",
+    [
+        '{"field": "last_name", "op": "sounds_like", "value": "Rossi"}',
+        '{"all": [{"field": "no_such_field", "op": "eq", "value": 1}]}',
+        "[1, 2]",
+    ],
+)
+def test_a_new_segment_with_a_bad_rule_is_told_that_one_error_only(admin_client, rules):
+    """The rules refused at their field never reach the segment: the page says
+    what is wrong with them, not also that an empty segment has no group."""
+    response = admin_client.post(
+        f"{SEGMENTS}add/", {"name": "Bad", "description": "", "rules": rules}
+    )
+
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    said = " ".join(form.errors["rules"])
+    assert "expected a group" not in said
+    assert said and not form.non_field_errors()
+    assert "expected a group" not in response.content.decode()
+    assert not Segment.objects.exists()

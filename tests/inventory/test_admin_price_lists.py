@@ -50,3 +50,52 @@ def test_prices_are_found_by_sku_or_product(admin_client):
         reverse("admin:inventory_pricelistprice_changelist"), {"q": "TEE-002"}
     )
     assert [p.variant.sku for p in found.context["cl"].result_list] == ["TEE-002"]
+
+
+def test_a_saved_price_keeps_its_list_and_variant_only_its_amount_changes(
+    admin_client,
+):
+    """Moved to another list or variant, a price would take the item off sale in
+    the markets selling at its list: on a saved price both are shown, not offered,
+    and a change form sending others changes the amount alone."""
+    price = francs(1).prices.get()
+    other_list = PriceList.objects.create(code="CHF-B", name="Outlet", currency="CHF")
+    other_variant = VariantFactory(sku="TEE-OTHER")
+    url = reverse("admin:inventory_pricelistprice_change", args=[price.pk])
+
+    page = admin_client.get(url).content.decode()
+    assert 'name="price_list"' not in page and 'name="variant"' not in page
+    assert 'name="price"' in page and "TEE-000" in page
+
+    response = admin_client.post(
+        url,
+        {
+            "price_list": other_list.pk,
+            "variant": other_variant.pk,
+            "price": "33.50",
+            "_save": "Save",
+        },
+    )
+
+    assert response.status_code == 302
+    price.refresh_from_db()
+    assert (price.price_list.code, price.variant.sku) == ("CHF", "TEE-000")
+    assert price.price == Decimal("33.50")
+
+
+def test_a_new_price_is_added_for_the_list_and_variant_chosen(admin_client):
+    price_list = PriceList.objects.get(code="CHF")
+    variant = VariantFactory(sku="TEE-NEW")
+    url = reverse("admin:inventory_pricelistprice_add")
+
+    page = admin_client.get(url).content.decode()
+    assert 'name="price_list"' in page and 'name="variant"' in page
+
+    response = admin_client.post(
+        url,
+        {"price_list": price_list.pk, "variant": variant.pk, "price": "40.00"},
+    )
+
+    assert response.status_code == 302
+    added = PriceListPrice.objects.get(variant=variant)
+    assert (added.price_list, added.price) == (price_list, Decimal("40.00"))

@@ -371,3 +371,32 @@ def test_categories_can_be_created_in_admin(admin_client):
     )
     assert response.status_code == 302
     assert parent.children.get().slug == "men-shirts"
+
+
+def test_a_transfers_history_page_lists_each_step_who_and_why(
+    client, admin_client, catalog, manager, shop
+):
+    """Transfers move through the services (the staff screens, the actions), not
+    their admin page: the History button leads to each step of the transfer."""
+    transfer = catalog["transfer"]
+    _run_action(admin_client, "ship", [transfer])
+    url = reverse("admin:inventory_transfer_history", args=[transfer.pk])
+
+    page = admin_client.get(url)
+
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "This object doesn’t have a change history" not in text
+    section = text.split('data-testid="transfer-status-history"')[1]
+    requested, shipped = section.split("</table>")[0].split("<tr>")[2:]
+    assert "Requested" in requested and "system" in requested
+    assert "In transit" in shipped and str(manager) in shipped
+    assert "shipped from admin" in shipped
+
+    stranger = assign_role(
+        user=UserFactory(username="to-manager"),
+        role=Role.STORE_MANAGER,
+        shops=[LocationFactory(code="TO01", name="Torino")],
+    )
+    client.force_login(stranger)
+    assert client.get(url).status_code == 404

@@ -3,6 +3,7 @@ who may open it: staff who see every shop. Its actions say why they refuse and k
 every void in the card's history."""
 
 import html
+import re
 from decimal import Decimal
 
 import pytest
@@ -132,3 +133,65 @@ def test_a_card_past_its_date_is_listed_expired_before_the_hourly_task(client):
 
     assert card.status == GiftCardStatus.ACTIVE
     assert status.endswith(">Expired")
+
+
+def _change_page(card) -> str:
+    return reverse("admin:orders_giftcard_change", args=[card.pk])
+
+
+def test_a_cards_page_shows_every_field_and_saves_nothing(headquarters):
+    """A card moves only through the actions, each move a ledger row with who and
+    why: its page offers no field to edit, its ledger no row, and a form sent to it
+    anyway (a void, a new sender) is refused with the card as it was."""
+    card = gift_card("25.00", sender_name="Ada")
+
+    page = headquarters.get(_change_page(card))
+
+    text = page.content.decode()
+    assert page.status_code == 200
+    form = text.split('id="giftcard_form"')[1].split("</form>")[0]
+    controls = re.findall(r"<(?:input|select|textarea)[^>]*>", form)
+    assert [tag for tag in controls if 'type="hidden"' not in tag] == []
+    assert 'name="_save"' not in text
+    for shown in ("field-status_now", "field-sender_name", "field-balance"):
+        assert shown in text
+    assert "Ada" in text
+
+    refused = headquarters.post(
+        _change_page(card),
+        {"status": "void", "sender_name": "Mallory", "_save": "Save"},
+    )
+
+    assert refused.status_code == 403
+    card.refresh_from_db()
+    assert (card.status, card.sender_name) == (GiftCardStatus.ACTIVE, "Ada")
+    assert balance(card) == Decimal("25.00")
+    assert not LogEntry.objects.filter(object_id=str(card.pk)).exists()
+
+
+def test_a_voided_card_is_not_brought_back_from_its_page(headquarters):
+    card = gift_card("10.00")
+    _act(headquarters, card, "adjust_cards", amount="-10", reason="correct to zero")
+    _act(headquarters, card, "void_cards", reason="lost card")
+
+    refused = headquarters.post(_change_page(card), {"status": "active"})
+
+    assert refused.status_code == 403
+    card.refresh_from_db()
+    assert card.status == GiftCardStatus.VOID
+
+
+def test_a_cards_history_page_lists_its_ledger_who_and_why(headquarters):
+    card = gift_card("40.00")
+    _act(headquarters, card, "adjust_cards", amount="-15.50", reason="till miscount")
+
+    page = headquarters.get(reverse("admin:orders_giftcard_history", args=[card.pk]))
+
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "This object doesn’t have a change history" not in text
+    section = text.split('data-testid="giftcard-status-history"')[1]
+    issued, adjusted = section.split("</table>")[0].split("<tr>")[2:]
+    assert "Issued" in issued and "40.00" in issued and "system" in issued
+    assert "Adjusted" in adjusted and "-15.50" in adjusted and "24.50" in adjusted
+    assert "till miscount" in adjusted and "Alex Rossi" in adjusted

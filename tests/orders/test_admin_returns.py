@@ -161,3 +161,39 @@ def test_the_returns_rate_counts_units_handed_over_not_those_still_waiting():
     (row,) = returns_rate_by_shop()
 
     assert (row.label, row.sold, row.returned) == ("Milano Nove", 5, 0)
+
+
+def test_a_returns_history_page_lists_its_status_changes_who_where_and_why(
+    client, manager, returns
+):
+    """Returns change through the services, not their admin page: the History
+    button leads to each step, with who made it, where and why."""
+    kept = returns["kept"]
+    manager.post(
+        reverse("admin:orders_return_changelist"),
+        {"action": "close_returns", "_selected_action": [kept.pk]},
+    )
+    url = reverse("admin:orders_return_history", args=[kept.pk])
+
+    page = manager.get(url)
+
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert 'data-testid="return-status-history"' in text
+    assert "This object doesn’t have a change history" not in text
+    section = text.split('data-testid="return-status-history"')[1]
+    section = section.split("Changes made in the admin")[0]
+    rows = section.split("<tr>")[2:]  # after the headings
+    steps = kept.history.select_related("actor", "location").order_by("at", "id")
+    assert len(rows) == steps.count() >= 2
+    closed = rows[-1]
+    assert "Refunded" in closed and "Closed" in closed
+    assert "Closed in admin" in closed and str(steps.last().actor) in closed
+    first = steps.first()
+    assert str(first.actor) in rows[0] and "Milano Centro" in rows[0]
+
+    stranger = UserFactory(
+        username="to-manager", role="store_manager", store=returns["torino"]
+    )
+    client.force_login(stranger)
+    assert client.get(url).status_code == 404
