@@ -368,6 +368,11 @@ def _terms(
     return terms
 
 
+def _buyer_keys(contact: dict) -> tuple[str, str, str]:
+    """What tells a delivery buyer's tier: their loyalty card, email and phone."""
+    return contact["loyalty_number"], contact["email"], contact["phone"]
+
+
 def prepare_checkout(
     *,
     lines: Sequence[LineRequest | tuple[Variant | int, int]],
@@ -422,15 +427,7 @@ def prepare_checkout(
         payments=payments,
         gift_cards=cards_total(sale.gift_cards),
         method=fulfilment,
-        buyer=cache(
-            delivery_buyer(
-                customer,
-                staff,
-                contact["loyalty_number"],
-                contact["email"],
-                contact["phone"],
-            )
-        ),
+        buyer=cache(delivery_buyer(customer, staff, *_buyer_keys(contact))),
         waiver=checked_waiver(
             sale.delivery_waiver, channel, fulfilment, staff, where.placing, cart, key
         ),

@@ -113,10 +113,8 @@ def exchange_items(
     one transaction: a replacement out of stock leaves nothing returned. The
     replacement is a counter sale on the open till (the device's ``till``, else the
     shop's): a difference paid in cash is refused before anything is written when
-    no till is open. The return needs a manager's ``approvals`` as a counter
-    return does (outside the window, without a receipt); the refund limit counts
-    only the returned value the replacement does not take (``refund_limit``), so an
-    even swap, or one the customer pays more for, asks no one about its refund."""
+    no till is open. The return needs ``approvals`` as a counter return does; the
+    refund limit counts only what the replacement does not take (``refund_limit``)."""
     now = now or timezone.now()
     source = order_to_return(order, None)
     _check_exchangeable(source, fulfilment)
