@@ -462,7 +462,7 @@ class TransferAdmin(EventHistory, ReadOnlyAdmin):
         "__str__",
         "source",
         "destination",
-        "status",
+        "status_shown",
         "requested_by",
         "created_at",
         "shipped_at",
@@ -472,8 +472,28 @@ class TransferAdmin(EventHistory, ReadOnlyAdmin):
     list_select_related = ["source", "destination", "requested_by"]
     search_fields = ["source__code", "destination__code", "reference_id"]
     date_hierarchy = "created_at"
+    readonly_fields = ["status_shown"]
     inlines = [TransferLineInline, TransferEventInline]
     actions = ["ship", "receive_everything"]
+
+    def get_queryset(self, request):
+        """With the lines, which say what one closed short misses (one query for the
+        whole list)."""
+        return super().get_queryset(request).prefetch_related("lines")
+
+    def get_fields(self, request, obj=None):
+        """The status as the staff pages say it, in its place among the fields."""
+        fields = super().get_fields(request, obj)
+        return [
+            "status_shown" if name == "status" else name
+            for name in fields
+            if name != "status_shown"
+        ]
+
+    @admin.display(description="Status", ordering="status")
+    def status_shown(self, transfer):
+        """One closed short says so, with the units missing (``status_label``)."""
+        return transfer.status_label
 
     def history_events(self, transfer):
         return transfer.events.select_related("actor")

@@ -214,11 +214,12 @@ class VariantFormSet(forms.BaseInlineFormSet):
 
 
 class LocationForm(forms.ModelForm):
-    """A shop with a till session open or orders waiting for pickup stays a shop, its
-    counter open and the location in use: made a warehouse, its counter closed or
-    taken out of use, the drawer could not be counted and closed and the pickups not
-    handed over (the staff's desks answer only at a shop). What keeps it in use is
-    asked of the apps above (``inventory.signals.shop_uses``)."""
+    """A shop with a till session open or orders still to be collected there (ready,
+    or on their way to it) stays a shop, its counter open and the location in use:
+    made a warehouse, its counter closed or taken out of use, the drawer could not be
+    counted and closed and the pickups not handed over (the staff's desks answer only
+    at a shop). What keeps it in use is asked of the apps above
+    (``inventory.signals.shop_uses``)."""
 
     # Each field a shop is left by, with the value it has while it serves as one.
     LEAVING = {

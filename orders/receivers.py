@@ -9,7 +9,7 @@ from customers.signals import customer_merged, customer_merging
 from inventory.services.transfers import transfer_arriving, transfer_closed_short
 from inventory.signals import location_in_use_as_shop
 
-from .selectors.pickups import pickups_waiting
+from .selectors.pickups import open_pickups_at
 from .selectors.till import open_session_at
 from .services.carts import fold_customer_carts
 from .services.parts import ask_again_for_missing, order_awaits_transfer
@@ -51,8 +51,9 @@ PICKUPS_NAMED = 5  # orders named in a shop's answer; the rest are counted
 @receiver(location_in_use_as_shop, dispatch_uid="orders.shop_desks_in_use")
 def shop_desks_in_use(sender, location, **kwargs) -> list[str]:
     """A till session open at the shop (its drawer is counted and closed at its
-    till) and orders waiting there for pickup (handed over at its desk) keep it a
-    shop, each said with what to do about it."""
+    till) and orders to be collected there, ready or still on their way (handed
+    over at its desk, which answers only at a shop), keep it a shop, each said with
+    what to do about it."""
     reasons = []
     session = open_session_at(location)
     if session is not None:
@@ -61,15 +62,15 @@ def shop_desks_in_use(sender, location, **kwargs) -> list[str]:
             f"a till session is open on {session.register} since {opened}, opened "
             f"by {session.opened_by} (close it at the till)"
         )
-    waiting = pickups_waiting(location=location).prefetch_related(None)
-    numbers = list(waiting.values_list("number", flat=True)[: PICKUPS_NAMED + 1])
+    to_collect = open_pickups_at(location=location)
+    numbers = list(to_collect.values_list("number", flat=True)[: PICKUPS_NAMED + 1])
     if numbers:
-        count = waiting.count() if len(numbers) > PICKUPS_NAMED else len(numbers)
+        count = to_collect.count() if len(numbers) > PICKUPS_NAMED else len(numbers)
         named = ", ".join(numbers[:PICKUPS_NAMED])
         more = f" and {count - PICKUPS_NAMED} more" if count > PICKUPS_NAMED else ""
-        noun, them = ("order waits", "it") if count == 1 else ("orders wait", "them")
+        noun, them = ("order is", "it") if count == 1 else ("orders are", "them")
         reasons.append(
-            f"{count} {noun} there for pickup: {named}{more} (hand {them} over or "
-            f"cancel {them})"
+            f"{count} {noun} still to be collected there: {named}{more} (hand "
+            f"{them} over once ready, or cancel {them})"
         )
     return reasons

@@ -1,5 +1,6 @@
 """Reads of the pickup desk: orders ready at a shop, found by QR, number, code or the
-customer's name, email, phone or loyalty card."""
+customer's name, email, phone or loyalty card; and every order still to be collected
+at a shop."""
 
 from __future__ import annotations
 
@@ -9,7 +10,14 @@ from customers.models import CustomerIdentity, IdentityKind
 from customers.normalize import normalize_loyalty_number
 from customers.selectors.profiles import name_condition
 from inventory.models import Location
-from orders.models import FulfilmentMethod, Order, OrderStatus
+from orders.models import (
+    CANCELLABLE_STATUSES,
+    Fulfilment,
+    FulfilmentMethod,
+    FulfilmentStatus,
+    Order,
+    OrderStatus,
+)
 from orders.selectors.orders import with_fulfilments
 
 PICKUP_QR_PREFIX = "OMNISTORE-PICKUP"
@@ -24,6 +32,19 @@ def pickups_waiting(*, location) -> QuerySet[Order]:
             fulfilments__method=FulfilmentMethod.PICKUP,
         )
     ).order_by("pickup_expires_at", "id")
+
+
+def open_pickups_at(*, location) -> QuerySet[Order]:
+    """Orders to be collected at this shop and not handed over yet: placed, picked,
+    on their way to it on a transfer or ready at its desk (an order stays cancellable
+    until it is handed over), oldest first. Each one is a customer who will come to
+    this shop's desk. One query."""
+    parts = Fulfilment.objects.filter(
+        method=FulfilmentMethod.PICKUP, pickup_location=location
+    ).exclude(status__in=(FulfilmentStatus.COLLECTED, FulfilmentStatus.CANCELLED))
+    return Order.objects.filter(
+        status__in=CANCELLABLE_STATUSES, pk__in=parts.values("order_id")
+    ).order_by("created_at", "id")
 
 
 def pickup_qr_payload(order: Order) -> str:

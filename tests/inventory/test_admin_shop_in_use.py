@@ -1,7 +1,8 @@
 """A shop stays a shop while it is in use as one: with a till session open or orders
-waiting for pickup, the location's admin form refuses to make it a warehouse, to close
-its counter or to take it out of use, and says why; once the drawer is closed and the
-pickups handed over, it may go."""
+still to be collected there (ready, or placed, picked or on their way to it), the
+location's admin form refuses to make it a warehouse, to close its counter or to take
+it out of use, and says why; once the drawer is closed and the pickups handed over or
+cancelled, it may go."""
 
 from decimal import Decimal
 
@@ -9,12 +10,20 @@ import pytest
 from django.urls import reverse
 
 from inventory.models import Location, LocationKind
+from inventory.services.transfers import ship_transfer
 from omnistore.accounts.models import Role
 from orders.models import Register
+from orders.services.fulfilment import cancel_order, mark_picked
 from orders.services.pickups import collect_order
 from orders.services.till import close_till, open_till
 from tests.factories import StaffFactory, UserFactory
-from tests.orders.factories import ready_order, shop, stocked
+from tests.orders.factories import (
+    pickup_order,
+    ready_order,
+    shop,
+    stocked,
+    warehouse,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -103,10 +112,69 @@ def test_a_shop_with_orders_waiting_for_pickup_stays_a_shop(hq, milan, fields):
     assert refused.status_code == 200
     [field] = fields
     [error] = refused.context["adminform"].form.errors[field]
-    assert "2 orders wait there for pickup" in error
+    assert "2 orders are still to be collected there" in error
     assert first.number in error and second.number in error
-    assert "(hand them over or cancel them)" in error
+    assert "(hand them over once ready, or cancel them)" in error
     assert still_a_shop(milan)
+
+
+def placed(milan):
+    return pickup_order(store=milan, lines=[(stocked(milan, 1), 1)])
+
+
+def picked(milan):
+    return mark_picked(order=placed(milan), location=milan)
+
+
+def on_its_way(milan):
+    """Sourced from a warehouse: the units travel to the shop on a transfer."""
+    depot = warehouse(code="WH01", name="Piacenza DC")
+    order = pickup_order(store=milan, lines=[(stocked(depot, 1), 1)])
+    ship_transfer(transfer=order.fulfilments.get(transfer__isnull=False).transfer)
+    return order
+
+
+# Each step of a pickup before it is ready at the shop's desk.
+ON_THE_WAY = {"placed": placed, "picked": picked, "in transfer to it": on_its_way}
+
+
+@pytest.mark.parametrize("make", ON_THE_WAY.values(), ids=ON_THE_WAY.keys())
+def test_a_shop_with_a_pickup_not_ready_yet_stays_a_shop(hq, milan, make):
+    """Made a warehouse, its desk could never hand the order over."""
+    order = make(milan)
+
+    refused = change(hq, milan, kind=LocationKind.WAREHOUSE)
+
+    assert refused.status_code == 200
+    [error] = refused.context["adminform"].form.errors["kind"]
+    assert f"1 order is still to be collected there: {order.number} " in error
+    assert "(hand it over once ready, or cancel it)" in error
+    assert still_a_shop(milan)
+
+
+def test_the_refusal_names_five_pickups_and_counts_the_rest(hq, milan):
+    item = stocked(milan, 10)
+    orders = [
+        pickup_order(store=milan, lines=[(item, 1)], email=f"c{i}@example.com")
+        for i in range(7)
+    ]
+
+    refused = change(hq, milan, kind=LocationKind.WAREHOUSE)
+
+    [error] = refused.context["adminform"].form.errors["kind"]
+    named = ", ".join(order.number for order in orders[:5])
+    assert f"7 orders are still to be collected there: {named} and 2 more " in error
+    assert orders[5].number not in error and orders[6].number not in error
+
+
+def test_a_cancelled_pickup_does_not_keep_the_shop(hq, milan):
+    order = placed(milan)
+    cancel_order(order=order, reason="Customer called")
+
+    response = change(hq, milan, kind=LocationKind.WAREHOUSE, sells_in_store=None)
+
+    assert response.status_code == 302
+    assert Location.objects.get(pk=milan.pk).kind == LocationKind.WAREHOUSE
 
 
 def test_a_shop_may_change_its_name_while_in_use(hq, milan, associate):

@@ -4,13 +4,23 @@ and the units this shop has, "Add to sale" and "Add all to sale" putting the ite
 into the associate's sale with the customer attached. The cart itself stays the
 customer's, unchanged; a line is found only in the page's customer's open cart."""
 
+import re
+
 import pytest
+from django.contrib.messages import get_messages
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from customers.services.erasure import erase_customer
 from orders.models import Cart, CartLine
-from orders.staff.views.cart_panel import customer_cart_panel
+from orders.staff.views.cart_panel import (
+    ALREADY_TAKEN,
+    CART_GONE,
+    ERASED,
+    NOTHING_SOLD,
+    customer_cart_panel,
+)
 from tests.customers.factories import make_customer
 from tests.factories import StaffFactory, stock
 from tests.orders.factories import in_francs, shop, stocked
@@ -271,3 +281,141 @@ def test_the_card_costs_a_fixed_number_of_queries(
 
     with django_assert_num_queries(1):  # no cart: the lines' query alone
         assert customer_cart_panel(request, bea[1]) is None
+
+
+def tokens(html: str) -> dict[str, str]:
+    """Each of the card's forms' sent-once token, by the ``line`` it posts."""
+    found = {}
+    for form in card(html).split("<form")[1:]:
+        line = re.search(r'name="line" value="([^"]+)"', form).group(1)
+        found[line] = re.search(r'name="once" value="([^"]+)"', form).group(1)
+    return found
+
+
+def send(client, customer, line, once):
+    """A form of the card as the page drew it: its line and its token."""
+    return client.post(
+        reverse("staff:sale_take_cart", args=[customer.pk]),
+        {"line": str(line), "once": once},
+        follow=True,
+    )
+
+
+def said(response) -> list[str]:
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def test_each_form_of_the_card_carries_its_own_token(staff, ada, items):
+    user, customer = ada
+    shirt, knit = items
+    shirt_line, knit_line = fill_cart(user, (shirt, 1), (knit, 1))
+
+    found = tokens(page(staff, customer))
+
+    assert set(found) == {str(shirt_line), str(knit_line), "all"}
+    assert len(set(found.values())) == 3
+
+
+@pytest.mark.parametrize("which", ["all", "line"])
+def test_the_same_form_sent_twice_adds_its_items_once(staff, ada, items, which):
+    """A double tap on "Add all to sale" or "Add to sale" puts the units in once."""
+    user, customer = ada
+    shirt, knit = items
+    shirt_line, _ = fill_cart(user, (shirt, 2), (knit, 1))
+    line = "all" if which == "all" else shirt_line
+    once = tokens(page(staff, customer))[str(line)]
+
+    first = send(staff, customer, line, once)
+    again = send(staff, customer, line, once)
+
+    assert first.redirect_chain[-1][0] == reverse("staff:sale")
+    assert again.redirect_chain[-1][0] == reverse("staff:sale")
+    assert ALREADY_TAKEN in said(again)
+    taken = (
+        [("WSH-WHT-M", 2), ("WKN-ECR-L", 1)] if which == "all" else [("WSH-WHT-M", 2)]
+    )
+    assert sale(staff) == (taken, customer.pk)
+
+
+def test_another_form_of_the_same_page_still_adds(staff, ada, items):
+    user, customer = ada
+    shirt, knit = items
+    shirt_line, knit_line = fill_cart(user, (shirt, 2), (knit, 1))
+    found = tokens(page(staff, customer))
+
+    send(staff, customer, shirt_line, found[str(shirt_line)])
+    send(staff, customer, knit_line, found[str(knit_line)])
+
+    assert sale(staff) == ([("WSH-WHT-M", 2), ("WKN-ECR-L", 1)], customer.pk)
+
+
+def test_a_form_the_sale_refused_may_be_sent_again(staff, ada, items):
+    """Refused for a sale in progress for someone else, the same form adds its
+    items once that sale is cleared."""
+    user, customer = ada
+    shirt, knit = items
+    fill_cart(user, (knit, 1))
+    once = tokens(page(staff, customer))["all"]
+    staff.post(reverse("staff:sale_add"), {"code": "WSH-WHT-M"}, **HTMX)
+
+    refused = send(staff, customer, "all", once)
+    assert any("Finish, park or clear the sale" in m for m in said(refused))
+    staff.post(reverse("staff:sale_clear"))
+    send(staff, customer, "all", once)
+
+    assert sale(staff) == ([("WKN-ECR-L", 1)], customer.pk)
+
+
+def test_an_erased_profile_shows_no_card_and_sells_nothing_from_it(staff, ada, items):
+    user, customer = ada
+    shirt, _ = items
+    (line,) = fill_cart(user, (shirt, 1))
+    erase_customer(customer=customer, reason="Asked to be forgotten")
+
+    assert 'data-testid="customer-cart"' not in page(staff, customer)
+    for chosen in ("all", line):
+        response = take(staff, customer, chosen)
+        assert response["Location"] == reverse(
+            "staff:customer_detail", args=[customer.pk]
+        )
+        assert ERASED in said(response)
+    assert sale(staff) == ([], None)  # no walk-in sale made of it
+
+
+def test_add_all_after_the_customer_checked_out_says_the_cart_is_gone(
+    staff, ada, items, milano
+):
+    user, customer = ada
+    shirt, _ = items
+    fill_cart(user, (shirt, 1))
+    once = tokens(page(staff, customer))["all"]
+    checkout = online(user).post(
+        "/api/v1/checkout/",
+        {
+            "fulfilment": "pickup",
+            "store": milano.pk,
+            "payment": {"method": "card_online", "token": "tok_visa"},
+        },
+        format="json",
+    )
+    assert checkout.status_code == 201, checkout.json()
+
+    response = send(staff, customer, "all", once)
+
+    assert response.redirect_chain[-1][0] == reverse(
+        "staff:customer_detail", args=[customer.pk]
+    )
+    assert said(response) == [CART_GONE]
+    assert sale(staff) == ([], None)
+
+
+def test_add_all_with_nothing_still_sold_says_so(staff, ada, items):
+    user, customer = ada
+    _, knit = items
+    fill_cart(user, (knit, 1))
+    knit.active = False
+    knit.save(update_fields=["active"])
+
+    response = take(staff, customer, "all")
+
+    assert said(response) == [NOTHING_SOLD]

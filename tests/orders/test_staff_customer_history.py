@@ -1,7 +1,7 @@
 """A customer's whole history for staff: the 360° page shows the latest orders and
 returns and links to every one of them, a page at a time, in a fixed number of
 queries; any associate may open it, as the 360° page, and an unknown customer is
-404 there as on that page."""
+404 there as on that page. A return is linked only where the viewer may open it."""
 
 import re
 from decimal import Decimal
@@ -11,6 +11,8 @@ from django.urls import reverse
 
 from customers.models import Channel
 from customers.services.merge import merge_customers
+from omnistore.accounts.models import Role
+from orders.services.refunds import receive_return
 from orders.services.returns import ReturnLineRequest, request_return
 from orders.staff.views import customer_orders as history_views
 from tests.customers.factories import make_customer
@@ -185,3 +187,59 @@ def test_a_page_of_returns_costs_the_same_queries_for_any_history(
     with django_assert_max_num_queries(7):
         response = staff.get(returns_url(pia))
     assert len(shown(response)) == min(count, 5)
+
+
+def _received_elsewhere(shop, shirt, customer):
+    """Two returns of the customer: one received at another shop (its desk's to
+    open), one started online and not received yet (every desk's)."""
+    roma = LocationFactory(code="RM01", name="Roma Corso")
+    received, waiting = _returns(shop, shirt, customer, 2)
+    receive_return(
+        return_request=received, location=roma, actor=StaffFactory(store=roma)
+    )
+    return received, waiting
+
+
+def _return_links(html: str) -> set[str]:
+    """The codes of the returns ``html`` links to."""
+    prefix = reverse("staff:return_detail", args=["R-0"])[: -len("R-0/")]
+    return set(re.findall(rf'href="{re.escape(prefix)}([-\w]+)/"', html))
+
+
+def test_the_customer_page_links_only_the_returns_this_desk_opens(
+    staff, shop, shirt, pia
+):
+    received, waiting = _received_elsewhere(shop, shirt, pia)
+
+    page = staff.get(reverse("staff:customer_detail", args=[pia.pk])).content.decode()
+    panel = re.search(r'data-testid="customer-returns".*?</section>', page, re.S)
+
+    assert _return_links(panel.group(0)) == {waiting.code}
+    assert f"<code>{received.code}</code>" in panel.group(0)
+
+    def opens(ret) -> int:
+        return staff.get(reverse("staff:return_detail", args=[ret.code])).status_code
+
+    assert opens(received) == 404  # as the plain code says
+    assert opens(waiting) == 200
+
+
+def test_all_returns_links_only_the_returns_this_desk_opens(staff, shop, shirt, pia):
+    received, waiting = _received_elsewhere(shop, shirt, pia)
+
+    html = staff.get(returns_url(pia)).content.decode()
+
+    assert _return_links(html) == {waiting.code}
+    assert f"<code>{received.code}</code>" in html
+
+
+def test_a_manager_of_the_receiving_shop_has_every_return_linked(
+    client, shop, shirt, pia
+):
+    """They read a return received at any of their shops from here."""
+    received, waiting = _received_elsewhere(shop, shirt, pia)
+    client.force_login(UserFactory(username="hq", role=Role.HQ))
+
+    html = client.get(returns_url(pia)).content.decode()
+
+    assert _return_links(html) == {received.code, waiting.code}

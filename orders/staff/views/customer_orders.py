@@ -3,7 +3,9 @@ first, a page at a time, and their returns likewise. The 360° page shows the la
 few of each and links here.
 
 Any associate may open it, as they may the 360° page: an id that page does not know
-is 404 here too, and a merged profile's address leads to the survivor's history.
+is 404 here too, and a merged profile's address leads to the survivor's history. A
+return is linked only where the viewer may open it from the shop they act for, as on
+the order page (one received at another shop is not theirs to open).
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from django.shortcuts import redirect, render
 
 from customers.selectors.identities import resolve_customer
 from omnistore.core.exceptions import NotFound
-from omnistore.staff.auth import staff_required
+from omnistore.staff.auth import current_store, staff_required
 from orders.selectors.orders import customer_orders
 from orders.selectors.returns import customer_returns
+from orders.staff.views.returns import marked_openable
 
 # Rows a page shows: a long-standing client has hundreds of orders.
 HISTORY_PAGE_SIZE = 25
@@ -36,6 +39,10 @@ def _history(request, pk: int, *, show: str, rows_of, url_name: str):
     page = Paginator(rows_of(customer), HISTORY_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
+    if show == "returns":  # linked only where this desk may open it
+        page.object_list = marked_openable(
+            request.user, page.object_list, current_store(request)
+        )
     return render(
         request,
         "orders/staff/customer_history.html",

@@ -3,6 +3,7 @@ customer 360° page's loyalty tier, orders and returns."""
 
 from __future__ import annotations
 
+from omnistore.staff.auth import current_store
 from omnistore.staff.panels import customer_panels, dashboard_panels, register
 from orders.selectors.credit import next_store_credit_expiry
 from orders.selectors.loyalty import customer_standing
@@ -11,6 +12,7 @@ from orders.selectors.returns import customer_returns
 from orders.selectors.work import work_counts
 from orders.staff.views.access import warehouses_worked
 from orders.staff.views.cart_panel import customer_cart_panel
+from orders.staff.views.returns import marked_openable
 
 
 def work_panel(request, store) -> dict:
@@ -53,13 +55,15 @@ CUSTOMER_RETURNS_SHOWN = 5
 
 def customer_returns_panel(request, customer) -> dict | None:
     """Returns and store credit, with what of it expires next, on the 360° page (two
-    queries, three with a balance)."""
+    queries, three with a balance); a return is linked only where this desk may open
+    it (``marked_openable``)."""
     returns = list(customer_returns(customer)[: CUSTOMER_RETURNS_SHOWN + 1])
     if not returns and not customer.store_credit_balance:
         return None
+    shown = returns[:CUSTOMER_RETURNS_SHOWN]
     return {
         "template": "orders/staff/returns/_customer_returns.html",
-        "returns": returns[:CUSTOMER_RETURNS_SHOWN],
+        "returns": marked_openable(request.user, shown, current_store(request)),
         "more": len(returns) > CUSTOMER_RETURNS_SHOWN,
         "customer": customer,
         "credit_expiry": next_store_credit_expiry(customer),

@@ -20,6 +20,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.shortcuts import redirect
 from django.template.defaultfilters import pluralize
@@ -148,19 +150,23 @@ def take_into_sale(
     lines: list[tuple[int, int]],
     customer: Customer | None,
     mode: str = "",
+    refused: Callable[[], None] | None = None,
 ):
     """Items (variant id, units) from another screen into the sale, then the sale:
     for ``customer`` it starts their sale or joins the one already theirs, a sale
     in progress for anyone else left as it is; all the items or none. ``mode``
-    "order" sends them home."""
+    "order" sends them home. ``refused`` is called when nothing was added (a
+    sent-once form gives its token back, so the same form may be sent again)."""
     refusal = _for_someone_else(request, customer) if customer else ""
+    if not refusal:
+        try:
+            add_cart_lines(cart=sale_cart(request, create=True), lines=lines)
+        except ApplicationError as error:
+            refusal = explain(error)
     if refusal:
         messages.error(request, refusal)
-        return redirect("staff:sale")
-    try:
-        add_cart_lines(cart=sale_cart(request, create=True), lines=lines)
-    except ApplicationError as error:
-        messages.error(request, explain(error))
+        if refused is not None:
+            refused()
         return redirect("staff:sale")
     drop_waiver(request)  # other goods than a fee waived was for
     if customer is not None:
