@@ -20,7 +20,7 @@ from campaigns.models import (
 )
 from campaigns.selectors.clicks import clicked_last
 from orders.models import Order, OrderStatus
-from orders.selectors.orders import refunded_by_order
+from orders.selectors.orders import given_back_by_order
 from orders.selectors.reports import without_gift_cards
 from orders.selectors.vat import cancelled_parts_amount
 
@@ -243,8 +243,10 @@ def _count_conversions(rows: dict[int, CampaignStats]) -> None:
     """Attributed orders and their revenue per campaign, and per channel of the
     message clicked. Revenue is what the order sold (``without_gift_cards``: goods,
     not the gift cards it sold, which are money owed until spent; an order of cards
-    alone sold nothing and is no conversion) net of what was refunded; an order
-    refunded in full is no conversion. Revenue in another currency than
+    alone sold nothing and is no conversion) net of what was refunded
+    (``given_back_by_order``: goods exchanged count as their replacement's sale, an
+    order of its own, not as this one's); an order refunded in full is no
+    conversion. Revenue in another currency than
     OMNISTORE_CURRENCY goes to ``other_revenue`` by currency, per campaign and per
     channel."""
     home = settings.OMNISTORE_CURRENCY
@@ -267,7 +269,7 @@ def _count_conversions(rows: dict[int, CampaignStats]) -> None:
             "cancelled_parts",
         )
     )
-    refunded = refunded_by_order({o[0] for o in orders})  # two queries
+    refunded = given_back_by_order({o[0] for o in orders})  # two queries
     channels = _click_channels(orders)
     for pk, campaign_id, _customer, _placed, currency, sales, parts in orders:
         revenue = sales - (refunded.get(pk, Decimal("0")) - parts)

@@ -29,7 +29,7 @@ from customers.services.verification import (
 from omnistore.core.api import UNAVAILABLE, ErrorSerializer
 from omnistore.core.throttling import GuardThrottle, ThrottledPosts
 
-from .common import BAD_INPUT, request_channel, validated
+from .common import BAD_INPUT, CLIENT_CHANNEL, request_channel, validated
 from .serializers import (
     PasswordChangeSerializer,
     PasswordResetConfirmSerializer,
@@ -212,6 +212,7 @@ class RegisterView(APIView):
             "per client (429)."
         ),
         request=RegisterSerializer,
+        parameters=[CLIENT_CHANNEL],
         responses={
             201: RegistrationSerializer,
             400: BAD_INPUT,
@@ -228,7 +229,7 @@ class RegisterView(APIView):
             first_name=data.get("first_name", ""),
             last_name=data.get("last_name", ""),
             phone=data.get("phone") or None,
-            channel=data["channel"],
+            channel=data.get("channel") or request_channel(request),
         )
         body = {
             "token": registration.token,

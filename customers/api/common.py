@@ -16,11 +16,11 @@ CLIENT_CHANNEL = OpenApiParameter(
     "X-Client-Channel",
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
-    enum=["app"],
     description=(
-        "`app` from the mobile app: what the request creates (a cart, an order, a "
-        "return) is recorded as the app's unless the body names its `channel`. "
-        "Without it (or with any other value), the website's."
+        "`app` from the mobile app: what the request creates or changes (a sign-up, "
+        "a cart, an order, a return, a consent) is recorded as the app's unless the "
+        "body names its `channel`. Without it (or with any other value), the "
+        "website's."
     ),
 )
 

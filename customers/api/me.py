@@ -18,7 +18,7 @@ from customers.services.erasure import REQUESTED_BY_CUSTOMER, erase_customer
 from customers.services.profiles import update_profile
 from omnistore.core.api import ErrorSerializer, FlagField
 
-from .common import BAD_INPUT, request_channel, validated
+from .common import BAD_INPUT, CLIENT_CHANNEL, request_channel, validated
 from .serializers import (
     ConsentOutSerializer,
     ConsentUpdateSerializer,
@@ -81,6 +81,7 @@ class MeConsentsView(APIView):
         summary="Grant or withdraw consents",
         description="Channels not sent stay as they are. Every change is recorded.",
         request=ConsentUpdateSerializer,
+        parameters=[CLIENT_CHANNEL],
         responses={
             200: ConsentOutSerializer(many=True),
             400: BAD_INPUT,
@@ -94,7 +95,7 @@ class MeConsentsView(APIView):
         set_consents(
             customer=customer,
             decisions={k: v for k, v in data.items() if k != "channel"},
-            source_channel=data["channel"],
+            source_channel=data.get("channel") or request_channel(request),
             actor=request.user,
         )
         rows = ConsentOutSerializer.rows(consent_state(customer))

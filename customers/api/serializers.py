@@ -40,8 +40,9 @@ class RegisterSerializer(InputSerializer):
     )
     channel = serializers.ChoiceField(
         choices=[Channel.WEB, Channel.APP],
-        default=Channel.WEB,
-        help_text="Where the customer signs up.",
+        required=False,
+        help_text="Where the customer signs up; not sent, the client's: `app` with "
+        "the header `X-Client-Channel: app`, else `web`.",
     )
 
 
@@ -104,8 +105,9 @@ class ConsentUpdateSerializer(InputSerializer):
     )
     channel = serializers.ChoiceField(
         choices=[Channel.WEB, Channel.APP],
-        default=Channel.WEB,
-        help_text="Where the customer decides: the website or the app.",
+        required=False,
+        help_text="Where the customer decides: the website or the app; not sent, "
+        "the client's: `app` with the header `X-Client-Channel: app`, else `web`.",
     )
 
     def validate(self, attrs):

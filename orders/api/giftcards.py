@@ -15,6 +15,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from customers.api.common import CLIENT_CHANNEL, request_channel
 from omnistore.core.api import UNAVAILABLE, InputSerializer, TextField
 from omnistore.core.throttling import GuardThrottle
 from orders.models import PaymentMethod
@@ -166,7 +167,7 @@ class EGiftPurchaseView(APIView):
     @extend_schema(
         operation_id="gift_card_purchase",
         request=EGiftPurchaseInput,
-        parameters=[IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED],
+        parameters=[CLIENT_CHANNEL, IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED],
         responses={
             201: EGiftPurchaseOutput,
             200: OpenApiResponse(EGiftPurchaseOutput, description=REPLAYED),
@@ -195,6 +196,7 @@ class EGiftPurchaseView(APIView):
                 ),
             ),
             customer=request_customer(request),
+            channel=request_channel(request),
             idempotency_key=request.headers.get("Idempotency-Key", "").strip(),
         )
         card = order.gift_cards_sold.all()[0]

@@ -285,6 +285,7 @@ class ReturnCancelView(APIView):
     @extend_schema(
         operation_id="return_cancel",
         request=None,
+        parameters=[CLIENT_CHANNEL],
         responses={
             200: ReturnDetailOutput,
             404: OpenApiResponse(
@@ -306,7 +307,10 @@ class ReturnCancelView(APIView):
         due, and its items may be returned again within the window. The answer is
         the return, cancelled."""
         withdrawn = withdraw_return(
-            code=code, customer=_customer(request), actor=request.user
+            code=code,
+            customer=_customer(request),
+            actor=request.user,
+            channel=request_channel(request),
         )
         body = ReturnDetailOutput(
             return_by_id(withdrawn.pk), context={"request": request}

@@ -6,7 +6,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import (
+    DecimalField,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 
 from customers.models import Customer
 from customers.selectors.timeline import customer_wording
@@ -23,11 +32,15 @@ from orders.models import (
     OrderStatus,
     OrderStatusChange,
     Payment,
+    PaymentMethod,
     Refund,
     RefundMethod,
     StoreCreditKind,
     StoreCreditTransaction,
 )
+
+ZERO = Decimal("0.00")
+MONEY = DecimalField(max_digits=12, decimal_places=2)
 
 # The shops an order belongs to: the one that took it, the ones that ship it or hand it
 # over. Managers see these orders (admin) and the reports count them.
@@ -367,22 +380,60 @@ def payments_taken(pairs: list[tuple[str, str]]) -> bool:
 
 
 def refunded_so_far(order: Order) -> Decimal:
-    """What ``order`` has given back until now: the refunds of its payments, every
-    tender, and the store credit its returns gave instead. The refund limit judges
-    this plus the refund asked, so a refund in parts asks as the whole would."""
-    return refunded_by_order([order.pk]).get(order.pk, Decimal("0.00"))
+    """What has left the shop for ``order`` until now: the refunds of its payments,
+    every tender, and the store credit its returns gave instead, an exchange's only
+    as far as its replacement did not spend it (``refunded_by_order``). The refund
+    limit judges this plus the refund asked, so a refund in parts asks as the whole
+    would."""
+    return refunded_by_order([order.pk]).get(order.pk, ZERO)
+
+
+def given_back_so_far(order: Order) -> Decimal:
+    """All ``order`` has given back for what came back (``given_back_by_order``):
+    its order page counts it as refunded, beside how each return was paid back."""
+    return given_back_by_order([order.pk]).get(order.pk, ZERO)
 
 
 def refunded_by_order(order_ids) -> dict[int, Decimal]:
     """``refunded_so_far`` of many orders in two queries (the orders that gave
-    nothing back are left out)."""
-    given: dict[int, Decimal] = {}
-    paid_back = (
-        Payment.objects.filter(order_id__in=order_ids, refunded_amount__gt=0)
+    nothing back are left out). An exchange's return (``Return.exchange_order``)
+    counts only what it left: its store credit less what its replacement paid in
+    store credit, never below nothing. An even swap gave nothing back."""
+    spent = (
+        Payment.objects.filter(
+            order_id=OuterRef("return_request__exchange_order_id"),
+            method=PaymentMethod.STORE_CREDIT,
+        )
         .order_by()
         .values("order_id")
-        .annotate(total=Sum("refunded_amount"))
+        .annotate(total=Sum("amount"))
+        .values("total")
     )
+    credits = (
+        StoreCreditTransaction.objects.filter(
+            order_id__in=order_ids, kind=StoreCreditKind.RETURN
+        )
+        .annotate(spent=Subquery(spent, output_field=MONEY))
+        .values_list("order_id", "return_request_id", "amount", "spent")
+    )
+    by_return: dict[tuple[int, int | None], list[Decimal]] = {}
+    for order_id, return_id, amount, spent_there in credits:
+        row = by_return.setdefault((order_id, return_id), [ZERO, spent_there or ZERO])
+        row[0] += amount
+    credited = [
+        {"order_id": order_id, "total": max(credit - spent_there, ZERO)}
+        for (order_id, _), (credit, spent_there) in by_return.items()
+    ]
+    return _sum_by_order([*_paid_back(order_ids), *credited])
+
+
+def given_back_by_order(order_ids) -> dict[int, Decimal]:
+    """What each order gave back for its goods returned, in two queries: the
+    refunds of its payments and the store credit its returns gave, an exchange's
+    whole though its replacement spent it (the orders that gave nothing back are
+    left out). The replacement is an order of its own whose sale counts, so netting
+    each order's sales of this counts the exchanged goods once, as the
+    replacement's; what left the shop is ``refunded_by_order``."""
     credited = (
         StoreCreditTransaction.objects.filter(
             order_id__in=order_ids, kind=StoreCreditKind.RETURN
@@ -391,7 +442,22 @@ def refunded_by_order(order_ids) -> dict[int, Decimal]:
         .values("order_id")
         .annotate(total=Sum("amount"))
     )
-    for row in (*paid_back, *credited):
+    return _sum_by_order([*_paid_back(order_ids), *credited])
+
+
+def _paid_back(order_ids):
+    """What the orders' payments gave back, by order: one query."""
+    return (
+        Payment.objects.filter(order_id__in=order_ids, refunded_amount__gt=0)
+        .order_by()
+        .values("order_id")
+        .annotate(total=Sum("refunded_amount"))
+    )
+
+
+def _sum_by_order(rows: Iterable[dict]) -> dict[int, Decimal]:
+    given: dict[int, Decimal] = {}
+    for row in rows:
         total = Decimal(row["total"]).quantize(Decimal("0.01"))
-        given[row["order_id"]] = given.get(row["order_id"], Decimal("0.00")) + total
-    return given
+        given[row["order_id"]] = given.get(row["order_id"], ZERO) + total
+    return {pk: total for pk, total in given.items() if total}

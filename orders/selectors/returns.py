@@ -37,7 +37,7 @@ from orders.models import (
     ReturnStatusChange,
     StoreCreditTransaction,
 )
-from orders.selectors.orders import order_lines_prefetch, refunded_so_far
+from orders.selectors.orders import given_back_so_far, order_lines_prefetch
 from orders.selectors.pickups import parse_pickup_qr
 from orders.selectors.refunds_given import Tender, refunds_made, return_refunds
 
@@ -257,8 +257,8 @@ class OrderReturns:
     """An order's returns as its staff page lists them, oldest first, each with
     ``value`` (its lines' share of what was paid) and ``refunded_as`` (how its money
     went back, part by part: ``refunded_as``); and ``given_back``, all the order has
-    given back (``refunded_so_far``: its payments' refunds, every tender, and the
-    store credit its returns gave instead)."""
+    given back (``given_back_so_far``: its payments' refunds, every tender, and the
+    store credit its returns gave instead, an exchange's included)."""
 
     returns: list[Return]
     given_back: Decimal
@@ -283,7 +283,7 @@ def returns_of_order(order: Order) -> OrderReturns:
     for ret in returns:
         ret.value = Decimal(ret.value).quantize(Decimal("0.01"))
         ret.refunded_as = refunded_as(ret)
-    return OrderReturns(returns=returns, given_back=refunded_so_far(order))
+    return OrderReturns(returns=returns, given_back=given_back_so_far(order))
 
 
 @dataclass

@@ -26,18 +26,29 @@ def buyer_contact(
     A phone that reads as no number is a field error on ``phone`` in ``errors``,
     refused with the checkout's other problems."""
     email, phone, first_name, last_name, loyalty_number = contact
-    region = shop.country if shop is not None else country or None
-    try:
-        phone = normalize_phone(phone, region=region, strict=True) or ""
-    except ValidationFailed as refused:
-        errors.update(refused.extra)  # the phone still counts as left: one error
     return {
         "email": (email or "").strip(),
-        "phone": phone or "",
+        "phone": kept_phone(phone, shop=shop, country=country, errors=errors),
         "first_name": first_name or "",
         "last_name": last_name or "",
         "loyalty_number": (loyalty_number or "").strip(),
     }
+
+
+def kept_phone(
+    phone, *, shop: Location | None, country: str, errors: dict | None = None
+) -> str:
+    """``phone`` as the order keeps it (``buyer_contact``): in E.164, a national
+    number read at ``shop``, else in ``country``, else in the default region. One
+    that reads as no number stays as typed (it still counts as left), a field error
+    on ``phone`` in ``errors`` when given."""
+    region = shop.country if shop is not None else country or None
+    try:
+        return normalize_phone(phone, region=region, strict=True) or ""
+    except ValidationFailed as refused:
+        if errors is not None:
+            errors.update(refused.extra)
+        return phone or ""
 
 
 def identify_buyer(

@@ -97,12 +97,13 @@ def purchase_e_gift_card(
     *,
     purchase: EGiftPurchase,
     customer: Customer | None = None,
+    channel: str = Channel.WEB,
     idempotency_key: str = "",
     now: datetime | None = None,
 ) -> Order:
-    """Charge the buyer and issue the e-gift card, all or nothing; with an
-    ``idempotency_key`` a repeated call returns the first order
-    (``idempotent_replay``)."""
+    """Charge the buyer and issue the e-gift card, all or nothing, as an order of
+    ``channel`` (the website's or the app's); with an ``idempotency_key`` a repeated
+    call returns the first order (``idempotent_replay``)."""
     now = now or timezone.now()
     amount, market = _check(purchase, now)
     key = (idempotency_key or "").strip()
@@ -114,7 +115,9 @@ def purchase_e_gift_card(
     fingerprint = _fingerprint(purchase) if key else ""
     try:
         with transaction.atomic(durable=True):
-            order = _new_order(purchase, amount, market, customer, scope, key, now)
+            order = _new_order(
+                purchase, amount, market, customer, scope, key, now, channel=channel
+            )
             order.idempotency_fingerprint = fingerprint
             return _write(order, purchase, market, scope, key, now)
     except IntegrityError:
@@ -148,11 +151,13 @@ def _fingerprint(purchase: EGiftPurchase) -> str:
     return request_fingerprint(*parts)
 
 
-def _new_order(purchase, amount, market, customer, scope, key, now) -> Order:
+def _new_order(
+    purchase, amount, market, customer, scope, key, now, *, channel: str
+) -> Order:
     return Order(
         number=new_order_number(),
         customer=customer,
-        channel=Channel.WEB,
+        channel=channel,
         status=OrderStatus.COMPLETED,
         fulfilment_method=EMAILED,
         currency=market.currency,

@@ -32,10 +32,10 @@ ITEMS_ROOM = 50
 
 
 def refunds_before(order: Order) -> Decimal:
-    """What ``order`` gave back until now (``refunded_so_far``). Its payments are
-    locked first (in key order, as a refund to them locks them): two refunds of one
-    order at once are judged one after the other, never both against the same
-    total."""
+    """What has left the shop for ``order`` until now (``refunded_so_far``: an
+    earlier exchange only for what it left). Its payments are locked first (in key
+    order, as a refund to them locks them): two refunds of one order at once are
+    judged one after the other, never both against the same total."""
     list(
         Payment.objects.select_for_update()
         .filter(order=order)

@@ -67,10 +67,13 @@ def cancel_return(
     actor=None,
     reason: str = "",
     location: Location | None = None,
+    channel: str | None = None,
     now: datetime | None = None,
 ) -> Return:
     """Drop a return before the goods arrive; its units can be returned again. A
-    customer who started it online is told (``return_cancelled``, after commit)."""
+    customer who started it online is told (``return_cancelled``, after commit).
+    ``channel`` is where the customer withdrew it (their timeline records it there);
+    a shop's cancellation is recorded as the return's."""
     now = now or timezone.now()
     ret = lock_return(return_request)
     reason = (reason or "").strip()
@@ -91,6 +94,7 @@ def cancel_return(
         actor=actor,
         location=location,
         now=now,
+        channel=channel,
     )
     if is_online(ret.started_channel):
         send_return_email(ret, "return_cancelled")
@@ -109,14 +113,15 @@ def withdraw_return(
     code: str,
     customer: Customer | None,
     actor,
+    channel: str,
     now: datetime | None = None,
 ) -> Return:
     """The customer drops a return of theirs while nothing of it has reached us
-    (``requested``): cancelled as a shop cancels it, with the customer's login as who
-    and ``WITHDRAWN`` as why. Another person's return, or an unknown code, is not
-    found; once its items are back (or it is cancelled already) it is a 409, the
-    status read under the row's lock so a return received meanwhile is not
-    withdrawn."""
+    (``requested``): cancelled as a shop cancels it, with the customer's login as who,
+    ``WITHDRAWN`` as why and ``channel`` (the website or the app they used) as where.
+    Another person's return, or an unknown code, is not found; once its items are
+    back (or it is cancelled already) it is a 409, the status read under the row's
+    lock so a return received meanwhile is not withdrawn."""
     ret = lock_return(parse_return_code(code) or "")
     if customer is None or ret.customer_id != customer.pk:
         raise NotFound("Return not found.")
@@ -126,7 +131,9 @@ def withdraw_return(
             code="illegal_transition",
             extra={"from": ret.status, "to": ReturnStatus.CANCELLED},
         )
-    return cancel_return(return_request=ret, actor=actor, reason=WITHDRAWN, now=now)
+    return cancel_return(
+        return_request=ret, actor=actor, reason=WITHDRAWN, channel=channel, now=now
+    )
 
 
 def _not_withdrawn(ret: Return) -> str:

@@ -230,7 +230,10 @@ def record_return_event(
     location,
     now,
     data: dict | None = None,
+    channel: str | None = None,
 ):
+    """On the customer's timeline, from ``channel`` (the customer's own move), else
+    from where the return was started."""
     if ret.customer_id is None:
         return
     record_event(
@@ -239,7 +242,7 @@ def record_return_event(
         summary=summary,
         actor=actor,
         location=location,
-        channel=ret.started_channel,
+        channel=channel or ret.started_channel,
         data={
             "code": ret.code,
             "order": ret.order.number,

@@ -6,12 +6,15 @@ loaded for rendering."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import suppress
 from typing import NoReturn
 
 from customers.models import Customer
+from inventory.models import Location
 from omnistore.core.channels import Channel
+from omnistore.core.digits import is_digits
 from omnistore.core.exceptions import Conflict, ValidationFailed
-from orders.models import Cart, CartLine, CartStatus, Order
+from orders.models import Cart, CartLine, CartStatus, FulfilmentMethod, Order
 from orders.selectors.carts import (
     cart_lines,
     converted_cart_id,
@@ -22,6 +25,8 @@ from orders.selectors.carts import (
 )
 from orders.selectors.orders import order_by_id, replayed_order
 
+from .addresses import clean_address
+from .buyer import kept_phone
 from .carts import cart_checked_out, current_cart
 from .checkout import CheckoutRequest, LineRequest, place_order
 from .common import replay, request_fingerprint, tenders_fingerprint
@@ -57,7 +62,9 @@ def place_cart_order(
             # the cart that became it: this one, or the customer's converted one
             mine = cart.order_id == earlier.pk
             bought = cart.pk if mine else converted_cart_id(earlier.pk)
-            return replay(earlier, _cart_fingerprint(checkout, payments, bought))
+            return replay(
+                earlier, _retry_fingerprint(earlier, checkout, payments, bought)
+            )
         refuse_empty_cart(cart)
     order = place_order(
         lines=[LineRequest(line.variant, line.quantity) for line in lines],
@@ -75,24 +82,68 @@ def place_cart_order(
 
 
 def _cart_fingerprint(
-    checkout: CheckoutRequest, payments: Sequence[PaymentRequest], cart_id: int | None
+    checkout: CheckoutRequest,
+    payments: Sequence[PaymentRequest],
+    cart_id: int | None,
+    *,
+    phone: str | None = None,
 ) -> str:
-    """What a keyed cart checkout asks for, as sent: which cart it buys, where the
-    order goes, whom to reach, the code and the tenders (the cart stands for its
-    lines, which are gone once it became the order). A key sent again with another
-    request is refused, another cart included (a signed-in customer's next cart),
-    even once the cart was checked out; a retry of the checkout that converted the
-    cart is the same request."""
+    """What a keyed cart checkout asks for: which cart it buys, where the order goes,
+    whom to reach (the phone as the order keeps it, ``_phone_as_kept``, so a retry
+    typing it another way is the same request, as at buy-now), the code and the
+    tenders (the cart stands for its lines, which are gone once it became the
+    order). A key sent again with another request is refused, another cart included
+    (a signed-in customer's next cart), even once the cart was checked out; a retry
+    of the checkout that converted the cart is the same request. ``phone`` replaces
+    the phone as kept."""
     if not checkout.idempotency_key:
         return ""
     asked = checkout.arguments()
     asked.pop("idempotency_key")
     asked["pickup_store"] = getattr(asked["pickup_store"], "pk", asked["pickup_store"])
+    asked["phone"] = _phone_as_kept(checkout) if phone is None else phone
     return request_fingerprint(
         cart_id,
         asked,
         tenders_fingerprint(payments),
     )
+
+
+def _retry_fingerprint(
+    earlier: Order,
+    checkout: CheckoutRequest,
+    payments: Sequence[PaymentRequest],
+    cart_id: int | None,
+) -> str:
+    """The fingerprint a retry of the checkout that made ``earlier`` is judged by
+    (``_cart_fingerprint``). An order keyed while the fingerprint held the phone as
+    typed is matched that way too: a retry sent exactly as it was still replays."""
+    fingerprint = _cart_fingerprint(checkout, payments, cart_id)
+    if checkout.phone and earlier.idempotency_fingerprint != fingerprint:
+        as_typed = _cart_fingerprint(checkout, payments, cart_id, phone=checkout.phone)
+        if earlier.idempotency_fingerprint == as_typed:
+            return as_typed
+    return fingerprint
+
+
+def _phone_as_kept(checkout: CheckoutRequest) -> str:
+    """The phone as the order will keep it (``kept_phone``), a national number read
+    where the checkout reads it: at the pickup shop, else in the delivery country."""
+    if not checkout.phone:
+        return ""
+    shop, country = None, ""
+    if checkout.fulfilment == FulfilmentMethod.PICKUP:
+        shop = checkout.pickup_store
+        if not isinstance(shop, Location):
+            shop = (
+                Location.objects.filter(pk=shop).only("country").first()
+                if is_digits(shop)
+                else None
+            )
+    elif checkout.fulfilment == FulfilmentMethod.DELIVERY:
+        with suppress(ValidationFailed):  # the checkout refuses the address
+            country = clean_address(checkout.address)["country"]
+    return kept_phone(checkout.phone, shop=shop, country=country)
 
 
 def buy_now(

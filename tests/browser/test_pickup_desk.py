@@ -88,7 +88,9 @@ def test_associate_refuses_a_wrong_code_then_hands_the_order_over(
         expect(page.get_by_test_id("pickups-waiting")).to_contain_text("1")
 
         page.click("nav.main >> text=Pickup desk")
-        search = page.get_by_label("Order number, customer name, phone or email")
+        search = page.get_by_label(
+            "Order number, customer name, phone, email or loyalty card"
+        )
         search.fill("Moro")  # live results while typing
         row = page.get_by_test_id("pickups").get_by_role("row", name=order.number)
         expect(row).to_contain_text("Pia Moro")

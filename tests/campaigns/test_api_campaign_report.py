@@ -15,9 +15,12 @@ from campaigns.services.attribution import attribute_orders
 from campaigns.services.sending import send_campaign
 from omnistore.accounts.models import Role
 from orders.models import Order
+from orders.services.checkout import LineRequest
+from orders.services.exchanges import exchange_items
 from orders.services.payments import refund_to_payments
+from orders.services.returns import ReturnLineRequest
 from tests.campaigns.factories import EVERYONE, Shop, campaign, grant, person
-from tests.factories import UserFactory
+from tests.factories import StaffFactory, UserFactory, VariantFactory, stock
 
 pytestmark = pytest.mark.django_db
 REPORT = "/api/v1/campaigns/report/"
@@ -79,6 +82,31 @@ def test_refunds_come_off_the_revenue_and_a_full_refund_is_no_conversion(
 
     assert (row["conversions"], row["revenue"]) == (1, "50.00")
     assert (email["conversions"], email["revenue"]) == (1, "50.00")
+
+
+def test_goods_exchanged_count_once_as_the_replacement_s_sale(client, manager):
+    """Boots swapped for another size: the sale's revenue is given back as the
+    store credit that bought the replacement, an order of its own attributed too,
+    so the campaign counts 80.00 once."""
+    news, buyer, _ = clicked(client)
+    shop = Shop(price="80.00")
+    sale = shop.sell_in_store(buyer)
+    other_size = VariantFactory(price=Decimal("80.00"))
+    stock(other_size, shop.store, 5)
+    swap = exchange_items(
+        order=sale.number,
+        lines=[ReturnLineRequest(sale.lines.get().pk, 1, "too_small")],
+        replacement=[LineRequest(other_size, 1)],
+        location=shop.store,
+        actor=StaffFactory(store=shop.store),
+    )
+    attribute()
+    assert Order.objects.get(pk=swap.order.pk).attributed_campaign_id == news.pk
+
+    row, email = row_of(manager, news)
+
+    assert (row["conversions"], row["revenue"]) == (1, "80.00")
+    assert (email["conversions"], email["revenue"]) == (1, "80.00")
 
 
 def test_clicking_the_link_again_after_ordering_keeps_the_channel(client, manager):

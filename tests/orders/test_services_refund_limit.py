@@ -25,7 +25,7 @@ from orders.services.fulfilment import cancel_order, mark_picked, mark_ready
 from orders.services.payments import PaymentRequest
 from orders.services.pickups import expire_uncollected_pickups
 from orders.services.refunds import receive_and_refund_return, return_at_counter
-from orders.services.returns import request_return
+from orders.services.returns import ReturnLineRequest, request_return
 from tests.approvals.helpers import approved, make_approver
 from tests.customers.factories import make_customer
 from tests.factories import StaffFactory
@@ -213,6 +213,79 @@ def test_an_exchange_after_an_earlier_return_counts_it(store, associate):
     assert asked.value.ask.amount == D("40.00")
     assert "(159.80 EUR with earlier refunds)" in asked.value.ask.summary
     assert Return.objects.count() == 1
+
+
+def boots_and_socks(store, associate):
+    """A counter sale in cash of boots 169.00 and socks 14.90 (183.90), and a
+    second size of the boots at the same price."""
+    boots, socks = stocked(store, 5, price="169.00"), stocked(store, 5, price="14.90")
+    order = counter_sale(
+        store=store,
+        lines=[(boots, 1), (socks, 1)],
+        staff=associate,
+        customer=make_customer(email="pia@example.com"),
+        tenders=CASH,
+    )
+    lines = {line.variant_id: line for line in order.lines.all()}
+    return order, lines[boots.pk], lines[socks.pk]
+
+
+def exchange_boots(order, boots_line, replacement, store, associate):
+    return exchange_items(
+        order=order.number,
+        lines=[ReturnLineRequest(boots_line.pk, 1, "too_small")],
+        replacement=[LineRequest(replacement, 1)],
+        location=store,
+        actor=associate,
+    )
+
+
+def return_socks(order, socks_line, store, associate):
+    return return_at_counter(
+        order=order.number,
+        lines=[ReturnLineRequest(socks_line.pk, 1, "changed_mind")],
+        location=store,
+        actor=associate,
+    )
+
+
+def test_a_refund_after_an_even_exchange_counts_nothing_for_the_exchange(
+    store, associate
+):
+    """The boots swapped for another size left nothing: the socks refunded later
+    (14.90) are all that leaves the shop, below the limit."""
+    order, boots_line, socks_line = boots_and_socks(store, associate)
+    open_counter_till(associate, counts=FLOAT)
+    other_size = stocked(store, 5, price="169.00")
+    swap = exchange_boots(order, boots_line, other_size, store, associate)
+    assert (swap.credit_used, swap.credit_left) == (D("169.00"), D("0.00"))
+
+    ret = return_socks(order, socks_line, store, associate)
+    assert ret.status == ReturnStatus.REFUNDED
+    assert ret.refund_total == D("14.90")
+    assert not Approval.objects.exists()
+
+
+def test_a_refund_after_an_uneven_exchange_counts_only_the_credit_it_left(
+    store, associate, settings
+):
+    """Boots of 169.00 exchanged for a pair of 100.00 leave 69.00 as store credit:
+    with the socks refunded later, 83.90 has left the shop, not 183.90."""
+    settings.OMNISTORE_APPROVAL_REFUND_ABOVE = D("80.00")
+    order, boots_line, socks_line = boots_and_socks(store, associate)
+    open_counter_till(associate, counts=FLOAT)
+    cheaper = stocked(store, 5, price="100.00")
+    swap = exchange_boots(order, boots_line, cheaper, store, associate)
+    assert swap.credit_left == D("69.00")
+    assert not Approval.objects.exists()  # 69.00 left: below the limit
+
+    with pytest.raises(ApprovalRequired) as asked:
+        return_socks(order, socks_line, store, associate)
+    assert asked.value.ask.amount == D("14.90")
+    assert asked.value.ask.summary == (
+        f"Refund 14.90 EUR on order {order.number} (83.90 EUR with earlier refunds)"
+        ", to the payments"
+    )
 
 
 # --- cancelling ---------------------------------------------------------------------------

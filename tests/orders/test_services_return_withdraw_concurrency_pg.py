@@ -34,8 +34,12 @@ def test_a_return_withdrawn_while_a_shop_receives_it_ends_one_way_only():
 
     results = run_parallel(
         [
-            lambda: withdraw_return(code=ret.code, customer=customer, actor=user),
-            lambda: withdraw_return(code=ret.code, customer=customer, actor=user),
+            lambda: withdraw_return(
+                code=ret.code, customer=customer, actor=user, channel="web"
+            ),
+            lambda: withdraw_return(
+                code=ret.code, customer=customer, actor=user, channel="web"
+            ),
             lambda: receive_return(
                 return_request=ret.code, location=store, actor=associate
             ),
