@@ -10,7 +10,7 @@ commit.
 ``location_in_use_as_shop`` is asked, not announced (``shop_uses``): before a location
 stops serving as a shop (made a warehouse, its counter closed, taken out of use), each
 receiver answers what still keeps it in use as one, in words (orders: a till session
-open there, orders waiting there for pickup); none answered, it may go.
+open there, pickup orders for it not yet handed over); none answered, it may go.
 """
 
 from __future__ import annotations
