@@ -81,6 +81,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "omnistore.staff.context_processors.staff",
             ],
+            "libraries": {"sent_once": "omnistore.staff.once"},
         },
     },
 ]

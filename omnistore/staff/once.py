@@ -6,21 +6,32 @@ shared cache for a day; the same POST again (a double tap, a resent request) fin
 it claimed and changes nothing. A refused POST gives its token back, so the form
 corrected and sent again goes through. Without the cache the forms still work (the
 guard is off rather than the till).
+
+A template draws the hidden field with ``{% load sent_once %}{% once_field %}``
+(a new token each time it is drawn).
 """
 
 from __future__ import annotations
 
 import secrets
 
-from django import forms
+from django import forms, template
 from django.core.cache import cache
+from django.utils.html import format_html
 
 DAY = 24 * 3600
+register = template.Library()
 ALREADY = "This was already recorded: the form was sent twice."
 
 
 def new_token() -> str:
     return secrets.token_hex(16)
+
+
+@register.simple_tag
+def once_field() -> str:
+    """The hidden ``once`` input of a form drawn in a template."""
+    return format_html('<input type="hidden" name="once" value="{}">', new_token())
 
 
 class SentOnceForm(forms.Form):

@@ -1,9 +1,14 @@
 """Sell from a customer's wishlist starts that customer's sale, or adds to the one
 already theirs; it never hands a basket being rung up for someone else to them."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
+from customers.services.wishlists import add_wishlist_item
+from omnistore.core.channels import Channel
+from orders.staff.views.sale_items import ALREADY_TAKEN
 from tests.customers.factories import make_customer
 from tests.factories import LocationFactory, StaffFactory, VariantFactory, stock
 
@@ -147,3 +152,64 @@ def test_an_attached_customer_is_replaced_only_after_removing_them(
     assert "Aurora Schneider" in section
     assert 'name="action" value="detach"' in section
     assert 'name="value"' not in section
+
+
+def _form_fields(html: str, testid: str) -> dict[str, str]:
+    """The fields of the page's form whose button has ``data-testid=testid``."""
+    forms = re.findall(r"<form [^>]*>(.*?)</form>", html, re.S)
+    body = next(f for f in forms if f'data-testid="{testid}"' in f)
+    return dict(re.findall(r'name="(\w+)" value="([^"]*)"', body))
+
+
+def units(client) -> dict[str, int]:
+    page = client.get(reverse("staff:sale"))
+    return {r.line.variant.sku: r.line.quantity for r in page.context["basket"]["rows"]}
+
+
+def test_the_wishlist_sell_tapped_twice_adds_the_item_once(staff, items, aurora):
+    add_wishlist_item(customer=aurora, variant=items[1], channel=Channel.WEB)
+    page = staff.get(reverse("staff:customer_wishlists", args=[aurora.pk]))
+    fields = _form_fields(page.content.decode(), "sell-WKN-ECR-L")
+    assert fields["once"]
+
+    first = staff.post(reverse("staff:sale_take"), fields, follow=True)
+    again = staff.post(reverse("staff:sale_take"), fields, follow=True)
+
+    assert shown(first) == []
+    assert shown(again) == [ALREADY_TAKEN]
+    assert units(staff) == {"WKN-ECR-L": 1}
+    # The page drawn again has a new token: selling it once more adds a unit.
+    page = staff.get(reverse("staff:customer_wishlists", args=[aurora.pk]))
+    staff.post(
+        reverse("staff:sale_take"),
+        _form_fields(page.content.decode(), "sell-WKN-ECR-L"),
+    )
+    assert units(staff) == {"WKN-ECR-L": 2}
+
+
+def test_a_refused_sell_gives_its_token_back(staff, items, aurora, chiara):
+    add_wishlist_item(customer=chiara, variant=items[1], channel=Channel.WEB)
+    page = staff.get(reverse("staff:customer_wishlists", args=[chiara.pk]))
+    fields = _form_fields(page.content.decode(), "sell-WKN-ECR-L")
+    attach(staff, aurora)
+    staff.post(reverse("staff:sale_add"), {"code": "WSH-WHT-M"}, **HTMX)
+    refused = staff.post(reverse("staff:sale_take"), fields, follow=True)
+    assert "nothing was added for Chiara Verdi" in shown(refused)[0]
+
+    staff.post(reverse("staff:sale_clear"), follow=True)
+    again = staff.post(reverse("staff:sale_take"), fields, follow=True)
+
+    assert ALREADY_TAKEN not in shown(again)
+    assert sale(staff) == (["WKN-ECR-L"], chiara.pk)
+
+
+@pytest.mark.parametrize("testid", ["add-to-sale", "order-for-customer"])
+def test_the_item_page_buttons_tapped_twice_add_the_item_once(staff, items, testid):
+    page = staff.get(reverse("staff:stock_variant", args=[items[0].pk]))
+    fields = _form_fields(page.content.decode(), testid)
+
+    staff.post(reverse("staff:sale_take"), fields)
+    again = staff.post(reverse("staff:sale_take"), fields, follow=True)
+
+    assert shown(again) == [ALREADY_TAKEN]
+    assert units(staff) == {"WSH-WHT-M": 1}

@@ -30,7 +30,7 @@ from omnistore.staff.auth import current_store, require_store, staff_required
 from omnistore.staff.once import SentOnceForm, claim, give_back, new_token
 from orders.selectors.carts import open_cart_lines
 from orders.selectors.online_cart import online_cart, online_cart_lines
-from orders.staff.views.sale_items import take_into_sale
+from orders.staff.views.sale_items import ALREADY_TAKEN, take_into_sale
 from orders.staff.views.sale_state import not_while_card_waits
 
 # What "Add all to sale" posts as ``line``; otherwise a line's id.
@@ -43,7 +43,6 @@ CART_GONE = (
     "added to the sale."
 )
 ERASED = "This profile was erased: nothing was added to the sale from its cart."
-ALREADY_TAKEN = "These items are already in the sale: the form was sent twice."
 
 
 def customer_cart_panel(request, customer: Customer) -> dict | None:

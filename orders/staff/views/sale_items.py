@@ -5,7 +5,8 @@
   brings its customer along, so the associate does not look them up again. It starts
   that customer's sale or adds to the one already theirs; a sale holding items for
   anyone else is left alone (finished, parked or cleared first). The customer
-  page's online cart hands its items over the same way (``take_into_sale``).
+  page's online cart hands its items over the same way (``take_into_sale``). Each
+  of those buttons carries a sent-once token: a double tap adds the item once.
 - A sale can be parked while the next customer is served, and resumed later
   (``sale_park``, ``sale_resume``): the basket, the customer, how it leaves, the
   discount code and a waived delivery fee are kept in the session; a sale waiting
@@ -34,6 +35,7 @@ from customers.selectors.identities import resolve_customer
 from omnistore.core.exceptions import ApplicationError, NotFound
 from omnistore.staff.auth import require_store, staff_required
 from omnistore.staff.context_processors import sign_out_warnings
+from omnistore.staff.once import SentOnceForm, claim, give_back
 from omnistore.staff.panels import register
 from omnistore.staff.views import store_switch_guards
 from orders.models import FulfilmentMethod
@@ -58,6 +60,7 @@ from orders.staff.views.sale_state import (
 )
 
 PARKED_KEY = "sale_parked"
+ALREADY_TAKEN = "These items are already in the sale: the form was sent twice."
 PARKED_MAX = 5
 KEPT = (
     CART_KEY,
@@ -128,7 +131,9 @@ def _attach(request, customer: Customer) -> None:
 def sale_take(request):
     """One item into the sale from another screen; ``mode=order`` sends it home.
     From a wishlist (``customer``) it starts that customer's sale, or joins the one
-    already theirs; a sale in progress for anyone else is left as it is."""
+    already theirs; a sale in progress for anyone else is left as it is. A button's
+    ``once`` token is taken once (given back when the sale refuses the item); a
+    POST without one adds as a scan does."""
     require_store(request)
     form = ScanForm(request.POST)
     if not form.is_valid():
@@ -136,11 +141,16 @@ def sale_take(request):
             for error in errors:
                 messages.error(request, error)
         return redirect("staff:sale")
+    token = SentOnceForm(request.POST)
+    if token.is_valid() and not claim(request, token):
+        messages.info(request, ALREADY_TAKEN)
+        return redirect("staff:sale")
     return take_into_sale(
         request,
         lines=[(form.cleaned_data["code"].pk, form.cleaned_data["quantity"])],
         customer=_wishlist_customer(request.POST.get("customer", "")),
         mode=request.POST.get("mode", ""),
+        refused=lambda: give_back(request, token),
     )
 
 
