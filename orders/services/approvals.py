@@ -31,7 +31,7 @@ from omnistore.core.actors import acting_user
 from orders.models import Order, RefundMethod, TillSession
 from orders.selectors.orders import APPROVED_BY, approval_subject
 
-from .refund_limit import exchange_of, guard_exchange_refund, refunds_before
+from .refund_limit import ExchangeRefund, guard_exchange_refund, refunds_before
 
 
 def approved_by_note(approval: Approval | None) -> str:
@@ -62,6 +62,7 @@ def guard_refund(
     cancelling: bool = False,
     reason: str = "",
     method: str = "",
+    exchange: ExchangeRefund | None = None,
 ) -> Approval | None:
     """A refund taking what ``order`` has given back above
     ``OMNISTORE_APPROVAL_REFUND_ABOVE``: its earlier refunds count with this one, so
@@ -70,11 +71,10 @@ def guard_refund(
     the order's cancellation that refunds it; ``reason`` is what the associate gave,
     shown to the manager who decides; ``method``, where the money goes (a refund
     method), is part of what is approved. The earlier refunds are read under the
-    payments' lock (``refunds_before``). The refund of an exchange's return counts
-    only what the replacement does not take (``guard_exchange_refund``)."""
+    payments' lock (``refunds_before``). The refund of an ``exchange``'s return
+    counts only what the replacement does not take (``guard_exchange_refund``)."""
     if amount <= 0 or threshold(ApprovalKind.REFUND) is None:
         return None
-    exchange = exchange_of(order)
     if exchange is not None:
         return guard_exchange_refund(
             exchange,

@@ -37,7 +37,7 @@ from .common import sellable_variants, to_money
 from .credit import credit_currency
 from .payments import PaymentRequest
 from .placing import write_order
-from .refund_limit import ExchangeRefund, refund_in_exchange
+from .refund_limit import ExchangeRefund
 from .refunds import points_share, return_at_counter, return_store_credit
 from .returns import ReturnLineRequest, order_to_return
 from .till import TillBooking, cash_session
@@ -184,27 +184,26 @@ def _take_back(
     now: datetime,
 ) -> Return:
     """The exchange's return, received here and refunded as store credit. Its
-    refund is judged as the exchange's (``refund_in_exchange``): only the returned
+    refund is judged as the exchange's (``ExchangeRefund``): only the returned
     value the ``replacement`` (worth ``total``) does not take counts against the
     refund limit."""
     exchange = ExchangeRefund(
-        order_id=source.pk,
         back=lines,
         out=replacement,
         balance=functools.partial(exchange_balance, source, total=total),
     )
-    with refund_in_exchange(exchange):
-        return return_at_counter(
-            order=source,
-            lines=lines,
-            location=location,
-            actor=actor,
-            refund_method=RefundMethod.STORE_CREDIT,
-            override_reason=override_reason,
-            note=note or "Exchange",
-            approvals=approvals,
-            now=now,
-        )
+    return return_at_counter(
+        order=source,
+        lines=lines,
+        location=location,
+        actor=actor,
+        refund_method=RefundMethod.STORE_CREDIT,
+        override_reason=override_reason,
+        note=note or "Exchange",
+        approvals=approvals,
+        now=now,
+        exchange=exchange,
+    )
 
 
 def _check_exchangeable(source: Order, fulfilment: str) -> None:

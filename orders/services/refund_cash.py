@@ -18,6 +18,7 @@ from omnistore.core.exceptions import ValidationFailed
 from orders.models import Order, Payment, PaymentMethod, RefundMethod
 
 from .approvals import guard_refund
+from .refund_limit import ExchangeRefund
 from .tenders import refund_sequence
 from .till import cash_refusal, cash_session
 
@@ -56,10 +57,11 @@ def guard_counter_refund(
     actor,
     approvals: Iterable = (),
     now: datetime | None = None,
+    exchange: ExchangeRefund | None = None,
 ) -> Approval | None:
-    """``guard_refund`` of ``amount`` going back by ``method``, its cash share (to
-    the payments, given at the ``counter`` shop) first checked against the till
-    that pays it out (``cash_session``: open, holding enough): refused there, the
+    """``guard_refund`` of ``amount`` going back by ``method`` (an ``exchange``'s
+    return: as the exchange's), its cash share (to the payments, given at the
+    ``counter`` shop) first checked against the till that pays it out (``cash_session``: open, holding enough): refused there, the
     refund is refused before any manager is asked. The order's payments are locked
     in key order before the till's session, as the refund itself locks them."""
     if method == RefundMethod.ORIGINAL and counter is not None:
@@ -77,6 +79,7 @@ def guard_counter_refund(
         approvals=approvals,
         now=now,
         method=method,
+        exchange=exchange,
     )
 
 

@@ -6,16 +6,15 @@ An exchange refunds its return as store credit and pays the replacement with it,
 one transaction (``orders.services.exchanges``). The replacement takes back what the
 credit would have given: only the returned value less the replacement's, when
 positive, leaves as store credit (or points), and only that counts against the limit.
-The exchange declares itself around its return (``refund_in_exchange``); the refund
-guard (``guard_refund``) then asks in the exchange's words (``guard_exchange_refund``):
-an even swap, or one where the customer pays the difference, asks no one.
+The exchange hands its terms (``ExchangeRefund``) down with its return's refund
+(``return_at_counter``, ``refund_return``, ``guard_refund``), which then asks in the
+exchange's words (``guard_exchange_refund``): an even swap, or one where the customer
+pays the difference, asks no one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -47,35 +46,14 @@ def refunds_before(order: Order) -> Decimal:
 
 @dataclass(frozen=True)
 class ExchangeRefund:
-    """An exchange of goods of order ``order_id``: the return lines coming back
+    """An exchange of goods of an order: the return lines coming back
     (``ReturnLineRequest``), the replacement going out ((variant, units) pairs) and
     its balance (``exchange_balance`` of the order and the replacement's value,
     given the returned value), as the exchange will book it."""
 
-    order_id: int
     back: Sequence
     out: Sequence[tuple[Any, int]]
     balance: Callable[..., Any]
-
-
-_EXCHANGE: ContextVar[ExchangeRefund | None] = ContextVar("exchange", default=None)
-
-
-@contextmanager
-def refund_in_exchange(exchange: ExchangeRefund) -> Iterator[None]:
-    """Inside, the refund of a return of the exchange's order is judged as the
-    exchange's (``guard_exchange_refund``)."""
-    token = _EXCHANGE.set(exchange)
-    try:
-        yield
-    finally:
-        _EXCHANGE.reset(token)
-
-
-def exchange_of(order: Order) -> ExchangeRefund | None:
-    """The exchange the refund of ``order`` now being judged belongs to, if any."""
-    exchange = _EXCHANGE.get()
-    return exchange if exchange is not None and exchange.order_id == order.pk else None
 
 
 def _items(pairs: Iterable[tuple[str, int]]) -> str:

@@ -44,6 +44,7 @@ from .invoices import credit_refunded_return
 from .loyalty import points_taken_back
 from .payments import refund_to_payments
 from .refund_cash import guard_counter_refund
+from .refund_limit import ExchangeRefund
 from .return_window import accept_late
 from .returns import (
     EVENT_RETURN_RECEIVED,
@@ -432,12 +433,14 @@ def refund_return(
     location: Location | None = None,
     approvals: Sequence = (),
     now: datetime | None = None,
+    exchange: ExchangeRefund | None = None,
 ) -> Return:
     """Pay a received return back, once: to the original payments (the last tender
     first) or as store credit; loyalty points for the returned value are reversed and
     the customer is told. Submitting it again returns the refunded return unchanged
-    (``already_refunded`` is True). Above the refund limit an associate needs a
-    manager's approval (``approvals``), asked once the till can pay its cash."""
+    (``already_refunded`` is True). Above the refund limit (an ``exchange``'s return
+    judged as the exchange's) an associate needs a manager's approval (``approvals``),
+    asked once the till can pay its cash."""
     now = now or timezone.now()
     ret = lock_return(return_request)
     if ret.status in (ReturnStatus.REFUNDED, ReturnStatus.CLOSED):
@@ -464,6 +467,7 @@ def refund_return(
         approvals=approvals,
         now=now,
         method=method,
+        exchange=exchange,
     )
     transition_return(
         ret,
@@ -549,11 +553,12 @@ def return_at_counter(
     without_receipt: bool = False,
     approvals: Sequence = (),
     now: datetime | None = None,
+    exchange: ExchangeRefund | None = None,
 ) -> Return:
-    """A customer brings goods to the counter: the return is opened, received here
-    (each line's condition and disposition as staff chose) and, with ``refund_now``,
-    refunded — one transaction. Outside the window, without a receipt or above the
-    refund limit, an associate needs a manager's approval for each (``approvals``)."""
+    """Goods brought to the counter: the return opened, received here (each line's
+    condition and disposition as staff chose) and, with ``refund_now``, refunded (an
+    ``exchange``'s as such) in one transaction. Outside the window, without a receipt
+    or above the refund limit, an associate needs a manager's approval for each."""
     now = now or timezone.now()
     ret = request_return(
         order=order,
@@ -591,5 +596,6 @@ def return_at_counter(
             location=location,
             approvals=approvals,
             now=now,
+            exchange=exchange,
         )
     return ret
