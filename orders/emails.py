@@ -30,6 +30,7 @@ from customers.services.verification import (
     receipt_claims_a_profile,
 )
 from omnistore.core import outbox
+from omnistore.core.text import one_line
 from orders.selectors.orders import orders_for_email
 from orders.selectors.parcels import Parcel, parcel_left
 from orders.selectors.pickups import pickup_qr_payload
@@ -505,12 +506,12 @@ def _gift_sender(card: GiftCard) -> str:
     """Who gives the card, as the recipient knows them: the name the buyer gave,
     else the signed-in buyer's first name (a guest who gave none: nobody named)."""
     if card.sender_name:
-        return card.sender_name
+        return one_line(card.sender_name)
     buyer = card.order.customer if card.order_id else None
     if buyer is None:
         return ""
     user = buyer.user if buyer.user_id else None
-    return buyer.first_name or (user.first_name if user is not None else "")
+    return one_line(buyer.first_name or (user.first_name if user is not None else ""))
 
 
 @outbox.handler(GIFT_CARD_EMAIL_TOPIC)

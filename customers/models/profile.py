@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from omnistore.core.channels import ONLINE_CHANNELS, Channel, is_online
+from omnistore.core.text import one_line
 
 # Letters NFKD does not take apart, written as a keyboard without them would.
 _PLAIN_LETTERS = str.maketrans(
@@ -180,7 +181,11 @@ class Customer(models.Model):
         )
 
     def save(self, *args, **kwargs):
-        """A save of the name saves its search words too."""
+        """A save of the name saves its search words too. Whatever door a name came
+        in by, it is kept on one line (``one_line``): one of only invisible
+        characters is no name."""
+        self.first_name = one_line(self.first_name)
+        self.last_name = one_line(self.last_name)
         fields = kwargs.get("update_fields")
         if fields is not None and {"first_name", "last_name"} & set(fields):
             kwargs["update_fields"] = {*fields, "search_name"}
@@ -188,7 +193,7 @@ class Customer(models.Model):
 
     @property
     def full_name(self) -> str:
-        return f"{self.first_name} {self.last_name}".strip()
+        return one_line(f"{self.first_name} {self.last_name}")
 
     @property
     def is_merged(self) -> bool:

@@ -37,6 +37,7 @@ from omnistore.core.actors import acting_user
 from omnistore.core.channels import Channel
 from omnistore.core.digits import is_digits
 from omnistore.core.exceptions import Conflict, NotFound, ValidationFailed
+from omnistore.core.text import one_line
 
 logger = logging.getLogger(__name__)
 
@@ -285,7 +286,7 @@ def deliver_reply(payload: dict) -> None:
     if message.channel == MessageChannel.EMAIL:
         shop = message.conversation.location
         sender = (
-            message.author.first_name if message.author else ""
+            one_line(message.author.first_name) if message.author else ""
         ) or "Your associate"
         where = f" at {shop.name}" if shop is not None else ""
         EmailMessage(

@@ -24,6 +24,20 @@ from django.http import QueryDict
 
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _DROPPED = dict.fromkeys(map(ord, BIDI_CONTROLS))
+# Characters without a glyph (zero-width space and joiners, word joiner, byte order
+# mark, soft hyphen, Mongolian vowel separator). Kept inside a name, where scripts
+# and emoji need the joiners; a name of nothing else shows as nothing.
+INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e")
+
+
+def one_line(text) -> str:
+    """``text`` as a name or a subject line holds it: each run of white space
+    (line breaks and tabs included) one space, none at the ends; "" when no visible
+    character is left. A line break in a name would end an email's header."""
+    flat = " ".join(str(text or "").split())
+    if flat and all(ch in INVISIBLE or ch == " " for ch in flat):
+        return ""
+    return flat
 
 
 def is_secret(key) -> bool:

@@ -81,6 +81,9 @@ OMNISTORE_GIFT_CARD_PIN_LOCK_MINUTES = env_int(
 OMNISTORE_GIFT_CARD_MAX_AMOUNT = env_decimal(
     "OMNISTORE_GIFT_CARD_MAX_AMOUNT", "1000.00"
 )
+# The least a gift card is sold for, online and at the counter (a card given as a
+# refund holds what it refunds).
+OMNISTORE_GIFT_CARD_MIN_AMOUNT = env_decimal("OMNISTORE_GIFT_CARD_MIN_AMOUNT", "5.00")
 # Store credit: each credit (a return refunded as credit, a credit payment given
 # back) can be spent for this many days; what is left of it then expires, the credit
 # expiring first spent first. 0: store credit never expires.

@@ -7,8 +7,7 @@ cannot be tried in bulk, and a card whose PIN is guessed at is locked for a whil
 
 from __future__ import annotations
 
-from decimal import Decimal
-
+from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
@@ -112,8 +111,9 @@ class EGiftPurchaseInput(InputSerializer):
     amount = serializers.DecimalField(
         max_digits=10,
         decimal_places=2,
-        min_value=Decimal("0.01"),
-        help_text="The card's value, at most OMNISTORE_GIFT_CARD_MAX_AMOUNT.",
+        min_value=settings.OMNISTORE_GIFT_CARD_MIN_AMOUNT,
+        help_text="The card's value, from OMNISTORE_GIFT_CARD_MIN_AMOUNT (5.00) to "
+        "OMNISTORE_GIFT_CARD_MAX_AMOUNT (1000.00).",
     )
     country = TextField(
         min_length=2,

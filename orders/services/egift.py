@@ -31,6 +31,7 @@ from omnistore.core import outbox
 from omnistore.core.channels import Channel
 from omnistore.core.db import insert_rows
 from omnistore.core.exceptions import Conflict, ValidationFailed
+from omnistore.core.text import one_line
 from orders.models import (
     EMAILED,
     GIFT_CARD_EMAIL_TOPIC,
@@ -73,11 +74,20 @@ class EGiftPurchase:
     payment: PaymentRequest
     sender_name: str = ""  # who gives it, as the recipient reads it
 
+    def __post_init__(self):
+        # The names go into the email's subject and greeting: on one line.
+        object.__setattr__(self, "recipient_name", one_line(self.recipient_name))
+        object.__setattr__(self, "sender_name", one_line(self.sender_name))
+
 
 def _check(purchase: EGiftPurchase, now: datetime):
     """The amount, the send date (today up to a year ahead) and the market of the
     buyer's country, whose currency the card is in."""
     amount = sale_amount(purchase.amount)
+    if not purchase.recipient_name:
+        raise ValidationFailed(
+            "Give the recipient's name.", extra={"recipient_name": ["Required."]}
+        )
     today = timezone.localdate(now)
     if not today <= purchase.send_on <= today + timedelta(days=MAX_SEND_AHEAD_DAYS):
         raise ValidationFailed(

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 
 from inventory.markets import tax_table
@@ -60,8 +61,8 @@ class GiftCardSale:
 
 
 def sale_amount(amount) -> Decimal:
-    """Positive, at most two decimals, at most ``OMNISTORE_GIFT_CARD_MAX_AMOUNT``;
-    written as digits (``1e1`` or ``+10`` is not an amount an associate types)."""
+    """From ``OMNISTORE_GIFT_CARD_MIN_AMOUNT`` to ``OMNISTORE_GIFT_CARD_MAX_AMOUNT``,
+    at most two decimals, written as digits (``1e1`` or ``+10`` is not an amount an associate types)."""
     text = amount if isinstance(amount, Decimal) else str(amount).strip()
     if isinstance(text, str) and not is_amount(text):
         raise ValidationFailed(
@@ -79,7 +80,14 @@ def sale_amount(amount) -> Decimal:
             "Enter the amount in cents at most.",
             extra={"amount": ["At most two decimals."]},
         )
-    return check_card_amount(value)
+    value = check_card_amount(value)
+    least = settings.OMNISTORE_GIFT_CARD_MIN_AMOUNT
+    if value < least:
+        raise ValidationFailed(
+            f"A gift card is sold from {least}.",
+            extra={"amount": [f"At least {least}."]},
+        )
+    return value
 
 
 def prepare_card_sale(

@@ -174,3 +174,24 @@ def test_the_merge_page_shows_a_sign_ups_contact_as_not_confirmed(staff, anna):
     side = page[page.index(f"#{anna.pk}") :]
     assert EMAIL in side
     assert 'data-testid="not-confirmed"' in side
+
+
+def test_a_name_of_invisible_characters_is_no_name_to_open_the_profile_by(staff):
+    response = APIClient().post(
+        "/api/v1/auth/register/",
+        {
+            "email": "zw@example.com",
+            "password": "Spec-pass-9931!",
+            "first_name": "\u200b",
+            "last_name": "\u2060\ufeff",
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    customer = Customer.objects.get(email="zw@example.com")
+    assert (customer.first_name, customer.last_name, customer.full_name) == ("", "", "")
+
+    html = search(staff, "zw@example.com").content.decode()
+
+    link = reverse("staff:customer_detail", args=[customer.pk])
+    assert f'<a class="row-link" href="{link}">(no name)</a>' in html

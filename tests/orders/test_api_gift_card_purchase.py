@@ -110,6 +110,8 @@ def test_a_declined_card_issues_nothing():
     ("changes", "field"),
     [
         ({"amount": "0"}, "amount"),
+        ({"amount": "0.01"}, "amount"),  # below OMNISTORE_GIFT_CARD_MIN_AMOUNT
+        ({"amount": "4.99"}, "amount"),
         ({"amount": "-1"}, "amount"),
         ({"amount": "5000.00"}, "amount"),
         ({"amount": "1.234"}, "amount"),
@@ -120,6 +122,7 @@ def test_a_declined_card_issues_nothing():
         ({"country": "ITA"}, "country"),
         ({"recipient_email": "nobody"}, "recipient_email"),
         ({"recipient_name": ""}, "recipient_name"),
+        ({"recipient_name": "\u200b \n\u2060"}, "recipient_name"),
         ({"message": "x" * 501}, "message"),
         ({"send_on": "2001-01-01"}, "send_on"),
         ({"send_on": "9999-12-31"}, "send_on"),
@@ -232,6 +235,40 @@ def test_a_guest_names_themself_to_the_recipient():
     assert "Zia Rosa wrote" in gift.body
     card = GiftCard.objects.get()
     assert card.sender_name == "Zia Rosa"
+
+
+def test_names_with_line_breaks_reach_the_recipient_on_one_line():
+    response = buy(
+        send_on=timezone.localdate().isoformat(),
+        sender_name="With love,\nMum and Dad",
+        recipient_name="Lea\r\nBcc: x@example.net",
+    )
+    assert response.status_code == 201, response.json()
+    deliver_outbox()
+
+    (gift,) = [m for m in mail.outbox if m.to == ["lea@example.com"]]
+    assert gift.subject == "With love, Mum and Dad sent you a gift card of 75.00 EUR"
+    assert "Hello Lea Bcc: x@example.net," in gift.body
+    assert gift.message()["Bcc"] is None
+    card = GiftCard.objects.get()
+    assert (card.sender_name, card.recipient_name) == (
+        "With love, Mum and Dad",
+        "Lea Bcc: x@example.net",
+    )
+
+
+def test_a_buyer_named_across_two_lines_is_named_on_one():
+    user, _ = shopper()
+    api_client_for(user).patch(
+        "/api/v1/me/", {"first_name": "Ann\nBcc: x@example.net"}, format="json"
+    )
+    response = buy(api_client_for(user), send_on=timezone.localdate().isoformat())
+    assert response.status_code == 201, response.json()
+    deliver_outbox()
+
+    (gift,) = [m for m in mail.outbox if m.to == ["lea@example.com"]]
+    assert gift.subject.startswith("Ann Bcc: x@example.net sent you a gift card")
+    assert GiftCard.objects.get().sent_at is not None
 
 
 def test_a_sender_name_too_long_is_a_400_and_buys_nothing():

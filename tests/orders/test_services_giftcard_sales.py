@@ -75,14 +75,21 @@ def test_bad_card_input_is_refused_on_its_field(number, pin, amount, field):
     assert field in refused.value.extra
 
 
-@override_settings(OMNISTORE_GIFT_CARD_MAX_AMOUNT=Decimal("200.00"))
-def test_the_amount_is_bounded_by_the_setting():
+@override_settings(
+    OMNISTORE_GIFT_CARD_MAX_AMOUNT=Decimal("200.00"),
+    OMNISTORE_GIFT_CARD_MIN_AMOUNT=Decimal("10.00"),
+)
+def test_the_amount_is_bounded_by_the_settings():
     assert prepare_card_sale(number=NUMBER, pin="4321", amount="200").amount == 200
     assert prepare_card_sale(number=NUMBER, pin="4321", amount=" 25.5 ").amount == (
         Decimal("25.50")
     )
     with pytest.raises(ValidationFailed, match="200"):
         prepare_card_sale(number=NUMBER, pin="4321", amount="200.01")
+    assert prepare_card_sale(number=NUMBER, pin="4321", amount="10").amount == 10
+    with pytest.raises(ValidationFailed, match="from 10.00") as refused:
+        prepare_card_sale(number=NUMBER, pin="4321", amount="9.99")
+    assert refused.value.extra == {"amount": ["At least 10.00."]}
 
 
 def test_a_card_already_active_or_already_in_the_basket_is_refused():
