@@ -87,7 +87,12 @@ class WishlistItemCreateSerializer(serializers.Serializer):
 
 class WishlistShareSerializer(serializers.Serializer):
     email = TextField(max_length=254, help_text="Whom to send it to.")
-    message = TextField(max_length=500, required=False, allow_blank=True)
+    message = TextField(
+        max_length=500,
+        required=False,
+        allow_blank=True,
+        help_text="Your own words: the email says they are yours, not the shop's.",
+    )
 
 
 # --- output ------------------------------------------------------------------------
@@ -502,11 +507,25 @@ class WishlistShareView(ThrottledPosts, APIView):
     @extend_schema(
         summary="Share a wishlist by email",
         description=(
-            "Emails the list with its link. Sending the same unchanged list to the "
-            "same address again does nothing (`queued`: false)."
+            "Emails the list with its link, and your `message` marked as your own "
+            "words. Only once an email of yours is confirmed (the code mailed at "
+            "sign-up or by `POST /me/verify/`, entered at `/me/verify/confirm/`) "
+            "or was given in person at a shop: until then 400 `email_not_verified` "
+            "and nothing is sent. Sending the same unchanged list to the same "
+            "address again does nothing (`queued`: false)."
         ),
         request=WishlistShareSerializer,
-        responses={202: ShareResultSerializer, 400: BAD_INPUT, 404: NOT_FOUND},
+        responses={
+            202: ShareResultSerializer,
+            400: OpenApiResponse(
+                ErrorSerializer,
+                description=(
+                    "Invalid input, or no confirmed email yet "
+                    "(`email_not_verified`); nothing sent."
+                ),
+            ),
+            404: NOT_FOUND,
+        },
         tags=TAGS,
     )
     def post(self, request, pk: int):

@@ -15,6 +15,8 @@ from django.utils import timezone
 from customers.models import (
     WISHLIST_DEFAULT_NAME,
     Customer,
+    CustomerIdentity,
+    IdentityKind,
     Wishlist,
     WishlistChannel,
     WishlistItem,
@@ -461,6 +463,19 @@ def _masked_email(address: str) -> str:
     return f"{local[:1]}…@{domain}"
 
 
+def _require_proven_email(customer: Customer) -> None:
+    """A share carries the sender's own words from the shop's address: an account
+    must first prove an email of its own (``CustomerIdentity.proven``), or anyone
+    could sign up and have the shop mail their text to anyone."""
+    if not CustomerIdentity.objects.filter(
+        CustomerIdentity.proven_q(), customer=customer, kind=IdentityKind.EMAIL
+    ).exists():
+        message = "Confirm your email address before sharing a list by email."
+        raise ValidationFailed(
+            message, code="email_not_verified", extra={"non_field_errors": [message]}
+        )
+
+
 @transaction.atomic
 def share_wishlist_by_email(
     *,
@@ -475,7 +490,8 @@ def share_wishlist_by_email(
 
     The same list with the same contents goes to the same address once (a double
     tap, a retried request); after the list changes it can be sent again. Returns
-    whether an email was queued.
+    whether an email was queued. A customer sharing their own list needs a proven
+    email; an associate may share it for them.
     """
     _wishlist_channel(channel)
     address = normalize_email(email, strict=True)
@@ -486,6 +502,9 @@ def share_wishlist_by_email(
             extra={"message": [f"At most {SHARE_MESSAGE_MAX} characters."]},
         )
     customer, wishlist = _lock_wishlist(wishlist)
+    staff, location = _acting_staff_at(actor, location)
+    if staff is None:
+        _require_proven_email(customer)
     if not wishlist.items.filter(removed_at__isnull=True).exists():
         raise ValidationFailed(
             "Add something to the list before sharing it.",
@@ -500,7 +519,6 @@ def share_wishlist_by_email(
     )
     if queued is None:
         return False
-    staff, location = _acting_staff_at(actor, location)
     _record_wishlist_event(
         customer,
         wishlist,

@@ -1,6 +1,6 @@
 """Storefront wishlists: a customer sees items an associate added for them, with the
 associate's name and stock at their preferred shop; nobody reaches another person's
-lists; sharing by email goes out once, after commit."""
+lists; sharing by email needs a confirmed email and goes out once, after commit."""
 
 from decimal import Decimal
 
@@ -10,6 +10,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from customers.models import CustomerEvent, Wishlist, WishlistItem
+from customers.selectors.wishlists import WISHLIST_SHARE_TOPIC
 from customers.services.profiles import update_profile
 from customers.services.wishlists import (
     add_wishlist_item,
@@ -19,7 +20,9 @@ from customers.services.wishlists import (
 from inventory.models import Location, StockLevel
 from inventory.services.images import add_product_image
 from omnistore.core.channels import Channel
+from omnistore.core.models import OutboxMessage
 from tests.customers.factories import CustomerUserFactory
+from tests.customers.wishlist_owners import confirm_email
 from tests.factories import LocationFactory, StaffFactory, VariantFactory, stock
 from tests.inventory.image_helpers import upload
 from tests.orders.factories import in_francs
@@ -239,6 +242,7 @@ def test_rename_and_delete_a_list(client_a, shopper):
 def test_share_by_email_sends_one_email_after_commit(
     client_a, shopper, django_capture_on_commit_callbacks
 ):
+    confirm_email(client_a, shopper.email)
     wishlist = ensure_default_wishlist(customer=shopper.customer_profile)
     add_wishlist_item(
         wishlist=wishlist,
@@ -259,6 +263,37 @@ def test_share_by_email_sends_one_email_after_commit(
         )
     assert response.json() == {"queued": False}
     assert len(mail.outbox) == 1
+
+
+def test_an_account_that_never_confirmed_its_email_cannot_share_until_it_does(
+    client_a, shopper, django_capture_on_commit_callbacks
+):
+    """A new sign-up cannot have the shop email its words to anyone: the share is
+    refused, nothing queued, until the account types back the code mailed to it."""
+    wishlist = ensure_default_wishlist(customer=shopper.customer_profile)
+    add_wishlist_item(wishlist=wishlist, variant=VariantFactory(), channel=Channel.WEB)
+    body = {"email": "victim@example.net", "message": "Your parcel is held: pay here"}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        refused = client_a.post(share_url(wishlist), body, format="json")
+
+    assert refused.status_code == 400
+    error = refused.json()
+    assert error["code"] == "email_not_verified"
+    assert error["message"].startswith("Confirm your email")
+    assert error["extra"]["non_field_errors"] == [error["message"]]
+    assert not OutboxMessage.objects.filter(topic=WISHLIST_SHARE_TOPIC).exists()
+    assert mail.outbox == []
+    assert not CustomerEvent.objects.filter(kind="wishlist_shared").exists()
+
+    confirm_email(client_a, shopper.email)
+    with django_capture_on_commit_callbacks(execute=True):
+        accepted = client_a.post(share_url(wishlist), body, format="json")
+
+    assert accepted.status_code == 202 and accepted.json() == {"queued": True}
+    (message,) = mail.outbox
+    assert message.to == ["victim@example.net"]
+    assert "These are the sender's own words, not Omnistore's." in message.body
 
 
 def test_a_shared_list_is_readable_by_its_link_without_notes_or_staff(

@@ -32,6 +32,7 @@ from omnistore.core.channels import Channel
 from omnistore.core.exceptions import NotFound, ValidationFailed
 from omnistore.core.models import OutboxMessage
 from tests.customers.factories import make_customer
+from tests.customers.wishlist_owners import with_confirmed_email
 from tests.factories import LocationFactory, StaffFactory, VariantFactory, stock
 from tests.orders.factories import in_francs
 
@@ -50,7 +51,10 @@ def associate(shop):
 
 @pytest.fixture
 def customer():
-    return make_customer(email="martina@example.com", first_name="Martina")
+    """Martina, who confirmed her email: she may share her lists."""
+    return with_confirmed_email(
+        make_customer(email="martina@example.com", first_name="Martina")
+    )
 
 
 def deliver_outbox() -> int:
@@ -249,6 +253,78 @@ def test_sharing_sends_one_email_after_commit(
     assert len(mail.outbox) == 1
 
 
+def test_an_associate_shares_a_list_for_a_customer_who_never_confirmed_an_email(
+    associate, shop, django_capture_on_commit_callbacks
+):
+    """Only the customer's own share needs a confirmed email: an associate at the
+    shop shares for them as before, on record as theirs."""
+    newcomer = make_customer(email="nadia@example.com", first_name="Nadia")
+    wishlist = add_wishlist_item(
+        customer=newcomer, variant=VariantFactory(), channel=Channel.WEB
+    ).item.wishlist
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = share_wishlist_by_email(
+            wishlist=wishlist,
+            email="friend@example.com",
+            message="Giulia picked these for you",
+            actor=associate,
+            channel=Channel.STORE,
+        )
+
+    assert queued is True
+    (message,) = mail.outbox
+    assert message.to == ["friend@example.com"]
+    event = CustomerEvent.objects.get(kind="wishlist_shared")
+    assert event.actor == associate and event.location == shop
+    assert event.summary.endswith("— by Giulia Bianchi at Milano Centro")
+
+
+def test_an_email_given_in_person_lets_the_customer_share_online(
+    shop, django_capture_on_commit_callbacks
+):
+    """An email an associate took at the counter counts as the customer's own
+    (``CustomerIdentity.proven``), like one confirmed with a code."""
+    regular = make_customer(
+        email="ornella@example.com", channel=Channel.STORE, location=shop
+    )
+    wishlist = add_wishlist_item(
+        customer=regular, variant=VariantFactory(), channel=Channel.APP
+    ).item.wishlist
+    with django_capture_on_commit_callbacks(execute=True):
+        assert share_wishlist_by_email(
+            wishlist=wishlist, email="friend@example.com", channel=Channel.APP
+        )
+    assert len(mail.outbox) == 1
+
+
+def test_the_email_says_the_message_is_the_senders_own_words_not_the_shops(
+    customer, django_capture_on_commit_callbacks
+):
+    wishlist = add_wishlist_item(
+        customer=customer, variant=VariantFactory(), channel=Channel.WEB
+    ).item.wishlist
+    with django_capture_on_commit_callbacks(execute=True):
+        share_wishlist_by_email(
+            wishlist=wishlist,
+            email="with@example.com",
+            message="Claim your prize at prize.example",
+            channel=Channel.WEB,
+        )
+        share_wishlist_by_email(
+            wishlist=wishlist, email="without@example.com", channel=Channel.WEB
+        )
+
+    sent = {message.to[0]: message for message in mail.outbox}
+    with_words, without = sent["with@example.com"], sent["without@example.com"]
+    line = "These are the sender's own words, not Omnistore's."
+    assert "Martina writes: Claim your prize at prize.example\n" in with_words.body
+    assert f"\n({line})\n" in with_words.body
+    html = with_words.alternatives[0][0]
+    assert line.replace("'", "’") in html
+    assert "Claim your prize" not in without.body and "own words" not in without.body
+    assert "own words" not in without.alternatives[0][0]
+
+
 def test_a_shared_list_email_leaves_out_what_is_no_longer_sold(
     customer, django_capture_on_commit_callbacks
 ):
@@ -276,7 +352,9 @@ def test_a_shared_list_is_priced_in_its_owners_market(
     pays there, not the catalogue's euros; an item her market does not sell shows
     no price on the page and stays out of the email."""
     zurich = LocationFactory(code="ZH01", name="Zürich", country="CH")
-    owner = make_customer(email="vreni@example.ch", first_name="Vreni")
+    owner = with_confirmed_email(
+        make_customer(email="vreni@example.ch", first_name="Vreni")
+    )
     owner.preferred_store = zurich
     owner.save(update_fields=["preferred_store"])
     shirt = in_francs(

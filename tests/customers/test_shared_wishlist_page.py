@@ -14,6 +14,7 @@ from customers.services.wishlists import (
 )
 from omnistore.core.channels import Channel
 from tests.customers.factories import CustomerUserFactory
+from tests.customers.wishlist_owners import confirm_email
 from tests.factories import StaffFactory, VariantFactory
 
 pytestmark = pytest.mark.django_db
@@ -74,6 +75,7 @@ def test_the_email_and_the_api_carry_the_pages_link(
 ):
     api = APIClient()
     api.force_authenticate(shopper)
+    confirm_email(api, shopper.email)
     link = api.get(reverse("customers-api:wishlist-detail", args=[wishlist.pk])).json()[
         "share_url"
     ]
