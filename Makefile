@@ -22,7 +22,7 @@ help:
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip 2>&1 | grep -v "is ignored" || true
-	$(PY) -m pip install -q -e '.[dev]' 2>&1 | grep -v "is ignored" || true
+	PYTHONWARNINGS=ignore $(PY) -m pip install -q -e '.[dev]' 2>&1 | grep -v "is ignored" || true
 	$(PY) -c "import django, rest_framework, celery, psycopg, playwright" 
 	touch $@
 
@@ -41,7 +41,7 @@ PORT_FREE = $(PY) -c "import socket; h='$(HOST)'; s=socket.socket(socket.AF_INET
 demo: venv
 	@$(PORT_FREE)
 	@bash .ci/system-deps.sh pdf
-	$(PY) manage.py migrate --noinput
+	$(PY) manage.py migrate --noinput -v 0
 	$(PY) manage.py seed_demo
 	$(PY) manage.py demo_info --host $(HOST) --port $(PORT)
 	$(PY) manage.py runserver $(ADDRESS)

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
@@ -375,7 +376,7 @@ def transfer_receive(request, pk: int):
             received = sum(form.quantities.values())
             messages.success(
                 request,
-                f"Received {received} units on transfer {transfer} "
+                f"Received {received} unit{pluralize(received)} on transfer {transfer} "
                 f"({transfer.get_status_display().lower()}).",
             )
             return redirect_to(

@@ -93,16 +93,22 @@ def _counting_wrong_codes(collect):
             return collect(order=order, actor=actor, now=now, **kwargs)
         except _WrongCode as wrong:
             raise record_wrong_pickup_code(
-                order=wrong.order_id, actor=actor, now=now or timezone.now()
+                order=wrong.order_id,
+                actor=actor,
+                now=now or timezone.now(),
+                location=kwargs.get("location"),
             ) from None
 
     return counted
 
 
 @transaction.atomic
-def record_wrong_pickup_code(*, order: Order | int, actor, now: datetime):
-    """Count a wrong code and lock the order at the limit; returns the refusal the
-    desk shows (how many tries are left, or that the order is now locked)."""
+def record_wrong_pickup_code(
+    *, order: Order | int, actor, now: datetime, location: Location | None = None
+):
+    """Count a wrong code and lock the order at the limit (the lock kept with the
+    desk's shop ``location``); returns the refusal the desk shows (how many tries
+    are left, or that the order is now locked)."""
     order = lock_order(order)
     order.pickup_code_failures += 1
     left = settings.OMNISTORE_PICKUP_CODE_MAX_FAILURES - order.pickup_code_failures
@@ -112,9 +118,9 @@ def record_wrong_pickup_code(*, order: Order | int, actor, now: datetime):
         order.pickup_locked_by = acting_user(actor)
         fields += ["pickup_locked_at", "pickup_locked_by"]
         note = f"Pickup locked after {order.pickup_code_failures} wrong codes"
-        _record_pickup_change(order, actor=actor, now=now, note=note)
+        _record_pickup_change(order, actor=actor, now=now, note=note, location=location)
         record_order_event(
-            order, EVENT_PICKUP_LOCKED, note, actor=actor, location=None, now=now
+            order, EVENT_PICKUP_LOCKED, note, actor=actor, location=location, now=now
         )
     order.save(update_fields=fields)
     if order.pickup_locked_at is not None:
@@ -127,13 +133,17 @@ def record_wrong_pickup_code(*, order: Order | int, actor, now: datetime):
     )
 
 
-def _record_pickup_change(order: Order, *, actor, now: datetime, note: str) -> None:
-    """Lock and unlock are kept in the order's history (status unchanged)."""
+def _record_pickup_change(
+    order: Order, *, actor, now: datetime, note: str, location: Location | None
+) -> None:
+    """Lock and unlock are kept in the order's history (status unchanged), with
+    the shop whose desk they happened at."""
     OrderStatusChange.objects.create(
         order=order,
         from_status=order.status,
         to_status=order.status,
         actor=acting_user(actor),
+        location=location,
         at=now,
         note=note[:250],
     )
@@ -188,9 +198,9 @@ def unlock_pickup(
     )
     summary = "Pickup unlocked" + (f": {note}" if note else "")
     summary += approved_by_note(approval)
-    _record_pickup_change(order, actor=actor, now=now, note=summary)
+    _record_pickup_change(order, actor=actor, now=now, note=summary, location=location)
     record_order_event(
-        order, EVENT_PICKUP_UNLOCKED, summary, actor=actor, location=None, now=now
+        order, EVENT_PICKUP_UNLOCKED, summary, actor=actor, location=location, now=now
     )
     return order
 

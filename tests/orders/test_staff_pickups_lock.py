@@ -162,13 +162,17 @@ def test_an_associate_unlocks_with_a_managers_pin_and_the_code_then_works(
 
     assert unlocked.status_code == 200
     assert 'data-testid="hand-over"' in unlocked.content.decode()
+    assert f"Order {order.number} unlocked" in unlocked.content.decode()
     order = Order.objects.get(pk=order.pk)
     assert order.pickup_locked_at is None and order.pickup_code_failures == 0
-    change = order.history.last()
+    *_, lock, change = order.history.order_by("at", "pk")
     assert (change.actor, change.note) == (
         associate,
         "Pickup unlocked: Typo in the code, ID seen · approved by Marco Rossi",
     )
+    # Both kept with the shop whose desk they happened at.
+    assert lock.note.startswith("Pickup locked after")
+    assert lock.location == change.location == associate.store
     request.refresh_from_db()
     assert (request.status, request.channel, request.decided_by) == (
         ApprovalStatus.USED,

@@ -162,6 +162,7 @@ def _collect_page(request, store, order, *, form, collected=False, status=200, *
         "unlock_form": extra.get("unlock_form") or UnlockForm(),
         "scanned_code": extra.get("scanned_code", ""),
         "scanned_matches": extra.get("scanned_matches"),
+        "unlocked": extra.get("unlocked", False),
     }
     template = "orders/staff/_collect.html"
     if not is_partial(request):
@@ -196,7 +197,9 @@ def pickup_unlock(request, number: str):
             if not is_partial(request):
                 messages.success(request, f"Order {order.number} unlocked.")
                 return redirect("staff:pickup_collect", number=order.number)
-            return _collect_page(request, store, order, form=CollectForm())
+            return _collect_page(
+                request, store, order, form=CollectForm(), unlocked=True
+            )
     return _collect_page(
         request, store, order, form=CollectForm(), unlock_form=form, status=INVALID
     )
