@@ -13,6 +13,7 @@ from orders.models import RefundMethod
 from orders.selectors.orders import APPROVED_BY
 from orders.services.credit import EXPIRY_REASON
 from orders.services.payment_webhooks import LAPSED_REASON
+from orders.services.placing import CARD_SHOWN_NOTE
 
 # What the services write into the notes and reasons of orders, returns, payments and
 # the till (``Composed``): kept on erasure, but for the reasons people typed into them.
@@ -36,6 +37,7 @@ _SLOTS = {
     r"\(\d+ of \d+ parts (?:picked|shipped)\)",
     "gift_card": r"; as store credit: the gift card •••• \w{4} "
     r"(?:is void|expired on \d{4}-\d{2}-\d{2})",
+    "card": f"(?:{re.escape(CARD_SHOWN_NOTE)})?",
 }
 # Why an order is cancelled or refunded, when no one typed a reason.
 _GIVEN_REASONS = (
@@ -57,8 +59,9 @@ _REFUND_REASONS = (
     "{typed}{gift_card}",
 )
 ORDER_NOTES = Composed(
-    "Placed via {channel}",
-    "Placed via {channel} · delivery fee {amount} {currency} waived: {typed}{approved}",
+    "Placed via {channel}{card}",
+    "Placed via {channel}{card} · delivery fee {amount} {currency} waived: "
+    "{typed}{approved}",
     "E-gift card bought online",
     "Pickup code verified",
     "Identity checked: {typed}{approved}",

@@ -64,6 +64,12 @@ from .tenders import STORED_VALUE, naming_tender, require_owner, spend_points
 from .till import TillBooking, book_counter_sale
 
 TRANSFER_LEAD_DAYS = 2
+# What the note of the order's placing says of a sale staff take that spent the
+# store credit or points of a customer they reached by their loyalty card number:
+# the card was the counter's proof the customer holds them.
+CARD_SHOWN_NOTE = " · customer identified by loyalty card"
+# Stored value that belongs to a profile (a gift card is whoever holds it).
+OWNER_VALUE = STORED_VALUE - {PaymentMethod.GIFT_CARD}
 
 
 @dataclass
@@ -165,7 +171,7 @@ def write_order(checkout: Checkout) -> Order:
             actor=checkout.staff,
             location=checkout.placing_location,
             at=checkout.now,
-            note=f"Placed via {Channel(order.channel).label}{waived}",
+            note=_placing_note(checkout, order, waived),
         )
     ]
     insert_rows(history)
@@ -194,6 +200,21 @@ def write_order(checkout: Checkout) -> Order:
         cache_related(payment, "refunds", [])
     order.idempotent_replay = False
     return order
+
+
+def _placing_note(checkout: Checkout, order: Order, waived: str) -> str:
+    """The channel the order came by; for a sale staff take paid with the store
+    credit or points of a customer reached by their loyalty card, that the card
+    identified them (``CARD_SHOWN_NOTE``); then the delivery fee ``waived``. At
+    most the note's 250 characters."""
+    note = f"Placed via {Channel(order.channel).label}"
+    if (
+        checkout.staff is not None
+        and checkout.loyalty_number
+        and any(p.method in OWNER_VALUE for p in checkout.payments)
+    ):
+        note += CARD_SHOWN_NOTE
+    return f"{note}{waived}"[:250]
 
 
 def _resolve_customer(checkout: Checkout, number: str) -> Customer | None:

@@ -206,6 +206,7 @@ def test_what_people_typed_in_the_shape_of_the_systems_words_still_goes(texts, t
     ("texts", "written"),
     [
         ("ORDER_NOTES", "Placed via Website"),
+        ("ORDER_NOTES", "Placed via Store · customer identified by loyalty card"),
         ("ORDER_NOTES", "Tracking 1Z999AA10123456784"),
         ("ORDER_NOTES", "Cancelled by the customer · approved by Marco R."),
         ("RETURN_NOTES", "Started via Website"),

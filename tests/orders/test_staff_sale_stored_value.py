@@ -1,6 +1,7 @@
-"""Stored value at the counter: a gift card, the attached customer's store credit and
-points taken first, card or cash for the rest; bad cards refused with nothing taken;
-a split-tender counter sale returned at the counter refunds each tender."""
+"""Stored value at the counter: a gift card, the store credit and points of the
+customer attached by their loyalty card taken first, card or cash for the rest; bad
+cards refused with nothing taken; a split-tender counter sale returned at the counter
+refunds each tender."""
 
 from decimal import Decimal
 
@@ -57,9 +58,10 @@ def scan(client, code):
 
 
 def attach(client, customer):
+    """By the customer's loyalty card, as their points and store credit need."""
     client.post(
         reverse("staff:sale_customer"),
-        {"kind": "phone", "value": customer.phone},
+        {"kind": "loyalty", "value": customer.loyalty_number},
         **HTMX,
     )
 

@@ -46,6 +46,16 @@ AT_THE_COUNTER = {
     PaymentMethod.CASH: "Cash is handed over at the till",
     PaymentMethod.MOBILE_WALLET: "A mobile wallet is held to the card reader",
 }
+# The customer's own stored value: spent only for a customer attached by their card.
+CUSTOMER_VALUE = ("store_credit_amount", "points")
+CARD_NEEDED = (
+    "Scan the customer's loyalty card (or the card in their app) to use their "
+    "points or store credit."
+)
+CARD_NEEDED_ON_THE_PHONE = (
+    "Attach the customer by the loyalty card number they read out (from the card "
+    "or their app) to use their points or store credit."
+)
 
 
 def _quantity_field(*, min_value: int, **kwargs) -> forms.IntegerField:
@@ -153,15 +163,27 @@ class PaymentForm(forms.Form):
     ``remote``: the customer is on the phone. The card keyed on the terminal is the
     one tender offered besides stored value; cash or a wallet sent anyway is a form
     error saying why, not an unknown choice.
+
+    ``card_shown``: the sale's customer was attached by their loyalty card
+    (``orders.staff.views.sale_state.card_shown``). Without it their store credit
+    and points are shown disabled, and asked for anyway they are a form error on
+    their field, nothing paid.
     """
 
     def __init__(
-        self, *args, total: Decimal, currency: str = "", remote: bool = False, **kwargs
+        self,
+        *args,
+        total: Decimal,
+        currency: str = "",
+        remote: bool = False,
+        card_shown: bool = False,
+        **kwargs,
     ):
         super().__init__(*args, **kwargs)
         self.total = total
         self.currency = currency
         self.remote = remote
+        self.card_shown = card_shown
         for row in range(1, TENDER_ROWS + 1):
             first = row == 1
             self.fields[f"method_{row}"] = forms.ChoiceField(
@@ -217,6 +239,9 @@ class PaymentForm(forms.Form):
             ),
             error_messages={"min_value": "Enter a positive number of points."},
         )
+        if not self.card_shown:  # the page says why (``card_needed``)
+            for name in CUSTOMER_VALUE:
+                self.fields[name].widget.attrs["disabled"] = True
 
     def _stored_value(self, data) -> list[PaymentRequest]:
         """The gift card, store credit and points asked for, checked for what can be
@@ -261,6 +286,20 @@ class PaymentForm(forms.Form):
         return tenders
 
     @property
+    def card_needed(self) -> str:
+        """Why the customer's store credit and points are closed; "" once open."""
+        if self.card_shown:
+            return ""
+        return CARD_NEEDED_ON_THE_PHONE if self.remote else CARD_NEEDED
+
+    def _refuse_without_card(self, data) -> None:
+        """Store credit or points asked for a customer not attached by their card
+        (``card_needed``): refused on its own field."""
+        for name in CUSTOMER_VALUE:
+            if self.card_needed and data.get(name) is not None:
+                self.add_error(name, self.card_needed)
+
+    @property
     def stored_value_open(self) -> bool:
         return any(
             self[name].value()
@@ -284,6 +323,7 @@ class PaymentForm(forms.Form):
         data = super().clean()
         if self.remote:
             self._refuse_at_the_counter(data)
+        self._refuse_without_card(data)
         if self.errors:
             return data
         stored = self._stored_value(data)

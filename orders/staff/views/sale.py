@@ -82,6 +82,7 @@ from orders.staff.views.sale_state import (
     TERMINAL_KEY,
     WAIVER_KEY,
     card_not_waiting,
+    card_shown,
     drop_waiver,
     end_sale,
     sale_cart,
@@ -432,12 +433,14 @@ class CheckoutForms:
 
 def _payment_form(request, basket: dict, data=None) -> PaymentForm:
     """Cash is counted out in the basket's currency's coins (``PaymentForm``); a
-    customer on the phone pays with what needs nobody at the counter."""
+    customer on the phone pays with what needs nobody at the counter; store credit
+    and points open once the customer's card was shown (``card_shown``)."""
     return PaymentForm(
         data,
         total=basket["to_pay"],
         currency=basket["currency"],
         remote=on_the_phone(request),
+        card_shown=card_shown(request),
     )
 
 

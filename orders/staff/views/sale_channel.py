@@ -8,7 +8,8 @@ Nobody stands at the till, so while "Customer on the phone" is on:
 - the customer is attached: they are told when the order ships or is ready;
 - they pay with what needs no one present (``PaymentForm`` with ``remote``): a card
   keyed on the shop's terminal, a gift card's number and PIN read out, their store
-  credit or points; cash and a mobile wallet are refused;
+  credit or points once attached by the loyalty card number they read out
+  (``sale_state.card_shown``); cash and a mobile wallet are refused;
 - a discount code follows the phone's rules (``orders.services.discounts``: a code
   for online orders is honoured on the phone, one for shops is not).
 

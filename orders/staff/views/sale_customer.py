@@ -4,6 +4,8 @@ sees whom the identity names today, and is asked before a new profile is made.""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -13,12 +15,14 @@ from customers.selectors.profiles import search_customers
 from customers.services.matching import reached_by
 from omnistore.staff.auth import require_store, staff_required
 from omnistore.staff.htmx import INVALID, is_partial
-from orders.staff.forms.sale import CustomerForm, DeliveryWaiverForm
+from orders.staff.forms.sale import CustomerForm, DeliveryWaiverForm, PaymentForm
 from orders.staff.views.access import region
-from orders.staff.views.sale import IDENTITY_FIELD, _basket, sale_sizes
-from orders.staff.views.sale_channel import on_the_phone
+from orders.staff.views.sale import IDENTITY_FIELD, _basket, _mode, sale_sizes
+from orders.staff.views.sale_channel import channel_blockers, on_the_phone
 from orders.staff.views.sale_state import (
+    CARD_SHOWN,
     CUSTOMER_KEY,
+    card_shown,
     drop_waiver,
     not_while_card_waits,
     sale_cart,
@@ -55,6 +59,16 @@ def _as_checkout_finds(match, kind: str, value: str) -> tuple:
     return reached, False
 
 
+def customer_value_form(request) -> PaymentForm:
+    """The checkout's payment form for its store credit and points fields alone
+    (no total shown), as the sale's customer opens them now (``card_shown``)."""
+    return PaymentForm(
+        total=Decimal("0.00"),
+        remote=on_the_phone(request),
+        card_shown=card_shown(request),
+    )
+
+
 @staff_required
 @require_POST
 @not_while_card_waits
@@ -62,7 +76,8 @@ def sale_customer(request):
     """Attach the buyer by phone, email or loyalty card, or detach them. A phone or
     email nobody has is asked about first (a typo would create a stranger's profile),
     unless a name for the new profile came with it; the associate confirms to create
-    the profile at checkout."""
+    the profile at checkout. Only a customer attached by their card may pay with
+    their points and store credit (``card_shown``)."""
     store = require_store(request)
     status = 200
     ask_new = unconfirmed = False
@@ -85,6 +100,8 @@ def sale_customer(request):
                 preview.update(
                     first_name=data["first_name"], last_name=data["last_name"]
                 )
+                # Scanned or typed from the card: their points and credit open.
+                preview[CARD_SHOWN] = data["kind"] == IdentityKind.LOYALTY
                 if not preview["name"]:
                     preview["name"] = " ".join(
                         x for x in (data["first_name"], data["last_name"]) if x
@@ -93,9 +110,10 @@ def sale_customer(request):
                 form = CustomerForm(region=region(store))
         if form.errors:
             status = INVALID
+    changed = request.session.get(CUSTOMER_KEY) != before
     # A fee waived for the sale's customer goes with them (the manager read whose
     # sale it was).
-    dropped = request.session.get(CUSTOMER_KEY) != before and drop_waiver(request)
+    dropped = changed and drop_waiver(request)
     if not is_partial(request):
         if status == INVALID:
             messages.error(request, "Check the customer's details.")
@@ -112,6 +130,11 @@ def sale_customer(request):
         "unconfirmed": unconfirmed,
         "on_the_phone": on_the_phone(request),
     }
+    # The checkout's store credit and points follow the customer, out of band
+    # (where the checkout takes a payment: not a phone order still to choose how
+    # it leaves).
+    if changed and not channel_blockers(request, _mode(request)):
+        context["customer_value_form"] = customer_value_form(request)
     if dropped:  # the checkout's delivery and total, out of band
         context.update(
             basket=_basket(store, sale_cart(request), request=request),

@@ -108,8 +108,9 @@ def _for_someone_else(request, customer: Customer) -> str:
 
 
 def _attach(request, customer: Customer) -> None:
-    """The customer on the sale by their loyalty card: checkout finds the same
-    profile, and the associate sees who it is."""
+    """The customer on the sale by their loyalty card number: checkout finds the
+    same profile, and the associate sees who it is. No card was shown, so their
+    points and store credit stay closed until it is scanned (``card_shown``)."""
     if customer.is_anonymised:
         messages.error(request, "This profile was erased: the sale has no customer.")
         return

@@ -24,6 +24,8 @@ from orders.staff.views.sale_approvals import DISCOUNT_OFF_KEY
 
 CART_KEY = "sale_cart_token"
 CUSTOMER_KEY = "sale_customer"
+# Marks the sale's customer attached by their loyalty card (``card_shown``).
+CARD_SHOWN = "card_shown"
 MODE_KEY = "sale_mode"
 # "Customer on the phone": the sale is a phone order (``sale_channel``).
 PHONE_KEY = "sale_phone"
@@ -47,6 +49,18 @@ def sale_cart(request, *, create: bool = False) -> Cart | None:
         cart = open_counter_cart(token=_new_sale_token(request))
         request.session[CART_KEY] = cart.token
     return cart
+
+
+def card_shown(request) -> bool:
+    """Whether the sale may spend its customer's points and store credit: only
+    once the associate attached them by their loyalty card, scanned or typed from
+    the card or the card in their app (read out on the phone), the proof the
+    retailer takes that the card's holder is buying, as a gift card's PIN is for
+    the card. An email or a phone, which anyone may know, is no proof; nor is a
+    customer brought along from their wishlist or online cart. Parked and resumed
+    with the customer, the proof goes with them."""
+    customer = request.session.get(CUSTOMER_KEY) or {}
+    return bool(customer.get(CARD_SHOWN) and customer.get("customer_id"))
 
 
 def sale_holds_items(session) -> bool:
