@@ -224,6 +224,21 @@ def test_attaching_by_phone_in_any_format_shows_the_known_customer(staff):
     assert staff.session["sale_customer"]["value"] == "+393331234567"
 
 
+def test_an_email_typed_with_find_by_left_on_phone_finds_the_customer(staff):
+    customer = make_customer(email="pia@example.com", first_name="Pia")
+    response = staff.post(
+        reverse("staff:sale_customer"),
+        {"kind": "phone", "value": " Pia@Example.com "},
+        **HTMX,
+    )
+    assert response.status_code == 200, response.content.decode()
+    assert reverse("staff:customer_detail", args=[customer.pk]) in (
+        response.content.decode()
+    )
+    attached = staff.session["sale_customer"]
+    assert (attached["kind"], attached["value"]) == ("email", "pia@example.com")
+
+
 def test_an_invalid_phone_or_unknown_loyalty_card_is_refused(staff):
     bad_phone = staff.post(
         reverse("staff:sale_customer"), {"kind": "phone", "value": "12"}, **HTMX

@@ -112,6 +112,10 @@ class CustomerForm(forms.Form):
         kind, value = data.get("kind"), data.get("value")
         if not kind or not value:
             return data
+        if kind == IdentityKind.PHONE and "@" in value:
+            # An email typed with "Find by" left on its first choice: no phone has
+            # an "@", so the associate meant the email.
+            kind = data["kind"] = IdentityKind.EMAIL
         if kind == IdentityKind.PHONE:
             clean = normalize_phone(value, region=self.region)
             message = "That is not a valid phone number."
