@@ -1,7 +1,8 @@
 """Approvals in the admin: the record of every request, read-only (rows change only
 through ``omnistore.approvals.services``), scoped to the shops the user may act on;
-the managers' PINs with their lock state (never the hash), and an action to lift a
-lock early, kept in the PIN's history. A PIN is never deleted here: that would also
+the managers' PINs with their lock state (never the hash): locked for a while, or
+held after too many locks until lifted here; the action lifts either, kept in the
+PIN's history with the tries refused. A PIN is never deleted here: that would also
 wipe its failures and lock. Its owner changes it, or the login is deactivated."""
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from django.utils import timezone
 
 from omnistore.accounts.scoping import shop_ids
 from omnistore.approvals.models import Approval, ApprovalPin
-from omnistore.approvals.services.pins import unlock_pin
+from omnistore.approvals.selectors.approvals import is_pin_locked
+from omnistore.approvals.services.pins import LiftedLock, unlock_pin
 from omnistore.core.admin_links import LinksWhereAllowed
 
 
@@ -55,31 +57,50 @@ class ApprovalAdmin(LinksWhereAllowed, admin.ModelAdmin):
 
 @admin.register(ApprovalPin)
 class ApprovalPinAdmin(LinksWhereAllowed, admin.ModelAdmin):
-    list_display = ["user", "changed_at", "failures", "locked_until", "is_locked"]
-    fields = ["user", "changed_at", "failures", "locked_until"]
+    """Each PIN's history lists the tries refused (who typed it, for which
+    request, when) and the locks lifted."""
+
+    list_display = [
+        "user",
+        "changed_at",
+        "failures",
+        "locked_until",
+        "locks",
+        "held_since",
+        "is_locked",
+    ]
+    list_filter = [("held_since", admin.EmptyFieldListFilter)]
+    fields = [
+        "user",
+        "changed_at",
+        "failures",
+        "locked_until",
+        "locks",
+        "locks_since",
+        "held_since",
+    ]
     readonly_fields = fields
     search_fields = ["user__username", "user__first_name", "user__last_name"]
     actions = ["unlock"]
 
     @admin.display(boolean=True, description="Locked")
     def is_locked(self, obj):
-        return obj.locked_until is not None and obj.locked_until > timezone.now()
+        return is_pin_locked(obj, now=timezone.now())
 
     @admin.action(
         description="Lift the lock of the selected PINs", permissions=["change"]
     )
     def unlock(self, request, queryset):
-        """Each lock lifted is kept in the PIN's history (who, when, until when it
-        held); a PIN that was not locked is left as it is and not counted."""
+        """Each lock or hold lifted is kept in the PIN's history (who, when, what
+        held); a PIN neither locked nor held is left as it is and not counted."""
         lifted = left = 0
         for pin in queryset.select_related("user"):
-            until = unlock_pin(pin=pin)
-            if until is None:
+            done = unlock_pin(pin=pin)
+            if done is None:
                 left += 1
                 continue
             lifted += 1
-            local = timezone.localtime(until)
-            self.log_change(request, pin, f"Lock lifted (locked until {local:%H:%M})")
+            self.log_change(request, pin, _lifted_note(done))
         if lifted:
             messages.success(request, f"{lifted} PIN(s) unlocked.")
         if left:
@@ -93,3 +114,14 @@ class ApprovalPinAdmin(LinksWhereAllowed, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+def _lifted_note(lifted: LiftedLock) -> str:
+    if lifted.held_since is not None:
+        since = timezone.localtime(lifted.held_since)
+        return (
+            f"Lock lifted (locked since {since:%d %b %H:%M} after {lifted.locks} "
+            "locks within 24 hours)"
+        )
+    until = timezone.localtime(lifted.locked_until)
+    return f"Lock lifted (locked until {until:%H:%M})"

@@ -133,7 +133,10 @@ class Approval(models.Model):
 class ApprovalPin(models.Model):
     """A manager's approval PIN, hashed with Django's password hashers. Wrong tries
     are counted here (every server sees them); at the limit the PIN is locked until
-    ``locked_until``."""
+    ``locked_until``. Its locks are counted too: locked too often within 24 hours, it
+    is held (``held_since``) until HQ lifts it, so guessing cannot go on lock after
+    lock. Every try refused is kept in the PIN's history (the admin log): who typed
+    it, for which request, when."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="approval_pin"
@@ -142,9 +145,30 @@ class ApprovalPin(models.Model):
     failures = models.PositiveSmallIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)
     changed_at = models.DateTimeField(default=timezone.now)
+    locks = models.PositiveSmallIntegerField(
+        default=0, help_text="Locks since the first counted, toward a hold."
+    )
+    locks_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The first lock counted; 24 hours later the count starts again.",
+    )
+    held_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Locked too often within 24 hours: refused, even when right, "
+        "until HQ lifts it in the admin.",
+    )
 
     class Meta:
         verbose_name = "approval PIN"
+        constraints = [
+            models.CheckConstraint(
+                name="approval_pin_locks_counted",
+                condition=(Q(locks=0) | Q(locks_since__isnull=False))
+                & (Q(held_since__isnull=True) | Q(locks__gt=0)),
+            ),
+        ]
 
     def __str__(self):
         return f"PIN of {self.user}"

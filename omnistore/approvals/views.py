@@ -32,6 +32,8 @@ from omnistore.approvals.selectors.approvals import (
     approved_unused,
     can_approve,
     has_lapsed,
+    is_pin_held,
+    is_pin_locked,
     is_usable,
     open_requests_of,
     pin_approvers,
@@ -139,7 +141,8 @@ def approval_status(request, pk: int):
 @staff_required
 @require_POST
 def approval_pin(request, pk: int):
-    """The manager's PIN typed on the asking device."""
+    """The manager's PIN typed on the asking device: tried only for a request still
+    waiting (the service refuses any other before looking at the PIN)."""
     approval = _own_request(request, pk)
     form = PinApproveForm(request.POST, managers=pin_approvers(approval.location))
     if form.is_valid():
@@ -148,6 +151,7 @@ def approval_pin(request, pk: int):
                 approval=approval,
                 manager=form.cleaned_data["manager"],
                 pin=form.cleaned_data["pin"],
+                actor=request.user,
             )
         except ApplicationError as error:
             add_service_error(form, error)
@@ -288,7 +292,8 @@ def approval_decide(request, pk: int):
 
 @staff_required
 def my_pin(request):
-    """A manager sets or changes their approval PIN."""
+    """A manager sets or changes their approval PIN, and reads whether it is
+    locked: for a while after wrong tries, or until HQ lifts it."""
     _require_approver(request)
     form = SetPinForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -300,5 +305,8 @@ def my_pin(request):
             messages.success(request, "Your approval PIN is set.")
             return redirect("staff:approval_queue")
     status = INVALID if form.errors else 200
-    context = {"form": form, "has_pin": pin_of(request.user) is not None}
+    pin = pin_of(request.user)
+    held = pin is not None and is_pin_held(pin)
+    locked = pin is not None and is_pin_locked(pin, now=timezone.now())
+    context = {"form": form, "pin": pin, "held": held, "locked": locked and not held}
     return render(request, "approvals/my_pin.html", context, status=status)

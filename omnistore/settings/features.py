@@ -267,6 +267,9 @@ OMNISTORE_APPROVAL_PIN_MAX_FAILURES = env_int("OMNISTORE_APPROVAL_PIN_MAX_FAILUR
 # manager pages list the pickups past it.
 OMNISTORE_PICKUP_PROMISE_HOURS = env_int("OMNISTORE_PICKUP_PROMISE_HOURS", 4)
 OMNISTORE_APPROVAL_PIN_LOCK_MINUTES = env_int("OMNISTORE_APPROVAL_PIN_LOCK_MINUTES", 15)
+# A PIN locked this many times within 24 hours of the first of those locks stays
+# locked until HQ lifts it in the admin (0: never held).
+OMNISTORE_APPROVAL_PIN_MAX_LOCKS = env_int("OMNISTORE_APPROVAL_PIN_MAX_LOCKS", 3)
 
 # --- Appointments ---------------------------------------------------------------------
 # Minutes each kind of appointment takes; slots start every step within the shop's

@@ -12,6 +12,7 @@ from django.urls import path
 
 from omnistore.accounts.scoping import PartOfParentInline, ReadOnlyAdmin
 from omnistore.core.admin_history import EventHistory
+from omnistore.core.admin_links import may_open
 from omnistore.core.exceptions import ApplicationError
 from orders.admin.base import through, with_currency
 from orders.admin.reports import returns_rate_page
@@ -84,9 +85,16 @@ class StoreCreditInline(PartOfParentInline):
     readonly_fields = fields
 
 
+# The shops a return belongs to: the one that received it and those of its order
+# (``through("order")``: the shop that took it, ships it or hands it over), so a
+# manager opens every return of an order they may open.
+RETURN_SHOP_PATHS = ("receiving_location", *through("order"))
+
+
 class OrderReturnInline(PartOfParentInline):
     """An order's returns on the order's page, each with how its money went back
-    (to the payments, as points, as store credit)."""
+    (to the payments, as points, as store credit), linked to its own page for who
+    may open it."""
 
     model = Return
     fk_name = "order"
@@ -101,7 +109,14 @@ class OrderReturnInline(PartOfParentInline):
         "created_at",
     ]
     readonly_fields = fields
-    show_change_link = True
+
+    def get_formset(self, request, obj=None, **kwargs):
+        """The link to each return's page, for who may open returns: the returns
+        of an order one may open are among one's returns (``RETURN_SHOP_PATHS``
+        holds the order's shops), so the right to view returns decides it; anyone
+        else reads each return by its name."""
+        self.show_change_link = may_open(self.admin_site, request, Return)
+        return super().get_formset(request, obj, **kwargs)
 
     def get_queryset(self, request):
         return (
@@ -124,7 +139,7 @@ class OrderReturnInline(PartOfParentInline):
 
 @admin.register(Return)
 class ReturnAdmin(EventHistory, ReadOnlyAdmin):
-    shop_paths = ("receiving_location", "order__placing_location")
+    shop_paths = RETURN_SHOP_PATHS
     history_heading = "What happened to the return"
     list_display = [
         "code",
@@ -231,10 +246,7 @@ class ReturnAdmin(EventHistory, ReadOnlyAdmin):
 
 @admin.register(StoreCreditTransaction)
 class StoreCreditTransactionAdmin(ReadOnlyAdmin):
-    shop_paths = (
-        "return_request__receiving_location",
-        *through("order", ("placing_location",)),
-    )
+    shop_paths = (*through("return_request", RETURN_SHOP_PATHS), *through("order"))
     list_display = [
         "created_at",
         "customer",

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib.auth.models import Group, Permission
 
-from omnistore.approvals.models import Approval
+from omnistore.approvals.models import Approval, ApprovalKind
 from omnistore.approvals.services.approvals import (
     ApprovalRequired,
+    Ask,
     decide_approval,
     request_approval,
 )
@@ -29,6 +32,21 @@ def make_approver(user, group: str = "Store manager", pin: str | None = None):
     if pin is not None:
         set_pin(user=user, pin=pin)
     return user
+
+
+def waiting_request(
+    location, requested_by, now=None, subject: str = "return:R-1"
+) -> Approval:
+    """A refund waiting for a manager, as the returns desk records it."""
+    refund = Ask(
+        kind=ApprovalKind.REFUND,
+        location_id=location.pk,
+        subject=subject,
+        summary="Refund 200.00 EUR on order 1001, to the payments",
+        amount=Decimal("200.00"),
+        currency="EUR",
+    )
+    return request_approval(ask=refund, requested_by=requested_by, now=now)
 
 
 def ask(error: ApprovalRequired, requested_by) -> Approval:

@@ -1,16 +1,21 @@
 """Approval PINs in the admin: never deleted (that would wipe the count of wrong tries
-and the lock), and a lock is lifted only by who may change PINs."""
+and the lock), a lock or a hold is lifted only by who may change PINs, and the tries
+refused are read in the PIN's history."""
 
 from datetime import timedelta
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
 from omnistore.accounts.models import Role
 from omnistore.approvals.models import ApprovalPin
-from tests.factories import UserFactory
+from omnistore.approvals.services.approvals import approve_with_pin
+from omnistore.approvals.services.pins import WrongPin
+from tests.approvals.helpers import make_approver, waiting_request
+from tests.factories import StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -83,3 +88,35 @@ def test_reading_pins_does_not_lift_a_lock(client, store, locked_pin):
     assert "unlock" not in offered(listing)
     assert response.status_code == 200  # the list again, the action not run
     assert still_there(locked_pin) == (5, locked_pin.locked_until)
+
+
+def test_hq_reads_the_tries_refused_and_lifts_a_hold(client, store, associate, manager):
+    request = waiting_request(store, associate)
+    with pytest.raises(WrongPin):
+        approve_with_pin(approval=request, manager=manager, pin="0000", actor=associate)
+    pin = ApprovalPin.objects.get(user=manager)
+    since = timezone.now() - timedelta(hours=2)
+    ApprovalPin.objects.filter(pk=pin.pk).update(
+        locks=3, locks_since=since, held_since=since, locked_until=since
+    )
+    make_approver(StaffFactory(store=store, role=Role.STORE_MANAGER), pin="1357")
+    client.force_login(UserFactory(role=Role.HQ))
+
+    listing = client.get(PINS, {"held_since__isempty": "0"})  # "Not empty": held
+    history = client.get(
+        reverse("admin:approvals_approvalpin_history", args=[pin.pk])
+    ).content.decode()
+    lifted = client.post(PINS, {"action": "unlock", "_selected_action": [pin.pk]})
+
+    assert [row.pk for row in listing.context["cl"].result_list] == [pin.pk]
+    assert 'alt="True"' in listing.content.decode()  # shown locked
+    assert f"Wrong PIN: 4 tries left, for request {request.pk}" in history
+    assert associate.username in history
+    assert lifted.status_code == 302
+    kept = ApprovalPin.objects.get(pk=pin.pk)
+    assert (kept.held_since, kept.locks, kept.locked_until) == (None, 0, None)
+    note = LogEntry.objects.filter(object_id=str(pin.pk)).latest("id")
+    assert note.change_message == (
+        f"Lock lifted (locked since {timezone.localtime(since):%d %b %H:%M} "
+        "after 3 locks within 24 hours)"
+    )

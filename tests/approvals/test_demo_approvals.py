@@ -19,9 +19,9 @@ def test_the_demo_manager_and_hq_approve_with_their_pins():
     assert manager.has_perm(APPROVE_PERMISSION)
     assert manager.has_perm(MANAGER_PAGES_PERMISSION)
     assert list(manager.groups.values_list("name", flat=True)) == ["Store manager"]
-    verify_pin(user=manager, pin="2468")
-    verify_pin(user=User.objects.get(username="hq"), pin="1357")
     associate = User.objects.get(username="associate")
+    verify_pin(user=manager, pin="2468", actor=associate)
+    verify_pin(user=User.objects.get(username="hq"), pin="1357", actor=associate)
     assert not associate.has_perm(APPROVE_PERMISSION)
     out = StringIO()
     call_command("demo_info", stdout=out)

@@ -313,29 +313,39 @@ def test_five_wrong_pins_lock_it_even_against_the_right_one(
     now = timezone.now()
     for left in (4, 3, 2, 1):
         with pytest.raises(WrongPin, match=f"{left} tr"):
-            approve_with_pin(approval=request, manager=manager, pin="0000", now=now)
+            approve_with_pin(
+                approval=request, manager=manager, pin="0000", actor=associate, now=now
+            )
     with pytest.raises(PinLocked, match="locked until"):
-        approve_with_pin(approval=request, manager=manager, pin="0000", now=now)
+        approve_with_pin(
+            approval=request, manager=manager, pin="0000", actor=associate, now=now
+        )
     with pytest.raises(PinLocked):
-        approve_with_pin(approval=request, manager=manager, pin="2468", now=now)
+        approve_with_pin(
+            approval=request, manager=manager, pin="2468", actor=associate, now=now
+        )
     request.refresh_from_db()
     assert request.status == ApprovalStatus.PENDING
 
     after = now + timedelta(minutes=16)
-    approve_with_pin(approval=request, manager=manager, pin="2468", now=after)
+    approve_with_pin(
+        approval=request, manager=manager, pin="2468", actor=associate, now=after
+    )
     request.refresh_from_db()
     assert (request.status, request.channel) == ("approved", ApprovalChannel.PIN)
 
 
-def test_the_right_pin_resets_the_count_and_hq_can_lift_a_lock(store, manager):
+def test_the_right_pin_resets_the_count_and_hq_can_lift_a_lock(
+    store, associate, manager
+):
     now = timezone.now()
     for _ in range(5):
         with pytest.raises((WrongPin, PinLocked)):
-            verify_pin(user=manager, pin="9999", now=now)
+            verify_pin(user=manager, pin="9999", actor=associate, now=now)
     pin = ApprovalPin.objects.get(user=manager)
     assert pin.locked_until > now
     unlock_pin(pin=pin)
-    verify_pin(user=manager, pin="2468", now=now)
+    verify_pin(user=manager, pin="2468", actor=associate, now=now)
     assert ApprovalPin.objects.get(user=manager).failures == 0
 
 

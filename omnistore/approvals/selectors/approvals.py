@@ -157,3 +157,14 @@ def open_requests_of(
 
 def pin_of(user) -> ApprovalPin | None:
     return ApprovalPin.objects.filter(user=user).first()
+
+
+def is_pin_held(pin: ApprovalPin) -> bool:
+    """Locked too often within 24 hours: refused until HQ lifts it, whatever the
+    time."""
+    return pin.held_since is not None
+
+
+def is_pin_locked(pin: ApprovalPin, *, now: datetime) -> bool:
+    """Refused even when right: held, or locked for a while after wrong tries."""
+    return is_pin_held(pin) or (pin.locked_until is not None and pin.locked_until > now)

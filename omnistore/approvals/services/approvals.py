@@ -56,13 +56,14 @@ from omnistore.approvals.selectors.approvals import (
 )
 from omnistore.core.actors import acting_user
 from omnistore.core.exceptions import (
+    ApplicationError,
     Conflict,
     NotFound,
     PermissionDenied,
     ValidationFailed,
 )
 
-from .pins import verify_pin
+from .pins import check_pin_shape, try_pin
 
 OPEN_STATUSES = (ApprovalStatus.PENDING, ApprovalStatus.APPROVED)
 
@@ -282,6 +283,20 @@ def decide_approval(
     now = now or timezone.now()
     note = (note or "").strip()[:250]
     row = _lock(approval)
+    _refuse_undecidable(row, approver, now)
+    if not approve and not note:
+        raise ValidationFailed(
+            "Say why you refuse: the associate sees your note.",
+            code="approval_refusal_note",
+            extra={"note": ["Required to refuse."]},
+        )
+    return _record_decision(row, approver, approve, note, channel, now)
+
+
+def _refuse_undecidable(row: Approval, approver, now: datetime) -> None:
+    """What a manager may decide, ``row`` locked: a request waiting and unexpired,
+    at a shop they approve at, not their own. Checked before anything sent with
+    the decision (a PIN) is looked at, so that the answer never depends on it."""
     if not can_approve(approver, row.location_id):
         raise PermissionDenied("You cannot approve at this shop.")
     if has_lapsed(row, now=now):
@@ -293,12 +308,11 @@ def decide_approval(
         )
     if row.requested_by_id == approver.pk:
         raise PermissionDenied("Someone else must approve your own request.")
-    if not approve and not note:
-        raise ValidationFailed(
-            "Say why you refuse: the associate sees your note.",
-            code="approval_refusal_note",
-            extra={"note": ["Required to refuse."]},
-        )
+
+
+def _record_decision(
+    row: Approval, approver, approve: bool, note: str, channel: str, now: datetime
+) -> Approval:
     row.status = ApprovalStatus.APPROVED if approve else ApprovalStatus.REFUSED
     row.decided_by = approver
     row.decided_at = now
@@ -311,18 +325,43 @@ def decide_approval(
 
 
 def approve_with_pin(
-    *, approval: Approval | int, manager, pin: str, now: datetime | None = None
+    *,
+    approval: Approval | int,
+    manager,
+    pin: str,
+    actor,
+    now: datetime | None = None,
 ) -> Approval:
-    """The manager types their PIN on the asking device. The PIN is checked (and a
-    wrong one counted) before the request is touched."""
-    verify_pin(user=manager, pin=pin, now=now)
-    return decide_approval(
-        approval=approval,
-        approver=manager,
-        approve=True,
-        channel=ApprovalChannel.PIN,
-        now=now,
-    )
+    """The manager types their PIN on the device of ``actor``, who asked (anyone
+    else's request is not there: 404). Only a request the manager could approve
+    from their queue is tried: waiting, unexpired, at their shop, not their own;
+    any other is refused before the PIN is looked at, the same answer whatever was
+    typed, and costs no try. A wrong PIN is counted and kept in the PIN's history
+    (who typed it, for which request), committed before the refusal is raised:
+    call it outside any transaction."""
+    now = now or timezone.now()
+    row, refused = _approve_if_pin_right(approval, manager, pin, actor, now)
+    if refused is not None:
+        raise refused
+    return row
+
+
+@transaction.atomic
+def _approve_if_pin_right(
+    approval: Approval | int, manager, pin: str, actor, now: datetime
+) -> tuple[Approval, ApplicationError | None]:
+    """The request stays locked from its check to its decision, so it cannot end
+    (withdrawn, decided elsewhere) between the two; a wrong PIN returns its
+    refusal, so that the count and the history commit."""
+    row = _lock(approval)
+    if row.requested_by_id != getattr(actor, "pk", None):
+        raise NotFound("No such approval.")
+    _refuse_undecidable(row, manager, now)
+    pin = check_pin_shape(pin)
+    refused = try_pin(user=manager, pin=pin, actor=actor, approval=row, now=now)
+    if refused is not None:
+        return row, refused
+    return _record_decision(row, manager, True, "", ApprovalChannel.PIN, now), None
 
 
 @transaction.atomic
