@@ -56,4 +56,17 @@ def messages_leave(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
                 id="core.W003",
             )
         )
+    if settings.OMNISTORE_STOREFRONT_URL.rstrip(
+        "/"
+    ) == settings.OMNISTORE_SITE_URL.rstrip("/"):
+        found.append(
+            checks.Warning(
+                "OMNISTORE_STOREFRONT_URL is not set apart from OMNISTORE_SITE_URL: "
+                "campaign messages' shop and cart links ({{ shop_url }}, "
+                "{{ shop_url }}/cart/) lead to the back office, which has no shop "
+                "or cart page for customers.",
+                hint="Set OMNISTORE_STOREFRONT_URL to the customer-facing website.",
+                id="core.W004",
+            )
+        )
     return found

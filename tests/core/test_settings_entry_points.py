@@ -81,6 +81,7 @@ def test_the_production_settings_pass_the_deployment_checks():
         STRIPE_SECRET_KEY="sk_live_x",
         STRIPE_WEBHOOK_SECRET="whsec_x",
         OMNISTORE_SITE_URL="https://omnistore.example.com",
+        OMNISTORE_STOREFRONT_URL="https://www.brand.example",
         OMNISTORE_SMS_BACKEND="provider.messages.SMSBackend",
         OMNISTORE_PUSH_BACKEND="provider.messages.PushBackend",
     )
@@ -106,6 +107,7 @@ def test_the_deployment_checks_say_when_messages_would_not_leave():
     assert "core.W001" in said and "printed in the log" in said
     assert "core.W002" in said  # the SMS and push backends print
     assert "core.W003" in said and "http://127.0.0.1:8000" in said
+    assert "core.W004" in said  # campaign links to the back office's address
     smtp = run(
         [
             sys.executable,
