@@ -19,10 +19,11 @@ correlated aggregate), so a segment is one ``SELECT`` whatever its shape, and me
 erased profiles are never in it.
 
 Purchases are orders that were not cancelled. "Online" means the website and the app,
-"store" a sale in a shop; phone orders are neither. ``last_order_days`` is the number of
-days since the latest purchase: customers who never bought match none of its
-comparisons. ``*_within_days`` and ``engaged_with_campaign`` take the number of days as
-their value and ``is_true``/``is_false``.
+"store" a sale by a shop's staff: at its counter or by phone (an assisted sale).
+``last_order_days`` is the number of days since the latest purchase: customers who
+never bought match none of its comparisons. ``*_within_days`` and
+``engaged_with_campaign`` take the number of days as their value and
+``is_true``/``is_false``.
 
 Wishlist fields look at active items (not removed) on open lists (not archived);
 ``category`` (a slug, subcategories included) and ``variant`` (an id) narrow them::
@@ -41,6 +42,7 @@ from django.apps import apps
 from customers.models import ConsentChannel
 from inventory.models import Category, Location, Variant
 from omnistore.core.channels import Channel
+from omnistore.core.db import LARGEST_KEY
 
 MAX_DEPTH = 6
 MAX_LEAVES = 60
@@ -120,7 +122,8 @@ FIELDS: dict[str, FieldSpec] = {
             "channels_used",
             "choice",
             CHOICE_OPS,
-            "Where the customer buys: online_only (web/app), store_only, both, none.",
+            "Where the customer buys: online_only (web/app), store_only (at a shop's "
+            "counter or by phone), both, none.",
             choices=CHANNELS_USED,
         ),
         FieldSpec(
@@ -152,7 +155,8 @@ FIELDS: dict[str, FieldSpec] = {
             "bought_in_store_within_days",
             "window",
             BOOL_OPS,
-            "Bought in a shop within the last <value> days.",
+            "Bought in a shop (at its counter or by phone) within the last <value> "
+            "days.",
             minimum=1,
             maximum=MAX_DAYS,
         ),
@@ -506,6 +510,12 @@ _REFERENCE_CHECKS = (
 )
 
 
+def _may_be_a_key(value) -> bool:
+    """An id past the largest key is no row's: it is not looked up (the database
+    cannot even compare its key column with it) and is reported missing."""
+    return not _is_int(value) or value <= LARGEST_KEY
+
+
 def reference_errors(rules) -> list[str]:
     """Stores, categories, variants and campaigns named by the rules must exist."""
     named = _named_references(rules)
@@ -514,7 +524,8 @@ def reference_errors(rules) -> list[str]:
         wanted = named[key]
         if not wanted:
             continue
-        missing = wanted - existing(wanted)
+        lookable = {value for value in wanted if _may_be_a_key(value)}
+        missing = wanted - (existing(lookable) if lookable else set())
         if missing:
             errors.append(message.format(sorted(missing)))
     return errors

@@ -29,7 +29,7 @@ from django.db.models.lookups import In
 
 from campaigns.models import Message
 from customers.models import Consent, ConsentChannel, WishlistItem
-from omnistore.core.channels import ONLINE_CHANNELS, Channel
+from omnistore.core.channels import ASSISTED_CHANNELS, ONLINE_CHANNELS
 from orders.models import Order, OrderLine, OrderStatus
 
 
@@ -124,11 +124,12 @@ def _birthday_month(op, value, rule, b: Build) -> Q:
 
 
 def _channels_used(op, value, rule, b: Build) -> Q:
-    """Where a customer buys is two facts (bought online, bought in a shop), so any
-    list of the four values is at most two of them joined: ``in`` with a value
-    repeated 500 times is the same small condition as with the value once."""
+    """Where a customer buys is two facts (bought online, bought from a shop: at its
+    counter or by phone, an assisted sale), so any list of the four values is at most
+    two of them joined: ``in`` with a value repeated 500 times is the same small
+    condition as with the value once."""
     online = Q(Exists(_purchases(channel__in=ONLINE_CHANNELS)))
-    store = Q(Exists(_purchases(channel=Channel.STORE)))
+    store = Q(Exists(_purchases(channel__in=ASSISTED_CHANNELS)))
     shapes = {
         "online_only": online & ~store,
         "store_only": store & ~online,
@@ -204,7 +205,7 @@ def _total_spent(op, value, rule, b: Build) -> Q:
     return _compare(name, op, value)
 
 
-def _bought_within(channels: tuple[str, ...]) -> Callable[..., Q]:
+def _bought_within(channels: frozenset[str]) -> Callable[..., Q]:
     def build(op, value, rule, b: Build) -> Q:
         did = Q(
             Exists(
@@ -295,7 +296,7 @@ CONDITIONS: dict[str, Callable[..., Q]] = {
     "last_order_days": _last_order_days,
     "orders_count": _orders_count,
     "total_spent": _total_spent,
-    "bought_in_store_within_days": _bought_within((Channel.STORE,)),
+    "bought_in_store_within_days": _bought_within(ASSISTED_CHANNELS),
     "bought_online_within_days": _bought_within(ONLINE_CHANNELS),
     "bought_category": _bought_category,
     "engaged_with_campaign": _engaged,

@@ -1,4 +1,10 @@
-"""Opens, clicks and unsubscribes of sent messages, each on the customer's timeline."""
+"""Opens, clicks and unsubscribes of sent messages, each on the customer's timeline.
+
+An erased person's opens and clicks are recorded nowhere: the pixel and the link still
+answer, but no message time moves and nothing goes on the timeline (their profile's
+``is_anonymised``; an erasure marks the profiles merged into it too, so a message of
+any of them is read the same way). A merged profile's message has moved to the
+survivor with the merge, and its events go on the survivor's timeline."""
 
 from __future__ import annotations
 
@@ -24,12 +30,18 @@ def _message(message_id: int) -> Message:
     return message
 
 
+def _recordable(message_id: int):
+    """The message, while its customer was not erased: each write below is one
+    conditional ``UPDATE`` through it, so an erased person's message never moves."""
+    return Message.objects.filter(pk=message_id, customer__is_anonymised=False)
+
+
 def record_open(*, message_id: int, now: datetime | None = None) -> bool:
     """The first open is kept and goes on the timeline; later ones change nothing."""
     now = now or timezone.now()
     with transaction.atomic():
-        first = Message.objects.filter(pk=message_id, opened_at__isnull=True).update(
-            opened_at=now
+        first = (
+            _recordable(message_id).filter(opened_at__isnull=True).update(opened_at=now)
         )
         if not first:
             return False
@@ -53,15 +65,14 @@ def record_click(*, message_id: int, url: str, now: datetime | None = None) -> b
     counts as an open and goes on the timeline."""
     now = now or timezone.now()
     with transaction.atomic():
-        first = Message.objects.filter(pk=message_id, clicked_at__isnull=True).update(
+        recordable = _recordable(message_id)
+        first = recordable.filter(clicked_at__isnull=True).update(
             clicked_at=now, last_clicked_at=now
         )
         if not first:
-            Message.objects.filter(pk=message_id).update(last_clicked_at=now)
+            recordable.update(last_clicked_at=now)
             return False
-        Message.objects.filter(pk=message_id, opened_at__isnull=True).update(
-            opened_at=now
-        )
+        recordable.filter(opened_at__isnull=True).update(opened_at=now)
         message = _message(message_id)
         record_event(
             customer=Customer(pk=message.customer_id),

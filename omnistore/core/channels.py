@@ -1,7 +1,8 @@
 """The channels an order, a cart, a customer or a consent can come from.
 
-One home for the rule "which channels are online": the website and the app. A phone
-order is taken by staff and counts as an assisted (not an online) sale, like the shop.
+One home for the rules "which channels are online" (the website and the app) and
+"which channels staff sell through" (the shop and the phone). A phone order is taken by
+a shop's staff and counts as an assisted (not an online) sale, like the shop.
 """
 
 from django.db import models
@@ -15,6 +16,7 @@ class Channel(models.TextChoices):
 
 
 ONLINE_CHANNELS = frozenset({Channel.WEB, Channel.APP})
+ASSISTED_CHANNELS = frozenset({Channel.STORE, Channel.PHONE})
 
 
 def is_online(channel: str) -> bool:

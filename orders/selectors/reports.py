@@ -23,7 +23,7 @@ from django.db.models.functions import Coalesce
 
 from customers.models import Customer
 from inventory.models import Location
-from omnistore.core.channels import ONLINE_CHANNELS, Channel
+from omnistore.core.channels import ASSISTED_CHANNELS, ONLINE_CHANNELS, Channel
 from omnistore.core.labels import label_of
 from orders.models import (
     CANCELLABLE_STATUSES,
@@ -277,7 +277,8 @@ def sales_report(*, since=None, shop_ids=None) -> SalesReport:
     """Sales by channel and by shop, gross (``revenue``, VAT included) and net, per
     currency — amounts in euro and in francs are never added up — the
     click-and-collect share of online orders and how many customers buy across
-    channels: five aggregate queries whatever the volume. Goods only: an order that
+    channels (online, in store: a phone order is a shop's assisted sale, so it counts
+    in store): five aggregate queries whatever the volume. Goods only: an order that
     sold only gift cards counts nowhere (``without_gift_cards``).
 
     A shop's sales are its counter sales (placing location, whatever the
@@ -316,7 +317,10 @@ def sales_report(*, since=None, shop_ids=None) -> SalesReport:
         round(100 * online["pickup"] / online["total"], 1) if online["total"] else 0.0
     )
     bought_online = sold.filter(customer=OuterRef("pk"), channel__in=ONLINE_CHANNELS)
-    bought_in_store = sold.filter(customer=OuterRef("pk"), channel="store")
+    # A phone order is an assisted sale of a shop: its buyer bought in store.
+    bought_in_store = sold.filter(
+        customer=OuterRef("pk"), channel__in=ASSISTED_CHANNELS
+    )
     cross = (
         Customer.objects.filter(merged_into__isnull=True)
         .annotate(online=Exists(bought_online), in_store=Exists(bought_in_store))

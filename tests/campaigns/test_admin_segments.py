@@ -132,3 +132,40 @@ def test_a_new_segment_with_a_bad_rule_is_told_that_one_error_only(admin_client,
     assert said and not form.non_field_errors()
     assert "expected a group" not in response.content.decode()
     assert not Segment.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "rule, said",
+    [
+        (
+            {"field": "preferred_store", "op": "eq", "value": 10**20},
+            f"preferred_store: no store with id [{10**20}].",
+        ),
+        (
+            {"field": "has_wishlist_item", "op": "is_true", "variant": 10**20},
+            f"variant: no variant with id [{10**20}].",
+        ),
+        (
+            {
+                "field": "engaged_with_campaign",
+                "op": "is_true",
+                "value": 30,
+                "campaign": 10**20,
+            },
+            f"engaged_with_campaign: no campaign [{10**20}].",
+        ),
+    ],
+)
+def test_an_id_past_any_key_is_refused_at_the_field_keeping_the_rules_typed(
+    admin_client, rule, said
+):
+    typed = json.dumps(rule)
+    response = admin_client.post(
+        f"{SEGMENTS}add/", {"name": "Far", "description": "", "rules": typed}
+    )
+
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert form.errors["rules"] == [said]
+    assert json.loads(form["rules"].value()) == rule
+    assert not Segment.objects.exists()

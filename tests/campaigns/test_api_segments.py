@@ -190,3 +190,48 @@ def test_total_spent_counts_the_home_currency_only(manager):
         "/api/v1/campaigns/segments/preview/", {"rules": rules}, format="json"
     )
     assert again.json()["count"] == 1
+
+
+TOO_LARGE_ID = 100000000000000000000
+
+
+@pytest.mark.parametrize(
+    "rule, said",
+    [
+        (
+            {"field": "preferred_store", "op": "eq", "value": TOO_LARGE_ID},
+            f"preferred_store: no store with id [{TOO_LARGE_ID}].",
+        ),
+        (
+            {"field": "preferred_store", "op": "in", "value": [1, TOO_LARGE_ID]},
+            f"preferred_store: no store with id [1, {TOO_LARGE_ID}].",
+        ),
+        (
+            {"field": "has_wishlist_item", "op": "is_true", "variant": TOO_LARGE_ID},
+            f"variant: no variant with id [{TOO_LARGE_ID}].",
+        ),
+        (
+            {
+                "field": "engaged_with_campaign",
+                "op": "is_true",
+                "value": 30,
+                "campaign": TOO_LARGE_ID,
+            },
+            f"engaged_with_campaign: no campaign [{TOO_LARGE_ID}].",
+        ),
+    ],
+)
+def test_an_id_past_any_key_is_no_such_thing_at_preview_and_save(manager, rule, said):
+    preview = manager.post(
+        "/api/v1/campaigns/segments/preview/", {"rules": rule}, format="json"
+    )
+    created = manager.post(
+        "/api/v1/campaigns/segments/", {"name": "Far", "rules": rule}, format="json"
+    )
+
+    for response in (preview, created):
+        assert response.status_code == 400, response.json()
+        body = response.json()
+        assert body["code"] == "invalid_segment"
+        assert body["extra"]["rules"] == [said]
+    assert not Segment.objects.exists()

@@ -12,7 +12,10 @@ from campaigns import tracking
 from campaigns.models import CampaignStatus, Message
 from campaigns.services.sending import send_campaign
 from customers.models import Consent, ConsentChange, CustomerEvent
+from customers.services.erasure import erase_customer
+from customers.services.merge import merge_customers
 from tests.campaigns.factories import EVERYONE, campaign, grant, person
+from tests.factories import StaffFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -307,3 +310,53 @@ def test_the_storefronts_host_is_allowed(settings, client, sent):
     settings.OMNISTORE_STOREFRONT_URL = "https://www.storefront.example"
     response = client.get(f"/t/c/{token}/")
     assert response.status_code == 302 and response["Location"] == target
+
+
+def test_an_erased_customers_open_and_click_are_answered_and_recorded_nowhere(
+    client, sent
+):
+    message, email = sent
+    [pixel] = links(email.alternatives[0][0], "o")
+    [link] = links(email.body, "c")
+    erase_customer(customer=message.customer)
+    events_before = CustomerEvent.objects.count()
+
+    opened = client.get(path_of(pixel))
+    clicked = [client.get(path_of(link)) for _ in range(2)]
+
+    assert opened.status_code == 200 and opened.content.startswith(b"GIF89a")
+    for response in clicked:
+        assert response.status_code == 302
+        assert response["Location"] == "https://shop.example.org/new"
+    message.refresh_from_db()
+    assert (message.opened_at, message.clicked_at, message.last_clicked_at) == (
+        None,
+        None,
+        None,
+    )
+    assert CustomerEvent.objects.count() == events_before
+    assert not CustomerEvent.objects.filter(
+        kind__in=["message_opened", "message_clicked"]
+    ).exists()
+
+
+def test_a_merged_customers_open_and_click_go_on_the_survivors_timeline(client, sent):
+    message, email = sent
+    [pixel] = links(email.alternatives[0][0], "o")
+    [link] = links(email.body, "c")
+    survivor = person("Ada")
+    merge_customers(survivor=survivor, other=message.customer, actor=StaffFactory())
+
+    assert client.get(path_of(pixel)).status_code == 200
+    assert client.get(path_of(link)).status_code == 302
+
+    message.refresh_from_db()
+    assert message.customer_id == survivor.pk
+    assert message.opened_at is not None and message.clicked_at is not None
+    events = CustomerEvent.objects.filter(
+        kind__in=["message_opened", "message_clicked"]
+    )
+    assert sorted(events.values_list("kind", "customer_id")) == [
+        ("message_clicked", survivor.pk),
+        ("message_opened", survivor.pk),
+    ]

@@ -249,3 +249,24 @@ def test_an_order_that_sold_only_gift_cards_is_no_order_of_its_channel_or_shop(
     )
     milano = sales_report(shop_ids=[book["milano"].pk]).click_and_collect
     assert (milano["total"], milano["pickup"]) == (2, 0)
+
+
+def test_a_phone_order_counts_its_buyer_among_the_shops_buyers(book):
+    """A phone order is an assisted sale taken by a shop: its buyer buys in store
+    (or both, with an online order too), never nowhere."""
+    for email in ("phone@example.com", "online@example.com"):
+        delivery_order(
+            lines=[(book["shirt"], 1)],
+            email=email,
+            channel=Channel.PHONE,
+            placing_location=book["milano"],
+        )
+
+    report = sales_report()
+
+    assert report.cross_channel == {
+        "both": 2,
+        "online_only": 0,
+        "store_only": 2,
+        "share_both": 50.0,
+    }
