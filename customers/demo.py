@@ -37,7 +37,7 @@ from customers.services.timeline import (
 from inventory.demo.staff import DEMO_PASSWORD
 from inventory.models import Category, Location, LocationKind
 from omnistore.accounts.models import Role, User
-from omnistore.core.channels import Channel, is_online
+from omnistore.core.channels import ASSISTED_CHANNELS, Channel, is_online
 
 from .demo_appointments import seed_appointments
 from .models import (
@@ -222,7 +222,7 @@ def _contact(index, *, rng, twin_starts, twin_names):
         first, last = twin_names[index - 1]
         address = f"{_ascii(first)}.{_ascii(last)}{index}@{rng.choice(EMAIL_DOMAINS)}"
         channel, email = Channel.WEB, address
-    elif channel in (Channel.STORE, Channel.PHONE):
+    elif channel in ASSISTED_CHANNELS:
         phone = _phone(index, rng)
         email = address if rng.random() < 0.6 else None
     else:
@@ -237,7 +237,7 @@ def _profile(
     """An unsaved profile: its shop, preferences, a loyalty number not yet used in
     this run, a sign-up date in the last three years and sometimes a birthday."""
     (first, last), (email, phone) = names, contact
-    location = rng.choice(shops) if channel in (Channel.STORE, Channel.PHONE) else None
+    location = rng.choice(shops) if channel in ASSISTED_CHANNELS else None
     preferred = location or (rng.choice(shops) if rng.random() < 0.5 else None)
     picked = rng.sample(categories, k=min(rng.randint(0, 3), len(categories)))
     preferences = {}

@@ -178,7 +178,7 @@ class SalesReport:
     cross_channel: dict
 
 
-COUNTER_SALE = Q(channel__in=["store", "phone"], placing_location__isnull=False)
+COUNTER_SALE = Q(channel__in=ASSISTED_CHANNELS, placing_location__isnull=False)
 
 
 def sold_at(orders: QuerySet[Order], shop_ids) -> QuerySet[Order]:

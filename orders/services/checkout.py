@@ -30,7 +30,7 @@ from customers.models import Customer
 from inventory.models import Location, LocationKind, Variant
 from omnistore.core import webhooks
 from omnistore.core.actors import acting_user
-from omnistore.core.channels import Channel
+from omnistore.core.channels import ASSISTED_CHANNELS, Channel
 from omnistore.core.exceptions import Conflict, InsufficientStock, ValidationFailed
 from orders.models import (
     Cart,
@@ -508,7 +508,7 @@ def _where_and_who(
             errors["fulfilment"] = ["Carry-out sales happen in a shop."]
         elif placing is None or not placing.sells_in_store:
             errors["placing_location"] = ["Choose the shop that sells."]
-    if channel in (Channel.STORE, Channel.PHONE) and placing is None:
+    if channel in ASSISTED_CHANNELS and placing is None:
         errors.setdefault("placing_location", ["Say where the order is taken."])
     kept = buyer_contact(
         contact,

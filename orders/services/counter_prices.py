@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from inventory.models import Variant
-from omnistore.core.channels import Channel
+from omnistore.core.channels import ASSISTED_CHANNELS, Channel
 from omnistore.core.digits import is_amount
 from omnistore.core.exceptions import Conflict, NotFound, ValidationFailed
 from orders.models import Cart, CartLine, CartStatus, FulfilmentMethod
@@ -44,7 +44,7 @@ def at_counter_prices(
     so the subtotal, the discount's share and the order line all use it."""
     if not prices:
         return loaded
-    if channel not in (Channel.STORE, Channel.PHONE):
+    if channel not in ASSISTED_CHANNELS:
         raise ValidationFailed("Only a shop or the phone line sets its own prices.")
     priced = dict(loaded)
     for pk, price in prices.items():

@@ -39,7 +39,7 @@ from omnistore.approvals.services.approvals import (
     cancel_approval,
 )
 from omnistore.core.actors import acting_user
-from omnistore.core.channels import Channel
+from omnistore.core.channels import ASSISTED_CHANNELS
 from omnistore.core.exceptions import Conflict, NotFound, ValidationFailed
 from orders.models import Cart, DeliveryFeeWaiver, FulfilmentMethod, Order
 from orders.pricing import ZERO
@@ -49,7 +49,7 @@ from .carts import check_cart_changeable
 
 # Where a waiver may come from: a sale staff take for a shop, at its counter or on
 # its phone line.
-WAIVING_CHANNELS = (Channel.STORE, Channel.PHONE)
+WAIVING_CHANNELS = ASSISTED_CHANNELS
 REASON_MAX = 200
 # What a waiver adds to the note of the order's placing: the rest of its 250
 # characters, after "Placed via <channel>".
