@@ -126,8 +126,15 @@ class RuleFieldsView(APIView):
 
 
 CONVERSIONS_HELP = (
-    "Attributed orders that sold goods, not cancelled nor refunded in full: an order "
-    "of gift cards alone is none."
+    "Buyers the campaign had sent a message who placed an attributed order (a "
+    "tracked click, else the campaign's code, within the attribution window) that "
+    "sold goods, not cancelled nor refunded in full, each counted once: never more "
+    "than the messages sent. An order of gift cards alone is none."
+)
+CODE_USED_BY_OTHERS_HELP = (
+    "Orders, not cancelled, that used the campaign's discount code though the "
+    "campaign had sent their buyer no message by then (a guest, a code passed on): "
+    "not conversions."
 )
 REVENUE_HELP = (
     "What the attributed orders sold, net of refunds, in the home currency: their "
@@ -160,6 +167,7 @@ class CampaignReportSerializer(serializers.Serializer):
     open_rate = serializers.DecimalField(max_digits=5, decimal_places=1)
     click_rate = serializers.DecimalField(max_digits=5, decimal_places=1)
     conversions = serializers.IntegerField(help_text=CONVERSIONS_HELP)
+    code_used_by_others = serializers.IntegerField(help_text=CODE_USED_BY_OTHERS_HELP)
     revenue = serializers.DecimalField(
         max_digits=14, decimal_places=2, help_text=REVENUE_HELP
     )

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 
 from campaigns.channels import MessageChannel
 from campaigns.models import (
@@ -19,7 +19,7 @@ from campaigns.models import (
     MessageStatus,
 )
 from campaigns.selectors.clicks import clicked_last
-from orders.models import Order, OrderStatus
+from orders.models import DiscountRedemption, Order, OrderStatus
 from orders.selectors.orders import given_back_by_order
 from orders.selectors.reports import without_gift_cards
 from orders.selectors.vat import cancelled_parts_amount
@@ -66,6 +66,9 @@ class CampaignStats:
     channels: list[str]
     by_channel: dict[str, ChannelStats] = field(default_factory=dict)
     conversions: int = 0
+    # Orders with the campaign's code by buyers it had sent nothing by then: never
+    # conversions, shown apart.
+    code_used_by_others: int = 0
     # ``revenue`` is in OMNISTORE_CURRENCY; orders in other currencies (francs in
     # Switzerland) are summed apart, never added to it.
     revenue: Decimal = Decimal("0.00")
@@ -158,10 +161,11 @@ class CampaignReport:
 
 def campaign_report(*, campaign_ids=None) -> CampaignReport:
     """Per campaign and channel: sent, delivered, opens, clicks, conversions and
-    revenue (attributed orders that sold goods, not cancelled nor refunded in full:
-    what they sold, net of refunds),
-    then single-channel and multi-channel campaigns side by side. A fixed number of
-    queries, and two more per order with a return or a refund."""
+    revenue (attributed orders that sold goods, not cancelled nor refunded in full,
+    of buyers the campaign had sent a message: what they sold, net of refunds), the
+    uses of its code by others, then single-channel and multi-channel campaigns
+    side by side. A fixed number of queries, and two more per order with a return
+    or a refund."""
     campaigns = Campaign.objects.order_by("-created_at", "-id")
     if campaign_ids is not None:
         campaigns = campaigns.filter(pk__in=list(campaign_ids))
@@ -177,6 +181,7 @@ def campaign_report(*, campaign_ids=None) -> CampaignReport:
     }
     _count_messages(rows)
     _count_conversions(rows)
+    _count_code_uses_by_others(rows)
     for stats in rows.values():
         for channel in stats.channels:
             stats.by_channel.setdefault(channel, ChannelStats(channel=channel))
@@ -187,8 +192,13 @@ def campaign_report(*, campaign_ids=None) -> CampaignReport:
             )
         )
     # Campaigns that never sent anything (drafts, automations not yet triggered) are
-    # left out: they would only dilute the comparison.
-    shown = [s for s in rows.values() if s.by_channel_any or s.conversions]
+    # left out: they would only dilute the comparison; one whose code others used
+    # stays, to show it.
+    shown = [
+        s
+        for s in rows.values()
+        if s.by_channel_any or s.conversions or s.code_used_by_others
+    ]
     return CampaignReport(campaigns=shown, **_compare_groups(shown))
 
 
@@ -239,21 +249,42 @@ def _click_channels(orders) -> dict[int, str]:
     }
 
 
+def _reached(campaign, customer, placed) -> Exists:
+    """Whether the campaign had sent the customer a message when the order was
+    placed: an order of anyone else is none of its conversions."""
+    return Exists(
+        Message.objects.filter(
+            campaign_id=campaign,
+            customer_id=customer,
+            status=MessageStatus.SENT,
+            sent_at__lte=placed,
+        )
+    )
+
+
 def _count_conversions(rows: dict[int, CampaignStats]) -> None:
-    """Attributed orders and their revenue per campaign, and per channel of the
-    message clicked. Revenue is what the order sold (``without_gift_cards``: goods,
-    not the gift cards it sold, which are money owed until spent; an order of cards
-    alone sold nothing and is no conversion) net of what was refunded
-    (``given_back_by_order``: goods exchanged count as their replacement's sale, an
-    order of its own, not as this one's); an order refunded in full is no
-    conversion. Revenue in another currency than
+    """Buyers of attributed orders and their revenue per campaign, and per channel of
+    the message clicked. A conversion is a buyer the campaign reached (``_reached``)
+    who ordered, counted once however many orders they placed, so conversions never
+    exceed the messages sent; revenue is every such order's. Revenue is what the
+    order sold (``without_gift_cards``: goods, not the gift cards it sold, which are
+    money owed until spent; an order of cards alone sold nothing and is no
+    conversion) net of what was refunded (``given_back_by_order``: goods exchanged
+    count as their replacement's sale, an order of its own, not as this one's); an
+    order refunded in full is no conversion. Revenue in another currency than
     OMNISTORE_CURRENCY goes to ``other_revenue`` by currency, per campaign and per
     channel."""
     home = settings.OMNISTORE_CURRENCY
     orders = list(
         without_gift_cards(
-            Order.objects.filter(attributed_campaign_id__in=list(rows)).exclude(
-                status=OrderStatus.CANCELLED
+            Order.objects.filter(attributed_campaign_id__in=list(rows))
+            .exclude(status=OrderStatus.CANCELLED)
+            .filter(
+                _reached(
+                    OuterRef("attributed_campaign_id"),
+                    OuterRef("customer_id"),
+                    OuterRef("created_at"),
+                )
             )
         )
         # The refund of a part cancelled before it left is among the order's
@@ -271,7 +302,8 @@ def _count_conversions(rows: dict[int, CampaignStats]) -> None:
     )
     refunded = given_back_by_order({o[0] for o in orders})  # two queries
     channels = _click_channels(orders)
-    for pk, campaign_id, _customer, _placed, currency, sales, parts in orders:
+    buyers = defaultdict(set)  # by (campaign, channel); channel None: all channels
+    for pk, campaign_id, customer, _placed, currency, sales, parts in orders:
         revenue = sales - (refunded.get(pk, Decimal("0")) - parts)
         if revenue <= 0:
             continue
@@ -282,15 +314,41 @@ def _count_conversions(rows: dict[int, CampaignStats]) -> None:
             if channel
             else None
         )
-        for counted in (stats, per):
+        for counted, key in ((stats, None), (per, channel)):
             if counted is None:
                 continue
-            counted.conversions += 1
+            if customer not in buyers[(campaign_id, key)]:
+                buyers[(campaign_id, key)].add(customer)
+                counted.conversions += 1
             if currency == home:
                 counted.revenue += revenue
             else:
                 other = counted.other_revenue
                 other[currency] = other.get(currency, Decimal("0.00")) + revenue
+
+
+def _count_code_uses_by_others(rows: dict[int, CampaignStats]) -> None:
+    """Orders, not cancelled, that used a campaign's code though the campaign had
+    sent their buyer nothing by then (a guest, a friend, a coupon site): the code
+    was passed on, the campaign did not bring them. One query."""
+    uses = (
+        DiscountRedemption.objects.filter(
+            code__campaign_id__in=list(rows), released_at__isnull=True
+        )
+        .exclude(order__status=OrderStatus.CANCELLED)
+        .exclude(
+            _reached(
+                OuterRef("code__campaign_id"),
+                OuterRef("order__customer_id"),
+                OuterRef("order__created_at"),
+            )
+        )
+        .order_by()
+        .values("code__campaign_id")
+        .annotate(orders=Count("order_id"))
+    )
+    for row in uses:
+        rows[row["code__campaign_id"]].code_used_by_others = row["orders"]
 
 
 def _compare_groups(shown: list[CampaignStats]) -> dict[str, GroupStats]:

@@ -296,9 +296,6 @@ def _new_order(
         idempotency_key=checkout.idempotency_key,
         idempotency_fingerprint=checkout.fingerprint,
         discount_code=checkout.discount_code,
-        attributed_campaign_id=checkout.discount.campaign_id
-        if checkout.discount is not None
-        else None,
         created_at=checkout.now,
         updated_at=checkout.now,
     )

@@ -83,7 +83,8 @@ def test_the_report_counts_the_goods_an_order_sold_not_its_gift_cards(client):
     goods_and_card = shop.sell_gift_card(buyer, amount="30.00", with_goods=True)
     assert goods_and_card.total == Decimal("80.00")
     attribute()
-    # An order of cards alone attributed all the same (as its code would be).
+    # An order of cards alone attributed all the same (as an older attribution
+    # left it): still no sale.
     card_alone = shop.sell_gift_card(buyer, amount="40.00")
     Order.objects.filter(pk=card_alone.pk).update(attributed_campaign_id=news.pk)
 

@@ -1,14 +1,17 @@
 """Reports in net and gross per currency, and the VAT ledger for the accountant:
 per month, country, rate and currency, refunds at the rate the line was sold at."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from campaigns.models import CampaignStatus
 from campaigns.selectors.reports import campaign_report
-from campaigns.services.campaigns import schedule_campaign
+from campaigns.services.attribution import attribute_orders
+from campaigns.services.sending import send_campaign
 from inventory.models import PriceList, PriceListPrice, TaxClass
 from orders.models import Register
 from orders.selectors.reports import sales_report
@@ -16,7 +19,7 @@ from orders.services.discounts import create_discount_code
 from orders.services.refunds import return_at_counter
 from orders.services.returns import ReturnLineRequest
 from orders.services.till import open_till
-from tests.campaigns.factories import campaign
+from tests.campaigns.factories import campaign, grant, person
 from tests.factories import StaffFactory
 from tests.orders.factories import shop, stocked
 
@@ -118,18 +121,24 @@ def test_the_vat_ledger_page_shows_the_period_and_refuses_a_backwards_one(
 
 def test_campaign_revenue_in_francs_is_never_added_to_euros():
     create_discount_code(code="ALPS", kind="percentage", value=10)
+    ada, bea = person("Ada"), person("Bea")
+    grant(ada, "email")
+    grant(bea, "email")
     alps = campaign(
-        rules={"field": "consent.email", "op": "is_true"}, discount_code="ALPS"
+        rules={"field": "consent.email", "op": "is_true"},
+        discount_code="ALPS",
+        status=CampaignStatus.SCHEDULED,
     )
-    schedule_campaign(campaign=alps)
+    send_campaign(campaign=alps)
     milan, zurich = shop(country="IT"), shop(country="CH")
     item = stocked(milan, 5, price="20.00")
     swiss = stocked(zurich, 5, price="20.00")
     PriceListPrice.objects.create(
         price_list=PriceList.objects.get(code="CHF"), variant=swiss, price="30.00"
     )
-    counter_sale(milan, [(item, 1)], discount_code="ALPS")
-    counter_sale(zurich, [(swiss, 1)], discount_code="ALPS")
+    counter_sale(milan, [(item, 1)], customer=ada, discount_code="ALPS")
+    counter_sale(zurich, [(swiss, 1)], customer=bea, discount_code="ALPS")
+    attribute_orders(since=timezone.now() - timedelta(hours=1))
 
     stats = next(
         row

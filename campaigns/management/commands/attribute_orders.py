@@ -9,7 +9,9 @@ from campaigns.services.attribution import attribute_orders
 class Command(BaseCommand):
     help = (
         "Attribute orders of the last N days to the campaign clicked within the "
-        "attribution window before each order (orders already attributed are kept)."
+        "attribution window before each order, else to the campaign of its code "
+        "that messaged the buyer within the window (orders already attributed are "
+        "kept)."
     )
 
     def add_arguments(self, parser):
