@@ -79,9 +79,15 @@ def sales_report_page(model_admin, request):
         "cross_chart": bar_chart(
             "Customers by the channels they buy in",
             [
-                ("online and in store", [report.cross_channel["both"]]),
+                (
+                    "online and in shops (counter or phone)",
+                    [report.cross_channel["both"]],
+                ),
                 ("online only", [report.cross_channel["online_only"]]),
-                ("in store only", [report.cross_channel["store_only"]]),
+                (
+                    "in shops only (counter or phone)",
+                    [report.cross_channel["store_only"]],
+                ),
             ],
             series=["customers"],
         ),
