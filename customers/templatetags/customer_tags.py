@@ -26,6 +26,16 @@ LABELS = {
 
 
 @register.filter
+def card_digits(number) -> str:
+    """A loyalty card's number as staff screens and receipts show it: its last four
+    digits. The whole number is the counter's proof that the customer holds the
+    card (it opens their points and store credit), so it is read from the card or
+    the app, never from a screen."""
+    text = str(number or "")
+    return f"•••• {text[-4:]}" if text else ""
+
+
+@register.filter
 def event_label(kind: str) -> str:
     """A short label for a timeline kind; kinds of other apps read from their name."""
     if kind in LABELS:

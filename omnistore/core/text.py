@@ -18,16 +18,24 @@ only place the punctuation beside them.
 
 from __future__ import annotations
 
+import unicodedata
 from urllib.parse import urlencode
 
 from django.http import QueryDict
 
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _DROPPED = dict.fromkeys(map(ord, BIDI_CONTROLS))
-# Characters without a glyph (zero-width space and joiners, word joiner, byte order
-# mark, soft hyphen, Mongolian vowel separator). Kept inside a name, where scripts
-# and emoji need the joiners; a name of nothing else shows as nothing.
-INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e")
+# What shows nothing on its own: format characters (zero-width space and joiners,
+# direction marks, invisible operators, byte order mark, soft hyphen), controls,
+# spaces, marks that only change the letter before them (variation selectors,
+# combining accents) and the Hangul fillers. Kept inside a name, where scripts and
+# emoji need them; a name of nothing else shows as nothing.
+_NO_GLYPH_CATEGORIES = frozenset({"Cf", "Cc", "Zs", "Zl", "Zp", "Mn", "Me"})
+_FILLERS = frozenset("\u115f\u1160\u3164\uffa0")
+
+
+def _shows_nothing(char: str) -> bool:
+    return char in _FILLERS or unicodedata.category(char) in _NO_GLYPH_CATEGORIES
 
 
 def one_line(text) -> str:
@@ -35,7 +43,7 @@ def one_line(text) -> str:
     (line breaks and tabs included) one space, none at the ends; "" when no visible
     character is left. A line break in a name would end an email's header."""
     flat = " ".join(str(text or "").split())
-    if flat and all(ch in INVISIBLE or ch == " " for ch in flat):
+    if flat and all(_shows_nothing(char) for char in flat):
         return ""
     return flat
 

@@ -189,7 +189,7 @@ def test_360_page_shows_identities_consents_preferences_points_and_timeline(
         "Vera Sala",
         "vera@example.com",
         "+393401112222",
-        customer.loyalty_number,
+        f"•••• {customer.loyalty_number[-4:]}",
         "women-shoes",
         "38",
         "Order W-7",
@@ -197,6 +197,9 @@ def test_360_page_shows_identities_consents_preferences_points_and_timeline(
         'data-testid="timeline"',
     ):
         assert text in html, text
+    # The whole card number opens the customer's points at the counter: the card
+    # shows it, the page does not.
+    assert customer.loyalty_number not in html
 
 
 def test_360_page_names_the_categories_a_customer_likes(staff_client):

@@ -123,6 +123,7 @@ def test_a_declined_card_issues_nothing():
         ({"recipient_email": "nobody"}, "recipient_email"),
         ({"recipient_name": ""}, "recipient_name"),
         ({"recipient_name": "\u200b \n\u2060"}, "recipient_name"),
+        ({"recipient_name": "\u200e\u2063\u3164\ufe0f"}, "recipient_name"),
         ({"message": "x" * 501}, "message"),
         ({"send_on": "2001-01-01"}, "send_on"),
         ({"send_on": "9999-12-31"}, "send_on"),

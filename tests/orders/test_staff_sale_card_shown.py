@@ -168,6 +168,35 @@ def test_a_customer_brought_from_their_wishlist_shows_no_card(staff, shirt, pia)
     assert credit_of(pia) == Decimal("20.00")
 
 
+def test_selling_from_the_wishlist_of_the_customer_shown_by_card_keeps_them_open(
+    staff, shirt, pia
+):
+    attach(staff, pia, "loyalty")
+    staff.post(
+        reverse("staff:sale_take"),
+        {"code": shirt.sku, "quantity": "1", "customer": str(pia.pk)},
+    )
+
+    response = pay(staff, points="1000")
+
+    order = Order.objects.get()
+    assert response["HX-Redirect"] == reverse("staff:sale_receipt", args=[order.number])
+    assert (order.customer, points_of(pia)) == (pia, 0)
+
+
+@pytest.mark.parametrize("kind", ["email", "phone", "loyalty"])
+def test_the_sale_shows_only_the_cards_last_digits(staff, pia, kind):
+    """The whole number is the proof that opens points and credit: read from the
+    card, never from the screen."""
+    html = attach(staff, pia, kind).content.decode()
+
+    assert f"•••• {pia.loyalty_number[-4:]}" in html
+    assert pia.loyalty_number not in html
+    page = staff.get(reverse("staff:sale"))
+    assert pia.loyalty_number not in page.content.decode()
+    assert "no-store" in page["Cache-Control"]
+
+
 def test_the_card_shown_is_kept_while_the_sale_is_parked(staff, shirt, pia):
     scan(staff, shirt.sku)
     attach(staff, pia, "loyalty")

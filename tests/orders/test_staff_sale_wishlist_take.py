@@ -203,6 +203,17 @@ def test_a_refused_sell_gives_its_token_back(staff, items, aurora, chiara):
     assert sale(staff) == (["WKN-ECR-L"], chiara.pk)
 
 
+def test_order_for_the_customer_tapped_twice_still_opens_deliver_home(staff, items):
+    page = staff.get(reverse("staff:stock_variant", args=[items[0].pk]))
+    fields = _form_fields(page.content.decode(), "order-for-customer")
+
+    staff.post(reverse("staff:sale_take"), fields)
+    again = staff.post(reverse("staff:sale_take"), fields)
+
+    assert again["Location"] == reverse("staff:sale") + "?mode=delivery"
+    assert units(staff) == {"WSH-WHT-M": 1}
+
+
 @pytest.mark.parametrize("testid", ["add-to-sale", "order-for-customer"])
 def test_the_item_page_buttons_tapped_twice_add_the_item_once(staff, items, testid):
     page = staff.get(reverse("staff:stock_variant", args=[items[0].pk]))

@@ -110,9 +110,13 @@ def _for_someone_else(request, customer: Customer) -> str:
 def _attach(request, customer: Customer) -> None:
     """The customer on the sale by their loyalty card number: checkout finds the
     same profile, and the associate sees who it is. No card was shown, so their
-    points and store credit stay closed until it is scanned (``card_shown``)."""
+    points and store credit stay closed until it is scanned (``card_shown``). A sale
+    already theirs keeps them as they were attached (their card shown stays shown)."""
     if customer.is_anonymised:
         messages.error(request, "This profile was erased: the sale has no customer.")
+        return
+    attached = request.session.get(CUSTOMER_KEY) or {}
+    if attached.get("customer_id") == customer.pk:
         return
     request.session[CUSTOMER_KEY] = {
         "kind": IdentityKind.LOYALTY,
@@ -143,9 +147,9 @@ def sale_take(request):
                 messages.error(request, error)
         return redirect("staff:sale")
     token = SentOnceForm(request.POST)
-    if token.is_valid() and not claim(request, token):
+    if token.is_valid() and not claim(request, token):  # the same tap again
         messages.info(request, ALREADY_TAKEN)
-        return redirect("staff:sale")
+        return redirect(_sale_url(request.POST.get("mode", "")))
     return take_into_sale(
         request,
         lines=[(form.cleaned_data["code"].pk, form.cleaned_data["quantity"])],
@@ -182,10 +186,15 @@ def take_into_sale(
     drop_waiver(request)  # other goods than a fee waived was for
     if customer is not None:
         _attach(request, customer)
+    return redirect(_sale_url(mode))
+
+
+def _sale_url(mode: str) -> str:
+    """The sale page, on "Deliver home" for an item ordered for the customer."""
     url = reverse("staff:sale")
     if mode == "order":
         url += f"?mode={FulfilmentMethod.DELIVERY}"
-    return redirect(url)
+    return url
 
 
 def parked_sales(request) -> list[dict]:
