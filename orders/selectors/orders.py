@@ -9,13 +9,16 @@ from decimal import Decimal
 from django.db.models import (
     DecimalField,
     Exists,
+    F,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
     Subquery,
     Sum,
+    Value,
 )
+from django.db.models.functions import Coalesce
 
 from customers.models import Customer
 from customers.selectors.timeline import customer_wording
@@ -398,7 +401,8 @@ def refunded_by_order(order_ids) -> dict[int, Decimal]:
     """``refunded_so_far`` of many orders in two queries (the orders that gave
     nothing back are left out). An exchange's return (``Return.exchange_order``)
     counts only what it left: its store credit less what its replacement paid in
-    store credit, never below nothing. An even swap gave nothing back."""
+    store credit and kept (a replacement cancelled gave that credit back), never
+    below nothing. An even swap gave nothing back."""
     spent = (
         Payment.objects.filter(
             order_id=OuterRef("return_request__exchange_order_id"),
@@ -406,7 +410,7 @@ def refunded_by_order(order_ids) -> dict[int, Decimal]:
         )
         .order_by()
         .values("order_id")
-        .annotate(total=Sum("amount"))
+        .annotate(total=Sum(F("amount") - F("refunded_amount")))
         .values("total")
     )
     credits = (
@@ -443,6 +447,32 @@ def given_back_by_order(order_ids) -> dict[int, Decimal]:
         .annotate(total=Sum("amount"))
     )
     return _sum_by_order([*_paid_back(order_ids), *credited])
+
+
+def given_back_of_row() -> Coalesce:
+    """``given_back_by_order`` as an expression of each order row (for a list
+    that streams): its payments' refunds plus the store credit its returns gave."""
+    money = DecimalField(max_digits=12, decimal_places=2)
+    zero = Value(ZERO)
+    paid_back = (
+        Payment.objects.filter(order=OuterRef("pk"))
+        .order_by()
+        .values("order")
+        .annotate(total=Sum("refunded_amount"))
+        .values("total")
+    )
+    credited = (
+        StoreCreditTransaction.objects.filter(
+            order=OuterRef("pk"), kind=StoreCreditKind.RETURN
+        )
+        .order_by()
+        .values("order")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    return Coalesce(Subquery(paid_back, output_field=money), zero) + Coalesce(
+        Subquery(credited, output_field=money), zero
+    )
 
 
 def _paid_back(order_ids):

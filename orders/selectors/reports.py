@@ -37,6 +37,7 @@ from orders.models import (
     ReturnStatus,
 )
 from orders.selectors.giftcards import cards_sold_amount
+from orders.selectors.orders import given_back_of_row
 from orders.selectors.vat import cancelled_parts_amount
 
 
@@ -343,17 +344,12 @@ def sales_report(*, since=None, shop_ids=None) -> SalesReport:
 def orders_for_export(queryset: QuerySet[Order]) -> QuerySet[Order]:
     """Orders for the CSV export with what each row shows; money and units come from
     subqueries, so a million orders stream in chunks of one query each, never one query
-    per order."""
+    per order. ``refunded`` is all the order gave back, as its page counts it
+    (``given_back_of_row``: its payments' refunds and its returns' store credit)."""
     paid = (
         Payment.objects.filter(order=OuterRef("pk"))
         .values("order")
         .annotate(total=Sum("amount"))
-        .values("total")
-    )
-    refunded = (
-        Payment.objects.filter(order=OuterRef("pk"))
-        .values("order")
-        .annotate(total=Sum("refunded_amount"))
         .values("total")
     )
     units = (
@@ -367,9 +363,7 @@ def orders_for_export(queryset: QuerySet[Order]) -> QuerySet[Order]:
         queryset.select_related("customer", "placing_location", "staff_member")
         .annotate(
             paid=Coalesce(Subquery(paid, output_field=money), Value(Decimal("0"))),
-            refunded=Coalesce(
-                Subquery(refunded, output_field=money), Value(Decimal("0"))
-            ),
+            refunded=given_back_of_row(),
             units=Coalesce(Subquery(units, output_field=IntegerField()), Value(0)),
         )
         .order_by("created_at", "id")

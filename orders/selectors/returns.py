@@ -382,7 +382,8 @@ def return_desk_search(
 
 def taken_by_returns(order_line_ids) -> dict[int, tuple[Decimal, Decimal]]:
     """Refund and VAT per order line on returns that are not cancelled: what they
-    took of the line, whatever their units' running shares came to."""
+    took of the line, whatever their units' running shares came to. In cents: a sum
+    SQLite computes comes back with the float's digits."""
     rows = (
         ReturnLine.objects.filter(order_line_id__in=list(order_line_ids))
         .exclude(return_request__status=ReturnStatus.CANCELLED)
@@ -390,7 +391,11 @@ def taken_by_returns(order_line_ids) -> dict[int, tuple[Decimal, Decimal]]:
         .annotate(amount=Sum("amount"), tax=Sum("tax"))
         .order_by()
     )
-    return {row["order_line_id"]: (row["amount"], row["tax"]) for row in rows}
+    cent = Decimal("0.01")
+    return {
+        row["order_line_id"]: (row["amount"].quantize(cent), row["tax"].quantize(cent))
+        for row in rows
+    }
 
 
 def return_points(ret: Return) -> dict:

@@ -134,6 +134,7 @@ def exchange_items(
         note=note,
         approvals=approvals,
         now=now,
+        taken_now=fulfilment == FulfilmentMethod.CARRY_OUT,
     )
     customer = resolve_customer(source.customer_id)
     credit = return_store_credit(ret)  # the points share went back as points
@@ -182,15 +183,17 @@ def _take_back(
     note: str,
     approvals: Sequence,
     now: datetime,
+    taken_now: bool,
 ) -> Return:
     """The exchange's return, received here and refunded as store credit. Its
     refund is judged as the exchange's (``ExchangeRefund``): only the returned
     value the ``replacement`` (worth ``total``) does not take counts against the
-    refund limit."""
+    refund limit, when it is ``taken_now``."""
     exchange = ExchangeRefund(
         back=lines,
         out=replacement,
         balance=functools.partial(exchange_balance, source, total=total),
+        taken_now=taken_now,
     )
     return return_at_counter(
         order=source,

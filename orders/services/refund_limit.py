@@ -49,11 +49,14 @@ class ExchangeRefund:
     """An exchange of goods of an order: the return lines coming back
     (``ReturnLineRequest``), the replacement going out ((variant, units) pairs) and
     its balance (``exchange_balance`` of the order and the replacement's value,
-    given the returned value), as the exchange will book it."""
+    given the returned value), as the exchange will book it. ``taken_now``: the
+    replacement leaves with the customer now; one to pick up later may never leave
+    (cancelled, or not collected), its credit then back with the customer."""
 
     back: Sequence
     out: Sequence[tuple[Any, int]]
     balance: Callable[..., Any]
+    taken_now: bool = True
 
 
 def _items(pairs: Iterable[tuple[str, int]]) -> str:
@@ -102,11 +105,13 @@ def guard_exchange_refund(
     now: datetime | None = None,
 ) -> Approval | None:
     """The refund of an exchange's return, ``amount`` its returned value: what the
-    replacement does not take (``amount`` less its value), with the order's earlier
-    refunds, against the refund limit. Nothing leaving, nothing is asked; above the
-    limit, a manager approves that value, worded as the exchange it is."""
+    replacement taken now does not take (``amount`` less its value), with the
+    order's earlier refunds, against the refund limit; a replacement to pick up
+    later takes nothing yet, so all of ``amount`` counts. Nothing leaving, nothing
+    is asked; above the limit, a manager approves that value, worded as the
+    exchange it is."""
     split = exchange.balance(returned=amount)
-    leaving = amount - split.total
+    leaving = amount - split.total if exchange.taken_now else amount
     if leaving <= 0:
         return None
     total = refunds_before(order) + leaving

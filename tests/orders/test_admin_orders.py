@@ -13,12 +13,14 @@ from django.contrib.messages import get_messages
 from customers.models import Channel
 from inventory.models import PriceList, PriceListPrice, StockLevel
 from omnistore.accounts.models import Role
-from orders.models import Cart, Order, OrderStatus, PaymentStatus
+from orders.models import Cart, Order, OrderStatus, PaymentStatus, RefundMethod
 from orders.selectors.orders import order_by_id
 from orders.services.carts import add_cart_lines, create_cart
 from orders.services.checkout import place_order
 from orders.services.fulfilment import cancel_order
 from orders.services.payments import PaymentRequest
+from orders.services.refunds import return_at_counter
+from orders.services.returns import ReturnLineRequest
 from tests.customers.factories import make_customer
 from tests.factories import (
     LocationFactory,
@@ -249,6 +251,29 @@ def test_csv_export_has_one_row_per_order_with_money_and_units(
     assert rows[cancelled.number]["status"] == "cancelled"
     # A cell a spreadsheet would run as a formula is written as text.
     assert rows[cancelled.number]["email"] == "'=cmd@example.com"
+
+
+def test_csv_export_counts_store_credit_given_for_a_return_as_refunded(
+    admin_client, shop, shirt
+):
+    """As the order's page counts it: a return refunded as store credit gave the
+    customer its value back, though no payment was refunded."""
+    pia = make_customer(email="pia@example.com", first_name="Pia")
+    sale = counter_sale(
+        store=shop, lines=[(shirt, 2)], staff=StaffFactory(store=shop), customer=pia
+    )
+    line = sale.lines.get()
+    return_at_counter(
+        order=sale.number,
+        lines=[ReturnLineRequest(line.pk, 1, "too_small")],
+        location=shop,
+        actor=StaffFactory(store=shop, role=Role.STORE_MANAGER),
+        refund_method=RefundMethod.STORE_CREDIT,
+    )
+
+    (row,) = _export(admin_client, [sale])
+
+    assert row["refunded"] == "40.00"
 
 
 @pytest.mark.parametrize("count", [2, 12])

@@ -381,3 +381,50 @@ def test_customers_and_expiring_pickups_cancel_without_a_manager(store, associat
     assert expired == [pickup.number]
     assert Refund.objects.get(payment__order=pickup).amount == D("219.00")
     assert not Approval.objects.exists()
+
+
+def test_an_even_exchange_for_a_pickup_counts_the_credit_until_collected(
+    store, associate
+):
+    """A replacement to pick up later has not left: cancelled or never collected,
+    its store credit goes back to the customer. So the exchange counts all the
+    returned value against the limit, as a return as store credit would."""
+    order, boots_line, _socks_line = boots_and_socks(store, associate)
+    other_size = stocked(store, 5, price="169.00")
+    with pytest.raises(ApprovalRequired) as asked:
+        exchange_items(
+            order=order.number,
+            lines=[ReturnLineRequest(boots_line.pk, 1, "too_small")],
+            replacement=[LineRequest(other_size, 1)],
+            fulfilment="pickup",
+            pickup_store=store,
+            location=store,
+            actor=associate,
+        )
+    assert asked.value.ask.amount == D("169.00")
+    assert not Return.objects.exists()
+
+
+def test_store_credit_back_from_a_cancelled_replacement_counts_as_left(
+    store, manager, associate
+):
+    """Exchanged with a manager's yes for a pickup, then the replacement cancelled:
+    its 169.00 of store credit is back with the customer, and a later refund of the
+    order counts it."""
+    order, boots_line, socks_line = boots_and_socks(store, associate)
+    open_counter_till(associate, counts=FLOAT)
+    other_size = stocked(store, 5, price="169.00")
+    swap = exchange_items(
+        order=order.number,
+        lines=[ReturnLineRequest(boots_line.pk, 1, "too_small")],
+        replacement=[LineRequest(other_size, 1)],
+        fulfilment="pickup",
+        pickup_store=store,
+        location=store,
+        actor=manager,
+    )
+    cancel_order(order=swap.order, actor=None, reason="Changed my mind")
+
+    with pytest.raises(ApprovalRequired) as asked:
+        return_socks(order, socks_line, store, associate)
+    assert "(183.90 EUR with earlier refunds)" in asked.value.ask.summary

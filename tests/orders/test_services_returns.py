@@ -64,6 +64,36 @@ def associate(store):
 # --- policy -----------------------------------------------------------------------------
 
 
+def test_a_second_return_outside_the_window_asks_in_cents(store, associate):
+    """What earlier returns took is summed in cents: the manager reads 39.90, not
+    the float's digits a database sum can bring."""
+    item = stocked(store, 5, price="39.90")
+    _, customer = shopper()
+    order = collected_order(
+        store=store, lines=[(item, 3)], customer=customer, when=days_ago(45)
+    )
+    manager = make_approver(StaffFactory(store=store, role="store_manager"))
+    for _ in range(2):
+        return_at_counter(
+            order=order.number,
+            lines=[line_request(order)],
+            location=store,
+            actor=manager,
+            override_reason="Seam came apart",
+        )
+
+    with pytest.raises(ApprovalRequired) as asked:
+        return_at_counter(
+            order=order.number,
+            lines=[line_request(order)],
+            location=store,
+            actor=associate,
+            override_reason="Seam came apart",
+        )
+    assert "39.90 EUR" in asked.value.ask.summary, asked.value.ask.summary
+    assert "39.900" not in asked.value.ask.summary
+
+
 @override_settings(OMNISTORE_RETURN_WINDOW_DAYS=30)
 def test_outside_the_window_a_customer_is_refused_with_the_dates(store):
     item = stocked(store, 2)
