@@ -142,8 +142,7 @@ def exchange_items(
         as_points=ret.refund_total - credit, credit=credit, total=total
     )
     tenders = _tenders(balance, payments, currency)
-    if balance.to_pay > 0:
-        _check_no_reader(payments, location)
+    check_difference_tender(balance, payments, location)
     checkout = prepare_checkout(
         lines=[LineRequest(variant, q) for variant, q in replacement_lines],
         channel=Channel.STORE,
@@ -310,15 +309,39 @@ def check_replacement_stock(replacement, fulfilment: str, store) -> None:
         )
 
 
-def _check_no_reader(payments: Sequence[PaymentRequest], location: Location) -> None:
-    """A card for the difference would be taken on the shop's card reader, which
-    charges counter sales only: at a shop with one, the card is refused here."""
+# Why a card or mobile wallet cannot pay an exchange's difference at a shop with a
+# card reader: the card would be taken on the reader, as a counter sale's is
+# (``start_card_payment``), and the reader charges counter sales only.
+READER_TAKES_CARDS = (
+    "This shop takes cards on its card reader, which charges counter sales"
+)
+
+
+def difference_tenders_refused(location: Location) -> dict[str, str]:
+    """The tenders the difference cannot be paid with at ``location`` (method: why):
+    at a shop with a card reader (``shop_terminal``), those presented on it
+    (``CARD_PRESENT_METHODS``). The desk offers the others; the review and the
+    exchange refuse these (``check_difference_tender``)."""
+    if shop_terminal(location=location) is None:
+        return {}
+    why = f"{READER_TAKES_CARDS}: cash or a gift card here."
+    return dict.fromkeys(CARD_PRESENT_METHODS, why)
+
+
+def check_difference_tender(
+    balance: ExchangeBalance, payments: Sequence[PaymentRequest], location: Location
+) -> None:
+    """A difference to pay is refused, before anything is written, with a tender this
+    shop does not take for it (``difference_tenders_refused``); the desk's review
+    checks it too, before anything is confirmed. An even exchange pays nothing."""
     card = any(p.method in CARD_PRESENT_METHODS for p in payments)
-    if card and shop_terminal(location=location) is not None:
+    if balance.to_pay <= 0 or not card:
+        return
+    refused = difference_tenders_refused(location)
+    if any(p.method in refused for p in payments):
         raise ValidationFailed(
-            "This shop takes cards on its card reader, which charges counter sales: "
-            "take the difference in cash or with a gift card, or refund the items "
-            "and ring up the replacement as a sale.",
+            f"{READER_TAKES_CARDS}: take the difference in cash or with a gift card, "
+            "or refund the items and ring up the replacement as a sale.",
             code="exchange_card_on_reader",
             extra={"tender": ["Cash or a gift card here."]},
         )

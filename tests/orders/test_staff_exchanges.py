@@ -1,18 +1,23 @@
 """Exchanges at the returns desk under what a busy counter sends: the confirmed
-review sent twice, a card difference at a shop with a card reader, an order in
+review sent twice, the tenders a shop with a card reader takes for the difference
+(offered, and a card sent anyway refused at the review), an order in
 another currency, a shop's own price list, and a manager's approval."""
 
+import re
 from decimal import Decimal
 
 import pytest
+from django.http import QueryDict
 from django.test import Client, override_settings
 from django.urls import reverse
+from django.utils.http import urlencode
 
 from inventory.models import PriceList, PriceListPrice
 from omnistore.accounts.models import Role
 from omnistore.approvals.models import Approval, ApprovalKind
 from omnistore.staff.once import new_token
 from orders.models import Order, Return, StoreCreditTransaction
+from orders.staff.views.exchanges import review_key
 from tests.approvals.helpers import make_approver
 from tests.customers.factories import make_customer
 from tests.factories import StaffFactory
@@ -89,30 +94,122 @@ def test_the_confirmed_exchange_sent_twice_is_done_once(desk, torino, associate)
     assert on_hand(small, torino) == 4 and on_hand(large, torino) == 4
 
 
-def test_a_card_difference_is_refused_where_the_card_reader_takes_cards(
-    desk, torino, associate
+def offered_tenders(page: str) -> list[tuple[str, bool]]:
+    """The "Difference paid by" options as the associate sees them: (value,
+    chosen)."""
+    select = re.search(r'<select name="tender".*?</select>', page, re.S)
+    assert select, "no tender field on the page"
+    return [
+        (value, bool(chosen))
+        for value, chosen in re.findall(
+            r'<option value="([^"]*)"( selected)?', select.group(0)
+        )
+    ]
+
+
+def test_at_a_shop_with_a_reader_the_difference_is_offered_in_cash_or_gift_card(
+    desk, torino
 ):
-    small = stocked(torino, 5, price="40.00", sku="TEE-S")
-    stocked(torino, 5, price="45.00", sku="TEE-L")
+    """The reader charges counter sales only: the desk offers cash, chosen, and the
+    gift card for the difference, says why there is no card, and offers neither a
+    card nor a mobile wallet."""
+    small = stocked(torino, 5, price="24.90", sku="TEE-S")
+    order = sold_at(torino, small)
+    reader(torino)
+
+    page = desk.get(reverse("staff:return_exchange", args=[order.number]))
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert offered_tenders(html) == [("cash", True)]
+    assert 'name="gift_card_number"' in html and 'name="gift_card_pin"' in html
+    assert "This shop takes cards on its card reader" in html
+
+
+@pytest.mark.parametrize("tender", ["card_in_store", "mobile_wallet"])
+def test_a_card_difference_is_refused_at_the_review_where_the_reader_takes_cards(
+    desk, torino, associate, tender
+):
+    """A card or wallet sent anyway for a difference to pay is refused at the review,
+    on the tender, before any review is shown; nothing is booked, and the same
+    exchange paid in cash is reviewed and completes."""
+    small = stocked(torino, 5, price="24.90", sku="TEE-S")
+    large = stocked(torino, 5, price="45.90", sku="TEE-L")
     order = sold_at(torino, small)
     reader(torino)
     url = reverse("staff:return_exchange", args=[order.number])
+    form = exchange_form(order, "TEE-L", tender=tender)
+
+    refused = desk.post(url, form)
+
+    assert refused.status_code == 422
+    assert "review" not in refused.context
+    assert refused.context["form"].errors["tender"] == ["Cash or a gift card here."]
+    html = refused.content.decode()
+    assert 'data-testid="error-tender"' in html
+    assert "take the difference in cash or with a gift card" in html
+    assert offered_tenders(html) == [("cash", False)]
+    assert not Return.objects.exists()
+    assert not StoreCreditTransaction.objects.exists()
+    assert not Order.objects.exclude(pk=order.pk).exists()
+    assert on_hand(small, torino) == 4 and on_hand(large, torino) == 5
+
+    open_counter_till(associate)
+    cash = reviewed(desk, url, {**form, "tender": "cash"})
+    assert desk.post(url, cash).status_code == 302
+    assert (
+        Order.objects.exclude(pk=order.pk)
+        .get()
+        .payments.filter(method="cash", amount=Decimal("21.00"))
+        .exists()
+    )
+
+
+def test_a_card_difference_confirmed_without_its_review_is_refused_too(desk, torino):
+    """A confirm made up for a card the review never accepted meets the same
+    refusal when the exchange is completed, and nothing is booked."""
+    small = stocked(torino, 5, price="24.90", sku="TEE-S")
+    stocked(torino, 5, price="45.90", sku="TEE-L")
+    order = sold_at(torino, small)
+    reader(torino)
+    url = reverse("staff:return_exchange", args=[order.number])
+    form = exchange_form(order, "TEE-L", tender="card_in_store")
+    confirm = review_key(QueryDict(urlencode(form)))
+
+    refused = desk.post(url, {**form, "confirm": confirm})
+
+    assert refused.status_code == 422
+    assert refused.context["form"].errors["tender"] == ["Cash or a gift card here."]
+    assert not Return.objects.exists()
+    assert not Order.objects.exclude(pk=order.pk).exists()
+
+
+def test_without_a_reader_the_card_is_offered_and_pays_the_difference(desk, torino):
+    """A shop with no card reader takes the card at the till as before: card first
+    and chosen, cash and mobile wallet beside it."""
+    small = stocked(torino, 5, price="24.90", sku="TEE-S")
+    stocked(torino, 5, price="45.90", sku="TEE-L")
+    order = sold_at(torino, small)
+    url = reverse("staff:return_exchange", args=[order.number])
+
+    html = desk.get(url).content.decode()
+
+    assert offered_tenders(html) == [
+        ("card_in_store", True),
+        ("cash", False),
+        ("mobile_wallet", False),
+    ]
+    assert "This shop takes cards on its card reader" not in html
     confirmed = reviewed(
         desk, url, exchange_form(order, "TEE-L", tender="card_in_store")
     )
-
-    refused = desk.post(url, confirmed)
-
-    assert refused.status_code == 422
-    assert "take the difference in cash or with a gift card" in (
-        refused.content.decode()
+    assert desk.post(url, confirmed).status_code == 302
+    assert (
+        Order.objects.exclude(pk=order.pk)
+        .get()
+        .payments.filter(method="card_in_store", amount=Decimal("21.00"))
+        .exists()
     )
-    assert not Return.objects.exists()
-    assert not Order.objects.exclude(pk=order.pk).exists()
-    # The same exchange with the difference in cash goes through.
-    open_counter_till(associate)
-    cash = reviewed(desk, url, {**confirmed, "once": new_token(), "tender": "cash"})
-    assert desk.post(url, cash).status_code == 302
 
 
 def test_an_even_exchange_needs_no_tender_at_a_shop_with_a_reader(desk, torino):

@@ -309,14 +309,39 @@ class CancelReturnForm(forms.Form):
         return reason
 
 
+def _difference_tender_field(refused: Mapping[str, str]) -> forms.ChoiceField:
+    """Offers the tenders that work at this shop, the first chosen; those ``refused``
+    here (method: why) are not offered, and the reason is said beside the field.
+    Every tender stays a valid answer: the exchange's own refusal says why one sent
+    anyway is not taken here."""
+    offered = [
+        (value, label) for value, label in DIFFERENCE_TENDERS if value not in refused
+    ]
+    field = forms.ChoiceField(
+        label="Difference paid by",
+        choices=DIFFERENCE_TENDERS,
+        initial=offered[0][0],
+        help_text=next(iter(refused.values()), ""),
+    )
+    field.widget.choices = offered
+    return field
+
+
 class ExchangeForm(ReturnLinesForm, SentOnceForm):
     """The lines coming back plus what the customer takes instead: taken now, or from
-    the endless aisle for pickup at a shop. Any difference is paid with one tender,
-    or with a gift card (its number and PIN)."""
+    the endless aisle for pickup at a shop. Any difference is paid with one tender
+    this shop takes for it (``refused_tenders``: those it does not, and why), or
+    with a gift card (its number and PIN)."""
 
     FULFILMENTS = [("carry_out", "Takes it now"), ("pickup", "Pick up at a shop")]
 
-    def __init__(self, *args, shops, **kwargs):
+    def __init__(
+        self,
+        *args,
+        shops,
+        refused_tenders: Mapping[str, str] | None = None,
+        **kwargs,
+    ):
         kwargs["with_refund_method"] = False
         super().__init__(*args, **kwargs)
         for row in range(1, REPLACEMENT_ROWS + 1):
@@ -346,11 +371,7 @@ class ExchangeForm(ReturnLinesForm, SentOnceForm):
             required=False,
             empty_label="Choose a shop",
         )
-        self.fields["tender"] = forms.ChoiceField(
-            label="Difference paid by",
-            choices=DIFFERENCE_TENDERS,
-            initial=PaymentMethod.CARD_IN_STORE,
-        )
+        self.fields["tender"] = _difference_tender_field(refused_tenders or {})
         self.fields["gift_card_number"] = forms.CharField(
             label="Or a gift card: number",
             required=False,

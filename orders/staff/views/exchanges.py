@@ -23,8 +23,10 @@ from omnistore.staff.once import claim, give_back
 from orders.selectors.sale import pickup_shops
 from orders.services.exchanges import (
     ExchangeBalance,
+    check_difference_tender,
     check_exchange_currency,
     check_replacement_stock,
+    difference_tenders_refused,
     exchange_balance,
     exchange_items,
     replacement_prices,
@@ -78,7 +80,8 @@ def review_key(post) -> str:
 
 def _review(order, lines, data, key: str, store) -> ExchangeReview:
     """Both sides as the exchange will book them: the replacement at this shop's
-    shelf prices (its price list), in its currency."""
+    shelf prices (its price list), in its currency, and the difference's tender
+    checked as the exchange checks it."""
     by_id = {line.pk: line for line in lines}
     review = ExchangeReview(currency=order.currency, key=key)
     for request in data["lines"]:
@@ -93,6 +96,7 @@ def _review(order, lines, data, key: str, store) -> ExchangeReview:
     review.split = exchange_balance(
         order, returned=review.back_total, total=review.out_total
     )
+    check_difference_tender(review.split, data["payments"], store)
     return review
 
 
@@ -153,6 +157,7 @@ def return_exchange(request, number: str):
         lines=lines,
         needs_override=context["outside"],
         shops=pickup_shops(origin=store),
+        refused_tenders=difference_tenders_refused(store),
     )
     context["form"] = form
     if request.method != "POST":
@@ -167,7 +172,7 @@ def return_exchange(request, number: str):
         if request.POST.get("confirm") != key:
             try:
                 context["review"] = _review(order, lines, form.cleaned_data, key, store)
-            except ApplicationError as error:  # not sold here: said at the field
+            except ApplicationError as error:  # said at its field
                 add_service_error(form, error, {"replacement": "code_1"})
             else:
                 return render(request, "orders/staff/returns/exchange.html", context)
