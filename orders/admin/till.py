@@ -70,7 +70,8 @@ def _has_sessions(register: Register) -> bool:
 
 class TenderColumns:
     """A booking's cash in the drawer and its other tenders (a card sale, a refund
-    to the card), as the staff till reads it: a card refund is no 0.00 of cash."""
+    to the card, store credit given), as the staff till reads it: a card refund is
+    no 0.00 of cash."""
 
     @admin.display(description="cash")
     def cash(self, movement):
@@ -86,7 +87,7 @@ class TenderColumns:
         return (
             super()
             .get_queryset(request)
-            .select_related("refund__payment", "order", "actor")
+            .select_related("refund__payment", "store_credit", "order", "actor")
             .prefetch_related("order__payments")
         )
 
@@ -102,6 +103,7 @@ class TillMovementInline(TenderColumns, PartOfParentInline):
         "change",
         "order",
         "refund",
+        "store_credit",
         "reason",
         "actor",
     ]
@@ -183,6 +185,7 @@ class TillMovementAdmin(TenderColumns, ReadOnlyAdmin):
         "change",
         "order",
         "refund",
+        "store_credit",
         "reason",
         "actor",
         "created_at",

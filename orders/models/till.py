@@ -143,7 +143,9 @@ class TillMovement(models.Model):
     refund is rounded to it: ``amount`` is the cash that moved, ``rounding`` what
     that differs from the money owed (signed like ``amount``: a sale of 56.61 taken
     as 56.60 in cash rounds by -0.01), so the order's totals stay exact and the
-    drawer's count still balances.
+    drawer's count still balances. Store credit a counter gives for goods brought
+    back (a return refunded as credit, an exchange's return) is a refund booked with
+    its ledger row (``store_credit``) and no cash: credit never enters the drawer.
     """
 
     session = models.ForeignKey(
@@ -172,6 +174,14 @@ class TillMovement(models.Model):
         on_delete=models.PROTECT,
         related_name="till_movements",
     )
+    store_credit = models.ForeignKey(
+        "orders.StoreCreditTransaction",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="till_movements",
+        help_text="Store credit given at this counter for goods brought back.",
+    )
     reason = models.CharField(max_length=250, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -194,6 +204,11 @@ class TillMovement(models.Model):
                 fields=["refund"],
                 condition=Q(refund__isnull=False),
                 name="till_refund_booked_once",
+            ),
+            models.UniqueConstraint(
+                fields=["store_credit"],
+                condition=Q(store_credit__isnull=False),
+                name="till_store_credit_booked_once",
             ),
             models.CheckConstraint(
                 name="till_change_gte_0",

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.db.models import Exists, F, OuterRef, Sum
+from django.db.models import Exists, F, OuterRef, Q, Sum
 
 from inventory.markets import tax_table
 from omnistore.core.channels import Channel
@@ -20,7 +20,6 @@ from orders.models import (
     OrderTaxTotal,
     Payment,
     PaymentMethod,
-    Refund,
     Register,
     TillMovement,
     TillMovementKind,
@@ -179,9 +178,13 @@ def counter_takes(*, method: str, provider: str, channel: str) -> bool:
 
 
 def till_line(m: TillMovement) -> TillLine:
-    """One booking as it reads (its refund's payment and its order's payments
-    loaded with it: ``till_lines`` does); a refund named by where its money went
-    (``Refund.given_as``)."""
+    """One booking as it reads (its refund's payment, its store credit and its
+    order's payments loaded with it: ``till_lines`` does); a refund named by where
+    its money went (``Refund.given_as``; store credit given for goods brought back,
+    which moved no cash)."""
+    if m.kind == TillMovementKind.REFUND and m.store_credit_id:
+        credit = [(PaymentMethod.STORE_CREDIT.label, -m.store_credit.amount)]
+        return TillLine(m, None, credit)
     if m.kind == TillMovementKind.REFUND and m.refund_id:
         refund = m.refund
         if refund.payment.method == PaymentMethod.CASH:
@@ -202,7 +205,7 @@ def till_line(m: TillMovement) -> TillLine:
 def till_lines(movements) -> list[TillLine]:
     """``movements`` (a queryset of bookings) as they read, in its order: two
     queries, whatever their number."""
-    rows = movements.select_related("refund__payment").prefetch_related(
+    rows = movements.select_related("refund__payment", "store_credit").prefetch_related(
         "order__payments"
     )
     return [till_line(m) for m in rows]
@@ -263,7 +266,8 @@ class VatAtRate:
 @dataclass
 class ZReport:
     """The end-of-session report: what was sold (voids included) and given back at
-    its counter, by tender (a refund by where its money went), VAT by rate (from
+    its counter, by tender (a refund by where its money went; store credit given
+    for goods brought back as store credit), VAT by rate (from
     the orders' per-rate totals, as sold), the shop's own sales voided through the
     till, and the drawer's count; ``rounding``: what its cash sales and refunds were
     rounded by to the drawer's smallest coin (in its cash sales and refunds already,
@@ -339,27 +343,58 @@ def _add_sales(report: ZReport, sold: list[Order]) -> None:
     report.vat = vat_by_rate(sold) if sold else []
 
 
+def _refund_bookings(session: TillSession):
+    """The session's refund bookings as the Z report reads them (one query): a
+    payment's refund with its payment and order, or the store credit its counter
+    gave for goods brought back; in the drawer's currency, never two added."""
+    currency = session.currency
+    return (
+        TillMovement.objects.filter(session=session, kind=TillMovementKind.REFUND)
+        .filter(
+            Q(refund__payment__currency=currency) | Q(store_credit__currency=currency)
+        )
+        .values(
+            "refund__given_as",
+            "refund__amount",
+            "refund__reference",
+            "refund__payment__order_id",
+            "refund__payment__method",
+            "refund__payment__provider",
+            "refund__payment__order__channel",
+            "refund__payment__order__placing_location_id",
+            "store_credit__amount",
+            shop=F("session__register__location_id"),
+        )
+        .order_by("created_at", "id")
+    )
+
+
 def _add_refunds(report: ZReport, refunds: list[dict]) -> set[int]:
-    """The refunds the session's counter gave back (``counter_takes``), by where
-    their money went, apart from online payments refunded here (booked before
-    they were kept off the till); the orders whose cancellation it paid back that
-    are the shop's own counter sales: its voids."""
+    """The refunds the session's counter gave back (``counter_takes``, and the
+    store credit it gave for goods brought back), by where their money went, apart
+    from online payments refunded here (booked before they were kept off the till);
+    the orders whose cancellation it paid back that are the shop's own counter
+    sales: its voids."""
     here, online, voided = [], [], set()
     for row in refunds:
-        payment = {
-            "method": row["payment__method"],
-            "provider": row["payment__provider"],
-            "channel": row["payment__order__channel"],
-        }
-        if not counter_takes(**payment):
-            online.append((row["given_as"], row["amount"]))
+        if row["store_credit__amount"] is not None:
+            here.append((PaymentMethod.STORE_CREDIT, row["store_credit__amount"]))
             continue
-        here.append((row["given_as"], row["amount"]))
+        payment = {
+            "method": row["refund__payment__method"],
+            "provider": row["refund__payment__provider"],
+            "channel": row["refund__payment__order__channel"],
+        }
+        given = (row["refund__given_as"], row["refund__amount"])
+        if not counter_takes(**payment):
+            online.append(given)
+            continue
+        here.append(given)
         own_sale = payment["channel"] == Channel.STORE and (
-            row["payment__order__placing_location_id"] == row["shop"]
+            row["refund__payment__order__placing_location_id"] == row["shop"]
         )
-        if own_sale and row["reference"].startswith(CANCELLATION_REFUND):
-            voided.add(row["payment__order_id"])
+        if own_sale and row["refund__reference"].startswith(CANCELLATION_REFUND):
+            voided.add(row["refund__payment__order_id"])
     report.refunds_by_tender = _by_tender(here)
     report.refunds_total = sum((a for _, a in report.refunds_by_tender), ZERO)
     report.online_refunds = _by_tender(online)
@@ -400,9 +435,10 @@ def z_report(session: TillSession) -> ZReport:
     per rate as sold, refunds): a closed session's report stays what it was at the
     close, whatever happens to its orders later. A sale counts in the session that
     took it, a refund or a void in the session whose till gave it back, so float +
-    cash sales − cash refunds + cash in − cash out is the expected cash. At most six
-    queries: the sales, their payments, their VAT, the refunds, the orders voided
-    here that an earlier session sold, the cash by kind."""
+    cash sales − cash refunds + cash in − cash out is the expected cash (store
+    credit given moves no cash). At most six queries: the sales, their payments,
+    their VAT, the refunds (store credit given included), the orders voided here
+    that an earlier session sold, the cash by kind."""
     report = ZReport(session=session, currency=session.currency)
     sold = list(
         Order.objects.filter(
@@ -413,20 +449,8 @@ def z_report(session: TillSession) -> ZReport:
         .order_by("created_at", "id")
     )
     _add_sales(report, sold)
-    refunds = Refund.objects.filter(  # in the drawer's currency: never two added
-        till_movements__session=session, payment__currency=session.currency
-    ).values(
-        "given_as",
-        "amount",
-        "reference",
-        "payment__order_id",
-        "payment__method",
-        "payment__provider",
-        "payment__order__channel",
-        "payment__order__placing_location_id",
-        shop=F("till_movements__session__register__location_id"),
-    )
-    _add_voids(report, sold, _add_refunds(report, list(refunds)))
+    refunds = list(_refund_bookings(session))
+    _add_voids(report, sold, _add_refunds(report, refunds))
     rows = list(_cash_rows(session))
     report.cash = _totals(rows)
     report.rounding = sum(

@@ -63,6 +63,7 @@ from .returns import (
 )
 from .sizes import relearn_sizes_later
 from .tenders import refund_sequence
+from .till_refunds import book_counter_credit
 
 NO_REVERSAL = PointsReversal(asked=0, taken=0)
 
@@ -318,15 +319,14 @@ def _reverse_return_points(
 def _store_credit_refund(
     ret: Return, order: Order, amount: Decimal, actor, location=None
 ) -> None:
-    """Store credit lands on the order's customer profile, which a walk-in sale does
-    not have. What the order paid in loyalty points and has not had back goes back
-    first, as points (``_points_back``): store credit is money, and points never
-    become money, whichever way each part of the order comes back."""
+    """Store credit on the order's customer profile (a walk-in sale has none), booked
+    on the counter's till; the order's points not had back go back first, as points
+    (``_points_back``): store credit is money, and points never become money."""
     check_refund_method(order, RefundMethod.STORE_CREDIT)
     credit = amount - _points_back(ret, order, amount, actor, location)
     if credit <= 0:
         return
-    book_store_credit(
+    txn = book_store_credit(
         customer_id=order.customer_id,
         amount=credit,
         currency=order.currency,
@@ -337,6 +337,7 @@ def _store_credit_refund(
         order=order,
         actor=actor,
     )
+    book_counter_credit(credit=txn, location=location, actor=actor)
 
 
 def return_store_credit(ret: Return) -> Decimal:

@@ -1,8 +1,9 @@
 """Refunds given at a shop counter, booked on its till: the cash its drawer pays out,
-and the other tenders the counter handles (``counter_takes``: a card on its
-terminal, any tender of a sale rung up at a counter) so its Z report lists them.
-An online payment refunded at a shop (a web order's card or gift card) goes back
-through its provider, not the drawer: the till books nothing for it.
+the other tenders the counter handles (``counter_takes``: a card on its terminal,
+any tender of a sale rung up at a counter) and the store credit it gives for goods
+brought back, so its Z report lists them. An online payment refunded at a shop (a
+web order's card or gift card) goes back through its provider, not the drawer: the
+till books nothing for it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,13 @@ from decimal import Decimal
 from django.db.models import Sum
 
 from omnistore.core.actors import acting_user
-from orders.models import PaymentMethod, Refund, TillMovement, TillMovementKind
+from orders.models import (
+    PaymentMethod,
+    Refund,
+    StoreCreditTransaction,
+    TillMovement,
+    TillMovementKind,
+)
 from orders.selectors.till import cash_rounded, counter_takes
 
 from .till import cash_session, counter_session_to_book
@@ -59,6 +66,35 @@ def book_counter_refund(
         order_id=payment.order_id,
         refund=refund,
         reason=refund.reason,
+        actor=acting_user(actor),
+    )
+
+
+def book_counter_credit(
+    *, credit: StoreCreditTransaction, location, actor, session=None
+) -> TillMovement | None:
+    """Store credit given at a shop counter for goods brought back (a return
+    refunded as credit, an exchange's return) is booked into the open session
+    there, as the counter's other refunds are (``counter_session_to_book``: the
+    device's register's, else the actor's or the shop's latest), once: a refund
+    by store credit that moves no cash. Given away from a counter (no
+    ``location``), at a warehouse or where no till is open, or in another
+    currency than the drawer's, it is on no till. Call inside the refund's
+    transaction, with the credit's return loaded."""
+    if location is None:
+        return None
+    session = counter_session_to_book(location=location, actor=actor, session=session)
+    if session is None or credit.currency != session.currency:
+        return None
+    if TillMovement.objects.filter(store_credit=credit).exists():
+        return None
+    return TillMovement.objects.create(
+        session=session,
+        kind=TillMovementKind.REFUND,
+        amount=Decimal("0.00"),
+        order_id=credit.order_id,
+        store_credit=credit,
+        reason=f"Return {credit.return_request.code}",
         actor=acting_user(actor),
     )
 

@@ -304,13 +304,23 @@ def test_every_till_booking_of_an_exchange_is_on_the_devices_register(
     assert done.status_code == 302, done.content.decode()[:500]
     ret = Return.objects.get()
     assert points_of(ret.customer) == 469  # the points share went back as points
-    given_back = TillMovement.objects.get(kind=TillMovementKind.REFUND)
+    given_back = TillMovement.objects.get(
+        kind=TillMovementKind.REFUND, refund__isnull=False
+    )
     assert (given_back.session, given_back.amount, given_back.actor) == (
         till_2,
         D("0.00"),
         associate,
     )
     assert given_back.refund.payment.method == PaymentMethod.LOYALTY_POINTS
+    credit = TillMovement.objects.get(
+        kind=TillMovementKind.REFUND, store_credit__isnull=False
+    )
+    assert (credit.session, credit.amount, credit.store_credit.amount) == (
+        till_2,
+        D("0.00"),
+        D("20.21"),
+    )
     sold = TillMovement.objects.get(kind=TillMovementKind.SALE)
     assert (sold.session, sold.order) == (till_2, ret.exchange_order)
     assert sold.amount == D("24.79")  # 45.00 less the 20.21 of store credit
