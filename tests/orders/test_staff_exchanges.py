@@ -396,3 +396,26 @@ def test_a_swap_leaving_credit_over_the_limit_asks_worded_as_an_exchange(
     ret = Return.objects.get()
     assert ret.history.last().note == "Store credit · approved by Marco Rossi"
     assert ret.exchange_order.total == Decimal("29.00")
+
+
+def test_a_cash_difference_without_an_open_till_is_said_at_the_review(
+    desk, torino, associate
+):
+    """The cash goes into this counter's till: with none open, the review says so
+    before anything is confirmed, and nothing is booked."""
+    small = stocked(torino, 5, price="24.90", sku="TEE-S")
+    large = stocked(torino, 5, price="45.90", sku="TEE-L")
+    order = sold_at(torino, small)
+    url = reverse("staff:return_exchange", args=[order.number])
+    form = exchange_form(order, "TEE-L", tender="cash")
+
+    refused = desk.post(url, form)
+
+    assert refused.status_code == 422
+    assert "review" not in refused.context
+    assert "till" in refused.content.decode().lower()
+    assert not Return.objects.exists()
+    assert on_hand(large, torino) == 5
+
+    open_counter_till(associate)
+    assert desk.post(url, reviewed(desk, url, form)).status_code == 302

@@ -20,6 +20,7 @@ from omnistore.core.exceptions import ApplicationError
 from omnistore.staff.auth import require_store, staff_required
 from omnistore.staff.htmx import INVALID, add_service_error, redirect_to
 from omnistore.staff.once import claim, give_back
+from orders.models import PaymentMethod
 from orders.selectors.sale import pickup_shops
 from orders.services.exchanges import (
     ExchangeBalance,
@@ -32,7 +33,7 @@ from orders.services.exchanges import (
     replacement_prices,
 )
 from orders.services.returns import return_amount
-from orders.services.till import sale_session
+from orders.services.till import cash_refusal, sale_session
 from orders.staff.forms.returns import ExchangeForm
 from orders.staff.statuses import explain
 from orders.staff.views.access import order_or_404
@@ -98,6 +99,22 @@ def _review(order, lines, data, key: str, store) -> ExchangeReview:
     )
     check_difference_tender(review.split, data["payments"], store)
     return review
+
+
+def _check_cash_difference(request, store, data, review: ExchangeReview) -> None:
+    """A difference the customer pays in cash goes into this device's till: one
+    that is not open (or in another currency) is said at the review, as completing
+    the exchange would refuse it."""
+    if review.split.to_pay <= 0:
+        return
+    if not any(p.method == PaymentMethod.CASH for p in data["payments"]):
+        return
+    with device_counter(request, store):
+        refusal = cash_refusal(
+            location=store, actor=request.user, currency=review.currency
+        )
+    if refusal is not None:
+        raise refusal
 
 
 def _complete(request, order, store, form):
@@ -171,7 +188,9 @@ def return_exchange(request, number: str):
         key = review_key(request.POST)
         if request.POST.get("confirm") != key:
             try:
-                context["review"] = _review(order, lines, form.cleaned_data, key, store)
+                review = _review(order, lines, form.cleaned_data, key, store)
+                _check_cash_difference(request, store, form.cleaned_data, review)
+                context["review"] = review
             except ApplicationError as error:  # said at its field
                 add_service_error(form, error, {"replacement": "code_1"})
             else:
