@@ -12,6 +12,14 @@ from omnistore.core.exceptions import (
 from orders.models import OrderStatus
 
 STATUS_LABELS = dict(OrderStatus.choices)
+# Statuses whose goods the customer has: they come back as a return, not a cancel.
+HANDED_OVER = frozenset(
+    {OrderStatus.COMPLETED, OrderStatus.COLLECTED, OrderStatus.DELIVERED}
+)
+TAKE_BACK = (
+    " The customer has the goods: take them back at the returns desk (Returns), "
+    "which refunds them."
+)
 
 
 def explain(error: ApplicationError) -> str:
@@ -25,10 +33,16 @@ def explain(error: ApplicationError) -> str:
             STATUS_LABELS.get(error.extra.get("from"), error.extra.get("from"))
         )
         target = str(STATUS_LABELS.get(error.extra.get("to"), error.extra.get("to")))
-        return (
+        said = (
             f"Not possible now: the order is {current.lower()} and cannot become "
             f"{target.lower()}."
         )
+        if (
+            error.extra.get("from") in HANDED_OVER
+            and error.extra.get("to") == OrderStatus.CANCELLED
+        ):
+            said += TAKE_BACK
+        return said
     return error.message
 
 

@@ -562,6 +562,8 @@ def test_cancelling_a_collected_order_is_refused_on_the_page(staff, shop, shirt)
         "the order is collected and cannot become cancelled"
         in response.content.decode()
     )
+    # Where the associate goes instead: the goods come back as a return.
+    assert "take them back at the returns desk" in response.content.decode()
     assert refresh(order).status == OrderStatus.COLLECTED
 
 
