@@ -7,6 +7,7 @@ from . import (
     browsing,
     me,
     messages,
+    sessions,
     sizes,
     wishlists,
 )
@@ -17,6 +18,7 @@ urlpatterns = [
     path("auth/register/", accounts.RegisterView.as_view(), name="register"),
     path("auth/token/", accounts.TokenView.as_view(), name="token"),
     path("auth/logout/", accounts.LogoutView.as_view(), name="logout"),
+    path("auth/session/", sessions.SessionView.as_view(), name="session"),
     path(
         "auth/password-reset/",
         accounts.PasswordResetView.as_view(),

@@ -174,11 +174,26 @@ def storefront_logins():
 
 def issue_token(*, email, password: str) -> str:
     """The API token of a storefront customer; staff sign in to the staff UI instead."""
-    refused = ValidationFailed(
+    user = storefront_sign_in(email=email, password=password)
+    token = current_token(user=user, checked=user.password)
+    if token is None:  # the password changed while it was checked
+        raise _wrong_email_or_password()
+    return token
+
+
+def _wrong_email_or_password() -> ValidationFailed:
+    return ValidationFailed(
         "Wrong email or password.",
         code="invalid_credentials",
         extra={"non_field_errors": ["Wrong email or password."]},
     )
+
+
+def storefront_sign_in(*, email, password: str):
+    """The storefront login of ``email`` whose password is ``password``; the same
+    refusal, taking the same time, whether the email is unknown or the password
+    wrong. Staff sign in to the staff UI instead."""
+    refused = _wrong_email_or_password()
     address = normalize_email(email)
     if address is None or not password:
         raise refused
@@ -193,10 +208,7 @@ def issue_token(*, email, password: str) -> str:
         raise refused
     if not user.check_password(password):
         raise refused
-    token = current_token(user=user, checked=user.password)
-    if token is None:  # the password changed while it was checked
-        raise refused
-    return token
+    return user
 
 
 @transaction.atomic
