@@ -62,7 +62,8 @@ class GiftCardSale:
 
 def sale_amount(amount) -> Decimal:
     """From ``OMNISTORE_GIFT_CARD_MIN_AMOUNT`` to ``OMNISTORE_GIFT_CARD_MAX_AMOUNT``,
-    at most two decimals, written as digits (``1e1`` or ``+10`` is not an amount an associate types)."""
+    at most two decimals, written as digits (``1e1`` or ``+10`` is not an amount an
+    associate types). Out of that range, the refusal names it whole."""
     text = amount if isinstance(amount, Decimal) else str(amount).strip()
     if isinstance(text, str) and not is_amount(text):
         raise ValidationFailed(
@@ -80,14 +81,14 @@ def sale_amount(amount) -> Decimal:
             "Enter the amount in cents at most.",
             extra={"amount": ["At most two decimals."]},
         )
-    value = check_card_amount(value)
     least = settings.OMNISTORE_GIFT_CARD_MIN_AMOUNT
-    if value < least:
+    most = settings.OMNISTORE_GIFT_CARD_MAX_AMOUNT
+    if not least <= value <= most:
         raise ValidationFailed(
-            f"A gift card is sold from {least}.",
-            extra={"amount": [f"At least {least}."]},
+            f"A gift card is sold from {least} to {most}.",
+            extra={"amount": [f"From {least} to {most}."]},
         )
-    return value
+    return check_card_amount(value)
 
 
 def prepare_card_sale(

@@ -272,6 +272,14 @@ def test_a_buyer_named_across_two_lines_is_named_on_one():
     assert GiftCard.objects.get().sent_at is not None
 
 
+def test_an_amount_out_of_range_is_refused_with_the_whole_range():
+    response = buy(amount="1000.01")
+
+    assert response.status_code == 400
+    assert response.json()["extra"]["amount"] == ["From 5.00 to 1000.00."]
+    assert not GiftCard.objects.exists()
+
+
 def test_a_sender_name_too_long_is_a_400_and_buys_nothing():
     response = buy(sender_name="x" * 101)
 

@@ -89,7 +89,7 @@ def test_the_amount_is_bounded_by_the_settings():
     assert prepare_card_sale(number=NUMBER, pin="4321", amount="10").amount == 10
     with pytest.raises(ValidationFailed, match="from 10.00") as refused:
         prepare_card_sale(number=NUMBER, pin="4321", amount="9.99")
-    assert refused.value.extra == {"amount": ["At least 10.00."]}
+    assert refused.value.extra == {"amount": ["From 10.00 to 200.00."]}
 
 
 def test_a_card_already_active_or_already_in_the_basket_is_refused():

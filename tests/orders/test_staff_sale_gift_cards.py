@@ -104,11 +104,11 @@ def test_a_card_with_goods_is_paid_with_them_and_only_the_goods_carry_vat(staff,
     [
         ({"number": "123"}, "16 digits"),
         ({"pin": "1"}, "4-8 digits"),
-        ({"amount": "0"}, "Between 0.01"),
+        ({"amount": "0"}, "From 5.00 to 1000.00"),
         ({"amount": "1e400"}, "Digits, such as 25.00"),
         ({"amount": "12.345"}, "two decimals"),
         ({"amount": "x"}, "Digits, such as 25.00"),
-        ({"amount": "5000"}, "Between 0.01"),
+        ({"amount": "5000"}, "From 5.00 to 1000.00"),
     ],
 )
 def test_bad_card_input_is_a_422_with_the_reason(staff, data, message):
