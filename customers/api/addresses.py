@@ -24,7 +24,7 @@ from customers.services.addresses import (
 )
 from omnistore.core.api import ErrorSerializer, InputSerializer, TextField
 
-from .common import BAD_INPUT, request_channel, validated
+from .common import BAD_INPUT, CLIENT_CHANNEL, request_channel, validated
 
 TAGS = ["me"]
 NOT_FOUND = OpenApiResponse(
@@ -129,6 +129,7 @@ class MyAddressesView(generics.ListAPIView):
             409: CONFLICT,
         },
         tags=TAGS,
+        parameters=[CLIENT_CHANNEL],
     )
     def post(self, request, *args, **kwargs):
         customer = customer_for_user(request.user)
@@ -167,6 +168,7 @@ class MyAddressView(APIView):
             409: CONFLICT,
         },
         tags=TAGS,
+        parameters=[CLIENT_CHANNEL],
     )
     def patch(self, request, pk: int):
         customer = customer_for_user(request.user)
@@ -188,6 +190,7 @@ class MyAddressView(APIView):
         ),
         responses={204: None, 404: NOT_FOUND, 409: CONFLICT},
         tags=TAGS,
+        parameters=[CLIENT_CHANNEL],
     )
     def delete(self, request, pk: int):
         remove_address(

@@ -41,7 +41,7 @@ from omnistore.core.api import (
 from omnistore.core.exceptions import NotFound
 from omnistore.core.throttling import SettingsRateThrottle
 
-from .common import BAD_INPUT, request_channel, validated
+from .common import BAD_INPUT, CLIENT_CHANNEL, request_channel, validated
 
 TAGS = ["appointments"]
 NOT_FOUND = OpenApiResponse(
@@ -239,6 +239,7 @@ class MyAppointmentsView(generics.ListAPIView):
             409: CONFLICT,
         },
         tags=TAGS,
+        parameters=[CLIENT_CHANNEL],
     )
     def post(self, request, *args, **kwargs):
         customer = customer_for_user(request.user)
@@ -287,6 +288,7 @@ class MyAppointmentCancelView(APIView):
             409: CONFLICT,
         },
         tags=TAGS,
+        parameters=[CLIENT_CHANNEL],
     )
     def post(self, request, pk: int):
         appointment = _own(request, pk)

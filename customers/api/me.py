@@ -53,6 +53,7 @@ class MeView(APIView):
         request=ProfileUpdateSerializer,
         responses={200: ProfileSerializer, 400: BAD_INPUT, 404: NO_PROFILE},
         tags=["me"],
+        parameters=[CLIENT_CHANNEL],
     )
     def patch(self, request):
         customer = customer_for_user(request.user)
@@ -211,6 +212,7 @@ class MeEraseView(APIView):
             ),
         },
         tags=["me"],
+        parameters=[CLIENT_CHANNEL],
     )
     def post(self, request):
         customer = customer_for_user(request.user)

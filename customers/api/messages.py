@@ -23,7 +23,7 @@ from omnistore.core.api import MAX_ID, ErrorSerializer, TextField
 from omnistore.core.exceptions import NotFound
 from omnistore.core.throttling import SettingsRateThrottle, ThrottledPosts
 
-from .common import BAD_INPUT, request_channel, validated
+from .common import BAD_INPUT, CLIENT_CHANNEL, request_channel, validated
 
 TAGS = ["messages"]
 NOT_FOUND = OpenApiResponse(
@@ -122,6 +122,7 @@ class MessagesView(ThrottledPosts, APIView):
             409: NO_ASSOCIATE,
         },
         tags=TAGS,
+        parameters=[CLIENT_CHANNEL],
     )
     def post(self, request):
         customer = customer_for_user(request.user)
@@ -161,6 +162,7 @@ class WishlistItemContactView(ThrottledPosts, APIView):
             409: NO_ASSOCIATE,
         },
         tags=TAGS,
+        parameters=[CLIENT_CHANNEL],
     )
     def post(self, request, pk: int, item_id: int):
         customer = customer_for_user(request.user)

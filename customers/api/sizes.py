@@ -11,7 +11,7 @@ from customers.selectors.sizes import LEARNED, STATED, customer_sizes
 from customers.services.sizes import MAX_SIZE_LENGTH, state_size
 from omnistore.core.api import ErrorSerializer, TextField
 
-from .common import BAD_INPUT, request_channel, validated
+from .common import BAD_INPUT, CLIENT_CHANNEL, request_channel, validated
 
 NO_PROFILE = OpenApiResponse(ErrorSerializer, description="The login has no profile.")
 
@@ -73,6 +73,7 @@ class MeSizesView(APIView):
         request=SizeUpdateSerializer,
         responses={200: SizeSerializer(many=True), 400: BAD_INPUT, 404: NO_PROFILE},
         tags=["me"],
+        parameters=[CLIENT_CHANNEL],
     )
     def patch(self, request):
         customer = customer_for_user(request.user)

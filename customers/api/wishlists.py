@@ -43,7 +43,7 @@ from inventory.selectors import colour_or_product_images
 from omnistore.core.api import MAX_ID, ErrorSerializer, TextField
 from omnistore.core.throttling import SettingsRateThrottle, ThrottledPosts
 
-from .common import BAD_INPUT, request_channel, validated
+from .common import BAD_INPUT, CLIENT_CHANNEL, request_channel, validated
 
 NOT_FOUND = OpenApiResponse(
     ErrorSerializer, description="No such list among yours (or no profile)."
@@ -396,6 +396,7 @@ class WishlistListView(generics.ListAPIView):
         request=WishlistCreateSerializer,
         responses={201: WishlistSerializer, 400: BAD_INPUT, 404: NOT_FOUND},
         tags=TAGS,
+        parameters=[CLIENT_CHANNEL],
     )
     def post(self, request):
         data = validated(WishlistCreateSerializer, request)
@@ -422,6 +423,7 @@ class WishlistDetailView(APIView):
         request=WishlistRenameSerializer,
         responses={200: WishlistSerializer, 400: BAD_INPUT, 404: NOT_FOUND},
         tags=TAGS,
+        parameters=[CLIENT_CHANNEL],
     )
     def patch(self, request, pk: int):
         wishlist = _owned(request, pk)
@@ -439,6 +441,7 @@ class WishlistDetailView(APIView):
         description="The list disappears and its shared link stops working.",
         responses={204: None, 404: NOT_FOUND},
         tags=TAGS,
+        parameters=[CLIENT_CHANNEL],
     )
     def delete(self, request, pk: int):
         wishlist = _owned(request, pk)
@@ -463,6 +466,7 @@ class WishlistItemsView(APIView):
             404: NOT_FOUND,
         },
         tags=TAGS,
+        parameters=[CLIENT_CHANNEL],
     )
     def post(self, request, pk: int):
         customer = _customer(request)
@@ -489,6 +493,7 @@ class WishlistItemView(APIView):
         summary="Remove from a wishlist",
         responses={204: None, 404: NOT_FOUND},
         tags=TAGS,
+        parameters=[CLIENT_CHANNEL],
     )
     def delete(self, request, pk: int, item_id: int):
         wishlist = _owned(request, pk)
@@ -527,6 +532,7 @@ class WishlistShareView(ThrottledPosts, APIView):
             404: NOT_FOUND,
         },
         tags=TAGS,
+        parameters=[CLIENT_CHANNEL],
     )
     def post(self, request, pk: int):
         wishlist = _owned(request, pk)
@@ -551,6 +557,7 @@ class WishlistLinkView(APIView):
         request=None,
         responses={200: WishlistSerializer, 404: NOT_FOUND},
         tags=TAGS,
+        parameters=[CLIENT_CHANNEL],
     )
     def post(self, request, pk: int):
         wishlist = _owned(request, pk)
