@@ -369,16 +369,18 @@ def erase_order_data(erasure: Erasure) -> None:
 
 
 def _erase_counter_texts(erasure: Erasure, orders: QuerySet[Order]) -> None:
-    """Why a price was changed on the person's sale lines or a delivery fee waived
-    on their orders, and what the associate and the manager wrote when a manager
-    was asked about them: a price on one of their lines, a discount or a delivery
-    fee waived on their basket, their orders (a refund, a cancellation, an identity
-    checked at a pickup, a return) and gift cards they bought."""
+    """Why a price was changed on the person's sale lines (their baskets' and their
+    orders') or a delivery fee waived on their orders, and what the associate and
+    the manager wrote when a manager was asked about them: a price on one of their
+    lines, a discount or a delivery fee waived on their basket, their orders (a
+    refund, a cancellation, an identity checked at a pickup, a return) and gift
+    cards they bought."""
     carts = Cart.objects.filter(
         Q(customer_id__in=erasure.customer_ids) | Q(order__in=orders)
     )
     lines = CartLine.objects.filter(cart__in=carts)
     blank_texts(lines, "counter_price_reason")
+    blank_texts(OrderLine.objects.filter(order__in=orders), "price_reason")
     blank_texts(DeliveryFeeWaiver.objects.filter(order__in=orders), "reason")
     approvals = Approval.objects.filter(_approvals_about(carts, lines, orders))
     blank_texts(approvals, "reason", keep=APPROVAL_REASONS)
@@ -434,7 +436,7 @@ def _order_texts() -> dict:
             erased=("address",),
             kept=("method", "status", "tracking_reference", "carrier"),
         ),
-        OrderLine: Texts(kept=("sku", "name", "tax_class")),
+        OrderLine: Texts(erased=("price_reason",), kept=("sku", "name", "tax_class")),
         OrderTaxTotal: Texts(kept=("tax_class",)),
         OrderStatusChange: status_change,
         Return: Texts(

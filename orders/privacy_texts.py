@@ -11,6 +11,7 @@ from customers.privacy import FORFEIT_REASON, Composed
 from omnistore.core.channels import Channel
 from orders.models import RefundMethod
 from orders.selectors.orders import APPROVED_BY
+from orders.services.counter_prices import PRICE_SET
 from orders.services.credit import EXPIRY_REASON
 from orders.services.payment_webhooks import LAPSED_REASON
 from orders.services.placing import CARD_SHOWN_NOTE
@@ -38,6 +39,7 @@ _SLOTS = {
     "gift_card": r"; as store credit: the gift card •••• \w{4} "
     r"(?:is void|expired on \d{4}-\d{2}-\d{2})",
     "card": f"(?:{re.escape(CARD_SHOWN_NOTE)})?",
+    "sku": r"\S+",
 }
 # Why an order is cancelled or refunded, when no one typed a reason.
 _GIVEN_REASONS = (
@@ -63,6 +65,10 @@ ORDER_NOTES = Composed(
     "Placed via {channel}{card} · delivery fee {amount} {currency} waived: "
     "{typed}{approved}",
     "E-gift card bought online",
+    # A line sold at a price set at the counter: the reason typed goes.
+    f"{PRICE_SET} {{sku}} {{amount}} instead of {{amount}} {{currency}}{{approved}}",
+    f"{PRICE_SET} {{sku}} {{amount}} instead of {{amount}} {{currency}}: "
+    "{typed}{approved}",
     "Pickup code verified",
     "Identity checked: {typed}{approved}",
     "Pickup locked after {n} wrong codes",

@@ -61,8 +61,26 @@ class OrderLineInline(PartOfParentInline):
         "tax_rate",
         "net",
         "tax",
+        "shelf_price",
+        "price_reason",
+        "price_approved_by",
     ]
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        return (
+            super().get_queryset(request).select_related("price_approval__decided_by")
+        )
+
+    @admin.display(description="Price approved by")
+    def price_approved_by(self, line):
+        """The manager who approved a price set at the counter, and how (a
+        manager's own price: they set it)."""
+        approval = line.price_approval
+        if approval is None:
+            return "—"
+        how = approval.get_channel_display().lower()
+        return f"{approval.decided_by.display_name} ({how})"
 
 
 class PaymentInline(PartOfParentInline):

@@ -39,7 +39,17 @@ class OrderLineOutput(serializers.Serializer):
     name = serializers.CharField()
     quantity = serializers.IntegerField()
     unit_price = serializers.DecimalField(
-        max_digits=10, decimal_places=2, help_text="Shelf price, VAT included."
+        max_digits=10,
+        decimal_places=2,
+        help_text="The price each unit sold at, VAT included: the shelf price, or "
+        "the price a shop set at its counter (`shelf_price` then says the shelf's).",
+    )
+    shelf_price = serializers.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        allow_null=True,
+        help_text="The shelf price, VAT included, of a line a shop sold at a price "
+        "set at its counter; null for a line sold at the shelf price.",
     )
     discount = serializers.DecimalField(
         max_digits=10,

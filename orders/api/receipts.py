@@ -41,6 +41,12 @@ class ReceiptLineOutput(serializers.Serializer):
     rate = serializers.DecimalField(
         max_digits=5, decimal_places=2, allow_null=True, help_text="VAT percent."
     )
+    shelf_price = serializers.DecimalField(
+        **MONEY,
+        allow_null=True,
+        help_text="The shelf price (gross) of a line sold at a price set at the "
+        "counter; null otherwise and on a gift receipt.",
+    )
 
 
 class VatRowOutput(serializers.Serializer):

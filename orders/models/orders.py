@@ -345,12 +345,47 @@ class OrderLine(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    # A price set at the counter (``orders.services.counter_prices``): the shelf
+    # price ``unit_price`` replaced, why, and the manager's approval that let it
+    # through when one was asked (a manager's own too); none on a line sold at the
+    # shelf price.
+    shelf_price = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="The shelf price when the price was set at the counter.",
+    )
+    price_reason = models.CharField(
+        max_length=250,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="Why the price was set at the counter, as typed then.",
+    )
+    price_approval = models.ForeignKey(
+        "approvals.Approval",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="priced_order_lines",
+        help_text="The manager's approval of the price set at the counter.",
+    )
 
     class Meta:
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(
                 name="order_line_quantity_gt_0", condition=Q(quantity__gt=0)
+            ),
+            models.CheckConstraint(
+                name="order_line_shelf_price_gt_0",
+                condition=Q(shelf_price__isnull=True) | Q(shelf_price__gt=0),
+            ),
+            models.CheckConstraint(
+                name="order_line_price_set_has_shelf_price",
+                condition=Q(shelf_price__isnull=False)
+                | Q(price_reason="", price_approval__isnull=True),
             ),
             models.CheckConstraint(
                 name="order_line_price_gte_0", condition=Q(unit_price__gte=0)

@@ -95,16 +95,18 @@ def history_for_the_customer(
 def notes_for_the_customer(changes, orders: Iterable[Order]) -> None:
     """Gives each status change (of ``orders`` or of their returns) its
     ``customer_note``: the note with the approving managers named as the customer
-    reads staff (a delivery fee waived on the order's basket among them). One
-    query, only when a note names an approval."""
+    reads staff (a delivery fee waived on the order's basket and a price set on
+    one of its lines among them). One query, only when a note names an approval."""
     approvers = []
     orders = list(orders)
     if any(APPROVED_BY in change.note for change in changes):
+        pks = [o.pk for o in orders]
         approvers = [
             approval.decided_by
             for approval in Approval.objects.filter(
                 Q(subject__in=set().union(*(approval_subjects(o) for o in orders)))
-                | Q(delivery_fee_waiver__order__in=[o.pk for o in orders]),
+                | Q(delivery_fee_waiver__order__in=pks)
+                | Q(priced_order_lines__order__in=pks),
                 decided_by__isnull=False,
             ).select_related("decided_by")
         ]

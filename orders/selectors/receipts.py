@@ -80,6 +80,18 @@ class ReceiptLine:
     discount: Decimal | None
     total: Decimal | None
     rate: Decimal | None
+    # The shelf price of a line sold at a price set at the counter.
+    shelf_price: Decimal | None = None
+
+    @property
+    def set_at_counter(self) -> str:
+        """How far a price set at the counter took the line from its shelf price,
+        over its units, as a discount reads ("−14.90"; "+5.00" above it); "" for
+        none."""
+        if self.shelf_price is None or self.unit_price is None:
+            return ""
+        off = (self.shelf_price - self.unit_price) * self.quantity
+        return f"−{off}" if off >= 0 else f"+{-off}"
 
 
 @dataclass
@@ -202,6 +214,9 @@ class SameItem:
     line_total: Decimal = ZERO
     net: Decimal = ZERO
     tax: Decimal = ZERO
+    # A price set at the counter: the shelf price it replaced, and why.
+    shelf_price: Decimal | None = None
+    price_reason: str = ""
 
 
 def same_items_once(lines: Iterable) -> list[SameItem]:
@@ -209,9 +224,17 @@ def same_items_once(lines: Iterable) -> list[SameItem]:
     same price once, with the summed quantity, in the order first sold."""
     items: dict[tuple, SameItem] = {}
     for line in lines:
-        key = (line.sku, line.name, line.unit_price, line.tax_rate)
+        key = (line.sku, line.name, line.unit_price, line.tax_rate, line.shelf_price)
         item = items.setdefault(
-            key, SameItem(line.name, line.sku, line.unit_price, line.tax_rate)
+            key,
+            SameItem(
+                line.name,
+                line.sku,
+                line.unit_price,
+                line.tax_rate,
+                shelf_price=line.shelf_price,
+                price_reason=line.price_reason,
+            ),
         )
         item.quantity += line.quantity
         item.discount += line.discount
@@ -231,6 +254,7 @@ def _sold(order: Order, *, prices: bool) -> ReceiptPart:
             discount=line.discount if prices else None,
             total=line.line_total if prices else None,
             rate=_rate(line) if prices else None,
+            shelf_price=line.shelf_price if prices else None,
         )
         for line in same_items_once(order.lines.all())
     ]

@@ -9,13 +9,24 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.db.models import Exists, F, OuterRef, Q, Sum
+from django.db.models import (
+    Count,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+)
 
 from inventory.markets import tax_table
 from omnistore.core.channels import Channel
 from orders.models import (
     CANCELLATION_REFUND,
     Order,
+    OrderLine,
     OrderStatus,
     OrderTaxTotal,
     Payment,
@@ -212,9 +223,12 @@ def till_lines(movements) -> list[TillLine]:
 
 
 def _cash_rows(session: TillSession):
+    """The session's bookings summed by kind: the cash, what it was rounded by and
+    how many bookings were rounded."""
     return (
         TillMovement.objects.filter(session=session)
         .values("kind")
+        .annotate(rounded=Count("pk", filter=~Q(rounding=0)))
         .annotate(total=Sum("amount"), rounding=Sum("rounding"))
     )
 
@@ -269,11 +283,15 @@ class ZReport:
     its counter, by tender (a refund by where its money went; store credit given
     for goods brought back as store credit), VAT by rate (from
     the orders' per-rate totals, as sold), the shop's own sales voided through the
-    till, and the drawer's count; ``rounding``: what its cash sales and refunds were
-    rounded by to the drawer's smallest coin (in its cash sales and refunds already,
-    beside the exact money of the tenders). ``online_refunds``: online payments
-    refunded here that the session booked before such refunds were kept off the
-    till, apart: no drawer gave them back."""
+    till, and the drawer's count. ``counter_prices``: what prices set at the counter
+    took off its sales' shelf prices (shelf price − price sold, × units, of the lines
+    sold below it), beside ``discounts`` (the codes'). ``sales_rounding`` and
+    ``refunds_rounding``: what its cash sales and its cash refunds were rounded by
+    to the drawer's smallest coin, apart (in its cash sales and refunds already,
+    beside the exact money of the tenders), ``rounded`` when any cash was (the two
+    may cancel out). ``online_refunds``: online payments refunded here that the
+    session booked before such refunds were kept off the till, apart: no drawer
+    gave them back."""
 
     session: TillSession
     currency: str
@@ -285,12 +303,15 @@ class ZReport:
     online_refunds: list[tuple[str, Decimal]] = field(default_factory=list)
     online_refunds_total: Decimal = ZERO
     discounts: Decimal = ZERO
+    counter_prices: Decimal = ZERO
     voids: list[Order] = field(default_factory=list)
     voids_total: Decimal = ZERO
     first_receipt: str = ""
     last_receipt: str = ""
     cash: dict[str, Decimal] = field(default_factory=dict)
-    rounding: Decimal = ZERO
+    sales_rounding: Decimal = ZERO
+    refunds_rounding: Decimal = ZERO
+    rounded: bool = False
     expected: Decimal = ZERO
     vat: list[VatAtRate] = field(default_factory=list)
 
@@ -335,12 +356,44 @@ def _add_sales(report: ZReport, sold: list[Order]) -> None:
     sale of its session (its void is a refund, where the money went back)."""
     report.orders = len(sold)
     report.discounts = sum((o.discount_total for o in sold), ZERO)
+    off = (Decimal(o.counter_markdown or 0).quantize(ZERO) for o in sold)
+    report.counter_prices = sum(off, ZERO)
     if sold:
         report.first_receipt, report.last_receipt = sold[0].number, sold[-1].number
     payments = Payment.objects.filter(order__in=sold).values_list("method", "amount")
     report.sales_by_tender = _by_tender(payments)
     report.sales_total = sum((a for _, a in report.sales_by_tender), ZERO)
     report.vat = vat_by_rate(sold) if sold else []
+
+
+def _counter_markdown():
+    """What prices set at the counter took off an order's shelf prices, for the
+    order's row (none: a null): shelf price − price sold, × units, of its lines sold
+    below their shelf price."""
+    off = ExpressionWrapper(
+        (F("shelf_price") - F("unit_price")) * F("quantity"),
+        output_field=DecimalField(max_digits=12, decimal_places=2),
+    )
+    lines = (
+        OrderLine.objects.filter(order=OuterRef("pk"), shelf_price__gt=F("unit_price"))
+        .values("order")
+        .annotate(off=Sum(off))
+        .values("off")
+    )
+    return Subquery(lines, output_field=DecimalField(max_digits=12, decimal_places=2))
+
+
+def _add_rounding(report: ZReport, rows) -> None:
+    """What the session's cash sales and its cash refunds were rounded by, each
+    apart (``rows``: its bookings by kind): a sale's and a refund's rounding may
+    cancel out, and both still moved the drawer."""
+    for row in rows:
+        rounding = Decimal(row["rounding"] or 0).quantize(ZERO)
+        if row["kind"] == TillMovementKind.SALE:
+            report.sales_rounding = rounding
+        elif row["kind"] == TillMovementKind.REFUND:
+            report.refunds_rounding = rounding
+    report.rounded = any(row["rounded"] for row in rows)
 
 
 def _refund_bookings(session: TillSession):
@@ -445,7 +498,10 @@ def z_report(session: TillSession) -> ZReport:
             till_movements__session=session,
             till_movements__kind=TillMovementKind.SALE,
         )
-        .annotate(void_booked=Exists(_void_bookings().filter(order=OuterRef("pk"))))
+        .annotate(
+            void_booked=Exists(_void_bookings().filter(order=OuterRef("pk"))),
+            counter_markdown=_counter_markdown(),
+        )
         .order_by("created_at", "id")
     )
     _add_sales(report, sold)
@@ -453,8 +509,6 @@ def z_report(session: TillSession) -> ZReport:
     _add_voids(report, sold, _add_refunds(report, refunds))
     rows = list(_cash_rows(session))
     report.cash = _totals(rows)
-    report.rounding = sum(
-        (Decimal(r["rounding"] or 0).quantize(ZERO) for r in rows), ZERO
-    )
+    _add_rounding(report, rows)
     report.expected = _drawer_sum(report.cash)
     return report

@@ -318,7 +318,7 @@ class _PriceMove:
         return self.subject.endswith(":up")
 
 
-def _price_move(line, listed: Decimal, price: Decimal) -> _PriceMove | None:
+def price_move(line, listed: Decimal, price: Decimal) -> _PriceMove | None:
     """The move a counter price makes, when it needs a manager: a cut more than
     ``OMNISTORE_APPROVAL_PRICE_OVERRIDE_ABOVE_PERCENT`` below the list price, or any
     price above it (a raise is rare: it waits for a manager whenever price overrides
@@ -349,12 +349,12 @@ def guard_price_override(
     approvals: Iterable = (),
     now: datetime | None = None,
 ) -> Approval | None:
-    """A counter price beyond the limits (``_price_move``) on the line's units, the
+    """A counter price beyond the limits (``price_move``) on the line's units, the
     shelf price ``listed`` and ``price`` both in the sale's ``currency``. The
     amount approved is the cut, or the raise, on all the units the manager is
     shown: a deeper cut, a higher raise or more units ask again (checkout stops a
     line whose units outgrew it, ``counter_prices_outgrown``)."""
-    move = _price_move(line, listed, price)
+    move = price_move(line, listed, price)
     if move is None:
         return None
     return check_approval(
@@ -400,25 +400,17 @@ def counter_prices_outgrown(
     moves = []
     for line, listed in lines:
         price = line.counter_price
-        move = _price_move(line, listed, price) if price else None
+        move = price_move(line, listed, price) if price else None
         if move is not None:
             moves.append((line, move))
     if not moves or can_approve(user, location.pk):
         return []
-    approved = dict(
-        Approval.objects.filter(
-            kind=ApprovalKind.PRICE_OVERRIDE,
-            location=location,
-            status=ApprovalStatus.USED,
-            subject__in=[move.subject for _, move in moves],
-        )
-        .order_by("pk")
-        .values_list("subject", "amount")
-    )  # the latest approval of each line's price
+    approved = latest_price_approvals([move.subject for _, move in moves], location)
     problems = []
     for line, move in moves:
         needed = move.per_unit * line.quantity
-        covered = approved.get(move.subject)
+        latest = approved.get(move.subject)
+        covered = latest.amount if latest is not None else None
         if covered is not None and needed <= covered:
             continue
         more = "more" if move.raise_ else "off"
@@ -431,6 +423,18 @@ def counter_prices_outgrown(
             else f"{what} has no manager's approval: set the price again."
         )
     return problems
+
+
+def latest_price_approvals(subjects, location) -> dict[str, Approval]:
+    """The latest approval used for each counter price subject at ``location``, with
+    who decided it: one query."""
+    rows = Approval.objects.filter(
+        kind=ApprovalKind.PRICE_OVERRIDE,
+        location=location,
+        status=ApprovalStatus.USED,
+        subject__in=list(subjects),
+    ).select_related("decided_by")
+    return {approval.subject: approval for approval in rows.order_by("pk")}
 
 
 def counter_discount_percent(subtotal: Decimal, discount: Decimal) -> Decimal:

@@ -54,6 +54,7 @@ from .common import (
     record_order_placed,
     to_money,
 )
+from .counter_prices import CounterPriced, counter_priced, price_set_history
 from .delivery_waiver import WaivedFee, record_fee_waiver
 from .discounts import claim_discount
 from .giftcard_sales import GiftCardSale, activate_sold_cards, cards_total
@@ -145,7 +146,9 @@ def write_order(checkout: Checkout) -> Order:
     if checkout.discount is not None:
         claim_discount(checkout, order, customer)
     fulfilments, held = _write_fulfilments(checkout, order)
-    order_lines = _write_lines(checkout, order, fulfilments)
+    shop = checkout.placing_location
+    priced = counter_priced(checkout.lines, checkout.cart, shop, checkout.now)
+    order_lines = _write_lines(checkout, order, fulfilments, priced)
     totals = _write_tax_totals(checkout, order)
     _move_stock(checkout, number, held)
     cards = activate_sold_cards(
@@ -164,16 +167,15 @@ def write_order(checkout: Checkout) -> Order:
             actor=checkout.staff,
             now=checkout.now,
         )
-    history = [
-        OrderStatusChange(
-            order=order,
-            to_status=order.status,
-            actor=checkout.staff,
-            location=checkout.placing_location,
-            at=checkout.now,
-            note=_placing_note(checkout, order, waived),
-        )
-    ]
+    placed = OrderStatusChange(
+        order=order,
+        to_status=order.status,
+        actor=checkout.staff,
+        location=checkout.placing_location,
+        at=checkout.now,
+        note=_placing_note(checkout, order, waived),
+    )
+    history = [placed, *price_set_history(placed, priced, checkout.lines)]
     insert_rows(history)
     if customer is not None:
         record_order_placed(
@@ -357,11 +359,15 @@ def _write_fulfilments(
 
 
 def _write_lines(
-    checkout: Checkout, order: Order, fulfilments: list[Fulfilment]
+    checkout: Checkout,
+    order: Order,
+    fulfilments: list[Fulfilment],
+    priced: dict[int, CounterPriced],
 ) -> list[OrderLine]:
     """The order lines, each priced to the cent with its share of the discount and
-    its VAT as sold. A variant sourced from several places has a line per leg, the
-    discount and VAT shared between them by units (``_share``)."""
+    its VAT as sold, and a price set at the counter with the shelf price, reason and
+    approval it came with (``priced``). A variant sourced from several places has a
+    line per leg, the discount and VAT shared between them by units (``_share``)."""
     variants = {variant.pk: variant for variant, _ in checkout.lines}
     left = {
         variant.pk: (
@@ -378,6 +384,7 @@ def _write_lines(
             price = checkout.unit_prices.get(variant_id)
             price = to_money(variant.price) if price is None else price
             discount, taxed = _share(left, variant_id, quantity, price)
+            counter = priced.get(variant_id)
             order_lines.append(
                 OrderLine(
                     order=order,
@@ -394,6 +401,9 @@ def _write_lines(
                     net=taxed.net if taxed else price * quantity - discount,
                     tax=taxed.tax if taxed else Decimal("0.00"),
                     helped_by_id=checkout.helped_by.get(variant_id),
+                    shelf_price=counter.shelf_price if counter else None,
+                    price_reason=counter.reason if counter else "",
+                    price_approval=counter.approval if counter else None,
                 )
             )
     insert_rows(order_lines)

@@ -10,9 +10,13 @@ Rules kept here:
 - a paid intent places its sale through ``place_order`` keyed by the basket
   (``sale:<token>``), which converts the basket once: two deliveries in parallel make
   one order, recorded against the intent's reference;
-- a sale refused after the card paid (stock gone meanwhile, or its cash part with
-  the till closed meanwhile) gives the money back through the terminal provider and
-  says why; a placed sale is on the counter's till from its own transaction.
+- a sale refused after the card paid (stock gone meanwhile, or its till closed
+  meanwhile, whatever its tenders) gives the money back through the terminal
+  provider and says why; a placed sale is on the counter's till from its own
+  transaction;
+- a payment is sent to the reader only while the counter's till is open, under the
+  lock its close takes, and the close waits while it is out
+  (``orders.services.till_card_waits``).
 """
 
 from __future__ import annotations
@@ -62,7 +66,7 @@ from .checkout import place_order, prepare_checkout
 from .delivery_waiver import FeeWaiver
 from .payments import PaymentRequest
 from .staff_sale import StaffSale
-from .till import TillBooking
+from .till import TillBooking, lock_open_session
 
 # Who reported a move.
 SOURCE_COUNTER = "counter"
@@ -274,6 +278,8 @@ def _intent_for_basket(device, cart, sale, staff, idempotency_key, now):
     waiting = waiting_intent(cart=cart)
     if waiting is not None:
         return waiting
+    if sale.till_session_id is not None:  # open now: its close waits for the card
+        lock_open_session(sale.till_session_id)
     _check_basket_unchanged(cart, sale)
     checked = prepare_checkout(
         **sale.checkout([PaymentRequest(m, amount=a) for m, a in sale.tenders]),

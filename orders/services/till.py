@@ -16,7 +16,11 @@ Rules kept here:
 - money given back at a counter device goes through that device's register
   (``at_counter``): its drawer pays the cash out and its session books the refund;
 - cash is handed over in the drawer's own coins: where the smallest is above 0.01
-  the cash part is rounded to it (``cash_rounded``) and the rounding booked with it.
+  the cash part is rounded to it (``cash_rounded``) and the rounding booked with it,
+  and cash moved in or out is a multiple of it;
+- every sale at the counter, by card too, lands on an open session's Z report: a
+  closed session takes none, and is not closed while a card payment for it waits
+  on the shop's reader (``till_card_waits``).
 """
 
 from __future__ import annotations
@@ -65,10 +69,20 @@ from orders.selectors.till import (
 from .approvals import guard_till_difference
 from .common import to_money
 from .credit import credit_currency
+from .till_card_waits import refuse_waiting_card
 
 NO_OPEN_TILL = (
-    "The till is not open on this register: open it with a float before taking cash. "
-    "Nothing was sold."
+    "Open the till first: the till is not open on this register, and every sale at "
+    "the counter, by card too, is booked on its Z report. Nothing was sold."
+)
+NO_REGISTER = (
+    "Open the till first: this shop has no register yet, and every sale at the "
+    "counter, by card too, is booked on a till's Z report (headquarters adds a "
+    "register in the admin). Nothing was sold."
+)
+TILL_CLOSED = (
+    "The till is not open on this register any more: every sale at the counter, by "
+    "card too, belongs on an open till's Z report. Nothing was sold."
 )
 NO_TILL_FOR_CASH = (
     "Cash moves only through an open till: open the till at this shop's counter "
@@ -228,26 +242,50 @@ def open_till(
 
 
 def require_open_till(register: Register | None) -> TillSession:
-    """The session a cash sale books into; none open refuses the sale."""
+    """The session a counter sale books into; none open refuses the sale."""
     session = open_session_of(register)
     if session is None:
-        raise ValidationFailed(NO_OPEN_TILL, code="till_not_open")
+        message = NO_OPEN_TILL if register is not None else NO_REGISTER
+        raise ValidationFailed(message, code="till_not_open")
     return session
 
 
 def sale_session(
     *, location, register: Register | None, takes_cash: bool
 ) -> TillSession | None:
-    """The session a counter sale is booked on: the device's register's open one.
-    At a shop with several registers the device chooses its own first, whatever
-    the tender (every counter sale belongs on a drawer's Z report); a sale taking
-    cash needs the session open. Only a shop has a counter (``check_at_a_shop``)."""
-    check_at_a_shop(location, outcome="Nothing was sold.")
-    if _must_choose(location, register):
-        raise ValidationFailed(CHOOSE_REGISTER, code="register_not_chosen")
+    """The session an exchange's replacement is booked on: the device's register's
+    open one. At a shop with several registers the device chooses its own first,
+    whatever the tender; a sale taking cash needs the session open. Only a shop
+    has a counter (``check_at_a_shop``)."""
+    _check_counter(location, register)
     if takes_cash:
         return require_open_till(register)
     return open_session_of(register)
+
+
+def counter_sale_session(*, location, register: Register | None) -> TillSession:
+    """The session a sale rung up at the counter (a phone order's too) is booked
+    on, whatever its tender: the device's register's, open. None open refuses the
+    sale before anything is charged: every counter sale belongs on a Z report."""
+    _check_counter(location, register)
+    return require_open_till(register)
+
+
+def _check_counter(location, register: Register | None) -> None:
+    check_at_a_shop(location, outcome="Nothing was sold.")
+    if _must_choose(location, register):
+        raise ValidationFailed(CHOOSE_REGISTER, code="register_not_chosen")
+
+
+def lock_open_session(session: TillSession | int) -> TillSession:
+    """The counter's session, locked and open, for a card payment about to be sent
+    to the reader: a close takes the same lock, so either the close sees the
+    payment waiting (``refuse_waiting_card``) or the payment sees the till closed
+    and never reaches the reader."""
+    session = _lock_session(session)
+    if session.status != TillSessionStatus.OPEN:
+        raise ValidationFailed(TILL_CLOSED, code="till_not_open")
+    return session
 
 
 def change_due(*, tendered: Decimal, due: Decimal, currency: str = "") -> Decimal:
@@ -267,14 +305,7 @@ def change_due(*, tendered: Decimal, due: Decimal, currency: str = "") -> Decima
             code="tendered_too_low",
             extra={"tendered": [f"At least {due} {money}."]},
         )
-    step = cash_step(money)
-    if tendered % step:
-        raise ValidationFailed(
-            f"Cash is counted in steps of {step} {money}: {tendered} {money} cannot "
-            "be handed over. Check the cash tendered.",
-            code="tendered_not_in_coins",
-            extra={"tendered": [f"A multiple of {step} {money}."]},
-        )
+    _check_in_coins(tendered, money, field="tendered", slip="the cash tendered")
     note = largest_note(money)
     if tendered - due > note:
         raise ValidationFailed(
@@ -287,6 +318,20 @@ def change_due(*, tendered: Decimal, due: Decimal, currency: str = "") -> Decima
     return tendered - due
 
 
+def _check_in_coins(amount: Decimal, money: str, *, field: str, slip: str) -> None:
+    """Cash is what the notes and coins of ``money`` make: another amount (62.93
+    francs, their smallest coin being 0.05) is refused on ``field``
+    (``<field>_not_in_coins``), or a correct count could never balance."""
+    step = cash_step(money)
+    if amount % step:
+        raise ValidationFailed(
+            f"Cash is counted in steps of {step} {money}: {amount} {money} cannot "
+            f"be handed over. Check {slip}.",
+            code=f"{field}_not_in_coins",
+            extra={field: [f"A multiple of {step} {money}."]},
+        )
+
+
 @transaction.atomic
 def book_counter_sale(
     *,
@@ -295,14 +340,14 @@ def book_counter_sale(
     tendered: Decimal | None,
     actor,
     now: datetime | None = None,
-) -> TillMovement | None:
+) -> TillMovement:
     """Book a counter sale into the session, once per order: the cash it took
     (zero for a card sale; rounded to the drawer's smallest coin, the rounding
     booked beside it), what the customer tendered and the change given. A
-    session closed meanwhile refuses cash (the caller's transaction, the sale's own,
-    rolls back) and takes no card-only sale (its report is final). A sale in
-    another currency than the drawer's is refused whatever its tender: a session's
-    sums never add two currencies."""
+    session closed meanwhile refuses the sale, by card alone too (the caller's
+    transaction, the sale's own, rolls back; a card the reader took is given
+    back): its report is final. A sale in another currency than the drawer's is
+    refused whatever its tender: a session's sums never add two currencies."""
     session = _lock_session(session)
     if order.currency != session.currency:
         message = (
@@ -324,9 +369,7 @@ def book_counter_sale(
         Decimal("0.00"),
     )
     if session.status != TillSessionStatus.OPEN:
-        if cash > 0:  # the drawer was counted: its cash is settled
-            raise ValidationFailed(NO_OPEN_TILL, code="till_not_open")
-        return None
+        raise ValidationFailed(TILL_CLOSED, code="till_not_open")
     change, paid = None, cash_rounded(cash, session.currency)
     if cash > 0:
         tendered = paid if tendered is None else to_money(tendered)
@@ -440,7 +483,8 @@ def move_cash(
 ) -> TillMovement:
     """Cash put into or taken out of the drawer, with why; never more out than is
     in it, never more in at once than ``OMNISTORE_TILL_CASH_IN_MAX`` (change from
-    the bank, a float top-up: a bigger amount is a typo, not a drawer's cash)."""
+    the bank, a float top-up: a bigger amount is a typo, not a drawer's cash), and
+    only what the drawer's notes and coins make (``_check_in_coins``)."""
     if kind not in (TillMovementKind.CASH_IN, TillMovementKind.CASH_OUT):
         raise ValidationFailed("Choose cash in or cash out.", extra={"kind": ["?"]})
     amount = to_money(amount)
@@ -454,6 +498,7 @@ def move_cash(
         )
     session = _lock_session(session)
     _require_open(session)
+    _check_in_coins(amount, session.currency, field="amount", slip="the amount")
     ceiling = settings.OMNISTORE_TILL_CASH_IN_MAX
     if kind == TillMovementKind.CASH_IN and ceiling is not None and amount > ceiling:
         ceiling = to_money(ceiling)
@@ -495,10 +540,11 @@ def close_till(
     difference booked as a close adjustment. Beyond ``OMNISTORE_TILL_TOLERANCE`` an
     associate's close needs a manager's approval (``approvals``), kept on the
     session. The row lock and the conditional update make a second close of the same
-    session a refusal."""
+    session a refusal, and a card payment waiting for this session refuses it."""
     now = now or timezone.now()
     session = _lock_session(session)
     _require_open(session)
+    refuse_waiting_card(session, now=now)
     _check_count(counts, session.currency)
     expected = expected_cash(session)
     counted = counted_total(counts)

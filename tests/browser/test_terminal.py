@@ -12,6 +12,7 @@ from inventory.models import StockLevel
 from orders.models import Order, PaymentMethod, TerminalIntent, TerminalIntentStatus
 from tests.factories import LocationFactory, StaffFactory, VariantFactory, stock
 from tests.orders.terminal_helpers import reader
+from tests.orders.till_helpers import open_counter_till
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
@@ -19,7 +20,8 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 @pytest.fixture
 def counter():
     shop = LocationFactory(code="MI01", name="Milano Centro")
-    StaffFactory(username="giulia", first_name="Giulia", store=shop)
+    giulia = StaffFactory(username="giulia", first_name="Giulia", store=shop)
+    open_counter_till(giulia)  # every counter sale, by card too, is on the till
     shirt = VariantFactory(sku="SHIRT-BLU-M", barcode="8000000000017", price="40.00")
     stock(shirt, shop, 5)
     return {"shop": shop, "shirt": shirt, "device": reader(shop, label="Till 1")}

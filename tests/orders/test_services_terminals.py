@@ -349,26 +349,73 @@ def test_a_split_with_cash_is_booked_on_the_till_with_the_sale(counter):
     )
 
 
-def test_a_till_closed_while_the_card_was_out_gives_the_card_back(counter):
-    """The cash part has no drawer to go into any more: the sale is refused after
-    the card paid, so the card payment is reversed and nothing is sold."""
-    till = open_counter_till(counter["staff"])
-    sale = card_sale(
-        [(counter["item"], 2)],
-        tenders=[
+@pytest.mark.parametrize(
+    "tenders",
+    [
+        [(PaymentMethod.CARD_IN_STORE, Decimal("80.00"))],
+        [
             (PaymentMethod.CASH, Decimal("30.00")),
             (PaymentMethod.CARD_IN_STORE, Decimal("50.00")),
         ],
-        till_session_id=till.pk,
-    )
+    ],
+    ids=["card", "split"],
+)
+def test_a_till_closed_while_the_card_was_out_gives_the_card_back(counter, tenders):
+    """The payment ran past its time and the till was closed: a card paying it
+    afterwards, alone or beside cash, has no open till to be booked on. The sale is
+    refused after the card paid, so the card payment is reversed and nothing is
+    sold: no sale lands on no Z report."""
+    till = open_counter_till(counter["staff"])
+    sale = card_sale([(counter["item"], 2)], tenders=tenders, till_session_id=till.pk)
     intent = start(counter, sale=sale)
-    close_till(session=till, counts={Decimal("50"): 2}, actor=counter["staff"])
+    later = intent.expires_at + timedelta(seconds=1)
+    close_till(
+        session=till, counts={Decimal("50"): 2}, actor=counter["staff"], now=later
+    )
 
     intent = settle_terminal_intent(
-        intent=intent, status=S.SUCCEEDED, source=SOURCE_WEBHOOK
+        intent=intent, status=S.SUCCEEDED, source=SOURCE_WEBHOOK, now=later
     )
 
     assert intent.status == S.REVERSED
     assert "till is not open" in intent.message
-    assert simulator().reversed[f"{intent.reference}:reverse"] == Decimal("50.00")
+    card = tenders[-1][1]
+    assert simulator().reversed[f"{intent.reference}:reverse"] == card
     assert Order.objects.count() == 0 and level(counter) == (5, 0)
+    assert not TillMovement.objects.filter(kind=TillMovementKind.SALE).exists()
+
+
+def test_a_till_is_not_closed_while_a_card_waits_for_it(counter):
+    """A card out on the reader for the till's session refuses its close, naming
+    the payment: once the card paid, the sale is on the till and it closes."""
+    till = open_counter_till(counter["staff"])
+    sale = card_sale([(counter["item"], 2)], till_session_id=till.pk)
+    intent = start(counter, sale=sale)
+
+    with pytest.raises(Conflict) as refused:
+        close_till(session=till, counts={Decimal("50"): 2}, actor=counter["staff"])
+
+    assert refused.value.code == "card_payment_waiting"
+    assert refused.value.extra == {"terminal_payment": intent.reference}
+    assert f"A card payment of 80.00 EUR ({intent.reference}" in refused.value.message
+    intent = settle_terminal_intent(
+        intent=intent, status=S.SUCCEEDED, source=SOURCE_WEBHOOK
+    )
+    booked = TillMovement.objects.get(kind=TillMovementKind.SALE)
+    assert (booked.session, booked.order) == (till, intent.order)
+    closed = close_till(session=till, counts={Decimal("50"): 2}, actor=counter["staff"])
+    assert closed.over_short == Decimal("0.00")
+
+
+def test_a_card_is_not_asked_for_a_till_already_closed(counter):
+    """The payment is sent to the reader under the till's lock: a till closed before
+    it is refused there, and the card never asked for."""
+    till = open_counter_till(counter["staff"])
+    close_till(session=till, counts={Decimal("50"): 2}, actor=counter["staff"])
+    sale = card_sale([(counter["item"], 2)], till_session_id=till.pk)
+
+    with pytest.raises(ValidationFailed) as refused:
+        start(counter, sale=sale)
+
+    assert refused.value.code == "till_not_open"
+    assert not TerminalIntent.objects.exists()

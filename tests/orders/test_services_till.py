@@ -194,18 +194,21 @@ def test_a_sale_the_till_refuses_leaves_no_order(store, associate, register, ref
 
 
 @pytest.mark.django_db
-def test_a_card_sale_is_not_booked_on_a_till_closed_meanwhile(
-    store, associate, register
-):
-    """A card-only sale takes no cash: it is placed, and the counted session's report
-    stays final."""
+def test_a_card_sale_on_a_till_closed_meanwhile_is_refused(store, associate, register):
+    """A card-only sale takes no cash, yet belongs on a Z report: the counted
+    session's report is final, so the sale is refused and nothing is written, as a
+    cash sale is."""
     session = open_till(register=register, counts=FLOAT, actor=associate)
     close_till(session=session, counts=FLOAT, actor=associate)
     item = stocked(store, 5, price="69.00")
-    order = counter_sale(
-        store=store, lines=[(item, 1)], staff=associate, till=TillBooking(session)
-    )
-    assert order.pk and not TillMovement.objects.filter(order=order).exists()
+    with pytest.raises(ValidationFailed) as refused:
+        counter_sale(
+            store=store, lines=[(item, 1)], staff=associate, till=TillBooking(session)
+        )
+    assert refused.value.code == "till_not_open"
+    assert not Order.objects.exists()
+    assert StockLevel.objects.get(variant=item, location=store).on_hand == 5
+    assert not TillMovement.objects.filter(kind=TillMovementKind.SALE).exists()
 
 
 @pytest.mark.django_db

@@ -593,8 +593,11 @@ def test_the_return_page_costs_a_fixed_number_of_queries(
     assert response.content.decode().count('class="qty-input"') == lines
 
 
-def test_an_exchange_shows_both_sides_and_the_balance_before_it_completes(desk, torino):
+def test_an_exchange_shows_both_sides_and_the_balance_before_it_completes(
+    desk, torino, associate
+):
     customer = make_customer(phone="+393331234568")
+    open_counter_till(associate)  # a difference to pay in cash goes into it
     small = stocked(torino, 5, price="40.00", sku="TEE-S")
     stocked(torino, 5, price="30.00", sku="CAP-1")
     order = counter_sale(

@@ -13,9 +13,11 @@ from orders.models import (
     CartStatus,
     Order,
     PaymentMethod,
+    Register,
     TerminalIntent,
     TerminalIntentStatus,
     TillMovement,
+    TillSessionStatus,
 )
 from tests.factories import LocationFactory, StaffFactory, VariantFactory, stock
 from tests.orders.terminal_helpers import reader, simulator
@@ -33,7 +35,13 @@ def shop():
 
 
 @pytest.fixture
-def staff(client, shop):
+def till(shop):
+    """The counter's till, open: every sale at the counter is booked on it."""
+    return open_counter_till(StaffFactory(store=shop))
+
+
+@pytest.fixture
+def staff(client, shop, till):
     client.force_login(StaffFactory(store=shop))
     return client
 
@@ -79,6 +87,12 @@ def on_hand(shirt, shop):
 
 def shown(client, url) -> str:
     return client.get(url).content.decode()
+
+
+def close_till(client, **units):
+    """Count the drawer (denomination: units) and close it, from ``client``'s device."""
+    data = {f"count-d_{k}": v for k, v in units.items()}
+    return client.post(reverse("staff:till_close"), data, **HTMX)
 
 
 def test_choosing_card_waits_for_the_terminal_instead_of_selling(
@@ -179,7 +193,6 @@ def test_cancelling_at_the_counter_returns_to_the_basket(staff, shop, shirt, dev
 
 
 def test_after_a_decline_the_associate_can_take_cash(staff, shop, shirt, device):
-    open_counter_till(StaffFactory(store=shop))  # cash books into the open till
     pay_by_card(staff)
     simulate(staff, waiting(staff), "decline")
     response = staff.post(
@@ -193,7 +206,6 @@ def test_after_a_decline_the_associate_can_take_cash(staff, shop, shirt, device)
 
 
 def test_cash_at_a_counter_with_a_terminal_sells_at_once(staff, shop, shirt, device):
-    open_counter_till(StaffFactory(store=shop))
     pay_by_card(staff, method_1=PaymentMethod.CASH)
     assert Order.objects.count() == 1
     assert TerminalIntent.objects.count() == 0
@@ -229,9 +241,8 @@ def test_an_unknown_simulated_outcome_is_not_found(staff, shirt, device):
 
 
 def test_a_split_with_cash_waits_for_the_card_then_books_the_till(
-    staff, shop, shirt, device
+    staff, shop, shirt, device, till
 ):
-    till = open_counter_till(StaffFactory(store=shop))
     response = pay_by_card(
         staff,
         method_1=PaymentMethod.CASH,
@@ -350,3 +361,75 @@ def test_a_sale_paid_on_the_reader_keeps_who_helped_on_each_line(
 
     order = Order.objects.get()
     assert order.lines.get().helped_by == helper
+
+
+def test_a_card_sale_without_an_open_till_never_reaches_the_reader(
+    client, shop, shirt, device
+):
+    """Every counter sale, by card too, is booked on the device's till: with it not
+    open, the checkout is refused on the page before the card is asked for."""
+    Register.objects.create(location=shop, name="Till 1")  # not opened
+    client.force_login(StaffFactory(store=shop))
+
+    response = pay_by_card(client)
+
+    assert response.status_code == 422
+    body = response.content.decode()
+    assert "Open the till first" in body and "Nothing was sold" in body
+    assert not TerminalIntent.objects.exists()  # the reader was never asked
+    assert Order.objects.count() == 0 and on_hand(shirt, shop) == (5, 0)
+
+
+def test_the_till_is_not_closed_while_a_card_waits_for_it(
+    staff, shop, shirt, device, till
+):
+    """The card out on the reader is a sale of this till: closing it from another
+    device is refused naming the payment, the till stays open; once the card paid,
+    the sale is booked there and the close lists it on the Z report."""
+    pay_by_card(staff)
+    intent = waiting(staff)
+    manager = client_for(shop)
+
+    refused = close_till(manager, **{"50": 2})
+
+    assert refused.status_code == 422
+    body = refused.content.decode()
+    assert f"A card payment of 40.00 EUR ({intent.reference}, started by" in body
+    assert "is waiting on Till 1" in body and "The till is still open" in body
+    terminal = reverse("staff:sale_terminal", args=[intent.reference])
+    assert f'href="{terminal}" data-testid="waiting-payment"' in body
+    till.refresh_from_db()
+    assert till.status == TillSessionStatus.OPEN
+
+    simulate(staff, intent, "approve")
+    order = Order.objects.get()
+    assert TillMovement.objects.get(kind="sale", order=order).session == till
+    closed = close_till(manager, **{"50": 2})
+    assert closed["HX-Redirect"] == reverse("staff:till_report", args=[till.pk])
+    assert order.number in shown(manager, closed["HX-Redirect"])
+
+
+def test_a_card_paying_after_the_till_closed_is_given_back(
+    staff, shop, shirt, device, till, settings
+):
+    """A payment past its time no longer holds the till, which closes. The card
+    paying it afterwards has no open till to be booked on: as with a split's cash
+    part, the sale is refused and the card given back, never sold on no Z report."""
+    settings.OMNISTORE_TERMINAL_TIMEOUT_SECONDS = 0
+    pay_by_card(staff)
+    intent = waiting(staff)
+    manager = client_for(shop)
+    closed = close_till(manager, **{"50": 2})
+    assert closed["HX-Redirect"] == reverse("staff:till_report", args=[till.pk])
+
+    response = simulate(staff, intent, "approve")
+
+    assert response["HX-Redirect"] == reverse("staff:sale")
+    page = shown(staff, reverse("staff:sale"))
+    assert "The card paid but the sale was refused and the payment given back" in page
+    assert "till is not open on this register any more" in page
+    intent.refresh_from_db()
+    assert intent.status == S.REVERSED
+    assert simulator().reversed[f"{intent.reference}:reverse"] == Decimal("40.00")
+    assert Order.objects.count() == 0 and on_hand(shirt, shop) == (5, 0)
+    assert not TillMovement.objects.filter(kind="sale").exists()

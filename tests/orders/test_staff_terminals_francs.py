@@ -15,6 +15,7 @@ from orders.models import (
 )
 from tests.factories import StaffFactory
 from tests.orders.terminal_helpers import reader
+from tests.orders.till_helpers import open_counter_till
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -27,7 +28,9 @@ def shirt(franc_shirt):
 
 @pytest.fixture
 def counter(client, zurich):
-    client.force_login(StaffFactory(store=zurich))
+    associate = StaffFactory(store=zurich)
+    client.force_login(associate)
+    open_counter_till(associate)  # every counter sale is booked on the open till
     reader(zurich, label="Zürich till")
     return client
 

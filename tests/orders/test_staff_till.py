@@ -25,6 +25,7 @@ from orders.models import (
 from orders.services.refunds import return_at_counter
 from orders.services.till import close_till, open_till
 from tests.approvals.helpers import make_approver
+from tests.customers.factories import make_customer
 from tests.factories import (
     LocationFactory,
     StaffFactory,
@@ -170,15 +171,35 @@ def test_a_cash_sale_without_an_open_till_is_refused(staff, shop, register):
     item(shop, "SHIRT", "69.00")
     response = sell(staff, "SHIRT", tendered="100")
     assert response.status_code == 422
-    assert "The till is not open on this register" in response.content.decode()
+    assert "Open the till first" in response.content.decode()
     assert not Order.objects.exists()
 
 
-def test_a_card_sale_needs_no_till(staff, shop):
+@pytest.mark.parametrize("registers", [1, 0], ids=["till_closed", "no_register"])
+def test_a_card_sale_without_an_open_till_is_refused(staff, shop, registers):
+    """A card sale takes no cash, yet belongs on a drawer's Z report like every
+    counter sale: with the till not open (or no register to open) it is refused on
+    the page, nothing charged or sold."""
+    if registers:
+        Register.objects.create(location=shop, name="Till 1")
+    item(shop, "SHIRT", "69.00")
+    response = sell(staff, "SHIRT", method_1=PaymentMethod.CARD_IN_STORE)
+    assert response.status_code == 422
+    body = response.content.decode()
+    assert "Open the till first" in body and "Nothing was sold" in body
+    assert ("no register yet" in body) == (not registers)
+    assert not Order.objects.exists() and not TillMovement.objects.exists()
+
+
+def test_a_card_sale_with_the_till_open_is_on_its_z_report(
+    staff, shop, associate, register
+):
+    session = open_till(register=register, counts={D("50"): 1}, actor=associate)
     item(shop, "SHIRT", "69.00")
     response = sell(staff, "SHIRT", method_1=PaymentMethod.CARD_IN_STORE)
     assert response.status_code == 200
-    assert Order.objects.count() == 1 and not TillMovement.objects.exists()
+    booked = TillMovement.objects.get(kind="sale")
+    assert (booked.session, booked.order) == (session, Order.objects.get())
 
 
 def test_tendering_less_than_the_cash_due_is_a_form_error(
@@ -463,3 +484,30 @@ def test_a_register_is_added_at_a_shop_never_at_a_warehouse(client, shop):
     added = client.post(url, {"location": shop.pk, "name": "Till 1", "active": "on"})
     assert added.status_code == 302
     assert list(Register.objects.values_list("location", flat=True)) == [shop.pk]
+
+
+def test_a_phone_order_without_an_open_till_is_refused(
+    staff, shop, associate, register
+):
+    """A phone order, paid by the card keyed on the shop's terminal, is booked on
+    the till as the counter's other sales are: with it not open, it is refused."""
+    make_customer(phone="+393331234567")
+    item(shop, "SHIRT", "69.00")
+    staff.post(reverse("staff:sale_phone"), {"phone": "on"}, **HTMX)
+    staff.post(reverse("staff:sale_add"), {"code": "SHIRT"}, **HTMX)
+    staff.post(
+        reverse("staff:sale_customer"), {"kind": "phone", "value": "3331234567"}, **HTMX
+    )
+    data = {"mode": "pickup", "store": shop.pk, "method_1": PaymentMethod.CARD_IN_STORE}
+
+    response = staff.post(reverse("staff:sale_checkout"), data, **HTMX)
+
+    assert response.status_code == 422
+    assert "Open the till first" in response.content.decode()
+    assert not Order.objects.exists()
+    open_till(register=register, counts={D("50"): 1}, actor=associate)
+    response = staff.post(reverse("staff:sale_checkout"), data, **HTMX)
+    assert response.status_code == 200, response.content.decode()
+    order = Order.objects.get()
+    assert order.channel == "phone"
+    assert TillMovement.objects.get(kind="sale").order == order

@@ -50,7 +50,7 @@ from orders.services.checkout import LineRequest, place_order
 from orders.services.discounts import preview_discount
 from orders.services.giftcard_sales import cards_total
 from orders.services.staff_sale import StaffSale
-from orders.services.till import TillBooking, sale_session
+from orders.services.till import TillBooking, counter_sale_session
 from orders.staff.forms.sale import (
     CustomerForm,
     DeliveryForm,
@@ -491,9 +491,7 @@ def _place_sale(
         idempotency_key=f"sale:{cart.token}",
         discount_code=basket["discount_code"],
         cart=cart,
-        till=None
-        if till is None
-        else TillBooking(till, forms_.payment.cleaned_data.get("tendered")),
+        till=TillBooking(till, forms_.payment.cleaned_data.get("tendered")),
         helped_by=helpers(basket["rows"]),
         caller=f"user:{request.user.pk}",
         staff_sale=StaffSale(
@@ -563,10 +561,8 @@ def sale_checkout(request):
     checked = [f.is_valid() for f in forms_.all]  # every form, so all errors show
     if all(checked) and not errors:
         try:
-            till = sale_session(  # the device's register: chosen, and open for cash
-                location=store,
-                register=device_register(request, store),
-                takes_cash=bool(forms_.payment.cleaned_data.get("cash_due")),
+            till = counter_sale_session(  # the device's register: chosen, open
+                location=store, register=device_register(request, store)
             )
             intent = start_card_payment(
                 request,

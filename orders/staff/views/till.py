@@ -201,7 +201,7 @@ def till_close(request):
     form = CloseForm(
         request.POST if request.method == "POST" else None, currency=session.currency
     )
-    status = 200
+    status, waiting_payment = 200, ""
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -216,6 +216,8 @@ def till_close(request):
                 return ask_manager(request, error, wrapper_id="till-close")
             except ApplicationError as error:
                 add_service_error(form, error)
+                # A card payment out for this till: its screen, to follow or cancel.
+                waiting_payment = (error.extra or {}).get("terminal_payment", "")
             else:
                 return redirect_to(
                     request, reverse("staff:till_report", args=[closed.pk])
@@ -226,6 +228,7 @@ def till_close(request):
         "session": session,
         "form": form,
         "expected": expected_cash(session),
+        "waiting_payment": waiting_payment,
     }
     template = (
         "orders/staff/till/_close_form.html"
