@@ -115,6 +115,8 @@ CREDIT_REASONS = Composed(
     "Order {code}",
     "Order {code}: refund of a payment by gift card {any}",
     "Refund of a store credit payment ({any})",
+    "Order {code}: store credit paid back",
+    "Store credit paid back",
     f"{EXPIRY_REASON} (credit due by {{any}})",
     FORFEIT_REASON,
     **_SLOTS,

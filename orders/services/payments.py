@@ -529,12 +529,19 @@ class StoreCreditProvider(PaymentProvider):
         )
 
     def refund(self, *, provider_reference, amount, currency, idempotency_key):
-        spent = StoreCreditTransaction.objects.get(reference=provider_reference)
+        spent = StoreCreditTransaction.objects.select_related("order").get(
+            reference=provider_reference
+        )
+        # The customer reads the reason (timeline, statement); the key stays the
+        # ledger row's reference.
+        order = spent.order
         txn = credit_back(
             customer_id=spent.customer_id,
             amount=amount,
             currency=currency,
-            reason=f"Refund of a store credit payment ({idempotency_key})",
+            reason=f"Order {order.number}: store credit paid back"
+            if order is not None
+            else "Store credit paid back",
             reference=idempotency_key,
             order=spent.order,
         )

@@ -163,6 +163,24 @@ def test_store_credit_and_points_pay_for_a_signed_in_customer(store, item, membe
     assert redeemed.points == -1500
 
 
+def test_store_credit_back_from_a_cancelled_order_reads_in_the_customers_words(
+    store, item, member
+):
+    user, customer = member
+    give_credit(customer, "20.00")
+    client = signed_in(user)
+    fill_cart(client, item)
+    placed = checkout(client, store, [{"type": "store_credit", "amount": "20.00"}])
+    number = placed.json()["number"]
+
+    assert client.post(f"/api/v1/orders/{number}/cancel/").status_code == 200
+
+    assert credit_of(customer) == Decimal("20.00")
+    said = str(client.get("/api/v1/me/timeline/").json())
+    assert f"Order {number}: store credit paid back" in said
+    assert "cancel:" not in said
+
+
 def test_what_points_paid_earns_no_points(store, item, member, settings):
     """100.00 of goods, 15.00 of it paid with points: 85 points earned."""
     settings.OMNISTORE_LOYALTY_POINTS_PER_UNIT = 1
