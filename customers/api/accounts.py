@@ -171,7 +171,8 @@ LIMITED = OpenApiResponse(
     ErrorSerializer,
     description=(
         "Too many codes or tries; when to try again in `extra`: `wait` seconds, "
-        "and `retry_at` for the hour's limits (`too_many_attempts`)."
+        "and `retry_at` for the hour's limits (`too_many_attempts`); the header "
+        "`Retry-After` gives the seconds too."
     ),
 )
 THROTTLED = OpenApiResponse(
@@ -368,7 +369,8 @@ class VerifyConfirmView(APIView):
         description=(
             "Proves the email or phone: it is added to your profile, and a profile "
             "already known by it (a guest order, a purchase in a shop) is merged "
-            "into one with yours, its history kept. Five wrong tries burn the code."
+            "into one with yours, its history kept. Five wrong tries burn the code: "
+            "it is refused then (400 `code_burned` on `code`), ask for a new one."
         ),
         request=VerifyConfirmSerializer,
         responses={

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from datetime import timedelta
 
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from customers.models import VerificationCode, VerificationKind, VerificationStatus
@@ -34,7 +35,8 @@ TOO_MANY_TO_TARGET = "Too many codes sent to this address"
 
 
 class TooManyAttempts(ApplicationError):
-    """A limit reached; ``retry_at``, when known, is when it lets the next one by."""
+    """A limit reached; ``retry_at``, when known, is when it lets the next one by
+    (the API sends the seconds left as ``Retry-After``)."""
 
     status = 429
     default_code = "too_many_attempts"
@@ -42,6 +44,33 @@ class TooManyAttempts(ApplicationError):
     def __init__(self, message, code=None, extra=None, *, retry_at=None):
         super().__init__(message, code, extra)
         self.retry_at = retry_at
+
+    def retry_after(self) -> int | None:
+        """Whole seconds from now until ``retry_at`` (at least 1); None when it is
+        not known."""
+        if self.retry_at is None:
+            return None
+        return time_left(self.retry_at, timezone.now())[0]
+
+
+def time_left(retry_at, now) -> tuple[int, str]:
+    """The wait until ``retry_at``: in whole seconds, at least 1, and in words, in
+    whole minutes ("12 minutes")."""
+    wait = max(1, math.ceil((retry_at - now).total_seconds()))
+    minutes = math.ceil(wait / 60)
+    return wait, f"{minutes} minute{'' if minutes == 1 else 's'}"
+
+
+def refused_until(retry_at, now, words) -> TooManyAttempts:
+    """The refusal of a limit that lets the next one by at ``retry_at``: the time
+    left in its message (``words``, given it as "12 minutes"), in seconds
+    (``extra["wait"]``) and as the moment (``extra["retry_at"]``)."""
+    wait, left = time_left(retry_at, now)
+    return TooManyAttempts(
+        words(left),
+        extra={"retry_at": retry_at.isoformat(), "wait": wait},
+        retry_at=retry_at,
+    )
 
 
 def forgotten_target(kind: str, target: str) -> str:
@@ -104,11 +133,6 @@ def _over_limit(rows, limit: int, reason: str, now) -> TooManyAttempts | None:
     times = list(times[:limit])
     if len(times) < limit:
         return None
-    retry_at = times[-1] + WINDOW
-    wait = max(1, math.ceil((retry_at - now).total_seconds()))
-    minutes = math.ceil(wait / 60)
-    return TooManyAttempts(
-        f"{reason}; try again in {minutes} minute{'' if minutes == 1 else 's'}.",
-        extra={"retry_at": retry_at.isoformat(), "wait": wait},
-        retry_at=retry_at,
+    return refused_until(
+        times[-1] + WINDOW, now, lambda left: f"{reason}; try again in {left}."
     )

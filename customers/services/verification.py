@@ -5,8 +5,9 @@ own (``customers.services.logins``). A profile known by an email, a phone or a
 receipt becomes the login's only after the login proves it owns them:
 
 - an emailed or texted code (``request_code``, then ``confirm_code``): six digits,
-  valid ``CODE_TTL``, burned after ``MAX_WRONG_TRIES`` wrong tries, sent as often as
-  ``code_limits`` allows (per login, per login and address, per address);
+  valid ``CODE_TTL``, burned after ``MAX_WRONG_TRIES`` wrong tries (a new one may be
+  asked for at once), sent as often as ``code_limits`` allows (per login, per login
+  and address, per address);
 - the claim code printed on the receipt of the purchase that made the profile
   (``claim_with_receipt``), at most ``code_limits.RECEIPT_FAILURES`` wrong claims an
   hour per login and per order number. Only that order counts
@@ -54,7 +55,6 @@ from customers.services.account_emails import send_account_email
 from customers.services.code_limits import (
     FORGOTTEN,
     WINDOW,
-    TooManyAttempts,
     check_send_limits,
     forgotten_target,
     receipt_refusal,
@@ -232,8 +232,12 @@ def _spend_code(user, kind: str, target: str, code) -> tuple[object, object]:
     )
     now = timezone.now()
     if row is not None and row.status == VerificationStatus.BURNED:
-        return None, TooManyAttempts(
-            "Too many wrong codes; ask for a new one.", code="code_burned"
+        # Nothing to wait for: a new code may be asked for at once.
+        message = (
+            "This code no longer works after too many wrong tries; ask for a new one."
+        )
+        return None, ValidationFailed(
+            message, code="code_burned", extra={"code": [message]}
         )
     if row is None or row.status != VerificationStatus.PENDING or not row.code_hash:
         message = "No code is waiting for this address; ask for one."

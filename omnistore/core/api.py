@@ -13,6 +13,7 @@ from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers, status
 from rest_framework.fields import Field
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Empty
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
@@ -29,7 +30,11 @@ class ErrorSerializer(serializers.Serializer):
 
     message = serializers.CharField()
     code = serializers.CharField()
-    extra = serializers.DictField(help_text="Field errors or details of the refusal.")
+    extra = serializers.DictField(
+        help_text="Field errors or details of the refusal. The errors of a list's "
+        "items (`lines`, `tenders`) are a list as long as the one sent, `{}` for "
+        "each item without errors."
+    )
 
 
 # For the schema: a 503 any write may answer (the database busy or gone, the shared
@@ -50,14 +55,16 @@ def exception_handler(exc, context):
 
     A 400 keeps its field errors in ``extra`` and, for clients that expect DRF's
     shape, at the top level too; DRF's other errors (401, 403, 404, 405, 415, 429)
-    carry their text in ``message`` and their code in ``code``.
+    carry their text in ``message`` and their code in ``code``. The errors of a
+    list's items are a list, whoever found them (``listed_item_errors``).
     """
+    sent = _body_read(context)
     if isinstance(exc, ApplicationError):
-        retry = {"Retry-After": str(RETRY_AFTER_SECONDS)} if exc.status == 503 else {}
-        body = error_body(exc.message, exc.code, exc.extra)
+        extra = listed_item_errors(exc.extra, sent)
+        body = error_body(exc.message, exc.code, extra)
         if exc.status == status.HTTP_400_BAD_REQUEST:
-            _repeat_field_errors(body, exc.extra)
-        return Response(body, status=exc.status, headers=retry)
+            _repeat_field_errors(body, extra)
+        return Response(body, status=exc.status, headers=_retry_after(exc))
     if isinstance(exc, ObjectDoesNotExist):
         exc = Http404()
     if isinstance(exc, SuspiciousOperation):
@@ -72,8 +79,103 @@ def exception_handler(exc, context):
         extra = {"wait": exc.wait} if getattr(exc, "wait", None) else {}
         response.data = error_body(str(detail), code, extra)
     elif response.status_code == status.HTTP_400_BAD_REQUEST:
-        response.data = invalid_body("Invalid input.", errors)
+        response.data = invalid_body("Invalid input.", listed_item_errors(errors, sent))
     return response
+
+
+def _retry_after(exc: ApplicationError) -> dict:
+    """The ``Retry-After`` header of a refusal that says when to try again, as
+    DRF's throttles send it: a 503 in a moment; a 429 when its limit lets the next
+    one by, in whole seconds from now (the error's ``retry_after()``, from its
+    ``retry_at``), else its ``extra["wait"]``."""
+    if exc.status == status.HTTP_503_SERVICE_UNAVAILABLE:
+        return {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if exc.status != status.HTTP_429_TOO_MANY_REQUESTS:
+        return {}
+    known = getattr(exc, "retry_after", None)
+    seconds = known() if callable(known) else None
+    if seconds is None:
+        seconds = exc.extra.get("wait")
+    if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 1:
+        return {}
+    return {"Retry-After": str(seconds)}
+
+
+def _body_read(context):
+    """The request body the view read, to measure the lists it sent; ``UNREAD``
+    when the view did not read it (reading it now could fail in turn)."""
+    request = (context or {}).get("request")
+    data = getattr(request, "_full_data", Empty)  # DRF's parsed body, once read
+    return UNREAD if data is Empty else data
+
+
+UNREAD = object()  # the request's body, not read: the lists it sent are not known
+
+
+def listed_item_errors(extra, sent=UNREAD):
+    """An error's ``extra`` with the errors of a list's items as a list, at every
+    depth (``extra`` itself stays as it is, a dict of fields).
+
+    DRF names an item of a list by its index (``{"1": {"pin": [...]}}``) while a
+    refusal found later lists one entry per item (``[{}, {"non_field_errors":
+    [...]}]``): a dict of errors (lists or dicts) whose keys are all indexes
+    becomes a list as long as the list the request sent there (``sent``, the
+    request's body), ``{}`` for each item without errors; when the body was not
+    read, up to its highest index. Anything else keeps its keys: a dict the
+    request sent, or details of a refusal keyed by ids (``{"524": 2}``).
+    """
+    if not isinstance(extra, dict):
+        return extra
+    return {k: _listed(v, _within(sent, k)) for k, v in extra.items()}
+
+
+# A dict of errors keyed by numbers, the request's body not read, is read as a list
+# only below this: no list the API takes is as long.
+MOST_LISTED = 1000
+
+
+def _listed(errors, sent):
+    if isinstance(errors, list):
+        return [_listed(v, _within(sent, i)) for i, v in enumerate(errors)]
+    if not isinstance(errors, dict):
+        return errors
+    indexes = _indexes(errors)
+    if indexes is None or not (isinstance(sent, list) or sent is UNREAD):
+        return listed_item_errors(errors, sent)
+    length = max(indexes) + 1
+    if isinstance(sent, list):
+        length = max(length, len(sent))
+    elif length > MOST_LISTED:
+        return listed_item_errors(errors, sent)
+    by_index = dict(zip(indexes, errors.values(), strict=True))
+    return [_listed(by_index.get(i, {}), _within(sent, i)) for i in range(length)]
+
+
+def _indexes(errors: dict) -> list[int] | None:
+    """The keys of a dict of errors (each a list or a dict) as list indexes (``1``
+    or ``"1"``), or None when they are not all indexes, or there are none."""
+    indexes = []
+    for key, value in errors.items():
+        if not isinstance(value, list | dict):
+            return None
+        if isinstance(key, str) and is_digits(key) and str(int(key)) == key:
+            indexes.append(int(key))
+        elif isinstance(key, int) and not isinstance(key, bool) and key >= 0:
+            indexes.append(key)
+        else:
+            return None
+    return indexes or None
+
+
+def _within(sent, key):
+    """What the request sent at ``key`` of ``sent`` (a field's name, an index)."""
+    if sent is UNREAD:
+        return UNREAD
+    if isinstance(sent, dict) and isinstance(key, str):
+        return sent.get(key)
+    if isinstance(sent, list) and isinstance(key, int) and 0 <= key < len(sent):
+        return sent[key]
+    return None
 
 
 def invalid_body(message: str, errors) -> dict:

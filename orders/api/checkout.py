@@ -42,13 +42,25 @@ class AddressInput(InputSerializer):
     )
 
 
+CARD_TOKEN_HELP = (
+    "The payment confirmed with the provider (for a checkout, the `id` of "
+    "`POST /checkout/payment-intent/`). Required whenever the card pays something: "
+    "without it, a 400 `payment_token_required` on `payment.token`, nothing charged."
+)
+
+
 class PaymentInput(InputSerializer):
     method = serializers.ChoiceField(
         choices=[PaymentMethod.CARD_ONLINE, PaymentMethod.MOBILE_WALLET],
         default=PaymentMethod.CARD_ONLINE,
         help_text="Pays what the `tenders` leave; not charged when they pay it all.",
     )
-    token = TextField(max_length=200, allow_blank=True, default="")
+    token = TextField(
+        max_length=200,
+        allow_blank=True,
+        default="",
+        help_text=CARD_TOKEN_HELP,
+    )
 
 
 TENDER_TYPES = {
@@ -330,7 +342,13 @@ def order_response(order) -> Response:
 
 
 class BuyNowInput(CheckoutInput):
-    lines = CartLineInput(many=True, min_length=1, max_length=50)
+    lines = CartLineInput(
+        many=True,
+        min_length=1,
+        max_length=50,
+        help_text="The items to buy. An id that is no item's is a 400 on `variant`; "
+        "an item no longer sold a 409 `not_for_sale`, as at checkout.",
+    )
 
 
 class BuyNowView(APIView):
@@ -348,9 +366,11 @@ class BuyNowView(APIView):
             402: OpenApiResponse(description="Payment declined"),
             **ERRORS,
             409: OpenApiResponse(
-                description="Out of stock (extra.lines), the Idempotency-Key used "
-                "for another request (`idempotency_key_reused`), or the discount "
-                "code's last use went to another order (extra.discount_code)"
+                description="Out of stock (`insufficient_stock`) or no longer sold "
+                "(`not_for_sale`), each line named in extra.lines; the "
+                "Idempotency-Key used for another request (`idempotency_key_reused`), "
+                "or the discount code's last use went to another order "
+                "(extra.discount_code)"
             ),
         },
     )

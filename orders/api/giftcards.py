@@ -23,7 +23,12 @@ from orders.services.egift import EGiftPurchase, purchase_e_gift_card
 from orders.services.giftcards import gift_card_balance
 from orders.services.payments import PaymentRequest
 
-from .checkout import IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED, REPLAYED
+from .checkout import (
+    CARD_TOKEN_HELP,
+    IDEMPOTENCY_KEY,
+    IDEMPOTENT_REPLAYED,
+    REPLAYED,
+)
 from .common import ERRORS, caller_ident, request_customer
 
 
@@ -104,7 +109,9 @@ class EGiftPaymentInput(InputSerializer):
         choices=[PaymentMethod.CARD_ONLINE, PaymentMethod.MOBILE_WALLET],
         default=PaymentMethod.CARD_ONLINE,
     )
-    token = TextField(max_length=200, allow_blank=True, default="")
+    token = TextField(
+        max_length=200, allow_blank=True, default="", help_text=CARD_TOKEN_HELP
+    )
 
 
 class EGiftPurchaseInput(InputSerializer):

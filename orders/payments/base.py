@@ -16,7 +16,13 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from decimal import Decimal
 
-from omnistore.core.exceptions import ApplicationError, Conflict, ServiceUnavailable
+from omnistore.core.exceptions import (
+    ApplicationError,
+    Conflict,
+    ServiceUnavailable,
+    ValidationFailed,
+)
+from orders.models import PaymentMethod
 
 
 class PaymentDeclined(ApplicationError):
@@ -24,6 +30,24 @@ class PaymentDeclined(ApplicationError):
 
     status = 402
     default_code = "payment_declined"
+
+
+# Paid online with what the buyer confirmed at the gateway, named by its token.
+PAID_WITH_TOKEN = frozenset({PaymentMethod.CARD_ONLINE, PaymentMethod.MOBILE_WALLET})
+TOKEN_REQUIRED = "Required for a card payment."
+
+
+def require_token(method: str, token: str) -> None:
+    """A card or mobile wallet paid online comes with its ``token``: one charged
+    without it is bad input (400 on ``payment.token``), not a card declined, and
+    the gateway is not asked. Charged only for what the stored value tendered
+    leaves to pay, so an order those pay in full needs none."""
+    if method in PAID_WITH_TOKEN and not token:
+        raise ValidationFailed(
+            "Send the token of the card payment.",
+            code="payment_token_required",
+            extra={"payment": {"token": [TOKEN_REQUIRED]}},
+        )
 
 
 class AuthorisationLapsed(ApplicationError):

@@ -29,6 +29,7 @@ from .base import (
     PaymentProvider,
     PaymentUnavailable,
     RefundResult,
+    require_token,
 )
 
 # Currencies Stripe counts in whole units (no cents).
@@ -187,7 +188,8 @@ class StripePaymentProvider(PaymentProvider):
                 "Pay by card or mobile wallet.",
                 code="payment_method_not_accepted",
             )
-        if not token or not token.startswith("pi_"):
+        require_token(method, token)
+        if not token.startswith("pi_"):
             raise _declined(
                 "The payment was not confirmed with Stripe.",
                 "Send the id of the PaymentIntent you confirmed.",

@@ -16,14 +16,16 @@ from .base import (
     PaymentDeclined,
     PaymentProvider,
     RefundResult,
+    require_token,
 )
 
 
 class TestPaymentProvider(PaymentProvider):
     """No gateway: online cards are tokens (``tok_visa`` pays, ``tok_declined`` is
-    refused); in-store methods are recorded as taken at the till. Money is taken at
-    once, also when only an authorisation is asked for. It keeps what it did per
-    process so tests can see that a key was charged or refunded once."""
+    refused, none is bad input); in-store methods are recorded as taken at the till.
+    Money is taken at once, also when only an authorisation is asked for. It keeps
+    what it did per process so tests can see that a key was charged or refunded
+    once."""
 
     name = "test"
     DECLINED = frozenset({"tok_declined", "tok_insufficient_funds"})
@@ -63,8 +65,9 @@ class TestPaymentProvider(PaymentProvider):
         capture=True,
         cart_reference="",
     ):
+        require_token(method, token)
         if method == PaymentMethod.CARD_ONLINE:
-            if not token or not token.startswith("tok_"):
+            if not token.startswith("tok_"):
                 raise PaymentDeclined(
                     "The card token is not valid.",
                     extra={"payment": {"token": ["Not a valid card token."]}},

@@ -5,17 +5,25 @@ Wrong PINs are counted in the shared cache per card number and per caller; at
 ``OMNISTORE_GIFT_CARD_PIN_LOCK_MINUTES`` (``gift_card_locked``), and a caller past four
 times as many is refused for as long (``too_many_attempts``, 429) whatever card it
 asks about: the card of a genuine holder asking from there is not locked, nor told
-so. An unknown number and a wrong PIN answer the same, so numbers cannot be told
+so. A count runs from its first wrong try, so either refusal says the time left of
+it. An unknown number and a wrong PIN answer the same, so numbers cannot be told
 apart. Without the cache no PIN is tried (503).
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.cache import cache
+from django.utils import timezone
 
-from customers.services.code_limits import TooManyAttempts
+from customers.services.code_limits import (
+    TooManyAttempts,
+    refused_until,
+    time_left,
+)
 from omnistore.core.cache import require_cache
 from omnistore.core.exceptions import ValidationFailed
 from orders.models import GiftCard
@@ -34,6 +42,10 @@ def _fail_key(kind: str, ident: str) -> str:
     return f"giftcard:fail:{kind}:{ident}"
 
 
+def _ends_key(kind: str, ident: str) -> str:
+    return f"giftcard:ends:{kind}:{ident}"
+
+
 def _lock_seconds() -> int:
     return settings.OMNISTORE_GIFT_CARD_PIN_LOCK_MINUTES * 60
 
@@ -43,37 +55,59 @@ def _failures(kind: str, ident: str) -> int:
 
 
 def _count_failure(kind: str, ident: str) -> int:
+    """One more wrong try in the count of ``kind`` and ``ident``: a count starts
+    with its first try and lasts the lock's minutes from there, when it ends is
+    kept beside it (``_count_ends``)."""
     key = _fail_key(kind, ident)
-    cache.add(key, 0, _lock_seconds())
+    if cache.add(key, 0, _lock_seconds()):
+        _start_count(kind, ident)
     try:
         return cache.incr(key)
     except ValueError:  # expired between add and incr
         cache.set(key, 1, _lock_seconds())
+        _start_count(kind, ident)
         return 1
+
+
+def _start_count(kind: str, ident: str) -> None:
+    ends = timezone.now() + timedelta(seconds=_lock_seconds())
+    cache.set(_ends_key(kind, ident), ends, _lock_seconds())
+
+
+def _count_ends(kind: str, ident: str):
+    """When the count of ``kind`` and ``ident`` ends, and with it the lock; a count
+    whose end was not kept is taken as just started."""
+    ends = cache.get(_ends_key(kind, ident))
+    return ends or timezone.now() + timedelta(seconds=_lock_seconds())
 
 
 def _caller_limit() -> int:
     return settings.OMNISTORE_GIFT_CARD_PIN_MAX_FAILURES * 4
 
 
-def _locked_error(field: str) -> ValidationFailed:
-    minutes = settings.OMNISTORE_GIFT_CARD_PIN_LOCK_MINUTES
+def _locked_error(field: str, number: str) -> ValidationFailed:
+    _, left = time_left(_count_ends("card", number), timezone.now())
     message = (
         f"This gift card is locked after too many wrong PINs: try again in "
-        f"{minutes} minutes, or ask in a shop with the card."
+        f"{left}, or ask in a shop with the card."
     )
     return ValidationFailed(message, code="gift_card_locked", extra={field: [message]})
 
 
-def _too_many_tries_error(field: str) -> TooManyAttempts:
+def _too_many_tries_error(field: str, caller: str) -> TooManyAttempts:
     """The caller's limit, not the card's: said so, so that a genuine holder is not
-    told their card is locked."""
-    minutes = settings.OMNISTORE_GIFT_CARD_PIN_LOCK_MINUTES
-    message = (
-        f"Too many wrong gift card numbers or PINs were tried from here: try again "
-        f"in {minutes} minutes."
+    told their card is locked; with the time left of the caller's count (in
+    ``extra`` as ``wait`` and ``retry_at``, and ``Retry-After``)."""
+    refusal = refused_until(
+        _count_ends("caller", caller),
+        timezone.now(),
+        lambda left: (
+            f"Too many wrong gift card numbers or PINs were tried from here: try "
+            f"again in {left}."
+        ),
     )
-    return TooManyAttempts(message, extra={field: [message]})
+    refusal.extra[field] = [refusal.message]
+    return refusal
 
 
 def _wrong_error(field: str, left: int) -> ValidationFailed:
@@ -95,7 +129,7 @@ def authenticate_card(
     limit = settings.OMNISTORE_GIFT_CARD_PIN_MAX_FAILURES
     # A caller past its limit tries no PIN, so the try is not the card's to count.
     if caller and _failures("caller", caller) >= _caller_limit():
-        raise _too_many_tries_error(field)
+        raise _too_many_tries_error(field, caller)
     # Every try is counted before its PIN is checked (one atomic increment), so a
     # burst of tries at once checks at most ``limit`` PINs; a right one clears it.
     attempt = _count_failure("card", number)
@@ -103,7 +137,7 @@ def authenticate_card(
     # none is tried.
     require_cache("Gift cards cannot be checked right now; try again in a moment.")
     if attempt > limit:
-        raise _locked_error(field)
+        raise _locked_error(field, number)
     rows = GiftCard.objects.select_for_update() if lock else GiftCard.objects
     card = rows.filter(number=number).first() if number else None
     if card is None:
@@ -117,10 +151,11 @@ def authenticate_card(
     if caller:
         _count_failure("caller", caller)
     if attempt >= limit:
-        raise _locked_error(field)
+        raise _locked_error(field, number)
     raise _wrong_error(field, limit - attempt)
 
 
 def unlock_card(number: str) -> None:
     """A manager who saw the card and its owner clears the wrong-PIN count."""
-    cache.delete(_fail_key("card", normalize_card_number(number)))
+    number = normalize_card_number(number)
+    cache.delete_many([_fail_key("card", number), _ends_key("card", number)])

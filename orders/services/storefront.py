@@ -28,8 +28,8 @@ from orders.selectors.orders import order_by_id, replayed_order
 from .addresses import clean_address
 from .buyer import kept_phone
 from .carts import cart_checked_out, current_cart
-from .checkout import CheckoutRequest, LineRequest, place_order
-from .common import replay, request_fingerprint, tenders_fingerprint
+from .checkout import CheckoutRequest, LineRequest, merge_lines, place_order
+from .common import load_variants, replay, request_fingerprint, tenders_fingerprint
 from .payments import PaymentRequest
 
 
@@ -157,9 +157,10 @@ def buy_now(
 ) -> Order:
     """Check out ``lines`` at once, without a cart, as ``place_order`` does; a
     repeated ``idempotency_key`` returns the first order (loaded for rendering).
-    ``tenders`` pay first, ``payment`` the rest, as at a cart checkout."""
+    ``tenders`` pay first, ``payment`` the rest, as at a cart checkout. An item no
+    longer sold is refused as in a cart (409 ``not_for_sale``)."""
     order = place_order(
-        lines=lines,
+        lines=_known_lines(lines),
         customer=customer,
         payments=[*tenders, payment],
         caller=caller,
@@ -219,20 +220,20 @@ def _refuse_what_did_not_fit(cart: Cart) -> None:
         )
 
 
-def refuse_lines_not_for_sale(lines: Sequence[CartLine]) -> None:
-    """A cart holding an item retired since it was added is refused as a cart with
-    short lines is: one 409 naming every such line in ``extra.lines`` (the shape of
-    ``InsufficientStock``'s, none available), so the customer knows what to remove."""
+def refuse_lines_not_for_sale(lines: Sequence[CartLine | LineRequest]) -> None:
+    """A cart holding an item retired since it was added, or a buy-now naming one,
+    is refused as a cart with short lines is: one 409 naming every such line in
+    ``extra.lines`` (the shape of ``InsufficientStock``'s, none available), so the
+    customer knows what to remove. Each line's ``variant`` is loaded."""
     retired = [line for line in lines if not on_sale(line.variant)]
     if retired:
         raise Conflict(
-            "Some items in the cart are no longer sold: remove them and check out "
-            "again.",
+            "Some items are no longer sold: remove them and check out again.",
             code="not_for_sale",
             extra={
                 "lines": [
                     {
-                        "variant_id": line.variant_id,
+                        "variant_id": line.variant.pk,
                         "sku": line.variant.sku,
                         "requested": line.quantity,
                         "available": 0,
@@ -242,6 +243,21 @@ def refuse_lines_not_for_sale(lines: Sequence[CartLine]) -> None:
                 ]
             },
         )
+
+
+def _known_lines(lines: Sequence[LineRequest]) -> list[LineRequest]:
+    """A buy-now's lines with their variants read (in one query, which checkout
+    then needs not repeat): an item no longer sold is refused as at a cart's
+    checkout (``refuse_lines_not_for_sale``, a variant named twice counted once
+    with its units added up). An id that is no item's is bad input, refused first,
+    by checkout (400 on ``variant``)."""
+    wanted, loaded = merge_lines(lines)
+    loaded.update(load_variants(pk for pk in wanted if pk not in loaded))
+    if loaded.keys() >= wanted.keys():
+        refuse_lines_not_for_sale(
+            [LineRequest(loaded[pk], qty) for pk, qty in wanted.items()]
+        )
+    return [LineRequest(loaded.get(pk, pk), qty) for pk, qty in wanted.items()]
 
 
 def refuse_empty_cart(cart: Cart) -> NoReturn:

@@ -170,7 +170,7 @@ def test_five_wrong_codes_burn_the_code(api_client, shop_customer_order):
     ]
     assert statuses == [400] * 5
     burned = confirm(api_client, code, phone=PHONE)
-    assert burned.status_code == 429 and burned.json()["code"] == "code_burned"
+    assert burned.status_code == 400 and burned.json()["code"] == "code_burned"
     sees_nothing_of(api_client, shop_customer_order)
     row = VerificationCode.objects.get(kind="phone", target=PHONE)
     assert row.status == VerificationStatus.BURNED and row.attempts == 5

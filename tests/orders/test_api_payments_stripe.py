@@ -85,7 +85,7 @@ def paid_pickup_checkout(fake):
 @pytest.mark.parametrize(
     "payment",
     [
-        {"method": "mobile_wallet", "token": ""},
+        {"method": "mobile_wallet", "token": "tok_anything_at_all"},
         {"method": "card_online", "token": "tok_anything_at_all"},
         {"method": "card_online", "token": "tok_visa"},
         {"method": "card_online", "token": "pi_unknown_to_stripe"},
@@ -96,6 +96,19 @@ def test_production_refuses_payments_stripe_has_not_confirmed(fake_stripe, payme
     assert response.status_code == 402, response.json()
     assert "payment" in response.json()["extra"]
     assert not Order.objects.exists()
+
+
+@pytest.mark.parametrize("method", ["card_online", "mobile_wallet"])
+def test_a_payment_without_a_token_is_bad_input_and_stripe_is_not_asked(
+    fake_stripe, method
+):
+    response = pickup_checkout({"method": method, "token": ""})
+    assert response.status_code == 400, response.json()
+    assert response.json()["extra"]["payment"] == {
+        "token": ["Required for a card payment."]
+    }
+    assert not Order.objects.exists()
+    assert fake_stripe.calls("GET", "/v1/payment_intents") == []
 
 
 def test_a_confirmed_intent_pays_the_checkout(fake_stripe):

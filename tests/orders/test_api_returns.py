@@ -92,7 +92,7 @@ def test_malformed_lines_are_a_400_naming_the_field(ada, line_input, field):
         format="json",
     )
     assert response.status_code == 400
-    assert field in response.json()["extra"]["lines"]["0"]
+    assert field in response.json()["extra"]["lines"][0]
 
 
 def test_no_lines_is_a_400(ada):
