@@ -1,9 +1,8 @@
 """Returned goods received back into stock and paid back, to the original payments or
 as store credit, and the counter return that does all of it at once.
 
-Refunding a return already refunded returns it unchanged, and a payment is refunded at
-most once per return (``ReturnRefund`` is unique per (return, payment) and
-``Refund.reference`` names both).
+Refunding a return already refunded returns it unchanged; a payment is refunded once
+per return (``ReturnRefund`` unique per return and payment, named by the reference).
 """
 
 from __future__ import annotations
@@ -319,9 +318,8 @@ def _reverse_return_points(
 def _store_credit_refund(
     ret: Return, order: Order, amount: Decimal, actor, location=None
 ) -> None:
-    """Store credit on the order's customer profile (a walk-in sale has none), booked
-    on the counter's till; the order's points not had back go back first, as points
-    (``_points_back``): store credit is money, and points never become money."""
+    """Store credit on the customer's profile, booked on the counter's till; the
+    order's points not had back go back first, as points: they never become money."""
     check_refund_method(order, RefundMethod.STORE_CREDIT)
     credit = amount - _points_back(ret, order, amount, actor, location)
     if credit <= 0:
