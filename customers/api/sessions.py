@@ -36,13 +36,6 @@ class SessionStateSerializer(serializers.Serializer):
     )
 
 
-class _CsrfChecked(SessionAuthentication):
-    """Django's CSRF check as DRF's session authentication makes it."""
-
-    def check(self, request) -> None:
-        self.enforce_csrf(request)
-
-
 def _signed_in(request) -> bool:
     user = request.user
     return bool(user.is_authenticated and user.is_storefront_customer)
@@ -93,7 +86,7 @@ class SessionView(APIView):
     )
     def post(self, request):
         try:
-            _CsrfChecked().check(request)
+            SessionAuthentication().enforce_csrf(request)
         except PermissionDenied:
             raise PermissionDenied(
                 "Send the csrftoken cookie's value in the X-CSRFToken header "
