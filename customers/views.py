@@ -2,13 +2,10 @@
 login (the storefront's own pages are the apps'; these are the ones a link in an
 email opens)."""
 
-import math
-
 from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods, require_safe
 
-from customers.api.accounts import SignInClientThrottle
 from customers.forms import PasswordResetForm
 from customers.selectors.wishlists import attach_shop_prices, wishlist_by_share_token
 from customers.services.password_reset import (
@@ -18,6 +15,7 @@ from customers.services.password_reset import (
 )
 from omnistore.core.channels import Channel
 from omnistore.core.exceptions import NotFound, ServiceUnavailable, ValidationFailed
+from omnistore.core.throttling import SignInClientThrottle, retry_in
 
 RESET_TEMPLATE = "customers/password_reset.html"
 INVALID_LINK_CODE = "invalid_reset_link"
@@ -114,15 +112,11 @@ def _refused_by_limit(request):
         return _reset_page(
             request, {"state": "refused", "message": error.message}, status=503
         )
-    minutes = max(1, math.ceil((throttle.wait() or 60) / 60))
-    message = (
-        "Too many tries from this address. Try again in "
-        f"{minutes} minute{'s' if minutes > 1 else ''}."
-    )
+    seconds, message = retry_in(throttle)
     response = _reset_page(
         request, {"state": "refused", "message": message}, status=429
     )
-    response["Retry-After"] = str(minutes * 60)
+    response["Retry-After"] = str(seconds)
     return response
 
 

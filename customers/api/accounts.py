@@ -27,7 +27,12 @@ from customers.services.verification import (
     request_code,
 )
 from omnistore.core.api import UNAVAILABLE, ErrorSerializer
-from omnistore.core.throttling import GuardThrottle, ThrottledPosts
+from omnistore.core.throttling import (
+    ClientThrottle,
+    GuardThrottle,
+    SignInClientThrottle,
+    ThrottledPosts,
+)
 
 from .common import BAD_INPUT, CLIENT_CHANNEL, request_channel, validated
 from .serializers import (
@@ -60,22 +65,6 @@ class SignInThrottle(GuardThrottle):
     def get_cache_key(self, request, view):
         ident = f"{self.get_ident(request)}:{_email_digest(request)}"
         return self.cache_format % {"scope": self.scope, "ident": ident}
-
-
-class ClientThrottle(GuardThrottle):
-    """Counted per client address alone, whatever email each request names: a
-    fresh email buys no fresh count, so one client cannot try a password on many
-    accounts, nor list which emails have one."""
-
-    def get_cache_key(self, request, view):
-        ident = self.get_ident(request)
-        return self.cache_format % {"scope": self.scope, "ident": ident}
-
-
-class SignInClientThrottle(ClientThrottle):
-    """Sign-ins and password resets set, per client."""
-
-    scope = "sign_in_client"
 
 
 class SignUpClientThrottle(ClientThrottle):

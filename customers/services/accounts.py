@@ -23,6 +23,7 @@ from customers.services.logins import profile_for_login
 from customers.services.timeline import record_event
 from customers.services.verification import SentCode, masked, request_code
 from omnistore.accounts.models import Role
+from omnistore.accounts.services import sign_out_everywhere
 from omnistore.core.authentication import token_expired
 from omnistore.core.channels import Channel, is_online
 from omnistore.core.exceptions import ValidationFailed
@@ -277,11 +278,3 @@ def change_password(
         data={"tokens_revoked": revoked},
     )
     return token
-
-
-def sign_out_everywhere(user) -> tuple[int, str]:
-    """Every token of the login deleted (every device signed out: a new password
-    may be answering a leak) and a new one for the device asking: (how many were
-    revoked, the new token)."""
-    revoked, _ = Token.objects.filter(user=user).delete()
-    return revoked, Token.objects.create(user=user).key

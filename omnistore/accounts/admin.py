@@ -5,15 +5,21 @@ role's rules (``assign_role``'s) hold on the login's page before anything is sav
 
 A login is never deleted, not even by the superuser: the admin's log, timelines,
 merges and histories name it as who acted, and its deletion would delete or blank
-them. Someone who leaves is deactivated (the action, or *Active* on the form)."""
+them. Someone who leaves is deactivated (the action, or *Active* on the form).
+
+A password set here, or made unusable, signs the login out everywhere: its API
+tokens are deleted and its sessions end (``set_password``)."""
 
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm
+from django.contrib.auth.views import PasswordChangeView
+from django.urls import reverse
 
 from omnistore.core.exceptions import ApplicationError, ValidationFailed
 
+from .forms import LoginPasswordForm, OwnPasswordChangeForm
 from .models import User
 from .roles import role_of_groups
 from .scoping import ShopScopedAdmin
@@ -25,11 +31,13 @@ from .services import (
     reaches_admin,
     role_shops,
 )
+from .sign_in import LimitedSignInForm, limited_sign_in
 
 
-class ManagersLoginForm(AdminAuthenticationForm):
+class ManagersLoginForm(LimitedSignInForm, AdminAuthenticationForm):
     """The admin's sign-in, saying where associates go (the same words for a wrong
-    password and a login without admin access: neither is told apart)."""
+    password and a login without admin access: neither is told apart), limited per
+    client address (``omnistore.accounts.sign_in``)."""
 
     error_messages = {
         **AdminAuthenticationForm.error_messages,
@@ -40,8 +48,27 @@ class ManagersLoginForm(AdminAuthenticationForm):
         ),
     }
 
+    def may_sign_in_here(self, user) -> bool:
+        return user.is_staff
 
+
+def own_password_change(request, extra_context=None):
+    """The admin's *Change password* (one's own), Django's page saving through
+    ``OwnPasswordChangeForm``, as the staff pages' does: signed out everywhere
+    else, this session kept."""
+    request.current_app = admin.site.name
+    return PasswordChangeView.as_view(
+        form_class=OwnPasswordChangeForm,
+        success_url=reverse("admin:password_change_done"),
+        extra_context={**admin.site.each_context(request), **(extra_context or {})},
+    )(request)
+
+
+# The default site's login and own-password pages, with the forms above: its URLs
+# are built from these attributes when the URLconf loads, after this module.
 admin.site.login_form = ManagersLoginForm
+admin.site.login = limited_sign_in(admin.site.login)
+admin.site.password_change = own_password_change
 
 STAFF_STATUS_FOLLOWS_ROLE = (
     "Follows the role: managers and headquarters reach the admin, associates do "
@@ -116,6 +143,7 @@ class UserAdmin(ShopScopedAdmin, BaseUserAdmin):
     list_filter = ["role", "groups", "store", "is_staff", "is_active"]
     list_select_related = ["store"]
     form = LoginForm
+    change_password_form = LoginPasswordForm
     actions = ["deactivate"]
     readonly_fields = ["role"]
     filter_horizontal = [*BaseUserAdmin.filter_horizontal, "shops"]

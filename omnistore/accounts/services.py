@@ -1,12 +1,16 @@
 """Giving a login its role: the one door that sets groups, shops and admin access;
-and closing it when someone leaves (deactivated, never deleted)."""
+closing it when someone leaves (deactivated, never deleted); and its password, whose
+change signs it out everywhere else."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from rest_framework.authtoken.models import Token
 
 from omnistore.core.exceptions import Conflict, ValidationFailed
 
@@ -100,3 +104,57 @@ def deactivate_login(*, user: User, actor: User) -> bool:
     changed = User.objects.filter(pk=user.pk, is_active=True).update(is_active=False)
     user.is_active = False
     return bool(changed)
+
+
+OWN_PASSWORD_CHANGED = "Changed their own password; signed out everywhere else."
+
+
+def end_api_tokens(user) -> int:
+    """Every API token of the login deleted (each device using one gets 401):
+    how many there were."""
+    revoked, _ = Token.objects.filter(user=user).delete()
+    return revoked
+
+
+def sign_out_everywhere(user) -> tuple[int, str]:
+    """Every token of the login deleted (every device signed out: a new password
+    may be answering a leak) and a new one for the device asking: (how many were
+    revoked, the new token)."""
+    revoked = end_api_tokens(user)
+    return revoked, Token.objects.create(user=user).key
+
+
+@transaction.atomic
+def set_password(*, user: User, password: str | None) -> int:
+    """``user``'s new password (None: none usable, the login signs in with no
+    password), already checked by the caller's form; returns the API tokens ended.
+
+    A new password may be answering a leak, so the login is signed out everywhere:
+    every API token is deleted, and every session signed in with the old password
+    ends at its next request (Django's session hash; the caller keeps its own with
+    ``update_session_auth_hash``). The login's row is locked first, as a sign-in
+    for a token locks it (``current_token``): one finishing meanwhile sees the new
+    password and gets no token."""
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    if password is None:
+        user.set_unusable_password()
+    else:
+        user.set_password(password)
+    user.save(update_fields=["password"])
+    return end_api_tokens(user)
+
+
+@transaction.atomic
+def change_own_password(*, user: User, password: str) -> int:
+    """A login's new password, set by its holder (the current one proven on the
+    form): ``set_password``, kept in the login's admin history (who, when)."""
+    revoked = set_password(user=user, password=password)
+    LogEntry.objects.create(
+        user=user,
+        content_type=ContentType.objects.get_for_model(User),
+        object_id=str(user.pk),
+        object_repr=str(user)[:200],
+        action_flag=CHANGE,
+        change_message=OWN_PASSWORD_CHANGED,
+    )
+    return revoked

@@ -1,5 +1,8 @@
-"""API rate limits. Kept apart from the views: DRF imports the throttle classes named
-in the settings while its views module loads."""
+"""API rate limits, and the limit on passwords tried per client that the staff and
+admin logins share with the API. Kept apart from the views: DRF imports the throttle
+classes named in the settings while its views module loads."""
+
+import math
 
 from django.conf import settings
 from rest_framework.settings import api_settings
@@ -54,6 +57,32 @@ class GuardThrottle(SettingsRateThrottle):
         allowed = super().allow_request(request, view)
         require_cache()
         return allowed
+
+
+class ClientThrottle(GuardThrottle):
+    """Counted per client address alone, whatever email or username each request
+    names: a fresh one buys no fresh count, so one client cannot try a password on
+    many accounts, nor list which emails have one."""
+
+    def get_cache_key(self, request, view):
+        ident = self.get_ident(request)
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class SignInClientThrottle(ClientThrottle):
+    """Passwords tried per client, wherever: the storefront's sign-ins and password
+    resets set, and the staff and admin logins (``omnistore.accounts.sign_in``), in
+    one count."""
+
+    scope = "sign_in_client"
+
+
+def retry_in(throttle: SimpleRateThrottle) -> tuple[int, str]:
+    """When a client a throttle refused may try again, for a page to say: the
+    seconds (``Retry-After``), whole minutes and at least one, and the sentence."""
+    minutes = max(1, math.ceil((throttle.wait() or 60) / 60))
+    when = f"{minutes} minute{'s' if minutes > 1 else ''}"
+    return minutes * 60, f"Too many tries from this address. Try again in {when}."
 
 
 class ThrottledPosts:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("login/", views.StaffLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/", views.change_password, name="password_change"),
     path("store/", views.switch_store, name="switch_store"),
     path("stock/", include("inventory.staff.urls")),
     path("customers/", include("customers.staff.urls")),

@@ -2,38 +2,41 @@ from collections.abc import Callable
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
 
 from inventory import selectors as inventory_selectors
 from inventory.models import Location, LocationKind
+from omnistore.accounts.forms import OwnPasswordChangeForm
+from omnistore.accounts.sign_in import LimitedSignInForm, limited_sign_in
 
 from .auth import SESSION_STORE_KEY, current_store, staff_required, switchable_shops
-from .htmx import same_site
+from .htmx import INVALID, same_site
 from .panels import dashboard_context
 
-
-class StaffAuthenticationForm(AuthenticationForm):
-    """The staff login: a customer's login (a storefront account) is refused here,
-    with the form's own error, and gets no session."""
-
-    error_messages = {
-        **AuthenticationForm.error_messages,
-        "not_staff": "This login is for shop staff; customers sign in in the app.",
-    }
-
-    def confirm_login_allowed(self, user):
-        super().confirm_login_allowed(user)
-        if not user.is_store_staff:
-            raise forms.ValidationError(
-                self.error_messages["not_staff"], code="not_staff"
-            )
+PASSWORD_CHANGED = (
+    "Your password is changed. You stay signed in here; everywhere else you are "
+    "signed out."
+)
 
 
+class StaffAuthenticationForm(LimitedSignInForm, AuthenticationForm):
+    """The staff login: a customer's login (a storefront account) is refused here
+    as a wrong password is, and gets no session; tries are limited per client
+    address (``omnistore.accounts.sign_in``)."""
+
+    def may_sign_in_here(self, user) -> bool:
+        return user.is_store_staff
+
+
+@method_decorator(limited_sign_in, name="dispatch")
 class StaffLoginView(auth_views.LoginView):
     template_name = "staff/login.html"
     form_class = StaffAuthenticationForm
@@ -43,6 +46,26 @@ class StaffLoginView(auth_views.LoginView):
         """Staff already signed in go on to their page; anyone else signed in (a
         customer's session) sees the form, not a loop back to it."""
         return getattr(self.request.user, "is_store_staff", False)
+
+
+@sensitive_post_parameters()
+@require_http_methods(["GET", "HEAD", "POST"])
+@staff_required
+def change_password(request):
+    """One's own password: the current one and a new one (Django's validators),
+    typed twice. This session stays signed in; every other session of the login,
+    and its API tokens, end (``change_own_password``)."""
+    if request.method != "POST":
+        form = OwnPasswordChangeForm(request.user)
+        return render(request, "staff/password_change.html", {"form": form})
+    form = OwnPasswordChangeForm(request.user, request.POST)
+    if not form.is_valid():
+        context = {"form": form}
+        return render(request, "staff/password_change.html", context, status=INVALID)
+    form.save()
+    update_session_auth_hash(request, form.user)
+    messages.success(request, PASSWORD_CHANGED)
+    return HttpResponseRedirect(reverse("staff:dashboard"))
 
 
 @staff_required

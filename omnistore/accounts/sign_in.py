@@ -1,0 +1,89 @@
+"""The rules every sign-in page with a password follows (the staff login, the admin's).
+
+Passwords tried from one client address are counted whatever the username, in the
+count the storefront API's sign-ins and password resets use
+(``SignInClientThrottle``): past its rate (``THROTTLE_SIGN_IN_CLIENT``) a try is
+refused before any password is checked, with status 429 and when to try again. The
+lockout of one username from one address (django-axes, kept in the database) still
+applies within it, and alone while the shared cache is down: a shop's staff can still
+sign in to sell during a Redis outage.
+
+A login that may not sign in on the page (a customer at the staff login, an associate
+at the admin's) is refused exactly as a wrong password is: the same words, and a
+failed sign-in in the lockout's count. Neither the answer nor a lockout coming later
+tells that its password was right.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import wraps
+
+from django.contrib.auth.signals import user_login_failed
+from django.core.exceptions import ValidationError
+
+from omnistore.core.exceptions import ServiceUnavailable
+from omnistore.core.throttling import SignInClientThrottle, retry_in
+
+TOO_MANY_TRIES = "too_many_tries"
+logger = logging.getLogger(__name__)
+
+
+class LimitedSignInForm:
+    """Over Django's ``AuthenticationForm``: ``may_sign_in_here(user)`` says whose
+    login the page takes. ``refused`` is the (status, seconds to wait) of a try
+    refused by the count, for ``limited_sign_in`` to answer with."""
+
+    refused: tuple[int, int] | None = None
+
+    def may_sign_in_here(self, user) -> bool:
+        raise NotImplementedError
+
+    def clean(self):
+        self._count_this_try()
+        return super().clean()
+
+    def confirm_login_allowed(self, user):
+        if not self.may_sign_in_here(user):
+            user_login_failed.send(
+                sender=__name__,
+                credentials={"username": self.cleaned_data.get("username")},
+                request=self.request,
+            )
+            raise self.get_invalid_login_error()
+        super().confirm_login_allowed(user)
+
+    def _count_this_try(self) -> None:
+        """Every try counts, right or wrong (counting only failures would let the
+        count tell a right password); a form used without a request (a shell) has
+        no address to count."""
+        if self.request is None:
+            return
+        throttle = SignInClientThrottle()
+        try:
+            if throttle.allow_request(self.request, None):
+                return
+        except ServiceUnavailable:
+            logger.warning("sign-in not counted per address: the shared cache is down")
+            return
+        seconds, message = retry_in(throttle)
+        self.refused = (429, seconds)
+        raise ValidationError(message, code=TOO_MANY_TRIES)
+
+
+def limited_sign_in(view):
+    """A login view whose form (a ``LimitedSignInForm``) refused the try before any
+    password was checked: its page, with the reason on the form, answers 429 and
+    ``Retry-After``."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        form = (getattr(response, "context_data", None) or {}).get("form")
+        refused = getattr(form, "refused", None)
+        if refused is not None:
+            response.status_code, seconds = refused
+            response["Retry-After"] = str(seconds)
+        return response
+
+    return wrapper
