@@ -8,7 +8,6 @@ from decimal import Decimal
 
 from django.db.models import (
     Count,
-    DecimalField,
     Exists,
     F,
     IntegerField,
@@ -32,12 +31,12 @@ from orders.models import (
     Order,
     OrderLine,
     OrderStatus,
-    Payment,
     ReturnLine,
     ReturnStatus,
 )
 from orders.selectors.giftcards import cards_sold_amount
 from orders.selectors.orders import given_back_of_row
+from orders.selectors.payments import paid_of_row
 from orders.selectors.vat import cancelled_parts_amount
 
 
@@ -344,25 +343,19 @@ def sales_report(*, since=None, shop_ids=None) -> SalesReport:
 def orders_for_export(queryset: QuerySet[Order]) -> QuerySet[Order]:
     """Orders for the CSV export with what each row shows; money and units come from
     subqueries, so a million orders stream in chunks of one query each, never one query
-    per order. ``refunded`` is all the order gave back, as its page counts it
-    (``given_back_of_row``: its payments' refunds and its returns' store credit)."""
-    paid = (
-        Payment.objects.filter(order=OuterRef("pk"))
-        .values("order")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
+    per order. ``paid`` is the money taken and ``refunded`` all the order gave back,
+    as its page counts them (``paid_of_row``: never a card only held;
+    ``given_back_of_row``: its payments' refunds and its returns' store credit)."""
     units = (
         OrderLine.objects.filter(order=OuterRef("pk"))
         .values("order")
         .annotate(total=Sum("quantity"))
         .values("total")
     )
-    money = DecimalField(max_digits=12, decimal_places=2)
     orders = (
         queryset.select_related("customer", "placing_location", "staff_member")
         .annotate(
-            paid=Coalesce(Subquery(paid, output_field=money), Value(Decimal("0"))),
+            paid=paid_of_row(),
             refunded=given_back_of_row(),
             units=Coalesce(Subquery(units, output_field=IntegerField()), Value(0)),
         )

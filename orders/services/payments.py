@@ -367,13 +367,51 @@ def _settle_key(order: Order, payment: Payment) -> str:
     return f"{order.number}:{payment.pk}"
 
 
+LAPSED_AT_PROVIDER = "The authorisation lapsed at the provider."
+
+
+class HoldLapsed(AuthorisationLapsed):
+    """A hold that cannot be taken. ``found``: the payments the provider was just
+    found to have dropped, booked after the refused step's rollback
+    (``payment_lapses.recording_lapsed_holds``)."""
+
+    def __init__(self, message, *, found: Sequence[int] = (), **kwargs):
+        super().__init__(message, **kwargs)
+        self.found = tuple(found)
+
+
+def _hold_lapsed(order: Order, payment=None, said=None) -> HoldLapsed:
+    """The refusal in what staff can do: no payment is taken again for an order
+    placed, so it is cancelled and its goods sold anew. A hold the provider took in
+    part stays held until its webhook books what was taken."""
+    partly = said is not None and said.code == "payment_partly_captured"
+    what = (
+        "Only part of the card hold for this order was taken; the rest cannot be."
+        if partly
+        else "The card hold for this order lapsed: it cannot be taken again."
+    )
+    if order.fulfilment_method == FulfilmentMethod.PICKUP:
+        advice = "hand the goods over: cancel the pickup on the order's page"
+        then = "sell the items at the counter"
+    else:
+        advice = "ship it: cancel the order on its page"
+        then = "ask the customer to order again"
+    return HoldLapsed(
+        f"{what} Do not {advice} (its stock goes back on sale and anything taken "
+        f"is refunded), then {then}.",
+        code=said.code if said else None,
+        extra=said.extra if said else {"payment": [LAPSED_AT_PROVIDER]},
+        found=[payment.pk] if payment is not None and not partly else [],
+    )
+
+
 def capture_order_payments(*, order: Order, actor=None, now=None) -> list[Payment]:
     """Take the money every authorisation of ``order`` holds, in the handover's
     transaction (the order row is locked by the caller).
 
     A hold that lapsed — known here (Stripe cancelled it, told by webhook) or found
-    now by the provider — raises ``AuthorisationLapsed``: the handover rolls back and
-    the desk is told to take the payment again; goods never leave unpaid.
+    now by the provider — raises ``HoldLapsed``: the handover rolls back and the
+    desk is told what it can do; goods never leave unpaid.
     """
     now = now or timezone.now()
     payments = list(
@@ -382,18 +420,17 @@ def capture_order_payments(*, order: Order, actor=None, now=None) -> list[Paymen
         )
     )
     if any(p.status == PaymentStatus.LAPSED for p in payments):
-        raise AuthorisationLapsed(
-            "The card authorisation for this order has lapsed: take the payment "
-            "again before handing the goods over.",
-            extra={"payment": ["The authorisation lapsed at the provider."]},
-        )
+        raise _hold_lapsed(order)
     for payment in payments:
-        result = get_provider(payment.provider).capture(
-            provider_reference=payment.provider_reference,
-            amount=payment.amount,
-            currency=payment.currency,
-            idempotency_key=_settle_key(order, payment),
-        )
+        try:
+            result = get_provider(payment.provider).capture(
+                provider_reference=payment.provider_reference,
+                amount=payment.amount,
+                currency=payment.currency,
+                idempotency_key=_settle_key(order, payment),
+            )
+        except AuthorisationLapsed as said:
+            raise _hold_lapsed(order, payment, said) from said
         payment.status = PaymentStatus.CAPTURED
         payment.save(update_fields=["status"])
         _payment_changed(

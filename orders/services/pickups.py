@@ -48,6 +48,7 @@ from .approvals import (
 )
 from .common import lock_order, record_order_event, send_order_email
 from .fulfilment import cancel_order, order_reservations, transition_order
+from .payment_lapses import recording_lapsed_holds
 from .payments import capture_order_payments
 
 logger = logging.getLogger(__name__)
@@ -205,6 +206,7 @@ def unlock_pickup(
     return order
 
 
+@recording_lapsed_holds
 @_counting_wrong_codes
 @transaction.atomic
 def collect_order(
@@ -222,7 +224,8 @@ def collect_order(
     identity themselves and say so (``identity_checked`` with a note of what they saw,
     and a manager's approval for an associate).
     The held stock leaves the shop (reason ``pickup``). A locked order is handed over
-    neither way; a wrong code is counted towards the lock."""
+    neither way; a wrong code is counted towards the lock. A card hold found lapsed
+    refuses the handover and is booked lapsed (``recording_lapsed_holds``)."""
     now = now or timezone.now()
     order = lock_order(order)
     if order.status != OrderStatus.READY:

@@ -128,7 +128,7 @@ def test_the_desk_refuses_a_hold_captured_in_part_before_stripe_says_so(fake_str
         collect_order(order=order, actor=None, code=order.pickup_code)
 
     assert refused.value.code == "payment_partly_captured"
-    assert "Stripe took 10.00 EUR of the 30.00 EUR" in refused.value.message
+    assert refused.value.extra == {"payment": ["Stripe took 10.00 EUR, not 30.00 EUR."]}
     order.refresh_from_db()
     assert order.status == OrderStatus.READY
     assert order.payments.get().status == PaymentStatus.AUTHORISED

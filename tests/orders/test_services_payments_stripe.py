@@ -129,11 +129,11 @@ def test_a_lapsed_hold_stops_the_handover_and_the_desk_is_told(fake_stripe):
         collect_order(order=order, actor=None, code=order.pickup_code)
 
     assert refused.value.status == 402
-    assert "take the payment again" in refused.value.message
+    assert "cancel the pickup" in refused.value.message
     order.refresh_from_db()
     assert order.status == OrderStatus.READY  # not handed over
     assert held(item, store) == (3, 1)
-    assert order.payments.get().status == PaymentStatus.AUTHORISED
+    assert order.payments.get().status == PaymentStatus.LAPSED  # kept on record
 
 
 def test_a_declined_capture_stops_the_handover(fake_stripe):

@@ -4,7 +4,6 @@ any order found by its number, acted on only where it is fulfilled (see ``access
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -38,6 +37,7 @@ from orders.selectors.orders import (
     warehouse_parts,
 )
 from orders.selectors.orders import order_detail as find_order
+from orders.selectors.payments import payments_taken
 from orders.selectors.pickups import parse_pickup_qr
 from orders.selectors.receipts import same_items_once
 from orders.selectors.returns import returns_of_order
@@ -67,7 +67,8 @@ from orders.staff.views.till import device_counter
 
 
 def order_parts(order: Order) -> dict:
-    """What the order page lists. ``refunded`` is all the order gave back: its
+    """What the order page lists. ``paid`` is the money taken, a card only held or
+    let go apart (``taken``); ``refunded`` is all the order gave back: its
     payments' refunds and the store credit its returns gave instead, each return
     listed with how it was paid back."""
     history = list(order.history.all())
@@ -76,6 +77,7 @@ def order_parts(order: Order) -> dict:
         change.to_label = STATUS_LABELS.get(change.to_status, change.to_status)
     payments = list(order.payments.all())
     returned = returns_of_order(order)
+    taken = payments_taken(payments)
     return {
         # An item sourced from several places is one row, as on the receipt.
         "lines": same_items_once(order.lines.all()),
@@ -84,7 +86,8 @@ def order_parts(order: Order) -> dict:
         "refunds": [r for p in payments for r in p.refunds.all()],
         "order_returns": returned.returns,
         "history": history,
-        "paid": sum((p.amount for p in payments), Decimal("0.00")),
+        "paid": taken.paid,
+        "taken": taken,
         "refunded": returned.given_back,
     }
 
@@ -111,6 +114,8 @@ def _detail_context(request, order: Order, **extra) -> dict:
     steps = part_steps(user, order, store)
     parts = order_parts(order)
     marked_openable(user, parts["order_returns"], store)  # linked where it opens
+    # A lapsed hold is never taken again: the page leads to cancelling instead.
+    lapsed = bool(parts["taken"].lapsed) and can_move(order, OrderStatus.CANCELLED)
     context = {
         "order": order,
         **parts,
@@ -123,11 +128,13 @@ def _detail_context(request, order: Order, **extra) -> dict:
         and may_act(user, order, "ready"),
         "can_ship": any(step["ship"] for step in steps),
         "can_collect": order.status == OrderStatus.READY
+        and not lapsed
         and may_act(user, order, "collect"),
         "can_deliver": can_move(order, OrderStatus.DELIVERED)
         and may_confirm_delivery(user, order),
         "can_cancel": can_move(order, OrderStatus.CANCELLED)
         and sold_or_fulfilled_here(user, order),
+        "hold_lapsed": lapsed,
         "may_send_documents": sold_or_fulfilled_here(user, order),
         "receipt_once": new_token(),
         "parcels_shipped": parcels,

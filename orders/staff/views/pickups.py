@@ -6,7 +6,6 @@ unlocks it, an associate with a manager's approval (PIN here, or their queue).""
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
 
 from django.conf import settings
 from django.contrib import messages
@@ -21,6 +20,7 @@ from omnistore.core.exceptions import ApplicationError
 from omnistore.staff.auth import require_store, shop_only, staff_required
 from omnistore.staff.htmx import INVALID, add_service_error, is_partial
 from orders.models import Order, OrderStatus
+from orders.selectors.payments import payments_taken
 from orders.selectors.pickups import parse_pickup_qr, pickup_search
 from orders.selectors.receipts import same_items_once
 from orders.services.pickups import collect_order, may_unlock_pickup, unlock_pickup
@@ -150,11 +150,15 @@ def _collect_page(request, store, order, *, form, collected=False, status=200, *
     _expiry_context(order, timezone.now())
     locked = order.pickup_locked_at is not None
     shop = where(order, store, pickup=True)
+    taken = payments_taken(order.payments.all())
     context = {
         "store": store,
         "order": order,
         "lines": same_items_once(order.lines.all()),
-        "paid": sum((p.amount for p in order.payments.all()), Decimal("0.00")),
+        "paid": taken.paid,
+        "taken": taken,
+        # Never paid again here: the page says to cancel and sell at the counter.
+        "hold_lapsed": bool(taken.lapsed) and order.status == OrderStatus.READY,
         "form": form,
         "collected": collected,
         "is_ready": order.status == OrderStatus.READY,
