@@ -240,6 +240,7 @@ class CustomerAdmin(ErasureAction, ShopScopedAdmin, admin.ModelAdmin):
         "phone",
         "loyalty_number",
         "points_balance",
+        "points_owed",
         "store_credit_balance",
         "created_channel",
         "created_location",
@@ -254,6 +255,7 @@ class CustomerAdmin(ErasureAction, ShopScopedAdmin, admin.ModelAdmin):
         "phone",
         "loyalty_number",
         "points_balance",
+        "points_owed",
         "store_credit_balance",
         "created_channel",
         "created_location",
@@ -270,7 +272,8 @@ class CustomerAdmin(ErasureAction, ShopScopedAdmin, admin.ModelAdmin):
 
     @admin.display(description="loyalty card", ordering="loyalty_number")
     def loyalty(self, customer):
-        return f"{customer.loyalty_number} · {customer.points_balance} pts"
+        owed = f", owes {customer.points_owed}" if customer.points_owed else ""
+        return f"{customer.loyalty_number} · {customer.points_balance} pts{owed}"
 
     @admin.display(description="preferred store", ordering="preferred_store__name")
     def preferred_store_name(self, customer):
@@ -490,6 +493,7 @@ class LoyaltyTransactionAdmin(ReadOnlyAdmin):
         "customer",
         "kind",
         "points",
+        "owed",
         "reason",
         "reference_id",
     ]

@@ -167,6 +167,14 @@ class ProfileSerializer(serializers.ModelSerializer):
         help_text="The associate who looks after this customer; null if none."
     )
     identities = IdentityOutSerializer(many=True, read_only=True)
+    points_owed = serializers.IntegerField(
+        read_only=True,
+        help_text=(
+            "Points taken back by a return or a cancel after they were spent: "
+            "the next points earned or given back pay them first. Only while "
+            "`points_balance` is 0."
+        ),
+    )
     store_credit_balance = serializers.DecimalField(
         max_digits=12,
         decimal_places=2,
@@ -193,6 +201,7 @@ class ProfileSerializer(serializers.ModelSerializer):
             "vat_number",
             "loyalty_number",
             "points_balance",
+            "points_owed",
             "points_value",
             "store_credit_balance",
             "created_channel",

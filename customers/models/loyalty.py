@@ -13,10 +13,13 @@ class LoyaltyKind(models.TextChoices):
     REVERSE = "reverse", "Reversed"
     REDEEM = "redeem", "Spent on an order"
     RESTORE = "restore", "Given back from an order"
+    REPAY = "repay", "Paid what was owed"
 
 
 class LoyaltyTransaction(models.Model):
-    """Points ledger: the sum per customer equals ``Customer.points_balance``.
+    """Points ledger: the sum of ``points`` per customer equals
+    ``Customer.points_balance`` and the sum of ``owed`` equals
+    ``Customer.points_owed``.
 
     One row per (kind, reference): earning or reversing for the same order or return
     twice changes nothing, so retried tasks are safe.
@@ -28,6 +31,13 @@ class LoyaltyTransaction(models.Model):
     kind = models.CharField(max_length=10, choices=LoyaltyKind.choices)
     points = models.IntegerField(
         help_text="Signed: positive when earned, negative reversed."
+    )
+    owed = models.IntegerField(
+        default=0,
+        help_text=(
+            "Signed change to the points owed: positive when a reversal found "
+            "them spent already, negative when points coming back paid them."
+        ),
     )
     reason = models.CharField(max_length=250)
     reference_type = models.CharField(max_length=30, blank=True)
@@ -50,9 +60,11 @@ class LoyaltyTransaction(models.Model):
                 condition=~Q(reference_id=""),
             ),
             models.CheckConstraint(
-                name="loyalty_points_not_zero", condition=~Q(points=0)
+                name="loyalty_moves_points_or_owed",
+                condition=~Q(points=0) | ~Q(owed=0),
             ),
         ]
 
     def __str__(self):
-        return f"{self.points:+} points: {self.reason}"
+        owed = f" ({self.owed:+} owed)" if self.owed else ""
+        return f"{self.points:+} points{owed}: {self.reason}"

@@ -97,6 +97,11 @@ class Customer(models.Model):
     )
     loyalty_number = models.CharField(max_length=20, unique=True)
     points_balance = models.IntegerField(default=0)
+    points_owed = models.IntegerField(
+        default=0,
+        help_text="Points taken back after they were spent: paid first from the "
+        "points that come back or are earned next (only while the balance is 0).",
+    )
     store_credit_balance = models.DecimalField(
         max_digits=12, decimal_places=2, default=Decimal("0.00")
     )
@@ -145,6 +150,10 @@ class Customer(models.Model):
             models.CheckConstraint(
                 name="customer_points_balance_gte_0",
                 condition=Q(points_balance__gte=0),
+            ),
+            models.CheckConstraint(
+                name="customer_points_owed_gte_0",
+                condition=Q(points_owed__gte=0),
             ),
             models.CheckConstraint(
                 name="customer_not_merged_into_self",

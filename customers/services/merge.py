@@ -26,6 +26,7 @@ from customers.models import (
 )
 from customers.services.addresses import fold_addresses
 from customers.services.clientbook import EVENT_ASSOCIATE_UNASSIGNED, associate_name
+from customers.services.loyalty import settle_points_owed
 from customers.services.matching import flag_duplicate
 from customers.services.tasks import fold_merged_tasks
 from customers.services.timeline import (
@@ -297,16 +298,31 @@ def _merged_preferences(survivor: Customer, other: Customer) -> dict:
 
 
 def _fold_profile(survivor: Customer, other: Customer, summary: dict) -> None:
-    """Balances add up; the survivor's profile fields win, the loser's fill the
-    blanks; the login moves when the survivor has none. ``other`` becomes a pointer."""
+    """Balances add up, and so do the points owed; the survivor's profile fields
+    win, the loser's fill the blanks; the login moves when the survivor has none.
+    ``other`` becomes a pointer."""
     summary["points"] = other.points_balance
+    if other.points_owed:
+        summary["points_owed"] = other.points_owed
     summary["store_credit"] = str(other.store_credit_balance)
-    fields = ["points_balance", "store_credit_balance", "merged_into", "updated_at"]
+    fields = [
+        "points_balance",
+        "points_owed",
+        "store_credit_balance",
+        "merged_into",
+        "updated_at",
+    ]
     survivor.points_balance = F("points_balance") + other.points_balance
+    survivor.points_owed = F("points_owed") + other.points_owed
     survivor.store_credit_balance = (
         F("store_credit_balance") + other.store_credit_balance
     )
-    survivor_fields = ["points_balance", "store_credit_balance", "updated_at"]
+    survivor_fields = [
+        "points_balance",
+        "points_owed",
+        "store_credit_balance",
+        "updated_at",
+    ]
     for name in (
         "first_name",
         "last_name",
@@ -336,6 +352,7 @@ def _fold_profile(survivor: Customer, other: Customer, summary: dict) -> None:
     user = other.user if move_user else None
 
     other.points_balance = 0
+    other.points_owed = 0
     other.store_credit_balance = Decimal("0.00")
     other.merged_into = survivor
     if move_user:
@@ -468,6 +485,13 @@ def _merge(
         data=summary,
         reference_type="customer_merge",
         reference_id=str(merge.pk),
+    )
+    settle_points_owed(
+        customer=survivor,
+        reason=f"Profile #{other.pk} merged in: points owed paid from the balance",
+        reference_type="customer_merge",
+        reference_id=str(merge.pk),
+        actor=actor,
     )
     customer_merged.send(sender=Customer, survivor=survivor, other=other, merge=merge)
     webhooks.emit(

@@ -1,5 +1,5 @@
 """Taking points back never takes a balance below zero: what is left is taken, the
-points already spent are not, the ledger and the timeline say how many, and taking
+points already spent are owed, the ledger and the timeline say how many, and taking
 back the same reference again changes nothing."""
 
 import pytest
@@ -37,10 +37,12 @@ def test_points_taken_back_beyond_the_balance_take_what_is_left_once():
     assert (done.taken, done.spent) == (again.taken, again.spent) == (30, 20)
     assert balance(customer) == 0
     row = LoyaltyTransaction.objects.get(kind="reverse")
-    assert (row.points, row.reason) == (
+    assert (row.points, row.owed, row.reason) == (
         -30,
-        "Return R-1 of order OS-1 (20 of 50 points already spent: not taken back)",
+        20,
+        "Return R-1 of order OS-1 (20 of 50 points already spent: owed)",
     )
+    assert Customer.objects.get(pk=customer.pk).points_owed == 20
     event = CustomerEvent.objects.get(kind="points_reversed")
     assert event.data == {"points": -30, "not_taken_back": 20}
 

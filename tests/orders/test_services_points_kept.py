@@ -3,7 +3,7 @@ points credited late (the outbox behind) after a return was refunded or parts we
 cancelled earn on what was kept, exactly as crediting first and taking back after
 would; points a return took back are not held back again as waiting on the order;
 and taking back points already spent takes what is left, never below zero, and
-says how many could not be taken back."""
+says how many could not be taken back: those are owed."""
 
 import pytest
 from django.db import IntegrityError, transaction
@@ -234,10 +234,9 @@ def test_a_return_after_points_were_spent_takes_back_what_is_left_and_says_so(
     assert ret.points_reversed == 120  # the goods' share of the order's points
     reason = f"Return {ret.code} of order {ret.order.number}"
     taken = LoyaltyTransaction.objects.get(kind="reverse", reference_id=ret.code)
-    assert taken.points == -20
-    assert taken.reason == (
-        f"{reason} (100 of 120 points already spent: not taken back)"
-    )
+    assert (taken.points, taken.owed) == (-20, 100)
+    assert taken.reason == f"{reason} (100 of 120 points already spent: owed)"
+    assert Customer.objects.get(pk=customer.pk).points_owed == 100
     shown = api_client_for(user).get(POINTS).json()["results"]
     assert shown[0]["reason"] == taken.reason
     event = CustomerEvent.objects.get(kind="points_reversed", reference_id=ret.code)
@@ -263,11 +262,13 @@ def test_a_return_when_every_point_is_spent_takes_back_none_and_says_so(store, m
     ret = give_back(order, store, manager, 1)
 
     assert balance(customer) == 0
-    assert not LoyaltyTransaction.objects.filter(kind="reverse").exists()
+    row = LoyaltyTransaction.objects.get(kind="reverse")
+    assert (row.points, row.owed) == (0, 60)
+    assert Customer.objects.get(pk=customer.pk).points_owed == 60
     event = CustomerEvent.objects.get(kind="points_reversed", reference_id=ret.code)
     assert event.summary == (
         f"No points taken back: Return {ret.code} of order {order.number} "
-        "(all 60 points already spent: none taken back)"
+        "(all 60 points already spent: owed)"
     )
     assert event.data == {"points": 0, "not_taken_back": 60}
 
