@@ -4,7 +4,16 @@ from celery import shared_task
 
 from omnistore.core import outbox
 from orders.models import Order
-from orders.services import credit, delivery, egift, giftcards, loyalty, pickups, sizes
+from orders.services import (
+    credit,
+    delivery,
+    egift,
+    giftcards,
+    loyalty,
+    payment_release,
+    pickups,
+    sizes,
+)
 
 from .emails import enqueue_receipts
 
@@ -66,3 +75,8 @@ def expire_store_credit() -> int:
 @shared_task(name="orders.tasks.presume_deliveries", ignore_result=True)
 def presume_deliveries() -> int:
     return len(delivery.presume_delivered())
+
+
+@shared_task(name="orders.tasks.release_unclaimed_payments", ignore_result=True)
+def release_unclaimed_payments() -> int:
+    return len(payment_release.release_unclaimed_payments())

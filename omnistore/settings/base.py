@@ -320,6 +320,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.tasks.expire_store_credit",
         "schedule": 3600.0,
     },
+    "orders-release-unclaimed-payments": {
+        "task": "orders.tasks.release_unclaimed_payments",
+        "schedule": 300.0,
+    },
 }
 
 # Webhook calls wait on other people's servers: they have a queue of their own, served

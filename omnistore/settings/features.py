@@ -227,6 +227,9 @@ STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "https://api.stripe.com")
 STRIPE_MAX_NETWORK_RETRIES = env_int("STRIPE_MAX_NETWORK_RETRIES", 2)
 STRIPE_TIMEOUT = env_float("STRIPE_TIMEOUT", 20.0)
+# Minutes a confirmed payment intent no order took is left for its checkout before
+# the sweep gives the money back (orders.services.payment_release).
+OMNISTORE_UNCLAIMED_PAYMENT_GRACE = env_int("OMNISTORE_UNCLAIMED_PAYMENT_GRACE", 30)
 
 # --- API schema and docs --------------------------------------------------
 # /api/schema/ and /api/docs/ for anyone (development, the demo, the tests); the

@@ -20,6 +20,12 @@ from omnistore.core.channels import Channel
 from omnistore.core.exceptions import ApplicationError
 from orders.models import FulfilmentMethod, PaymentMethod
 from orders.services.checkout import CheckoutRequest, LineRequest
+from orders.services.payment_intents import (
+    purchase_of,
+    requester_cart,
+    storefront_payment,
+)
+from orders.services.payment_release import giving_back_when_refused
 from orders.services.payments import PaymentRequest
 from orders.services.storefront import buy_now, place_cart_order
 
@@ -43,9 +49,10 @@ class AddressInput(InputSerializer):
 
 
 CARD_TOKEN_HELP = (
-    "The payment confirmed with the provider (for a checkout, the `id` of "
-    "`POST /checkout/payment-intent/`). Required whenever the card pays something: "
-    "without it, a 400 `payment_token_required` on `payment.token`, nothing charged."
+    "The payment confirmed with the provider (the `id` of "
+    "`POST /checkout/payment-intent/` sent the same body; for a buy now, with its "
+    "`lines`). Required whenever the card pays something: without it, a 400 "
+    "`payment_token_required` on `payment.token`, nothing charged."
 )
 
 
@@ -61,6 +68,32 @@ class PaymentInput(InputSerializer):
         default="",
         help_text=CARD_TOKEN_HELP,
     )
+
+
+GIVEN_BACK = (
+    " A card payment confirmed for this purchase that it refuses with a 402 or 409 "
+    "is given back (a hold released, a payment refunded; the `message` says so): "
+    "start a new one."
+)
+
+
+def purchase_reference() -> TextField:
+    """The ``payment.reference`` of a purchase without a cart."""
+    return TextField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The `reference` `POST /checkout/payment-intent/` answered with "
+        "the intent's `id`: a purchase without a cart is paid only by the intent "
+        "made for it. Required with the Stripe provider (400 "
+        "`payment_reference_required`; another intent's is a 402 "
+        "`payment_not_for_this_purchase`).",
+    )
+
+
+class PurchasePaymentInput(PaymentInput):
+    reference = purchase_reference()
 
 
 TENDER_TYPES = {
@@ -240,7 +273,7 @@ class CheckoutView(APIView):
         responses={
             201: OrderDetailOutput,
             200: OpenApiResponse(OrderDetailOutput, description=REPLAYED),
-            402: OpenApiResponse(description="Payment declined"),
+            402: OpenApiResponse(description="Payment declined." + GIVEN_BACK),
             **ERRORS,
             409: OpenApiResponse(
                 description="Out of stock (`insufficient_stock`) or no longer sold "
@@ -249,7 +282,8 @@ class CheckoutView(APIView):
                 "(`idempotency_key_reused`); or the discount code's last use went "
                 "to another order (extra.discount_code); or the cart filled before "
                 "signing in did not all fit in the customer's (`cart_not_merged`, "
-                "extra.not_merged; the cart now holds what fits: check out again)"
+                "extra.not_merged; the cart now holds what fits: check out again)."
+                + GIVEN_BACK
             ),
         },
     )
@@ -261,11 +295,13 @@ class CheckoutView(APIView):
         cart shows both before: ``GET /cart/?fulfilment=delivery``)."""
         data = CheckoutInput(data=request.data, context={"user": request.user})
         data.is_valid(raise_exception=True)
-        with saved_address_named(data.validated_data):
-            order = place_cart_order(
-                token=cart_token(request),
-                **_paid_checkout(request, data.validated_data),
-            )
+        paid = _paid_checkout(request, data.validated_data)
+        token, customer = cart_token(request), paid["customer"]
+        with (
+            saved_address_named(data.validated_data),
+            _giving_back(paid, requester_cart(customer=customer, token=token)),
+        ):
+            order = place_cart_order(token=token, **paid)
         return order_response(order)
 
 
@@ -316,17 +352,40 @@ def saved_address_named(data: dict) -> Iterator[None]:
 
 def _paid_checkout(request, data: dict) -> dict:
     """What a cart checkout and a buy-now share: who buys, the checkout asked for,
-    the payment, the stored value tendered and who calls (for the gift card PIN
-    lockout)."""
+    the payment (a buy-now's with the `reference` of its intent), the stored value
+    tendered and who calls (for the gift card PIN lockout)."""
+    checkout = checkout_request(request, data)
     return {
         "customer": request_customer(request),
-        "checkout": checkout_request(request, data),
-        "payment": PaymentRequest(
-            method=data["payment"]["method"], token=data["payment"]["token"]
+        "checkout": checkout,
+        "payment": storefront_payment(
+            method=data["payment"]["method"],
+            token=data["payment"]["token"],
+            reference=data["payment"].get("reference"),
+            channel=checkout.channel,
         ),
         "tenders": [TenderInput.request(t) for t in data.get("tenders", [])],
         "caller": caller_ident(request),
     }
+
+
+def giving_back(*, payment, customer, channel, belongs, what: str):
+    """The card ``payment`` of a refused purchase (``what``) given back
+    (``giving_back_when_refused``) when made for it (``belongs``)."""
+    who = f"customer {customer.pk}" if customer is not None else "a guest"
+    return giving_back_when_refused(
+        payment=payment, channel=channel, belongs=belongs, who=f"{what} of {who}"
+    )
+
+
+def _giving_back(paid: dict, belongs, what: str = "checkout"):
+    return giving_back(
+        payment=paid["payment"],
+        customer=paid["customer"],
+        channel=paid["checkout"].channel,
+        belongs=belongs,
+        what=what,
+    )
 
 
 def order_response(order) -> Response:
@@ -342,6 +401,7 @@ def order_response(order) -> Response:
 
 
 class BuyNowInput(CheckoutInput):
+    payment = PurchasePaymentInput()
     lines = CartLineInput(
         many=True,
         min_length=1,
@@ -363,28 +423,36 @@ class BuyNowView(APIView):
         responses={
             201: OrderDetailOutput,
             200: OpenApiResponse(OrderDetailOutput, description=REPLAYED),
-            402: OpenApiResponse(description="Payment declined"),
+            402: OpenApiResponse(description="Payment declined." + GIVEN_BACK),
             **ERRORS,
             409: OpenApiResponse(
                 description="Out of stock (`insufficient_stock`) or no longer sold "
                 "(`not_for_sale`), each line named in extra.lines; the "
                 "Idempotency-Key used for another request (`idempotency_key_reused`), "
                 "or the discount code's last use went to another order "
-                "(extra.discount_code)"
+                "(extra.discount_code)." + GIVEN_BACK
             ),
         },
     )
     def post(self, request):
         """Buy the lines in the body at once, as checkout buys a cart's: delivery to
-        an address or pickup at a shop, with the same rules, payment and key."""
+        an address or pickup at a shop, with the same rules, payment and key. A
+        card pays with the intent `POST /checkout/payment-intent/` made for these
+        lines (sent with `lines`): its `id` as `payment.token`, its `reference` as
+        `payment.reference`."""
         data = BuyNowInput(data=request.data, context={"user": request.user})
         data.is_valid(raise_exception=True)
         lines = data.validated_data["lines"]
-        with saved_address_named(data.validated_data):
+        paid = _paid_checkout(request, data.validated_data)
+        reference = data.validated_data["payment"]["reference"]
+        with (
+            saved_address_named(data.validated_data),
+            _giving_back(paid, purchase_of(reference), "buy now"),
+        ):
             order = buy_now(
                 lines=[
                     LineRequest(line["variant"], line["quantity"]) for line in lines
                 ],
-                **_paid_checkout(request, data.validated_data),
+                **paid,
             )
         return order_response(order)

@@ -21,13 +21,15 @@ from orders.models import PaymentMethod
 from orders.selectors.giftcards import CARD_STATUS_LABELS, gift_card_status
 from orders.services.egift import EGiftPurchase, purchase_e_gift_card
 from orders.services.giftcards import gift_card_balance
-from orders.services.payments import PaymentRequest
+from orders.services.payment_intents import purchase_of, storefront_payment
 
 from .checkout import (
-    CARD_TOKEN_HELP,
+    GIVEN_BACK,
     IDEMPOTENCY_KEY,
     IDEMPOTENT_REPLAYED,
     REPLAYED,
+    giving_back,
+    purchase_reference,
 )
 from .common import ERRORS, caller_ident, request_customer
 
@@ -110,11 +112,17 @@ class EGiftPaymentInput(InputSerializer):
         default=PaymentMethod.CARD_ONLINE,
     )
     token = TextField(
-        max_length=200, allow_blank=True, default="", help_text=CARD_TOKEN_HELP
+        max_length=200,
+        allow_blank=True,
+        default="",
+        help_text="The payment confirmed with the provider: the `id` of `POST "
+        "/checkout/payment-intent/` sent with `gift_card` (the card's amount and "
+        "country). Required: without it, a 400 `payment_token_required`.",
     )
+    reference = purchase_reference()
 
 
-class EGiftPurchaseInput(InputSerializer):
+class EGiftCardInput(InputSerializer):
     amount = serializers.DecimalField(
         max_digits=10,
         decimal_places=2,
@@ -127,6 +135,9 @@ class EGiftPurchaseInput(InputSerializer):
         max_length=2,
         help_text="The buyer's country: its market's currency is the card's.",
     )
+
+
+class EGiftPurchaseInput(EGiftCardInput):
     recipient_name = TextField(max_length=100)
     sender_name = TextField(
         max_length=100,
@@ -179,33 +190,51 @@ class EGiftPurchaseView(APIView):
             201: EGiftPurchaseOutput,
             200: OpenApiResponse(EGiftPurchaseOutput, description=REPLAYED),
             400: ERRORS[400],
-            402: OpenApiResponse(description="Payment declined"),
-            409: OpenApiResponse(description="The key paid another order"),
+            402: OpenApiResponse(description="Payment declined." + GIVEN_BACK),
+            409: OpenApiResponse(
+                description="The key paid another order." + GIVEN_BACK
+            ),
         },
     )
     def post(self, request):
-        """Buy an e-gift card, emailed to its recipient on the send date."""
+        """Buy an e-gift card, emailed to its recipient on the send date. A card
+        pays with the intent `POST /checkout/payment-intent/` made for it (sent with
+        `gift_card`): its `id` as `payment.token`, its `reference` as
+        `payment.reference`."""
         data = EGiftPurchaseInput(data=request.data, context={"user": request.user})
         data.is_valid(raise_exception=True)
         data = data.validated_data
-        order = purchase_e_gift_card(
-            purchase=EGiftPurchase(
-                amount=data["amount"],
-                country=data["country"],
-                recipient_name=data["recipient_name"],
-                sender_name=data["sender_name"],
-                recipient_email=data["recipient_email"],
-                message=data["message"],
-                send_on=data["send_on"],
-                email=data["email"],
-                payment=PaymentRequest(
-                    method=data["payment"]["method"], token=data["payment"]["token"]
-                ),
-            ),
-            customer=request_customer(request),
-            channel=request_channel(request),
-            idempotency_key=request.headers.get("Idempotency-Key", "").strip(),
+        customer = request_customer(request)
+        reference = data["payment"]["reference"]
+        payment = storefront_payment(
+            method=data["payment"]["method"],
+            token=data["payment"]["token"],
+            reference=reference,
+            channel=None,  # as the purchase charges it: the configured provider
         )
+        with giving_back(
+            payment=payment,
+            customer=customer,
+            channel=None,
+            belongs=purchase_of(reference),
+            what="e-gift card purchase",
+        ):
+            order = purchase_e_gift_card(
+                purchase=EGiftPurchase(
+                    amount=data["amount"],
+                    country=data["country"],
+                    recipient_name=data["recipient_name"],
+                    sender_name=data["sender_name"],
+                    recipient_email=data["recipient_email"],
+                    message=data["message"],
+                    send_on=data["send_on"],
+                    email=data["email"],
+                    payment=payment,
+                ),
+                customer=customer,
+                channel=request_channel(request),
+                idempotency_key=request.headers.get("Idempotency-Key", "").strip(),
+            )
         card = order.gift_cards_sold.all()[0]
         replayed = order.idempotent_replay
         response = Response(

@@ -12,6 +12,7 @@ money (the test provider, store credit, cash at the till) takes it at once eithe
 
 from __future__ import annotations
 
+import hashlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from decimal import Decimal
@@ -76,7 +77,8 @@ class ChargeResult:
 class IntentResult:
     """A payment the storefront confirms with the provider before checking out: the
     ``id`` comes back as the checkout's payment token, the ``client_secret`` goes to
-    the browser only."""
+    the browser only. A purchase without a cart (buy now, an e-gift card) also gets
+    its ``reference``, which its checkout sends back with the token."""
 
     provider: str
     id: str
@@ -84,6 +86,58 @@ class IntentResult:
     amount: Decimal
     currency: str
     capture_method: str
+    reference: str = ""
+
+
+@dataclass(frozen=True)
+class IntentState:
+    """A payment intent as the provider has it now: ``paid`` (the money taken) or
+    ``held`` (authorised), for ``amount`` (taken, or held) in ``currency``; ``tag``
+    names what it was made for (a cart, a purchase's reference), empty for one
+    made elsewhere."""
+
+    id: str
+    status: str
+    paid: bool
+    held: bool
+    amount: Decimal
+    currency: str
+    tag: str
+
+
+# What the storefront tags the intents it makes with: the cart, or the purchase.
+CART_TAG = "cart-"
+PURCHASE_TAG = "ref-"
+PURCHASE_DIGEST = 32  # hex digits of the reference's digest
+
+
+def cart_tag(cart_id: int) -> str:
+    """What an intent made for the cart ``cart_id`` is tagged with."""
+    return f"{CART_TAG}{cart_id}"
+
+
+def tagged_cart(tag: str) -> int | None:
+    """The cart an intent's ``tag`` names; None for any other tag."""
+    pk = tag.removeprefix(CART_TAG)
+    known = pk != tag and pk.isascii() and pk.isdigit() and len(pk) < 19
+    return int(pk) if known else None
+
+
+def purchase_tag(reference: str) -> str:
+    """What an intent made for a purchase without a cart is tagged with: a digest of
+    the purchase's secret ``reference``, so the provider's records never hold the
+    secret and only who holds it can pay with the intent."""
+    digest = hashlib.sha256(reference.encode()).hexdigest()[:PURCHASE_DIGEST]
+    return f"{PURCHASE_TAG}{digest}"
+
+
+def storefront_tag(tag: str) -> bool:
+    """Whether the storefront made the intent tagged ``tag``: for a cart, or for a
+    purchase (not an intent made elsewhere, nor a counter's)."""
+    if tagged_cart(tag) is not None:
+        return True
+    digest = tag.removeprefix(PURCHASE_TAG)
+    return digest != tag and len(digest) == PURCHASE_DIGEST
 
 
 @dataclass(frozen=True)
@@ -121,8 +175,9 @@ class PaymentProvider(ABC):
         idempotency_key: str,
         cart_reference: str,
     ) -> IntentResult:
-        """Start a payment of ``amount`` for the cart ``cart_reference`` (held for a
-        manual capture unless ``capture``), for the storefront to confirm."""
+        """Start a payment of ``amount`` for the cart ``cart_reference`` (or the
+        purchase its ``purchase_tag`` names; held for a manual capture unless
+        ``capture``), for the storefront to confirm."""
         raise Conflict(
             f"Payments by {self.name} need no intent.", code="intents_not_supported"
         )
@@ -158,4 +213,23 @@ class PaymentProvider(ABC):
         raise Conflict(
             f"Payments by {self.name} are taken at once; there is nothing to release.",
             code="nothing_to_release",
+        )
+
+    # Intents confirmed before checkout (see ``create_intent``).
+
+    def purchase_token(self, token: str, reference: str) -> str:
+        """The token a purchase without a cart (buy now, an e-gift card) is charged
+        with: the payment's ``token`` and the ``reference`` its intent was made
+        with. A provider whose intents name nothing takes the token alone."""
+        return token
+
+    def intent_of(self, token: str) -> str:
+        """The intent a payment ``token`` names ("" for none): what checkout locks
+        while it charges it, and what may be given back when no order took it."""
+        return ""
+
+    def read_intent(self, intent: str) -> IntentState:
+        """The intent as the provider has it now."""
+        raise Conflict(
+            f"Payments by {self.name} need no intent.", code="intents_not_supported"
         )

@@ -3,6 +3,10 @@
 The storefront confirms a PaymentIntent with Stripe and sends its id (``pi_...``) as
 the payment token. Before accepting it the intent is read back from Stripe and its
 status, amount and currency checked against the order: nothing else counts as paid.
+An intent names what it pays in its metadata (``omnistore_cart``): a cart, or for a
+purchase without one (buy now, an e-gift card) the digest of a secret reference the
+purchase sends back with the token (``purchase_token``), so an intent id alone pays
+nothing.
 Intents with ``capture_method=manual`` are held (``requires_capture``) until the goods
 are handed over; one that must be paid now is captured at checkout. Every call that
 changes something at Stripe carries an idempotency key; reads (GET) carry none, as
@@ -25,10 +29,12 @@ from .base import (
     AuthorisationLapsed,
     ChargeResult,
     IntentResult,
+    IntentState,
     PaymentDeclined,
     PaymentProvider,
     PaymentUnavailable,
     RefundResult,
+    purchase_tag,
     require_token,
 )
 
@@ -58,8 +64,11 @@ PAID = "succeeded"
 HELD = "requires_capture"
 CANCELED = "canceled"
 UNEXPECTED_STATE = "payment_intent_unexpected_state"
-# The intent's metadata key naming the cart it was made for.
+# The intent's metadata key naming the cart (or purchase) it was made for.
 CART_METADATA = "omnistore_cart"
+# Between an intent's id and the reference of its purchase in a payment token.
+REFERENCE_SEPARATOR = ":"
+REFERENCE_REQUIRED = "Required: the `reference` the payment intent answered."
 
 
 def _factor(currency: str) -> int:
@@ -74,6 +83,18 @@ def to_minor(amount: Decimal, currency: str) -> int:
 def from_minor(minor: int, currency: str) -> Decimal:
     """The money a Stripe integer amount is (``to_minor`` reversed)."""
     return (Decimal(minor) / _factor(currency)).quantize(Decimal("0.01"))
+
+
+def _split(token: str) -> tuple[str, str | None]:
+    """The intent id and the purchase's reference (None when the token has none:
+    a cart's checkout, or an order a service places)."""
+    intent, separator, reference = token.partition(REFERENCE_SEPARATOR)
+    return intent, (reference if separator else None)
+
+
+def _tag(intent) -> str:
+    """What the intent was made for (``CART_METADATA``); "" when made elsewhere."""
+    return (intent.get("metadata") or {}).get(CART_METADATA) or ""
 
 
 def _declined(
@@ -143,8 +164,9 @@ class StripePaymentProvider(PaymentProvider):
     def create_intent(
         self, *, amount, currency, capture, idempotency_key, cart_reference
     ):
-        """A PaymentIntent for the cart's total, tagged with the cart: checkout
-        accepts it only for that cart. A repeated key answers the same intent."""
+        """A PaymentIntent for the cart's total, tagged with the cart (or with a
+        purchase's ``purchase_tag``): checkout accepts it only for that cart (or
+        purchase). A repeated key answers the same intent."""
         try:
             intent = self._call(
                 self.client().payment_intents.create,
@@ -189,14 +211,21 @@ class StripePaymentProvider(PaymentProvider):
                 code="payment_method_not_accepted",
             )
         require_token(method, token)
+        token, reference = _split(token)
         if not token.startswith("pi_"):
             raise _declined(
                 "The payment was not confirmed with Stripe.",
                 "Send the id of the PaymentIntent you confirmed.",
             )
+        if reference is not None and not reference and not cart_reference:
+            raise ValidationFailed(
+                "Send the reference of the payment.",
+                code="payment_reference_required",
+                extra={"payment": {"reference": [REFERENCE_REQUIRED]}},
+            )
         intent = self._retrieve(token)
         self._check_intent(intent, amount, currency)
-        self._check_cart(intent, cart_reference)
+        self._check_cart(intent, cart_reference, reference)
         if intent.status == HELD and capture:
             intent = self._capture_intent(token, amount, currency, idempotency_key)
         status = (
@@ -237,16 +266,51 @@ class StripePaymentProvider(PaymentProvider):
             )
 
     @staticmethod
-    def _check_cart(intent, cart_reference: str) -> None:
+    def _check_cart(intent, cart_reference: str, reference: str | None) -> None:
         """An intent made for a cart pays that cart only; a cart's checkout takes
-        only an intent made for it."""
-        metadata = intent.get("metadata") or {}
-        if (metadata.get(CART_METADATA) or "") != (cart_reference or ""):
+        only an intent made for it. A purchase without a cart that sends a
+        ``reference`` takes only the intent tagged with it."""
+        tag = _tag(intent)
+        if reference is not None and not cart_reference:
+            if tag != purchase_tag(reference):
+                raise _declined(
+                    "That payment was made for another order.",
+                    "Start the payment for this purchase and send its `reference`.",
+                    code="payment_not_for_this_purchase",
+                )
+        elif tag != (cart_reference or ""):
             raise _declined(
                 "That payment was made for another order.",
                 "Start the payment for this cart.",
                 code="payment_not_for_this_cart",
             )
+
+    # Intents confirmed before checkout.
+
+    def purchase_token(self, token, reference):
+        return f"{token}{REFERENCE_SEPARATOR}{reference}" if token else token
+
+    def intent_of(self, token):
+        intent, _ = _split(token or "")
+        return intent if intent.startswith("pi_") else ""
+
+    def read_intent(self, intent):
+        found = self._retrieve(intent)
+        paid, held = found.status == PAID, found.status == HELD
+        minor = found.amount
+        if paid:
+            minor = found.amount_received
+        elif held:
+            minor = found.get("amount_capturable") or found.amount
+        return IntentState(
+            id=found.id,
+            status=found.status,
+            paid=paid,
+            held=held,
+            amount=from_minor(minor, found.currency),
+            currency=found.currency.upper(),
+            tag=_tag(found),
+        )
 
     # Handover and cancellation.
 

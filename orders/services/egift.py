@@ -8,7 +8,9 @@ its payment the card charge, the card linked to it (``gift_cards_sold``); the bu
 gets the order's receipt as the confirmation (``orders.placed``), and a signed-in
 buyer's timeline the purchase, as for any order placed. An
 ``Idempotency-Key`` replays the first order, and the provider's idempotency key
-names it, so a retried purchase charges once.
+names it, so a retried purchase charges once. Paid with a Stripe intent, the
+intent is the one ``POST /checkout/payment-intent/`` made for the card (its
+``reference`` comes back with the payment: ``payment_intents``).
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ from .common import (
 )
 from .giftcard_sales import sale_amount
 from .giftcards import issue_gift_card, new_pin
+from .payment_release import refuse_given_back
 from .payments import PaymentRequest
 
 MAX_SEND_AHEAD_DAYS = 365
@@ -94,13 +97,19 @@ def _check(purchase: EGiftPurchase, now: datetime):
             "Choose a send date from today up to a year ahead.",
             extra={"send_on": ["From today up to a year ahead."]},
         )
-    market = tax_table().market_of_country((purchase.country or "").upper())
+    return amount, e_gift_market(purchase.country)
+
+
+def e_gift_market(country: str):
+    """The market of the buyer's ``country``: the card is in its currency and sold
+    by its legal entity. A country no market sells in is refused (400)."""
+    market = tax_table().market_of_country((country or "").upper())
     if market is None:
         raise ValidationFailed(
             "Gift cards are not sold in this country.",
             extra={"country": ["No market sells in this country."]},
         )
-    return amount, market
+    return market
 
 
 def purchase_e_gift_card(
@@ -186,7 +195,9 @@ def _new_order(
 def _write(order: Order, purchase, market, scope, key, now) -> Order:
     amount = order.total
     insert_rows([order])
-    result = provider_for(purchase.payment.method).charge(
+    provider = provider_for(purchase.payment.method)
+    refuse_given_back(provider, purchase.payment.token)  # locked until the commit
+    result = provider.charge(
         method=purchase.payment.method,
         amount=amount,
         currency=order.currency,

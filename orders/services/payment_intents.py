@@ -1,4 +1,5 @@
-"""The storefront's payment, started before checkout: a PaymentIntent for the cart.
+"""The storefront's payment, started before checkout: a PaymentIntent for the cart,
+for a buy now's lines, or for an e-gift card.
 
 The amount and currency come from the checkout's own pricing (``prepare_checkout``:
 the cart's lines, the discount code, where the order goes), never from the browser.
@@ -16,11 +17,21 @@ provider confirms its amount, currency and status.
 The provider's idempotency key names the cart, the amount and the capture method
 (and the client's ``Idempotency-Key`` when sent): asking again for an unchanged
 cart answers the same intent, a changed cart gets a new one.
+
+A purchase without a cart (buy now, priced by the same ``prepare_checkout`` from the
+lines in the body; an e-gift card, at its amount in its market's currency) gets an
+intent tagged with the digest of a fresh secret ``reference`` (``purchase_tag``),
+answered once: the purchase sends it back with the intent's id
+(``storefront_payment``) and its checkout takes only an intent tagged with it, so
+an intent id someone learned pays nothing of theirs. Each such call starts a new
+intent (nothing is taken until the customer confirms one).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from decimal import Decimal
 
 from django.conf import settings
@@ -28,11 +39,13 @@ from django.utils import timezone
 
 from customers.models import Customer
 from omnistore.core.exceptions import ValidationFailed
-from orders.models import PaymentMethod
-from orders.payments.base import IntentResult
-from orders.payments.registry import get_provider
+from orders.models import Cart, PaymentMethod
+from orders.payments.base import IntentResult, purchase_tag, tagged_cart
+from orders.payments.registry import get_provider, provider_for
 
 from .checkout import CheckoutRequest, LineRequest, prepare_checkout
+from .egift import e_gift_market
+from .giftcard_sales import sale_amount
 from .payments import PaymentRequest, captures_at_checkout
 from .placing import Checkout, cart_reference
 from .storefront import cart_to_check_out, refuse_empty_cart
@@ -59,8 +72,54 @@ def start_cart_payment(
         refuse_empty_cart(cart)
     # The client's key is checked as a checkout checks it (at most 100 characters)
     # and goes into the intent's own key below.
+    return _start(
+        [LineRequest(line.variant, line.quantity) for line in lines],
+        customer=customer,
+        checkout=checkout,
+        tenders=tenders,
+        caller=caller,
+        cart=cart,
+    )
+
+
+def start_buy_now_payment(
+    *,
+    customer: Customer | None,
+    lines: Sequence[LineRequest],
+    checkout: CheckoutRequest,
+    tenders: Sequence[PaymentRequest] = (),
+    caller: str = "",
+) -> IntentResult:
+    """A payment intent for buying ``lines`` at once (``POST /checkout/buy-now/``),
+    priced as that checkout prices them, for what ``tenders`` leave; with the
+    secret ``reference`` buy now sends back. Refused as ``start_cart_payment``."""
+    return _start(
+        lines, customer=customer, checkout=checkout, tenders=tenders, caller=caller
+    )
+
+
+def start_e_gift_payment(*, amount: Decimal, country: str) -> IntentResult:
+    """A payment intent for an e-gift card of ``amount`` sold in ``country``'s
+    market (its currency), paid at once, with the secret ``reference`` the purchase
+    sends back; refused (400) as the purchase refuses the amount or the country."""
+    amount = sale_amount(amount)
+    currency = e_gift_market(country).currency
+    return _create(amount=amount, currency=currency, capture=True)
+
+
+def _start(
+    lines: Sequence[LineRequest],
+    *,
+    customer: Customer | None,
+    checkout: CheckoutRequest,
+    tenders: Sequence[PaymentRequest],
+    caller: str,
+    cart: Cart | None = None,
+) -> IntentResult:
+    """Price ``lines`` as checkout will, and start the card's share: for ``cart``
+    keyed by it, else for a purchase with a reference of its own."""
     priced = prepare_checkout(
-        lines=[LineRequest(line.variant, line.quantity) for line in lines],
+        lines=lines,
         customer=customer,
         payments=[*tenders, PaymentRequest(method=PaymentMethod.CARD_ONLINE)],
         cart=cart,
@@ -72,6 +131,8 @@ def start_cart_payment(
     capture = captures_at_checkout(
         checkout.fulfilment, (leg.location for leg in priced.legs)
     )
+    if cart is None:
+        return _create(amount=amount, currency=currency, capture=capture)
     reference = cart_reference(cart)
     key = ":".join(
         part
@@ -90,6 +151,54 @@ def start_cart_payment(
         idempotency_key=key,
         cart_reference=reference,
     )
+
+
+def _create(*, amount: Decimal, currency: str, capture: bool) -> IntentResult:
+    """An intent for a purchase without a cart, tagged with a fresh reference's
+    digest; the reference goes back with it, once."""
+    reference = secrets.token_urlsafe(24)
+    tag = purchase_tag(reference)
+    intent = get_provider().create_intent(
+        amount=amount,
+        currency=currency,
+        capture=capture,
+        idempotency_key=f"{tag}:{amount}{currency}",
+        cart_reference=tag,
+    )
+    return replace(intent, reference=reference)
+
+
+def storefront_payment(
+    *, method: str, token: str, reference: str | None, channel: str | None
+) -> PaymentRequest:
+    """The card payment of a storefront purchase: ``token`` alone for a cart's
+    checkout (``reference`` None), else with the ``reference`` of its intent as the
+    provider that takes it carries one (``purchase_token``)."""
+    if reference is not None:
+        provider = provider_for(method, channel=channel)
+        token = provider.purchase_token(token, reference)
+    return PaymentRequest(method=method, token=token)
+
+
+def requester_cart(*, customer: Customer | None, token: str) -> Callable[[str], bool]:
+    """Whether an intent's tag names a cart of whoever asks: the signed-in
+    ``customer``'s, or the one of the cart ``token`` they hold."""
+
+    def belongs(tag: str) -> bool:
+        pk = tagged_cart(tag)
+        cart = Cart.objects.filter(pk=pk).first() if pk is not None else None
+        if cart is None:
+            return False
+        if customer is not None and cart.customer_id == customer.pk:
+            return True
+        return bool(token) and cart.token == token
+
+    return belongs
+
+
+def purchase_of(reference: str) -> Callable[[str], bool]:
+    """Whether an intent's tag is the one made for the purchase's ``reference``."""
+    return lambda tag: bool(reference) and tag == purchase_tag(reference)
 
 
 def _card_share(priced: Checkout, *, currency: str, caller: str) -> Decimal:

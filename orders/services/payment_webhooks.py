@@ -21,6 +21,11 @@ cancellation refunds only what was taken, and the order's history says what is
 missing. Captured in another currency or for more than was held, nothing is booked:
 the payment stays held, the order's history says why, and the desk's capture
 refuses it (Stripe's intent no longer matches the payment).
+
+An event about an intent no payment uses is stored as ``unknown payment <intent>``;
+one saying it was confirmed (paid, or held: ``CONFIRMED_EVENTS``) is what the sweep
+of unclaimed payments gives back when no order took it after a grace period
+(``payment_release``).
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ from orders.models import (
 from orders.payments.stripe import StripePaymentProvider, from_minor
 
 from .fulfilment import cancel_order
+from .payment_release import CONFIRMED_EVENTS, unknown_payment
 from .payments import record_payment_event
 
 DUPLICATE = "duplicate"
@@ -87,7 +93,9 @@ def _payment_intent(event) -> dict | None:
         isinstance(event, dict) and _text(event.get("id")) and _text(event.get("type"))
     ):
         raise ValidationFailed("Not a Stripe event.", code="not_an_event")
-    if event["type"] not in HELD_PAYMENT_MOVES:
+    if event["type"] not in HELD_PAYMENT_MOVES and event["type"] not in (
+        CONFIRMED_EVENTS
+    ):
         return None
     data = event.get("data")
     intent = data.get("object") if isinstance(data, dict) else None
@@ -121,7 +129,9 @@ def _apply(event: dict, intent: dict) -> str:
         .first()
     )
     if payment is None:
-        return "unknown payment"
+        return unknown_payment(intent["id"])
+    if event["type"] not in HELD_PAYMENT_MOVES:  # confirmed: its payment knows it
+        return f"payment {payment.pk} {payment.status}"
     if payment.status != PaymentStatus.AUTHORISED:
         return f"payment {payment.pk} already {payment.status}"
     kind, status = HELD_PAYMENT_MOVES[event["type"]]

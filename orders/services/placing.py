@@ -42,6 +42,7 @@ from orders.models import (
     Payment,
     PaymentMethod,
 )
+from orders.payments.base import cart_tag
 from orders.payments.registry import provider_for
 from orders.pricing import CENT, TaxedAmount, tax_totals
 
@@ -59,6 +60,7 @@ from .delivery_waiver import WaivedFee, record_fee_waiver
 from .discounts import claim_discount
 from .giftcard_sales import GiftCardSale, activate_sold_cards, cards_total
 from .giftcards import spend_gift_card
+from .payment_release import refuse_given_back
 from .payments import PaymentRequest, captures_at_checkout, spend_store_credit
 from .sourcing import Leg
 from .tenders import STORED_VALUE, naming_tender, require_owner, spend_points
@@ -478,7 +480,7 @@ def _move_stock(checkout: Checkout, number: str, held: list[StockRequest]) -> No
 
 def cart_reference(cart: Cart | None) -> str:
     """How a payment intent names the cart it pays (none without a cart)."""
-    return f"cart-{cart.pk}" if cart is not None else ""
+    return cart_tag(cart.pk) if cart is not None else ""
 
 
 def _take_payments(
@@ -502,7 +504,9 @@ def _take_payments(
             with naming_tender(checkout.payments, index):
                 result = _spend_stored_value(checkout, order, customer, request, index)
         else:
-            result = provider_for(request.method, channel=checkout.channel).charge(
+            provider = provider_for(request.method, channel=checkout.channel)
+            refuse_given_back(provider, request.token)  # locked until the commit
+            result = provider.charge(
                 method=request.method,
                 amount=request.amount,
                 currency=order.currency,
