@@ -198,9 +198,9 @@ def period_rows(form: LedgerPeriodForm, compute):
 
 
 def vat_ledger_page(model_admin, request):
-    """The VAT ledger of a period (this month so far by default) by month, country,
-    rate and currency; ``?format=csv`` downloads it for the accountant. It covers
-    the whole company, so only those who see every shop open it."""
+    """The VAT ledger of a period (this month so far by default) by seller, month,
+    country, rate and currency; ``?format=csv`` downloads it for the accountant. It
+    covers the whole company, so only those who see every shop open it."""
     _every_shop(model_admin, request)
     form = period_form(request)
     context = {

@@ -104,7 +104,9 @@ class ReceiptOutput(serializers.Serializer):
         many=True,
         help_text="Money given back: a return's refunds, a cancelled order's, or "
         "what an exchange's return gave back besides the new items (returned value "
-        "= store credit tender + these).",
+        "= store credit tender + these). The refund receipt of a return that paid an "
+        "exchange lists what it gave back besides paying the new order (returned "
+        "value = `exchange_paid` + these).",
     )
     cash_tendered = serializers.DecimalField(**MONEY, allow_null=True)
     change = serializers.DecimalField(**MONEY, allow_null=True)
@@ -120,6 +122,16 @@ class ReceiptOutput(serializers.Serializer):
         allow_null=True,
         help_text="The order was cancelled then: its payments given back are under "
         "`refunds`.",
+    )
+    exchange_order_number = serializers.CharField(
+        help_text="A refund receipt of a return that paid an exchange: the new "
+        'order it paid; "" otherwise.',
+    )
+    exchange_paid = serializers.DecimalField(
+        **MONEY,
+        allow_null=True,
+        help_text="A refund receipt of a return that paid an exchange: the store "
+        "credit from it that the new order spent (not given back); null otherwise.",
     )
 
 

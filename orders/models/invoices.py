@@ -85,9 +85,12 @@ class Invoice(models.Model):
     seller_address = models.CharField(max_length=250)
     seller_country = models.CharField(max_length=2)
     seller_vat_number = models.CharField(max_length=20)
-    buyer_name = models.CharField(max_length=200)
+    # Each as long as what fills it: the customer's full name (first and last, 100
+    # each) or, without one, their email (254); the company name (200); the address
+    # lines, postcode and city joined (250 + 250 + 20 + 100 and separators).
+    buyer_name = models.CharField(max_length=254)
     buyer_company = models.CharField(max_length=200, blank=True)
-    buyer_address = models.CharField(max_length=500, blank=True)
+    buyer_address = models.CharField(max_length=625, blank=True)
     buyer_country = models.CharField(max_length=2, blank=True)
     buyer_vat_number = models.CharField(max_length=20)
     lines = models.JSONField(

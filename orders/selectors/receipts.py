@@ -84,6 +84,14 @@ class ReceiptLine:
     shelf_price: Decimal | None = None
 
     @property
+    def before_discount(self) -> Decimal | None:
+        """The line's amount before its share of the order's discount: what the
+        receipt's column prints, so its lines less the discount are its total."""
+        if self.total is None:
+            return None
+        return self.total + (self.discount or ZERO)
+
+    @property
     def set_at_counter(self) -> str:
         """How far a price set at the counter took the line from its shelf price,
         over its units, as a discount reads ("−14.90"; "+5.00" above it); "" for
@@ -134,6 +142,10 @@ class Receipt:
     rounding: Decimal | None = None
     return_code: str = ""
     cancelled_at: datetime | None = None
+    # A return that paid an exchange: the new order, and the store credit it spent
+    # there (not given back, so not among ``refunds``).
+    exchange_order_number: str = ""
+    exchange_paid: Decimal | None = None
 
     @property
     def title(self) -> str:
@@ -435,9 +447,10 @@ def build_receipt(
 
 def build_return_receipt(ret: Return) -> Receipt:
     """What a customer gets back for a return: the lines, their VAT as sold, and how
-    the money went back."""
+    the money went back. A return that paid an exchange gives back only what the new
+    order did not spend (``exchange_given_back``); the rest paid that order."""
     order = ret.order
-    return Receipt(
+    receipt = Receipt(
         kind=ReceiptKind.RETURN,
         reference=ret.code,
         order_number=order.number,
@@ -452,6 +465,12 @@ def build_return_receipt(ret: Return) -> Receipt:
         rounding=_refund_rounding(ret),
         return_code=ret.code,
     )
+    if ret.exchange_order_id is not None:
+        made = sum((tender.amount for tender in receipt.refunds), ZERO)
+        receipt.refunds = exchange_given_back(ret, ret.exchange_order)
+        receipt.exchange_order_number = ret.exchange_order.number
+        receipt.exchange_paid = made - sum((t.amount for t in receipt.refunds), ZERO)
+    return receipt
 
 
 def _refunded_by(ret: Return):
@@ -533,10 +552,15 @@ def return_receipt(*, code: str, customer=None) -> Receipt:
     returns = (
         Return.objects.filter(refunded_at__isnull=False)
         .select_related(
-            "order__legal_entity", "receiving_location", "created_by", "customer"
+            "order__legal_entity",
+            "receiving_location",
+            "created_by",
+            "customer",
+            "exchange_order",
         )
         .prefetch_related(
             _return_lines(),
+            "exchange_order__payments",
             Prefetch(
                 "refunds",
                 queryset=refunds_made().prefetch_related("refund__till_movements"),

@@ -1,5 +1,5 @@
-"""The VAT ledger for the accountant: per month, country, rate and currency, the
-net, VAT and gross sold and refunded.
+"""The VAT ledger for the accountant: per seller, month, country, rate and currency,
+the net, VAT and gross sold and refunded.
 
 A month once filed never changes: sales are counted in the month the order was
 placed, whatever happens to it later, from each order's VAT per rate and class (its
@@ -10,6 +10,8 @@ lines, the lines of a split delivery's parts cancelled before they left
 cancellation, and a cancelled order's VAT per rate and class, delivery included, in
 the month its status history says it was cancelled — as their credit notes say.
 Amounts of different currencies are never added up: the currency is part of every
+row's key. Nor are two sellers' (legal entities'): each files its own return, so the
+seller who sold the order (its name and VAT number, as on its documents) leads every
 row's key. Four grouped queries whatever the volume.
 """
 
@@ -34,6 +36,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from omnistore.core.spreadsheet import SafeWriter
+from omnistore.core.vat import format_vat_number
 from orders.models import (
     OrderLine,
     OrderStatus,
@@ -48,6 +51,9 @@ ZERO = Decimal("0.00")
 
 @dataclass
 class LedgerRow:
+    # Who sold (the order's legal entity): "" for an order without one on record.
+    seller: str
+    seller_vat_number: str
     period: str  # YYYY-MM
     country: str
     rate: Decimal
@@ -136,17 +142,35 @@ def cancelled_order_totals() -> QuerySet[OrderTaxTotal]:
     )
 
 
+def _grouping(prefix: str = "") -> list[str]:
+    """What a ledger row is grouped by besides its month: the seller (name and VAT
+    number), the country, ``tax_rate``, class and currency of the sold line or
+    order total (``prefix``: the path to the line)."""
+    return [
+        f"{prefix}order__legal_entity__name",
+        f"{prefix}order__legal_entity__vat_number",
+        f"{prefix}order__tax_country",
+        f"{prefix}tax_rate",
+        f"{prefix}tax_class",
+        f"{prefix}order__currency",
+    ]
+
+
 def _add(rows: dict[tuple, LedgerRow], grouped, side: str, prefix: str = "") -> None:
-    """Rows grouped by month and by the sold line's (or order total's) country,
-    ``tax_rate``, class and currency (``prefix``: the path to the line), added to
-    the ledger's ``sales`` or ``refunds``."""
+    """Rows grouped by month and ``_grouping(prefix)``, added to the ledger's
+    ``sales`` or ``refunds``."""
     for row in grouped:
+        seller, vat_number, country, rate, tax_class, currency = (
+            row[name] for name in _grouping(prefix)
+        )
         key = (
+            seller or "",
+            format_vat_number(vat_number or ""),
             row["period"].strftime("%Y-%m"),
-            row[f"{prefix}order__tax_country"],
-            _money(row[f"{prefix}tax_rate"]),
-            row[f"{prefix}tax_class"],
-            row[f"{prefix}order__currency"],
+            country,
+            _money(rate),
+            tax_class,
+            currency,
         )
         entry = rows.setdefault(key, LedgerRow(*key))
         amounts = [
@@ -162,17 +186,16 @@ def _per_rate(totals: QuerySet[OrderTaxTotal], moment: str):
     """Orders' VAT per rate and class summed by the month of ``moment``."""
     return (
         totals.annotate(period=TruncMonth(moment), tax_rate=F("rate"))
-        .values(
-            "period", "order__tax_country", "tax_rate", "tax_class", "order__currency"
-        )
+        .values("period", *_grouping())
         .annotate(net=Sum("net"), tax=Sum("tax"), gross=Sum("gross"))
         .order_by()
     )
 
 
 def vat_ledger(*, start: date, end: date) -> list[LedgerRow]:
-    """The ledger's rows for the days ``start`` to ``end`` (both included), by month,
-    country, rate, class and currency."""
+    """The ledger's rows for the days ``start`` to ``end`` (both included), by
+    seller, month, country, rate, class and currency: one seller's rows together
+    (those sold without a seller on record last), as each files its own return."""
     since, until = _bounds(start, end)
     rows: dict[tuple, LedgerRow] = {}
     sold = OrderTaxTotal.objects.filter(
@@ -185,13 +208,7 @@ def vat_ledger(*, start: date, end: date) -> list[LedgerRow]:
             return_request__refunded_at__lt=until,
         )
         .annotate(period=TruncMonth("return_request__refunded_at"))
-        .values(
-            "period",
-            "order_line__order__tax_country",
-            "order_line__tax_rate",
-            "order_line__tax_class",
-            "order_line__order__currency",
-        )
+        .values("period", *_grouping("order_line__"))
         .annotate(net=Sum("net"), tax=Sum("tax"), gross=Sum("amount"))
         .order_by()
     )
@@ -200,9 +217,7 @@ def vat_ledger(*, start: date, end: date) -> list[LedgerRow]:
         cancelled_part_lines()
         .filter(fulfilment__cancelled_at__gte=since, fulfilment__cancelled_at__lt=until)
         .annotate(period=TruncMonth("fulfilment__cancelled_at"))
-        .values(
-            "period", "order__tax_country", "tax_rate", "tax_class", "order__currency"
-        )
+        .values("period", *_grouping())
         .annotate(net=Sum("net"), tax=Sum("tax"), gross=Sum("line_total"))
         .order_by()
     )
@@ -213,11 +228,22 @@ def vat_ledger(*, start: date, end: date) -> list[LedgerRow]:
     _add(rows, _per_rate(cancelled, "cancelled"), "refunds")
     return sorted(
         rows.values(),
-        key=lambda r: (r.period, r.country, r.currency, -r.rate, r.tax_class),
+        key=lambda r: (
+            not r.seller,
+            r.seller,
+            r.seller_vat_number,
+            r.period,
+            r.country,
+            r.currency,
+            -r.rate,
+            r.tax_class,
+        ),
     )
 
 
 LEDGER_HEADER = [
+    "seller",
+    "seller_vat_number",
     "period",
     "country",
     "rate",
@@ -243,6 +269,8 @@ def vat_ledger_csv(rows: list[LedgerRow]) -> str:
     for row in rows:
         writer.writerow(
             [
+                row.seller,
+                row.seller_vat_number,
                 row.period,
                 row.country,
                 f"{row.rate:.2f}",

@@ -43,6 +43,8 @@ from .common import lock_order
 
 EVENT_INVOICE_ISSUED = "invoice_issued"
 ZERO = Decimal("0.00")
+# An address saved elsewhere with longer lines than checkout takes still fits.
+ADDRESS_LENGTH = Invoice._meta.get_field("buyer_address").max_length
 
 
 def _next_number(legal_entity_id: int, kind: str, year: int) -> tuple[int, str]:
@@ -74,10 +76,11 @@ def _buyer(customer: Customer, order: Order) -> dict:
         address.get("line2", ""),
         f"{address.get('postcode', '')} {address.get('city', '')}",
     ]
+    written = ", ".join(p.strip() for p in parts if p.strip())
     return {
         "buyer_name": customer.full_name or str(customer),
         "buyer_company": customer.company_name,
-        "buyer_address": ", ".join(p.strip() for p in parts if p.strip())[:500],
+        "buyer_address": written[:ADDRESS_LENGTH],
         "buyer_country": (address.get("country") or "")[:2],
         "buyer_vat_number": customer.vat_number,
     }

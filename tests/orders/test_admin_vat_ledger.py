@@ -88,13 +88,15 @@ def test_the_vat_ledger_downloads_as_csv_per_month_country_rate_and_currency(
 
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv"
+    # Shops without a legal entity: sold without a seller on record.
     assert response.content.decode().splitlines() == [
-        "period,country,rate,tax_class,currency,sales_net,sales_vat,sales_gross,"
+        "seller,seller_vat_number,period,country,rate,tax_class,currency,"
+        "sales_net,sales_vat,sales_gross,"
         "refunds_net,refunds_vat,refunds_gross,net,vat,gross",
-        f"{month},CH,8.10,standard,CHF,50.00,4.05,54.05,0.00,0.00,0.00,50.00,4.05,54.05",
-        f"{month},IT,22.00,standard,EUR,100.00,22.00,122.00,50.00,11.00,61.00,"
+        f",,{month},CH,8.10,standard,CHF,50.00,4.05,54.05,0.00,0.00,0.00,50.00,4.05,54.05",
+        f",,{month},IT,22.00,standard,EUR,100.00,22.00,122.00,50.00,11.00,61.00,"
         "50.00,11.00,61.00",
-        f"{month},IT,10.00,reduced,EUR,10.00,1.00,11.00,0.00,0.00,0.00,10.00,1.00,11.00",
+        f",,{month},IT,10.00,reduced,EUR,10.00,1.00,11.00,0.00,0.00,0.00,10.00,1.00,11.00",
     ]
 
 

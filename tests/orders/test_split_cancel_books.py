@@ -34,6 +34,7 @@ pytestmark = pytest.mark.django_db
 
 D = Decimal
 LEDGER = reverse("admin:orders_order_vat_ledger")
+SELLER = "Omnistore Italia S.r.l.,IT12345670017,"
 LOYALTY = "/api/v1/me/loyalty/"
 # The jeans are taxed at 10 % here, so the cancelled parts span two rates.
 RATES = {"SHIRT-BLU-M": "22", "JEANS-IND-32": "10", "COAT-BLK-L": "22"}
@@ -144,13 +145,13 @@ def test_the_vat_ledger_refunds_the_cancelled_parts_in_the_month_they_were_cance
 
     assert ledger.status_code == 200
     assert ledger.content.decode().splitlines()[1:] == [
-        "2025-10,IT,22.00,standard,EUR,472.13,103.87,576.00,"
+        SELLER + "2025-10,IT,22.00,standard,EUR,472.13,103.87,576.00,"
         "0.00,0.00,0.00,472.13,103.87,576.00",
-        "2025-10,IT,10.00,standard,EUR,130.91,13.09,144.00,"
+        SELLER + "2025-10,IT,10.00,standard,EUR,130.91,13.09,144.00,"
         "0.00,0.00,0.00,130.91,13.09,144.00",
-        "2025-11,IT,22.00,standard,EUR,0.00,0.00,0.00,"
+        SELLER + "2025-11,IT,22.00,standard,EUR,0.00,0.00,0.00,"
         "295.08,64.92,360.00,-295.08,-64.92,-360.00",
-        "2025-11,IT,10.00,standard,EUR,0.00,0.00,0.00,"
+        SELLER + "2025-11,IT,10.00,standard,EUR,0.00,0.00,0.00,"
         "130.91,13.09,144.00,-130.91,-13.09,-144.00",
     ]
     invoice, _ = issue_invoice(order=order)
@@ -185,7 +186,7 @@ def test_the_vat_ledger_adds_a_return_and_a_cancelled_part_at_the_same_rate(
     month = today.strftime("%Y-%m")
     rows = ledger.content.decode().splitlines()[1:]
     assert rows[0] == (
-        f"{month},IT,22.00,standard,EUR,472.13,103.87,576.00,"
+        f"{SELLER}{month},IT,22.00,standard,EUR,472.13,103.87,576.00,"
         "324.59,71.41,396.00,147.54,32.46,180.00"
     )  # the shirt returned (36.00) and two coats cancelled (360.00); one coat kept
 

@@ -25,9 +25,10 @@ pytestmark = pytest.mark.django_db
 
 LEDGER = reverse("admin:orders_order_vat_ledger")
 HEADER = (
-    "period,country,rate,tax_class,currency,sales_net,sales_vat,sales_gross,"
+    "seller,seller_vat_number,period,country,rate,tax_class,currency,sales_net,sales_vat,sales_gross,"
     "refunds_net,refunds_vat,refunds_gross,net,vat,gross"
 )
+SELLER = "Omnistore Italia S.r.l.,IT12345670017,"
 
 
 def at(moment: str) -> datetime:
@@ -79,9 +80,10 @@ def test_an_order_cancelled_the_next_month_is_refunded_then_and_november_stays(
     assert order.total == Decimal("70.80")
     invoice, _ = issue_invoice(order=order, now=at("2025-12-01T09:00"))
     november = [
-        "2025-11,IT,22.00,standard,EUR,41.64,9.16,50.80,0.00,0.00,0.00,"
+        SELLER + "2025-11,IT,22.00,standard,EUR,41.64,9.16,50.80,0.00,0.00,0.00,"
         "41.64,9.16,50.80",
-        "2025-11,IT,10.00,reduced,EUR,18.18,1.82,20.00,0.00,0.00,0.00,18.18,1.82,20.00",
+        SELLER
+        + "2025-11,IT,10.00,reduced,EUR,18.18,1.82,20.00,0.00,0.00,0.00,18.18,1.82,20.00",
     ]
     assert ledger(admin_client, "2025-11-01", "2025-12-31") == november
 
@@ -89,9 +91,9 @@ def test_an_order_cancelled_the_next_month_is_refunded_then_and_november_stays(
 
     assert ledger(admin_client, "2025-11-01", "2025-12-31") == [
         *november,
-        "2025-12,IT,22.00,standard,EUR,0.00,0.00,0.00,41.64,9.16,50.80,"
+        SELLER + "2025-12,IT,22.00,standard,EUR,0.00,0.00,0.00,41.64,9.16,50.80,"
         "-41.64,-9.16,-50.80",
-        "2025-12,IT,10.00,reduced,EUR,0.00,0.00,0.00,18.18,1.82,20.00,"
+        SELLER + "2025-12,IT,10.00,reduced,EUR,0.00,0.00,0.00,18.18,1.82,20.00,"
         "-18.18,-1.82,-20.00",
     ]
     assert ledger(admin_client, "2025-11-01", "2025-11-30") == november
@@ -119,7 +121,8 @@ def test_an_order_sold_and_cancelled_in_one_month_nets_to_nothing_there(
     )
 
     assert ledger(admin_client, "2025-11-01", "2025-12-31") == [
-        "2025-11,IT,22.00,standard,EUR,41.64,9.16,50.80,41.64,9.16,50.80,"
+        SELLER + "2025-11,IT,22.00,standard,EUR,41.64,9.16,50.80,41.64,9.16,50.80,"
         "0.00,0.00,0.00",
-        "2025-11,IT,10.00,reduced,EUR,18.18,1.82,20.00,18.18,1.82,20.00,0.00,0.00,0.00",
+        SELLER
+        + "2025-11,IT,10.00,reduced,EUR,18.18,1.82,20.00,18.18,1.82,20.00,0.00,0.00,0.00",
     ]

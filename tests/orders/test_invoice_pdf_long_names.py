@@ -1,0 +1,64 @@
+"""A long buyer name or item name wraps within its column of the invoice PDF: every
+character of it is on the page, none past the margin."""
+
+import re
+import subprocess
+
+import pytest
+
+from tests.factories import StaffFactory
+from tests.orders.receipt_helpers import (
+    business,
+    cash_sale_with_change,
+    entity_shop,
+    item,
+    legal_entity,
+    tax_as_sold,
+)
+from tests.orders.returns_helpers import api_client_for, shopper
+
+pytestmark = pytest.mark.django_db
+
+COMPANY = "Studio" + "X" * 150
+ITEM = "Oxford shirt " + "Y" * 120
+
+
+def page_text(pdf: bytes) -> str:
+    """The text pdftotext finds on the page (what lies past its edge is not), with
+    the line breaks of the wrapping taken out."""
+    text = subprocess.run(
+        ["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
+    return re.sub(r"\s+", "", text)
+
+
+def test_a_long_company_and_item_name_are_whole_on_the_invoice_pdf():
+    shop = entity_shop(legal_entity())
+    associate = StaffFactory(store=shop)
+    user, _ = shopper("nora@example.com")
+    customer = business(email="nora@example.com", user=user)
+    customer.company_name = COMPANY
+    customer.save(update_fields=["company_name"])
+    order = tax_as_sold(
+        cash_sale_with_change(
+            shop=shop,
+            associate=associate,
+            lines=[(item(shop, ITEM, "SHIRT", "61.00"), 1)],
+            tendered="61",
+            customer=customer,
+        ),
+        {"SHIRT": "22"},
+    )
+    client = api_client_for(user)
+    issued = client.post(f"/api/v1/orders/{order.number}/invoice/")
+    assert issued.status_code == 201, issued.json()
+
+    response = client.get(issued.json()["pdf"])
+
+    assert response.status_code == 200
+    pdf = (
+        b"".join(response.streaming_content) if response.streaming else response.content
+    )
+    text = page_text(pdf)
+    assert COMPANY in text
+    assert "Y" * 120 in text
