@@ -74,6 +74,7 @@ def _profile_fields(customer: Customer) -> dict[str, Any]:
         "preferences": customer.preferences,
         "loyalty_number": customer.loyalty_number,
         "points_balance": customer.points_balance,
+        "points_owed": customer.points_owed,
         "store_credit_balance": str(customer.store_credit_balance),
         "created_channel": customer.created_channel,
         "created_at": iso(customer.created_at),
@@ -226,6 +227,7 @@ def _points(customer: Customer) -> list[dict[str, Any]]:
     return [
         {
             "points": t.points,
+            "owed": t.owed,
             "reason": t.reason,
             "reference_type": t.reference_type,
             "reference_id": t.reference_id,

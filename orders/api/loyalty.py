@@ -54,6 +54,13 @@ class LoyaltyOutput(serializers.Serializer):
     )
     since = serializers.DateTimeField(help_text="Start of the spend window.")
     points_balance = serializers.IntegerField()
+    points_owed = serializers.IntegerField(
+        help_text=(
+            "Points taken back by a return or a cancel after they were spent: the "
+            "next points earned or given back pay them first. Only while "
+            "`points_balance` is 0."
+        )
+    )
     points_spendable = serializers.IntegerField(
         help_text=(
             "The points that can be spent now: the balance less the points of "
@@ -77,12 +84,22 @@ class PointsEntryOutput(serializers.ModelSerializer):
             "id",
             "kind",
             "points",
+            "owed",
             "reason",
             "reference_type",
             "reference_id",
             "created_at",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "owed": {
+                "help_text": (
+                    "Change to the points owed: positive when a return or a cancel "
+                    "found that many of the points it took back spent already, "
+                    "negative when points coming in paid that many of them."
+                )
+            }
+        }
 
 
 class MeLoyaltyView(APIView):
@@ -91,8 +108,8 @@ class MeLoyaltyView(APIView):
         description=(
             "The tier reached by the kept spend of the last months (orders less "
             "refunds, every channel), its benefits, the progress to the next tier, "
-            "and the points balance with what it pays and how much of it can be "
-            "spent now."
+            "the points balance with what it pays and how much of it can be "
+            "spent now, and the points owed."
         ),
         responses={200: LoyaltyOutput, 404: NO_PROFILE},
         tags=["me"],
@@ -102,6 +119,7 @@ class MeLoyaltyView(APIView):
         standing = customer_standing(customer)
         data = {
             **standing.__dict__,
+            "points_owed": customer.points_owed,
             "points_spendable": spendable_points(customer).now,
             "tiers": loyalty_tiers(),
         }
@@ -114,7 +132,10 @@ class MeLoyaltyPointsView(generics.ListAPIView):
 
     @extend_schema(
         summary="My points ledger",
-        description="Points earned and taken back, newest first.",
+        description=(
+            "Points earned, spent, given back and taken back, newest first; `owed` "
+            "says how many a line added to the points owed, or paid of them."
+        ),
         responses={200: PointsEntryOutput(many=True), 404: NO_PROFILE},
         tags=["me"],
     )

@@ -70,6 +70,7 @@ from .parts import (
     to_ship,
     with_said,
 )
+from .payment_lapses import recording_lapsed_holds
 from .payments import (
     cancellation_refund,
     capture_order_payments,
@@ -275,6 +276,7 @@ def mark_ready(
     return order
 
 
+@recording_lapsed_holds
 @transaction.atomic
 def ship_order(
     *,
@@ -288,10 +290,11 @@ def ship_order(
     """``location`` hands its picked part of the order to ``carrier`` (without
     ``location``, every picked part): the stock held for it there leaves (reason
     ``shipment``) and the part keeps its carrier and tracking number; what other
-    shops hold for the order stays. The payments are taken as the first part leaves.
-    The order is shipped, and the customer told the whole story, when its last part
-    has left; until then it stays picked, each part shipped written in its history
-    and emailed to the customer as its own parcel."""
+    shops hold for the order stays. The payments are taken as the first part leaves:
+    a card hold found lapsed refuses the parcel and is booked lapsed
+    (``recording_lapsed_holds``). The order is shipped, and the customer told the
+    whole story, when its last part has left; until then it stays picked, each part
+    shipped written in its history and emailed to the customer as its own parcel."""
     now = now or timezone.now()
     carrier, tracking_reference = check_parcel(carrier, tracking_reference)
     order = lock_order(order)

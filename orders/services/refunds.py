@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from customers.services.loyalty import PointsReversal, reverse_points
+from customers.services.loyalty import PointsReversal
 from inventory.models import Location, MovementReason
 from inventory.services.stock import adjust_stock, receive_stock
 from omnistore.core.actors import acting_user
@@ -40,10 +40,10 @@ from .approvals import approved_by_note
 from .common import lock_order
 from .credit import book_store_credit
 from .invoices import credit_refunded_return
-from .loyalty import points_taken_back
 from .payments import refund_to_payments
 from .refund_cash import guard_counter_refund
 from .refund_limit import ExchangeRefund
+from .return_points import points_reversed_said, reverse_return_points
 from .return_window import accept_late
 from .returns import (
     EVENT_RETURN_RECEIVED,
@@ -63,8 +63,6 @@ from .returns import (
 from .sizes import relearn_sizes_later
 from .tenders import refund_sequence
 from .till_refunds import book_counter_credit
-
-NO_REVERSAL = PointsReversal(asked=0, taken=0)
 
 
 def _check_receiving_location(location: Location | None) -> None:
@@ -280,41 +278,6 @@ def _record_return_refunds(ret: Return, refunds) -> None:
         )
 
 
-def _reverse_return_points(
-    ret: Return, order: Order, amount: Decimal, actor
-) -> PointsReversal:
-    """Points for the goods returned (``points_taken_back``), on the running total of
-    the order's refunded returns, so returning everything in parts takes back exactly
-    what was earned. The return keeps its share of the order's points
-    (``points_reversed``) whether or not the balance still held them all: those
-    already spent are not taken back (the balance never goes below 0), and the
-    ledger and timelines say how many. An order whose points are not credited yet
-    (the order locked, so they are not being credited either) takes nothing back:
-    it earns on what it kept when they are (``award_points_for_orders``)."""
-    if not order.loyalty_points or not order.customer_id:
-        return NO_REVERSAL
-    earlier = (
-        Return.objects.filter(
-            order=order, status__in=[ReturnStatus.REFUNDED, ReturnStatus.CLOSED]
-        )
-        .exclude(pk=ret.pk)
-        .values_list("refund_total", "points_reversed")
-    )
-    refunded = sum((r[0] for r in earlier), Decimal("0.00"))
-    reversed_before = sum(r[1] for r in earlier)
-    points = points_taken_back(order, refunded=refunded + amount) - reversed_before
-    if points <= 0:
-        return NO_REVERSAL
-    return reverse_points(
-        customer=order.customer_id,
-        points=points,
-        reason=f"Return {ret.code} of order {order.number}",
-        reference_type=RETURN_REFERENCE,
-        reference_id=ret.code,
-        actor=actor,
-    )
-
-
 def _store_credit_refund(
     ret: Return, order: Order, amount: Decimal, actor, location=None
 ) -> None:
@@ -394,18 +357,6 @@ def _pay_back(
         _store_credit_refund(ret, order, amount, actor, location)
 
 
-def _points_said(reversal: PointsReversal) -> str:
-    """The points a refund took back, as its history line says them."""
-    if not reversal.asked:
-        return ""
-    if not reversal.spent:
-        return f", {reversal.asked} points reversed"
-    return (
-        f", {reversal.asked} points reversed ({reversal.spent} of them already "
-        "spent: not taken back)"
-    )
-
-
 def _announce_refund(
     ret: Return, *, reversal: PointsReversal, actor, location, now: datetime
 ) -> None:
@@ -413,7 +364,8 @@ def _announce_refund(
     record_return_event(
         ret,
         EVENT_RETURN_REFUNDED,
-        f"Return {ret.code} refunded: {refund_said(ret)}" + _points_said(reversal),
+        f"Return {ret.code} refunded: {refund_said(ret)}"
+        + points_reversed_said(reversal),
         actor=actor,
         location=location,
         now=now,
@@ -477,7 +429,7 @@ def refund_return(
         note=RefundMethod(method).label + approved_by_note(approval),
     )
     _pay_back(ret, order, amount, method, actor, location)
-    reversal = _reverse_return_points(ret, order, amount, actor)
+    reversal = reverse_return_points(ret, order, amount, actor)
     ret.points_reversed = reversal.asked
     ret.refund_method = method
     ret.refund_total = amount
