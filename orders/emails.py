@@ -33,7 +33,7 @@ from omnistore.core import outbox
 from omnistore.core.text import one_line
 from orders.selectors.orders import orders_for_email
 from orders.selectors.parcels import Parcel, parcel_left
-from orders.selectors.pickups import pickup_qr_payload
+from orders.selectors.pickups import pickup_qr_payload, waits_for_the_shop
 from orders.selectors.receipts import (
     Receipt,
     build_receipt,
@@ -272,6 +272,9 @@ def build_order_email(
         ),
         "receipt": receipt,
     }
+    if kind in WITH_QR:
+        # Cash held: past its date the shop cancels it, nothing refunds it by itself.
+        context["waits_for_shop"] = waits_for_the_shop(order)
     if kind == "cancelled":
         context["refunds"] = _refunds_said(order)
         context.update(_why_cancelled(order))

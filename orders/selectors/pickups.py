@@ -1,10 +1,11 @@
 """Reads of the pickup desk: orders ready at a shop, found by QR, number, code or the
-customer's name, email, phone or loyalty card; and every order still to be collected
-at a shop."""
+customer's name, email, phone or loyalty card; every order still to be collected at a
+shop; the pickups left to their shop once past their date (cash held); and whether a
+pickup's code is given to its customer at the desk (an order without an email)."""
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from customers.models import CustomerIdentity, IdentityKind
 from customers.normalize import normalize_loyalty_number
@@ -17,21 +18,72 @@ from orders.models import (
     FulfilmentStatus,
     Order,
     OrderStatus,
+    Payment,
+    PaymentMethod,
 )
 from orders.selectors.orders import with_fulfilments
 
 PICKUP_QR_PREFIX = "OMNISTORE-PICKUP"
 
 
+def cash_held() -> QuerySet[Payment]:
+    """Cash an order took and has not all given back. A pickup holding some is left
+    to its shop once past its date, the cash going back from a till: the clock does
+    not cancel and refund it (``expire_uncollected_pickups``), its emails promise no
+    refund, and the desk lists it as waiting for the shop."""
+    return Payment.objects.filter(
+        method=PaymentMethod.CASH, amount__gt=F("refunded_amount")
+    )
+
+
+def waits_for_the_shop(order: Order) -> bool:
+    """Whether ``order``, not collected by its date, waits for its shop to cancel it
+    rather than being cancelled and refunded by itself (``cash_held``). One query."""
+    return cash_held().filter(order_id=order.pk).exists()
+
+
 def pickups_waiting(*, location) -> QuerySet[Order]:
-    """Orders ready at this shop's pickup desk, the ones expiring first on top."""
-    return with_fulfilments(
-        Order.objects.filter(
-            status=OrderStatus.READY,
-            fulfilments__pickup_location=location,
-            fulfilments__method=FulfilmentMethod.PICKUP,
+    """Orders ready at this shop's pickup desk, the ones expiring first on top; each
+    says whether it ``waits_for_shop`` once past its date (``cash_held``)."""
+    return (
+        with_fulfilments(
+            Order.objects.filter(
+                status=OrderStatus.READY,
+                fulfilments__pickup_location=location,
+                fulfilments__method=FulfilmentMethod.PICKUP,
+            )
         )
-    ).order_by("pickup_expires_at", "id")
+        .annotate(waits_for_shop=Exists(cash_held().filter(order_id=OuterRef("pk"))))
+        .order_by("pickup_expires_at", "id")
+    )
+
+
+def why_no_pickup_slip(order: Order, location) -> str:
+    """Why staff at ``location`` may not see ``order``'s pickup code to give it to
+    the customer; empty when they may. The code is a handover secret: it is shown
+    only for a ready order without an email (one with an email was sent it; a
+    customer who lost it is handed the order on their identity), not locked after
+    wrong codes, and only at its pickup shop's desk."""
+    if order.status != OrderStatus.READY:
+        return f"Order {order.number} is not ready for pickup: it has no pickup code."
+    if order.email:
+        return (
+            f"Order {order.number} was emailed its pickup code. A customer who lost "
+            "it is handed the order on their identity at the desk."
+        )
+    if order.pickup_locked_at is not None:
+        return (
+            f"Order {order.number} is locked after too many wrong pickup codes: "
+            "it is unlocked at the pickup desk first."
+        )
+    here = location is not None and any(
+        f.pickup_location_id == location.pk
+        for f in order.fulfilments.all()
+        if f.status != FulfilmentStatus.CANCELLED
+    )
+    if not here:
+        return "The pickup code is shown only at the pickup shop's desk."
+    return ""
 
 
 def open_pickups_at(*, location) -> QuerySet[Order]:

@@ -5,6 +5,9 @@ Wrong codes are counted on the order; after ``OMNISTORE_PICKUP_CODE_MAX_FAILURES
 them the order is locked (who typed the last one, when) and nothing is handed over,
 with or without the code, until it is unlocked: by a manager of the shop, or by an
 associate with a manager's approval (``OMNISTORE_APPROVAL_PICKUP_UNLOCK``).
+
+An order without an email was sent no code: staff at its pickup shop's desk see it
+(``show_pickup_code``) to give it to the customer, and its history says who saw it.
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from inventory.models import Location, MovementReason
@@ -37,9 +39,8 @@ from orders.models import (
     Order,
     OrderStatus,
     OrderStatusChange,
-    Payment,
-    PaymentMethod,
 )
+from orders.selectors.pickups import cash_held, why_no_pickup_slip
 
 from .approvals import (
     approved_by_note,
@@ -59,6 +60,7 @@ EVENT_ORDER_COLLECTED = "order_collected"
 EVENT_PICKUP_REMINDER = "pickup_reminder"
 EVENT_PICKUP_LOCKED = "pickup_locked"
 EVENT_PICKUP_UNLOCKED = "pickup_unlocked"
+PICKUP_CODE_SHOWN = "Pickup code shown to give to the customer: no email on the order"
 
 
 def verify_pickup_code(order: Order, code: str) -> bool:
@@ -206,6 +208,28 @@ def unlock_pickup(
     return order
 
 
+@transaction.atomic
+def show_pickup_code(
+    *, order: Order | int, actor, location: Location, now: datetime | None = None
+) -> Order:
+    """The pickup code of a ready order that has no email, for staff at its pickup
+    shop's desk (``location``) to give the customer; refused otherwise
+    (``why_no_pickup_slip``). The code is a handover secret: each time it is shown
+    the order's history says who saw it, where and when."""
+    now = now or timezone.now()
+    user = acting_user(actor)
+    if user is None or not user.is_store_staff:
+        raise PermissionDenied("A pickup code is shown to staff at its shop's desk.")
+    order = lock_order(order)
+    refusal = why_no_pickup_slip(order, location)
+    if refusal:
+        raise Conflict(refusal, code="pickup_code_not_shown")
+    _record_pickup_change(
+        order, actor=actor, now=now, note=PICKUP_CODE_SHOWN, location=location
+    )
+    return order
+
+
 @recording_lapsed_holds
 @_counting_wrong_codes
 @transaction.atomic
@@ -287,16 +311,21 @@ def send_pickup_reminders(*, now: datetime | None = None) -> list[str]:
     """Remind customers whose pickup expires within ``OMNISTORE_PICKUP_REMINDER_DAYS``.
 
     Each order is reminded once (``reminder_sent_at`` and the outbox dedupe key), so
-    running this again, or twice at once, sends nothing more.
+    running this again, or twice at once, sends nothing more. An order without an
+    email is not reminded (there is no other channel), and nothing says it was.
     """
     now = now or timezone.now()
     horizon = now + timedelta(days=settings.OMNISTORE_PICKUP_REMINDER_DAYS)
-    due = Order.objects.filter(
-        status=OrderStatus.READY,
-        reminder_sent_at__isnull=True,
-        pickup_expires_at__lte=horizon,
-        pickup_expires_at__gt=now,
-    ).values_list("pk", "number")
+    due = (
+        Order.objects.filter(
+            status=OrderStatus.READY,
+            reminder_sent_at__isnull=True,
+            pickup_expires_at__lte=horizon,
+            pickup_expires_at__gt=now,
+        )
+        .exclude(email="")
+        .values_list("pk", "number")
+    )
     reminded = []
     for pk, number in list(due):
         try:
@@ -312,6 +341,7 @@ def _remind(pk: int, now: datetime) -> str | None:
     order = (
         Order.objects.select_for_update(skip_locked=True)
         .filter(pk=pk, status=OrderStatus.READY, reminder_sent_at__isnull=True)
+        .exclude(email="")
         .first()
     )
     if order is None:
@@ -337,16 +367,14 @@ def expire_uncollected_pickups(*, now: datetime | None = None) -> list[str]:
     One transaction per order, so one failure does not hold the others back: it is
     logged with the order's number and the order stays ready, for the next run or the
     shop; an order already cancelled or collected meanwhile is left alone. One paid
-    in cash at a shop is not: the cash goes back from a till, so the shop cancels it
-    (it stays on the manager's list of pickups past their time).
+    in cash at a shop is not (``cash_held``): the cash goes back from a till, so the
+    shop cancels it (it stays on the pickup desk as waiting for the shop, and on the
+    manager's list of pickups past their time).
     """
     now = now or timezone.now()
-    cash_held = Payment.objects.filter(
-        method=PaymentMethod.CASH, amount__gt=F("refunded_amount")
-    ).values("order_id")
     due = list(
         Order.objects.filter(status=OrderStatus.READY, pickup_expires_at__lte=now)
-        .exclude(pk__in=cash_held)
+        .exclude(pk__in=cash_held().values("order_id"))
         .values_list("pk", "number")
     )
     expired = []

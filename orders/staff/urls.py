@@ -94,6 +94,7 @@ urlpatterns = [
     path("pickup/", pickups.pickup_desk, name="pickup_desk"),
     path("pickup/<str:number>/", pickups.pickup_collect, name="pickup_collect"),
     path("pickup/<str:number>/unlock/", pickups.pickup_unlock, name="pickup_unlock"),
+    path("pickup/<str:number>/slip/", pickups.pickup_slip, name="pickup_slip"),
     path("<str:number>/", orders.order_detail, name="order_detail"),
     path("<str:number>/pick/", orders.order_pick, name="order_pick"),
     path("<str:number>/ready/", orders.order_ready, name="order_ready"),

@@ -67,7 +67,7 @@ def test_the_reminder_names_the_same_day_as_the_end(ready_at_teatime):
 
     deliver_outbox()
     (reminder,) = [m for m in mail.outbox if "waiting" in m.subject]
-    assert "until the shop closes on Saturday 12 December 2026" in reminder.body
+    assert "Please collect it by Saturday 12 December 2026" in reminder.body
 
 
 def test_across_the_clock_change_the_day_still_ends_at_midnight_local():

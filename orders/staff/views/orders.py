@@ -34,11 +34,12 @@ from orders.selectors.orders import (
     NUMBER_PART_MIN,
     orders_at_warehouses,
     orders_numbered_like,
+    refunded_so_far,
     warehouse_parts,
 )
 from orders.selectors.orders import order_detail as find_order
 from orders.selectors.payments import payments_taken
-from orders.selectors.pickups import parse_pickup_qr
+from orders.selectors.pickups import parse_pickup_qr, why_no_pickup_slip
 from orders.selectors.receipts import same_items_once
 from orders.selectors.returns import returns_of_order
 from orders.selectors.work import awaiting_transfer, picked_here, picking_queue
@@ -135,6 +136,10 @@ def _detail_context(request, order: Order, **extra) -> dict:
         "can_cancel": can_move(order, OrderStatus.CANCELLED)
         and sold_or_fulfilled_here(user, order),
         "hold_lapsed": lapsed,
+        # Sent no pickup code: its pickup shop's desk gives it (``pickup_slip``).
+        "code_not_emailed": order.status == OrderStatus.READY and not order.email,
+        "may_print_slip": not why_no_pickup_slip(order, store)
+        and may_act(user, order, "collect"),
         "may_send_documents": sold_or_fulfilled_here(user, order),
         "receipt_once": new_token(),
         "parcels_shipped": parcels,
@@ -275,19 +280,32 @@ def order_pick(request, number: str):
     )
 
 
+# An order without an email is sent no pickup code: staff give it to the customer.
+GIVE_THE_CODE = (
+    ". No email on this order: give the customer the pickup code "
+    "(Pickup slip, on the order's page)"
+)
+
+
 @staff_required
 @require_POST
 def order_ready(request, number: str):
-    """Ready for pickup: the service issues the code and emails the customer."""
+    """Ready for pickup: the service issues the code and emails the customer; an
+    order without an email gets none, and the page says to give the code."""
     store = current_store(request)
+    order = acting_order(request, number, "ready")
+    sent = "; the customer has been sent the pickup code"
+    sent_then = "; its pickup code was sent then"
+    if not order.email:
+        sent = sent_then = GIVE_THE_CODE
     return _step(
         request,
-        acting_order(request, number, "ready"),
+        order,
         perform=lambda order: mark_ready(
             order=order, actor=request.user, location=where(order, store, pickup=True)
         ),
-        done=" is ready for pickup; the customer has been sent the pickup code",
-        already=" was already ready; its pickup code was sent then",
+        done=f" is ready for pickup{sent}",
+        already=f" was already ready{sent_then}",
         reached=lambda order: order.status == OrderStatus.READY,
     )
 
@@ -379,6 +397,7 @@ def order_cancel(request, number: str):
     form = CancelForm(request.POST)
     store = current_store(request)
     if form.is_valid():
+        before = refunded_so_far(order)
         try:
             with device_counter(request, store):  # cash goes back from its drawer
                 order = cancel_order(
@@ -393,11 +412,8 @@ def order_cancel(request, number: str):
         except ApplicationError as error:
             add_service_error(form, error, explain=explain)
         else:
-            messages.success(
-                request,
-                f"Order {order.number} cancelled; stock released and payments "
-                "refunded.",
-            )
+            refunded = refunded_so_far(order) - before
+            messages.success(request, _cancelled_said(order, refunded))
             return redirect_to(request, _back(request, order))
     order = order_or_404(number)
     refusal = " ".join(form.non_field_errors()) or None
@@ -407,6 +423,15 @@ def order_cancel(request, number: str):
             request, "orders/staff/_cancel_form.html", context, status=INVALID
         )
     return render(request, "orders/staff/order_detail.html", context, status=INVALID)
+
+
+def _cancelled_said(order: Order, refunded) -> str:
+    """What a cancel did, as the order now is: cancelled whole, or (a split delivery
+    a parcel of which had left) only its parts not shipped; and what it refunded."""
+    money = f"{refunded} {order.currency} refunded" if refunded else "nothing to refund"
+    if order.status == OrderStatus.CANCELLED:
+        return f"Order {order.number} cancelled; stock released, {money}."
+    return f"Order {order.number}: parts not shipped cancelled; {money}."
 
 
 def _shelf_lines(order: Order, store) -> list:

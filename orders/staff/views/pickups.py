@@ -1,16 +1,20 @@
 """The pickup desk: orders ready here, found by number, QR, name, phone or email, and
 handed over against their pickup code (or the customer's identity, with a note). An
 order locked after too many wrong codes says so, in the list too; a manager of the shop
-unlocks it, an associate with a manager's approval (PIN here, or their queue)."""
+unlocks it, an associate with a manager's approval (PIN here, or their queue). One past
+its date that waits for the shop (cash held) says what to do. An order without an email
+was sent no code: its pickup slip gives staff the code and QR for the customer."""
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from customers.normalize import normalize_email, normalize_phone
@@ -19,11 +23,22 @@ from omnistore.approvals.views import ask_manager, given_approvals
 from omnistore.core.exceptions import ApplicationError
 from omnistore.staff.auth import require_store, shop_only, staff_required
 from omnistore.staff.htmx import INVALID, add_service_error, is_partial
+from orders.emails import qr_png
 from orders.models import Order, OrderStatus
 from orders.selectors.payments import payments_taken
-from orders.selectors.pickups import parse_pickup_qr, pickup_search
+from orders.selectors.pickups import (
+    parse_pickup_qr,
+    pickup_qr_payload,
+    pickup_search,
+    waits_for_the_shop,
+)
 from orders.selectors.receipts import same_items_once
-from orders.services.pickups import collect_order, may_unlock_pickup, unlock_pickup
+from orders.services.pickups import (
+    collect_order,
+    may_unlock_pickup,
+    show_pickup_code,
+    unlock_pickup,
+)
 from orders.staff.forms.pickups import CollectForm, UnlockForm
 from orders.staff.statuses import explain
 from orders.staff.views.access import acting_order, order_or_404, region, where
@@ -91,7 +106,13 @@ def pickup_desk(request):
     for order in orders:
         order.units = sum(line.quantity for line in order.lines.all())
         _expiry_context(order, now)
-    context = {"store": store, "q": query, "orders": orders}
+    context = {
+        "store": store,
+        "q": query,
+        "orders": orders,
+        # Past their date and not cancelled by the clock: the shop cancels them.
+        "for_the_shop": sum(o.expired and o.waits_for_shop for o in orders),
+    }
     template = "orders/staff/_pickup_results.html"
     if not is_partial(request):
         template = "orders/staff/pickup_desk.html"
@@ -162,6 +183,7 @@ def _collect_page(request, store, order, *, form, collected=False, status=200, *
         "form": form,
         "collected": collected,
         "is_ready": order.status == OrderStatus.READY,
+        "waits_for_shop": order.expired and waits_for_the_shop(order),
         "may_unlock": locked and may_unlock_pickup(request.user, shop),
         "unlock_form": extra.get("unlock_form") or UnlockForm(),
         "scanned_code": extra.get("scanned_code", ""),
@@ -207,3 +229,28 @@ def pickup_unlock(request, number: str):
     return _collect_page(
         request, store, order, form=CollectForm(), unlock_form=form, status=INVALID
     )
+
+
+@staff_required
+@require_POST
+@AT_A_SHOP
+@never_cache
+def pickup_slip(request, number: str):
+    """The pickup code and its QR on a slip, for an order without an email: staff
+    at its pickup shop's desk give them to the customer. Each showing is kept in the
+    order's history (``show_pickup_code``); anything else is refused, saying why."""
+    store = require_store(request)
+    order = acting_order(request, number, "collect")
+    try:
+        show_pickup_code(order=order, actor=request.user, location=store)
+    except ApplicationError as error:
+        context = {"order": order, "refused": explain(error)}
+        return render(request, "orders/staff/pickup_slip.html", context, status=INVALID)
+    png = qr_png(pickup_qr_payload(order), scale=6)
+    context = {
+        "order": order,
+        "shop": where(order, store, pickup=True),
+        "lines": same_items_once(order.lines.all()),
+        "qr": "data:image/png;base64," + base64.b64encode(png).decode(),
+    }
+    return render(request, "orders/staff/pickup_slip.html", context)
