@@ -111,7 +111,7 @@ class PaymentIntentView(APIView):
         `gift_card` alone, for an e-gift card. Each of these two starts a new intent
         with a `reference` of its own, which the purchase sends back; a cart's
         payment is asked again for an unchanged cart and answers the same intent."""
-        if "gift_card" in request.data:
+        if isinstance(request.data, dict) and "gift_card" in request.data:
             intent = _e_gift_intent(request)
         else:
             intent = _checkout_intent(request)

@@ -215,3 +215,9 @@ def test_the_test_provider_takes_buy_now_and_e_gift_intents_and_its_tokens():
     gift = started({"gift_card": {"amount": "20.00", "country": "IT"}})
     assert buy_e_gift(gift["id"], gift["reference"], "20.00").status_code == 201
     assert buy_e_gift("tok_visa").status_code == 201
+
+
+@pytest.mark.parametrize("body", ["null", '"gift_card"', "[]", "7"])
+def test_a_payment_intent_body_that_is_not_an_object_is_a_400(body):
+    answer = APIClient().post(INTENT, body, content_type="application/json")
+    assert answer.status_code == 400, answer.content
