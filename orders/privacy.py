@@ -349,6 +349,8 @@ def erase_order_data(erasure: Erasure) -> None:
     blank_texts(till, "reason", keep=TILL_REASONS)
     blank_texts(returns, "note", keep=RETURN_REQUEST_NOTES)
     blank_texts(returns, "override_reason")
+    # a digest of what the customer asked for, their notes included
+    returns.exclude(idempotency_fingerprint="").update(idempotency_fingerprint="")
     blank_texts(ReturnLine.objects.filter(return_request__in=returns), "note")
     steps = ReturnStatusChange.objects.filter(return_request__in=returns)
     blank_texts(steps, "note", keep=RETURN_NOTES)
@@ -440,8 +442,9 @@ def _order_texts() -> dict:
         OrderTaxTotal: Texts(kept=("tax_class",)),
         OrderStatusChange: status_change,
         Return: Texts(
-            erased=("note", "override_reason"),
-            kept=("code", "status", "started_channel", "refund_method"),
+            erased=("note", "override_reason", "idempotency_fingerprint"),
+            kept=("code", "status", "started_channel", "refund_method")
+            + ("idempotency_scope", "idempotency_key"),
         ),
         ReturnLine: Texts(
             erased=("note",), kept=("reason", "condition", "disposition")

@@ -12,7 +12,12 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -21,6 +26,7 @@ from rest_framework.views import APIView
 from customers.api.common import CLIENT_CHANNEL, request_channel
 from omnistore.core.api import MAX_ID, ErrorSerializer, InputSerializer, TextField
 from omnistore.core.channels import Channel
+from orders.api.checkout import IDEMPOTENCY_KEY
 from orders.emails import qr_png
 from orders.models import RefundMethod, Return, ReturnReason, ReturnStatus
 from orders.selectors.return_post import ReturnAddress, return_address
@@ -70,6 +76,18 @@ def instructions(return_request, post_to: ReturnAddress | None = None) -> str:
         f"staff scan it, check the items and refund you on the spot.{by_post} "
         f"Returns are accepted within {days} days of collection or delivery."
     )
+
+
+RETURN_REPLAYED = OpenApiParameter(
+    "Idempotent-Replayed",
+    {"type": "string", "enum": ["true"]},
+    OpenApiParameter.HEADER,
+    description=(
+        "Sent (`true`) on the 200 that answers a request made again: the body is "
+        "the return the first one made, nothing was done again."
+    ),
+    response=[200],
+)
 
 
 # --- input ---------------------------------------------------------------------------
@@ -216,12 +234,30 @@ class ReturnListView(generics.ListAPIView):
     @extend_schema(
         operation_id="return_create",
         request=ReturnCreateInput,
-        parameters=[CLIENT_CHANNEL],
-        responses={201: ReturnDetailOutput, **ERRORS},
+        parameters=[CLIENT_CHANNEL, IDEMPOTENCY_KEY, RETURN_REPLAYED],
+        responses={
+            201: ReturnDetailOutput,
+            200: OpenApiResponse(
+                ReturnDetailOutput,
+                description="The request made again: the same `Idempotency-Key` "
+                "with the same request, or the same order, lines, quantities, "
+                "reasons and refund method as a return of yours still waiting for "
+                "its items and started at most two minutes ago. The answer is "
+                "that return, with the header `Idempotent-Replayed: true`; no "
+                "second return is opened and no second email sent.",
+            ),
+            **ERRORS,
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="Outside the return window, or not returnable; or the "
+                "Idempotency-Key used for another request (`idempotency_key_reused`)",
+            ),
+        },
     )
     def post(self, request):
         """Start a return of some lines of one of your orders; the answer carries the
-        return code, its QR and what to do next."""
+        return code, its QR and what to do next. Sent again (a retry after a
+        timeout, a double tap), it answers the return the first request made."""
         data = ReturnCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         data = data.validated_data
@@ -232,6 +268,7 @@ class ReturnListView(generics.ListAPIView):
             refund_method=data["refund_method"],
             note=data["note"],
             actor=request.user,
+            idempotency_key=request.headers.get("Idempotency-Key", ""),
             lines=[
                 ReturnLineRequest(
                     order_line=line["order_line"],
@@ -245,6 +282,8 @@ class ReturnListView(generics.ListAPIView):
         body = ReturnDetailOutput(
             return_by_id(created.pk), context={"request": request}
         ).data
+        if created.idempotent_replay:
+            return Response(body, headers={"Idempotent-Replayed": "true"})
         return Response(body, status=status.HTTP_201_CREATED)
 
 

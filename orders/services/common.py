@@ -1,8 +1,9 @@
 """Helpers every order service shares: money to the cent, quantities, the order's
 lock, its timeline event, email and webhook.
 
-An order row is locked (``SELECT ... FOR UPDATE``) before its status changes; lock
-order is order → customer → stock rows, the same in every service of this package.
+An order row is locked (``SELECT ... FOR NO KEY UPDATE``) before its status changes;
+lock order is (at a counter, its till session →) order → customer → stock rows, the
+same in every service of this package (``counter_locks``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import secrets
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
+from typing import TypeVar
 
 from customers.models import Customer
 from customers.services.timeline import record_event
@@ -21,9 +23,13 @@ from omnistore.core.channels import Channel
 from omnistore.core.db import load
 from omnistore.core.exceptions import Conflict, NotFound, ValidationFailed
 from orders.emails import enqueue_order_email
-from orders.models import Order, Payment, PaymentMethod, PaymentStatus
+from orders.models import Order, Payment, PaymentMethod, PaymentStatus, Return
 
 MAX_LINE_QUANTITY = 99
+MAX_IDEMPOTENCY_KEY = 100
+
+# What an ``Idempotency-Key`` can have made.
+Keyed = TypeVar("Keyed", Order, Return)
 
 
 ORDER_REFERENCE = "order"
@@ -86,19 +92,37 @@ def checkout_fingerprint(checkout, payments, gift_cards) -> str:
     )
 
 
-def replay(existing: Order, fingerprint: str) -> Order:
-    """The order an ``Idempotency-Key`` already made, when the request is the same;
-    the key sent again with another request is refused (409), as is any request
-    for an order whose personal data was erased (its fingerprint with it)."""
+def replay(existing: Keyed, fingerprint: str, *, what: str = "purchase") -> Keyed:
+    """The order (or return) an ``Idempotency-Key`` already made, when the request
+    is the same; the key sent again with another request is refused (409), as is
+    any request for one whose personal data was erased (its fingerprint with it).
+    ``what`` names the request a new key goes with."""
     if not fingerprint or existing.idempotency_fingerprint != fingerprint:
-        raise Conflict(
-            "This Idempotency-Key was already used for another request: send a new "
-            "key with a new purchase.",
-            code="idempotency_key_reused",
-            extra={"idempotency_key": ["Already used for another request."]},
-        )
+        raise key_reused(what)
     existing.idempotent_replay = True
     return existing
+
+
+def key_reused(what: str = "purchase") -> Conflict:
+    """The refusal of an ``Idempotency-Key`` sent again with another request."""
+    return Conflict(
+        "This Idempotency-Key was already used for another request: send a new "
+        f"key with a new {what}.",
+        code="idempotency_key_reused",
+        extra={"idempotency_key": ["Already used for another request."]},
+    )
+
+
+def clean_idempotency_key(value) -> str:
+    """The ``Idempotency-Key`` as sent, trimmed; one longer than the column that
+    keeps it is refused."""
+    key = (value or "").strip()
+    if len(key) > MAX_IDEMPOTENCY_KEY:
+        raise ValidationFailed(
+            "The Idempotency-Key is too long.",
+            extra={"idempotency_key": [f"At most {MAX_IDEMPOTENCY_KEY} characters."]},
+        )
+    return key
 
 
 def check_quantity(quantity, field: str = "quantity") -> int:
@@ -166,7 +190,7 @@ def cache_related(instance, name: str, objects: list) -> None:
 def lock_order(order: Order | int) -> Order:
     pk = order.pk if isinstance(order, Order) else order
     try:
-        return Order.objects.select_for_update().get(pk=pk)
+        return Order.objects.select_for_update(no_key=True).get(pk=pk)
     except (Order.DoesNotExist, TypeError, ValueError):
         raise NotFound("Order not found.") from None
 

@@ -4,7 +4,9 @@ Rules kept here:
 - ``request_return`` locks the order's lines (``SELECT ... FOR UPDATE``, pk order) and
   counts the units already on returns inside that lock: two desks returning the same
   line at once queue up and the second sees the first's units, so never more come
-  back than were bought;
+  back than were bought; a customer's request made again (its ``Idempotency-Key``,
+  or the same return moments later) is decided under that lock too and answers the
+  first return (``return_repeats``);
 - the return window runs ``OMNISTORE_RETURN_WINDOW_DAYS`` from the handover; outside
   it only staff accept a return, with a reason kept on the return and its history;
 - receive, refund, close and cancel lock the return row first (return → stock
@@ -13,13 +15,12 @@ Rules kept here:
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -61,8 +62,9 @@ from .approvals import (
     guard_return_outside_window,
     guard_return_without_receipt,
 )
-from .common import CODE_ALPHABET, check_quantity, to_money
+from .common import check_quantity, to_money
 from .credit import check_credit_currency
+from .return_repeats import insert_return, repeated_return, return_key
 from .return_window import check_return_policy, is_staff_actor
 
 EVENT_RETURN_REQUESTED = "return_requested"
@@ -105,10 +107,6 @@ class ReceiveLine:
     line: int
     condition: str = ""
     disposition: str = ""
-
-
-def _new_return_code() -> str:
-    return "R-" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
 
 
 def checked_choice(value, choices, field: str, errors: dict, default=""):
@@ -317,17 +315,6 @@ def lock_return(value) -> Return:
     return found
 
 
-def _create_return(**fields) -> Return:
-    for attempt in range(5):
-        try:
-            with transaction.atomic():
-                return Return.objects.create(code=_new_return_code(), **fields)
-        except IntegrityError:
-            if attempt == 4:
-                raise
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
 def _check_channel_and_method(channel: str, refund_method: str) -> str:
     """The refund method to use; both choices are checked before any lookup."""
     errors: dict[str, list] = {}
@@ -531,6 +518,7 @@ def request_return(
     note: str = "",
     without_receipt: bool = False,
     approvals: Sequence = (),
+    idempotency_key: str = "",
     now: datetime | None = None,
 ) -> Return:
     """Open a return for lines of any order from any channel.
@@ -540,7 +528,9 @@ def request_return(
     and ``actor`` the associate, who alone may accept a return outside the window, with
     ``override_reason``, or one ``without_receipt``: each with a manager's approval
     (``approvals``) when the settings ask for one, named in the return's history.
-    Quantities never exceed bought minus already returned.
+    Quantities never exceed bought minus already returned. A customer's request
+    made again (its ``idempotency_key``, or the same lines moments later) answers
+    the return it made (``return_repeats``), with ``idempotent_replay`` True.
     """
     now = now or timezone.now()
     refund_method = _check_channel_and_method(channel, refund_method)
@@ -552,9 +542,22 @@ def request_return(
     check_refund_method(order, refund_method)
     ids = sorted(line.order_line for line in wanted)
     locked = _lock_order_lines(order, ids)
+    asked = return_key(
+        idempotency_key,
+        customer=customer,
+        order=order,
+        wanted=wanted,
+        channel=channel,
+        refund_method=refund_method,
+        note=note,
+    )
+    earlier = repeated_return(order, customer, wanted, refund_method, asked, now)
+    if earlier is not None:
+        return earlier
     returned = returned_quantities(ids)
     _check_returnable(wanted, locked, returned)
-    ret = _create_return(
+    ret = insert_return(
+        asked,
         order=order,
         customer_id=order.customer_id,
         status=ReturnStatus.REQUESTED,
@@ -569,7 +572,7 @@ def request_return(
         created_at=now,
         updated_at=now,
     )
-    ret.order = order
+    ret.order, ret.idempotent_replay = order, False
     rows = _add_return_lines(ret, wanted, locked, returned)
     approved = _guard_acceptance(
         ret,

@@ -260,7 +260,7 @@ def test_never_more_than_bought_minus_already_returned(store, associate):
             order=order.number,
             customer=customer,
             channel="web",
-            lines=[line_request(order, 2)],
+            lines=[line_request(order, 2, reason="damaged")],
         )
 
     assert refused.value.status == 400

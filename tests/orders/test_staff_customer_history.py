@@ -4,10 +4,12 @@ queries; any associate may open it, as the 360° page, and an unknown customer i
 404 there as on that page. A return is linked only where the viewer may open it."""
 
 import re
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from customers.models import Channel
 from customers.services.merge import merge_customers
@@ -100,7 +102,12 @@ def test_the_customer_page_links_to_every_order(staff, shop, shirt, pia, monkeyp
 
 
 def _returns(shop, shirt, customer, count):
-    order = collected_order(store=shop, lines=[(shirt, count)], customer=customer)
+    """``count`` returns of one unit each, started minutes apart (one identical
+    request moments after another answers the first return)."""
+    start = timezone.now() - timedelta(hours=1)
+    order = collected_order(
+        store=shop, lines=[(shirt, count)], customer=customer, when=start
+    )
     line = order.lines.get()
     return [
         request_return(
@@ -108,8 +115,9 @@ def _returns(shop, shirt, customer, count):
             customer=customer,
             channel=Channel.WEB,
             lines=[ReturnLineRequest(order_line=line.pk, quantity=1, reason="too_big")],
+            now=start + timedelta(minutes=5 * (i + 1)),
         )
-        for _ in range(count)
+        for i in range(count)
     ]
 
 

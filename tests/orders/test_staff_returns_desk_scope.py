@@ -40,9 +40,9 @@ def returns(roma, duomo):
             order=order.number,
             customer=customer,
             channel="web",
-            lines=[ReturnLineRequest(line.pk, 1, "too_small")],
+            lines=[ReturnLineRequest(line.pk, 1, reason)],
         )
-        for _ in range(3)
+        for reason in ("too_small", "too_big", "damaged")
     ]
     at_duomo, at_roma, waiting = started
     receive_return(return_request=at_duomo, location=duomo, actor=None)
