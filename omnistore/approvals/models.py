@@ -5,7 +5,8 @@ end: ``pending`` → ``approved`` → ``used`` (the action went through with it)
 ``refused`` / ``expired`` (``decided_at`` of one approved, then expired unused, stays
 when the manager said yes), or ``withdrawn`` by the associate who asked (waiting, or
 approved and not used yet: ``withdrawn_at`` says when, the manager's decision kept). It names what it is for (``kind``, ``subject``, ``amount``)
-so an approval given for one refund cannot complete another. It is asked at a shop
+so an approval given for one refund cannot complete another; one person has one
+request open (waiting, or approved and not used) per move at most. It is asked at a shop
 (``location``); only a move of no one shop by one who approves at every shop (HQ
 voiding a gift card in the admin) has none, recorded as their own. Rows change only
 through ``omnistore.approvals.services``.
@@ -16,6 +17,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import MD5
 from django.utils import timezone
 
 APPROVE_PERMISSION = "approvals.approve_request"
@@ -44,6 +46,12 @@ class ApprovalStatus(models.TextChoices):
     REFUSED = "refused", "Refused"
     EXPIRED = "expired", "Expired"
     WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+# Still open: waiting for a manager, or approved and not used yet.
+OPEN_STATUSES = (ApprovalStatus.PENDING, ApprovalStatus.APPROVED)
+# What makes two requests the same move: who asked, and all the manager reads.
+SAME_MOVE = ("requested_by", "kind", "location", "subject", "summary", "currency")
 
 
 class ApprovalChannel(models.TextChoices):
@@ -121,6 +129,23 @@ class Approval(models.Model):
             models.CheckConstraint(
                 name="approval_without_shop_is_own_move",
                 condition=Q(location__isnull=False) | Q(channel="self"),
+            ),
+            # One open request per move of one person: a double tap, a reload or
+            # two screens asking at once find it rather than queue a second. The
+            # reason by its hash (it has no length limit); with a sum and without
+            # one apart, as a missing sum is never equal to another in an index.
+            models.UniqueConstraint(
+                *SAME_MOVE,
+                "amount",
+                MD5("reason"),
+                name="approval_open_once",
+                condition=Q(status__in=OPEN_STATUSES, amount__isnull=False),
+            ),
+            models.UniqueConstraint(
+                *SAME_MOVE,
+                MD5("reason"),
+                name="approval_open_once_no_sum",
+                condition=Q(status__in=OPEN_STATUSES, amount__isnull=True),
             ),
         ]
 

@@ -44,6 +44,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from omnistore.approvals.models import (
+    OPEN_STATUSES,
     Approval,
     ApprovalChannel,
     ApprovalStatus,
@@ -55,6 +56,7 @@ from omnistore.approvals.selectors.approvals import (
     is_usable,
 )
 from omnistore.core.actors import acting_user
+from omnistore.core.db import insert_unless_duplicate
 from omnistore.core.exceptions import (
     ApplicationError,
     Conflict,
@@ -64,8 +66,6 @@ from omnistore.core.exceptions import (
 )
 
 from .pins import check_pin_shape, try_pin
-
-OPEN_STATUSES = (ApprovalStatus.PENDING, ApprovalStatus.APPROVED)
 
 
 @dataclass(frozen=True)
@@ -246,17 +246,37 @@ def request_approval(
     """Record the request the associate's screen waits on, with the reason the move
     gave (``ask.reason``: part of what is approved). Asking again for the same move
     (a double tap, a reload) finds the open request, waiting or approved and not
-    used yet, instead of a second."""
+    used yet, instead of a second; so do taps at the same moment: the database
+    holds one open request per move of one person (``approval_open_once``), and
+    the insert of a second is skipped, waiting for the first to commit. One left
+    open past its time ends expired before the new one is recorded."""
     now = now or timezone.now()
-    open_ = _open_request(ask, requested_by, now)
-    if open_ is not None:
-        return open_
-    return Approval.objects.create(
-        **_row(ask),
-        requested_by=requested_by,
-        requested_at=now,
-        expires_at=_expiry(now),
+    for attempt in range(2):
+        open_ = _open_request(ask, requested_by, now)
+        if open_ is not None:
+            return open_
+        if attempt:
+            _expire_lapsed(ask, requested_by, now)
+        row = Approval(
+            **_row(ask),
+            requested_by=requested_by,
+            requested_at=now,
+            expires_at=_expiry(now),
+        )
+        if insert_unless_duplicate(row):
+            return row
+    raise Conflict(
+        "This request was just asked from another screen: ask again.",
+        code="approval_asked_at_once",
     )
+
+
+def _expire_lapsed(ask: Ask, user, now: datetime) -> None:
+    """``user``'s request for this very move left open past its time ends expired,
+    as ``expire_approvals`` would end it, making room for a new one."""
+    Approval.objects.filter(
+        **_row(ask), requested_by=user, status__in=OPEN_STATUSES, expires_at__lte=now
+    ).update(**_expired(now))
 
 
 def _lock(approval: Approval | int) -> Approval:
