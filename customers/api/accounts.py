@@ -30,6 +30,7 @@ from omnistore.core.api import UNAVAILABLE, ErrorSerializer
 from omnistore.core.throttling import (
     ClientThrottle,
     GuardThrottle,
+    PasswordChangeThrottle,
     SignInClientThrottle,
     ThrottledPosts,
 )
@@ -147,13 +148,6 @@ class VerificationThrottle(GuardThrottle):
         ident = request.user.pk if request.user.is_authenticated else "anon"
         ident = f"{ident}:{self.get_ident(request)}"
         return self.cache_format % {"scope": self.scope, "ident": ident}
-
-
-class PasswordChangeThrottle(GuardThrottle):
-    """Current passwords tried per login: a stolen token does not buy unlimited
-    guesses at the password behind it."""
-
-    scope = "password_change"
 
 
 LIMITED = OpenApiResponse(

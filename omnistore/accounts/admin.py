@@ -31,7 +31,7 @@ from .services import (
     reaches_admin,
     role_shops,
 )
-from .sign_in import LimitedSignInForm, limited_sign_in
+from .sign_in import LimitedSignInForm, limited_password_tries
 
 
 class ManagersLoginForm(LimitedSignInForm, AdminAuthenticationForm):
@@ -52,13 +52,21 @@ class ManagersLoginForm(LimitedSignInForm, AdminAuthenticationForm):
         return user.is_staff
 
 
+class OwnPasswordChangeView(PasswordChangeView):
+    form_class = OwnPasswordChangeForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
+
+
+@limited_password_tries
 def own_password_change(request, extra_context=None):
     """The admin's *Change password* (one's own), Django's page saving through
     ``OwnPasswordChangeForm``, as the staff pages' does: signed out everywhere
-    else, this session kept."""
+    else, this session kept; the current passwords tried limited per login (429
+    past the limit)."""
     request.current_app = admin.site.name
-    return PasswordChangeView.as_view(
-        form_class=OwnPasswordChangeForm,
+    return OwnPasswordChangeView.as_view(
         success_url=reverse("admin:password_change_done"),
         extra_context={**admin.site.each_context(request), **(extra_context or {})},
     )(request)
@@ -67,7 +75,7 @@ def own_password_change(request, extra_context=None):
 # The default site's login and own-password pages, with the forms above: its URLs
 # are built from these attributes when the URLconf loads, after this module.
 admin.site.login_form = ManagersLoginForm
-admin.site.login = limited_sign_in(admin.site.login)
+admin.site.login = limited_password_tries(admin.site.login)
 admin.site.password_change = own_password_change
 
 STAFF_STATUS_FOLLOWS_ROLE = (

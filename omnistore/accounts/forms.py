@@ -2,16 +2,56 @@
 services, so that every new password signs the login out everywhere else."""
 
 from django.contrib.auth.forms import AdminPasswordChangeForm, PasswordChangeForm
+from django.core.exceptions import ValidationError
+
+from omnistore.core.dberrors import RETRY_AFTER_SECONDS
+from omnistore.core.exceptions import ServiceUnavailable
+from omnistore.core.throttling import PasswordChangeThrottle, retry_in
 
 from .services import change_own_password, set_password
+from .sign_in import TOO_MANY_TRIES
+
+TOO_MANY_GUESSES = "Too many tries at the current password."
 
 
 class OwnPasswordChangeForm(PasswordChangeForm):
     """One's own new password, proven by the current one (the staff pages' and the
     admin's *Change password*): ``change_own_password``. The view keeps its own
-    session with ``update_session_auth_hash``."""
+    session with ``update_session_auth_hash``.
+
+    Current passwords tried are counted per login in the count the API's password
+    change keeps (``PasswordChangeThrottle``, ``THROTTLE_PASSWORD_CHANGE``), every try
+    as there: a device left signed in does not buy unlimited guesses. Past the limit
+    a try is refused on the field before the password is checked, and so is every
+    try while the shared cache cannot count it: a password change can wait, unlike a
+    sign-in. ``refused`` then holds (status, seconds to wait), 429 or 503, for
+    ``limited_password_tries`` to answer with. A form used without a request (a
+    shell) counts nothing."""
 
     required_css_class = "required"
+    refused: tuple[int, int] | None = None
+
+    def __init__(self, user, *args, request=None, **kwargs):
+        super().__init__(user, *args, **kwargs)
+        self.request = request
+
+    def clean_old_password(self):
+        self._count_this_try()
+        return super().clean_old_password()
+
+    def _count_this_try(self) -> None:
+        if self.request is None:
+            return
+        throttle = PasswordChangeThrottle()
+        try:
+            allowed = throttle.allow_request(self.request, None)
+        except ServiceUnavailable as error:
+            self.refused = (error.status, RETRY_AFTER_SECONDS)
+            raise ValidationError(error.message, code=error.code) from error
+        if not allowed:
+            seconds, message = retry_in(throttle, TOO_MANY_GUESSES)
+            self.refused = (429, seconds)
+            raise ValidationError(message, code=TOO_MANY_TRIES)
 
     def save(self, commit=True):
         password = self.cleaned_data["new_password1"]

@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 class LimitedSignInForm:
     """Over Django's ``AuthenticationForm``: ``may_sign_in_here(user)`` says whose
     login the page takes. ``refused`` is the (status, seconds to wait) of a try
-    refused by the count, for ``limited_sign_in`` to answer with."""
+    refused by the count, for ``limited_password_tries`` to answer with."""
 
     refused: tuple[int, int] | None = None
 
@@ -71,9 +71,11 @@ class LimitedSignInForm:
         raise ValidationError(message, code=TOO_MANY_TRIES)
 
 
-def limited_sign_in(view):
-    """A login view whose form (a ``LimitedSignInForm``) refused the try before any
-    password was checked: its page, with the reason on the form, answers 429 and
+def limited_password_tries(view):
+    """A view whose form refused the try before any password was checked (a
+    ``LimitedSignInForm`` at a login, ``OwnPasswordChangeForm`` at a *Change
+    password*): its page, with the reason on the form, answers with the form's
+    ``refused`` status (429, or 503 for a count that cannot be kept) and
     ``Retry-After``."""
 
     @wraps(view)

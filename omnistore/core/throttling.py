@@ -1,6 +1,7 @@
-"""API rate limits, and the limit on passwords tried per client that the staff and
-admin logins share with the API. Kept apart from the views: DRF imports the throttle
-classes named in the settings while its views module loads."""
+"""API rate limits, and the limits on passwords tried that the staff and admin pages
+share with the API: per client at the sign-ins, per login at the password change.
+Kept apart from the views: DRF imports the throttle classes named in the settings
+while its views module loads."""
 
 import math
 
@@ -77,12 +78,27 @@ class SignInClientThrottle(ClientThrottle):
     scope = "sign_in_client"
 
 
-def retry_in(throttle: SimpleRateThrottle) -> tuple[int, str]:
+class PasswordChangeThrottle(GuardThrottle):
+    """Current passwords tried per login, wherever: the storefront API's password
+    change, and the staff pages' and the admin's *Change password*
+    (``omnistore.accounts.forms``), in one count: a stolen token or a device left
+    signed in does not buy unlimited guesses at the password behind it."""
+
+    scope = "password_change"
+
+
+TOO_MANY_FROM_HERE = "Too many tries from this address."
+
+
+def retry_in(
+    throttle: SimpleRateThrottle, too_many: str = TOO_MANY_FROM_HERE
+) -> tuple[int, str]:
     """When a client a throttle refused may try again, for a page to say: the
-    seconds (``Retry-After``), whole minutes and at least one, and the sentence."""
+    seconds (``Retry-After``), whole minutes and at least one, and the sentence
+    (``too_many``, then when)."""
     minutes = max(1, math.ceil((throttle.wait() or 60) / 60))
     when = f"{minutes} minute{'s' if minutes > 1 else ''}"
-    return minutes * 60, f"Too many tries from this address. Try again in {when}."
+    return minutes * 60, f"{too_many} Try again in {when}."
 
 
 class ThrottledPosts:

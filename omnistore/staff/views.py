@@ -7,6 +7,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
@@ -15,12 +16,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 from inventory import selectors as inventory_selectors
 from inventory.models import Location, LocationKind
 from omnistore.accounts.forms import OwnPasswordChangeForm
-from omnistore.accounts.sign_in import LimitedSignInForm, limited_sign_in
+from omnistore.accounts.sign_in import LimitedSignInForm, limited_password_tries
 
 from .auth import SESSION_STORE_KEY, current_store, staff_required, switchable_shops
 from .htmx import INVALID, same_site
 from .panels import dashboard_context
 
+PASSWORD_PAGE = "staff/password_change.html"
 PASSWORD_CHANGED = (
     "Your password is changed. You stay signed in here; everywhere else you are "
     "signed out."
@@ -36,7 +38,7 @@ class StaffAuthenticationForm(LimitedSignInForm, AuthenticationForm):
         return user.is_store_staff
 
 
-@method_decorator(limited_sign_in, name="dispatch")
+@method_decorator(limited_password_tries, name="dispatch")
 class StaffLoginView(auth_views.LoginView):
     template_name = "staff/login.html"
     form_class = StaffAuthenticationForm
@@ -51,17 +53,19 @@ class StaffLoginView(auth_views.LoginView):
 @sensitive_post_parameters()
 @require_http_methods(["GET", "HEAD", "POST"])
 @staff_required
+@limited_password_tries
 def change_password(request):
     """One's own password: the current one and a new one (Django's validators),
     typed twice. This session stays signed in; every other session of the login,
-    and its API tokens, end (``change_own_password``)."""
+    and its API tokens, end (``change_own_password``). The current passwords tried
+    are limited per login (``OwnPasswordChangeForm``): past the limit the page
+    answers 429 and when to try again."""
     if request.method != "POST":
         form = OwnPasswordChangeForm(request.user)
-        return render(request, "staff/password_change.html", {"form": form})
-    form = OwnPasswordChangeForm(request.user, request.POST)
+        return TemplateResponse(request, PASSWORD_PAGE, {"form": form})
+    form = OwnPasswordChangeForm(request.user, request.POST, request=request)
     if not form.is_valid():
-        context = {"form": form}
-        return render(request, "staff/password_change.html", context, status=INVALID)
+        return TemplateResponse(request, PASSWORD_PAGE, {"form": form}, status=INVALID)
     form.save()
     update_session_auth_hash(request, form.user)
     messages.success(request, PASSWORD_CHANGED)

@@ -41,6 +41,7 @@ from orders.models import (
     StoreCreditKind,
     StoreCreditTransaction,
 )
+from orders.selectors.payments import hold_lapsed_of_row
 
 ZERO = Decimal("0.00")
 MONEY = DecimalField(max_digits=12, decimal_places=2)
@@ -286,7 +287,8 @@ def orders_at_warehouses(*, location_ids=None) -> QuerySet[Order]:
     warehouses ``location_ids``; None: every one), oldest first. Warehouses have no
     staff of their own: HQ, and staff given a warehouse, work these from their
     picking list. Lines in SKU order with their variant (the barcode to scan) and
-    parts with their locations: three queries."""
+    parts with their locations: three queries. ``hold_lapsed`` marks an order whose
+    card hold lapsed, which is cancelled rather than shipped."""
     part = Q(
         fulfilments__status__in=WAREHOUSE_STEPS,
         fulfilments__location__kind=LocationKind.WAREHOUSE,
@@ -298,6 +300,7 @@ def orders_at_warehouses(*, location_ids=None) -> QuerySet[Order]:
     picking = [OrderStatus.PLACED, OrderStatus.PICKED]
     return (
         Order.objects.filter(part, status__in=picking)
+        .annotate(hold_lapsed=hold_lapsed_of_row())
         .select_related("customer")
         .prefetch_related(
             Prefetch(

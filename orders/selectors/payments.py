@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
+from django.db.models import DecimalField, Exists, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from orders.models import Payment, PaymentStatus
@@ -69,3 +69,12 @@ def paid_of_row() -> Coalesce:
     )
     money = DecimalField(max_digits=12, decimal_places=2)
     return Coalesce(Subquery(taken, output_field=money), Value(ZERO))
+
+
+def hold_lapsed_of_row() -> Exists:
+    """Whether an order row has a card hold the provider dropped
+    (``payments_taken(...).lapsed``), as an expression (for a list): it is never
+    taken, so nothing of the order may leave; the order is cancelled instead."""
+    return Exists(
+        Payment.objects.filter(order=OuterRef("pk"), status=PaymentStatus.LAPSED)
+    )

@@ -22,6 +22,7 @@ from orders.selectors.orders import (
     orders_awaiting_transfer,
     orders_to_pick,
 )
+from orders.selectors.payments import hold_lapsed_of_row
 from orders.selectors.pickups import pickups_waiting
 from orders.selectors.returns import returns_waiting
 
@@ -58,7 +59,8 @@ def picked_here(*, location: Location) -> QuerySet[Order]:
     """Picked orders whose next step happens at this shop: pickups here to be made
     ready, deliveries whose part sourced here is picked and to be shipped (an order
     split over several shops is here only while this shop's part waits). Oldest
-    first (three queries)."""
+    first (three queries); ``hold_lapsed`` marks an order whose card hold lapsed,
+    which is cancelled rather than shipped."""
     here = Q(
         fulfilments__pickup_location=location,
         fulfilments__method=FulfilmentMethod.PICKUP,
@@ -69,6 +71,7 @@ def picked_here(*, location: Location) -> QuerySet[Order]:
     )
     orders = (
         Order.objects.filter(here, status=OrderStatus.PICKED)
+        .annotate(hold_lapsed=hold_lapsed_of_row())
         .select_related("customer")
         .distinct()
         .order_by("updated_at", "id")

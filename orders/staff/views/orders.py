@@ -112,8 +112,8 @@ def _detail_context(request, order: Order, **extra) -> dict:
     picked = order.status == OrderStatus.PICKED
     parcels = _parcels_shipped(order)
     store = current_store(request)
-    steps = part_steps(user, order, store)
     parts = order_parts(order)
+    steps = _steps_left(part_steps(user, order, store), parts["taken"])
     marked_openable(user, parts["order_returns"], store)  # linked where it opens
     # A lapsed hold is never taken again: the page leads to cancelling instead.
     lapsed = bool(parts["taken"].lapsed) and can_move(order, OrderStatus.CANCELLED)
@@ -151,6 +151,16 @@ def _detail_context(request, order: Order, **extra) -> dict:
     }
     context.update(extra)
     return context
+
+
+def _steps_left(steps: list[dict], taken) -> list[dict]:
+    """The pick and ship steps the page offers: none ships once a card hold has
+    lapsed (``ship_order`` refuses it: nothing leaves unpaid), and a part left with
+    nothing to do is not listed."""
+    if not taken.lapsed:
+        return steps
+    kept = [{**step, "ship": False} for step in steps]
+    return [step for step in kept if step["pick"] or step["awaits"]]
 
 
 def _active(order: Order) -> list:
