@@ -143,7 +143,7 @@ def _check_units_found(variant: Variant, location: Location, delta: int, actor) 
     limit = settings.OMNISTORE_STOCK_ADJUST_UP_MAX
     if limit is None or not _found_limited(acting_user(actor), location):
         return
-    StockLevel.objects.select_for_update().filter(
+    StockLevel.objects.select_for_update(no_key=True).filter(
         variant=variant, location=location
     ).first()
     by_actor = (
@@ -193,7 +193,7 @@ def count_stock(
             extra={"counted": ["Must be zero or more."]},
         )
     ensure_levels([(variant.pk, location.pk)])
-    level = StockLevel.objects.select_for_update().get(
+    level = StockLevel.objects.select_for_update(no_key=True).get(
         variant=variant, location=location
     )
     if counted < level.reserved:

@@ -163,7 +163,7 @@ def _check_ask(source, destination, merged: dict, variants: dict, user) -> None:
     # The source's rows of these items, locked (as the reservation below locks them,
     # in the same order): asks sent at once count each other.
     list(
-        StockLevel.objects.select_for_update()
+        StockLevel.objects.select_for_update(no_key=True)
         .filter(location=source, variant_id__in=list(merged))
         .order_by("location_id", "variant_id")
         .values_list("pk", flat=True)
@@ -204,9 +204,13 @@ def _check_ask(source, destination, merged: dict, variants: dict, user) -> None:
 
 
 def _lock_transfer(transfer: Transfer | int) -> Transfer:
+    """The transfer's row alone, locked (``of``): its two locations are read with
+    it, not locked. A sale, adjustment or checkout at either shop writes rows that
+    point at the shop, whose foreign key check (``FOR KEY SHARE``) would otherwise
+    wait for the transfer while the transfer waits for its stock row: a deadlock."""
     pk = transfer.pk if isinstance(transfer, Transfer) else transfer
     return (
-        Transfer.objects.select_for_update()
+        Transfer.objects.select_for_update(of=("self",), no_key=True)
         .select_related("source", "destination")
         .get(pk=pk)
     )

@@ -185,8 +185,8 @@ def _line(cart: Cart, line_id) -> CartLine:
         pk = int(line_id)
     except (TypeError, ValueError):
         pk = None
-    line = (
-        CartLine.objects.select_for_update()
+    line = (  # the line's row alone: never its variant's or product's
+        CartLine.objects.select_for_update(of=("self",))
         .select_related("variant__product")
         .filter(pk=pk, cart=cart)
         .first()

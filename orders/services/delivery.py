@@ -140,7 +140,7 @@ def presume_delivered(*, now: datetime | None = None) -> list[str]:
 @transaction.atomic
 def _presume_one(pk: int, *, days: int, now: datetime) -> bool:
     order = (
-        Order.objects.select_for_update(skip_locked=True)
+        Order.objects.select_for_update(skip_locked=True, no_key=True)
         .filter(
             pk=pk,
             status=OrderStatus.SHIPPED,

@@ -34,6 +34,7 @@ from orders.selectors.till import open_session_at
 
 from .checkout import LineRequest, merge_lines, prepare_checkout
 from .common import sellable_variants, to_money
+from .counter_locks import lock_counter
 from .credit import credit_currency
 from .payments import PaymentRequest
 from .placing import write_order
@@ -223,11 +224,14 @@ def _check_exchangeable(source: Order, fulfilment: str) -> None:
 
 
 def _exchange_till(payments, *, location, actor, till):
-    """The open session the replacement is booked on: one is required (and locked)
-    when the difference is paid in cash."""
+    """The open session the replacement is booked on, locked before any other row
+    (``lock_counter``: the counter's lock order; the return and the replacement
+    book into it in turn): one is required when the difference is paid in cash."""
     if any(p.method == PaymentMethod.CASH for p in payments):
         return cash_session(location=location, actor=actor, session=till)
-    return till or open_session_at(location, actor=acting_user(actor))
+    till = till or open_session_at(location, actor=acting_user(actor))
+    lock_counter(location=location, actor=actor, session=till)
+    return till
 
 
 def _replacement_lines(

@@ -1,7 +1,7 @@
 """The order lifecycle: picked, ready, shipped, delivered, cancelled.
 
-An order row is locked before its status changes; lock order is order → customer →
-stock rows.
+An order row is locked before its status changes; lock order is (at a counter, its
+till's session →) order → customer → stock rows.
 """
 
 from __future__ import annotations
@@ -24,10 +24,7 @@ from inventory.models import (
     ReservationStatus,
     TransferStatus,
 )
-from inventory.services.reservations import (
-    consume_reservations,
-    release_reservations,
-)
+from inventory.services.reservations import consume_reservations, release_reservations
 from inventory.services.transfers import cancel_transfer
 from omnistore.core.actors import acting_user
 from omnistore.core.dates import end_of_day_after
@@ -53,6 +50,7 @@ from .common import (
     record_order_event,
     send_order_email,
 )
+from .counter_locks import lock_counter
 from .discounts import release_discount
 from .invoices import credit_cancelled_order
 from .parts import (
@@ -518,6 +516,7 @@ def cancel_order(
     cancelling at a shop (``location``) refund under the refund limit: above it an
     associate needs a manager's approval (``approvals``), as for a refund."""
     now = now or timezone.now()
+    lock_counter(location=location, actor=actor)  # at a counter, its till first
     order = lock_order(order)
     _check_cancellable(order, by_customer)
     if any(f.status == FulfilmentStatus.SHIPPED for f in order.fulfilments.all()):

@@ -164,7 +164,7 @@ def _lock_orders(orders: Sequence[Order | int]) -> tuple[list[int], dict[int, Or
         pks = [o.pk if isinstance(o, Order) else int(o) for o in orders]
         locked = {
             order.pk: order
-            for order in Order.objects.select_for_update()
+            for order in Order.objects.select_for_update(no_key=True)
             .filter(pk__in=set(pks))
             .order_by("pk")
             .annotate(

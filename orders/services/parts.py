@@ -317,7 +317,7 @@ def order_awaits_transfer(transfer: Transfer, *, lock: bool = True) -> bool:
     Without ``lock`` (a page saying what the units are for) it is only read."""
     if transfer.reference_type != ORDER_REFERENCE:
         return False
-    orders = Order.objects.select_for_update() if lock else Order.objects.all()
+    orders = Order.objects.select_for_update(no_key=True) if lock else Order.objects
     order = orders.filter(number=transfer.reference_id).first()
     return (
         order is not None
@@ -362,7 +362,9 @@ def ask_again_for_missing(
     location can send it all, nothing is asked and the history says what to do (bring
     the units to the shop, or cancel the order). Called in the closing transaction,
     the order row locked before the transfer's."""
-    order = Order.objects.select_for_update().get(number=transfer.reference_id)
+    order = Order.objects.select_for_update(no_key=True).get(
+        number=transfer.reference_id
+    )
     part = order.fulfilments.filter(
         transfer=transfer, status=FulfilmentStatus.PENDING
     ).first()

@@ -205,7 +205,12 @@ def refund_payment(
     if done is not None:
         return done
     pk = payment.pk if isinstance(payment, Payment) else payment
-    payment = Payment.objects.select_for_update().select_related("order").get(pk=pk)
+    # The payment's row alone: its order, read with it, is locked by the caller first.
+    payment = (
+        Payment.objects.select_for_update(of=("self",))
+        .select_related("order")
+        .get(pk=pk)
+    )
     done = Refund.objects.filter(reference=reference).first()
     if done is not None:
         return done

@@ -339,7 +339,7 @@ def send_pickup_reminders(*, now: datetime | None = None) -> list[str]:
 @transaction.atomic
 def _remind(pk: int, now: datetime) -> str | None:
     order = (
-        Order.objects.select_for_update(skip_locked=True)
+        Order.objects.select_for_update(skip_locked=True, no_key=True)
         .filter(pk=pk, status=OrderStatus.READY, reminder_sent_at__isnull=True)
         .exclude(email="")
         .first()
@@ -390,7 +390,7 @@ def expire_uncollected_pickups(*, now: datetime | None = None) -> list[str]:
 @transaction.atomic
 def _expire_pickup(pk: int, now: datetime) -> bool:
     order = (
-        Order.objects.select_for_update(skip_locked=True)
+        Order.objects.select_for_update(skip_locked=True, no_key=True)
         .filter(pk=pk, status=OrderStatus.READY, pickup_expires_at__lte=now)
         .first()
     )

@@ -1,11 +1,13 @@
 """A prepared checkout written as an order, inside the caller's transaction.
 
-The order row goes in first (its unique idempotency key and number refuse a duplicate
-before any stock is touched), then the cart is closed, a waived fee's approval used
-and the discount claimed, then fulfilments, lines, the stock (one ``reserve_stock`` or
-``sell_stock`` call for every line), the payments, the history and the customer's
-timeline; the receipt and points leave through the outbox. The steps keep that order:
-the statements and the locks they take are the same for every checkout.
+A counter sale first locks its basket and its till's session (``lock_counter``: the
+counter's lock order). The order row goes in next (its unique idempotency key and
+number refuse a duplicate before any stock is touched), then the cart is closed, a
+waived fee's approval used and the discount claimed, then fulfilments, lines, the
+stock (one ``reserve_stock`` or ``sell_stock`` call for every line), the payments,
+the history and the customer's timeline; the receipt and points leave through the
+outbox. The steps keep that order: the statements and the locks they take are the
+same for every checkout.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.conf import settings
 from django.utils import timezone
@@ -44,7 +46,7 @@ from orders.models import (
 )
 from orders.payments.base import cart_tag
 from orders.payments.registry import provider_for
-from orders.pricing import CENT, TaxedAmount, tax_totals
+from orders.pricing import TaxedAmount, tax_totals
 
 from .carts import cart_checked_out, close_cart, storefront_customer
 from .common import (
@@ -55,11 +57,13 @@ from .common import (
     record_order_placed,
     to_money,
 )
+from .counter_locks import lock_counter
 from .counter_prices import CounterPriced, counter_priced, price_set_history
 from .delivery_waiver import WaivedFee, record_fee_waiver
 from .discounts import claim_discount
 from .giftcard_sales import GiftCardSale, activate_sold_cards, cards_total
 from .giftcards import spend_gift_card
+from .line_shares import take_share
 from .payment_release import refuse_given_back
 from .payments import PaymentRequest, captures_at_checkout, spend_store_credit
 from .sourcing import Leg
@@ -134,6 +138,8 @@ def write_order(checkout: Checkout) -> Order:
     """Write the prepared checkout as a new order in the caller's transaction; the
     rows written are kept on the order, so the response is rendered without reading
     them back."""
+    if checkout.till is not None:  # a counter sale: the counter's locks come first
+        lock_counter(session=checkout.till.session, cart=checkout.cart)
     number = new_order_number()
     customer = _resolve_customer(checkout, number)
     # A guest's profile comes from match_customer, which locked the live row here.
@@ -369,7 +375,7 @@ def _write_lines(
     """The order lines, each priced to the cent with its share of the discount and
     its VAT as sold, and a price set at the counter with the shelf price, reason and
     approval it came with (``priced``). A variant sourced from several places has a
-    line per leg, the discount and VAT shared between them by units (``_share``)."""
+    line per leg, the discount and VAT shared between them by units (``take_share``)."""
     variants = {variant.pk: variant for variant, _ in checkout.lines}
     left = {
         variant.pk: (
@@ -385,7 +391,7 @@ def _write_lines(
             variant = variants[variant_id]
             price = checkout.unit_prices.get(variant_id)
             price = to_money(variant.price) if price is None else price
-            discount, taxed = _share(left, variant_id, quantity, price)
+            discount, taxed = take_share(left, variant_id, quantity, price)
             counter = priced.get(variant_id)
             order_lines.append(
                 OrderLine(
@@ -410,31 +416,6 @@ def _write_lines(
             )
     insert_rows(order_lines)
     return order_lines
-
-
-def _share(left: dict, variant_id: int, quantity: int, price: Decimal):
-    """The discount and VAT of ``quantity`` units of a variant's line: all that is
-    left of them for its last units, else their share by units, to the cent; what
-    is taken comes off ``left`` (units, discount, taxed amount still to share)."""
-    units, discount, taxed = left[variant_id]
-    if quantity >= units:
-        left[variant_id] = (0, Decimal("0.00"), None)
-        return discount, taxed
-    part = (discount * quantity / units).quantize(CENT, rounding=ROUND_HALF_UP)
-    rest = taxed
-    if taxed is not None:
-        tax = (taxed.tax * quantity / units).quantize(CENT, rounding=ROUND_HALF_UP)
-        gross = price * quantity - part
-        rest = TaxedAmount(
-            taxed.tax_class,
-            taxed.rate,
-            taxed.gross - gross,
-            taxed.net - (gross - tax),
-            taxed.tax - tax,
-        )
-        taxed = TaxedAmount(taxed.tax_class, taxed.rate, gross, gross - tax, tax)
-    left[variant_id] = (units - quantity, discount - part, rest)
-    return part, taxed
 
 
 def _write_tax_totals(checkout: Checkout, order: Order) -> list[OrderTaxTotal]:

@@ -43,7 +43,7 @@ def resend_receipt(
             code="no_email",
             extra={"email": ["The order has no email address."]},
         )
-    Order.objects.select_for_update().filter(pk=order.pk).first()
+    Order.objects.select_for_update(no_key=True).filter(pk=order.pk).first()
     sent = OutboxMessage.objects.filter(
         topic=ORDER_EMAIL_TOPIC,
         payload__order_id=order.pk,

@@ -38,6 +38,7 @@ from orders.selectors.returns import refund_parts, refund_said
 
 from .approvals import approved_by_note
 from .common import lock_order
+from .counter_locks import lock_counter
 from .credit import book_store_credit
 from .invoices import credit_refunded_return
 from .payments import refund_to_payments
@@ -391,8 +392,10 @@ def refund_return(
     the customer is told. Submitting it again returns the refunded return unchanged
     (``already_refunded`` is True). Above the refund limit (an ``exchange``'s return
     judged as the exchange's) an associate needs a manager's approval (``approvals``),
-    asked once the till can pay its cash."""
+    asked once the till can pay its cash. Refunded at a counter (``location``), its
+    till's session is locked first (``lock_counter``: the counter's lock order)."""
     now = now or timezone.now()
+    lock_counter(location=location, actor=actor)
     ret = lock_return(return_request)
     if ret.status in (ReturnStatus.REFUNDED, ReturnStatus.CLOSED):
         ret.already_refunded = True
@@ -469,7 +472,9 @@ def receive_and_refund_return(
     approvals: Sequence = (),
     now: datetime | None = None,
 ) -> Return:
-    """Receive and refund in one confirm: both happen or neither."""
+    """Receive and refund in one confirm: both happen or neither; the till's session
+    locked first, before the stock the goods go back to (``lock_counter``)."""
+    lock_counter(location=location, actor=actor)
     ret = receive_return(
         return_request=return_request,
         location=location,
@@ -509,8 +514,12 @@ def return_at_counter(
     """Goods brought to the counter: the return opened, received here (each line's
     condition and disposition as staff chose) and, with ``refund_now``, refunded (an
     ``exchange``'s as such) in one transaction. Outside the window, without a receipt
-    or above the refund limit, an associate needs a manager's approval for each."""
+    or above the refund limit, an associate needs a manager's approval for each.
+    Refunded now, the till's session is locked first, before the order's lines and
+    the stock the goods go back to (``lock_counter``: the counter's lock order)."""
     now = now or timezone.now()
+    if refund_now:
+        lock_counter(location=location, actor=actor)
     ret = request_return(
         order=order,
         lines=lines,
