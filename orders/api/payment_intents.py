@@ -53,12 +53,36 @@ class PaymentIntentInput(CheckoutInput):
     )
 
 
+# What a checkout's or a buy now's intent is asked with: never with a gift card.
+CHECKOUT_FIELDS = frozenset(CheckoutInput._declared_fields) | frozenset(
+    PaymentIntentInput._declared_fields
+)
+
+
 class EGiftPaymentIntentInput(InputSerializer):
     gift_card = EGiftCardInput(
         help_text="An e-gift card (`POST /gift-cards/purchase/`): its amount, in the "
         "currency of the buyer's country's market, paid at once. The answer's "
-        "`reference` goes with the purchase's `payment`."
+        "`reference` goes with the purchase's `payment`. Sent alone: with any field "
+        "of a checkout's or a buy now's intent (`lines`, `fulfilment`, `store`, "
+        "`address`, `tenders`, ...), a 400 on `gift_card`."
     )
+
+    def to_internal_value(self, data):
+        """A gift card with a checkout's fields would price one and drop the other:
+        refused, naming them, before anything is priced."""
+        mixed = sorted(CHECKOUT_FIELDS.intersection(data))
+        if mixed:
+            named = ", ".join(f"`{name}`" for name in mixed)
+            raise serializers.ValidationError(
+                {
+                    "gift_card": [
+                        "An e-gift card is paid on its own: send it without "
+                        f"{named}, or those without `gift_card`."
+                    ]
+                }
+            )
+        return super().to_internal_value(data)
 
 
 class PaymentIntentOutput(serializers.Serializer):
@@ -108,7 +132,8 @@ class PaymentIntentView(APIView):
         checkout would refuse is refused here with checkout's code, before any card is
         held); send the same tenders to checkout with the intent's id. With `lines`,
         for a buy now of them instead (priced as buy now prices them); with
-        `gift_card` alone, for an e-gift card. Each of these two starts a new intent
+        `gift_card` alone, for an e-gift card (with any of the checkout's fields
+        too, a 400 on `gift_card`). Each of these two starts a new intent
         with a `reference` of its own, which the purchase sends back; a cart's
         payment is asked again for an unchanged cart and answers the same intent."""
         if isinstance(request.data, dict) and "gift_card" in request.data:

@@ -164,7 +164,9 @@ class PaymentProvider(ABC):
     ) -> ChargeResult:
         """Take (or, with ``capture=False``, authorise) ``amount``; raise
         ``PaymentDeclined`` when the payment is refused. ``cart_reference`` names the
-        cart checked out: an intent made for another cart is refused."""
+        cart checked out (``cart_tag``): an intent made for another cart is refused.
+        For a purchase without a cart it names what the purchase is (its scope, as
+        ``create_purchase_intent`` got it): an intent made for another is refused."""
 
     def create_intent(
         self,
@@ -180,6 +182,28 @@ class PaymentProvider(ABC):
         ``capture``), for the storefront to confirm."""
         raise Conflict(
             f"Payments by {self.name} need no intent.", code="intents_not_supported"
+        )
+
+    def create_purchase_intent(
+        self,
+        *,
+        amount: Decimal,
+        currency: str,
+        capture: bool,
+        idempotency_key: str,
+        tag: str,
+        scope: str,
+    ) -> IntentResult:
+        """Start a payment of ``amount`` for a purchase without a cart, tagged
+        ``tag`` (its ``purchase_tag``) and made for ``scope`` (what the purchase is:
+        its kind and, for a buy now, what was priced), which the purchase's charge
+        names again. A provider whose intents name nothing makes it as any other."""
+        return self.create_intent(
+            amount=amount,
+            currency=currency,
+            capture=capture,
+            idempotency_key=idempotency_key,
+            cart_reference=tag,
         )
 
     @abstractmethod

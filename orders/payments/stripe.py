@@ -6,7 +6,8 @@ status, amount and currency checked against the order: nothing else counts as pa
 An intent names what it pays in its metadata (``omnistore_cart``): a cart, or for a
 purchase without one (buy now, an e-gift card) the digest of a secret reference the
 purchase sends back with the token (``purchase_token``), so an intent id alone pays
-nothing.
+nothing; such an intent also says what the purchase is (``omnistore_purchase``: its
+kind and, for a buy now, a digest of what was priced), and pays only that.
 Intents with ``capture_method=manual`` are held (``requires_capture``) until the goods
 are handed over; one that must be paid now is captured at checkout. Every call that
 changes something at Stripe carries an idempotency key; reads (GET) carry none, as
@@ -36,6 +37,7 @@ from .base import (
     RefundResult,
     purchase_tag,
     require_token,
+    tagged_cart,
 )
 
 # Currencies Stripe counts in whole units (no cents).
@@ -66,6 +68,8 @@ CANCELED = "canceled"
 UNEXPECTED_STATE = "payment_intent_unexpected_state"
 # The intent's metadata key naming the cart (or purchase) it was made for.
 CART_METADATA = "omnistore_cart"
+# The metadata key saying what a purchase without a cart is (its scope).
+PURCHASE_METADATA = "omnistore_purchase"
 # Between an intent's id and the reference of its purchase in a payment token.
 REFERENCE_SEPARATOR = ":"
 REFERENCE_REQUIRED = "Required: the `reference` the payment intent answered."
@@ -92,9 +96,16 @@ def _split(token: str) -> tuple[str, str | None]:
     return intent, (reference if separator else None)
 
 
-def _tag(intent) -> str:
-    """What the intent was made for (``CART_METADATA``); "" when made elsewhere."""
-    return (intent.get("metadata") or {}).get(CART_METADATA) or ""
+def _tag(intent, key: str = CART_METADATA) -> str:
+    """What the intent was made for (``CART_METADATA``), or what its purchase is
+    (``PURCHASE_METADATA``); "" when made elsewhere."""
+    return (intent.get("metadata") or {}).get(key) or ""
+
+
+def _cart_of(cart_reference: str) -> str:
+    """The cart a charge's ``cart_reference`` names ("" for a purchase without a
+    cart, which names its scope there)."""
+    return cart_reference if tagged_cart(cart_reference) is not None else ""
 
 
 def _declined(
@@ -164,9 +175,34 @@ class StripePaymentProvider(PaymentProvider):
     def create_intent(
         self, *, amount, currency, capture, idempotency_key, cart_reference
     ):
-        """A PaymentIntent for the cart's total, tagged with the cart (or with a
-        purchase's ``purchase_tag``): checkout accepts it only for that cart (or
-        purchase). A repeated key answers the same intent."""
+        """A PaymentIntent for the cart's total, tagged with the cart: checkout
+        accepts it only for that cart. A repeated key answers the same intent."""
+        return self._create_intent(
+            amount, currency, capture, idempotency_key, {CART_METADATA: cart_reference}
+        )
+
+    def create_purchase_intent(
+        self, *, amount, currency, capture, idempotency_key, tag, scope
+    ):
+        """A PaymentIntent for a purchase without a cart, tagged with its
+        ``purchase_tag`` and saying what it is (``scope``): the purchase accepts it
+        only when sent with its reference, for that very purchase."""
+        return self._create_intent(
+            amount,
+            currency,
+            capture,
+            idempotency_key,
+            {CART_METADATA: tag, PURCHASE_METADATA: scope},
+        )
+
+    def _create_intent(
+        self,
+        amount: Decimal,
+        currency: str,
+        capture: bool,
+        idempotency_key: str,
+        metadata: dict,
+    ) -> IntentResult:
         try:
             intent = self._call(
                 self.client().payment_intents.create,
@@ -175,7 +211,7 @@ class StripePaymentProvider(PaymentProvider):
                     "currency": currency.lower(),
                     "capture_method": "automatic" if capture else "manual",
                     "automatic_payment_methods": {"enabled": True},
-                    "metadata": {CART_METADATA: cart_reference},
+                    "metadata": metadata,
                 },
                 {"idempotency_key": f"intent:{idempotency_key}"},
             )
@@ -217,7 +253,7 @@ class StripePaymentProvider(PaymentProvider):
                 "The payment was not confirmed with Stripe.",
                 "Send the id of the PaymentIntent you confirmed.",
             )
-        if reference is not None and not reference and not cart_reference:
+        if reference is not None and not reference and not _cart_of(cart_reference):
             raise ValidationFailed(
                 "Send the reference of the payment.",
                 code="payment_reference_required",
@@ -269,16 +305,19 @@ class StripePaymentProvider(PaymentProvider):
     def _check_cart(intent, cart_reference: str, reference: str | None) -> None:
         """An intent made for a cart pays that cart only; a cart's checkout takes
         only an intent made for it. A purchase without a cart that sends a
-        ``reference`` takes only the intent tagged with it."""
-        tag = _tag(intent)
-        if reference is not None and not cart_reference:
-            if tag != purchase_tag(reference):
+        ``reference`` takes only the intent tagged with it and made for what the
+        purchase is (its scope, in ``cart_reference``): an e-gift card's intent
+        pays no buy now, a buy now's no other buy now of the same total."""
+        tag, cart = _tag(intent), _cart_of(cart_reference)
+        if reference is not None and not cart:
+            made_for = _tag(intent, PURCHASE_METADATA)
+            if tag != purchase_tag(reference) or made_for != cart_reference:
                 raise _declined(
                     "That payment was made for another order.",
                     "Start the payment for this purchase and send its `reference`.",
                     code="payment_not_for_this_purchase",
                 )
-        elif tag != (cart_reference or ""):
+        elif tag != cart:
             raise _declined(
                 "That payment was made for another order.",
                 "Start the payment for this cart.",

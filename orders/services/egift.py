@@ -57,6 +57,7 @@ from .common import (
 )
 from .giftcard_sales import sale_amount
 from .giftcards import issue_gift_card, new_pin
+from .intent_scope import E_GIFT_SCOPE
 from .payment_release import refuse_given_back
 from .payments import PaymentRequest
 
@@ -203,6 +204,7 @@ def _write(order: Order, purchase, market, scope, key, now) -> Order:
         currency=order.currency,
         token=purchase.payment.token,
         idempotency_key=f"egift:{scope}:{key}" if key else f"egift:{order.number}",
+        cart_reference=E_GIFT_SCOPE,  # paid only by an intent made for an e-gift card
     )
     payment = Payment(
         order=order,

@@ -16,15 +16,19 @@ provider confirms its amount, currency and status.
 
 The provider's idempotency key names the cart, the amount and the capture method
 (and the client's ``Idempotency-Key`` when sent): asking again for an unchanged
-cart answers the same intent, a changed cart gets a new one.
+cart answers the same intent, a changed cart gets a new one. An intent given back
+(``payment_release``) is never answered again: the key then names it too, and the
+cart gets a new intent.
 
 A purchase without a cart (buy now, priced by the same ``prepare_checkout`` from the
 lines in the body; an e-gift card, at its amount in its market's currency) gets an
 intent tagged with the digest of a fresh secret ``reference`` (``purchase_tag``),
 answered once: the purchase sends it back with the intent's id
 (``storefront_payment``) and its checkout takes only an intent tagged with it, so
-an intent id someone learned pays nothing of theirs. Each such call starts a new
-intent (nothing is taken until the customer confirms one).
+an intent id someone learned pays nothing of theirs. The intent also names what the
+purchase is (``intent_scope``: an e-gift card, or a buy now of what was priced),
+and pays nothing else. Each such call starts a new intent (nothing is taken until
+the customer confirms one).
 """
 
 from __future__ import annotations
@@ -46,10 +50,16 @@ from orders.payments.registry import get_provider, provider_for
 from .checkout import CheckoutRequest, LineRequest, prepare_checkout
 from .egift import e_gift_market
 from .giftcard_sales import sale_amount
+from .intent_scope import E_GIFT_SCOPE, buy_now_scope
+from .payment_release import was_given_back
 from .payments import PaymentRequest, captures_at_checkout
 from .placing import Checkout, cart_reference
 from .storefront import cart_to_check_out, refuse_empty_cart
 from .tenders import check_stored_value_tenders
+
+# Intents of one cart given back, one after another, that a new intent's key steps
+# over (``_cart_intent``).
+MAX_GIVEN_BACK_STEPS = 10
 
 
 def start_cart_payment(
@@ -104,7 +114,7 @@ def start_e_gift_payment(*, amount: Decimal, country: str) -> IntentResult:
     sends back; refused (400) as the purchase refuses the amount or the country."""
     amount = sale_amount(amount)
     currency = e_gift_market(country).currency
-    return _create(amount=amount, currency=currency, capture=True)
+    return _create(amount=amount, currency=currency, capture=True, scope=E_GIFT_SCOPE)
 
 
 def _start(
@@ -132,38 +142,65 @@ def _start(
         checkout.fulfilment, (leg.location for leg in priced.legs)
     )
     if cart is None:
-        return _create(amount=amount, currency=currency, capture=capture)
-    reference = cart_reference(cart)
-    key = ":".join(
-        part
-        for part in (
-            reference,
-            f"{amount}{currency}",
-            "automatic" if capture else "manual",
-            priced.idempotency_key,
-        )
-        if part
-    )
-    return get_provider().create_intent(
+        scope = buy_now_scope(priced)
+        return _create(amount=amount, currency=currency, capture=capture, scope=scope)
+    return _cart_intent(
+        cart,
         amount=amount,
         currency=currency,
         capture=capture,
-        idempotency_key=key,
-        cart_reference=reference,
+        client_key=priced.idempotency_key,
     )
 
 
-def _create(*, amount: Decimal, currency: str, capture: bool) -> IntentResult:
+def _cart_intent(
+    cart: Cart, *, amount: Decimal, currency: str, capture: bool, client_key: str
+) -> IntentResult:
+    """The intent for ``cart`` as it is priced now, keyed by the cart, the amount,
+    the capture method and the client's key. The provider answers a repeated key
+    with the intent it made first, also once that intent was given back (Stripe
+    for a day): then the key names the intent given back too, and the intent made
+    after it is answered; the same each time, so asking again still answers the
+    same intent. Past ``MAX_GIVEN_BACK_STEPS`` such intents, a new one each time."""
+    provider = get_provider()
+    reference = cart_reference(cart)
+    mode = "automatic" if capture else "manual"
+    parts = (reference, f"{amount}{currency}", mode, client_key)
+    first = ":".join(part for part in parts if part)
+
+    def create(key: str) -> IntentResult:
+        return provider.create_intent(
+            amount=amount,
+            currency=currency,
+            capture=capture,
+            idempotency_key=key,
+            cart_reference=reference,
+        )
+
+    key = first
+    for _ in range(MAX_GIVEN_BACK_STEPS):
+        intent = create(key)
+        if not was_given_back(provider.name, intent.id):
+            return intent
+        key = f"{first}:after:{intent.id}"
+    return create(f"{first}:{secrets.token_urlsafe(12)}")
+
+
+def _create(
+    *, amount: Decimal, currency: str, capture: bool, scope: str
+) -> IntentResult:
     """An intent for a purchase without a cart, tagged with a fresh reference's
-    digest; the reference goes back with it, once."""
+    digest and made for what the purchase is (``scope``); the reference goes back
+    with it, once."""
     reference = secrets.token_urlsafe(24)
     tag = purchase_tag(reference)
-    intent = get_provider().create_intent(
+    intent = get_provider().create_purchase_intent(
         amount=amount,
         currency=currency,
         capture=capture,
         idempotency_key=f"{tag}:{amount}{currency}",
-        cart_reference=tag,
+        tag=tag,
+        scope=scope,
     )
     return replace(intent, reference=reference)
 

@@ -125,6 +125,11 @@ def _record(provider: str, intent: str):
     )
 
 
+def was_given_back(provider: str, intent: str) -> bool:
+    """Whether the intent ``intent`` of ``provider`` was given back (on record)."""
+    return _record(provider, intent).exists()
+
+
 def refuse_given_back(provider: PaymentProvider, token: str) -> None:
     """Checkout, before it charges ``token``, in the order's transaction: the
     intent's lock, held until the order commits (a giving back waits for it and
@@ -133,7 +138,7 @@ def refuse_given_back(provider: PaymentProvider, token: str) -> None:
     if not intent:
         return
     lock_intent(provider.name, intent)
-    if _record(provider.name, intent).exists():
+    if was_given_back(provider.name, intent):
         raise PaymentDeclined(
             "This payment was given back, as no order took it: start a new payment.",
             code=GIVEN_BACK_CODE,

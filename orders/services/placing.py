@@ -63,6 +63,7 @@ from .delivery_waiver import WaivedFee, record_fee_waiver
 from .discounts import claim_discount
 from .giftcard_sales import GiftCardSale, activate_sold_cards, cards_total
 from .giftcards import spend_gift_card
+from .intent_scope import paid_for
 from .line_shares import take_share
 from .payment_release import refuse_given_back
 from .payments import PaymentRequest, captures_at_checkout, spend_store_credit
@@ -494,7 +495,7 @@ def _take_payments(
                 token=request.token,
                 idempotency_key=key,
                 capture=capture,
-                cart_reference=cart_reference(checkout.cart),
+                cart_reference=paid_for(checkout),
             )
         checkout.charged.append((result.provider, result.reference))
         payment_rows.append(

@@ -216,6 +216,57 @@ def test_a_confirmed_intent_no_checkout_took_is_given_back_after_the_grace(
     assert not Order.objects.exists()
 
 
+def start_intent(client, body) -> dict:
+    started = client.post("/api/v1/checkout/payment-intent/", body, format="json")
+    assert started.status_code == 201, started.json()
+    return started.json()
+
+
+def test_a_cart_whose_payment_was_given_back_is_paid_with_a_new_intent(fake_stripe):
+    """The cart changed after its payment was confirmed: the refused checkout
+    refunded it. Put back as it was, the cart gets a new intent, not the refunded
+    one, and checks out with it."""
+    client, body, item = parcel_cart("69.90")
+    first = confirmed_intent(fake_stripe, client, body)
+    client.post("/api/v1/cart/lines/", {"variant": item.pk}, format="json")
+    refused = checkout(client, body, first["id"])
+    assert refused.status_code == 402, refused.json()
+    assert refused.json()["code"] == "payment_amount_mismatch"
+    assert "refunded" in refused.json()["message"]
+    line = client.get("/api/v1/cart/").json()["lines"][0]
+    client.patch(f"/api/v1/cart/lines/{line['id']}/", {"quantity": 1}, format="json")
+
+    second = start_intent(client, body)
+
+    assert second["id"] != first["id"]
+    assert second["amount"] == "69.90"
+    assert start_intent(client, body)["id"] == second["id"]  # asked again: the same
+    fake_stripe.confirm(second["id"])
+    placed = checkout(client, body, second["id"])
+    assert placed.status_code == 201, placed.json()
+    assert Payment.objects.get().provider_reference == second["id"]
+    [refund] = fake_stripe.refunds.values()
+    assert refund["payment_intent"] == first["id"]
+
+
+def test_a_cart_whose_payment_the_sweep_gave_back_is_paid_with_a_new_intent(
+    fake_stripe,
+):
+    client, body, _ = parcel_cart("69.90")
+    first = confirmed_intent(fake_stripe, client, body)
+    assert send_event("payment_intent.succeeded", first).status_code == 200
+    later = timezone.now() + timedelta(hours=1)
+    assert release_unclaimed_payments(now=later) == [first["id"]]
+
+    second = start_intent(client, body)
+
+    assert second["id"] != first["id"]
+    fake_stripe.confirm(second["id"])
+    placed = checkout(client, body, second["id"])
+    assert placed.status_code == 201, placed.json()
+    assert Payment.objects.get().provider_reference == second["id"]
+
+
 def test_the_sweep_leaves_an_intent_that_paid_an_order(fake_stripe, settings):
     client, body, _ = parcel_cart("69.90")
     intent = confirmed_intent(fake_stripe, client, body)

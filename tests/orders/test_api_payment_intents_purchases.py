@@ -221,3 +221,96 @@ def test_the_test_provider_takes_buy_now_and_e_gift_intents_and_its_tokens():
 def test_a_payment_intent_body_that_is_not_an_object_is_a_400(body):
     answer = APIClient().post(INTENT, body, content_type="application/json")
     assert answer.status_code == 400, answer.content
+
+
+@pytest.mark.parametrize(
+    "more",
+    [
+        {"lines": [{"variant": 1, "quantity": 1}]},
+        {"fulfilment": "delivery", "address": ADDRESS},
+        {"fulfilment": "pickup", "store": 1},
+        {"tenders": [{"type": "store_credit", "amount": "5.00"}]},
+        {"email": "ada@example.com"},
+        {"discount_code": "WELCOME10"},
+    ],
+)
+def test_an_e_gift_card_is_paid_alone_not_with_a_checkouts_fields(fake_stripe, more):
+    """A body naming a gift card and what a checkout or buy now asks for is not
+    priced as one of them: a 400 on `gift_card`, no intent made."""
+    item = stocked(warehouse(), 5, price="20.00")
+    if "lines" in more:
+        more = {"lines": [{"variant": item.pk, "quantity": 1}]}
+    body = {"gift_card": {"amount": "50", "country": "IT"}, **more}
+
+    answer = APIClient().post(INTENT, body, format="json")
+
+    assert answer.status_code == 400, answer.json()
+    [said] = answer.json()["extra"]["gift_card"]
+    assert said.startswith("An e-gift card is paid on its own")
+    for name in more:
+        assert f"`{name}`" in said
+    assert fake_stripe.calls("POST", "/v1/payment_intents") == []
+
+
+def test_an_intent_says_which_purchase_it_was_made_for(fake_stripe):
+    body = buy_now_body(stocked(warehouse(), 5, price="15.00"))
+    buying = started(body)
+    gift = started({"gift_card": {"amount": "30.00", "country": "IT"}})
+
+    made_for = fake_stripe.intents[buying["id"]]["metadata"]["omnistore_purchase"]
+    assert made_for.startswith("buy_now:") and len(made_for) > len("buy_now:")
+    assert fake_stripe.intents[gift["id"]]["metadata"] == {
+        "omnistore_cart": fake_stripe.intents[gift["id"]]["metadata"]["omnistore_cart"],
+        "omnistore_purchase": "e_gift",
+    }
+
+
+def test_buy_now_refuses_an_e_gift_cards_intent_of_the_same_amount(fake_stripe):
+    body = buy_now_body(stocked(warehouse(), 5, price="15.00"))
+    total = started(body)["amount"]
+    gift = started({"gift_card": {"amount": total, "country": "IT"}})
+    fake_stripe.confirm(gift["id"])
+
+    refused = buy_now(body, gift["id"], gift["reference"])
+
+    assert refused.status_code == 402, refused.json()
+    assert refused.json()["code"] == "payment_not_for_this_purchase"
+    # Made with the reference sent: given back, as the purchase it was sent for
+    # was refused.
+    assert f"{total} EUR paid by card was refunded" in refused.json()["message"]
+    assert not Order.objects.exists()
+
+
+def test_an_e_gift_card_refuses_a_buy_nows_intent_of_the_same_amount(fake_stripe):
+    body = buy_now_body(stocked(warehouse(), 5, price="25.00"))
+    buying = started(body)
+    fake_stripe.confirm(buying["id"])
+
+    refused = buy_e_gift(buying["id"], buying["reference"], amount=buying["amount"])
+
+    assert refused.status_code == 402, refused.json()
+    assert refused.json()["code"] == "payment_not_for_this_purchase"
+    assert not GiftCard.objects.exists() and not Order.objects.exists()
+
+
+@pytest.mark.parametrize("change", ["other_lines", "other_address"])
+def test_a_buy_now_intent_pays_only_the_buy_now_it_priced(fake_stripe, change):
+    """Another buy now of the same total (other items, or sent elsewhere) is not
+    what the intent was made for."""
+    depot = warehouse()
+    pair = stocked(depot, 5, price="15.00")
+    body = buy_now_body(pair)
+    intent = started(body)
+    fake_stripe.confirm(intent["id"])
+    if change == "other_lines":
+        one = stocked(depot, 5, price="30.00")
+        other = {**body, "lines": [{"variant": one.pk, "quantity": 1}]}
+    else:
+        other = {**body, "address": {**ADDRESS, "line1": "Via Roma 2"}}
+    assert started(other)["amount"] == intent["amount"]  # the same total
+
+    refused = buy_now(other, intent["id"], intent["reference"])
+
+    assert refused.status_code == 402, refused.json()
+    assert refused.json()["code"] == "payment_not_for_this_purchase"
+    assert not Order.objects.exists()
