@@ -19,11 +19,19 @@ from customers.models import Customer
 from customers.services.timeline import record_event
 from inventory.models import Location, Product, Variant
 from omnistore.core import webhooks
+from omnistore.core.actors import acting_user
 from omnistore.core.channels import Channel
 from omnistore.core.db import load
 from omnistore.core.exceptions import Conflict, NotFound, ValidationFailed
 from orders.emails import enqueue_order_email
-from orders.models import Order, Payment, PaymentMethod, PaymentStatus, Return
+from orders.models import (
+    Order,
+    OrderStatusChange,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    Return,
+)
 
 MAX_LINE_QUANTITY = 99
 MAX_IDEMPOTENCY_KEY = 100
@@ -193,6 +201,28 @@ def lock_order(order: Order | int) -> Order:
         return Order.objects.select_for_update(no_key=True).get(pk=pk)
     except (Order.DoesNotExist, TypeError, ValueError):
         raise NotFound("Order not found.") from None
+
+
+def note_in_history(
+    order: Order,
+    note: str,
+    *,
+    at: datetime,
+    actor=None,
+    location: Location | None = None,
+) -> OrderStatusChange:
+    """A line in the order's history while its status stays as it is (a part moved
+    on, a refund made elsewhere, a hold found lapsed, a pickup locked): who, where,
+    when and why all the same."""
+    return OrderStatusChange.objects.create(
+        order=order,
+        from_status=order.status,
+        to_status=order.status,
+        actor=acting_user(actor),
+        location=location,
+        at=at,
+        note=note[:250],
+    )
 
 
 def order_webhook(order: Order, event: str, *, previous: str = "") -> None:

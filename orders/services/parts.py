@@ -51,10 +51,9 @@ from orders.models import (
     Order,
     OrderLine,
     OrderStatus,
-    OrderStatusChange,
 )
 
-from .common import ORDER_REFERENCE, record_order_event
+from .common import ORDER_REFERENCE, note_in_history, record_order_event
 from .loyalty import points_taken_back
 from .payments import refund_to_payments
 from .placing import TRANSFER_LEAD_DAYS
@@ -184,15 +183,7 @@ def record_part_step(
 ) -> None:
     """Part of the order moved on while the order keeps its status (its other parts
     have not yet): its history keeps who, where, when and which part all the same."""
-    OrderStatusChange.objects.create(
-        order=order,
-        from_status=order.status,
-        to_status=order.status,
-        actor=acting_user(actor),
-        location=location,
-        at=now,
-        note=note[:250],
-    )
+    note_in_history(order, note, at=now, actor=actor, location=location)
     order.updated_at = now
     order.save(update_fields=["updated_at"])
 

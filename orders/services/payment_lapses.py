@@ -17,9 +17,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from inventory.models import Location
-from omnistore.core.actors import acting_user
-from orders.models import OrderStatusChange, Payment, PaymentEventKind, PaymentStatus
+from orders.models import Payment, PaymentEventKind, PaymentStatus
 
+from .common import note_in_history
 from .payments import HoldLapsed, record_payment_event
 
 FOUND_LAPSED = (
@@ -83,14 +83,6 @@ def record_lapsed_holds(
             note=note,
             now=now,
         )
-        OrderStatusChange.objects.create(
-            order=order,
-            from_status=order.status,
-            to_status=order.status,
-            actor=acting_user(actor),
-            location=location,
-            at=now,
-            note=note[:250],
-        )
+        note_in_history(order, note, at=now, actor=actor, location=location)
         lapsed.append(payment)
     return lapsed

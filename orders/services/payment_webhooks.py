@@ -39,7 +39,6 @@ from omnistore.core.exceptions import ValidationFailed
 from orders.models import (
     CANCELLABLE_STATUSES,
     OrderStatus,
-    OrderStatusChange,
     Payment,
     PaymentEventKind,
     PaymentStatus,
@@ -47,6 +46,7 @@ from orders.models import (
 )
 from orders.payments.stripe import StripePaymentProvider, from_minor
 
+from .common import note_in_history
 from .fulfilment import cancel_order
 from .payment_release import CONFIRMED_EVENTS, unknown_payment
 from .payments import record_payment_event
@@ -231,13 +231,7 @@ def _flag(payment: Payment, note: str) -> None:
     """The order's history, which staff read on the order's page, says what went
     wrong with its payment (the order keeps its status)."""
     order = payment.order
-    OrderStatusChange.objects.create(
-        order=order,
-        from_status=order.status,
-        to_status=order.status,
-        at=timezone.now(),
-        note=note[:250],
-    )
+    note_in_history(order, note, at=timezone.now())
 
 
 def _lapsed(payment: Payment) -> str:

@@ -24,7 +24,6 @@ from orders.models import (
     CANCELLATION_REFUND,
     FulfilmentMethod,
     Order,
-    OrderStatusChange,
     Payment,
     PaymentEvent,
     PaymentEventKind,
@@ -44,7 +43,7 @@ from orders.payments.base import (
 )
 from orders.payments.registry import get_provider
 
-from .common import record_order_event, to_money
+from .common import note_in_history, record_order_event, to_money
 from .credit import book_store_credit
 from .money_back import STORE_CREDIT_PROVIDER, credit_back, give_back
 from .tenders import check_points, refund_sequence
@@ -266,14 +265,12 @@ def _announce_refund(order, refund, note, elsewhere, *, actor, location) -> None
     now = refund.created_at
     amount = f"{refund.amount} {refund.currency}"
     if elsewhere:
-        OrderStatusChange.objects.create(
-            order=order,
-            from_status=order.status,
-            to_status=order.status,
-            actor=acting_user(actor),
-            location=location,
+        note_in_history(
+            order,
+            f"Refund of {amount} {elsewhere}",
             at=now,
-            note=f"Refund of {amount} {elsewhere}"[:250],
+            actor=actor,
+            location=location,
         )
     record_order_event(
         order,

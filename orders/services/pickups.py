@@ -38,7 +38,6 @@ from orders.models import (
     FulfilmentStatus,
     Order,
     OrderStatus,
-    OrderStatusChange,
 )
 from orders.selectors.pickups import cash_held, why_no_pickup_slip
 
@@ -47,7 +46,12 @@ from .approvals import (
     guard_pickup_by_identity,
     guard_pickup_unlock,
 )
-from .common import lock_order, record_order_event, send_order_email
+from .common import (
+    lock_order,
+    note_in_history,
+    record_order_event,
+    send_order_email,
+)
 from .fulfilment import cancel_order, order_reservations, transition_order
 from .payment_lapses import recording_lapsed_holds
 from .payments import capture_order_payments
@@ -141,15 +145,7 @@ def _record_pickup_change(
 ) -> None:
     """Lock and unlock are kept in the order's history (status unchanged), with
     the shop whose desk they happened at."""
-    OrderStatusChange.objects.create(
-        order=order,
-        from_status=order.status,
-        to_status=order.status,
-        actor=acting_user(actor),
-        location=location,
-        at=now,
-        note=note[:250],
-    )
+    note_in_history(order, note, at=now, actor=actor, location=location)
 
 
 def may_unlock_pickup(user, location) -> bool:
