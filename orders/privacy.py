@@ -41,7 +41,8 @@ from customers.privacy import (
     blank_texts,
 )
 from customers.selectors.export import iso
-from omnistore.approvals.models import Approval, ApprovalKind
+from omnistore.approvals.models import OPEN_STATUSES, Approval, ApprovalKind
+from omnistore.approvals.services.approvals import end_open_requests
 from omnistore.core.exceptions import Conflict
 from omnistore.core.models import OutboxMessage
 from omnistore.core.redaction import cancel_pending
@@ -79,6 +80,7 @@ from orders.models import (
 from orders.privacy_texts import (
     APPROVAL_REASONS,
     CREDIT_REASONS,
+    ERASURE_NOTE,
     ORDER_NOTES,
     PAYMENT_NOTES,
     REFUND_REASONS,
@@ -385,8 +387,14 @@ def _erase_counter_texts(erasure: Erasure, orders: QuerySet[Order]) -> None:
     blank_texts(OrderLine.objects.filter(order__in=orders), "price_reason")
     blank_texts(DeliveryFeeWaiver.objects.filter(order__in=orders), "reason")
     approvals = Approval.objects.filter(_approvals_about(carts, lines, orders))
+    # Ended first: two still open, asked in different words, would be the same
+    # request twice once their words are blanked.
+    ended = list(
+        approvals.filter(status__in=OPEN_STATUSES).values_list("pk", flat=True)
+    )
+    blank_texts(approvals.exclude(pk__in=ended), "decision_note")
+    end_open_requests(approvals, note=ERASURE_NOTE)
     blank_texts(approvals, "reason", keep=APPROVAL_REASONS)
-    blank_texts(approvals, "decision_note")
     waivers = approvals.filter(kind=ApprovalKind.DELIVERY_FEE_WAIVER)
     blank_texts(waivers, "summary", keep=WAIVER_SUMMARIES)
 

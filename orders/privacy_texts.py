@@ -134,3 +134,6 @@ WAIVER_SUMMARIES = Composed(
     country=r"[A-Z]{2}",
     **_SLOTS,
 )
+
+# Why a manager's request still open about an erased person ended.
+ERASURE_NOTE = "Ended: the customer's data was erased."

@@ -13,6 +13,7 @@ from omnistore.approvals.models import Approval
 from omnistore.approvals.services.approvals import ApprovalRequired, decide_approval
 from omnistore.core.channels import Channel
 from orders.models import CartLine, Refund
+from orders.privacy_texts import ERASURE_NOTE
 from orders.services.carts import add_cart_lines, create_cart
 from orders.services.checkout import LineRequest, place_order
 from orders.services.counter_prices import set_counter_price
@@ -143,3 +144,35 @@ def test_a_refund_of_the_persons_order_loses_its_reasons_on_the_approval_too(
     assert list(
         Refund.objects.filter(payment__order=order).values_list("reason", flat=True)
     ) == [ERASED_TEXT]
+
+
+def test_requests_still_open_about_the_person_end_before_their_words_go(
+    store, associate, erin
+):
+    """Two requests for one price, asked with different words, both still open: the
+    words blanked would make them the same request twice. They end (expired, the
+    erasure said as why) before their words go, and the erasure goes through."""
+    shirt = stocked(store, 3, price="40.00")
+    cart = create_cart(channel=Channel.STORE, customer=erin)
+    line = add_cart_lines(cart=cart, lines=[(shirt.pk, 1)])[0]
+    for reason in ("Friend of Erin's", "Erin's birthday"):
+        with pytest.raises(ApprovalRequired) as asked:
+            set_counter_price(
+                cart=cart,
+                line_id=line.pk,
+                price="5.00",
+                reason=reason,
+                actor=associate,
+                location=store,
+                approvals=(),
+            )
+        ask(asked.value, associate)
+    assert Approval.objects.filter(status="pending").count() == 2
+
+    erase_customer(customer=erin, reason="Ticket GDPR-5", forfeit_balance=True)
+
+    ended = Approval.objects.order_by("pk")
+    assert [a.status for a in ended] == ["expired", "expired"]
+    assert all(a.decided_at is not None for a in ended)
+    assert all("Erin" not in a.reason for a in ended)
+    assert all(a.decision_note == ERASURE_NOTE for a in ended)

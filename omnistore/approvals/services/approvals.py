@@ -39,7 +39,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Value
+from django.db.models import F, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -232,6 +232,14 @@ def _expired(now: datetime) -> dict:
         "status": ApprovalStatus.EXPIRED,
         "decided_at": Coalesce(F("decided_at"), Value(now)),
     }
+
+
+def end_open_requests(approvals: QuerySet[Approval], *, note: str) -> int:
+    """The open requests among ``approvals`` end expired, ``note`` saying why (the
+    person they are about was erased: their words go, the request cannot go on)."""
+    return approvals.filter(status__in=OPEN_STATUSES).update(
+        **_expired(timezone.now()), decision_note=note
+    )
 
 
 def _expire(row: Approval, now: datetime) -> None:
