@@ -340,7 +340,8 @@ def erase_order_data(erasure: Erasure) -> None:
     orders = orders_of(erasure.customer_ids)
     returns = returns_of(erasure.customer_ids)
     Fulfilment.objects.filter(order__in=orders).exclude(address={}).update(address={})
-    orders.update(email="", phone="")
+    # the digest of the checkout that made each order, its contact data in it
+    orders.update(email="", phone="", idempotency_fingerprint="")
     history = OrderStatusChange.objects.filter(order__in=orders)
     blank_texts(history, "note", keep=ORDER_NOTES)
     refunds = Refund.objects.filter(payment__order__in=orders)
