@@ -4,7 +4,9 @@ sent to checkout as the payment's token."""
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
+    OpenApiParameter,
     OpenApiResponse,
     PolymorphicProxySerializer,
     extend_schema,
@@ -26,7 +28,6 @@ from orders.services.payment_intents import (
 
 from .carts import CartLineInput
 from .checkout import (
-    IDEMPOTENCY_KEY,
     CheckoutInput,
     TenderInput,
     checkout_request,
@@ -34,6 +35,21 @@ from .checkout import (
 )
 from .common import CART_TOKEN, ERRORS, caller_ident, cart_token, request_customer
 from .giftcards import EGiftCardInput
+
+# A cart's intent is asked again safely; a buy now's or an e-gift card's is new each
+# time, with a reference of its own.
+INTENT_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description=(
+        "For a cart's payment: the same key with the same cart answers the same "
+        "intent (asked again for an unchanged cart, it does anyway). A buy now's or "
+        "an e-gift card's call makes a new intent with a new `reference` each time, "
+        "whatever the key: use the reference answered with the intent the buyer "
+        "confirms. At most 100 characters."
+    ),
+)
 
 
 class PaymentIntentInput(CheckoutInput):
@@ -119,7 +135,7 @@ class PaymentIntentView(APIView):
             serializers=[PaymentIntentInput, EGiftPaymentIntentInput],
             resource_type_field_name=None,
         ),
-        parameters=[CART_TOKEN, CLIENT_CHANNEL, IDEMPOTENCY_KEY],
+        parameters=[CART_TOKEN, CLIENT_CHANNEL, INTENT_KEY],
         responses={
             201: PaymentIntentOutput,
             **ERRORS,
