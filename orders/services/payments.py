@@ -171,6 +171,28 @@ def _refundable(payment: Payment, amount) -> Decimal:
     return amount
 
 
+def _locked_unless_refunded(
+    payment: Payment | int, reference: str
+) -> tuple[Payment | int, Refund | None]:
+    """The refund ``reference`` already made, else the payment's row locked (its row
+    alone: its order, read with it, is locked by the caller first), looked at again
+    once locked."""
+    if not reference:
+        raise ValidationFailed(
+            "A refund needs a reference.", extra={"reference": ["Required."]}
+        )
+    done = Refund.objects.filter(reference=reference).first()
+    if done is not None:
+        return payment, done
+    pk = payment.pk if isinstance(payment, Payment) else payment
+    payment = (
+        Payment.objects.select_for_update(of=("self",))
+        .select_related("order")
+        .get(pk=pk)
+    )
+    return payment, Refund.objects.filter(reference=reference).first()
+
+
 @transaction.atomic
 def refund_payment(
     *,
@@ -196,21 +218,7 @@ def refund_payment(
     (``given_as``). ``order``: the payment's order as the caller holds it (its
     status perhaps changing), for its history.
     """
-    if not reference:
-        raise ValidationFailed(
-            "A refund needs a reference.", extra={"reference": ["Required."]}
-        )
-    done = Refund.objects.filter(reference=reference).first()
-    if done is not None:
-        return done
-    pk = payment.pk if isinstance(payment, Payment) else payment
-    # The payment's row alone: its order, read with it, is locked by the caller first.
-    payment = (
-        Payment.objects.select_for_update(of=("self",))
-        .select_related("order")
-        .get(pk=pk)
-    )
-    done = Refund.objects.filter(reference=reference).first()
+    payment, done = _locked_unless_refunded(payment, reference)
     if done is not None:
         return done
     amount = _refundable(payment, amount)

@@ -504,6 +504,20 @@ def _announce_request(
     return_webhook(ret, "requested")
 
 
+def _asked_before(key, order, customer, wanted, channel, refund_method, note, now):
+    """The request's key (``return_key``) and the return it already made, if any."""
+    asked = return_key(
+        key,
+        customer=customer,
+        order=order,
+        wanted=wanted,
+        channel=channel,
+        refund_method=refund_method,
+        note=note,
+    )
+    return asked, repeated_return(order, customer, wanted, refund_method, asked, now)
+
+
 @transaction.atomic
 def request_return(
     *,
@@ -521,17 +535,14 @@ def request_return(
     idempotency_key: str = "",
     now: datetime | None = None,
 ) -> Return:
-    """Open a return for lines of any order from any channel.
-
-    Online, ``customer`` is the signed-in customer and only their orders are found
-    (others' look unknown). At a counter, ``location`` is the shop where the goods land
-    and ``actor`` the associate, who alone may accept a return outside the window, with
-    ``override_reason``, or one ``without_receipt``: each with a manager's approval
-    (``approvals``) when the settings ask for one, named in the return's history.
-    Quantities never exceed bought minus already returned. A customer's request
-    made again (its ``idempotency_key``, or the same lines moments later) answers
-    the return it made (``return_repeats``), with ``idempotent_replay`` True.
-    """
+    """Open a return for lines of any order from any channel. Online, ``customer``
+    is the signed-in customer and only their orders are found. At a counter,
+    ``location`` is where the goods land and ``actor`` the associate, who alone may
+    accept a return outside the window (``override_reason``) or ``without_receipt``,
+    with a manager's approval (``approvals``) when the settings ask for one.
+    Quantities never exceed bought minus already returned. A request made again
+    (its ``idempotency_key``, or the same lines moments later) answers the return it
+    made (``return_repeats``), with ``idempotent_replay`` True."""
     now = now or timezone.now()
     refund_method = _check_channel_and_method(channel, refund_method)
     wanted = _clean_return_lines(lines)
@@ -542,16 +553,9 @@ def request_return(
     check_refund_method(order, refund_method)
     ids = sorted(line.order_line for line in wanted)
     locked = _lock_order_lines(order, ids)
-    asked = return_key(
-        idempotency_key,
-        customer=customer,
-        order=order,
-        wanted=wanted,
-        channel=channel,
-        refund_method=refund_method,
-        note=note,
+    asked, earlier = _asked_before(
+        idempotency_key, order, customer, wanted, channel, refund_method, note, now
     )
-    earlier = repeated_return(order, customer, wanted, refund_method, asked, now)
     if earlier is not None:
         return earlier
     returned = returned_quantities(ids)
