@@ -247,15 +247,21 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     ),
 )
 
-IDEMPOTENT_REPLAYED = OpenApiParameter(
-    "Idempotent-Replayed",
-    {"type": "string", "enum": ["true"]},
-    OpenApiParameter.HEADER,
-    description=(
-        "Sent (`true`) on the 200 that answers a repeated `Idempotency-Key`: the "
-        "body is what the first request made, nothing was done again."
-    ),
-    response=[200],
+
+def replayed_header(description: str) -> OpenApiParameter:
+    """The ``Idempotent-Replayed`` response header of a request answered again."""
+    return OpenApiParameter(
+        "Idempotent-Replayed",
+        {"type": "string", "enum": ["true"]},
+        OpenApiParameter.HEADER,
+        description=description,
+        response=[200],
+    )
+
+
+IDEMPOTENT_REPLAYED = replayed_header(
+    "Sent (`true`) on the 200 that answers a repeated `Idempotency-Key`: the "
+    "body is what the first request made, nothing was done again."
 )
 REPLAYED = (
     "A repeated `Idempotency-Key`: what the first request made, with the header "

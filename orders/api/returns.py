@@ -13,7 +13,6 @@ from django.http import HttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_field,
@@ -26,7 +25,7 @@ from rest_framework.views import APIView
 from customers.api.common import CLIENT_CHANNEL, request_channel
 from omnistore.core.api import MAX_ID, ErrorSerializer, InputSerializer, TextField
 from omnistore.core.channels import Channel
-from orders.api.checkout import IDEMPOTENCY_KEY
+from orders.api.checkout import IDEMPOTENCY_KEY, replayed_header
 from orders.emails import qr_png
 from orders.models import RefundMethod, Return, ReturnReason, ReturnStatus
 from orders.selectors.return_post import ReturnAddress, return_address
@@ -78,15 +77,9 @@ def instructions(return_request, post_to: ReturnAddress | None = None) -> str:
     )
 
 
-RETURN_REPLAYED = OpenApiParameter(
-    "Idempotent-Replayed",
-    {"type": "string", "enum": ["true"]},
-    OpenApiParameter.HEADER,
-    description=(
-        "Sent (`true`) on the 200 that answers a request made again: the body is "
-        "the return the first one made, nothing was done again."
-    ),
-    response=[200],
+RETURN_REPLAYED = replayed_header(
+    "Sent (`true`) on the 200 that answers a request made again: the body is "
+    "the return the first one made, nothing was done again."
 )
 
 
