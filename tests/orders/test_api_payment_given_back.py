@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 from inventory.models import Location, StockLevel
 from orders import tasks
 from orders.models import Order, Payment, ProcessedWebhookEvent
+from orders.services.payment_intents import MAX_GIVEN_BACK_STEPS
 from orders.services.payment_release import release_unclaimed_payments
 from tests.fakes.stripe_server import intent_event, signed
 from tests.orders.conftest import WEBHOOK_SECRET
@@ -265,6 +266,33 @@ def test_a_cart_whose_payment_the_sweep_gave_back_is_paid_with_a_new_intent(
     placed = checkout(client, body, second["id"])
     assert placed.status_code == 201, placed.json()
     assert Payment.objects.get().provider_reference == second["id"]
+
+
+def test_a_cart_given_back_more_times_than_the_chain_follows_still_pays(fake_stripe):
+    """Each payment given back lengthens the chain of intents the cart's key names;
+    past ``MAX_GIVEN_BACK_STEPS`` the cart is answered a new intent each time it
+    asks, never one given back, and it checks out with it."""
+    client, body, _ = parcel_cart("69.90")
+    given_back = set()
+    later = timezone.now() + timedelta(hours=1)
+    for _ in range(MAX_GIVEN_BACK_STEPS):
+        intent = start_intent(client, body)
+        assert intent["id"] not in given_back
+        confirmed = fake_stripe.confirm(intent["id"])
+        assert send_event("payment_intent.succeeded", confirmed).status_code == 200
+        assert release_unclaimed_payments(now=later) == [intent["id"]]
+        given_back.add(intent["id"])
+
+    asked = start_intent(client, body)
+    again = start_intent(client, body)
+
+    assert len(given_back) == MAX_GIVEN_BACK_STEPS
+    assert asked["id"] not in given_back and again["id"] not in given_back
+    assert asked["id"] != again["id"]  # a new one each time past the chain
+    fake_stripe.confirm(again["id"])
+    placed = checkout(client, body, again["id"])
+    assert placed.status_code == 201, placed.json()
+    assert Payment.objects.get().provider_reference == again["id"]
 
 
 def test_the_sweep_leaves_an_intent_that_paid_an_order(fake_stripe, settings):
