@@ -13,11 +13,14 @@ if [ "${1:-}" != "pdf" ]; then
   # The tests turn an invoice PDF into a PNG with pdftoppm.
   command -v pdftoppm >/dev/null || missing+=(poppler-utils)
 fi
-# Invoices: WeasyPrint renders PDFs through Pango and HarfBuzz, with DejaVu fonts.
+# Invoices: WeasyPrint renders PDFs through Pango and HarfBuzz, with DejaVu fonts and
+# Noto CJK where DejaVu has no glyph.
 libs=$(ldconfig -p)
 grep -F libpangoft2-1.0.so.0 <<<"$libs" >/dev/null || missing+=(libpango-1.0-0 libpangoft2-1.0-0)
 grep -F libharfbuzz-subset.so.0 <<<"$libs" >/dev/null || missing+=(libharfbuzz-subset0)
 [ -d /usr/share/fonts/truetype/dejavu ] || missing+=(fonts-dejavu-core)
+# Names in Chinese, Japanese, Korean and full-width letters: a font that draws them.
+[ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || missing+=(fonts-noto-cjk)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
   echo "Missing system packages: ${missing[*]} — install them with: apt-get install -y ${missing[*]}" >&2

@@ -1,5 +1,6 @@
 """A long buyer name or item name wraps within its column of the invoice PDF: every
-character of it is on the page, none past the margin."""
+character of it is on the page, none past the margin; names in Chinese, Japanese,
+Korean or full-width letters are drawn too (a fallback font has them)."""
 
 import re
 import subprocess
@@ -32,18 +33,18 @@ def page_text(pdf: bytes) -> str:
     return re.sub(r"\s+", "", text)
 
 
-def test_a_long_company_and_item_name_are_whole_on_the_invoice_pdf():
+def invoice_pdf_text(company: str, item_name: str) -> str:
     shop = entity_shop(legal_entity())
     associate = StaffFactory(store=shop)
     user, _ = shopper("nora@example.com")
     customer = business(email="nora@example.com", user=user)
-    customer.company_name = COMPANY
+    customer.company_name = company
     customer.save(update_fields=["company_name"])
     order = tax_as_sold(
         cash_sale_with_change(
             shop=shop,
             associate=associate,
-            lines=[(item(shop, ITEM, "SHIRT", "61.00"), 1)],
+            lines=[(item(shop, item_name, "SHIRT", "61.00"), 1)],
             tendered="61",
             customer=customer,
         ),
@@ -59,6 +60,21 @@ def test_a_long_company_and_item_name_are_whole_on_the_invoice_pdf():
     pdf = (
         b"".join(response.streaming_content) if response.streaming else response.content
     )
-    text = page_text(pdf)
+    return page_text(pdf)
+
+
+def test_a_long_company_and_item_name_are_whole_on_the_invoice_pdf():
+    text = invoice_pdf_text(COMPANY, ITEM)
+
     assert COMPANY in text
     assert "Y" * 120 in text
+
+
+def test_names_in_chinese_japanese_korean_and_full_width_letters_are_drawn():
+    company = "北京贸易有限公司・株式会社さくら・한국상사"
+    name = "ＯＸＦＯＲＤ シャツ 衬衫"
+
+    text = invoice_pdf_text(company, name)
+
+    assert company in text
+    assert name.replace(" ", "") in text
