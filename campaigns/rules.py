@@ -147,8 +147,9 @@ FIELDS: dict[str, FieldSpec] = {
             "total_spent",
             "decimal",
             COMPARE,
-            "Sum of purchase totals (monetary) in the home currency only: orders "
-            'in other currencies (francs) are not counted; optional "days" window.',
+            "Sum of purchase totals (monetary) as placed, before refunds, in the home "
+            "currency only: orders in other currencies (francs) are not counted; "
+            'optional "days" window.',
             options=("days",),
         ),
         FieldSpec(
