@@ -140,6 +140,21 @@ REVENUE_HELP = (
     "What the attributed orders sold, net of refunds, in the home currency: their "
     "goods, not the gift cards they sold (money owed until spent)."
 )
+CHANNEL_CREDIT = (
+    "Each attributed order is credited to the channel of the message whose tracked "
+    "click the attribution followed, else (an order the campaign's code brought) to "
+    "the channel of the campaign's latest message sent to the buyer before the "
+    "order."
+)
+CHANNEL_CONVERSIONS_HELP = (
+    f"Buyers whose orders are credited to this channel, each counted once. "
+    f"{CHANNEL_CREDIT} They add up to the campaign's conversions unless one buyer's "
+    "orders went to two channels."
+)
+CHANNEL_REVENUE_HELP = (
+    f"Revenue of the orders credited to this channel. {CHANNEL_CREDIT} The "
+    "channels' revenue adds up to the campaign's."
+)
 
 
 class ChannelReportSerializer(serializers.Serializer):
@@ -149,8 +164,10 @@ class ChannelReportSerializer(serializers.Serializer):
     failed = serializers.IntegerField()
     open_rate = serializers.DecimalField(max_digits=5, decimal_places=1)
     click_rate = serializers.DecimalField(max_digits=5, decimal_places=1)
-    conversions = serializers.IntegerField()
-    revenue = serializers.DecimalField(max_digits=14, decimal_places=2)
+    conversions = serializers.IntegerField(help_text=CHANNEL_CONVERSIONS_HELP)
+    revenue = serializers.DecimalField(
+        max_digits=14, decimal_places=2, help_text=CHANNEL_REVENUE_HELP
+    )
     other_revenue = serializers.DictField(
         child=serializers.DecimalField(max_digits=14, decimal_places=2),
         help_text="Revenue in other currencies than the home one, by currency code "
@@ -202,6 +219,12 @@ class ReportSerializer(serializers.Serializer):
 class ReportView(APIView):
     permission_classes = [IsManager]
 
-    @extend_schema(responses=ReportSerializer, tags=["campaigns"])
+    @extend_schema(
+        responses=ReportSerializer,
+        tags=["campaigns"],
+        description="Per campaign and channel: sent, open and click rates, "
+        "conversions and revenue, then single- against multi-channel campaigns. "
+        f"{CHANNEL_CREDIT} A campaign's revenue is the sum of its channels'.",
+    )
     def get(self, request):
         return Response(ReportSerializer(campaign_report()).data)

@@ -164,8 +164,11 @@ def campaign_report(*, campaign_ids=None) -> CampaignReport:
     revenue (attributed orders that sold goods, not cancelled nor refunded in full,
     of buyers the campaign had sent a message: what they sold, net of refunds), the
     uses of its code by others, then single-channel and multi-channel campaigns
-    side by side. A fixed number of queries, and two more per order with a return
-    or a refund."""
+    side by side. Each order is credited to one channel (``_credited_channels``):
+    that of the click the attribution followed, else that of the campaign's latest
+    message sent to the buyer before the order, so a campaign's revenue is the sum
+    of its channels' and each of its conversions is under a channel. A fixed number
+    of queries, and two more per order with a return or a refund."""
     campaigns = Campaign.objects.order_by("-created_at", "-id")
     if campaign_ids is not None:
         campaigns = campaigns.filter(pk__in=list(campaign_ids))
@@ -230,23 +233,45 @@ def _count_messages(rows: dict[int, CampaignStats]) -> None:
         )
 
 
-def _click_channels(orders) -> dict[int, str]:
-    """The channel of the message whose click the attribution followed, by order:
-    the same rule (``clicked_last``), in one query for every order."""
+def _credited_channels(orders) -> dict[int, str | None]:
+    """The channel each order's conversion is credited to: the channel of the
+    message whose click the attribution followed (the same rule, ``clicked_last``),
+    else, when no click decides (an order the campaign's code brought), the channel
+    of the campaign's latest message sent to the buyer before the order (the only
+    channel of a single-channel campaign). An order counted as a conversion always
+    has such a message (``_reached``), so every conversion is under a channel. One
+    query for every order."""
     window = settings.OMNISTORE_ATTRIBUTION_WINDOW
     clicks = defaultdict(list)
-    for campaign_id, customer_id, channel, first, last in Message.objects.filter(
+    sent = defaultdict(list)
+    messages = Message.objects.filter(
+        Q(clicked_at__isnull=False) | Q(status=MessageStatus.SENT),
         campaign_id__in={o[1] for o in orders},
         customer_id__in={o[2] for o in orders if o[2]},
-        clicked_at__isnull=False,
     ).values_list(
-        "campaign_id", "customer_id", "channel", "clicked_at", "last_clicked_at"
-    ):
-        clicks[(campaign_id, customer_id)].append((channel, first, last))
-    return {
-        pk: clicked_last(clicks[(campaign_id, customer_id)], placed, placed - window)
-        for pk, campaign_id, customer_id, placed, *_ in orders
-    }
+        "campaign_id",
+        "customer_id",
+        "channel",
+        "status",
+        "sent_at",
+        "pk",
+        "clicked_at",
+        "last_clicked_at",
+    )
+    for campaign_id, customer_id, channel, status, at, pk, first, last in messages:
+        if first is not None:
+            clicks[(campaign_id, customer_id)].append((channel, first, last))
+        if status == MessageStatus.SENT and at is not None:
+            sent[(campaign_id, customer_id)].append((at, pk, channel))
+    channels = {}
+    for pk, campaign_id, customer_id, placed, *_ in orders:
+        key = (campaign_id, customer_id)
+        channel = clicked_last(clicks[key], placed, placed - window)
+        if channel is None:
+            before = [m for m in sent[key] if m[0] <= placed]
+            channel = max(before)[2] if before else None
+        channels[pk] = channel
+    return channels
 
 
 def _reached(campaign, customer, placed) -> Exists:
@@ -263,8 +288,11 @@ def _reached(campaign, customer, placed) -> Exists:
 
 
 def _count_conversions(rows: dict[int, CampaignStats]) -> None:
-    """Buyers of attributed orders and their revenue per campaign, and per channel of
-    the message clicked. A conversion is a buyer the campaign reached (``_reached``)
+    """Buyers of attributed orders and their revenue per campaign, and per channel
+    the order is credited to (``_credited_channels``: the message clicked, else the
+    campaign's latest message sent to the buyer before the order; a buyer whose
+    orders went to two channels counts once for the campaign and once under each
+    channel). A conversion is a buyer the campaign reached (``_reached``)
     who ordered, counted once however many orders they placed, so conversions never
     exceed the messages sent; revenue is every such order's. Revenue is what the
     order sold (``without_gift_cards``: goods, not the gift cards it sold, which are
@@ -301,7 +329,7 @@ def _count_conversions(rows: dict[int, CampaignStats]) -> None:
         )
     )
     refunded = given_back_by_order({o[0] for o in orders})  # two queries
-    channels = _click_channels(orders)
+    channels = _credited_channels(orders)
     buyers = defaultdict(set)  # by (campaign, channel); channel None: all channels
     for pk, campaign_id, customer, _placed, currency, sales, parts in orders:
         revenue = sales - (refunded.get(pk, Decimal("0")) - parts)

@@ -1,5 +1,6 @@
 """A campaign's discount code brings it the orders of buyers it sent a message within
-the attribution window; a code passed on to others is shown apart in the report."""
+the attribution window, reported under the channel of its latest message before the
+order; a code passed on to others is shown apart in the report."""
 
 import re
 from datetime import timedelta
@@ -209,6 +210,76 @@ def test_an_order_credited_though_its_buyer_was_never_reached_is_no_conversion(
     assert stats.revenue == Decimal("0.00")
 
 
+def channel_rows(api_client, news):
+    """The campaign's row of the report as the API shows it, and its channel rows."""
+    api_client.force_authenticate(UserFactory(role=Role.HQ))
+    [row] = [
+        c for c in api_client.get(REPORT).json()["campaigns"] if c["id"] == news.pk
+    ]
+    return row, {ch["channel"]: ch for ch in row["channels"]}
+
+
+def test_a_conversion_its_code_brought_counts_under_the_channel_of_its_message(
+    spring, shop, api_client
+):
+    """Lia clicked nothing: she checks out as a guest with her address and the
+    code. The campaign's one channel gets the conversion and its revenue, so the
+    campaign's totals are the sum of its channel rows."""
+    news, lia = spring
+    order = online(shop, email=lia.email, first_name="Lia")
+    assert order.customer_id == lia.pk
+
+    assert attribute() == 1
+    assert credited(order) == [news.pk]
+
+    row, channels = channel_rows(api_client, news)
+    assert (row["conversions"], row["revenue"]) == (1, "45.00")
+    assert list(channels) == ["email"]
+    assert (channels["email"]["conversions"], channels["email"]["revenue"]) == (
+        1,
+        "45.00",
+    )
+    stats = stats_of(news)
+    assert stats.conversions == sum(s.conversions for s in stats.by_channel.values())
+    assert stats.revenue == sum(s.revenue for s in stats.by_channel.values())
+
+
+@pytest.mark.parametrize(
+    ("ordered_minutes_ago", "credited_to", "not_credited"),
+    [(90, "email", "sms"), (0, "sms", "email")],
+)
+def test_with_no_click_the_latest_message_sent_before_the_order_takes_it(
+    shop, api_client, ordered_minutes_ago, credited_to, not_credited
+):
+    """Email two hours ago, SMS one hour ago: an order with the code ninety minutes
+    ago goes to the email, the last to reach her by then; one placed now, to the
+    SMS."""
+    create_discount_code(code="SPRING10", kind="percentage", value=10)
+    lia = person("Lia", phone=True)
+    grant(lia, "email", "sms")
+    news = campaign(
+        rules=CONSENTED,
+        channels=("email", "sms"),
+        discount_code="SPRING10",
+        status=CampaignStatus.SCHEDULED,
+    )
+    send_campaign(campaign=news)
+    now = timezone.now()
+    for channel, hours in (("email", 2), ("sms", 1)):
+        Message.objects.filter(campaign=news, channel=channel).update(
+            sent_at=now - timedelta(hours=hours)
+        )
+    online(shop, lia, now=now - timedelta(minutes=ordered_minutes_ago))
+
+    assert attribute() == 1
+
+    row, channels = channel_rows(api_client, news)
+    assert (row["conversions"], row["revenue"]) == (1, "45.00")
+    credited_row, other = channels[credited_to], channels[not_credited]
+    assert (credited_row["conversions"], credited_row["revenue"]) == (1, "45.00")
+    assert (other["conversions"], other["revenue"]) == (0, "0.00")
+
+
 @pytest.mark.parametrize("others", [1, 3])
 def test_the_report_costs_a_fixed_number_of_queries_however_many_used_the_code(
     spring, shop, others, django_assert_num_queries
@@ -220,7 +291,7 @@ def test_the_report_costs_a_fixed_number_of_queries_however_many_used_the_code(
     attribute()
 
     # Campaigns, messages, attributed orders, their refunds (two), the channels
-    # of their clicks, the uses of the codes by others.
+    # they are credited to, the uses of the codes by others.
     with django_assert_num_queries(7):
         stats = stats_of(news)
     assert (stats.conversions, stats.code_used_by_others) == (1, others)
