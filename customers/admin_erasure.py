@@ -14,6 +14,7 @@ from customers.privacy import balances_held
 from customers.selectors.export import export_customer_data, merged_profile_ids
 from customers.selectors.identities import survivor_of
 from customers.services.erasure import erase_customer
+from omnistore.accounts.scoping import in_scope_only
 from omnistore.core.channels import Channel
 from omnistore.core.exceptions import ApplicationError
 
@@ -91,6 +92,7 @@ class ErasureAction:
         description="Erase the selected customers' personal data",
         permissions=["erase"],
     )
+    @in_scope_only
     def erase_selected(self, request, queryset):
         """A page listing who will be erased, with what each still holds, asking for
         the request it answers; erased once confirmed there. A merged profile stands

@@ -10,6 +10,8 @@ id), its location is not offered in the filters, and no action reaches it.
 
 from __future__ import annotations
 
+from functools import wraps
+
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import get_fields_from_path
@@ -114,6 +116,34 @@ class ShopLocationFilter(admin.RelatedFieldListFilter):
         )
 
 
+def _none_selected(model_admin, request) -> str:
+    names = model_admin.model._meta.verbose_name_plural
+    scoped = getattr(model_admin, "shop_paths", None) is not None
+    if scoped and shop_ids(request.user) is not None:
+        where = "is in your shops"
+    else:  # the user sees every row: the rows are gone
+        where = "exists any more"
+    return f"None of the selected {names} {where}. No items have been changed."
+
+
+def in_scope_only(action):
+    """For an admin action that draws a page before it acts (a confirmation, a form
+    asking why). Its queryset holds only the rows the list holds for the user, so ids
+    of another shop's rows (typed by hand) or of rows gone since the list was drawn
+    leave it empty: then no page asks to confirm a change to nothing; the user is
+    back on the list, told why."""
+
+    @wraps(action)
+    def checked(model_admin, request, queryset):
+        if queryset.exists():
+            return action(model_admin, request, queryset)
+        message = _none_selected(model_admin, request)
+        model_admin.message_user(request, message, messages.WARNING)
+        return None  # the admin goes back to the list
+
+    return checked
+
+
 class ShopScopedAdmin(LinksWhereAllowed):
     """Mixed into every model admin. ``shop_paths`` names how a row belongs to a
     shop; ``None`` marks rows of the whole chain (the catalog, campaigns, codes), which
@@ -138,6 +168,14 @@ class ShopScopedAdmin(LinksWhereAllowed):
         if obj is None:
             raise Http404("No such object.")
         return obj
+
+    def get_actions(self, request):
+        """Django's bulk delete draws its confirmation too: only for rows in scope."""
+        actions = super().get_actions(request)
+        if "delete_selected" in actions:
+            func, name, description = actions["delete_selected"]
+            actions[name] = (in_scope_only(func), name, description)
+        return actions
 
     def get_list_filter(self, request):
         filters = []

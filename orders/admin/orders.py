@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from customers.selectors.team import associate_public_name
-from omnistore.accounts.scoping import PartOfParentInline, ReadOnlyAdmin
+from omnistore.accounts.scoping import PartOfParentInline, ReadOnlyAdmin, in_scope_only
 from omnistore.approvals.models import ApprovalChannel
 from omnistore.core.admin_history import EventHistory
 from omnistore.core.exceptions import ApplicationError
@@ -438,6 +438,7 @@ class OrderAdmin(EventHistory, OrderCancelPage, PhoneAwareSearch, ReadOnlyAdmin)
         return request.user.has_perm("orders.add_invoice")
 
     @admin.action(description="Cancel selected orders", permissions=["cancel"])
+    @in_scope_only
     def cancel_orders(self, request, queryset):
         """Each order through ``cancel_order`` (stock released, payments refunded,
         history and customer told), one transaction each: one refusal does not hold

@@ -129,6 +129,28 @@ def test_hq_erases_a_customer_after_reading_who_on_a_confirmation_page(client):
     assert "Erased the personal data of 1 customer" in text
 
 
+def test_erasing_customers_no_longer_there_asks_nothing(client):
+    """Posted with profiles that are gone since the list was drawn, the erasure
+    draws no page asking to confirm it: back to the list, told why."""
+    client.force_login(UserFactory(username="hq3", role=Role.HQ, is_staff=True))
+    gone = make_customer(email="gone@example.com").pk + 1000
+
+    response = client.post(
+        CHANGELIST, {"action": "erase_selected", "_selected_action": [gone]}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == CHANGELIST
+    notes = [(m.level_tag, str(m)) for m in get_messages(response.wsgi_request)]
+    assert notes == [
+        (
+            "warning",
+            "None of the selected customers exists any more. No items have been "
+            "changed.",
+        )
+    ]
+
+
 def test_erasing_a_merged_profile_names_and_erases_its_live_person(client):
     hq = UserFactory(username="hq2", role=Role.HQ, is_staff=True)
     client.force_login(hq)

@@ -4,9 +4,11 @@ filters; another shop's booking is 404; hours are set up per shop."""
 from datetime import timedelta
 
 import pytest
+from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
+from customers.models import AppointmentHours
 from customers.services.appointments import book_appointment
 from omnistore.accounts.models import Role
 from omnistore.core.channels import Channel
@@ -123,3 +125,30 @@ def test_the_booking_links_its_customer_only_for_who_may_open_that_customer(
     client.force_login(StaffFactory(role=Role.HQ))
     assert client.get(customer_page).status_code == 200
     assert customer_page in client.get(booking_page).content.decode()
+
+
+def test_deleting_another_shops_hours_asks_nothing_and_deletes_nothing(client):
+    """The bulk delete, posted by hand with hours of a shop the manager does not
+    run, draws no page asking to confirm the deletion of none: back to the list,
+    told why."""
+    milano, _ = open_shop(name="Milano Centro")
+    roma, _ = open_shop(name="Roma")
+    client.force_login(StaffFactory(store=milano, role=Role.STORE_MANAGER))
+    url = reverse("admin:customers_appointmenthours_changelist")
+    theirs = list(AppointmentHours.objects.filter(location=roma).values_list("pk"))
+    asked = {"action": "delete_selected", "_selected_action": [pk for (pk,) in theirs]}
+
+    response = client.post(url, asked)
+
+    assert response.status_code == 302
+    assert response["Location"] == url
+    notes = [(m.level_tag, str(m)) for m in get_messages(response.wsgi_request)]
+    assert notes == [
+        (
+            "warning",
+            "None of the selected appointment hours is in your shops. No items "
+            "have been changed.",
+        )
+    ]
+    client.post(url, {**asked, "post": "yes"})
+    assert AppointmentHours.objects.filter(location=roma).count() == 7

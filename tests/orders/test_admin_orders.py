@@ -214,6 +214,44 @@ def test_cancel_action_cancels_through_the_service_and_reports_refusals(
     assert StockLevel.objects.get(variant=shirt, location=shop).reserved == 0
 
 
+def test_cancel_action_on_another_shops_orders_asks_nothing_and_changes_nothing(
+    client, shop, shirt
+):
+    """Posted by hand with orders of a shop the manager does not run, the action
+    draws no page asking to confirm the cancelling of none: back to the list, told
+    why; confirmed all the same, it cancels nothing."""
+    roma = LocationFactory(code="RM01", name="Roma Termini")
+    stock(shirt, roma, 5)
+    theirs = pickup_order(store=roma, lines=[(shirt, 1)])
+    manager = UserFactory(username="marco", role=Role.STORE_MANAGER, store=shop)
+    client.force_login(manager)
+    asked = {
+        "action": "cancel_orders",
+        "_selected_action": [theirs.pk],
+        "index": 0,
+        "select_across": 0,
+    }
+
+    response = client.post(CHANGELIST, asked)
+
+    assert response.status_code == 302
+    assert response["Location"] == CHANGELIST
+    notes = [(m.level_tag, str(m)) for m in get_messages(response.wsgi_request)]
+    assert notes == [
+        (
+            "warning",
+            "None of the selected orders is in your shops. No items have been changed.",
+        )
+    ]
+    confirmed = client.post(
+        CHANGELIST, {**asked, "confirm": "yes", "reason": "Supplier recall"}
+    )
+    assert confirmed.status_code == 302
+    theirs = order_by_id(theirs.pk)
+    assert theirs.status == OrderStatus.PLACED
+    assert not theirs.history.filter(to_status=OrderStatus.CANCELLED).exists()
+
+
 # --- CSV export -----------------------------------------------------------------------
 
 
