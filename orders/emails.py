@@ -32,7 +32,7 @@ from customers.services.verification import (
 from omnistore.core import outbox
 from omnistore.core.text import one_line
 from orders.selectors.orders import orders_for_email
-from orders.selectors.parcels import Parcel, parcel_left
+from orders.selectors.parcels import Parcel, delivered_to, parcel_left
 from orders.selectors.pickups import pickup_qr_payload, waits_for_the_shop
 from orders.selectors.receipts import (
     Receipt,
@@ -65,6 +65,7 @@ SUBJECTS = {
     "shipped": "Order {number} is on its way",
     "parcel_shipped": "A parcel of your order {number} is on its way",
     "cancelled": "Order {number} is cancelled",
+    "address_changed": "The delivery address of order {number} has changed",
 }
 # A split delivery whose parcels not sent were cancelled: what left is on its way.
 PART_SHIPPED_SUBJECT = "Part of order {number} is on its way"
@@ -220,6 +221,22 @@ def _shipped_said(order: Order) -> dict:
     }
 
 
+def _said_in(order: Order, kind: str, parts: Sequence[int]) -> dict:
+    """What an email of ``kind`` says beyond the order's lines and payments."""
+    if kind in WITH_QR:
+        # Cash held: past its date the shop cancels it, nothing refunds it by itself.
+        return {"waits_for_shop": waits_for_the_shop(order)}
+    if kind == "cancelled":
+        return {"refunds": _refunds_said(order), **_why_cancelled(order)}
+    if kind == "shipped":
+        return _shipped_said(order)
+    if kind == "parcel_shipped":
+        return parcel_left(order, parts)
+    if kind == "address_changed":
+        return {"address": delivered_to(order)}
+    return {}
+
+
 def build_order_email(
     *,
     order: Order,
@@ -271,17 +288,8 @@ def build_order_email(
             else ""
         ),
         "receipt": receipt,
+        **_said_in(order, kind, parts),
     }
-    if kind in WITH_QR:
-        # Cash held: past its date the shop cancels it, nothing refunds it by itself.
-        context["waits_for_shop"] = waits_for_the_shop(order)
-    if kind == "cancelled":
-        context["refunds"] = _refunds_said(order)
-        context.update(_why_cancelled(order))
-    elif kind == "shipped":
-        context.update(_shipped_said(order))
-    elif kind == "parcel_shipped":
-        context.update(parcel_left(order, parts))
     cut_short = kind == "shipped" and context["cancelled_lines"]
     subject = (PART_SHIPPED_SUBJECT if cut_short else SUBJECTS[kind]).format(
         number=order.number

@@ -96,7 +96,12 @@ class FulfilmentOutput(serializers.Serializer):
     location = LocationRef()
     pickup_location = LocationRef(allow_null=True)
     ready_date = serializers.DateField(allow_null=True)
-    address = serializers.JSONField()
+    address = serializers.JSONField(
+        help_text="Where a delivery part goes (`name`, `line1`, `line2`, `city`, "
+        "`postcode`, `country`, `phone`); empty for a pickup. The customer changes "
+        "it until the order is picked (`POST orders/{number}/address/`), the shop "
+        "until the part leaves."
+    )
     carrier = serializers.ChoiceField(
         choices=[("", ""), *Carrier.choices],
         help_text="Who carries the parcel (empty until it leaves, or when not given).",

@@ -4,6 +4,7 @@ from . import (
     carts,
     checkout,
     credit,
+    delivery_address,
     giftcards,
     invoices,
     loyalty,
@@ -52,6 +53,11 @@ urlpatterns = [
         "orders/<str:number>/cancel/",
         orders.OrderCancelView.as_view(),
         name="order-cancel",
+    ),
+    path(
+        "orders/<str:number>/address/",
+        delivery_address.OrderAddressView.as_view(),
+        name="order-address",
     ),
 ]
 

@@ -243,8 +243,10 @@ def order_webhook(order: Order, event: str, *, previous: str = "") -> None:
 
 
 def record_order_event(
-    order: Order, kind: str, summary: str, *, actor, location, now
+    order: Order, kind: str, summary: str, *, actor, location, now, data=None
 ) -> None:
+    """A step of the order on its customer's timeline (none for a walk-in), with
+    its number and status and what else the step keeps (``data``)."""
     if order.customer_id is None:
         return
     record_event(
@@ -254,7 +256,7 @@ def record_order_event(
         actor=actor,
         location=location,
         channel=order.channel,
-        data={"number": order.number, "status": order.status},
+        data={"number": order.number, "status": order.status, **(data or {})},
         reference_type=ORDER_REFERENCE,
         reference_id=order.number,
         occurred_at=now,

@@ -5,6 +5,7 @@ from orders.staff.views import (
     associate_sales,
     cart_panel,
     customer_orders,
+    delivery_address,
     exchanges,
     giftcards,
     invoices,
@@ -101,6 +102,11 @@ urlpatterns = [
     path("<str:number>/ship/", orders.order_ship, name="order_ship"),
     path("<str:number>/deliver/", orders.order_deliver, name="order_deliver"),
     path("<str:number>/cancel/", orders.order_cancel, name="order_cancel"),
+    path(
+        "<str:number>/address/",
+        delivery_address.order_address,
+        name="order_address",
+    ),
 ]
 
 # A customer's whole history, linked from their page. Its paths go first too.

@@ -1,5 +1,6 @@
 """Forms of the order page: cancelling (with a reason), shipping (with carrier and
-tracking) and marking delivered (with a note the customer reads)."""
+tracking), marking delivered (with a note the customer reads) and changing where a
+delivery goes (with a reason)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from orders.carriers import Carrier, clean_tracking_number, tracking_number_problem
+from orders.selectors.parcels import delivered_to
+from orders.staff.forms.sale import DeliveryForm
 
 
 class CancelForm(forms.Form):
@@ -85,3 +88,35 @@ class DeliveredForm(forms.Form):
         if day is None or day == timezone.localdate():
             return None
         return timezone.make_aware(datetime.combine(day, time.max))
+
+
+class AddressChangeForm(DeliveryForm):
+    """Where a delivery goes from now on, with the fields of a sale's delivery
+    (checked again by ``change_delivery_address``), and why."""
+
+    reason = forms.CharField(
+        label="Why",
+        max_length=200,
+        error_messages={"required": "Say why the address changes."},
+        help_text="In the order's history, e.g. “the customer called: new flat”.",
+    )
+
+    def __init__(self, *args, order=None, **kwargs):
+        """Filled in with the address the order's parts still to leave go to."""
+        if order is not None and not args and "initial" not in kwargs:
+            kwargs["initial"] = delivered_to(order)
+        kwargs.setdefault("auto_id", "address_%s")  # beside the cancel form's ids
+        super().__init__(*args, **kwargs)
+        self.fields[
+            "country"
+        ].help_text = "Stays the order's: another country is a new order."
+
+    def clean_reason(self) -> str:
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise ValidationError("Say why the address changes.", code="required")
+        return reason
+
+    @property
+    def address(self) -> dict:
+        return {key: value for key, value in super().address.items() if key != "reason"}

@@ -2,9 +2,9 @@
 
 Any associate may look at any order found by its number (customer service across
 channels). They act on an order — pick, make ready, ship, hand over, cancel — only when
-it is fulfilled at their shop (cancel, and its documents — emailing the receipt again,
-issuing the invoice — also when it was placed there); anything else answers 404, as if
-it did not exist. HQ acts everywhere.
+it is fulfilled at their shop (cancel, the delivery address, and its documents —
+emailing the receipt again, issuing the invoice — also when it was placed there);
+anything else answers 404, as if it did not exist. HQ acts everywhere.
 
 An order split over several locations is picked and shipped part by part. A step
 sent without naming its part works on the part of the shop staff are working in (the
@@ -195,7 +195,7 @@ def acting_order(request, number: str, action: str) -> Order:
     order = order_or_404(number)
     allowed = (
         sold_or_fulfilled_here(request.user, order)
-        if action in ("cancel", "documents")
+        if action in ("cancel", "address", "documents")
         else may_act(request.user, order, action)
     )
     if not allowed:

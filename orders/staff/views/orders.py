@@ -43,6 +43,7 @@ from orders.selectors.pickups import parse_pickup_qr, why_no_pickup_slip
 from orders.selectors.receipts import same_items_once
 from orders.selectors.returns import returns_of_order
 from orders.selectors.work import awaiting_transfer, picked_here, picking_queue
+from orders.services.delivery_address import may_change_address
 from orders.services.fulfilment import (
     can_move,
     cancel_order,
@@ -51,7 +52,12 @@ from orders.services.fulfilment import (
     mark_ready,
     ship_order,
 )
-from orders.staff.forms.orders import CancelForm, DeliveredForm, ShipForm
+from orders.staff.forms.orders import (
+    AddressChangeForm,
+    CancelForm,
+    DeliveredForm,
+    ShipForm,
+)
 from orders.staff.statuses import STATUS_LABELS, explain
 from orders.staff.views.access import (
     acting_order,
@@ -106,7 +112,8 @@ def _parcels_shipped(order: Order) -> tuple[int, int] | None:
     return (shipped, len(parcels)) if 0 < shipped < len(parcels) else None
 
 
-def _detail_context(request, order: Order, **extra) -> dict:
+def detail_context(request, order: Order, **extra) -> dict:
+    """What the order page shows; ``extra``: a refused action's form and message."""
     user = request.user
     method = order.fulfilment_method
     picked = order.status == OrderStatus.PICKED
@@ -147,6 +154,10 @@ def _detail_context(request, order: Order, **extra) -> dict:
         "ship_form": ShipForm(),
         "ship_at": None,
         "delivered_form": DeliveredForm(order=order),
+        # Whoever may cancel the order may send it elsewhere.
+        "can_change_address": may_change_address(order)
+        and sold_or_fulfilled_here(user, order),
+        "address_form": AddressChangeForm(order=order),
         "action_error": None,
     }
     context.update(extra)
@@ -205,7 +216,7 @@ def order_detail(request, number: str):
     if order.number != number:
         return redirect("staff:order_detail", number=order.number)
     return render(
-        request, "orders/staff/order_detail.html", _detail_context(request, order)
+        request, "orders/staff/order_detail.html", detail_context(request, order)
     )
 
 
@@ -223,7 +234,7 @@ def _refused(request, order: Order, error_message: str, **forms_):
         context["action_error"] = f"{order.number}: {error_message}"
         return render(request, "orders/staff/picking.html", context, status=INVALID)
     order = order_or_404(order.number)
-    context = _detail_context(request, order, action_error=error_message, **forms_)
+    context = detail_context(request, order, action_error=error_message, **forms_)
     return render(request, "orders/staff/order_detail.html", context, status=INVALID)
 
 
@@ -427,7 +438,7 @@ def order_cancel(request, number: str):
             return redirect_to(request, _back(request, order))
     order = order_or_404(number)
     refusal = " ".join(form.non_field_errors()) or None
-    context = _detail_context(request, order, cancel_form=form, action_error=refusal)
+    context = detail_context(request, order, cancel_form=form, action_error=refusal)
     if is_partial(request):
         return render(
             request, "orders/staff/_cancel_form.html", context, status=INVALID
