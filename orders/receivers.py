@@ -1,17 +1,19 @@
 """Reactions to customer events and to stock arriving for an order, and answers to
-what inventory asks of a shop: the orders app listens, the customers and inventory
-apps never import it."""
+what inventory asks of a shop or of a transfer made for an order: the orders app
+listens, the customers and inventory apps never import it."""
 
 from django.dispatch import receiver
 from django.utils import timezone
 
 from customers.signals import customer_merged, customer_merging
 from inventory.services.transfers import transfer_arriving, transfer_closed_short
-from inventory.signals import location_in_use_as_shop
+from inventory.signals import location_in_use_as_shop, transfer_purpose
 
 from .selectors.pickups import open_pickups_at
 from .selectors.till import open_session_at
+from .selectors.transfers import order_transfer_purpose
 from .services.carts import fold_customer_carts
+from .services.common import ORDER_REFERENCE
 from .services.parts import ask_again_for_missing, order_awaits_transfer
 from .services.sizes import relearn_sizes_later
 
@@ -30,11 +32,19 @@ def relearn_sizes_on_merge(sender, survivor, other, merge, **kwargs):
 
 
 @receiver(transfer_arriving, dispatch_uid="orders.hold_arrivals_for_the_order")
-def hold_arrivals_for_the_order(sender, transfer, lock=True, **kwargs):
+def hold_arrivals_for_the_order(sender, transfer, **kwargs):
     """What a transfer brings to a pickup shop for an order is held for that order as
-    it is received, unless the order was cancelled on the way; asked by a page
-    (``lock`` False), the order is only read."""
-    return order_awaits_transfer(transfer, lock=lock)
+    it is received, unless the order was cancelled on the way."""
+    return order_awaits_transfer(transfer)
+
+
+@receiver(transfer_purpose, dispatch_uid="orders.say_what_a_transfer_brings")
+def say_what_a_transfer_brings(sender, transfer, **kwargs):
+    """What the units of a transfer made for an order are for now, as the order
+    answers: its page says it."""
+    if transfer.reference_type != ORDER_REFERENCE:
+        return None
+    return order_transfer_purpose(transfer)
 
 
 @receiver(transfer_closed_short, dispatch_uid="orders.ask_again_for_missing")

@@ -43,8 +43,8 @@ from .stock import receive_stock
 # cancellation either waits for the receipt or is seen by it. The units received are then held for the reference
 # at the destination as they are booked, so no one else takes them; with no such
 # answer they arrive as free stock. Sent inside the receipt's transaction, unlike the
-# events of ``inventory.signals``. A page asks it too, with ``lock=False``, to say
-# what the units are for (``still_wanted``): then it is only read, nothing locked.
+# events of ``inventory.signals``. A page saying what the units are for asks
+# ``inventory.signals.transfer_purpose`` instead, which only reads.
 transfer_arriving = Signal()
 
 # Sent when a transfer made for something is closed short while that thing still
@@ -333,17 +333,17 @@ def _check_receipt(lines: dict[int, TransferLine], quantities: dict[int, int]) -
         raise ValidationFailed("The receipt does not match the transfer.", extra=errors)
 
 
-def still_wanted(transfer: Transfer | int, *, lock: bool = True) -> bool:
+def still_wanted(transfer: Transfer | int) -> bool:
     """Whether what arrives now is held for the transfer's reference (an order not
     cancelled on the way); a transfer asked for the shop's own shelves is not. A
     receipt asks it before the transfer is locked: the reference's row is locked
     first, as a cancellation of the order locks it before the transfer and the
-    locations. Without ``lock`` it is only read, for a page."""
+    locations."""
     if not isinstance(transfer, Transfer):
         transfer = Transfer.objects.filter(pk=transfer).first()
     if transfer is None or not transfer.reference_type:
         return False
-    answers = transfer_arriving.send(sender=Transfer, transfer=transfer, lock=lock)
+    answers = transfer_arriving.send(sender=Transfer, transfer=transfer)
     return any(answer is True for _receiver, answer in answers)
 
 

@@ -26,8 +26,8 @@ from inventory.services.transfers import (
     receive_transfer,
     request_transfer,
     ship_transfer,
-    still_wanted,
 )
+from inventory.signals import purpose_of
 from inventory.staff.forms import (
     TransferReceiveForm,
     TransferRequestForm,
@@ -231,10 +231,10 @@ def _detail_context(request, transfer: Transfer, **extra) -> dict:
         "can_ship": requested and _may(user, transfer, "ship"),
         "can_cancel": requested and _may(user, transfer, "cancel"),
         "order_number": order_number(transfer),
-        # Its order still waits for the units, or was cancelled: they come as free
-        # stock (the order answers, ``still_wanted``).
-        "order_waits": bool(order_number(transfer))
-        and still_wanted(transfer, lock=False),
+        # What its units are for now, as its order answers (``purpose_of``): waited
+        # for on this transfer or on the one that asked again for what it did not
+        # bring, handed over already, or free stock (the order cancelled).
+        "purpose": purpose_of(transfer) if order_number(transfer) else None,
         "receive_form": TransferReceiveForm(transfer=transfer) if can_receive else None,
         "action_error": None,
     }

@@ -300,16 +300,19 @@ def _order_short(
     )
 
 
-def order_awaits_transfer(transfer: Transfer, *, lock: bool = True) -> bool:
+def order_awaits_transfer(transfer: Transfer) -> bool:
     """Whether the order a transfer travels for still waits for its units: not
     cancelled, the part it brings still live. The order row is locked (order before
     stock rows, as everywhere): a cancellation meanwhile either waits for the receipt,
     then gives back the hold it made with the order's other holds, or is seen by it.
-    Without ``lock`` (a page saying what the units are for) it is only read."""
+    (What a page says of the units is read by ``order_transfer_purpose``.)"""
     if transfer.reference_type != ORDER_REFERENCE:
         return False
-    orders = Order.objects.select_for_update(no_key=True) if lock else Order.objects
-    order = orders.filter(number=transfer.reference_id).first()
+    order = (
+        Order.objects.select_for_update(no_key=True)
+        .filter(number=transfer.reference_id)
+        .first()
+    )
     return (
         order is not None
         and order.status != OrderStatus.CANCELLED
@@ -400,8 +403,11 @@ def _source_again(missing: dict[int, int], variants: dict, shop: Location):
 
 def _ask_again(order: Order, part: Fulfilment, legs, variants: dict, actor) -> str:
     """Hold what the pickup shop has free, ask the rest on a new transfer the part
-    now waits for; what the history says was done."""
+    now waits for; what the history says was done. The part then comes from where
+    the new transfer leaves, or from the pickup shop when it holds all that was
+    missing: the location the order's pages and API name as its source."""
     shop, closed = part.pickup_location, part.transfer
+    part.location = shop
     done = []
     for leg in legs:
         if not leg.transfer:
@@ -426,6 +432,7 @@ def _ask_again(order: Order, part: Fulfilment, legs, variants: dict, actor) -> s
             reference_id=order.number,
         )
         part.ready_date = timezone.localdate() + timedelta(days=TRANSFER_LEAD_DAYS)
-        part.save(update_fields=["transfer", "ready_date"])
+        part.location = leg.location
         done.append(f"asked again from {leg.location.name} on {part.transfer}")
+    part.save(update_fields=["location", "transfer", "ready_date"])
     return " and ".join(done)

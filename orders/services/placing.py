@@ -28,6 +28,7 @@ from inventory.services.ledger import StockRequest
 from inventory.services.reservations import reserve_stock, sell_stock
 from inventory.services.transfers import request_transfer
 from omnistore.core import outbox
+from omnistore.core.actors import acting_user
 from omnistore.core.channels import Channel
 from omnistore.core.db import insert_rows
 from orders.models import (
@@ -338,7 +339,7 @@ def _write_fulfilments(
                 source=leg.location,
                 destination=leg.pickup_location,
                 lines=[(variants[v], q) for v, q in leg.quantities.items()],
-                actor=checkout.staff,
+                actor=_stock_actor(checkout),
                 note=f"For order {number}",
                 reference_type=ORDER_REFERENCE,
                 reference_id=number,
@@ -448,16 +449,29 @@ def _move_stock(checkout: Checkout, number: str, held: list[StockRequest]) -> No
             ],
             reference_type=ORDER_REFERENCE,
             reference_id=number,
-            actor=checkout.staff,
+            actor=_stock_actor(checkout),
         )
     elif held:
         reserve_stock(
             requests=held,
             reference_type=ORDER_REFERENCE,
             reference_id=number,
-            actor=checkout.staff,
+            actor=_stock_actor(checkout),
             keep_safety=True,  # as sourcing counted what is free
         )
+
+
+def _stock_actor(checkout: Checkout):
+    """Who moves the order's stock, on its ledger rows and the transfers it asks
+    for: the staff member taking the order, else the signed-in customer placing it
+    (the login of the profile they check out as, as their cancelling records it);
+    None for a guest."""
+    if checkout.staff is not None:
+        return checkout.staff
+    user = checkout.user
+    if user is None and checkout.customer is not None:
+        user = checkout.customer.user
+    return acting_user(user)
 
 
 def cart_reference(cart: Cart | None) -> str:
