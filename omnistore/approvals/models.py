@@ -4,9 +4,12 @@ An ``Approval`` is one request for a manager's yes, from the associate's action 
 end: ``pending`` → ``approved`` → ``used`` (the action went through with it), or
 ``refused`` / ``expired`` (``decided_at`` of one approved, then expired unused, stays
 when the manager said yes), or ``withdrawn`` by the associate who asked (waiting, or
-approved and not used yet: ``withdrawn_at`` says when, the manager's decision kept). It names what it is for (``kind``, ``subject``, ``amount``)
-so an approval given for one refund cannot complete another; one person has one
-request open (waiting, or approved and not used) per move at most. It is asked at a shop
+approved and not used yet: ``withdrawn_at`` says when, the manager's decision kept).
+A refusal stays on the asking associate's screens, with the manager's note, until
+they dismiss it (``seen_at``) or the expiry window has passed since it. It names
+what it is for (``kind``, ``subject``, ``amount``) so an approval given for one
+refund cannot complete another; one person has one request open (waiting, or
+approved and not used) per move at most. It is asked at a shop
 (``location``); only a move of no one shop by one who approves at every shop (HQ
 voiding a gift card in the admin) has none, recorded as their own. Rows change only
 through ``omnistore.approvals.services``.
@@ -106,6 +109,12 @@ class Approval(models.Model):
     withdrawn_at = models.DateTimeField(
         null=True, blank=True, help_text="When the associate who asked withdrew it."
     )
+    seen_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the associate who asked dismissed the manager's refusal, "
+        "read on their screen.",
+    )
 
     class Meta:
         ordering = ["-requested_at", "-id"]
@@ -125,6 +134,10 @@ class Approval(models.Model):
             models.CheckConstraint(
                 name="approval_withdrawn_has_time",
                 condition=~Q(status="withdrawn") | Q(withdrawn_at__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="approval_seen_is_refused",
+                condition=Q(seen_at__isnull=True) | Q(status="refused"),
             ),
             models.CheckConstraint(
                 name="approval_without_shop_is_own_move",

@@ -10,5 +10,6 @@ urlpatterns = [
     path("<int:pk>/pin/", views.approval_pin, name="approval_pin"),
     path("<int:pk>/cancel/", views.approval_cancel, name="approval_cancel"),
     path("<int:pk>/withdraw/", views.approval_withdraw, name="approval_withdraw"),
+    path("<int:pk>/seen/", views.approval_seen, name="approval_seen"),
     path("<int:pk>/decide/", views.approval_decide, name="approval_decide"),
 ]

@@ -35,7 +35,7 @@ from omnistore.approvals.selectors.approvals import (
     is_pin_held,
     is_pin_locked,
     is_usable,
-    open_requests_of,
+    own_requests_shown,
     pin_approvers,
     pin_of,
     recent_decisions,
@@ -45,6 +45,7 @@ from omnistore.approvals.services.approvals import (
     approve_with_pin,
     cancel_approval,
     decide_approval,
+    dismiss_refusal,
     request_approval,
 )
 from omnistore.approvals.services.pins import set_pin
@@ -186,26 +187,50 @@ def _kinds(request) -> list[str] | None:
     return None if set(kinds) - set(ApprovalKind.values) else kinds
 
 
-def _render_mine(request, *, withdrawn: Approval | None = None):
+def _render_mine(request, *, withdrawn: Approval | None = None, error: str = ""):
     store = require_store(request)
     kinds = _kinds(request)
     if kinds is None:
         return HttpResponseBadRequest("Unknown kind of request.")
     context = {
-        "requests": list(open_requests_of(request.user, store, kinds=kinds)),
+        "requests": list(own_requests_shown(request.user, store, kinds=kinds)),
         "query": "&".join(f"kind={kind}" for kind in kinds),
         "withdrawn": withdrawn,
+        "error": error,
     }
     template = "approvals/_mine.html" if is_partial(request) else "approvals/mine.html"
-    return render(request, template, context)
+    return render(request, template, context, status=INVALID if error else 200)
+
+
+def _back_to_mine(request):
+    query = request.GET.urlencode()
+    return redirect(reverse("staff:approval_mine") + (f"?{query}" if query else ""))
 
 
 @staff_required
 def my_requests(request):
-    """The associate's own requests still open at this shop, each to withdraw: a
-    page of its own, and the part a counter screen loads for its kinds of request
-    (``?kind=price_override``) to show what still waits there after a reload."""
+    """The associate's own requests at this shop: those still open, each to
+    withdraw, and those a manager refused lately, with the note, until dismissed.
+    A page of its own, and the part a counter screen loads for its kinds of request
+    (``?kind=price_override``) to show them there after a reload."""
     return _render_mine(request)
+
+
+@staff_required
+@require_POST
+def approval_seen(request, pk: int):
+    """The associate dismisses a manager's refusal they have read; the list comes
+    back without it."""
+    error = ""
+    try:
+        dismiss_refusal(approval=_own_request(request, pk), actor=request.user)
+    except ApplicationError as refused:
+        error = refused.message
+    if not is_partial(request):
+        if error:
+            messages.error(request, error)
+        return _back_to_mine(request)
+    return _render_mine(request, error=error)
 
 
 @staff_required
@@ -217,8 +242,7 @@ def approval_withdraw(request, pk: int):
     if not is_partial(request):
         if withdrawn is not None:
             messages.success(request, "You withdrew the request; nothing was changed.")
-        query = request.GET.urlencode()
-        return redirect(reverse("staff:approval_mine") + (f"?{query}" if query else ""))
+        return _back_to_mine(request)
     return _render_mine(request, withdrawn=withdrawn)
 
 

@@ -10,6 +10,9 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import (
     DecimalField,
+    Exists,
+    F,
+    OuterRef,
     Prefetch,
     Q,
     QuerySet,
@@ -111,6 +114,24 @@ NEVER_LEFT = FulfilmentStatus.CANCELLED
 
 def _returned_filter():
     return ~Q(return_lines__return_request__status=ReturnStatus.CANCELLED)
+
+
+def left_to_return() -> Exists:
+    """An order with something left to take back: a line that left (not of a part
+    cancelled before it did) with units not on returns that are not cancelled, as
+    ``returnable_lines`` counts them. An order of gift cards alone has no line, so
+    nothing to return. An expression, for a list that filters on it in its own
+    query."""
+    return Exists(
+        OrderLine.objects.filter(order=OuterRef("pk"))
+        .exclude(fulfilment__status=NEVER_LEFT)
+        .annotate(
+            returned=Coalesce(
+                Sum("return_lines__quantity", filter=_returned_filter()), Value(0)
+            )
+        )
+        .filter(quantity__gt=F("returned"))
+    )
 
 
 def returnable_lines(order: Order) -> list[OrderLine]:
@@ -289,8 +310,10 @@ def returns_of_order(order: Order) -> OrderReturns:
 @dataclass
 class ReturnDeskSearch:
     """What the returns desk found for a query: one return (code or QR), one order
-    (number, receipt or pickup QR), or the returnable orders and open returns of the
-    customers the query names (email, phone in any format, loyalty card, name)."""
+    (number, receipt or pickup QR; with ``left_to_return`` and ``has_lines``, so the
+    desk offers a return only of what is left), or the returnable orders with
+    something left to return (``left_to_return``) and open returns of the customers
+    the query names (email, phone in any format, loyalty card, name)."""
 
     query: str
     return_request: Return | None = None
@@ -359,7 +382,14 @@ def return_desk_search(
             return result
     scanned = parse_pickup_qr(query)
     number = scanned[0] if scanned else query.upper()
-    result.order = Order.objects.filter(number=number).first()
+    result.order = (
+        Order.objects.annotate(
+            left_to_return=left_to_return(),
+            has_lines=Exists(OrderLine.objects.filter(order=OuterRef("pk"))),
+        )
+        .filter(number=number)
+        .first()
+    )
     if result.order is not None:
         return result
     customers = search_customers(query, region=region, limit=DESK_RESULTS)
@@ -367,7 +397,11 @@ def return_desk_search(
         return result
     ids = [c.pk for c in customers]
     result.orders = list(
-        Order.objects.filter(customer_id__in=ids, status__in=RETURNABLE_ORDER_STATUSES)
+        Order.objects.filter(
+            left_to_return(),
+            customer_id__in=ids,
+            status__in=RETURNABLE_ORDER_STATUSES,
+        )
         .select_related("customer", "placing_location")
         .prefetch_related(order_lines_prefetch())
         .order_by("-created_at", "-id")[:DESK_RESULTS]

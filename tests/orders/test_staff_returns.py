@@ -529,9 +529,9 @@ def test_the_desk_lists_waiting_returns_in_fixed_queries(
     customer = make_customer(phone="+393331234567")
     items = [stocked(torino, 50) for _ in range(2)]
     for index in range(count):
-        order = counter_sale(
+        order = counter_sale(  # a unit of the first item left to return
             store=torino,
-            lines=[(items[0], 1), (items[1], 1)],
+            lines=[(items[0], 2), (items[1], 1)],
             staff=associate,
             customer=customer,
         )

@@ -1,9 +1,11 @@
-"""Who may approve at a shop, the managers a tablet offers for a PIN, and the queue."""
+"""Who may approve at a shop, the managers a tablet offers for a PIN, the queue, and
+an associate's own requests."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db.models import Q, QuerySet
@@ -137,18 +139,32 @@ def recent_decisions(
     )
 
 
-def open_requests_of(
+def approval_window() -> timedelta:
+    """How long a request waits for a manager, and a yes for its move
+    (``OMNISTORE_APPROVAL_EXPIRY_MINUTES``); a no shows to the associate as long."""
+    return timedelta(minutes=settings.OMNISTORE_APPROVAL_EXPIRY_MINUTES)
+
+
+def own_requests_shown(
     user, location, *, kinds=(), now: datetime | None = None
 ) -> QuerySet[Approval]:
-    """``user``'s own requests at ``location`` still open: waiting for a manager,
-    or approved and not used yet (asked again, the move goes through). Only
-    ``kinds`` when given. One query."""
+    """``user``'s own requests at ``location`` as their screens list them: still
+    open (waiting for a manager, or approved and not used yet: asked again, the
+    move goes through), and refused within ``approval_window`` and not dismissed
+    yet (``seen_at``), so the manager's no and note reach them wherever they are.
+    Only ``kinds`` when given. One query."""
     now = now or timezone.now()
-    rows = Approval.objects.filter(
-        requested_by=user,
-        location=location,
+    still_open = Q(
         status__in=[ApprovalStatus.PENDING, ApprovalStatus.APPROVED],
         expires_at__gt=now,
+    )
+    refused_lately = Q(
+        status=ApprovalStatus.REFUSED,
+        decided_at__gt=now - approval_window(),
+        seen_at__isnull=True,
+    )
+    rows = Approval.objects.filter(
+        still_open | refused_lately, requested_by=user, location=location
     )
     if kinds:
         rows = rows.filter(kind__in=kinds)

@@ -24,20 +24,20 @@ How an action is guarded (inside the action's own transaction)::
   still open for the same move rather than making a second) and waits.
 
 ``pending`` → ``approved`` (PIN or the manager's queue) → ``used``; ``pending`` →
-``refused``; ``pending``/``approved`` → ``expired`` after
-``OMNISTORE_APPROVAL_EXPIRY_MINUTES`` (an approved one keeps when the manager
-decided), or → ``withdrawn`` by the associate who asked. Every end keeps who asked,
-who decided, what, why, when and how much.
+``refused`` (shown to the associate who asked until they dismiss it, ``seen_at``);
+``pending``/``approved`` → ``expired`` after ``OMNISTORE_APPROVAL_EXPIRY_MINUTES``
+(an approved one keeps when the manager decided), or → ``withdrawn`` by the
+associate who asked. Every end keeps who asked, who decided, what, why, when and
+how much.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F, QuerySet, Value
 from django.db.models.functions import Coalesce
@@ -50,6 +50,7 @@ from omnistore.approvals.models import (
     ApprovalStatus,
 )
 from omnistore.approvals.selectors.approvals import (
+    approval_window,
     approves_everywhere,
     can_approve,
     has_lapsed,
@@ -93,7 +94,7 @@ class ApprovalRequired(Conflict):
 
 
 def _expiry(now: datetime) -> datetime:
-    return now + timedelta(minutes=settings.OMNISTORE_APPROVAL_EXPIRY_MINUTES)
+    return now + approval_window()
 
 
 @transaction.atomic
@@ -408,6 +409,26 @@ def cancel_approval(*, approval: Approval | int, actor, now=None) -> Approval:
         row.status = ApprovalStatus.WITHDRAWN
         row.withdrawn_at = now
         row.save(update_fields=["status", "withdrawn_at"])
+    return row
+
+
+@transaction.atomic
+def dismiss_refusal(*, approval: Approval | int, actor, now=None) -> Approval:
+    """The associate who asked has read the manager's no and its note: it leaves
+    their screens, and when they saw it is kept. Only one's own request (anyone
+    else's is not there), only a refusal; dismissed twice, the first time stays."""
+    now = now or timezone.now()
+    row = _lock(approval)
+    if row.requested_by_id != getattr(actor, "pk", None):
+        raise NotFound("No such approval.")
+    if row.status != ApprovalStatus.REFUSED:
+        raise Conflict(
+            f"This request is {row.get_status_display().lower()}, not refused.",
+            code="approval_not_refused",
+        )
+    if row.seen_at is None:
+        row.seen_at = now
+        row.save(update_fields=["seen_at"])
     return row
 
 

@@ -275,6 +275,7 @@ def start_context(request, store, order: Order, form=None) -> dict:
         "outside": outside,
         "returnable": returnable,
         "anything_left": any(line.returnable for line in lines),
+        "has_lines": bool(lines),  # none: it sold gift cards alone
         "earlier": marked_openable(request.user, order_returns(order), store),
         "payments": list(order.payments.all()),
     }
