@@ -11,6 +11,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from customers.models import (
@@ -33,6 +34,7 @@ from customers.services.timeline import (
     EVENT_MERGED,
     record_event,
 )
+from customers.services.wishlist_merge import fold_wishlists
 from customers.signals import customer_merged, customer_merging
 from omnistore.core import webhooks
 from omnistore.core.actors import acting_user
@@ -415,6 +417,14 @@ def _merge_said(other: Customer, summary: dict) -> str:
     )
     if kept:
         said += f"; consent still withdrawn: {kept}"
+    wishlist = summary.get("wishlist_folded")
+    if wishlist:
+        moved = wishlist["moved"]
+        said += (
+            f"; its wishlist “{wishlist['from_name']}” joined “{wishlist['into_name']}”"
+            f" ({moved} item{pluralize(moved)} moved, {wishlist['already_there']}"
+            " already there)"
+        )
     if summary.get("unconfirmed"):
         said += "; with a login now, it is no longer matched by unconfirmed " + (
             ", ".join(summary["unconfirmed"])
@@ -467,6 +477,9 @@ def _merge(
     folded = fold_merged_tasks(survivor=survivor, other=other, actor=actor)
     if folded:
         summary["tasks_folded"] = folded
+    wishlist = fold_wishlists(survivor=survivor, other=other, actor=actor)
+    if wishlist:
+        summary["wishlist_folded"] = wishlist
     _move_related(survivor, other, summary)
     _fold_profile(survivor, other, summary)
     _note_dropped_associate(survivor, other, actor)
