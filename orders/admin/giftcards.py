@@ -208,3 +208,31 @@ class GiftCardAdmin(EventHistory, ReadOnlyAdmin):
                 location=getattr(request.user, "store", None),
             ),
         )
+
+
+class GiftCardSoldInline(PartOfParentInline):
+    """The gift cards an order sold, on the order's page beside its lines (a card is
+    no order line): the last four digits of each number, never the number or the
+    PIN."""
+
+    model = GiftCard
+    fk_name = "order"
+    verbose_name = "gift card sold"
+    verbose_name_plural = "gift cards sold"
+    fields = (
+        "card",
+        "kind",
+        "initial_amount",
+        "currency",
+        "recipient_name",
+        "send_on",
+        "status_now",
+    )
+    readonly_fields = fields
+    ordering = ("id",)
+
+    @admin.display(description="Card")
+    def card(self, card: GiftCard) -> str:
+        return card.masked_number
+
+    status_now = GiftCardAdmin.status_now

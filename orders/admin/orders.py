@@ -24,6 +24,7 @@ from omnistore.core.exceptions import ApplicationError
 from omnistore.core.spreadsheet import SafeWriter
 from orders.admin.base import PhoneAwareSearch, through, with_currency
 from orders.admin.export import Echo, export_rows
+from orders.admin.giftcards import GiftCardSoldInline
 from orders.admin.invoices import InvoiceInline, issue_invoices
 from orders.admin.order_cancel import NOT_YOURS, OrderCancelPage
 from orders.admin.reports import sales_report_page, vat_ledger_page
@@ -232,6 +233,7 @@ class OrderAdmin(EventHistory, OrderCancelPage, PhoneAwareSearch, ReadOnlyAdmin)
     actions = ["cancel_orders", "deliver_orders", "export_csv", issue_invoices]
     inlines = [
         OrderLineInline,
+        GiftCardSoldInline,
         FulfilmentInline,
         PaymentInline,
         OrderReturnInline,

@@ -10,8 +10,9 @@ from rest_framework.views import APIView
 
 from omnistore.core.api import ErrorSerializer, TextField
 from orders.carriers import Carrier, carrier_name
-from orders.models import FulfilmentStatus, OrderStatus
+from orders.models import FulfilmentStatus, GiftCardKind, OrderStatus
 from orders.pricing import TaxedAmount, order_delivery, tax_totals
+from orders.selectors.giftcards import gift_cards_sold
 from orders.selectors.invoices import order_invoices
 from orders.selectors.orders import (
     customer_orders,
@@ -79,6 +80,37 @@ class OrderLineOutput(serializers.Serializer):
     )
 
 
+class GiftCardSoldOutput(serializers.Serializer):
+    """A gift card the order sold: no order line and no VAT (VAT is due when the
+    card is spent), so it is listed apart from `lines`."""
+
+    last4 = serializers.CharField(
+        help_text="The card number's last four digits; the full number and the PIN "
+        "are never shown."
+    )
+    amount = serializers.DecimalField(
+        source="initial_amount",
+        max_digits=12,
+        decimal_places=2,
+        help_text="What the card was sold and loaded for (in the order's total).",
+    )
+    currency = serializers.CharField()
+    kind = serializers.ChoiceField(
+        choices=GiftCardKind.choices,
+        help_text="`physical`: a card sold at a counter; `digital`: an e-gift card "
+        "emailed to its recipient.",
+    )
+    recipient_name = serializers.CharField(
+        help_text="Whom an e-gift card is for, as the buyer named them (may be "
+        "empty); empty for a physical card."
+    )
+    send_on = serializers.DateField(
+        allow_null=True,
+        help_text="The day an e-gift card is emailed to its recipient; null for a "
+        "physical card.",
+    )
+
+
 class TaxTotalOutput(serializers.Serializer):
     tax_class = serializers.CharField()
     rate = serializers.DecimalField(max_digits=5, decimal_places=2)
@@ -120,6 +152,7 @@ class FulfilmentOutput(serializers.Serializer):
 
 
 _TAX_TOTALS = TaxTotalOutput(many=True)
+_GIFT_CARDS = GiftCardSoldOutput(many=True)
 
 
 class RefundOutput(serializers.Serializer):
@@ -201,6 +234,12 @@ class OrderDetailOutput(OrderSummaryOutput):
         help_text="VAT per rate and class, highest rate first: the sums of the lines "
         "and the delivery (as the order's stored totals are)."
     )
+    gift_cards = serializers.SerializerMethodField(
+        help_text="The gift cards the order sold, first sold first; empty for an "
+        "order of goods only. A card is no line: the lines' `line_total`s (their "
+        "discount taken off), these cards' `amount`s and `delivery_fee` add up to "
+        "`total`."
+    )
     fulfilments = FulfilmentOutput(many=True)
     payments = PaymentOutput(many=True)
     history = serializers.SerializerMethodField(
@@ -212,6 +251,11 @@ class OrderDetailOutput(OrderSummaryOutput):
     def get_history(self, order) -> list[dict]:
         history = history_for_the_customer([order])[order.pk]
         return _HISTORY.to_representation(history)
+
+    @extend_schema_field(GiftCardSoldOutput(many=True))
+    def get_gift_cards(self, order) -> list[dict]:
+        """``gift_cards_sold``: no query for an order of goods alone."""
+        return _GIFT_CARDS.to_representation(gift_cards_sold(order))
 
     @extend_schema_field(TaxTotalOutput(many=True))
     def get_tax_totals(self, order) -> list[dict]:

@@ -108,11 +108,17 @@ class GiftCard(models.Model):
         ]
 
     def __str__(self):
-        return f"Gift card …{self.number[-4:]}"
+        return f"Gift card …{self.last4}"
+
+    @property
+    def last4(self) -> str:
+        """The number's last four digits: all of it that is shown outside the card's
+        own admin page (orders, receipts, the API)."""
+        return self.number[-4:]
 
     @property
     def masked_number(self) -> str:
-        return f"•••• {self.number[-4:]}"
+        return f"•••• {self.last4}"
 
 
 class GiftCardTxnKind(models.TextChoices):

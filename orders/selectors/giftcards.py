@@ -1,7 +1,8 @@
-"""Gift cards as they stand now (``gift_card_status``), and stored value for
-finance: what gift cards and store credit still owe (the liability), and what was
-issued, spent, given back and expired (breakage) in a period, per market and
-currency, all read from the ledgers."""
+"""Gift cards as they stand now (``gift_card_status``), the cards an order sold
+(``gift_cards_sold``), and stored value for finance: what gift cards and store
+credit still owe (the liability), and what was issued, spent, given back and
+expired (breakage) in a period, per market and currency, all read from the
+ledgers."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from orders.models import (
     GiftCardStatus,
     GiftCardTransaction,
     GiftCardTxnKind,
+    Order,
     StoreCreditKind,
     StoreCreditTransaction,
 )
@@ -43,6 +45,28 @@ def gift_card_status(card: GiftCard, *, now: datetime | None = None) -> str:
     if card.expires_at <= (now or timezone.now()):
         return "expired"
     return "active"
+
+
+def gift_cards_sold(order: Order) -> list[GiftCard]:
+    """The gift cards ``order`` sold, first sold first. A card is no order line, so
+    the order's page, its API detail and its receipt list these after the lines:
+    its goods, these cards and its delivery, less its discount, make its total.
+    Each carries its status now (``status_now``, as ``gift_card_status``, and its
+    ``status_label``).
+
+    Only an order whose subtotal is more than its goods sold cards (the subtotal
+    counts them, the lines do not): an order of goods reads no more than its lines
+    (loaded with it), one that sold cards one query, none for the cards its sale
+    just wrote."""
+    goods = sum((line.unit_price * line.quantity for line in order.lines.all()), ZERO)
+    if order.subtotal <= goods:
+        return []
+    cards = sorted(order.gift_cards_sold.all(), key=lambda card: card.pk)
+    now = timezone.now()
+    for card in cards:
+        card.status_now = gift_card_status(card, now=now)
+        card.status_label = CARD_STATUS_LABELS[card.status_now]
+    return cards
 
 
 @dataclass

@@ -34,6 +34,7 @@ from orders.models import (
     TillMovementKind,
 )
 from orders.pricing import order_delivery
+from orders.selectors.giftcards import gift_cards_sold
 from orders.selectors.orders import order_detail_queryset
 from orders.selectors.refunds_given import (
     Tender,
@@ -299,11 +300,8 @@ def _delivery(order: Order) -> list[ReceiptLine]:
 
 
 def _gift_cards_sold(order: Order, *, prices: bool) -> list[ReceiptLine]:
-    """The gift cards a sale activated, as lines without VAT. Only a sale whose
-    subtotal is more than its goods sold cards, so a plain sale reads nothing more."""
-    goods = sum((line.unit_price * line.quantity for line in order.lines.all()), ZERO)
-    if order.subtotal <= goods:
-        return []
+    """The gift cards a sale activated (``gift_cards_sold``), as lines without
+    VAT."""
     return [
         ReceiptLine(
             name=_gift_card_said(card),
@@ -314,7 +312,7 @@ def _gift_cards_sold(order: Order, *, prices: bool) -> list[ReceiptLine]:
             total=card.initial_amount if prices else None,
             rate=None,
         )
-        for card in order.gift_cards_sold.order_by("id")
+        for card in gift_cards_sold(order)
     ]
 
 

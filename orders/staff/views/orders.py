@@ -30,6 +30,7 @@ from orders.selectors.access import (
     may_confirm_delivery,
     sold_or_fulfilled_here,
 )
+from orders.selectors.giftcards import gift_cards_sold
 from orders.selectors.orders import (
     NUMBER_PART_MIN,
     orders_at_warehouses,
@@ -88,6 +89,7 @@ def order_parts(order: Order) -> dict:
     return {
         # An item sourced from several places is one row, as on the receipt.
         "lines": same_items_once(order.lines.all()),
+        "gift_cards": gift_cards_sold(order),  # no order lines: listed after them
         "fulfilments": list(order.fulfilments.all()),
         "payments": payments,
         "refunds": [r for p in payments for r in p.refunds.all()],
