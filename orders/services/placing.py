@@ -180,7 +180,7 @@ def write_order(checkout: Checkout) -> Order:
     placed = OrderStatusChange(
         order=order,
         to_status=order.status,
-        actor=checkout.staff,
+        actor=_placed_by(checkout),
         location=checkout.placing_location,
         at=checkout.now,
         note=_placing_note(checkout, order, waived),
@@ -194,7 +194,7 @@ def write_order(checkout: Checkout) -> Order:
             payments=payment_rows,
             lines=len(order_lines),
             location=checkout.placing_location or checkout.pickup_store,
-            actor=checkout.staff,
+            actor=_placed_by(checkout),
             now=checkout.now,
             locked=matched_here,
         )
@@ -339,7 +339,7 @@ def _write_fulfilments(
                 source=leg.location,
                 destination=leg.pickup_location,
                 lines=[(variants[v], q) for v, q in leg.quantities.items()],
-                actor=_stock_actor(checkout),
+                actor=_placed_by(checkout),
                 note=f"For order {number}",
                 reference_type=ORDER_REFERENCE,
                 reference_id=number,
@@ -449,23 +449,23 @@ def _move_stock(checkout: Checkout, number: str, held: list[StockRequest]) -> No
             ],
             reference_type=ORDER_REFERENCE,
             reference_id=number,
-            actor=_stock_actor(checkout),
+            actor=_placed_by(checkout),
         )
     elif held:
         reserve_stock(
             requests=held,
             reference_type=ORDER_REFERENCE,
             reference_id=number,
-            actor=_stock_actor(checkout),
+            actor=_placed_by(checkout),
             keep_safety=True,  # as sourcing counted what is free
         )
 
 
-def _stock_actor(checkout: Checkout):
-    """Who moves the order's stock, on its ledger rows and the transfers it asks
-    for: the staff member taking the order, else the signed-in customer placing it
-    (the login of the profile they check out as, as their cancelling records it);
-    None for a guest."""
+def _placed_by(checkout: Checkout):
+    """Who places the order, on its "placed" history row, its timeline event, the
+    ledger rows of the stock it holds and the transfers it asks for: the staff
+    member taking it, else the signed-in customer (the login of the profile they
+    check out as, as their cancelling records it); None for a guest."""
     if checkout.staff is not None:
         return checkout.staff
     user = checkout.user

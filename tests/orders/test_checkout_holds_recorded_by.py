@@ -1,18 +1,20 @@
-"""Stock a storefront checkout holds is recorded as moved by whoever placed the
-order: the signed-in customer's login on the ledger's reservation rows and on the
-transfer the checkout asks for (its hold at the source and its "Requested" step),
-as their cancelling records them on the release; nobody for a guest."""
+"""A storefront order and the stock its checkout holds are recorded as placed and
+moved by whoever placed the order: the signed-in customer's login on the order's
+"placed" history row and timeline event, on the ledger's reservation rows and on
+the transfer the checkout asks for (its hold at the source and its "Requested"
+step), as their cancelling records them on the release; nobody for a guest."""
 
 import pytest
 from rest_framework.test import APIClient
 
+from customers.models import CustomerEvent
 from inventory.models import (
     MovementReason,
     StockMovement,
     Transfer,
     TransferStatus,
 )
-from orders.models import Order
+from orders.models import Order, OrderStatus
 from tests.orders.factories import shop, stocked, warehouse
 from tests.orders.returns_helpers import api_client_for, shopper
 
@@ -65,6 +67,9 @@ def test_a_signed_in_customer_holds_the_stock_of_their_order():
     ) == [user.pk]
     requested = transfer.events.get(to_status=TransferStatus.REQUESTED)
     assert requested.actor == user
+    assert order.history.get(to_status=OrderStatus.PLACED).actor == user
+    placed = CustomerEvent.objects.get(kind="order_placed", reference_id=order.number)
+    assert placed.actor == user
 
     cancelled = client.post(f"/api/v1/orders/{order.number}/cancel/", {})
     assert cancelled.status_code == 200, cancelled.json()
@@ -82,3 +87,4 @@ def test_a_guest_s_holds_name_no_one():
     transfer = Transfer.objects.get(reference_id=order.number)
     assert transfer.requested_by is None
     assert transfer.events.get().actor is None
+    assert order.history.get().actor is None
