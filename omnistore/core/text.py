@@ -14,6 +14,12 @@ Secrets are kept as sent (``is_secret``: a password, a PIN), being compared, nev
 shown. The marks U+200E and U+200F are kept: keyboards of right-to-left languages type
 them, and being only a direction without a glyph they cannot turn letters around,
 only place the punctuation beside them.
+
+A delivery address is stricter (``has_hidden_characters``): printed on a parcel's label
+for a courier, said in the order's history and emails, it refuses every control and
+format character (zero-width spaces, a byte order mark, a soft hyphen) but white
+space, kept on one line (``one_line``), and the few that scripts need: the joiners
+(U+200C, U+200D: Persian and Indic words, emoji) and the direction marks.
 """
 
 from __future__ import annotations
@@ -32,6 +38,10 @@ _DROPPED = dict.fromkeys(map(ord, BIDI_CONTROLS))
 # emoji need them; a name of nothing else shows as nothing.
 _NO_GLYPH_CATEGORIES = frozenset({"Cf", "Cc", "Zs", "Zl", "Zp", "Mn", "Me"})
 _FILLERS = frozenset("\u115f\u1160\u3164\uffa0")
+# Controls and format characters: neither shows a glyph of its own. The joiners and
+# direction marks among them are kept: scripts and keyboards need them.
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf"})
+_SCRIPT_FORMATS = frozenset("\u200c\u200d\u200e\u200f")
 
 
 def _shows_nothing(char: str) -> bool:
@@ -46,6 +56,19 @@ def one_line(text) -> str:
     if flat and all(_shows_nothing(char) for char in flat):
         return ""
     return flat
+
+
+def has_hidden_characters(text) -> bool:
+    """Whether ``text`` holds a character that shows nothing and is not white space:
+    a control (a bell, an escape, a delete) or a format character (the
+    bidirectional controls, a zero-width space, a byte order mark, a soft hyphen),
+    but not the joiners and direction marks scripts need (``_SCRIPT_FORMATS``)."""
+    return any(
+        unicodedata.category(char) in _HIDDEN_CATEGORIES
+        and not char.isspace()
+        and char not in _SCRIPT_FORMATS
+        for char in str(text or "")
+    )
 
 
 def is_secret(key) -> bool:

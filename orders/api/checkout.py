@@ -35,6 +35,11 @@ from .orders import OrderDetailOutput, order_detail_data
 
 
 class AddressInput(InputSerializer):
+    """A delivery address. Each text is kept on one line (line breaks and tabs
+    become one space); one holding a control character or an invisible format
+    character (a direction mark or override, a zero-width space or joiner) is a 400
+    on that field."""
+
     name = TextField(max_length=200, required=False, allow_blank=True)
     line1 = TextField(max_length=250)
     line2 = TextField(max_length=250, required=False, allow_blank=True)

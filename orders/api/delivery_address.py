@@ -40,7 +40,8 @@ class OrderAddressView(APIView):
             400: OpenApiResponse(
                 ErrorSerializer,
                 description="Field errors under `extra.address` (a required field "
-                "missing, one too long, `address` not an object); nothing changed",
+                "missing, one too long, one holding a control or invisible "
+                "character, `address` not an object); nothing changed",
             ),
             404: OpenApiResponse(
                 ErrorSerializer,
@@ -65,7 +66,8 @@ class OrderAddressView(APIView):
         """Send an order that has not been picked yet to another address in the
         same country: the parts that have not left go there, the order's history
         says what changed and the customer is emailed. The same address again
-        changes nothing (200, no history line)."""
+        changes nothing (200, no history line), new coordinates alone included;
+        the same street sent without coordinates keeps the ones it had."""
         data = AddressChangeInput(data=request.data)
         data.is_valid(raise_exception=True)
         order = order_detail(number=number, customer=request_customer(request))

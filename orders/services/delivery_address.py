@@ -40,6 +40,8 @@ MAX_REASON = 200
 # only named (the event's ``data`` keeps them whole).
 SAID_FIELDS = ("name", "line1", "line2", "postcode", "city", "country", "phone")
 UNSAID_FIELDS = ("latitude", "longitude")
+# Where the coordinates point: the same street, postcode, city and country keep them.
+PLACE_FIELDS = ("line1", "postcode", "city", "country")
 FIELD_NAMES = {"line1": "line 1", "line2": "line 2"}
 
 
@@ -66,24 +68,26 @@ def change_delivery_address(
     checkout checks it: a 400 on ``address``), written in the order's history and
     on its customer's timeline (who, when, the fields before and after, ``reason``;
     ``location``: the shop it was done at), and the customer told by email. The
-    same address again changes nothing. Refused (409) for a cancelled order, one
-    with nothing left to deliver, another country, or a customer asking once the
-    order is picked."""
+    same address again changes nothing, coordinates or not: new coordinates alone
+    are no change (nothing written, no email, no webhook; the parts keep theirs),
+    and an address sent without them on the same street (``PLACE_FIELDS``) keeps
+    the part's. Refused (409) for a cancelled order, one with nothing left to
+    deliver, another country, or a customer asking once the order is picked."""
     now = now or timezone.now()
     order = lock_order(order)
     clean = clean_address(address)
     reason = " ".join((reason or "").split())[:MAX_REASON]
     parts = parcels_not_left(Fulfilment.objects.filter(order=order))
     _check_changeable(order, parts, clean["country"], by_customer=by_customer)
-    moving = [f for f in parts if _fields_changed(f.address, clean)]
+    sent_to = {f.pk: _with_kept_coordinates(f.address, clean) for f in parts}
+    moving = [f for f in parts if _fields_changed(f.address, sent_to[f.pk])]
     if not moving:
         return order
-    Fulfilment.objects.filter(
-        pk__in=[f.pk for f in moving], status__in=NOT_LEFT
-    ).update(address=clean)
-    fields = _fields_changed(moving[0].address, clean)
+    _send_parts(moving, sent_to)
+    new = sent_to[moving[0].pk]
+    fields = _fields_changed(moving[0].address, new)
     before = {f: moving[0].address.get(f) for f in fields}
-    after = {f: clean.get(f) for f in fields}
+    after = {f: new.get(f) for f in fields}
     said = changes_said(fields, before, after, names=FIELD_NAMES, unsaid=UNSAID_FIELDS)
     change = note_in_history(
         order,
@@ -108,18 +112,46 @@ def change_delivery_address(
     return order
 
 
+def _differs(before: dict, after: dict, field: str) -> bool:
+    """Whether ``field`` differs, a field missing reading as empty."""
+    return (before.get(field) or "") != (after.get(field) or "")
+
+
+def _with_kept_coordinates(before: dict, clean: dict) -> dict:
+    """``clean`` as a part goes to it: sent without coordinates (the staff form has
+    none) to the same place (``PLACE_FIELDS``), with the part's coordinates, which
+    still point there; to another place, without the old ones."""
+    if any(f in clean for f in UNSAID_FIELDS) or any(
+        _differs(before, clean, f) for f in PLACE_FIELDS
+    ):
+        return clean
+    return clean | {f: before[f] for f in UNSAID_FIELDS if f in before}
+
+
 def _fields_changed(before: dict, after: dict) -> list[str]:
-    """The address fields whose values differ (a field missing reads as empty).
-    The coordinates count only with the address changed or new ones sent: the same
-    address typed again without them is no change."""
-
-    def differs(field: str) -> bool:
-        return (before.get(field) or "") != (after.get(field) or "")
-
-    fields = [f for f in SAID_FIELDS if differs(f)]
-    if fields or any(f in after for f in UNSAID_FIELDS):
-        fields += [f for f in UNSAID_FIELDS if differs(f)]
+    """The address fields whose values differ. The coordinates count only beside
+    another field: alone, they are no change of address."""
+    fields = [f for f in SAID_FIELDS if _differs(before, after, f)]
+    if fields:
+        fields += [f for f in UNSAID_FIELDS if _differs(before, after, f)]
     return fields
+
+
+def _send_parts(moving: list[Fulfilment], sent_to: dict[int, dict]) -> None:
+    """Each part to its address, one UPDATE per address (the parts not left share
+    one), none that has left meanwhile."""
+    groups: list[tuple[dict, list[int]]] = []
+    for part in moving:
+        address = sent_to[part.pk]
+        group = next((pks for same, pks in groups if same == address), None)
+        if group is None:
+            groups.append((address, [part.pk]))
+        else:
+            group.append(part.pk)
+    for address, pks in groups:
+        Fulfilment.objects.filter(pk__in=pks, status__in=NOT_LEFT).update(
+            address=address
+        )
 
 
 def _check_changeable(

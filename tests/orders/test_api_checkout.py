@@ -179,6 +179,43 @@ def test_bad_checkout_input_is_a_400_with_field_errors_and_changes_nothing(body,
     assert not Reservation.objects.exists()
 
 
+def test_a_delivery_address_is_kept_on_one_line():
+    """Line breaks and tabs typed into an address become one space: the parcel's
+    label, the history and the emails say it on one line."""
+    client = APIClient()
+    cart_with(client, (stocked(warehouse(), 5), 1))
+    typed = {**ADDRESS, "line2": "scala B\ninterno 4\t piano 2", "phone": "+39 02\r\n1"}
+    response = checkout(client, fulfilment="delivery", address=typed)
+    assert response.status_code == 201, response.json()
+    address = Order.objects.get().fulfilments.get().address
+    assert (address["line2"], address["phone"]) == (
+        "scala B interno 4 piano 2",
+        "+39 02 1",
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "text"),
+    [
+        ("line2", "scala B\ninterno 4\t\u202etxt\x07"),
+        ("line1", "Via Torino 1\x7f"),
+        ("name", "Ada\u200bLovelace"),
+        ("city", "Mila\u00adno"),
+    ],
+    ids=["bell", "delete", "zero-width-space", "soft-hyphen"],
+)
+def test_control_or_invisible_characters_in_a_delivery_address_are_refused(field, text):
+    client = APIClient()
+    cart_with(client, (stocked(warehouse(), 5), 1))
+    response = checkout(client, fulfilment="delivery", address={**ADDRESS, field: text})
+    assert response.status_code == 400, response.json()
+    assert response.json()["extra"]["address"] == {
+        field: ["Remove the invisible or control characters."]
+    }
+    assert not Order.objects.exists()
+    assert not Reservation.objects.exists()
+
+
 def test_pickup_at_a_shop_without_click_and_collect_is_refused():
     store = shop(click_and_collect=False)
     item = stocked(store, 5)

@@ -8,6 +8,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from customers.services.matching import match_customer
+from omnistore.core.exceptions import ValidationFailed
 from omnistore.core.models import OutboxMessage, WebhookDelivery, WebhookEndpoint
 from orders.emails import TOPIC
 from orders.models import Fulfilment, OrderStatus, OrderStatusChange
@@ -208,6 +209,114 @@ def test_bad_input_is_a_field_error_and_changes_nothing(ada, order, address, fie
     assert field in body["extra"]["address"]
     assert as_it_is(order) == before
     assert not address_emails()
+
+
+def test_line_breaks_and_tabs_become_one_space_in_the_parts_and_the_history(ada, order):
+    user, customer = ada
+    typed = {
+        **NEW_ADDRESS,
+        "line2": "scala B\ninterno 4\t piano 2",
+        "phone": "+39 02\r\n1234",
+    }
+    response = change(user, order.number, {"address": typed})
+
+    assert response.status_code == 200, response.json()
+    [part] = addresses(order)
+    assert (part["line2"], part["phone"]) == (
+        "scala B interno 4 piano 2",
+        "+39 02 1234",
+    )
+    note = history(order)[-1]
+    assert "line 2 (none) → scala B interno 4 piano 2" in note
+    assert "phone (none) → +39 02 1234" in note
+    event = customer.events.get(kind="order_address_changed")
+    assert event.data["after"]["line2"] == "scala B interno 4 piano 2"
+
+
+@pytest.mark.parametrize(
+    ("field", "text"),
+    [
+        ("line2", "scala B\ninterno 4\t\u202etxt\x07"),
+        ("line2", "interno 4\x1b[2J"),
+        ("name", "Ada\u200bLovelace"),
+        ("city", "Torino\ufeff"),
+    ],
+    ids=["bell", "escape", "zero-width-space", "byte-order-mark"],
+)
+def test_control_or_invisible_characters_are_refused_on_their_field(
+    ada, order, field, text
+):
+    user, _ = ada
+    before = as_it_is(order)
+    response = change(user, order.number, {"address": {**NEW_ADDRESS, field: text}})
+    assert response.status_code == 400
+    assert response.json()["extra"]["address"] == {
+        field: ["Remove the invisible or control characters."]
+    }
+    assert as_it_is(order) == before
+    assert not address_emails()
+
+
+def test_the_joiners_and_direction_marks_scripts_need_are_kept(ada, order):
+    """A Persian street name holds a zero-width non-joiner, a Hebrew one a direction
+    mark: neither is refused nor taken out."""
+    user, _ = ada
+    typed = {
+        **NEW_ADDRESS,
+        "line2": "خیابان\u200cها",
+        "name": "\u200fדוד לוי",
+    }
+    response = change(user, order.number, {"address": typed})
+
+    assert response.status_code == 200, response.json()
+    [part] = addresses(order)
+    assert (part["line2"], part["name"]) == (typed["line2"], typed["name"])
+
+
+def test_a_direction_override_is_refused_by_the_service_whichever_door(order):
+    """The API and the staff pages drop the direction controls as a request comes
+    in; sent by any other caller, the address is refused."""
+    before = as_it_is(order)
+    with pytest.raises(ValidationFailed) as refused:
+        change_delivery_address(
+            order=order,
+            address={**NEW_ADDRESS, "line1": "Via Po \u202e2"},
+            actor=StaffFactory(),
+            reason="Called",
+        )
+    assert refused.value.extra["address"] == {
+        "line1": ["Remove the invisible or control characters."]
+    }
+    assert as_it_is(order) == before
+
+
+@pytest.mark.parametrize(
+    "placed_with",
+    [{}, {"latitude": 45.0703, "longitude": 7.6869}],
+    ids=["no-coordinates", "other-coordinates"],
+)
+def test_new_coordinates_for_the_same_address_change_nothing(ada, placed_with):
+    """The same street with other coordinates is no new address: no history line,
+    no timeline event, no email, no webhook; the parts keep what they had."""
+    user, customer = ada
+    order = delivery_order(
+        lines=[(stocked(warehouse(), 5), 1)],
+        customer=customer,
+        address={**ADDRESS, **placed_with},
+    )
+    WebhookEndpoint.objects.create(name="erp", url="https://erp.example.com/hook")
+    before = as_it_is(order)
+    pinned = {**ADDRESS, "latitude": 45.4642, "longitude": 9.19}
+
+    response = change(user, order.number, {"address": pinned})
+
+    assert response.status_code == 200, response.json()
+    assert as_it_is(order) == before
+    assert not customer.events.filter(kind="order_address_changed").exists()
+    assert not address_emails()
+    assert not WebhookDelivery.objects.filter(
+        event_type="order.address_changed"
+    ).exists()
 
 
 def test_the_same_address_again_changes_nothing(ada, order):

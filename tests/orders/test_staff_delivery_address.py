@@ -9,8 +9,9 @@ import pytest
 from django.urls import reverse
 
 from orders.models import Fulfilment, OrderStatusChange
+from orders.services.fulfilment import mark_picked, ship_order
 from tests.factories import LocationFactory, StaffFactory, VariantFactory, stock
-from tests.orders.factories import delivery_order
+from tests.orders.factories import ADDRESS, delivery_order
 
 pytestmark = pytest.mark.django_db
 
@@ -142,4 +143,61 @@ def test_a_refusal_shows_on_the_form_and_changes_nothing(client, associate, orde
     html = whole.content.decode()
     assert 'data-testid="order-number"' in html
     assert "cancel the order and order again" in html
+    assert as_it_is(order) == before
+
+
+def test_a_correction_of_the_same_street_keeps_its_coordinates(client, associate, shop):
+    """The form has no coordinates: a phone corrected on the same street keeps the
+    point the address was placed with, and the history names only the phone."""
+    shirt = VariantFactory(sku="SHIRT-RED-M", price="40.00")
+    stock(shirt, shop, 5)
+    order = delivery_order(
+        lines=[(shirt, 1)],
+        address={**ADDRESS, "latitude": 45.4781, "longitude": 9.2251},
+    )
+    client.force_login(associate)
+    same_street = {
+        **NEW_ADDRESS,
+        "line1": "Via Torino 1",
+        "postcode": "20123",
+        "city": "Milano",
+        "phone": "+39 02 1234",
+        "reason": "Customer called",
+    }
+    response = client.post(
+        reverse("staff:order_address", args=[order.number]), same_street, **HTMX
+    )
+
+    assert response.status_code == 200
+    part = Fulfilment.objects.get(order=order)
+    assert part.address["phone"] == "+39 02 1234"
+    assert (part.address["latitude"], part.address["longitude"]) == (45.4781, 9.2251)
+    note = OrderStatusChange.objects.filter(order=order).latest("pk").note
+    assert note == (
+        "Delivery address changed: phone (none) → +39 02 1234. Why: Customer called"
+    )
+
+
+def test_a_refusal_with_the_form_gone_shows_on_the_page(client, associate, order):
+    """The parcel shipped while the form was open: the order page no longer offers
+    the form, so the refusal shows on top of it; with HTMX, on the form swapped."""
+    client.force_login(associate)
+    mark_picked(order=order)
+    ship_order(order=order, carrier="gls", tracking_reference="GLS-1234")
+    before = as_it_is(order)
+    url = reverse("staff:order_address", args=[order.number])
+    asked = {**NEW_ADDRESS, "reason": "Customer called"}
+    gone = f"Every parcel of order {order.number} has left"
+
+    whole = client.post(url, asked)
+
+    assert whole.status_code == 422
+    html = whole.content.decode()
+    assert 'data-testid="address-form"' not in html
+    assert 'data-testid="action-error"' in html
+    assert gone in html
+    partial = client.post(url, asked, **HTMX)
+    assert partial.status_code == 422
+    assert partial.content.decode().startswith('<form id="address-form"')
+    assert gone in partial.content.decode()
     assert as_it_is(order) == before

@@ -22,8 +22,10 @@ from orders.staff.views.orders import detail_context
 @require_POST
 def order_address(request, number: str):
     """The parts not yet left go to the address typed, with the reason, in the
-    order's history; the customer is emailed. A refusal (another country, a parcel
-    gone meanwhile) or a field to correct shows on the form, nothing changed."""
+    order's history; the customer is emailed. A field to correct shows on the form;
+    a refusal (another country, a parcel gone meanwhile) on the form and, without
+    HTMX, on top of the page, which no longer offers the form once nothing is left
+    to send elsewhere; nothing changed."""
     order = acting_order(request, number, "address")
     form = AddressChangeForm(request.POST)
     if form.is_valid():
@@ -44,7 +46,9 @@ def order_address(request, number: str):
                 request, reverse("staff:order_detail", args=[order.number])
             )
     order = order_or_404(number)
-    context = detail_context(request, order, address_form=form)
+    # A refusal also tops the page: with the parcel gone, the form is not shown.
+    refusal = " ".join(form.non_field_errors()) or None
+    context = detail_context(request, order, address_form=form, action_error=refusal)
     if is_partial(request):
         return render(
             request, "orders/staff/_address_form.html", context, status=INVALID
