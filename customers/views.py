@@ -25,7 +25,8 @@ INVALID_LINK_CODE = "invalid_reset_link"
 def shared_wishlist(request, token: str):
     """A shared wishlist as a page: its name, whose it is (first name) and its
     items with their pictures and prices; no notes, no staff, no stock, as the
-    API's shared view. A link renewed or a list deleted is a 404."""
+    API's shared view. The link of a list a merge folded into another opens that
+    list. A link renewed or a list deleted is a 404."""
     try:
         wishlist = wishlist_by_share_token(token)
     except NotFound:

@@ -551,8 +551,9 @@ class WishlistLinkView(APIView):
     @extend_schema(
         summary="Give a wishlist a new shared link",
         description=(
-            "The list's `share_url` changes; whoever holds the old link can no "
-            "longer read the list."
+            "The list's `share_url` changes; whoever holds the old link, or the "
+            "link of a list a customer merge folded into this one, can no longer "
+            "read the list."
         ),
         request=None,
         responses={200: WishlistSerializer, 404: NOT_FOUND},
@@ -576,7 +577,10 @@ class SharedWishlistView(APIView):
         description=(
             "Read-only, for anyone holding the link. Prices are those of the "
             "owner's market (of their preferred shop), whoever reads it, as the "
-            "shared page and its email give them."
+            "shared page and its email give them. The link of a list a customer "
+            "merge folded into another (its items joined the survivor's list) "
+            "reads that list, as its own link does; a list deleted by its owner, "
+            "or a link renewed, is a 404."
         ),
         responses={200: SharedWishlistSerializer, 404: NOT_FOUND},
         tags=TAGS,

@@ -26,7 +26,9 @@ def new_share_token() -> str:
 class Wishlist(models.Model):
     """A customer's list of wanted variants; readable by anyone holding its token.
 
-    Archiving hides a list and cuts its link; its items stay for the record.
+    Archiving hides a list and cuts its link; its items stay for the record. A
+    customer merge archives the merged profile's default list once its items joined
+    the survivor's (``folded_into``): its link then opens that list.
     """
 
     customer = models.ForeignKey(
@@ -44,9 +46,26 @@ class Wishlist(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    folded_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="folded_lists",
+        help_text=(
+            "The list a customer merge moved this one's items to; this list's "
+            "shared link opens that one."
+        ),
+    )
 
     class Meta:
         ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                name="wishlist_folded_is_archived",
+                condition=Q(folded_into__isnull=True) | Q(archived_at__isnull=False),
+            ),
+        ]
         indexes = [
             models.Index(
                 fields=["customer", "created_at"],

@@ -16,6 +16,7 @@ from customers.models import (
     MessageDirection,
     WishlistItem,
 )
+from customers.selectors.wishlists import list_opened_by_link
 from omnistore.accounts.scoping import shop_ids
 from omnistore.core.digits import is_digits
 from omnistore.core.exceptions import NotFound
@@ -31,14 +32,15 @@ def is_reachable_associate(user) -> bool:
 def shared_wishlist_associates(token: str, variant_ids) -> dict[int, int]:
     """Whom an order through a shared wishlist link credits, by variant id (user
     ids): the associate who added that variant to the list, else the one who added
-    something to it last. Empty for an unknown, closed or erased list, or one no
-    reachable associate ever added to. One query."""
+    something to it last. The list is the one the link opens (a list a merge folded
+    into another: that one, ``list_opened_by_link``). Empty for an unknown, closed or
+    erased list, or one no reachable associate ever added to. One query."""
     token = (token or "").strip()
     if not token:
         return {}
     items = (
         WishlistItem.objects.filter(
-            wishlist__share_token=token,
+            wishlist__in=list_opened_by_link(token),
             wishlist__archived_at__isnull=True,
             wishlist__customer__is_anonymised=False,
             added_by_staff__isnull=False,

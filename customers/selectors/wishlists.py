@@ -7,11 +7,14 @@ from decimal import Decimal
 
 from django.db.models import (
     BooleanField,
+    Case,
     Count,
     ExpressionWrapper,
+    F,
     Prefetch,
     Q,
     QuerySet,
+    When,
 )
 
 from customers.models import (
@@ -135,12 +138,48 @@ def wishlist_for_customer(customer: Customer, wishlist_id) -> Wishlist:
     return wishlist
 
 
+# A merge folds the merged profile's default list into the survivor's
+# (``Wishlist.folded_into``), and a later merge of the survivor may fold that one in
+# turn: a shared link follows at most this many folds to the list its items went to.
+FOLDS_FOLLOWED = 4
+
+
+def _folds(depth: int) -> str:
+    """The lookup path ``depth`` folds along: ``folded_into__folded_into`` for 2."""
+    return "__".join(["folded_into"] * depth)
+
+
+def list_opened_by_link(token: str) -> QuerySet[Wishlist]:
+    """The pk of the open list a shared link opens (``opened``), as a subquery: the
+    link's own list, or the open list a merge folded it into (through at most
+    ``FOLDS_FOLLOWED`` folds). None when the link's list, or the last one it went
+    into, was archived by its owner: that link is closed."""
+    whens = [When(archived_at__isnull=True, then=F("pk"))]
+    for depth in range(1, FOLDS_FOLLOWED + 1):
+        hops = _folds(depth)
+        folded_into_open = Q(
+            **{f"{hops}__isnull": False, f"{hops}__archived_at__isnull": True}
+        )
+        whens.append(When(folded_into_open, then=F(f"{hops}__pk")))
+    return (
+        Wishlist.objects.filter(share_token=token)
+        .annotate(opened=Case(*whens, default=None))
+        .values("opened")
+    )
+
+
 def wishlist_by_share_token(token: str) -> Wishlist:
+    """The list a shared link opens, as anyone holding it reads it: its own, or the
+    one a merge folded it into (``list_opened_by_link``), with its owner and active
+    items. A link renewed, a list archived by its owner or an erased owner's: not
+    found. Three queries, as for any list."""
     token = (token or "").strip()
     wishlist = None
     if token:
         wishlist = (
-            Wishlist.objects.filter(share_token=token, archived_at__isnull=True)
+            Wishlist.objects.filter(
+                pk__in=list_opened_by_link(token), archived_at__isnull=True
+            )
             .select_related("customer__preferred_store")
             .prefetch_related(
                 Prefetch("items", queryset=_active_items(), to_attr="active_items")

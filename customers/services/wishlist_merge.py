@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from customers.models import Customer, Wishlist, WishlistItem
+from customers.models import Customer, Wishlist, WishlistItem, new_share_token
+from customers.selectors.wishlists import FOLDS_FOLLOWED
 from omnistore.core.actors import acting_user
 
 
@@ -46,11 +47,12 @@ def fold_wishlists(*, survivor: Customer, other: Customer, actor) -> dict | None
     ``other``'s default list move to the survivor's default list; a variant already
     there is folded into the survivor's item (``_fold_item``) and the other's item
     is marked removed (by the merging user, now), not deleted. The emptied list is
-    archived and moves with the other lists, its removed items kept on it; the
-    survivor's list takes the earlier creation time of the two, so it stays the
-    default beside lists moved in. Returns what was folded, for the merge's summary;
-    None when either profile has no open list (the other's default then becomes the
-    survivor's as it moves)."""
+    archived, folded into the survivor's (its shared link, perhaps emailed to
+    friends, opens that list now: ``wishlist_by_share_token``), and moves with the
+    other lists, its removed items kept on it; the survivor's list takes the earlier
+    creation time of the two, so it stays the default beside lists moved in.
+    Returns what was folded, for the merge's summary; None when either profile has
+    no open list (the other's default then becomes the survivor's as it moves)."""
     defaults = _default_lists(survivor, other)
     mine, theirs = defaults.get(survivor.pk), defaults.get(other.pk)
     if mine is None or theirs is None:
@@ -75,8 +77,10 @@ def fold_wishlists(*, survivor: Customer, other: Customer, actor) -> dict | None
     moved = WishlistItem.objects.filter(
         pk__in=[item.pk for item in incoming if item.variant_id not in kept]
     ).update(wishlist=mine)
-    theirs.archived_at, theirs.archived_by = now, by
-    theirs.save(update_fields=["archived_at", "archived_by", "updated_at"])
+    theirs.archived_at, theirs.archived_by, theirs.folded_into = now, by, mine
+    theirs.save(
+        update_fields=["archived_at", "archived_by", "folded_into", "updated_at"]
+    )
     mine.created_at = min(mine.created_at, theirs.created_at)
     mine.save(update_fields=["created_at", "updated_at"])
     return {
@@ -87,3 +91,20 @@ def fold_wishlists(*, survivor: Customer, other: Customer, actor) -> dict | None
         "moved": moved,
         "already_there": len(already),
     }
+
+
+def cut_folded_links(wishlist: Wishlist) -> int:
+    """The links of the lists merges folded into ``wishlist`` (as far back as a link
+    follows folds, ``FOLDS_FOLLOWED``) stop opening it: each list gets a new token,
+    its fold kept for the record. A renewed link cuts them with the list's own, so
+    no old link reads the list. Returns how many were cut."""
+    cut, into = 0, [wishlist.pk]
+    for _ in range(FOLDS_FOLLOWED):
+        folded = list(Wishlist.objects.filter(folded_into__in=into).order_by("pk"))
+        for each in folded:
+            each.share_token = new_share_token()
+            each.save(update_fields=["share_token", "updated_at"])
+        cut, into = cut + len(folded), [each.pk for each in folded]
+        if not into:
+            break
+    return cut

@@ -32,6 +32,7 @@ from customers.services.identities import (
 from customers.services.timeline import (
     record_event,
 )
+from customers.services.wishlist_merge import cut_folded_links
 from inventory import selectors as inventory_selectors
 from inventory.models import Variant
 from omnistore.core import outbox
@@ -438,18 +439,24 @@ def archive_wishlist(
 def renew_wishlist_link(
     *, wishlist: Wishlist | int, actor=None, location=None, channel: str
 ) -> Wishlist:
-    """Give the list a new shared link; whoever holds the old one no longer reads
-    the list. Emails already queued carry the new link."""
+    """Give the list a new shared link; whoever holds the old one, or the link of a
+    list a merge folded into this one, no longer reads the list. Emails already
+    queued carry the new link."""
     _wishlist_channel(channel)
     customer, wishlist = _lock_wishlist(wishlist)
     wishlist.share_token = new_share_token()
     wishlist.save(update_fields=["share_token", "updated_at"])
+    said = (
+        f"Wishlist “{wishlist.name}” has a new shared link; the old one stopped working"
+    )
+    if cut_folded_links(wishlist):
+        said += ", as did those of the lists merged into it"
     staff, location = _acting_staff_at(actor, location)
     _record_wishlist_event(
         customer,
         wishlist,
         EVENT_WISHLIST_LINK_RENEWED,
-        f"Wishlist “{wishlist.name}” has a new shared link; the old one stopped working",
+        said,
         staff=staff,
         location=location,
         actor=actor,
