@@ -273,6 +273,8 @@ SPECTACULAR_SETTINGS = {
         "AppointmentStatusEnum": "customers.models.AppointmentStatus",
         # Named before appointments shared their field names ("status", "channel").
         "StatusEnum": "orders.models.OrderStatus",
+        # A gift card's status now: its balance check and the orders that sold it.
+        "GiftCardStatusEnum": "orders.selectors.giftcards.CARD_STATUS_LABELS",
     },
 }
 

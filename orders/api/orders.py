@@ -12,7 +12,7 @@ from omnistore.core.api import ErrorSerializer, TextField
 from orders.carriers import Carrier, carrier_name
 from orders.models import FulfilmentStatus, GiftCardKind, OrderStatus
 from orders.pricing import TaxedAmount, order_delivery, tax_totals
-from orders.selectors.giftcards import gift_cards_sold
+from orders.selectors.giftcards import CARD_STATUS_LABELS, gift_cards_sold
 from orders.selectors.invoices import order_invoices
 from orders.selectors.orders import (
     customer_orders,
@@ -106,8 +106,15 @@ class GiftCardSoldOutput(serializers.Serializer):
     )
     send_on = serializers.DateField(
         allow_null=True,
-        help_text="The day an e-gift card is emailed to its recipient; null for a "
+        help_text="The day an e-gift card is emailed to its recipient, while it is "
+        "`active` (a card voided before that day is never sent); null for a "
         "physical card.",
+    )
+    status = serializers.ChoiceField(
+        source="status_now",
+        choices=list(CARD_STATUS_LABELS),
+        help_text="What the card is now: `active` (it pays), `void` (voided: it "
+        "holds nothing and is not emailed), or `expired` once past its date.",
     )
 
 

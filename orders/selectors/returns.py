@@ -3,7 +3,7 @@ their length) and what is left to return on an order."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
@@ -40,6 +40,7 @@ from orders.models import (
     ReturnStatusChange,
     StoreCreditTransaction,
 )
+from orders.selectors.giftcards import gift_cards_sold
 from orders.selectors.orders import given_back_so_far, order_lines_prefetch
 from orders.selectors.pickups import parse_pickup_qr
 from orders.selectors.refunds_given import Tender, refunds_made, return_refunds
@@ -59,6 +60,9 @@ RETURNABLE_ORDER_STATUSES = frozenset(
 
 # Returns still owed something by the shop that holds them.
 OPEN_RETURN_STATUSES = (ReturnStatus.REQUESTED, ReturnStatus.RECEIVED)
+# Returns whose items are still with the customer: started, not received yet. Their
+# units are on a return (none left to start one for), yet nothing has come back.
+AWAITED_RETURN_STATUSES = (ReturnStatus.REQUESTED,)
 
 
 DESK_RESULTS = 20
@@ -307,19 +311,32 @@ def returns_of_order(order: Order) -> OrderReturns:
     return OrderReturns(returns=returns, given_back=given_back_so_far(order))
 
 
+def awaited_returns(returns) -> list[Return]:
+    """Of an order's ``returns``, those still to be received (``requested``): what
+    is on them has not come back, it is only no longer there to start a return of.
+    The return's page receives it."""
+    return [ret for ret in returns if ret.status in AWAITED_RETURN_STATUSES]
+
+
 @dataclass
 class ReturnDeskSearch:
     """What the returns desk found for a query: one return (code or QR), one order
     (number, receipt or pickup QR; with ``left_to_return`` and ``has_lines``, so the
-    desk offers a return only of what is left), or the returnable orders with
+    desk offers a return only of what is left, and when nothing is, why:
+    ``awaited``, its returns still to be received, or ``gift_cards``, the cards an
+    order of no line sold, with their status), or the returnable orders with
     something left to return (``left_to_return``) and open returns of the customers
-    the query names (email, phone in any format, loyalty card, name)."""
+    the query names (email, phone in any format, loyalty card, name): an order whose
+    items are all on open returns is listed by those returns, not among the
+    orders."""
 
     query: str
     return_request: Return | None = None
     order: Order | None = None
     orders: list[Order] | None = None
     returns: list[Return] | None = None
+    awaited: list[Return] = field(default_factory=list)
+    gift_cards: list = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -391,6 +408,7 @@ def return_desk_search(
         .first()
     )
     if result.order is not None:
+        _why_nothing_left(result)
         return result
     customers = search_customers(query, region=region, limit=DESK_RESULTS)
     if not customers:
@@ -412,6 +430,23 @@ def return_desk_search(
         ).order_by("-created_at", "-id")[:DESK_RESULTS]
     )
     return result
+
+
+def _why_nothing_left(result: ReturnDeskSearch) -> None:
+    """An order found with nothing left to return says why: the cards it sold (an
+    order of no line; two queries), or its returns still to be received (one query;
+    none with something left)."""
+    order = result.order
+    if order.left_to_return:
+        return
+    if not order.has_lines:
+        result.gift_cards = gift_cards_sold(order)
+        return
+    result.awaited = list(
+        Return.objects.filter(order=order, status__in=AWAITED_RETURN_STATUSES)
+        .select_related("order", "receiving_location")
+        .order_by("created_at", "id")
+    )
 
 
 def taken_by_returns(order_line_ids) -> dict[int, tuple[Decimal, Decimal]]:

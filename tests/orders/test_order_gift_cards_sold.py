@@ -14,6 +14,7 @@ from django.utils import timezone
 from omnistore.accounts.models import Role
 from orders.models import GiftCard, Order
 from orders.services.checkout import place_order
+from orders.services.egift import send_due_e_gift_cards
 from orders.services.giftcards import void_gift_card
 from tests.factories import (
     LocationFactory,
@@ -132,12 +133,76 @@ def test_the_api_detail_of_an_e_gift_order_lists_its_card_and_adds_up(e_gift):
             "kind": "digital",
             "recipient_name": "Lea",
             "send_on": e_gift.send_on.isoformat(),
+            "status": "active",
         }
     ]
     sold = sum(Decimal(row["amount"]) for row in data["gift_cards"])
     goods = sum(Decimal(line["line_total"]) for line in data["lines"])
     assert goods + sold + Decimal(data["delivery_fee"]) == Decimal(data["total"])
     assert card.number not in response.content.decode()
+
+
+def void_in_the_admin(client, card):
+    """Headquarters void the card in the admin, with a reason."""
+    client.force_login(UserFactory(role=Role.HQ, is_staff=True, is_superuser=True))
+    response = client.post(
+        reverse("admin:orders_giftcard_changelist"),
+        {"action": "void_cards", "_selected_action": [card.pk], "reason": "Fraud"},
+        follow=True,
+    )
+    assert "1 gift card(s) changed." in response.content.decode()
+    card.refresh_from_db()
+    assert card.status == "void"
+
+
+def test_an_e_gift_card_voided_before_its_day_is_not_said_to_be_emailed(
+    client, shop, e_gift
+):
+    card = GiftCard.objects.get()
+    to_be_emailed = f"to be emailed on {e_gift.send_on.strftime('%d %b %Y')}"
+    client.force_login(StaffFactory(store=shop))
+    assert to_be_emailed in order_page(client, e_gift.order)
+
+    void_in_the_admin(client, card)
+
+    client.force_login(StaffFactory(store=shop))
+    page = order_page(client, e_gift.order)
+    assert 'data-testid="gift-card-status">Void<' in page
+    assert "to be emailed" not in page and "for Lea" in page
+    data = e_gift.get(f"/api/v1/orders/{e_gift.order.number}/").json()
+    assert [row["status"] for row in data["gift_cards"]] == ["void"]
+
+
+def test_an_e_gift_card_sent_says_when_it_was_emailed(client, shop, e_gift):
+    sent_at = timezone.now() + timedelta(days=3)
+    assert send_due_e_gift_cards(now=sent_at) == [GiftCard.objects.get().pk]
+    client.force_login(StaffFactory(store=shop))
+
+    page = order_page(client, e_gift.order)
+
+    assert f"emailed on {timezone.localdate(sent_at).strftime('%d %b %Y')}" in page
+    assert "to be emailed" not in page
+
+
+def test_the_api_says_a_card_past_its_date_is_expired(e_gift):
+    GiftCard.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
+
+    data = e_gift.get(f"/api/v1/orders/{e_gift.order.number}/").json()
+
+    assert [row["status"] for row in data["gift_cards"]] == ["expired"]
+
+
+def test_the_schema_lists_the_status_a_card_sold_may_have(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    components = schema["components"]["schemas"]
+    status = components["GiftCardSoldOutput"]["properties"]["status"]
+    (ref,) = [part["$ref"] for part in status["allOf"]]
+    assert set(components[ref.rsplit("/", 1)[-1]]["enum"]) == {
+        "active",
+        "void",
+        "expired",
+    }
+    assert "`void` (voided: it holds nothing" in status["description"]
 
 
 def test_the_api_detail_of_an_order_of_goods_lists_no_card(shop):

@@ -1,7 +1,9 @@
 """The returns desk offers a return only of an order with something left to take
 back: an order of gift cards alone (an e-gift card bought online) has no item to
 return, and one whose items all came back has none left. Found by its number or
-opened by its address, such an order says why instead."""
+opened by its address, such an order says why instead: a card sold voided or
+expired is said to be so, and items on a return not received yet name that return,
+linked, where the desk receives them."""
 
 from datetime import timedelta
 
@@ -9,12 +11,20 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from orders.models import GiftCard, Return
+from orders.services.giftcards import void_gift_card
+from orders.services.refunds import receive_return
 from orders.services.return_endings import cancel_return
 from orders.services.returns import ReturnLineRequest, request_return
 from tests.customers.factories import make_customer
 from tests.factories import LocationFactory, StaffFactory
 from tests.orders.factories import stocked
-from tests.orders.returns_helpers import api_client_for, counter_sale, shopper
+from tests.orders.returns_helpers import (
+    api_client_for,
+    collected_order,
+    counter_sale,
+    shopper,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -170,7 +180,8 @@ def test_an_order_all_returned_found_by_number_and_opened_says_so(
     order = counter_sale(
         store=torino, lines=[(stocked(torino, 10), 2)], staff=associate
     )
-    return_all(order, associate=associate, torino=torino)
+    ret = return_all(order, associate=associate, torino=torino)
+    receive_return(return_request=ret, location=torino, actor=associate)
 
     found = search(desk, order.number)
     assert 'data-testid="found-order"' in found
@@ -180,3 +191,78 @@ def test_an_order_all_returned_found_by_number_and_opened_says_so(
     page = start_page(desk, order.number)
     assert 'data-testid="all-returned"' in page
     assert ALL_RETURNED in page and GIFT_CARDS not in page
+
+
+def test_an_order_of_a_voided_gift_card_says_it_holds_nothing(desk, e_gift_order):
+    card = GiftCard.objects.get()
+    void_gift_card(card=card, reason="Bought with a stolen card", actor=None)
+    said = f"{card.masked_number} is voided: it holds nothing."
+
+    for page in (search(desk, e_gift_order), start_page(desk, e_gift_order)):
+        assert said in page
+        assert GIFT_CARDS not in page and "keeps its value" not in page
+
+
+def test_an_order_of_an_expired_gift_card_says_it_has_expired(desk, e_gift_order):
+    card = GiftCard.objects.get()
+    GiftCard.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
+
+    page = start_page(desk, e_gift_order)
+
+    assert f"{card.masked_number} has expired." in page
+    assert GIFT_CARDS not in page and "keeps its value" not in page
+
+
+@pytest.fixture
+def online_return(torino):
+    """Ada collected two shirts in Torino and started a return of both online: the
+    return is requested, nothing has come back yet."""
+    user, customer = shopper("ada@example.com")
+    order = collected_order(
+        store=torino, lines=[(stocked(torino, 5), 2)], customer=customer
+    )
+    response = api_client_for(user).post(
+        "/api/v1/returns/",
+        {
+            "order": order.number,
+            "lines": [
+                {"order_line": order.lines.get().pk, "quantity": 2, "reason": "too_big"}
+            ],
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    return order, Return.objects.get(code=response.json()["code"])
+
+
+def test_an_order_all_on_a_return_not_received_names_it_until_it_is_received(
+    desk, torino, associate, online_return
+):
+    order, ret = online_return
+    link = f'href="{reverse("staff:return_detail", args=[ret.code])}"'
+
+    for page in (search(desk, order.number), start_page(desk, order.number)):
+        assert 'data-testid="awaited-returns"' in page
+        assert f"{ret.code}</a> is still to be received" in page
+        assert link in page
+        assert ALL_RETURNED not in page
+        assert 'data-testid="return-form"' not in page
+
+    receive_return(return_request=ret, location=torino, actor=associate)
+
+    for page in (search(desk, order.number), start_page(desk, order.number)):
+        assert ALL_RETURNED in page
+        assert 'data-testid="awaited-returns"' not in page
+
+
+def test_the_email_search_lists_the_open_return_in_place_of_its_order(
+    desk, online_return
+):
+    order, ret = online_return
+
+    page = search(desk, "ada@example.com")
+
+    assert 'data-testid="customer-returns"' in page
+    assert reverse("staff:return_detail", args=[ret.code]) in page
+    assert not offered(page, order.number)
+    assert "What is on their open returns above is received on the return" in page

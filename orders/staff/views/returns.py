@@ -33,9 +33,11 @@ from omnistore.staff.htmx import INVALID, add_service_error, is_partial, redirec
 from omnistore.staff.once import claim, give_back
 from orders.models import Order, RefundMethod, Return, ReturnStatus
 from orders.selectors.access import has_a_shop, sold_or_fulfilled_here
+from orders.selectors.giftcards import gift_cards_sold
 from orders.selectors.receipts import return_refunds
 from orders.selectors.returns import (
     RETURNABLE_ORDER_STATUSES,
+    awaited_returns,
     brought_late,
     handed_over_at,
     order_returns,
@@ -248,6 +250,7 @@ def returns_desk(request):
             return redirect("staff:return_detail", code=found.return_request.code)
         if found.order is not None:
             return redirect("staff:return_start", number=found.order.number)
+    marked_openable(request.user, found.awaited, store)  # linked where it opens
     context = {"store": store, "q": query, "found": found}
     if is_partial(request):
         return render(request, "orders/staff/returns/_desk_results.html", context)
@@ -265,6 +268,7 @@ def start_context(request, store, order: Order, form=None) -> dict:
         form = ReturnStartForm(
             lines=lines, needs_override=outside, refused=here.refused
         )
+    earlier = marked_openable(request.user, order_returns(order), store)
     return {
         "refund_here": here,
         "store": store,
@@ -276,7 +280,9 @@ def start_context(request, store, order: Order, form=None) -> dict:
         "returnable": returnable,
         "anything_left": any(line.returnable for line in lines),
         "has_lines": bool(lines),  # none: it sold gift cards alone
-        "earlier": marked_openable(request.user, order_returns(order), store),
+        "gift_cards": [] if lines else gift_cards_sold(order),
+        "earlier": earlier,
+        "awaited": awaited_returns(earlier),  # on a return, not back yet
         "payments": list(order.payments.all()),
     }
 
