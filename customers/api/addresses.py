@@ -49,6 +49,12 @@ def _text(field: str, *, required: bool = False, help_text: str = "") -> TextFie
 
 
 class SavedAddressInputSerializer(InputSerializer):
+    """An address to save, held to checkout's rule for a typed one: each text kept
+    on one line (line breaks and tabs become one space); one holding a control
+    character or an invisible format character (a zero-width space, a byte order
+    mark, a soft hyphen; the joiners and direction marks scripts need are kept) is
+    a 400 on that field."""
+
     label = _text("label", help_text="Your name for it: Home, Office…")
     name = _text("name", help_text="Whom the parcel is for.")
     line1 = _text("line1", required=True)

@@ -22,6 +22,7 @@ from customers.services.identities import lock_live_profile
 from customers.services.timeline import changes_said, record_event
 from inventory.markets import tax_table
 from omnistore.core.exceptions import Conflict, ValidationFailed
+from omnistore.core.text import address_field
 
 EVENT_ADDRESS_ADDED = "address_added"
 EVENT_ADDRESS_UPDATED = "address_updated"
@@ -55,21 +56,25 @@ def max_length(field: str) -> int:
 
 
 def clean_address_fields(fields: dict, *, partial: bool) -> dict:
-    """Trimmed texts within their columns, the required ones present (when given, on
-    a change), a two-letter country upper-cased that a market sells to (an address
-    checkout would refuse is refused when saved); every problem in one 400."""
+    """Texts on one line within their columns, none holding a control or invisible
+    character (``address_field``, checkout's rule), the required ones present (when
+    given, on a change), a two-letter country upper-cased that a market sells to (an
+    address checkout would refuse is refused when saved); every problem in one
+    400."""
     errors: dict[str, list[str]] = {}
     clean = {}
     for field in TEXT_FIELDS:
         if field not in fields:
             continue
-        value = str(fields[field] if fields[field] is not None else "").strip()
-        if len(value) > max_length(field):
+        value, refused = address_field(fields[field])
+        if refused:
+            errors[field] = [refused]
+        elif len(value) > max_length(field):
             errors[field] = [f"At most {max_length(field)} characters."]
         clean[field] = value
     for field in REQUIRED_FIELDS:
         if (field in clean or not partial) and not clean.get(field):
-            errors[field] = ["Required."]
+            errors.setdefault(field, ["Required."])
     if "country" in clean or not partial:
         country = (clean.get("country") or DEFAULT_COUNTRY).upper()
         if not (len(country) == 2 and country.isascii() and country.isalpha()):

@@ -19,7 +19,8 @@ A delivery address is stricter (``has_hidden_characters``): printed on a parcel'
 for a courier, said in the order's history and emails, it refuses every control and
 format character (zero-width spaces, a byte order mark, a soft hyphen) but white
 space, kept on one line (``one_line``), and the few that scripts need: the joiners
-(U+200C, U+200D: Persian and Indic words, emoji) and the direction marks.
+(U+200C, U+200D: Persian and Indic words, emoji) and the direction marks. Checkout's
+address and the saved addresses it takes share the rule (``address_field``).
 """
 
 from __future__ import annotations
@@ -69,6 +70,21 @@ def has_hidden_characters(text) -> bool:
         and char not in _SCRIPT_FORMATS
         for char in str(text or "")
     )
+
+
+# Why a field of a delivery address is refused (``address_field``).
+HIDDEN_CHARACTERS = "Remove the invisible or control characters."
+
+
+def address_field(value) -> tuple[str, str]:
+    """A delivery address's field as it is kept, and why it is refused ("" when it is
+    not): on one line (``one_line``), with no control or invisible format character
+    (``has_hidden_characters``). The rule of an address typed at checkout and of one
+    saved to the address book, which checkout takes as typed: an address saved is
+    one checkout will not refuse for its characters."""
+    typed = str(value if value is not None else "")
+    refused = HIDDEN_CHARACTERS if has_hidden_characters(typed) else ""
+    return one_line(typed), refused
 
 
 def is_secret(key) -> bool:

@@ -37,8 +37,9 @@ from .orders import OrderDetailOutput, order_detail_data
 class AddressInput(InputSerializer):
     """A delivery address. Each text is kept on one line (line breaks and tabs
     become one space); one holding a control character or an invisible format
-    character (a direction mark or override, a zero-width space or joiner) is a 400
-    on that field."""
+    character (a zero-width space, a byte order mark, a soft hyphen) is a 400 on
+    that field. The joiners and direction marks scripts need are kept; direction
+    overrides are dropped as the request is read."""
 
     name = TextField(max_length=200, required=False, allow_blank=True)
     line1 = TextField(max_length=250)
@@ -171,7 +172,9 @@ class CheckoutInput(InputSerializer):
         "so changing or removing the saved address later leaves the order as it "
         "was. Sending both, or not signed in, or an id that is not one of yours, is "
         "a 400 on `address_id`, as is a saved address checkout cannot deliver to "
-        "(`unknown_country`: no market sells to its country).",
+        "(`unknown_country`: no market sells to its country; or a field saved "
+        "holding a control or invisible character): the message says to correct "
+        "the saved address, each entry names its field at fault.",
     )
     email = serializers.EmailField(required=False, allow_blank=True, default="")
     phone = TextField(
@@ -341,16 +344,25 @@ def _delivery_address(request, data: dict) -> dict | None:
     return data.get("address")
 
 
+SAVED_ADDRESS_REFUSED = (
+    "Correct your saved address first (or choose another): checkout cannot "
+    "deliver to it as it is saved."
+)
+
+
 @contextmanager
 def saved_address_named(data: dict) -> Iterator[None]:
     """A saved address checkout refuses (a country no market sells to, a field too
-    long) is refused on ``address_id``, the field the request sent, each message
-    prefixed with the address's field at fault: the request sent no ``address``."""
+    long, or holding a control or invisible character, saved before the address
+    book refused them) is refused on ``address_id``, the field the request sent,
+    each message prefixed with the address's field at fault, and says to correct
+    the saved address: the request sent no ``address``."""
     try:
         yield
     except ApplicationError as refused:
         errors = refused.extra.get("address")
         if "address_id" in data and isinstance(errors, dict):
+            refused.message = SAVED_ADDRESS_REFUSED
             extra = {k: v for k, v in refused.extra.items() if k != "address"}
             extra["address_id"] = [
                 f"{field}: {message}"

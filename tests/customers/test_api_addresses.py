@@ -259,6 +259,61 @@ def test_a_required_field_cannot_be_emptied_by_a_change():
     assert Address.objects.get().postcode == "20123"
 
 
+HIDDEN = ["Remove the invisible or control characters."]
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("line1", "Via Torino\u200b 1"),  # a zero-width space
+        ("name", "Nora\ufeffGalli"),  # a byte order mark
+        ("city", "Mil\u00adano"),  # a soft hyphen
+        ("line2", "Scala\x1b B"),  # an escape
+        ("phone", "+39 333\x7f 222 1111"),  # a delete
+    ],
+)
+def test_an_invisible_or_control_character_is_refused_as_checkout_refuses_it(
+    field, value
+):
+    """Saved, checkout would refuse it later on ``address_id``."""
+    client = client_for(CustomerUserFactory())
+
+    added = client.post(URL, {**HOME, field: value}, format="json")
+
+    assert added.status_code == 400, added.json()
+    assert added.json()["extra"] == {field: HIDDEN}
+    assert not Address.objects.exists()
+    home = client.post(URL, HOME, format="json").json()
+    changed = client.patch(f"{URL}{home['id']}/", {field: value}, format="json")
+    assert changed.status_code == 400, changed.json()
+    assert changed.json()["extra"] == {field: HIDDEN}
+    assert getattr(Address.objects.get(), field) == HOME.get(field, "")
+
+
+def test_each_field_is_kept_on_one_line_and_the_marks_scripts_need_are_kept():
+    client = client_for(CustomerUserFactory())
+
+    response = client.post(
+        URL,
+        {
+            **HOME,
+            "name": "Nora\r\n  Galli",
+            "line1": "Via Torino 1\tint. 4",
+            "line2": "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645\u200f",
+        },
+        format="json",
+    )
+
+    assert response.status_code == 201, response.json()
+    saved = response.json()
+    assert (saved["name"], saved["line1"]) == ("Nora Galli", "Via Torino 1 int. 4")
+    assert saved["line2"] == ("\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645\u200f")
+    changed = client.patch(
+        f"{URL}{saved['id']}/", {"city": "\n Torino \n"}, format="json"
+    )
+    assert changed.status_code == 200 and changed.json()["city"] == "Torino"
+
+
 def test_a_full_address_book_refuses_one_more():
     client = client_for(CustomerUserFactory())
     for n in range(MAX_ADDRESSES):

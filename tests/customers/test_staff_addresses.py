@@ -198,6 +198,8 @@ def test_ticking_another_address_makes_it_the_only_default(staff_client, custome
         ({"country": "ZZ"}, "country"),  # no market sells there: checkout's rule
         ({"postcode": "1" * 21}, "postcode"),
         ({"phone": "1" * 21}, "phone"),
+        ({"line1": "Via\u200b Roma 5"}, "line1"),  # invisible: checkout refuses it
+        ({"name": "Nora\x07 Galli"}, "name"),
     ],
 )
 def test_bad_input_is_shown_on_the_form_and_changes_nothing(

@@ -204,6 +204,37 @@ def test_a_saved_address_no_market_delivers_to_is_refused_on_address_id(send):
     assert not Order.objects.exists()
 
 
+@pytest.mark.parametrize("send", [checkout, buy_now, payment_intent])
+def test_a_saved_address_holding_an_invisible_character_is_refused_on_address_id(
+    send,
+):
+    """Saved before the address book refused what checkout refuses: a 400 that says
+    to correct the saved address and names its field, never a 500."""
+    item = stocked(warehouse(), 5)
+    client = signed_in()
+    address_id = saved(client)
+    Address.objects.filter(pk=address_id).update(line1="Via\u200b Torino 1")
+    in_cart(client, item)
+
+    response = (
+        send(client, item, address_id=address_id)
+        if send is buy_now
+        else send(client, address_id=address_id)
+    )
+
+    assert response.status_code == 400, response.json()
+    body = response.json()
+    assert body["message"].startswith("Correct your saved address first")
+    assert body["extra"] == {
+        "address_id": ["line1: Remove the invisible or control characters."]
+    }
+    assert not Order.objects.exists()
+    fixed = client.patch(
+        f"{ADDRESSES}{address_id}/", {"line1": "Via Torino 1"}, format="json"
+    )
+    assert fixed.status_code == 200, fixed.json()
+
+
 @pytest.mark.parametrize("value", [0, -1, "home", None, 10**30])
 def test_an_address_id_that_is_not_an_id_is_a_400_on_it(value):
     item = stocked(warehouse(), 5)
