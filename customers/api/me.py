@@ -148,7 +148,9 @@ class MeExportView(APIView):
             "recipient, message, send date, sent or not), `gift_cards_received` "
             "(the cards sent to an email you have verified) and "
             "`campaign_messages` (the campaign emails, "
-            "texts and notifications sent to you)."
+            "texts and notifications sent to you). Each section holds the rows of "
+            "every profile merged into yours too (a task a merge closed there, a "
+            "size learned there)."
         ),
         responses={
             200: OpenApiResponse(

@@ -94,7 +94,7 @@ def _profile(customer: Customer, merged: list[Customer]) -> dict[str, Any]:
     }
 
 
-def _identities(customer: Customer) -> list[dict[str, Any]]:
+def _identities(customer_ids: tuple[int, ...]) -> list[dict[str, Any]]:
     return [
         {
             "kind": i.kind,
@@ -102,11 +102,11 @@ def _identities(customer: Customer) -> list[dict[str, Any]]:
             "verified": i.verified,
             "added_at": iso(i.created_at),
         }
-        for i in CustomerIdentity.objects.filter(customer=customer)
+        for i in CustomerIdentity.objects.filter(customer_id__in=customer_ids)
     ]
 
 
-def _addresses(customer: Customer) -> list[dict[str, Any]]:
+def _addresses(customer_ids: tuple[int, ...]) -> list[dict[str, Any]]:
     return [
         {
             "label": a.label,
@@ -119,12 +119,14 @@ def _addresses(customer: Customer) -> list[dict[str, Any]]:
             "phone": a.phone,
             "is_default": a.is_default,
         }
-        for a in Address.objects.filter(customer=customer)
+        for a in Address.objects.filter(customer_id__in=customer_ids)
     ]
 
 
 def _current_consents(customer: Customer) -> list[dict[str, Any]]:
-    """The decision in force per channel."""
+    """The decision in force per channel: the live profile's (a merge leaves one
+    decision per channel on it and none on the merged profile; every decision of
+    each profile is in ``consents``)."""
     return [
         {
             "channel": c.channel,
@@ -139,7 +141,7 @@ def _current_consents(customer: Customer) -> list[dict[str, Any]]:
     ]
 
 
-def _consents(customer: Customer) -> list[dict[str, Any]]:
+def _consents(customer_ids: tuple[int, ...]) -> list[dict[str, Any]]:
     """Every decision, oldest first, not only the latest."""
     return [
         {
@@ -149,17 +151,17 @@ def _consents(customer: Customer) -> list[dict[str, Any]]:
             "location": c.location.name if c.location_id else None,
             "at": iso(c.at),
         }
-        for c in ConsentChange.objects.filter(customer=customer)
+        for c in ConsentChange.objects.filter(customer_id__in=customer_ids)
         .select_related("location")
         .order_by("at", "id")
     ]
 
 
-def _events(customer: Customer) -> list[dict[str, Any]]:
+def _events(customer_ids: tuple[int, ...]) -> list[dict[str, Any]]:
     """Every event, staff-only ones too, each associate named as the customer is
     told elsewhere (``for_the_customer``)."""
     events = (
-        CustomerEvent.objects.filter(customer=customer)
+        CustomerEvent.objects.filter(customer_id__in=customer_ids)
         .select_related("location", "actor")
         .order_by("occurred_at", "id")
     )
@@ -177,20 +179,20 @@ def _events(customer: Customer) -> list[dict[str, Any]]:
     ]
 
 
-def _notes(customer: Customer) -> list[dict[str, Any]]:
+def _notes(customer_ids: tuple[int, ...]) -> list[dict[str, Any]]:
     return [
         {
             "text": n.text,
             "location": n.location.name if n.location_id else None,
             "at": iso(n.created_at),
         }
-        for n in StaffNote.objects.filter(customer=customer)
+        for n in StaffNote.objects.filter(customer_id__in=customer_ids)
         .select_related("location")
         .order_by("created_at", "id")
     ]
 
 
-def _messages(customer: Customer) -> list[dict[str, Any]]:
+def _messages(customer_ids: tuple[int, ...]) -> list[dict[str, Any]]:
     """Messages with associates, in and out (the associate by first name only);
     campaign messages are the campaigns app's ``campaign_messages``."""
     return [
@@ -201,14 +203,15 @@ def _messages(customer: Customer) -> list[dict[str, Any]]:
             "associate": m.conversation.associate.first_name,
             "at": iso(m.created_at),
         }
-        for m in Message.objects.filter(conversation__customer=customer)
+        for m in Message.objects.filter(conversation__customer_id__in=customer_ids)
         .select_related("conversation__associate")
         .order_by("created_at", "id")
     ]
 
 
-def _client_tasks(customer: Customer) -> list[dict[str, Any]]:
-    """What the shop meant to do for the person (follow-ups, birthdays, by hand)."""
+def _client_tasks(customer_ids: tuple[int, ...]) -> list[dict[str, Any]]:
+    """What the shop meant to do for the person (follow-ups, birthdays, by hand),
+    a task a merge closed and left on the merged profile too."""
     return [
         {
             "kind": t.kind,
@@ -217,13 +220,13 @@ def _client_tasks(customer: Customer) -> list[dict[str, Any]]:
             "status": t.status,
             "created_at": iso(t.created_at),
         }
-        for t in ClientTask.objects.filter(customer=customer).order_by(
+        for t in ClientTask.objects.filter(customer_id__in=customer_ids).order_by(
             "created_at", "id"
         )
     ]
 
 
-def _points(customer: Customer) -> list[dict[str, Any]]:
+def _points(customer_ids: tuple[int, ...]) -> list[dict[str, Any]]:
     return [
         {
             "points": t.points,
@@ -233,9 +236,9 @@ def _points(customer: Customer) -> list[dict[str, Any]]:
             "reference_id": t.reference_id,
             "at": iso(t.created_at),
         }
-        for t in LoyaltyTransaction.objects.filter(customer=customer).order_by(
-            "created_at", "id"
-        )
+        for t in LoyaltyTransaction.objects.filter(
+            customer_id__in=customer_ids
+        ).order_by("created_at", "id")
     ]
 
 
@@ -273,10 +276,10 @@ def _wishlist_shares(wishlists: list[Wishlist]) -> dict[int, list[dict[str, Any]
     return shares
 
 
-def _wishlists(customer: Customer) -> list[dict[str, Any]]:
+def _wishlists(customer_ids: tuple[int, ...]) -> list[dict[str, Any]]:
     """Every list, archived ones too, with every item ever on it and every share."""
     wishlists = list(
-        Wishlist.objects.filter(customer=customer)
+        Wishlist.objects.filter(customer_id__in=customer_ids)
         .order_by("created_at", "id")
         .prefetch_related(
             Prefetch(
@@ -301,8 +304,12 @@ def _wishlists(customer: Customer) -> list[dict[str, Any]]:
     ]
 
 
-def _sizes(customer: Customer) -> list[dict[str, Any]]:
-    rows = LearnedSize.objects.filter(customer=customer).select_related("category")
+def _sizes(customer_ids: tuple[int, ...]) -> list[dict[str, Any]]:
+    """A size a merge could not move (the survivor had one for the category) stays
+    on the merged profile's row: both are listed."""
+    rows = LearnedSize.objects.filter(customer_id__in=customer_ids).select_related(
+        "category"
+    )
     return [
         {
             "category": r.category.slug,
@@ -318,7 +325,9 @@ def _sizes(customer: Customer) -> list[dict[str, Any]]:
 
 def export_customer_sections(customer_ids: tuple[int, ...]) -> dict[str, Any]:
     """The customers app's sections: ``customer_ids[0]`` is the live profile, the
-    others the profiles merged into it (their fields in ``profile``)."""
+    others the profiles merged into it (their fields in ``profile``). Every section
+    covers them all, like the erasure: a merge leaves rows behind on the merged
+    profile (a task it closed, a size the survivor already had)."""
     profiles = {
         c.pk: c
         for c in Customer.objects.filter(pk__in=customer_ids).select_related(
@@ -329,17 +338,17 @@ def export_customer_sections(customer_ids: tuple[int, ...]) -> dict[str, Any]:
     merged = [profiles[pk] for pk in customer_ids[1:] if pk in profiles]
     return {
         "profile": _profile(customer, merged),
-        "identities": _identities(customer),
-        "addresses": _addresses(customer),
+        "identities": _identities(customer_ids),
+        "addresses": _addresses(customer_ids),
         "current_consents": _current_consents(customer),
-        "consents": _consents(customer),
-        "events": _events(customer),
-        "notes": _notes(customer),
-        "messages": _messages(customer),
-        "points": _points(customer),
-        "wishlists": _wishlists(customer),
-        "client_tasks": _client_tasks(customer),
-        "learned_sizes": _sizes(customer),
+        "consents": _consents(customer_ids),
+        "events": _events(customer_ids),
+        "notes": _notes(customer_ids),
+        "messages": _messages(customer_ids),
+        "points": _points(customer_ids),
+        "wishlists": _wishlists(customer_ids),
+        "client_tasks": _client_tasks(customer_ids),
+        "learned_sizes": _sizes(customer_ids),
     }
 
 

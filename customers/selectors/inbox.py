@@ -7,12 +7,21 @@ else's thread answers 404, like an unknown id.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import reduce
+from operator import or_
+
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from customers.models import (
+    Consent,
+    ConsentChannel,
     Conversation,
     Customer,
+    CustomerIdentity,
+    IdentityKind,
     Message,
+    MessageChannel,
     MessageDirection,
     WishlistItem,
 )
@@ -22,6 +31,17 @@ from omnistore.core.digits import is_digits
 from omnistore.core.exceptions import NotFound
 
 UNREAD = Q(messages__direction=MessageDirection.IN, messages__read_at__isnull=True)
+# The channels an associate replies by, each with the consent it needs.
+REPLY_CHANNELS = {
+    MessageChannel.EMAIL: ConsentChannel.EMAIL,
+    MessageChannel.SMS: ConsentChannel.SMS,
+}
+# Per reply channel: the identity proving its address, the profile field holding it
+# ("email", "phone"), and how staff name it.
+_REPLY_CONTACTS = {
+    MessageChannel.EMAIL: (IdentityKind.EMAIL, "email", "email address"),
+    MessageChannel.SMS: (IdentityKind.PHONE, "phone", "phone number"),
+}
 
 
 def is_reachable_associate(user) -> bool:
@@ -172,3 +192,91 @@ def unread_count(user) -> int:
         direction=MessageDirection.IN,
         read_at__isnull=True,
     ).count()
+
+
+@dataclass(frozen=True)
+class ReplyRoute:
+    """Where a reply on ``channel`` goes (``address``), or why none can go there:
+    ``code`` (``no_consent``, ``no_address``, ``email_not_verified``,
+    ``phone_not_verified``), ``reason`` (short, beside the channel), ``refusal``
+    (the sentence refusing a reply) and ``field_error`` (under the channel field);
+    all empty when the reply can go."""
+
+    channel: str
+    address: str = ""
+    code: str = ""
+    reason: str = ""
+    refusal: str = ""
+    field_error: str = ""
+
+
+def _route(channel: str, *, address: str, granted: bool, proven: bool) -> ReplyRoute:
+    _, field, noun = _REPLY_CONTACTS[channel]
+    label = MessageChannel(channel).label
+    if not granted:
+        return ReplyRoute(
+            channel,
+            code="no_consent",
+            reason="no consent",
+            refusal=f"The customer has not agreed to messages by {label}.",
+            field_error=f"No {label} consent.",
+        )
+    if not address:
+        return ReplyRoute(
+            channel,
+            code="no_address",
+            reason=f"no {noun}",
+            refusal=f"The customer's profile has no {noun} for a reply by {label}.",
+            field_error=f"No {noun} on the profile.",
+        )
+    if not proven:
+        ask = "ask the customer to confirm it"
+        return ReplyRoute(
+            channel,
+            code=f"{field}_not_verified",
+            reason=f"{field} not verified: {ask}",
+            refusal=(
+                f"The customer has not verified the {noun} {address}: {ask} "
+                f"before replying by {label}."
+            ),
+            field_error=f"{noun.capitalize()} not verified: {ask}.",
+        )
+    return ReplyRoute(channel, address=address)
+
+
+def reply_routes(customer: Customer) -> dict[str, ReplyRoute]:
+    """Each reply channel (``REPLY_CHANNELS``) of the customer, in at most two
+    queries: a reply goes with the customer's consent for its channel, to the
+    profile's email or phone, and only once the customer proved it or gave it in
+    person (``CustomerIdentity.proven``): one typed online and never proven may be
+    someone else's. The one rule the reply form, the reply and its delivery follow."""
+    granted = set(
+        Consent.objects.filter(
+            customer=customer, granted=True, channel__in=REPLY_CHANNELS.values()
+        ).values_list("channel", flat=True)
+    )
+    contacts = {
+        channel: (kind, getattr(customer, field))
+        for channel, (kind, field, _) in _REPLY_CONTACTS.items()
+    }
+    asked = [
+        Q(kind=kind, value=address)
+        for channel, (kind, address) in contacts.items()
+        if address and REPLY_CHANNELS[channel] in granted
+    ]
+    proven = set()
+    if asked:
+        proven = set(
+            CustomerIdentity.objects.filter(
+                reduce(or_, asked), CustomerIdentity.proven_q(), customer=customer
+            ).values_list("kind", "value")
+        )
+    return {
+        channel: _route(
+            channel,
+            address=contacts[channel][1],
+            granted=consent in granted,
+            proven=contacts[channel] in proven,
+        )
+        for channel, consent in REPLY_CHANNELS.items()
+    }

@@ -3,8 +3,9 @@
 A customer writes from the storefront (about a wishlist item or in general); the
 message lands in the thread of the associate ``message_recipient`` picks. The
 associate answers by email or SMS, each only with the customer's consent for that
-channel; the reply leaves through the outbox after commit, and consent is checked
-again when it leaves. Every message in and out is on the customer's timeline.
+channel and to an address they proved (``reply_routes``); the reply leaves through
+the outbox after commit, and the route is checked again when it leaves. Every
+message in and out is on the customer's timeline.
 """
 
 from __future__ import annotations
@@ -17,18 +18,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from customers.models import (
-    Consent,
-    ConsentChannel,
     Conversation,
     Customer,
-    CustomerIdentity,
-    IdentityKind,
     Message,
     MessageChannel,
     MessageDirection,
     WishlistItem,
 )
-from customers.selectors.inbox import message_recipient
+from customers.selectors.inbox import REPLY_CHANNELS, message_recipient, reply_routes
 from customers.services.identities import lock_live_profile
 from customers.services.texting import send_text
 from customers.services.timeline import record_event
@@ -47,10 +44,6 @@ REPLY_TOPIC = "customers.message_reply"
 MESSAGE_MAX = 2000
 SMS_MAX = 612  # four concatenated parts
 EXCERPT = 80
-REPLY_CHANNELS = {
-    MessageChannel.EMAIL: ConsentChannel.EMAIL,
-    MessageChannel.SMS: ConsentChannel.SMS,
-}
 
 
 def clean_message_body(body, *, limit: int = MESSAGE_MAX, field: str = "body") -> str:
@@ -166,31 +159,12 @@ def send_customer_message(
     return message
 
 
-def reply_address(customer: Customer, channel: str, consents=None) -> str:
-    """Where a reply on ``channel`` goes, or "" when the customer has not agreed to
-    it or left no address. ``consents``: the granted consent channels, if read."""
-    consent = REPLY_CHANNELS.get(channel)
-    if consent is None:
+def reply_address(customer: Customer, channel: str) -> str:
+    """Where a reply on ``channel`` goes, or "" when it cannot go there
+    (``reply_routes`` says why)."""
+    if channel not in REPLY_CHANNELS:
         return ""
-    if consents is None:
-        consents = set(
-            Consent.objects.filter(customer=customer, granted=True).values_list(
-                "channel", flat=True
-            )
-        )
-    if consent not in consents:
-        return ""
-    kind, address = (
-        (IdentityKind.EMAIL, customer.email)
-        if channel == MessageChannel.EMAIL
-        else (IdentityKind.PHONE, customer.phone)
-    )
-    # Only to an address the customer proved or gave in person: one typed online and
-    # never proven may be someone else's.
-    proven = CustomerIdentity.objects.filter(
-        CustomerIdentity.proven_q(), customer=customer, kind=kind, value=address
-    )
-    return address if address and proven.exists() else ""
+    return reply_routes(customer)[channel].address
 
 
 @transaction.atomic
@@ -198,8 +172,9 @@ def reply_to_customer(
     *, conversation: Conversation, body, channel: str, actor
 ) -> Message:
     """The associate's answer by email or SMS; the customer's messages in the thread
-    count as read. Refused with a field error on ``channel`` when the customer has
-    not agreed to be written to there (or left no address)."""
+    count as read. Refused with a field error on ``channel`` naming why it cannot go
+    there (``reply_routes``): no consent, no address, or an address the customer
+    has not verified."""
     if channel not in REPLY_CHANNELS:
         raise ValidationFailed(
             "Reply by email or SMS.", extra={"channel": ["Choose email or SMS."]}
@@ -210,14 +185,12 @@ def reply_to_customer(
     if thread is None:
         raise NotFound("Conversation not found.")
     customer = lock_live_profile(thread.customer_id)
-    address = reply_address(customer, channel)
-    if not address:
-        label = MessageChannel(channel).label
+    route = reply_routes(customer)[channel]
+    if not route.address:
         raise ValidationFailed(
-            f"The customer has not agreed to messages by {label}.",
-            code="no_consent",
-            extra={"channel": [f"No {label} consent (or no {label} contact)."]},
+            route.refusal, code=route.code, extra={"channel": [route.field_error]}
         )
+    address = route.address
     now = timezone.now()
     message = Message.objects.create(
         conversation=thread,
@@ -279,8 +252,12 @@ def deliver_reply(payload: dict) -> None:
     if message is None:
         return
     customer = message.conversation.customer
-    if customer.is_anonymised or not reply_address(customer, message.channel):
-        logger.info("message %s: not sent, no consent any more", message.pk)
+    if customer.is_anonymised:
+        logger.info("message %s: not sent, the customer was erased", message.pk)
+        return
+    route = reply_routes(customer)[message.channel]
+    if not route.address:
+        logger.info("message %s: not sent, %s", message.pk, route.reason)
         return
     Message.objects.filter(pk=message.pk).update(sent_at=timezone.now())
     if message.channel == MessageChannel.EMAIL:

@@ -125,8 +125,9 @@ class WishlistScanForm(forms.Form):
 
 
 class ReplyForm(SentOnceForm):
-    """A reply to the customer: by email or SMS, each offered only where the
-    customer agreed to it (the service checks again). Sent twice, it goes once."""
+    """A reply to the customer: by email or SMS, the first channel a reply can go by
+    chosen, each with why it cannot (``reply_routes``; the service checks again).
+    Sent twice, it goes once."""
 
     channel = forms.ChoiceField(
         label="Send by",
@@ -140,11 +141,20 @@ class ReplyForm(SentOnceForm):
         widget=forms.Textarea(attrs={"rows": 4, "placeholder": "Write your reply"}),
     )
 
-    def __init__(self, *args, allowed: set[str] = frozenset(), **kwargs):
+    def __init__(self, *args, routes: dict | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.allowed = allowed
-        if not self.is_bound and len(allowed) >= 1:
-            self.initial.setdefault("channel", sorted(allowed)[0])
+        self.routes = routes or {}
+        self.allowed = {c for c, route in self.routes.items() if route.address}
+        first = [c for c, _ in self.fields["channel"].choices if c in self.allowed]
+        if not self.is_bound and first:
+            self.initial.setdefault("channel", first[0])
+
+    def channel_routes(self):
+        """Each channel's radio with its route (where it goes, or why not)."""
+        return [
+            (choice, self.routes.get(choice.data["value"]))
+            for choice in self["channel"]
+        ]
 
 
 class AppointmentBookingForm(forms.Form):

@@ -3,7 +3,8 @@
 An associate reads their own threads; a store manager (area manager, HQ) also every
 thread of the shops they see. Anyone else's thread is 404, like an unknown id. The
 associate opening a thread marks the customer's messages read; a manager looking in
-does not. Replies go by email or SMS, each only with the customer's consent; a
+does not. Replies go by email or SMS, each only where ``reply_routes`` says one
+can go (consent, an address, proven); beside each channel the page says why not. A
 reply sent twice (a double tap, a resent request) goes once.
 """
 
@@ -15,8 +16,12 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from customers.models import Consent, ConsentChannel
-from customers.selectors.inbox import staff_conversation, staff_inbox, unread_count
+from customers.selectors.inbox import (
+    reply_routes,
+    staff_conversation,
+    staff_inbox,
+    unread_count,
+)
 from customers.services.inbox import mark_conversation_read, reply_to_customer
 from omnistore.core.exceptions import ApplicationError, NotFound
 from omnistore.staff.auth import staff_required
@@ -26,7 +31,6 @@ from omnistore.staff.once import claim, give_back
 from .forms import ReplyForm
 
 INBOX_SHOWN = 100
-CONSENT_FOR = {"email": ConsentChannel.EMAIL, "sms": ConsentChannel.SMS}
 
 
 def _thread_or_404(request, pk: int):
@@ -34,21 +38,6 @@ def _thread_or_404(request, pk: int):
         return staff_conversation(request.user, pk)
     except NotFound:
         raise Http404("No such conversation.") from None
-
-
-def _allowed_channels(customer) -> set[str]:
-    """The reply channels the customer agreed to and has an address for."""
-    granted = set(
-        Consent.objects.filter(customer=customer, granted=True).values_list(
-            "channel", flat=True
-        )
-    )
-    contact = {"email": customer.email, "sms": customer.phone}
-    return {
-        channel
-        for channel, consent in CONSENT_FOR.items()
-        if consent in granted and contact[channel]
-    }
 
 
 @staff_required
@@ -72,15 +61,14 @@ def inbox_unread(request):
 
 
 def _thread_page(request, thread, *, form=None, status: int = 200):
-    allowed = _allowed_channels(thread.customer)
+    form = form or ReplyForm(routes=reply_routes(thread.customer))
     return render(
         request,
         "customers/staff/inbox_thread.html",
         {
             "thread": thread,
             "customer": thread.customer,
-            "allowed": allowed,
-            "form": form or ReplyForm(allowed=allowed),
+            "form": form,
             "may_reply": thread.customer.is_anonymised is False,
         },
         status=status,
@@ -99,7 +87,7 @@ def inbox_thread(request, pk: int):
 @require_POST
 def inbox_reply(request, pk: int):
     thread = _thread_or_404(request, pk)
-    form = ReplyForm(request.POST, allowed=_allowed_channels(thread.customer))
+    form = ReplyForm(request.POST, routes=reply_routes(thread.customer))
     if form.is_valid() and claim(request, form):
         try:
             reply_to_customer(

@@ -273,3 +273,55 @@ def test_no_reply_goes_to_a_phone_typed_online_and_never_proven(
         )
     deliver()
     assert not MemoryBackend.outbox
+
+
+@pytest.mark.parametrize(
+    "by, unproven, code, field_error",
+    [
+        (
+            "email",
+            "email",
+            "email_not_verified",
+            "Email address not verified: ask the customer to confirm it.",
+        ),
+        (
+            "sms",
+            "phone",
+            "phone_not_verified",
+            "Phone number not verified: ask the customer to confirm it.",
+        ),
+    ],
+)
+def test_a_reply_with_consent_to_an_address_never_verified_is_refused_as_such(
+    customer, item, associate, by, unproven, code, field_error
+):
+    message = send_customer_message(customer=customer, body="Hi", channel="web")
+    consent(customer, ConsentChannel.EMAIL)
+    consent(customer, ConsentChannel.SMS)
+    customer.identities.filter(kind=unproven).update(verified=False, channel="web")
+
+    with pytest.raises(ValidationFailed) as refused:
+        reply_to_customer(
+            conversation=message.conversation, body="Hi", channel=by, actor=associate
+        )
+
+    assert refused.value.code == code
+    assert refused.value.extra == {"channel": [field_error]}
+    assert "has not agreed" not in refused.value.message
+
+
+def test_a_reply_by_sms_to_a_profile_without_a_phone_says_there_is_none(
+    customer, item, associate
+):
+    message = send_customer_message(customer=customer, body="Hi", channel="web")
+    consent(customer, ConsentChannel.SMS)
+    customer.phone = ""
+    customer.save(update_fields=["phone"])
+
+    with pytest.raises(ValidationFailed) as refused:
+        reply_to_customer(
+            conversation=message.conversation, body="Hi", channel="sms", actor=associate
+        )
+
+    assert refused.value.code == "no_address"
+    assert refused.value.extra == {"channel": ["No phone number on the profile."]}
