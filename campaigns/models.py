@@ -329,7 +329,7 @@ class Message(models.Model):
         default="",
         help_text=(
             "What fired an automation (cart:12, order:34, restock:<variant>:<n>, "
-            "price:<item>:<price>, viewed:<product>:<last view>); empty for "
+            "drop:<variant>:<price>, viewed:<product>:<last view>); empty for "
             "broadcasts."
         ),
     )

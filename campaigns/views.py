@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 
 from django.conf import settings
+from django.db.models import F
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -68,7 +69,9 @@ def click(request, token: str):
 def unsubscribe(request, token: str):
     message_id = tracking.read_unsubscribe_token(token)
     message = (
-        Message.objects.filter(pk=message_id).first()
+        Message.objects.filter(pk=message_id)
+        .annotate(erased=F("customer__is_anonymised"))
+        .first()
         if message_id is not None
         else None
     )
@@ -77,6 +80,11 @@ def unsubscribe(request, token: str):
     channel = MessageChannel(message.channel).label
     if request.method == "POST":
         engagement.unsubscribe(message_id=message.pk)
+    if message.erased:
+        # The person was erased: they get nothing more and have no account to opt
+        # in again from.
+        return render(request, "campaigns/unsubscribe_erased.html")
+    if request.method == "POST":
         return render(request, "campaigns/unsubscribe_done.html", {"channel": channel})
     # The form posts to this page's plain address even when it was opened from the
     # one-click address, which takes only the mail programs' RFC 8058 body.

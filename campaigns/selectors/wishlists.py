@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.db.models import (
     Case,
+    CharField,
     DecimalField,
     Exists,
     ExpressionWrapper,
@@ -24,9 +25,15 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce, Concat, Length, Substr
 
-from campaigns.models import PriceChange, Restock
+from campaigns.models import (
+    CampaignKind,
+    Message,
+    MessageStatus,
+    PriceChange,
+    Restock,
+)
 from campaigns.selectors.content import store_stock
 from campaigns.selectors.prices import shop_shelves, shops_by_price_list
 from customers.models import WishlistItem
@@ -265,12 +272,50 @@ def in_wishers_market(items: QuerySet[WishlistItem]) -> QuerySet[WishlistItem]:
     )
 
 
+PRICE_TRIGGER = "drop"
+
+
+def price_trigger_key(variant_id: int, price: Decimal) -> str:
+    """What a price drop is about: the variant at its new price, so a customer who
+    wishes it on several lists hears once (a message's key is the customer's)."""
+    return f"{PRICE_TRIGGER}:{variant_id}:{price:.2f}"
+
+
+def _told_of_a_lower_price() -> Exists:
+    """A price-drop message sent to the item's customer (outer row) about its variant
+    at a price below its ``price`` now, read back from the messages' trigger keys
+    (``price_trigger_key``): a rise after a drop is no drop. The lowest price they
+    were told of passes, so another channel of that same message (or one added
+    since) still goes; its key keeps it from being told twice on one channel."""
+    prefix = Concat(
+        Value(f"{PRICE_TRIGGER}:"),
+        Cast(OuterRef("variant_id"), output_field=CharField()),
+        Value(":"),
+        output_field=CharField(),
+    )
+    about_it = Q(trigger_key__startswith=prefix)
+    told = Message.objects.filter(
+        about_it,
+        campaign__kind=CampaignKind.PRICE_DROP,
+        customer_id=OuterRef("wishlist__customer_id"),
+        status=MessageStatus.SENT,
+    ).alias(
+        # Cast only what has the prefix: the database may test this first.
+        told=Case(
+            When(about_it, then=Cast(Substr("trigger_key", Length(prefix) + 1), PRICE)),
+            output_field=PRICE,
+        )
+    )
+    return Exists(told.filter(told__lt=OuterRef("price")))
+
+
 def price_drop_items(*, after: timedelta, now: datetime, percent: Decimal):
     """Wished items, on the list for ``after`` at least, whose variant is still sold,
     can be had, and now costs at least ``percent`` % less in the customer's market
-    than when it was added (strictly less at 0 %): a cut in another market's prices,
-    or in the catalogue's where the customer's market sells at a list of its own, is
-    none. Annotated as ``in_wishers_market``: ``price`` now and ``was``."""
+    than when it was added (strictly less at 0 %), and no more than the lowest price
+    the customer was told of for the variant: a cut in another market's prices, or in
+    the catalogue's where the customer's market sells at a list of its own, is none.
+    Annotated as ``in_wishers_market``: ``price`` now and ``was``."""
     factor = (Decimal(100) - Decimal(percent)) / Decimal(100)
     money = DecimalField(max_digits=14, decimal_places=4)
     wished = wished_items().filter(
@@ -286,6 +331,7 @@ def price_drop_items(*, after: timedelta, now: datetime, percent: Decimal):
                 F("was") * Value(factor, output_field=money), output_field=money
             ),
         )
+        .exclude(_told_of_a_lower_price())
         .filter(_available_to_wisher())
     )
 
@@ -296,25 +342,40 @@ class WishlistCards:
     (None: no shop), each variant's shelf price in the shop's market."""
 
     variants: dict[int, dict] = field(default_factory=dict)
-    items: dict[int, dict] = field(default_factory=dict)
+    was: dict[tuple[int, int], Decimal] = field(default_factory=dict)
     stock: dict[tuple[int, int], int] = field(default_factory=dict)
     prices: dict[int | None, dict[int, ShelfPrice]] = field(default_factory=dict)
 
 
-def wishlist_cards(*, variant_ids, item_ids, store_ids) -> WishlistCards:
+def _prices_when_wished(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], Decimal]:
+    """Per (customer, variant) of ``pairs``, the price the variant had in the
+    customer's market when they wished it (``in_wishers_market``), the highest of
+    their active items' (on several lists): the item a drop is decided on whenever
+    any is."""
+    items = wished_items().filter(
+        wishlist__customer_id__in={customer for customer, _ in pairs},
+        variant_id__in={variant for _, variant in pairs},
+    )
+    found: dict[tuple[int, int], Decimal] = {}
+    rows = in_wishers_market(items).values_list(
+        "wishlist__customer_id", "variant_id", "was"
+    )
+    for customer_id, variant_id, was in rows:
+        pair = (customer_id, variant_id)
+        if pair in pairs and was is not None:
+            found[pair] = max(found.get(pair, was), was)
+    return found
+
+
+def wishlist_cards(*, variant_ids, price_drops, store_ids) -> WishlistCards:
     """What back-in-stock and price-drop messages show, for a batch in seven queries
     and one per market with a price list of its own: per variant its name, SKU,
-    units online and picture; per item its variant and its price when it was added,
-    in the customer's market (``in_wishers_market``); units per (variant, shop); the
-    variants' shelf prices per shop."""
-    items = {}
-    if item_ids:
-        wished = WishlistItem.objects.filter(pk__in=list(item_ids))
-        items = {
-            row["pk"]: row
-            for row in in_wishers_market(wished).values("pk", "variant_id", "was")
-        }
-    wanted = set(variant_ids) | {row["variant_id"] for row in items.values()}
+    units online and picture; per (customer, variant) of ``price_drops`` its price
+    when wished (``_prices_when_wished``); units per (variant, shop); the variants'
+    shelf prices per shop."""
+    price_drops = set(price_drops)
+    was = _prices_when_wished(price_drops) if price_drops else {}
+    wanted = set(variant_ids) | {variant for _, variant in price_drops}
     online = online_available(variant_ids=wanted) if wanted else {}
     rows = list(Variant.objects.filter(pk__in=wanted).select_related("product"))
     pictures = picture_urls(rows, absolute=site_url)
@@ -329,7 +390,7 @@ def wishlist_cards(*, variant_ids, item_ids, store_ids) -> WishlistCards:
     }
     return WishlistCards(
         variants=variants,
-        items=items,
+        was=was,
         stock=store_stock(variant_ids=wanted, store_ids=store_ids),
         prices=shop_shelves(store_ids=store_ids, variants=rows),
     )

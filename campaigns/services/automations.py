@@ -44,7 +44,11 @@ from campaigns.selectors.automations import (
 )
 from campaigns.selectors.browsing import TRIGGER as VIEWED
 from campaigns.selectors.browsing import viewed_not_bought
-from campaigns.selectors.wishlists import price_drop_items, restocked_items
+from campaigns.selectors.wishlists import (
+    price_drop_items,
+    price_trigger_key,
+    restocked_items,
+)
 from campaigns.services.campaigns import hold_if_unready
 from campaigns.services.common import release_lease, rows_per_batch, take_lease
 from campaigns.services.delivery import SendResult, deliver_queued, prepare_run
@@ -104,8 +108,8 @@ def _audience(campaign: Campaign, now: datetime) -> _Audience:
         found = _Audience(
             items,
             "wishlist__customer_id",
-            ["wishlist__customer_id", "price"],
-            lambda r: (r[1], f"price:{r[0]}:{r[2]:.2f}", *r[3:]),
+            ["wishlist__customer_id", "variant_id", "price"],
+            lambda r: (r[1], price_trigger_key(r[2], r[3]), *r[4:]),
         )
     elif kind == CampaignKind.VIEWED_NOT_BOUGHT:
         found = _Audience(

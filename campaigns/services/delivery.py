@@ -46,7 +46,11 @@ from campaigns.selectors.content import (
 )
 from campaigns.selectors.prices import money
 from campaigns.selectors.sending import message_deliverable
-from campaigns.selectors.wishlists import WishlistCards, wishlist_cards
+from campaigns.selectors.wishlists import (
+    PRICE_TRIGGER,
+    WishlistCards,
+    wishlist_cards,
+)
 from campaigns.services.common import EVENT_SENT, REFERENCE, renew_lease
 from customers.services.timeline import record_events, survivors_of
 
@@ -148,17 +152,21 @@ def _contexts(run: _Run, rows) -> dict[int, dict]:
         carts = cart_contents(cart_ids) if cart_ids else {}
         orders = order_cards(order_ids) if order_ids else {}
         variant_ids = {int(v.split(":")[0]) for k, v in keys if k == "restock"}
-        item_ids = {int(v.split(":")[0]) for k, v in keys if k == "price"}
+        price_drops = {
+            (row[1], int(row[3].split(":")[1]))
+            for row in rows
+            if row[3].startswith(f"{PRICE_TRIGGER}:")
+        }
         if run.uses("viewed_item"):
             viewed = viewed_cards(
                 (int(row[3].split(":")[1]), row[8])
                 for row in rows
                 if row[3].startswith(f"{VIEWED}:")
             )
-        if (variant_ids or item_ids) and run.uses("wishlist_item"):
+        if (variant_ids or price_drops) and run.uses("wishlist_item"):
             wished = _Wished(
                 wishlist_cards(
-                    variant_ids=variant_ids, item_ids=item_ids, store_ids=stores
+                    variant_ids=variant_ids, price_drops=price_drops, store_ids=stores
                 )
             )
     site = settings.OMNISTORE_STOREFRONT_URL
@@ -185,7 +193,7 @@ def _contexts(run: _Run, rows) -> dict[int, dict]:
             "shop_url": site,
             "cart": carts.get(int(ref)) if kind == "cart" and ref else None,
             "order": orders.get(int(ref)) if kind == "order" and ref else None,
-            "wishlist_item": wished.card(kind, ref, store),
+            "wishlist_item": wished.card(kind, ref, store, customer_id),
             "viewed_item": (
                 viewed.get((int(ref.partition(":")[0]), store))
                 if kind == VIEWED
@@ -201,19 +209,21 @@ class _Wished:
 
     cards: WishlistCards
 
-    def card(self, kind: str, ref: str, store: int | None) -> dict | None:
-        """``restock:<variant>:<n>`` and ``price:<item>:<price>`` as the message
+    def card(
+        self, kind: str, ref: str, store: int | None, customer_id: int
+    ) -> dict | None:
+        """``restock:<variant>:<n>`` and ``drop:<variant>:<price>`` as the message
         shows them, at the shelf price of the customer's market. A price drop is
         decided in that market (``price_drop_items``): it shows at the price it was
         decided on (the price still, or the message was skipped), with the price
-        the item had there when it was added."""
+        the variant had there when the customer wished it."""
         head, _, rest = ref.partition(":")
         cards = self.cards
         if kind == "restock":
             variant_id, price, was = int(head), None, None
-        elif kind == "price" and int(head) in cards.items:
-            item = cards.items[int(head)]
-            variant_id, price, was = item["variant_id"], Decimal(rest), item["was"]
+        elif kind == PRICE_TRIGGER:
+            variant_id, price = int(head), Decimal(rest)
+            was = cards.was.get((customer_id, variant_id))
         else:
             return None
         card = cards.variants.get(variant_id)

@@ -1,10 +1,10 @@
 """Opens, clicks and unsubscribes of sent messages, each on the customer's timeline.
 
-An erased person's opens and clicks are recorded nowhere: the pixel and the link still
-answer, but no message time moves and nothing goes on the timeline (their profile's
-``is_anonymised``; an erasure marks the profiles merged into it too, so a message of
-any of them is read the same way). A merged profile's message has moved to the
-survivor with the merge, and its events go on the survivor's timeline."""
+An erased person's opens, clicks and unsubscribes are recorded nowhere: the pixel and
+the links still answer, but no message time moves and nothing goes on the timeline
+(their profile's ``is_anonymised``; an erasure marks the profiles merged into it too,
+so a message of any of them is read the same way). A merged profile's message has
+moved to the survivor with the merge, and its events go on the survivor's timeline."""
 
 from __future__ import annotations
 
@@ -99,17 +99,19 @@ def message_exists(message_id: int) -> bool:
 @transaction.atomic
 def unsubscribe(*, message_id: int, now: datetime | None = None) -> Message:
     """Withdraw the consent for the message's channel (through the customers app, so
-    the history and the timeline say so); repeating it changes nothing."""
+    the history and the timeline say so); repeating it changes nothing. An erased
+    person's consents were withdrawn with the erasure: their link writes nothing."""
     now = now or timezone.now()
     message = _message(message_id)
+    recordable = _recordable(message.pk)
+    if not recordable.exists():
+        return message
     set_consent(
         customer=Customer(pk=message.customer_id),
         channel=message.channel,
         granted=False,
         source_channel=Channel.WEB,
     )
-    Message.objects.filter(pk=message.pk, unsubscribed_at__isnull=True).update(
-        unsubscribed_at=now
-    )
+    recordable.filter(unsubscribed_at__isnull=True).update(unsubscribed_at=now)
     message.refresh_from_db(fields=["unsubscribed_at"])
     return message

@@ -1,6 +1,7 @@
 """Back in stock and price drop for wishlist items: stock changes are watched after
-they commit, each return from nothing is messaged once per customer, price drops once
-per (item, price), and only on channels the customer consented to."""
+they commit, each return from nothing is messaged once per customer, each new low
+price once per customer and variant, and only on channels the customer consented
+to."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -315,13 +316,13 @@ def reprice(variant, price: str):
     Variant.objects.filter(pk=variant.pk).update(price=Decimal(price))
 
 
-def test_price_drop_messages_once_per_item_and_price(places, settings):
+def test_price_drop_messages_once_per_variant_and_price(places, settings):
     settings.OMNISTORE_PRICE_DROP_MIN_PERCENT = Decimal("10")
     coat = VariantFactory(product__name="Wool coat", price=Decimal("200.00"))
     receive_stock(variant=coat, location=places["warehouse"], quantity=4)
     ada = person("Ada")
     grant(ada, "email")
-    item = wish(ada, coat)
+    wish(ada, coat)
     no_consent = person("Bea")
     wish(no_consent, coat)
     automation = price_drop()
@@ -346,9 +347,95 @@ def test_price_drop_messages_once_per_item_and_price(places, settings):
         .order_by("pk")
         .values_list("customer_id", "trigger_key")
     ) == [
-        (ada.pk, f"price:{item.pk}:150.00"),
-        (ada.pk, f"price:{item.pk}:120.00"),
+        (ada.pk, f"drop:{coat.pk}:150.00"),
+        (ada.pk, f"drop:{coat.pk}:120.00"),
     ]
+
+
+def test_a_price_drop_on_two_of_a_customers_lists_is_one_message(places):
+    coat = VariantFactory(product__name="Wool coat", price=Decimal("189.00"))
+    receive_stock(variant=coat, location=places["warehouse"], quantity=4)
+    ada = person("Ada")
+    grant(ada, "email")
+    wish(ada, coat)
+    second = create_wishlist(customer=ada, name="Winter", channel=Channel.WEB)
+    wish(ada, coat, wishlist=second.pk)
+    automation = price_drop()
+
+    reprice(coat, "150.00")
+
+    assert run_automations(now=later(minutes=120))[automation.name] == 1
+    [email] = mail.outbox
+    assert "Wool coat (Blue / M): 150.00 EUR instead of 189.00 EUR (-20%)" in (
+        email.body
+    )
+    assert list(Message.objects.values_list("trigger_key", flat=True)) == [
+        f"drop:{coat.pk}:150.00"
+    ]
+
+
+def told_of_a_drop_to_150(places):
+    """Ada, who wished the coat at 189.00, told of its cut to 150.00."""
+    coat = VariantFactory(product__name="Wool coat", price=Decimal("189.00"))
+    receive_stock(variant=coat, location=places["warehouse"], quantity=4)
+    ada = person("Ada")
+    grant(ada, "email")
+    wish(ada, coat)
+    automation = price_drop()
+    reprice(coat, "150.00")
+    assert run_automations(now=later(minutes=120))[automation.name] == 1
+    return coat, automation
+
+
+def test_a_price_raised_after_a_drop_is_no_new_drop(places):
+    """Still below the price wished at, 160.00 is no news to who was told of 150.00;
+    nor is 150.00 again after the coat went back to 189.00."""
+    coat, automation = told_of_a_drop_to_150(places)
+
+    for price in ("160.00", "189.00", "150.00"):
+        reprice(coat, price)
+        assert run_automations(now=later(minutes=120))[automation.name] == 0, price
+
+    assert [email.subject for email in mail.outbox] == ["Now 150.00 EUR"]
+
+
+def test_a_new_low_after_a_rise_is_told_once(places):
+    coat, automation = told_of_a_drop_to_150(places)
+    reprice(coat, "160.00")
+    run_automations(now=later(minutes=120))
+
+    reprice(coat, "140.00")
+    assert run_automations(now=later(minutes=120))[automation.name] == 1
+    assert run_automations(now=later(minutes=120))[automation.name] == 0
+
+    assert [email.subject for email in mail.outbox] == [
+        "Now 150.00 EUR",
+        "Now 140.00 EUR",
+    ]
+    assert "140.00 EUR instead of 189.00 EUR (-25%)" in mail.outbox[1].body
+
+
+def test_a_drop_goes_on_every_channel_sent_in_batches_of_one(places, memory_backends):
+    """The SMS of a drop whose email went first is the same news, not an old one."""
+    coat = VariantFactory(product__name="Wool coat", price=Decimal("189.00"))
+    receive_stock(variant=coat, location=places["warehouse"], quantity=4)
+    ada = person("Ada", phone=True)
+    grant(ada, "email", "sms")
+    wish(ada, coat)
+    automation = campaign(
+        kind=CampaignKind.PRICE_DROP,
+        channels=("email", "sms"),
+        trigger_after=timedelta(hours=1),
+        templates={"email": DROP, "sms": ("", "Now {{ wishlist_item.price }}")},
+        status=CampaignStatus.ACTIVE,
+    )
+    reprice(coat, "150.00")
+
+    result = run_automation(campaign=automation, now=later(120), batch_size=1)
+
+    assert (result.sent, result.skipped) == (2, 0)
+    assert [m.body for m in memory_backends.outbox] == ["Now 150.00 EUR"]
+    assert len(mail.outbox) == 1
 
 
 def test_no_price_drop_message_for_what_cannot_be_had(places):

@@ -1,5 +1,6 @@
 """The unsubscribe page a customer opens from a message: its button withdraws the
-consent wherever the page was opened from, and it says truly how to opt in again."""
+consent wherever the page was opened from, and it says truly how to opt in again. An
+erased person's link answers and writes nothing."""
 
 import re
 from html import unescape
@@ -10,7 +11,8 @@ from django.test import Client
 
 from campaigns.models import CampaignStatus, Message
 from campaigns.services.sending import send_campaign
-from customers.models import Consent
+from customers.models import Consent, ConsentChange, CustomerEvent
+from customers.services.erasure import erase_customer
 from tests.campaigns.factories import EVERYONE, campaign, grant, person
 from tests.orders.factories import deliver_outbox
 
@@ -137,3 +139,28 @@ def test_an_sms_unsubscribe_page_names_the_phone_number(client, memory_backends)
         "No account yet? Sign up with the phone number this message came to and "
         "confirm it with the code we send there." in text
     )
+
+
+def test_an_erased_persons_link_answers_and_writes_nothing(sent):
+    message, email = sent
+    erase_customer(customer=message.customer)
+    changes, events = ConsentChange.objects.count(), CustomerEvent.objects.count()
+    browser = Client()
+
+    page = browser.get(one_click_address(email))
+    posted = browser.post(one_click_address(email).replace("/one-click/", "/"))
+    one_click = Client(enforce_csrf_checks=True).post(
+        one_click_address(email), {"List-Unsubscribe": "One-Click"}
+    )
+
+    for response in (page, posted):
+        assert response.status_code == 200
+        text = page_text(response)
+        assert "You will get no more messages from us." in text
+        assert "opt in again" not in text and "Sign up" not in text
+        assert "<form" not in response.content.decode()
+    assert (one_click.status_code, one_click.content) == (200, b"Unsubscribed.")
+    message.refresh_from_db()
+    assert message.unsubscribed_at is None
+    assert ConsentChange.objects.count() == changes
+    assert CustomerEvent.objects.count() == events
