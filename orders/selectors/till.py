@@ -82,6 +82,20 @@ def cash_rounded(amount: Decimal, currency: str) -> Decimal:
     return (units * step).quantize(ZERO)
 
 
+def in_coins(amount: Decimal, currency: str) -> bool:
+    """Whether the drawer's notes and coins of ``currency`` make ``amount`` (francs:
+    20.05 yes, 20.03 no, their smallest coin being 0.05)."""
+    return not Decimal(amount) % cash_step(currency)
+
+
+def coins_either_side(amount: Decimal, currency: str) -> tuple[Decimal, Decimal]:
+    """The amounts next to ``amount`` that the drawer's coins make, below and above
+    it (francs: 20.03 lies between 20.00 and 20.05)."""
+    step = cash_step(currency)
+    below = (Decimal(amount) // step) * step
+    return below.quantize(ZERO), (below + step).quantize(ZERO)
+
+
 def is_note(currency: str, value: Decimal) -> bool:
     return value in _money_of(currency)["notes"]
 

@@ -61,6 +61,7 @@ from .payments import PaymentRequest, check_payments
 from .placing import Checkout, write_order
 from .sourcing import Leg, active_location, delivery_origin, pickup_shop, plan_legs
 from .staff_sale import StaffSale
+from .tenders import check_cash_part
 from .till import TillBooking
 
 
@@ -317,11 +318,13 @@ def _price_and_payments(
         )
         for variant, quantity in order_lines
     }
+    tenders = check_payments(payments, total=total, channel=channel)
+    check_cash_part(tenders, terms.currency)  # a split's cash, in the drawer's coins
     return {
         "subtotal": subtotal,
         "discount_total": discount_total,
         "total": total,
-        "payments": check_payments(payments, total=total, channel=channel),
+        "payments": tenders,
         "discount_code": discount.code if discount is not None else "",
         "discount": discount,
         "line_discounts": line_discounts,

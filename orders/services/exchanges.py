@@ -36,6 +36,7 @@ from .checkout import LineRequest, merge_lines, prepare_checkout
 from .common import sellable_variants, to_money
 from .counter_locks import lock_counter
 from .credit import credit_currency
+from .giftcards import gift_card_share
 from .payments import PaymentRequest
 from .placing import write_order
 from .refund_limit import ExchangeRefund
@@ -105,24 +106,28 @@ def exchange_items(
     till: TillSession | None = None,
     approvals: Sequence = (),
     now: datetime | None = None,
+    caller: str = "",
 ) -> ExchangeResult:
     """Swap goods at the counter: the lines come back (received here), their value
     becomes the customer's store credit (the share paid in points goes back as
     points, ``ExchangeBalance``), and the replacement — taken now, or from the
     endless aisle for pickup — is paid with that credit first; ``payments`` cover any
-    difference, and what the replacement does not use stays as store credit. All in
-    one transaction: a replacement out of stock leaves nothing returned. The
+    difference (``difference_tenders``: a gift card pays what it holds, the tender
+    after it the rest), and what the replacement does not use stays as store credit.
+    All in one transaction: a replacement out of stock leaves nothing returned. The
     replacement is a counter sale on the open till (the device's ``till``, else the
-    shop's): a difference paid in cash is refused before anything is written when
-    no till is open. The return needs ``approvals`` as a counter return does; the
-    refund limit counts only what the replacement does not take (``refund_limit``)."""
+    shop's): a difference taken in cash is refused, nothing kept, when the device has
+    no open till; an even exchange, or one leaving store credit, takes no tender and
+    needs none. The return needs ``approvals`` as a counter return does; the refund
+    limit counts only what the replacement does not take (``refund_limit``).
+    ``caller``: who asks, for the gift card PIN lockout."""
     now = now or timezone.now()
     source = order_to_return(order, None)
     _check_exchangeable(source, fulfilment)
     replacement_lines = _replacement_lines(replacement)
     prices, currency = replacement_prices(replacement_lines, location, now)
     check_exchange_currency(source, currency)
-    till = _exchange_till(payments, location=location, actor=actor, till=till)
+    session = _exchange_till(location=location, actor=actor, till=till)
     total = sum((prices[v.pk] * q for v, q in replacement_lines), Decimal("0.00"))
     ret = _take_back(
         source,
@@ -137,15 +142,56 @@ def exchange_items(
         now=now,
         taken_now=fulfilment == FulfilmentMethod.CARRY_OUT,
     )
-    customer = resolve_customer(source.customer_id)
     credit = return_store_credit(ret)  # the points share went back as points
     balance = ExchangeBalance(
         as_points=ret.refund_total - credit, credit=credit, total=total
     )
-    tenders = _tenders(balance, payments, currency)
-    check_difference_tender(balance, payments, location)
+    tenders = _tenders(balance, payments, currency, now=now, caller=caller)
+    check_difference_tender(balance, tenders, location)
+    if any(t.method == PaymentMethod.CASH for t in tenders):  # cash is taken
+        session = cash_session(location=location, actor=actor, session=till)
+    new_order = _sell_replacement(
+        ret,
+        replacement_lines,
+        tenders,
+        customer=resolve_customer(source.customer_id),
+        fulfilment=fulfilment,
+        pickup_store=pickup_store,
+        location=location,
+        actor=actor,
+        session=session,
+        caller=caller,
+        now=now,
+    )
+    return ExchangeResult(
+        return_request=ret,
+        order=new_order,
+        credit_used=balance.credit_used,
+        credit_left=to_money(balance.credit_left),
+        paid=balance.to_pay,
+        as_points=to_money(balance.as_points),
+    )
+
+
+def _sell_replacement(
+    ret: Return,
+    replacement: Sequence[tuple[Variant, int]],
+    tenders: list[PaymentRequest],
+    *,
+    customer,
+    fulfilment: str,
+    pickup_store,
+    location: Location,
+    actor,
+    session: TillSession | None,
+    caller: str,
+    now: datetime,
+) -> Order:
+    """The replacement as a counter sale to ``customer``, paid with ``tenders`` and
+    booked on ``session`` (none: no till open, and no cash taken), kept on the
+    return as its exchange order."""
     checkout = prepare_checkout(
-        lines=[LineRequest(variant, q) for variant, q in replacement_lines],
+        lines=[LineRequest(variant, q) for variant, q in replacement],
         channel=Channel.STORE,
         fulfilment=fulfilment,
         pickup_store=pickup_store,
@@ -156,19 +202,13 @@ def exchange_items(
         idempotency_key=f"exchange:{ret.code}",
         now=now,
     )
-    if till is not None:
-        checkout.till = TillBooking(till)
+    checkout.caller = caller
+    if session is not None:
+        checkout.till = TillBooking(session)
     new_order = write_order(checkout)
     ret.exchange_order = new_order
     ret.save(update_fields=["exchange_order"])
-    return ExchangeResult(
-        return_request=ret,
-        order=new_order,
-        credit_used=balance.credit_used,
-        credit_left=to_money(balance.credit_left),
-        paid=balance.to_pay,
-        as_points=to_money(balance.as_points),
-    )
+    return new_order
 
 
 def _take_back(
@@ -223,12 +263,11 @@ def _check_exchangeable(source: Order, fulfilment: str) -> None:
         )
 
 
-def _exchange_till(payments, *, location, actor, till):
+def _exchange_till(*, location, actor, till):
     """The open session the replacement is booked on, locked before any other row
     (``lock_counter``: the counter's lock order; the return and the replacement
-    book into it in turn): one is required when the difference is paid in cash."""
-    if any(p.method == PaymentMethod.CASH for p in payments):
-        return cash_session(location=location, actor=actor, session=till)
+    book into it in turn). Cash needs one open, the device's (``cash_session``):
+    checked once the balance says whether any is taken."""
     till = till or open_session_at(location, actor=acting_user(actor))
     lock_counter(location=location, actor=actor, session=till)
     return till
@@ -351,10 +390,49 @@ def check_difference_tender(
         )
 
 
-def _tenders(
-    balance: ExchangeBalance, payments: Sequence[PaymentRequest], currency: str
+def difference_tenders(
+    to_pay: Decimal,
+    payments: Sequence[PaymentRequest],
+    *,
+    currency: str,
+    now: datetime,
+    caller: str = "",
 ) -> list[PaymentRequest]:
-    """Store credit first, then ``payments`` for what is left to pay."""
+    """What pays the difference ``to_pay``, as the exchange takes it and the desk's
+    review shows it: nothing when there is none (no tender, so no cash and no
+    till); a gift card with a tender after it pays what it holds, up to the
+    difference (``gift_card_share``: its number, PIN and balance checked, a wrong
+    PIN counted against the card and ``caller``), and that tender the rest, if any
+    is left; else ``payments`` as given."""
+    if to_pay <= 0:
+        return []
+    payments = list(payments)
+    card = payments[0] if payments else None
+    if card is None or card.method != PaymentMethod.GIFT_CARD or len(payments) < 2:
+        return payments
+    share = gift_card_share(
+        number=card.card_number,
+        pin=card.pin,
+        amount=to_pay,
+        currency=currency,
+        now=now,
+        caller=caller,
+    )
+    if share >= to_pay:
+        return [card.with_amount(to_pay)]
+    return [card.with_amount(share), *payments[1:]]
+
+
+def _tenders(
+    balance: ExchangeBalance,
+    payments: Sequence[PaymentRequest],
+    currency: str,
+    *,
+    now: datetime,
+    caller: str,
+) -> list[PaymentRequest]:
+    """Store credit first, then ``payments`` for what is left to pay
+    (``difference_tenders``)."""
     tenders = []
     if balance.credit_used > 0:
         tenders.append(
@@ -370,5 +448,7 @@ def _tenders(
                 "the credit: take a payment for the difference.",
                 extra={"payment": [f"{paid} to pay."]},
             )
-        tenders += list(payments)
+        tenders += difference_tenders(
+            paid, payments, currency=currency, now=now, caller=caller
+        )
     return tenders

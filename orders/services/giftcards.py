@@ -270,6 +270,21 @@ def check_gift_card_tender(
     return card
 
 
+def gift_card_share(
+    *, number, pin, amount: Decimal, currency: str, now, caller=""
+) -> Decimal:
+    """What the card of ``number`` pays of ``amount`` when another tender pays the
+    rest: all it holds, up to ``amount``. Checked as a spend checks it (its PIN, a
+    wrong one counted against the card and ``caller``; open; in ``currency``),
+    read without locking: the spend locks and checks again. A card holding nothing
+    is refused as short."""
+    card = authenticate_card(number=number, pin=pin, caller=caller)
+    check_usable(card, currency=currency, now=now)
+    if card.balance <= 0:
+        raise _short(card, to_money(amount))
+    return min(card.balance, to_money(amount))
+
+
 def spend_gift_card(
     *,
     number: str,

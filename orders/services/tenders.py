@@ -48,6 +48,7 @@ from orders.payments.base import (
     RefundResult,
 )
 from orders.selectors.points import spendable_points
+from orders.selectors.till import coins_either_side, in_coins
 
 from .credit import check_store_credit
 from .giftcard_pins import normalize_card_number
@@ -106,6 +107,27 @@ def check_points(points) -> Decimal:
             extra={"points": [f"At least {points_for(Decimal('0.01'))} points."]},
         )
     return value
+
+
+def check_cash_part(payments: Sequence, currency: str) -> None:
+    """Cash beside another tender (a split) is an amount the drawer's notes and coins
+    of ``currency`` make (``in_coins``). Only cash paying alone is rounded to the
+    smallest coin (``cash_rounded``: the total as a whole, the Swiss rule); a split's
+    cash part rounded on its own would take more or less than the total, the other
+    tenders paying the rest exactly. Refused (``cash_not_in_coins``) naming the
+    amounts either side, which the other tenders can make up."""
+    cash = [p.amount for p in payments if p.method == PaymentMethod.CASH]
+    if not cash or len(cash) == len(payments):
+        return
+    for amount in cash:
+        if amount is not None and not in_coins(amount, currency):
+            below, above = coins_either_side(amount, currency)
+            message = (
+                f"{amount} {currency} cannot be paid in coins: {below} or {above}."
+            )
+            raise ValidationFailed(
+                message, code="cash_not_in_coins", extra={"payment": [message]}
+            )
 
 
 @contextmanager

@@ -59,6 +59,7 @@ from orders.selectors.till import (
     counted_total,
     denominations,
     expected_cash,
+    in_coins,
     largest_note,
     open_session_at,
     open_session_of,
@@ -322,8 +323,8 @@ def _check_in_coins(amount: Decimal, money: str, *, field: str, slip: str) -> No
     """Cash is what the notes and coins of ``money`` make: another amount (62.93
     francs, their smallest coin being 0.05) is refused on ``field``
     (``<field>_not_in_coins``), or a correct count could never balance."""
-    step = cash_step(money)
-    if amount % step:
+    if not in_coins(amount, money):
+        step = cash_step(money)
         raise ValidationFailed(
             f"Cash is counted in steps of {step} {money}: {amount} {money} cannot "
             f"be handed over. Check {slip}.",

@@ -331,7 +331,8 @@ class ExchangeForm(ReturnLinesForm, SentOnceForm):
     """The lines coming back plus what the customer takes instead: taken now, or from
     the endless aisle for pickup at a shop. Any difference is paid with one tender
     this shop takes for it (``refused_tenders``: those it does not, and why), or
-    with a gift card (its number and PIN)."""
+    with a gift card (its number and PIN), that tender paying what the card is
+    short by (``difference_tenders``). Nothing to pay takes no tender."""
 
     FULFILMENTS = [("carry_out", "Takes it now"), ("pickup", "Pick up at a shop")]
 
@@ -374,6 +375,7 @@ class ExchangeForm(ReturnLinesForm, SentOnceForm):
         self.fields["tender"] = _difference_tender_field(refused_tenders or {})
         self.fields["gift_card_number"] = forms.CharField(
             label="Or a gift card: number",
+            help_text="It pays what it holds; the tender above pays the rest.",
             required=False,
             max_length=40,
             widget=forms.TextInput(attrs={"autocomplete": "off", **NUMERIC}),
@@ -404,17 +406,14 @@ class ExchangeForm(ReturnLinesForm, SentOnceForm):
             self.add_error("store", "Choose the shop the customer collects from.")
         data["payments"] = [PaymentRequest(method=data.get("tender") or "cash")]
         number, pin = data.get("gift_card_number"), data.get("gift_card_pin")
-        if number or pin:  # the gift card pays the whole difference
+        if number or pin:  # the gift card first, the tender for what it is short by
             if not (number and pin):
                 self.add_error(
                     "gift_card_pin" if number else "gift_card_number",
                     "Give the gift card's number and PIN.",
                 )
-            data["payments"] = [
-                PaymentRequest(
-                    method=PaymentMethod.GIFT_CARD,
-                    card_number=number or "",
-                    pin=pin or "",
-                )
-            ]
+            card = PaymentRequest(
+                method=PaymentMethod.GIFT_CARD, card_number=number or "", pin=pin or ""
+            )
+            data["payments"].insert(0, card)
         return data

@@ -22,7 +22,7 @@ from orders.models import PaymentMethod
 from orders.selectors.till import cash_rounded, cash_step
 from orders.services.common import MAX_LINE_QUANTITY
 from orders.services.payments import PaymentRequest
-from orders.services.tenders import points_value
+from orders.services.tenders import check_cash_part, points_value
 from orders.services.till import change_due
 
 NUMERIC = {"inputmode": "numeric"}
@@ -161,8 +161,10 @@ class PaymentForm(forms.Form):
     """One tender, or a split over up to three; together they pay the total exactly.
 
     A single tender with no amount pays the whole total. Cash is handed over in the
-    ``currency``'s coins: its part is due rounded to the smallest (``cash_rounded``:
-    56.61 francs are 56.60 in cash), and the change is worked out from that.
+    ``currency``'s coins: cash paying alone is due rounded to the smallest
+    (``cash_rounded``: 56.61 francs are 56.60 in cash), and the change is worked
+    out from that; cash beside another tender is an amount the coins make (20.03
+    francs is refused: 20.00 or 20.05, the other tender paying the rest).
 
     ``remote``: the customer is on the phone. The card keyed on the terminal is the
     one tender offered besides stored value; cash or a wallet sent anyway is a form
@@ -352,7 +354,22 @@ class PaymentForm(forms.Form):
             self.total = total
         if "tenders" in data:
             data["tenders"] = [*stored, *data["tenders"]]
+            self._refuse_cash_not_in_coins(data)
         return data
+
+    def _refuse_cash_not_in_coins(self, data) -> None:
+        """Cash beside another tender that the drawer's coins cannot make (20.03
+        francs) is refused on its amount, as the sale would refuse it
+        (``check_cash_part``): only cash paying alone is rounded."""
+        if not self.currency:
+            return
+        try:
+            check_cash_part(data["tenders"], self.currency)
+        except ValidationFailed as refusal:
+            rows = range(1, TENDER_ROWS + 1)
+            cash = (r for r in rows if data.get(f"method_{r}") == PaymentMethod.CASH)
+            row = next(cash, 1)
+            self.add_error(f"amount_{row}", refusal.message)
 
     def _refuse_at_the_counter(self, data) -> None:
         """A customer on the phone hands nothing over: each tender that needs them

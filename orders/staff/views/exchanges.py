@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.contrib import messages
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 
 from omnistore.approvals.services.approvals import ApprovalRequired
 from omnistore.approvals.views import ask_manager, given_approvals
@@ -27,6 +28,7 @@ from orders.services.exchanges import (
     check_difference_tender,
     check_exchange_currency,
     check_replacement_stock,
+    difference_tenders,
     difference_tenders_refused,
     exchange_balance,
     exchange_items,
@@ -43,6 +45,8 @@ from orders.staff.views.till import device_counter, device_register
 # What the review is a fingerprint of: everything posted but the tokens, the confirm
 # and the manager's approvals (the reviewed form is sent again with them).
 NOT_REVIEWED = {"csrfmiddlewaretoken", "confirm", "approval"}
+# A refusal's field, as the exchange form names it.
+FIELDS = {"replacement": "code_1", "gift_card": "gift_card_number"}
 
 
 @dataclass
@@ -55,6 +59,22 @@ class ExchangeReview:
     currency: str = ""
     key: str = ""
     split: ExchangeBalance | None = None
+    tenders: list = field(default_factory=list)  # what pays the difference
+
+    @property
+    def gift_card(self) -> Decimal | None:
+        """What the gift card pays of the difference, when one does."""
+        paid = [t.amount for t in self.tenders if t.method == PaymentMethod.GIFT_CARD]
+        return paid[0] if paid else None
+
+    @property
+    def rest(self) -> tuple[str, Decimal] | None:
+        """The tender (its label) paying what the gift card is short by, and how
+        much."""
+        if self.gift_card is None or len(self.tenders) < 2:
+            return None
+        rest = self.tenders[-1]
+        return PaymentMethod(rest.method).label, self.split.to_pay - self.gift_card
 
     @property
     def back_total(self) -> Decimal:
@@ -79,10 +99,11 @@ def review_key(post) -> str:
     return hashlib.sha256(repr(items).encode()).hexdigest()[:32]
 
 
-def _review(order, lines, data, key: str, store) -> ExchangeReview:
+def _review(order, lines, data, key: str, store, caller: str) -> ExchangeReview:
     """Both sides as the exchange will book them: the replacement at this shop's
-    shelf prices (its price list), in its currency, and the difference's tender
-    checked as the exchange checks it."""
+    shelf prices (its price list), in its currency, and the difference's tenders
+    as the exchange takes and checks them (a gift card's number, PIN and balance
+    too, a wrong PIN counted against the card and ``caller``)."""
     by_id = {line.pk: line for line in lines}
     review = ExchangeReview(currency=order.currency, key=key)
     for request in data["lines"]:
@@ -97,17 +118,23 @@ def _review(order, lines, data, key: str, store) -> ExchangeReview:
     review.split = exchange_balance(
         order, returned=review.back_total, total=review.out_total
     )
-    check_difference_tender(review.split, data["payments"], store)
+    review.tenders = difference_tenders(
+        review.split.to_pay,
+        data["payments"],
+        currency=currency,
+        now=timezone.now(),
+        caller=caller,
+    )
+    check_difference_tender(review.split, review.tenders, store)
     return review
 
 
-def _check_cash_difference(request, store, data, review: ExchangeReview) -> None:
-    """A difference the customer pays in cash goes into this device's till: one
-    that is not open (or in another currency) is said at the review, as completing
-    the exchange would refuse it."""
-    if review.split.to_pay <= 0:
-        return
-    if not any(p.method == PaymentMethod.CASH for p in data["payments"]):
+def _check_cash_difference(request, store, review: ExchangeReview) -> None:
+    """A difference the customer pays in cash (all of it, or what a gift card is
+    short by) goes into this device's till: one that is not open (or in another
+    currency) is said at the review, as completing the exchange would refuse it.
+    Nothing to pay takes no cash (``difference_tenders``)."""
+    if not any(t.method == PaymentMethod.CASH for t in review.tenders):
         return
     with device_counter(request, store):
         refusal = cash_refusal(
@@ -140,6 +167,7 @@ def _complete(request, order, store, form):
                 takes_cash=False,
             ),
             approvals=given_approvals(request),
+            caller=_caller(request),
         )
     currency = order.currency
     text = (
@@ -156,6 +184,11 @@ def _complete(request, order, store, form):
     return redirect_to(
         request, reverse("staff:sale_receipt", args=[result.order.number])
     )
+
+
+def _caller(request) -> str:
+    """Who asks, for the gift card PIN lockout, as the counter sale names them."""
+    return f"user:{request.user.pk}"
 
 
 @staff_required
@@ -188,11 +221,12 @@ def return_exchange(request, number: str):
         key = review_key(request.POST)
         if request.POST.get("confirm") != key:
             try:
-                review = _review(order, lines, form.cleaned_data, key, store)
-                _check_cash_difference(request, store, form.cleaned_data, review)
+                data = form.cleaned_data
+                review = _review(order, lines, data, key, store, _caller(request))
+                _check_cash_difference(request, store, review)
                 context["review"] = review
             except ApplicationError as error:  # said at its field
-                add_service_error(form, error, {"replacement": "code_1"})
+                add_service_error(form, error, FIELDS)
             else:
                 return render(request, "orders/staff/returns/exchange.html", context)
         elif claim(request, form):  # the confirmed review, taken once
@@ -203,9 +237,7 @@ def return_exchange(request, number: str):
                 return ask_manager(request, error, wrapper_id="exchange-form")
             except ApplicationError as error:
                 give_back(request, form)
-                add_service_error(
-                    form, error, {"replacement": "code_1"}, explain=explain
-                )
+                add_service_error(form, error, FIELDS, explain=explain)
     return render(
         request, "orders/staff/returns/exchange.html", context, status=INVALID
     )
