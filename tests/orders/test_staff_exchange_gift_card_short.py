@@ -3,6 +3,7 @@ PIN and balance, as completing the exchange checks them) and pays what it holds:
 a card short of the difference is said at the review, and the tender chosen
 beside it (cash, into the open till) pays the rest."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -166,3 +167,21 @@ def test_a_wrong_pin_is_refused_at_the_review_and_counted(desk, store, order):
     )
     assert balance(card) == D("110.00")
     assert not Return.objects.exists()
+
+
+def test_the_review_page_posts_the_pin_back_with_complete_exchange(
+    desk, store, associate, order
+):
+    """What the browser sends when *Complete exchange* is pressed is the review
+    page's form as drawn: its PIN field keeps the PIN typed, so the confirmation
+    matches the review and goes through."""
+    card = gift_card("110.00")
+    open_counter_till(associate)
+    url = reverse("staff:return_exchange", args=[order.number])
+
+    review = desk.post(url, exchange_form(order, card))
+
+    assert review.status_code == 200, review.content.decode()
+    [pin_input] = re.findall(r'<input[^>]*name="gift_card_pin"[^>]*>', review.text)
+    assert f'value="{PIN}"' in pin_input
+    assert 'type="password"' in pin_input

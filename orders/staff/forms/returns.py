@@ -384,7 +384,10 @@ class ExchangeForm(ReturnLinesForm, SentOnceForm):
             label="Gift card PIN",
             required=False,
             max_length=8,
-            widget=forms.PasswordInput(attrs={"autocomplete": "off", **NUMERIC}),
+            # Kept on the review page: completing the exchange posts it again.
+            widget=forms.PasswordInput(
+                attrs={"autocomplete": "off", **NUMERIC}, render_value=True
+            ),
         )
 
     @property
