@@ -162,3 +162,13 @@ def test_only_a_refusal_is_marked_seen(desk, store):
     assert f'data-approval="{waiting.pk}" data-status="pending"' in (
         answer.content.decode()
     )
+
+
+def test_a_note_ending_in_its_own_stop_is_said_with_one(desk, refused):
+    refused.decision_note = "No: at most 20% off."
+    refused.save(update_fields=["decision_note"])
+
+    page = desk.get(MINE).content.decode()
+
+    assert ": No: at most 20% off. Nothing was changed." in page
+    assert "off.." not in page
