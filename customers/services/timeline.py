@@ -96,10 +96,18 @@ def changes_said(
     return ", ".join(said)
 
 
+# How much of a value a change says (what was cut ends in "…"; the event's data
+# keeps it whole).
+SAID_MAX = 60
+
+
 def _value_said(value) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
-    return str(value)[:40] if value not in (None, "") else "(none)"
+    if value in (None, ""):
+        return "(none)"
+    text = str(value)
+    return text if len(text) <= SAID_MAX else text[: SAID_MAX - 1] + "…"
 
 
 _EVENT_FIELDS = frozenset(

@@ -178,6 +178,21 @@ def test_a_correction_of_the_same_street_keeps_its_coordinates(client, associate
     )
 
 
+def test_a_long_street_is_said_whole_or_marked_where_cut(client, associate, order):
+    client.force_login(associate)
+    street = "Via Giuseppe Garibaldi 123, scala B, interno 14, citofono Rossi"
+    url = reverse("staff:order_address", args=[order.number])
+
+    done = client.post(url, {**NEW_ADDRESS, "line1": street, "reason": "Moved"}, **HTMX)
+
+    assert done.status_code == 200
+    note = OrderStatusChange.objects.filter(order=order).latest("pk").note
+    said = note.split("line 1 Via Torino 1 → ")[1].split(", postcode")[0]
+    assert street.startswith(said.rstrip("…"))
+    assert said == street or said.endswith("…")
+    assert "Via Giuseppe Garibaldi 123, scala B, interno 14" in said
+
+
 def test_a_refusal_with_the_form_gone_shows_on_the_page(client, associate, order):
     """The parcel shipped while the form was open: the order page no longer offers
     the form, so the refusal shows on top of it; with HTMX, on the form swapped."""
