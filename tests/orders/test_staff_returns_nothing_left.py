@@ -129,6 +129,9 @@ def test_the_start_page_of_an_order_of_gift_cards_alone_says_why_not(
     assert GIFT_CARDS in page
     assert ALL_RETURNED not in page
     assert 'data-testid="return-form"' not in page
+    window = page[page.index('data-testid="return-window"') :]
+    assert "Not returnable" in window.split("</div>\n</div>")[0]
+    assert "Handed over" not in window.split("</div>\n</div>")[0]
 
 
 def test_an_order_all_returned_is_not_offered_and_one_with_units_left_is(
