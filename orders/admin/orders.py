@@ -22,7 +22,7 @@ from omnistore.approvals.models import ApprovalChannel
 from omnistore.core.admin_history import EventHistory
 from omnistore.core.exceptions import ApplicationError
 from omnistore.core.spreadsheet import SafeWriter
-from orders.admin.base import PhoneAwareSearch, through, with_currency
+from orders.admin.base import PhoneAwareSearch, with_currency
 from orders.admin.export import Echo, export_rows
 from orders.admin.giftcards import GiftCardSoldInline
 from orders.admin.invoices import InvoiceInline, issue_invoices
@@ -546,56 +546,3 @@ class OrderAdmin(EventHistory, OrderCancelPage, PhoneAwareSearch, ReadOnlyAdmin)
         response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="orders-{stamp}.csv"'
         return response
-
-
-class RefundInline(PartOfParentInline):
-    model = Refund
-    fields = [
-        "created_at",
-        "amount",
-        "reason",
-        "reference",
-        "provider_reference",
-        "actor",
-    ]
-    readonly_fields = fields
-
-
-class PaymentEventInline(PartOfParentInline):
-    """Captured, released, lapsed, refunded: who, when, from where."""
-
-    model = PaymentEvent
-    fields = [
-        "at",
-        "kind",
-        "from_status",
-        "to_status",
-        "amount",
-        "actor",
-        "source",
-        "note",
-    ]
-    readonly_fields = fields
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("actor")
-
-
-@admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdmin):
-    shop_paths = through("order")
-    list_display = [
-        "order",
-        "method",
-        "amount",
-        "refunded_amount",
-        "currency",
-        "status",
-        "provider_reference",
-        "created_at",
-    ]
-    list_select_related = ["order"]
-    list_filter = ["method", "status"]
-    search_fields = ["=order__number", "provider_reference"]
-    show_full_result_count = False
-    inlines = [PaymentEventInline, RefundInline]
