@@ -329,8 +329,8 @@ class Message(models.Model):
         default="",
         help_text=(
             "What fired an automation (cart:12, order:34, restock:<variant>:<n>, "
-            "drop:<variant>:<price>, viewed:<product>:<last view>); empty for "
-            "broadcasts."
+            "drop:<variant>:<currency>:<price>, viewed:<product>:<last view>); "
+            "empty for broadcasts."
         ),
     )
     status = models.CharField(

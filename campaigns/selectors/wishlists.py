@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import (
     Case,
     CharField,
@@ -40,6 +41,7 @@ from customers.models import WishlistItem
 from inventory.images import site_url
 from inventory.markets import ShelfPrice
 from inventory.models import (
+    PriceList,
     PriceListPrice,
     StockLevel,
     StockMovement,
@@ -234,10 +236,12 @@ PRICE = DecimalField(max_digits=10, decimal_places=2)
 def in_wishers_market(items: QuerySet[WishlistItem]) -> QuerySet[WishlistItem]:
     """``items`` priced in their customer's market (their preferred shop's, as
     messages show prices): ``price_list`` (None: the catalogue's prices), ``price``
-    now (None: the market's list leaves the variant out) and ``was``, the price when
-    the item was added: the catalogue's is the item's ``price_at_add``; a list's is
-    the ``was`` of its first ``PriceChange`` since, or the price now when it has not
-    changed (or was not on the list then). One query for the shops first."""
+    now (None: the market's list leaves the variant out), ``currency``, the one both
+    prices are in (the list's, or the home currency of the catalogue's), and ``was``,
+    the price when the item was added: the catalogue's is the item's
+    ``price_at_add``; a list's is the ``was`` of its first ``PriceChange`` since, or
+    the price now when it has not changed (or was not on the list then). One query
+    for the shops first."""
     store = "wishlist__customer__preferred_store_id"
     price_list = Case(
         *(
@@ -257,8 +261,16 @@ def in_wishers_market(items: QuerySet[WishlistItem]) -> QuerySet[WishlistItem]:
         .order_by("at", "pk")
         .values("was")[:1]
     )
+    list_currency = Subquery(
+        PriceList.objects.filter(pk=OuterRef("price_list")).values("currency")[:1]
+    )
     catalogue = Q(price_list__isnull=True)
     return items.annotate(price_list=price_list).annotate(
+        currency=Case(
+            When(catalogue, then=Value(settings.OMNISTORE_CURRENCY)),
+            default=list_currency,
+            output_field=CharField(),
+        ),
         price=Case(
             When(catalogue, then=F("variant__price")),
             default=listed,
@@ -275,21 +287,27 @@ def in_wishers_market(items: QuerySet[WishlistItem]) -> QuerySet[WishlistItem]:
 PRICE_TRIGGER = "drop"
 
 
-def price_trigger_key(variant_id: int, price: Decimal) -> str:
-    """What a price drop is about: the variant at its new price, so a customer who
-    wishes it on several lists hears once (a message's key is the customer's)."""
-    return f"{PRICE_TRIGGER}:{variant_id}:{price:.2f}"
+def price_trigger_key(variant_id: int, currency: str, price: Decimal) -> str:
+    """What a price drop is about: the variant at its new price in a currency
+    (``drop:<variant>:<currency>:<price>``), so a customer who wishes it on several
+    lists hears once (a message's key is the customer's), and a price is only ever
+    compared with prices told in its own currency."""
+    return f"{PRICE_TRIGGER}:{variant_id}:{currency}:{price:.2f}"
 
 
 def _told_of_a_lower_price() -> Exists:
     """A price-drop message sent to the item's customer (outer row) about its variant
-    at a price below its ``price`` now, read back from the messages' trigger keys
-    (``price_trigger_key``): a rise after a drop is no drop. The lowest price they
-    were told of passes, so another channel of that same message (or one added
-    since) still goes; its key keeps it from being told twice on one channel."""
+    at a price below its ``price`` now in its ``currency``, read back from the
+    messages' trigger keys (``price_trigger_key``): a rise after a drop is no drop,
+    and a price told in another currency (the customer's market changed, or sells in
+    another) says nothing of this one. The lowest price they were told of passes, so
+    another channel of that same message (or one added since) still goes; its key
+    keeps it from being told twice on one channel."""
     prefix = Concat(
         Value(f"{PRICE_TRIGGER}:"),
         Cast(OuterRef("variant_id"), output_field=CharField()),
+        Value(":"),
+        OuterRef("currency"),
         Value(":"),
         output_field=CharField(),
     )
@@ -313,9 +331,10 @@ def price_drop_items(*, after: timedelta, now: datetime, percent: Decimal):
     """Wished items, on the list for ``after`` at least, whose variant is still sold,
     can be had, and now costs at least ``percent`` % less in the customer's market
     than when it was added (strictly less at 0 %), and no more than the lowest price
-    the customer was told of for the variant: a cut in another market's prices, or in
-    the catalogue's where the customer's market sells at a list of its own, is none.
-    Annotated as ``in_wishers_market``: ``price`` now and ``was``."""
+    the customer was told of for the variant in that currency: a cut in another
+    market's prices, or in the catalogue's where the customer's market sells at a list
+    of its own, is none. Annotated as ``in_wishers_market``: ``price`` now, its
+    ``currency`` and ``was``."""
     factor = (Decimal(100) - Decimal(percent)) / Decimal(100)
     money = DecimalField(max_digits=14, decimal_places=4)
     wished = wished_items().filter(

@@ -108,8 +108,8 @@ def _audience(campaign: Campaign, now: datetime) -> _Audience:
         found = _Audience(
             items,
             "wishlist__customer_id",
-            ["wishlist__customer_id", "variant_id", "price"],
-            lambda r: (r[1], price_trigger_key(r[2], r[3]), *r[4:]),
+            ["wishlist__customer_id", "variant_id", "currency", "price"],
+            lambda r: (r[1], price_trigger_key(r[2], r[3], r[4]), *r[5:]),
         )
     elif kind == CampaignKind.VIEWED_NOT_BOUGHT:
         found = _Audience(

@@ -212,17 +212,20 @@ class _Wished:
     def card(
         self, kind: str, ref: str, store: int | None, customer_id: int
     ) -> dict | None:
-        """``restock:<variant>:<n>`` and ``drop:<variant>:<price>`` as the message
-        shows them, at the shelf price of the customer's market. A price drop is
-        decided in that market (``price_drop_items``): it shows at the price it was
-        decided on (the price still, or the message was skipped), with the price
-        the variant had there when the customer wished it."""
+        """``restock:<variant>:<n>`` and ``drop:<variant>:<currency>:<price>`` as
+        the message shows them, at the shelf price of the customer's market. A price
+        drop is decided in that market (``price_drop_items``): it shows at the price
+        it was decided on (the price still, or the message was skipped), with the
+        price the variant had there when the customer wished it; in a currency the
+        market no longer sells in, at the shelf price alone."""
         head, _, rest = ref.partition(":")
         cards = self.cards
+        currency = ""
         if kind == "restock":
             variant_id, price, was = int(head), None, None
         elif kind == PRICE_TRIGGER:
-            variant_id, price = int(head), Decimal(rest)
+            currency, _, amount = rest.rpartition(":")
+            variant_id, price = int(head), Decimal(amount)
             was = cards.was.get((customer_id, variant_id))
         else:
             return None
@@ -237,9 +240,10 @@ class _Wished:
             "was_price": None,
             "saving_percent": None,
         }
-        if price is not None and was and was > price and shelf is not None:
-            shown.update(money(price, shelf.currency))
-            shown["was_price"] = money(was, shelf.currency)["price"]
+        same_money = shelf is not None and shelf.currency == currency
+        if price is not None and was and was > price and same_money:
+            shown.update(money(price, currency))
+            shown["was_price"] = money(was, currency)["price"]
             shown["saving_percent"] = int((was - price) * 100 / was)
         return shown
 

@@ -197,3 +197,69 @@ def test_a_cut_put_back_while_its_message_waited_is_not_sent(
     stale = Message.objects.get(customer=wishers["Marco"])
     assert stale.status == MessageStatus.SKIPPED
     assert stale.error == "Not sent: what triggered it no longer holds."
+
+
+def moves_to_zurich(customer):
+    shop = LocationFactory(code="ZH09", country="CH", city="Zürich")
+    update_profile(customer=customer, preferred_store=shop.pk)
+
+
+def test_a_drop_in_francs_is_told_whatever_was_told_in_euros(coat, wishers, in_francs):
+    """Ada heard of the coat at 80.00 EUR in Milan; moved to Zürich, a cut of the
+    Swiss price to 100.00 CHF is news to her, not a rise over 80."""
+    automation = price_drop()
+    ada = wishers["Ada"]
+    Variant.objects.filter(pk=coat.pk).update(price=Decimal("80.00"))
+    run_automations(now=later())
+    assert told()[ada.email][0] == "Now 80.00 EUR"
+    moves_to_zurich(ada)
+    mail.outbox = []
+
+    in_francs("100.00")
+    assert run_automations(now=later())[automation.name] == 2
+
+    swiss = "Wool coat (Blue / M): 100.00 CHF instead of 180.00 CHF (-44%)."
+    assert told() == {
+        ada.email: ("Now 100.00 CHF", swiss),
+        wishers["Marco"].email: ("Now 100.00 CHF", swiss),
+    }
+    assert set(
+        Message.objects.filter(customer=ada).values_list("trigger_key", flat=True)
+    ) == {f"drop:{coat.pk}:EUR:80.00", f"drop:{coat.pk}:CHF:100.00"}
+
+
+def test_the_same_amount_in_another_currency_is_another_drop(coat, wishers, in_francs):
+    automation = price_drop()
+    ada = wishers["Ada"]
+    Variant.objects.filter(pk=coat.pk).update(price=Decimal("80.00"))
+    run_automations(now=later())
+    moves_to_zurich(ada)
+    mail.outbox = []
+
+    in_francs("80.00")
+    assert run_automations(now=later())[automation.name] == 2
+
+    assert told()[ada.email] == (
+        "Now 80.00 CHF",
+        "Wool coat (Blue / M): 80.00 CHF instead of 180.00 CHF (-55%).",
+    )
+
+
+def test_a_price_told_in_francs_still_bounds_the_next_in_francs(
+    coat, wishers, in_francs
+):
+    """Marco, told of 80.00 CHF, hears nothing of 85.00 CHF, nor of 80.00 CHF
+    again."""
+    automation = price_drop()
+    marco = wishers["Marco"]
+    in_francs("80.00")
+    assert run_automations(now=later())[automation.name] == 1
+
+    in_francs("85.00")
+    assert run_automations(now=later())[automation.name] == 0
+    in_francs("80.00")  # the price told already: not told twice
+    assert run_automations(now=later())[automation.name] == 0
+    assert [email.subject for email in mail.outbox] == ["Now 80.00 CHF"]
+    assert list(
+        Message.objects.filter(customer=marco).values_list("trigger_key", flat=True)
+    ) == [f"drop:{coat.pk}:CHF:80.00"]

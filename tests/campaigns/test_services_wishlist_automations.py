@@ -347,8 +347,8 @@ def test_price_drop_messages_once_per_variant_and_price(places, settings):
         .order_by("pk")
         .values_list("customer_id", "trigger_key")
     ) == [
-        (ada.pk, f"drop:{coat.pk}:150.00"),
-        (ada.pk, f"drop:{coat.pk}:120.00"),
+        (ada.pk, f"drop:{coat.pk}:EUR:150.00"),
+        (ada.pk, f"drop:{coat.pk}:EUR:120.00"),
     ]
 
 
@@ -370,7 +370,7 @@ def test_a_price_drop_on_two_of_a_customers_lists_is_one_message(places):
         email.body
     )
     assert list(Message.objects.values_list("trigger_key", flat=True)) == [
-        f"drop:{coat.pk}:150.00"
+        f"drop:{coat.pk}:EUR:150.00"
     ]
 
 
