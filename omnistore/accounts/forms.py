@@ -9,7 +9,7 @@ from omnistore.core.exceptions import ServiceUnavailable
 from omnistore.core.throttling import PasswordChangeThrottle, retry_in
 
 from .services import change_own_password, set_password
-from .sign_in import TOO_MANY_TRIES
+from .sign_in import TOO_MANY_TRIES, count_failed_sign_in
 
 TOO_MANY_GUESSES = "Too many tries at the current password."
 
@@ -25,8 +25,11 @@ class OwnPasswordChangeForm(PasswordChangeForm):
     a try is refused on the field before the password is checked, and so is every
     try while the shared cache cannot count it: a password change can wait, unlike a
     sign-in. ``refused`` then holds (status, seconds to wait), 429 or 503, for
-    ``limited_password_tries`` to answer with. A form used without a request (a
-    shell) counts nothing."""
+    ``limited_password_tries`` to answer with. A wrong current password is also a
+    failed sign-in of the login from this address (``count_failed_sign_in``): past
+    ``AXES_FAILURE_LIMIT`` the login is locked out of the sign-in pages, as a
+    password guessed there would be. A form used without a request (a shell)
+    counts nothing."""
 
     required_css_class = "required"
     refused: tuple[int, int] | None = None
@@ -37,7 +40,11 @@ class OwnPasswordChangeForm(PasswordChangeForm):
 
     def clean_old_password(self):
         self._count_this_try()
-        return super().clean_old_password()
+        try:
+            return super().clean_old_password()
+        except ValidationError:
+            count_failed_sign_in(self.request, self.user.get_username())
+            raise
 
     def _count_this_try(self) -> None:
         if self.request is None:

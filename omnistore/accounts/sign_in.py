@@ -11,7 +11,9 @@ sign in to sell during a Redis outage.
 A login that may not sign in on the page (a customer at the staff login, an associate
 at the admin's) is refused exactly as a wrong password is: the same words, and a
 failed sign-in in the lockout's count. Neither the answer nor a lockout coming later
-tells that its password was right.
+tells that its password was right. A wrong current password at *Change password*
+counts in the lockout too (``count_failed_sign_in``): a device left signed in is no
+way round it.
 """
 
 from __future__ import annotations
@@ -45,11 +47,7 @@ class LimitedSignInForm:
 
     def confirm_login_allowed(self, user):
         if not self.may_sign_in_here(user):
-            user_login_failed.send(
-                sender=__name__,
-                credentials={"username": self.cleaned_data.get("username")},
-                request=self.request,
-            )
+            count_failed_sign_in(self.request, self.cleaned_data.get("username"))
             raise self.get_invalid_login_error()
         super().confirm_login_allowed(user)
 
@@ -69,6 +67,19 @@ class LimitedSignInForm:
         seconds, message = retry_in(throttle)
         self.refused = (429, seconds)
         raise ValidationError(message, code=TOO_MANY_TRIES)
+
+
+def count_failed_sign_in(request, username) -> None:
+    """A password refused outside ``authenticate`` (a login the page does not
+    take, a wrong current password at *Change password*) counts in the lockout of
+    ``username`` from the request's address as a failed sign-in does: django-axes
+    counts ``user_login_failed``. Without a request (a shell) there is no address
+    to count."""
+    if request is None:
+        return
+    user_login_failed.send(
+        sender=__name__, credentials={"username": username}, request=request
+    )
 
 
 def limited_password_tries(view):

@@ -55,7 +55,12 @@ from omnistore.staff.auth import require_store, staff_required
 from omnistore.staff.htmx import INVALID, add_service_error, is_partial, same_site
 
 GRANTED_EVENT = "approval-granted"
+# Sent once a waiting panel is on the screen: the screen's list of the associate's
+# requests is asked again at once, leaving out what the panel shows.
+ASKED_EVENT = "approval-asked"
 WAITING = 202
+# The waiting panels one screen shows at most, as far as its list is concerned.
+PANELS_AT_MOST = 20
 
 
 def _granted(response):
@@ -63,13 +68,21 @@ def _granted(response):
     return response
 
 
+def _ids(values) -> list[int]:
+    return [int(value) for value in values if is_digits(value) and len(value) < 19]
+
+
 def given_approvals(request) -> list[int]:
     """The approvals the asking screen sends back with the original form."""
-    ids = []
-    for value in request.POST.getlist("approval"):
-        if is_digits(value) and len(value) < 19:
-            ids.append(int(value))
-    return ids
+    return _ids(request.POST.getlist("approval"))
+
+
+def _in_panels(request) -> list[int]:
+    """The requests the screen shows in a waiting panel (``shown``, sent by htmx
+    from the panels' own field with every request of the list of one's requests,
+    its poll, withdraw and seen alike)."""
+    shown = request.GET.getlist("shown") + request.POST.getlist("shown")
+    return _ids(shown)[:PANELS_AT_MOST]
 
 
 def _page_behind(request) -> str:
@@ -107,7 +120,9 @@ def ask_manager(request, error: ApprovalRequired, *, wrapper_id: str):
         "granted_event": GRANTED_EVENT,
     }
     template = "approvals/_ask.html" if is_partial(request) else "approvals/ask.html"
-    return render(request, template, context, status=WAITING)
+    response = render(request, template, context, status=WAITING)
+    response["HX-Trigger-After-Settle"] = ASKED_EVENT
+    return response
 
 
 def _own_request(request, pk: int) -> Approval:
@@ -192,9 +207,13 @@ def _render_mine(request, *, withdrawn: Approval | None = None, error: str = "")
     kinds = _kinds(request)
     if kinds is None:
         return HttpResponseBadRequest("Unknown kind of request.")
+    shown = own_requests_shown(
+        request.user, store, kinds=kinds, in_panels=_in_panels(request)
+    )
     context = {
-        "requests": list(own_requests_shown(request.user, store, kinds=kinds)),
+        "requests": list(shown),
         "query": "&".join(f"kind={kind}" for kind in kinds),
+        "asked_event": ASKED_EVENT,
         "withdrawn": withdrawn,
         "error": error,
     }
@@ -212,7 +231,9 @@ def my_requests(request):
     """The associate's own requests at this shop: those still open, each to
     withdraw, and those a manager refused lately, with the note, until dismissed.
     A page of its own, and the part a counter screen loads for its kinds of request
-    (``?kind=price_override``) to show them there after a reload."""
+    (``?kind=price_override``) to show them there after a reload; there it leaves
+    out a request the screen shows in its waiting panel (``shown``), where the
+    associate acts on it, so that it is not listed twice."""
     return _render_mine(request)
 
 

@@ -37,14 +37,16 @@ def lockout_message(request) -> str:
 
 def locked_out(request, original_response=None, credentials=None):
     """The login page that refused the attempt, its form showing the lockout instead
-    of "wrong password", with status 429. Staff and admin keep their own page."""
+    of "wrong password", with status 429. Staff and admin keep their own page. At
+    *Change password* (a wrong current password is a failed sign-in too) the message
+    is on the current password, where the admin's page shows errors."""
     message = lockout_message(request)
     context = getattr(original_response, "context_data", None) or {}
     form = context.get("form")
     if form is None:
         return HttpResponse(message, status=429, content_type="text/plain")
     form.errors.clear()
-    form.add_error(None, message)
+    form.add_error("old_password" if "old_password" in form.fields else None, message)
     original_response.content = original_response.rendered_content
     original_response.status_code = 429
     return original_response

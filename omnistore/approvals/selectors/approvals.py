@@ -146,13 +146,15 @@ def approval_window() -> timedelta:
 
 
 def own_requests_shown(
-    user, location, *, kinds=(), now: datetime | None = None
+    user, location, *, kinds=(), in_panels=(), now: datetime | None = None
 ) -> QuerySet[Approval]:
     """``user``'s own requests at ``location`` as their screens list them: still
     open (waiting for a manager, or approved and not used yet: asked again, the
     move goes through), and refused within ``approval_window`` and not dismissed
     yet (``seen_at``), so the manager's no and note reach them wherever they are.
-    Only ``kinds`` when given. One query."""
+    Only ``kinds`` when given; never those in ``in_panels`` (ids), which the
+    screen already shows in their own waiting panel, so a request reads once.
+    One query."""
     now = now or timezone.now()
     still_open = Q(
         status__in=[ApprovalStatus.PENDING, ApprovalStatus.APPROVED],
@@ -168,6 +170,8 @@ def own_requests_shown(
     )
     if kinds:
         rows = rows.filter(kind__in=kinds)
+    if in_panels:
+        rows = rows.exclude(pk__in=in_panels)
     return rows.select_related("decided_by").order_by("requested_at", "id")
 
 
