@@ -36,12 +36,12 @@ from .checkout import LineRequest, merge_lines, prepare_checkout
 from .common import sellable_variants, to_money
 from .counter_locks import lock_counter
 from .credit import credit_currency
-from .giftcards import gift_card_share
 from .payments import PaymentRequest
 from .placing import write_order
 from .refund_limit import ExchangeRefund
 from .refunds import points_share, return_at_counter, return_store_credit
 from .returns import ReturnLineRequest, order_to_return
+from .tenders import gift_card_takes
 from .till import TillBooking, cash_session
 
 
@@ -401,20 +401,21 @@ def difference_tenders(
     """What pays the difference ``to_pay``, as the exchange takes it and the desk's
     review shows it: nothing when there is none (no tender, so no cash and no
     till); a gift card with a tender after it pays what it holds, up to the
-    difference (``gift_card_share``: its number, PIN and balance checked, a wrong
-    PIN counted against the card and ``caller``), and that tender the rest, if any
-    is left; else ``payments`` as given."""
+    difference (``gift_card_takes``: its number, PIN and balance checked, a wrong
+    PIN counted against the card and ``caller``; with cash after it, a little less
+    where the drawer's coins could not make the rest), and that tender the rest, if
+    any is left; else ``payments`` as given."""
     if to_pay <= 0:
         return []
     payments = list(payments)
     card = payments[0] if payments else None
     if card is None or card.method != PaymentMethod.GIFT_CARD or len(payments) < 2:
         return payments
-    share = gift_card_share(
-        number=card.card_number,
-        pin=card.pin,
-        amount=to_pay,
+    share = gift_card_takes(
+        card,
+        due=to_pay,
         currency=currency,
+        cash_rest=len(payments) == 2 and payments[1].method == PaymentMethod.CASH,
         now=now,
         caller=caller,
     )

@@ -24,6 +24,7 @@ from decimal import ROUND_DOWN, Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from customers.models import Customer, LoyaltyTransaction
 from customers.services.identities import lock_customer
@@ -52,7 +53,7 @@ from orders.selectors.till import coins_either_side, in_coins
 
 from .credit import check_store_credit
 from .giftcard_pins import normalize_card_number
-from .giftcards import check_gift_card_tender
+from .giftcards import check_gift_card_tender, gift_card_share
 
 POINTS_PROVIDER = "loyalty_points"
 POINTS_REFERENCE = "payment"
@@ -115,7 +116,8 @@ def check_cash_part(payments: Sequence, currency: str) -> None:
     smallest coin (``cash_rounded``: the total as a whole, the Swiss rule); a split's
     cash part rounded on its own would take more or less than the total, the other
     tenders paying the rest exactly. Refused (``cash_not_in_coins``) naming the
-    amounts either side, which the other tenders can make up."""
+    amounts either side, which the other tenders can make up; a gift card given no
+    amount leaves a rest the coins make instead (``gift_card_takes``)."""
     cash = [p.amount for p in payments if p.method == PaymentMethod.CASH]
     if not cash or len(cash) == len(payments):
         return
@@ -128,6 +130,67 @@ def check_cash_part(payments: Sequence, currency: str) -> None:
             raise ValidationFailed(
                 message, code="cash_not_in_coins", extra={"payment": [message]}
             )
+
+
+def share_leaving_coins(share: Decimal, due: Decimal, currency: str) -> Decimal:
+    """What a tender taking what it can (``share`` of ``due``: a gift card given no
+    amount, all it holds) pays when cash pays the rest of ``due``: that much less
+    than ``share`` which brings the cash up to the next amount the drawer's coins
+    of ``currency`` make (``coins_either_side``), so the split is one
+    ``check_cash_part`` takes and the customer pays no more than ``due`` (29.98
+    francs with 20.00 on the card: 19.98 on the card, 10.00 in cash). A rest the
+    coins make keeps the share, and so does a share too small to take less from:
+    that rest is refused as ever."""
+    rest = due - share
+    if rest <= 0 or in_coins(rest, currency):
+        return share
+    less = due - coins_either_side(rest, currency)[1]
+    return less if less > 0 else share
+
+
+def gift_card_takes(
+    card, *, due: Decimal, currency: str, cash_rest: bool, now=None, caller: str = ""
+) -> Decimal:
+    """What the gift card tender ``card``, given no amount, pays of ``due``: all it
+    holds, up to ``due`` (``gift_card_share``: its PIN, a wrong one counted against
+    the card and ``caller``, and its balance checked), a little less when cash pays
+    the rest (``cash_rest``) and the coins could not make it
+    (``share_leaving_coins``). An amount typed for the card is the associate's
+    choice and is taken as it is (``check_cash_part`` then judges the cash)."""
+    share = gift_card_share(
+        number=card.card_number,
+        pin=card.pin,
+        amount=due,
+        currency=currency,
+        now=now or timezone.now(),
+        caller=caller,
+    )
+    return share_leaving_coins(share, due, currency) if cash_rest else share
+
+
+def gift_card_shares(
+    tenders: Sequence, *, total: Decimal, currency: str, rest_by: Sequence, caller=""
+) -> list:
+    """The stored-value ``tenders`` of a counter sale of ``total``, a gift card
+    given no amount paying what it takes of what the others leave
+    (``gift_card_takes``); with nothing left for it, it is not charged.
+    ``rest_by``: the tenders chosen for the rest, cash alone among them being a
+    rest the drawer's coins must make."""
+    chosen = [method for method in rest_by if method]
+    cash_rest = bool(currency) and chosen == [PaymentMethod.CASH]
+    typed = [t.amount for t in tenders if t.amount is not None]
+    due = total - sum(typed, Decimal("0.00"))
+    shared = []
+    for tender in tenders:
+        if tender.method == PaymentMethod.GIFT_CARD and tender.amount is None:
+            if due <= 0:
+                continue
+            share = gift_card_takes(
+                tender, due=due, currency=currency, cash_rest=cash_rest, caller=caller
+            )
+            tender, due = tender.with_amount(share), due - share
+        shared.append(tender)
+    return shared
 
 
 @contextmanager

@@ -4,12 +4,13 @@ returns desk's exchange form; a short card refuses the exchange whole."""
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from omnistore.core.exceptions import ValidationFailed
 from omnistore.staff.once import new_token
 from orders.models import Payment, PaymentMethod, Return
 from orders.services.checkout import LineRequest
-from orders.services.exchanges import exchange_items
+from orders.services.exchanges import difference_tenders, exchange_items
 from orders.services.payments import PaymentRequest
 from tests.customers.factories import make_customer
 from tests.factories import StaffFactory
@@ -102,3 +103,28 @@ def test_the_exchange_desk_takes_the_difference_from_a_gift_card(client):
         ("store_credit", Decimal("40.00")),
     ]
     assert balance(card) == Decimal("45.00")
+
+
+@pytest.mark.parametrize(
+    ("rest_by", "card_pays"),
+    [(PaymentMethod.CASH, "19.98"), (PaymentMethod.CARD_IN_STORE, "20.00")],
+)
+def test_a_gift_card_before_cash_leaves_a_franc_difference_the_coins_make(
+    rest_by, card_pays
+):
+    """A 29.98 CHF difference with 20.00 on the card: cash after it pays 10.00, the
+    card 19.98; a bank card after it pays the 9.98 the whole card leaves."""
+    card = gift_card("20.00", currency="CHF")
+    tenders = difference_tenders(
+        Decimal("29.98"),
+        [
+            PaymentRequest(PaymentMethod.GIFT_CARD, card_number=card.number, pin=PIN),
+            PaymentRequest(rest_by),
+        ],
+        currency="CHF",
+        now=timezone.now(),
+    )
+    assert [(t.method, t.amount) for t in tenders] == [
+        (PaymentMethod.GIFT_CARD, Decimal(card_pays)),
+        (rest_by, None),
+    ]

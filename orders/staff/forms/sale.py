@@ -16,13 +16,13 @@ from customers.normalize import (
     normalize_phone,
 )
 from inventory.staff.forms import VariantCodeField
-from omnistore.core.exceptions import ValidationFailed
+from omnistore.core.exceptions import ApplicationError, ValidationFailed
 from omnistore.staff.fields import MoneyField
 from orders.models import PaymentMethod
 from orders.selectors.till import cash_rounded, cash_step
 from orders.services.common import MAX_LINE_QUANTITY
 from orders.services.payments import PaymentRequest
-from orders.services.tenders import check_cash_part, points_value
+from orders.services.tenders import check_cash_part, gift_card_shares, points_value
 from orders.services.till import change_due
 
 NUMERIC = {"inputmode": "numeric"}
@@ -164,7 +164,8 @@ class PaymentForm(forms.Form):
     ``currency``'s coins: cash paying alone is due rounded to the smallest
     (``cash_rounded``: 56.61 francs are 56.60 in cash), and the change is worked
     out from that; cash beside another tender is an amount the coins make (20.03
-    francs is refused: 20.00 or 20.05, the other tender paying the rest).
+    francs is refused: 20.00 or 20.05, the other tender paying the rest). A gift
+    card given no amount pays what it holds, cash alone paying the rest in coins.
 
     ``remote``: the customer is on the phone. The card keyed on the terminal is the
     one tender offered besides stored value; cash or a wallet sent anyway is a form
@@ -183,10 +184,11 @@ class PaymentForm(forms.Form):
         currency: str = "",
         remote: bool = False,
         card_shown: bool = False,
+        caller: str = "",
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
-        self.total = total
+        self.total, self.caller = total, caller
         self.currency = currency
         self.remote = remote
         self.card_shown = card_shown
@@ -256,11 +258,7 @@ class PaymentForm(forms.Form):
         number, pin = data.get("gift_card_number"), data.get("gift_card_pin")
         card_amount = data.get("gift_card_amount")
         if number or pin or card_amount is not None:
-            for name, value in (
-                ("gift_card_number", number),
-                ("gift_card_pin", pin),
-                ("gift_card_amount", card_amount),
-            ):
+            for name, value in (("gift_card_number", number), ("gift_card_pin", pin)):
                 if not value:
                     self.add_error(name, "Needed to pay by gift card.")
             tenders.append(
@@ -335,6 +333,16 @@ class PaymentForm(forms.Form):
         stored = self._stored_value(data)
         if self.errors:
             return data
+        try:  # a gift card given no amount: its share (``gift_card_shares``)
+            stored = gift_card_shares(
+                stored,
+                total=self.total,
+                currency=self.currency,
+                rest_by=[data.get(f"method_{r}") for r in range(1, TENDER_ROWS + 1)],
+                caller=self.caller,
+            )
+        except ApplicationError as refusal:
+            raise ValidationError(refusal.message, code=refusal.code) from None
         taken = sum((t.amount for t in stored), Decimal("0.00"))
         if taken > self.total:
             raise ValidationError(

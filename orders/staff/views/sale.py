@@ -434,13 +434,15 @@ class CheckoutForms:
 def _payment_form(request, basket: dict, data=None) -> PaymentForm:
     """Cash is counted out in the basket's currency's coins (``PaymentForm``); a
     customer on the phone pays with what needs nobody at the counter; store credit
-    and points open once the customer's card was shown (``card_shown``)."""
+    and points open once the customer's card was shown (``card_shown``); a gift
+    card's wrong PIN counts against the associate (``caller``), as at checkout."""
     return PaymentForm(
         data,
         total=basket["to_pay"],
         currency=basket["currency"],
         remote=on_the_phone(request),
         card_shown=card_shown(request),
+        caller=f"user:{request.user.pk}",
     )
 
 

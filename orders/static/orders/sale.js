@@ -52,8 +52,12 @@
     return open ? cash + Math.max(total - others - cash, 0) : cash;
   }
 
-  /* What the gift card, store credit and points take first, in cents. */
+  /* What the gift card, store credit and points take first, in cents; null while
+     a gift card is given no amount: what it holds is known once the sale is sent. */
   function storedValue(form) {
+    var number = form.querySelector('[name="gift_card_number"]');
+    var share = form.querySelector('[name="gift_card_amount"]');
+    if (number && number.value.trim() && share && !share.value.trim()) { return null; }
     var taken = 0;
     ["gift_card_amount", "store_credit_amount"].forEach(function (name) {
       var field = form.querySelector('[name="' + name + '"]');
@@ -88,9 +92,10 @@
     var total = cents(totalBox.textContent) || 0;
     var currency = totalBox.textContent.trim().split(/\s+/).pop();
     var tendered = cents((form.querySelector('[name="tendered"]') || {}).value);
-    var due = cashDue(form, Math.max(total - storedValue(form), 0));
+    var stored = storedValue(form);
+    var due = cashDue(form, Math.max(total - (stored || 0), 0));
     due = inCoins(due, cashStep(form));
-    if (tendered === null || due <= 0) {
+    if (tendered === null || due <= 0 || stored === null) {
       line.textContent = "";
     } else if (tendered >= due) {
       line.textContent = "Change due: " + money(tendered - due) + " " + currency;
