@@ -39,7 +39,7 @@ from campaigns.services.segments import (
     segment_rule_errors,
     update_segment,
 )
-from omnistore.accounts.scoping import ReadOnlyAdmin, ShopScopedAdmin
+from omnistore.accounts.scoping import ReadOnlyAdmin, ReadOnlyInline, ShopScopedAdmin
 from omnistore.core.admin_fields import CheckedJSONField
 from omnistore.core.audit import BASELINE_REASON
 from omnistore.core.charts import bar_chart
@@ -268,18 +268,10 @@ class TemplateInline(admin.StackedInline):
     has_delete_permission = has_change_permission
 
 
-class HistoryInline(admin.TabularInline):
+class HistoryInline(ReadOnlyInline):
     model = CampaignStatusChange
-    extra = 0
-    can_delete = False
     fields = ["at", "get_from_status_display", "to_status", "actor", "note"]
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Campaign)

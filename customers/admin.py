@@ -6,7 +6,7 @@ normalised and recorded), which the actions below call.
 """
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.utils import timezone
@@ -18,7 +18,7 @@ from customers.normalize import (
 )
 from customers.selectors.profiles import name_condition
 from customers.services.identities import lock_live_profile
-from customers.services.merge import dismiss_duplicate, merge_customers
+from customers.services.merge import dismiss_duplicate
 from customers.services.profiles import (
     check_birthday,
     clean_preferences,
@@ -28,12 +28,13 @@ from omnistore.accounts.scoping import ReadOnlyAdmin, ReadOnlyInline, ShopScoped
 from omnistore.core.admin_fields import CheckedJSONField
 from omnistore.core.admin_filters import ChannelFilter, EventKindFilter
 from omnistore.core.channels import Channel
-from omnistore.core.exceptions import ApplicationError, Conflict, ValidationFailed
+from omnistore.core.exceptions import Conflict, ValidationFailed
 from omnistore.core.labels import label_of
 from omnistore.core.vat import check_vat_number
 
 from .admin_erasure import ErasureAction
 from .admin_inlines import JoinedInline, NoteInline
+from .admin_merge import CustomerMergeAction, PairMergeAction
 from .models import (
     Address,
     ClientTask,
@@ -134,22 +135,6 @@ class MergedFilter(admin.SimpleListFilter):
         return queryset
 
 
-def _merge_pair(modeladmin, request, customers) -> None:
-    survivor, other = sorted(customers, key=lambda c: (c.created_at, c.pk))
-    try:
-        merge = merge_customers(survivor=survivor, other=other, actor=request.user)
-    except ApplicationError as error:
-        modeladmin.message_user(request, error.message, level=messages.ERROR)
-        return
-    moved = sum(merge.summary.get("moved", {}).values())
-    modeladmin.message_user(
-        request,
-        f"{other} (#{other.pk}) merged into {survivor} (#{survivor.pk}), the older "
-        f"profile; {moved} records moved.",
-        level=messages.SUCCESS,
-    )
-
-
 class CustomerForm(forms.ModelForm):
     """The VAT number is checked here too, so a wrong one is a form error next to
     the field rather than a failure on save."""
@@ -194,7 +179,9 @@ class CustomerForm(forms.ModelForm):
 
 
 @admin.register(Customer)
-class CustomerAdmin(ErasureAction, ShopScopedAdmin, admin.ModelAdmin):
+class CustomerAdmin(
+    CustomerMergeAction, ErasureAction, ShopScopedAdmin, admin.ModelAdmin
+):
     form = CustomerForm
     shop_paths = CUSTOMER_SHOP_PATHS
     # What a manager looks a customer up by, narrow enough for a 1366 px screen
@@ -349,28 +336,9 @@ class CustomerAdmin(ErasureAction, ShopScopedAdmin, admin.ModelAdmin):
         if changes:
             update_profile(customer=obj, actor=request.user, **changes)
 
-    def has_merge_permission(self, request) -> bool:
-        """Deciding that two profiles are one person is HQ's (the duplicates queue)."""
-        return request.user.has_perm("customers.change_duplicatecandidate")
-
-    @admin.action(
-        description="Merge selected customers (the oldest profile survives)",
-        permissions=["merge"],
-    )
-    def merge_selected(self, request, queryset):
-        customers = list(queryset)
-        if len(customers) != 2:
-            self.message_user(
-                request,
-                "Select exactly two customers to merge.",
-                level=messages.ERROR,
-            )
-            return
-        _merge_pair(self, request, customers)
-
 
 @admin.register(DuplicateCandidate)
-class DuplicateCandidateAdmin(ShopScopedAdmin, admin.ModelAdmin):
+class DuplicateCandidateAdmin(PairMergeAction, ShopScopedAdmin, admin.ModelAdmin):
     list_display = [
         "id",
         "customer_a",
@@ -411,23 +379,6 @@ class DuplicateCandidateAdmin(ShopScopedAdmin, admin.ModelAdmin):
     @admin.display(description="channel", ordering="channel")
     def channel_shown(self, candidate):
         return label_of(Channel, candidate.channel)
-
-    @admin.action(
-        description="Merge each pair (the older profile survives)",
-        permissions=["change"],
-    )
-    def merge_pairs(self, request, queryset):
-        for candidate in queryset.filter(status=DuplicateStatus.PENDING):
-            a = Customer.objects.get(pk=candidate.customer_a_id)
-            b = Customer.objects.get(pk=candidate.customer_b_id)
-            if a.merged_into_id or b.merged_into_id:
-                self.message_user(
-                    request,
-                    f"Pair {candidate.pk}: one profile was already merged.",
-                    level=messages.WARNING,
-                )
-                continue
-            _merge_pair(self, request, [a, b])
 
     @admin.action(description="Different people: dismiss", permissions=["change"])
     def dismiss_pairs(self, request, queryset):

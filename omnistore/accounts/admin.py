@@ -12,8 +12,10 @@ tokens are deleted and its sessions end (``set_password``)."""
 
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm
+from django.contrib.auth.models import Group
 from django.contrib.auth.views import PasswordChangeView
 from django.urls import reverse
 
@@ -21,7 +23,7 @@ from omnistore.core.exceptions import ApplicationError, ValidationFailed
 
 from .forms import LoginPasswordForm, OwnPasswordChangeForm
 from .models import User
-from .roles import role_of_groups
+from .roles import ROLE_GROUP_NAMES, role_of_groups
 from .scoping import ShopScopedAdmin
 from .services import (
     OWN_LOGIN,
@@ -202,3 +204,26 @@ class UserAdmin(ShopScopedAdmin, BaseUserAdmin):
             self.message_user(
                 request, f"{done} login(s) deactivated.", messages.SUCCESS
             )
+
+
+def is_role_group(group) -> bool:
+    return group is not None and group.name in ROLE_GROUP_NAMES
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(BaseGroupAdmin):
+    """Groups, for the platform's superuser. A role's group (``ROLE_GROUPS``) keeps
+    its name and is never deleted: its members' ``role`` follows it, so it is shown
+    with its name fixed and no Delete (the bulk delete refuses it too, as a row one
+    may not delete); the model refuses it to any other code
+    (``role_group_not_deleted``, ``role_group_not_renamed``)."""
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        return [*fields, "name"] if is_role_group(obj) else fields
+
+    def has_delete_permission(self, request, obj=None):
+        return not is_role_group(obj) and super().has_delete_permission(request, obj)

@@ -25,6 +25,7 @@ ROLE_GROUPS = {
     Role.AREA_MANAGER: AREA_MANAGER,
     Role.HQ: HEADQUARTERS,
 }
+ROLE_GROUP_NAMES = frozenset(ROLE_GROUPS.values())
 # The highest group a login holds names its role.
 PRECEDENCE = [Role.HQ, Role.AREA_MANAGER, Role.STORE_MANAGER, Role.ASSOCIATE]
 # Roles that sign in to /admin/ (``is_staff``); associates work in the staff UI only.

@@ -263,13 +263,26 @@ class ReadOnlyAdmin(ShopScopedAdmin, admin.ModelAdmin):
         return False
 
 
+class RowsOnRecord:
+    """Mixed into a read-only inline's formset: its forms are the rows on record,
+    whatever count a posted form claims. An extra form would be a row no one may
+    add, which the page cannot draw when it comes back (a profile refused)."""
+
+    def total_form_count(self):
+        return min(super().total_form_count(), self.initial_form_count())
+
+
 class ReadOnlyInline(admin.TabularInline):
     """Rows of an object shown as they are (its lines, its history): nothing is
-    added, changed or deleted through them."""
+    added, changed or deleted through them, nor drawn beyond them."""
 
     extra = 0
     can_delete = False
     show_change_link = False
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        return type(formset.__name__, (RowsOnRecord, formset), {})
 
     def has_add_permission(self, request, obj=None):
         return False

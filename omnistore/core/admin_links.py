@@ -4,11 +4,14 @@ who created a code or closed a till, but a login's page is the platform's."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from functools import cache
 
-from django.contrib.admin.utils import flatten_fieldsets
+from django.contrib.admin.utils import flatten_fieldsets, quote
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
 
 EMPTY = "-"
 
@@ -30,6 +33,33 @@ class PlainRelated:
 
     def __str__(self):
         return self.field_name
+
+
+class RowsRelated(PlainRelated):
+    """A read-only related field of an inline whose rows point at objects some of
+    which the user may not open (``closed``, their keys): those are named, the
+    others linked to their page as Django links them."""
+
+    def __init__(self, field, closed: frozenset, site_name: str):
+        super().__init__(field)
+        self.target = field.related_model
+        self.closed = closed
+        self.site_name = site_name
+
+    def __call__(self, obj):
+        value = getattr(obj, self.field_name, None)
+        if value is None or value.pk in self.closed:
+            return super().__call__(obj)
+        opts = self.target._meta
+        try:
+            url = reverse(
+                f"admin:{opts.app_label}_{opts.model_name}_change",
+                args=[quote(value.pk)],
+                current_app=self.site_name,
+            )
+        except NoReverseMatch:
+            return str(value)
+        return format_html('<a href="{}">{}</a>', url, value)
 
 
 @cache
@@ -61,11 +91,8 @@ def may_open_logins(admin_site, request) -> bool:
     return may_open(admin_site, request, get_user_model())
 
 
-def _closed(model, names, admin_site, request, allowed: dict, obj=None) -> dict:
-    """The read-only fields among ``names`` pointing at a page the user may not
-    open, each with the plain field that replaces it; with ``obj``, the page of the
-    very object it points at."""
-    closed = {}
+def _related(model, names):
+    """The fields among ``names`` that link to a related object's page."""
     for name in names:
         if not isinstance(name, str):
             continue
@@ -73,8 +100,16 @@ def _closed(model, names, admin_site, request, allowed: dict, obj=None) -> dict:
             field = model._meta.get_field(name)
         except FieldDoesNotExist:
             continue
-        if not field.concrete or not (field.many_to_one or field.one_to_one):
-            continue
+        if field.concrete and (field.many_to_one or field.one_to_one):
+            yield name, field
+
+
+def _closed(model, names, admin_site, request, allowed: dict, obj=None) -> dict:
+    """The read-only fields among ``names`` pointing at a page the user may not
+    open, each with the plain field that replaces it; with ``obj``, the page of the
+    very object it points at."""
+    closed = {}
+    for name, field in _related(model, names):
         target = field.related_model
         if target not in allowed:
             allowed[target] = may_open(admin_site, request, target)
@@ -99,14 +134,22 @@ def _swapped(names, closed: dict) -> list:
     return shown
 
 
+def _shown_readonly(shown, everything_readonly: bool) -> list:
+    names = list(shown.readonly_fields)
+    if everything_readonly:
+        names += flatten_fieldsets(shown.fieldsets)
+    return names
+
+
 def _unlink(
     shown, model, admin_site, request, allowed, everything_readonly: bool, obj=None
 ):
     """Rewrites the fieldsets and read-only list of an admin form or inline."""
-    names = list(shown.readonly_fields)
-    if everything_readonly:
-        names += flatten_fieldsets(shown.fieldsets)
-    closed = _closed(model, names, admin_site, request, allowed, obj)
+    names = _shown_readonly(shown, everything_readonly)
+    _swap(shown, _closed(model, names, admin_site, request, allowed, obj))
+
+
+def _swap(shown, closed: dict) -> None:
     if not closed:
         return
     shown.readonly_fields = _swapped(shown.readonly_fields, closed)
@@ -119,16 +162,55 @@ def _unlink(
 def unlink_closed_pages(model_admin, request, context: dict) -> None:
     """In a change form's ``context``, read-only related fields whose page the user
     may not open show their object's name instead of a link to that page (on the
-    object's own form, checked for the very object linked; on inlines, per model)."""
+    object's own form, checked for the very object linked; on inlines, for each
+    row's object, ``_unlink_rows``)."""
     site = model_admin.admin_site
     allowed: dict = {}
     form = context.get("adminform")
     if form is not None:
         original = context.get("original")
         _unlink(form, model_admin.model, site, request, allowed, False, original)
-    for inline in context.get("inline_admin_formsets") or ():
-        everything = not inline.has_change_permission
-        _unlink(inline, inline.opts.model, site, request, allowed, everything)
+    _unlink_rows(context.get("inline_admin_formsets") or (), site, request, allowed)
+
+
+def _unlink_rows(inlines, admin_site, request, allowed: dict) -> None:
+    """The inlines' read-only related fields: a model whose pages the user may not
+    open is named on every row; otherwise each row's object is checked against the
+    rows the user sees on its page (a shop's manager opens their shops, not the
+    warehouse shipping the order). One query per model linked, however many rows
+    and inlines point at it; none for who sees every shop."""
+    everywhere = getattr(request.user, "sees_all_stores", False)
+    plans, wanted = [], defaultdict(set)
+    for inline in inlines:
+        model = inline.opts.model
+        names = _shown_readonly(inline, not inline.has_change_permission)
+        closed = _closed(model, names, admin_site, request, allowed)
+        rows = [] if everywhere else [f.instance for f in inline.formset.initial_forms]
+        keyed = {}
+        for name, field in _related(model, names):
+            target = field.related_model
+            if name in closed or target not in admin_site._registry:
+                continue
+            keys = {getattr(row, field.attname) for row in rows} - {None}
+            if keys:
+                keyed[name] = (field, keys)
+                wanted[target] |= keys
+        plans.append((inline, closed, keyed))
+    opened = {
+        target: set(
+            admin_site._registry[target]
+            .get_queryset(request)
+            .filter(pk__in=keys)
+            .values_list("pk", flat=True)
+        )
+        for target, keys in wanted.items()
+    }
+    for inline, closed, keyed in plans:
+        for name, (field, keys) in keyed.items():
+            shut = frozenset(keys - opened[field.related_model])
+            if shut:
+                closed[name] = RowsRelated(field, shut, admin_site.name)
+        _swap(inline, closed)
 
 
 class LinksWhereAllowed:

@@ -20,7 +20,9 @@ from omnistore.accounts.scoping import (
     PartOfParentInline,
     ReadOnlyAdmin,
     ShopScopedAdmin,
+    in_scope_only,
 )
+from omnistore.core.admin_confirm import SHOWN, confirmation_page, confirmed
 from omnistore.core.digits import is_digits
 from omnistore.core.exceptions import ApplicationError
 from orders.admin.base import through
@@ -266,11 +268,21 @@ class DiscountCodeAdmin(ShopScopedAdmin, SimpleHistoryAdmin):
         obj.created_by = created.created_by
 
     @admin.action(description="Deactivate selected codes", permissions=["change"])
+    @in_scope_only
     def deactivate(self, request, queryset):
-        """Each code through the service: it stops working at once, orders that used
-        it keep their price."""
+        """Each active code through the service, once a page listing them is
+        confirmed: it stops working at once and is never switched on again (it is
+        fixed once created); orders that used it keep their price."""
+        active = queryset.filter(active=True).order_by("id")
+        if not active.exists():
+            self.message_user(
+                request, "The selected codes were already inactive.", messages.INFO
+            )
+            return None
+        if not confirmed(request):
+            return self._ask_deactivation(request, queryset, active)
         done = []
-        for code in queryset.filter(active=True).order_by("id"):
+        for code in active:
             try:
                 deactivate_discount_code(code=code, actor=request.user)
             except ApplicationError as error:
@@ -286,10 +298,34 @@ class DiscountCodeAdmin(ShopScopedAdmin, SimpleHistoryAdmin):
                 f"{', '.join(done)}.",
                 level=messages.SUCCESS,
             )
-        else:
-            self.message_user(
-                request, "The selected codes were already inactive.", messages.INFO
-            )
+        return None
+
+    def _ask_deactivation(self, request, queryset, active):
+        count = active.count()
+        return confirmation_page(
+            self,
+            request,
+            queryset,
+            title=f"Deactivate {count} discount code{'s' if count != 1 else ''}",
+            says=(
+                "Each code stops working at once, online and in the shops, and is "
+                "never switched on again: give a new code instead. Orders that used "
+                "it keep their price."
+            ),
+            button="Deactivate these codes",
+            count=count,
+            columns=["Code", "Value", "Valid", "Used / max", "Campaign"],
+            rows=(
+                (
+                    code.code,
+                    self.value_shown(code),
+                    self.validity(code),
+                    self.uses(code),
+                    code.campaign_id or "—",
+                )
+                for code in active[:SHOWN]
+            ),
+        )
 
 
 @admin.register(DiscountRedemption)

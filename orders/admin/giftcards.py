@@ -11,12 +11,19 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.http import HttpResponseRedirect
 from django.urls import path
+from django.utils import timezone
 
-from omnistore.accounts.scoping import PartOfParentInline, ReadOnlyAdmin, shop_ids
+from omnistore.accounts.scoping import (
+    PartOfParentInline,
+    ReadOnlyAdmin,
+    in_scope_only,
+    shop_ids,
+)
 from omnistore.approvals.services.approvals import ApprovalRequired
+from omnistore.core.admin_confirm import SHOWN, confirmation_page, confirmed
 from omnistore.core.admin_history import EventHistory, actor_or_system
 from omnistore.core.exceptions import ApplicationError
-from orders.models import GiftCard, GiftCardTransaction
+from orders.models import GiftCard, GiftCardStatus, GiftCardTransaction
 from orders.selectors.giftcards import CARD_STATUS_LABELS, gift_card_status
 from orders.services.giftcards import adjust_gift_card, void_gift_card
 
@@ -60,6 +67,17 @@ class GiftCardActionForm(ActionForm):
             "max_digits": "Far more than a gift card holds.",
             "max_whole_digits": "Far more than a gift card holds.",
         },
+    )
+
+
+class VoidCardsForm(forms.Form):
+    """The reason asked on the page confirming a void (the action bar's filled in)."""
+
+    reason = forms.CharField(
+        max_length=250,
+        label="Reason",
+        help_text="Kept in each card's ledger and history.",
+        error_messages={"required": "Say why the cards are voided."},
     )
 
 
@@ -156,8 +174,10 @@ class GiftCardAdmin(EventHistory, ReadOnlyAdmin):
             )
         return HttpResponseRedirect(request.get_full_path())
 
-    def _each(self, request, queryset, move) -> None:
-        reason = request.POST.get("reason", "")
+    def _each(self, request, queryset, move, *, reason: str | None = None) -> None:
+        """``move`` each card with the reason (the action bar's unless given)."""
+        if reason is None:
+            reason = request.POST.get("reason", "")
         done = 0
         for card in queryset:
             try:
@@ -179,16 +199,62 @@ class GiftCardAdmin(EventHistory, ReadOnlyAdmin):
         description="Void the selected gift cards (reason required)",
         permissions=["change"],
     )
+    @in_scope_only
     def void_cards(self, request, queryset):
+        """The cards not void yet through ``void_gift_card``, once a page listing
+        them (with the balance each loses) is confirmed with a reason: a void card
+        is never usable again."""
+        cards = queryset.exclude(status=GiftCardStatus.VOID).order_by("id")
+        if not cards.exists():
+            self.message_user(
+                request, "The selected gift cards are void already.", messages.INFO
+            )
+            return None
+        form = VoidCardsForm(
+            request.POST if confirmed(request) else None,
+            initial={"reason": request.POST.get("reason", "")},
+        )
+        if not form.is_valid():
+            return self._ask_void(request, queryset, cards, form)
         self._each(
             request,
-            queryset,
+            cards,
             lambda card, reason: void_gift_card(
                 card=card,
                 reason=reason,
                 actor=request.user,
                 location=getattr(request.user, "store", None),
             ),
+            reason=form.cleaned_data["reason"],
+        )
+        return None
+
+    def _ask_void(self, request, queryset, cards, form):
+        count = cards.count()
+        return confirmation_page(
+            self,
+            request,
+            queryset,
+            title=f"Void {count} gift card{'s' if count != 1 else ''}",
+            says=(
+                "Each card's balance goes to zero, booked in its ledger with the "
+                "reason, and the card is never usable again, online or in the shops. "
+                "A shop's staff need a manager's approval first."
+            ),
+            button="Void these cards",
+            count=count,
+            columns=["Card", "Kind", "Status", "Balance lost", "Expires"],
+            rows=(
+                (
+                    card.masked_number,
+                    card.get_kind_display(),
+                    self.status_now(card),
+                    f"{card.balance} {card.currency}",
+                    timezone.localdate(card.expires_at) if card.expires_at else "—",
+                )
+                for card in cards[:SHOWN]
+            ),
+            form=form,
         )
 
     @admin.action(

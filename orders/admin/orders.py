@@ -19,6 +19,7 @@ from django.utils.html import format_html, format_html_join
 from customers.selectors.team import associate_public_name
 from omnistore.accounts.scoping import PartOfParentInline, ReadOnlyAdmin, in_scope_only
 from omnistore.approvals.models import ApprovalChannel
+from omnistore.core.admin_confirm import confirmed
 from omnistore.core.admin_history import EventHistory
 from omnistore.core.exceptions import ApplicationError
 from omnistore.core.spreadsheet import SafeWriter
@@ -27,6 +28,7 @@ from orders.admin.export import Echo, export_rows
 from orders.admin.giftcards import GiftCardSoldInline
 from orders.admin.invoices import InvoiceInline, issue_invoices
 from orders.admin.order_cancel import NOT_YOURS, OrderCancelPage
+from orders.admin.order_deliver import delivery_confirmation
 from orders.admin.reports import sales_report_page, vat_ledger_page
 from orders.admin.returns import OrderReturnInline
 from orders.models import (
@@ -492,12 +494,17 @@ class OrderAdmin(EventHistory, OrderCancelPage, PhoneAwareSearch, ReadOnlyAdmin)
         return user.is_manager and user.has_perm("orders.change_order")
 
     @admin.action(description="Mark delivered", permissions=["deliver"])
+    @in_scope_only
     def deliver_orders(self, request, queryset):
         """Shipped deliveries the customer has now, each through ``mark_delivered``
         (one transaction each) where the manager may say so
-        (``may_confirm_delivery``); how many moved, and which were refused and why.
-        Each history says why it moved, as its customer reads it there: staff
-        named by first name and initial, as customers are told who served them."""
+        (``may_confirm_delivery``), once a page listing them is confirmed (their
+        return windows start: nobody takes that back); how many moved, and which
+        were refused and why. Each history says why it moved, as its customer reads
+        it there: staff named by first name and initial, as customers are told who
+        served them."""
+        if not confirmed(request):
+            return delivery_confirmation(self, request, queryset)
         user = request.user
         who = associate_public_name(user) if user.first_name.strip() else ""
         note = f"Marked delivered in the back office by {who or 'a member of staff'}"

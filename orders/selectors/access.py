@@ -4,14 +4,16 @@ They act on an order — pick, make ready, ship, hand over, cancel — only when
 fulfilled at their shop (cancel, and its documents — emailing the receipt again,
 issuing the invoice — also when it was placed there). A shop that only sends a
 transfer for another shop's pickup does that from the stock screens: the order is
-the pickup shop's. HQ acts everywhere.
+the pickup shop's. HQ acts everywhere, but a warehouse it acts for cancels no order
+paid in cash: it has no till to give the cash back from (``cancelled_elsewhere``).
 """
 
 from __future__ import annotations
 
-from inventory.models import LocationKind
+from inventory.models import Location, LocationKind
 from omnistore.accounts.scoping import shop_ids
-from orders.models import FulfilmentMethod, FulfilmentStatus, Order
+from orders.models import FulfilmentMethod, FulfilmentStatus, Order, PaymentMethod
+from orders.selectors.payments import refunded_at_cancellation
 
 
 def acts_at(fulfilment, location_id, action: str | None) -> bool:
@@ -66,6 +68,47 @@ def has_a_shop(order: Order) -> bool:
         if f.status != FulfilmentStatus.CANCELLED:
             places += [f.pickup_location, None if f.transfer_id else f.location]
     return any(p is not None and p.kind == LocationKind.SHOP for p in places)
+
+
+def cancelled_elsewhere(order: Order, location) -> str:
+    """Who cancels ``order`` when ``location`` cannot: cancelling gives the cash it
+    was paid back from a till, and a warehouse has none, so the shop that sold it
+    does, from its till, or the admin (away from a counter: the cash is handed over
+    at the shop). Empty when ``location`` can: a shop, no location (the admin), or
+    no cash to give back."""
+    if location is None or location.is_shop:
+        return ""
+    payments = order.payments.all()
+    if not any(
+        p.method == PaymentMethod.CASH and refunded_at_cancellation(p) for p in payments
+    ):
+        return ""
+    sold_at = order.placing_location.name if order.placing_location_id else ""
+    shop = f"{sold_at}, the shop that sold it," if sold_at else "The shop that sold it"
+    return (
+        f"{location.name} is a warehouse: it has no till to give back the cash this "
+        f"order was paid in. {shop} cancels it and gives the cash back from its "
+        "till; or cancel it in the admin, from the order's page there."
+    )
+
+
+def approving_shop(user, order: Order) -> Location | None:
+    """Where a store or area manager's own move on ``order`` away from a counter (the
+    admin) is approved, as the staff pages approve it at the shop they act for: their
+    home shop when it took or fulfils the order, else the first of the order's shops
+    among theirs (the one that took it, then those fulfilling it). None for anyone
+    else: HQ's moves there are of no one shop."""
+    if user is None or not user.is_manager or user.sees_all_stores:
+        return None
+    ids = shop_ids(user)
+    mine = [order.placing_location_id] if order.placing_location_id in ids else []
+    for f in order.fulfilments.all():
+        if f.status != FulfilmentStatus.CANCELLED:
+            places = (f.location_id, f.pickup_location_id)
+            mine += [p for p in places if p in ids and acts_at(f, p, None)]
+    if not mine:
+        return None
+    return Location.objects.get(pk=user.store_id if user.store_id in mine else mine[0])
 
 
 def may_confirm_delivery(user, order: Order) -> bool:

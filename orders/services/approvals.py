@@ -29,6 +29,7 @@ from omnistore.approvals.selectors.approvals import can_approve
 from omnistore.approvals.services.approvals import Ask, check_approval
 from omnistore.core.actors import acting_user
 from orders.models import Order, RefundMethod, TillSession
+from orders.selectors.access import approving_shop
 from orders.selectors.orders import APPROVED_BY, approval_subject
 
 from .refund_limit import ExchangeRefund, guard_exchange_refund, refunds_before
@@ -72,7 +73,9 @@ def guard_refund(
     shown to the manager who decides; ``method``, where the money goes (a refund
     method), is part of what is approved. The earlier refunds are read under the
     payments' lock (``refunds_before``). The refund of an ``exchange``'s return
-    counts only what the replacement does not take (``guard_exchange_refund``)."""
+    counts only what the replacement does not take (``guard_exchange_refund``).
+    Away from a counter (no ``location``: the admin) a manager's own refund is
+    approved at the order's shop they manage (``approving_shop``)."""
     if amount <= 0 or threshold(ApprovalKind.REFUND) is None:
         return None
     if exchange is not None:
@@ -101,7 +104,7 @@ def guard_refund(
         summary += f", {REFUND_TO.get(destination, destination)}"
     return check_approval(
         kind=ApprovalKind.REFUND,
-        location=location,
+        location=location or approving_shop(acting_user(actor), order),
         subject=approval_subject(order, destination),
         actor=actor,
         summary=summary,

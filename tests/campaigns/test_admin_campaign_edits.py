@@ -183,3 +183,22 @@ def test_an_automation_whose_code_stopped_working_is_paused_with_the_reason():
     carts.refresh_from_db()
     assert carts.status == CampaignStatus.PAUSED
     assert "The discount code CART is not active." in carts.history.last().note
+
+
+def test_a_refused_edit_draws_the_history_on_record_whatever_count_is_posted(hq):
+    code("SHORT")
+    news = scheduled()
+    rows = news.history.count()
+
+    response = edit(
+        hq, news, discount_code="NOSUCHCODE", **{"history-TOTAL_FORMS": rows + 2}
+    )
+
+    assert response.status_code == 200
+    (history,) = [
+        inline
+        for inline in response.context["inline_admin_formsets"]
+        if inline.formset.prefix == "history"
+    ]
+    assert rows and len(list(history)) == rows
+    assert news.history.count() == rows

@@ -90,7 +90,11 @@ def test_merge_action_merges_exactly_two_and_the_oldest_survives(admin_client):
     newer = make_customer(phone="3336667777", first_name="New")
     response = admin_client.post(
         CHANGELIST,
-        {"action": "merge_selected", "_selected_action": [newer.pk, older.pk]},
+        {
+            "action": "merge_selected",
+            "_selected_action": [newer.pk, older.pk],
+            "confirm": "yes",
+        },
         follow=True,
     )
     assert response.status_code == 200
@@ -203,7 +207,11 @@ def test_duplicate_candidates_list_and_merge_pairs_action(admin_client):
     assert listing.status_code == 200 and "pair" in listing.content.decode().lower()
     admin_client.post(
         "/admin/customers/duplicatecandidate/",
-        {"action": "merge_pairs", "_selected_action": [candidate.pk]},
+        {
+            "action": "merge_pairs",
+            "_selected_action": [candidate.pk],
+            "confirm": "yes",
+        },
         follow=True,
     )
     b.refresh_from_db()

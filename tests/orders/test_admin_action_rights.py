@@ -89,7 +89,13 @@ def test_reading_gift_cards_offers_neither_void_nor_adjust(card_reader):
 
     actions = offered(card_reader, CARDS)
     voided = card_reader.post(
-        CARDS, {"action": "void_cards", "_selected_action": [card.pk], "reason": "x"}
+        CARDS,
+        {
+            "action": "void_cards",
+            "_selected_action": [card.pk],
+            "reason": "x",
+            "confirm": "yes",
+        },
     )
     adjusted = card_reader.post(
         CARDS,
@@ -124,7 +130,12 @@ def test_headquarters_voids_and_adjusts_gift_cards(client):
     )
     client.post(
         CARDS,
-        {"action": "void_cards", "_selected_action": [lost.pk], "reason": "Stolen"},
+        {
+            "action": "void_cards",
+            "_selected_action": [lost.pk],
+            "reason": "Stolen",
+            "confirm": "yes",
+        },
     )
 
     assert balance(kept) == Decimal("50.00")

@@ -1,13 +1,14 @@
 """The order list's admin action "Mark delivered": managers and HQ mark shipped
 deliveries of their shops delivered (with who and why, in each order's history, as
-its customer reads it: staff by first name and initial); the page
-says how many moved and which were refused and why; another shop's order is out of
-reach."""
+its customer reads it: staff by first name and initial), once a page listing the
+orders it marks is confirmed; the list then says how many moved and which were
+refused and why; another shop's order is out of reach."""
 
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from omnistore.accounts.models import Role
@@ -19,6 +20,7 @@ from tests.orders.factories import delivery_order, variant
 pytestmark = pytest.mark.django_db
 
 ORDERS = reverse("admin:orders_order_changelist")
+DELIVER = {"action": "deliver_orders", "confirm": "yes"}  # as the page posts it
 
 
 def sending_shop(code: str, name: str):
@@ -77,6 +79,7 @@ def test_a_manager_marks_their_shops_shipped_orders_delivered(client, shop):
         {
             "action": "deliver_orders",
             "_selected_action": [shipped.pk, picked.pk, done.pk],
+            "confirm": "yes",
         },
         follow=True,
     )
@@ -103,7 +106,7 @@ def test_another_shops_order_is_out_of_a_managers_reach(client, shop):
         UserFactory(username="marco", role=Role.STORE_MANAGER, store=shop)
     )
 
-    client.post(ORDERS, {"action": "deliver_orders", "_selected_action": [theirs.pk]})
+    client.post(ORDERS, {**DELIVER, "_selected_action": [theirs.pk]})
 
     assert status(theirs) == OrderStatus.SHIPPED
 
@@ -112,7 +115,7 @@ def test_hq_marks_any_shops_order_delivered(client, shop):
     order = order_from(shop)
     client.force_login(UserFactory(username="hq", first_name="", role=Role.HQ))
 
-    client.post(ORDERS, {"action": "deliver_orders", "_selected_action": [order.pk]})
+    client.post(ORDERS, {**DELIVER, "_selected_action": [order.pk]})
 
     assert status(order) == OrderStatus.DELIVERED
     step = order.history.get(to_status=OrderStatus.DELIVERED)
@@ -127,5 +130,63 @@ def test_who_may_only_look_is_not_offered_it(client, shop):
     client.force_login(viewer)
 
     assert "deliver_orders" not in offered(client)
-    client.post(ORDERS, {"action": "deliver_orders", "_selected_action": [order.pk]})
+    client.post(ORDERS, {**DELIVER, "_selected_action": [order.pk]})
     assert status(order) == OrderStatus.SHIPPED
+
+
+def test_the_action_first_lists_what_it_marks_and_changes_nothing(client, shop):
+    """Chosen on the list, the action draws a page: the shipped deliveries it marks,
+    what that does, the selected orders it leaves and why; another shop's order is
+    neither listed nor posted back. Only the page's confirming post marks them."""
+    shipped = order_from(shop)
+    picked = order_from(shop, shipped=False)
+    theirs = order_from(sending_shop("RM01", "Roma Termini"))
+    manager = UserFactory(username="marco", role=Role.STORE_MANAGER, store=shop)
+    client.force_login(manager)
+    chosen = {
+        "action": "deliver_orders",
+        "_selected_action": [shipped.pk, picked.pk, theirs.pk],
+    }
+
+    page = client.post(ORDERS, chosen)
+
+    assert page.status_code == 200
+    assert [row[0] for row in page.context["rows"]] == [shipped.number]
+    assert page.context["left"] == [(picked.number, "picked, not a shipped delivery")]
+    assert sorted(page.context["selected"]) == [shipped.pk, picked.pk]
+    text = page.content.decode()
+    assert "its return window starts today" in text
+    assert "This cannot be undone." in text
+    assert theirs.number not in text
+    assert [status(shipped), status(picked), status(theirs)] == [
+        OrderStatus.SHIPPED,
+        OrderStatus.PICKED,
+        OrderStatus.SHIPPED,
+    ]
+    assert not shipped.history.filter(to_status=OrderStatus.DELIVERED).exists()
+
+    client.post(ORDERS, {**chosen, "confirm": "yes"})
+
+    assert [status(shipped), status(picked), status(theirs)] == [
+        OrderStatus.DELIVERED,
+        OrderStatus.PICKED,
+        OrderStatus.SHIPPED,
+    ]
+    assert shipped.history.get(to_status=OrderStatus.DELIVERED).actor == manager
+
+
+def test_with_nothing_to_mark_no_page_asks(client, shop):
+    picked = order_from(shop, shipped=False)
+    client.force_login(UserFactory(username="hq", role=Role.HQ))
+
+    response = client.post(
+        ORDERS, {"action": "deliver_orders", "_selected_action": [picked.pk]}
+    )
+
+    assert response.status_code == 302
+    said = [str(m) for m in get_messages(response.wsgi_request)]
+    assert said == [
+        "None of these orders can be marked delivered "
+        f"({picked.number}: picked, not a shipped delivery)."
+    ]
+    assert status(picked) == OrderStatus.PICKED

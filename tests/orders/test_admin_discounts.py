@@ -190,7 +190,11 @@ def test_the_deactivate_action_switches_codes_off_and_records_who(admin_client):
 
     response = admin_client.post(
         CHANGELIST,
-        {"action": "deactivate", "_selected_action": [first.pk, second.pk]},
+        {
+            "action": "deactivate",
+            "_selected_action": [first.pk, second.pk],
+            "confirm": "yes",
+        },
     )
 
     assert response.status_code == 302
@@ -201,6 +205,32 @@ def test_the_deactivate_action_switches_codes_off_and_records_who(admin_client):
     assert "Deactivated 2 codes: ONE, TWO." in [
         str(m) for m in get_messages(response.wsgi_request)
     ]
+
+
+def test_deactivating_codes_first_lists_them_and_changes_nothing(admin_client):
+    """Chosen on the list, the action draws a page listing the active codes it
+    switches off for good, and changes nothing; its confirming post does."""
+    live = discount_code("LIVE10", "percentage", "10", max_uses=50)
+    off = discount_code("OFF5", "fixed", "5", active=False)
+    chosen = {"action": "deactivate", "_selected_action": [live.pk, off.pk]}
+
+    page = admin_client.post(CHANGELIST, chosen)
+
+    assert page.status_code == 200
+    assert page.context["rows"] == [("LIVE10", "10 %", "always", "0 / 50", "—")]
+    text = page.content.decode()
+    assert "never switched on again" in text and "This cannot be undone." in text
+    live.refresh_from_db()
+    assert live.active is True and live.deactivated_by is None
+
+    admin_client.post(CHANGELIST, {**chosen, "confirm": "yes"})
+
+    live.refresh_from_db()
+    assert live.active is False and live.deactivated_by == admin_client.manager
+    again = admin_client.post(CHANGELIST, chosen)  # nothing left to switch off
+    assert again.status_code == 302
+    said = [str(m) for m in get_messages(again.wsgi_request)]
+    assert said[-1] == "The selected codes were already inactive."
 
 
 def test_codes_are_never_deleted_from_the_admin(admin_client):

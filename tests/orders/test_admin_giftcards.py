@@ -78,7 +78,7 @@ def test_voiding_an_empty_card_keeps_who_voided_it_when_and_why(headquarters):
     card = gift_card("10.00")
     _act(headquarters, card, "adjust_cards", amount="-10", reason="correct to zero")
 
-    page = _act(headquarters, card, "void_cards", reason="lost card")
+    page = _act(headquarters, card, "void_cards", reason="lost card", confirm="yes")
 
     assert "1 gift card(s) changed." in page.content.decode()
     card.refresh_from_db()
@@ -172,7 +172,7 @@ def test_a_cards_page_shows_every_field_and_saves_nothing(headquarters):
 def test_a_voided_card_is_not_brought_back_from_its_page(headquarters):
     card = gift_card("10.00")
     _act(headquarters, card, "adjust_cards", amount="-10", reason="correct to zero")
-    _act(headquarters, card, "void_cards", reason="lost card")
+    _act(headquarters, card, "void_cards", reason="lost card", confirm="yes")
 
     refused = headquarters.post(_change_page(card), {"status": "active"})
 
@@ -195,3 +195,45 @@ def test_a_cards_history_page_lists_its_ledger_who_and_why(headquarters):
     assert "Issued" in issued and "40.00" in issued and "system" in issued
     assert "Adjusted" in adjusted and "-15.50" in adjusted and "24.50" in adjusted
     assert "till miscount" in adjusted and "Alex Rossi" in adjusted
+
+
+def test_voiding_cards_first_lists_them_and_asks_why_before_anything_changes(
+    headquarters,
+):
+    """Chosen on the list, the void draws a page listing the cards and the balance
+    each loses, the action bar's reason filled in; nothing changes until its
+    confirming post, which is refused on the page without a reason."""
+    card = gift_card("30.00")
+    void_already = gift_card("5.00")
+    _act(headquarters, void_already, "adjust_cards", amount="-5", reason="zero")
+    _act(headquarters, void_already, "void_cards", reason="gone", confirm="yes")
+    chosen = {"action": "void_cards", "_selected_action": [card.pk, void_already.pk]}
+
+    page = headquarters.post(CARDS, {**chosen, "reason": "Reported stolen"})
+
+    assert page.status_code == 200
+    (row,) = page.context["rows"]
+    assert row[:4] == (card.masked_number, "Physical card", "Active", "30.00 EUR")
+    assert page.context["form"]["reason"].value() == "Reported stolen"
+    text = page.content.decode()
+    assert "never usable again" in text and "This cannot be undone." in text
+    assert balance(card) == Decimal("30.00")
+    assert card.status == GiftCardStatus.ACTIVE
+
+    refused = headquarters.post(CARDS, {**chosen, "reason": " ", "confirm": "yes"})
+
+    assert refused.status_code == 422
+    assert "Say why the cards are voided." in refused.content.decode()
+    assert balance(card) == Decimal("30.00")
+
+    done = headquarters.post(
+        CARDS, {**chosen, "reason": "Reported stolen", "confirm": "yes"}, follow=True
+    )
+
+    assert "1 gift card(s) changed." in done.content.decode()
+    card.refresh_from_db()
+    assert card.status == GiftCardStatus.VOID
+    assert card.transactions.get(kind="void").reason == "Reported stolen"
+    entry = LogEntry.objects.get(object_id=str(card.pk))
+    assert entry.user.username == "hq-void"
+    assert entry.change_message.startswith("Voided: Reported stolen")

@@ -45,7 +45,7 @@ def test_headquarters_voiding_a_card_record_their_own_approval(client, hq):
     card = gift_card("35.00")
     client.force_login(hq)
 
-    page = _act(client, card, "void_cards", reason="Reported stolen")
+    page = _act(client, card, "void_cards", reason="Reported stolen", confirm="yes")
 
     assert "1 gift card(s) changed." in page.content.decode()
     card.refresh_from_db()
@@ -91,7 +91,7 @@ def test_headquarters_adjusting_a_card_record_their_own_approval(client, hq):
 def test_an_approval_of_no_shop_opens_for_hq_and_stays_off_a_shops_queue(client, hq):
     card = gift_card("10.00")
     client.force_login(hq)
-    _act(client, card, "void_cards", reason="Sold by mistake")
+    _act(client, card, "void_cards", reason="Sold by mistake", confirm="yes")
     own = Approval.objects.get()
     opened = client.get(reverse("admin:approvals_approval_change", args=[own.pk]))
     assert opened.status_code == 200
@@ -113,7 +113,7 @@ def test_hqs_staff_queue_lists_its_own_move_of_no_shop_among_the_decided(client,
     shop(code="MI01")  # the staff pages act for a shop
     card = gift_card("10.00")
     client.force_login(hq)
-    _act(client, card, "void_cards", reason="Sold by mistake")
+    _act(client, card, "void_cards", reason="Sold by mistake", confirm="yes")
     own = Approval.objects.get()
 
     queue = client.get(reverse("staff:approval_queue"))

@@ -147,7 +147,12 @@ def void_in_the_admin(client, card):
     client.force_login(UserFactory(role=Role.HQ, is_staff=True, is_superuser=True))
     response = client.post(
         reverse("admin:orders_giftcard_changelist"),
-        {"action": "void_cards", "_selected_action": [card.pk], "reason": "Fraud"},
+        {
+            "action": "void_cards",
+            "_selected_action": [card.pk],
+            "reason": "Fraud",
+            "confirm": "yes",
+        },
         follow=True,
     )
     assert "1 gift card(s) changed." in response.content.decode()

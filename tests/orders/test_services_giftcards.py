@@ -180,7 +180,12 @@ def test_the_admin_shows_the_ledger_and_voids_with_a_reason(client):
     assert listing.status_code == 200
     client.post(
         reverse("admin:orders_giftcard_changelist"),
-        {"action": "void_cards", "_selected_action": [card.pk], "reason": "Lost"},
+        {
+            "action": "void_cards",
+            "_selected_action": [card.pk],
+            "reason": "Lost",
+            "confirm": "yes",
+        },
     )
     card.refresh_from_db()
     assert card.status == GiftCardStatus.VOID
@@ -193,7 +198,12 @@ def test_the_admin_refuses_a_void_without_a_reason(client):
     card = gift_card("12.00")
     response = client.post(
         reverse("admin:orders_giftcard_changelist"),
-        {"action": "void_cards", "_selected_action": [card.pk], "reason": ""},
+        {
+            "action": "void_cards",
+            "_selected_action": [card.pk],
+            "reason": "",
+            "confirm": "yes",
+        },
         follow=True,
     )
     assert "Say why" in response.content.decode()

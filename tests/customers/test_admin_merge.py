@@ -1,0 +1,159 @@
+"""Merging customers in the admin: choosing the action draws a page with both
+profiles side by side (name, email, phone, orders, points, login) saying which is
+kept and which is merged into it, and merges nothing; only the page's confirming
+post merges, recorded with who did it. The duplicates queue's merge asks the same
+way. A profile outside the user's shops is neither shown nor merged."""
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.contrib.messages import get_messages
+
+from customers.models import (
+    Customer,
+    CustomerMerge,
+    DuplicateCandidate,
+    DuplicateStatus,
+)
+from customers.services.matching import match_customer
+from omnistore.accounts.models import Role
+from omnistore.core.channels import Channel
+from tests.customers.factories import make_customer
+from tests.factories import UserFactory
+from tests.orders.factories import pickup_order, shop, stocked
+
+pytestmark = pytest.mark.django_db
+
+CUSTOMERS = "/admin/customers/customer/"
+PAIRS = "/admin/customers/duplicatecandidate/"
+
+
+@pytest.fixture
+def hq(client):
+    user = UserFactory(username="hq-merge", role=Role.HQ, is_staff=True)
+    client.force_login(user)
+    client.user = user
+    return client
+
+
+def _said(response) -> list[str]:
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def _merged() -> set[int]:
+    return set(
+        Customer.objects.filter(merged_into__isnull=False).values_list("pk", flat=True)
+    )
+
+
+def test_two_customers_are_shown_side_by_side_before_anything_is_merged(hq):
+    store = shop()
+    older = make_customer(email="ada@example.com", first_name="Ada", last_name="Byron")
+    newer = make_customer(phone="3331112222", first_name="Augusta", last_name="King")
+    order = pickup_order(
+        store=store, lines=[(stocked(store, 3), 1)], email="ada@example.com"
+    )
+    assert order.customer_id == older.pk
+    Customer.objects.filter(pk=newer.pk).update(points_balance=120)
+    chosen = {"action": "merge_selected", "_selected_action": [newer.pk, older.pk]}
+
+    page = hq.post(CUSTOMERS, chosen)
+
+    assert page.status_code == 200
+    ((kept, merged),) = page.context["rows"]
+    assert (kept.pk, merged.pk) == (older.pk, newer.pk)
+    assert (kept.orders_count, merged.orders_count) == (1, 0)
+    assert (kept.points_balance, merged.points_balance) == (0, 120)
+    text = page.content.decode()
+    assert (
+        f"<strong>Augusta King (#{newer.pk})</strong> is merged into "
+        f"<strong>Ada Byron (#{older.pk})</strong>, the older profile, which is kept"
+    ) in text
+    for shown in ("ada@example.com", newer.phone, "<td>120</td>"):
+        assert shown in text
+    assert "This cannot be undone." in text
+    assert not _merged() and not CustomerMerge.objects.exists()
+
+    done = hq.post(CUSTOMERS, {**chosen, "confirm": "yes"}, follow=True)
+
+    assert _merged() == {newer.pk}
+    merge = CustomerMerge.objects.get()
+    assert (merge.survivor, merge.merged, merge.actor) == (older, newer, hq.user)
+    assert any(f"merged into Ada Byron (#{older.pk})" in said for said in _said(done))
+
+
+def test_flagged_pairs_are_shown_before_the_queue_merges_them(hq):
+    a = make_customer(email="pair@example.com", first_name="Pia")
+    b = make_customer(phone="3331110000", first_name="Pia", channel=Channel.STORE)
+    match_customer(email="pair@example.com", phone="3331110000", channel="app")
+    candidate = DuplicateCandidate.objects.get()
+    chosen = {"action": "merge_pairs", "_selected_action": [candidate.pk]}
+
+    page = hq.post(PAIRS, chosen)
+
+    assert page.status_code == 200
+    assert [(k.pk, m.pk) for k, m in page.context["rows"]] == [(a.pk, b.pk)]
+    assert "pair@example.com" in page.content.decode()
+    candidate.refresh_from_db()
+    assert candidate.status == DuplicateStatus.PENDING and not _merged()
+
+    hq.post(PAIRS, {**chosen, "confirm": "yes"})
+
+    candidate.refresh_from_db()
+    assert candidate.status == DuplicateStatus.MERGED and _merged() == {b.pk}
+    assert CustomerMerge.objects.get().actor == hq.user
+
+
+def test_a_pair_decided_already_draws_no_page(hq):
+    make_customer(email="pair@example.com")
+    make_customer(phone="3331110000", channel=Channel.STORE)
+    match_customer(email="pair@example.com", phone="3331110000", channel="app")
+    candidate = DuplicateCandidate.objects.get()
+    DuplicateCandidate.objects.filter(pk=candidate.pk).update(
+        status=DuplicateStatus.DISMISSED
+    )
+
+    response = hq.post(
+        PAIRS, {"action": "merge_pairs", "_selected_action": [candidate.pk]}
+    )
+
+    assert response.status_code == 302
+    assert _said(response) == [
+        "None of the selected pairs is still to merge: each was decided, or one of "
+        "its profiles was merged already."
+    ]
+    assert not _merged()
+
+
+def test_a_customer_outside_the_users_shops_is_neither_shown_nor_merged(client):
+    """A manager allowed to merge sees only their shops' customers: of three chosen,
+    the one of another shop is left out of the page and of the merge."""
+    mine, theirs = shop(code="MI01"), shop(code="RM01")
+    manager = UserFactory(
+        username="marco", role=Role.STORE_MANAGER, store=mine, is_staff=True
+    )
+    manager.user_permissions.add(
+        Permission.objects.get(codename="change_duplicatecandidate")
+    )
+    client.force_login(manager)
+    first = make_customer(email="one@example.com", first_name="Uno")
+    second = make_customer(email="two@example.com", first_name="Due")
+    other = make_customer(email="three@example.com", first_name="Tre")
+    Customer.objects.filter(pk__in=[first.pk, second.pk]).update(preferred_store=mine)
+    Customer.objects.filter(pk=other.pk).update(preferred_store=theirs)
+    chosen = {
+        "action": "merge_selected",
+        "_selected_action": [first.pk, second.pk, other.pk],
+    }
+
+    page = client.post(CUSTOMERS, chosen)
+
+    assert page.status_code == 200
+    assert [(k.pk, m.pk) for k, m in page.context["rows"]] == [(first.pk, second.pk)]
+    assert sorted(page.context["selected"]) == [first.pk, second.pk]
+    assert "three@example.com" not in page.content.decode()
+
+    client.post(CUSTOMERS, {**chosen, "confirm": "yes"})
+
+    assert _merged() == {second.pk}
+    other.refresh_from_db()
+    assert other.merged_into_id is None
