@@ -21,6 +21,7 @@ from email.mime.image import MIMEImage
 import qrcode
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.db.models import Prefetch, prefetch_related_objects
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -40,7 +41,7 @@ from orders.selectors.receipts import (
     receipt_extras,
     same_items_once,
 )
-from orders.selectors.refunds_given import refund_tender
+from orders.selectors.refunds_given import refund_tender, refunds_with_returns
 from orders.selectors.return_post import return_address
 from orders.selectors.returns import return_by_id, return_points, return_qr_payload
 
@@ -323,12 +324,18 @@ def enqueue_receipts(*, order_ids: list[int]) -> None:
 def prefetch_receipts(payloads: list[dict]) -> dict:
     """What the receipts among a drain's rows show, read at once: the orders with
     their lines, VAT, payments and fulfilments, till bookings, exchanges and the
-    profiles' survivors — a fixed number of queries for any number of receipts.
-    Other kinds of email read their order as they are sent."""
+    profiles' survivors — a fixed number of queries for any number of receipts —
+    and the refunds of payments that gave some back (a receipt sent again after a
+    cancellation lists them), one more query only when there are any. Other kinds
+    of email read their order as they are sent."""
     ids = sorted({p["order_id"] for p in payloads if p.get("kind") == "receipt"})
     if not ids:
         return {}
     orders = orders_for_email(ids)
+    given_back = [p for o in orders for p in o.payments.all() if p.refunded_amount]
+    prefetch_related_objects(
+        given_back, Prefetch("refunds", queryset=refunds_with_returns())
+    )
     bookings, exchanges = receipt_extras(orders)
     survivors = survivors_of(o.customer_id for o in orders if o.customer_id)
     return {
@@ -353,7 +360,8 @@ def deliver_order_email(payload: dict, loaded: dict) -> None:
     if kind == "receipt" and payload["order_id"] in loaded:
         order, receipt, survivors = loaded[payload["order_id"]]
     else:
-        order = orders_for_email([payload["order_id"]], refunds=kind == "cancelled")[0]
+        refunds = kind in ("cancelled", "receipt")
+        order = orders_for_email([payload["order_id"]], refunds=refunds)[0]
         receipt, survivors = None, None
     if not order.email:
         return

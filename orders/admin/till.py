@@ -150,7 +150,9 @@ class TillSessionAdmin(ReadOnlyAdmin):
         return (
             super()
             .get_queryset(request)
-            .select_related("register__location", "opened_by", "closed_by")
+            .select_related(
+                "register__location__legal_entity", "opened_by", "closed_by"
+            )
         )
 
     @admin.display(description="Z report")

@@ -15,6 +15,7 @@ from orders.pricing import TaxedAmount, order_delivery, tax_totals
 from orders.selectors.giftcards import CARD_STATUS_LABELS, gift_cards_sold
 from orders.selectors.invoices import order_invoices
 from orders.selectors.orders import (
+    cancelled_part_ids,
     customer_orders,
     history_for_the_customer,
     order_by_id,
@@ -77,6 +78,15 @@ class OrderLineOutput(serializers.Serializer):
         max_digits=12,
         decimal_places=2,
         help_text="net + tax, equal to line_total.",
+    )
+
+
+class OrderDetailLineOutput(OrderLineOutput):
+    cancelled = serializers.BooleanField(
+        help_text="The line's part of a split delivery was cancelled before it "
+        "left (the other parcels had): sold, then never sent and refunded whole "
+        "(under `payments[].refunds`); its amounts, like the order's `total`, stay "
+        "as sold. False on a cancelled order (`cancelled_at`), cancelled whole.",
     )
 
 
@@ -160,6 +170,7 @@ class FulfilmentOutput(serializers.Serializer):
 
 _TAX_TOTALS = TaxTotalOutput(many=True)
 _GIFT_CARDS = GiftCardSoldOutput(many=True)
+_DETAIL_LINES = OrderDetailLineOutput(many=True)
 
 
 class RefundOutput(serializers.Serializer):
@@ -235,8 +246,18 @@ class OrderDetailOutput(OrderSummaryOutput):
     ready_at = serializers.DateTimeField(allow_null=True)
     collected_at = serializers.DateTimeField(allow_null=True)
     shipped_at = serializers.DateTimeField(allow_null=True)
+    delivered_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When a delivery reached the customer, as the shop said (a day "
+        "given: its last moment) or as presumed days after it shipped; its points "
+        "can be spent and its return window counts from then. Null until delivered.",
+    )
     cancelled_at = serializers.DateTimeField(allow_null=True)
     can_cancel = serializers.BooleanField(source="is_cancellable_by_customer")
+    lines = serializers.SerializerMethodField(
+        help_text="The lines as sold; those of a part cancelled before it left are "
+        "marked `cancelled`."
+    )
     tax_totals = serializers.SerializerMethodField(
         help_text="VAT per rate and class, highest rate first: the sums of the lines "
         "and the delivery (as the order's stored totals are)."
@@ -253,6 +274,16 @@ class OrderDetailOutput(OrderSummaryOutput):
         help_text="As the customer reads it: associates named by first name and "
         "initial."
     )
+
+    @extend_schema_field(OrderDetailLineOutput(many=True))
+    def get_lines(self, order) -> list[dict]:
+        """Each line with whether its part was cancelled (``cancelled_part_ids``),
+        from the parts already loaded: no query of its own."""
+        gone = cancelled_part_ids(order)
+        lines = list(order.lines.all())
+        for line in lines:
+            line.cancelled = line.fulfilment_id in gone
+        return _DETAIL_LINES.to_representation(lines)
 
     @extend_schema_field(StatusChangeOutput(many=True))
     def get_history(self, order) -> list[dict]:

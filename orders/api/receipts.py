@@ -47,6 +47,12 @@ class ReceiptLineOutput(serializers.Serializer):
         help_text="The shelf price (gross) of a line sold at a price set at the "
         "counter; null otherwise and on a gift receipt.",
     )
+    quantity_cancelled = serializers.IntegerField(
+        help_text="Of `quantity`, the units in parts of a split delivery cancelled "
+        "before they left (the other parcels had): sold, then never sent and given "
+        "back (under `refunds`); the line and the total stay as sold. 0 for none, "
+        "and on a cancelled order (`cancelled_at`).",
+    )
 
 
 class VatRowOutput(serializers.Serializer):
@@ -102,7 +108,10 @@ class ReceiptOutput(serializers.Serializer):
     tenders = TenderOutput(many=True)
     refunds = RefundTenderOutput(
         many=True,
-        help_text="Money given back: a return's refunds, a cancelled order's, or "
+        help_text="Money given back: a return's refunds; on an order's receipt, what "
+        "its payments gave back when it was cancelled or when parts of it were "
+        "cancelled before they left (`quantity_cancelled`) — not its returns' "
+        "refunds, which are on each return's receipt; or "
         "what an exchange's return gave back besides the new items (returned value "
         "= store credit tender + these). The refund receipt of a return that paid an "
         "exchange lists what it gave back besides paying the new order (returned "
@@ -154,7 +163,9 @@ class OrderReceiptView(APIView):
     def get(self, request, number: str):
         """The receipt of one of my orders: seller and shop, lines, VAT per rate,
         tenders and change, who served; an order paid by an exchange shows what
-        came back too."""
+        came back too. What it gave back on its cancellation, or on cancelling the
+        parts that had not left (their lines' `quantity_cancelled`), is under
+        `refunds`."""
         kind = request.query_params.get("kind", "sale")
         if kind not in ("sale", "gift"):
             raise ValidationFailed(

@@ -36,12 +36,12 @@ from orders.models import (
     OrderStatusChange,
     Payment,
     PaymentMethod,
-    Refund,
     RefundMethod,
     StoreCreditKind,
     StoreCreditTransaction,
 )
 from orders.selectors.payments import hold_lapsed_of_row
+from orders.selectors.refunds_given import refunds_with_returns
 
 ZERO = Decimal("0.00")
 MONEY = DecimalField(max_digits=12, decimal_places=2)
@@ -131,6 +131,16 @@ def customer_orders(customer: Customer) -> QuerySet[Order]:
     )
 
 
+def cancelled_part_ids(order: Order) -> set[int]:
+    """The order's parts whose lines are ``cancelled_part_lines`` (sold, then
+    cancelled before they left and refunded while the order went ahead), read from
+    its parts as loaded: the receipt, the order page and the API mark those lines
+    cancelled. None for a cancelled order, cancelled whole."""
+    if order.status == OrderStatus.CANCELLED:
+        return set()
+    return {part.pk for part in order.fulfilments.all() if part.cancelled_at}
+
+
 def order_detail_queryset() -> QuerySet[Order]:
     """An order with everything its page shows, in a fixed six queries (a delivery
     fee its shop waived, who waived it and who approved, in the first)."""
@@ -154,7 +164,7 @@ def order_detail_queryset() -> QuerySet[Order]:
         Prefetch(
             "payments",
             queryset=Payment.objects.prefetch_related(
-                Prefetch("refunds", queryset=Refund.objects.order_by("id"))
+                Prefetch("refunds", queryset=refunds_with_returns())
             ),
         ),
         Prefetch(
@@ -209,7 +219,7 @@ def orders_for_email(pks: list[int], *, refunds: bool = False) -> list[Order]:
     payments = Payment.objects.all()
     if refunds:
         payments = payments.prefetch_related(
-            Prefetch("refunds", queryset=Refund.objects.order_by("id"))
+            Prefetch("refunds", queryset=refunds_with_returns())
         )
     try:
         ids = [int(pk) for pk in pks]

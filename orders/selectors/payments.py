@@ -41,6 +41,12 @@ class PaymentsTaken:
         return self.paid - self.refunded
 
 
+def refunded_at_cancellation(payment: Payment) -> bool:
+    """Whether cancelling its order refunds this payment (what is left of it):
+    money taken; a hold is let go instead, refunding nothing."""
+    return payment.status == PaymentStatus.CAPTURED and payment.refundable > 0
+
+
 def payments_taken(payments: Iterable[Payment]) -> PaymentsTaken:
     """From payments already loaded (an order's prefetched ``payments.all()``)."""
     sums = dict.fromkeys(PaymentStatus.values, ZERO)

@@ -35,7 +35,7 @@ from orders.models import (
 )
 from orders.pricing import order_delivery
 from orders.selectors.giftcards import gift_cards_sold
-from orders.selectors.orders import order_detail_queryset
+from orders.selectors.orders import cancelled_part_ids, order_detail_queryset
 from orders.selectors.refunds_given import (
     Tender,
     exchange_given_back,
@@ -83,6 +83,8 @@ class ReceiptLine:
     rate: Decimal | None
     # The shelf price of a line sold at a price set at the counter.
     shelf_price: Decimal | None = None
+    # Units of it in parts cancelled before they left (``cancelled_part_ids``).
+    quantity_cancelled: int = 0
 
     @property
     def before_discount(self) -> Decimal | None:
@@ -230,11 +232,13 @@ class SameItem:
     # A price set at the counter: the shelf price it replaced, and why.
     shelf_price: Decimal | None = None
     price_reason: str = ""
+    cancelled: int = 0  # units in parts cancelled before they left
 
 
-def same_items_once(lines: Iterable) -> list[SameItem]:
+def same_items_once(lines: Iterable, cancelled_parts=()) -> list[SameItem]:
     """The order's lines as its receipt and emails list them: the same item at the
-    same price once, with the summed quantity, in the order first sold."""
+    same price once, with the summed quantity, in the order first sold; with the
+    units of ``cancelled_parts`` (``cancelled_part_ids``) counted as cancelled."""
     items: dict[tuple, SameItem] = {}
     for line in lines:
         key = (line.sku, line.name, line.unit_price, line.tax_rate, line.shelf_price)
@@ -250,6 +254,8 @@ def same_items_once(lines: Iterable) -> list[SameItem]:
             ),
         )
         item.quantity += line.quantity
+        if cancelled_parts and line.fulfilment_id in cancelled_parts:
+            item.cancelled += line.quantity
         item.discount += line.discount
         item.line_total += line.line_total
         item.net += line.net
@@ -268,8 +274,9 @@ def _sold(order: Order, *, prices: bool) -> ReceiptPart:
             total=line.line_total if prices else None,
             rate=_rate(line) if prices else None,
             shelf_price=line.shelf_price if prices else None,
+            quantity_cancelled=line.cancelled,
         )
-        for line in same_items_once(order.lines.all())
+        for line in same_items_once(order.lines.all(), cancelled_part_ids(order))
     ]
     lines += _gift_cards_sold(order, prices=prices)
     if not prices:  # a gift receipt: what is in the parcel, not what it cost
@@ -429,9 +436,9 @@ def build_receipt(
     if gift:
         return receipt
     receipt.tenders = _tenders(order)
-    if order.cancelled_at is not None:  # what was paid, then all of it given back
-        receipt.cancelled_at = order.cancelled_at
-        receipt.refunds = payment_refunds(order)
+    # Given back: all of a cancelled order, or its parts cancelled before they left.
+    receipt.refunds = payment_refunds(order)
+    receipt.cancelled_at = order.cancelled_at
     if booking is not None and booking.tendered is not None:
         receipt.cash_tendered, receipt.change = booking.tendered, booking.change
     if booking is not None and booking.rounding:

@@ -16,6 +16,7 @@ from django.utils import timezone
 from orders.models import (
     Order,
     PaymentMethod,
+    Refund,
     Return,
     ReturnRefund,
     StoreCreditKind,
@@ -43,13 +44,24 @@ def refund_tender(refund, amount: Decimal, expires: datetime | None = None) -> T
     return Tender(method, label, amount, valid_until=until)
 
 
+def refunds_with_returns():
+    """A payment's refunds as ``payment_refunds`` reads them: with the return each
+    paid back, if any, in the same query."""
+    return Refund.objects.select_related("return_refund").order_by("id")
+
+
 def payment_refunds(order: Order) -> list[Tender]:
-    """What the order's payments gave back (its payments and their refunds loaded),
-    each where its money went."""
+    """What the order's payments gave back besides its returns (its payments and
+    their refunds loaded, as ``refunds_with_returns``; a payment that gave nothing
+    back is not read), each where its money went: its cancellation, or its parts
+    cancelled before they left. A return's refunds are on the return's own
+    receipt."""
     return [
         refund_tender(refund, refund.amount)
         for p in order.payments.all()
+        if p.refunded_amount
         for refund in p.refunds.all()
+        if not hasattr(refund, "return_refund")
     ]
 
 

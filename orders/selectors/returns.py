@@ -3,6 +3,7 @@ their length) and what is left to return on an order."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -40,6 +41,7 @@ from orders.models import (
     ReturnStatusChange,
     StoreCreditTransaction,
 )
+from orders.pricing import share_of
 from orders.selectors.giftcards import gift_cards_sold
 from orders.selectors.orders import given_back_so_far, order_lines_prefetch
 from orders.selectors.pickups import parse_pickup_qr
@@ -465,6 +467,64 @@ def taken_by_returns(order_line_ids) -> dict[int, tuple[Decimal, Decimal]]:
         row["order_line_id"]: (row["amount"].quantize(cent), row["tax"].quantize(cent))
         for row in rows
     }
+
+
+def _paid_share(line: OrderLine) -> Decimal:
+    """What the customer paid for the whole line: checkout spreads an order's discount
+    over its lines (``OrderLine.discount``), so ``line_total`` is already net of it."""
+    return Decimal(line.line_total)
+
+
+def share_left(amount: Decimal, line: OrderLine, units: int, taken: Decimal) -> Decimal:
+    """The share of a line's ``amount`` that its first ``units`` units carry, less
+    what returns already ``taken`` of it."""
+    return max(
+        share_of(amount, quantity=line.quantity, before=0, units=units) - taken,
+        Decimal("0.00"),
+    )
+
+
+def return_amount(
+    line: OrderLine, *, before: int, units: int, taken: Decimal | None = None
+) -> Decimal:
+    """Refund for ``units`` after ``before`` units on returns that took ``taken``
+    (read when not given): the share of all ``before + units`` units less that, so a
+    line's refunds add up to what was paid, never more, whatever returns were
+    cancelled in between."""
+    if taken is None:
+        taken = taken_by_returns([line.pk]).get(line.pk, (Decimal("0.00"),))[0]
+    return share_left(_paid_share(line), line, before + units, taken)
+
+
+def paid_each(line: OrderLine) -> Decimal:
+    """What one unit of ``line`` was paid, the order's discounts taken off: what
+    the first unit brought back refunds (``return_amount``), no query."""
+    return return_amount(line, before=0, units=1, taken=Decimal("0.00"))
+
+
+def refund_of(lines: Sequence[OrderLine], units: Mapping[int, int]) -> Decimal | None:
+    """What taking back ``units`` (order line id: units) of ``lines`` (each with
+    ``returned``, as ``returnable_lines`` reads them) refunds, each line as the
+    return will book it (``return_amount`` after the units already on returns):
+    one query; None when no unit is chosen."""
+    chosen = [(line, units.get(line.pk) or 0) for line in lines]
+    chosen = [(line, count) for line, count in chosen if count > 0]
+    if not chosen:
+        return None
+    taken = taken_by_returns([line.pk for line, _ in chosen])
+    nothing = (Decimal("0.00"),)
+    return sum(
+        (
+            return_amount(
+                line,
+                before=line.returned,
+                units=count,
+                taken=taken.get(line.pk, nothing)[0],
+            )
+            for line, count in chosen
+        ),
+        Decimal("0.00"),
+    )
 
 
 def return_points(ret: Return) -> dict:

@@ -23,6 +23,7 @@ from django.db.models import (
 
 from inventory.markets import tax_table
 from omnistore.core.channels import Channel
+from omnistore.core.vat import format_vat_number
 from orders.models import (
     CANCELLATION_REFUND,
     Order,
@@ -38,6 +39,7 @@ from orders.models import (
     TillSessionStatus,
 )
 from orders.payments.registry import COUNTER_PROVIDERS
+from orders.selectors.vat import seller_grouping, seller_of
 
 ZERO = Decimal("0.00")
 # The providers a counter takes money through itself: its drawer, its terminal.
@@ -154,7 +156,10 @@ def till_session(session_id) -> TillSession | None:
     or none; who may read it is the caller's rule (the Z report's)."""
     return (
         TillSession.objects.select_related(
-            "register__location", "opened_by", "closed_by", "approved_by"
+            "register__location__legal_entity",
+            "opened_by",
+            "closed_by",
+            "approved_by",
         )
         .filter(pk=session_id)
         .first()
@@ -186,6 +191,18 @@ class TillLine:
     movement: TillMovement
     cash: Decimal | None
     tenders: list[tuple[str, Decimal]] = field(default_factory=list)
+
+    @property
+    def cancelled_order(self) -> str:
+        """The number of the order a cancellation's refund paid back, unless its
+        reason (the cancellation's) names it already: a sale's reason names its
+        order, a return's refund its return. No query (``till_lines`` loads both)."""
+        m = self.movement
+        if not (m.refund_id and m.order_id):
+            return ""
+        if not m.refund.reference.startswith(CANCELLATION_REFUND):
+            return ""
+        return "" if m.order.number in m.reason else m.order.number
 
 
 def counter_takes(*, method: str, provider: str, channel: str) -> bool:
@@ -283,8 +300,14 @@ def sale_booking(order: Order) -> TillMovement | None:
 
 @dataclass(frozen=True)
 class VatAtRate:
-    """The session's sales at one VAT rate (percent): net, VAT and gross."""
+    """The session's sales at one VAT rate (percent) of one seller in one country:
+    net, VAT and gross. ``seller`` and ``seller_vat_number`` as on its documents
+    ("" for orders sold without a seller on record), ``country`` where the VAT is
+    due."""
 
+    seller: str
+    seller_vat_number: str
+    country: str
     rate: Decimal
     net: Decimal
     tax: Decimal
@@ -295,7 +318,7 @@ class VatAtRate:
 class ZReport:
     """The end-of-session report: what was sold (voids included) and given back at
     its counter, by tender (a refund by where its money went; store credit given
-    for goods brought back as store credit), VAT by rate (from
+    for goods brought back as store credit), VAT by seller, country and rate (from
     the orders' per-rate totals, as sold), the shop's own sales voided through the
     till, and the drawer's count. ``counter_prices``: what prices set at the counter
     took off its sales' shelf prices (shelf price − price sold, × units, of the lines
@@ -338,24 +361,41 @@ def _by_tender(rows) -> list[tuple[str, Decimal]]:
     return [(labels.get(m, m), totals[m]) for m in sorted(totals)]
 
 
-def vat_by_rate(orders: list[Order]) -> list[VatAtRate]:
-    """The orders' VAT summed per rate, highest rate first (one query). Orders sold
-    before VAT was recorded have no per-rate totals and add nothing."""
+def vat_by_rate(orders: list[Order], *, shop) -> list[VatAtRate]:
+    """The orders' VAT summed per seller, country and rate (one query): two
+    companies' or two countries' VAT is never added up, as each company files its
+    own return (``seller_grouping``, as the VAT ledger keeps them). First the
+    company selling at ``shop`` (the till's) in the shop's country, then its VAT
+    due elsewhere, then the other sellers' (those without one on record last);
+    highest rate first within each. Orders sold before VAT was recorded have no
+    per-rate totals and add nothing."""
     rows = (
         OrderTaxTotal.objects.filter(order__in=orders)
-        .values("rate")
+        .values(*seller_grouping(), "rate")
         .annotate(net=Sum("net"), tax=Sum("tax"), gross=Sum("gross"))
-        .order_by("-rate")
+        .order_by()
     )
-    return [
-        VatAtRate(
-            rate=Decimal(row["rate"]).quantize(ZERO),
-            net=Decimal(row["net"]).quantize(ZERO),
-            tax=Decimal(row["tax"]).quantize(ZERO),
-            gross=Decimal(row["gross"]).quantize(ZERO),
+    vat = []
+    for row in rows:
+        seller, vat_number, country = seller_of(row)
+        amounts = (
+            Decimal(row[k]).quantize(ZERO) for k in ("rate", "net", "tax", "gross")
         )
-        for row in rows
-    ]
+        vat.append(VatAtRate(seller, vat_number, country, *amounts))
+    entity = shop.legal_entity
+    own_seller = format_vat_number(entity.vat_number if entity else "")
+    return sorted(
+        vat,
+        key=lambda v: (
+            v.seller_vat_number != own_seller,
+            v.country != shop.country,
+            not v.seller,
+            v.seller,
+            v.seller_vat_number,
+            v.country,
+            -v.rate,
+        ),
+    )
 
 
 def _void_bookings():
@@ -377,7 +417,8 @@ def _add_sales(report: ZReport, sold: list[Order]) -> None:
     payments = Payment.objects.filter(order__in=sold).values_list("method", "amount")
     report.sales_by_tender = _by_tender(payments)
     report.sales_total = sum((a for _, a in report.sales_by_tender), ZERO)
-    report.vat = vat_by_rate(sold) if sold else []
+    shop = report.session.register.location
+    report.vat = vat_by_rate(sold, shop=shop) if sold else []
 
 
 def _counter_markdown():
@@ -505,7 +546,8 @@ def z_report(session: TillSession) -> ZReport:
     cash sales − cash refunds + cash in − cash out is the expected cash (store
     credit given moves no cash). At most six queries: the sales, their payments,
     their VAT, the refunds (store credit given included), the orders voided here
-    that an earlier session sold, the cash by kind."""
+    that an earlier session sold, the cash by kind (and the till's shop and its
+    seller, for a session read without them: ``till_session`` reads them)."""
     report = ZReport(session=session, currency=session.currency)
     sold = list(
         Order.objects.filter(

@@ -142,30 +142,45 @@ def cancelled_order_totals() -> QuerySet[OrderTaxTotal]:
     )
 
 
-def _grouping(prefix: str = "") -> list[str]:
-    """What a ledger row is grouped by besides its month: the seller (name and VAT
-    number), the country, ``tax_rate``, class and currency of the sold line or
-    order total (``prefix``: the path to the line)."""
+def seller_grouping(prefix: str = "") -> list[str]:
+    """Whose VAT a grouped row holds, never added to another's: the seller who sold
+    the order (its name and VAT number, as on its documents: each company files its
+    own return) and the country the VAT is due in (``prefix``: the path from the
+    grouped row to its order's line). The VAT ledger and the till's Z report group
+    by it."""
     return [
         f"{prefix}order__legal_entity__name",
         f"{prefix}order__legal_entity__vat_number",
         f"{prefix}order__tax_country",
-        f"{prefix}tax_rate",
-        f"{prefix}tax_class",
-        f"{prefix}order__currency",
     ]
+
+
+def seller_of(row: dict, prefix: str = "") -> tuple[str, str, str]:
+    """A row grouped by ``seller_grouping(prefix)``: its seller ("" for orders sold
+    without one on record), the seller's VAT number as printed, and the country."""
+    seller, vat_number, country = (row[name] for name in seller_grouping(prefix))
+    return seller or "", format_vat_number(vat_number or ""), country
+
+
+_PER_RATE = ("tax_rate", "tax_class", "order__currency")
+
+
+def _grouping(prefix: str = "") -> list[str]:
+    """What a ledger row is grouped by besides its month: the seller and country
+    (``seller_grouping``), then ``tax_rate``, class and currency of the sold line
+    or order total (``prefix``: the path to the line)."""
+    return [*seller_grouping(prefix), *(f"{prefix}{name}" for name in _PER_RATE)]
 
 
 def _add(rows: dict[tuple, LedgerRow], grouped, side: str, prefix: str = "") -> None:
     """Rows grouped by month and ``_grouping(prefix)``, added to the ledger's
     ``sales`` or ``refunds``."""
     for row in grouped:
-        seller, vat_number, country, rate, tax_class, currency = (
-            row[name] for name in _grouping(prefix)
-        )
+        seller, vat_number, country = seller_of(row, prefix)
+        rate, tax_class, currency = (row[f"{prefix}{name}"] for name in _PER_RATE)
         key = (
-            seller or "",
-            format_vat_number(vat_number or ""),
+            seller,
+            vat_number,
             row["period"].strftime("%Y-%m"),
             country,
             _money(rate),

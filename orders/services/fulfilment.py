@@ -28,7 +28,7 @@ from inventory.services.reservations import consume_reservations, release_reserv
 from inventory.services.transfers import cancel_transfer
 from omnistore.core.actors import acting_user
 from omnistore.core.dates import end_of_day_after
-from omnistore.core.exceptions import Conflict, IllegalTransition, ValidationFailed
+from omnistore.core.exceptions import Conflict, IllegalTransition
 from orders.models import (
     ORDER_MOVES,
     Fulfilment,
@@ -40,7 +40,7 @@ from orders.models import (
     OrderStatusChange,
 )
 
-from .approvals import approved_by_note, guard_refund
+from .approvals import approved_by_note
 from .common import (
     CODE_ALPHABET,
     ORDER_REFERENCE,
@@ -51,6 +51,7 @@ from .common import (
     send_order_email,
 )
 from .counter_locks import lock_counter
+from .delivery_day import check_delivery_day
 from .discounts import release_discount
 from .invoices import credit_cancelled_order
 from .parts import (
@@ -74,6 +75,7 @@ from .payments import (
     capture_order_payments,
     settle_cancelled_order_payments,
 )
+from .refund_cash import guard_cancel_refund
 from .sizes import relearn_sizes_later
 
 EVENT_ORDER_PICKED = "order_picked"
@@ -352,26 +354,27 @@ def mark_delivered(
     actor=None,
     delivered_at: datetime | None = None,
     note: str = "",
+    location: Location | None = None,
     now: datetime | None = None,
 ) -> Order:
-    """The customer has the parcel since ``delivered_at`` (default now; neither
-    ahead of now nor before the order shipped): its points can be spent and its
-    return window counts from then. Only a shipped delivery moves: a split one is
-    shipped once every part not cancelled has left."""
+    """The customer has the parcel since ``delivered_at`` (default now; checked and,
+    an earlier day, said in its history and timeline by ``check_delivery_day``): its
+    points can be spent and its return window counts from then; ``location``: where
+    staff said so. Only a shipped delivery moves (a split one once its parts left)."""
     now = now or timezone.now()
     order = lock_order(order)
     if not can_move(order, OrderStatus.DELIVERED):
         _refuse(order, OrderStatus.DELIVERED)
     delivered_at = delivered_at or now
-    early = order.shipped_at is not None and delivered_at < order.shipped_at
-    if delivered_at > now or early:
-        when = "before it shipped" if early else "in the future"
-        raise ValidationFailed(
-            "Check the delivery date.",
-            code="delivery_date",
-            extra={"delivered_at": [f"A parcel is not delivered {when}."]},
-        )
-    transition_order(order, OrderStatus.DELIVERED, actor=actor, now=now, note=note)
+    said = check_delivery_day(order, delivered_at, now)
+    transition_order(
+        order,
+        OrderStatus.DELIVERED,
+        actor=actor,
+        now=now,
+        note=with_said(said, note),
+        location=location,
+    )
     order.delivered_at = delivered_at
     order.save(update_fields=["status", "updated_at", "delivered_at"])
     order.fulfilments.exclude(status=FulfilmentStatus.CANCELLED).update(
@@ -380,9 +383,9 @@ def mark_delivered(
     record_order_event(
         order,
         EVENT_ORDER_DELIVERED,
-        f"Order {order.number} delivered",
+        f"Order {order.number} {said or 'delivered'}",
         actor=actor,
-        location=None,
+        location=location,
         now=now,
     )
     return order
@@ -581,18 +584,17 @@ def _guard_cancel_refund(
     order, by_customer, location, actor, approvals, now, *, reason, amount=None
 ):
     """The money a cancellation gives back (``amount``: all of it unless given) is a
-    refund, judged before anything moves; an order that cannot be cancelled is
-    refused as such, not sent to a manager. A customer cancelling their own order is
-    not asked."""
+    refund, judged before anything moves (a warehouse gives no cash back); an order
+    that cannot be cancelled is refused as such, not sent to a manager. A customer
+    cancelling their own order is not asked."""
     if by_customer or not can_move(order, OrderStatus.CANCELLED):
         return None
-    return guard_refund(
+    return guard_cancel_refund(
         order=order,
         amount=cancellation_refund(order) if amount is None else amount,
         location=location,
         actor=actor,
         approvals=approvals,
         now=now,
-        cancelling=True,
         reason=reason,
     )

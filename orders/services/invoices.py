@@ -16,13 +16,14 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from customers.models import Customer
 from customers.services.timeline import record_event
 from omnistore.core.actors import acting_user
 from omnistore.core.dates import end_of_day_after
-from omnistore.core.exceptions import Conflict, ValidationFailed
+from omnistore.core.exceptions import Conflict
 from orders.models import (
     NUMBER_PREFIX,
     Fulfilment,
@@ -30,12 +31,12 @@ from orders.models import (
     InvoiceCounter,
     InvoiceKind,
     Order,
-    OrderStatus,
     Return,
     ReturnLine,
     ReturnStatus,
 )
 from orders.pricing import TaxedAmount, order_delivery
+from orders.selectors.invoices import invoice_customer, why_no_invoice
 from orders.selectors.receipts import returned_discount, returned_split
 from orders.selectors.vat import cancelled_part_lines
 
@@ -108,12 +109,8 @@ def _buyer_addresses(customer: Customer, order: Order):
 
 
 def _seller(order: Order) -> dict:
+    """The seller on record (``why_no_invoice`` refuses an order without one)."""
     entity = order.legal_entity
-    if entity is None:
-        raise Conflict(
-            "This order has no seller on record, so no invoice can be made out.",
-            code="no_legal_entity",
-        )
     return {
         "legal_entity": entity,
         "seller_name": entity.name,
@@ -169,20 +166,6 @@ def _delivery_rows(delivery: list[TaxedAmount]) -> list[dict]:
     ]
 
 
-def _business_customer(order: Order) -> Customer:
-    customer = order.customer
-    if customer is not None and customer.merged_into_id:
-        customer = Customer.objects.get(pk=customer.merged_into_id)
-    if customer is None or not customer.vat_number:
-        raise ValidationFailed(
-            "An invoice is made out to a business: add the VAT number to the "
-            "customer's profile first.",
-            code="vat_number_required",
-            extra={"vat_number": ["Required for an invoice."]},
-        )
-    return customer
-
-
 def _check_request_window(order: Order, now: datetime) -> None:
     """A customer asks for an order's invoice until the end of the local day
     ``OMNISTORE_INVOICE_REQUEST_DAYS`` after it; later a shop issues it."""
@@ -210,34 +193,24 @@ def issue_invoice(
     created)``. Returns refunded before the invoice get their credit notes at once,
     so the books show what was sold and what was given back, as do the lines of a
     split delivery's parts cancelled before they left. ``by_customer``: asked by the
-    customer, who does so within ``OMNISTORE_INVOICE_REQUEST_DAYS``. An order
-    that sold only gift cards (a voucher is taxed when it is spent) has nothing to
-    invoice: refused before any number is taken."""
+    customer, who does so within ``OMNISTORE_INVOICE_REQUEST_DAYS``. Refused
+    before any number is taken where ``why_no_invoice`` says why not (an order
+    that sold only gift cards, a voucher being taxed when it is spent, has nothing
+    to invoice)."""
     now = now or timezone.now()
     order = lock_order(order)
     existing = Invoice.objects.filter(order=order, kind=InvoiceKind.INVOICE).first()
     if existing is not None:
         return existing, False
-    if order.status == OrderStatus.CANCELLED:
-        raise Conflict("A cancelled order has nothing to invoice.", code="cancelled")
-    lines = list(order.lines.all())
-    if not lines:
-        raise Conflict(
-            "This order sold only gift cards: a gift card carries no VAT until it "
-            "is spent, so there is nothing to invoice (the purchases it pays for "
-            "are).",
-            code="nothing_to_invoice",
-        )
-    customer = _business_customer(order)
+    prefetch_related_objects([order], "lines")  # read once, by the check too
+    refusal = why_no_invoice(order)
+    if refusal is not None:
+        raise refusal
     if by_customer:
         _check_request_window(order, now)
+    customer = invoice_customer(order)
     seller = _seller(order)
-    if any(line.net + line.tax != line.line_total for line in lines):
-        raise Conflict(
-            "This order was sold before VAT was recorded on its lines, so no "
-            "invoice can be made out from it.",
-            code="no_vat_recorded",
-        )
+    lines = list(order.lines.all())
     split = order_delivery(order.delivery_fee, lines)
     delivery = [split] if split is not None else []
     year = timezone.localdate(now).year

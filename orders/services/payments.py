@@ -42,6 +42,7 @@ from orders.payments.base import (
     RefundResult,
 )
 from orders.payments.registry import get_provider
+from orders.selectors.payments import refunded_at_cancellation
 
 from .common import note_in_history, record_order_event, to_money
 from .credit import book_store_credit
@@ -479,15 +480,11 @@ def _payment_changed(order, payment, kind, timeline_kind, *, reference, actor, n
     )
 
 
-def _refunded_at_cancellation(payment: Payment) -> bool:
-    return payment.status == PaymentStatus.CAPTURED and payment.refundable > 0
-
-
 def cancellation_refund(order: Order) -> Decimal:
     """What cancelling ``order`` would give back: what is left of the money taken
     (authorisations are released, not refunded)."""
     return sum(
-        (p.refundable for p in order.payments.all() if _refunded_at_cancellation(p)),
+        (p.refundable for p in order.payments.all() if refunded_at_cancellation(p)),
         Decimal("0.00"),
     )
 
@@ -516,7 +513,7 @@ def settle_cancelled_order_payments(
                 actor=actor,
                 now=now,
             )
-        elif _refunded_at_cancellation(payment):
+        elif refunded_at_cancellation(payment):
             refund_payment(
                 payment=payment,
                 amount=payment.refundable,

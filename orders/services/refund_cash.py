@@ -1,7 +1,8 @@
 """The cash a refund to an order's payments pays out at a shop counter, checked before
 a manager is asked to approve the refund: an approval of a refund the till then
 refuses would be spent for nothing. The returns desk reads the same rule to say up
-front when the cash cannot go out here (``cash_refund_refusal``).
+front when the cash cannot go out here (``cash_refund_refusal``), and a cancellation
+at a warehouse, which has no till, is refused up front (``guard_cancel_refund``).
 
 The drawer's rule itself (an open session, in its currency, holding enough) is the
 till's: ``cash_session`` when the cash moves, ``cash_refusal`` for a page.
@@ -16,6 +17,7 @@ from decimal import Decimal
 from omnistore.approvals.models import Approval
 from omnistore.core.exceptions import ValidationFailed
 from orders.models import Order, Payment, PaymentMethod, RefundMethod
+from orders.selectors.access import cancelled_elsewhere
 
 from .approvals import guard_refund
 from .refund_limit import ExchangeRefund
@@ -97,4 +99,34 @@ def cash_refund_refusal(
     paying_out = None if amount is None else cash
     return cash_refusal(
         location=location, actor=actor, paying_out=paying_out, currency=currency
+    )
+
+
+def guard_cancel_refund(
+    *,
+    order: Order,
+    amount: Decimal,
+    location,
+    actor,
+    approvals: Iterable = (),
+    now: datetime | None = None,
+    reason: str = "",
+) -> Approval | None:
+    """``guard_refund`` of what cancelling ``order`` at ``location`` gives back, its
+    cash first: a warehouse has no till to pay it from, so there the cancellation is
+    refused before anything moves or a manager is asked, saying who cancels it
+    instead (``cancelled_elsewhere``)."""
+    elsewhere = cancelled_elsewhere(order, location)
+    if elsewhere:
+        message = f"{elsewhere} Nothing was changed."
+        raise ValidationFailed(message, code="not_a_shop", extra={"till": [message]})
+    return guard_refund(
+        order=order,
+        amount=amount,
+        location=location,
+        actor=actor,
+        approvals=approvals,
+        now=now,
+        cancelling=True,
+        reason=reason,
     )

@@ -49,11 +49,12 @@ from orders.models import (
     ReturnStatus,
     ReturnStatusChange,
 )
-from orders.pricing import share_of
 from orders.selectors.returns import (
     NEVER_LEFT,
     refund_parts,
+    return_amount,
     returned_quantities,
+    share_left,
     taken_by_returns,
 )
 
@@ -186,37 +187,10 @@ def order_to_return(order, customer: Customer | None) -> Order:
     return result
 
 
-def _paid_share(line: OrderLine) -> Decimal:
-    """What the customer paid for the whole line: checkout spreads an order's discount
-    over its lines (``OrderLine.discount``), so ``line_total`` is already net of it."""
-    return Decimal(line.line_total)
-
-
-def _share_left(
-    amount: Decimal, line: OrderLine, units: int, taken: Decimal
-) -> Decimal:
-    return max(
-        share_of(amount, quantity=line.quantity, before=0, units=units) - taken,
-        Decimal("0.00"),
-    )
-
-
-def return_amount(
-    line: OrderLine, *, before: int, units: int, taken: Decimal | None = None
-) -> Decimal:
-    """Refund for ``units`` after ``before`` units on returns that took ``taken``
-    (read when not given): the share of all ``before + units`` units less that, so a
-    line's refunds add up to what was paid, never more, whatever returns were
-    cancelled in between."""
-    if taken is None:
-        taken = taken_by_returns([line.pk]).get(line.pk, (Decimal("0.00"),))[0]
-    return _share_left(_paid_share(line), line, before + units, taken)
-
-
 def _return_tax(line: OrderLine, *, before: int, units: int, taken: Decimal) -> Decimal:
     """The VAT in that refund: the line's VAT as sold (its rate then, whatever the
-    rate is today), shared out the same way."""
-    return _share_left(line.tax, line, before + units, taken)
+    rate is today), shared out as ``return_amount`` shares the refund."""
+    return share_left(line.tax, line, before + units, taken)
 
 
 def record_return_event(

@@ -69,7 +69,9 @@ def test_only_deliveries_shipped_more_than_the_days_ago_are_taken_as_delivered(
     assert old.delivered_at == old.shipped_at + timedelta(days=7)
     step = old.history.get(to_status=OrderStatus.DELIVERED)
     assert step.actor is None
-    assert step.note == "Presumed delivered 7 days after shipping"
+    day = f"{timezone.localdate(old.delivered_at):%d %b %Y}"
+    presumed = "Presumed delivered 7 days after shipping"
+    assert step.note == f"Delivered on {day} · {presumed}"
     assert set(old.fulfilments.values_list("status", flat=True)) == {
         FulfilmentStatus.DELIVERED
     }
@@ -106,8 +108,9 @@ def test_the_days_are_a_setting(source, settings):
     assert delivery.presume_delivered() == [order.number]
     order.refresh_from_db()
     assert order.delivered_at == order.shipped_at + timedelta(days=3)
+    day = f"{timezone.localdate(order.delivered_at):%d %b %Y}"
     assert order.history.get(to_status=OrderStatus.DELIVERED).note == (
-        "Presumed delivered 3 days after shipping"
+        f"Delivered on {day} · Presumed delivered 3 days after shipping"
     )
 
 

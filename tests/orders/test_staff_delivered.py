@@ -1,6 +1,7 @@
 """Marking a shipped delivery delivered from the staff order page: the customer's
 points become spendable, the day (today by default, never ahead nor before the
-order shipped) and a note are written in the history with who; only staff of a
+order shipped) and a note are written in the history with who and where, an earlier
+day said there, on the timeline and as the API's ``delivered_at``; only staff of a
 location it left from, a manager of the shop that took it, and HQ may."""
 
 from datetime import timedelta
@@ -9,6 +10,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from omnistore.accounts.models import Role
 from orders.models import FulfilmentStatus, Order, OrderStatus
@@ -97,6 +99,54 @@ def test_a_past_day_is_kept_as_the_delivery_day(client, shop, customer):
 
     order.refresh_from_db()
     assert timezone.localtime(order.delivered_at).date() == day
+
+
+def test_a_past_day_is_said_in_the_history_and_timeline_and_the_api_has_it(
+    client, shop, customer
+):
+    """The history keeps who clicked, when and where, and says the day it arrived;
+    the customer's timeline says that day; the API gives the moment it stands for."""
+    order = shipped_order(shop, customer, when=timedelta(days=4))
+    associate = StaffFactory(store=shop)
+    client.force_login(associate)
+    day = timezone.localdate() - timedelta(days=2)
+
+    response = deliver(client, order, delivered_on=day.isoformat(), note="At the door")
+
+    assert response.status_code == 302
+    said = f"Delivered on {day:%d %b %Y} · At the door"
+    step = Order.objects.get(pk=order.pk).history.get(to_status=OrderStatus.DELIVERED)
+    assert (step.note, step.actor, step.location) == (said, associate, shop)
+    page = client.get(reverse("staff:order_detail", args=[order.number]))
+    html = page.content.decode()
+    history = html[html.index('data-testid="order-history"') :]
+    (row,) = [row for row in history.split("<tr") if said in row]
+    assert shop.name in row and associate.display_name in row
+    buyer = api_client_for(customer[0])
+    detail = buyer.get(f"/api/v1/orders/{order.number}/").json()
+    assert detail["history"][-1]["note"] == said
+    delivered_at = timezone.localtime(parse_datetime(detail["delivered_at"]))
+    assert delivered_at.date() == day
+    timeline = buyer.get("/api/v1/me/timeline/").json()["results"]
+    (event,) = [e["summary"] for e in timeline if e["kind"] == "order_delivered"]
+    assert event == f"Order {order.number} delivered on {day:%d %b %Y}"
+
+
+def test_delivered_today_says_no_day_and_the_api_has_the_moment(client, shop, customer):
+    order = shipped_order(shop, customer)
+    client.force_login(StaffFactory(store=shop))
+    buyer = api_client_for(customer[0])
+    assert buyer.get(f"/api/v1/orders/{order.number}/").json()["delivered_at"] is None
+
+    assert deliver(client, order).status_code == 302
+
+    order.refresh_from_db()
+    detail = buyer.get(f"/api/v1/orders/{order.number}/").json()
+    assert parse_datetime(detail["delivered_at"]) == order.delivered_at
+    assert detail["history"][-1]["note"] == ""
+    timeline = buyer.get("/api/v1/me/timeline/").json()["results"]
+    (event,) = [e["summary"] for e in timeline if e["kind"] == "order_delivered"]
+    assert event == f"Order {order.number} delivered"
 
 
 def test_delivered_tapped_twice_says_it_was_already_delivered(client, shop, customer):

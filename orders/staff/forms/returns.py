@@ -5,6 +5,7 @@ under lock (another desk may have taken the same units meanwhile)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -18,6 +19,7 @@ from orders.models import (
     ReturnDisposition,
     ReturnReason,
 )
+from orders.selectors.returns import paid_each
 from orders.services.common import MAX_LINE_QUANTITY
 from orders.services.payments import PaymentRequest
 from orders.services.returns import ReceiveLine, ReturnLineRequest
@@ -99,6 +101,11 @@ class LineRow:
         self.disposition = form[f"disposition_{line.pk}"]
 
     @property
+    def paid_each(self) -> Decimal:
+        """What a unit was paid, after the order's discounts: what it refunds."""
+        return paid_each(self.line)
+
+    @property
     def errors(self) -> list[str]:
         return [
             *self.quantity.errors,
@@ -171,6 +178,16 @@ class ReturnLinesForm(forms.Form):
     @property
     def rows(self) -> list[LineRow]:
         return [LineRow(self, line) for line in self.lines]
+
+    def units_typed(self) -> dict[int, int]:
+        """Units per order line as typed so far (those that are a valid number), for
+        the refund they come to before the rest of the form is filled in."""
+        if not self.is_bound:
+            return {}
+        self.is_valid()
+        return {
+            line.pk: self.cleaned_data.get(f"qty_{line.pk}") or 0 for line in self.lines
+        }
 
     def clean(self):
         data = super().clean()

@@ -22,6 +22,7 @@ from omnistore.staff.auth import require_store, staff_required
 from omnistore.staff.htmx import INVALID, add_service_error, redirect_to
 from omnistore.staff.once import claim, give_back
 from orders.models import PaymentMethod
+from orders.selectors.returns import return_amount
 from orders.selectors.sale import pickup_shops
 from orders.services.exchanges import (
     ExchangeBalance,
@@ -34,7 +35,6 @@ from orders.services.exchanges import (
     exchange_items,
     replacement_prices,
 )
-from orders.services.returns import return_amount
 from orders.services.till import cash_refusal, sale_session
 from orders.staff.forms.returns import ExchangeForm
 from orders.staff.statuses import explain

@@ -26,13 +26,16 @@ from omnistore.staff.once import new_token
 from orders.models import FulfilmentMethod, FulfilmentStatus, Order, OrderStatus
 from orders.selectors.access import (
     acts_at,
+    cancelled_elsewhere,
     may_act,
     may_confirm_delivery,
     sold_or_fulfilled_here,
 )
 from orders.selectors.giftcards import gift_cards_sold
+from orders.selectors.invoices import why_no_invoice
 from orders.selectors.orders import (
     NUMBER_PART_MIN,
+    cancelled_part_ids,
     orders_at_warehouses,
     orders_numbered_like,
     refunded_so_far,
@@ -88,7 +91,7 @@ def order_parts(order: Order) -> dict:
     taken = payments_taken(payments)
     return {
         # An item sourced from several places is one row, as on the receipt.
-        "lines": same_items_once(order.lines.all()),
+        "lines": same_items_once(order.lines.all(), cancelled_part_ids(order)),
         "gift_cards": gift_cards_sold(order),  # no order lines: listed after them
         "fulfilments": list(order.fulfilments.all()),
         "payments": payments,
@@ -124,8 +127,10 @@ def detail_context(request, order: Order, **extra) -> dict:
     parts = order_parts(order)
     steps = _steps_left(part_steps(user, order, store), parts["taken"])
     marked_openable(user, parts["order_returns"], store)  # linked where it opens
+    cancels = can_move(order, OrderStatus.CANCELLED)
     # A lapsed hold is never taken again: the page leads to cancelling instead.
-    lapsed = bool(parts["taken"].lapsed) and can_move(order, OrderStatus.CANCELLED)
+    lapsed = bool(parts["taken"].lapsed) and cancels
+    elsewhere = cancelled_elsewhere(order, store) if cancels else ""  # a warehouse
     context = {
         "order": order,
         **parts,
@@ -142,14 +147,15 @@ def detail_context(request, order: Order, **extra) -> dict:
         and may_act(user, order, "collect"),
         "can_deliver": can_move(order, OrderStatus.DELIVERED)
         and may_confirm_delivery(user, order),
-        "can_cancel": can_move(order, OrderStatus.CANCELLED)
-        and sold_or_fulfilled_here(user, order),
+        "can_cancel": cancels and sold_or_fulfilled_here(user, order) and not elsewhere,
+        "cancelled_elsewhere": sold_or_fulfilled_here(user, order) and elsewhere,
         "hold_lapsed": lapsed,
         # Sent no pickup code: its pickup shop's desk gives it (``pickup_slip``).
         "code_not_emailed": order.status == OrderStatus.READY and not order.email,
         "may_print_slip": not why_no_pickup_slip(order, store)
         and may_act(user, order, "collect"),
         "may_send_documents": sold_or_fulfilled_here(user, order),
+        "invoice_refusal": why_no_invoice(order),  # None: "Issue invoice" offered
         "receipt_once": new_token(),
         "parcels_shipped": parcels,
         "cancel_form": CancelForm(),
@@ -393,6 +399,7 @@ def order_deliver(request, number: str):
                 actor=request.user,
                 delivered_at=form.delivered_at(),
                 note=form.cleaned_data["note"],
+                location=current_store(request),
             )
         except ValidationFailed as error:
             fields = {"delivered_at": "delivered_on"}

@@ -41,6 +41,7 @@ from orders.selectors.returns import (
     brought_late,
     handed_over_at,
     order_returns,
+    refund_of,
     refund_said,
     return_brought_by,
     return_deadline,
@@ -258,22 +259,24 @@ def returns_desk(request):
     return render(request, "orders/staff/returns/desk.html", context)
 
 
-def start_context(request, store, order: Order, form=None) -> dict:
+def start_context(request, store, order: Order, data=None) -> dict:
+    """What the start page shows; ``data``: the form as sent (or as typed so far),
+    and ``refund_due``, what the units chosen in it refund (None: none chosen)."""
     lines = returnable_lines(order)
     deadline = return_deadline(order)
     outside = deadline is not None and timezone.now() > deadline
     returnable = order.status in RETURNABLE_ORDER_STATUSES
     here = refund_here(request, order, store)
-    if form is None:
-        form = ReturnStartForm(
-            lines=lines, needs_override=outside, refused=here.refused
-        )
+    form = ReturnStartForm(
+        data, lines=lines, needs_override=outside, refused=here.refused
+    )
     earlier = marked_openable(request.user, order_returns(order), store)
     return {
         "refund_here": here,
         "store": store,
         "order": order,
         "form": form,
+        "refund_due": refund_of(lines, form.units_typed()),
         "deadline": deadline,
         "handed_over": handed_over_at(order),
         "outside": outside,
@@ -305,19 +308,16 @@ def return_start(request, number: str):
     if order.number != number:
         return redirect("staff:return_start", number=order.number)
     if request.method != "POST":
+        if is_partial(request) and "units" in request.GET:  # the refund as typed
+            context = start_context(request, store, order, data=request.GET)
+            return render(request, "orders/staff/returns/_start_form.html", context)
         return render(
             request,
             "orders/staff/returns/start.html",
             start_context(request, store, order),
         )
-    context = start_context(request, store, order)
-    form = ReturnStartForm(
-        request.POST,
-        lines=context["form"].lines,
-        needs_override=context["outside"],
-        refused=context["refund_here"].refused,
-    )
-    context["form"] = form
+    context = start_context(request, store, order, data=request.POST)
+    form = context["form"]
     if form.is_valid() and claim(request, form):
         data = form.cleaned_data
         try:
