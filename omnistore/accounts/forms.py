@@ -9,7 +9,14 @@ from omnistore.core.exceptions import ServiceUnavailable
 from omnistore.core.throttling import PasswordChangeThrottle, retry_in
 
 from .services import change_own_password, set_password
-from .sign_in import TOO_MANY_TRIES, count_failed_sign_in
+from .sign_in import (
+    LOCKED_OUT,
+    TOO_MANY_TRIES,
+    count_failed_sign_in,
+    lockout_message,
+    lockout_seconds,
+    sign_in_locked_out,
+)
 
 TOO_MANY_GUESSES = "Too many tries at the current password."
 
@@ -28,8 +35,11 @@ class OwnPasswordChangeForm(PasswordChangeForm):
     ``limited_password_tries`` to answer with. A wrong current password is also a
     failed sign-in of the login from this address (``count_failed_sign_in``): past
     ``AXES_FAILURE_LIMIT`` the login is locked out of the sign-in pages, as a
-    password guessed there would be. A form used without a request (a shell)
-    counts nothing."""
+    password guessed there would be, and out of this page: while the lockout holds
+    the current password is not checked, right or wrong, and the try is refused
+    with 429 (``sign_in_locked_out``), counting no further failure: a device left
+    signed in neither tests nor changes the password of a locked login. A
+    form used without a request (a shell) counts nothing."""
 
     required_css_class = "required"
     refused: tuple[int, int] | None = None
@@ -40,6 +50,7 @@ class OwnPasswordChangeForm(PasswordChangeForm):
 
     def clean_old_password(self):
         self._count_this_try()
+        self._refuse_a_locked_login()
         try:
             return super().clean_old_password()
         except ValidationError:
@@ -59,6 +70,12 @@ class OwnPasswordChangeForm(PasswordChangeForm):
             seconds, message = retry_in(throttle, TOO_MANY_GUESSES)
             self.refused = (429, seconds)
             raise ValidationError(message, code=TOO_MANY_TRIES)
+
+    def _refuse_a_locked_login(self) -> None:
+        if sign_in_locked_out(self.request, self.user.get_username()):
+            self.refused = (429, lockout_seconds(self.request))
+            message = lockout_message(self.request)
+            raise ValidationError(message, code=LOCKED_OUT)
 
     def save(self, commit=True):
         password = self.cleaned_data["new_password1"]

@@ -12,7 +12,8 @@ A login that may not sign in on the page (a customer at the staff login, an asso
 at the admin's) is refused exactly as a wrong password is: the same words, and a
 failed sign-in in the lockout's count. Neither the answer nor a lockout coming later
 tells that its password was right. A wrong current password at *Change password*
-counts in the lockout too (``count_failed_sign_in``): a device left signed in is no
+counts in the lockout too (``count_failed_sign_in``), and a locked login's current
+password is not tried there (``sign_in_locked_out``): a device left signed in is no
 way round it.
 """
 
@@ -21,6 +22,9 @@ from __future__ import annotations
 import logging
 from functools import wraps
 
+from axes.handlers.proxy import AxesProxyHandler
+from axes.helpers import get_cool_off
+from django.conf import settings
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
 
@@ -28,6 +32,11 @@ from omnistore.core.exceptions import ServiceUnavailable
 from omnistore.core.throttling import SignInClientThrottle, retry_in
 
 TOO_MANY_TRIES = "too_many_tries"
+LOCKED_OUT = "locked_out"
+LOCKED = (
+    "Too many failed sign-ins: this username is locked from your address for "
+    "{minutes} minutes. HQ can unlock it sooner."
+)
 logger = logging.getLogger(__name__)
 
 
@@ -80,6 +89,28 @@ def count_failed_sign_in(request, username) -> None:
     user_login_failed.send(
         sender=__name__, credentials={"username": username}, request=request
     )
+
+
+def sign_in_locked_out(request, username) -> bool:
+    """Whether the lockout refuses ``username`` from the request's address, by the
+    check the sign-in pages make before a password is tried (django-axes'
+    ``is_allowed``, as ``LoginLockoutBackend``): a page taking a password outside
+    ``authenticate`` asks it first. Without a request (a shell) there is no address
+    to refuse, and with the lockout turned off (``AXES_ENABLED``) nothing is."""
+    if request is None or not settings.AXES_ENABLED:
+        return False
+    return not AxesProxyHandler.is_allowed(request, {"username": username})
+
+
+def lockout_seconds(request) -> int:
+    """How long a locked login waits: ``AXES_COOLOFF_TIME`` at most, counted from
+    its last failure."""
+    cool_off = get_cool_off(request)
+    return round(cool_off.total_seconds()) if cool_off else 0
+
+
+def lockout_message(request) -> str:
+    return LOCKED.format(minutes=round(lockout_seconds(request) / 60))
 
 
 def limited_password_tries(view):

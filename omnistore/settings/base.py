@@ -448,14 +448,17 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "omnistore.core.clientip.client_ip"
 AXES_LOCKOUT_CALLABLE = "omnistore.staff.lockout.locked_out"
-# Masked in an attempt's recorded form data ("password" always is): a wrong current
-# password at *Change password* counts as a failed sign-in too.
+# Masked in an attempt's recorded form data ("password" always is): the passwords
+# typed at *Change password* (a wrong current one counts as a failed sign-in too), and
+# every form's CSRF token, there a signed-in login's, good for that session's forms to
+# whoever reads the record.
 AXES_SENSITIVE_PARAMETERS = [
     "username",
     "ip_address",
     "old_password",
     "new_password1",
     "new_password2",
+    "csrfmiddlewaretoken",
 ]
 MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last: it turns a refusal into a page
 

@@ -9,13 +9,9 @@ server sees the same ones); HQ unlocks early by deleting the row in the admin
 """
 
 from axes.backends import AxesStandaloneBackend
-from axes.helpers import get_cool_off
 from django.http import HttpResponse
 
-LOCKED = (
-    "Too many failed sign-ins: this username is locked from your address for "
-    "{minutes} minutes. HQ can unlock it sooner."
-)
+from omnistore.accounts.sign_in import lockout_message
 
 
 class LoginLockoutBackend(AxesStandaloneBackend):
@@ -29,17 +25,13 @@ class LoginLockoutBackend(AxesStandaloneBackend):
         return super().authenticate(request, username, password, **kwargs)
 
 
-def lockout_message(request) -> str:
-    cool_off = get_cool_off(request)
-    minutes = round(cool_off.total_seconds() / 60) if cool_off else 0
-    return LOCKED.format(minutes=minutes)
-
-
 def locked_out(request, original_response=None, credentials=None):
     """The login page that refused the attempt, its form showing the lockout instead
     of "wrong password", with status 429. Staff and admin keep their own page. At
     *Change password* (a wrong current password is a failed sign-in too) the message
-    is on the current password, where the admin's page shows errors."""
+    is on the current password, where the admin's page shows errors; a try there
+    once the login is locked is refused by the form itself, before its password is
+    checked (``OwnPasswordChangeForm``)."""
     message = lockout_message(request)
     context = getattr(original_response, "context_data", None) or {}
     form = context.get("form")

@@ -1,8 +1,12 @@
 """A wrong current password at *Change password* (the staff pages' and the admin's)
 is a failed sign-in of that login from that address: after ``AXES_FAILURE_LIMIT`` of
 them the login is locked out of the sign-in pages, even with the right password, as
-guessing at the login page would lock it. The passwords typed are not kept in the
-record of the attempts; the limit per login on the page itself still holds."""
+guessing at the login page would lock it, and out of *Change password* too: a locked
+login's current password is not checked there. The passwords typed and the form's
+CSRF token are not kept in the record of the attempts; the limit per login on the
+page itself still holds."""
+
+import re
 
 import pytest
 from axes.models import AccessAttempt
@@ -52,13 +56,19 @@ def signed_in(user, address=ADDRESS) -> Client:
     return browser
 
 
-def change(browser: Client, page: str, old: str):
+def change(browser: Client, page: str, old: str, **extra):
     body = {
         "old_password": old,
         "new_password1": NEW_PASSWORD,
         "new_password2": NEW_PASSWORD,
+        **extra,
     }
     return browser.post(page, body)
+
+
+def lock_out(browser: Client, page: str, limit: int) -> None:
+    for n in range(limit):
+        change(browser, page, f"guess-{n}")
 
 
 def sign_in(address=ADDRESS, password=PASSWORD):
@@ -84,6 +94,33 @@ def test_wrong_current_passwords_lock_the_login_out_of_signing_in(
     assert User.objects.get(pk=user.pk).check_password(PASSWORD)
     # from another address, the pair is another one: the login still signs in
     assert sign_in(address="203.0.113.20").status_code == 302
+
+
+@pytest.mark.parametrize(("page", "login"), PAGES)
+def test_a_locked_login_cannot_change_its_password_even_with_the_right_one(
+    page, login, settings
+):
+    page = page()
+    user = login()
+    browser = signed_in(user)
+    lock_out(browser, page, settings.AXES_FAILURE_LIMIT)
+    failures = AccessAttempt.objects.get(username="giulia").failures_since_start
+
+    refused = change(browser, page, PASSWORD)
+
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) == settings.AXES_COOLOFF_TIME.total_seconds()
+    body = refused.content.decode()
+    assert "Too many failed sign-ins" in body
+    assert 'name="old_password"' in body  # still the page, its form
+    assert User.objects.get(pk=user.pk).check_password(PASSWORD)
+    # the password was not tried: the record of the attempts is as it was
+    attempt = AccessAttempt.objects.get(username="giulia")
+    assert attempt.failures_since_start == failures
+    # from another address, the pair is another one: the password changes there
+    elsewhere = signed_in(user, address="203.0.113.20")
+    assert change(elsewhere, page, PASSWORD).status_code == 302
+    assert User.objects.get(pk=user.pk).check_password(NEW_PASSWORD)
 
 
 @pytest.mark.parametrize(("page", "login"), PAGES)
@@ -122,6 +159,23 @@ def test_the_passwords_typed_are_not_kept_with_the_attempt():
     assert attempt.failures_since_start == 1
     assert "guess-kept-nowhere" not in attempt.post_data
     assert NEW_PASSWORD not in attempt.post_data
+
+
+@pytest.mark.parametrize(("page", "login"), PAGES)
+def test_the_forms_csrf_token_is_not_kept_with_the_attempt(page, login):
+    page = page()
+    browser = Client(REMOTE_ADDR=ADDRESS, enforce_csrf_checks=True)
+    browser.force_login(login())
+    form = browser.get(page).content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+
+    wrong = change(browser, page, "guess-once", csrfmiddlewaretoken=token)
+
+    assert wrong.status_code in (200, 422)  # accepted: the token was the right one
+    attempt = AccessAttempt.objects.get(username="giulia")
+    assert "csrfmiddlewaretoken=" in attempt.post_data
+    assert token not in attempt.post_data
+    assert browser.cookies["csrftoken"].value not in attempt.post_data
 
 
 def test_the_right_current_password_counts_no_failure():
