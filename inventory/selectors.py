@@ -514,7 +514,7 @@ def transfer_list(
             line_count=Count("lines"),
             units=Coalesce(Sum("lines__quantity"), 0),
             units_out=Coalesce(
-                Sum(F("lines__quantity_shipped") - F("lines__quantity_received")), 0
+                Sum(F("lines__quantity") - F("lines__quantity_received")), 0
             ),
         )
         .order_by("-id")

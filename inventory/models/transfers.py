@@ -62,7 +62,7 @@ class Transfer(models.Model):
             return 0
         out = getattr(self, "units_out", None)
         if out is None:
-            out = sum(line.outstanding for line in self.lines.all())
+            out = sum(line.missing for line in self.lines.all())
         return out
 
     @property
@@ -108,6 +108,13 @@ class TransferLine(models.Model):
     @property
     def outstanding(self) -> int:
         return self.quantity_shipped - self.quantity_received
+
+    @property
+    def missing(self) -> int:
+        """Units asked that have not arrived: on a received transfer, those that
+        will not come (shipped and lost, or never sent: closed short before
+        shipping, ``close_unsent_short``)."""
+        return self.quantity - self.quantity_received
 
 
 class TransferEvent(models.Model):

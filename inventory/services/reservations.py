@@ -10,7 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from omnistore.core.db import connection_for, db_value, insert_rows
-from omnistore.core.exceptions import InsufficientStock
+from omnistore.core.exceptions import InsufficientStock, ValidationFailed
 
 from ..models import (
     MovementReason,
@@ -201,6 +201,73 @@ def consume_reservations(
         consume=True,
         actor=actor,
         note=note,
+    )
+
+
+@transaction.atomic
+def write_off_held(
+    *,
+    reservations: Iterable[Reservation | int],
+    units: int,
+    note: str,
+    reference_type: str,
+    reference_id: str,
+    actor=None,
+) -> None:
+    """Units held here (for an order, a transfer) that are not on the shelf after
+    all: they leave the hold and the on-hand stock together, in one ``count`` row of
+    the ledger naming what held them, so the level says what the shelf holds. The
+    holds (of one item at one location) are locked in pk order, as ``_settle`` locks
+    them, and taken from in that order: one taken from in part keeps the rest, one
+    taken whole is consumed. More units than they hold is refused, nothing changed."""
+    if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
+        raise ValidationFailed(
+            "Say how many units are missing.",
+            extra={"units": ["Must be a positive whole number."]},
+        )
+    ids = sorted({r.pk if isinstance(r, Reservation) else int(r) for r in reservations})
+    locked = list(
+        Reservation.objects.select_for_update()
+        .filter(pk__in=ids, status=ReservationStatus.ACTIVE)
+        .order_by("pk")
+    )
+    held = sum(res.quantity for res in locked)
+    places = {(res.variant_id, res.location_id) for res in locked}
+    if units > held or len(places) != 1:
+        message = f"At most {held}: the units held here."
+        raise ValidationFailed(message, code="not_held", extra={"units": [message]})
+    ((variant_id, location_id),) = places
+    now = timezone.now()
+    left, taken = units, []
+    for res in locked:
+        if not left:
+            break
+        take = min(left, res.quantity)
+        if take == res.quantity:
+            res.status = ReservationStatus.CONSUMED
+        else:
+            res.quantity -= take
+        res.updated_at = now
+        taken.append(res)
+        left -= take
+    Reservation.objects.bulk_update(taken, ["status", "quantity", "updated_at"])
+    StockLevel.objects.filter(variant_id=variant_id, location_id=location_id).update(
+        on_hand=F("on_hand") - units, reserved=F("reserved") - units, updated_at=now
+    )
+    record_movements(
+        [
+            StockMovement(
+                variant_id=variant_id,
+                location_id=location_id,
+                delta_on_hand=-units,
+                delta_reserved=-units,
+                reason=MovementReason.COUNT,
+                reference_type=reference_type,
+                reference_id=str(reference_id),
+                note=note[:250],
+                actor=actor,
+            )
+        ]
     )
 
 

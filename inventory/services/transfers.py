@@ -32,7 +32,12 @@ from ..models import (
 )
 from ..selectors import variant_on_sale
 from .ledger import StockRequest
-from .reservations import consume_reservations, release_reservations, reserve_stock
+from .reservations import (
+    consume_reservations,
+    release_reservations,
+    reserve_stock,
+    write_off_held,
+)
 from .stock import receive_stock
 
 # Asked while a transfer made for something (its ``reference_type`` and
@@ -430,6 +435,29 @@ def _missing_summary(missing: list[str], *, room: int) -> str:
     return ", ".join(shown)
 
 
+def _close_reason(reason: str) -> str:
+    """The reason a transfer is closed short, as its history keeps it."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(
+            "Say why the transfer is closed short.",
+            extra={"reason": ["Say why the transfer is closed short."]},
+        )
+    if len(reason) > CLOSE_REASON_MAX:
+        message = f"Say it in at most {CLOSE_REASON_MAX} characters."
+        raise ValidationFailed(message, extra={"reason": [message]})
+    return reason
+
+
+def _end_short(transfer: Transfer, head: str, missing: list[str], *, actor) -> None:
+    """The transfer ends as received with what did arrive; its history keeps the
+    reason (``head``) and the missing lines (``_missing_summary``)."""
+    note = head + _missing_summary(missing, room=NOTE_MAX - len(head) - 1) + ")"
+    _transition(transfer, TransferStatus.RECEIVED, actor=actor, note=note)
+    transfer.received_at = timezone.now()
+    transfer.save(update_fields=["status", "received_at"])
+
+
 @transaction.atomic
 def close_transfer_short(
     *, transfer: Transfer | int, actor=None, reason: str
@@ -453,26 +481,14 @@ def close_transfer_short(
             target=TransferStatus.RECEIVED,
             choices=TransferStatus,
         )
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationFailed(
-            "Say why the transfer is closed short.",
-            extra={"reason": ["Say why the transfer is closed short."]},
-        )
-    if len(reason) > CLOSE_REASON_MAX:
-        message = f"Say it in at most {CLOSE_REASON_MAX} characters."
-        raise ValidationFailed(message, extra={"reason": [message]})
+    reason = _close_reason(reason)
     short = [
         line
         for line in transfer.lines.select_related("variant").order_by("pk")
         if line.outstanding
     ]
     missing = [f"{line.variant.sku} ×{line.outstanding}" for line in short]
-    head = f"Closed short: {reason} (missing "
-    note = head + _missing_summary(missing, room=NOTE_MAX - len(head) - 1) + ")"
-    _transition(transfer, TransferStatus.RECEIVED, actor=actor, note=note)
-    transfer.received_at = timezone.now()
-    transfer.save(update_fields=["status", "received_at"])
+    _end_short(transfer, f"Closed short: {reason} (missing ", missing, actor=actor)
     if wanted and short:
         transfer_closed_short.send(
             sender=Transfer,
@@ -482,3 +498,50 @@ def close_transfer_short(
             actor=actor,
         )
     return transfer
+
+
+@transaction.atomic
+def close_unsent_short(
+    *, transfer: Transfer | int, variant_id: int, units: int, reason: str, actor=None
+) -> dict[int, int]:
+    """The source cannot find ``units`` of an item on a transfer not shipped yet:
+    they are written off there as a count naming the transfer (``write_off_held``),
+    the rest of its hold is given back, and the transfer ends as one closed short
+    does, nothing having left: every unit it was to bring is missing. Made for
+    something waiting for it (an order), whose row the caller locked first, as a
+    receipt locks it; the caller asks for the units again. Returns them, by item."""
+    transfer = _lock_transfer(transfer)
+    if transfer.status != TransferStatus.REQUESTED:
+        raise IllegalTransition(
+            obj="Transfer",
+            current=transfer.status,
+            target=TransferStatus.RECEIVED,
+            choices=TransferStatus,
+        )
+    reason = _close_reason(reason)
+    lines = list(transfer.lines.select_related("variant").order_by("pk"))
+    line = next((line for line in lines if line.variant_id == variant_id), None)
+    if line is None:
+        message = "This item is not on the transfer."
+        raise ValidationFailed(message, extra={"line": [message]})
+    if not isinstance(units, int) or units <= 0 or units > line.quantity:
+        message = f"At most {line.quantity}: the units of it on the transfer."
+        raise ValidationFailed(message, extra={"units": [message]})
+    source = transfer.source
+    write_off_held(
+        reservations=_transfer_reservations(transfer).filter(variant_id=variant_id),
+        units=units,
+        note=f"Not on the shelf at {source.name} for transfer {transfer}: {reason}",
+        reference_type="transfer",
+        reference_id=str(transfer.pk),
+        actor=actor,
+    )
+    release_reservations(
+        reservations=list(_transfer_reservations(transfer)),
+        actor=actor,
+        note=f"Transfer {transfer} closed short before shipping",
+    )
+    missing = [f"{line.variant.sku} ×{line.quantity}" for line in lines]
+    head = f"Closed short before shipping: {reason} (missing "
+    _end_short(transfer, head, missing, actor=actor)
+    return {line.variant_id: line.quantity for line in lines}

@@ -37,6 +37,7 @@ from orders.models.orders import (
     EMAILED,
     ORDER_FULFILMENT_CHOICES,
     ORDER_MOVES,
+    PARTS_CANCELLATION_REFUND,
     Fulfilment,
     FulfilmentMethod,
     FulfilmentStatus,
@@ -86,6 +87,7 @@ from orders.models.waivers import DeliveryFeeWaiver
 __all__ = [
     "RETURN_REFERENCE",
     "CANCELLATION_REFUND",
+    "PARTS_CANCELLATION_REFUND",
     "GIFT_CARD_EMAIL_TOPIC",
     "GiftCard",
     "GiftCardKind",

@@ -489,6 +489,9 @@ class Payment(models.Model):
 # How the refunds of a cancelled order's payments are referenced
 # (``cancel:<order>:<payment>``): a void's money back, as against a return's.
 CANCELLATION_REFUND = "cancel:"
+# ... and those of the parts of a split delivery cancelled before they left, once
+# another parcel had (``cancel-rest:<order>:<payment>``).
+PARTS_CANCELLATION_REFUND = "cancel-rest:"
 
 
 class Refund(models.Model):

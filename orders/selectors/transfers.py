@@ -64,7 +64,7 @@ def _asked_again(transfer: Transfer, parts: Sequence[Fulfilment]) -> Transfer | 
     }
     if not later:
         return None
-    missing = [line.variant_id for line in transfer.lines.all() if line.outstanding]
+    missing = [line.variant_id for line in transfer.lines.all() if line.missing]
     found = (
         TransferLine.objects.filter(transfer_id__in=list(later), variant_id__in=missing)
         .order_by("transfer_id")

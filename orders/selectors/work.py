@@ -80,10 +80,11 @@ def picked_here(*, location: Location) -> QuerySet[Order]:
 
 
 def work_counts(*, location: Location, warehouse_ids=()) -> dict[str, int]:
-    """Dashboard: orders to pick here, pickups waiting at the desk and returns to
-    process at this shop (three queries). Orders to pick include those with a part
-    still to pick or ship at the warehouses ``warehouse_ids`` (None: every one, for
-    HQ; the warehouses staff are given), each order once."""
+    """Dashboard: orders to pick here, orders picked and waiting for their next step
+    here (``picked_here``, as the picking list counts them), pickups waiting at the
+    desk and returns to process at this shop (four queries). Orders to pick include
+    those with a part still to pick or ship at the warehouses ``warehouse_ids``
+    (None: every one, for HQ; the warehouses staff are given), each order once."""
     to_pick = orders_to_pick(location=location)
     if warehouse_ids is None or warehouse_ids:
         at_warehouses = orders_at_warehouses(location_ids=warehouse_ids)
@@ -93,6 +94,7 @@ def work_counts(*, location: Location, warehouse_ids=()) -> dict[str, int]:
         )
     return {
         "orders_to_pick": to_pick.count(),
+        "picked_waiting": picked_here(location=location).count(),
         "pickups_waiting": pickups_waiting(location=location).count(),
         "returns_waiting": returns_waiting(location=location).count(),
     }

@@ -45,6 +45,7 @@ from omnistore.core.exceptions import Conflict, InsufficientStock, ValidationFai
 from orders.carriers import Carrier, clean_tracking_number, tracking_number_problem
 from orders.emails import enqueue_order_email
 from orders.models import (
+    PARTS_CANCELLATION_REFUND,
     Fulfilment,
     FulfilmentMethod,
     FulfilmentStatus,
@@ -329,7 +330,7 @@ def refund_lines(order: Order, amount: Decimal, *, reason, actor, location) -> N
         order=order,
         amount=amount,
         reason=reason,
-        reference=f"cancel-rest:{order.number}",
+        reference=f"{PARTS_CANCELLATION_REFUND}{order.number}",
         actor=actor,
         location=location,
     )
@@ -350,12 +351,10 @@ def ask_again_for_missing(
     *, transfer: Transfer, missing: dict[int, int], reason: str, actor
 ) -> None:
     """A pickup's transfer was closed short: the order's history says what is
-    missing, and the missing units are sourced again as checkout sources a pickup
-    (``plan_legs``): what the pickup shop has free is held at once, the rest comes on
-    a new transfer from one location, which the part then waits for. When no one
-    location can send it all, nothing is asked and the history says what to do (bring
-    the units to the shop, or cancel the order). Called in the closing transaction,
-    the order row locked before the transfer's."""
+    missing, and the missing units are sourced again (``source_again``). When no
+    one location can send it all, nothing is asked and the history says what to do
+    (bring the units to the shop, or cancel the order). Called in the closing
+    transaction, the order row locked before the transfer's."""
     order = Order.objects.select_for_update(no_key=True).get(
         number=transfer.reference_id
     )
@@ -371,11 +370,19 @@ def ask_again_for_missing(
         "no location can send the missing units: bring them to "
         f"{shop.name} on a transfer and pick the order, or cancel it"
     )
-    legs = _source_again(missing, variants, shop)
-    if legs is not None:
-        # Units taken meanwhile: nothing is asked, and the history says what to do.
-        with suppress(InsufficientStock), transaction.atomic():
-            step = _ask_again(order, part, legs, variants, actor)
+    # Units taken meanwhile: nothing is asked, and the history says what to do.
+    with suppress(InsufficientStock), transaction.atomic():
+        step = (
+            source_again(
+                order,
+                part,
+                missing,
+                variants,
+                actor=actor,
+                why=f"units missing on transfer {transfer}",
+            )
+            or step
+        )
     record_part_step(
         order,
         actor=actor,
@@ -383,6 +390,26 @@ def ask_again_for_missing(
         location=shop,
         note=f"Transfer {transfer} closed short ({reason}); {step}. Missing: {said}",
     )
+
+
+def source_again(
+    order: Order,
+    part: Fulfilment,
+    missing: dict[int, int],
+    variants: dict,
+    *,
+    actor,
+    why: str,
+) -> str | None:
+    """Units a pickup's part misses (lost on a transfer, not on a shelf) sourced
+    again as checkout sources a pickup (``plan_legs``): what the pickup shop has free
+    is held at once, the rest comes on a new transfer from one location, which the
+    part then waits for (its note says ``why``). What was done, as the history says
+    it; None when no one location can send it all, nothing asked."""
+    legs = _source_again(missing, variants, part.pickup_location)
+    if legs is None:
+        return None
+    return _ask_again(order, part, legs, variants, actor, why)
 
 
 def _source_again(missing: dict[int, int], variants: dict, shop: Location):
@@ -401,12 +428,14 @@ def _source_again(missing: dict[int, int], variants: dict, shop: Location):
     return legs if sum(leg.transfer for leg in legs) <= 1 else None
 
 
-def _ask_again(order: Order, part: Fulfilment, legs, variants: dict, actor) -> str:
+def _ask_again(
+    order: Order, part: Fulfilment, legs, variants: dict, actor, why: str
+) -> str:
     """Hold what the pickup shop has free, ask the rest on a new transfer the part
     now waits for; what the history says was done. The part then comes from where
     the new transfer leaves, or from the pickup shop when it holds all that was
     missing: the location the order's pages and API name as its source."""
-    shop, closed = part.pickup_location, part.transfer
+    shop = part.pickup_location
     part.location = shop
     done = []
     for leg in legs:
@@ -427,7 +456,7 @@ def _ask_again(order: Order, part: Fulfilment, legs, variants: dict, actor) -> s
             destination=shop,
             lines=[(variants[v], q) for v, q in leg.quantities.items()],
             actor=actor,
-            note=f"For order {order.number}: units missing on transfer {closed}",
+            note=f"For order {order.number}: {why}",
             reference_type=ORDER_REFERENCE,
             reference_id=order.number,
         )

@@ -12,6 +12,7 @@ from orders.staff.views import (
     manager,
     orders,
     panels,  # noqa: F401
+    picking,
     pickups,
     receipts,
     returns,
@@ -23,6 +24,7 @@ from orders.staff.views import (
     sale_items,
     sale_prices,
     sale_waiver,
+    shortage,
     terminals,
     till,
 )
@@ -91,7 +93,7 @@ urlpatterns = [
         terminals.sale_terminal_simulate,
         name="sale_terminal_simulate",
     ),
-    path("picking/", orders.picking, name="picking"),
+    path("picking/", picking.picking, name="picking"),
     path("pickup/", pickups.pickup_desk, name="pickup_desk"),
     path("pickup/<str:number>/", pickups.pickup_collect, name="pickup_collect"),
     path("pickup/<str:number>/unlock/", pickups.pickup_unlock, name="pickup_unlock"),
@@ -102,6 +104,16 @@ urlpatterns = [
     path("<str:number>/ship/", orders.order_ship, name="order_ship"),
     path("<str:number>/deliver/", orders.order_deliver, name="order_deliver"),
     path("<str:number>/cancel/", orders.order_cancel, name="order_cancel"),
+    path(
+        "<str:number>/not-on-shelf/",
+        shortage.order_not_on_shelf,
+        name="order_not_on_shelf",
+    ),
+    path(
+        "transfer/<int:pk>/not-on-shelf/",
+        shortage.transfer_not_on_shelf,
+        name="transfer_not_on_shelf",
+    ),
     path(
         "<str:number>/address/",
         delivery_address.order_address,

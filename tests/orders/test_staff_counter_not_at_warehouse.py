@@ -73,6 +73,26 @@ def test_a_counter_page_says_it_is_not_at_a_warehouse(at_warehouse, page, desk):
     assert f"{desk} is a shop's: you are working at Piacenza Returns" in html
 
 
+def orders_menu(page) -> str:
+    html = page.content.decode()
+    return html.split('<nav class="subnav" aria-label="Orders">')[1].split("</nav>")[0]
+
+
+def test_the_orders_menu_at_a_warehouse_offers_no_counter_page(at_warehouse, milano):
+    """Sale and Pickup desk are left out of the orders menu there, as they are of the
+    header; back at a shop they are offered again."""
+    menu = orders_menu(at_warehouse.get(reverse("staff:picking")))
+    assert f'href="{reverse("staff:picking")}"' in menu
+    assert f'href="{reverse("staff:order_search")}"' in menu
+    assert f'href="{reverse("staff:sale")}"' not in menu
+    assert f'href="{reverse("staff:pickup_desk")}"' not in menu
+
+    at_warehouse.post(reverse("staff:switch_store"), {"store": milano.pk})
+    menu = orders_menu(at_warehouse.get(reverse("staff:picking")))
+    assert f'href="{reverse("staff:sale")}"' in menu
+    assert f'href="{reverse("staff:pickup_desk")}"' in menu
+
+
 def test_no_sale_is_started_or_rung_up_at_a_warehouse(at_warehouse, piacenza):
     coat = stocked(piacenza, 3, price="80.00", sku="COAT-M")
 

@@ -22,7 +22,7 @@ from orders.services.payments import PaymentRequest
 from orders.services.pickups import collect_order
 from orders.services.refunds import receive_return, refund_return
 from orders.services.returns import ReturnLineRequest, request_return
-from orders.staff.views import orders as order_views
+from orders.staff.views import picking as picking_views
 from orders.staff.views.panels import customer_orders_panel
 from tests.customers.factories import make_customer
 from tests.factories import (
@@ -224,7 +224,7 @@ def test_a_pickup_waiting_for_a_transfer_is_shown_as_on_the_way(staff, shop):
 @pytest.fixture
 def five_to_pick(shop, shirt, monkeypatch):
     """Five orders to pick, oldest first, on pages of three."""
-    monkeypatch.setattr(order_views, "PICKING_PAGE_SIZE", 3)
+    monkeypatch.setattr(picking_views, "PICKING_PAGE_SIZE", 3)
     return [pickup_order(store=shop, lines=[(shirt, 1)]).number for _ in range(5)]
 
 
@@ -270,7 +270,7 @@ def test_picked_and_on_the_way_show_their_oldest_with_the_total(
 ):
     """A shop with more picked orders than a page holds lists the oldest, says how
     many there are, and the next come up as the first are handed over."""
-    monkeypatch.setattr(order_views, "PICKING_PAGE_SIZE", 3)
+    monkeypatch.setattr(picking_views, "PICKING_PAGE_SIZE", 3)
     stock(shirt, shop, 10)
     picked = [pickup_order(store=shop, lines=[(shirt, 1)]) for _ in range(5)]
     for order in picked:
@@ -622,6 +622,7 @@ def test_the_dashboard_counts_orders_to_pick_and_pickups_waiting(staff, shop, sh
     response = staff.get(reverse("staff:dashboard"))
     assert response.context["order_work"] == {
         "orders_to_pick": 2,
+        "picked_waiting": 0,
         "pickups_waiting": 1,
         "returns_waiting": 0,
     }
@@ -683,7 +684,7 @@ def test_the_picking_list_costs_the_same_queries_for_any_length(
 ):
     """Every section filled: to pick (more than a page of it when many), picked
     (ready and ship) and on the way."""
-    monkeypatch.setattr(order_views, "PICKING_PAGE_SIZE", 4)
+    monkeypatch.setattr(picking_views, "PICKING_PAGE_SIZE", 4)
     warehouse = WarehouseFactory(code="WH01", name="Piacenza DC")
     coat = VariantFactory(sku="COAT-BLK-L")
     stock(coat, warehouse, 20)

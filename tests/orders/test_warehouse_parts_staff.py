@@ -15,7 +15,7 @@ from omnistore.accounts.models import Role
 from omnistore.accounts.services import assign_role
 from omnistore.staff.auth import SESSION_STORE_KEY
 from orders.models import Fulfilment, FulfilmentStatus, OrderStatus
-from orders.staff.views import orders as order_views
+from orders.staff.views import picking as picking_views
 from tests.factories import (
     LocationFactory,
     StaffFactory,
@@ -353,7 +353,7 @@ def test_only_those_working_warehouses_see_the_warehouse_section(
 def test_the_warehouse_section_costs_the_same_queries_for_any_length(
     client, piacenza, verona, duomo, django_assert_max_num_queries, count, monkeypatch
 ):
-    monkeypatch.setattr(order_views, "PICKING_PAGE_SIZE", 4)
+    monkeypatch.setattr(picking_views, "PICKING_PAGE_SIZE", 4)
     for _ in range(count):  # each order split over both warehouses
         coat = VariantFactory()
         stock(coat, piacenza, 3)

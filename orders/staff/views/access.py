@@ -168,11 +168,15 @@ def part_steps(user, order: Order, store) -> list[dict]:
 def warehouses_worked(user, store) -> list[int] | None:
     """The warehouses whose parts ``user`` picks and ships from their picking list:
     every one for HQ (None), else those among their locations (none: ``[]``); the
-    shop they are working in has its own sections. One query, only for someone with
-    several locations."""
+    location they are working at is left out, a warehouse too: its own sections
+    list its parts. One query, only for someone with several locations or for HQ
+    working at a warehouse."""
     ids = shop_ids(user)
     if ids is None:
-        return None
+        if store is None or store.is_shop:
+            return None
+        others = Location.objects.filter(kind=LocationKind.WAREHOUSE)
+        return list(others.exclude(pk=store.pk).values_list("pk", flat=True))
     others = ids - {store.pk} if store is not None else ids
     if not others:
         return []

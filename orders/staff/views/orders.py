@@ -1,12 +1,12 @@
-"""The order page, picking, making ready, shipping, marking delivered and cancelling:
-any order found by its number, acted on only where it is fulfilled (see ``access``)."""
+"""The order page and its steps (picking, making ready, shipping, marking delivered,
+cancelling), sent from it or from the picking list (``picking``): any order found by
+its number, acted on only where it is fulfilled (see ``access``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from omnistore.approvals.services.approvals import ApprovalRequired
 from omnistore.approvals.views import ask_manager, given_approvals
 from omnistore.core.exceptions import ApplicationError, NotFound, ValidationFailed
-from omnistore.staff.auth import current_store, require_store, staff_required
+from omnistore.staff.auth import current_store, staff_required
 from omnistore.staff.htmx import (
     INVALID,
     add_service_error,
@@ -25,7 +25,6 @@ from omnistore.staff.htmx import (
 from omnistore.staff.once import new_token
 from orders.models import FulfilmentMethod, FulfilmentStatus, Order, OrderStatus
 from orders.selectors.access import (
-    acts_at,
     cancelled_elsewhere,
     may_act,
     may_confirm_delivery,
@@ -36,17 +35,14 @@ from orders.selectors.invoices import why_no_invoice
 from orders.selectors.orders import (
     NUMBER_PART_MIN,
     cancelled_part_ids,
-    orders_at_warehouses,
     orders_numbered_like,
     refunded_so_far,
-    warehouse_parts,
 )
 from orders.selectors.orders import order_detail as find_order
 from orders.selectors.payments import payments_taken
 from orders.selectors.pickups import parse_pickup_qr, why_no_pickup_slip
 from orders.selectors.receipts import same_items_once
 from orders.selectors.returns import returns_of_order
-from orders.selectors.work import awaiting_transfer, picked_here, picking_queue
 from orders.services.delivery_address import may_change_address
 from orders.services.fulfilment import (
     can_move,
@@ -70,9 +66,9 @@ from orders.staff.views.access import (
     order_or_404,
     part_steps,
     parts_at,
-    warehouses_worked,
     where,
 )
+from orders.staff.views.picking import other_shops, picking_refused
 from orders.staff.views.returns import marked_openable
 from orders.staff.views.till import device_counter
 
@@ -237,10 +233,10 @@ def _back(request, order: Order) -> str:
 def _refused(request, order: Order, error_message: str, **forms_):
     """Show a refusal where the button was: the picking list or the order page."""
     if request.POST.get("from") == "picking":
-        store = require_store(request)
-        context = _picking_context(request, store, page=request.POST.get("page"))
-        context["action_error"] = f"{order.number}: {error_message}"
-        return render(request, "orders/staff/picking.html", context, status=INVALID)
+        ship_form, ship_at = forms_.get("ship_form"), forms_.get("ship_at")
+        return picking_refused(
+            request, order, error_message, ship_form=ship_form, ship_at=ship_at
+        )
     order = order_or_404(order.number)
     context = detail_context(request, order, action_error=error_message, **forms_)
     return render(request, "orders/staff/order_detail.html", context, status=INVALID)
@@ -296,7 +292,7 @@ def order_pick(request, number: str):
     """A location's part of the order is picked (this shop's, or the one the form
     names): the whole order, unless it is split over several locations."""
     order, shop = acting_part(request, number, "pick")
-    split = _other_shops(order, shop)
+    split = other_shops(order, shop)
     return _step(
         request,
         order,
@@ -462,139 +458,3 @@ def _cancelled_said(order: Order, refunded) -> str:
     if order.status == OrderStatus.CANCELLED:
         return f"Order {order.number} cancelled; stock released, {money}."
     return f"Order {order.number}: parts not shipped cancelled; {money}."
-
-
-def _shelf_lines(order: Order, store) -> list:
-    """The lines this shop still takes off its own shelves for the order: its own
-    part of an order split over several shops."""
-    return [
-        line
-        for line in order.lines.all()
-        if line.fulfilment is not None
-        and line.fulfilment.status == FulfilmentStatus.PENDING
-        and acts_at(line.fulfilment, store.pk, "pick")
-    ]
-
-
-def _other_shops(order: Order, store) -> list[str]:
-    """The other shops an order split over several still sends parts from."""
-    return sorted(
-        {
-            f.location.name
-            for f in order.fulfilments.all()
-            if f.status not in (FulfilmentStatus.CANCELLED, FulfilmentStatus.SHIPPED)
-            and f.method == FulfilmentMethod.DELIVERY
-            and f.location_id != store.pk
-        }
-    )
-
-
-def _next_step(order: Order, store) -> None:
-    """A picked order's lines whose next step is at this shop (``shelf_lines``):
-    a pickup here is handed over whole, a delivery leaves with this shop's part only;
-    and where that part goes (``ship_to``)."""
-    action = "ready" if order.fulfilment_method == FulfilmentMethod.PICKUP else "ship"
-    here = {
-        f.pk
-        for f in order.fulfilments.all()
-        if f.status == FulfilmentStatus.PICKED and acts_at(f, store.pk, action)
-    }
-    order.shelf_lines = [
-        line for line in order.lines.all() if line.fulfilment_id in here
-    ]
-    order.ship_to = next(
-        (f.address for f in order.fulfilments.all() if f.pk in here and f.address),
-        None,
-    )
-    order.other_shops = _other_shops(order, store)
-
-
-# Orders to pick shown at once, oldest first: a busy shop's queue runs to hundreds.
-PICKING_PAGE_SIZE = 50
-
-
-def _picking_context(request, store, *, page=None) -> dict:
-    """One page of the orders to pick (``page`` as typed: a bad or out-of-range
-    number shows the first or last page, as every staff list does) and its pick
-    list; what is picked or on the way shows its oldest ``PICKING_PAGE_SIZE`` (each
-    section is worked oldest first, the next come up as those move on)."""
-    page = Paginator(picking_queue(location=store), PICKING_PAGE_SIZE).get_page(page)
-    to_pick = list(page.object_list)
-    summary: dict[str, dict] = {}
-    for order in to_pick:
-        order.shelf_lines = _shelf_lines(order, store)
-        order.pickup_here = order.fulfilment_method == FulfilmentMethod.PICKUP
-        order.other_shops = _other_shops(order, store)
-        for line in order.shelf_lines:
-            row = summary.setdefault(
-                line.sku,
-                {
-                    "sku": line.sku,
-                    "name": line.name,
-                    "variant": line.variant,
-                    "units": 0,
-                },
-            )
-            row["units"] += line.quantity
-    picked_all = picked_here(location=store)
-    picked = list(picked_all[:PICKING_PAGE_SIZE])
-    for order in picked:
-        _next_step(order, store)
-    awaiting_all = awaiting_transfer(location=store)
-    awaiting = list(awaiting_all[:PICKING_PAGE_SIZE])
-    for order in awaiting:
-        order.transfers = [
-            f.transfer for f in order.fulfilments.all() if f.transfer_id is not None
-        ]
-    to_ready = [o for o in picked if o.fulfilment_method == FulfilmentMethod.PICKUP]
-    to_ship = [o for o in picked if o.fulfilment_method == FulfilmentMethod.DELIVERY]
-    back = reverse("staff:picking")
-    return {
-        "store": store,
-        "page": page,
-        "to_pick": to_pick,
-        "picking_url": f"{back}?page={page.number}" if page.number > 1 else back,
-        "summary": sorted(summary.values(), key=lambda row: row["sku"]),
-        "to_ready": to_ready,
-        "to_ship": to_ship,
-        "picked_count": _count(picked, picked_all),
-        "awaiting": awaiting,
-        "awaiting_count": _count(awaiting, awaiting_all),
-        **_warehouse_section(request.user, store),
-        "section_size": PICKING_PAGE_SIZE,
-        "ship_form": ShipForm(),
-        "action_error": None,
-    }
-
-
-def _warehouse_section(user, store) -> dict:
-    """The warehouses' parts waiting to be picked or shipped, for HQ and for staff
-    given a warehouse (``warehouses_worked``): the oldest ``PICKING_PAGE_SIZE``
-    orders, each with its parts there (``warehouse_parts``: the location, the step
-    and the lines on its shelves). Nothing for anyone else."""
-    ids = warehouses_worked(user, store)
-    if ids == []:
-        return {"warehouses_shown": False}
-    every = orders_at_warehouses(location_ids=ids)
-    orders = list(every[:PICKING_PAGE_SIZE])
-    for order in orders:
-        order.warehouse_parts = warehouse_parts(order, location_ids=ids)
-        order.ship_to = next((f.address for f in order.fulfilments.all()), None)
-    return {
-        "warehouses_shown": True,
-        "at_warehouses": orders,
-        "at_warehouses_count": _count(orders, every),
-    }
-
-
-def _count(shown: list, every) -> int:
-    """How many there are: the rows shown when the section holds them all (no
-    query), else a count of the whole queryset."""
-    return len(shown) if len(shown) < PICKING_PAGE_SIZE else every.count()
-
-
-@staff_required
-def picking(request):
-    store = require_store(request)
-    context = _picking_context(request, store, page=request.GET.get("page"))
-    return render(request, "orders/staff/picking.html", context)

@@ -17,8 +17,9 @@ from orders.staff.views.returns import marked_openable
 
 def work_panel(request, store) -> dict:
     """Dashboard cards: orders to pick here (and at the warehouses the user works
-    for, said on the card: the picking page lists them apart) and pickups waiting at
-    the desk."""
+    for, said on the card: the picking page lists them apart), orders picked and
+    waiting to be made ready or shipped here, pickups waiting at the desk and
+    returns to process."""
     if store is None:
         return {}
     warehouses = warehouses_worked(request.user, store)
