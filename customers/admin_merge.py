@@ -3,14 +3,20 @@ customers' list, HQ's) or each flagged pair (the duplicates queue). The older pr
 is kept. A page first shows both profiles side by side (name, contacts, orders,
 points, login) and which is merged into which; only its confirming post merges,
 through ``merge_customers``, recorded as a ``CustomerMerge`` (who, when) and on the
-kept profile's timeline. A merge is never undone."""
+kept profile's timeline. A merge is never undone. A pair the merge would refuse
+(``merge_refusal``: a profile merged already or erased, a login on each) is never
+offered: listed as left with why, and with none left to merge no page asks."""
 
 from __future__ import annotations
 
 from django.contrib import admin, messages
 
 from customers.models import Customer, DuplicateStatus
-from customers.selectors.merge import kept_and_merged, pairs_side_by_side
+from customers.selectors.merge import (
+    kept_and_merged,
+    merge_refusal,
+    pairs_side_by_side,
+)
 from customers.services.merge import merge_customers
 from omnistore.accounts.scoping import in_scope_only
 from omnistore.core.admin_confirm import SHOWN, confirmation_page, confirmed
@@ -24,7 +30,7 @@ SAYS = (
 )
 
 
-def _ask(modeladmin, request, queryset, pairs: list, *, title: str, skipped=()):
+def _ask(modeladmin, request, queryset, pairs: list, *, title: str, left=()):
     return confirmation_page(
         modeladmin,
         request,
@@ -35,8 +41,23 @@ def _ask(modeladmin, request, queryset, pairs: list, *, title: str, skipped=()):
         count=len(pairs),
         rows=pairs_side_by_side(pairs[:SHOWN]),
         template=TEMPLATE,
-        skipped=skipped,
+        left=left[:SHOWN],
+        left_count=len(left),
     )
+
+
+def _left(candidate, kept: Customer, merged: Customer) -> tuple[str, str] | None:
+    """The flagged pair as the page and the messages name it, with why the merge
+    would refuse it; None when it would not."""
+    refusal = merge_refusal(kept, merged)
+    if refusal is None:
+        return None
+    named = f"Pair {candidate.pk}: {kept} (#{kept.pk}) and {merged} (#{merged.pk})"
+    return named, refusal.message.rstrip(".")
+
+
+def _listed(left: list) -> str:
+    return "; ".join(f"{pair} — {why}" for pair, why in left[:SHOWN])
 
 
 def _merge_pair(modeladmin, request, kept: Customer, merged: Customer) -> None:
@@ -74,6 +95,15 @@ class CustomerMergeAction:
             )
             return None
         kept, merged = kept_and_merged(*customers)
+        refusal = merge_refusal(kept, merged)
+        if refusal is not None:
+            self.message_user(
+                request,
+                f"{merged} (#{merged.pk}) and {kept} (#{kept.pk}) are not merged: "
+                f"{refusal.message}",
+                level=messages.WARNING,
+            )
+            return None
         if not confirmed(request):
             pair = [(kept, merged)]
             return _ask(self, request, queryset, pair, title="Merge two customers")
@@ -84,20 +114,21 @@ class CustomerMergeAction:
 class PairMergeAction:
     """Mixed into the duplicates queue's admin: ``merge_pairs``."""
 
-    def _pairs(self, queryset) -> tuple[list, list[int]]:
-        """The pending pairs whose profiles are both still live, each (kept,
-        merged); and the ids of those of which one was merged already."""
-        pairs, skipped = [], []
+    def _pairs(self, queryset) -> tuple[list, list]:
+        """The pending pairs to merge, each (kept, merged); and those left as they
+        are, each named with why (``_left``)."""
+        pairs, left = [], []
         pending = queryset.filter(status=DuplicateStatus.PENDING).select_related(
             "customer_a", "customer_b"
         )
         for candidate in pending.order_by("pk"):
-            a, b = candidate.customer_a, candidate.customer_b
-            if a.merged_into_id or b.merged_into_id:
-                skipped.append(candidate.pk)
+            kept, merged = kept_and_merged(candidate.customer_a, candidate.customer_b)
+            refused = _left(candidate, kept, merged)
+            if refused is None:
+                pairs.append((kept, merged))
             else:
-                pairs.append(kept_and_merged(a, b))
-        return pairs, skipped
+                left.append(refused)
+        return pairs, left
 
     @admin.action(
         description="Merge each pair (the older profile survives)",
@@ -106,30 +137,31 @@ class PairMergeAction:
     @in_scope_only
     def merge_pairs(self, request, queryset):
         if not confirmed(request):
-            pairs, skipped = self._pairs(queryset)
+            pairs, left = self._pairs(queryset)
             if pairs:
                 count = len(pairs)
                 title = f"Merge {count} flagged pair{'s' if count != 1 else ''}"
-                return _ask(
-                    self, request, queryset, pairs, title=title, skipped=skipped
-                )
-            self.message_user(
-                request,
-                "None of the selected pairs is still to merge: each was decided, "
-                "or one of its profiles was merged already.",
-                level=messages.WARNING,
-            )
+                return _ask(self, request, queryset, pairs, title=title, left=left)
+            said = "None of the selected pairs is still to merge: each was decided"
+            if left:
+                said += f", or is left as it is ({_listed(left)})"
+            self.message_user(request, f"{said}.", level=messages.WARNING)
             return None
+        left = []
         for candidate in queryset.filter(status=DuplicateStatus.PENDING).order_by("pk"):
             # Read again one by one: a merge above may have merged this pair's.
             a = Customer.objects.get(pk=candidate.customer_a_id)
             b = Customer.objects.get(pk=candidate.customer_b_id)
-            if a.merged_into_id or b.merged_into_id:
-                self.message_user(
-                    request,
-                    f"Pair {candidate.pk}: one profile was already merged.",
-                    level=messages.WARNING,
-                )
-                continue
-            _merge_pair(self, request, *kept_and_merged(a, b))
+            kept, merged = kept_and_merged(a, b)
+            refused = _left(candidate, kept, merged)
+            if refused is None:
+                _merge_pair(self, request, kept, merged)
+            else:
+                left.append(refused)
+        if left:
+            self.message_user(
+                request,
+                f"Left as they are ({len(left)}): {_listed(left)}.",
+                level=messages.INFO,
+            )
         return None

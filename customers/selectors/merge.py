@@ -1,5 +1,6 @@
-"""What an admin merge shows before it runs: which profile is kept (the older one)
-and both profiles side by side, each with its orders counted."""
+"""What an admin merge shows before it runs: which profile is kept (the older one),
+both profiles side by side, each with its orders counted, and why a merge would be
+refused (the rules ``merge_customers`` enforces, read here once for both)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,51 @@ from collections.abc import Iterable
 from django.db.models import Count
 
 from customers.models import Customer
+from omnistore.core.exceptions import Conflict
+
+
+def merged_already(*customers: Customer) -> Conflict | None:
+    """The refusal when one of the profiles was merged already (it only points to
+    the profile it went into), or None."""
+    for customer in customers:
+        if customer.merged_into_id is not None:
+            return Conflict(
+                f"Customer {customer.pk} was already merged into "
+                f"{customer.merged_into_id}.",
+                extra={"merged_into": customer.merged_into_id},
+            )
+    return None
+
+
+def kept_apart(survivor: Customer, other: Customer) -> Conflict | None:
+    """The refusal when two live profiles are never folded into one, or None.
+
+    An erased profile is merged with nothing (its person's data would come back, or
+    a live customer's history would take the erasure on). Two profiles with a login
+    each are not one person's to fold: the merged login would open the survivor's
+    orders, points and data (a stranger's login flagged beside a customer's, merged
+    by mistake, would take the account over)."""
+    for customer in (survivor, other):
+        if customer.is_anonymised:
+            return Conflict(
+                f"Customer #{customer.pk} was erased: an erased profile is merged "
+                "with no other.",
+                code="profile_erased",
+            )
+    if survivor.user_id and other.user_id and survivor.user_id != other.user_id:
+        return Conflict(
+            "Both profiles have a login of their own: they are kept apart. If they "
+            "are one person, that person signs in and proves the other profile's "
+            "email or phone with a code.",
+            code="both_have_logins",
+        )
+    return None
+
+
+def merge_refusal(kept: Customer, merged: Customer) -> Conflict | None:
+    """Why ``merge_customers`` would refuse this pair as the profiles stand now
+    (read without locks: the merge checks again under them), or None."""
+    return merged_already(kept, merged) or kept_apart(kept, merged)
 
 
 def kept_and_merged(one: Customer, other: Customer) -> tuple[Customer, Customer]:

@@ -25,6 +25,7 @@ from customers.models import (
     DuplicateStatus,
     IdentityKind,
 )
+from customers.selectors.merge import kept_apart, merged_already
 from customers.services.addresses import fold_addresses
 from customers.services.clientbook import EVENT_ASSOCIATE_UNASSIGNED, associate_name
 from customers.services.loyalty import settle_points_owed
@@ -231,36 +232,10 @@ def _lock_pair(survivor: Customer, other: Customer) -> tuple[Customer, Customer]
     if len(locked) != 2:
         raise NotFound("Customer not found.")
     survivor, other = locked[survivor.pk], locked[other.pk]
-    for customer in (survivor, other):
-        if customer.merged_into_id is not None:
-            raise Conflict(
-                f"Customer {customer.pk} was already merged into "
-                f"{customer.merged_into_id}.",
-                extra={"merged_into": customer.merged_into_id},
-            )
+    refusal = merged_already(survivor, other)
+    if refusal is not None:
+        raise refusal
     return survivor, other
-
-
-def _check_mergeable(survivor: Customer, other: Customer) -> None:
-    """An erased profile is merged with nothing (its person's data would come back,
-    or a live customer's history would take the erasure on). Two profiles with a
-    login each are not one person's to fold: the merged login would open the
-    survivor's orders, points and data (a stranger's login flagged beside a
-    customer's, merged by mistake, would take the account over)."""
-    for customer in (survivor, other):
-        if customer.is_anonymised:
-            raise Conflict(
-                f"Customer #{customer.pk} was erased: an erased profile is merged "
-                "with no other.",
-                code="profile_erased",
-            )
-    if survivor.user_id and other.user_id and survivor.user_id != other.user_id:
-        raise Conflict(
-            "Both profiles have a login of their own: they are kept apart. If they "
-            "are one person, that person signs in and proves the other profile's "
-            "email or phone with a code.",
-            code="both_have_logins",
-        )
 
 
 def _move_related(survivor: Customer, other: Customer, summary: dict) -> None:
@@ -454,7 +429,9 @@ def _merge(
             "at it.",
             code="profile_has_login",
         )
-    _check_mergeable(survivor, other)
+    refusal = kept_apart(survivor, other)  # erased, or a login on each
+    if refusal is not None:
+        raise refusal
     summary: dict[str, Any] = {
         "merged": {
             "id": other.pk,

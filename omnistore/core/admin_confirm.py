@@ -3,7 +3,9 @@ change, row by row, what the action does, and a button that posts the same selec
 back with ``confirm``. The action acts only on that post (``confirmed``); a reason it
 needs is a form on the page, refused there when missing (nothing changes). Used under
 ``in_scope_only``, the page lists only rows the list holds for the user, and the
-confirming post is scoped again."""
+confirming post is scoped again. The selection posted back is the whole selection:
+an action whose page lists rows it leaves as they are sorts it again by the same
+rule on the confirming post and acts only on the rows to change."""
 
 from __future__ import annotations
 

@@ -1,17 +1,20 @@
-"""The page the order list's *Mark delivered* draws before it acts: the shipped
-deliveries it will mark (from then on their points can be spent and their return
-window runs, which nobody takes back), and the selected orders it leaves as they
-are, with why."""
+"""The order list's *Mark delivered*: the page it draws before it acts (the shipped
+deliveries it will mark, from then on their points can be spent and their return
+window runs, which nobody takes back, and the selected orders it leaves as they are,
+with why), and the confirming post, which sorts the selection again by the same rule
+and marks only the orders to move."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.utils import timezone
 
+from customers.selectors.team import associate_public_name
 from omnistore.core.admin_confirm import SHOWN, confirmation_page
+from omnistore.core.exceptions import ApplicationError
 from orders.models import OrderStatus
 from orders.selectors.access import may_confirm_delivery
-from orders.services.fulfilment import can_move
+from orders.services.fulfilment import can_move, mark_delivered
 
 SAYS = (
     "Each customer has the parcel from now: the order's points can be spent and its "
@@ -71,3 +74,42 @@ def delivery_confirmation(model_admin, request, queryset):
         left=left[:SHOWN],
         left_count=len(left),
     )
+
+
+def deliver_confirmed(model_admin, request, queryset) -> None:
+    """Each order the page listed to mark through ``mark_delivered`` (one
+    transaction each), sorted again as the page sorts them (``_sorted``): the
+    orders it said it leaves are left, and said so. Each history says why it
+    moved, as its customer reads it there: staff named by first name and initial,
+    as customers are told who served them. A refusal meanwhile (moved since the
+    page) is reported by its number."""
+    user = request.user
+    who = associate_public_name(user) if user.first_name.strip() else ""
+    note = f"Marked delivered in the back office by {who or 'a member of staff'}"
+    moving, left = _sorted(user, queryset)
+    done, refused = [], []
+    for order in moving:
+        try:
+            mark_delivered(order=order, actor=user, note=note)
+        except ApplicationError as error:
+            refused.append(error.message.rstrip("."))
+        else:
+            done.append(order.number)
+    if done:
+        model_admin.message_user(
+            request,
+            f"Marked {len(done)} order{'s' if len(done) != 1 else ''} delivered: "
+            f"{', '.join(done)}.",
+            messages.SUCCESS,
+        )
+    if left:
+        why = "; ".join(f"{number}: {reason}" for number, reason in left[:SHOWN])
+        model_admin.message_user(
+            request, f"Left as they are ({len(left)}): {why}.", messages.INFO
+        )
+    if refused:
+        model_admin.message_user(
+            request,
+            f"{len(refused)} not marked delivered: {'; '.join(refused)}.",
+            messages.ERROR,
+        )

@@ -11,12 +11,10 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.http import StreamingHttpResponse
-from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from customers.selectors.team import associate_public_name
 from omnistore.accounts.scoping import PartOfParentInline, ReadOnlyAdmin, in_scope_only
 from omnistore.approvals.models import ApprovalChannel
 from omnistore.core.admin_confirm import confirmed
@@ -28,7 +26,7 @@ from orders.admin.export import Echo, export_rows
 from orders.admin.giftcards import GiftCardSoldInline
 from orders.admin.invoices import InvoiceInline, issue_invoices
 from orders.admin.order_cancel import NOT_YOURS, OrderCancelPage
-from orders.admin.order_deliver import delivery_confirmation
+from orders.admin.order_deliver import deliver_confirmed, delivery_confirmation
 from orders.admin.reports import sales_report_page, vat_ledger_page
 from orders.admin.returns import OrderReturnInline
 from orders.models import (
@@ -43,12 +41,11 @@ from orders.models import (
     Refund,
     TillMovement,
 )
-from orders.selectors.access import may_confirm_delivery, sold_or_fulfilled_here
+from orders.selectors.access import sold_or_fulfilled_here
 from orders.selectors.orders import ORDER_SHOP_PATHS
 from orders.selectors.till import TillLine, till_lines
-from orders.services.fulfilment import cancel_order, mark_delivered
-
-SHOWN = 50  # orders listed on the cancel confirmation page
+from orders.services.fulfilment import cancel_order
+from orders.services.refund_cash import CASH_NEEDS_TILL
 
 
 class OrderLineInline(PartOfParentInline):
@@ -446,23 +443,12 @@ class OrderAdmin(EventHistory, OrderCancelPage, PhoneAwareSearch, ReadOnlyAdmin)
     def cancel_orders(self, request, queryset):
         """Each order through ``cancel_order`` (stock released, payments refunded,
         history and customer told), one transaction each: one refusal does not hold
-        back the others and is reported by its number."""
+        back the others and is reported by its number. An order still holding cash
+        is left for the shop that sold it, whose till gives the cash back: the page
+        asking for a reason lists it as left out, and the run says it left it."""
         form = CancelOrdersForm(request.POST if "confirm" in request.POST else None)
         if not form.is_valid():
-            context = {
-                **self.admin_site.each_context(request),
-                "title": "Cancel orders",
-                "orders": list(queryset.select_related("customer")[:SHOWN]),
-                "count": queryset.count(),
-                "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
-                "form": form,
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-                "opts": self.model._meta,
-                "select_across": request.POST.get("select_across", "0"),
-            }
-            return TemplateResponse(
-                request, "orders/staff/admin_cancel_orders.html", context
-            )
+            return self.cancel_orders_page(request, queryset, form)
         reason = form.cleaned_data["reason"]
         done = []
         for order in queryset.order_by("id"):
@@ -474,9 +460,11 @@ class OrderAdmin(EventHistory, OrderCancelPage, PhoneAwareSearch, ReadOnlyAdmin)
             try:
                 cancel_order(order=order, actor=request.user, reason=reason)
             except ApplicationError as error:
-                self.message_user(
-                    request, f"{order.number}: {error.message}", level=messages.ERROR
-                )
+                if error.code == CASH_NEEDS_TILL:  # said naming the order and shop
+                    said, level = f"Not cancelled: {error.message}", messages.WARNING
+                else:
+                    said, level = f"{order.number}: {error.message}", messages.ERROR
+                self.message_user(request, said, level=level)
             else:
                 done.append(order.number)
         if done:
@@ -499,39 +487,12 @@ class OrderAdmin(EventHistory, OrderCancelPage, PhoneAwareSearch, ReadOnlyAdmin)
         """Shipped deliveries the customer has now, each through ``mark_delivered``
         (one transaction each) where the manager may say so
         (``may_confirm_delivery``), once a page listing them is confirmed (their
-        return windows start: nobody takes that back); how many moved, and which
-        were refused and why. Each history says why it moved, as its customer reads
-        it there: staff named by first name and initial, as customers are told who
-        served them."""
+        return windows start: nobody takes that back); only the orders the page
+        listed to mark move, the others are said to be left as they are, with why
+        (``orders/admin/order_deliver.py``)."""
         if not confirmed(request):
             return delivery_confirmation(self, request, queryset)
-        user = request.user
-        who = associate_public_name(user) if user.first_name.strip() else ""
-        note = f"Marked delivered in the back office by {who or 'a member of staff'}"
-        done, refused = [], []
-        for order in queryset.prefetch_related("fulfilments").order_by("id"):
-            if not may_confirm_delivery(request.user, order):
-                refused.append(f"Order {order.number} left from none of your locations")
-                continue
-            try:
-                mark_delivered(order=order, actor=request.user, note=note)
-            except ApplicationError as error:
-                refused.append(error.message.rstrip("."))
-            else:
-                done.append(order.number)
-        if done:
-            self.message_user(
-                request,
-                f"Marked {len(done)} order{'s' if len(done) != 1 else ''} delivered: "
-                f"{', '.join(done)}.",
-                level=messages.SUCCESS,
-            )
-        if refused:
-            self.message_user(
-                request,
-                f"{len(refused)} not marked delivered: {'; '.join(refused)}.",
-                level=messages.ERROR,
-            )
+        return deliver_confirmed(self, request, queryset)
 
     @admin.action(description="Export selected orders as CSV", permissions=["view"])
     def export_csv(self, request, queryset):

@@ -5,7 +5,8 @@ fulfilled at their shop (cancel, and its documents — emailing the receipt agai
 issuing the invoice — also when it was placed there). A shop that only sends a
 transfer for another shop's pickup does that from the stock screens: the order is
 the pickup shop's. HQ acts everywhere, but a warehouse it acts for cancels no order
-paid in cash: it has no till to give the cash back from (``cancelled_elsewhere``).
+paid in cash: it has no till to give the cash back from (``cancelled_elsewhere``);
+nor does the admin, which is no counter (``cancelled_at_its_shop``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from inventory.models import Location, LocationKind
 from omnistore.accounts.scoping import shop_ids
 from orders.models import FulfilmentMethod, FulfilmentStatus, Order, PaymentMethod
 from orders.selectors.payments import refunded_at_cancellation
+from orders.selectors.pickups import cash_held
 
 
 def acts_at(fulfilment, location_id, action: str | None) -> bool:
@@ -73,9 +75,8 @@ def has_a_shop(order: Order) -> bool:
 def cancelled_elsewhere(order: Order, location) -> str:
     """Who cancels ``order`` when ``location`` cannot: cancelling gives the cash it
     was paid back from a till, and a warehouse has none, so the shop that sold it
-    does, from its till, or the admin (away from a counter: the cash is handed over
-    at the shop). Empty when ``location`` can: a shop, no location (the admin), or
-    no cash to give back."""
+    does, from its till. Empty when ``location`` can: a shop, or no cash to give
+    back; no location (the admin) is ``cancelled_at_its_shop``'s."""
     if location is None or location.is_shop:
         return ""
     payments = order.payments.all()
@@ -87,8 +88,20 @@ def cancelled_elsewhere(order: Order, location) -> str:
     shop = f"{sold_at}, the shop that sold it," if sold_at else "The shop that sold it"
     return (
         f"{location.name} is a warehouse: it has no till to give back the cash this "
-        f"order was paid in. {shop} cancels it and gives the cash back from its "
-        "till; or cancel it in the admin, from the order's page there."
+        f"order was paid in. {shop} cancels it and gives the cash back from its till."
+    )
+
+
+def cancelled_at_its_shop(order: Order) -> str:
+    """Why ``order`` is not cancelled away from every counter (the admin): the cash
+    it still holds (``cash_held``) goes back from the till of the shop that sold
+    it, so it is cancelled from its page there. Empty when it holds none."""
+    if not cash_held().filter(order_id=order.pk).exists():
+        return ""
+    shop = order.placing_location.name if order.placing_location_id else "a shop"
+    return (
+        f"Order {order.number} was paid in cash at {shop}: the cash goes back from "
+        "that shop's till, so it is cancelled from the order's page at that shop."
     )
 
 

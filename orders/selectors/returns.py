@@ -40,6 +40,7 @@ from orders.models import (
     ReturnStatus,
     ReturnStatusChange,
     StoreCreditTransaction,
+    TillMovement,
 )
 from orders.pricing import share_of
 from orders.selectors.giftcards import gift_cards_sold
@@ -576,3 +577,13 @@ def refund_said(ret: Return) -> str:
         f"{part.amount} {currency} to {part.label.lower()}" for part in refunded_as(ret)
     ]
     return ", ".join(parts) or f"0.00 {currency}"
+
+
+def cash_rounded_out(ret: Return) -> Decimal | None:
+    """The cash a return's refunds paid out of the drawer when the till rounded it
+    to its smallest coin (29.98 francs refunded: 30.00), as the till booked it;
+    None when no cash of it was rounded. One query."""
+    booked = TillMovement.objects.filter(
+        refund__return_refund__return_request=ret
+    ).aggregate(paid=Sum("amount"), rounded=Sum("rounding"))
+    return -booked["paid"].quantize(Decimal("0.01")) if booked["rounded"] else None

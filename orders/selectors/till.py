@@ -26,6 +26,7 @@ from omnistore.core.channels import Channel
 from omnistore.core.vat import format_vat_number
 from orders.models import (
     CANCELLATION_REFUND,
+    PARTS_CANCELLATION_REFUND,
     Order,
     OrderLine,
     OrderStatus,
@@ -82,6 +83,21 @@ def cash_rounded(amount: Decimal, currency: str) -> Decimal:
     step = cash_step(currency)
     units = (Decimal(amount) / step).quantize(Decimal(1), rounding=ROUND_HALF_UP)
     return (units * step).quantize(ZERO)
+
+
+def cash_paid_back(payment_id: int, owed: Decimal, currency: str) -> Decimal:
+    """The coins paid out for a cash refund of ``owed`` (signed as the drawer moves:
+    out is negative) on the payment: what its cash refunds come to with this one,
+    rounded once (``cash_rounded``), less what its earlier ones paid. Units
+    returned one at a time then give back what the sale took (10.03 three times:
+    10.05, 10.00, 10.05), never a rounding in the customer's favour on each. One
+    query."""
+    before = TillMovement.objects.filter(
+        kind=TillMovementKind.REFUND, refund__payment_id=payment_id
+    ).aggregate(paid=Sum("amount"), rounded=Sum("rounding"))
+    paid_before = before["paid"] or ZERO
+    owed_before = paid_before - (before["rounded"] or ZERO)
+    return (cash_rounded(owed_before + owed, currency) - paid_before).quantize(ZERO)
 
 
 def in_coins(amount: Decimal, currency: str) -> bool:
@@ -194,13 +210,15 @@ class TillLine:
 
     @property
     def cancelled_order(self) -> str:
-        """The number of the order a cancellation's refund paid back, unless its
-        reason (the cancellation's) names it already: a sale's reason names its
-        order, a return's refund its return. No query (``till_lines`` loads both)."""
+        """The number of the order a cancellation's refund paid back (the whole
+        order's, or that of its parts not shipped), unless its reason (the
+        cancellation's) names it already: a sale's reason names its order, a
+        return's refund its return. No query (``till_lines`` loads both)."""
         m = self.movement
         if not (m.refund_id and m.order_id):
             return ""
-        if not m.refund.reference.startswith(CANCELLATION_REFUND):
+        cancelled = (CANCELLATION_REFUND, PARTS_CANCELLATION_REFUND)
+        if not m.refund.reference.startswith(cancelled):
             return ""
         return "" if m.order.number in m.reason else m.order.number
 

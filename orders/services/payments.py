@@ -214,7 +214,8 @@ def refund_payment(
     (``location``, or the device's open ``till``) the refund is booked on the till;
     cash is paid out there only of an open till, checked before anything moves. A
     refund decided away from a counter (a pickup expiring, an online cancellation)
-    is recorded; its cash is handed over at the shop as a cash out. A closed gift
+    is recorded on no till: those leave an order holding cash (``cash_held``) to its
+    shop's counter, whose till gives the cash back. A closed gift
     card's refund goes to store credit (``give_back``), and the refund says so
     (``given_as``). ``order``: the payment's order as the caller holds it (its
     status perhaps changing), for its history.

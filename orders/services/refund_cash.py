@@ -2,7 +2,8 @@
 a manager is asked to approve the refund: an approval of a refund the till then
 refuses would be spent for nothing. The returns desk reads the same rule to say up
 front when the cash cannot go out here (``cash_refund_refusal``), and a cancellation
-at a warehouse, which has no till, is refused up front (``guard_cancel_refund``).
+where there is no till to give its cash back from (at a warehouse; away from every
+counter, as in the admin) is refused up front (``guard_cancel_refund``).
 
 The drawer's rule itself (an open session, in its currency, holding enough) is the
 till's: ``cash_session`` when the cash moves, ``cash_refusal`` for a page.
@@ -10,14 +11,15 @@ till's: ``cash_session`` when the cash moves, ``cash_refusal`` for a page.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from decimal import Decimal
 
 from omnistore.approvals.models import Approval
-from omnistore.core.exceptions import ValidationFailed
+from omnistore.core.exceptions import Conflict, ValidationFailed
 from orders.models import Order, Payment, PaymentMethod, RefundMethod
-from orders.selectors.access import cancelled_elsewhere
+from orders.selectors.access import cancelled_at_its_shop, cancelled_elsewhere
+from orders.selectors.till import cash_paid_back
 
 from .approvals import guard_refund
 from .refund_limit import ExchangeRefund
@@ -27,26 +29,52 @@ from .till import cash_refusal, cash_session
 # A refund of no amount yet known reaches the cash when the cash goes back first: the
 # smallest refund tells.
 ANY_REFUND = Decimal("0.01")
+# A cancellation away from every counter of an order still holding cash: refused.
+CASH_NEEDS_TILL = "cash_needs_till"
 
 
-def cash_out_of_refund(
-    payments: Iterable[Payment], amount: Decimal | None
-) -> tuple[str, Decimal]:
-    """The currency and the cash of ``amount`` (None: any refund) going back to
-    ``payments``: each takes in ``refund_sequence`` as much as it still holds, as
-    ``refund_to_payments`` pays it back. ("", 0.00): no cash is reached."""
-    remaining = ANY_REFUND if amount is None else amount
-    currency, cash = "", Decimal("0.00")
+def _shares(
+    payments: Iterable[Payment], amount: Decimal
+) -> Iterator[tuple[Payment, Decimal]]:
+    """The payments ``amount`` goes back to, each with its share: in
+    ``refund_sequence``, each as much as it still holds, as ``refund_to_payments``
+    pays it back."""
+    remaining = amount
     for payment in refund_sequence(list(payments)):
         if remaining <= 0:
             break
         take = min(remaining, payment.refundable)
         if take <= 0:
             continue
+        yield payment, take
+        remaining -= take
+
+
+def cash_out_of_refund(
+    payments: Iterable[Payment], amount: Decimal | None
+) -> tuple[str, Decimal]:
+    """The currency and the cash of ``amount`` (None: any refund) going back to
+    ``payments`` (``_shares``). ("", 0.00): no cash is reached."""
+    currency, cash = "", Decimal("0.00")
+    for payment, take in _shares(payments, ANY_REFUND if amount is None else amount):
         if payment.method == PaymentMethod.CASH:
             currency, cash = payment.currency, cash + take
-        remaining -= take
     return currency, cash
+
+
+def cash_paid_out(payments: Iterable[Payment], amount: Decimal) -> Decimal:
+    """The coins the drawer pays out for the cash of a refund of ``amount`` to
+    ``payments`` (``cash_out_of_refund``): each cash payment's share as the till
+    will book it, rounded with that payment's earlier cash refunds to the smallest
+    coin (``cash_paid_back``). Read for a page: a query per cash payment reached."""
+    return sum(
+        (
+            -cash_paid_back(payment.pk, -take, payment.currency)
+            for payment, take in _shares(payments, amount)
+            if payment.method == PaymentMethod.CASH
+        ),
+        Decimal("0.00"),
+    )
 
 
 def guard_counter_refund(
@@ -113,9 +141,14 @@ def guard_cancel_refund(
     reason: str = "",
 ) -> Approval | None:
     """``guard_refund`` of what cancelling ``order`` at ``location`` gives back, its
-    cash first: a warehouse has no till to pay it from, so there the cancellation is
-    refused before anything moves or a manager is asked, saying who cancels it
-    instead (``cancelled_elsewhere``)."""
+    cash first: it goes back only from a shop's till, so where there is none the
+    cancellation is refused before anything moves or a manager is asked, saying who
+    cancels it instead: at a warehouse (``cancelled_elsewhere``), and away from
+    every counter (no ``location``: the admin) an order still holding cash
+    (``cancelled_at_its_shop``, ``CASH_NEEDS_TILL``)."""
+    at_its_shop = cancelled_at_its_shop(order) if location is None else ""
+    if at_its_shop:
+        raise Conflict(at_its_shop, code=CASH_NEEDS_TILL)
     elsewhere = cancelled_elsewhere(order, location)
     if elsewhere:
         message = f"{elsewhere} Nothing was changed."

@@ -37,6 +37,7 @@ from omnistore.core.channels import is_online
 from omnistore.core.exceptions import ApplicationError, ValidationFailed
 from orders.models import (
     CANCELLATION_REFUND,
+    PARTS_CANCELLATION_REFUND,
     Order,
     Payment,
     PaymentMethod,
@@ -343,7 +344,7 @@ def _given_back_for(order: Order, reference: str) -> str:
     kind, _, rest = reference.partition(":")
     if f"{kind}:" == CANCELLATION_REFUND:
         return f"order {order.number} cancelled"
-    if kind == "cancel-rest":
+    if f"{kind}:" == PARTS_CANCELLATION_REFUND:
         return f"order {order.number}, parts not shipped cancelled"
     if kind == "return" and rest:
         return f"return {rest.partition(':')[0]} of order {order.number}"

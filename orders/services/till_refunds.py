@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import Sum
-
 from omnistore.core.actors import acting_user
 from orders.models import (
     PaymentMethod,
@@ -20,7 +18,7 @@ from orders.models import (
     TillMovement,
     TillMovementKind,
 )
-from orders.selectors.till import cash_rounded, counter_takes
+from orders.selectors.till import cash_paid_back, counter_takes
 
 from .till import cash_session, counter_session_to_book
 
@@ -57,7 +55,7 @@ def book_counter_refund(
     if TillMovement.objects.filter(refund=refund).exists():
         return None
     owed = -refund.amount if cash else Decimal("0.00")
-    paid = _cash_paid_back(refund, owed, session.currency) if cash else owed
+    paid = cash_paid_back(refund.payment_id, owed, session.currency) if cash else owed
     return TillMovement.objects.create(
         session=session,
         kind=TillMovementKind.REFUND,
@@ -97,16 +95,3 @@ def book_counter_credit(
         reason=f"Return {credit.return_request.code}",
         actor=acting_user(actor),
     )
-
-
-def _cash_paid_back(refund: Refund, owed: Decimal, currency: str) -> Decimal:
-    """The coins paid out for a cash refund: what the payment's cash refunds come to
-    with this one, rounded once, less what its earlier ones paid. Units returned one
-    at a time then give back what the sale took (10.03 three times: 10.05, 10.00,
-    10.05), never a rounding in the customer's favour on each."""
-    before = TillMovement.objects.filter(
-        kind=TillMovementKind.REFUND, refund__payment_id=refund.payment_id
-    ).aggregate(paid=Sum("amount"), rounded=Sum("rounding"))
-    paid_before = before["paid"] or Decimal("0.00")
-    owed_before = paid_before - (before["rounded"] or Decimal("0.00"))
-    return cash_rounded(owed_before + owed, currency) - paid_before

@@ -2,7 +2,9 @@
 profiles side by side (name, email, phone, orders, points, login) saying which is
 kept and which is merged into it, and merges nothing; only the page's confirming
 post merges, recorded with who did it. The duplicates queue's merge asks the same
-way. A profile outside the user's shops is neither shown nor merged."""
+way. A pair the merge would refuse (a profile merged already or erased, a login on
+each) is never offered: the page lists it as left with why, and with nothing left to
+merge no page asks. A profile outside the user's shops is neither shown nor merged."""
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -14,10 +16,12 @@ from customers.models import (
     DuplicateCandidate,
     DuplicateStatus,
 )
-from customers.services.matching import match_customer
+from customers.services.erasure import erase_customer
+from customers.services.matching import flag_duplicate, match_customer
+from customers.services.merge import merge_customers
 from omnistore.accounts.models import Role
 from omnistore.core.channels import Channel
-from tests.customers.factories import make_customer
+from tests.customers.factories import CustomerUserFactory, make_customer
 from tests.factories import UserFactory
 from tests.orders.factories import pickup_order, shop, stocked
 
@@ -118,8 +122,7 @@ def test_a_pair_decided_already_draws_no_page(hq):
 
     assert response.status_code == 302
     assert _said(response) == [
-        "None of the selected pairs is still to merge: each was decided, or one of "
-        "its profiles was merged already."
+        "None of the selected pairs is still to merge: each was decided."
     ]
     assert not _merged()
 
@@ -157,3 +160,112 @@ def test_a_customer_outside_the_users_shops_is_neither_shown_nor_merged(client):
     assert _merged() == {second.pk}
     other.refresh_from_db()
     assert other.merged_into_id is None
+
+
+def _pending(candidate) -> bool:
+    candidate.refresh_from_db()
+    return candidate.status == DuplicateStatus.PENDING
+
+
+LOGINS = (
+    "Both profiles have a login of their own: they are kept apart. If they are one "
+    "person, that person signs in and proves the other profile's email or phone "
+    "with a code"
+)
+
+
+@pytest.mark.parametrize("why", ["logins", "erased", "merged"])
+def test_two_profiles_the_merge_refuses_draw_no_page(hq, why):
+    """Two profiles that each have a login, one erased, or one merged already into
+    a third: no page offers their merge; the list says why, and nothing merges."""
+    logins = {"user": UserFactory()} if why == "logins" else {}
+    older = make_customer(email="old@example.com", first_name="Olga", **logins)
+    if logins:
+        logins = {"user": UserFactory()}
+    newer = make_customer(email="new@example.com", first_name="Nina", **logins)
+    if why == "logins":
+        refusal = LOGINS
+    elif why == "erased":
+        erase_customer(customer=newer)
+        refusal = f"Customer #{newer.pk} was erased: an erased profile is merged with"
+    else:
+        third = make_customer(email="third@example.com", first_name="Tea")
+        merge_customers(survivor=third, other=newer, actor=hq.user)
+        refusal = f"Customer {newer.pk} was already merged into {third.pk}."
+    before = _merged()
+    chosen = {"action": "merge_selected", "_selected_action": [older.pk, newer.pk]}
+
+    for posted in (chosen, {**chosen, "confirm": "yes"}):
+        response = hq.post(CUSTOMERS, posted, follow=True)
+
+        assert response.redirect_chain == [(CUSTOMERS, 302)]
+        ((level, said),) = [(m.level_tag, str(m)) for m in response.context["messages"]]
+        assert level == "warning"
+        assert f"(#{newer.pk}) and Olga Bianchi (#{older.pk}) are not merged: " in said
+        assert refusal in said
+    assert _merged() == before
+    assert CustomerMerge.objects.count() == (1 if why == "merged" else 0)
+
+
+def test_the_queue_lists_pairs_it_leaves_with_why_and_merges_only_the_others(hq):
+    """Of three flagged pairs, one whose profiles each have a login and one with an
+    erased profile are left, named on the page with why; confirming merges the
+    third only and says the two were left, as the page said, not that they
+    failed; they stay pending for staff to dismiss."""
+    first = make_customer(email="one@example.com", first_name="Uno")
+    second = make_customer(email="two@example.com", first_name="Due")
+    lone, logged = (CustomerUserFactory().customer_profile for _ in range(2))
+    erased = make_customer(email="gone@example.com", first_name="Via")
+    live = make_customer(email="here@example.com", first_name="Qui")
+    mergeable = flag_duplicate(customer=first, other=second, reason="same name")
+    logins = flag_duplicate(customer=lone, other=logged, reason="same phone")
+    gone = flag_duplicate(customer=erased, other=live, reason="same card")
+    erase_customer(customer=erased)
+    chosen = {
+        "action": "merge_pairs",
+        "_selected_action": [mergeable.pk, logins.pk, gone.pk],
+    }
+
+    page = hq.post(PAIRS, chosen)
+
+    assert page.status_code == 200
+    assert [(k.pk, m.pk) for k, m in page.context["rows"]] == [(first.pk, second.pk)]
+    left = dict(page.context["left"])
+    assert page.context["left_count"] == 2
+    assert list(left) == [
+        f"Pair {logins.pk}: {lone} (#{lone.pk}) and {logged} (#{logged.pk})",
+        f"Pair {gone.pk}: {Customer.objects.get(pk=erased.pk)} (#{erased.pk}) and "
+        f"Qui Bianchi (#{live.pk})",
+    ]
+    assert list(left.values()) == [
+        LOGINS,
+        f"Customer #{erased.pk} was erased: an erased profile is merged with no other",
+    ]
+    text = page.content.decode()
+    assert "Left as they are (2):" in text and f"Pair {gone.pk}" in text
+
+    done = hq.post(PAIRS, {**chosen, "confirm": "yes"}, follow=True)
+
+    said = [(m.level_tag, str(m)) for m in done.context["messages"]]
+    assert [level for level, _ in said] == ["success", "info"]
+    assert said[1][1].startswith(f"Left as they are (2): Pair {logins.pk}: ")
+    assert _merged() == {second.pk}
+    assert not _pending(mergeable)
+    assert _pending(logins) and _pending(gone)
+
+
+def test_the_queue_draws_no_page_when_every_pair_is_refused(hq):
+    lone, logged = (CustomerUserFactory().customer_profile for _ in range(2))
+    logins = flag_duplicate(customer=lone, other=logged, reason="same phone")
+
+    response = hq.post(
+        PAIRS, {"action": "merge_pairs", "_selected_action": [logins.pk]}
+    )
+
+    assert response.status_code == 302
+    assert _said(response) == [
+        "None of the selected pairs is still to merge: each was decided, or is left "
+        f"as it is (Pair {logins.pk}: {lone} (#{lone.pk}) and "
+        f"{logged} (#{logged.pk}) — {LOGINS})."
+    ]
+    assert _pending(logins) and not _merged()

@@ -1,8 +1,9 @@
 """The order list's admin action "Mark delivered": managers and HQ mark shipped
 deliveries of their shops delivered (with who and why, in each order's history, as
 its customer reads it: staff by first name and initial), once a page listing the
-orders it marks is confirmed; the list then says how many moved and which were
-refused and why; another shop's order is out of reach."""
+orders it marks is confirmed; the confirming post marks only those, and the list
+then says how many moved and which were left as they are and why; another shop's
+order is out of reach."""
 
 from decimal import Decimal
 
@@ -16,6 +17,7 @@ from orders.models import OrderStatus
 from orders.services.fulfilment import mark_delivered, mark_picked, ship_order
 from tests.factories import LocationFactory, UserFactory, stock
 from tests.orders.factories import delivery_order, variant
+from tests.orders.returns_helpers import counter_sale
 
 pytestmark = pytest.mark.django_db
 
@@ -88,8 +90,8 @@ def test_a_manager_marks_their_shops_shipped_orders_delivered(client, shop):
     said = [str(m) for m in response.context["messages"]]
     assert f"Marked 1 order delivered: {shipped.number}." in said[0]
     assert said[1] == (
-        f"2 not marked delivered: Order {picked.number} cannot go from picked to "
-        f"delivered; Order {done.number} is already delivered."
+        f"Left as they are (2): {picked.number}: picked, not a shipped delivery; "
+        f"{done.number}: delivered, not a shipped delivery."
     )
     assert [status(shipped), status(picked)] == [
         OrderStatus.DELIVERED,
@@ -190,3 +192,40 @@ def test_with_nothing_to_mark_no_page_asks(client, shop):
         f"({picked.number}: picked, not a shipped delivery)."
     ]
     assert status(picked) == OrderStatus.PICKED
+
+
+def test_confirming_marks_only_what_the_page_listed_and_says_the_rest_is_left(
+    client, shop
+):
+    """A shipped delivery and a counter sale (completed) chosen together: the page
+    marks the first and leaves the second; confirming it marks the first only and
+    says the second was left, as the page said, not that it failed."""
+    manager = UserFactory(username="marco", role=Role.STORE_MANAGER, store=shop)
+    shipped = order_from(shop)
+    item = variant("30.00")
+    stock(item, shop, 1)
+    sale = counter_sale(store=shop, lines=[(item, 1)], staff=manager)
+    assert sale.status == OrderStatus.COMPLETED
+    client.force_login(manager)
+    chosen = {"action": "deliver_orders", "_selected_action": [shipped.pk, sale.pk]}
+
+    page = client.post(ORDERS, chosen)
+
+    assert [row[0] for row in page.context["rows"]] == [shipped.number]
+    assert page.context["left"] == [(sale.number, "completed, not a shipped delivery")]
+
+    done = client.post(ORDERS, {**chosen, "confirm": "yes"}, follow=True)
+
+    said = [(m.level_tag, str(m)) for m in done.context["messages"]]
+    assert said == [
+        ("success", f"Marked 1 order delivered: {shipped.number}."),
+        (
+            "info",
+            f"Left as they are (1): {sale.number}: completed, not a shipped delivery.",
+        ),
+    ]
+    assert [status(shipped), status(sale)] == [
+        OrderStatus.DELIVERED,
+        OrderStatus.COMPLETED,
+    ]
+    assert not sale.history.filter(note__startswith="Marked delivered").exists()

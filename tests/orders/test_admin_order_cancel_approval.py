@@ -1,7 +1,8 @@
 """A manager cancelling in the admin an order whose refund passes the limit approves
 it themselves, recorded as in the staff pages: an approval of their own, at the
 order's shop they manage (their home shop when it is one of the order's). HQ's is
-of no one shop. The cash goes back on no till: the admin is no counter."""
+of no one shop. The order is paid by card: the admin, no counter, cancels no order
+holding cash."""
 
 from __future__ import annotations
 
@@ -39,14 +40,14 @@ def milano():
 
 @pytest.fixture
 def order(milano):
-    """179.80 in cash, taken at Milano's counter for delivery home."""
+    """179.80 by card, taken at Milano's counter for delivery home."""
     coat = stocked(milano, 5, price="89.90")
     return delivery_order(
         lines=[(coat, 2)],
         channel="store",
         placing_location=milano,
         staff=StaffFactory(store=milano),
-        payments=[PaymentRequest(method=PaymentMethod.CASH)],
+        payments=[PaymentRequest(method=PaymentMethod.CARD_IN_STORE)],
     )
 
 
@@ -91,7 +92,7 @@ def test_a_store_managers_cancel_in_the_admin_is_their_own_approval_at_their_sho
         marco,
     )
     assert Refund.objects.get().amount == D("179.80")
-    assert not TillMovement.objects.exists()  # no till: the cash is handed over
+    assert not TillMovement.objects.exists()  # the admin is no counter
 
 
 def test_an_area_managers_approval_is_at_the_orders_shop_they_manage(

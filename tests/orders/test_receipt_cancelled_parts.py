@@ -126,6 +126,22 @@ def test_the_printed_receipt_and_the_order_page_say_so(client, order):
     assert ">2 cancelled before they were shipped, refunded<" in rows["COAT-BLK-L"]
 
 
+def test_the_order_page_says_so_on_a_line_under_the_items_name(client, order):
+    """Not in a pill: a pill keeps to one line in a table's cell, and this one
+    pushed the Items table past a tablet's width; a line of its own wraps."""
+    page = client.get(reverse("staff:order_detail", args=[order.number]))
+
+    items = page.content.decode()
+    items = items[items.index('data-testid="order-lines"') :]
+    items = items[: items.index("</table>")]
+    (coats,) = [row for row in items.split("<tr") if "COAT-BLK-L" in row]
+    assert (
+        '<div class="small line-note" data-testid="line-cancelled">'
+        "2 cancelled before they were shipped, refunded</div>"
+    ) in coats
+    assert "badge" not in coats
+
+
 def test_the_receipt_sent_again_by_email_says_so(client, order):
     sent = client.post(reverse("staff:receipt_email", args=[order.number]))
     assert sent.status_code == 302

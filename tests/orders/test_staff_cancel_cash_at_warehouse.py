@@ -1,8 +1,8 @@
 """A warehouse has no till: acting for one, the order page offers no Cancel on an
 order whose cancellation gives cash back (a delivery sold and paid in cash at a
 shop, sent from the warehouse) and says who cancels it instead: the shop that sold
-it, or the admin. A cancel sent anyway is refused, naming that shop, and changes
-nothing."""
+it, from its till (the admin cancels no order holding cash either). A cancel sent
+anyway is refused, naming that shop, and changes nothing."""
 
 import pytest
 from django.urls import reverse
@@ -20,8 +20,7 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 WHO = (
     "Piacenza Hub is a warehouse: it has no till to give back the cash this order "
     "was paid in. Milano Centro, the shop that sold it, cancels it and gives the "
-    "cash back from its till; or cancel it in the admin, from the order&#x27;s "
-    "page there."
+    "cash back from its till."
 )
 
 

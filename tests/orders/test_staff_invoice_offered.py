@@ -11,6 +11,7 @@ from orders.services.checkout import place_order
 from orders.services.giftcard_sales import prepare_card_sale
 from orders.services.payments import PaymentRequest
 from orders.services.staff_sale import StaffSale
+from tests.customers.factories import make_customer
 from tests.factories import StaffFactory
 from tests.orders.receipt_helpers import (
     business,
@@ -129,3 +130,19 @@ def test_a_guest_sale_neither_offers_an_invoice_nor_asks_for_a_vat_number(
     assert 'data-testid="issue-invoice"' not in card
     assert 'data-testid="no-invoice"' not in card
     assert "VAT number" not in card
+
+
+def test_a_customer_without_a_vat_number_is_said_who_adds_it(staff, shop, associate):
+    """No staff page edits a profile's VAT number: the associate is told who adds
+    it (the customer in their account, a manager in the admin), not asked to."""
+    order = goods_sold(shop, associate, make_customer(phone="+393339999999"))
+
+    card = documents(staff, order)
+
+    assert 'data-testid="issue-invoice"' not in card
+    assert (
+        '<p class="small muted" data-testid="no-invoice">An invoice is made out to '
+        "a business: the customer adds their VAT number in their account, or a "
+        "manager adds it in the admin.</p>"
+    ) in card
+    assert "profile first" not in card

@@ -137,3 +137,27 @@ def test_the_refund_made_is_the_amount_the_button_said(
 
     assert done.status_code == 302, done.content.decode()
     assert Return.objects.get().refund_total == Decimal("69.86")
+
+
+def test_a_unit_count_a_line_cannot_take_shows_no_amount(desk, torino, associate):
+    """5 typed where 2 can come back, and 1 of another line: the button names no
+    refund (the other line's alone is none anyone asked for) until the units are
+    put right."""
+    belts = stocked(torino, 5, price="20.00", sku="BELT-BRN-90")
+    caps = stocked(torino, 5, price="10.00", sku="CAP-NVY-M")
+    order = counter_sale(store=torino, lines=[(belts, 2), (caps, 1)], staff=associate)
+    belt, cap = (order.lines.get(variant=v).pk for v in (belts, caps))
+
+    typed = desk.get(
+        start(order), {"units": "typed", f"qty_{belt}": "5", f"qty_{cap}": "1"}, **HTMX
+    ).content.decode()
+
+    assert (
+        'data-testid="receive-and-refund">Receive and refund <span class="small" '
+        'data-testid="check-units">· check the units</span></button>'
+    ) in typed
+    assert "10.00 EUR" not in typed
+    fixed = desk.get(
+        start(order), {"units": "typed", f"qty_{belt}": "2", f"qty_{cap}": "1"}, **HTMX
+    )
+    assert "Receive and refund 50.00 EUR</button>" in fixed.content.decode()

@@ -7,6 +7,7 @@ coins make is refused as ever."""
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from omnistore.core.channels import Channel
@@ -214,3 +215,27 @@ def test_the_service_refuses_a_typed_card_amount_leaving_cash_no_coins_make(
     assert refused.value.code == "cash_not_in_coins"
     assert not Order.objects.exists()
     assert balance(card) == D("20.00")
+
+
+def test_only_a_shop_rounding_cash_says_a_card_may_pay_a_few_cents_less(
+    desk, belt, milano
+):
+    """The drawer's coins make every amount of euros: a euro shop's sale screen
+    says nothing of a card paying less so they can."""
+    clause = "a few cents less when cash pays the rest"
+    desk.post(reverse("staff:sale_add"), {"code": belt.sku}, **HTMX)
+    in_francs = desk.get(reverse("staff:sale")).content.decode()
+    assert 'data-testid="stored-value"' in in_francs
+    assert clause in in_francs
+    euro_desk = Client()
+    euro_clerk = StaffFactory(store=milano)
+    euro_desk.force_login(euro_clerk)
+    open_counter_till(euro_clerk)
+    item = stocked(milano, 5, price="29.98", sku="BELT-BRN-95")
+    euro_desk.post(reverse("staff:sale_add"), {"code": item.sku}, **HTMX)
+
+    in_euros = euro_desk.get(reverse("staff:sale")).content.decode()
+
+    assert 'data-testid="stored-value"' in in_euros
+    assert "a gift card with no amount pays what it holds; card or cash" in in_euros
+    assert clause not in in_euros

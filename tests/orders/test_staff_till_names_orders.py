@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from orders.models import PaymentMethod, TillMovement, TillMovementKind
+from orders.services.fulfilment import mark_picked, ship_order
 from orders.services.payments import PaymentRequest
 from tests.factories import LocationFactory, StaffFactory
 from tests.orders.factories import delivery_order, stocked
@@ -85,6 +86,37 @@ def test_a_cancellations_cash_refund_names_its_order(staff, milano, associate):
     assert "-59.90" in first
     assert 'data-testid="till-order"' not in second  # not said twice
     assert second.count(named.number) == 1
+
+
+def test_a_refund_for_the_parts_not_shipped_names_its_order(staff, milano, associate):
+    """A split delivery sold for cash: Milano's parcel leaves, the part Roma was
+    to send is cancelled at the counter, and its cash refund reads with the order
+    as a whole cancellation's does."""
+    roma = LocationFactory(code="RM01", name="Roma Corso", ships_online_orders=True)
+    order = delivery_order(
+        lines=[
+            (stocked(milano, 1, price="59.90"), 1),
+            (stocked(roma, 1, price="189.00"), 1),
+        ],
+        channel="store",
+        placing_location=milano,
+        staff=associate,
+        payments=[PaymentRequest(method=PaymentMethod.CASH)],
+    )
+    mark_picked(order=order, actor=associate, location=milano)
+    ship_order(order=order, actor=associate, location=milano)
+    url = reverse("staff:order_cancel", args=[order.number])
+    response = staff.post(url, {"reason": "Changed mind about the cardigan"}, **HTMX)
+    assert response.status_code == 200, response.content.decode()
+
+    (row,) = refund_rows(staff.get(reverse("staff:till")).content.decode())
+
+    order_page = reverse("staff:order_detail", args=[order.number])
+    assert (
+        f'<span data-testid="till-order">Order <a href="{order_page}">'
+        f"{order.number}</a></span> · Changed mind about the cardigan"
+    ) in row
+    assert "-189.00" in row
 
 
 @pytest.mark.parametrize("more", [2])

@@ -8,6 +8,7 @@ untouched."""
 from decimal import Decimal
 
 import pytest
+from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from inventory.models import PriceList, PriceListPrice
@@ -173,6 +174,81 @@ def test_a_cash_refund_is_rounded_the_same_way_and_the_drawer_is_back_to_its_flo
     body = receipt.content.decode()
     assert "56.61 CHF" in body  # the money refunded, exact
     assert 'data-testid="cash-rounding">-0.01 CHF<' in body  # 56.60 in coins
+
+
+def test_the_returns_desk_says_the_cash_the_drawer_pays_out(desk, shirt, session):
+    """The refund is 56.61 francs; the drawer pays 56.60: the button says so before
+    it is pressed, and the desk is told so after, as the sale's checkout says the
+    cash due."""
+    sell(desk, shirt, tendered="60")
+    order = Order.objects.get()
+    line = order.lines.get()
+    url = reverse("staff:return_start", args=[order.number])
+    units = {f"qty_{line.pk}": "1", "refund_method": "original"}
+
+    typed = desk.get(url, {"units": "typed", **units}, **HTMX).content.decode()
+
+    assert (
+        'Receive and refund 56.61 CHF <span class="small" data-testid="refund-in-'
+        'cash">· in cash 56.60, rounded to the smallest coin</span></button>'
+    ) in typed
+    returned = desk.post(
+        url,
+        {
+            "once": new_token(),
+            **units,
+            f"reason_{line.pk}": "changed_mind",
+            f"condition_{line.pk}": "sellable",
+            "action": "refund",
+        },
+    )
+    assert returned.status_code == 302
+    code = order.returns.get().code
+    assert [str(m) for m in get_messages(returned.wsgi_request)] == [
+        f"Return {code} refunded: 56.61 CHF to cash · in cash 56.60, rounded to the "
+        "smallest coin."
+    ]
+    booked = TillMovement.objects.get(kind=TillMovementKind.REFUND)
+    assert booked.amount == D("-56.60")
+
+
+def test_the_desk_says_the_cash_after_units_already_paid_back(desk, zurich):
+    """Three units at 10.03 francs, the sale took 30.10: the first unit back pays
+    10.05, the next 10.00, as the till pays them (never the customer's favour
+    twice), and the button says what will be paid."""
+    socks = stocked(zurich, 10, price="9.50", sku="SOCKS-GRY")
+    PriceListPrice.objects.create(
+        price_list=PriceList.objects.get(code="CHF"), variant=socks, price=D("10.03")
+    )
+    for _ in range(3):
+        desk.post(reverse("staff:sale_add"), {"code": socks.sku}, **HTMX)
+    data = {"mode": "carry_out", "method_1": PaymentMethod.CASH, "tendered": "50"}
+    desk.post(reverse("staff:sale_checkout"), data, **HTMX)
+    order = Order.objects.get()
+    line = order.lines.get()
+    url = reverse("staff:return_start", args=[order.number])
+
+    def in_cash(units: str) -> str:
+        typed = {"units": "typed", f"qty_{line.pk}": units, "refund_method": "original"}
+        page = desk.get(url, typed, **HTMX).content.decode()
+        return page.partition('data-testid="refund-in-cash">')[2].partition(",")[0]
+
+    assert in_cash("1") == "· in cash 10.05"
+    desk.post(
+        url,
+        {
+            "once": new_token(),
+            f"qty_{line.pk}": "1",
+            f"reason_{line.pk}": "changed_mind",
+            f"condition_{line.pk}": "sellable",
+            "refund_method": "original",
+            "action": "refund",
+        },
+    )
+    assert TillMovement.objects.get(kind=TillMovementKind.REFUND).amount == D("-10.05")
+
+    assert in_cash("1") == "· in cash 10.00"
+    assert in_cash("2") == "· in cash 20.05"
 
 
 def test_cash_is_rounded_to_the_drawers_smallest_coin_only():

@@ -241,7 +241,7 @@ def test_an_exchange_lists_its_credit_given_back_and_its_replacement_sale(
     assert section(page, "Sales by tender") == [
         "Cash 24.79",
         "Store credit 20.21",
-        "Sales (1 orders) 45.00",
+        "Sales (1 order) 45.00",
     ]
 
 

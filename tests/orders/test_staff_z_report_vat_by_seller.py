@@ -123,3 +123,23 @@ def test_sales_of_one_seller_in_one_country_at_one_rate_are_one_row(
         "Omnistore Italia S.r.l. (IT12345670017) · taxed in IT",
         "10.00 % 40.00 4.00 44.00",
     ]
+
+
+def test_the_seller_is_written_as_the_figures_and_the_orders_are_counted(
+    staff, milan, associate, session
+):
+    """The seller's row is a cell like the figures, not a table heading (set in
+    grey capitals, larger than the figures on the 80 mm print): its legal name
+    keeps its case. The sales total counts "1 order", "2 orders"."""
+    url = reverse("staff:till_report", args=[session.pk])
+    sold_here(milan, associate, session, "11.00")
+
+    page = staff.get(url).content.decode()
+
+    assert (
+        '<tr class="z-vat-seller"><td colspan="4" data-testid="z-vat-seller">'
+        "Omnistore Italia S.r.l. (IT12345670017) · taxed in IT</td></tr>"
+    ) in page
+    assert "<td>Sales (1 order)</td>" in page
+    sold_here(milan, associate, session, "33.00")
+    assert "<td>Sales (2 orders)</td>" in staff.get(url).content.decode()

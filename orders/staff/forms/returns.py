@@ -179,12 +179,16 @@ class ReturnLinesForm(forms.Form):
     def rows(self) -> list[LineRow]:
         return [LineRow(self, line) for line in self.lines]
 
-    def units_typed(self) -> dict[int, int]:
-        """Units per order line as typed so far (those that are a valid number), for
-        the refund they come to before the rest of the form is filled in."""
+    def units_typed(self) -> dict[int, int] | None:
+        """Units per order line as typed so far, for the refund they come to before
+        the rest of the form is filled in; None while one of them is no number the
+        line takes (over what it can return, negative, not whole): a sum leaving it
+        out would be no refund anyone asked for."""
         if not self.is_bound:
             return {}
         self.is_valid()
+        if any(f"qty_{line.pk}" in self.errors for line in self.lines):
+            return None
         return {
             line.pk: self.cleaned_data.get(f"qty_{line.pk}") or 0 for line in self.lines
         }

@@ -305,16 +305,19 @@ class PaymentForm(forms.Form):
 
     @property
     def stored_value_open(self) -> bool:
-        return any(
-            self[name].value()
-            for name in ("gift_card_number", "store_credit_amount", "points")
-        )
+        names = ("gift_card_number", "store_credit_amount", "points")
+        return any(self[name].value() for name in names)
 
     @property
     def cash_step(self) -> Decimal:
         """The smallest coin the cash is counted out in: the page's change preview
         rounds the cash due to it, as the form does."""
         return cash_step(self.currency) if self.currency else Decimal("0.01")
+
+    @property
+    def rounds_cash(self) -> bool:
+        """Whether cash is rounded: the smallest coin is above a cent (francs)."""
+        return self.cash_step > Decimal("0.01")
 
     @property
     def rows(self):

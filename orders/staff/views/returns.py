@@ -39,6 +39,7 @@ from orders.selectors.returns import (
     RETURNABLE_ORDER_STATUSES,
     awaited_returns,
     brought_late,
+    cash_rounded_out,
     handed_over_at,
     order_returns,
     refund_of,
@@ -55,7 +56,11 @@ from orders.selectors.returns import return_detail as find_return
 from orders.selectors.taxes import shop_prices
 from orders.selectors.till import till_currency
 from orders.services.exchanges import check_exchange_currency
-from orders.services.refund_cash import cash_out_of_refund, cash_refund_refusal
+from orders.services.refund_cash import (
+    cash_out_of_refund,
+    cash_paid_out,
+    cash_refund_refusal,
+)
 from orders.services.refunds import (
     receive_and_refund_return,
     receive_return,
@@ -261,7 +266,8 @@ def returns_desk(request):
 
 def start_context(request, store, order: Order, data=None) -> dict:
     """What the start page shows; ``data``: the form as sent (or as typed so far),
-    and ``refund_due``, what the units chosen in it refund (None: none chosen)."""
+    and ``refund_due``, what the units chosen in it refund (None: none chosen, or
+    ``units_to_check``: one of them is no number its line takes)."""
     lines = returnable_lines(order)
     deadline = return_deadline(order)
     outside = deadline is not None and timezone.now() > deadline
@@ -271,12 +277,17 @@ def start_context(request, store, order: Order, data=None) -> dict:
         data, lines=lines, needs_override=outside, refused=here.refused
     )
     earlier = marked_openable(request.user, order_returns(order), store)
+    typed = form.units_typed()
+    due = None if typed is None else refund_of(lines, typed)
+    payments = list(order.payments.all())
     return {
         "refund_here": here,
         "store": store,
         "order": order,
         "form": form,
-        "refund_due": refund_of(lines, form.units_typed()),
+        "units_to_check": typed is None,
+        "refund_due": due,
+        "cash_rounded_to": _cash_rounded_to(payments, form, due),
         "deadline": deadline,
         "handed_over": handed_over_at(order),
         "outside": outside,
@@ -286,8 +297,20 @@ def start_context(request, store, order: Order, data=None) -> dict:
         "gift_cards": [] if lines else gift_cards_sold(order),
         "earlier": earlier,
         "awaited": awaited_returns(earlier),  # on a return, not back yet
-        "payments": list(order.payments.all()),
+        "payments": payments,
     }
+
+
+def _cash_rounded_to(payments: list, form, due: Decimal | None) -> Decimal | None:
+    """The cash a refund of ``due`` to the order's ``payments`` (the method chosen in
+    ``form``) pays out where the drawer's coins round it (29.98 francs: 30.00), as
+    the till will pay it (``cash_paid_out``); None when no cash goes out or it needs
+    no rounding."""
+    if due is None or form["refund_method"].value() != RefundMethod.ORIGINAL:
+        return None
+    _, cash = cash_out_of_refund(payments, due)
+    paid = cash_paid_out(payments, due) if cash else cash
+    return paid if paid != cash else None
 
 
 def marked_openable(user, returns, store) -> list[Return]:
@@ -351,9 +374,13 @@ def return_start(request, number: str):
 
 def _done_message(ret: Return) -> str:
     """What the desk is told: each refund as it was made (points, store credit,
-    card, cash), as the refund receipt lists them."""
+    card, cash), as the refund receipt lists them, and the cash as the drawer paid
+    it when its coins rounded it."""
     if ret.status == ReturnStatus.REFUNDED:
-        return f"Return {ret.code} refunded: {refund_said(ret)}."
+        said, cash = refund_said(ret), cash_rounded_out(ret)
+        if cash is not None:
+            said += f" · in cash {cash}, rounded to the smallest coin"
+        return f"Return {ret.code} refunded: {said}."
     return f"Return {ret.code} received; refund it when ready."
 
 
