@@ -66,6 +66,12 @@ class Transfer(models.Model):
         return out
 
     @property
+    def units_received(self) -> int:
+        """Units that arrived: none on a transfer closed short before it shipped
+        (``close_unsent_short``). Read from its lines (prefetched on its page)."""
+        return sum(line.quantity_received for line in self.lines.all())
+
+    @property
     def status_label(self) -> str:
         """The status as staff read it: one closed short says so, with the units
         that will not arrive, unlike one received in full."""

@@ -18,42 +18,40 @@ from orders.models import (
 
 
 def order_transfer_purpose(transfer: Transfer) -> TransferPurpose | None:
-    """What the units of ``transfer``, made for an order, are for now. The order
-    cancelled, or none of its parts waiting for them any more, frees them
-    (``FREED``: a receipt would not hold them either, ``order_awaits_transfer``).
-    Else an order handed over has had them (``DONE``); a part waiting on this
-    transfer waits for them (``WAITS``); a part now waiting on the transfer that
-    asked again for what this one did not bring (closed short,
-    ``ask_again_for_missing``) waits for them there (``MOVED``). Nothing locked;
-    two queries, three when the order's parts wait on another transfer. None for an
-    order that does not exist."""
+    """What the units of ``transfer``, made for an order, are for now. Only a
+    cancelled order frees them (``FREED``); an order handed over has had them
+    (``DONE``); a part waiting on this transfer waits for them (``WAITS``); a part
+    now waiting on a transfer asked later for its items (``MOVED``: what this one
+    did not bring, closed short, or what it brought and its pickup shop then could
+    not find, *Not on our shelf*) waits for them there. Nothing locked; one query
+    for an order cancelled or handed over, two else, three when its parts wait on
+    another transfer. None for an order that does not exist, or that no part of
+    waits on this transfer or on one asked after it."""
     order = Order.objects.filter(number=transfer.reference_id).first()
     if order is None:
         return None
     if order.status == OrderStatus.CANCELLED:
         return TransferPurpose(FREED)
+    if order.status not in CANCELLABLE_STATUSES:
+        return TransferPurpose(DONE)
     parts = list(
         order.fulfilments.exclude(status=FulfilmentStatus.CANCELLED).select_related(
             "transfer"
         )
     )
-    here = any(part.transfer_id == transfer.pk for part in parts)
-    now_on = None if here else _asked_again(transfer, parts)
-    if not here and now_on is None:
-        return TransferPurpose(FREED)
-    if order.status not in CANCELLABLE_STATUSES:
-        return TransferPurpose(DONE)
-    if now_on is not None:
-        return TransferPurpose(MOVED, now_on)
-    return TransferPurpose(WAITS)
+    if any(part.transfer_id == transfer.pk for part in parts):
+        return TransferPurpose(WAITS)
+    now_on = _asked_again(transfer, parts)
+    return None if now_on is None else TransferPurpose(MOVED, now_on)
 
 
 def _asked_again(transfer: Transfer, parts: Sequence[Fulfilment]) -> Transfer | None:
     """The transfer a part of the order now waits for instead of ``transfer``: one
-    requested once ``transfer`` was closed short, bringing an item missing on it
-    (the first such; a part asked again more than once waits on the last one
-    asked). The lines of ``transfer`` are read as loaded with it; one query, none
-    when no part waits on a later transfer."""
+    requested once ``transfer`` was received or closed short, bringing an item
+    missing on it, or, when nothing was missing, one of its items (brought, then
+    not found on the pickup shop's shelf). The first such; a part asked again more
+    than once waits on the last one asked. The lines of ``transfer`` are read as
+    loaded with it; one query, none when no part waits on a later transfer."""
     if transfer.received_at is None:
         return None
     later = {
@@ -64,9 +62,12 @@ def _asked_again(transfer: Transfer, parts: Sequence[Fulfilment]) -> Transfer | 
     }
     if not later:
         return None
-    missing = [line.variant_id for line in transfer.lines.all() if line.missing]
+    lines = list(transfer.lines.all())
+    items = [line.variant_id for line in lines if line.missing] or [
+        line.variant_id for line in lines
+    ]
     found = (
-        TransferLine.objects.filter(transfer_id__in=list(later), variant_id__in=missing)
+        TransferLine.objects.filter(transfer_id__in=list(later), variant_id__in=items)
         .order_by("transfer_id")
         .values_list("transfer_id", flat=True)
         .first()

@@ -400,19 +400,27 @@ def source_again(
     *,
     actor,
     why: str,
+    exclude: Location | None = None,
 ) -> str | None:
     """Units a pickup's part misses (lost on a transfer, not on a shelf) sourced
     again as checkout sources a pickup (``plan_legs``): what the pickup shop has free
     is held at once, the rest comes on a new transfer from one location, which the
-    part then waits for (its note says ``why``). What was done, as the history says
-    it; None when no one location can send it all, nothing asked."""
-    legs = _source_again(missing, variants, part.pickup_location)
+    part then waits for (its note says ``why``). ``exclude``: the location that has
+    just said it cannot find them, asked nothing this time (its books may still
+    count units free). What was done, as the history says it; None when no one
+    location can send it all, nothing asked."""
+    legs = _source_again(missing, variants, part.pickup_location, exclude)
     if legs is None:
         return None
     return _ask_again(order, part, legs, variants, actor, why)
 
 
-def _source_again(missing: dict[int, int], variants: dict, shop: Location):
+def _source_again(
+    missing: dict[int, int],
+    variants: dict,
+    shop: Location,
+    exclude: Location | None = None,
+):
     """Where the missing units come from, as checkout sources a pickup: legs with
     at most one transfer (a part waits for one), or None."""
     try:
@@ -422,6 +430,7 @@ def _source_again(missing: dict[int, int], variants: dict, shop: Location):
             variants=variants,
             pickup_store=shop,
             origin=(shop.latitude, shop.longitude),
+            exclude=exclude,
         )
     except InsufficientStock:
         return None

@@ -126,13 +126,20 @@ def _too_many(held: int) -> ValidationFailed:
     return ValidationFailed(message, code="more_than_held", extra={"units": [message]})
 
 
-def _asked_elsewhere(order, part, missing: dict[int, int], *, actor, why, said):
-    """The missing units asked again (``source_again``); when no location can send
-    them all (or units were taken meanwhile), one refusal, and the caller's
-    transaction gives back all it did."""
+def _asked_elsewhere(
+    order, part, missing: dict[int, int], *, actor, why, said, shelf: Location
+):
+    """The missing units asked again (``source_again``), never of ``shelf``, the
+    location that cannot find them (its books may still count others free), and
+    whether they now come on a new transfer; when no other location can send them
+    all (or units were taken meanwhile), one refusal, and the caller's transaction
+    gives back all it did."""
     variants = Variant.objects.in_bulk(list(missing))
+    before = part.transfer_id
     try:
-        step = source_again(order, part, missing, variants, actor=actor, why=why)
+        step = source_again(
+            order, part, missing, variants, actor=actor, why=why, exclude=shelf
+        )
     except InsufficientStock:
         step = None
     if step is None:
@@ -141,18 +148,33 @@ def _asked_elsewhere(order, part, missing: dict[int, int], *, actor, why, said):
             "nothing was changed.",
             code="no_other_source",
         )
-    return step
+    return step, part.transfer_id != before
 
 
-def _record(order: Order, note: str, *, actor, location: Location) -> None:
-    """The order's history and its customer's timeline say what was missing, where,
-    why, and where it is asked from now."""
+def _record(
+    order: Order,
+    part: Fulfilment,
+    note: str,
+    *,
+    coming: bool,
+    actor,
+    location: Location,
+) -> None:
+    """The order's history says what was missing, where, why, and where it is
+    asked from now. The customer's timeline (read by the customer too) only says
+    where the item comes from now (``coming``: on a new transfer): no reason, no
+    transfer."""
     now = timezone.now()
     record_part_step(order, actor=actor, now=now, location=location, note=note)
+    told = (
+        "an item is coming from another of our locations"
+        if coming
+        else f"an item is set aside again at {part.pickup_location.name}"
+    )
     record_order_event(
         order,
         EVENT_ORDER_NOT_ON_SHELF,
-        f"Order {order.number}: {note}",
+        f"Order {order.number}: {told}",
         actor=actor,
         location=location,
         now=now,
@@ -192,16 +214,17 @@ def report_not_on_shelf(
     )
     said = f"{found.sku} ×{units}"
     part = parts_picked_at(order, location)[line.fulfilment_id]
-    step = _asked_elsewhere(
+    step, coming = _asked_elsewhere(
         order,
         part,
         {line.variant_id: units},
         actor=actor,
         why=f"units not on the shelf at {location.name}",
         said=said,
+        shelf=location,
     )
     note = f"{said} not on the shelf at {location.name} ({reason}); {step}"
-    _record(order, note, actor=actor, location=location)
+    _record(order, part, note, coming=coming, actor=actor, location=location)
     return step
 
 
@@ -243,19 +266,20 @@ def report_not_sent(
         actor=acting_user(actor),
     )
     sku = Variant.objects.values_list("sku", flat=True).get(pk=variant_id)
-    step = _asked_elsewhere(
+    step, coming = _asked_elsewhere(
         order,
         part,
         brought,
         actor=actor,
         why=f"units not on the shelf at {source.name} for transfer {transfer}",
         said=f"the units of transfer {transfer}",
+        shelf=source,
     )
     note = (
         f"{sku} ×{units} not on the shelf at {source.name} ({reason}): transfer "
         f"{transfer} closed short, nothing sent; {step}"
     )
-    _record(order, note, actor=actor, location=source)
+    _record(order, part, note, coming=coming, actor=actor, location=source)
     return step
 
 

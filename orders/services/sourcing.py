@@ -162,6 +162,7 @@ def plan_legs(
     pickup_store: Location | None,
     origin,
     pickup_stock: list | None = None,
+    exclude: Location | None = None,
 ) -> list[Leg]:
     """Choose where every line comes from.
 
@@ -180,11 +181,14 @@ def plan_legs(
     candidates. They are ranked from plain rows (dozens
     of locations hold a best seller); only the locations chosen are loaded, none when
     the pickup shop has everything.
+
+    ``exclude``: a location that sends nothing this time, not even as the pickup
+    shop (one that has just said its books count units it cannot find).
     """
     stock = _StockRead()
     legs: list[Leg] = []
     remaining = dict(wanted)
-    if pickup_store is not None:
+    if pickup_store is not None and pickup_store != exclude:
         stock.read(
             _candidate_stock(list(wanted), at=pickup_store)
             if pickup_stock is None
@@ -207,7 +211,7 @@ def plan_legs(
         return legs
 
     stock.read(_candidate_stock(list(remaining)))
-    candidates = _ranked_candidates(stock, pickup_store, origin)
+    candidates = _ranked_candidates(stock, pickup_store, origin, exclude)
     transfer = pickup_store is not None
     whole = next(
         (loc for loc in candidates if stock.holds(loc.pk, remaining)),
@@ -273,16 +277,19 @@ class _StockRead:
 
 
 def _ranked_candidates(
-    stock: _StockRead, pickup_store: Location | None, origin
+    stock: _StockRead,
+    pickup_store: Location | None,
+    origin,
+    exclude: Location | None = None,
 ) -> list[_Place]:
-    """The places that ship online orders, other than the pickup shop, in sourcing
-    order."""
+    """The places that ship online orders, other than the pickup shop and
+    ``exclude``, in sourcing order."""
+    left_out = {loc.pk for loc in (pickup_store, exclude) if loc is not None}
     return sorted(
         (
             loc
             for pk, loc in stock.places.items()
-            if loc.ships_online_orders
-            and (pickup_store is None or pk != pickup_store.pk)
+            if loc.ships_online_orders and pk not in left_out
         ),
         key=lambda loc: _rank(loc, origin),
     )

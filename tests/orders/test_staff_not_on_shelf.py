@@ -123,7 +123,9 @@ def test_a_held_unit_not_found_is_written_off_and_asked_from_another_location(
     )
     event = CustomerEvent.objects.get(customer=customer, kind="order_not_on_shelf")
     assert event.reference_id == order.number
-    assert "asked again from Napoli DC" in event.summary
+    assert event.summary == (
+        f"Order {order.number}: an item is coming from another of our locations"
+    )
 
 
 def test_with_no_other_source_nothing_changes_and_the_cancel_is_offered(
@@ -206,3 +208,39 @@ def test_the_service_refuses_more_than_held_and_keeps_the_rest_held(
     part = order.fulfilments.get()
     assert part.transfer.source == napoli
     assert part.transfer.lines.get().quantity == 1
+
+
+def test_the_shop_that_cannot_find_it_is_not_asked_again_though_its_books_count_more(
+    client, store, coat, order, associate
+):
+    stock(coat, store, 1)  # one more on its books, free
+    napoli = warehouse(code="NA-DC", name="Napoli DC")
+    stock(coat, napoli, 3)
+    client.force_login(associate)
+
+    assert missing(client, order, store).status_code == 302
+
+    part = order.fulfilments.get()
+    assert part.transfer.source == napoli and part.location == napoli
+    assert (level(coat, store).on_hand, level(coat, store).reserved) == (1, 0)
+    assert not Reservation.objects.filter(
+        location=store, reference_id=order.number, status=ReservationStatus.ACTIVE
+    ).exists()
+
+
+def test_when_only_the_shop_that_cannot_find_it_has_any_nothing_changes(
+    client, store, coat, order, associate
+):
+    stock(coat, store, 1)
+    history = order.history.count()
+    client.force_login(associate)
+
+    refused = missing(client, order, store)
+
+    assert refused.status_code == 422
+    assert "No other location can send COAT-BLK-L ×1" in refused.content.decode()
+    assert (level(coat, store).on_hand, level(coat, store).reserved) == (2, 1)
+    assert not StockMovement.objects.filter(reason=MovementReason.COUNT).exists()
+    part = order.fulfilments.get()
+    assert part.location == store and part.transfer is None
+    assert order.history.count() == history

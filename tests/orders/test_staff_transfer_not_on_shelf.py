@@ -19,11 +19,14 @@ from inventory.models import (
     Transfer,
     TransferStatus,
 )
+from inventory.services.transfers import receive_transfer, ship_transfer
 from omnistore.staff.once import new_token
 from orders.models import Order
+from orders.services.fulfilment import mark_picked, mark_ready
+from orders.services.pickups import collect_order
 from tests.factories import StaffFactory, VariantFactory, stock
 from tests.orders.factories import pickup_order, shop, warehouse
-from tests.orders.returns_helpers import shopper
+from tests.orders.returns_helpers import api_client_for, shopper
 
 pytestmark = pytest.mark.django_db
 
@@ -178,3 +181,179 @@ def test_more_units_than_on_the_transfer_is_a_form_error(
         "At most 1: the units held for it here."
     ]
     nothing_changed(transfer, coat, torino, history)
+
+
+def far_shop():
+    """A shop that ships online orders, farther from the pickup shop than the
+    sender: sourcing asks it only after the sender."""
+    return shop(
+        code="NA01",
+        name="Napoli Via Toledo",
+        ships_online_orders=True,
+        latitude=Decimal("40.851800"),
+        longitude=Decimal("14.268100"),
+    )
+
+
+def test_the_sender_is_not_asked_again_though_its_books_count_more(
+    client, order, transfer, coat, torino, sender
+):
+    stock(coat, torino, 2)  # two more on its books, free
+    napoli = far_shop()
+    stock(coat, napoli, 1)
+    client.force_login(sender)
+
+    assert missing(client, transfer, coat).status_code == 302
+
+    part = order.fulfilments.get()
+    assert part.transfer != transfer
+    assert part.transfer.source == napoli and part.location == napoli
+    assert (level(coat, torino).on_hand, level(coat, torino).reserved) == (2, 0)
+    assert level(coat, napoli).reserved == 1
+
+
+def test_when_only_the_sender_has_any_nothing_changes(
+    client, order, transfer, coat, torino, sender
+):
+    stock(coat, torino, 2)
+    history = order.history.count()
+    client.force_login(sender)
+
+    refused = missing(client, transfer, coat)
+
+    assert refused.status_code == 422
+    assert (
+        "No other location can send the units of transfer" in refused.content.decode()
+    )
+    transfer.refresh_from_db()
+    assert transfer.status == TransferStatus.REQUESTED
+    assert (level(coat, torino).on_hand, level(coat, torino).reserved) == (3, 1)
+    assert not StockMovement.objects.filter(reason=MovementReason.COUNT).exists()
+    assert order.fulfilments.get().transfer == transfer
+    assert order.history.count() == history
+    assert Transfer.objects.filter(reference_id=order.number).count() == 1
+
+
+def test_the_customers_timeline_says_where_it_comes_from_not_why_nor_transfers(
+    client, order, transfer, coat, torino, sender, customer
+):
+    napoli = far_shop()
+    stock(coat, napoli, 1)
+    client.force_login(sender)
+    assert missing(client, transfer, coat).status_code == 302
+    new = order.fulfilments.get().transfer
+
+    timeline = api_client_for(customer.user).get("/api/v1/me/timeline/")
+
+    assert timeline.status_code == 200
+    [event] = [
+        e for e in timeline.json()["results"] if e["kind"] == "order_not_on_shelf"
+    ]
+    said = event["summary"]
+    assert said == (
+        f"Order {order.number}: an item is coming from another of our locations"
+    )
+    for staff_only in ("not found", "Torino", str(transfer), str(new), "Napoli"):
+        assert staff_only not in said
+    change = order.history.order_by("pk").last()
+    assert "not found" in change.note and str(new) in change.note
+
+
+def test_the_pickup_shop_is_offered_its_shelf_only_once_the_transfer_arrived(
+    client, order, transfer, store
+):
+    """While the coat is on its way, the order page leads to the transfer (where
+    its sender reports it), not to a shelf with nothing on it for the order."""
+    associate = StaffFactory(store=store)
+    client.force_login(associate)
+    detail = reverse("staff:order_detail", args=[order.number])
+    shelf = reverse("staff:order_not_on_shelf", args=[order.number])
+
+    waiting = client.get(detail).content.decode()
+
+    assert 'data-testid="not-on-shelf"' not in waiting and shelf not in waiting
+    assert reverse("staff:transfer_detail", args=[transfer.pk]) in waiting
+
+    ship_transfer(transfer=transfer)
+    receive_transfer(transfer=transfer, actor=associate)
+    arrived = client.get(detail).content.decode()
+
+    assert f"{shelf}?location={store.pk}" in arrived
+
+
+def what_the_transfer_page_says(client, transfer) -> str:
+    page = client.get(reverse("staff:transfer_detail", args=[transfer.pk]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    start = html.index('data-testid="transfer-order"')
+    return html[start : html.index("</p>", start)]
+
+
+def test_a_transfer_received_before_its_unit_went_missing_says_the_customer_waits(
+    client, order, transfer, coat, store
+):
+    associate = StaffFactory(store=store)
+    receive_transfer(transfer=ship_transfer(transfer=transfer), actor=associate)
+    napoli = far_shop()
+    stock(coat, napoli, 1)
+    client.force_login(associate)
+    reported = client.post(
+        reverse("staff:order_not_on_shelf", args=[order.number]),
+        {
+            "location": store.pk,
+            "item": order.lines.get().pk,
+            "units": 1,
+            "reason": "not in the stockroom",
+            "once": new_token(),
+        },
+    )
+    assert reported.status_code == 302
+    again = order.fulfilments.get().transfer
+    assert again != transfer
+
+    text = what_the_transfer_page_says(client, transfer)
+
+    assert "cancelled" not in text and "free stock" not in text
+    assert text.startswith('data-testid="transfer-order">Brought the goods of')
+    assert f"order {order.number}</a>, whose customer waits for them" in text
+    assert str(again) in text
+
+
+def test_a_transfer_closed_before_it_shipped_never_says_it_brought_the_goods(
+    client, order, transfer, coat, store, sender
+):
+    napoli = far_shop()
+    stock(coat, napoli, 1)
+    client.force_login(sender)
+    assert missing(client, transfer, coat).status_code == 302
+    again = order.fulfilments.get().transfer
+    associate = StaffFactory(store=store)
+    receive_transfer(transfer=ship_transfer(transfer=again), actor=associate)
+    mark_picked(order=order, actor=associate, location=store)
+    ready = mark_ready(order=order, actor=associate, location=store)
+    collect_order(order=ready, actor=associate, code=ready.pickup_code, location=store)
+    client.force_login(associate)
+
+    text = what_the_transfer_page_says(client, transfer)
+
+    assert "Brought" not in text and "cancelled" not in text
+    assert text.startswith('data-testid="transfer-order">Was to bring the goods of')
+    assert (
+        f"order {order.number}</a>, handed over to its customer: nothing was sent on it"
+    ) in text
+    assert "Brought the goods of" in what_the_transfer_page_says(client, again)
+
+
+def test_held_again_at_the_pickup_shop_the_timeline_says_it_is_set_aside_there(
+    client, order, transfer, coat, store, sender, customer
+):
+    stock(coat, store, 1)  # free at the pickup shop since the order was placed
+    client.force_login(sender)
+
+    assert missing(client, transfer, coat).status_code == 302
+
+    event = CustomerEvent.objects.get(customer=customer, kind="order_not_on_shelf")
+    assert event.summary == (
+        f"Order {order.number}: an item is set aside again at Milano Duomo"
+    )
+    assert "held what Milano Duomo has free" in order.history.order_by("pk").last().note

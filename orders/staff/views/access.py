@@ -138,7 +138,10 @@ def part_steps(user, order: Order, store) -> list[dict]:
     A location picks all its parts at once, so while a transfer bringing one of them
     has not been received it picks none: its row lists those transfers (``awaits``)
     instead of ``pick``: ``mark_picked``'s refusal (``awaits_transfer``), read
-    from the transfers the order page has already loaded."""
+    from the transfers the order page has already loaded. ``shelf``: it holds units
+    of a pickup part it picks, not waiting for a transfer, the parts *Not on our
+    shelf* offers (``shortage.parts_picked_at``); a part still on its way is not on
+    its shelf, its transfer's page is where its sender reports it."""
     picking = order.status in (OrderStatus.PLACED, OrderStatus.PICKED)
     rows: dict[int, dict] = {}
     for f in order.fulfilments.all():
@@ -155,11 +158,20 @@ def part_steps(user, order: Order, store) -> list[dict]:
         if place is None or not may_work_at(user, order, store, place, step):
             continue
         row = rows.setdefault(
-            place.pk, {"location": place, "pick": False, "ship": False, "awaits": []}
+            place.pk,
+            {
+                "location": place,
+                "pick": False,
+                "ship": False,
+                "awaits": [],
+                "shelf": False,
+            },
         )
         row[step] = True
         if step == "pick" and awaits_transfer(f):
             row["awaits"].append(f.transfer)
+        elif step == "pick" and f.method == FulfilmentMethod.PICKUP:
+            row["shelf"] = True
     for row in rows.values():
         row["pick"] = row["pick"] and not row["awaits"]
     return list(rows.values())
