@@ -18,6 +18,7 @@ from django.contrib.auth.forms import UserChangeForm
 from django.contrib.auth.models import Group
 from django.contrib.auth.views import PasswordChangeView
 from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 
 from omnistore.core.exceptions import ApplicationError, ValidationFailed
 
@@ -219,11 +220,33 @@ class GroupAdmin(BaseGroupAdmin):
     its name and is never deleted: its members' ``role`` follows it, so it is shown
     with its name fixed and no Delete (the bulk delete refuses it too, as a row one
     may not delete); the model refuses it to any other code
-    (``role_group_not_deleted``, ``role_group_not_renamed``)."""
+    (``role_group_not_deleted``, ``role_group_not_renamed``). Its permissions are
+    the role's design (``group_permissions``, set again on every ``migrate``), so
+    they are listed, not edited: a change here would hold only until the next
+    deploy."""
+
+    def get_fields(self, request, obj=None):
+        if is_role_group(obj):
+            return ["name", "designed_permissions"]
+        return super().get_fields(request, obj)
 
     def get_readonly_fields(self, request, obj=None):
         fields = super().get_readonly_fields(request, obj)
-        return [*fields, "name"] if is_role_group(obj) else fields
+        if is_role_group(obj):
+            return [*fields, "name", "designed_permissions"]
+        return fields
+
+    @admin.display(description="Permissions")
+    def designed_permissions(self, obj):
+        held = obj.permissions.select_related("content_type").order_by(
+            "content_type__app_label", "content_type__model", "codename"
+        )
+        rows = format_html_join("", "<li>{}</li>", ((str(p),) for p in held))
+        return format_html(
+            "<p>The role's permissions, as designed: set again on every migrate, "
+            "so they are not edited here.</p><ul>{}</ul>",
+            rows or format_html("<li>{}</li>", "None"),
+        )
 
     def has_delete_permission(self, request, obj=None):
         return not is_role_group(obj) and super().has_delete_permission(request, obj)

@@ -5,7 +5,7 @@ side too; and the role groups themselves stay as designed: never deleted or rena
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.urls import reverse
 
@@ -117,3 +117,28 @@ def test_the_group_admin_shows_a_role_groups_name_fixed_and_no_delete(root, luci
     assert Group.objects.get(pk=other.pk).name == "Window dressers"
     gone = root.post(reverse("admin:auth_group_delete", args=[other.pk]), {"post": 1})
     assert gone.status_code == 302 and not Group.objects.filter(pk=other.pk).exists()
+
+
+def test_the_group_admin_lists_a_role_groups_permissions_without_editing_them(root):
+    """A role's permissions are its design: a posted list changes nothing, and the
+    page says why; another group's permissions are edited as before."""
+    group = Group.objects.get(name=AREA_MANAGER)
+    designed = set(group.permissions.values_list("pk", flat=True))
+    extra = Permission.objects.exclude(pk__in=designed).order_by("pk").first()
+    other = Group.objects.create(name="Visual merchandisers")
+    url = reverse("admin:auth_group_change", args=[group.pk])
+
+    page = root.get(url)
+    posted = root.post(url, {"permissions": [extra.pk]})
+
+    html = page.content.decode()
+    assert page.status_code == 200 and 'name="permissions"' not in html
+    assert "set again on every migrate" in html
+    assert str(group.permissions.select_related("content_type").first()) in html
+    assert posted.status_code == 302
+    assert set(group.permissions.values_list("pk", flat=True)) == designed
+    other_url = reverse("admin:auth_group_change", args=[other.pk])
+    assert 'name="permissions"' in root.get(other_url).content.decode()
+    kept = root.post(other_url, {"name": other.name, "permissions": [extra.pk]})
+    assert kept.status_code == 302
+    assert list(other.permissions.values_list("pk", flat=True)) == [extra.pk]
