@@ -210,6 +210,11 @@ def test_the_returns_desk_says_the_cash_the_drawer_pays_out(desk, shirt, session
     ]
     booked = TillMovement.objects.get(kind=TillMovementKind.REFUND)
     assert booked.amount == D("-56.60")
+    page = desk.get(reverse("staff:return_detail", args=[code])).content.decode()
+    assert (
+        '<div class="small" data-testid="refund-in-cash">In cash 56.60 CHF, rounded '
+        "to the smallest coin</div>"
+    ) in page
 
 
 def test_the_desk_says_the_cash_after_units_already_paid_back(desk, zurich):

@@ -409,6 +409,8 @@ def _detail_context(request, store, ret: Return, **forms_) -> dict:
         "refunds": list(ret.refunds.all()),
         "credits": list(ret.store_credit.all()),
         "refunds_made": return_refunds(ret),  # each tender as it was made
+        # the cash as the drawer paid it, when its coins rounded it
+        "cash_out": cash_rounded_out(ret) if ret.refunded_at else None,
         "points": return_points(ret),
         "total": total,
         "can_receive": status == ReturnStatus.REQUESTED,
