@@ -205,11 +205,11 @@ def count_stock(
         raise ValidationFailed(
             f"{held} reserved here, held for customers' orders (picked, or set "
             "aside for a pickup) or transfers not shipped yet, so the count cannot "
-            "be lower: count them with the rest. If units set aside for a pickup, or "
-            "for an order's transfer not shipped yet, are really gone, say so on the "
-            "order's or the transfer's page (Not on our shelf): they are written off "
-            "and asked again from another location. Others go with what holds them, "
-            "cancelled; then count again.",
+            "be lower: count them with the rest. If units set aside for an order "
+            "not picked yet, or for an order's transfer not shipped yet, are really "
+            "gone, say so on the order's or the transfer's page (Not on our shelf): "
+            "they are written off and asked again from another location. Others go "
+            "with what holds them, cancelled; then count again.",
             code="count_below_held",
             extra={"counted": [f"At least {level.reserved}: the units reserved here."]},
         )

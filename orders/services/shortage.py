@@ -1,15 +1,23 @@
-"""Units held for a pickup that the shop holding them cannot find ("Not on our
-shelf"). They are written off there as a count and asked again elsewhere as the
-missing units of a transfer closed short are (``parts.source_again``: what the
-pickup shop has free is held, the rest comes on a new transfer from one location,
-which the part then names as its source), in one transaction, the order's row
-locked before any stock row. When no location can send them, nothing changes: the
-shop is told so, and the order is cancelled, or the shelf counted again.
+"""Units held for an order that the location holding them cannot find ("Not on
+our shelf"). They are written off there as a count, in one transaction, the order's
+row locked before any stock row, and what the order still needs is asked again:
 
-Two shelves: the pickup shop's, for units held there for a part it picks and has
-not picked yet (the order's page); and the shelf of a shop sending a transfer for
-another shop's pickup, before it ships (the transfer's page): the transfer then
-ends closed short, nothing sent, and all it was to bring is asked again.
+- for a pickup, as the missing units of a transfer closed short are
+  (``parts.source_again``: what the pickup shop has free is held, the rest comes on
+  a new transfer from one location, which the part then names as its source);
+- for a delivery, the whole parcel that location was to send leaves instead from
+  one other location that can send all of it, as checkout sources a delivery (a
+  delivery leaves as one parcel from one location): the holds there are given back
+  and everything the parcel ships is held at the new one.
+
+When no location can send them, nothing changes: the shop is told so, and the
+order is cancelled, or the shelf counted again.
+
+Two shelves: the shelf of the location that picks a part and has not picked it
+yet (the order's page): the pickup shop's, or the one a delivery leaves from; and
+the shelf of a shop sending a transfer for another shop's pickup, before it ships
+(the transfer's page): the transfer then ends closed short, nothing sent, and all
+it was to bring is asked again.
 """
 
 from __future__ import annotations
@@ -28,7 +36,12 @@ from inventory.models import (
     TransferStatus,
     Variant,
 )
-from inventory.services.reservations import write_off_held
+from inventory.services.ledger import StockRequest
+from inventory.services.reservations import (
+    release_reservations,
+    reserve_stock,
+    write_off_held,
+)
 from inventory.services.transfers import CLOSE_REASON_MAX, close_unsent_short
 from omnistore.core.actors import acting_user
 from omnistore.core.exceptions import Conflict, InsufficientStock, ValidationFailed
@@ -43,6 +56,7 @@ from orders.selectors.access import acts_at
 
 from .common import ORDER_REFERENCE, record_order_event
 from .parts import awaits_transfer, record_part_step, source_again
+from .sourcing import delivery_origin, plan_legs
 
 EVENT_ORDER_NOT_ON_SHELF = "order_not_on_shelf"
 
@@ -58,19 +72,27 @@ class HeldHere:
     held: int
 
 
+def on_shelf_here(part: Fulfilment, location_id: int) -> bool:
+    """Whether the units of ``part`` are on the shelf of ``location_id``, held for
+    the order: a pickup or a delivery it picks (the pick rule, ``acts_at``), not
+    picked yet and not waiting for a transfer (its transfer is read as loaded)."""
+    return (
+        part.status == FulfilmentStatus.PENDING
+        and part.method in (FulfilmentMethod.PICKUP, FulfilmentMethod.DELIVERY)
+        and acts_at(part, location_id, "pick")
+        and not awaits_transfer(part)
+    )
+
+
 def parts_picked_at(order: Order, location: Location) -> dict[int, Fulfilment]:
-    """The order's pickup parts ``location`` picks (the pick rule, ``acts_at``),
-    not picked yet and not waiting for a transfer: their units are on its shelf,
-    held for the order. One query."""
+    """The order's parts whose units are on ``location``'s shelf
+    (``on_shelf_here``). One query."""
     return {
         part.pk: part
         for part in order.fulfilments.select_related(
             "transfer", "pickup_location"
         ).order_by("pk")
-        if part.status == FulfilmentStatus.PENDING
-        and part.method == FulfilmentMethod.PICKUP
-        and acts_at(part, location.pk, "pick")
-        and not awaits_transfer(part)
+        if on_shelf_here(part, location.pk)
     }
 
 
@@ -143,12 +165,89 @@ def _asked_elsewhere(
     except InsufficientStock:
         step = None
     if step is None:
-        raise Conflict(
-            f"No other location can send {said} for order {order.number} now: "
-            "nothing was changed.",
-            code="no_other_source",
-        )
+        raise _no_other_source(order, said)
     return step, part.transfer_id != before
+
+
+def _no_other_source(order: Order, said: str) -> Conflict:
+    return Conflict(
+        f"No other location can send {said} for order {order.number} now: "
+        "nothing was changed.",
+        code="no_other_source",
+    )
+
+
+def _parcel_from_elsewhere(
+    order: Order, parcel: list[Fulfilment], shelf: Location, *, actor
+) -> str:
+    """The parcel ``shelf`` was to send (the order's delivery parts it picks, not
+    picked yet) leaves instead from one other location that can send all of it, as
+    checkout sources a delivery (``plan_legs``, never from ``shelf``: its books may
+    still count units free): the order's holds at ``shelf`` given back, all the
+    parcel ships held at the new location beyond its safety stock, and the parts
+    name it as their source. A delivery leaves as one parcel from one location:
+    when no one location can send it all (or one that already has a parcel of the
+    order picked, whose shipping takes the order's holds there), or its units were
+    taken meanwhile, one refusal, and the caller's transaction gives back all it
+    did. What was done, as the history says it."""
+    wanted: Counter = Counter()
+    for variant_id, quantity in OrderLine.objects.filter(
+        fulfilment__in=parcel
+    ).values_list("variant_id", "quantity"):
+        wanted[variant_id] += quantity
+    source = _one_other_source(order, parcel[0].address, dict(wanted), shelf)
+    if source is None:
+        raise _no_other_source(order, "the whole parcel")
+    step = f"the parcel now leaves from {source.name}"
+    release_reservations(
+        reservations=list(_holds(order, shelf)),
+        actor=acting_user(actor),
+        note=f"Order {order.number}: {step}",
+    )
+    try:
+        reserve_stock(
+            requests=[StockRequest(v, source.pk, q) for v, q in wanted.items()],
+            reference_type=ORDER_REFERENCE,
+            reference_id=order.number,
+            actor=acting_user(actor),
+            keep_safety=True,  # as sourcing counted what is free
+        )
+    except InsufficientStock:
+        raise _no_other_source(order, "the whole parcel") from None
+    for part in parcel:
+        part.location = source
+        part.save(update_fields=["location"])
+    return step
+
+
+def _one_other_source(
+    order: Order, address: dict, wanted: dict[int, int], shelf: Location
+) -> Location | None:
+    """The one location, other than ``shelf``, that can send all of ``wanted`` to
+    ``address``, as checkout would choose it; None when it takes several, or none
+    has it all, or the one chosen has a parcel of the order picked, not left."""
+    try:
+        legs = plan_legs(
+            method=FulfilmentMethod.DELIVERY,
+            wanted=wanted,
+            variants=Variant.objects.in_bulk(list(wanted)),
+            pickup_store=None,
+            origin=delivery_origin(
+                address,
+                placing=None,
+                customer=order.customer if order.customer_id else None,
+            ),
+            exclude=shelf,
+        )
+    except InsufficientStock:
+        return None
+    if len(legs) != 1:
+        return None
+    source = legs[0].location
+    picked_there = order.fulfilments.filter(
+        location=source, status=FulfilmentStatus.PICKED
+    ).exists()
+    return None if picked_there else source
 
 
 def _record(
@@ -162,15 +261,16 @@ def _record(
 ) -> None:
     """The order's history says what was missing, where, why, and where it is
     asked from now. The customer's timeline (read by the customer too) only says
-    where the item comes from now (``coming``: on a new transfer): no reason, no
-    transfer."""
+    where the item comes from now (``coming``: on a new transfer), or that a
+    delivery's parcel leaves from elsewhere: no reason, no location, no transfer."""
     now = timezone.now()
     record_part_step(order, actor=actor, now=now, location=location, note=note)
-    told = (
-        "an item is coming from another of our locations"
-        if coming
-        else f"an item is set aside again at {part.pickup_location.name}"
-    )
+    if part.method == FulfilmentMethod.DELIVERY:
+        told = "the parcel will leave from another of our locations"
+    elif coming:
+        told = "an item is coming from another of our locations"
+    else:
+        told = f"an item is set aside again at {part.pickup_location.name}"
     record_order_event(
         order,
         EVENT_ORDER_NOT_ON_SHELF,
@@ -191,9 +291,11 @@ def report_not_on_shelf(
     location: Location,
     actor,
 ) -> str:
-    """``units`` of an order line held at ``location`` for a pickup it picks cannot
+    """``units`` of an order line held at ``location`` for a part it picks cannot
     be found: written off there (a count naming the order, ``write_off_held``) and
-    asked again elsewhere. Returns what was asked, as the history says it."""
+    asked again elsewhere: a pickup's missing units (``_asked_elsewhere``), a
+    delivery's whole parcel (``_parcel_from_elsewhere``). Returns what was asked,
+    as the history says it."""
     reason = _reason(reason)
     order = Order.objects.select_for_update(no_key=True).get(pk=order.pk)
     held = {found.key: found for found in held_on_shelf(order, location)}
@@ -213,16 +315,22 @@ def report_not_on_shelf(
         actor=acting_user(actor),
     )
     said = f"{found.sku} ×{units}"
-    part = parts_picked_at(order, location)[line.fulfilment_id]
-    step, coming = _asked_elsewhere(
-        order,
-        part,
-        {line.variant_id: units},
-        actor=actor,
-        why=f"units not on the shelf at {location.name}",
-        said=said,
-        shelf=location,
-    )
+    parts = parts_picked_at(order, location)
+    part = parts[line.fulfilment_id]
+    if part.method == FulfilmentMethod.DELIVERY:
+        parcel = [p for p in parts.values() if p.method == FulfilmentMethod.DELIVERY]
+        step = _parcel_from_elsewhere(order, parcel, location, actor=actor)
+        coming = False
+    else:
+        step, coming = _asked_elsewhere(
+            order,
+            part,
+            {line.variant_id: units},
+            actor=actor,
+            why=f"units not on the shelf at {location.name}",
+            said=said,
+            shelf=location,
+        )
     note = f"{said} not on the shelf at {location.name} ({reason}); {step}"
     _record(order, part, note, coming=coming, actor=actor, location=location)
     return step

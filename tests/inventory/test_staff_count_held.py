@@ -110,8 +110,8 @@ def test_a_count_below_the_units_held_says_who_gives_them_up(
     )
     assert "count them with the rest" in message
     assert (
-        "If units set aside for a pickup, or for an order's transfer not shipped "
-        "yet, are really gone, say so on the order's or the transfer's page (Not on "
+        "If units set aside for an order not picked yet, or for an order's transfer "
+        "not shipped yet, are really gone, say so on the order's or the transfer's page (Not on "
         "our shelf): they are written off and asked again from another location. "
         "Others go with what holds them, cancelled; then count again." in message
     )

@@ -37,6 +37,7 @@ from orders.selectors.access import (
 )
 from orders.selectors.orders import order_detail as find_order
 from orders.services.parts import awaits_transfer
+from orders.services.shortage import on_shelf_here
 
 
 def region(store) -> str | None:
@@ -139,9 +140,9 @@ def part_steps(user, order: Order, store) -> list[dict]:
     has not been received it picks none: its row lists those transfers (``awaits``)
     instead of ``pick``: ``mark_picked``'s refusal (``awaits_transfer``), read
     from the transfers the order page has already loaded. ``shelf``: it holds units
-    of a pickup part it picks, not waiting for a transfer, the parts *Not on our
-    shelf* offers (``shortage.parts_picked_at``); a part still on its way is not on
-    its shelf, its transfer's page is where its sender reports it."""
+    of a pickup or delivery part it picks, not waiting for a transfer, the parts
+    *Not on our shelf* offers (``shortage.on_shelf_here``); a part still on its way
+    is not on its shelf, its transfer's page is where its sender reports it."""
     picking = order.status in (OrderStatus.PLACED, OrderStatus.PICKED)
     rows: dict[int, dict] = {}
     for f in order.fulfilments.all():
@@ -170,7 +171,7 @@ def part_steps(user, order: Order, store) -> list[dict]:
         row[step] = True
         if step == "pick" and awaits_transfer(f):
             row["awaits"].append(f.transfer)
-        elif step == "pick" and f.method == FulfilmentMethod.PICKUP:
+        elif step == "pick" and on_shelf_here(f, place.pk):
             row["shelf"] = True
     for row in rows.values():
         row["pick"] = row["pick"] and not row["awaits"]

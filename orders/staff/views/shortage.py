@@ -1,8 +1,9 @@
-"""*Not on our shelf*: units held for a pickup that the shop holding them cannot
-find. On the order's page, for the shop that picks the part (the pick rule of
-``access``: another shop's part answers 404); on a transfer's page, for the shop
-sending an order's transfer before it ships (``transfer_not_on_shelf``). The
-units are written off and asked again elsewhere (``services.shortage``); when no
+"""*Not on our shelf*: units held for an order that the location holding them
+cannot find. On the order's page, for the location that picks the part, a pickup
+or a delivery (the pick rule of ``access``: another shop's part answers 404); on a
+transfer's page, for the shop sending an order's transfer before it ships
+(``transfer_not_on_shelf``). The units are written off and asked again elsewhere,
+a delivery's whole parcel from one other location (``services.shortage``); when no
 location can send them nothing changes, and the page says so and what to do."""
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ from omnistore.core.exceptions import ApplicationError
 from omnistore.staff.auth import current_store, staff_required
 from omnistore.staff.htmx import INVALID, add_service_error, redirect_to
 from omnistore.staff.once import claim, give_back
+from orders.models import FulfilmentMethod
 from orders.selectors.access import sold_or_fulfilled_here
 from orders.services.common import ORDER_REFERENCE
 from orders.services.shortage import (
     held_for_transfer,
     held_on_shelf,
+    on_shelf_here,
     report_not_on_shelf,
     report_not_sent,
 )
@@ -74,7 +77,8 @@ def _submit(request, form, perform):
 
 @staff_required
 def order_not_on_shelf(request, number: str):
-    """Units held here for a pickup cannot be found: which, how many, why."""
+    """Units held here for a pickup or a delivery cannot be found: which, how
+    many, why."""
     order, shop = _shelf_of_order(request, number)
     form = NotOnShelfForm(request.POST or None, held=held_on_shelf(order, shop))
     refused = None
@@ -107,6 +111,10 @@ def order_not_on_shelf(request, number: str):
         "back": reverse("staff:order_detail", args=[order.number]),
         "back_label": f"Order {order.number}",
         "offer_cancel": no_source and sold_or_fulfilled_here(request.user, order),
+        "parcel": any(
+            f.method == FulfilmentMethod.DELIVERY and on_shelf_here(f, shop.pk)
+            for f in order.fulfilments.all()
+        ),
     }
     status = INVALID if request.method == "POST" else 200
     return render(request, TEMPLATE, context, status=status)
