@@ -516,8 +516,11 @@ class WishlistShareView(ThrottledPosts, APIView):
             "words. Only once an email of yours is confirmed (the code mailed at "
             "sign-up or by `POST /me/verify/`, entered at `/me/verify/confirm/`) "
             "or was given in person at a shop: until then 400 `email_not_verified` "
-            "and nothing is sent. Sending the same unchanged list to the same "
-            "address again does nothing (`queued`: false)."
+            "and nothing is sent. The email lists the items still sold at your "
+            "market's prices (those of your preferred shop): a list with none of "
+            "them is refused (400 naming `wishlist`), as an empty one is. Sending "
+            "the same unchanged list to the same address again does nothing "
+            "(`queued`: false)."
         ),
         request=WishlistShareSerializer,
         responses={
@@ -525,8 +528,9 @@ class WishlistShareView(ThrottledPosts, APIView):
             400: OpenApiResponse(
                 ErrorSerializer,
                 description=(
-                    "Invalid input, or no confirmed email yet "
-                    "(`email_not_verified`); nothing sent."
+                    "Invalid input; a list that is empty or holds nothing still "
+                    "sold in your market (`extra.wishlist`); or no confirmed email "
+                    "yet (`email_not_verified`). Nothing sent, nothing recorded."
                 ),
             ),
             404: NOT_FOUND,

@@ -305,6 +305,26 @@ def attach_shop_prices(items, *, store: Location | None) -> list[WishlistItem]:
     return items
 
 
+def items_an_email_shows(wishlist: Wishlist) -> list[WishlistItem]:
+    """The items of ``wishlist`` its shared email lists, newest first: those still
+    sold (``ON_SALE``) and priced in the owner's market (``attach_shop_prices`` at
+    their preferred shop; an item not on its price list is left out), each with its
+    ``shop_price``. A share is refused when there are none, and an email whose list
+    lost them all before it left is not sent: both read them here. One query, one
+    more for a market with its own price list (and the owner's shop when not read
+    with the list); no pictures."""
+    items = list(
+        wishlist.items.filter(ON_SALE, removed_at__isnull=True)
+        .select_related("variant__product")
+        .order_by("-added_at", "-id")
+    )
+    return [
+        item
+        for item in attach_shop_prices(items, store=wishlist.customer.preferred_store)
+        if item.shop_price.amount is not None
+    ]
+
+
 def attach_wishlist_shop_prices(wishlists, *, store: Location | None) -> list[Wishlist]:
     """``attach_shop_prices`` for the active items of every list at once: one query
     for a market with its own price list, none otherwise."""

@@ -23,11 +23,13 @@ from customers.services.timeline import (
 from inventory.models import Category, Location, LocationKind
 from omnistore.core.digits import is_digits
 from omnistore.core.exceptions import ValidationFailed
+from omnistore.core.text import one_line
 from omnistore.core.vat import check_vat_number
 
 # Nobody alive was born before it: an earlier date is a typo or a placeholder
 # (0001-01-01), not a birthday.
 EARLIEST_BIRTHDAY = dt.date(1900, 1, 1)
+NAME_MAX = Customer._meta.get_field("first_name").max_length
 
 
 def check_birthday(birthday) -> None:
@@ -117,6 +119,14 @@ def _business_changes(company_name, vat_number) -> dict[str, str]:
     return changes
 
 
+def _name_as_kept(value) -> str:
+    """A first or last name as ``Customer.save`` keeps it (``one_line``), within its
+    100 characters: compared with the stored one, so a name sent again as typed
+    before changes nothing, and put on the timeline as it is kept. Flattened again
+    after the cut, which may end on a space."""
+    return one_line(one_line(value)[:NAME_MAX])
+
+
 @transaction.atomic
 def update_profile(
     *,
@@ -137,9 +147,9 @@ def update_profile(
     customer = lock_live_profile(customer)
     changes: dict[str, Any] = {}
     if first_name is not UNSET:
-        changes["first_name"] = (first_name or "").strip()[:100]
+        changes["first_name"] = _name_as_kept(first_name)
     if last_name is not UNSET:
-        changes["last_name"] = (last_name or "").strip()[:100]
+        changes["last_name"] = _name_as_kept(last_name)
     if birthday is not UNSET:
         check_birthday(birthday)
         changes["birthday"] = birthday

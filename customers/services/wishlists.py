@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -25,7 +26,7 @@ from customers.models import (
 from customers.normalize import (
     normalize_email,
 )
-from customers.selectors.wishlists import WISHLIST_SHARE_TOPIC, attach_shop_prices
+from customers.selectors.wishlists import WISHLIST_SHARE_TOPIC, items_an_email_shows
 from customers.services.identities import (
     lock_live_profile,
 )
@@ -498,7 +499,8 @@ def share_wishlist_by_email(
     The same list with the same contents goes to the same address once (a double
     tap, a retried request); after the list changes it can be sent again. Returns
     whether an email was queued. A customer sharing their own list needs a proven
-    email; an associate may share it for them.
+    email; an associate may share it for them. A list the email would show nothing
+    of (``items_an_email_shows``) is refused, as an empty one is: nothing recorded.
     """
     _wishlist_channel(channel)
     address = normalize_email(email, strict=True)
@@ -516,6 +518,15 @@ def share_wishlist_by_email(
         raise ValidationFailed(
             "Add something to the list before sharing it.",
             extra={"wishlist": ["The list is empty."]},
+        )
+    if not items_an_email_shows(wishlist):
+        raise ValidationFailed(
+            "Nothing on the list is on sale: add something that is before sharing it.",
+            extra={
+                "wishlist": [
+                    "Every item is no longer sold or not sold in the owner's market."
+                ]
+            },
         )
     version = f"{address}|{wishlist.updated_at.isoformat()}|{message}"
     digest = hashlib.sha256(version.encode()).hexdigest()[:40]
@@ -549,8 +560,9 @@ def shared_wishlist_url(wishlist: Wishlist) -> str:
 
 @outbox.handler(WISHLIST_SHARE_TOPIC)
 def deliver_wishlist_share(payload: dict) -> None:
-    """Render the list as it is now, with the items still sold; a list deleted or
-    emptied since (or with nothing left on sale) sends nothing."""
+    """Render the list as it is now, with the items still sold in the owner's
+    market (``items_an_email_shows``); a list deleted or emptied since (or with
+    nothing of those left) sends nothing."""
     wishlist = (
         Wishlist.objects.select_related("customer__preferred_store")
         .filter(pk=payload["wishlist_id"], archived_at__isnull=True)
@@ -558,22 +570,12 @@ def deliver_wishlist_share(payload: dict) -> None:
     )
     if wishlist is None:
         return
-    items = list(
-        wishlist.items.filter(
-            inventory_selectors.VARIANT_ON_SALE, removed_at__isnull=True
-        )
-        .select_related("variant__product")
-        .prefetch_related(inventory_selectors.images_prefetch("variant__product__"))
-        .order_by("-added_at", "-id")
-    )
-    # at the prices of the owner's market (none there: left out), in its currency
-    items = [
-        item
-        for item in attach_shop_prices(items, store=wishlist.customer.preferred_store)
-        if item.shop_price.amount is not None
-    ]
+    items = items_an_email_shows(wishlist)
     if not items:
         return
+    prefetch_related_objects(
+        items, inventory_selectors.images_prefetch("variant__product__")
+    )
     owner = wishlist.customer.first_name or "Someone"
     context = {
         "owner": owner,
