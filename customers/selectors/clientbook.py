@@ -12,7 +12,12 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from customers.clienteling import COLLECT_EVENT, PURCHASE_EVENT, WISHLIST_EVENTS
+from customers.clienteling import (
+    CANCEL_EVENT,
+    COLLECT_EVENT,
+    PURCHASE_EVENT,
+    WISHLIST_EVENTS,
+)
 from customers.models import ClientTask, Customer, CustomerEvent, TaskStatus
 from omnistore.accounts.scoping import scope_to_shops, shop_ids
 from omnistore.core.channels import Channel
@@ -77,22 +82,40 @@ def open_task_filter(today: dt.date) -> Q:
     )
 
 
+def cancelled_purchase() -> Q:
+    """A purchase event whose order was cancelled since: orders writes
+    ``CANCEL_EVENT`` with the same order reference. Such an order is no purchase for
+    the client book: no follow-up, no recent or last purchase."""
+    return Q(kind=PURCHASE_EVENT) & Exists(
+        CustomerEvent.objects.filter(
+            kind=CANCEL_EVENT,
+            reference_type=OuterRef("reference_type"),
+            reference_id=OuterRef("reference_id"),
+            occurred_at__gte=OuterRef("occurred_at"),
+        )
+    )
+
+
 def client_book(associate, *, shop=None, now=None) -> list[ClientRow]:
-    """Every live client of ``associate``, by name, with the purchases (any channel)
-    and wishlist news of the last ``OMNISTORE_CLIENTBOOK_RECENT_DAYS``, a birthday in
-    the coming month, lapsed (no purchase for ``OMNISTORE_CLIENTBOOK_LAPSED_DAYS``)
-    and in the shop today (a sale today at ``shop``'s counter, or an order collected
-    there today: an order placed online for pickup there, or taken there by phone,
-    names the shop too but is no visit). Two queries."""
+    """Every live client of ``associate``, by name, with the purchases (any channel,
+    cancelled orders left out) and wishlist news of the last
+    ``OMNISTORE_CLIENTBOOK_RECENT_DAYS``, a birthday in the coming month, lapsed (no
+    purchase for ``OMNISTORE_CLIENTBOOK_LAPSED_DAYS``), in the shop today (a sale
+    today at ``shop``'s counter, or an order collected there today: an order placed
+    online for pickup there, or taken there by phone, names the shop too but is no
+    visit) and the open tasks about them ``associate`` sees (``visible_tasks``, as
+    on the 360° card and the task page). Two queries (and a manager's shops, once
+    per login)."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     start_of_day = timezone.make_aware(dt.datetime.combine(today, dt.time()))
     recent = settings.OMNISTORE_CLIENTBOOK_RECENT_DAYS
     purchases = CustomerEvent.objects.filter(
         customer=OuterRef("pk"), kind=PURCHASE_EVENT
-    )
+    ).exclude(cancelled_purchase())
     open_tasks = (
-        ClientTask.objects.filter(open_task_filter(today), customer=OuterRef("pk"))
+        visible_tasks(associate)
+        .filter(open_task_filter(today), customer=OuterRef("pk"))
         .order_by()
         .values("customer")
         .annotate(n=Count("pk"))
@@ -130,6 +153,7 @@ def client_book(associate, *, shop=None, now=None) -> list[ClientRow]:
             kind__in=(PURCHASE_EVENT, *WISHLIST_EVENTS),
             occurred_at__gte=now - dt.timedelta(days=recent),
         )
+        .exclude(cancelled_purchase())
         .select_related("location")
         .order_by("-occurred_at", "-pk")
     ):

@@ -1,12 +1,12 @@
 """Client book tasks: made from events or by hand; done, snoozed, reassigned.
 
 Made from events, once per occurrence (``client_task_once_per_occurrence``):
-- a wished item back in stock: a task for the associate who added it to the list
-  (``open_restock_tasks``, called by campaigns where restocks are found), and a line
-  on the timeline of everyone wishing it;
-- a follow-up some days after a purchase, and a birthday coming: the daily
-  ``generate_client_tasks`` (Celery beat), for clients with an associate (a store sale
-  to a client with none: the associate who made it).
+- a wished item back in stock online or at the customer's preferred shop: a task for
+  the associate who added it to the list (``open_restock_tasks``, called by campaigns
+  where restocks are found), and a line on the timeline of everyone wishing it;
+- a follow-up some days after a purchase not cancelled since, and a birthday coming:
+  the daily ``generate_client_tasks`` (Celery beat), for clients with an associate (a
+  store sale to a client with none: the associate who made it).
 
 Merging two profiles folds a task both have for one occurrence into the survivor's
 (``fold_merged_tasks``).
@@ -37,7 +37,7 @@ from customers.models import (
     TaskStatus,
     WishlistItem,
 )
-from customers.selectors.clientbook import next_birthday
+from customers.selectors.clientbook import cancelled_purchase, next_birthday
 from customers.selectors.team import is_team_member
 from omnistore.accounts.scoping import manages, shop_ids
 from omnistore.core.actors import acting_user
@@ -333,11 +333,12 @@ def _live_customers():
 def open_restock_tasks(
     *, restocks: Iterable[tuple[int, int | None, int]], now=None
 ) -> int:
-    """Restocks found (variant, location or None for online, number): a timeline line
-    for each live customer wishing the variant, when it came back online or at their
-    preferred shop; a task for each associate who added it to a list. Returns the
-    number of tasks opened. Runs in the caller's transaction (the one recording the
-    restocks): three queries whatever the number of wishers, more only for tasks."""
+    """Restocks found (variant, location or None for online, number): for each live
+    customer wishing the variant, when it came back online or at their preferred shop
+    (elsewhere it is no news to them), a timeline line and a task for each associate
+    who added it to a list. Returns the number of tasks opened. Runs in the caller's
+    transaction (the one recording the restocks): three queries whatever the number of
+    wishers, more only for tasks."""
     now = now or timezone.now()
     looks: dict[int, tuple[int, set]] = {}
     for variant, location, number in restocks:
@@ -358,10 +359,11 @@ def open_restock_tasks(
     for item in items:
         customer = item.wishlist.customer
         number, locations = looks[item.variant_id]
-        where = None in locations or customer.preferred_store_id in locations
+        if None not in locations and customer.preferred_store_id not in locations:
+            continue
         key = (customer.pk, item.variant_id)
         name = item.variant.name
-        if where and key not in told:
+        if key not in told:
             told.add(key)
             events.append(
                 {
@@ -424,7 +426,8 @@ def birthday_tasks(today: dt.date) -> list[ClientTask]:
 
 def follow_up_tasks(today: dt.date) -> list[ClientTask]:
     """Purchases ``OMNISTORE_CLIENTBOOK_FOLLOW_UP_DAYS`` ago (a few more for missed
-    runs): the client's associate, else the associate who made a store sale."""
+    runs) not cancelled since: the client's associate, else the associate who made a
+    store sale."""
     delay = settings.OMNISTORE_CLIENTBOOK_FOLLOW_UP_DAYS
     tz = timezone.get_current_timezone()
     last = dt.datetime.combine(today - dt.timedelta(days=delay - 1), dt.time(), tz)
@@ -436,6 +439,7 @@ def follow_up_tasks(today: dt.date) -> list[ClientTask]:
             occurred_at__lt=last,
             customer__in=_live_customers(),
         )
+        .exclude(cancelled_purchase())
         .select_related("customer__assigned_associate", "actor")
         .order_by("occurred_at", "pk")
     )

@@ -73,3 +73,17 @@ def purchase(customer, *, when, location=None, actor=None, number=None, channel=
         reference_id=number,
         occurred_at=when,
     )
+
+
+def cancellation(customer, *, number, when, actor=None):
+    """What orders writes on the timeline when an order is cancelled."""
+    return record_event(
+        customer=customer,
+        kind="order_cancelled",
+        summary=f"Order {number} cancelled",
+        actor=actor,
+        data={"number": number, "status": "cancelled"},
+        reference_type="order",
+        reference_id=number,
+        occurred_at=when,
+    )

@@ -8,18 +8,28 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from customers.models import ClientTask, ClientTaskChange, TaskKind, TaskStatus
+from customers.models import (
+    Channel,
+    ClientTask,
+    ClientTaskChange,
+    CustomerEvent,
+    TaskKind,
+    TaskStatus,
+)
 from customers.services.clientbook import assign_associate
 from customers.services.erasure import erase_customer
 from customers.services.tasks import (
     complete_task,
     create_manual_task,
     generate_client_tasks,
+    open_restock_tasks,
     reassign_task,
     snooze_task,
 )
+from customers.services.wishlists import add_wishlist_item
 from omnistore.core.exceptions import Conflict, NotFound, ValidationFailed
-from tests.customers.clientbook_people import client, people, purchase
+from tests.customers.clientbook_people import cancellation, client, people, purchase
+from tests.factories import VariantFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -126,6 +136,52 @@ def test_a_store_sale_to_a_client_without_associate_follows_up_with_the_seller(t
     assert generate_client_tasks(today=TODAY)["follow_up"] == 1
     task = ClientTask.objects.get()
     assert (task.customer, task.assignee, task.shop) == (walk_in, team.carla, team.roma)
+
+
+def test_an_order_cancelled_before_its_follow_up_gets_none(team, settings):
+    settings.OMNISTORE_CLIENTBOOK_FOLLOW_UP_DAYS = 7
+    giulia = client_of(team.anna)
+    week_ago = at(TODAY - dt.timedelta(days=7))
+    purchase(giulia, when=week_ago, number="W000200")
+    cancellation(giulia, number="W000200", when=week_ago + dt.timedelta(hours=2))
+    purchase(giulia, when=week_ago, number="W000201")
+    cancellation(giulia, number="W000999", when=week_ago)  # another order's
+
+    assert generate_client_tasks(today=TODAY)["follow_up"] == 1
+    assert ClientTask.objects.get().title == "Follow up on order W000201"
+    assert generate_client_tasks(today=TODAY + dt.timedelta(days=2))["follow_up"] == 0
+
+
+# --- Back in stock ------------------------------------------------------------------
+
+
+def test_back_in_stock_only_where_it_matters_to_the_customer_makes_a_task(team):
+    """Back at a shop that is not the customer's preferred one is no news to them:
+    no timeline line and no task; back at their shop, or online, is both."""
+    giulia = client_of(team.anna)
+    giulia.preferred_store = team.brera
+    giulia.save(update_fields=["preferred_store"])
+    coat = VariantFactory(product__name="Wool coat", colour="Navy", size="40")
+    add_wishlist_item(
+        customer=giulia,
+        variant=coat,
+        actor=team.anna,
+        location=team.brera,
+        channel=Channel.STORE,
+    )
+    told = CustomerEvent.objects.filter(kind="wishlist_item_back_in_stock")
+
+    assert open_restock_tasks(restocks=[(coat.pk, team.roma.pk, 1)]) == 0
+    assert not ClientTask.objects.exists() and not told.exists()
+
+    assert open_restock_tasks(restocks=[(coat.pk, team.brera.pk, 2)]) == 1
+    assert open_restock_tasks(restocks=[(coat.pk, None, 3)]) == 1
+    assert [t.occurrence for t in ClientTask.objects.order_by("pk")] == [
+        f"restock:{coat.pk}:2",
+        f"restock:{coat.pk}:3",
+    ]
+    assert {t.assignee for t in ClientTask.objects.all()} == {team.anna}
+    assert told.count() == 2
 
 
 def test_one_task_per_customer_kind_and_occurrence_is_a_database_rule(team):

@@ -6,15 +6,16 @@ import datetime as dt
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from customers.models import Channel, ClientTask, Customer
 from customers.services.clientbook import assign_associate
 from customers.services.erasure import erase_customer
+from customers.services.tasks import create_manual_task, reassign_task
 from customers.services.wishlists import add_wishlist_item
 from omnistore.staff.once import new_token
+from tests.customers.clientbook_people import cancellation, people, purchase
 from tests.customers.clientbook_people import client as new_client
-from tests.customers.clientbook_people import people, purchase
 from tests.factories import VariantFactory
 
 pytestmark = pytest.mark.django_db
@@ -120,6 +121,58 @@ def test_an_order_online_for_pickup_at_the_shop_is_no_visit_to_it(client, team):
     card = cards(response)["Paola Pickup"]
     assert "Order W" in card  # a recent purchase all the same
     assert 'data-testid="in-shop"' not in card
+
+
+def test_a_cancelled_order_is_no_recent_or_last_purchase(client, team, settings):
+    settings.OMNISTORE_CLIENTBOOK_LAPSED_DAYS = 180
+    now = timezone.now()
+    olga = client_of(team.anna, first_name="Olga", last_name="Web")
+    long_ago = now - dt.timedelta(days=200)
+    purchase(olga, when=long_ago, number="W000300")
+    purchase(olga, when=now - dt.timedelta(days=3), number="W000301")
+    cancellation(olga, number="W000301", when=now - dt.timedelta(days=2))
+    irene = client_of(team.anna, first_name="Irene", last_name="Shop")
+    purchase(irene, when=now - dt.timedelta(days=3), number="W000302")
+    staff = signed_in(client, team.anna)
+
+    shown = cards(staff.get(BOOK))
+
+    assert "Order W000301" not in shown["Olga Web"]
+    day = dateformat.format(timezone.localtime(long_ago), "j M Y")
+    assert f"Last purchase: {day}" in shown["Olga Web"]
+    assert 'data-testid="lapsed"' in shown["Olga Web"]
+    assert "Order W000302" in shown["Irene Shop"]
+    assert set(cards(staff.get(BOOK, {"tab": "purchases"}, **HTMX))) == {"Irene Shop"}
+
+
+def test_a_clients_open_tasks_are_those_the_associate_sees(client, team):
+    """A task handed to someone else, or a colleague's, is not counted on the card:
+    the same tasks as on the 360° page and the task list."""
+    giulia = client_of(team.anna, first_name="Giulia", last_name="Rossi")
+    task = create_manual_task(
+        customer=giulia,
+        title="Send the lookbook",
+        due_on=timezone.localdate(),
+        actor=team.anna,
+        shop=team.brera,
+    )
+    create_manual_task(
+        customer=giulia,
+        title="Bruno's own call",
+        due_on=timezone.localdate(),
+        actor=team.bruno,
+        shop=team.brera,
+    )
+    staff = signed_in(client, team.anna)
+    card = cards(staff.get(BOOK))["Giulia Rossi"]
+    assert ">1 open task<" in card
+
+    reassign_task(task=task, to=team.manager, actor=team.anna)
+
+    card = cards(staff.get(BOOK))["Giulia Rossi"]
+    assert 'data-testid="open-tasks"' not in card
+    page = staff.get(reverse("staff:customer_detail", args=[giulia.pk]))
+    assert b"Send the lookbook" not in page.content
 
 
 def test_my_clients_costs_the_same_queries_for_2_or_12_clients(

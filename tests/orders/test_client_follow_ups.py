@@ -6,12 +6,13 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from customers.clienteling import COLLECT_EVENT, PURCHASE_EVENT
+from customers.clienteling import CANCEL_EVENT, COLLECT_EVENT, PURCHASE_EVENT
 from customers.models import ClientTask, TaskKind
 from customers.selectors.clientbook import client_book
 from customers.services.clientbook import assign_associate
 from customers.tasks import generate_client_tasks
 from orders.services.common import EVENT_ORDER_PLACED
+from orders.services.fulfilment import EVENT_ORDER_CANCELLED, cancel_order
 from orders.services.pickups import EVENT_ORDER_COLLECTED
 from tests.campaigns.factories import Shop, person
 from tests.factories import StaffFactory
@@ -24,6 +25,7 @@ pytestmark = pytest.mark.django_db
 def test_the_client_book_reads_the_events_orders_write():
     assert PURCHASE_EVENT == EVENT_ORDER_PLACED
     assert COLLECT_EVENT == EVENT_ORDER_COLLECTED
+    assert CANCEL_EVENT == EVENT_ORDER_CANCELLED
 
 
 def test_orders_in_any_channel_make_follow_ups_and_show_in_my_clients(settings):
@@ -50,6 +52,20 @@ def test_orders_in_any_channel_make_follow_ups_and_show_in_my_clients(settings):
     assert row.in_shop_today
     assert [e.reference_id for e in row.purchases] == [store.number, web.number]
     assert not row.lapsed
+
+
+def test_a_cancelled_order_is_no_purchase_to_follow_up_or_show(settings):
+    settings.OMNISTORE_CLIENTBOOK_FOLLOW_UP_DAYS = 7
+    shop = Shop()
+    anna = StaffFactory(store=shop.store)
+    ada = person("Ada")
+    assign_associate(customer=ada, associate=anna, actor=anna)
+    web = shop.sell_online(ada, days_ago=7)
+    cancel_order(order=web, actor=anna, reason="Changed her mind")
+
+    assert generate_client_tasks() == 0
+    [row] = client_book(anna, shop=shop.store)
+    assert row.purchases == [] and row.last_purchase_at is None
 
 
 def test_nothing_to_follow_up_yet_a_week_is_not_over():
