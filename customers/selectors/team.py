@@ -33,10 +33,46 @@ def team_members(ids):
     return users.select_related("store").order_by("first_name", "last_name", "pk")
 
 
-def is_team_member(user, ids) -> bool:
-    """``user`` is active shop staff at one of the locations ``ids`` (any when None)."""
-    if user is None or not user.is_active or user.role not in SHOP_ROLES:
+def is_shop_staff_of(user, ids) -> bool:
+    """``user`` is shop staff at one of the locations ``ids`` (any when None), still
+    active or not: someone who left (login deactivated) keeps their shops, so their
+    clients stay within reach of those shops' staff and managers."""
+    if user is None or user.role not in SHOP_ROLES:
         return False
     if ids is None:
         return True
-    return bool(shop_ids(user) & ids)
+    theirs = shop_ids(user)
+    return theirs is None or bool(theirs & ids)
+
+
+def is_team_member(user, ids) -> bool:
+    """``user`` is active shop staff at one of the locations ``ids`` (any when None)."""
+    return user is not None and user.is_active and is_shop_staff_of(user, ids)
+
+
+def has_left(user) -> bool:
+    """A staff login deactivated: the documented way someone leaves (never deleted)."""
+    return user is not None and not user.is_active
+
+
+def handover_choices(actor, tasks) -> dict[int, list]:
+    """Whom ``actor`` may hand each of ``tasks`` to, by task id, as
+    ``reassign_task`` allows: a manager anyone of their team, anyone else a colleague
+    of the task's shop; never the task's own assignee. Active shop staff, by name:
+    one query for a manager, two for anyone else (the staff of the tasks' shops and
+    where each works), whatever the number of tasks; none without tasks."""
+    tasks = list(tasks)
+    if not tasks:
+        return {}
+    if getattr(actor, "is_manager", False):
+        team = list(team_members(shop_ids(actor)))
+        return {t.pk: [m for m in team if m.pk != t.assignee_id] for t in tasks}
+    shops = {t.shop_id for t in tasks}
+    staff = list(team_members(shops).prefetch_related("shops"))
+    works_at = {m.pk: {m.store_id, *(s.pk for s in m.shops.all())} for m in staff}
+    return {
+        t.pk: [
+            m for m in staff if m.pk != t.assignee_id and t.shop_id in works_at[m.pk]
+        ]
+        for t in tasks
+    }

@@ -5,7 +5,11 @@ Who may change an assignment (docs/clienteling.md):
   or takes them away, unless the client is now with an associate of a shop they do
   not see;
 - an associate takes an unassigned client ("take this client") and releases their
-  own; a client of a colleague stays theirs until a manager moves them.
+  own; a client of a colleague stays theirs until a manager moves them;
+- a client of someone who has left (login deactivated) stays in reach of the shops
+  they worked at: any associate there takes them, and those shops' managers (and HQ)
+  move them. Deactivating a login leaves their clients assigned: the card says who
+  looked after them, and whoever takes them over is on the timeline.
 Every change is on the customer's timeline (staff-only): who, when, from whom to whom.
 """
 
@@ -17,7 +21,7 @@ from django.utils import timezone
 
 from customers.models import Customer
 from customers.selectors.identities import current_profile
-from customers.selectors.team import is_team_member
+from customers.selectors.team import has_left, is_shop_staff_of, is_team_member
 from omnistore.accounts.scoping import shop_ids
 from omnistore.core.channels import Channel
 from omnistore.core.exceptions import Conflict, PermissionDenied, ValidationFailed
@@ -43,7 +47,7 @@ def check_assignment(*, actor, current, new) -> None:
                 "Choose an associate of one of your shops.",
                 extra={"associate": ["Not on your team."]},
             )
-        if current is not None and not is_team_member(current, ids):
+        if current is not None and not is_shop_staff_of(current, ids):
             raise PermissionDenied(
                 "This client is with an associate of another shop; "
                 "their manager can move them."
@@ -56,7 +60,7 @@ def check_assignment(*, actor, current, new) -> None:
             raise PermissionDenied(
                 "Ask your store manager to give a client to someone."
             )
-        if current is not None and current.pk != actor.pk:
+        if current is not None and current.pk != actor.pk and not _free(current, actor):
             raise Conflict(
                 f"Already a client of {current.display_name}; "
                 "ask your store manager to move them."
@@ -65,6 +69,11 @@ def check_assignment(*, actor, current, new) -> None:
         raise PermissionDenied(
             "Only the client's associate or a manager can release them."
         )
+
+
+def _free(current, actor) -> bool:
+    """A client of someone who left is free for an associate of their shops."""
+    return has_left(current) and is_shop_staff_of(current, shop_ids(actor))
 
 
 @transaction.atomic

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from customers.models import Customer
 from customers.selectors.clientbook import CLIENT_TABS, client_book, customer_tasks
-from customers.selectors.team import team_members
+from customers.selectors.team import has_left, team_members
 from customers.services.clientbook import assign_associate, check_assignment
 from customers.services.tasks import create_manual_task, holds_tasks
 from omnistore.accounts.scoping import shop_ids
@@ -79,7 +79,8 @@ def client_panel(
 ) -> dict:
     """The 360° card: the client's associate, what the signed-in user may do about it,
     and the open tasks about the client they see; the form for a new task only to
-    whom tasks may go (``holds_tasks``: a task written here is the writer's)."""
+    whom tasks may go (``holds_tasks``: a task written here is the writer's). A
+    client of someone who has left is offered to be taken, like one with nobody."""
     user = request.user
     current = customer.assigned_associate
     team = team_members(shop_ids(user)) if user.is_manager else None
@@ -87,7 +88,9 @@ def client_panel(
         "template": "customers/staff/client_panel.html",
         "customer": customer,
         "associate": current,
-        "may_take": current is None and _may(user, None, user),
+        "associate_left": has_left(current),
+        "may_take": (current is None or has_left(current))
+        and _may(user, current, user),
         "may_release": current is not None and _may(user, current, None),
         "form": form
         or (

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from customers.models import ClientTask
 from customers.selectors.clientbook import task_counts, task_list, visible_tasks
-from customers.selectors.team import team_members
+from customers.selectors.team import handover_choices, team_members
 from customers.services.tasks import (
     complete_task,
     may_act_on,
@@ -45,13 +45,15 @@ def task_page(request):
     status = request.GET.get("status", "open")
     if status not in STATUSES:
         status = "open"
+    tasks = list(task_list(user, scope=scope, status=status))
+    give_to = handover_choices(user, tasks)
     context = {
-        "tasks": list(task_list(user, scope=scope, status=status)),
+        "tasks": tasks,
+        "rows": [(task, give_to[task.pk]) for task in tasks],
         "scope": scope,
         "status": status,
         "scopes": SCOPES if user.is_manager else {},
         "statuses": STATUSES,
-        "team": list(_team(user)),
         "today": timezone.localdate(),
     }
     template = "customers/staff/_task_table.html"
@@ -82,7 +84,7 @@ def _row(request, task, *, status=200, form=None):
     context = {
         "task": task,
         "handed_over": not may_act_on(request.user, task),
-        "team": list(_team(request.user)),
+        "give_to": handover_choices(request.user, [task])[task.pk],
         "today": timezone.localdate(),
         "error": "; ".join(form.non_field_errors()) if form is not None else "",
         "snooze_form": form if isinstance(form, SnoozeForm) else None,

@@ -7,6 +7,7 @@ from customers.models import Customer, CustomerEvent
 from customers.selectors.timeline import timeline_queryset
 from customers.services.clientbook import assign_associate
 from customers.services.merge import merge_customers
+from omnistore.accounts.services import deactivate_login
 from omnistore.core.exceptions import Conflict, PermissionDenied, ValidationFailed
 from tests.customers.clientbook_people import client, people
 from tests.customers.factories import CustomerUserFactory
@@ -119,3 +120,52 @@ def test_a_merge_keeps_the_survivors_associate_or_takes_the_losers(team):
     assign_associate(customer=theirs, associate=team.bruno, actor=team.bruno)
     merge_customers(survivor=mine, other=theirs, actor=team.manager)
     assert associate_of(mine) == team.anna
+
+
+# --- A client of someone who has left -----------------------------------------------
+
+
+def clients_of_someone_who_left(team, n=1):
+    """Anna's clients, then Anna leaves (her login deactivated)."""
+    clients = [client() for _ in range(n)]
+    for customer in clients:
+        assign_associate(customer=customer, associate=team.anna, actor=team.anna)
+    deactivate_login(user=team.anna, actor=team.hq)
+    team.anna.refresh_from_db()
+    return clients
+
+
+def test_hq_and_the_shops_managers_move_a_client_of_someone_who_left(team):
+    giulia, *others = clients_of_someone_who_left(team, 4)
+    assign_associate(customer=giulia, associate=team.bruno, actor=team.hq)
+    assert associate_of(giulia) == team.bruno
+    moved = CustomerEvent.objects.filter(customer=giulia).latest("pk")
+    assert moved.summary == "Client of Bruno Neri (Brera), before of Anna Verdi (Brera)"
+    assert moved.actor == team.hq
+
+    for customer, mover in zip(others, (team.hq, team.manager, team.area), strict=True):
+        assign_associate(customer=customer, associate=None, actor=mover)
+        assert associate_of(customer) is None
+        released = CustomerEvent.objects.filter(customer=customer).latest("pk")
+        assert released.summary == "No longer a client of Anna Verdi (Brera)"
+        assert released.actor == mover
+
+
+def test_another_shops_staff_still_cannot_move_them(team):
+    (giulia,) = clients_of_someone_who_left(team)
+    with pytest.raises(PermissionDenied):
+        assign_associate(customer=giulia, associate=team.carla, actor=team.roma_manager)
+    with pytest.raises(Conflict, match="Already a client of Anna Verdi"):
+        assign_associate(customer=giulia, associate=team.carla, actor=team.carla)
+    with pytest.raises(PermissionDenied):  # an associate takes them, not releases them
+        assign_associate(customer=giulia, associate=None, actor=team.bruno)
+    assert associate_of(giulia) == team.anna
+
+
+def test_an_associate_of_their_shop_takes_a_client_of_someone_who_left(team):
+    (giulia,) = clients_of_someone_who_left(team)
+    assign_associate(customer=giulia, associate=team.bruno, actor=team.bruno)
+    assert associate_of(giulia) == team.bruno
+    taken = CustomerEvent.objects.filter(customer=giulia).latest("pk")
+    assert taken.summary == "Client of Bruno Neri (Brera), before of Anna Verdi (Brera)"
+    assert taken.actor == team.bruno

@@ -13,6 +13,7 @@ from django.utils import timezone
 from customers.models import ClientTask, TaskStatus
 from tests.customers.clientbook_people import client as new_client
 from tests.customers.clientbook_people import people
+from tests.factories import LocationFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -247,3 +248,65 @@ def test_the_dashboard_counts_open_and_due_tasks(client, team, tasks):
         signed_in(client, team.manager).get(reverse("staff:dashboard")).content.decode()
     )
     assert 'data-testid="team-open-tasks">3<' in manager_html
+
+
+def give_to(response, task) -> list[str] | None:
+    """The names offered in the task's "Give to…" select; None without the form."""
+    row = response.content.decode().split(f'id="task-{task.pk}"')[1].split("</tr>")[0]
+    if 'data-testid="reassign-to"' not in row:
+        assert 'data-testid="task-reassign"' not in row
+        return None
+    select = row.split('data-testid="reassign-to"')[1].split("</select>")[0]
+    return [
+        htmllib.unescape(name)
+        for name in re.findall(r'<option value="\d+"[^>]*>([^<]*)</option>', select)
+    ]
+
+
+def test_an_associate_alone_in_their_shop_is_offered_no_reassign(client, team):
+    alone = StaffFactory(first_name="Sola", store=LocationFactory(name="Outlet"))
+    task = task_for(alone, "Sola's call")
+    staff = signed_in(client, alone)
+    listed = staff.get(TASKS)
+    assert titles(listed) == ["Sola's call"]
+    assert b'data-testid="task-done"' in listed.content
+    assert give_to(listed, task) is None
+    snoozed = staff.post(url("snooze", task), {"until": "2020-01-01"}, **HTMX)
+    assert snoozed.status_code == 422 and give_to(snoozed, task) is None
+
+
+def test_give_to_lists_the_colleagues_of_the_tasks_shop_as_the_service_takes(
+    client, team
+):
+    """An associate of two shops hands a task on only to a colleague of its shop."""
+    team.anna.shops.add(team.brera, team.roma)
+    here = task_for(team.anna, "At Brera", shop=team.brera)
+    there = task_for(team.anna, "At Roma", shop=team.roma)
+    staff = signed_in(client, team.anna)
+    listed = staff.get(TASKS)
+    aldo = team.area.display_name  # the area manager, at home in Brera
+    assert give_to(listed, here) == [aldo, "Bruno Neri", "Marta Blu"]
+    assert give_to(listed, there) == [f"{aldo} · Brera", "Carla Gialli", "Rocco Viola"]
+    refused = staff.post(url("reassign", here), {"assignee": team.carla.pk}, **HTMX)
+    assert refused.status_code == 422
+    assert give_to(refused, here) == [aldo, "Bruno Neri", "Marta Blu"]
+    ok = staff.post(url("reassign", there), {"assignee": team.roma_manager.pk}, **HTMX)
+    assert ok.status_code == 200
+
+
+def test_an_associates_task_list_costs_the_same_queries_for_2_or_12_tasks(
+    client, team, django_assert_num_queries
+):
+    team.anna.shops.add(team.brera, team.roma)
+    staff = signed_in(client, team.anna)
+    for n in range(2):
+        task_for(team.anna, f"T{n}")
+    staff.get(TASKS)
+    # session, user, the shop in the header, tasks, and for "Give to…" the staff
+    # of the tasks' shops with where each works
+    with django_assert_num_queries(6):
+        assert len(titles(staff.get(TASKS))) == 2
+    for n in range(10):
+        task_for(team.anna, f"U{n}", shop=(team.brera, team.roma)[n % 2])
+    with django_assert_num_queries(6):
+        assert len(titles(staff.get(TASKS))) == 12
