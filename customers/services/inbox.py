@@ -5,7 +5,9 @@ message lands in the thread of the associate ``message_recipient`` picks. The
 associate answers by email or SMS, each only with the customer's consent for that
 channel and to an address they proved (``reply_routes``); the reply leaves through
 the outbox after commit, and the route is checked again when it leaves. Every
-message in and out is on the customer's timeline.
+message in and out is on the customer's timeline: who wrote to whom, where and about
+which item, never its words. Staff of every shop read the timeline, while a thread
+is for its associate and their managers only (``customers.selectors.inbox``).
 """
 
 from __future__ import annotations
@@ -43,7 +45,6 @@ EVENT_MESSAGE_SENT = "message_sent"
 REPLY_TOPIC = "customers.message_reply"
 MESSAGE_MAX = 2000
 SMS_MAX = 612  # four concatenated parts
-EXCERPT = 80
 
 
 def clean_message_body(body, *, limit: int = MESSAGE_MAX, field: str = "body") -> str:
@@ -63,11 +64,6 @@ def clean_message_body(body, *, limit: int = MESSAGE_MAX, field: str = "body") -
             extra={field: [f"At most {limit} characters."]},
         )
     return text
-
-
-def _excerpt(text: str) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= EXCERPT else flat[: EXCERPT - 1] + "…"
 
 
 def _customer_item(customer: Customer, item_id) -> WishlistItem:
@@ -143,7 +139,7 @@ def send_customer_message(
     record_event(
         customer=customer,
         kind=EVENT_MESSAGE_RECEIVED,
-        summary=f"Message to {associate.display_name}{about}: {_excerpt(body)}",
+        summary=f"Message to {associate.display_name}{about}",
         actor=actor,
         location=thread.location,
         channel=channel,
@@ -213,10 +209,7 @@ def reply_to_customer(
     record_event(
         customer=customer,
         kind=EVENT_MESSAGE_SENT,
-        summary=(
-            f"Reply by {MessageChannel(channel).label} from "
-            f"{actor.display_name}: {_excerpt(body)}"
-        ),
+        summary=f"Reply by {MessageChannel(channel).label} from {actor.display_name}",
         actor=actor,
         location=thread.location,
         channel=Channel.STORE,

@@ -179,7 +179,13 @@ THUMBNAIL_ALIASES = {
     }
 }
 THUMBNAIL_SUBDIR = "thumbs"
-THUMBNAIL_PRESERVE_EXTENSIONS = ("png",)
+# A thumbnail's name, hence its link, follows from the source's name alone, never
+# from its pixels: PNG and WebP pictures keep their format (and their transparency);
+# any other is a JPEG, a see-through one too (the links are built without looking at
+# the picture, so a transparent one may not be written under another name).
+THUMBNAIL_PRESERVE_EXTENSIONS = ("png", "webp")
+THUMBNAIL_EXTENSION = "jpg"
+THUMBNAIL_TRANSPARENCY_EXTENSION = THUMBNAIL_EXTENSION
 
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"

@@ -70,7 +70,7 @@ def test_my_timeline_names_the_associate_by_first_name_and_initial(
     assert summary["wishlist_item_added"].endswith("— by Giulia B. at Milano Centro")
     assert summary["consent_granted"].endswith(", by Giulia B.)")
     assert summary["message_received"].startswith("Message to Giulia B. about Blazer")
-    assert summary["message_sent"] == "Reply by Email from Giulia B.: Yes, on Friday."
+    assert summary["message_sent"] == "Reply by Email from Giulia B."
     assert by["wishlist_item_added"] == by["message_sent"] == "Giulia B."
     assert by["message_received"] is None  # the customer wrote it
 
@@ -83,12 +83,12 @@ def test_my_data_export_names_associates_by_first_name_and_initial(client_a, his
     assert "Bianchi" not in json.dumps(events)
     summaries = [e["summary"] for e in events]
     assert "Client of Giulia B. (Milano Centro)" in summaries
-    assert "Reply by Email from Giulia B.: Yes, on Friday." in summaries
+    assert "Reply by Email from Giulia B." in summaries
 
 
 def test_staff_keep_reading_full_names(client, history, associate):
     stored = set(CustomerEvent.objects.values_list("summary", flat=True))
-    assert "Reply by Email from Giulia Bianchi: Yes, on Friday." in stored
+    assert "Reply by Email from Giulia Bianchi" in stored
 
     client.force_login(associate)
     page = client.get(

@@ -128,7 +128,7 @@ def test_a_reply_by_email_with_consent_is_sent_and_on_the_timeline(
         reverse("staff:customer_timeline", args=[customer.pk])
     ).content.decode()
     assert "Message to Giulia Bianchi about Blazer" in timeline
-    assert "Reply by Email from Giulia Bianchi: Yes, back on Friday." in timeline
+    assert "Reply by Email from Giulia Bianchi" in timeline
     kinds = set(CustomerEvent.objects.values_list("kind", flat=True))
     assert {"message_received", "message_sent"} <= kinds
 

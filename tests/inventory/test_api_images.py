@@ -1,12 +1,16 @@
 """Product images in the public catalog: links to every named size, absolute, the
 colour's pictures on each variant, in a fixed number of queries."""
 
+from io import BytesIO
+
 import pytest
 from django.core.files.storage import default_storage
+from PIL import Image
 
+from inventory.services.images import add_product_image
 from tests.factories import ProductFactory, VariantFactory, WarehouseFactory, stock
 
-from .image_helpers import picture
+from .image_helpers import picture, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -77,3 +81,45 @@ def test_product_list_with_images_uses_a_fixed_number_of_queries(
     assert len(body) == n
     assert all(len(p["images"]) == 2 for p in body)
     assert all(len(p["variants"][0]["images"]) == 1 for p in body)
+
+
+def _cutout(fmt: str) -> bytes:
+    """A 400×400 picture whose background is see-through: a garment cut out."""
+    image = Image.new("RGBA", (400, 400), (0, 0, 0, 0))
+    image.paste((150, 30, 60, 255), (100, 60, 300, 340))
+    buffer = BytesIO()
+    image.save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+FORMAT_OF = {"jpg": "JPEG", "png": "PNG", "webp": "WEBP"}
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt", "thumbnail_format"),
+    [
+        ("cutout.webp", "WEBP", "WEBP"),
+        ("cutout.png", "PNG", "PNG"),
+        # A see-through picture under a name that does not say its format.
+        ("cutout.jpg", "PNG", "JPEG"),
+        ("cutout.gif", "WEBP", "JPEG"),
+    ],
+)
+def test_every_link_of_a_see_through_picture_leads_to_its_thumbnail(
+    api_client, name, fmt, thumbnail_format
+):
+    """Thumbnails of a picture with transparency are linked under the name they are
+    stored under, in the format that name says; PNG and WebP stay see-through."""
+    product = ProductFactory()
+    add_product_image(product=product, image=upload(name, _cutout(fmt)))
+
+    urls = api_client.get(f"{PRODUCTS}{product.pk}/").json()["images"][0]["urls"]
+
+    for size, url in urls.items():
+        path = url.split("/media/", 1)[1]
+        assert default_storage.exists(path), (size, url)
+        with default_storage.open(path) as stored, Image.open(stored) as thumb:
+            assert FORMAT_OF[path.rsplit(".", 1)[1]] == thumb.format, (size, url)
+            assert thumb.format == thumbnail_format, (size, url)
+            see_through = thumb.mode == "RGBA" and thumb.getpixel((0, 0))[3] == 0
+            assert see_through == (thumbnail_format != "JPEG"), (size, url)
