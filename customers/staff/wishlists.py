@@ -10,6 +10,9 @@ found only among the lists of the customer in the address, so a mistyped id is 4
 "Sell" hands an item to the assisted sale (the endless aisle starts there): the sale
 screen's own scan endpoint takes it, so its cart rules apply unchanged. An item the
 shop's market does not price ("not priced in CHF") is not sold there: no Sell.
+
+An erased profile's lists are read-only, as its addresses are: no scan, no Sell, no
+Remove; a change sent anyway is refused with the reason and changes nothing.
 """
 
 from __future__ import annotations
@@ -71,9 +74,12 @@ def _back(customer: Customer, whole_list: int | None, *, into: int | None = None
     return redirect(f"{url}?{query}" if query else url)
 
 
-def _context(request, customer: Customer, *, form=None, added=None) -> dict:
+def _context(
+    request, customer: Customer, *, form=None, added=None, refusal: str = ""
+) -> dict:
     """The lists and the scan form; after a scan (``added``) the form keeps the list
-    the item went to, so the next scan goes there too."""
+    the item went to, so the next scan goes there too. ``refusal``: why a change
+    was refused, nothing changed. An erased profile's lists are shown read-only."""
     store = current_store(request)
     whole_list = _whole_list(request)
     wishlists = wishlist_selectors.wishlists_with_availability(
@@ -98,6 +104,7 @@ def _context(request, customer: Customer, *, form=None, added=None) -> dict:
         "item_count": sum(w.item_count for w in wishlists),
         "form": form,
         "added": added,
+        "refusal": refusal,
         "sale_add_url": _sale_add_url(),
     }
 
@@ -164,6 +171,8 @@ def wishlist_add(request, pk: int):
 @staff_required
 @require_POST
 def wishlist_remove(request, pk: int, item_id: int):
+    """Takes the item off its list, on record as this associate at this shop; a
+    refusal (the profile erased meanwhile) is shown above the lists."""
     customer = customer_or_404(pk)
     item = (
         WishlistItem.objects.filter(
@@ -187,6 +196,11 @@ def wishlist_remove(request, pk: int, item_id: int):
         )
     except NotFound:
         raise Http404("No such item on this customer's lists.") from None
+    except ApplicationError as error:  # an erased profile: nothing is taken off
+        if not request.htmx:
+            messages.error(request, error.message)
+            return _back(customer, _whole_list(request))
+        return _section(request, customer, status=INVALID, refusal=error.message)
     if not request.htmx:
         messages.success(request, f"{item.variant.name} was taken off the list.")
         return _back(customer, _whole_list(request))

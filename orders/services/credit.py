@@ -73,13 +73,30 @@ def check_credit_currency(currency: str, *, refunding: bool = False) -> None:
         )
 
 
-def store_credit_refusal(*, customer_id: int | None, currency: str) -> str:
-    """Why money in ``currency`` cannot be credited to ``customer_id`` (an order
-    without a profile, a sale in another currency), or nothing when it can."""
-    if customer_id is None:
+# Why an erased profile takes no store credit: nobody can sign in to it, find it or
+# attach it to a sale, and its erasure wrote off what it held.
+ERASED_HOLDER = (
+    "the customer's profile was erased, so nobody could ever spend store credit on it"
+)
+
+
+def erased_holder(customer: Customer) -> bool:
+    """``customer`` was erased: store credit put on it could never be spent, and the
+    liability report would count it as owed forever. A profile merged into an
+    erased one was erased with it (and an erased one is never merged)."""
+    return customer.is_anonymised
+
+
+def store_credit_refusal(*, customer: Customer | None, currency: str) -> str:
+    """Why money in ``currency`` cannot be credited to ``customer`` (an order
+    without a profile, a sale in another currency, an erased profile), or nothing
+    when it can."""
+    if customer is None:
         return "the order has no customer profile to hold store credit"
     if currency != credit_currency():
         return f"store credit is kept in {credit_currency()}, not in {currency}"
+    if erased_holder(customer):
+        return ERASED_HOLDER
     return ""
 
 
@@ -119,8 +136,11 @@ def book_store_credit(
     The ledger row goes in first: a parallel duplicate waits on its unique reference
     and then finds it. The balance moves by one guarded UPDATE (a debit only while the
     balance covers it, on the live profile — a merge in between refuses instead of
-    crediting the merged one); the database keeps the balance at zero or more. A
-    credit — a return's, or a credit payment given back — expires like a new one.
+    crediting the merged one — and a credit only on a profile not erased: one that
+    waited for an erasure finds it erased and books nothing, 409 ``profile_erased``;
+    a debit, the erasure's write-off, still goes); the database keeps the balance
+    at zero or more. A credit — a return's, or a credit payment given back —
+    expires like a new one.
     """
     done = StoreCreditTransaction.objects.filter(reference=reference).first()
     if done is not None:
@@ -148,16 +168,10 @@ def book_store_credit(
     rows = Customer.objects.filter(pk=pk, merged_into__isnull=True)
     if amount < 0:
         rows = rows.filter(store_credit_balance__gte=-amount)
+    else:
+        rows = rows.filter(is_anonymised=False)
     if not rows.update(store_credit_balance=moved_by("store_credit_balance", amount)):
-        current = Customer.objects.filter(pk=pk).values_list(
-            "merged_into_id", "store_credit_balance"
-        )[0]
-        if current[0] is not None:
-            raise Conflict(
-                "The customer's profile was just merged; try again.",
-                code="customer_merged",
-            )
-        raise _short_of_credit(current[1], -amount, currency)
+        _refuse_move(pk, amount, currency)
     record_event(
         customer=Customer(pk=pk),
         kind=EVENT_STORE_CREDIT,
@@ -168,6 +182,25 @@ def book_store_credit(
         reference_id=str(txn.pk),
     )
     return txn
+
+
+def _refuse_move(pk: int, amount: Decimal, currency: str) -> None:
+    """Why the guarded UPDATE of ``book_store_credit`` moved nothing, read after it:
+    the profile merged meanwhile, erased (a credit), or short of credit (a debit)."""
+    merged_into, balance, erased = Customer.objects.filter(pk=pk).values_list(
+        "merged_into_id", "store_credit_balance", "is_anonymised"
+    )[0]
+    if merged_into is not None:
+        raise Conflict(
+            "The customer's profile was just merged; try again.",
+            code="customer_merged",
+        )
+    if amount >= 0 and erased:
+        message = f"No store credit was booked: {ERASED_HOLDER}."
+        raise Conflict(
+            message, code="profile_erased", extra={"store_credit": [message]}
+        )
+    raise _short_of_credit(balance, -amount, currency)
 
 
 def expire_store_credit(*, now: datetime | None = None) -> int:

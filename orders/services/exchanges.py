@@ -35,7 +35,7 @@ from orders.selectors.till import open_session_at
 from .checkout import LineRequest, merge_lines, prepare_checkout
 from .common import sellable_variants, to_money
 from .counter_locks import lock_counter
-from .credit import credit_currency
+from .credit import ERASED_HOLDER, credit_currency, erased_holder
 from .payments import PaymentRequest
 from .placing import write_order
 from .refund_limit import ExchangeRefund
@@ -249,13 +249,32 @@ def _take_back(
     )
 
 
-def _check_exchangeable(source: Order, fulfilment: str) -> None:
+def check_exchange_customer(source: Order) -> None:
+    """The returned value moves through the customer's store credit: a sale
+    without a profile has none, and an erased profile takes none
+    (``erased_holder``), so either is refunded and the replacement rung up as a new
+    sale; the desk says so before an exchange is tried."""
     if source.customer_id is None:
         raise ValidationFailed(
             "An exchange needs the customer's profile (the value moves through their "
             "store credit): refund this sale and ring up a new one instead.",
             extra={"customer": ["Attach the customer to the sale first."]},
         )
+    if erased_holder(source.customer):
+        message = (
+            f"An exchange moves the value through store credit, and {ERASED_HOLDER}: "
+            "refund the items to the original payment and ring up the replacement "
+            "as a new sale."
+        )
+        raise ValidationFailed(
+            message,
+            code="profile_erased",
+            extra={"customer": ["This customer's profile was erased."]},
+        )
+
+
+def _check_exchangeable(source: Order, fulfilment: str) -> None:
+    check_exchange_customer(source)
     if fulfilment not in (FulfilmentMethod.CARRY_OUT, FulfilmentMethod.PICKUP):
         raise ValidationFailed(
             "The replacement is taken now or picked up at a shop.",

@@ -50,7 +50,8 @@ def give_back(payment: Payment, *, amount: Decimal, reference: str, actor) -> Mo
     expired gift card takes nothing back (it could never be spent): the order's
     customer gets store credit, the refund staying the payment's, so its refunded
     amount and both ledgers agree. Where store credit cannot take it either (no
-    profile, another currency) nothing moves: the refusal says why."""
+    profile, another currency, an erased profile) nothing moves: the refusal says
+    why."""
     try:
         result = get_provider(payment.provider).refund(
             provider_reference=payment.provider_reference,
@@ -61,7 +62,7 @@ def give_back(payment: Payment, *, amount: Decimal, reference: str, actor) -> Mo
     except GiftCardClosed as closed:
         order = payment.order
         refusal = store_credit_refusal(
-            customer_id=order.customer_id, currency=payment.currency
+            customer=order.customer, currency=payment.currency
         )
         if refusal:
             message = (

@@ -27,8 +27,12 @@ def reverse_return_points(
     already spent are owed (the balance never goes below 0), and the ledger and
     timelines say how many. An order whose points are not credited yet (the order
     locked, so they are not being credited either) takes nothing back: it earns on
-    what it kept when they are (``award_points_for_orders``)."""
+    what it kept when they are (``award_points_for_orders``). An erased profile
+    gives nothing back either: its erasure wrote off the points it held, and points
+    owed on it could never be paid (nobody earns on it again)."""
     if not order.loyalty_points or not order.customer_id:
+        return NO_REVERSAL
+    if order.customer.is_anonymised:
         return NO_REVERSAL
     earlier = (
         Return.objects.filter(

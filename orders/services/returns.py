@@ -64,7 +64,7 @@ from .approvals import (
     guard_return_without_receipt,
 )
 from .common import check_quantity, to_money
-from .credit import check_credit_currency
+from .credit import ERASED_HOLDER, check_credit_currency, erased_holder
 from .return_repeats import insert_return, repeated_return, return_key
 from .return_window import check_return_policy, is_staff_actor
 
@@ -302,7 +302,8 @@ def _check_channel_and_method(channel: str, refund_method: str) -> str:
 
 
 def check_refund_method(order: Order, refund_method: str) -> None:
-    """Store credit lands on a customer profile, which a walk-in sale does not have,
+    """Store credit lands on a customer profile, which a walk-in sale does not have
+    and an erased one cannot take (``erased_holder``: nobody could ever spend it),
     and is kept in the home currency (``check_credit_currency``, as it is booked): a
     return asking for it where the refund could not give it is refused at once."""
     if refund_method != RefundMethod.STORE_CREDIT:
@@ -320,6 +321,11 @@ def check_refund_method(order: Order, refund_method: str) -> None:
             code=refused.code,
             extra={"refund_method": [refused.message]},
         ) from None
+    if erased_holder(order.customer):
+        message = f"No store credit: {ERASED_HOLDER}. Refund to the original payment."
+        raise ValidationFailed(
+            message, code="profile_erased", extra={"refund_method": [message]}
+        )
 
 
 def _lock_order_lines(order: Order, ids: list[int]) -> dict[int, OrderLine]:

@@ -55,7 +55,7 @@ from orders.selectors.returns import (
 from orders.selectors.returns import return_detail as find_return
 from orders.selectors.taxes import shop_prices
 from orders.selectors.till import till_currency
-from orders.services.exchanges import check_exchange_currency
+from orders.services.exchanges import check_exchange_currency, check_exchange_customer
 from orders.services.refund_cash import (
     cash_out_of_refund,
     cash_paid_out,
@@ -152,9 +152,11 @@ def refund_here(
     no drawer, or where this device's till is not open or holds less than the cash
     going out (``cash_refund_refusal``, as the refund will check it before asking a
     manager); as store credit unless the return refuses it
-    (``check_refund_method``); exchanged unless the exchange refuses this shop's
-    currency (``check_exchange_currency``) or this is a warehouse, which has no
-    counter. ``amount``: the refund, when known (else any refund of the order)."""
+    (``check_refund_method``: a walk-in sale, another currency, an erased profile);
+    exchanged unless the exchange refuses the customer (``check_exchange_customer``)
+    or this shop's currency (``check_exchange_currency``) or this is a warehouse,
+    which has no counter. ``amount``: the refund, when known (else any refund of
+    the order)."""
     refused = {}
     cash, why = _cash_refusal(order, store, amount)
     till = _till_refusal(request, order, store, amount) if cash and not why else ""
@@ -225,7 +227,12 @@ def _till_refusal(request, order: Order, store, amount: Decimal | None) -> str:
 def _exchange_refusal(order: Order, store) -> str:
     """Why ``order`` cannot be exchanged at ``store``, which sells in its
     market's currency, or nothing. A warehouse exchanges nothing: the customer
-    is not there to take or pay for a replacement."""
+    is not there to take or pay for a replacement; nor does an erased profile,
+    which takes no store credit (``check_exchange_customer``)."""
+    try:
+        check_exchange_customer(order)
+    except ValidationFailed as refusal:
+        return refusal.message
     if not store.is_shop:
         return (
             "A warehouse has no counter: the customer exchanges at a shop, or "
