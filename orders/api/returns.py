@@ -126,7 +126,11 @@ class ReturnLineOutput(serializers.Serializer):
     quantity = serializers.IntegerField()
     reason = serializers.CharField()
     note = serializers.CharField()
-    condition = serializers.CharField()
+    condition = serializers.CharField(
+        help_text="`sellable` or `damaged`: while the return is `requested`, as "
+        "the customer said when starting it; once received, the condition as "
+        "received, as staff found it."
+    )
     disposition = serializers.CharField()
     amount = serializers.DecimalField(max_digits=12, decimal_places=2)
 

@@ -209,13 +209,21 @@ def sales_by_associate(shop_ids: list[int], days: Days) -> Comparison:
 
 def returns_today(shop_ids: list[int], days: Days) -> QuerySet[Return]:
     """Returns received, refunded or opened at these shops today, each with the
-    name of who handled it at the shop (``handled_by``), in the same query."""
+    name of who handled it at the shop (``handled_by``), in the same query. A
+    return is a shop's when it was received there or when the shop received or
+    refunded it (its history's location): one a warehouse received is paid back in
+    cash by the shop that sold it."""
+    handled_here = ReturnStatusChange.objects.filter(
+        return_request=OuterRef("pk"),
+        to_status__in=_AT_THE_SHOP,
+        location_id__in=shop_ids,
+    )
     return (
         Return.objects.filter(
             Q(created_at__gte=days.today.start)
             | Q(received_at__gte=days.today.start)
             | Q(refunded_at__gte=days.today.start),
-            receiving_location_id__in=shop_ids,
+            Q(receiving_location_id__in=shop_ids) | Exists(handled_here),
         )
         .exclude(status=ReturnStatus.CANCELLED)
         .select_related("order", "receiving_location", "created_by")

@@ -265,12 +265,18 @@ def customer_returns(customer: Customer) -> QuerySet[Return]:
 
 
 def returns_waiting(*, location: Location) -> QuerySet[Return]:
-    """Returns this shop still owes work: started at its counter and not received yet,
-    or received here and not refunded. Online-started returns have no shop until they
-    are received; every desk finds them by their code. Oldest first, two queries."""
+    """Returns this shop still owes work: those its desk acts on (``returns_open_to``)
+    that have a shop and are not refunded: started at its counter and not received
+    yet, received here, or received at a warehouse from an order sold here (its cash
+    is paid back from this shop's till). Online-started returns have no shop until
+    they are received; every desk finds them by their code. Oldest first, two
+    queries."""
+    open_here = returns_open_to(store=location, sees_all_stores=False)
     return _return_list(
         Return.objects.filter(
-            receiving_location=location, status__in=OPEN_RETURN_STATUSES
+            open_here,
+            receiving_location__isnull=False,
+            status__in=OPEN_RETURN_STATUSES,
         )
     ).order_by("created_at", "id")
 

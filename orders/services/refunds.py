@@ -94,9 +94,10 @@ def _given_lines(
 def _set_received_state(
     ret: Return, rows: list[ReturnLine], lines: Sequence[ReceiveLine]
 ) -> None:
-    """Each row's condition (staff's word over the customer's) and disposition (by
-    default restock if sellable, written off if damaged); damaged goods never go back
-    to sellable stock. Refuses once, naming every problem."""
+    """Each row's condition (staff's word over the customer's, which the receipt's
+    history keeps: ``_conditions_seen_otherwise``) and disposition (by default
+    restock if sellable, written off if damaged); damaged goods never go back to
+    sellable stock. Refuses once, naming every problem."""
     errors: dict[str, list] = {}
     given = _given_lines(ret, rows, lines, errors)
     for row in rows:
@@ -124,6 +125,21 @@ def _set_received_state(
     if errors:
         first = next(iter(errors.values()))[0]
         raise ValidationFailed(f"Not received: {first}", extra=errors)
+
+
+def _conditions_seen_otherwise(
+    ret: Return, rows: list[ReturnLine], said: dict[int, str]
+) -> str:
+    """Each line received in another condition than the return was started with, for
+    the receipt's history: the line then keeps only what staff saw, so what the
+    customer said online (or staff at the counter) is kept here."""
+    who = "started as" if ret.started_channel == Channel.STORE else "customer said"
+    return "; ".join(
+        f"{row.order_line.sku}: {who} {ReturnCondition(said[row.pk]).label.lower()}, "
+        f"received {ReturnCondition(row.condition).label.lower()}"
+        for row in rows
+        if row.condition != said[row.pk]
+    )
 
 
 def _restock_returned(
@@ -196,7 +212,8 @@ def receive_return(
     """The goods are at ``location``: each line goes back to its sellable stock
     (reason ``return_restock``) or, damaged, through the ledger and out again as a
     write-off (``return_restock`` in, ``damage`` out), so the shop's sellable stock
-    never counts it. ``lines`` set what staff saw; unlisted lines keep what the
+    never counts it. ``lines`` set what staff saw, the receipt's history saying each
+    line seen otherwise than the customer said; unlisted lines keep what the
     customer said. A return brought in late (``return_brought_by``) takes an
     ``override_reason`` and a manager's ``approvals``, as one outside the window."""
     now = now or timezone.now()
@@ -204,20 +221,22 @@ def receive_return(
     _check_receiving_location(location)
     asked = {"location": location, "actor": actor, "approvals": approvals}
     late = accept_late(ret, override_reason, now=now, **asked)
+    rows = list(
+        ReturnLine.objects.filter(return_request=ret)
+        .select_related("order_line__variant")
+        .order_by("id")
+    )
+    said = {row.pk: row.condition for row in rows}
+    _set_received_state(ret, rows, lines)
+    seen = _conditions_seen_otherwise(ret, rows, said)
     transition_return(
         ret,
         ReturnStatus.RECEIVED,
         actor=actor,
         now=now,
         location=location,
-        note=" · ".join(part for part in (late, note) if part),
+        note=" · ".join(part for part in (late, seen, note) if part),
     )
-    rows = list(
-        ReturnLine.objects.filter(return_request=ret)
-        .select_related("order_line__variant")
-        .order_by("id")
-    )
-    _set_received_state(ret, rows, lines)
     _restock_returned(ret, rows, location, actor)
     ReturnLine.objects.bulk_update(rows, ["condition", "disposition"])
     ret.receiving_location = location
