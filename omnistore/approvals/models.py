@@ -40,6 +40,7 @@ class ApprovalKind(models.TextChoices):
     GIFT_CARD_VOID = "gift_card_void", "Gift card void"
     DELIVERY_FEE_WAIVER = "delivery_fee_waiver", "Delivery fee waived"
     PICKUP_UNLOCK = "pickup_unlock", "Locked pickup unlocked"
+    GIFT_CARD_UNLOCK = "gift_card_unlock", "Locked gift card unlocked"
 
 
 class ApprovalStatus(models.TextChoices):

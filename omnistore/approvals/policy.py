@@ -12,6 +12,7 @@
 | gift card void | ``OMNISTORE_APPROVAL_GIFT_CARD_VOID`` | on |
 | delivery fee waived | ``OMNISTORE_APPROVAL_DELIVERY_FEE_WAIVER`` | on |
 | locked pickup unlocked | ``OMNISTORE_APPROVAL_PICKUP_UNLOCK`` | on |
+| locked gift card unlocked | ``OMNISTORE_APPROVAL_GIFT_CARD_UNLOCK`` | on |
 
 A threshold set to ``None`` turns that approval off.
 """
@@ -38,6 +39,7 @@ FLAGS = {
     ApprovalKind.GIFT_CARD_VOID: "OMNISTORE_APPROVAL_GIFT_CARD_VOID",
     ApprovalKind.DELIVERY_FEE_WAIVER: "OMNISTORE_APPROVAL_DELIVERY_FEE_WAIVER",
     ApprovalKind.PICKUP_UNLOCK: "OMNISTORE_APPROVAL_PICKUP_UNLOCK",
+    ApprovalKind.GIFT_CARD_UNLOCK: "OMNISTORE_APPROVAL_GIFT_CARD_UNLOCK",
 }
 
 

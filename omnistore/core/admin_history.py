@@ -54,6 +54,8 @@ class EventHistory:
     object_history_template = "admin/object_events.html"
     history_heading = "What happened"
     history_columns: tuple[Column, ...] = STATUS_COLUMNS
+    # The heading of the admin's log of the object, which follows its steps.
+    log_heading = "Changes made in the admin"
 
     def history_events(self, obj) -> Iterable:
         raise NotImplementedError
@@ -67,6 +69,7 @@ class EventHistory:
         columns = self.history_columns
         context = {
             "history_heading": self.history_heading,
+            "log_heading": self.log_heading,
             "history_headings": [heading for heading, _ in columns],
             "history_rows": [
                 [_cell(_value(row, source)) for _, source in columns]

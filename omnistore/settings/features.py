@@ -264,6 +264,10 @@ OMNISTORE_APPROVAL_DELIVERY_FEE_WAIVER = env_bool(
 )
 # A pickup locked after wrong codes is unlocked by a manager, or with their approval.
 OMNISTORE_APPROVAL_PICKUP_UNLOCK = env_bool("OMNISTORE_APPROVAL_PICKUP_UNLOCK", True)
+# A gift card locked after wrong PINs is unlocked by a manager, or with their approval.
+OMNISTORE_APPROVAL_GIFT_CARD_UNLOCK = env_bool(
+    "OMNISTORE_APPROVAL_GIFT_CARD_UNLOCK", True
+)
 OMNISTORE_APPROVAL_EXPIRY_MINUTES = env_int("OMNISTORE_APPROVAL_EXPIRY_MINUTES", 10)
 OMNISTORE_APPROVAL_PIN_MAX_FAILURES = env_int("OMNISTORE_APPROVAL_PIN_MAX_FAILURES", 5)
 # Click and collect is promised ready this many hours after it is placed; the

@@ -2,7 +2,10 @@
 services, with a reason; a shop's staff need a manager's approval for them
 (``omnistore.approvals``); headquarters' own (at no one shop) is recorded as approved
 by them, an approval of no shop. The ledger row records who did it, why and the
-approval, and a void is kept in the card's history too."""
+approval, and a void is kept in the card's history too. A card locked after wrong
+PINs says so on its page, until when; managers and HQ unlock it, saying why, once a
+page listing the locked cards is confirmed (``orders.services.giftcard_unlock``),
+each unlock kept in the card's history."""
 
 from __future__ import annotations
 
@@ -25,6 +28,8 @@ from omnistore.core.admin_history import EventHistory, actor_or_system
 from omnistore.core.exceptions import ApplicationError
 from orders.models import GiftCard, GiftCardStatus, GiftCardTransaction
 from orders.selectors.giftcards import CARD_STATUS_LABELS, gift_card_status
+from orders.services.giftcard_pins import pin_lock_ends, pin_locks
+from orders.services.giftcard_unlock import unlock_gift_card
 from orders.services.giftcards import adjust_gift_card, void_gift_card
 
 from .reports import liability_page
@@ -54,6 +59,10 @@ class GiftCardTransactionInline(PartOfParentInline):
         )
 
 
+def _when(moment) -> str:
+    return f"{timezone.localtime(moment):%d %b %Y %H:%M}"
+
+
 class GiftCardActionForm(ActionForm):
     reason = forms.CharField(required=False, max_length=250, label="Reason")
     amount = forms.DecimalField(
@@ -81,20 +90,33 @@ class VoidCardsForm(forms.Form):
     )
 
 
+class UnlockCardsForm(forms.Form):
+    """The reason asked on the page confirming an unlock (the action bar's filled
+    in)."""
+
+    reason = forms.CharField(
+        max_length=250,
+        label="Reason",
+        help_text="Kept in each card's history, with who unlocked it and when.",
+        error_messages={"required": "Say why the cards are unlocked."},
+    )
+
+
 # What the card's page shows, every field of the card read-only: its status as it is
-# now (``status_now``) in place of the stored one, its PIN never.
+# now (``status_now``) in place of the stored one, whether wrong PINs locked it, its
+# PIN never.
 CARD_FIELDS = tuple(
     "status_now" if field.name == "status" else field.name
     for field in GiftCard._meta.concrete_fields
     if field.name not in ("id", "pin_hash")
-)
+) + ("pin_lock",)
 
 
 @admin.register(GiftCard)
 class GiftCardAdmin(EventHistory, ReadOnlyAdmin):
     shop_paths = None  # a card is no one shop's: it pays wherever its currency does
     action_form = GiftCardActionForm
-    actions = ["void_cards", "adjust_cards"]
+    actions = ["void_cards", "adjust_cards", "unlock_cards"]
     list_display = (
         "masked_number",
         "kind",
@@ -110,6 +132,9 @@ class GiftCardAdmin(EventHistory, ReadOnlyAdmin):
     exclude = ("pin_hash",)
     fields = CARD_FIELDS
     history_heading = "The card's ledger"
+    # What moves no money is kept in the card's log: voids, unlocks after wrong PINs
+    # (at a counter too), each with who, when, where and why.
+    log_heading = "Voids and unlocks"
     history_columns = (
         ("When", "created_at"),
         ("What", "get_kind_display"),
@@ -132,6 +157,14 @@ class GiftCardAdmin(EventHistory, ReadOnlyAdmin):
         """What the card is now: past its date it is expired, even before the hourly
         expiry booked what was left (the stored status still says active)."""
         return CARD_STATUS_LABELS[gift_card_status(card)]
+
+    @admin.display(description="PIN lock")
+    def pin_lock(self, card: GiftCard) -> str:
+        """Locked after wrong PINs (until when), or not: kept in the cache only."""
+        ends = pin_lock_ends(card.number)
+        if ends is None:
+            return "Not locked"
+        return f"Locked after wrong PINs until {_when(ends)}"
 
     inlines = [GiftCardTransactionInline]
 
@@ -273,6 +306,70 @@ class GiftCardAdmin(EventHistory, ReadOnlyAdmin):
                 actor=request.user,
                 location=getattr(request.user, "store", None),
             ),
+        )
+
+    @admin.action(
+        description="Unlock the selected gift cards (locked after wrong PINs)",
+        permissions=["change"],
+    )
+    @in_scope_only
+    def unlock_cards(self, request, queryset):
+        """The cards locked after wrong PINs through ``unlock_gift_card``, once a
+        page listing them (until when each is locked) is confirmed with a reason;
+        a manager at their home shop, HQ at no one shop."""
+        cards = queryset.order_by("id")
+        locks = pin_locks(cards.values_list("number", flat=True))
+        cards = cards.filter(number__in=list(locks))
+        if not cards.exists():
+            self.message_user(
+                request, "None of the selected gift cards is locked.", messages.INFO
+            )
+            return None
+        form = UnlockCardsForm(
+            request.POST if confirmed(request) else None,
+            initial={"reason": request.POST.get("reason", "")},
+        )
+        if not form.is_valid():
+            return self._ask_unlock(request, queryset, cards, locks, form)
+        user = request.user
+        location = None if user.sees_all_stores else getattr(user, "store", None)
+        self._each(
+            request,
+            cards,
+            lambda card, reason: unlock_gift_card(
+                card=card, reason=reason, actor=user, location=location
+            ),
+            reason=form.cleaned_data["reason"],
+        )
+        return None
+
+    def _ask_unlock(self, request, queryset, cards, locks, form):
+        count = cards.count()
+        return confirmation_page(
+            self,
+            request,
+            queryset,
+            title=f"Unlock {count} gift card{'s' if count != 1 else ''}",
+            says=(
+                "Each card's wrong PINs are forgotten: its PIN may be tried again at "
+                "once, online and in the shops. Unlock a card only when you know "
+                "the one asking holds it (the buyer of an e-gift card on the phone, "
+                "say); a card whose holder is at a shop is unlocked there, with its "
+                "PIN. A manager unlocks cards in the currency their shop sells in."
+            ),
+            button="Unlock these cards",
+            count=count,
+            columns=["Card", "Kind", "Currency", "Locked until"],
+            rows=(
+                (
+                    card.masked_number,
+                    card.get_kind_display(),
+                    card.currency,
+                    _when(locks[card.number]),
+                )
+                for card in cards[:SHOWN]
+            ),
+            form=form,
         )
 
 

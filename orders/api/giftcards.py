@@ -71,7 +71,9 @@ class GiftCardBalanceView(APIView):
             200: BalanceOutput,
             400: OpenApiResponse(
                 description="Wrong number or PIN (`gift_card_invalid`), or the card "
-                "locked after too many wrong PINs (`gift_card_locked`)"
+                "locked after too many wrong PINs (`gift_card_locked`): until its "
+                "time is up, or a shop selling in its currency unlocks it with the "
+                "holder, the card and its PIN"
             ),
             429: OpenApiResponse(
                 description="Too many balance checks from here, or too many wrong "

@@ -7,7 +7,9 @@ times as many is refused for as long (``too_many_attempts``, 429) whatever card 
 asks about: the card of a genuine holder asking from there is not locked, nor told
 so. A count runs from its first wrong try, so either refusal says the time left of
 it. An unknown number and a wrong PIN answer the same, so numbers cannot be told
-apart. Without the cache no PIN is tried (503).
+apart. Without the cache no PIN is tried (503). A shop unlocks a locked card before
+its time (``orders.services.giftcard_unlock``): the holder's PIN typed right there
+is the proof (``prove_locked_card``).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from customers.services.code_limits import (
     time_left,
 )
 from omnistore.core.cache import require_cache
-from omnistore.core.exceptions import ValidationFailed
+from omnistore.core.exceptions import Conflict, ValidationFailed
 from orders.models import GiftCard
 
 
@@ -139,13 +141,8 @@ def authenticate_card(
     if attempt > limit:
         raise _locked_error(field, number)
     rows = GiftCard.objects.select_for_update() if lock else GiftCard.objects
-    card = rows.filter(number=number).first() if number else None
-    if card is None:
-        make_password(str(pin))  # the same work as a real check: no timing oracle
-        ok = False
-    else:
-        ok = check_password(str(pin or ""), card.pin_hash)
-    if ok:
+    card = _card_if_pin(rows, number, pin)
+    if card is not None:
         cache.delete(_fail_key("card", number))
         return card
     if caller:
@@ -155,7 +152,62 @@ def authenticate_card(
     raise _wrong_error(field, limit - attempt)
 
 
+def _card_if_pin(rows, number: str, pin) -> GiftCard | None:
+    """The card of ``number`` among ``rows`` when ``pin`` is its PIN, else None."""
+    card = rows.filter(number=number).first() if number else None
+    if card is None:
+        make_password(str(pin))  # the same work as a real check: no timing oracle
+        return None
+    return card if check_password(str(pin or ""), card.pin_hash) else None
+
+
+def pin_locks(numbers) -> dict:
+    """The card numbers among ``numbers`` locked after wrong PINs now, each with
+    when its lock ends (two reads of the cache, whatever their count)."""
+    numbers = {normalize_card_number(number) for number in numbers} - {""}
+    counts = cache.get_many([_fail_key("card", number) for number in numbers])
+    limit = settings.OMNISTORE_GIFT_CARD_PIN_MAX_FAILURES
+    locked = [n for n in numbers if int(counts.get(_fail_key("card", n)) or 0) >= limit]
+    ends = cache.get_many([_ends_key("card", number) for number in locked])
+    fallback = timezone.now() + timedelta(seconds=_lock_seconds())
+    return {n: ends.get(_ends_key("card", n)) or fallback for n in locked}
+
+
+def pin_lock_ends(number: str):
+    """When the wrong-PIN lock of the card ``number`` ends; None when it is not
+    locked."""
+    return pin_locks([number]).get(normalize_card_number(number))
+
+
+def prove_locked_card(
+    *, number: str, pin: str, caller: str = "", field: str = "pin"
+) -> GiftCard:
+    """The card of ``number``, locked after wrong PINs, when ``pin`` is its PIN: the
+    holder's proof that unlocks it in a shop. A card that is not locked is refused
+    before its PIN is looked at (its PIN is tried at the ordinary check, counted
+    there). A locked card counts no more tries, so these are counted against the
+    caller, as at any check: one past its limit tries none, and a wrong PIN (or an
+    unknown number) answers the same as anywhere."""
+    number = normalize_card_number(number)
+    if caller and _failures("caller", caller) >= _caller_limit():
+        raise _too_many_tries_error(field, caller)
+    ends = pin_lock_ends(number)
+    require_cache("Gift cards cannot be checked right now; try again in a moment.")
+    if ends is None:
+        message = "This gift card is not locked: check its balance with its PIN."
+        raise Conflict(message, code="gift_card_not_locked")
+    card = _card_if_pin(GiftCard.objects, number, pin)
+    if card is not None:
+        return card
+    if caller:
+        _count_failure("caller", caller)
+    message = "The gift card number or PIN is wrong: the card stays locked."
+    raise ValidationFailed(message, code="gift_card_invalid", extra={field: [message]})
+
+
 def unlock_card(number: str) -> None:
-    """A manager who saw the card and its owner clears the wrong-PIN count."""
+    """Clear the card's wrong-PIN count, and with it its lock: the PIN is tried
+    afresh. Only through ``orders.services.giftcard_unlock``, which says who may
+    and keeps who did it."""
     number = normalize_card_number(number)
     cache.delete_many([_fail_key("card", number), _ends_key("card", number)])

@@ -408,7 +408,8 @@ def _guard(card, *, summary, amount, reason, location, actor, approvals):
     )
 
 
-def _reason(reason: str) -> str:
+def check_reason(reason: str) -> str:
+    """Why a card is moved by hand, as typed: required, kept up to 250 characters."""
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed("Say why.", extra={"reason": ["Required."]})
@@ -421,7 +422,7 @@ def void_gift_card(
 ) -> GiftCard:
     """Void a card (lost, stolen, sold by mistake): its balance goes to zero with a
     ledger row, a manager approving. A void card is never usable again."""
-    reason = _reason(reason)
+    reason = check_reason(reason)
     now = now or timezone.now()
     pk = card.pk if isinstance(card, GiftCard) else card
     card = GiftCard.objects.select_for_update().get(pk=pk)
@@ -458,15 +459,21 @@ def void_gift_card(
 
 
 def _record_void(card: GiftCard, *, reason: str, actor, approval, now) -> None:
-    """Every void stays in the card's history (the admin log: who, when, why, whose
-    approval), whatever was left on it: the ledger holds movements of money only, so
-    an empty card's void has no row there."""
-    user = acting_user(actor)
-    if user is None:
-        return
+    """Every void stays in the card's history (who, when, why, whose approval),
+    whatever was left on it."""
     note = f"Voided: {reason}"
     if approval is not None:
         note += f" (approval {approval.pk}, given by {approval.decided_by})"
+    note_in_card_history(card, note, actor=actor, now=now)
+
+
+def note_in_card_history(card: GiftCard, note: str, *, actor, now) -> None:
+    """A change to ``card`` that moves no money (a void, an unlock), kept in its
+    history (the admin's log of the card, on its History page) with who and when:
+    the ledger holds movements of money only. Nothing without a person behind it."""
+    user = acting_user(actor)
+    if user is None:
+        return
     LogEntry.objects.create(
         user=user,
         content_type=ContentType.objects.get_for_model(GiftCard),
@@ -491,7 +498,7 @@ def adjust_gift_card(
 ) -> GiftCardTransaction:
     """Correct a card's balance by a signed ``amount`` with a reason, a manager
     approving; the balance never goes below zero."""
-    reason = _reason(reason)
+    reason = check_reason(reason)
     now = now or timezone.now()
     try:
         amount = to_money(amount)

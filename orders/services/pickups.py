@@ -25,8 +25,7 @@ from django.utils import timezone
 from inventory.models import Location, MovementReason
 from inventory.services.reservations import consume_reservations
 from omnistore.approvals.models import ApprovalKind
-from omnistore.approvals.policy import approval_needed
-from omnistore.approvals.selectors.approvals import can_approve
+from omnistore.approvals.selectors.approvals import moves_without_asking
 from omnistore.core.actors import acting_user
 from omnistore.core.exceptions import (
     Conflict,
@@ -151,11 +150,7 @@ def _record_pickup_change(
 def may_unlock_pickup(user, location) -> bool:
     """Whether ``user`` unlocks a pickup at ``location`` with no one else's yes: a
     manager of the shop (HQ too), or anyone when unlocks are not approved."""
-    if not getattr(user, "is_authenticated", False) or not user.is_store_staff:
-        return False
-    if not approval_needed(ApprovalKind.PICKUP_UNLOCK):
-        return True
-    return location is not None and can_approve(user, location.pk)
+    return moves_without_asking(user, location, ApprovalKind.PICKUP_UNLOCK)
 
 
 @transaction.atomic

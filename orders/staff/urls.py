@@ -37,6 +37,11 @@ urlpatterns = [
         giftcards.gift_card_balance_page,
         name="gift_card_balance",
     ),
+    path(
+        "gift-cards/unlock/",
+        giftcards.gift_card_unlock,
+        name="gift_card_unlock",
+    ),
     path("sale/add/", sale.sale_add, name="sale_add"),
     path("sale/lines/<int:line_id>/", sale.sale_line, name="sale_line"),
     path("sale/customer/", sale_customer.sale_customer, name="sale_customer"),

@@ -18,6 +18,7 @@ from omnistore.approvals.models import (
     ApprovalPin,
     ApprovalStatus,
 )
+from omnistore.approvals.policy import approval_needed
 from omnistore.staff.auth import visible_locations
 
 
@@ -29,6 +30,18 @@ def can_approve(user, location_id: int | None) -> bool:
     if location_id is None or not user.has_perm(APPROVE_PERMISSION):
         return False
     return visible_locations(user).filter(pk=location_id).exists()
+
+
+def moves_without_asking(user, location, kind: str) -> bool:
+    """Whether staff ``user`` makes a move of the flag ``kind`` at ``location`` with
+    no one else's yes: a manager of the shop (HQ too), or anyone when that move is
+    not approved (its setting off). What a page offers: the move itself, or asking
+    a manager for it."""
+    if not getattr(user, "is_authenticated", False) or not user.is_store_staff:
+        return False
+    if not approval_needed(kind):
+        return True
+    return location is not None and can_approve(user, location.pk)
 
 
 def approves_everywhere(user) -> bool:
