@@ -5,8 +5,11 @@ the associates listed as ``AppointmentStaff``. Each associate sees one customer 
 time, so a slot's capacity is the number of those associates free for its whole length.
 
 The database keeps an associate from being booked twice: an appointment occupies one
-``AppointmentBlock`` per slot step it covers, and (associate, start of the block) is
-unique. A cancelled appointment gives its blocks back; the appointment row stays.
+``AppointmentBlock`` per cell of the clock it touches (``BLOCK_MINUTES`` long, counted
+from midnight UTC, the same cells for every shop whatever minute it opens at), and
+(associate, start of the block) is unique, so two overlapping appointments of one
+associate always meet in a cell. A cancelled appointment gives its blocks back; the
+appointment row stays.
 """
 
 from django.conf import settings
@@ -29,6 +32,11 @@ class Weekday(models.IntegerChoices):
 
 
 CLOSES_AFTER_OPENING = "Closing time must be after opening time."
+# The cells of the clock an associate's time is held in (``AppointmentBlock``). Hours
+# on these marks make every slot start and end on a cell's edge, so back to back
+# appointments share no cell. Changing it needs the blocks rewritten (a migration).
+BLOCK_MINUTES = 5
+OFF_THE_BLOCK_GRID = f"Use a time on the {BLOCK_MINUTES} minutes (10:00, 10:15, 10:20)."
 
 
 class AppointmentHours(models.Model):
@@ -68,12 +76,25 @@ class AppointmentHours(models.Model):
         )
 
     def clean(self):
-        """Said at the closing time (the constraint alone would speak of the whole
-        form); the weekday is a choice, refused at its field by the form."""
+        """A time off the block grid is said at its field, closing before opening at
+        the closing time (the constraint alone would speak of the whole form); the
+        weekday is a choice, refused at its field by the form."""
         super().clean()
+        errors = {
+            name: OFF_THE_BLOCK_GRID
+            for name, value in (("opens", self.opens), ("closes", self.closes))
+            if value is not None and not on_block_grid(value)
+        }
         both = self.opens is not None and self.closes is not None
         if both and self.closes <= self.opens:
-            raise ValidationError({"closes": CLOSES_AFTER_OPENING})
+            errors.setdefault("closes", CLOSES_AFTER_OPENING)
+        if errors:
+            raise ValidationError(errors)
+
+
+def on_block_grid(value) -> bool:
+    """A time of day on a block's edge: whole minutes, on the ``BLOCK_MINUTES``."""
+    return (value.minute % BLOCK_MINUTES, value.second, value.microsecond) == (0, 0, 0)
 
 
 class AppointmentStaff(models.Model):
@@ -211,8 +232,9 @@ class Appointment(models.Model):
 
 
 class AppointmentBlock(models.Model):
-    """One slot step of an associate's time taken by an appointment; unique per
-    (associate, start), so two bookings can never hold the same associate at once."""
+    """One ``BLOCK_MINUTES`` cell of the clock of an associate's time taken by an
+    appointment; unique per (associate, start), so two bookings can never hold the
+    same associate at once."""
 
     appointment = models.ForeignKey(
         Appointment, on_delete=models.CASCADE, related_name="blocks"

@@ -8,7 +8,7 @@ their own, so a shop's zone is the project's (``TIME_ZONE``): every shop is in i
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -24,8 +24,11 @@ from customers.models import (
     AppointmentStatus,
     Customer,
 )
+from customers.models.appointments import BLOCK_MINUTES
 from inventory.models import Location, LocationKind
 from omnistore.core.exceptions import NotFound, ValidationFailed
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # Appointments that hold an associate's time (a cancelled one gave it back).
 ACTIVE_STATUSES = (
@@ -56,11 +59,18 @@ def appointment_length(kind: str) -> timedelta:
 
 
 def block_starts(starts_at: datetime, ends_at: datetime) -> list[datetime]:
-    """The slot steps an appointment covers: the rows of ``AppointmentBlock``."""
-    step, starts, at = slot_step(), [], starts_at
+    """The cells of the clock an appointment touches, the rows of ``AppointmentBlock``:
+    every ``BLOCK_MINUTES`` from midnight UTC, from the cell holding the start to the
+    one holding the end's last moment. The cells are the same for every shop whatever
+    minute it opens at, so two appointments of one associate that overlap share one
+    and the unique (associate, start) refuses the second; back to back they share
+    none."""
+    cell = timedelta(minutes=BLOCK_MINUTES)
+    at = _EPOCH + (starts_at - _EPOCH) // cell * cell
+    starts = []
     while at < ends_at:
         starts.append(at)
-        at += step
+        at += cell
     return starts
 
 
@@ -127,9 +137,12 @@ def appointment_slots(
     )
     taken = set()
     if staff:
+        cells = block_starts(opens, closes)
         taken = set(
             AppointmentBlock.objects.filter(
-                associate_id__in=staff, starts_at__gte=opens, starts_at__lt=closes
+                associate_id__in=staff,
+                starts_at__gte=cells[0],
+                starts_at__lte=cells[-1],
             ).values_list("associate_id", "starts_at")
         )
     slots, start, step = [], opens, slot_step()

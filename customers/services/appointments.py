@@ -3,8 +3,10 @@
 Booking locks the shop's ``AppointmentStaff`` rows (in pk order), so the bookings of
 one shop queue up and each sees the one before; the ``AppointmentBlock`` unique key
 (associate, start) is the database's last word when an associate who also works at
-another shop is booked there at the same moment. A slot thus never takes more
-bookings than it has associates free.
+another shop is booked there at an overlapping time: blocks are cells of the clock
+(``block_starts``), so two overlapping appointments meet in one whatever minute
+either shop opens at. A slot thus never takes more bookings than it has associates
+free.
 
 A customer holds one live appointment at a time: booking takes the customer's row
 lock (``lock_live_profile``) before it looks for an overlapping one, so the same

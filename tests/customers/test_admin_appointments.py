@@ -107,6 +107,38 @@ def test_hours_that_close_before_they_open_are_refused_at_the_closing_time(
     assert AppointmentHours.objects.filter(location=shop).count() == 1
 
 
+@pytest.mark.parametrize(
+    ("opens", "closes", "field"),
+    [
+        ("10:07", "18:00", "opens"),
+        ("10:00", "17:58", "closes"),
+        ("10:15:30", "18:00", "opens"),
+    ],
+)
+def test_hours_off_the_five_minutes_are_refused_at_their_field(
+    client, opens, closes, field
+):
+    """A booking holds an associate's time in five-minute cells of the clock: hours
+    on them keep back to back appointments apart; 10:15 is fine."""
+    shop = StaffFactory(role=Role.STORE_MANAGER, username="mgr").store
+    client.force_login(shop.staff.get())
+    url = reverse("admin:customers_appointmenthours_add")
+
+    response = client.post(
+        url, {"location": shop.pk, "weekday": "0", "opens": opens, "closes": closes}
+    )
+
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert form.errors[field] == ["Use a time on the 5 minutes (10:00, 10:15, 10:20)."]
+    assert not AppointmentHours.objects.filter(location=shop).exists()
+    saved = client.post(
+        url, {"location": shop.pk, "weekday": "0", "opens": "10:15", "closes": "18:00"}
+    )
+    assert saved.status_code == 302
+    assert AppointmentHours.objects.get(location=shop).opens.minute == 15
+
+
 def test_the_booking_links_its_customer_only_for_who_may_open_that_customer(
     client, bookings
 ):

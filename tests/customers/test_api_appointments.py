@@ -2,13 +2,18 @@
 signed-in customer books, lists, reads and cancels their own; another person's
 appointment is 404; bad input is a 400 naming the field, a full slot a 409."""
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from customers.models import Appointment, AppointmentStatus, CustomerEvent
+from customers.models import (
+    Appointment,
+    AppointmentHours,
+    AppointmentStatus,
+    CustomerEvent,
+)
 from customers.services.appointments import book_appointment
 from omnistore.core.channels import Channel
 from tests.customers.appointments import at, open_shop
@@ -275,3 +280,36 @@ def test_my_appointments_take_a_fixed_number_of_queries(
     with django_assert_num_queries(3):
         response = api.get(LIST_URL)
     assert response.json()["count"] == 3
+
+
+def test_hours_moved_to_a_quarter_past_offer_and_book_no_overlapping_time(
+    client_for, shopper, day
+):
+    """An associate holds 10:00–10:30 and 11:00–11:30; the shop then opens at
+    10:15: a styling at 10:15 or 10:45 would overlap them, so it is neither offered
+    nor booked."""
+    shop, [sara] = open_shop(name="Torino")
+    for hour in (10, 11):
+        book_appointment(
+            customer=CustomerUserFactory().customer_profile,
+            location=shop,
+            kind="fitting",
+            starts_at=at(day, hour),
+            channel=Channel.WEB,
+        )
+    AppointmentHours.objects.filter(location=shop, weekday=day.weekday()).update(
+        opens=time(10, 15)
+    )
+    api = client_for(shopper)
+    slots = api.get(slots_url(shop), {"kind": "styling", "date": day}).json()["slots"]
+    available = {s["starts_at"]: s["available"] for s in slots}
+    assert available[at(day, 10, 15).isoformat()] == 0
+    assert available[at(day, 10, 45).isoformat()] == 0
+    assert available[at(day, 11, 45).isoformat()] == 1
+    response = api.post(
+        LIST_URL,
+        {"shop": shop.pk, "kind": "styling", "starts_at": at(day, 10, 15)},
+        format="json",
+    )
+    assert response.status_code == 409 and response.json()["code"] == "slot_full"
+    assert Appointment.objects.filter(associate=sara).count() == 2

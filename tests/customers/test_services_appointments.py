@@ -79,7 +79,8 @@ def test_booking_takes_a_free_associate_and_records_it():
     assert appointment.associate == sara
     assert appointment.ends_at == at(TOMORROW, 12)
     assert appointment.status == AppointmentStatus.BOOKED
-    assert AppointmentBlock.objects.filter(appointment=appointment).count() == 2
+    blocks = AppointmentBlock.objects.filter(appointment=appointment)
+    assert blocks.count() == 12  # an hour: twelve cells of five minutes
     event = CustomerEvent.objects.get(customer=customer, kind="appointment_booked")
     assert "Styling appointment booked" in event.summary and "Sara0" in event.summary
     assert event.reference_id == str(appointment.pk)
