@@ -197,7 +197,9 @@ class CheckoutInput(InputSerializer):
         "pays the rest. Refused as a whole with a 400 naming the tender: "
         "`extra.tenders` holds one entry per tender sent, `{}` for the others and "
         "the refusal's messages (`non_field_errors`) at the one refused; tenders "
-        "paying more than the order are refused on `payment`.",
+        "paying more than the order are refused on `payment`. One gift card (or "
+        "the store credit, or the points) given in several tenders is checked for "
+        "all they ask together: the refusal says what it holds and the total asked.",
     )
     channel = serializers.ChoiceField(
         choices=[Channel.WEB, Channel.APP],

@@ -69,6 +69,7 @@ from .line_shares import take_share
 from .payment_release import refuse_given_back
 from .payments import PaymentRequest, captures_at_checkout, spend_store_credit
 from .sourcing import Leg
+from .tender_sources import check_shared_sources
 from .tenders import STORED_VALUE, naming_tender, require_owner, spend_points
 from .till import TillBooking, book_counter_sale
 
@@ -487,7 +488,11 @@ def _take_payments(
     twice. Store credit comes off the customer's balance in this transaction. A
     pickup or a parcel from a shop is only authorised (``captures_at_checkout``); a
     payment already collected (``captured``: a card at the terminal) is recorded as
-    it is."""
+    it is. Tenders drawing on one gift card, the store credit or the points are
+    checked in total before any is spent (``check_shared_sources``)."""
+    check_shared_sources(
+        checkout, customer, currency=order.currency, caller=checkout.caller
+    )
     payment_rows = []
     capture = captures_at_checkout(
         checkout.method, (leg.location for leg in checkout.legs)
