@@ -15,6 +15,7 @@ import re
 import struct
 import zlib
 from collections.abc import Sequence
+from datetime import date
 from decimal import Decimal
 from email.mime.image import MIMEImage
 
@@ -146,23 +147,31 @@ def _addressed_to_profile(order: Order) -> bool:
 
 @dataclasses.dataclass(frozen=True)
 class RefundSaid:
-    """A refund as an order email says it: "Refunded: 19.90 EUR in cash"."""
+    """A refund as an order email says it: "Refunded: 19.90 EUR in cash"; store
+    credit with ``valid_until``, the day it expires."""
 
     amount: Decimal
     currency: str
     to: str
+    valid_until: date | None = None
 
 
 def _refunds_said(order: Order) -> list[RefundSaid]:
-    """What was given back on the order's payments, each said with where it went
-    (store credit for a gift card that could no longer take it). An order email is
-    sent as the order is cancelled or shipped, before any return: its refunds are
-    those of what was cancelled."""
-    return [
-        RefundSaid(refund.amount, payment.currency, REFUNDED_TO[refund.given_as])
-        for payment in order.payments.all()
-        for refund in payment.refunds.all()
-    ]
+    """What was given back on the order's payments (their refunds loaded as
+    ``refunds_with_returns``), each said with where it went (store credit for a
+    gift card that could no longer take it) and, for store credit, the day it
+    expires. An order email is sent as the order is cancelled or shipped, before
+    any return: its refunds are those of what was cancelled."""
+    said = []
+    for payment in order.payments.all():
+        for refund in payment.refunds.all():
+            expires = getattr(refund, "credit_expires_at", None)
+            tender = refund_tender(refund, refund.amount, expires)
+            to = REFUNDED_TO[tender.method]
+            said.append(
+                RefundSaid(refund.amount, payment.currency, to, tender.valid_until)
+            )
+    return said
 
 
 # A pickup the expiry job cancelled: its reason names the days it waited.
@@ -211,8 +220,13 @@ def _shipped_said(order: Order) -> dict:
     known = {f.pk for f in parts}
     parcels[0].lines.extend(x for x in lines if x.fulfilment_id not in known)
     parcels = [dataclasses.replace(p, lines=same_items_once(p.lines)) for p in parcels]
-    # Read only for a delivery cut short: its payments' refunds are not prefetched.
-    refunds = _refunds_said(order) if gone else []
+    refunds = []
+    if gone:  # a delivery cut short: its payments' refunds are read only then
+        prefetch_related_objects(
+            list(order.payments.all()),
+            Prefetch("refunds", queryset=refunds_with_returns()),
+        )
+        refunds = _refunds_said(order)
     return {
         "parcels": parcels,
         "several": len(parcels) > 1,

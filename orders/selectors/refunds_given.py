@@ -44,20 +44,36 @@ def refund_tender(refund, amount: Decimal, expires: datetime | None = None) -> T
     return Tender(method, label, amount, valid_until=until)
 
 
+def credit_expires_at(reference: str) -> Subquery:
+    """When the store credit a refund booked (instead of a gift card, or back from a
+    credit payment) runs out: its ledger row's expiry, found by the refund's
+    provider reference (the path to it in ``reference``), read in the query that
+    reads the refund."""
+    credit = StoreCreditTransaction.objects.filter(
+        kind=StoreCreditKind.PAYMENT_REFUND, reference=OuterRef(reference)
+    )
+    return Subquery(credit.values("expires_at")[:1])
+
+
 def refunds_with_returns():
     """A payment's refunds as ``payment_refunds`` reads them: with the return each
-    paid back, if any, in the same query."""
-    return Refund.objects.select_related("return_refund").order_by("id")
+    paid back, if any, and ``credit_expires_at`` (``credit_expires_at()``), in the
+    same query."""
+    return (
+        Refund.objects.select_related("return_refund")
+        .annotate(credit_expires_at=credit_expires_at("provider_reference"))
+        .order_by("id")
+    )
 
 
 def payment_refunds(order: Order) -> list[Tender]:
     """What the order's payments gave back besides its returns (its payments and
     their refunds loaded, as ``refunds_with_returns``; a payment that gave nothing
-    back is not read), each where its money went: its cancellation, or its parts
-    cancelled before they left. A return's refunds are on the return's own
-    receipt."""
+    back is not read), each where its money went — store credit with the day it
+    expires: its cancellation, or its parts cancelled before they left. A return's
+    refunds are on the return's own receipt."""
     return [
-        refund_tender(refund, refund.amount)
+        refund_tender(refund, refund.amount, getattr(refund, "credit_expires_at", None))
         for p in order.payments.all()
         if p.refunded_amount
         for refund in p.refunds.all()
@@ -67,16 +83,11 @@ def payment_refunds(order: Order) -> list[Tender]:
 
 def refunds_made():
     """A return's refunds (``ReturnRefund``) as ``return_refunds`` reads them: with
-    the payment and the refund, and ``credit_expires_at`` — when the store credit a
-    refund booked (instead of a gift card, or back from a credit payment) runs out,
-    read from that credit's ledger row in the same query."""
-    credit = StoreCreditTransaction.objects.filter(
-        kind=StoreCreditKind.PAYMENT_REFUND,
-        reference=OuterRef("refund__provider_reference"),
-    )
+    the payment and the refund, and ``credit_expires_at`` (``credit_expires_at()``)
+    in the same query."""
     return (
         ReturnRefund.objects.select_related("payment", "refund")
-        .annotate(credit_expires_at=Subquery(credit.values("expires_at")[:1]))
+        .annotate(credit_expires_at=credit_expires_at("refund__provider_reference"))
         .order_by("id")
     )
 

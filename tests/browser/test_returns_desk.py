@@ -9,6 +9,8 @@ from playwright.sync_api import expect
 
 from inventory.models import StockLevel
 from orders.models import Refund, Return, ReturnStatus
+from orders.services.returns import ReturnLineRequest, request_return
+from tests.browser.scanning_helpers import sign_in
 from tests.factories import LocationFactory, ProductFactory, StaffFactory
 from tests.orders.factories import stocked
 from tests.orders.returns_helpers import api_client_for, collected_order, shopper
@@ -140,3 +142,78 @@ def test_a_return_started_online_is_found_by_code_received_and_refunded(
         ).on_hand
         == 0
     )
+
+
+def fits_the_screen(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_customers_orders_fit_a_tablet_with_start_a_return_in_reach(
+    live_server, page
+):
+    """Searched by email, the customer's orders — several items each, one of them
+    on an open return, one on a return waiting at this shop — fit a tablet held
+    upright or on its side: nothing scrolls sideways and every "Start a return" is
+    on the screen."""
+    milano = LocationFactory(code="MI01", name="Milano Centro")
+    staff = StaffFactory(username="luca", store=milano)
+    names = [
+        "High-waist wide-leg trousers",
+        "Cable-knit cotton jumper",
+        "Linen camp-collar shirt",
+        "Merino roll-neck sweater",
+    ]
+    items = [
+        stocked(
+            milano, 9, price="59.00", sku=f"LONG-{n}", product=ProductFactory(name=name)
+        )
+        for n, name in enumerate(names)
+    ]
+    user, customer = shopper("customer@example.com", last_name="Lovelace")
+    orders = [
+        collected_order(
+            store=milano,
+            lines=[(item, 2) for item in items[:count]],
+            customer=customer,
+            staff=staff,
+        )
+        for count in (4, 2, 1)
+    ]
+    line = orders[2].lines.get()
+    started = api_client_for(user).post(
+        "/api/v1/returns/",
+        {
+            "order": orders[2].number,
+            "lines": [{"order_line": line.pk, "quantity": 1, "reason": "too_small"}],
+        },
+        format="json",
+    )
+    assert started.status_code == 201, started.json()
+    first = orders[0].lines.order_by("id").first()
+    request_return(  # brought to this shop's counter: waiting here
+        order=orders[0],
+        lines=[ReturnLineRequest(first.pk, 1, "too_small")],
+        channel="store",
+        actor=staff,
+        location=milano,
+    )
+    sign_in(page, live_server, staff)
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    for width, height in ((768, 1024), (1024, 768)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(f"{live_server.url}/staff/orders/returns/?q=customer@example.com")
+        expect(page.get_by_test_id("customer-orders")).to_contain_text(orders[0].number)
+        page.screenshot(
+            path=str(ARTIFACTS / f"returns-desk-customer-{width}.png"), full_page=True
+        )
+        assert fits_the_screen(page), width
+        starts = page.get_by_test_id("customer-orders").get_by_role(
+            "link", name="Start a return"
+        )
+        expect(starts).to_have_count(3)
+        for n in range(3):
+            box = starts.nth(n).bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= width, (width, n)

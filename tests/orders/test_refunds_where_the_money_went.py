@@ -211,17 +211,24 @@ def test_a_cancelled_order_names_the_store_credit_a_void_gift_card_gave(duomo, a
         ("20.00", "store_credit")
     ]
 
+    credit = StoreCreditTransaction.objects.get(kind=StoreCreditKind.PAYMENT_REFUND)
+    until = timezone.localdate(credit.expires_at)
     receipt = client.get(f"/api/v1/orders/{order.number}/receipt/").json()
-    assert sorted((t["method"], t["amount"]) for t in receipt["refunds"]) == [
-        ("card_online", "80.00"),
-        ("store_credit", "20.00"),
+    assert sorted(
+        (t["method"], t["amount"], t["valid_until"]) for t in receipt["refunds"]
+    ) == [
+        ("card_online", "80.00", None),
+        ("store_credit", "20.00", until.isoformat()),
     ]
 
     deliver_outbox()
     (email,) = [m for m in mail.outbox if "is cancelled" in m.subject]
     text, html = email.body, email.alternatives[0][0]
-    assert "Refunded: 20.00 EUR to your store credit." in text
-    assert "Refunded: <strong>20.00 EUR</strong> to your store credit." in html
+    usable = f"usable online and in every shop until {until.day} {until:%B %Y}."
+    assert f"Refunded: 20.00 EUR to your store credit, {usable}" in text
+    assert (
+        f"Refunded: <strong>20.00 EUR</strong> to your store credit, {usable}" in html
+    )
     assert "to your gift card" not in text + html
 
 

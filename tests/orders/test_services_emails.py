@@ -16,7 +16,12 @@ from customers.services.matching import match_customer
 from customers.services.verification import receipt_claim_code
 from omnistore.core.models import OutboxMessage
 from orders.emails import qr_png
-from orders.models import Order, OrderStatus
+from orders.models import (
+    Order,
+    OrderStatus,
+    StoreCreditKind,
+    StoreCreditTransaction,
+)
 from orders.selectors.pickups import pickup_qr_payload
 from orders.services.checkout import LineRequest, place_order
 from orders.services.fulfilment import cancel_order, mark_picked, mark_ready, ship_order
@@ -303,13 +308,16 @@ def test_a_cancelled_order_says_where_each_tender_went_back():
     cancel_order(order=order, reason="Out of patience")
     deliver_outbox()
 
+    credit = StoreCreditTransaction.objects.get(kind=StoreCreditKind.PAYMENT_REFUND)
+    until = timezone.localdate(credit.expires_at)
     message = next(m for m in mail.outbox if "is cancelled" in m.subject)
     said = [line for line in message.body.splitlines() if "Refunded" in line]
     assert sorted(said) == sorted(
         [
             f"Refunded: {rest} EUR to your card.",
             "Refunded: 25.00 EUR to your gift card.",
-            "Refunded: 20.00 EUR to your store credit.",
+            "Refunded: 20.00 EUR to your store credit, usable online and in every "
+            f"shop until {until.day} {until:%B %Y}.",
             "Refunded: 10.00 EUR as loyalty points.",
         ]
     )
