@@ -12,7 +12,7 @@ class OrdersConfig(AppConfig):
         from .payments.registry import refuse_test_money, register_provider
         from .privacy import personal_data
         from .services.giftcards import GiftCardProvider
-        from .services.payments import StoreCreditProvider
+        from .services.money_back import StoreCreditProvider
         from .services.tenders import PointsProvider
 
         register_provider(StoreCreditProvider())

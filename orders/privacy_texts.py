@@ -24,8 +24,9 @@ _NAME = r"[^\W\d_]+(?:[ '.-][^\W\d_]+){0,4}\.?"
 # A place's name as the code writes it ("Milano Duomo", "Zürich Bahnhofstrasse").
 _PLACE = r"[^\W\d_]+(?:[ '.-]+[^\W\d_]+){0,5}"
 _APPROVED = rf"{re.escape(APPROVED_BY)}{_NAME}"
+_CODE = r"[A-Z0-9]+(?:-[A-Z0-9]+)*"
 _SLOTS = {
-    "code": r"[A-Z0-9]+(?:-[A-Z0-9]+)*",
+    "code": _CODE,
     "amount": r"-?\d+(?:\.\d+)?",
     "currency": r"[A-Z]{3}",
     "channel": "|".join(re.escape(label) for label in Channel.labels),
@@ -39,6 +40,12 @@ _SLOTS = {
     "gift_card": r"; as store credit: the gift card •••• \w{4} "
     r"(?:is void|expired on \d{4}-\d{2}-\d{2})",
     "card": f"(?:{re.escape(CARD_SHOWN_NOTE)})?",
+    # What a refund gave money back for (``orders.services.money_back``).
+    "refunded_for": rf"(?:[Rr]eturn {_CODE} of order {_CODE}|[Oo]rder {_CODE} "
+    rf"cancelled|[Oo]rder {_CODE}, parts not shipped cancelled|[Rr]efund on order "
+    rf"{_CODE})(?: online)?",
+    "closed_card": r"the gift card •••• \w{4}, which "
+    r"(?:is void|expired on \d{4}-\d{2}-\d{2})",
     "sku": r"\S+",
 }
 # Why an order is cancelled or refunded, when no one typed a reason.
@@ -114,9 +121,11 @@ CREDIT_REASONS = Composed(
     "Return {code} of order {code}",
     "Order {code}",
     "Order {code}: refund of a payment by gift card {any}",
+    "{refunded_for}: refund of a payment by {closed_card}",
     "Refund of a store credit payment ({any})",
     "Order {code}: store credit paid back",
     "Store credit paid back",
+    "Store credit paid back: {refunded_for}",
     f"{EXPIRY_REASON} (credit due by {{any}})",
     FORFEIT_REASON,
     **_SLOTS,

@@ -214,8 +214,14 @@ class PaymentProvider(ABC):
         amount: Decimal,
         currency: str,
         idempotency_key: str,
+        reason: str,
+        actor,
+        location,
     ) -> RefundResult:
-        """Give back ``amount`` of the captured payment ``provider_reference``."""
+        """Give back ``amount`` of the captured payment ``provider_reference``.
+        ``reason`` (what it is given back for, "order OS-… cancelled"), ``actor``
+        and ``location`` (the shop, or ``None``): what a ledger of our own (a gift
+        card, store credit, points) books with the money; a gateway needs none."""
 
     def capture(
         self,

@@ -45,7 +45,17 @@ class RecordedAtCounter(PaymentProvider):
             amount=amount,
         )
 
-    def refund(self, *, provider_reference, amount, currency, idempotency_key):
+    def refund(
+        self,
+        *,
+        provider_reference,
+        amount,
+        currency,
+        idempotency_key,
+        reason,
+        actor,
+        location,
+    ):
         return RefundResult(
             provider=self.name,
             reference=self._ref(self.refunded, idempotency_key),

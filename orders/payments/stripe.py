@@ -421,7 +421,17 @@ class StripePaymentProvider(PaymentProvider):
                     code="release_refused",
                 ) from error
 
-    def refund(self, *, provider_reference, amount, currency, idempotency_key):
+    def refund(
+        self,
+        *,
+        provider_reference,
+        amount,
+        currency,
+        idempotency_key,
+        reason,
+        actor,
+        location,
+    ):
         try:
             refund = self._call(
                 self.client().refunds.create,

@@ -89,7 +89,17 @@ class TestPaymentProvider(PaymentProvider):
                 self.charges[idempotency_key] = done
         return done
 
-    def refund(self, *, provider_reference, amount, currency, idempotency_key):
+    def refund(
+        self,
+        *,
+        provider_reference,
+        amount,
+        currency,
+        idempotency_key,
+        reason,
+        actor,
+        location,
+    ):
         with self._lock:
             done = self.refunds.get(idempotency_key)
             if done is None:

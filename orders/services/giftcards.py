@@ -25,6 +25,7 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from omnistore.approvals.models import ApprovalKind
 from omnistore.approvals.policy import approval_needed
@@ -338,7 +339,11 @@ class GiftCardClosed(Conflict):
     default_code = "gift_card_closed"
 
     def __init__(self, card: GiftCard, why: str):
-        self.why = f"gift card {card.masked_number} {why}"
+        # The card and its state apart, for sentences that say them apart ("the
+        # gift card •••• 7099, which is void, ..."); ``why``: both as one clause.
+        self.card = f"gift card {card.masked_number}"
+        self.state = why
+        self.why = f"{self.card} {why}"
         message = f"The {self.why}: it takes no refund."
         super().__init__(message, extra={"gift_card": [message]})
 
@@ -346,8 +351,9 @@ class GiftCardClosed(Conflict):
 class GiftCardProvider(PaymentProvider):
     """The card's balance as a payment provider: spent at checkout
     (``spend_gift_card``, which checks the PIN); a refund of a gift card payment puts
-    the money back on the card it came from, once per refund reference, while the
-    card is active and in date (else ``GiftCardClosed``, and nothing moves)."""
+    the money back on the card it came from, once per refund reference, with who,
+    where and why, while the card is active and in date (else ``GiftCardClosed``,
+    and nothing moves)."""
 
     name = GIFT_CARD_PROVIDER
 
@@ -368,7 +374,17 @@ class GiftCardProvider(PaymentProvider):
         )
 
     @transaction.atomic
-    def refund(self, *, provider_reference, amount, currency, idempotency_key):
+    def refund(
+        self,
+        *,
+        provider_reference,
+        amount,
+        currency,
+        idempotency_key,
+        reason,
+        actor,
+        location,
+    ):
         reference = f"refund:{idempotency_key}"[:100]
         done = GiftCardTransaction.objects.filter(reference=reference).first()
         if done is None:
@@ -383,8 +399,10 @@ class GiftCardProvider(PaymentProvider):
                 GiftCardTxnKind.REFUND,
                 to_money(amount),
                 reference,
-                f"Refund ({idempotency_key})",
+                capfirst(reason),
                 order=spent.order,
+                location=location,
+                actor=actor,
             )
         return RefundResult(provider=self.name, reference=done.reference, amount=amount)
 

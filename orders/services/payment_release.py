@@ -188,6 +188,9 @@ def give_back_unclaimed(
                 amount=state.amount,
                 currency=state.currency,
                 idempotency_key=key,
+                reason=why,
+                actor=None,
+                location=None,
             )
             given, done = refund.reference, "refunded"
         said = f"{done} {state.amount} {state.currency} ({given}) for {state.tag}"

@@ -31,22 +31,18 @@ from orders.models import (
     PaymentStatus,
     Refund,
     StoreCreditKind,
-    StoreCreditTransaction,
     TillSession,
 )
 from orders.payments.base import (
     AuthorisationLapsed,
     ChargeResult,
-    PaymentDeclined,
-    PaymentProvider,
-    RefundResult,
 )
 from orders.payments.registry import get_provider
 from orders.selectors.payments import refunded_at_cancellation
 
 from .common import note_in_history, record_order_event, to_money
 from .credit import book_store_credit
-from .money_back import STORE_CREDIT_PROVIDER, credit_back, give_back
+from .money_back import STORE_CREDIT_PROVIDER, give_back
 from .tenders import check_points, refund_sequence
 from .till import cash_session
 from .till_refunds import book_counter_refund
@@ -233,7 +229,9 @@ def refund_payment(
             paying_out=amount,
             currency=payment.currency,
         )
-    back = give_back(payment, amount=amount, reference=reference, actor=actor)
+    back = give_back(
+        payment, amount=amount, reference=reference, actor=actor, location=location
+    )
     result, elsewhere = back.result, back.elsewhere
     note = "; ".join(part for part in ((reason or "").strip(), elsewhere) if part)
     refund = Refund.objects.create(
@@ -557,37 +555,3 @@ def spend_store_credit(
         status=PaymentStatus.CAPTURED,
         amount=to_money(amount),
     )
-
-
-class StoreCreditProvider(PaymentProvider):
-    """The customer's balance as a payment provider: spending happens at checkout
-    (``spend_store_credit``, which knows the customer); refunding a credit payment —
-    an order cancelled or a return — puts it back on the balance it came from, once
-    per refund reference."""
-
-    name = STORE_CREDIT_PROVIDER
-
-    def charge(self, *, method, amount, currency, token, idempotency_key):
-        raise PaymentDeclined(
-            "Store credit is taken from the customer's balance at checkout.",
-            extra={"payment": ["Pay with store credit through checkout."]},
-        )
-
-    def refund(self, *, provider_reference, amount, currency, idempotency_key):
-        spent = StoreCreditTransaction.objects.select_related("order").get(
-            reference=provider_reference
-        )
-        # The customer reads the reason (timeline, statement); the key stays the
-        # ledger row's reference.
-        order = spent.order
-        txn = credit_back(
-            customer_id=spent.customer_id,
-            amount=amount,
-            currency=currency,
-            reason=f"Order {order.number}: store credit paid back"
-            if order is not None
-            else "Store credit paid back",
-            reference=idempotency_key,
-            order=spent.order,
-        )
-        return RefundResult(provider=self.name, reference=txn.reference, amount=amount)

@@ -36,8 +36,6 @@ from customers.services.loyalty import (
 from omnistore.core.channels import is_online
 from omnistore.core.exceptions import ApplicationError, ValidationFailed
 from orders.models import (
-    CANCELLATION_REFUND,
-    PARTS_CANCELLATION_REFUND,
     Order,
     Payment,
     PaymentMethod,
@@ -337,20 +335,6 @@ def _check_tender(
         _check_spendable_points(customer, int(asked[tender.method, ""]))
 
 
-def _given_back_for(order: Order, reference: str) -> str:
-    """Why points paid come back, as the customer reads it: the refund's reference
-    (``refund_to_payments``: ``cancel:``, ``cancel-rest:``, ``return:<code>``, then
-    the payment) names what refunded them; never the reference itself."""
-    kind, _, rest = reference.partition(":")
-    if f"{kind}:" == CANCELLATION_REFUND:
-        return f"order {order.number} cancelled"
-    if f"{kind}:" == PARTS_CANCELLATION_REFUND:
-        return f"order {order.number}, parts not shipped cancelled"
-    if kind == "return" and rest:
-        return f"return {rest.partition(':')[0]} of order {order.number}"
-    return f"refund on order {order.number}"
-
-
 class PointsProvider(PaymentProvider):
     """Points as a payment provider: spent at checkout (``spend_points``); a refund
     gives back the points the refunded amount took, once per refund reference, all
@@ -374,13 +358,23 @@ class PointsProvider(PaymentProvider):
             extra={"payment": ["Give the points as a tender."]},
         )
 
-    def refund(self, *, provider_reference, amount, currency, idempotency_key):
+    def refund(
+        self,
+        *,
+        provider_reference,
+        amount,
+        currency,
+        idempotency_key,
+        reason,
+        actor,
+        location,
+    ):
         spent = LoyaltyTransaction.objects.get(
             kind="redeem",
             reference_type=POINTS_REFERENCE,
             reference_id=provider_reference,
         )
-        payment = Payment.objects.select_related("order").get(
+        payment = Payment.objects.get(
             provider=self.name, provider_reference=provider_reference
         )
         taken = -spent.points
@@ -389,14 +383,14 @@ class PointsProvider(PaymentProvider):
         else:
             back = math.floor(Decimal(amount) * _rate())
         back = max(0, min(back, taken))
-        if back:
-            why = _given_back_for(payment.order, idempotency_key)
+        if back:  # the ledger keeps no place: ``reason`` says online
             restore_points(
                 customer=spent.customer_id,
                 points=back,
-                reason=f"Points given back: {why}",
+                reason=f"Points given back: {reason}",
                 reference_type="refund",
                 reference_id=idempotency_key[:64],
+                actor=actor,
             )
         return RefundResult(
             provider=self.name,

@@ -177,7 +177,7 @@ def test_store_credit_back_from_a_cancelled_order_reads_in_the_customers_words(
 
     assert credit_of(customer) == Decimal("20.00")
     said = str(client.get("/api/v1/me/timeline/").json())
-    assert f"Order {number}: store credit paid back" in said
+    assert f"Store credit paid back: order {number} cancelled online" in said
     assert "cancel:" not in said
 
 

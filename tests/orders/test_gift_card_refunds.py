@@ -271,9 +271,9 @@ def test_a_walk_in_return_paid_by_a_voided_gift_card_is_refused_and_changes_noth
 
     assert refused.value.code == "gift_card_refund_blocked"
     assert refused.value.message == (
-        f"30.00 EUR paid by gift card {card.masked_number} is void cannot go back to "
-        "it, and the order has no customer profile to hold store credit: nothing was "
-        "refunded."
+        f"30.00 EUR paid by the gift card {card.masked_number}, which is void, cannot "
+        "go back to it, and the order has no customer profile to hold store credit: "
+        "nothing was refunded."
     )
     assert not Return.objects.exists()
     assert not Refund.objects.exists()
