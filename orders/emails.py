@@ -33,6 +33,7 @@ from customers.services.verification import (
 )
 from omnistore.core import outbox
 from omnistore.core.text import one_line
+from orders.selectors.cash_shops import where_to_bring
 from orders.selectors.orders import orders_for_email
 from orders.selectors.parcels import Parcel, delivered_to, parcel_left
 from orders.selectors.pickups import pickup_qr_payload, waits_for_the_shop
@@ -488,6 +489,7 @@ def build_return_email(*, return_request, kind: str) -> EmailMultiAlternatives:
         "window_days": settings.OMNISTORE_RETURN_WINDOW_DAYS,
         "qr_cid": RETURN_QR_CID if with_qr else "",
         "post_to": return_address(return_request) if with_qr else None,
+        "bring_to": where_to_bring(return_request) if with_qr else "",
     }
     if kind == "return_cancelled":
         context.update(_who_cancelled_return(return_request))

@@ -1,7 +1,9 @@
 """Storefront returns: a customer starts a return of their own order online and gets a
-code and QR to bring to any shop, or the address of their market's returns location to
-post the parcel to with the code on it (``orders.selectors.return_post``). Views
-parse, call one service, render; other customers' returns and orders answer 404.
+code and QR to bring to any shop (to a shop whose till takes its currency when the
+refund gives cash back: ``orders.selectors.cash_shops``), or the address of their
+market's returns location to post the parcel to with the code on it
+(``orders.selectors.return_post``). Views parse, call one service, render; other
+customers' returns and orders answer 404.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from omnistore.core.channels import Channel
 from orders.api.checkout import IDEMPOTENCY_KEY, replayed_header
 from orders.emails import qr_png
 from orders.models import RefundMethod, Return, ReturnReason, ReturnStatus
+from orders.selectors.cash_shops import ANY_SHOP, where_to_bring
 from orders.selectors.return_post import ReturnAddress, return_address
 from orders.selectors.returns import (
     customer_returns,
@@ -51,10 +54,14 @@ ERRORS = {
 }
 
 
-def instructions(return_request, post_to: ReturnAddress | None = None) -> str:
-    """What the customer does next: bring the items to a shop or, where their market
-    has a returns location (``post_to``), post them there, while the return waits
-    for them; nothing once it is cancelled, or once the items are back."""
+def instructions(
+    return_request, post_to: ReturnAddress | None = None, bring_to: str = ANY_SHOP
+) -> str:
+    """What the customer does next: bring the items to a shop (``bring_to``: any,
+    or those whose drawer pays back the cash the refund gives, ``where_to_bring``)
+    or, where their market has a returns location (``post_to``), post them there,
+    while the return waits for them; nothing once it is cancelled, or once the
+    items are back."""
     code = return_request.code
     if return_request.status == ReturnStatus.CANCELLED:
         return (
@@ -71,7 +78,7 @@ def instructions(return_request, post_to: ReturnAddress | None = None) -> str:
             "refund you once it arrives."
         )
     return (
-        f"Bring the items with code {code} (or show the QR) to any of our shops: "
+        f"Bring the items with code {code} (or show the QR) to {bring_to}: "
         f"staff scan it, check the items and refund you on the spot.{by_post} "
         f"Returns are accepted within {days} days of collection or delivery."
     )
@@ -181,6 +188,9 @@ class ReturnDetailOutput(ReturnSummaryOutput):
     def to_representation(self, instance):
         # Read once for both fields that show it.
         self._address = return_address(instance)
+        self._bring_to = ANY_SHOP
+        if instance.status == ReturnStatus.REQUESTED:
+            self._bring_to = where_to_bring(instance)
         return super().to_representation(instance)
 
     def get_qr(self, obj) -> str:
@@ -193,8 +203,17 @@ class ReturnDetailOutput(ReturnSummaryOutput):
         request = self.context.get("request")
         return request.build_absolute_uri(path) if request is not None else path
 
+    @extend_schema_field(
+        serializers.CharField(
+            help_text="What to do next, in words: while the return waits for its "
+            "items, bring them with the code to any of our shops (to those whose "
+            "till pays back cash in the order's currency, named when they are few, "
+            "when the refund gives cash back) or post them to `post_to`; once they "
+            "are back or the return is cancelled, that there is nothing to send."
+        )
+    )
     def get_instructions(self, obj) -> str:
-        return instructions(obj, self._address)
+        return instructions(obj, self._address, self._bring_to)
 
     @extend_schema_field(
         ReturnAddressOutput(

@@ -1,5 +1,6 @@
-"""Gift cards as they stand now (``gift_card_status``), the cards an order sold
-(``gift_cards_sold``), and stored value for finance: what gift cards and store
+"""Gift cards as they stand now (``gift_card_status``; closed to refunds:
+``gift_card_closed``), the cards payments paid with (``cards_paid_with``) and an
+order sold (``gift_cards_sold``), and stored value for finance: what gift cards and store
 credit still owe (the liability), and what was issued, spent, given back and
 expired (breakage) in a period, per market and currency, all read from the
 ledgers."""
@@ -22,6 +23,7 @@ from orders.models import (
     GiftCardTransaction,
     GiftCardTxnKind,
     Order,
+    PaymentMethod,
     StoreCreditKind,
     StoreCreditTransaction,
 )
@@ -45,6 +47,35 @@ def gift_card_status(card: GiftCard, *, now: datetime | None = None) -> str:
     if card.expires_at <= (now or timezone.now()):
         return "expired"
     return "active"
+
+
+def gift_card_closed(card: GiftCard, *, now: datetime | None = None) -> str:
+    """Why ``card`` neither pays nor takes money back, as a refund to it is refused
+    (``GiftCardClosed``): "is void", "expired on 2025-03-31" (the shops' day), or
+    nothing while it is active (``gift_card_status``)."""
+    status = gift_card_status(card, now=now)
+    if status == "void":
+        return "is void"
+    if status == "expired":
+        return f"expired on {timezone.localdate(card.expires_at):%Y-%m-%d}"
+    return ""
+
+
+def cards_paid_with(payments) -> dict[int, GiftCard]:
+    """The gift card each of ``payments`` paid with, by payment id: the card of the
+    spend the payment names (its provider reference), as a refund of it finds the
+    card. One query, none without a gift card payment."""
+    spent = {
+        payment.provider_reference: payment.pk
+        for payment in payments
+        if payment.method == PaymentMethod.GIFT_CARD
+    }
+    if not spent:
+        return {}
+    rows = GiftCardTransaction.objects.filter(reference__in=spent).select_related(
+        "card"
+    )
+    return {spent[row.reference]: row.card for row in rows}
 
 
 def gift_cards_sold(order: Order) -> list[GiftCard]:

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import prefetch_related_objects
+
 from inventory.markets import MarketTerms, TaxTable, tax_table
 from inventory.models import Location, LocationKind
 from orders.models import (
@@ -95,7 +97,7 @@ def return_address(ret: Return) -> ReturnAddress | None:
     location, while the return waits for its goods; None once they are back or it
     is cancelled, or when the market takes returns at its shops only. Two queries
     while it waits, none after."""
-    if ret.status != ReturnStatus.REQUESTED or _back_in_cash(ret):
+    if ret.status != ReturnStatus.REQUESTED or cash_back_in(ret):
         return None
     table = tax_table()
     location = returns_location(order_market(ret.order, table), table)
@@ -111,12 +113,14 @@ def return_address(ret: Return) -> ReturnAddress | None:
     )
 
 
-def _back_in_cash(ret: Return) -> bool:
-    """Whether ``ret`` is refunded to its order's payments and one of them, cash,
-    still has money to give back (the order's payments are read once)."""
+def cash_back_in(ret: Return) -> str:
+    """The currency of the cash ``ret`` gives back: refunded to its order's payments
+    and one of them, cash, still has money to give back; empty when none does. The
+    order's payments are read once, however often it is asked."""
     if ret.refund_method != RefundMethod.ORIGINAL:
-        return False
-    return any(
-        p.method == PaymentMethod.CASH and p.refundable > 0
-        for p in ret.order.payments.all()
-    )
+        return ""
+    prefetch_related_objects([ret.order], "payments")
+    for payment in ret.order.payments.all():
+        if payment.method == PaymentMethod.CASH and payment.refundable > 0:
+            return payment.currency
+    return ""

@@ -21,7 +21,7 @@ from django.db.models import (
     Sum,
 )
 
-from inventory.markets import tax_table
+from inventory.markets import TaxTable, tax_table
 from omnistore.core.channels import Channel
 from omnistore.core.vat import format_vat_number
 from orders.models import (
@@ -47,9 +47,10 @@ ZERO = Decimal("0.00")
 COUNTER_PROVIDER_NAMES = frozenset(COUNTER_PROVIDERS.values())
 
 
-def till_currency(location) -> str:
-    """The money a shop's drawer holds: its market's currency, else the home one."""
-    market = tax_table().market_of_location(location) if location else None
+def till_currency(location, table: TaxTable | None = None) -> str:
+    """The money a shop's drawer holds: its market's currency, else the home one.
+    ``table``: the markets already read, for many shops at once."""
+    market = (table or tax_table()).market_of_location(location) if location else None
     return market.currency if market is not None else settings.OMNISTORE_CURRENCY
 
 

@@ -33,12 +33,12 @@ ANY_REFUND = Decimal("0.01")
 CASH_NEEDS_TILL = "cash_needs_till"
 
 
-def _shares(
+def refund_shares(
     payments: Iterable[Payment], amount: Decimal
 ) -> Iterator[tuple[Payment, Decimal]]:
     """The payments ``amount`` goes back to, each with its share: in
     ``refund_sequence``, each as much as it still holds, as ``refund_to_payments``
-    pays it back."""
+    pays it back (read for a page: the cash, a gift card, before the refund)."""
     remaining = amount
     for payment in refund_sequence(list(payments)):
         if remaining <= 0:
@@ -54,9 +54,11 @@ def cash_out_of_refund(
     payments: Iterable[Payment], amount: Decimal | None
 ) -> tuple[str, Decimal]:
     """The currency and the cash of ``amount`` (None: any refund) going back to
-    ``payments`` (``_shares``). ("", 0.00): no cash is reached."""
+    ``payments`` (``refund_shares``). ("", 0.00): no cash is reached."""
     currency, cash = "", Decimal("0.00")
-    for payment, take in _shares(payments, ANY_REFUND if amount is None else amount):
+    for payment, take in refund_shares(
+        payments, ANY_REFUND if amount is None else amount
+    ):
         if payment.method == PaymentMethod.CASH:
             currency, cash = payment.currency, cash + take
     return currency, cash
@@ -70,7 +72,7 @@ def cash_paid_out(payments: Iterable[Payment], amount: Decimal) -> Decimal:
     return sum(
         (
             -cash_paid_back(payment.pk, -take, payment.currency)
-            for payment, take in _shares(payments, amount)
+            for payment, take in refund_shares(payments, amount)
             if payment.method == PaymentMethod.CASH
         ),
         Decimal("0.00"),

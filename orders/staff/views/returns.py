@@ -7,27 +7,29 @@ Any shop takes back any order, and so does a warehouse: the returns location of 
 market receives the parcels its customers post. A return started online has no shop
 until it is received, so every desk finds it by its code; once it lands at a shop only
 that shop's desk acts on it: its managers (and HQ) read it from wherever they act, its
-page offering to switch to that shop, and anyone else gets a 404. A warehouse has no
-till and no counter: it refunds to the payments that are not cash, or as store
-credit, and exchanges nothing.
+page offering to switch to that shop, and anyone else gets a 404 (a desk sending its
+receipt of one another desk received meanwhile is told where and when, and nothing
+else). A warehouse has no till and no counter: it refunds to the payments that are
+not cash, or as store credit, and exchanges nothing. What each desk can refund as
+is read before anything is sent (``return_refusals``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.views.decorators.http import require_POST
 
 from omnistore.accounts.scoping import manages
 from omnistore.approvals.services.approvals import ApprovalRequired
 from omnistore.approvals.views import ask_manager, given_approvals
-from omnistore.core.exceptions import ApplicationError, NotFound, ValidationFailed
+from omnistore.core.channels import Channel
+from omnistore.core.exceptions import ApplicationError, NotFound
 from omnistore.staff.auth import require_store, staff_required
 from omnistore.staff.htmx import INVALID, add_service_error, is_partial, redirect_to
 from omnistore.staff.once import claim, give_back
@@ -53,14 +55,7 @@ from orders.selectors.returns import (
     returns_waiting,
 )
 from orders.selectors.returns import return_detail as find_return
-from orders.selectors.taxes import shop_prices
-from orders.selectors.till import till_currency
-from orders.services.exchanges import check_exchange_currency, check_exchange_customer
-from orders.services.refund_cash import (
-    cash_out_of_refund,
-    cash_paid_out,
-    cash_refund_refusal,
-)
+from orders.services.refund_cash import cash_out_of_refund, cash_paid_out
 from orders.services.refunds import (
     receive_and_refund_return,
     receive_return,
@@ -68,8 +63,6 @@ from orders.services.refunds import (
     return_at_counter,
 )
 from orders.services.return_endings import cancel_return, close_return
-from orders.services.returns import check_refund_method
-from orders.services.till import NO_TILL_FOR_CASH
 from orders.staff.forms.returns import (
     CancelReturnForm,
     ReceiveReturnForm,
@@ -78,6 +71,7 @@ from orders.staff.forms.returns import (
 )
 from orders.staff.statuses import explain
 from orders.staff.views.access import order_or_404
+from orders.staff.views.return_refusals import RefundHere, refund_here
 from orders.staff.views.till import device_counter
 
 RETURN_STATUS_LABELS = dict(ReturnStatus.choices)
@@ -131,119 +125,6 @@ def _elsewhere(request, store, ret: Return):
     where = ret.receiving_location.name
     message = f"This return is {where}'s: switch to {where} to act on it."
     return _refused(request, store, ret.code, message)
-
-
-@dataclass(frozen=True)
-class RefundHere:
-    """How an order can be refunded at this shop, as the refund and the exchange
-    will decide it: the refund methods they refuse here and why, why no exchange,
-    and, when no refund works here at all, where it does."""
-
-    refused: dict[str, str] = field(default_factory=dict)
-    exchange: str = ""
-    elsewhere: str = ""
-
-
-def refund_here(
-    request, order: Order, store, amount: Decimal | None = None
-) -> RefundHere:
-    """What ``order`` can be refunded as at ``store``: to its payments unless that
-    pays cash out of a drawer not holding its currency, or at a warehouse, which has
-    no drawer, or where this device's till is not open or holds less than the cash
-    going out (``cash_refund_refusal``, as the refund will check it before asking a
-    manager); as store credit unless the return refuses it
-    (``check_refund_method``: a walk-in sale, another currency, an erased profile);
-    exchanged unless the exchange refuses the customer (``check_exchange_customer``)
-    or this shop's currency (``check_exchange_currency``) or this is a warehouse,
-    which has no counter. ``amount``: the refund, when known (else any refund of
-    the order)."""
-    refused = {}
-    cash, why = _cash_refusal(order, store, amount)
-    till = _till_refusal(request, order, store, amount) if cash and not why else ""
-    if why or till:
-        refused[RefundMethod.ORIGINAL] = why or till
-    try:
-        check_refund_method(order, RefundMethod.STORE_CREDIT)
-    except ValidationFailed as refusal:
-        refused[RefundMethod.STORE_CREDIT] = refusal.message
-    exchange = ""  # an exchange is offered only to a customer's order
-    if order.customer_id is not None:
-        exchange = _exchange_refusal(order, store)
-    elsewhere = ""
-    if (why or till) and len(refused) == len(RefundMethod.values):
-        if till:
-            elsewhere = "Paid in cash: refund it from an open till holding the cash."
-        elif store.is_shop:
-            elsewhere = f"Paid in {cash}: refund it at a shop that takes {cash}."
-        else:
-            elsewhere = "Paid in cash: refund it at a shop, from its till."
-    return RefundHere(refused=refused, exchange=exchange, elsewhere=elsewhere)
-
-
-def _cash_refusal(order: Order, store, amount: Decimal | None) -> tuple[str, str]:
-    """The currency of the cash a refund of ``amount`` to the order's payments pays
-    out at ``store`` and why that cannot be done here (empty: it can, or no cash
-    is reached): a warehouse has no till, a shop's drawer may hold another
-    currency."""
-    cash, _ = cash_out_of_refund(order.payments.all(), amount)
-    if not cash:
-        return "", ""
-    if not store.is_shop:
-        sold_at = order.placing_location.name if order.placing_location_id else ""
-        return cash, (
-            "It was paid in cash, and a warehouse has no till to pay cash from: "
-            "refund it as store credit, or at "
-            + (f"{sold_at}, the shop that sold it." if sold_at else "a shop.")
-        )
-    held = till_currency(store)
-    if cash == held:
-        return cash, ""
-    return cash, f"It was paid in cash in {cash}, and this shop's drawer holds {held}."
-
-
-def _till_refusal(request, order: Order, store, amount: Decimal | None) -> str:
-    """Why this device's till cannot pay the refund's cash out now (not open, or
-    holding less), so the associate refunds another way before a manager is asked
-    to approve a refund the till would refuse; empty: it can."""
-    with device_counter(request, store):
-        refusal = cash_refund_refusal(
-            order=order, amount=amount, location=store, actor=request.user
-        )
-    if refusal is None:
-        return ""
-    if refusal.code == "cash_out_exceeds_drawer":
-        return (
-            f"It was paid in cash: {refusal.message} Refund it another way, or "
-            "once the drawer holds enough."
-        )
-    if refusal.message == NO_TILL_FOR_CASH:
-        return (
-            "It was paid in cash, and this shop's till is not open: open it at the "
-            "counter first, or refund it another way."
-        )
-    return refusal.message
-
-
-def _exchange_refusal(order: Order, store) -> str:
-    """Why ``order`` cannot be exchanged at ``store``, which sells in its
-    market's currency, or nothing. A warehouse exchanges nothing: the customer
-    is not there to take or pay for a replacement; nor does an erased profile,
-    which takes no store credit (``check_exchange_customer``)."""
-    try:
-        check_exchange_customer(order)
-    except ValidationFailed as refusal:
-        return refusal.message
-    if not store.is_shop:
-        return (
-            "A warehouse has no counter: the customer exchanges at a shop, or "
-            "orders the replacement online."
-        )
-    sold_in, _ = shop_prices(store, (), timezone.localdate())
-    try:
-        check_exchange_currency(order, sold_in)
-    except ValidationFailed as refusal:
-        return refusal.message
-    return ""
 
 
 @staff_required
@@ -476,8 +357,37 @@ def _refused(request, store, code: str, message: str | None, **forms_):
 @require_POST
 def return_receive(request, code: str):
     """The goods are here: per line, what staff see and where it goes; with "Receive
-    and refund" the money goes back in the same confirm."""
+    and refund" the money goes back in the same confirm. Another desk received it
+    first (two desks at once, a page left open): this one is told where and when,
+    nothing done here (``_received_meanwhile``)."""
     store = require_store(request)
+    try:
+        return _receive(request, code, store)
+    except Http404:
+        return _received_meanwhile(request, code, store)
+
+
+def _received_meanwhile(request, code: str, store):
+    """A return started online is found at every desk until one receives it; then
+    only that shop's reads it (``return_or_404``). The desk that sent its own
+    receipt of it meanwhile learns only where and when it was received, back at its
+    returns desk; any other return stays a 404."""
+    try:
+        ret = find_return(code=code)
+    except NotFound:
+        raise Http404("No such return.") from None
+    if ret.started_channel == Channel.STORE or ret.received_at is None:
+        raise Http404("No such return.")
+    when = timezone.localtime(ret.received_at)
+    messages.error(
+        request,
+        f"Return {ret.code} was received at {ret.receiving_location.name} on "
+        f"{dateformat.format(when, 'j F Y')} at {when:%H:%M}; nothing was done here.",
+    )
+    return redirect_to(request, reverse("staff:returns_desk"))
+
+
+def _receive(request, code: str, store):
     ret = return_or_404(request, code, store)
     if (elsewhere := _elsewhere(request, store, ret)) is not None:
         return elsewhere
