@@ -10,6 +10,7 @@ as if submitted again, this time approved.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
@@ -95,16 +96,20 @@ def _page_behind(request) -> str:
     )
 
 
-def ask_manager(request, error: ApprovalRequired, *, wrapper_id: str):
+def ask_manager(
+    request, error: ApprovalRequired, *, wrapper_id: str, leave_out: Iterable = ()
+):
     """What an action's door answers when the move needs a manager: the request is
     recorded and the panel replaces the form (same element id), holding the form's
     fields to send again once approved (with the approvals already given, when
-    a move needs more than one)."""
+    a move needs more than one). The fields in ``leave_out`` are not held: a secret
+    typed (a gift card's PIN) is never written back into the page."""
     approval = request_approval(ask=error.ask, requested_by=request.user)
+    left_out = {"csrfmiddlewaretoken", *leave_out}
     resend = [
         (key, value)
         for key in request.POST
-        if key != "csrfmiddlewaretoken"
+        if key not in left_out
         for value in request.POST.getlist(key)
     ]
     context = {

@@ -3,9 +3,10 @@ services, with a reason; a shop's staff need a manager's approval for them
 (``omnistore.approvals``); headquarters' own (at no one shop) is recorded as approved
 by them, an approval of no shop. The ledger row records who did it, why and the
 approval, and a void is kept in the card's history too. A card locked after wrong
-PINs says so on its page, until when; managers and HQ unlock it, saying why, once a
-page listing the locked cards is confirmed (``orders.services.giftcard_unlock``),
-each unlock kept in the card's history."""
+PINs says so on its page, until when; HQ unlock it, saying why, once a page listing
+the locked cards is confirmed (``orders.services.giftcard_unlock``), each unlock kept
+in the card's history (a shop's manager unlocks a card at the counter, with its
+holder's PIN: the admin's gift cards are HQ's)."""
 
 from __future__ import annotations
 
@@ -315,8 +316,8 @@ class GiftCardAdmin(EventHistory, ReadOnlyAdmin):
     @in_scope_only
     def unlock_cards(self, request, queryset):
         """The cards locked after wrong PINs through ``unlock_gift_card``, once a
-        page listing them (until when each is locked) is confirmed with a reason;
-        a manager at their home shop, HQ at no one shop."""
+        page listing them (until when each is locked) is confirmed with a reason:
+        HQ's (the change right), at no one shop."""
         cards = queryset.order_by("id")
         locks = pin_locks(cards.values_list("number", flat=True))
         cards = cards.filter(number__in=list(locks))
@@ -331,13 +332,11 @@ class GiftCardAdmin(EventHistory, ReadOnlyAdmin):
         )
         if not form.is_valid():
             return self._ask_unlock(request, queryset, cards, locks, form)
-        user = request.user
-        location = None if user.sees_all_stores else getattr(user, "store", None)
         self._each(
             request,
             cards,
             lambda card, reason: unlock_gift_card(
-                card=card, reason=reason, actor=user, location=location
+                card=card, reason=reason, actor=request.user
             ),
             reason=form.cleaned_data["reason"],
         )
@@ -354,8 +353,8 @@ class GiftCardAdmin(EventHistory, ReadOnlyAdmin):
                 "Each card's wrong PINs are forgotten: its PIN may be tried again at "
                 "once, online and in the shops. Unlock a card only when you know "
                 "the one asking holds it (the buyer of an e-gift card on the phone, "
-                "say); a card whose holder is at a shop is unlocked there, with its "
-                "PIN. A manager unlocks cards in the currency their shop sells in."
+                "say); a card whose holder is at a shop is unlocked there, at the "
+                "counter, with its PIN."
             ),
             button="Unlock these cards",
             count=count,

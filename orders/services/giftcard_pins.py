@@ -9,7 +9,10 @@ so. A count runs from its first wrong try, so either refusal says the time left 
 it. An unknown number and a wrong PIN answer the same, so numbers cannot be told
 apart. Without the cache no PIN is tried (503). A shop unlocks a locked card before
 its time (``orders.services.giftcard_unlock``): the holder's PIN typed right there
-is the proof (``prove_locked_card``).
+is the proof (``prove_locked_card``). The PINs typed to unlock a card are counted
+beside its own count, per lock and whoever types them (any login, any process): the
+lock allows ``OMNISTORE_GIFT_CARD_PIN_MAX_FAILURES`` of them, then no counter unlock
+until it ends (``gift_card_unlock_refused``), so an unlock is no way round the count.
 """
 
 from __future__ import annotations
@@ -179,15 +182,11 @@ def pin_lock_ends(number: str):
     return pin_locks([number]).get(normalize_card_number(number))
 
 
-def prove_locked_card(
-    *, number: str, pin: str, caller: str = "", field: str = "pin"
-) -> GiftCard:
-    """The card of ``number``, locked after wrong PINs, when ``pin`` is its PIN: the
-    holder's proof that unlocks it in a shop. A card that is not locked is refused
-    before its PIN is looked at (its PIN is tried at the ordinary check, counted
-    there). A locked card counts no more tries, so these are counted against the
-    caller, as at any check: one past its limit tries none, and a wrong PIN (or an
-    unknown number) answers the same as anywhere."""
+def check_unlock_allowed(*, number: str, caller: str = "", field: str = "pin"):
+    """When the lock of the card ``number`` ends, checked before anything else of
+    an unlock at a counter is read: a caller past its limit is refused, a card that
+    is not locked too (its PIN is tried at the ordinary check, counted there), and
+    one whose lock has no tries left to unlock it."""
     number = normalize_card_number(number)
     if caller and _failures("caller", caller) >= _caller_limit():
         raise _too_many_tries_error(field, caller)
@@ -196,18 +195,72 @@ def prove_locked_card(
     if ends is None:
         message = "This gift card is not locked: check its balance with its PIN."
         raise Conflict(message, code="gift_card_not_locked")
+    if _failures("unlock", number) >= settings.OMNISTORE_GIFT_CARD_PIN_MAX_FAILURES:
+        raise _unlock_refused_error(field, number)
+    return ends
+
+
+def prove_locked_card(
+    *, number: str, pin: str, caller: str = "", field: str = "pin"
+) -> GiftCard:
+    """The card of ``number``, locked after wrong PINs, when ``pin`` is its PIN: the
+    holder's proof that unlocks it in a shop (``check_unlock_allowed`` first). Every
+    try is counted against the card's lock before its PIN is checked (one atomic
+    increment, whoever types it), so its lock checks at most
+    ``OMNISTORE_GIFT_CARD_PIN_MAX_FAILURES`` PINs at its unlocks; a wrong PIN (or an
+    unknown number) is counted against the caller too, as at any check."""
+    number = normalize_card_number(number)
+    limit = settings.OMNISTORE_GIFT_CARD_PIN_MAX_FAILURES
+    attempt = _count_unlock_try(number)
+    require_cache("Gift cards cannot be checked right now; try again in a moment.")
+    if attempt > limit:
+        raise _unlock_refused_error(field, number)
     card = _card_if_pin(GiftCard.objects, number, pin)
     if card is not None:
         return card
     if caller:
         _count_failure("caller", caller)
     message = "The gift card number or PIN is wrong: the card stays locked."
+    left = limit - attempt
+    if not left:
+        message += " No shop unlocks it now before its lock ends; HQ may, in the admin."
+    elif left <= 2:
+        message += f" {left} attempt{'s' if left != 1 else ''} left to unlock it."
     raise ValidationFailed(message, code="gift_card_invalid", extra={field: [message]})
 
 
+def _count_unlock_try(number: str) -> int:
+    """One more PIN typed to unlock the card ``number``, in a count that ends with
+    its lock (a lock anew counts afresh)."""
+    key = _fail_key("unlock", number)
+    left, _ = time_left(_count_ends("card", number), timezone.now())
+    cache.add(key, 0, left)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, left)
+        return 1
+
+
+def _unlock_refused_error(field: str, number: str) -> Conflict:
+    _, left = time_left(_count_ends("card", number), timezone.now())
+    message = (
+        "Too many wrong PINs were typed to unlock this gift card: it stays locked "
+        f"for {left} more, and no shop unlocks it before. HQ may still unlock it "
+        "in the admin."
+    )
+    return Conflict(message, code="gift_card_unlock_refused", extra={field: [message]})
+
+
 def unlock_card(number: str) -> None:
-    """Clear the card's wrong-PIN count, and with it its lock: the PIN is tried
-    afresh. Only through ``orders.services.giftcard_unlock``, which says who may
+    """Clear the card's wrong-PIN count, and with it its lock and the tries to
+    unlock it: the PIN is tried afresh. Only through ``orders.services.giftcard_unlock``, which says who may
     and keeps who did it."""
     number = normalize_card_number(number)
-    cache.delete_many([_fail_key("card", number), _ends_key("card", number)])
+    cache.delete_many(
+        [
+            _fail_key("card", number),
+            _ends_key("card", number),
+            _fail_key("unlock", number),
+        ]
+    )

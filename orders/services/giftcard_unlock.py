@@ -4,17 +4,20 @@ A gift card names no one: whoever holds it and its PIN may spend it, so an ident
 document proves nothing about it. At a shop's counter the holder shows the card (or
 the e-gift card's email) and types its PIN: the PIN typed right is the proof, and
 the balance is shown at once (``unlock_card_at_counter``). In the admin, where no
-holder types anything, a manager or HQ unlocks a card saying why
-(``unlock_gift_card``): the buyer of an e-gift card on the phone, say.
+holder types anything, HQ unlocks a card saying why (``unlock_gift_card``): the
+buyer of an e-gift card on the phone, say.
 
 A card is unlocked where it pays: at a shop selling in its currency (any of them, not
 only the one that sold it), by a manager of that shop (an area manager, HQ) at once,
 by its other staff once a manager approves (``OMNISTORE_APPROVAL_GIFT_CARD_UNLOCK``,
 kind ``gift_card_unlock``): the manager reads the card and when its lock ends, so a
-yes unlocks that lock only, and the reason. HQ in the admin, at no one shop, unlock
-any card, recorded as approved by them. The card's history keeps each unlock: who,
-when, at which shop, why and who approved. The count starts afresh: the next wrong
-PINs lock the card again as before.
+yes unlocks that lock only, and the reason. Who, where, the lock and the yes are
+checked before the PIN is read, so the one asking learns nothing of the PIN before a
+manager approves; the PINs typed are counted per lock of the card, whoever types
+them (``prove_locked_card``). HQ in the admin, at no one shop, unlock any card,
+recorded as approved by them. The card's history keeps each unlock: who, when, at
+which shop, why and who approved. The count starts afresh: the next wrong PINs lock
+the card again as before.
 """
 
 from __future__ import annotations
@@ -35,15 +38,24 @@ from omnistore.approvals.selectors.approvals import (
 )
 from omnistore.approvals.services.approvals import check_approval
 from omnistore.core.actors import acting_user
-from omnistore.core.exceptions import Conflict, PermissionDenied
+from omnistore.core.exceptions import Conflict, PermissionDenied, ValidationFailed
 from orders.models import GiftCard
 from orders.selectors.till import till_currency
 
 from .approvals import approved_by_note
-from .giftcard_pins import pin_lock_ends, prove_locked_card, unlock_card
+from .giftcard_pins import (
+    check_unlock_allowed,
+    normalize_card_number,
+    pin_lock_ends,
+    prove_locked_card,
+    unlock_card,
+)
 from .giftcards import check_reason, note_in_card_history
 
 UNLOCKED = "Unlocked after wrong PINs"
+# The unlock at a counter got this far with no PIN: the holder types it now (after
+# the manager's yes, for an associate).
+PIN_NEEDED = "gift_card_pin_needed"
 
 
 def may_unlock_gift_card(user, location: Location | None) -> bool:
@@ -138,11 +150,17 @@ def unlock_gift_card(
         approvals=approvals,
         now=now,
     )
+    _unlock(
+        card, location=location, reason=reason, approval=approval, user=user, now=now
+    )
+    return card
+
+
+def _unlock(card: GiftCard, *, location, reason: str, approval, user, now) -> None:
     unlock_card(card.number)
     where = f"at {location.name}" if location is not None else "by HQ"
     note = f"{UNLOCKED} {where}: {reason}{approved_by_note(approval)}"
     note_in_card_history(card, note, actor=user, now=now)
-    return card
 
 
 @transaction.atomic
@@ -157,19 +175,43 @@ def unlock_card_at_counter(
     approvals: Sequence = (),
     now: datetime | None = None,
 ) -> GiftCard:
-    """The holder at the counter with a locked card: its PIN typed right
-    (``prove_locked_card``: a wrong one is counted against ``caller``, as at any
-    check) unlocks it at ``location`` (``unlock_gift_card``), and the card is
-    returned to show its balance. Who may and the reason are checked before the
-    PIN is tried."""
-    check_reason(reason)
-    _check_who(acting_user(actor), location)
-    card = prove_locked_card(number=number, pin=pin, caller=caller)
-    return unlock_gift_card(
-        card=card,
-        reason=reason,
-        actor=actor,
+    """The holder at the counter with a locked card: its PIN typed right unlocks it
+    at ``location``, and the card is returned to show its balance. Everything else
+    is checked first, in this order: the reason, who (staff at one of their shops),
+    the card locked with tries left to unlock it, the shop's currency, and the
+    manager's yes (an associate's ``ApprovalRequired``, the PIN not read). Only
+    then is the PIN read (``prove_locked_card``: counted per lock of the card and
+    against ``caller``); none typed yet is ``PIN_NEEDED``. A wrong PIN changes
+    nothing else: the yes stands for the holder's next try, within the lock's."""
+    reason = check_reason(reason)
+    now = now or timezone.now()
+    user = acting_user(actor)
+    _check_who(user, location)
+    ends = check_unlock_allowed(number=number, caller=caller)
+    card = _locked_card(normalize_card_number(number), caller)
+    _check_where(card, location)
+    approval = _guard_unlock(
+        card,
+        ends=ends,
         location=location,
+        actor=actor,
+        reason=reason,
         approvals=approvals,
         now=now,
     )
+    if not pin:
+        message = "The holder types the card's PIN: it is the proof."
+        raise ValidationFailed(message, code=PIN_NEEDED, extra={"pin": [message]})
+    prove_locked_card(number=card.number, pin=pin, caller=caller)
+    _unlock(
+        card, location=location, reason=reason, approval=approval, user=user, now=now
+    )
+    return card
+
+
+def _locked_card(number: str, caller: str) -> GiftCard:
+    """The card of ``number``, its row locked while it is unlocked (one lock is
+    unlocked once). An unknown number is refused as a wrong PIN is, and counted as
+    one: ``prove_locked_card`` finds no card for it."""
+    card = GiftCard.objects.select_for_update().filter(number=number).first()
+    return card or prove_locked_card(number=number, pin="", caller=caller)

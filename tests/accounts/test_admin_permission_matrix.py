@@ -129,7 +129,9 @@ ACTIONS: dict[str, dict[str, set[str]]] = {
         role: {"receive_everything", "ship"} for role in ["manager", *HQ_ALL]
     },
     "orders.DiscountCode": {role: {"deactivate"} for role in HQ_ALL},
-    "orders.GiftCard": {role: {"adjust_cards", "void_cards"} for role in HQ_ALL},
+    "orders.GiftCard": {
+        role: {"adjust_cards", "unlock_cards", "void_cards"} for role in HQ_ALL
+    },
     "orders.Order": {
         "manager": {"cancel_orders", "deliver_orders", "export_csv"},
         **{

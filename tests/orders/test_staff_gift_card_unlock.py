@@ -1,8 +1,10 @@
 """A gift card locked after wrong PINs is unlocked at the counter of a shop that takes
 it, the holder there with the card: its PIN typed right is the proof, a reason is
-kept. A manager of the shop unlocks it at once, an associate once a manager approves;
-the card's history keeps who, when, where, why and who approved. Then its PIN works
-again, at the counter and online."""
+kept. A manager of the shop unlocks it at once; an associate asks a manager first,
+with the reason alone, and the holder types the PIN once approved: nothing is said of
+the PIN before, and the page never holds it. The PINs typed to unlock a card are
+counted against its lock, whoever types them. The card's history keeps who, when,
+where, why and who approved. Then its PIN works again, at the counter and online."""
 
 import pytest
 from django.contrib.admin.models import LogEntry
@@ -138,8 +140,9 @@ def test_an_associate_asks_a_manager_who_approves_with_their_pin(
     client.force_login(associate)
     page = checked(client, card).content.decode()
     assert "Ask a manager to unlock" in page and "Unlock card" not in page
+    assert 'name="unlock-pin"' not in page  # the PIN comes once approved
 
-    waiting = unlock(client, card)
+    waiting = unlock(client, card, pin="")
 
     assert waiting.status_code == 202
     text = waiting.content.decode()
@@ -151,6 +154,19 @@ def test_an_associate_asks_a_manager_who_approves_with_their_pin(
     pin = reverse("staff:approval_pin", args=[request.pk])
     granted = client.post(pin, {"manager": manager.pk, "pin": "2468"}, **HTMX)
     assert granted["HX-Trigger"] == "approval-granted"
+
+    # The panel sends the form again with the approval: the holder's PIN is asked.
+    asked = unlock(client, card, pin="", approval=request.pk)
+
+    assert asked.status_code == 200
+    text = asked.content.decode()
+    assert 'data-testid="unlock-approved"' in text and 'name="unlock-pin"' in text
+    assert f'name="approval" value="{request.pk}"' in text
+    assert f"Why: {WHY}" in text
+    wrong = unlock(client, card, pin="111111", approval=request.pk)
+    assert wrong.status_code == 422
+    assert "the card stays locked" in wrong.content.decode()
+    assert 'data-testid="unlock-approved"' in wrong.content.decode()  # yes kept
 
     done = unlock(client, card, approval=request.pk)
 
@@ -164,6 +180,54 @@ def test_an_associate_asks_a_manager_who_approves_with_their_pin(
     request.refresh_from_db()
     assert (request.status, request.decided_by) == (ApprovalStatus.USED, manager)
     assert balance_online(card).status_code == 200
+
+
+def test_an_associate_learns_nothing_of_the_pin_and_the_page_never_holds_it(
+    client, associate, manager
+):
+    card = gift_card()
+    locked_online(card)
+    client.force_login(associate)
+
+    answers = [unlock(client, card, pin="111111") for _ in range(8)]
+    answers.append(unlock(client, card))  # the right PIN
+
+    assert {answer.status_code for answer in answers} == {202}
+    for answer in answers:
+        text = answer.content.decode()
+        assert PIN not in text and "111111" not in text and "unlock-pin" not in text
+    assert history(card) == []
+    assert balance_online(card).json()["code"] == "gift_card_locked"
+    # Nothing was counted against the card's unlock: its manager has every try.
+    client.force_login(manager)
+    for _ in range(4):
+        assert unlock(client, card, pin="111111").status_code == 422
+    assert unlock(client, card).status_code == 200
+
+
+def test_wrong_pins_at_the_unlock_across_two_logins_stop_at_the_cards_cap(
+    client, manager, milano
+):
+    card = gift_card()
+    locked_online(card)
+    area = make_approver(StaffFactory(store=milano, role=Role.AREA_MANAGER))
+    client.force_login(manager)
+    for _ in range(3):
+        assert unlock(client, card, pin="111111").status_code == 422
+    client.force_login(area)
+    last = [unlock(client, card, pin="111111") for _ in range(2)][-1]
+    assert "No shop unlocks it now before its lock ends" in last.content.decode()
+
+    refused = unlock(client, card)  # the right PIN, one try too many
+
+    assert refused.status_code == 422
+    text = refused.content.decode()
+    assert "Too many wrong PINs were typed to unlock this gift card" in text
+    assert "HQ may still unlock it in the admin" in text
+    client.force_login(manager)
+    assert "Too many wrong PINs" in unlock(client, card).content.decode()
+    assert history(card) == []
+    assert balance_online(card).json()["code"] == "gift_card_locked"
 
 
 def test_an_associate_unlocks_nothing_without_a_manager(client, associate):
@@ -187,7 +251,7 @@ def test_any_shop_selling_in_the_cards_currency_unlocks_it_not_one_in_another(
         make_approver(StaffFactory(store=zurich, role=Role.STORE_MANAGER))
     )
 
-    refused = unlock(client, card)
+    refused = unlock(client, card, pin="111111")  # refused before the PIN is read
 
     assert refused.status_code == 422
     assert "This gift card is in EUR and Zürich Bahnhofstrasse sells in CHF" in (

@@ -1,8 +1,10 @@
 """The gift card balance at the counter: the card scanned, its PIN typed; wrong PINs
 count against the card and the associate like anywhere else. A card locked after
 wrong PINs is unlocked here, at a shop selling in its currency, with the holder: the
-card shown and its PIN typed right, and a reason; a manager of the shop at once, an
-associate once a manager approves (PIN on this device, or their queue)."""
+card shown and a reason, then its PIN typed right. A manager of the shop types it at
+once; an associate first asks a manager (PIN on this device, or their queue) with
+the reason alone, and once approved the holder types the PIN here: nothing is said
+of the PIN before, and it is never written back into the page."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from omnistore.staff.auth import current_store, require_store, shop_only, staff_
 from omnistore.staff.htmx import INVALID, add_service_error, is_partial
 from orders.selectors.giftcards import CARD_STATUS_LABELS, gift_card_status
 from orders.services.giftcard_unlock import (
+    PIN_NEEDED,
     may_unlock_gift_card,
     unlock_card_at_counter,
 )
@@ -28,6 +31,8 @@ PART = "orders/staff/_gift_card_balance.html"
 # The element the page's card section is, swapped by the unlock and its approval.
 WRAPPER = "gift-card-balance"
 LOCKED = "gift_card_locked"
+# What the PIN typed once a manager approved may answer: the holder types it (again).
+PIN_ANSWERS = {PIN_NEEDED, "gift_card_invalid"}
 
 
 class BalanceForm(forms.Form):
@@ -42,15 +47,20 @@ class BalanceForm(forms.Form):
 
 
 class UnlockForm(forms.Form):
-    """The holder's card, its PIN typed again (the proof) and why, for the card's
-    history. Prefixed: the balance form on the same page has a number and a PIN."""
+    """The holder's card, its PIN (the proof) and why, for the card's history.
+    Prefixed: the balance form on the same page has a number and a PIN. The PIN is
+    left out of an associate's ask (typed once a manager approved), so it is not
+    required here: the unlock asks for it when its turn comes."""
 
     prefix = "unlock"
+    # The manager's yes the form goes with (``approved``).
+    approvals: tuple[int, ...] = ()
 
     number = forms.CharField(max_length=40, widget=forms.HiddenInput)
     pin = forms.CharField(
         label="PIN, typed by the holder",
         max_length=8,
+        required=False,
         widget=forms.PasswordInput(attrs=NUMERIC),
     )
     reason = forms.CharField(
@@ -58,6 +68,12 @@ class UnlockForm(forms.Form):
         max_length=200,
         help_text="E.g. “holder at the counter with the card, mistyped the PIN”.",
     )
+
+    def approved(self, approvals: list[int]) -> None:
+        """After the manager's yes: the reason they read stays as it is (kept in
+        the form, not typed again), the approval goes with it, the PIN is typed."""
+        self.approvals = tuple(approvals)
+        self.fields["reason"].widget = forms.HiddenInput()
 
 
 def _card_context(card) -> dict:
@@ -67,13 +83,16 @@ def _card_context(card) -> dict:
 
 def _unlock_context(request, number: str, form: UnlockForm | None = None) -> dict:
     """What the page offers for a locked card: the unlock at a shop (a warehouse
-    has no holder at its desk), said as the viewer may make it."""
+    has no holder at its desk), said as the viewer may make it: a manager with the
+    PIN at once, an associate asking first (the PIN once approved)."""
     store = current_store(request)
     if store is None or not store.is_shop:
         return {"locked": True}
+    form = form or UnlockForm(initial={"number": number})
     return {
         "locked": True,
-        "unlock_form": form or UnlockForm(initial={"number": number}),
+        "unlock_form": form,
+        "unlock_approvals": form.approvals,
         "may_unlock": may_unlock_gift_card(request.user, store),
     }
 
@@ -111,11 +130,14 @@ def gift_card_balance_page(request):
 @require_POST
 @shop_only("Unlocking a gift card")
 def gift_card_unlock(request):
-    """Unlock a card locked after wrong PINs with the holder's PIN and a reason:
-    the balance is shown once it is unlocked; a wrong PIN keeps it locked (and
-    counts against the associate as at any check)."""
+    """Unlock a card locked after wrong PINs with a reason and the holder's PIN: the
+    balance is shown once it is unlocked; a wrong PIN keeps it locked (counted
+    against the card's lock and the associate). An associate's ask holds no PIN;
+    the manager's yes comes back here and asks the holder for it (200)."""
     store = require_store(request)
     form = UnlockForm(request.POST)
+    approvals = given_approvals(request)
+    status = INVALID
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -126,12 +148,20 @@ def gift_card_unlock(request):
                 actor=request.user,
                 location=store,
                 caller=f"user:{request.user.pk}",
-                approvals=given_approvals(request),
+                approvals=approvals,
             )
         except ApprovalRequired as error:
-            return ask_manager(request, error, wrapper_id=WRAPPER)
+            leave_out = [form["pin"].html_name]
+            return ask_manager(request, error, wrapper_id=WRAPPER, leave_out=leave_out)
         except ApplicationError as error:
-            add_service_error(form, error, field_only=True)
+            if approvals and error.code in PIN_ANSWERS:
+                form.approved(approvals)
+            if form.approvals and error.code == PIN_NEEDED:
+                status = 200  # the manager said yes: now the holder's PIN
+            else:
+                # An ask without the PIN field says a PIN's refusal on top.
+                shown = form.approvals or may_unlock_gift_card(request.user, store)
+                add_service_error(form, error, field_only=bool(shown))
         else:
             context = {"form": BalanceForm(), "unlocked": True, **_card_context(card)}
             return _render(request, context)
@@ -142,4 +172,4 @@ def gift_card_unlock(request):
         "error": "",
         **_unlock_context(request, number, form),
     }
-    return _render(request, context, status=INVALID)
+    return _render(request, context, status=status)
