@@ -36,7 +36,7 @@ from customers.services.timeline import (
 )
 from omnistore.core.actors import acting_user
 from omnistore.core.db import insert_rows
-from omnistore.core.exceptions import ValidationFailed
+from omnistore.core.exceptions import Conflict, ValidationFailed
 
 # --- Loyalty ------------------------------------------------------------------------
 
@@ -451,17 +451,34 @@ def restore_points(
     actor=None,
 ) -> LoyaltyTransaction:
     """Give back points spent on an order (refunded or cancelled), once per
-    reference; what the customer owes is paid from them first."""
+    reference; what the customer owes is paid from them first. An erased profile
+    takes none (409 ``profile_erased``, nothing booked): its erasure wrote off the
+    points it held, and nobody could ever spend points put on it."""
     with _in_transaction():
+        pk = getattr(customer, "pk", customer)
+        live = lock_customers({pk})[pk]
+        if live.is_anonymised:
+            done = _booked_before(LoyaltyKind.RESTORE, reference_type, reference_id)
+            if done is not None:
+                return done
+            raise _erased_takes_no_points()
         return _book_points(
             kind=LoyaltyKind.RESTORE,
-            customer=getattr(customer, "pk", customer),
+            customer=live,
             points=points,
             reason=reason,
             reference_type=reference_type,
             reference_id=reference_id,
             actor=actor,
         )
+
+
+def _erased_takes_no_points() -> Conflict:
+    message = (
+        "No points were given back: the customer's profile was erased, so nobody "
+        "could ever spend points on it."
+    )
+    return Conflict(message, code="profile_erased", extra={"points": [message]})
 
 
 # --- Consents, notes, profile -------------------------------------------------------

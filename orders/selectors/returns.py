@@ -44,6 +44,7 @@ from orders.models import (
 )
 from orders.pricing import share_of
 from orders.selectors.giftcards import gift_cards_sold
+from orders.selectors.given_up import given_up_by_erasure
 from orders.selectors.orders import given_back_so_far, order_lines_prefetch
 from orders.selectors.pickups import parse_pickup_qr
 from orders.selectors.refunds_given import Tender, refunds_made, return_refunds
@@ -332,12 +333,12 @@ class ReturnDeskSearch:
     """What the returns desk found for a query: one return (code or QR), one order
     (number, receipt or pickup QR; with ``left_to_return`` and ``has_lines``, so the
     desk offers a return only of what is left, and when nothing is, why:
-    ``awaited``, its returns still to be received, or ``gift_cards``, the cards an
-    order of no line sold, with their status), or the returnable orders with
-    something left to return (``left_to_return``) and open returns of the customers
-    the query names (email, phone in any format, loyalty card, name): an order whose
-    items are all on open returns is listed by those returns, not among the
-    orders."""
+    ``awaited``, its returns still to be received, ``gift_cards``, the cards an
+    order of no line sold, with their status, or ``given_up``: an erased
+    customer's balances paid the rest), or the returnable orders with something
+    left to return (``left_to_return``) and open returns of the customers the
+    query names (email, phone in any format, loyalty card, name): an order whose
+    items are all on open returns is listed by those returns, not among them."""
 
     query: str
     return_request: Return | None = None
@@ -346,6 +347,7 @@ class ReturnDeskSearch:
     returns: list[Return] | None = None
     awaited: list[Return] = field(default_factory=list)
     gift_cards: list = field(default_factory=list)
+    given_up: str = ""
 
     @property
     def empty(self) -> bool:
@@ -443,10 +445,12 @@ def return_desk_search(
 
 def _why_nothing_left(result: ReturnDeskSearch) -> None:
     """An order found with nothing left to return says why: the cards it sold (an
-    order of no line; two queries), or its returns still to be received (one query;
-    none with something left)."""
+    order of no line; two queries), or its returns still to be received (one query);
+    one with some, when only what its erased customer gave up is left to refund."""
     order = result.order
     if order.left_to_return:
+        given_up = given_up_by_erasure(order)
+        result.given_up = given_up.message if given_up is not None else ""
         return
     if not order.has_lines:
         result.gift_cards = gift_cards_sold(order)

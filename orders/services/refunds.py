@@ -34,6 +34,7 @@ from orders.models import (
     StoreCreditKind,
     StoreCreditTransaction,
 )
+from orders.selectors.given_up import check_nothing_given_up
 from orders.selectors.returns import refund_parts, refund_said
 
 from .approvals import approved_by_note
@@ -215,17 +216,23 @@ def receive_return(
     never counts it. ``lines`` set what staff saw, the receipt's history saying each
     line seen otherwise than the customer said; unlisted lines keep what the
     customer said. A return brought in late (``return_brought_by``) takes an
-    ``override_reason`` and a manager's ``approvals``, as one outside the window."""
+    ``override_reason`` and a manager's ``approvals``, as one outside the window.
+    One whose refund would reach store credit or points its erased customer gave
+    up is refused, nothing received (``check_nothing_given_up``): its refund could
+    never be made."""
     now = now or timezone.now()
     ret = lock_return(return_request)
     _check_receiving_location(location)
-    asked = {"location": location, "actor": actor, "approvals": approvals}
-    late = accept_late(ret, override_reason, now=now, **asked)
     rows = list(
         ReturnLine.objects.filter(return_request=ret)
         .select_related("order_line__variant")
         .order_by("id")
     )
+    if ret.status == ReturnStatus.REQUESTED:  # else refused as such
+        amount = sum((row.amount for row in rows), Decimal("0.00"))
+        check_nothing_given_up(ret.order, amount, besides=ret)
+    asked = {"location": location, "actor": actor, "approvals": approvals}
+    late = accept_late(ret, override_reason, now=now, **asked)
     said = {row.pk: row.condition for row in rows}
     _set_received_state(ret, rows, lines)
     seen = _conditions_seen_otherwise(ret, rows, said)

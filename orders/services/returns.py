@@ -49,6 +49,7 @@ from orders.models import (
     ReturnStatus,
     ReturnStatusChange,
 )
+from orders.selectors.given_up import check_nothing_given_up
 from orders.selectors.returns import (
     NEVER_LEFT,
     refund_parts,
@@ -390,12 +391,12 @@ def _check_returnable(
     )
 
 
-def _add_return_lines(
-    ret: Return,
+def _return_lines(
     wanted: list[ReturnLineRequest],
     locked: dict[int, OrderLine],
     returned: dict[int, int],
 ) -> list[ReturnLine]:
+    """The return's lines, each priced as it was paid, not written yet."""
     rows = []
     nothing = (Decimal("0.00"), Decimal("0.00"))
     taken_so_far = taken_by_returns(locked)
@@ -407,7 +408,6 @@ def _add_return_lines(
         tax = _return_tax(sold, **units, taken=taken_tax)
         rows.append(
             ReturnLine(
-                return_request=ret,
                 order_line=sold,
                 quantity=line.quantity,
                 reason=line.reason,
@@ -418,7 +418,6 @@ def _add_return_lines(
                 tax=tax,
             )
         )
-    ReturnLine.objects.bulk_create(rows)
     return rows
 
 
@@ -522,7 +521,9 @@ def request_return(
     with a manager's approval (``approvals``) when the settings ask for one.
     Quantities never exceed bought minus already returned. A request made again
     (its ``idempotency_key``, or the same lines moments later) answers the return it
-    made (``return_repeats``), with ``idempotent_replay`` True."""
+    made (``return_repeats``), with ``idempotent_replay`` True. One whose refund
+    would reach store credit or points its erased customer gave up is refused
+    before anything is written (``check_nothing_given_up``)."""
     now = now or timezone.now()
     refund_method = _check_channel_and_method(channel, refund_method)
     wanted = _clean_return_lines(lines)
@@ -540,6 +541,8 @@ def request_return(
         return earlier
     returned = returned_quantities(ids)
     _check_returnable(wanted, locked, returned)
+    rows = _return_lines(wanted, locked, returned)
+    check_nothing_given_up(order, sum((row.amount for row in rows), Decimal("0.00")))
     ret = insert_return(
         asked,
         order=order,
@@ -557,7 +560,9 @@ def request_return(
         updated_at=now,
     )
     ret.order, ret.idempotent_replay = order, False
-    rows = _add_return_lines(ret, wanted, locked, returned)
+    for row in rows:
+        row.return_request = ret
+    ReturnLine.objects.bulk_create(rows)
     approved = _guard_acceptance(
         ret,
         rows,

@@ -36,6 +36,7 @@ from omnistore.staff.once import claim, give_back
 from orders.models import Order, RefundMethod, Return, ReturnStatus
 from orders.selectors.access import has_a_shop, sold_or_fulfilled_here
 from orders.selectors.giftcards import gift_cards_sold
+from orders.selectors.given_up import given_up_by_erasure
 from orders.selectors.receipts import return_refunds
 from orders.selectors.returns import (
     RETURNABLE_ORDER_STATUSES,
@@ -181,6 +182,9 @@ def start_context(request, store, order: Order, data=None) -> dict:
         "outside": outside,
         "returnable": returnable,
         "anything_left": any(line.returnable for line in lines),
+        # an erased customer's order whose refunds could only reach what they
+        # gave up: said in place of the form
+        "given_up": given_up_by_erasure(order),
         "has_lines": bool(lines),  # none: it sold gift cards alone
         "gift_cards": [] if lines else gift_cards_sold(order),
         "earlier": earlier,
