@@ -89,6 +89,7 @@ from orders.privacy_texts import (
     TILL_REASONS,
     WAIVER_SUMMARIES,
 )
+from orders.selectors.credit import credit_currency
 from orders.selectors.orders import approval_subjects
 from orders.selectors.personal_data import (
     export_order_sections,
@@ -96,7 +97,7 @@ from orders.selectors.personal_data import (
     orders_of,
     returns_of,
 )
-from orders.services.credit import book_store_credit, credit_currency
+from orders.services.credit import book_store_credit
 from orders.services.egift import e_gift_cards_to_send
 
 CANCELLED_FOR_ERASURE = "Cancelled: the recipient's data was erased on request."

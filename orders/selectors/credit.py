@@ -19,6 +19,7 @@ from datetime import datetime
 from decimal import Decimal
 from itertools import groupby
 
+from django.conf import settings
 from django.db.models import (
     DecimalField,
     F,
@@ -37,6 +38,38 @@ from orders.models import StoreCreditTransaction
 
 ZERO = Decimal("0.00")
 MONEY = DecimalField(max_digits=12, decimal_places=2)
+
+
+def credit_currency() -> str:
+    """Store credit is one balance per customer, in the home currency."""
+    return settings.OMNISTORE_CURRENCY
+
+
+# Why an erased profile takes no store credit: nobody can sign in to it, find it or
+# attach it to a sale, and its erasure wrote off what it held.
+ERASED_HOLDER = (
+    "the customer's profile was erased, so nobody could ever spend store credit on it"
+)
+
+
+def erased_holder(customer: Customer) -> bool:
+    """``customer`` was erased: store credit put on it could never be spent, and the
+    liability report would count it as owed forever. A profile merged into an
+    erased one was erased with it (and an erased one is never merged)."""
+    return customer.is_anonymised
+
+
+def store_credit_refusal(*, customer: Customer | None, currency: str) -> str:
+    """Why money in ``currency`` cannot be credited to ``customer`` (an order
+    without a profile, a sale in another currency, an erased profile), or nothing
+    when it can."""
+    if customer is None:
+        return "the order has no customer profile to hold store credit"
+    if currency != credit_currency():
+        return f"store credit is kept in {credit_currency()}, not in {currency}"
+    if erased_holder(customer):
+        return ERASED_HOLDER
+    return ""
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from decimal import Decimal
 from django.db.models import DecimalField, Exists, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from orders.models import Payment, PaymentStatus
+from orders.models import Payment, PaymentMethod, PaymentStatus
 
 ZERO = Decimal("0.00")
 # Statuses of a payment whose money was taken (a refund leaves it taken, then given
@@ -84,3 +84,21 @@ def hold_lapsed_of_row() -> Exists:
     return Exists(
         Payment.objects.filter(order=OuterRef("pk"), status=PaymentStatus.LAPSED)
     )
+
+
+# Money first, stored value after: see the module's docstring.
+REFUND_ORDER = {
+    PaymentMethod.CARD_ONLINE: 0,
+    PaymentMethod.CARD_IN_STORE: 0,
+    PaymentMethod.MOBILE_WALLET: 0,
+    PaymentMethod.CASH: 0,
+    PaymentMethod.GIFT_CARD: 1,
+    PaymentMethod.STORE_CREDIT: 2,
+    PaymentMethod.LOYALTY_POINTS: 3,
+}
+
+
+def refund_sequence(payments: list[Payment]) -> list[Payment]:
+    """The order's payments in the order a refund goes back to them."""
+    latest_first = sorted(payments, key=lambda p: (p.created_at, p.pk), reverse=True)
+    return sorted(latest_first, key=lambda p: REFUND_ORDER.get(p.method, 0))

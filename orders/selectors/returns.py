@@ -44,7 +44,6 @@ from orders.models import (
 )
 from orders.pricing import share_of
 from orders.selectors.giftcards import gift_cards_sold
-from orders.selectors.given_up import given_up_by_erasure
 from orders.selectors.orders import given_back_so_far, order_lines_prefetch
 from orders.selectors.pickups import parse_pickup_qr
 from orders.selectors.refunds_given import Tender, refunds_made, return_refunds
@@ -334,11 +333,12 @@ class ReturnDeskSearch:
     (number, receipt or pickup QR; with ``left_to_return`` and ``has_lines``, so the
     desk offers a return only of what is left, and when nothing is, why:
     ``awaited``, its returns still to be received, ``gift_cards``, the cards an
-    order of no line sold, with their status, or ``given_up``: an erased
-    customer's balances paid the rest), or the returnable orders with something
-    left to return (``left_to_return``) and open returns of the customers the
-    query names (email, phone in any format, loyalty card, name): an order whose
-    items are all on open returns is listed by those returns, not among them."""
+    order of no line sold, with their status, or ``given_up``: why no return of
+    what is left can be taken, set by the desk: ``no_return_taken``), or the
+    returnable orders with something left to return (``left_to_return``) and open
+    returns of the customers the query names (email, phone in any format, loyalty
+    card, name): an order whose items are all on open returns is listed by those
+    returns, not among them."""
 
     query: str
     return_request: Return | None = None
@@ -445,12 +445,11 @@ def return_desk_search(
 
 def _why_nothing_left(result: ReturnDeskSearch) -> None:
     """An order found with nothing left to return says why: the cards it sold (an
-    order of no line; two queries), or its returns still to be received (one query);
-    one with some, when only what its erased customer gave up is left to refund."""
+    order of no line; two queries), or its returns still to be received (one query).
+    One with some left says it when no return of it can be taken (``given_up``, set
+    by the desk: ``no_return_taken``)."""
     order = result.order
     if order.left_to_return:
-        given_up = given_up_by_erasure(order)
-        result.given_up = given_up.message if given_up is not None else ""
         return
     if not order.has_lines:
         result.gift_cards = gift_cards_sold(order)

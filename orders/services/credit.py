@@ -28,6 +28,8 @@ from omnistore.core.db import moved_by
 from omnistore.core.exceptions import Conflict, ValidationFailed
 from orders.models import Order, Return, StoreCreditKind, StoreCreditTransaction
 from orders.selectors.credit import (
+    ERASED_HOLDER,
+    credit_currency,
     customers_with_store_credit_due,
     next_store_credit_expiry,
 )
@@ -44,11 +46,6 @@ def store_credit_expires_at(now: datetime) -> datetime | None:
     never does."""
     days = settings.OMNISTORE_STORE_CREDIT_EXPIRY_DAYS
     return end_of_day_after(now, days) if days > 0 else None
-
-
-def credit_currency() -> str:
-    """Store credit is one balance per customer, in the home currency."""
-    return settings.OMNISTORE_CURRENCY
 
 
 def check_credit_currency(currency: str, *, refunding: bool = False) -> None:
@@ -71,33 +68,6 @@ def check_credit_currency(currency: str, *, refunding: bool = False) -> None:
             code="store_credit_currency",
             extra={"store_credit": [message]},
         )
-
-
-# Why an erased profile takes no store credit: nobody can sign in to it, find it or
-# attach it to a sale, and its erasure wrote off what it held.
-ERASED_HOLDER = (
-    "the customer's profile was erased, so nobody could ever spend store credit on it"
-)
-
-
-def erased_holder(customer: Customer) -> bool:
-    """``customer`` was erased: store credit put on it could never be spent, and the
-    liability report would count it as owed forever. A profile merged into an
-    erased one was erased with it (and an erased one is never merged)."""
-    return customer.is_anonymised
-
-
-def store_credit_refusal(*, customer: Customer | None, currency: str) -> str:
-    """Why money in ``currency`` cannot be credited to ``customer`` (an order
-    without a profile, a sale in another currency, an erased profile), or nothing
-    when it can."""
-    if customer is None:
-        return "the order has no customer profile to hold store credit"
-    if currency != credit_currency():
-        return f"store credit is kept in {credit_currency()}, not in {currency}"
-    if erased_holder(customer):
-        return ERASED_HOLDER
-    return ""
 
 
 def check_store_credit(customer: Customer, amount: Decimal, currency: str) -> None:

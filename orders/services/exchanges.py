@@ -28,6 +28,7 @@ from orders.models import (
     TillSession,
 )
 from orders.payments.registry import CARD_PRESENT_METHODS
+from orders.selectors.credit import ERASED_HOLDER, credit_currency, erased_holder
 from orders.selectors.taxes import check_terms, sale_terms
 from orders.selectors.terminals import shop_terminal
 from orders.selectors.till import open_session_at
@@ -35,7 +36,6 @@ from orders.selectors.till import open_session_at
 from .checkout import LineRequest, merge_lines, prepare_checkout
 from .common import sellable_variants, to_money
 from .counter_locks import lock_counter
-from .credit import ERASED_HOLDER, credit_currency, erased_holder
 from .payments import PaymentRequest
 from .placing import write_order
 from .refund_limit import ExchangeRefund

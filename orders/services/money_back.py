@@ -23,9 +23,10 @@ from orders.models import (
 )
 from orders.payments.base import PaymentDeclined, PaymentProvider, RefundResult
 from orders.payments.registry import get_provider
+from orders.selectors.credit import store_credit_refusal
 
 from .common import to_money
-from .credit import book_store_credit, store_credit_refusal
+from .credit import book_store_credit
 from .giftcards import GiftCardClosed
 
 STORE_CREDIT_PROVIDER = "store_credit"

@@ -38,12 +38,12 @@ from orders.payments.base import (
     ChargeResult,
 )
 from orders.payments.registry import get_provider
-from orders.selectors.payments import refunded_at_cancellation
+from orders.selectors.payments import refund_sequence, refunded_at_cancellation
 
 from .common import note_in_history, record_order_event, to_money
 from .credit import book_store_credit
 from .money_back import STORE_CREDIT_PROVIDER, give_back
-from .tenders import check_points, refund_sequence
+from .tenders import check_points
 from .till import cash_session
 from .till_refunds import book_counter_refund
 

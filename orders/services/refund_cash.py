@@ -19,11 +19,11 @@ from omnistore.approvals.models import Approval
 from omnistore.core.exceptions import Conflict, ValidationFailed
 from orders.models import Order, Payment, PaymentMethod, RefundMethod
 from orders.selectors.access import cancelled_at_its_shop, cancelled_elsewhere
+from orders.selectors.payments import refund_sequence
 from orders.selectors.till import cash_paid_back
 
 from .approvals import guard_refund
 from .refund_limit import ExchangeRefund
-from .tenders import refund_sequence
 from .till import cash_refusal, cash_session
 
 # A refund of no amount yet known reaches the cash when the cash goes back first: the

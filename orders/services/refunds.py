@@ -35,6 +35,7 @@ from orders.models import (
     StoreCreditTransaction,
 )
 from orders.selectors.given_up import check_nothing_given_up
+from orders.selectors.payments import refund_sequence
 from orders.selectors.returns import refund_parts, refund_said
 
 from .approvals import approved_by_note
@@ -63,7 +64,6 @@ from .returns import (
     transition_return,
 )
 from .sizes import relearn_sizes_later
-from .tenders import refund_sequence
 from .till_refunds import book_counter_credit
 
 

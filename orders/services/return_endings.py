@@ -1,6 +1,7 @@
-"""The end of a return's life: closed once refunded and filed, or cancelled before
-its goods arrive, by a shop or by the customer who started it (``withdraw_return``;
-``orders.services.returns`` opens and moves it)."""
+"""The end of a return's life: closed once refunded and filed, closed without a
+refund by a manager when its refund can never be made (``close_without_refund``), or
+cancelled before its goods arrive, by a shop or by the customer who started it
+(``withdraw_return``; ``orders.services.returns`` opens and moves it)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,14 @@ from django.utils import timezone
 
 from customers.models import Customer
 from inventory.models import Location
+from omnistore.accounts.scoping import manages
 from omnistore.core.channels import is_online
-from omnistore.core.exceptions import Conflict, NotFound
+from omnistore.core.exceptions import (
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
 from orders.models import Return, ReturnStatus
 from orders.selectors.returns import parse_return_code
 
@@ -55,6 +62,61 @@ def close_return(
         actor=actor,
         location=ret.receiving_location,
         now=now,
+    )
+    return_webhook(ret, "closed")
+    return ret
+
+
+NO_REFUND_REASON = "Say why the return is closed without a refund."
+
+
+@transaction.atomic
+def close_without_refund(
+    *,
+    return_request: Return | int | str,
+    actor,
+    reason: str,
+    location: Location | None = None,
+    now: datetime | None = None,
+) -> Return:
+    """A received return whose refund can never be made (a gift card that takes no
+    refund, with no profile to hold store credit in its place; a provider that
+    refuses it) is closed without one: the goods stay received, nothing is paid.
+    Only a manager of the shop that received it (or HQ) does it, with why; the
+    return's history and the customer's timeline say who, when, where (``location``,
+    else the receiving shop) and why. The one way from received to closed
+    (``transition_return``'s ``unrefunded``): a refunded return is closed by
+    ``close_return``."""
+    now = now or timezone.now()
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(NO_REFUND_REASON, extra={"reason": [NO_REFUND_REASON]})
+    ret = lock_return(return_request)
+    if not manages(actor, ret.receiving_location_id):
+        raise PermissionDenied(
+            "Only a manager of the shop that received it closes a return without "
+            "a refund."
+        )
+    where = location or ret.receiving_location
+    transition_return(
+        ret,
+        ReturnStatus.CLOSED,
+        actor=actor,
+        now=now,
+        location=where,
+        note=f"Closed without a refund: {reason}",
+        unrefunded=True,
+    )
+    ret.closed_at = now
+    ret.save(update_fields=["status", "updated_at", "closed_at"])
+    record_return_event(
+        ret,
+        EVENT_RETURN_CLOSED,
+        f"Return {ret.code} closed without a refund: {reason}",
+        actor=actor,
+        location=where,
+        now=now,
+        data={"refunded": False, "reason": reason},
     )
     return_webhook(ret, "closed")
     return ret

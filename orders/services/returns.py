@@ -49,6 +49,7 @@ from orders.models import (
     ReturnStatus,
     ReturnStatusChange,
 )
+from orders.selectors.credit import ERASED_HOLDER, erased_holder
 from orders.selectors.given_up import check_nothing_given_up
 from orders.selectors.returns import (
     NEVER_LEFT,
@@ -65,7 +66,7 @@ from .approvals import (
     guard_return_without_receipt,
 )
 from .common import check_quantity, to_money
-from .credit import ERASED_HOLDER, check_credit_currency, erased_holder
+from .credit import check_credit_currency
 from .return_repeats import insert_return, repeated_return, return_key
 from .return_window import check_return_policy, is_staff_actor
 
@@ -86,6 +87,9 @@ _RETURN_NEXT = {
     ReturnStatus.RECEIVED: {ReturnStatus.REFUNDED},
     ReturnStatus.REFUNDED: {ReturnStatus.CLOSED},
 }
+# A received return whose refund cannot be made, closed by a manager with why
+# (``close_without_refund``): the one way from received to closed.
+_UNREFUNDED_NEXT = {ReturnStatus.RECEIVED: {ReturnStatus.CLOSED}}
 
 
 @dataclass(frozen=True)
@@ -253,9 +257,18 @@ def send_return_email(ret: Return, kind: str) -> None:
 
 
 def transition_return(
-    ret: Return, target: str, *, actor, now, location=None, note: str = ""
+    ret: Return,
+    target: str,
+    *,
+    actor,
+    now,
+    location=None,
+    note: str = "",
+    unrefunded: bool = False,
 ) -> None:
-    if target not in _RETURN_NEXT.get(ret.status, set()):
+    """``unrefunded``: closed without a refund (``_UNREFUNDED_NEXT``) instead."""
+    allowed = _UNREFUNDED_NEXT if unrefunded else _RETURN_NEXT
+    if target not in allowed.get(ret.status, set()):
         raise IllegalTransition(
             obj=f"Return {ret.code}", current=ret.status, target=target
         )

@@ -61,23 +61,6 @@ STORED_VALUE = frozenset(
     {PaymentMethod.GIFT_CARD, PaymentMethod.STORE_CREDIT, PaymentMethod.LOYALTY_POINTS}
 )
 
-# Money first, stored value after: see the module's docstring.
-REFUND_ORDER = {
-    PaymentMethod.CARD_ONLINE: 0,
-    PaymentMethod.CARD_IN_STORE: 0,
-    PaymentMethod.MOBILE_WALLET: 0,
-    PaymentMethod.CASH: 0,
-    PaymentMethod.GIFT_CARD: 1,
-    PaymentMethod.STORE_CREDIT: 2,
-    PaymentMethod.LOYALTY_POINTS: 3,
-}
-
-
-def refund_sequence(payments: list[Payment]) -> list[Payment]:
-    """The order's payments in the order a refund goes back to them."""
-    latest_first = sorted(payments, key=lambda p: (p.created_at, p.pk), reverse=True)
-    return sorted(latest_first, key=lambda p: REFUND_ORDER.get(p.method, 0))
-
 
 def _rate() -> int:
     return int(settings.OMNISTORE_LOYALTY_POINTS_PER_REDEEMED_UNIT)

@@ -52,6 +52,7 @@ from orders.models import (
     TillSession,
     TillSessionStatus,
 )
+from orders.selectors.credit import credit_currency
 from orders.selectors.till import (
     cash_rounded,
     cash_step,
@@ -69,7 +70,6 @@ from orders.selectors.till import (
 
 from .approvals import guard_till_difference
 from .common import to_money
-from .credit import credit_currency
 from .till_card_waits import refuse_waiting_card
 
 NO_OPEN_TILL = (

@@ -168,6 +168,11 @@ urlpatterns[:0] = [
     ),
     path("returns/<str:code>/refund/", returns.return_refund, name="return_refund"),
     path("returns/<str:code>/close/", returns.return_close, name="return_close"),
+    path(
+        "returns/<str:code>/close-without-refund/",
+        returns.return_close_unrefunded,
+        name="return_close_unrefunded",
+    ),
     path("returns/<str:code>/cancel/", returns.return_cancel, name="return_cancel"),
 ]
 

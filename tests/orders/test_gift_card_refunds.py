@@ -271,9 +271,10 @@ def test_a_walk_in_return_paid_by_a_voided_gift_card_is_refused_and_changes_noth
 
     assert refused.value.code == "gift_card_refund_blocked"
     assert refused.value.message == (
-        f"30.00 EUR paid by the gift card {card.masked_number}, which is void, cannot "
-        "go back to it, and the order has no customer profile to hold store credit: "
-        "nothing was refunded."
+        f"30.00 EUR of its 50.00 EUR refund would go back to the gift card "
+        f"{card.masked_number}, which is void: nothing can go back to it, and the "
+        "order has no customer profile to hold store credit, so this return cannot "
+        "be taken: the other payments take back 20.00 EUR at most, return fewer items."
     )
     assert not Return.objects.exists()
     assert not Refund.objects.exists()

@@ -282,9 +282,11 @@ def test_a_walk_in_return_paid_by_an_expired_gift_card_is_refused_in_plain_words
 
     assert refused.value.code == "gift_card_refund_blocked"
     assert refused.value.message == (
-        f"10.00 EUR paid by the gift card {card.masked_number}, which expired on "
-        f"{day}, cannot go back to it, and the order has no customer profile to hold "
-        "store credit: nothing was refunded."
+        f"10.00 EUR of its 40.00 EUR refund would go back to the gift card "
+        f"{card.masked_number}, which expired on {day}: nothing can go back to it, "
+        "and the order has no customer profile to hold store credit, so this return "
+        "cannot be taken: the other payments take back 30.00 EUR at most, return "
+        "fewer items."
     )
 
 

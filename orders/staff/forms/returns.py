@@ -22,6 +22,7 @@ from orders.models import (
 from orders.selectors.returns import paid_each
 from orders.services.common import MAX_LINE_QUANTITY
 from orders.services.payments import PaymentRequest
+from orders.services.return_endings import NO_REFUND_REASON
 from orders.services.returns import ReceiveLine, ReturnLineRequest
 
 NUMERIC = {"inputmode": "numeric"}
@@ -327,6 +328,23 @@ class CancelReturnForm(forms.Form):
         reason = self.cleaned_data["reason"].strip()
         if not reason:
             raise ValidationError("Say why the return is cancelled.", code="required")
+        return reason
+
+
+class CloseWithoutRefundForm(forms.Form):
+    """A manager closing a received return its refund can never reach: why."""
+
+    reason = forms.CharField(
+        label="Why no refund",
+        max_length=200,
+        help_text="Kept on the return's history and the customer's timeline.",
+        error_messages={"required": NO_REFUND_REASON},
+    )
+
+    def clean_reason(self) -> str:
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise ValidationError(NO_REFUND_REASON, code="required")
         return reason
 
 

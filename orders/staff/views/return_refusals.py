@@ -15,9 +15,9 @@ from django.utils import timezone
 from omnistore.core.exceptions import ValidationFailed
 from orders.models import Order, PaymentMethod, RefundMethod
 from orders.selectors.cash_shops import drawer_refusal
+from orders.selectors.credit import store_credit_refusal
 from orders.selectors.giftcards import cards_paid_with, gift_card_closed
 from orders.selectors.taxes import shop_prices
-from orders.services.credit import store_credit_refusal
 from orders.services.exchanges import check_exchange_currency, check_exchange_customer
 from orders.services.refund_cash import (
     ANY_REFUND,

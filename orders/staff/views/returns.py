@@ -36,8 +36,8 @@ from omnistore.staff.once import claim, give_back
 from orders.models import Order, RefundMethod, Return, ReturnStatus
 from orders.selectors.access import has_a_shop, sold_or_fulfilled_here
 from orders.selectors.giftcards import gift_cards_sold
-from orders.selectors.given_up import given_up_by_erasure
 from orders.selectors.receipts import return_refunds
+from orders.selectors.return_reach import no_return_taken
 from orders.selectors.returns import (
     RETURNABLE_ORDER_STATUSES,
     awaited_returns,
@@ -63,9 +63,14 @@ from orders.services.refunds import (
     refund_return,
     return_at_counter,
 )
-from orders.services.return_endings import cancel_return, close_return
+from orders.services.return_endings import (
+    cancel_return,
+    close_return,
+    close_without_refund,
+)
 from orders.staff.forms.returns import (
     CancelReturnForm,
+    CloseWithoutRefundForm,
     ReceiveReturnForm,
     RefundForm,
     ReturnStartForm,
@@ -146,6 +151,9 @@ def returns_desk(request):
         if found.order is not None:
             return redirect("staff:return_start", number=found.order.number)
     marked_openable(request.user, found.awaited, store)  # linked where it opens
+    if found.order is not None and found.order.left_to_return:
+        refused = no_return_taken(found.order)  # said in place of the button
+        found.given_up = refused.message if refused is not None else ""
     context = {"store": store, "q": query, "found": found}
     if is_partial(request):
         return render(request, "orders/staff/returns/_desk_results.html", context)
@@ -182,9 +190,9 @@ def start_context(request, store, order: Order, data=None) -> dict:
         "outside": outside,
         "returnable": returnable,
         "anything_left": any(line.returnable for line in lines),
-        # an erased customer's order whose refunds could only reach what they
-        # gave up: said in place of the form
-        "given_up": given_up_by_erasure(order),
+        # an order whose payments cannot take back even one unit left (what an
+        # erased customer gave up, a closed gift card): said in place of the form
+        "given_up": no_return_taken(order, lines),
         "has_lines": bool(lines),  # none: it sold gift cards alone
         "gift_cards": [] if lines else gift_cards_sold(order),
         "earlier": earlier,
@@ -310,6 +318,9 @@ def _detail_context(request, store, ret: Return, **forms_) -> dict:
         "can_close": status == ReturnStatus.REFUNDED,
         "can_cancel": status == ReturnStatus.REQUESTED
         and _may_cancel(request.user, ret, store),
+        # a manager's way out when its refund can never be made
+        "can_close_unrefunded": status == ReturnStatus.RECEIVED
+        and manages(request.user, ret.receiving_location_id),
         "action_error": None,
     }
     asked = {}  # what the customer asked for, unless it is refused here
@@ -323,6 +334,7 @@ def _detail_context(request, store, ret: Return, **forms_) -> dict:
     if context["can_refund"]:
         context["refund_form"] = RefundForm(initial=asked, refused=here.refused)
     context["cancel_form"] = CancelReturnForm()
+    context["close_unrefunded_form"] = CloseWithoutRefundForm()
     context.update(forms_)
     return context
 
@@ -511,3 +523,30 @@ def return_cancel(request, code: str):
             return redirect_to(request, reverse("staff:return_detail", args=[ret.code]))
     refusal = " ".join(form.non_field_errors()) or None
     return _refused(request, store, code, refusal, cancel_form=form)
+
+
+@staff_required
+@require_POST
+def return_close_unrefunded(request, code: str):
+    """A manager closes a received return without a refund, saying why: the way out
+    when its refund can never be made (``close_without_refund``)."""
+    store = require_store(request)
+    ret = return_or_404(request, code, store)
+    if (elsewhere := _elsewhere(request, store, ret)) is not None:
+        return elsewhere
+    form = CloseWithoutRefundForm(request.POST)
+    if form.is_valid():
+        try:
+            ret = close_without_refund(
+                return_request=ret,
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+                location=store,
+            )
+        except ApplicationError as error:
+            add_service_error(form, error, explain=explain)
+        else:
+            messages.success(request, f"Return {ret.code} closed without a refund.")
+            return redirect_to(request, reverse("staff:return_detail", args=[ret.code]))
+    refusal = " ".join(form.non_field_errors()) or None
+    return _refused(request, store, code, refusal, close_unrefunded_form=form)
