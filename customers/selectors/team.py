@@ -55,6 +55,21 @@ def has_left(user) -> bool:
     return user is not None and not user.is_active
 
 
+def handover_shops(actor, task_shop_id: int):
+    """The shops whose active staff ``actor`` may hand a task of the shop
+    ``task_shop_id`` to: a manager's team (None: every shop, for HQ), anyone else's
+    colleagues of the task's shop. The rule ``reassign_task`` applies and
+    ``handover_choices`` lists."""
+    if getattr(actor, "is_manager", False):
+        return shop_ids(actor)
+    return {task_shop_id}
+
+
+def may_take_over(actor, task_shop_id: int, to) -> bool:
+    """Whether ``actor`` may hand a task of the shop ``task_shop_id`` to ``to``."""
+    return is_team_member(to, handover_shops(actor, task_shop_id))
+
+
 def handover_choices(actor, tasks) -> dict[int, list]:
     """Whom ``actor`` may hand each of ``tasks`` to, by task id, as
     ``reassign_task`` allows: a manager anyone of their team, anyone else a colleague
@@ -64,15 +79,18 @@ def handover_choices(actor, tasks) -> dict[int, list]:
     tasks = list(tasks)
     if not tasks:
         return {}
-    if getattr(actor, "is_manager", False):
-        team = list(team_members(shop_ids(actor)))
+    if getattr(actor, "is_manager", False):  # one team for every task
+        team = list(team_members(handover_shops(actor, tasks[0].shop_id)))
         return {t.pk: [m for m in team if m.pk != t.assignee_id] for t in tasks}
     shops = {t.shop_id for t in tasks}
     staff = list(team_members(shops).prefetch_related("shops"))
     works_at = {m.pk: {m.store_id, *(s.pk for s in m.shops.all())} for m in staff}
     return {
         t.pk: [
-            m for m in staff if m.pk != t.assignee_id and t.shop_id in works_at[m.pk]
+            m
+            for m in staff
+            if m.pk != t.assignee_id
+            and works_at[m.pk] & handover_shops(actor, t.shop_id)
         ]
         for t in tasks
     }

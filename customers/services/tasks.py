@@ -38,7 +38,7 @@ from customers.models import (
     WishlistItem,
 )
 from customers.selectors.clientbook import cancelled_purchase, next_birthday
-from customers.selectors.team import is_team_member
+from customers.selectors.team import is_team_member, may_take_over
 from omnistore.accounts.scoping import manages, shop_ids
 from omnistore.core.actors import acting_user
 from omnistore.core.exceptions import (
@@ -143,8 +143,7 @@ def reassign_task(*, task, to, actor) -> ClientTask:
     they do not work at its shop)."""
     task = _locked(task, actor)
     _still_open(task)
-    team = shop_ids(actor) if getattr(actor, "is_manager", False) else {task.shop_id}
-    if not is_team_member(to, team):
+    if not may_take_over(actor, task.shop_id, to):
         raise ValidationFailed(
             "Choose a colleague of this shop.",
             extra={"assignee": ["Choose a colleague of this shop."]},
