@@ -508,21 +508,9 @@ def return_cancel(request, code: str):
     if not _may_cancel(request.user, ret, store):
         raise Http404("No such return.")
     form = CancelReturnForm(request.POST)
-    if form.is_valid():
-        try:
-            ret = cancel_return(
-                return_request=ret,
-                actor=request.user,
-                reason=form.cleaned_data["reason"],
-                location=store,
-            )
-        except ApplicationError as error:
-            add_service_error(form, error, explain=explain)
-        else:
-            messages.success(request, f"Return {ret.code} cancelled.")
-            return redirect_to(request, reverse("staff:return_detail", args=[ret.code]))
-    refusal = " ".join(form.non_field_errors()) or None
-    return _refused(request, store, code, refusal, cancel_form=form)
+    return _end_with_reason(
+        request, store, ret, form, "cancel_form", cancel_return, "cancelled"
+    )
 
 
 @staff_required
@@ -535,9 +523,24 @@ def return_close_unrefunded(request, code: str):
     if (elsewhere := _elsewhere(request, store, ret)) is not None:
         return elsewhere
     form = CloseWithoutRefundForm(request.POST)
+    return _end_with_reason(
+        request,
+        store,
+        ret,
+        form,
+        "close_unrefunded_form",
+        close_without_refund,
+        "closed without a refund",
+    )
+
+
+def _end_with_reason(request, store, ret: Return, form, form_name, end, done: str):
+    """A return ended by ``end`` (a service taking the return, who, why and where)
+    with the reason ``form`` holds: the return's page told ``done``, or the page again
+    with the form and why it was refused."""
     if form.is_valid():
         try:
-            ret = close_without_refund(
+            ret = end(
                 return_request=ret,
                 actor=request.user,
                 reason=form.cleaned_data["reason"],
@@ -546,7 +549,7 @@ def return_close_unrefunded(request, code: str):
         except ApplicationError as error:
             add_service_error(form, error, explain=explain)
         else:
-            messages.success(request, f"Return {ret.code} closed without a refund.")
+            messages.success(request, f"Return {ret.code} {done}.")
             return redirect_to(request, reverse("staff:return_detail", args=[ret.code]))
     refusal = " ".join(form.non_field_errors()) or None
-    return _refused(request, store, code, refusal, close_unrefunded_form=form)
+    return _refused(request, store, ret.code, refusal, **{form_name: form})
